@@ -1,0 +1,30 @@
+// Generates a migration from the difference between the entities and a scratch database that
+// has every committed migration applied. Usage: npm run migration:create [-- name]
+import 'reflect-metadata';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { ormOptions } from '../src/infra/database';
+
+async function main(): Promise<void> {
+  const adminUrl = process.env.ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const scratch = `healthgraph_migration_${process.pid}`;
+  const admin = await MikroORM.init({ ...ormOptions(adminUrl), entities: [], discovery: { warnWhenNoEntities: false } });
+  await admin.em.getConnection().execute(`create database "${scratch}"`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${scratch}`;
+  const orm = await MikroORM.init(ormOptions(url.toString()));
+  try {
+    const migrator = orm.getMigrator();
+    await migrator.up();
+    const result = await migrator.createMigration(undefined, false, false, process.argv[2]);
+    console.log(result.fileName ? `created migrations/${result.fileName}` : 'no changes: entities match the migrations');
+  } finally {
+    await orm.close(true);
+    await admin.em.getConnection().execute(`drop database "${scratch}"`);
+    await admin.close(true);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,76 @@
+// The account being scored. `id` is the integrator's own identifier (e.g. `cust_abc123`).
+// The score columns are the denormalised current state written by the scoring engine.
+import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
+
+@Entity({ tableName: 'customer' })
+@Index({ name: 'customer_score_keyset_idx', expression: 'create index "customer_score_keyset_idx" on "customer" (coalesce("health_score", -1), "id")' })
+@Index({ name: 'customer_arr_keyset_idx', properties: ['arrCents', 'id'] })
+@Index({ name: 'customer_arr_at_risk_idx', expression: 'create index "customer_arr_at_risk_idx" on "customer" (("arr_cents" * (100 - coalesce("health_score", 100))), "id")' })
+@Index({ name: 'customer_name_keyset_idx', properties: ['name', 'id'] })
+@Index({ name: 'customer_tier_idx', properties: ['tier', 'id'] })
+@Index({ name: 'customer_lifecycle_idx', properties: ['lifecycleStage', 'id'] })
+@Index({ name: 'customer_rescore_idx', expression: 'create index "customer_rescore_idx" on "customer" ("rescore_requested_at") where "rescore_requested_at" is not null' })
+export class Customer {
+  @PrimaryKey({ type: 'text' })
+  id!: string;
+
+  @Property({ type: 'text' })
+  name!: string;
+
+  @Property({ type: 'text', nullable: true })
+  plan?: string | null;
+
+  @Property({ type: 'bigint', columnType: 'bigint', default: 0 })
+  arrCents: string | number = 0;
+
+  @Property({ type: 'integer', nullable: true })
+  seats?: number | null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  signedUpAt?: Date | null;
+
+  @Property({ type: 'text', nullable: true })
+  csmOwner?: string | null;
+
+  @Property({ type: 'boolean', default: false })
+  communicationOptOut = false;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  churnedAt?: Date | null;
+
+  // ---- current state, written by scoring ----
+  @Property({ type: 'integer', nullable: true })
+  healthScore?: number | null;
+
+  @Property({ type: 'integer', nullable: true })
+  engagementScore?: number | null;
+
+  @Property({ type: 'text', nullable: true })
+  tier?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  trend?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  lifecycleStage?: string | null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  lastActivityAt?: Date | null;
+
+  /** Account NPS, −100…100, over the model's NPS window. */
+  @Property({ type: 'integer', nullable: true })
+  nps?: number | null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  scoredAt?: Date | null;
+
+  /** Set when new signals arrive; cleared when the customer is rescored (debounced rescoring). */
+  @Property({ type: 'timestamptz', nullable: true })
+  rescoreRequestedAt?: Date | null;
+
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
+  createdAt: Date = new Date();
+
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
+  updatedAt: Date = new Date();
+}

@@ -1,0 +1,24 @@
+// Every MikroORM entity, registered in one place for the ORM and the migrator.
+import { Customer } from '../customers/customer.entity';
+import { EngagementEvent } from '../engagement/engagement-event.entity';
+import { NpsResponse } from '../nps/nps-response.entity';
+import { OutreachAction } from '../outreach/outreach-action.entity';
+import { Payment } from '../payments/payment.entity';
+import { HealthScore } from '../scoring/health-score.entity';
+import { ScoringModel } from '../scoring/scoring-model.entity';
+import { ScoringRun } from '../scoring/scoring-run.entity';
+import { TierChange } from '../scoring/tier-change.entity';
+import { SupportTicket } from '../support/support-ticket.entity';
+
+export const ENTITIES = [
+  Customer,
+  EngagementEvent,
+  NpsResponse,
+  Payment,
+  SupportTicket,
+  OutreachAction,
+  HealthScore,
+  TierChange,
+  ScoringModel,
+  ScoringRun,
+];

@@ -1,0 +1,30 @@
+// One answer to the NPS survey ("how likely are you to recommend us", 0–10).
+import { Check, Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
+import { Customer } from '../customers/customer.entity';
+
+@Entity({ tableName: 'nps_response' })
+@Index({ name: 'nps_response_customer_time_idx', properties: ['customer', 'respondedAt', 'id'] })
+@Index({ name: 'nps_response_time_idx', properties: ['respondedAt', 'id'] })
+@Check({ name: 'nps_response_score_range', expression: 'score between 0 and 10' })
+export class NpsResponse {
+  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  id!: string;
+
+  @ManyToOne(() => Customer, { deleteRule: 'cascade', index: false })
+  customer!: Customer;
+
+  @Property({ type: 'smallint' })
+  score!: number;
+
+  @Property({ type: 'text', nullable: true })
+  comment?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  respondent?: string | null;
+
+  @Property({ type: 'timestamptz' })
+  respondedAt!: Date;
+
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
+  createdAt: Date = new Date();
+}

@@ -1,0 +1,50 @@
+// One scoring of one customer. History is kept: a row per customer per scoring run.
+import { Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
+import { Customer } from '../customers/customer.entity';
+
+@Entity({ tableName: 'health_score' })
+@Index({ name: 'health_score_customer_as_of_idx', properties: ['customer', 'asOf', 'id'] })
+export class HealthScore {
+  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  id!: string;
+
+  @ManyToOne(() => Customer, { deleteRule: 'cascade', index: false })
+  customer!: Customer;
+
+  @Property({ type: 'smallint' })
+  score!: number;
+
+  @Property({ type: 'text' })
+  tier!: string;
+
+  @Property({ type: 'text' })
+  trend!: string;
+
+  @Property({ type: 'smallint', nullable: true })
+  previousScore?: number | null;
+
+  /** [{ name, score, weight }] */
+  @Property({ type: 'json' })
+  components!: unknown;
+
+  /** [{ name, component, rawValue, value, weight, contribution, missing }] */
+  @Property({ type: 'json' })
+  signals!: unknown;
+
+  /** [{ name, points, applied }] */
+  @Property({ type: 'json', nullable: true })
+  penalties?: unknown;
+
+  /** Share of the model's weight that was observed, 0…1. */
+  @Property({ type: 'real' })
+  coverage!: number;
+
+  @Property({ type: 'integer' })
+  modelVersion!: number;
+
+  @Property({ type: 'timestamptz' })
+  asOf!: Date;
+
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
+  computedAt: Date = new Date();
+}

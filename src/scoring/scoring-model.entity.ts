@@ -1,0 +1,18 @@
+// Versioned scoring configuration. Updating the model inserts a new version; exactly one is active.
+import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
+
+@Entity({ tableName: 'scoring_model' })
+@Index({ name: 'scoring_model_one_active_uq', expression: 'create unique index "scoring_model_one_active_uq" on "scoring_model" ("active") where "active"' })
+export class ScoringModel {
+  @PrimaryKey({ type: 'integer', autoincrement: false })
+  version!: number;
+
+  @Property({ type: 'json' })
+  config!: unknown;
+
+  @Property({ type: 'boolean', default: false })
+  active = false;
+
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
+  createdAt: Date = new Date();
+}

@@ -1,0 +1,31 @@
+// A full scoring run over every customer (periodic, or `refreshAllHealthScores`).
+import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
+
+@Entity({ tableName: 'scoring_run' })
+@Index({ name: 'scoring_run_started_idx', properties: ['startedAt'] })
+export class ScoringRun {
+  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  id!: string;
+
+  /** RUNNING, SUCCEEDED or FAILED. */
+  @Property({ type: 'text' })
+  status!: string;
+
+  @Property({ type: 'integer', default: 0 })
+  customersScored = 0;
+
+  @Property({ type: 'integer', default: 0 })
+  tierChanges = 0;
+
+  @Property({ type: 'timestamptz' })
+  asOf!: Date;
+
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
+  startedAt: Date = new Date();
+
+  @Property({ type: 'timestamptz', nullable: true })
+  finishedAt?: Date | null;
+
+  @Property({ type: 'text', nullable: true })
+  error?: string | null;
+}
