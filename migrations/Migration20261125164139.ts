@@ -21,7 +21,7 @@ export class Migration20261125164139 extends Migration {
     this.addSql(`create table "health_score" ("id" bigserial primary key, "customer_id" text not null, "score" smallint not null, "tier" text not null, "trend" text not null, "previous_score" smallint null, "components" jsonb not null, "signals" jsonb not null, "penalties" jsonb null, "coverage" real not null, "model_version" int not null, "as_of" timestamptz not null, "computed_at" timestamptz not null default now());`);
     this.addSql(`create index "health_score_customer_as_of_idx" on "health_score" ("customer_id", "as_of", "id");`);
 
-    this.addSql(`create table "nps_response" ("id" bigserial primary key, "customer_id" text not null, "score" smallint not null, "comment" text null, "respondent" text null, "responded_at" timestamptz not null, "created_at" timestamptz not null default now(), constraint nps_response_score_range check (score between 0 and 10));`);
+    this.addSql(`create table "nps_response" ("id" bigserial primary key, "customer_id" text not null, "score" smallint not null, "comment" text null, "respondent" text null, "responded_at" timestamptz not null, "created_at" timestamptz not null default now(), constraint nps_response_score_range check (((score >= 0) AND (score <= 10))));`);
     this.addSql(`create index "nps_response_time_idx" on "nps_response" ("responded_at", "id");`);
     this.addSql(`create index "nps_response_customer_time_idx" on "nps_response" ("customer_id", "responded_at", "id");`);
 
@@ -42,7 +42,7 @@ export class Migration20261125164139 extends Migration {
     this.addSql(`create table "scoring_run" ("id" bigserial primary key, "status" text not null, "customers_scored" int not null default 0, "tier_changes" int not null default 0, "as_of" timestamptz not null, "started_at" timestamptz not null default now(), "finished_at" timestamptz null, "error" text null);`);
     this.addSql(`create index "scoring_run_started_idx" on "scoring_run" ("started_at");`);
 
-    this.addSql(`create table "support_ticket" ("id" bigserial primary key, "customer_id" text not null, "external_id" text not null, "subject" text null, "severity" text not null, "status" text not null, "csat_rating" smallint null, "sentiment" real null, "opened_at" timestamptz not null, "resolved_at" timestamptz null, "updated_at" timestamptz not null default now(), constraint support_ticket_csat_range check (csat_rating is null or csat_rating between 1 and 5));`);
+    this.addSql(`create table "support_ticket" ("id" bigserial primary key, "customer_id" text not null, "external_id" text not null, "subject" text null, "severity" text not null, "status" text not null, "csat_rating" smallint null, "sentiment" real null, "opened_at" timestamptz not null, "resolved_at" timestamptz null, "updated_at" timestamptz not null default now(), constraint support_ticket_csat_range check (((csat_rating IS NULL) OR ((csat_rating >= 1) AND (csat_rating <= 5)))));`);
     this.addSql(`create index "support_ticket_status_idx" on "support_ticket" ("status", "opened_at");`);
     this.addSql(`create index "support_ticket_customer_time_idx" on "support_ticket" ("customer_id", "opened_at", "id");`);
     this.addSql(`alter table "support_ticket" add constraint "support_ticket_external_id_uq" unique ("customer_id", "external_id");`);

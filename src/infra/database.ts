@@ -7,7 +7,7 @@ import { ENTITIES } from './entities';
 
 export const MIGRATIONS_PATH = path.resolve(__dirname, '../../migrations');
 
-export function ormOptions(databaseUrl: string, poolMax = 10): Options {
+export function ormOptions(databaseUrl: string, poolMax = 10, log: (message: string) => void = () => undefined): Options {
   return {
     clientUrl: databaseUrl,
     entities: ENTITIES,
@@ -15,7 +15,8 @@ export function ormOptions(databaseUrl: string, poolMax = 10): Options {
     discovery: { disableDynamicFileAccess: true },
     pool: { min: 0, max: poolMax },
     allowGlobalContext: false,
-    debug: false,
+    debug: ['info'],
+    logger: log,
     migrations: {
       path: MIGRATIONS_PATH,
       // ts-node runs the .ts files in development and tests; the build compiles them to .js.
@@ -28,8 +29,8 @@ export function ormOptions(databaseUrl: string, poolMax = 10): Options {
   };
 }
 
-export async function openDatabase(databaseUrl: string, poolMax = 10): Promise<MikroORM> {
-  const orm = await MikroORM.init(ormOptions(databaseUrl, poolMax));
+export async function openDatabase(databaseUrl: string, poolMax = 10, log?: (message: string) => void): Promise<MikroORM> {
+  const orm = await MikroORM.init(ormOptions(databaseUrl, poolMax, log));
   await orm.getMigrator().up();
   return orm;
 }

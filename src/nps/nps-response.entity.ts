@@ -5,7 +5,7 @@ import { Customer } from '../customers/customer.entity';
 @Entity({ tableName: 'nps_response' })
 @Index({ name: 'nps_response_customer_time_idx', properties: ['customer', 'respondedAt', 'id'] })
 @Index({ name: 'nps_response_time_idx', properties: ['respondedAt', 'id'] })
-@Check({ name: 'nps_response_score_range', expression: 'score between 0 and 10' })
+@Check({ name: 'nps_response_score_range', expression: '((score >= 0) AND (score <= 10))' })
 export class NpsResponse {
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;

@@ -6,7 +6,7 @@ import { Customer } from '../customers/customer.entity';
 @Unique({ name: 'support_ticket_external_id_uq', properties: ['customer', 'externalId'] })
 @Index({ name: 'support_ticket_customer_time_idx', properties: ['customer', 'openedAt', 'id'] })
 @Index({ name: 'support_ticket_status_idx', properties: ['status', 'openedAt'] })
-@Check({ name: 'support_ticket_csat_range', expression: 'csat_rating is null or csat_rating between 1 and 5' })
+@Check({ name: 'support_ticket_csat_range', expression: '((csat_rating IS NULL) OR ((csat_rating >= 1) AND (csat_rating <= 5)))' })
 export class SupportTicket {
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;

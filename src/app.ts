@@ -1,0 +1,61 @@
+// Composition root: opens the database (running migrations), the PubSub and the HTTP/WebSocket
+// server, and returns one `stop()` that closes them in order. Used by main.ts, tests and benches.
+import 'reflect-metadata';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { AppConfig } from './infra/config';
+import { AppServices } from './infra/context';
+import { openDatabase } from './infra/database';
+import { startHttpServer } from './infra/http-server';
+import { createLogger, Logger } from './infra/logger';
+import { AppPubSub, createPubSub, RedisBackedPubSub } from './infra/pubsub';
+import { buildAppSchema } from './schema';
+
+export interface RunningApp {
+  url: string;
+  port: number;
+  services: AppServices;
+  orm: MikroORM;
+  pubsub: AppPubSub;
+  stop(): Promise<void>;
+}
+
+export async function startApp(config: AppConfig & { databaseUrl: string }, logger: Logger = createLogger(config.logLevel)): Promise<RunningApp> {
+  const ormLogger = logger.child({ module: 'orm' });
+  const orm = await openDatabase(config.databaseUrl, config.databasePoolMax, (message) => ormLogger.info(message.replace(/\x1b\[[0-9;]*m/g, '')));
+  const pubsub = createPubSub(config.redisUrl, logger);
+  const services: AppServices = { orm, pubsub, logger, config, onSignals: [] };
+  try {
+    const schema = await buildAppSchema(pubsub);
+    const server = await startHttpServer({
+      schema,
+      services,
+      port: config.port,
+      host: config.host,
+      readiness: async () => {
+        const checks: Record<string, boolean> = {};
+        checks.database = await orm.isConnected().catch(() => false);
+        if (pubsub instanceof RedisBackedPubSub) checks.redis = await pubsub.ping();
+        return checks;
+      },
+    });
+    const port = Number(new URL(server.url).port);
+    let stopping: Promise<void> | undefined;
+    return {
+      url: server.url,
+      port,
+      services,
+      orm,
+      pubsub,
+      stop: () =>
+        (stopping ??= (async () => {
+          await server.close();
+          await pubsub.close();
+          await orm.close();
+        })()),
+    };
+  } catch (error) {
+    await pubsub.close();
+    await orm.close();
+    throw error;
+  }
+}

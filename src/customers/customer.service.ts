@@ -1,0 +1,144 @@
+// Customer reads and writes. Customers are few (thousands) but read on every dashboard page,
+// so lookups go through a DataLoader and lists use keyset pagination on indexed sort keys.
+import { InvalidInputError, NotFoundError, ensure } from '../infra/errors';
+import { LoaderRegistry } from '../infra/loaders';
+import { ConnectionResult, SortKey, keysetPage } from '../infra/pagination';
+import { Db, json, query, queryOne } from '../infra/sql';
+import type { Customer, CustomerInput, CustomersArgs } from './customer.types';
+import { CustomerOrder } from './customer.types';
+
+export const CUSTOMER_COLUMNS = `c.id, c.name, c.plan, c.arr_cents::float8 as "arrCents", c.seats, c.signed_up_at as "signedUpAt",
+  c.csm_owner as "csmOwner", c.communication_opt_out as "communicationOptOut", c.churned_at as "churnedAt",
+  c.health_score as "healthScore", c.engagement_score as "engagementScore", c.tier, c.trend,
+  c.lifecycle_stage as "lifecycleStage", c.last_activity_at as "lastActivityAt", c.nps, c.scored_at as "scoredAt",
+  c.created_at as "createdAt", c.updated_at as "updatedAt"`;
+
+export const MAX_ID_LENGTH = 200;
+
+/** Validates a customer id argument: non-empty, trimmed, bounded. */
+export function checkCustomerId(id: string | null | undefined, argument = 'customerId'): string {
+  const trimmed = (id ?? '').trim();
+  ensure(trimmed.length > 0, `${argument} must not be empty`, { argument });
+  ensure(trimmed.length <= MAX_ID_LENGTH, `${argument} is longer than ${MAX_ID_LENGTH} characters`, { argument });
+  return trimmed;
+}
+
+export function validateCustomerInput(input: CustomerInput): void {
+  checkCustomerId(input.id, 'id');
+  ensure(input.name.trim().length > 0, 'name must not be empty', { argument: 'name' });
+  ensure(input.arrCents == null || input.arrCents >= 0, 'arrCents must be ≥ 0', { argument: 'arrCents' });
+  ensure(input.seats == null || input.seats >= 0, 'seats must be ≥ 0', { argument: 'seats' });
+}
+
+const FIELDS: Array<[keyof CustomerInput, string]> = [
+  ['plan', 'plan'],
+  ['arrCents', 'arr_cents'],
+  ['seats', 'seats'],
+  ['signedUpAt', 'signed_up_at'],
+  ['csmOwner', 'csm_owner'],
+  ['churnedAt', 'churned_at'],
+];
+
+/** Inserts or updates in one statement; fields left out of the input keep their stored value. */
+export async function upsertCustomer(db: Db, input: CustomerInput): Promise<Customer> {
+  validateCustomerInput(input);
+  const provided = FIELDS.filter(([key]) => input[key] !== undefined);
+  const columns = ['id', 'name', ...provided.map(([, column]) => column)];
+  const values: unknown[] = [input.id.trim(), input.name.trim(), ...provided.map(([key]) => input[key] ?? null)];
+  const updates = ['name = excluded.name', ...provided.map(([, column]) => `${column} = excluded.${column}`), 'updated_at = now()'];
+  // A churn date (or its removal) changes the lifecycle stage: rescore.
+  if (input.churnedAt !== undefined) updates.push('rescore_requested_at = coalesce(c.rescore_requested_at, now())');
+  const row = await queryOne<Customer>(
+    db,
+    `insert into customer as c (${columns.join(', ')}, rescore_requested_at) values (${values.map(() => '?').join(', ')}, now())
+     on conflict (id) do update set ${updates.join(', ')}
+     returning ${CUSTOMER_COLUMNS}`,
+    values,
+  );
+  return row as Customer;
+}
+
+export async function setCommunicationOptOut(db: Db, customerId: string, optedOut: boolean): Promise<Customer> {
+  const id = checkCustomerId(customerId);
+  const row = await queryOne<Customer>(
+    db,
+    `update customer c set communication_opt_out = ?, updated_at = now() where id = ? returning ${CUSTOMER_COLUMNS}`,
+    [optedOut, id],
+  );
+  if (!row) throw new NotFoundError(`customer ${id} does not exist`, { customerId: id });
+  return row;
+}
+
+/** Loads customers by id through the request's DataLoader (null for unknown ids). */
+export function loadCustomer(db: Db, loaders: LoaderRegistry, id: string): Promise<Customer | null> {
+  return loaders
+    .get<string, Customer | null>('customer', async (ids) => {
+      const rows = await query<Customer>(db, `select ${CUSTOMER_COLUMNS} from customer c where c.id in (select jsonb_array_elements_text(?::jsonb))`, [json(ids)]);
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((key) => byId.get(key) ?? null);
+    })
+    .load(id);
+}
+
+export async function getCustomer(db: Db, loaders: LoaderRegistry, customerId: string): Promise<Customer> {
+  const id = checkCustomerId(customerId);
+  const customer = await loadCustomer(db, loaders, id);
+  if (!customer) throw new NotFoundError(`customer ${id} does not exist`, { customerId: id });
+  return customer;
+}
+
+/** Throws NOT_FOUND unless the customer exists (for ingestion of a single signal). */
+export async function requireCustomer(db: Db, customerId: string): Promise<string> {
+  const id = checkCustomerId(customerId);
+  const row = await queryOne(db, 'select 1 from customer where id = ?', [id]);
+  if (!row) throw new NotFoundError(`customer ${id} does not exist`, { customerId: id });
+  return id;
+}
+
+const ORDERINGS: Record<CustomerOrder, { sortKeys: SortKey[]; direction: 'asc' | 'desc' }> = {
+  [CustomerOrder.NAME_ASC]: { sortKeys: [{ expression: 'c.name', type: 'text' }, { expression: 'c.id', type: 'text' }], direction: 'asc' },
+  [CustomerOrder.SCORE_ASC]: { sortKeys: [{ expression: 'coalesce(c.health_score, -1)', type: 'int' }, { expression: 'c.id', type: 'text' }], direction: 'asc' },
+  [CustomerOrder.SCORE_DESC]: { sortKeys: [{ expression: 'coalesce(c.health_score, -1)', type: 'int' }, { expression: 'c.id', type: 'text' }], direction: 'desc' },
+  [CustomerOrder.ARR_DESC]: { sortKeys: [{ expression: 'c.arr_cents', type: 'bigint' }, { expression: 'c.id', type: 'text' }], direction: 'desc' },
+  [CustomerOrder.ARR_AT_RISK_DESC]: {
+    sortKeys: [{ expression: '(c.arr_cents * (100 - coalesce(c.health_score, 100)))', type: 'bigint' }, { expression: 'c.id', type: 'text' }],
+    direction: 'desc',
+  },
+};
+
+export function likePattern(search: string): string {
+  return `%${search.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+}
+
+export async function listCustomers(db: Db, args: CustomersArgs): Promise<ConnectionResult<Customer>> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (args.tier) {
+    where.push('c.tier = ?');
+    params.push(args.tier);
+  }
+  if (args.lifecycleStage) {
+    where.push('c.lifecycle_stage = ?');
+    params.push(args.lifecycleStage);
+  }
+  if (args.search != null) {
+    const search = args.search.trim();
+    if (search.length > 200) throw new InvalidInputError('search is longer than 200 characters', { argument: 'search' });
+    if (search) {
+      const pattern = likePattern(search);
+      where.push('(c.name ilike ? or c.id ilike ? or c.csm_owner ilike ?)');
+      params.push(pattern, pattern, pattern);
+    }
+  }
+  const ordering = ORDERINGS[args.orderBy ?? CustomerOrder.NAME_ASC];
+  return keysetPage<Customer>(db, {
+    select: CUSTOMER_COLUMNS,
+    from: 'customer c',
+    where,
+    params,
+    sortKeys: ordering.sortKeys,
+    direction: ordering.direction,
+    first: args.first,
+    after: args.after,
+  });
+}

@@ -1,0 +1,133 @@
+// GraphQL shapes of the customer module: the Customer object, its input and the list arguments.
+import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Connection } from '../infra/pagination';
+import { DateTimeScalar, SafeIntScalar } from '../infra/scalars';
+import { LifecycleStage, Trend } from '../scoring/scoring.enums';
+
+@ObjectType({ description: 'An account being scored, addressed by the integrator\'s own id.' })
+export class Customer {
+  @Field(() => ID)
+  id!: string;
+
+  @Field()
+  name!: string;
+
+  @Field(() => String, { nullable: true })
+  plan!: string | null;
+
+  @Field(() => SafeIntScalar, { description: 'Annual recurring revenue, in cents.' })
+  arrCents!: number;
+
+  @Field(() => Int, { nullable: true })
+  seats!: number | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  signedUpAt!: Date | null;
+
+  @Field(() => String, { nullable: true })
+  csmOwner!: string | null;
+
+  @Field({ description: 'When true, no customer-facing outreach is sent (team alerts still happen).' })
+  communicationOptOut!: boolean;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  churnedAt!: Date | null;
+
+  @Field(() => Int, { nullable: true, description: 'Latest health score, 0–100 (null until first scored).' })
+  healthScore!: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Latest engagement component score, 0–100.' })
+  engagementScore!: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Key of the current tier band (e.g. `healthy`).' })
+  tier!: string | null;
+
+  @Field(() => Trend, { nullable: true })
+  trend!: Trend | null;
+
+  @Field(() => LifecycleStage, { nullable: true })
+  lifecycleStage!: LifecycleStage | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Time of the latest engagement event.' })
+  lastActivityAt!: Date | null;
+
+  @Field(() => Int, { nullable: true, description: 'Account NPS over the model\'s NPS window, −100…100.' })
+  nps!: number | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  scoredAt!: Date | null;
+
+  @Field(() => DateTimeScalar)
+  createdAt!: Date;
+
+  @Field(() => DateTimeScalar)
+  updatedAt!: Date;
+}
+
+export const CustomerConnection = Connection(Customer);
+
+@InputType({ description: 'Creates the customer or updates it; omitted fields keep their stored value.' })
+export class CustomerInput {
+  @Field(() => ID, { description: 'Your own identifier for the account, e.g. `cust_abc123`.' })
+  id!: string;
+
+  @Field()
+  name!: string;
+
+  @Field(() => String, { nullable: true })
+  plan?: string | null;
+
+  @Field(() => SafeIntScalar, { nullable: true })
+  arrCents?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  seats?: number | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  signedUpAt?: Date | null;
+
+  @Field(() => String, { nullable: true })
+  csmOwner?: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  churnedAt?: Date | null;
+}
+
+export enum CustomerOrder {
+  NAME_ASC = 'NAME_ASC',
+  SCORE_ASC = 'SCORE_ASC',
+  SCORE_DESC = 'SCORE_DESC',
+  ARR_DESC = 'ARR_DESC',
+  ARR_AT_RISK_DESC = 'ARR_AT_RISK_DESC',
+}
+registerEnumType(CustomerOrder, {
+  name: 'CustomerOrder',
+  valuesConfig: {
+    SCORE_ASC: { description: 'Lowest score first (unscored customers first of all).' },
+    ARR_AT_RISK_DESC: { description: 'ARR × (100 − score), largest first: where the money at risk is.' },
+  },
+});
+
+@ArgsType()
+export class PageArgs {
+  @Field(() => Int, { nullable: true, description: 'Page size, 1–500 (default 50).' })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Cursor of the last edge of the previous page.' })
+  after?: string | null;
+}
+
+@ArgsType()
+export class CustomersArgs extends PageArgs {
+  @Field(() => String, { nullable: true })
+  tier?: string | null;
+
+  @Field(() => LifecycleStage, { nullable: true })
+  lifecycleStage?: LifecycleStage | null;
+
+  @Field(() => String, { nullable: true, description: 'Case-insensitive match on id, name or CSM owner.' })
+  search?: string | null;
+
+  @Field(() => CustomerOrder, { nullable: true, defaultValue: CustomerOrder.NAME_ASC })
+  orderBy?: CustomerOrder;
+}

@@ -1,0 +1,55 @@
+// Engagement ingestion mutations, the event feed, and `Customer.engagementEvents`.
+import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Customer } from '../customers/customer.types';
+import { GraphQLContext, signalsArrived } from '../infra/context';
+import { loadChildPage } from '../infra/loaders';
+import type { ConnectionResult } from '../infra/pagination';
+import { ENGAGEMENT_COLUMNS, listEngagementEvents, trackEngagement, trackEngagementBatch } from './engagement.service';
+import { BatchIngestResult, CustomerEngagementArgs, EngagementEvent, EngagementEventConnection, EngagementEventInput, EngagementEventsArgs } from './engagement.types';
+
+@Resolver(() => EngagementEvent)
+export class EngagementResolver {
+  @Mutation(() => EngagementEvent, { description: 'Records one product-usage event. NOT_FOUND for an unknown customer.' })
+  async trackEngagement(@Arg('input', () => EngagementEventInput) input: EngagementEventInput, @Ctx() context: GraphQLContext): Promise<EngagementEvent> {
+    const event = await trackEngagement(context.db, input);
+    signalsArrived(context, [event.customerId]);
+    return event;
+  }
+
+  @Mutation(() => BatchIngestResult, { description: 'Records up to 10,000 events; invalid items are reported by index, valid ones stored.' })
+  async trackEngagementBatch(
+    @Arg('events', () => [EngagementEventInput], { validate: false }) events: EngagementEventInput[],
+    @Ctx() context: GraphQLContext,
+  ): Promise<BatchIngestResult> {
+    const { customerIds, ...result } = await trackEngagementBatch(context.db, events);
+    if (result.accepted > 0) signalsArrived(context, customerIds);
+    return result;
+  }
+
+  @Query(() => EngagementEventConnection, { description: 'Events, newest first.' })
+  engagementEvents(@Args() args: EngagementEventsArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<EngagementEvent>> {
+    return listEngagementEvents(db, args);
+  }
+}
+
+@Resolver(() => Customer)
+export class CustomerEngagementResolver {
+  @FieldResolver(() => EngagementEventConnection, { description: 'The customer\'s events, newest first.' })
+  engagementEvents(@Root() customer: Customer, @Args() args: CustomerEngagementArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<EngagementEvent>> {
+    return loadChildPage<EngagementEvent>(db, loaders, customer.id, {
+      name: 'Customer.engagementEvents',
+      select: ENGAGEMENT_COLUMNS,
+      from: 'engagement_event e',
+      parentColumn: 'e.customer_id',
+      where: args.eventType ? ['e.event_type = ?'] : [],
+      params: args.eventType ? [args.eventType] : [],
+      sortKeys: [
+        { expression: 'e.occurred_at', type: 'timestamptz' },
+        { expression: 'e.id', type: 'bigint' },
+      ],
+      direction: 'desc',
+      first: args.first,
+      after: args.after,
+    });
+  }
+}

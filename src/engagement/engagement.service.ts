@@ -1,0 +1,176 @@
+// Engagement ingestion: validation per event (a batch reports bad items by index and stores
+// the rest), then set-based inserts — one statement per chunk of 5,000 events, which also
+// advances each touched customer's lastActivityAt and marks it for rescoring.
+import { checkCustomerId } from '../customers/customer.service';
+import { DomainError, InvalidInputError, NotFoundError } from '../infra/errors';
+import { ConnectionResult, keysetPage } from '../infra/pagination';
+import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
+import { checkTimeRange } from '../infra/time-range';
+import type { BatchIngestResult, BatchItemError, EngagementEvent, EngagementEventInput, EngagementEventsArgs } from './engagement.types';
+
+export const MAX_BATCH_SIZE = 10_000;
+export const INSERT_CHUNK_SIZE = 5_000;
+const MAX_TEXT = 500;
+
+export const ENGAGEMENT_COLUMNS = `e.id::text as id, e.customer_id as "customerId", e.event_type as "eventType", e.user_id as "userId",
+  e.feature, e.metadata, e.occurred_at as "occurredAt", e.idempotency_key as "idempotencyKey", e.received_at as "receivedAt"`;
+
+/** A validated event, shaped like the columns it is stored in. */
+export interface EngagementRow {
+  customer_id: string;
+  event_type: string;
+  user_id: string | null;
+  feature: string | null;
+  metadata: Record<string, unknown> | null;
+  occurred_at: string;
+  idempotency_key: string | null;
+}
+
+function optionalText(value: string | null | undefined, argument: string): string | null {
+  if (value === undefined || value === null) return null;
+  const trimmed = value.trim();
+  if (trimmed.length > MAX_TEXT) throw new InvalidInputError(`${argument} is longer than ${MAX_TEXT} characters`, { argument });
+  return trimmed.length > 0 ? trimmed : null;
+}
+
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Pure validation of one event; throws InvalidInputError. `now` fills a missing occurredAt. */
+export function toEngagementRow(input: EngagementEventInput, now: Date): EngagementRow {
+  const customerId = checkCustomerId(input.customerId);
+  const eventType = optionalText(input.eventType, 'eventType');
+  if (!eventType) throw new InvalidInputError('eventType must not be empty', { argument: 'eventType' });
+  if (input.metadata !== undefined && input.metadata !== null && !isJsonObject(input.metadata)) {
+    throw new InvalidInputError('metadata must be a JSON object', { argument: 'metadata' });
+  }
+  const occurredAt = input.occurredAt ?? now;
+  if (!(occurredAt instanceof Date) || Number.isNaN(occurredAt.getTime())) {
+    throw new InvalidInputError('occurredAt is not a valid date-time', { argument: 'occurredAt' });
+  }
+  return {
+    customer_id: customerId,
+    event_type: eventType,
+    user_id: optionalText(input.userId, 'userId'),
+    feature: optionalText(input.feature, 'feature'),
+    metadata: (input.metadata as Record<string, unknown> | null | undefined) ?? null,
+    occurred_at: occurredAt.toISOString(),
+    idempotency_key: optionalText(input.idempotencyKey, 'idempotencyKey'),
+  };
+}
+
+/** Inserts rows set-based; returns how many were new (the rest were idempotency duplicates). */
+export async function insertEngagementRows(db: Db, rows: EngagementRow[]): Promise<number> {
+  let accepted = 0;
+  for (let start = 0; start < rows.length; start += INSERT_CHUNK_SIZE) {
+    const chunk = rows.slice(start, start + INSERT_CHUNK_SIZE);
+    const [result] = await query<{ accepted: number }>(
+      db,
+      `with input as (
+         select * from jsonb_to_recordset(?::jsonb) as x(customer_id text, event_type text, user_id text, feature text,
+                                                           metadata jsonb, occurred_at timestamptz, idempotency_key text)
+       ), inserted as (
+         insert into engagement_event (customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key)
+         select customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key from input
+         on conflict (customer_id, idempotency_key) where idempotency_key is not null do nothing
+         returning customer_id, occurred_at
+       ), touched as (
+         update customer c set last_activity_at = greatest(c.last_activity_at, m.last_at),
+                               rescore_requested_at = coalesce(c.rescore_requested_at, now())
+         from (select customer_id, max(occurred_at) as last_at from inserted group by customer_id) m
+         where c.id = m.customer_id
+         returning 1
+       )
+       select (select count(*) from inserted)::int as accepted, (select count(*) from touched)::int as customers`,
+      [json(chunk)],
+    );
+    accepted += result.accepted;
+  }
+  return accepted;
+}
+
+/** The ids among `ids` that exist, in one statement. */
+export async function existingCustomerIds(db: Db, ids: Iterable<string>): Promise<Set<string>> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return new Set();
+  const rows = await query<{ id: string }>(db, 'select id from customer where id in (select jsonb_array_elements_text(?::jsonb))', [json(unique)]);
+  return new Set(rows.map((row) => row.id));
+}
+
+export async function trackEngagement(db: Db, input: EngagementEventInput, now = new Date()): Promise<EngagementEvent> {
+  const row = toEngagementRow(input, now);
+  return inTransaction(db, async (tx) => {
+    if ((await existingCustomerIds(tx, [row.customer_id])).size === 0) {
+      throw new NotFoundError(`customer ${row.customer_id} does not exist`, { customerId: row.customer_id });
+    }
+    await insertEngagementRows(tx, [row]);
+    // New or a duplicate: either way the caller gets the stored event.
+    const stored = row.idempotency_key
+      ? await queryOne<EngagementEvent>(tx, `select ${ENGAGEMENT_COLUMNS} from engagement_event e where e.customer_id = ? and e.idempotency_key = ?`, [row.customer_id, row.idempotency_key])
+      : await queryOne<EngagementEvent>(tx, `select ${ENGAGEMENT_COLUMNS} from engagement_event e where e.customer_id = ? order by e.id desc limit 1`, [row.customer_id]);
+    return stored as EngagementEvent;
+  });
+}
+
+export async function trackEngagementBatch(db: Db, inputs: EngagementEventInput[], now = new Date()): Promise<BatchIngestResult & { customerIds: string[] }> {
+  if (inputs.length > MAX_BATCH_SIZE) {
+    throw new InvalidInputError(`a batch holds at most ${MAX_BATCH_SIZE} events, got ${inputs.length}`, { argument: 'events', max: MAX_BATCH_SIZE });
+  }
+  const errors: BatchItemError[] = [];
+  const candidates: Array<{ index: number; row: EngagementRow }> = [];
+  inputs.forEach((input, index) => {
+    try {
+      candidates.push({ index, row: toEngagementRow(input, now) });
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      errors.push({ index, code: error.code, message: error.message });
+    }
+  });
+  return inTransaction(db, async (tx) => {
+    const known = await existingCustomerIds(tx, candidates.map((c) => c.row.customer_id));
+    const rows: EngagementRow[] = [];
+    for (const { index, row } of candidates) {
+      if (known.has(row.customer_id)) rows.push(row);
+      else errors.push({ index, code: 'NOT_FOUND', message: `customer ${row.customer_id} does not exist` });
+    }
+    errors.sort((a, b) => a.index - b.index);
+    const accepted = await insertEngagementRows(tx, rows);
+    return { accepted, duplicates: rows.length - accepted, errors, customerIds: [...known] };
+  });
+}
+
+export async function listEngagementEvents(db: Db, args: EngagementEventsArgs): Promise<ConnectionResult<EngagementEvent>> {
+  checkTimeRange(args.from, args.to);
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (args.customerId != null) {
+    where.push('e.customer_id = ?');
+    params.push(checkCustomerId(args.customerId));
+  }
+  if (args.eventType) {
+    where.push('e.event_type = ?');
+    params.push(args.eventType);
+  }
+  if (args.from) {
+    where.push('e.occurred_at >= ?');
+    params.push(args.from);
+  }
+  if (args.to) {
+    where.push('e.occurred_at < ?');
+    params.push(args.to);
+  }
+  return keysetPage<EngagementEvent>(db, {
+    select: ENGAGEMENT_COLUMNS,
+    from: 'engagement_event e',
+    where,
+    params,
+    sortKeys: [
+      { expression: 'e.occurred_at', type: 'timestamptz' },
+      { expression: 'e.id', type: 'bigint' },
+    ],
+    direction: 'desc',
+    first: args.first,
+    after: args.after,
+  });
+}

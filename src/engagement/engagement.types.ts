@@ -1,0 +1,106 @@
+// GraphQL shapes of product-usage ingestion and its read side.
+import { ArgsType, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { PageArgs } from '../customers/customer.types';
+import { Connection } from '../infra/pagination';
+import { DateTimeScalar, JSONScalar } from '../infra/scalars';
+
+@ObjectType()
+export class EngagementEvent {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => ID)
+  customerId!: string;
+
+  @Field({ description: 'login, feature_used, page_view, api_call, user_added, …' })
+  eventType!: string;
+
+  @Field(() => String, { nullable: true })
+  userId!: string | null;
+
+  @Field(() => String, { nullable: true })
+  feature!: string | null;
+
+  @Field(() => JSONScalar, { nullable: true })
+  metadata!: Record<string, unknown> | null;
+
+  @Field(() => DateTimeScalar)
+  occurredAt!: Date;
+
+  @Field(() => String, { nullable: true })
+  idempotencyKey!: string | null;
+
+  @Field(() => DateTimeScalar)
+  receivedAt!: Date;
+}
+
+export const EngagementEventConnection = Connection(EngagementEvent);
+
+@InputType()
+export class EngagementEventInput {
+  @Field(() => ID)
+  customerId!: string;
+
+  @Field()
+  eventType!: string;
+
+  @Field(() => String, { nullable: true })
+  userId?: string | null;
+
+  @Field(() => String, { nullable: true })
+  feature?: string | null;
+
+  @Field(() => JSONScalar, { nullable: true, description: 'A JSON object of free-form attributes.' })
+  metadata?: unknown;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Defaults to the time the event is received.' })
+  occurredAt?: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'A repeat of a key already stored for this customer is counted as a duplicate and not stored again.' })
+  idempotencyKey?: string | null;
+}
+
+@ObjectType()
+export class BatchItemError {
+  @Field(() => Int, { description: 'Position of the rejected item in the `events` list.' })
+  index!: number;
+
+  @Field({ description: 'BAD_USER_INPUT or NOT_FOUND.' })
+  code!: string;
+
+  @Field()
+  message!: string;
+}
+
+@ObjectType()
+export class BatchIngestResult {
+  @Field(() => Int, { description: 'Events stored.' })
+  accepted!: number;
+
+  @Field(() => Int, { description: 'Events skipped because their idempotencyKey was already stored for the customer.' })
+  duplicates!: number;
+
+  @Field(() => [BatchItemError])
+  errors!: BatchItemError[];
+}
+
+@ArgsType()
+export class EngagementEventsArgs extends PageArgs {
+  @Field(() => ID, { nullable: true })
+  customerId?: string | null;
+
+  @Field(() => String, { nullable: true })
+  eventType?: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Inclusive lower bound on occurredAt.' })
+  from?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Exclusive upper bound on occurredAt.' })
+  to?: Date | null;
+}
+
+@ArgsType()
+export class CustomerEngagementArgs extends PageArgs {
+  @Field(() => String, { nullable: true })
+  eventType?: string | null;
+}

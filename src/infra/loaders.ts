@@ -1,0 +1,104 @@
+// Per-request DataLoaders. Nested fields (a customer's NPS responses, latest score, outreach…)
+// register a loader under a key that includes their arguments, so one page of 50 customers
+// costs one statement per nested field, not 50. `DISABLE_DATALOADER=1` turns batching off for the
+// benchmark baseline.
+import DataLoader from 'dataloader';
+import { ConnectionResult, SortKey, orderByClause, pageSize, sortKeySelect, toConnection, keysetCondition, decodeCursor } from './pagination';
+import { Db, json, query } from './sql';
+
+export class LoaderRegistry {
+  private readonly loaders = new Map<string, DataLoader<unknown, unknown>>();
+
+  constructor(private readonly batching = true) {}
+
+  get<K, V>(key: string, batch: (keys: readonly K[]) => Promise<ArrayLike<V | Error>>): DataLoader<K, V> {
+    let loader = this.loaders.get(key) as DataLoader<K, V> | undefined;
+    if (!loader) {
+      loader = new DataLoader<K, V>(batch, this.batching ? { maxBatchSize: 1000 } : { batch: false });
+      this.loaders.set(key, loader as DataLoader<unknown, unknown>);
+    }
+    return loader;
+  }
+}
+
+/** Groups rows by a parent key, in the order of `keys`. */
+export function groupBy<Row>(keys: readonly string[], rows: Row[], keyOf: (row: Row) => string): Row[][] {
+  const groups = new Map<string, Row[]>();
+  for (const row of rows) {
+    const key = keyOf(row);
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = []));
+    group.push(row);
+  }
+  return keys.map((key) => groups.get(key) ?? []);
+}
+
+export interface ChildPageSpec {
+  /** Loader identity (field name + filters); the page arguments are appended. */
+  name: string;
+  select: string;
+  /** FROM clause whose rows carry the parent id in `parentColumn`. */
+  from: string;
+  parentColumn: string;
+  where?: string[];
+  params?: unknown[];
+  sortKeys: SortKey[];
+  direction: 'asc' | 'desc';
+  first: number | null | undefined;
+  after: string | null | undefined;
+}
+
+/**
+ * A page of children for many parents in one statement (a LATERAL join per parent id), and
+ * their counts in one more statement when `totalCount` is selected.
+ */
+export function loadChildPage<T>(db: Db, loaders: LoaderRegistry, parentId: string, spec: ChildPageSpec): Promise<ConnectionResult<T>> {
+  const limit = pageSize(spec.first);
+  const conditions = [`${spec.parentColumn} = parent.id`, ...(spec.where ?? [])];
+  const params = [...(spec.params ?? [])];
+  if (spec.after) {
+    conditions.push(keysetCondition(spec.sortKeys, spec.direction));
+    params.push(...decodeCursor(spec.after, spec.sortKeys.length));
+  }
+  const loaderKey = `${spec.name}:${JSON.stringify(spec.params ?? [])}:${limit}:${spec.after ?? ''}`;
+  const counts = loaders.get<string, number>(`${spec.name}:count:${JSON.stringify(spec.params ?? [])}`, async (ids) => {
+    const rows = await query<{ id: string; count: number }>(
+      db,
+      `select ${spec.parentColumn} as id, count(*)::int as count from ${spec.from}
+       where ${spec.parentColumn} in (select jsonb_array_elements_text(?::jsonb)) ${(spec.where ?? []).map((c) => `and (${c})`).join(' ')}
+       group by ${spec.parentColumn}`,
+      [json(ids), ...(spec.params ?? [])],
+    );
+    const byId = new Map(rows.map((r) => [r.id, r.count]));
+    return ids.map((id) => byId.get(id) ?? 0);
+  });
+  const pages = loaders.get<string, Array<Record<string, unknown>>>(loaderKey, async (ids) => {
+    const rows = await query<Record<string, unknown>>(
+      db,
+      `select parent.id as "__parent", child.* from jsonb_array_elements_text(?::jsonb) as parent(id)
+       cross join lateral (
+         select ${spec.select}, ${sortKeySelect(spec.sortKeys)} from ${spec.from}
+         where ${conditions.map((c) => `(${c})`).join(' and ')}
+         order by ${orderByClause(spec.sortKeys, spec.direction)} limit ${limit + 1}
+       ) child`,
+      [json(ids), ...params],
+    );
+    return groupBy(ids, rows, (row) => row.__parent as string).map((group) => group.map(({ __parent, ...rest }) => rest));
+  });
+  return pages.load(parentId).then((rows) => toConnection<T>(rows, limit, spec.sortKeys.length, () => counts.load(parentId)));
+}
+
+/** The first row per parent by a sort order (e.g. the latest NPS response), one statement per batch. */
+export function loadLatestChild<T>(db: Db, loaders: LoaderRegistry, parentId: string, spec: { name: string; select: string; from: string; parentColumn: string; orderBy: string }): Promise<T | null> {
+  const loader = loaders.get<string, T | null>(spec.name, async (ids) => {
+    const rows = await query<Record<string, unknown>>(
+      db,
+      `select parent.id as "__parent", child.* from jsonb_array_elements_text(?::jsonb) as parent(id)
+       cross join lateral (select ${spec.select} from ${spec.from} where ${spec.parentColumn} = parent.id order by ${spec.orderBy} limit 1) child`,
+      [json(ids)],
+    );
+    const byParent = new Map(rows.map(({ __parent, ...rest }) => [__parent as string, rest as T]));
+    return ids.map((id) => byParent.get(id) ?? null);
+  });
+  return loader.load(parentId);
+}

@@ -1,0 +1,171 @@
+// Relay connections with keyset pagination. A cursor is the row's sort key (as text, so
+// microsecond timestamps round-trip exactly); the next page is `(sort…) > (cursor…)` on an
+// index, so page 1,800 costs what page 1 costs. `totalCount` is computed only when asked for.
+import { ClassType, Field, Int, ObjectType } from 'type-graphql';
+import { InvalidInputError } from './errors';
+import { Db, query } from './sql';
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 500;
+
+@ObjectType({ description: 'Relay page information.' })
+export class PageInfo {
+  @Field()
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
+}
+
+export interface Edge<T> {
+  cursor: string;
+  node: T;
+}
+
+export interface ConnectionResult<T> {
+  edges: Edge<T>[];
+  pageInfo: PageInfo;
+  /** Lazy: a getter that runs the count query only when the field is selected. */
+  readonly totalCount: number | Promise<number>;
+}
+
+const connectionTypes = new Map<string, ClassType>();
+
+/** `XConnection { edges { cursor node } pageInfo totalCount }` for an object type. */
+export function Connection<T extends object>(nodeType: ClassType<T>, name: string = nodeType.name): ClassType<ConnectionResult<T>> {
+  const existing = connectionTypes.get(name);
+  if (existing) return existing as ClassType<ConnectionResult<T>>;
+
+  @ObjectType(`${name}Edge`)
+  class EdgeType {
+    @Field()
+    cursor!: string;
+
+    @Field(() => nodeType)
+    node!: T;
+  }
+
+  @ObjectType(`${name}Connection`)
+  class ConnectionType {
+    @Field(() => [EdgeType])
+    edges!: EdgeType[];
+
+    @Field(() => PageInfo)
+    pageInfo!: PageInfo;
+
+    @Field(() => Int, { description: 'Number of items matching the filters, across all pages.' })
+    totalCount!: number;
+  }
+
+  connectionTypes.set(name, ConnectionType);
+  return ConnectionType as unknown as ClassType<ConnectionResult<T>>;
+}
+
+/** Validates `first`: 1…500, default 50. */
+export function pageSize(first: number | null | undefined): number {
+  if (first === undefined || first === null) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+    throw new InvalidInputError(`first must be between 1 and ${MAX_PAGE_SIZE}`, { argument: 'first', max: MAX_PAGE_SIZE });
+  }
+  return first;
+}
+
+export function encodeCursor(values: readonly string[]): string {
+  return Buffer.from(JSON.stringify(values)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string, arity: number): string[] {
+  try {
+    const values: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(values) && values.length === arity && values.every((v) => typeof v === 'string')) return values as string[];
+  } catch {
+    // fall through
+  }
+  throw new InvalidInputError('after is not a cursor returned by this connection', { argument: 'after' });
+}
+
+export interface SortKey {
+  /** SQL expression the rows are ordered by, e.g. `t.occurred_at`. */
+  expression: string;
+  /** Its Postgres type, to cast the cursor value back, e.g. `timestamptz`. */
+  type: string;
+}
+
+export interface KeysetQuery {
+  /** Select list (aliased to the GraphQL type's property names). */
+  select: string;
+  /** FROM clause with joins. */
+  from: string;
+  /** Filter conditions, ANDed. */
+  where: string[];
+  params: unknown[];
+  /** Sort keys, the last one unique (usually the id). All sorted in `direction`. */
+  sortKeys: SortKey[];
+  direction: 'asc' | 'desc';
+  first: number | null | undefined;
+  after: string | null | undefined;
+}
+
+export function whereClause(conditions: readonly string[]): string {
+  return conditions.length > 0 ? `where ${conditions.map((c) => `(${c})`).join(' and ')}` : '';
+}
+
+/** Builds the keyset condition `(a, b) > (?::t1, ?::t2)` for a decoded cursor. */
+export function keysetCondition(sortKeys: readonly SortKey[], direction: 'asc' | 'desc'): string {
+  const left = sortKeys.map((k) => k.expression).join(', ');
+  const right = sortKeys.map((k) => `?::${k.type}`).join(', ');
+  return `(${left}) ${direction === 'asc' ? '>' : '<'} (${right})`;
+}
+
+/** Turns `limit + 1` rows (each with `__k0…` sort key columns) into a connection. */
+export function toConnection<T>(rows: Array<Record<string, unknown>>, limit: number, sortKeyCount: number, count: () => Promise<number>): ConnectionResult<T> {
+  const hasNextPage = rows.length > limit;
+  const edges = rows.slice(0, limit).map((row) => {
+    const keys: string[] = [];
+    for (let i = 0; i < sortKeyCount; i++) {
+      keys.push(String(row[`__k${i}`]));
+      delete row[`__k${i}`];
+    }
+    return { cursor: encodeCursor(keys), node: row as T };
+  });
+  let counted: Promise<number> | undefined;
+  const result = {
+    edges,
+    pageInfo: { hasNextPage, endCursor: edges.length > 0 ? edges[edges.length - 1].cursor : null },
+  };
+  Object.defineProperty(result, 'totalCount', {
+    enumerable: true,
+    get: () => (counted ??= count()),
+  });
+  return result as ConnectionResult<T>;
+}
+
+export function sortKeySelect(sortKeys: readonly SortKey[]): string {
+  return sortKeys.map((k, i) => `(${k.expression})::text as "__k${i}"`).join(', ');
+}
+
+export function orderByClause(sortKeys: readonly SortKey[], direction: 'asc' | 'desc'): string {
+  return sortKeys.map((k) => `${k.expression} ${direction}`).join(', ');
+}
+
+/** Runs one page query (and, if `totalCount` is selected, one count query). */
+export async function keysetPage<T>(db: Db, spec: KeysetQuery): Promise<ConnectionResult<T>> {
+  const limit = pageSize(spec.first);
+  const conditions = [...spec.where];
+  const params = [...spec.params];
+  if (spec.after) {
+    conditions.push(keysetCondition(spec.sortKeys, spec.direction));
+    params.push(...decodeCursor(spec.after, spec.sortKeys.length));
+  }
+  const rows = await query(
+    db,
+    `select ${spec.select}, ${sortKeySelect(spec.sortKeys)} from ${spec.from} ${whereClause(conditions)}
+     order by ${orderByClause(spec.sortKeys, spec.direction)} limit ${limit + 1}`,
+    params,
+  );
+  const countFilter = whereClause(spec.where);
+  return toConnection<T>(rows, limit, spec.sortKeys.length, async () => {
+    const [row] = await query<{ count: number }>(db, `select count(*)::int as count from ${spec.from} ${countFilter}`, spec.params);
+    return row.count;
+  });
+}

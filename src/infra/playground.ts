@@ -1,0 +1,249 @@
+// Offline GraphQL IDE: serves Ruru (a GraphiQL distribution) to browsers that open /graphql, with
+// every asset served by this process from the `ruru` package's static/ folder — no CDN, so the
+// playground works air-gapped and leaks no traffic to third parties.
+import { createReadStream, readFileSync, statSync, type Stats } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type http from 'node:http';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+import { type RuruClientConfig, ruruHTML } from 'ruru/server';
+
+const gzip = promisify(gzipCallback);
+
+/** URL path under which Ruru's static assets are served (must end with a slash). */
+export const PLAYGROUND_STATIC_PREFIX = '/graphql/ruru-static/';
+
+export interface PlaygroundHtmlOptions {
+  /** Path or absolute http(s) URL of the GraphQL endpoint, e.g. `/graphql`. */
+  endpoint: string;
+  /**
+   * Path (e.g. `/graphql`) or absolute ws(s):// or http(s):// URL of the graphql-ws endpoint.
+   * Default: `endpoint`. A path is turned into `ws(s)://<location.host><path>` by Ruru in the
+   * browser, so the page works whatever host, port or TLS terminator it was opened through.
+   */
+  subscriptionEndpoint?: string;
+  /** Browser tab title. Default `healthgraph · GraphQL playground`. */
+  title?: string;
+}
+
+/** Ruru's assets: the package's static/ folder and its version (used to version asset URLs). */
+interface RuruAssets {
+  dir: string;
+  version: string;
+}
+
+let ruruAssets: RuruAssets | undefined;
+
+/**
+ * Locates ruru's static/ folder from the exported `ruru/server` entry (dist/server.js), since the
+ * package's `exports` expose neither package.json nor static/. Resolved once, lazily.
+ */
+function getRuruAssets(): RuruAssets {
+  if (ruruAssets) return ruruAssets;
+  const packageDir = path.resolve(path.dirname(require.resolve('ruru/server')), '..');
+  const dir = path.join(packageDir, 'static');
+  if (!statSync(path.join(dir, 'ruru.js'), { throwIfNoEntry: false })?.isFile()) {
+    throw new Error(`ruru static assets not found in ${dir}`);
+  }
+  // Read with fs rather than require(): package.json is not in the package's `exports`.
+  const { version } = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { version: string };
+  ruruAssets = { dir, version };
+  return ruruAssets;
+}
+
+/**
+ * Asset URLs carry ruru's version (`/graphql/ruru-static/v2.0.2/ruru.js`): Ruru's chunk files are
+ * named by id, not by content hash, so this is what makes them safe to cache as immutable — an
+ * upgrade changes every URL instead of mixing cached old chunks with new ones.
+ */
+function versionedStaticPath(): string {
+  return `${PLAYGROUND_STATIC_PREFIX}v${getRuruAssets().version}/`;
+}
+
+/** Full HTML page of the playground. Cheap to render; callers may cache it per options. */
+export function renderPlaygroundHtml(options: PlaygroundHtmlOptions): string {
+  const title = options.title ?? 'healthgraph · GraphQL playground';
+  return ruruHTML({
+    // A leading-slash staticPath also makes Ruru load its Monaco workers same-origin.
+    staticPath: versionedStaticPath(),
+    endpoint: options.endpoint,
+    subscriptionEndpoint: options.subscriptionEndpoint ?? options.endpoint,
+    // "explain"/"plan" are Grafast (PostGraphile) tools; this server is Apollo, so hide them. The cast:
+    // ruru's client-config type is derived from GraphiQL/React prop types that resolve incompletely
+    // without React's types installed, making every optional prop look required.
+    clientConfig: { debugTools: [] } as unknown as RuruClientConfig,
+    htmlParts: {
+      titleTag: `<title>${escapeHtml(title)}</title>`,
+    },
+  });
+}
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.ttf': 'font/ttf',
+  '.map': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/** Ruru's static/ folder is flat; anything but a plain file name (no `/`, `\`, `..`, NUL, leading dot) is rejected. */
+const SAFE_FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+
+const IMMUTABLE_CACHE = 'public, max-age=31536000, immutable';
+// Unversioned URLs (hand-typed, or a page rendered before an upgrade) may change content in place.
+const SHORT_CACHE = 'public, max-age=300';
+
+/** gzip of the assets served so far (a few MB of JS/CSS compress to ~25%; maps are streamed raw). */
+const gzipCache = new Map<string, Promise<Buffer>>();
+
+/**
+ * Serves a Ruru asset if `urlPath` (a request URL, query string allowed) is under
+ * {@link PLAYGROUND_STATIC_PREFIX}; returns false without touching `res` otherwise. For paths
+ * under the prefix it always answers (404 for unknown files, 405 for methods other than GET/HEAD).
+ * Request headers (If-None-Match, Accept-Encoding) are read from `res.req`.
+ */
+export function servePlaygroundAsset(urlPath: string, res: http.ServerResponse): boolean {
+  const pathname = urlPath.split(/[?#]/, 1)[0] ?? '';
+  if (!pathname.startsWith(PLAYGROUND_STATIC_PREFIX)) return false;
+
+  const req = res.req as http.IncomingMessage | undefined;
+  const method = req?.method ?? 'GET';
+  if (method !== 'GET' && method !== 'HEAD') {
+    sendText(res, 405, 'Method Not Allowed', { allow: 'GET, HEAD' });
+    return true;
+  }
+
+  let relative: string;
+  try {
+    relative = decodeURIComponent(pathname.slice(PLAYGROUND_STATIC_PREFIX.length));
+  } catch {
+    sendText(res, 400, 'Bad Request');
+    return true;
+  }
+  const { dir, version } = getRuruAssets();
+  const versionSegment = `v${version}/`;
+  const versioned = relative.startsWith(versionSegment);
+  const fileName = versioned ? relative.slice(versionSegment.length) : relative;
+  const contentType = CONTENT_TYPES[path.extname(fileName)];
+  if (!SAFE_FILE_NAME.test(fileName) || contentType === undefined) {
+    sendText(res, 404, 'Not Found');
+    return true;
+  }
+
+  const filePath = path.join(dir, fileName);
+  let stats: Stats | undefined;
+  try {
+    stats = statSync(filePath, { throwIfNoEntry: false });
+  } catch {
+    stats = undefined;
+  }
+  if (!stats?.isFile()) {
+    sendText(res, 404, 'Not Found');
+    return true;
+  }
+
+  const etag = `"${version}-${stats.size.toString(16)}-${Math.trunc(stats.mtimeMs).toString(16)}"`;
+  const headers: http.OutgoingHttpHeaders = {
+    'content-type': contentType,
+    'cache-control': versioned ? IMMUTABLE_CACHE : SHORT_CACHE,
+    etag,
+    vary: 'Accept-Encoding',
+    'x-content-type-options': 'nosniff',
+  };
+  if (req?.headers['if-none-match'] === etag) {
+    res.writeHead(304, headers);
+    res.end();
+    return true;
+  }
+
+  const acceptsGzip = /\bgzip\b/i.test(String(req?.headers['accept-encoding'] ?? ''));
+  // Source maps are large (tens of MB) and only fetched with devtools open: stream, don't cache.
+  if (acceptsGzip && path.extname(fileName) !== '.map') {
+    sendGzipped(res, method, filePath, headers);
+  } else {
+    res.writeHead(200, { ...headers, 'content-length': stats.size });
+    if (method === 'HEAD') {
+      res.end();
+    } else {
+      createReadStream(filePath)
+        .on('error', () => res.destroy())
+        .pipe(res);
+    }
+  }
+  return true;
+}
+
+function sendGzipped(
+  res: http.ServerResponse,
+  method: string,
+  filePath: string,
+  headers: http.OutgoingHttpHeaders,
+): void {
+  let compressed = gzipCache.get(filePath);
+  if (!compressed) {
+    compressed = readFile(filePath).then((content) => gzip(content));
+    gzipCache.set(filePath, compressed);
+    // Do not keep a failure cached; the next request retries.
+    compressed.catch(() => gzipCache.delete(filePath));
+  }
+  compressed.then(
+    (body) => {
+      res.writeHead(200, { ...headers, 'content-encoding': 'gzip', 'content-length': body.length });
+      res.end(method === 'HEAD' ? undefined : body);
+    },
+    () => sendText(res, 500, 'Internal Server Error'),
+  );
+}
+
+/**
+ * True for a browser navigating to the endpoint: GET/HEAD whose Accept header prefers HTML over
+ * JSON, and that is not a GraphQL-over-HTTP GET (no `query`, nor an APQ-style `extensions`,
+ * parameter). Does not look at the path; route on that first.
+ */
+export function wantsPlayground(req: http.IncomingMessage): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
+  if (params.has('query') || params.has('extensions')) return false;
+  const accept = parseAccept(req.headers.accept);
+  const html = accept.get('text/html') ?? 0;
+  // Wildcards are ignored on purpose: `*/*` (curl, fetch defaults) must keep getting GraphQL answers.
+  const json = Math.max(
+    accept.get('application/json') ?? 0,
+    accept.get('application/graphql-response+json') ?? 0,
+    accept.get('application/graphql+json') ?? 0,
+  );
+  return html > 0 && html >= json;
+}
+
+/** Media type → q-value of an Accept header (no wildcard expansion). */
+function parseAccept(header: string | undefined): Map<string, number> {
+  const result = new Map<string, number>();
+  for (const range of (header ?? '').split(',')) {
+    const [type, ...params] = range.split(';').map((part) => part.trim().toLowerCase());
+    if (!type) continue;
+    let q = 1;
+    for (const param of params) {
+      if (param.startsWith('q=')) {
+        const value = Number(param.slice(2));
+        q = Number.isFinite(value) ? Math.min(Math.max(value, 0), 1) : 0;
+      }
+    }
+    result.set(type, Math.max(q, result.get(type) ?? 0));
+  }
+  return result;
+}
+
+function sendText(
+  res: http.ServerResponse,
+  status: number,
+  body: string,
+  headers: http.OutgoingHttpHeaders = {},
+): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
+  res.end(body);
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,52 @@
+// Lifecycle stage: where a customer is in its journey, derived automatically at every scoring
+// from dates, the tier and NPS, so stage transitions need no manual bookkeeping.
+import { isAtRiskTier } from './tiers';
+import type { LifecycleStage, ScoringModelConfig } from './types';
+
+export const DAY_MS = 24 * 60 * 60 * 1000;
+
+export function daysBetween(from: Date, to: Date): number {
+  return (to.getTime() - from.getTime()) / DAY_MS;
+}
+
+export interface LifecycleInput {
+  signedUpAt: Date | null;
+  churnedAt: Date | null;
+  asOf: Date;
+  /** Last engagement event at or before asOf; null if none. */
+  lastActivityAt: Date | null;
+  tierKey: string;
+  score: number;
+  /** Account NPS −100…100 over the model's NPS window; null without responses. */
+  accountNps: number | null;
+  model: ScoringModelConfig;
+}
+
+/**
+ * Precedence, first match wins:
+ * 1. CHURNED — cancelled (churnedAt ≤ asOf), or silent for more than churnWindowDays: since the last
+ *    activity, or since signup for an account that never had any. A customer cancelling in week two
+ *    is churned, not onboarding.
+ * 2. ONBOARDING — less than onboardingDays since signup: the 30-day windows are still filling, so a
+ *    low score says little yet and must not brand a new customer at risk.
+ * 3. AT_RISK — the tier is one of the two worst bands. Risk outranks advocacy: a bad-tier customer
+ *    with a great NPS needs help before a referral request.
+ * 4. ADVOCATE — score ≥ advocateMinScore and account NPS ≥ advocateMinNps.
+ * 5. ACTIVE.
+ */
+export function lifecycleStageOf(input: LifecycleInput): LifecycleStage {
+  const { signedUpAt, churnedAt, asOf, lastActivityAt, tierKey, score, accountNps, model } = input;
+  const { onboardingDays, churnWindowDays, advocateMinScore, advocateMinNps } = model.lifecycle;
+
+  if (churnedAt && churnedAt.getTime() <= asOf.getTime()) return 'CHURNED';
+  const silentSince = lastActivityAt ?? signedUpAt;
+  if (silentSince && daysBetween(silentSince, asOf) > churnWindowDays) return 'CHURNED';
+
+  if (signedUpAt && daysBetween(signedUpAt, asOf) < onboardingDays) return 'ONBOARDING';
+
+  if (isAtRiskTier(model.tiers, tierKey)) return 'AT_RISK';
+
+  if (score >= advocateMinScore && accountNps !== null && accountNps >= advocateMinNps) return 'ADVOCATE';
+
+  return 'ACTIVE';
+}

@@ -1,0 +1,187 @@
+// Playbook decisions: given a fresh scoring and a little history, which outreach actions to log,
+// skip (opt-out) or suppress (cooldown). Pure, so every rule is unit-tested; the outreach service
+// writes the result to the log and publishes it.
+import { daysBetween } from './lifecycle';
+import { isAtRiskTier, isBestTier, isSecondWorstTier, isWorstTier, tierByKey } from './tiers';
+import type {
+  LifecycleStage,
+  OutreachAudience,
+  OutreachChannel,
+  OutreachStatus,
+  PlaybookConfig,
+  PlaybookTrigger,
+  ScoringModelConfig,
+  Trend,
+} from './types';
+
+/** Placeholders a template may use; validateModel rejects any other `{{name}}`. */
+export const TEMPLATE_PLACEHOLDERS = [
+  'customerName',
+  'score',
+  'previousScore',
+  'tier',
+  'previousTier',
+  'trigger',
+  'daysSinceLastActivity',
+] as const;
+
+export type TemplateValues = Record<(typeof TEMPLATE_PLACEHOLDERS)[number], string>;
+
+/** Replaces `{{name}}` placeholders; unknown ones are left visible rather than silently blanked. */
+export function renderTemplate(template: string, values: Partial<TemplateValues>): string {
+  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) =>
+    Object.prototype.hasOwnProperty.call(values, name) ? (values as Record<string, string>)[name] : whole,
+  );
+}
+
+export interface PlaybookDecisionInput {
+  model: ScoringModelConfig;
+  customer: {
+    /** For templates; falls back to `id`. */
+    name?: string | null;
+    id?: string;
+    /** Annual recurring revenue in cents (a bigint column may arrive as a string). */
+    arrCents: number | string;
+    communicationOptOut: boolean;
+  };
+  /** The customer's previous scoring; null on its first. */
+  previous: { score: number; tierKey: string } | null;
+  current: { score: number; tierKey: string; trend: Trend; lifecycleStage: LifecycleStage };
+  /**
+   * The highest score in the `model.scoreDrop.withinDays` days before now (the score exactly that
+   * many days ago also works, but the peak also catches a drop that started after a spike); null
+   * without history. A drop of ≥ scoreDrop.points from it runs the tier playbook.
+   */
+  peakScoreInDropWindow: number | null;
+  /** Days since the last engagement event at or before now; null if never. */
+  daysSinceLastActivity: number | null;
+  /** True when the account had engagement before this silence (the caller decides, e.g. lastActivityAt set). */
+  wasPreviouslyActive: boolean;
+  /**
+   * This customer's outreach log entries of the last few weeks. Entries that were themselves
+   * suppressed by a cooldown are ignored, so a cooldown cannot extend itself; logged and
+   * opt-out-skipped runs both start one.
+   */
+  recentActions: { playbook: string; createdAt: Date; status?: OutreachStatus }[];
+  now: Date;
+}
+
+export interface PlannedAction {
+  playbook: string;
+  action: string;
+  audience: OutreachAudience;
+  channel: OutreachChannel;
+  trigger: PlaybookTrigger;
+  /** The rendered template. */
+  message: string;
+  escalation: boolean;
+  status: OutreachStatus;
+}
+
+/** Tier-playbook triggers in the order they are reported when several fire at once. */
+function riskTriggers(input: PlaybookDecisionInput): PlaybookTrigger[] {
+  const { model, previous, current, peakScoreInDropWindow } = input;
+  const triggers: PlaybookTrigger[] = [];
+  const previousTier = tierByKey(model.tiers, previous?.tierKey);
+  const currentTier = tierByKey(model.tiers, current.tierKey);
+  if (previousTier && currentTier && currentTier.severity > previousTier.severity) triggers.push('TIER_WORSENED');
+  if (peakScoreInDropWindow !== null && peakScoreInDropWindow - current.score >= model.scoreDrop.points) {
+    triggers.push('SCORE_DROP');
+  }
+  if (isWorstTier(model.tiers, current.tierKey)) triggers.push('CRITICAL');
+  if (isSecondWorstTier(model.tiers, current.tierKey) && current.trend === 'DECLINING') {
+    triggers.push('AT_RISK_DECLINING');
+  }
+  return triggers;
+}
+
+function isInCooldown(input: PlaybookDecisionInput, playbook: PlaybookConfig): boolean {
+  const cooldownDays = playbook.cooldownDays ?? input.model.cooldownDays;
+  return input.recentActions.some((entry) => {
+    if (entry.playbook !== playbook.key || entry.status === 'SUPPRESSED_COOLDOWN') return false;
+    const age = daysBetween(entry.createdAt, input.now);
+    return age >= 0 && age < cooldownDays;
+  });
+}
+
+function planPlaybook(input: PlaybookDecisionInput, playbook: PlaybookConfig, trigger: PlaybookTrigger): PlannedAction[] {
+  const { model, customer, previous, current, daysSinceLastActivity } = input;
+  const highValueAtRisk =
+    Number(customer.arrCents) >= model.escalationArrCents && isAtRiskTier(model.tiers, current.tierKey);
+  const coolingDown = isInCooldown(input, playbook);
+  const values: TemplateValues = {
+    customerName: customer.name ?? customer.id ?? 'customer',
+    score: String(current.score),
+    previousScore: previous ? String(previous.score) : '—',
+    tier: tierByKey(model.tiers, current.tierKey)?.label ?? current.tierKey,
+    previousTier: previous ? (tierByKey(model.tiers, previous.tierKey)?.label ?? previous.tierKey) : '—',
+    trigger,
+    daysSinceLastActivity: daysSinceLastActivity === null ? 'unknown' : String(Math.floor(daysSinceLastActivity)),
+  };
+  return playbook.actions
+    .filter((action) => !action.escalation || highValueAtRisk)
+    .map((action) => ({
+      playbook: playbook.key,
+      action: action.action,
+      audience: action.audience,
+      channel: action.channel,
+      trigger,
+      message: renderTemplate(action.template, values),
+      escalation: action.escalation === true,
+      status: coolingDown
+        ? 'SUPPRESSED_COOLDOWN'
+        : action.audience === 'CUSTOMER' && customer.communicationOptOut
+          ? 'SKIPPED_OPT_OUT'
+          : 'LOGGED',
+    }));
+}
+
+/**
+ * Decides the outreach for one scoring. Rules:
+ * - CHURNED customers leave the outreach loop (win-back is a campaign, not an alert): nothing.
+ * - Risk triggers (tier worsened, drop ≥ scoreDrop.points against the recent peak, worst band,
+ *   second-worst band and DECLINING) run the playbook of the *current* tier once, reported with
+ *   the first trigger in that order. A tier without a playbook does nothing.
+ * - Silence ≥ silenceAlertDays of a previously active account runs the `silence` playbook, which
+ *   has its own key and therefore its own cooldown.
+ * - Advocates, or best-band customers scoring ≥ the expansion playbook's minScore, get the expansion
+ *   play — unless a risk trigger fired, the account is silent or the trend is DECLINING (no upsell
+ *   into a falling account).
+ * - ONBOARDING customers get only the silence alert: their 30-day windows are still filling up, so
+ *   a low score is not yet a risk signal.
+ * Each planned action: SUPPRESSED_COOLDOWN if its playbook already ran within its cooldown, else
+ * SKIPPED_OPT_OUT for customer-facing actions of opted-out customers, else LOGGED. Escalation
+ * actions are planned only for accounts with arrCents ≥ escalationArrCents in the two worst bands.
+ */
+export function decidePlaybookActions(input: PlaybookDecisionInput): PlannedAction[] {
+  const { model, current, daysSinceLastActivity, wasPreviouslyActive } = input;
+  if (current.lifecycleStage === 'CHURNED') return [];
+  const onboarding = current.lifecycleStage === 'ONBOARDING';
+  const planned: PlannedAction[] = [];
+
+  const triggers = onboarding ? [] : riskTriggers(input);
+  if (triggers.length > 0) {
+    const playbook = model.playbooks.find((p) => p.kind === 'tier' && p.tierKey === current.tierKey);
+    if (playbook) planned.push(...planPlaybook(input, playbook, triggers[0]));
+  }
+
+  const silent =
+    wasPreviouslyActive && daysSinceLastActivity !== null && daysSinceLastActivity >= model.silenceAlertDays;
+  if (silent) {
+    const playbook = model.playbooks.find((p) => p.kind === 'silence');
+    if (playbook) planned.push(...planPlaybook(input, playbook, 'SILENCE'));
+  }
+
+  if (!onboarding && !silent && triggers.length === 0 && current.trend !== 'DECLINING') {
+    const playbook = model.playbooks.find((p) => p.kind === 'expansion');
+    if (
+      playbook?.kind === 'expansion' &&
+      (current.lifecycleStage === 'ADVOCATE' ||
+        (isBestTier(model.tiers, current.tierKey) && current.score >= playbook.minScore))
+    ) {
+      planned.push(...planPlaybook(input, playbook, 'EXPANSION'));
+    }
+  }
+
+  return planned;
+}

@@ -1,0 +1,87 @@
+// Tiers: configurable score bands with a severity rank, and hysteresis so that a score wobbling
+// on a boundary (69, 71, 69, 71 …) does not flap tiers, spam the live subscription or re-run playbooks.
+import type { TierBand } from './types';
+
+/** Bands ordered best first (highest lower bound first). */
+export function bandsBestFirst(bands: readonly TierBand[]): TierBand[] {
+  return [...bands].sort((a, b) => b.lowerBound - a.lowerBound);
+}
+
+/** The band whose [lowerBound, upper) contains the score, ignoring history. */
+export function bandForScore(score: number, bands: readonly TierBand[]): TierBand {
+  const ordered = bandsBestFirst(bands);
+  if (ordered.length === 0) throw new Error('No tier bands configured');
+  // Scores below every lower bound (only possible with an invalid model) fall into the worst band.
+  return ordered.find((band) => score >= band.lowerBound) ?? ordered[ordered.length - 1];
+}
+
+/** [lower, upper) of a band; the best band's upper bound is +∞. */
+export function bandBounds(band: TierBand, bands: readonly TierBand[]): { lower: number; upper: number } {
+  const better = bands.filter((b) => b.lowerBound > band.lowerBound).map((b) => b.lowerBound);
+  return { lower: band.lowerBound, upper: better.length === 0 ? Number.POSITIVE_INFINITY : Math.min(...better) };
+}
+
+/**
+ * The tier for a score. Without a previous tier (or one no longer in the bands, after a model
+ * change) it is the plain band lookup. With one, the customer stays in it while
+ * lower − hysteresis ≤ score < upper + hysteresis: with healthy ≥ 70 and hysteresis 2 a healthy
+ * account becomes monitor only below 68, and a monitor account becomes healthy only at 72.
+ */
+export function tierFor(
+  score: number,
+  bands: readonly TierBand[],
+  previousTierKey: string | null | undefined,
+  hysteresis: number,
+): TierBand {
+  const previous = previousTierKey == null ? undefined : bands.find((band) => band.key === previousTierKey);
+  if (previous) {
+    const { lower, upper } = bandBounds(previous, bands);
+    if (score >= lower - hysteresis && score < upper + hysteresis) return previous;
+  }
+  return bandForScore(score, bands);
+}
+
+export function tierByKey(bands: readonly TierBand[], key: string | null | undefined): TierBand | undefined {
+  return key == null ? undefined : bands.find((band) => band.key === key);
+}
+
+/** Bands ordered worst first (highest severity first). */
+function bandsWorstFirst(bands: readonly TierBand[]): TierBand[] {
+  return [...bands].sort((a, b) => b.severity - a.severity);
+}
+
+/** The worst band (e.g. critical): playbooks run for every customer in it. */
+export function isWorstTier(bands: readonly TierBand[], key: string): boolean {
+  return bandsWorstFirst(bands)[0]?.key === key;
+}
+
+/** The second-worst band (e.g. at_risk in the default scheme, churning in the five-band thriving one). */
+export function isSecondWorstTier(bands: readonly TierBand[], key: string): boolean {
+  return bands.length >= 2 && bandsWorstFirst(bands)[1].key === key;
+}
+
+/** The two worst bands: lifecycle AT_RISK, and where high-value escalations apply. */
+export function isAtRiskTier(bands: readonly TierBand[], key: string): boolean {
+  return bandsWorstFirst(bands)
+    .slice(0, 2)
+    .some((band) => band.key === key);
+}
+
+/** The best band (e.g. healthy, or thriving): where expansion plays start. */
+export function isBestTier(bands: readonly TierBand[], key: string): boolean {
+  return [...bands].sort((a, b) => a.severity - b.severity)[0]?.key === key;
+}
+
+/** WORSENED / IMPROVED / UNCHANGED between two tier keys; NEW when there was no known previous tier. */
+export function tierDirection(
+  bands: readonly TierBand[],
+  fromKey: string | null | undefined,
+  toKey: string,
+): 'WORSENED' | 'IMPROVED' | 'UNCHANGED' | 'NEW' {
+  const from = tierByKey(bands, fromKey);
+  const to = tierByKey(bands, toKey);
+  if (!from || !to) return 'NEW';
+  if (to.severity > from.severity) return 'WORSENED';
+  if (to.severity < from.severity) return 'IMPROVED';
+  return 'UNCHANGED';
+}

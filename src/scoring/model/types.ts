@@ -1,0 +1,262 @@
+// The vocabulary of the scoring core: the scoring-model configuration (stored as JSON in
+// ScoringModel.config), the metrics the SQL layer aggregates for it, and the results it produces.
+// Plain data only, so the same shapes travel through the database, the graph and the tests.
+
+/**
+ * A raw per-customer aggregate the SQL layer computes over the window
+ * `(asOf − windowDays·24h, asOf]` (start exclusive, end inclusive). Counts are 0, never null,
+ * when nothing happened; null means "no data to compute this from".
+ *
+ * - `active_days`: distinct UTC calendar days with at least one engagement event in the window.
+ * - `distinct_features`: distinct non-null `feature` values among engagement events in the window.
+ * - `days_since_last_activity`: fractional days from the last engagement event at or before asOf to
+ *   asOf; null when there is none. The window does not change the value; the SQL layer may use it
+ *   as a lookback bound (null beyond it), which the default model treats the same as "never".
+ * - `usage_trend`: engagement events in the window / events in the window of the same length
+ *   before it, capped at 2; null when both are 0; 2 when only the earlier one is 0.
+ * - `users_added`: engagement events with eventType `user_added` in the window.
+ * - `payment_success_rate`: 1 − FAILED/all payments (by `occurredAt`) in the window; null without payments.
+ * - `late_payments`: FAILED payments (by `occurredAt`) in the window.
+ * - `csat_mean`: mean CSAT rating (1…5) of tickets opened in the window; null when none is rated.
+ * - `open_tickets`: tickets with status OPEN or PENDING, opened at or before asOf and not resolved
+ *   by asOf (resolvedAt null or later). A state, not a window: the window only names the key.
+ * - `ticket_count`: tickets opened in the window.
+ * - `nps`: NPS of the responses in the window, 100·(promoters(9–10) − detractors(0–6)) / responses,
+ *   −100…100; null without responses.
+ */
+export type MetricKind =
+  | 'active_days'
+  | 'distinct_features'
+  | 'days_since_last_activity'
+  | 'usage_trend'
+  | 'users_added'
+  | 'payment_success_rate'
+  | 'late_payments'
+  | 'csat_mean'
+  | 'open_tickets'
+  | 'ticket_count'
+  | 'nps';
+
+export const METRIC_KINDS: readonly MetricKind[] = [
+  'active_days',
+  'distinct_features',
+  'days_since_last_activity',
+  'usage_trend',
+  'users_added',
+  'payment_success_rate',
+  'late_payments',
+  'csat_mean',
+  'open_tickets',
+  'ticket_count',
+  'nps',
+];
+
+/** One aggregate the SQL layer must compute per customer; `key` is `metricKey(metric, windowDays)`. */
+export interface MetricRequest {
+  metric: MetricKind;
+  windowDays: number;
+  key: string;
+}
+
+/** What the SQL layer returns per customer: metric key (e.g. `active_days_30`) → value or null. */
+export type MetricValues = Record<string, number | null | undefined>;
+
+/** Raw values keyed by signal or penalty name (what a metric means for this model). */
+export type RawSignals = Record<string /* signal or penalty name */, number | null>;
+
+/**
+ * Maps a raw metric value to 0…1 (1 = healthy).
+ * - `target`: min(1, x / target) — "20 active days a month is all we ask".
+ * - `inverse_target`: 1 − min(1, x / max) — loads, where more is worse (5 open tickets → 0).
+ * - `recency`: 1 up to `fullDays`, then linearly down to 0 at `zeroDays` (days since something).
+ * - `linear`: (x − min) / (max − min), clamped — e.g. NPS −100…100, or a ratio band.
+ * - `ratio`: x clamped to 0…1 — already a share, e.g. payment success rate.
+ */
+export type Normaliser =
+  | { kind: 'target'; target: number }
+  | { kind: 'inverse_target'; max: number }
+  | { kind: 'recency'; fullDays: number; zeroDays: number }
+  | { kind: 'linear'; min: number; max: number }
+  | { kind: 'ratio' };
+
+/**
+ * What to do when a signal's metric is null (no data).
+ * - `neutral`: count the signal with this normalised `value` (0…1); it still carries its weight.
+ * - `exclude`: drop the signal; the weights of the others are scaled up to fill its place.
+ */
+export type MissingPolicy = { policy: 'neutral'; value: number } | { policy: 'exclude' };
+
+export interface SignalConfig {
+  /** Unique across the model (signals and penalties); the key of per-signal detail in HealthScore. */
+  name: string;
+  metric: MetricKind;
+  /** Lookback window in whole days, > 0. */
+  windowDays: number;
+  normaliser: Normaliser;
+  /** Relative weight, ≥ 0. Only ratios matter: the score divides by the sum of included weights. */
+  weight: number;
+  missing: MissingPolicy;
+}
+
+export interface ComponentConfig {
+  /** e.g. engagement, payments, support, nps. */
+  name: string;
+  signals: SignalConfig[];
+}
+
+/**
+ * Points subtracted after weighting when a metric crosses a threshold. Null metrics never apply.
+ * - `direction: 'at_least'`: applies when value ≥ threshold (counts: late payments, ticket spikes).
+ * - `direction: 'below'`: applies when value < threshold (usage_trend < 0.8 = usage down ≥ 20 %).
+ * With `perUnit`, the points are per unit of the metric (−5 per failed payment), capped at
+ * `maxPoints`; only meaningful with `at_least`.
+ */
+export interface PenaltyConfig {
+  name: string;
+  metric: MetricKind;
+  windowDays: number;
+  direction: 'at_least' | 'below';
+  threshold: number;
+  points: number;
+  perUnit?: boolean;
+  /** Cap for `perUnit` penalties; defaults to uncapped. */
+  maxPoints?: number;
+}
+
+/**
+ * A score band. A band covers [lowerBound, next better band's lowerBound); the best band reaches 100.
+ * Severity ranks the bands: 0 = best, higher = worse, strictly increasing as lowerBound falls.
+ */
+export interface TierBand {
+  key: string;
+  label: string;
+  /** Integer 0…100. Exactly one band starts at 0. */
+  lowerBound: number;
+  severity: number;
+}
+
+export type Trend = 'IMPROVING' | 'STABLE' | 'DECLINING';
+
+export type LifecycleStage = 'ONBOARDING' | 'ACTIVE' | 'AT_RISK' | 'CHURNED' | 'ADVOCATE';
+
+export type OutreachAudience = 'CUSTOMER' | 'TEAM';
+
+/** EMAIL and IN_APP reach the customer; SLACK and CRM_TASK reach the team. */
+export type OutreachChannel = 'EMAIL' | 'IN_APP' | 'SLACK' | 'CRM_TASK';
+
+export type OutreachStatus = 'LOGGED' | 'SKIPPED_OPT_OUT' | 'SUPPRESSED_COOLDOWN';
+
+/** What fired a playbook; stored on OutreachAction.trigger. */
+export type PlaybookTrigger =
+  | 'TIER_WORSENED'
+  | 'SCORE_DROP'
+  | 'CRITICAL'
+  | 'AT_RISK_DECLINING'
+  | 'SILENCE'
+  | 'EXPANSION';
+
+export interface PlaybookAction {
+  /** e.g. check_in_email, success_resources, offer, csm_alert, escalation_flag, executive_outreach. */
+  action: string;
+  audience: OutreachAudience;
+  channel: OutreachChannel;
+  /**
+   * Message with `{{placeholders}}`: customerName, score, previousScore, tier, previousTier,
+   * trigger, daysSinceLastActivity (see TEMPLATE_PLACEHOLDERS).
+   */
+  template: string;
+  /**
+   * High-value escalation: the action is only planned when the customer's arrCents ≥
+   * model.escalationArrCents and the current tier is one of the two worst bands; otherwise it is
+   * left out entirely (not logged as skipped). Default false.
+   */
+  escalation?: boolean;
+}
+
+/**
+ * A named list of actions and what runs it. The key is logged on OutreachAction.playbook and is
+ * the unit of the cooldown, so each playbook cools down independently.
+ * - `tier`: runs for customers in `tierKey` when a risk trigger fires (tier worsened, score drop,
+ *   critical, at-risk-and-declining).
+ * - `silence`: runs when a previously active account has had no activity for model.silenceAlertDays.
+ * - `expansion`: runs for advocates, or for customers in the best band scoring ≥ `minScore`.
+ */
+export type PlaybookConfig =
+  | { key: string; kind: 'tier'; tierKey: string; actions: PlaybookAction[]; cooldownDays?: number }
+  | { key: string; kind: 'silence'; actions: PlaybookAction[]; cooldownDays?: number }
+  | { key: string; kind: 'expansion'; minScore: number; actions: PlaybookAction[]; cooldownDays?: number };
+
+export interface ScoringModelConfig {
+  components: ComponentConfig[];
+  penalties: PenaltyConfig[];
+  tiers: TierBand[];
+  /** Points a score must move past a band's bounds before it leaves its previous tier. Default 2. */
+  hysteresis: number;
+  /** Trend = score vs the score `windowDays` earlier; beyond ±`threshold` points it is not STABLE. */
+  trend: { windowDays: number; threshold: number };
+  lifecycle: {
+    /** Days after signup during which a customer is ONBOARDING. Default 30. */
+    onboardingDays: number;
+    /** Days without activity after which a customer counts as CHURNED. Default 60. */
+    churnWindowDays: number;
+    /** ADVOCATE needs score ≥ this … Default 80. */
+    advocateMinScore: number;
+    /** … and account NPS ≥ this. Default 50. */
+    advocateMinNps: number;
+  };
+  /** A score drop of ≥ `points` against the peak of the last `withinDays` days runs the tier playbook. Default 15 / 14. */
+  scoreDrop: { points: number; withinDays: number };
+  playbooks: PlaybookConfig[];
+  /** Days during which a playbook does not run again for the same customer (overridable per playbook). Default 7. */
+  cooldownDays: number;
+  /** ARR (cents) from which an account gets escalation actions when in the two worst bands. */
+  escalationArrCents: number;
+  /** Days of silence after which a previously active account raises a team alert. Default 7. */
+  silenceAlertDays: number;
+}
+
+export interface SignalResult {
+  name: string;
+  component: string;
+  /** The metric value as the SQL layer returned it; null when missing. */
+  rawValue: number | null;
+  /** Normalised 0…1 value used in the score (the neutral value when missing-neutral); null when excluded. */
+  value: number | null;
+  /** Configured weight. */
+  weight: number;
+  /** Share of the score this signal carried after redistribution, 0…1 (0 when excluded). */
+  effectiveWeight: number;
+  /** Score points this signal adds (before penalties); they sum to `scoreBeforePenalties` up to rounding. */
+  contribution: number;
+  missing: boolean;
+}
+
+export interface ComponentResult {
+  name: string;
+  /** Weighted mean of the included signals, 0…100; null when every signal was excluded as missing. */
+  score: number | null;
+  /** Share of the score this component carried, 0…1 (sums to 1 over components with a score). */
+  weight: number;
+  /** Share of this component's configured weight that was observed, 0…1. */
+  coverage: number;
+}
+
+export interface PenaltyResult {
+  name: string;
+  rawValue: number | null;
+  /** Points subtracted (0 when not applied). */
+  points: number;
+  applied: boolean;
+}
+
+export interface ScoreResult {
+  /** Final score, integer 0…100. */
+  score: number;
+  /** round(100·Σwv/Σw) before penalties. */
+  scoreBeforePenalties: number;
+  components: ComponentResult[];
+  signals: SignalResult[];
+  penalties: PenaltyResult[];
+  /** Share of the model's total signal weight that was actually observed, 0…1. */
+  coverage: number;
+}

@@ -1,0 +1,245 @@
+// Validation of a scoring-model configuration before it is stored or activated. A model arrives
+// as JSON from `updateScoringModel`, so every rule the scoring core relies on is checked here once
+// instead of being defended against in every function.
+import { TEMPLATE_PLACEHOLDERS } from './playbooks';
+import { METRIC_KINDS } from './types';
+import type { Normaliser, OutreachChannel, PenaltyConfig, PlaybookConfig, ScoringModelConfig, SignalConfig } from './types';
+
+const CHANNELS: readonly OutreachChannel[] = ['EMAIL', 'IN_APP', 'SLACK', 'CRM_TASK'];
+const CUSTOMER_CHANNELS: readonly OutreachChannel[] = ['EMAIL', 'IN_APP'];
+
+const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+const isPositiveInteger = (value: unknown): boolean => Number.isInteger(value) && (value as number) > 0;
+const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
+
+function normaliserErrors(path: string, normaliser: Normaliser | undefined): string[] {
+  if (!normaliser || typeof normaliser !== 'object') return [`${path} is required`];
+  switch (normaliser.kind) {
+    case 'target':
+      return isFiniteNumber(normaliser.target) && normaliser.target > 0 ? [] : [`${path}.target must be > 0`];
+    case 'inverse_target':
+      return isFiniteNumber(normaliser.max) && normaliser.max > 0 ? [] : [`${path}.max must be > 0`];
+    case 'recency':
+      return isFiniteNumber(normaliser.fullDays) &&
+        isFiniteNumber(normaliser.zeroDays) &&
+        normaliser.fullDays >= 0 &&
+        normaliser.zeroDays > normaliser.fullDays
+        ? []
+        : [`${path} needs 0 ≤ fullDays < zeroDays`];
+    case 'linear':
+      return isFiniteNumber(normaliser.min) && isFiniteNumber(normaliser.max) && normaliser.max > normaliser.min
+        ? []
+        : [`${path} needs min < max`];
+    case 'ratio':
+      return [];
+    default:
+      return [`${path}.kind "${(normaliser as { kind?: unknown }).kind}" is not a known normaliser`];
+  }
+}
+
+function signalErrors(path: string, signal: SignalConfig): string[] {
+  const errors: string[] = [];
+  if (!isNonEmptyString(signal.name)) errors.push(`${path}.name is required`);
+  if (!METRIC_KINDS.includes(signal.metric)) errors.push(`${path}.metric "${signal.metric}" is not a known metric`);
+  if (!isPositiveInteger(signal.windowDays)) errors.push(`${path}.windowDays must be a whole number of days > 0`);
+  if (!isFiniteNumber(signal.weight) || signal.weight < 0) errors.push(`${path}.weight must be ≥ 0`);
+  errors.push(...normaliserErrors(`${path}.normaliser`, signal.normaliser));
+  const missing = signal.missing;
+  if (!missing || (missing.policy !== 'neutral' && missing.policy !== 'exclude')) {
+    errors.push(`${path}.missing.policy must be "neutral" or "exclude"`);
+  } else if (missing.policy === 'neutral' && !(isFiniteNumber(missing.value) && missing.value >= 0 && missing.value <= 1)) {
+    errors.push(`${path}.missing.value must be within 0…1`);
+  }
+  return errors;
+}
+
+function penaltyErrors(path: string, penalty: PenaltyConfig): string[] {
+  const errors: string[] = [];
+  if (!isNonEmptyString(penalty.name)) errors.push(`${path}.name is required`);
+  if (!METRIC_KINDS.includes(penalty.metric)) errors.push(`${path}.metric "${penalty.metric}" is not a known metric`);
+  if (!isPositiveInteger(penalty.windowDays)) errors.push(`${path}.windowDays must be a whole number of days > 0`);
+  if (penalty.direction !== 'at_least' && penalty.direction !== 'below') {
+    errors.push(`${path}.direction must be "at_least" or "below"`);
+  }
+  if (!isFiniteNumber(penalty.threshold)) errors.push(`${path}.threshold must be a number`);
+  if (!isFiniteNumber(penalty.points) || penalty.points < 0) errors.push(`${path}.points must be ≥ 0`);
+  if (penalty.perUnit && penalty.direction !== 'at_least') errors.push(`${path}.perUnit only makes sense with "at_least"`);
+  if (penalty.maxPoints !== undefined && (!isFiniteNumber(penalty.maxPoints) || penalty.maxPoints < 0)) {
+    errors.push(`${path}.maxPoints must be ≥ 0`);
+  }
+  return errors;
+}
+
+function tierErrors(model: ScoringModelConfig): string[] {
+  const bands = model.tiers;
+  if (!Array.isArray(bands) || bands.length === 0) return ['tiers must contain at least one band'];
+  const errors: string[] = [];
+  const keys = new Set<string>();
+  const lowerBounds = new Set<number>();
+  bands.forEach((band, index) => {
+    const path = `tiers[${index}]`;
+    if (!isNonEmptyString(band.key)) errors.push(`${path}.key is required`);
+    else if (keys.has(band.key)) errors.push(`${path}.key "${band.key}" is used by more than one band`);
+    else keys.add(band.key);
+    if (!isNonEmptyString(band.label)) errors.push(`${path}.label is required`);
+    if (!Number.isInteger(band.lowerBound) || band.lowerBound < 0 || band.lowerBound > 100) {
+      errors.push(`${path}.lowerBound must be a whole number within 0…100`);
+    } else if (lowerBounds.has(band.lowerBound)) {
+      errors.push(`${path}.lowerBound ${band.lowerBound} overlaps another band with the same lower bound`);
+    } else {
+      lowerBounds.add(band.lowerBound);
+    }
+    if (!Number.isInteger(band.severity) || band.severity < 0) errors.push(`${path}.severity must be a whole number ≥ 0`);
+  });
+  // Bands are defined by lower bounds only, so the one remaining gap is the bottom of the scale.
+  if (!bands.some((band) => band.lowerBound === 0)) errors.push('tiers leave a gap: one band must have lowerBound 0');
+  // Severity drives "worst band" and "two worst bands"; it must rank bands the same way scores do.
+  const byBound = [...bands].sort((a, b) => b.lowerBound - a.lowerBound);
+  for (let i = 1; i < byBound.length; i++) {
+    if (!(byBound[i].severity > byBound[i - 1].severity)) {
+      errors.push(
+        `tiers: severity must increase as lowerBound falls ("${byBound[i].key}" is below "${byBound[i - 1].key}" but not more severe)`,
+      );
+    }
+  }
+  return errors;
+}
+
+function playbookErrors(model: ScoringModelConfig): string[] {
+  const errors: string[] = [];
+  if (!Array.isArray(model.playbooks)) return ['playbooks must be a list'];
+  const keys = new Set<string>();
+  const tiersWithPlaybook = new Set<string>();
+  const tierKeys = new Set((model.tiers ?? []).map((band) => band.key));
+  const placeholderPattern = /\{\{\s*(\w+)\s*\}\}/g;
+  model.playbooks.forEach((playbook: PlaybookConfig, index) => {
+    const path = `playbooks[${index}]`;
+    if (!isNonEmptyString(playbook.key)) errors.push(`${path}.key is required`);
+    else if (keys.has(playbook.key)) errors.push(`${path}.key "${playbook.key}" is used by more than one playbook`);
+    else keys.add(playbook.key);
+    if (playbook.kind === 'tier') {
+      if (!tierKeys.has(playbook.tierKey)) errors.push(`${path}.tierKey "${playbook.tierKey}" is not a tier of this model`);
+      else if (tiersWithPlaybook.has(playbook.tierKey)) errors.push(`${path}: tier "${playbook.tierKey}" already has a playbook`);
+      else tiersWithPlaybook.add(playbook.tierKey);
+    } else if (playbook.kind === 'expansion') {
+      if (!isFiniteNumber(playbook.minScore) || playbook.minScore < 0 || playbook.minScore > 100) {
+        errors.push(`${path}.minScore must be within 0…100`);
+      }
+    } else if (playbook.kind !== 'silence') {
+      errors.push(`${path}.kind must be "tier", "silence" or "expansion"`);
+    }
+    if (playbook.kind === 'silence' || playbook.kind === 'expansion') {
+      const kind = playbook.kind;
+      if (model.playbooks.filter((other) => other.kind === kind).indexOf(playbook) > 0) {
+        errors.push(`${path}: only one "${kind}" playbook is allowed`);
+      }
+    }
+    if (playbook.cooldownDays !== undefined && (!isFiniteNumber(playbook.cooldownDays) || playbook.cooldownDays < 0)) {
+      errors.push(`${path}.cooldownDays must be ≥ 0`);
+    }
+    if (!Array.isArray(playbook.actions) || playbook.actions.length === 0) {
+      errors.push(`${path}.actions must contain at least one action`);
+      return;
+    }
+    playbook.actions.forEach((action, actionIndex) => {
+      const actionPath = `${path}.actions[${actionIndex}]`;
+      if (!isNonEmptyString(action.action)) errors.push(`${actionPath}.action is required`);
+      if (action.audience !== 'CUSTOMER' && action.audience !== 'TEAM') {
+        errors.push(`${actionPath}.audience must be CUSTOMER or TEAM`);
+      }
+      if (!CHANNELS.includes(action.channel)) errors.push(`${actionPath}.channel "${action.channel}" is not a known channel`);
+      else if (action.audience === 'CUSTOMER' && !CUSTOMER_CHANNELS.includes(action.channel)) {
+        errors.push(`${actionPath}: a customer-facing action needs channel EMAIL or IN_APP`);
+      }
+      if (typeof action.template !== 'string') {
+        errors.push(`${actionPath}.template is required`);
+      } else {
+        for (const [, name] of action.template.matchAll(placeholderPattern)) {
+          if (!(TEMPLATE_PLACEHOLDERS as readonly string[]).includes(name)) {
+            errors.push(`${actionPath}.template uses unknown placeholder {{${name}}}`);
+          }
+        }
+      }
+    });
+  });
+  return errors;
+}
+
+/** Every rule a model breaks, as readable messages with a path; [] when the model is valid. */
+export function validateModel(model: ScoringModelConfig): string[] {
+  const errors: string[] = [];
+
+  if (!Array.isArray(model.components) || model.components.length === 0) {
+    errors.push('components must contain at least one component');
+  }
+  const components = Array.isArray(model.components) ? model.components : [];
+  const penalties = Array.isArray(model.penalties) ? model.penalties : [];
+  if (!Array.isArray(model.penalties)) errors.push('penalties must be a list (may be empty)');
+
+  const componentNames = new Set<string>();
+  const names = new Set<string>();
+  const claimName = (path: string, name: string) => {
+    if (!isNonEmptyString(name)) return;
+    // Signal and penalty names key the raw-signal record and the stored per-signal detail.
+    if (names.has(name)) errors.push(`${path}.name "${name}" is used more than once among signals and penalties`);
+    names.add(name);
+  };
+  let totalWeight = 0;
+  components.forEach((component, componentIndex) => {
+    const path = `components[${componentIndex}]`;
+    if (!isNonEmptyString(component.name)) errors.push(`${path}.name is required`);
+    else if (componentNames.has(component.name)) errors.push(`${path}.name "${component.name}" is used by more than one component`);
+    else componentNames.add(component.name);
+    if (!Array.isArray(component.signals) || component.signals.length === 0) {
+      errors.push(`${path}.signals must contain at least one signal`);
+      return;
+    }
+    component.signals.forEach((signal, signalIndex) => {
+      const signalPath = `${path}.signals[${signalIndex}]`;
+      errors.push(...signalErrors(signalPath, signal));
+      claimName(signalPath, signal.name);
+      if (isFiniteNumber(signal.weight) && signal.weight > 0) totalWeight += signal.weight;
+    });
+  });
+  if (components.length > 0 && totalWeight <= 0) errors.push('signal weights must not all be zero');
+
+  penalties.forEach((penalty, index) => {
+    errors.push(...penaltyErrors(`penalties[${index}]`, penalty));
+    claimName(`penalties[${index}]`, penalty.name);
+  });
+
+  errors.push(...tierErrors(model));
+  if (!isFiniteNumber(model.hysteresis) || model.hysteresis < 0) errors.push('hysteresis must be ≥ 0');
+
+  if (!model.trend || !isPositiveInteger(model.trend.windowDays)) errors.push('trend.windowDays must be a whole number of days > 0');
+  if (!model.trend || !isFiniteNumber(model.trend.threshold) || model.trend.threshold < 0) {
+    errors.push('trend.threshold must be ≥ 0');
+  }
+
+  const lifecycle = model.lifecycle;
+  if (!lifecycle) {
+    errors.push('lifecycle is required');
+  } else {
+    if (!isFiniteNumber(lifecycle.onboardingDays) || lifecycle.onboardingDays <= 0) errors.push('lifecycle.onboardingDays must be > 0');
+    if (!isFiniteNumber(lifecycle.churnWindowDays) || lifecycle.churnWindowDays <= 0) errors.push('lifecycle.churnWindowDays must be > 0');
+    if (!isFiniteNumber(lifecycle.advocateMinScore) || lifecycle.advocateMinScore < 0 || lifecycle.advocateMinScore > 100) {
+      errors.push('lifecycle.advocateMinScore must be within 0…100');
+    }
+    if (!isFiniteNumber(lifecycle.advocateMinNps) || lifecycle.advocateMinNps < -100 || lifecycle.advocateMinNps > 100) {
+      errors.push('lifecycle.advocateMinNps must be within −100…100');
+    }
+  }
+
+  if (!model.scoreDrop || !isFiniteNumber(model.scoreDrop.points) || model.scoreDrop.points <= 0) {
+    errors.push('scoreDrop.points must be > 0');
+  }
+  if (!model.scoreDrop || !isFiniteNumber(model.scoreDrop.withinDays) || model.scoreDrop.withinDays <= 0) {
+    errors.push('scoreDrop.withinDays must be > 0');
+  }
+  if (!isFiniteNumber(model.cooldownDays) || model.cooldownDays < 0) errors.push('cooldownDays must be ≥ 0');
+  if (!isFiniteNumber(model.escalationArrCents) || model.escalationArrCents < 0) errors.push('escalationArrCents must be ≥ 0');
+  if (!isFiniteNumber(model.silenceAlertDays) || model.silenceAlertDays <= 0) errors.push('silenceAlertDays must be > 0');
+
+  errors.push(...playbookErrors(model));
+  return errors;
+}

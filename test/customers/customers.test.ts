@@ -1,0 +1,71 @@
+import { GetCustomerDocument, ListCustomersDocument, SetOptOutDocument, UpsertCustomerDocument } from '../__generated__/graphql';
+import { startTestServer, TestServer } from '../support/server';
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'customers' });
+});
+afterAll(() => server.stop());
+
+describe('customers', () => {
+  it('creates a customer under the integrator\'s own id and updates it without losing omitted fields', async () => {
+    const created = await server.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_abc123', name: 'Acme', plan: 'enterprise', arrCents: 12_000_000, seats: 40, csmOwner: 'kate', signedUpAt: '2026-01-15T00:00:00.000Z' },
+    });
+    expect(created.upsertCustomer).toMatchObject({ id: 'cust_abc123', name: 'Acme', plan: 'enterprise', arrCents: 12_000_000, seats: 40, communicationOptOut: false });
+
+    const updated = await server.gql(UpsertCustomerDocument, { input: { id: 'cust_abc123', name: 'Acme Corp', seats: 55 } });
+    expect(updated.upsertCustomer).toMatchObject({ name: 'Acme Corp', seats: 55, plan: 'enterprise', csmOwner: 'kate', signedUpAt: '2026-01-15T00:00:00.000Z' });
+
+    const fetched = await server.gql(GetCustomerDocument, { id: 'cust_abc123' });
+    expect(fetched.customer).toMatchObject({ id: 'cust_abc123', name: 'Acme Corp', arrCents: 12_000_000 });
+  });
+
+  it('answers NOT_FOUND for an unknown customer and BAD_USER_INPUT for an empty id', async () => {
+    const unknown = await server.request(GetCustomerDocument, { id: 'cust_nope' });
+    expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    const empty = await server.request(UpsertCustomerDocument, { input: { id: '  ', name: 'x' } });
+    expect(empty.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const negative = await server.request(UpsertCustomerDocument, { input: { id: 'cust_neg', name: 'x', arrCents: -1 } });
+    expect(negative.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const stillMissing = await server.request(GetCustomerDocument, { id: 'cust_neg' });
+    expect(stillMissing.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('records a communication opt-out', async () => {
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_optout', name: 'Quiet Ltd' } });
+    const result = await server.gql(SetOptOutDocument, { customerId: 'cust_optout', optedOut: true });
+    expect(result.setCommunicationOptOut.communicationOptOut).toBe(true);
+    const unknown = await server.request(SetOptOutDocument, { customerId: 'cust_missing', optedOut: true });
+    expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('pages through customers with keyset cursors, a total count and filters', async () => {
+    for (let i = 0; i < 12; i++) {
+      await server.gql(UpsertCustomerDocument, { input: { id: `cust_page_${String(i).padStart(2, '0')}`, name: `Page ${String(i).padStart(2, '0')}`, arrCents: i * 1000 } });
+    }
+    const seen: string[] = [];
+    let after: string | null | undefined;
+    let pages = 0;
+    do {
+      const page = await server.gql(ListCustomersDocument, { first: 5, after, search: 'page ' });
+      expect(page.customers.totalCount).toBe(12);
+      seen.push(...page.customers.edges.map((e) => e.node.id));
+      after = page.customers.pageInfo.hasNextPage ? page.customers.pageInfo.endCursor : null;
+      pages++;
+    } while (after);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(Array.from({ length: 12 }, (_, i) => `cust_page_${String(i).padStart(2, '0')}`));
+
+    const byArr = await server.gql(ListCustomersDocument, { first: 2, search: 'page', orderBy: 'ARR_DESC' });
+    expect(byArr.customers.edges.map((e) => e.node.id)).toEqual(['cust_page_11', 'cust_page_10']);
+  });
+
+  it('rejects a page size above 500 and a cursor it did not issue', async () => {
+    const tooMany = await server.request(ListCustomersDocument, { first: 501 });
+    expect(tooMany.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const badCursor = await server.request(ListCustomersDocument, { first: 5, after: 'not-a-cursor' });
+    expect(badCursor.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});

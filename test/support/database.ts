@@ -1,0 +1,33 @@
+// Each test file gets its own PostgreSQL database, created fresh and dropped afterwards, so
+// tests never see each other's rows. TEST_DATABASE_URL points at the server (default: local trust auth).
+import { Client } from 'pg';
+
+export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+async function admin<T>(work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function createTestDatabase(label = 'test'): Promise<TestDatabase> {
+  const name = `hg_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase().slice(0, 30)}_${process.pid}_${Date.now().toString(36)}`;
+  await admin((client) => client.query(`create database "${name}"`));
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    name,
+    drop: () => admin((client) => client.query(`drop database if exists "${name}" with (force)`)).then(() => undefined),
+  };
+}

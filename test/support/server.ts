@@ -1,0 +1,73 @@
+// Starts the real service (real PostgreSQL, real Redis when asked) on a free port for a test
+// file, and talks to it over HTTP like any client would.
+import { DocumentNode, print } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { RunningApp, startApp } from '../../src/app';
+import { readConfig } from '../../src/infra/config';
+import { createLogger } from '../../src/infra/logger';
+import { createTestDatabase, TestDatabase } from './database';
+
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface GraphQLResponse<T> {
+  data?: T | null;
+  errors?: Array<{ message: string; path?: Array<string | number>; extensions?: { code?: string; [key: string]: unknown } }>;
+}
+
+export interface TestServer {
+  app: RunningApp;
+  url: string;
+  wsUrl: string;
+  database: TestDatabase;
+  /** Runs an operation; returns the raw response (data and errors). */
+  request<T, V>(document: TypedDocumentNode<T, V> | DocumentNode | string, variables?: V): Promise<GraphQLResponse<T>>;
+  /** Runs an operation and fails the test on any GraphQL error. */
+  gql<T, V>(document: TypedDocumentNode<T, V>, variables?: V): Promise<T>;
+  stop(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  label?: string;
+  redis?: boolean;
+  /** Reuse an existing database (a second instance on the same data). */
+  database?: TestDatabase;
+  env?: Record<string, string>;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const database = options.database ?? (await createTestDatabase(options.label));
+  const config = readConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    SCORING_INTERVAL_MS: '0',
+    DATABASE_POOL_MAX: '5',
+    ...(options.redis ? { REDIS_URL: REDIS_URL } : {}),
+    ...options.env,
+  });
+  const app = await startApp({ ...config, databaseUrl: database.url }, createLogger(config.logLevel));
+  const request = async <T, V>(document: TypedDocumentNode<T, V> | DocumentNode | string, variables?: V): Promise<GraphQLResponse<T>> => {
+    const response = await fetch(app.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: typeof document === 'string' ? document : print(document), variables }),
+    });
+    return (await response.json()) as GraphQLResponse<T>;
+  };
+  return {
+    app,
+    url: app.url,
+    wsUrl: app.url.replace(/^http/, 'ws'),
+    database,
+    request,
+    async gql<T, V>(document: TypedDocumentNode<T, V>, variables?: V): Promise<T> {
+      const result = await request(document, variables);
+      if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+      return result.data as T;
+    },
+    async stop() {
+      await app.stop();
+      if (!options.database) await database.drop();
+    },
+  };
+}
