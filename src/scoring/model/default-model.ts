@@ -1,0 +1,314 @@
+// The default scoring model (signals from the seeds, weights tuned so silence is caught within a
+// week while a weekday-only rhythm is left alone) and the tier presets for the seeds' other schemes.
+import type { PlaybookAction, PlaybookConfig, ScoringModelConfig, TierBand } from './types';
+
+export type TierPresetName = 'four_tier' | 'three_tier' | 'five_band_thriving' | 'five_band_stable';
+
+/**
+ * Tier schemes. `four_tier` is the default (seed 003); the others reproduce the seeds' schemes:
+ * - `three_tier` (seeds 000/001 name the tiers, not the bounds; 70 matches the default's healthy
+ *   line and 40 splits the rest so critical means "most signals are bad"),
+ * - `five_band_thriving` (seed 004, bounds as published: 90/70/50/30),
+ * - `five_band_stable` (seed 002, bounds as published: 80/60/40/20).
+ */
+export const TIER_PRESETS: Record<TierPresetName, TierBand[]> = {
+  four_tier: [
+    { key: 'healthy', label: 'Healthy', lowerBound: 70, severity: 0 },
+    { key: 'monitor', label: 'Monitor', lowerBound: 50, severity: 1 },
+    { key: 'at_risk', label: 'At risk', lowerBound: 30, severity: 2 },
+    { key: 'critical', label: 'Critical', lowerBound: 0, severity: 3 },
+  ],
+  three_tier: [
+    { key: 'healthy', label: 'Healthy', lowerBound: 70, severity: 0 },
+    { key: 'at_risk', label: 'At risk', lowerBound: 40, severity: 1 },
+    { key: 'critical', label: 'Critical', lowerBound: 0, severity: 2 },
+  ],
+  five_band_thriving: [
+    { key: 'thriving', label: 'Thriving', lowerBound: 90, severity: 0 },
+    { key: 'healthy', label: 'Healthy', lowerBound: 70, severity: 1 },
+    { key: 'at_risk', label: 'At risk', lowerBound: 50, severity: 2 },
+    { key: 'churning', label: 'Churning', lowerBound: 30, severity: 3 },
+    { key: 'critical', label: 'Critical', lowerBound: 0, severity: 4 },
+  ],
+  five_band_stable: [
+    { key: 'healthy', label: 'Healthy', lowerBound: 80, severity: 0 },
+    { key: 'stable', label: 'Stable', lowerBound: 60, severity: 1 },
+    { key: 'watch', label: 'Watch', lowerBound: 40, severity: 2 },
+    { key: 'at_risk', label: 'At risk', lowerBound: 20, severity: 3 },
+    { key: 'critical', label: 'Critical', lowerBound: 0, severity: 4 },
+  ],
+};
+
+// Playbook actions by the severity they are meant for. They are attached to tier keys by rank from
+// the worst band, so every preset gets the same escalation ladder (see defaultPlaybooksFor).
+const CRITICAL_ACTIONS: PlaybookAction[] = [
+  {
+    action: 'csm_alert',
+    audience: 'TEAM',
+    channel: 'SLACK',
+    template: '{{customerName}} is {{tier}} at {{score}} (was {{previousScore}}, {{trigger}}). Call them today.',
+  },
+  {
+    action: 'escalation_flag',
+    audience: 'TEAM',
+    channel: 'CRM_TASK',
+    template: 'High-value account {{customerName}} is {{tier}} ({{score}}): priority handling.',
+    escalation: true,
+  },
+  {
+    action: 'executive_outreach',
+    audience: 'TEAM',
+    channel: 'CRM_TASK',
+    template: 'Executive sponsor to contact {{customerName}} ({{tier}}, score {{score}}).',
+    escalation: true,
+  },
+  {
+    action: 'check_in_email',
+    audience: 'CUSTOMER',
+    channel: 'EMAIL',
+    template: 'Hi {{customerName}}, we would like to make sure you get what you need from us. Can we talk this week?',
+  },
+  {
+    action: 'offer',
+    audience: 'CUSTOMER',
+    channel: 'EMAIL',
+    template: 'Hi {{customerName}}, we would like to offer you a free working session with our team and a plan review.',
+  },
+];
+
+const AT_RISK_ACTIONS: PlaybookAction[] = [
+  {
+    action: 'csm_alert',
+    audience: 'TEAM',
+    channel: 'SLACK',
+    template: '{{customerName}} moved to {{tier}} at {{score}} (was {{previousScore}}, {{trigger}}).',
+  },
+  {
+    action: 'escalation_flag',
+    audience: 'TEAM',
+    channel: 'CRM_TASK',
+    template: 'High-value account {{customerName}} is {{tier}} ({{score}}): priority handling.',
+    escalation: true,
+  },
+  {
+    action: 'check_in_email',
+    audience: 'CUSTOMER',
+    channel: 'EMAIL',
+    template: 'Hi {{customerName}}, we noticed things have been quieter lately. Is there anything we can help with?',
+  },
+  {
+    action: 'offer',
+    audience: 'CUSTOMER',
+    channel: 'EMAIL',
+    template: 'Hi {{customerName}}, would a free training session for your team help?',
+  },
+];
+
+const MONITOR_ACTIONS: PlaybookAction[] = [
+  {
+    action: 'check_in_email',
+    audience: 'CUSTOMER',
+    channel: 'EMAIL',
+    template: 'Hi {{customerName}}, how is it going? Reply to this email if anything is in your way.',
+  },
+  {
+    action: 'success_resources',
+    audience: 'CUSTOMER',
+    channel: 'IN_APP',
+    template: 'Tips and guides picked for {{customerName}} to get more out of the product.',
+  },
+];
+
+const SILENCE_PLAYBOOK: PlaybookConfig = {
+  key: 'silence',
+  kind: 'silence',
+  actions: [
+    {
+      action: 'csm_alert',
+      audience: 'TEAM',
+      channel: 'SLACK',
+      template: '{{customerName}} has had no activity for {{daysSinceLastActivity}} days ({{tier}}, score {{score}}).',
+    },
+    {
+      action: 'escalation_flag',
+      audience: 'TEAM',
+      channel: 'CRM_TASK',
+      template: 'High-value account {{customerName}} silent for {{daysSinceLastActivity}} days: priority handling.',
+      escalation: true,
+    },
+  ],
+};
+
+const EXPANSION_PLAYBOOK: PlaybookConfig = {
+  key: 'expansion',
+  kind: 'expansion',
+  // Seed 004's "thriving" line; advocates qualify regardless of score band.
+  minScore: 90,
+  // Expansion asks are welcome once a month, not weekly.
+  cooldownDays: 30,
+  actions: [
+    {
+      action: 'expansion_opportunity',
+      audience: 'TEAM',
+      channel: 'CRM_TASK',
+      template: '{{customerName}} is a power user (score {{score}}): talk about expansion.',
+    },
+    {
+      action: 'referral_request',
+      audience: 'CUSTOMER',
+      channel: 'EMAIL',
+      template: "Hi {{customerName}}, you're getting a lot out of the product. Would you share your story or refer a peer?",
+    },
+    {
+      action: 'early_access_offer',
+      audience: 'CUSTOMER',
+      channel: 'IN_APP',
+      template: 'Early access to our beta features is open for {{customerName}}.',
+    },
+  ],
+};
+
+/**
+ * Default playbooks for a band scheme: the worst band gets the critical playbook, the second worst
+ * the at-risk one, the third worst (if it is not the best band) the monitor check-in; the best band
+ * gets none (expansion is separate). Plus the silence and expansion playbooks.
+ */
+export function defaultPlaybooksFor(bands: readonly TierBand[]): PlaybookConfig[] {
+  const worstFirst = [...bands].sort((a, b) => b.severity - a.severity);
+  const ladder: [string, PlaybookAction[]][] = [
+    ['critical', CRITICAL_ACTIONS],
+    ['at_risk', AT_RISK_ACTIONS],
+    ['monitor', MONITOR_ACTIONS],
+  ];
+  const tierPlaybooks: PlaybookConfig[] = ladder
+    .slice(0, Math.max(0, worstFirst.length - 1))
+    // The playbook is keyed by the tier it serves: that is what the outreach log and its cooldown show.
+    .map(([, actions], rank) => ({ key: worstFirst[rank].key, kind: 'tier', tierKey: worstFirst[rank].key, actions }));
+  return [...tierPlaybooks, SILENCE_PLAYBOOK, EXPANSION_PLAYBOOK];
+}
+
+export const DEFAULT_SCORING_MODEL: ScoringModelConfig = {
+  components: [
+    {
+      name: 'engagement',
+      signals: [
+        {
+          name: 'login_frequency',
+          metric: 'active_days',
+          windowDays: 30,
+          normaliser: { kind: 'target', target: 20 },
+          weight: 20,
+          // A count: no events means 0 active days, which is a real observation.
+          missing: { policy: 'neutral', value: 0 },
+        },
+        {
+          name: 'feature_adoption',
+          metric: 'distinct_features',
+          windowDays: 30,
+          normaliser: { kind: 'target', target: 10 },
+          weight: 15,
+          missing: { policy: 'neutral', value: 0 },
+        },
+        {
+          name: 'last_activity_recency',
+          metric: 'days_since_last_activity',
+          // Only a lookback bound for the SQL; past it the activity is as stale as "never".
+          windowDays: 90,
+          // A weekend (≤ 3 days) costs nothing; a week of silence costs all of it. This is the signal
+          // that catches the silent account within 7 days: the 30-day signals barely move in a week.
+          normaliser: { kind: 'recency', fullDays: 3, zeroDays: 7 },
+          weight: 20,
+          missing: { policy: 'neutral', value: 0 },
+        },
+        {
+          name: 'usage_trend',
+          metric: 'usage_trend',
+          windowDays: 30,
+          // Steady or growing usage is full marks; half the usage of the previous 30 days is zero.
+          normaliser: { kind: 'linear', min: 0.5, max: 1 },
+          weight: 10,
+          // No events in 60 days: the trend is undefined, the other engagement signals already say 0.
+          missing: { policy: 'exclude' },
+        },
+        {
+          name: 'team_growth',
+          metric: 'users_added',
+          windowDays: 30,
+          normaliser: { kind: 'target', target: 3 },
+          weight: 5,
+          missing: { policy: 'neutral', value: 0 },
+        },
+      ],
+    },
+    {
+      name: 'payments',
+      signals: [
+        {
+          name: 'payment_health',
+          metric: 'payment_success_rate',
+          windowDays: 90,
+          normaliser: { kind: 'ratio' },
+          weight: 10,
+          // Annual plans and trials have no payments for months; absence is not a bad sign.
+          missing: { policy: 'exclude' },
+        },
+      ],
+    },
+    {
+      name: 'support',
+      signals: [
+        {
+          name: 'support_sentiment',
+          metric: 'csat_mean',
+          windowDays: 90,
+          normaliser: { kind: 'target', target: 5 },
+          weight: 8,
+          missing: { policy: 'exclude' },
+        },
+        {
+          name: 'open_ticket_load',
+          metric: 'open_tickets',
+          windowDays: 90,
+          normaliser: { kind: 'inverse_target', max: 5 },
+          weight: 4,
+          missing: { policy: 'exclude' },
+        },
+      ],
+    },
+    {
+      name: 'nps',
+      signals: [
+        {
+          name: 'nps',
+          metric: 'nps',
+          windowDays: 180,
+          normaliser: { kind: 'linear', min: -100, max: 100 },
+          weight: 8,
+          missing: { policy: 'exclude' },
+        },
+      ],
+    },
+  ],
+  penalties: [
+    // Seed 004's red flags.
+    { name: 'late_payments', metric: 'late_payments', windowDays: 30, direction: 'at_least', threshold: 1, points: 5, perUnit: true, maxPoints: 15 },
+    { name: 'ticket_spike', metric: 'ticket_count', windowDays: 14, direction: 'at_least', threshold: 5, points: 5 },
+    { name: 'usage_decline', metric: 'usage_trend', windowDays: 30, direction: 'below', threshold: 0.8, points: 5 },
+  ],
+  tiers: TIER_PRESETS.four_tier,
+  hysteresis: 2,
+  trend: { windowDays: 7, threshold: 5 },
+  lifecycle: { onboardingDays: 30, churnWindowDays: 60, advocateMinScore: 80, advocateMinNps: 50 },
+  scoreDrop: { points: 15, withinDays: 14 },
+  playbooks: defaultPlaybooksFor(TIER_PRESETS.four_tier),
+  cooldownDays: 7,
+  // $50,000 ARR.
+  escalationArrCents: 5_000_000,
+  silenceAlertDays: 7,
+};
+
+/** The default model with another tier scheme, its tier playbooks re-attached by severity rank. */
+export function defaultModelWithTiers(preset: TierPresetName): ScoringModelConfig {
+  const tiers = TIER_PRESETS[preset];
+  return { ...DEFAULT_SCORING_MODEL, tiers, playbooks: defaultPlaybooksFor(tiers) };
+}

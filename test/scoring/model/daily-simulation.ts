@@ -1,0 +1,113 @@
+// Test factory: a synthetic engagement calendar and a day-by-day scoring loop that strings the
+// pure functions together the way the scoring service does (metrics → score → tier with
+// hysteresis → trend → lifecycle → playbooks), so product promises can be checked without a database.
+import {
+  DAY_MS,
+  computeScore,
+  decidePlaybookActions,
+  lastActivityAt,
+  lifecycleStageOf,
+  metricRequests,
+  metricsFromActivity,
+  tierFor,
+  trendOf,
+} from '../../../src/scoring/model';
+import type {
+  ActivityLog,
+  LifecycleStage,
+  PlannedAction,
+  ScoreResult,
+  ScoringModelConfig,
+  Trend,
+} from '../../../src/scoring/model';
+
+/** Monday 5 January 2026, 00:00 UTC: day 0 of every calendar, so day % 7 ∈ {5, 6} is the weekend. */
+export const CALENDAR_START = new Date('2026-01-05T00:00:00Z');
+
+export const dayStart = (day: number): Date => new Date(CALENDAR_START.getTime() + day * DAY_MS);
+
+export const isWeekday = (day: number): boolean => day % 7 < 5;
+
+const FEATURES = ['dashboards', 'reports', 'alerts', 'exports'];
+
+/**
+ * Three events on every day `isActive(day)` says yes: a login at 09:00, and two feature_used events
+ * at 13:00 and 17:00 rotating through four features (so any two days cover all four).
+ */
+export function activityCalendar(days: number, isActive: (day: number) => boolean): ActivityLog {
+  const engagementEvents: ActivityLog['engagementEvents'] = [];
+  for (let day = 0; day < days; day++) {
+    if (!isActive(day)) continue;
+    const at = (hour: number) => new Date(dayStart(day).getTime() + hour * 60 * 60 * 1000);
+    engagementEvents.push({ occurredAt: at(9), eventType: 'login', feature: null });
+    engagementEvents.push({ occurredAt: at(13), eventType: 'feature_used', feature: FEATURES[(2 * day) % 4] });
+    engagementEvents.push({ occurredAt: at(17), eventType: 'feature_used', feature: FEATURES[(2 * day + 1) % 4] });
+  }
+  return { engagementEvents };
+}
+
+export interface DailyScoring {
+  day: number;
+  asOf: Date;
+  score: number;
+  tierKey: string;
+  trend: Trend;
+  lifecycleStage: LifecycleStage;
+  daysSinceLastActivity: number | null;
+  result: ScoreResult;
+  actions: PlannedAction[];
+}
+
+export interface SimulationOptions {
+  /** Days to score, from day 0. */
+  days: number;
+  /** Hour (UTC, may be fractional) of the daily scoring run; 24 = end of the day. */
+  scoringHour: number;
+  customer?: { arrCents: number; communicationOptOut: boolean; name?: string };
+}
+
+/** Scores the account once a day from its signup (day 0), carrying tier, history and the outreach log forward. */
+export function simulateDailyScoring(
+  model: ScoringModelConfig,
+  activity: ActivityLog,
+  { days, scoringHour, customer = { arrCents: 1_200_000, communicationOptOut: false, name: 'Acme' } }: SimulationOptions,
+): DailyScoring[] {
+  const requests = metricRequests(model);
+  const history: DailyScoring[] = [];
+  const outreachLog: { playbook: string; createdAt: Date; status: PlannedAction['status'] }[] = [];
+  for (let day = 0; day < days; day++) {
+    const asOf = new Date(dayStart(day).getTime() + scoringHour * 60 * 60 * 1000);
+    const result = computeScore(model, metricsFromActivity(activity, requests, asOf));
+    const previous = history.length > 0 ? history[history.length - 1] : null;
+    const tier = tierFor(result.score, model.tiers, previous?.tierKey ?? null, model.hysteresis);
+    const scoreAt = (daysAgo: number) => history.find((h) => h.day === day - daysAgo)?.score ?? null;
+    const trend = trendOf(result.score, scoreAt(model.trend.windowDays), model.trend.threshold);
+    const last = lastActivityAt(activity, asOf);
+    const lifecycleStage = lifecycleStageOf({
+      signedUpAt: CALENDAR_START,
+      churnedAt: null,
+      asOf,
+      lastActivityAt: last,
+      tierKey: tier.key,
+      score: result.score,
+      accountNps: null,
+      model,
+    });
+    const recentScores = history.filter((h) => h.day >= day - model.scoreDrop.withinDays).map((h) => h.score);
+    const daysSinceLastActivity = last === null ? null : (asOf.getTime() - last.getTime()) / DAY_MS;
+    const actions = decidePlaybookActions({
+      model,
+      customer,
+      previous: previous && { score: previous.score, tierKey: previous.tierKey },
+      current: { score: result.score, tierKey: tier.key, trend, lifecycleStage },
+      peakScoreInDropWindow: recentScores.length > 0 ? Math.max(...recentScores) : null,
+      daysSinceLastActivity,
+      wasPreviouslyActive: last !== null,
+      recentActions: outreachLog,
+      now: asOf,
+    });
+    outreachLog.push(...actions.map((a) => ({ playbook: a.playbook, createdAt: asOf, status: a.status })));
+    history.push({ day, asOf, score: result.score, tierKey: tier.key, trend, lifecycleStage, daysSinceLastActivity, result, actions });
+  }
+  return history;
+}
