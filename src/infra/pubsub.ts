@@ -129,7 +129,11 @@ export class RedisBackedPubSub implements AppPubSub {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.publisher.quit(), this.subscriber.quit()]);
+    // QUIT lets pending replies arrive; a client that is not connected is just disconnected
+    // (otherwise it would keep retrying and hold the process open).
+    await Promise.allSettled(
+      [this.publisher, this.subscriber].map((client) => (client.status === 'ready' ? client.quit() : Promise.resolve(client.disconnect()))),
+    );
   }
 }
 

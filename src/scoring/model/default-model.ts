@@ -175,15 +175,11 @@ const EXPANSION_PLAYBOOK: PlaybookConfig = {
  */
 export function defaultPlaybooksFor(bands: readonly TierBand[]): PlaybookConfig[] {
   const worstFirst = [...bands].sort((a, b) => b.severity - a.severity);
-  const ladder: [string, PlaybookAction[]][] = [
-    ['critical', CRITICAL_ACTIONS],
-    ['at_risk', AT_RISK_ACTIONS],
-    ['monitor', MONITOR_ACTIONS],
-  ];
+  const ladder = [CRITICAL_ACTIONS, AT_RISK_ACTIONS, MONITOR_ACTIONS];
   const tierPlaybooks: PlaybookConfig[] = ladder
     .slice(0, Math.max(0, worstFirst.length - 1))
-    // The playbook is keyed by the tier it serves: that is what the outreach log and its cooldown show.
-    .map(([, actions], rank) => ({ key: worstFirst[rank].key, kind: 'tier', tierKey: worstFirst[rank].key, actions }));
+    // Keyed by the tier it serves: that is what the outreach log shows and what the cooldown counts.
+    .map((actions, rank) => ({ key: worstFirst[rank].key, kind: 'tier', tierKey: worstFirst[rank].key, actions }));
   return [...tierPlaybooks, SILENCE_PLAYBOOK, EXPANSION_PLAYBOOK];
 }
 
@@ -214,18 +210,20 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = {
           metric: 'days_since_last_activity',
           // Only a lookback bound for the SQL; past it the activity is as stale as "never".
           windowDays: 90,
-          // A weekend (≤ 3 days) costs nothing; a week of silence costs all of it. This is the signal
-          // that catches the silent account within 7 days: the 30-day signals barely move in a week.
+          // A weekend (≤ 3 days, Friday evening to Monday morning is 2.7) costs nothing; a week of
+          // silence costs all of it. This is the signal that catches a silent account within 7 days:
+          // the 30-day signals barely move in a week. It carries the largest weight for that reason.
           normaliser: { kind: 'recency', fullDays: 3, zeroDays: 7 },
-          weight: 20,
+          weight: 25,
           missing: { policy: 'neutral', value: 0 },
         },
         {
           name: 'usage_trend',
           metric: 'usage_trend',
           windowDays: 30,
-          // Steady or growing usage is full marks; half the usage of the previous 30 days is zero.
-          normaliser: { kind: 'linear', min: 0.5, max: 1 },
+          // Steady or growing usage (ratio ≥ 1) is full marks, half the previous usage is 0.5. A steeper
+          // ramp made accounts back from a holiday bounce between tiers as the windows slid over weekends.
+          normaliser: { kind: 'ratio' },
           weight: 10,
           // No events in 60 days: the trend is undefined, the other engagement signals already say 0.
           missing: { policy: 'exclude' },
@@ -262,7 +260,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = {
           metric: 'csat_mean',
           windowDays: 90,
           normaliser: { kind: 'target', target: 5 },
-          weight: 8,
+          weight: 6,
           missing: { policy: 'exclude' },
         },
         {
@@ -270,7 +268,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = {
           metric: 'open_tickets',
           windowDays: 90,
           normaliser: { kind: 'inverse_target', max: 5 },
-          weight: 4,
+          weight: 3,
           missing: { policy: 'exclude' },
         },
       ],
@@ -283,17 +281,21 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = {
           metric: 'nps',
           windowDays: 180,
           normaliser: { kind: 'linear', min: -100, max: 100 },
-          weight: 8,
+          weight: 6,
           missing: { policy: 'exclude' },
         },
       ],
     },
   ],
   penalties: [
-    // Seed 004's red flags.
+    // Seed 004's red flags: −5 per late payment (capped), a burst of tickets, usage down ≥ 20 %.
     { name: 'late_payments', metric: 'late_payments', windowDays: 30, direction: 'at_least', threshold: 1, points: 5, perUnit: true, maxPoints: 15 },
     { name: 'ticket_spike', metric: 'ticket_count', windowDays: 14, direction: 'at_least', threshold: 5, points: 5 },
-    { name: 'usage_decline', metric: 'usage_trend', windowDays: 30, direction: 'below', threshold: 0.8, points: 5 },
+    // 3 rather than the seed's 5: the 30-day ratio of a weekday-only account swings ±10 % with the
+    // weekends in the window, and a 5-point step on it made a customer back from a week's holiday
+    // flap healthy/monitor (and get a check-in email) every week for a month. The trend signal
+    // already carries most of the decline.
+    { name: 'usage_decline', metric: 'usage_trend', windowDays: 30, direction: 'below', threshold: 0.8, points: 3 },
   ],
   tiers: TIER_PRESETS.four_tier,
   hysteresis: 2,

@@ -1,0 +1,40 @@
+// NPS ingestion, the response list and summary, and the customer's NPS edges.
+import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Customer, PageArgs } from '../customers/customer.types';
+import { GraphQLContext, signalsArrived } from '../infra/context';
+import type { ConnectionResult } from '../infra/pagination';
+import { listNpsResponses, loadCustomerNpsResponses, loadLatestNpsResponse, submitNpsResponse, summariseNps } from './nps.service';
+import { NpsResponse, NpsResponseConnection, NpsResponseInput, NpsResponsesArgs, NpsSummary, NpsSummaryArgs } from './nps.types';
+
+@Resolver(() => NpsResponse)
+export class NpsResolver {
+  @Mutation(() => NpsResponse, { description: 'Records one survey answer and marks the customer for rescoring. NOT_FOUND for an unknown customer.' })
+  async submitNpsResponse(@Arg('input', () => NpsResponseInput) input: NpsResponseInput, @Ctx() context: GraphQLContext): Promise<NpsResponse> {
+    const response = await submitNpsResponse(context.db, input);
+    signalsArrived(context, [response.customerId]);
+    return response;
+  }
+
+  @Query(() => NpsResponseConnection, { description: 'Survey answers, newest first.' })
+  npsResponses(@Args() args: NpsResponsesArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<NpsResponse>> {
+    return listNpsResponses(db, args);
+  }
+
+  @Query(() => NpsSummary, { description: 'Average, promoters/passives/detractors and NPS of the matching answers.' })
+  npsSummary(@Args() args: NpsSummaryArgs, @Ctx() { db }: GraphQLContext): Promise<NpsSummary> {
+    return summariseNps(db, args);
+  }
+}
+
+@Resolver(() => Customer)
+export class CustomerNpsResolver {
+  @FieldResolver(() => NpsResponseConnection, { description: 'The customer\'s survey answers, newest first.' })
+  npsResponses(@Root() customer: Customer, @Args() args: PageArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<NpsResponse>> {
+    return loadCustomerNpsResponses(db, loaders, customer.id, args);
+  }
+
+  @FieldResolver(() => NpsResponse, { nullable: true, description: 'The most recent survey answer; null if none.' })
+  latestNpsResponse(@Root() customer: Customer, @Ctx() { db, loaders }: GraphQLContext): Promise<NpsResponse | null> {
+    return loadLatestNpsResponse(db, loaders, customer.id);
+  }
+}

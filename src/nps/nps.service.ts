@@ -1,0 +1,135 @@
+// NPS survey ingestion and reads. A response is stored and its customer marked for rescoring in
+// one statement; the summary (promoters, passives, detractors, NPS) is one aggregate, so a
+// dashboard tile costs one round trip whatever the number of responses.
+import { checkCustomerId } from '../customers/customer.service';
+import { ensure, NotFoundError } from '../infra/errors';
+import { LoaderRegistry, loadChildPage, loadLatestChild } from '../infra/loaders';
+import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
+import { Db, query, queryOne } from '../infra/sql';
+import { checkTimeRange } from '../infra/time-range';
+import type { NpsResponse, NpsResponseInput, NpsResponsesArgs, NpsSummary, NpsSummaryArgs } from './nps.types';
+
+export const MAX_COMMENT_LENGTH = 10_000;
+export const MAX_RESPONDENT_LENGTH = 500;
+
+export const NPS_COLUMNS = `n.id::text as id, n.customer_id as "customerId", n.score, n.comment, n.respondent,
+  n.responded_at as "respondedAt", n.created_at as "createdAt"`;
+
+/** Newest first; the last key is unique so pages never overlap. */
+const NEWEST_FIRST: SortKey[] = [
+  { expression: 'n.responded_at', type: 'timestamptz' },
+  { expression: 'n.id', type: 'bigint' },
+];
+
+/** Trims; empty becomes null; longer than `max` is BAD_USER_INPUT. */
+function optionalText(value: string | null | undefined, argument: string, max: number): string | null {
+  if (value === undefined || value === null) return null;
+  const trimmed = value.trim();
+  ensure(trimmed.length <= max, `${argument} is longer than ${max} characters`, { argument, max });
+  return trimmed.length > 0 ? trimmed : null;
+}
+
+/** A date-time argument, or `fallback` when omitted; BAD_USER_INPUT when it is not a valid date. */
+function dateOrDefault(value: Date | null | undefined, fallback: Date, argument: string): Date {
+  const date = value ?? fallback;
+  ensure(date instanceof Date && !Number.isNaN(date.getTime()), `${argument} is not a valid date-time`, { argument });
+  return date;
+}
+
+export async function submitNpsResponse(db: Db, input: NpsResponseInput, now = new Date()): Promise<NpsResponse> {
+  const customerId = checkCustomerId(input.customerId);
+  ensure(Number.isInteger(input.score) && input.score >= 0 && input.score <= 10, 'score must be an integer from 0 to 10', { argument: 'score' });
+  const comment = optionalText(input.comment, 'comment', MAX_COMMENT_LENGTH);
+  const respondent = optionalText(input.respondent, 'respondent', MAX_RESPONDENT_LENGTH);
+  const respondedAt = dateOrDefault(input.respondedAt, now, 'respondedAt');
+  // The insert reads from the marked customer row: an unknown customer inserts nothing.
+  const row = await queryOne<NpsResponse>(
+    db,
+    `with marked as (
+       update customer set rescore_requested_at = coalesce(rescore_requested_at, now()) where id = ? returning id
+     ), inserted as (
+       insert into nps_response (customer_id, score, comment, respondent, responded_at)
+       select id, ?, ?, ?, ?::timestamptz from marked
+       returning *
+     )
+     select ${NPS_COLUMNS} from inserted n`,
+    [customerId, input.score, comment, respondent, respondedAt.toISOString()],
+  );
+  if (!row) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
+  return row;
+}
+
+function npsFilters(args: NpsSummaryArgs): { where: string[]; params: unknown[] } {
+  checkTimeRange(args.from, args.to);
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (args.customerId != null) {
+    where.push('n.customer_id = ?');
+    params.push(checkCustomerId(args.customerId));
+  }
+  if (args.from) {
+    where.push('n.responded_at >= ?::timestamptz');
+    params.push(args.from.toISOString());
+  }
+  if (args.to) {
+    where.push('n.responded_at < ?::timestamptz');
+    params.push(args.to.toISOString());
+  }
+  return { where, params };
+}
+
+export function listNpsResponses(db: Db, args: NpsResponsesArgs): Promise<ConnectionResult<NpsResponse>> {
+  const { where, params } = npsFilters(args);
+  return keysetPage<NpsResponse>(db, {
+    select: NPS_COLUMNS,
+    from: 'nps_response n',
+    where,
+    params,
+    sortKeys: NEWEST_FIRST,
+    direction: 'desc',
+    first: args.first,
+    after: args.after,
+  });
+}
+
+export async function summariseNps(db: Db, args: NpsSummaryArgs): Promise<NpsSummary> {
+  const { where, params } = npsFilters(args);
+  const conditions = where.length > 0 ? `where ${where.join(' and ')}` : '';
+  const [row] = await query<NpsSummary>(
+    db,
+    `select count(*)::int as responses,
+            round(avg(n.score), 2)::float8 as "averageScore",
+            count(*) filter (where n.score >= 9)::int as promoters,
+            count(*) filter (where n.score between 7 and 8)::int as passives,
+            count(*) filter (where n.score <= 6)::int as detractors,
+            round(100.0 * (count(*) filter (where n.score >= 9) - count(*) filter (where n.score <= 6)) / nullif(count(*), 0))::int as nps
+     from nps_response n ${conditions}`,
+    params,
+  );
+  return row;
+}
+
+/** `Customer.npsResponses`: one statement per page of customers (plus one for totalCount). */
+export function loadCustomerNpsResponses(db: Db, loaders: LoaderRegistry, customerId: string, page: { first?: number | null; after?: string | null }): Promise<ConnectionResult<NpsResponse>> {
+  return loadChildPage<NpsResponse>(db, loaders, customerId, {
+    name: 'Customer.npsResponses',
+    select: NPS_COLUMNS,
+    from: 'nps_response n',
+    parentColumn: 'n.customer_id',
+    sortKeys: NEWEST_FIRST,
+    direction: 'desc',
+    first: page.first,
+    after: page.after,
+  });
+}
+
+/** `Customer.latestNpsResponse`: one statement per page of customers. */
+export function loadLatestNpsResponse(db: Db, loaders: LoaderRegistry, customerId: string): Promise<NpsResponse | null> {
+  return loadLatestChild<NpsResponse>(db, loaders, customerId, {
+    name: 'Customer.latestNpsResponse',
+    select: NPS_COLUMNS,
+    from: 'nps_response n',
+    parentColumn: 'n.customer_id',
+    orderBy: 'n.responded_at desc, n.id desc',
+  });
+}

@@ -1,0 +1,95 @@
+// GraphQL shapes of NPS survey ingestion and its read side: responses, their list arguments and
+// the promoter/passive/detractor summary.
+import { ArgsType, Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { PageArgs } from '../customers/customer.types';
+import { Connection } from '../infra/pagination';
+import { DateTimeScalar } from '../infra/scalars';
+
+@ObjectType({ description: 'One answer to "how likely are you to recommend us?" (0–10).' })
+export class NpsResponse {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => ID)
+  customerId!: string;
+
+  @Field(() => Int, { description: '0–10: promoters 9–10, passives 7–8, detractors 0–6.' })
+  score!: number;
+
+  @Field(() => String, { nullable: true })
+  comment!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Who answered (e.g. an email address or user id).' })
+  respondent!: string | null;
+
+  @Field(() => DateTimeScalar)
+  respondedAt!: Date;
+
+  @Field(() => DateTimeScalar, { description: 'When the response was received.' })
+  createdAt!: Date;
+}
+
+export const NpsResponseConnection = Connection(NpsResponse);
+
+@InputType()
+export class NpsResponseInput {
+  @Field(() => ID)
+  customerId!: string;
+
+  @Field(() => Int, { description: 'An integer 0–10.' })
+  score!: number;
+
+  @Field(() => String, { nullable: true })
+  comment?: string | null;
+
+  @Field(() => String, { nullable: true })
+  respondent?: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Defaults to the time the response is received.' })
+  respondedAt?: Date | null;
+}
+
+@ArgsType()
+export class NpsSummaryArgs {
+  @Field(() => ID, { nullable: true })
+  customerId?: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Inclusive lower bound on respondedAt.' })
+  from?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Exclusive upper bound on respondedAt.' })
+  to?: Date | null;
+}
+
+@ArgsType()
+export class NpsResponsesArgs extends PageArgs {
+  @Field(() => ID, { nullable: true })
+  customerId?: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Inclusive lower bound on respondedAt.' })
+  from?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Exclusive upper bound on respondedAt.' })
+  to?: Date | null;
+}
+
+@ObjectType({ description: 'NPS figures over a set of responses.' })
+export class NpsSummary {
+  @Field(() => Int)
+  responses!: number;
+
+  @Field(() => Float, { nullable: true, description: 'Mean score, rounded to 2 decimals; null without responses.' })
+  averageScore!: number | null;
+
+  @Field(() => Int, { description: 'Responses scoring 9–10.' })
+  promoters!: number;
+
+  @Field(() => Int, { description: 'Responses scoring 7–8.' })
+  passives!: number;
+
+  @Field(() => Int, { description: 'Responses scoring 0–6.' })
+  detractors!: number;
+
+  @Field(() => Int, { nullable: true, description: 'round(% promoters − % detractors), −100…100; null without responses.' })
+  nps!: number | null;
+}

@@ -1,0 +1,28 @@
+// The outreach log query and the customer's outreach edges (the log is written by the scoring engine).
+import { Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { Customer } from '../customers/customer.types';
+import type { GraphQLContext } from '../infra/context';
+import type { ConnectionResult } from '../infra/pagination';
+import { listOutreachLog, loadCustomerOutreach, loadLastOutreachAction } from './outreach.service';
+import { CustomerOutreachArgs, OutreachAction, OutreachActionConnection, OutreachLogArgs } from './outreach.types';
+
+@Resolver(() => OutreachAction)
+export class OutreachResolver {
+  @Query(() => OutreachActionConnection, { description: 'The proactive outreach log, newest first.' })
+  outreachLog(@Args() args: OutreachLogArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<OutreachAction>> {
+    return listOutreachLog(db, args);
+  }
+}
+
+@Resolver(() => Customer)
+export class CustomerOutreachResolver {
+  @FieldResolver(() => OutreachActionConnection, { description: 'The customer\'s outreach log, newest first.' })
+  outreach(@Root() customer: Customer, @Args() args: CustomerOutreachArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<OutreachAction>> {
+    return loadCustomerOutreach(db, loaders, customer.id, args);
+  }
+
+  @FieldResolver(() => OutreachAction, { nullable: true, description: 'The most recent outreach action; null if none.' })
+  lastOutreachAction(@Root() customer: Customer, @Ctx() { db, loaders }: GraphQLContext): Promise<OutreachAction | null> {
+    return loadLastOutreachAction(db, loaders, customer.id);
+  }
+}

@@ -1,0 +1,152 @@
+// The outreach log. Nothing in the graph creates outreach: the scoring engine decides on playbook
+// actions and writes them here with `insertOutreachActions` (one statement per batch, inside its
+// own transaction when it has one); the graph only reads the log.
+import { checkCustomerId } from '../customers/customer.service';
+import { ensure } from '../infra/errors';
+import { LoaderRegistry, loadChildPage, loadLatestChild } from '../infra/loaders';
+import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
+import { Db, json, query } from '../infra/sql';
+import { CustomerOutreachArgs, OutreachAction, OutreachAudience, OutreachLogArgs, OutreachStatus } from './outreach.types';
+
+export const OUTREACH_COLUMNS = `o.id::text as id, o.customer_id as "customerId", o.playbook, o.action, o.audience, o.channel,
+  o.trigger, o.from_tier as "fromTier", o.to_tier as "toTier", o.score, o.status, o.escalation, o.message,
+  o.created_at as "createdAt"`;
+
+/** Newest first; the id breaks ties between actions logged by the same statement. */
+const NEWEST_FIRST: SortKey[] = [
+  { expression: 'o.created_at', type: 'timestamptz' },
+  { expression: 'o.id', type: 'bigint' },
+];
+
+/** An action to log, as the scoring engine plans it (a `PlannedAction` plus who and why). */
+export interface NewOutreachAction {
+  customerId: string;
+  playbook: string;
+  action: string;
+  audience: `${OutreachAudience}`;
+  /** EMAIL, IN_APP, SLACK or CRM_TASK. */
+  channel: string;
+  /** TIER_WORSENED, SCORE_DROP, CRITICAL, AT_RISK_DECLINING, SILENCE or EXPANSION. */
+  trigger: string;
+  fromTier?: string | null;
+  toTier?: string | null;
+  score?: number | null;
+  status: `${OutreachStatus}`;
+  /** Default false. */
+  escalation?: boolean;
+  message?: string | null;
+  /** Default: the database's now() (an as-of backfill passes its asOf). */
+  createdAt?: Date | null;
+}
+
+const AUDIENCES = new Set<string>(Object.values(OutreachAudience));
+const STATUSES = new Set<string>(Object.values(OutreachStatus));
+
+function toOutreachRow(action: NewOutreachAction, index: number): Record<string, unknown> {
+  const at = { index };
+  const text = (value: string | null | undefined, name: string): string => {
+    const trimmed = (value ?? '').trim();
+    ensure(trimmed.length > 0, `actions[${index}].${name} must not be empty`, { ...at, argument: name });
+    return trimmed;
+  };
+  ensure(AUDIENCES.has(action.audience), `actions[${index}].audience must be CUSTOMER or TEAM`, { ...at, argument: 'audience' });
+  ensure(STATUSES.has(action.status), `actions[${index}].status must be LOGGED, SKIPPED_OPT_OUT or SUPPRESSED_COOLDOWN`, { ...at, argument: 'status' });
+  ensure(action.score == null || Number.isInteger(action.score), `actions[${index}].score must be an integer`, { ...at, argument: 'score' });
+  ensure(action.createdAt == null || !Number.isNaN(action.createdAt.getTime()), `actions[${index}].createdAt is not a valid date-time`, { ...at, argument: 'createdAt' });
+  return {
+    customer_id: checkCustomerId(action.customerId),
+    playbook: text(action.playbook, 'playbook'),
+    action: text(action.action, 'action'),
+    audience: action.audience,
+    channel: text(action.channel, 'channel'),
+    trigger: text(action.trigger, 'trigger'),
+    from_tier: action.fromTier ?? null,
+    to_tier: action.toTier ?? null,
+    score: action.score ?? null,
+    status: action.status,
+    escalation: action.escalation ?? false,
+    message: action.message ?? null,
+    created_at: action.createdAt?.toISOString() ?? null,
+  };
+}
+
+/**
+ * Logs many actions in one statement and returns them, with their ids, in the order given.
+ * Runs in `db`'s transaction when it has one, so a scoring batch and its outreach commit together.
+ * Throws BAD_USER_INPUT (with the item's `index`) before writing anything if an action is malformed;
+ * an unknown customer fails the statement on its foreign key.
+ */
+export async function insertOutreachActions(db: Db, actions: readonly NewOutreachAction[]): Promise<OutreachAction[]> {
+  if (actions.length === 0) return [];
+  const rows = actions.map(toOutreachRow);
+  return query<OutreachAction>(
+    db,
+    `with input as (
+       select * from rows from (
+         jsonb_to_recordset(?::jsonb) as (customer_id text, playbook text, action text, audience text, channel text, trigger text,
+                                          from_tier text, to_tier text, score int, status text, escalation boolean, message text,
+                                          created_at timestamptz)
+       ) with ordinality as x(customer_id, playbook, action, audience, channel, trigger, from_tier, to_tier, score, status,
+                              escalation, message, created_at, ordinal)
+     ), inserted as (
+       insert into outreach_action (customer_id, playbook, action, audience, channel, trigger, from_tier, to_tier, score, status,
+                                    escalation, message, created_at)
+       select customer_id, playbook, action, audience, channel, trigger, from_tier, to_tier, score, status,
+              escalation, message, coalesce(created_at, now())
+       from input order by ordinal
+       returning *
+     )
+     select ${OUTREACH_COLUMNS} from inserted o order by o.id`,
+    [json(rows)],
+  );
+}
+
+export function listOutreachLog(db: Db, args: OutreachLogArgs): Promise<ConnectionResult<OutreachAction>> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (args.customerId != null) {
+    where.push('o.customer_id = ?');
+    params.push(checkCustomerId(args.customerId));
+  }
+  if (args.status) {
+    where.push('o.status = ?');
+    params.push(args.status);
+  }
+  return keysetPage<OutreachAction>(db, {
+    select: OUTREACH_COLUMNS,
+    from: 'outreach_action o',
+    where,
+    params,
+    sortKeys: NEWEST_FIRST,
+    direction: 'desc',
+    first: args.first,
+    after: args.after,
+  });
+}
+
+/** `Customer.outreach`: one statement per page of customers (plus one for totalCount). */
+export function loadCustomerOutreach(db: Db, loaders: LoaderRegistry, customerId: string, args: CustomerOutreachArgs): Promise<ConnectionResult<OutreachAction>> {
+  return loadChildPage<OutreachAction>(db, loaders, customerId, {
+    name: 'Customer.outreach',
+    select: OUTREACH_COLUMNS,
+    from: 'outreach_action o',
+    parentColumn: 'o.customer_id',
+    where: args.status ? ['o.status = ?'] : [],
+    params: args.status ? [args.status] : [],
+    sortKeys: NEWEST_FIRST,
+    direction: 'desc',
+    first: args.first,
+    after: args.after,
+  });
+}
+
+/** `Customer.lastOutreachAction`: one statement per page of customers. */
+export function loadLastOutreachAction(db: Db, loaders: LoaderRegistry, customerId: string): Promise<OutreachAction | null> {
+  return loadLatestChild<OutreachAction>(db, loaders, customerId, {
+    name: 'Customer.lastOutreachAction',
+    select: OUTREACH_COLUMNS,
+    from: 'outreach_action o',
+    parentColumn: 'o.customer_id',
+    orderBy: 'o.created_at desc, o.id desc',
+  });
+}

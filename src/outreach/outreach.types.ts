@@ -1,0 +1,93 @@
+// GraphQL shapes of the outreach log: one row per playbook action, with its audience and status.
+import { ArgsType, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { PageArgs } from '../customers/customer.types';
+import { Connection } from '../infra/pagination';
+import { DateTimeScalar } from '../infra/scalars';
+
+export enum OutreachStatus {
+  LOGGED = 'LOGGED',
+  SKIPPED_OPT_OUT = 'SKIPPED_OPT_OUT',
+  SUPPRESSED_COOLDOWN = 'SUPPRESSED_COOLDOWN',
+}
+registerEnumType(OutreachStatus, {
+  name: 'OutreachStatus',
+  valuesConfig: {
+    LOGGED: { description: 'The action was taken (sent to the customer or raised to the team).' },
+    SKIPPED_OPT_OUT: { description: 'Customer-facing action not sent: the customer opted out of communication.' },
+    SUPPRESSED_COOLDOWN: { description: 'Not taken: the same playbook ran for this customer within its cooldown.' },
+  },
+});
+
+export enum OutreachAudience {
+  CUSTOMER = 'CUSTOMER',
+  TEAM = 'TEAM',
+}
+registerEnumType(OutreachAudience, {
+  name: 'OutreachAudience',
+  valuesConfig: {
+    CUSTOMER: { description: 'Reaches the customer (email, in-app).' },
+    TEAM: { description: 'Reaches the customer-success team (alert, task, escalation).' },
+  },
+});
+
+@ObjectType({ description: 'One playbook action in the proactive outreach log.' })
+export class OutreachAction {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => ID)
+  customerId!: string;
+
+  @Field({ description: 'Key of the playbook that ran.' })
+  playbook!: string;
+
+  @Field({ description: 'e.g. check_in_email, success_resources, csm_alert, escalation_flag.' })
+  action!: string;
+
+  @Field(() => OutreachAudience)
+  audience!: OutreachAudience;
+
+  @Field({ description: 'EMAIL, IN_APP, SLACK or CRM_TASK.' })
+  channel!: string;
+
+  @Field({ description: 'What fired the playbook: TIER_WORSENED, SCORE_DROP, CRITICAL, AT_RISK_DECLINING, SILENCE, EXPANSION.' })
+  trigger!: string;
+
+  @Field(() => String, { nullable: true })
+  fromTier!: string | null;
+
+  @Field(() => String, { nullable: true })
+  toTier!: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'The health score that fired the playbook.' })
+  score!: number | null;
+
+  @Field(() => OutreachStatus)
+  status!: OutreachStatus;
+
+  @Field({ description: 'True for a high-value account\'s escalation.' })
+  escalation!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'The rendered message.' })
+  message!: string | null;
+
+  @Field(() => DateTimeScalar)
+  createdAt!: Date;
+}
+
+export const OutreachActionConnection = Connection(OutreachAction);
+
+@ArgsType()
+export class OutreachLogArgs extends PageArgs {
+  @Field(() => ID, { nullable: true })
+  customerId?: string | null;
+
+  @Field(() => OutreachStatus, { nullable: true })
+  status?: OutreachStatus | null;
+}
+
+@ArgsType()
+export class CustomerOutreachArgs extends PageArgs {
+  @Field(() => OutreachStatus, { nullable: true })
+  status?: OutreachStatus | null;
+}

@@ -1,0 +1,27 @@
+// Payment ingestion and `Customer.payments`.
+import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import { Customer, PageArgs } from '../customers/customer.types';
+import { GraphQLContext, signalsArrived } from '../infra/context';
+import type { ConnectionResult } from '../infra/pagination';
+import { loadCustomerPayments, recordPayment } from './payment.service';
+import { Payment, PaymentConnection, PaymentInput } from './payment.types';
+
+@Resolver(() => Payment)
+export class PaymentResolver {
+  @Mutation(() => Payment, {
+    description: 'Records a payment attempt (upserted by customer and externalId when given) and marks the customer for rescoring. NOT_FOUND for an unknown customer.',
+  })
+  async recordPayment(@Arg('input', () => PaymentInput) input: PaymentInput, @Ctx() context: GraphQLContext): Promise<Payment> {
+    const payment = await recordPayment(context.db, input);
+    signalsArrived(context, [payment.customerId]);
+    return payment;
+  }
+}
+
+@Resolver(() => Customer)
+export class CustomerPaymentResolver {
+  @FieldResolver(() => PaymentConnection, { description: 'The customer\'s payments, newest first.' })
+  payments(@Root() customer: Customer, @Args() args: PageArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<Payment>> {
+    return loadCustomerPayments(db, loaders, customer.id, args);
+  }
+}

@@ -1,0 +1,87 @@
+// Payment ingestion and the customer's payment history. A payment with an externalId is upserted
+// by (customer, externalId), so a retried webhook or a later status change (FAILED → PAID) updates
+// the row instead of counting twice in the failed/total ratio; every write marks the customer
+// for rescoring in the same statement.
+import { checkCustomerId, MAX_ID_LENGTH } from '../customers/customer.service';
+import { ensure, NotFoundError } from '../infra/errors';
+import { LoaderRegistry, loadChildPage } from '../infra/loaders';
+import type { ConnectionResult } from '../infra/pagination';
+import { Db, queryOne } from '../infra/sql';
+import { Payment, PaymentInput, PaymentStatus } from './payment.types';
+
+export const PAYMENT_COLUMNS = `p.id::text as id, p.customer_id as "customerId", p.external_id as "externalId",
+  p.amount_cents::float8 as "amountCents", p.currency, p.status, p.due_at as "dueAt", p.paid_at as "paidAt",
+  p.occurred_at as "occurredAt"`;
+
+const STATUSES = new Set<string>(Object.values(PaymentStatus));
+
+function validDate(value: Date, argument: string): string {
+  ensure(value instanceof Date && !Number.isNaN(value.getTime()), `${argument} is not a valid date-time`, { argument });
+  return value.toISOString();
+}
+
+/** Optional date columns: omitted keeps the stored value on update, null clears it. */
+const OPTIONAL_DATES: Array<[keyof PaymentInput & ('dueAt' | 'paidAt'), string]> = [
+  ['dueAt', 'due_at'],
+  ['paidAt', 'paid_at'],
+];
+
+export async function recordPayment(db: Db, input: PaymentInput, now = new Date()): Promise<Payment> {
+  const customerId = checkCustomerId(input.customerId);
+  let externalId: string | null = null;
+  if (input.externalId != null) {
+    externalId = input.externalId.trim();
+    ensure(externalId.length > 0, 'externalId must not be empty when given', { argument: 'externalId' });
+    ensure(externalId.length <= MAX_ID_LENGTH, `externalId is longer than ${MAX_ID_LENGTH} characters`, { argument: 'externalId' });
+  }
+  ensure(Number.isSafeInteger(input.amountCents) && input.amountCents >= 0, 'amountCents must be an integer ≥ 0', { argument: 'amountCents' });
+  const currency = (input.currency ?? '').trim();
+  ensure(/^[A-Za-z]{3}$/.test(currency), 'currency must be a three-letter ISO-4217 code', { argument: 'currency' });
+  ensure(STATUSES.has(input.status), 'status must be PAID, FAILED or REFUNDED', { argument: 'status' });
+  const dates = OPTIONAL_DATES.map(([key, column]) => {
+    const value = input[key];
+    return { column, given: value !== undefined, value: value == null ? null : validDate(value, key) };
+  });
+  const occurredAt = validDate(input.occurredAt ?? now, 'occurredAt');
+
+  const updates = [
+    'amount_cents = excluded.amount_cents',
+    'currency = excluded.currency',
+    'status = excluded.status',
+    ...dates.filter((d) => d.given).map((d) => `${d.column} = excluded.${d.column}`),
+    ...(input.occurredAt != null ? ['occurred_at = excluded.occurred_at'] : []),
+  ];
+  // The insert reads from the marked customer row: an unknown customer writes nothing.
+  const row = await queryOne<Payment>(
+    db,
+    `with marked as (
+       update customer set rescore_requested_at = coalesce(rescore_requested_at, now()) where id = ? returning id
+     ), upserted as (
+       insert into payment as p (customer_id, external_id, amount_cents, currency, status, due_at, paid_at, occurred_at)
+       select id, ?, ?::bigint, ?, ?, ?::timestamptz, ?::timestamptz, ?::timestamptz from marked
+       on conflict (customer_id, external_id) where external_id is not null do update set ${updates.join(', ')}
+       returning p.*
+     )
+     select ${PAYMENT_COLUMNS} from upserted p`,
+    [customerId, externalId, input.amountCents, currency.toUpperCase(), input.status, ...dates.map((d) => d.value), occurredAt],
+  );
+  if (!row) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
+  return row;
+}
+
+/** `Customer.payments`, newest first: one statement per page of customers (plus one for totalCount). */
+export function loadCustomerPayments(db: Db, loaders: LoaderRegistry, customerId: string, page: { first?: number | null; after?: string | null }): Promise<ConnectionResult<Payment>> {
+  return loadChildPage<Payment>(db, loaders, customerId, {
+    name: 'Customer.payments',
+    select: PAYMENT_COLUMNS,
+    from: 'payment p',
+    parentColumn: 'p.customer_id',
+    sortKeys: [
+      { expression: 'p.occurred_at', type: 'timestamptz' },
+      { expression: 'p.id', type: 'bigint' },
+    ],
+    direction: 'desc',
+    first: page.first,
+    after: page.after,
+  });
+}

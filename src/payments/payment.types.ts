@@ -1,0 +1,74 @@
+// GraphQL shapes of payment ingestion: the Payment object, its status and the input.
+import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { Connection } from '../infra/pagination';
+import { DateTimeScalar, SafeIntScalar } from '../infra/scalars';
+
+export enum PaymentStatus {
+  PAID = 'PAID',
+  FAILED = 'FAILED',
+  REFUNDED = 'REFUNDED',
+}
+registerEnumType(PaymentStatus, { name: 'PaymentStatus' });
+
+@ObjectType({ description: 'An invoice payment attempt; failed payments are the strongest involuntary-churn signal.' })
+export class Payment {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => ID)
+  customerId!: string;
+
+  @Field(() => String, { nullable: true, description: 'The billing system\'s own id of the payment, if given.' })
+  externalId!: string | null;
+
+  @Field(() => SafeIntScalar, { description: 'Amount in the currency\'s minor unit (cents).' })
+  amountCents!: number;
+
+  @Field({ description: 'ISO-4217 code, upper case (e.g. `EUR`).' })
+  currency!: string;
+
+  @Field(() => PaymentStatus)
+  status!: PaymentStatus;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  dueAt!: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  paidAt!: Date | null;
+
+  @Field(() => DateTimeScalar, { description: 'When the attempt (or its latest status change) happened.' })
+  occurredAt!: Date;
+}
+
+export const PaymentConnection = Connection(Payment);
+
+@InputType({
+  description:
+    'A payment attempt. With an externalId, recording the same (customer, externalId) again updates the stored payment ' +
+    '(a retried webhook or a status change), and omitted optional fields keep their stored value.',
+})
+export class PaymentInput {
+  @Field(() => ID)
+  customerId!: string;
+
+  @Field(() => String, { nullable: true, description: 'The billing system\'s id; the upsert key within the customer.' })
+  externalId?: string | null;
+
+  @Field(() => SafeIntScalar, { description: 'Amount in cents, ≥ 0.' })
+  amountCents!: number;
+
+  @Field({ description: 'Three-letter ISO-4217 code; stored upper-cased.' })
+  currency!: string;
+
+  @Field(() => PaymentStatus)
+  status!: PaymentStatus;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  dueAt?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  paidAt?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Defaults to the time the payment is received; on an update the stored time is kept unless given.' })
+  occurredAt?: Date | null;
+}

@@ -1,0 +1,27 @@
+// Support-ticket ingestion and `Customer.supportTickets`.
+import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import { Customer } from '../customers/customer.types';
+import { GraphQLContext, signalsArrived } from '../infra/context';
+import type { ConnectionResult } from '../infra/pagination';
+import { loadCustomerSupportTickets, recordSupportTicket } from './support-ticket.service';
+import { CustomerSupportTicketsArgs, SupportTicket, SupportTicketConnection, SupportTicketInput } from './support-ticket.types';
+
+@Resolver(() => SupportTicket)
+export class SupportTicketResolver {
+  @Mutation(() => SupportTicket, {
+    description: 'Creates or updates a ticket by (customer, externalId) and marks the customer for rescoring. NOT_FOUND for an unknown customer.',
+  })
+  async recordSupportTicket(@Arg('input', () => SupportTicketInput) input: SupportTicketInput, @Ctx() context: GraphQLContext): Promise<SupportTicket> {
+    const ticket = await recordSupportTicket(context.db, input);
+    signalsArrived(context, [ticket.customerId]);
+    return ticket;
+  }
+}
+
+@Resolver(() => Customer)
+export class CustomerSupportTicketResolver {
+  @FieldResolver(() => SupportTicketConnection, { description: 'The customer\'s tickets, most recently opened first.' })
+  supportTickets(@Root() customer: Customer, @Args() args: CustomerSupportTicketsArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<SupportTicket>> {
+    return loadCustomerSupportTickets(db, loaders, customer.id, args);
+  }
+}

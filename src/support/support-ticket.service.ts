@@ -1,0 +1,113 @@
+// Support-ticket ingestion and the customer's ticket list. Helpdesks send a ticket again on every
+// change, so tickets are upserted by (customer, externalId): only the fields sent change, and the
+// customer is marked for rescoring in the same statement.
+import { checkCustomerId, MAX_ID_LENGTH } from '../customers/customer.service';
+import { ensure, NotFoundError } from '../infra/errors';
+import { LoaderRegistry, loadChildPage } from '../infra/loaders';
+import type { ConnectionResult } from '../infra/pagination';
+import { Db, queryOne } from '../infra/sql';
+import { CustomerSupportTicketsArgs, SupportTicket, SupportTicketInput, SupportTicketSeverity, SupportTicketStatus } from './support-ticket.types';
+
+export const MAX_SUBJECT_LENGTH = 1_000;
+
+export const SUPPORT_TICKET_COLUMNS = `t.id::text as id, t.customer_id as "customerId", t.external_id as "externalId", t.subject,
+  t.severity, t.status, t.csat_rating as "csatRating", t.sentiment, t.opened_at as "openedAt", t.resolved_at as "resolvedAt",
+  t.updated_at as "updatedAt"`;
+
+const SEVERITIES = new Set<string>(Object.values(SupportTicketSeverity));
+const STATUSES = new Set<string>(Object.values(SupportTicketStatus));
+
+function validDate(value: Date, argument: string): Date {
+  ensure(value instanceof Date && !Number.isNaN(value.getTime()), `${argument} is not a valid date-time`, { argument });
+  return value;
+}
+
+/** One column of the upsert: its value on insert, and whether an update overwrites the stored one. */
+interface ColumnValue {
+  column: string;
+  value: unknown;
+  cast?: string;
+  overwrite: boolean;
+}
+
+/** Validates the input into column values; throws BAD_USER_INPUT. */
+function toColumns(input: SupportTicketInput, now: Date): ColumnValue[] {
+  const externalId = (input.externalId ?? '').trim();
+  ensure(externalId.length > 0, 'externalId must not be empty', { argument: 'externalId' });
+  ensure(externalId.length <= MAX_ID_LENGTH, `externalId is longer than ${MAX_ID_LENGTH} characters`, { argument: 'externalId' });
+  ensure(input.severity == null || SEVERITIES.has(input.severity), 'severity must be LOW, NORMAL, HIGH or URGENT', { argument: 'severity' });
+  ensure(input.status == null || STATUSES.has(input.status), 'status must be OPEN, PENDING or SOLVED', { argument: 'status' });
+  ensure(
+    input.csatRating == null || (Number.isInteger(input.csatRating) && input.csatRating >= 1 && input.csatRating <= 5),
+    'csatRating must be an integer from 1 to 5',
+    { argument: 'csatRating' },
+  );
+  ensure(
+    input.sentiment == null || (Number.isFinite(input.sentiment) && input.sentiment >= -1 && input.sentiment <= 1),
+    'sentiment must be between -1 and 1',
+    { argument: 'sentiment' },
+  );
+  let subject: string | null = null;
+  if (input.subject != null) {
+    const trimmed = input.subject.trim();
+    ensure(trimmed.length <= MAX_SUBJECT_LENGTH, `subject is longer than ${MAX_SUBJECT_LENGTH} characters`, { argument: 'subject' });
+    subject = trimmed.length > 0 ? trimmed : null;
+  }
+  const openedAt = input.openedAt != null ? validDate(input.openedAt, 'openedAt') : null;
+  const resolvedAt = input.resolvedAt != null ? validDate(input.resolvedAt, 'resolvedAt') : null;
+  ensure(!openedAt || !resolvedAt || resolvedAt.getTime() >= openedAt.getTime(), 'resolvedAt must not be before openedAt', { argument: 'resolvedAt' });
+
+  return [
+    { column: 'external_id', value: externalId, overwrite: false },
+    { column: 'subject', value: subject, overwrite: input.subject !== undefined },
+    { column: 'severity', value: input.severity ?? SupportTicketSeverity.NORMAL, overwrite: input.severity != null },
+    { column: 'status', value: input.status ?? SupportTicketStatus.OPEN, overwrite: input.status != null },
+    { column: 'csat_rating', value: input.csatRating ?? null, cast: 'smallint', overwrite: input.csatRating !== undefined },
+    { column: 'sentiment', value: input.sentiment ?? null, cast: 'real', overwrite: input.sentiment !== undefined },
+    { column: 'opened_at', value: (openedAt ?? now).toISOString(), cast: 'timestamptz', overwrite: openedAt !== null },
+    { column: 'resolved_at', value: resolvedAt?.toISOString() ?? null, cast: 'timestamptz', overwrite: input.resolvedAt !== undefined },
+  ];
+}
+
+export async function recordSupportTicket(db: Db, input: SupportTicketInput, now = new Date()): Promise<SupportTicket> {
+  const customerId = checkCustomerId(input.customerId);
+  const columns = toColumns(input, now);
+  const updates = [...columns.filter((c) => c.overwrite).map((c) => `${c.column} = excluded.${c.column}`), 'updated_at = now()'];
+  // The insert reads from the marked customer row: an unknown customer writes nothing.
+  const row = await queryOne<SupportTicket>(
+    db,
+    `with marked as (
+       update customer set rescore_requested_at = coalesce(rescore_requested_at, now()) where id = ? returning id
+     ), upserted as (
+       insert into support_ticket as t (customer_id, ${columns.map((c) => c.column).join(', ')})
+       select id, ${columns.map((c) => (c.cast ? `?::${c.cast}` : '?')).join(', ')} from marked
+       on conflict (customer_id, external_id) do update set ${updates.join(', ')}
+       returning t.*
+     )
+     select ${SUPPORT_TICKET_COLUMNS} from upserted t`,
+    [customerId, ...columns.map((c) => c.value)],
+  );
+  if (!row) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
+  return row;
+}
+
+/** `Customer.supportTickets`, newest opened first: one statement per page of customers (plus one for totalCount). */
+export function loadCustomerSupportTickets(db: Db, loaders: LoaderRegistry, customerId: string, args: CustomerSupportTicketsArgs): Promise<ConnectionResult<SupportTicket>> {
+  const where = args.status ? ['t.status = ?'] : [];
+  const params = args.status ? [args.status] : [];
+  return loadChildPage<SupportTicket>(db, loaders, customerId, {
+    name: 'Customer.supportTickets',
+    select: SUPPORT_TICKET_COLUMNS,
+    from: 'support_ticket t',
+    parentColumn: 't.customer_id',
+    where,
+    params,
+    sortKeys: [
+      { expression: 't.opened_at', type: 'timestamptz' },
+      { expression: 't.id', type: 'bigint' },
+    ],
+    direction: 'desc',
+    first: args.first,
+    after: args.after,
+  });
+}

@@ -1,0 +1,99 @@
+// GraphQL shapes of support-ticket ingestion: the ticket, its severity and status, the input and
+// the customer's ticket list arguments.
+import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { PageArgs } from '../customers/customer.types';
+import { Connection } from '../infra/pagination';
+import { DateTimeScalar } from '../infra/scalars';
+
+export enum SupportTicketSeverity {
+  LOW = 'LOW',
+  NORMAL = 'NORMAL',
+  HIGH = 'HIGH',
+  URGENT = 'URGENT',
+}
+registerEnumType(SupportTicketSeverity, { name: 'SupportTicketSeverity' });
+
+export enum SupportTicketStatus {
+  OPEN = 'OPEN',
+  PENDING = 'PENDING',
+  SOLVED = 'SOLVED',
+}
+registerEnumType(SupportTicketStatus, { name: 'SupportTicketStatus' });
+
+@ObjectType({ description: 'A helpdesk ticket, kept up to date by the helpdesk\'s own id.' })
+export class SupportTicket {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => ID)
+  customerId!: string;
+
+  @Field({ description: 'The helpdesk\'s id of the ticket.' })
+  externalId!: string;
+
+  @Field(() => String, { nullable: true })
+  subject!: string | null;
+
+  @Field(() => SupportTicketSeverity)
+  severity!: SupportTicketSeverity;
+
+  @Field(() => SupportTicketStatus)
+  status!: SupportTicketStatus;
+
+  @Field(() => Int, { nullable: true, description: 'Customer satisfaction rating, 1–5.' })
+  csatRating!: number | null;
+
+  @Field(() => Float, { nullable: true, description: '−1 (angry) … 1 (delighted).' })
+  sentiment!: number | null;
+
+  @Field(() => DateTimeScalar)
+  openedAt!: Date;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  resolvedAt!: Date | null;
+
+  @Field(() => DateTimeScalar, { description: 'When the ticket was last recorded.' })
+  updatedAt!: Date;
+}
+
+export const SupportTicketConnection = Connection(SupportTicket);
+
+@InputType({
+  description:
+    'Creates the ticket or updates the one with the same (customer, externalId). On an update, omitted fields keep ' +
+    'their stored value and an explicit null clears an optional one.',
+})
+export class SupportTicketInput {
+  @Field(() => ID)
+  customerId!: string;
+
+  @Field({ description: 'The helpdesk\'s id of the ticket; the upsert key within the customer.' })
+  externalId!: string;
+
+  @Field(() => String, { nullable: true })
+  subject?: string | null;
+
+  @Field(() => SupportTicketSeverity, { nullable: true, description: 'NORMAL for a new ticket when omitted.' })
+  severity?: SupportTicketSeverity | null;
+
+  @Field(() => SupportTicketStatus, { nullable: true, description: 'OPEN for a new ticket when omitted.' })
+  status?: SupportTicketStatus | null;
+
+  @Field(() => Int, { nullable: true, description: '1–5.' })
+  csatRating?: number | null;
+
+  @Field(() => Float, { nullable: true, description: '−1 … 1.' })
+  sentiment?: number | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Defaults to the time the ticket is first received; on an update the stored time is kept unless given.' })
+  openedAt?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  resolvedAt?: Date | null;
+}
+
+@ArgsType()
+export class CustomerSupportTicketsArgs extends PageArgs {
+  @Field(() => SupportTicketStatus, { nullable: true })
+  status?: SupportTicketStatus | null;
+}

@@ -1,0 +1,226 @@
+import {
+  CustomerNpsDocument,
+  NpsResponsesDocument,
+  NpsSummaryDocument,
+  SubmitNpsResponseDocument,
+  UpsertCustomerDocument,
+} from '../__generated__/graphql';
+import type { Db } from '../../src/infra/sql';
+import { query, queryOne } from '../../src/infra/sql';
+import { startTestServer, TestServer } from '../support/server';
+
+let server: TestServer;
+let db: Db;
+const signalled: string[][] = [];
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'nps' });
+  server.app.services.onSignals.push((ids) => signalled.push(ids));
+  db = server.app.orm.em.fork() as Db;
+});
+afterAll(() => server.stop());
+
+async function createCustomer(id: string): Promise<void> {
+  await server.gql(UpsertCustomerDocument, { input: { id, name: `Customer ${id}` } });
+  // Start from "no rescore pending" so the tests see what ingestion marks.
+  await query(db, 'update customer set rescore_requested_at = null where id = ?', [id]);
+}
+
+async function storedResponses(customerId: string): Promise<number> {
+  const row = await queryOne<{ count: number }>(db, 'select count(*)::int as count from nps_response where customer_id = ?', [customerId]);
+  return row!.count;
+}
+
+async function rescoreRequestedAt(customerId: string): Promise<Date | null> {
+  const row = await queryOne<{ at: string | null }>(db, 'select rescore_requested_at as at from customer where id = ?', [customerId]);
+  return row!.at === null ? null : new Date(row!.at);
+}
+
+async function submitScores(customerId: string, scores: number[], start = Date.parse('2026-03-01T00:00:00Z')): Promise<void> {
+  for (const [i, score] of scores.entries()) {
+    await server.gql(SubmitNpsResponseDocument, { input: { customerId, score, respondedAt: new Date(start + i * 3_600_000).toISOString() } });
+  }
+}
+
+describe('submitNpsResponse', () => {
+  it('stores a response, marks the customer for rescoring and signals it', async () => {
+    await createCustomer('cust_nps_ok');
+    signalled.length = 0;
+    const before = Date.now();
+    const result = await server.gql(SubmitNpsResponseDocument, {
+      input: { customerId: 'cust_nps_ok', score: 9, comment: "  Great? It's \"fine\" ?? really  ", respondent: 'ana@example.com' },
+    });
+    expect(result.submitNpsResponse).toMatchObject({
+      customerId: 'cust_nps_ok',
+      score: 9,
+      comment: 'Great? It\'s "fine" ?? really',
+      respondent: 'ana@example.com',
+    });
+    const respondedAt = Date.parse(result.submitNpsResponse.respondedAt);
+    expect(respondedAt).toBeGreaterThanOrEqual(before - 1000);
+    expect(respondedAt).toBeLessThanOrEqual(Date.now() + 1000);
+    expect(await rescoreRequestedAt('cust_nps_ok')).not.toBeNull();
+    expect(signalled).toEqual([['cust_nps_ok']]);
+  });
+
+  it('keeps an earlier pending rescore request rather than postponing it', async () => {
+    await createCustomer('cust_nps_pending');
+    await query(db, "update customer set rescore_requested_at = '2026-01-01T00:00:00Z' where id = ?", ['cust_nps_pending']);
+    await server.gql(SubmitNpsResponseDocument, { input: { customerId: 'cust_nps_pending', score: 5, respondedAt: '2026-02-01T10:00:00.000Z' } });
+    expect((await rescoreRequestedAt('cust_nps_pending'))?.toISOString()).toBe('2026-01-01T00:00:00.000Z');
+  });
+
+  it('accepts the bounds 0 and 10 and keeps the given respondedAt', async () => {
+    await createCustomer('cust_nps_bounds');
+    const low = await server.gql(SubmitNpsResponseDocument, { input: { customerId: 'cust_nps_bounds', score: 0, respondedAt: '2026-02-01T10:00:00.000Z' } });
+    const high = await server.gql(SubmitNpsResponseDocument, { input: { customerId: 'cust_nps_bounds', score: 10, comment: '   ' } });
+    expect(low.submitNpsResponse).toMatchObject({ score: 0, respondedAt: '2026-02-01T10:00:00.000Z', comment: null, respondent: null });
+    expect(high.submitNpsResponse).toMatchObject({ score: 10, comment: null });
+  });
+
+  it('rejects bad input with BAD_USER_INPUT and an unknown customer with NOT_FOUND, writing nothing', async () => {
+    await createCustomer('cust_nps_bad');
+    signalled.length = 0;
+    const bad: Array<[string, Record<string, unknown>]> = [
+      ['score above 10', { customerId: 'cust_nps_bad', score: 11 }],
+      ['negative score', { customerId: 'cust_nps_bad', score: -1 }],
+      ['non-integer score', { customerId: 'cust_nps_bad', score: 7.5 }],
+      ['empty customerId', { customerId: '   ', score: 8 }],
+      ['unparseable respondedAt', { customerId: 'cust_nps_bad', score: 8, respondedAt: 'not-a-date' }],
+      ['comment too long', { customerId: 'cust_nps_bad', score: 8, comment: 'x'.repeat(10_001) }],
+    ];
+    for (const [label, input] of bad) {
+      const response = await server.request(SubmitNpsResponseDocument, { input: input as never });
+      expect({ label, code: response.errors?.[0].extensions?.code }).toEqual({ label, code: 'BAD_USER_INPUT' });
+      expect(response.data ?? null).toBeNull();
+    }
+    const unknown = await server.request(SubmitNpsResponseDocument, { input: { customerId: 'cust_nps_nobody', score: 8 } });
+    expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    expect(unknown.errors?.[0].extensions?.customerId).toBe('cust_nps_nobody');
+
+    expect(await storedResponses('cust_nps_bad')).toBe(0);
+    expect(await storedResponses('cust_nps_nobody')).toBe(0);
+    expect(await rescoreRequestedAt('cust_nps_bad')).toBeNull();
+    expect(signalled).toEqual([]);
+  });
+
+  it('rejects a non-integer score written inline in the document', async () => {
+    const response = await server.request('mutation { submitNpsResponse(input: { customerId: "cust_nps_bad", score: 7.5 }) { id } }');
+    expect(response.errors?.[0].message).toMatch(/Int cannot represent non-integer value: 7.5/);
+    expect(await storedResponses('cust_nps_bad')).toBe(0);
+  });
+});
+
+describe('npsSummary', () => {
+  beforeAll(async () => {
+    await createCustomer('cust_sum_a');
+    await createCustomer('cust_sum_b');
+    await createCustomer('cust_sum_none');
+    await submitScores('cust_sum_a', [10, 9, 8, 7, 6, 0]);
+    await submitScores('cust_sum_b', [10, 10, 3], Date.parse('2026-04-01T00:00:00Z'));
+  });
+
+  it('splits promoters, passives and detractors and computes NPS and the average', async () => {
+    const { npsSummary } = await server.gql(NpsSummaryDocument, { customerId: 'cust_sum_a' });
+    expect(npsSummary).toEqual({ responses: 6, averageScore: 6.67, promoters: 2, passives: 2, detractors: 2, nps: 0 });
+  });
+
+  it('rounds NPS to a whole number', async () => {
+    const { npsSummary } = await server.gql(NpsSummaryDocument, { customerId: 'cust_sum_b' });
+    // 2 promoters, 1 detractor of 3: 66.7 % − 33.3 % = 33.3 → 33
+    expect(npsSummary).toEqual({ responses: 3, averageScore: 7.67, promoters: 2, passives: 0, detractors: 1, nps: 33 });
+  });
+
+  it('answers zero responses with null average and null NPS', async () => {
+    const { npsSummary } = await server.gql(NpsSummaryDocument, { customerId: 'cust_sum_none' });
+    expect(npsSummary).toEqual({ responses: 0, averageScore: null, promoters: 0, passives: 0, detractors: 0, nps: null });
+  });
+
+  it('restricts to a date range: from inclusive, to exclusive', async () => {
+    // cust_sum_a answered hourly from 2026-03-01T00:00Z: 10, 9, 8, 7, 6, 0
+    const { npsSummary } = await server.gql(NpsSummaryDocument, { customerId: 'cust_sum_a', from: '2026-03-01T01:00:00Z', to: '2026-03-01T04:00:00Z' });
+    expect(npsSummary).toEqual({ responses: 3, averageScore: 8, promoters: 1, passives: 2, detractors: 0, nps: 33 });
+  });
+
+  it('summarises every customer when no customer is given', async () => {
+    const { npsSummary } = await server.gql(NpsSummaryDocument, { from: '2026-03-01T00:00:00Z', to: '2026-05-01T00:00:00Z' });
+    expect(npsSummary).toMatchObject({ responses: 9, promoters: 4, passives: 2, detractors: 3, nps: 11 });
+  });
+
+  it('rejects from after to and unparseable dates', async () => {
+    const reversed = await server.request(NpsSummaryDocument, { from: '2026-05-01T00:00:00Z', to: '2026-03-01T00:00:00Z' });
+    expect(reversed.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const garbage = await server.request(NpsSummaryDocument, { from: 'yesterday' });
+    expect(garbage.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('npsResponses', () => {
+  beforeAll(async () => {
+    await createCustomer('cust_list');
+    // 7 answers; two share a timestamp so the id breaks the tie.
+    for (const [i, at] of ['01', '02', '03', '04', '04', '05', '06'].entries()) {
+      await server.gql(SubmitNpsResponseDocument, { input: { customerId: 'cust_list', score: i, respondedAt: `2026-06-${at}T12:00:00.000Z` } });
+    }
+  });
+
+  it('pages newest first with keyset cursors and a total count', async () => {
+    const seen: number[] = [];
+    let after: string | null | undefined;
+    let pages = 0;
+    do {
+      const { npsResponses } = await server.gql(NpsResponsesDocument, { customerId: 'cust_list', first: 3, after });
+      expect(npsResponses.totalCount).toBe(7);
+      seen.push(...npsResponses.edges.map((edge) => edge.node.score));
+      after = npsResponses.pageInfo.hasNextPage ? npsResponses.pageInfo.endCursor : null;
+      pages++;
+    } while (after);
+    expect(pages).toBe(3);
+    expect(seen).toEqual([6, 5, 4, 3, 2, 1, 0]);
+  });
+
+  it('filters by date range', async () => {
+    const { npsResponses } = await server.gql(NpsResponsesDocument, { customerId: 'cust_list', from: '2026-06-02T12:00:00Z', to: '2026-06-04T12:00:00Z' });
+    expect(npsResponses.edges.map((edge) => edge.node.score)).toEqual([2, 1]);
+    expect(npsResponses.totalCount).toBe(2);
+  });
+
+  it('answers an unknown customer with an empty page', async () => {
+    const { npsResponses } = await server.gql(NpsResponsesDocument, { customerId: 'cust_never_seen' });
+    expect(npsResponses).toMatchObject({ totalCount: 0, edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
+  });
+
+  it('rejects a page size above 500, a foreign cursor and an empty customerId', async () => {
+    const tooMany = await server.request(NpsResponsesDocument, { first: 501 });
+    expect(tooMany.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const badCursor = await server.request(NpsResponsesDocument, { after: 'bm90LWEtY3Vyc29y' });
+    expect(badCursor.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const empty = await server.request(NpsResponsesDocument, { customerId: ' ' });
+    expect(empty.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const badDate = await server.request(NpsResponsesDocument, { from: 'not-a-date' });
+    expect(badDate.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('Customer.npsResponses and Customer.latestNpsResponse', () => {
+  it('pages a customer\'s answers and shows the latest one', async () => {
+    const first = await server.gql(CustomerNpsDocument, { id: 'cust_list', first: 4 });
+    expect(first.customer.latestNpsResponse?.score).toBe(6);
+    expect(first.customer.npsResponses.totalCount).toBe(7);
+    expect(first.customer.npsResponses.edges.map((edge) => edge.node.score)).toEqual([6, 5, 4, 3]);
+    const second = await server.gql(CustomerNpsDocument, { id: 'cust_list', first: 4, after: first.customer.npsResponses.pageInfo.endCursor });
+    expect(second.customer.npsResponses.edges.map((edge) => edge.node.score)).toEqual([2, 1, 0]);
+    expect(second.customer.npsResponses.pageInfo.hasNextPage).toBe(false);
+  });
+
+  it('is null and empty for a customer without answers', async () => {
+    const { customer } = await server.gql(CustomerNpsDocument, { id: 'cust_sum_none' });
+    expect(customer.latestNpsResponse).toBeNull();
+    expect(customer.npsResponses).toMatchObject({ totalCount: 0, edges: [] });
+  });
+
+  it('rejects a page size above 500', async () => {
+    const response = await server.request(CustomerNpsDocument, { id: 'cust_list', first: 501 });
+    expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});

@@ -1,0 +1,160 @@
+import { CustomerPaymentsDocument, RecordPaymentDocument, UpsertCustomerDocument } from '../__generated__/graphql';
+import type { Db } from '../../src/infra/sql';
+import { query, queryOne } from '../../src/infra/sql';
+import { startTestServer, TestServer } from '../support/server';
+
+let server: TestServer;
+let db: Db;
+const signalled: string[][] = [];
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'payments' });
+  server.app.services.onSignals.push((ids) => signalled.push(ids));
+  db = server.app.orm.em.fork() as Db;
+});
+afterAll(() => server.stop());
+
+async function createCustomer(id: string): Promise<void> {
+  await server.gql(UpsertCustomerDocument, { input: { id, name: `Customer ${id}` } });
+  await query(db, 'update customer set rescore_requested_at = null where id = ?', [id]);
+}
+
+async function storedPayments(customerId: string): Promise<number> {
+  const row = await queryOne<{ count: number }>(db, 'select count(*)::int as count from payment where customer_id = ?', [customerId]);
+  return row!.count;
+}
+
+async function rescoreRequested(customerId: string): Promise<boolean> {
+  const row = await queryOne<{ pending: boolean }>(db, 'select rescore_requested_at is not null as pending from customer where id = ?', [customerId]);
+  return row!.pending;
+}
+
+describe('recordPayment', () => {
+  it('stores a payment with an upper-cased currency, marks the customer for rescoring and signals it', async () => {
+    await createCustomer('cust_pay_ok');
+    signalled.length = 0;
+    const before = Date.now();
+    const { recordPayment } = await server.gql(RecordPaymentDocument, {
+      input: { customerId: 'cust_pay_ok', amountCents: 129_900, currency: ' eur ', status: 'PAID', dueAt: '2026-03-01T00:00:00Z', paidAt: '2026-03-02T08:15:00Z' },
+    });
+    expect(recordPayment).toMatchObject({
+      customerId: 'cust_pay_ok',
+      externalId: null,
+      amountCents: 129_900,
+      currency: 'EUR',
+      status: 'PAID',
+      dueAt: '2026-03-01T00:00:00.000Z',
+      paidAt: '2026-03-02T08:15:00.000Z',
+    });
+    expect(Date.parse(recordPayment.occurredAt)).toBeGreaterThanOrEqual(before - 1000);
+    expect(await rescoreRequested('cust_pay_ok')).toBe(true);
+    expect(signalled).toEqual([['cust_pay_ok']]);
+  });
+
+  it('stores amounts up to the largest safe integer and zero', async () => {
+    await createCustomer('cust_pay_big');
+    const big = await server.gql(RecordPaymentDocument, { input: { customerId: 'cust_pay_big', amountCents: Number.MAX_SAFE_INTEGER, currency: 'USD', status: 'PAID' } });
+    expect(big.recordPayment.amountCents).toBe(Number.MAX_SAFE_INTEGER);
+    const zero = await server.gql(RecordPaymentDocument, { input: { customerId: 'cust_pay_big', amountCents: 0, currency: 'USD', status: 'REFUNDED' } });
+    expect(zero.recordPayment).toMatchObject({ amountCents: 0, status: 'REFUNDED' });
+  });
+
+  it('keeps payments without an externalId apart, even when identical', async () => {
+    await createCustomer('cust_pay_plain');
+    const input = { customerId: 'cust_pay_plain', amountCents: 500, currency: 'GBP', status: 'FAILED' as const, occurredAt: '2026-03-05T00:00:00Z' };
+    const a = await server.gql(RecordPaymentDocument, { input });
+    const b = await server.gql(RecordPaymentDocument, { input });
+    expect(a.recordPayment.id).not.toBe(b.recordPayment.id);
+    expect(await storedPayments('cust_pay_plain')).toBe(2);
+  });
+
+  it('upserts by (customer, externalId): a retried webhook or a status change updates the stored row', async () => {
+    await createCustomer('cust_pay_upsert');
+    const failed = await server.gql(RecordPaymentDocument, {
+      input: { customerId: 'cust_pay_upsert', externalId: 'in_1001', amountCents: 9_900, currency: 'usd', status: 'FAILED', dueAt: '2026-03-01T00:00:00Z', occurredAt: '2026-03-01T06:00:00Z' },
+    });
+    const retried = await server.gql(RecordPaymentDocument, {
+      input: { customerId: 'cust_pay_upsert', externalId: 'in_1001', amountCents: 9_900, currency: 'usd', status: 'FAILED', dueAt: '2026-03-01T00:00:00Z', occurredAt: '2026-03-01T06:00:00Z' },
+    });
+    expect(retried.recordPayment).toEqual(failed.recordPayment);
+
+    // The later success carries no dueAt/occurredAt: the stored ones are kept.
+    const paid = await server.gql(RecordPaymentDocument, {
+      input: { customerId: 'cust_pay_upsert', externalId: ' in_1001 ', amountCents: 9_900, currency: 'USD', status: 'PAID', paidAt: '2026-03-04T10:00:00Z' },
+    });
+    expect(paid.recordPayment).toEqual({
+      ...failed.recordPayment,
+      status: 'PAID',
+      paidAt: '2026-03-04T10:00:00.000Z',
+    });
+    expect(await storedPayments('cust_pay_upsert')).toBe(1);
+
+    // An explicit occurredAt and an explicit null do overwrite.
+    const moved = await server.gql(RecordPaymentDocument, {
+      input: { customerId: 'cust_pay_upsert', externalId: 'in_1001', amountCents: 9_900, currency: 'USD', status: 'REFUNDED', occurredAt: '2026-03-10T00:00:00Z', paidAt: null },
+    });
+    expect(moved.recordPayment).toMatchObject({ id: failed.recordPayment.id, status: 'REFUNDED', occurredAt: '2026-03-10T00:00:00.000Z', paidAt: null, dueAt: '2026-03-01T00:00:00.000Z' });
+    expect(await storedPayments('cust_pay_upsert')).toBe(1);
+  });
+
+  it('scopes externalId to the customer', async () => {
+    await createCustomer('cust_pay_other');
+    const other = await server.gql(RecordPaymentDocument, { input: { customerId: 'cust_pay_other', externalId: 'in_1001', amountCents: 1, currency: 'USD', status: 'PAID' } });
+    expect(other.recordPayment.customerId).toBe('cust_pay_other');
+    expect(await storedPayments('cust_pay_other')).toBe(1);
+    expect(await storedPayments('cust_pay_upsert')).toBe(1);
+  });
+
+  it('rejects bad input with BAD_USER_INPUT and an unknown customer with NOT_FOUND, writing nothing', async () => {
+    await createCustomer('cust_pay_bad');
+    signalled.length = 0;
+    const valid = { customerId: 'cust_pay_bad', amountCents: 100, currency: 'USD', status: 'PAID' };
+    const bad: Array<[string, Record<string, unknown>]> = [
+      ['negative amount', { ...valid, amountCents: -1 }],
+      ['fractional amount', { ...valid, amountCents: 10.5 }],
+      ['amount beyond a safe integer', { ...valid, amountCents: 2 ** 53 }],
+      ['four-letter currency', { ...valid, currency: 'EURO' }],
+      ['currency with a digit', { ...valid, currency: 'E1R' }],
+      ['unknown status', { ...valid, status: 'LATE' }],
+      ['empty customerId', { ...valid, customerId: '' }],
+      ['blank externalId', { ...valid, externalId: '  ' }],
+      ['unparseable dueAt', { ...valid, dueAt: 'not-a-date' }],
+      ['unparseable occurredAt', { ...valid, occurredAt: '2026-13-45T99:00:00Z' }],
+    ];
+    for (const [label, input] of bad) {
+      const response = await server.request(RecordPaymentDocument, { input: input as never });
+      expect({ label, code: response.errors?.[0].extensions?.code }).toEqual({ label, code: 'BAD_USER_INPUT' });
+    }
+    const unknown = await server.request(RecordPaymentDocument, { input: { ...valid, customerId: 'cust_pay_nobody' } as never });
+    expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+
+    expect(await storedPayments('cust_pay_bad')).toBe(0);
+    expect(await storedPayments('cust_pay_nobody')).toBe(0);
+    expect(await rescoreRequested('cust_pay_bad')).toBe(false);
+    expect(signalled).toEqual([]);
+  });
+});
+
+describe('Customer.payments', () => {
+  it('pages a customer\'s payments newest first', async () => {
+    await createCustomer('cust_pay_list');
+    for (let day = 1; day <= 5; day++) {
+      await server.gql(RecordPaymentDocument, {
+        input: { customerId: 'cust_pay_list', externalId: `in_${day}`, amountCents: day * 100, currency: 'EUR', status: day === 3 ? 'FAILED' : 'PAID', occurredAt: `2026-0${day}-01T00:00:00Z` },
+      });
+    }
+    const first = await server.gql(CustomerPaymentsDocument, { id: 'cust_pay_list', first: 2 });
+    expect(first.customer.payments.totalCount).toBe(5);
+    expect(first.customer.payments.edges.map((edge) => edge.node.externalId)).toEqual(['in_5', 'in_4']);
+    const second = await server.gql(CustomerPaymentsDocument, { id: 'cust_pay_list', first: 2, after: first.customer.payments.pageInfo.endCursor });
+    expect(second.customer.payments.edges.map((edge) => edge.node.externalId)).toEqual(['in_3', 'in_2']);
+    const third = await server.gql(CustomerPaymentsDocument, { id: 'cust_pay_list', first: 2, after: second.customer.payments.pageInfo.endCursor });
+    expect(third.customer.payments.edges.map((edge) => edge.node.externalId)).toEqual(['in_1']);
+    expect(third.customer.payments.pageInfo.hasNextPage).toBe(false);
+  });
+
+  it('rejects a page size above 500', async () => {
+    const response = await server.request(CustomerPaymentsDocument, { id: 'cust_pay_list', first: 501 });
+    expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});

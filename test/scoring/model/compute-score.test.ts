@@ -1,0 +1,183 @@
+import { DEFAULT_SCORING_MODEL, computeScore, metricRequests, rawSignalsFromMetrics } from '../../../src/scoring/model';
+import type { MetricValues } from '../../../src/scoring/model';
+import { modelWith, signal } from './model-factory';
+
+// Two components, three signals: hand-checkable arithmetic.
+const model = modelWith([
+  {
+    name: 'engagement',
+    signals: [
+      signal({ name: 'logins', metric: 'active_days', normaliser: { kind: 'target', target: 20 }, weight: 3, missing: { policy: 'neutral', value: 0 } }),
+      signal({ name: 'recency', metric: 'days_since_last_activity', windowDays: 90, normaliser: { kind: 'recency', fullDays: 3, zeroDays: 7 }, weight: 1, missing: { policy: 'neutral', value: 0.5 } }),
+    ],
+  },
+  {
+    name: 'payments',
+    signals: [signal({ name: 'payment_health', metric: 'payment_success_rate', windowDays: 90, weight: 4, missing: { policy: 'exclude' } })],
+  },
+]);
+
+describe('computeScore', () => {
+  it('weights normalised signals into a 0–100 score', () => {
+    // logins 15/20 = 0.75 (w3), recency 5 days = 0.5 (w1), payments 1.0 (w4): (2.25 + 0.5 + 4) / 8 = 84.375
+    const result = computeScore(model, { active_days_30: 15, days_since_last_activity_90: 5, payment_success_rate_90: 1 });
+    expect(result.score).toBe(84);
+    expect(result.coverage).toBe(1);
+    expect(result.signals.map((s) => [s.name, s.value, s.missing])).toEqual([
+      ['logins', 0.75, false],
+      ['recency', 0.5, false],
+      ['payment_health', 1, false],
+    ]);
+  });
+
+  it('reports each signal’s contribution so that they add up to the score before penalties', () => {
+    const result = computeScore(model, { active_days_30: 15, days_since_last_activity_90: 5, payment_success_rate_90: 1 });
+    expect(result.signals.map((s) => s.contribution)).toEqual([28.13, 6.25, 50]);
+    expect(result.signals.reduce((sum, s) => sum + s.contribution, 0)).toBeCloseTo(84.375, 1);
+    expect(result.scoreBeforePenalties).toBe(84);
+  });
+
+  it('keeps contributions and component weights consistent with the score for the default model', () => {
+    const metrics: MetricValues = {
+      active_days_30: 13,
+      distinct_features_30: 6,
+      days_since_last_activity_90: 4.2,
+      usage_trend_30: 0.9,
+      users_added_30: 1,
+      payment_success_rate_90: 0.75,
+      csat_mean_90: 3.6,
+      open_tickets_90: 2,
+      nps_180: 20,
+    };
+    const result = computeScore(DEFAULT_SCORING_MODEL, metrics);
+    const contributions = result.signals.reduce((sum, s) => sum + s.contribution, 0);
+    expect(Math.abs(contributions - result.scoreBeforePenalties)).toBeLessThanOrEqual(0.5);
+    expect(result.components.reduce((sum, c) => sum + c.weight, 0)).toBeCloseTo(1, 3);
+    const fromComponents = result.components.reduce((sum, c) => sum + (c.score ?? 0) * c.weight, 0);
+    expect(Math.abs(fromComponents - result.scoreBeforePenalties)).toBeLessThanOrEqual(1);
+  });
+
+  describe('missing data', () => {
+    it('counts a neutral-missing signal at its neutral value but not as observed', () => {
+      // recency missing → 0.5 neutral: (2.25 + 0.5 + 4) / 8, same as observed 0.5, but coverage drops by 1/8
+      const result = computeScore(model, { active_days_30: 15, days_since_last_activity_90: null, payment_success_rate_90: 1 });
+      expect(result.score).toBe(84);
+      expect(result.coverage).toBe(0.875);
+      const recency = result.signals.find((s) => s.name === 'recency');
+      expect(recency).toMatchObject({ rawValue: null, value: 0.5, missing: true, contribution: 6.25 });
+    });
+
+    it('drops an excluded-missing signal and redistributes its weight over the rest', () => {
+      // payments excluded: (2.25 + 0.5) / 4 = 68.75
+      const result = computeScore(model, { active_days_30: 15, days_since_last_activity_90: 5, payment_success_rate_90: null });
+      expect(result.score).toBe(69);
+      expect(result.coverage).toBe(0.5);
+      const payments = result.signals.find((s) => s.name === 'payment_health');
+      expect(payments).toMatchObject({ value: null, missing: true, contribution: 0, effectiveWeight: 0 });
+      expect(result.signals.find((s) => s.name === 'logins')?.effectiveWeight).toBe(0.75);
+    });
+
+    it('gives a component whose signals were all excluded a null score and no weight', () => {
+      const result = computeScore(model, { active_days_30: 15, days_since_last_activity_90: 5, payment_success_rate_90: null });
+      expect(result.components.find((c) => c.name === 'payments')).toEqual({ name: 'payments', score: null, weight: 0, coverage: 0 });
+      expect(result.components.find((c) => c.name === 'engagement')).toEqual({ name: 'engagement', score: 69, weight: 1, coverage: 1 });
+    });
+
+    it('gives a component made only of neutral-missing signals its neutral score with zero coverage', () => {
+      const neutralOnly = modelWith([
+        model.components[0],
+        { name: 'nps', signals: [signal({ name: 'nps', metric: 'nps', windowDays: 180, missing: { policy: 'neutral', value: 0.5 } })] },
+      ]);
+      const result = computeScore(neutralOnly, { active_days_30: 20, days_since_last_activity_90: 1, nps_180: null });
+      expect(result.components.find((c) => c.name === 'nps')).toMatchObject({ score: 50, coverage: 0 });
+    });
+
+    it('treats absent metric keys and non-finite numbers as missing', () => {
+      const absent = computeScore(model, { active_days_30: 15, days_since_last_activity_90: 5 });
+      const notANumber = computeScore(model, { active_days_30: 15, days_since_last_activity_90: 5, payment_success_rate_90: Number.NaN });
+      expect(absent.score).toBe(69);
+      expect(notANumber.score).toBe(69);
+      expect(notANumber.signals.find((s) => s.name === 'payment_health')?.rawValue).toBeNull();
+    });
+
+    it('scores 0 with coverage 0 when nothing at all could be included', () => {
+      const excludedOnly = modelWith([model.components[1]]);
+      const result = computeScore(excludedOnly, { payment_success_rate_90: null });
+      expect(result).toMatchObject({ score: 0, scoreBeforePenalties: 0, coverage: 0 });
+    });
+
+    it('does not cap an engagement-only account under the default model', () => {
+      const result = computeScore(DEFAULT_SCORING_MODEL, {
+        active_days_30: 25,
+        distinct_features_30: 10,
+        days_since_last_activity_90: 0.5,
+        usage_trend_30: 1.1,
+        users_added_30: 3,
+        payment_success_rate_90: null,
+        csat_mean_90: null,
+        open_tickets_90: 0,
+        nps_180: null,
+      });
+      expect(result.score).toBe(100);
+      expect(result.coverage).toBeCloseTo(0.78, 2);
+    });
+  });
+
+  describe('penalties', () => {
+    const withPenalties = modelWith(model.components, [
+      { name: 'late_payments', metric: 'late_payments', windowDays: 30, direction: 'at_least', threshold: 1, points: 5, perUnit: true, maxPoints: 12 },
+      { name: 'usage_decline', metric: 'usage_trend', windowDays: 30, direction: 'below', threshold: 0.8, points: 7 },
+    ]);
+    const healthy = { active_days_30: 20, days_since_last_activity_90: 1, payment_success_rate_90: 1 };
+
+    it('subtracts points per unit once the threshold is reached, up to the cap', () => {
+      const one = computeScore(withPenalties, { ...healthy, late_payments_30: 1, usage_trend_30: 1 });
+      expect(one.score).toBe(95);
+      expect(one.penalties[0]).toEqual({ name: 'late_payments', rawValue: 1, points: 5, applied: true });
+      const many = computeScore(withPenalties, { ...healthy, late_payments_30: 4, usage_trend_30: 1 });
+      expect(many.penalties[0].points).toBe(12);
+      expect(many.score).toBe(88);
+    });
+
+    it('applies a "below" penalty only strictly under its threshold', () => {
+      const atThreshold = computeScore(withPenalties, { ...healthy, late_payments_30: 0, usage_trend_30: 0.8 });
+      const under = computeScore(withPenalties, { ...healthy, late_payments_30: 0, usage_trend_30: 0.79 });
+      expect(atThreshold.penalties[1].applied).toBe(false);
+      expect(atThreshold.score).toBe(100);
+      expect(under.penalties[1]).toMatchObject({ applied: true, points: 7 });
+      expect(under.score).toBe(93);
+    });
+
+    it('never applies a penalty whose metric is missing', () => {
+      const result = computeScore(withPenalties, { ...healthy, late_payments_30: null, usage_trend_30: null });
+      expect(result.penalties.every((p) => !p.applied && p.points === 0)).toBe(true);
+    });
+
+    it('keeps the score before penalties and clamps the final score at 0', () => {
+      const weak = { active_days_30: 2, days_since_last_activity_90: 20, payment_success_rate_90: 0 };
+      const result = computeScore(withPenalties, { ...weak, late_payments_30: 3, usage_trend_30: 0.2 });
+      expect(result.scoreBeforePenalties).toBe(4);
+      expect(result.score).toBe(0);
+    });
+  });
+
+  it('maps metric keys back to signal and penalty names', () => {
+    const metrics = { active_days_30: 12, days_since_last_activity_90: null, usage_trend_30: 0.7, late_payments_30: 2 };
+    expect(rawSignalsFromMetrics(DEFAULT_SCORING_MODEL, metrics)).toMatchObject({
+      login_frequency: 12,
+      last_activity_recency: null,
+      usage_trend: 0.7,
+      usage_decline: 0.7,
+      late_payments: 2,
+      nps: null,
+    });
+  });
+
+  it('asks the SQL layer for exactly the metrics it reads', () => {
+    const keys = metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key);
+    const metrics = Object.fromEntries(keys.map((key) => [key, 1]));
+    const result = computeScore(DEFAULT_SCORING_MODEL, metrics);
+    expect(result.signals.every((s) => !s.missing)).toBe(true);
+    expect(result.coverage).toBe(1);
+  });
+});

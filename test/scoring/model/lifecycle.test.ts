@@ -1,0 +1,74 @@
+import { DAY_MS, DEFAULT_SCORING_MODEL, lifecycleStageOf } from '../../../src/scoring/model';
+import type { LifecycleInput } from '../../../src/scoring/model';
+
+const asOf = new Date('2026-06-01T12:00:00Z');
+const daysAgo = (days: number) => new Date(asOf.getTime() - days * DAY_MS);
+
+/** An established, active, healthy customer; each test changes what it is about. */
+function stage(overrides: Partial<LifecycleInput>) {
+  return lifecycleStageOf({
+    signedUpAt: daysAgo(400),
+    churnedAt: null,
+    asOf,
+    lastActivityAt: daysAgo(1),
+    tierKey: 'healthy',
+    score: 75,
+    accountNps: 20,
+    model: DEFAULT_SCORING_MODEL,
+    ...overrides,
+  });
+}
+
+describe('lifecycleStageOf', () => {
+  it('is ACTIVE for an established, engaged customer', () => {
+    expect(stage({})).toBe('ACTIVE');
+  });
+
+  it('is CHURNED once the customer has cancelled, even during onboarding or while healthy', () => {
+    expect(stage({ churnedAt: daysAgo(0) })).toBe('CHURNED');
+    expect(stage({ churnedAt: daysAgo(2), signedUpAt: daysAgo(10) })).toBe('CHURNED');
+  });
+
+  it('ignores a cancellation dated after asOf (scoring the past)', () => {
+    expect(stage({ churnedAt: daysAgo(-3) })).toBe('ACTIVE');
+  });
+
+  it('is CHURNED after more than 60 days without activity, not at exactly 60', () => {
+    expect(stage({ lastActivityAt: daysAgo(60) })).toBe('ACTIVE');
+    expect(stage({ lastActivityAt: daysAgo(60.01) })).toBe('CHURNED');
+  });
+
+  it('counts silence from signup for an account that never had any activity', () => {
+    expect(stage({ lastActivityAt: null, signedUpAt: daysAgo(61) })).toBe('CHURNED');
+    expect(stage({ lastActivityAt: null, signedUpAt: daysAgo(10) })).toBe('ONBOARDING');
+    expect(stage({ lastActivityAt: null, signedUpAt: null })).toBe('ACTIVE');
+  });
+
+  it('is ONBOARDING during the first 30 days, even in a bad tier', () => {
+    expect(stage({ signedUpAt: daysAgo(29.9), tierKey: 'critical', score: 20 })).toBe('ONBOARDING');
+    expect(stage({ signedUpAt: daysAgo(30) })).toBe('ACTIVE');
+  });
+
+  it('is AT_RISK in either of the two worst bands', () => {
+    expect(stage({ tierKey: 'at_risk', score: 40 })).toBe('AT_RISK');
+    expect(stage({ tierKey: 'critical', score: 10 })).toBe('AT_RISK');
+    expect(stage({ tierKey: 'monitor', score: 55 })).toBe('ACTIVE');
+  });
+
+  it('is ADVOCATE with a score of at least 80 and an account NPS of at least 50', () => {
+    expect(stage({ score: 80, accountNps: 50 })).toBe('ADVOCATE');
+    expect(stage({ score: 79, accountNps: 90 })).toBe('ACTIVE');
+    expect(stage({ score: 95, accountNps: 49 })).toBe('ACTIVE');
+    expect(stage({ score: 95, accountNps: null })).toBe('ACTIVE');
+  });
+
+  it('puts risk before advocacy when both seem to hold', () => {
+    expect(stage({ tierKey: 'at_risk', score: 85, accountNps: 70 })).toBe('AT_RISK');
+  });
+
+  it('uses the model’s lifecycle settings', () => {
+    const model = { ...DEFAULT_SCORING_MODEL, lifecycle: { ...DEFAULT_SCORING_MODEL.lifecycle, churnWindowDays: 14, onboardingDays: 7 } };
+    expect(stage({ model, lastActivityAt: daysAgo(15) })).toBe('CHURNED');
+    expect(stage({ model, signedUpAt: daysAgo(8) })).toBe('ACTIVE');
+  });
+});

@@ -1,0 +1,150 @@
+import { DAY_MS, DEFAULT_SCORING_MODEL, lastActivityAt, metricKey, metricRequests, metricsFromActivity } from '../../../src/scoring/model';
+import type { ActivityLog, MetricKind } from '../../../src/scoring/model';
+import { modelWith, signal } from './model-factory';
+
+const asOf = new Date('2026-03-31T12:00:00Z');
+const daysBefore = (days: number) => new Date(asOf.getTime() - days * DAY_MS);
+
+function metric(activity: ActivityLog, kind: MetricKind, windowDays = 30): number | null | undefined {
+  return metricsFromActivity(activity, [{ metric: kind, windowDays, key: 'value' }], asOf).value;
+}
+
+describe('metric keys and requests', () => {
+  it('keys a metric by kind and window', () => {
+    expect(metricKey('active_days', 30)).toBe('active_days_30');
+    expect(metricKey('usage_trend', 14)).toBe('usage_trend_14');
+  });
+
+  it('lists each (metric, window) pair the model needs once, sorted by key, including penalties', () => {
+    const model = modelWith(
+      [
+        {
+          name: 'engagement',
+          signals: [
+            signal({ name: 'a', metric: 'usage_trend', windowDays: 30 }),
+            signal({ name: 'b', metric: 'active_days', windowDays: 30 }),
+            signal({ name: 'c', metric: 'active_days', windowDays: 7 }),
+          ],
+        },
+      ],
+      [{ name: 'decline', metric: 'usage_trend', windowDays: 30, direction: 'below', threshold: 0.8, points: 5 }],
+    );
+    expect(metricRequests(model)).toEqual([
+      { metric: 'active_days', windowDays: 30, key: 'active_days_30' },
+      { metric: 'active_days', windowDays: 7, key: 'active_days_7' },
+      { metric: 'usage_trend', windowDays: 30, key: 'usage_trend_30' },
+    ]);
+  });
+
+  it('asks for eleven aggregates under the default model', () => {
+    expect(metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key)).toEqual([
+      'active_days_30',
+      'csat_mean_90',
+      'days_since_last_activity_90',
+      'distinct_features_30',
+      'late_payments_30',
+      'nps_180',
+      'open_tickets_90',
+      'payment_success_rate_90',
+      'ticket_count_14',
+      'usage_trend_30',
+      'users_added_30',
+    ]);
+  });
+});
+
+describe('metricsFromActivity (the reference for the SQL aggregates)', () => {
+  const event = (daysAgo: number, eventType = 'login', feature: string | null = null) => ({
+    occurredAt: daysBefore(daysAgo),
+    eventType,
+    feature,
+  });
+
+  it('uses windows that exclude their start and include asOf', () => {
+    const activity = { engagementEvents: [event(30), event(29.99), event(0), { ...event(0), occurredAt: new Date(asOf.getTime() + 1) }] };
+    // 30 days ago exactly is outside; 29.99 days ago and asOf itself are inside; later events are not seen.
+    expect(metric(activity, 'active_days')).toBe(2);
+  });
+
+  it('counts distinct UTC days, not events', () => {
+    const activity = {
+      engagementEvents: [
+        { occurredAt: new Date('2026-03-30T00:10:00Z'), eventType: 'login' },
+        { occurredAt: new Date('2026-03-30T23:50:00Z'), eventType: 'login' },
+        { occurredAt: new Date('2026-03-29T23:59:00Z'), eventType: 'login' },
+      ],
+    };
+    expect(metric(activity, 'active_days')).toBe(2);
+  });
+
+  it('counts distinct non-null features', () => {
+    const activity = {
+      engagementEvents: [event(1, 'feature_used', 'reports'), event(2, 'feature_used', 'reports'), event(3, 'feature_used', 'alerts'), event(4)],
+    };
+    expect(metric(activity, 'distinct_features')).toBe(2);
+  });
+
+  it('measures fractional days since the last activity, ignoring the window and the future', () => {
+    const activity = { engagementEvents: [event(45.5), event(-2)] };
+    expect(metric(activity, 'days_since_last_activity')).toBeCloseTo(45.5);
+    expect(metric({ engagementEvents: [] }, 'days_since_last_activity')).toBeNull();
+    expect(lastActivityAt(activity, asOf)).toEqual(daysBefore(45.5));
+  });
+
+  it('compares usage with the window before it, capped at 2', () => {
+    const recent = (n: number) => Array.from({ length: n }, (_, i) => event(1 + i * 0.1));
+    const earlier = (n: number) => Array.from({ length: n }, (_, i) => event(31 + i * 0.1));
+    expect(metric({ engagementEvents: [...recent(8), ...earlier(10)] }, 'usage_trend')).toBeCloseTo(0.8);
+    expect(metric({ engagementEvents: [...recent(30), ...earlier(10)] }, 'usage_trend')).toBe(2);
+    expect(metric({ engagementEvents: recent(3) }, 'usage_trend')).toBe(2);
+    expect(metric({ engagementEvents: earlier(3) }, 'usage_trend')).toBe(0);
+    expect(metric({ engagementEvents: [event(61)] }, 'usage_trend')).toBeNull();
+  });
+
+  it('counts users added', () => {
+    expect(metric({ engagementEvents: [event(1, 'user_added'), event(2, 'user_added'), event(3), event(40, 'user_added')] }, 'users_added')).toBe(2);
+  });
+
+  it('derives payment health and late payments from the payments in the window', () => {
+    const activity: ActivityLog = {
+      engagementEvents: [],
+      payments: [
+        { occurredAt: daysBefore(5), status: 'PAID' },
+        { occurredAt: daysBefore(10), status: 'FAILED' },
+        { occurredAt: daysBefore(20), status: 'REFUNDED' },
+        { occurredAt: daysBefore(40), status: 'FAILED' },
+      ],
+    };
+    expect(metric(activity, 'payment_success_rate')).toBeCloseTo(2 / 3);
+    expect(metric(activity, 'late_payments')).toBe(1);
+    expect(metric(activity, 'late_payments', 90)).toBe(2);
+    expect(metric({ engagementEvents: [] }, 'payment_success_rate')).toBeNull();
+    expect(metric({ engagementEvents: [] }, 'late_payments')).toBe(0);
+  });
+
+  it('derives CSAT, ticket counts and open tickets as of the scoring time', () => {
+    const activity: ActivityLog = {
+      engagementEvents: [],
+      tickets: [
+        { openedAt: daysBefore(3), status: 'OPEN', csatRating: null },
+        { openedAt: daysBefore(5), status: 'SOLVED', resolvedAt: daysBefore(4), csatRating: 2 },
+        { openedAt: daysBefore(8), status: 'PENDING', resolvedAt: daysBefore(-1), csatRating: 4 },
+        { openedAt: daysBefore(50), status: 'OPEN', csatRating: 1 },
+        { openedAt: daysBefore(-1), status: 'OPEN' },
+      ],
+    };
+    expect(metric(activity, 'csat_mean')).toBe(3);
+    expect(metric(activity, 'ticket_count')).toBe(3);
+    // OPEN/PENDING, opened by asOf, not resolved by asOf — regardless of age.
+    expect(metric(activity, 'open_tickets')).toBe(3);
+    expect(metric({ engagementEvents: [] }, 'csat_mean')).toBeNull();
+  });
+
+  it('computes account NPS as % promoters − % detractors', () => {
+    const responses = [10, 9, 9, 8, 7, 6, 0, 3].map((score, i) => ({ respondedAt: daysBefore(i + 1), score }));
+    expect(metric({ engagementEvents: [], npsResponses: responses }, 'nps')).toBeCloseTo((100 * (3 - 3)) / 8);
+    const promoters = [{ respondedAt: daysBefore(1), score: 10 }, { respondedAt: daysBefore(2), score: 8 }];
+    expect(metric({ engagementEvents: [], npsResponses: promoters }, 'nps')).toBe(50);
+    expect(metric({ engagementEvents: [] }, 'nps')).toBeNull();
+  });
+});

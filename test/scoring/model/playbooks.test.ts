@@ -1,0 +1,252 @@
+import { DAY_MS, DEFAULT_SCORING_MODEL, decidePlaybookActions, renderTemplate } from '../../../src/scoring/model';
+import type { PlaybookDecisionInput, PlannedAction } from '../../../src/scoring/model';
+
+const now = new Date('2026-05-20T06:00:00Z');
+const daysAgo = (days: number) => new Date(now.getTime() - days * DAY_MS);
+const HIGH_ARR = 12_000_000; // $120k, above the $50k escalation line
+const LOW_ARR = 1_200_000;
+
+/** A healthy, steady, active customer with nothing to act on; each test changes what it is about. */
+function decide(overrides: Partial<PlaybookDecisionInput> & { current?: Partial<PlaybookDecisionInput['current']> } = {}) {
+  const { current, ...rest } = overrides;
+  return decidePlaybookActions({
+    model: DEFAULT_SCORING_MODEL,
+    customer: { name: 'Acme', arrCents: LOW_ARR, communicationOptOut: false },
+    previous: { score: 78, tierKey: 'healthy' },
+    peakScoreInDropWindow: 80,
+    daysSinceLastActivity: 0.5,
+    wasPreviouslyActive: true,
+    recentActions: [],
+    now,
+    ...rest,
+    current: { score: 77, tierKey: 'healthy', trend: 'STABLE', lifecycleStage: 'ACTIVE', ...current },
+  });
+}
+
+const summary = (actions: PlannedAction[]) => actions.map((a) => `${a.playbook}/${a.action}/${a.trigger}/${a.status}`);
+
+describe('decidePlaybookActions', () => {
+  it('does nothing for a steady customer with no trigger', () => {
+    expect(decide()).toEqual([]);
+  });
+
+  describe('triggers', () => {
+    it('runs the new tier’s playbook when the tier worsens', () => {
+      const actions = decide({ current: { score: 66, tierKey: 'monitor' } });
+      expect(summary(actions)).toEqual(['monitor/check_in_email/TIER_WORSENED/LOGGED', 'monitor/success_resources/TIER_WORSENED/LOGGED']);
+      expect(actions[0]).toMatchObject({ audience: 'CUSTOMER', channel: 'EMAIL', escalation: false });
+    });
+
+    it('runs the tier’s playbook on a drop of 15 points within the drop window, not on 14', () => {
+      const base = { previous: { score: 45, tierKey: 'at_risk' }, current: { score: 35, tierKey: 'at_risk' } } as const;
+      expect(summary(decide({ ...base, peakScoreInDropWindow: 50 }))[0]).toBe('at_risk/csm_alert/SCORE_DROP/LOGGED');
+      expect(decide({ ...base, peakScoreInDropWindow: 49 })).toEqual([]);
+    });
+
+    it('does nothing on a drop within a tier that has no playbook', () => {
+      expect(decide({ previous: { score: 95, tierKey: 'healthy' }, peakScoreInDropWindow: 95, current: { score: 75 } })).toEqual([]);
+    });
+
+    it('runs the critical playbook for every scoring in the worst band, even without a change', () => {
+      const actions = decide({ previous: { score: 22, tierKey: 'critical' }, peakScoreInDropWindow: 24, current: { score: 21, tierKey: 'critical' } });
+      expect(actions.map((a) => a.action)).toEqual(['csm_alert', 'check_in_email', 'offer']);
+      expect(actions.every((a) => a.trigger === 'CRITICAL' && a.playbook === 'critical')).toBe(true);
+    });
+
+    it('runs the at-risk playbook when the second-worst band is also declining, not when stable', () => {
+      const atRisk = { previous: { score: 42, tierKey: 'at_risk' }, peakScoreInDropWindow: 48 } as const;
+      expect(summary(decide({ ...atRisk, current: { score: 40, tierKey: 'at_risk', trend: 'DECLINING' } }))[0]).toBe(
+        'at_risk/csm_alert/AT_RISK_DECLINING/LOGGED',
+      );
+      expect(decide({ ...atRisk, current: { score: 40, tierKey: 'at_risk', trend: 'STABLE' } })).toEqual([]);
+    });
+
+    it('does not treat a declining monitor account as at-risk-and-declining', () => {
+      expect(decide({ previous: { score: 60, tierKey: 'monitor' }, peakScoreInDropWindow: 66, current: { score: 58, tierKey: 'monitor', trend: 'DECLINING' } })).toEqual([]);
+    });
+
+    it('runs the playbook once, reporting the first trigger, when several fire together', () => {
+      const actions = decide({ previous: { score: 72, tierKey: 'healthy' }, peakScoreInDropWindow: 80, current: { score: 25, tierKey: 'critical', trend: 'DECLINING' } });
+      expect(actions).toHaveLength(3);
+      expect(new Set(actions.map((a) => a.trigger))).toEqual(new Set(['TIER_WORSENED']));
+    });
+
+    it('renders each action’s template with the customer, score and tier', () => {
+      const [alert] = decide({ previous: { score: 45, tierKey: 'at_risk' }, peakScoreInDropWindow: 45, current: { score: 29, tierKey: 'critical' } });
+      expect(alert.message).toBe('Acme is Critical at 29 (was 45, TIER_WORSENED). Call them today.');
+    });
+  });
+
+  describe('silence', () => {
+    it('alerts the team after 7 days without activity, on its own playbook', () => {
+      const actions = decide({ daysSinceLastActivity: 7 });
+      expect(actions).toEqual([
+        expect.objectContaining({ playbook: 'silence', action: 'csm_alert', audience: 'TEAM', trigger: 'SILENCE', status: 'LOGGED' }),
+      ]);
+      expect(actions[0].message).toBe('Acme has had no activity for 7 days (Healthy, score 77).');
+    });
+
+    it('stays quiet before 7 days', () => {
+      expect(decide({ daysSinceLastActivity: 6.9 })).toEqual([]);
+    });
+
+    it('does not alert for an account that was never active', () => {
+      expect(decide({ daysSinceLastActivity: null, wasPreviouslyActive: false })).toEqual([]);
+      expect(decide({ daysSinceLastActivity: 20, wasPreviouslyActive: false })).toEqual([]);
+    });
+
+    it('cools down independently of the tier playbook', () => {
+      const actions = decide({
+        previous: { score: 72, tierKey: 'healthy' },
+        current: { score: 45, tierKey: 'at_risk', trend: 'DECLINING' },
+        daysSinceLastActivity: 9,
+        recentActions: [{ playbook: 'at_risk', createdAt: daysAgo(2) }],
+      });
+      expect(actions.filter((a) => a.playbook === 'at_risk').every((a) => a.status === 'SUPPRESSED_COOLDOWN')).toBe(true);
+      expect(actions.filter((a) => a.playbook === 'silence').map((a) => a.status)).toEqual(['LOGGED']);
+    });
+  });
+
+  describe('opt-out', () => {
+    it('skips customer-facing actions of an opted-out customer but still alerts the team', () => {
+      const actions = decide({
+        customer: { name: 'Acme', arrCents: LOW_ARR, communicationOptOut: true },
+        previous: { score: 35, tierKey: 'at_risk' },
+        current: { score: 25, tierKey: 'critical' },
+      });
+      expect(actions.map((a) => [a.audience, a.status])).toEqual([
+        ['TEAM', 'LOGGED'],
+        ['CUSTOMER', 'SKIPPED_OPT_OUT'],
+        ['CUSTOMER', 'SKIPPED_OPT_OUT'],
+      ]);
+    });
+  });
+
+  describe('cooldown', () => {
+    const critical = { previous: { score: 22, tierKey: 'critical' }, current: { score: 21, tierKey: 'critical' } } as const;
+
+    it('suppresses every action of a playbook that ran within the last 7 days', () => {
+      const actions = decide({ ...critical, recentActions: [{ playbook: 'critical', createdAt: daysAgo(6.9), status: 'LOGGED' }] });
+      expect(actions).toHaveLength(3);
+      expect(actions.every((a) => a.status === 'SUPPRESSED_COOLDOWN')).toBe(true);
+    });
+
+    it('runs again once the cooldown has passed', () => {
+      const actions = decide({ ...critical, recentActions: [{ playbook: 'critical', createdAt: daysAgo(7) }] });
+      expect(actions.every((a) => a.status === 'LOGGED')).toBe(true);
+    });
+
+    it('is not started by another playbook', () => {
+      const actions = decide({ ...critical, recentActions: [{ playbook: 'at_risk', createdAt: daysAgo(1) }] });
+      expect(actions.every((a) => a.status === 'LOGGED')).toBe(true);
+    });
+
+    it('is started by a run whose customer actions were skipped for opt-out', () => {
+      const actions = decide({ ...critical, recentActions: [{ playbook: 'critical', createdAt: daysAgo(1), status: 'SKIPPED_OPT_OUT' }] });
+      expect(actions.every((a) => a.status === 'SUPPRESSED_COOLDOWN')).toBe(true);
+    });
+
+    it('is not extended by suppressed entries, so a daily trigger runs weekly', () => {
+      const recentActions = [
+        { playbook: 'critical', createdAt: daysAgo(7), status: 'LOGGED' as const },
+        ...[1, 2, 3, 4, 5, 6].map((d) => ({ playbook: 'critical', createdAt: daysAgo(d), status: 'SUPPRESSED_COOLDOWN' as const })),
+      ];
+      expect(decide({ ...critical, recentActions }).every((a) => a.status === 'LOGGED')).toBe(true);
+    });
+
+    it('ignores log entries dated after now (scoring the past)', () => {
+      const actions = decide({ ...critical, recentActions: [{ playbook: 'critical', createdAt: daysAgo(-1) }] });
+      expect(actions.every((a) => a.status === 'LOGGED')).toBe(true);
+    });
+  });
+
+  describe('escalation', () => {
+    it('adds the escalation flag and executive outreach for a high-value critical account', () => {
+      const actions = decide({
+        customer: { name: 'BigCo', arrCents: HIGH_ARR, communicationOptOut: false },
+        previous: { score: 35, tierKey: 'at_risk' },
+        current: { score: 25, tierKey: 'critical' },
+      });
+      expect(actions.filter((a) => a.escalation).map((a) => [a.action, a.audience])).toEqual([
+        ['escalation_flag', 'TEAM'],
+        ['executive_outreach', 'TEAM'],
+      ]);
+    });
+
+    it('accepts ARR as the string a bigint column arrives as', () => {
+      const actions = decide({
+        customer: { name: 'BigCo', arrCents: String(HIGH_ARR), communicationOptOut: false },
+        previous: { score: 55, tierKey: 'monitor' },
+        current: { score: 45, tierKey: 'at_risk' },
+      });
+      expect(actions.filter((a) => a.escalation).map((a) => a.action)).toEqual(['escalation_flag']);
+    });
+
+    it('leaves escalations out for accounts below the ARR line', () => {
+      const actions = decide({ previous: { score: 35, tierKey: 'at_risk' }, current: { score: 25, tierKey: 'critical' } });
+      expect(actions.some((a) => a.escalation)).toBe(false);
+    });
+
+    it('escalates a silent high-value account only when it is in one of the two worst tiers', () => {
+      const bigCo = { customer: { name: 'BigCo', arrCents: HIGH_ARR, communicationOptOut: false }, daysSinceLastActivity: 8, peakScoreInDropWindow: 62 };
+      const inMonitor = decide({ ...bigCo, previous: { score: 60, tierKey: 'monitor' }, current: { score: 60, tierKey: 'monitor' } });
+      const inAtRisk = decide({ ...bigCo, previous: { score: 45, tierKey: 'at_risk' }, current: { score: 45, tierKey: 'at_risk' } });
+      expect(inMonitor.map((a) => a.action)).toEqual(['csm_alert']);
+      expect(inAtRisk.filter((a) => a.playbook === 'silence').map((a) => [a.action, a.escalation])).toEqual([
+        ['csm_alert', false],
+        ['escalation_flag', true],
+      ]);
+    });
+  });
+
+  describe('expansion', () => {
+    it('offers an expansion play to an advocate', () => {
+      const actions = decide({ current: { score: 84, lifecycleStage: 'ADVOCATE' } });
+      expect(summary(actions)).toEqual([
+        'expansion/expansion_opportunity/EXPANSION/LOGGED',
+        'expansion/referral_request/EXPANSION/LOGGED',
+        'expansion/early_access_offer/EXPANSION/LOGGED',
+      ]);
+    });
+
+    it('offers it to a best-tier customer scoring at least 90, not 89', () => {
+      expect(decide({ current: { score: 90 } })).toHaveLength(3);
+      expect(decide({ current: { score: 89 } })).toEqual([]);
+    });
+
+    it('holds it back while the score is declining or the account is silent', () => {
+      expect(decide({ current: { score: 92, trend: 'DECLINING' } })).toEqual([]);
+      expect(summary(decide({ current: { score: 92 }, daysSinceLastActivity: 8 }))).toEqual(['silence/csm_alert/SILENCE/LOGGED']);
+    });
+
+    it('cools down for 30 days, its own setting', () => {
+      const recent = (days: number) => [{ playbook: 'expansion', createdAt: daysAgo(days) }];
+      expect(decide({ current: { score: 95 }, recentActions: recent(20) }).every((a) => a.status === 'SUPPRESSED_COOLDOWN')).toBe(true);
+      expect(decide({ current: { score: 95 }, recentActions: recent(30) }).every((a) => a.status === 'LOGGED')).toBe(true);
+    });
+
+    it('skips the customer-facing parts for an opted-out advocate', () => {
+      const actions = decide({ customer: { arrCents: LOW_ARR, communicationOptOut: true }, current: { score: 84, lifecycleStage: 'ADVOCATE' } });
+      expect(actions.map((a) => a.status)).toEqual(['LOGGED', 'SKIPPED_OPT_OUT', 'SKIPPED_OPT_OUT']);
+    });
+  });
+
+  describe('lifecycle', () => {
+    it('leaves churned customers out of the outreach loop', () => {
+      expect(decide({ current: { score: 5, tierKey: 'critical', lifecycleStage: 'CHURNED' }, daysSinceLastActivity: 70 })).toEqual([]);
+    });
+
+    it('runs no risk playbook while onboarding, but still raises the silence alert', () => {
+      expect(decide({ previous: { score: 40, tierKey: 'at_risk' }, current: { score: 25, tierKey: 'critical', lifecycleStage: 'ONBOARDING' } })).toEqual([]);
+      expect(summary(decide({ current: { score: 25, tierKey: 'critical', lifecycleStage: 'ONBOARDING' }, daysSinceLastActivity: 7.5 }))).toEqual([
+        'silence/csm_alert/SILENCE/LOGGED',
+      ]);
+    });
+  });
+});
+
+describe('renderTemplate', () => {
+  it('fills known placeholders and leaves unknown ones visible', () => {
+    expect(renderTemplate('Hi {{customerName}}, {{ score }} / {{nope}}', { customerName: 'Acme', score: '42' })).toBe('Hi Acme, 42 / {{nope}}');
+  });
+});

@@ -1,0 +1,138 @@
+import {
+  TIER_PRESETS,
+  bandBounds,
+  bandForScore,
+  isAtRiskTier,
+  isBestTier,
+  isSecondWorstTier,
+  isWorstTier,
+  tierDirection,
+  tierFor,
+} from '../../../src/scoring/model';
+
+const bands = TIER_PRESETS.four_tier;
+const HYSTERESIS = 2;
+
+/** Feeds scores one after another, each scoring starting from the tier the previous one produced. */
+function tiersOver(scores: number[], startTier: string | null = null): string[] {
+  let tier = startTier;
+  return scores.map((score) => (tier = tierFor(score, bands, tier, HYSTERESIS).key));
+}
+
+describe('tierFor', () => {
+  it('looks up the plain band when there is no previous tier', () => {
+    expect([100, 70, 69, 50, 49, 30, 29, 0].map((score) => tierFor(score, bands, null, HYSTERESIS).key)).toEqual([
+      'healthy',
+      'healthy',
+      'monitor',
+      'monitor',
+      'at_risk',
+      'at_risk',
+      'critical',
+      'critical',
+    ]);
+  });
+
+  it('keeps a healthy account healthy until its score falls below 68', () => {
+    expect(tierFor(68, bands, 'healthy', HYSTERESIS).key).toBe('healthy');
+    expect(tierFor(67, bands, 'healthy', HYSTERESIS).key).toBe('monitor');
+  });
+
+  it('promotes a monitor account to healthy only at 72', () => {
+    expect(tierFor(71, bands, 'monitor', HYSTERESIS).key).toBe('monitor');
+    expect(tierFor(72, bands, 'monitor', HYSTERESIS).key).toBe('healthy');
+  });
+
+  it('applies hysteresis at the lower boundary of a middle band too', () => {
+    expect(tierFor(48, bands, 'monitor', HYSTERESIS).key).toBe('monitor');
+    expect(tierFor(47, bands, 'monitor', HYSTERESIS).key).toBe('at_risk');
+    expect(tierFor(51, bands, 'at_risk', HYSTERESIS).key).toBe('at_risk');
+    expect(tierFor(52, bands, 'at_risk', HYSTERESIS).key).toBe('monitor');
+  });
+
+  it('keeps a score wobbling around 70 in its tier', () => {
+    expect(tiersOver([71, 69, 71, 69, 71, 69])).toEqual(Array(6).fill('healthy'));
+    expect(tiersOver([69, 71, 69, 71, 69, 71])).toEqual(Array(6).fill('monitor'));
+  });
+
+  it('flaps on every wobble without hysteresis, which is what hysteresis prevents', () => {
+    let tier: string | null = null;
+    const withoutHysteresis = [71, 69, 71, 69].map((score) => (tier = tierFor(score, bands, tier, 0).key));
+    expect(withoutHysteresis).toEqual(['healthy', 'monitor', 'healthy', 'monitor']);
+  });
+
+  it('moves straight to the band of a large jump, skipping bands in between', () => {
+    expect(tierFor(40, bands, 'healthy', HYSTERESIS).key).toBe('at_risk');
+    expect(tierFor(95, bands, 'critical', HYSTERESIS).key).toBe('healthy');
+  });
+
+  it('falls back to the plain band when the previous tier is not in the model any more', () => {
+    expect(tierFor(69, bands, 'thriving', HYSTERESIS).key).toBe('monitor');
+  });
+
+  it('keeps the best band open-ended and the worst band down to 0', () => {
+    expect(bandBounds(bands[0], bands)).toEqual({ lower: 70, upper: Number.POSITIVE_INFINITY });
+    expect(bandBounds(bands[3], bands)).toEqual({ lower: 0, upper: 30 });
+    expect(tierFor(100, bands, 'healthy', HYSTERESIS).key).toBe('healthy');
+    expect(tierFor(0, bands, 'critical', HYSTERESIS).key).toBe('critical');
+  });
+
+  it('ignores the order bands are listed in', () => {
+    const shuffled = [bands[2], bands[0], bands[3], bands[1]];
+    expect(bandForScore(55, shuffled).key).toBe('monitor');
+    expect(tierFor(68, shuffled, 'healthy', HYSTERESIS).key).toBe('healthy');
+  });
+});
+
+describe('tier presets', () => {
+  const keyFor = (preset: keyof typeof TIER_PRESETS, score: number) => bandForScore(score, TIER_PRESETS[preset]).key;
+
+  it('splits the three-tier scheme at 70 and 40', () => {
+    expect([85, 70, 69, 40, 39, 0].map((s) => keyFor('three_tier', s))).toEqual(['healthy', 'healthy', 'at_risk', 'at_risk', 'critical', 'critical']);
+  });
+
+  it('reproduces the thriving/healthy/at_risk/churning/critical bands of the seed', () => {
+    expect([95, 90, 89, 70, 69, 50, 49, 30, 29].map((s) => keyFor('five_band_thriving', s))).toEqual([
+      'thriving',
+      'thriving',
+      'healthy',
+      'healthy',
+      'at_risk',
+      'at_risk',
+      'churning',
+      'churning',
+      'critical',
+    ]);
+  });
+
+  it('reproduces the healthy/stable/watch/at_risk/critical bands of the seed', () => {
+    expect([80, 79, 60, 59, 40, 39, 20, 19].map((s) => keyFor('five_band_stable', s))).toEqual([
+      'healthy',
+      'stable',
+      'stable',
+      'watch',
+      'watch',
+      'at_risk',
+      'at_risk',
+      'critical',
+    ]);
+  });
+});
+
+describe('tier ranks', () => {
+  it('finds the worst, second-worst, two worst and best bands by severity', () => {
+    expect(bands.filter((b) => isWorstTier(bands, b.key)).map((b) => b.key)).toEqual(['critical']);
+    expect(bands.filter((b) => isSecondWorstTier(bands, b.key)).map((b) => b.key)).toEqual(['at_risk']);
+    expect(bands.filter((b) => isAtRiskTier(bands, b.key)).map((b) => b.key)).toEqual(['at_risk', 'critical']);
+    expect(bands.filter((b) => isBestTier(bands, b.key)).map((b) => b.key)).toEqual(['healthy']);
+    const thriving = TIER_PRESETS.five_band_thriving;
+    expect(thriving.filter((b) => isAtRiskTier(thriving, b.key)).map((b) => b.key)).toEqual(['churning', 'critical']);
+  });
+
+  it('tells whether a change of tier is a worsening or an improvement', () => {
+    expect(tierDirection(bands, 'healthy', 'monitor')).toBe('WORSENED');
+    expect(tierDirection(bands, 'critical', 'at_risk')).toBe('IMPROVED');
+    expect(tierDirection(bands, 'monitor', 'monitor')).toBe('UNCHANGED');
+    expect(tierDirection(bands, null, 'monitor')).toBe('NEW');
+  });
+});

@@ -1,0 +1,168 @@
+import { DEFAULT_SCORING_MODEL, TIER_PRESETS, defaultModelWithTiers, validateModel } from '../../../src/scoring/model';
+import type { ScoringModelConfig, TierPresetName } from '../../../src/scoring/model';
+import { defaultModelCopy } from './model-factory';
+
+/** Errors of the default model after one change: each test must produce exactly its own error. */
+function errorsAfter(change: (model: ScoringModelConfig) => void): string[] {
+  const model = defaultModelCopy();
+  change(model);
+  return validateModel(model);
+}
+
+const engagementSignal = (model: ScoringModelConfig, index = 0) => model.components[0].signals[index];
+
+describe('validateModel', () => {
+  it('accepts the default model', () => {
+    expect(validateModel(DEFAULT_SCORING_MODEL)).toEqual([]);
+  });
+
+  it.each(Object.keys(TIER_PRESETS) as TierPresetName[])('accepts the default model with the %s preset', (preset) => {
+    expect(validateModel(defaultModelWithTiers(preset))).toEqual([]);
+  });
+
+  describe('weights', () => {
+    it('rejects a negative weight', () => {
+      expect(errorsAfter((m) => (engagementSignal(m).weight = -1))).toEqual(['components[0].signals[0].weight must be ≥ 0']);
+    });
+
+    it('accepts a zero weight but not all weights zero', () => {
+      expect(errorsAfter((m) => (engagementSignal(m).weight = 0))).toEqual([]);
+      expect(errorsAfter((m) => m.components.forEach((c) => c.signals.forEach((s) => (s.weight = 0))))).toEqual([
+        'signal weights must not all be zero',
+      ]);
+    });
+  });
+
+  describe('tiers', () => {
+    it('requires a band starting at 0 so no score falls through', () => {
+      expect(errorsAfter((m) => (m.tiers = m.tiers.map((b) => (b.lowerBound === 0 ? { ...b, lowerBound: 10 } : b))))).toEqual([
+        'tiers leave a gap: one band must have lowerBound 0',
+      ]);
+    });
+
+    it('rejects two bands with the same lower bound as an overlap', () => {
+      expect(errorsAfter((m) => (m.tiers = m.tiers.map((b) => (b.key === 'monitor' ? { ...b, lowerBound: 70 } : b))))).toEqual([
+        'tiers[1].lowerBound 70 overlaps another band with the same lower bound',
+      ]);
+    });
+
+    it('rejects duplicate tier keys', () => {
+      expect(errorsAfter((m) => (m.tiers = m.tiers.map((b) => (b.key === 'at_risk' ? { ...b, key: 'monitor' } : b))))).toContain(
+        'tiers[2].key "monitor" is used by more than one band',
+      );
+    });
+
+    it('rejects lower bounds that are not whole numbers within 0…100', () => {
+      expect(errorsAfter((m) => (m.tiers[0].lowerBound = 70.5))).toEqual(['tiers[0].lowerBound must be a whole number within 0…100']);
+      expect(errorsAfter((m) => (m.tiers[0].lowerBound = 101))).toEqual(['tiers[0].lowerBound must be a whole number within 0…100']);
+    });
+
+    it('requires severity to rank bands the same way as their scores', () => {
+      expect(errorsAfter((m) => (m.tiers = m.tiers.map((b) => (b.key === 'monitor' ? { ...b, severity: 5 } : b))))).toEqual([
+        'tiers: severity must increase as lowerBound falls ("at_risk" is below "monitor" but not more severe)',
+      ]);
+    });
+
+    it('rejects an empty band list', () => {
+      expect(errorsAfter((m) => ((m.tiers = []), (m.playbooks = m.playbooks.filter((p) => p.kind !== 'tier'))))).toEqual([
+        'tiers must contain at least one band',
+      ]);
+    });
+  });
+
+  it('rejects negative hysteresis', () => {
+    expect(errorsAfter((m) => (m.hysteresis = -1))).toEqual(['hysteresis must be ≥ 0']);
+  });
+
+  describe('windows', () => {
+    it('rejects signal windows that are not whole positive days', () => {
+      expect(errorsAfter((m) => (engagementSignal(m).windowDays = 0))).toEqual(['components[0].signals[0].windowDays must be a whole number of days > 0']);
+      expect(errorsAfter((m) => (engagementSignal(m).windowDays = 7.5))).toEqual(['components[0].signals[0].windowDays must be a whole number of days > 0']);
+    });
+
+    it('rejects a penalty window of 0', () => {
+      expect(errorsAfter((m) => (m.penalties[0].windowDays = 0))).toEqual(['penalties[0].windowDays must be a whole number of days > 0']);
+    });
+
+    it('rejects a trend window of 0 and lifecycle windows of 0', () => {
+      expect(errorsAfter((m) => (m.trend.windowDays = 0))).toEqual(['trend.windowDays must be a whole number of days > 0']);
+      expect(errorsAfter((m) => (m.lifecycle.churnWindowDays = 0))).toEqual(['lifecycle.churnWindowDays must be > 0']);
+      expect(errorsAfter((m) => (m.lifecycle.onboardingDays = -1))).toEqual(['lifecycle.onboardingDays must be > 0']);
+      expect(errorsAfter((m) => (m.silenceAlertDays = 0))).toEqual(['silenceAlertDays must be > 0']);
+    });
+  });
+
+  describe('signals', () => {
+    it('rejects normaliser parameters that would divide by zero or invert', () => {
+      expect(errorsAfter((m) => (engagementSignal(m).normaliser = { kind: 'target', target: 0 }))).toEqual([
+        'components[0].signals[0].normaliser.target must be > 0',
+      ]);
+      expect(errorsAfter((m) => (engagementSignal(m).normaliser = { kind: 'recency', fullDays: 7, zeroDays: 3 }))).toEqual([
+        'components[0].signals[0].normaliser needs 0 ≤ fullDays < zeroDays',
+      ]);
+      expect(errorsAfter((m) => (engagementSignal(m).normaliser = { kind: 'linear', min: 1, max: 1 }))).toEqual([
+        'components[0].signals[0].normaliser needs min < max',
+      ]);
+      expect(errorsAfter((m) => (engagementSignal(m).normaliser = { kind: 'inverse_target', max: -2 }))).toEqual([
+        'components[0].signals[0].normaliser.max must be > 0',
+      ]);
+    });
+
+    it('rejects a neutral value outside 0…1', () => {
+      expect(errorsAfter((m) => (engagementSignal(m).missing = { policy: 'neutral', value: 50 }))).toEqual([
+        'components[0].signals[0].missing.value must be within 0…1',
+      ]);
+    });
+
+    it('rejects an unknown metric', () => {
+      expect(errorsAfter((m) => (engagementSignal(m).metric = 'logins' as never))).toEqual(['components[0].signals[0].metric "logins" is not a known metric']);
+    });
+
+    it('rejects a signal name used twice, since names key the stored signal detail', () => {
+      expect(errorsAfter((m) => (engagementSignal(m, 1).name = 'login_frequency'))).toEqual([
+        'components[0].signals[1].name "login_frequency" is used more than once among signals and penalties',
+      ]);
+    });
+  });
+
+  it('rejects a per-unit penalty on a "below" condition', () => {
+    expect(errorsAfter((m) => (m.penalties[2].perUnit = true))).toEqual(['penalties[2].perUnit only makes sense with "at_least"']);
+  });
+
+  describe('playbooks', () => {
+    it('rejects a playbook for a tier the model does not have', () => {
+      expect(errorsAfter((m) => (m.tiers = TIER_PRESETS.three_tier))).toEqual(['playbooks[2].tierKey "monitor" is not a tier of this model']);
+    });
+
+    it('rejects duplicate playbook keys', () => {
+      expect(errorsAfter((m) => (m.playbooks[1].key = m.playbooks[0].key))).toEqual(['playbooks[1].key "critical" is used by more than one playbook']);
+    });
+
+    it('rejects a customer-facing action on a team channel', () => {
+      expect(errorsAfter((m) => (m.playbooks[0].actions[3].channel = 'SLACK'))).toEqual([
+        'playbooks[0].actions[3]: a customer-facing action needs channel EMAIL or IN_APP',
+      ]);
+    });
+
+    it('rejects templates with placeholders that will never be filled', () => {
+      expect(errorsAfter((m) => (m.playbooks[0].actions[0].template = 'Hi {{firstName}}'))).toEqual([
+        'playbooks[0].actions[0].template uses unknown placeholder {{firstName}}',
+      ]);
+    });
+
+    it('rejects a second silence playbook', () => {
+      expect(errorsAfter((m) => m.playbooks.push({ ...m.playbooks.find((p) => p.kind === 'silence')!, key: 'silence_again' }))).toEqual([
+        'playbooks[5]: only one "silence" playbook is allowed',
+      ]);
+    });
+  });
+
+  it('reports every broken rule at once', () => {
+    const errors = errorsAfter((m) => {
+      m.hysteresis = -1;
+      m.cooldownDays = -1;
+      engagementSignal(m).weight = -2;
+    });
+    expect(errors).toHaveLength(3);
+  });
+});

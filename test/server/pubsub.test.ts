@@ -1,0 +1,100 @@
+// The PubSub contract: with REDIS_URL, an event published by one instance reaches a subscriber
+// connected to another instance; without it, the in-process transport serves one instance.
+import { Redis } from 'ioredis';
+import { InProcessPubSub, RedisBackedPubSub } from '../../src/infra/pubsub';
+import { createLogger } from '../../src/infra/logger';
+import { REDIS_URL, startTestServer, TestServer } from '../support/server';
+
+const logger = createLogger('silent');
+
+async function firstValue(iterable: AsyncIterable<unknown>, timeoutMs = 5000): Promise<unknown> {
+  const iterator = iterable[Symbol.asyncIterator]();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error('no event within timeout')), timeoutMs);
+  });
+  try {
+    const result = (await Promise.race([iterator.next(), timeout])) as IteratorResult<unknown>;
+    return result.value;
+  } finally {
+    clearTimeout(timer);
+    await iterator.return?.();
+  }
+}
+
+/** Waits until Redis has registered the subscription (SUBSCRIBE is asynchronous). */
+async function waitForSubscribers(channel: string): Promise<void> {
+  const probe = new Redis(REDIS_URL);
+  try {
+    for (let i = 0; i < 100; i++) {
+      const [, count] = (await probe.pubsub('NUMSUB', channel)) as [string, number];
+      if (Number(count) > 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`nobody subscribed to ${channel}`);
+  } finally {
+    probe.disconnect();
+  }
+}
+
+describe('PubSub', () => {
+  let first: TestServer;
+  let second: TestServer;
+
+  beforeAll(async () => {
+    first = await startTestServer({ label: 'pubsub', redis: true });
+    second = await startTestServer({ database: first.database, redis: true });
+  });
+  afterAll(async () => {
+    await second.stop();
+    await first.stop();
+  });
+
+  it('uses Redis when REDIS_URL is set', () => {
+    expect(first.app.pubsub.transport).toBe('redis');
+    expect(second.app.pubsub.transport).toBe('redis');
+  });
+
+  it('delivers an event published by one instance to a subscriber of another, with dates revived', async () => {
+    const topic = `test.cross-instance.${process.pid}.${Date.now()}`;
+    const received = firstValue(second.app.pubsub.subscribe(topic));
+    await waitForSubscribers(topic);
+    const changedAt = new Date('2026-11-20T12:00:00.000Z');
+    first.app.pubsub.publish(topic, { customerId: 'cust_x', toTier: 'at_risk', changedAt });
+    const payload = (await received) as { customerId: string; toTier: string; changedAt: Date };
+    expect(payload.customerId).toBe('cust_x');
+    expect(payload.changedAt).toBeInstanceOf(Date);
+    expect(payload.changedAt.getTime()).toBe(changedAt.getTime());
+  });
+
+  it('does not deliver an event to a subscriber of another topic', async () => {
+    const topic = `test.topic-a.${Date.now()}`;
+    const other = `test.topic-b.${Date.now()}`;
+    const received = firstValue(second.app.pubsub.subscribe(topic), 500);
+    await waitForSubscribers(topic);
+    first.app.pubsub.publish(other, { hello: 'b' });
+    await expect(received).rejects.toThrow('no event within timeout');
+  });
+
+  it('never throws from publish when Redis is unreachable', async () => {
+    const offline = new RedisBackedPubSub('redis://127.0.0.1:1', logger);
+    expect(() => offline.publish('anything', { a: 1 })).not.toThrow();
+    expect(offline.isHealthy()).toBe(false);
+    await offline.close();
+  });
+});
+
+describe('in-process PubSub', () => {
+  it('delivers to subscribers of the topic and stops after unsubscribe', async () => {
+    const pubsub = new InProcessPubSub();
+    const iterator = pubsub.subscribe('t')[Symbol.asyncIterator]();
+    pubsub.publish('t', 1);
+    pubsub.publish('other', 2);
+    pubsub.publish('t', 3);
+    expect((await iterator.next()).value).toBe(1);
+    expect((await iterator.next()).value).toBe(3);
+    await iterator.return?.();
+    pubsub.publish('t', 4);
+    expect((await iterator.next()).done).toBe(true);
+  });
+});
