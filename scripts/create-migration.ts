@@ -1,4 +1,4 @@
-// Generates a migration from the difference between the entities and a scratch database that
+// Generates a migration (or, with --check, fails when one is needed) from the difference between the entities and a scratch database that
 // has every committed migration applied. Usage: npm run migration:create [-- name]
 import 'reflect-metadata';
 import { MikroORM } from '@mikro-orm/postgresql';
@@ -15,6 +15,15 @@ async function main(): Promise<void> {
   try {
     const migrator = orm.getMigrator();
     await migrator.up();
+    if (process.argv.includes('--check')) {
+      if (await migrator.checkMigrationNeeded()) {
+        console.error('the entities differ from the committed migrations: run `npm run migration:create` and commit it');
+        process.exitCode = 1;
+      } else {
+        console.log('migrations match the entities');
+      }
+      return;
+    }
     const result = await migrator.createMigration(undefined, false, false, process.argv[2]);
     console.log(result.fileName ? `created migrations/${result.fileName}` : 'no changes: entities match the migrations');
   } finally {

@@ -9,6 +9,7 @@ import { startHttpServer } from './infra/http-server';
 import { createLogger, Logger } from './infra/logger';
 import { AppPubSub, createPubSub, RedisBackedPubSub } from './infra/pubsub';
 import { buildAppSchema } from './schema';
+import { ScoringScheduler } from './scoring/scoring.scheduler';
 
 export interface RunningApp {
   url: string;
@@ -16,6 +17,7 @@ export interface RunningApp {
   services: AppServices;
   orm: MikroORM;
   pubsub: AppPubSub;
+  scheduler: ScoringScheduler;
   stop(): Promise<void>;
 }
 
@@ -38,6 +40,8 @@ export async function startApp(config: AppConfig & { databaseUrl: string }, logg
         return checks;
       },
     });
+    const scheduler = new ScoringScheduler(services);
+    scheduler.start();
     const port = Number(new URL(server.url).port);
     let stopping: Promise<void> | undefined;
     return {
@@ -46,9 +50,11 @@ export async function startApp(config: AppConfig & { databaseUrl: string }, logg
       services,
       orm,
       pubsub,
+      scheduler,
       stop: () =>
         (stopping ??= (async () => {
           await server.close();
+          await scheduler.stop();
           await pubsub.close();
           await orm.close();
         })()),

@@ -7,6 +7,7 @@ import type { AppPubSub } from './infra/pubsub';
 import { CustomerNpsResolver, NpsResolver } from './nps/nps.resolver';
 import { CustomerOutreachResolver, OutreachResolver } from './outreach/outreach.resolver';
 import { CustomerPaymentResolver, PaymentResolver } from './payments/payment.resolver';
+import { CustomerScoreResolver, ScoringResolver } from './scoring/scoring.resolver';
 import { CustomerSupportTicketResolver, SupportTicketResolver } from './support/support-ticket.resolver';
 
 export const RESOLVERS = [
@@ -21,6 +22,8 @@ export const RESOLVERS = [
   CustomerSupportTicketResolver,
   OutreachResolver,
   CustomerOutreachResolver,
+  ScoringResolver,
+  CustomerScoreResolver,
 ] as const;
 
 export function buildAppSchema(pubSub: AppPubSub): Promise<GraphQLSchema> {

@@ -18,11 +18,11 @@ export interface AppConfig {
   logLevel: string;
   /** Interval between full scoring runs in ms. `SCORING_INTERVAL_MS`, default 3 600 000 (hourly); 0 disables. */
   scoringIntervalMs: number;
-  /** Debounce before a customer with new signals is rescored, ms. `RESCORE_DEBOUNCE_MS`, default 2000. */
+  /** Debounce before a customer with new signals is rescored, ms. `RESCORE_DEBOUNCE_MS`, default 2000; 0 turns continuous rescoring off. */
   rescoreDebounceMs: number;
   /** Database connection pool size. `DATABASE_POOL_MAX`, default 10. */
   databasePoolMax: number;
-  /** Size of DataLoader-free mode for the benchmark baseline. `DISABLE_DATALOADER=1` resolves nested fields one query per parent. */
+  /** `DISABLE_DATALOADER=1` resolves nested fields with one query per parent (the benchmark baseline). */
   disableDataLoader: boolean;
 }
 

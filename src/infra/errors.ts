@@ -23,6 +23,9 @@ export function ensure(condition: unknown, message: string, details?: Record<str
   if (!condition) throw new InvalidInputError(message, details);
 }
 
+/** invalid_text_representation, invalid_datetime_format, datetime_field_overflow, numeric_value_out_of_range. */
+const INVALID_VALUE_SQLSTATES = new Set(['22P02', '22007', '22008', '22003']);
+
 /** Apollo `formatError`: domain errors keep their code; unexpected ones are masked. */
 export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = error instanceof GraphQLError ? error.originalError : error;
@@ -32,6 +35,11 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
       message: original.message,
       extensions: { ...formatted.extensions, ...original.details, code: original.code },
     };
+  }
+  // A value PostgreSQL cannot cast (a forged cursor, an out-of-range number) is the caller's input.
+  const sqlState = (original as { code?: unknown } | undefined)?.code;
+  if (typeof sqlState === 'string' && INVALID_VALUE_SQLSTATES.has(sqlState)) {
+    return { ...formatted, message: 'invalid value in the request', extensions: { code: 'BAD_USER_INPUT' } };
   }
   // type-graphql's argument validation errors
   if (original && (original as { name?: string }).name === 'ArgumentValidationError') {

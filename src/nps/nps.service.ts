@@ -4,7 +4,7 @@
 import { checkCustomerId } from '../customers/customer.service';
 import { ensure, NotFoundError } from '../infra/errors';
 import { LoaderRegistry, loadChildPage, loadLatestChild } from '../infra/loaders';
-import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
+import { ConnectionResult, keysetPage, SortKey, whereClause } from '../infra/pagination';
 import { Db, query, queryOne } from '../infra/sql';
 import { checkTimeRange } from '../infra/time-range';
 import type { NpsResponse, NpsResponseInput, NpsResponsesArgs, NpsSummary, NpsSummaryArgs } from './nps.types';
@@ -94,7 +94,6 @@ export function listNpsResponses(db: Db, args: NpsResponsesArgs): Promise<Connec
 
 export async function summariseNps(db: Db, args: NpsSummaryArgs): Promise<NpsSummary> {
   const { where, params } = npsFilters(args);
-  const conditions = where.length > 0 ? `where ${where.join(' and ')}` : '';
   const [row] = await query<NpsSummary>(
     db,
     `select count(*)::int as responses,
@@ -103,7 +102,7 @@ export async function summariseNps(db: Db, args: NpsSummaryArgs): Promise<NpsSum
             count(*) filter (where n.score between 7 and 8)::int as passives,
             count(*) filter (where n.score <= 6)::int as detractors,
             round(100.0 * (count(*) filter (where n.score >= 9) - count(*) filter (where n.score <= 6)) / nullif(count(*), 0))::int as nps
-     from nps_response n ${conditions}`,
+     from nps_response n ${whereClause(where)}`,
     params,
   );
   return row;

@@ -79,7 +79,7 @@ function toOutreachRow(action: NewOutreachAction, index: number): Record<string,
 export async function insertOutreachActions(db: Db, actions: readonly NewOutreachAction[]): Promise<OutreachAction[]> {
   if (actions.length === 0) return [];
   const rows = actions.map(toOutreachRow);
-  return query<OutreachAction>(
+  const inserted = await query<OutreachAction & { createdAt: Date | string }>(
     db,
     `with input as (
        select * from rows from (
@@ -99,6 +99,8 @@ export async function insertOutreachActions(db: Db, actions: readonly NewOutreac
      select ${OUTREACH_COLUMNS} from inserted o order by o.id`,
     [json(rows)],
   );
+  // Raw rows carry timestamps as text; callers in the engine get real Dates.
+  return inserted.map((action) => ({ ...action, createdAt: new Date(action.createdAt) }));
 }
 
 export function listOutreachLog(db: Db, args: OutreachLogArgs): Promise<ConnectionResult<OutreachAction>> {

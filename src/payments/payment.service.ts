@@ -15,13 +15,14 @@ export const PAYMENT_COLUMNS = `p.id::text as id, p.customer_id as "customerId",
 
 const STATUSES = new Set<string>(Object.values(PaymentStatus));
 
-function validDate(value: Date, argument: string): string {
+/** A valid date as ISO-8601 text; BAD_USER_INPUT otherwise (the DateTime scalar already checks GraphQL input). */
+function isoDate(value: Date, argument: string): string {
   ensure(value instanceof Date && !Number.isNaN(value.getTime()), `${argument} is not a valid date-time`, { argument });
   return value.toISOString();
 }
 
 /** Optional date columns: omitted keeps the stored value on update, null clears it. */
-const OPTIONAL_DATES: Array<[keyof PaymentInput & ('dueAt' | 'paidAt'), string]> = [
+const OPTIONAL_DATES: Array<['dueAt' | 'paidAt', string]> = [
   ['dueAt', 'due_at'],
   ['paidAt', 'paid_at'],
 ];
@@ -40,9 +41,9 @@ export async function recordPayment(db: Db, input: PaymentInput, now = new Date(
   ensure(STATUSES.has(input.status), 'status must be PAID, FAILED or REFUNDED', { argument: 'status' });
   const dates = OPTIONAL_DATES.map(([key, column]) => {
     const value = input[key];
-    return { column, given: value !== undefined, value: value == null ? null : validDate(value, key) };
+    return { column, given: value !== undefined, value: value == null ? null : isoDate(value, key) };
   });
-  const occurredAt = validDate(input.occurredAt ?? now, 'occurredAt');
+  const occurredAt = isoDate(input.occurredAt ?? now, 'occurredAt');
 
   const updates = [
     'amount_cents = excluded.amount_cents',

@@ -2,6 +2,15 @@
 // week while a weekday-only rhythm is left alone) and the tier presets for the seeds' other schemes.
 import type { PlaybookAction, PlaybookConfig, ScoringModelConfig, TierBand } from './types';
 
+/** Freezes shared defaults so a caller mutating "its" model fails loudly instead of changing everyone's. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const nested of Object.values(value as Record<string, unknown>)) deepFreeze(nested);
+  }
+  return value;
+}
+
 export type TierPresetName = 'four_tier' | 'three_tier' | 'five_band_thriving' | 'five_band_stable';
 
 /**
@@ -11,7 +20,7 @@ export type TierPresetName = 'four_tier' | 'three_tier' | 'five_band_thriving' |
  * - `five_band_thriving` (seed 004, bounds as published: 90/70/50/30),
  * - `five_band_stable` (seed 002, bounds as published: 80/60/40/20).
  */
-export const TIER_PRESETS: Record<TierPresetName, TierBand[]> = {
+export const TIER_PRESETS: Record<TierPresetName, TierBand[]> = deepFreeze({
   four_tier: [
     { key: 'healthy', label: 'Healthy', lowerBound: 70, severity: 0 },
     { key: 'monitor', label: 'Monitor', lowerBound: 50, severity: 1 },
@@ -37,7 +46,7 @@ export const TIER_PRESETS: Record<TierPresetName, TierBand[]> = {
     { key: 'at_risk', label: 'At risk', lowerBound: 20, severity: 3 },
     { key: 'critical', label: 'Critical', lowerBound: 0, severity: 4 },
   ],
-};
+});
 
 // Playbook actions by the severity they are meant for. They are attached to tier keys by rank from
 // the worst band, so every preset gets the same escalation ladder (see defaultPlaybooksFor).
@@ -183,7 +192,7 @@ export function defaultPlaybooksFor(bands: readonly TierBand[]): PlaybookConfig[
   return [...tierPlaybooks, SILENCE_PLAYBOOK, EXPANSION_PLAYBOOK];
 }
 
-export const DEFAULT_SCORING_MODEL: ScoringModelConfig = {
+export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
   components: [
     {
       name: 'engagement',
@@ -306,11 +315,16 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = {
   cooldownDays: 7,
   // $50,000 ARR.
   escalationArrCents: 5_000_000,
-  silenceAlertDays: 7,
-};
+  // 6, not 7: with daily scoring at any hour the first run after 6 full days of silence falls
+  // before day 7 ends, which keeps the promise of a team alert within 7 days of the last activity.
+  silenceAlertDays: 6,
+});
 
-/** The default model with another tier scheme, its tier playbooks re-attached by severity rank. */
+/**
+ * The default model with another tier scheme, its tier playbooks re-attached by severity rank.
+ * Returns a mutable deep copy.
+ */
 export function defaultModelWithTiers(preset: TierPresetName): ScoringModelConfig {
   const tiers = TIER_PRESETS[preset];
-  return { ...DEFAULT_SCORING_MODEL, tiers, playbooks: defaultPlaybooksFor(tiers) };
+  return structuredClone({ ...DEFAULT_SCORING_MODEL, tiers, playbooks: defaultPlaybooksFor(tiers) });
 }

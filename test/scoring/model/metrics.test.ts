@@ -61,9 +61,16 @@ describe('metricsFromActivity (the reference for the SQL aggregates)', () => {
   });
 
   it('uses windows that exclude their start and include asOf', () => {
-    const activity = { engagementEvents: [event(30), event(29.99), event(0), { ...event(0), occurredAt: new Date(asOf.getTime() + 1) }] };
-    // 30 days ago exactly is outside; 29.99 days ago and asOf itself are inside; later events are not seen.
-    expect(metric(activity, 'active_days')).toBe(2);
+    const activity = {
+      engagementEvents: [
+        event(30, 'user_added'),
+        event(29.99, 'user_added'),
+        event(0, 'user_added'),
+        { ...event(0, 'user_added'), occurredAt: new Date(asOf.getTime() + 1) },
+      ],
+    };
+    // Exactly 30 days ago is outside; 29.99 days ago and asOf itself are inside; later events are not seen.
+    expect(metric(activity, 'users_added')).toBe(2);
   });
 
   it('counts distinct UTC days, not events', () => {

@@ -7,7 +7,9 @@ const HIGH_ARR = 12_000_000; // $120k, above the $50k escalation line
 const LOW_ARR = 1_200_000;
 
 /** A healthy, steady, active customer with nothing to act on; each test changes what it is about. */
-function decide(overrides: Partial<PlaybookDecisionInput> & { current?: Partial<PlaybookDecisionInput['current']> } = {}) {
+type Overrides = Omit<Partial<PlaybookDecisionInput>, 'current'> & { current?: Partial<PlaybookDecisionInput['current']> };
+
+function decide(overrides: Overrides = {}) {
   const { current, ...rest } = overrides;
   return decidePlaybookActions({
     model: DEFAULT_SCORING_MODEL,
@@ -78,7 +80,7 @@ describe('decidePlaybookActions', () => {
   });
 
   describe('silence', () => {
-    it('alerts the team after 7 days without activity, on its own playbook', () => {
+    it('alerts the team after 6 days without activity, on its own playbook', () => {
       const actions = decide({ daysSinceLastActivity: 7 });
       expect(actions).toEqual([
         expect.objectContaining({ playbook: 'silence', action: 'csm_alert', audience: 'TEAM', trigger: 'SILENCE', status: 'LOGGED' }),
@@ -86,8 +88,8 @@ describe('decidePlaybookActions', () => {
       expect(actions[0].message).toBe('Acme has had no activity for 7 days (Healthy, score 77).');
     });
 
-    it('stays quiet before 7 days', () => {
-      expect(decide({ daysSinceLastActivity: 6.9 })).toEqual([]);
+    it('stays quiet before 6 days', () => {
+      expect(decide({ daysSinceLastActivity: 5.9 })).toEqual([]);
     });
 
     it('does not alert for an account that was never active', () => {

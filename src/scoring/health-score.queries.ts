@@ -1,0 +1,149 @@
+// Read side of scoring: latest scores, history, tier changes, the summary and the worklist.
+import { checkCustomerId, CUSTOMER_COLUMNS } from '../customers/customer.service';
+import type { Customer } from '../customers/customer.types';
+import { ensure } from '../infra/errors';
+import { ConnectionResult, keysetPage } from '../infra/pagination';
+import { Db, query } from '../infra/sql';
+import { checkTimeRange } from '../infra/time-range';
+import { bandsBestFirst, isAtRiskTier } from './model';
+import { HEALTH_SCORE_COLUMNS, TIER_CHANGE_COLUMNS } from './score-customers';
+import { getActiveModel } from './scoring-model.service';
+import type { HealthScore, HealthScoresArgs, HealthSummary, HistoryArgs, TierChange, TierChangesArgs } from './scoring.types';
+
+/** The latest scoring of each customer is the one with the greatest asOf. */
+export const LATEST_SCORE_JOIN = `cross join lateral (select * from health_score h0 where h0.customer_id = c.id order by h0.as_of desc, h0.id desc limit 1) h`;
+
+export async function listLatestScores(db: Db, args: HealthScoresArgs): Promise<ConnectionResult<HealthScore>> {
+  const where = ['c.health_score is not null'];
+  const params: unknown[] = [];
+  if (args.tier) {
+    where.push('c.tier = ?');
+    params.push(args.tier);
+  }
+  ensure(args.minScore == null || (args.minScore >= 0 && args.minScore <= 100), 'minScore must be 0–100', { argument: 'minScore' });
+  ensure(args.maxScore == null || (args.maxScore >= 0 && args.maxScore <= 100), 'maxScore must be 0–100', { argument: 'maxScore' });
+  if (args.minScore != null) {
+    where.push('c.health_score >= ?');
+    params.push(args.minScore);
+  }
+  if (args.maxScore != null) {
+    where.push('c.health_score <= ?');
+    params.push(args.maxScore);
+  }
+  return keysetPage<HealthScore>(db, {
+    select: HEALTH_SCORE_COLUMNS,
+    from: `customer c ${LATEST_SCORE_JOIN}`,
+    where,
+    params,
+    sortKeys: [
+      { expression: 'coalesce(c.health_score, -1)', type: 'int' },
+      { expression: 'c.id', type: 'text' },
+    ],
+    direction: 'asc',
+    first: args.first,
+    after: args.after,
+  });
+}
+
+export async function scoreHistory(db: Db, customerId: string, args: HistoryArgs): Promise<ConnectionResult<HealthScore>> {
+  checkTimeRange(args.from, args.to);
+  const where = ['h.customer_id = ?'];
+  const params: unknown[] = [checkCustomerId(customerId)];
+  if (args.from) {
+    where.push('h.as_of >= ?');
+    params.push(args.from);
+  }
+  if (args.to) {
+    where.push('h.as_of < ?');
+    params.push(args.to);
+  }
+  return keysetPage<HealthScore>(db, {
+    select: HEALTH_SCORE_COLUMNS,
+    from: 'health_score h',
+    where,
+    params,
+    sortKeys: [
+      { expression: 'h.as_of', type: 'timestamptz' },
+      { expression: 'h.id', type: 'bigint' },
+    ],
+    direction: 'desc',
+    first: args.first,
+    after: args.after,
+  });
+}
+
+export async function listTierChanges(db: Db, args: TierChangesArgs): Promise<ConnectionResult<TierChange>> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (args.since) {
+    where.push('t.changed_at >= ?');
+    params.push(args.since);
+  }
+  if (args.customerId != null) {
+    where.push('t.customer_id = ?');
+    params.push(checkCustomerId(args.customerId));
+  }
+  return keysetPage<TierChange>(db, {
+    select: TIER_CHANGE_COLUMNS,
+    from: 'tier_change t',
+    where,
+    params,
+    sortKeys: [
+      { expression: 't.changed_at', type: 'timestamptz' },
+      { expression: 't.id', type: 'bigint' },
+    ],
+    direction: 'asc',
+    first: args.first,
+    after: args.after,
+  });
+}
+
+export async function healthSummary(db: Db): Promise<HealthSummary> {
+  const model = await getActiveModel(db);
+  const [totals, tiers, stages, components] = await Promise.all([
+    query<{ total: number; average: number | null }>(db, 'select count(*)::int as total, avg(health_score)::float8 as average from customer'),
+    query<{ tier: string; count: number }>(db, 'select tier, count(*)::int as count from customer where tier is not null group by tier'),
+    query<{ stage: string; count: number }>(db, 'select lifecycle_stage as stage, count(*)::int as count from customer where lifecycle_stage is not null group by 1'),
+    query<{ name: string; average: number | null }>(
+      db,
+      `select comp->>'name' as name, avg((comp->>'score')::float8) as average
+       from customer c ${LATEST_SCORE_JOIN} cross join jsonb_array_elements(h.components) comp
+       group by 1`,
+    ),
+  ]);
+  const tierCounts = new Map(tiers.map((t) => [t.tier, t.count]));
+  const componentAverages = new Map(components.map((c) => [c.name, c.average]));
+  return {
+    totalCustomers: totals[0].total,
+    averageScore: totals[0].average === null ? null : Math.round(totals[0].average * 10) / 10,
+    tiers: bandsBestFirst(model.config.tiers).map((band) => ({ tier: band.key, label: band.label, count: tierCounts.get(band.key) ?? 0 })),
+    components: model.config.components.map((c) => {
+      const average = componentAverages.get(c.name);
+      return { name: c.name, averageScore: average == null ? null : Math.round(average * 10) / 10 };
+    }),
+    lifecycleStages: ['ONBOARDING', 'ACTIVE', 'AT_RISK', 'CHURNED', 'ADVOCATE'].map((stage) => ({
+      stage: stage as HealthSummary['lifecycleStages'][number]['stage'],
+      count: stages.find((s) => s.stage === stage)?.count ?? 0,
+    })),
+  };
+}
+
+/** Accounts in the two worst tiers, ranked by ARR × risk (100 − score), then by the latest decline. */
+export async function worklist(db: Db, first: number | null | undefined, after: string | null | undefined): Promise<ConnectionResult<Customer>> {
+  const model = await getActiveModel(db);
+  const worstTiers = model.config.tiers.filter((band) => isAtRiskTier(model.config.tiers, band.key)).map((band) => band.key);
+  return keysetPage<Customer>(db, {
+    select: CUSTOMER_COLUMNS,
+    from: `customer c ${LATEST_SCORE_JOIN}`,
+    where: ['c.tier in (select jsonb_array_elements_text(?::jsonb))'],
+    params: [JSON.stringify(worstTiers)],
+    sortKeys: [
+      { expression: '(c.arr_cents * (100 - c.health_score))', type: 'bigint' },
+      { expression: 'coalesce(h.previous_score - h.score, 0)', type: 'int' },
+      { expression: 'c.id', type: 'text' },
+    ],
+    direction: 'desc',
+    first,
+    after,
+  });
+}

@@ -1,0 +1,236 @@
+// Scores a batch of customers as of a time, in one transaction and a bounded number of SQL
+// statements whatever the batch size: gather the metrics (one aggregate per signal table), read
+// the previous scores and recent outreach (one statement each), run the pure model in memory,
+// then write history, current state, tier changes and outreach in one bulk statement each.
+// The events to publish are returned, to be published only after the transaction commits.
+import { Db, inTransaction, json, query } from '../infra/sql';
+import { insertOutreachActions, NewOutreachAction } from '../outreach/outreach.service';
+import type { OutreachAction } from '../outreach/outreach.types';
+import { gatherMetrics } from './gather-metrics.sql';
+import {
+  computeScore,
+  decidePlaybookActions,
+  lifecycleStageOf,
+  metricRequests,
+  ScoringModelConfig,
+  tierDirection,
+  tierFor,
+  trendOf,
+} from './model';
+
+const DAY_MS = 86_400_000;
+
+export interface ScoredCustomer {
+  id: string;
+  customerId: string;
+  score: number;
+  tier: string;
+  trend: string;
+  previousScore: number | null;
+  components: unknown;
+  signals: unknown;
+  penalties: unknown;
+  coverage: number;
+  modelVersion: number;
+  asOf: Date;
+  computedAt: Date;
+}
+
+export interface TierChangeRecord {
+  id: string;
+  customerId: string;
+  fromTier: string | null;
+  toTier: string;
+  fromScore: number | null;
+  toScore: number;
+  direction: string;
+  changedAt: Date;
+}
+
+
+export interface BatchResult {
+  scores: ScoredCustomer[];
+  tierChanges: TierChangeRecord[];
+  outreach: OutreachAction[];
+}
+
+interface CustomerRow {
+  id: string;
+  name: string;
+  arrCents: number;
+  communicationOptOut: boolean;
+  signedUpAt: string | null;
+  churnedAt: string | null;
+  createdAt: string;
+}
+
+interface HistoryRow {
+  id: string;
+  previousScore: number | null;
+  previousTier: string | null;
+  earlierScore: number | null;
+  peakScore: number | null;
+}
+
+export const HEALTH_SCORE_COLUMNS = `h.id::text as id, h.customer_id as "customerId", h.score, h.tier, h.trend, h.previous_score as "previousScore",
+  h.components, h.signals, h.penalties, h.coverage, h.model_version as "modelVersion", h.as_of as "asOf", h.computed_at as "computedAt"`;
+
+export const TIER_CHANGE_COLUMNS = `t.id::text as id, t.customer_id as "customerId", t.from_tier as "fromTier", t.to_tier as "toTier",
+  t.from_score as "fromScore", t.to_score as "toScore", t.direction, t.changed_at as "changedAt"`;
+
+export async function scoreCustomerBatch(db: Db, ids: string[], asOf: Date, model: { version: number; config: ScoringModelConfig }): Promise<BatchResult> {
+  if (ids.length === 0) return { scores: [], tierChanges: [], outreach: [] };
+  const config = model.config;
+  return inTransaction(db, async (tx) => {
+    const idsJson = json(ids);
+    const asOfIso = asOf.toISOString();
+    const customers = await query<CustomerRow>(
+      tx,
+      `select id, name, arr_cents::float8 as "arrCents", communication_opt_out as "communicationOptOut",
+              signed_up_at as "signedUpAt", churned_at as "churnedAt", created_at as "createdAt"
+       from customer where id in (select jsonb_array_elements_text(?::jsonb)) order by id
+       for no key update`,
+      [idsJson],
+    );
+    const gathered = await gatherMetrics(tx, customers.map((c) => c.id), asOf, metricRequests(config), config.lifecycle.churnWindowDays + 1);
+    const history = await query<HistoryRow>(
+      tx,
+      `with p as (select ?::timestamptz as as_of)
+       select c.id, prev.score as "previousScore", prev.tier as "previousTier", earlier.score as "earlierScore", peak.score as "peakScore"
+       from jsonb_array_elements_text(?::jsonb) as c(id) cross join p
+       left join lateral (select h.score, h.tier from health_score h where h.customer_id = c.id and h.as_of < p.as_of
+                          order by h.as_of desc, h.id desc limit 1) prev on true
+       left join lateral (select h.score from health_score h where h.customer_id = c.id and h.as_of <= p.as_of - interval '${config.trend.windowDays} days'
+                          order by h.as_of desc, h.id desc limit 1) earlier on true
+       left join lateral (select max(h.score) as score from health_score h where h.customer_id = c.id
+                          and h.as_of >= p.as_of - interval '${config.scoreDrop.withinDays} days' and h.as_of < p.as_of) peak on true`,
+      [asOfIso, idsJson],
+    );
+    const recentOutreach = await query<{ customerId: string; playbook: string; createdAt: string; status: string }>(
+      tx,
+      `select customer_id as "customerId", playbook, created_at as "createdAt", status from outreach_action
+       where customer_id in (select jsonb_array_elements_text(?::jsonb))
+         and created_at > ?::timestamptz - interval '60 days' and created_at <= ?::timestamptz`,
+      [idsJson, asOfIso, asOfIso],
+    );
+    const historyById = new Map(history.map((h) => [h.id, h]));
+    const outreachById = new Map<string, Array<{ playbook: string; createdAt: Date; status: 'LOGGED' | 'SKIPPED_OPT_OUT' | 'SUPPRESSED_COOLDOWN' }>>();
+    for (const o of recentOutreach) {
+      const list = outreachById.get(o.customerId) ?? [];
+      list.push({ playbook: o.playbook, createdAt: new Date(o.createdAt), status: o.status as 'LOGGED' });
+      outreachById.set(o.customerId, list);
+    }
+
+    const scoreRows: unknown[] = [];
+    const stateRows: unknown[] = [];
+    const tierChangeRows: unknown[] = [];
+    const outreachRows: NewOutreachAction[] = [];
+    for (const customer of customers) {
+      const { metrics, lastActivityAt } = gathered.get(customer.id) ?? { metrics: {}, lastActivityAt: null };
+      const past = historyById.get(customer.id);
+      const result = computeScore(config, metrics);
+      const tier = tierFor(result.score, config.tiers, past?.previousTier ?? null, config.hysteresis);
+      const trend = trendOf(result.score, past?.earlierScore ?? null, config.trend.threshold);
+      const npsSignal = result.signals.find((s) => s.component === 'nps');
+      const accountNps = npsSignal?.rawValue ?? null;
+      const signedUpAt = customer.signedUpAt ? new Date(customer.signedUpAt) : new Date(customer.createdAt);
+      const lifecycleStage = lifecycleStageOf({
+        signedUpAt: customer.signedUpAt ? signedUpAt : null,
+        churnedAt: customer.churnedAt ? new Date(customer.churnedAt) : null,
+        asOf,
+        lastActivityAt,
+        tierKey: tier.key,
+        score: result.score,
+        accountNps,
+        model: config,
+      });
+      const engagement = result.components.find((c) => c.name === 'engagement');
+      scoreRows.push({
+        customer_id: customer.id,
+        score: result.score,
+        tier: tier.key,
+        trend,
+        previous_score: past?.previousScore ?? null,
+        components: result.components,
+        signals: result.signals,
+        penalties: result.penalties,
+        coverage: result.coverage,
+      });
+      stateRows.push({
+        id: customer.id,
+        health_score: result.score,
+        engagement_score: engagement?.score ?? null,
+        tier: tier.key,
+        trend,
+        lifecycle_stage: lifecycleStage,
+        last_activity_at: lastActivityAt?.toISOString() ?? null,
+        nps: accountNps,
+      });
+      const previousTier = past?.previousTier ?? null;
+      if (previousTier !== tier.key) {
+        const direction = tierDirection(config.tiers, previousTier, tier.key);
+        tierChangeRows.push({
+          customer_id: customer.id,
+          from_tier: previousTier,
+          to_tier: tier.key,
+          from_score: past?.previousScore ?? null,
+          to_score: result.score,
+          direction: direction === 'UNCHANGED' ? 'NEW' : direction,
+        });
+      }
+      const daysSinceLastActivity = lastActivityAt ? (asOf.getTime() - lastActivityAt.getTime()) / DAY_MS : null;
+      const actions = decidePlaybookActions({
+        model: config,
+        customer: { id: customer.id, name: customer.name, arrCents: customer.arrCents, communicationOptOut: customer.communicationOptOut },
+        previous: past?.previousScore != null && past.previousTier ? { score: past.previousScore, tierKey: past.previousTier } : null,
+        current: { score: result.score, tierKey: tier.key, trend, lifecycleStage },
+        peakScoreInDropWindow: past?.peakScore ?? null,
+        daysSinceLastActivity,
+        wasPreviouslyActive: lastActivityAt !== null,
+        recentActions: outreachById.get(customer.id) ?? [],
+        now: asOf,
+      });
+      for (const action of actions) {
+        outreachRows.push({ ...action, customerId: customer.id, fromTier: previousTier, toTier: tier.key, score: result.score, createdAt: asOf });
+      }
+    }
+
+    const scores = await query<ScoredCustomer>(
+      tx,
+      `with inserted as (
+         insert into health_score as h (customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, model_version, as_of)
+         select customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, ?, ?::timestamptz
+         from jsonb_to_recordset(?::jsonb) as x(customer_id text, score smallint, tier text, trend text, previous_score smallint,
+                                                components jsonb, signals jsonb, penalties jsonb, coverage real)
+         returning *
+       ) select ${HEALTH_SCORE_COLUMNS} from inserted h`,
+      [model.version, asOfIso, json(scoreRows)],
+    );
+    // The current state follows the newest scoring only: backfilling past dates leaves it alone.
+    await query(
+      tx,
+      `update customer c set health_score = x.health_score, engagement_score = x.engagement_score, tier = x.tier, trend = x.trend,
+              lifecycle_stage = x.lifecycle_stage, last_activity_at = coalesce(greatest(c.last_activity_at, x.last_activity_at), c.last_activity_at),
+              nps = x.nps, scored_at = ?::timestamptz, rescore_requested_at = null, updated_at = now()
+       from jsonb_to_recordset(?::jsonb) as x(id text, health_score int, engagement_score int, tier text, trend text,
+                                              lifecycle_stage text, last_activity_at timestamptz, nps int)
+       where c.id = x.id and (c.scored_at is null or c.scored_at <= ?::timestamptz)`,
+      [asOfIso, json(stateRows), asOfIso],
+    );
+    const tierChanges =
+      tierChangeRows.length === 0
+        ? []
+        : await query<TierChangeRecord>(
+            tx,
+            `with inserted as (
+               insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, direction, changed_at)
+               select customer_id, from_tier, to_tier, from_score, to_score, direction, ?::timestamptz
+               from jsonb_to_recordset(?::jsonb) as x(customer_id text, from_tier text, to_tier text, from_score smallint, to_score smallint, direction text)
+               returning *
+             ) select ${TIER_CHANGE_COLUMNS} from inserted t order by t.id`,
+            [asOfIso, json(tierChangeRows)],
+          );
+    const outreach = outreachRows.length === 0 ? [] : await insertOutreachActions(tx, outreachRows);
+    return { scores, tierChanges, outreach };
+  });
+}

@@ -1,0 +1,42 @@
+// The active scoring model: versioned JSON in `scoring_model`. Version 1 is the default model,
+// inserted on first use; `updateScoringModel` validates and activates a new version.
+import { InvalidInputError } from '../infra/errors';
+import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
+import { DEFAULT_SCORING_MODEL, ScoringModelConfig, validateModel } from './model';
+
+export interface ActiveModel {
+  version: number;
+  config: ScoringModelConfig;
+  createdAt: Date;
+}
+
+export async function getActiveModel(db: Db): Promise<ActiveModel> {
+  const row = await queryOne<ActiveModel>(db, 'select version, config, created_at as "createdAt" from scoring_model where active');
+  if (row) return row;
+  await query(
+    db,
+    `insert into scoring_model (version, config, active) values (1, ?::jsonb, true)
+     on conflict do nothing`,
+    [json(DEFAULT_SCORING_MODEL)],
+  );
+  return (await queryOne<ActiveModel>(db, 'select version, config, created_at as "createdAt" from scoring_model where active')) as ActiveModel;
+}
+
+export async function updateScoringModel(db: Db, config: ScoringModelConfig): Promise<ActiveModel> {
+  const errors = validateModel(config);
+  if (errors.length > 0) throw new InvalidInputError(`invalid scoring model: ${errors.join('; ')}`, { argument: 'input', problems: errors });
+  return inTransaction(db, async (tx) => {
+    await getActiveModel(tx);
+    // Serialise concurrent updates: the version number is max + 1.
+    await query(tx, 'lock table scoring_model in share row exclusive mode');
+    await query(tx, 'update scoring_model set active = false where active');
+    const row = await queryOne<ActiveModel>(
+      tx,
+      `insert into scoring_model (version, config, active)
+       select coalesce(max(version), 0) + 1, ?::jsonb, true from scoring_model
+       returning version, config, created_at as "createdAt"`,
+      [json(config)],
+    );
+    return row as ActiveModel;
+  });
+}

@@ -1,0 +1,177 @@
+// Scoring queries, mutations and live subscriptions. Subscriptions listen on the narrowest
+// channel their arguments allow (see scoring.topics.ts).
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { checkCustomerId, getCustomer } from '../customers/customer.service';
+import { Customer, CustomerConnection } from '../customers/customer.types';
+import type { GraphQLContext } from '../infra/context';
+import { InvalidInputError } from '../infra/errors';
+import { loadLatestChild } from '../infra/loaders';
+import { ConnectionResult } from '../infra/pagination';
+import { DateTimeScalar } from '../infra/scalars';
+import { defaultModelWithTiers, ScoringModelConfig, TIER_PRESETS, TierPresetName } from './model';
+import { HEALTH_SCORE_COLUMNS } from './score-customers';
+import { getActiveModel, updateScoringModel } from './scoring-model.service';
+import { checkAsOf, refreshAllHealthScores, refreshHealthScore } from './scoring.service';
+import { TierDirection } from './scoring.enums';
+import { healthSummary, listLatestScores, listTierChanges, scoreHistory, worklist } from './health-score.queries';
+import {
+  HealthScore,
+  HealthScoreConnection,
+  HealthScoresArgs,
+  HealthSummary,
+  HistoryArgs,
+  ScoringModelInput,
+  ScoringModelType,
+  ScoringRun,
+  TierChange,
+  TierChangeConnection,
+  TierChangesArgs,
+} from './scoring.types';
+import { topics } from './scoring.topics';
+import { OutreachAction } from '../outreach/outreach.types';
+
+function toModelType(model: { version: number; config: ScoringModelConfig; createdAt: Date }): ScoringModelType {
+  return { version: model.version, tiers: model.config.tiers, config: model.config, createdAt: model.createdAt };
+}
+
+function latestScore(context: GraphQLContext, customerId: string): Promise<HealthScore | null> {
+  return loadLatestChild<HealthScore>(context.db, context.loaders, customerId, {
+    name: 'Customer.currentScore',
+    select: HEALTH_SCORE_COLUMNS,
+    from: 'health_score h',
+    parentColumn: 'h.customer_id',
+    orderBy: 'h.as_of desc, h.id desc',
+  });
+}
+
+@Resolver(() => HealthScore)
+export class ScoringResolver {
+  @Query(() => HealthScore, { nullable: true, description: 'The latest score of a customer (null until scored); NOT_FOUND for an unknown customer.' })
+  async healthScore(@Arg('customerId', () => ID) customerId: string, @Ctx() context: GraphQLContext): Promise<HealthScore | null> {
+    const customer = await getCustomer(context.db, context.loaders, customerId);
+    return latestScore(context, customer.id);
+  }
+
+  @Query(() => HealthScoreConnection, { description: 'The latest score of every scored customer, lowest first.' })
+  healthScores(@Args() args: HealthScoresArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<HealthScore>> {
+    return listLatestScores(db, args);
+  }
+
+  @Query(() => HealthScoreConnection, { description: 'A customer\'s scores, newest asOf first.' })
+  async healthScoreHistory(@Arg('customerId', () => ID) customerId: string, @Args() args: HistoryArgs, @Ctx() context: GraphQLContext): Promise<ConnectionResult<HealthScore>> {
+    await getCustomer(context.db, context.loaders, customerId);
+    return scoreHistory(context.db, customerId, args);
+  }
+
+  @Query(() => HealthSummary)
+  healthSummary(@Ctx() { db }: GraphQLContext): Promise<HealthSummary> {
+    return healthSummary(db);
+  }
+
+  @Query(() => CustomerConnection, { description: 'Accounts in the two worst tiers, by ARR × risk, then by their latest decline.' })
+  worklist(
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Ctx() { db }: GraphQLContext,
+  ): Promise<ConnectionResult<Customer>> {
+    return worklist(db, first, after);
+  }
+
+  @Query(() => TierChangeConnection, { description: 'Tier transitions in time order; `since` catches up after a reconnect.' })
+  tierChanges(@Args() args: TierChangesArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<TierChange>> {
+    return listTierChanges(db, args);
+  }
+
+  @Query(() => ScoringModelType)
+  async scoringModel(@Ctx() { db }: GraphQLContext): Promise<ScoringModelType> {
+    return toModelType(await getActiveModel(db));
+  }
+
+  @Mutation(() => ScoringModelType, { description: 'Validates and activates a new model version. Scores record the version they used.' })
+  async updateScoringModel(@Arg('input', () => ScoringModelInput) input: ScoringModelInput, @Ctx() { db }: GraphQLContext): Promise<ScoringModelType> {
+    let config: ScoringModelConfig;
+    if (input.tierPreset) {
+      if (!(input.tierPreset in TIER_PRESETS)) {
+        throw new InvalidInputError(`unknown tierPreset ${input.tierPreset}; one of ${Object.keys(TIER_PRESETS).join(', ')}`, { argument: 'tierPreset' });
+      }
+      const current = (input.config as ScoringModelConfig | undefined) ?? (await getActiveModel(db)).config;
+      const preset = defaultModelWithTiers(input.tierPreset as TierPresetName);
+      config = { ...current, tiers: preset.tiers, playbooks: preset.playbooks };
+    } else if (input.config && typeof input.config === 'object' && !Array.isArray(input.config)) {
+      config = input.config as ScoringModelConfig;
+    } else {
+      throw new InvalidInputError('give a model as `config` (a JSON object) or a `tierPreset`', { argument: 'input' });
+    }
+    try {
+      return toModelType(await updateScoringModel(db, config));
+    } catch (error) {
+      if (error instanceof TypeError) throw new InvalidInputError(`invalid scoring model: ${error.message}`, { argument: 'input' });
+      throw error;
+    }
+  }
+
+  @Mutation(() => HealthScore, { description: 'Scores one customer now, or as of a past time (only signals up to asOf count).' })
+  refreshHealthScore(
+    @Arg('customerId', () => ID) customerId: string,
+    @Arg('asOf', () => DateTimeScalar, { nullable: true }) asOf: Date | null,
+    @Ctx() { db, services }: GraphQLContext,
+  ): Promise<HealthScore> {
+    return refreshHealthScore(services, db, checkCustomerId(customerId), asOf) as unknown as Promise<HealthScore>;
+  }
+
+  @Mutation(() => ScoringRun, { description: 'Scores every customer as of asOf (default now). Waits for a run already in progress.' })
+  async refreshAllHealthScores(@Arg('asOf', () => DateTimeScalar, { nullable: true }) asOf: Date | null, @Ctx() { db, services }: GraphQLContext): Promise<ScoringRun> {
+    checkAsOf(asOf);
+    return (await refreshAllHealthScores(services, db, asOf, true)) as ScoringRun;
+  }
+
+  @Subscription(() => TierChange, {
+    description: 'Tier changes as they are committed, filtered by customer, new tier and direction.',
+    topics: ({ args }) => {
+      const direction = (args.direction as string | null | undefined) ?? null;
+      if (args.customerId) return topics.tierChanges(args.customerId as string, null, direction);
+      const tiers = args.tiers as string[] | null | undefined;
+      if (tiers && tiers.length > 0) return tiers.map((tier) => topics.tierChanges(null, tier, direction));
+      return topics.tierChanges(null, null, direction);
+    },
+    // Only when both a customer and tiers are given (channels are per customer) is a filter needed.
+    filter: ({ payload, args }) => !(args.customerId && args.tiers?.length) || (args.tiers as string[]).includes((payload as TierChange).toTier),
+  })
+  healthTierChanged(
+    @Root() change: TierChange,
+    @Arg('customerId', () => ID, { nullable: true }) _customerId: string | null,
+    @Arg('tiers', () => [String], { nullable: true }) _tiers: string[] | null,
+    @Arg('direction', () => TierDirection, { nullable: true }) _direction: TierDirection | null,
+  ): TierChange {
+    return change;
+  }
+
+  @Subscription(() => OutreachAction, {
+    description: 'Outreach actions as they are logged (including skipped and suppressed ones).',
+    topics: ({ args }) => topics.outreachLogged(args.customerId as string | null),
+  })
+  outreachLogged(@Root() action: OutreachAction, @Arg('customerId', () => ID, { nullable: true }) _customerId: string | null): OutreachAction {
+    return action;
+  }
+
+  @Subscription(() => HealthScore, {
+    description: 'New scores of one customer, or of every customer scored outside full runs.',
+    topics: ({ args }) => topics.scoreUpdated(args.customerId as string | null),
+  })
+  healthScoreUpdated(@Root() score: HealthScore, @Arg('customerId', () => ID, { nullable: true }) _customerId: string | null): HealthScore {
+    return score;
+  }
+}
+
+@Resolver(() => Customer)
+export class CustomerScoreResolver {
+  @FieldResolver(() => HealthScore, { nullable: true, description: 'The latest scoring, with components and signals.' })
+  currentScore(@Root() customer: Customer, @Ctx() context: GraphQLContext): Promise<HealthScore | null> {
+    return latestScore(context, customer.id);
+  }
+
+  @FieldResolver(() => HealthScoreConnection)
+  scoreHistory(@Root() customer: Customer, @Args() args: HistoryArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<HealthScore>> {
+    return scoreHistory(db, customer.id, args);
+  }
+}

@@ -1,0 +1,103 @@
+// Continuous scoring: customers with new signals are rescored after a short debounce (several
+// ingestion calls collapse into one scoring), a periodic full run rescores everyone so silence
+// decays scores, and the first start over existing data backfills the last 30 days of history.
+import type { AppServices } from '../infra/context';
+import { query, queryOne } from '../infra/sql';
+import { refreshAllHealthScores, rescoreRequested } from './scoring.service';
+
+const DAY_MS = 86_400_000;
+export const BACKFILL_DAYS = 30;
+
+export class ScoringScheduler {
+  private debounceTimer: NodeJS.Timeout | undefined;
+  private periodicTimer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly services: AppServices) {}
+
+  start(): void {
+    const { config } = this.services;
+    this.services.onSignals.push(() => this.scheduleRescore());
+    if (config.scoringIntervalMs > 0) {
+      this.periodicTimer = setInterval(() => this.enqueue(() => this.fullRun()), config.scoringIntervalMs);
+      this.periodicTimer.unref();
+      // Customers marked before a restart (or by another instance that stopped) are picked up too.
+      this.enqueue(() => this.backfillIfFirstStart());
+      this.scheduleRescore();
+    }
+  }
+
+  /** Debounced: the first signal arms the timer; later ones within the window ride along. */
+  scheduleRescore(): void {
+    if (this.stopped || this.debounceTimer || this.services.config.rescoreDebounceMs === 0) return;
+    this.debounceTimer = setTimeout(() => {
+      this.debounceTimer = undefined;
+      this.enqueue(() => this.rescoreMarked());
+    }, this.services.config.rescoreDebounceMs);
+    this.debounceTimer.unref();
+  }
+
+  /** Waits for the work in progress (tests, shutdown). */
+  idle(): Promise<unknown> {
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.debounceTimer);
+    clearInterval(this.periodicTimer);
+    await this.running;
+  }
+
+  private enqueue(work: () => Promise<unknown>): void {
+    if (this.stopped) return;
+    this.running = this.running.then(work).catch((error: unknown) => {
+      this.services.logger.error({ err: error }, 'scoring failed');
+    });
+  }
+
+  private db() {
+    return this.services.orm.em.fork({ clear: true }) as unknown as Parameters<typeof rescoreMarked>[1];
+  }
+
+  private async rescoreMarked(): Promise<void> {
+    await rescoreMarked(this.services, this.db());
+  }
+
+  private async fullRun(): Promise<void> {
+    const run = await refreshAllHealthScores(this.services, this.db(), new Date(), false);
+    if (run) this.services.logger.info({ run }, 'periodic scoring run finished');
+    else this.services.logger.info('periodic scoring run skipped: another instance is running one');
+  }
+
+  /** On the first start over existing signals (no history yet), score each of the last 30 days. */
+  private async backfillIfFirstStart(): Promise<void> {
+    const db = this.db();
+    const hasHistory = await queryOne(db, 'select 1 from health_score limit 1');
+    const hasSignals = await queryOne(db, 'select 1 from engagement_event limit 1');
+    if (hasHistory || !hasSignals) return;
+    const today = new Date();
+    this.services.logger.info({ days: BACKFILL_DAYS }, 'first start with existing data: backfilling score history');
+    for (let daysAgo = BACKFILL_DAYS; daysAgo >= 1 && !this.stopped; daysAgo--) {
+      await refreshAllHealthScores(this.services, db, new Date(today.getTime() - daysAgo * DAY_MS), true);
+    }
+    await refreshAllHealthScores(this.services, db, today, true);
+  }
+}
+
+/** Rescores every marked customer, batch after batch, until none is left. */
+export async function rescoreMarked(services: AppServices, db: Parameters<typeof rescoreRequested>[1]): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const scored = await rescoreRequested(services, db);
+    total += scored;
+    if (scored === 0) return total;
+  }
+}
+
+export async function pendingRescores(services: AppServices): Promise<number> {
+  const db = services.orm.em.fork() as unknown as Parameters<typeof rescoreRequested>[1];
+  const [row] = await query<{ count: number }>(db, 'select count(*)::int as count from customer where rescore_requested_at is not null');
+  return row.count;
+}

@@ -1,0 +1,132 @@
+// Scoring runs: one customer, a set of customers (debounced rescoring), or everyone (periodic or
+// `refreshAllHealthScores`). Full runs are serialised across instances by a PostgreSQL advisory
+// lock and recorded in `scoring_run`. Events are published after each batch commits.
+import { Client } from 'pg';
+import type { AppServices } from '../infra/context';
+import { NotFoundError, ensure } from '../infra/errors';
+import { Db, query, queryOne } from '../infra/sql';
+import { getActiveModel } from './scoring-model.service';
+import { BatchResult, ScoredCustomer, scoreCustomerBatch } from './score-customers';
+import { publishBatch } from './scoring.topics';
+
+/** Customers scored per transaction in a full run. */
+export const SCORING_BATCH_SIZE = 2000;
+const FULL_RUN_LOCK = 'healthgraph.full-scoring-run';
+
+export interface ScoringRunRecord {
+  id: string;
+  status: string;
+  customersScored: number;
+  tierChanges: number;
+  asOf: Date;
+  startedAt: Date;
+  finishedAt: Date | null;
+}
+
+const RUN_COLUMNS = `id::text as id, status, customers_scored as "customersScored", tier_changes as "tierChanges", as_of as "asOf",
+  started_at as "startedAt", finished_at as "finishedAt"`;
+
+export function checkAsOf(asOf: Date | null | undefined): Date {
+  const value = asOf ?? new Date();
+  ensure(value.getTime() <= Date.now() + 60_000, 'asOf must not be in the future', { argument: 'asOf' });
+  return value;
+}
+
+/** Scores the given customers (one transaction per batch) and publishes what changed. */
+export async function scoreCustomers(services: AppServices, db: Db, ids: string[], asOf: Date, options: { broadcastScores: boolean }): Promise<BatchResult> {
+  const model = await getActiveModel(db);
+  const total: BatchResult = { scores: [], tierChanges: [], outreach: [] };
+  for (let start = 0; start < ids.length; start += SCORING_BATCH_SIZE) {
+    const batch = await scoreCustomerBatch(db.fork() as Db, ids.slice(start, start + SCORING_BATCH_SIZE), asOf, model);
+    publishBatch(services.pubsub, batch, options);
+    total.scores.push(...batch.scores);
+    total.tierChanges.push(...batch.tierChanges);
+    total.outreach.push(...batch.outreach);
+  }
+  return total;
+}
+
+export async function refreshHealthScore(services: AppServices, db: Db, customerId: string, asOf: Date | null | undefined): Promise<ScoredCustomer> {
+  const when = checkAsOf(asOf);
+  const exists = await queryOne(db, 'select 1 from customer where id = ?', [customerId]);
+  if (!exists) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
+  const result = await scoreCustomers(services, db, [customerId], when, { broadcastScores: true });
+  return result.scores[0];
+}
+
+/**
+ * Holds a session-level advisory lock on a dedicated connection for the duration of `work`, so
+ * only one full run happens at a time across every instance. `wait` false returns null when
+ * another run holds it.
+ */
+async function withFullRunLock<T>(databaseUrl: string, wait: boolean, work: () => Promise<T>): Promise<T | null> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    if (wait) {
+      await client.query('select pg_advisory_lock(hashtext($1))', [FULL_RUN_LOCK]);
+    } else {
+      const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock(hashtext($1)) as locked', [FULL_RUN_LOCK]);
+      if (!rows[0].locked) return null;
+    }
+    try {
+      return await work();
+    } finally {
+      await client.query('select pg_advisory_unlock(hashtext($1))', [FULL_RUN_LOCK]);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** Rescores every customer as of `asOf`. With `wait` false, returns null if another run is in progress. */
+export async function refreshAllHealthScores(services: AppServices, db: Db, asOf: Date | null | undefined, wait = true): Promise<ScoringRunRecord | null> {
+  const when = checkAsOf(asOf);
+  const databaseUrl = services.config.databaseUrl ?? (services.orm.config.get('clientUrl') as string);
+  return withFullRunLock(databaseUrl, wait, async () => {
+    const run = (await queryOne<ScoringRunRecord>(db, `insert into scoring_run (status, as_of) values ('RUNNING', ?) returning ${RUN_COLUMNS}`, [when.toISOString()])) as ScoringRunRecord;
+    let scored = 0;
+    let changes = 0;
+    try {
+      const model = await getActiveModel(db);
+      let after = '';
+      for (;;) {
+        // Keyset over customer ids: each batch is read, scored and written in its own transaction.
+        const ids = (await query<{ id: string }>(db, 'select id from customer where id > ? order by id limit ?', [after, SCORING_BATCH_SIZE])).map((r) => r.id);
+        if (ids.length === 0) break;
+        const batch = await scoreCustomerBatch(db.fork() as Db, ids, when, model);
+        publishBatch(services.pubsub, batch, { broadcastScores: false });
+        scored += batch.scores.length;
+        changes += batch.tierChanges.length;
+        after = ids[ids.length - 1];
+      }
+      return (await queryOne<ScoringRunRecord>(
+        db,
+        `update scoring_run set status = 'SUCCEEDED', customers_scored = ?, tier_changes = ?, finished_at = now() where id = ? returning ${RUN_COLUMNS}`,
+        [scored, changes, run.id],
+      )) as ScoringRunRecord;
+    } catch (error) {
+      await query(db, `update scoring_run set status = 'FAILED', customers_scored = ?, tier_changes = ?, finished_at = now(), error = ? where id = ?`, [
+        scored,
+        changes,
+        String((error as Error).message).slice(0, 2000),
+        run.id,
+      ]);
+      throw error;
+    }
+  });
+}
+
+/** Claims customers marked for rescoring (skipping rows another instance is claiming) and scores them now. */
+export async function rescoreRequested(services: AppServices, db: Db, limit = SCORING_BATCH_SIZE): Promise<number> {
+  const claimed = await query<{ id: string }>(
+    db,
+    `update customer set rescore_requested_at = null
+     where id in (select id from customer where rescore_requested_at is not null order by rescore_requested_at limit ? for update skip locked)
+     returning id`,
+    [limit],
+  );
+  if (claimed.length === 0) return 0;
+  await scoreCustomers(services, db, claimed.map((r) => r.id), new Date(), { broadcastScores: true });
+  return claimed.length;
+}

@@ -1,0 +1,40 @@
+// PubSub channels of the scoring engine. Subscribers pick the narrowest channel for their filters
+// (a channel per customer, per tier, per direction), so routing happens in Redis, not in a filter
+// function run for every subscriber on every event.
+import type { AppPubSub } from '../infra/pubsub';
+import type { BatchResult } from './score-customers';
+
+export const topics = {
+  tierChanges(customerId?: string | null, toTier?: string | null, direction?: string | null): string {
+    const scope = customerId ? `customer:${customerId}` : toTier ? `tier:${toTier}` : 'all';
+    return `healthgraph:tier-changed:${scope}${direction ? `:${direction}` : ''}`;
+  },
+  scoreUpdated(customerId?: string | null): string {
+    return `healthgraph:score-updated:${customerId ? `customer:${customerId}` : 'all'}`;
+  },
+  outreachLogged(customerId?: string | null): string {
+    return `healthgraph:outreach-logged:${customerId ? `customer:${customerId}` : 'all'}`;
+  },
+};
+
+/**
+ * Publishes a committed batch. Each tier change goes to its customer, tier and global channels
+ * (each with and without its direction); score updates go to per-customer channels only during
+ * full runs (`broadcastScores` false), so a run over every account does not flood the global feed.
+ */
+export function publishBatch(pubsub: AppPubSub, batch: BatchResult, options: { broadcastScores: boolean }): void {
+  for (const change of batch.tierChanges) {
+    for (const scope of [{ customerId: change.customerId }, { toTier: change.toTier }, {}] as Array<{ customerId?: string; toTier?: string }>) {
+      pubsub.publish(topics.tierChanges(scope.customerId, scope.toTier), change);
+      pubsub.publish(topics.tierChanges(scope.customerId, scope.toTier, change.direction), change);
+    }
+  }
+  for (const score of batch.scores) {
+    pubsub.publish(topics.scoreUpdated(score.customerId), score);
+    if (options.broadcastScores) pubsub.publish(topics.scoreUpdated(), score);
+  }
+  for (const action of batch.outreach) {
+    pubsub.publish(topics.outreachLogged(action.customerId), action);
+    pubsub.publish(topics.outreachLogged(), action);
+  }
+}

@@ -1,0 +1,271 @@
+// GraphQL shapes of the scoring engine: explainable scores, tier changes, runs, the model and summaries.
+import { ArgsType, Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { PageArgs } from '../customers/customer.types';
+import { Connection } from '../infra/pagination';
+import { DateTimeScalar, JSONScalar } from '../infra/scalars';
+import { LifecycleStage, TierDirection, Trend } from './scoring.enums';
+
+@ObjectType({ description: 'A component of the score (engagement, payments, support, nps).' })
+export class ComponentScore {
+  @Field()
+  name!: string;
+
+  @Field(() => Float, { nullable: true, description: '0–100; null when every signal of the component was missing and excluded.' })
+  score!: number | null;
+
+  @Field(() => Float, { description: 'Share of the score this component carried, 0–1.' })
+  weight!: number;
+}
+
+@ObjectType({ description: 'One signal\'s part in a score.' })
+export class SignalScore {
+  @Field()
+  name!: string;
+
+  @Field()
+  component!: string;
+
+  @Field(() => Float, { nullable: true, description: 'The aggregate as measured (e.g. 14 active days); null when missing.' })
+  rawValue!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Normalised 0–1 value used; null when excluded.' })
+  value!: number | null;
+
+  @Field(() => Float, { description: 'Configured weight.' })
+  weight!: number;
+
+  @Field(() => Float, { description: 'Score points this signal contributed.' })
+  contribution!: number;
+
+  @Field()
+  missing!: boolean;
+}
+
+@ObjectType({ description: 'A penalty subtracted after weighting.' })
+export class PenaltyScore {
+  @Field()
+  name!: string;
+
+  @Field(() => Float, { nullable: true })
+  rawValue!: number | null;
+
+  @Field(() => Float)
+  points!: number;
+
+  @Field()
+  applied!: boolean;
+}
+
+@ObjectType({ description: 'One scoring of one customer, with its explanation.' })
+export class HealthScore {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => ID)
+  customerId!: string;
+
+  @Field(() => Int)
+  score!: number;
+
+  @Field()
+  tier!: string;
+
+  @Field(() => Trend)
+  trend!: Trend;
+
+  @Field(() => Int, { nullable: true })
+  previousScore!: number | null;
+
+  @Field(() => [ComponentScore])
+  components!: ComponentScore[];
+
+  @Field(() => [SignalScore])
+  signals!: SignalScore[];
+
+  @Field(() => [PenaltyScore])
+  penalties!: PenaltyScore[];
+
+  @Field(() => Float, { description: 'Share of the model\'s weight actually observed, 0–1.' })
+  coverage!: number;
+
+  @Field(() => Int)
+  modelVersion!: number;
+
+  @Field(() => DateTimeScalar, { description: 'The time the score describes: only signals up to it counted.' })
+  asOf!: Date;
+
+  @Field(() => DateTimeScalar)
+  computedAt!: Date;
+}
+
+export const HealthScoreConnection = Connection(HealthScore);
+
+@ObjectType({ description: 'A tier transition: the durable record behind healthTierChanged.' })
+export class TierChange {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => ID)
+  customerId!: string;
+
+  @Field(() => String, { nullable: true })
+  fromTier!: string | null;
+
+  @Field()
+  toTier!: string;
+
+  @Field(() => Int, { nullable: true })
+  fromScore!: number | null;
+
+  @Field(() => Int)
+  toScore!: number;
+
+  @Field(() => TierDirection)
+  direction!: TierDirection;
+
+  @Field(() => DateTimeScalar)
+  changedAt!: Date;
+}
+
+export const TierChangeConnection = Connection(TierChange);
+
+@ObjectType()
+export class ScoringRun {
+  @Field(() => ID)
+  id!: string;
+
+  @Field({ description: 'RUNNING, SUCCEEDED or FAILED.' })
+  status!: string;
+
+  @Field(() => Int)
+  customersScored!: number;
+
+  @Field(() => Int)
+  tierChanges!: number;
+
+  @Field(() => DateTimeScalar)
+  asOf!: Date;
+
+  @Field(() => DateTimeScalar)
+  startedAt!: Date;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  finishedAt!: Date | null;
+}
+
+@ObjectType()
+export class TierBandType {
+  @Field()
+  key!: string;
+
+  @Field()
+  label!: string;
+
+  @Field(() => Int)
+  lowerBound!: number;
+
+  @Field(() => Int, { description: '0 = best; higher = worse.' })
+  severity!: number;
+}
+
+@ObjectType('ScoringModel')
+export class ScoringModelType {
+  @Field(() => Int)
+  version!: number;
+
+  @Field(() => [TierBandType])
+  tiers!: TierBandType[];
+
+  @Field(() => JSONScalar, { description: 'The whole model: components, signals, penalties, tiers, hysteresis, trend, lifecycle, playbooks.' })
+  config!: unknown;
+
+  @Field(() => DateTimeScalar)
+  createdAt!: Date;
+}
+
+@InputType()
+export class ScoringModelInput {
+  @Field(() => JSONScalar, { nullable: true, description: 'A complete model (the shape of `scoringModel.config`).' })
+  config?: unknown;
+
+  @Field(() => String, { nullable: true, description: 'Replace the tiers (and their playbooks) of the current model with a preset: four_tier, three_tier, five_band_thriving, five_band_stable.' })
+  tierPreset?: string | null;
+}
+
+@ObjectType()
+export class TierCount {
+  @Field()
+  tier!: string;
+
+  @Field()
+  label!: string;
+
+  @Field(() => Int)
+  count!: number;
+}
+
+@ObjectType()
+export class ComponentAverage {
+  @Field()
+  name!: string;
+
+  @Field(() => Float, { nullable: true })
+  averageScore!: number | null;
+}
+
+@ObjectType()
+export class LifecycleCount {
+  @Field(() => LifecycleStage)
+  stage!: LifecycleStage;
+
+  @Field(() => Int)
+  count!: number;
+}
+
+@ObjectType()
+export class HealthSummary {
+  @Field(() => Int)
+  totalCustomers!: number;
+
+  @Field(() => Float, { nullable: true })
+  averageScore!: number | null;
+
+  @Field(() => [TierCount])
+  tiers!: TierCount[];
+
+  @Field(() => [ComponentAverage])
+  components!: ComponentAverage[];
+
+  @Field(() => [LifecycleCount])
+  lifecycleStages!: LifecycleCount[];
+}
+
+@ArgsType()
+export class HealthScoresArgs extends PageArgs {
+  @Field(() => String, { nullable: true })
+  tier?: string | null;
+
+  @Field(() => Int, { nullable: true })
+  minScore?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  maxScore?: number | null;
+}
+
+@ArgsType()
+export class HistoryArgs extends PageArgs {
+  @Field(() => DateTimeScalar, { nullable: true })
+  from?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  to?: Date | null;
+}
+
+@ArgsType()
+export class TierChangesArgs extends PageArgs {
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Changes at or after this time (catch up after a reconnect).' })
+  since?: Date | null;
+
+  @Field(() => ID, { nullable: true })
+  customerId?: string | null;
+}

@@ -1,0 +1,80 @@
+// THE SILENT-ACCOUNT PROMISE, simulated without a database: metrics are derived day by day from a
+// synthetic event calendar exactly as the SQL aggregates define them, then scored with the default
+// model, tiered with hysteresis and run through the playbook decisions.
+import { DEFAULT_SCORING_MODEL, tierByKey } from '../../../src/scoring/model';
+import { activityCalendar, isWeekday, simulateDailyScoring } from './daily-simulation';
+
+const model = DEFAULT_SCORING_MODEL;
+const LAST_ACTIVE_DAY = 59; // active on days 0…59 (60 days), silent from day 60
+const severity = (tierKey: string) => tierByKey(model.tiers, tierKey)!.severity;
+
+// 24 = a nightly run after the day ends; the others show the promise does not depend on the hour.
+const SCORING_HOURS = [24, 3, 9, 16.9, 17.1, 21];
+
+describe('the silent-account promise (default model, daily scoring)', () => {
+  const silentAccount = (scoringHour: number) =>
+    simulateDailyScoring(model, activityCalendar(LAST_ACTIVE_DAY + 1, () => true), { days: 125, scoringHour });
+  const weekdayAccount = (scoringHour: number) =>
+    simulateDailyScoring(model, activityCalendar(120, isWeekday), { days: 120, scoringHour });
+
+  it('scores an engagement-only daily account healthy, with payments, support and NPS left out rather than capping it', () => {
+    const lastActive = silentAccount(24)[LAST_ACTIVE_DAY];
+    expect(lastActive.tierKey).toBe('healthy');
+    expect(lastActive.score).toBeGreaterThanOrEqual(75);
+    expect(lastActive.result.components.filter((c) => c.score === null).map((c) => c.name)).toEqual(['payments', 'nps']);
+  });
+
+  it.each(SCORING_HOURS)('drops a daily account that goes silent by at least one tier within 7 days of its last activity (scoring at %sh)', (hour) => {
+    const days = silentAccount(hour);
+    const before = days[LAST_ACTIVE_DAY];
+    expect(before.tierKey).toBe('healthy');
+    const firstDrop = days.find((d) => d.day > LAST_ACTIVE_DAY && severity(d.tierKey) > severity(before.tierKey));
+    expect(firstDrop).toBeDefined();
+    expect(firstDrop!.daysSinceLastActivity!).toBeLessThan(7);
+  });
+
+  it('raises a silence alert for the team on the 6th day after the last activity, not before', () => {
+    const days = silentAccount(24);
+    const silenceAlerts = days.filter((d) => d.actions.some((a) => a.playbook === 'silence'));
+    expect(silenceAlerts[0].day).toBe(LAST_ACTIVE_DAY + 6);
+    expect(silenceAlerts[0].actions.find((a) => a.playbook === 'silence')).toMatchObject({
+      action: 'csm_alert',
+      audience: 'TEAM',
+      trigger: 'SILENCE',
+      status: 'LOGGED',
+    });
+  });
+
+  it.each(SCORING_HOURS)('raises the silence alert at the first scoring after 6 full days of silence, so within 7 days (scoring at %sh)', (hour) => {
+    const days = silentAccount(hour);
+    const firstAlert = days.find((d) => d.actions.some((a) => a.playbook === 'silence' && a.status === 'LOGGED'));
+    const firstScoringAfterSixDays = days.find((d) => d.daysSinceLastActivity! >= 6);
+    expect(firstAlert?.day).toBe(firstScoringAfterSixDays?.day);
+    expect(firstAlert!.daysSinceLastActivity!).toBeLessThan(7);
+  });
+
+  it('keeps declining while silent, reaches the worst tier, and leaves the outreach loop once churned', () => {
+    const days = silentAccount(24);
+    expect(days[LAST_ACTIVE_DAY + 30].tierKey).toBe('critical');
+    const churned = days.filter((d) => d.lifecycleStage === 'CHURNED');
+    expect(churned[0].day).toBe(LAST_ACTIVE_DAY + 60);
+    expect(churned.every((d) => d.actions.length === 0)).toBe(true);
+  });
+
+  it.each(SCORING_HOURS)('keeps a weekday-only account in its tier with no outreach, weekends included (scoring at %sh)', (hour) => {
+    // From the end of onboarding (day 30) to day 119: the 60 days after the silent account's
+    // 60-day history, and the month before.
+    const observed = weekdayAccount(hour).slice(30);
+    expect(new Set(observed.map((d) => d.tierKey))).toEqual(new Set(['healthy']));
+    expect(observed.flatMap((d) => d.actions)).toEqual([]);
+    // The weekend gap is visible, but small: it never gets near the 68 needed to leave healthy.
+    expect(Math.min(...observed.map((d) => d.score))).toBeGreaterThanOrEqual(75);
+  });
+
+  it('separates the two accounts only by what happens after day 59', () => {
+    const silent = silentAccount(24);
+    const weekday = weekdayAccount(24);
+    expect(silent[LAST_ACTIVE_DAY].tierKey).toBe(weekday[LAST_ACTIVE_DAY].tierKey);
+    expect(silent[LAST_ACTIVE_DAY + 7].tierKey).not.toBe(weekday[LAST_ACTIVE_DAY + 7].tierKey);
+  });
+});

@@ -1,0 +1,177 @@
+// Tests of the support-ticket module (this folder also holds the shared test helpers).
+import { CustomerSupportTicketsDocument, RecordSupportTicketDocument, UpsertCustomerDocument } from '../__generated__/graphql';
+import type { Db } from '../../src/infra/sql';
+import { query, queryOne } from '../../src/infra/sql';
+import { startTestServer, TestServer } from './server';
+
+let server: TestServer;
+let db: Db;
+const signalled: string[][] = [];
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'support' });
+  server.app.services.onSignals.push((ids) => signalled.push(ids));
+  db = server.app.orm.em.fork() as Db;
+});
+afterAll(() => server.stop());
+
+async function createCustomer(id: string): Promise<void> {
+  await server.gql(UpsertCustomerDocument, { input: { id, name: `Customer ${id}` } });
+  await query(db, 'update customer set rescore_requested_at = null where id = ?', [id]);
+}
+
+async function storedTickets(customerId: string): Promise<number> {
+  const row = await queryOne<{ count: number }>(db, 'select count(*)::int as count from support_ticket where customer_id = ?', [customerId]);
+  return row!.count;
+}
+
+async function rescoreRequested(customerId: string): Promise<boolean> {
+  const row = await queryOne<{ pending: boolean }>(db, 'select rescore_requested_at is not null as pending from customer where id = ?', [customerId]);
+  return row!.pending;
+}
+
+describe('recordSupportTicket', () => {
+  it('creates a ticket with NORMAL severity, OPEN status and openedAt now by default, and marks the customer for rescoring', async () => {
+    await createCustomer('cust_tk_new');
+    signalled.length = 0;
+    const before = Date.now();
+    const { recordSupportTicket } = await server.gql(RecordSupportTicketDocument, {
+      input: { customerId: 'cust_tk_new', externalId: 'ZD-1', subject: '  Export is broken  ' },
+    });
+    expect(recordSupportTicket).toMatchObject({
+      customerId: 'cust_tk_new',
+      externalId: 'ZD-1',
+      subject: 'Export is broken',
+      severity: 'NORMAL',
+      status: 'OPEN',
+      csatRating: null,
+      sentiment: null,
+      resolvedAt: null,
+    });
+    expect(Date.parse(recordSupportTicket.openedAt)).toBeGreaterThanOrEqual(before - 1000);
+    expect(await rescoreRequested('cust_tk_new')).toBe(true);
+    expect(signalled).toEqual([['cust_tk_new']]);
+  });
+
+  it('upserts by (customer, externalId): sent fields change, omitted ones and openedAt are kept', async () => {
+    await createCustomer('cust_tk_up');
+    const opened = await server.gql(RecordSupportTicketDocument, {
+      input: { customerId: 'cust_tk_up', externalId: 'ZD-7', subject: 'Slow dashboard', severity: 'HIGH', openedAt: '2026-02-01T09:00:00Z', sentiment: -0.5 },
+    });
+    const solved = await server.gql(RecordSupportTicketDocument, {
+      input: { customerId: 'cust_tk_up', externalId: 'ZD-7', status: 'SOLVED', csatRating: 4, sentiment: 0.25, resolvedAt: '2026-02-03T17:30:00Z' },
+    });
+    expect(solved.recordSupportTicket).toMatchObject({
+      id: opened.recordSupportTicket.id,
+      subject: 'Slow dashboard',
+      severity: 'HIGH',
+      status: 'SOLVED',
+      csatRating: 4,
+      sentiment: 0.25,
+      openedAt: '2026-02-01T09:00:00.000Z',
+      resolvedAt: '2026-02-03T17:30:00.000Z',
+    });
+    expect(await storedTickets('cust_tk_up')).toBe(1);
+
+    // Reopened: an explicit null clears an optional field; a given openedAt replaces the stored one.
+    const reopened = await server.gql(RecordSupportTicketDocument, {
+      input: { customerId: 'cust_tk_up', externalId: 'ZD-7', status: 'OPEN', resolvedAt: null, subject: null, openedAt: '2026-02-05T00:00:00Z' },
+    });
+    expect(reopened.recordSupportTicket).toMatchObject({
+      id: opened.recordSupportTicket.id,
+      subject: null,
+      severity: 'HIGH',
+      status: 'OPEN',
+      csatRating: 4,
+      resolvedAt: null,
+      openedAt: '2026-02-05T00:00:00.000Z',
+    });
+    expect(await storedTickets('cust_tk_up')).toBe(1);
+  });
+
+  it('scopes externalId to the customer', async () => {
+    await createCustomer('cust_tk_other');
+    await server.gql(RecordSupportTicketDocument, { input: { customerId: 'cust_tk_other', externalId: 'ZD-7' } });
+    expect(await storedTickets('cust_tk_other')).toBe(1);
+    expect(await storedTickets('cust_tk_up')).toBe(1);
+  });
+
+  it('accepts the bounds of csatRating (1, 5) and sentiment (−1, 1)', async () => {
+    await createCustomer('cust_tk_bounds');
+    const low = await server.gql(RecordSupportTicketDocument, { input: { customerId: 'cust_tk_bounds', externalId: 'a', csatRating: 1, sentiment: -1 } });
+    const high = await server.gql(RecordSupportTicketDocument, { input: { customerId: 'cust_tk_bounds', externalId: 'b', csatRating: 5, sentiment: 1 } });
+    expect(low.recordSupportTicket).toMatchObject({ csatRating: 1, sentiment: -1 });
+    expect(high.recordSupportTicket).toMatchObject({ csatRating: 5, sentiment: 1 });
+  });
+
+  it('rejects bad input with BAD_USER_INPUT and an unknown customer with NOT_FOUND, writing nothing', async () => {
+    await createCustomer('cust_tk_bad');
+    await server.gql(RecordSupportTicketDocument, { input: { customerId: 'cust_tk_bad', externalId: 'ZD-1', subject: 'Original', csatRating: 3 } });
+    await query(db, 'update customer set rescore_requested_at = null where id = ?', ['cust_tk_bad']);
+    const [before] = await query(db, 'select * from support_ticket where customer_id = ?', ['cust_tk_bad']);
+    signalled.length = 0;
+
+    const valid = { customerId: 'cust_tk_bad', externalId: 'ZD-1' };
+    const bad: Array<[string, Record<string, unknown>]> = [
+      ['csat 0', { ...valid, csatRating: 0, subject: 'changed' }],
+      ['csat 6', { ...valid, csatRating: 6 }],
+      ['fractional csat', { ...valid, csatRating: 4.5 }],
+      ['sentiment above 1', { ...valid, sentiment: 1.5 }],
+      ['sentiment below −1', { ...valid, sentiment: -1.01 }],
+      ['empty externalId', { ...valid, externalId: '  ' }],
+      ['empty customerId', { ...valid, customerId: '' }],
+      ['unknown severity', { ...valid, severity: 'CRITICAL' }],
+      ['unknown status', { ...valid, status: 'CLOSED' }],
+      ['unparseable openedAt', { ...valid, openedAt: 'not-a-date' }],
+      ['resolved before opened', { ...valid, openedAt: '2026-02-02T00:00:00Z', resolvedAt: '2026-02-01T00:00:00Z' }],
+    ];
+    for (const [label, input] of bad) {
+      const response = await server.request(RecordSupportTicketDocument, { input: input as never });
+      expect({ label, code: response.errors?.[0].extensions?.code }).toEqual({ label, code: 'BAD_USER_INPUT' });
+    }
+    const unknown = await server.request(RecordSupportTicketDocument, { input: { customerId: 'cust_tk_nobody', externalId: 'ZD-1' } });
+    expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+
+    expect(await query(db, 'select * from support_ticket where customer_id = ?', ['cust_tk_bad'])).toEqual([before]);
+    expect(await storedTickets('cust_tk_nobody')).toBe(0);
+    expect(await rescoreRequested('cust_tk_bad')).toBe(false);
+    expect(signalled).toEqual([]);
+  });
+});
+
+describe('Customer.supportTickets', () => {
+  beforeAll(async () => {
+    await createCustomer('cust_tk_list');
+    const statuses = ['OPEN', 'SOLVED', 'PENDING', 'OPEN', 'SOLVED', 'OPEN'] as const;
+    for (const [i, status] of statuses.entries()) {
+      await server.gql(RecordSupportTicketDocument, { input: { customerId: 'cust_tk_list', externalId: `T-${i}`, status, openedAt: `2026-05-0${i + 1}T00:00:00Z` } });
+    }
+  });
+
+  it('pages a customer\'s tickets, most recently opened first', async () => {
+    const seen: string[] = [];
+    let after: string | null | undefined;
+    do {
+      const { customer } = await server.gql(CustomerSupportTicketsDocument, { id: 'cust_tk_list', first: 4, after });
+      expect(customer.supportTickets.totalCount).toBe(6);
+      seen.push(...customer.supportTickets.edges.map((edge) => edge.node.externalId));
+      after = customer.supportTickets.pageInfo.hasNextPage ? customer.supportTickets.pageInfo.endCursor : null;
+    } while (after);
+    expect(seen).toEqual(['T-5', 'T-4', 'T-3', 'T-2', 'T-1', 'T-0']);
+  });
+
+  it('filters by status', async () => {
+    const open = await server.gql(CustomerSupportTicketsDocument, { id: 'cust_tk_list', status: 'OPEN', first: 2 });
+    expect(open.customer.supportTickets.totalCount).toBe(3);
+    expect(open.customer.supportTickets.edges.map((edge) => edge.node.externalId)).toEqual(['T-5', 'T-3']);
+    const rest = await server.gql(CustomerSupportTicketsDocument, { id: 'cust_tk_list', status: 'OPEN', first: 2, after: open.customer.supportTickets.pageInfo.endCursor });
+    expect(rest.customer.supportTickets.edges.map((edge) => edge.node.externalId)).toEqual(['T-0']);
+    const solved = await server.gql(CustomerSupportTicketsDocument, { id: 'cust_tk_list', status: 'SOLVED' });
+    expect(solved.customer.supportTickets.edges.map((edge) => edge.node.externalId)).toEqual(['T-4', 'T-1']);
+  });
+
+  it('rejects a page size above 500', async () => {
+    const response = await server.request(CustomerSupportTicketsDocument, { id: 'cust_tk_list', first: 501 });
+    expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
