@@ -78,6 +78,22 @@ export const HEALTH_SCORE_COLUMNS = `h.id::text as id, h.customer_id as "custome
 export const TIER_CHANGE_COLUMNS = `t.id::text as id, t.customer_id as "customerId", t.from_tier as "fromTier", t.to_tier as "toTier",
   t.from_score as "fromScore", t.to_score as "toScore", t.direction, t.changed_at as "changedAt"`;
 
+interface RecentAction {
+  playbook: string;
+  action: string;
+  createdAt: Date;
+  status: 'LOGGED' | 'SKIPPED_OPT_OUT' | 'SUPPRESSED_COOLDOWN';
+}
+
+/**
+ * A suppression is logged once per cooldown: hourly runs over a critical account would otherwise
+ * write the whole suppressed playbook every hour.
+ */
+function alreadySuppressed(recent: RecentAction[], playbook: string, action: string): boolean {
+  const lastRun = Math.max(0, ...recent.filter((r) => r.playbook === playbook && r.status !== 'SUPPRESSED_COOLDOWN').map((r) => r.createdAt.getTime()));
+  return recent.some((r) => r.playbook === playbook && r.action === action && r.status === 'SUPPRESSED_COOLDOWN' && r.createdAt.getTime() >= lastRun);
+}
+
 export async function scoreCustomerBatch(db: Db, ids: string[], asOf: Date, model: { version: number; config: ScoringModelConfig }): Promise<BatchResult> {
   if (ids.length === 0) return { scores: [], tierChanges: [], outreach: [] };
   const config = model.config;
@@ -106,18 +122,18 @@ export async function scoreCustomerBatch(db: Db, ids: string[], asOf: Date, mode
                           and h.as_of >= p.as_of - interval '${config.scoreDrop.withinDays} days' and h.as_of < p.as_of) peak on true`,
       [asOfIso, idsJson],
     );
-    const recentOutreach = await query<{ customerId: string; playbook: string; createdAt: string; status: string }>(
+    const recentOutreach = await query<{ customerId: string; playbook: string; action: string; createdAt: string; status: string }>(
       tx,
-      `select customer_id as "customerId", playbook, created_at as "createdAt", status from outreach_action
+      `select customer_id as "customerId", playbook, action, created_at as "createdAt", status from outreach_action
        where customer_id in (select jsonb_array_elements_text(?::jsonb))
          and created_at > ?::timestamptz - interval '60 days' and created_at <= ?::timestamptz`,
       [idsJson, asOfIso, asOfIso],
     );
     const historyById = new Map(history.map((h) => [h.id, h]));
-    const outreachById = new Map<string, Array<{ playbook: string; createdAt: Date; status: 'LOGGED' | 'SKIPPED_OPT_OUT' | 'SUPPRESSED_COOLDOWN' }>>();
+    const outreachById = new Map<string, RecentAction[]>();
     for (const o of recentOutreach) {
       const list = outreachById.get(o.customerId) ?? [];
-      list.push({ playbook: o.playbook, createdAt: new Date(o.createdAt), status: o.status as 'LOGGED' });
+      list.push({ playbook: o.playbook, action: o.action, createdAt: new Date(o.createdAt), status: o.status as RecentAction['status'] });
       outreachById.set(o.customerId, list);
     }
 
@@ -191,6 +207,7 @@ export async function scoreCustomerBatch(db: Db, ids: string[], asOf: Date, mode
         now: asOf,
       });
       for (const action of actions) {
+        if (action.status === 'SUPPRESSED_COOLDOWN' && alreadySuppressed(outreachById.get(customer.id) ?? [], action.playbook, action.action)) continue;
         outreachRows.push({ ...action, customerId: customer.id, fromTier: previousTier, toTier: tier.key, score: result.score, createdAt: asOf });
       }
     }

@@ -1,0 +1,224 @@
+// Explainable scores, as-of scoring, the model API, playbooks with opt-out and cooldown, the
+// read side (summary, worklist, latest scores) and the bounded statement count of a full run.
+import {
+  CurrentModelDocument,
+  CustomerScoreStateDocument,
+  LatestScoreDocument,
+  LatestScoresDocument,
+  OutreachLogDocument,
+  RefreshAllDocument,
+  RefreshHealthScoreDocument,
+  ScoreHistoryDocument,
+  SetOptOutDocument,
+  SubmitNpsResponseDocument,
+  SummaryDocument,
+  TrackEngagementBatchDocument,
+  UpdateModelDocument,
+  UpsertCustomerDocument,
+  WorklistDocument,
+} from '../__generated__/graphql';
+import { startTestServer, TestServer } from '../support/server';
+
+const DAY = 86_400_000;
+let server: TestServer;
+const now = Date.now();
+const daysAgo = (days: number, hour = 12) => new Date(Math.floor((now - days * DAY) / DAY) * DAY + hour * 3_600_000).toISOString();
+
+/** Engagement on each of the given days ago: a login and two features. */
+function activity(customerId: string, days: number[]) {
+  return days.flatMap((d) => [
+    { customerId, eventType: 'login', occurredAt: daysAgo(d, 9) },
+    { customerId, eventType: 'feature_used', feature: `f${d % 6}`, occurredAt: daysAgo(d, 11) },
+    { customerId, eventType: 'feature_used', feature: `g${d % 5}`, occurredAt: daysAgo(d, 15) },
+  ]);
+}
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'scoring', env: { RESCORE_DEBOUNCE_MS: '0' } });
+  const customers = [
+    { id: 'cust_healthy', name: 'Healthy Co', arrCents: 1_000_000, signedUpAt: daysAgo(200) },
+    { id: 'cust_quiet', name: 'Quiet Co', arrCents: 9_000_000, signedUpAt: daysAgo(200) },
+    { id: 'cust_small', name: 'Small Co', arrCents: 100_000, signedUpAt: daysAgo(200) },
+    { id: 'cust_optout', name: 'Opted Out Co', arrCents: 8_000_000, signedUpAt: daysAgo(200) },
+  ];
+  for (const input of customers) await server.gql(UpsertCustomerDocument, { input });
+  await server.gql(SetOptOutDocument, { customerId: 'cust_optout', optedOut: true });
+  const events = [...activity('cust_healthy', range(0, 80)), ...activity('cust_quiet', range(40, 80)), ...activity('cust_small', range(35, 80)), ...activity('cust_optout', range(20, 80))];
+  expect((await server.gql(TrackEngagementBatchDocument, { events })).trackEngagementBatch.errors).toEqual([]);
+  await server.gql(SubmitNpsResponseDocument, { input: { customerId: 'cust_healthy', score: 10, respondedAt: daysAgo(20) } });
+});
+afterAll(() => server.stop());
+
+describe('explainable scores', () => {
+  it('explains a score with components, signals, coverage and the model version', async () => {
+    const { refreshHealthScore: score } = await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_healthy' });
+    expect(score.score).toBeGreaterThanOrEqual(70);
+    expect(score.tier).toBe('healthy');
+    expect(score.modelVersion).toBe(1);
+    expect(score.components.map((c) => c.name)).toEqual(['engagement', 'payments', 'support', 'nps']);
+    const login = score.signals.find((s) => s.name === 'login_frequency')!;
+    expect(login).toMatchObject({ component: 'engagement', missing: false });
+    expect(login.rawValue).toBeGreaterThanOrEqual(29);
+    const payments = score.signals.find((s) => s.component === 'payments')!;
+    expect(payments.missing).toBe(true);
+    // Coverage is the share of weight observed: payments and support are missing here.
+    expect(score.coverage).toBeGreaterThan(0.5);
+    expect(score.coverage).toBeLessThan(1);
+    const contributions = score.signals.reduce((sum, s) => sum + s.contribution, 0);
+    expect(Math.abs(contributions - score.score)).toBeLessThanOrEqual(1);
+
+    const latest = await server.gql(LatestScoreDocument, { customerId: 'cust_healthy' });
+    expect(latest.healthScore?.id).toBe(score.id);
+    const state = await server.gql(CustomerScoreStateDocument, { id: 'cust_healthy' });
+    expect(state.customer).toMatchObject({ healthScore: score.score, tier: 'healthy', currentScore: { score: score.score } });
+  });
+
+  it('scores as of a past time from the signals up to that time only', async () => {
+    // 50 days ago cust_quiet was as active as anyone; today it has been silent for 40 days.
+    const past = await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_quiet', asOf: daysAgo(50, 23) });
+    const present = await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_quiet' });
+    expect(past.refreshHealthScore.score).toBeGreaterThan(present.refreshHealthScore.score + 30);
+    expect(past.refreshHealthScore.asOf).toBe(daysAgo(50, 23));
+    const history = await server.gql(ScoreHistoryDocument, { customerId: 'cust_quiet', first: 10 });
+    expect(history.healthScoreHistory.edges.map((e) => e.node.asOf)[1]).toBe(daysAgo(50, 23));
+    // A past scoring does not overwrite the current state.
+    const state = await server.gql(CustomerScoreStateDocument, { id: 'cust_quiet' });
+    expect(state.customer.healthScore).toBe(present.refreshHealthScore.score);
+  });
+
+  it('rejects asOf in the future, and NOT_FOUND for an unknown customer', async () => {
+    const future = await server.request(RefreshHealthScoreDocument, { customerId: 'cust_healthy', asOf: new Date(now + 5 * DAY).toISOString() });
+    expect(future.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const unknown = await server.request(RefreshHealthScoreDocument, { customerId: 'cust_nobody' });
+    expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    const unknownLatest = await server.request(LatestScoreDocument, { customerId: 'cust_nobody' });
+    expect(unknownLatest.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('playbooks', () => {
+  it('logs team actions but skips customer-facing ones for an opted-out account whose tier worsened, then cools down', async () => {
+    // Healthy while active 25 days ago; silent for 20 days now.
+    const before = await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_optout', asOf: daysAgo(25) });
+    expect(before.refreshHealthScore.tier).toBe('healthy');
+    await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_optout' });
+    const log = await server.gql(OutreachLogDocument, { customerId: 'cust_optout', first: 50 });
+    const actions = log.outreachLog.edges.map((e) => e.node);
+    expect(actions.length).toBeGreaterThan(0);
+    expect(actions.filter((a) => a.audience === 'CUSTOMER').every((a) => a.status === 'SKIPPED_OPT_OUT')).toBe(true);
+    expect(actions.filter((a) => a.audience === 'CUSTOMER').length).toBeGreaterThan(0);
+    expect(actions.filter((a) => a.audience === 'TEAM').every((a) => a.status === 'LOGGED')).toBe(true);
+    expect(actions.some((a) => a.trigger === 'TIER_WORSENED')).toBe(true);
+    // $80k ARR in one of the two worst tiers: the team gets an escalation flag.
+    expect(actions.some((a) => a.escalation && a.audience === 'TEAM')).toBe(true);
+
+    await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_optout' });
+    const again = await server.gql(OutreachLogDocument, { customerId: 'cust_optout', first: 50 });
+    const repeated = again.outreachLog.edges.map((e) => e.node).slice(0, again.outreachLog.totalCount - log.outreachLog.totalCount);
+    expect(repeated.every((a) => a.status === 'SUPPRESSED_COOLDOWN')).toBe(true);
+    expect(again.outreachLog.totalCount).toBeGreaterThanOrEqual(log.outreachLog.totalCount);
+    expect(repeated.length).toBeGreaterThan(0);
+    // A third scoring inside the cooldown adds nothing: a suppression is logged once per cooldown.
+    await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_optout' });
+    const third = await server.gql(OutreachLogDocument, { customerId: 'cust_optout', first: 50 });
+    expect(third.outreachLog.totalCount).toBe(again.outreachLog.totalCount);
+    const logged = await server.gql(OutreachLogDocument, { customerId: 'cust_optout', status: 'LOGGED', first: 50 });
+    expect(logged.outreachLog.totalCount).toBe(actions.filter((a) => a.status === 'LOGGED').length);
+  });
+
+  it('gives no escalation flag to a low-ARR account in the worst tiers', async () => {
+    await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_small' });
+    const log = await server.gql(OutreachLogDocument, { customerId: 'cust_small', first: 50 });
+    expect(log.outreachLog.totalCount).toBeGreaterThan(0);
+    expect(log.outreachLog.edges.some((e) => e.node.escalation)).toBe(false);
+  });
+});
+
+describe('full runs and the read side', () => {
+  it('scores everyone in a run, and summarises tiers, components and lifecycle stages', async () => {
+    const { refreshAllHealthScores: run } = await server.gql(RefreshAllDocument, {});
+    expect(run).toMatchObject({ status: 'SUCCEEDED', customersScored: 4 });
+    expect(run.finishedAt).not.toBeNull();
+    const { healthSummary } = await server.gql(SummaryDocument, {});
+    expect(healthSummary.totalCustomers).toBe(4);
+    expect(healthSummary.tiers.map((t) => t.tier)).toEqual(['healthy', 'monitor', 'at_risk', 'critical']);
+    expect(healthSummary.tiers.reduce((sum, t) => sum + t.count, 0)).toBe(4);
+    expect(healthSummary.components.find((c) => c.name === 'engagement')?.averageScore).not.toBeNull();
+    expect(healthSummary.lifecycleStages.reduce((sum, s) => sum + s.count, 0)).toBe(4);
+  });
+
+  it('ranks the worklist by ARR at risk and filters latest scores by tier and range', async () => {
+    const { worklist } = await server.gql(WorklistDocument, { first: 10 });
+    const ids = worklist.edges.map((e) => e.node.id);
+    expect(ids).not.toContain('cust_healthy');
+    expect(ids[0]).toBe('cust_quiet'); // $90k ARR, lowest score
+    const values = worklist.edges.map((e) => e.node.arrCents * (100 - (e.node.healthScore ?? 0)));
+    expect([...values].sort((a, b) => b - a)).toEqual(values);
+
+    const healthy = await server.gql(LatestScoresDocument, { tier: 'healthy' });
+    expect(healthy.healthScores.edges.map((e) => e.node.customerId)).toEqual(['cust_healthy']);
+    const low = await server.gql(LatestScoresDocument, { maxScore: 49 });
+    expect(low.healthScores.edges.every((e) => e.node.score <= 49)).toBe(true);
+    expect(low.healthScores.totalCount).toBe(3);
+    const bad = await server.request(LatestScoresDocument, { minScore: 101 });
+    expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('scores 24 or 224 customers with the same number of SQL statements', async () => {
+    const knex = (server.app.orm.em.getConnection() as unknown as { getKnex(): { on(e: string, f: () => void): void; off(e: string, f: () => void): void } }).getKnex();
+    const countStatements = async (work: () => Promise<unknown>) => {
+      let statements = 0;
+      const listener = () => statements++;
+      knex.on('query', listener);
+      try {
+        await work();
+      } finally {
+        knex.off('query', listener);
+      }
+      return statements;
+    };
+    // Both runs meet new customers, so both write scores, state, tier changes and outreach.
+    for (let i = 0; i < 20; i++) await server.gql(UpsertCustomerDocument, { input: { id: `cust_bulk_a${i}`, name: `Bulk A${i}` } });
+    const few = await countStatements(() => server.gql(RefreshAllDocument, {}));
+    for (let i = 0; i < 200; i++) await server.gql(UpsertCustomerDocument, { input: { id: `cust_bulk_b${i}`, name: `Bulk B${i}` } });
+    const many = await countStatements(() => server.gql(RefreshAllDocument, {}));
+    expect(many).toBe(few);
+    expect(many).toBeLessThanOrEqual(20);
+  });
+});
+
+describe('scoring model', () => {
+  it('serves the default model and refuses invalid ones', async () => {
+    const { scoringModel } = await server.gql(CurrentModelDocument, {});
+    expect(scoringModel.tiers.map((t) => [t.key, t.lowerBound])).toEqual([
+      ['healthy', 70],
+      ['monitor', 50],
+      ['at_risk', 30],
+      ['critical', 0],
+    ]);
+    const config = scoringModel.config as { tiers: Array<{ lowerBound: number }>; components: Array<{ signals: Array<{ weight: number }> }> };
+    const gap = structuredClone(config);
+    gap.tiers = gap.tiers.filter((t) => t.lowerBound !== 0);
+    const gapResult = await server.request(UpdateModelDocument, { input: { config: gap } });
+    expect(gapResult.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const zero = structuredClone(config);
+    zero.components.forEach((c) => c.signals.forEach((s) => (s.weight = 0)));
+    expect((await server.request(UpdateModelDocument, { input: { config: zero } })).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const negative = structuredClone(config);
+    negative.components[0].signals[0].weight = -1;
+    expect((await server.request(UpdateModelDocument, { input: { config: negative } })).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await server.gql(CurrentModelDocument, {})).scoringModel.version).toBe(1);
+  });
+
+  it('activates a preset as a new version that later scores record', async () => {
+    const { updateScoringModel } = await server.gql(UpdateModelDocument, { input: { tierPreset: 'five_band_thriving' } });
+    expect(updateScoringModel.version).toBe(2);
+    expect(updateScoringModel.tiers.map((t) => t.key)).toEqual(['thriving', 'healthy', 'at_risk', 'churning', 'critical']);
+    const { refreshHealthScore } = await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_healthy' });
+    expect(refreshHealthScore.modelVersion).toBe(2);
+    expect(['thriving', 'healthy']).toContain(refreshHealthScore.tier);
+    const unknown = await server.request(UpdateModelDocument, { input: { tierPreset: 'nine_tier' } });
+    expect(unknown.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
