@@ -1,0 +1,91 @@
+// Continuous scoring: debounced rescoring after new signals, one full run at a time across
+// instances, and the 30-day backfill on the first start over existing data.
+import { Client } from 'pg';
+import { CustomerScoreStateDocument, RefreshAllDocument, ScoreHistoryDocument, TrackEngagementBatchDocument, TrackEngagementDocument, UpsertCustomerDocument } from '../__generated__/graphql';
+import { createTestDatabase, TestDatabase } from '../support/database';
+import { startTestServer, TestServer } from '../support/server';
+
+const DAY = 86_400_000;
+
+async function sql<T>(database: TestDatabase, text: string): Promise<T[]> {
+  const client = new Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+describe('debounced rescoring', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ label: 'debounce', env: { RESCORE_DEBOUNCE_MS: '300' } });
+  });
+  afterAll(() => server.stop());
+
+  it('rescores a customer within seconds of new signals, once for a burst', async () => {
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_burst', name: 'Burst' } });
+    await Promise.all(Array.from({ length: 20 }, () => server.gql(TrackEngagementDocument, { input: { customerId: 'cust_burst', eventType: 'login' } })));
+    const deadline = Date.now() + 5000;
+    let score: number | null | undefined = null;
+    while (Date.now() < deadline && score == null) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      score = (await server.gql(CustomerScoreStateDocument, { id: 'cust_burst' })).customer.healthScore;
+    }
+    expect(score).not.toBeNull();
+    await server.app.scheduler.idle();
+    const history = await server.gql(ScoreHistoryDocument, { customerId: 'cust_burst' });
+    expect(history.healthScoreHistory.totalCount).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('full runs across instances', () => {
+  let first: TestServer;
+  let second: TestServer;
+  beforeAll(async () => {
+    first = await startTestServer({ label: 'fullrun', env: { RESCORE_DEBOUNCE_MS: '0' } });
+    second = await startTestServer({ database: first.database, env: { RESCORE_DEBOUNCE_MS: '0' } });
+    for (let i = 0; i < 300; i++) await first.gql(UpsertCustomerDocument, { input: { id: `cust_run_${i}`, name: `Run ${i}` } });
+  });
+  afterAll(async () => {
+    await second.stop();
+    await first.stop();
+  });
+
+  it('never runs two full scoring runs at the same time', async () => {
+    const [a, b] = await Promise.all([first.gql(RefreshAllDocument, {}), second.gql(RefreshAllDocument, {})]);
+    expect(a.refreshAllHealthScores.status).toBe('SUCCEEDED');
+    expect(b.refreshAllHealthScores.status).toBe('SUCCEEDED');
+    const runs = await sql<{ started_at: Date; finished_at: Date }>(first.database, 'select started_at, finished_at from scoring_run order by started_at');
+    expect(runs).toHaveLength(2);
+    expect(runs[1].started_at.getTime()).toBeGreaterThanOrEqual(runs[0].finished_at.getTime());
+  });
+});
+
+describe('first start', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase('backfill');
+  });
+  afterAll(() => database.drop());
+
+  it('backfills 30 days of history once, when it finds signals and no history', async () => {
+    const loader = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0' } });
+    await loader.gql(UpsertCustomerDocument, { input: { id: 'cust_old', name: 'Old', signedUpAt: new Date(Date.now() - 120 * DAY).toISOString() } });
+    const events = Array.from({ length: 90 }, (_, d) => ({ customerId: 'cust_old', eventType: 'login', occurredAt: new Date(Date.now() - d * DAY).toISOString() }));
+    await loader.gql(TrackEngagementBatchDocument, { events });
+    await loader.stop();
+
+    const started = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0', SCORING_INTERVAL_MS: '3600000' } });
+    await started.app.scheduler.idle();
+    const history = await started.gql(ScoreHistoryDocument, { customerId: 'cust_old', first: 100 });
+    expect(history.healthScoreHistory.totalCount).toBe(31);
+    await started.stop();
+
+    const restarted = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0', SCORING_INTERVAL_MS: '3600000' } });
+    await restarted.app.scheduler.idle();
+    expect((await restarted.gql(ScoreHistoryDocument, { customerId: 'cust_old' })).healthScoreHistory.totalCount).toBe(31);
+    await restarted.stop();
+  });
+});

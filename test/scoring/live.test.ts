@@ -1,0 +1,103 @@
+// Live subscriptions across instances through Redis: tier changes reach subscribers of another
+// instance, filters pick channels, clients catch up with tierChanges(since), and a Redis outage
+// loses no history and does not stop the API.
+import type { Client } from 'graphql-ws';
+import {
+  OnOutreachLoggedDocument,
+  OnScoreUpdatedDocument,
+  OnTierChangedDocument,
+  RefreshHealthScoreDocument,
+  TierChangesDocument,
+  TrackEngagementDocument,
+  UpsertCustomerDocument,
+} from '../__generated__/graphql';
+import { RedisBackedPubSub } from '../../src/infra/pubsub';
+import { connect, subscribe } from '../support/subscriptions';
+import { startTestServer, TestServer } from '../support/server';
+
+let writer: TestServer;
+let reader: TestServer;
+let client: Client;
+
+/** A customer's first scoring is a tier change (NEW); no activity scores it critical. */
+async function newCustomerScored(id: string): Promise<void> {
+  await writer.gql(UpsertCustomerDocument, { input: { id, name: id } });
+  await writer.gql(RefreshHealthScoreDocument, { customerId: id });
+}
+
+beforeAll(async () => {
+  writer = await startTestServer({ label: 'live', redis: true, env: { RESCORE_DEBOUNCE_MS: '0' } });
+  reader = await startTestServer({ database: writer.database, redis: true, env: { RESCORE_DEBOUNCE_MS: '0' } });
+  client = connect(reader.wsUrl);
+});
+afterAll(async () => {
+  await client.dispose();
+  await reader.stop();
+  await writer.stop();
+});
+
+it('delivers a tier change made on one instance to a subscriber of another, filtered by customer', async () => {
+  const mine = await subscribe(client, OnTierChangedDocument, { customerId: 'cust_live_1' });
+  const others = await subscribe(client, OnTierChangedDocument, { customerId: 'cust_live_other' });
+  await newCustomerScored('cust_live_2');
+  await newCustomerScored('cust_live_1');
+  const [event] = await mine.waitFor(1);
+  expect(event.healthTierChanged).toMatchObject({ customerId: 'cust_live_1', direction: 'NEW', fromTier: null, toTier: 'critical' });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(mine.events).toHaveLength(1);
+  expect(others.events).toHaveLength(0);
+  await mine.close();
+  await others.close();
+});
+
+it('filters by new tier and by direction through channels', async () => {
+  const critical = await subscribe(client, OnTierChangedDocument, { tiers: ['critical'] });
+  const healthy = await subscribe(client, OnTierChangedDocument, { tiers: ['healthy'] });
+  const improved = await subscribe(client, OnTierChangedDocument, { direction: 'IMPROVED' });
+  const created = await subscribe(client, OnTierChangedDocument, { direction: 'NEW' });
+  await newCustomerScored('cust_live_3');
+  await critical.waitFor(1);
+  await created.waitFor(1);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(healthy.events).toHaveLength(0);
+  expect(improved.events).toHaveLength(0);
+  for (const s of [critical, healthy, improved, created]) await s.close();
+});
+
+it('publishes score updates and outreach for the customer scored', async () => {
+  const scores = await subscribe(client, OnScoreUpdatedDocument, { customerId: 'cust_live_4' });
+  const outreach = await subscribe(client, OnOutreachLoggedDocument, { customerId: 'cust_live_4' });
+  await newCustomerScored('cust_live_4');
+  const [score] = await scores.waitFor(1);
+  expect(score.healthScoreUpdated).toMatchObject({ customerId: 'cust_live_4', tier: 'critical' });
+  const actions = await outreach.waitFor(1);
+  expect(actions[0].outreachLogged.customerId).toBe('cust_live_4');
+  await scores.close();
+  await outreach.close();
+});
+
+it('lets a client that reconnects catch up with tierChanges(since)', async () => {
+  const since = new Date().toISOString();
+  await newCustomerScored('cust_live_5');
+  await newCustomerScored('cust_live_6');
+  const missed = await reader.gql(TierChangesDocument, { since });
+  expect(missed.tierChanges.edges.map((e) => e.node.customerId)).toEqual(['cust_live_5', 'cust_live_6']);
+});
+
+it('keeps answering and writing history while Redis is away, and resumes live events when it is back', async () => {
+  const subscription = await subscribe(client, OnTierChangedDocument, {});
+  const since = new Date().toISOString();
+  const publisher = (writer.app.pubsub as RedisBackedPubSub).publisher;
+  publisher.disconnect();
+  await newCustomerScored('cust_outage_1');
+  const tracked = await writer.gql(TrackEngagementDocument, { input: { customerId: 'cust_outage_1', eventType: 'login' } });
+  expect(tracked.trackEngagement.customerId).toBe('cust_outage_1');
+
+  await publisher.connect();
+  await newCustomerScored('cust_outage_2');
+  const events = await subscription.waitFor(1);
+  expect(events.map((e) => e.healthTierChanged.customerId)).toEqual(['cust_outage_2']);
+  const history = await reader.gql(TierChangesDocument, { since });
+  expect(history.tierChanges.edges.map((e) => e.node.customerId)).toEqual(['cust_outage_1', 'cust_outage_2']);
+  await subscription.close();
+});
