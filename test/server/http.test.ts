@@ -1,0 +1,72 @@
+// The HTTP surface besides GraphQL POST: health probes, the offline playground, GET queries.
+import { startTestServer, TestServer } from '../support/server';
+
+let server: TestServer;
+const origin = () => new URL(server.url).origin;
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'http', redis: true });
+});
+afterAll(() => server.stop());
+
+it('answers liveness on /healthz', async () => {
+  const response = await fetch(`${origin()}/healthz`);
+  expect(response.status).toBe(200);
+  expect(await response.json()).toEqual({ status: 'ok' });
+});
+
+it('reports database and Redis readiness on /readyz', async () => {
+  const response = await fetch(`${origin()}/readyz`);
+  expect(response.status).toBe(200);
+  expect(await response.json()).toEqual({ status: 'ready', checks: { database: true, redis: true } });
+});
+
+it('serves the offline playground to a browser, with every asset from this server', async () => {
+  const response = await fetch(server.url, { headers: { accept: 'text/html,application/xhtml+xml' } });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toMatch(/text\/html/);
+  const html = await response.text();
+  const assetUrls = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+  expect(assetUrls.length).toBeGreaterThan(0);
+  for (const url of assetUrls) expect(url.startsWith('/') || url.startsWith(origin())).toBe(true);
+  expect(html).not.toMatch(/https?:\/\/(?!localhost|127\.0\.0\.1)[a-z0-9.-]+\.(com|net|org|io|dev)\//i);
+  const script = assetUrls.find((url) => url.endsWith('.js'));
+  expect(script).toBeDefined();
+  const asset = await fetch(new URL(script!, origin()));
+  expect(asset.status).toBe(200);
+  expect(asset.headers.get('content-type')).toMatch(/javascript/);
+});
+
+it('refuses paths outside the playground assets', async () => {
+  const response = await fetch(`${origin()}/graphql/ruru-static/..%2F..%2Fpackage.json`);
+  expect(response.status).toBe(404);
+});
+
+it('answers GraphQL over GET for non-browser clients', async () => {
+  const response = await fetch(`${server.url}?query=${encodeURIComponent('{ customers(first: 1) { totalCount } }')}`, {
+    headers: { accept: 'application/json', 'apollo-require-preflight': 'true' },
+  });
+  expect(response.status).toBe(200);
+  expect(await response.json()).toEqual({ data: { customers: { totalCount: 0 } } });
+});
+
+it('rejects a body that is not JSON with 400', async () => {
+  const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
+  expect(response.status).toBe(400);
+});
+
+describe('with Redis unreachable', () => {
+  let degraded: TestServer;
+  beforeAll(async () => {
+    degraded = await startTestServer({ database: server.database, env: { REDIS_URL: 'redis://127.0.0.1:1' } });
+  });
+  afterAll(() => degraded.stop());
+
+  it('reports not ready but keeps answering queries', async () => {
+    const ready = await fetch(`${new URL(degraded.url).origin}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: 'unavailable', checks: { database: true, redis: false } });
+    const result = await degraded.request('{ customers(first: 1) { totalCount } }');
+    expect(result.data).toEqual({ customers: { totalCount: 0 } });
+  });
+});
