@@ -16,7 +16,12 @@ it('answers liveness on /healthz', async () => {
 });
 
 it('reports database and Redis readiness on /readyz', async () => {
-  const response = await fetch(`${origin()}/readyz`);
+  // Ready once the Redis connections are up, a moment after start.
+  let response = await fetch(`${origin()}/readyz`);
+  for (let i = 0; i < 50 && response.status !== 200; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    response = await fetch(`${origin()}/readyz`);
+  }
   expect(response.status).toBe(200);
   expect(await response.json()).toEqual({ status: 'ready', checks: { database: true, redis: true } });
 });

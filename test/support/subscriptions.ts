@@ -12,7 +12,7 @@ export interface Subscription<T> {
 }
 
 export function connect(wsUrl: string): Client {
-  return createClient({ url: wsUrl, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0 });
+  return createClient({ url: wsUrl, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, onNonLazyError: () => undefined });
 }
 
 export async function subscribe<T, V extends Record<string, unknown>>(client: Client, document: TypedDocumentNode<T, V>, variables?: V): Promise<Subscription<T>> {
