@@ -87,6 +87,9 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
     ],
     introspection: true,
+    // main.ts owns the shutdown order (HTTP, WebSockets, scheduler, ORM, Redis, embedded PostgreSQL);
+    // Apollo's own signal handler would race it and re-send the signal.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
 

@@ -1,6 +1,8 @@
 // `npm start` as a user runs it: migrations on start, the playground URL printed, and a graceful
 // shutdown on SIGTERM that closes open WebSocket subscriptions and exits 0.
 import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -13,18 +15,18 @@ beforeAll(async () => {
 });
 afterAll(() => database.drop());
 
-it('starts, prints the playground URL, and drains HTTP and WebSockets on SIGTERM', async () => {
+/** Runs `npm start`'s entry point as a user would (NODE_ENV=production) and waits for its URL. */
+async function startMain(env: Record<string, string>): Promise<{ url: string; stop(): Promise<number | null>; exited: Promise<number | null> }> {
   const root = path.resolve(__dirname, '../..');
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: database.url, REDIS_URL, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', SCORING_INTERVAL_MS: '0' },
+    env: { ...process.env, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', SCORING_INTERVAL_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no URL printed:\n${output}`)), 60_000);
     const poll = setInterval(() => {
@@ -35,7 +37,29 @@ it('starts, prints the playground URL, and drains HTTP and WebSockets on SIGTERM
         resolve(match[1]);
       }
     }, 50);
+    child.on('exit', () => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      reject(new Error(`exited before printing its URL:\n${output}`));
+    });
   });
+  return {
+    url,
+    exited,
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+async function graphql(url: string, query: string): Promise<unknown> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+  return response.json();
+}
+
+it('starts, prints the playground URL, and drains HTTP and WebSockets on SIGTERM', async () => {
+  const { url, stop } = await startMain({ DATABASE_URL: database.url, REDIS_URL });
   expect(url).toMatch(/\/graphql$/);
 
   const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, onNonLazyError: () => undefined });
@@ -45,9 +69,26 @@ it('starts, prints the playground URL, and drains HTTP and WebSockets on SIGTERM
   });
   await new Promise((resolve) => setTimeout(resolve, 300));
 
-  child.kill('SIGTERM');
-  expect(await exited).toBe(0);
+  expect(await stop()).toBe(0);
   await closed;
   expect(['complete', 'error']).toContain(await completed);
   await client.dispose();
 }, 90_000);
+
+it('starts an embedded PostgreSQL without DATABASE_URL and keeps its data across restarts', async () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'healthgraph-embedded-'));
+  // As root, PostgreSQL runs as the postgres user, which must be able to enter the folder.
+  chmodSync(dataDir, 0o755);
+  const env = { DATABASE_URL: '', REDIS_URL: '', DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(55000 + (process.pid % 1000)) };
+  try {
+    const first = await startMain(env);
+    expect(await graphql(first.url, 'mutation { upsertCustomer(input: { id: "cust_kept", name: "Kept" }) { id } }')).toEqual({ data: { upsertCustomer: { id: 'cust_kept' } } });
+    expect(await first.stop()).toBe(0);
+
+    const second = await startMain(env);
+    expect(await graphql(second.url, '{ customer(id: "cust_kept") { name } }')).toEqual({ data: { customer: { name: 'Kept' } } });
+    expect(await second.stop()).toBe(0);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 120_000);

@@ -1,0 +1,291 @@
+// Loads the demo data set through the service's own ingestion code (upsertCustomer,
+// trackEngagementBatch in batches of ≤ 10,000, and the per-item payment, ticket and NPS services),
+// then scores the last 30 days of history the way the scheduler's first-start backfill does.
+import { setCommunicationOptOut, upsertCustomer } from '../customers/customer.service';
+import { MAX_BATCH_SIZE, trackEngagementBatch } from '../engagement/engagement.service';
+import type { EngagementEventInput } from '../engagement/engagement.types';
+import type { AppServices } from '../infra/context';
+import { Db, json, query, queryOne } from '../infra/sql';
+import { submitNpsResponse } from '../nps/nps.service';
+import { recordPayment } from '../payments/payment.service';
+import { PaymentStatus } from '../payments/payment.types';
+import { refreshAllHealthScores } from '../scoring/scoring.service';
+import { recordSupportTicket } from '../support/support-ticket.service';
+import { SupportTicketSeverity, SupportTicketStatus } from '../support/support-ticket.types';
+import { Archetype, countByArchetype, customerEvents, customerSignals, DemoCustomer, DemoDataSet, DemoEvent } from './demo-data';
+
+const DAY_MS = 86_400_000;
+
+export type DemoPhase = 'customers' | 'events' | 'signals' | 'scoring';
+
+export interface DemoProgress {
+  phase: DemoPhase;
+  done: number;
+  total: number;
+  /** Free text for humans, e.g. the running event count. */
+  detail?: string;
+}
+
+export interface LoadDemoDataOptions {
+  /** Called after each step of each phase (throttling is the caller's business). */
+  onProgress?: (progress: DemoProgress) => void;
+  /**
+   * Customers whose per-item signals are ingested at the same time; also the number of engagement
+   * batches in flight is min(2, this). Stay below the connection pool size. Default 8.
+   */
+  concurrency?: number;
+}
+
+export interface DemoLoadSummary {
+  customers: number;
+  archetypes: Record<Archetype, number>;
+  churned: number;
+  optedOut: number;
+  events: { generated: number; inserted: number; duplicates: number; batches: number };
+  payments: { recorded: number; failed: number };
+  tickets: number;
+  npsResponses: { submitted: number; alreadyPresent: number };
+  seconds: number;
+}
+
+/** Runs `work` over `items` with at most `limit` in flight; resolves when all are done, rejects on the first failure. */
+async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      await work(items[index], index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+function toEventInput(customerId: string, event: DemoEvent): EngagementEventInput {
+  return {
+    customerId,
+    eventType: event.eventType,
+    userId: event.userId,
+    feature: event.feature,
+    metadata: event.metadata,
+    occurredAt: event.occurredAt,
+    idempotencyKey: event.idempotencyKey,
+  };
+}
+
+async function loadCustomers(db: Db, customers: readonly DemoCustomer[], concurrency: number, report: (done: number) => void): Promise<void> {
+  let done = 0;
+  await forEachLimited(customers, concurrency, async (customer) => {
+    await upsertCustomer(db, {
+      id: customer.id,
+      name: customer.name,
+      plan: customer.plan,
+      arrCents: customer.arrCents,
+      seats: customer.seats,
+      signedUpAt: customer.signedUpAt,
+      csmOwner: customer.csmOwner,
+      // Explicit null, so a re-run also clears a churn date an earlier data set had set.
+      churnedAt: customer.churnedAt,
+    });
+    // The opt-out is not part of the upsert input: it has its own service, as in the API.
+    await setCommunicationOptOut(db, customer.id, customer.communicationOptOut);
+    report(++done);
+  });
+}
+
+/**
+ * Generates events customer by customer and sends them in batches of MAX_BATCH_SIZE, with a second
+ * batch in flight while the next is generated. A customer's events span at most two consecutive
+ * batches, so concurrent batches never lock customer rows in opposite orders.
+ */
+async function loadEvents(
+  db: Db,
+  dataSet: DemoDataSet,
+  inFlight: number,
+  report: (customersDone: number, totals: DemoLoadSummary['events']) => void,
+): Promise<DemoLoadSummary['events']> {
+  const totals = { generated: 0, inserted: 0, duplicates: 0, batches: 0 };
+  const running = new Set<Promise<void>>();
+  let failure: unknown;
+  let customersDone = 0;
+  const send = async (batch: EngagementEventInput[]): Promise<void> => {
+    while (running.size >= inFlight) await Promise.race(running);
+    if (failure !== undefined) throw failure;
+    totals.generated += batch.length;
+    const sending: Promise<void> = trackEngagementBatch(db.fork() as Db, batch)
+      .then((result) => {
+        if (result.errors.length > 0) {
+          throw new Error(`engagement batch rejected ${result.errors.length} events, first: ${JSON.stringify(result.errors[0])}`);
+        }
+        totals.inserted += result.accepted;
+        totals.duplicates += result.duplicates;
+        totals.batches++;
+        report(customersDone, totals);
+      })
+      // Remembered and rethrown by the loop: a batch in flight has nobody awaiting it yet.
+      .catch((error: unknown) => {
+        failure ??= error;
+      })
+      .finally(() => running.delete(sending));
+    running.add(sending);
+  };
+  let buffer: EngagementEventInput[] = [];
+  for (const customer of dataSet.customers) {
+    for (const event of customerEvents(dataSet, customer)) buffer.push(toEventInput(customer.id, event));
+    customersDone++;
+    while (buffer.length >= MAX_BATCH_SIZE) {
+      await send(buffer.slice(0, MAX_BATCH_SIZE));
+      buffer = buffer.slice(MAX_BATCH_SIZE);
+    }
+  }
+  if (buffer.length > 0) await send(buffer);
+  await Promise.all(running);
+  if (failure !== undefined) throw failure;
+  report(customersDone, totals);
+  return totals;
+}
+
+/** NPS responses have no external id, so a re-run recognises the ones it stored by (customer, respondent, time). */
+async function storedNpsKeys(db: Db, customerIds: string[]): Promise<Set<string>> {
+  const rows = await query<{ customerId: string; respondent: string | null; respondedAt: Date | string }>(
+    db,
+    `select customer_id as "customerId", respondent, responded_at as "respondedAt"
+     from nps_response where customer_id in (select jsonb_array_elements_text(?::jsonb))`,
+    [json(customerIds)],
+  );
+  return new Set(rows.map((row) => npsKey(row.customerId, row.respondent, new Date(row.respondedAt))));
+}
+
+function npsKey(customerId: string, respondent: string | null, respondedAt: Date): string {
+  return `${customerId}|${respondent ?? ''}|${respondedAt.getTime()}`;
+}
+
+async function loadPerItemSignals(
+  db: Db,
+  dataSet: DemoDataSet,
+  concurrency: number,
+  report: (done: number) => void,
+): Promise<Pick<DemoLoadSummary, 'payments' | 'tickets' | 'npsResponses'>> {
+  const totals = { payments: { recorded: 0, failed: 0 }, tickets: 0, npsResponses: { submitted: 0, alreadyPresent: 0 } };
+  const storedNps = await storedNpsKeys(db, dataSet.customers.map((c) => c.id));
+  let done = 0;
+  await forEachLimited(dataSet.customers, concurrency, async (customer) => {
+    const { payments, tickets, npsResponses } = customerSignals(dataSet, customer);
+    // Upserted by (customer, externalId): a re-run updates the same rows.
+    for (const payment of payments) {
+      await recordPayment(db, {
+        customerId: customer.id,
+        externalId: payment.externalId,
+        amountCents: payment.amountCents,
+        currency: payment.currency,
+        status: PaymentStatus[payment.status],
+        dueAt: payment.dueAt,
+        paidAt: payment.paidAt,
+        occurredAt: payment.occurredAt,
+      });
+      totals.payments.recorded++;
+      if (payment.status === 'FAILED') totals.payments.failed++;
+    }
+    for (const ticket of tickets) {
+      await recordSupportTicket(db, {
+        customerId: customer.id,
+        externalId: ticket.externalId,
+        subject: ticket.subject,
+        severity: SupportTicketSeverity[ticket.severity],
+        status: SupportTicketStatus[ticket.status],
+        csatRating: ticket.csatRating,
+        sentiment: ticket.sentiment,
+        openedAt: ticket.openedAt,
+        resolvedAt: ticket.resolvedAt,
+      });
+      totals.tickets++;
+    }
+    for (const response of npsResponses) {
+      if (storedNps.has(npsKey(customer.id, response.respondent, response.respondedAt))) {
+        totals.npsResponses.alreadyPresent++;
+        continue;
+      }
+      await submitNpsResponse(db, { customerId: customer.id, ...response });
+      totals.npsResponses.submitted++;
+    }
+    report(++done);
+  });
+  return totals;
+}
+
+/** Ingests the whole data set; safe to repeat (customers, payments and tickets are upserts, events and NPS are skipped when already stored). */
+export async function loadDemoData(db: Db, dataSet: DemoDataSet, options: LoadDemoDataOptions = {}): Promise<DemoLoadSummary> {
+  const startedAt = Date.now();
+  const concurrency = Math.max(1, options.concurrency ?? 8);
+  const total = dataSet.customers.length;
+  const progress = (phase: DemoPhase, done: number, detail?: string) => options.onProgress?.({ phase, done, total, detail });
+
+  await loadCustomers(db, dataSet.customers, concurrency, (done) => progress('customers', done));
+  const events = await loadEvents(db, dataSet, Math.min(2, concurrency), (done, totals) =>
+    progress('events', done, `${totals.inserted.toLocaleString('en-US')} new, ${totals.duplicates.toLocaleString('en-US')} already stored`),
+  );
+  const perItem = await loadPerItemSignals(db, dataSet, concurrency, (done) => progress('signals', done));
+  return {
+    customers: total,
+    archetypes: countByArchetype(dataSet.customers),
+    churned: dataSet.customers.filter((c) => c.churnedAt !== null).length,
+    optedOut: dataSet.customers.filter((c) => c.communicationOptOut).length,
+    events,
+    ...perItem,
+    seconds: (Date.now() - startedAt) / 1000,
+  };
+}
+
+export interface ScoreHistorySummary {
+  /** Scoring runs made (each rescores every customer). */
+  runs: number;
+  /** Past days skipped because the customers already had a score from around that time. */
+  skipped: number;
+  tierChanges: number;
+  seconds: number;
+}
+
+/**
+ * Scores every customer as of each of the last `historyDays` days (now − k days, k = historyDays…1)
+ * and then as of `now`, so dashboards show history, trends and tier changes at once. A past day on
+ * which these customers were already scored (within 12 hours) is skipped: a re-run adds no second
+ * history point per day.
+ */
+export async function scoreDemoHistory(
+  services: AppServices,
+  db: Db,
+  dataSet: DemoDataSet,
+  options: { historyDays?: number; onProgress?: (progress: DemoProgress) => void } = {},
+): Promise<ScoreHistorySummary> {
+  const startedAt = Date.now();
+  const historyDays = options.historyDays ?? 30;
+  const now = dataSet.window.now;
+  const ids = json(dataSet.customers.map((c) => c.id));
+  const summary = { runs: 0, skipped: 0, tierChanges: 0 };
+  for (let daysAgo = historyDays; daysAgo >= 0; daysAgo--) {
+    const asOf = new Date(now.getTime() - daysAgo * DAY_MS);
+    if (daysAgo > 0) {
+      const scored = await queryOne<{ customers: number }>(
+        db,
+        `select count(distinct customer_id)::int as customers from health_score
+         where customer_id in (select jsonb_array_elements_text(?::jsonb))
+           and as_of between ?::timestamptz - interval '12 hours' and ?::timestamptz + interval '12 hours'`,
+        [ids, asOf.toISOString(), asOf.toISOString()],
+      );
+      if ((scored?.customers ?? 0) >= dataSet.customers.length) {
+        summary.skipped++;
+        options.onProgress?.({ phase: 'scoring', done: historyDays - daysAgo + 1, total: historyDays + 1, detail: `${asOf.toISOString().slice(0, 10)} already scored` });
+        continue;
+      }
+    }
+    const run = await refreshAllHealthScores(services, db, asOf, true);
+    summary.runs++;
+    summary.tierChanges += run?.tierChanges ?? 0;
+    options.onProgress?.({
+      phase: 'scoring',
+      done: historyDays - daysAgo + 1,
+      total: historyDays + 1,
+      detail: `as of ${daysAgo === 0 ? 'now' : asOf.toISOString().slice(0, 10)}: ${run?.customersScored ?? 0} scored, ${run?.tierChanges ?? 0} tier changes`,
+    });
+  }
+  return { ...summary, seconds: (Date.now() - startedAt) / 1000 };
+}
