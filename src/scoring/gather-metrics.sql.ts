@@ -125,15 +125,14 @@ export async function gatherMetrics(
   const nps = requests.filter((r) => r.metric === 'nps');
   const scan = (list: MetricRequest[], factor = 1) => Math.max(1, ...list.map((r) => r.windowDays * (r.metric === 'usage_trend' ? 2 : factor)));
 
-  const [engagementRows, paymentRows, supportRows, npsRows] = await Promise.all([
-    aggregate(db, engagement, engagementExpression, 'engagement_event', 'occurred_at', Math.max(scan(engagement), activityLookbackDays), ids, asOf, [
-      'max(x.occurred_at) as "lastActivityAt"',
-    ]),
-    aggregate(db, payments, paymentExpression, 'payment', 'occurred_at', scan(payments), ids, asOf),
-    // open_tickets is a state, not a window: support rows are not range-bounded.
-    aggregate(db, support, supportExpression, 'support_ticket', null, 0, ids, asOf),
-    aggregate(db, nps, npsExpression, 'nps_response', 'responded_at', scan(nps), ids, asOf),
+  // Sequential: inside the scoring transaction all four share one connection anyway.
+  const engagementRows = await aggregate(db, engagement, engagementExpression, 'engagement_event', 'occurred_at', Math.max(scan(engagement), activityLookbackDays), ids, asOf, [
+    'max(x.occurred_at) as "lastActivityAt"',
   ]);
+  const paymentRows = await aggregate(db, payments, paymentExpression, 'payment', 'occurred_at', scan(payments), ids, asOf);
+  // open_tickets is a state, not a window: support rows are not range-bounded.
+  const supportRows = await aggregate(db, support, supportExpression, 'support_ticket', null, 0, ids, asOf);
+  const npsRows = await aggregate(db, nps, npsExpression, 'nps_response', 'responded_at', scan(nps), ids, asOf);
 
   const result = new Map<string, GatheredCustomer>();
   const zeroCounts: MetricValues = {};

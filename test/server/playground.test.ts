@@ -47,8 +47,10 @@ it('renders offline and runs a subscription in the browser', async () => {
 
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_browser', name: 'Browser' } });
     await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_browser' });
-    await page.waitForFunction(() => document.querySelector('.result-window')?.textContent?.includes('cust_browser'), undefined, { timeout: 10_000 });
-    const result = await page.evaluate(() => document.querySelector('.result-window')?.textContent ?? '');
+    // Browser-side code as strings: this file is compiled without the DOM library.
+    const resultText = "document.querySelector('.result-window')?.textContent ?? ''";
+    await page.waitForFunction(`(${resultText}).includes('cust_browser')`, undefined, { timeout: 10_000 });
+    const result = (await page.evaluate(resultText)) as string;
     expect(result.replace(/\s+/g, ' ')).toMatch(/"direction": "NEW"/);
     expect(foreign).toEqual([]);
   } finally {
