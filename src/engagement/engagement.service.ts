@@ -5,7 +5,7 @@ import { checkCustomerId } from '../customers/customer.service';
 import { DomainError, InvalidInputError, NotFoundError } from '../infra/errors';
 import { ConnectionResult, keysetPage } from '../infra/pagination';
 import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
-import { checkTimeRange } from '../infra/time-range';
+import { addTimeRange } from '../infra/time-range';
 import type { BatchIngestResult, BatchItemError, EngagementEvent, EngagementEventInput, EngagementEventsArgs } from './engagement.types';
 
 export const MAX_BATCH_SIZE = 10_000;
@@ -141,7 +141,6 @@ export async function trackEngagementBatch(db: Db, inputs: EngagementEventInput[
 }
 
 export async function listEngagementEvents(db: Db, args: EngagementEventsArgs): Promise<ConnectionResult<EngagementEvent>> {
-  checkTimeRange(args.from, args.to);
   const where: string[] = [];
   const params: unknown[] = [];
   if (args.customerId != null) {
@@ -152,14 +151,7 @@ export async function listEngagementEvents(db: Db, args: EngagementEventsArgs): 
     where.push('e.event_type = ?');
     params.push(args.eventType);
   }
-  if (args.from) {
-    where.push('e.occurred_at >= ?');
-    params.push(args.from);
-  }
-  if (args.to) {
-    where.push('e.occurred_at < ?');
-    params.push(args.to);
-  }
+  addTimeRange(where, params, 'e.occurred_at', args.from, args.to);
   return keysetPage<EngagementEvent>(db, {
     select: ENGAGEMENT_COLUMNS,
     from: 'engagement_event e',

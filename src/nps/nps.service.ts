@@ -6,7 +6,7 @@ import { ensure, NotFoundError } from '../infra/errors';
 import { LoaderRegistry, loadChildPage, loadLatestChild } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey, whereClause } from '../infra/pagination';
 import { Db, query, queryOne } from '../infra/sql';
-import { checkTimeRange } from '../infra/time-range';
+import { addTimeRange } from '../infra/time-range';
 import type { NpsResponse, NpsResponseInput, NpsResponsesArgs, NpsSummary, NpsSummaryArgs } from './nps.types';
 
 export const MAX_COMMENT_LENGTH = 10_000;
@@ -60,21 +60,13 @@ export async function submitNpsResponse(db: Db, input: NpsResponseInput, now = n
 }
 
 function npsFilters(args: NpsSummaryArgs): { where: string[]; params: unknown[] } {
-  checkTimeRange(args.from, args.to);
   const where: string[] = [];
   const params: unknown[] = [];
   if (args.customerId != null) {
     where.push('n.customer_id = ?');
     params.push(checkCustomerId(args.customerId));
   }
-  if (args.from) {
-    where.push('n.responded_at >= ?::timestamptz');
-    params.push(args.from.toISOString());
-  }
-  if (args.to) {
-    where.push('n.responded_at < ?::timestamptz');
-    params.push(args.to.toISOString());
-  }
+  addTimeRange(where, params, 'n.responded_at', args.from, args.to);
   return { where, params };
 }
 

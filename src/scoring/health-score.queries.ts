@@ -4,7 +4,7 @@ import type { Customer } from '../customers/customer.types';
 import { ensure } from '../infra/errors';
 import { ConnectionResult, keysetPage } from '../infra/pagination';
 import { Db, query } from '../infra/sql';
-import { checkTimeRange } from '../infra/time-range';
+import { addTimeRange } from '../infra/time-range';
 import { bandsBestFirst, isAtRiskTier } from './model';
 import { HEALTH_SCORE_COLUMNS, TIER_CHANGE_COLUMNS } from './score-customers';
 import { getActiveModel } from './scoring-model.service';
@@ -46,17 +46,9 @@ export async function listLatestScores(db: Db, args: HealthScoresArgs): Promise<
 }
 
 export async function scoreHistory(db: Db, customerId: string, args: HistoryArgs): Promise<ConnectionResult<HealthScore>> {
-  checkTimeRange(args.from, args.to);
   const where = ['h.customer_id = ?'];
   const params: unknown[] = [checkCustomerId(customerId)];
-  if (args.from) {
-    where.push('h.as_of >= ?');
-    params.push(args.from);
-  }
-  if (args.to) {
-    where.push('h.as_of < ?');
-    params.push(args.to);
-  }
+  addTimeRange(where, params, 'h.as_of', args.from, args.to);
   return keysetPage<HealthScore>(db, {
     select: HEALTH_SCORE_COLUMNS,
     from: 'health_score h',
