@@ -28,6 +28,7 @@ export function validateCustomerInput(input: CustomerInput): void {
   ensure(input.name.trim().length > 0, 'name must not be empty', { argument: 'name' });
   ensure(input.arrCents == null || input.arrCents >= 0, 'arrCents must be ≥ 0', { argument: 'arrCents' });
   ensure(input.seats == null || input.seats >= 0, 'seats must be ≥ 0', { argument: 'seats' });
+  ensure(input.communicationOptOut !== null, 'communicationOptOut must be true or false when given', { argument: 'communicationOptOut' });
 }
 
 const FIELDS: Array<[keyof CustomerInput, string]> = [
@@ -37,6 +38,7 @@ const FIELDS: Array<[keyof CustomerInput, string]> = [
   ['signedUpAt', 'signed_up_at'],
   ['csmOwner', 'csm_owner'],
   ['churnedAt', 'churned_at'],
+  ['communicationOptOut', 'communication_opt_out'],
 ];
 
 /** Inserts or updates in one statement; fields left out of the input keep their stored value. */
@@ -46,8 +48,12 @@ export async function upsertCustomer(db: Db, input: CustomerInput): Promise<Cust
   const columns = ['id', 'name', ...provided.map(([, column]) => column)];
   const values: unknown[] = [input.id.trim(), input.name.trim(), ...provided.map(([key]) => input[key] ?? null)];
   const updates = ['name = excluded.name', ...provided.map(([, column]) => `${column} = excluded.${column}`), 'updated_at = now()'];
-  // A churn date (or its removal) changes the lifecycle stage: rescore.
-  if (input.churnedAt !== undefined) updates.push('rescore_requested_at = coalesce(c.rescore_requested_at, now())');
+  // A new churn date (or its removal) changes the lifecycle stage: rescore, but only then.
+  if (input.churnedAt !== undefined) {
+    updates.push(
+      'rescore_requested_at = case when c.churned_at is distinct from excluded.churned_at then coalesce(c.rescore_requested_at, now()) else c.rescore_requested_at end',
+    );
+  }
   const row = await queryOne<Customer>(
     db,
     `insert into customer as c (${columns.join(', ')}, rescore_requested_at) values (${values.map(() => '?').join(', ')}, now())

@@ -91,6 +91,9 @@ export class CustomerInput {
 
   @Field(() => DateTimeScalar, { nullable: true })
   churnedAt?: Date | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Same as setCommunicationOptOut.' })
+  communicationOptOut?: boolean | null;
 }
 
 export enum CustomerOrder {

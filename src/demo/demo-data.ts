@@ -1,7 +1,6 @@
-// The demo data set as plain data: customers in realistic archetypes (steady, weekday business,
-// growing, going silent, failing payments, detractors, recovering) with days of usage, payments,
-// tickets and NPS ending now, all derived from a seed. No database here: load-demo-data.ts feeds
-// it through the service's own ingestion code.
+// The demo data set as plain data: customers in realistic archetypes with days of usage, payments,
+// tickets and NPS ending now, all derived from a seed. No database here, so it can be inspected and
+// tested on its own; load-demo-data.ts feeds it through the service's own ingestion code.
 import { between, chance, integerBetween, pick, pickWeighted, Random, randomFor, shuffled } from './seeded-random';
 
 const DAY_MS = 86_400_000;
@@ -310,7 +309,6 @@ function buildCustomer(seed: number, window: DemoWindow, index: number, archetyp
   const features = shuffled(random, FEATURES).slice(0, featureCount);
   const usesApi = chance(random, plan === 'business' || plan === 'enterprise' ? 0.5 : 0.1);
   const peakHourUtc = integerBetween(random, 9, 16);
-
 
   let silentFromDay: number | null = null;
   let churnedAt: Date | null = null;

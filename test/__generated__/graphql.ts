@@ -7,6 +7,8 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 export type CustomerInput = {
   arrCents?: number | null | undefined;
   churnedAt?: string | null | undefined;
+  /** Same as setCommunicationOptOut. */
+  communicationOptOut?: boolean | null | undefined;
   csmOwner?: string | null | undefined;
   /** Your own identifier for the account, e.g. `cust_abc123`. */
   id: string | number;

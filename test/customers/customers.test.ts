@@ -33,6 +33,14 @@ describe('customers', () => {
     expect(stillMissing.errors?.[0].extensions?.code).toBe('NOT_FOUND');
   });
 
+  it('takes the opt-out in upsertCustomer too, and keeps it when omitted', async () => {
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_optout_upsert', name: 'Quiet Too', communicationOptOut: true } });
+    const later = await server.gql(UpsertCustomerDocument, { input: { id: 'cust_optout_upsert', name: 'Quiet Too Inc' } });
+    expect(later.upsertCustomer.communicationOptOut).toBe(true);
+    const cleared = await server.request(UpsertCustomerDocument, { input: { id: 'cust_optout_upsert', name: 'x', communicationOptOut: null } });
+    expect(cleared.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
   it('records a communication opt-out', async () => {
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_optout', name: 'Quiet Ltd' } });
     const result = await server.gql(SetOptOutDocument, { customerId: 'cust_optout', optedOut: true });
