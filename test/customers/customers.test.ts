@@ -1,5 +1,5 @@
 import { GetCustomerDocument, ListCustomersDocument, SetOptOutDocument, UpsertCustomerDocument } from '../__generated__/graphql';
-import { startTestServer, TestServer } from '../support/server';
+import { startTestServer, TestServer } from '../helpers/server';
 
 let server: TestServer;
 

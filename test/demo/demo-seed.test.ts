@@ -10,7 +10,7 @@ import { openDatabase } from '../../src/infra/database';
 import { createLogger } from '../../src/infra/logger';
 import { InProcessPubSub } from '../../src/infra/pubsub';
 import { Db, json, query, queryOne } from '../../src/infra/sql';
-import { createTestDatabase, TestDatabase } from '../support/database';
+import { createTestDatabase, TestDatabase } from '../helpers/database';
 
 const DAY = 86_400_000;
 const CUSTOMERS = 40;

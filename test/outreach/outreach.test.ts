@@ -3,7 +3,7 @@ import { InvalidInputError } from '../../src/infra/errors';
 import { inTransaction, query, queryOne } from '../../src/infra/sql';
 import type { Db } from '../../src/infra/sql';
 import { insertOutreachActions, NewOutreachAction } from '../../src/outreach/outreach.service';
-import { startTestServer, TestServer } from '../support/server';
+import { startTestServer, TestServer } from '../helpers/server';
 
 let server: TestServer;
 let db: Db;

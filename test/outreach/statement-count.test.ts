@@ -4,7 +4,7 @@ import { CustomerHealthPageDocument, CustomerHealthPageQuery } from '../__genera
 import { query } from '../../src/infra/sql';
 import type { Db } from '../../src/infra/sql';
 import { insertOutreachActions, NewOutreachAction } from '../../src/outreach/outreach.service';
-import { startTestServer, TestServer } from '../support/server';
+import { startTestServer, TestServer } from '../helpers/server';
 
 const CUSTOMERS = 50;
 

@@ -1,7 +1,7 @@
 import { CustomerPaymentsDocument, RecordPaymentDocument, UpsertCustomerDocument } from '../__generated__/graphql';
 import type { Db } from '../../src/infra/sql';
 import { query, queryOne } from '../../src/infra/sql';
-import { startTestServer, TestServer } from '../support/server';
+import { startTestServer, TestServer } from '../helpers/server';
 
 let server: TestServer;
 let db: Db;

@@ -2,8 +2,8 @@
 // instances, and the 30-day backfill on the first start over existing data.
 import { Client } from 'pg';
 import { CustomerScoreStateDocument, RefreshAllDocument, ScoreHistoryDocument, TrackEngagementBatchDocument, TrackEngagementDocument, UpsertCustomerDocument } from '../__generated__/graphql';
-import { createTestDatabase, TestDatabase } from '../support/database';
-import { startTestServer, TestServer } from '../support/server';
+import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { startTestServer, TestServer } from '../helpers/server';
 
 const DAY = 86_400_000;
 

@@ -12,8 +12,8 @@ import {
   UpsertCustomerDocument,
 } from '../__generated__/graphql';
 import { RedisBackedPubSub } from '../../src/infra/pubsub';
-import { connect, subscribe } from '../support/subscriptions';
-import { startTestServer, TestServer } from '../support/server';
+import { connect, subscribe } from '../helpers/subscriptions';
+import { startTestServer, TestServer } from '../helpers/server';
 
 let writer: TestServer;
 let reader: TestServer;

@@ -17,7 +17,7 @@ import {
   UpsertCustomerDocument,
   WorklistDocument,
 } from '../__generated__/graphql';
-import { startTestServer, TestServer } from '../support/server';
+import { startTestServer, TestServer } from '../helpers/server';
 
 const DAY = 86_400_000;
 let server: TestServer;

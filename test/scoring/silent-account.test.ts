@@ -1,6 +1,6 @@
 // The silent-account promise, end to end through the public API with past timestamps and asOf.
 import { OutreachLogDocument, RefreshAllDocument, TierChangesDocument, TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
-import { startTestServer, TestServer } from '../support/server';
+import { startTestServer, TestServer } from '../helpers/server';
 
 const DAY = 86_400_000;
 let server: TestServer;

@@ -1,5 +1,5 @@
 // The HTTP surface besides GraphQL POST: health probes, the offline playground, GET queries.
-import { startTestServer, TestServer } from '../support/server';
+import { startTestServer, TestServer } from '../helpers/server';
 
 let server: TestServer;
 const origin = () => new URL(server.url).origin;

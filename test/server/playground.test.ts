@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { RefreshHealthScoreDocument, UpsertCustomerDocument } from '../__generated__/graphql';
-import { startTestServer, TestServer } from '../support/server';
+import { startTestServer, TestServer } from '../helpers/server';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let server: TestServer;

@@ -3,7 +3,7 @@
 import { Redis } from 'ioredis';
 import { InProcessPubSub, RedisBackedPubSub } from '../../src/infra/pubsub';
 import { createLogger } from '../../src/infra/logger';
-import { REDIS_URL, startTestServer, TestServer } from '../support/server';
+import { REDIS_URL, startTestServer, TestServer } from '../helpers/server';
 
 const logger = createLogger('silent');
 

@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { createTestDatabase, TestDatabase } from '../support/database';
-import { REDIS_URL } from '../support/server';
+import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { REDIS_URL } from '../helpers/server';
 
 let database: TestDatabase;
 beforeAll(async () => {
