@@ -26,7 +26,9 @@ if (file) {
       meanDelayMs: histogram.mean / 1e6,
       rssBytes: process.memoryUsage.rss(),
     };
-    fs.writeFileSync(file, JSON.stringify(stats));
+    // Written whole, then renamed: the reader never sees half a file.
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(stats));
+    fs.renameSync(`${file}.tmp`, file);
     histogram.reset();
     maxGapMs = 0;
     last = performance.now();

@@ -1,6 +1,7 @@
 // Engagement ingestion: validation per event (a batch reports bad items by index and stores
-// the rest), then set-based inserts — one statement per chunk of 5,000 events, which also
-// advances each touched customer's lastActivityAt and marks it for rescoring.
+// the rest), then set-based inserts — one statement per chunk of 5,000 events, which also keeps
+// the daily rollup scoring reads (engagement_day) up to date, and advances each touched customer's
+// lastActivityAt and marks it for rescoring.
 import { checkCustomerId } from '../customers/customer.service';
 import { DomainError, InvalidInputError, NotFoundError } from '../infra/errors';
 import { ConnectionResult, keysetPage } from '../infra/pagination';
@@ -60,29 +61,70 @@ export function toEngagementRow(input: EngagementEventInput, now: Date): Engagem
   };
 }
 
-/** Inserts rows set-based; returns how many were new (the rest were idempotency duplicates). */
+/**
+ * The statement that stores events (`$events`: a JSON record set) and keeps what depends on them:
+ * the daily rollup scoring reads (`engagement_day`), and each customer's lastActivityAt and rescoring
+ * mark, touched only where that changes something. `returning` is the select list over `inserted`.
+ *
+ * Lock order, which is what keeps concurrent ingestion and scoring free of deadlocks: the customer
+ * rows first, in id order (as a scoring batch locks them), then the rollup rows, in key order. The
+ * rollup insert reads `touched`, so it runs after the customer update.
+ */
+function storeEventsStatement(returning: string, options: { skipUnknownCustomers?: boolean } = {}): string {
+  return `with input as (
+       select * from jsonb_to_recordset(?::jsonb) as x(customer_id text, event_type text, user_id text, feature text,
+                                                         metadata jsonb, occurred_at timestamptz, idempotency_key text)
+     ), inserted as (
+       insert into engagement_event (customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key)
+       select customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key from input
+       ${options.skipUnknownCustomers ? 'where exists (select 1 from customer c where c.id = input.customer_id)' : ''}
+       on conflict (customer_id, idempotency_key) where idempotency_key is not null do nothing
+       returning *
+     ), latest as (
+       select customer_id, max(occurred_at) as last_at from inserted group by customer_id
+     ), to_touch as (
+       select c.id, l.last_at from customer c join latest l on l.customer_id = c.id
+       where c.rescore_requested_at is null or c.last_activity_at is null or c.last_activity_at < l.last_at
+       order by c.id
+       for no key update of c
+     ), touched as (
+       update customer c set last_activity_at = greatest(c.last_activity_at, t.last_at),
+                             rescore_requested_at = coalesce(c.rescore_requested_at, now())
+       from to_touch t where c.id = t.id
+       returning 1
+     ), rolled_up as (
+       insert into engagement_day as d (customer_id, day, event_count, user_added_count, first_at, last_at, features)
+       select customer_id, (occurred_at at time zone 'UTC')::date, count(*), count(*) filter (where event_type = 'user_added'),
+              min(occurred_at), max(occurred_at), coalesce(array_agg(distinct feature) filter (where feature is not null), '{}')
+       from inserted
+       where (select count(*) from touched) >= 0
+       group by 1, 2 order by 1, 2
+       on conflict (customer_id, day) do update set
+         event_count = d.event_count + excluded.event_count,
+         user_added_count = d.user_added_count + excluded.user_added_count,
+         first_at = least(d.first_at, excluded.first_at),
+         last_at = greatest(d.last_at, excluded.last_at),
+         features = case when excluded.features <@ d.features then d.features
+                         else array(select distinct f from unnest(d.features || excluded.features) f order by 1) end
+       returning 1
+     )
+     ${returning}`;
+}
+
+/**
+ * Inserts rows set-based (their customers must exist); returns how many were new (the rest were
+ * idempotency duplicates). One statement per chunk of 5,000.
+ */
 export async function insertEngagementRows(db: Db, rows: EngagementRow[]): Promise<number> {
   let accepted = 0;
-  for (let start = 0; start < rows.length; start += INSERT_CHUNK_SIZE) {
-    const chunk = rows.slice(start, start + INSERT_CHUNK_SIZE);
+  // Chunks in customer order (stable, so a customer's events keep their order): the rollup rows a
+  // batch locks then ascend across chunks as well as within each.
+  const ordered = rows.length > INSERT_CHUNK_SIZE ? [...rows].sort((a, b) => (a.customer_id < b.customer_id ? -1 : a.customer_id > b.customer_id ? 1 : 0)) : rows;
+  for (let start = 0; start < ordered.length; start += INSERT_CHUNK_SIZE) {
+    const chunk = ordered.slice(start, start + INSERT_CHUNK_SIZE);
     const [result] = await query<{ accepted: number }>(
       db,
-      `with input as (
-         select * from jsonb_to_recordset(?::jsonb) as x(customer_id text, event_type text, user_id text, feature text,
-                                                           metadata jsonb, occurred_at timestamptz, idempotency_key text)
-       ), inserted as (
-         insert into engagement_event (customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key)
-         select customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key from input
-         on conflict (customer_id, idempotency_key) where idempotency_key is not null do nothing
-         returning customer_id, occurred_at
-       ), touched as (
-         update customer c set last_activity_at = greatest(c.last_activity_at, m.last_at),
-                               rescore_requested_at = coalesce(c.rescore_requested_at, now())
-         from (select customer_id, max(occurred_at) as last_at from inserted group by customer_id) m
-         where c.id = m.customer_id
-         returning 1
-       )
-       select (select count(*) from inserted)::int as accepted, (select count(*) from touched)::int as customers`,
+      storeEventsStatement('select (select count(*) from inserted)::int as accepted, (select count(*) from rolled_up)::int as days'),
       [json(chunk)],
     );
     accepted += result.accepted;
@@ -90,27 +132,44 @@ export async function insertEngagementRows(db: Db, rows: EngagementRow[]): Promi
   return accepted;
 }
 
-/** The ids among `ids` that exist, in one statement. */
-export async function existingCustomerIds(db: Db, ids: Iterable<string>): Promise<Set<string>> {
+/**
+ * The ids among `ids` that exist, in one statement. With `lock`, also locks those customer rows in
+ * id order for the rest of the transaction: a batch stored in several chunks takes every customer
+ * lock before any rollup lock, as a single chunk does.
+ */
+export async function existingCustomerIds(db: Db, ids: Iterable<string>, options: { lock?: boolean } = {}): Promise<Set<string>> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return new Set();
-  const rows = await query<{ id: string }>(db, 'select id from customer where id in (select jsonb_array_elements_text(?::jsonb))', [json(unique)]);
+  const rows = await query<{ id: string }>(
+    db,
+    `select id from customer where id in (select jsonb_array_elements_text(?::jsonb))${options.lock ? ' order by id for no key update' : ''}`,
+    [json(unique)],
+  );
   return new Set(rows.map((row) => row.id));
 }
 
+/** Stores one event in one statement and returns it (or, for a repeated idempotency key, the stored one). */
 export async function trackEngagement(db: Db, input: EngagementEventInput, now = new Date()): Promise<EngagementEvent> {
   const row = toEngagementRow(input, now);
-  return inTransaction(db, async (tx) => {
-    if ((await existingCustomerIds(tx, [row.customer_id])).size === 0) {
-      throw new NotFoundError(`customer ${row.customer_id} does not exist`, { customerId: row.customer_id });
-    }
-    await insertEngagementRows(tx, [row]);
-    // New or a duplicate: either way the caller gets the stored event.
-    const stored = row.idempotency_key
-      ? await queryOne<EngagementEvent>(tx, `select ${ENGAGEMENT_COLUMNS} from engagement_event e where e.customer_id = ? and e.idempotency_key = ?`, [row.customer_id, row.idempotency_key])
-      : await queryOne<EngagementEvent>(tx, `select ${ENGAGEMENT_COLUMNS} from engagement_event e where e.customer_id = ? order by e.id desc limit 1`, [row.customer_id]);
-    return stored as EngagementEvent;
-  });
+  const stored = await queryOne<EngagementEvent>(
+    db,
+    storeEventsStatement(
+      `select ${ENGAGEMENT_COLUMNS} from inserted e
+       union all
+       select ${ENGAGEMENT_COLUMNS} from engagement_event e
+       where e.customer_id = ? and e.idempotency_key = ? and not exists (select 1 from inserted)`,
+      { skipUnknownCustomers: true },
+    ),
+    [json([row]), row.customer_id, row.idempotency_key],
+  );
+  if (stored) return stored;
+  // Nothing stored and nothing found: an unknown customer, or the same key stored by a concurrent
+  // call that committed after this statement began (visible now).
+  const duplicate = row.idempotency_key
+    ? await queryOne<EngagementEvent>(db, `select ${ENGAGEMENT_COLUMNS} from engagement_event e where e.customer_id = ? and e.idempotency_key = ?`, [row.customer_id, row.idempotency_key])
+    : undefined;
+  if (duplicate) return duplicate;
+  throw new NotFoundError(`customer ${row.customer_id} does not exist`, { customerId: row.customer_id });
 }
 
 export async function trackEngagementBatch(db: Db, inputs: EngagementEventInput[], now = new Date()): Promise<BatchIngestResult & { customerIds: string[] }> {
@@ -128,7 +187,11 @@ export async function trackEngagementBatch(db: Db, inputs: EngagementEventInput[
     }
   });
   return inTransaction(db, async (tx) => {
-    const known = await existingCustomerIds(tx, candidates.map((c) => c.row.customer_id));
+    const known = await existingCustomerIds(
+      tx,
+      candidates.map((c) => c.row.customer_id),
+      { lock: candidates.length > INSERT_CHUNK_SIZE },
+    );
     const rows: EngagementRow[] = [];
     for (const { index, row } of candidates) {
       if (known.has(row.customer_id)) rows.push(row);

@@ -1,5 +1,6 @@
 // Every MikroORM entity, registered in one place for the ORM and the migrator.
 import { Customer } from '../customers/customer.entity';
+import { EngagementDay } from '../engagement/engagement-day.entity';
 import { EngagementEvent } from '../engagement/engagement-event.entity';
 import { NpsResponse } from '../nps/nps-response.entity';
 import { OutreachAction } from '../outreach/outreach-action.entity';
@@ -13,6 +14,7 @@ import { SupportTicket } from '../support/support-ticket.entity';
 export const ENTITIES = [
   Customer,
   EngagementEvent,
+  EngagementDay,
   NpsResponse,
   Payment,
   SupportTicket,

@@ -4,7 +4,7 @@
 // benchmark baseline.
 import DataLoader from 'dataloader';
 import { ConnectionResult, SortKey, orderByClause, pageSize, sortKeySelect, toConnection, keysetCondition, decodeCursor } from './pagination';
-import { Db, json, query } from './sql';
+import { Db, json, queryPrepared } from './sql';
 
 export class LoaderRegistry {
   private readonly loaders = new Map<string, DataLoader<unknown, unknown>>();
@@ -62,7 +62,7 @@ export function loadChildPage<T>(db: Db, loaders: LoaderRegistry, parentId: stri
   }
   const loaderKey = `${spec.name}:${JSON.stringify(spec.params ?? [])}:${limit}:${spec.after ?? ''}`;
   const counts = loaders.get<string, number>(`${spec.name}:count:${JSON.stringify(spec.params ?? [])}`, async (ids) => {
-    const rows = await query<{ id: string; count: number }>(
+    const rows = await queryPrepared<{ id: string; count: number }>(
       db,
       `select ${spec.parentColumn} as id, count(*)::int as count from ${spec.from}
        where ${spec.parentColumn} in (select jsonb_array_elements_text(?::jsonb)) ${(spec.where ?? []).map((c) => `and (${c})`).join(' ')}
@@ -73,7 +73,7 @@ export function loadChildPage<T>(db: Db, loaders: LoaderRegistry, parentId: stri
     return ids.map((id) => byId.get(id) ?? 0);
   });
   const pages = loaders.get<string, Array<Record<string, unknown>>>(loaderKey, async (ids) => {
-    const rows = await query<Record<string, unknown>>(
+    const rows = await queryPrepared<Record<string, unknown>>(
       db,
       `select parent.id as "__parent", child.* from jsonb_array_elements_text(?::jsonb) as parent(id)
        cross join lateral (
@@ -91,7 +91,7 @@ export function loadChildPage<T>(db: Db, loaders: LoaderRegistry, parentId: stri
 /** The first row per parent by a sort order (e.g. the latest NPS response), one statement per batch. */
 export function loadLatestChild<T>(db: Db, loaders: LoaderRegistry, parentId: string, spec: { name: string; select: string; from: string; parentColumn: string; orderBy: string }): Promise<T | null> {
   const loader = loaders.get<string, T | null>(spec.name, async (ids) => {
-    const rows = await query<Record<string, unknown>>(
+    const rows = await queryPrepared<Record<string, unknown>>(
       db,
       `select parent.id as "__parent", child.* from jsonb_array_elements_text(?::jsonb) as parent(id)
        cross join lateral (select ${spec.select} from ${spec.from} where ${spec.parentColumn} = parent.id order by ${spec.orderBy} limit 1) child`,

@@ -3,7 +3,7 @@
 // index, so page 1,800 costs what page 1 costs. `totalCount` is computed only when asked for.
 import { ClassType, Field, Int, ObjectType } from 'type-graphql';
 import { InvalidInputError } from './errors';
-import { Db, query } from './sql';
+import { Db, queryPrepared } from './sql';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
@@ -159,7 +159,7 @@ export async function keysetPage<T>(db: Db, spec: KeysetQuery): Promise<Connecti
     conditions.push(keysetCondition(spec.sortKeys, spec.direction));
     params.push(...decodeCursor(spec.after, spec.sortKeys.length));
   }
-  const rows = await query(
+  const rows = await queryPrepared(
     db,
     `select ${spec.select}, ${sortKeySelect(spec.sortKeys)} from ${spec.from} ${whereClause(conditions)}
      order by ${orderByClause(spec.sortKeys, spec.direction)} limit ${limit + 1}`,
@@ -167,7 +167,7 @@ export async function keysetPage<T>(db: Db, spec: KeysetQuery): Promise<Connecti
   );
   const countFilter = whereClause(spec.where);
   return toConnection<T>(rows, limit, spec.sortKeys.length, async () => {
-    const [row] = await query<{ count: number }>(db, `select count(*)::int as count from ${spec.from} ${countFilter}`, spec.params);
+    const [row] = await queryPrepared<{ count: number }>(db, `select count(*)::int as count from ${spec.from} ${countFilter}`, spec.params);
     return row.count;
   });
 }

@@ -12,6 +12,12 @@ export interface AppPubSub extends PubSub {
   /** Publishes `payload` on `topic`. Never throws: a lost live event is recoverable through `tierChanges(since)`. */
   publish(topic: string, payload: unknown): void;
   subscribe(topic: string): AsyncIterable<unknown>;
+  /**
+   * Of `topics`, those somebody is subscribed to, on any instance. Lets a publisher of thousands of
+   * events (a full scoring run) skip serialising the ones nobody would receive. Never throws: when
+   * it cannot tell, it answers every topic.
+   */
+  listened(topics: readonly string[]): Promise<Set<string>>;
   /** True when events can currently be delivered (always for in-process). */
   isHealthy(): boolean;
   close(): Promise<void>;
@@ -60,19 +66,59 @@ export function pushIterator<T>(onClose: () => void): { push(value: T): void; it
   };
 }
 
+/**
+ * Hands events to subscribers a slice at a time, yielding to the event loop between slices. Each
+ * hand-over resumes a subscription whose event is then executed and written to its socket in the
+ * same turn; a burst (a scoring run changing thousands of tiers, fanned out to thousands of
+ * clients) would otherwise run as one uninterrupted turn and stall every other request for seconds.
+ */
+export class DeliveryQueue {
+  private queue: Array<() => void> = [];
+  private next = 0;
+  private scheduled = false;
+
+  /** `perTurn`: hand-overs per event-loop turn (default 50, a few milliseconds of work). */
+  constructor(private readonly perTurn = 50) {}
+
+  enqueue(deliver: () => void): void {
+    this.queue.push(deliver);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.drain);
+    }
+  }
+
+  private readonly drain = (): void => {
+    const end = Math.min(this.queue.length, this.next + this.perTurn);
+    for (; this.next < end; this.next++) this.queue[this.next]();
+    if (this.next < this.queue.length) {
+      setImmediate(this.drain);
+      return;
+    }
+    this.queue = [];
+    this.next = 0;
+    this.scheduled = false;
+  };
+}
+
 export class InProcessPubSub implements AppPubSub {
   readonly transport = 'in-process' as const;
   private readonly emitter = new EventEmitter().setMaxListeners(0);
+  private readonly deliveries = new DeliveryQueue();
 
   publish(topic: string, payload: unknown): void {
     this.emitter.emit(topic, payload);
   }
 
   subscribe(topic: string): AsyncIterable<unknown> {
-    const listener = (payload: unknown): void => queue.push(payload);
+    const listener = (payload: unknown): void => this.deliveries.enqueue(() => queue.push(payload));
     const queue = pushIterator<unknown>(() => this.emitter.off(topic, listener));
     this.emitter.on(topic, listener);
     return queue.iterator;
+  }
+
+  async listened(topics: readonly string[]): Promise<Set<string>> {
+    return new Set(topics.filter((topic) => this.emitter.listenerCount(topic) > 0));
   }
 
   isHealthy(): boolean {
@@ -89,6 +135,7 @@ export class RedisBackedPubSub implements AppPubSub {
   private readonly engine: RedisPubSub;
   readonly publisher: Redis;
   readonly subscriber: Redis;
+  private readonly deliveries = new DeliveryQueue();
 
   constructor(redisUrl: string, private readonly logger: Logger) {
     const options: RedisOptions = {
@@ -113,7 +160,30 @@ export class RedisBackedPubSub implements AppPubSub {
   }
 
   subscribe(topic: string): AsyncIterable<unknown> {
-    return this.engine.asyncIterableIterator(topic) as AsyncIterable<unknown>;
+    // One Redis channel subscription is shared by every local subscriber of the topic (the engine
+    // reference-counts it); each message is parsed once, then queued for each of them.
+    let subscription: Promise<number> | undefined;
+    const queue = pushIterator<unknown>(() => {
+      void subscription?.then((id) => this.engine.unsubscribe(id)).catch(() => undefined);
+    });
+    subscription = this.engine.subscribe(topic, (payload: unknown) => this.deliveries.enqueue(() => queue.push(payload)));
+    subscription.catch((error: Error) => this.logger.warn({ err: error.message, topic }, 'subscription to redis failed'));
+    return queue.iterator;
+  }
+
+  async listened(topics: readonly string[]): Promise<Set<string>> {
+    const unique = [...new Set(topics)];
+    const listened = new Set<string>();
+    try {
+      // PUBSUB NUMSUB counts the subscribers of each channel across every Redis client, so every instance's.
+      for (let start = 0; start < unique.length; start += 5000) {
+        const reply = (await this.publisher.pubsub('NUMSUB', ...unique.slice(start, start + 5000))) as Array<string | number>;
+        for (let i = 0; i < reply.length; i += 2) if (Number(reply[i + 1]) > 0) listened.add(String(reply[i]));
+      }
+      return listened;
+    } catch {
+      return new Set(unique);
+    }
   }
 
   isHealthy(): boolean {

@@ -64,6 +64,19 @@ interface CustomerRow {
   createdAt: string;
 }
 
+/** A health_score row as written (snake_case, the JSON columns as objects). */
+interface ScoreRow {
+  customer_id: string;
+  score: number;
+  tier: string;
+  trend: string;
+  previous_score: number | null;
+  components: unknown;
+  signals: unknown;
+  penalties: unknown;
+  coverage: number;
+}
+
 interface HistoryRow {
   id: string;
   previousScore: number | null;
@@ -98,6 +111,9 @@ export async function scoreCustomerBatch(db: Db, ids: string[], asOf: Date, mode
   if (ids.length === 0) return { scores: [], tierChanges: [], outreach: [] };
   const config = model.config;
   return inTransaction(db, async (tx) => {
+    // These statements are large by the planner's estimates but cheap to run: compiling them
+    // (JIT, on by default) costs more than it saves.
+    await query(tx, `set local jit = off`);
     const idsJson = json(ids);
     const asOfIso = asOf.toISOString();
     const customers = await query<CustomerRow>(
@@ -137,7 +153,7 @@ export async function scoreCustomerBatch(db: Db, ids: string[], asOf: Date, mode
       outreachById.set(o.customerId, list);
     }
 
-    const scoreRows: unknown[] = [];
+    const scoreRows: ScoreRow[] = [];
     const stateRows: unknown[] = [];
     const tierChangeRows: unknown[] = [];
     const outreachRows: NewOutreachAction[] = [];
@@ -212,17 +228,36 @@ export async function scoreCustomerBatch(db: Db, ids: string[], asOf: Date, mode
       }
     }
 
-    const scores = await query<ScoredCustomer>(
+    // Only the generated columns come back: the rest of each score is already in memory, and
+    // returning 2,000 rows of signal JSON would cost more than writing them.
+    const inserted = await query<{ id: string; customerId: string; computedAt: Date }>(
       tx,
-      `with inserted as (
-         insert into health_score as h (customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, model_version, as_of)
-         select customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, ?, ?::timestamptz
-         from jsonb_to_recordset(?::jsonb) as x(customer_id text, score smallint, tier text, trend text, previous_score smallint,
-                                                components jsonb, signals jsonb, penalties jsonb, coverage real)
-         returning *
-       ) select ${HEALTH_SCORE_COLUMNS} from inserted h`,
+      `insert into health_score as h (customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, model_version, as_of)
+       select customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, ?, ?::timestamptz
+       from jsonb_to_recordset(?::jsonb) as x(customer_id text, score smallint, tier text, trend text, previous_score smallint,
+                                              components jsonb, signals jsonb, penalties jsonb, coverage real)
+       returning h.id::text as id, h.customer_id as "customerId", h.computed_at as "computedAt"`,
       [model.version, asOfIso, json(scoreRows)],
     );
+    const insertedByCustomer = new Map(inserted.map((row) => [row.customerId, row]));
+    const scores: ScoredCustomer[] = scoreRows.map((row) => {
+      const stored = insertedByCustomer.get(row.customer_id) as { id: string; computedAt: Date };
+      return {
+        id: stored.id,
+        customerId: row.customer_id,
+        score: row.score,
+        tier: row.tier,
+        trend: row.trend,
+        previousScore: row.previous_score,
+        components: row.components,
+        signals: row.signals,
+        penalties: row.penalties,
+        coverage: row.coverage,
+        modelVersion: model.version,
+        asOf,
+        computedAt: new Date(stored.computedAt),
+      };
+    });
     // The current state follows the newest scoring only: backfilling past dates leaves it alone.
     await query(
       tx,

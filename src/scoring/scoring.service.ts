@@ -11,6 +11,8 @@ import { publishBatch } from './scoring.topics';
 
 /** Customers scored per transaction in a full run. */
 export const SCORING_BATCH_SIZE = 2000;
+/** Batches of a full run scored at the same time (each on its own connection). */
+const BATCHES_IN_FLIGHT = 2;
 const FULL_RUN_LOCK = 'healthgraph.full-scoring-run';
 
 export interface ScoringRunRecord {
@@ -38,7 +40,7 @@ export async function scoreCustomers(services: AppServices, db: Db, ids: string[
   const total: BatchResult = { scores: [], tierChanges: [], outreach: [] };
   for (let start = 0; start < ids.length; start += SCORING_BATCH_SIZE) {
     const batch = await scoreCustomerBatch(db.fork() as Db, ids.slice(start, start + SCORING_BATCH_SIZE), asOf, model);
-    publishBatch(services.pubsub, batch, options);
+    await publishBatch(services.pubsub, batch, options);
     total.scores.push(...batch.scores);
     total.tierChanges.push(...batch.tierChanges);
     total.outreach.push(...batch.outreach);
@@ -89,17 +91,37 @@ export async function refreshAllHealthScores(services: AppServices, db: Db, asOf
     let changes = 0;
     try {
       const model = await getActiveModel(db);
+      // Keyset over customer ids, read one slice at a time; each batch is read, scored and written
+      // in its own transaction. Two batches are in flight so the database works on one while this
+      // process computes the other: the machine's cores are used, and memory stays two batches.
       let after = '';
-      for (;;) {
-        // Keyset over customer ids: each batch is read, scored and written in its own transaction.
-        const ids = (await query<{ id: string }>(db, 'select id from customer where id > ? order by id limit ?', [after, SCORING_BATCH_SIZE])).map((r) => r.id);
-        if (ids.length === 0) break;
-        const batch = await scoreCustomerBatch(db.fork() as Db, ids, when, model);
-        publishBatch(services.pubsub, batch, { broadcastScores: false });
-        scored += batch.scores.length;
-        changes += batch.tierChanges.length;
-        after = ids[ids.length - 1];
-      }
+      let reading: Promise<string[]> = Promise.resolve([]);
+      let failed = false;
+      const nextSlice = (): Promise<string[]> =>
+        (reading = reading.then(async () => {
+          if (failed) return [];
+          const ids = (await query<{ id: string }>(db, 'select id from customer where id > ? order by id limit ?', [after, SCORING_BATCH_SIZE])).map((r) => r.id);
+          if (ids.length > 0) after = ids[ids.length - 1];
+          return ids;
+        }));
+      const workers = await Promise.allSettled(
+        Array.from({ length: BATCHES_IN_FLIGHT }, async () => {
+          try {
+            for (let ids = await nextSlice(); ids.length > 0; ids = await nextSlice()) {
+              const batch = await scoreCustomerBatch(db.fork() as Db, ids, when, model);
+              await publishBatch(services.pubsub, batch, { broadcastScores: false });
+              scored += batch.scores.length;
+              changes += batch.tierChanges.length;
+            }
+          } catch (error) {
+            // The other batch finishes its transaction; no new one starts.
+            failed = true;
+            throw error;
+          }
+        }),
+      );
+      const failure = workers.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+      if (failure) throw failure.reason;
       return (await queryOne<ScoringRunRecord>(
         db,
         `update scoring_run set status = 'SUCCEEDED', customers_scored = ?, tier_changes = ?, finished_at = now() where id = ? returning ${RUN_COLUMNS}`,

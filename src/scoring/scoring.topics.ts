@@ -21,20 +21,26 @@ export const topics = {
  * Publishes a committed batch. Each tier change goes to its customer, tier and global channels
  * (each with and without its direction); score updates go to per-customer channels only during
  * full runs (`broadcastScores` false), so a run over every account does not flood the global feed.
+ * Only channels somebody subscribes to are published to: a full run over 100,000 accounts would
+ * otherwise serialise and send 100,000 score updates nobody reads.
  */
-export function publishBatch(pubsub: AppPubSub, batch: BatchResult, options: { broadcastScores: boolean }): void {
+export async function publishBatch(pubsub: AppPubSub, batch: BatchResult, options: { broadcastScores: boolean }): Promise<void> {
+  const messages: Array<[string, unknown]> = [];
   for (const change of batch.tierChanges) {
     for (const scope of [{ customerId: change.customerId }, { toTier: change.toTier }, {}] as Array<{ customerId?: string; toTier?: string }>) {
-      pubsub.publish(topics.tierChanges(scope.customerId, scope.toTier), change);
-      pubsub.publish(topics.tierChanges(scope.customerId, scope.toTier, change.direction), change);
+      messages.push([topics.tierChanges(scope.customerId, scope.toTier), change]);
+      messages.push([topics.tierChanges(scope.customerId, scope.toTier, change.direction), change]);
     }
   }
   for (const score of batch.scores) {
-    pubsub.publish(topics.scoreUpdated(score.customerId), score);
-    if (options.broadcastScores) pubsub.publish(topics.scoreUpdated(), score);
+    messages.push([topics.scoreUpdated(score.customerId), score]);
+    if (options.broadcastScores) messages.push([topics.scoreUpdated(), score]);
   }
   for (const action of batch.outreach) {
-    pubsub.publish(topics.outreachLogged(action.customerId), action);
-    pubsub.publish(topics.outreachLogged(), action);
+    messages.push([topics.outreachLogged(action.customerId), action]);
+    messages.push([topics.outreachLogged(), action]);
   }
+  if (messages.length === 0) return;
+  const listened = await pubsub.listened(messages.map(([topic]) => topic));
+  for (const [topic, payload] of messages) if (listened.has(topic)) pubsub.publish(topic, payload);
 }

@@ -1,0 +1,372 @@
+// `npm run bench`: generates (or reuses) the data sets through the service's own code paths, runs
+// the four workloads against servers started as a user starts them, prints a table (figure,
+// target, baseline, measured, ratio) and writes it to bench/results/latest.json.
+//
+//   npm run bench                      default scale (2 k and 10 k customers), < 10 minutes
+//   BENCH_SCALE=full npm run bench     adds the 100 k-customer / 20 M-event data set
+//   npm run bench -- --smoke           tiny sizes, one run each: CI's check that the suite works
+//   npm run bench -- --only=scoring,dashboard   a subset (scoring, ingestion, dashboard, fanout)
+//   npm run bench -- --drop            drop every hg_bench_* database afterwards
+//
+// Exit status: non-zero only when something is broken (an error, a wrong answer, a lost event), never
+// because a target is missed. BENCH_SERVER=ts-node runs the server through ts-node instead of the build.
+import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DataSetInfo, DataSetSpec, ensureDataSet } from './generate/dataset';
+import { ADMIN_URL, databaseSize, dropDatabase, REDIS_URL, sql, withClient } from './support/databases';
+import { round, Summary } from './support/stats';
+import { SERVER_MODE } from './support/server-process';
+import { runDashboard } from './workloads/dashboard';
+import { runFanout } from './workloads/fanout';
+import { runIngestion } from './workloads/ingestion';
+import { runScoring } from './workloads/scoring';
+
+type Scale = 'smoke' | 'default' | 'full';
+const WORKLOADS = ['scoring', 'ingestion', 'dashboard', 'fanout'] as const;
+type Workload = (typeof WORKLOADS)[number];
+
+interface ScaleConfig {
+  runs: number;
+  dataSets: DataSetSpec[];
+  /** The data set the scoring baseline and the growth comparison start from. */
+  baselineCustomers: number;
+  /** The data set the dashboard pages are served from. */
+  dashboardCustomers: number;
+  dashboardSeconds: number;
+  dashboardConnections: number;
+  ingestion: { customers: number; batches: number; concurrency: number; singleClients: number; singleSeconds: number };
+  fanout: { clients: number; flippers: number; singleFlips: number; tierSubscribers: number; globalSubscribers: number };
+}
+
+const SCALES: Record<Scale, ScaleConfig> = {
+  smoke: {
+    runs: 1,
+    dataSets: [{ name: 'hg_bench_smoke', customers: 200, eventsPerCustomer: 60 }],
+    baselineCustomers: 200,
+    dashboardCustomers: 200,
+    dashboardSeconds: 2,
+    dashboardConnections: 8,
+    ingestion: { customers: 200, batches: 2, concurrency: 2, singleClients: 8, singleSeconds: 2 },
+    fanout: { clients: 100, flippers: 60, singleFlips: 2, tierSubscribers: 5, globalSubscribers: 2 },
+  },
+  default: {
+    runs: 3,
+    dataSets: [
+      { name: 'hg_bench_2k', customers: 2_000, eventsPerCustomer: 200 },
+      { name: 'hg_bench_10k', customers: 10_000, eventsPerCustomer: 200 },
+    ],
+    baselineCustomers: 10_000,
+    dashboardCustomers: 10_000,
+    dashboardSeconds: 10,
+    dashboardConnections: 32,
+    ingestion: { customers: 10_000, batches: 40, concurrency: 4, singleClients: 32, singleSeconds: 10 },
+    fanout: { clients: 5_000, flippers: 5_000, singleFlips: 10, tierSubscribers: 40, globalSubscribers: 10 },
+  },
+  full: {
+    runs: 3,
+    dataSets: [
+      { name: 'hg_bench_2k', customers: 2_000, eventsPerCustomer: 200 },
+      { name: 'hg_bench_10k', customers: 10_000, eventsPerCustomer: 200 },
+      { name: 'hg_bench_100k', customers: 100_000, eventsPerCustomer: 200 },
+    ],
+    baselineCustomers: 10_000,
+    dashboardCustomers: 100_000,
+    dashboardSeconds: 20,
+    dashboardConnections: 32,
+    ingestion: { customers: 10_000, batches: 100, concurrency: 4, singleClients: 32, singleSeconds: 20 },
+    fanout: { clients: 5_000, flippers: 5_000, singleFlips: 10, tierSubscribers: 40, globalSubscribers: 10 },
+  },
+};
+
+interface Row {
+  workload: Workload;
+  figure: string;
+  target: string;
+  baseline: string;
+  measured: string;
+  ratio: string;
+  /** true/false against the target; null when there is no target at this scale. */
+  met: boolean | null;
+  value?: number;
+}
+
+function parseArgs(argv: string[]): { scale: Scale; only: Set<Workload>; drop: boolean } {
+  const smoke = argv.includes('--smoke');
+  const envScale = process.env.BENCH_SCALE;
+  const scale: Scale = smoke ? 'smoke' : envScale === 'full' ? 'full' : envScale === 'smoke' ? 'smoke' : 'default';
+  const onlyArg = argv.find((a) => a.startsWith('--only='));
+  const only = new Set<Workload>(onlyArg ? (onlyArg.slice('--only='.length).split(',') as Workload[]) : WORKLOADS);
+  for (const w of only) if (!WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}; one of ${WORKLOADS.join(', ')}`);
+  return { scale, only, drop: argv.includes('--drop') };
+}
+
+const fmt = (value: number, digits = 1) => round(value, digits).toLocaleString('en');
+/** "median [min–max]" of repeated runs. */
+function spread(summary: Summary, digits = 1, unit = ''): string {
+  if (summary.runs.length <= 1) return `${fmt(summary.median, digits)}${unit}`;
+  return `${fmt(summary.median, digits)}${unit} [${fmt(summary.min, digits)}–${fmt(summary.max, digits)}]`;
+}
+
+async function machine(): Promise<Record<string, unknown>> {
+  const pg = await withClient(ADMIN_URL, async (client) => {
+    const { rows } = await client.query(
+      `select version() as version, current_setting('shared_buffers') as shared_buffers, current_setting('work_mem') as work_mem,
+              current_setting('max_parallel_workers_per_gather') as parallel_workers, current_setting('synchronous_commit') as synchronous_commit`,
+    );
+    return rows[0];
+  });
+  let redis = 'unknown';
+  try {
+    redis = execFileSync('redis-cli', ['-u', REDIS_URL, 'info', 'server'], { encoding: 'utf8' }).match(/redis_version:(\S+)/)?.[1] ?? redis;
+  } catch {
+    // redis-cli missing: the version is only informative
+  }
+  return {
+    cpu: os.cpus()[0]?.model,
+    cores: os.cpus().length,
+    memoryGb: round(os.totalmem() / 1024 ** 3, 1),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    postgres: pg,
+    redis,
+    server: SERVER_MODE === 'build' ? 'node dist/src/main.js (npm run build), NODE_ENV=production' : 'node -r ts-node/register/transpile-only src/main.ts, NODE_ENV=production',
+  };
+}
+
+function printTable(rows: Row[]): void {
+  const headers = ['workload', 'figure', 'target', 'baseline', 'measured (median [min–max])', 'ratio', ''];
+  const cells = rows.map((r) => [r.workload, r.figure, r.target, r.baseline, r.measured, r.ratio, r.met === null ? '' : r.met ? 'ok' : 'MISSED']);
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join('  ');
+  console.log(line(headers));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const c of cells) console.log(line(c));
+}
+
+async function main(): Promise<void> {
+  const { scale, only, drop } = parseArgs(process.argv.slice(2));
+  const config = SCALES[scale];
+  const started = Date.now();
+  const smoke = scale === 'smoke';
+  // At smoke size the targets say nothing: show them, judge nothing.
+  const judge = (ok: boolean): boolean | null => (smoke ? null : ok);
+  console.error(`healthgraph benchmarks, scale ${scale}, ${config.runs} run(s) per figure, workloads: ${[...only].join(', ')}`);
+  const info = await machine();
+  const rows: Row[] = [];
+  const details: Record<string, unknown> = {};
+
+  const dataSets: DataSetInfo[] = [];
+  if (only.has('scoring') || only.has('dashboard')) {
+    for (const spec of config.dataSets) {
+      if (!only.has('scoring') && spec.customers !== config.dashboardCustomers) continue;
+      const dataSet = await ensureDataSet(spec);
+      console.error(
+        `  [data] ${spec.name}: ${dataSet.customers.toLocaleString('en')} customers, ${dataSet.events.toLocaleString('en')} events, ` +
+          `${dataSet.payments.toLocaleString('en')} payments, ${dataSet.tickets.toLocaleString('en')} tickets, ${dataSet.npsResponses.toLocaleString('en')} NPS ` +
+          `(${dataSet.reused ? 'reused' : `generated in ${dataSet.generatedSeconds} s`}, ${await databaseSize(spec.name)})`,
+      );
+      dataSets.push(dataSet);
+    }
+    details.dataSets = dataSets.map(({ url: _url, ...rest }) => rest);
+  }
+
+  if (only.has('scoring')) {
+    const baselineSet = dataSets.find((d) => d.customers === config.baselineCustomers);
+    const scoring = await runScoring({ dataSets, runs: config.runs, baselineDataSet: baselineSet, redisUrl: REDIS_URL });
+    details.scoring = scoring;
+    for (const size of scoring.sizes) {
+      const target = size.customers === 100_000 ? 15 : size.customers === 2_000 ? 1 : null;
+      rows.push({
+        workload: 'scoring',
+        figure: `refreshAllHealthScores, ${size.customers.toLocaleString('en')} customers (${(size.events / 1e6).toFixed(1)} M events)`,
+        target: target === null ? '' : `≤ ${target} s`,
+        baseline: '',
+        measured: spread(size.seconds, 2, ' s'),
+        ratio: '',
+        met: target === null ? null : judge(size.seconds.median <= target),
+        value: size.seconds.median,
+      });
+      rows.push({
+        workload: 'scoring',
+        figure: `  peak server RSS during it`,
+        target: size.customers === 100_000 ? '≤ 600 MB' : '',
+        baseline: '',
+        measured: spread(size.peakRssMb, 0, ' MB'),
+        ratio: '',
+        met: size.customers === 100_000 ? judge(size.peakRssMb.median <= 600) : null,
+      });
+    }
+    const base = scoring.sizes.find((s) => s.customers === config.baselineCustomers);
+    if (scoring.baseline && base) {
+      const ratio = scoring.baseline.seconds / base.seconds.median;
+      rows.push({
+        workload: 'scoring',
+        figure: `speed-up over per-customer queries (seed 003), ${base.customers.toLocaleString('en')} customers`,
+        target: '≥ 50×',
+        baseline: `${fmt(scoring.baseline.seconds, 1)} s`,
+        measured: `${fmt(base.seconds.median, 2)} s`,
+        ratio: `${fmt(ratio, 0)}×`,
+        met: judge(ratio >= 50),
+      });
+    }
+    const largest = scoring.sizes[scoring.sizes.length - 1];
+    if (base && largest && largest.customers > base.customers) {
+      const growth = largest.seconds.median / base.seconds.median / (largest.customers / base.customers);
+      rows.push({
+        workload: 'scoring',
+        figure: `growth ${base.customers.toLocaleString('en')} → ${largest.customers.toLocaleString('en')} customers (time per customer, 1 = linear)`,
+        target: '≤ 1 (linear or better)',
+        baseline: '',
+        measured: `${fmt(base.seconds.median, 2)} s → ${fmt(largest.seconds.median, 2)} s`,
+        ratio: `${fmt(growth, 2)}`,
+        met: judge(growth <= 1.1),
+      });
+    }
+  }
+
+  if (only.has('ingestion')) {
+    const c = config.ingestion;
+    const ingestion = await runIngestion({
+      customers: c.customers,
+      eventsPerBatch: 5000,
+      batchesPerRun: c.batches,
+      batchConcurrency: c.concurrency,
+      singleClients: c.singleClients,
+      singleSeconds: c.singleSeconds,
+      runs: config.runs,
+      redisUrl: REDIS_URL,
+    });
+    details.ingestion = ingestion;
+    rows.push({
+      workload: 'ingestion',
+      figure: `trackEngagementBatch, 5,000 events/call, ${c.concurrency} calls in flight (events/s)`,
+      target: '≥ 50,000',
+      baseline: fmt(ingestion.baseline.batchEventsPerSecond, 0),
+      measured: spread(ingestion.batch.eventsPerSecond, 0),
+      ratio: `${fmt(ingestion.batch.eventsPerSecond.median / ingestion.baseline.batchEventsPerSecond, 1)}×`,
+      met: judge(ingestion.batch.eventsPerSecond.median >= 50_000),
+    });
+    rows.push({
+      workload: 'ingestion',
+      figure: `trackEngagement, ${c.singleClients} concurrent clients (events/s)`,
+      target: '≥ 1,500',
+      baseline: fmt(ingestion.baseline.singleEventsPerSecond, 0),
+      measured: spread(ingestion.single.eventsPerSecond, 0),
+      ratio: `${fmt(ingestion.single.eventsPerSecond.median / ingestion.baseline.singleEventsPerSecond, 1)}×`,
+      met: judge(ingestion.single.eventsPerSecond.median >= 1500),
+    });
+    rows.push({
+      workload: 'ingestion',
+      figure: `  p99 latency`,
+      target: '≤ 50 ms',
+      baseline: `${fmt(ingestion.baseline.singleP99Ms, 1)} ms`,
+      measured: spread(ingestion.single.p99Ms, 1, ' ms'),
+      ratio: '',
+      met: judge(ingestion.single.p99Ms.median <= 50),
+    });
+  }
+
+  if (only.has('dashboard')) {
+    const dataSet = dataSets.find((d) => d.customers === config.dashboardCustomers);
+    if (!dataSet) throw new Error('no data set for the dashboard');
+    const dashboard = await runDashboard({ dataSet, connections: config.dashboardConnections, seconds: config.dashboardSeconds, runs: config.runs, redisUrl: REDIS_URL });
+    details.dashboard = dashboard;
+    const over = `${config.dashboardConnections} conns × ${config.dashboardSeconds} s, ${dataSet.customers.toLocaleString('en')} customers`;
+    rows.push({
+      workload: 'dashboard',
+      figure: `first page of 50, SCORE_ASC, nested score/NPS/outreach (req/s, ${over})`,
+      target: '≥ 800',
+      baseline: fmt(dashboard.baseline.requestsPerSecond.median, 0),
+      measured: spread(dashboard.firstPage.requestsPerSecond, 0),
+      ratio: `${fmt(dashboard.firstPage.requestsPerSecond.median / dashboard.baseline.requestsPerSecond.median, 1)}×`,
+      met: judge(dashboard.firstPage.requestsPerSecond.median >= 800),
+    });
+    rows.push({
+      workload: 'dashboard',
+      figure: `  p99 latency`,
+      target: '≤ 60 ms',
+      baseline: `${fmt(dashboard.baseline.p99Ms.median, 0)} ms`,
+      measured: spread(dashboard.firstPage.p99Ms, 0, ' ms'),
+      ratio: '',
+      met: judge(dashboard.firstPage.p99Ms.median <= 60),
+    });
+    rows.push({
+      workload: 'dashboard',
+      figure: `deep page, after a cursor ${dashboard.deepPage.offset.toLocaleString('en')} rows in (req/s; p99)`,
+      target: 'as fast as page 1',
+      baseline: '',
+      measured: `${spread(dashboard.deepPage.requestsPerSecond, 0)}; ${fmt(dashboard.deepPage.p99Ms.median, 0)} ms`,
+      ratio: `${fmt(dashboard.deepPage.requestsPerSecond.median / dashboard.firstPage.requestsPerSecond.median, 2)} of page 1`,
+      met: judge(dashboard.deepPage.requestsPerSecond.median >= 0.9 * dashboard.firstPage.requestsPerSecond.median),
+    });
+    rows.push({
+      workload: 'dashboard',
+      figure: `SQL statements per request (5 customers / 50 customers)`,
+      target: 'constant',
+      baseline: `${dashboard.statements.baselineFifty} for 50`,
+      measured: `${dashboard.statements.five} / ${dashboard.statements.fifty}`,
+      ratio: '',
+      met: dashboard.statements.five === dashboard.statements.fifty ? judge(true) : false,
+    });
+  }
+
+  if (only.has('fanout')) {
+    const fanout = await runFanout({ ...config.fanout, runs: config.runs, redisUrl: REDIS_URL });
+    details.fanout = fanout;
+    rows.push({
+      workload: 'fanout',
+      figure: `one tier change → ${fanout.clients.toLocaleString('en')} subscribers on another instance (p99 latency)`,
+      target: '≤ 500 ms',
+      baseline: '',
+      measured: `${spread(fanout.oneChange.p99Ms, 0, ' ms')} (p50 ${fmt(fanout.oneChange.p50Ms.median, 0)} ms)`,
+      ratio: '',
+      met: judge(fanout.oneChange.p99Ms.median <= 500),
+    });
+    rows.push({
+      workload: 'fanout',
+      figure: `scoring run changing ${fanout.scoringRun.tierChanges.toLocaleString('en')} tiers: ${fanout.scoringRun.expectedDeliveries.toLocaleString('en')} deliveries, largest loop stall`,
+      target: '≤ 200 ms',
+      baseline: '',
+      measured: `${spread(fanout.scoringRun.maxStallMs, 0, ' ms')}; all delivered in ${fmt(fanout.scoringRun.deliveredSeconds.median, 1)} s`,
+      ratio: '',
+      met: judge(fanout.scoringRun.maxStallMs.median <= 200),
+    });
+    rows.push({
+      workload: 'fanout',
+      figure: `server RSS with ${fanout.clients.toLocaleString('en')} connections subscribed (peak during the burst above)`,
+      target: '≤ 400 MB',
+      baseline: '',
+      measured: `${fmt(fanout.rssAtConnectionsMb, 0)} MB (${fmt(fanout.scoringRun.peakRssMb.median, 0)} MB)`,
+      ratio: '',
+      met: judge(fanout.rssAtConnectionsMb <= 400),
+    });
+    if (!fanout.scoringRun.complete) throw new Error('the scoring run did not deliver every event to the subscribers that asked for it');
+  }
+
+  const seconds = Math.round((Date.now() - started) / 1000);
+  console.log(`\nhealthgraph benchmarks, scale ${scale}, ${new Date().toISOString()}, ${seconds} s`);
+  console.log(`machine: ${info.cpu}, ${info.cores} cores, ${info.memoryGb} GB; ${info.node}; PostgreSQL ${String((info.postgres as { version: string }).version).split(' ')[1]} (shared_buffers ${(info.postgres as { shared_buffers: string }).shared_buffers}); Redis ${info.redis}\n`);
+  printTable(rows);
+  const resultsDir = path.join(__dirname, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const report = { scale, finishedAt: new Date().toISOString(), seconds, machine: info, rows, details };
+  writeFileSync(path.join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(path.join(resultsDir, `${scale}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nwritten to bench/results/latest.json`);
+
+  if (drop) {
+    const names = await sql<{ datname: string }>('postgres', `select datname from pg_database where datname like 'hg\\_bench\\_%'`);
+    for (const { datname } of names) await dropDatabase(datname);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
