@@ -13,8 +13,14 @@ export class Migration20261125171737 extends Migration {
              min(occurred_at), max(occurred_at), coalesce(array_agg(distinct feature) filter (where feature is not null), '{}')
       from "engagement_event" group by 1, 2;`);
 
-    // A full scoring run writes ~2 kB of explanation JSON per customer: lz4 compresses it faster
-    // than the default pglz. Only where the server is built with lz4 (the embedded one is not).
+    // A full scoring run writes ~2 kB of explanation JSON per customer. Signals and penalties are
+    // only ever written and read whole: as json (validated text) they skip building jsonb on write
+    // and printing it on read.
+    this.addSql(`alter table "health_score" alter column "signals" type json using "signals"::json,
+      alter column "penalties" type json using "penalties"::json;`);
+
+    // lz4 compresses the explanations faster than the default pglz. Only where the server is built
+    // with lz4 (the embedded one is not).
     this.addSql(`do $$ begin
         alter table "health_score" alter column "components" set compression lz4, alter column "signals" set compression lz4,
           alter column "penalties" set compression lz4;
@@ -25,6 +31,8 @@ export class Migration20261125171737 extends Migration {
   override async down(): Promise<void> {
     this.addSql(`alter table "health_score" alter column "components" set compression default, alter column "signals" set compression default,
       alter column "penalties" set compression default;`);
+    this.addSql(`alter table "health_score" alter column "signals" type jsonb using "signals"::jsonb,
+      alter column "penalties" type jsonb using "penalties"::jsonb;`);
     this.addSql(`drop table if exists "engagement_day" cascade;`);
   }
 

@@ -27,12 +27,15 @@ export class HealthScore {
   @Property({ type: 'json' })
   components!: unknown;
 
-  /** [{ name, component, rawValue, value, weight, contribution, missing }] */
-  @Property({ type: 'json' })
+  /**
+   * [{ name, component, rawValue, value, weight, contribution, missing }]. Stored as `json` (text),
+   * not `jsonb`: it is only ever written and read whole, and a full run writes 100,000 of them.
+   */
+  @Property({ type: 'json', columnType: 'json' })
   signals!: unknown;
 
-  /** [{ name, points, applied }] */
-  @Property({ type: 'json', nullable: true })
+  /** [{ name, points, applied }]. `json` like `signals`. */
+  @Property({ type: 'json', columnType: 'json', nullable: true })
   penalties?: unknown;
 
   /** Share of the model's weight that was observed, 0…1. */
