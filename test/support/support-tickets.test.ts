@@ -2,7 +2,7 @@
 import { CustomerSupportTicketsDocument, RecordSupportTicketDocument, UpsertCustomerDocument } from '../__generated__/graphql';
 import type { Db } from '../../src/infra/sql';
 import { query, queryOne } from '../../src/infra/sql';
-import { startTestServer, TestServer } from './server';
+import { startTestServer, TestServer } from '../helpers/server';
 
 let server: TestServer;
 let db: Db;
