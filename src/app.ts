@@ -25,6 +25,9 @@ export async function startApp(config: AppConfig & { databaseUrl: string }, logg
   const ormLogger = logger.child({ module: 'orm' });
   const orm = await openDatabase(config.databaseUrl, config.databasePoolMax, (message) => ormLogger.info(message.replace(/\x1b\[[0-9;]*m/g, '')));
   const pubsub = createPubSub(config.redisUrl, logger);
+  if (pubsub instanceof RedisBackedPubSub && !(await pubsub.waitUntilReady(3000))) {
+    logger.warn('redis is not reachable yet: serving without live events until it is');
+  }
   const services: AppServices = { orm, pubsub, logger, config, onSignals: [] };
   try {
     const schema = await buildAppSchema(pubsub);

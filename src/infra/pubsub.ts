@@ -190,6 +190,20 @@ export class RedisBackedPubSub implements AppPubSub {
     return this.publisher.status === 'ready' && this.subscriber.status === 'ready';
   }
 
+  /**
+   * Resolves true once both connections are up, false after `timeoutMs`. Start-up waits for it so
+   * an instance does not drop its first events while Redis is still connecting (the publisher
+   * fails fast rather than queueing); a Redis that stays away only delays start-up, never blocks it.
+   */
+  async waitUntilReady(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.isHealthy()) {
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    return true;
+  }
+
   async ping(): Promise<boolean> {
     try {
       return (await this.publisher.ping()) === 'PONG';
