@@ -3,6 +3,7 @@ import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from '
 import { Customer } from '../customers/customer.types';
 import { GraphQLContext, signalsArrived } from '../infra/context';
 import { loadChildPage } from '../infra/loaders';
+import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
 import { ENGAGEMENT_COLUMNS, listEngagementEvents, trackEngagement, trackEngagementBatch } from './engagement.service';
 import { BatchIngestResult, CustomerEngagementArgs, EngagementEvent, EngagementEventConnection, EngagementEventInput, EngagementEventsArgs } from './engagement.types';
@@ -43,10 +44,7 @@ export class CustomerEngagementResolver {
       parentColumn: 'e.customer_id',
       where: args.eventType ? ['e.event_type = ?'] : [],
       params: args.eventType ? [args.eventType] : [],
-      sortKeys: [
-        { expression: 'e.occurred_at', type: 'timestamptz' },
-        { expression: 'e.id', type: 'bigint' },
-      ],
+      sortKeys: byTimeThenId('e', 'occurred_at'),
       direction: 'desc',
       first: args.first,
       after: args.after,

@@ -4,7 +4,7 @@
 // lastActivityAt and marks it for rescoring.
 import { checkCustomerId } from '../customers/customer.service';
 import { DomainError, InvalidInputError, NotFoundError } from '../infra/errors';
-import { ConnectionResult, keysetPage } from '../infra/pagination';
+import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
 import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
 import { addTimeRange } from '../infra/time-range';
 import type { BatchIngestResult, BatchItemError, EngagementEvent, EngagementEventInput, EngagementEventsArgs } from './engagement.types';
@@ -220,10 +220,7 @@ export async function listEngagementEvents(db: Db, args: EngagementEventsArgs): 
     from: 'engagement_event e',
     where,
     params,
-    sortKeys: [
-      { expression: 'e.occurred_at', type: 'timestamptz' },
-      { expression: 'e.id', type: 'bigint' },
-    ],
+    sortKeys: byTimeThenId('e', 'occurred_at'),
     direction: 'desc',
     first: args.first,
     after: args.after,

@@ -91,6 +91,14 @@ export interface SortKey {
   type: string;
 }
 
+/** The usual order of a signal table: by a timestamp column, then by the bigint id (`alias.id`). */
+export function byTimeThenId(alias: string, timeColumn: string): SortKey[] {
+  return [
+    { expression: `${alias}.${timeColumn}`, type: 'timestamptz' },
+    { expression: `${alias}.id`, type: 'bigint' },
+  ];
+}
+
 export interface KeysetQuery {
   /** Select list (aliased to the GraphQL type's property names). */
   select: string;

@@ -5,6 +5,7 @@
 import { checkCustomerId, MAX_ID_LENGTH } from '../customers/customer.service';
 import { ensure, NotFoundError } from '../infra/errors';
 import { LoaderRegistry, loadChildPage } from '../infra/loaders';
+import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
 import { Db, queryOne } from '../infra/sql';
 import { Payment, PaymentInput, PaymentStatus } from './payment.types';
@@ -77,10 +78,7 @@ export function loadCustomerPayments(db: Db, loaders: LoaderRegistry, customerId
     select: PAYMENT_COLUMNS,
     from: 'payment p',
     parentColumn: 'p.customer_id',
-    sortKeys: [
-      { expression: 'p.occurred_at', type: 'timestamptz' },
-      { expression: 'p.id', type: 'bigint' },
-    ],
+    sortKeys: byTimeThenId('p', 'occurred_at'),
     direction: 'desc',
     first: page.first,
     after: page.after,

@@ -2,7 +2,7 @@
 import { checkCustomerId, CUSTOMER_COLUMNS } from '../customers/customer.service';
 import type { Customer } from '../customers/customer.types';
 import { ensure } from '../infra/errors';
-import { ConnectionResult, keysetPage } from '../infra/pagination';
+import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
 import { Db, query } from '../infra/sql';
 import { addTimeRange } from '../infra/time-range';
 import { bandsBestFirst, isAtRiskTier } from './model';
@@ -54,10 +54,7 @@ export async function scoreHistory(db: Db, customerId: string, args: HistoryArgs
     from: 'health_score h',
     where,
     params,
-    sortKeys: [
-      { expression: 'h.as_of', type: 'timestamptz' },
-      { expression: 'h.id', type: 'bigint' },
-    ],
+    sortKeys: byTimeThenId('h', 'as_of'),
     direction: 'desc',
     first: args.first,
     after: args.after,
@@ -80,10 +77,7 @@ export async function listTierChanges(db: Db, args: TierChangesArgs): Promise<Co
     from: 'tier_change t',
     where,
     params,
-    sortKeys: [
-      { expression: 't.changed_at', type: 'timestamptz' },
-      { expression: 't.id', type: 'bigint' },
-    ],
+    sortKeys: byTimeThenId('t', 'changed_at'),
     direction: 'asc',
     first: args.first,
     after: args.after,

@@ -4,6 +4,7 @@
 import { checkCustomerId, MAX_ID_LENGTH } from '../customers/customer.service';
 import { ensure, NotFoundError } from '../infra/errors';
 import { LoaderRegistry, loadChildPage } from '../infra/loaders';
+import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
 import { Db, queryOne } from '../infra/sql';
 import { CustomerSupportTicketsArgs, SupportTicket, SupportTicketInput, SupportTicketSeverity, SupportTicketStatus } from './support-ticket.types';
@@ -102,10 +103,7 @@ export function loadCustomerSupportTickets(db: Db, loaders: LoaderRegistry, cust
     parentColumn: 't.customer_id',
     where,
     params,
-    sortKeys: [
-      { expression: 't.opened_at', type: 'timestamptz' },
-      { expression: 't.id', type: 'bigint' },
-    ],
+    sortKeys: byTimeThenId('t', 'opened_at'),
     direction: 'desc',
     first: args.first,
     after: args.after,
