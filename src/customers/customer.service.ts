@@ -93,14 +93,6 @@ export async function getCustomer(db: Db, loaders: LoaderRegistry, customerId: s
   return customer;
 }
 
-/** Throws NOT_FOUND unless the customer exists (for ingestion of a single signal). */
-export async function requireCustomer(db: Db, customerId: string): Promise<string> {
-  const id = checkCustomerId(customerId);
-  const row = await queryOne(db, 'select 1 from customer where id = ?', [id]);
-  if (!row) throw new NotFoundError(`customer ${id} does not exist`, { customerId: id });
-  return id;
-}
-
 const ORDERINGS: Record<CustomerOrder, { sortKeys: SortKey[]; direction: 'asc' | 'desc' }> = {
   [CustomerOrder.NAME_ASC]: { sortKeys: [{ expression: 'c.name', type: 'text' }, { expression: 'c.id', type: 'text' }], direction: 'asc' },
   [CustomerOrder.SCORE_ASC]: { sortKeys: [{ expression: 'coalesce(c.health_score, -1)', type: 'int' }, { expression: 'c.id', type: 'text' }], direction: 'asc' },

@@ -2,7 +2,7 @@
 // ingestion calls collapse into one scoring), a periodic full run rescores everyone so silence
 // decays scores, and the first start over existing data backfills the last 30 days of history.
 import type { AppServices } from '../infra/context';
-import { query, queryOne } from '../infra/sql';
+import { Db, queryOne } from '../infra/sql';
 import { refreshAllHealthScores, rescoreRequested } from './scoring.service';
 
 const DAY_MS = 86_400_000;
@@ -57,8 +57,8 @@ export class ScoringScheduler {
     });
   }
 
-  private db() {
-    return this.services.orm.em.fork({ clear: true }) as unknown as Parameters<typeof rescoreMarked>[1];
+  private db(): Db {
+    return this.services.orm.em.fork({ clear: true }) as Db;
   }
 
   private async rescoreMarked(): Promise<void> {
@@ -87,17 +87,11 @@ export class ScoringScheduler {
 }
 
 /** Rescores every marked customer, batch after batch, until none is left. */
-export async function rescoreMarked(services: AppServices, db: Parameters<typeof rescoreRequested>[1]): Promise<number> {
+export async function rescoreMarked(services: AppServices, db: Db): Promise<number> {
   let total = 0;
   for (;;) {
     const scored = await rescoreRequested(services, db);
     total += scored;
     if (scored === 0) return total;
   }
-}
-
-export async function pendingRescores(services: AppServices): Promise<number> {
-  const db = services.orm.em.fork() as unknown as Parameters<typeof rescoreRequested>[1];
-  const [row] = await query<{ count: number }>(db, 'select count(*)::int as count from customer where rescore_requested_at is not null');
-  return row.count;
 }
