@@ -1,40 +1,18 @@
-import {
-  CustomerNpsDocument,
-  NpsResponsesDocument,
-  NpsSummaryDocument,
-  SubmitNpsResponseDocument,
-  UpsertCustomerDocument,
-} from '../__generated__/graphql';
+import { CustomerNpsDocument, NpsResponsesDocument, NpsSummaryDocument, SubmitNpsResponseDocument } from '../__generated__/graphql';
 import type { Db } from '../../src/infra/sql';
-import { query, queryOne } from '../../src/infra/sql';
-import { startTestServer, TestServer } from '../helpers/server';
+import { query } from '../../src/infra/sql';
+import { useIngestionServer } from '../helpers/ingestion';
+import type { TestServer } from '../helpers/server';
 
+const context = useIngestionServer('nps');
+const { signalled, createCustomer } = context;
 let server: TestServer;
 let db: Db;
-const signalled: string[][] = [];
-
-beforeAll(async () => {
-  server = await startTestServer({ label: 'nps' });
-  server.app.services.onSignals.push((ids) => signalled.push(ids));
-  db = server.app.orm.em.fork() as Db;
+beforeAll(() => {
+  ({ server, db } = context);
 });
-afterAll(() => server.stop());
-
-async function createCustomer(id: string): Promise<void> {
-  await server.gql(UpsertCustomerDocument, { input: { id, name: `Customer ${id}` } });
-  // Start from "no rescore pending" so the tests see what ingestion marks.
-  await query(db, 'update customer set rescore_requested_at = null where id = ?', [id]);
-}
-
-async function storedResponses(customerId: string): Promise<number> {
-  const row = await queryOne<{ count: number }>(db, 'select count(*)::int as count from nps_response where customer_id = ?', [customerId]);
-  return row!.count;
-}
-
-async function rescoreRequestedAt(customerId: string): Promise<Date | null> {
-  const row = await queryOne<{ at: string | null }>(db, 'select rescore_requested_at as at from customer where id = ?', [customerId]);
-  return row!.at === null ? null : new Date(row!.at);
-}
+const storedResponses = (customerId: string) => context.storedRows('nps_response', customerId);
+const rescoreRequestedAt = (customerId: string) => context.rescoreRequestedAt(customerId);
 
 async function submitScores(customerId: string, scores: number[], start = Date.parse('2026-03-01T00:00:00Z')): Promise<void> {
   for (const [i, score] of scores.entries()) {

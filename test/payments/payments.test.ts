@@ -1,33 +1,15 @@
-import { CustomerPaymentsDocument, RecordPaymentDocument, UpsertCustomerDocument } from '../__generated__/graphql';
-import type { Db } from '../../src/infra/sql';
-import { query, queryOne } from '../../src/infra/sql';
-import { startTestServer, TestServer } from '../helpers/server';
+import { CustomerPaymentsDocument, RecordPaymentDocument } from '../__generated__/graphql';
+import { useIngestionServer } from '../helpers/ingestion';
+import type { TestServer } from '../helpers/server';
 
+const context = useIngestionServer('payments');
+const { signalled, createCustomer } = context;
 let server: TestServer;
-let db: Db;
-const signalled: string[][] = [];
-
-beforeAll(async () => {
-  server = await startTestServer({ label: 'payments' });
-  server.app.services.onSignals.push((ids) => signalled.push(ids));
-  db = server.app.orm.em.fork() as Db;
+beforeAll(() => {
+  ({ server } = context);
 });
-afterAll(() => server.stop());
-
-async function createCustomer(id: string): Promise<void> {
-  await server.gql(UpsertCustomerDocument, { input: { id, name: `Customer ${id}` } });
-  await query(db, 'update customer set rescore_requested_at = null where id = ?', [id]);
-}
-
-async function storedPayments(customerId: string): Promise<number> {
-  const row = await queryOne<{ count: number }>(db, 'select count(*)::int as count from payment where customer_id = ?', [customerId]);
-  return row!.count;
-}
-
-async function rescoreRequested(customerId: string): Promise<boolean> {
-  const row = await queryOne<{ pending: boolean }>(db, 'select rescore_requested_at is not null as pending from customer where id = ?', [customerId]);
-  return row!.pending;
-}
+const storedPayments = (customerId: string) => context.storedRows('payment', customerId);
+const rescoreRequested = async (customerId: string) => (await context.rescoreRequestedAt(customerId)) !== null;
 
 describe('recordPayment', () => {
   it('stores a payment with an upper-cased currency, marks the customer for rescoring and signals it', async () => {

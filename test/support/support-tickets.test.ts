@@ -1,34 +1,19 @@
-// Tests of the support-ticket module (this folder also holds the shared test helpers).
-import { CustomerSupportTicketsDocument, RecordSupportTicketDocument, UpsertCustomerDocument } from '../__generated__/graphql';
+// Tests of the support-ticket module.
+import { CustomerSupportTicketsDocument, RecordSupportTicketDocument } from '../__generated__/graphql';
 import type { Db } from '../../src/infra/sql';
-import { query, queryOne } from '../../src/infra/sql';
-import { startTestServer, TestServer } from '../helpers/server';
+import { query } from '../../src/infra/sql';
+import { useIngestionServer } from '../helpers/ingestion';
+import type { TestServer } from '../helpers/server';
 
+const context = useIngestionServer('support');
+const { signalled, createCustomer } = context;
 let server: TestServer;
 let db: Db;
-const signalled: string[][] = [];
-
-beforeAll(async () => {
-  server = await startTestServer({ label: 'support' });
-  server.app.services.onSignals.push((ids) => signalled.push(ids));
-  db = server.app.orm.em.fork() as Db;
+beforeAll(() => {
+  ({ server, db } = context);
 });
-afterAll(() => server.stop());
-
-async function createCustomer(id: string): Promise<void> {
-  await server.gql(UpsertCustomerDocument, { input: { id, name: `Customer ${id}` } });
-  await query(db, 'update customer set rescore_requested_at = null where id = ?', [id]);
-}
-
-async function storedTickets(customerId: string): Promise<number> {
-  const row = await queryOne<{ count: number }>(db, 'select count(*)::int as count from support_ticket where customer_id = ?', [customerId]);
-  return row!.count;
-}
-
-async function rescoreRequested(customerId: string): Promise<boolean> {
-  const row = await queryOne<{ pending: boolean }>(db, 'select rescore_requested_at is not null as pending from customer where id = ?', [customerId]);
-  return row!.pending;
-}
+const storedTickets = (customerId: string) => context.storedRows('support_ticket', customerId);
+const rescoreRequested = async (customerId: string) => (await context.rescoreRequestedAt(customerId)) !== null;
 
 describe('recordSupportTicket', () => {
   it('creates a ticket with NORMAL severity, OPEN status and openedAt now by default, and marks the customer for rescoring', async () => {
