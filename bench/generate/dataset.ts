@@ -327,7 +327,7 @@ export async function ensureDataSet(spec: DataSetSpec, options: { lanes?: number
       await refreshAllHealthScores(services, orm.em.fork() as Db, new Date(anchorMs - daysBefore * DAY_MS));
       log(`${spec.name}: history scored as of anchor − ${daysBefore} d in ${((Date.now() - at) / 1000).toFixed(1)} s`);
     }
-    await query(root, 'update customer set rescore_requested_at = null where rescore_requested_at is not null');
+    await query(root, 'delete from rescore_request');
     await orm.em.getConnection().execute('vacuum (analyze)');
 
     const info: DataSetInfo = {

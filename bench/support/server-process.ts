@@ -72,7 +72,9 @@ export async function startServer(options: { name: string; database: string; red
   const statsFile = path.join(WORK_DIR, `${options.name}-${port}-loop.json`);
   const logFile = path.join(WORK_DIR, `${options.name}-${port}.log`);
   const entry = SERVER_MODE === 'build' ? ['dist/src/main.js'] : ['-r', 'ts-node/register/transpile-only', 'src/main.ts'];
-  const child: ChildProcess = spawn(process.execPath, ['-r', MONITOR, ...entry], {
+  // BENCH_SERVER_NODE_ARGS adds node flags to every server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '-r', MONITOR, ...entry], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,

@@ -101,7 +101,7 @@ async function ensureLiveDataSet(name: string, flippers: number): Promise<{ url:
     const services: AppServices = { orm, pubsub: new InProcessPubSub(), logger: createLogger('silent'), config: { ...readConfig({}), databaseUrl: url }, onSignals: [] };
     await refreshAllHealthScores(services, orm.em.fork() as Db, new Date(anchor.getTime() - 25 * DAY_MS + 3_600_000));
     await refreshAllHealthScores(services, orm.em.fork() as Db, new Date(anchor.getTime() - 12 * DAY_MS + 3_600_000));
-    await query(db, 'update customer set rescore_requested_at = null');
+    await query(db, 'delete from rescore_request');
     await query(db, 'insert into bench_dataset (id, info) values (1, ?::jsonb)', [JSON.stringify({ version: LIVE_VERSION, flippers, anchor })]);
   } finally {
     await orm.close(true);

@@ -55,14 +55,15 @@ function eventSource(customers: number, seed: string): () => EngagementEventInpu
 async function resetEvents(name: string): Promise<void> {
   const [{ tables }] = await sql<{ tables: string[] }>(name, `select array_agg(tablename::text) as tables from pg_tables where schemaname = 'public' and tablename like 'engagement%'`);
   await sql(name, `truncate ${tables.map((t) => `"${t}"`).join(', ')}`);
-  await sql(name, 'update customer set rescore_requested_at = null, last_activity_at = null where rescore_requested_at is not null or last_activity_at is not null');
+  await sql(name, 'delete from rescore_request');
+  await sql(name, 'update customer set last_activity_at = null where last_activity_at is not null');
 }
 
 /** Waits until the server has rescored every customer the previous run marked. */
 async function waitForRescoring(name: string): Promise<void> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    const [{ pending }] = await sql<{ pending: number }>(name, 'select count(*)::int as pending from customer where rescore_requested_at is not null');
+    const [{ pending }] = await sql<{ pending: number }>(name, 'select count(*)::int as pending from rescore_request');
     if (pending === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

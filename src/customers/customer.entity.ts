@@ -9,7 +9,6 @@ import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
 @Index({ name: 'customer_name_keyset_idx', properties: ['name', 'id'] })
 @Index({ name: 'customer_tier_idx', properties: ['tier', 'id'] })
 @Index({ name: 'customer_lifecycle_idx', properties: ['lifecycleStage', 'id'] })
-@Index({ name: 'customer_rescore_idx', expression: 'create index "customer_rescore_idx" on "customer" ("rescore_requested_at") where "rescore_requested_at" is not null' })
 export class Customer {
   @PrimaryKey({ type: 'text' })
   id!: string;
@@ -63,10 +62,6 @@ export class Customer {
 
   @Property({ type: 'timestamptz', nullable: true })
   scoredAt?: Date | null;
-
-  /** Set when new signals arrive; cleared when the customer is rescored (debounced rescoring). */
-  @Property({ type: 'timestamptz', nullable: true })
-  rescoreRequestedAt?: Date | null;
 
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   createdAt: Date = new Date();

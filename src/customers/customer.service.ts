@@ -48,18 +48,24 @@ export async function upsertCustomer(db: Db, input: CustomerInput): Promise<Cust
   const columns = ['id', 'name', ...provided.map(([, column]) => column)];
   const values: unknown[] = [input.id.trim(), input.name.trim(), ...provided.map(([key]) => input[key] ?? null)];
   const updates = ['name = excluded.name', ...provided.map(([, column]) => `${column} = excluded.${column}`), 'updated_at = now()'];
-  // A new churn date (or its removal) changes the lifecycle stage: rescore, but only then.
-  if (input.churnedAt !== undefined) {
-    updates.push(
-      'rescore_requested_at = case when c.churned_at is distinct from excluded.churned_at then coalesce(c.rescore_requested_at, now()) else c.rescore_requested_at end',
-    );
-  }
+  // A new customer is scored soon after it arrives; an existing one is rescored only when its churn
+  // date changes (or is removed), the one customer field that moves its lifecycle stage.
+  const churnChanged = input.churnedAt !== undefined ? 'u."churnedAt" is distinct from (select churned_at from previous)' : 'false';
   const row = await queryOne<Customer>(
     db,
-    `insert into customer as c (${columns.join(', ')}, rescore_requested_at) values (${values.map(() => '?').join(', ')}, now())
-     on conflict (id) do update set ${updates.join(', ')}
-     returning ${CUSTOMER_COLUMNS}`,
-    values,
+    `with previous as (
+       select churned_at from customer where id = ?
+     ), upserted as (
+       insert into customer as c (${columns.join(', ')}) values (${values.map(() => '?').join(', ')})
+       on conflict (id) do update set ${updates.join(', ')}
+       returning ${CUSTOMER_COLUMNS}
+     ), marked as (
+       insert into rescore_request (customer_id)
+       select u.id from upserted u where not exists (select 1 from previous) or ${churnChanged}
+       on conflict (customer_id) do nothing
+     )
+     select * from upserted`,
+    [input.id.trim(), ...values],
   );
   return row as Customer;
 }

@@ -1,7 +1,7 @@
 // Engagement ingestion: validation per event (a batch reports bad items by index and stores
 // the rest), then set-based inserts — one statement per chunk of 5,000 events, which also keeps
-// the daily rollup scoring reads (engagement_day) up to date, and advances each touched customer's
-// lastActivityAt and marks it for rescoring.
+// the daily rollup scoring reads (engagement_day) up to date, and queues each touched customer for
+// rescoring (rescore_request).
 import { checkCustomerId } from '../customers/customer.service';
 import { DomainError, InvalidInputError, NotFoundError } from '../infra/errors';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
@@ -62,42 +62,38 @@ export function toEngagementRow(input: EngagementEventInput, now: Date): Engagem
 }
 
 /**
- * The statement that stores events (`$events`: a JSON record set) and keeps what depends on them:
- * the daily rollup scoring reads (`engagement_day`), and each customer's lastActivityAt and rescoring
- * mark, touched only where that changes something. `returning` is the select list over `inserted`.
+ * The statement that stores events (`$events`: a JSON record set) and keeps the daily rollup that
+ * scoring reads (`engagement_day`) up to date. `returning` is the select list over `inserted`.
+ * With `markCustomers`, it also queues the customers for rescoring (the single-event path; a batch
+ * queues its customers in one statement first, see `markKnownCustomers`).
  *
- * Lock order, which is what keeps concurrent ingestion and scoring free of deadlocks: the customer
- * rows first, in id order (as a scoring batch locks them), then the rollup rows, in key order. The
- * rollup insert reads `touched`, so it runs after the customer update.
+ * Ingestion never writes the customer row: a scoring batch holds those locked while it computes,
+ * and events must not wait for it. Lock order, which keeps concurrent ingestion free of deadlocks:
+ * rescoring marks first, then rollup rows, each in key order.
  */
-function storeEventsStatement(returning: string, options: { skipUnknownCustomers?: boolean } = {}): string {
+function storeEventsStatement(returning: string, options: { markCustomers?: boolean } = {}): string {
   return `with input as (
        select * from jsonb_to_recordset(?::jsonb) as x(customer_id text, event_type text, user_id text, feature text,
                                                          metadata jsonb, occurred_at timestamptz, idempotency_key text)
      ), inserted as (
        insert into engagement_event (customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key)
        select customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key from input
-       ${options.skipUnknownCustomers ? 'where exists (select 1 from customer c where c.id = input.customer_id)' : ''}
+       ${options.markCustomers ? 'where exists (select 1 from customer c where c.id = input.customer_id)' : ''}
        on conflict (customer_id, idempotency_key) where idempotency_key is not null do nothing
        returning *
-     ), latest as (
-       select customer_id, max(occurred_at) as last_at from inserted group by customer_id
-     ), to_touch as (
-       select c.id, l.last_at from customer c join latest l on l.customer_id = c.id
-       where c.rescore_requested_at is null or c.last_activity_at is null or c.last_activity_at < l.last_at
-       order by c.id
-       for no key update of c
-     ), touched as (
-       update customer c set last_activity_at = greatest(c.last_activity_at, t.last_at),
-                             rescore_requested_at = coalesce(c.rescore_requested_at, now())
-       from to_touch t where c.id = t.id
-       returning 1
+     ), marked as (
+       ${
+         options.markCustomers
+           ? `insert into rescore_request (customer_id) select distinct customer_id from inserted order by 1
+              on conflict (customer_id) do nothing returning 1`
+           : 'select 1 where false'
+       }
      ), rolled_up as (
        insert into engagement_day as d (customer_id, day, event_count, user_added_count, first_at, last_at, features)
        select customer_id, (occurred_at at time zone 'UTC')::date, count(*), count(*) filter (where event_type = 'user_added'),
               min(occurred_at), max(occurred_at), coalesce(array_agg(distinct feature) filter (where feature is not null), '{}')
        from inserted
-       where (select count(*) from touched) >= 0
+       where (select count(*) from marked) >= 0
        group by 1, 2 order by 1, 2
        on conflict (customer_id, day) do update set
          event_count = d.event_count + excluded.event_count,
@@ -112,8 +108,8 @@ function storeEventsStatement(returning: string, options: { skipUnknownCustomers
 }
 
 /**
- * Inserts rows set-based (their customers must exist); returns how many were new (the rest were
- * idempotency duplicates). One statement per chunk of 5,000.
+ * Inserts rows set-based (their customers must exist, and be queued for rescoring by the caller);
+ * returns how many were new (the rest were idempotency duplicates). One statement per chunk of 5,000.
  */
 export async function insertEngagementRows(db: Db, rows: EngagementRow[]): Promise<number> {
   let accepted = 0;
@@ -133,16 +129,21 @@ export async function insertEngagementRows(db: Db, rows: EngagementRow[]): Promi
 }
 
 /**
- * The ids among `ids` that exist, in one statement. With `lock`, also locks those customer rows in
- * id order for the rest of the transaction: a batch stored in several chunks takes every customer
- * lock before any rollup lock, as a single chunk does.
+ * The ids among `ids` that exist, in one statement, queued for rescoring in id order (a batch's
+ * marks all come before its rollup rows, whatever its number of chunks: the lock order above).
  */
-export async function existingCustomerIds(db: Db, ids: Iterable<string>, options: { lock?: boolean } = {}): Promise<Set<string>> {
+export async function markKnownCustomers(db: Db, ids: Iterable<string>): Promise<Set<string>> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return new Set();
   const rows = await query<{ id: string }>(
     db,
-    `select id from customer where id in (select jsonb_array_elements_text(?::jsonb))${options.lock ? ' order by id for no key update' : ''}`,
+    `with known as (
+       select id from customer where id in (select jsonb_array_elements_text(?::jsonb))
+     ), marked as (
+       insert into rescore_request (customer_id) select id from known order by id
+       on conflict (customer_id) do nothing
+     )
+     select id from known`,
     [json(unique)],
   );
   return new Set(rows.map((row) => row.id));
@@ -158,7 +159,7 @@ export async function trackEngagement(db: Db, input: EngagementEventInput, now =
        union all
        select ${ENGAGEMENT_COLUMNS} from engagement_event e
        where e.customer_id = ? and e.idempotency_key = ? and not exists (select 1 from inserted)`,
-      { skipUnknownCustomers: true },
+      { markCustomers: true },
     ),
     [json([row]), row.customer_id, row.idempotency_key],
   );
@@ -187,10 +188,9 @@ export async function trackEngagementBatch(db: Db, inputs: EngagementEventInput[
     }
   });
   return inTransaction(db, async (tx) => {
-    const known = await existingCustomerIds(
+    const known = await markKnownCustomers(
       tx,
       candidates.map((c) => c.row.customer_id),
-      { lock: candidates.length > INSERT_CHUNK_SIZE },
     );
     const rows: EngagementRow[] = [];
     for (const { index, row } of candidates) {

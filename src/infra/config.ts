@@ -20,6 +20,11 @@ export interface AppConfig {
   scoringIntervalMs: number;
   /** Debounce before a customer with new signals is rescored, ms. `RESCORE_DEBOUNCE_MS`, default 2000; 0 turns continuous rescoring off. */
   rescoreDebounceMs: number;
+  /**
+   * Longest a queued customer waits while signals keep arriving, ms. `RESCORE_MAX_WAIT_MS`, default
+   * 10000. Rescoring runs once signals pause for the debounce, or after this wait during a steady stream.
+   */
+  rescoreMaxWaitMs: number;
   /** Database connection pool size. `DATABASE_POOL_MAX`, default 10. */
   databasePoolMax: number;
   /** `DISABLE_DATALOADER=1` resolves nested fields with one query per parent (the benchmark baseline). */
@@ -51,6 +56,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     scoringIntervalMs: integer(env, 'SCORING_INTERVAL_MS', 3_600_000),
     rescoreDebounceMs: integer(env, 'RESCORE_DEBOUNCE_MS', 2000),
+    rescoreMaxWaitMs: integer(env, 'RESCORE_MAX_WAIT_MS', 10_000),
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1),
     disableDataLoader: env.DISABLE_DATALOADER === '1',
   };

@@ -6,6 +6,7 @@ import { NpsResponse } from '../nps/nps-response.entity';
 import { OutreachAction } from '../outreach/outreach-action.entity';
 import { Payment } from '../payments/payment.entity';
 import { HealthScore } from '../scoring/health-score.entity';
+import { RescoreRequest } from '../scoring/rescore-request.entity';
 import { ScoringModel } from '../scoring/scoring-model.entity';
 import { ScoringRun } from '../scoring/scoring-run.entity';
 import { TierChange } from '../scoring/tier-change.entity';
@@ -23,4 +24,5 @@ export const ENTITIES = [
   TierChange,
   ScoringModel,
   ScoringRun,
+  RescoreRequest,
 ];

@@ -42,14 +42,16 @@ export async function submitNpsResponse(db: Db, input: NpsResponseInput, now = n
   const comment = optionalText(input.comment, 'comment', MAX_COMMENT_LENGTH);
   const respondent = optionalText(input.respondent, 'respondent', MAX_RESPONDENT_LENGTH);
   const respondedAt = dateOrDefault(input.respondedAt, now, 'respondedAt');
-  // The insert reads from the marked customer row: an unknown customer inserts nothing.
+  // The insert reads from the customer row (and queues it for rescoring): an unknown customer inserts nothing.
   const row = await queryOne<NpsResponse>(
     db,
-    `with marked as (
-       update customer set rescore_requested_at = coalesce(rescore_requested_at, now()) where id = ? returning id
+    `with known as (
+       select id from customer where id = ?
+     ), marked as (
+       insert into rescore_request (customer_id) select id from known on conflict (customer_id) do nothing
      ), inserted as (
        insert into nps_response (customer_id, score, comment, respondent, responded_at)
-       select id, ?, ?, ?, ?::timestamptz from marked
+       select id, ?, ?, ?, ?::timestamptz from known
        returning *
      )
      select ${NPS_COLUMNS} from inserted n`,

@@ -53,14 +53,16 @@ export async function recordPayment(db: Db, input: PaymentInput, now = new Date(
     ...dates.filter((d) => d.given).map((d) => `${d.column} = excluded.${d.column}`),
     ...(input.occurredAt != null ? ['occurred_at = excluded.occurred_at'] : []),
   ];
-  // The insert reads from the marked customer row: an unknown customer writes nothing.
+  // The insert reads from the customer row (and queues it for rescoring): an unknown customer writes nothing.
   const row = await queryOne<Payment>(
     db,
-    `with marked as (
-       update customer set rescore_requested_at = coalesce(rescore_requested_at, now()) where id = ? returning id
+    `with known as (
+       select id from customer where id = ?
+     ), marked as (
+       insert into rescore_request (customer_id) select id from known on conflict (customer_id) do nothing
      ), upserted as (
        insert into payment as p (customer_id, external_id, amount_cents, currency, status, due_at, paid_at, occurred_at)
-       select id, ?, ?::bigint, ?, ?, ?::timestamptz, ?::timestamptz, ?::timestamptz from marked
+       select id, ?, ?::bigint, ?, ?, ?::timestamptz, ?::timestamptz, ?::timestamptz from known
        on conflict (customer_id, external_id) where external_id is not null do update set ${updates.join(', ')}
        returning p.*
      )

@@ -263,7 +263,7 @@ export async function scoreCustomerBatch(db: Db, ids: string[], asOf: Date, mode
       tx,
       `update customer c set health_score = x.health_score, engagement_score = x.engagement_score, tier = x.tier, trend = x.trend,
               lifecycle_stage = x.lifecycle_stage, last_activity_at = coalesce(greatest(c.last_activity_at, x.last_activity_at), c.last_activity_at),
-              nps = x.nps, scored_at = ?::timestamptz, rescore_requested_at = null, updated_at = now()
+              nps = x.nps, scored_at = ?::timestamptz, updated_at = now()
        from jsonb_to_recordset(?::jsonb) as x(id text, health_score int, engagement_score int, tier text, trend text,
                                               lifecycle_stage text, last_activity_at timestamptz, nps int)
        where c.id = x.id and (c.scored_at is null or c.scored_at <= ?::timestamptz)`,

@@ -1,5 +1,5 @@
 // Continuous scoring: customers with new signals are rescored after a short debounce (several
-// ingestion calls collapse into one scoring), a periodic full run rescores everyone so silence
+// ingestion calls collapse into one scoring, bounded by a max wait), a periodic full run rescores everyone so silence
 // decays scores, and the first start over existing data backfills the last 30 days of history.
 import type { AppServices } from '../infra/context';
 import { Db, queryOne } from '../infra/sql';
@@ -10,6 +10,8 @@ export const BACKFILL_DAYS = 30;
 
 export class ScoringScheduler {
   private debounceTimer: NodeJS.Timeout | undefined;
+  private firstSignalAt = 0;
+  private lastSignalAt = 0;
   private periodicTimer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
   private stopped = false;
@@ -28,13 +30,33 @@ export class ScoringScheduler {
     }
   }
 
-  /** Debounced: the first signal arms the timer; later ones within the window ride along. */
+  /**
+   * Debounced: rescoring runs once signals have paused for the debounce, or at the latest the max
+   * wait after the first unscored signal, so a steady stream (a bulk import, a busy hour) is rescored
+   * in a few large batches instead of competing with ingestion every two seconds. The timer is
+   * re-armed when it fires rather than on every signal: a signal costs one assignment.
+   */
   scheduleRescore(): void {
-    if (this.stopped || this.debounceTimer || this.services.config.rescoreDebounceMs === 0) return;
-    this.debounceTimer = setTimeout(() => {
+    const { rescoreDebounceMs } = this.services.config;
+    const maxWaitMs = Math.max(this.services.config.rescoreMaxWaitMs, rescoreDebounceMs);
+    if (this.stopped || rescoreDebounceMs === 0) return;
+    const now = Date.now();
+    this.lastSignalAt = now;
+    if (this.debounceTimer) return;
+    this.firstSignalAt = now;
+    const fire = () => {
+      const at = Date.now();
+      const quietFor = at - this.lastSignalAt;
+      const waitedFor = at - this.firstSignalAt;
+      if (quietFor < rescoreDebounceMs && waitedFor < maxWaitMs) {
+        this.debounceTimer = setTimeout(fire, Math.min(rescoreDebounceMs - quietFor, maxWaitMs - waitedFor));
+        this.debounceTimer.unref();
+        return;
+      }
       this.debounceTimer = undefined;
       this.enqueue(() => this.rescoreMarked());
-    }, this.services.config.rescoreDebounceMs);
+    };
+    this.debounceTimer = setTimeout(fire, rescoreDebounceMs);
     this.debounceTimer.unref();
   }
 
@@ -86,11 +108,15 @@ export class ScoringScheduler {
   }
 }
 
-/** Rescores every marked customer, batch after batch, until none is left. */
+/**
+ * Rescores the customers queued before it started, batch after batch. Those queued meanwhile wait
+ * for the next debounce: under a steady stream rescoring comes in rounds, not in a loop that never ends.
+ */
 export async function rescoreMarked(services: AppServices, db: Db): Promise<number> {
   let total = 0;
+  const queuedBy = new Date();
   for (;;) {
-    const scored = await rescoreRequested(services, db);
+    const scored = await rescoreRequested(services, db, { queuedBy });
     total += scored;
     if (scored === 0) return total;
   }

@@ -4,7 +4,7 @@
 import { Client } from 'pg';
 import type { AppServices } from '../infra/context';
 import { NotFoundError, ensure } from '../infra/errors';
-import { Db, query, queryOne } from '../infra/sql';
+import { Db, json, query, queryOne } from '../infra/sql';
 import { getActiveModel } from './scoring-model.service';
 import { BatchResult, ScoredCustomer, scoreCustomerBatch } from './score-customers';
 import { publishBatch } from './scoring.topics';
@@ -140,16 +140,32 @@ export async function refreshAllHealthScores(services: AppServices, db: Db, asOf
   });
 }
 
-/** Claims customers marked for rescoring (skipping rows another instance is claiming) and scores them now. */
-export async function rescoreRequested(services: AppServices, db: Db, limit = SCORING_BATCH_SIZE): Promise<number> {
-  const claimed = await query<{ id: string }>(
+/**
+ * Claims customers queued for rescoring (skipping rows another instance is claiming) and scores them
+ * now. If scoring fails they go back in the queue.
+ */
+export async function rescoreRequested(services: AppServices, db: Db, options: { limit?: number; queuedBy?: Date } = {}): Promise<number> {
+  const claimed = await query<{ id: string; requestedAt: string }>(
     db,
-    `update customer set rescore_requested_at = null
-     where id in (select id from customer where rescore_requested_at is not null order by rescore_requested_at limit ? for update skip locked)
-     returning id`,
-    [limit],
+    `delete from rescore_request
+     where customer_id in (select customer_id from rescore_request where requested_at <= ?::timestamptz
+                           order by requested_at limit ? for update skip locked)
+     returning customer_id as id, requested_at as "requestedAt"`,
+    [(options.queuedBy ?? new Date()).toISOString(), options.limit ?? SCORING_BATCH_SIZE],
   );
   if (claimed.length === 0) return 0;
-  await scoreCustomers(services, db, claimed.map((r) => r.id), new Date(), { broadcastScores: true });
+  try {
+    await scoreCustomers(services, db, claimed.map((r) => r.id), new Date(), { broadcastScores: true });
+  } catch (error) {
+    await query(
+      db,
+      `insert into rescore_request (customer_id, requested_at)
+       select x.id, x."requestedAt" from json_to_recordset(?::json) as x(id text, "requestedAt" timestamptz)
+       where exists (select 1 from customer c where c.id = x.id)
+       on conflict (customer_id) do nothing`,
+      [json(claimed)],
+    ).catch(() => undefined);
+    throw error;
+  }
   return claimed.length;
 }

@@ -74,14 +74,16 @@ export async function recordSupportTicket(db: Db, input: SupportTicketInput, now
   const customerId = checkCustomerId(input.customerId);
   const columns = toColumns(input, now);
   const updates = [...columns.filter((c) => c.overwrite).map((c) => `${c.column} = excluded.${c.column}`), 'updated_at = now()'];
-  // The insert reads from the marked customer row: an unknown customer writes nothing.
+  // The insert reads from the customer row (and queues it for rescoring): an unknown customer writes nothing.
   const row = await queryOne<SupportTicket>(
     db,
-    `with marked as (
-       update customer set rescore_requested_at = coalesce(rescore_requested_at, now()) where id = ? returning id
+    `with known as (
+       select id from customer where id = ?
+     ), marked as (
+       insert into rescore_request (customer_id) select id from known on conflict (customer_id) do nothing
      ), upserted as (
        insert into support_ticket as t (customer_id, ${columns.map((c) => c.column).join(', ')})
-       select id, ${columns.map((c) => (c.cast ? `?::${c.cast}` : '?')).join(', ')} from marked
+       select id, ${columns.map((c) => (c.cast ? `?::${c.cast}` : '?')).join(', ')} from known
        on conflict (customer_id, external_id) do update set ${updates.join(', ')}
        returning t.*
      )

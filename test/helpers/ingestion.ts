@@ -14,7 +14,7 @@ export interface IngestionTestContext {
   createCustomer(id: string): Promise<void>;
   /** Rows of `table` stored for the customer. */
   storedRows(table: 'nps_response' | 'payment' | 'support_ticket', customerId: string): Promise<number>;
-  /** When the customer was marked for rescoring (null when not). */
+  /** When the customer was queued for rescoring (null when it is not queued). */
   rescoreRequestedAt(customerId: string): Promise<Date | null>;
 }
 
@@ -24,15 +24,15 @@ export function useIngestionServer(label: string): IngestionTestContext {
     signalled: [] as string[][],
     async createCustomer(id: string) {
       await context.server.gql(UpsertCustomerDocument, { input: { id, name: `Customer ${id}` } });
-      await query(context.db, 'update customer set rescore_requested_at = null where id = ?', [id]);
+      await query(context.db, 'delete from rescore_request where customer_id = ?', [id]);
     },
     async storedRows(table: string, customerId: string) {
       const row = await queryOne<{ count: number }>(context.db, `select count(*)::int as count from ${table} where customer_id = ?`, [customerId]);
       return row!.count;
     },
     async rescoreRequestedAt(customerId: string) {
-      const row = await queryOne<{ at: string | null }>(context.db, 'select rescore_requested_at as at from customer where id = ?', [customerId]);
-      return row!.at === null ? null : new Date(row!.at);
+      const row = await queryOne<{ at: string }>(context.db, 'select requested_at as at from rescore_request where customer_id = ?', [customerId]);
+      return row ? new Date(row.at) : null;
     },
   } as IngestionTestContext;
   beforeAll(async () => {

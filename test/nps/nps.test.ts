@@ -43,7 +43,7 @@ describe('submitNpsResponse', () => {
 
   it('keeps an earlier pending rescore request rather than postponing it', async () => {
     await createCustomer('cust_nps_pending');
-    await query(db, "update customer set rescore_requested_at = '2026-01-01T00:00:00Z' where id = ?", ['cust_nps_pending']);
+    await query(db, "insert into rescore_request (customer_id, requested_at) values (?, '2026-01-01T00:00:00Z')", ['cust_nps_pending']);
     await server.gql(SubmitNpsResponseDocument, { input: { customerId: 'cust_nps_pending', score: 5, respondedAt: '2026-02-01T10:00:00.000Z' } });
     expect((await rescoreRequestedAt('cust_nps_pending'))?.toISOString()).toBe('2026-01-01T00:00:00.000Z');
   });

@@ -38,6 +38,58 @@ describe('debounced rescoring', () => {
     const history = await server.gql(ScoreHistoryDocument, { customerId: 'cust_burst' });
     expect(history.healthScoreHistory.totalCount).toBeLessThanOrEqual(2);
   });
+
+  it('accepts events for a customer while a scoring batch holds its row', async () => {
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_locked', name: 'Locked' } });
+    await server.app.scheduler.idle();
+    // A scoring batch locks its customers' rows for its whole transaction (see score-customers.ts).
+    const scoring = new Client({ connectionString: server.database.url });
+    await scoring.connect();
+    try {
+      await scoring.query('begin');
+      await scoring.query("select 1 from customer where id = 'cust_locked' for no key update");
+      const started = Date.now();
+      const single = await server.gql(TrackEngagementDocument, { input: { customerId: 'cust_locked', eventType: 'login' } });
+      const batch = await server.gql(TrackEngagementBatchDocument, { events: [{ customerId: 'cust_locked', eventType: 'feature_used', feature: 'reports' }] });
+      expect(single.trackEngagement.customerId).toBe('cust_locked');
+      expect(batch.trackEngagementBatch.accepted).toBe(1);
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      await scoring.query('rollback');
+      await scoring.end();
+    }
+  });
+});
+
+describe('rescoring under a steady stream of signals', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ label: 'maxwait', env: { RESCORE_DEBOUNCE_MS: '300', RESCORE_MAX_WAIT_MS: '1000' } });
+  });
+  afterAll(() => server.stop());
+
+  it('rescores at the latest the max wait after the first signal, in rounds rather than after every pause-free call', async () => {
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_stream', name: 'Stream' } });
+    await server.app.scheduler.idle();
+    const scoredBefore = (await server.gql(ScoreHistoryDocument, { customerId: 'cust_stream' })).healthScoreHistory.totalCount;
+    // An event every 100 ms for 3.2 s: never quiet for the 300 ms debounce.
+    const started = Date.now();
+    let firstRescoreAfterMs: number | null = null;
+    while (Date.now() - started < 3200) {
+      await server.gql(TrackEngagementDocument, { input: { customerId: 'cust_stream', eventType: 'login' } });
+      const scored = (await server.gql(ScoreHistoryDocument, { customerId: 'cust_stream' })).healthScoreHistory.totalCount;
+      if (firstRescoreAfterMs === null && scored > scoredBefore) firstRescoreAfterMs = Date.now() - started;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await server.app.scheduler.idle();
+    const rounds = (await server.gql(ScoreHistoryDocument, { customerId: 'cust_stream' })).healthScoreHistory.totalCount - scoredBefore;
+    // Rescored during the stream, within the max wait (plus the scoring itself)...
+    expect(firstRescoreAfterMs).not.toBeNull();
+    expect(firstRescoreAfterMs!).toBeLessThan(1800);
+    // ...about once per second of stream, not once per debounce window (with a 300 ms throttle: ~10).
+    expect(rounds).toBeGreaterThanOrEqual(2);
+    expect(rounds).toBeLessThanOrEqual(5);
+  });
 });
 
 describe('full runs across instances', () => {

@@ -14,7 +14,7 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
   server = await startTestServer({ label: 'playground', env: { RESCORE_DEBOUNCE_MS: '0' } });
 });
-afterAll(() => server.stop());
+afterAll(() => server?.stop());
 
 it('renders offline and runs a subscription in the browser', async () => {
   const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'healthgraph-chromium-'));

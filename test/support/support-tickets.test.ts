@@ -92,7 +92,7 @@ describe('recordSupportTicket', () => {
   it('rejects bad input with BAD_USER_INPUT and an unknown customer with NOT_FOUND, writing nothing', async () => {
     await createCustomer('cust_tk_bad');
     await server.gql(RecordSupportTicketDocument, { input: { customerId: 'cust_tk_bad', externalId: 'ZD-1', subject: 'Original', csatRating: 3 } });
-    await query(db, 'update customer set rescore_requested_at = null where id = ?', ['cust_tk_bad']);
+    await query(db, 'delete from rescore_request where customer_id = ?', ['cust_tk_bad']);
     const [before] = await query(db, 'select * from support_ticket where customer_id = ?', ['cust_tk_bad']);
     signalled.length = 0;
 
