@@ -5,14 +5,27 @@ import { GraphQLContext, signalsArrived } from '../infra/context';
 import { loadChildPage } from '../infra/loaders';
 import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
-import { ENGAGEMENT_COLUMNS, listEngagementEvents, trackEngagement, trackEngagementBatch } from './engagement.service';
+import type { AppServices } from '../infra/context';
+import type { Db } from '../infra/sql';
+import { ENGAGEMENT_COLUMNS, listEngagementEvents, SingleEventWriter, trackEngagementBatch } from './engagement.service';
 import { BatchIngestResult, CustomerEngagementArgs, EngagementEvent, EngagementEventConnection, EngagementEventInput, EngagementEventsArgs } from './engagement.types';
+
+/** One writer per running app: concurrent `trackEngagement` calls share statements. */
+const writers = new WeakMap<AppServices, SingleEventWriter>();
+function writerFor(services: AppServices): SingleEventWriter {
+  let writer = writers.get(services);
+  if (!writer) {
+    writer = new SingleEventWriter(() => services.orm.em.fork({ clear: true }) as Db);
+    writers.set(services, writer);
+  }
+  return writer;
+}
 
 @Resolver(() => EngagementEvent)
 export class EngagementResolver {
   @Mutation(() => EngagementEvent, { description: 'Records one product-usage event. NOT_FOUND for an unknown customer.' })
   async trackEngagement(@Arg('input', () => EngagementEventInput) input: EngagementEventInput, @Ctx() context: GraphQLContext): Promise<EngagementEvent> {
-    const event = await trackEngagement(context.db, input);
+    const event = await writerFor(context.services).write(input);
     signalsArrived(context, [event.customerId]);
     return event;
   }

@@ -72,12 +72,15 @@ export function toEngagementRow(input: EngagementEventInput, now: Date): Engagem
  * rescoring marks first, then rollup rows, each in key order.
  */
 function storeEventsStatement(returning: string, options: { markCustomers?: boolean } = {}): string {
+  // The single-event path numbers its rows (`ord`) and draws their ids up front, so each caller's
+  // row can be found in `inserted` (RETURNING cannot reach the input's columns).
   return `with input as (
-       select * from jsonb_to_recordset(?::jsonb) as x(customer_id text, event_type text, user_id text, feature text,
-                                                         metadata jsonb, occurred_at timestamptz, idempotency_key text)
+       select x.*${options.markCustomers ? `, nextval('engagement_event_id_seq') as new_id` : ''}
+       from jsonb_to_recordset(?::jsonb) as x(customer_id text, event_type text, user_id text, feature text,
+                                             metadata jsonb, occurred_at timestamptz, idempotency_key text${options.markCustomers ? ', ord int' : ''})
      ), inserted as (
-       insert into engagement_event (customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key)
-       select customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key from input
+       insert into engagement_event (${options.markCustomers ? 'id, ' : ''}customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key)
+       select ${options.markCustomers ? 'new_id, ' : ''}customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key from input
        ${options.markCustomers ? 'where exists (select 1 from customer c where c.id = input.customer_id)' : ''}
        on conflict (customer_id, idempotency_key) where idempotency_key is not null do nothing
        returning *
@@ -149,28 +152,96 @@ export async function markKnownCustomers(db: Db, ids: Iterable<string>): Promise
   return new Set(rows.map((row) => row.id));
 }
 
-/** Stores one event in one statement and returns it (or, for a repeated idempotency key, the stored one). */
-export async function trackEngagement(db: Db, input: EngagementEventInput, now = new Date()): Promise<EngagementEvent> {
-  const row = toEngagementRow(input, now);
-  const stored = await queryOne<EngagementEvent>(
+/**
+ * Stores events sent one per call (`trackEngagement`), several calls per statement: the result of
+ * each call, in order — its stored event, the one already stored under its idempotency key, or an
+ * error. One statement (one plan, one commit) for everything that arrived together.
+ */
+export async function storeSingleEvents(db: Db, rows: EngagementRow[]): Promise<Array<EngagementEvent | DomainError>> {
+  const found = await query<EngagementEvent & { ord: number }>(
     db,
     storeEventsStatement(
-      `select ${ENGAGEMENT_COLUMNS} from inserted e
+      `select i.ord, ${ENGAGEMENT_COLUMNS} from input i join inserted e on e.id = i.new_id
        union all
-       select ${ENGAGEMENT_COLUMNS} from engagement_event e
-       where e.customer_id = ? and e.idempotency_key = ? and not exists (select 1 from inserted)`,
+       select i.ord, ${ENGAGEMENT_COLUMNS} from input i join engagement_event e on e.customer_id = i.customer_id and e.idempotency_key = i.idempotency_key
+       where i.idempotency_key is not null and not exists (select 1 from inserted x where x.id = i.new_id)`,
       { markCustomers: true },
     ),
-    [json([row]), row.customer_id, row.idempotency_key],
+    [json(rows.map((row, ord) => ({ ...row, ord })))],
   );
-  if (stored) return stored;
-  // Nothing stored and nothing found: an unknown customer, or the same key stored by a concurrent
-  // call that committed after this statement began (visible now).
-  const duplicate = row.idempotency_key
-    ? await queryOne<EngagementEvent>(db, `select ${ENGAGEMENT_COLUMNS} from engagement_event e where e.customer_id = ? and e.idempotency_key = ?`, [row.customer_id, row.idempotency_key])
-    : undefined;
-  if (duplicate) return duplicate;
-  throw new NotFoundError(`customer ${row.customer_id} does not exist`, { customerId: row.customer_id });
+  const results: Array<EngagementEvent | DomainError | undefined> = new Array(rows.length);
+  for (const { ord, ...event } of found) results[ord] ??= event;
+  for (let ord = 0; ord < rows.length; ord++) {
+    if (results[ord]) continue;
+    // Nothing stored and nothing found: an unknown customer, or the same key stored by a call of
+    // the same statement or by a concurrent one that committed after it began (visible now).
+    const row = rows[ord];
+    const duplicate = row.idempotency_key
+      ? await queryOne<EngagementEvent>(db, `select ${ENGAGEMENT_COLUMNS} from engagement_event e where e.customer_id = ? and e.idempotency_key = ?`, [row.customer_id, row.idempotency_key])
+      : undefined;
+    results[ord] = duplicate ?? new NotFoundError(`customer ${row.customer_id} does not exist`, { customerId: row.customer_id });
+  }
+  return results as Array<EngagementEvent | DomainError>;
+}
+
+/**
+ * Coalesces concurrent `trackEngagement` calls: a call that finds no write in flight is stored at
+ * once; calls that arrive while writes are in flight are stored together by the next one (as a
+ * database's group commit does). Under load that is a few statements per millisecond instead of
+ * one per call; alone, a call waits for nothing.
+ */
+export class SingleEventWriter {
+  private queue: Array<{ row: EngagementRow; resolve: (event: EngagementEvent) => void; reject: (error: unknown) => void }> = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly db: () => Db,
+    private readonly options: { maxInFlight: number; maxPerStatement: number } = { maxInFlight: 2, maxPerStatement: 500 },
+  ) {}
+
+  /** Validates (an invalid event is rejected at once, without a statement) and stores one event. */
+  write(input: EngagementEventInput, now = new Date()): Promise<EngagementEvent> {
+    let row: EngagementRow;
+    try {
+      row = toEngagementRow(input, now);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ row, resolve, reject });
+      if (this.inFlight < this.options.maxInFlight) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.inFlight++;
+    try {
+      while (this.queue.length > 0) {
+        const calls = this.queue.splice(0, this.options.maxPerStatement);
+        try {
+          const results = await storeSingleEvents(this.db(), calls.map((call) => call.row));
+          calls.forEach((call, index) => {
+            const result = results[index];
+            if (result instanceof Error) call.reject(result);
+            else call.resolve(result);
+          });
+        } catch (error) {
+          // The statement failed as a whole: store each call alone, so an error reaches only its own caller.
+          if (calls.length === 1) calls[0].reject(error);
+          else for (const call of calls) this.storeAlone(call);
+        }
+      }
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private storeAlone(call: { row: EngagementRow; resolve: (event: EngagementEvent) => void; reject: (error: unknown) => void }): void {
+    storeSingleEvents(this.db(), [call.row]).then(
+      ([result]) => (result instanceof Error ? call.reject(result) : call.resolve(result)),
+      call.reject,
+    );
+  }
 }
 
 export async function trackEngagementBatch(db: Db, inputs: EngagementEventInput[], now = new Date()): Promise<BatchIngestResult & { customerIds: string[] }> {

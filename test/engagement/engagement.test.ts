@@ -1,4 +1,6 @@
 import { CustomerEngagementPageDocument, EngagementEventsDocument, TrackEngagementBatchDocument, TrackEngagementDocument, UpsertCustomerDocument } from '../__generated__/graphql';
+import { SingleEventWriter } from '../../src/engagement/engagement.service';
+import type { Db } from '../../src/infra/sql';
 import { startTestServer, TestServer } from '../helpers/server';
 
 let server: TestServer;
@@ -46,6 +48,51 @@ describe('trackEngagement', () => {
     const result = await server.request(TrackEngagementDocument, { input });
     expect(result.errors?.[0].extensions?.code).toBe(code);
     expect(await eventCount('cust_c')).toBe(0);
+  });
+});
+
+describe('concurrent trackEngagement calls', () => {
+  const calls = Array.from({ length: 60 }, (_, i) => {
+    if (i === 7) return { customerId: 'cust_nobody', eventType: 'login' };
+    // Two calls with one idempotency key at the same moment: one event, the same answer for both.
+    if (i === 10 || i === 11) return { customerId: 'cust_many', eventType: 'login', idempotencyKey: 'same-key', occurredAt: '2026-11-20T10:00:00.000Z' };
+    return { customerId: 'cust_many', eventType: 'feature_used', feature: `f${i}`, occurredAt: new Date(Date.UTC(2026, 10, 20, 11, i)).toISOString() };
+  });
+
+  it('each get their own event, the shared duplicate or their own error', async () => {
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_many', name: 'Many' } });
+    const results = await Promise.all(calls.map((input) => server.request(TrackEngagementDocument, { input })));
+    results.forEach((result, i) => {
+      if (i === 7) {
+        expect(result.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+        return;
+      }
+      expect(result.errors).toBeUndefined();
+      const event = result.data!.trackEngagement;
+      expect(event.customerId).toBe('cust_many');
+      if (i !== 10 && i !== 11) expect(event).toMatchObject({ feature: `f${i}`, occurredAt: calls[i].occurredAt });
+    });
+    expect(results[10].data!.trackEngagement.id).toBe(results[11].data!.trackEngagement.id);
+    expect(new Set(results.filter((r) => r.data).map((r) => r.data!.trackEngagement.id)).size).toBe(58);
+    expect(await eventCount('cust_many')).toBe(58);
+  });
+
+  it('share statements when they arrive while a write is in flight', async () => {
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_group', name: 'Group' } });
+    const db = () => server.app.orm.em.fork() as Db;
+    const writer = new SingleEventWriter(db);
+    const knex = (server.app.orm.em.getConnection() as unknown as { getKnex(): NodeJS.EventEmitter }).getKnex();
+    let statements = 0;
+    const count = () => statements++;
+    knex.on('query', count);
+    const settled = await Promise.allSettled(calls.map((input) => writer.write({ ...input, customerId: input.customerId.replace('cust_many', 'cust_group'), occurredAt: input.occurredAt ? new Date(input.occurredAt) : undefined })));
+    knex.off('query', count);
+    expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(59);
+    expect(settled[7]).toMatchObject({ status: 'rejected', reason: { code: 'NOT_FOUND' } });
+    expect(await eventCount('cust_group')).toBe(58);
+    // The first two calls each start a write; the 58 queued behind them share one statement; one
+    // more lookup finds the key a neighbour stored in that same statement.
+    expect(statements).toBe(4);
   });
 });
 
