@@ -15,7 +15,10 @@ export class EngagementEvent {
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;
 
-  @ManyToOne(() => Customer, { deleteRule: 'cascade', index: false })
+  // No row-by-row foreign key on the largest, hottest table: integrity is kept set-based by the
+  // statement-level triggers of Migration20261125192504 (one anti-join per insert statement instead
+  // of one locking lookup per event; deleting a customer still deletes its events).
+  @ManyToOne(() => Customer, { createForeignKeyConstraint: false, index: false })
   customer!: Customer;
 
   @Property({ type: 'text' })

@@ -1,6 +1,6 @@
 import { CustomerEngagementPageDocument, EngagementEventsDocument, TrackEngagementBatchDocument, TrackEngagementDocument, UpsertCustomerDocument } from '../__generated__/graphql';
 import { SingleEventWriter } from '../../src/engagement/engagement.service';
-import type { Db } from '../../src/infra/sql';
+import { Db, query } from '../../src/infra/sql';
 import { startTestServer, TestServer } from '../helpers/server';
 
 let server: TestServer;
@@ -93,6 +93,26 @@ describe('concurrent trackEngagement calls', () => {
     // The first two calls each start a write; the 58 queued behind them share one statement; one
     // more lookup finds the key a neighbour stored in that same statement.
     expect(statements).toBe(4);
+  });
+});
+
+describe('engagement_event references customer (set-based, by statement triggers)', () => {
+  it('refuses a statement that stores an event of an unknown customer, whole', async () => {
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_ref', name: 'Ref' } });
+    const db = server.app.orm.em.fork() as Db;
+    await expect(
+      query(db, `insert into engagement_event (customer_id, event_type, occurred_at) values ('cust_ref', 'login', now()), ('cust_ghost', 'login', now())`),
+    ).rejects.toMatchObject({ code: '23503' });
+    expect(await eventCount('cust_ref')).toBe(0);
+  });
+
+  it('deletes a customer\'s events with the customer', async () => {
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_gone', name: 'Gone' } });
+    await server.gql(TrackEngagementDocument, { input: { customerId: 'cust_gone', eventType: 'login' } });
+    const db = server.app.orm.em.fork() as Db;
+    await query(db, `delete from customer where id = 'cust_gone'`);
+    const [{ left }] = await query<{ left: number }>(db, `select count(*)::int as left from engagement_event where customer_id = 'cust_gone'`);
+    expect(left).toBe(0);
   });
 });
 
