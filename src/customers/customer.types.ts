@@ -4,7 +4,7 @@ import { Connection } from '../infra/pagination';
 import { DateTimeScalar, SafeIntScalar } from '../infra/scalars';
 import { LifecycleStage, Trend } from '../scoring/scoring.enums';
 
-@ObjectType({ description: 'An account being scored, addressed by the integrator\'s own id.' })
+@ObjectType({ simpleResolvers: true, description: 'An account being scored, addressed by the integrator\'s own id.' })
 export class Customer {
   @Field(() => ID)
   id!: string;

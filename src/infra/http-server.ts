@@ -2,6 +2,7 @@
 // on the same path, the offline GraphiQL for browsers, and the health probes.
 import http from 'node:http';
 import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
@@ -83,6 +84,9 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
       return result;
     },
     plugins: [
+      // The graph declares no cache hints, so the default cache-control plugin could only ever answer
+      // `no-store` (set below instead); its per-field hook made Apollo wrap every resolver in the schema.
+      ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
     ],
@@ -136,6 +140,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
     });
     const responseHeaders: Record<string, string> = {};
     for (const [key, value] of response.headers) responseHeaders[key] = value;
+    responseHeaders['cache-control'] ??= 'no-store';
     res.writeHead(response.status ?? 200, responseHeaders);
     if (response.body.kind === 'complete') {
       res.end(response.body.string);

@@ -5,7 +5,7 @@ import { PageArgs } from '../customers/customer.types';
 import { Connection } from '../infra/pagination';
 import { DateTimeScalar } from '../infra/scalars';
 
-@ObjectType({ description: 'One answer to "how likely are you to recommend us?" (0–10).' })
+@ObjectType({ simpleResolvers: true, description: 'One answer to "how likely are you to recommend us?" (0–10).' })
 export class NpsResponse {
   @Field(() => ID)
   id!: string;
@@ -73,7 +73,7 @@ export class NpsResponsesArgs extends PageArgs {
   to?: Date | null;
 }
 
-@ObjectType({ description: 'NPS figures over a set of responses.' })
+@ObjectType({ simpleResolvers: true, description: 'NPS figures over a set of responses.' })
 export class NpsSummary {
   @Field(() => Int)
   responses!: number;

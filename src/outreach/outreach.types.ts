@@ -30,7 +30,7 @@ registerEnumType(OutreachAudience, {
   },
 });
 
-@ObjectType({ description: 'One playbook action in the proactive outreach log.' })
+@ObjectType({ simpleResolvers: true, description: 'One playbook action in the proactive outreach log.' })
 export class OutreachAction {
   @Field(() => ID)
   id!: string;

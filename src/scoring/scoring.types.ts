@@ -5,7 +5,7 @@ import { Connection } from '../infra/pagination';
 import { DateTimeScalar, JSONScalar } from '../infra/scalars';
 import { LifecycleStage, TierDirection, Trend } from './scoring.enums';
 
-@ObjectType({ description: 'A component of the score (engagement, payments, support, nps).' })
+@ObjectType({ simpleResolvers: true, description: 'A component of the score (engagement, payments, support, nps).' })
 export class ComponentScore {
   @Field()
   name!: string;
@@ -17,7 +17,7 @@ export class ComponentScore {
   weight!: number;
 }
 
-@ObjectType({ description: 'One signal\'s part in a score.' })
+@ObjectType({ simpleResolvers: true, description: 'One signal\'s part in a score.' })
 export class SignalScore {
   @Field()
   name!: string;
@@ -41,7 +41,7 @@ export class SignalScore {
   missing!: boolean;
 }
 
-@ObjectType({ description: 'A penalty subtracted after weighting.' })
+@ObjectType({ simpleResolvers: true, description: 'A penalty subtracted after weighting.' })
 export class PenaltyScore {
   @Field()
   name!: string;
@@ -56,7 +56,7 @@ export class PenaltyScore {
   applied!: boolean;
 }
 
-@ObjectType({ description: 'One scoring of one customer, with its explanation.' })
+@ObjectType({ simpleResolvers: true, description: 'One scoring of one customer, with its explanation.' })
 export class HealthScore {
   @Field(() => ID)
   id!: string;
@@ -100,7 +100,7 @@ export class HealthScore {
 
 export const HealthScoreConnection = Connection(HealthScore);
 
-@ObjectType({ description: 'A tier transition: the durable record behind healthTierChanged.' })
+@ObjectType({ simpleResolvers: true, description: 'A tier transition: the durable record behind healthTierChanged.' })
 export class TierChange {
   @Field(() => ID)
   id!: string;
@@ -129,7 +129,7 @@ export class TierChange {
 
 export const TierChangeConnection = Connection(TierChange);
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class ScoringRun {
   @Field(() => ID)
   id!: string;
@@ -153,7 +153,7 @@ export class ScoringRun {
   finishedAt!: Date | null;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class TierBandType {
   @Field()
   key!: string;
@@ -168,7 +168,7 @@ export class TierBandType {
   severity!: number;
 }
 
-@ObjectType('ScoringModel')
+@ObjectType('ScoringModel', { simpleResolvers: true })
 export class ScoringModelType {
   @Field(() => Int)
   version!: number;
@@ -192,7 +192,7 @@ export class ScoringModelInput {
   tierPreset?: string | null;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class TierCount {
   @Field()
   tier!: string;
@@ -204,7 +204,7 @@ export class TierCount {
   count!: number;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class ComponentAverage {
   @Field()
   name!: string;
@@ -213,7 +213,7 @@ export class ComponentAverage {
   averageScore!: number | null;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class LifecycleCount {
   @Field(() => LifecycleStage)
   stage!: LifecycleStage;
@@ -222,7 +222,7 @@ export class LifecycleCount {
   count!: number;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class HealthSummary {
   @Field(() => Int)
   totalCustomers!: number;
