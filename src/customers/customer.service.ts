@@ -114,7 +114,8 @@ export function likePattern(search: string): string {
   return `%${search.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 }
 
-export async function listCustomers(db: Db, args: CustomersArgs): Promise<ConnectionResult<Customer>> {
+/** A page of customers; `extraColumns` are added to the select list (e.g. joined edges). */
+export async function listCustomers(db: Db, args: CustomersArgs, extraColumns: readonly string[] = []): Promise<ConnectionResult<Customer>> {
   const where: string[] = [];
   const params: unknown[] = [];
   if (args.tier) {
@@ -136,7 +137,7 @@ export async function listCustomers(db: Db, args: CustomersArgs): Promise<Connec
   }
   const ordering = ORDERINGS[args.orderBy ?? CustomerOrder.NAME_ASC];
   return keysetPage<Customer>(db, {
-    select: CUSTOMER_COLUMNS,
+    select: [CUSTOMER_COLUMNS, ...extraColumns].join(', '),
     from: 'customer c',
     where,
     params,

@@ -9,7 +9,8 @@ import { Db, json, queryPrepared } from './sql';
 export class LoaderRegistry {
   private readonly loaders = new Map<string, DataLoader<unknown, unknown>>();
 
-  constructor(private readonly batching = true) {}
+  /** False under DISABLE_DATALOADER=1: one statement per parent, and no edge joined into a page. */
+  constructor(readonly batching = true) {}
 
   get<K, V>(key: string, batch: (keys: readonly K[]) => Promise<ArrayLike<V | Error>>): DataLoader<K, V> {
     let loader = this.loaders.get(key) as DataLoader<K, V> | undefined;
@@ -88,8 +89,18 @@ export function loadChildPage<T>(db: Db, loaders: LoaderRegistry, parentId: stri
   return pages.load(parentId).then((rows) => toConnection<T>(rows, limit, spec.sortKeys.length, () => counts.load(parentId)));
 }
 
+/** The first row per parent by a sort order, e.g. a customer's latest NPS response. */
+export interface LatestChildSpec {
+  /** Loader identity: two specs with the same name must select the same columns. */
+  name: string;
+  select: string;
+  from: string;
+  parentColumn: string;
+  orderBy: string;
+}
+
 /** The first row per parent by a sort order (e.g. the latest NPS response), one statement per batch. */
-export function loadLatestChild<T>(db: Db, loaders: LoaderRegistry, parentId: string, spec: { name: string; select: string; from: string; parentColumn: string; orderBy: string }): Promise<T | null> {
+export function loadLatestChild<T>(db: Db, loaders: LoaderRegistry, parentId: string, spec: LatestChildSpec): Promise<T | null> {
   const loader = loaders.get<string, T | null>(spec.name, async (ids) => {
     const rows = await queryPrepared<Record<string, unknown>>(
       db,
@@ -101,4 +112,24 @@ export function loadLatestChild<T>(db: Db, loaders: LoaderRegistry, parentId: st
     return ids.map((id) => byParent.get(id) ?? null);
   });
   return loader.load(parentId);
+}
+
+// A page query may join a latest-child edge of its rows into the same statement (one JSON column per
+// edge, the child's columns under their aliases) instead of leaving it to a DataLoader batch: the
+// page then costs one statement and its nested fields resolve without waiting.
+
+function joinedKey(field: string): string {
+  return `__joined_${field}`;
+}
+
+/** A select-list column carrying the child of `parentId` for `field` as JSON (null when none). */
+export function joinedLatestChildColumn(field: string, spec: LatestChildSpec, parentId: string): string {
+  return `(select row_to_json(child) from (select ${spec.select} from ${spec.from} where ${spec.parentColumn} = ${parentId}
+     order by ${spec.orderBy} limit 1) child) as "${joinedKey(field)}"`;
+}
+
+/** The child joined into the parent's row for `field` (null when it has none), or undefined when it was not joined. */
+export function joinedChild<T>(parent: object, field: string): T | null | undefined {
+  const key = joinedKey(field);
+  return key in parent ? ((parent as Record<string, unknown>)[key] as T | null) : undefined;
 }

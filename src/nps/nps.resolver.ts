@@ -1,7 +1,8 @@
 // NPS ingestion, the response list and summary, and the customer's NPS edges.
 import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Customer, PageArgs } from '../customers/customer.types';
+import { Customer, CustomerRow, PageArgs } from '../customers/customer.types';
 import { GraphQLContext, signalsArrived } from '../infra/context';
+import { joinedChild } from '../infra/loaders';
 import type { ConnectionResult } from '../infra/pagination';
 import { listNpsResponses, loadCustomerNpsResponses, loadLatestNpsResponse, submitNpsResponse, summariseNps } from './nps.service';
 import { NpsResponse, NpsResponseConnection, NpsResponseInput, NpsResponsesArgs, NpsSummary, NpsSummaryArgs } from './nps.types';
@@ -29,12 +30,13 @@ export class NpsResolver {
 @Resolver(() => Customer)
 export class CustomerNpsResolver {
   @FieldResolver(() => NpsResponseConnection, { description: 'The customer\'s survey answers, newest first.' })
-  npsResponses(@Root() customer: Customer, @Args() args: PageArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<NpsResponse>> {
-    return loadCustomerNpsResponses(db, loaders, customer.id, args);
+  npsResponses(@Root('id') customerId: string, @Args() args: PageArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<NpsResponse>> {
+    return loadCustomerNpsResponses(db, loaders, customerId, args);
   }
 
   @FieldResolver(() => NpsResponse, { nullable: true, description: 'The most recent survey answer; null if none.' })
-  latestNpsResponse(@Root() customer: Customer, @Ctx() { db, loaders }: GraphQLContext): Promise<NpsResponse | null> {
-    return loadLatestNpsResponse(db, loaders, customer.id);
+  latestNpsResponse(@Root() customer: CustomerRow, @Ctx() { db, loaders }: GraphQLContext): NpsResponse | null | Promise<NpsResponse | null> {
+    const joined = joinedChild<NpsResponse>(customer, 'latestNpsResponse');
+    return joined !== undefined ? joined : loadLatestNpsResponse(db, loaders, customer.id);
   }
 }

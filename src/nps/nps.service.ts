@@ -3,7 +3,7 @@
 // dashboard tile costs one round trip whatever the number of responses.
 import { checkCustomerId } from '../customers/customer.service';
 import { ensure, NotFoundError } from '../infra/errors';
-import { LoaderRegistry, loadChildPage, loadLatestChild } from '../infra/loaders';
+import { LatestChildSpec, LoaderRegistry, loadChildPage, loadLatestChild } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey, whereClause } from '../infra/pagination';
 import { Db, query, queryOne } from '../infra/sql';
 import { addTimeRange } from '../infra/time-range';
@@ -117,12 +117,14 @@ export function loadCustomerNpsResponses(db: Db, loaders: LoaderRegistry, custom
 }
 
 /** `Customer.latestNpsResponse`: one statement per page of customers. */
+export const LATEST_NPS_RESPONSE: LatestChildSpec = {
+  name: 'Customer.latestNpsResponse',
+  select: NPS_COLUMNS,
+  from: 'nps_response n',
+  parentColumn: 'n.customer_id',
+  orderBy: 'n.responded_at desc, n.id desc',
+};
+
 export function loadLatestNpsResponse(db: Db, loaders: LoaderRegistry, customerId: string): Promise<NpsResponse | null> {
-  return loadLatestChild<NpsResponse>(db, loaders, customerId, {
-    name: 'Customer.latestNpsResponse',
-    select: NPS_COLUMNS,
-    from: 'nps_response n',
-    parentColumn: 'n.customer_id',
-    orderBy: 'n.responded_at desc, n.id desc',
-  });
+  return loadLatestChild<NpsResponse>(db, loaders, customerId, LATEST_NPS_RESPONSE);
 }

@@ -1,7 +1,8 @@
 // The outreach log query and the customer's outreach edges (the log is written by the scoring engine).
 import { Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
-import { Customer } from '../customers/customer.types';
+import { Customer, CustomerRow } from '../customers/customer.types';
 import type { GraphQLContext } from '../infra/context';
+import { joinedChild } from '../infra/loaders';
 import type { ConnectionResult } from '../infra/pagination';
 import { listOutreachLog, loadCustomerOutreach, loadLastOutreachAction } from './outreach.service';
 import { CustomerOutreachArgs, OutreachAction, OutreachActionConnection, OutreachLogArgs } from './outreach.types';
@@ -17,12 +18,13 @@ export class OutreachResolver {
 @Resolver(() => Customer)
 export class CustomerOutreachResolver {
   @FieldResolver(() => OutreachActionConnection, { description: 'The customer\'s outreach log, newest first.' })
-  outreach(@Root() customer: Customer, @Args() args: CustomerOutreachArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<OutreachAction>> {
-    return loadCustomerOutreach(db, loaders, customer.id, args);
+  outreach(@Root('id') customerId: string, @Args() args: CustomerOutreachArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<OutreachAction>> {
+    return loadCustomerOutreach(db, loaders, customerId, args);
   }
 
   @FieldResolver(() => OutreachAction, { nullable: true, description: 'The most recent outreach action; null if none.' })
-  lastOutreachAction(@Root() customer: Customer, @Ctx() { db, loaders }: GraphQLContext): Promise<OutreachAction | null> {
-    return loadLastOutreachAction(db, loaders, customer.id);
+  lastOutreachAction(@Root() customer: CustomerRow, @Ctx() { db, loaders }: GraphQLContext): OutreachAction | null | Promise<OutreachAction | null> {
+    const joined = joinedChild<OutreachAction>(customer, 'lastOutreachAction');
+    return joined !== undefined ? joined : loadLastOutreachAction(db, loaders, customer.id);
   }
 }

@@ -3,7 +3,7 @@
 // own transaction when it has one); the graph only reads the log.
 import { checkCustomerId } from '../customers/customer.service';
 import { ensure } from '../infra/errors';
-import { LoaderRegistry, loadChildPage, loadLatestChild } from '../infra/loaders';
+import { LatestChildSpec, LoaderRegistry, loadChildPage, loadLatestChild } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
 import { Db, json, query } from '../infra/sql';
 import { CustomerOutreachArgs, OutreachAction, OutreachAudience, OutreachLogArgs, OutreachStatus } from './outreach.types';
@@ -143,12 +143,14 @@ export function loadCustomerOutreach(db: Db, loaders: LoaderRegistry, customerId
 }
 
 /** `Customer.lastOutreachAction`: one statement per page of customers. */
+export const LAST_OUTREACH_ACTION: LatestChildSpec = {
+  name: 'Customer.lastOutreachAction',
+  select: OUTREACH_COLUMNS,
+  from: 'outreach_action o',
+  parentColumn: 'o.customer_id',
+  orderBy: 'o.created_at desc, o.id desc',
+};
+
 export function loadLastOutreachAction(db: Db, loaders: LoaderRegistry, customerId: string): Promise<OutreachAction | null> {
-  return loadLatestChild<OutreachAction>(db, loaders, customerId, {
-    name: 'Customer.lastOutreachAction',
-    select: OUTREACH_COLUMNS,
-    from: 'outreach_action o',
-    parentColumn: 'o.customer_id',
-    orderBy: 'o.created_at desc, o.id desc',
-  });
+  return loadLatestChild<OutreachAction>(db, loaders, customerId, LAST_OUTREACH_ACTION);
 }

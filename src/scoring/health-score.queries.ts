@@ -3,6 +3,7 @@ import { checkCustomerId, CUSTOMER_COLUMNS } from '../customers/customer.service
 import type { Customer } from '../customers/customer.types';
 import { ensure } from '../infra/errors';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
+import type { LatestChildSpec } from '../infra/loaders';
 import { Db, query } from '../infra/sql';
 import { addTimeRange } from '../infra/time-range';
 import { bandsBestFirst, isAtRiskTier } from './model';
@@ -12,6 +13,24 @@ import type { HealthScore, HealthScoresArgs, HealthSummary, HistoryArgs, TierCha
 
 /** The latest scoring of each customer is the one with the greatest asOf. */
 export const LATEST_SCORE_JOIN = `cross join lateral (select * from health_score h0 where h0.customer_id = c.id order by h0.as_of desc, h0.id desc limit 1) h`;
+
+/**
+ * HEALTH_SCORE_COLUMNS without the explanation (`signals`, `penalties`): kilobytes of JSON per
+ * score, parsed on every read, that a dashboard showing scores, tiers and components never shows.
+ */
+const HEALTH_SCORE_SUMMARY_COLUMNS = HEALTH_SCORE_COLUMNS.replace(/,\s*h\.(signals|penalties)\b/g, '');
+
+/** A customer's latest score, with the explanation columns only when `fields` (the selection) asks for them. */
+export function latestScoreSpec(fields: ReadonlyMap<string, unknown>): LatestChildSpec {
+  const explanation = ['signals', 'penalties'].filter((name) => fields.has(name));
+  return {
+    name: ['Customer.currentScore', ...explanation].join('+'),
+    select: [HEALTH_SCORE_SUMMARY_COLUMNS, ...explanation.map((name) => `h.${name}`)].join(', '),
+    from: 'health_score h',
+    parentColumn: 'h.customer_id',
+    orderBy: 'h.as_of desc, h.id desc',
+  };
+}
 
 export async function listLatestScores(db: Db, args: HealthScoresArgs): Promise<ConnectionResult<HealthScore>> {
   const where = ['c.health_score is not null'];

@@ -1,19 +1,20 @@
 // Scoring queries, mutations and live subscriptions. Subscriptions listen on the narrowest
 // channel their arguments allow (see scoring.topics.ts).
-import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { checkCustomerId, getCustomer } from '../customers/customer.service';
-import { Customer, CustomerConnection } from '../customers/customer.types';
+import { Customer, CustomerConnection, CustomerRow } from '../customers/customer.types';
 import type { GraphQLContext } from '../infra/context';
 import { InvalidInputError } from '../infra/errors';
-import { loadLatestChild } from '../infra/loaders';
+import { joinedChild, loadLatestChild } from '../infra/loaders';
 import { ConnectionResult } from '../infra/pagination';
 import { DateTimeScalar } from '../infra/scalars';
+import { selectedFields } from '../infra/selection';
 import { defaultModelWithTiers, ScoringModelConfig, TIER_PRESETS, TierPresetName } from './model';
-import { HEALTH_SCORE_COLUMNS } from './score-customers';
 import { getActiveModel, updateScoringModel } from './scoring-model.service';
 import { checkAsOf, refreshAllHealthScores, refreshHealthScore } from './scoring.service';
 import { TierDirection } from './scoring.enums';
-import { healthSummary, listLatestScores, listTierChanges, scoreHistory, worklist } from './health-score.queries';
+import { healthSummary, latestScoreSpec, listLatestScores, listTierChanges, scoreHistory, worklist } from './health-score.queries';
 import {
   HealthScore,
   HealthScoreConnection,
@@ -34,22 +35,17 @@ function toModelType(model: { version: number; config: ScoringModelConfig; creat
   return { version: model.version, tiers: model.config.tiers, config: model.config, createdAt: model.createdAt };
 }
 
-function latestScore(context: GraphQLContext, customerId: string): Promise<HealthScore | null> {
-  return loadLatestChild<HealthScore>(context.db, context.loaders, customerId, {
-    name: 'Customer.currentScore',
-    select: HEALTH_SCORE_COLUMNS,
-    from: 'health_score h',
-    parentColumn: 'h.customer_id',
-    orderBy: 'h.as_of desc, h.id desc',
-  });
+/** The latest score, reading the explanation columns only when `info` selects them. */
+function latestScore(context: GraphQLContext, customerId: string, info: GraphQLResolveInfo): Promise<HealthScore | null> {
+  return loadLatestChild<HealthScore>(context.db, context.loaders, customerId, latestScoreSpec(selectedFields(info)));
 }
 
 @Resolver(() => HealthScore)
 export class ScoringResolver {
   @Query(() => HealthScore, { nullable: true, description: 'The latest score of a customer (null until scored); NOT_FOUND for an unknown customer.' })
-  async healthScore(@Arg('customerId', () => ID) customerId: string, @Ctx() context: GraphQLContext): Promise<HealthScore | null> {
+  async healthScore(@Arg('customerId', () => ID) customerId: string, @Ctx() context: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<HealthScore | null> {
     const customer = await getCustomer(context.db, context.loaders, customerId);
-    return latestScore(context, customer.id);
+    return latestScore(context, customer.id, info);
   }
 
   @Query(() => HealthScoreConnection, { description: 'The latest score of every scored customer, lowest first.' })
@@ -166,12 +162,13 @@ export class ScoringResolver {
 @Resolver(() => Customer)
 export class CustomerScoreResolver {
   @FieldResolver(() => HealthScore, { nullable: true, description: 'The latest scoring, with components and signals.' })
-  currentScore(@Root() customer: Customer, @Ctx() context: GraphQLContext): Promise<HealthScore | null> {
-    return latestScore(context, customer.id);
+  currentScore(@Root() customer: CustomerRow, @Ctx() context: GraphQLContext, @Info() info: GraphQLResolveInfo): HealthScore | null | Promise<HealthScore | null> {
+    const joined = joinedChild<HealthScore>(customer, 'currentScore');
+    return joined !== undefined ? joined : latestScore(context, customer.id, info);
   }
 
   @FieldResolver(() => HealthScoreConnection)
-  scoreHistory(@Root() customer: Customer, @Args() args: HistoryArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<HealthScore>> {
-    return scoreHistory(db, customer.id, args);
+  scoreHistory(@Root('id') customerId: string, @Args() args: HistoryArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<HealthScore>> {
+    return scoreHistory(db, customerId, args);
   }
 }

@@ -1,0 +1,139 @@
+// A page of customers joins the nested edges it selects (current score, latest NPS answer, last
+// outreach action) into its own statement. What it answers must not differ in any way from the
+// same fields loaded one customer at a time, whatever the selection's shape (aliases, fragments,
+// with or without the score's explanation).
+import { query } from '../../src/infra/sql';
+import type { Db } from '../../src/infra/sql';
+import { insertOutreachActions, NewOutreachAction } from '../../src/outreach/outreach.service';
+import { startTestServer, TestServer } from '../helpers/server';
+
+const SCORE_FIELDS = `id customerId score tier trend previousScore coverage modelVersion asOf computedAt
+  components { name score weight }
+  signals { name component rawValue value weight contribution missing }
+  penalties { name rawValue points applied }`;
+const NPS_FIELDS = 'id customerId score comment respondent respondedAt createdAt';
+const OUTREACH_FIELDS = 'id customerId playbook action audience channel trigger fromTier toTier score status escalation message createdAt';
+const EDGES = `currentScore { ${SCORE_FIELDS} } latestNpsResponse { ${NPS_FIELDS} } lastOutreachAction { ${OUTREACH_FIELDS} }`;
+
+interface Node {
+  id: string;
+  [field: string]: unknown;
+}
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'dashboard_page' });
+  const ids = ['cust_d0', 'cust_d1', 'cust_d2', 'cust_d3', 'cust_d4'];
+  for (const [k, id] of ids.entries()) {
+    const upserted = await server.request(`mutation { upsertCustomer(input: { id: "${id}", name: "Dashboard ${k}", arrCents: ${(k + 1) * 100_000} }) { id } }`);
+    expect(upserted.errors).toBeUndefined();
+  }
+  const db = server.app.orm.em.fork() as Db;
+  // cust_d0 has nothing; the others have events, survey answers and scores (two each, a week apart).
+  await query(
+    db,
+    `insert into engagement_event (customer_id, event_type, feature, user_id, occurred_at)
+     select id, 'feature_used', 'reports', 'u1', timestamptz '2026-05-20T10:00:00.123456Z' - d * interval '1 day'
+     from unnest(?::text[]) id cross join generate_series(0, 20) d`,
+    [`{${ids.slice(1).join(',')}}`],
+  );
+  for (const [k, id] of ids.slice(1).entries()) {
+    for (const score of [9, k * 3]) {
+      const answered = await server.request(`mutation { submitNpsResponse(input: { customerId: "${id}", score: ${score}, comment: "k${k}", respondedAt: "2026-05-1${k}T08:00:00.654321Z" }) { id } }`);
+      expect(answered.errors).toBeUndefined();
+    }
+    for (const asOf of ['2026-05-14T00:00:00Z', '2026-05-21T00:00:00Z']) {
+      const scored = await server.request(`mutation { refreshHealthScore(customerId: "${id}", asOf: "${asOf}") { id } }`);
+      expect(scored.errors).toBeUndefined();
+    }
+  }
+  const actions: NewOutreachAction[] = ids.slice(2).flatMap((customerId, k) =>
+    [0, 1].map((n) => ({
+      customerId,
+      playbook: `playbook_${k}_${n}`,
+      action: 'csm_alert',
+      audience: 'TEAM' as const,
+      channel: 'SLACK',
+      trigger: 'CRITICAL',
+      status: 'LOGGED' as const,
+      createdAt: new Date(Date.UTC(2026, 4, 22, n, 0, 0, 250)),
+    })),
+  );
+  await insertOutreachActions(db, actions);
+});
+afterAll(() => server.stop());
+
+const FRAGMENTS: Record<string, string> = {
+  ScoreTier: 'fragment ScoreTier on Customer { currentScore { score tier } }',
+  Explained: 'fragment Explained on HealthScore { signals { name value } penalties { name applied } }',
+};
+
+/** The fragment definitions a selection spreads. */
+function fragmentsOf(selection: string): string {
+  return Object.entries(FRAGMENTS)
+    .filter(([name]) => selection.includes(`...${name}`))
+    .map(([, definition]) => definition)
+    .join('\n');
+}
+
+/** The SQL statements sent while `work` runs. */
+async function statementsOf(work: () => Promise<unknown>): Promise<string[]> {
+  const knex = (server.app.orm.em.getConnection() as unknown as { getKnex(): NodeJS.EventEmitter }).getKnex();
+  const statements: string[] = [];
+  const listener = (sent: { sql: string }) => statements.push(sent.sql);
+  knex.on('query', listener);
+  try {
+    await work();
+  } finally {
+    knex.off('query', listener);
+  }
+  return statements;
+}
+
+async function page(selection: string): Promise<Node[]> {
+  const result = await server.request<{ customers: { edges: Array<{ node: Node }> } }, unknown>(
+    `query Page { customers(first: 10, orderBy: NAME_ASC) { edges { node { id ${selection} } } } } ${fragmentsOf(selection)}`,
+  );
+  expect(result.errors).toBeUndefined();
+  return result.data!.customers.edges.map((edge) => edge.node);
+}
+
+async function oneByOne(id: string, selection: string): Promise<Node> {
+  const result = await server.request<{ customer: Node }, unknown>(`query One { customer(id: "${id}") { id ${selection} } } ${fragmentsOf(selection)}`);
+  expect(result.errors).toBeUndefined();
+  return result.data!.customer;
+}
+
+describe('a page of customers with its nested edges joined', () => {
+  it('answers exactly what loading each customer on its own answers, every field of every edge', async () => {
+    const nodes = await page(EDGES);
+    expect(nodes.map((node) => node.id)).toEqual(['cust_d0', 'cust_d1', 'cust_d2', 'cust_d3', 'cust_d4']);
+    for (const node of nodes) expect(node).toEqual(await oneByOne(node.id, EDGES));
+    expect(nodes[0]).toMatchObject({ currentScore: null, latestNpsResponse: null, lastOutreachAction: null });
+    expect(nodes[4].currentScore).toMatchObject({ asOf: '2026-05-21T00:00:00.000Z', previousScore: expect.any(Number) });
+    expect((nodes[4].currentScore as { signals: unknown[] }).signals.length).toBeGreaterThan(0);
+    expect(nodes[4].latestNpsResponse).toMatchObject({ score: 9, respondedAt: '2026-05-13T08:00:00.654Z' });
+    expect(nodes[4].lastOutreachAction).toMatchObject({ playbook: 'playbook_2_1', createdAt: '2026-05-22T01:00:00.250Z' });
+  });
+
+  it('reads the score explanation only when asked, and merges aliases and fragments of one edge', async () => {
+    const plain = await statementsOf(() => page('currentScore { score components { name score } }'));
+    expect(plain).toHaveLength(1);
+    expect(plain[0]).not.toMatch(/h\.(signals|penalties)/);
+    const explained = await statementsOf(() => page('currentScore { signals { name } }'));
+    expect(explained[0]).toMatch(/h\.signals/);
+    const shaped = await page('...ScoreTier explained: currentScore { ...Explained } ... on Customer { latestNpsResponse { score } }');
+    for (const node of shaped) {
+      const alone = await oneByOne(node.id, 'currentScore { score tier signals { name value } penalties { name applied } } latestNpsResponse { score }');
+      const score = alone.currentScore as Record<string, unknown> | null;
+      expect(node.currentScore).toEqual(score && { score: score.score, tier: score.tier });
+      expect(node.explained).toEqual(score && { signals: score.signals, penalties: score.penalties });
+      expect(node.latestNpsResponse).toEqual(alone.latestNpsResponse);
+    }
+  });
+
+  it('costs one statement with all three edges', async () => {
+    expect(await statementsOf(() => page(EDGES))).toHaveLength(1);
+  });
+});
