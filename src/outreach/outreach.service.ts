@@ -2,7 +2,7 @@
 // actions and writes them here with `insertOutreachActions` (one statement per batch, inside its
 // own transaction when it has one); the graph only reads the log.
 import { checkCustomerId } from '../customers/customer.service';
-import { ensure } from '../infra/errors';
+import { InvalidInputError } from '../infra/errors';
 import { LatestChildSpec, LoaderRegistry, loadChildPage, loadLatestChild } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
 import { Db, json, query } from '../infra/sql';
@@ -42,17 +42,20 @@ export interface NewOutreachAction {
 const AUDIENCES = new Set<string>(Object.values(OutreachAudience));
 const STATUSES = new Set<string>(Object.values(OutreachStatus));
 
+/** Throws BAD_USER_INPUT for item `index`; the message is only built when something is wrong. */
+function invalid(index: number, argument: string, problem: string): never {
+  throw new InvalidInputError(`actions[${index}].${argument} ${problem}`, { index, argument });
+}
+
 function toOutreachRow(action: NewOutreachAction, index: number): Record<string, unknown> {
-  const at = { index };
   const text = (value: string | null | undefined, name: string): string => {
     const trimmed = (value ?? '').trim();
-    ensure(trimmed.length > 0, `actions[${index}].${name} must not be empty`, { ...at, argument: name });
-    return trimmed;
+    return trimmed.length > 0 ? trimmed : invalid(index, name, 'must not be empty');
   };
-  ensure(AUDIENCES.has(action.audience), `actions[${index}].audience must be CUSTOMER or TEAM`, { ...at, argument: 'audience' });
-  ensure(STATUSES.has(action.status), `actions[${index}].status must be LOGGED, SKIPPED_OPT_OUT or SUPPRESSED_COOLDOWN`, { ...at, argument: 'status' });
-  ensure(action.score == null || Number.isInteger(action.score), `actions[${index}].score must be an integer`, { ...at, argument: 'score' });
-  ensure(action.createdAt == null || !Number.isNaN(action.createdAt.getTime()), `actions[${index}].createdAt is not a valid date-time`, { ...at, argument: 'createdAt' });
+  if (!AUDIENCES.has(action.audience)) invalid(index, 'audience', 'must be CUSTOMER or TEAM');
+  if (!STATUSES.has(action.status)) invalid(index, 'status', 'must be LOGGED, SKIPPED_OPT_OUT or SUPPRESSED_COOLDOWN');
+  if (action.score != null && !Number.isInteger(action.score)) invalid(index, 'score', 'must be an integer');
+  if (action.createdAt != null && Number.isNaN(action.createdAt.getTime())) invalid(index, 'createdAt', 'is not a valid date-time');
   return {
     customer_id: checkCustomerId(action.customerId),
     playbook: text(action.playbook, 'playbook'),

@@ -112,8 +112,9 @@ export async function scoreCustomerBatch(db: Db, ids: string[], asOf: Date, mode
   const config = model.config;
   return inTransaction(db, async (tx) => {
     // These statements are large by the planner's estimates but cheap to run: compiling them
-    // (JIT, on by default) costs more than it saves.
-    await query(tx, `set local jit = off`);
+    // (JIT, on by default) costs more than it saves. The engagement aggregate materialises a few MB
+    // per batch: in the default 4 MB of work_mem it spills to disk.
+    await query(tx, `select set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`);
     const idsJson = json(ids);
     const asOfIso = asOf.toISOString();
     const customers = await query<CustomerRow>(

@@ -1,6 +1,6 @@
 // Turns one customer's metric values into a 0…100 score that explains itself: per-signal
 // contributions, per-component scores, the penalties applied, and how much of it was observed.
-import { readMetric } from './metrics';
+import { metricKey } from './metrics';
 import { clamp01, normalise } from './normalise';
 import type {
   ComponentResult,
@@ -9,6 +9,7 @@ import type {
   PenaltyResult,
   ScoreResult,
   ScoringModelConfig,
+  SignalConfig,
   SignalResult,
 } from './types';
 
@@ -33,14 +34,33 @@ function penaltyPoints(penalty: PenaltyConfig, rawValue: number | null): Penalty
   return { name: penalty.name, rawValue, points, applied: true };
 }
 
-interface EvaluatedSignal {
-  name: string;
-  component: string;
-  rawValue: number | null;
-  value: number | null;
-  weight: number;
-  missing: boolean;
-  included: boolean;
+/** A model's signals and penalties with their metric keys worked out once, not per customer. */
+interface CompiledModel {
+  components: Array<{ name: string; signals: Array<{ config: SignalConfig; key: string }> }>;
+  penalties: Array<{ config: PenaltyConfig; key: string }>;
+}
+
+const compiledModels = new WeakMap<ScoringModelConfig, CompiledModel>();
+
+function compile(model: ScoringModelConfig): CompiledModel {
+  let compiled = compiledModels.get(model);
+  if (!compiled) {
+    compiled = {
+      components: model.components.map((component) => ({
+        name: component.name,
+        signals: component.signals.map((signal) => ({ config: signal, key: metricKey(signal.metric, signal.windowDays) })),
+      })),
+      penalties: model.penalties.map((penalty) => ({ config: penalty, key: metricKey(penalty.metric, penalty.windowDays) })),
+    };
+    compiledModels.set(model, compiled);
+  }
+  return compiled;
+}
+
+/** A metric value, with absent keys and non-finite numbers read as missing (see readMetric). */
+function metricValue(metrics: MetricValues, key: string): number | null {
+  const value = metrics[key];
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
 /**
@@ -48,64 +68,103 @@ interface EvaluatedSignal {
  * 0…100. Neutral-missing signals are included at their neutral value; excluded-missing ones drop
  * out and their weight is redistributed over the rest. When nothing at all is included the score
  * is 0 with coverage 0: there is no evidence of health, and coverage tells the reader why.
+ *
+ * Runs for every customer of every scoring run, so it is written as plain loops over a compiled
+ * model (two passes, no intermediate arrays): at 100,000 customers allocation is the cost.
  */
 export function computeScore(model: ScoringModelConfig, metrics: MetricValues): ScoreResult {
-  const evaluated: EvaluatedSignal[] = [];
-  for (const component of model.components) {
-    for (const signal of component.signals) {
-      const rawValue = readMetric(metrics, signal.metric, signal.windowDays);
-      const base = { name: signal.name, component: component.name, rawValue, weight: signal.weight };
+  const compiled = compile(model);
+  // Pass 1: normalise every signal; per-component and overall weight sums (summed in signal order,
+  // as the explanation's figures always were, so they stay identical to the last bit).
+  const count = compiled.components.reduce((n, c) => n + c.signals.length, 0);
+  const rawValues = new Array<number | null>(count);
+  const values = new Array<number | null>(count);
+  const missing = new Array<boolean>(count);
+  const ownIncludedWeight = new Array<number>(compiled.components.length);
+  const ownWeightedValue = new Array<number>(compiled.components.length);
+  const ownIncludedCount = new Array<number>(compiled.components.length);
+  const ownTotalWeight = new Array<number>(compiled.components.length);
+  const ownObservedWeight = new Array<number>(compiled.components.length);
+  let includedWeight = 0;
+  let totalWeight = 0;
+  let observedWeight = 0;
+  let i = 0;
+  for (let c = 0; c < compiled.components.length; c++) {
+    let cIncludedWeight = 0;
+    let cWeightedValue = 0;
+    let cIncluded = 0;
+    let cTotalWeight = 0;
+    let cObservedWeight = 0;
+    for (const { config: signal, key } of compiled.components[c].signals) {
+      const rawValue = metricValue(metrics, key);
+      let value: number | null;
+      rawValues[i] = rawValue;
       if (rawValue !== null) {
-        evaluated.push({ ...base, value: normalise(rawValue, signal.normaliser), missing: false, included: true });
-      } else if (signal.missing.policy === 'neutral') {
-        evaluated.push({ ...base, value: clamp01(signal.missing.value), missing: true, included: true });
+        value = normalise(rawValue, signal.normaliser);
+        missing[i] = false;
+        cObservedWeight += signal.weight;
+        observedWeight += signal.weight;
       } else {
-        evaluated.push({ ...base, value: null, missing: true, included: false });
+        value = signal.missing.policy === 'neutral' ? clamp01(signal.missing.value) : null;
+        missing[i] = true;
       }
+      values[i] = value;
+      if (value !== null) {
+        cIncludedWeight += signal.weight;
+        cWeightedValue += signal.weight * value;
+        cIncluded++;
+        includedWeight += signal.weight;
+      }
+      cTotalWeight += signal.weight;
+      totalWeight += signal.weight;
+      i++;
     }
+    ownIncludedWeight[c] = cIncludedWeight;
+    ownWeightedValue[c] = cWeightedValue;
+    ownIncludedCount[c] = cIncluded;
+    ownTotalWeight[c] = cTotalWeight;
+    ownObservedWeight[c] = cObservedWeight;
   }
 
-  const sum = (signals: EvaluatedSignal[], term: (s: EvaluatedSignal) => number) =>
-    signals.reduce((total, s) => total + term(s), 0);
-  const included = evaluated.filter((s) => s.included);
-  const includedWeight = sum(included, (s) => s.weight);
-  const totalWeight = sum(evaluated, (s) => s.weight);
-  const observedWeight = sum(evaluated, (s) => (s.missing ? 0 : s.weight));
-
+  // Pass 2: the explanation.
   const share = (weight: number) => (includedWeight > 0 ? weight / includedWeight : 0);
-  const baseScore = 100 * sum(included, (s) => share(s.weight) * (s.value ?? 0));
+  let baseScore = 0;
+  const signals: SignalResult[] = new Array(count);
+  i = 0;
+  for (const component of compiled.components) {
+    for (const { config: signal } of component.signals) {
+      const value = values[i];
+      const included = value !== null;
+      const effectiveShare = share(signal.weight);
+      if (included) baseScore += effectiveShare * value;
+      signals[i] = {
+        name: signal.name,
+        component: component.name,
+        rawValue: rawValues[i],
+        value: value === null ? null : roundTo(value, 4),
+        weight: signal.weight,
+        effectiveWeight: included ? roundTo(effectiveShare, 4) : 0,
+        contribution: included ? roundTo(100 * effectiveShare * value, 2) : 0,
+        missing: missing[i],
+      };
+      i++;
+    }
+  }
+  baseScore *= 100;
 
-  const signals: SignalResult[] = evaluated.map((s) => ({
-    name: s.name,
-    component: s.component,
-    rawValue: s.rawValue,
-    value: s.value === null ? null : roundTo(s.value, 4),
-    weight: s.weight,
-    effectiveWeight: s.included ? roundTo(share(s.weight), 4) : 0,
-    contribution: s.included ? roundTo(100 * share(s.weight) * (s.value ?? 0), 2) : 0,
-    missing: s.missing,
+  const components: ComponentResult[] = compiled.components.map((component, c) => ({
+    name: component.name,
+    score: ownIncludedCount[c] === 0 || ownIncludedWeight[c] === 0 ? null : roundScore((100 * ownWeightedValue[c]) / ownIncludedWeight[c]),
+    weight: roundTo(share(ownIncludedWeight[c]), 4),
+    coverage: ownTotalWeight[c] > 0 ? roundTo(ownObservedWeight[c] / ownTotalWeight[c], 4) : 0,
   }));
 
-  const components: ComponentResult[] = model.components.map((component) => {
-    const own = evaluated.filter((s) => s.component === component.name);
-    const ownIncluded = own.filter((s) => s.included);
-    const ownIncludedWeight = sum(ownIncluded, (s) => s.weight);
-    const ownTotalWeight = sum(own, (s) => s.weight);
-    return {
-      name: component.name,
-      score:
-        ownIncluded.length === 0 || ownIncludedWeight === 0
-          ? null
-          : roundScore((100 * sum(ownIncluded, (s) => s.weight * (s.value ?? 0))) / ownIncludedWeight),
-      weight: roundTo(share(ownIncludedWeight), 4),
-      coverage: ownTotalWeight > 0 ? roundTo(sum(own, (s) => (s.missing ? 0 : s.weight)) / ownTotalWeight, 4) : 0,
-    };
+  let penaltyTotal = 0;
+  const penalties: PenaltyResult[] = compiled.penalties.map(({ config, key }) => {
+    const result = penaltyPoints(config, metricValue(metrics, key));
+    penaltyTotal += result.points;
+    return result;
   });
-
-  const penalties = model.penalties.map((penalty) =>
-    penaltyPoints(penalty, readMetric(metrics, penalty.metric, penalty.windowDays)),
-  );
-  const penaltyTotal = penalties.reduce((total, p) => total + p.points, 0);
 
   return {
     score: Math.min(100, Math.max(0, roundScore(baseScore - penaltyTotal))),

@@ -1,6 +1,110 @@
 import { DEFAULT_SCORING_MODEL, computeScore, metricRequests, rawSignalsFromMetrics } from '../../../src/scoring/model';
 import type { MetricValues } from '../../../src/scoring/model';
+import { clamp01, normalise } from '../../../src/scoring/model/normalise';
+import { readMetric } from '../../../src/scoring/model/metrics';
+import type { ComponentResult, PenaltyConfig, PenaltyResult, ScoreResult, ScoringModelConfig, SignalResult } from '../../../src/scoring/model/types';
 import { modelWith, signal } from './model-factory';
+
+function roundTo(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+function roundScore(value: number): number {
+  return Math.round(roundTo(value, 6));
+}
+function penaltyPoints(penalty: PenaltyConfig, rawValue: number | null): PenaltyResult {
+  const applies = rawValue !== null && (penalty.direction === 'at_least' ? rawValue >= penalty.threshold : rawValue < penalty.threshold);
+  if (!applies) return { name: penalty.name, rawValue, points: 0, applied: false };
+  const points = penalty.perUnit ? Math.min(penalty.points * rawValue, penalty.maxPoints ?? Number.POSITIVE_INFINITY) : penalty.points;
+  return { name: penalty.name, rawValue, points, applied: true };
+}
+
+// The definition, written the obvious way (filter, reduce, spread): computeScore is the same
+// arithmetic in plain loops for speed, and must give the same explanation to the last digit.
+interface EvaluatedSignal {
+  name: string;
+  component: string;
+  rawValue: number | null;
+  value: number | null;
+  weight: number;
+  missing: boolean;
+  included: boolean;
+}
+
+/**
+ * Score = round(100 · Σ wᵢvᵢ / Σ wᵢ) over the included signals, minus penalty points, clamped to
+ * 0…100. Neutral-missing signals are included at their neutral value; excluded-missing ones drop
+ * out and their weight is redistributed over the rest. When nothing at all is included the score
+ * is 0 with coverage 0: there is no evidence of health, and coverage tells the reader why.
+ */
+function referenceScore(model: ScoringModelConfig, metrics: MetricValues): ScoreResult {
+  const evaluated: EvaluatedSignal[] = [];
+  for (const component of model.components) {
+    for (const signal of component.signals) {
+      const rawValue = readMetric(metrics, signal.metric, signal.windowDays);
+      const base = { name: signal.name, component: component.name, rawValue, weight: signal.weight };
+      if (rawValue !== null) {
+        evaluated.push({ ...base, value: normalise(rawValue, signal.normaliser), missing: false, included: true });
+      } else if (signal.missing.policy === 'neutral') {
+        evaluated.push({ ...base, value: clamp01(signal.missing.value), missing: true, included: true });
+      } else {
+        evaluated.push({ ...base, value: null, missing: true, included: false });
+      }
+    }
+  }
+
+  const sum = (signals: EvaluatedSignal[], term: (s: EvaluatedSignal) => number) =>
+    signals.reduce((total, s) => total + term(s), 0);
+  const included = evaluated.filter((s) => s.included);
+  const includedWeight = sum(included, (s) => s.weight);
+  const totalWeight = sum(evaluated, (s) => s.weight);
+  const observedWeight = sum(evaluated, (s) => (s.missing ? 0 : s.weight));
+
+  const share = (weight: number) => (includedWeight > 0 ? weight / includedWeight : 0);
+  const baseScore = 100 * sum(included, (s) => share(s.weight) * (s.value ?? 0));
+
+  const signals: SignalResult[] = evaluated.map((s) => ({
+    name: s.name,
+    component: s.component,
+    rawValue: s.rawValue,
+    value: s.value === null ? null : roundTo(s.value, 4),
+    weight: s.weight,
+    effectiveWeight: s.included ? roundTo(share(s.weight), 4) : 0,
+    contribution: s.included ? roundTo(100 * share(s.weight) * (s.value ?? 0), 2) : 0,
+    missing: s.missing,
+  }));
+
+  const components: ComponentResult[] = model.components.map((component) => {
+    const own = evaluated.filter((s) => s.component === component.name);
+    const ownIncluded = own.filter((s) => s.included);
+    const ownIncludedWeight = sum(ownIncluded, (s) => s.weight);
+    const ownTotalWeight = sum(own, (s) => s.weight);
+    return {
+      name: component.name,
+      score:
+        ownIncluded.length === 0 || ownIncludedWeight === 0
+          ? null
+          : roundScore((100 * sum(ownIncluded, (s) => s.weight * (s.value ?? 0))) / ownIncludedWeight),
+      weight: roundTo(share(ownIncludedWeight), 4),
+      coverage: ownTotalWeight > 0 ? roundTo(sum(own, (s) => (s.missing ? 0 : s.weight)) / ownTotalWeight, 4) : 0,
+    };
+  });
+
+  const penalties = model.penalties.map((penalty) =>
+    penaltyPoints(penalty, readMetric(metrics, penalty.metric, penalty.windowDays)),
+  );
+  const penaltyTotal = penalties.reduce((total, p) => total + p.points, 0);
+
+  return {
+    score: Math.min(100, Math.max(0, roundScore(baseScore - penaltyTotal))),
+    scoreBeforePenalties: roundScore(baseScore),
+    components,
+    signals,
+    penalties,
+    coverage: totalWeight > 0 ? roundTo(observedWeight / totalWeight, 4) : 0,
+  };
+}
+
 
 // Two components, three signals: hand-checkable arithmetic.
 const model = modelWith([
@@ -179,5 +283,22 @@ describe('computeScore', () => {
     const result = computeScore(DEFAULT_SCORING_MODEL, metrics);
     expect(result.signals.every((s) => !s.missing)).toBe(true);
     expect(result.coverage).toBe(1);
+  });
+});
+
+describe('computeScore against its definition', () => {
+  it('gives the reference explanation for 2,000 random customers of the default model', () => {
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let n = 0; n < 2000; n++) {
+      const metrics: MetricValues = {};
+      for (const request of metricRequests(DEFAULT_SCORING_MODEL)) {
+        const roll = random();
+        // Some missing, some NaN, some zero, the rest spread over a realistic range.
+        if (roll < 0.15) continue;
+        metrics[request.key] = roll < 0.18 ? Number.NaN : roll < 0.25 ? 0 : Math.round(random() * 400) / 4 - (request.metric === 'nps' ? 50 : 0);
+      }
+      expect(computeScore(DEFAULT_SCORING_MODEL, metrics)).toEqual(referenceScore(DEFAULT_SCORING_MODEL, metrics));
+    }
   });
 });
