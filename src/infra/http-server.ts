@@ -141,11 +141,14 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
     const responseHeaders: Record<string, string> = {};
     for (const [key, value] of response.headers) responseHeaders[key] = value;
     responseHeaders['cache-control'] ??= 'no-store';
-    res.writeHead(response.status ?? 200, responseHeaders);
     if (response.body.kind === 'complete') {
+      // A known length instead of chunked framing: one write, no chunk headers.
+      responseHeaders['content-length'] = String(Buffer.byteLength(response.body.string));
+      res.writeHead(response.status ?? 200, responseHeaders);
       res.end(response.body.string);
       return;
     }
+    res.writeHead(response.status ?? 200, responseHeaders);
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
     res.end();
   }

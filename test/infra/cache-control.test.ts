@@ -15,12 +15,14 @@ async function post(query: string): Promise<Response> {
 }
 
 describe('GraphQL responses', () => {
-  it('carry cache-control: no-store, with or without errors', async () => {
+  it('carry cache-control: no-store, with or without errors, and their length', async () => {
     const ok = await post('{ customers(first: 1) { edges { cursor } } }');
     expect(ok.status).toBe(200);
     expect(ok.headers.get('cache-control')).toBe('no-store');
+    expect(Number(ok.headers.get('content-length'))).toBe(Buffer.byteLength(await ok.text()));
     const failed = await post('{ customer(id: "cust_missing") { id } }');
-    expect((await failed.json()).errors[0].extensions.code).toBe('NOT_FOUND');
+    const body = (await failed.json()) as { errors: Array<{ extensions: { code: string } }> };
+    expect(body.errors[0].extensions.code).toBe('NOT_FOUND');
     expect(failed.headers.get('cache-control')).toBe('no-store');
     const invalid = await post('{ nope }');
     expect(invalid.status).toBe(400);
