@@ -31,7 +31,8 @@ export interface IngestionOptions {
 }
 
 export interface IngestionResult {
-  batch: { eventsPerSecond: Summary; eventsPerRun: number; concurrency: number };
+  /** rescoredWithinSeconds: from the last batch's answer until every queued customer was rescored. */
+  batch: { eventsPerSecond: Summary; eventsPerRun: number; concurrency: number; rescoredWithinSeconds: Summary };
   single: { eventsPerSecond: Summary; p50Ms: Summary; p99Ms: Summary; clients: number };
   baseline: { batchEventsPerSecond: number; singleEventsPerSecond: number; singleP99Ms: number };
 }
@@ -59,14 +60,16 @@ async function resetEvents(name: string): Promise<void> {
   await sql(name, 'update customer set last_activity_at = null where last_activity_at is not null');
 }
 
-/** Waits until the server has rescored every customer the previous run marked. */
-async function waitForRescoring(name: string): Promise<void> {
-  const deadline = Date.now() + 120_000;
+/** Waits until the server has rescored every customer the previous run queued; returns how long that took, in s. */
+async function waitForRescoring(name: string): Promise<number> {
+  const started = Date.now();
+  const deadline = started + 120_000;
   while (Date.now() < deadline) {
     const [{ pending }] = await sql<{ pending: number }>(name, 'select count(*)::int as pending from rescore_request');
-    if (pending === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    if (pending === 0) return (Date.now() - started) / 1000;
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  throw new Error('the server did not rescore the queued customers within 120 s');
 }
 
 export async function runIngestion(options: IngestionOptions): Promise<IngestionResult> {
@@ -88,6 +91,7 @@ export async function runIngestion(options: IngestionOptions): Promise<Ingestion
 
     const server = await startServer({ name: 'ingestion', database: url, redisUrl: options.redisUrl, env: process.env.BENCH_INGEST_ENV ? JSON.parse(process.env.BENCH_INGEST_ENV) : {} });
     const batchRates: number[] = [];
+    const catchUps: number[] = [];
     const singleRates: number[] = [];
     const singleP50: number[] = [];
     const singleP99: number[] = [];
@@ -115,8 +119,11 @@ export async function runIngestion(options: IngestionOptions): Promise<Ingestion
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         if (accepted !== options.batchesPerRun * options.eventsPerBatch) throw new Error(`accepted ${accepted} events`);
         batchRates.push(accepted / seconds);
-        process.stderr.write(`  [ingestion] batches of ${options.eventsPerBatch}: ${Math.round(accepted / seconds).toLocaleString('en')} events/s\n`);
-        await waitForRescoring(name);
+        const catchUp = await waitForRescoring(name);
+        catchUps.push(catchUp);
+        process.stderr.write(
+          `  [ingestion] batches of ${options.eventsPerBatch}: ${Math.round(accepted / seconds).toLocaleString('en')} events/s; queued customers rescored ${catchUp.toFixed(1)} s after the last batch\n`,
+        );
 
         await resetEvents(name);
         const nextSingle = eventSource(options.customers, `single-${run}`);
@@ -148,7 +155,12 @@ export async function runIngestion(options: IngestionOptions): Promise<Ingestion
       `  [ingestion] baseline (unit of work): batches ${Math.round(batchEventsPerSecond)} events/s, singles ${Math.round(singles.eventsPerSecond)} events/s\n`,
     );
     return {
-      batch: { eventsPerSecond: summarise(batchRates), eventsPerRun: options.batchesPerRun * options.eventsPerBatch, concurrency: options.batchConcurrency },
+      batch: {
+        eventsPerSecond: summarise(batchRates),
+        eventsPerRun: options.batchesPerRun * options.eventsPerBatch,
+        concurrency: options.batchConcurrency,
+        rescoredWithinSeconds: summarise(catchUps),
+      },
       single: { eventsPerSecond: summarise(singleRates), p50Ms: summarise(singleP50), p99Ms: summarise(singleP99), clients: options.singleClients },
       baseline: { batchEventsPerSecond, singleEventsPerSecond: singles.eventsPerSecond, singleP99Ms: percentile(singles.latenciesMs, 99) },
     };

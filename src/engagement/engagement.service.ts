@@ -63,7 +63,8 @@ export function toEngagementRow(input: EngagementEventInput, now: Date): Engagem
 
 /**
  * The statement that stores events (`$events`: a JSON record set) and keeps the daily rollup that
- * scoring reads (`engagement_day`) up to date. `returning` is the select list over `inserted`.
+ * scoring reads (`engagement_day`) up to date. `returning` is the select list over `inserted`
+ * (without `markCustomers`, `inserted` carries only the columns the rollup reads).
  * With `markCustomers`, it also queues the customers for rescoring (the single-event path; a batch
  * queues its customers in one statement first, see `markKnownCustomers`).
  *
@@ -83,7 +84,7 @@ function storeEventsStatement(returning: string, options: { markCustomers?: bool
        select ${options.markCustomers ? 'new_id, ' : ''}customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key from input
        ${options.markCustomers ? 'where exists (select 1 from customer c where c.id = input.customer_id)' : ''}
        on conflict (customer_id, idempotency_key) where idempotency_key is not null do nothing
-       returning *
+       returning ${options.markCustomers ? '*' : 'customer_id, event_type, feature, occurred_at'}
      ), marked as (
        ${
          options.markCustomers
