@@ -7,6 +7,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { compiledQueryGateway } from './compiled-executor';
 import { AppServices, createContext, GraphQLContext } from './context';
 import { formatGraphQLError } from './errors';
 import { renderPlaygroundHtml, servePlaygroundAsset, wantsPlayground } from './playground';
@@ -77,7 +78,8 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
   );
 
   const apollo = new ApolloServer<GraphQLContext>({
-    schema,
+    // The schema, served with queries compiled (see compiled-executor.ts).
+    gateway: compiledQueryGateway(schema),
     formatError: (formatted, error) => {
       const result = formatGraphQLError(formatted, error);
       if (result.extensions?.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error }, 'unexpected error');

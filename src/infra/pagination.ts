@@ -53,7 +53,8 @@ export function Connection<T extends object>(nodeType: ClassType<T>, name: strin
     @Field(() => PageInfo)
     pageInfo!: PageInfo;
 
-    @Field(() => Int, { description: 'Number of items matching the filters, across all pages.' })
+    // A lazy getter returning a promise: it keeps a resolver (not simple), which the compiled executor awaits.
+    @Field(() => Int, { simple: false, description: 'Number of items matching the filters, across all pages.' })
     totalCount!: number;
   }
 
