@@ -48,7 +48,7 @@ export class Customer {
   @Field(() => LifecycleStage, { nullable: true })
   lifecycleStage!: LifecycleStage | null;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'Time of the latest engagement event.' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Time of the latest engagement event, as of the latest scoring (seconds after the event with continuous rescoring on).' })
   lastActivityAt!: Date | null;
 
   @Field(() => Int, { nullable: true, description: 'Account NPS over the model\'s NPS window, −100…100.' })
