@@ -115,7 +115,7 @@ function storeEventsStatement(returning: string, options: { markCustomers?: bool
  * Inserts rows set-based (their customers must exist, and be queued for rescoring by the caller);
  * returns how many were new (the rest were idempotency duplicates). One statement per chunk of 5,000.
  */
-export async function insertEngagementRows(db: Db, rows: EngagementRow[]): Promise<number> {
+async function insertEngagementRows(db: Db, rows: EngagementRow[]): Promise<number> {
   let accepted = 0;
   // Chunks in customer order (stable, so a customer's events keep their order): the rollup rows a
   // batch locks then ascend across chunks as well as within each.
@@ -136,7 +136,7 @@ export async function insertEngagementRows(db: Db, rows: EngagementRow[]): Promi
  * The ids among `ids` that exist, in one statement, queued for rescoring in id order (a batch's
  * marks all come before its rollup rows, whatever its number of chunks: the lock order above).
  */
-export async function markKnownCustomers(db: Db, ids: Iterable<string>): Promise<Set<string>> {
+async function markKnownCustomers(db: Db, ids: Iterable<string>): Promise<Set<string>> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return new Set();
   const rows = await query<{ id: string }>(
@@ -158,7 +158,7 @@ export async function markKnownCustomers(db: Db, ids: Iterable<string>): Promise
  * each call, in order — its stored event, the one already stored under its idempotency key, or an
  * error. One statement (one plan, one commit) for everything that arrived together.
  */
-export async function storeSingleEvents(db: Db, rows: EngagementRow[]): Promise<Array<EngagementEvent | DomainError>> {
+async function storeSingleEvents(db: Db, rows: EngagementRow[]): Promise<Array<EngagementEvent | DomainError>> {
   const found = await query<EngagementEvent & { ord: number }>(
     db,
     storeEventsStatement(
