@@ -1,6 +1,8 @@
 // Continuous scoring: debounced rescoring after new signals, one full run at a time across
 // instances, and the 30-day backfill on the first start over existing data.
 import { Client } from 'pg';
+import type { Db } from '../../src/infra/sql';
+import { rescoreRequested } from '../../src/scoring/scoring.service';
 import { CustomerScoreStateDocument, RefreshAllDocument, ScoreHistoryDocument, TrackEngagementBatchDocument, TrackEngagementDocument, UpsertCustomerDocument } from '../__generated__/graphql';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
@@ -139,5 +141,42 @@ describe('first start', () => {
     await restarted.app.scheduler.idle();
     expect((await restarted.gql(ScoreHistoryDocument, { customerId: 'cust_old' })).healthScoreHistory.totalCount).toBe(31);
     await restarted.stop();
+  });
+});
+
+describe('a failed rescoring round', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    // Continuous rescoring off: the test claims the queue itself.
+    server = await startTestServer({ label: 'requeue', env: { RESCORE_DEBOUNCE_MS: '0' } });
+  });
+  afterAll(() => server.stop());
+
+  it('puts the customers it claimed back in the queue, with their original request time', async () => {
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_requeue', name: 'Requeue' } });
+    await server.gql(TrackEngagementDocument, { input: { customerId: 'cust_requeue', eventType: 'login' } });
+    const [queued] = await sql<{ requested_at: Date }>(server.database, "select requested_at from rescore_request where customer_id = 'cust_requeue'");
+    expect(queued).toBeDefined();
+    // A real database failure in the middle of the batch: writing this customer's score is refused.
+    await sql(
+      server.database,
+      `create function refuse_requeue_score() returns trigger language plpgsql as $$
+       begin if new.customer_id = 'cust_requeue' then raise exception 'score refused'; end if; return new; end $$;
+       create trigger refuse_requeue_score before insert on health_score for each row execute function refuse_requeue_score();`,
+    );
+    const db = () => server.app.orm.em.fork() as unknown as Db;
+    try {
+      await expect(rescoreRequested(server.app.services, db())).rejects.toThrow('score refused');
+      const requeued = await sql<{ requested_at: Date }>(server.database, "select requested_at from rescore_request where customer_id = 'cust_requeue'");
+      expect(requeued).toEqual([{ requested_at: queued.requested_at }]);
+      const scores = await sql<{ n: number }>(server.database, "select count(*)::int as n from health_score where customer_id = 'cust_requeue'");
+      expect(scores[0].n).toBe(0);
+    } finally {
+      await sql(server.database, 'drop trigger refuse_requeue_score on health_score; drop function refuse_requeue_score();');
+    }
+    // The next round scores it and empties the queue.
+    expect(await rescoreRequested(server.app.services, db())).toBeGreaterThanOrEqual(1);
+    expect(await sql(server.database, "select 1 from rescore_request where customer_id = 'cust_requeue'")).toEqual([]);
+    expect((await server.gql(ScoreHistoryDocument, { customerId: 'cust_requeue' })).healthScoreHistory.totalCount).toBe(1);
   });
 });
