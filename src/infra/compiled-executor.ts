@@ -1,11 +1,11 @@
 // Queries run as compiled code (graphql-jit) instead of graphql-js's interpreter, which walks the
 // schema for every field of every row: on a dashboard page of 50 customers that walk cost about as
 // much as everything else together. Apollo accepts another executor only through its gateway
-// interface, so this is a "gateway" serving our own schema. Mutations, documents seen once and
-// requests with invalid variables still run through graphql-js, so their answers (and errors) are
-// graphql-js's own.
+// interface, so this is a "gateway" serving our own schema. Queries and mutations are compiled;
+// subscriptions (served by graphql-ws), documents seen once and requests with invalid variables
+// still run through graphql-js, so their answers (and errors) are graphql-js's own.
 import type { GatewayExecutor, GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from '@apollo/server-gateway-interface';
-import { DocumentNode, execute, getVariableValues, GraphQLError, GraphQLSchema, printSchema } from 'graphql';
+import { DocumentNode, execute, GraphQLError, GraphQLSchema, printSchema } from 'graphql';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 
 /** A document is compiled the second time it is run: one-off documents are not worth compiling (a few ms each). */
@@ -50,12 +50,16 @@ export function compiledQueryGateway(schema: GraphQLSchema): GatewayInterface {
   const executor: GatewayExecutor = async (request) => {
     const { document, operation, operationName, context } = request;
     const variables = request.request.variables ?? {};
-    if (operation?.operation === 'query') {
+    if (operation?.operation === 'query' || operation?.operation === 'mutation') {
       const compiled = compiledFor(document, operationName);
-      // Invalid variables are left to graphql-js, whose errors Apollo answers as BAD_USER_INPUT.
-      if (compiled && !getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) {
+      if (compiled) {
+        // graphql-jit coerces the variables with code compiled for this operation: for a batch of
+        // 5,000 input objects that is several times cheaper than graphql-js's generic walk. When
+        // they do not coerce it answers without `data` and before running anything (so a mutation
+        // has not run): the request then goes to graphql-js, whose variable errors Apollo answers
+        // as BAD_USER_INPUT, with graphql-js's own messages.
         const result = await compiled.query(undefined, context, variables);
-        return result.errors ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
+        if ('data' in result) return result.errors ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
       }
     }
     return execute({ schema, document, contextValue: context, variableValues: variables, operationName });

@@ -1,6 +1,6 @@
 // A query document runs through graphql-js the first time and compiled (graphql-jit) from the
 // second time on: the answers, errors included, must be the same every time.
-import { startTestServer, TestServer } from '../helpers/server';
+import { GraphQLResponse, startTestServer, TestServer } from '../helpers/server';
 
 let server: TestServer;
 
@@ -39,5 +39,57 @@ describe('queries run again (compiled)', () => {
     const first = await post();
     expect(first.status).toBeLessThan(500);
     for (let run = 0; run < 3; run++) expect(await post()).toEqual(first);
+  });
+});
+
+describe('mutations run again (compiled)', () => {
+  const post = async (query: string, variables: Record<string, unknown>) => {
+    const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    return { status: response.status, body: (await response.json()) as GraphQLResponse<unknown> };
+  };
+  const storedEvents = async (customerId: string): Promise<number> => {
+    const result = await server.request<{ engagementEvents: { totalCount: number } }, unknown>(
+      `query Count($id: ID!) { engagementEvents(customerId: $id, first: 1) { totalCount } }`,
+      { id: customerId },
+    );
+    return result.data?.engagementEvents.totalCount ?? -1;
+  };
+  const BATCH = `mutation Batch($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted duplicates errors { index code message } } }`;
+
+  it('store a batch exactly once per request, with the same answer each time', async () => {
+    const events = [
+      { customerId: 'cust_jit_1', eventType: 'login', occurredAt: '2026-11-20T10:00:00.000Z' },
+      { customerId: 'cust_nobody', eventType: 'login' },
+      { customerId: 'cust_jit_1', eventType: 'feature_used', feature: 'reports', metadata: { path: '/r' }, occurredAt: '2026-11-20T11:00:00Z' },
+    ];
+    const first = await post(BATCH, { events });
+    expect(first.body).toEqual({
+      data: { trackEngagementBatch: { accepted: 2, duplicates: 0, errors: [{ index: 1, code: 'NOT_FOUND', message: 'customer cust_nobody does not exist' }] } },
+    });
+    for (let run = 0; run < 3; run++) expect(await post(BATCH, { events })).toEqual(first);
+    expect(await storedEvents('cust_jit_1')).toBe(8);
+  });
+
+  it.each([
+    ['an unknown input field', { customerId: 'cust_jit_3', eventType: 'login', color: 'red' }],
+    ['a date-time that does not parse', { customerId: 'cust_jit_3', eventType: 'login', occurredAt: 'yesterday' }],
+    ['a required field left out', { customerId: 'cust_jit_3' }],
+    ['metadata of the wrong type', { customerId: 'cust_jit_3', eventType: 'login', metadata: 'not json object', occurredAt: 12 }],
+  ])('answer a batch with %s as graphql-js does, storing nothing', async (_label, bad) => {
+    const events = [{ customerId: 'cust_jit_3', eventType: 'login' }, bad];
+    const first = await post(BATCH, { events });
+    expect(first.body.data).toBeUndefined();
+    expect(first.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    for (let run = 0; run < 3; run++) expect(await post(BATCH, { events })).toEqual(first);
+    expect(await storedEvents('cust_jit_3')).toBe(0);
+  });
+
+  it('run their root fields one after the other, in order', async () => {
+    const RENAME = `mutation Rename($id: ID!) { a: upsertCustomer(input: { id: $id, name: "First" }) { name } b: upsertCustomer(input: { id: $id, name: "Second" }) { name } }`;
+    for (let run = 0; run < 3; run++) {
+      expect(await post(RENAME, { id: 'cust_jit_rename' })).toEqual({ status: 200, body: { data: { a: { name: 'First' }, b: { name: 'Second' } } } });
+      const stored = await server.request<{ customer: { name: string } }, unknown>('query ($id: ID!) { customer(id: $id) { name } }', { id: 'cust_jit_rename' });
+      expect(stored.data?.customer.name).toBe('Second');
+    }
   });
 });
