@@ -26,6 +26,8 @@ const CASES: Array<[string, string, Record<string, unknown>]> = [
   ['BAD_USER_INPUT from a resolver', 'query Big($first: Int) { customers(first: $first) { edges { cursor } } }', { first: 501 }],
   ['a variable of the wrong type', 'query Typed($first: Int) { customers(first: $first) { edges { cursor } } }', { first: 'many' }],
   ['a non-null variable left out', 'query Required($id: ID!) { customer(id: $id) { id } }', {}],
+  ['an Int variable given 2.5', 'query Fraction($first: Int) { customers(first: $first) { edges { cursor } } }', { first: 2.5 }],
+  ['an enum variable given an unknown value', 'query Ordered($order: CustomerOrder) { customers(first: 1, orderBy: $order) { edges { cursor } } }', { order: 'SIDEWAYS' }],
   ['fragments, aliases and @include', `query Shaped($with: Boolean!) { a: customers(first: 1) { ...Page } b: customers(first: 1, orderBy: ARR_DESC) { ...Page @include(if: $with) } }
      fragment Page on CustomerConnection { edges { node { id n: name } } }`, { with: true }],
 ];
@@ -68,6 +70,14 @@ describe('mutations run again (compiled)', () => {
     });
     for (let run = 0; run < 3; run++) expect(await post(BATCH, { events })).toEqual(first);
     expect(await storedEvents('cust_jit_1')).toBe(8);
+  });
+
+  it('take one input object given for a list as a list of one, as graphql-js does', async () => {
+    const single = { customerId: 'cust_jit_2', eventType: 'login', occurredAt: '2026-11-21T10:00:00.000Z' };
+    for (let run = 0; run < 3; run++) {
+      expect(await post(BATCH, { events: single })).toEqual({ status: 200, body: { data: { trackEngagementBatch: { accepted: 1, duplicates: 0, errors: [] } } } });
+    }
+    expect(await storedEvents('cust_jit_2')).toBe(3);
   });
 
   it.each([
