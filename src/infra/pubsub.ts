@@ -13,6 +13,13 @@ export interface AppPubSub extends PubSub {
   publish(topic: string, payload: unknown): void;
   subscribe(topic: string): AsyncIterable<unknown>;
   /**
+   * One stream of the events of several topics, keeping those `accept` accepts (all without it).
+   * The check runs as an event arrives, before it is queued: a subscription whose arguments need a
+   * filter costs one function call per event, and the others nothing (type-graphql's `filter`
+   * option would wrap every subscription of the field in a promise-based stream).
+   */
+  subscribeAll(topics: readonly string[], accept?: (payload: unknown) => boolean): AsyncIterable<unknown>;
+  /**
    * Of `topics`, those somebody is subscribed to, on any instance. Lets a publisher of thousands of
    * events (a full scoring run) skip serialising the ones nobody would receive. Never throws: when
    * it cannot tell, it answers every topic.
@@ -111,9 +118,17 @@ export class InProcessPubSub implements AppPubSub {
   }
 
   subscribe(topic: string): AsyncIterable<unknown> {
-    const listener = (payload: unknown): void => this.deliveries.enqueue(() => queue.push(payload));
-    const queue = pushIterator<unknown>(() => this.emitter.off(topic, listener));
-    this.emitter.on(topic, listener);
+    return this.subscribeAll([topic]);
+  }
+
+  subscribeAll(topics: readonly string[], accept?: (payload: unknown) => boolean): AsyncIterable<unknown> {
+    const listener = (payload: unknown): void => {
+      if (!accept || accept(payload)) this.deliveries.enqueue(() => queue.push(payload));
+    };
+    const queue = pushIterator<unknown>(() => {
+      for (const topic of topics) this.emitter.off(topic, listener);
+    });
+    for (const topic of topics) this.emitter.on(topic, listener);
     return queue.iterator;
   }
 
@@ -160,14 +175,24 @@ export class RedisBackedPubSub implements AppPubSub {
   }
 
   subscribe(topic: string): AsyncIterable<unknown> {
+    return this.subscribeAll([topic]);
+  }
+
+  subscribeAll(topics: readonly string[], accept?: (payload: unknown) => boolean): AsyncIterable<unknown> {
     // One Redis channel subscription is shared by every local subscriber of the topic (the engine
     // reference-counts it); each message is parsed once, then queued for each of them.
-    let subscription: Promise<number> | undefined;
+    const subscriptions: Array<Promise<number>> = [];
     const queue = pushIterator<unknown>(() => {
-      void subscription?.then((id) => this.engine.unsubscribe(id)).catch(() => undefined);
+      for (const subscription of subscriptions) void subscription.then((id) => this.engine.unsubscribe(id)).catch(() => undefined);
     });
-    subscription = this.engine.subscribe(topic, (payload: unknown) => this.deliveries.enqueue(() => queue.push(payload)));
-    subscription.catch((error: Error) => this.logger.warn({ err: error.message, topic }, 'subscription to redis failed'));
+    const onMessage = (payload: unknown): void => {
+      if (!accept || accept(payload)) this.deliveries.enqueue(() => queue.push(payload));
+    };
+    for (const topic of topics) {
+      const subscription = this.engine.subscribe(topic, onMessage);
+      subscription.catch((error: Error) => this.logger.warn({ err: error.message, topic }, 'subscription to redis failed'));
+      subscriptions.push(subscription);
+    }
     return queue.iterator;
   }
 

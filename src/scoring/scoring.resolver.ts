@@ -123,15 +123,17 @@ export class ScoringResolver {
 
   @Subscription(() => TierChange, {
     description: 'Tier changes as they are committed, filtered by customer, new tier and direction.',
-    topics: ({ args }) => {
+    subscribe: ({ args, context }) => {
+      const { pubsub } = (context as GraphQLContext).services;
       const direction = (args.direction as string | null | undefined) ?? null;
-      if (args.customerId) return topics.tierChanges(args.customerId as string, null, direction);
-      const tiers = args.tiers as string[] | null | undefined;
-      if (tiers && tiers.length > 0) return tiers.map((tier) => topics.tierChanges(null, tier, direction));
-      return topics.tierChanges(null, null, direction);
+      const tiers = (args.tiers as string[] | null | undefined) ?? [];
+      if (!args.customerId) {
+        return pubsub.subscribeAll(tiers.length > 0 ? tiers.map((tier) => topics.tierChanges(null, tier, direction)) : [topics.tierChanges(null, null, direction)]);
+      }
+      // Channels are per customer: only a customer together with tiers needs a check per event.
+      const wanted = tiers.length > 0 ? new Set(tiers) : null;
+      return pubsub.subscribeAll([topics.tierChanges(args.customerId as string, null, direction)], wanted ? (payload) => wanted.has((payload as TierChange).toTier) : undefined);
     },
-    // Only when both a customer and tiers are given (channels are per customer) is a filter needed.
-    filter: ({ payload, args }) => !(args.customerId && args.tiers?.length) || (args.tiers as string[]).includes((payload as TierChange).toTier),
   })
   healthTierChanged(
     @Root() change: TierChange,

@@ -64,6 +64,23 @@ it('filters by new tier and by direction through channels', async () => {
   for (const s of [critical, healthy, improved, created]) await s.close();
 });
 
+it('filters a customer\'s changes by new tier, and merges the channels of several tiers', async () => {
+  const notCritical = await subscribe(client, OnTierChangedDocument, { customerId: 'cust_live_7', tiers: ['healthy', 'at_risk'] });
+  const critical = await subscribe(client, OnTierChangedDocument, { customerId: 'cust_live_7', tiers: ['critical'] });
+  const either = await subscribe(client, OnTierChangedDocument, { tiers: ['healthy', 'critical'] });
+  await newCustomerScored('cust_live_8');
+  await newCustomerScored('cust_live_7');
+  const [event] = await critical.waitFor(1);
+  expect(event.healthTierChanged).toMatchObject({ customerId: 'cust_live_7', toTier: 'critical' });
+  const merged = await either.waitFor(2);
+  expect(merged.map((e) => e.healthTierChanged.customerId).sort()).toEqual(['cust_live_7', 'cust_live_8']);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(notCritical.events).toHaveLength(0);
+  expect(critical.events).toHaveLength(1);
+  expect(either.events).toHaveLength(2);
+  for (const s of [notCritical, critical, either]) await s.close();
+});
+
 it('publishes score updates and outreach for the customer scored', async () => {
   const scores = await subscribe(client, OnScoreUpdatedDocument, { customerId: 'cust_live_4' });
   const outreach = await subscribe(client, OnOutreachLoggedDocument, { customerId: 'cust_live_4' });
