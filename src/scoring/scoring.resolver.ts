@@ -126,7 +126,7 @@ export class ScoringResolver {
     subscribe: ({ args, context }) => {
       const { pubsub } = (context as GraphQLContext).services;
       const direction = (args.direction as string | null | undefined) ?? null;
-      const tiers = (args.tiers as string[] | null | undefined) ?? [];
+      const tiers = [...new Set((args.tiers as string[] | null | undefined) ?? [])];
       if (!args.customerId) {
         return pubsub.subscribeAll(tiers.length > 0 ? tiers.map((tier) => topics.tierChanges(null, tier, direction)) : [topics.tierChanges(null, null, direction)]);
       }
