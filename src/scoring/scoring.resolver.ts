@@ -126,13 +126,13 @@ export class ScoringResolver {
     subscribe: ({ args, context }) => {
       const { pubsub } = (context as GraphQLContext).services;
       const direction = (args.direction as string | null | undefined) ?? null;
-      const tiers = [...new Set((args.tiers as string[] | null | undefined) ?? [])];
+      const tiers = new Set((args.tiers as string[] | null | undefined) ?? []);
       if (!args.customerId) {
-        return pubsub.subscribeAll(tiers.length > 0 ? tiers.map((tier) => topics.tierChanges(null, tier, direction)) : [topics.tierChanges(null, null, direction)]);
+        return pubsub.subscribeAll(tiers.size > 0 ? [...tiers].map((tier) => topics.tierChanges(null, tier, direction)) : [topics.tierChanges(null, null, direction)]);
       }
       // Channels are per customer: only a customer together with tiers needs a check per event.
-      const wanted = tiers.length > 0 ? new Set(tiers) : null;
-      return pubsub.subscribeAll([topics.tierChanges(args.customerId as string, null, direction)], wanted ? (payload) => wanted.has((payload as TierChange).toTier) : undefined);
+      const accept = tiers.size > 0 ? (payload: unknown) => tiers.has((payload as TierChange).toTier) : undefined;
+      return pubsub.subscribeAll([topics.tierChanges(args.customerId as string, null, direction)], accept);
     },
   })
   healthTierChanged(

@@ -97,4 +97,17 @@ describe('in-process PubSub', () => {
     pubsub.publish('t', 4);
     expect((await iterator.next()).done).toBe(true);
   });
+
+  it('merges several topics into one stream, keeps what `accept` accepts, and leaves them all on return', async () => {
+    const pubsub = new InProcessPubSub();
+    const iterator = pubsub.subscribeAll(['a', 'b'], (payload) => (payload as number) % 2 === 1)[Symbol.asyncIterator]();
+    pubsub.publish('a', 1);
+    pubsub.publish('b', 2);
+    pubsub.publish('b', 3);
+    pubsub.publish('c', 5);
+    expect((await iterator.next()).value).toBe(1);
+    expect((await iterator.next()).value).toBe(3);
+    await iterator.return?.();
+    expect(await pubsub.listened(['a', 'b'])).toEqual(new Set());
+  });
 });
