@@ -10,6 +10,7 @@ import { WebSocketServer } from 'ws';
 import { compiledQueryGateway } from './compiled-executor';
 import { AppServices, createContext, GraphQLContext } from './context';
 import { formatGraphQLError } from './errors';
+import { subscriptionExecution } from './subscription-execution';
 import { renderPlaygroundHtml, servePlaygroundAsset, wantsPlayground } from './playground';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -65,9 +66,14 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
   const logger = services.logger.child({ module: 'http' });
   const httpServer = http.createServer();
   const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
+  const subscriptions = subscriptionExecution();
   const wsCleanup = useServer<Record<string, unknown>, { graphql?: GraphQLContext }>(
     {
       schema,
+      // Parsed and validated once per query text; each event executed once per distinct operation.
+      parse: subscriptions.parse,
+      validate: subscriptions.validate,
+      subscribe: subscriptions.subscribe,
       // One context (and EntityManager fork) per subscription operation.
       context: () => createContext(services) as unknown as Record<string, unknown>,
       onError: (_ctx, _id, _payload, errors) => {

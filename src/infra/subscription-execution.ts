@@ -1,0 +1,130 @@
+// How graphql-ws runs subscriptions here. By default it parses and validates every subscribe
+// message and executes every event once per subscriber: one tier change watched by 5,000
+// dashboards was 5,000 executions of the same selection over the same payload. Here:
+//   - a query text is parsed once and a parsed document validated once (both cached);
+//   - an event is executed once per distinct operation (document, operation name, variables)
+//     among the subscribers it reaches, and that one result is sent to each of them.
+// Sharing a result across subscribers is sound because nothing in an execution depends on who
+// subscribed: the graph has no per-user visibility. If it ever does, the principal belongs in
+// the operation key below.
+import {
+  createSourceEventStream,
+  DocumentNode,
+  execute,
+  ExecutionArgs,
+  ExecutionResult,
+  GraphQLError,
+  GraphQLSchema,
+  parse,
+  validate,
+} from 'graphql';
+
+/** Distinct query texts kept parsed; beyond it the oldest is forgotten (re-parsed when seen again). */
+const PARSED_DOCUMENTS = 500;
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** An async iterator whose `return()` and `throw()` exist (graphql-ws ends a subscription through `return()`). */
+export type EventStream<T> = AsyncIterableIterator<T> & Required<Pick<AsyncIterator<T>, 'return' | 'throw'>>;
+
+/**
+ * `iterable` with `map` applied to each value. `return()` reaches the source at once, even while a
+ * `next()` is waiting for an event (an async generator would only see it after the next event), so a
+ * client that unsubscribes leaves its channels immediately.
+ */
+export function mapAsyncIterable<T, U>(iterable: AsyncIterable<T>, map: (value: T) => MaybePromise<U>): EventStream<U> {
+  const iterator = iterable[Symbol.asyncIterator]();
+  const close = async (): Promise<void> => {
+    try {
+      await iterator.return?.();
+    } catch {
+      // The source is already broken; the mapping error below is the one to report.
+    }
+  };
+  const mapResult = async (result: IteratorResult<T>): Promise<IteratorResult<U>> => {
+    if (result.done) return { value: undefined, done: true };
+    try {
+      return { value: await map(result.value), done: false };
+    } catch (error) {
+      await close();
+      throw error;
+    }
+  };
+  const mapped: EventStream<U> = {
+    next: async () => mapResult(await iterator.next()),
+    return: async () => {
+      if (iterator.return) await iterator.return();
+      return { value: undefined, done: true };
+    },
+    throw: async (error: unknown) => {
+      if (iterator.throw) return mapResult(await iterator.throw(error));
+      throw error;
+    },
+    [Symbol.asyncIterator]: () => mapped,
+  };
+  return mapped;
+}
+
+function isAsyncIterable<T>(value: AsyncIterable<T> | ExecutionResult): value is AsyncIterable<T> {
+  return typeof (value as Partial<AsyncIterable<T>>)[Symbol.asyncIterator] === 'function';
+}
+
+export interface SubscriptionExecution {
+  parse: typeof parse;
+  validate: typeof validate;
+  subscribe(args: ExecutionArgs): Promise<EventStream<ExecutionResult> | ExecutionResult>;
+}
+
+/** The parse, validate and subscribe functions graphql-ws is given (`useServer` options). */
+export function subscriptionExecution(): SubscriptionExecution {
+  const parsed = new Map<string, DocumentNode>();
+  const validated = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, ReadonlyArray<GraphQLError>>>();
+  const documentIds = new WeakMap<DocumentNode, number>();
+  let nextDocumentId = 0;
+  // Per event payload (the object the PubSub hands every local subscriber of a channel), the result
+  // for each operation key. Held only as long as some subscriber still holds the payload.
+  const results = new WeakMap<object, Map<string, MaybePromise<ExecutionResult>>>();
+
+  const operationKey = (args: ExecutionArgs): string => {
+    let id = documentIds.get(args.document);
+    if (id === undefined) documentIds.set(args.document, (id = nextDocumentId++));
+    return `${id}\u0000${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? null)}`;
+  };
+
+  return {
+    parse(source, options) {
+      if (typeof source !== 'string' || options) return parse(source, options);
+      let document = parsed.get(source);
+      if (!document) {
+        document = parse(source);
+        if (parsed.size >= PARSED_DOCUMENTS) parsed.delete(parsed.keys().next().value as string);
+        parsed.set(source, document);
+      }
+      return document;
+    },
+
+    validate(schema, document, ...rest) {
+      if (rest.length > 0) return validate(schema, document, ...rest);
+      let bySchema = validated.get(schema);
+      if (!bySchema) validated.set(schema, (bySchema = new WeakMap()));
+      let errors = bySchema.get(document);
+      if (!errors) bySchema.set(document, (errors = validate(schema, document)));
+      return errors;
+    },
+
+    async subscribe(args) {
+      const source = await createSourceEventStream(args);
+      // An ExecutionResult here carries the errors of a subscription that could not start.
+      if (!isAsyncIterable(source)) return source;
+      const key = operationKey(args);
+      return mapAsyncIterable(source, (payload) => {
+        if (payload === null || typeof payload !== 'object') return execute({ ...args, rootValue: payload });
+        let byOperation = results.get(payload);
+        if (!byOperation) results.set(payload, (byOperation = new Map()));
+        let result = byOperation.get(key);
+        if (!result) byOperation.set(key, (result = execute({ ...args, rootValue: payload })));
+        return result;
+      });
+    },
+  };
+}
