@@ -1,5 +1,6 @@
 // Customer reads and writes. Customers are few (thousands) but read on every dashboard page,
 // so lookups go through a DataLoader and lists use keyset pagination on indexed sort keys.
+import { ColumnMap, selectColumns } from '../infra/columns';
 import { InvalidInputError, NotFoundError, ensure } from '../infra/errors';
 import { LoaderRegistry } from '../infra/loaders';
 import { ConnectionResult, SortKey, keysetPage } from '../infra/pagination';
@@ -7,11 +8,30 @@ import { Db, json, query, queryOne } from '../infra/sql';
 import type { Customer, CustomerInput, CustomersArgs } from './customer.types';
 import { CustomerOrder } from './customer.types';
 
-export const CUSTOMER_COLUMNS = `c.id, c.name, c.plan, c.arr_cents::float8 as "arrCents", c.seats, c.signed_up_at as "signedUpAt",
-  c.csm_owner as "csmOwner", c.communication_opt_out as "communicationOptOut", c.churned_at as "churnedAt",
-  c.health_score as "healthScore", c.engagement_score as "engagementScore", c.tier, c.trend,
-  c.lifecycle_stage as "lifecycleStage", c.last_activity_at as "lastActivityAt", c.nps, c.scored_at as "scoredAt",
-  c.created_at as "createdAt", c.updated_at as "updatedAt"`;
+/** The customer row, by GraphQL field. */
+export const CUSTOMER_COLUMN_MAP: ColumnMap = {
+  id: 'c.id',
+  name: 'c.name',
+  plan: 'c.plan',
+  arrCents: 'c.arr_cents::float8',
+  seats: 'c.seats',
+  signedUpAt: 'c.signed_up_at',
+  csmOwner: 'c.csm_owner',
+  communicationOptOut: 'c.communication_opt_out',
+  churnedAt: 'c.churned_at',
+  healthScore: 'c.health_score',
+  engagementScore: 'c.engagement_score',
+  tier: 'c.tier',
+  trend: 'c.trend',
+  lifecycleStage: 'c.lifecycle_stage',
+  lastActivityAt: 'c.last_activity_at',
+  nps: 'c.nps',
+  scoredAt: 'c.scored_at',
+  createdAt: 'c.created_at',
+  updatedAt: 'c.updated_at',
+};
+
+export const CUSTOMER_COLUMNS = selectColumns(CUSTOMER_COLUMN_MAP);
 
 export const MAX_ID_LENGTH = 200;
 
@@ -114,8 +134,16 @@ export function likePattern(search: string): string {
   return `%${search.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 }
 
-/** A page of customers; `extraColumns` are added to the select list (e.g. joined edges). */
-export async function listCustomers(db: Db, args: CustomersArgs, extraColumns: readonly string[] = []): Promise<ConnectionResult<Customer>> {
+/**
+ * A page of customers: of their own columns the `fields` asked for (all without it) and always the
+ * id, which every nested edge is loaded by; `extraColumns` are added to the select list (e.g. joined edges).
+ */
+export async function listCustomers(
+  db: Db,
+  args: CustomersArgs,
+  extraColumns: readonly string[] = [],
+  fields?: { has(name: string): boolean },
+): Promise<ConnectionResult<Customer>> {
   const where: string[] = [];
   const params: unknown[] = [];
   if (args.tier) {
@@ -137,7 +165,7 @@ export async function listCustomers(db: Db, args: CustomersArgs, extraColumns: r
   }
   const ordering = ORDERINGS[args.orderBy ?? CustomerOrder.NAME_ASC];
   return keysetPage<Customer>(db, {
-    select: [CUSTOMER_COLUMNS, ...extraColumns].join(', '),
+    select: [selectColumns(CUSTOMER_COLUMN_MAP, fields, ['id']), ...extraColumns].join(', '),
     from: 'customer c',
     where,
     params,

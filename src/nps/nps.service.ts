@@ -2,6 +2,7 @@
 // one statement; the summary (promoters, passives, detractors, NPS) is one aggregate, so a
 // dashboard tile costs one round trip whatever the number of responses.
 import { checkCustomerId } from '../customers/customer.service';
+import { ColumnMap, selectColumns } from '../infra/columns';
 import { ensure, NotFoundError } from '../infra/errors';
 import { LatestChildSpec, LoaderRegistry, loadChildPage, loadLatestChild } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey, whereClause } from '../infra/pagination';
@@ -12,8 +13,18 @@ import type { NpsResponse, NpsResponseInput, NpsResponsesArgs, NpsSummary, NpsSu
 export const MAX_COMMENT_LENGTH = 10_000;
 export const MAX_RESPONDENT_LENGTH = 500;
 
-export const NPS_COLUMNS = `n.id::text as id, n.customer_id as "customerId", n.score, n.comment, n.respondent,
-  n.responded_at as "respondedAt", n.created_at as "createdAt"`;
+/** An nps_response row, by GraphQL field. */
+export const NPS_COLUMN_MAP: ColumnMap = {
+  id: 'n.id::text',
+  customerId: 'n.customer_id',
+  score: 'n.score',
+  comment: 'n.comment',
+  respondent: 'n.respondent',
+  respondedAt: 'n.responded_at',
+  createdAt: 'n.created_at',
+};
+
+export const NPS_COLUMNS = selectColumns(NPS_COLUMN_MAP);
 
 /** Newest first; the last key is unique so pages never overlap. */
 const NEWEST_FIRST: SortKey[] = [
@@ -116,14 +127,18 @@ export function loadCustomerNpsResponses(db: Db, loaders: LoaderRegistry, custom
   });
 }
 
-/** `Customer.latestNpsResponse`: one statement per page of customers. */
-export const LATEST_NPS_RESPONSE: LatestChildSpec = {
-  name: 'Customer.latestNpsResponse',
-  select: NPS_COLUMNS,
-  from: 'nps_response n',
-  parentColumn: 'n.customer_id',
-  orderBy: 'n.responded_at desc, n.id desc',
-};
+/** `Customer.latestNpsResponse` with the columns `fields` asks for (all without it): one statement per page of customers. */
+export function latestNpsResponseSpec(fields?: ReadonlyMap<string, unknown>): LatestChildSpec {
+  return {
+    name: ['Customer.latestNpsResponse', ...(fields ? Object.keys(NPS_COLUMN_MAP).filter((name) => fields.has(name)) : ['*'])].join('+'),
+    select: selectColumns(NPS_COLUMN_MAP, fields, ['id']),
+    from: 'nps_response n',
+    parentColumn: 'n.customer_id',
+    orderBy: 'n.responded_at desc, n.id desc',
+  };
+}
+
+const LATEST_NPS_RESPONSE = latestNpsResponseSpec();
 
 export function loadLatestNpsResponse(db: Db, loaders: LoaderRegistry, customerId: string): Promise<NpsResponse | null> {
   return loadLatestChild<NpsResponse>(db, loaders, customerId, LATEST_NPS_RESPONSE);

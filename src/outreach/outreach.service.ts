@@ -2,15 +2,32 @@
 // actions and writes them here with `insertOutreachActions` (one statement per batch, inside its
 // own transaction when it has one); the graph only reads the log.
 import { checkCustomerId } from '../customers/customer.service';
+import { ColumnMap, selectColumns } from '../infra/columns';
 import { InvalidInputError } from '../infra/errors';
 import { LatestChildSpec, LoaderRegistry, loadChildPage, loadLatestChild } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
 import { Db, json, query } from '../infra/sql';
 import { CustomerOutreachArgs, OutreachAction, OutreachAudience, OutreachLogArgs, OutreachStatus } from './outreach.types';
 
-export const OUTREACH_COLUMNS = `o.id::text as id, o.customer_id as "customerId", o.playbook, o.action, o.audience, o.channel,
-  o.trigger, o.from_tier as "fromTier", o.to_tier as "toTier", o.score, o.status, o.escalation, o.message,
-  o.created_at as "createdAt"`;
+/** An outreach_action row, by GraphQL field. */
+export const OUTREACH_COLUMN_MAP: ColumnMap = {
+  id: 'o.id::text',
+  customerId: 'o.customer_id',
+  playbook: 'o.playbook',
+  action: 'o.action',
+  audience: 'o.audience',
+  channel: 'o.channel',
+  trigger: 'o.trigger',
+  fromTier: 'o.from_tier',
+  toTier: 'o.to_tier',
+  score: 'o.score',
+  status: 'o.status',
+  escalation: 'o.escalation',
+  message: 'o.message',
+  createdAt: 'o.created_at',
+};
+
+export const OUTREACH_COLUMNS = selectColumns(OUTREACH_COLUMN_MAP);
 
 /** Newest first; the id breaks ties between actions logged by the same statement. */
 const NEWEST_FIRST: SortKey[] = [
@@ -145,14 +162,18 @@ export function loadCustomerOutreach(db: Db, loaders: LoaderRegistry, customerId
   });
 }
 
-/** `Customer.lastOutreachAction`: one statement per page of customers. */
-export const LAST_OUTREACH_ACTION: LatestChildSpec = {
-  name: 'Customer.lastOutreachAction',
-  select: OUTREACH_COLUMNS,
-  from: 'outreach_action o',
-  parentColumn: 'o.customer_id',
-  orderBy: 'o.created_at desc, o.id desc',
-};
+/** `Customer.lastOutreachAction` with the columns `fields` asks for (all without it): one statement per page of customers. */
+export function lastOutreachActionSpec(fields?: ReadonlyMap<string, unknown>): LatestChildSpec {
+  return {
+    name: ['Customer.lastOutreachAction', ...(fields ? Object.keys(OUTREACH_COLUMN_MAP).filter((name) => fields.has(name)) : ['*'])].join('+'),
+    select: selectColumns(OUTREACH_COLUMN_MAP, fields, ['id']),
+    from: 'outreach_action o',
+    parentColumn: 'o.customer_id',
+    orderBy: 'o.created_at desc, o.id desc',
+  };
+}
+
+const LAST_OUTREACH_ACTION = lastOutreachActionSpec();
 
 export function loadLastOutreachAction(db: Db, loaders: LoaderRegistry, customerId: string): Promise<OutreachAction | null> {
   return loadLatestChild<OutreachAction>(db, loaders, customerId, LAST_OUTREACH_ACTION);

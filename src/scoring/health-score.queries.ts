@@ -1,13 +1,14 @@
 // Read side of scoring: latest scores, history, tier changes, the summary and the worklist.
 import { checkCustomerId, CUSTOMER_COLUMNS } from '../customers/customer.service';
 import type { Customer } from '../customers/customer.types';
+import { selectColumns } from '../infra/columns';
 import { ensure } from '../infra/errors';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
 import type { LatestChildSpec } from '../infra/loaders';
 import { Db, query } from '../infra/sql';
 import { addTimeRange } from '../infra/time-range';
 import { bandsBestFirst, isAtRiskTier } from './model';
-import { HEALTH_SCORE_COLUMNS, TIER_CHANGE_COLUMNS } from './score-customers';
+import { HEALTH_SCORE_COLUMN_MAP, HEALTH_SCORE_COLUMNS, TIER_CHANGE_COLUMNS } from './score-customers';
 import { getActiveModel } from './scoring-model.service';
 import type { HealthScore, HealthScoresArgs, HealthSummary, HistoryArgs, TierChange, TierChangesArgs } from './scoring.types';
 
@@ -15,17 +16,14 @@ import type { HealthScore, HealthScoresArgs, HealthSummary, HistoryArgs, TierCha
 export const LATEST_SCORE_JOIN = `cross join lateral (select * from health_score h0 where h0.customer_id = c.id order by h0.as_of desc, h0.id desc limit 1) h`;
 
 /**
- * HEALTH_SCORE_COLUMNS without the explanation (`signals`, `penalties`): kilobytes of JSON per
- * score, parsed on every read, that a dashboard showing scores, tiers and components never shows.
+ * A customer's latest score, with the columns `fields` (the selection) asks for: the explanation
+ * (`signals`, `penalties`) alone is kilobytes of JSON per score that a dashboard never shows.
  */
-const HEALTH_SCORE_SUMMARY_COLUMNS = HEALTH_SCORE_COLUMNS.replace(/,\s*h\.(signals|penalties)\b/g, '');
-
-/** A customer's latest score, with the explanation columns only when `fields` (the selection) asks for them. */
 export function latestScoreSpec(fields: ReadonlyMap<string, unknown>): LatestChildSpec {
-  const explanation = ['signals', 'penalties'].filter((name) => fields.has(name));
+  const selected = Object.keys(HEALTH_SCORE_COLUMN_MAP).filter((name) => fields.has(name));
   return {
-    name: ['Customer.currentScore', ...explanation].join('+'),
-    select: [HEALTH_SCORE_SUMMARY_COLUMNS, ...explanation.map((name) => `h.${name}`)].join(', '),
+    name: ['Customer.currentScore', ...selected].join('+'),
+    select: selectColumns(HEALTH_SCORE_COLUMN_MAP, fields, ['id']),
     from: 'health_score h',
     parentColumn: 'h.customer_id',
     orderBy: 'h.as_of desc, h.id desc',

@@ -3,6 +3,7 @@
 // the previous scores and recent outreach (one statement each), run the pure model in memory,
 // then write history, current state, tier changes and outreach in one bulk statement each.
 // The events to publish are returned, to be published only after the transaction commits.
+import { ColumnMap, selectColumns } from '../infra/columns';
 import { Db, inTransaction, json, query } from '../infra/sql';
 import { insertOutreachActions, NewOutreachAction } from '../outreach/outreach.service';
 import type { OutreachAction } from '../outreach/outreach.types';
@@ -85,8 +86,24 @@ interface HistoryRow {
   peakScore: number | null;
 }
 
-export const HEALTH_SCORE_COLUMNS = `h.id::text as id, h.customer_id as "customerId", h.score, h.tier, h.trend, h.previous_score as "previousScore",
-  h.components, h.signals, h.penalties, h.coverage, h.model_version as "modelVersion", h.as_of as "asOf", h.computed_at as "computedAt"`;
+/** A health_score row, by GraphQL field. */
+export const HEALTH_SCORE_COLUMN_MAP: ColumnMap = {
+  id: 'h.id::text',
+  customerId: 'h.customer_id',
+  score: 'h.score',
+  tier: 'h.tier',
+  trend: 'h.trend',
+  previousScore: 'h.previous_score',
+  components: 'h.components',
+  signals: 'h.signals',
+  penalties: 'h.penalties',
+  coverage: 'h.coverage',
+  modelVersion: 'h.model_version',
+  asOf: 'h.as_of',
+  computedAt: 'h.computed_at',
+};
+
+export const HEALTH_SCORE_COLUMNS = selectColumns(HEALTH_SCORE_COLUMN_MAP);
 
 export const TIER_CHANGE_COLUMNS = `t.id::text as id, t.customer_id as "customerId", t.from_tier as "fromTier", t.to_tier as "toTier",
   t.from_score as "fromScore", t.to_score as "toScore", t.direction, t.changed_at as "changedAt"`;

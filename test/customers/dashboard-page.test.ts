@@ -13,6 +13,8 @@ const SCORE_FIELDS = `id customerId score tier trend previousScore coverage mode
   penalties { name rawValue points applied }`;
 const NPS_FIELDS = 'id customerId score comment respondent respondedAt createdAt';
 const OUTREACH_FIELDS = 'id customerId playbook action audience channel trigger fromTier toTier score status escalation message createdAt';
+const CUSTOMER_FIELDS = `name plan arrCents seats signedUpAt csmOwner communicationOptOut churnedAt healthScore engagementScore
+  tier trend lifecycleStage lastActivityAt nps scoredAt createdAt updatedAt`;
 const EDGES = `currentScore { ${SCORE_FIELDS} } latestNpsResponse { ${NPS_FIELDS} } lastOutreachAction { ${OUTREACH_FIELDS} }`;
 
 interface Node {
@@ -131,6 +133,32 @@ describe('a page of customers with its nested edges joined', () => {
       expect(node.explained).toEqual(score && { signals: score.signals, penalties: score.penalties });
       expect(node.latestNpsResponse).toEqual(alone.latestNpsResponse);
     }
+  });
+
+  it('reads only the columns a selection asks for, and answers every customer field like a single read', async () => {
+    const full = await page(`${CUSTOMER_FIELDS} ${EDGES}`);
+    for (const node of full) expect(node).toEqual(await oneByOne(node.id, `${CUSTOMER_FIELDS} ${EDGES}`));
+    expect(full[4]).toMatchObject({ name: 'Dashboard 4', arrCents: 500_000, createdAt: expect.any(String), scoredAt: expect.any(String) });
+
+    const [narrow] = await statementsOf(() => page('name currentScore { score } latestNpsResponse { score } lastOutreachAction { status }'));
+    expect(narrow).toMatch(/c\.name/);
+    for (const unasked of ['c.signed_up_at', 'c.updated_at', 'h.components', 'h.computed_at', 'n.comment', 'o.message']) expect(narrow).not.toContain(unasked);
+
+    // Aliases, fragments and __typename: each field answered as when read alone.
+    const shaped = await page('label: name ... on Customer { tier healthScore } __typename currentScore { __typename } lastOutreachAction { when: createdAt }');
+    for (const node of shaped) {
+      const alone = await oneByOne(node.id, 'name tier healthScore currentScore { id } lastOutreachAction { createdAt }');
+      expect(node).toEqual({
+        id: alone.id,
+        label: alone.name,
+        tier: alone.tier,
+        healthScore: alone.healthScore,
+        __typename: 'Customer',
+        currentScore: alone.currentScore && { __typename: 'HealthScore' },
+        lastOutreachAction: alone.lastOutreachAction && { when: (alone.lastOutreachAction as { createdAt: string }).createdAt },
+      });
+    }
+    expect(shaped.filter((node) => node.currentScore).length).toBe(4);
   });
 
   it('costs one statement with all three edges', async () => {
