@@ -23,8 +23,11 @@ export class HealthScore {
   @Property({ type: 'smallint', nullable: true })
   previousScore?: number | null;
 
-  /** [{ name, score, weight }] */
-  @Property({ type: 'json' })
+  /**
+   * [{ name, score, weight, coverage }]. `json` (text) like `signals`: never queried inside, and a
+   * dashboard page reads 50 of them, which `jsonb` would have to turn back into text each time.
+   */
+  @Property({ type: 'json', columnType: 'json' })
   components!: unknown;
 
   /**

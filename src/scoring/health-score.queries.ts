@@ -109,8 +109,9 @@ export async function healthSummary(db: Db): Promise<HealthSummary> {
     query<{ stage: string; count: number }>(db, 'select lifecycle_stage as stage, count(*)::int as count from customer where lifecycle_stage is not null group by 1'),
     query<{ name: string; average: number | null }>(
       db,
-      `select comp->>'name' as name, avg((comp->>'score')::float8) as average
-       from customer c ${LATEST_SCORE_JOIN} cross join jsonb_array_elements(h.components) comp
+      // Components are stored as json text (see the health_score entity): each array is parsed once, straight into records.
+      `select comp.name, avg(comp.score) as average
+       from customer c ${LATEST_SCORE_JOIN} cross join json_to_recordset(h.components) as comp(name text, score float8)
        group by 1`,
     ),
   ]);

@@ -253,7 +253,7 @@ export async function scoreCustomerBatch(db: Db, ids: string[], asOf: Date, mode
       `insert into health_score as h (customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, model_version, as_of)
        select customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, ?, ?::timestamptz
        from json_to_recordset(?::json) as x(customer_id text, score smallint, tier text, trend text, previous_score smallint,
-                                            components jsonb, signals json, penalties json, coverage real)
+                                            components json, signals json, penalties json, coverage real)
        returning h.id::text as id, h.customer_id as "customerId", h.computed_at as "computedAt"`,
       [model.version, asOfIso, json(scoreRows)],
     );
