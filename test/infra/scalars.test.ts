@@ -1,0 +1,35 @@
+// DateTime output: PostgreSQL's UTC timestamp strings are rewritten without a Date, and must give
+// exactly what going through a Date gives; anything else still goes through a Date and its checks.
+import { DateTimeISOResolver } from 'graphql-scalars';
+import { serializeDateTime } from '../../src/infra/scalars';
+
+const throughDate = (text: string): unknown => DateTimeISOResolver.serialize(new Date(text));
+
+it('writes PostgreSQL UTC timestamps, from text columns and from JSON, exactly as a Date would', () => {
+  const samples = [
+    '2026-01-15 09:30:00+00',
+    '2026-01-15T09:30:00+00:00',
+    '2026-01-15 09:30:00.5+00',
+    '2026-01-15T09:30:00.05+00:00',
+    '2026-01-15 09:30:00.123456+00',
+    '2026-05-13T08:00:00.654321+00:00',
+    '2026-12-31 23:59:59.999999+00',
+    '0099-01-15T09:30:00+00:00',
+  ];
+  for (const text of samples) expect([text, serializeDateTime(text)]).toEqual([text, throughDate(text)]);
+  // And over a spread of instants with microseconds, in both of PostgreSQL's forms.
+  for (let i = 0; i < 2000; i++) {
+    const ms = Date.UTC(1990, 0, 1) + Math.floor(Math.random() * 60 * 365 * 86_400_000);
+    const micros = String(Math.floor(Math.random() * 1_000_000)).padStart(6, '0').replace(/0+$/, '');
+    const [day, time] = new Date(ms).toISOString().slice(0, 19).split('T');
+    const fraction = micros ? `.${micros}` : '';
+    for (const text of [`${day} ${time}${fraction}+00`, `${day}T${time}${fraction}+00:00`]) expect([text, serializeDateTime(text)]).toEqual([text, throughDate(text)]);
+  }
+});
+
+it('takes Dates and other offsets through a Date, and rejects what is not a date-time', () => {
+  expect(serializeDateTime(new Date('2026-01-15T09:30:00.123Z'))).toBe('2026-01-15T09:30:00.123Z');
+  expect(serializeDateTime('2026-01-15T10:30:00+01:00')).toBe('2026-01-15T09:30:00.000Z');
+  expect(() => serializeDateTime('infinity')).toThrow('DateTime cannot represent an invalid Date instance');
+  expect(() => serializeDateTime(new Date(Number.NaN))).toThrow('DateTime cannot represent an invalid Date instance');
+});
