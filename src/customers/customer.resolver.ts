@@ -14,7 +14,7 @@ import { getCustomer, listCustomers, setCommunicationOptOut, upsertCustomer } fr
 import { Customer, CustomerConnection, CustomerInput, CustomersArgs } from './customer.types';
 
 /** Customer edges that a page may join, by field name: the spec for the edge's own selection. */
-const JOINABLE_EDGES: Record<string, (fields: Map<string, FieldNode[]>) => LatestChildSpec> = {
+export const JOINABLE_EDGES: Record<string, (fields: Map<string, FieldNode[]>) => LatestChildSpec> = {
   currentScore: (fields) => latestScoreSpec(fields),
   latestNpsResponse: (fields) => latestNpsResponseSpec(fields),
   lastOutreachAction: (fields) => lastOutreachActionSpec(fields),
