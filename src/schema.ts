@@ -2,8 +2,8 @@
 import { GraphQLObjectType, GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { CustomerResolver, JOINABLE_EDGES } from './customers/customer.resolver';
-import { joinedChild } from './infra/loaders';
 import { CustomerEngagementResolver, EngagementResolver } from './engagement/engagement.resolver';
+import { joinedChild } from './infra/loaders';
 import type { AppPubSub } from './infra/pubsub';
 import { CustomerNpsResolver, NpsResolver } from './nps/nps.resolver';
 import { CustomerOutreachResolver, OutreachResolver } from './outreach/outreach.resolver';
