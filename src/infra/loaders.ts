@@ -3,6 +3,7 @@
 // costs one statement per nested field, not 50. `DISABLE_DATALOADER=1` turns batching off for the
 // benchmark baseline.
 import DataLoader from 'dataloader';
+import { ColumnMap, selectColumns } from './columns';
 import { ConnectionResult, SortKey, orderByClause, pageSize, sortKeySelect, toConnection, keysetCondition, decodeCursor } from './pagination';
 import { Db, json, queryPrepared } from './sql';
 
@@ -97,6 +98,15 @@ export interface LatestChildSpec {
   from: string;
   parentColumn: string;
   orderBy: string;
+}
+
+/**
+ * `spec` selecting the columns of `map` that `fields` (a selection) asks for, every one without it,
+ * and always the id. The selected fields are part of the name, so a loader never mixes two selections.
+ */
+export function projectedLatestChild(spec: Omit<LatestChildSpec, 'select'>, map: ColumnMap, fields?: ReadonlyMap<string, unknown>): LatestChildSpec {
+  const selected = fields ? Object.keys(map).filter((name) => fields.has(name)) : ['*'];
+  return { ...spec, name: [spec.name, ...selected].join('+'), select: selectColumns(map, fields, ['id']) };
 }
 
 /** The first row per parent by a sort order (e.g. the latest NPS response), one statement per batch. */

@@ -4,7 +4,7 @@
 import { checkCustomerId } from '../customers/customer.service';
 import { ColumnMap, selectColumns } from '../infra/columns';
 import { ensure, NotFoundError } from '../infra/errors';
-import { LatestChildSpec, LoaderRegistry, loadChildPage, loadLatestChild } from '../infra/loaders';
+import { LatestChildSpec, LoaderRegistry, loadChildPage, loadLatestChild, projectedLatestChild } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey, whereClause } from '../infra/pagination';
 import { Db, query, queryOne } from '../infra/sql';
 import { addTimeRange } from '../infra/time-range';
@@ -129,13 +129,8 @@ export function loadCustomerNpsResponses(db: Db, loaders: LoaderRegistry, custom
 
 /** `Customer.latestNpsResponse` with the columns `fields` asks for (all without it): one statement per page of customers. */
 export function latestNpsResponseSpec(fields?: ReadonlyMap<string, unknown>): LatestChildSpec {
-  return {
-    name: ['Customer.latestNpsResponse', ...(fields ? Object.keys(NPS_COLUMN_MAP).filter((name) => fields.has(name)) : ['*'])].join('+'),
-    select: selectColumns(NPS_COLUMN_MAP, fields, ['id']),
-    from: 'nps_response n',
-    parentColumn: 'n.customer_id',
-    orderBy: 'n.responded_at desc, n.id desc',
-  };
+  const spec = { name: 'Customer.latestNpsResponse', from: 'nps_response n', parentColumn: 'n.customer_id', orderBy: 'n.responded_at desc, n.id desc' };
+  return projectedLatestChild(spec, NPS_COLUMN_MAP, fields);
 }
 
 const LATEST_NPS_RESPONSE = latestNpsResponseSpec();

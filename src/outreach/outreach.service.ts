@@ -4,7 +4,7 @@
 import { checkCustomerId } from '../customers/customer.service';
 import { ColumnMap, selectColumns } from '../infra/columns';
 import { InvalidInputError } from '../infra/errors';
-import { LatestChildSpec, LoaderRegistry, loadChildPage, loadLatestChild } from '../infra/loaders';
+import { LatestChildSpec, LoaderRegistry, loadChildPage, loadLatestChild, projectedLatestChild } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
 import { Db, json, query } from '../infra/sql';
 import { CustomerOutreachArgs, OutreachAction, OutreachAudience, OutreachLogArgs, OutreachStatus } from './outreach.types';
@@ -164,13 +164,8 @@ export function loadCustomerOutreach(db: Db, loaders: LoaderRegistry, customerId
 
 /** `Customer.lastOutreachAction` with the columns `fields` asks for (all without it): one statement per page of customers. */
 export function lastOutreachActionSpec(fields?: ReadonlyMap<string, unknown>): LatestChildSpec {
-  return {
-    name: ['Customer.lastOutreachAction', ...(fields ? Object.keys(OUTREACH_COLUMN_MAP).filter((name) => fields.has(name)) : ['*'])].join('+'),
-    select: selectColumns(OUTREACH_COLUMN_MAP, fields, ['id']),
-    from: 'outreach_action o',
-    parentColumn: 'o.customer_id',
-    orderBy: 'o.created_at desc, o.id desc',
-  };
+  const spec = { name: 'Customer.lastOutreachAction', from: 'outreach_action o', parentColumn: 'o.customer_id', orderBy: 'o.created_at desc, o.id desc' };
+  return projectedLatestChild(spec, OUTREACH_COLUMN_MAP, fields);
 }
 
 const LAST_OUTREACH_ACTION = lastOutreachActionSpec();

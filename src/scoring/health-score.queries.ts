@@ -1,10 +1,9 @@
 // Read side of scoring: latest scores, history, tier changes, the summary and the worklist.
 import { checkCustomerId, CUSTOMER_COLUMNS } from '../customers/customer.service';
 import type { Customer } from '../customers/customer.types';
-import { selectColumns } from '../infra/columns';
 import { ensure } from '../infra/errors';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
-import type { LatestChildSpec } from '../infra/loaders';
+import { LatestChildSpec, projectedLatestChild } from '../infra/loaders';
 import { Db, query } from '../infra/sql';
 import { addTimeRange } from '../infra/time-range';
 import { bandsBestFirst, isAtRiskTier } from './model';
@@ -20,14 +19,8 @@ export const LATEST_SCORE_JOIN = `cross join lateral (select * from health_score
  * (`signals`, `penalties`) alone is kilobytes of JSON per score that a dashboard never shows.
  */
 export function latestScoreSpec(fields: ReadonlyMap<string, unknown>): LatestChildSpec {
-  const selected = Object.keys(HEALTH_SCORE_COLUMN_MAP).filter((name) => fields.has(name));
-  return {
-    name: ['Customer.currentScore', ...selected].join('+'),
-    select: selectColumns(HEALTH_SCORE_COLUMN_MAP, fields, ['id']),
-    from: 'health_score h',
-    parentColumn: 'h.customer_id',
-    orderBy: 'h.as_of desc, h.id desc',
-  };
+  const spec = { name: 'Customer.currentScore', from: 'health_score h', parentColumn: 'h.customer_id', orderBy: 'h.as_of desc, h.id desc' };
+  return projectedLatestChild(spec, HEALTH_SCORE_COLUMN_MAP, fields);
 }
 
 export async function listLatestScores(db: Db, args: HealthScoresArgs): Promise<ConnectionResult<HealthScore>> {
