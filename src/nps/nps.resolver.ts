@@ -1,9 +1,11 @@
 // NPS ingestion, the response list and summary, and the customer's NPS edges.
-import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Customer, CustomerRow, PageArgs } from '../customers/customer.types';
 import { GraphQLContext, signalsArrived } from '../infra/context';
 import { joinedChild } from '../infra/loaders';
 import type { ConnectionResult } from '../infra/pagination';
+import { selectedFields } from '../infra/selection';
 import { listNpsResponses, loadCustomerNpsResponses, loadLatestNpsResponse, submitNpsResponse, summariseNps } from './nps.service';
 import { NpsResponse, NpsResponseConnection, NpsResponseInput, NpsResponsesArgs, NpsSummary, NpsSummaryArgs } from './nps.types';
 
@@ -35,8 +37,12 @@ export class CustomerNpsResolver {
   }
 
   @FieldResolver(() => NpsResponse, { nullable: true, description: 'The most recent survey answer; null if none.' })
-  latestNpsResponse(@Root() customer: CustomerRow, @Ctx() { db, loaders }: GraphQLContext): NpsResponse | null | Promise<NpsResponse | null> {
+  latestNpsResponse(
+    @Root() customer: CustomerRow,
+    @Ctx() { db, loaders }: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
+  ): NpsResponse | null | Promise<NpsResponse | null> {
     const joined = joinedChild<NpsResponse>(customer, 'latestNpsResponse');
-    return joined !== undefined ? joined : loadLatestNpsResponse(db, loaders, customer.id);
+    return joined !== undefined ? joined : loadLatestNpsResponse(db, loaders, customer.id, selectedFields(info));
   }
 }

@@ -133,8 +133,7 @@ export function latestNpsResponseSpec(fields?: ReadonlyMap<string, unknown>): La
   return projectedLatestChild(spec, NPS_COLUMN_MAP, fields);
 }
 
-const LATEST_NPS_RESPONSE = latestNpsResponseSpec();
-
-export function loadLatestNpsResponse(db: Db, loaders: LoaderRegistry, customerId: string): Promise<NpsResponse | null> {
-  return loadLatestChild<NpsResponse>(db, loaders, customerId, LATEST_NPS_RESPONSE);
+/** The latest answer of a customer, with the columns `fields` (the selection) asks for; batched per page. */
+export function loadLatestNpsResponse(db: Db, loaders: LoaderRegistry, customerId: string, fields?: ReadonlyMap<string, unknown>): Promise<NpsResponse | null> {
+  return loadLatestChild<NpsResponse>(db, loaders, customerId, latestNpsResponseSpec(fields));
 }

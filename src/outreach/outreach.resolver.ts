@@ -1,9 +1,11 @@
 // The outreach log query and the customer's outreach edges (the log is written by the scoring engine).
-import { Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { GraphQLResolveInfo } from 'graphql';
+import { Args, Ctx, FieldResolver, Info, Query, Resolver, Root } from 'type-graphql';
 import { Customer, CustomerRow } from '../customers/customer.types';
 import type { GraphQLContext } from '../infra/context';
 import { joinedChild } from '../infra/loaders';
 import type { ConnectionResult } from '../infra/pagination';
+import { selectedFields } from '../infra/selection';
 import { listOutreachLog, loadCustomerOutreach, loadLastOutreachAction } from './outreach.service';
 import { CustomerOutreachArgs, OutreachAction, OutreachActionConnection, OutreachLogArgs } from './outreach.types';
 
@@ -23,8 +25,12 @@ export class CustomerOutreachResolver {
   }
 
   @FieldResolver(() => OutreachAction, { nullable: true, description: 'The most recent outreach action; null if none.' })
-  lastOutreachAction(@Root() customer: CustomerRow, @Ctx() { db, loaders }: GraphQLContext): OutreachAction | null | Promise<OutreachAction | null> {
+  lastOutreachAction(
+    @Root() customer: CustomerRow,
+    @Ctx() { db, loaders }: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
+  ): OutreachAction | null | Promise<OutreachAction | null> {
     const joined = joinedChild<OutreachAction>(customer, 'lastOutreachAction');
-    return joined !== undefined ? joined : loadLastOutreachAction(db, loaders, customer.id);
+    return joined !== undefined ? joined : loadLastOutreachAction(db, loaders, customer.id, selectedFields(info));
   }
 }

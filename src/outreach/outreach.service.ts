@@ -168,8 +168,7 @@ export function lastOutreachActionSpec(fields?: ReadonlyMap<string, unknown>): L
   return projectedLatestChild(spec, OUTREACH_COLUMN_MAP, fields);
 }
 
-const LAST_OUTREACH_ACTION = lastOutreachActionSpec();
-
-export function loadLastOutreachAction(db: Db, loaders: LoaderRegistry, customerId: string): Promise<OutreachAction | null> {
-  return loadLatestChild<OutreachAction>(db, loaders, customerId, LAST_OUTREACH_ACTION);
+/** The last outreach action of a customer, with the columns `fields` (the selection) asks for; batched per page. */
+export function loadLastOutreachAction(db: Db, loaders: LoaderRegistry, customerId: string, fields?: ReadonlyMap<string, unknown>): Promise<OutreachAction | null> {
+  return loadLatestChild<OutreachAction>(db, loaders, customerId, lastOutreachActionSpec(fields));
 }

@@ -144,6 +144,12 @@ describe('a page of customers with its nested edges joined', () => {
     expect(narrow).toMatch(/c\.name/);
     for (const unasked of ['c.signed_up_at', 'c.updated_at', 'h.components', 'h.computed_at', 'n.comment', 'o.message']) expect(narrow).not.toContain(unasked);
 
+    // The same edges loaded per customer (not joined into a page) are narrowed the same way.
+    const single = await statementsOf(() => oneByOne('cust_d4', 'latestNpsResponse { score } lastOutreachAction { status }'));
+    const edges = single.filter((statement) => /nps_response|outreach_action/.test(statement));
+    expect(edges).toHaveLength(2);
+    for (const unasked of ['n.comment', 'n.respondent', 'o.message', 'o.audience']) for (const statement of edges) expect(statement).not.toContain(unasked);
+
     // Aliases, fragments and __typename: each field answered as when read alone.
     const shaped = await page('label: name ... on Customer { tier healthScore } __typename currentScore { __typename } lastOutreachAction { when: createdAt }');
     for (const node of shaped) {
