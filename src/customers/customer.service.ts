@@ -9,7 +9,7 @@ import type { Customer, CustomerInput, CustomersArgs } from './customer.types';
 import { CustomerOrder } from './customer.types';
 
 /** The customer row, by GraphQL field. */
-export const CUSTOMER_COLUMN_MAP: ColumnMap = {
+const CUSTOMER_COLUMN_MAP: ColumnMap = {
   id: 'c.id',
   name: 'c.name',
   plan: 'c.plan',

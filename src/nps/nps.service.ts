@@ -14,7 +14,7 @@ export const MAX_COMMENT_LENGTH = 10_000;
 export const MAX_RESPONDENT_LENGTH = 500;
 
 /** An nps_response row, by GraphQL field. */
-export const NPS_COLUMN_MAP: ColumnMap = {
+const NPS_COLUMN_MAP: ColumnMap = {
   id: 'n.id::text',
   customerId: 'n.customer_id',
   score: 'n.score',

@@ -10,7 +10,7 @@ import { Db, json, query } from '../infra/sql';
 import { CustomerOutreachArgs, OutreachAction, OutreachAudience, OutreachLogArgs, OutreachStatus } from './outreach.types';
 
 /** An outreach_action row, by GraphQL field. */
-export const OUTREACH_COLUMN_MAP: ColumnMap = {
+const OUTREACH_COLUMN_MAP: ColumnMap = {
   id: 'o.id::text',
   customerId: 'o.customer_id',
   playbook: 'o.playbook',
