@@ -4,7 +4,6 @@ import { Customer } from '../customers/customer.entity';
 
 @Entity({ tableName: 'outreach_action' })
 @Index({ name: 'outreach_action_customer_time_idx', properties: ['customer', 'createdAt', 'id'] })
-@Index({ name: 'outreach_action_customer_playbook_idx', properties: ['customer', 'playbook', 'createdAt'] })
 @Index({ name: 'outreach_action_status_time_idx', properties: ['status', 'createdAt', 'id'] })
 @Index({ name: 'outreach_action_time_idx', properties: ['createdAt', 'id'] })
 export class OutreachAction {
