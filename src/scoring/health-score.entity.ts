@@ -31,8 +31,10 @@ export class HealthScore {
   components!: unknown;
 
   /**
-   * [{ name, component, rawValue, value, weight, contribution, missing }]. Stored as `json` (text),
-   * not `jsonb`: it is only ever written and read whole, and a full run writes 100,000 of them.
+   * One `[name, component, rawValue, value, weight, effectiveWeight, contribution, missing]` per
+   * signal (`signal-storage.ts`; rows written before 30 November 2026 hold objects with those keys).
+   * Stored as `json` (text), not `jsonb`: it is only ever written and read whole, and a full run
+   * writes 100,000 of them.
    */
   @Property({ type: 'json', columnType: 'json' })
   signals!: unknown;

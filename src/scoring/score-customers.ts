@@ -8,12 +8,14 @@ import { Db, inTransaction, json, query } from '../infra/sql';
 import { insertOutreachActions, NewOutreachAction } from '../outreach/outreach.service';
 import type { OutreachAction } from '../outreach/outreach.types';
 import { gatherMetrics } from './gather-metrics.sql';
+import { encodeSignals, StoredSignal } from './signal-storage';
 import {
   computeScore,
   decidePlaybookActions,
   lifecycleStageOf,
   metricRequests,
   ScoringModelConfig,
+  SignalResult,
   tierDirection,
   tierFor,
   trendOf,
@@ -65,7 +67,7 @@ interface CustomerRow {
   createdAt: string;
 }
 
-/** A health_score row as written (snake_case, the JSON columns as objects). */
+/** A health_score row as written (snake_case; the JSON columns in their stored form). */
 interface ScoreRow {
   customer_id: string;
   score: number;
@@ -73,7 +75,7 @@ interface ScoreRow {
   trend: string;
   previous_score: number | null;
   components: unknown;
-  signals: unknown;
+  signals: StoredSignal[];
   penalties: unknown;
   coverage: number;
 }
@@ -172,6 +174,8 @@ export async function scoreCustomerBatch(db: Db, ids: string[], asOf: Date, mode
     }
 
     const scoreRows: ScoreRow[] = [];
+    // The signals as the model produced them, for the events published: the rows carry the stored form.
+    const signalsByRow: SignalResult[][] = [];
     const stateRows: unknown[] = [];
     const tierChangeRows: unknown[] = [];
     const outreachRows: NewOutreachAction[] = [];
@@ -202,10 +206,11 @@ export async function scoreCustomerBatch(db: Db, ids: string[], asOf: Date, mode
         trend,
         previous_score: past?.previousScore ?? null,
         components: result.components,
-        signals: result.signals,
+        signals: encodeSignals(result.signals),
         penalties: result.penalties,
         coverage: result.coverage,
       });
+      signalsByRow.push(result.signals);
       stateRows.push({
         id: customer.id,
         health_score: result.score,
@@ -258,7 +263,7 @@ export async function scoreCustomerBatch(db: Db, ids: string[], asOf: Date, mode
       [model.version, asOfIso, json(scoreRows)],
     );
     const insertedByCustomer = new Map(inserted.map((row) => [row.customerId, row]));
-    const scores: ScoredCustomer[] = scoreRows.map((row) => {
+    const scores: ScoredCustomer[] = scoreRows.map((row, index) => {
       const stored = insertedByCustomer.get(row.customer_id) as { id: string; computedAt: Date };
       return {
         id: stored.id,
@@ -268,7 +273,7 @@ export async function scoreCustomerBatch(db: Db, ids: string[], asOf: Date, mode
         trend: row.trend,
         previousScore: row.previous_score,
         components: row.components,
-        signals: row.signals,
+        signals: signalsByRow[index],
         penalties: row.penalties,
         coverage: row.coverage,
         modelVersion: model.version,

@@ -24,11 +24,13 @@ import {
   ScoringModelInput,
   ScoringModelType,
   ScoringRun,
+  SignalScore,
   TierChange,
   TierChangeConnection,
   TierChangesArgs,
 } from './scoring.types';
 import { topics } from './scoring.topics';
+import { decodeSignals, StoredSignal } from './signal-storage';
 import { OutreachAction } from '../outreach/outreach.types';
 
 function toModelType(model: { version: number; config: ScoringModelConfig; createdAt: Date }): ScoringModelType {
@@ -42,6 +44,13 @@ function latestScore(context: GraphQLContext, customerId: string, info: GraphQLR
 
 @Resolver(() => HealthScore)
 export class ScoringResolver {
+  @FieldResolver(() => [SignalScore])
+  signals(@Root() score: HealthScore): SignalScore[] {
+    // Rows read from health_score carry the stored (positional) form; scores fresh from the engine
+    // carry objects. Both come out as objects.
+    return decodeSignals(score.signals as unknown as StoredSignal[]);
+  }
+
   @Query(() => HealthScore, { nullable: true, description: 'The latest score of a customer (null until scored); NOT_FOUND for an unknown customer.' })
   async healthScore(@Arg('customerId', () => ID) customerId: string, @Ctx() context: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<HealthScore | null> {
     const customer = await getCustomer(context.db, context.loaders, customerId);
