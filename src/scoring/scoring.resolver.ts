@@ -10,7 +10,7 @@ import { joinedChild, loadLatestChild } from '../infra/loaders';
 import { ConnectionResult } from '../infra/pagination';
 import { DateTimeScalar } from '../infra/scalars';
 import { selectedFields } from '../infra/selection';
-import { defaultModelWithTiers, ScoringModelConfig, TIER_PRESETS, TierPresetName } from './model';
+import { defaultModelWithTiers, ScoringModelConfig, SignalResult, TIER_PRESETS, TierPresetName } from './model';
 import { getActiveModel, updateScoringModel } from './scoring-model.service';
 import { checkAsOf, refreshAllHealthScores, refreshHealthScore } from './scoring.service';
 import { TierDirection } from './scoring.enums';
@@ -48,7 +48,7 @@ export class ScoringResolver {
   signals(@Root() score: HealthScore): SignalScore[] {
     // Rows read from health_score carry the stored (positional) form; scores fresh from the engine
     // carry objects. Both come out as objects.
-    return decodeSignals(score.signals as unknown as StoredSignal[]);
+    return decodeSignals(score.signals as unknown as ReadonlyArray<StoredSignal | SignalResult>);
   }
 
   @Query(() => HealthScore, { nullable: true, description: 'The latest score of a customer (null until scored); NOT_FOUND for an unknown customer.' })
