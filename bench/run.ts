@@ -114,7 +114,8 @@ async function machine(): Promise<Record<string, unknown>> {
   const pg = await withClient(ADMIN_URL, async (client) => {
     const { rows } = await client.query(
       `select version() as version, current_setting('shared_buffers') as shared_buffers, current_setting('work_mem') as work_mem,
-              current_setting('max_parallel_workers_per_gather') as parallel_workers, current_setting('synchronous_commit') as synchronous_commit`,
+              current_setting('max_parallel_workers_per_gather') as parallel_workers, current_setting('synchronous_commit') as synchronous_commit,
+              current_setting('autovacuum') as autovacuum`,
     );
     return rows[0];
   });
@@ -358,7 +359,7 @@ async function main(): Promise<void> {
 
   const seconds = Math.round((Date.now() - started) / 1000);
   console.log(`\nhealthgraph benchmarks, scale ${scale}, ${new Date().toISOString()}, ${seconds} s`);
-  console.log(`machine: ${info.cpu}, ${info.cores} cores, ${info.memoryGb} GB; ${info.node}; PostgreSQL ${String((info.postgres as { version: string }).version).split(' ')[1]} (shared_buffers ${(info.postgres as { shared_buffers: string }).shared_buffers}); Redis ${info.redis}\n`);
+  console.log(`machine: ${info.cpu}, ${info.cores} cores, ${info.memoryGb} GB; ${info.node}; PostgreSQL ${String((info.postgres as { version: string }).version).split(' ')[1]} (shared_buffers ${(info.postgres as { shared_buffers: string }).shared_buffers}, autovacuum ${(info.postgres as { autovacuum: string }).autovacuum}); Redis ${info.redis}\n`);
   printTable(rows);
   const resultsDir = path.join(__dirname, 'results');
   mkdirSync(resultsDir, { recursive: true });

@@ -40,6 +40,17 @@ export async function sql<Row = Record<string, unknown>>(name: string, text: str
   return withClient(databaseUrl(name), async (client) => (await client.query(text, params)).rows as Row[]);
 }
 
+/**
+ * `VACUUM (ANALYZE)` of `tables`, between timed runs. A run that deletes or rewrites rows (a scoring
+ * run's history, the customers' state) leaves dead row versions behind. In production autovacuum
+ * clears them, but a machine may run PostgreSQL without it (the ones these figures come from have
+ * `autovacuum = off` in their CI configuration), and then every run would read the garbage of all
+ * the runs before it.
+ */
+export async function vacuum(name: string, tables: readonly string[]): Promise<void> {
+  await sql(name, `vacuum (analyze) ${tables.map((table) => `"${table}"`).join(', ')}`);
+}
+
 /** Size on disk, for the report and the disk-space warning. */
 export async function databaseSize(name: string): Promise<string> {
   const [row] = await sql<{ size: string }>(name, 'select pg_size_pretty(pg_database_size(current_database())) as size');

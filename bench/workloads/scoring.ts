@@ -5,9 +5,12 @@
 import { DEFAULT_SCORING_MODEL, metricRequests } from '../../src/scoring/model';
 import { scorePerCustomer } from '../baselines/per-customer-scoring';
 import { DataSetInfo, forgetScoringAt } from '../generate/dataset';
-import { sql } from '../support/databases';
+import { sql, vacuum } from '../support/databases';
 import { graphql, startServer } from '../support/server-process';
 import { summarise, Summary } from '../support/stats';
+
+/** The tables a full run writes to. */
+const SCORING_TABLES = ['health_score', 'tier_change', 'outreach_action', 'customer', 'scoring_run'];
 
 const REFRESH_ALL = `mutation ($asOf: DateTime) { refreshAllHealthScores(asOf: $asOf) { status customersScored tierChanges } }`;
 
@@ -32,6 +35,9 @@ async function timeFullRuns(dataSet: DataSetInfo, runs: number, warmUp: boolean,
     let tierChanges = 0;
     for (let run = warmUp ? -1 : 0; run < runs; run++) {
       await forgetScoringAt(dataSet.name, dataSet.anchor);
+      // The previous run's scores, tier changes and outreach were just deleted, and every customer's
+      // state rewritten: without this, each run would work among the dead rows of all earlier runs.
+      await vacuum(dataSet.name, SCORING_TABLES);
       const watch = server.watchRss();
       const started = process.hrtime.bigint();
       const result = await graphql<{ refreshAllHealthScores: { status: string; customersScored: number; tierChanges: number } }>(server.url, REFRESH_ALL, {
