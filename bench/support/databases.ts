@@ -43,9 +43,9 @@ export async function sql<Row = Record<string, unknown>>(name: string, text: str
 /**
  * `VACUUM (ANALYZE)` of `tables`, between timed runs. A run that deletes or rewrites rows (a scoring
  * run's history, the customers' state) leaves dead row versions behind. In production autovacuum
- * clears them, but a machine may run PostgreSQL without it (the ones these figures come from have
- * `autovacuum = off` in their CI configuration), and then every run would read the garbage of all
- * the runs before it.
+ * clears them, but a machine may run PostgreSQL without it (the one of the 30 November evening
+ * round had `autovacuum = off` in its CI configuration), and then every run would read the garbage
+ * of all the runs before it.
  */
 export async function vacuum(name: string, tables: readonly string[]): Promise<void> {
   await sql(name, `vacuum (analyze) ${tables.map((table) => `"${table}"`).join(', ')}`);
