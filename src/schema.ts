@@ -31,7 +31,8 @@ export const RESOLVERS = [
  * A page of customers joins the edges it selects into its own rows (customer.resolver.ts). Such an
  * edge is answered from the row here, before type-graphql's resolver plumbing (parameter
  * decorators, middleware chain, promise checks): on a dashboard page that is 150 fields that only
- * read a property. The module's resolver still answers every edge that was not joined.
+ * read a property. This is the one place joined edges are read: the module's resolver only loads
+ * the edges that were not joined.
  */
 function answerJoinedEdgesFromRows(schema: GraphQLSchema): void {
   const customer = schema.getType('Customer');

@@ -3,7 +3,6 @@ import { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Customer, CustomerRow, PageArgs } from '../customers/customer.types';
 import { GraphQLContext, signalsArrived } from '../infra/context';
-import { joinedChild } from '../infra/loaders';
 import type { ConnectionResult } from '../infra/pagination';
 import { selectedFields } from '../infra/selection';
 import { listNpsResponses, loadCustomerNpsResponses, loadLatestNpsResponse, submitNpsResponse, summariseNps } from './nps.service';
@@ -36,13 +35,13 @@ export class CustomerNpsResolver {
     return loadCustomerNpsResponses(db, loaders, customerId, args);
   }
 
+  /** Not joined into a page (a page's joined answer is served in schema.ts): batched per page. */
   @FieldResolver(() => NpsResponse, { nullable: true, description: 'The most recent survey answer; null if none.' })
   latestNpsResponse(
     @Root() customer: CustomerRow,
     @Ctx() { db, loaders }: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
-  ): NpsResponse | null | Promise<NpsResponse | null> {
-    const joined = joinedChild<NpsResponse>(customer, 'latestNpsResponse');
-    return joined !== undefined ? joined : loadLatestNpsResponse(db, loaders, customer.id, selectedFields(info));
+  ): Promise<NpsResponse | null> {
+    return loadLatestNpsResponse(db, loaders, customer.id, selectedFields(info));
   }
 }

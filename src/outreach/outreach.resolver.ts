@@ -3,7 +3,6 @@ import { GraphQLResolveInfo } from 'graphql';
 import { Args, Ctx, FieldResolver, Info, Query, Resolver, Root } from 'type-graphql';
 import { Customer, CustomerRow } from '../customers/customer.types';
 import type { GraphQLContext } from '../infra/context';
-import { joinedChild } from '../infra/loaders';
 import type { ConnectionResult } from '../infra/pagination';
 import { selectedFields } from '../infra/selection';
 import { listOutreachLog, loadCustomerOutreach, loadLastOutreachAction } from './outreach.service';
@@ -24,13 +23,13 @@ export class CustomerOutreachResolver {
     return loadCustomerOutreach(db, loaders, customerId, args);
   }
 
+  /** Not joined into a page (a page's joined action is served in schema.ts): batched per page. */
   @FieldResolver(() => OutreachAction, { nullable: true, description: 'The most recent outreach action; null if none.' })
   lastOutreachAction(
     @Root() customer: CustomerRow,
     @Ctx() { db, loaders }: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
-  ): OutreachAction | null | Promise<OutreachAction | null> {
-    const joined = joinedChild<OutreachAction>(customer, 'lastOutreachAction');
-    return joined !== undefined ? joined : loadLastOutreachAction(db, loaders, customer.id, selectedFields(info));
+  ): Promise<OutreachAction | null> {
+    return loadLastOutreachAction(db, loaders, customer.id, selectedFields(info));
   }
 }

@@ -6,7 +6,7 @@ import { checkCustomerId, getCustomer } from '../customers/customer.service';
 import { Customer, CustomerConnection, CustomerRow } from '../customers/customer.types';
 import type { GraphQLContext } from '../infra/context';
 import { InvalidInputError } from '../infra/errors';
-import { joinedChild, loadLatestChild } from '../infra/loaders';
+import { loadLatestChild } from '../infra/loaders';
 import { ConnectionResult } from '../infra/pagination';
 import { DateTimeScalar } from '../infra/scalars';
 import { selectedFields } from '../infra/selection';
@@ -172,10 +172,10 @@ export class ScoringResolver {
 
 @Resolver(() => Customer)
 export class CustomerScoreResolver {
+  /** Not joined into a page (a page's joined score is served in schema.ts): batched per page. */
   @FieldResolver(() => HealthScore, { nullable: true, description: 'The latest scoring, with components and signals.' })
-  currentScore(@Root() customer: CustomerRow, @Ctx() context: GraphQLContext, @Info() info: GraphQLResolveInfo): HealthScore | null | Promise<HealthScore | null> {
-    const joined = joinedChild<HealthScore>(customer, 'currentScore');
-    return joined !== undefined ? joined : latestScore(context, customer.id, info);
+  currentScore(@Root() customer: CustomerRow, @Ctx() context: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<HealthScore | null> {
+    return latestScore(context, customer.id, info);
   }
 
   @FieldResolver(() => HealthScoreConnection)
