@@ -20,6 +20,17 @@ async function admin<T>(work: (client: Client) => Promise<T>): Promise<T> {
   }
 }
 
+/** Runs one statement on a test database directly (no ORM, no server) and returns its rows. */
+export async function sql<T>(database: TestDatabase, text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
 export async function createTestDatabase(label = 'test'): Promise<TestDatabase> {
   const name = `hg_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase().slice(0, 30)}_${process.pid}_${Date.now().toString(36)}`;
   await admin((client) => client.query(`create database "${name}"`));

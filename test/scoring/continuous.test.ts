@@ -4,20 +4,10 @@ import { Client } from 'pg';
 import type { Db } from '../../src/infra/sql';
 import { rescoreRequested } from '../../src/scoring/scoring.service';
 import { CustomerScoreStateDocument, RefreshAllDocument, ScoreHistoryDocument, TrackEngagementBatchDocument, TrackEngagementDocument, UpsertCustomerDocument } from '../__generated__/graphql';
-import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 
 const DAY = 86_400_000;
-
-async function sql<T>(database: TestDatabase, text: string): Promise<T[]> {
-  const client = new Client({ connectionString: database.url });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
 
 describe('debounced rescoring', () => {
   let server: TestServer;

@@ -1,6 +1,5 @@
 // Explainable scores, as-of scoring, the model API, playbooks with opt-out and cooldown, the
 // read side (summary, worklist, latest scores) and the bounded statement count of a full run.
-import { Client } from 'pg';
 import {
   CurrentModelDocument,
   CustomerScoreStateDocument,
@@ -18,6 +17,7 @@ import {
   UpsertCustomerDocument,
   WorklistDocument,
 } from '../__generated__/graphql';
+import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 
 const DAY = 86_400_000;
@@ -51,16 +51,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-async function rows<T>(text: string, values: unknown[]): Promise<T[]> {
-  const client = new Client({ connectionString: server.database.url });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
 describe('explainable scores', () => {
   it('explains a score with components, signals, coverage and the model version', async () => {
     const { refreshHealthScore: score } = await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_healthy' });
@@ -87,7 +77,7 @@ describe('explainable scores', () => {
 
   it('stores each signal as a positional array, and answers stored rows of either form with the same objects', async () => {
     const { refreshHealthScore: score } = await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_small' });
-    const stored = await rows<{ signals: unknown[] }>('select signals from health_score where id = $1', [score.id]);
+    const stored = await sql<{ signals: unknown[] }>(server.database, 'select signals from health_score where id = $1', [score.id]);
     expect(stored[0].signals).toHaveLength(score.signals.length);
     for (const [i, signal] of score.signals.entries()) {
       expect(stored[0].signals[i]).toEqual([signal.name, signal.component, signal.rawValue, signal.value, signal.weight, expect.any(Number), signal.contribution, signal.missing]);
@@ -98,7 +88,7 @@ describe('explainable scores', () => {
     const objects = (stored[0].signals as unknown[][]).map(([name, component, rawValue, value, weight, effectiveWeight, contribution, missing]) => ({
       name, component, rawValue, value, weight, effectiveWeight, contribution, missing,
     }));
-    await rows('update health_score set signals = $1::json where id = $2', [JSON.stringify(objects), score.id]);
+    await sql(server.database, 'update health_score set signals = $1::json where id = $2', [JSON.stringify(objects), score.id]);
     expect((await server.gql(LatestScoreDocument, { customerId: 'cust_small' })).healthScore?.signals).toEqual(score.signals);
   });
 
