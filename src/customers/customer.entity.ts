@@ -37,6 +37,10 @@ export class Customer {
   @Property({ type: 'timestamptz', nullable: true })
   churnedAt?: Date | null;
 
+  /** Why the customer churned, in the integrator's words. */
+  @Property({ type: 'text', nullable: true })
+  churnReason?: string | null;
+
   // ---- current state, written by scoring ----
   @Property({ type: 'integer', nullable: true })
   healthScore?: number | null;

@@ -19,6 +19,7 @@ const CUSTOMER_COLUMN_MAP: ColumnMap = {
   csmOwner: 'c.csm_owner',
   communicationOptOut: 'c.communication_opt_out',
   churnedAt: 'c.churned_at',
+  churnReason: 'c.churn_reason',
   healthScore: 'c.health_score',
   engagementScore: 'c.engagement_score',
   tier: 'c.tier',
@@ -34,6 +35,7 @@ const CUSTOMER_COLUMN_MAP: ColumnMap = {
 export const CUSTOMER_COLUMNS = selectColumns(CUSTOMER_COLUMN_MAP);
 
 export const MAX_ID_LENGTH = 200;
+export const MAX_CHURN_REASON_LENGTH = 1_000;
 
 /** Validates a customer id argument: non-empty, trimmed, bounded. */
 export function checkCustomerId(id: string | null | undefined, argument = 'customerId'): string {
@@ -49,43 +51,73 @@ export function validateCustomerInput(input: CustomerInput): void {
   ensure(input.arrCents == null || input.arrCents >= 0, 'arrCents must be ≥ 0', { argument: 'arrCents' });
   ensure(input.seats == null || input.seats >= 0, 'seats must be ≥ 0', { argument: 'seats' });
   ensure(input.communicationOptOut !== null, 'communicationOptOut must be true or false when given', { argument: 'communicationOptOut' });
+  ensure(
+    input.churnReason == null || input.churnReason.trim().length <= MAX_CHURN_REASON_LENGTH,
+    `churnReason is longer than ${MAX_CHURN_REASON_LENGTH} characters`,
+    { argument: 'churnReason' },
+  );
+  ensure(input.planChangedAt == null || !Number.isNaN(input.planChangedAt.getTime()), 'planChangedAt is not a valid date-time', { argument: 'planChangedAt' });
 }
 
-const FIELDS: Array<[keyof CustomerInput, string]> = [
-  ['plan', 'plan'],
-  ['arrCents', 'arr_cents'],
-  ['seats', 'seats'],
-  ['signedUpAt', 'signed_up_at'],
-  ['csmOwner', 'csm_owner'],
-  ['churnedAt', 'churned_at'],
-  ['communicationOptOut', 'communication_opt_out'],
+/** Optional text as stored: trimmed, and null when empty. */
+function optionalText(value: string | null | undefined): string | null {
+  const trimmed = value?.trim() ?? '';
+  return trimmed.length > 0 ? trimmed : null;
+}
+
+/** The input fields stored as columns (beside id and name), with the value each stores. */
+const FIELDS: Array<[keyof CustomerInput, string, (input: CustomerInput) => unknown]> = [
+  ['plan', 'plan', (input) => input.plan ?? null],
+  ['arrCents', 'arr_cents', (input) => input.arrCents ?? null],
+  ['seats', 'seats', (input) => input.seats ?? null],
+  ['signedUpAt', 'signed_up_at', (input) => input.signedUpAt ?? null],
+  ['csmOwner', 'csm_owner', (input) => input.csmOwner ?? null],
+  ['churnedAt', 'churned_at', (input) => input.churnedAt ?? null],
+  ['churnReason', 'churn_reason', (input) => optionalText(input.churnReason)],
+  ['communicationOptOut', 'communication_opt_out', (input) => input.communicationOptOut ?? null],
 ];
 
-/** Inserts or updates in one statement; fields left out of the input keep their stored value. */
+/** The customer's GraphQL fields, as `upserted` below returns them. */
+const CUSTOMER_FIELD_LIST = Object.keys(CUSTOMER_COLUMN_MAP).map((field) => `"${field}"`).join(', ');
+
+/**
+ * Inserts or updates in one statement; fields left out of the input keep their stored value. The
+ * same statement keeps the plan history (`customer_plan_change`): the first plan when the customer
+ * arrives (as of its sign-up), then each change of ARR or seats (as of `planChangedAt`, else now).
+ */
 export async function upsertCustomer(db: Db, input: CustomerInput): Promise<Customer> {
   validateCustomerInput(input);
   const provided = FIELDS.filter(([key]) => input[key] !== undefined);
   const columns = ['id', 'name', ...provided.map(([, column]) => column)];
-  const values: unknown[] = [input.id.trim(), input.name.trim(), ...provided.map(([key]) => input[key] ?? null)];
+  const values: unknown[] = [input.id.trim(), input.name.trim(), ...provided.map(([, , value]) => value(input))];
   const updates = ['name = excluded.name', ...provided.map(([, column]) => `${column} = excluded.${column}`), 'updated_at = now()'];
-  // A new customer is scored soon after it arrives; an existing one is rescored only when its churn
-  // date changes (or is removed), the one customer field that moves its lifecycle stage.
-  const churnChanged = input.churnedAt !== undefined ? 'u."churnedAt" is distinct from (select churned_at from previous)' : 'false';
+  // A new customer is scored soon after it arrives; an existing one is rescored only when a field
+  // that scoring reads changes: its churn date (set or removed: the lifecycle stage), or its ARR or
+  // seats (the contraction signal).
+  const churnChanged = input.churnedAt !== undefined ? 'u."churnedAt" is distinct from p.churned_at' : 'false';
   const row = await queryOne<Customer>(
     db,
     `with previous as (
-       select churned_at from customer where id = ?
+       select true as found, churned_at, arr_cents, seats from customer where id = ?
      ), upserted as (
        insert into customer as c (${columns.join(', ')}) values (${values.map(() => '?').join(', ')})
        on conflict (id) do update set ${updates.join(', ')}
-       returning ${CUSTOMER_COLUMNS}
+       returning ${CUSTOMER_COLUMNS}, c.arr_cents as stored_arr_cents
+     ), plan_changed as (
+       insert into customer_plan_change (customer_id, arr_cents, seats, changed_at)
+       select u.id, u.stored_arr_cents, u.seats,
+              case when p.found is null then coalesce(u."signedUpAt", now()) else coalesce(?::timestamptz, now()) end
+       from upserted u left join previous p on true
+       where p.found is null or u.stored_arr_cents is distinct from p.arr_cents or u.seats is distinct from p.seats
+       returning 1
      ), marked as (
        insert into rescore_request (customer_id)
-       select u.id from upserted u where not exists (select 1 from previous) or ${churnChanged}
+       select u.id from upserted u left join previous p on true
+       where p.found is null or exists (select 1 from plan_changed) or ${churnChanged}
        on conflict (customer_id) do nothing
      )
-     select * from upserted`,
-    [input.id.trim(), ...values],
+     select ${CUSTOMER_FIELD_LIST} from upserted`,
+    [input.id.trim(), ...values, input.planChangedAt?.toISOString() ?? null],
   );
   return row as Customer;
 }

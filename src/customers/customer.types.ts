@@ -33,6 +33,9 @@ export class Customer {
   @Field(() => DateTimeScalar, { nullable: true })
   churnedAt!: Date | null;
 
+  @Field(() => String, { nullable: true, description: 'Why the customer churned, in your own words or codes.' })
+  churnReason!: string | null;
+
   @Field(() => Int, { nullable: true, description: 'Latest health score, 0–100 (null until first scored).' })
   healthScore!: number | null;
 
@@ -92,6 +95,12 @@ export class CustomerInput {
   @Field(() => Int, { nullable: true })
   seats?: number | null;
 
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: 'When a change of arrCents or seats took effect; defaults to now; the history of these changes feeds the contraction signal.',
+  })
+  planChangedAt?: Date | null;
+
   @Field(() => DateTimeScalar, { nullable: true })
   signedUpAt?: Date | null;
 
@@ -100,6 +109,9 @@ export class CustomerInput {
 
   @Field(() => DateTimeScalar, { nullable: true })
   churnedAt?: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'At most 1,000 characters; an empty one is stored as null.' })
+  churnReason?: string | null;
 
   @Field(() => Boolean, { nullable: true, description: 'Same as setCommunicationOptOut.' })
   communicationOptOut?: boolean | null;

@@ -33,4 +33,8 @@ export class EngagementDay {
   /** The distinct non-null features used that day, sorted. */
   @Property({ columnType: 'text[]', type: 'string[]' })
   features!: string[];
+
+  /** The distinct non-null user ids active that day, sorted. */
+  @Property({ columnType: 'text[]', type: 'string[]', default: '{}' })
+  userIds!: string[];
 }

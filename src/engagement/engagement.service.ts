@@ -63,8 +63,9 @@ export function toEngagementRow(input: EngagementEventInput, now: Date): Engagem
 
 /**
  * The statement that stores events (`$events`: a JSON record set) and keeps the daily rollup that
- * scoring reads (`engagement_day`) up to date. `returning` is the select list over `inserted`
- * (without `markCustomers`, `inserted` carries only the columns the rollup reads).
+ * scoring reads (`engagement_day`: counts, features used, users active) up to date. `returning` is
+ * the select list over `inserted` (without `markCustomers`, `inserted` carries only the columns the
+ * rollup reads).
  * With `markCustomers`, it also queues the customers for rescoring (the single-event path; a batch
  * queues its customers in one statement first, see `markKnownCustomers`).
  *
@@ -84,7 +85,7 @@ function storeEventsStatement(returning: string, options: { markCustomers?: bool
        select ${options.markCustomers ? 'new_id, ' : ''}customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key from input
        ${options.markCustomers ? 'where exists (select 1 from customer c where c.id = input.customer_id)' : ''}
        on conflict (customer_id, idempotency_key) where idempotency_key is not null do nothing
-       returning ${options.markCustomers ? '*' : 'customer_id, event_type, feature, occurred_at'}
+       returning ${options.markCustomers ? '*' : 'customer_id, event_type, user_id, feature, occurred_at'}
      ), marked as (
        ${
          options.markCustomers
@@ -93,9 +94,10 @@ function storeEventsStatement(returning: string, options: { markCustomers?: bool
            : 'select 1 where false'
        }
      ), rolled_up as (
-       insert into engagement_day as d (customer_id, day, event_count, user_added_count, first_at, last_at, features)
+       insert into engagement_day as d (customer_id, day, event_count, user_added_count, first_at, last_at, features, user_ids)
        select customer_id, (occurred_at at time zone 'UTC')::date, count(*), count(*) filter (where event_type = 'user_added'),
-              min(occurred_at), max(occurred_at), coalesce(array_agg(distinct feature) filter (where feature is not null), '{}')
+              min(occurred_at), max(occurred_at), coalesce(array_agg(distinct feature) filter (where feature is not null), '{}'),
+              coalesce(array_agg(distinct user_id) filter (where user_id is not null), '{}')
        from inserted
        where (select count(*) from marked) >= 0
        group by 1, 2 order by 1, 2
@@ -105,7 +107,9 @@ function storeEventsStatement(returning: string, options: { markCustomers?: bool
          first_at = least(d.first_at, excluded.first_at),
          last_at = greatest(d.last_at, excluded.last_at),
          features = case when excluded.features <@ d.features then d.features
-                         else array(select distinct f from unnest(d.features || excluded.features) f order by 1) end
+                         else array(select distinct f from unnest(d.features || excluded.features) f order by 1) end,
+         user_ids = case when excluded.user_ids <@ d.user_ids then d.user_ids
+                         else array(select distinct u from unnest(d.user_ids || excluded.user_ids) u order by 1) end
        returning 1
      )
      ${returning}`;

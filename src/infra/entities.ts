@@ -1,5 +1,6 @@
 // Every MikroORM entity, registered in one place for the ORM and the migrator.
 import { Customer } from '../customers/customer.entity';
+import { CustomerPlanChange } from '../customers/customer-plan-change.entity';
 import { EngagementDay } from '../engagement/engagement-day.entity';
 import { EngagementEvent } from '../engagement/engagement-event.entity';
 import { NpsResponse } from '../nps/nps-response.entity';
@@ -11,14 +12,17 @@ import { ScoringModel } from '../scoring/scoring-model.entity';
 import { ScoringRun } from '../scoring/scoring-run.entity';
 import { TierChange } from '../scoring/tier-change.entity';
 import { SupportTicket } from '../support/support-ticket.entity';
+import { SupportTicketStatusChange } from '../support/support-ticket-status-change.entity';
 
 export const ENTITIES = [
   Customer,
+  CustomerPlanChange,
   EngagementEvent,
   EngagementDay,
   NpsResponse,
   Payment,
   SupportTicket,
+  SupportTicketStatusChange,
   OutreachAction,
   HealthScore,
   TierChange,

@@ -55,4 +55,8 @@ export class HealthScore {
 
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   computedAt: Date = new Date();
+
+  /** Written by a backfill of past scores rather than by a scoring as of its time. */
+  @Property({ type: 'boolean', default: false })
+  backfill = false;
 }

@@ -35,4 +35,8 @@ export class TierChange {
 
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   recordedAt: Date = new Date();
+
+  /** Written by a backfill of past scores rather than by a scoring as of its time. */
+  @Property({ type: 'boolean', default: false })
+  backfill = false;
 }

@@ -1,6 +1,6 @@
 // Support-ticket ingestion and the customer's ticket list. Helpdesks send a ticket again on every
 // change, so tickets are upserted by (customer, externalId): only the fields sent change, and the
-// customer is marked for rescoring in the same statement.
+// same statement records the ticket's status history and marks the customer for rescoring.
 import { checkCustomerId, MAX_ID_LENGTH } from '../customers/customer.service';
 import { ensure, NotFoundError } from '../infra/errors';
 import { LoaderRegistry, loadChildPage } from '../infra/loaders';
@@ -70,15 +70,39 @@ function toColumns(input: SupportTicketInput, now: Date): ColumnValue[] {
   ];
 }
 
+/**
+ * The status changes a write records (`support_ticket_status_change`), over `upserted` (the ticket as
+ * written) and `previous` (as it was; none for a new ticket). A new ticket has its own status at its
+ * opening, except that one received already SOLVED was OPEN then and SOLVED at its resolution (or
+ * now). An update that changes the status records the new one at the resolution when it is SOLVED and
+ * resolved_at is known, else now. A change is never dated before the ticket's latest one, so the
+ * latest change is always the status the ticket has.
+ */
+const STATUS_CHANGES = `
+  select 1 as ord, u.id, u.customer_id, case when u.status = 'SOLVED' then 'OPEN' else u.status end as status, u.opened_at as changed_at
+  from upserted u where not exists (select 1 from previous)
+  union all
+  select 2, u.id, u.customer_id, 'SOLVED', greatest(u.opened_at, coalesce(u.resolved_at, now()))
+  from upserted u where not exists (select 1 from previous) and u.status = 'SOLVED'
+  union all
+  select 3, u.id, u.customer_id, u.status,
+         greatest(case when u.status = 'SOLVED' and u.resolved_at is not null then u.resolved_at else now() end, p.last_changed_at)
+  from upserted u join previous p on p.id = u.id where u.status <> p.status`;
+
 export async function recordSupportTicket(db: Db, input: SupportTicketInput, now = new Date()): Promise<SupportTicket> {
   const customerId = checkCustomerId(input.customerId);
   const columns = toColumns(input, now);
   const updates = [...columns.filter((c) => c.overwrite).map((c) => `${c.column} = excluded.${c.column}`), 'updated_at = now()'];
+  const externalId = columns.find((c) => c.column === 'external_id')!.value;
   // The insert reads from the customer row (and queues it for rescoring): an unknown customer writes nothing.
   const row = await queryOne<SupportTicket>(
     db,
     `with known as (
        select id from customer where id = ?
+     ), previous as (
+       select t.id, t.status,
+              (select max(s.changed_at) from support_ticket_status_change s where s.ticket_id = t.id) as last_changed_at
+       from support_ticket t where t.customer_id = ? and t.external_id = ?
      ), marked as (
        insert into rescore_request (customer_id) select id from known on conflict (customer_id) do nothing
      ), upserted as (
@@ -86,9 +110,12 @@ export async function recordSupportTicket(db: Db, input: SupportTicketInput, now
        select id, ${columns.map((c) => (c.cast ? `?::${c.cast}` : '?')).join(', ')} from known
        on conflict (customer_id, external_id) do update set ${updates.join(', ')}
        returning t.*
+     ), status_changed as (
+       insert into support_ticket_status_change (ticket_id, customer_id, status, changed_at)
+       select id, customer_id, status, changed_at from (${STATUS_CHANGES}) change order by ord
      )
      select ${SUPPORT_TICKET_COLUMNS} from upserted t`,
-    [customerId, ...columns.map((c) => c.value)],
+    [customerId, customerId, externalId, ...columns.map((c) => c.value)],
   );
   if (!row) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
   return row;

@@ -6,6 +6,8 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 /** Creates the customer or updates it; omitted fields keep their stored value. */
 export type CustomerInput = {
   arrCents?: number | null | undefined;
+  /** At most 1,000 characters; an empty one is stored as null. */
+  churnReason?: string | null | undefined;
   churnedAt?: string | null | undefined;
   /** Same as setCommunicationOptOut. */
   communicationOptOut?: boolean | null | undefined;
@@ -14,6 +16,8 @@ export type CustomerInput = {
   id: string | number;
   name: string;
   plan?: string | null | undefined;
+  /** When a change of arrCents or seats took effect; defaults to now; the history of these changes feeds the contraction signal. */
+  planChangedAt?: string | null | undefined;
   seats?: number | null | undefined;
   signedUpAt?: string | null | undefined;
 };

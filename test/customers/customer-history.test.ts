@@ -1,0 +1,165 @@
+// The customer fields that as-of scoring reads from their history: the plan (ARR and seats) over
+// time, kept by upsertCustomer in customer_plan_change, and the churn reason.
+import { UpsertCustomerDocument } from '../__generated__/graphql';
+import type { Db } from '../../src/infra/sql';
+import { query, queryOne } from '../../src/infra/sql';
+import { startTestServer, TestServer } from '../helpers/server';
+
+let server: TestServer;
+let db: Db;
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'customer_history' });
+  db = server.app.orm.em.fork() as Db;
+});
+afterAll(() => server.stop());
+
+interface PlanChange {
+  arrCents: number;
+  seats: number | null;
+  changedAt: string;
+}
+
+async function planChanges(customerId: string): Promise<PlanChange[]> {
+  const rows = await query<{ arrCents: number; seats: number | null; changedAt: Date }>(
+    db,
+    `select arr_cents::float8 as "arrCents", seats, changed_at as "changedAt"
+     from customer_plan_change where customer_id = ? order by changed_at, id`,
+    [customerId],
+  );
+  return rows.map((row) => ({ ...row, changedAt: new Date(row.changedAt).toISOString() }));
+}
+
+async function rescoreRequested(customerId: string): Promise<boolean> {
+  return (await queryOne(db, 'select 1 from rescore_request where customer_id = ?', [customerId])) !== undefined;
+}
+
+/** A just-recorded time: within a minute of the test's clock (the database's now()). */
+function expectRecent(iso: string): void {
+  expect(Math.abs(Date.parse(iso) - Date.now())).toBeLessThan(60_000);
+}
+
+describe('the plan history (customer_plan_change)', () => {
+  it('starts with the plan a customer arrives with, as of its sign-up', async () => {
+    await server.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_plan_new', name: 'New', arrCents: 12_000_000, seats: 40, signedUpAt: '2026-01-15T00:00:00.000Z' },
+    });
+    expect(await planChanges('cust_plan_new')).toEqual([{ arrCents: 12_000_000, seats: 40, changedAt: '2026-01-15T00:00:00.000Z' }]);
+  });
+
+  it('dates the first plan now when the sign-up is unknown, with the default ARR and no seats', async () => {
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_bare', name: 'Bare' } });
+    const [first, ...rest] = await planChanges('cust_plan_bare');
+    expect(first).toMatchObject({ arrCents: 0, seats: null });
+    expectRecent(first.changedAt);
+    expect(rest).toEqual([]);
+  });
+
+  it('records fewer seats as of planChangedAt, and a lower ARR as of now without it', async () => {
+    await server.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_plan_down', name: 'Shrinking', arrCents: 5_000_000, seats: 20, signedUpAt: '2026-02-01T00:00:00.000Z' },
+    });
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_down', name: 'Shrinking', seats: 12, planChangedAt: '2026-06-01T00:00:00.000Z' } });
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_down', name: 'Shrinking', arrCents: 3_000_000 } });
+
+    const changes = await planChanges('cust_plan_down');
+    expect(changes.slice(0, 2)).toEqual([
+      { arrCents: 5_000_000, seats: 20, changedAt: '2026-02-01T00:00:00.000Z' },
+      { arrCents: 5_000_000, seats: 12, changedAt: '2026-06-01T00:00:00.000Z' },
+    ]);
+    expect(changes).toHaveLength(3);
+    expect(changes[2]).toMatchObject({ arrCents: 3_000_000, seats: 12 });
+    expectRecent(changes[2].changedAt);
+  });
+
+  it('records seats removed (an explicit null) as a change', async () => {
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_null', name: 'Null', seats: 5, signedUpAt: '2026-03-01T00:00:00.000Z' } });
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_null', name: 'Null', seats: null, planChangedAt: '2026-04-01T00:00:00.000Z' } });
+    expect(await planChanges('cust_plan_null')).toEqual([
+      { arrCents: 0, seats: 5, changedAt: '2026-03-01T00:00:00.000Z' },
+      { arrCents: 0, seats: null, changedAt: '2026-04-01T00:00:00.000Z' },
+    ]);
+  });
+
+  it('records nothing, and queues no rescoring, when neither ARR nor seats changes', async () => {
+    await server.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_plan_same', name: 'Same', arrCents: 700_000, seats: 7, signedUpAt: '2026-01-01T00:00:00.000Z' },
+    });
+    await query(db, 'delete from rescore_request where customer_id = ?', ['cust_plan_same']);
+    await server.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_plan_same', name: 'Same Inc', arrCents: 700_000, seats: 7, plan: 'pro', csmOwner: 'kate', planChangedAt: '2026-05-01T00:00:00.000Z' },
+    });
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_same', name: 'Same Inc' } });
+    expect(await planChanges('cust_plan_same')).toEqual([{ arrCents: 700_000, seats: 7, changedAt: '2026-01-01T00:00:00.000Z' }]);
+    expect(await rescoreRequested('cust_plan_same')).toBe(false);
+  });
+
+  it('queues the customer for rescoring when its ARR or seats change', async () => {
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_rescore', name: 'Rescore', arrCents: 900_000, seats: 9 } });
+    await query(db, 'delete from rescore_request where customer_id = ?', ['cust_plan_rescore']);
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_rescore', name: 'Rescore', seats: 8 } });
+    expect(await rescoreRequested('cust_plan_rescore')).toBe(true);
+
+    await query(db, 'delete from rescore_request where customer_id = ?', ['cust_plan_rescore']);
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_rescore', name: 'Rescore', arrCents: 800_000, planChangedAt: '2026-07-01T00:00:00.000Z' } });
+    expect(await rescoreRequested('cust_plan_rescore')).toBe(true);
+  });
+
+  it('refuses a planChangedAt that is not a date-time, writing nothing', async () => {
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_bad', name: 'Bad', seats: 3 } });
+    const response = await server.request(UpsertCustomerDocument, { input: { id: 'cust_plan_bad', name: 'Bad', seats: 2, planChangedAt: 'last week' } });
+    expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(await planChanges('cust_plan_bad')).toHaveLength(1);
+  });
+
+  it('deletes a customer\'s plan history with the customer', async () => {
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_gone', name: 'Gone', seats: 1 } });
+    await query(db, `delete from customer where id = 'cust_plan_gone'`);
+    expect(await planChanges('cust_plan_gone')).toEqual([]);
+  });
+});
+
+const UPSERT_CHURN_REASON = `mutation ($input: CustomerInput!) { upsertCustomer(input: $input) { id churnedAt churnReason } }`;
+const GET_CHURN_REASON = `query ($id: ID!) { customer(id: $id) { id churnReason } }`;
+const LIST_CHURN_REASONS = `query ($search: String) { customers(search: $search, first: 10) { edges { node { id churnReason } } } }`;
+
+interface ChurnReasonAnswer {
+  upsertCustomer: { id: string; churnedAt: string | null; churnReason: string | null };
+}
+
+describe('Customer.churnReason', () => {
+  it('round-trips through upsertCustomer, customer and customers, trimmed, and is kept when omitted', async () => {
+    const created = await server.request<ChurnReasonAnswer, unknown>(UPSERT_CHURN_REASON, {
+      input: { id: 'cust_churn_reason', name: 'Gone Ltd', churnedAt: '2026-09-30T00:00:00.000Z', churnReason: '  moved to a competitor ' },
+    });
+    expect(created.errors).toBeUndefined();
+    expect(created.data?.upsertCustomer).toEqual({ id: 'cust_churn_reason', churnedAt: '2026-09-30T00:00:00.000Z', churnReason: 'moved to a competitor' });
+
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_churn_reason', name: 'Gone Ltd.' } });
+    const fetched = await server.request<{ customer: { id: string; churnReason: string | null } }, unknown>(GET_CHURN_REASON, { id: 'cust_churn_reason' });
+    expect(fetched.data?.customer).toEqual({ id: 'cust_churn_reason', churnReason: 'moved to a competitor' });
+    const listed = await server.request<{ customers: { edges: Array<{ node: { id: string; churnReason: string | null } }> } }, unknown>(LIST_CHURN_REASONS, {
+      search: 'cust_churn_reason',
+    });
+    expect(listed.data?.customers.edges.map((edge) => edge.node)).toEqual([{ id: 'cust_churn_reason', churnReason: 'moved to a competitor' }]);
+  });
+
+  it('is cleared by null or an empty string', async () => {
+    await server.request(UPSERT_CHURN_REASON, { input: { id: 'cust_churn_clear', name: 'Clear', churnReason: 'budget' } });
+    const cleared = await server.request<ChurnReasonAnswer, unknown>(UPSERT_CHURN_REASON, { input: { id: 'cust_churn_clear', name: 'Clear', churnReason: null } });
+    expect(cleared.data?.upsertCustomer.churnReason).toBeNull();
+    await server.request(UPSERT_CHURN_REASON, { input: { id: 'cust_churn_clear', name: 'Clear', churnReason: 'budget' } });
+    const blank = await server.request<ChurnReasonAnswer, unknown>(UPSERT_CHURN_REASON, { input: { id: 'cust_churn_clear', name: 'Clear', churnReason: '   ' } });
+    expect(blank.data?.upsertCustomer.churnReason).toBeNull();
+  });
+
+  it('refuses a reason longer than 1,000 characters with BAD_USER_INPUT, writing nothing', async () => {
+    await server.request(UPSERT_CHURN_REASON, { input: { id: 'cust_churn_long', name: 'Long', churnReason: 'price' } });
+    const response = await server.request(UPSERT_CHURN_REASON, { input: { id: 'cust_churn_long', name: 'Long', churnReason: 'x'.repeat(1_001) } });
+    expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const kept = await server.request<{ customer: { id: string; churnReason: string | null } }, unknown>(GET_CHURN_REASON, { id: 'cust_churn_long' });
+    expect(kept.data?.customer.churnReason).toBe('price');
+    const atLimit = await server.request<ChurnReasonAnswer, unknown>(UPSERT_CHURN_REASON, { input: { id: 'cust_churn_long', name: 'Long', churnReason: 'y'.repeat(1_000) } });
+    expect(atLimit.data?.upsertCustomer.churnReason).toHaveLength(1_000);
+  });
+});
