@@ -39,6 +39,8 @@ export function metricQuery(request: MetricRequest): string {
     case 'nps':
       return `select case when count(*) = 0 then null else round(100.0 * (count(*) filter (where score >= 9) - count(*) filter (where score <= 6)) / count(*)) end::float8 as v
               from nps_response where customer_id = $1 and ${window('responded_at', w)}`;
+    default:
+      throw new Error(`the per-customer baseline has no query for ${request.metric}`);
   }
 }
 

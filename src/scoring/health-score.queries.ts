@@ -82,6 +82,10 @@ export async function listTierChanges(db: Db, args: TierChangesArgs): Promise<Co
     where.push('t.customer_id = ?');
     params.push(checkCustomerId(args.customerId));
   }
+  if (args.backfill != null) {
+    where.push('t.backfill = ?');
+    params.push(args.backfill);
+  }
   return keysetPage<TierChange>(db, {
     select: TIER_CHANGE_COLUMNS,
     from: 'tier_change t',
@@ -125,14 +129,22 @@ export async function healthSummary(db: Db): Promise<HealthSummary> {
   };
 }
 
-/** Accounts in the two worst tiers, ranked by ARR × risk (100 − score), then by the latest decline. */
+/**
+ * Accounts in the two worst tiers that a CS team can still act on (not churned, not onboarding:
+ * a young or thinly observed account is never on it for missing data), ranked by ARR × risk
+ * (100 − score), then by the latest decline.
+ */
 export async function worklist(db: Db, first: number | null | undefined, after: string | null | undefined): Promise<ConnectionResult<Customer>> {
   const model = await getActiveModel(db);
   const worstTiers = model.config.tiers.filter((band) => isAtRiskTier(model.config.tiers, band.key)).map((band) => band.key);
   return keysetPage<Customer>(db, {
     select: CUSTOMER_COLUMNS,
     from: `customer c ${LATEST_SCORE_JOIN}`,
-    where: ['c.tier in (select jsonb_array_elements_text(?::jsonb))'],
+    where: [
+      'c.tier in (select jsonb_array_elements_text(?::jsonb))',
+      `c.lifecycle_stage is distinct from 'CHURNED' and c.lifecycle_stage is distinct from 'ONBOARDING'`,
+      '(c.churned_at is null or c.churned_at > now())',
+    ],
     params: [JSON.stringify(worstTiers)],
     sortKeys: [
       { expression: '(c.arr_cents * (100 - c.health_score))', type: 'bigint' },

@@ -9,17 +9,7 @@ import { insertOutreachActions, NewOutreachAction } from '../outreach/outreach.s
 import type { OutreachAction } from '../outreach/outreach.types';
 import { gatherMetrics } from './gather-metrics.sql';
 import { encodeSignals, StoredSignal } from './signal-storage';
-import {
-  computeScore,
-  decidePlaybookActions,
-  lifecycleStageOf,
-  metricRequests,
-  ScoringModelConfig,
-  SignalResult,
-  tierDirection,
-  tierFor,
-  trendOf,
-} from './model';
+import { assessCustomer, decidePlaybookActions, metricRequests, ScoringModelConfig, SignalResult, tierDirection } from './model';
 
 const DAY_MS = 86_400_000;
 
@@ -37,6 +27,7 @@ export interface ScoredCustomer {
   modelVersion: number;
   asOf: Date;
   computedAt: Date;
+  backfill: boolean;
 }
 
 export interface TierChangeRecord {
@@ -48,6 +39,7 @@ export interface TierChangeRecord {
   toScore: number;
   direction: string;
   changedAt: Date;
+  backfill: boolean;
 }
 
 
@@ -103,12 +95,13 @@ export const HEALTH_SCORE_COLUMN_MAP: ColumnMap = {
   modelVersion: 'h.model_version',
   asOf: 'h.as_of',
   computedAt: 'h.computed_at',
+  backfill: 'h.backfill',
 };
 
 export const HEALTH_SCORE_COLUMNS = selectColumns(HEALTH_SCORE_COLUMN_MAP);
 
 export const TIER_CHANGE_COLUMNS = `t.id::text as id, t.customer_id as "customerId", t.from_tier as "fromTier", t.to_tier as "toTier",
-  t.from_score as "fromScore", t.to_score as "toScore", t.direction, t.changed_at as "changedAt"`;
+  t.from_score as "fromScore", t.to_score as "toScore", t.direction, t.changed_at as "changedAt", t.backfill`;
 
 interface RecentAction {
   playbook: string;
@@ -126,7 +119,21 @@ function alreadySuppressed(recent: RecentAction[], playbook: string, action: str
   return recent.some((r) => r.playbook === playbook && r.action === action && r.status === 'SUPPRESSED_COOLDOWN' && r.createdAt.getTime() >= lastRun);
 }
 
-export async function scoreCustomerBatch(db: Db, ids: string[], asOf: Date, model: { version: number; config: ScoringModelConfig }): Promise<BatchResult> {
+export interface BatchOptions {
+  /**
+   * Scoring as of a past instant: history and tier changes are written marked `backfill`, no
+   * playbook runs, and the caller publishes nothing.
+   */
+  backfill: boolean;
+}
+
+export async function scoreCustomerBatch(
+  db: Db,
+  ids: string[],
+  asOf: Date,
+  model: { version: number; config: ScoringModelConfig },
+  options: BatchOptions = { backfill: false },
+): Promise<BatchResult> {
   if (ids.length === 0) return { scores: [], tierChanges: [], outreach: [] };
   const config = model.config;
   return inTransaction(db, async (tx) => {
@@ -140,9 +147,12 @@ export async function scoreCustomerBatch(db: Db, ids: string[], asOf: Date, mode
       tx,
       `select id, name, arr_cents::float8 as "arrCents", communication_opt_out as "communicationOptOut",
               signed_up_at as "signedUpAt", churned_at as "churnedAt", created_at as "createdAt"
-       from customer where id in (select jsonb_array_elements_text(?::jsonb)) order by id
+       from customer where id in (select jsonb_array_elements_text(?::jsonb))
+         -- No score exists before the customer signed up.
+         and (signed_up_at is null or signed_up_at <= ?::timestamptz)
+       order by id
        for no key update`,
-      [idsJson],
+      [idsJson, asOfIso],
     );
     const gathered = await gatherMetrics(tx, customers.map((c) => c.id), asOf, metricRequests(config), config.lifecycle.churnWindowDays + 1);
     const history = await query<HistoryRow>(
@@ -182,21 +192,16 @@ export async function scoreCustomerBatch(db: Db, ids: string[], asOf: Date, mode
     for (const customer of customers) {
       const { metrics, lastActivityAt } = gathered.get(customer.id) ?? { metrics: {}, lastActivityAt: null };
       const past = historyById.get(customer.id);
-      const result = computeScore(config, metrics);
-      const tier = tierFor(result.score, config.tiers, past?.previousTier ?? null, config.hysteresis);
-      const trend = trendOf(result.score, past?.earlierScore ?? null, config.trend.threshold);
-      const npsSignal = result.signals.find((s) => s.component === 'nps');
-      const accountNps = npsSignal?.rawValue ?? null;
-      const signedUpAt = customer.signedUpAt ? new Date(customer.signedUpAt) : new Date(customer.createdAt);
-      const lifecycleStage = lifecycleStageOf({
-        signedUpAt: customer.signedUpAt ? signedUpAt : null,
-        churnedAt: customer.churnedAt ? new Date(customer.churnedAt) : null,
-        asOf,
-        lastActivityAt,
-        tierKey: tier.key,
-        score: result.score,
-        accountNps,
+      const previousTier = past?.previousTier ?? null;
+      const { result, tier, trend, lifecycleStage, accountNps } = assessCustomer({
         model: config,
+        metrics,
+        asOf,
+        signedUpAt: customer.signedUpAt ? new Date(customer.signedUpAt) : null,
+        churnedAt: customer.churnedAt ? new Date(customer.churnedAt) : null,
+        lastActivityAt,
+        previousTierKey: previousTier,
+        earlierScore: past?.earlierScore ?? null,
       });
       const engagement = result.components.find((c) => c.name === 'engagement');
       scoreRows.push({
@@ -221,7 +226,6 @@ export async function scoreCustomerBatch(db: Db, ids: string[], asOf: Date, mode
         last_activity_at: lastActivityAt?.toISOString() ?? null,
         nps: accountNps,
       });
-      const previousTier = past?.previousTier ?? null;
       if (previousTier !== tier.key) {
         const direction = tierDirection(config.tiers, previousTier, tier.key);
         tierChangeRows.push({
@@ -233,7 +237,10 @@ export async function scoreCustomerBatch(db: Db, ids: string[], asOf: Date, mode
           direction: direction === 'UNCHANGED' ? 'NEW' : direction,
         });
       }
+      // Scoring the past (a backfill) only writes history: no playbook fires for a day gone by.
+      if (options.backfill) continue;
       const daysSinceLastActivity = lastActivityAt ? (asOf.getTime() - lastActivityAt.getTime()) / DAY_MS : null;
+      const recent = outreachById.get(customer.id) ?? [];
       const actions = decidePlaybookActions({
         model: config,
         customer: { id: customer.id, name: customer.name, arrCents: customer.arrCents, communicationOptOut: customer.communicationOptOut },
@@ -242,11 +249,11 @@ export async function scoreCustomerBatch(db: Db, ids: string[], asOf: Date, mode
         peakScoreInDropWindow: past?.peakScore ?? null,
         daysSinceLastActivity,
         wasPreviouslyActive: lastActivityAt !== null,
-        recentActions: outreachById.get(customer.id) ?? [],
+        recentActions: recent,
         now: asOf,
       });
       for (const action of actions) {
-        if (action.status === 'SUPPRESSED_COOLDOWN' && alreadySuppressed(outreachById.get(customer.id) ?? [], action.playbook, action.action)) continue;
+        if (action.status === 'SUPPRESSED_COOLDOWN' && alreadySuppressed(recent, action.playbook, action.action)) continue;
         outreachRows.push({ ...action, customerId: customer.id, fromTier: previousTier, toTier: tier.key, score: result.score, createdAt: asOf });
       }
     }
@@ -255,12 +262,12 @@ export async function scoreCustomerBatch(db: Db, ids: string[], asOf: Date, mode
     // returning 2,000 rows of signal JSON would cost more than writing them.
     const inserted = await query<{ id: string; customerId: string; computedAt: Date }>(
       tx,
-      `insert into health_score as h (customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, model_version, as_of)
-       select customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, ?, ?::timestamptz
+      `insert into health_score as h (customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, model_version, as_of, backfill)
+       select customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, ?, ?::timestamptz, ?
        from json_to_recordset(?::json) as x(customer_id text, score smallint, tier text, trend text, previous_score smallint,
                                             components json, signals json, penalties json, coverage real)
        returning h.id::text as id, h.customer_id as "customerId", h.computed_at as "computedAt"`,
-      [model.version, asOfIso, json(scoreRows)],
+      [model.version, asOfIso, options.backfill, json(scoreRows)],
     );
     const insertedByCustomer = new Map(inserted.map((row) => [row.customerId, row]));
     const scores: ScoredCustomer[] = scoreRows.map((row, index) => {
@@ -279,6 +286,7 @@ export async function scoreCustomerBatch(db: Db, ids: string[], asOf: Date, mode
         modelVersion: model.version,
         asOf,
         computedAt: new Date(stored.computedAt),
+        backfill: options.backfill,
       };
     });
     // The current state follows the newest scoring only: backfilling past dates leaves it alone.
@@ -298,12 +306,12 @@ export async function scoreCustomerBatch(db: Db, ids: string[], asOf: Date, mode
         : await query<TierChangeRecord>(
             tx,
             `with inserted as (
-               insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, direction, changed_at)
-               select customer_id, from_tier, to_tier, from_score, to_score, direction, ?::timestamptz
+               insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, direction, changed_at, backfill)
+               select customer_id, from_tier, to_tier, from_score, to_score, direction, ?::timestamptz, ?
                from jsonb_to_recordset(?::jsonb) as x(customer_id text, from_tier text, to_tier text, from_score smallint, to_score smallint, direction text)
                returning *
              ) select ${TIER_CHANGE_COLUMNS} from inserted t order by t.id`,
-            [asOfIso, json(tierChangeRows)],
+            [asOfIso, options.backfill, json(tierChangeRows)],
           );
     const outreach = outreachRows.length === 0 ? [] : await insertOutreachActions(tx, outreachRows);
     return { scores, tierChanges, outreach };

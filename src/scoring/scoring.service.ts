@@ -34,13 +34,25 @@ export function checkAsOf(asOf: Date | null | undefined): Date {
   return value;
 }
 
+/** A scoring this long before now is of the past (a client's clock a little behind is not). */
+const BACKFILL_AFTER_MS = 5 * 60_000;
+
+/**
+ * Scoring as of a past instant is a backfill: it writes history and tier changes marked as such,
+ * runs no playbook and publishes nothing live (a day gone by is nobody's alert).
+ */
+export function isBackfill(asOf: Date, now = Date.now()): boolean {
+  return asOf.getTime() < now - BACKFILL_AFTER_MS;
+}
+
 /** Scores the given customers (one transaction per batch) and publishes what changed. */
 export async function scoreCustomers(services: AppServices, db: Db, ids: string[], asOf: Date, options: { broadcastScores: boolean }): Promise<BatchResult> {
   const model = await getActiveModel(db);
+  const backfill = isBackfill(asOf);
   const total: BatchResult = { scores: [], tierChanges: [], outreach: [] };
   for (let start = 0; start < ids.length; start += SCORING_BATCH_SIZE) {
-    const batch = await scoreCustomerBatch(db.fork() as Db, ids.slice(start, start + SCORING_BATCH_SIZE), asOf, model);
-    await publishBatch(services.pubsub, batch, options);
+    const batch = await scoreCustomerBatch(db.fork() as Db, ids.slice(start, start + SCORING_BATCH_SIZE), asOf, model, { backfill });
+    if (!backfill) await publishBatch(services.pubsub, batch, options);
     total.scores.push(...batch.scores);
     total.tierChanges.push(...batch.tierChanges);
     total.outreach.push(...batch.outreach);
@@ -50,8 +62,11 @@ export async function scoreCustomers(services: AppServices, db: Db, ids: string[
 
 export async function refreshHealthScore(services: AppServices, db: Db, customerId: string, asOf: Date | null | undefined): Promise<ScoredCustomer> {
   const when = checkAsOf(asOf);
-  const exists = await queryOne(db, 'select 1 from customer where id = ?', [customerId]);
-  if (!exists) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
+  const customer = await queryOne<{ signedUpAt: string | null }>(db, 'select signed_up_at as "signedUpAt" from customer where id = ?', [customerId]);
+  if (!customer) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
+  ensure(!customer.signedUpAt || Date.parse(customer.signedUpAt) <= when.getTime(), `customer ${customerId} signed up after asOf: no score exists before signup`, {
+    argument: 'asOf',
+  });
   const result = await scoreCustomers(services, db, [customerId], when, { broadcastScores: true });
   return result.scores[0];
 }
@@ -91,6 +106,7 @@ export async function refreshAllHealthScores(services: AppServices, db: Db, asOf
     let changes = 0;
     try {
       const model = await getActiveModel(db);
+      const backfill = isBackfill(when);
       // Keyset over customer ids, read one slice at a time; each batch is read, scored and written
       // in its own transaction. A few batches are in flight so the database works on some while this
       // process computes another: every core is used, and memory stays a few batches.
@@ -109,8 +125,8 @@ export async function refreshAllHealthScores(services: AppServices, db: Db, asOf
         Array.from({ length: BATCHES_IN_FLIGHT }, async () => {
           try {
             for (let ids = await nextSlice(); ids.length > 0; ids = await nextSlice()) {
-              const batch = await scoreCustomerBatch(db.fork() as Db, ids, when, model);
-              await publishBatch(services.pubsub, batch, { broadcastScores: false });
+              const batch = await scoreCustomerBatch(db.fork() as Db, ids, when, model, { backfill });
+              if (!backfill) await publishBatch(services.pubsub, batch, { broadcastScores: false });
               scored += batch.scores.length;
               changes += batch.tierChanges.length;
             }

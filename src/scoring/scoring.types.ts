@@ -96,6 +96,9 @@ export class HealthScore {
 
   @Field(() => DateTimeScalar)
   computedAt!: Date;
+
+  @Field({ description: 'True when written by scoring a past instant (a backfill): such a scoring runs no playbook and publishes nothing.' })
+  backfill!: boolean;
 }
 
 export const HealthScoreConnection = Connection(HealthScore);
@@ -125,6 +128,9 @@ export class TierChange {
 
   @Field(() => DateTimeScalar)
   changedAt!: Date;
+
+  @Field({ description: 'True when found by scoring a past instant (a backfill); it was never published live.' })
+  backfill!: boolean;
 }
 
 export const TierChangeConnection = Connection(TierChange);
@@ -268,4 +274,7 @@ export class TierChangesArgs extends PageArgs {
 
   @Field(() => ID, { nullable: true })
   customerId?: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'false: only changes found live (what was published); true: only backfilled ones; omitted: both.' })
+  backfill?: boolean | null;
 }

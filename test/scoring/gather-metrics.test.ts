@@ -6,19 +6,38 @@ import { upsertCustomer } from '../../src/customers/customer.service';
 import { trackEngagementBatch } from '../../src/engagement/engagement.service';
 import { openDatabase } from '../../src/infra/database';
 import { Db, query } from '../../src/infra/sql';
+import { submitNpsResponse } from '../../src/nps/nps.service';
+import { recordPayment } from '../../src/payments/payment.service';
+import { PaymentStatus } from '../../src/payments/payment.types';
 import { gatherMetrics } from '../../src/scoring/gather-metrics.sql';
-import { DAY_MS, DEFAULT_SCORING_MODEL, lastActivityAt, metricRequests, metricsFromActivity } from '../../src/scoring/model';
-import type { ActivityLog } from '../../src/scoring/model';
+import { CLASSIC_SCORING_MODEL, DAY_MS, DEFAULT_SCORING_MODEL, lastActivityAt, metricRequests, metricsFromActivity } from '../../src/scoring/model';
+import type { ActivityLog, MetricRequest } from '../../src/scoring/model';
+import { recordSupportTicket } from '../../src/support/support-ticket.service';
+import { SupportTicketSeverity, SupportTicketStatus } from '../../src/support/support-ticket.types';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 
 const LOOKBACK_DAYS = DEFAULT_SCORING_MODEL.lifecycle.churnWindowDays + 1;
 const ANCHOR = Date.parse('2026-10-20T00:00:00Z');
 const CUSTOMERS = ['cust_a', 'cust_b', 'cust_c', 'cust_d', 'cust_e', 'cust_wide'];
 const TYPES = ['login', 'feature_used', 'feature_used', 'page_view', 'user_added'];
+// Both models' metrics, plus windows and baselines of other lengths than the defaults'.
+const REQUESTS: MetricRequest[] = (() => {
+  const byKey = new Map<string, MetricRequest>();
+  for (const r of [...metricRequests(DEFAULT_SCORING_MODEL), ...metricRequests(CLASSIC_SCORING_MODEL)]) byKey.set(r.key, r);
+  for (const r of [
+    { metric: 'active_users_trend', windowDays: 7, baselineDays: 30, key: 'active_users_trend_7_30' },
+    { metric: 'active_days_trend', windowDays: 21, baselineDays: 45, key: 'active_days_trend_21_45' },
+    { metric: 'silence_vs_cadence', windowDays: 30, key: 'silence_vs_cadence_30' },
+    { metric: 'contraction', windowDays: 20, key: 'contraction_20' },
+    { metric: 'ticket_volume_trend', windowDays: 30, baselineDays: 30, key: 'ticket_volume_trend_30_30' },
+  ] as MetricRequest[]) byKey.set(r.key, r);
+  return [...byKey.values()];
+})();
 
 let database: TestDatabase;
 let orm: MikroORM;
 const activity = new Map<string, ActivityLog['engagementEvents']>(CUSTOMERS.map((id) => [id, []]));
+const others = new Map<string, Omit<ActivityLog, 'engagementEvents'>>(CUSTOMERS.map((id) => [id, { payments: [], tickets: [], npsResponses: [] }]));
 
 /** A deterministic stream in [0, 1). */
 function randomStream(seed: number): () => number {
@@ -26,10 +45,70 @@ function randomStream(seed: number): () => number {
   return () => (state = (state * 48271) % 2147483647) / 2147483647;
 }
 
-async function store(events: Array<{ customerId: string; eventType: string; feature?: string | null; occurredAt: Date }>): Promise<void> {
+type NewEvent = { customerId: string; eventType: string; feature?: string | null; userId?: string | null; occurredAt: Date };
+
+async function store(events: NewEvent[]): Promise<void> {
   const result = await trackEngagementBatch(orm.em.fork() as Db, events);
   expect(result.errors).toEqual([]);
-  for (const e of events) activity.get(e.customerId)!.push({ occurredAt: e.occurredAt, eventType: e.eventType, feature: e.feature ?? null });
+  for (const e of events) activity.get(e.customerId)!.push({ occurredAt: e.occurredAt, eventType: e.eventType, feature: e.feature ?? null, userId: e.userId ?? null });
+}
+
+/**
+ * Payments (invoices retried, some paid later), tickets (severities, solved later, reopened), NPS
+ * answers and plan changes at random times; the reference reads back the histories the services kept.
+ */
+async function storeOtherSignals(random: () => number): Promise<void> {
+  const db = () => orm.em.fork() as Db;
+  const at = (day: number) => new Date(ANCHOR + day * DAY_MS + Math.floor(random() * DAY_MS));
+  for (const [c, customerId] of CUSTOMERS.slice(0, 5).entries()) {
+    for (let month = -4; month <= 0; month++) {
+      const dueAt = new Date(ANCHOR + month * 30 * DAY_MS - c * 5 * DAY_MS);
+      for (let attempt = 0; attempt < 1 + Math.floor(random() * 3); attempt++) {
+        const occurredAt = new Date(dueAt.getTime() + attempt * 3 * DAY_MS + 3_600_000);
+        const status = random() < 0.5 ? PaymentStatus.FAILED : random() < 0.9 ? PaymentStatus.PAID : PaymentStatus.REFUNDED;
+        const paidAt = status === PaymentStatus.PAID ? new Date(occurredAt.getTime() + Math.floor(random() * 4) * DAY_MS) : null;
+        await recordPayment(db(), { customerId, externalId: `in_${month}_${attempt}`, amountCents: 1000, currency: 'usd', status, dueAt, paidAt, occurredAt });
+      }
+    }
+    for (let t = 0; t < 3 + c * 2; t++) {
+      const openedAt = at(-100 + Math.floor(random() * 104));
+      const severity = [SupportTicketSeverity.LOW, SupportTicketSeverity.NORMAL, SupportTicketSeverity.HIGH, SupportTicketSeverity.URGENT][Math.floor(random() * 4)];
+      const input = { customerId, externalId: `T-${t}`, severity, openedAt, csatRating: random() < 0.6 ? 1 + Math.floor(random() * 5) : null };
+      await recordSupportTicket(db(), { ...input, status: SupportTicketStatus.OPEN });
+      if (random() < 0.6) {
+        const resolvedAt = new Date(openedAt.getTime() + Math.floor(random() * 20 * DAY_MS));
+        await recordSupportTicket(db(), { ...input, status: SupportTicketStatus.SOLVED, resolvedAt });
+        if (random() < 0.3) await recordSupportTicket(db(), { ...input, status: SupportTicketStatus.PENDING });
+      }
+    }
+    for (let n = 0; n < c * 2; n++) await submitNpsResponse(db(), { customerId, score: Math.floor(random() * 11), respondedAt: at(-170 + Math.floor(random() * 172)) });
+    for (let k = 0; k < c; k++) {
+      await upsertCustomer(db(), { id: customerId, name: customerId, seats: 5 + Math.floor(random() * 20), arrCents: 100_000 * (1 + Math.floor(random() * 9)), planChangedAt: at(-80 + k * 20) });
+    }
+  }
+  // A contraction within every window: seats cut five days back.
+  await upsertCustomer(db(), { id: 'cust_e', name: 'cust_e', seats: 2, planChangedAt: new Date(ANCHOR - 5 * DAY_MS) });
+  const sql = orm.em.fork() as Db;
+  for (const customerId of CUSTOMERS) {
+    const log = others.get(customerId)!;
+    log.payments = (await query<{ occurredAt: string; status: 'PAID'; dueAt: string | null; paidAt: string | null }>(sql,
+      `select occurred_at as "occurredAt", status, due_at as "dueAt", paid_at as "paidAt" from payment where customer_id = ?`, [customerId]))
+      .map((p) => ({ occurredAt: new Date(p.occurredAt), status: p.status, dueAt: p.dueAt ? new Date(p.dueAt) : null, paidAt: p.paidAt ? new Date(p.paidAt) : null }));
+    const tickets = await query<{ id: string; openedAt: string; resolvedAt: string | null; status: 'OPEN'; severity: 'LOW'; csatRating: number | null }>(sql,
+      `select id::text, opened_at as "openedAt", resolved_at as "resolvedAt", status, severity, csat_rating as "csatRating" from support_ticket where customer_id = ?`, [customerId]);
+    const changes = await query<{ ticketId: string; status: 'OPEN'; changedAt: string }>(sql,
+      `select ticket_id::text as "ticketId", status, changed_at as "changedAt" from support_ticket_status_change where customer_id = ?`, [customerId]);
+    log.tickets = tickets.map((t) => ({
+      openedAt: new Date(t.openedAt), resolvedAt: t.resolvedAt ? new Date(t.resolvedAt) : null, status: t.status, severity: t.severity, csatRating: t.csatRating,
+      statusChanges: changes.filter((ch) => ch.ticketId === t.id).map((ch) => ({ status: ch.status, changedAt: new Date(ch.changedAt) })),
+    }));
+    log.npsResponses = (await query<{ respondedAt: string; score: number }>(sql, `select responded_at as "respondedAt", score from nps_response where customer_id = ?`, [customerId]))
+      .map((r) => ({ respondedAt: new Date(r.respondedAt), score: r.score }));
+    log.planChanges = (await query<{ changedAt: string; arrCents: string; seats: number | null }>(sql,
+      `select changed_at as "changedAt", arr_cents as "arrCents", seats from customer_plan_change where customer_id = ?`, [customerId]))
+      .map((p) => ({ changedAt: new Date(p.changedAt), arrCents: Number(p.arrCents), seats: p.seats }));
+    log.seats = (await query<{ seats: number | null }>(sql, 'select seats from customer where id = ?', [customerId]))[0].seats;
+  }
 }
 
 /** A feature name of 40 characters. */
@@ -38,12 +117,12 @@ const wideFeature = (n: number) => `feature-with-a-long-descriptive-name-${Strin
 beforeAll(async () => {
   database = await createTestDatabase('gather_metrics');
   orm = await openDatabase(database.url, 4);
-  for (const id of CUSTOMERS) await upsertCustomer(orm.em.fork() as Db, { id, name: id });
+  for (const id of CUSTOMERS) await upsertCustomer(orm.em.fork() as Db, { id, name: id, seats: 10, arrCents: 500_000, signedUpAt: new Date(ANCHOR - 200 * DAY_MS) });
 
   // 100 days of random events (some after the latest asOf below, which must be ignored), sent in
   // shuffled batches so rollup days are written by several statements.
   const random = randomStream(7);
-  const events: Array<{ customerId: string; eventType: string; feature?: string | null; occurredAt: Date }> = [];
+  const events: NewEvent[] = [];
   for (const customerId of CUSTOMERS.slice(0, 5)) {
     const perDay = 1 + Math.floor(random() * 4);
     for (let day = -95; day < 5; day++) {
@@ -54,6 +133,7 @@ beforeAll(async () => {
           customerId,
           eventType,
           feature: eventType === 'feature_used' ? `f${Math.floor(random() * 12)}` : null,
+          userId: random() < 0.1 ? null : `u${Math.floor(random() * 6)}`,
           occurredAt: new Date(ANCHOR + day * DAY_MS + Math.floor(random() * DAY_MS)),
         });
       }
@@ -77,6 +157,7 @@ beforeAll(async () => {
     await store(Array.from({ length: to - from }, (_, k) => ({ customerId: 'cust_wide', eventType: 'feature_used', feature: wideFeature(from + k), occurredAt: new Date(wideDay + (from + k) * 60_000) })));
   }
   await store([2, 20, 45].map((days) => ({ customerId: 'cust_wide', eventType: 'feature_used', feature: wideFeature(days), occurredAt: new Date(ANCHOR - days * DAY_MS + 3_600_000) })));
+  await storeOtherSignals(random);
 });
 
 afterAll(async () => {
@@ -101,10 +182,10 @@ it.each([
   ['a month back', ANCHOR - 33.7 * DAY_MS],
 ])('equal the reference computed from the raw events, as of %s', async (_label, asOfMs) => {
   const asOf = new Date(asOfMs);
-  const requests = metricRequests(DEFAULT_SCORING_MODEL);
+  const requests = REQUESTS;
   const gathered = await gatherMetrics(orm.em.fork() as Db, CUSTOMERS, asOf, requests, LOOKBACK_DAYS);
   for (const customerId of CUSTOMERS) {
-    const log: ActivityLog = { engagementEvents: activity.get(customerId)! };
+    const log: ActivityLog = { engagementEvents: activity.get(customerId)!, ...others.get(customerId)! };
     const expected = metricsFromActivity(log, requests, asOf);
     const actual = gathered.get(customerId)!;
     for (const request of requests) {
@@ -116,6 +197,11 @@ it.each([
     const last = lastActivityAt(log, asOf);
     const withinLookback = last && last.getTime() > asOfMs - LOOKBACK_DAYS * DAY_MS ? last : null;
     expect([customerId, actual.lastActivityAt?.toISOString() ?? null]).toEqual([customerId, withinLookback?.toISOString() ?? null]);
+  }
+  // The data exercises every metric: each takes a value other than 0 and null for some customer.
+  if (asOfMs === ANCHOR) {
+    const trivial = requests.filter((r) => CUSTOMERS.every((id) => [0, null].includes(gathered.get(id)!.metrics[r.key] ?? null)));
+    expect(trivial.map((r) => r.key)).toEqual([]);
   }
   // The wide day counts all its 80 features (plus the ordinary days' distinct ones) within 30 days.
   const features = gathered.get('cust_wide')!.metrics[requests.find((r) => r.metric === 'distinct_features')!.key];

@@ -19,9 +19,31 @@ let writer: TestServer;
 let reader: TestServer;
 let client: Client;
 
-/** A customer's first scoring is a tier change (NEW); no activity scores it critical. */
+/** A customer's first scoring is a tier change (NEW); with no data yet it scores healthy (missing data alone never puts an account at risk). */
 async function newCustomerScored(id: string): Promise<void> {
   await writer.gql(UpsertCustomerDocument, { input: { id, name: id } });
+  await writer.gql(RefreshHealthScoreDocument, { customerId: id });
+}
+
+const DAY = 86_400_000;
+
+/**
+ * An established account (four months of daily use) whose last three invoices failed and went
+ * unpaid, with an urgent ticket open: it scores critical, so its first scoring runs a playbook.
+ */
+async function troubledCustomerScored(id: string): Promise<void> {
+  const now = Date.now();
+  await writer.gql(UpsertCustomerDocument, { input: { id, name: id, signedUpAt: new Date(now - 120 * DAY).toISOString(), seats: 5 } });
+  const events = Array.from({ length: 100 }, (_, day) => ({ customerId: id, eventType: 'login', userId: `u${day % 3}`, occurredAt: new Date(now - (day + 1) * DAY + 3_600_000).toISOString() }));
+  await writer.request('mutation ($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }', { events });
+  for (const daysAgo of [85, 55, 25]) {
+    const dueAt = new Date(now - daysAgo * DAY).toISOString();
+    await writer.request(
+      `mutation ($dueAt: DateTime!) { recordPayment(input: { customerId: "${id}", externalId: "in_${daysAgo}", amountCents: 1000, currency: "usd", status: FAILED, dueAt: $dueAt, occurredAt: $dueAt }) { id } }`,
+      { dueAt },
+    );
+  }
+  await writer.request(`mutation { recordSupportTicket(input: { customerId: "${id}", externalId: "T-1", severity: URGENT, status: OPEN }) { id } }`);
   await writer.gql(RefreshHealthScoreDocument, { customerId: id });
 }
 
@@ -42,7 +64,7 @@ it('delivers a tier change made on one instance to a subscriber of another, filt
   await newCustomerScored('cust_live_2');
   await newCustomerScored('cust_live_1');
   const [event] = await mine.waitFor(1);
-  expect(event.healthTierChanged).toMatchObject({ customerId: 'cust_live_1', direction: 'NEW', fromTier: null, toTier: 'critical' });
+  expect(event.healthTierChanged).toMatchObject({ customerId: 'cust_live_1', direction: 'NEW', fromTier: null, toTier: 'healthy' });
   await new Promise((resolve) => setTimeout(resolve, 300));
   expect(mine.events).toHaveLength(1);
   expect(others.events).toHaveLength(0);
@@ -51,40 +73,40 @@ it('delivers a tier change made on one instance to a subscriber of another, filt
 });
 
 it('filters by new tier and by direction through channels', async () => {
-  const critical = await subscribe(client, OnTierChangedDocument, { tiers: ['critical'] });
   const healthy = await subscribe(client, OnTierChangedDocument, { tiers: ['healthy'] });
+  const critical = await subscribe(client, OnTierChangedDocument, { tiers: ['critical'] });
   const improved = await subscribe(client, OnTierChangedDocument, { direction: 'IMPROVED' });
   const created = await subscribe(client, OnTierChangedDocument, { direction: 'NEW' });
   await newCustomerScored('cust_live_3');
-  await critical.waitFor(1);
+  await healthy.waitFor(1);
   await created.waitFor(1);
   await new Promise((resolve) => setTimeout(resolve, 300));
-  expect(healthy.events).toHaveLength(0);
+  expect(critical.events).toHaveLength(0);
   expect(improved.events).toHaveLength(0);
   for (const s of [critical, healthy, improved, created]) await s.close();
 });
 
 it('filters a customer\'s changes by new tier, and merges the channels of several tiers, each once', async () => {
-  const notCritical = await subscribe(client, OnTierChangedDocument, { customerId: 'cust_live_7', tiers: ['healthy', 'at_risk'] });
-  const critical = await subscribe(client, OnTierChangedDocument, { customerId: 'cust_live_7', tiers: ['critical'] });
-  const either = await subscribe(client, OnTierChangedDocument, { tiers: ['healthy', 'critical', 'critical'] });
+  const notHealthy = await subscribe(client, OnTierChangedDocument, { customerId: 'cust_live_7', tiers: ['critical', 'at_risk'] });
+  const healthy = await subscribe(client, OnTierChangedDocument, { customerId: 'cust_live_7', tiers: ['healthy'] });
+  const either = await subscribe(client, OnTierChangedDocument, { tiers: ['critical', 'healthy', 'healthy'] });
   await newCustomerScored('cust_live_8');
   await newCustomerScored('cust_live_7');
-  const [event] = await critical.waitFor(1);
-  expect(event.healthTierChanged).toMatchObject({ customerId: 'cust_live_7', toTier: 'critical' });
+  const [event] = await healthy.waitFor(1);
+  expect(event.healthTierChanged).toMatchObject({ customerId: 'cust_live_7', toTier: 'healthy' });
   const merged = await either.waitFor(2);
   expect(merged.map((e) => e.healthTierChanged.customerId).sort()).toEqual(['cust_live_7', 'cust_live_8']);
   await new Promise((resolve) => setTimeout(resolve, 300));
-  expect(notCritical.events).toHaveLength(0);
-  expect(critical.events).toHaveLength(1);
+  expect(notHealthy.events).toHaveLength(0);
+  expect(healthy.events).toHaveLength(1);
   expect(either.events).toHaveLength(2);
-  for (const s of [notCritical, critical, either]) await s.close();
+  for (const s of [notHealthy, healthy, either]) await s.close();
 });
 
 it('publishes score updates and outreach for the customer scored', async () => {
   const scores = await subscribe(client, OnScoreUpdatedDocument, { customerId: 'cust_live_4' });
   const outreach = await subscribe(client, OnOutreachLoggedDocument, { customerId: 'cust_live_4' });
-  await newCustomerScored('cust_live_4');
+  await troubledCustomerScored('cust_live_4');
   const [score] = await scores.waitFor(1);
   expect(score.healthScoreUpdated).toMatchObject({ customerId: 'cust_live_4', tier: 'critical' });
   const actions = await outreach.waitFor(1);
@@ -117,4 +139,19 @@ it('keeps answering and writing history while Redis is away, and resumes live ev
   const history = await reader.gql(TierChangesDocument, { since });
   expect(history.tierChanges.edges.map((e) => e.node.customerId)).toEqual(['cust_outage_1', 'cust_outage_2']);
   await subscription.close();
+});
+
+it('publishes nothing when scoring a past instant (a backfill), and publishes the same customer\'s scoring now', async () => {
+  const changes = await subscribe(client, OnTierChangedDocument, { customerId: 'cust_live_past' });
+  const scores = await subscribe(client, OnScoreUpdatedDocument, { customerId: 'cust_live_past' });
+  await writer.gql(UpsertCustomerDocument, { input: { id: 'cust_live_past', name: 'Past Co', signedUpAt: new Date(Date.now() - 30 * DAY).toISOString() } });
+  const past = await writer.gql(RefreshHealthScoreDocument, { customerId: 'cust_live_past', asOf: new Date(Date.now() - 2 * DAY).toISOString() });
+  expect(past.refreshHealthScore.tier).toBe('healthy');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(changes.events).toHaveLength(0);
+  expect(scores.events).toHaveLength(0);
+  await writer.gql(RefreshHealthScoreDocument, { customerId: 'cust_live_past' });
+  await scores.waitFor(1);
+  await changes.close();
+  await scores.close();
 });

@@ -58,12 +58,14 @@ describe('explainable scores', () => {
     expect(score.tier).toBe('healthy');
     expect(score.modelVersion).toBe(1);
     expect(score.components.map((c) => c.name)).toEqual(['engagement', 'payments', 'support', 'nps']);
-    const login = score.signals.find((s) => s.name === 'login_frequency')!;
-    expect(login).toMatchObject({ component: 'engagement', missing: false });
-    expect(login.rawValue).toBeGreaterThanOrEqual(29);
-    const payments = score.signals.find((s) => s.component === 'payments')!;
-    expect(payments.missing).toBe(true);
-    // Coverage is the share of weight observed: payments and support are missing here.
+    // Active every day of the last 14 as in the 60 before: its own rhythm, full marks.
+    const rhythm = score.signals.find((s) => s.name === 'active_days_trend')!;
+    expect(rhythm).toMatchObject({ component: 'engagement', missing: false, rawValue: 1, value: 1 });
+    const contraction = score.signals.find((s) => s.name === 'contraction')!;
+    expect(contraction).toMatchObject({ component: 'payments', missing: false, rawValue: 0 });
+    const seats = score.signals.find((s) => s.name === 'seat_utilisation')!;
+    expect(seats.missing).toBe(true);
+    // Coverage is the share of weight observed: seats (none given) and CSAT are missing here.
     expect(score.coverage).toBeGreaterThan(0.5);
     expect(score.coverage).toBeLessThan(1);
     const contributions = score.signals.reduce((sum, s) => sum + s.contribution, 0);

@@ -2,18 +2,95 @@
 // simulations, backtests of model changes, and as an oracle the SQL aggregates can be tested against.
 // It must stay a literal reading of those definitions; the SQL layer computes the same numbers set-based.
 import { DAY_MS } from './lifecycle';
+import { BASELINE_METRICS } from './types';
 import type { MetricKind, MetricRequest, MetricValues } from './types';
 
+/** Age at which a response's weight in `nps_weighted` has halved. */
+export const NPS_HALF_LIFE_DAYS = 30;
+
+type TicketStatus = 'OPEN' | 'PENDING' | 'SOLVED';
+
 export interface ActivityLog {
-  engagementEvents: { occurredAt: Date; eventType: string; feature?: string | null }[];
-  payments?: { occurredAt: Date; status: 'PAID' | 'FAILED' | 'REFUNDED' }[];
+  engagementEvents: { occurredAt: Date; eventType: string; feature?: string | null; userId?: string | null }[];
+  payments?: { occurredAt: Date; status: 'PAID' | 'FAILED' | 'REFUNDED'; dueAt?: Date | null; paidAt?: Date | null }[];
   tickets?: {
     openedAt: Date;
     resolvedAt?: Date | null;
-    status: 'OPEN' | 'PENDING' | 'SOLVED';
+    status: TicketStatus;
+    severity?: 'LOW' | 'NORMAL' | 'HIGH' | 'URGENT';
     csatRating?: number | null;
+    /** The ticket's status history; without it the ticket is open from openedAt until resolvedAt. */
+    statusChanges?: { status: TicketStatus; changedAt: Date }[];
   }[];
   npsResponses?: { respondedAt: Date; score: number }[];
+  /** Seats and ARR over time (`upsertCustomer`); `seats` is the customer's current value, used before the first change. */
+  planChanges?: { changedAt: Date; arrCents: number; seats: number | null }[];
+  seats?: number | null;
+}
+
+type Ticket = NonNullable<ActivityLog['tickets']>[number];
+
+/** Whether a ticket is OPEN or PENDING at `at`: its last status change at or before then decides. */
+function isOpenAt(ticket: Ticket, at: number): boolean {
+  if (ticket.openedAt.getTime() > at) return false;
+  if (!ticket.statusChanges) return ticket.status !== 'SOLVED' ? ticket.resolvedAt == null || ticket.resolvedAt.getTime() > at : ticket.resolvedAt != null && ticket.resolvedAt.getTime() > at;
+  let last: { status: TicketStatus; changedAt: Date } | null = null;
+  for (const change of ticket.statusChanges) {
+    if (change.changedAt.getTime() <= at && (last === null || change.changedAt.getTime() >= last.changedAt.getTime())) last = change;
+  }
+  return last !== null && last.status !== 'SOLVED';
+}
+
+const utcDay = (event: { occurredAt: Date }) => Math.floor(event.occurredAt.getTime() / DAY_MS);
+
+function distinct<T>(values: Iterable<T>): number {
+  return new Set(values).size;
+}
+
+/** The 90th percentile (nearest rank) of the gaps in days between consecutive active days; null below 3 active days. */
+function usualGapDays(activeDays: number[]): number | null {
+  if (activeDays.length < 3) return null;
+  const sorted = [...activeDays].sort((a, b) => a - b);
+  const gaps = sorted.slice(1).map((day, i) => day - sorted[i]).sort((a, b) => a - b);
+  return Math.max(1, gaps[Math.ceil(0.9 * gaps.length) - 1]);
+}
+
+/** The value of a plan field in effect at `at`: the last change at or before it, else the customer's current value. */
+function planAt(activity: ActivityLog, at: number): { arrCents: number; seats: number | null } | null {
+  let last: NonNullable<ActivityLog['planChanges']>[number] | null = null;
+  for (const change of activity.planChanges ?? []) {
+    if (change.changedAt.getTime() <= at && (last === null || change.changedAt.getTime() >= last.changedAt.getTime())) last = change;
+  }
+  return last;
+}
+
+/** The metrics relative to the account's own baseline, and the others added with them (see MetricKind). */
+function relativeMetricValue(activity: ActivityLog, metric: MetricKind, windowDays: number, baselineDays: number, asOf: Date): number | null {
+  const end = asOf.getTime();
+  const start = end - windowDays * DAY_MS;
+  const baselineStart = start - baselineDays * DAY_MS;
+  const recent = activity.engagementEvents.filter((e) => within(e.occurredAt, start, end));
+  const baseline = activity.engagementEvents.filter((e) => within(e.occurredAt, baselineStart, start));
+  const rateRatio = (recentCount: number, baselineCount: number) =>
+    baselineCount === 0 ? null : Math.min(2, recentCount / windowDays / (baselineCount / baselineDays));
+  const shareRatio = (recentCount: number, baselineCount: number) => (baselineCount === 0 ? null : Math.min(2, recentCount / baselineCount));
+  const users = (events: typeof recent) => distinct(events.flatMap((e) => (e.userId == null ? [] : [e.userId])));
+  const features = (events: typeof recent) => distinct(events.flatMap((e) => (e.feature == null ? [] : [e.feature])));
+  switch (metric) {
+    case 'active_days_trend':
+      return rateRatio(distinct(recent.map(utcDay)), distinct(baseline.map(utcDay)));
+    case 'events_trend':
+      return rateRatio(recent.length, baseline.length);
+    case 'active_users_trend':
+      return shareRatio(users(recent), users(baseline));
+    case 'feature_breadth_trend':
+      return shareRatio(features(recent), features(baseline));
+    case 'ticket_volume_trend': {
+      const opened = (from: number, to: number) => (activity.tickets ?? []).filter((t) => within(t.openedAt, from, to)).length;
+      return Math.max(0, opened(start, end) - (opened(baselineStart, start) * windowDays) / baselineDays);
+    }
+  }
+  throw new Error(`${metric} has no baseline`);
 }
 
 /** Inclusive-end window test: from < t ≤ to. */
@@ -23,6 +100,7 @@ function within(time: Date, from: number, to: number): boolean {
 }
 
 function metricValue(activity: ActivityLog, metric: MetricKind, windowDays: number, asOf: Date): number | null {
+  if (BASELINE_METRICS.has(metric)) throw new Error(`${metric} needs a baseline`);
   const end = asOf.getTime();
   const start = end - windowDays * DAY_MS;
   const events = activity.engagementEvents;
@@ -61,28 +139,82 @@ function metricValue(activity: ActivityLog, metric: MetricKind, windowDays: numb
       return ratings.length === 0 ? null : ratings.reduce((a, b) => a + b, 0) / ratings.length;
     }
     case 'open_tickets':
-      return (activity.tickets ?? []).filter(
-        (t) =>
-          (t.status === 'OPEN' || t.status === 'PENDING') &&
-          t.openedAt.getTime() <= end &&
-          (t.resolvedAt == null || t.resolvedAt.getTime() > end),
-      ).length;
+      return (activity.tickets ?? []).filter((t) => isOpenAt(t, end)).length;
     case 'ticket_count':
       return ticketsOpened.length;
+    case 'seat_utilisation': {
+      const seats = planAt(activity, end)?.seats ?? activity.seats ?? null;
+      if (!seats) return null;
+      return distinct(inWindow().flatMap((e) => (e.userId == null ? [] : [e.userId]))) / seats;
+    }
+    case 'silence_vs_cadence': {
+      const days = inWindow().map(utcDay);
+      const gap = usualGapDays([...new Set(days)]);
+      const last = Math.max(...inWindow().map((e) => e.occurredAt.getTime()));
+      return gap === null ? null : (end - last) / DAY_MS / gap;
+    }
+    case 'payment_failure_streak': {
+      const all = activity.payments ?? [];
+      const lastPaid = Math.max(Number.NEGATIVE_INFINITY, ...all.filter((p) => p.status === 'PAID' && p.occurredAt.getTime() <= end).map((p) => p.occurredAt.getTime()));
+      return payments.filter((p) => p.status === 'FAILED' && p.occurredAt.getTime() > lastPaid).length;
+    }
+    case 'unpaid_past_due': {
+      const all = (activity.payments ?? []).filter((p) => p.dueAt != null && p.occurredAt.getTime() <= end);
+      const due = new Set(all.filter((p) => within(p.dueAt!, start, end - DAY_MS)).map((p) => p.dueAt!.getTime()));
+      const paidBy = (p: (typeof all)[number]) => p.status === 'PAID' && (p.paidAt ?? p.occurredAt).getTime() <= end;
+      let unpaid = 0;
+      for (const dueAt of due) {
+        const invoice = all.filter((p) => p.dueAt!.getTime() === dueAt);
+        if (invoice.some((p) => p.status !== 'REFUNDED') && !invoice.some(paidBy)) unpaid++;
+      }
+      return unpaid;
+    }
+    case 'contraction': {
+      const now = planAt(activity, end);
+      if (!now) return null;
+      const inEffect = [planAt(activity, start), ...(activity.planChanges ?? []).filter((c) => within(c.changedAt, start, end))].filter((c) => c !== null);
+      const ratio = (current: number | null, highest: number) => (current === null || !(highest > 0) ? 1 : current / highest);
+      const arr = ratio(now.arrCents, Math.max(...inEffect.map((c) => c.arrCents)));
+      const seats = ratio(now.seats, Math.max(0, ...inEffect.map((c) => c.seats ?? 0)));
+      return Math.max(0, 1 - Math.min(arr, seats));
+    }
+    case 'urgent_open_tickets':
+      return (activity.tickets ?? []).filter((t) => (t.severity === 'HIGH' || t.severity === 'URGENT') && isOpenAt(t, end)).length;
+    case 'nps_weighted': {
+      const responses = (activity.npsResponses ?? []).filter((r) => within(r.respondedAt, start, end));
+      if (responses.length === 0) return null;
+      let weighted = 0;
+      let weights = 0;
+      for (const r of responses) {
+        const weight = 0.5 ** ((end - r.respondedAt.getTime()) / DAY_MS / NPS_HALF_LIFE_DAYS);
+        weighted += weight * (r.score >= 9 ? 100 : r.score <= 6 ? -100 : 0);
+        weights += weight;
+      }
+      return weighted / weights;
+    }
     case 'nps': {
       const scores = (activity.npsResponses ?? []).filter((r) => within(r.respondedAt, start, end)).map((r) => r.score);
       if (scores.length === 0) return null;
       const promoters = scores.filter((s) => s >= 9).length;
       const detractors = scores.filter((s) => s <= 6).length;
-      return (100 * (promoters - detractors)) / scores.length;
+      // Rounded half away from zero, as PostgreSQL's round() does.
+      const nps = (100 * (promoters - detractors)) / scores.length;
+      return Math.sign(nps) * Math.round(Math.abs(nps));
     }
+    default:
+      throw new Error(`${metric} needs a baseline`);
   }
 }
 
 /** Computes every requested metric for one customer as of `asOf`, keyed by metric key. */
 export function metricsFromActivity(activity: ActivityLog, requests: readonly MetricRequest[], asOf: Date): MetricValues {
   const values: MetricValues = {};
-  for (const request of requests) values[request.key] = metricValue(activity, request.metric, request.windowDays, asOf);
+  for (const request of requests) {
+    values[request.key] =
+      request.baselineDays === undefined
+        ? metricValue(activity, request.metric, request.windowDays, asOf)
+        : relativeMetricValue(activity, request.metric, request.windowDays, request.baselineDays, asOf);
+  }
   return values;
 }
 

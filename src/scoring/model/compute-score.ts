@@ -1,6 +1,6 @@
 // Turns one customer's metric values into a 0…100 score that explains itself: per-signal
 // contributions, per-component scores, the penalties applied, and how much of it was observed.
-import { metricKey } from './metrics';
+import { metricKeyOf } from './metrics';
 import { clamp01, normalise } from './normalise';
 import type {
   ComponentResult,
@@ -48,9 +48,9 @@ function compile(model: ScoringModelConfig): CompiledModel {
     compiled = {
       components: model.components.map((component) => ({
         name: component.name,
-        signals: component.signals.map((signal) => ({ config: signal, key: metricKey(signal.metric, signal.windowDays) })),
+        signals: component.signals.map((signal) => ({ config: signal, key: metricKeyOf(signal) })),
       })),
-      penalties: model.penalties.map((penalty) => ({ config: penalty, key: metricKey(penalty.metric, penalty.windowDays) })),
+      penalties: model.penalties.map((penalty) => ({ config: penalty, key: metricKeyOf(penalty) })),
     };
     compiledModels.set(model, compiled);
   }

@@ -192,7 +192,12 @@ export function defaultPlaybooksFor(bands: readonly TierBand[]): PlaybookConfig[
   return [...tierPlaybooks, SILENCE_PLAYBOOK, EXPANSION_PLAYBOOK];
 }
 
-export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
+/**
+ * The first default model (November 2026): fixed targets made for a daily user (20 active days a
+ * month, 10 features, 3 days of recency). Kept so a backtest can compare it with the current
+ * default (`backtest(input: { model: { config } })`, `npm run backtest -- --compare-classic`).
+ */
+export const CLASSIC_SCORING_MODEL: ScoringModelConfig = deepFreeze({
   components: [
     {
       name: 'engagement',
@@ -310,6 +315,183 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
   hysteresis: 2,
   trend: { windowDays: 7, threshold: 5 },
   lifecycle: { onboardingDays: 30, churnWindowDays: 60, advocateMinScore: 80, advocateMinNps: 50 },
+  scoreDrop: { points: 15, withinDays: 14 },
+  playbooks: defaultPlaybooksFor(TIER_PRESETS.four_tier),
+  cooldownDays: 7,
+  // $50,000 ARR.
+  escalationArrCents: 5_000_000,
+  // 6, not 7: with daily scoring at any hour the first run after 6 full days of silence falls
+  // before day 7 ends, which keeps the promise of a team alert within 7 days of the last activity.
+  silenceAlertDays: 6,
+});
+
+
+/** Relative signals without a baseline (a new or long-silent account) count as "no sign of decline yet". */
+const NO_BASELINE_YET = { policy: 'neutral', value: 0.75 } as const;
+
+/**
+ * The default model: every engagement signal compares the account with its own history instead of
+ * a fixed target, so a steady account active two days a week scores like a steady daily one, and
+ * a decline shows weeks before the account stops using the product. Payments, support and NPS
+ * carry penalties strong enough to move a busy account into a bad tier on their own.
+ */
+export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
+  components: [
+    {
+      name: 'engagement',
+      signals: [
+        {
+          name: 'silence',
+          metric: 'silence_vs_cadence',
+          // The cadence is learnt over 90 days: long enough to include a holiday, short enough to follow a change of habit.
+          windowDays: 90,
+          // In units of the account's usual gap: a weekend of a weekday account (3 days ÷ its usual 3) costs
+          // nothing; a daily account loses it all after 4 quiet days. The largest weight: a silent
+          // daily account must drop a tier within a week whatever its other signals.
+          normaliser: { kind: 'recency', fullDays: 1.5, zeroDays: 4 },
+          weight: 28,
+          missing: NO_BASELINE_YET,
+        },
+        {
+          name: 'active_days_trend',
+          metric: 'active_days_trend',
+          windowDays: 14,
+          baselineDays: 60,
+          // Active days per day over the last 14 days against the 60 before: 90 % of the usual rhythm is full
+          // marks (weekends and a day off move it by about that), 30 % or less is none.
+          normaliser: { kind: 'linear', min: 0.3, max: 0.9 },
+          weight: 14,
+          missing: NO_BASELINE_YET,
+        },
+        {
+          name: 'usage_volume_trend',
+          metric: 'events_trend',
+          windowDays: 14,
+          baselineDays: 60,
+          normaliser: { kind: 'linear', min: 0.3, max: 0.9 },
+          weight: 8,
+          missing: NO_BASELINE_YET,
+        },
+        {
+          name: 'active_users_trend',
+          metric: 'active_users_trend',
+          windowDays: 14,
+          baselineDays: 60,
+          // The share of the 60-day team seen in the last 14 days: a champion leaving while one or two users
+          // keep logging in daily shows here and nowhere else.
+          normaliser: { kind: 'linear', min: 0.3, max: 0.85 },
+          weight: 12,
+          missing: NO_BASELINE_YET,
+        },
+        {
+          name: 'feature_breadth_trend',
+          metric: 'feature_breadth_trend',
+          windowDays: 14,
+          baselineDays: 60,
+          normaliser: { kind: 'linear', min: 0.3, max: 0.8 },
+          weight: 10,
+          missing: NO_BASELINE_YET,
+        },
+        {
+          name: 'seat_utilisation',
+          metric: 'seat_utilisation',
+          windowDays: 30,
+          // Seats bought and seats used differ widely between healthy accounts: a small weight.
+          normaliser: { kind: 'target', target: 0.3 },
+          weight: 2,
+          missing: { policy: 'exclude' },
+        },
+      ],
+    },
+    {
+      name: 'payments',
+      signals: [
+        {
+          name: 'payment_failures',
+          metric: 'payment_failure_streak',
+          windowDays: 90,
+          normaliser: { kind: 'inverse_target', max: 3 },
+          weight: 8,
+          missing: { policy: 'exclude' },
+        },
+        {
+          name: 'unpaid_past_due',
+          metric: 'unpaid_past_due',
+          windowDays: 60,
+          normaliser: { kind: 'inverse_target', max: 2 },
+          weight: 5,
+          missing: { policy: 'exclude' },
+        },
+        {
+          name: 'contraction',
+          metric: 'contraction',
+          windowDays: 90,
+          // Seats or ARR halved in 90 days is the worst case.
+          normaliser: { kind: 'inverse_target', max: 0.5 },
+          weight: 6,
+          missing: { policy: 'exclude' },
+        },
+      ],
+    },
+    {
+      name: 'support',
+      signals: [
+        {
+          name: 'ticket_surge',
+          metric: 'ticket_volume_trend',
+          windowDays: 14,
+          baselineDays: 90,
+          normaliser: { kind: 'inverse_target', max: 4 },
+          weight: 4,
+          missing: { policy: 'exclude' },
+        },
+        {
+          name: 'urgent_tickets',
+          metric: 'urgent_open_tickets',
+          windowDays: 90,
+          normaliser: { kind: 'inverse_target', max: 2 },
+          weight: 5,
+          missing: { policy: 'exclude' },
+        },
+        {
+          name: 'support_sentiment',
+          metric: 'csat_mean',
+          windowDays: 90,
+          normaliser: { kind: 'linear', min: 1, max: 5 },
+          weight: 4,
+          missing: { policy: 'exclude' },
+        },
+      ],
+    },
+    {
+      name: 'nps',
+      signals: [
+        {
+          name: 'nps',
+          metric: 'nps_weighted',
+          windowDays: 180,
+          normaliser: { kind: 'linear', min: -100, max: 100 },
+          weight: 6,
+          missing: { policy: 'exclude' },
+        },
+      ],
+    },
+  ],
+  penalties: [
+    // Two failed payments in a row with no success since: a busy account is at risk on this alone.
+    { name: 'payment_failure_penalty', metric: 'payment_failure_streak', windowDays: 90, direction: 'at_least', threshold: 2, points: 12, perUnit: true, maxPoints: 36 },
+    { name: 'unpaid_invoice_penalty', metric: 'unpaid_past_due', windowDays: 60, direction: 'at_least', threshold: 1, points: 10, perUnit: true, maxPoints: 20 },
+    { name: 'contraction_penalty', metric: 'contraction', windowDays: 90, direction: 'at_least', threshold: 0.3, points: 10 },
+    { name: 'urgent_ticket_penalty', metric: 'urgent_open_tickets', windowDays: 90, direction: 'at_least', threshold: 1, points: 12, perUnit: true, maxPoints: 30 },
+    { name: 'ticket_surge_penalty', metric: 'ticket_volume_trend', windowDays: 14, baselineDays: 90, direction: 'at_least', threshold: 3, points: 10 },
+    { name: 'low_csat_penalty', metric: 'csat_mean', windowDays: 90, direction: 'below', threshold: 2.5, points: 10 },
+    { name: 'detractor_penalty', metric: 'nps_weighted', windowDays: 180, direction: 'below', threshold: -50, points: 25 },
+  ],
+  tiers: TIER_PRESETS.four_tier,
+  hysteresis: 2,
+  trend: { windowDays: 7, threshold: 5 },
+  // minCoverage: a new account has its silence, payment and support signals but no baseline yet (about half the weight).
+  lifecycle: { onboardingDays: 30, churnWindowDays: 60, advocateMinScore: 80, advocateMinNps: 50, minCoverage: 0.6 },
   scoreDrop: { points: 15, withinDays: 14 },
   playbooks: defaultPlaybooksFor(TIER_PRESETS.four_tier),
   cooldownDays: 7,

@@ -11,3 +11,4 @@ export * from './playbooks';
 export * from './validate-model';
 export * from './default-model';
 export * from './activity-metrics';
+export * from './assess';

@@ -19,6 +19,8 @@ export interface LifecycleInput {
   score: number;
   /** Account NPS −100…100 over the model's NPS window; null without responses. */
   accountNps: number | null;
+  /** Share of the model's signal weight observed for this score (ScoreResult.coverage); 1 when unknown. */
+  coverage?: number;
   model: ScoringModelConfig;
 }
 
@@ -36,13 +38,14 @@ export interface LifecycleInput {
  */
 export function lifecycleStageOf(input: LifecycleInput): LifecycleStage {
   const { signedUpAt, churnedAt, asOf, lastActivityAt, tierKey, score, accountNps, model } = input;
-  const { onboardingDays, churnWindowDays, advocateMinScore, advocateMinNps } = model.lifecycle;
+  const { onboardingDays, churnWindowDays, advocateMinScore, advocateMinNps, minCoverage = 0 } = model.lifecycle;
 
   if (churnedAt && churnedAt.getTime() <= asOf.getTime()) return 'CHURNED';
   const silentSince = lastActivityAt ?? signedUpAt;
   if (silentSince && daysBetween(silentSince, asOf) > churnWindowDays) return 'CHURNED';
 
   if (signedUpAt && daysBetween(signedUpAt, asOf) < onboardingDays) return 'ONBOARDING';
+  if ((input.coverage ?? 1) < minCoverage) return 'ONBOARDING';
 
   if (isAtRiskTier(model.tiers, tierKey)) return 'AT_RISK';
 

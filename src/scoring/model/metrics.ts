@@ -1,24 +1,33 @@
 // The contract with the SQL layer: which aggregates a model needs, and the stable keys they travel
 // under. The SQL side computes every `metricRequests(model)` entry per customer in one pass and
 // returns `Record<metricKey, number | null>`; the scoring core maps those keys back to signals.
+import { BASELINE_METRICS } from './types';
 import type { MetricKind, MetricRequest, MetricValues, RawSignals, ScoringModelConfig } from './types';
 
-/** Stable key of one aggregate, e.g. `active_days_30`. */
-export function metricKey(metric: MetricKind, windowDays: number): string {
-  return `${metric}_${windowDays}`;
+/** Stable key of one aggregate, e.g. `active_days_30`, or `active_days_trend_14_60` with a baseline. */
+export function metricKey(metric: MetricKind, windowDays: number, baselineDays?: number): string {
+  return baselineDays === undefined ? `${metric}_${windowDays}` : `${metric}_${windowDays}_${baselineDays}`;
+}
+
+/** The metric key of a signal or penalty (the baseline only counts for metrics that have one). */
+export function metricKeyOf(source: { metric: MetricKind; windowDays: number; baselineDays?: number }): string {
+  return metricKey(source.metric, source.windowDays, BASELINE_METRICS.has(source.metric) ? source.baselineDays : undefined);
 }
 
 /** The distinct (metric, window) pairs a model's signals and penalties need, sorted by key. */
 export function metricRequests(model: ScoringModelConfig): MetricRequest[] {
   const byKey = new Map<string, MetricRequest>();
-  const add = (metric: MetricKind, windowDays: number) => {
-    const key = metricKey(metric, windowDays);
-    if (!byKey.has(key)) byKey.set(key, { metric, windowDays, key });
+  const add = (source: { metric: MetricKind; windowDays: number; baselineDays?: number }) => {
+    const key = metricKeyOf(source);
+    if (byKey.has(key)) return;
+    const request: MetricRequest = { metric: source.metric, windowDays: source.windowDays, key };
+    if (BASELINE_METRICS.has(source.metric)) request.baselineDays = source.baselineDays;
+    byKey.set(key, request);
   };
   for (const component of model.components) {
-    for (const signal of component.signals) add(signal.metric, signal.windowDays);
+    for (const signal of component.signals) add(signal);
   }
-  for (const penalty of model.penalties) add(penalty.metric, penalty.windowDays);
+  for (const penalty of model.penalties) add(penalty);
   return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
@@ -26,8 +35,8 @@ export function metricRequests(model: ScoringModelConfig): MetricRequest[] {
  * Reads a metric, treating absent keys and non-finite numbers (NaN from a 0/0 that slipped through)
  * as missing, so one bad aggregate degrades to "no data" instead of poisoning the whole score.
  */
-export function readMetric(metrics: MetricValues, metric: MetricKind, windowDays: number): number | null {
-  const value = metrics[metricKey(metric, windowDays)];
+export function readMetric(metrics: MetricValues, source: { metric: MetricKind; windowDays: number; baselineDays?: number }): number | null {
+  const value = metrics[metricKeyOf(source)];
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
@@ -35,8 +44,8 @@ export function readMetric(metrics: MetricValues, metric: MetricKind, windowDays
 export function rawSignalsFromMetrics(model: ScoringModelConfig, metrics: MetricValues): RawSignals {
   const raw: RawSignals = {};
   for (const component of model.components) {
-    for (const signal of component.signals) raw[signal.name] = readMetric(metrics, signal.metric, signal.windowDays);
+    for (const signal of component.signals) raw[signal.name] = readMetric(metrics, signal);
   }
-  for (const penalty of model.penalties) raw[penalty.name] = readMetric(metrics, penalty.metric, penalty.windowDays);
+  for (const penalty of model.penalties) raw[penalty.name] = readMetric(metrics, penalty);
   return raw;
 }

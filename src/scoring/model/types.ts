@@ -22,7 +22,34 @@
  *   by asOf (resolvedAt null or later). A state, not a window: the window only names the key.
  * - `ticket_count`: tickets opened in the window.
  * - `nps`: NPS of the responses in the window, 100·(promoters(9–10) − detractors(0–6)) / responses,
- *   −100…100; null without responses.
+ *   −100…100 rounded to a whole number; null without responses.
+ *
+ * Metrics relative to the account's own history. The recent window is `(asOf − W, asOf]` (W =
+ * `windowDays`), the baseline the `baselineDays` (B) before it, `(asOf − W − B, asOf − W]`:
+ * - `active_days_trend`: (active days in the recent window / W) ÷ (active days in the baseline / B),
+ *   capped at 2; null when the baseline has no active day (nothing to compare with).
+ * - `events_trend`: the same with engagement event counts.
+ * - `active_users_trend`: distinct non-null `userId`s in the recent window ÷ distinct ones in the
+ *   baseline, capped at 2 (the share of the usual team still seen); null when the baseline has none.
+ * - `feature_breadth_trend`: the same with distinct features.
+ * - `ticket_volume_trend`: tickets opened in the recent window beyond what the baseline rate
+ *   predicts: max(0, recent − baseline · W / B) (0 when volume is usual).
+ * Other metrics:
+ * - `seat_utilisation`: distinct users in the window ÷ seats in effect at asOf (the latest plan
+ *   change at or before asOf, else the customer's seats); null without seats.
+ * - `silence_vs_cadence`: days since the last activity ÷ the account's usual gap between active days,
+ *   the 90th percentile (nearest rank) of the day gaps between consecutive active UTC days in the
+ *   window, at least 1; null with fewer than 3 active days in the window or no activity.
+ * - `payment_failure_streak`: FAILED payments in the window after the last PAID one at or before asOf.
+ * - `unpaid_past_due`: invoices (distinct `dueAt`) due in `(asOf − W, asOf − 1 day]` with a payment
+ *   recorded by asOf, not refunded, and none of its payments paid by asOf (status PAID and
+ *   `paidAt` (else `occurredAt`) at or before asOf).
+ * - `contraction`: 1 − min(ARR at asOf ÷ the highest ARR in effect during the window, the same for
+ *   seats), from the plan-change history; 0 when nothing was lowered, null without history.
+ * - `urgent_open_tickets`: HIGH or URGENT tickets open at asOf (their last status change at or
+ *   before asOf is OPEN or PENDING).
+ * - `nps_weighted`: NPS of the responses in the window weighted by recency (a response's weight
+ *   halves every 30 days of age: promoters +100, passives 0, detractors −100); null without responses.
  */
 export type MetricKind =
   | 'active_days'
@@ -35,7 +62,19 @@ export type MetricKind =
   | 'csat_mean'
   | 'open_tickets'
   | 'ticket_count'
-  | 'nps';
+  | 'nps'
+  | 'active_days_trend'
+  | 'events_trend'
+  | 'active_users_trend'
+  | 'feature_breadth_trend'
+  | 'ticket_volume_trend'
+  | 'seat_utilisation'
+  | 'silence_vs_cadence'
+  | 'payment_failure_streak'
+  | 'unpaid_past_due'
+  | 'contraction'
+  | 'urgent_open_tickets'
+  | 'nps_weighted';
 
 export const METRIC_KINDS: readonly MetricKind[] = [
   'active_days',
@@ -49,12 +88,35 @@ export const METRIC_KINDS: readonly MetricKind[] = [
   'open_tickets',
   'ticket_count',
   'nps',
+  'active_days_trend',
+  'events_trend',
+  'active_users_trend',
+  'feature_breadth_trend',
+  'ticket_volume_trend',
+  'seat_utilisation',
+  'silence_vs_cadence',
+  'payment_failure_streak',
+  'unpaid_past_due',
+  'contraction',
+  'urgent_open_tickets',
+  'nps_weighted',
 ];
 
-/** One aggregate the SQL layer must compute per customer; `key` is `metricKey(metric, windowDays)`. */
+/** Metrics that compare a recent window with the account's own baseline before it: they need `baselineDays`. */
+export const BASELINE_METRICS: ReadonlySet<MetricKind> = new Set<MetricKind>([
+  'active_days_trend',
+  'events_trend',
+  'active_users_trend',
+  'feature_breadth_trend',
+  'ticket_volume_trend',
+]);
+
+/** One aggregate the SQL layer must compute per customer; `key` is `metricKey(metric, windowDays, baselineDays)`. */
 export interface MetricRequest {
   metric: MetricKind;
   windowDays: number;
+  /** Only for BASELINE_METRICS: the length of the baseline before the recent window. */
+  baselineDays?: number;
   key: string;
 }
 
@@ -92,6 +154,8 @@ export interface SignalConfig {
   metric: MetricKind;
   /** Lookback window in whole days, > 0. */
   windowDays: number;
+  /** Baseline in whole days before the window; required by (and only by) BASELINE_METRICS. */
+  baselineDays?: number;
   normaliser: Normaliser;
   /** Relative weight, ≥ 0. Only ratios matter: the score divides by the sum of included weights. */
   weight: number;
@@ -115,6 +179,7 @@ export interface PenaltyConfig {
   name: string;
   metric: MetricKind;
   windowDays: number;
+  baselineDays?: number;
   direction: 'at_least' | 'below';
   threshold: number;
   points: number;
@@ -197,6 +262,11 @@ export interface ScoringModelConfig {
   lifecycle: {
     /** Days after signup during which a customer is ONBOARDING. Default 30. */
     onboardingDays: number;
+    /**
+     * An account whose score rests on less than this share of the model's signal weight (coverage)
+     * is thinly observed and counts as ONBOARDING whatever its age. Default 0 (off) when absent.
+     */
+    minCoverage?: number;
     /** Days without activity after which a customer counts as CHURNED. Default 60. */
     churnWindowDays: number;
     /** ADVOCATE needs score ≥ this … Default 80. */

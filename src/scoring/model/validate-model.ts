@@ -2,7 +2,7 @@
 // as JSON from `updateScoringModel`, so every rule the scoring core relies on is checked here once
 // instead of being defended against in every function.
 import { TEMPLATE_PLACEHOLDERS } from './playbooks';
-import { METRIC_KINDS } from './types';
+import { BASELINE_METRICS, METRIC_KINDS } from './types';
 import type { Normaliser, OutreachChannel, PenaltyConfig, PlaybookConfig, ScoringModelConfig, SignalConfig } from './types';
 
 const CHANNELS: readonly OutreachChannel[] = ['EMAIL', 'IN_APP', 'SLACK', 'CRM_TASK'];
@@ -10,6 +10,23 @@ const CUSTOMER_CHANNELS: readonly OutreachChannel[] = ['EMAIL', 'IN_APP'];
 
 const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 const isPositiveInteger = (value: unknown): boolean => Number.isInteger(value) && (value as number) > 0;
+/** Ten years: the longest window the SQL aggregates accept. */
+export const MAX_WINDOW_DAYS = 3650;
+
+/** A signal's or penalty's window and, for metrics relative to the account's history, its baseline. */
+function windowErrors(path: string, source: { metric: string; windowDays: number; baselineDays?: number }): string[] {
+  const errors: string[] = [];
+  if (!isPositiveInteger(source.windowDays) || source.windowDays > MAX_WINDOW_DAYS) {
+    errors.push(`${path}.windowDays must be a whole number of days within 1…${MAX_WINDOW_DAYS}`);
+  }
+  const needsBaseline = BASELINE_METRICS.has(source.metric as never);
+  if (needsBaseline && (!isPositiveInteger(source.baselineDays) || (source.baselineDays as number) > MAX_WINDOW_DAYS)) {
+    errors.push(`${path}.baselineDays must be a whole number of days within 1…${MAX_WINDOW_DAYS} for metric "${source.metric}"`);
+  } else if (!needsBaseline && source.baselineDays !== undefined) {
+    errors.push(`${path}.baselineDays only applies to ${[...BASELINE_METRICS].join(', ')}`);
+  }
+  return errors;
+}
 const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
 
 function normaliserErrors(path: string, normaliser: Normaliser | undefined): string[] {
@@ -41,8 +58,8 @@ function signalErrors(path: string, signal: SignalConfig): string[] {
   const errors: string[] = [];
   if (!isNonEmptyString(signal.name)) errors.push(`${path}.name is required`);
   if (!METRIC_KINDS.includes(signal.metric)) errors.push(`${path}.metric "${signal.metric}" is not a known metric`);
-  if (!isPositiveInteger(signal.windowDays)) errors.push(`${path}.windowDays must be a whole number of days > 0`);
-  if (!isFiniteNumber(signal.weight) || signal.weight < 0) errors.push(`${path}.weight must be ≥ 0`);
+  errors.push(...windowErrors(path, signal));
+  if (!isFiniteNumber(signal.weight) || signal.weight < 0 || signal.weight > 1_000_000) errors.push(`${path}.weight must be within 0…1,000,000`);
   errors.push(...normaliserErrors(`${path}.normaliser`, signal.normaliser));
   const missing = signal.missing;
   if (!missing || (missing.policy !== 'neutral' && missing.policy !== 'exclude')) {
@@ -57,7 +74,7 @@ function penaltyErrors(path: string, penalty: PenaltyConfig): string[] {
   const errors: string[] = [];
   if (!isNonEmptyString(penalty.name)) errors.push(`${path}.name is required`);
   if (!METRIC_KINDS.includes(penalty.metric)) errors.push(`${path}.metric "${penalty.metric}" is not a known metric`);
-  if (!isPositiveInteger(penalty.windowDays)) errors.push(`${path}.windowDays must be a whole number of days > 0`);
+  errors.push(...windowErrors(path, penalty));
   if (penalty.direction !== 'at_least' && penalty.direction !== 'below') {
     errors.push(`${path}.direction must be "at_least" or "below"`);
   }
@@ -211,7 +228,9 @@ export function validateModel(model: ScoringModelConfig): string[] {
   errors.push(...tierErrors(model));
   if (!isFiniteNumber(model.hysteresis) || model.hysteresis < 0) errors.push('hysteresis must be ≥ 0');
 
-  if (!model.trend || !isPositiveInteger(model.trend.windowDays)) errors.push('trend.windowDays must be a whole number of days > 0');
+  if (!model.trend || !isPositiveInteger(model.trend.windowDays) || model.trend.windowDays > MAX_WINDOW_DAYS) {
+    errors.push(`trend.windowDays must be a whole number of days within 1…${MAX_WINDOW_DAYS}`);
+  }
   if (!model.trend || !isFiniteNumber(model.trend.threshold) || model.trend.threshold < 0) {
     errors.push('trend.threshold must be ≥ 0');
   }
@@ -221,7 +240,12 @@ export function validateModel(model: ScoringModelConfig): string[] {
     errors.push('lifecycle is required');
   } else {
     if (!isFiniteNumber(lifecycle.onboardingDays) || lifecycle.onboardingDays <= 0) errors.push('lifecycle.onboardingDays must be > 0');
-    if (!isFiniteNumber(lifecycle.churnWindowDays) || lifecycle.churnWindowDays <= 0) errors.push('lifecycle.churnWindowDays must be > 0');
+    if (!isFiniteNumber(lifecycle.churnWindowDays) || lifecycle.churnWindowDays <= 0 || lifecycle.churnWindowDays > MAX_WINDOW_DAYS) {
+      errors.push(`lifecycle.churnWindowDays must be within 1…${MAX_WINDOW_DAYS}`);
+    }
+    if (lifecycle.minCoverage !== undefined && !(isFiniteNumber(lifecycle.minCoverage) && lifecycle.minCoverage >= 0 && lifecycle.minCoverage <= 1)) {
+      errors.push('lifecycle.minCoverage must be within 0…1');
+    }
     if (!isFiniteNumber(lifecycle.advocateMinScore) || lifecycle.advocateMinScore < 0 || lifecycle.advocateMinScore > 100) {
       errors.push('lifecycle.advocateMinScore must be within 0…100');
     }

@@ -41,7 +41,7 @@ function referenceScore(model: ScoringModelConfig, metrics: MetricValues): Score
   const evaluated: EvaluatedSignal[] = [];
   for (const component of model.components) {
     for (const signal of component.signals) {
-      const rawValue = readMetric(metrics, signal.metric, signal.windowDays);
+      const rawValue = readMetric(metrics, signal);
       const base = { name: signal.name, component: component.name, rawValue, weight: signal.weight };
       if (rawValue !== null) {
         evaluated.push({ ...base, value: normalise(rawValue, signal.normaliser), missing: false, included: true });
@@ -91,7 +91,7 @@ function referenceScore(model: ScoringModelConfig, metrics: MetricValues): Score
   });
 
   const penalties = model.penalties.map((penalty) =>
-    penaltyPoints(penalty, readMetric(metrics, penalty.metric, penalty.windowDays)),
+    penaltyPoints(penalty, readMetric(metrics, penalty)),
   );
   const penaltyTotal = penalties.reduce((total, p) => total + p.points, 0);
 
@@ -212,18 +212,23 @@ describe('computeScore', () => {
 
     it('does not cap an engagement-only account under the default model', () => {
       const result = computeScore(DEFAULT_SCORING_MODEL, {
-        active_days_30: 25,
-        distinct_features_30: 10,
-        days_since_last_activity_90: 0.5,
-        usage_trend_30: 1.1,
-        users_added_30: 3,
-        payment_success_rate_90: null,
+        silence_vs_cadence_90: 0.5,
+        active_days_trend_14_60: 1,
+        events_trend_14_60: 1.1,
+        active_users_trend_14_60: 1,
+        feature_breadth_trend_14_60: 0.9,
+        seat_utilisation_30: null,
+        payment_failure_streak_90: 0,
+        unpaid_past_due_60: 0,
+        contraction_90: null,
+        ticket_volume_trend_14_90: 0,
+        urgent_open_tickets_90: 0,
         csat_mean_90: null,
-        open_tickets_90: 0,
-        nps_180: null,
+        nps_weighted_180: null,
       });
       expect(result.score).toBe(100);
-      expect(result.coverage).toBeCloseTo(0.78, 2);
+      // Seats, contraction, CSAT and NPS were not observed: 18 of the 112 points of weight.
+      expect(result.coverage).toBeCloseTo(94 / 112, 4);
     });
   });
 
@@ -266,13 +271,14 @@ describe('computeScore', () => {
   });
 
   it('maps metric keys back to signal and penalty names', () => {
-    const metrics = { active_days_30: 12, days_since_last_activity_90: null, usage_trend_30: 0.7, late_payments_30: 2 };
+    const metrics = { active_days_trend_14_60: 0.6, silence_vs_cadence_90: null, payment_failure_streak_90: 2, ticket_volume_trend_14_90: 3.5 };
     expect(rawSignalsFromMetrics(DEFAULT_SCORING_MODEL, metrics)).toMatchObject({
-      login_frequency: 12,
-      last_activity_recency: null,
-      usage_trend: 0.7,
-      usage_decline: 0.7,
-      late_payments: 2,
+      active_days_trend: 0.6,
+      silence: null,
+      payment_failures: 2,
+      payment_failure_penalty: 2,
+      ticket_surge: 3.5,
+      ticket_surge_penalty: 3.5,
       nps: null,
     });
   });

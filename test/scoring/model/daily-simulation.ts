@@ -1,17 +1,7 @@
 // Test factory: a synthetic engagement calendar and a day-by-day scoring loop that strings the
 // pure functions together the way the scoring service does (metrics → score → tier with
 // hysteresis → trend → lifecycle → playbooks), so product promises can be checked without a database.
-import {
-  DAY_MS,
-  computeScore,
-  decidePlaybookActions,
-  lastActivityAt,
-  lifecycleStageOf,
-  metricRequests,
-  metricsFromActivity,
-  tierFor,
-  trendOf,
-} from '../../../src/scoring/model';
+import { DAY_MS, assessCustomer, decidePlaybookActions, lastActivityAt, metricRequests, metricsFromActivity } from '../../../src/scoring/model';
 import type {
   ActivityLog,
   LifecycleStage,
@@ -32,16 +22,16 @@ const FEATURES = ['dashboards', 'reports', 'alerts', 'exports'];
 
 /**
  * Three events on every day `isActive(day)` says yes: a login at 09:00, and two feature_used events
- * at 13:00 and 17:00 rotating through four features (so any two days cover all four).
+ * at 13:00 and 17:00 rotating through four features (so any two days cover all four), by three users.
  */
 export function activityCalendar(days: number, isActive: (day: number) => boolean): ActivityLog {
   const engagementEvents: ActivityLog['engagementEvents'] = [];
   for (let day = 0; day < days; day++) {
     if (!isActive(day)) continue;
     const at = (hour: number) => new Date(dayStart(day).getTime() + hour * 60 * 60 * 1000);
-    engagementEvents.push({ occurredAt: at(9), eventType: 'login', feature: null });
-    engagementEvents.push({ occurredAt: at(13), eventType: 'feature_used', feature: FEATURES[(2 * day) % 4] });
-    engagementEvents.push({ occurredAt: at(17), eventType: 'feature_used', feature: FEATURES[(2 * day + 1) % 4] });
+    engagementEvents.push({ occurredAt: at(9), eventType: 'login', feature: null, userId: 'u1' });
+    engagementEvents.push({ occurredAt: at(13), eventType: 'feature_used', feature: FEATURES[(2 * day) % 4], userId: 'u2' });
+    engagementEvents.push({ occurredAt: at(17), eventType: 'feature_used', feature: FEATURES[(2 * day + 1) % 4], userId: 'u3' });
   }
   return { engagementEvents };
 }
@@ -77,21 +67,18 @@ export function simulateDailyScoring(
   const outreachLog: { playbook: string; createdAt: Date; status: PlannedAction['status'] }[] = [];
   for (let day = 0; day < days; day++) {
     const asOf = new Date(dayStart(day).getTime() + scoringHour * 60 * 60 * 1000);
-    const result = computeScore(model, metricsFromActivity(activity, requests, asOf));
     const previous = history.length > 0 ? history[history.length - 1] : null;
-    const tier = tierFor(result.score, model.tiers, previous?.tierKey ?? null, model.hysteresis);
     const scoreAt = (daysAgo: number) => history.find((h) => h.day === day - daysAgo)?.score ?? null;
-    const trend = trendOf(result.score, scoreAt(model.trend.windowDays), model.trend.threshold);
     const last = lastActivityAt(activity, asOf);
-    const lifecycleStage = lifecycleStageOf({
+    const { result, tier, trend, lifecycleStage } = assessCustomer({
+      model,
+      metrics: metricsFromActivity(activity, requests, asOf),
+      asOf,
       signedUpAt: CALENDAR_START,
       churnedAt: null,
-      asOf,
       lastActivityAt: last,
-      tierKey: tier.key,
-      score: result.score,
-      accountNps: null,
-      model,
+      previousTierKey: previous?.tierKey ?? null,
+      earlierScore: scoreAt(model.trend.windowDays),
     });
     const recentScores = history.filter((h) => h.day >= day - model.scoreDrop.withinDays).map((h) => h.score);
     const daysSinceLastActivity = last === null ? null : (asOf.getTime() - last.getTime()) / DAY_MS;

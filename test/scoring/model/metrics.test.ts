@@ -36,20 +36,28 @@ describe('metric keys and requests', () => {
     ]);
   });
 
-  it('asks for eleven aggregates under the default model', () => {
+  it('asks for thirteen aggregates under the default model, baselines in the keys of the relative ones', () => {
     expect(metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key)).toEqual([
-      'active_days_30',
+      'active_days_trend_14_60',
+      'active_users_trend_14_60',
+      'contraction_90',
       'csat_mean_90',
-      'days_since_last_activity_90',
-      'distinct_features_30',
-      'late_payments_30',
-      'nps_180',
-      'open_tickets_90',
-      'payment_success_rate_90',
-      'ticket_count_14',
-      'usage_trend_30',
-      'users_added_30',
+      'events_trend_14_60',
+      'feature_breadth_trend_14_60',
+      'nps_weighted_180',
+      'payment_failure_streak_90',
+      'seat_utilisation_30',
+      'silence_vs_cadence_90',
+      'ticket_volume_trend_14_90',
+      'unpaid_past_due_60',
+      'urgent_open_tickets_90',
     ]);
+    expect(metricRequests(DEFAULT_SCORING_MODEL).find((r) => r.metric === 'ticket_volume_trend')).toEqual({
+      metric: 'ticket_volume_trend',
+      windowDays: 14,
+      baselineDays: 90,
+      key: 'ticket_volume_trend_14_90',
+    });
   });
 });
 

@@ -22,7 +22,7 @@ describe('validateModel', () => {
 
   describe('weights', () => {
     it('rejects a negative weight', () => {
-      expect(errorsAfter((m) => (engagementSignal(m).weight = -1))).toEqual(['components[0].signals[0].weight must be ≥ 0']);
+      expect(errorsAfter((m) => (engagementSignal(m).weight = -1))).toEqual(['components[0].signals[0].weight must be within 0…1,000,000']);
     });
 
     it('accepts a zero weight but not all weights zero', () => {
@@ -76,19 +76,37 @@ describe('validateModel', () => {
 
   describe('windows', () => {
     it('rejects signal windows that are not whole positive days', () => {
-      expect(errorsAfter((m) => (engagementSignal(m).windowDays = 0))).toEqual(['components[0].signals[0].windowDays must be a whole number of days > 0']);
-      expect(errorsAfter((m) => (engagementSignal(m).windowDays = 7.5))).toEqual(['components[0].signals[0].windowDays must be a whole number of days > 0']);
+      expect(errorsAfter((m) => (engagementSignal(m).windowDays = 0))).toEqual(['components[0].signals[0].windowDays must be a whole number of days within 1…3650']);
+      expect(errorsAfter((m) => (engagementSignal(m).windowDays = 7.5))).toEqual(['components[0].signals[0].windowDays must be a whole number of days within 1…3650']);
     });
 
     it('rejects a penalty window of 0', () => {
-      expect(errorsAfter((m) => (m.penalties[0].windowDays = 0))).toEqual(['penalties[0].windowDays must be a whole number of days > 0']);
+      expect(errorsAfter((m) => (m.penalties[0].windowDays = 0))).toEqual(['penalties[0].windowDays must be a whole number of days within 1…3650']);
     });
 
     it('rejects a trend window of 0 and lifecycle windows of 0', () => {
-      expect(errorsAfter((m) => (m.trend.windowDays = 0))).toEqual(['trend.windowDays must be a whole number of days > 0']);
-      expect(errorsAfter((m) => (m.lifecycle.churnWindowDays = 0))).toEqual(['lifecycle.churnWindowDays must be > 0']);
+      expect(errorsAfter((m) => (m.trend.windowDays = 0))).toEqual(['trend.windowDays must be a whole number of days within 1…3650']);
+      expect(errorsAfter((m) => (m.lifecycle.churnWindowDays = 0))).toEqual(['lifecycle.churnWindowDays must be within 1…3650']);
       expect(errorsAfter((m) => (m.lifecycle.onboardingDays = -1))).toEqual(['lifecycle.onboardingDays must be > 0']);
       expect(errorsAfter((m) => (m.silenceAlertDays = 0))).toEqual(['silenceAlertDays must be > 0']);
+    });
+  });
+
+  describe('bounds that keep every valid model scorable', () => {
+    it('rejects windows, baselines and churn windows past ten years, and weights that overflow', () => {
+      expect(errorsAfter((m) => (engagementSignal(m).windowDays = 5000))).toEqual(['components[0].signals[0].windowDays must be a whole number of days within 1…3650']);
+      expect(errorsAfter((m) => (m.lifecycle.churnWindowDays = 1e9))).toEqual(['lifecycle.churnWindowDays must be within 1…3650']);
+      expect(errorsAfter((m) => (engagementSignal(m).weight = 1e308))).toEqual(['components[0].signals[0].weight must be within 0…1,000,000']);
+      expect(errorsAfter((m) => (m.lifecycle.minCoverage = 1.5))).toEqual(['lifecycle.minCoverage must be within 0…1']);
+    });
+
+    it('requires a baseline for the metrics relative to the account\'s history, and only for them', () => {
+      expect(errorsAfter((m) => delete engagementSignal(m, 1).baselineDays)).toEqual([
+        'components[0].signals[1].baselineDays must be a whole number of days within 1…3650 for metric "active_days_trend"',
+      ]);
+      expect(errorsAfter((m) => (engagementSignal(m, 0).baselineDays = 30))).toEqual([
+        'components[0].signals[0].baselineDays only applies to active_days_trend, events_trend, active_users_trend, feature_breadth_trend, ticket_volume_trend',
+      ]);
     });
   });
 
@@ -119,14 +137,14 @@ describe('validateModel', () => {
     });
 
     it('rejects a signal name used twice, since names key the stored signal detail', () => {
-      expect(errorsAfter((m) => (engagementSignal(m, 1).name = 'login_frequency'))).toEqual([
-        'components[0].signals[1].name "login_frequency" is used more than once among signals and penalties',
+      expect(errorsAfter((m) => (engagementSignal(m, 1).name = 'silence'))).toEqual([
+        'components[0].signals[1].name "silence" is used more than once among signals and penalties',
       ]);
     });
   });
 
   it('rejects a per-unit penalty on a "below" condition', () => {
-    expect(errorsAfter((m) => (m.penalties[2].perUnit = true))).toEqual(['penalties[2].perUnit only makes sense with "at_least"']);
+    expect(errorsAfter((m) => (m.penalties[5].perUnit = true))).toEqual(['penalties[5].perUnit only makes sense with "at_least"']);
   });
 
   describe('playbooks', () => {

@@ -1,0 +1,258 @@
+// The engagement metrics of a batch of customers as of a time, in one statement. Engagement is the
+// big table, so it is read through its daily rollup (`engagement_day`): every UTC day a window
+// boundary falls in is read from the raw events, every other day lies wholly inside or outside
+// each window and comes from the rollup. The result is exactly what aggregating the raw events
+// would give, for any asOf (test/scoring/gather-metrics.test.ts checks it against the reference).
+import { Db, json, query } from '../infra/sql';
+import type { MetricRequest } from './model';
+
+const DAY_MS = 86_400_000;
+
+export const ENGAGEMENT_METRICS: ReadonlySet<string> = new Set([
+  'active_days',
+  'distinct_features',
+  'days_since_last_activity',
+  'usage_trend',
+  'users_added',
+  'active_days_trend',
+  'events_trend',
+  'active_users_trend',
+  'feature_breadth_trend',
+  'seat_utilisation',
+  'silence_vs_cadence',
+]);
+
+export function checkedDays(value: number): number {
+  if (!Number.isInteger(value) || value <= 0 || value > 3650) throw new Error(`window of ${value} days is not a whole number of days in 1…3650`);
+  return value;
+}
+
+function utcDate(ms: number): string {
+  return new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** How far back a request reads: its window, plus its baseline or the window before it for a trend. */
+export function engagementExtentDays(request: MetricRequest): number {
+  const days = checkedDays(request.windowDays);
+  if (request.metric === 'usage_trend') return 2 * days;
+  return days + (request.baselineDays === undefined ? 0 : checkedDays(request.baselineDays));
+}
+
+/**
+ * The aggregates a set of requests needs, each named once: sums and counts per window over the
+ * rows `x`, distinct values (features, users) per window, and the cadence of active days per
+ * lookback. A window is `(asOf − days − offset, asOf − offset]`.
+ */
+class EngagementPlan {
+  readonly boundaries = new Set<number>();
+  private readonly windows = new Map<string, string>();
+  readonly sums: string[] = [];
+  readonly rawDays = new Map<string, string>();
+  readonly features = new Map<string, string>();
+  readonly users = new Map<string, string>();
+  readonly cadences = new Map<string, string>();
+
+  constructor(private readonly asOf: Date) {
+    this.boundaries.add(asOf.getTime());
+  }
+
+  /** The SQL test of a window over `x.at`, registered as a boundary pair; returns its name. */
+  window(days: number, offsetDays = 0): string {
+    const name = `${checkedDays(days)}_${offsetDays}`;
+    if (!this.windows.has(name)) {
+      const end = this.asOf.getTime() - offsetDays * DAY_MS;
+      const start = end - days * DAY_MS;
+      this.boundaries.add(start).add(end);
+      this.windows.set(name, `x.at > '${new Date(start).toISOString()}'::timestamptz and x.at <= '${new Date(end).toISOString()}'::timestamptz`);
+    }
+    return name;
+  }
+
+  condition(name: string): string {
+    return this.windows.get(name) as string;
+  }
+
+  private sum(column: string, name: string): string {
+    const alias = `${column}_${name}`;
+    if (!this.sums.some((s) => s.endsWith(`"${alias}"`))) this.sums.push(`coalesce(sum(x.${column}) filter (where ${this.condition(name)}), 0) as "${alias}"`);
+    return `coalesce(t."${alias}", 0)`;
+  }
+
+  events(days: number, offsetDays = 0): string {
+    return this.sum('events', this.window(days, offsetDays));
+  }
+
+  usersAdded(days: number): string {
+    return this.sum('users_added', this.window(days));
+  }
+
+  /** Active UTC days: rollup rows are one per day; raw events of a boundary day count their day once. */
+  activeDays(days: number, offsetDays = 0): string {
+    const name = this.window(days, offsetDays);
+    const alias = `days_${name}`;
+    if (!this.rawDays.has(alias)) {
+      this.sums.push(`count(*) filter (where not x.raw and ${this.condition(name)}) as "${alias}"`);
+      this.rawDays.set(alias, this.condition(name));
+    }
+    return `(coalesce(t."${alias}", 0) + coalesce(rd."${alias}", 0))`;
+  }
+
+  private distinct(kind: 'features' | 'users', days: number, offsetDays: number): string {
+    const name = this.window(days, offsetDays);
+    const alias = `${kind}_${name}`;
+    (kind === 'features' ? this.features : this.users).set(alias, this.condition(name));
+    return `coalesce(${kind === 'features' ? 'fe' : 'us'}."${alias}", 0)`;
+  }
+
+  distinctFeatures(days: number, offsetDays = 0): string {
+    return this.distinct('features', days, offsetDays);
+  }
+
+  distinctUsers(days: number, offsetDays = 0): string {
+    return this.distinct('users', days, offsetDays);
+  }
+
+  /** The cadence CTE of a lookback: its active days and their usual gap; returns the CTE's name. */
+  cadence(days: number): string {
+    const name = this.window(days);
+    const alias = `cadence_${name}`;
+    this.cadences.set(alias, this.condition(name));
+    return alias;
+  }
+}
+
+/** One output column per request, as SQL over the plan's aggregates. */
+function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): string {
+  const w = checkedDays(r.windowDays);
+  const b = r.baselineDays === undefined ? 0 : checkedDays(r.baselineDays);
+  const rateRatio = (recent: string, baseline: string) =>
+    `case when ${baseline} = 0 then null else least(2.0, (${recent})::float8 / ${w} / ((${baseline})::float8 / ${b})) end`;
+  const shareRatio = (recent: string, baseline: string) => `case when ${baseline} = 0 then null else least(2.0, (${recent})::float8 / ${baseline}) end`;
+  const daysSince = `extract(epoch from ('${asOfIso}'::timestamptz - a.last_at)) / 86400.0`;
+  switch (r.metric) {
+    case 'active_days':
+      return plan.activeDays(w);
+    case 'distinct_features':
+      return plan.distinctFeatures(w);
+    case 'days_since_last_activity': {
+      const since = new Date(Date.parse(asOfIso) - w * DAY_MS).toISOString();
+      return `case when a.last_at > '${since}'::timestamptz then ${daysSince} end`;
+    }
+    case 'usage_trend': {
+      const recent = plan.events(w);
+      const previous = plan.events(w, w);
+      return `case when ${recent} = 0 and ${previous} = 0 then null when ${previous} = 0 then 2.0 else least(2.0, ${recent}::float8 / ${previous}) end`;
+    }
+    case 'users_added':
+      return plan.usersAdded(w);
+    case 'active_days_trend':
+      return rateRatio(plan.activeDays(w), plan.activeDays(b, w));
+    case 'events_trend':
+      return rateRatio(plan.events(w), plan.events(b, w));
+    case 'active_users_trend':
+      return shareRatio(plan.distinctUsers(w), plan.distinctUsers(b, w));
+    case 'feature_breadth_trend':
+      return shareRatio(plan.distinctFeatures(w), plan.distinctFeatures(b, w));
+    case 'seat_utilisation':
+      return `case when seats.seats > 0 then ${plan.distinctUsers(w)}::float8 / seats.seats end`;
+    case 'silence_vs_cadence': {
+      const cadence = plan.cadence(w);
+      return `case when ${cadence}.days >= 3 and a.last_at is not null then ${daysSince} / greatest(1, ${cadence}.usual_gap) end`;
+    }
+    default:
+      throw new Error(`not an engagement metric: ${r.metric}`);
+  }
+}
+
+/**
+ * A CTE counting, per customer and window, the distinct values of `value` over `source`: each value
+ * is grouped once, flagged with the windows it appears in. An empty CTE when no window needs it.
+ */
+function distinctCountsCte(name: string, source: string, value: string, windows: Map<string, string>): string {
+  if (windows.size === 0) return `${name} as (select null::text as customer_id where false)`;
+  const flags = [...windows].map(([alias, condition]) => `bool_or(${condition}) as "${alias}"`);
+  const counts = [...windows.keys()].map((alias) => `count(*) filter (where "${alias}") as "${alias}"`);
+  return `${name} as (select customer_id, ${counts.join(', ')} from (
+      select x.customer_id, ${value} as value, ${flags.join(', ')} from ${source} group by 1, 2
+    ) s group by 1)`;
+}
+
+/** The active days of a lookback and the 90th percentile (nearest rank) of the gaps between them. */
+function cadenceCte(alias: string, condition: string): string {
+  return `${alias} as (select customer_id, count(*) as days, percentile_disc(0.9) within group (order by gap) as usual_gap from (
+      select customer_id, day - lag(day) over (partition by customer_id order by day) as gap from (select distinct x.customer_id, x.day from x where ${condition}) d
+    ) g group by 1)`;
+}
+
+/**
+ * Engagement metrics and lastActivityAt for a batch. Sums and counts run in one hash aggregate over
+ * rows `x` (rollup days of the longest extent and raw events of boundary days); distinct counts
+ * (active days among raw events, features, users) are grouped once per value, flagging the windows
+ * each value appears in. The last activity is the latest of the boundary days' raw events up to
+ * asOf and the `last_at` of the customer's latest rollup day before asOf's day: one index probe.
+ */
+export async function aggregateEngagement(db: Db, requests: MetricRequest[], scanDays: number, ids: string[], asOf: Date): Promise<Array<Record<string, unknown>>> {
+  const end = asOf.getTime();
+  const asOfIso = asOf.toISOString();
+  const scanStart = new Date(end - checkedDays(scanDays) * DAY_MS).toISOString();
+  const plan = new EngagementPlan(asOf);
+  const outputs = requests.map((r) => `${outputFor(plan, r, asOfIso)} as "${r.key}"`);
+  const extent = Math.max(1, ...requests.filter((r) => r.metric !== 'days_since_last_activity').map(engagementExtentDays));
+  plan.boundaries.add(end - extent * DAY_MS);
+  const boundaryDays = [...new Set([...plan.boundaries].map(utcDate))].sort();
+  const sumStart = new Date(end - extent * DAY_MS).toISOString();
+  const ctes = [
+    `t as (select x.customer_id, ${['max(x.last_at) as last_at', ...plan.sums].join(', ')} from x group by x.customer_id)`,
+    distinctCountsCte('rd', 'x where x.raw', 'x.day', plan.rawDays),
+    distinctCountsCte('fe', 'x cross join lateral unnest(x.features) as v(value)', 'v.value', plan.features),
+    distinctCountsCte('us', 'x cross join lateral unnest(x.users) as v(value)', 'v.value', plan.users),
+    ...[...plan.cadences].map(([alias, condition]) => cadenceCte(alias, condition)),
+  ];
+  const cadenceJoins = [...plan.cadences.keys()].map((alias) => `left join ${alias} on ${alias}.customer_id = c.id`);
+  const needsSeats = requests.some((r) => r.metric === 'seat_utilisation');
+  const seatsJoin = needsSeats
+    ? `left join lateral (
+         select coalesce((select p.seats from customer_plan_change p where p.customer_id = c.id and p.changed_at <= '${asOfIso}'::timestamptz
+                          order by p.changed_at desc, p.id desc limit 1), (select cu.seats from customer cu where cu.id = c.id)) as seats
+       ) seats on true`
+    : '';
+  return query(
+    db,
+    `with c as materialized (select jsonb_array_elements_text(?::jsonb) as id),
+     boundary as (select d::date as day, d::date::timestamp at time zone 'UTC' as day_start from jsonb_array_elements_text(?::jsonb) as d),
+     x as materialized (
+       select d.customer_id, false as raw, d.first_at as at, d.day, d.event_count as events, d.user_added_count as users_added, d.last_at, d.features, d.user_ids as users
+       from engagement_day d
+       where d.customer_id in (select id from c) and d.day > ?::date and d.day < ?::date and d.day not in (select day from boundary)
+       union all
+       select e.customer_id, true, e.occurred_at, (e.occurred_at at time zone 'UTC')::date, 1, (e.event_type = 'user_added')::int, e.occurred_at,
+              case when e.feature is null then '{}'::text[] else array[e.feature] end,
+              case when e.user_id is null then '{}'::text[] else array[e.user_id] end
+       from c cross join boundary
+       -- One index range scan per (customer, boundary day); OFFSET 0 keeps the planner from flattening it.
+       join lateral (
+         select customer_id, occurred_at, event_type, feature, user_id from engagement_event
+         where customer_id = c.id and occurred_at >= boundary.day_start and occurred_at < boundary.day_start + interval '1 day'
+           and occurred_at > '${sumStart}'::timestamptz and occurred_at <= '${asOfIso}'::timestamptz
+         offset 0
+       ) e on true
+     ), ${ctes.join(',\n     ')}
+     select c.id as "customerId", a.last_at as "lastActivityAt"${outputs.map((o) => `, ${o}`).join('')}
+     from c
+     left join t on t.customer_id = c.id
+     left join rd on rd.customer_id = c.id
+     left join fe on fe.customer_id = c.id
+     left join us on us.customer_id = c.id
+     ${cadenceJoins.join(' ')}
+     ${seatsJoin}
+     left join lateral (
+       select d.last_at from engagement_day d
+       where d.customer_id = c.id and d.day >= ?::date and d.day < ?::date
+       order by d.day desc limit 1
+     ) latest_day on true
+     cross join lateral (
+       select nullif(greatest(coalesce(t.last_at, '-infinity'), case when latest_day.last_at > '${scanStart}'::timestamptz then latest_day.last_at end), '-infinity') as last_at
+     ) a`,
+    [json(ids), json(boundaryDays), utcDate(end - extent * DAY_MS), utcDate(end), utcDate(end - scanDays * DAY_MS), utcDate(end)],
+  );
+}

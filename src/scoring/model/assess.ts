@@ -1,0 +1,57 @@
+// One customer's assessment at one instant: score, tier (with hysteresis against its previous
+// tier), trend, lifecycle stage and whether it counts as flagged (at risk and not excused). Shared
+// by the scoring batch, which writes it, and by the backtest and preview, which only look.
+import { computeScore } from './compute-score';
+import { lifecycleStageOf } from './lifecycle';
+import { isAtRiskTier, tierFor } from './tiers';
+import { trendOf } from './trend';
+import type { LifecycleStage, MetricValues, ScoreResult, ScoringModelConfig, TierBand, Trend } from './types';
+
+export interface AssessmentInput {
+  model: ScoringModelConfig;
+  metrics: MetricValues;
+  asOf: Date;
+  signedUpAt: Date | null;
+  churnedAt: Date | null;
+  /** Last engagement event at or before asOf; null if none. */
+  lastActivityAt: Date | null;
+  /** The tier of the customer's previous scoring (hysteresis); null on its first. */
+  previousTierKey: string | null;
+  /** The score `model.trend.windowDays` earlier; null without one. */
+  earlierScore: number | null;
+}
+
+export interface Assessment {
+  result: ScoreResult;
+  tier: TierBand;
+  trend: Trend;
+  lifecycleStage: LifecycleStage;
+  /** The NPS component's raw value (account NPS), null without one. */
+  accountNps: number | null;
+  /**
+   * In one of the two worst tiers and neither ONBOARDING (young or thinly observed: missing data
+   * alone never flags an account) nor CHURNED: what a CS team is asked to act on.
+   */
+  flagged: boolean;
+}
+
+export function assessCustomer(input: AssessmentInput): Assessment {
+  const { model, asOf } = input;
+  const result = computeScore(model, input.metrics);
+  const tier = tierFor(result.score, model.tiers, input.previousTierKey, model.hysteresis);
+  const trend = trendOf(result.score, input.earlierScore, model.trend.threshold);
+  const accountNps = result.signals.find((s) => s.component === 'nps')?.rawValue ?? null;
+  const lifecycleStage = lifecycleStageOf({
+    signedUpAt: input.signedUpAt,
+    churnedAt: input.churnedAt,
+    asOf,
+    lastActivityAt: input.lastActivityAt,
+    tierKey: tier.key,
+    score: result.score,
+    accountNps,
+    coverage: result.coverage,
+    model,
+  });
+  const flagged = isAtRiskTier(model.tiers, tier.key) && lifecycleStage !== 'ONBOARDING' && lifecycleStage !== 'CHURNED';
+  return { result, tier, trend, lifecycleStage, accountNps, flagged };
+}

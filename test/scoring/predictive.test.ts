@@ -1,0 +1,108 @@
+// What the predictive score promises beyond its arithmetic, through the API: the churn label is
+// invisible to any score before it, no score exists before signup, a new or data-poor account is
+// ONBOARDING and never flagged for missing data, and churned accounts leave the worklist.
+import {
+  CustomerScoreStateDocument,
+  OutreachLogDocument,
+  RefreshAllDocument,
+  RefreshHealthScoreDocument,
+  TrackEngagementBatchDocument,
+  UpsertCustomerDocument,
+  WorklistDocument,
+} from '../__generated__/graphql';
+import { startTestServer, TestServer } from '../helpers/server';
+
+const DAY = 86_400_000;
+let server: TestServer;
+const now = Date.now();
+const daysAgo = (days: number, hour = 12) => new Date(Math.floor((now - days * DAY) / DAY) * DAY + hour * 3_600_000).toISOString();
+
+/** Three users on every day in [from, to] days ago; from `declineFrom` days ago, one user only, on one feature. */
+function usage(customerId: string, from: number, to: number, declineFrom = -1) {
+  const events = [];
+  for (let d = from; d >= to; d--) {
+    const users = d <= declineFrom ? ['u1'] : ['u1', 'u2', 'u3'];
+    for (const [i, userId] of users.entries()) {
+      events.push({ customerId, eventType: 'feature_used', feature: d <= declineFrom ? 'f0' : `f${(d + i) % 5}`, userId, occurredAt: daysAgo(d, 9 + i) });
+    }
+  }
+  return events;
+}
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'predictive', env: { RESCORE_DEBOUNCE_MS: '0' } });
+  const signedUpAt = daysAgo(200);
+  for (const id of ['cust_twin_a', 'cust_twin_b', 'cust_steady', 'cust_gone']) {
+    await server.gql(UpsertCustomerDocument, { input: { id, name: id, signedUpAt, arrCents: 6_000_000, seats: 5 } });
+  }
+  await server.gql(UpsertCustomerDocument, { input: { id: 'cust_new', name: 'New Co', signedUpAt: daysAgo(3), arrCents: 9_000_000 } });
+  await server.gql(UpsertCustomerDocument, { input: { id: 'cust_future', name: 'Future Co', signedUpAt: daysAgo(10), arrCents: 100_000 } });
+  const events = [
+    // The twins decline the same way (a champion leaves); only one of them is labelled churned.
+    ...usage('cust_twin_a', 100, 1, 25),
+    ...usage('cust_twin_b', 100, 1, 25),
+    ...usage('cust_steady', 100, 0),
+    ...usage('cust_gone', 130, 65, 80),
+  ];
+  expect((await server.gql(TrackEngagementBatchDocument, { events })).trackEngagementBatch.errors).toEqual([]);
+});
+afterAll(() => server.stop());
+
+it('scores an account as of any instant before its churn the same as an identical account that never churned', async () => {
+  await server.gql(UpsertCustomerDocument, { input: { id: 'cust_twin_a', name: 'cust_twin_a', churnedAt: daysAgo(2), churnReason: 'champion left' } });
+  for (const days of [20, 10, 3]) {
+    const [a, b] = await Promise.all(
+      ['cust_twin_a', 'cust_twin_b'].map(async (customerId) => (await server.gql(RefreshHealthScoreDocument, { customerId, asOf: daysAgo(days) })).refreshHealthScore),
+    );
+    expect({ score: a.score, tier: a.tier, signals: a.signals }).toEqual({ score: b.score, tier: b.tier, signals: b.signals });
+  }
+  // After the churn date the label is known: the lifecycle says so, the score itself does not use it.
+  await server.gql(RefreshAllDocument, {});
+  const [a, b] = await Promise.all(['cust_twin_a', 'cust_twin_b'].map(async (id) => (await server.gql(CustomerScoreStateDocument, { id })).customer!));
+  expect(a.lifecycleStage).toBe('CHURNED');
+  expect(b.lifecycleStage).not.toBe('CHURNED');
+  expect(a.healthScore).toBe(b.healthScore);
+});
+
+it('sees a champion leaving while login days hold steady', async () => {
+  const { refreshHealthScore: score } = await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_twin_b' });
+  const signal = (name: string) => score.signals.find((s) => s.name === name)!;
+  expect(signal('active_days_trend').value).toBe(1);
+  expect(signal('active_users_trend').rawValue).toBeCloseTo(1 / 3, 5);
+  expect(signal('active_users_trend').value).toBe(0.0606);
+  expect(signal('feature_breadth_trend').rawValue).toBeCloseTo(1 / 5, 5);
+  const steady = (await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_steady' })).refreshHealthScore;
+  expect(steady.score - score.score).toBeGreaterThanOrEqual(15);
+});
+
+it('has no score before signup: refused for one customer, skipped by a full run', async () => {
+  const refused = await server.request(RefreshHealthScoreDocument, { customerId: 'cust_future', asOf: daysAgo(20) });
+  expect(refused.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  const run = await server.gql(RefreshAllDocument, { asOf: daysAgo(20) });
+  expect(run.refreshAllHealthScores.customersScored).toBe(4);
+  const history = await server.request<{ healthScoreHistory: { totalCount: number } }, unknown>(
+    `{ healthScoreHistory(customerId: "cust_future", to: "${daysAgo(10, 0)}") { totalCount } }`,
+  );
+  expect(history.data!.healthScoreHistory.totalCount).toBe(0);
+});
+
+it('keeps a new account without data ONBOARDING in a good tier, off the worklist and out of every playbook', async () => {
+  const { refreshHealthScore: score } = await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_new' });
+  expect(score.tier).toBe('healthy');
+  expect(score.coverage).toBeLessThan(0.6);
+  const state = await server.gql(CustomerScoreStateDocument, { id: 'cust_new' });
+  expect(state.customer!.lifecycleStage).toBe('ONBOARDING');
+  expect((await server.gql(OutreachLogDocument, { customerId: 'cust_new', first: 10 })).outreachLog.totalCount).toBe(0);
+});
+
+it('never lists churned accounts on the worklist', async () => {
+  await server.gql(RefreshAllDocument, {});
+  const gone = await server.gql(CustomerScoreStateDocument, { id: 'cust_gone' });
+  expect(gone.customer).toMatchObject({ lifecycleStage: 'CHURNED' });
+  expect(['at_risk', 'critical']).toContain(gone.customer!.tier);
+  const list = await server.gql(WorklistDocument, { first: 50 });
+  const ids = list.worklist.edges.map((e) => e.node.id);
+  expect(ids).not.toContain('cust_gone');
+  expect(ids).not.toContain('cust_twin_a');
+  expect(ids).not.toContain('cust_new');
+});
