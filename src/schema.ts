@@ -8,6 +8,7 @@ import type { AppPubSub } from './infra/pubsub';
 import { CustomerNpsResolver, NpsResolver } from './nps/nps.resolver';
 import { CustomerOutreachResolver, OutreachResolver } from './outreach/outreach.resolver';
 import { CustomerPaymentResolver, PaymentResolver } from './payments/payment.resolver';
+import { BacktestResolver } from './scoring/backtest/backtest.resolver';
 import { CustomerScoreResolver, ScoringResolver } from './scoring/scoring.resolver';
 import { CustomerSupportTicketResolver, SupportTicketResolver } from './support/support-ticket.resolver';
 
@@ -25,6 +26,7 @@ export const RESOLVERS = [
   CustomerOutreachResolver,
   ScoringResolver,
   CustomerScoreResolver,
+  BacktestResolver,
 ] as const;
 
 /**

@@ -349,15 +349,16 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
           // nothing; a daily account loses it all after 4 quiet days. The largest weight: a silent
           // daily account must drop a tier within a week whatever its other signals.
           normaliser: { kind: 'recency', fullDays: 1.5, zeroDays: 4 },
-          weight: 28,
+          weight: 36,
           missing: NO_BASELINE_YET,
         },
         {
           name: 'active_days_trend',
           metric: 'active_days_trend',
-          windowDays: 14,
+          // Three weeks: a week's holiday costs a third of the window, not half of it.
+          windowDays: 21,
           baselineDays: 60,
-          // Active days per day over the last 14 days against the 60 before: 90 % of the usual rhythm is full
+          // Active days per day over the last 21 days against the 60 before: 90 % of the usual rhythm is full
           // marks (weekends and a day off move it by about that), 30 % or less is none.
           normaliser: { kind: 'linear', min: 0.3, max: 0.9 },
           weight: 14,
@@ -366,7 +367,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
         {
           name: 'usage_volume_trend',
           metric: 'events_trend',
-          windowDays: 14,
+          windowDays: 21,
           baselineDays: 60,
           normaliser: { kind: 'linear', min: 0.3, max: 0.9 },
           weight: 8,
@@ -478,6 +479,12 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     },
   ],
   penalties: [
+    // Red flags: a weighted mean moves at most by a signal's share, so a pattern that foretells churn
+    // on its own (the team shrinking to one or two users, usage or breadth halving) also costs points.
+    { name: 'team_shrinking', metric: 'active_users_trend', windowDays: 14, baselineDays: 60, direction: 'below', threshold: 0.5, points: 20 },
+    { name: 'usage_halved', metric: 'events_trend', windowDays: 21, baselineDays: 60, direction: 'below', threshold: 0.5, points: 15 },
+    { name: 'activity_halved', metric: 'active_days_trend', windowDays: 21, baselineDays: 60, direction: 'below', threshold: 0.5, points: 15 },
+    { name: 'feature_contraction', metric: 'feature_breadth_trend', windowDays: 14, baselineDays: 60, direction: 'below', threshold: 0.5, points: 15 },
     // Two failed payments in a row with no success since: a busy account is at risk on this alone.
     { name: 'payment_failure_penalty', metric: 'payment_failure_streak', windowDays: 90, direction: 'at_least', threshold: 2, points: 12, perUnit: true, maxPoints: 36 },
     { name: 'unpaid_invoice_penalty', metric: 'unpaid_past_due', windowDays: 60, direction: 'at_least', threshold: 1, points: 10, perUnit: true, maxPoints: 20 },

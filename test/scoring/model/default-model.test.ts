@@ -4,7 +4,7 @@ describe('the default model', () => {
   it('weights engagement at about two thirds of the score, silence against the account\'s own cadence most of all', () => {
     const weightOf = (component: string) =>
       DEFAULT_SCORING_MODEL.components.find((c) => c.name === component)!.signals.reduce((sum, s) => sum + s.weight, 0);
-    expect(['engagement', 'payments', 'support', 'nps'].map(weightOf)).toEqual([74, 19, 13, 6]);
+    expect(['engagement', 'payments', 'support', 'nps'].map(weightOf)).toEqual([82, 19, 13, 6]);
     const heaviest = DEFAULT_SCORING_MODEL.components.flatMap((c) => c.signals).sort((a, b) => b.weight - a.weight)[0];
     expect(heaviest.name).toBe('silence');
   });

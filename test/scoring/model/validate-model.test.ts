@@ -144,7 +144,7 @@ describe('validateModel', () => {
   });
 
   it('rejects a per-unit penalty on a "below" condition', () => {
-    expect(errorsAfter((m) => (m.penalties[5].perUnit = true))).toEqual(['penalties[5].perUnit only makes sense with "at_least"']);
+    expect(errorsAfter((m) => (m.penalties[0].perUnit = true))).toEqual(['penalties[0].perUnit only makes sense with "at_least"']);
   });
 
   describe('playbooks', () => {

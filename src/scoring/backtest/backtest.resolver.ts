@@ -1,0 +1,49 @@
+// The model-evaluation queries: backtest, fitted weights and the what-if preview. They read only,
+// so they are queries; applying a suggestion is an explicit updateScoringModel.
+import { Arg, Ctx, Int, Query, Resolver } from 'type-graphql';
+import type { GraphQLContext } from '../../infra/context';
+import { JSONScalar } from '../../infra/scalars';
+import { BacktestResult, previewScoringModel, runBacktest, suggestScoringModel } from './backtest.service';
+import { BacktestInput, BacktestReport, ScoringModelPreview, SuggestedScoringModel, SuggestScoringModelInput } from './backtest.types';
+
+function toReport(result: BacktestResult): BacktestReport {
+  return { ...result.report, modelVersion: result.model.version, instants: result.instants };
+}
+
+@Resolver()
+export class BacktestResolver {
+  @Query(() => BacktestReport, {
+    description:
+      'Scores every account as of each instant of a past grid with a model (the active one by default) and measures the scores ' +
+      'against the churn labels known today (Customer.churnedAt): recall 7/14/30 days ahead, precision, AUC, lead times, false ' +
+      'alarms and churn per tier. Writes nothing.',
+  })
+  async backtest(@Arg('input', () => BacktestInput) input: BacktestInput, @Ctx() { db }: GraphQLContext): Promise<BacktestReport> {
+    return toReport(await runBacktest(db, input));
+  }
+
+  @Query(() => SuggestedScoringModel, {
+    description: 'Fits the active model\'s signal weights to the labelled history of from…to and backtests them beside the current weights. Writes nothing.',
+  })
+  async suggestScoringModel(@Arg('input', () => SuggestScoringModelInput) input: SuggestScoringModelInput, @Ctx() { db }: GraphQLContext): Promise<SuggestedScoringModel> {
+    const { config, fit, current, suggested } = await suggestScoringModel(db, input);
+    const currentWeights = new Map(current.model.config.components.flatMap((c) => c.signals).map((s) => [s.name, s.weight]));
+    return {
+      config,
+      weights: Object.entries(fit.weights).map(([name, weight]) => ({ name, weight, currentWeight: currentWeights.get(name) ?? 0, coefficient: fit.coefficients[name] ?? 0 })),
+      samples: fit.samples,
+      positives: fit.positives,
+      current: toReport(current),
+      suggested: { ...suggested, modelVersion: null, instants: current.instants },
+    };
+  }
+
+  @Query(() => ScoringModelPreview, { description: 'The tier distribution now and under `config`, and the customers that would change tier. Writes nothing.' })
+  async previewScoringModel(
+    @Arg('config', () => JSONScalar) config: unknown,
+    @Arg('first', () => Int, { nullable: true, description: 'How many changing customers to list (≤ 500, default 50).' }) first: number | null,
+    @Ctx() { db }: GraphQLContext,
+  ): Promise<ScoringModelPreview> {
+    return previewScoringModel(db, config, first ?? 50);
+  }
+}

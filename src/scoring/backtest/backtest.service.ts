@@ -1,0 +1,200 @@
+// Does the score predict churn? The backtest scores every account as of each instant of a past
+// grid and measures the result against the churn labels (`churnedAt`) known today; the suggestion
+// fits the signal weights to that history; the preview shows what a model would change now. All
+// three only read: no history, tier change, outreach or event is written or published.
+import { ensure, NotFoundError } from '../../infra/errors';
+import { Db, query, queryOne } from '../../infra/sql';
+import { getActiveModel } from '../scoring-model.service';
+import { assessCustomer, computeScore, metricRequests, ScoringModelConfig, validateModel } from '../model';
+import { BacktestReport, evaluateBacktest } from './evaluate';
+import { fitSignalWeights, FittedWeights } from './fit-weights';
+import { collectSnapshots, gridInstants, loadAccounts, metricsOf, scoreSnapshots, SnapshotGrid, SnapshotSet } from './snapshots';
+import { gatherMetrics } from '../gather-metrics.sql';
+
+const DAY_MS = 86_400_000;
+/** The most instants one backtest scores: two years of weekly snapshots. */
+export const MAX_SNAPSHOT_INSTANTS = 104;
+export const DEFAULT_HORIZON_DAYS = 30;
+
+export interface BacktestRequest {
+  /** A stored model version, or a full config; the active model when neither is given. */
+  model?: { version?: number | null; config?: unknown } | null;
+  from: Date;
+  to: Date;
+  stepDays?: number | null;
+  horizonDays?: number | null;
+}
+
+export interface ModelUnderTest {
+  /** The stored version, or null for a config given inline. */
+  version: number | null;
+  config: ScoringModelConfig;
+}
+
+/** Validates a config given inline; every rule of `updateScoringModel` applies. */
+export function checkedConfig(config: unknown, argument: string): ScoringModelConfig {
+  ensure(config !== null && typeof config === 'object' && !Array.isArray(config), `${argument} must be a scoring model (a JSON object)`, { argument });
+  const errors = validateModel(config as ScoringModelConfig);
+  ensure(errors.length === 0, `invalid scoring model: ${errors.join('; ')}`, { argument, problems: errors });
+  return config as ScoringModelConfig;
+}
+
+async function modelUnderTest(db: Db, model: BacktestRequest['model']): Promise<ModelUnderTest> {
+  ensure(!(model?.version != null && model?.config != null), 'give a model version or a config, not both', { argument: 'model' });
+  if (model?.config != null) return { version: null, config: checkedConfig(model.config, 'model.config') };
+  if (model?.version != null) {
+    const row = await queryOne<{ config: ScoringModelConfig }>(db, 'select config from scoring_model where version = ?', [model.version]);
+    if (!row) throw new NotFoundError(`scoring model version ${model.version} does not exist`, { argument: 'model.version' });
+    return { version: model.version, config: row.config };
+  }
+  const active = await getActiveModel(db);
+  return { version: active.version, config: active.config };
+}
+
+/** Checks a grid and horizon: past instants only, a bounded number of them. */
+export function checkedGrid(input: { from: Date; to: Date; stepDays?: number | null; horizonDays?: number | null }, now = Date.now()): SnapshotGrid & { horizonDays: number } {
+  const { from, to } = input;
+  const stepDays = input.stepDays ?? 7;
+  const horizonDays = input.horizonDays ?? DEFAULT_HORIZON_DAYS;
+  ensure(from instanceof Date && !Number.isNaN(from.getTime()) && from.getTime() >= Date.UTC(1970, 0, 1), 'from must be a date-time from 1970 on', { argument: 'from' });
+  ensure(to instanceof Date && !Number.isNaN(to.getTime()), 'to must be a date-time', { argument: 'to' });
+  ensure(from.getTime() < to.getTime(), 'from must be before to', { argument: 'from' });
+  ensure(to.getTime() <= now, 'to must not be in the future: a backtest replays the past', { argument: 'to' });
+  ensure(Number.isInteger(stepDays) && stepDays >= 1 && stepDays <= 90, 'stepDays must be a whole number of days within 1…90', { argument: 'stepDays' });
+  ensure(Number.isInteger(horizonDays) && horizonDays >= 1 && horizonDays <= 365, 'horizonDays must be a whole number of days within 1…365', { argument: 'horizonDays' });
+  const instants = Math.floor((to.getTime() - from.getTime()) / (stepDays * DAY_MS)) + 1;
+  ensure(instants <= MAX_SNAPSHOT_INSTANTS, `the grid has ${instants} instants; at most ${MAX_SNAPSHOT_INSTANTS} (widen stepDays or narrow from…to)`, { argument: 'stepDays' });
+  return { from, to, stepDays, horizonDays };
+}
+
+function report(set: SnapshotSet, config: ScoringModelConfig, horizonDays: number, now: Date): BacktestReport {
+  const labels = set.accounts.map((a) => ({ customerId: a.id, churnedAt: a.churnedAt }));
+  return evaluateBacktest(scoreSnapshots(set, config), labels, { tiers: config.tiers, horizonDays, labelsKnownUntil: now });
+}
+
+export interface BacktestResult {
+  model: ModelUnderTest;
+  report: BacktestReport;
+  instants: number;
+}
+
+export async function runBacktest(db: Db, request: BacktestRequest): Promise<BacktestResult> {
+  const now = new Date();
+  const grid = checkedGrid(request, now.getTime());
+  const model = await modelUnderTest(db, request.model);
+  const set = await collectSnapshots(db, model.config, grid);
+  return { model, report: report(set, model.config, grid.horizonDays, now), instants: gridInstants(grid).length };
+}
+
+/**
+ * The fitting rows: each snapshot whose horizon has elapsed, as the normalised value of every
+ * signal (a missing one at its neutral value, or 1 — no sign of risk — when it would be excluded),
+ * labelled 1 when the account churned within the horizon after it.
+ */
+function trainingSet(set: SnapshotSet, config: ScoringModelConfig, horizonDays: number, now: Date) {
+  const signals = config.components.flatMap((c) => c.signals);
+  const features: number[][] = [];
+  const labels: (0 | 1)[] = [];
+  const horizonMs = horizonDays * DAY_MS;
+  for (const snapshot of set.snapshots) {
+    const at = snapshot.asOf.getTime();
+    if (at + horizonMs > now.getTime()) continue;
+    const result = computeScore(config, metricsOf(set, snapshot));
+    features.push(result.signals.map((s) => s.value ?? 1));
+    const churnedAt = snapshot.account.churnedAt?.getTime();
+    labels.push(churnedAt !== undefined && churnedAt > at && churnedAt <= at + horizonMs ? 1 : 0);
+  }
+  return { signalNames: signals.map((s) => s.name), features, labels };
+}
+
+export interface SuggestedModel {
+  config: ScoringModelConfig;
+  fit: FittedWeights;
+  current: BacktestResult;
+  suggested: BacktestReport;
+}
+
+/**
+ * Fits the active model's signal weights to the labelled history (regularised logistic regression,
+ * weights kept ≥ 0, see fit-weights.ts) and backtests the result beside the current model on the
+ * same snapshots. Applying it is an explicit `updateScoringModel`.
+ */
+export async function suggestScoringModel(db: Db, request: Omit<BacktestRequest, 'model'>): Promise<SuggestedModel> {
+  const now = new Date();
+  const grid = checkedGrid(request, now.getTime());
+  const active = await getActiveModel(db);
+  const set = await collectSnapshots(db, active.config, grid);
+  const training = trainingSet(set, active.config, grid.horizonDays, now);
+  ensure(training.labels.some((l) => l === 1), 'no account churned within the horizon of a snapshot whose horizon has elapsed: nothing to fit to', { argument: 'from' });
+  ensure(training.labels.some((l) => l === 0), 'every snapshot was followed by churn: nothing to tell apart', { argument: 'from' });
+  const fit = fitSignalWeights(training);
+  const config: ScoringModelConfig = structuredClone(active.config);
+  for (const component of config.components) {
+    for (const signal of component.signals) signal.weight = fit.weights[signal.name] ?? 0;
+  }
+  return {
+    config,
+    fit,
+    current: { model: { version: active.version, config: active.config }, report: report(set, active.config, grid.horizonDays, now), instants: gridInstants(grid).length },
+    suggested: report(set, config, grid.horizonDays, now),
+  };
+}
+
+export interface TierMove {
+  customerId: string;
+  name: string;
+  arrCents: number;
+  fromTier: string | null;
+  toTier: string;
+  toScore: number;
+}
+
+export interface ModelPreview {
+  current: Array<{ tier: string; label: string; count: number }>;
+  proposed: Array<{ tier: string; label: string; count: number }>;
+  changed: number;
+  /** The customers that would change tier, largest ARR first (at most `first`). */
+  changes: TierMove[];
+}
+
+/** Every customer scored now under `config`, beside its current tier; nothing is written. */
+export async function previewScoringModel(db: Db, configInput: unknown, first = 50): Promise<ModelPreview> {
+  ensure(Number.isInteger(first) && first >= 0 && first <= 500, 'first must be within 0…500', { argument: 'first' });
+  const config = checkedConfig(configInput, 'config');
+  const active = await getActiveModel(db);
+  const asOf = new Date();
+  const accounts = new Map((await loadAccounts(db)).map((a) => [a.id, a]));
+  const customers = await query<{ id: string; name: string; tier: string | null }>(db, 'select id, name, tier from customer order by id');
+  const requests = metricRequests(config);
+  const moves: TierMove[] = [];
+  const proposed = new Map<string, number>();
+  const current = new Map<string, number>();
+  for (let start = 0; start < customers.length; start += 2000) {
+    const batch = customers.slice(start, start + 2000).filter((c) => accounts.get(c.id)!.signedUpAt.getTime() <= asOf.getTime());
+    const gathered = await gatherMetrics(db.fork() as Db, batch.map((c) => c.id), asOf, requests, config.lifecycle.churnWindowDays + 1);
+    for (const customer of batch) {
+      const account = accounts.get(customer.id)!;
+      const { metrics, lastActivityAt } = gathered.get(customer.id) ?? { metrics: {}, lastActivityAt: null };
+      const { tier, result } = assessCustomer({
+        model: config,
+        metrics,
+        asOf,
+        signedUpAt: account.signedUpAt,
+        churnedAt: account.churnedAt,
+        lastActivityAt,
+        previousTierKey: customer.tier,
+        earlierScore: null,
+      });
+      proposed.set(tier.key, (proposed.get(tier.key) ?? 0) + 1);
+      if (customer.tier) current.set(customer.tier, (current.get(customer.tier) ?? 0) + 1);
+      if (tier.key !== customer.tier) {
+        moves.push({ customerId: customer.id, name: customer.name, arrCents: account.arrCents, fromTier: customer.tier, toTier: tier.key, toScore: result.score });
+      }
+    }
+  }
+  moves.sort((a, b) => b.arrCents - a.arrCents || (a.customerId < b.customerId ? -1 : 1));
+  const counts = (bands: ScoringModelConfig['tiers'], tally: Map<string, number>) =>
+    [...bands].sort((a, b) => a.severity - b.severity).map((band) => ({ tier: band.key, label: band.label, count: tally.get(band.key) ?? 0 }));
+  return { current: counts(active.config.tiers, current), proposed: counts(config.tiers, proposed), changed: moves.length, changes: moves.slice(0, first) };
+}
+

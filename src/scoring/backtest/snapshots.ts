@@ -1,0 +1,125 @@
+// The metrics of every account at every instant of a grid of past instants, gathered with the same
+// set-based SQL the scoring engine uses (read-only: nothing is written or published), then scored
+// in memory by any model that asks for the same metrics. Gathering is the expensive part, so a
+// backtest gathers once and scores as many models as it compares.
+import type { Db } from '../../infra/sql';
+import { query } from '../../infra/sql';
+import { gatherMetrics } from '../gather-metrics.sql';
+import { assessCustomer, metricRequests, MetricRequest, MetricValues, ScoringModelConfig } from '../model';
+import type { SnapshotScore } from './evaluate';
+
+const DAY_MS = 86_400_000;
+/** Customers per gathering statement, as in a scoring run. */
+const BATCH_SIZE = 2000;
+/** Batches gathered at the same time: the database works on one while this process reads another. */
+const BATCHES_IN_FLIGHT = 2;
+
+export interface SnapshotGrid {
+  from: Date;
+  to: Date;
+  stepDays: number;
+}
+
+/** The grid's instants, from `from` by `stepDays` up to `to` inclusive. */
+export function gridInstants(grid: SnapshotGrid): Date[] {
+  const instants: Date[] = [];
+  for (let t = grid.from.getTime(); t <= grid.to.getTime(); t += grid.stepDays * DAY_MS) instants.push(new Date(t));
+  return instants;
+}
+
+export interface AccountFacts {
+  id: string;
+  arrCents: number;
+  /** Signup, else when the customer was created: no snapshot exists before it. */
+  signedUpAt: Date;
+  churnedAt: Date | null;
+}
+
+/** One account at one instant: its metrics (in `SnapshotSet.requests` order, NaN for null) and last activity. */
+export interface Snapshot {
+  account: AccountFacts;
+  asOf: Date;
+  values: Float64Array;
+  lastActivityAt: Date | null;
+}
+
+export interface SnapshotSet {
+  requests: MetricRequest[];
+  /** Snapshots in instant order, then customer id order. */
+  snapshots: Snapshot[];
+  accounts: AccountFacts[];
+}
+
+export async function loadAccounts(db: Db): Promise<AccountFacts[]> {
+  const rows = await query<{ id: string; arrCents: number; signedUpAt: string; churnedAt: string | null }>(
+    db,
+    `select id, arr_cents::float8 as "arrCents", coalesce(signed_up_at, created_at) as "signedUpAt", churned_at as "churnedAt" from customer order by id`,
+  );
+  return rows.map((r) => ({ id: r.id, arrCents: r.arrCents, signedUpAt: new Date(r.signedUpAt), churnedAt: r.churnedAt ? new Date(r.churnedAt) : null }));
+}
+
+/**
+ * Gathers the metrics of `model` for every account that had signed up and not yet churned, at every
+ * instant of the grid. A label (churnedAt) only decides which instants an account is looked at,
+ * never what is seen at them: every metric stops at the instant.
+ */
+export async function collectSnapshots(db: Db, model: ScoringModelConfig, grid: SnapshotGrid, accounts?: AccountFacts[]): Promise<SnapshotSet> {
+  const requests = metricRequests(model);
+  const all = accounts ?? (await loadAccounts(db));
+  const jobs: Array<{ asOf: Date; batch: AccountFacts[] }> = [];
+  for (const asOf of gridInstants(grid)) {
+    const alive = all.filter((a) => a.signedUpAt.getTime() <= asOf.getTime() && (a.churnedAt === null || a.churnedAt.getTime() > asOf.getTime()));
+    for (let start = 0; start < alive.length; start += BATCH_SIZE) jobs.push({ asOf, batch: alive.slice(start, start + BATCH_SIZE) });
+  }
+  const results: Snapshot[][] = new Array(jobs.length);
+  let next = 0;
+  const worker = async () => {
+    for (let index = next++; index < jobs.length; index = next++) {
+      const { asOf, batch } = jobs[index];
+      const gathered = await gatherMetrics(db.fork() as Db, batch.map((a) => a.id), asOf, requests, model.lifecycle.churnWindowDays + 1);
+      results[index] = batch.map((account) => {
+        const { metrics, lastActivityAt } = gathered.get(account.id) ?? { metrics: {}, lastActivityAt: null };
+        const values = new Float64Array(requests.length);
+        requests.forEach((r, i) => (values[i] = metrics[r.key] ?? Number.NaN));
+        return { account, asOf, values, lastActivityAt };
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: BATCHES_IN_FLIGHT }, worker));
+  return { requests, snapshots: results.flat(), accounts: all };
+}
+
+export function metricsOf(set: SnapshotSet, snapshot: Snapshot): MetricValues {
+  const metrics: MetricValues = {};
+  set.requests.forEach((r, i) => (metrics[r.key] = Number.isNaN(snapshot.values[i]) ? null : snapshot.values[i]));
+  return metrics;
+}
+
+/** Whether `model` reads only metrics the set has (so it can be scored from it without gathering again). */
+export function canScore(set: SnapshotSet, model: ScoringModelConfig): boolean {
+  const keys = new Set(set.requests.map((r) => r.key));
+  return metricRequests(model).every((r) => keys.has(r.key));
+}
+
+/**
+ * Scores every snapshot with `model`, account by account in time order, so each tier carries the
+ * hysteresis of the account's previous snapshot as a daily scoring would.
+ */
+export function scoreSnapshots(set: SnapshotSet, model: ScoringModelConfig): SnapshotScore[] {
+  const previousTier = new Map<string, string>();
+  return set.snapshots.map((snapshot) => {
+    const assessment = assessCustomer({
+      model,
+      metrics: metricsOf(set, snapshot),
+      asOf: snapshot.asOf,
+      signedUpAt: snapshot.account.signedUpAt,
+      // The label must not reach the score: the snapshot instant is before it by construction.
+      churnedAt: null,
+      lastActivityAt: snapshot.lastActivityAt,
+      previousTierKey: previousTier.get(snapshot.account.id) ?? null,
+      earlierScore: null,
+    });
+    previousTier.set(snapshot.account.id, assessment.tier.key);
+    return { customerId: snapshot.account.id, asOf: snapshot.asOf, score: assessment.result.score, tierKey: assessment.tier.key, flagged: assessment.flagged };
+  });
+}

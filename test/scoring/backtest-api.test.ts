@@ -1,0 +1,184 @@
+// The built-in backtest, the fitted-weights suggestion and the what-if preview through the API, on
+// a small labelled population: accounts that decline and churn, and steady ones that stay. None of
+// them writes anything (no history, tier change, outreach or run) or publishes anything.
+import { startTestServer, TestServer } from '../helpers/server';
+import { connect, subscribe } from '../helpers/subscriptions';
+import { OnTierChangedDocument, TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
+import { sql } from '../helpers/database';
+
+const DAY = 86_400_000;
+let server: TestServer;
+const now = Date.now();
+const today = Math.floor(now / DAY) * DAY;
+const daysAgo = (days: number, hour = 12) => new Date(today - days * DAY + hour * 3_600_000).toISOString();
+
+/**
+ * Daily use by four users on five features from 160 days ago; a decliner fades from `declineAt`
+ * days ago (fewer days, fewer users, fewer features) and cancels at `churnAt`.
+ */
+function account(id: string, options: { declineAt?: number; churnAt?: number } = {}) {
+  const events = [];
+  for (let d = 160; d > (options.churnAt ?? 0); d--) {
+    const declining = options.declineAt !== undefined && d <= options.declineAt;
+    if (declining && d % 3 !== 0) continue;
+    const users = declining ? 1 : 4;
+    for (let u = 0; u < users; u++) {
+      events.push({ customerId: id, eventType: 'feature_used', feature: `f${(d + u) % (declining ? 1 : 5)}`, userId: `${id}_u${u}`, occurredAt: daysAgo(d, 9 + u) });
+    }
+  }
+  return events;
+}
+
+const STEADY = ['cust_bt_s1', 'cust_bt_s2', 'cust_bt_s3', 'cust_bt_s4', 'cust_bt_s5', 'cust_bt_s6'];
+const CHURNERS: Array<[string, number, number]> = [
+  ['cust_bt_c1', 95, 35],
+  ['cust_bt_c2', 85, 25],
+  ['cust_bt_c3', 100, 40],
+];
+const GRID = { from: daysAgo(90, 0), to: daysAgo(7, 0), stepDays: 7, horizonDays: 30 };
+
+async function rowCounts(): Promise<number[]> {
+  const [row] = await sql<Record<string, number>>(
+    server.database,
+    `select (select count(*)::int from health_score) a, (select count(*)::int from tier_change) b, (select count(*)::int from outreach_action) c,
+            (select count(*)::int from scoring_run) d, (select count(*)::int from scoring_model) e`,
+  );
+  return Object.values(row);
+}
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'backtest', env: { RESCORE_DEBOUNCE_MS: '0' } });
+  const events = [];
+  for (const id of STEADY) {
+    await server.gql(UpsertCustomerDocument, { input: { id, name: id, signedUpAt: daysAgo(170), arrCents: 2_000_000 } });
+    events.push(...account(id));
+  }
+  for (const [id, declineAt, churnAt] of CHURNERS) {
+    await server.gql(UpsertCustomerDocument, { input: { id, name: id, signedUpAt: daysAgo(170), arrCents: 3_000_000, churnedAt: daysAgo(churnAt), churnReason: 'faded away' } });
+    events.push(...account(id, { declineAt, churnAt }));
+  }
+  expect((await server.gql(TrackEngagementBatchDocument, { events })).trackEngagementBatch.errors).toEqual([]);
+  // The default model is stored on first use; do that before counting rows.
+  await server.request('{ scoringModel { version } }');
+}, 60_000);
+afterAll(() => server.stop());
+
+const REPORT = `customers churners snapshots instants horizonDays modelVersion
+  recall { leadDays churners flagged recall } precision { precision flaggedSnapshots truePositives }
+  auc { leadDays auc positives negatives } leadTime { detected medianDays p25Days p75Days }
+  falseAlarms { nonChurners flagged rate ratePer90Days } tierChurnRates { tierKey snapshots churned rate }`;
+
+type Report = {
+  customers: number;
+  churners: number;
+  snapshots: number;
+  instants: number;
+  modelVersion: number | null;
+  recall: Array<{ leadDays: number; churners: number; flagged: number; recall: number | null }>;
+  precision: { precision: number | null };
+  auc: { auc: number | null; positives: number; negatives: number };
+  leadTime: { detected: number; medianDays: number | null };
+  falseAlarms: { nonChurners: number; flagged: number; rate: number | null };
+  tierChurnRates: Array<{ tierKey: string; snapshots: number; churned: number; rate: number | null }>;
+};
+
+it('replays the default model over past weeks and sees the churners coming, writing and publishing nothing', async () => {
+  const client = connect(server.wsUrl);
+  const changes = await subscribe(client, OnTierChangedDocument, {});
+  const before = await rowCounts();
+  const result = await server.request<{ backtest: Report }, unknown>(`query ($input: BacktestInput!) { backtest(input: $input) { ${REPORT} } }`, { input: GRID });
+  expect(result.errors).toBeUndefined();
+  const report = result.data!.backtest;
+  expect(report).toMatchObject({ customers: 9, churners: 3, instants: 12, modelVersion: 1 });
+  // Each churner is looked at only before its churn.
+  expect(report.snapshots).toBe(6 * 12 + (8 + 10 + 8));
+  expect(report.recall.map((r) => [r.leadDays, r.churners, r.flagged])).toEqual([[7, 3, 3], [14, 3, 3], [30, 3, 3]]);
+  expect(report.auc).toMatchObject({ auc: 1, positives: 3 });
+  expect(report.falseAlarms).toMatchObject({ nonChurners: 6, flagged: 0, rate: 0 });
+  expect(report.precision.precision).toBeGreaterThan(0.5);
+  expect(report.leadTime.detected).toBe(3);
+  expect(report.leadTime.medianDays).toBeGreaterThanOrEqual(30);
+  expect(report.tierChurnRates.map((t) => t.tierKey)).toEqual(['healthy', 'monitor', 'at_risk', 'critical']);
+  expect(await rowCounts()).toEqual(before);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(changes.events).toHaveLength(0);
+  await changes.close();
+  await client.dispose();
+});
+
+it('backtests a stored version or a config given inline, and refuses what it cannot replay', async () => {
+  const inline = await server.request<{ backtest: Report }, unknown>(`query ($input: BacktestInput!) { backtest(input: $input) { ${REPORT} } }`, {
+    input: { ...GRID, model: { config: (await server.request<{ scoringModel: { config: unknown } }, unknown>('{ scoringModel { config } }')).data!.scoringModel.config } },
+  });
+  expect(inline.data!.backtest.modelVersion).toBeNull();
+  expect(inline.data!.backtest.auc.auc).toBe(1);
+  const refusals = [
+    { ...GRID, to: new Date(now + 2 * DAY).toISOString() },
+    { ...GRID, from: GRID.to, to: GRID.from },
+    { ...GRID, stepDays: 0 },
+    { ...GRID, from: daysAgo(2000), stepDays: 1 },
+    { ...GRID, horizonDays: 1000 },
+    { ...GRID, model: { config: { components: [] } } },
+    { ...GRID, model: { version: 1, config: {} } },
+  ];
+  for (const input of refusals) {
+    const refused = await server.request(`query ($input: BacktestInput!) { backtest(input: $input) { customers } }`, { input });
+    expect([JSON.stringify(input).slice(0, 60), refused.errors?.[0].extensions?.code]).toEqual([JSON.stringify(input).slice(0, 60), 'BAD_USER_INPUT']);
+  }
+  const unknown = await server.request(`query ($input: BacktestInput!) { backtest(input: $input) { customers } }`, { input: { ...GRID, model: { version: 99 } } });
+  expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+});
+
+it('suggests weights fitted to the labelled history, non-negative and summing to 100, with both backtests', async () => {
+  const before = await rowCounts();
+  const result = await server.request<
+    { suggestScoringModel: { config: { components: Array<{ signals: Array<{ name: string; weight: number }> }> }; weights: Array<{ name: string; weight: number; currentWeight: number }>; samples: number; positives: number; current: Report; suggested: Report } },
+    unknown
+  >(
+    `query ($input: SuggestScoringModelInput!) { suggestScoringModel(input: $input) {
+       config weights { name weight currentWeight coefficient } samples positives current { ${REPORT} } suggested { ${REPORT} } } }`,
+    { input: GRID },
+  );
+  expect(result.errors).toBeUndefined();
+  const suggestion = result.data!.suggestScoringModel;
+  const total = suggestion.weights.reduce((sum, w) => sum + w.weight, 0);
+  expect(total).toBeCloseTo(100, 0);
+  expect(suggestion.weights.every((w) => w.weight >= 0)).toBe(true);
+  expect(suggestion.positives).toBeGreaterThan(0);
+  expect(suggestion.samples).toBeGreaterThan(suggestion.positives);
+  const inConfig = Object.fromEntries(suggestion.config.components.flatMap((c) => c.signals).map((s) => [s.name, s.weight]));
+  expect(inConfig).toEqual(Object.fromEntries(suggestion.weights.map((w) => [w.name, w.weight])));
+  expect(suggestion.suggested.auc.auc).toBeGreaterThanOrEqual(0.9);
+  expect(suggestion.current.snapshots).toBe(suggestion.suggested.snapshots);
+  expect(await rowCounts()).toEqual(before);
+  // Applying it is an explicit updateScoringModel, which accepts it as it is.
+  const applied = await server.request<{ updateScoringModel: { version: number } }, unknown>(
+    'mutation ($config: JSON) { updateScoringModel(input: { config: $config }) { version } }',
+    { config: suggestion.config },
+  );
+  expect(applied.data?.updateScoringModel.version).toBe(2);
+});
+
+it('previews the tiers a model would give now, and who would move, largest ARR first, writing nothing', async () => {
+  await server.request('mutation { refreshAllHealthScores { status } }');
+  const before = await rowCounts();
+  const strict = (await server.request<{ scoringModel: { config: { tiers: Array<{ key: string; lowerBound: number }> } } }, unknown>('{ scoringModel { config } }')).data!
+    .scoringModel.config;
+  // Every band's bound raised: a healthy account must now score 101… so nobody is healthy.
+  const config = { ...strict, tiers: [{ key: 'top', label: 'Top', lowerBound: 100, severity: 0 }, { key: 'rest', label: 'Rest', lowerBound: 0, severity: 1 }], playbooks: [] };
+  const result = await server.request<
+    { previewScoringModel: { current: Array<{ tier: string; count: number }>; proposed: Array<{ tier: string; count: number }>; changed: number; changes: Array<{ customerId: string; arrCents: number; toTier: string }> } },
+    unknown
+  >('query ($config: JSON!) { previewScoringModel(config: $config, first: 3) { current { tier count } proposed { tier count } changed changes { customerId arrCents fromTier toTier toScore } } }', {
+    config,
+  });
+  expect(result.errors).toBeUndefined();
+  const preview = result.data!.previewScoringModel;
+  expect(preview.current.reduce((n, t) => n + t.count, 0)).toBe(9);
+  expect(preview.proposed.reduce((n, t) => n + t.count, 0)).toBe(9);
+  expect(preview.proposed.map((t) => t.tier)).toEqual(['top', 'rest']);
+  expect(preview.changed).toBe(9);
+  expect(preview.changes).toHaveLength(3);
+  expect(preview.changes.map((c) => c.arrCents)).toEqual([3_000_000, 3_000_000, 3_000_000]);
+  expect(await rowCounts()).toEqual(before);
+});
