@@ -9,6 +9,8 @@ import { startHttpServer } from './infra/http-server';
 import { createLogger, Logger } from './infra/logger';
 import { AppPubSub, createPubSub, RedisBackedPubSub } from './infra/pubsub';
 import { buildAppSchema } from './schema';
+import { Db } from './infra/sql';
+import { adoptCurrentDefaultModel } from './scoring/scoring-model.service';
 import { ScoringScheduler } from './scoring/scoring.scheduler';
 
 export interface RunningApp {
@@ -43,6 +45,8 @@ export async function startApp(config: AppConfig & { databaseUrl: string }, logg
         return checks;
       },
     });
+    const adopted = await adoptCurrentDefaultModel(orm.em.fork() as Db);
+    if (adopted) logger.info({ version: adopted.version }, 'the first default scoring model was active unchanged: the current default model is now active');
     const scheduler = new ScoringScheduler(services);
     scheduler.start();
     const port = Number(new URL(server.url).port);

@@ -2,7 +2,7 @@
 // inserted on first use; `updateScoringModel` validates and activates a new version.
 import { InvalidInputError } from '../infra/errors';
 import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
-import { DEFAULT_SCORING_MODEL, ScoringModelConfig, validateModel } from './model';
+import { CLASSIC_SCORING_MODEL, DEFAULT_SCORING_MODEL, ScoringModelConfig, validateModel } from './model';
 
 export interface ActiveModel {
   version: number;
@@ -39,4 +39,21 @@ export async function updateScoringModel(db: Db, config: ScoringModelConfig): Pr
     );
     return row as ActiveModel;
   });
+}
+
+/** JSON with object keys sorted, so two configs compare equal whatever order jsonb kept their keys in. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+  );
+}
+
+/**
+ * An installation still on the first default model, unchanged, moves to the current default as a
+ * new version (a model someone chose or edited is left alone). Returns the new version, or null.
+ */
+export async function adoptCurrentDefaultModel(db: Db): Promise<ActiveModel | null> {
+  const active = await queryOne<ActiveModel>(db, 'select version, config, created_at as "createdAt" from scoring_model where active');
+  if (!active || canonicalJson(active.config) !== canonicalJson(CLASSIC_SCORING_MODEL)) return null;
+  return updateScoringModel(db, structuredClone(DEFAULT_SCORING_MODEL));
 }
