@@ -201,14 +201,26 @@ async function main(): Promise<void> {
       });
     }
     const base = scoring.sizes.find((s) => s.customers === config.baselineCustomers);
-    if (scoring.baseline && base) {
-      const ratio = scoring.baseline.seconds / base.seconds.median;
+    if (scoring.classic && base) {
+      const ratio = base.seconds.median / scoring.classic.seconds.median;
       rows.push({
         workload: 'scoring',
-        figure: `speed-up over per-customer queries (seed 003), ${base.customers.toLocaleString('en')} customers`,
+        figure: `predictive model against the first default model, same engine, ${base.customers.toLocaleString('en')} customers (time)`,
+        target: '≤ 1.2×',
+        baseline: spread(scoring.classic.seconds, 2, ' s'),
+        measured: spread(base.seconds, 2, ' s'),
+        ratio: `${fmt(ratio, 2)}×`,
+        met: judge(ratio <= 1.2),
+      });
+    }
+    if (scoring.baseline && scoring.classic) {
+      const ratio = scoring.baseline.seconds / scoring.classic.seconds.median;
+      rows.push({
+        workload: 'scoring',
+        figure: `speed-up over per-customer queries (seed 003), first default model, ${scoring.classic.customers.toLocaleString('en')} customers`,
         target: '≥ 50×',
         baseline: `${fmt(scoring.baseline.seconds, 1)} s`,
-        measured: `${fmt(base.seconds.median, 2)} s`,
+        measured: `${fmt(scoring.classic.seconds.median, 2)} s`,
         ratio: `${fmt(ratio, 0)}×`,
         met: judge(ratio >= 50),
       });

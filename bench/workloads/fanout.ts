@@ -8,7 +8,7 @@
 //     must receive exactly the events its filter asks for; instance A's largest event-loop stall is
 //     read from inside (bench/support/loop-monitor.cjs).
 // The data: "flippers" active daily until 25 (or 12) days before the anchor, scored healthy back
-// then; as of the anchor they are critical (or at risk). Rows written at the anchor are removed
+// then; from the anchor on they are critical (or at risk). Rows written after the anchor are removed
 // between runs, so every run changes the same tiers.
 import { ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
@@ -23,7 +23,6 @@ import { InProcessPubSub } from '../../src/infra/pubsub';
 import { Db, query } from '../../src/infra/sql';
 import { refreshAllHealthScores } from '../../src/scoring/scoring.service';
 import type { ChildMessage, ParentMessage, SubscriberSpec } from '../clients/subscribers';
-import { forgetScoringAt } from '../generate/dataset';
 import { createDatabase, databaseExists, databaseUrl, dropDatabase, sql } from '../support/databases';
 import { graphql, ServerProcess, startServer } from '../support/server-process';
 import { percentile, summarise, Summary } from '../support/stats';
@@ -58,6 +57,22 @@ export interface FanoutResult {
     peakRssMb: Summary;
   };
   idleMaxStallMs: number;
+}
+
+/**
+ * Removes what the workload's own scorings wrote (everything after the data set's anchor), so each
+ * run starts from the flippers' healthy history. The runs score now, not as of the anchor: scoring
+ * a past instant is a backfill, which publishes nothing.
+ */
+async function forgetLiveScoring(name: string, anchor: Date): Promise<void> {
+  await sql(
+    name,
+    `with a as (delete from health_score where as_of > $1),
+          b as (delete from tier_change where changed_at > $1),
+          c as (delete from outreach_action where created_at > $1)
+     delete from scoring_run where as_of > $1`,
+    [anchor.toISOString()],
+  );
 }
 
 function flipperId(index: number): string {
@@ -161,7 +176,7 @@ async function waitForDeliveries(subscribers: Subscribers, expected: number, tim
 export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
   const name = 'hg_bench_live';
   const { url, anchor } = await ensureLiveDataSet(name, options.flippers);
-  await forgetScoringAt(name, anchor);
+  await forgetLiveScoring(name, anchor);
   const reader: ServerProcess = await startServer({ name: 'fanout-reader', database: url, redisUrl: options.redisUrl });
   const writer: ServerProcess = await startServer({ name: 'fanout-writer', database: url, redisUrl: options.redisUrl });
   const subscribers = new Subscribers();
@@ -182,13 +197,13 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
     const max: number[] = [];
     let deliveries = 0;
     for (let run = 0; run < options.runs; run++) {
-      await forgetScoringAt(name, anchor);
+      await forgetLiveScoring(name, anchor);
       subscribers.post({ type: 'reset' });
       const sentAt: Record<string, number> = {};
       for (let i = 0; i < options.singleFlips; i++) {
         const customerId = flipperId(i);
         sentAt[customerId] = nowMs();
-        await graphql(writer.url, 'mutation ($id: ID!, $asOf: DateTime) { refreshHealthScore(customerId: $id, asOf: $asOf) { tier } }', { id: customerId, asOf: anchor.toISOString() });
+        await graphql(writer.url, 'mutation ($id: ID!) { refreshHealthScore(customerId: $id) { tier } }', { id: customerId });
         await waitForDeliveries(subscribers, (i + 1) * options.clients, 5000);
         await sleep(100);
       }
@@ -219,16 +234,14 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
     let expectedDeliveries = 0;
     let complete = true;
     for (let run = 0; run < options.runs; run++) {
-      await forgetScoringAt(name, anchor);
+      await forgetLiveScoring(name, anchor);
       subscribers.post({ type: 'reset' });
       await reader.loopStats();
       const watch = reader.watchRss();
       const sentAt = nowMs();
-      const result = await graphql<{ refreshAllHealthScores: { tierChanges: number } }>(writer.url, 'mutation ($asOf: DateTime) { refreshAllHealthScores(asOf: $asOf) { tierChanges } }', {
-        asOf: anchor.toISOString(),
-      });
+      const result = await graphql<{ refreshAllHealthScores: { tierChanges: number } }>(writer.url, 'mutation { refreshAllHealthScores { tierChanges } }', {});
       tierChanges = result.refreshAllHealthScores.tierChanges;
-      const changes = await sql<{ customer_id: string; to_tier: string }>(name, 'select customer_id, to_tier from tier_change where changed_at = $1', [anchor.toISOString()]);
+      const changes = await sql<{ customer_id: string; to_tier: string }>(name, 'select customer_id, to_tier from tier_change where changed_at > $1', [anchor.toISOString()]);
       const byCustomer = new Map(changes.map((c) => [c.customer_id, c]));
       const expected = specs.map((spec) =>
         spec.customerId ? (byCustomer.has(spec.customerId) ? 1 : 0) : spec.tiers ? changes.filter((c) => spec.tiers?.includes(c.to_tier)).length : changes.length,
@@ -248,7 +261,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
           `largest stall ${loop.maxStallMs.toFixed(0)} ms${ok ? '' : ' (INCOMPLETE)'}\n`,
       );
     }
-    await forgetScoringAt(name, anchor);
+    await forgetLiveScoring(name, anchor);
     return {
       clients: connected.count,
       connectSeconds: connected.seconds,

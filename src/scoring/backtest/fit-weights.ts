@@ -2,10 +2,10 @@
 // signal's risk (1 − normalised value), constrained to non-negative coefficients and turned into
 // model weights, so the score ranks accounts the way the fitted churn odds do.
 //
-// Why ml-logistic-regression (mljs): it is the maintained, small logistic regression on the npm
-// registry, and ml-matrix, which it is built on and whose Matrix its
-// train() takes, gives us the linear algebra below. It lacks three things we need, which we supply
-// around it rather than by writing our own optimiser:
+// Why ml-logistic-regression (mljs): of the logistic regressions on the npm registry it is the one
+// that is maintained and light, and ml-matrix, which it is built on (its train() takes ml-matrix
+// Matrices, so we import that package as installed with it), gives us the linear algebra below. It
+// lacks three things we need, which we supply around it rather than writing our own optimiser:
 // - No penalty option. We add an L2-type penalty by data augmentation: per signal, pairs of
 //   pseudo-rows (one churned, one retained) at z = c·e_j. Each pair adds log(1 + e^{cγ}) +
 //   log(1 + e^{−cγ}) to the loss, i.e. a log-F prior on γ_j: quadratic (ridge) near 0, milder on

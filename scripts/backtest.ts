@@ -1,0 +1,97 @@
+// `npm run backtest [-- options]`: does the score predict churn? Scores every account as of each
+// week of the past (nothing is written) and prints recall, precision, AUC, lead times, false alarms
+// and churn per tier against the churn labels (Customer.churnedAt) in the database.
+import 'reflect-metadata';
+import { readConfig } from '../src/infra/config';
+import { openDatabase } from '../src/infra/database';
+import type { Db } from '../src/infra/sql';
+import { runBacktest, suggestScoringModel } from '../src/scoring/backtest/backtest.service';
+import { backtestTable } from '../src/scoring/backtest/report-table';
+import { CLASSIC_SCORING_MODEL } from '../src/scoring/model';
+import { scriptDatabase } from './script-database';
+
+const DAY_MS = 86_400_000;
+const USAGE = `Usage: npm run backtest -- [--weeks W | --from ISO --to ISO] [--step D] [--horizon D] [--version N] [--compare-classic] [--suggest]
+
+  --weeks W          snapshots every --step days over the last W weeks, ending yesterday (default 16)
+  --from, --to       the grid's first and last instant instead (ISO date-times, not in the future)
+  --step D           days between snapshots (default 7)
+  --horizon D        days after a snapshot within which a churn counts as foreseen (default 30)
+  --version N        a stored model version (default: the active model)
+  --compare-classic  also backtest the first default model (fixed targets) on the same grid
+  --suggest          also fit the signal weights to the history and backtest the suggestion
+
+Uses DATABASE_URL when set, else the embedded PostgreSQL of \`npm start\`. Writes nothing.`;
+
+interface Options {
+  from: Date;
+  to: Date;
+  stepDays: number;
+  horizonDays: number;
+  version?: number;
+  compareClassic: boolean;
+  suggest: boolean;
+}
+
+function parseArguments(argv: string[], now: number): Options {
+  const values = new Map<string, string>();
+  const flags = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
+    if (!match) throw new Error(`unknown argument "${argv[i]}"\n\n${USAGE}`);
+    if (['help', 'compare-classic', 'suggest'].includes(match[1])) flags.add(match[1]);
+    else if (['weeks', 'from', 'to', 'step', 'horizon', 'version'].includes(match[1])) values.set(match[1], match[2] ?? argv[++i]);
+    else throw new Error(`unknown option --${match[1]}\n\n${USAGE}`);
+  }
+  if (flags.has('help')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const number = (name: string, fallback: number) => {
+    const value = values.has(name) ? Number(values.get(name)) : fallback;
+    if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a whole number > 0`);
+    return value;
+  };
+  const to = values.has('to') ? new Date(values.get('to') as string) : new Date(now - DAY_MS);
+  const from = values.has('from') ? new Date(values.get('from') as string) : new Date(to.getTime() - number('weeks', 16) * 7 * DAY_MS);
+  return {
+    from,
+    to,
+    stepDays: number('step', 7),
+    horizonDays: number('horizon', 30),
+    version: values.has('version') ? number('version', 1) : undefined,
+    compareClassic: flags.has('compare-classic'),
+    suggest: flags.has('suggest'),
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseArguments(process.argv.slice(2), Date.now());
+  const config = readConfig();
+  const database = await scriptDatabase(config);
+  const orm = await openDatabase(database.url, config.databasePoolMax);
+  try {
+    const db = orm.em.fork() as Db;
+    const grid = { from: options.from, to: options.to, stepDays: options.stepDays, horizonDays: options.horizonDays };
+    console.log(`Backtest from ${grid.from.toISOString()} to ${grid.to.toISOString()} every ${grid.stepDays} days, horizon ${grid.horizonDays} days`);
+    const startedAt = Date.now();
+    const result = await runBacktest(db, { ...grid, model: options.version ? { version: options.version } : null });
+    const columns = [{ title: `model v${result.model.version}`, report: result.report }];
+    if (options.compareClassic) columns.push({ title: 'first default model', report: (await runBacktest(db, { ...grid, model: { config: CLASSIC_SCORING_MODEL } })).report });
+    if (options.suggest) {
+      const suggestion = await suggestScoringModel(db, grid);
+      columns.push({ title: 'fitted weights', report: suggestion.suggested });
+      const weights = Object.entries(suggestion.fit.weights).map(([name, weight]) => `${name} ${weight}`).join(', ');
+      console.log(`Fitted on ${suggestion.fit.samples} snapshots (${suggestion.fit.positives} followed by churn): ${weights}`);
+    }
+    console.log(`\n${backtestTable(columns)}\n\n${result.instants} instants, ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+  } finally {
+    await orm.close();
+    await database.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
