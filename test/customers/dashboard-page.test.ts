@@ -25,7 +25,7 @@ interface Node {
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startTestServer({ label: 'dashboard_page' });
+  server = await startTestServer({ label: 'dashboard_page', env: { RESCORE_DEBOUNCE_MS: '0' } });
   const ids = ['cust_d0', 'cust_d1', 'cust_d2', 'cust_d3', 'cust_d4'];
   for (const [k, id] of ids.entries()) {
     const upserted = await server.request(`mutation { upsertCustomer(input: { id: "${id}", name: "Dashboard ${k}", arrCents: ${(k + 1) * 100_000} }) { id } }`);
