@@ -2,6 +2,7 @@
 // set-based SQL the scoring engine uses (read-only: nothing is written or published), then scored
 // in memory by any model that asks for the same metrics. Gathering is the expensive part, so a
 // backtest gathers once and scores as many models as it compares.
+import { ensure } from '../../infra/errors';
 import type { Db } from '../../infra/sql';
 import { query } from '../../infra/sql';
 import { gatherMetrics } from '../gather-metrics.sql';
@@ -13,6 +14,11 @@ const DAY_MS = 86_400_000;
 const BATCH_SIZE = 2000;
 /** Batches gathered at the same time: the database works on one while this process reads another. */
 const BATCHES_IN_FLIGHT = 2;
+/**
+ * The most account-instants one backtest holds in memory (each keeps its metric values, about 200
+ * bytes): ten thousand accounts over two years of weeks, or a hundred thousand over ten weeks.
+ */
+export const MAX_SNAPSHOTS = 1_100_000;
 
 export interface SnapshotGrid {
   from: Date;
@@ -71,6 +77,8 @@ export async function collectSnapshots(db: Db, model: ScoringModelConfig, grid: 
     const alive = all.filter((a) => a.signedUpAt.getTime() <= asOf.getTime() && (a.churnedAt === null || a.churnedAt.getTime() > asOf.getTime()));
     for (let start = 0; start < alive.length; start += BATCH_SIZE) jobs.push({ asOf, batch: alive.slice(start, start + BATCH_SIZE) });
   }
+  const total = jobs.reduce((n, job) => n + job.batch.length, 0);
+  ensure(total <= MAX_SNAPSHOTS, `the grid covers ${total} account-instants; at most ${MAX_SNAPSHOTS} (widen stepDays or narrow from…to)`, { argument: 'stepDays' });
   const results: Snapshot[][] = new Array(jobs.length);
   let next = 0;
   const worker = async () => {
