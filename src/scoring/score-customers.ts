@@ -168,7 +168,8 @@ export async function scoreCustomerBatch(
                           and h.as_of >= p.as_of - interval '${config.scoreDrop.withinDays} days' and h.as_of < p.as_of) peak on true`,
       [asOfIso, idsJson],
     );
-    const recentOutreach = await query<{ customerId: string; playbook: string; action: string; createdAt: string; status: string }>(
+    // A backfill runs no playbook, so it needs no cooldown history.
+    const recentOutreach = options.backfill ? [] : await query<{ customerId: string; playbook: string; action: string; createdAt: string; status: string }>(
       tx,
       `select customer_id as "customerId", playbook, action, created_at as "createdAt", status from outreach_action
        where customer_id in (select jsonb_array_elements_text(?::jsonb))

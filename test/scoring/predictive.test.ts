@@ -45,6 +45,10 @@ beforeAll(async () => {
     ...usage('cust_gone', 130, 65, 80),
   ];
   expect((await server.gql(TrackEngagementBatchDocument, { events })).trackEngagementBatch.errors).toEqual([]);
+  // Answers of different ages: the recency-weighted NPS is fractional.
+  for (const [score, days] of [[3, 40], [10, 5], [8, 20]]) {
+    await server.request(`mutation { submitNpsResponse(input: { customerId: "cust_steady", score: ${score}, respondedAt: "${daysAgo(days)}" }) { id } }`);
+  }
 });
 afterAll(() => server.stop());
 
@@ -100,6 +104,10 @@ it('never lists churned accounts on the worklist', async () => {
   const gone = await server.gql(CustomerScoreStateDocument, { id: 'cust_gone' });
   expect(gone.customer).toMatchObject({ lifecycleStage: 'CHURNED' });
   expect(['at_risk', 'critical']).toContain(gone.customer!.tier);
+  // The recency-weighted NPS of the steady account is stored whole on the customer.
+  const steady = await server.request<{ customer: { nps: number } }, unknown>('{ customer(id: "cust_steady") { nps } }');
+  expect(Number.isInteger(steady.data!.customer.nps)).toBe(true);
+  expect(steady.data!.customer.nps).toBeGreaterThan(0);
   const list = await server.gql(WorklistDocument, { first: 50 });
   const ids = list.worklist.edges.map((e) => e.node.id);
   expect(ids).not.toContain('cust_gone');

@@ -26,7 +26,7 @@ export interface Assessment {
   tier: TierBand;
   trend: Trend;
   lifecycleStage: LifecycleStage;
-  /** The NPS component's raw value (account NPS), null without one. */
+  /** The NPS component's raw value (account NPS) rounded to a whole number, null without one. */
   accountNps: number | null;
   /**
    * In one of the two worst tiers and neither ONBOARDING (young or thinly observed: missing data
@@ -40,7 +40,9 @@ export function assessCustomer(input: AssessmentInput): Assessment {
   const result = computeScore(model, input.metrics);
   const tier = tierFor(result.score, model.tiers, input.previousTierKey, model.hysteresis);
   const trend = trendOf(result.score, input.earlierScore, model.trend.threshold);
-  const accountNps = result.signals.find((s) => s.component === 'nps')?.rawValue ?? null;
+  const npsValue = result.signals.find((s) => s.component === 'nps')?.rawValue ?? null;
+  // Stored on the customer as a whole number (a recency-weighted NPS is fractional).
+  const accountNps = npsValue === null ? null : Math.round(npsValue);
   const lifecycleStage = lifecycleStageOf({
     signedUpAt: input.signedUpAt,
     churnedAt: input.churnedAt,
