@@ -22,13 +22,17 @@ import { SERVER_MODE } from './support/server-process';
 import { runDashboard } from './workloads/dashboard';
 import { runFanout } from './workloads/fanout';
 import { runIngestion } from './workloads/ingestion';
+import { runBacktestWorkload } from './workloads/backtest';
+import type { BacktestWorkloadResult } from './workloads/backtest';
 import { runScoring } from './workloads/scoring';
 
 type Scale = 'smoke' | 'default' | 'full';
-const WORKLOADS = ['scoring', 'ingestion', 'dashboard', 'fanout'] as const;
+const WORKLOADS = ['scoring', 'ingestion', 'dashboard', 'fanout', 'backtest'] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 interface ScaleConfig {
+  /** The labelled population backtested (workload `backtest`). */
+  backtest: { customers: number; weeks: number };
   runs: number;
   dataSets: DataSetSpec[];
   /** The data set the scoring baseline and the growth comparison start from. */
@@ -51,6 +55,7 @@ const SCALES: Record<Scale, ScaleConfig> = {
     dashboardConnections: 8,
     ingestion: { customers: 200, batches: 2, concurrency: 2, singleClients: 8, singleSeconds: 2 },
     fanout: { clients: 100, flippers: 60, singleFlips: 2, tierSubscribers: 5, globalSubscribers: 2 },
+    backtest: { customers: 150, weeks: 4 },
   },
   default: {
     runs: 3,
@@ -64,6 +69,7 @@ const SCALES: Record<Scale, ScaleConfig> = {
     dashboardConnections: 32,
     ingestion: { customers: 10_000, batches: 40, concurrency: 4, singleClients: 32, singleSeconds: 10 },
     fanout: { clients: 5_000, flippers: 5_000, singleFlips: 10, tierSubscribers: 40, globalSubscribers: 10 },
+    backtest: { customers: 2_000, weeks: 26 },
   },
   full: {
     runs: 3,
@@ -78,6 +84,7 @@ const SCALES: Record<Scale, ScaleConfig> = {
     dashboardConnections: 32,
     ingestion: { customers: 10_000, batches: 100, concurrency: 4, singleClients: 32, singleSeconds: 20 },
     fanout: { clients: 5_000, flippers: 5_000, singleFlips: 10, tierSubscribers: 40, globalSubscribers: 10 },
+    backtest: { customers: 10_000, weeks: 26 },
   },
 };
 
@@ -145,6 +152,40 @@ function printTable(rows: Row[]): void {
   console.log(line(headers));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const c of cells) console.log(line(c));
+}
+
+const percent = (value: number | null) => (value === null ? '—' : `${(100 * value).toFixed(1)} %`);
+
+/** The prediction figures against the issue's targets, the first default model as the baseline of the same run. */
+function backtestRows(result: BacktestWorkloadResult, judge: (ok: boolean) => boolean | null): Row[] {
+  const { model, classic } = result;
+  const size = `${result.customers.toLocaleString('en')} accounts × ${result.weeks} weekly snapshots`;
+  const tierOrder = (rates: BacktestWorkloadResult['model']['report']['tierChurnRates']) => {
+    const seen = rates.filter((t) => t.rate !== null).map((t) => t.rate as number);
+    return seen.every((rate, i) => i === 0 || rate >= seen[i - 1]);
+  };
+  const row = (figure: string, target: string, measured: string, baseline: string, met: boolean | null): Row => ({ workload: 'backtest', figure, target, baseline, measured, ratio: '', met });
+  return [
+    row(`backtest time, ${size}`, result.customers >= 10_000 ? '≤ 120 s' : '', `${fmt(model.seconds, 1)} s`, `${fmt(classic.seconds, 1)} s`, result.customers >= 10_000 ? judge(model.seconds <= 120) : null),
+    row(
+      `recall 30 days ahead, churners with a leading signal by then (${model.foreseeableRecall30.churners})`,
+      '≥ 70 %',
+      percent(model.foreseeableRecall30.recall),
+      percent(classic.foreseeableRecall30.recall),
+      judge((model.foreseeableRecall30.recall ?? 0) >= 0.7),
+    ),
+    row('recall 7 / 14 / 30 days ahead, every churner', '', model.report.recall.map((r) => percent(r.recall)).join(' / '), classic.report.recall.map((r) => percent(r.recall)).join(' / '), null),
+    row(`precision (churn within ${model.report.horizonDays} days of a flag)`, '≥ 50 %', percent(model.report.precision.precision), percent(classic.report.precision.precision), judge((model.report.precision.precision ?? 0) >= 0.5)),
+    row('AUC 30 days before churn', '≥ 0.85', fmt(model.report.auc.auc ?? 0, 3), fmt(classic.report.auc.auc ?? 0, 3), judge((model.report.auc.auc ?? 0) >= 0.85)),
+    row('non-churners falsely flagged, per 90 days', '≤ 5 %', percent(model.report.falseAlarms.ratePer90Days), percent(classic.report.falseAlarms.ratePer90Days), judge((model.report.falseAlarms.ratePer90Days ?? 1) <= 0.05)),
+    row(
+      'churn rate per tier, best → worst',
+      'in severity order',
+      model.report.tierChurnRates.map((t) => `${t.tierKey} ${percent(t.rate)}`).join(', '),
+      classic.report.tierChurnRates.map((t) => percent(t.rate)).join(', '),
+      judge(tierOrder(model.report.tierChurnRates)),
+    ),
+  ];
 }
 
 async function main(): Promise<void> {
@@ -367,6 +408,12 @@ async function main(): Promise<void> {
       met: judge(fanout.rssAtConnectionsMb <= 400),
     });
     if (!fanout.scoringRun.complete) throw new Error('the scoring run did not deliver every event to the subscribers that asked for it');
+  }
+
+  if (only.has('backtest')) {
+    const backtest = await runBacktestWorkload(config.backtest);
+    details.backtest = backtest;
+    rows.push(...backtestRows(backtest, judge));
   }
 
   const seconds = Math.round((Date.now() - started) / 1000);
