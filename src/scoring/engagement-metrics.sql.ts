@@ -22,6 +22,9 @@ export const ENGAGEMENT_METRICS: ReadonlySet<string> = new Set([
   'silence_vs_cadence',
 ]);
 
+/** How far back `silence_vs_cadence` looks for the last activity: past it, an account has no measurable silence. */
+export const SILENCE_LOOKBACK_DAYS = 180;
+
 export function checkedDays(value: number): number {
   if (!Number.isInteger(value) || value <= 0 || value > 3650) throw new Error(`window of ${value} days is not a whole number of days in 1…3650`);
   return value;
@@ -31,17 +34,17 @@ function utcDate(ms: number): string {
   return new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
 }
 
-/** How far back a request reads: its window, plus its baseline or the window before it for a trend. */
+/** How far back a request reads: its window, its baseline (which ends at asOf too), or the window before it for usage_trend. */
 export function engagementExtentDays(request: MetricRequest): number {
   const days = checkedDays(request.windowDays);
   if (request.metric === 'usage_trend') return 2 * days;
-  return days + (request.baselineDays === undefined ? 0 : checkedDays(request.baselineDays));
+  return Math.max(days, request.baselineDays === undefined ? 0 : checkedDays(request.baselineDays));
 }
 
 /**
  * The aggregates a set of requests needs, each named once: sums and counts per window over the
- * rows `x`, distinct values (features, users) per window, and the cadence of active days per
- * lookback. A window is `(asOf − days − offset, asOf − offset]`.
+ * rows `x`, and distinct values (features, users) per window. A window is
+ * `(asOf − days − offset, asOf − offset]`.
  */
 class EngagementPlan {
   readonly boundaries = new Set<number>();
@@ -50,7 +53,6 @@ class EngagementPlan {
   readonly rawDays = new Map<string, string>();
   readonly features = new Map<string, string>();
   readonly users = new Map<string, string>();
-  readonly cadences = new Map<string, string>();
 
   constructor(private readonly asOf: Date) {
     this.boundaries.add(asOf.getTime());
@@ -111,14 +113,6 @@ class EngagementPlan {
   distinctUsers(days: number, offsetDays = 0): string {
     return this.distinct('users', days, offsetDays);
   }
-
-  /** The cadence CTE of a lookback: its active days and their usual gap; returns the CTE's name. */
-  cadence(days: number): string {
-    const name = this.window(days);
-    const alias = `cadence_${name}`;
-    this.cadences.set(alias, this.condition(name));
-    return alias;
-  }
 }
 
 /** One output column per request, as SQL over the plan's aggregates. */
@@ -127,7 +121,7 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
   const b = r.baselineDays === undefined ? 0 : checkedDays(r.baselineDays);
   const rateRatio = (recent: string, baseline: string) =>
     `case when ${baseline} = 0 then null else least(2.0, (${recent})::float8 / ${w} / ((${baseline})::float8 / ${b})) end`;
-  const shareRatio = (recent: string, baseline: string) => `case when ${baseline} = 0 then null else least(2.0, (${recent})::float8 / ${baseline}) end`;
+  const shareRatio = (recent: string, baseline: string) => `case when ${baseline} = 0 then null else (${recent})::float8 / ${baseline} end`;
   const daysSince = `extract(epoch from ('${asOfIso}'::timestamptz - a.last_at)) / 86400.0`;
   switch (r.metric) {
     case 'active_days':
@@ -146,18 +140,19 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
     case 'users_added':
       return plan.usersAdded(w);
     case 'active_days_trend':
-      return rateRatio(plan.activeDays(w), plan.activeDays(b, w));
+      return rateRatio(plan.activeDays(w), plan.activeDays(b));
     case 'events_trend':
-      return rateRatio(plan.events(w), plan.events(b, w));
+      return rateRatio(plan.events(w), plan.events(b));
     case 'active_users_trend':
-      return shareRatio(plan.distinctUsers(w), plan.distinctUsers(b, w));
+      return shareRatio(plan.distinctUsers(w), plan.distinctUsers(b));
     case 'feature_breadth_trend':
-      return shareRatio(plan.distinctFeatures(w), plan.distinctFeatures(b, w));
+      return shareRatio(plan.distinctFeatures(w), plan.distinctFeatures(b));
     case 'seat_utilisation':
       return `case when seats.seats > 0 then ${plan.distinctUsers(w)}::float8 / seats.seats end`;
     case 'silence_vs_cadence': {
-      const cadence = plan.cadence(w);
-      return `case when ${cadence}.days >= 3 and a.last_at is not null then ${daysSince} / greatest(1, ${cadence}.usual_gap) end`;
+      // The usual gap is the window over its active days; below 3 there is no rhythm to speak of, and a day is the unit.
+      const activeDays = plan.activeDays(w);
+      return `case when a.last_at is null then null when ${activeDays} >= 3 then ${daysSince} / (${w}.0 / ${activeDays}) else ${daysSince} end`;
     }
     default:
       throw new Error(`not an engagement metric: ${r.metric}`);
@@ -177,13 +172,6 @@ function distinctCountsCte(name: string, source: string, value: string, windows:
     ) s group by 1)`;
 }
 
-/** The active days of a lookback and the 90th percentile (nearest rank) of the gaps between them. */
-function cadenceCte(alias: string, condition: string): string {
-  return `${alias} as (select customer_id, count(*) as days, percentile_disc(0.9) within group (order by gap) as usual_gap from (
-      select customer_id, day - lag(day) over (partition by customer_id order by day) as gap from (select distinct x.customer_id, x.day from x where ${condition}) d
-    ) g group by 1)`;
-}
-
 /**
  * Engagement metrics and lastActivityAt for a batch. Sums and counts run in one hash aggregate over
  * rows `x` (rollup days of the longest extent and raw events of boundary days); distinct counts
@@ -191,7 +179,8 @@ function cadenceCte(alias: string, condition: string): string {
  * each value appears in. The last activity is the latest of the boundary days' raw events up to
  * asOf and the `last_at` of the customer's latest rollup day before asOf's day: one index probe.
  */
-export async function aggregateEngagement(db: Db, requests: MetricRequest[], scanDays: number, ids: string[], asOf: Date): Promise<Array<Record<string, unknown>>> {
+export async function aggregateEngagement(db: Db, requests: MetricRequest[], lookbackDays: number, ids: string[], asOf: Date): Promise<Array<Record<string, unknown>>> {
+  const scanDays = requests.some((r) => r.metric === 'silence_vs_cadence') ? Math.max(lookbackDays, SILENCE_LOOKBACK_DAYS) : lookbackDays;
   const end = asOf.getTime();
   const asOfIso = asOf.toISOString();
   const scanStart = new Date(end - checkedDays(scanDays) * DAY_MS).toISOString();
@@ -206,9 +195,7 @@ export async function aggregateEngagement(db: Db, requests: MetricRequest[], sca
     distinctCountsCte('rd', 'x where x.raw', 'x.day', plan.rawDays),
     distinctCountsCte('fe', 'x cross join lateral unnest(x.features) as v(value)', 'v.value', plan.features),
     distinctCountsCte('us', 'x cross join lateral unnest(x.users) as v(value)', 'v.value', plan.users),
-    ...[...plan.cadences].map(([alias, condition]) => cadenceCte(alias, condition)),
   ];
-  const cadenceJoins = [...plan.cadences.keys()].map((alias) => `left join ${alias} on ${alias}.customer_id = c.id`);
   const needsSeats = requests.some((r) => r.metric === 'seat_utilisation');
   const seatsJoin = needsSeats
     ? `left join lateral (
@@ -243,7 +230,6 @@ export async function aggregateEngagement(db: Db, requests: MetricRequest[], sca
      left join rd on rd.customer_id = c.id
      left join fe on fe.customer_id = c.id
      left join us on us.customer_id = c.id
-     ${cadenceJoins.join(' ')}
      ${seatsJoin}
      left join lateral (
        select d.last_at from engagement_day d

@@ -69,7 +69,7 @@ function supportExpression(request: MetricRequest): string {
     case 'ticket_volume_trend': {
       const b = checkedDays(request.baselineDays as number);
       return `greatest(0, count(*) filter (where ${inWindow('x.opened_at', w)})
-                - (count(*) filter (where ${inWindow('x.opened_at', b, w)}))::float8 * ${w} / ${b})`;
+                - (count(*) filter (where ${inWindow('x.opened_at', b)}))::float8 * ${w} / ${b})`;
     }
     case 'ticket_count':
       return `count(*) filter (where ${inWindow('x.opened_at', w)})`;

@@ -27,9 +27,9 @@ const REQUESTS: MetricRequest[] = (() => {
   for (const r of [
     { metric: 'active_users_trend', windowDays: 7, baselineDays: 30, key: 'active_users_trend_7_30' },
     { metric: 'active_days_trend', windowDays: 21, baselineDays: 45, key: 'active_days_trend_21_45' },
-    { metric: 'silence_vs_cadence', windowDays: 30, key: 'silence_vs_cadence_30' },
+    { metric: 'silence_vs_cadence', windowDays: 21, key: 'silence_vs_cadence_21' },
     { metric: 'contraction', windowDays: 20, key: 'contraction_20' },
-    { metric: 'ticket_volume_trend', windowDays: 30, baselineDays: 30, key: 'ticket_volume_trend_30_30' },
+    { metric: 'ticket_volume_trend', windowDays: 30, baselineDays: 120, key: 'ticket_volume_trend_30_120' },
   ] as MetricRequest[]) byKey.set(r.key, r);
   return [...byKey.values()];
 })();

@@ -47,14 +47,6 @@ function distinct<T>(values: Iterable<T>): number {
   return new Set(values).size;
 }
 
-/** The 90th percentile (nearest rank) of the gaps in days between consecutive active days; null below 3 active days. */
-function usualGapDays(activeDays: number[]): number | null {
-  if (activeDays.length < 3) return null;
-  const sorted = [...activeDays].sort((a, b) => a - b);
-  const gaps = sorted.slice(1).map((day, i) => day - sorted[i]).sort((a, b) => a - b);
-  return Math.max(1, gaps[Math.ceil(0.9 * gaps.length) - 1]);
-}
-
 /** The value of a plan field in effect at `at`: the last change at or before it, else the customer's current value. */
 function planAt(activity: ActivityLog, at: number): { arrCents: number; seats: number | null } | null {
   let last: NonNullable<ActivityLog['planChanges']>[number] | null = null;
@@ -68,12 +60,12 @@ function planAt(activity: ActivityLog, at: number): { arrCents: number; seats: n
 function relativeMetricValue(activity: ActivityLog, metric: MetricKind, windowDays: number, baselineDays: number, asOf: Date): number | null {
   const end = asOf.getTime();
   const start = end - windowDays * DAY_MS;
-  const baselineStart = start - baselineDays * DAY_MS;
+  const baselineStart = end - baselineDays * DAY_MS;
   const recent = activity.engagementEvents.filter((e) => within(e.occurredAt, start, end));
-  const baseline = activity.engagementEvents.filter((e) => within(e.occurredAt, baselineStart, start));
+  const baseline = activity.engagementEvents.filter((e) => within(e.occurredAt, baselineStart, end));
   const rateRatio = (recentCount: number, baselineCount: number) =>
     baselineCount === 0 ? null : Math.min(2, recentCount / windowDays / (baselineCount / baselineDays));
-  const shareRatio = (recentCount: number, baselineCount: number) => (baselineCount === 0 ? null : Math.min(2, recentCount / baselineCount));
+  const shareRatio = (recentCount: number, baselineCount: number) => (baselineCount === 0 ? null : recentCount / baselineCount);
   const users = (events: typeof recent) => distinct(events.flatMap((e) => (e.userId == null ? [] : [e.userId])));
   const features = (events: typeof recent) => distinct(events.flatMap((e) => (e.feature == null ? [] : [e.feature])));
   switch (metric) {
@@ -87,7 +79,7 @@ function relativeMetricValue(activity: ActivityLog, metric: MetricKind, windowDa
       return shareRatio(features(recent), features(baseline));
     case 'ticket_volume_trend': {
       const opened = (from: number, to: number) => (activity.tickets ?? []).filter((t) => within(t.openedAt, from, to)).length;
-      return Math.max(0, opened(start, end) - (opened(baselineStart, start) * windowDays) / baselineDays);
+      return Math.max(0, opened(start, end) - (opened(baselineStart, end) * windowDays) / baselineDays);
     }
   }
   throw new Error(`${metric} has no baseline`);
@@ -148,10 +140,10 @@ function metricValue(activity: ActivityLog, metric: MetricKind, windowDays: numb
       return distinct(inWindow().flatMap((e) => (e.userId == null ? [] : [e.userId]))) / seats;
     }
     case 'silence_vs_cadence': {
-      const days = inWindow().map(utcDay);
-      const gap = usualGapDays([...new Set(days)]);
-      const last = Math.max(...inWindow().map((e) => e.occurredAt.getTime()));
-      return gap === null ? null : (end - last) / DAY_MS / gap;
+      const activeDays = distinct(inWindow().map(utcDay));
+      const last = Math.max(Number.NEGATIVE_INFINITY, ...events.filter((e) => within(e.occurredAt, end - 180 * DAY_MS, end)).map((e) => e.occurredAt.getTime()));
+      if (last === Number.NEGATIVE_INFINITY) return null;
+      return (end - last) / DAY_MS / (activeDays >= 3 ? windowDays / activeDays : 1);
     }
     case 'payment_failure_streak': {
       const all = activity.payments ?? [];

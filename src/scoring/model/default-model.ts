@@ -343,8 +343,8 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
         {
           name: 'silence',
           metric: 'silence_vs_cadence',
-          // The cadence is learnt over 90 days: long enough to include a holiday, short enough to follow a change of habit.
-          windowDays: 90,
+          // The cadence is learnt over 60 days: long enough to hold a holiday, short enough to follow a change of habit.
+          windowDays: 60,
           // In units of the account's usual gap: a weekend of a weekday account (3 days ÷ its usual 3) costs
           // nothing; a daily account loses it all after 4 quiet days. The largest weight: a silent
           // daily account must drop a tier within a week whatever its other signals.
@@ -358,7 +358,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
           // Three weeks: a week's holiday costs a third of the window, not half of it.
           windowDays: 21,
           baselineDays: 60,
-          // Active days per day over the last 21 days against the 60 before: 90 % of the usual rhythm is full
+          // Active days per day over the last 21 days against the last 60: 90 % of the usual rhythm is full
           // marks (weekends and a day off move it by about that), 30 % or less is none.
           normaliser: { kind: 'linear', min: 0.3, max: 0.9 },
           weight: 14,
@@ -378,7 +378,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
           metric: 'active_users_trend',
           windowDays: 14,
           baselineDays: 60,
-          // The share of the 60-day team seen in the last 14 days: a champion leaving while one or two users
+          // The share of the last 60 days' team seen in the last 14: a champion leaving while one or two users
           // keep logging in daily shows here and nowhere else.
           normaliser: { kind: 'linear', min: 0.3, max: 0.85 },
           weight: 12,
@@ -481,6 +481,9 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
   penalties: [
     // Red flags: a weighted mean moves at most by a signal's share, so a pattern that foretells churn
     // on its own (the team shrinking to one or two users, usage or breadth halving) also costs points.
+    // Silent for ten usual gaps (ten days of a daily account, five weeks of a twice-a-week one): once the
+    // 60-day baseline has emptied, the trends no longer say so.
+    { name: 'long_silence', metric: 'silence_vs_cadence', windowDays: 60, direction: 'at_least', threshold: 10, points: 25 },
     { name: 'team_shrinking', metric: 'active_users_trend', windowDays: 14, baselineDays: 60, direction: 'below', threshold: 0.5, points: 20 },
     { name: 'usage_halved', metric: 'events_trend', windowDays: 21, baselineDays: 60, direction: 'below', threshold: 0.5, points: 15 },
     { name: 'activity_halved', metric: 'active_days_trend', windowDays: 21, baselineDays: 60, direction: 'below', threshold: 0.5, points: 15 },

@@ -25,12 +25,14 @@
  *   −100…100 rounded to a whole number; null without responses.
  *
  * Metrics relative to the account's own history. The recent window is `(asOf − W, asOf]` (W =
- * `windowDays`), the baseline the `baselineDays` (B) before it, `(asOf − W − B, asOf − W]`:
+ * `windowDays`), the baseline the longer window `(asOf − B, asOf]` (B = `baselineDays` > W) that
+ * contains it: the account's usual level, recent days included, so a baseline never reads further
+ * back than B days.
  * - `active_days_trend`: (active days in the recent window / W) ÷ (active days in the baseline / B),
  *   capped at 2; null when the baseline has no active day (nothing to compare with).
  * - `events_trend`: the same with engagement event counts.
  * - `active_users_trend`: distinct non-null `userId`s in the recent window ÷ distinct ones in the
- *   baseline, capped at 2 (the share of the usual team still seen); null when the baseline has none.
+ *   baseline (the share of the usual team still seen), at most 1; null when the baseline has none.
  * - `feature_breadth_trend`: the same with distinct features.
  * - `ticket_volume_trend`: tickets opened in the recent window beyond what the baseline rate
  *   predicts: max(0, recent − baseline · W / B) (0 when volume is usual).
@@ -38,8 +40,9 @@
  * - `seat_utilisation`: distinct users in the window ÷ seats in effect at asOf (the latest plan
  *   change at or before asOf, else the customer's seats); null without seats.
  * - `silence_vs_cadence`: days since the last activity ÷ the account's usual gap between active days,
- *   the 90th percentile (nearest rank) of the day gaps between consecutive active UTC days in the
- *   window, at least 1; null with fewer than 3 active days in the window or no activity.
+ *   the window's length ÷ its active days (1 for a daily account, 1.4 for a weekday one, 3.5 for
+ *   two days a week; 1 with fewer than 3 active days: no rhythm to speak of); null without activity
+ *   in the last 180 days (SILENCE_LOOKBACK_DAYS).
  * - `payment_failure_streak`: FAILED payments in the window after the last PAID one at or before asOf.
  * - `unpaid_past_due`: invoices (distinct `dueAt`) due in `(asOf − W, asOf − 1 day]` with a payment
  *   recorded by asOf, not refunded, and none of its payments paid by asOf (status PAID and
@@ -115,7 +118,7 @@ export const BASELINE_METRICS: ReadonlySet<MetricKind> = new Set<MetricKind>([
 export interface MetricRequest {
   metric: MetricKind;
   windowDays: number;
-  /** Only for BASELINE_METRICS: the length of the baseline before the recent window. */
+  /** Only for BASELINE_METRICS: the length of the baseline, which ends at asOf like the recent window. */
   baselineDays?: number;
   key: string;
 }
@@ -154,7 +157,7 @@ export interface SignalConfig {
   metric: MetricKind;
   /** Lookback window in whole days, > 0. */
   windowDays: number;
-  /** Baseline in whole days before the window; required by (and only by) BASELINE_METRICS. */
+  /** Baseline in whole days, longer than the window and ending with it; required by (and only by) BASELINE_METRICS. */
   baselineDays?: number;
   normaliser: Normaliser;
   /** Relative weight, ≥ 0. Only ratios matter: the score divides by the sum of included weights. */

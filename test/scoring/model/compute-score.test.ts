@@ -212,7 +212,7 @@ describe('computeScore', () => {
 
     it('does not cap an engagement-only account under the default model', () => {
       const result = computeScore(DEFAULT_SCORING_MODEL, {
-        silence_vs_cadence_90: 0.5,
+        silence_vs_cadence_60: 0.5,
         active_days_trend_21_60: 1,
         events_trend_21_60: 1.1,
         active_users_trend_14_60: 1,
@@ -271,7 +271,7 @@ describe('computeScore', () => {
   });
 
   it('maps metric keys back to signal and penalty names', () => {
-    const metrics = { active_days_trend_21_60: 0.6, silence_vs_cadence_90: null, payment_failure_streak_90: 2, ticket_volume_trend_14_90: 3.5 };
+    const metrics = { active_days_trend_21_60: 0.6, silence_vs_cadence_60: null, payment_failure_streak_90: 2, ticket_volume_trend_14_90: 3.5 };
     expect(rawSignalsFromMetrics(DEFAULT_SCORING_MODEL, metrics)).toMatchObject({
       active_days_trend: 0.6,
       silence: null,

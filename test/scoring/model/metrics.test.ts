@@ -47,7 +47,7 @@ describe('metric keys and requests', () => {
       'nps_weighted_180',
       'payment_failure_streak_90',
       'seat_utilisation_30',
-      'silence_vs_cadence_90',
+      'silence_vs_cadence_60',
       'ticket_volume_trend_14_90',
       'unpaid_past_due_60',
       'urgent_open_tickets_90',

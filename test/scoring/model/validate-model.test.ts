@@ -104,6 +104,9 @@ describe('validateModel', () => {
       expect(errorsAfter((m) => delete engagementSignal(m, 1).baselineDays)).toEqual([
         'components[0].signals[1].baselineDays must be a whole number of days within 1…3650 for metric "active_days_trend"',
       ]);
+      expect(errorsAfter((m) => (engagementSignal(m, 1).baselineDays = 21))).toEqual([
+        'components[0].signals[1].baselineDays must be longer than windowDays: the baseline is the account\'s usual level, recent days included',
+      ]);
       expect(errorsAfter((m) => (engagementSignal(m, 0).baselineDays = 30))).toEqual([
         'components[0].signals[0].baselineDays only applies to active_days_trend, events_trend, active_users_trend, feature_breadth_trend, ticket_volume_trend',
       ]);
@@ -144,7 +147,7 @@ describe('validateModel', () => {
   });
 
   it('rejects a per-unit penalty on a "below" condition', () => {
-    expect(errorsAfter((m) => (m.penalties[0].perUnit = true))).toEqual(['penalties[0].perUnit only makes sense with "at_least"']);
+    expect(errorsAfter((m) => (m.penalties[1].perUnit = true))).toEqual(['penalties[1].perUnit only makes sense with "at_least"']);
   });
 
   describe('playbooks', () => {
