@@ -24,6 +24,7 @@
 // "type": "module" contradicts its UMD build); numeric is unmaintained.
 import LogisticRegression from 'ml-logistic-regression';
 import { CholeskyDecomposition, Matrix, inverse } from 'ml-matrix';
+import { mulberry32 } from '../../demo/seeded-random';
 
 export interface TrainingSet {
   signalNames: string[];
@@ -185,17 +186,6 @@ function drawWithoutReplacement(items: number[], count: number, random: () => nu
     [pool[index], pool[pick]] = [pool[pick], pool[index]];
   }
   return pool.slice(0, count);
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** One logistic fit on the active signals' standardised risks, with an intercept column and the penalty rows. */

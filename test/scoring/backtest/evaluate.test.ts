@@ -1,6 +1,7 @@
 import { evaluateBacktest } from '../../../src/scoring/backtest/evaluate';
 import type { BacktestOptions, ChurnLabel, SnapshotScore } from '../../../src/scoring/backtest/evaluate';
 import type { TierBand } from '../../../src/scoring/model/types';
+import { mulberry32 } from '../../../src/demo/seeded-random';
 
 const DAY_MS = 86_400_000;
 const GRID_START = Date.UTC(2026, 0, 5);
@@ -236,13 +237,3 @@ describe('evaluateBacktest at scale', () => {
   });
 });
 
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}

@@ -1,16 +1,6 @@
 import { fitSignalWeights } from '../../../src/scoring/backtest/fit-weights';
 import type { TrainingSet } from '../../../src/scoring/backtest/fit-weights';
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { mulberry32 } from '../../../src/demo/seeded-random';
 
 /**
  * Rows of uniform 0…1 signal values whose churn log-odds are intercept + Σ riskEffects[i]·(1 − value_i);
