@@ -1,9 +1,10 @@
 // `npm run demo:seed [-- --customers N --days D --seed S]`: loads the demo data set (2,000 customers,
-// 90 days of signals ending now) into the same database `npm start` uses, through the service's own
-// ingestion code, then scores 30 days of history so the dashboard has trends and tier changes at once.
+// 180 days of signals ending now: healthy accounts, traps and labelled churners) into the same database
+// `npm start` uses, through the service's own ingestion code, then scores 30 days of history so the
+// dashboard has trends and tier changes at once.
 import 'reflect-metadata';
 import path from 'node:path';
-import { buildDemoDataSet, DEFAULT_DEMO_OPTIONS, DemoOptions, MIN_DEMO_DAYS } from '../src/demo/demo-data';
+import { buildDemoDataSet, DEFAULT_DEMO_OPTIONS, DemoOptions, MAX_DEMO_CUSTOMERS, MAX_DEMO_DAYS, MIN_DEMO_DAYS } from '../src/demo/demo-data';
 import { DemoProgress, loadDemoData, scoreDemoHistory } from '../src/demo/load-demo-data';
 import { hashToSeed } from '../src/demo/seeded-random';
 import { readConfig } from '../src/infra/config';
@@ -16,8 +17,8 @@ import type { Db } from '../src/infra/sql';
 
 const USAGE = `Usage: npm run demo:seed -- [--customers N] [--days D] [--seed S]
 
-  --customers N  number of customers (default ${DEFAULT_DEMO_OPTIONS.customers})
-  --days D       days of signals ending now, ${MIN_DEMO_DAYS}–365 (default ${DEFAULT_DEMO_OPTIONS.days})
+  --customers N  number of customers, 1–${count(MAX_DEMO_CUSTOMERS)} (default ${count(DEFAULT_DEMO_OPTIONS.customers)})
+  --days D       days of signals ending now, ${MIN_DEMO_DAYS}–${MAX_DEMO_DAYS} (default ${DEFAULT_DEMO_OPTIONS.days})
   --seed S       integer or text; the same seed on the same day gives the same data (default ${DEFAULT_DEMO_OPTIONS.seed})
 
 Uses DATABASE_URL when set, else the embedded PostgreSQL of \`npm start\` (DATA_DIR, EMBEDDED_PG_PORT).
@@ -147,12 +148,14 @@ async function main(): Promise<void> {
       [
         '',
         'Demo data loaded',
-        `  customers      ${count(loaded.customers)}: ${archetypes}; churned ${loaded.churned}, opted out ${loaded.optedOut}`,
+        `  customers      ${count(loaded.customers)}: ${archetypes}`,
+        `                 churned ${count(loaded.churned)}, opted out ${count(loaded.optedOut)}, ${count(loaded.planChanges)} plan changes applied`,
         `  events         ${count(loaded.events.generated)} generated, ${count(loaded.events.inserted)} new, ${count(loaded.events.duplicates)} already stored (${loaded.events.batches} batches)`,
         `  payments       ${count(loaded.payments.recorded)} upserted by external id (${count(loaded.payments.failed)} failed)`,
         `  tickets        ${count(loaded.tickets)} upserted by external id`,
         `  NPS responses  ${count(loaded.npsResponses.submitted)} new, ${count(loaded.npsResponses.alreadyPresent)} already stored`,
-        `  loading        ${seconds(loaded.seconds)}`,
+        `  loading        ${seconds(loaded.seconds)} (customers ${seconds(loaded.phaseSeconds.customers)}, events ${seconds(loaded.phaseSeconds.events)}, ` +
+          `payments, tickets and NPS ${seconds(loaded.phaseSeconds.signals)})`,
         `  score history  ${scored.runs} scoring runs (${scored.skipped} days already scored), ${count(scored.tierChanges)} tier changes, ${seconds(scored.seconds)}`,
         `  total          ${seconds((Date.now() - startedAt) / 1000)}`,
         '',

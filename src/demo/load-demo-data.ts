@@ -1,6 +1,6 @@
-// Loads the demo data set through the service's own ingestion code (upsertCustomer,
-// trackEngagementBatch in batches of ≤ 10,000, and the per-item payment, ticket and NPS services),
-// then scores the last 30 days of history the way the scheduler's first-start backfill does.
+// Loads the demo data set through the service's own ingestion code (upsertCustomer, also for each
+// plan change; trackEngagementBatch in batches of ≤ 10,000; the per-item payment, ticket and NPS
+// services), then scores the last 30 days of history the way the scheduler's first-start backfill does.
 import { setCommunicationOptOut, upsertCustomer } from '../customers/customer.service';
 import { MAX_BATCH_SIZE, trackEngagementBatch } from '../engagement/engagement.service';
 import type { EngagementEventInput } from '../engagement/engagement.types';
@@ -12,7 +12,9 @@ import { PaymentStatus } from '../payments/payment.types';
 import { refreshAllHealthScores } from '../scoring/scoring.service';
 import { recordSupportTicket } from '../support/support-ticket.service';
 import { SupportTicketSeverity, SupportTicketStatus } from '../support/support-ticket.types';
-import { Archetype, countByArchetype, customerEvents, customerSignals, DemoCustomer, DemoDataSet, DemoEvent } from './demo-data';
+import { Archetype, countByArchetype } from './demo-archetypes';
+import type { DemoCustomer, DemoDataSet, DemoPlanChange } from './demo-data';
+import { customerEvents, customerSignals, DemoEvent } from './demo-signals';
 
 const DAY_MS = 86_400_000;
 
@@ -41,11 +43,15 @@ export interface DemoLoadSummary {
   archetypes: Record<Archetype, number>;
   churned: number;
   optedOut: number;
+  /** Plan changes applied (those a previous load had applied are not repeated). */
+  planChanges: number;
   events: { generated: number; inserted: number; duplicates: number; batches: number };
   payments: { recorded: number; failed: number };
   tickets: number;
   npsResponses: { submitted: number; alreadyPresent: number };
   seconds: number;
+  /** Seconds per loading phase. */
+  phaseSeconds: Record<Exclude<DemoPhase, 'scoring'>, number>;
 }
 
 /** Runs `work` over `items` with at most `limit` in flight; resolves when all are done, rejects on the first failure. */
@@ -72,24 +78,54 @@ function toEventInput(customerId: string, event: DemoEvent): EngagementEventInpu
   };
 }
 
-async function loadCustomers(db: Db, customers: readonly DemoCustomer[], concurrency: number, report: (done: number) => void): Promise<void> {
+/** The plan changes already stored (a previous load applied them), as `customerId|changedAt ms`. */
+async function storedPlanChanges(db: Db, customerIds: string[]): Promise<Set<string>> {
+  const rows = await query<{ customerId: string; changedAt: Date | string }>(
+    db,
+    `select customer_id as "customerId", changed_at as "changedAt"
+     from customer_plan_change where customer_id in (select jsonb_array_elements_text(?::jsonb))`,
+    [json(customerIds)],
+  );
+  return new Set(rows.map((row) => planChangeKey(row.customerId, new Date(row.changedAt))));
+}
+
+function planChangeKey(customerId: string, changedAt: Date): string {
+  return `${customerId}|${changedAt.getTime()}`;
+}
+
+/**
+ * Upserts each customer with the plan it started with (or, on a re-run, the latest change already
+ * stored), then applies its later plan changes in order through upsertCustomer with `planChangedAt`,
+ * as a billing integration would: the plan history gets one row per change, dated when it happened.
+ */
+async function loadCustomers(db: Db, customers: readonly DemoCustomer[], concurrency: number, report: (done: number) => void): Promise<number> {
+  const stored = await storedPlanChanges(db, customers.map((c) => c.id));
   let done = 0;
+  let applied = 0;
   await forEachLimited(customers, concurrency, async (customer) => {
+    const isStored = (change: DemoPlanChange) => stored.has(planChangeKey(customer.id, change.at));
+    const inForce = customer.planChanges.filter(isStored).at(-1) ?? { seats: customer.seats, arrCents: customer.arrCents };
     await upsertCustomer(db, {
       id: customer.id,
       name: customer.name,
       plan: customer.plan,
-      arrCents: customer.arrCents,
-      seats: customer.seats,
+      arrCents: inForce.arrCents,
+      seats: inForce.seats,
       signedUpAt: customer.signedUpAt,
       csmOwner: customer.csmOwner,
-      // Explicit null, so a re-run also clears a churn date an earlier data set had set.
+      // Explicit nulls, so a re-run also clears a churn an earlier data set had set.
       churnedAt: customer.churnedAt,
+      churnReason: customer.churnReason,
     });
     // The opt-out is not part of the upsert input: it has its own service, as in the API.
     await setCommunicationOptOut(db, customer.id, customer.communicationOptOut);
+    for (const change of customer.planChanges.filter((c) => !isStored(c))) {
+      await upsertCustomer(db, { id: customer.id, name: customer.name, arrCents: change.arrCents, seats: change.seats, planChangedAt: change.at });
+      applied++;
+    }
     report(++done);
   });
+  return applied;
 }
 
 /**
@@ -218,20 +254,31 @@ export async function loadDemoData(db: Db, dataSet: DemoDataSet, options: LoadDe
   const concurrency = Math.max(1, options.concurrency ?? 8);
   const total = dataSet.customers.length;
   const progress = (phase: DemoPhase, done: number, detail?: string) => options.onProgress?.({ phase, done, total, detail });
+  const phaseSeconds = { customers: 0, events: 0, signals: 0 };
+  let phaseStartedAt = startedAt;
+  const phaseDone = (phase: keyof typeof phaseSeconds) => {
+    phaseSeconds[phase] = (Date.now() - phaseStartedAt) / 1000;
+    phaseStartedAt = Date.now();
+  };
 
-  await loadCustomers(db, dataSet.customers, concurrency, (done) => progress('customers', done));
+  const planChanges = await loadCustomers(db, dataSet.customers, concurrency, (done) => progress('customers', done));
+  phaseDone('customers');
   const events = await loadEvents(db, dataSet, Math.min(2, concurrency), (done, totals) =>
     progress('events', done, `${totals.inserted.toLocaleString('en-US')} new, ${totals.duplicates.toLocaleString('en-US')} already stored`),
   );
+  phaseDone('events');
   const perItem = await loadPerItemSignals(db, dataSet, concurrency, (done) => progress('signals', done));
+  phaseDone('signals');
   return {
     customers: total,
     archetypes: countByArchetype(dataSet.customers),
     churned: dataSet.customers.filter((c) => c.churnedAt !== null).length,
     optedOut: dataSet.customers.filter((c) => c.communicationOptOut).length,
+    planChanges,
     events,
     ...perItem,
     seconds: (Date.now() - startedAt) / 1000,
+    phaseSeconds,
   };
 }
 
@@ -271,7 +318,9 @@ export async function scoreDemoHistory(
            and as_of between ?::timestamptz - interval '12 hours' and ?::timestamptz + interval '12 hours'`,
         [ids, asOf.toISOString(), asOf.toISOString()],
       );
-      if ((scored?.customers ?? 0) >= dataSet.customers.length) {
+      // Scoring skips customers who had not signed up yet (the onboarding accounts, early on).
+      const signedUp = dataSet.customers.filter((c) => c.signedUpAt.getTime() <= asOf.getTime()).length;
+      if ((scored?.customers ?? 0) >= signedUp) {
         summary.skipped++;
         options.onProgress?.({ phase: 'scoring', done: historyDays - daysAgo + 1, total: historyDays + 1, detail: `${asOf.toISOString().slice(0, 10)} already scored` });
         continue;

@@ -1,8 +1,10 @@
-// The demo data set, generated small (40 customers, 45 days) and loaded through the services into a
-// fresh database: each archetype's story is visible in the stored signals, scoring ranks the
-// troubled accounts below the steady ones, and loading it again adds nothing.
+// The demo data set, generated small (48 customers, 120 days) and loaded through the services into a
+// fresh database: profiles, churn labels and plan histories are stored, each story is visible in the
+// stored signals, scoring keeps a history, and loading it again adds nothing.
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { Archetype, ARCHETYPES, buildDemoDataSet, customerEvents, customerSignals, DemoDataSet } from '../../src/demo/demo-data';
+import { Archetype, ARCHETYPES, CHURN_ARCHETYPES } from '../../src/demo/demo-archetypes';
+import { buildDemoDataSet, DemoDataSet } from '../../src/demo/demo-data';
+import { customerEvents } from '../../src/demo/demo-signals';
 import { DemoLoadSummary, loadDemoData, scoreDemoHistory } from '../../src/demo/load-demo-data';
 import { readConfig } from '../../src/infra/config';
 import type { AppServices } from '../../src/infra/context';
@@ -13,8 +15,8 @@ import { Db, json, query, queryOne } from '../../src/infra/sql';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 
 const DAY = 86_400_000;
-const CUSTOMERS = 40;
-const DAYS = 45;
+const CUSTOMERS = 48;
+const DAYS = 120;
 
 let database: TestDatabase;
 let orm: MikroORM;
@@ -23,8 +25,8 @@ let services: AppServices;
 let dataSet: DemoDataSet;
 let firstLoad: DemoLoadSummary;
 
-function idsOf(archetype: Archetype): string[] {
-  return dataSet.customers.filter((c) => c.archetype === archetype).map((c) => c.id);
+function idsOf(...archetypes: Archetype[]): string[] {
+  return dataSet.customers.filter((c) => archetypes.includes(c.archetype)).map((c) => c.id);
 }
 
 async function tableCounts(): Promise<Record<string, number>> {
@@ -32,14 +34,9 @@ async function tableCounts(): Promise<Record<string, number>> {
     db,
     `select (select count(*) from customer)::int as customers, (select count(*) from engagement_event)::int as events,
             (select count(*) from payment)::int as payments, (select count(*) from support_ticket)::int as tickets,
-            (select count(*) from nps_response)::int as nps`,
+            (select count(*) from nps_response)::int as nps, (select count(*) from customer_plan_change)::int as "planChanges"`,
   );
   return row as Record<string, number>;
-}
-
-async function averageScore(ids: string[]): Promise<number> {
-  const row = await queryOne<{ average: number }>(db, 'select avg(health_score)::float8 as average from customer where id in (select jsonb_array_elements_text(?::jsonb))', [json(ids)]);
-  return row?.average ?? Number.NaN;
 }
 
 beforeAll(async () => {
@@ -51,113 +48,113 @@ beforeAll(async () => {
   dataSet = buildDemoDataSet({ customers: CUSTOMERS, days: DAYS, seed: 7, now: new Date() });
   firstLoad = await loadDemoData(db, dataSet, { concurrency: 4 });
   await scoreDemoHistory(services, db, dataSet);
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await orm?.close();
   await database?.drop();
 });
 
-describe('the generator', () => {
-  it('derives the same data set from the same seed and day, and another one from another seed', () => {
-    const now = dataSet.window.now;
-    const again = buildDemoDataSet({ customers: CUSTOMERS, days: DAYS, seed: 7, now });
-    expect(again.customers).toEqual(dataSet.customers);
-    expect(customerEvents(again, again.customers[3])).toEqual(customerEvents(dataSet, dataSet.customers[3]));
-    expect(customerSignals(again, again.customers[5])).toEqual(customerSignals(dataSet, dataSet.customers[5]));
-    const other = buildDemoDataSet({ customers: CUSTOMERS, days: DAYS, seed: 8, now });
-    expect(other.customers.map((c) => c.archetype)).not.toEqual(dataSet.customers.map((c) => c.archetype));
-  });
-
-  it('gives every archetype at least one account, in proportions close to the configured shares', () => {
+describe('the loaded data', () => {
+  it('has every archetype, and reports their counts', () => {
     for (const archetype of ARCHETYPES) expect(idsOf(archetype).length).toBeGreaterThanOrEqual(1);
-    expect(idsOf('steady').length).toBe(16);
     expect(firstLoad.archetypes).toEqual(Object.fromEntries(ARCHETYPES.map((a) => [a, idsOf(a).length])));
   });
-});
 
-describe('the loaded data', () => {
-  it('stores every customer with its profile', async () => {
-    const rows = await query<{ id: string; plan: string; arrCents: number; optedOut: boolean; churnedAt: Date | null }>(
+  it('stores every customer with its profile, and the churners with their churn date and reason', async () => {
+    const rows = await query<{ id: string; plan: string; optedOut: boolean; churnedAt: Date | null; churnReason: string | null }>(
       db,
-      'select id, plan, arr_cents::float8 as "arrCents", communication_opt_out as "optedOut", churned_at as "churnedAt" from customer order by id',
+      'select id, plan, communication_opt_out as "optedOut", churned_at as "churnedAt", churn_reason as "churnReason" from customer order by id',
     );
     expect(rows.map((r) => r.id)).toEqual(dataSet.customers.map((c) => c.id).sort());
     expect(new Set(rows.map((r) => r.plan)).size).toBeGreaterThanOrEqual(3);
-    expect(rows.filter((r) => r.churnedAt !== null).length).toBe(dataSet.customers.filter((c) => c.churnedAt).length);
     expect(rows.filter((r) => r.optedOut).length).toBe(firstLoad.optedOut);
-    expect(firstLoad.churned).toBeGreaterThanOrEqual(1);
-  });
-
-  it('leaves the silent accounts without any activity for at least 10 days', async () => {
-    const rows = await query<{ id: string; lastAt: Date | null; events: number }>(
-      db,
-      `select c.id, max(e.occurred_at) as "lastAt", count(e.id)::int as events from customer c left join engagement_event e on e.customer_id = c.id
-       where c.id in (select jsonb_array_elements_text(?::jsonb)) group by c.id`,
-      [json(idsOf('going_silent'))],
-    );
-    expect(rows).toHaveLength(idsOf('going_silent').length);
-    for (const row of rows) {
-      expect(row.events).toBeGreaterThan(0);
-      expect(dataSet.window.now.getTime() - new Date(row.lastAt as Date).getTime()).toBeGreaterThanOrEqual(10 * DAY);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const customer of dataSet.customers) {
+      const row = byId.get(customer.id)!;
+      expect(row.churnedAt === null ? null : new Date(row.churnedAt).getTime()).toBe(customer.churnedAt?.getTime() ?? null);
+      expect(row.churnReason).toBe(customer.churnReason);
     }
+    expect(firstLoad.churned).toBe(idsOf(...CHURN_ARCHETYPES).length);
   });
 
-  it('gives failing-payment accounts FAILED payments in the last five weeks', async () => {
-    const rows = await query<{ id: string; failed: number }>(
+  it('keeps each customer\'s plan history: the plan at signup, then every change when it happened', async () => {
+    const rows = await query<{ customerId: string; seats: number; arrCents: number; changedAt: Date }>(
       db,
-      `select c.id, count(p.id) filter (where p.status = 'FAILED' and p.occurred_at > ?::timestamptz)::int as failed
-       from customer c left join payment p on p.customer_id = c.id where c.id in (select jsonb_array_elements_text(?::jsonb)) group by c.id`,
-      [new Date(dataSet.window.now.getTime() - 35 * DAY).toISOString(), json(idsOf('failing_payments'))],
+      `select customer_id as "customerId", seats, arr_cents::float8 as "arrCents", changed_at as "changedAt"
+       from customer_plan_change order by customer_id, changed_at, id`,
     );
-    expect(rows.length).toBeGreaterThanOrEqual(1);
-    for (const row of rows) expect(row.failed).toBeGreaterThanOrEqual(1);
-  });
-
-  it('gives detractors NPS answers of 0–6 and poorly rated tickets', async () => {
-    const rows = await query<{ id: string; maxNps: number | null; poorTickets: number }>(
-      db,
-      `select c.id, (select max(n.score) from nps_response n where n.customer_id = c.id)::int as "maxNps",
-              (select count(*) from support_ticket t where t.customer_id = c.id and t.csat_rating <= 2)::int as "poorTickets"
-       from customer c where c.id in (select jsonb_array_elements_text(?::jsonb))`,
-      [json(idsOf('detractor'))],
-    );
-    for (const row of rows) {
-      expect(row.maxNps).not.toBeNull();
-      expect(row.maxNps).toBeLessThanOrEqual(6);
-      expect(row.poorTickets).toBeGreaterThanOrEqual(2);
+    const current = await query<{ id: string; seats: number; arrCents: number }>(db, 'select id, seats, arr_cents::float8 as "arrCents" from customer');
+    const currentById = new Map(current.map((r) => [r.id, r]));
+    for (const customer of dataSet.customers) {
+      const history = rows.filter((r) => r.customerId === customer.id).map((r) => ({ at: new Date(r.changedAt), seats: r.seats, arrCents: r.arrCents }));
+      expect(history).toEqual([{ at: customer.signedUpAt, seats: customer.seats, arrCents: customer.arrCents }, ...customer.planChanges]);
+      const last = customer.planChanges.at(-1) ?? customer;
+      expect(currentById.get(customer.id)).toMatchObject({ seats: last.seats, arrCents: last.arrCents });
     }
+    expect(firstLoad.planChanges).toBe(dataSet.customers.reduce((n, c) => n + c.planChanges.length, 0));
+    expect(firstLoad.planChanges).toBeGreaterThanOrEqual(1);
   });
 
-  it('has weekday-only accounts active on weekdays and never at weekends', async () => {
+  it('names a user on every event and stores nothing of a churner after its churn', async () => {
+    const [nulls] = await query<{ n: number }>(db, 'select count(*)::int as n from engagement_event where user_id is null');
+    expect(nulls.n).toBe(0);
+    const [after] = await query<{ events: number; payments: number; tickets: number; nps: number }>(
+      db,
+      `select (select count(*) from engagement_event e join customer c on c.id = e.customer_id where e.occurred_at >= c.churned_at)::int as events,
+              (select count(*) from payment p join customer c on c.id = p.customer_id where p.occurred_at >= c.churned_at)::int as payments,
+              (select count(*) from support_ticket t join customer c on c.id = t.customer_id where t.opened_at >= c.churned_at or t.resolved_at > c.churned_at)::int as tickets,
+              (select count(*) from nps_response n join customer c on c.id = n.customer_id where n.responded_at >= c.churned_at)::int as nps`,
+    );
+    expect(after).toEqual({ events: 0, payments: 0, tickets: 0, nps: 0 });
+    const [churnerEvents] = await query<{ n: number }>(db, 'select count(*)::int as n from engagement_event where customer_id in (select jsonb_array_elements_text(?::jsonb))', [
+      json(idsOf(...CHURN_ARCHETYPES)),
+    ]);
+    expect(churnerEvents.n).toBeGreaterThan(0);
+  });
+
+  it('records a ticket solved after it opened as open until its resolution', async () => {
+    const rows = await query<{ resolvedAt: Date; solvedAt: Date | null; openedAt: Date; firstStatus: string }>(
+      db,
+      `select t.resolved_at as "resolvedAt", t.opened_at as "openedAt",
+              (select min(s.changed_at) from support_ticket_status_change s where s.ticket_id = t.id and s.status = 'SOLVED') as "solvedAt",
+              (select s.status from support_ticket_status_change s where s.ticket_id = t.id order by s.changed_at, s.id limit 1) as "firstStatus"
+       from support_ticket t where t.status = 'SOLVED'`,
+    );
+    expect(rows.length).toBeGreaterThan(10);
+    for (const row of rows) {
+      expect(row.firstStatus).toBe('OPEN');
+      expect(new Date(row.solvedAt as Date).getTime()).toBe(new Date(row.resolvedAt).getTime());
+    }
+    expect(rows.filter((r) => new Date(r.resolvedAt).getTime() - new Date(r.openedAt).getTime() >= 2 * DAY).length).toBeGreaterThan(0);
+  });
+
+  it('has weekday-only and low-cadence accounts never active at weekends', async () => {
     const [row] = await query<{ weekend: number; weekday: number }>(
       db,
       `select count(*) filter (where extract(isodow from occurred_at at time zone 'UTC') in (6, 7))::int as weekend,
               count(*) filter (where extract(isodow from occurred_at at time zone 'UTC') between 1 and 5)::int as weekday
        from engagement_event where customer_id in (select jsonb_array_elements_text(?::jsonb))`,
-      [json(idsOf('weekday_business'))],
+      [json(idsOf('weekday_business', 'steady_low_cadence'))],
     );
     expect(row.weekend).toBe(0);
     expect(row.weekday).toBeGreaterThan(0);
   });
 
-  it('has growing accounts adding users and using the product more at the end than at the start', async () => {
-    const now = dataSet.window.now.getTime();
-    const [row] = await query<{ recent: number; early: number; added: number }>(
-      db,
-      `select count(*) filter (where occurred_at > ?::timestamptz)::int as recent,
-              count(*) filter (where occurred_at <= ?::timestamptz)::int as early,
-              count(*) filter (where event_type = 'user_added' and occurred_at > ?::timestamptz)::int as added
-       from engagement_event where customer_id in (select jsonb_array_elements_text(?::jsonb))`,
-      [new Date(now - 14 * DAY).toISOString(), new Date(dataSet.window.firstDayStartMs + 14 * DAY).toISOString(), new Date(now - 30 * DAY).toISOString(), json(idsOf('growing'))],
-    );
-    expect(row.recent).toBeGreaterThan(row.early);
-    expect(row.added).toBeGreaterThanOrEqual(2 * idsOf('growing').length);
+  it('gives payment_trouble accounts failed charges and no payment after their onset', async () => {
+    for (const customer of dataSet.customers.filter((c) => c.archetype === 'payment_trouble')) {
+      const rows = await query<{ status: string }>(db, 'select status from payment where customer_id = ? and due_at >= ? order by occurred_at', [
+        customer.id,
+        customer.signalOnsetAt!.toISOString(),
+      ]);
+      expect(rows.length).toBeGreaterThanOrEqual(2);
+      expect(rows.map((r) => r.status)).toEqual(rows.map(() => 'FAILED'));
+    }
   });
 
   it('has recovering accounts quiet during their bad stretch and busy again after it', async () => {
     for (const customer of dataSet.customers.filter((c) => c.archetype === 'recovering')) {
-      const stretch = customer.behaviour.badStretch as { from: number; to: number };
+      const stretch = customer.behaviour.badStretch!;
       const at = (day: number) => new Date(dataSet.window.firstDayStartMs + day * DAY).toISOString();
       const [row] = await query<{ during: number; after: number }>(
         db,
@@ -166,47 +163,45 @@ describe('the loaded data', () => {
          from engagement_event where customer_id = ?`,
         [at(stretch.from), at(stretch.to), at(stretch.to), customer.id],
       );
-      const perDayDuring = row.during / Math.max(1, stretch.to - stretch.from);
-      const perDayAfter = row.after / (DAYS - stretch.to);
-      expect(perDayAfter).toBeGreaterThan(3 * perDayDuring);
+      expect(row.after / (DAYS - stretch.to)).toBeGreaterThan(3 * (row.during / Math.max(1, stretch.to - stretch.from)));
     }
+  });
+
+  it('stores exactly the generated events', async () => {
+    const generated = dataSet.customers.reduce((n, c) => n + customerEvents(dataSet, c).length, 0);
+    expect(firstLoad.events).toMatchObject({ generated, inserted: generated, duplicates: 0 });
   });
 });
 
 describe('scoring the loaded data', () => {
-  it('keeps 30 days of daily history plus the current score for every customer', async () => {
+  it('keeps 30 days of daily history plus the current score for every customer, from its signup on', async () => {
     const rows = await query<{ customerId: string; scores: number }>(db, 'select customer_id as "customerId", count(*)::int as scores from health_score group by customer_id');
     expect(rows).toHaveLength(CUSTOMERS);
-    for (const row of rows) expect(row.scores).toBe(31);
+    const now = dataSet.window.now.getTime();
+    const scoresById = new Map(rows.map((r) => [r.customerId, r.scores]));
+    for (const customer of dataSet.customers) {
+      const pastDays = Array.from({ length: 30 }, (_, i) => now - (i + 1) * DAY).filter((asOf) => asOf >= customer.signedUpAt.getTime()).length;
+      expect(scoresById.get(customer.id)).toBe(pastDays + 1);
+    }
+    expect(Math.min(...scoresById.values())).toBeLessThan(31);
   });
 
-  it('scores silent and failing-payment accounts lower on average than steady ones', async () => {
-    const steady = await averageScore(idsOf('steady'));
-    expect(await averageScore(idsOf('going_silent'))).toBeLessThan(steady - 20);
-    expect(await averageScore(idsOf('failing_payments'))).toBeLessThan(steady - 5);
-    expect(await averageScore(idsOf('detractor'))).toBeLessThan(steady);
-  });
-
-  it('records a worsening tier change for silent accounts and marks cancelled ones churned', async () => {
-    const [worsened] = await query<{ customers: number }>(
-      db,
-      `select count(distinct customer_id)::int as customers from tier_change where direction = 'WORSENED' and customer_id in (select jsonb_array_elements_text(?::jsonb))`,
-      [json(idsOf('going_silent'))],
-    );
-    expect(worsened.customers).toBeGreaterThanOrEqual(1);
-    const churned = await query<{ stage: string }>(db, 'select lifecycle_stage as stage from customer where churned_at is not null');
+  it('marks the customers who cancelled as churned', async () => {
+    const churned = await query<{ id: string; stage: string }>(db, 'select id, lifecycle_stage as stage from customer where churned_at is not null order by id');
+    expect(churned.map((r) => r.id)).toEqual(idsOf(...CHURN_ARCHETYPES).sort());
     expect(churned.map((r) => r.stage)).toEqual(churned.map(() => 'CHURNED'));
   });
 });
 
 describe('loading again', () => {
-  it('adds no events, payments, tickets, NPS answers or history days', async () => {
+  it('adds no events, payments, tickets, NPS answers, plan changes or history days', async () => {
     const before = await tableCounts();
     const historyBefore = await queryOne<{ n: number }>(db, 'select count(*)::int as n from health_score');
     const second = await loadDemoData(db, dataSet, { concurrency: 4 });
     expect(second.events.inserted).toBe(0);
     expect(second.events.duplicates).toBe(firstLoad.events.generated);
     expect(second.npsResponses.submitted).toBe(0);
+    expect(second.planChanges).toBe(0);
     expect(await tableCounts()).toEqual(before);
     expect(before.events).toBe(firstLoad.events.inserted);
 
