@@ -163,3 +163,74 @@ describe('metricsFromActivity (the reference for the SQL aggregates)', () => {
     expect(metric({ engagementEvents: [] }, 'nps')).toBeNull();
   });
 });
+
+describe('metrics relative to the account\'s own history (the reference)', () => {
+  const relative = (activity: ActivityLog, kind: MetricKind, windowDays: number, baselineDays: number) =>
+    metricsFromActivity(activity, [{ metric: kind, windowDays, baselineDays, key: 'value' }], asOf).value;
+  const daily = (days: number[], users: (day: number) => string[], feature = (day: number) => `f${day % 4}`): ActivityLog => ({
+    engagementEvents: days.flatMap((d) => users(d).map((userId, i) => ({ occurredAt: new Date(daysBefore(d).getTime() - i * 60_000), eventType: 'feature_used', feature: feature(d), userId }))),
+  });
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+  it('rates recent active days against the baseline that contains them, and has no value without a baseline', () => {
+    const halfRecently = daily([...range(0, 20).filter((d) => d % 2 === 0), ...range(21, 59)], () => ['u1']);
+    // 11 active days in the last 21; 50 in the last 60.
+    expect(relative(halfRecently, 'active_days_trend', 21, 60)).toBeCloseTo(11 / 21 / (50 / 60), 10);
+    expect(relative({ engagementEvents: [] }, 'active_days_trend', 21, 60)).toBeNull();
+  });
+
+  it('sees a champion leaving: the share of the usual users still seen, while active days hold', () => {
+    const championLeft = daily(range(0, 59), (d) => (d < 14 ? ['u1'] : ['u1', 'u2', 'u3', 'u4']));
+    expect(relative(championLeft, 'active_users_trend', 14, 60)).toBe(1 / 4);
+    expect(relative(championLeft, 'active_days_trend', 14, 60)).toBe(1);
+  });
+
+  it('measures silence in the account\'s usual gaps: a weekend of a weekday account, four days of a daily one', () => {
+    const weekdays = daily(range(3, 62).filter((d) => ![0, 1].includes(d % 7)), () => ['u1']);
+    const activeDays = range(3, 62).filter((d) => ![0, 1].includes(d % 7) && d < 60).length;
+    const weekend = metric(weekdays, 'silence_vs_cadence', 60)!;
+    expect(weekend).toBeCloseTo(3 / (60 / activeDays), 6);
+    const dailySilent = daily(range(4, 70), () => ['u1']);
+    expect(metric(dailySilent, 'silence_vs_cadence', 60)).toBeCloseTo(4 / (60 / 56), 6);
+    expect(metric({ engagementEvents: [] }, 'silence_vs_cadence', 60)).toBeNull();
+  });
+
+  it('counts the failed payments since the last success and the invoices past due and unpaid', () => {
+    const due = (days: number) => daysBefore(days);
+    const payments: NonNullable<ActivityLog['payments']> = [
+      { occurredAt: due(70), dueAt: due(70), status: 'PAID' },
+      { occurredAt: due(40), dueAt: due(40), status: 'FAILED' },
+      { occurredAt: due(37), dueAt: due(40), status: 'PAID', paidAt: due(37) },
+      { occurredAt: due(10), dueAt: due(10), status: 'FAILED' },
+      { occurredAt: due(7), dueAt: due(10), status: 'FAILED' },
+    ];
+    expect(metric({ engagementEvents: [], payments }, 'payment_failure_streak', 90)).toBe(2);
+    expect(metric({ engagementEvents: [], payments }, 'unpaid_past_due', 60)).toBe(1);
+  });
+
+  it('measures contraction from the plan history, and urgent tickets open on the day asked', () => {
+    const planChanges = [
+      { changedAt: daysBefore(200), arrCents: 1_000_000, seats: 20 },
+      { changedAt: daysBefore(20), arrCents: 1_000_000, seats: 8 },
+    ];
+    expect(metric({ engagementEvents: [], planChanges }, 'contraction', 90)).toBeCloseTo(0.6, 10);
+    expect(metric({ engagementEvents: [], planChanges }, 'contraction', 10)).toBe(0);
+    const tickets: NonNullable<ActivityLog['tickets']> = [
+      { openedAt: daysBefore(5), status: 'SOLVED', severity: 'URGENT', statusChanges: [{ status: 'OPEN', changedAt: daysBefore(5) }, { status: 'SOLVED', changedAt: daysBefore(1) }] },
+    ];
+    expect(metric({ engagementEvents: [], tickets }, 'urgent_open_tickets')).toBe(0);
+    expect(metricsFromActivity({ engagementEvents: [], tickets }, [{ metric: 'urgent_open_tickets', windowDays: 30, key: 'v' }], daysBefore(2)).v).toBe(1);
+  });
+
+  it('weights NPS answers by recency: a recent detractor outweighs an older promoter', () => {
+    const npsResponses = [
+      { respondedAt: daysBefore(60), score: 10 },
+      { respondedAt: daysBefore(0.5), score: 2 },
+    ];
+    const weighted = metric({ engagementEvents: [], npsResponses }, 'nps_weighted', 180)!;
+    const old = 0.5 ** (60 / 30);
+    const fresh = 0.5 ** (0.5 / 30);
+    expect(weighted).toBeCloseTo((100 * old - 100 * fresh) / (old + fresh), 10);
+    expect(weighted).toBeLessThan(-50);
+  });
+});
