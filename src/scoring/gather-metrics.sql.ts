@@ -168,7 +168,9 @@ export async function gatherMetrics(
   const scan = (list: MetricRequest[]) => Math.max(1, ...list.map((r) => checkedDays(r.windowDays)));
 
   // Sequential: inside the scoring transaction they share one connection anyway.
-  const engagementRows = await aggregateEngagement(db, engagement, Math.max(1, activityLookbackDays, ...engagement.map(engagementExtentDays)), ids, asOf);
+  // Windows are validated to at most ten years; the churn window's extra day must not push past that.
+  const lookback = Math.min(3650, Math.max(1, activityLookbackDays, ...engagement.map(engagementExtentDays)));
+  const engagementRows = await aggregateEngagement(db, engagement, lookback, ids, asOf);
   const paymentRows = await aggregate(db, payments, paymentExpression, 'payment', 'occurred_at', scan(payments), ids, asOf);
   // open_tickets is a state, not a window: support rows are not range-bounded.
   const supportRows = await aggregate(db, support, supportExpression, 'support_ticket', null, 0, ids, asOf);

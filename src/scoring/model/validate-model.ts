@@ -12,6 +12,8 @@ const isFiniteNumber = (value: unknown): value is number => typeof value === 'nu
 const isPositiveInteger = (value: unknown): boolean => Number.isInteger(value) && (value as number) > 0;
 /** Ten years: the longest window the SQL aggregates accept. */
 export const MAX_WINDOW_DAYS = 3650;
+/** Bound of a normaliser's parameters and a penalty's threshold: metrics are counts, ratios, days and NPS. */
+const MAX_MAGNITUDE = 1_000_000;
 
 /** A signal's or penalty's window and, for metrics relative to the account's history, its baseline. */
 function windowErrors(path: string, source: { metric: string; windowDays: number; baselineDays?: number }): string[] {
@@ -35,20 +37,21 @@ function normaliserErrors(path: string, normaliser: Normaliser | undefined): str
   if (!normaliser || typeof normaliser !== 'object') return [`${path} is required`];
   switch (normaliser.kind) {
     case 'target':
-      return isFiniteNumber(normaliser.target) && normaliser.target > 0 ? [] : [`${path}.target must be > 0`];
+      return isFiniteNumber(normaliser.target) && normaliser.target > 0 && normaliser.target <= MAX_MAGNITUDE ? [] : [`${path}.target must be > 0 and at most 1,000,000`];
     case 'inverse_target':
-      return isFiniteNumber(normaliser.max) && normaliser.max > 0 ? [] : [`${path}.max must be > 0`];
+      return isFiniteNumber(normaliser.max) && normaliser.max > 0 && normaliser.max <= MAX_MAGNITUDE ? [] : [`${path}.max must be > 0 and at most 1,000,000`];
     case 'recency':
       return isFiniteNumber(normaliser.fullDays) &&
         isFiniteNumber(normaliser.zeroDays) &&
         normaliser.fullDays >= 0 &&
-        normaliser.zeroDays > normaliser.fullDays
+        normaliser.zeroDays > normaliser.fullDays &&
+        normaliser.zeroDays <= MAX_MAGNITUDE
         ? []
         : [`${path} needs 0 ≤ fullDays < zeroDays`];
     case 'linear':
-      return isFiniteNumber(normaliser.min) && isFiniteNumber(normaliser.max) && normaliser.max > normaliser.min
+      return isFiniteNumber(normaliser.min) && isFiniteNumber(normaliser.max) && normaliser.max > normaliser.min && Math.abs(normaliser.min) <= MAX_MAGNITUDE && Math.abs(normaliser.max) <= MAX_MAGNITUDE
         ? []
-        : [`${path} needs min < max`];
+        : [`${path} needs min < max, both within ±1,000,000`];
     case 'ratio':
       return [];
     default:
@@ -80,11 +83,11 @@ function penaltyErrors(path: string, penalty: PenaltyConfig): string[] {
   if (penalty.direction !== 'at_least' && penalty.direction !== 'below') {
     errors.push(`${path}.direction must be "at_least" or "below"`);
   }
-  if (!isFiniteNumber(penalty.threshold)) errors.push(`${path}.threshold must be a number`);
-  if (!isFiniteNumber(penalty.points) || penalty.points < 0) errors.push(`${path}.points must be ≥ 0`);
+  if (!isFiniteNumber(penalty.threshold) || Math.abs(penalty.threshold) > MAX_MAGNITUDE) errors.push(`${path}.threshold must be a number within ±1,000,000`);
+  if (!isFiniteNumber(penalty.points) || penalty.points < 0 || penalty.points > 100) errors.push(`${path}.points must be within 0…100`);
   if (penalty.perUnit && penalty.direction !== 'at_least') errors.push(`${path}.perUnit only makes sense with "at_least"`);
-  if (penalty.maxPoints !== undefined && (!isFiniteNumber(penalty.maxPoints) || penalty.maxPoints < 0)) {
-    errors.push(`${path}.maxPoints must be ≥ 0`);
+  if (penalty.maxPoints !== undefined && (!isFiniteNumber(penalty.maxPoints) || penalty.maxPoints < 0 || penalty.maxPoints > 100)) {
+    errors.push(`${path}.maxPoints must be within 0…100`);
   }
   return errors;
 }
@@ -153,8 +156,8 @@ function playbookErrors(model: ScoringModelConfig): string[] {
         errors.push(`${path}: only one "${kind}" playbook is allowed`);
       }
     }
-    if (playbook.cooldownDays !== undefined && (!isFiniteNumber(playbook.cooldownDays) || playbook.cooldownDays < 0)) {
-      errors.push(`${path}.cooldownDays must be ≥ 0`);
+    if (playbook.cooldownDays !== undefined && (!isFiniteNumber(playbook.cooldownDays) || playbook.cooldownDays < 0 || playbook.cooldownDays > MAX_WINDOW_DAYS)) {
+      errors.push(`${path}.cooldownDays must be within 0…${MAX_WINDOW_DAYS}`);
     }
     if (!Array.isArray(playbook.actions) || playbook.actions.length === 0) {
       errors.push(`${path}.actions must contain at least one action`);
@@ -228,20 +231,22 @@ export function validateModel(model: ScoringModelConfig): string[] {
   });
 
   errors.push(...tierErrors(model));
-  if (!isFiniteNumber(model.hysteresis) || model.hysteresis < 0) errors.push('hysteresis must be ≥ 0');
+  if (!isFiniteNumber(model.hysteresis) || model.hysteresis < 0 || model.hysteresis > 100) errors.push('hysteresis must be within 0…100');
 
   if (!model.trend || !isPositiveInteger(model.trend.windowDays) || model.trend.windowDays > MAX_WINDOW_DAYS) {
     errors.push(`trend.windowDays must be a whole number of days within 1…${MAX_WINDOW_DAYS}`);
   }
-  if (!model.trend || !isFiniteNumber(model.trend.threshold) || model.trend.threshold < 0) {
-    errors.push('trend.threshold must be ≥ 0');
+  if (!model.trend || !isFiniteNumber(model.trend.threshold) || model.trend.threshold < 0 || model.trend.threshold > 100) {
+    errors.push('trend.threshold must be within 0…100');
   }
 
   const lifecycle = model.lifecycle;
   if (!lifecycle) {
     errors.push('lifecycle is required');
   } else {
-    if (!isFiniteNumber(lifecycle.onboardingDays) || lifecycle.onboardingDays <= 0) errors.push('lifecycle.onboardingDays must be > 0');
+    if (!isFiniteNumber(lifecycle.onboardingDays) || lifecycle.onboardingDays <= 0 || lifecycle.onboardingDays > MAX_WINDOW_DAYS) {
+      errors.push(`lifecycle.onboardingDays must be > 0 and at most ${MAX_WINDOW_DAYS}`);
+    }
     if (!isFiniteNumber(lifecycle.churnWindowDays) || lifecycle.churnWindowDays <= 0 || lifecycle.churnWindowDays > MAX_WINDOW_DAYS) {
       errors.push(`lifecycle.churnWindowDays must be within 1…${MAX_WINDOW_DAYS}`);
     }
@@ -256,15 +261,19 @@ export function validateModel(model: ScoringModelConfig): string[] {
     }
   }
 
-  if (!model.scoreDrop || !isFiniteNumber(model.scoreDrop.points) || model.scoreDrop.points <= 0) {
-    errors.push('scoreDrop.points must be > 0');
+  if (!model.scoreDrop || !isFiniteNumber(model.scoreDrop.points) || model.scoreDrop.points <= 0 || model.scoreDrop.points > 100) {
+    errors.push('scoreDrop.points must be > 0 and at most 100');
   }
-  if (!model.scoreDrop || !isFiniteNumber(model.scoreDrop.withinDays) || model.scoreDrop.withinDays <= 0) {
-    errors.push('scoreDrop.withinDays must be > 0');
+  if (!model.scoreDrop || !isPositiveInteger(model.scoreDrop.withinDays) || model.scoreDrop.withinDays > MAX_WINDOW_DAYS) {
+    errors.push(`scoreDrop.withinDays must be a whole number of days within 1…${MAX_WINDOW_DAYS}`);
   }
-  if (!isFiniteNumber(model.cooldownDays) || model.cooldownDays < 0) errors.push('cooldownDays must be ≥ 0');
-  if (!isFiniteNumber(model.escalationArrCents) || model.escalationArrCents < 0) errors.push('escalationArrCents must be ≥ 0');
-  if (!isFiniteNumber(model.silenceAlertDays) || model.silenceAlertDays <= 0) errors.push('silenceAlertDays must be > 0');
+  if (!isFiniteNumber(model.cooldownDays) || model.cooldownDays < 0 || model.cooldownDays > MAX_WINDOW_DAYS) errors.push(`cooldownDays must be within 0…${MAX_WINDOW_DAYS}`);
+  if (!isFiniteNumber(model.escalationArrCents) || model.escalationArrCents < 0 || model.escalationArrCents > Number.MAX_SAFE_INTEGER) {
+    errors.push('escalationArrCents must be a number within 0…2^53');
+  }
+  if (!isFiniteNumber(model.silenceAlertDays) || model.silenceAlertDays <= 0 || model.silenceAlertDays > MAX_WINDOW_DAYS) {
+    errors.push(`silenceAlertDays must be > 0 and at most ${MAX_WINDOW_DAYS}`);
+  }
 
   errors.push(...playbookErrors(model));
   return errors;

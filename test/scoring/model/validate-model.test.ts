@@ -71,7 +71,7 @@ describe('validateModel', () => {
   });
 
   it('rejects negative hysteresis', () => {
-    expect(errorsAfter((m) => (m.hysteresis = -1))).toEqual(['hysteresis must be ≥ 0']);
+    expect(errorsAfter((m) => (m.hysteresis = -1))).toEqual(['hysteresis must be within 0…100']);
   });
 
   describe('windows', () => {
@@ -87,8 +87,8 @@ describe('validateModel', () => {
     it('rejects a trend window of 0 and lifecycle windows of 0', () => {
       expect(errorsAfter((m) => (m.trend.windowDays = 0))).toEqual(['trend.windowDays must be a whole number of days within 1…3650']);
       expect(errorsAfter((m) => (m.lifecycle.churnWindowDays = 0))).toEqual(['lifecycle.churnWindowDays must be within 1…3650']);
-      expect(errorsAfter((m) => (m.lifecycle.onboardingDays = -1))).toEqual(['lifecycle.onboardingDays must be > 0']);
-      expect(errorsAfter((m) => (m.silenceAlertDays = 0))).toEqual(['silenceAlertDays must be > 0']);
+      expect(errorsAfter((m) => (m.lifecycle.onboardingDays = -1))).toEqual(['lifecycle.onboardingDays must be > 0 and at most 3650']);
+      expect(errorsAfter((m) => (m.silenceAlertDays = 0))).toEqual(['silenceAlertDays must be > 0 and at most 3650']);
     });
   });
 
@@ -116,13 +116,13 @@ describe('validateModel', () => {
   describe('signals', () => {
     it('rejects normaliser parameters that would divide by zero or invert', () => {
       expect(errorsAfter((m) => (engagementSignal(m).normaliser = { kind: 'target', target: 0 }))).toEqual([
-        'components[0].signals[0].normaliser.target must be > 0',
+        'components[0].signals[0].normaliser.target must be > 0 and at most 1,000,000',
       ]);
       expect(errorsAfter((m) => (engagementSignal(m).normaliser = { kind: 'recency', fullDays: 7, zeroDays: 3 }))).toEqual([
         'components[0].signals[0].normaliser needs 0 ≤ fullDays < zeroDays',
       ]);
       expect(errorsAfter((m) => (engagementSignal(m).normaliser = { kind: 'linear', min: 1, max: 1 }))).toEqual([
-        'components[0].signals[0].normaliser needs min < max',
+        'components[0].signals[0].normaliser needs min < max, both within ±1,000,000',
       ]);
       expect(errorsAfter((m) => (engagementSignal(m).normaliser = { kind: 'inverse_target', max: -2 }))).toEqual([
         'components[0].signals[0].normaliser.max must be > 0',
