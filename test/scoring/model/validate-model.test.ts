@@ -125,7 +125,7 @@ describe('validateModel', () => {
         'components[0].signals[0].normaliser needs min < max, both within ±1,000,000',
       ]);
       expect(errorsAfter((m) => (engagementSignal(m).normaliser = { kind: 'inverse_target', max: -2 }))).toEqual([
-        'components[0].signals[0].normaliser.max must be > 0',
+        'components[0].signals[0].normaliser.max must be > 0 and at most 1,000,000',
       ]);
     });
 
