@@ -20,6 +20,8 @@ async function main(): Promise<void> {
     embedded = started;
   }
   const app = await startApp({ ...config, databaseUrl }, logger);
+  // A run a killed process left RUNNING is FAILED before anyone is told the service is up.
+  await app.scheduler.recovered();
   logger.info({ url: app.url }, `healthgraph ready: open ${app.url} for the playground`);
   // Plain line for humans reading the terminal.
   process.stdout.write(`\n  healthgraph is running: playground at ${app.url}\n\n`);

@@ -2,6 +2,7 @@
 // so lookups go through a DataLoader and lists use keyset pagination on indexed sort keys.
 import { ColumnMap, selectColumns } from '../infra/columns';
 import { InvalidInputError, NotFoundError, ensure } from '../infra/errors';
+import { checkStrings, checkTextValue, MAX_ID_LENGTH, MAX_LABEL_LENGTH, optionalText as checkedText, pastInstant, requiredText } from '../infra/input';
 import { LoaderRegistry } from '../infra/loaders';
 import { ConnectionResult, SortKey, keysetPage } from '../infra/pagination';
 import { Db, json, query, queryOne } from '../infra/sql';
@@ -34,29 +35,36 @@ const CUSTOMER_COLUMN_MAP: ColumnMap = {
 
 export const CUSTOMER_COLUMNS = selectColumns(CUSTOMER_COLUMN_MAP);
 
-export const MAX_ID_LENGTH = 200;
+export { MAX_ID_LENGTH };
 export const MAX_CHURN_REASON_LENGTH = 1_000;
+/** A plan name or a CSM owner. */
+export const MAX_PLAN_LENGTH = 200;
 
-/** Validates a customer id argument: non-empty, trimmed, bounded. */
+/** Validates a customer id argument: non-empty, trimmed, bounded, no NUL. */
 export function checkCustomerId(id: string | null | undefined, argument = 'customerId'): string {
   const trimmed = (id ?? '').trim();
   ensure(trimmed.length > 0, `${argument} must not be empty`, { argument });
-  ensure(trimmed.length <= MAX_ID_LENGTH, `${argument} is longer than ${MAX_ID_LENGTH} characters`, { argument });
+  checkTextValue(trimmed, argument, MAX_ID_LENGTH);
   return trimmed;
 }
 
-export function validateCustomerInput(input: CustomerInput): void {
+/** The dates of a customer describe the past: from 1970 up to a day after now. */
+const PAST_DATES = ['signedUpAt', 'churnedAt', 'planChangedAt'] as const;
+
+export function validateCustomerInput(input: CustomerInput, now = new Date()): void {
+  checkStrings(input, 'input');
   checkCustomerId(input.id, 'id');
-  ensure(input.name.trim().length > 0, 'name must not be empty', { argument: 'name' });
+  requiredText(input.name, 'name', MAX_LABEL_LENGTH);
+  checkedText(input.plan, 'plan', MAX_PLAN_LENGTH);
+  checkedText(input.csmOwner, 'csmOwner', MAX_PLAN_LENGTH);
+  checkedText(input.churnReason, 'churnReason', MAX_CHURN_REASON_LENGTH);
   ensure(input.arrCents == null || input.arrCents >= 0, 'arrCents must be ≥ 0', { argument: 'arrCents' });
   ensure(input.seats == null || input.seats >= 0, 'seats must be ≥ 0', { argument: 'seats' });
   ensure(input.communicationOptOut !== null, 'communicationOptOut must be true or false when given', { argument: 'communicationOptOut' });
-  ensure(
-    input.churnReason == null || input.churnReason.trim().length <= MAX_CHURN_REASON_LENGTH,
-    `churnReason is longer than ${MAX_CHURN_REASON_LENGTH} characters`,
-    { argument: 'churnReason' },
-  );
-  ensure(input.planChangedAt == null || !Number.isNaN(input.planChangedAt.getTime()), 'planChangedAt is not a valid date-time', { argument: 'planChangedAt' });
+  for (const field of PAST_DATES) {
+    const value = input[field];
+    if (value != null) pastInstant(value, field, now);
+  }
 }
 
 /** Optional text as stored: trimmed, and null when empty. */
@@ -176,6 +184,7 @@ export async function listCustomers(
   extraColumns: readonly string[] = [],
   fields?: { has(name: string): boolean },
 ): Promise<ConnectionResult<Customer>> {
+  checkStrings(args, '');
   const where: string[] = [];
   const params: unknown[] = [];
   if (args.tier) {

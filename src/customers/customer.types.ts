@@ -78,21 +78,25 @@ export interface CustomerRow {
   id: string;
 }
 
-@InputType({ description: 'Creates the customer or updates it; omitted fields keep their stored value.' })
+@InputType({
+  description:
+    'Creates the customer or updates it; omitted fields keep their stored value. No text may contain a NUL character, and ' +
+    'every date is from 1970 up to a day after now (BAD_USER_INPUT otherwise).',
+})
 export class CustomerInput {
-  @Field(() => ID, { description: 'Your own identifier for the account, e.g. `cust_abc123`.' })
+  @Field(() => ID, { description: 'Your own identifier for the account, e.g. `cust_abc123`; at most 200 characters.' })
   id!: string;
 
-  @Field()
+  @Field({ description: 'Not empty; at most 500 characters.' })
   name!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'At most 200 characters.' })
   plan?: string | null;
 
-  @Field(() => SafeIntScalar, { nullable: true })
+  @Field(() => SafeIntScalar, { nullable: true, description: '≥ 0.' })
   arrCents?: number | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: '≥ 0.' })
   seats?: number | null;
 
   @Field(() => DateTimeScalar, {
@@ -104,10 +108,10 @@ export class CustomerInput {
   @Field(() => DateTimeScalar, { nullable: true })
   signedUpAt?: Date | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'At most 200 characters.' })
   csmOwner?: string | null;
 
-  @Field(() => DateTimeScalar, { nullable: true })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the customer cancelled (the churn label).' })
   churnedAt?: Date | null;
 
   @Field(() => String, { nullable: true, description: 'At most 1,000 characters; an empty one is stored as null.' })

@@ -4,6 +4,7 @@
 // rescoring (rescore_request).
 import { checkCustomerId } from '../customers/customer.service';
 import { DomainError, InvalidInputError, NotFoundError } from '../infra/errors';
+import { checkJsonObject, checkStrings, filterInstant, MAX_LABEL_LENGTH, optionalText, pastInstant, requiredText } from '../infra/input';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
 import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
 import { addTimeRange } from '../infra/time-range';
@@ -11,7 +12,6 @@ import type { BatchIngestResult, BatchItemError, EngagementEvent, EngagementEven
 
 export const MAX_BATCH_SIZE = 10_000;
 export const INSERT_CHUNK_SIZE = 5_000;
-const MAX_TEXT = 500;
 
 export const ENGAGEMENT_COLUMNS = `e.id::text as id, e.customer_id as "customerId", e.event_type as "eventType", e.user_id as "userId",
   e.feature, e.metadata, e.occurred_at as "occurredAt", e.idempotency_key as "idempotencyKey", e.received_at as "receivedAt"`;
@@ -27,37 +27,20 @@ export interface EngagementRow {
   idempotency_key: string | null;
 }
 
-function optionalText(value: string | null | undefined, argument: string): string | null {
-  if (value === undefined || value === null) return null;
-  const trimmed = value.trim();
-  if (trimmed.length > MAX_TEXT) throw new InvalidInputError(`${argument} is longer than ${MAX_TEXT} characters`, { argument });
-  return trimmed.length > 0 ? trimmed : null;
-}
-
-export function isJsonObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Pure validation of one event; throws InvalidInputError. `now` fills a missing occurredAt. */
+/**
+ * Pure validation of one event; throws InvalidInputError. `now` fills a missing occurredAt, which
+ * describes the past: from 1970 up to a day after now.
+ */
 export function toEngagementRow(input: EngagementEventInput, now: Date): EngagementRow {
-  const customerId = checkCustomerId(input.customerId);
-  const eventType = optionalText(input.eventType, 'eventType');
-  if (!eventType) throw new InvalidInputError('eventType must not be empty', { argument: 'eventType' });
-  if (input.metadata !== undefined && input.metadata !== null && !isJsonObject(input.metadata)) {
-    throw new InvalidInputError('metadata must be a JSON object', { argument: 'metadata' });
-  }
-  const occurredAt = input.occurredAt ?? now;
-  if (!(occurredAt instanceof Date) || Number.isNaN(occurredAt.getTime())) {
-    throw new InvalidInputError('occurredAt is not a valid date-time', { argument: 'occurredAt' });
-  }
+  checkStrings(input, 'input', ['metadata']);
   return {
-    customer_id: customerId,
-    event_type: eventType,
-    user_id: optionalText(input.userId, 'userId'),
-    feature: optionalText(input.feature, 'feature'),
-    metadata: (input.metadata as Record<string, unknown> | null | undefined) ?? null,
-    occurred_at: occurredAt.toISOString(),
-    idempotency_key: optionalText(input.idempotencyKey, 'idempotencyKey'),
+    customer_id: checkCustomerId(input.customerId),
+    event_type: requiredText(input.eventType, 'eventType', MAX_LABEL_LENGTH),
+    user_id: optionalText(input.userId, 'userId', MAX_LABEL_LENGTH),
+    feature: optionalText(input.feature, 'feature', MAX_LABEL_LENGTH),
+    metadata: input.metadata == null ? null : checkJsonObject(input.metadata, 'metadata'),
+    occurred_at: pastInstant(input.occurredAt ?? now, 'occurredAt', now).toISOString(),
+    idempotency_key: optionalText(input.idempotencyKey, 'idempotencyKey', MAX_LABEL_LENGTH),
   };
 }
 
@@ -283,6 +266,9 @@ export async function trackEngagementBatch(db: Db, inputs: EngagementEventInput[
 }
 
 export async function listEngagementEvents(db: Db, args: EngagementEventsArgs): Promise<ConnectionResult<EngagementEvent>> {
+  checkStrings(args, '');
+  filterInstant(args.from, 'from');
+  filterInstant(args.to, 'to');
   const where: string[] = [];
   const params: unknown[] = [];
   if (args.customerId != null) {

@@ -36,27 +36,30 @@ export class EngagementEvent {
 
 export const EngagementEventConnection = Connection(EngagementEvent);
 
-@InputType()
+@InputType({ description: 'One product-usage event. No text may contain a NUL character (BAD_USER_INPUT).' })
 export class EngagementEventInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'At most 200 characters.' })
   customerId!: string;
 
-  @Field()
+  @Field({ description: 'Not empty; at most 500 characters.' })
   eventType!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'At most 500 characters.' })
   userId?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'At most 500 characters.' })
   feature?: string | null;
 
-  @Field(() => JSONScalar, { nullable: true, description: 'A JSON object of free-form attributes.' })
+  @Field(() => JSONScalar, { nullable: true, description: 'A JSON object of free-form attributes: at most 10 levels deep and 8 KB of JSON.' })
   metadata?: unknown;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'Defaults to the time the event is received.' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Defaults to the time the event is received; from 1970 up to a day after now.' })
   occurredAt?: Date | null;
 
-  @Field(() => String, { nullable: true, description: 'A repeat of a key already stored for this customer is counted as a duplicate and not stored again.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'At most 500 characters. A repeat of a key already stored for this customer is counted as a duplicate and not stored again.',
+  })
   idempotencyKey?: string | null;
 }
 

@@ -62,7 +62,10 @@ export function compiledQueryGateway(schema: GraphQLSchema): GatewayInterface {
         if ('data' in result) return result.errors ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
       }
     }
-    return execute({ schema, document, contextValue: context, variableValues: variables, operationName });
+    // Without an operation Apollo could resolve, graphql-js is given the name the client sent, so it
+    // answers with its own error (an unknown or missing operation name) instead of running another one.
+    const name = operation ? operationName : request.request.operationName;
+    return execute({ schema, document, contextValue: context, variableValues: variables, operationName: name });
   };
 
   return {

@@ -1,12 +1,27 @@
 // Typed domain errors, mapped once to GraphQL `extensions.code` in the error formatter.
-// Services throw these; nothing matches on message strings.
+// Services throw these; nothing matches on message strings. The error contract of a response:
+//   - BAD_USER_INPUT, NOT_FOUND, …: the domain error's own code and message;
+//   - SERVICE_UNAVAILABLE: the database cannot be reached; HTTP 503 with Retry-After;
+//   - INTERNAL_SERVER_ERROR: masked, with the request id under which it was logged.
+// No response carries a stack trace unless NODE_ENV=development.
+import { randomUUID } from 'node:crypto';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
+import type { Logger } from './logger';
 
 export abstract class DomainError extends Error {
   abstract readonly code: string;
   constructor(message: string, readonly details: Record<string, unknown> = {}) {
     super(message);
     this.name = new.target.name;
+  }
+
+  /**
+   * graphql-js copies an original error's `extensions` into the GraphQLError it wraps it in, so the
+   * code reaches clients even where Apollo's formatter does not run (graphql-ws subscriptions).
+   */
+  get extensions(): Record<string, unknown> {
+    return { ...this.details, code: this.code };
   }
 }
 
@@ -23,31 +38,176 @@ export function ensure(condition: unknown, message: string, details?: Record<str
   if (!condition) throw new InvalidInputError(message, details);
 }
 
-/** invalid_text_representation, invalid_datetime_format, datetime_field_overflow, numeric_value_out_of_range. */
-const INVALID_VALUE_SQLSTATES = new Set(['22P02', '22007', '22008', '22003']);
+/** Seconds a client is asked to wait (`Retry-After`) before retrying after SERVICE_UNAVAILABLE. */
+export const RETRY_AFTER_SECONDS = 5;
 
-/** Apollo `formatError`: domain errors keep their code; unexpected ones are masked. */
+/**
+ * Values PostgreSQL cannot take, which can only come from the caller: invalid_text_representation,
+ * invalid_datetime_format, datetime_field_overflow, numeric_value_out_of_range, and the characters
+ * text cannot hold (character_not_in_repertoire: a NUL in a parameter; untranslatable_character:
+ * `\u0000` in JSON). Inputs are checked before they reach SQL; this catches what a check missed.
+ */
+const INVALID_VALUE_SQLSTATES = new Set(['22P02', '22007', '22008', '22003', '22021', '22P05']);
+
+/**
+ * A database that cannot serve right now: connection exceptions (08…, but not 08P01, a malformed
+ * message), shutting down or restarting (57P01–57P03), out of connections (53300), the database
+ * closed to connections or gone (55000 when connecting, 3D000).
+ */
+const UNAVAILABLE_SQLSTATES = new Set(['08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03', '53300', '3D000']);
+/** The socket to the database failed. */
+const UNAVAILABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/**
+ * node-postgres and knex report a lost or unobtainable connection with plain errors that carry no
+ * code: these are their documented messages (pg `Client`, knex's pool), matched exactly.
+ */
+const UNAVAILABLE_DRIVER_MESSAGES = [
+  /^Connection terminated/,
+  /^Client has encountered a connection error and is not queryable$/,
+  /^Client was closed and is not queryable$/,
+  /^timeout expired$/,
+  /^Knex: Timeout acquiring a connection/,
+];
+
+/** The error and what it wraps (GraphQL's originalError, `cause`, MikroORM's `previous`), outermost first. */
+function errorChain(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let current = error; current && typeof current === 'object' && chain.length < 8; ) {
+    chain.push(current);
+    const next = current as { originalError?: unknown; cause?: unknown; previous?: unknown };
+    current = next.originalError ?? next.cause ?? next.previous;
+  }
+  return chain;
+}
+
+function isDatabaseUnavailable(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string') {
+    if (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_SOCKET_CODES.has(code)) return true;
+    if (code === '55000' && typeof message === 'string' && message.includes('not currently accepting connections')) return true;
+  }
+  return typeof message === 'string' && UNAVAILABLE_DRIVER_MESSAGES.some((pattern) => pattern.test(message));
+}
+
+/**
+ * The code an error is answered with: a domain error's own; SERVICE_UNAVAILABLE for a database that
+ * cannot serve; BAD_USER_INPUT for a value PostgreSQL refused or type-graphql's argument validation;
+ * undefined when it is unexpected (masked as INTERNAL_SERVER_ERROR unless GraphQL itself coded it).
+ */
+export function classifyError(error: unknown): string | undefined {
+  const chain = errorChain(error);
+  const domainError = chain.find((link): link is DomainError => link instanceof DomainError);
+  if (domainError) return domainError.code;
+  for (const link of chain) {
+    if (isDatabaseUnavailable(link)) return 'SERVICE_UNAVAILABLE';
+    const sqlState = (link as { code?: unknown }).code;
+    if (typeof sqlState === 'string' && INVALID_VALUE_SQLSTATES.has(sqlState)) return 'BAD_USER_INPUT';
+    if ((link as { name?: unknown }).name === 'ArgumentValidationError') return 'BAD_USER_INPUT';
+  }
+  return undefined;
+}
+
+/** A fresh id for a request, returned as `x-request-id` and logged with its masked errors. */
+export function newRequestId(): string {
+  return randomUUID();
+}
+
+/** The request id of each error met during a request (set by `errorContractPlugin`, read by the formatter). */
+const requestIds = new WeakMap<object, string>();
+
+export interface ErrorFormatterOptions {
+  /** Where masked errors are logged, with their request id. */
+  logger: Logger;
+  /** Keep `extensions.stacktrace` (Apollo's development aid). Default: NODE_ENV=development, set explicitly. */
+  exposeStackTraces?: boolean;
+}
+
+/** Apollo `formatError`: domain errors keep their code; unexpected ones are masked and logged under a request id. */
+export function graphQLErrorFormatter(options: ErrorFormatterOptions): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
+  // Apollo itself shows stack traces whenever NODE_ENV is not production or test; here only on request.
+  const exposeStackTraces = options.exposeStackTraces ?? process.env.NODE_ENV === 'development';
+  return (formatted, error) => {
+    const result = formatGraphQLError(formatted, error);
+    if (result.extensions?.code === 'INTERNAL_SERVER_ERROR') {
+      const requestId = (error && typeof error === 'object' && requestIds.get(error)) || newRequestId();
+      options.logger.error({ err: error, requestId }, 'unexpected error');
+      return { ...result, extensions: { ...result.extensions, requestId } };
+    }
+    if (!exposeStackTraces && result.extensions && 'stacktrace' in result.extensions) {
+      const { stacktrace: _stacktrace, ...extensions } = result.extensions;
+      return { ...result, extensions };
+    }
+    return result;
+  };
+}
+
+/** The formatting proper: the code, message and extensions an error is answered with. */
 export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = error instanceof GraphQLError ? error.originalError : error;
-  if (original instanceof DomainError) {
+  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  const code = classifyError(original);
+  const located = { locations: formatted.locations, path: formatted.path };
+  const domainError = errorChain(original).find((link): link is DomainError => link instanceof DomainError);
+  if (domainError) {
+    return { ...formatted, message: domainError.message, extensions: { ...formatted.extensions, ...domainError.details, code: domainError.code } };
+  }
+  if (code === 'SERVICE_UNAVAILABLE') {
     return {
-      ...formatted,
-      message: original.message,
-      extensions: { ...formatted.extensions, ...original.details, code: original.code },
+      message: 'the database is unavailable: retry later',
+      ...located,
+      extensions: { code, retryAfterSeconds: RETRY_AFTER_SECONDS },
     };
   }
-  // A value PostgreSQL cannot cast (a forged cursor, an out-of-range number) is the caller's input.
-  const sqlState = (original as { code?: unknown } | undefined)?.code;
-  if (typeof sqlState === 'string' && INVALID_VALUE_SQLSTATES.has(sqlState)) {
-    return { ...formatted, message: 'invalid value in the request', extensions: { code: 'BAD_USER_INPUT' } };
+  if (code === 'BAD_USER_INPUT' && (original as { name?: unknown } | undefined)?.name === 'ArgumentValidationError') {
+    return { ...formatted, extensions: { ...formatted.extensions, code } };
   }
-  // type-graphql's argument validation errors
-  if (original && (original as { name?: string }).name === 'ArgumentValidationError') {
-    return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_USER_INPUT' } };
-  }
-  const code = formatted.extensions?.code;
-  if (code === 'INTERNAL_SERVER_ERROR' || code === undefined) {
-    return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  if (code === 'BAD_USER_INPUT') return { message: 'invalid value in the request', ...located, extensions: { code } };
+  const given = formatted.extensions?.code;
+  if (given === 'INTERNAL_SERVER_ERROR' || given === undefined) {
+    return { message: 'Internal server error', ...located, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   }
   return formatted;
+}
+
+/**
+ * The answer to a request that failed outside GraphQL execution: 503 with Retry-After when the
+ * database is unavailable, else a masked 500 whose request id is the one it is logged under.
+ */
+export function unexpectedHttpFailure(error: unknown, logger: Logger): { status: number; headers: Record<string, string>; body: unknown } {
+  const requestId = newRequestId();
+  if (classifyError(error) === 'SERVICE_UNAVAILABLE') {
+    logger.warn({ err: error, requestId }, 'request failed: database unavailable');
+    const body = { errors: [{ message: 'the database is unavailable: retry later', extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: RETRY_AFTER_SECONDS } }] };
+    return { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SECONDS), 'x-request-id': requestId }, body };
+  }
+  logger.error({ err: error, requestId }, 'request failed');
+  return { status: 500, headers: { 'x-request-id': requestId }, body: { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }] } };
+}
+
+/**
+ * The HTTP side of the error contract, as an Apollo plugin: every response carries `x-request-id`
+ * (the id its masked errors are logged under), and one with a SERVICE_UNAVAILABLE error is a 503
+ * with `Retry-After`, so clients and proxies retry instead of treating it as a GraphQL answer.
+ */
+export function errorContractPlugin(): ApolloServerPlugin<BaseContext> {
+  return {
+    async requestDidStart() {
+      const requestId = newRequestId();
+      let unavailable = false;
+      return {
+        async didEncounterErrors({ errors }) {
+          for (const error of errors) {
+            requestIds.set(error, requestId);
+            if (classifyError(error) === 'SERVICE_UNAVAILABLE') unavailable = true;
+          }
+        },
+        async willSendResponse({ response }) {
+          response.http.headers.set('x-request-id', requestId);
+          if (unavailable) {
+            response.http.status = 503;
+            response.http.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
+          }
+        },
+      };
+    },
+  };
 }

@@ -1,15 +1,22 @@
 // One PubSub interface, two transports: Redis (graphql-redis-subscriptions, so an event published
 // by any instance reaches every instance's subscribers) and in-process (a single instance only).
 // type-graphql subscribes through it; the scoring engine publishes after its transaction commits.
+// When Redis may have lost events, the subscriptions concerned are sent a resync event (LiveEventsLost).
 import { EventEmitter } from 'node:events';
-import { Redis, RedisOptions } from 'ioredis';
+import { ExecutionResult, GraphQLError } from 'graphql';
+import { Redis } from 'ioredis';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { PubSub } from 'type-graphql';
+import { InvalidInputError } from './errors';
+import { checkTextValue } from './input';
 import type { Logger } from './logger';
 
 export interface AppPubSub extends PubSub {
   readonly transport: 'redis' | 'in-process';
-  /** Publishes `payload` on `topic`. Never throws: a lost live event is recoverable through `tierChanges(since)`. */
+  /**
+   * Publishes `payload` on `topic`. Never throws: a lost live event is recoverable through
+   * `tierChanges(since)`, and its subscribers are told so (LiveEventsLost).
+   */
   publish(topic: string, payload: unknown): void;
   subscribe(topic: string): AsyncIterable<unknown>;
   /**
@@ -30,11 +37,57 @@ export interface AppPubSub extends PubSub {
   close(): Promise<void>;
 }
 
+/**
+ * What a subscriber receives, in place of an event, when live events may have been lost: on any of
+ * its channels, when an instance could not publish to Redis (told once that instance publishes
+ * again), or on all of them, when its own instance's Redis connection dropped (told once it is back
+ * and resubscribed). A `next` message whose payload is
+ * `{ data: null, errors: [{ message: 'resync: …', extensions: { code: 'RESYNC', since } }] }`. The
+ * subscription stays open; the client catches up with a query: `tierChanges(since:)` from the
+ * `changedAt` of the last event it received (or `since` if it received none), `healthScore` or
+ * `outreachLog` for the other feeds. It may come more than once for one outage; catching up twice is
+ * harmless.
+ */
+export class LiveEventsLost {
+  readonly result: ExecutionResult;
+
+  constructor(readonly since: Date) {
+    const at = since.toISOString();
+    const message = `resync: live events may have been lost since ${at}; catch up with a query (tierChanges(since:) for tier changes)`;
+    this.result = { data: null, errors: [new GraphQLError(message, { extensions: { code: 'RESYNC', since: at } })] };
+  }
+}
+
+/** Channels one subscription may listen on (one per tier it names, at most). */
+export const MAX_TOPICS_PER_SUBSCRIPTION = 100;
+/** A channel name holds an id or a tier key: far below this. */
+const MAX_TOPIC_LENGTH = 1000;
+
+/**
+ * A subscription's channels come from its arguments: BAD_USER_INPUT when there are more than a
+ * subscription may hold, or one is no fit name (a NUL, an overlong id), before anything is subscribed.
+ */
+function checkTopics(topics: readonly string[]): void {
+  if (topics.length > MAX_TOPICS_PER_SUBSCRIPTION) {
+    throw new InvalidInputError(`a subscription listens on at most ${MAX_TOPICS_PER_SUBSCRIPTION} channels (tiers)`, { max: MAX_TOPICS_PER_SUBSCRIPTION });
+  }
+  for (const topic of topics) checkTextValue(topic, 'subscription argument', MAX_TOPIC_LENGTH);
+}
+
+/** An instance whose events failed to publish announces it here once it publishes again; every instance relays it. */
+export const RESYNC_CHANNEL = 'healthgraph:live-events:resync';
+
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /** Redis carries JSON: dates arrive as ISO strings and are revived here. */
 export function reviveDates(_key: string, value: unknown): unknown {
   return typeof value === 'string' && ISO_DATE.test(value) ? new Date(value) : value;
+}
+
+/** A Date, an ISO string or PostgreSQL's UTC text ('2026-01-15 09:30:00.123+00') in ms; Infinity otherwise. */
+function instantOf(value: unknown): number {
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value.replace(' ', 'T').replace(/\+00(:00)?$/, 'Z')) : NaN;
+  return Number.isNaN(ms) ? Infinity : ms;
 }
 
 /** A push queue exposed as an AsyncIterator; `return()` (client unsubscribed) runs `onClose`. */
@@ -122,6 +175,7 @@ export class InProcessPubSub implements AppPubSub {
   }
 
   subscribeAll(topics: readonly string[], accept?: (payload: unknown) => boolean): AsyncIterable<unknown> {
+    checkTopics(topics);
     const listener = (payload: unknown): void => {
       if (!accept || accept(payload)) this.deliveries.enqueue(() => queue.push(payload));
     };
@@ -145,33 +199,132 @@ export class InProcessPubSub implements AppPubSub {
   }
 }
 
+/** Since when events may have been lost, and on which topics (null: any, or too many to list). */
+interface LostTopics {
+  since: number;
+  topics: Set<string> | null;
+}
+
+/** Beyond this many topics an announcement says "every topic" instead of listing them. */
+const MAX_LISTED_LOST_TOPICS = 1000;
+
+/** `known` (updated in place, or created) with a loss since `since` on `topics` added. */
+function mergeLostTopics(known: LostTopics | undefined, since: number, topics: ReadonlySet<string> | null): LostTopics {
+  const merged = known ?? { since, topics: new Set<string>() };
+  merged.since = Math.min(merged.since, since);
+  if (merged.topics === null || topics === null) {
+    merged.topics = null;
+    return merged;
+  }
+  for (const topic of topics) merged.topics.add(topic);
+  if (merged.topics.size > MAX_LISTED_LOST_TOPICS) merged.topics = null;
+  return merged;
+}
+
 export class RedisBackedPubSub implements AppPubSub {
   readonly transport = 'redis' as const;
   private readonly engine: RedisPubSub;
   readonly publisher: Redis;
   readonly subscriber: Redis;
   private readonly deliveries = new DeliveryQueue();
+  /** Every local subscription: its topics, and its way to receive a LiveEventsLost. */
+  private readonly liveSubscriptions = new Map<(signal: LiveEventsLost) => void, readonly string[]>();
+  /** Events of this instance that failed to publish, until announced on RESYNC_CHANNEL. */
+  private publishFailures: LostTopics | undefined;
+  /** Since when the subscriber connection has been down (set until it is first up, too). */
+  private subscriberDownSince: number | undefined = Date.now();
 
   constructor(redisUrl: string, private readonly logger: Logger) {
-    const options: RedisOptions = {
-      // Publishing must never block a mutation: with Redis away, fail fast instead of queueing.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-    };
-    this.publisher = new Redis(redisUrl, options);
-    // The subscriber keeps its queue so subscriptions are re-established after a reconnect.
-    this.subscriber = new Redis(redisUrl, { retryStrategy: (attempt) => Math.min(attempt * 200, 2000) });
+    const retryStrategy = (attempt: number): number => Math.min(attempt * 200, 2000);
+    // Publishing must never block a mutation: with Redis away, fail fast instead of queueing.
+    this.publisher = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy });
+    // The subscriber keeps its queue, without a retry limit, so subscriptions made or held during an
+    // outage are established when Redis is back, however long it stays away.
+    this.subscriber = new Redis(redisUrl, { maxRetriesPerRequest: null, retryStrategy });
+    // graphql-redis-subscriptions leaves the promises of its UNSUBSCRIBE commands unhandled: a client
+    // leaving while the connection is down (or closing) would be an unhandled rejection, which ends
+    // the process. Losing such a command is harmless: a connection that comes back resubscribes only
+    // the channels still in use.
+    for (const method of ['unsubscribe', 'punsubscribe'] as const) {
+      const send = this.subscriber[method].bind(this.subscriber) as (...channels: string[]) => Promise<unknown>;
+      this.subscriber[method] = ((...channels: string[]) => {
+        const sent = send(...channels);
+        sent.catch(() => undefined);
+        return sent;
+      }) as Redis[typeof method];
+    }
     for (const [name, client] of [['publisher', this.publisher], ['subscriber', this.subscriber]] as const) {
       client.on('error', (error) => this.logger.warn({ err: error.message, client: name }, 'redis connection error'));
     }
     this.engine = new RedisPubSub({ publisher: this.publisher, subscriber: this.subscriber, reviver: reviveDates });
+    this.watchForLostEvents();
+  }
+
+  /**
+   * Events are lost when this instance cannot publish (each failure is remembered, and announced to
+   * every instance on RESYNC_CHANNEL once publishing works again) or cannot receive (its subscriber
+   * connection was down: its own subscribers are told once it is back and resubscribed).
+   */
+  private watchForLostEvents(): void {
+    this.publisher.on('ready', () => this.announceResync());
+    this.subscriber.on('close', () => (this.subscriberDownSince ??= Date.now()));
+    this.subscriber.on('ready', () => {
+      const since = this.subscriberDownSince;
+      this.subscriberDownSince = undefined;
+      if (since === undefined) return;
+      // ioredis resubscribes right after emitting 'ready'; a PING answered after those commands
+      // means the channels are live again before subscribers are told to catch up.
+      setImmediate(() => {
+        this.subscriber.ping().then(
+          () => this.notifySubscribers({ since, topics: null }),
+          () => (this.subscriberDownSince = Math.min(this.subscriberDownSince ?? since, since)),
+        );
+      });
+    });
+    // Straight on the connection, not through the engine, whose failed subscriptions (at shutdown
+    // with Redis away) leave a promise rejected unhandled. ioredis resubscribes it after a reconnect.
+    this.subscriber.subscribe(RESYNC_CHANNEL).catch(() => undefined);
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel !== RESYNC_CHANNEL) return;
+      const announced = JSON.parse(message) as { since?: unknown; topics?: unknown };
+      const since = instantOf(announced.since);
+      const topics = Array.isArray(announced.topics) ? new Set(announced.topics.map(String)) : null;
+      this.notifySubscribers({ since: Number.isFinite(since) ? since : Date.now(), topics });
+    });
+  }
+
+  /** Tells the local subscriptions listening on any of `lost.topics` (all when null) to resync. */
+  private notifySubscribers(lost: LostTopics): void {
+    const signal = new LiveEventsLost(new Date(lost.since));
+    let told = 0;
+    for (const [deliver, topics] of this.liveSubscriptions) {
+      if (lost.topics !== null && !topics.some((topic) => lost.topics!.has(topic))) continue;
+      deliver(signal);
+      told++;
+    }
+    if (told > 0) this.logger.info({ since: signal.since, subscriptions: told }, 'live events may have been lost: subscribers told to resync');
+  }
+
+  private announceResync(): void {
+    const failures = this.publishFailures;
+    if (failures === undefined) return;
+    this.publishFailures = undefined;
+    const message = JSON.stringify({ since: new Date(failures.since), topics: failures.topics && [...failures.topics] });
+    this.publisher.publish(RESYNC_CHANNEL, message).catch(() => {
+      this.publishFailures = mergeLostTopics(this.publishFailures, failures.since, failures.topics);
+    });
   }
 
   publish(topic: string, payload: unknown): void {
-    this.engine.publish(topic, payload).catch((error: Error) => {
-      this.logger.warn({ err: error.message, topic }, 'event not published: redis unavailable');
-    });
+    this.engine.publish(topic, payload).then(
+      () => this.announceResync(),
+      (error: Error) => {
+        // A tier change is dated by its scoring, which can precede its publication: the loss starts there.
+        const since = Math.min(Date.now(), instantOf((payload as { changedAt?: unknown } | null)?.changedAt));
+        this.publishFailures = mergeLostTopics(this.publishFailures, since, new Set([topic]));
+        this.logger.warn({ err: error.message, topic }, 'event not published: redis unavailable');
+      },
+    );
   }
 
   subscribe(topic: string): AsyncIterable<unknown> {
@@ -179,12 +332,16 @@ export class RedisBackedPubSub implements AppPubSub {
   }
 
   subscribeAll(topics: readonly string[], accept?: (payload: unknown) => boolean): AsyncIterable<unknown> {
+    checkTopics(topics);
     // One Redis channel subscription is shared by every local subscriber of the topic (the engine
     // reference-counts it); each message is parsed once, then queued for each of them.
     const subscriptions: Array<Promise<number>> = [];
+    const onLost = (signal: LiveEventsLost): void => this.deliveries.enqueue(() => queue.push(signal));
     const queue = pushIterator<unknown>(() => {
+      this.liveSubscriptions.delete(onLost);
       for (const subscription of subscriptions) void subscription.then((id) => this.engine.unsubscribe(id)).catch(() => undefined);
     });
+    this.liveSubscriptions.set(onLost, topics);
     const onMessage = (payload: unknown): void => {
       if (!accept || accept(payload)) this.deliveries.enqueue(() => queue.push(payload));
     };
@@ -238,6 +395,7 @@ export class RedisBackedPubSub implements AppPubSub {
   }
 
   async close(): Promise<void> {
+    this.liveSubscriptions.clear();
     // QUIT lets pending replies arrive; a client that is not connected is just disconnected
     // (otherwise it would keep retrying and hold the process open).
     await Promise.allSettled(

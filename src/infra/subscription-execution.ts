@@ -18,6 +18,7 @@ import {
   parse,
   validate,
 } from 'graphql';
+import { LiveEventsLost } from './pubsub';
 
 /** Distinct query texts kept parsed; beyond it the oldest is forgotten (re-parsed when seen again). */
 const PARSED_DOCUMENTS = 500;
@@ -118,6 +119,8 @@ export function subscriptionExecution(): SubscriptionExecution {
       if (!isAsyncIterable(source)) return source;
       const key = operationKey(args);
       return mapAsyncIterable(source, (payload) => {
+        // Not an event: the PubSub telling this subscriber that events may have been lost (pubsub.ts).
+        if (payload instanceof LiveEventsLost) return payload.result;
         if (payload === null || typeof payload !== 'object') return execute({ ...args, rootValue: payload });
         let byOperation = results.get(payload);
         if (!byOperation) results.set(payload, (byOperation = new Map()));

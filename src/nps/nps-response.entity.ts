@@ -6,12 +6,20 @@ import { Customer } from '../customers/customer.entity';
 @Index({ name: 'nps_response_customer_time_idx', properties: ['customer', 'respondedAt', 'id'] })
 @Index({ name: 'nps_response_time_idx', properties: ['respondedAt', 'id'] })
 @Check({ name: 'nps_response_score_range', expression: '((score >= 0) AND (score <= 10))' })
+@Index({
+  name: 'nps_response_external_id_uq',
+  expression: 'create unique index "nps_response_external_id_uq" on "nps_response" ("customer_id", "external_id") where "external_id" is not null',
+})
 export class NpsResponse {
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;
 
   @ManyToOne(() => Customer, { deleteRule: 'cascade', index: false })
   customer!: Customer;
+
+  /** The survey tool's id of the answer: the idempotency key of a submission, unique per customer. */
+  @Property({ type: 'text', nullable: true })
+  externalId?: string | null;
 
   @Property({ type: 'smallint' })
   score!: number;

@@ -4,6 +4,7 @@
 import { checkCustomerId } from '../customers/customer.service';
 import { ColumnMap, selectColumns } from '../infra/columns';
 import { ensure, NotFoundError } from '../infra/errors';
+import { checkStrings, filterInstant, MAX_ID_LENGTH, optionalText, pastInstant } from '../infra/input';
 import { LatestChildSpec, LoaderRegistry, loadChildPage, loadLatestChild, projectedLatestChild } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey, whereClause } from '../infra/pagination';
 import { Db, query, queryOne } from '../infra/sql';
@@ -17,6 +18,7 @@ export const MAX_RESPONDENT_LENGTH = 500;
 const NPS_COLUMN_MAP: ColumnMap = {
   id: 'n.id::text',
   customerId: 'n.customer_id',
+  externalId: 'n.external_id',
   score: 'n.score',
   comment: 'n.comment',
   respondent: 'n.respondent',
@@ -32,47 +34,52 @@ const NEWEST_FIRST: SortKey[] = [
   { expression: 'n.id', type: 'bigint' },
 ];
 
-/** Trims; empty becomes null; longer than `max` is BAD_USER_INPUT. */
-function optionalText(value: string | null | undefined, argument: string, max: number): string | null {
-  if (value === undefined || value === null) return null;
-  const trimmed = value.trim();
-  ensure(trimmed.length <= max, `${argument} is longer than ${max} characters`, { argument, max });
-  return trimmed.length > 0 ? trimmed : null;
-}
-
-/** A date-time argument, or `fallback` when omitted; BAD_USER_INPUT when it is not a valid date. */
-function dateOrDefault(value: Date | null | undefined, fallback: Date, argument: string): Date {
-  const date = value ?? fallback;
-  ensure(date instanceof Date && !Number.isNaN(date.getTime()), `${argument} is not a valid date-time`, { argument });
-  return date;
-}
-
+/**
+ * Stores one answer. With an `externalId` (the survey tool's id of the answer, unique per customer),
+ * a retried submission stores nothing and returns the answer stored first.
+ */
 export async function submitNpsResponse(db: Db, input: NpsResponseInput, now = new Date()): Promise<NpsResponse> {
+  checkStrings(input, 'input');
   const customerId = checkCustomerId(input.customerId);
   ensure(Number.isInteger(input.score) && input.score >= 0 && input.score <= 10, 'score must be an integer from 0 to 10', { argument: 'score' });
+  const externalId = optionalText(input.externalId, 'externalId', MAX_ID_LENGTH);
+  ensure(input.externalId == null || externalId !== null, 'externalId must not be empty when given', { argument: 'externalId' });
   const comment = optionalText(input.comment, 'comment', MAX_COMMENT_LENGTH);
   const respondent = optionalText(input.respondent, 'respondent', MAX_RESPONDENT_LENGTH);
-  const respondedAt = dateOrDefault(input.respondedAt, now, 'respondedAt');
-  // The insert reads from the customer row (and queues it for rescoring): an unknown customer inserts nothing.
+  const respondedAt = pastInstant(input.respondedAt ?? now, 'respondedAt', now);
+  // The insert reads from the customer row (and queues it for rescoring): an unknown customer inserts
+  // nothing. A repeated externalId inserts nothing either, and the stored answer is read instead.
   const row = await queryOne<NpsResponse>(
     db,
     `with known as (
        select id from customer where id = ?
-     ), marked as (
-       insert into rescore_request (customer_id) select id from known on conflict (customer_id) do nothing
      ), inserted as (
-       insert into nps_response (customer_id, score, comment, respondent, responded_at)
-       select id, ?, ?, ?, ?::timestamptz from known
+       insert into nps_response (customer_id, external_id, score, comment, respondent, responded_at)
+       select id, ?, ?, ?, ?, ?::timestamptz from known
+       on conflict (customer_id, external_id) where external_id is not null do nothing
        returning *
+     ), marked as (
+       insert into rescore_request (customer_id) select customer_id from inserted on conflict (customer_id) do nothing
      )
-     select ${NPS_COLUMNS} from inserted n`,
-    [customerId, input.score, comment, respondent, respondedAt.toISOString()],
+     select ${NPS_COLUMNS} from inserted n
+     union all
+     select ${NPS_COLUMNS} from nps_response n
+     where ?::text is not null and n.customer_id = ? and n.external_id = ? and not exists (select 1 from inserted)`,
+    [customerId, externalId, input.score, comment, respondent, respondedAt.toISOString(), externalId, customerId, externalId],
   );
-  if (!row) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
-  return row;
+  if (row) return row;
+  // Stored by a concurrent submission that committed after this statement began: visible now.
+  const stored = externalId
+    ? await queryOne<NpsResponse>(db, `select ${NPS_COLUMNS} from nps_response n where n.customer_id = ? and n.external_id = ?`, [customerId, externalId])
+    : undefined;
+  if (stored) return stored;
+  throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
 }
 
 function npsFilters(args: NpsSummaryArgs): { where: string[]; params: unknown[] } {
+  checkStrings(args, '');
+  filterInstant(args.from, 'from');
+  filterInstant(args.to, 'to');
   const where: string[] = [];
   const params: unknown[] = [];
   if (args.customerId != null) {

@@ -13,6 +13,9 @@ export class NpsResponse {
   @Field(() => ID)
   customerId!: string;
 
+  @Field(() => String, { nullable: true, description: 'The survey tool\'s id of the answer, if given (unique per customer).' })
+  externalId!: string | null;
+
   @Field(() => Int, { description: '0–10: promoters 9–10, passives 7–8, detractors 0–6.' })
   score!: number;
 
@@ -33,19 +36,25 @@ export const NpsResponseConnection = Connection(NpsResponse);
 
 @InputType()
 export class NpsResponseInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'At most 200 characters.' })
   customerId!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Idempotency key: the survey tool\'s id of the answer, at most 200 characters. A retried submission with the same externalId for the customer stores nothing and returns the answer stored first.',
+  })
+  externalId?: string | null;
 
   @Field(() => Int, { description: 'An integer 0–10.' })
   score!: number;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'At most 10,000 characters.' })
   comment?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'At most 500 characters.' })
   respondent?: string | null;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'Defaults to the time the response is received.' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Defaults to the time the response is received; from 1970 up to a day after now.' })
   respondedAt?: Date | null;
 }
 

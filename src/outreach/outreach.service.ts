@@ -4,6 +4,7 @@
 import { checkCustomerId } from '../customers/customer.service';
 import { ColumnMap, selectColumns } from '../infra/columns';
 import { InvalidInputError } from '../infra/errors';
+import { checkStrings } from '../infra/input';
 import { LatestChildSpec, LoaderRegistry, loadChildPage, loadLatestChild, projectedLatestChild } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
 import { Db, json, query } from '../infra/sql';
@@ -124,6 +125,7 @@ export async function insertOutreachActions(db: Db, actions: readonly NewOutreac
 }
 
 export function listOutreachLog(db: Db, args: OutreachLogArgs): Promise<ConnectionResult<OutreachAction>> {
+  checkStrings(args, '');
   const where: string[] = [];
   const params: unknown[] = [];
   if (args.customerId != null) {

@@ -4,6 +4,7 @@
 // for rescoring in the same statement.
 import { checkCustomerId, MAX_ID_LENGTH } from '../customers/customer.service';
 import { ensure, NotFoundError } from '../infra/errors';
+import { checkStrings, instantBetween, optionalText, pastInstant } from '../infra/input';
 import { LoaderRegistry, loadChildPage } from '../infra/loaders';
 import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
@@ -16,10 +17,16 @@ export const PAYMENT_COLUMNS = `p.id::text as id, p.customer_id as "customerId",
 
 const STATUSES = new Set<string>(Object.values(PaymentStatus));
 
-/** A valid date as ISO-8601 text; BAD_USER_INPUT otherwise (the DateTime scalar already checks GraphQL input). */
-function isoDate(value: Date, argument: string): string {
-  ensure(value instanceof Date && !Number.isNaN(value.getTime()), `${argument} is not a valid date-time`, { argument });
-  return value.toISOString();
+/** How far ahead an invoice may fall due (a multi-year contract), in days. */
+const MAX_DUE_AHEAD_DAYS = 3660;
+
+/**
+ * The instant a date field may hold, as ISO-8601 text: an invoice falls due within ten years from
+ * 1970 on; a payment (or its attempt) happened, from 1970 up to a day after now.
+ */
+function isoDate(value: Date, argument: 'dueAt' | 'paidAt' | 'occurredAt', now: Date): string {
+  if (argument === 'dueAt') return instantBetween(value, argument, new Date(now.getTime() + MAX_DUE_AHEAD_DAYS * 86_400_000)).toISOString();
+  return pastInstant(value, argument, now).toISOString();
 }
 
 /** Optional date columns: omitted keeps the stored value on update, null clears it. */
@@ -29,22 +36,19 @@ const OPTIONAL_DATES: Array<['dueAt' | 'paidAt', string]> = [
 ];
 
 export async function recordPayment(db: Db, input: PaymentInput, now = new Date()): Promise<Payment> {
+  checkStrings(input, 'input');
   const customerId = checkCustomerId(input.customerId);
-  let externalId: string | null = null;
-  if (input.externalId != null) {
-    externalId = input.externalId.trim();
-    ensure(externalId.length > 0, 'externalId must not be empty when given', { argument: 'externalId' });
-    ensure(externalId.length <= MAX_ID_LENGTH, `externalId is longer than ${MAX_ID_LENGTH} characters`, { argument: 'externalId' });
-  }
+  const externalId = optionalText(input.externalId, 'externalId', MAX_ID_LENGTH);
+  ensure(input.externalId == null || externalId !== null, 'externalId must not be empty when given', { argument: 'externalId' });
   ensure(Number.isSafeInteger(input.amountCents) && input.amountCents >= 0, 'amountCents must be an integer ≥ 0', { argument: 'amountCents' });
   const currency = (input.currency ?? '').trim();
   ensure(/^[A-Za-z]{3}$/.test(currency), 'currency must be a three-letter ISO-4217 code', { argument: 'currency' });
   ensure(STATUSES.has(input.status), 'status must be PAID, FAILED or REFUNDED', { argument: 'status' });
   const dates = OPTIONAL_DATES.map(([key, column]) => {
     const value = input[key];
-    return { column, given: value !== undefined, value: value == null ? null : isoDate(value, key) };
+    return { column, given: value !== undefined, value: value == null ? null : isoDate(value, key, now) };
   });
-  const occurredAt = isoDate(input.occurredAt ?? now, 'occurredAt');
+  const occurredAt = isoDate(input.occurredAt ?? now, 'occurredAt', now);
 
   const updates = [
     'amount_cents = excluded.amount_cents',

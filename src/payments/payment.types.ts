@@ -48,10 +48,10 @@ export const PaymentConnection = Connection(Payment);
     '(a retried webhook or a status change), and omitted optional fields keep their stored value.',
 })
 export class PaymentInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'At most 200 characters.' })
   customerId!: string;
 
-  @Field(() => String, { nullable: true, description: 'The billing system\'s id; the upsert key within the customer.' })
+  @Field(() => String, { nullable: true, description: 'The billing system\'s id; the upsert key within the customer; at most 200 characters.' })
   externalId?: string | null;
 
   @Field(() => SafeIntScalar, { description: 'Amount in cents, ≥ 0.' })
@@ -63,12 +63,15 @@ export class PaymentInput {
   @Field(() => PaymentStatus)
   status!: PaymentStatus;
 
-  @Field(() => DateTimeScalar, { nullable: true })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'From 1970 up to ten years after now.' })
   dueAt?: Date | null;
 
-  @Field(() => DateTimeScalar, { nullable: true })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'From 1970 up to a day after now.' })
   paidAt?: Date | null;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'Defaults to the time the payment is received; on an update the stored time is kept unless given.' })
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: 'Defaults to the time the payment is received; on an update the stored time is kept unless given. From 1970 up to a day after now.',
+  })
   occurredAt?: Date | null;
 }

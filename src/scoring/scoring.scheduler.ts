@@ -3,7 +3,7 @@
 // decays scores, and the first start over existing data backfills the last 30 days of history.
 import type { AppServices } from '../infra/context';
 import { Db, queryOne } from '../infra/sql';
-import { refreshAllHealthScores, rescoreRequested } from './scoring.service';
+import { failRunsInterruptedByACrash, refreshAllHealthScores, rescoreRequested } from './scoring.service';
 
 const DAY_MS = 86_400_000;
 export const BACKFILL_DAYS = 30;
@@ -15,11 +15,15 @@ export class ScoringScheduler {
   private periodicTimer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  private recovery: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly services: AppServices) {}
 
   start(): void {
     const { config } = this.services;
+    // First of all, whatever the configuration: a run left RUNNING by a process that died is not running.
+    this.enqueue(() => this.failInterruptedRuns());
+    this.recovery = this.running;
     this.services.onSignals.push(() => this.scheduleRescore());
     if (config.scoringIntervalMs > 0) {
       this.periodicTimer = setInterval(() => this.enqueue(() => this.fullRun()), config.scoringIntervalMs);
@@ -63,6 +67,16 @@ export class ScoringScheduler {
   /** Waits for the work in progress (tests, shutdown). */
   idle(): Promise<unknown> {
     return this.running;
+  }
+
+  /** Resolves once the runs a crashed process left RUNNING are marked FAILED (start-up waits for it). */
+  recovered(): Promise<unknown> {
+    return this.recovery;
+  }
+
+  private async failInterruptedRuns(): Promise<void> {
+    const failed = await failRunsInterruptedByACrash(this.services);
+    if (failed > 0) this.services.logger.warn({ runs: failed }, 'scoring runs left RUNNING by a process that stopped were marked FAILED');
   }
 
   async stop(): Promise<void> {

@@ -4,7 +4,9 @@
 import { Client } from 'pg';
 import type { AppServices } from '../infra/context';
 import { NotFoundError, ensure } from '../infra/errors';
+import { instantBetween } from '../infra/input';
 import { Db, json, query, queryOne } from '../infra/sql';
+import { TIER_PRESETS, TierPresetName } from './model';
 import { getActiveModel } from './scoring-model.service';
 import { BatchResult, ScoredCustomer, scoreCustomerBatch } from './score-customers';
 import { publishBatch } from './scoring.topics';
@@ -28,10 +30,24 @@ export interface ScoringRunRecord {
 const RUN_COLUMNS = `id::text as id, status, customers_scored as "customersScored", tier_changes as "tierChanges", as_of as "asOf",
   started_at as "startedAt", finished_at as "finishedAt"`;
 
+/** A client's clock a little ahead of ours does not make its `now` the future. */
+const CLOCK_SLACK_MS = 60_000;
+
+/** The instant to score as of: from 1970 up to now (default now). Checked before anything is written. */
 export function checkAsOf(asOf: Date | null | undefined): Date {
-  const value = asOf ?? new Date();
-  ensure(value.getTime() <= Date.now() + 60_000, 'asOf must not be in the future', { argument: 'asOf' });
-  return value;
+  const now = Date.now();
+  const value = asOf ?? new Date(now);
+  ensure(!(value.getTime() > now + CLOCK_SLACK_MS), 'asOf must not be in the future', { argument: 'asOf' });
+  return instantBetween(value, 'asOf', new Date(now + CLOCK_SLACK_MS));
+}
+
+/**
+ * The preset a `tierPreset` names; BAD_USER_INPUT for any other name, including the properties every
+ * object inherits (`constructor`, `__proto__`, `toString`…), which an `in` test would accept.
+ */
+export function checkTierPreset(name: string): TierPresetName {
+  ensure(Object.hasOwn(TIER_PRESETS, name), `unknown tierPreset: one of ${Object.keys(TIER_PRESETS).join(', ')}`, { argument: 'tierPreset' });
+  return name as TierPresetName;
 }
 
 /** A scoring this long before now is of the past (a client's clock a little behind is not). */
@@ -76,8 +92,12 @@ export async function refreshHealthScore(services: AppServices, db: Db, customer
  * only one full run happens at a time across every instance. `wait` false returns null when
  * another run holds it.
  */
-async function withFullRunLock<T>(databaseUrl: string, wait: boolean, work: () => Promise<T>): Promise<T | null> {
+async function withFullRunLock<T>(databaseUrl: string, wait: boolean, work: (lock: Client) => Promise<T>): Promise<T | null> {
   const client = new Client({ connectionString: databaseUrl });
+  // A connection lost while idle (the database restarting) is reported as an 'error' event, which
+  // unhandled would end the process. The lock goes with the session; the run's own statements
+  // report the outage.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     if (wait) {
@@ -87,20 +107,48 @@ async function withFullRunLock<T>(databaseUrl: string, wait: boolean, work: () =
       if (!rows[0].locked) return null;
     }
     try {
-      return await work();
+      return await work(client);
     } finally {
-      await client.query('select pg_advisory_unlock(hashtext($1))', [FULL_RUN_LOCK]);
+      // Without its session the lock is already released.
+      await client.query('select pg_advisory_unlock(hashtext($1))', [FULL_RUN_LOCK]).catch(() => undefined);
     }
   } finally {
-    await client.end();
+    await client.end().catch(() => undefined);
   }
 }
 
-/** Rescores every customer as of `asOf`. With `wait` false, returns null if another run is in progress. */
+export const INTERRUPTED_RUN_ERROR = 'interrupted: the instance running it stopped before the run finished';
+
+/**
+ * Marks FAILED the runs a process left RUNNING when it died (SIGKILL, a crash, a lost machine).
+ * Sound only under the full-run lock: whoever holds it is the one run in progress anywhere, and it
+ * has not written its row yet.
+ */
+async function failInterruptedRuns(lock: Client): Promise<number> {
+  const result = await lock.query(`update scoring_run set status = 'FAILED', finished_at = now(), error = $1 where status = 'RUNNING'`, [INTERRUPTED_RUN_ERROR]);
+  return result.rowCount ?? 0;
+}
+
+function databaseUrlOf(services: AppServices): string {
+  return services.config.databaseUrl ?? (services.orm.config.get('clientUrl') as string);
+}
+
+/**
+ * At start-up: the runs an earlier process left RUNNING are marked FAILED, unless another instance
+ * is running one now (then the next full run does it). Returns how many were marked.
+ */
+export async function failRunsInterruptedByACrash(services: AppServices): Promise<number> {
+  return (await withFullRunLock(databaseUrlOf(services), false, failInterruptedRuns)) ?? 0;
+}
+
+/**
+ * Rescores every customer as of `asOf`. With `wait` false, returns null if another run is in
+ * progress. A refused `asOf` writes nothing: it is checked before the run's row exists.
+ */
 export async function refreshAllHealthScores(services: AppServices, db: Db, asOf: Date | null | undefined, wait = true): Promise<ScoringRunRecord | null> {
   const when = checkAsOf(asOf);
-  const databaseUrl = services.config.databaseUrl ?? (services.orm.config.get('clientUrl') as string);
-  return withFullRunLock(databaseUrl, wait, async () => {
+  return withFullRunLock(databaseUrlOf(services), wait, async (lock) => {
+    await failInterruptedRuns(lock);
     const run = (await queryOne<ScoringRunRecord>(db, `insert into scoring_run (status, as_of) values ('RUNNING', ?) returning ${RUN_COLUMNS}`, [when.toISOString()])) as ScoringRunRecord;
     let scored = 0;
     let changes = 0;

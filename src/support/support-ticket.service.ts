@@ -3,6 +3,7 @@
 // same statement records the ticket's status history and marks the customer for rescoring.
 import { checkCustomerId, MAX_ID_LENGTH } from '../customers/customer.service';
 import { ensure, NotFoundError } from '../infra/errors';
+import { checkStrings, optionalText, pastInstant, requiredText } from '../infra/input';
 import { LoaderRegistry, loadChildPage } from '../infra/loaders';
 import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
@@ -18,11 +19,6 @@ export const SUPPORT_TICKET_COLUMNS = `t.id::text as id, t.customer_id as "custo
 const SEVERITIES = new Set<string>(Object.values(SupportTicketSeverity));
 const STATUSES = new Set<string>(Object.values(SupportTicketStatus));
 
-function validDate(value: Date, argument: string): Date {
-  ensure(value instanceof Date && !Number.isNaN(value.getTime()), `${argument} is not a valid date-time`, { argument });
-  return value;
-}
-
 /** One column of the upsert: its value on insert, and whether an update overwrites the stored one. */
 interface ColumnValue {
   column: string;
@@ -33,9 +29,8 @@ interface ColumnValue {
 
 /** Validates the input into column values; throws BAD_USER_INPUT. */
 function toColumns(input: SupportTicketInput, now: Date): ColumnValue[] {
-  const externalId = (input.externalId ?? '').trim();
-  ensure(externalId.length > 0, 'externalId must not be empty', { argument: 'externalId' });
-  ensure(externalId.length <= MAX_ID_LENGTH, `externalId is longer than ${MAX_ID_LENGTH} characters`, { argument: 'externalId' });
+  checkStrings(input, 'input');
+  const externalId = requiredText(input.externalId, 'externalId', MAX_ID_LENGTH);
   ensure(input.severity == null || SEVERITIES.has(input.severity), 'severity must be LOW, NORMAL, HIGH or URGENT', { argument: 'severity' });
   ensure(input.status == null || STATUSES.has(input.status), 'status must be OPEN, PENDING or SOLVED', { argument: 'status' });
   ensure(
@@ -48,14 +43,10 @@ function toColumns(input: SupportTicketInput, now: Date): ColumnValue[] {
     'sentiment must be between -1 and 1',
     { argument: 'sentiment' },
   );
-  let subject: string | null = null;
-  if (input.subject != null) {
-    const trimmed = input.subject.trim();
-    ensure(trimmed.length <= MAX_SUBJECT_LENGTH, `subject is longer than ${MAX_SUBJECT_LENGTH} characters`, { argument: 'subject' });
-    subject = trimmed.length > 0 ? trimmed : null;
-  }
-  const openedAt = input.openedAt != null ? validDate(input.openedAt, 'openedAt') : null;
-  const resolvedAt = input.resolvedAt != null ? validDate(input.resolvedAt, 'resolvedAt') : null;
+  const subject = optionalText(input.subject, 'subject', MAX_SUBJECT_LENGTH);
+  // Both describe the past: from 1970 up to a day after now.
+  const openedAt = input.openedAt != null ? pastInstant(input.openedAt, 'openedAt', now) : null;
+  const resolvedAt = input.resolvedAt != null ? pastInstant(input.resolvedAt, 'resolvedAt', now) : null;
   ensure(!openedAt || !resolvedAt || resolvedAt.getTime() >= openedAt.getTime(), 'resolvedAt must not be before openedAt', { argument: 'resolvedAt' });
 
   return [

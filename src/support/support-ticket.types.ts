@@ -64,13 +64,13 @@ export const SupportTicketConnection = Connection(SupportTicket);
     'their stored value and an explicit null clears an optional one.',
 })
 export class SupportTicketInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'At most 200 characters.' })
   customerId!: string;
 
-  @Field({ description: 'The helpdesk\'s id of the ticket; the upsert key within the customer.' })
+  @Field({ description: 'The helpdesk\'s id of the ticket; the upsert key within the customer; not empty, at most 200 characters.' })
   externalId!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'At most 1,000 characters.' })
   subject?: string | null;
 
   @Field(() => SupportTicketSeverity, { nullable: true, description: 'NORMAL for a new ticket when omitted.' })
@@ -85,10 +85,13 @@ export class SupportTicketInput {
   @Field(() => Float, { nullable: true, description: '−1 … 1.' })
   sentiment?: number | null;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'Defaults to the time the ticket is first received; on an update the stored time is kept unless given.' })
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: 'Defaults to the time the ticket is first received; on an update the stored time is kept unless given. From 1970 up to a day after now.',
+  })
   openedAt?: Date | null;
 
-  @Field(() => DateTimeScalar, { nullable: true })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Not before openedAt; from 1970 up to a day after now.' })
   resolvedAt?: Date | null;
 }
 

@@ -23,7 +23,10 @@ export async function subscribe<T, V extends Record<string, unknown>>(client: Cl
     { query: print(document), variables },
     {
       next: (result) => {
-        if (result.errors) failure = result.errors;
+        // A resync event (live events may have been lost, src/infra/pubsub.ts) is not a failure of
+        // the subscription, which stays open; test/hardening/live-resync.test.ts checks them.
+        const errors = result.errors?.filter((error) => error.extensions?.code !== 'RESYNC');
+        if (errors?.length) failure = errors;
         if (result.data) events.push(result.data as T);
         waiters.splice(0).forEach((wake) => wake());
       },

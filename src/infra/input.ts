@@ -1,0 +1,154 @@
+// The limits every argument is held to, in one place: text (no NUL, bounded length), JSON values
+// (bounded depth and size) and instants (from 1970; not in the future when the field says something
+// happened). Services pass each input through these before anything is written, so a refusal is a
+// BAD_USER_INPUT that wrote nothing, never a database error.
+import { InvalidInputError } from './errors';
+
+/** Ids: customer ids, external ids. */
+export const MAX_ID_LENGTH = 200;
+/** Short labels: names, event types, features, user ids, idempotency keys (indexed columns among them). */
+export const MAX_LABEL_LENGTH = 500;
+/** The longest free text any argument takes (an NPS comment). Also the bound of every string no field names. */
+export const MAX_TEXT_LENGTH = 10_000;
+
+/** JSON attributes (event metadata): nesting levels and UTF-8 size of their JSON text. */
+export const MAX_JSON_DEPTH = 10;
+export const MAX_JSON_BYTES = 8 * 1024;
+
+export const EARLIEST_INSTANT = new Date('1970-01-01T00:00:00.000Z');
+const DAY_MS = 86_400_000;
+/** A fact reported as past may carry a clock or time zone ahead of ours by up to this much. */
+export const PAST_INSTANT_SLACK_MS = DAY_MS;
+
+/**
+ * PostgreSQL text cannot hold U+0000, and a NUL inside a statement breaks the wire protocol: it
+ * must be refused before a statement is built.
+ */
+function hasNul(value: string): boolean {
+  return value.includes('\u0000');
+}
+
+/** Half of a surrogate pair alone: not Unicode, refused by PostgreSQL's JSON and silently replaced in text. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Throws BAD_USER_INPUT unless `value` is valid Unicode without NUL and at most `max` characters long. */
+export function checkTextValue(value: string, argument: string, max: number): void {
+  if (value.length > max) throw new InvalidInputError(`${argument} is longer than ${max} characters`, { argument, max });
+  if (hasNul(value)) throw new InvalidInputError(`${argument} must not contain NUL characters`, { argument });
+  if (LONE_SURROGATE.test(value)) throw new InvalidInputError(`${argument} is not valid Unicode (a lone surrogate)`, { argument });
+}
+
+/** Optional text as stored: checked, trimmed, and null when absent or blank. */
+export function optionalText(value: string | null | undefined, argument: string, max: number): string | null {
+  if (value === undefined || value === null) return null;
+  const trimmed = value.trim();
+  checkTextValue(trimmed, argument, max);
+  return trimmed.length > 0 ? trimmed : null;
+}
+
+/** Text that must be given and not blank: checked and trimmed. */
+export function requiredText(value: string | null | undefined, argument: string, max: number): string {
+  const text = optionalText(value, argument, max);
+  if (text === null) throw new InvalidInputError(`${argument} must not be empty`, { argument });
+  return text;
+}
+
+/**
+ * The catch-all behind the per-field checks: every string anywhere in an argument object (nested
+ * inputs and lists included) is free of NUL and at most MAX_TEXT_LENGTH long. Keys in `opaque` hold
+ * JSON values, checked by `checkJsonObject` instead. A field added later is covered without a line
+ * of its own.
+ */
+export function checkStrings(value: unknown, argument: string, opaque: readonly string[] = []): void {
+  visitStrings(value, argument, 0, opaque);
+}
+
+/** Ingestion calls this for every event of a batch: a field's path is built only when it is refused. */
+function visitStrings(node: unknown, path: string, depth: number, opaque: readonly string[]): void {
+  if (typeof node === 'string') {
+    checkTextValue(node, path, MAX_TEXT_LENGTH);
+    return;
+  }
+  // Input objects are shallow; deeper nesting can only be a JSON value, checked on its own.
+  if (node === null || typeof node !== 'object' || node instanceof Date || depth > MAX_JSON_DEPTH) return;
+  if (Array.isArray(node)) {
+    for (let index = 0; index < node.length; index++) visitStrings(node[index], `${path}[${index}]`, depth + 1, opaque);
+    return;
+  }
+  for (const key of Object.keys(node)) {
+    if (opaque.includes(key)) continue;
+    const child = (node as Record<string, unknown>)[key];
+    if (typeof child === 'string') {
+      if (child.length <= MAX_TEXT_LENGTH && !hasNul(child) && !LONE_SURROGATE.test(child)) continue;
+    } else if (child === null || typeof child !== 'object') {
+      continue;
+    }
+    visitStrings(child, path ? `${path}.${key}` : key, depth + 1, opaque);
+  }
+}
+
+/**
+ * A JSON object of free-form attributes: at most MAX_JSON_DEPTH levels, MAX_JSON_BYTES of JSON,
+ * no NUL in keys or strings (jsonb cannot store one). Depth is checked first, without recursion
+ * past the limit, so a value nested thousands deep costs no more than one at the limit.
+ */
+export function checkJsonObject(value: unknown, argument: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidInputError(`${argument} must be a JSON object`, { argument });
+  }
+  // An upper bound of the JSON size, from the walk: six bytes per character (a `\uXXXX` escape) and
+  // room for quotes, separators and numbers. Most metadata is far below the limit by this bound
+  // alone; only when it is not is the JSON text produced and measured.
+  let bound = 0;
+  const nodes: unknown[] = [value];
+  const depths: number[] = [1];
+  while (nodes.length > 0) {
+    const node = nodes.pop();
+    const depth = depths.pop()!;
+    if (typeof node === 'string') {
+      checkTextValue(node, argument, MAX_JSON_BYTES);
+      bound += 6 * node.length + 3;
+      continue;
+    }
+    if (node === null || typeof node !== 'object') {
+      bound += 25;
+      continue;
+    }
+    if (depth > MAX_JSON_DEPTH) throw new InvalidInputError(`${argument} is nested deeper than ${MAX_JSON_DEPTH} levels`, { argument, max: MAX_JSON_DEPTH });
+    bound += 2;
+    for (const key of Object.keys(node)) {
+      checkTextValue(key, argument, MAX_JSON_BYTES);
+      bound += 6 * key.length + 4;
+      nodes.push((node as Record<string, unknown>)[key]);
+      depths.push(depth + 1);
+    }
+  }
+  if (bound > MAX_JSON_BYTES && Buffer.byteLength(JSON.stringify(value)) > MAX_JSON_BYTES) {
+    throw new InvalidInputError(`${argument} is larger than ${MAX_JSON_BYTES} bytes of JSON`, { argument, max: MAX_JSON_BYTES });
+  }
+  return value as Record<string, unknown>;
+}
+
+function isValidDate(value: unknown): value is Date {
+  return value instanceof Date && !Number.isNaN(value.getTime());
+}
+
+/** An instant from 1970-01-01 up to `latest`; BAD_USER_INPUT otherwise. */
+export function instantBetween(value: Date, argument: string, latest: Date): Date {
+  if (!isValidDate(value)) throw new InvalidInputError(`${argument} is not a valid date-time`, { argument });
+  if (value.getTime() < EARLIEST_INSTANT.getTime() || value.getTime() > latest.getTime()) {
+    throw new InvalidInputError(`${argument} must be between ${EARLIEST_INSTANT.toISOString()} and ${latest.toISOString()}`, { argument });
+  }
+  return value;
+}
+
+/** When something happened (an event, an answer, a payment): from 1970 up to a day after now. */
+export function pastInstant(value: Date, argument: string, now = new Date()): Date {
+  return instantBetween(value, argument, new Date(now.getTime() + PAST_INSTANT_SLACK_MS));
+}
+
+/** A bound of a time filter: any instant from 1970 on (absent is no bound). */
+export function filterInstant(value: Date | null | undefined, argument: string): Date | null {
+  if (value === undefined || value === null) return null;
+  return instantBetween(value, argument, new Date(8_640_000_000_000_000));
+}

@@ -1,0 +1,93 @@
+// A real database outage: the server's connections are terminated and its database refuses new
+// ones (ALLOW_CONNECTIONS false) until restored. Meanwhile every request is answered
+// SERVICE_UNAVAILABLE with HTTP 503 and Retry-After, /readyz fails, and the service recovers on
+// its own once the database is back.
+import { Client } from 'pg';
+import { ADMIN_URL } from '../helpers/database';
+import { startTestServer, TestServer } from '../helpers/server';
+import { expectNoInternals, post } from './support';
+
+let server: TestServer;
+
+async function admin(statement: string): Promise<void> {
+  const client = new Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Closes the database to every client, the server's open connections included. */
+async function takeDatabaseDown(): Promise<void> {
+  const name = server.database.name;
+  await admin(`alter database "${name}" allow_connections false`);
+  await admin(`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and pid <> pg_backend_pid()`);
+}
+
+async function bringDatabaseBack(): Promise<void> {
+  await admin(`alter database "${server.database.name}" allow_connections true`);
+}
+
+const origin = () => new URL(server.url).origin;
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'db_outage', env: { RESCORE_DEBOUNCE_MS: '0' } });
+  const created = await post(server.url, { query: 'mutation { upsertCustomer(input: { id: "cust_before", name: "Before" }) { id } }' });
+  expect(created.body.errors).toBeUndefined();
+});
+afterAll(async () => {
+  await bringDatabaseBack();
+  await server.stop();
+});
+
+it('answers 503 SERVICE_UNAVAILABLE with Retry-After while the database is down, and recovers when it is back', async () => {
+  await takeDatabaseDown();
+  try {
+    for (const query of [
+      '{ customers(first: 5) { totalCount edges { node { id } } } }',
+      '{ customer(id: "cust_before") { name } }',
+      'mutation { upsertCustomer(input: { id: "cust_during", name: "During" }) { id } }',
+      'mutation { trackEngagement(input: { customerId: "cust_before", eventType: "login" }) { id } }',
+    ]) {
+      const response = await post(server.url, { query });
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(response.body.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      expectNoInternals(response.text);
+    }
+    const ready = await fetch(`${origin()}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: 'unavailable', checks: { database: false } });
+  } finally {
+    await bringDatabaseBack();
+  }
+
+  // The pool reconnects by itself: the next requests succeed, and nothing sent during the outage was stored.
+  let response = await post(server.url, { query: '{ customers(first: 5) { totalCount edges { node { id } } } }' });
+  for (let attempt = 0; attempt < 50 && response.status !== 200; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    response = await post(server.url, { query: '{ customers(first: 5) { totalCount edges { node { id } } } }' });
+  }
+  expect(response.status).toBe(200);
+  expect(response.body.data).toEqual({ customers: { totalCount: 1, edges: [{ node: { id: 'cust_before' } }] } });
+  expect((await fetch(`${origin()}/readyz`)).status).toBe(200);
+});
+
+it('answers SERVICE_UNAVAILABLE, not a masked internal error, to a request whose connection dies under it', async () => {
+  // A statement that is still running when its backend is terminated.
+  const pending = post(server.url, { query: 'mutation { refreshAllHealthScores { id } }' });
+  const slow = post(server.url, { query: '{ npsSummary { responses } }' });
+  await takeDatabaseDown();
+  try {
+    for (const response of await Promise.all([pending, slow])) {
+      // Either finished before the outage or was cut by it; never an internal error.
+      expect([200, 503]).toContain(response.status);
+      if (response.status === 503) expect(response.body.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      expectNoInternals(response.text);
+    }
+  } finally {
+    await bringDatabaseBack();
+  }
+});

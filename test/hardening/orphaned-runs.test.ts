@@ -1,0 +1,52 @@
+// A scoring_run left RUNNING by a process that died is FAILED at the next start, with the reason,
+// unless another instance is running a full run right now (it holds the full-run lock: its run is
+// real). The next full run, holding the lock, clears what is left.
+import { Client } from 'pg';
+import { INTERRUPTED_RUN_ERROR } from '../../src/scoring/scoring.service';
+import { sql } from '../helpers/database';
+import { startTestServer, TestServer } from '../helpers/server';
+import { post } from './support';
+
+let first: TestServer;
+
+const runs = () => sql<{ id: string; status: string; error: string | null }>(first.database, 'select id::text as id, status, error from scoring_run order by id');
+const leaveRunning = () => sql(first.database, "insert into scoring_run (status, as_of) values ('RUNNING', now())");
+
+beforeAll(async () => {
+  first = await startTestServer({ label: 'orphaned_runs' });
+});
+afterAll(() => first.stop());
+
+it('marks a run left RUNNING as FAILED when an instance starts', async () => {
+  await leaveRunning();
+  const restarted = await startTestServer({ database: first.database });
+  try {
+    await restarted.app.scheduler.recovered();
+    expect(await runs()).toEqual([{ id: expect.any(String), status: 'FAILED', error: INTERRUPTED_RUN_ERROR }]);
+  } finally {
+    await restarted.stop();
+  }
+});
+
+it('leaves a RUNNING run alone while another instance holds the full-run lock, and the next full run clears it', async () => {
+  await sql(first.database, 'delete from scoring_run');
+  await leaveRunning();
+  // Another instance in the middle of a full run: it holds the lock.
+  const other = new Client({ connectionString: first.database.url });
+  await other.connect();
+  try {
+    await other.query("select pg_advisory_lock(hashtext('healthgraph.full-scoring-run'))");
+    const restarted = await startTestServer({ database: first.database });
+    await restarted.app.scheduler.recovered();
+    await restarted.stop();
+    expect((await runs()).map((run) => run.status)).toEqual(['RUNNING']);
+  } finally {
+    await other.end();
+  }
+  const run = await post(first.url, { query: 'mutation { refreshAllHealthScores { status } }' });
+  expect(run.body.data).toEqual({ refreshAllHealthScores: { status: 'SUCCEEDED' } });
+  expect((await runs()).map((r) => [r.status, r.error])).toEqual([
+    ['FAILED', INTERRUPTED_RUN_ERROR],
+    ['SUCCEEDED', null],
+  ]);
+});
