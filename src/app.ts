@@ -38,11 +38,18 @@ export async function startApp(config: AppConfig & { databaseUrl: string }, logg
       services,
       port: config.port,
       host: config.host,
+      // Only the database decides readiness: without Redis, queries, mutations and scoring go on and
+      // live events pause (subscribers get a resync event when they resume), so no instance is pulled.
       readiness: async () => {
-        const checks: Record<string, boolean> = {};
-        checks.database = await orm.isConnected().catch(() => false);
-        if (pubsub instanceof RedisBackedPubSub) checks.redis = await pubsub.ping();
-        return checks;
+        const unanswered = new Promise<boolean>((resolve) => setTimeout(resolve, 2000, false).unref());
+        const database = await Promise.race([orm.isConnected().catch(() => false), unanswered]);
+        const checks: Record<string, boolean> = { database };
+        if (pubsub instanceof RedisBackedPubSub) checks.redis = pubsub.isHealthy() && (await pubsub.ping());
+        if (!database) return { status: 'unavailable' as const, checks };
+        if (checks.redis === false) {
+          return { status: 'degraded' as const, checks, detail: 'redis unreachable: live events paused, queries and mutations served' };
+        }
+        return { status: 'ready' as const, checks };
       },
     });
     const adopted = await adoptCurrentDefaultModel(orm.em.fork() as Db);

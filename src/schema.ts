@@ -1,6 +1,9 @@
 // The executable schema, assembled from every module's resolvers (type-graphql).
 import { GraphQLObjectType, GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
+import { ApiKeyResolver } from './auth/api-key.resolver';
+import { AuditLogResolver } from './auth/audit-log.resolver';
+import { authChecker } from './auth/auth-checker';
 import { CustomerResolver, JOINABLE_EDGES } from './customers/customer.resolver';
 import { CustomerEngagementResolver, EngagementResolver } from './engagement/engagement.resolver';
 import { joinedChild } from './infra/loaders';
@@ -27,6 +30,8 @@ export const RESOLVERS = [
   ScoringResolver,
   CustomerScoreResolver,
   BacktestResolver,
+  ApiKeyResolver,
+  AuditLogResolver,
 ] as const;
 
 /**
@@ -54,6 +59,8 @@ export async function buildAppSchema(pubSub: AppPubSub): Promise<GraphQLSchema> 
   const schema = await buildSchema({
     resolvers: RESOLVERS as unknown as [Function, ...Function[]],
     pubSub,
+    // `@Authorized(Scope.X)` on every root field (and on the customer's edges): see src/auth/scopes.ts.
+    authChecker,
     // Inputs are validated by each module's own functions so batch items can be reported by index.
     validate: false,
   });

@@ -2,7 +2,9 @@
 // the latest-child edges it selects (current score, latest NPS answer, last outreach action) into
 // its own statement, so a dashboard page is one statement and resolves without DataLoader waits.
 import { FieldNode, GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, Ctx, ID, Info, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, ID, Info, Mutation, Query, Resolver, UseMiddleware } from 'type-graphql';
+import { auditAdminAction } from '../auth/audit.middleware';
+import { Scope } from '../auth/scopes';
 import type { GraphQLContext } from '../infra/context';
 import { joinedLatestChildColumn, LatestChildSpec } from '../infra/loaders';
 import type { ConnectionResult } from '../infra/pagination';
@@ -30,13 +32,18 @@ function joinedEdgeColumns(node: Map<string, FieldNode[]>, info: GraphQLResolveI
   return columns;
 }
 
+const optOutOf = (input: unknown): boolean | null | undefined => (input as CustomerInput | undefined)?.communicationOptOut;
+const optOutTarget = (input: unknown): string | undefined => (input as CustomerInput | undefined)?.id;
+
 @Resolver(() => Customer)
 export class CustomerResolver {
+  @Authorized(Scope.READ)
   @Query(() => Customer, { description: 'One customer by its id; NOT_FOUND when unknown.' })
   customer(@Arg('id', () => ID) id: string, @Ctx() { db, loaders }: GraphQLContext): Promise<Customer> {
     return getCustomer(db, loaders, id);
   }
 
+  @Authorized(Scope.READ)
   @Query(() => CustomerConnection)
   customers(@Args() args: CustomersArgs, @Ctx() { db, loaders }: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<ConnectionResult<Customer>> {
     // Only the customer columns the page selects are read. Without batching (the benchmark
@@ -45,11 +52,22 @@ export class CustomerResolver {
     return listCustomers(db, args, loaders.batching ? joinedEdgeColumns(node, info) : [], node);
   }
 
+  @Authorized(Scope.INGEST)
+  // Setting communicationOptOut here is the opt-out change setCommunicationOptOut makes: admin, audited.
+  @UseMiddleware(
+    auditAdminAction('customer.optOut', {
+      when: (args) => optOutOf(args.input) != null,
+      target: (args) => optOutTarget(args.input),
+      details: (args) => ({ optedOut: optOutOf(args.input) }),
+    }),
+  )
   @Mutation(() => Customer)
   upsertCustomer(@Arg('input', () => CustomerInput) input: CustomerInput, @Ctx() { db }: GraphQLContext): Promise<Customer> {
     return upsertCustomer(db, input);
   }
 
+  @Authorized(Scope.ADMIN)
+  @UseMiddleware(auditAdminAction('customer.optOut', { target: (args) => String(args.customerId), details: (args) => ({ optedOut: args.optedOut }) }))
   @Mutation(() => Customer)
   setCommunicationOptOut(
     @Arg('customerId', () => ID) customerId: string,

@@ -1,5 +1,6 @@
 // Engagement ingestion mutations, the event feed, and `Customer.engagementEvents`.
-import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Scope } from '../auth/scopes';
 import { Customer } from '../customers/customer.types';
 import { GraphQLContext, signalsArrived } from '../infra/context';
 import { loadChildPage } from '../infra/loaders';
@@ -23,6 +24,7 @@ function writerFor(services: AppServices): SingleEventWriter {
 
 @Resolver(() => EngagementEvent)
 export class EngagementResolver {
+  @Authorized(Scope.INGEST)
   @Mutation(() => EngagementEvent, { description: 'Records one product-usage event. NOT_FOUND for an unknown customer.' })
   async trackEngagement(@Arg('input', () => EngagementEventInput) input: EngagementEventInput, @Ctx() context: GraphQLContext): Promise<EngagementEvent> {
     const event = await writerFor(context.services).write(input);
@@ -30,6 +32,7 @@ export class EngagementResolver {
     return event;
   }
 
+  @Authorized(Scope.INGEST)
   @Mutation(() => BatchIngestResult, { description: 'Records up to 10,000 events; invalid items are reported by index, valid ones stored.' })
   async trackEngagementBatch(
     @Arg('events', () => [EngagementEventInput], { validate: false }) events: EngagementEventInput[],
@@ -40,6 +43,7 @@ export class EngagementResolver {
     return result;
   }
 
+  @Authorized(Scope.READ)
   @Query(() => EngagementEventConnection, { description: 'Events, newest first.' })
   engagementEvents(@Args() args: EngagementEventsArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<EngagementEvent>> {
     return listEngagementEvents(db, args);
@@ -48,6 +52,7 @@ export class EngagementResolver {
 
 @Resolver(() => Customer)
 export class CustomerEngagementResolver {
+  @Authorized(Scope.READ)
   @FieldResolver(() => EngagementEventConnection, { description: 'The customer\'s events, newest first.' })
   engagementEvents(@Root() customer: Customer, @Args() args: CustomerEngagementArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<EngagementEvent>> {
     return loadChildPage<EngagementEvent>(db, loaders, customer.id, {

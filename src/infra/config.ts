@@ -4,7 +4,10 @@
 export interface AppConfig {
   /** TCP port of the HTTP + WebSocket server. `PORT`, default 4000 (0 picks a free port). */
   port: number;
-  /** Interface to bind. `HOST`, default 0.0.0.0. */
+  /**
+   * Interface to bind. `HOST`, default 127.0.0.1 (this machine only). Binding any other interface
+   * (`0.0.0.0` in a container) needs an API key to exist first: without one the server refuses to start.
+   */
   host: string;
   /** PostgreSQL URL. `DATABASE_URL`; when unset an embedded PostgreSQL is started under `dataDir`. */
   databaseUrl: string | undefined;
@@ -29,6 +32,51 @@ export interface AppConfig {
   databasePoolMax: number;
   /** `DISABLE_DATALOADER=1` resolves nested fields with one query per parent (the benchmark baseline). */
   disableDataLoader: boolean;
+  /**
+   * Browser origins allowed to call the API from their pages: CORS on HTTP and the Origin check of
+   * WebSocket upgrades. `CORS_ORIGINS`, comma-separated exact origins (`https://dash.example.com`);
+   * default none: a request carrying an Origin is accepted only from the server's own origin (the
+   * playground), and clients that send no Origin (servers, scripts) are not affected.
+   */
+  corsOrigins: string[];
+  /**
+   * Largest request body in bytes, answered 413 beyond it; also the largest WebSocket message (the
+   * socket is closed with 1009). `MAX_BODY_BYTES`, default 33 554 432 (32 MiB: a batch of 10,000 events fits with room).
+   */
+  maxBodyBytes: number;
+  /** Most lexical tokens in a GraphQL document (checked while parsing). `MAX_QUERY_TOKENS`, default 5000. */
+  maxQueryTokens: number;
+  /** Deepest selection nesting of an operation. `MAX_QUERY_DEPTH`, default 12. */
+  maxQueryDepth: number;
+  /** Most aliased fields in an operation. `MAX_QUERY_ALIASES`, default 30. */
+  maxQueryAliases: number;
+  /**
+   * Highest estimated cost of an operation: each field costs 1 plus its children, and a field taking
+   * `first` (a page) costs 1 + first × its children (`first` defaults to 50, counted at most 500). An
+   * operation that selects no page is not estimated: nothing in it multiplies, and MAX_QUERY_TOKENS
+   * bounds it. `MAX_QUERY_COST`, default 50 000 (the dashboard page of the README fits 500 customers at a time).
+   */
+  maxQueryCost: number;
+  /** Requests (HTTP operations and WebSocket subscribe messages) an API key may make per window. `RATE_LIMIT_REQUESTS`, default 3000; 0 disables. */
+  rateLimitRequests: number;
+  /** The rate-limit window in seconds. `RATE_LIMIT_WINDOW_SECONDS`, default 60. Counted in Redis when `REDIS_URL` is set (shared by every instance), else per process. */
+  rateLimitWindowSeconds: number;
+  /**
+   * Wrong secrets for an existing key id (each costs the server an scrypt) a client address may send
+   * per window; beyond it, such attempts get 429 without being checked. `AUTH_FAILURE_LIMIT`, default
+   * 30; 0 disables. Malformed or unknown keys cost nothing to refuse and are not counted.
+   */
+  authFailureLimit: number;
+  /** Open WebSocket connections on this instance. `WS_MAX_CONNECTIONS`, default 10 000; beyond it an upgrade is answered 503. */
+  wsMaxConnections: number;
+  /** Open WebSocket connections of one API key on this instance. `WS_MAX_CONNECTIONS_PER_KEY`, default 1000; beyond it the socket is closed with 1013. */
+  wsMaxConnectionsPerKey: number;
+  /** Operations open at once on one WebSocket connection. `WS_MAX_SUBSCRIPTIONS_PER_CONNECTION`, default 100; beyond it SUBSCRIPTION_LIMIT_EXCEEDED. */
+  wsMaxSubscriptionsPerConnection: number;
+  /** A WebSocket connection with no operation open for this long is closed (1000, "idle"), ms. `WS_IDLE_TIMEOUT_MS`, default 60 000; 0 disables. */
+  wsIdleTimeoutMs: number;
+  /** How often each instance re-reads the API key table, ms: a key revoked anywhere (the CLI included) stops working, and its sockets close, within this. `API_KEY_REFRESH_MS`, default 2000. */
+  apiKeyRefreshMs: number;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -45,10 +93,27 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
+/** A comma-separated list of origins, each `scheme://host[:port]` exactly as browsers send it. */
+function origins(env: NodeJS.ProcessEnv, name: string): string[] {
+  const list = (env[name] ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+  for (const origin of list) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      throw new Error(`Configuration error: ${name} must list origins like https://dash.example.com (no path, no trailing slash), got "${origin}"`);
+    }
+  }
+  return list;
+}
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     port: integer(env, 'PORT', 4000),
-    host: nonEmpty(env.HOST) ?? '0.0.0.0',
+    host: nonEmpty(env.HOST) ?? '127.0.0.1',
     databaseUrl: nonEmpty(env.DATABASE_URL),
     dataDir: nonEmpty(env.DATA_DIR) ?? '.data',
     embeddedPostgresPort: integer(env, 'EMBEDDED_PG_PORT', 54329, 1),
@@ -59,5 +124,19 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rescoreMaxWaitMs: integer(env, 'RESCORE_MAX_WAIT_MS', 10_000),
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1),
     disableDataLoader: env.DISABLE_DATALOADER === '1',
+    corsOrigins: origins(env, 'CORS_ORIGINS'),
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 32 * 1024 * 1024, 1024),
+    maxQueryTokens: integer(env, 'MAX_QUERY_TOKENS', 5000, 1),
+    maxQueryDepth: integer(env, 'MAX_QUERY_DEPTH', 12, 1),
+    maxQueryAliases: integer(env, 'MAX_QUERY_ALIASES', 30),
+    maxQueryCost: integer(env, 'MAX_QUERY_COST', 50_000, 1),
+    rateLimitRequests: integer(env, 'RATE_LIMIT_REQUESTS', 3000),
+    rateLimitWindowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1),
+    authFailureLimit: integer(env, 'AUTH_FAILURE_LIMIT', 30),
+    wsMaxConnections: integer(env, 'WS_MAX_CONNECTIONS', 10_000, 1),
+    wsMaxConnectionsPerKey: integer(env, 'WS_MAX_CONNECTIONS_PER_KEY', 1000, 1),
+    wsMaxSubscriptionsPerConnection: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1),
+    wsIdleTimeoutMs: integer(env, 'WS_IDLE_TIMEOUT_MS', 60_000),
+    apiKeyRefreshMs: integer(env, 'API_KEY_REFRESH_MS', 2000, 100),
   };
 }

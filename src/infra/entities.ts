@@ -1,4 +1,6 @@
 // Every MikroORM entity, registered in one place for the ORM and the migrator.
+import { ApiKey } from '../auth/api-key.entity';
+import { AuditLogEntry } from '../auth/audit-log.entity';
 import { Customer } from '../customers/customer.entity';
 import { CustomerPlanChange } from '../customers/customer-plan-change.entity';
 import { EngagementDay } from '../engagement/engagement-day.entity';
@@ -29,4 +31,6 @@ export const ENTITIES = [
   ScoringModel,
   ScoringRun,
   RescoreRequest,
+  ApiKey,
+  AuditLogEntry,
 ];

@@ -1,21 +1,24 @@
 // One HTTP server on one port: Apollo Server at /graphql (POST and GET), graphql-ws subscriptions
-// on the same path, the offline GraphiQL for browsers, and the health probes.
+// on the same path, the offline GraphiQL for browsers, and the health probes. Every GraphQL request
+// and WebSocket goes through src/auth/access-control.ts first (keys, scopes, limits).
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { GraphQLSchema } from 'graphql';
+import type { Disposable } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { AccessControl } from '../auth/access-control';
 import { compiledQueryGateway } from './compiled-executor';
 import { AppServices, createContext, GraphQLContext } from './context';
-import { formatGraphQLError } from './errors';
-import { subscriptionExecution } from './subscription-execution';
+import type { Logger } from './logger';
+import { errorContractPlugin, graphQLErrorFormatter, unexpectedHttpFailure } from './errors';
+import { SubscriptionExecution, subscriptionExecution } from './subscription-execution';
 import { renderPlaygroundHtml, servePlaygroundAsset, wantsPlayground } from './playground';
 
 export const GRAPHQL_PATH = '/graphql';
-/** Largest accepted request body: a batch of 10,000 events is about 2–3 MB of JSON. */
-const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 export interface RunningServer {
   httpServer: http.Server;
@@ -24,24 +27,38 @@ export interface RunningServer {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(readonly status: number, message: string, readonly extensions?: Record<string, unknown>) {
     super(message);
   }
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
+/**
+ * The body, up to `maxBytes`; beyond that a 413. The answer goes out at once (from Content-Length,
+ * before reading anything, when the client declared it), and the rest of the body is read and
+ * dropped rather than the connection reset: a client still sending would otherwise see a reset,
+ * not the 413.
+ */
+function readBody(req: http.IncomingMessage, maxBytes: number): Promise<string> {
+  const tooLarge = () => new HttpError(413, `request body larger than ${maxBytes} bytes`, { code: 'PAYLOAD_TOO_LARGE', max: maxBytes });
+  if (Number(req.headers['content-length']) > maxBytes) {
+    req.resume();
+    return Promise.reject(tooLarge());
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, 'request body too large'));
-        req.destroy();
+      if (size > maxBytes) {
+        req.off('data', onData);
+        chunks.length = 0;
+        req.resume();
+        reject(tooLarge());
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
@@ -57,41 +74,83 @@ export interface ServerOptions {
   services: AppServices;
   port: number;
   host: string;
-  /** Answers /readyz: resolves to the state of each dependency. */
-  readiness(): Promise<Record<string, boolean>>;
+  /** Answers /readyz: 503 when `status` is 'unavailable'; the whole object is the body. */
+  readiness(): Promise<{ status: 'ready' | 'degraded' | 'unavailable'; checks: Record<string, boolean>; detail?: string }>;
 }
 
-export async function startHttpServer(options: ServerOptions): Promise<RunningServer> {
-  const { schema, services } = options;
-  const logger = services.logger.child({ module: 'http' });
-  const httpServer = http.createServer();
-  const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
-  const subscriptions = subscriptionExecution();
-  const wsCleanup = useServer<Record<string, unknown>, { graphql?: GraphQLContext }>(
+/**
+ * graphql-ws on the HTTP server's /graphql: upgrades are admitted (Origin, connection cap) before ws
+ * takes the socket over, and every connection and operation goes through the access control's hooks.
+ */
+function serveWebSockets(
+  httpServer: http.Server,
+  schema: GraphQLSchema,
+  services: AppServices,
+  access: AccessControl,
+  subscriptions: SubscriptionExecution,
+  logger: Logger,
+): { wsServer: WebSocketServer; wsCleanup: Disposable } {
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: services.config.maxBodyBytes });
+  const wsCleanup = useServer(
     {
       schema,
       // Parsed and validated once per query text; each event executed once per distinct operation.
       parse: subscriptions.parse,
       validate: subscriptions.validate,
       subscribe: subscriptions.subscribe,
+      // The key in connection_init, then every check before an operation runs (it parses and validates).
+      onConnect: access.websockets.onConnect,
+      onSubscribe: access.websockets.onSubscribe,
       // One context (and EntityManager fork) per subscription operation.
-      context: () => createContext(services) as unknown as Record<string, unknown>,
+      context: (ctx) => createContext(services, { ...access.websockets.auth(ctx), keys: access.keys }) as unknown as Record<string, unknown>,
       onError: (_ctx, _id, _payload, errors) => {
         logger.warn({ errors: errors.map((e) => e.message) }, 'subscription error');
       },
     },
     wsServer,
   );
+  wsServer.on('connection', (socket, request: http.IncomingMessage) => access.websockets.connected(socket, request));
+  httpServer.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const refusal =
+      new URL(request.url ?? '/', 'http://localhost').pathname !== GRAPHQL_PATH
+        ? { status: 404, message: 'not found' }
+        : access.websockets.admitUpgrade(request, wsServer.clients.size);
+    if (refusal) {
+      socket.on('error', () => socket.destroy());
+      socket.end(`HTTP/1.1 ${refusal.status} ${http.STATUS_CODES[refusal.status]}\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\n${refusal.message}`);
+      return;
+    }
+    wsServer.handleUpgrade(request, socket, head, (websocket) => wsServer.emit('connection', websocket, request));
+  });
+  return { wsServer, wsCleanup };
+}
+
+export async function startHttpServer(options: ServerOptions): Promise<RunningServer> {
+  const { schema, services } = options;
+  const logger = services.logger.child({ module: 'http' });
+  const httpServer = http.createServer();
+  const subscriptions = subscriptionExecution();
+  const access = new AccessControl(services, schema, subscriptions);
+  try {
+    await access.start(options.host);
+  } catch (error) {
+    await access.stop();
+    throw error;
+  }
+  const { wsServer, wsCleanup } = serveWebSockets(httpServer, schema, services, access, subscriptions, logger);
+
+  const limits = access.apolloOptions();
 
   const apollo = new ApolloServer<GraphQLContext>({
     // The schema, served with queries compiled (see compiled-executor.ts).
     gateway: compiledQueryGateway(schema),
-    formatError: (formatted, error) => {
-      const result = formatGraphQLError(formatted, error);
-      if (result.extensions?.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error }, 'unexpected error');
-      return result;
-    },
+    // Masks and logs unexpected errors under a request id; the plugin answers database outages with 503.
+    formatError: graphQLErrorFormatter({ logger }),
+    // Depth and aliases (validated once per document); the cost plugin below, with the variables.
+    validationRules: limits.validationRules,
     plugins: [
+      ...limits.plugins,
+      errorContractPlugin(),
       // The graph declares no cache hints, so the default cache-control plugin could only ever answer
       // `no-store` (set below instead); its per-field hook made Apollo wrap every resolver in the schema.
       ApolloServerPluginCacheControlDisabled(),
@@ -107,10 +166,11 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
 
   httpServer.on('request', (req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (error instanceof HttpError) return sendJson(res, error.status, { errors: [{ message: error.message }] });
-      logger.error({ err: error }, 'request failed');
-      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error' }] });
-      else res.end();
+      if (error instanceof HttpError) return sendJson(res, error.status, { errors: [{ message: error.message, ...(error.extensions ? { extensions: error.extensions } : {}) }] });
+      const failure = unexpectedHttpFailure(error, logger);
+      if (res.headersSent) return res.end();
+      for (const [name, value] of Object.entries(failure.headers)) res.setHeader(name, value);
+      sendJson(res, failure.status, failure.body);
     });
   });
 
@@ -118,9 +178,8 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
-      const checks = await options.readiness();
-      const ready = Object.values(checks).every(Boolean);
-      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', checks });
+      const readiness = await options.readiness();
+      return sendJson(res, readiness.status === 'unavailable' ? 503 : 200, readiness);
     }
     if (servePlaygroundAsset(url.pathname, res)) return;
     if (url.pathname !== GRAPHQL_PATH) return sendJson(res, 404, { errors: [{ message: 'not found' }] });
@@ -129,24 +188,30 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
       res.end(renderPlaygroundHtml({ endpoint: GRAPHQL_PATH }));
       return;
     }
+    // Who it is and whether it may, from the headers alone: nothing is read or parsed for a refusal.
+    const admission = await access.admitHttp(req, res);
+    if (!admission) return;
+    const { responseHeaders: accessHeaders, ...auth } = admission;
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     let body: unknown;
     if (req.method === 'POST') {
-      const raw = await readBody(req);
+      const raw = await readBody(req, services.config.maxBodyBytes);
       try {
         body = raw.length > 0 ? JSON.parse(raw) : {};
       } catch {
         throw new HttpError(400, 'request body is not valid JSON');
       }
     }
+    const query = req.method === 'POST' ? (body as { query?: unknown } | null)?.query : url.searchParams.get('query');
+    if (access.refuseLongDocument(query, res, accessHeaders)) return;
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method?.toUpperCase() ?? 'GET', headers, search: url.search, body },
-      context: async () => createContext(services),
+      context: async () => createContext(services, auth),
     });
-    const responseHeaders: Record<string, string> = {};
+    const responseHeaders: Record<string, string> = { ...accessHeaders };
     for (const [key, value] of response.headers) responseHeaders[key] = value;
     responseHeaders['cache-control'] ??= 'no-store';
     if (response.body.kind === 'complete') {
@@ -175,6 +240,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
       // Stops accepting, lets in-flight requests finish, closes WebSockets (drain plugin).
       await apollo.stop();
       wsServer.close();
+      await access.stop();
     },
   };
 }

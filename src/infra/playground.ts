@@ -75,9 +75,73 @@ export function renderPlaygroundHtml(options: PlaygroundHtmlOptions): string {
     clientConfig: { debugTools: [] } as unknown as RuruClientConfig,
     htmlParts: {
       titleTag: `<title>${escapeHtml(title)}</title>`,
+      // Before Ruru's own scripts, which pick up the patched fetch and WebSocket.
+      headerScripts: (original) => API_KEY_SCRIPT + original,
+      bodyContent: (original) => original + API_KEY_FIELD,
     },
   });
 }
+
+/** Where the playground keeps the API key a user entered (this browser, this origin). */
+const API_KEY_STORAGE = 'healthgraph:apiKey';
+
+/**
+ * The playground's API key field. Once keys exist, every request needs one: the key entered here is
+ * added as `Authorization: Bearer <key>` to the playground's requests to the endpoint, and as
+ * `authorization` to the graphql-ws `connection_init` payload of its subscriptions (Ruru's socket
+ * sends the headers of its editor there too, but only the ones typed into that tab). Without a key
+ * nothing is added: a client on this machine is admin while no key exists at all.
+ */
+const API_KEY_SCRIPT = `<script>
+(() => {
+  const key = () => localStorage.getItem(${JSON.stringify(API_KEY_STORAGE)}) || '';
+  const nativeFetch = window.fetch.bind(window);
+  window.fetch = (input, init = {}) => {
+    const url = new URL(typeof input === 'string' ? input : input.url, location.href);
+    const headers = new Headers(init.headers || (typeof input === 'string' ? undefined : input.headers));
+    if (key() && url.origin === location.origin && !headers.has('authorization')) headers.set('authorization', 'Bearer ' + key());
+    return nativeFetch(input, { ...init, headers });
+  };
+  const NativeWebSocket = window.WebSocket;
+  window.WebSocket = class extends NativeWebSocket {
+    send(data) {
+      if (key() && typeof data === 'string' && data.includes('connection_init')) {
+        const message = JSON.parse(data);
+        if (message.type === 'connection_init') {
+          message.payload = { authorization: 'Bearer ' + key(), ...(message.payload || {}) };
+          data = JSON.stringify(message);
+        }
+      }
+      super.send(data);
+    }
+  };
+})();
+</script>`;
+
+const API_KEY_FIELD = `<form id="hg-api-key" style="position:fixed;right:12px;bottom:12px;z-index:10;display:flex;gap:6px;align-items:center;padding:6px 8px;border-radius:6px;background:rgba(127,127,127,.18);font:12px system-ui,sans-serif">
+  <label for="hg-api-key-input">API key</label>
+  <input id="hg-api-key-input" type="password" autocomplete="off" spellcheck="false" placeholder="hg_…" style="width:16em;font:inherit">
+  <button type="submit" style="font:inherit">Use</button>
+  <button type="button" id="hg-api-key-forget" style="font:inherit">Forget</button>
+</form>
+<script>
+(() => {
+  const storage = ${JSON.stringify(API_KEY_STORAGE)};
+  const input = document.getElementById('hg-api-key-input');
+  input.value = localStorage.getItem(storage) || '';
+  // A reload re-fetches the schema with the new key.
+  document.getElementById('hg-api-key').addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (input.value.trim()) localStorage.setItem(storage, input.value.trim());
+    else localStorage.removeItem(storage);
+    location.reload();
+  });
+  document.getElementById('hg-api-key-forget').addEventListener('click', () => {
+    localStorage.removeItem(storage);
+    location.reload();
+  });
+})();
+</script>`;
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.js': 'text/javascript; charset=utf-8',

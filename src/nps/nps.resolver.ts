@@ -1,6 +1,7 @@
 // NPS ingestion, the response list and summary, and the customer's NPS edges.
 import { GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Scope } from '../auth/scopes';
 import { Customer, CustomerRow, PageArgs } from '../customers/customer.types';
 import { GraphQLContext, signalsArrived } from '../infra/context';
 import type { ConnectionResult } from '../infra/pagination';
@@ -10,6 +11,7 @@ import { NpsResponse, NpsResponseConnection, NpsResponseInput, NpsResponsesArgs,
 
 @Resolver(() => NpsResponse)
 export class NpsResolver {
+  @Authorized(Scope.INGEST)
   @Mutation(() => NpsResponse, { description: 'Records one survey answer and marks the customer for rescoring. NOT_FOUND for an unknown customer.' })
   async submitNpsResponse(@Arg('input', () => NpsResponseInput) input: NpsResponseInput, @Ctx() context: GraphQLContext): Promise<NpsResponse> {
     const response = await submitNpsResponse(context.db, input);
@@ -17,11 +19,13 @@ export class NpsResolver {
     return response;
   }
 
+  @Authorized(Scope.READ)
   @Query(() => NpsResponseConnection, { description: 'Survey answers, newest first.' })
   npsResponses(@Args() args: NpsResponsesArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<NpsResponse>> {
     return listNpsResponses(db, args);
   }
 
+  @Authorized(Scope.READ)
   @Query(() => NpsSummary, { description: 'Average, promoters/passives/detractors and NPS of the matching answers.' })
   npsSummary(@Args() args: NpsSummaryArgs, @Ctx() { db }: GraphQLContext): Promise<NpsSummary> {
     return summariseNps(db, args);
@@ -30,12 +34,14 @@ export class NpsResolver {
 
 @Resolver(() => Customer)
 export class CustomerNpsResolver {
+  @Authorized(Scope.READ)
   @FieldResolver(() => NpsResponseConnection, { description: 'The customer\'s survey answers, newest first.' })
   npsResponses(@Root('id') customerId: string, @Args() args: PageArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<NpsResponse>> {
     return loadCustomerNpsResponses(db, loaders, customerId, args);
   }
 
   /** Not joined into a page (a page's joined answer is served in schema.ts): batched per page. */
+  @Authorized(Scope.READ)
   @FieldResolver(() => NpsResponse, { nullable: true, description: 'The most recent survey answer; null if none.' })
   latestNpsResponse(
     @Root() customer: CustomerRow,

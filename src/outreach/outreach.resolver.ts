@@ -1,6 +1,7 @@
 // The outreach log query and the customer's outreach edges (the log is written by the scoring engine).
 import { GraphQLResolveInfo } from 'graphql';
-import { Args, Ctx, FieldResolver, Info, Query, Resolver, Root } from 'type-graphql';
+import { Args, Authorized, Ctx, FieldResolver, Info, Query, Resolver, Root } from 'type-graphql';
+import { Scope } from '../auth/scopes';
 import { Customer, CustomerRow } from '../customers/customer.types';
 import type { GraphQLContext } from '../infra/context';
 import type { ConnectionResult } from '../infra/pagination';
@@ -10,6 +11,7 @@ import { CustomerOutreachArgs, OutreachAction, OutreachActionConnection, Outreac
 
 @Resolver(() => OutreachAction)
 export class OutreachResolver {
+  @Authorized(Scope.READ)
   @Query(() => OutreachActionConnection, { description: 'The proactive outreach log, newest first.' })
   outreachLog(@Args() args: OutreachLogArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<OutreachAction>> {
     return listOutreachLog(db, args);
@@ -18,12 +20,14 @@ export class OutreachResolver {
 
 @Resolver(() => Customer)
 export class CustomerOutreachResolver {
+  @Authorized(Scope.READ)
   @FieldResolver(() => OutreachActionConnection, { description: 'The customer\'s outreach log, newest first.' })
   outreach(@Root('id') customerId: string, @Args() args: CustomerOutreachArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<OutreachAction>> {
     return loadCustomerOutreach(db, loaders, customerId, args);
   }
 
   /** Not joined into a page (a page's joined action is served in schema.ts): batched per page. */
+  @Authorized(Scope.READ)
   @FieldResolver(() => OutreachAction, { nullable: true, description: 'The most recent outreach action; null if none.' })
   lastOutreachAction(
     @Root() customer: CustomerRow,

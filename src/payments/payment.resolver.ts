@@ -1,5 +1,6 @@
 // Payment ingestion and `Customer.payments`.
-import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import { Scope } from '../auth/scopes';
 import { Customer, PageArgs } from '../customers/customer.types';
 import { GraphQLContext, signalsArrived } from '../infra/context';
 import type { ConnectionResult } from '../infra/pagination';
@@ -8,6 +9,7 @@ import { Payment, PaymentConnection, PaymentInput } from './payment.types';
 
 @Resolver(() => Payment)
 export class PaymentResolver {
+  @Authorized(Scope.INGEST)
   @Mutation(() => Payment, {
     description: 'Records a payment attempt (upserted by customer and externalId when given) and marks the customer for rescoring. NOT_FOUND for an unknown customer.',
   })
@@ -20,6 +22,7 @@ export class PaymentResolver {
 
 @Resolver(() => Customer)
 export class CustomerPaymentResolver {
+  @Authorized(Scope.READ)
   @FieldResolver(() => PaymentConnection, { description: 'The customer\'s payments, newest first.' })
   payments(@Root() customer: Customer, @Args() args: PageArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<Payment>> {
     return loadCustomerPayments(db, loaders, customer.id, args);

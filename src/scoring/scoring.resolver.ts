@@ -1,7 +1,9 @@
 // Scoring queries, mutations and live subscriptions. Subscriptions listen on the narrowest
 // channel their arguments allow (see scoring.topics.ts).
 import { GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root, Subscription, UseMiddleware } from 'type-graphql';
+import { auditAdminAction } from '../auth/audit.middleware';
+import { Scope } from '../auth/scopes';
 import { checkCustomerId, getCustomer } from '../customers/customer.service';
 import { Customer, CustomerConnection, CustomerRow } from '../customers/customer.types';
 import type { GraphQLContext } from '../infra/context';
@@ -12,7 +14,7 @@ import { DateTimeScalar } from '../infra/scalars';
 import { selectedFields } from '../infra/selection';
 import { defaultModelWithTiers, ScoringModelConfig, SignalResult, TIER_PRESETS, TierPresetName } from './model';
 import { getActiveModel, updateScoringModel } from './scoring-model.service';
-import { checkAsOf, refreshAllHealthScores, refreshHealthScore } from './scoring.service';
+import { checkAsOf, checkTierPreset, refreshAllHealthScores, refreshHealthScore } from './scoring.service';
 import { TierDirection } from './scoring.enums';
 import { healthSummary, latestScoreSpec, listLatestScores, listTierChanges, scoreHistory, worklist } from './health-score.queries';
 import {
@@ -51,28 +53,33 @@ export class ScoringResolver {
     return decodeSignals(score.signals as unknown as ReadonlyArray<StoredSignal | SignalResult>);
   }
 
+  @Authorized(Scope.READ)
   @Query(() => HealthScore, { nullable: true, description: 'The latest score of a customer (null until scored); NOT_FOUND for an unknown customer.' })
   async healthScore(@Arg('customerId', () => ID) customerId: string, @Ctx() context: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<HealthScore | null> {
     const customer = await getCustomer(context.db, context.loaders, customerId);
     return latestScore(context, customer.id, info);
   }
 
+  @Authorized(Scope.READ)
   @Query(() => HealthScoreConnection, { description: 'The latest score of every scored customer, lowest first.' })
   healthScores(@Args() args: HealthScoresArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<HealthScore>> {
     return listLatestScores(db, args);
   }
 
+  @Authorized(Scope.READ)
   @Query(() => HealthScoreConnection, { description: 'A customer\'s scores, newest asOf first.' })
   async healthScoreHistory(@Arg('customerId', () => ID) customerId: string, @Args() args: HistoryArgs, @Ctx() context: GraphQLContext): Promise<ConnectionResult<HealthScore>> {
     await getCustomer(context.db, context.loaders, customerId);
     return scoreHistory(context.db, customerId, args);
   }
 
+  @Authorized(Scope.READ)
   @Query(() => HealthSummary)
   healthSummary(@Ctx() { db }: GraphQLContext): Promise<HealthSummary> {
     return healthSummary(db);
   }
 
+  @Authorized(Scope.READ)
   @Query(() => CustomerConnection, { description: 'Accounts in the two worst tiers, by ARR × risk, then by their latest decline.' })
   worklist(
     @Arg('first', () => Int, { nullable: true }) first: number | null,
@@ -82,23 +89,30 @@ export class ScoringResolver {
     return worklist(db, first, after);
   }
 
+  @Authorized(Scope.READ)
   @Query(() => TierChangeConnection, { description: 'Tier transitions in time order; `since` catches up after a reconnect.' })
   tierChanges(@Args() args: TierChangesArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<TierChange>> {
     return listTierChanges(db, args);
   }
 
+  @Authorized(Scope.READ)
   @Query(() => ScoringModelType)
   async scoringModel(@Ctx() { db }: GraphQLContext): Promise<ScoringModelType> {
     return toModelType(await getActiveModel(db));
   }
 
+  @Authorized(Scope.ADMIN)
+  @UseMiddleware(
+    auditAdminAction('scoringModel.update', {
+      target: (_args, model) => String((model as ScoringModelType).version),
+      details: (args) => ({ tierPreset: (args.input as ScoringModelInput).tierPreset ?? null }),
+    }),
+  )
   @Mutation(() => ScoringModelType, { description: 'Validates and activates a new model version. Scores record the version they used.' })
   async updateScoringModel(@Arg('input', () => ScoringModelInput) input: ScoringModelInput, @Ctx() { db }: GraphQLContext): Promise<ScoringModelType> {
     let config: ScoringModelConfig;
     if (input.tierPreset) {
-      if (!(input.tierPreset in TIER_PRESETS)) {
-        throw new InvalidInputError(`unknown tierPreset ${input.tierPreset}; one of ${Object.keys(TIER_PRESETS).join(', ')}`, { argument: 'tierPreset' });
-      }
+      checkTierPreset(input.tierPreset);
       const current = (input.config as ScoringModelConfig | undefined) ?? (await getActiveModel(db)).config;
       const preset = defaultModelWithTiers(input.tierPreset as TierPresetName);
       config = { ...current, tiers: preset.tiers, playbooks: preset.playbooks };
@@ -115,6 +129,8 @@ export class ScoringResolver {
     }
   }
 
+  @Authorized(Scope.ADMIN)
+  @UseMiddleware(auditAdminAction('healthScore.refresh', { target: (args) => String(args.customerId), details: (args) => ({ asOf: args.asOf ?? null }) }))
   @Mutation(() => HealthScore, { description: 'Scores one customer now, or as of a past time (only signals up to asOf count).' })
   refreshHealthScore(
     @Arg('customerId', () => ID) customerId: string,
@@ -124,12 +140,20 @@ export class ScoringResolver {
     return refreshHealthScore(services, db, checkCustomerId(customerId), asOf) as unknown as Promise<HealthScore>;
   }
 
+  @Authorized(Scope.ADMIN)
+  @UseMiddleware(
+    auditAdminAction('scoring.fullRun', {
+      target: (_args, run) => (run as ScoringRun).id,
+      details: (args, run) => ({ asOf: args.asOf ?? null, status: (run as ScoringRun).status }),
+    }),
+  )
   @Mutation(() => ScoringRun, { description: 'Scores every customer as of asOf (default now). Waits for a run already in progress.' })
   async refreshAllHealthScores(@Arg('asOf', () => DateTimeScalar, { nullable: true }) asOf: Date | null, @Ctx() { db, services }: GraphQLContext): Promise<ScoringRun> {
     checkAsOf(asOf);
     return (await refreshAllHealthScores(services, db, asOf, true)) as ScoringRun;
   }
 
+  @Authorized(Scope.READ)
   @Subscription(() => TierChange, {
     description: 'Tier changes as they are committed, filtered by customer, new tier and direction.',
     subscribe: ({ args, context }) => {
@@ -153,6 +177,7 @@ export class ScoringResolver {
     return change;
   }
 
+  @Authorized(Scope.READ)
   @Subscription(() => OutreachAction, {
     description: 'Outreach actions as they are logged (including skipped and suppressed ones).',
     topics: ({ args }) => topics.outreachLogged(args.customerId as string | null),
@@ -161,6 +186,7 @@ export class ScoringResolver {
     return action;
   }
 
+  @Authorized(Scope.READ)
   @Subscription(() => HealthScore, {
     description: 'New scores of one customer, or of every customer scored outside full runs.',
     topics: ({ args }) => topics.scoreUpdated(args.customerId as string | null),
@@ -173,11 +199,13 @@ export class ScoringResolver {
 @Resolver(() => Customer)
 export class CustomerScoreResolver {
   /** Not joined into a page (a page's joined score is served in schema.ts): batched per page. */
+  @Authorized(Scope.READ)
   @FieldResolver(() => HealthScore, { nullable: true, description: 'The latest scoring, with components and signals.' })
   currentScore(@Root() customer: CustomerRow, @Ctx() context: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<HealthScore | null> {
     return latestScore(context, customer.id, info);
   }
 
+  @Authorized(Scope.READ)
   @FieldResolver(() => HealthScoreConnection)
   scoreHistory(@Root('id') customerId: string, @Args() args: HistoryArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<HealthScore>> {
     return scoreHistory(db, customerId, args);

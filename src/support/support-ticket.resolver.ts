@@ -1,5 +1,6 @@
 // Support-ticket ingestion and `Customer.supportTickets`.
-import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import { Scope } from '../auth/scopes';
 import { Customer } from '../customers/customer.types';
 import { GraphQLContext, signalsArrived } from '../infra/context';
 import type { ConnectionResult } from '../infra/pagination';
@@ -8,6 +9,7 @@ import { CustomerSupportTicketsArgs, SupportTicket, SupportTicketConnection, Sup
 
 @Resolver(() => SupportTicket)
 export class SupportTicketResolver {
+  @Authorized(Scope.INGEST)
   @Mutation(() => SupportTicket, {
     description: 'Creates or updates a ticket by (customer, externalId) and marks the customer for rescoring. NOT_FOUND for an unknown customer.',
   })
@@ -20,6 +22,7 @@ export class SupportTicketResolver {
 
 @Resolver(() => Customer)
 export class CustomerSupportTicketResolver {
+  @Authorized(Scope.READ)
   @FieldResolver(() => SupportTicketConnection, { description: 'The customer\'s tickets, most recently opened first.' })
   supportTickets(@Root() customer: Customer, @Args() args: CustomerSupportTicketsArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<SupportTicket>> {
     return loadCustomerSupportTickets(db, loaders, customer.id, args);

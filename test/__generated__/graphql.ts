@@ -3,21 +3,27 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
-/** Creates the customer or updates it; omitted fields keep their stored value. */
+/** Creates the customer or updates it; omitted fields keep their stored value. No text may contain a NUL character, and every date is from 1970 up to a day after now (BAD_USER_INPUT otherwise). */
 export type CustomerInput = {
+  /** ≥ 0. */
   arrCents?: number | null | undefined;
   /** At most 1,000 characters; an empty one is stored as null. */
   churnReason?: string | null | undefined;
+  /** When the customer cancelled (the churn label). */
   churnedAt?: string | null | undefined;
   /** Same as setCommunicationOptOut. */
   communicationOptOut?: boolean | null | undefined;
+  /** At most 200 characters. */
   csmOwner?: string | null | undefined;
-  /** Your own identifier for the account, e.g. `cust_abc123`. */
+  /** Your own identifier for the account, e.g. `cust_abc123`; at most 200 characters. */
   id: string | number;
+  /** Not empty; at most 500 characters. */
   name: string;
+  /** At most 200 characters. */
   plan?: string | null | undefined;
   /** When a change of arrCents or seats took effect; defaults to now; the history of these changes feeds the contraction signal. */
   planChangedAt?: string | null | undefined;
+  /** ≥ 0. */
   seats?: number | null | undefined;
   signedUpAt?: string | null | undefined;
 };
@@ -31,16 +37,21 @@ export type CustomerOrder =
   | 'SCORE_ASC'
   | 'SCORE_DESC';
 
+/** One product-usage event. No text may contain a NUL character (BAD_USER_INPUT). */
 export type EngagementEventInput = {
+  /** At most 200 characters. */
   customerId: string | number;
+  /** Not empty; at most 500 characters. */
   eventType: string;
+  /** At most 500 characters. */
   feature?: string | null | undefined;
-  /** A repeat of a key already stored for this customer is counted as a duplicate and not stored again. */
+  /** At most 500 characters. A repeat of a key already stored for this customer is counted as a duplicate and not stored again. */
   idempotencyKey?: string | null | undefined;
-  /** A JSON object of free-form attributes. */
+  /** A JSON object of free-form attributes: at most 10 levels deep and 8 KB of JSON. */
   metadata?: unknown;
-  /** Defaults to the time the event is received. */
+  /** Defaults to the time the event is received; from 1970 up to a day after now. */
   occurredAt?: string | null | undefined;
+  /** At most 500 characters. */
   userId?: string | null | undefined;
 };
 
@@ -52,10 +63,15 @@ export type LifecycleStage =
   | 'ONBOARDING';
 
 export type NpsResponseInput = {
+  /** At most 10,000 characters. */
   comment?: string | null | undefined;
+  /** At most 200 characters. */
   customerId: string | number;
-  /** Defaults to the time the response is received. */
+  /** Idempotency key: the survey tool's id of the answer, at most 200 characters. A retried submission with the same externalId for the customer stores nothing and returns the answer stored first. */
+  externalId?: string | null | undefined;
+  /** Defaults to the time the response is received; from 1970 up to a day after now. */
   respondedAt?: string | null | undefined;
+  /** At most 500 characters. */
   respondent?: string | null | undefined;
   /** An integer 0–10. */
   score: number;
@@ -81,12 +97,15 @@ export type PaymentInput = {
   amountCents: number;
   /** Three-letter ISO-4217 code; stored upper-cased. */
   currency: string;
+  /** At most 200 characters. */
   customerId: string | number;
+  /** From 1970 up to ten years after now. */
   dueAt?: string | null | undefined;
-  /** The billing system's id; the upsert key within the customer. */
+  /** The billing system's id; the upsert key within the customer; at most 200 characters. */
   externalId?: string | null | undefined;
-  /** Defaults to the time the payment is received; on an update the stored time is kept unless given. */
+  /** Defaults to the time the payment is received; on an update the stored time is kept unless given. From 1970 up to a day after now. */
   occurredAt?: string | null | undefined;
+  /** From 1970 up to a day after now. */
   paidAt?: string | null | undefined;
   status: PaymentStatus;
 };
@@ -107,11 +126,13 @@ export type ScoringModelInput = {
 export type SupportTicketInput = {
   /** 1–5. */
   csatRating?: number | null | undefined;
+  /** At most 200 characters. */
   customerId: string | number;
-  /** The helpdesk's id of the ticket; the upsert key within the customer. */
+  /** The helpdesk's id of the ticket; the upsert key within the customer; not empty, at most 200 characters. */
   externalId: string;
-  /** Defaults to the time the ticket is first received; on an update the stored time is kept unless given. */
+  /** Defaults to the time the ticket is first received; on an update the stored time is kept unless given. From 1970 up to a day after now. */
   openedAt?: string | null | undefined;
+  /** Not before openedAt; from 1970 up to a day after now. */
   resolvedAt?: string | null | undefined;
   /** −1 … 1. */
   sentiment?: number | null | undefined;
@@ -119,6 +140,7 @@ export type SupportTicketInput = {
   severity?: SupportTicketSeverity | null | undefined;
   /** OPEN for a new ticket when omitted. */
   status?: SupportTicketStatus | null | undefined;
+  /** At most 1,000 characters. */
   subject?: string | null | undefined;
 };
 

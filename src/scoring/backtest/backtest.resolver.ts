@@ -1,6 +1,8 @@
 // The model-evaluation queries: backtest, fitted weights and the what-if preview. They read only,
 // so they are queries; applying a suggestion is an explicit updateScoringModel.
-import { Arg, Ctx, Int, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, Int, Query, Resolver, UseMiddleware } from 'type-graphql';
+import { auditAdminAction } from '../../auth/audit.middleware';
+import { Scope } from '../../auth/scopes';
 import type { GraphQLContext } from '../../infra/context';
 import { JSONScalar } from '../../infra/scalars';
 import { BacktestResult, previewScoringModel, runBacktest, suggestScoringModel } from './backtest.service';
@@ -10,8 +12,16 @@ function toReport(result: BacktestResult): BacktestReport {
   return { ...result.report, modelVersion: result.model.version, instants: result.instants };
 }
 
+/** What the audit log keeps of an evaluation's input: its grid and model version, not a whole config. */
+function gridDetails(input: unknown): Record<string, unknown> {
+  const { from, to, stepDays, horizonDays, model } = input as BacktestInput;
+  return { from, to, stepDays: stepDays ?? null, horizonDays: horizonDays ?? null, modelVersion: model?.version ?? null, modelConfig: model?.config != null };
+}
+
 @Resolver()
 export class BacktestResolver {
+  @Authorized(Scope.ADMIN)
+  @UseMiddleware(auditAdminAction('scoringModel.backtest', { details: (args) => gridDetails(args.input) }))
   @Query(() => BacktestReport, {
     description:
       'Scores every account as of each instant of a past grid with a model (the active one by default) and measures the scores ' +
@@ -22,6 +32,8 @@ export class BacktestResolver {
     return toReport(await runBacktest(db, input));
   }
 
+  @Authorized(Scope.ADMIN)
+  @UseMiddleware(auditAdminAction('scoringModel.suggest', { details: (args) => gridDetails(args.input) }))
   @Query(() => SuggestedScoringModel, {
     description: 'Fits the active model\'s signal weights to the labelled history of from…to and backtests them beside the current weights. Writes nothing.',
   })
@@ -38,6 +50,8 @@ export class BacktestResolver {
     };
   }
 
+  @Authorized(Scope.ADMIN)
+  @UseMiddleware(auditAdminAction('scoringModel.preview', { details: (args) => ({ first: args.first ?? null }) }))
   @Query(() => ScoringModelPreview, { description: 'The tier distribution now and under `config`, and the customers that would change tier. Writes nothing.' })
   async previewScoringModel(
     @Arg('config', () => JSONScalar) config: unknown,

@@ -1,0 +1,126 @@
+// Everything that decides whether a request may run, assembled once per server: the key registry,
+// the rate limits, the operation limits, the HTTP admission and the WebSocket guard. The HTTP
+// server calls `start` before it listens, `admitHttp` before it reads a request body, and hands
+// `websockets`' hooks to graphql-ws.
+import type http from 'node:http';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { GraphQLSchema, ValidationRule } from 'graphql';
+import type { AppServices, RequestAuth } from '../infra/context';
+import type { Logger } from '../infra/logger';
+import type { Db } from '../infra/sql';
+import type { SubscriptionExecution } from '../infra/subscription-execution';
+import { OperationLimitError, RateLimitedError } from './auth.errors';
+import { authenticate, credentialsFrom, isLoopbackHostName } from './authenticate';
+import { KeyRegistry } from './key-registry';
+import { checkTokens, CostLimit, costLimitPlugin, limitValidationRules, OperationLimits } from './operation-limits';
+import { checkOrigin, corsHeaders, preflightHeaders } from './origin';
+import { RateLimits } from './rate-limits';
+import { WebSocketGuard } from './websocket-guard';
+
+/** An admitted HTTP request: who it is, and the CORS headers its answer carries. */
+export interface HttpAdmission extends RequestAuth {
+  responseHeaders: Record<string, string>;
+}
+
+const HOW_TO_CREATE_A_KEY = 'npm run keys -- create --name admin --scope admin';
+
+function sendError(res: http.ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}, extensions: Record<string, unknown> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
+  res.end(JSON.stringify({ errors: [{ message, extensions: { ...extensions, code } }] }));
+}
+
+export class AccessControl {
+  readonly keys: KeyRegistry;
+  readonly limits: OperationLimits;
+  readonly websockets: WebSocketGuard;
+  private readonly costLimit: CostLimit;
+  private readonly rateLimits: RateLimits;
+  private readonly logger: Logger;
+
+  constructor(private readonly services: AppServices, schema: GraphQLSchema, execution: SubscriptionExecution) {
+    const { config } = services;
+    this.logger = services.logger.child({ module: 'auth' });
+    this.keys = new KeyRegistry(() => services.orm.em.fork({ clear: true }) as Db, config.apiKeyRefreshMs, this.logger);
+    this.rateLimits = new RateLimits(config, this.logger);
+    this.limits = { maxTokens: config.maxQueryTokens, maxDepth: config.maxQueryDepth, maxAliases: config.maxQueryAliases, maxCost: config.maxQueryCost };
+    this.costLimit = new CostLimit(this.limits);
+    this.websockets = new WebSocketGuard({ config, keys: this.keys, rateLimits: this.rateLimits, limits: this.limits, costLimit: this.costLimit, schema, execution });
+  }
+
+  /**
+   * Loads the keys. Without any, only this machine may connect (and is admin): listening on another
+   * interface is refused, since anyone who can reach it would be unauthenticated.
+   */
+  async start(host: string): Promise<void> {
+    await this.keys.start();
+    if (this.keys.hasKeys) {
+      this.logger.info('API keys exist: every request needs one');
+      return;
+    }
+    if (!isLoopbackHostName(host)) {
+      this.keys.stop();
+      throw new Error(
+        `Refusing to listen on ${host} without an API key: anyone reaching it could read and change everything. ` +
+          `Create a key first (\`${HOW_TO_CREATE_A_KEY}\`, against the same DATABASE_URL), or listen on this machine only (HOST=127.0.0.1).`,
+      );
+    }
+    this.logger.warn(`no API key exists: listening on ${host} only, and clients on this machine are admin. Create one (\`${HOW_TO_CREATE_A_KEY}\`) to require keys.`);
+  }
+
+  async stop(): Promise<void> {
+    this.keys.stop();
+    await this.rateLimits.close();
+  }
+
+  /** Depth and alias rules for Apollo, and the cost check as a plugin. */
+  apolloOptions(): { validationRules: ValidationRule[]; plugins: ApolloServerPlugin[] } {
+    return { validationRules: limitValidationRules(this.limits), plugins: [costLimitPlugin(this.costLimit)] };
+  }
+
+  /**
+   * Checks the Origin, the key and the key's rate limit from the headers alone, before the body is
+   * read. Answers the refusals (403, 401, 429) and CORS preflights itself, and then returns null.
+   */
+  async admitHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<HttpAdmission | null> {
+    const origin = checkOrigin(req, this.services.config.corsOrigins);
+    if (origin === 'refused') {
+      sendError(res, 403, 'FORBIDDEN', 'origin not allowed: add it to CORS_ORIGINS');
+      return null;
+    }
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { ...(origin === 'allowed' ? preflightHeaders(req) : {}), allow: 'GET, POST, OPTIONS' });
+      res.end();
+      return null;
+    }
+    const clientAddress = req.socket.remoteAddress ?? null;
+    const address = clientAddress ?? 'unknown';
+    try {
+      const authentication = await authenticate(this.keys, credentialsFrom(req.headers.authorization), req, () => this.rateLimits.checkAuthFailures(address));
+      if (!authentication.ok) {
+        if (authentication.hashed) await this.rateLimits.recordAuthFailure(address);
+        sendError(res, 401, 'UNAUTHENTICATED', authentication.message, { 'www-authenticate': 'Bearer' });
+        return null;
+      }
+      await this.rateLimits.spendRequest(authentication.principal);
+      return { principal: authentication.principal, clientAddress, keys: this.keys, responseHeaders: corsHeaders(req, origin) };
+    } catch (error) {
+      if (!(error instanceof RateLimitedError)) throw error;
+      const retryAfter = String(error.details.retryAfterSeconds);
+      sendError(res, 429, error.code, error.message, { 'retry-after': retryAfter }, error.details);
+      return null;
+    }
+  }
+
+  /** Refuses (400) a document with too many tokens before Apollo parses it; true when it did. */
+  refuseLongDocument(query: unknown, res: http.ServerResponse, headers: Record<string, string>): boolean {
+    if (typeof query !== 'string') return false;
+    try {
+      checkTokens(query, this.limits);
+      return false;
+    } catch (error) {
+      if (!(error instanceof OperationLimitError)) throw error;
+      sendError(res, 400, error.code, error.message, headers, error.details);
+      return true;
+    }
+  }
+}

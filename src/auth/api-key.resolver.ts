@@ -1,0 +1,42 @@
+// Key management (admin): list, create (the secret is in the answer, once), revoke. The service
+// writes the audit entry; this instance's key registry is refreshed at once, the others within
+// their refresh interval.
+import { Arg, Args, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { PageArgs } from '../customers/customer.types';
+import type { GraphQLContext } from '../infra/context';
+import type { ConnectionResult } from '../infra/pagination';
+import { createApiKey, KeyActor, listApiKeys, revokeApiKey } from './api-key.service';
+import { ApiKey, ApiKeyConnection, CreateApiKeyInput, CreatedApiKey } from './api-key.types';
+import { actorOf } from './principal';
+import { Scope } from './scopes';
+
+function actor(context: GraphQLContext): KeyActor {
+  return { actor: actorOf(context.auth.principal), clientAddress: context.auth.clientAddress };
+}
+
+@Resolver(() => ApiKey)
+export class ApiKeyResolver {
+  @Authorized(Scope.ADMIN)
+  @Query(() => ApiKeyConnection, { description: 'Every API key, revoked ones included, newest first.' })
+  apiKeys(@Args() args: PageArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<ApiKey>> {
+    return listApiKeys(db, args);
+  }
+
+  @Authorized(Scope.ADMIN)
+  @Mutation(() => CreatedApiKey, {
+    description: 'Creates a key; the answer holds its secret, shown this once. Once a key exists, every request needs one (loopback clients included).',
+  })
+  async createApiKey(@Arg('input', () => CreateApiKeyInput) input: CreateApiKeyInput, @Ctx() context: GraphQLContext): Promise<CreatedApiKey> {
+    const created = await createApiKey(context.db, input, actor(context));
+    await context.auth.keys.refresh();
+    return created;
+  }
+
+  @Authorized(Scope.ADMIN)
+  @Mutation(() => ApiKey, { description: 'Revokes a key: it stops working, and its WebSockets close, within seconds on every instance.' })
+  async revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() context: GraphQLContext): Promise<ApiKey> {
+    const revoked = await revokeApiKey(context.db, id, actor(context));
+    await context.auth.keys.refresh();
+    return revoked;
+  }
+}

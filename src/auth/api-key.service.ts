@@ -1,0 +1,113 @@
+// Creating, listing and revoking API keys. Creation and revocation write their audit entry in the
+// same transaction, whoever calls them (the GraphQL mutations or `npm run keys`).
+import { InvalidInputError, NotFoundError } from '../infra/errors';
+import { MAX_LABEL_LENGTH, requiredText } from '../infra/input';
+import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
+import { Db, inTransaction, query, queryOne } from '../infra/sql';
+import type { ApiKey, CreatedApiKey } from './api-key.types';
+import { recordAudit } from './audit-log.service';
+import { formatToken, hashSecret, newKeyId, newSecret } from './key-secret';
+import { parseScopes, Scope } from './scopes';
+
+const API_KEY_FIELDS = `k.id, 'hg_' || k.id as prefix, k.name, k.scopes, k.created_at as "createdAt", k.created_by as "createdBy",
+  k.last_used_at as "lastUsedAt", k.revoked_at as "revokedAt"`;
+
+const UNIQUE_VIOLATION = '23505';
+
+/** Who performs a key operation, for the audit log. */
+export interface KeyActor {
+  actor: string;
+  clientAddress: string | null;
+}
+
+/** Stores a new key and returns it with its secret, which is never readable again. */
+export async function createApiKey(db: Db, input: { name: string; scopes: readonly string[] }, by: KeyActor): Promise<CreatedApiKey> {
+  const name = requiredText(input.name, 'name', MAX_LABEL_LENGTH);
+  let scopes: Scope[];
+  try {
+    scopes = parseScopes(input.scopes);
+  } catch (error) {
+    throw new InvalidInputError((error as Error).message, { argument: 'scopes' });
+  }
+  const secret = newSecret();
+  const secretHash = await hashSecret(secret);
+  // The id is random: a collision is astronomically unlikely, but it costs one retry to be sure.
+  for (let attempt = 0; ; attempt++) {
+    const keyId = newKeyId();
+    try {
+      const apiKey = await inTransaction(db, async (tx) => {
+        const row = await queryOne<ApiKey>(
+          tx,
+          `insert into api_key as k (id, name, scopes, secret_hash, created_by) values (?, ?, ?::text[], ?, ?) returning ${API_KEY_FIELDS}`,
+          [keyId, name, `{${scopes.join(',')}}`, secretHash, by.actor],
+        );
+        await recordAudit(tx, { ...by, action: 'apiKey.create', target: keyId, details: { name, scopes } });
+        return row as ApiKey;
+      });
+      return { apiKey, key: formatToken(keyId, secret) };
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION || attempt > 0) throw error;
+    }
+  }
+}
+
+/** Revokes a key (by id, or by its `hg_<id>` prefix); revoking a revoked key changes nothing. */
+export async function revokeApiKey(db: Db, idOrPrefix: string, by: KeyActor): Promise<ApiKey> {
+  const id = requiredText(idOrPrefix, 'id', MAX_LABEL_LENGTH).replace(/^hg_/, '').replace(/_$/, '');
+  return inTransaction(db, async (tx) => {
+    const revoked = await queryOne<ApiKey>(
+      tx,
+      `update api_key k set revoked_at = now() where k.id = ? and k.revoked_at is null returning ${API_KEY_FIELDS}`,
+      [id],
+    );
+    if (revoked) {
+      await recordAudit(tx, { ...by, action: 'apiKey.revoke', target: id, details: { name: revoked.name } });
+      return revoked;
+    }
+    const existing = await queryOne<ApiKey>(tx, `select ${API_KEY_FIELDS} from api_key k where k.id = ?`, [id]);
+    if (!existing) throw new NotFoundError(`API key ${id} does not exist`, { argument: 'id' });
+    return existing;
+  });
+}
+
+const KEY_ORDER: SortKey[] = [
+  { expression: 'k.created_at', type: 'timestamptz' },
+  { expression: 'k.id', type: 'text' },
+];
+
+/** Every key, revoked ones included, newest first. */
+export function listApiKeys(db: Db, args: { first?: number | null; after?: string | null }): Promise<ConnectionResult<ApiKey>> {
+  return keysetPage<ApiKey>(db, {
+    select: API_KEY_FIELDS,
+    from: 'api_key k',
+    where: [],
+    params: [],
+    sortKeys: KEY_ORDER,
+    direction: 'desc',
+    first: args.first,
+    after: args.after,
+  });
+}
+
+/** What verifying a key needs, for every key not revoked. */
+export interface ActiveKeyRow {
+  id: string;
+  name: string;
+  scopes: Scope[];
+  secretHash: string;
+}
+
+export function loadActiveKeys(db: Db): Promise<ActiveKeyRow[]> {
+  return query<ActiveKeyRow>(db, `select id, name, scopes, secret_hash as "secretHash" from api_key where revoked_at is null`);
+}
+
+/** Marks keys as used now; a key already marked within the last minute is left alone. */
+export async function touchApiKeys(db: Db, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await query(
+    db,
+    `update api_key set last_used_at = now()
+     where id in (select jsonb_array_elements_text(?::jsonb)) and (last_used_at is null or last_used_at < now() - interval '1 minute')`,
+    [JSON.stringify(ids)],
+  );
+}

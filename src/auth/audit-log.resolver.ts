@@ -1,0 +1,16 @@
+// The audit log query (admin).
+import { Args, Authorized, Ctx, Query, Resolver } from 'type-graphql';
+import type { GraphQLContext } from '../infra/context';
+import type { ConnectionResult } from '../infra/pagination';
+import { listAuditLog } from './audit-log.service';
+import { AuditLogArgs, AuditLogConnection, AuditLogEntry } from './audit-log.types';
+import { Scope } from './scopes';
+
+@Resolver(() => AuditLogEntry)
+export class AuditLogResolver {
+  @Authorized(Scope.ADMIN)
+  @Query(() => AuditLogConnection, { description: 'Admin actions, newest first: who (key id), what, on what, when.' })
+  auditLog(@Args() args: AuditLogArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<AuditLogEntry>> {
+    return listAuditLog(db, args);
+  }
+}

@@ -1,0 +1,138 @@
+// The keys this instance accepts. The table of active keys (a few rows) is re-read every
+// `apiKeyRefreshMs`, so a key revoked on any instance, or with `npm run keys` while the service
+// runs, stops working everywhere within that interval; listeners close the revoked key's sockets.
+// A verified key is remembered by a digest of the whole key, so a dashboard pays scrypt once per
+// key and process, not per request; a revoked key is forgotten at the next refresh.
+import { createHash } from 'node:crypto';
+import type { Logger } from '../infra/logger';
+import type { Db } from '../infra/sql';
+import { ActiveKeyRow, loadActiveKeys, touchApiKeys } from './api-key.service';
+import { parseToken, verifySecret } from './key-secret';
+import type { Principal } from './principal';
+
+/** Remembered verifications; beyond this the oldest is forgotten (and verified again when seen). */
+const MAX_REMEMBERED = 10_000;
+/** `lastUsedAt` is written at most this often per key and instance. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export type KeysChangedListener = (registry: KeyRegistry) => void;
+
+export class KeyRegistry {
+  private active = new Map<string, ActiveKeyRow>();
+  private loaded = false;
+  /** sha256 of a verified key → its id. */
+  private readonly verified = new Map<string, string>();
+  private readonly verifying = new Map<string, Promise<boolean>>();
+  private readonly touchedAt = new Map<string, number>();
+  private readonly listeners: KeysChangedListener[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+  private failing = false;
+
+  constructor(
+    private readonly db: () => Db,
+    private readonly refreshMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Loads the keys (failing if the database cannot be read) and starts the periodic refresh. */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => {
+      if (this.refreshing) return;
+      this.refresh().then(
+        () => {
+          if (this.failing) this.logger.info('API keys refreshed again');
+          this.failing = false;
+        },
+        (error: Error) => {
+          // Once per outage, not every interval.
+          if (!this.failing) this.logger.warn({ err: error.message }, 'API keys cannot be refreshed: keeping the last known set until the database answers');
+          this.failing = true;
+        },
+      );
+    }, this.refreshMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** True while at least one key is active: from then on every request needs one. */
+  get hasKeys(): boolean {
+    return this.active.size > 0;
+  }
+
+  isActive(keyId: string): boolean {
+    return this.active.has(keyId);
+  }
+
+  onChange(listener: KeysChangedListener): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * Re-reads the active keys now (key management calls it, so its own instance needs no wait), after
+   * any read already under way: that one may have read the table before the caller's change.
+   */
+  refresh(): Promise<void> {
+    const loading = (this.refreshing?.catch(() => undefined) ?? Promise.resolve()).then(() => this.load());
+    this.refreshing = loading;
+    loading.then(
+      () => this.refreshing === loading && (this.refreshing = undefined),
+      () => this.refreshing === loading && (this.refreshing = undefined),
+    );
+    return loading;
+  }
+
+  private async load(): Promise<void> {
+    const rows = await loadActiveKeys(this.db());
+    const next = new Map(rows.map((row) => [row.id, row]));
+    const changed = !this.loaded || next.size !== this.active.size || rows.some((row) => !this.active.has(row.id));
+    const hadKeys = this.hasKeys;
+    this.active = next;
+    this.loaded = true;
+    if (!changed) return;
+    for (const [digest, keyId] of this.verified) if (!next.has(keyId)) this.verified.delete(digest);
+    if (hadKeys !== this.hasKeys) {
+      this.logger.info({ keys: next.size }, this.hasKeys ? 'an API key exists: every request now needs one' : 'no API key is active: loopback clients are admin');
+    }
+    for (const listener of this.listeners) listener(this);
+  }
+
+  /**
+   * The principal of a key, or null when it is malformed, unknown, revoked or wrong; `hashed` tells
+   * whether finding out took an scrypt. `beforeHashing` runs just before one (and may throw to
+   * refuse it): only a known key id with a secret not verified before costs that much.
+   */
+  async verify(token: string, beforeHashing?: () => Promise<void>): Promise<{ principal: Principal } | { principal: null; hashed: boolean }> {
+    const parsed = parseToken(token);
+    const key = parsed && this.active.get(parsed.keyId);
+    if (!parsed || !key) return { principal: null, hashed: false };
+    const digest = createHash('sha256').update(token).digest('base64url');
+    if (this.verified.get(digest) !== key.id) {
+      await beforeHashing?.();
+      let pending = this.verifying.get(digest);
+      if (!pending) {
+        pending = verifySecret(parsed.secret, key.secretHash).finally(() => this.verifying.delete(digest));
+        this.verifying.set(digest, pending);
+      }
+      if (!(await pending)) return { principal: null, hashed: true };
+      // Revoked while scrypt ran: the refresh has already dropped it from `active`.
+      if (!this.active.has(key.id)) return { principal: null, hashed: true };
+      if (this.verified.size >= MAX_REMEMBERED) this.verified.delete(this.verified.keys().next().value as string);
+      this.verified.set(digest, key.id);
+    }
+    this.touch(key.id);
+    return { principal: { kind: 'key', keyId: key.id, name: key.name, scopes: key.scopes } };
+  }
+
+  /** Records the use in the background; the request does not wait for it. */
+  private touch(keyId: string): void {
+    const now = Date.now();
+    if (now - (this.touchedAt.get(keyId) ?? 0) < TOUCH_INTERVAL_MS) return;
+    this.touchedAt.set(keyId, now);
+    touchApiKeys(this.db(), [keyId]).catch((error: Error) => this.logger.warn({ err: error.message, keyId }, 'lastUsedAt not recorded'));
+  }
+}

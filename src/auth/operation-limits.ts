@@ -1,0 +1,190 @@
+// Operation limits, refused before anything runs (OPERATION_LIMIT_EXCEEDED, with `limit`, `max` and
+// `found`): tokens while parsing (GraphQL Armor's max-tokens parser), depth and aliases at
+// validation (GraphQL Armor's rules, run once per distinct document), and the estimated cost with
+// the request's variables (graphql-query-complexity) just before execution. The same checks guard
+// HTTP (through Apollo) and WebSocket operations (websocket-guard.ts).
+import type { ApolloServerPlugin } from '@apollo/server';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { MaxTokensParserWLexer } from '@escape.tech/graphql-armor-max-tokens';
+import { DocumentNode, GraphQLError, GraphQLSchema, Kind, TypeInfo, validate, ValidationContext, ValidationRule, visit, visitWithTypeInfo } from 'graphql';
+import { ComplexityEstimator, createComplexityRule, simpleEstimator } from 'graphql-query-complexity';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../infra/pagination';
+import { OperationLimitError } from './auth.errors';
+
+export interface OperationLimits {
+  maxTokens: number;
+  maxDepth: number;
+  maxAliases: number;
+  maxCost: number;
+}
+
+/** Fields the cost estimate visits at most; a document whose fragments expand beyond it is refused. */
+const MAX_ESTIMATED_FIELDS = 20_000;
+
+function limitError(limit: string, max: number, found: number | string, message: string): OperationLimitError {
+  return new OperationLimitError(message, { limit, max, found });
+}
+
+/** As a validation error whose originalError carries the code (Apollo keeps it through ValidationError). */
+function reportTo(context: ValidationContext | null, error: OperationLimitError): void {
+  context?.reportError(new GraphQLError(error.message, { originalError: error, extensions: error.extensions }));
+}
+
+/**
+ * Throws when `source` has more than `maxTokens` tokens. Every token is at least one character, so
+ * a shorter text is not even lexed: only long documents pay for this pass, and a huge one is
+ * abandoned as soon as it crosses the limit.
+ */
+export function checkTokens(source: string, limits: OperationLimits): void {
+  if (source.length <= limits.maxTokens) return;
+  const max = limits.maxTokens;
+  const refuse = (): never => {
+    throw limitError('tokens', max, `> ${max}`, `the document has more than ${max} tokens`);
+  };
+  try {
+    new MaxTokensParserWLexer(source, { n: max, propagateOnRejection: false, onReject: [refuse] }).parseDocument();
+  } catch (error) {
+    if (error instanceof OperationLimitError) throw error;
+    // A syntax error: parsing proper reports it, with its position.
+  }
+}
+
+/** Depth and alias limits as validation rules (GraphQL Armor), reporting OPERATION_LIMIT_EXCEEDED. */
+export function limitValidationRules(limits: OperationLimits): ValidationRule[] {
+  return [
+    maxDepthRule({
+      n: limits.maxDepth,
+      propagateOnRejection: false,
+      onReject: [(context) => reportTo(context, limitError('depth', limits.maxDepth, `> ${limits.maxDepth}`, `the operation is nested deeper than ${limits.maxDepth} levels`))],
+    }),
+    maxAliasesRule({
+      n: limits.maxAliases,
+      propagateOnRejection: false,
+      onReject: [(context) => reportTo(context, limitError('aliases', limits.maxAliases, `> ${limits.maxAliases}`, `the operation has more than ${limits.maxAliases} aliases`))],
+    }),
+  ];
+}
+
+/** A field that takes `first` returns a page: it costs 1 + first × its children. */
+const pageEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  if (!field.args.some((argument) => argument.name === 'first')) return undefined;
+  const first = typeof args.first === 'number' ? args.first : DEFAULT_PAGE_SIZE;
+  // Beyond the page limit the resolver refuses the argument itself (BAD_USER_INPUT).
+  return 1 + Math.min(Math.max(first, 1), MAX_PAGE_SIZE) * childComplexity;
+};
+
+export interface CostRequest {
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+}
+
+/** What the estimate of a document depends on, found once per parsed document. */
+interface DocumentCosts {
+  /** Whether it selects a page (a field taking `first`); without one nothing multiplies. */
+  paged: boolean;
+  /** The variables the estimate reads: those given to `first`, and the `if` of @skip and @include. */
+  inputs: string[];
+  /** Estimates already made, by operation name and the values of `inputs`. */
+  estimates: Map<string, number>;
+}
+
+/** Estimates kept per document; beyond it they are recomputed. */
+const MAX_ESTIMATES_PER_DOCUMENT = 100;
+
+/**
+ * The estimated-cost limit. The library coerces every variable to estimate an operation, which for
+ * a batch of thousands of events costs as much as the batch: so a document that selects no page is
+ * not estimated at all (each of its fields runs at most once per small list, and the token limit
+ * already bounds how many it has), and the estimate of a paged one is remembered by the values of the
+ * few variables it depends on. Parsed documents are shared by Apollo's and graphql-ws's caches.
+ */
+export class CostLimit {
+  private readonly documents = new WeakMap<DocumentNode, DocumentCosts>();
+
+  constructor(private readonly limits: OperationLimits) {}
+
+  /** Throws OperationLimitError when the operation's estimated cost exceeds `maxCost`. */
+  check(request: CostRequest): void {
+    const costs = this.costsOf(request.schema, request.document);
+    if (!costs.paged) return;
+    const variables = request.variables ?? {};
+    const key = JSON.stringify([request.operationName ?? null, ...costs.inputs.map((name) => variables[name] ?? null)]);
+    let cost = costs.estimates.get(key);
+    if (cost === undefined) {
+      cost = estimate(request, this.limits.maxCost);
+      // Variables that do not coerce give no estimate: execution refuses them (BAD_USER_INPUT).
+      if (cost === undefined) return;
+      if (costs.estimates.size >= MAX_ESTIMATES_PER_DOCUMENT) costs.estimates.clear();
+      costs.estimates.set(key, cost);
+    }
+    if (cost > this.limits.maxCost) {
+      throw limitError('cost', this.limits.maxCost, cost, `the operation's estimated cost ${cost} exceeds ${this.limits.maxCost}`);
+    }
+  }
+
+  private costsOf(schema: GraphQLSchema, document: DocumentNode): DocumentCosts {
+    let costs = this.documents.get(document);
+    if (costs) return costs;
+    const typeInfo = new TypeInfo(schema);
+    const inputs = new Set<string>();
+    let paged = false;
+    visit(
+      document,
+      visitWithTypeInfo(typeInfo, {
+        Field() {
+          if (typeInfo.getFieldDef()?.args.some((argument) => argument.name === 'first')) paged = true;
+        },
+        Argument(node) {
+          // `first` of a field, or `if` of @skip and @include (the only arguments of directives here).
+          if (node.value.kind === Kind.VARIABLE && (node.name.value === 'first' || node.name.value === 'if')) inputs.add(node.value.name.value);
+        },
+      }),
+    );
+    costs = { paged, inputs: [...inputs].sort(), estimates: new Map() };
+    this.documents.set(document, costs);
+    return costs;
+  }
+}
+
+/** graphql-query-complexity's estimate; undefined when the variables do not coerce. */
+function estimate(request: CostRequest, max: number): number | undefined {
+  let cost = 0;
+  const rule = createComplexityRule({
+    // Only to run: the limit is applied (and the estimate remembered) by the caller.
+    maximumComplexity: Number.MAX_SAFE_INTEGER,
+    variables: request.variables ?? {},
+    operationName: request.operationName ?? undefined,
+    estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })],
+    maxQueryNodes: MAX_ESTIMATED_FIELDS,
+    onComplete: (complexity) => (cost = complexity),
+  });
+  let errors: readonly GraphQLError[];
+  try {
+    errors = validate(request.schema, request.document, [rule]);
+  } catch {
+    // The estimator gave up: fragments expand to more fields than it visits.
+    throw limitError('cost', max, `> ${max}`, `the operation expands to more than ${MAX_ESTIMATED_FIELDS} fields`);
+  }
+  return errors.length > 0 ? undefined : cost;
+}
+
+/** The cost limit as an Apollo plugin: it runs after validation, with the request's variables. */
+export function costLimitPlugin(costLimit: CostLimit): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, operationName, request }) {
+          try {
+            costLimit.check({ schema, document, operationName, variables: request.variables });
+          } catch (error) {
+            if (!(error instanceof OperationLimitError)) throw error;
+            throw new GraphQLError(error.message, { originalError: error, extensions: { ...error.extensions, http: { status: 400 } } });
+          }
+        },
+      };
+    },
+  };
+}

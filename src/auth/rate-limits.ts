@@ -1,0 +1,74 @@
+// Request budgets (rate-limiter-flexible): per API key, and per client address for failed
+// authentications (each wrong key costs an scrypt). Counted in Redis when REDIS_URL is set, so the
+// budget is shared by every instance; in process memory otherwise, or while Redis is unreachable
+// (the library's insurance limiter). The loopback admin of a key-less installation is not limited.
+import { Redis } from 'ioredis';
+import { RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { AppConfig } from '../infra/config';
+import type { Logger } from '../infra/logger';
+import { RateLimitedError } from './auth.errors';
+import type { Principal } from './principal';
+
+function limiter(redis: Redis | undefined, keyPrefix: string, points: number, duration: number): RateLimiterAbstract {
+  const memory = new RateLimiterMemory({ keyPrefix, points, duration });
+  return redis ? new RateLimiterRedis({ storeClient: redis, keyPrefix, points, duration, insuranceLimiter: memory }) : memory;
+}
+
+function refusal(result: RateLimiterRes, points: number, duration: number, what: string): RateLimitedError {
+  const retryAfterSeconds = Math.max(1, Math.ceil(result.msBeforeNext / 1000));
+  return new RateLimitedError(`${what}: at most ${points} per ${duration} s; retry in ${retryAfterSeconds} s`, { retryAfterSeconds });
+}
+
+export class RateLimits {
+  private readonly redis: Redis | undefined;
+  private readonly requests: RateLimiterAbstract | undefined;
+  private readonly authFailures: RateLimiterAbstract | undefined;
+
+  constructor(
+    private readonly config: Pick<AppConfig, 'redisUrl' | 'rateLimitRequests' | 'rateLimitWindowSeconds' | 'authFailureLimit'>,
+    private readonly logger: Logger,
+  ) {
+    const enabled = config.rateLimitRequests > 0 || config.authFailureLimit > 0;
+    if (enabled && config.redisUrl) {
+      // Fail fast while Redis is away: the in-memory insurance limiter answers instead.
+      this.redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (attempt) => Math.min(attempt * 200, 2000) });
+      this.redis.on('error', (error) => this.logger.debug({ err: error.message }, 'rate-limit redis connection error'));
+    }
+    const window = config.rateLimitWindowSeconds;
+    if (config.rateLimitRequests > 0) this.requests = limiter(this.redis, 'hg_rate', config.rateLimitRequests, window);
+    if (config.authFailureLimit > 0) this.authFailures = limiter(this.redis, 'hg_auth_fail', config.authFailureLimit, window);
+  }
+
+  /** Spends one request of the principal's budget; throws RateLimitedError when it is spent. */
+  async spendRequest(principal: Principal): Promise<void> {
+    if (!this.requests || principal.kind !== 'key') return;
+    try {
+      await this.requests.consume(principal.keyId);
+    } catch (error) {
+      if (error instanceof RateLimiterRes) throw refusal(error, this.config.rateLimitRequests, this.config.rateLimitWindowSeconds, 'rate limit of this API key');
+      this.logger.warn({ err: (error as Error).message }, 'rate limit not checked');
+    }
+  }
+
+  /** Throws RateLimitedError while the address has used up its failed authentications. */
+  async checkAuthFailures(address: string): Promise<void> {
+    if (!this.authFailures) return;
+    const state = await this.authFailures.get(address).catch(() => null);
+    if (state && state.remainingPoints <= 0) {
+      throw refusal(state, this.config.authFailureLimit, this.config.rateLimitWindowSeconds, 'too many failed authentications from this address');
+    }
+  }
+
+  /** Counts (and logs: someone holds a key id without its secret) a wrong secret from `address`. */
+  async recordAuthFailure(address: string): Promise<void> {
+    this.logger.warn({ clientAddress: address }, 'wrong secret for an existing API key');
+    // A rejection only means this failure was over the budget; the next check refuses the address.
+    await this.authFailures?.consume(address).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    if (!this.redis) return;
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => undefined);
+    else this.redis.disconnect();
+  }
+}

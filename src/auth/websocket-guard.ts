@@ -1,0 +1,187 @@
+// Access control of the graphql-ws transport, as the hooks graphql-ws documents:
+//   - the upgrade: the Origin check and the cap on open connections (answered 403 / 503);
+//   - connection_init (`onConnect`): the key (close 4401 when missing, wrong or revoked; 4429 after
+//     too many failed attempts from the address) and the cap per key (close 1013);
+//   - each subscribe message (`onSubscribe`): the cap on open operations, the key's rate limit, and
+//     the operation limits, all before anything runs;
+//   - a connection with no operation open for `wsIdleTimeoutMs` is closed (1000, "idle");
+//   - a key revoked on any instance closes its sockets (4401) at the next key refresh.
+import type http from 'node:http';
+import { DocumentNode, ExecutionArgs, GraphQLError, GraphQLSchema } from 'graphql';
+import type { Context, SubscribePayload } from 'graphql-ws';
+import type { Extra } from 'graphql-ws/use/ws';
+import type WebSocket from 'ws';
+import type { AppConfig } from '../infra/config';
+import type { RequestAuth } from '../infra/context';
+import type { SubscriptionExecution } from '../infra/subscription-execution';
+import { OperationLimitError, RateLimitedError, SubscriptionLimitError } from './auth.errors';
+import { Authentication, authenticate, credentialsFrom } from './authenticate';
+import type { KeyRegistry } from './key-registry';
+import { checkTokens, CostLimit, limitValidationRules, OperationLimits } from './operation-limits';
+import { checkOrigin } from './origin';
+import type { Principal } from './principal';
+import type { RateLimits } from './rate-limits';
+
+/** graphql-ws's connection context, on the ws transport. */
+type GuardedContext = Context<Record<string, unknown> | undefined, Extra>;
+
+export const CLOSE_UNAUTHORIZED = 4401;
+export const CLOSE_TOO_MANY_FAILED_AUTHENTICATIONS = 4429;
+/** Standard "try again later": graphql-ws clients reconnect with back-off. */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
+export const CLOSE_IDLE = 1000;
+
+interface ConnectionState {
+  principal?: Principal;
+  clientAddress: string | null;
+  lastActiveAt: number;
+  idleTimer?: NodeJS.Timeout;
+}
+
+export interface WebSocketGuardOptions {
+  config: AppConfig;
+  keys: KeyRegistry;
+  rateLimits: RateLimits;
+  limits: OperationLimits;
+  costLimit: CostLimit;
+  schema: GraphQLSchema;
+  execution: SubscriptionExecution;
+}
+
+export class WebSocketGuard {
+  private readonly states = new Map<WebSocket, ConnectionState>();
+  private readonly connectionsPerKey = new Map<string, number>();
+  /** Depth and alias errors of each parsed document (validated once, as Apollo does for HTTP). */
+  private readonly limitErrors = new WeakMap<DocumentNode, readonly GraphQLError[]>();
+  private readonly limitRules;
+
+  constructor(private readonly options: WebSocketGuardOptions) {
+    this.limitRules = limitValidationRules(options.limits);
+    options.keys.onChange(() => this.closeUnauthorized());
+  }
+
+  /** null when the upgrade may proceed; else the HTTP status and message to refuse it with. */
+  admitUpgrade(request: http.IncomingMessage, openConnections: number): { status: number; message: string } | null {
+    if (checkOrigin(request, this.options.config.corsOrigins) === 'refused') return { status: 403, message: 'origin not allowed' };
+    if (openConnections >= this.options.config.wsMaxConnections) return { status: 503, message: 'too many WebSocket connections' };
+    return null;
+  }
+
+  /** Tracks a socket from its upgrade to its close. */
+  connected(socket: WebSocket, request: http.IncomingMessage): void {
+    const state: ConnectionState = { clientAddress: request.socket.remoteAddress ?? null, lastActiveAt: Date.now() };
+    this.states.set(socket, state);
+    socket.once('close', () => {
+      clearTimeout(state.idleTimer);
+      this.states.delete(socket);
+      if (state.principal?.kind === 'key') this.countConnection(state.principal.keyId, -1);
+    });
+  }
+
+  /** graphql-ws `onConnect`: authenticates the connection_init payload (or the upgrade's Authorization header). */
+  readonly onConnect = async (ctx: GuardedContext): Promise<boolean> => {
+    const { socket, request } = ctx.extra;
+    const state = this.states.get(socket);
+    if (!state) return false;
+    const address = state.clientAddress ?? 'unknown';
+    const params = ctx.connectionParams ?? {};
+    const credentials = credentialsFrom(params.authorization ?? params.Authorization) ?? credentialsFrom(request.headers.authorization);
+    let authentication: Authentication;
+    try {
+      authentication = await authenticate(this.options.keys, credentials, request, () => this.options.rateLimits.checkAuthFailures(address));
+    } catch (error) {
+      if (!(error instanceof RateLimitedError)) throw error;
+      socket.close(CLOSE_TOO_MANY_FAILED_AUTHENTICATIONS, 'too many failed authentications');
+      return false;
+    }
+    if (!authentication.ok) {
+      if (authentication.hashed) await this.options.rateLimits.recordAuthFailure(address);
+      socket.close(CLOSE_UNAUTHORIZED, authentication.presented ? 'invalid or revoked API key' : 'an API key is required');
+      return false;
+    }
+    const { principal } = authentication;
+    if (principal.kind === 'key') {
+      if ((this.connectionsPerKey.get(principal.keyId) ?? 0) >= this.options.config.wsMaxConnectionsPerKey) {
+        socket.close(CLOSE_TRY_AGAIN_LATER, 'too many connections for this API key');
+        return false;
+      }
+      this.countConnection(principal.keyId, 1);
+    }
+    state.principal = principal;
+    this.watchIdle(ctx, state, this.options.config.wsIdleTimeoutMs);
+    return true;
+  };
+
+  /** graphql-ws `onSubscribe`: every check before an operation runs; its execution arguments when all pass. */
+  readonly onSubscribe = async (ctx: GuardedContext, _id: string, payload: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+    const state = this.states.get(ctx.extra.socket);
+    const principal = state?.principal;
+    // Only a connection being closed (revoked, idle) gets here unauthenticated.
+    if (!state || !principal) return [new GraphQLError('the connection is not authenticated', { extensions: { code: 'UNAUTHENTICATED' } })];
+    state.lastActiveAt = Date.now();
+    // `ctx.subscriptions` already holds this operation's reservation.
+    const max = this.options.config.wsMaxSubscriptionsPerConnection;
+    if (Object.keys(ctx.subscriptions).length > max) {
+      return [new SubscriptionLimitError(`at most ${max} operations may be open on one connection`, { max }).toGraphQLError()];
+    }
+    const { schema, execution, limits } = this.options;
+    try {
+      await this.options.rateLimits.spendRequest(principal);
+      checkTokens(payload.query, limits);
+      const document = execution.parse(payload.query);
+      const errors = [...execution.validate(schema, document), ...this.limitErrorsOf(schema, document)];
+      if (errors.length > 0) return errors;
+      this.options.costLimit.check({ schema, document, operationName: payload.operationName, variables: payload.variables });
+      return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
+    } catch (error) {
+      if (error instanceof RateLimitedError || error instanceof OperationLimitError) return [error.toGraphQLError()];
+      // A syntax error from parsing.
+      if (error instanceof GraphQLError) return [error];
+      throw error;
+    }
+  };
+
+  /** The principal and address of a connection, for the GraphQL context of its operations. */
+  auth(ctx: GuardedContext): Omit<RequestAuth, 'keys'> {
+    const state = this.states.get(ctx.extra.socket);
+    if (!state?.principal) throw new Error('operation on a connection that was not authenticated');
+    return { principal: state.principal, clientAddress: state.clientAddress };
+  }
+
+  private limitErrorsOf(schema: GraphQLSchema, document: DocumentNode): readonly GraphQLError[] {
+    let errors = this.limitErrors.get(document);
+    if (!errors) {
+      errors = this.options.execution.validate(schema, document, this.limitRules);
+      this.limitErrors.set(document, errors);
+    }
+    return errors;
+  }
+
+  private countConnection(keyId: string, delta: number): void {
+    const count = (this.connectionsPerKey.get(keyId) ?? 0) + delta;
+    if (count > 0) this.connectionsPerKey.set(keyId, count);
+    else this.connectionsPerKey.delete(keyId);
+  }
+
+  /** Closes the connection once it has had no operation open for `idleMs`, checking again as long as it has. */
+  private watchIdle(ctx: GuardedContext, state: ConnectionState, idleMs: number, delay = idleMs): void {
+    if (idleMs <= 0) return;
+    state.idleTimer = setTimeout(() => {
+      if (Object.keys(ctx.subscriptions).length > 0) state.lastActiveAt = Date.now();
+      const idleFor = Date.now() - state.lastActiveAt;
+      if (idleFor >= idleMs) ctx.extra.socket.close(CLOSE_IDLE, 'idle: no operation');
+      else this.watchIdle(ctx, state, idleMs, idleMs - idleFor);
+    }, delay);
+    state.idleTimer.unref();
+  }
+
+  /** After a key refresh: closes the sockets of revoked keys, and loopback ones once keys exist. */
+  private closeUnauthorized(): void {
+    const { keys } = this.options;
+    for (const [socket, state] of this.states) {
+      const principal = state.principal;
+      if (principal?.kind === 'key' && !keys.isActive(principal.keyId)) socket.close(CLOSE_UNAUTHORIZED, 'API key revoked');
+      else if (principal?.kind === 'loopback' && keys.hasKeys) socket.close(CLOSE_UNAUTHORIZED, 'an API key is now required');
+    }
+  }
+}

@@ -1,0 +1,175 @@
+// API keys end to end: shown once and stored as an scrypt hash; `Authorization: Bearer` on HTTP and
+// `authorization` in connection_init on WebSocket; 401 / close 4401 for a missing, wrong or revoked
+// key; revocation closing an open socket on every instance within seconds; `npm run keys`.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { createKey, GraphQLSocket, post, waitUntil } from '../helpers/auth';
+import { sql } from '../helpers/database';
+import { startTestServer, TestServer } from '../helpers/server';
+
+const REFRESH_MS = 300;
+let server: TestServer;
+/** A second instance on the same database, as behind a load balancer. */
+let other: TestServer;
+let admin: { key: string; id: string };
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'api_keys', env: { API_KEY_REFRESH_MS: String(REFRESH_MS) } });
+  other = await startTestServer({ database: server.database, env: { API_KEY_REFRESH_MS: String(REFRESH_MS) } });
+  admin = await createKey(server, ['admin'], undefined, 'first admin');
+});
+afterAll(async () => {
+  await other?.stop();
+  await server?.stop();
+});
+
+const LIST_KEYS = '{ apiKeys { totalCount edges { node { id prefix name scopes createdBy lastUsedAt revokedAt } } } }';
+
+describe('a key', () => {
+  it('is shown once as hg_<id>_<secret> and stored only as an scrypt hash with its own salt', async () => {
+    const created = await createKey(server, ['read', 'ingest'], admin.key, 'dashboard');
+    expect(created.key).toMatch(new RegExp(`^hg_${created.id}_[A-Za-z0-9_-]{43}$`));
+    const rows = await sql<{ secret_hash: string; scopes: string[]; created_by: string }>(server.database, 'select secret_hash, scopes, created_by from api_key where id = $1', [created.id]);
+    expect(rows[0].scopes).toEqual(['read', 'ingest']);
+    expect(rows[0].created_by).toBe(admin.id);
+    expect(rows[0].secret_hash).toMatch(/^scrypt\$16384\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
+    expect(rows[0].secret_hash).not.toContain(created.key.split('_').pop());
+    const listed = await post<{ apiKeys: { edges: Array<{ node: Record<string, unknown> }> } }>(server.url, LIST_KEYS, undefined, admin.key);
+    const node = listed.body.data!.apiKeys.edges.find((edge) => edge.node.id === created.id)!.node;
+    expect(node).toMatchObject({ prefix: `hg_${created.id}`, name: 'dashboard', scopes: ['READ', 'INGEST'], createdBy: admin.id, revokedAt: null });
+    expect(JSON.stringify(listed.body)).not.toContain(created.key);
+  });
+
+  it('records when it was last used', async () => {
+    const created = await createKey(server, ['read'], admin.key);
+    await post(server.url, '{ healthSummary { totalCustomers } }', undefined, created.key);
+    await waitUntil(async () => (await sql(server.database, 'select 1 from api_key where id = $1 and last_used_at is not null', [created.id])).length === 1, 5000, 'lastUsedAt');
+  });
+
+  it('is refused unless it has a valid scope', async () => {
+    const result = await post(server.url, 'mutation { createApiKey(input: { name: "x", scopes: [] }) { key } }', undefined, admin.key);
+    expect(result.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const nul = await post(server.url, 'mutation($n: String!) { createApiKey(input: { name: $n, scopes: [READ] }) { key } }', { n: 'a\u0000b' }, admin.key);
+    expect(nul.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('over HTTP', () => {
+  it('answers 401 before running anything without a key, with a wrong one, a malformed one or an unknown id', async () => {
+    const before = await sql(server.database, 'select count(*)::int as n from customer');
+    const mutation = 'mutation { upsertCustomer(input: { id: "cust_unauth", name: "Nope" }) { id } }';
+    const forged = admin.key.slice(0, -4) + (admin.key.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+    for (const key of [undefined, forged, 'not-a-key', 'hg_zzzzzzzzzz_' + 'A'.repeat(43)]) {
+      const result = await post(server.url, mutation, undefined, key);
+      expect(result.status).toBe(401);
+      expect(result.headers.get('www-authenticate')).toBe('Bearer');
+      expect(result.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    }
+    expect(await sql(server.database, 'select count(*)::int as n from customer')).toEqual(before);
+  });
+
+  it('no longer treats local clients as admin once a key exists', async () => {
+    const result = await post(server.url, '{ healthSummary { totalCustomers } }');
+    expect(result.status).toBe(401);
+  });
+});
+
+describe('over WebSocket', () => {
+  it('acknowledges a valid key in connection_init, or one sent as the upgrade Authorization header', async () => {
+    const inPayload = await GraphQLSocket.connect(server.wsUrl, admin.key);
+    expect(await inPayload.acknowledged()).toBe('ack');
+    inPayload.close();
+    const inHeader = await GraphQLSocket.connect(server.wsUrl, undefined, { authorization: `Bearer ${admin.key}` });
+    expect(await inHeader.acknowledged()).toBe('ack');
+    inHeader.close();
+  });
+
+  it('closes with 4401 without a key or with a wrong one', async () => {
+    for (const key of [undefined, admin.key.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))]) {
+      const socket = await GraphQLSocket.connect(server.wsUrl, key);
+      expect(await socket.acknowledged()).toEqual({ code: 4401, reason: key ? 'invalid or revoked API key' : 'an API key is required' });
+    }
+  });
+});
+
+describe('revocation', () => {
+  it('refuses the key at once on the revoking instance and within seconds on the others, and closes its open sockets there with 4401', async () => {
+    const reader = await createKey(server, ['read'], admin.key, 'to revoke');
+    // Both instances have accepted the key (and remembered the verification).
+    await waitUntil(async () => (await post(other.url, '{ healthSummary { totalCustomers } }', undefined, reader.key)).status === 200, 5000, 'the other instance to know the key');
+    const onOther = await GraphQLSocket.connect(other.wsUrl, reader.key);
+    expect(await onOther.acknowledged()).toBe('ack');
+    onOther.subscribe('tiers', 'subscription { healthTierChanged { customerId } }');
+    const onThis = await GraphQLSocket.connect(server.wsUrl, reader.key);
+    expect(await onThis.acknowledged()).toBe('ack');
+
+    const revokedAt = Date.now();
+    const revoked = await post<{ revokeApiKey: { revokedAt: string } }>(server.url, `mutation { revokeApiKey(id: "${reader.id}") { revokedAt } }`, undefined, admin.key);
+    expect(revoked.body.data?.revokeApiKey.revokedAt).toEqual(expect.any(String));
+    expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, reader.key)).status).toBe(401);
+    expect(await onThis.closed).toEqual({ code: 4401, reason: 'API key revoked' });
+    expect(await onOther.closed).toEqual({ code: 4401, reason: 'API key revoked' });
+    expect(Date.now() - revokedAt).toBeLessThan(REFRESH_MS * 10);
+    expect((await post(other.url, '{ healthSummary { totalCustomers } }', undefined, reader.key)).status).toBe(401);
+    const again = await GraphQLSocket.connect(other.wsUrl, reader.key);
+    expect((await again.acknowledged()) as unknown).toMatchObject({ code: 4401 });
+  });
+
+  it('is idempotent, and NOT_FOUND for an unknown key', async () => {
+    const key = await createKey(server, ['read'], admin.key);
+    await post(server.url, `mutation { revokeApiKey(id: "${key.id}") { id } }`, undefined, admin.key);
+    const twice = await post<{ revokeApiKey: { id: string } }>(server.url, `mutation { revokeApiKey(id: "hg_${key.id}") { id } }`, undefined, admin.key);
+    expect(twice.body.data?.revokeApiKey.id).toBe(key.id);
+    const unknown = await post(server.url, 'mutation { revokeApiKey(id: "nosuchkey0") { id } }', undefined, admin.key);
+    expect(unknown.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+});
+
+/** Runs `npm run keys -- …`'s script against the test database, as an operator would. */
+function keysCommand(args: string[]): Promise<{ code: number | null; output: string }> {
+  const root = path.resolve(__dirname, '../..');
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/keys.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: server.database.url, LOG_LEVEL: 'silent' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })));
+}
+
+describe('npm run keys', () => {
+  it('creates a key the running servers accept within seconds, lists it, and revokes it (closing its sockets)', async () => {
+    const created = await keysCommand(['create', '--name', 'ci', '--scope', 'ingest,read']);
+    expect(created.code).toBe(0);
+    const key = /\s(hg_[a-z2-9]{10}_[A-Za-z0-9_-]{43})\s/.exec(created.output)?.[1];
+    expect(key).toBeDefined();
+    const id = key!.split('_')[1];
+    await waitUntil(async () => (await post(other.url, '{ healthSummary { totalCustomers } }', undefined, key)).status === 200, 5000, 'the servers to accept the new key');
+
+    const listed = await keysCommand(['list']);
+    expect(listed.code).toBe(0);
+    expect(listed.output).toMatch(new RegExp(`${id}\\s+ci\\s+read,ingest`));
+    expect(listed.output).not.toContain(key);
+
+    const socket = await GraphQLSocket.connect(other.wsUrl, key);
+    expect(await socket.acknowledged()).toBe('ack');
+    socket.subscribe('s', 'subscription { healthScoreUpdated { score } }');
+    const revoked = await keysCommand(['revoke', id]);
+    expect(revoked.code).toBe(0);
+    expect(await socket.closed).toEqual({ code: 4401, reason: 'API key revoked' });
+    const audit = await sql<{ actor: string; action: string; target: string }>(server.database, "select actor, action, target from audit_log where actor = 'cli' order by id");
+    expect(audit).toEqual([
+      { actor: 'cli', action: 'apiKey.create', target: id },
+      { actor: 'cli', action: 'apiKey.revoke', target: id },
+    ]);
+  }, 60_000);
+
+  it('explains its usage and refuses an unknown scope', async () => {
+    expect((await keysCommand(['create', '--name', 'x', '--scope', 'root'])).output).toMatch(/unknown scope "root"/);
+    const usage = await keysCommand(['frobnicate']);
+    expect(usage.code).toBe(1);
+    expect(usage.output).toMatch(/Usage: npm run keys/);
+  }, 60_000);
+});

@@ -1,0 +1,92 @@
+// The audit log: each admin action, with the key that did it (or `loopback`) and when, what it acted
+// on and how; served newest first by `auditLog` (admin), paginated and filtered like every list.
+import { createKey, GraphQLSocket, post } from '../helpers/auth';
+import { startTestServer, TestServer } from '../helpers/server';
+
+interface Entry {
+  action: string;
+  actor: string;
+  target: string | null;
+  details: Record<string, unknown> | null;
+  at: string;
+  clientAddress: string | null;
+}
+interface Page {
+  auditLog: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: Array<{ node: Entry }> };
+}
+
+const AUDIT_LOG = `query($first: Int, $after: String, $action: String, $actor: String) {
+  auditLog(first: $first, after: $after, action: $action, actor: $actor) {
+    totalCount pageInfo { hasNextPage endCursor } edges { node { action actor target details at clientAddress } }
+  }
+}`;
+
+let server: TestServer;
+let admin: { key: string; id: string };
+let startedAt: number;
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'audit_log', env: { RESCORE_DEBOUNCE_MS: '0' } });
+  startedAt = Date.now();
+  // While no key exists, the local operator acts as `loopback`: creating the first key is recorded so.
+  admin = await createKey(server, ['admin'], undefined, 'ops');
+  const as = (query: string) => post(server.url, query, undefined, admin.key);
+  await as('mutation { upsertCustomer(input: { id: "cust_audit", name: "Audited" }) { id } }');
+  await as('mutation { setCommunicationOptOut(customerId: "cust_audit", optedOut: true) { id } }');
+  await as('mutation { updateScoringModel(input: { tierPreset: "three_tier" }) { version } }');
+  await as('mutation { refreshHealthScore(customerId: "cust_audit") { score } }');
+  await as('mutation { refreshAllHealthScores { id } }');
+  // Refused for its input: it changed nothing, so nothing is recorded.
+  await as('mutation { updateScoringModel(input: { tierPreset: "no_such_preset" }) { version } }');
+  const socket = await GraphQLSocket.connect(server.wsUrl, admin.key);
+  await socket.acknowledged();
+  await socket.run('1', 'mutation { setCommunicationOptOut(customerId: "cust_audit", optedOut: false) { id } }');
+  socket.close();
+});
+afterAll(() => server?.stop());
+
+async function page(variables: Record<string, unknown>): Promise<Page['auditLog']> {
+  const result = await post<Page>(server.url, AUDIT_LOG, variables, admin.key);
+  expect(result.body.errors).toBeUndefined();
+  return result.body.data!.auditLog;
+}
+
+it('records every admin action, newest first, with the acting key, the time, the target and the details', async () => {
+  const log = await page({ first: 50 });
+  const model = await post<{ scoringModel: { version: number } }>(server.url, '{ scoringModel { version } }', undefined, admin.key);
+  const version = String(model.body.data!.scoringModel.version);
+  expect(log.edges.map(({ node }) => [node.actor, node.action, node.target, node.details])).toEqual([
+    [admin.id, 'customer.optOut', 'cust_audit', { optedOut: false }],
+    [admin.id, 'scoring.fullRun', expect.any(String), { asOf: null, status: 'SUCCEEDED' }],
+    [admin.id, 'healthScore.refresh', 'cust_audit', { asOf: null }],
+    [admin.id, 'scoringModel.update', version, { tierPreset: 'three_tier' }],
+    [admin.id, 'customer.optOut', 'cust_audit', { optedOut: true }],
+    ['loopback', 'apiKey.create', admin.id, { name: 'ops', scopes: ['admin'] }],
+  ]);
+  for (const { node } of log.edges) {
+    expect(Date.parse(node.at)).toBeGreaterThanOrEqual(startedAt - 1000);
+    expect(Date.parse(node.at)).toBeLessThanOrEqual(Date.now());
+    expect(node.clientAddress).toMatch(/127\.0\.0\.1/);
+  }
+});
+
+it('pages with first/after like every list, with totalCount', async () => {
+  const first = await page({ first: 4 });
+  expect(first.totalCount).toBe(6);
+  expect(first.edges).toHaveLength(4);
+  expect(first.pageInfo.hasNextPage).toBe(true);
+  const second = await page({ first: 4, after: first.pageInfo.endCursor });
+  expect(second.edges.map(({ node }) => node.action)).toEqual(['customer.optOut', 'apiKey.create']);
+  expect(second.pageInfo.hasNextPage).toBe(false);
+});
+
+it('filters by action and by actor', async () => {
+  expect((await page({ action: 'customer.optOut' })).edges.map(({ node }) => node.details)).toEqual([{ optedOut: false }, { optedOut: true }]);
+  expect((await page({ actor: 'loopback' })).edges.map(({ node }) => node.action)).toEqual(['apiKey.create']);
+});
+
+it('is for admins only', async () => {
+  const reader = await createKey(server, ['read', 'ingest'], admin.key);
+  const result = await post(server.url, AUDIT_LOG, {}, reader.key);
+  expect(result.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+});

@@ -1,0 +1,280 @@
+// Every limit, over HTTP and WebSocket: operation depth, aliases, tokens and cost (refused before any
+// SQL runs, with OPERATION_LIMIT_EXCEEDED), the body size (413, not a reset), the per-key rate limit
+// (429 with Retry-After; shared through Redis by every instance), failed authentications per address,
+// and the WebSocket caps: connections in total and per key, operations per connection, idle sockets.
+import http from 'node:http';
+import { createKey, GraphQLSocket, post, socketErrorCodes, waitUntil } from '../helpers/auth';
+import { startTestServer, TestServer } from '../helpers/server';
+
+const LIMITS = { MAX_QUERY_DEPTH: '6', MAX_QUERY_ALIASES: '3', MAX_QUERY_TOKENS: '400', MAX_QUERY_COST: '2000', MAX_BODY_BYTES: String(64 * 1024) };
+
+/**
+ * The statements the server's database connection ran for the operation while `work` ran (the key
+ * registry's own reads of api_key and its lastUsedAt writes are not the operation's).
+ */
+async function statementsDuring(server: TestServer, work: () => Promise<unknown>): Promise<number> {
+  const knex = (server.app.orm.em.getConnection() as unknown as { getKnex(): NodeJS.EventEmitter }).getKnex();
+  let statements = 0;
+  const count = (query: { sql: string }) => {
+    if (!/\bapi_key\b/.test(query.sql)) statements++;
+  };
+  knex.on('query', count);
+  try {
+    await work();
+  } finally {
+    knex.off('query', count);
+  }
+  return statements;
+}
+
+describe('operation limits', () => {
+  let server: TestServer;
+  let key: string;
+  beforeAll(async () => {
+    server = await startTestServer({ label: 'op_limits', env: LIMITS });
+    key = (await createKey(server, ['read'])).key;
+  });
+  afterAll(() => server?.stop());
+
+  const deep = '{ customers(first: 1) { edges { node { scoreHistory(first: 1) { edges { node { components { name } } } } } } } }';
+  const aliased = '{ a: healthSummary { totalCustomers } b: healthSummary { totalCustomers } c: healthSummary { totalCustomers } d: healthSummary { totalCustomers } }';
+  const long = `{ healthSummary { ${'totalCustomers '.repeat(401)} } }`;
+  const costly = 'query($first: Int) { customers(first: $first) { edges { node { id name tier arrCents } } } }';
+  const cases: Array<[string, string, Record<string, unknown> | undefined, Record<string, unknown>]> = [
+    ['depth', deep, undefined, { limit: 'depth', max: 6 }],
+    ['aliases', aliased, undefined, { limit: 'aliases', max: 3 }],
+    ['tokens', long, undefined, { limit: 'tokens', max: 400 }],
+    ['cost (variables count)', costly, { first: 500 }, { limit: 'cost', max: 2000, found: 1 + 500 * (1 + 1 + 4) }],
+  ];
+
+  it.each(cases)('refuses an operation over the %s limit over HTTP with 400, before any SQL', async (_name, query, variables, extensions) => {
+    let result: Awaited<ReturnType<typeof post>> | undefined;
+    expect(await statementsDuring(server, async () => (result = await post(server.url, query, variables, key)))).toBe(0);
+    expect(result!.status).toBe(400);
+    expect(result!.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'OPERATION_LIMIT_EXCEEDED', ...extensions }) })]);
+  });
+
+  it.each(cases)('refuses an operation over the %s limit over WebSocket, before any SQL', async (_name, query, variables, extensions) => {
+    const socket = await GraphQLSocket.connect(server.wsUrl, key);
+    expect(await socket.acknowledged()).toBe('ack');
+    let result: { type: string; payload: unknown } | undefined;
+    expect(await statementsDuring(server, async () => (result = await socket.run('op', query, variables)))).toBe(0);
+    expect(result!.type).toBe('error');
+    expect(result!.payload).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'OPERATION_LIMIT_EXCEEDED', ...extensions }) })]);
+    socket.close();
+  });
+
+  it('admits what fits: the same page with a smaller `first`, the introspection query', async () => {
+    expect((await post(server.url, costly, { first: 50 }, key)).body.errors).toBeUndefined();
+    const introspection = await post(server.url, '{ __schema { types { name fields { name type { name ofType { name ofType { name ofType { name } } } } } } } }', undefined, key);
+    expect(introspection.body.errors).toBeUndefined();
+  });
+
+  it('refuses the 5,000-alias document of the probe at once, with no SQL, and keeps serving', async () => {
+    const attack = `{ ${Array.from({ length: 5000 }, (_, i) => `a${i}: worklist(first: 500) { edges { node { id scoreHistory(first: 50) { edges { node { score } } } } } }`).join(' ')} }`;
+    expect(attack.length).toBeGreaterThan(400_000);
+    const big = await startTestServer({ database: server.database });
+    try {
+      let result: Awaited<ReturnType<typeof post>> | undefined;
+      const startedAt = Date.now();
+      expect(await statementsDuring(big, async () => (result = await post(big.url, attack, undefined, key)))).toBe(0);
+      expect(Date.now() - startedAt).toBeLessThan(1000);
+      expect(result!.status).toBe(400);
+      expect(result!.body.errors?.[0]?.extensions).toMatchObject({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'tokens' });
+      // Within the default token limit, the same shape is refused for its aliases, then its cost.
+      const fewer = `{ ${Array.from({ length: 31 }, (_, i) => `a${i}: worklist(first: 500) { edges { node { id } } }`).join(' ')} }`;
+      expect((await post(big.url, fewer, undefined, key)).body.errors?.[0]?.extensions).toMatchObject({ limit: 'aliases' });
+      const one = '{ worklist(first: 500) { edges { node { id scoreHistory(first: 50) { edges { node { score } } } } } } }';
+      expect((await post(big.url, one, undefined, key)).body.errors?.[0]?.extensions).toMatchObject({ limit: 'cost', max: 50_000 });
+      expect((await post(big.url, '{ healthSummary { totalCustomers } }', undefined, key)).status).toBe(200);
+    } finally {
+      await big.stop();
+    }
+  });
+});
+
+describe('request bodies', () => {
+  let server: TestServer;
+  let key: string;
+  beforeAll(async () => {
+    server = await startTestServer({ label: 'bodies', env: LIMITS });
+    key = (await createKey(server, ['ingest'])).key;
+  });
+  afterAll(() => server?.stop());
+
+  function send(body: Buffer, chunked: boolean): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
+      if (!chunked) headers['content-length'] = String(body.length);
+      const request = http.request(server.url, { method: 'POST', headers }, (response) => {
+        let text = '';
+        response.on('data', (chunk) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+      });
+      request.on('error', reject);
+      // Written in pieces, as a client streaming a large upload does.
+      for (let at = 0; at < body.length; at += 16 * 1024) request.write(body.subarray(at, at + 16 * 1024));
+      request.end();
+    });
+  }
+
+  const oversized = Buffer.from(JSON.stringify({ query: 'mutation($e: [EngagementEventInput!]!) { trackEngagementBatch(events: $e) { accepted } }', variables: { e: Array.from({ length: 3000 }, () => ({ customerId: 'c', eventType: 'login' })) } }));
+
+  it.each([
+    ['declared by Content-Length', false],
+    ['streamed without a length', true],
+  ])('answers a body over MAX_BODY_BYTES %s with 413, not a reset', async (_how, chunked) => {
+    expect(oversized.length).toBeGreaterThan(64 * 1024);
+    const result = await send(oversized, chunked);
+    expect(result.status).toBe(413);
+    expect(JSON.parse(result.body).errors[0].extensions).toEqual({ code: 'PAYLOAD_TOO_LARGE', max: 64 * 1024 });
+    expect((await post(server.url, 'mutation { trackEngagementBatch(events: []) { accepted } }', undefined, key)).status).toBe(200);
+  });
+
+  it('closes a WebSocket whose message is over the limit (1009)', async () => {
+    const socket = await GraphQLSocket.connect(server.wsUrl, key);
+    expect(await socket.acknowledged()).toBe('ack');
+    socket.socket.send(oversized.toString());
+    expect((await socket.closed).code).toBe(1009);
+  });
+});
+
+describe('the rate limit of a key', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ label: 'rate_limit', env: { RATE_LIMIT_REQUESTS: '5', RATE_LIMIT_WINDOW_SECONDS: '60' } });
+  });
+  afterAll(() => server?.stop());
+
+  it('does not apply to the loopback admin of a key-less installation', async () => {
+    for (let i = 0; i < 8; i++) expect((await post(server.url, '{ healthSummary { totalCustomers } }')).status).toBe(200);
+  });
+
+  it('answers 429 with Retry-After and RATE_LIMITED once a key has spent its budget, over HTTP and WebSocket', async () => {
+    const admin = await createKey(server, ['admin']);
+    const reader = await createKey(server, ['read'], admin.key);
+    for (let i = 0; i < 5; i++) expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, reader.key)).status).toBe(200);
+    const refused = await post(server.url, '{ healthSummary { totalCustomers } }', undefined, reader.key);
+    expect(refused.status).toBe(429);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(refused.body.errors?.[0]?.extensions).toEqual({ code: 'RATE_LIMITED', retryAfterSeconds: retryAfter });
+
+    const socket = await GraphQLSocket.connect(server.wsUrl, reader.key);
+    expect(await socket.acknowledged()).toBe('ack');
+    const result = await socket.run('1', '{ healthSummary { totalCustomers } }');
+    expect(socketErrorCodes(result)).toEqual(['RATE_LIMITED']);
+    socket.close();
+    // Another key has its own budget.
+    expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, admin.key)).status).toBe(200);
+  });
+});
+
+describe('with Redis, the budget of a key', () => {
+  let first: TestServer;
+  let second: TestServer;
+  beforeAll(async () => {
+    const env = { RATE_LIMIT_REQUESTS: '6', RATE_LIMIT_WINDOW_SECONDS: '60', API_KEY_REFRESH_MS: '200' };
+    first = await startTestServer({ label: 'rate_limit_redis', redis: true, env });
+    second = await startTestServer({ database: first.database, redis: true, env });
+  });
+  afterAll(async () => {
+    await second?.stop();
+    await first?.stop();
+  });
+
+  it('is shared by every instance', async () => {
+    const admin = await createKey(first, ['admin']);
+    // Until the second instance knows the key it answers 401, which spends nothing; then one request.
+    await waitUntil(async () => (await post(second.url, '{ healthSummary { totalCustomers } }', undefined, admin.key)).status === 200, 5000, 'the second instance to know the key');
+    for (let i = 0; i < 3; i++) expect((await post(first.url, '{ healthSummary { totalCustomers } }', undefined, admin.key)).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await post(second.url, '{ healthSummary { totalCustomers } }', undefined, admin.key)).status).toBe(200);
+    expect((await post(second.url, '{ healthSummary { totalCustomers } }', undefined, admin.key)).status).toBe(429);
+    expect((await post(first.url, '{ healthSummary { totalCustomers } }', undefined, admin.key)).status).toBe(429);
+  });
+});
+
+describe('failed authentications', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ label: 'auth_failures', env: { AUTH_FAILURE_LIMIT: '3' } });
+  });
+  afterAll(() => server?.stop());
+
+  it('get 429 once an address has sent too many wrong secrets, while a key it already used keeps working', async () => {
+    const admin = await createKey(server, ['admin']);
+    const reader = await createKey(server, ['read'], admin.key);
+    expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, reader.key)).status).toBe(200);
+    const wrong = `hg_${admin.id}_${'A'.repeat(43)}`;
+    for (let i = 0; i < 3; i++) expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, wrong)).status).toBe(401);
+    const refused = await post(server.url, '{ healthSummary { totalCustomers } }', undefined, wrong);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    const socket = await GraphQLSocket.connect(server.wsUrl, wrong);
+    expect(await socket.acknowledged()).toEqual({ code: 4429, reason: 'too many failed authentications' });
+    // Unknown and malformed keys cost nothing to refuse: still 401.
+    expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, 'nonsense')).status).toBe(401);
+    expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, reader.key)).status).toBe(200);
+  });
+});
+
+describe('WebSocket caps', () => {
+  let server: TestServer;
+  let admin: { key: string; id: string };
+  beforeAll(async () => {
+    server = await startTestServer({
+      label: 'ws_caps',
+      env: { WS_MAX_CONNECTIONS: '4', WS_MAX_CONNECTIONS_PER_KEY: '2', WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '2', WS_IDLE_TIMEOUT_MS: '600' },
+    });
+    admin = await createKey(server, ['admin']);
+  });
+  afterAll(() => server?.stop());
+
+  it('closes a key\'s connection beyond its cap with 1013, and refuses upgrades beyond the total with 503', async () => {
+    const other = await createKey(server, ['read'], admin.key);
+    const sockets = [await GraphQLSocket.connect(server.wsUrl, admin.key), await GraphQLSocket.connect(server.wsUrl, admin.key)];
+    for (const socket of sockets) expect(await socket.acknowledged()).toBe('ack');
+    const third = await GraphQLSocket.connect(server.wsUrl, admin.key);
+    expect(await third.acknowledged()).toEqual({ code: 1013, reason: 'too many connections for this API key' });
+    sockets.push(await GraphQLSocket.connect(server.wsUrl, other.key), await GraphQLSocket.connect(server.wsUrl, other.key));
+    for (const socket of sockets.slice(2)) expect(await socket.acknowledged()).toBe('ack');
+    await expect(GraphQLSocket.open(server.wsUrl)).rejects.toMatchObject({ status: 503 });
+    for (const socket of sockets) socket.close();
+    await Promise.all(sockets.map((socket) => socket.closed));
+    const again = await GraphQLSocket.connect(server.wsUrl, admin.key);
+    expect(await again.acknowledged()).toBe('ack');
+    again.close();
+    await again.closed;
+  });
+
+  it('refuses an operation beyond the open operations of a connection, and admits it once one completes', async () => {
+    const socket = await GraphQLSocket.connect(server.wsUrl, admin.key);
+    expect(await socket.acknowledged()).toBe('ack');
+    socket.subscribe('1', 'subscription { healthTierChanged { customerId } }');
+    socket.subscribe('2', 'subscription { healthScoreUpdated { score } }');
+    const third = await socket.run('3', 'subscription { outreachLogged { id } }');
+    expect(third.type).toBe('error');
+    expect(third.payload).toEqual([expect.objectContaining({ extensions: { code: 'SUBSCRIPTION_LIMIT_EXCEEDED', max: 2 } })]);
+    socket.send({ id: '1', type: 'complete' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(socketErrorCodes(await socket.run('4', '{ healthSummary { totalCustomers } }'))).toEqual([]);
+    socket.close();
+    await socket.closed;
+  });
+
+  it('closes a connection that opens no operation within the idle timeout, and keeps one that subscribed', async () => {
+    const idle = await GraphQLSocket.connect(server.wsUrl, admin.key);
+    const busy = await GraphQLSocket.connect(server.wsUrl, admin.key);
+    expect(await idle.acknowledged()).toBe('ack');
+    expect(await busy.acknowledged()).toBe('ack');
+    busy.subscribe('1', 'subscription { healthTierChanged { customerId } }');
+    const openedAt = Date.now();
+    expect(await idle.closed).toEqual({ code: 1000, reason: 'idle: no operation' });
+    expect(Date.now() - openedAt).toBeGreaterThanOrEqual(500);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(busy.socket.readyState).toBe(busy.socket.OPEN);
+    busy.close();
+    await busy.closed;
+  });
+});

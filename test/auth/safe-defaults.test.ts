@@ -1,0 +1,175 @@
+// Safe defaults that keep `npm install && npm start`: with no key the server listens on 127.0.0.1,
+// treats clients on this machine as admin and says so; it refuses to listen elsewhere without a key.
+// A request that only looks local (forwarded by a proxy, or addressed to another host name) is not
+// local. Browsers: WebSocket upgrades and requests from foreign origins are refused, CORS_ORIGINS
+// opens them to listed origins. The playground is served with its key field.
+import http from 'node:http';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import WebSocket from 'ws';
+import { startApp } from '../../src/app';
+import { createApiKey } from '../../src/auth/api-key.service';
+import { readConfig } from '../../src/infra/config';
+import { openDatabase } from '../../src/infra/database';
+import type { Db } from '../../src/infra/sql';
+import { createKey, GraphQLSocket, post } from '../helpers/auth';
+import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { startTestServer, TestServer } from '../helpers/server';
+
+/** A request with headers fetch() will not send (Host, Origin), over plain http. */
+function rawRequest(url: string, headers: Record<string, string>, body?: string, method = 'POST'): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method, headers: { 'content-type': 'application/json', ...headers } }, (response) => {
+      let text = '';
+      response.on('data', (chunk) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: text }));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/** Resolves with the HTTP status of a refused upgrade, or 101 when the socket opens. */
+function upgradeStatus(wsUrl: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(wsUrl, 'graphql-transport-ws', { headers });
+    socket.once('open', () => {
+      socket.close();
+      resolve(101);
+    });
+    socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+    socket.once('error', reject);
+  });
+}
+
+const QUERY = JSON.stringify({ query: '{ healthSummary { totalCustomers } }' });
+
+describe('without any key', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ label: 'open_mode' });
+  });
+  afterAll(() => server?.stop());
+
+  it('listens on 127.0.0.1 by default', () => {
+    expect(readConfig({}).host).toBe('127.0.0.1');
+  });
+
+  it('treats a client on this machine as admin, over HTTP and WebSocket', async () => {
+    const result = await post(server.url, '{ apiKeys { totalCount } auditLog { totalCount } }');
+    expect(result.body).toEqual({ data: { apiKeys: { totalCount: 0 }, auditLog: { totalCount: 0 } } });
+    const socket = await GraphQLSocket.connect(server.wsUrl);
+    expect(await socket.acknowledged()).toBe('ack');
+    expect((await socket.run('1', '{ apiKeys { totalCount } }')).payload).toEqual({ data: { apiKeys: { totalCount: 0 } } });
+    socket.close();
+  });
+
+  it('does not when a proxy forwarded the request, or the Host is not this machine (DNS rebinding)', async () => {
+    const port = new URL(server.url).port;
+    const notLocal: Array<Record<string, string>> = [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { 'x-real-ip': '203.0.113.9' }, { host: `attacker.example:${port}` }];
+    for (const headers of notLocal) {
+      const result = await rawRequest(server.url, headers, QUERY);
+      expect(result.status).toBe(401);
+    }
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `app.localhost:${port}`]) {
+      expect((await rawRequest(server.url, { host }, QUERY)).status).toBe(200);
+    }
+  });
+
+  it('serves the playground with its API key field', async () => {
+    const page = await fetch(server.url, { headers: { accept: 'text/html' } });
+    const html = await page.text();
+    expect(html).toContain('id="hg-api-key-input"');
+    expect(html).toContain("'authorization', 'Bearer ' + key()");
+  });
+});
+
+describe('starting up', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase('startup');
+  });
+  afterAll(() => database?.drop());
+
+  function start(env: Record<string, string>, lines: string[] = []) {
+    const config = readConfig({ PORT: '0', SCORING_INTERVAL_MS: '0', LOG_LEVEL: 'info', ...env });
+    const sink = new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) });
+    return startApp({ ...config, databaseUrl: database.url }, pino({ level: 'info' }, sink));
+  }
+
+  it('says at start-up that local clients are admin while no key exists', async () => {
+    const lines: string[] = [];
+    const app = await start({ HOST: '127.0.0.1' }, lines);
+    await app.stop();
+    expect(lines.join('')).toContain('no API key exists: listening on 127.0.0.1 only, and clients on this machine are admin');
+  });
+
+  it('refuses to listen on another interface without a key, and says how to create one', async () => {
+    await expect(start({ HOST: '0.0.0.0' })).rejects.toThrow(/Refusing to listen on 0\.0\.0\.0 without an API key.*npm run keys -- create --name admin --scope admin/);
+  });
+
+  it('listens on any interface once a key exists, and then needs a key from everyone', async () => {
+    const orm = await openDatabase(database.url, 1);
+    const { key } = await createApiKey(orm.em.fork() as Db, { name: 'ops', scopes: ['read'] }, { actor: 'cli', clientAddress: null });
+    await orm.close();
+    const app = await start({ HOST: '0.0.0.0' });
+    try {
+      const url = app.url.replace('localhost', '127.0.0.1');
+      expect((await post(url, '{ healthSummary { totalCustomers } }')).status).toBe(401);
+      expect((await post(url, '{ healthSummary { totalCustomers } }', undefined, key)).status).toBe(200);
+    } finally {
+      await app.stop();
+    }
+  });
+});
+
+describe('browser origins', () => {
+  let server: TestServer;
+  let listed: TestServer;
+  let key: string;
+  beforeAll(async () => {
+    server = await startTestServer({ label: 'origins' });
+    key = (await createKey(server, ['read'])).key;
+    listed = await startTestServer({ database: server.database, env: { CORS_ORIGINS: 'https://dash.example.com' } });
+  });
+  afterAll(async () => {
+    await listed?.stop();
+    await server?.stop();
+  });
+
+  it('refuses a WebSocket upgrade from a foreign page, and accepts its own page and non-browser clients', async () => {
+    const own = new URL(server.url);
+    expect(await upgradeStatus(server.wsUrl, { origin: 'https://evil.example' })).toBe(403);
+    expect(await upgradeStatus(server.wsUrl, { origin: 'null' })).toBe(403);
+    expect(await upgradeStatus(server.wsUrl, { origin: own.origin })).toBe(101);
+    expect(await upgradeStatus(server.wsUrl, {})).toBe(101);
+    // The listed origin is only accepted where it is listed.
+    expect(await upgradeStatus(server.wsUrl, { origin: 'https://dash.example.com' })).toBe(403);
+    expect(await upgradeStatus(listed.wsUrl, { origin: 'https://dash.example.com' })).toBe(101);
+    expect(await upgradeStatus(listed.wsUrl, { origin: 'https://evil.example' })).toBe(403);
+  });
+
+  it('refuses HTTP requests from a foreign page before looking at the key', async () => {
+    const refused = await rawRequest(server.url, { origin: 'https://evil.example', authorization: `Bearer ${key}` }, QUERY);
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body).errors[0].extensions.code).toBe('FORBIDDEN');
+    const own = await rawRequest(server.url, { origin: new URL(server.url).origin, authorization: `Bearer ${key}` }, QUERY);
+    expect(own.status).toBe(200);
+    expect(own.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('answers CORS for the origins of CORS_ORIGINS', async () => {
+    const preflight = await rawRequest(listed.url, { origin: 'https://dash.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' }, undefined, 'OPTIONS');
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers).toMatchObject({ 'access-control-allow-origin': 'https://dash.example.com', 'access-control-allow-headers': expect.stringContaining('authorization') });
+    const result = await rawRequest(listed.url, { origin: 'https://dash.example.com', authorization: `Bearer ${key}` }, QUERY);
+    expect(result.status).toBe(200);
+    expect(result.headers['access-control-allow-origin']).toBe('https://dash.example.com');
+    expect(result.headers.vary).toContain('Origin');
+  });
+
+  it('rejects a CORS_ORIGINS entry that is not an origin', () => {
+    expect(() => readConfig({ CORS_ORIGINS: 'https://dash.example.com/' })).toThrow(/CORS_ORIGINS/);
+    expect(() => readConfig({ CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS/);
+  });
+});
