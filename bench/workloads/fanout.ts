@@ -7,8 +7,8 @@
 //     everything); B runs `refreshAllHealthScores`, which changes every flipper's tier: every client
 //     must receive exactly the events its filter asks for; instance A's largest event-loop stall is
 //     read from inside (bench/support/loop-monitor.cjs).
-// The data: "flippers" active daily until 25 (or 12) days before the anchor, scored healthy back
-// then; from the anchor on they are critical (or at risk). Rows written after the anchor are removed
+// The data: "flippers" active daily until 25 (or 12) days before the anchor, scored healthy 25 days
+// before it; from the anchor on they are in a worse tier. Rows written after the anchor are removed
 // between runs, so every run changes the same tiers.
 import { ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
@@ -29,7 +29,7 @@ import { percentile, summarise, Summary } from '../support/stats';
 
 const DAY_MS = 86_400_000;
 const FEATURES = ['dashboards', 'reports', 'alerts', 'exports', 'integrations', 'sso', 'webhooks', 'segments'];
-const LIVE_VERSION = 1;
+const LIVE_VERSION = 2;
 
 export interface FanoutOptions {
   clients: number;
@@ -79,7 +79,7 @@ function flipperId(index: number): string {
   return `live_${String(index).padStart(5, '0')}`;
 }
 
-/** Customers that were healthy 25 days ago (even) or 12 days ago (odd) and silent since. */
+/** Customers active daily until 25 days (even) or 12 days (odd) before the anchor and silent since, scored healthy 25 days before it. */
 async function ensureLiveDataSet(name: string, flippers: number): Promise<{ url: string; anchor: Date }> {
   if (await databaseExists(name)) {
     try {
@@ -114,8 +114,8 @@ async function ensureLiveDataSet(name: string, flippers: number): Promise<{ url:
     }
     await flush();
     const services: AppServices = { orm, pubsub: new InProcessPubSub(), logger: createLogger('silent'), config: { ...readConfig({}), databaseUrl: url }, onSignals: [] };
+    // One history point, when every flipper was still active: each of them changes tier when scored now.
     await refreshAllHealthScores(services, orm.em.fork() as Db, new Date(anchor.getTime() - 25 * DAY_MS + 3_600_000));
-    await refreshAllHealthScores(services, orm.em.fork() as Db, new Date(anchor.getTime() - 12 * DAY_MS + 3_600_000));
     await query(db, 'delete from rescore_request');
     await query(db, 'insert into bench_dataset (id, info) values (1, ?::jsonb)', [JSON.stringify({ version: LIVE_VERSION, flippers, anchor })]);
   } finally {
