@@ -141,6 +141,18 @@ export function graphQLErrorFormatter(options: ErrorFormatterOptions): (formatte
   };
 }
 
+/**
+ * A subscription result (graphql-ws `onNext`) with its errors formatted as over HTTP; undefined when
+ * it has none (graphql-ws then sends the result as it is).
+ */
+export function formatSubscriptionResult(
+  result: { errors?: ReadonlyArray<GraphQLError> },
+  format: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError,
+): { errors: GraphQLFormattedError[] } | undefined {
+  if (!result.errors) return undefined;
+  return { ...result, errors: result.errors.map((error) => format(error.toJSON(), error)) };
+}
+
 /** The formatting proper: the code, message and extensions an error is answered with. */
 export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;

@@ -14,7 +14,7 @@ import { AccessControl } from '../auth/access-control';
 import { compiledQueryGateway } from './compiled-executor';
 import { AppServices, createContext, GraphQLContext } from './context';
 import type { Logger } from './logger';
-import { errorContractPlugin, graphQLErrorFormatter, unexpectedHttpFailure } from './errors';
+import { errorContractPlugin, formatSubscriptionResult, graphQLErrorFormatter, unexpectedHttpFailure } from './errors';
 import { SubscriptionExecution, subscriptionExecution } from './subscription-execution';
 import { renderPlaygroundHtml, servePlaygroundAsset, wantsPlayground } from './playground';
 
@@ -91,6 +91,7 @@ function serveWebSockets(
   logger: Logger,
 ): { wsServer: WebSocketServer; wsCleanup: Disposable } {
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: services.config.maxBodyBytes });
+  const formatSubscriptionError = graphQLErrorFormatter({ logger });
   const wsCleanup = useServer(
     {
       schema,
@@ -106,6 +107,8 @@ function serveWebSockets(
       onError: (_ctx, _id, _payload, errors) => {
         logger.warn({ errors: errors.map((e) => e.message) }, 'subscription error');
       },
+      // Errors in subscription results get the same contract as over HTTP: codes kept, the unexpected masked with a request id.
+      onNext: (_ctx, _id, _payload, _args, result) => formatSubscriptionResult(result, formatSubscriptionError),
     },
     wsServer,
   );

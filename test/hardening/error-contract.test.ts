@@ -7,7 +7,7 @@ import pino from 'pino';
 import { GraphQLError } from 'graphql';
 import { RunningApp, startApp } from '../../src/app';
 import { readConfig } from '../../src/infra/config';
-import { graphQLErrorFormatter, InvalidInputError } from '../../src/infra/errors';
+import { formatSubscriptionResult, graphQLErrorFormatter, InvalidInputError } from '../../src/infra/errors';
 import { createLogger } from '../../src/infra/logger';
 import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
 import { expectNoInternals, post } from './support';
@@ -82,4 +82,15 @@ it('keeps stack traces out of error responses unless asked for (NODE_ENV=develop
   expect(graphQLErrorFormatter({ logger }).call(null, formatted, error).extensions).not.toHaveProperty('stacktrace');
   expect(graphQLErrorFormatter({ logger, exposeStackTraces: false }).call(null, formatted, error).extensions).not.toHaveProperty('stacktrace');
   expect(graphQLErrorFormatter({ logger, exposeStackTraces: true }).call(null, formatted, error).extensions).toHaveProperty('stacktrace');
+});
+
+it('formats the errors of a subscription result as over HTTP: codes kept, the unexpected masked with a request id', () => {
+  const format = graphQLErrorFormatter({ logger: createLogger('silent') });
+  const leaked = new GraphQLError('relation "customer" does not exist at /work/main/src/x.ts', { originalError: new Error('relation "customer" does not exist') });
+  const refused = new GraphQLError('bad', { originalError: new InvalidInputError('customerId is too long') });
+  const result = formatSubscriptionResult({ errors: [leaked, refused] }, format)!;
+  expect(result.errors[0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: expect.any(String) } });
+  expect(JSON.stringify(result.errors[0])).not.toContain('/work/main');
+  expect(result.errors[1]).toMatchObject({ message: 'customerId is too long', extensions: { code: 'BAD_USER_INPUT' } });
+  expect(formatSubscriptionResult({}, format)).toBeUndefined();
 });
