@@ -3,17 +3,16 @@
 // `npm start` uses, through the service's own ingestion code, then scores 30 days of history so the
 // dashboard has trends and tier changes at once.
 import 'reflect-metadata';
-import path from 'node:path';
 import { buildDemoDataSet, DEFAULT_DEMO_OPTIONS, DemoOptions, MAX_DEMO_CUSTOMERS, MAX_DEMO_DAYS, MIN_DEMO_DAYS } from '../src/demo/demo-data';
 import { DemoProgress, loadDemoData, scoreDemoHistory } from '../src/demo/load-demo-data';
 import { hashToSeed } from '../src/demo/seeded-random';
 import { readConfig } from '../src/infra/config';
 import type { AppServices } from '../src/infra/context';
 import { openDatabase } from '../src/infra/database';
-import { startEmbeddedPostgres } from '../src/infra/embedded-postgres';
 import { createLogger } from '../src/infra/logger';
 import { InProcessPubSub } from '../src/infra/pubsub';
 import type { Db } from '../src/infra/sql';
+import { scriptDatabase } from './script-database';
 
 const USAGE = `Usage: npm run demo:seed -- [--customers N] [--days D] [--seed S]
 
@@ -103,26 +102,9 @@ async function main(): Promise<void> {
   const config = readConfig();
   const startedAt = Date.now();
 
-  let databaseUrl = config.databaseUrl;
-  let embedded: { stop(): Promise<void> } | undefined;
-  if (!databaseUrl) {
-    // The same cluster `npm start` uses, so the seeded data is what the service shows.
-    const dataDir = path.resolve(config.dataDir, 'postgres');
-    console.log(`DATABASE_URL not set: starting the embedded PostgreSQL in ${dataDir} (port ${config.embeddedPostgresPort})`);
-    const started = await startEmbeddedPostgres({
-      dataDir,
-      port: config.embeddedPostgresPort,
-      logger: { info: (_details, message) => console.log(`  embedded PostgreSQL: ${message ?? ''}`) },
-    });
-    databaseUrl = started.databaseUrl;
-    embedded = started;
-  }
-  // Ctrl-C: exit through process.exit so the embedded server's exit hook stops it.
-  process.once('SIGINT', () => {
-    console.error('\ninterrupted');
-    process.exit(130);
-  });
-
+  // The same cluster `npm start` uses (when DATABASE_URL is unset), so the seeded data is what the service shows.
+  const database = await scriptDatabase(config);
+  const databaseUrl = database.url;
   const orm = await openDatabase(databaseUrl, config.databasePoolMax);
   try {
     const services: AppServices = {
@@ -163,7 +145,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await orm.close();
-    await embedded?.stop();
+    await database.stop();
   }
 }
 
