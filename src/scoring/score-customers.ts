@@ -7,7 +7,7 @@ import { ColumnMap, selectColumns } from '../infra/columns';
 import { Db, inTransaction, json, query } from '../infra/sql';
 import { insertOutreachActions, NewOutreachAction } from '../outreach/outreach.service';
 import type { OutreachAction } from '../outreach/outreach.types';
-import { gatherMetrics } from './gather-metrics.sql';
+import { GatheredCustomer, gatherMetrics } from './gather-metrics.sql';
 import { encodeSignals, StoredSignal } from './signal-storage';
 import { assessCustomer, decidePlaybookActions, metricRequests, ScoringModelConfig, SignalResult, tierDirection } from './model';
 
@@ -127,6 +127,220 @@ export interface BatchOptions {
   backfill: boolean;
 }
 
+/** What a batch reads before it scores: the customers, their metrics, score history and recent outreach. */
+interface BatchInputs {
+  customers: CustomerRow[];
+  gathered: Map<string, GatheredCustomer>;
+  historyById: Map<string, HistoryRow>;
+  outreachById: Map<string, RecentAction[]>;
+}
+
+/** The rows a batch writes, built in memory from its inputs by the pure model. */
+interface BatchPlan {
+  scoreRows: ScoreRow[];
+  /** The signals as the model produced them, for the events published: the rows carry the stored form. */
+  signalsByRow: SignalResult[][];
+  stateRows: unknown[];
+  tierChangeRows: unknown[];
+  outreachRows: NewOutreachAction[];
+}
+
+async function readBatchInputs(tx: Db, ids: string[], asOf: Date, config: ScoringModelConfig, options: BatchOptions): Promise<BatchInputs> {
+  const idsJson = json(ids);
+  const asOfIso = asOf.toISOString();
+  const customers = await query<CustomerRow>(
+    tx,
+    `select id, name, arr_cents::float8 as "arrCents", communication_opt_out as "communicationOptOut",
+            signed_up_at as "signedUpAt", churned_at as "churnedAt", created_at as "createdAt"
+     from customer where id in (select jsonb_array_elements_text(?::jsonb))
+       -- No score exists before the customer signed up.
+       and (signed_up_at is null or signed_up_at <= ?::timestamptz)
+     order by id
+     for no key update`,
+    [idsJson, asOfIso],
+  );
+  const gathered = await gatherMetrics(tx, customers.map((c) => c.id), asOf, metricRequests(config), config.lifecycle.churnWindowDays + 1);
+  const history = await query<HistoryRow>(
+    tx,
+    `with p as (select ?::timestamptz as as_of)
+     select c.id, prev.score as "previousScore", prev.tier as "previousTier", earlier.score as "earlierScore", peak.score as "peakScore"
+     from jsonb_array_elements_text(?::jsonb) as c(id) cross join p
+     left join lateral (select h.score, h.tier from health_score h where h.customer_id = c.id and h.as_of < p.as_of
+                        order by h.as_of desc, h.id desc limit 1) prev on true
+     left join lateral (select h.score from health_score h where h.customer_id = c.id and h.as_of <= p.as_of - interval '${config.trend.windowDays} days'
+                        order by h.as_of desc, h.id desc limit 1) earlier on true
+     left join lateral (select max(h.score) as score from health_score h where h.customer_id = c.id
+                        and h.as_of >= p.as_of - interval '${config.scoreDrop.withinDays} days' and h.as_of < p.as_of) peak on true`,
+    [asOfIso, idsJson],
+  );
+  // A backfill runs no playbook, so it needs no cooldown history.
+  const recentOutreach = options.backfill
+    ? []
+    : await query<{ customerId: string; playbook: string; action: string; createdAt: string; status: string }>(
+        tx,
+        `select customer_id as "customerId", playbook, action, created_at as "createdAt", status from outreach_action
+         where customer_id in (select jsonb_array_elements_text(?::jsonb))
+           and created_at > ?::timestamptz - interval '60 days' and created_at <= ?::timestamptz`,
+        [idsJson, asOfIso, asOfIso],
+      );
+  const outreachById = new Map<string, RecentAction[]>();
+  for (const o of recentOutreach) {
+    const list = outreachById.get(o.customerId) ?? [];
+    list.push({ playbook: o.playbook, action: o.action, createdAt: new Date(o.createdAt), status: o.status as RecentAction['status'] });
+    outreachById.set(o.customerId, list);
+  }
+  return { customers, gathered, historyById: new Map(history.map((h) => [h.id, h])), outreachById };
+}
+
+/** One customer's playbook actions for this scoring, less the suppressions already logged in this cooldown. */
+function plannedOutreach(
+  config: ScoringModelConfig,
+  customer: CustomerRow,
+  assessment: ReturnType<typeof assessCustomer>,
+  past: HistoryRow | undefined,
+  lastActivityAt: Date | null,
+  recent: RecentAction[],
+  asOf: Date,
+): NewOutreachAction[] {
+  const { result, tier, trend, lifecycleStage } = assessment;
+  const actions = decidePlaybookActions({
+    model: config,
+    customer: { id: customer.id, name: customer.name, arrCents: customer.arrCents, communicationOptOut: customer.communicationOptOut },
+    previous: past?.previousScore != null && past.previousTier ? { score: past.previousScore, tierKey: past.previousTier } : null,
+    current: { score: result.score, tierKey: tier.key, trend, lifecycleStage },
+    peakScoreInDropWindow: past?.peakScore ?? null,
+    daysSinceLastActivity: lastActivityAt ? (asOf.getTime() - lastActivityAt.getTime()) / DAY_MS : null,
+    wasPreviouslyActive: lastActivityAt !== null,
+    recentActions: recent,
+    now: asOf,
+  });
+  return actions
+    .filter((action) => !(action.status === 'SUPPRESSED_COOLDOWN' && alreadySuppressed(recent, action.playbook, action.action)))
+    .map((action) => ({ ...action, customerId: customer.id, fromTier: past?.previousTier ?? null, toTier: tier.key, score: result.score, createdAt: asOf }));
+}
+
+/** Runs the pure model over every customer of the batch: the rows to write, nothing written yet. */
+function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, options: BatchOptions): BatchPlan {
+  const plan: BatchPlan = { scoreRows: [], signalsByRow: [], stateRows: [], tierChangeRows: [], outreachRows: [] };
+  for (const customer of inputs.customers) {
+    const { metrics, lastActivityAt } = inputs.gathered.get(customer.id) ?? { metrics: {}, lastActivityAt: null };
+    const past = inputs.historyById.get(customer.id);
+    const previousTier = past?.previousTier ?? null;
+    const assessment = assessCustomer({
+      model: config,
+      metrics,
+      asOf,
+      signedUpAt: customer.signedUpAt ? new Date(customer.signedUpAt) : null,
+      churnedAt: customer.churnedAt ? new Date(customer.churnedAt) : null,
+      lastActivityAt,
+      previousTierKey: previousTier,
+      earlierScore: past?.earlierScore ?? null,
+    });
+    const { result, tier, trend, lifecycleStage, accountNps } = assessment;
+    plan.scoreRows.push({
+      customer_id: customer.id,
+      score: result.score,
+      tier: tier.key,
+      trend,
+      previous_score: past?.previousScore ?? null,
+      components: result.components,
+      signals: encodeSignals(result.signals),
+      penalties: result.penalties,
+      coverage: result.coverage,
+    });
+    plan.signalsByRow.push(result.signals);
+    plan.stateRows.push({
+      id: customer.id,
+      health_score: result.score,
+      engagement_score: result.components.find((c) => c.name === 'engagement')?.score ?? null,
+      tier: tier.key,
+      trend,
+      lifecycle_stage: lifecycleStage,
+      last_activity_at: lastActivityAt?.toISOString() ?? null,
+      nps: accountNps,
+    });
+    if (previousTier !== tier.key) {
+      const direction = tierDirection(config.tiers, previousTier, tier.key);
+      plan.tierChangeRows.push({
+        customer_id: customer.id,
+        from_tier: previousTier,
+        to_tier: tier.key,
+        from_score: past?.previousScore ?? null,
+        to_score: result.score,
+        direction: direction === 'UNCHANGED' ? 'NEW' : direction,
+      });
+    }
+    // Scoring the past (a backfill) only writes history: no playbook fires for a day gone by.
+    if (!options.backfill) {
+      plan.outreachRows.push(...plannedOutreach(config, customer, assessment, past, lastActivityAt, inputs.outreachById.get(customer.id) ?? [], asOf));
+    }
+  }
+  return plan;
+}
+
+/** Writes a planned batch: history, current state, tier changes and outreach, one bulk statement each. */
+async function writeBatch(tx: Db, plan: BatchPlan, asOf: Date, modelVersion: number, options: BatchOptions): Promise<BatchResult> {
+  const asOfIso = asOf.toISOString();
+  // Only the generated columns come back: the rest of each score is already in memory, and
+  // returning 2,000 rows of signal JSON would cost more than writing them.
+  const inserted = await query<{ id: string; customerId: string; computedAt: Date }>(
+    tx,
+    `insert into health_score as h (customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, model_version, as_of, backfill)
+     select customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, ?, ?::timestamptz, ?
+     from json_to_recordset(?::json) as x(customer_id text, score smallint, tier text, trend text, previous_score smallint,
+                                          components json, signals json, penalties json, coverage real)
+     returning h.id::text as id, h.customer_id as "customerId", h.computed_at as "computedAt"`,
+    [modelVersion, asOfIso, options.backfill, json(plan.scoreRows)],
+  );
+  const insertedByCustomer = new Map(inserted.map((row) => [row.customerId, row]));
+  const scores: ScoredCustomer[] = plan.scoreRows.map((row, index) => {
+    const stored = insertedByCustomer.get(row.customer_id) as { id: string; computedAt: Date };
+    return {
+      id: stored.id,
+      customerId: row.customer_id,
+      score: row.score,
+      tier: row.tier,
+      trend: row.trend,
+      previousScore: row.previous_score,
+      components: row.components,
+      signals: plan.signalsByRow[index],
+      penalties: row.penalties,
+      coverage: row.coverage,
+      modelVersion,
+      asOf,
+      computedAt: new Date(stored.computedAt),
+      backfill: options.backfill,
+    };
+  });
+  // The current state follows the newest scoring only: backfilling past dates leaves it alone.
+  await query(
+    tx,
+    `update customer c set health_score = x.health_score, engagement_score = x.engagement_score, tier = x.tier, trend = x.trend,
+            lifecycle_stage = x.lifecycle_stage, last_activity_at = coalesce(greatest(c.last_activity_at, x.last_activity_at), c.last_activity_at),
+            nps = x.nps, scored_at = ?::timestamptz, updated_at = now()
+     from jsonb_to_recordset(?::jsonb) as x(id text, health_score int, engagement_score int, tier text, trend text,
+                                            lifecycle_stage text, last_activity_at timestamptz, nps int)
+     where c.id = x.id and (c.scored_at is null or c.scored_at <= ?::timestamptz)`,
+    [asOfIso, json(plan.stateRows), asOfIso],
+  );
+  const tierChanges =
+    plan.tierChangeRows.length === 0
+      ? []
+      : await query<TierChangeRecord>(
+          tx,
+          `with inserted as (
+             insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, direction, changed_at, backfill)
+             select customer_id, from_tier, to_tier, from_score, to_score, direction, ?::timestamptz, ?
+             from jsonb_to_recordset(?::jsonb) as x(customer_id text, from_tier text, to_tier text, from_score smallint, to_score smallint, direction text)
+             returning *
+           ) select ${TIER_CHANGE_COLUMNS} from inserted t order by t.id`,
+          [asOfIso, options.backfill, json(plan.tierChangeRows)],
+        );
+  const outreach = plan.outreachRows.length === 0 ? [] : await insertOutreachActions(tx, plan.outreachRows);
+  return { scores, tierChanges, outreach };
+}
+
+/** Scores a batch in one transaction: read its inputs, run the pure model, write the results. */
 export async function scoreCustomerBatch(
   db: Db,
   ids: string[],
@@ -135,186 +349,12 @@ export async function scoreCustomerBatch(
   options: BatchOptions = { backfill: false },
 ): Promise<BatchResult> {
   if (ids.length === 0) return { scores: [], tierChanges: [], outreach: [] };
-  const config = model.config;
   return inTransaction(db, async (tx) => {
     // These statements are large by the planner's estimates but cheap to run: compiling them
     // (JIT, on by default) costs more than it saves. The engagement aggregate materialises a few MB
     // per batch: in the default 4 MB of work_mem it spills to disk.
     await query(tx, `select set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`);
-    const idsJson = json(ids);
-    const asOfIso = asOf.toISOString();
-    const customers = await query<CustomerRow>(
-      tx,
-      `select id, name, arr_cents::float8 as "arrCents", communication_opt_out as "communicationOptOut",
-              signed_up_at as "signedUpAt", churned_at as "churnedAt", created_at as "createdAt"
-       from customer where id in (select jsonb_array_elements_text(?::jsonb))
-         -- No score exists before the customer signed up.
-         and (signed_up_at is null or signed_up_at <= ?::timestamptz)
-       order by id
-       for no key update`,
-      [idsJson, asOfIso],
-    );
-    const gathered = await gatherMetrics(tx, customers.map((c) => c.id), asOf, metricRequests(config), config.lifecycle.churnWindowDays + 1);
-    const history = await query<HistoryRow>(
-      tx,
-      `with p as (select ?::timestamptz as as_of)
-       select c.id, prev.score as "previousScore", prev.tier as "previousTier", earlier.score as "earlierScore", peak.score as "peakScore"
-       from jsonb_array_elements_text(?::jsonb) as c(id) cross join p
-       left join lateral (select h.score, h.tier from health_score h where h.customer_id = c.id and h.as_of < p.as_of
-                          order by h.as_of desc, h.id desc limit 1) prev on true
-       left join lateral (select h.score from health_score h where h.customer_id = c.id and h.as_of <= p.as_of - interval '${config.trend.windowDays} days'
-                          order by h.as_of desc, h.id desc limit 1) earlier on true
-       left join lateral (select max(h.score) as score from health_score h where h.customer_id = c.id
-                          and h.as_of >= p.as_of - interval '${config.scoreDrop.withinDays} days' and h.as_of < p.as_of) peak on true`,
-      [asOfIso, idsJson],
-    );
-    // A backfill runs no playbook, so it needs no cooldown history.
-    const recentOutreach = options.backfill ? [] : await query<{ customerId: string; playbook: string; action: string; createdAt: string; status: string }>(
-      tx,
-      `select customer_id as "customerId", playbook, action, created_at as "createdAt", status from outreach_action
-       where customer_id in (select jsonb_array_elements_text(?::jsonb))
-         and created_at > ?::timestamptz - interval '60 days' and created_at <= ?::timestamptz`,
-      [idsJson, asOfIso, asOfIso],
-    );
-    const historyById = new Map(history.map((h) => [h.id, h]));
-    const outreachById = new Map<string, RecentAction[]>();
-    for (const o of recentOutreach) {
-      const list = outreachById.get(o.customerId) ?? [];
-      list.push({ playbook: o.playbook, action: o.action, createdAt: new Date(o.createdAt), status: o.status as RecentAction['status'] });
-      outreachById.set(o.customerId, list);
-    }
-
-    const scoreRows: ScoreRow[] = [];
-    // The signals as the model produced them, for the events published: the rows carry the stored form.
-    const signalsByRow: SignalResult[][] = [];
-    const stateRows: unknown[] = [];
-    const tierChangeRows: unknown[] = [];
-    const outreachRows: NewOutreachAction[] = [];
-    for (const customer of customers) {
-      const { metrics, lastActivityAt } = gathered.get(customer.id) ?? { metrics: {}, lastActivityAt: null };
-      const past = historyById.get(customer.id);
-      const previousTier = past?.previousTier ?? null;
-      const { result, tier, trend, lifecycleStage, accountNps } = assessCustomer({
-        model: config,
-        metrics,
-        asOf,
-        signedUpAt: customer.signedUpAt ? new Date(customer.signedUpAt) : null,
-        churnedAt: customer.churnedAt ? new Date(customer.churnedAt) : null,
-        lastActivityAt,
-        previousTierKey: previousTier,
-        earlierScore: past?.earlierScore ?? null,
-      });
-      const engagement = result.components.find((c) => c.name === 'engagement');
-      scoreRows.push({
-        customer_id: customer.id,
-        score: result.score,
-        tier: tier.key,
-        trend,
-        previous_score: past?.previousScore ?? null,
-        components: result.components,
-        signals: encodeSignals(result.signals),
-        penalties: result.penalties,
-        coverage: result.coverage,
-      });
-      signalsByRow.push(result.signals);
-      stateRows.push({
-        id: customer.id,
-        health_score: result.score,
-        engagement_score: engagement?.score ?? null,
-        tier: tier.key,
-        trend,
-        lifecycle_stage: lifecycleStage,
-        last_activity_at: lastActivityAt?.toISOString() ?? null,
-        nps: accountNps,
-      });
-      if (previousTier !== tier.key) {
-        const direction = tierDirection(config.tiers, previousTier, tier.key);
-        tierChangeRows.push({
-          customer_id: customer.id,
-          from_tier: previousTier,
-          to_tier: tier.key,
-          from_score: past?.previousScore ?? null,
-          to_score: result.score,
-          direction: direction === 'UNCHANGED' ? 'NEW' : direction,
-        });
-      }
-      // Scoring the past (a backfill) only writes history: no playbook fires for a day gone by.
-      if (options.backfill) continue;
-      const daysSinceLastActivity = lastActivityAt ? (asOf.getTime() - lastActivityAt.getTime()) / DAY_MS : null;
-      const recent = outreachById.get(customer.id) ?? [];
-      const actions = decidePlaybookActions({
-        model: config,
-        customer: { id: customer.id, name: customer.name, arrCents: customer.arrCents, communicationOptOut: customer.communicationOptOut },
-        previous: past?.previousScore != null && past.previousTier ? { score: past.previousScore, tierKey: past.previousTier } : null,
-        current: { score: result.score, tierKey: tier.key, trend, lifecycleStage },
-        peakScoreInDropWindow: past?.peakScore ?? null,
-        daysSinceLastActivity,
-        wasPreviouslyActive: lastActivityAt !== null,
-        recentActions: recent,
-        now: asOf,
-      });
-      for (const action of actions) {
-        if (action.status === 'SUPPRESSED_COOLDOWN' && alreadySuppressed(recent, action.playbook, action.action)) continue;
-        outreachRows.push({ ...action, customerId: customer.id, fromTier: previousTier, toTier: tier.key, score: result.score, createdAt: asOf });
-      }
-    }
-
-    // Only the generated columns come back: the rest of each score is already in memory, and
-    // returning 2,000 rows of signal JSON would cost more than writing them.
-    const inserted = await query<{ id: string; customerId: string; computedAt: Date }>(
-      tx,
-      `insert into health_score as h (customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, model_version, as_of, backfill)
-       select customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, ?, ?::timestamptz, ?
-       from json_to_recordset(?::json) as x(customer_id text, score smallint, tier text, trend text, previous_score smallint,
-                                            components json, signals json, penalties json, coverage real)
-       returning h.id::text as id, h.customer_id as "customerId", h.computed_at as "computedAt"`,
-      [model.version, asOfIso, options.backfill, json(scoreRows)],
-    );
-    const insertedByCustomer = new Map(inserted.map((row) => [row.customerId, row]));
-    const scores: ScoredCustomer[] = scoreRows.map((row, index) => {
-      const stored = insertedByCustomer.get(row.customer_id) as { id: string; computedAt: Date };
-      return {
-        id: stored.id,
-        customerId: row.customer_id,
-        score: row.score,
-        tier: row.tier,
-        trend: row.trend,
-        previousScore: row.previous_score,
-        components: row.components,
-        signals: signalsByRow[index],
-        penalties: row.penalties,
-        coverage: row.coverage,
-        modelVersion: model.version,
-        asOf,
-        computedAt: new Date(stored.computedAt),
-        backfill: options.backfill,
-      };
-    });
-    // The current state follows the newest scoring only: backfilling past dates leaves it alone.
-    await query(
-      tx,
-      `update customer c set health_score = x.health_score, engagement_score = x.engagement_score, tier = x.tier, trend = x.trend,
-              lifecycle_stage = x.lifecycle_stage, last_activity_at = coalesce(greatest(c.last_activity_at, x.last_activity_at), c.last_activity_at),
-              nps = x.nps, scored_at = ?::timestamptz, updated_at = now()
-       from jsonb_to_recordset(?::jsonb) as x(id text, health_score int, engagement_score int, tier text, trend text,
-                                              lifecycle_stage text, last_activity_at timestamptz, nps int)
-       where c.id = x.id and (c.scored_at is null or c.scored_at <= ?::timestamptz)`,
-      [asOfIso, json(stateRows), asOfIso],
-    );
-    const tierChanges =
-      tierChangeRows.length === 0
-        ? []
-        : await query<TierChangeRecord>(
-            tx,
-            `with inserted as (
-               insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, direction, changed_at, backfill)
-               select customer_id, from_tier, to_tier, from_score, to_score, direction, ?::timestamptz, ?
-               from jsonb_to_recordset(?::jsonb) as x(customer_id text, from_tier text, to_tier text, from_score smallint, to_score smallint, direction text)
-               returning *
-             ) select ${TIER_CHANGE_COLUMNS} from inserted t order by t.id`,
-            [asOfIso, options.backfill, json(tierChangeRows)],
-          );
-    const outreach = outreachRows.length === 0 ? [] : await insertOutreachActions(tx, outreachRows);
-    return { scores, tierChanges, outreach };
+    const inputs = await readBatchInputs(tx, ids, asOf, model.config, options);
+    return writeBatch(tx, planBatch(inputs, asOf, model.config, options), asOf, model.version, options);
   });
 }
