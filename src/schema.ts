@@ -12,7 +12,7 @@ import { CustomerNpsResolver, NpsResolver } from './nps/nps.resolver';
 import { CustomerOutreachResolver, OutreachResolver } from './outreach/outreach.resolver';
 import { CustomerPaymentResolver, PaymentResolver } from './payments/payment.resolver';
 import { BacktestResolver } from './scoring/backtest/backtest.resolver';
-import { CustomerScoreResolver, ScoringResolver } from './scoring/scoring.resolver';
+import { CustomerScoreResolver, ScoringResolver, TierChangeResolver } from './scoring/scoring.resolver';
 import { CustomerSupportTicketResolver, SupportTicketResolver } from './support/support-ticket.resolver';
 
 export const RESOLVERS = [
@@ -29,6 +29,7 @@ export const RESOLVERS = [
   CustomerOutreachResolver,
   ScoringResolver,
   CustomerScoreResolver,
+  TierChangeResolver,
   BacktestResolver,
   ApiKeyResolver,
   AuditLogResolver,

@@ -1,6 +1,7 @@
 // Engagement ingestion mutations, the event feed, and `Customer.engagementEvents`.
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Scope } from '../auth/scopes';
+import { getCustomer } from '../customers/customer.service';
 import { Customer } from '../customers/customer.types';
 import { GraphQLContext, signalsArrived } from '../infra/context';
 import { loadChildPage } from '../infra/loaders';
@@ -24,6 +25,12 @@ function writerFor(services: AppServices): SingleEventWriter {
 
 @Resolver(() => EngagementEvent)
 export class EngagementResolver {
+  @Authorized(Scope.READ)
+  @FieldResolver(() => Customer, { description: 'The customer this event belongs to (one statement per request for all of them).' })
+  customer(@Root() row: { customerId: string }, @Ctx() { db, loaders }: GraphQLContext): Promise<Customer> {
+    return getCustomer(db, loaders, row.customerId);
+  }
+
   @Authorized(Scope.INGEST)
   @Mutation(() => EngagementEvent, { description: 'Records one product-usage event. NOT_FOUND for an unknown customer.' })
   async trackEngagement(@Arg('input', () => EngagementEventInput) input: EngagementEventInput, @Ctx() context: GraphQLContext): Promise<EngagementEvent> {

@@ -2,6 +2,7 @@
 import { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Authorized, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Scope } from '../auth/scopes';
+import { getCustomer } from '../customers/customer.service';
 import { Customer, CustomerRow, PageArgs } from '../customers/customer.types';
 import { GraphQLContext, signalsArrived } from '../infra/context';
 import type { ConnectionResult } from '../infra/pagination';
@@ -11,6 +12,12 @@ import { NpsResponse, NpsResponseConnection, NpsResponseInput, NpsResponsesArgs,
 
 @Resolver(() => NpsResponse)
 export class NpsResolver {
+  @Authorized(Scope.READ)
+  @FieldResolver(() => Customer, { description: 'The customer this answer belongs to (one statement per request for all of them).' })
+  customer(@Root() row: { customerId: string }, @Ctx() { db, loaders }: GraphQLContext): Promise<Customer> {
+    return getCustomer(db, loaders, row.customerId);
+  }
+
   @Authorized(Scope.INGEST)
   @Mutation(() => NpsResponse, { description: 'Records one survey answer and marks the customer for rescoring. NOT_FOUND for an unknown customer.' })
   async submitNpsResponse(@Arg('input', () => NpsResponseInput) input: NpsResponseInput, @Ctx() context: GraphQLContext): Promise<NpsResponse> {

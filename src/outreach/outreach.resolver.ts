@@ -2,6 +2,7 @@
 import { GraphQLResolveInfo } from 'graphql';
 import { Args, Authorized, Ctx, FieldResolver, Info, Query, Resolver, Root } from 'type-graphql';
 import { Scope } from '../auth/scopes';
+import { getCustomer } from '../customers/customer.service';
 import { Customer, CustomerRow } from '../customers/customer.types';
 import type { GraphQLContext } from '../infra/context';
 import type { ConnectionResult } from '../infra/pagination';
@@ -11,6 +12,12 @@ import { CustomerOutreachArgs, OutreachAction, OutreachActionConnection, Outreac
 
 @Resolver(() => OutreachAction)
 export class OutreachResolver {
+  @Authorized(Scope.READ)
+  @FieldResolver(() => Customer, { description: 'The customer this action belongs to (one statement per request for all of them).' })
+  customer(@Root() row: { customerId: string }, @Ctx() { db, loaders }: GraphQLContext): Promise<Customer> {
+    return getCustomer(db, loaders, row.customerId);
+  }
+
   @Authorized(Scope.READ)
   @Query(() => OutreachActionConnection, { description: 'The proactive outreach log, newest first.' })
   outreachLog(@Args() args: OutreachLogArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<OutreachAction>> {

@@ -1,6 +1,7 @@
 // Payment ingestion and `Customer.payments`.
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
 import { Scope } from '../auth/scopes';
+import { getCustomer } from '../customers/customer.service';
 import { Customer, PageArgs } from '../customers/customer.types';
 import { GraphQLContext, signalsArrived } from '../infra/context';
 import type { ConnectionResult } from '../infra/pagination';
@@ -9,6 +10,12 @@ import { Payment, PaymentConnection, PaymentInput } from './payment.types';
 
 @Resolver(() => Payment)
 export class PaymentResolver {
+  @Authorized(Scope.READ)
+  @FieldResolver(() => Customer, { description: 'The customer this payment belongs to (one statement per request for all of them).' })
+  customer(@Root() row: { customerId: string }, @Ctx() { db, loaders }: GraphQLContext): Promise<Customer> {
+    return getCustomer(db, loaders, row.customerId);
+  }
+
   @Authorized(Scope.INGEST)
   @Mutation(() => Payment, {
     description: 'Records a payment attempt (upserted by customer and externalId when given) and marks the customer for rescoring. NOT_FOUND for an unknown customer.',

@@ -3,13 +3,13 @@ import { checkCustomerId, CUSTOMER_COLUMNS } from '../customers/customer.service
 import type { Customer } from '../customers/customer.types';
 import { ensure } from '../infra/errors';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
-import { LatestChildSpec, projectedLatestChild } from '../infra/loaders';
+import { LatestChildSpec, LoaderRegistry, loadChildPage, projectedLatestChild } from '../infra/loaders';
 import { Db, query } from '../infra/sql';
 import { addTimeRange } from '../infra/time-range';
 import { bandsBestFirst, isAtRiskTier } from './model';
 import { HEALTH_SCORE_COLUMN_MAP, HEALTH_SCORE_COLUMNS, TIER_CHANGE_COLUMNS } from './score-customers';
 import { getActiveModel } from './scoring-model.service';
-import type { HealthScore, HealthScoresArgs, HealthSummary, HistoryArgs, TierChange, TierChangesArgs } from './scoring.types';
+import type { CustomerTierChangesArgs, HealthScore, HealthScoresArgs, HealthSummary, HistoryArgs, TierChange, TierChangesArgs } from './scoring.types';
 
 /** The latest scoring of each customer is the one with the greatest asOf. */
 export const LATEST_SCORE_JOIN = `cross join lateral (select * from health_score h0 where h0.customer_id = c.id order by h0.as_of desc, h0.id desc limit 1) h`;
@@ -93,6 +93,22 @@ export async function listTierChanges(db: Db, args: TierChangesArgs): Promise<Co
     params,
     sortKeys: byTimeThenId('t', 'changed_at'),
     direction: 'asc',
+    first: args.first,
+    after: args.after,
+  });
+}
+
+/** `Customer.tierChanges`, newest first: one statement per page of customers (plus one for totalCount). */
+export function loadCustomerTierChanges(db: Db, loaders: LoaderRegistry, customerId: string, args: CustomerTierChangesArgs): Promise<ConnectionResult<TierChange>> {
+  return loadChildPage<TierChange>(db, loaders, customerId, {
+    name: 'Customer.tierChanges',
+    select: TIER_CHANGE_COLUMNS,
+    from: 'tier_change t',
+    parentColumn: 't.customer_id',
+    where: args.backfill == null ? [] : ['t.backfill = ?'],
+    params: args.backfill == null ? [] : [args.backfill],
+    sortKeys: byTimeThenId('t', 'changed_at'),
+    direction: 'desc',
     first: args.first,
     after: args.after,
   });

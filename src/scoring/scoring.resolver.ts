@@ -16,8 +16,9 @@ import { defaultModelWithTiers, ScoringModelConfig, SignalResult, TIER_PRESETS, 
 import { getActiveModel, updateScoringModel } from './scoring-model.service';
 import { checkAsOf, checkTierPreset, refreshAllHealthScores, refreshHealthScore } from './scoring.service';
 import { TierDirection } from './scoring.enums';
-import { healthSummary, latestScoreSpec, listLatestScores, listTierChanges, scoreHistory, worklist } from './health-score.queries';
+import { healthSummary, latestScoreSpec, listLatestScores, listTierChanges, loadCustomerTierChanges, scoreHistory, worklist } from './health-score.queries';
 import {
+  CustomerTierChangesArgs,
   HealthScore,
   HealthScoreConnection,
   HealthScoresArgs,
@@ -44,8 +45,24 @@ function latestScore(context: GraphQLContext, customerId: string, info: GraphQLR
   return loadLatestChild<HealthScore>(context.db, context.loaders, customerId, latestScoreSpec(selectedFields(info)));
 }
 
+@Resolver(() => TierChange)
+export class TierChangeResolver {
+  @Authorized(Scope.READ)
+  @FieldResolver(() => Customer, { description: 'The customer this tier change belongs to (one statement per request for all of them).' })
+  customer(@Root() row: { customerId: string }, @Ctx() { db, loaders }: GraphQLContext): Promise<Customer> {
+    return getCustomer(db, loaders, row.customerId);
+  }
+
+}
+
 @Resolver(() => HealthScore)
 export class ScoringResolver {
+  @Authorized(Scope.READ)
+  @FieldResolver(() => Customer, { description: 'The customer this score belongs to (one statement per request for all of them).' })
+  customer(@Root() row: { customerId: string }, @Ctx() { db, loaders }: GraphQLContext): Promise<Customer> {
+    return getCustomer(db, loaders, row.customerId);
+  }
+
   @FieldResolver(() => [SignalScore])
   signals(@Root() score: HealthScore): SignalScore[] {
     // Rows read from health_score carry the stored (positional) form; scores fresh from the engine
@@ -203,6 +220,12 @@ export class CustomerScoreResolver {
   @FieldResolver(() => HealthScore, { nullable: true, description: 'The latest scoring, with components and signals.' })
   currentScore(@Root() customer: CustomerRow, @Ctx() context: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<HealthScore | null> {
     return latestScore(context, customer.id, info);
+  }
+
+  @Authorized(Scope.READ)
+  @FieldResolver(() => TierChangeConnection, { description: 'The customer\'s tier changes, newest first.' })
+  tierChanges(@Root('id') customerId: string, @Args() args: CustomerTierChangesArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<TierChange>> {
+    return loadCustomerTierChanges(db, loaders, customerId, args);
   }
 
   @Authorized(Scope.READ)

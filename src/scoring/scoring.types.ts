@@ -268,6 +268,12 @@ export class HistoryArgs extends PageArgs {
 }
 
 @ArgsType()
+export class CustomerTierChangesArgs extends PageArgs {
+  @Field(() => Boolean, { nullable: true, description: 'false: only changes found live (what was published); true: only backfilled ones; omitted: both.' })
+  backfill?: boolean | null;
+}
+
+@ArgsType()
 export class TierChangesArgs extends PageArgs {
   @Field(() => DateTimeScalar, { nullable: true, description: 'Changes at or after this time (catch up after a reconnect).' })
   since?: Date | null;

@@ -1,6 +1,7 @@
 // Support-ticket ingestion and `Customer.supportTickets`.
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
 import { Scope } from '../auth/scopes';
+import { getCustomer } from '../customers/customer.service';
 import { Customer } from '../customers/customer.types';
 import { GraphQLContext, signalsArrived } from '../infra/context';
 import type { ConnectionResult } from '../infra/pagination';
@@ -9,6 +10,12 @@ import { CustomerSupportTicketsArgs, SupportTicket, SupportTicketConnection, Sup
 
 @Resolver(() => SupportTicket)
 export class SupportTicketResolver {
+  @Authorized(Scope.READ)
+  @FieldResolver(() => Customer, { description: 'The customer this ticket belongs to (one statement per request for all of them).' })
+  customer(@Root() row: { customerId: string }, @Ctx() { db, loaders }: GraphQLContext): Promise<Customer> {
+    return getCustomer(db, loaders, row.customerId);
+  }
+
   @Authorized(Scope.INGEST)
   @Mutation(() => SupportTicket, {
     description: 'Creates or updates a ticket by (customer, externalId) and marks the customer for rescoring. NOT_FOUND for an unknown customer.',

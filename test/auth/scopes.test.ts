@@ -178,7 +178,7 @@ describe.each(['HTTP', 'WebSocket'] as const)('over %s', (transport) => {
 });
 
 describe('what an ingest-only key sees', () => {
-  const EDGES = ['currentScore', 'engagementEvents', 'lastOutreachAction', 'latestNpsResponse', 'npsResponses', 'outreach', 'payments', 'scoreHistory', 'supportTickets'];
+  const EDGES = ['currentScore', 'engagementEvents', 'lastOutreachAction', 'latestNpsResponse', 'npsResponses', 'outreach', 'payments', 'scoreHistory', 'supportTickets', 'tierChanges'];
 
   it('covers every edge of Customer to another record', async () => {
     const result = await post<{ __type: { fields: Array<{ name: string; type: { kind: string; ofType: { kind: string } | null } }> } }>(
@@ -192,9 +192,19 @@ describe('what an ingest-only key sees', () => {
   });
 
   it.each(EDGES)('cannot read Customer.%s through the customer an upsert returns', async (edge) => {
-    const selection = ['engagementEvents', 'npsResponses', 'outreach', 'payments', 'scoreHistory', 'supportTickets'].includes(edge) ? `${edge} { totalCount }` : `${edge} { __typename }`;
+    const selection = ['engagementEvents', 'npsResponses', 'outreach', 'payments', 'scoreHistory', 'supportTickets', 'tierChanges'].includes(edge) ? `${edge} { totalCount }` : `${edge} { __typename }`;
     const result = await post(server.url, `mutation { upsertCustomer(input: { id: "${CUSTOMER}", name: "Matrix" }) { id ${selection} } }`, undefined, keys.get('ingest')!.key);
     expect(result.body.errors?.map((error) => [error.extensions?.code, error.path?.join('.')])).toEqual([['FORBIDDEN', `upsertCustomer.${edge}`]]);
+  });
+
+  it('cannot read the customer back through what it recorded (the back-edge needs read)', async () => {
+    const result = await post(
+      server.url,
+      `mutation { recordPayment(input: { customerId: "${CUSTOMER}", externalId: "in_back_edge", amountCents: 1, currency: "usd", status: PAID }) { id customer { name } } }`,
+      undefined,
+      keys.get('ingest')!.key,
+    );
+    expect(result.body.errors?.map((error) => [error.extensions?.code, error.path?.join('.')])).toEqual([['FORBIDDEN', 'recordPayment.customer']]);
   });
 
   it('cannot change an opt-out through upsertCustomer, which an admin can (audited)', async () => {
