@@ -4,6 +4,7 @@
 import type { Db } from '../../src/infra/sql';
 import { insertOutreachActions } from '../../src/outreach/outreach.service';
 import { startTestServer, TestServer } from '../helpers/server';
+import { statementsDuring } from '../helpers/statements';
 
 const DAY = 86_400_000;
 let server: TestServer;
@@ -17,18 +18,9 @@ async function ok<T>(query: string, variables?: Record<string, unknown>): Promis
   return result.data as T;
 }
 
-/** The SQL statements `work` sends, through knex's documented `query` event. */
-async function statementsOf(work: () => Promise<unknown>): Promise<string[]> {
-  const knex = (server.app.orm.em.getConnection() as unknown as { getKnex(): NodeJS.EventEmitter }).getKnex();
-  const statements: string[] = [];
-  const listener = (sent: { sql: string }) => statements.push(sent.sql);
-  knex.on('query', listener);
-  try {
-    await work();
-  } finally {
-    knex.off('query', listener);
-  }
-  return statements;
+/** The SQL statements `work` sends. */
+function statementsOf(work: () => Promise<unknown>): Promise<string[]> {
+  return statementsDuring(server.app.orm, work);
 }
 
 beforeAll(async () => {

@@ -6,6 +6,7 @@ import { query } from '../../src/infra/sql';
 import type { Db } from '../../src/infra/sql';
 import { insertOutreachActions, NewOutreachAction } from '../../src/outreach/outreach.service';
 import { startTestServer, TestServer } from '../helpers/server';
+import { statementsDuring } from '../helpers/statements';
 
 const SCORE_FIELDS = `id customerId score tier trend previousScore coverage modelVersion asOf computedAt
   components { name score weight }
@@ -80,17 +81,8 @@ function fragmentsOf(selection: string): string {
 }
 
 /** The SQL statements sent while `work` runs. */
-async function statementsOf(work: () => Promise<unknown>): Promise<string[]> {
-  const knex = (server.app.orm.em.getConnection() as unknown as { getKnex(): NodeJS.EventEmitter }).getKnex();
-  const statements: string[] = [];
-  const listener = (sent: { sql: string }) => statements.push(sent.sql);
-  knex.on('query', listener);
-  try {
-    await work();
-  } finally {
-    knex.off('query', listener);
-  }
-  return statements;
+function statementsOf(work: () => Promise<unknown>): Promise<string[]> {
+  return statementsDuring(server.app.orm, work);
 }
 
 async function page(selection: string): Promise<Node[]> {

@@ -2,6 +2,7 @@ import { CustomerEngagementPageDocument, EngagementEventsDocument, TrackEngageme
 import { SingleEventWriter } from '../../src/engagement/engagement.service';
 import { Db, query } from '../../src/infra/sql';
 import { startTestServer, TestServer } from '../helpers/server';
+import { statementsDuring } from '../helpers/statements';
 
 let server: TestServer;
 
@@ -81,12 +82,12 @@ describe('concurrent trackEngagement calls', () => {
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_group', name: 'Group' } });
     const db = () => server.app.orm.em.fork() as Db;
     const writer = new SingleEventWriter(db);
-    const knex = (server.app.orm.em.getConnection() as unknown as { getKnex(): NodeJS.EventEmitter }).getKnex();
-    let statements = 0;
-    const count = () => statements++;
-    knex.on('query', count);
-    const settled = await Promise.allSettled(calls.map((input) => writer.write({ ...input, customerId: input.customerId.replace('cust_many', 'cust_group'), occurredAt: input.occurredAt ? new Date(input.occurredAt) : undefined })));
-    knex.off('query', count);
+    let settled: PromiseSettledResult<unknown>[] = [];
+    const statements = (
+      await statementsDuring(server.app.orm, async () => {
+        settled = await Promise.allSettled(calls.map((input) => writer.write({ ...input, customerId: input.customerId.replace('cust_many', 'cust_group'), occurredAt: input.occurredAt ? new Date(input.occurredAt) : undefined })));
+      })
+    ).length;
     expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(59);
     expect(settled[7]).toMatchObject({ status: 'rejected', reason: { code: 'NOT_FOUND' } });
     expect(await eventCount('cust_group')).toBe(58);

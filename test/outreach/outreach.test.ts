@@ -4,6 +4,7 @@ import { inTransaction, query, queryOne } from '../../src/infra/sql';
 import type { Db } from '../../src/infra/sql';
 import { insertOutreachActions, NewOutreachAction } from '../../src/outreach/outreach.service';
 import { startTestServer, TestServer } from '../helpers/server';
+import { statementsDuring } from '../helpers/statements';
 
 let server: TestServer;
 let db: Db;
@@ -41,20 +42,14 @@ async function storedActions(): Promise<number> {
 
 describe('insertOutreachActions', () => {
   it('logs many actions in one statement and returns them with ids, in the order given', async () => {
-    const statements: string[] = [];
-    const knex = (server.app.orm.em.getConnection() as unknown as { getKnex(): NodeJS.EventEmitter }).getKnex();
-    const listener = (q: { sql: string }) => statements.push(q.sql);
-    knex.on('query', listener);
-    let inserted;
-    try {
+    let inserted: Awaited<ReturnType<typeof insertOutreachActions>> = [];
+    const statements = await statementsDuring(server.app.orm, async () => {
       inserted = await insertOutreachActions(db, [
         action({ action: 'check_in_email', createdAt: new Date('2026-04-01T10:00:00Z') }),
         action({ action: 'csm_alert', audience: 'TEAM', channel: 'SLACK', message: null, createdAt: new Date('2026-04-01T10:00:00Z') }),
         action({ action: 'escalation_flag', audience: 'TEAM', channel: 'CRM_TASK', escalation: true, fromTier: null, score: null }),
       ]);
-    } finally {
-      knex.off('query', listener);
-    }
+    });
     expect(statements).toHaveLength(1);
     expect(inserted.map((a) => a.action)).toEqual(['check_in_email', 'csm_alert', 'escalation_flag']);
     expect(new Set(inserted.map((a) => a.id)).size).toBe(3);

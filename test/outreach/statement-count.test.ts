@@ -5,6 +5,7 @@ import { query } from '../../src/infra/sql';
 import type { Db } from '../../src/infra/sql';
 import { insertOutreachActions, NewOutreachAction } from '../../src/outreach/outreach.service';
 import { startTestServer, TestServer } from '../helpers/server';
+import { statementsDuring } from '../helpers/statements';
 
 const CUSTOMERS = 50;
 
@@ -45,16 +46,9 @@ afterAll(() => server.stop());
 
 /** Runs the page query and records every SQL statement sent while it runs. */
 async function countStatements(first: number): Promise<{ statements: string[]; page: CustomerHealthPageQuery }> {
-  const knex = (server.app.orm.em.getConnection() as unknown as { getKnex(): NodeJS.EventEmitter }).getKnex();
-  const statements: string[] = [];
-  const listener = (q: { sql: string }) => statements.push(q.sql);
-  knex.on('query', listener);
-  try {
-    const page = await server.gql(CustomerHealthPageDocument, { first });
-    return { statements, page };
-  } finally {
-    knex.off('query', listener);
-  }
+  let page: CustomerHealthPageQuery | undefined;
+  const statements = await statementsDuring(server.app.orm, async () => (page = await server.gql(CustomerHealthPageDocument, { first })));
+  return { statements, page: page as CustomerHealthPageQuery };
 }
 
 describe('a page of customers with nested NPS and outreach', () => {

@@ -19,6 +19,7 @@ import {
 } from '../__generated__/graphql';
 import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
+import { statementsDuring } from '../helpers/statements';
 
 const DAY = 86_400_000;
 let server: TestServer;
@@ -188,18 +189,7 @@ describe('full runs and the read side', () => {
   });
 
   it('scores 24 or 224 customers with the same number of SQL statements', async () => {
-    const knex = (server.app.orm.em.getConnection() as unknown as { getKnex(): { on(e: string, f: () => void): void; off(e: string, f: () => void): void } }).getKnex();
-    const countStatements = async (work: () => Promise<unknown>) => {
-      let statements = 0;
-      const listener = () => statements++;
-      knex.on('query', listener);
-      try {
-        await work();
-      } finally {
-        knex.off('query', listener);
-      }
-      return statements;
-    };
+    const countStatements = async (work: () => Promise<unknown>) => (await statementsDuring(server.app.orm, work)).length;
     // Both runs meet new customers, so both write scores, state, tier changes and outreach.
     for (let i = 0; i < 20; i++) await server.gql(UpsertCustomerDocument, { input: { id: `cust_bulk_a${i}`, name: `Bulk A${i}` } });
     const few = await countStatements(() => server.gql(RefreshAllDocument, {}));
