@@ -2,29 +2,11 @@
 // (src/auth/keys-command.ts). Works against DATABASE_URL, or the embedded PostgreSQL of `npm start`:
 // the one `npm start` is running, or, when it is not running, one started for the command.
 import 'reflect-metadata';
-import { Client } from 'pg';
 import { KEYS_USAGE, runKeysCommand } from '../src/auth/keys-command';
 import { readConfig } from '../src/infra/config';
 import { openDatabase } from '../src/infra/database';
 import type { Db } from '../src/infra/sql';
-import { scriptDatabase, ScriptDatabase } from './script-database';
-
-/**
- * The embedded PostgreSQL of a running `npm start` (its credentials and database name are those of
- * src/infra/embedded-postgres.ts), or undefined when nothing answers there.
- */
-async function runningEmbeddedDatabase(port: number): Promise<ScriptDatabase | undefined> {
-  const url = `postgres://postgres:postgres@127.0.0.1:${port}/healthgraph`;
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return { url, stop: async () => undefined };
-  } catch {
-    return undefined;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
+import { scriptDatabase } from './script-database';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -33,7 +15,7 @@ async function main(): Promise<void> {
     return;
   }
   const config = readConfig();
-  const database = (!config.databaseUrl && (await runningEmbeddedDatabase(config.embeddedPostgresPort))) || (await scriptDatabase(config));
+  const database = await scriptDatabase(config);
   const orm = await openDatabase(database.url, 2);
   try {
     await runKeysCommand(argv, orm.em.fork() as Db, (line) => console.log(line));

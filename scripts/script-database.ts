@@ -1,16 +1,37 @@
 // The database a command-line script works on: DATABASE_URL when set, else the embedded PostgreSQL
-// of `npm start` (the same cluster, so a script sees what the service shows).
+// of `npm start` (the same cluster, so a script sees what the service shows): the one a running
+// `npm start` serves, or, when none is running, one started for the script.
 import path from 'node:path';
+import { Client } from 'pg';
 import type { AppConfig } from '../src/infra/config';
-import { startEmbeddedPostgres } from '../src/infra/embedded-postgres';
+import { embeddedDatabaseUrl, startEmbeddedPostgres } from '../src/infra/embedded-postgres';
 
 export interface ScriptDatabase {
   url: string;
   stop(): Promise<void>;
 }
 
+/** The embedded PostgreSQL of a running `npm start`, or undefined when nothing answers on its port. */
+async function runningEmbeddedDatabase(port: number): Promise<ScriptDatabase | undefined> {
+  const url = embeddedDatabaseUrl(port);
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    return { url, stop: async () => undefined };
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 export async function scriptDatabase(config: AppConfig): Promise<ScriptDatabase> {
   if (config.databaseUrl) return { url: config.databaseUrl, stop: async () => undefined };
+  const running = await runningEmbeddedDatabase(config.embeddedPostgresPort);
+  if (running) {
+    console.log(`DATABASE_URL not set: using the embedded PostgreSQL that npm start runs (${running.url.replace(/:[^:@/]*@/, ':***@')})`);
+    return running;
+  }
   const dataDir = path.resolve(config.dataDir, 'postgres');
   console.log(`DATABASE_URL not set: starting the embedded PostgreSQL in ${dataDir} (port ${config.embeddedPostgresPort})`);
   const started = await startEmbeddedPostgres({

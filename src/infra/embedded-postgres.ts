@@ -59,6 +59,11 @@ const ORPHAN_SHUTDOWN_TIMEOUT_MS = 30_000;
  * database exists. The caller owns the life-cycle: call `stop()` during graceful shutdown, after
  * the ORM has closed its pool. As a safety net the server is also signalled when the process exits.
  */
+/** The application database's URL on an embedded PostgreSQL listening on `port`. */
+export function embeddedDatabaseUrl(port: number): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE_NAME}`;
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgresHandle> {
   const dataDir = path.resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   const port = options.port ?? DEFAULT_PORT;
@@ -157,7 +162,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     throw error;
   }
 
-  const databaseUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE_NAME}`;
+  const databaseUrl = embeddedDatabaseUrl(port);
   info({ dataDir, port, database: DATABASE_NAME, ms: Date.now() - startedAt }, 'embedded PostgreSQL ready');
   return { databaseUrl, stop };
 }

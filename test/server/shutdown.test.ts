@@ -1,6 +1,6 @@
 // `npm start` as a user runs it: migrations on start, the playground URL printed, and a graceful
 // shutdown on SIGTERM that closes open WebSocket subscriptions and exits 0.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -83,6 +83,10 @@ it('starts an embedded PostgreSQL without DATABASE_URL and keeps its data across
   try {
     const first = await startMain(env);
     expect(await graphql(first.url, 'mutation { upsertCustomer(input: { id: "cust_kept", name: "Kept" }) { id } }')).toEqual({ data: { upsertCustomer: { id: 'cust_kept' } } });
+    // The scripts use the running server's embedded database instead of failing on its data directory.
+    const seeded = spawnSync('npm', ['run', '-s', 'demo:seed', '--', '--customers', '4', '--days', '30'], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+    expect([seeded.status, seeded.stdout]).toEqual([0, expect.stringContaining('using the embedded PostgreSQL that npm start runs')]);
+    expect(await graphql(first.url, '{ healthSummary { totalCustomers } }')).toEqual({ data: { healthSummary: { totalCustomers: 5 } } });
     expect(await first.stop()).toBe(0);
 
     const second = await startMain(env);
