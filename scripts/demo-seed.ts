@@ -112,7 +112,7 @@ async function main(): Promise<void> {
       pubsub: new InProcessPubSub(),
       logger: createLogger(config.logLevel),
       config: { ...config, databaseUrl },
-      onSignals: [],
+      onSignals: [], onModelActivated: [],
     };
     const db = orm.em.fork() as Db;
     const dataSet = buildDemoDataSet({ ...demoOptions, now: new Date() });

@@ -30,7 +30,7 @@ export async function startApp(config: AppConfig & { databaseUrl: string }, logg
   if (pubsub instanceof RedisBackedPubSub && !(await pubsub.waitUntilReady(3000))) {
     logger.warn('redis is not reachable yet: serving without live events until it is');
   }
-  const services: AppServices = { orm, pubsub, logger, config, onSignals: [] };
+  const services: AppServices = { orm, pubsub, logger, config, onSignals: [], onModelActivated: [] };
   try {
     const schema = await buildAppSchema(pubsub);
     const server = await startHttpServer({

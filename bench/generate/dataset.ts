@@ -320,7 +320,7 @@ export async function ensureDataSet(spec: DataSetSpec, options: { lanes?: number
       pubsub: new InProcessPubSub(),
       logger: createLogger('silent'),
       config: { ...readConfig({}), databaseUrl: url },
-      onSignals: [],
+      onSignals: [], onModelActivated: [],
     };
     for (const daysBefore of HISTORY_DAYS_BEFORE) {
       const at = Date.now();

@@ -113,7 +113,7 @@ async function ensureLiveDataSet(name: string, flippers: number): Promise<{ url:
       }
     }
     await flush();
-    const services: AppServices = { orm, pubsub: new InProcessPubSub(), logger: createLogger('silent'), config: { ...readConfig({}), databaseUrl: url }, onSignals: [] };
+    const services: AppServices = { orm, pubsub: new InProcessPubSub(), logger: createLogger('silent'), config: { ...readConfig({}), databaseUrl: url }, onSignals: [], onModelActivated: [] };
     // One history point, when every flipper was still active: each of them changes tier when scored now.
     await refreshAllHealthScores(services, orm.em.fork() as Db, new Date(anchor.getTime() - 25 * DAY_MS + 3_600_000));
     await query(db, 'delete from rescore_request');

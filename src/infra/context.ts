@@ -16,6 +16,8 @@ export interface AppServices {
   config: AppConfig;
   /** Hooks other modules register to learn that a customer's signals changed (debounced rescoring). */
   onSignals: Array<(customerIds: string[]) => void>;
+  /** Hooks told that another scoring model version became active (the scheduler then rescores everyone). */
+  onModelActivated: Array<(version: number) => void>;
 }
 
 /** Who is calling, established by the HTTP server or the WebSocket guard before anything runs. */

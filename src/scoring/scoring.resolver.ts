@@ -25,6 +25,7 @@ import {
   HealthSummary,
   HistoryArgs,
   ScoringModelInput,
+  ScoringModelPreset,
   ScoringModelType,
   ScoringRun,
   SignalScore,
@@ -113,6 +114,12 @@ export class ScoringResolver {
   }
 
   @Authorized(Scope.READ)
+  @Query(() => [ScoringModelPreset], { description: 'The tier presets updateScoringModel(input: { tierPreset }) takes; four_tier is the default model\'s.' })
+  scoringModelPresets(): ScoringModelPreset[] {
+    return (Object.keys(TIER_PRESETS) as TierPresetName[]).map((name) => ({ name, isDefault: name === 'four_tier', tiers: [...TIER_PRESETS[name]] }));
+  }
+
+  @Authorized(Scope.READ)
   @Query(() => ScoringModelType)
   async scoringModel(@Ctx() { db }: GraphQLContext): Promise<ScoringModelType> {
     return toModelType(await getActiveModel(db));
@@ -126,7 +133,7 @@ export class ScoringResolver {
     }),
   )
   @Mutation(() => ScoringModelType, { description: 'Validates and activates a new model version. Scores record the version they used.' })
-  async updateScoringModel(@Arg('input', () => ScoringModelInput) input: ScoringModelInput, @Ctx() { db }: GraphQLContext): Promise<ScoringModelType> {
+  async updateScoringModel(@Arg('input', () => ScoringModelInput) input: ScoringModelInput, @Ctx() { db, services }: GraphQLContext): Promise<ScoringModelType> {
     let config: ScoringModelConfig;
     if (input.tierPreset) {
       checkTierPreset(input.tierPreset);
@@ -138,12 +145,16 @@ export class ScoringResolver {
     } else {
       throw new InvalidInputError('give a model as `config` (a JSON object) or a `tierPreset`', { argument: 'input' });
     }
+    let activated;
     try {
-      return toModelType(await updateScoringModel(db, config));
+      activated = await updateScoringModel(db, config);
     } catch (error) {
       if (error instanceof TypeError) throw new InvalidInputError(`invalid scoring model: ${error.message}`, { argument: 'input' });
       throw error;
     }
+    // Tiers, summaries and the worklist must agree with the model now active: everyone is rescored in the background.
+    for (const listener of services.onModelActivated) listener(activated.version);
+    return toModelType(activated);
   }
 
   @Authorized(Scope.ADMIN)

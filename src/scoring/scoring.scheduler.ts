@@ -26,7 +26,9 @@ export class ScoringScheduler {
     this.recovery = this.running;
     this.services.onSignals.push(() => this.scheduleRescore());
     if (config.scoringIntervalMs > 0) {
-      this.periodicTimer = setInterval(() => this.enqueue(() => this.fullRun()), config.scoringIntervalMs);
+      // A new model version: a full run, so tiers, summaries and the worklist agree with it.
+      this.services.onModelActivated.push((version) => this.enqueue(() => this.fullRun(`model version ${version} activated`)));
+      this.periodicTimer = setInterval(() => this.enqueue(() => this.fullRun('periodic')), config.scoringIntervalMs);
       this.periodicTimer.unref();
       // Customers marked before a restart (or by another instance that stopped) are picked up too.
       this.enqueue(() => this.backfillIfFirstStart());
@@ -101,10 +103,10 @@ export class ScoringScheduler {
     await rescoreMarked(this.services, this.db());
   }
 
-  private async fullRun(): Promise<void> {
+  private async fullRun(reason = 'periodic'): Promise<void> {
     const run = await refreshAllHealthScores(this.services, this.db(), new Date(), false);
-    if (run) this.services.logger.info({ run }, 'periodic scoring run finished');
-    else this.services.logger.info('periodic scoring run skipped: another instance is running one');
+    if (run) this.services.logger.info({ run, reason }, 'full scoring run finished');
+    else this.services.logger.info({ reason }, 'full scoring run skipped: another instance is running one');
   }
 
   /** On the first start over existing signals (no history yet), score each of the last 30 days. */

@@ -189,6 +189,18 @@ export class ScoringModelType {
   createdAt!: Date;
 }
 
+@ObjectType({ simpleResolvers: true, description: 'A tier scheme updateScoringModel(input: { tierPreset }) applies, with its playbooks re-attached by severity.' })
+export class ScoringModelPreset {
+  @Field({ description: 'The name to pass as tierPreset.' })
+  name!: string;
+
+  @Field({ description: 'True for the scheme of the default model.' })
+  isDefault!: boolean;
+
+  @Field(() => [TierBandType])
+  tiers!: TierBandType[];
+}
+
 @InputType()
 export class ScoringModelInput {
   @Field(() => JSONScalar, { nullable: true, description: 'A complete model (the shape of `scoringModel.config`).' })

@@ -41,6 +41,7 @@ const ROWS: Row[] = [
   { field: 'npsSummary', kind: 'query', scope: 'read', document: '{ npsSummary { responses } }' },
   { field: 'outreachLog', kind: 'query', scope: 'read', document: '{ outreachLog(first: 1) { totalCount } }' },
   { field: 'scoringModel', kind: 'query', scope: 'read', document: '{ scoringModel { version } }' },
+  { field: 'scoringModelPresets', kind: 'query', scope: 'read', document: '{ scoringModelPresets { name isDefault } }' },
   { field: 'tierChanges', kind: 'query', scope: 'read', document: '{ tierChanges(first: 1) { totalCount } }' },
   { field: 'worklist', kind: 'query', scope: 'read', document: '{ worklist(first: 1) { totalCount } }' },
   { field: 'apiKeys', kind: 'query', scope: 'admin', document: '{ apiKeys(first: 1) { totalCount } }' },

@@ -44,7 +44,7 @@ beforeAll(async () => {
   orm = await openDatabase(database.url, 6);
   db = orm.em.fork() as Db;
   const config = readConfig({ LOG_LEVEL: 'silent', SCORING_INTERVAL_MS: '0' });
-  services = { orm, pubsub: new InProcessPubSub(), logger: createLogger('silent'), config: { ...config, databaseUrl: database.url }, onSignals: [] };
+  services = { orm, pubsub: new InProcessPubSub(), logger: createLogger('silent'), config: { ...config, databaseUrl: database.url }, onSignals: [], onModelActivated: [] };
   dataSet = buildDemoDataSet({ customers: CUSTOMERS, days: DAYS, seed: 7, now: new Date() });
   firstLoad = await loadDemoData(db, dataSet, { concurrency: 4 });
   await scoreDemoHistory(services, db, dataSet);
