@@ -9,6 +9,7 @@ import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
 @Index({ name: 'customer_name_keyset_idx', properties: ['name', 'id'] })
 @Index({ name: 'customer_tier_idx', properties: ['tier', 'id'] })
 @Index({ name: 'customer_lifecycle_idx', properties: ['lifecycleStage', 'id'] })
+@Index({ name: 'customer_csm_owner_idx', properties: ['csmOwner', 'id'] })
 export class Customer {
   @PrimaryKey({ type: 'text' })
   id!: string;

@@ -191,6 +191,10 @@ export async function listCustomers(
     where.push('c.tier = ?');
     params.push(args.tier);
   }
+  if (args.csmOwner != null) {
+    where.push('c.csm_owner = ?');
+    params.push(args.csmOwner);
+  }
   if (args.lifecycleStage) {
     where.push('c.lifecycle_stage = ?');
     params.push(args.lifecycleStage);

@@ -156,6 +156,9 @@ export class CustomersArgs extends PageArgs {
   @Field(() => String, { nullable: true, description: 'Case-insensitive match on id, name or CSM owner.' })
   search?: string | null;
 
+  @Field(() => String, { nullable: true, description: 'Exactly this CSM owner\'s accounts.' })
+  csmOwner?: string | null;
+
   @Field(() => CustomerOrder, { nullable: true, defaultValue: CustomerOrder.NAME_ASC })
   orderBy?: CustomerOrder;
 }

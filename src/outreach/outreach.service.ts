@@ -1,6 +1,7 @@
 // The outreach log. Nothing in the graph creates outreach: the scoring engine decides on playbook
 // actions and writes them here with `insertOutreachActions` (one statement per batch, inside its
 // own transaction when it has one); the graph only reads the log.
+import { addTimeRange } from '../infra/time-range';
 import { checkCustomerId } from '../customers/customer.service';
 import { ColumnMap, selectColumns } from '../infra/columns';
 import { InvalidInputError } from '../infra/errors';
@@ -136,6 +137,19 @@ export function listOutreachLog(db: Db, args: OutreachLogArgs): Promise<Connecti
     where.push('o.status = ?');
     params.push(args.status);
   }
+  if (args.audience) {
+    where.push('o.audience = ?');
+    params.push(args.audience);
+  }
+  if (args.playbook != null) {
+    where.push('o.playbook = ?');
+    params.push(args.playbook);
+  }
+  if (args.csmOwner != null) {
+    where.push('o.customer_id in (select id from customer where csm_owner = ?)');
+    params.push(args.csmOwner);
+  }
+  addTimeRange(where, params, 'o.created_at', args.from, args.to);
   return keysetPage<OutreachAction>(db, {
     select: OUTREACH_COLUMNS,
     from: 'outreach_action o',

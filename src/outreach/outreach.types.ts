@@ -84,6 +84,21 @@ export class OutreachLogArgs extends PageArgs {
 
   @Field(() => OutreachStatus, { nullable: true })
   status?: OutreachStatus | null;
+
+  @Field(() => OutreachAudience, { nullable: true })
+  audience?: OutreachAudience | null;
+
+  @Field(() => String, { nullable: true, description: 'The playbook key, e.g. `critical`, `silence`, `expansion`.' })
+  playbook?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Exactly this CSM owner\'s accounts.' })
+  csmOwner?: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Inclusive lower bound on createdAt.' })
+  from?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Exclusive upper bound on createdAt.' })
+  to?: Date | null;
 }
 
 @ArgsType()

@@ -2,6 +2,7 @@
 import { checkCustomerId, CUSTOMER_COLUMNS } from '../customers/customer.service';
 import type { Customer } from '../customers/customer.types';
 import { ensure } from '../infra/errors';
+import { checkStrings } from '../infra/input';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
 import { LatestChildSpec, LoaderRegistry, loadChildPage, projectedLatestChild } from '../infra/loaders';
 import { Db, query } from '../infra/sql';
@@ -86,6 +87,11 @@ export async function listTierChanges(db: Db, args: TierChangesArgs): Promise<Co
     where.push('t.backfill = ?');
     params.push(args.backfill);
   }
+  if (args.csmOwner != null) {
+    checkStrings({ csmOwner: args.csmOwner }, '');
+    where.push('t.customer_id in (select id from customer where csm_owner = ?)');
+    params.push(args.csmOwner);
+  }
   return keysetPage<TierChange>(db, {
     select: TIER_CHANGE_COLUMNS,
     from: 'tier_change t',
@@ -114,18 +120,24 @@ export function loadCustomerTierChanges(db: Db, loaders: LoaderRegistry, custome
   });
 }
 
-export async function healthSummary(db: Db): Promise<HealthSummary> {
+export async function healthSummary(db: Db, csmOwner?: string | null): Promise<HealthSummary> {
+  checkStrings({ csmOwner }, '');
   const model = await getActiveModel(db);
+  // One CSM's book, or everyone's.
+  const owned = csmOwner == null ? 'true' : 'c.csm_owner = ?';
+  const ownerParams = csmOwner == null ? [] : [csmOwner];
   const [totals, tiers, stages, components] = await Promise.all([
-    query<{ total: number; average: number | null }>(db, 'select count(*)::int as total, avg(health_score)::float8 as average from customer'),
-    query<{ tier: string; count: number }>(db, 'select tier, count(*)::int as count from customer where tier is not null group by tier'),
-    query<{ stage: string; count: number }>(db, 'select lifecycle_stage as stage, count(*)::int as count from customer where lifecycle_stage is not null group by 1'),
+    query<{ total: number; average: number | null }>(db, `select count(*)::int as total, avg(health_score)::float8 as average from customer c where ${owned}`, ownerParams),
+    query<{ tier: string; count: number }>(db, `select tier, count(*)::int as count from customer c where tier is not null and ${owned} group by tier`, ownerParams),
+    query<{ stage: string; count: number }>(db, `select lifecycle_stage as stage, count(*)::int as count from customer c where lifecycle_stage is not null and ${owned} group by 1`, ownerParams),
     query<{ name: string; average: number | null }>(
       db,
       // Components are stored as json text (see the health_score entity): each array is parsed once, straight into records.
       `select comp.name, avg(comp.score) as average
        from customer c ${LATEST_SCORE_JOIN} cross join json_to_recordset(h.components) as comp(name text, score float8)
+       where ${owned}
        group by 1`,
+      ownerParams,
     ),
   ]);
   const tierCounts = new Map(tiers.map((t) => [t.tier, t.count]));
@@ -150,7 +162,8 @@ export async function healthSummary(db: Db): Promise<HealthSummary> {
  * a young or thinly observed account is never on it for missing data), ranked by ARR × risk
  * (100 − score), then by the latest decline.
  */
-export async function worklist(db: Db, first: number | null | undefined, after: string | null | undefined): Promise<ConnectionResult<Customer>> {
+export async function worklist(db: Db, first: number | null | undefined, after: string | null | undefined, csmOwner?: string | null): Promise<ConnectionResult<Customer>> {
+  checkStrings({ csmOwner, after }, '');
   const model = await getActiveModel(db);
   const worstTiers = model.config.tiers.filter((band) => isAtRiskTier(model.config.tiers, band.key)).map((band) => band.key);
   return keysetPage<Customer>(db, {
@@ -160,8 +173,9 @@ export async function worklist(db: Db, first: number | null | undefined, after: 
       'c.tier in (select jsonb_array_elements_text(?::jsonb))',
       `c.lifecycle_stage is distinct from 'CHURNED' and c.lifecycle_stage is distinct from 'ONBOARDING'`,
       '(c.churned_at is null or c.churned_at > now())',
+      ...(csmOwner == null ? [] : ['c.csm_owner = ?']),
     ],
-    params: [JSON.stringify(worstTiers)],
+    params: [JSON.stringify(worstTiers), ...(csmOwner == null ? [] : [csmOwner])],
     sortKeys: [
       { expression: '(c.arr_cents * (100 - c.health_score))', type: 'bigint' },
       { expression: 'coalesce(h.previous_score - h.score, 0)', type: 'int' },

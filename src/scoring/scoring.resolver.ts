@@ -93,8 +93,11 @@ export class ScoringResolver {
 
   @Authorized(Scope.READ)
   @Query(() => HealthSummary)
-  healthSummary(@Ctx() { db }: GraphQLContext): Promise<HealthSummary> {
-    return healthSummary(db);
+  healthSummary(
+    @Arg('csmOwner', () => String, { nullable: true, description: 'Only this CSM owner\'s accounts.' }) csmOwner: string | null,
+    @Ctx() { db }: GraphQLContext,
+  ): Promise<HealthSummary> {
+    return healthSummary(db, csmOwner);
   }
 
   @Authorized(Scope.READ)
@@ -102,9 +105,10 @@ export class ScoringResolver {
   worklist(
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('csmOwner', () => String, { nullable: true, description: 'Only this CSM owner\'s accounts.' }) csmOwner: string | null,
     @Ctx() { db }: GraphQLContext,
   ): Promise<ConnectionResult<Customer>> {
-    return worklist(db, first, after);
+    return worklist(db, first, after, csmOwner);
   }
 
   @Authorized(Scope.READ)

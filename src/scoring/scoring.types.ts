@@ -295,4 +295,7 @@ export class TierChangesArgs extends PageArgs {
 
   @Field(() => Boolean, { nullable: true, description: 'false: only changes found live (what was published); true: only backfilled ones; omitted: both.' })
   backfill?: boolean | null;
+
+  @Field(() => String, { nullable: true, description: 'Only this CSM owner\'s accounts.' })
+  csmOwner?: string | null;
 }
