@@ -11,6 +11,7 @@ import type { AppPubSub } from './infra/pubsub';
 import { CustomerNpsResolver, NpsResolver } from './nps/nps.resolver';
 import { CustomerOutreachResolver, OutreachResolver } from './outreach/outreach.resolver';
 import { CustomerPaymentResolver, PaymentResolver } from './payments/payment.resolver';
+import { ChangeResolver } from './changes/change.resolver';
 import { BacktestResolver } from './scoring/backtest/backtest.resolver';
 import { CustomerScoreResolver, ScoringResolver, TierChangeResolver } from './scoring/scoring.resolver';
 import { CustomerSupportTicketResolver, SupportTicketResolver } from './support/support-ticket.resolver';
@@ -31,6 +32,7 @@ export const RESOLVERS = [
   CustomerScoreResolver,
   TierChangeResolver,
   BacktestResolver,
+  ChangeResolver,
   ApiKeyResolver,
   AuditLogResolver,
 ] as const;

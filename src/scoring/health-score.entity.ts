@@ -4,6 +4,11 @@ import { Customer } from '../customers/customer.entity';
 
 @Entity({ tableName: 'health_score' })
 @Index({ name: 'health_score_customer_as_of_idx', properties: ['customer', 'asOf', 'id'] })
+// The "what changed" feed's score drops: only live scorings that fell get an entry, so scoring writes little to it.
+@Index({
+  name: 'health_score_drop_idx',
+  expression: 'create index "health_score_drop_idx" on "health_score" ("as_of") where not "backfill" and "previous_score" > "score"',
+})
 export class HealthScore {
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;

@@ -42,6 +42,7 @@ const ROWS: Row[] = [
   { field: 'outreachLog', kind: 'query', scope: 'read', document: '{ outreachLog(first: 1) { totalCount } }' },
   { field: 'scoringModel', kind: 'query', scope: 'read', document: '{ scoringModel { version } }' },
   { field: 'scoringModelPresets', kind: 'query', scope: 'read', document: '{ scoringModelPresets { name isDefault } }' },
+  { field: 'changes', kind: 'query', scope: 'read', document: '{ changes(since: "2026-01-01T00:00:00Z") { totalCount } }' },
   { field: 'tierChanges', kind: 'query', scope: 'read', document: '{ tierChanges(first: 1) { totalCount } }' },
   { field: 'worklist', kind: 'query', scope: 'read', document: '{ worklist(first: 1) { totalCount } }' },
   { field: 'apiKeys', kind: 'query', scope: 'admin', document: '{ apiKeys(first: 1) { totalCount } }' },

@@ -1,0 +1,56 @@
+// "What changed since yesterday": tier changes, score drops within a tier, failed payments, urgent
+// tickets and detractor answers, merged into one keyset-paged list, newest first, in one statement.
+import { ensure } from '../infra/errors';
+import { checkStrings, filterInstant } from '../infra/input';
+import { ConnectionResult, keysetPage } from '../infra/pagination';
+import type { Db } from '../infra/sql';
+import type { Change, ChangesArgs } from './change.types';
+
+/** One source of changes: its rows since `?` (the `since` bound) for the customers in `owned`. */
+function sources(owned: string): string[] {
+  return [
+    `select 'tier:' || t.id as id, 'TIER_CHANGED' as kind, t.changed_at as at, t.customer_id, t.from_tier, t.to_tier, t.from_score::int, t.to_score::int, null::text as detail
+     from tier_change t where t.changed_at >= ? and not t.backfill and t.customer_id in (${owned})`,
+    `select 'score:' || h.id, 'SCORE_DROPPED', h.as_of, h.customer_id, h.tier, h.tier, h.previous_score::int, h.score::int, null
+     from health_score h where h.as_of >= ? and not h.backfill and h.previous_score > h.score and h.previous_score - h.score >= ? and h.customer_id in (${owned})
+       and not exists (select 1 from tier_change t where t.customer_id = h.customer_id and t.changed_at = h.as_of)`,
+    `select 'payment:' || p.id, 'PAYMENT_FAILED', p.occurred_at, p.customer_id, null, null, null, null, round(p.amount_cents / 100.0, 2)::text || ' ' || p.currency
+     from payment p where p.occurred_at >= ? and p.status = 'FAILED' and p.customer_id in (${owned})`,
+    `select 'ticket:' || s.id, 'URGENT_TICKET', s.opened_at, s.customer_id, null, null, null, null, s.severity || coalesce(': ' || s.subject, '')
+     from support_ticket s where s.opened_at >= ? and s.severity in ('HIGH', 'URGENT') and s.customer_id in (${owned})`,
+    `select 'nps:' || n.id, 'DETRACTOR', n.responded_at, n.customer_id, null, null, null, null, n.score::text
+     from nps_response n where n.responded_at >= ? and n.score <= 6 and n.customer_id in (${owned})`,
+  ];
+}
+
+export function listChanges(db: Db, args: ChangesArgs): Promise<ConnectionResult<Change>> {
+  checkStrings({ csmOwner: args.csmOwner, after: args.after }, '');
+  const since = filterInstant(args.since, 'since') as Date;
+  const minScoreDrop = args.minScoreDrop ?? 10;
+  ensure(Number.isInteger(minScoreDrop) && minScoreDrop >= 1 && minScoreDrop <= 100, 'minScoreDrop must be a whole number within 1…100', { argument: 'minScoreDrop' });
+  const owned = args.csmOwner == null ? 'select id from customer' : 'select id from customer where csm_owner = ?';
+  const ownerParams = args.csmOwner == null ? [] : [args.csmOwner];
+  const sinceIso = since.toISOString();
+  // Each source's placeholders in order: since (the score drops add the drop), then the owner.
+  const params = [
+    sinceIso, ...ownerParams,
+    sinceIso, minScoreDrop, ...ownerParams,
+    sinceIso, ...ownerParams,
+    sinceIso, ...ownerParams,
+    sinceIso, ...ownerParams,
+  ];
+  return keysetPage<Change>(db, {
+    select: `ch.id, ch.kind, ch.at, ch.customer_id as "customerId", c.name as "customerName", ch.from_tier as "fromTier", ch.to_tier as "toTier",
+             ch.from_score as "fromScore", ch.to_score as "toScore", ch.detail`,
+    from: `(${sources(owned).join(' union all ')}) ch join customer c on c.id = ch.customer_id`,
+    where: [],
+    params,
+    sortKeys: [
+      { expression: 'ch.at', type: 'timestamptz' },
+      { expression: 'ch.id', type: 'text' },
+    ],
+    direction: 'desc',
+    first: args.first,
+    after: args.after,
+  });
+}
