@@ -10,6 +10,7 @@ import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
 @Index({ name: 'customer_tier_idx', properties: ['tier', 'id'] })
 @Index({ name: 'customer_lifecycle_idx', properties: ['lifecycleStage', 'id'] })
 @Index({ name: 'customer_csm_owner_idx', properties: ['csmOwner', 'id'] })
+@Index({ name: 'customer_plan_idx', properties: ['plan', 'id'] })
 export class Customer {
   @PrimaryKey({ type: 'text' })
   id!: string;

@@ -4,7 +4,9 @@ import { Scope } from '../auth/scopes';
 import { getCustomer } from '../customers/customer.service';
 import { Customer } from '../customers/customer.types';
 import { GraphQLContext, signalsArrived } from '../infra/context';
+import { filterInstant } from '../infra/input';
 import { loadChildPage } from '../infra/loaders';
+import { addTimeRange } from '../infra/time-range';
 import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
 import type { AppServices } from '../infra/context';
@@ -62,13 +64,16 @@ export class CustomerEngagementResolver {
   @Authorized(Scope.READ)
   @FieldResolver(() => EngagementEventConnection, { description: 'The customer\'s events, newest first.' })
   engagementEvents(@Root() customer: Customer, @Args() args: CustomerEngagementArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<EngagementEvent>> {
+    const where = args.eventType ? ['e.event_type = ?'] : [];
+    const params: unknown[] = args.eventType ? [args.eventType] : [];
+    addTimeRange(where, params, 'e.occurred_at', filterInstant(args.from, 'from'), filterInstant(args.to, 'to'));
     return loadChildPage<EngagementEvent>(db, loaders, customer.id, {
       name: 'Customer.engagementEvents',
       select: ENGAGEMENT_COLUMNS,
       from: 'engagement_event e',
       parentColumn: 'e.customer_id',
-      where: args.eventType ? ['e.event_type = ?'] : [],
-      params: args.eventType ? [args.eventType] : [],
+      where,
+      params,
       sortKeys: byTimeThenId('e', 'occurred_at'),
       direction: 'desc',
       first: args.first,

@@ -106,4 +106,10 @@ export class EngagementEventsArgs extends PageArgs {
 export class CustomerEngagementArgs extends PageArgs {
   @Field(() => String, { nullable: true })
   eventType?: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Inclusive lower bound on occurredAt.' })
+  from?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Exclusive upper bound on occurredAt.' })
+  to?: Date | null;
 }

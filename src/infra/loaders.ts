@@ -62,8 +62,10 @@ export function loadChildPage<T>(db: Db, loaders: LoaderRegistry, parentId: stri
     conditions.push(keysetCondition(spec.sortKeys, spec.direction));
     params.push(...decodeCursor(spec.after, spec.sortKeys.length));
   }
-  const loaderKey = `${spec.name}:${JSON.stringify(spec.params ?? [])}:${limit}:${spec.after ?? ''}`;
-  const counts = loaders.get<string, number>(`${spec.name}:count:${JSON.stringify(spec.params ?? [])}`, async (ids) => {
+  // The filter's text and values both name the batch: two filters with the same values are two batches.
+  const filter = `${JSON.stringify(spec.where ?? [])}:${JSON.stringify(spec.params ?? [])}`;
+  const loaderKey = `${spec.name}:${filter}:${limit}:${spec.after ?? ''}`;
+  const counts = loaders.get<string, number>(`${spec.name}:count:${filter}`, async (ids) => {
     const rows = await queryPrepared<{ id: string; count: number }>(
       db,
       `select ${spec.parentColumn} as id, count(*)::int as count from ${spec.from}

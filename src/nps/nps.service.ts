@@ -86,6 +86,14 @@ function npsFilters(args: NpsSummaryArgs): { where: string[]; params: unknown[] 
     where.push('n.customer_id = ?');
     params.push(checkCustomerId(args.customerId));
   }
+  if (args.csmOwner != null) {
+    where.push('n.customer_id in (select id from customer where csm_owner = ?)');
+    params.push(args.csmOwner);
+  }
+  if (args.plan != null) {
+    where.push('n.customer_id in (select id from customer where plan = ?)');
+    params.push(args.plan);
+  }
   addTimeRange(where, params, 'n.responded_at', args.from, args.to);
   return { where, params };
 }

@@ -63,6 +63,12 @@ export class NpsSummaryArgs {
   @Field(() => ID, { nullable: true })
   customerId?: string | null;
 
+  @Field(() => String, { nullable: true, description: 'Only the answers of this CSM owner\'s accounts.' })
+  csmOwner?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Only the answers of accounts on this plan.' })
+  plan?: string | null;
+
   @Field(() => DateTimeScalar, { nullable: true, description: 'Inclusive lower bound on respondedAt.' })
   from?: Date | null;
 

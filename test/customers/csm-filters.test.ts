@@ -70,3 +70,26 @@ it('keeps the worklist to one CSM\'s book when asked', async () => {
   const refused = await server.request('{ worklist(csmOwner: "K\\u0000te") { totalCount } }');
   expect(refused.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
 });
+
+it('summarises NPS for one CSM\'s book or one plan, over a period', async () => {
+  await ok(`mutation { upsertCustomer(input: { id: "cust_kate_1", name: "cust_kate_1", plan: "enterprise" }) { id } }`);
+  for (const [customerId, score, days] of [['cust_kate_1', 10, 2], ['cust_kate_2', 3, 2], ['cust_omar_1', 9, 2], ['cust_kate_1', 0, 40]] as const) {
+    await ok(`mutation { submitNpsResponse(input: { customerId: "${customerId}", score: ${score}, respondedAt: "${daysAgo(days)}" }) { id } }`);
+  }
+  const kate = await ok<{ npsSummary: { responses: number; promoters: number; detractors: number } }>(`{ npsSummary(csmOwner: "Kate", from: "${daysAgo(30)}") { responses promoters detractors } }`);
+  expect(kate.npsSummary).toEqual({ responses: 2, promoters: 1, detractors: 1 });
+  const enterprise = await ok<{ npsSummary: { responses: number; nps: number } }>('{ npsSummary(plan: "enterprise") { responses nps } }');
+  expect(enterprise.npsSummary).toEqual({ responses: 2, nps: 0 });
+});
+
+it('pages a customer\'s events by time range, two ranges of one page kept apart', async () => {
+  for (const days of [1, 5, 9]) {
+    await ok(`mutation { trackEngagement(input: { customerId: "cust_omar_1", eventType: "login", occurredAt: "${daysAgo(days)}" }) { id } }`);
+  }
+  // The same instant as a lower and as an upper bound: the same values, two different filters.
+  const cut = daysAgo(6);
+  const data = await ok<{ customers: { edges: Array<{ node: { recent: { totalCount: number }; older: { totalCount: number } } }> } }>(
+    `{ customers(csmOwner: "Omar") { edges { node { recent: engagementEvents(from: "${cut}") { totalCount } older: engagementEvents(to: "${cut}") { totalCount } } } } }`,
+  );
+  expect(data.customers.edges[0].node).toEqual({ recent: { totalCount: 2 }, older: { totalCount: 1 } });
+});
