@@ -11,10 +11,14 @@ import type { Disposable } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { AccessControl } from '../auth/access-control';
+import { hasScope } from '../auth/principal';
+import { Scope } from '../auth/scopes';
+import { exportCustomers, exportWorklist } from '../exports/csv-export';
 import { compiledQueryGateway } from './compiled-executor';
 import { AppServices, createContext, GraphQLContext } from './context';
 import type { Logger } from './logger';
-import { errorContractPlugin, formatSubscriptionResult, graphQLErrorFormatter, unexpectedHttpFailure } from './errors';
+import { DomainError, errorContractPlugin, formatSubscriptionResult, graphQLErrorFormatter, unexpectedHttpFailure } from './errors';
+import type { Db } from './sql';
 import { SubscriptionExecution, subscriptionExecution } from './subscription-execution';
 import { renderPlaygroundHtml, servePlaygroundAsset, wantsPlayground } from './playground';
 
@@ -177,6 +181,20 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
     });
   });
 
+  /** A CSV download: admitted like a GraphQL request, and only with the read scope. */
+  async function serveExport(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    const admission = await access.admitHttp(req, res);
+    if (!admission) return;
+    if (!hasScope(admission.principal, Scope.READ)) throw new HttpError(403, 'this key has no read scope', { code: 'FORBIDDEN' });
+    const db = services.orm.em.fork({ clear: true }) as Db;
+    try {
+      await (url.pathname === '/export/customers.csv' ? exportCustomers : exportWorklist)(db, url.searchParams, res);
+    } catch (error) {
+      if (error instanceof DomainError && !res.headersSent) throw new HttpError(400, error.message, { code: error.code });
+      throw error;
+    }
+  }
+
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
@@ -185,6 +203,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
       return sendJson(res, readiness.status === 'unavailable' ? 503 : 200, readiness);
     }
     if (servePlaygroundAsset(url.pathname, res)) return;
+    if (url.pathname === '/export/customers.csv' || url.pathname === '/export/worklist.csv') return serveExport(req, res, url);
     if (url.pathname !== GRAPHQL_PATH) return sendJson(res, 404, { errors: [{ message: 'not found' }] });
     if (wantsPlayground(req)) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });

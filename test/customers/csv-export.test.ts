@@ -1,0 +1,66 @@
+// CSV downloads of the customer list and the worklist: the graph's filters, every row (paged on the
+// server), safe cells, and the same protection as the API.
+import { sql } from '../helpers/database';
+import { createKey } from '../helpers/auth';
+import { startTestServer, TestServer } from '../helpers/server';
+
+let server: TestServer;
+const base = () => server.app.url.replace(/\/graphql$/, '');
+
+async function download(path: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string | null; body: string }> {
+  const response = await fetch(`${base()}${path}`, { headers });
+  return { status: response.status, type: response.headers.get('content-type'), body: await response.text() };
+}
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'csv_export', env: { RESCORE_DEBOUNCE_MS: '0' } });
+  for (let i = 0; i < 1203; i++) {
+    await sql(server.database, `insert into customer (id, name, csm_owner, arr_cents, tier, lifecycle_stage, health_score) values ($1, $2, $3, $4, $5, 'ACTIVE', $6)`, [
+      `cust_csv_${String(i).padStart(4, '0')}`,
+      i === 0 ? 'Acme, "Quoted" Inc.' : i === 1 ? '=HYPERLINK("http://evil.example")' : `Customer ${i}`,
+      i % 3 === 0 ? 'Kate' : 'Omar',
+      100_000 + i,
+      i % 10 === 0 ? 'critical' : 'healthy',
+      i % 10 === 0 ? 20 : 90,
+    ]);
+  }
+  // The worklist reads each account's latest score too.
+  await sql(server.database, `insert into health_score (customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, model_version, as_of)
+                              select id, health_score, tier, 'STABLE', health_score, '[]', '[]', '[]', 1, 1, now() from customer where tier = 'critical'`);
+});
+afterAll(() => server.stop());
+
+it('downloads every customer of a filter as CSV, across server-side pages, with quoted and defused cells', async () => {
+  const all = await download('/export/customers.csv');
+  expect(all.status).toBe(200);
+  expect(all.type).toBe('text/csv; charset=utf-8');
+  const lines = all.body.trimEnd().split('\r\n');
+  expect(lines[0]).toBe('id,name,plan,arr_cents,seats,csm_owner,health_score,tier,trend,lifecycle_stage,last_activity_at,churned_at');
+  expect(lines).toHaveLength(1 + 1203);
+  expect(new Set(lines.slice(1).map((line) => line.split(',')[0])).size).toBe(1203);
+  expect(all.body).toContain('cust_csv_0000,"Acme, ""Quoted"" Inc.",');
+  expect(all.body).toContain(`cust_csv_0001,"'=HYPERLINK(""http://evil.example"")",`);
+  const kate = await download('/export/customers.csv?csmOwner=Kate&orderBy=ARR_DESC');
+  const rows = kate.body.trimEnd().split('\r\n').slice(1);
+  expect(rows).toHaveLength(401);
+  expect(rows[0].startsWith('cust_csv_1200,')).toBe(true);
+});
+
+it('downloads the worklist, one CSM\'s if asked, and refuses bad filters with a 400', async () => {
+  const worklist = await download('/export/worklist.csv?csmOwner=Kate');
+  const rows = worklist.body.trimEnd().split('\r\n').slice(1);
+  // Critical accounts are every tenth (i % 10 === 0); Kate's are every third: i % 30 === 0.
+  expect(rows).toHaveLength(41);
+  expect(rows.every((row) => row.includes(',Kate,'))).toBe(true);
+  const refused = await download('/export/customers.csv?orderBy=constructor');
+  expect([refused.status, JSON.parse(refused.body).errors[0].extensions.code]).toEqual([400, 'BAD_USER_INPUT']);
+});
+
+it('is protected like the API once keys exist: 401 without a key, 403 without the read scope', async () => {
+  const admin = await createKey(server, ['admin']);
+  const ingest = await createKey(server, ['ingest'], admin.key);
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  expect((await download('/export/customers.csv')).status).toBe(401);
+  expect((await download('/export/customers.csv', { authorization: `Bearer ${ingest.key}` })).status).toBe(403);
+  expect((await download('/export/worklist.csv', { authorization: `Bearer ${admin.key}` })).status).toBe(200);
+});
