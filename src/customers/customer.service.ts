@@ -85,6 +85,18 @@ const FIELDS: Array<[keyof CustomerInput, string, (input: CustomerInput) => unkn
   ['communicationOptOut', 'communication_opt_out', (input) => input.communicationOptOut ?? null],
 ];
 
+/**
+ * Narrows a list of records that carry a customer id to one segment of the book: the accounts of a
+ * CSM owner, on a plan, or both (each indexed on customer).
+ */
+export function addCustomerSegment(where: string[], params: unknown[], customerIdColumn: string, segment: { csmOwner?: string | null; plan?: string | null }): void {
+  for (const [column, value] of [['csm_owner', segment.csmOwner], ['plan', segment.plan]] as const) {
+    if (value == null) continue;
+    where.push(`${customerIdColumn} in (select id from customer where ${column} = ?)`);
+    params.push(value);
+  }
+}
+
 /** The customer's GraphQL fields, as `upserted` below returns them. */
 const CUSTOMER_FIELD_LIST = Object.keys(CUSTOMER_COLUMN_MAP).map((field) => `"${field}"`).join(', ');
 

@@ -1,7 +1,7 @@
 // NPS survey ingestion and reads. A response is stored and its customer marked for rescoring in
 // one statement; the summary (promoters, passives, detractors, NPS) is one aggregate, so a
 // dashboard tile costs one round trip whatever the number of responses.
-import { checkCustomerId } from '../customers/customer.service';
+import { addCustomerSegment, checkCustomerId } from '../customers/customer.service';
 import { ColumnMap, selectColumns } from '../infra/columns';
 import { ensure, NotFoundError } from '../infra/errors';
 import { checkStrings, filterInstant, MAX_ID_LENGTH, optionalText, pastInstant } from '../infra/input';
@@ -86,14 +86,7 @@ function npsFilters(args: NpsSummaryArgs): { where: string[]; params: unknown[] 
     where.push('n.customer_id = ?');
     params.push(checkCustomerId(args.customerId));
   }
-  if (args.csmOwner != null) {
-    where.push('n.customer_id in (select id from customer where csm_owner = ?)');
-    params.push(args.csmOwner);
-  }
-  if (args.plan != null) {
-    where.push('n.customer_id in (select id from customer where plan = ?)');
-    params.push(args.plan);
-  }
+  addCustomerSegment(where, params, 'n.customer_id', args);
   addTimeRange(where, params, 'n.responded_at', args.from, args.to);
   return { where, params };
 }

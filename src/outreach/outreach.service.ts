@@ -2,7 +2,7 @@
 // actions and writes them here with `insertOutreachActions` (one statement per batch, inside its
 // own transaction when it has one); the graph only reads the log.
 import { addTimeRange } from '../infra/time-range';
-import { checkCustomerId } from '../customers/customer.service';
+import { addCustomerSegment, checkCustomerId } from '../customers/customer.service';
 import { ColumnMap, selectColumns } from '../infra/columns';
 import { InvalidInputError } from '../infra/errors';
 import { checkStrings } from '../infra/input';
@@ -145,10 +145,7 @@ export function listOutreachLog(db: Db, args: OutreachLogArgs): Promise<Connecti
     where.push('o.playbook = ?');
     params.push(args.playbook);
   }
-  if (args.csmOwner != null) {
-    where.push('o.customer_id in (select id from customer where csm_owner = ?)');
-    params.push(args.csmOwner);
-  }
+  addCustomerSegment(where, params, 'o.customer_id', { csmOwner: args.csmOwner });
   addTimeRange(where, params, 'o.created_at', args.from, args.to);
   return keysetPage<OutreachAction>(db, {
     select: OUTREACH_COLUMNS,

@@ -1,5 +1,5 @@
 // Read side of scoring: latest scores, history, tier changes, the summary and the worklist.
-import { checkCustomerId, CUSTOMER_COLUMNS } from '../customers/customer.service';
+import { addCustomerSegment, checkCustomerId, CUSTOMER_COLUMNS } from '../customers/customer.service';
 import type { Customer } from '../customers/customer.types';
 import { ensure } from '../infra/errors';
 import { checkStrings } from '../infra/input';
@@ -87,11 +87,8 @@ export async function listTierChanges(db: Db, args: TierChangesArgs): Promise<Co
     where.push('t.backfill = ?');
     params.push(args.backfill);
   }
-  if (args.csmOwner != null) {
-    checkStrings({ csmOwner: args.csmOwner }, '');
-    where.push('t.customer_id in (select id from customer where csm_owner = ?)');
-    params.push(args.csmOwner);
-  }
+  checkStrings({ csmOwner: args.csmOwner }, '');
+  addCustomerSegment(where, params, 't.customer_id', { csmOwner: args.csmOwner });
   return keysetPage<TierChange>(db, {
     select: TIER_CHANGE_COLUMNS,
     from: 'tier_change t',

@@ -3,7 +3,7 @@
 // fits the signal weights to that history; the preview shows what a model would change now. All
 // three only read: no history, tier change, outreach or event is written or published.
 import { ensure, NotFoundError } from '../../infra/errors';
-import { Db, query, queryOne } from '../../infra/sql';
+import { Db, queryOne } from '../../infra/sql';
 import { getActiveModel } from '../scoring-model.service';
 import { assessCustomer, computeScore, metricRequests, ScoringModelConfig, validateModel } from '../model';
 import { BacktestReport, evaluateBacktest } from './evaluate';
@@ -163,18 +163,16 @@ export async function previewScoringModel(db: Db, configInput: unknown, first = 
   const config = checkedConfig(configInput, 'config');
   const active = await getActiveModel(db);
   const asOf = new Date();
-  const accounts = new Map((await loadAccounts(db)).map((a) => [a.id, a]));
-  const customers = await query<{ id: string; name: string; tier: string | null }>(db, 'select id, name, tier from customer order by id');
+  const accounts = await loadAccounts(db);
   const requests = metricRequests(config);
   const moves: TierMove[] = [];
   const proposed = new Map<string, number>();
   const current = new Map<string, number>();
-  for (let start = 0; start < customers.length; start += 2000) {
-    const batch = customers.slice(start, start + 2000).filter((c) => accounts.get(c.id)!.signedUpAt.getTime() <= asOf.getTime());
-    const gathered = await gatherMetrics(db.fork() as Db, batch.map((c) => c.id), asOf, requests, config.lifecycle.churnWindowDays + 1);
-    for (const customer of batch) {
-      const account = accounts.get(customer.id)!;
-      const { metrics, lastActivityAt } = gathered.get(customer.id) ?? { metrics: {}, lastActivityAt: null };
+  for (let start = 0; start < accounts.length; start += 2000) {
+    const batch = accounts.slice(start, start + 2000).filter((a) => a.signedUpAt.getTime() <= asOf.getTime());
+    const gathered = await gatherMetrics(db.fork() as Db, batch.map((a) => a.id), asOf, requests, config.lifecycle.churnWindowDays + 1);
+    for (const account of batch) {
+      const { metrics, lastActivityAt } = gathered.get(account.id) ?? { metrics: {}, lastActivityAt: null };
       const { tier, result } = assessCustomer({
         model: config,
         metrics,
@@ -182,13 +180,13 @@ export async function previewScoringModel(db: Db, configInput: unknown, first = 
         signedUpAt: account.signedUpAt,
         churnedAt: account.churnedAt,
         lastActivityAt,
-        previousTierKey: customer.tier,
+        previousTierKey: account.tier,
         earlierScore: null,
       });
       proposed.set(tier.key, (proposed.get(tier.key) ?? 0) + 1);
-      if (customer.tier) current.set(customer.tier, (current.get(customer.tier) ?? 0) + 1);
-      if (tier.key !== customer.tier) {
-        moves.push({ customerId: customer.id, name: customer.name, arrCents: account.arrCents, fromTier: customer.tier, toTier: tier.key, toScore: result.score });
+      if (account.tier) current.set(account.tier, (current.get(account.tier) ?? 0) + 1);
+      if (tier.key !== account.tier) {
+        moves.push({ customerId: account.id, name: account.name, arrCents: account.arrCents, fromTier: account.tier, toTier: tier.key, toScore: result.score });
       }
     }
   }

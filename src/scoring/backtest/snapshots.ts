@@ -35,6 +35,9 @@ export function gridInstants(grid: SnapshotGrid): Date[] {
 
 export interface AccountFacts {
   id: string;
+  name: string;
+  /** The tier the customer is in now (the preview compares with it). */
+  tier: string | null;
   arrCents: number;
   /** Signup, else when the customer was created: no snapshot exists before it. */
   signedUpAt: Date;
@@ -57,11 +60,12 @@ export interface SnapshotSet {
 }
 
 export async function loadAccounts(db: Db): Promise<AccountFacts[]> {
-  const rows = await query<{ id: string; arrCents: number; signedUpAt: string; churnedAt: string | null }>(
+  const rows = await query<{ id: string; name: string; tier: string | null; arrCents: number; signedUpAt: string; churnedAt: string | null }>(
     db,
-    `select id, arr_cents::float8 as "arrCents", coalesce(signed_up_at, created_at) as "signedUpAt", churned_at as "churnedAt" from customer order by id`,
+    `select id, name, tier, arr_cents::float8 as "arrCents", coalesce(signed_up_at, created_at) as "signedUpAt", churned_at as "churnedAt"
+     from customer order by id`,
   );
-  return rows.map((r) => ({ id: r.id, arrCents: r.arrCents, signedUpAt: new Date(r.signedUpAt), churnedAt: r.churnedAt ? new Date(r.churnedAt) : null }));
+  return rows.map((r) => ({ ...r, signedUpAt: new Date(r.signedUpAt), churnedAt: r.churnedAt ? new Date(r.churnedAt) : null }));
 }
 
 /**

@@ -192,6 +192,21 @@ export function defaultPlaybooksFor(bands: readonly TierBand[]): PlaybookConfig[
   return [...tierPlaybooks, SILENCE_PLAYBOOK, EXPANSION_PLAYBOOK];
 }
 
+/** What both default models share: tiers with hysteresis, trend, score drops and the playbooks. */
+const OUTREACH_AND_TIERS = {
+  tiers: TIER_PRESETS.four_tier,
+  hysteresis: 2,
+  trend: { windowDays: 7, threshold: 5 },
+  scoreDrop: { points: 15, withinDays: 14 },
+  playbooks: defaultPlaybooksFor(TIER_PRESETS.four_tier),
+  cooldownDays: 7,
+  // $50,000 ARR.
+  escalationArrCents: 5_000_000,
+  // 6, not 7: with daily scoring at any hour the first run after 6 full days of silence falls
+  // before day 7 ends, which keeps the promise of a team alert within 7 days of the last activity.
+  silenceAlertDays: 6,
+} satisfies Partial<ScoringModelConfig>;
+
 /**
  * The first default model (November 2026): fixed targets made for a daily user (20 active days a
  * month, 10 features, 3 days of recency). Kept so a backtest can compare it with the current
@@ -311,18 +326,8 @@ export const CLASSIC_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // already carries most of the decline.
     { name: 'usage_decline', metric: 'usage_trend', windowDays: 30, direction: 'below', threshold: 0.8, points: 3 },
   ],
-  tiers: TIER_PRESETS.four_tier,
-  hysteresis: 2,
-  trend: { windowDays: 7, threshold: 5 },
+  ...OUTREACH_AND_TIERS,
   lifecycle: { onboardingDays: 30, churnWindowDays: 60, advocateMinScore: 80, advocateMinNps: 50 },
-  scoreDrop: { points: 15, withinDays: 14 },
-  playbooks: defaultPlaybooksFor(TIER_PRESETS.four_tier),
-  cooldownDays: 7,
-  // $50,000 ARR.
-  escalationArrCents: 5_000_000,
-  // 6, not 7: with daily scoring at any hour the first run after 6 full days of silence falls
-  // before day 7 ends, which keeps the promise of a team alert within 7 days of the last activity.
-  silenceAlertDays: 6,
 });
 
 
@@ -497,19 +502,9 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     { name: 'low_csat_penalty', metric: 'csat_mean', windowDays: 90, direction: 'below', threshold: 2.5, points: 10 },
     { name: 'detractor_penalty', metric: 'nps_weighted', windowDays: 180, direction: 'below', threshold: -50, points: 25 },
   ],
-  tiers: TIER_PRESETS.four_tier,
-  hysteresis: 2,
-  trend: { windowDays: 7, threshold: 5 },
+  ...OUTREACH_AND_TIERS,
   // minCoverage: a new account has its silence, payment and support signals but no baseline yet (about half the weight).
   lifecycle: { onboardingDays: 30, churnWindowDays: 60, advocateMinScore: 80, advocateMinNps: 50, minCoverage: 0.6 },
-  scoreDrop: { points: 15, withinDays: 14 },
-  playbooks: defaultPlaybooksFor(TIER_PRESETS.four_tier),
-  cooldownDays: 7,
-  // $50,000 ARR.
-  escalationArrCents: 5_000_000,
-  // 6, not 7: with daily scoring at any hour the first run after 6 full days of silence falls
-  // before day 7 ends, which keeps the promise of a team alert within 7 days of the last activity.
-  silenceAlertDays: 6,
 });
 
 /**
