@@ -3,12 +3,11 @@
 // and churn per tier against the churn labels (Customer.churnedAt) in the database.
 import 'reflect-metadata';
 import { readConfig } from '../src/infra/config';
-import { openDatabase } from '../src/infra/database';
 import type { Db } from '../src/infra/sql';
 import { runBacktest, suggestScoringModel } from '../src/scoring/backtest/backtest.service';
 import { backtestTable } from '../src/scoring/backtest/report-table';
 import { CLASSIC_SCORING_MODEL } from '../src/scoring/model';
-import { scriptDatabase } from './script-database';
+import { runScript, withScriptDatabase } from './script-database';
 
 const DAY_MS = 86_400_000;
 const USAGE = `Usage: npm run backtest -- [--weeks W | --from ISO --to ISO] [--step D] [--horizon D] [--version N] [--compare-classic] [--suggest]
@@ -68,9 +67,7 @@ function parseArguments(argv: string[], now: number): Options {
 async function main(): Promise<void> {
   const options = parseArguments(process.argv.slice(2), Date.now());
   const config = readConfig();
-  const database = await scriptDatabase(config);
-  const orm = await openDatabase(database.url, config.databasePoolMax);
-  try {
+  await withScriptDatabase(config, config.databasePoolMax, async (orm) => {
     const db = orm.em.fork() as Db;
     const grid = { from: options.from, to: options.to, stepDays: options.stepDays, horizonDays: options.horizonDays };
     console.log(`Backtest from ${grid.from.toISOString()} to ${grid.to.toISOString()} every ${grid.stepDays} days, horizon ${grid.horizonDays} days`);
@@ -85,13 +82,7 @@ async function main(): Promise<void> {
       console.log(`Fitted on ${suggestion.fit.samples} snapshots (${suggestion.fit.positives} followed by churn): ${weights}`);
     }
     console.log(`\n${backtestTable(columns)}\n\n${result.instants} instants, ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
-  } finally {
-    await orm.close();
-    await database.stop();
-  }
+  });
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+runScript(main);

@@ -8,11 +8,10 @@ import { DemoProgress, loadDemoData, scoreDemoHistory } from '../src/demo/load-d
 import { hashToSeed } from '../src/demo/seeded-random';
 import { readConfig } from '../src/infra/config';
 import type { AppServices } from '../src/infra/context';
-import { openDatabase } from '../src/infra/database';
 import { createLogger } from '../src/infra/logger';
 import { InProcessPubSub } from '../src/infra/pubsub';
 import type { Db } from '../src/infra/sql';
-import { scriptDatabase } from './script-database';
+import { runScript, withScriptDatabase } from './script-database';
 
 const USAGE = `Usage: npm run demo:seed -- [--customers N] [--days D] [--seed S]
 
@@ -103,16 +102,14 @@ async function main(): Promise<void> {
   const startedAt = Date.now();
 
   // The same cluster `npm start` uses (when DATABASE_URL is unset), so the seeded data is what the service shows.
-  const database = await scriptDatabase(config);
-  const databaseUrl = database.url;
-  const orm = await openDatabase(databaseUrl, config.databasePoolMax);
-  try {
+  await withScriptDatabase(config, config.databasePoolMax, async (orm, databaseUrl) => {
     const services: AppServices = {
       orm,
       pubsub: new InProcessPubSub(),
       logger: createLogger(config.logLevel),
       config: { ...config, databaseUrl },
-      onSignals: [], onModelActivated: [],
+      onSignals: [],
+      onModelActivated: [],
     };
     const db = orm.em.fork() as Db;
     const dataSet = buildDemoDataSet({ ...demoOptions, now: new Date() });
@@ -143,13 +140,7 @@ async function main(): Promise<void> {
         '',
       ].join('\n'),
     );
-  } finally {
-    await orm.close();
-    await database.stop();
-  }
+  });
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+runScript(main);

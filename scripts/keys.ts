@@ -4,9 +4,8 @@
 import 'reflect-metadata';
 import { KEYS_USAGE, runKeysCommand } from '../src/auth/keys-command';
 import { readConfig } from '../src/infra/config';
-import { openDatabase } from '../src/infra/database';
 import type { Db } from '../src/infra/sql';
-import { scriptDatabase } from './script-database';
+import { runScript, withScriptDatabase } from './script-database';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -15,17 +14,7 @@ async function main(): Promise<void> {
     return;
   }
   const config = readConfig();
-  const database = await scriptDatabase(config);
-  const orm = await openDatabase(database.url, 2);
-  try {
-    await runKeysCommand(argv, orm.em.fork() as Db, (line) => console.log(line));
-  } finally {
-    await orm.close();
-    await database.stop();
-  }
+  await withScriptDatabase(config, 2, (orm) => runKeysCommand(argv, orm.em.fork() as Db, (line) => console.log(line)));
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+runScript(main);

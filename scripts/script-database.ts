@@ -3,7 +3,9 @@
 // `npm start` serves, or, when none is running, one started for the script.
 import path from 'node:path';
 import { Client } from 'pg';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import type { AppConfig } from '../src/infra/config';
+import { openDatabase } from '../src/infra/database';
 import { embeddedDatabaseUrl, startEmbeddedPostgres } from '../src/infra/embedded-postgres';
 
 export interface ScriptDatabase {
@@ -45,4 +47,24 @@ export async function scriptDatabase(config: AppConfig): Promise<ScriptDatabase>
     process.exit(130);
   });
   return { url: started.databaseUrl, stop: () => started.stop() };
+}
+
+/** Opens the script's database (migrated), runs `work` on it, and closes both whatever happens. */
+export async function withScriptDatabase(config: AppConfig, poolSize: number, work: (orm: MikroORM, url: string) => Promise<void>): Promise<void> {
+  const database = await scriptDatabase(config);
+  const orm = await openDatabase(database.url, poolSize);
+  try {
+    await work(orm, database.url);
+  } finally {
+    await orm.close();
+    await database.stop();
+  }
+}
+
+/** Runs a script's main: a failure prints its message (not a stack) and exits 1. */
+export function runScript(main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
 }

@@ -320,7 +320,8 @@ export async function ensureDataSet(spec: DataSetSpec, options: { lanes?: number
       pubsub: new InProcessPubSub(),
       logger: createLogger('silent'),
       config: { ...readConfig({}), databaseUrl: url },
-      onSignals: [], onModelActivated: [],
+      onSignals: [],
+      onModelActivated: [],
     };
     for (const daysBefore of HISTORY_DAYS_BEFORE) {
       const at = Date.now();
