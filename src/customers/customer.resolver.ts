@@ -62,8 +62,8 @@ export class CustomerResolver {
     }),
   )
   @Mutation(() => Customer)
-  upsertCustomer(@Arg('input', () => CustomerInput) input: CustomerInput, @Ctx() { db }: GraphQLContext): Promise<Customer> {
-    return upsertCustomer(db, input);
+  upsertCustomer(@Arg('input', () => CustomerInput) input: CustomerInput, @Ctx() { db, services }: GraphQLContext): Promise<Customer> {
+    return upsertCustomer(db, services.scheduler, input);
   }
 
   @Authorized(Scope.ADMIN)

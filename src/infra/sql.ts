@@ -95,10 +95,30 @@ export async function queryOne<Row = Record<string, unknown>>(db: Db, sql: strin
   return rows[0];
 }
 
+/** Callbacks to run once the transaction of an EntityManager (opened by `inTransaction`) commits. */
+const committing = new WeakMap<Db, Array<() => void>>();
+
 /** Runs `work` in one transaction on a fork of `db`; nested calls join the outer transaction. */
 export async function inTransaction<T>(db: Db, work: (tx: Db) => Promise<T>): Promise<T> {
   if (db.isInTransaction()) return work(db);
-  return db.transactional((tx) => work(tx as Db));
+  const callbacks: Array<() => void> = [];
+  const result = await db.transactional((tx) => {
+    committing.set(tx as Db, callbacks);
+    return work(tx as Db);
+  });
+  for (const callback of callbacks) callback();
+  return result;
+}
+
+/**
+ * Runs `callback` once what `db` wrote is committed: after its transaction commits (dropped if it
+ * rolls back), or at once when it is in none (each statement commits on its own).
+ */
+export function afterCommit(db: Db, callback: () => void): void {
+  if (!db.isInTransaction()) return callback();
+  const callbacks = committing.get(db);
+  if (!callbacks) throw new Error('afterCommit needs a transaction opened by inTransaction');
+  callbacks.push(callback);
 }
 
 export function json(value: unknown): string {

@@ -4,7 +4,7 @@ import { Arg, Args, Authorized, Ctx, FieldResolver, Info, Mutation, Query, Resol
 import { Scope } from '../auth/scopes';
 import { getCustomer } from '../customers/customer.service';
 import { Customer, CustomerRow, PageArgs } from '../customers/customer.types';
-import { GraphQLContext, signalsArrived } from '../infra/context';
+import type { GraphQLContext } from '../infra/context';
 import type { ConnectionResult } from '../infra/pagination';
 import { selectedFields } from '../infra/selection';
 import { listNpsResponses, loadCustomerNpsResponses, loadLatestNpsResponse, submitNpsResponse, summariseNps } from './nps.service';
@@ -20,10 +20,8 @@ export class NpsResolver {
 
   @Authorized(Scope.INGEST)
   @Mutation(() => NpsResponse, { description: 'Records one survey answer and marks the customer for rescoring. NOT_FOUND for an unknown customer.' })
-  async submitNpsResponse(@Arg('input', () => NpsResponseInput) input: NpsResponseInput, @Ctx() context: GraphQLContext): Promise<NpsResponse> {
-    const response = await submitNpsResponse(context.db, input);
-    signalsArrived(context, [response.customerId]);
-    return response;
+  submitNpsResponse(@Arg('input', () => NpsResponseInput) input: NpsResponseInput, @Ctx() { db, services }: GraphQLContext): Promise<NpsResponse> {
+    return submitNpsResponse(db, services.scheduler, input);
   }
 
   @Authorized(Scope.READ)
