@@ -8,7 +8,7 @@ import { openDatabase } from './infra/database';
 import { startHttpServer } from './infra/http-server';
 import { createLogger, Logger } from './infra/logger';
 import { AppPubSub, createPubSub, RedisBackedPubSub } from './infra/pubsub';
-import { buildAppSchema } from './schema';
+import { buildAppSchema, SchemaOptions } from './schema';
 import { Db } from './infra/sql';
 import { adoptCurrentDefaultModel } from './scoring/scoring-model.service';
 import { ScoringScheduler } from './scoring/scoring.scheduler';
@@ -24,7 +24,11 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-export async function startApp(config: AppConfig & { databaseUrl: string }, logger: Logger = createLogger(config.logLevel)): Promise<RunningApp> {
+export async function startApp(
+  config: AppConfig & { databaseUrl: string },
+  logger: Logger = createLogger(config.logLevel),
+  schemaOptions: SchemaOptions = {},
+): Promise<RunningApp> {
   const ormLogger = logger.child({ module: 'orm' });
   const orm = await openDatabase(config.databaseUrl, config.databasePoolMax, (message) => ormLogger.info(message.replace(/\x1b\[[0-9;]*m/g, '')));
   const pubsub = createPubSub(config.redisUrl, logger);
@@ -37,7 +41,7 @@ export async function startApp(config: AppConfig & { databaseUrl: string }, logg
   const scheduler = new ScoringScheduler(core);
   const services: AppServices = { ...core, scheduler, engagementWriter: new SingleEventWriter(() => orm.em.fork({ clear: true }) as Db, scheduler) };
   try {
-    const schema = await buildAppSchema(pubsub);
+    const schema = await buildAppSchema(pubsub, schemaOptions);
     const server = await startHttpServer({
       schema,
       services,

@@ -45,7 +45,7 @@ export class CustomerNpsResolver {
     return loadCustomerNpsResponses(db, loaders, customerId, args);
   }
 
-  /** Not joined into a page (a page's joined answer is served in schema.ts): batched per page. */
+  /** Batched per page; a page of customers may have joined it already (src/customers/joined-edges.ts). */
   @Authorized(Scope.READ)
   @FieldResolver(() => NpsResponse, { nullable: true, description: 'The most recent survey answer; null if none.' })
   latestNpsResponse(

@@ -33,7 +33,7 @@ export class CustomerOutreachResolver {
     return loadCustomerOutreach(db, loaders, customerId, args);
   }
 
-  /** Not joined into a page (a page's joined action is served in schema.ts): batched per page. */
+  /** Batched per page; a page of customers may have joined it already (src/customers/joined-edges.ts). */
   @Authorized(Scope.READ)
   @FieldResolver(() => OutreachAction, { nullable: true, description: 'The most recent outreach action; null if none.' })
   lastOutreachAction(

@@ -230,7 +230,7 @@ export class ScoringResolver {
 
 @Resolver(() => Customer)
 export class CustomerScoreResolver {
-  /** Not joined into a page (a page's joined score is served in schema.ts): batched per page. */
+  /** Batched per page; a page of customers may have joined it already (src/customers/joined-edges.ts). */
   @Authorized(Scope.READ)
   @FieldResolver(() => HealthScore, { nullable: true, description: 'The latest scoring, with components and signals.' })
   currentScore(@Root() customer: CustomerRow, @Ctx() context: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<HealthScore | null> {

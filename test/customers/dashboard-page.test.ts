@@ -163,3 +163,29 @@ describe('a page of customers with its nested edges joined', () => {
     expect(await statementsOf(() => page(EDGES))).toHaveLength(1);
   });
 });
+
+describe('the same server without the joined-edges optimisation (src/customers/joined-edges.ts)', () => {
+  let plain: TestServer;
+  beforeAll(async () => {
+    plain = await startTestServer({ database: server.database, env: { RESCORE_DEBOUNCE_MS: '0' }, schema: { joinedEdges: false } });
+  });
+  afterAll(() => plain.stop());
+
+  it('answers every page identically, each edge loaded by its own batched statement', async () => {
+    const selections = [
+      `${CUSTOMER_FIELDS} ${EDGES}`,
+      '...ScoreTier explained: currentScore { ...Explained } ... on Customer { latestNpsResponse { score } }',
+      'label: name __typename currentScore { __typename score } lastOutreachAction { when: createdAt }',
+    ];
+    for (const selection of selections) {
+      const source = `query Page { customers(first: 10, orderBy: NAME_ASC) { totalCount edges { cursor node { id ${selection} } } } } ${fragmentsOf(selection)}`;
+      const joined = await server.request(source);
+      const loaded = await plain.request(source);
+      expect(joined.errors).toBeUndefined();
+      expect(loaded).toEqual(joined);
+    }
+    const statements = await statementsDuring(plain.app.orm, () => plain.request(`query Page { customers(first: 10) { edges { node { id ${EDGES} } } } }`));
+    // The page, then one statement per edge for the whole page.
+    expect(statements).toHaveLength(4);
+  });
+});
