@@ -39,7 +39,7 @@ export function joinedEdgeColumns(node: Map<string, FieldNode[]>, info: GraphQLR
   const columns: string[] = [];
   for (const [field, spec] of Object.entries(JOINED_EDGES)) {
     const nodes = node.get(field);
-    if (nodes) columns.push(joinedChildColumn(field, spec(subfields(nodes, info.fragments)), 'c.id'));
+    if (nodes) columns.push(joinedChildColumn(field, spec(subfields(nodes, info)), 'c.id'));
   }
   return columns;
 }
