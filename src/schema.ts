@@ -47,7 +47,7 @@ export interface SchemaOptions {
 
 export async function buildAppSchema(pubSub: AppPubSub, options: SchemaOptions = {}): Promise<GraphQLSchema> {
   const schema = await buildSchema({
-    resolvers: RESOLVERS as unknown as [Function, ...Function[]],
+    resolvers: [...RESOLVERS],
     pubSub,
     // `@Authorized(Scope.X)` on every root field (and on the customer's edges): see src/auth/scopes.ts.
     authChecker,

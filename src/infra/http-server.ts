@@ -107,7 +107,7 @@ function serveWebSockets(
       onConnect: access.websockets.onConnect,
       onSubscribe: access.websockets.onSubscribe,
       // One context (and EntityManager fork) per subscription operation.
-      context: (ctx) => createContext(services, { ...access.websockets.auth(ctx), keys: access.keys }) as unknown as Record<string, unknown>,
+      context: (ctx) => createContext(services, { ...access.websockets.auth(ctx), keys: access.keys }),
       onError: (_ctx, _id, _payload, errors) => {
         logger.warn({ errors: errors.map((e) => e.message) }, 'subscription error');
       },

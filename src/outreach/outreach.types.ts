@@ -2,7 +2,7 @@
 import { ArgsType, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { PageArgs } from '../customers/customer.types';
 import { Connection } from '../infra/pagination';
-import { DateTimeScalar } from '../infra/scalars';
+import { DateTimeScalar, DateTimeValue } from '../infra/scalars';
 
 export enum OutreachStatus {
   LOGGED = 'LOGGED',
@@ -72,7 +72,7 @@ export class OutreachAction {
   message!: string | null;
 
   @Field(() => DateTimeScalar)
-  createdAt!: Date;
+  createdAt!: DateTimeValue;
 }
 
 export const OutreachActionConnection = Connection(OutreachAction);
