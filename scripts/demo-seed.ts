@@ -7,7 +7,7 @@ import { buildDemoDataSet, DEFAULT_DEMO_OPTIONS, DemoOptions, MAX_DEMO_CUSTOMERS
 import { DemoProgress, loadDemoData, scoreDemoHistory } from '../src/demo/load-demo-data';
 import { hashToSeed } from '../src/demo/seeded-random';
 import { readConfig } from '../src/infra/config';
-import type { CoreServices } from '../src/infra/context';
+import type { CoreServices } from '../src/context';
 import { createLogger } from '../src/infra/logger';
 import { InProcessPubSub } from '../src/infra/pubsub';
 import type { Db } from '../src/infra/sql';

@@ -3,9 +3,9 @@
 import 'reflect-metadata';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { AppConfig } from './infra/config';
-import { AppServices, CoreServices } from './infra/context';
-import { openDatabase } from './infra/database';
-import { startHttpServer } from './infra/http-server';
+import { AppServices, CoreServices } from './context';
+import { openDatabase } from './database';
+import { startHttpServer } from './http-server';
 import { createLogger, Logger } from './infra/logger';
 import { AppPubSub, createPubSub, RedisBackedPubSub } from './infra/pubsub';
 import { buildAppSchema, SchemaOptions } from './schema';

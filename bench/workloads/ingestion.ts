@@ -5,7 +5,7 @@
 // alongside, as it would in production. Baseline: the same events through MikroORM's unit of work.
 import { upsertCustomer } from '../../src/customers/customer.service';
 import type { EngagementEventInput } from '../../src/engagement/engagement.types';
-import { openDatabase } from '../../src/infra/database';
+import { openDatabase } from '../../src/database';
 import { Db } from '../../src/infra/sql';
 import { unitOfWorkBatches, unitOfWorkSingles } from '../baselines/unit-of-work-ingestion';
 import { pick, streamFor } from '../generate/random';

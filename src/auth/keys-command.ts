@@ -5,7 +5,7 @@
 import type { DateTimeValue } from '../infra/scalars';
 import 'reflect-metadata';
 import { readConfig } from '../infra/config';
-import { openDatabase } from '../infra/database';
+import { openDatabase } from '../database';
 import type { Db } from '../infra/sql';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-key.service';
 import type { ApiKey } from './api-key.types';

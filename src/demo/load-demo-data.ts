@@ -4,7 +4,7 @@
 import { setCommunicationOptOut, upsertCustomer } from '../customers/customer.service';
 import { MAX_BATCH_SIZE, trackEngagementBatch } from '../engagement/engagement.service';
 import type { EngagementEventInput } from '../engagement/engagement.types';
-import type { CoreServices } from '../infra/context';
+import type { CoreServices } from '../context';
 import { Db, json, query, queryOne } from '../infra/sql';
 import { submitNpsResponse } from '../nps/nps.service';
 import { recordPayment } from '../payments/payment.service';

@@ -4,7 +4,7 @@ import { Args, Authorized, Ctx, FieldResolver, Info, Query, Resolver, Root } fro
 import { Scope } from '../auth/scopes';
 import { getCustomer } from '../customers/customer.service';
 import { Customer, CustomerRow } from '../customers/customer.types';
-import type { GraphQLContext } from '../infra/context';
+import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
 import { selectedFields } from '../infra/selection';
 import { listOutreachLog, loadCustomerOutreach, loadLastOutreachAction } from './outreach.service';

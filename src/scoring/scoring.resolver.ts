@@ -6,7 +6,7 @@ import { auditAdminAction } from '../auth/audit.middleware';
 import { Scope } from '../auth/scopes';
 import { checkCustomerId, getCustomer } from '../customers/customer.service';
 import { Customer, CustomerConnection, CustomerRow } from '../customers/customer.types';
-import type { GraphQLContext } from '../infra/context';
+import type { GraphQLContext } from '../context';
 import { InvalidInputError } from '../infra/errors';
 import { loadLatestChild } from '../infra/loaders';
 import { ConnectionResult } from '../infra/pagination';

@@ -3,7 +3,7 @@
 // decays scores, and the first start over existing data backfills the last 30 days of history.
 // A write of signals wakes it through `scheduleRescore` (src/scoring/rescore-queue.ts); the round it
 // schedules is `rescoreQueued` below.
-import type { CoreServices } from '../infra/context';
+import type { CoreServices } from '../context';
 import { Db, queryOne } from '../infra/sql';
 import type { RescoreScheduler } from './rescore-queue';
 import { failRunsInterruptedByACrash, refreshAllHealthScores, rescoreRequested } from './scoring.service';

@@ -2,7 +2,7 @@
 // `refreshAllHealthScores`). Full runs are serialised across instances by a PostgreSQL advisory
 // lock and recorded in `scoring_run`. Events are published after each batch commits.
 import { Client } from 'pg';
-import type { CoreServices } from '../infra/context';
+import type { CoreServices } from '../context';
 import { NotFoundError, ensure } from '../infra/errors';
 import { instantBetween } from '../infra/input';
 import { Db, json, query, queryOne } from '../infra/sql';

@@ -4,7 +4,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { upsertCustomer } from '../../src/customers/customer.service';
 import { trackEngagementBatch } from '../../src/engagement/engagement.service';
-import { openDatabase } from '../../src/infra/database';
+import { openDatabase } from '../../src/database';
 import { Db, query } from '../../src/infra/sql';
 import { submitNpsResponse } from '../../src/nps/nps.service';
 import { recordPayment } from '../../src/payments/payment.service';

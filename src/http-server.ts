@@ -10,17 +10,17 @@ import { GraphQLSchema } from 'graphql';
 import type { Disposable } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { AccessControl } from '../auth/access-control';
-import { hasScope } from '../auth/principal';
-import { Scope } from '../auth/scopes';
-import { exportCustomers, exportWorklist } from '../exports/csv-export';
-import { compiledQueryGateway } from './compiled-executor';
+import { AccessControl } from './auth/access-control';
+import { hasScope } from './auth/principal';
+import { Scope } from './auth/scopes';
+import { exportCustomers, exportWorklist } from './exports/csv-export';
+import { compiledQueryGateway } from './infra/compiled-executor';
 import { AppServices, createContext, GraphQLContext } from './context';
-import type { Logger } from './logger';
-import { DomainError, errorContractPlugin, formatSubscriptionResult, graphQLErrorFormatter, unexpectedHttpFailure } from './errors';
-import type { Db } from './sql';
-import { SubscriptionExecution, subscriptionExecution } from './subscription-execution';
-import { renderPlaygroundHtml, servePlaygroundAsset, wantsPlayground } from './playground';
+import type { Logger } from './infra/logger';
+import { DomainError, errorContractPlugin, formatSubscriptionResult, graphQLErrorFormatter, unexpectedHttpFailure } from './infra/errors';
+import type { Db } from './infra/sql';
+import { SubscriptionExecution, subscriptionExecution } from './infra/subscription-execution';
+import { renderPlaygroundHtml, servePlaygroundAsset, wantsPlayground } from './infra/playground';
 
 export const GRAPHQL_PATH = '/graphql';
 

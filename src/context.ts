@@ -1,15 +1,15 @@
 // What every resolver receives: the request's own EntityManager fork, its DataLoaders, and the
 // process-wide services, and who is calling. Built once per HTTP request or per WebSocket operation.
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { KeyRegistry } from '../auth/key-registry';
-import type { Principal } from '../auth/principal';
-import type { SingleEventWriter } from '../engagement/engagement.service';
-import type { RescoreScheduler } from '../scoring/rescore-queue';
-import type { AppConfig } from './config';
-import { LoaderRegistry } from './loaders';
-import type { Logger } from './logger';
-import type { AppPubSub } from './pubsub';
-import type { Db } from './sql';
+import type { KeyRegistry } from './auth/key-registry';
+import type { Principal } from './auth/principal';
+import type { SingleEventWriter } from './engagement/engagement.service';
+import type { RescoreScheduler } from './scoring/rescore-queue';
+import type { AppConfig } from './infra/config';
+import { LoaderRegistry } from './infra/loaders';
+import type { Logger } from './infra/logger';
+import type { AppPubSub } from './infra/pubsub';
+import type { Db } from './infra/sql';
 
 /** The process-wide services every module may use (scripts build these alone, without a server). */
 export interface CoreServices {
