@@ -69,15 +69,6 @@ export class Customer {
 
 export const CustomerConnection = Connection(Customer);
 
-/**
- * A customer as the nested field resolvers receive it: a row of CUSTOMER_COLUMNS, perhaps carrying
- * edges joined into its page. An interface, not the class, so type-graphql hands the row over as is
- * instead of copying it into a new Customer for every nested field.
- */
-export interface CustomerRow {
-  id: string;
-}
-
 @InputType({
   description:
     'Creates the customer or updates it; omitted fields keep their stored value. No text may contain a NUL character, and ' +

@@ -3,7 +3,7 @@ import { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Authorized, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Scope } from '../auth/scopes';
 import { getCustomer } from '../customers/customer.service';
-import { Customer, CustomerRow, PageArgs } from '../customers/customer.types';
+import { Customer, PageArgs } from '../customers/customer.types';
 import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
 import { selectedFields } from '../infra/selection';
@@ -49,10 +49,10 @@ export class CustomerNpsResolver {
   @Authorized(Scope.READ)
   @FieldResolver(() => NpsResponse, { nullable: true, description: 'The most recent survey answer; null if none.' })
   latestNpsResponse(
-    @Root() customer: CustomerRow,
+    @Root('id') customerId: string,
     @Ctx() { db, loaders }: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<NpsResponse | null> {
-    return loadLatestNpsResponse(db, loaders, customer.id, selectedFields(info));
+    return loadLatestNpsResponse(db, loaders, customerId, selectedFields(info));
   }
 }

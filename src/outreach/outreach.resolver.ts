@@ -3,7 +3,7 @@ import { GraphQLResolveInfo } from 'graphql';
 import { Args, Authorized, Ctx, FieldResolver, Info, Query, Resolver, Root } from 'type-graphql';
 import { Scope } from '../auth/scopes';
 import { getCustomer } from '../customers/customer.service';
-import { Customer, CustomerRow } from '../customers/customer.types';
+import { Customer } from '../customers/customer.types';
 import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
 import { selectedFields } from '../infra/selection';
@@ -37,10 +37,10 @@ export class CustomerOutreachResolver {
   @Authorized(Scope.READ)
   @FieldResolver(() => OutreachAction, { nullable: true, description: 'The most recent outreach action; null if none.' })
   lastOutreachAction(
-    @Root() customer: CustomerRow,
+    @Root('id') customerId: string,
     @Ctx() { db, loaders }: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<OutreachAction | null> {
-    return loadLastOutreachAction(db, loaders, customer.id, selectedFields(info));
+    return loadLastOutreachAction(db, loaders, customerId, selectedFields(info));
   }
 }

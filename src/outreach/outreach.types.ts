@@ -3,12 +3,10 @@ import { ArgsType, Field, ID, Int, ObjectType, registerEnumType } from 'type-gra
 import { PageArgs } from '../customers/customer.types';
 import { Connection } from '../infra/pagination';
 import { DateTimeScalar, DateTimeValue } from '../infra/scalars';
+import { OutreachAudience, OutreachStatus } from '../scoring/model/types';
 
-export enum OutreachStatus {
-  LOGGED = 'LOGGED',
-  SKIPPED_OPT_OUT = 'SKIPPED_OPT_OUT',
-  SUPPRESSED_COOLDOWN = 'SUPPRESSED_COOLDOWN',
-}
+// The outreach enums are the scoring model's (model/types.ts), registered here for the graph.
+export { OutreachAudience, OutreachStatus };
 registerEnumType(OutreachStatus, {
   name: 'OutreachStatus',
   valuesConfig: {
@@ -18,10 +16,6 @@ registerEnumType(OutreachStatus, {
   },
 });
 
-export enum OutreachAudience {
-  CUSTOMER = 'CUSTOMER',
-  TEAM = 'TEAM',
-}
 registerEnumType(OutreachAudience, {
   name: 'OutreachAudience',
   valuesConfig: {

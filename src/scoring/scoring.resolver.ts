@@ -5,7 +5,7 @@ import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Info, Int, Mutation, Que
 import { auditAdminAction } from '../auth/audit.middleware';
 import { Scope } from '../auth/scopes';
 import { checkCustomerId, getCustomer } from '../customers/customer.service';
-import { Customer, CustomerConnection, CustomerRow } from '../customers/customer.types';
+import { Customer, CustomerConnection } from '../customers/customer.types';
 import type { GraphQLContext } from '../context';
 import { InvalidInputError } from '../infra/errors';
 import { loadLatestChild } from '../infra/loaders';
@@ -234,8 +234,8 @@ export class CustomerScoreResolver {
   /** Batched per page; a page of customers may have joined it already (src/customers/joined-edges.ts). */
   @Authorized(Scope.READ)
   @FieldResolver(() => HealthScore, { nullable: true, description: 'The latest scoring, with components and signals.' })
-  currentScore(@Root() customer: CustomerRow, @Ctx() context: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<HealthScore | null> {
-    return latestScore(context, customer.id, info);
+  currentScore(@Root('id') customerId: string, @Ctx() context: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<HealthScore | null> {
+    return latestScore(context, customerId, info);
   }
 
   @Authorized(Scope.READ)
