@@ -117,13 +117,32 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     throw startupError(`PostgreSQL did not start on port ${port}`, error, logTail);
   }
 
-  // From here on, make sure the server does not outlive this process (e.g. when start-up fails further
-  // down, or when the application exits without calling stop()): stop() sends SIGINT synchronously
-  // before its first await, which is all an 'exit' listener can do.
+  const stop = stopWithProcess(pg, dataDir, info, warn);
+  try {
+    await ensureDatabase(pg, DATABASE_NAME);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  info({ dataDir, port, database: DATABASE_NAME, ms: Date.now() - startedAt }, 'embedded PostgreSQL ready');
+  return { databaseUrl: embeddedDatabaseUrl(port), stop };
+}
+
+/**
+ * The server's idempotent stop(), registered to run when this process exits too (when start-up
+ * fails further down, or the application exits without calling stop()): the package's stop() sends
+ * SIGINT synchronously before its first await, which is all an 'exit' listener can do.
+ */
+function stopWithProcess(
+  pg: EmbeddedPostgresInstance,
+  dataDir: string,
+  info: (obj: object, msg: string) => void,
+  warn: (obj: object, msg: string) => void,
+): () => Promise<void> {
   const onExit = (): void => void pg.stop();
   process.once('exit', onExit);
   let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
+  return () =>
     (stopping ??= (async () => {
       process.removeListener('exit', onExit);
       // The package's stop() waits for an exit the server may already have made (a terminal's Ctrl-C
@@ -135,15 +154,6 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
       if (await withTimeout(pg.stop(), STOP_TIMEOUT_MS)) info({ dataDir }, 'embedded PostgreSQL stopped');
       else warn({ dataDir, timeoutMs: STOP_TIMEOUT_MS }, 'embedded PostgreSQL did not stop in time');
     })());
-
-  try {
-    await ensureDatabase(pg, DATABASE_NAME);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  info({ dataDir, port, database: DATABASE_NAME, ms: Date.now() - startedAt }, 'embedded PostgreSQL ready');
-  return { databaseUrl: embeddedDatabaseUrl(port), stop };
 }
 
 /**
