@@ -2,7 +2,7 @@
 // has every committed migration applied. Usage: npm run migration:create [-- name]
 import 'reflect-metadata';
 import { MikroORM } from '@mikro-orm/postgresql';
-import { ormOptions } from '../src/infra/database';
+import { ormOptions } from '../src/database';
 
 async function main(): Promise<void> {
   const adminUrl = process.env.ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

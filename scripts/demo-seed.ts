@@ -7,7 +7,7 @@ import { buildDemoDataSet, DEFAULT_DEMO_OPTIONS, DemoOptions, MAX_DEMO_CUSTOMERS
 import { DemoProgress, loadDemoData, scoreDemoHistory } from '../src/demo/load-demo-data';
 import { hashToSeed } from '../src/demo/seeded-random';
 import { readConfig } from '../src/infra/config';
-import type { AppServices } from '../src/infra/context';
+import type { CoreServices } from '../src/context';
 import { createLogger } from '../src/infra/logger';
 import { InProcessPubSub } from '../src/infra/pubsub';
 import type { Db } from '../src/infra/sql';
@@ -103,12 +103,12 @@ async function main(): Promise<void> {
 
   // The same cluster `npm start` uses (when DATABASE_URL is unset), so the seeded data is what the service shows.
   await withScriptDatabase(config, config.databasePoolMax, async (orm, databaseUrl) => {
-    const services: AppServices = {
+    const services: CoreServices = {
       orm,
       pubsub: new InProcessPubSub(),
       logger: createLogger(config.logLevel),
       config: { ...config, databaseUrl },
-      onSignals: [],
+     
       onModelActivated: [],
     };
     const db = orm.em.fork() as Db;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { AppConfig } from '../src/infra/config';
-import { openDatabase } from '../src/infra/database';
+import { openDatabase } from '../src/database';
 import { embeddedDatabaseUrl, startEmbeddedPostgres } from '../src/infra/embedded-postgres';
 
 export interface ScriptDatabase {

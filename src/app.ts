@@ -3,15 +3,16 @@
 import 'reflect-metadata';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { AppConfig } from './infra/config';
-import { AppServices } from './infra/context';
-import { openDatabase } from './infra/database';
-import { startHttpServer } from './infra/http-server';
+import { AppServices, CoreServices } from './context';
+import { openDatabase } from './database';
+import { startHttpServer } from './http-server';
 import { createLogger, Logger } from './infra/logger';
 import { AppPubSub, createPubSub, RedisBackedPubSub } from './infra/pubsub';
-import { buildAppSchema } from './schema';
+import { buildAppSchema, SchemaOptions } from './schema';
 import { Db } from './infra/sql';
 import { adoptCurrentDefaultModel } from './scoring/scoring-model.service';
 import { ScoringScheduler } from './scoring/scoring.scheduler';
+import { SingleEventWriter } from './engagement/engagement.service';
 
 export interface RunningApp {
   url: string;
@@ -23,16 +24,24 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-export async function startApp(config: AppConfig & { databaseUrl: string }, logger: Logger = createLogger(config.logLevel)): Promise<RunningApp> {
+export async function startApp(
+  config: AppConfig & { databaseUrl: string },
+  logger: Logger = createLogger(config.logLevel),
+  schemaOptions: SchemaOptions = {},
+): Promise<RunningApp> {
   const ormLogger = logger.child({ module: 'orm' });
   const orm = await openDatabase(config.databaseUrl, config.databasePoolMax, (message) => ormLogger.info(message.replace(/\x1b\[[0-9;]*m/g, '')));
   const pubsub = createPubSub(config.redisUrl, logger);
   if (pubsub instanceof RedisBackedPubSub && !(await pubsub.waitUntilReady(3000))) {
     logger.warn('redis is not reachable yet: serving without live events until it is');
   }
-  const services: AppServices = { orm, pubsub, logger, config, onSignals: [], onModelActivated: [] };
+  const core: CoreServices = { orm, pubsub, logger, config, onModelActivated: [] };
+  // Writes of new signals wake the scheduler (src/scoring/rescore-queue.ts); it starts scheduling
+  // rounds once the server is up (scheduler.start below).
+  const scheduler = new ScoringScheduler(core);
+  const services: AppServices = { ...core, scheduler, engagementWriter: new SingleEventWriter(() => orm.em.fork({ clear: true }) as Db, scheduler) };
   try {
-    const schema = await buildAppSchema(pubsub);
+    const schema = await buildAppSchema(pubsub, schemaOptions);
     const server = await startHttpServer({
       schema,
       services,
@@ -54,7 +63,6 @@ export async function startApp(config: AppConfig & { databaseUrl: string }, logg
     });
     const adopted = await adoptCurrentDefaultModel(orm.em.fork() as Db);
     if (adopted) logger.info({ version: adopted.version }, 'the first default scoring model was active unchanged: the current default model is now active');
-    const scheduler = new ScoringScheduler(services);
     scheduler.start();
     const port = Number(new URL(server.url).port);
     let stopping: Promise<void> | undefined;

@@ -1,12 +1,12 @@
 // The executable schema, assembled from every module's resolvers (type-graphql).
-import { GraphQLObjectType, GraphQLSchema } from 'graphql';
+import { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { ApiKeyResolver } from './auth/api-key.resolver';
 import { AuditLogResolver } from './auth/audit-log.resolver';
 import { authChecker } from './auth/auth-checker';
-import { CustomerResolver, JOINABLE_EDGES } from './customers/customer.resolver';
+import { CustomerResolver } from './customers/customer.resolver';
+import { applyJoinedEdges } from './customers/joined-edges';
 import { CustomerEngagementResolver, EngagementResolver } from './engagement/engagement.resolver';
-import { joinedChild } from './infra/loaders';
 import type { AppPubSub } from './infra/pubsub';
 import { CustomerNpsResolver, NpsResolver } from './nps/nps.resolver';
 import { CustomerOutreachResolver, OutreachResolver } from './outreach/outreach.resolver';
@@ -37,36 +37,23 @@ export const RESOLVERS = [
   AuditLogResolver,
 ] as const;
 
-/**
- * A page of customers joins the edges it selects into its own rows (customer.resolver.ts). Such an
- * edge is answered from the row here, before type-graphql's resolver plumbing (parameter
- * decorators, middleware chain, promise checks): on a dashboard page that is 150 fields that only
- * read a property. This is the one place joined edges are read: the module's resolver only loads
- * the edges that were not joined.
- */
-function answerJoinedEdgesFromRows(schema: GraphQLSchema): void {
-  const customer = schema.getType('Customer');
-  if (!(customer instanceof GraphQLObjectType)) throw new Error('the schema has no Customer object type');
-  for (const name of Object.keys(JOINABLE_EDGES)) {
-    const field = customer.getFields()[name];
-    const resolve = field?.resolve;
-    if (!resolve) throw new Error(`Customer.${name} has no resolver to fall back on`);
-    field.resolve = (source, args, context, info) => {
-      const joined = joinedChild(source as object, name);
-      return joined !== undefined ? joined : resolve(source, args, context, info);
-    };
-  }
+export interface SchemaOptions {
+  /**
+   * A page of customers joins the edges it selects into its own statement (src/customers/joined-edges.ts).
+   * Default true; false answers the same, each edge by its own batched statement.
+   */
+  joinedEdges?: boolean;
 }
 
-export async function buildAppSchema(pubSub: AppPubSub): Promise<GraphQLSchema> {
+export async function buildAppSchema(pubSub: AppPubSub, options: SchemaOptions = {}): Promise<GraphQLSchema> {
   const schema = await buildSchema({
-    resolvers: RESOLVERS as unknown as [Function, ...Function[]],
+    resolvers: [...RESOLVERS],
     pubSub,
     // `@Authorized(Scope.X)` on every root field (and on the customer's edges): see src/auth/scopes.ts.
     authChecker,
     // Inputs are validated by each module's own functions so batch items can be reported by index.
     validate: false,
   });
-  answerJoinedEdgesFromRows(schema);
+  if (options.joinedEdges ?? true) applyJoinedEdges(schema);
   return schema;
 }

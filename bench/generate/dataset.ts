@@ -10,8 +10,8 @@ import { upsertCustomer } from '../../src/customers/customer.service';
 import { trackEngagementBatch } from '../../src/engagement/engagement.service';
 import type { EngagementEventInput } from '../../src/engagement/engagement.types';
 import { readConfig } from '../../src/infra/config';
-import type { AppServices } from '../../src/infra/context';
-import { openDatabase } from '../../src/infra/database';
+import type { CoreServices } from '../../src/context';
+import { openDatabase } from '../../src/database';
 import { createLogger } from '../../src/infra/logger';
 import { InProcessPubSub } from '../../src/infra/pubsub';
 import { Db, query } from '../../src/infra/sql';
@@ -224,7 +224,7 @@ export async function ensureDataSet(spec: DataSetSpec, options: { lanes?: number
     await inLanes(root, lanes, plans, (db, plan) => {
       const random = streamFor('profile', plan.index);
       const plan_ = plan.seats > 50 ? 'enterprise' : plan.seats > 15 ? 'business' : plan.seats > 4 ? 'growth' : 'starter';
-      return upsertCustomer(db, {
+      return upsertCustomer(db, null, {
         id: plan.id,
         name: `Account ${plan.index}`,
         plan: plan_,
@@ -250,7 +250,7 @@ export async function ensureDataSet(spec: DataSetSpec, options: { lanes?: number
           laneEvents.sort((a, b) => (a.occurredAt as Date).getTime() - (b.occurredAt as Date).getTime());
           const db = root.fork() as Db;
           for (let start = 0; start < laneEvents.length; start += 5000) {
-            await trackEngagementBatch(db, laneEvents.slice(start, start + 5000), anchor);
+            await trackEngagementBatch(db, null, laneEvents.slice(start, start + 5000), anchor);
             db.clear();
           }
           events += laneEvents.length;
@@ -270,7 +270,7 @@ export async function ensureDataSet(spec: DataSetSpec, options: { lanes?: number
       for (let at = plan.signedUpAt.getTime(); at <= anchorMs; at += cycleDays * DAY_MS) {
         if (at < since) continue;
         const failed = plan.paymentTrouble ? random() < 0.6 : random() < 0.02;
-        await recordPayment(db, {
+        await recordPayment(db, null, {
           customerId: plan.id,
           externalId: `inv_${plan.index}_${Math.round(at / DAY_MS)}`,
           amountCents: plan.seats * 4900,
@@ -287,7 +287,7 @@ export async function ensureDataSet(spec: DataSetSpec, options: { lanes?: number
       for (let t = 0; t < ticketCount; t++) {
         const openedAt = since + random() * (anchorMs - since);
         const solved = random() < 0.75 && openedAt < anchorMs - DAY_MS;
-        await recordSupportTicket(db, {
+        await recordSupportTicket(db, null, {
           customerId: plan.id,
           externalId: `tkt_${plan.index}_${t}`,
           subject: 'Question about the product',
@@ -302,7 +302,7 @@ export async function ensureDataSet(spec: DataSetSpec, options: { lanes?: number
       if (random() < 0.35) {
         const answers = random() < 0.3 ? 2 : 1;
         for (let a = 0; a < answers; a++) {
-          await submitNpsResponse(db, {
+          await submitNpsResponse(db, null, {
             customerId: plan.id,
             score: unhappy ? integerBetween(random, 2, 8) : integerBetween(random, 6, 10),
             respondent: `u${a + 1}`,
@@ -315,12 +315,12 @@ export async function ensureDataSet(spec: DataSetSpec, options: { lanes?: number
     log(`${spec.name}: ${payments} payments, ${tickets} tickets, ${npsResponses} NPS answers`);
 
     // A score history, as the scheduler would have written it: previous score, trend and peak.
-    const services: AppServices = {
+    const services: CoreServices = {
       orm,
       pubsub: new InProcessPubSub(),
       logger: createLogger('silent'),
       config: { ...readConfig({}), databaseUrl: url },
-      onSignals: [],
+     
       onModelActivated: [],
     };
     for (const daysBefore of HISTORY_DAYS_BEFORE) {

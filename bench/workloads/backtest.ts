@@ -7,7 +7,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { buildDemoDataSet, DemoDataSet, populationLabels } from '../../src/demo/demo-data';
 import { loadDemoData } from '../../src/demo/load-demo-data';
-import { openDatabase } from '../../src/infra/database';
+import { openDatabase } from '../../src/database';
 import { Db, query } from '../../src/infra/sql';
 import { BacktestReport, evaluateBacktest } from '../../src/scoring/backtest/evaluate';
 import { collectSnapshots, loadAccounts, scoreSnapshots } from '../../src/scoring/backtest/snapshots';

@@ -16,8 +16,8 @@ import { upsertCustomer } from '../../src/customers/customer.service';
 import { trackEngagementBatch } from '../../src/engagement/engagement.service';
 import type { EngagementEventInput } from '../../src/engagement/engagement.types';
 import { readConfig } from '../../src/infra/config';
-import type { AppServices } from '../../src/infra/context';
-import { openDatabase } from '../../src/infra/database';
+import type { CoreServices } from '../../src/context';
+import { openDatabase } from '../../src/database';
 import { createLogger } from '../../src/infra/logger';
 import { InProcessPubSub } from '../../src/infra/pubsub';
 import { Db, query } from '../../src/infra/sql';
@@ -97,10 +97,10 @@ async function ensureLiveDataSet(name: string, flippers: number): Promise<{ url:
   try {
     const db = orm.em.fork() as Db;
     await query(db, 'create table bench_dataset (id int primary key, info jsonb not null)');
-    for (let i = 0; i < flippers; i++) await upsertCustomer(db, { id: flipperId(i), name: `Live ${i}` });
+    for (let i = 0; i < flippers; i++) await upsertCustomer(db, null, { id: flipperId(i), name: `Live ${i}` });
     let batch: EngagementEventInput[] = [];
     const flush = async () => {
-      if (batch.length > 0) await trackEngagementBatch(db, batch, anchor);
+      if (batch.length > 0) await trackEngagementBatch(db, null, batch, anchor);
       batch = [];
     };
     for (let i = 0; i < flippers; i++) {
@@ -113,7 +113,7 @@ async function ensureLiveDataSet(name: string, flippers: number): Promise<{ url:
       }
     }
     await flush();
-    const services: AppServices = { orm, pubsub: new InProcessPubSub(), logger: createLogger('silent'), config: { ...readConfig({}), databaseUrl: url }, onSignals: [], onModelActivated: [] };
+    const services: CoreServices = { orm, pubsub: new InProcessPubSub(), logger: createLogger('silent'), config: { ...readConfig({}), databaseUrl: url }, onModelActivated: [] };
     // One history point, when every flipper was still active: each of them changes tier when scored now.
     await refreshAllHealthScores(services, orm.em.fork() as Db, new Date(anchor.getTime() - 25 * DAY_MS + 3_600_000));
     await query(db, 'delete from rescore_request');

@@ -5,7 +5,7 @@
 // alongside, as it would in production. Baseline: the same events through MikroORM's unit of work.
 import { upsertCustomer } from '../../src/customers/customer.service';
 import type { EngagementEventInput } from '../../src/engagement/engagement.types';
-import { openDatabase } from '../../src/infra/database';
+import { openDatabase } from '../../src/database';
 import { Db } from '../../src/infra/sql';
 import { unitOfWorkBatches, unitOfWorkSingles } from '../baselines/unit-of-work-ingestion';
 import { pick, streamFor } from '../generate/random';
@@ -83,7 +83,7 @@ export async function runIngestion(options: IngestionOptions): Promise<Ingestion
     for (let start = 0; start < options.customers; start += 500) {
       await Promise.all(
         Array.from({ length: Math.min(500, options.customers - start) }, (_, k) =>
-          upsertCustomer(db.fork() as Db, { id: `ingest_${String(start + k).padStart(6, '0')}`, name: `Ingest ${start + k}` }),
+          upsertCustomer(db.fork() as Db, null, { id: `ingest_${String(start + k).padStart(6, '0')}`, name: `Ingest ${start + k}` }),
         ),
       );
     }

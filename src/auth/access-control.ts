@@ -5,7 +5,7 @@
 import type http from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLSchema, ValidationRule } from 'graphql';
-import type { AppServices, RequestAuth } from '../infra/context';
+import type { AppServices, RequestAuth } from '../context';
 import type { Logger } from '../infra/logger';
 import type { Db } from '../infra/sql';
 import type { SubscriptionExecution } from '../infra/subscription-execution';

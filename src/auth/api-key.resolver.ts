@@ -3,7 +3,7 @@
 // their refresh interval.
 import { Arg, Args, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { PageArgs } from '../customers/customer.types';
-import type { GraphQLContext } from '../infra/context';
+import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
 import { createApiKey, KeyActor, listApiKeys, revokeApiKey } from './api-key.service';
 import { ApiKey, ApiKeyConnection, CreateApiKeyInput, CreatedApiKey } from './api-key.types';

@@ -2,7 +2,7 @@
 // and the creation input.
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { Connection } from '../infra/pagination';
-import { DateTimeScalar } from '../infra/scalars';
+import { DateTimeScalar, DateTimeValue } from '../infra/scalars';
 import { Scope } from './scopes';
 
 @ObjectType({ simpleResolvers: true, description: 'An API key, as listed: its secret is shown only once, by createApiKey.' })
@@ -20,16 +20,16 @@ export class ApiKey {
   scopes!: Scope[];
 
   @Field(() => DateTimeScalar)
-  createdAt!: Date;
+  createdAt!: DateTimeValue;
 
   @Field({ description: 'Who created it: a key id, `loopback` or `cli`.' })
   createdBy!: string;
 
   @Field(() => DateTimeScalar, { nullable: true, description: 'Last authenticated use, to the minute.' })
-  lastUsedAt!: Date | null;
+  lastUsedAt!: DateTimeValue | null;
 
   @Field(() => DateTimeScalar, { nullable: true })
-  revokedAt!: Date | null;
+  revokedAt!: DateTimeValue | null;
 }
 
 export const ApiKeyConnection = Connection(ApiKey);

@@ -1,6 +1,6 @@
 // The audit log query (admin).
 import { Args, Authorized, Ctx, Query, Resolver } from 'type-graphql';
-import type { GraphQLContext } from '../infra/context';
+import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
 import { listAuditLog } from './audit-log.service';
 import { AuditLogArgs, AuditLogConnection, AuditLogEntry } from './audit-log.types';

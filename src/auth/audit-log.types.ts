@@ -2,7 +2,7 @@
 import { ArgsType, Field, ID, ObjectType } from 'type-graphql';
 import { PageArgs } from '../customers/customer.types';
 import { Connection } from '../infra/pagination';
-import { DateTimeScalar, JSONScalar } from '../infra/scalars';
+import { DateTimeScalar, JSONScalar, DateTimeValue } from '../infra/scalars';
 
 @ObjectType({ simpleResolvers: true, description: 'One admin action.' })
 export class AuditLogEntry {
@@ -10,7 +10,7 @@ export class AuditLogEntry {
   id!: string;
 
   @Field(() => DateTimeScalar)
-  at!: Date;
+  at!: DateTimeValue;
 
   @Field({ description: 'The API key id that acted, `loopback` (a local client while no key existed) or `cli` (`npm run keys`).' })
   actor!: string;

@@ -5,7 +5,7 @@
 // itself fails, the entry goes to the error log instead and the caller still gets its result, so a
 // client never retries an action that took effect.
 import type { MiddlewareFn } from 'type-graphql';
-import type { GraphQLContext } from '../infra/context';
+import type { GraphQLContext } from '../context';
 import { ForbiddenError } from './auth.errors';
 import { recordAudit } from './audit-log.service';
 import { actorOf, hasScope } from './principal';

@@ -3,7 +3,7 @@
 // the resolver runs, so a refused mutation writes nothing. Subscriptions are checked when they
 // subscribe (type-graphql wraps `subscribe` too) and again for each event.
 import type { AuthCheckerFn } from 'type-graphql';
-import type { GraphQLContext } from '../infra/context';
+import type { GraphQLContext } from '../context';
 import { ForbiddenError } from './auth.errors';
 import { hasScope } from './principal';
 import type { Scope } from './scopes';

@@ -2,9 +2,10 @@
 // client can authenticate) and for operators with database access. The audit log names the actor
 // `cli`. scripts/keys.ts runs it against DATABASE_URL or the embedded PostgreSQL; a built image runs
 // this file itself (`node dist/src/auth/keys-command.js …`, DATABASE_URL required).
+import type { DateTimeValue } from '../infra/scalars';
 import 'reflect-metadata';
 import { readConfig } from '../infra/config';
-import { openDatabase } from '../infra/database';
+import { openDatabase } from '../database';
 import type { Db } from '../infra/sql';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-key.service';
 import type { ApiKey } from './api-key.types';
@@ -37,7 +38,7 @@ function parseCreate(argv: string[]): { name: string; scopes: string[] } {
 }
 
 function describe(key: ApiKey): string {
-  const when = (date: Date | null) => (date ? new Date(date).toISOString().slice(0, 19).replace('T', ' ') : '-');
+  const when = (date: DateTimeValue | null) => (date ? new Date(date).toISOString().slice(0, 19).replace('T', ' ') : '-');
   return [key.id.padEnd(12), key.name.padEnd(20), key.scopes.join(',').padEnd(18), when(key.createdAt).padEnd(21), when(key.lastUsedAt).padEnd(21), when(key.revokedAt)].join(' ');
 }
 

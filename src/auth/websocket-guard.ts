@@ -12,7 +12,7 @@ import type { Context, SubscribePayload } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
 import type WebSocket from 'ws';
 import type { AppConfig } from '../infra/config';
-import type { RequestAuth } from '../infra/context';
+import type { RequestAuth } from '../context';
 import type { SubscriptionExecution } from '../infra/subscription-execution';
 import { OperationLimitError, RateLimitedError, SubscriptionLimitError } from './auth.errors';
 import { Authentication, authenticate, credentialsFrom } from './authenticate';

@@ -3,7 +3,7 @@ import { Args, Authorized, Ctx, FieldResolver, Query, Resolver, Root } from 'typ
 import { Scope } from '../auth/scopes';
 import { getCustomer } from '../customers/customer.service';
 import { Customer } from '../customers/customer.types';
-import type { GraphQLContext } from '../infra/context';
+import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
 import { listChanges } from './change.service';
 import { Change, ChangeConnection, ChangesArgs } from './change.types';

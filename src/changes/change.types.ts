@@ -2,7 +2,7 @@
 import { ArgsType, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { PageArgs } from '../customers/customer.types';
 import { Connection } from '../infra/pagination';
-import { DateTimeScalar } from '../infra/scalars';
+import { DateTimeScalar, DateTimeValue } from '../infra/scalars';
 
 export enum ChangeKind {
   TIER_CHANGED = 'TIER_CHANGED',
@@ -31,7 +31,7 @@ export class Change {
   kind!: ChangeKind;
 
   @Field(() => DateTimeScalar)
-  at!: Date;
+  at!: DateTimeValue;
 
   @Field(() => ID)
   customerId!: string;

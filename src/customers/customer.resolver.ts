@@ -1,36 +1,15 @@
-// Thin resolver: GraphQL arguments in, service call, GraphQL shape out. A page of customers joins
-// the latest-child edges it selects (current score, latest NPS answer, last outreach action) into
-// its own statement, so a dashboard page is one statement and resolves without DataLoader waits.
-import { FieldNode, GraphQLResolveInfo } from 'graphql';
+// Thin resolver: GraphQL arguments in, service call, GraphQL shape out. A page of customers may join
+// the edges it selects into its own statement (joined-edges.ts).
+import { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Authorized, Ctx, ID, Info, Mutation, Query, Resolver, UseMiddleware } from 'type-graphql';
 import { auditAdminAction } from '../auth/audit.middleware';
 import { Scope } from '../auth/scopes';
-import type { GraphQLContext } from '../infra/context';
-import { joinedLatestChildColumn, LatestChildSpec } from '../infra/loaders';
+import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
-import { selectedFields, subfields } from '../infra/selection';
-import { latestNpsResponseSpec } from '../nps/nps.service';
-import { lastOutreachActionSpec } from '../outreach/outreach.service';
-import { latestScoreSpec } from '../scoring/health-score.queries';
+import { selectedFields } from '../infra/selection';
 import { getCustomer, listCustomers, setCommunicationOptOut, upsertCustomer } from './customer.service';
 import { Customer, CustomerConnection, CustomerInput, CustomersArgs } from './customer.types';
-
-/** Customer edges that a page may join, by field name: the spec for the edge's own selection. */
-export const JOINABLE_EDGES: Record<string, (fields: Map<string, FieldNode[]>) => LatestChildSpec> = {
-  currentScore: (fields) => latestScoreSpec(fields),
-  latestNpsResponse: (fields) => latestNpsResponseSpec(fields),
-  lastOutreachAction: (fields) => lastOutreachActionSpec(fields),
-};
-
-/** Select-list columns for the joinable edges selected under `edges { node { … } }`. */
-function joinedEdgeColumns(node: Map<string, FieldNode[]>, info: GraphQLResolveInfo): string[] {
-  const columns: string[] = [];
-  for (const [field, spec] of Object.entries(JOINABLE_EDGES)) {
-    const nodes = node.get(field);
-    if (nodes) columns.push(joinedLatestChildColumn(field, spec(subfields(nodes, info.fragments)), 'c.id'));
-  }
-  return columns;
-}
+import { joinedEdgeColumns } from './joined-edges';
 
 const optOutOf = (input: unknown): boolean | null | undefined => (input as CustomerInput | undefined)?.communicationOptOut;
 const optOutTarget = (input: unknown): string | undefined => (input as CustomerInput | undefined)?.id;
@@ -62,8 +41,8 @@ export class CustomerResolver {
     }),
   )
   @Mutation(() => Customer)
-  upsertCustomer(@Arg('input', () => CustomerInput) input: CustomerInput, @Ctx() { db }: GraphQLContext): Promise<Customer> {
-    return upsertCustomer(db, input);
+  upsertCustomer(@Arg('input', () => CustomerInput) input: CustomerInput, @Ctx() { db, services }: GraphQLContext): Promise<Customer> {
+    return upsertCustomer(db, services.scheduler, input);
   }
 
   @Authorized(Scope.ADMIN)

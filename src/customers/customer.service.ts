@@ -6,6 +6,7 @@ import { checkStrings, checkTextValue, MAX_ID_LENGTH, MAX_LABEL_LENGTH, optional
 import { LoaderRegistry } from '../infra/loaders';
 import { ConnectionResult, SortKey, keysetPage } from '../infra/pagination';
 import { Db, json, query, queryOne } from '../infra/sql';
+import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import type { Customer, CustomerInput, CustomersArgs } from './customer.types';
 import { CustomerOrder } from './customer.types';
 
@@ -105,7 +106,7 @@ const CUSTOMER_FIELD_LIST = Object.keys(CUSTOMER_COLUMN_MAP).map((field) => `"${
  * same statement keeps the plan history (`customer_plan_change`): the first plan when the customer
  * arrives (as of its sign-up), then each change of ARR or seats (as of `planChangedAt`, else now).
  */
-export async function upsertCustomer(db: Db, input: CustomerInput): Promise<Customer> {
+export async function upsertCustomer(db: Db, scheduler: RescoreScheduler | null, input: CustomerInput): Promise<Customer> {
   validateCustomerInput(input);
   const provided = FIELDS.filter(([key]) => input[key] !== undefined);
   const columns = ['id', 'name', ...provided.map(([, column]) => column)];
@@ -115,7 +116,7 @@ export async function upsertCustomer(db: Db, input: CustomerInput): Promise<Cust
   // that scoring reads changes: its churn date (set or removed: the lifecycle stage), or its ARR or
   // seats (the contraction signal).
   const churnChanged = input.churnedAt !== undefined ? 'u."churnedAt" is distinct from p.churned_at' : 'false';
-  const row = await queryOne<Customer>(
+  const row = await signalsArrived(db, scheduler, (queueRescore) => queryOne<Customer>(
     db,
     `with previous as (
        select true as found, churned_at, arr_cents, seats from customer where id = ?
@@ -131,14 +132,12 @@ export async function upsertCustomer(db: Db, input: CustomerInput): Promise<Cust
        where p.found is null or u.stored_arr_cents is distinct from p.arr_cents or u.seats is distinct from p.seats
        returning 1
      ), marked as (
-       insert into rescore_request (customer_id)
-       select u.id from upserted u left join previous p on true
-       where p.found is null or exists (select 1 from plan_changed) or ${churnChanged}
-       on conflict (customer_id) do nothing
+       ${queueRescore(`select u.id from upserted u left join previous p on true
+                       where p.found is null or exists (select 1 from plan_changed) or ${churnChanged}`)}
      )
      select ${CUSTOMER_FIELD_LIST} from upserted`,
     [input.id.trim(), ...values, input.planChangedAt?.toISOString() ?? null],
-  );
+  ));
   return row as Customer;
 }
 

@@ -1,7 +1,7 @@
 // GraphQL shapes of the customer module: the Customer object, its input and the list arguments.
 import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Connection } from '../infra/pagination';
-import { DateTimeScalar, SafeIntScalar } from '../infra/scalars';
+import { DateTimeScalar, SafeIntScalar, DateTimeValue } from '../infra/scalars';
 import { LifecycleStage, Trend } from '../scoring/scoring.enums';
 
 @ObjectType({ simpleResolvers: true, description: 'An account being scored, addressed by the integrator\'s own id.' })
@@ -22,7 +22,7 @@ export class Customer {
   seats!: number | null;
 
   @Field(() => DateTimeScalar, { nullable: true })
-  signedUpAt!: Date | null;
+  signedUpAt!: DateTimeValue | null;
 
   @Field(() => String, { nullable: true })
   csmOwner!: string | null;
@@ -31,7 +31,7 @@ export class Customer {
   communicationOptOut!: boolean;
 
   @Field(() => DateTimeScalar, { nullable: true })
-  churnedAt!: Date | null;
+  churnedAt!: DateTimeValue | null;
 
   @Field(() => String, { nullable: true, description: 'Why the customer churned, in your own words or codes.' })
   churnReason!: string | null;
@@ -52,31 +52,22 @@ export class Customer {
   lifecycleStage!: LifecycleStage | null;
 
   @Field(() => DateTimeScalar, { nullable: true, description: 'Time of the latest engagement event, as of the latest scoring (seconds after the event with continuous rescoring on).' })
-  lastActivityAt!: Date | null;
+  lastActivityAt!: DateTimeValue | null;
 
   @Field(() => Int, { nullable: true, description: 'Account NPS over the model\'s NPS window, −100…100.' })
   nps!: number | null;
 
   @Field(() => DateTimeScalar, { nullable: true })
-  scoredAt!: Date | null;
+  scoredAt!: DateTimeValue | null;
 
   @Field(() => DateTimeScalar)
-  createdAt!: Date;
+  createdAt!: DateTimeValue;
 
   @Field(() => DateTimeScalar)
-  updatedAt!: Date;
+  updatedAt!: DateTimeValue;
 }
 
 export const CustomerConnection = Connection(Customer);
-
-/**
- * A customer as the nested field resolvers receive it: a row of CUSTOMER_COLUMNS, perhaps carrying
- * edges joined into its page. An interface, not the class, so type-graphql hands the row over as is
- * instead of copying it into a new Customer for every nested field.
- */
-export interface CustomerRow {
-  id: string;
-}
 
 @InputType({
   description:

@@ -4,7 +4,7 @@
 import { setCommunicationOptOut, upsertCustomer } from '../customers/customer.service';
 import { MAX_BATCH_SIZE, trackEngagementBatch } from '../engagement/engagement.service';
 import type { EngagementEventInput } from '../engagement/engagement.types';
-import type { AppServices } from '../infra/context';
+import type { CoreServices } from '../context';
 import { Db, json, query, queryOne } from '../infra/sql';
 import { submitNpsResponse } from '../nps/nps.service';
 import { recordPayment } from '../payments/payment.service';
@@ -105,7 +105,7 @@ async function loadCustomers(db: Db, customers: readonly DemoCustomer[], concurr
   await forEachLimited(customers, concurrency, async (customer) => {
     const isStored = (change: DemoPlanChange) => stored.has(planChangeKey(customer.id, change.at));
     const inForce = customer.planChanges.filter(isStored).at(-1) ?? { seats: customer.seats, arrCents: customer.arrCents };
-    await upsertCustomer(db, {
+    await upsertCustomer(db, null, {
       id: customer.id,
       name: customer.name,
       plan: customer.plan,
@@ -120,7 +120,7 @@ async function loadCustomers(db: Db, customers: readonly DemoCustomer[], concurr
     // The opt-out is not part of the upsert input: it has its own service, as in the API.
     await setCommunicationOptOut(db, customer.id, customer.communicationOptOut);
     for (const change of customer.planChanges.filter((c) => !isStored(c))) {
-      await upsertCustomer(db, { id: customer.id, name: customer.name, arrCents: change.arrCents, seats: change.seats, planChangedAt: change.at });
+      await upsertCustomer(db, null, { id: customer.id, name: customer.name, arrCents: change.arrCents, seats: change.seats, planChangedAt: change.at });
       applied++;
     }
     report(++done);
@@ -147,7 +147,7 @@ async function loadEvents(
     while (running.size >= inFlight) await Promise.race(running);
     if (failure !== undefined) throw failure;
     totals.generated += batch.length;
-    const sending: Promise<void> = trackEngagementBatch(db.fork() as Db, batch)
+    const sending: Promise<void> = trackEngagementBatch(db.fork() as Db, null, batch)
       .then((result) => {
         if (result.errors.length > 0) {
           throw new Error(`engagement batch rejected ${result.errors.length} events, first: ${JSON.stringify(result.errors[0])}`);
@@ -208,7 +208,7 @@ async function loadPerItemSignals(
     const { payments, tickets, npsResponses } = customerSignals(dataSet, customer);
     // Upserted by (customer, externalId): a re-run updates the same rows.
     for (const payment of payments) {
-      await recordPayment(db, {
+      await recordPayment(db, null, {
         customerId: customer.id,
         externalId: payment.externalId,
         amountCents: payment.amountCents,
@@ -222,7 +222,7 @@ async function loadPerItemSignals(
       if (payment.status === 'FAILED') totals.payments.failed++;
     }
     for (const ticket of tickets) {
-      await recordSupportTicket(db, {
+      await recordSupportTicket(db, null, {
         customerId: customer.id,
         externalId: ticket.externalId,
         subject: ticket.subject,
@@ -240,7 +240,7 @@ async function loadPerItemSignals(
         totals.npsResponses.alreadyPresent++;
         continue;
       }
-      await submitNpsResponse(db, { customerId: customer.id, ...response });
+      await submitNpsResponse(db, null, { customerId: customer.id, ...response });
       totals.npsResponses.submitted++;
     }
     report(++done);
@@ -298,7 +298,7 @@ export interface ScoreHistorySummary {
  * history point per day.
  */
 export async function scoreDemoHistory(
-  services: AppServices,
+  services: CoreServices,
   db: Db,
   dataSet: DemoDataSet,
   options: { historyDays?: number; onProgress?: (progress: DemoProgress) => void } = {},

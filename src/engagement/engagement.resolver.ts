@@ -3,27 +3,14 @@ import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, R
 import { Scope } from '../auth/scopes';
 import { getCustomer } from '../customers/customer.service';
 import { Customer } from '../customers/customer.types';
-import { GraphQLContext, signalsArrived } from '../infra/context';
+import type { GraphQLContext } from '../context';
 import { filterInstant } from '../infra/input';
 import { loadChildPage } from '../infra/loaders';
 import { addTimeRange } from '../infra/time-range';
 import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
-import type { AppServices } from '../infra/context';
-import type { Db } from '../infra/sql';
-import { ENGAGEMENT_COLUMNS, listEngagementEvents, SingleEventWriter, trackEngagementBatch } from './engagement.service';
+import { ENGAGEMENT_COLUMNS, listEngagementEvents, trackEngagementBatch } from './engagement.service';
 import { BatchIngestResult, CustomerEngagementArgs, EngagementEvent, EngagementEventConnection, EngagementEventInput, EngagementEventsArgs } from './engagement.types';
-
-/** One writer per running app: concurrent `trackEngagement` calls share statements. */
-const writers = new WeakMap<AppServices, SingleEventWriter>();
-function writerFor(services: AppServices): SingleEventWriter {
-  let writer = writers.get(services);
-  if (!writer) {
-    writer = new SingleEventWriter(() => services.orm.em.fork({ clear: true }) as Db);
-    writers.set(services, writer);
-  }
-  return writer;
-}
 
 @Resolver(() => EngagementEvent)
 export class EngagementResolver {
@@ -35,21 +22,18 @@ export class EngagementResolver {
 
   @Authorized(Scope.INGEST)
   @Mutation(() => EngagementEvent, { description: 'Records one product-usage event. NOT_FOUND for an unknown customer.' })
-  async trackEngagement(@Arg('input', () => EngagementEventInput) input: EngagementEventInput, @Ctx() context: GraphQLContext): Promise<EngagementEvent> {
-    const event = await writerFor(context.services).write(input);
-    signalsArrived(context, [event.customerId]);
-    return event;
+  trackEngagement(@Arg('input', () => EngagementEventInput) input: EngagementEventInput, @Ctx() { services }: GraphQLContext): Promise<EngagementEvent> {
+    // Concurrent calls share statements: the app's one writer (src/app.ts).
+    return services.engagementWriter.write(input);
   }
 
   @Authorized(Scope.INGEST)
   @Mutation(() => BatchIngestResult, { description: 'Records up to 10,000 events; invalid items are reported by index, valid ones stored.' })
   async trackEngagementBatch(
     @Arg('events', () => [EngagementEventInput], { validate: false }) events: EngagementEventInput[],
-    @Ctx() context: GraphQLContext,
+    @Ctx() { db, services }: GraphQLContext,
   ): Promise<BatchIngestResult> {
-    const { customerIds, ...result } = await trackEngagementBatch(context.db, events);
-    if (result.accepted > 0) signalsArrived(context, customerIds);
-    return result;
+    return trackEngagementBatch(db, services.scheduler, events);
   }
 
   @Authorized(Scope.READ)

@@ -1,12 +1,14 @@
 // Engagement ingestion: validation per event (a batch reports bad items by index and stores
 // the rest), then set-based inserts — one statement per chunk of 5,000 events, which also keeps
 // the daily rollup scoring reads (engagement_day) up to date, and queues each touched customer for
-// rescoring (rescore_request).
+// rescoring (signalsArrived). `SingleEventWriter` shares statements between concurrent single events;
+// the app creates one (src/app.ts) and the resolver writes through it.
 import { checkCustomerId } from '../customers/customer.service';
 import { DomainError, InvalidInputError, NotFoundError } from '../infra/errors';
 import { checkJsonObject, checkStrings, filterInstant, MAX_LABEL_LENGTH, optionalText, pastInstant, requiredText } from '../infra/input';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
 import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
+import { QueueRescore, RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import { addTimeRange } from '../infra/time-range';
 import type { BatchIngestResult, BatchItemError, EngagementEvent, EngagementEventInput, EngagementEventsArgs } from './engagement.types';
 
@@ -44,45 +46,29 @@ export function toEngagementRow(input: EngagementEventInput, now: Date): Engagem
   };
 }
 
+// Storing events: the daily rollup scoring reads (`engagement_day`: counts, features used, users
+// active) is kept up to date by the statement that inserts the events, from `inserted`. Ingestion
+// never writes the customer row: a scoring batch holds those locked while it computes, and events
+// must not wait for it. Lock order, which keeps concurrent ingestion free of deadlocks: rescoring
+// marks first, then rollup rows, each in key order.
+
+/** The columns of an event record in a statement's `$events` (a JSON record set). */
+const EVENT_RECORD = `customer_id text, event_type text, user_id text, feature text, metadata jsonb, occurred_at timestamptz, idempotency_key text`;
+const EVENT_COLUMNS = 'customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key';
+const SKIP_IDEMPOTENT_DUPLICATES = 'on conflict (customer_id, idempotency_key) where idempotency_key is not null do nothing';
+
 /**
- * The statement that stores events (`$events`: a JSON record set) and keeps the daily rollup that
- * scoring reads (`engagement_day`: counts, features used, users active) up to date. `returning` is
- * the select list over `inserted` (without `markCustomers`, `inserted` carries only the columns the
- * rollup reads).
- * With `markCustomers`, it also queues the customers for rescoring (the single-event path; a batch
- * queues its customers in one statement first, see `markKnownCustomers`).
- *
- * Ingestion never writes the customer row: a scoring batch holds those locked while it computes,
- * and events must not wait for it. Lock order, which keeps concurrent ingestion free of deadlocks:
- * rescoring marks first, then rollup rows, each in key order.
+ * The CTE that adds `inserted` to the daily rollup, in key order. `after` names a CTE that must run
+ * first (PostgreSQL runs a statement's writes in no set order unless one reads another's result).
  */
-function storeEventsStatement(returning: string, options: { markCustomers?: boolean } = {}): string {
-  // The single-event path numbers its rows (`ord`) and draws their ids up front, so each caller's
-  // row can be found in `inserted` (RETURNING cannot reach the input's columns).
-  return `with input as (
-       select x.*${options.markCustomers ? `, nextval('engagement_event_id_seq') as new_id` : ''}
-       from jsonb_to_recordset(?::jsonb) as x(customer_id text, event_type text, user_id text, feature text,
-                                             metadata jsonb, occurred_at timestamptz, idempotency_key text${options.markCustomers ? ', ord int' : ''})
-     ), inserted as (
-       insert into engagement_event (${options.markCustomers ? 'id, ' : ''}customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key)
-       select ${options.markCustomers ? 'new_id, ' : ''}customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key from input
-       ${options.markCustomers ? 'where exists (select 1 from customer c where c.id = input.customer_id)' : ''}
-       on conflict (customer_id, idempotency_key) where idempotency_key is not null do nothing
-       returning ${options.markCustomers ? '*' : 'customer_id, event_type, user_id, feature, occurred_at'}
-     ), marked as (
-       ${
-         options.markCustomers
-           ? `insert into rescore_request (customer_id) select distinct customer_id from inserted order by 1
-              on conflict (customer_id) do nothing returning 1`
-           : 'select 1 where false'
-       }
-     ), rolled_up as (
+function rollUp(after?: string): string {
+  return `rolled_up as (
        insert into engagement_day as d (customer_id, day, event_count, user_added_count, first_at, last_at, features, user_ids)
        select customer_id, (occurred_at at time zone 'UTC')::date, count(*), count(*) filter (where event_type = 'user_added'),
               min(occurred_at), max(occurred_at), coalesce(array_agg(distinct feature) filter (where feature is not null), '{}'),
               coalesce(array_agg(distinct user_id) filter (where user_id is not null), '{}')
        from inserted
-       where (select count(*) from marked) >= 0
+       ${after ? `where (select count(*) from ${after}) >= 0` : ''}
        group by 1, 2 order by 1, 2
        on conflict (customer_id, day) do update set
          event_count = d.event_count + excluded.event_count,
@@ -94,8 +80,39 @@ function storeEventsStatement(returning: string, options: { markCustomers?: bool
          user_ids = case when excluded.user_ids <@ d.user_ids then d.user_ids
                          else array(select distinct u from unnest(d.user_ids || excluded.user_ids) u order by 1) end
        returning 1
-     )
-     ${returning}`;
+     )`;
+}
+
+/** Stores a chunk of a batch (customers known and already queued): how many events were new. */
+const STORE_BATCH_CHUNK = `with inserted as (
+       insert into engagement_event (${EVENT_COLUMNS})
+       select ${EVENT_COLUMNS} from jsonb_to_recordset(?::jsonb) as x(${EVENT_RECORD})
+       ${SKIP_IDEMPOTENT_DUPLICATES}
+       returning customer_id, event_type, user_id, feature, occurred_at
+     ), ${rollUp()}
+     select (select count(*) from inserted)::int as accepted, (select count(*) from rolled_up)::int as days`;
+
+/**
+ * Stores single events (`$events` numbered by `ord`) of existing customers and queues those
+ * customers, in one statement. Each row's id is drawn up front so its caller's row can be found in
+ * `inserted` (RETURNING cannot reach the input's columns): per `ord`, the event stored, or the one
+ * already stored under its idempotency key.
+ */
+function storeSingleEventsStatement(queueRescore: QueueRescore): string {
+  return `with input as (
+       select x.*, nextval('engagement_event_id_seq') as new_id from jsonb_to_recordset(?::jsonb) as x(${EVENT_RECORD}, ord int)
+     ), inserted as (
+       insert into engagement_event (id, ${EVENT_COLUMNS})
+       select new_id, ${EVENT_COLUMNS} from input where exists (select 1 from customer c where c.id = input.customer_id)
+       ${SKIP_IDEMPOTENT_DUPLICATES}
+       returning *
+     ), marked as (
+       ${queueRescore('select customer_id from inserted')}
+     ), ${rollUp('marked')}
+     select i.ord, ${ENGAGEMENT_COLUMNS} from input i join inserted e on e.id = i.new_id
+     union all
+     select i.ord, ${ENGAGEMENT_COLUMNS} from input i join engagement_event e on e.customer_id = i.customer_id and e.idempotency_key = i.idempotency_key
+     where i.idempotency_key is not null and not exists (select 1 from inserted x where x.id = i.new_id)`;
 }
 
 /**
@@ -109,11 +126,7 @@ async function insertEngagementRows(db: Db, rows: EngagementRow[]): Promise<numb
   const ordered = rows.length > INSERT_CHUNK_SIZE ? [...rows].sort((a, b) => (a.customer_id < b.customer_id ? -1 : a.customer_id > b.customer_id ? 1 : 0)) : rows;
   for (let start = 0; start < ordered.length; start += INSERT_CHUNK_SIZE) {
     const chunk = ordered.slice(start, start + INSERT_CHUNK_SIZE);
-    const [result] = await query<{ accepted: number }>(
-      db,
-      storeEventsStatement('select (select count(*) from inserted)::int as accepted, (select count(*) from rolled_up)::int as days'),
-      [json(chunk)],
-    );
+    const [result] = await query<{ accepted: number }>(db, STORE_BATCH_CHUNK, [json(chunk)]);
     accepted += result.accepted;
   }
   return accepted;
@@ -123,19 +136,14 @@ async function insertEngagementRows(db: Db, rows: EngagementRow[]): Promise<numb
  * The ids among `ids` that exist, in one statement, queued for rescoring in id order (a batch's
  * marks all come before its rollup rows, whatever its number of chunks: the lock order above).
  */
-async function markKnownCustomers(db: Db, ids: Iterable<string>): Promise<Set<string>> {
+async function markKnownCustomers(db: Db, ids: Iterable<string>, queueRescore: QueueRescore): Promise<Set<string>> {
   const unique = [...new Set(ids)];
-  if (unique.length === 0) return new Set();
   const rows = await query<{ id: string }>(
     db,
     `with known as (
        select id from customer where id in (select jsonb_array_elements_text(?::jsonb))
      ), marked as (
-       -- Most are already queued while events stream in: skipped by an anti-join, which costs a
-       -- fraction of a conflicting insert (measured: 17 → 5 ms for 3,900 queued customers).
-       insert into rescore_request (customer_id)
-       select id from known k where not exists (select 1 from rescore_request r where r.customer_id = k.id) order by id
-       on conflict (customer_id) do nothing
+       ${queueRescore('select id from known')}
      )
      select id from known`,
     [json(unique)],
@@ -148,17 +156,9 @@ async function markKnownCustomers(db: Db, ids: Iterable<string>): Promise<Set<st
  * each call, in order — its stored event, the one already stored under its idempotency key, or an
  * error. One statement (one plan, one commit) for everything that arrived together.
  */
-async function storeSingleEvents(db: Db, rows: EngagementRow[]): Promise<Array<EngagementEvent | DomainError>> {
-  const found = await query<EngagementEvent & { ord: number }>(
-    db,
-    storeEventsStatement(
-      `select i.ord, ${ENGAGEMENT_COLUMNS} from input i join inserted e on e.id = i.new_id
-       union all
-       select i.ord, ${ENGAGEMENT_COLUMNS} from input i join engagement_event e on e.customer_id = i.customer_id and e.idempotency_key = i.idempotency_key
-       where i.idempotency_key is not null and not exists (select 1 from inserted x where x.id = i.new_id)`,
-      { markCustomers: true },
-    ),
-    [json(rows.map((row, ord) => ({ ...row, ord })))],
+async function storeSingleEvents(db: Db, scheduler: RescoreScheduler | null, rows: EngagementRow[]): Promise<Array<EngagementEvent | DomainError>> {
+  const found = await signalsArrived(db, scheduler, (queueRescore) =>
+    query<EngagementEvent & { ord: number }>(db, storeSingleEventsStatement(queueRescore), [json(rows.map((row, ord) => ({ ...row, ord })))]),
   );
   const results: Array<EngagementEvent | DomainError | undefined> = new Array(rows.length);
   for (const { ord, ...event } of found) results[ord] ??= event;
@@ -187,6 +187,7 @@ export class SingleEventWriter {
 
   constructor(
     private readonly db: () => Db,
+    private readonly scheduler: RescoreScheduler | null,
     private readonly options: { maxInFlight: number; maxPerStatement: number } = { maxInFlight: 2, maxPerStatement: 500 },
   ) {}
 
@@ -210,7 +211,7 @@ export class SingleEventWriter {
       while (this.queue.length > 0) {
         const calls = this.queue.splice(0, this.options.maxPerStatement);
         try {
-          const results = await storeSingleEvents(this.db(), calls.map((call) => call.row));
+          const results = await storeSingleEvents(this.db(), this.scheduler, calls.map((call) => call.row));
           calls.forEach((call, index) => {
             const result = results[index];
             if (result instanceof Error) call.reject(result);
@@ -228,14 +229,19 @@ export class SingleEventWriter {
   }
 
   private storeAlone(call: { row: EngagementRow; resolve: (event: EngagementEvent) => void; reject: (error: unknown) => void }): void {
-    storeSingleEvents(this.db(), [call.row]).then(
+    storeSingleEvents(this.db(), this.scheduler, [call.row]).then(
       ([result]) => (result instanceof Error ? call.reject(result) : call.resolve(result)),
       call.reject,
     );
   }
 }
 
-export async function trackEngagementBatch(db: Db, inputs: EngagementEventInput[], now = new Date()): Promise<BatchIngestResult & { customerIds: string[] }> {
+/**
+ * Stores up to 10,000 events in one transaction: the known customers are queued for rescoring
+ * first (the scheduler is woken after the commit), then the events of those customers are stored;
+ * invalid items and unknown customers are reported by index.
+ */
+export async function trackEngagementBatch(db: Db, scheduler: RescoreScheduler | null, inputs: EngagementEventInput[], now = new Date()): Promise<BatchIngestResult> {
   if (inputs.length > MAX_BATCH_SIZE) {
     throw new InvalidInputError(`a batch holds at most ${MAX_BATCH_SIZE} events, got ${inputs.length}`, { argument: 'events', max: MAX_BATCH_SIZE });
   }
@@ -249,10 +255,14 @@ export async function trackEngagementBatch(db: Db, inputs: EngagementEventInput[
       errors.push({ index, code: error.code, message: error.message });
     }
   });
+  if (candidates.length === 0) return { accepted: 0, duplicates: 0, errors };
   return inTransaction(db, async (tx) => {
-    const known = await markKnownCustomers(
-      tx,
-      candidates.map((c) => c.row.customer_id),
+    const known = await signalsArrived(tx, scheduler, (queueRescore) =>
+      markKnownCustomers(
+        tx,
+        candidates.map((c) => c.row.customer_id),
+        queueRescore,
+      ),
     );
     const rows: EngagementRow[] = [];
     for (const { index, row } of candidates) {
@@ -261,7 +271,7 @@ export async function trackEngagementBatch(db: Db, inputs: EngagementEventInput[
     }
     errors.sort((a, b) => a.index - b.index);
     const accepted = await insertEngagementRows(tx, rows);
-    return { accepted, duplicates: rows.length - accepted, errors, customerIds: [...known] };
+    return { accepted, duplicates: rows.length - accepted, errors };
   });
 }
 

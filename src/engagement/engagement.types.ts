@@ -2,7 +2,7 @@
 import { ArgsType, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { PageArgs } from '../customers/customer.types';
 import { Connection } from '../infra/pagination';
-import { DateTimeScalar, JSONScalar } from '../infra/scalars';
+import { DateTimeScalar, JSONScalar, DateTimeValue } from '../infra/scalars';
 
 @ObjectType()
 export class EngagementEvent {
@@ -25,13 +25,13 @@ export class EngagementEvent {
   metadata!: Record<string, unknown> | null;
 
   @Field(() => DateTimeScalar)
-  occurredAt!: Date;
+  occurredAt!: DateTimeValue;
 
   @Field(() => String, { nullable: true })
   idempotencyKey!: string | null;
 
   @Field(() => DateTimeScalar)
-  receivedAt!: Date;
+  receivedAt!: DateTimeValue;
 }
 
 export const EngagementEventConnection = Connection(EngagementEvent);

@@ -126,22 +126,3 @@ export function loadLatestChild<T>(db: Db, loaders: LoaderRegistry, parentId: st
   return loader.load(parentId);
 }
 
-// A page query may join a latest-child edge of its rows into the same statement (one JSON column per
-// edge, the child's columns under their aliases) instead of leaving it to a DataLoader batch: the
-// page then costs one statement and its nested fields resolve without waiting.
-
-function joinedKey(field: string): string {
-  return `__joined_${field}`;
-}
-
-/** A select-list column carrying the child of `parentId` for `field` as JSON (null when none). */
-export function joinedLatestChildColumn(field: string, spec: LatestChildSpec, parentId: string): string {
-  return `(select row_to_json(child) from (select ${spec.select} from ${spec.from} where ${spec.parentColumn} = ${parentId}
-     order by ${spec.orderBy} limit 1) child) as "${joinedKey(field)}"`;
-}
-
-/** The child joined into the parent's row for `field` (null when it has none), or undefined when it was not joined. */
-export function joinedChild<T>(parent: object, field: string): T | null | undefined {
-  const key = joinedKey(field);
-  return key in parent ? ((parent as Record<string, unknown>)[key] as T | null) : undefined;
-}

@@ -46,7 +46,7 @@ export function Connection<T extends object>(nodeType: ClassType<T>, name: strin
   }
 
   @ObjectType(`${name}Connection`, { simpleResolvers: true })
-  class ConnectionType {
+  class ConnectionType implements ConnectionResult<T> {
     @Field(() => [EdgeType])
     edges!: EdgeType[];
 
@@ -55,11 +55,11 @@ export function Connection<T extends object>(nodeType: ClassType<T>, name: strin
 
     // A lazy getter returning a promise: it keeps a resolver (not simple), which the compiled executor awaits.
     @Field(() => Int, { simple: false, description: 'Number of items matching the filters, across all pages.' })
-    totalCount!: number;
+    totalCount!: number | Promise<number>;
   }
 
   connectionTypes.set(name, ConnectionType);
-  return ConnectionType as unknown as ClassType<ConnectionResult<T>>;
+  return ConnectionType;
 }
 
 /** Validates `first`: 1…500, default 50. */

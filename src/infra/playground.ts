@@ -57,6 +57,9 @@ function getRuruAssets(): RuruAssets {
  * named by id, not by content hash, so this is what makes them safe to cache as immutable — an
  * upgrade changes every URL instead of mixing cached old chunks with new ones.
  */
+/** Ruru's client configuration: only the debug tools are set (none). */
+const HIDDEN_DEBUG_TOOLS: Partial<RuruClientConfig> = { debugTools: [] };
+
 function versionedStaticPath(): string {
   return `${PLAYGROUND_STATIC_PREFIX}v${getRuruAssets().version}/`;
 }
@@ -72,7 +75,7 @@ export function renderPlaygroundHtml(options: PlaygroundHtmlOptions): string {
     // "explain"/"plan" are Grafast (PostGraphile) tools; this server is Apollo, so hide them. The cast:
     // ruru's client-config type is derived from GraphiQL/React prop types that resolve incompletely
     // without React's types installed, making every optional prop look required.
-    clientConfig: { debugTools: [] } as unknown as RuruClientConfig,
+    clientConfig: HIDDEN_DEBUG_TOOLS as RuruClientConfig,
     htmlParts: {
       titleTag: `<title>${escapeHtml(title)}</title>`,
       // Before Ruru's own scripts, which pick up the patched fetch and WebSocket.

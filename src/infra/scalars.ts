@@ -35,3 +35,10 @@ export const DateTimeScalar = new GraphQLScalarType({
 });
 export const JSONScalar = JSONResolver;
 export const SafeIntScalar = SafeIntResolver;
+
+/**
+ * A DateTime field's value as the graph's objects carry it: PostgreSQL's timestamp text in a row read
+ * by raw SQL, or a Date computed in this process (a fresh score, a published event). `serializeDateTime`
+ * answers both the same.
+ */
+export type DateTimeValue = Date | string;

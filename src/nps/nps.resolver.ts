@@ -3,8 +3,8 @@ import { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Authorized, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Scope } from '../auth/scopes';
 import { getCustomer } from '../customers/customer.service';
-import { Customer, CustomerRow, PageArgs } from '../customers/customer.types';
-import { GraphQLContext, signalsArrived } from '../infra/context';
+import { Customer, PageArgs } from '../customers/customer.types';
+import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
 import { selectedFields } from '../infra/selection';
 import { listNpsResponses, loadCustomerNpsResponses, loadLatestNpsResponse, submitNpsResponse, summariseNps } from './nps.service';
@@ -20,10 +20,8 @@ export class NpsResolver {
 
   @Authorized(Scope.INGEST)
   @Mutation(() => NpsResponse, { description: 'Records one survey answer and marks the customer for rescoring. NOT_FOUND for an unknown customer.' })
-  async submitNpsResponse(@Arg('input', () => NpsResponseInput) input: NpsResponseInput, @Ctx() context: GraphQLContext): Promise<NpsResponse> {
-    const response = await submitNpsResponse(context.db, input);
-    signalsArrived(context, [response.customerId]);
-    return response;
+  submitNpsResponse(@Arg('input', () => NpsResponseInput) input: NpsResponseInput, @Ctx() { db, services }: GraphQLContext): Promise<NpsResponse> {
+    return submitNpsResponse(db, services.scheduler, input);
   }
 
   @Authorized(Scope.READ)
@@ -47,14 +45,14 @@ export class CustomerNpsResolver {
     return loadCustomerNpsResponses(db, loaders, customerId, args);
   }
 
-  /** Not joined into a page (a page's joined answer is served in schema.ts): batched per page. */
+  /** Batched per page; a page of customers may have joined it already (src/customers/joined-edges.ts). */
   @Authorized(Scope.READ)
   @FieldResolver(() => NpsResponse, { nullable: true, description: 'The most recent survey answer; null if none.' })
   latestNpsResponse(
-    @Root() customer: CustomerRow,
+    @Root('id') customerId: string,
     @Ctx() { db, loaders }: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<NpsResponse | null> {
-    return loadLatestNpsResponse(db, loaders, customer.id, selectedFields(info));
+    return loadLatestNpsResponse(db, loaders, customerId, selectedFields(info));
   }
 }

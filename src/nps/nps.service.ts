@@ -8,6 +8,7 @@ import { checkStrings, filterInstant, MAX_ID_LENGTH, optionalText, pastInstant }
 import { LatestChildSpec, LoaderRegistry, loadChildPage, loadLatestChild, projectedLatestChild } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey, whereClause } from '../infra/pagination';
 import { Db, query, queryOne } from '../infra/sql';
+import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import { addTimeRange } from '../infra/time-range';
 import type { NpsResponse, NpsResponseInput, NpsResponsesArgs, NpsSummary, NpsSummaryArgs } from './nps.types';
 
@@ -38,7 +39,7 @@ const NEWEST_FIRST: SortKey[] = [
  * Stores one answer. With an `externalId` (the survey tool's id of the answer, unique per customer),
  * a retried submission stores nothing and returns the answer stored first.
  */
-export async function submitNpsResponse(db: Db, input: NpsResponseInput, now = new Date()): Promise<NpsResponse> {
+export async function submitNpsResponse(db: Db, scheduler: RescoreScheduler | null, input: NpsResponseInput, now = new Date()): Promise<NpsResponse> {
   checkStrings(input, 'input');
   const customerId = checkCustomerId(input.customerId);
   ensure(Number.isInteger(input.score) && input.score >= 0 && input.score <= 10, 'score must be an integer from 0 to 10', { argument: 'score' });
@@ -49,7 +50,8 @@ export async function submitNpsResponse(db: Db, input: NpsResponseInput, now = n
   const respondedAt = pastInstant(input.respondedAt ?? now, 'respondedAt', now);
   // The insert reads from the customer row (and queues it for rescoring): an unknown customer inserts
   // nothing. A repeated externalId inserts nothing either, and the stored answer is read instead.
-  const row = await queryOne<NpsResponse>(
+  return signalsArrived(db, scheduler, async (queueRescore) => {
+    const row = await queryOne<NpsResponse>(
     db,
     `with known as (
        select id from customer where id = ?
@@ -59,7 +61,7 @@ export async function submitNpsResponse(db: Db, input: NpsResponseInput, now = n
        on conflict (customer_id, external_id) where external_id is not null do nothing
        returning *
      ), marked as (
-       insert into rescore_request (customer_id) select customer_id from inserted on conflict (customer_id) do nothing
+       ${queueRescore('select customer_id from inserted')}
      )
      select ${NPS_COLUMNS} from inserted n
      union all
@@ -67,13 +69,14 @@ export async function submitNpsResponse(db: Db, input: NpsResponseInput, now = n
      where ?::text is not null and n.customer_id = ? and n.external_id = ? and not exists (select 1 from inserted)`,
     [customerId, externalId, input.score, comment, respondent, respondedAt.toISOString(), externalId, customerId, externalId],
   );
-  if (row) return row;
-  // Stored by a concurrent submission that committed after this statement began: visible now.
-  const stored = externalId
-    ? await queryOne<NpsResponse>(db, `select ${NPS_COLUMNS} from nps_response n where n.customer_id = ? and n.external_id = ?`, [customerId, externalId])
-    : undefined;
-  if (stored) return stored;
-  throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
+    if (row) return row;
+    // Stored by a concurrent submission that committed after this statement began: visible now.
+    const stored = externalId
+      ? await queryOne<NpsResponse>(db, `select ${NPS_COLUMNS} from nps_response n where n.customer_id = ? and n.external_id = ?`, [customerId, externalId])
+      : undefined;
+    if (stored) return stored;
+    throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
+  });
 }
 
 function npsFilters(args: NpsSummaryArgs): { where: string[]; params: unknown[] } {

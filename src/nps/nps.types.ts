@@ -3,7 +3,7 @@
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { PageArgs } from '../customers/customer.types';
 import { Connection } from '../infra/pagination';
-import { DateTimeScalar } from '../infra/scalars';
+import { DateTimeScalar, DateTimeValue } from '../infra/scalars';
 
 @ObjectType({ simpleResolvers: true, description: 'One answer to "how likely are you to recommend us?" (0–10).' })
 export class NpsResponse {
@@ -26,10 +26,10 @@ export class NpsResponse {
   respondent!: string | null;
 
   @Field(() => DateTimeScalar)
-  respondedAt!: Date;
+  respondedAt!: DateTimeValue;
 
   @Field(() => DateTimeScalar, { description: 'When the response was received.' })
-  createdAt!: Date;
+  createdAt!: DateTimeValue;
 }
 
 export const NpsResponseConnection = Connection(NpsResponse);

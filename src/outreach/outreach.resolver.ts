@@ -3,8 +3,8 @@ import { GraphQLResolveInfo } from 'graphql';
 import { Args, Authorized, Ctx, FieldResolver, Info, Query, Resolver, Root } from 'type-graphql';
 import { Scope } from '../auth/scopes';
 import { getCustomer } from '../customers/customer.service';
-import { Customer, CustomerRow } from '../customers/customer.types';
-import type { GraphQLContext } from '../infra/context';
+import { Customer } from '../customers/customer.types';
+import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
 import { selectedFields } from '../infra/selection';
 import { listOutreachLog, loadCustomerOutreach, loadLastOutreachAction } from './outreach.service';
@@ -33,14 +33,14 @@ export class CustomerOutreachResolver {
     return loadCustomerOutreach(db, loaders, customerId, args);
   }
 
-  /** Not joined into a page (a page's joined action is served in schema.ts): batched per page. */
+  /** Batched per page; a page of customers may have joined it already (src/customers/joined-edges.ts). */
   @Authorized(Scope.READ)
   @FieldResolver(() => OutreachAction, { nullable: true, description: 'The most recent outreach action; null if none.' })
   lastOutreachAction(
-    @Root() customer: CustomerRow,
+    @Root('id') customerId: string,
     @Ctx() { db, loaders }: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<OutreachAction | null> {
-    return loadLastOutreachAction(db, loaders, customer.id, selectedFields(info));
+    return loadLastOutreachAction(db, loaders, customerId, selectedFields(info));
   }
 }

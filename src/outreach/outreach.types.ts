@@ -2,13 +2,11 @@
 import { ArgsType, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { PageArgs } from '../customers/customer.types';
 import { Connection } from '../infra/pagination';
-import { DateTimeScalar } from '../infra/scalars';
+import { DateTimeScalar, DateTimeValue } from '../infra/scalars';
+import { OutreachAudience, OutreachStatus } from '../scoring/model/types';
 
-export enum OutreachStatus {
-  LOGGED = 'LOGGED',
-  SKIPPED_OPT_OUT = 'SKIPPED_OPT_OUT',
-  SUPPRESSED_COOLDOWN = 'SUPPRESSED_COOLDOWN',
-}
+// The outreach enums are the scoring model's (model/types.ts), registered here for the graph.
+export { OutreachAudience, OutreachStatus };
 registerEnumType(OutreachStatus, {
   name: 'OutreachStatus',
   valuesConfig: {
@@ -18,10 +16,6 @@ registerEnumType(OutreachStatus, {
   },
 });
 
-export enum OutreachAudience {
-  CUSTOMER = 'CUSTOMER',
-  TEAM = 'TEAM',
-}
 registerEnumType(OutreachAudience, {
   name: 'OutreachAudience',
   valuesConfig: {
@@ -72,7 +66,7 @@ export class OutreachAction {
   message!: string | null;
 
   @Field(() => DateTimeScalar)
-  createdAt!: Date;
+  createdAt!: DateTimeValue;
 }
 
 export const OutreachActionConnection = Connection(OutreachAction);

@@ -3,7 +3,7 @@ import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } f
 import { Scope } from '../auth/scopes';
 import { getCustomer } from '../customers/customer.service';
 import { Customer, PageArgs } from '../customers/customer.types';
-import { GraphQLContext, signalsArrived } from '../infra/context';
+import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
 import { loadCustomerPayments, recordPayment } from './payment.service';
 import { Payment, PaymentConnection, PaymentInput } from './payment.types';
@@ -20,10 +20,8 @@ export class PaymentResolver {
   @Mutation(() => Payment, {
     description: 'Records a payment attempt (upserted by customer and externalId when given) and marks the customer for rescoring. NOT_FOUND for an unknown customer.',
   })
-  async recordPayment(@Arg('input', () => PaymentInput) input: PaymentInput, @Ctx() context: GraphQLContext): Promise<Payment> {
-    const payment = await recordPayment(context.db, input);
-    signalsArrived(context, [payment.customerId]);
-    return payment;
+  recordPayment(@Arg('input', () => PaymentInput) input: PaymentInput, @Ctx() { db, services }: GraphQLContext): Promise<Payment> {
+    return recordPayment(db, services.scheduler, input);
   }
 }
 

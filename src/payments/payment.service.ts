@@ -9,6 +9,7 @@ import { LoaderRegistry, loadChildPage } from '../infra/loaders';
 import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
 import { Db, queryOne } from '../infra/sql';
+import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import { Payment, PaymentInput, PaymentStatus } from './payment.types';
 
 export const PAYMENT_COLUMNS = `p.id::text as id, p.customer_id as "customerId", p.external_id as "externalId",
@@ -35,7 +36,7 @@ const OPTIONAL_DATES: Array<['dueAt' | 'paidAt', string]> = [
   ['paidAt', 'paid_at'],
 ];
 
-export async function recordPayment(db: Db, input: PaymentInput, now = new Date()): Promise<Payment> {
+export async function recordPayment(db: Db, scheduler: RescoreScheduler | null, input: PaymentInput, now = new Date()): Promise<Payment> {
   checkStrings(input, 'input');
   const customerId = checkCustomerId(input.customerId);
   const externalId = optionalText(input.externalId, 'externalId', MAX_ID_LENGTH);
@@ -58,12 +59,13 @@ export async function recordPayment(db: Db, input: PaymentInput, now = new Date(
     ...(input.occurredAt != null ? ['occurred_at = excluded.occurred_at'] : []),
   ];
   // The insert reads from the customer row (and queues it for rescoring): an unknown customer writes nothing.
-  const row = await queryOne<Payment>(
+  return signalsArrived(db, scheduler, async (queueRescore) => {
+    const row = await queryOne<Payment>(
     db,
     `with known as (
        select id from customer where id = ?
      ), marked as (
-       insert into rescore_request (customer_id) select id from known on conflict (customer_id) do nothing
+       ${queueRescore('select id from known')}
      ), upserted as (
        insert into payment as p (customer_id, external_id, amount_cents, currency, status, due_at, paid_at, occurred_at)
        select id, ?, ?::bigint, ?, ?, ?::timestamptz, ?::timestamptz, ?::timestamptz from known
@@ -73,8 +75,9 @@ export async function recordPayment(db: Db, input: PaymentInput, now = new Date(
      select ${PAYMENT_COLUMNS} from upserted p`,
     [customerId, externalId, input.amountCents, currency.toUpperCase(), input.status, ...dates.map((d) => d.value), occurredAt],
   );
-  if (!row) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
-  return row;
+    if (!row) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
+    return row;
+  });
 }
 
 /** `Customer.payments`, newest first: one statement per page of customers (plus one for totalCount). */

@@ -1,7 +1,7 @@
 // GraphQL shapes of payment ingestion: the Payment object, its status and the input.
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { Connection } from '../infra/pagination';
-import { DateTimeScalar, SafeIntScalar } from '../infra/scalars';
+import { DateTimeScalar, SafeIntScalar, DateTimeValue } from '../infra/scalars';
 
 export enum PaymentStatus {
   PAID = 'PAID',
@@ -31,13 +31,13 @@ export class Payment {
   status!: PaymentStatus;
 
   @Field(() => DateTimeScalar, { nullable: true })
-  dueAt!: Date | null;
+  dueAt!: DateTimeValue | null;
 
   @Field(() => DateTimeScalar, { nullable: true })
-  paidAt!: Date | null;
+  paidAt!: DateTimeValue | null;
 
   @Field(() => DateTimeScalar, { description: 'When the attempt (or its latest status change) happened.' })
-  occurredAt!: Date;
+  occurredAt!: DateTimeValue;
 }
 
 export const PaymentConnection = Connection(Payment);

@@ -24,6 +24,13 @@ export function latestScoreSpec(fields: ReadonlyMap<string, unknown>): LatestChi
   return projectedLatestChild(spec, HEALTH_SCORE_COLUMN_MAP, fields);
 }
 
+/** A stored score by its id, as the graph answers it. */
+export async function getHealthScore(db: Db, id: string): Promise<HealthScore> {
+  const [row] = await query<HealthScore>(db, `select ${HEALTH_SCORE_COLUMNS} from health_score h where h.id = ?::bigint`, [id]);
+  if (!row) throw new Error(`health score ${id} does not exist`);
+  return row;
+}
+
 export async function listLatestScores(db: Db, args: HealthScoresArgs): Promise<ConnectionResult<HealthScore>> {
   const where = ['c.health_score is not null'];
   const params: unknown[] = [];

@@ -9,7 +9,7 @@ import { insertOutreachActions, NewOutreachAction } from '../outreach/outreach.s
 import type { OutreachAction } from '../outreach/outreach.types';
 import { GatheredCustomer, gatherMetrics } from './gather-metrics.sql';
 import { encodeSignals, StoredSignal } from './signal-storage';
-import { assessCustomer, decidePlaybookActions, metricRequests, ScoringModelConfig, SignalResult, tierDirection } from './model';
+import { assessCustomer, decidePlaybookActions, metricRequests, OutreachStatus, ScoringModelConfig, SignalResult, tierDirection } from './model';
 
 const DAY_MS = 86_400_000;
 
@@ -107,7 +107,7 @@ interface RecentAction {
   playbook: string;
   action: string;
   createdAt: Date;
-  status: 'LOGGED' | 'SKIPPED_OPT_OUT' | 'SUPPRESSED_COOLDOWN';
+  status: OutreachStatus;
 }
 
 /**

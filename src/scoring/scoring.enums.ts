@@ -1,25 +1,9 @@
-// GraphQL enums of the scoring domain, shared by the customer graph and the scoring engine.
+// The scoring domain's enums (defined once, in the pure model: model/types.ts) registered as GraphQL
+// enums, shared by the customer graph and the scoring engine.
 import { registerEnumType } from 'type-graphql';
+import { LifecycleStage, TierDirection, Trend } from './model/types';
 
-export enum Trend {
-  IMPROVING = 'IMPROVING',
-  STABLE = 'STABLE',
-  DECLINING = 'DECLINING',
-}
-
-export enum LifecycleStage {
-  ONBOARDING = 'ONBOARDING',
-  ACTIVE = 'ACTIVE',
-  AT_RISK = 'AT_RISK',
-  CHURNED = 'CHURNED',
-  ADVOCATE = 'ADVOCATE',
-}
-
-export enum TierDirection {
-  WORSENED = 'WORSENED',
-  IMPROVED = 'IMPROVED',
-  NEW = 'NEW',
-}
+export { LifecycleStage, TierDirection, Trend };
 
 registerEnumType(Trend, { name: 'Trend', description: 'Score now vs the score `trend.windowDays` earlier.' });
 registerEnumType(LifecycleStage, { name: 'LifecycleStage' });

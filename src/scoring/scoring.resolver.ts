@@ -5,18 +5,18 @@ import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Info, Int, Mutation, Que
 import { auditAdminAction } from '../auth/audit.middleware';
 import { Scope } from '../auth/scopes';
 import { checkCustomerId, getCustomer } from '../customers/customer.service';
-import { Customer, CustomerConnection, CustomerRow } from '../customers/customer.types';
-import type { GraphQLContext } from '../infra/context';
+import { Customer, CustomerConnection } from '../customers/customer.types';
+import type { GraphQLContext } from '../context';
 import { InvalidInputError } from '../infra/errors';
 import { loadLatestChild } from '../infra/loaders';
 import { ConnectionResult } from '../infra/pagination';
 import { DateTimeScalar } from '../infra/scalars';
 import { selectedFields } from '../infra/selection';
-import { defaultModelWithTiers, ScoringModelConfig, SignalResult, TIER_PRESETS, TierPresetName } from './model';
+import { defaultModelWithTiers, ScoringModelConfig, TIER_PRESETS, TierPresetName } from './model';
 import { getActiveModel, updateScoringModel } from './scoring-model.service';
 import { checkAsOf, checkTierPreset, refreshAllHealthScores, refreshHealthScore } from './scoring.service';
 import { TierDirection } from './scoring.enums';
-import { healthSummary, latestScoreSpec, listLatestScores, listTierChanges, loadCustomerTierChanges, scoreHistory, worklist } from './health-score.queries';
+import { getHealthScore, healthSummary, latestScoreSpec, listLatestScores, listTierChanges, loadCustomerTierChanges, scoreHistory, worklist } from './health-score.queries';
 import {
   CustomerTierChangesArgs,
   HealthScore,
@@ -34,7 +34,7 @@ import {
   TierChangesArgs,
 } from './scoring.types';
 import { topics } from './scoring.topics';
-import { decodeSignals, StoredSignal } from './signal-storage';
+import { decodeSignals } from './signal-storage';
 import { OutreachAction } from '../outreach/outreach.types';
 
 function toModelType(model: { version: number; config: ScoringModelConfig; createdAt: Date }): ScoringModelType {
@@ -68,7 +68,7 @@ export class ScoringResolver {
   signals(@Root() score: HealthScore): SignalScore[] {
     // Rows read from health_score carry the stored (positional) form; scores fresh from the engine
     // carry objects. Both come out as objects.
-    return decodeSignals(score.signals as unknown as ReadonlyArray<StoredSignal | SignalResult>);
+    return decodeSignals(score.signals);
   }
 
   @Authorized(Scope.READ)
@@ -164,12 +164,13 @@ export class ScoringResolver {
   @Authorized(Scope.ADMIN)
   @UseMiddleware(auditAdminAction('healthScore.refresh', { target: (args) => String(args.customerId), details: (args) => ({ asOf: args.asOf ?? null }) }))
   @Mutation(() => HealthScore, { description: 'Scores one customer now, or as of a past time (only signals up to asOf count).' })
-  refreshHealthScore(
+  async refreshHealthScore(
     @Arg('customerId', () => ID) customerId: string,
     @Arg('asOf', () => DateTimeScalar, { nullable: true }) asOf: Date | null,
     @Ctx() { db, services }: GraphQLContext,
   ): Promise<HealthScore> {
-    return refreshHealthScore(services, db, checkCustomerId(customerId), asOf) as unknown as Promise<HealthScore>;
+    const scored = await refreshHealthScore(services, db, checkCustomerId(customerId), asOf);
+    return getHealthScore(db, scored.id);
   }
 
   @Authorized(Scope.ADMIN)
@@ -230,11 +231,11 @@ export class ScoringResolver {
 
 @Resolver(() => Customer)
 export class CustomerScoreResolver {
-  /** Not joined into a page (a page's joined score is served in schema.ts): batched per page. */
+  /** Batched per page; a page of customers may have joined it already (src/customers/joined-edges.ts). */
   @Authorized(Scope.READ)
   @FieldResolver(() => HealthScore, { nullable: true, description: 'The latest scoring, with components and signals.' })
-  currentScore(@Root() customer: CustomerRow, @Ctx() context: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<HealthScore | null> {
-    return latestScore(context, customer.id, info);
+  currentScore(@Root('id') customerId: string, @Ctx() context: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<HealthScore | null> {
+    return latestScore(context, customerId, info);
   }
 
   @Authorized(Scope.READ)

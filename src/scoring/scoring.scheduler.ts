@@ -1,30 +1,34 @@
 // Continuous scoring: customers with new signals are rescored after a short debounce (several
 // ingestion calls collapse into one scoring, bounded by a max wait), a periodic full run rescores everyone so silence
 // decays scores, and the first start over existing data backfills the last 30 days of history.
-import type { AppServices } from '../infra/context';
+// A write of signals wakes it through `scheduleRescore` (src/scoring/rescore-queue.ts); the round it
+// schedules is `rescoreQueued` below.
+import type { CoreServices } from '../context';
 import { Db, queryOne } from '../infra/sql';
+import type { RescoreScheduler } from './rescore-queue';
 import { failRunsInterruptedByACrash, refreshAllHealthScores, rescoreRequested } from './scoring.service';
 
 const DAY_MS = 86_400_000;
 export const BACKFILL_DAYS = 30;
 
-export class ScoringScheduler {
+export class ScoringScheduler implements RescoreScheduler {
   private debounceTimer: NodeJS.Timeout | undefined;
   private firstSignalAt = 0;
   private lastSignalAt = 0;
   private periodicTimer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
+  private started = false;
   private stopped = false;
   private recovery: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly services: AppServices) {}
+  constructor(private readonly services: CoreServices) {}
 
   start(): void {
     const { config } = this.services;
     // First of all, whatever the configuration: a run left RUNNING by a process that died is not running.
     this.enqueue(() => this.failInterruptedRuns());
     this.recovery = this.running;
-    this.services.onSignals.push(() => this.scheduleRescore());
+    this.started = true;
     if (config.scoringIntervalMs > 0) {
       // A new model version: a full run, so tiers, summaries and the worklist agree with it.
       this.services.onModelActivated.push((version) => this.enqueue(() => this.fullRun(`model version ${version} activated`)));
@@ -45,7 +49,8 @@ export class ScoringScheduler {
   scheduleRescore(): void {
     const { rescoreDebounceMs } = this.services.config;
     const maxWaitMs = Math.max(this.services.config.rescoreMaxWaitMs, rescoreDebounceMs);
-    if (this.stopped || rescoreDebounceMs === 0) return;
+    // Before start, nothing is scheduled: start picks up what was queued meanwhile.
+    if (!this.started || this.stopped || rescoreDebounceMs === 0) return;
     const now = Date.now();
     this.lastSignalAt = now;
     if (this.debounceTimer) return;
@@ -60,7 +65,7 @@ export class ScoringScheduler {
         return;
       }
       this.debounceTimer = undefined;
-      this.enqueue(() => this.rescoreMarked());
+      this.enqueue(() => rescoreQueued(this.services, this.db()));
     };
     this.debounceTimer = setTimeout(fire, rescoreDebounceMs);
     this.debounceTimer.unref();
@@ -99,10 +104,6 @@ export class ScoringScheduler {
     return this.services.orm.em.fork({ clear: true }) as Db;
   }
 
-  private async rescoreMarked(): Promise<void> {
-    await rescoreMarked(this.services, this.db());
-  }
-
   private async fullRun(reason = 'periodic'): Promise<void> {
     const run = await refreshAllHealthScores(this.services, this.db(), new Date(), false);
     if (run) this.services.logger.info({ run, reason }, 'full scoring run finished');
@@ -128,7 +129,7 @@ export class ScoringScheduler {
  * Rescores the customers queued before it started, batch after batch. Those queued meanwhile wait
  * for the next debounce: under a steady stream rescoring comes in rounds, not in a loop that never ends.
  */
-export async function rescoreMarked(services: AppServices, db: Db): Promise<number> {
+export async function rescoreQueued(services: CoreServices, db: Db): Promise<number> {
   let total = 0;
   const queuedBy = new Date();
   for (;;) {

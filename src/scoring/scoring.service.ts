@@ -2,13 +2,14 @@
 // `refreshAllHealthScores`). Full runs are serialised across instances by a PostgreSQL advisory
 // lock and recorded in `scoring_run`. Events are published after each batch commits.
 import { Client } from 'pg';
-import type { AppServices } from '../infra/context';
+import type { CoreServices } from '../context';
 import { NotFoundError, ensure } from '../infra/errors';
 import { instantBetween } from '../infra/input';
 import { Db, json, query, queryOne } from '../infra/sql';
 import { TIER_PRESETS, TierPresetName } from './model';
 import { getActiveModel } from './scoring-model.service';
 import { BatchResult, ScoredCustomer, scoreCustomerBatch } from './score-customers';
+import { claimQueuedCustomers, putBackInQueue } from './rescore-queue';
 import { publishBatch } from './scoring.topics';
 
 /** Customers scored per transaction in a full run. */
@@ -62,7 +63,7 @@ export function isBackfill(asOf: Date, now = Date.now()): boolean {
 }
 
 /** Scores the given customers (one transaction per batch) and publishes what changed. */
-export async function scoreCustomers(services: AppServices, db: Db, ids: string[], asOf: Date, options: { broadcastScores: boolean }): Promise<BatchResult> {
+export async function scoreCustomers(services: CoreServices, db: Db, ids: string[], asOf: Date, options: { broadcastScores: boolean }): Promise<BatchResult> {
   const model = await getActiveModel(db);
   const backfill = isBackfill(asOf);
   const total: BatchResult = { scores: [], tierChanges: [], outreach: [] };
@@ -76,7 +77,7 @@ export async function scoreCustomers(services: AppServices, db: Db, ids: string[
   return total;
 }
 
-export async function refreshHealthScore(services: AppServices, db: Db, customerId: string, asOf: Date | null | undefined): Promise<ScoredCustomer> {
+export async function refreshHealthScore(services: CoreServices, db: Db, customerId: string, asOf: Date | null | undefined): Promise<ScoredCustomer> {
   const when = checkAsOf(asOf);
   const customer = await queryOne<{ signedUpAt: string | null }>(db, 'select signed_up_at as "signedUpAt" from customer where id = ?', [customerId]);
   if (!customer) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
@@ -129,7 +130,7 @@ async function failInterruptedRuns(lock: Client): Promise<number> {
   return result.rowCount ?? 0;
 }
 
-function databaseUrlOf(services: AppServices): string {
+function databaseUrlOf(services: CoreServices): string {
   return services.config.databaseUrl ?? (services.orm.config.get('clientUrl') as string);
 }
 
@@ -137,7 +138,7 @@ function databaseUrlOf(services: AppServices): string {
  * At start-up: the runs an earlier process left RUNNING are marked FAILED, unless another instance
  * is running one now (then the next full run does it). Returns how many were marked.
  */
-export async function failRunsInterruptedByACrash(services: AppServices): Promise<number> {
+export async function failRunsInterruptedByACrash(services: CoreServices): Promise<number> {
   return (await withFullRunLock(databaseUrlOf(services), false, failInterruptedRuns)) ?? 0;
 }
 
@@ -145,7 +146,7 @@ export async function failRunsInterruptedByACrash(services: AppServices): Promis
  * Rescores every customer as of `asOf`. With `wait` false, returns null if another run is in
  * progress. A refused `asOf` writes nothing: it is checked before the run's row exists.
  */
-export async function refreshAllHealthScores(services: AppServices, db: Db, asOf: Date | null | undefined, wait = true): Promise<ScoringRunRecord | null> {
+export async function refreshAllHealthScores(services: CoreServices, db: Db, asOf: Date | null | undefined, wait = true): Promise<ScoringRunRecord | null> {
   const when = checkAsOf(asOf);
   return withFullRunLock(databaseUrlOf(services), wait, async (lock) => {
     await failInterruptedRuns(lock);
@@ -208,27 +209,13 @@ export async function refreshAllHealthScores(services: AppServices, db: Db, asOf
  * Claims customers queued for rescoring (skipping rows another instance is claiming) and scores them
  * now. If scoring fails they go back in the queue.
  */
-export async function rescoreRequested(services: AppServices, db: Db, options: { limit?: number; queuedBy?: Date } = {}): Promise<number> {
-  const claimed = await query<{ id: string; requestedAt: string }>(
-    db,
-    `delete from rescore_request
-     where customer_id in (select customer_id from rescore_request where requested_at <= ?::timestamptz
-                           order by requested_at limit ? for update skip locked)
-     returning customer_id as id, requested_at as "requestedAt"`,
-    [(options.queuedBy ?? new Date()).toISOString(), options.limit ?? SCORING_BATCH_SIZE],
-  );
+export async function rescoreRequested(services: CoreServices, db: Db, options: { limit?: number; queuedBy?: Date } = {}): Promise<number> {
+  const claimed = await claimQueuedCustomers(db, options.queuedBy ?? new Date(), options.limit ?? SCORING_BATCH_SIZE);
   if (claimed.length === 0) return 0;
   try {
     await scoreCustomers(services, db, claimed.map((r) => r.id), new Date(), { broadcastScores: true });
   } catch (error) {
-    await query(
-      db,
-      `insert into rescore_request (customer_id, requested_at)
-       select x.id, x."requestedAt" from json_to_recordset(?::json) as x(id text, "requestedAt" timestamptz)
-       where exists (select 1 from customer c where c.id = x.id)
-       on conflict (customer_id) do nothing`,
-      [json(claimed)],
-    ).catch(() => undefined);
+    await putBackInQueue(db, claimed).catch(() => undefined);
     throw error;
   }
   return claimed.length;

@@ -2,8 +2,10 @@
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { PageArgs } from '../customers/customer.types';
 import { Connection } from '../infra/pagination';
-import { DateTimeScalar, JSONScalar } from '../infra/scalars';
+import { DateTimeScalar, JSONScalar, DateTimeValue } from '../infra/scalars';
+import type { SignalResult } from './model';
 import { LifecycleStage, TierDirection, Trend } from './scoring.enums';
+import type { StoredSignal } from './signal-storage';
 
 @ObjectType({ simpleResolvers: true, description: 'A component of the score (engagement, payments, support, nps).' })
 export class ComponentScore {
@@ -79,8 +81,9 @@ export class HealthScore {
   @Field(() => [ComponentScore])
   components!: ComponentScore[];
 
+  /** As stored (positional arrays) in a row, as objects in a score fresh from the engine: ScoringResolver.signals answers both. */
   @Field(() => [SignalScore])
-  signals!: SignalScore[];
+  signals!: ReadonlyArray<StoredSignal | SignalResult>;
 
   @Field(() => [PenaltyScore])
   penalties!: PenaltyScore[];
@@ -92,10 +95,10 @@ export class HealthScore {
   modelVersion!: number;
 
   @Field(() => DateTimeScalar, { description: 'The time the score describes: only signals up to it counted.' })
-  asOf!: Date;
+  asOf!: DateTimeValue;
 
   @Field(() => DateTimeScalar)
-  computedAt!: Date;
+  computedAt!: DateTimeValue;
 
   @Field({ description: 'True when written by scoring a past instant (a backfill): such a scoring runs no playbook and publishes nothing.' })
   backfill!: boolean;
@@ -127,7 +130,7 @@ export class TierChange {
   direction!: TierDirection;
 
   @Field(() => DateTimeScalar)
-  changedAt!: Date;
+  changedAt!: DateTimeValue;
 
   @Field({ description: 'True when found by scoring a past instant (a backfill); it was never published live.' })
   backfill!: boolean;
@@ -150,13 +153,13 @@ export class ScoringRun {
   tierChanges!: number;
 
   @Field(() => DateTimeScalar)
-  asOf!: Date;
+  asOf!: DateTimeValue;
 
   @Field(() => DateTimeScalar)
-  startedAt!: Date;
+  startedAt!: DateTimeValue;
 
   @Field(() => DateTimeScalar, { nullable: true })
-  finishedAt!: Date | null;
+  finishedAt!: DateTimeValue | null;
 }
 
 @ObjectType({ simpleResolvers: true })
@@ -186,7 +189,7 @@ export class ScoringModelType {
   config!: unknown;
 
   @Field(() => DateTimeScalar)
-  createdAt!: Date;
+  createdAt!: DateTimeValue;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'A tier scheme updateScoringModel(input: { tierPreset }) applies, with its playbooks re-attached by severity.' })

@@ -3,7 +3,7 @@ import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } f
 import { Scope } from '../auth/scopes';
 import { getCustomer } from '../customers/customer.service';
 import { Customer } from '../customers/customer.types';
-import { GraphQLContext, signalsArrived } from '../infra/context';
+import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
 import { loadCustomerSupportTickets, recordSupportTicket } from './support-ticket.service';
 import { CustomerSupportTicketsArgs, SupportTicket, SupportTicketConnection, SupportTicketInput } from './support-ticket.types';
@@ -20,10 +20,8 @@ export class SupportTicketResolver {
   @Mutation(() => SupportTicket, {
     description: 'Creates or updates a ticket by (customer, externalId) and marks the customer for rescoring. NOT_FOUND for an unknown customer.',
   })
-  async recordSupportTicket(@Arg('input', () => SupportTicketInput) input: SupportTicketInput, @Ctx() context: GraphQLContext): Promise<SupportTicket> {
-    const ticket = await recordSupportTicket(context.db, input);
-    signalsArrived(context, [ticket.customerId]);
-    return ticket;
+  recordSupportTicket(@Arg('input', () => SupportTicketInput) input: SupportTicketInput, @Ctx() { db, services }: GraphQLContext): Promise<SupportTicket> {
+    return recordSupportTicket(db, services.scheduler, input);
   }
 }
 

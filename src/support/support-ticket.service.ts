@@ -8,6 +8,7 @@ import { LoaderRegistry, loadChildPage } from '../infra/loaders';
 import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
 import { Db, queryOne } from '../infra/sql';
+import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import { CustomerSupportTicketsArgs, SupportTicket, SupportTicketInput, SupportTicketSeverity, SupportTicketStatus } from './support-ticket.types';
 
 export const MAX_SUBJECT_LENGTH = 1_000;
@@ -80,13 +81,14 @@ const STATUS_CHANGES = `
          greatest(case when u.status = 'SOLVED' and u.resolved_at is not null then u.resolved_at else now() end, p.last_changed_at)
   from upserted u join previous p on p.id = u.id where u.status <> p.status`;
 
-export async function recordSupportTicket(db: Db, input: SupportTicketInput, now = new Date()): Promise<SupportTicket> {
+export async function recordSupportTicket(db: Db, scheduler: RescoreScheduler | null, input: SupportTicketInput, now = new Date()): Promise<SupportTicket> {
   const customerId = checkCustomerId(input.customerId);
   const columns = toColumns(input, now);
   const updates = [...columns.filter((c) => c.overwrite).map((c) => `${c.column} = excluded.${c.column}`), 'updated_at = now()'];
   const externalId = columns.find((c) => c.column === 'external_id')!.value;
   // The insert reads from the customer row (and queues it for rescoring): an unknown customer writes nothing.
-  const row = await queryOne<SupportTicket>(
+  return signalsArrived(db, scheduler, async (queueRescore) => {
+    const row = await queryOne<SupportTicket>(
     db,
     `with known as (
        select id from customer where id = ?
@@ -95,7 +97,7 @@ export async function recordSupportTicket(db: Db, input: SupportTicketInput, now
               (select max(s.changed_at) from support_ticket_status_change s where s.ticket_id = t.id) as last_changed_at
        from support_ticket t where t.customer_id = ? and t.external_id = ?
      ), marked as (
-       insert into rescore_request (customer_id) select id from known on conflict (customer_id) do nothing
+       ${queueRescore('select id from known')}
      ), upserted as (
        insert into support_ticket as t (customer_id, ${columns.map((c) => c.column).join(', ')})
        select id, ${columns.map((c) => (c.cast ? `?::${c.cast}` : '?')).join(', ')} from known
@@ -108,8 +110,9 @@ export async function recordSupportTicket(db: Db, input: SupportTicketInput, now
      select ${SUPPORT_TICKET_COLUMNS} from upserted t`,
     [customerId, customerId, externalId, ...columns.map((c) => c.value)],
   );
-  if (!row) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
-  return row;
+    if (!row) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
+    return row;
+  });
 }
 
 /** `Customer.supportTickets`, newest opened first: one statement per page of customers (plus one for totalCount). */

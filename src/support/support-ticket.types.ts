@@ -3,7 +3,7 @@
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { PageArgs } from '../customers/customer.types';
 import { Connection } from '../infra/pagination';
-import { DateTimeScalar } from '../infra/scalars';
+import { DateTimeScalar, DateTimeValue } from '../infra/scalars';
 
 export enum SupportTicketSeverity {
   LOW = 'LOW',
@@ -47,13 +47,13 @@ export class SupportTicket {
   sentiment!: number | null;
 
   @Field(() => DateTimeScalar)
-  openedAt!: Date;
+  openedAt!: DateTimeValue;
 
   @Field(() => DateTimeScalar, { nullable: true })
-  resolvedAt!: Date | null;
+  resolvedAt!: DateTimeValue | null;
 
   @Field(() => DateTimeScalar, { description: 'When the ticket was last recorded.' })
-  updatedAt!: Date;
+  updatedAt!: DateTimeValue;
 }
 
 export const SupportTicketConnection = Connection(SupportTicket);

@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import { startApp } from '../../src/app';
 import { createApiKey } from '../../src/auth/api-key.service';
 import { readConfig } from '../../src/infra/config';
-import { openDatabase } from '../../src/infra/database';
+import { openDatabase } from '../../src/database';
 import type { Db } from '../../src/infra/sql';
 import { createKey, GraphQLSocket, post } from '../helpers/auth';
 import { createTestDatabase, TestDatabase } from '../helpers/database';

@@ -159,7 +159,63 @@ describe('a page of customers with its nested edges joined', () => {
     expect(shaped.filter((node) => node.currentScore).length).toBe(4);
   });
 
+  it('leaves out what @skip and @include exclude, with literals or variables, and answers like a single read', async () => {
+    const source = `query Page($plain: Boolean!, $explain: Boolean!) {
+      customers(first: 10, orderBy: NAME_ASC) { edges { node {
+        id name @skip(if: $plain) plan @include(if: $plain)
+        currentScore { score signals @include(if: $explain) { name } ... @skip(if: true) { penalties { name } } }
+        latestNpsResponse @include(if: $explain) { comment }
+        lastOutreachAction { ...Message @skip(if: $plain) }
+      } } } }
+      fragment Message on OutreachAction { message }`;
+    let nodes: Node[] = [];
+    const statements = await statementsOf(async () => {
+      const result = await server.request<{ customers: { edges: Array<{ node: Node }> } }, unknown>(source, { plain: true, explain: false });
+      expect(result.errors).toBeUndefined();
+      nodes = result.data!.customers.edges.map((edge) => edge.node);
+    });
+    for (const node of nodes) {
+      expect(Object.keys(node)).toEqual(['id', 'plan', 'currentScore', 'lastOutreachAction']);
+      const alone = await oneByOne(node.id, 'plan currentScore { score } lastOutreachAction { id }');
+      expect(node).toEqual({ ...alone, lastOutreachAction: alone.lastOutreachAction && {} });
+    }
+    expect(statements).toHaveLength(1);
+    const [statement] = statements;
+    expect(statement).toMatch(/c\.plan/);
+    // (c.name is still read as the page's sort key.)
+    for (const excluded of ['c.name as "name"', 'h.signals', 'h.penalties', 'nps_response', 'o.message']) expect(statement).not.toContain(excluded);
+    const [included] = await statementsOf(() => server.request(source, { plain: false, explain: true }));
+    for (const asked of ['c.name as "name"', 'h.signals', 'n.comment', 'o.message']) expect(included).toContain(asked);
+    expect(included).not.toContain('c.plan');
+  });
+
   it('costs one statement with all three edges', async () => {
     expect(await statementsOf(() => page(EDGES))).toHaveLength(1);
+  });
+});
+
+describe('the same server without the joined-edges optimisation (src/customers/joined-edges.ts)', () => {
+  let plain: TestServer;
+  beforeAll(async () => {
+    plain = await startTestServer({ database: server.database, env: { RESCORE_DEBOUNCE_MS: '0' }, schema: { joinedEdges: false } });
+  });
+  afterAll(() => plain.stop());
+
+  it('answers every page identically, each edge loaded by its own batched statement', async () => {
+    const selections = [
+      `${CUSTOMER_FIELDS} ${EDGES}`,
+      '...ScoreTier explained: currentScore { ...Explained } ... on Customer { latestNpsResponse { score } }',
+      'label: name __typename currentScore { __typename score } lastOutreachAction { when: createdAt }',
+    ];
+    for (const selection of selections) {
+      const source = `query Page { customers(first: 10, orderBy: NAME_ASC) { totalCount edges { cursor node { id ${selection} } } } } ${fragmentsOf(selection)}`;
+      const joined = await server.request(source);
+      const loaded = await plain.request(source);
+      expect(joined.errors).toBeUndefined();
+      expect(loaded).toEqual(joined);
+    }
+    const statements = await statementsDuring(plain.app.orm, () => plain.request(`query Page { customers(first: 10) { edges { node { id ${EDGES} } } } }`));
+    // The page, then one statement per edge for the whole page.
+    expect(statements).toHaveLength(4);
   });
 });

@@ -2,7 +2,7 @@
 // them from the rows already stored: a database migrated up to the one before it, with data, then
 // migrated to it.
 import { MikroORM } from '@mikro-orm/postgresql';
-import { ormOptions } from '../../src/infra/database';
+import { ormOptions } from '../../src/database';
 import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
 
 const BEFORE = 'Migration20261130154134';

@@ -7,8 +7,8 @@ import { buildDemoDataSet, DemoDataSet } from '../../src/demo/demo-data';
 import { customerEvents } from '../../src/demo/demo-signals';
 import { DemoLoadSummary, loadDemoData, scoreDemoHistory } from '../../src/demo/load-demo-data';
 import { readConfig } from '../../src/infra/config';
-import type { AppServices } from '../../src/infra/context';
-import { openDatabase } from '../../src/infra/database';
+import type { CoreServices } from '../../src/context';
+import { openDatabase } from '../../src/database';
 import { createLogger } from '../../src/infra/logger';
 import { InProcessPubSub } from '../../src/infra/pubsub';
 import { Db, json, query, queryOne } from '../../src/infra/sql';
@@ -21,7 +21,7 @@ const DAYS = 120;
 let database: TestDatabase;
 let orm: MikroORM;
 let db: Db;
-let services: AppServices;
+let services: CoreServices;
 let dataSet: DemoDataSet;
 let firstLoad: DemoLoadSummary;
 
@@ -44,7 +44,7 @@ beforeAll(async () => {
   orm = await openDatabase(database.url, 6);
   db = orm.em.fork() as Db;
   const config = readConfig({ LOG_LEVEL: 'silent', SCORING_INTERVAL_MS: '0' });
-  services = { orm, pubsub: new InProcessPubSub(), logger: createLogger('silent'), config: { ...config, databaseUrl: database.url }, onSignals: [], onModelActivated: [] };
+  services = { orm, pubsub: new InProcessPubSub(), logger: createLogger('silent'), config: { ...config, databaseUrl: database.url }, onModelActivated: [] };
   dataSet = buildDemoDataSet({ customers: CUSTOMERS, days: DAYS, seed: 7, now: new Date() });
   firstLoad = await loadDemoData(db, dataSet, { concurrency: 4 });
   await scoreDemoHistory(services, db, dataSet);

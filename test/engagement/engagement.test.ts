@@ -81,7 +81,7 @@ describe('concurrent trackEngagement calls', () => {
   it('share statements when they arrive while a write is in flight', async () => {
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_group', name: 'Group' } });
     const db = () => server.app.orm.em.fork() as Db;
-    const writer = new SingleEventWriter(db);
+    const writer = new SingleEventWriter(db, null);
     let settled: PromiseSettledResult<unknown>[] = [];
     const statements = (
       await statementsDuring(server.app.orm, async () => {

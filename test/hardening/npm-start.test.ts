@@ -6,7 +6,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { openDatabase } from '../../src/infra/database';
+import { openDatabase } from '../../src/database';
 import { INTERRUPTED_RUN_ERROR } from '../../src/scoring/scoring.service';
 import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
 import { REDIS_URL } from '../helpers/server';

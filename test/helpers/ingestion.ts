@@ -8,8 +8,8 @@ import { startTestServer, TestServer } from './server';
 export interface IngestionTestContext {
   server: TestServer;
   db: Db;
-  /** Customer ids passed to the rescoring hook, one entry per signal. */
-  signalled: string[][];
+  /** When the server's scoring scheduler was woken by a write (signalsArrived), one entry per wake-up. */
+  signalled: number[];
   /** Creates a customer with no rescore pending, so a test sees what ingestion marks. */
   createCustomer(id: string): Promise<void>;
   /** Rows of `table` stored for the customer. */
@@ -21,7 +21,7 @@ export interface IngestionTestContext {
 /** Registers beforeAll/afterAll for a test file; the context is filled once beforeAll has run. */
 export function useIngestionServer(label: string): IngestionTestContext {
   const context = {
-    signalled: [] as string[][],
+    signalled: [] as number[],
     async createCustomer(id: string) {
       await context.server.gql(UpsertCustomerDocument, { input: { id, name: `Customer ${id}` } });
       await query(context.db, 'delete from rescore_request where customer_id = ?', [id]);
@@ -37,7 +37,12 @@ export function useIngestionServer(label: string): IngestionTestContext {
   } as IngestionTestContext;
   beforeAll(async () => {
     context.server = await startTestServer({ label });
-    context.server.app.services.onSignals.push((ids) => context.signalled.push(ids));
+    const scheduler = context.server.app.services.scheduler;
+    const scheduleRescore = scheduler.scheduleRescore.bind(scheduler);
+    jest.spyOn(scheduler, 'scheduleRescore').mockImplementation(() => {
+      context.signalled.push(Date.now());
+      scheduleRescore();
+    });
     context.db = context.server.app.orm.em.fork() as Db;
   });
   afterAll(() => context.server.stop());

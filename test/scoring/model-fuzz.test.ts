@@ -4,7 +4,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { upsertCustomer } from '../../src/customers/customer.service';
 import { trackEngagementBatch } from '../../src/engagement/engagement.service';
-import { openDatabase } from '../../src/infra/database';
+import { openDatabase } from '../../src/database';
 import { Db } from '../../src/infra/sql';
 import { mulberry32 } from '../../src/demo/seeded-random';
 import { scoreCustomerBatch } from '../../src/scoring/score-customers';
@@ -33,11 +33,11 @@ beforeAll(async () => {
   database = await createTestDatabase('model_fuzz');
   orm = await openDatabase(database.url, 3);
   const db = orm.em.fork() as Db;
-  for (const id of IDS) await upsertCustomer(db, { id, name: id, seats: 5, arrCents: 100_000, signedUpAt: new Date(Date.now() - 400 * DAY_MS) });
+  for (const id of IDS) await upsertCustomer(db, null, { id, name: id, seats: 5, arrCents: 100_000, signedUpAt: new Date(Date.now() - 400 * DAY_MS) });
   const events = IDS.flatMap((customerId, c) =>
     Array.from({ length: 120 }, (_, d) => ({ customerId, eventType: 'feature_used', feature: `f${d % (c + 2)}`, userId: `u${d % 3}`, occurredAt: new Date(Date.now() - (d * (c + 1) + 3) * DAY_MS) })),
   );
-  await trackEngagementBatch(db, events);
+  await trackEngagementBatch(db, null, events);
 });
 afterAll(async () => {
   await orm?.close(true);

@@ -1,7 +1,7 @@
 // An installation still on the first default model moves to the current default at start-up; a
 // model someone chose or edited is left alone.
 import type { MikroORM } from '@mikro-orm/core';
-import { openDatabase } from '../../src/infra/database';
+import { openDatabase } from '../../src/database';
 import { Db, json, query } from '../../src/infra/sql';
 import { CLASSIC_SCORING_MODEL, DEFAULT_SCORING_MODEL } from '../../src/scoring/model';
 import { adoptCurrentDefaultModel, getActiveModel } from '../../src/scoring/scoring-model.service';

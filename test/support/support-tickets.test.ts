@@ -35,7 +35,7 @@ describe('recordSupportTicket', () => {
     });
     expect(Date.parse(recordSupportTicket.openedAt)).toBeGreaterThanOrEqual(before - 1000);
     expect(await rescoreRequested('cust_tk_new')).toBe(true);
-    expect(signalled).toEqual([['cust_tk_new']]);
+    expect(signalled).toHaveLength(1);
   });
 
   it('upserts by (customer, externalId): sent fields change, omitted ones and openedAt are kept', async () => {

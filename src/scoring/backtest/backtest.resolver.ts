@@ -3,7 +3,7 @@
 import { Arg, Authorized, Ctx, Int, Query, Resolver, UseMiddleware } from 'type-graphql';
 import { auditAdminAction } from '../../auth/audit.middleware';
 import { Scope } from '../../auth/scopes';
-import type { GraphQLContext } from '../../infra/context';
+import type { GraphQLContext } from '../../context';
 import { JSONScalar } from '../../infra/scalars';
 import { BacktestResult, previewScoringModel, runBacktest, suggestScoringModel } from './backtest.service';
 import { BacktestInput, BacktestReport, ScoringModelPreview, SuggestedScoringModel, SuggestScoringModelInput } from './backtest.types';

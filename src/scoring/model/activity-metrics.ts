@@ -91,111 +91,122 @@ function within(time: Date, from: number, to: number): boolean {
   return t > from && t <= to;
 }
 
+/** One customer's activity over a metric's window (from `start`, exclusive, to `end`, inclusive). */
+interface MetricWindow {
+  activity: ActivityLog;
+  events: ActivityLog['engagementEvents'];
+  windowDays: number;
+  start: number;
+  end: number;
+  inWindow(): ActivityLog['engagementEvents'];
+  payments: NonNullable<ActivityLog['payments']>;
+  ticketsOpened: NonNullable<ActivityLog['tickets']>;
+}
+
+/** The metrics measured over one window, by kind: each as its definition in types.ts reads. */
+const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | null>> = {
+  active_days: (w) => new Set(w.inWindow().map((e) => e.occurredAt.toISOString().slice(0, 10))).size,
+  distinct_features: (w) => new Set(w.inWindow().flatMap((e) => (e.feature == null ? [] : [e.feature]))).size,
+  days_since_last_activity: ({ events, end }) => {
+    let last = Number.NEGATIVE_INFINITY;
+    for (const e of events) {
+      const t = e.occurredAt.getTime();
+      if (t <= end && t > last) last = t;
+    }
+    return last === Number.NEGATIVE_INFINITY ? null : (end - last) / DAY_MS;
+  },
+  usage_trend: ({ events, start, end, windowDays }) => {
+    const recent = events.filter((e) => within(e.occurredAt, start, end)).length;
+    const earlier = events.filter((e) => within(e.occurredAt, start - windowDays * DAY_MS, start)).length;
+    if (recent === 0 && earlier === 0) return null;
+    if (earlier === 0) return 2;
+    return Math.min(2, recent / earlier);
+  },
+  users_added: (w) => w.inWindow().filter((e) => e.eventType === 'user_added').length,
+  payment_success_rate: ({ payments }) => (payments.length === 0 ? null : 1 - payments.filter((p) => p.status === 'FAILED').length / payments.length),
+  late_payments: ({ payments }) => payments.filter((p) => p.status === 'FAILED').length,
+  csat_mean: ({ ticketsOpened }) => {
+    const ratings = ticketsOpened.flatMap((t) => (t.csatRating == null ? [] : [t.csatRating]));
+    return ratings.length === 0 ? null : ratings.reduce((a, b) => a + b, 0) / ratings.length;
+  },
+  open_tickets: ({ activity, end }) => (activity.tickets ?? []).filter((t) => isOpenAt(t, end)).length,
+  ticket_count: ({ ticketsOpened }) => ticketsOpened.length,
+  seat_utilisation: (w) => {
+    const seats = planAt(w.activity, w.end)?.seats ?? w.activity.seats ?? null;
+    if (!seats) return null;
+    return distinct(w.inWindow().flatMap((e) => (e.userId == null ? [] : [e.userId]))) / seats;
+  },
+  silence_vs_cadence: (w) => {
+    const activeDays = distinct(w.inWindow().map(utcDay));
+    const last = Math.max(Number.NEGATIVE_INFINITY, ...w.events.filter((e) => within(e.occurredAt, w.end - 180 * DAY_MS, w.end)).map((e) => e.occurredAt.getTime()));
+    if (last === Number.NEGATIVE_INFINITY) return null;
+    return (w.end - last) / DAY_MS / (activeDays >= 3 ? w.windowDays / activeDays : 1);
+  },
+  payment_failure_streak: ({ activity, payments, end }) => {
+    const all = activity.payments ?? [];
+    const lastPaid = Math.max(Number.NEGATIVE_INFINITY, ...all.filter((p) => p.status === 'PAID' && p.occurredAt.getTime() <= end).map((p) => p.occurredAt.getTime()));
+    return payments.filter((p) => p.status === 'FAILED' && p.occurredAt.getTime() > lastPaid).length;
+  },
+  unpaid_past_due: ({ activity, start, end }) => {
+    const all = (activity.payments ?? []).filter((p) => p.dueAt != null && p.occurredAt.getTime() <= end);
+    const due = new Set(all.filter((p) => within(p.dueAt!, start, end - DAY_MS)).map((p) => p.dueAt!.getTime()));
+    const paidBy = (p: (typeof all)[number]) => p.status === 'PAID' && (p.paidAt ?? p.occurredAt).getTime() <= end;
+    let unpaid = 0;
+    for (const dueAt of due) {
+      const invoice = all.filter((p) => p.dueAt!.getTime() === dueAt);
+      if (invoice.some((p) => p.status !== 'REFUNDED') && !invoice.some(paidBy)) unpaid++;
+    }
+    return unpaid;
+  },
+  contraction: ({ activity, start, end }) => {
+    const now = planAt(activity, end);
+    if (!now) return null;
+    const inEffect = [planAt(activity, start), ...(activity.planChanges ?? []).filter((c) => within(c.changedAt, start, end))].filter((c) => c !== null);
+    const ratio = (current: number | null, highest: number) => (current === null || !(highest > 0) ? 1 : current / highest);
+    const arr = ratio(now.arrCents, Math.max(...inEffect.map((c) => c.arrCents)));
+    const seats = ratio(now.seats, Math.max(0, ...inEffect.map((c) => c.seats ?? 0)));
+    return Math.max(0, 1 - Math.min(arr, seats));
+  },
+  urgent_open_tickets: ({ activity, end }) => (activity.tickets ?? []).filter((t) => (t.severity === 'HIGH' || t.severity === 'URGENT') && isOpenAt(t, end)).length,
+  nps_weighted: ({ activity, start, end }) => {
+    const responses = (activity.npsResponses ?? []).filter((r) => within(r.respondedAt, start, end));
+    if (responses.length === 0) return null;
+    let weighted = 0;
+    let weights = 0;
+    for (const r of responses) {
+      const weight = 0.5 ** ((end - r.respondedAt.getTime()) / DAY_MS / NPS_HALF_LIFE_DAYS);
+      weighted += weight * (r.score >= 9 ? 100 : r.score <= 6 ? -100 : 0);
+      weights += weight;
+    }
+    return weighted / weights;
+  },
+  nps: ({ activity, start, end }) => {
+    const scores = (activity.npsResponses ?? []).filter((r) => within(r.respondedAt, start, end)).map((r) => r.score);
+    if (scores.length === 0) return null;
+    const promoters = scores.filter((s) => s >= 9).length;
+    const detractors = scores.filter((s) => s <= 6).length;
+    // Rounded half away from zero, as PostgreSQL's round() does.
+    const nps = (100 * (promoters - detractors)) / scores.length;
+    return Math.sign(nps) * Math.round(Math.abs(nps));
+  },
+};
+
 function metricValue(activity: ActivityLog, metric: MetricKind, windowDays: number, asOf: Date): number | null {
-  if (BASELINE_METRICS.has(metric)) throw new Error(`${metric} needs a baseline`);
+  const measure = WINDOW_METRICS[metric];
+  if (BASELINE_METRICS.has(metric) || !measure) throw new Error(`${metric} needs a baseline`);
   const end = asOf.getTime();
   const start = end - windowDays * DAY_MS;
   const events = activity.engagementEvents;
-  const inWindow = () => events.filter((e) => within(e.occurredAt, start, end));
-  const payments = (activity.payments ?? []).filter((p) => within(p.occurredAt, start, end));
-  const ticketsOpened = (activity.tickets ?? []).filter((t) => within(t.openedAt, start, end));
-
-  switch (metric) {
-    case 'active_days':
-      return new Set(inWindow().map((e) => e.occurredAt.toISOString().slice(0, 10))).size;
-    case 'distinct_features':
-      return new Set(inWindow().flatMap((e) => (e.feature == null ? [] : [e.feature]))).size;
-    case 'days_since_last_activity': {
-      let last = Number.NEGATIVE_INFINITY;
-      for (const e of events) {
-        const t = e.occurredAt.getTime();
-        if (t <= end && t > last) last = t;
-      }
-      return last === Number.NEGATIVE_INFINITY ? null : (end - last) / DAY_MS;
-    }
-    case 'usage_trend': {
-      const recent = events.filter((e) => within(e.occurredAt, start, end)).length;
-      const earlier = events.filter((e) => within(e.occurredAt, start - windowDays * DAY_MS, start)).length;
-      if (recent === 0 && earlier === 0) return null;
-      if (earlier === 0) return 2;
-      return Math.min(2, recent / earlier);
-    }
-    case 'users_added':
-      return inWindow().filter((e) => e.eventType === 'user_added').length;
-    case 'payment_success_rate':
-      return payments.length === 0 ? null : 1 - payments.filter((p) => p.status === 'FAILED').length / payments.length;
-    case 'late_payments':
-      return payments.filter((p) => p.status === 'FAILED').length;
-    case 'csat_mean': {
-      const ratings = ticketsOpened.flatMap((t) => (t.csatRating == null ? [] : [t.csatRating]));
-      return ratings.length === 0 ? null : ratings.reduce((a, b) => a + b, 0) / ratings.length;
-    }
-    case 'open_tickets':
-      return (activity.tickets ?? []).filter((t) => isOpenAt(t, end)).length;
-    case 'ticket_count':
-      return ticketsOpened.length;
-    case 'seat_utilisation': {
-      const seats = planAt(activity, end)?.seats ?? activity.seats ?? null;
-      if (!seats) return null;
-      return distinct(inWindow().flatMap((e) => (e.userId == null ? [] : [e.userId]))) / seats;
-    }
-    case 'silence_vs_cadence': {
-      const activeDays = distinct(inWindow().map(utcDay));
-      const last = Math.max(Number.NEGATIVE_INFINITY, ...events.filter((e) => within(e.occurredAt, end - 180 * DAY_MS, end)).map((e) => e.occurredAt.getTime()));
-      if (last === Number.NEGATIVE_INFINITY) return null;
-      return (end - last) / DAY_MS / (activeDays >= 3 ? windowDays / activeDays : 1);
-    }
-    case 'payment_failure_streak': {
-      const all = activity.payments ?? [];
-      const lastPaid = Math.max(Number.NEGATIVE_INFINITY, ...all.filter((p) => p.status === 'PAID' && p.occurredAt.getTime() <= end).map((p) => p.occurredAt.getTime()));
-      return payments.filter((p) => p.status === 'FAILED' && p.occurredAt.getTime() > lastPaid).length;
-    }
-    case 'unpaid_past_due': {
-      const all = (activity.payments ?? []).filter((p) => p.dueAt != null && p.occurredAt.getTime() <= end);
-      const due = new Set(all.filter((p) => within(p.dueAt!, start, end - DAY_MS)).map((p) => p.dueAt!.getTime()));
-      const paidBy = (p: (typeof all)[number]) => p.status === 'PAID' && (p.paidAt ?? p.occurredAt).getTime() <= end;
-      let unpaid = 0;
-      for (const dueAt of due) {
-        const invoice = all.filter((p) => p.dueAt!.getTime() === dueAt);
-        if (invoice.some((p) => p.status !== 'REFUNDED') && !invoice.some(paidBy)) unpaid++;
-      }
-      return unpaid;
-    }
-    case 'contraction': {
-      const now = planAt(activity, end);
-      if (!now) return null;
-      const inEffect = [planAt(activity, start), ...(activity.planChanges ?? []).filter((c) => within(c.changedAt, start, end))].filter((c) => c !== null);
-      const ratio = (current: number | null, highest: number) => (current === null || !(highest > 0) ? 1 : current / highest);
-      const arr = ratio(now.arrCents, Math.max(...inEffect.map((c) => c.arrCents)));
-      const seats = ratio(now.seats, Math.max(0, ...inEffect.map((c) => c.seats ?? 0)));
-      return Math.max(0, 1 - Math.min(arr, seats));
-    }
-    case 'urgent_open_tickets':
-      return (activity.tickets ?? []).filter((t) => (t.severity === 'HIGH' || t.severity === 'URGENT') && isOpenAt(t, end)).length;
-    case 'nps_weighted': {
-      const responses = (activity.npsResponses ?? []).filter((r) => within(r.respondedAt, start, end));
-      if (responses.length === 0) return null;
-      let weighted = 0;
-      let weights = 0;
-      for (const r of responses) {
-        const weight = 0.5 ** ((end - r.respondedAt.getTime()) / DAY_MS / NPS_HALF_LIFE_DAYS);
-        weighted += weight * (r.score >= 9 ? 100 : r.score <= 6 ? -100 : 0);
-        weights += weight;
-      }
-      return weighted / weights;
-    }
-    case 'nps': {
-      const scores = (activity.npsResponses ?? []).filter((r) => within(r.respondedAt, start, end)).map((r) => r.score);
-      if (scores.length === 0) return null;
-      const promoters = scores.filter((s) => s >= 9).length;
-      const detractors = scores.filter((s) => s <= 6).length;
-      // Rounded half away from zero, as PostgreSQL's round() does.
-      const nps = (100 * (promoters - detractors)) / scores.length;
-      return Math.sign(nps) * Math.round(Math.abs(nps));
-    }
-    default:
-      throw new Error(`${metric} needs a baseline`);
-  }
+  return measure({
+    activity,
+    events,
+    windowDays,
+    start,
+    end,
+    inWindow: () => events.filter((e) => within(e.occurredAt, start, end)),
+    payments: (activity.payments ?? []).filter((p) => within(p.occurredAt, start, end)),
+    ticketsOpened: (activity.tickets ?? []).filter((t) => within(t.openedAt, start, end)),
+  });
 }
 
 /** Computes every requested metric for one customer as of `asOf`, keyed by metric key. */

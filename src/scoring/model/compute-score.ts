@@ -63,6 +63,110 @@ function metricValue(metrics: MetricValues, key: string): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
+/** Pass 1 of a scoring: every signal normalised, with per-component and overall weight sums. */
+interface NormalisedSignals {
+  rawValues: Array<number | null>;
+  values: Array<number | null>;
+  missing: boolean[];
+  /** Per component, by index. */
+  ownIncludedWeight: number[];
+  ownWeightedValue: number[];
+  ownIncludedCount: number[];
+  ownTotalWeight: number[];
+  ownObservedWeight: number[];
+  includedWeight: number;
+  totalWeight: number;
+  observedWeight: number;
+}
+
+/**
+ * Normalises every signal of the compiled model. Weight sums are summed in signal order, as the
+ * explanation's figures always were, so they stay identical to the last bit.
+ */
+function normaliseSignals(compiled: ReturnType<typeof compile>, metrics: MetricValues): NormalisedSignals {
+  const count = compiled.components.reduce((n, c) => n + c.signals.length, 0);
+  const components = compiled.components.length;
+  const pass: NormalisedSignals = {
+    rawValues: new Array<number | null>(count),
+    values: new Array<number | null>(count),
+    missing: new Array<boolean>(count),
+    ownIncludedWeight: new Array<number>(components),
+    ownWeightedValue: new Array<number>(components),
+    ownIncludedCount: new Array<number>(components),
+    ownTotalWeight: new Array<number>(components),
+    ownObservedWeight: new Array<number>(components),
+    includedWeight: 0,
+    totalWeight: 0,
+    observedWeight: 0,
+  };
+  let i = 0;
+  for (let c = 0; c < components; c++) {
+    let cIncludedWeight = 0;
+    let cWeightedValue = 0;
+    let cIncluded = 0;
+    let cTotalWeight = 0;
+    let cObservedWeight = 0;
+    for (const { config: signal, key } of compiled.components[c].signals) {
+      const rawValue = metricValue(metrics, key);
+      let value: number | null;
+      pass.rawValues[i] = rawValue;
+      if (rawValue !== null) {
+        value = normalise(rawValue, signal.normaliser);
+        pass.missing[i] = false;
+        cObservedWeight += signal.weight;
+        pass.observedWeight += signal.weight;
+      } else {
+        value = signal.missing.policy === 'neutral' ? clamp01(signal.missing.value) : null;
+        pass.missing[i] = true;
+      }
+      pass.values[i] = value;
+      if (value !== null) {
+        cIncludedWeight += signal.weight;
+        cWeightedValue += signal.weight * value;
+        cIncluded++;
+        pass.includedWeight += signal.weight;
+      }
+      cTotalWeight += signal.weight;
+      pass.totalWeight += signal.weight;
+      i++;
+    }
+    pass.ownIncludedWeight[c] = cIncludedWeight;
+    pass.ownWeightedValue[c] = cWeightedValue;
+    pass.ownIncludedCount[c] = cIncluded;
+    pass.ownTotalWeight[c] = cTotalWeight;
+    pass.ownObservedWeight[c] = cObservedWeight;
+  }
+  return pass;
+}
+
+/** Pass 2: each signal's explanation, and the score before penalties (0…100, unrounded). */
+function explainSignals(compiled: ReturnType<typeof compile>, pass: NormalisedSignals): { signals: SignalResult[]; baseScore: number } {
+  const share = (weight: number) => (pass.includedWeight > 0 ? weight / pass.includedWeight : 0);
+  let baseScore = 0;
+  const signals: SignalResult[] = new Array(pass.values.length);
+  let i = 0;
+  for (const component of compiled.components) {
+    for (const { config: signal } of component.signals) {
+      const value = pass.values[i];
+      const included = value !== null;
+      const effectiveShare = share(signal.weight);
+      if (included) baseScore += effectiveShare * value;
+      signals[i] = {
+        name: signal.name,
+        component: component.name,
+        rawValue: pass.rawValues[i],
+        value: value === null ? null : roundTo(value, 4),
+        weight: signal.weight,
+        effectiveWeight: included ? roundTo(effectiveShare, 4) : 0,
+        contribution: included ? roundTo(100 * effectiveShare * value, 2) : 0,
+        missing: pass.missing[i],
+      };
+      i++;
+    }
+  }
+  return { signals, baseScore: baseScore * 100 };
+}
+
 /**
  * Score = round(100 · Σ wᵢvᵢ / Σ wᵢ) over the included signals, minus penalty points, clamped to
  * 0…100. Neutral-missing signals are included at their neutral value; excluded-missing ones drop
@@ -74,89 +178,14 @@ function metricValue(metrics: MetricValues, key: string): number | null {
  */
 export function computeScore(model: ScoringModelConfig, metrics: MetricValues): ScoreResult {
   const compiled = compile(model);
-  // Pass 1: normalise every signal; per-component and overall weight sums (summed in signal order,
-  // as the explanation's figures always were, so they stay identical to the last bit).
-  const count = compiled.components.reduce((n, c) => n + c.signals.length, 0);
-  const rawValues = new Array<number | null>(count);
-  const values = new Array<number | null>(count);
-  const missing = new Array<boolean>(count);
-  const ownIncludedWeight = new Array<number>(compiled.components.length);
-  const ownWeightedValue = new Array<number>(compiled.components.length);
-  const ownIncludedCount = new Array<number>(compiled.components.length);
-  const ownTotalWeight = new Array<number>(compiled.components.length);
-  const ownObservedWeight = new Array<number>(compiled.components.length);
-  let includedWeight = 0;
-  let totalWeight = 0;
-  let observedWeight = 0;
-  let i = 0;
-  for (let c = 0; c < compiled.components.length; c++) {
-    let cIncludedWeight = 0;
-    let cWeightedValue = 0;
-    let cIncluded = 0;
-    let cTotalWeight = 0;
-    let cObservedWeight = 0;
-    for (const { config: signal, key } of compiled.components[c].signals) {
-      const rawValue = metricValue(metrics, key);
-      let value: number | null;
-      rawValues[i] = rawValue;
-      if (rawValue !== null) {
-        value = normalise(rawValue, signal.normaliser);
-        missing[i] = false;
-        cObservedWeight += signal.weight;
-        observedWeight += signal.weight;
-      } else {
-        value = signal.missing.policy === 'neutral' ? clamp01(signal.missing.value) : null;
-        missing[i] = true;
-      }
-      values[i] = value;
-      if (value !== null) {
-        cIncludedWeight += signal.weight;
-        cWeightedValue += signal.weight * value;
-        cIncluded++;
-        includedWeight += signal.weight;
-      }
-      cTotalWeight += signal.weight;
-      totalWeight += signal.weight;
-      i++;
-    }
-    ownIncludedWeight[c] = cIncludedWeight;
-    ownWeightedValue[c] = cWeightedValue;
-    ownIncludedCount[c] = cIncluded;
-    ownTotalWeight[c] = cTotalWeight;
-    ownObservedWeight[c] = cObservedWeight;
-  }
-
-  // Pass 2: the explanation.
-  const share = (weight: number) => (includedWeight > 0 ? weight / includedWeight : 0);
-  let baseScore = 0;
-  const signals: SignalResult[] = new Array(count);
-  i = 0;
-  for (const component of compiled.components) {
-    for (const { config: signal } of component.signals) {
-      const value = values[i];
-      const included = value !== null;
-      const effectiveShare = share(signal.weight);
-      if (included) baseScore += effectiveShare * value;
-      signals[i] = {
-        name: signal.name,
-        component: component.name,
-        rawValue: rawValues[i],
-        value: value === null ? null : roundTo(value, 4),
-        weight: signal.weight,
-        effectiveWeight: included ? roundTo(effectiveShare, 4) : 0,
-        contribution: included ? roundTo(100 * effectiveShare * value, 2) : 0,
-        missing: missing[i],
-      };
-      i++;
-    }
-  }
-  baseScore *= 100;
-
+  const pass = normaliseSignals(compiled, metrics);
+  const { signals, baseScore } = explainSignals(compiled, pass);
+  const share = (weight: number) => (pass.includedWeight > 0 ? weight / pass.includedWeight : 0);
   const components: ComponentResult[] = compiled.components.map((component, c) => ({
     name: component.name,
-    score: ownIncludedCount[c] === 0 || ownIncludedWeight[c] === 0 ? null : roundScore((100 * ownWeightedValue[c]) / ownIncludedWeight[c]),
-    weight: roundTo(share(ownIncludedWeight[c]), 4),
-    coverage: ownTotalWeight[c] > 0 ? roundTo(ownObservedWeight[c] / ownTotalWeight[c], 4) : 0,
+    score: pass.ownIncludedCount[c] === 0 || pass.ownIncludedWeight[c] === 0 ? null : roundScore((100 * pass.ownWeightedValue[c]) / pass.ownIncludedWeight[c]),
+    weight: roundTo(share(pass.ownIncludedWeight[c]), 4),
+    coverage: pass.ownTotalWeight[c] > 0 ? roundTo(pass.ownObservedWeight[c] / pass.ownTotalWeight[c], 4) : 0,
   }));
 
   let penaltyTotal = 0;
@@ -172,6 +201,6 @@ export function computeScore(model: ScoringModelConfig, metrics: MetricValues): 
     components,
     signals,
     penalties,
-    coverage: totalWeight > 0 ? roundTo(observedWeight / totalWeight, 4) : 0,
+    coverage: pass.totalWeight > 0 ? roundTo(pass.observedWeight / pass.totalWeight, 4) : 0,
   };
 }

@@ -203,16 +203,28 @@ export interface TierBand {
   severity: number;
 }
 
-export type Trend = 'IMPROVING' | 'STABLE' | 'DECLINING';
+// The enumerations of the scoring domain, each defined once here as a value (its members) and a type
+// (their union). The GraphQL layer registers these same objects as enums (scoring.enums.ts,
+// outreach.types.ts), so the model stays free of GraphQL.
 
-export type LifecycleStage = 'ONBOARDING' | 'ACTIVE' | 'AT_RISK' | 'CHURNED' | 'ADVOCATE';
+export const Trend = { IMPROVING: 'IMPROVING', STABLE: 'STABLE', DECLINING: 'DECLINING' } as const;
+export type Trend = (typeof Trend)[keyof typeof Trend];
 
-export type OutreachAudience = 'CUSTOMER' | 'TEAM';
+export const LifecycleStage = { ONBOARDING: 'ONBOARDING', ACTIVE: 'ACTIVE', AT_RISK: 'AT_RISK', CHURNED: 'CHURNED', ADVOCATE: 'ADVOCATE' } as const;
+export type LifecycleStage = (typeof LifecycleStage)[keyof typeof LifecycleStage];
+
+/** A tier change's direction; a first scoring has no previous tier (NEW). */
+export const TierDirection = { WORSENED: 'WORSENED', IMPROVED: 'IMPROVED', NEW: 'NEW' } as const;
+export type TierDirection = (typeof TierDirection)[keyof typeof TierDirection];
+
+export const OutreachAudience = { CUSTOMER: 'CUSTOMER', TEAM: 'TEAM' } as const;
+export type OutreachAudience = (typeof OutreachAudience)[keyof typeof OutreachAudience];
 
 /** EMAIL and IN_APP reach the customer; SLACK and CRM_TASK reach the team. */
 export type OutreachChannel = 'EMAIL' | 'IN_APP' | 'SLACK' | 'CRM_TASK';
 
-export type OutreachStatus = 'LOGGED' | 'SKIPPED_OPT_OUT' | 'SUPPRESSED_COOLDOWN';
+export const OutreachStatus = { LOGGED: 'LOGGED', SKIPPED_OPT_OUT: 'SKIPPED_OPT_OUT', SUPPRESSED_COOLDOWN: 'SUPPRESSED_COOLDOWN' } as const;
+export type OutreachStatus = (typeof OutreachStatus)[keyof typeof OutreachStatus];
 
 /** What fired a playbook; stored on OutreachAction.trigger. */
 export type PlaybookTrigger =

@@ -187,50 +187,9 @@ function playbookErrors(model: ScoringModelConfig): string[] {
   return errors;
 }
 
-/** Every rule a model breaks, as readable messages with a path; [] when the model is valid. */
-export function validateModel(model: ScoringModelConfig): string[] {
+/** The model's scalar settings: hysteresis, trend, lifecycle, score drop, cooldown, escalation, silence. */
+function settingsErrors(model: ScoringModelConfig): string[] {
   const errors: string[] = [];
-
-  if (!Array.isArray(model.components) || model.components.length === 0) {
-    errors.push('components must contain at least one component');
-  }
-  const components = Array.isArray(model.components) ? model.components : [];
-  const penalties = Array.isArray(model.penalties) ? model.penalties : [];
-  if (!Array.isArray(model.penalties)) errors.push('penalties must be a list (may be empty)');
-
-  const componentNames = new Set<string>();
-  const names = new Set<string>();
-  const claimName = (path: string, name: string) => {
-    if (!isNonEmptyString(name)) return;
-    // Signal and penalty names key the raw-signal record and the stored per-signal detail.
-    if (names.has(name)) errors.push(`${path}.name "${name}" is used more than once among signals and penalties`);
-    names.add(name);
-  };
-  let totalWeight = 0;
-  components.forEach((component, componentIndex) => {
-    const path = `components[${componentIndex}]`;
-    if (!isNonEmptyString(component.name)) errors.push(`${path}.name is required`);
-    else if (componentNames.has(component.name)) errors.push(`${path}.name "${component.name}" is used by more than one component`);
-    else componentNames.add(component.name);
-    if (!Array.isArray(component.signals) || component.signals.length === 0) {
-      errors.push(`${path}.signals must contain at least one signal`);
-      return;
-    }
-    component.signals.forEach((signal, signalIndex) => {
-      const signalPath = `${path}.signals[${signalIndex}]`;
-      errors.push(...signalErrors(signalPath, signal));
-      claimName(signalPath, signal.name);
-      if (isFiniteNumber(signal.weight) && signal.weight > 0) totalWeight += signal.weight;
-    });
-  });
-  if (components.length > 0 && totalWeight <= 0) errors.push('signal weights must not all be zero');
-
-  penalties.forEach((penalty, index) => {
-    errors.push(...penaltyErrors(`penalties[${index}]`, penalty));
-    claimName(`penalties[${index}]`, penalty.name);
-  });
-
-  errors.push(...tierErrors(model));
   if (!isFiniteNumber(model.hysteresis) || model.hysteresis < 0 || model.hysteresis > 100) errors.push('hysteresis must be within 0…100');
 
   if (!model.trend || !isPositiveInteger(model.trend.windowDays) || model.trend.windowDays > MAX_WINDOW_DAYS) {
@@ -275,6 +234,54 @@ export function validateModel(model: ScoringModelConfig): string[] {
     errors.push(`silenceAlertDays must be > 0 and at most ${MAX_WINDOW_DAYS}`);
   }
 
+  return errors;
+}
+
+/** Every rule a model breaks, as readable messages with a path; [] when the model is valid. */
+export function validateModel(model: ScoringModelConfig): string[] {
+  const errors: string[] = [];
+
+  if (!Array.isArray(model.components) || model.components.length === 0) {
+    errors.push('components must contain at least one component');
+  }
+  const components = Array.isArray(model.components) ? model.components : [];
+  const penalties = Array.isArray(model.penalties) ? model.penalties : [];
+  if (!Array.isArray(model.penalties)) errors.push('penalties must be a list (may be empty)');
+
+  const componentNames = new Set<string>();
+  const names = new Set<string>();
+  const claimName = (path: string, name: string) => {
+    if (!isNonEmptyString(name)) return;
+    // Signal and penalty names key the raw-signal record and the stored per-signal detail.
+    if (names.has(name)) errors.push(`${path}.name "${name}" is used more than once among signals and penalties`);
+    names.add(name);
+  };
+  let totalWeight = 0;
+  components.forEach((component, componentIndex) => {
+    const path = `components[${componentIndex}]`;
+    if (!isNonEmptyString(component.name)) errors.push(`${path}.name is required`);
+    else if (componentNames.has(component.name)) errors.push(`${path}.name "${component.name}" is used by more than one component`);
+    else componentNames.add(component.name);
+    if (!Array.isArray(component.signals) || component.signals.length === 0) {
+      errors.push(`${path}.signals must contain at least one signal`);
+      return;
+    }
+    component.signals.forEach((signal, signalIndex) => {
+      const signalPath = `${path}.signals[${signalIndex}]`;
+      errors.push(...signalErrors(signalPath, signal));
+      claimName(signalPath, signal.name);
+      if (isFiniteNumber(signal.weight) && signal.weight > 0) totalWeight += signal.weight;
+    });
+  });
+  if (components.length > 0 && totalWeight <= 0) errors.push('signal weights must not all be zero');
+
+  penalties.forEach((penalty, index) => {
+    errors.push(...penaltyErrors(`penalties[${index}]`, penalty));
+    claimName(`penalties[${index}]`, penalty.name);
+  });
+
+  errors.push(...tierErrors(model));
+  errors.push(...settingsErrors(model));
   errors.push(...playbookErrors(model));
   return errors;
 }

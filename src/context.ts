@@ -1,23 +1,35 @@
 // What every resolver receives: the request's own EntityManager fork, its DataLoaders, and the
 // process-wide services, and who is calling. Built once per HTTP request or per WebSocket operation.
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { KeyRegistry } from '../auth/key-registry';
-import type { Principal } from '../auth/principal';
-import type { AppConfig } from './config';
-import { LoaderRegistry } from './loaders';
-import type { Logger } from './logger';
-import type { AppPubSub } from './pubsub';
-import type { Db } from './sql';
+import type { KeyRegistry } from './auth/key-registry';
+import type { Principal } from './auth/principal';
+import type { SingleEventWriter } from './engagement/engagement.service';
+import type { RescoreScheduler } from './scoring/rescore-queue';
+import type { AppConfig } from './infra/config';
+import { LoaderRegistry } from './infra/loaders';
+import type { Logger } from './infra/logger';
+import type { AppPubSub } from './infra/pubsub';
+import type { Db } from './infra/sql';
 
-export interface AppServices {
+/** The process-wide services every module may use (scripts build these alone, without a server). */
+export interface CoreServices {
   orm: MikroORM;
   pubsub: AppPubSub;
   logger: Logger;
   config: AppConfig;
-  /** Hooks other modules register to learn that a customer's signals changed (debounced rescoring). */
-  onSignals: Array<(customerIds: string[]) => void>;
   /** Hooks told that another scoring model version became active (the scheduler then rescores everyone). */
   onModelActivated: Array<(version: number) => void>;
+}
+
+/** A running server's services: the core ones and the writers and scheduler built on them (src/app.ts). */
+export interface AppServices extends CoreServices {
+  /**
+   * The scoring scheduler (src/scoring/scoring.scheduler.ts), which a write of new signals wakes
+   * once it commits (src/scoring/rescore-queue.ts, signalsArrived).
+   */
+  scheduler: RescoreScheduler;
+  /** Stores concurrent `trackEngagement` calls together, one writer per app (src/engagement/engagement.service.ts). */
+  engagementWriter: SingleEventWriter;
 }
 
 /** Who is calling, established by the HTTP server or the WebSocket guard before anything runs. */
@@ -44,9 +56,4 @@ export function createContext(services: AppServices, auth: RequestAuth): GraphQL
     services,
     auth,
   };
-}
-
-/** Tells the registered listeners (the rescoring scheduler) that these customers got new signals. */
-export function signalsArrived(context: GraphQLContext, customerIds: string[]): void {
-  for (const listener of context.services.onSignals) listener(customerIds);
 }

@@ -10,17 +10,17 @@ import { GraphQLSchema } from 'graphql';
 import type { Disposable } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { AccessControl } from '../auth/access-control';
-import { hasScope } from '../auth/principal';
-import { Scope } from '../auth/scopes';
-import { exportCustomers, exportWorklist } from '../exports/csv-export';
-import { compiledQueryGateway } from './compiled-executor';
+import { AccessControl } from './auth/access-control';
+import { hasScope } from './auth/principal';
+import { Scope } from './auth/scopes';
+import { exportCustomers, exportWorklist } from './exports/csv-export';
+import { compiledQueryGateway } from './infra/compiled-executor';
 import { AppServices, createContext, GraphQLContext } from './context';
-import type { Logger } from './logger';
-import { DomainError, errorContractPlugin, formatSubscriptionResult, graphQLErrorFormatter, unexpectedHttpFailure } from './errors';
-import type { Db } from './sql';
-import { SubscriptionExecution, subscriptionExecution } from './subscription-execution';
-import { renderPlaygroundHtml, servePlaygroundAsset, wantsPlayground } from './playground';
+import type { Logger } from './infra/logger';
+import { DomainError, errorContractPlugin, formatSubscriptionResult, graphQLErrorFormatter, unexpectedHttpFailure } from './infra/errors';
+import type { Db } from './infra/sql';
+import { SubscriptionExecution, subscriptionExecution } from './infra/subscription-execution';
+import { renderPlaygroundHtml, servePlaygroundAsset, wantsPlayground } from './infra/playground';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -107,7 +107,7 @@ function serveWebSockets(
       onConnect: access.websockets.onConnect,
       onSubscribe: access.websockets.onSubscribe,
       // One context (and EntityManager fork) per subscription operation.
-      context: (ctx) => createContext(services, { ...access.websockets.auth(ctx), keys: access.keys }) as unknown as Record<string, unknown>,
+      context: (ctx) => createContext(services, { ...access.websockets.auth(ctx), keys: access.keys }),
       onError: (_ctx, _id, _payload, errors) => {
         logger.warn({ errors: errors.map((e) => e.message) }, 'subscription error');
       },
@@ -132,22 +132,15 @@ function serveWebSockets(
   return { wsServer, wsCleanup };
 }
 
-export async function startHttpServer(options: ServerOptions): Promise<RunningServer> {
-  const { schema, services } = options;
-  const logger = services.logger.child({ module: 'http' });
-  const httpServer = http.createServer();
-  const subscriptions = subscriptionExecution();
-  const access = new AccessControl(services, schema, subscriptions);
-  try {
-    await access.start(options.host);
-  } catch (error) {
-    await access.stop();
-    throw error;
-  }
-  const { wsServer, wsCleanup } = serveWebSockets(httpServer, schema, services, access, subscriptions, logger);
-
+/** Apollo over the compiled schema, with the access layer's limits and the error contract; started. */
+async function startApollo(
+  schema: GraphQLSchema,
+  httpServer: http.Server,
+  access: AccessControl,
+  wsCleanup: Disposable,
+  logger: Logger,
+): Promise<ApolloServer<GraphQLContext>> {
   const limits = access.apolloOptions();
-
   const apollo = new ApolloServer<GraphQLContext>({
     // The schema, served with queries compiled (see compiled-executor.ts).
     gateway: compiledQueryGateway(schema),
@@ -170,6 +163,71 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
     stopOnTerminationSignals: false,
   });
   await apollo.start();
+  return apollo;
+}
+
+/** A GraphQL request over HTTP: admitted, its body read within the size limit, executed by Apollo. */
+async function serveGraphQL(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  url: URL,
+  apollo: ApolloServer<GraphQLContext>,
+  access: AccessControl,
+  services: AppServices,
+): Promise<void> {
+  // Who it is and whether it may, from the headers alone: nothing is read or parsed for a refusal.
+  const admission = await access.admitHttp(req, res);
+  if (!admission) return;
+  const { responseHeaders: accessHeaders, ...auth } = admission;
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+  }
+  let body: unknown;
+  if (req.method === 'POST') {
+    const raw = await readBody(req, services.config.maxBodyBytes);
+    try {
+      body = raw.length > 0 ? JSON.parse(raw) : {};
+    } catch {
+      throw new HttpError(400, 'request body is not valid JSON');
+    }
+  }
+  const query = req.method === 'POST' ? (body as { query?: unknown } | null)?.query : url.searchParams.get('query');
+  if (access.refuseLongDocument(query, res, accessHeaders)) return;
+  const response = await apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: req.method?.toUpperCase() ?? 'GET', headers, search: url.search, body },
+    context: async () => createContext(services, auth),
+  });
+  const responseHeaders: Record<string, string> = { ...accessHeaders };
+  for (const [key, value] of response.headers) responseHeaders[key] = value;
+  responseHeaders['cache-control'] ??= 'no-store';
+  if (response.body.kind === 'complete') {
+    // A known length instead of chunked framing: one write, no chunk headers.
+    responseHeaders['content-length'] = String(Buffer.byteLength(response.body.string));
+    res.writeHead(response.status ?? 200, responseHeaders);
+    res.end(response.body.string);
+    return;
+  }
+  res.writeHead(response.status ?? 200, responseHeaders);
+  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+export async function startHttpServer(options: ServerOptions): Promise<RunningServer> {
+  const { schema, services } = options;
+  const logger = services.logger.child({ module: 'http' });
+  const httpServer = http.createServer();
+  const subscriptions = subscriptionExecution();
+  const access = new AccessControl(services, schema, subscriptions);
+  try {
+    await access.start(options.host);
+  } catch (error) {
+    await access.stop();
+    throw error;
+  }
+  const { wsServer, wsCleanup } = serveWebSockets(httpServer, schema, services, access, subscriptions, logger);
+
+  const apollo = await startApollo(schema, httpServer, access, wsCleanup, logger);
 
   httpServer.on('request', (req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -210,42 +268,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
       res.end(renderPlaygroundHtml({ endpoint: GRAPHQL_PATH }));
       return;
     }
-    // Who it is and whether it may, from the headers alone: nothing is read or parsed for a refusal.
-    const admission = await access.admitHttp(req, res);
-    if (!admission) return;
-    const { responseHeaders: accessHeaders, ...auth } = admission;
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-    }
-    let body: unknown;
-    if (req.method === 'POST') {
-      const raw = await readBody(req, services.config.maxBodyBytes);
-      try {
-        body = raw.length > 0 ? JSON.parse(raw) : {};
-      } catch {
-        throw new HttpError(400, 'request body is not valid JSON');
-      }
-    }
-    const query = req.method === 'POST' ? (body as { query?: unknown } | null)?.query : url.searchParams.get('query');
-    if (access.refuseLongDocument(query, res, accessHeaders)) return;
-    const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method?.toUpperCase() ?? 'GET', headers, search: url.search, body },
-      context: async () => createContext(services, auth),
-    });
-    const responseHeaders: Record<string, string> = { ...accessHeaders };
-    for (const [key, value] of response.headers) responseHeaders[key] = value;
-    responseHeaders['cache-control'] ??= 'no-store';
-    if (response.body.kind === 'complete') {
-      // A known length instead of chunked framing: one write, no chunk headers.
-      responseHeaders['content-length'] = String(Buffer.byteLength(response.body.string));
-      res.writeHead(response.status ?? 200, responseHeaders);
-      res.end(response.body.string);
-      return;
-    }
-    res.writeHead(response.status ?? 200, responseHeaders);
-    for await (const chunk of response.body.asyncIterator) res.write(chunk);
-    res.end();
+    return serveGraphQL(req, res, url, apollo, access, services);
   }
 
   await new Promise<void>((resolve, reject) => {

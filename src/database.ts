@@ -5,7 +5,7 @@ import { MikroORM, Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { ENTITIES } from './entities';
 
-export const MIGRATIONS_PATH = path.resolve(__dirname, '../../migrations');
+export const MIGRATIONS_PATH = path.resolve(__dirname, '../migrations');
 
 export function ormOptions(databaseUrl: string, poolMax = 10, log: (message: string) => void = () => undefined): Options {
   return {
