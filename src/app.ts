@@ -10,6 +10,7 @@ import { createLogger, Logger } from './infra/logger';
 import { AppPubSub, createPubSub, RedisBackedPubSub } from './infra/pubsub';
 import { buildAppSchema } from './schema';
 import { Db } from './infra/sql';
+import { DeliveryWorker, startDeliveryWorker } from './delivery/delivery.worker';
 import { adoptCurrentDefaultModel } from './scoring/scoring-model.service';
 import { ScoringScheduler } from './scoring/scoring.scheduler';
 
@@ -20,6 +21,7 @@ export interface RunningApp {
   orm: MikroORM;
   pubsub: AppPubSub;
   scheduler: ScoringScheduler;
+  deliveryWorker: DeliveryWorker;
   stop(): Promise<void>;
 }
 
@@ -31,7 +33,10 @@ export async function startApp(config: AppConfig & { databaseUrl: string }, logg
     logger.warn('redis is not reachable yet: serving without live events until it is');
   }
   const services: AppServices = { orm, pubsub, logger, config, onSignals: [], onModelActivated: [] };
+  let deliveryWorker: DeliveryWorker | undefined;
   try {
+    // Before anything can score: the queue's schema must exist for a batch to enqueue its deliveries.
+    deliveryWorker = await startDeliveryWorker(services, config.databaseUrl);
     const schema = await buildAppSchema(pubsub);
     const server = await startHttpServer({
       schema,
@@ -65,15 +70,19 @@ export async function startApp(config: AppConfig & { databaseUrl: string }, logg
       orm,
       pubsub,
       scheduler,
+      deliveryWorker,
       stop: () =>
         (stopping ??= (async () => {
           await server.close();
           await scheduler.stop();
+          // After scoring: the last batch's deliveries are queued; attempts in flight finish and are recorded.
+          await (deliveryWorker as DeliveryWorker).stop();
           await pubsub.close();
           await orm.close();
         })()),
     };
   } catch (error) {
+    await deliveryWorker?.stop();
     await pubsub.close();
     await orm.close();
     throw error;

@@ -5,6 +5,7 @@ import { ApiKeyResolver } from './auth/api-key.resolver';
 import { AuditLogResolver } from './auth/audit-log.resolver';
 import { authChecker } from './auth/auth-checker';
 import { CustomerResolver, JOINABLE_EDGES } from './customers/customer.resolver';
+import { DeliveryResolver, DestinationDeliveryCountsResolver, DestinationResolver, OutreachDeliveriesResolver } from './delivery/delivery.resolver';
 import { CustomerEngagementResolver, EngagementResolver } from './engagement/engagement.resolver';
 import { joinedChild } from './infra/loaders';
 import type { AppPubSub } from './infra/pubsub';
@@ -35,6 +36,10 @@ export const RESOLVERS = [
   ChangeResolver,
   ApiKeyResolver,
   AuditLogResolver,
+  DestinationResolver,
+  DeliveryResolver,
+  DestinationDeliveryCountsResolver,
+  OutreachDeliveriesResolver,
 ] as const;
 
 /**

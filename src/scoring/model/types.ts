@@ -212,7 +212,7 @@ export type OutreachAudience = 'CUSTOMER' | 'TEAM';
 /** EMAIL and IN_APP reach the customer; SLACK and CRM_TASK reach the team. */
 export type OutreachChannel = 'EMAIL' | 'IN_APP' | 'SLACK' | 'CRM_TASK';
 
-export type OutreachStatus = 'LOGGED' | 'SKIPPED_OPT_OUT' | 'SUPPRESSED_COOLDOWN';
+export type OutreachStatus = 'DECIDED' | 'SKIPPED_OPT_OUT' | 'SUPPRESSED_COOLDOWN';
 
 /** What fired a playbook; stored on OutreachAction.trigger. */
 export type PlaybookTrigger =
