@@ -151,7 +151,7 @@ export class DestinationInput {
   @Field(() => DestinationFilterInput, { nullable: true })
   filter?: DestinationFilterInput | null;
 
-  @Field(() => Int, { nullable: true, description: '60 to 604,800 (a week), or null for no digest. EMAIL digests take team alerts only (filter audience TEAM).' })
+  @Field(() => Int, { nullable: true, description: '1 to 604,800 (a week; 86,400 for a daily digest), or null for no digest. EMAIL digests take team alerts only (filter audience TEAM).' })
   digestSeconds?: number | null;
 
   @Field(() => Boolean, { nullable: true, description: 'Pausing cancels the destination\'s pending deliveries.' })

@@ -15,7 +15,7 @@ export const MAX_DESTINATIONS = 100;
 const MAX_NAME_LENGTH = 200;
 const MAX_URL_LENGTH = 2000;
 const MAX_FILTER_VALUES = 50;
-const MIN_DIGEST_SECONDS = 60;
+const MIN_DIGEST_SECONDS = 1;
 const MAX_DIGEST_SECONDS = 7 * 86_400;
 
 /** The last four characters of a secret, after a recognisable prefix: enough to tell two apart. */
