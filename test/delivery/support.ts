@@ -22,6 +22,8 @@ export interface Receiver {
   /** While set, requests wait for `release()` before being answered. */
   hold: boolean;
   release(): void;
+  /** Requests held right now. */
+  waiting(): number;
   /** Answers every request with this status (default 204). */
   status: number;
   stop(): Promise<void>;
@@ -39,6 +41,7 @@ export async function startReceiver(secret?: string, port = 0): Promise<Receiver
     badSignatures: 0,
     hold: false,
     status: 204,
+    waiting: () => waiting.length,
     release() {
       receiver.hold = false;
       waiting.splice(0).forEach((go) => go());
