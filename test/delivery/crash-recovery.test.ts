@@ -38,7 +38,7 @@ async function startService(): Promise<{ process: ChildProcess; url: string }> {
   let output = '';
   started.stdout!.on('data', (chunk) => (output += chunk));
   started.stderr!.on('data', (chunk) => (output += chunk));
-  const url = await waitFor(() => /playground at (http:\/\/\S+)/.exec(output)?.[1], `the service to start:\n${output}`, 90_000);
+  const url = (await waitFor(() => /playground at (http:\/\/\S+)/.exec(output)?.[1], `the service to start`, 90_000)) as string;
   return { process: started, url };
 }
 

@@ -103,7 +103,7 @@ describe('webhook destinations', () => {
       return list.every((d: any) => d.status === 'DELIVERED') && list;
     }, 'every delivery delivered after the receiver came back');
     const ids = new Set(receiver.received.map((r) => r.id));
-    for (const delivery of delivered) expect(ids.has(delivery.id)).toBe(true);
+    for (const delivery of delivered as any[]) expect(ids.has(delivery.id)).toBe(true);
   });
 
   it('does not make scoring wait for a receiver that has not answered', async () => {
