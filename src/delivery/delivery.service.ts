@@ -2,7 +2,7 @@
 // its outcome, `redeliver`, the per-action list (batched) and the counts per status.
 import { NotFoundError, ensure } from '../infra/errors';
 import { LoaderRegistry, groupBy } from '../infra/loaders';
-import { Db, json, query, queryOne } from '../infra/sql';
+import { Db, json, query, queryOne, queryPrepared } from '../infra/sql';
 import { decodeSignals, StoredSignal } from '../scoring/signal-storage';
 import type { DeliveryItem } from './delivery-messages';
 import { DELIVER_TASK } from './enqueue-deliveries.sql';
@@ -50,17 +50,22 @@ export interface OpenDeliveries {
   attempts: number;
 }
 
-type ItemRow = Omit<DeliveryItem, 'signals'> & { destinationId: string; signals: StoredSignal[] | null; retryFrom: string; attempts: number };
+type ItemRow = Omit<DeliveryItem, 'signals'> & { destination: SendingDestination; signals: StoredSignal[] | null; retryFrom: string; attempts: number };
 
 /**
- * The open deliveries among `where` (PENDING or RETRYING), with their actions, customers, CSM
- * contacts and latest scores, in one statement; null when none is open (sent, cancelled or dead).
+ * The open deliveries among `where` (PENDING or RETRYING), with their destination, actions,
+ * customers, CSM contacts and latest scores, in one (prepared) statement; null when none is open
+ * (sent, cancelled or dead). It runs once per attempt, so it is one round trip.
  */
 export async function loadOpenDeliveries(db: Db, where: { deliveryId: string } | { digestId: string }): Promise<OpenDeliveries | null> {
   const byDigest = 'digestId' in where;
-  const rows = await query<ItemRow>(
+  const rows = await queryPrepared<ItemRow>(
     db,
-    `select d.id::text as "deliveryId", d.destination_id::text as "destinationId", d.retry_from as "retryFrom", d.attempts,
+    `select d.id::text as "deliveryId", d.retry_from as "retryFrom", d.attempts,
+            json_build_object('id', dst.id::text, 'kind', dst.kind, 'name', dst.name, 'url', dst.url, 'signingSecret', dst.signing_secret,
+              'emailFrom', dst.email_from, 'emailTo', dst.email_to, 'emailSubjectTemplate', dst.email_subject_template,
+              'emailTextTemplate', dst.email_text_template, 'emailHtmlTemplate', dst.email_html_template,
+              'active', dst.deleted_at is null and not dst.paused) as destination,
             json_build_object('id', o.id::text, 'playbook', o.playbook, 'action', o.action, 'audience', o.audience, 'channel', o.channel,
               'trigger', o.trigger, 'fromTier', o.from_tier, 'toTier', o.to_tier, 'score', o.score, 'escalation', o.escalation,
               'message', o.message, 'createdAt', to_char(o.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) as action,
@@ -68,6 +73,7 @@ export async function loadOpenDeliveries(db: Db, where: { deliveryId: string } |
             case when cc.owner is null then null else json_build_object('email', cc.email, 'slackTarget', cc.slack_target) end as csm,
             h.previous_score as "previousScore", h.signals
      from delivery d
+     join destination dst on dst.id = d.destination_id
      join outreach_action o on o.id = d.action_id
      join customer c on c.id = d.customer_id
      left join csm_contact cc on cc.owner = c.csm_owner
@@ -78,24 +84,12 @@ export async function loadOpenDeliveries(db: Db, where: { deliveryId: string } |
     [byDigest ? where.digestId : where.deliveryId],
   );
   if (rows.length === 0) return null;
-  const destination = (await loadSendingDestination(db, rows[0].destinationId)) as SendingDestination;
   return {
-    destination,
-    items: rows.map(({ destinationId, retryFrom, attempts, signals, ...item }) => ({ ...item, signals: decodeSignals(signals ?? []) })),
+    destination: rows[0].destination,
+    items: rows.map(({ destination, retryFrom, attempts, signals, ...item }) => ({ ...item, signals: decodeSignals(signals ?? []) })),
     retryFrom: new Date(Math.min(...rows.map((r) => Date.parse(r.retryFrom)))),
     attempts: Math.max(...rows.map((r) => r.attempts)),
   };
-}
-
-export async function loadSendingDestination(db: Db, id: string): Promise<SendingDestination | undefined> {
-  return queryOne<SendingDestination>(
-    db,
-    `select id::text as id, kind, name, url, signing_secret as "signingSecret", email_from as "emailFrom", email_to as "emailTo",
-            email_subject_template as "emailSubjectTemplate", email_text_template as "emailTextTemplate",
-            email_html_template as "emailHtmlTemplate", (deleted_at is null and not paused) as active
-     from destination where id = ?::bigint`,
-    [id],
-  );
 }
 
 /**
@@ -124,26 +118,25 @@ export type DeliveryOutcome =
 
 /** Records an attempt's outcome on every delivery of a message; a retry's job is queued in the same statement. */
 export async function recordOutcome(db: Db, deliveryIds: readonly string[], outcome: DeliveryOutcome): Promise<void> {
-  const ids = json(deliveryIds);
   const attempted = outcome.kind === 'CANCELLED' ? 'attempts' : 'attempts + 1';
   const error = outcome.kind === 'DELIVERED' ? null : outcome.kind === 'CANCELLED' ? outcome.reason : outcome.error.slice(0, 2000);
   const next = outcome.kind === 'RETRYING' ? outcome.at.toISOString() : null;
-  await query(
+  await queryPrepared(
     db,
     `with updated as (
        update delivery set status = ?, attempts = ${attempted}, last_error = ?, next_attempt_at = ?::timestamptz,
               last_attempt_at = ${outcome.kind === 'CANCELLED' ? 'last_attempt_at' : 'now()'},
               delivered_at = ${outcome.kind === 'DELIVERED' ? 'now()' : 'delivered_at'}
-       where id in (select jsonb_array_elements_text(?::jsonb)::uuid) and status in ('PENDING', 'RETRYING')
+       where id = any(?::uuid[]) and status in ('PENDING', 'RETRYING')
        returning id
      )
-     select graphile_worker.add_job(?, ?::json, run_at => ?::timestamptz)
+     select graphile_worker.add_job(?::text, ?::json, run_at => ?::timestamptz)
      from (select 1 from updated limit 1) u where ?::text is not null`,
     [
       outcome.kind,
       error,
       next,
-      ids,
+      deliveryIds,
       outcome.kind === 'RETRYING' ? outcome.job.task : '',
       outcome.kind === 'RETRYING' ? json(outcome.job.payload) : '{}',
       next,

@@ -142,6 +142,10 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
     logger: workerLogger(logger),
     taskList: tasks(deps),
     crontab: `* * * * * ${RELEASE_TASK}`,
+    // Jobs are small and many at once after a scoring run: fetch them in batches and complete
+    // them in batches (graphile-worker's documented batching), instead of two round trips per job.
+    // A crash leaves these locked too; releaseStalledDeliveries frees them.
+    preset: { worker: { localQueue: { size: config.deliveryConcurrency * 4 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
   });
   return {
     async stop() {
