@@ -122,8 +122,8 @@ function slackItemBlocks(item: DeliveryItem): unknown[] {
   ];
 }
 
-/** Slack allows 50 blocks per message: a digest shows this many actions and counts the rest. */
-const SLACK_ITEMS_PER_MESSAGE = 20;
+/** Slack allows 50 blocks per message (three per action, a header and a tail): a digest shows this many actions and counts the rest. */
+const SLACK_ITEMS_PER_MESSAGE = 15;
 
 /** The incoming-webhook body: a header, two blocks per action, and a plain-text fallback. */
 export function slackMessage(items: readonly DeliveryItem[]) {
