@@ -94,6 +94,15 @@ describe('Slack and email destinations', () => {
     expect(customerFacing.filter((d: any) => d.status === 'SKIPPED_WEEKLY_CAP').length).toBe(customerFacing.length - 1);
   });
 
+  it('takes a contact address on upsertCustomer and refuses one that is not an address, writing nothing', async () => {
+    const stored = await ok(server, `mutation { upsertCustomer(input: { id: "cust_c1", name: "Contact", contactEmail: " ops@contact.example " }) { contactEmail } }`);
+    expect(stored.upsertCustomer.contactEmail).toBe('ops@contact.example');
+    const refused = await server.request(`mutation { upsertCustomer(input: { id: "cust_c2", name: "Bad", contactEmail: "ops@contact.example, ceo@contact.example" }) { id } }`);
+    expect(refused.errors?.[0].extensions).toEqual(expect.objectContaining({ code: 'BAD_USER_INPUT', argument: 'contactEmail' }));
+    const missing = await server.request(`{ customer(id: "cust_c2") { id } }`);
+    expect(missing.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  });
+
   it('marks an email with no one to send it to DEAD at once, with the reason', async () => {
     await seedDecliningAccounts(server, ['cust_e2'], { csmOwner: 'nobody', contactEmail: '' });
     await scoreNow(server, ['cust_e2']);
