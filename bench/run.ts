@@ -5,7 +5,7 @@
 //   npm run bench                      default scale (2 k and 10 k customers), < 10 minutes
 //   BENCH_SCALE=full npm run bench     adds the 100 k-customer / 20 M-event data set
 //   npm run bench -- --smoke           tiny sizes, one run each: CI's check that the suite works
-//   npm run bench -- --only=scoring,dashboard   a subset (scoring, ingestion, dashboard, fanout)
+//   npm run bench -- --only=scoring,dashboard   a subset (scoring, ingestion, dashboard, fanout, backtest, delivery)
 //   npm run bench -- --drop            drop every hg_bench_* database afterwards
 //
 // Exit status: non-zero only when something is broken (an error, a wrong answer, a lost event), never
@@ -25,9 +25,10 @@ import { runIngestion } from './workloads/ingestion';
 import { runBacktestWorkload } from './workloads/backtest';
 import type { BacktestWorkloadResult } from './workloads/backtest';
 import { runScoring } from './workloads/scoring';
+import { runDeliveryWorkload } from './workloads/delivery';
 
 type Scale = 'smoke' | 'default' | 'full';
-const WORKLOADS = ['scoring', 'ingestion', 'dashboard', 'fanout', 'backtest'] as const;
+const WORKLOADS = ['scoring', 'ingestion', 'dashboard', 'fanout', 'backtest', 'delivery'] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 interface ScaleConfig {
@@ -43,6 +44,8 @@ interface ScaleConfig {
   dashboardConnections: number;
   ingestion: { customers: number; batches: number; concurrency: number; singleClients: number; singleSeconds: number };
   fanout: { clients: number; flippers: number; singleFlips: number; tierSubscribers: number; globalSubscribers: number };
+  /** Tier changes of the run whose outreach is delivered to a local webhook receiver. */
+  delivery: { flippers: number };
 }
 
 const SCALES: Record<Scale, ScaleConfig> = {
@@ -56,6 +59,7 @@ const SCALES: Record<Scale, ScaleConfig> = {
     ingestion: { customers: 200, batches: 2, concurrency: 2, singleClients: 8, singleSeconds: 2 },
     fanout: { clients: 100, flippers: 60, singleFlips: 2, tierSubscribers: 5, globalSubscribers: 2 },
     backtest: { customers: 150, weeks: 4 },
+    delivery: { flippers: 60 },
   },
   default: {
     runs: 3,
@@ -70,6 +74,7 @@ const SCALES: Record<Scale, ScaleConfig> = {
     ingestion: { customers: 10_000, batches: 40, concurrency: 4, singleClients: 32, singleSeconds: 10 },
     fanout: { clients: 5_000, flippers: 5_000, singleFlips: 10, tierSubscribers: 40, globalSubscribers: 10 },
     backtest: { customers: 2_000, weeks: 26 },
+    delivery: { flippers: 5_000 },
   },
   full: {
     runs: 3,
@@ -85,6 +90,7 @@ const SCALES: Record<Scale, ScaleConfig> = {
     ingestion: { customers: 10_000, batches: 100, concurrency: 4, singleClients: 32, singleSeconds: 20 },
     fanout: { clients: 5_000, flippers: 5_000, singleFlips: 10, tierSubscribers: 40, globalSubscribers: 10 },
     backtest: { customers: 10_000, weeks: 26 },
+    delivery: { flippers: 5_000 },
   },
 };
 
@@ -408,6 +414,39 @@ async function main(): Promise<void> {
       met: judge(fanout.rssAtConnectionsMb <= 400),
     });
     if (!fanout.scoringRun.complete) throw new Error('the scoring run did not deliver every event to the subscribers that asked for it');
+  }
+
+  if (only.has('delivery')) {
+    const delivery = await runDeliveryWorkload({ ...config.delivery, runs: config.runs });
+    details.delivery = delivery;
+    rows.push({
+      workload: 'delivery',
+      figure: `run changing ${delivery.tierChanges.toLocaleString('en')} tiers: ${delivery.deliveries.toLocaleString('en')} webhook deliveries, all delivered within (s of the run's start)`,
+      target: '≤ 30 s',
+      baseline: '',
+      measured: `${spread(delivery.deliveredSeconds, 1, ' s')}; ${fmt(delivery.deliveriesPerSecond.median, 0)} deliveries/s`,
+      ratio: '',
+      met: judge(delivery.deliveredSeconds.median <= 30),
+    });
+    rows.push({
+      workload: 'delivery',
+      figure: `  p99 commit → delivery (from the batch transaction's start)`,
+      target: '≤ 10 s',
+      baseline: '',
+      measured: spread(delivery.p99CommitToDeliveryMs, 0, ' ms'),
+      ratio: '',
+      met: judge(delivery.p99CommitToDeliveryMs.median <= 10_000),
+    });
+    rows.push({
+      workload: 'delivery',
+      figure: `  the scoring run with the destination, against the same run without (s)`,
+      target: '≤ 1.1×',
+      baseline: spread(delivery.scoringWithoutSeconds, 2, ' s'),
+      measured: spread(delivery.scoringWithSeconds, 2, ' s'),
+      ratio: `${fmt(delivery.scoringWithSeconds.median / delivery.scoringWithoutSeconds.median, 2)}×`,
+      met: judge(delivery.scoringWithSeconds.median <= 1.1 * delivery.scoringWithoutSeconds.median),
+    });
+    if (!delivery.complete) throw new Error('the delivery workload did not receive every delivery');
   }
 
   if (only.has('backtest')) {

@@ -2,6 +2,7 @@
 // has every committed migration applied. Usage: npm run migration:create [-- name]
 import 'reflect-metadata';
 import { MikroORM } from '@mikro-orm/postgresql';
+import { runMigrations } from 'graphile-worker';
 import { ormOptions } from '../src/database';
 
 async function main(): Promise<void> {
@@ -15,6 +16,9 @@ async function main(): Promise<void> {
   try {
     const migrator = orm.getMigrator();
     await migrator.up();
+    // The queue's own schema (graphile_worker) exists beside ours in every running database: the
+    // comparison must not mistake it for something to drop.
+    await runMigrations({ connectionString: url.toString() });
     if (process.argv.includes('--check')) {
       if (await migrator.checkMigrationNeeded()) {
         console.error('the entities differ from the committed migrations: run `npm run migration:create` and commit it');

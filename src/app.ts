@@ -10,6 +10,7 @@ import { createLogger, Logger } from './infra/logger';
 import { AppPubSub, createPubSub, RedisBackedPubSub } from './infra/pubsub';
 import { buildAppSchema, SchemaOptions } from './schema';
 import { Db } from './infra/sql';
+import { DeliveryWorker, startDeliveryWorker } from './delivery/delivery.worker';
 import { adoptCurrentDefaultModel } from './scoring/scoring-model.service';
 import { ScoringScheduler } from './scoring/scoring.scheduler';
 import { SingleEventWriter } from './engagement/engagement.service';
@@ -21,6 +22,7 @@ export interface RunningApp {
   orm: MikroORM;
   pubsub: AppPubSub;
   scheduler: ScoringScheduler;
+  deliveryWorker: DeliveryWorker;
   stop(): Promise<void>;
 }
 
@@ -40,7 +42,10 @@ export async function startApp(
   // rounds once the server is up (scheduler.start below).
   const scheduler = new ScoringScheduler(core);
   const services: AppServices = { ...core, scheduler, engagementWriter: new SingleEventWriter(() => orm.em.fork({ clear: true }) as Db, scheduler) };
+  let deliveryWorker: DeliveryWorker | undefined;
   try {
+    // Before anything can score: the queue's schema must exist for a batch to enqueue its deliveries.
+    deliveryWorker = await startDeliveryWorker(services, config.databaseUrl);
     const schema = await buildAppSchema(pubsub, schemaOptions);
     const server = await startHttpServer({
       schema,
@@ -73,15 +78,19 @@ export async function startApp(
       orm,
       pubsub,
       scheduler,
+      deliveryWorker,
       stop: () =>
         (stopping ??= (async () => {
           await server.close();
           await scheduler.stop();
+          // After scoring: the last batch's deliveries are queued; attempts in flight finish and are recorded.
+          await (deliveryWorker as DeliveryWorker).stop();
           await pubsub.close();
           await orm.close();
         })()),
     };
   } catch (error) {
+    await deliveryWorker?.stop();
     await pubsub.close();
     await orm.close();
     throw error;

@@ -17,6 +17,8 @@ export function ormOptions(databaseUrl: string, poolMax = 10, log: (message: str
     allowGlobalContext: false,
     debug: ['info'],
     logger: log,
+    // graphile-worker's queue lives in its own schema and migrates itself (src/delivery/delivery.worker.ts).
+    schemaGenerator: { ignoreSchema: ['graphile_worker'] },
     migrations: {
       path: MIGRATIONS_PATH,
       // ts-node runs the .ts files in development and tests; the build compiles them to .js.

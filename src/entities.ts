@@ -3,6 +3,9 @@ import { ApiKey } from './auth/api-key.entity';
 import { AuditLogEntry } from './auth/audit-log.entity';
 import { Customer } from './customers/customer.entity';
 import { CustomerPlanChange } from './customers/customer-plan-change.entity';
+import { CsmContact } from './delivery/csm-contact.entity';
+import { Delivery } from './delivery/delivery.entity';
+import { Destination } from './delivery/destination.entity';
 import { EngagementDay } from './engagement/engagement-day.entity';
 import { EngagementEvent } from './engagement/engagement-event.entity';
 import { NpsResponse } from './nps/nps-response.entity';
@@ -33,4 +36,7 @@ export const ENTITIES = [
   RescoreRequest,
   ApiKey,
   AuditLogEntry,
+  Destination,
+  Delivery,
+  CsmContact,
 ];

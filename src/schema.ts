@@ -6,6 +6,7 @@ import { AuditLogResolver } from './auth/audit-log.resolver';
 import { authChecker } from './auth/auth-checker';
 import { CustomerResolver } from './customers/customer.resolver';
 import { applyJoinedEdges } from './customers/joined-edges';
+import { DeliveryResolver, DestinationDeliveryCountsResolver, DestinationResolver, OutreachDeliveriesResolver } from './delivery/delivery.resolver';
 import { CustomerEngagementResolver, EngagementResolver } from './engagement/engagement.resolver';
 import type { AppPubSub } from './infra/pubsub';
 import { CustomerNpsResolver, NpsResolver } from './nps/nps.resolver';
@@ -35,6 +36,10 @@ export const RESOLVERS = [
   ChangeResolver,
   ApiKeyResolver,
   AuditLogResolver,
+  DestinationResolver,
+  DeliveryResolver,
+  DestinationDeliveryCountsResolver,
+  OutreachDeliveriesResolver,
 ] as const;
 
 export interface SchemaOptions {

@@ -64,7 +64,7 @@ export interface FanoutResult {
  * run starts from the flippers' healthy history. The runs score now, not as of the anchor: scoring
  * a past instant is a backfill, which publishes nothing.
  */
-async function forgetLiveScoring(name: string, anchor: Date): Promise<void> {
+export async function forgetLiveScoring(name: string, anchor: Date): Promise<void> {
   await sql(
     name,
     `with a as (delete from health_score where as_of > $1),
@@ -80,7 +80,7 @@ function flipperId(index: number): string {
 }
 
 /** Customers active daily until 25 days (even) or 12 days (odd) before the anchor and silent since, scored healthy 25 days before it. */
-async function ensureLiveDataSet(name: string, flippers: number): Promise<{ url: string; anchor: Date }> {
+export async function ensureLiveDataSet(name: string, flippers: number): Promise<{ url: string; anchor: Date }> {
   if (await databaseExists(name)) {
     try {
       const [row] = await sql<{ info: { version: number; flippers: number; anchor: string } }>(name, 'select info from bench_dataset where id = 1');

@@ -36,6 +36,10 @@ export class Customer {
   @Property({ type: 'boolean', default: false })
   communicationOptOut = false;
 
+  /** Where customer-facing email goes. */
+  @Property({ type: 'text', nullable: true })
+  contactEmail?: string | null;
+
   @Property({ type: 'timestamptz', nullable: true })
   churnedAt?: Date | null;
 

@@ -2,7 +2,7 @@
 // so lookups go through a DataLoader and lists use keyset pagination on indexed sort keys.
 import { ColumnMap, selectColumns } from '../infra/columns';
 import { InvalidInputError, NotFoundError, ensure } from '../infra/errors';
-import { checkStrings, checkTextValue, MAX_ID_LENGTH, MAX_LABEL_LENGTH, optionalText as checkedText, pastInstant, requiredText } from '../infra/input';
+import { checkEmailAddress, checkStrings, checkTextValue, MAX_ID_LENGTH, MAX_LABEL_LENGTH, optionalText as checkedText, pastInstant, requiredText } from '../infra/input';
 import { LoaderRegistry } from '../infra/loaders';
 import { ConnectionResult, SortKey, keysetPage } from '../infra/pagination';
 import { Db, json, query, queryOne } from '../infra/sql';
@@ -20,6 +20,7 @@ const CUSTOMER_COLUMN_MAP: ColumnMap = {
   signedUpAt: 'c.signed_up_at',
   csmOwner: 'c.csm_owner',
   communicationOptOut: 'c.communication_opt_out',
+  contactEmail: 'c.contact_email',
   churnedAt: 'c.churned_at',
   churnReason: 'c.churn_reason',
   healthScore: 'c.health_score',
@@ -59,6 +60,7 @@ export function validateCustomerInput(input: CustomerInput, now = new Date()): v
   checkedText(input.plan, 'plan', MAX_PLAN_LENGTH);
   checkedText(input.csmOwner, 'csmOwner', MAX_PLAN_LENGTH);
   checkedText(input.churnReason, 'churnReason', MAX_CHURN_REASON_LENGTH);
+  if (input.contactEmail != null && input.contactEmail.trim() !== '') checkEmailAddress(input.contactEmail, 'contactEmail');
   ensure(input.arrCents == null || input.arrCents >= 0, 'arrCents must be ≥ 0', { argument: 'arrCents' });
   ensure(input.seats == null || input.seats >= 0, 'seats must be ≥ 0', { argument: 'seats' });
   ensure(input.communicationOptOut !== null, 'communicationOptOut must be true or false when given', { argument: 'communicationOptOut' });
@@ -84,6 +86,7 @@ const FIELDS: Array<[keyof CustomerInput, string, (input: CustomerInput) => unkn
   ['churnedAt', 'churned_at', (input) => input.churnedAt ?? null],
   ['churnReason', 'churn_reason', (input) => optionalText(input.churnReason)],
   ['communicationOptOut', 'communication_opt_out', (input) => input.communicationOptOut ?? null],
+  ['contactEmail', 'contact_email', (input) => optionalText(input.contactEmail)],
 ];
 
 /**

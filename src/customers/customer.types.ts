@@ -30,6 +30,9 @@ export class Customer {
   @Field({ description: 'When true, no customer-facing outreach is sent (team alerts still happen).' })
   communicationOptOut!: boolean;
 
+  @Field(() => String, { nullable: true, description: 'Where customer-facing email goes (EMAIL destinations).' })
+  contactEmail!: string | null;
+
   @Field(() => DateTimeScalar, { nullable: true })
   churnedAt!: DateTimeValue | null;
 
@@ -110,6 +113,9 @@ export class CustomerInput {
 
   @Field(() => Boolean, { nullable: true, description: 'Same as setCommunicationOptOut.' })
   communicationOptOut?: boolean | null;
+
+  @Field(() => String, { nullable: true, description: 'Where customer-facing email goes; at most 320 characters; an empty one is stored as null.' })
+  contactEmail?: string | null;
 }
 
 export enum CustomerOrder {

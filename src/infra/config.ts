@@ -77,6 +77,27 @@ export interface AppConfig {
   wsIdleTimeoutMs: number;
   /** How often each instance re-reads the API key table, ms: a key revoked anywhere (the CLI included) stops working, and its sockets close, within this. `API_KEY_REFRESH_MS`, default 2000. */
   apiKeyRefreshMs: number;
+  /** SMTP server for EMAIL destinations, e.g. `smtp://user:pass@mail.example.com:587`. `SMTP_URL`; unset: email deliveries fail (and retry) until it is set. */
+  smtpUrl: string | undefined;
+  /** Deliveries this instance sends at the same time. `DELIVERY_CONCURRENCY`, default 10; 0 runs no delivery worker here (other instances deliver). */
+  deliveryConcurrency: number;
+  /** Longest one delivery attempt may take (connect, send, answer), ms. `DELIVERY_TIMEOUT_MS`, default 10 000. */
+  deliveryTimeoutMs: number;
+  /** Delay before the first retry, ms; each later retry waits twice as long, with full jitter. `DELIVERY_RETRY_BASE_MS`, default 30 000. */
+  deliveryRetryBaseMs: number;
+  /** Longest wait between two attempts, ms. `DELIVERY_RETRY_MAX_DELAY_MS`, default 3 600 000 (an hour). */
+  deliveryRetryMaxDelayMs: number;
+  /** How long a failing delivery is retried before it is DEAD, ms. `DELIVERY_RETRY_WINDOW_MS`, default 86 400 000 (24 hours). */
+  deliveryRetryWindowMs: number;
+  /**
+   * A delivery job locked longer than this is taken to belong to a crashed instance and is released
+   * for another to run, ms. `DELIVERY_LOCK_TIMEOUT_MS`, default 300 000; keep it well above DELIVERY_TIMEOUT_MS.
+   */
+  deliveryLockTimeoutMs: number;
+  /** How often the queue looks for retries that came due (new jobs arrive by LISTEN/NOTIFY at once), ms. `DELIVERY_POLL_INTERVAL_MS`, default 2000. */
+  deliveryPollIntervalMs: number;
+  /** Customer-facing messages one customer may get per 7 days, over every destination; the rest are SKIPPED_WEEKLY_CAP. `CUSTOMER_MESSAGES_PER_WEEK`, default 2. */
+  customerMessagesPerWeek: number;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -138,5 +159,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     wsMaxSubscriptionsPerConnection: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1),
     wsIdleTimeoutMs: integer(env, 'WS_IDLE_TIMEOUT_MS', 60_000),
     apiKeyRefreshMs: integer(env, 'API_KEY_REFRESH_MS', 2000, 100),
+    smtpUrl: nonEmpty(env.SMTP_URL),
+    deliveryConcurrency: integer(env, 'DELIVERY_CONCURRENCY', 10),
+    deliveryTimeoutMs: integer(env, 'DELIVERY_TIMEOUT_MS', 10_000, 1),
+    deliveryRetryBaseMs: integer(env, 'DELIVERY_RETRY_BASE_MS', 30_000, 1),
+    deliveryRetryMaxDelayMs: integer(env, 'DELIVERY_RETRY_MAX_DELAY_MS', 3_600_000, 1),
+    deliveryRetryWindowMs: integer(env, 'DELIVERY_RETRY_WINDOW_MS', 86_400_000, 1),
+    deliveryLockTimeoutMs: integer(env, 'DELIVERY_LOCK_TIMEOUT_MS', 300_000, 1),
+    deliveryPollIntervalMs: integer(env, 'DELIVERY_POLL_INTERVAL_MS', 2000, 10),
+    customerMessagesPerWeek: integer(env, 'CUSTOMER_MESSAGES_PER_WEEK', 2),
   };
 }

@@ -152,3 +152,16 @@ export function filterInstant(value: Date | null | undefined, argument: string):
   if (value === undefined || value === null) return null;
   return instantBetween(value, argument, new Date(8_640_000_000_000_000));
 }
+
+/** Longest email address SMTP carries (RFC 5321: 64 + @ + 255). */
+export const MAX_EMAIL_LENGTH = 320;
+
+/** An address as one mailbox `local@domain.tld`: no display name, no list, no spaces or angle brackets. */
+export function checkEmailAddress(value: string, argument: string): string {
+  const trimmed = value.trim();
+  checkTextValue(trimmed, argument, MAX_EMAIL_LENGTH);
+  if (!/^[^\s@<>,;:"()[\]\\]+@[^\s@<>,;:"()[\]\\]+\.[^\s@<>,;:"()[\]\\.]+$/.test(trimmed)) {
+    throw new InvalidInputError(`${argument} must be one email address like kate@example.com`, { argument });
+  }
+  return trimmed;
+}

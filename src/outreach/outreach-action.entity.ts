@@ -39,7 +39,7 @@ export class OutreachAction {
   @Property({ type: 'integer', nullable: true })
   score?: number | null;
 
-  /** LOGGED, SKIPPED_OPT_OUT or SUPPRESSED_COOLDOWN. */
+  /** DECIDED, SKIPPED_OPT_OUT or SUPPRESSED_COOLDOWN. */
   @Property({ type: 'text' })
   status!: string;
 

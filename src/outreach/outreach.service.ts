@@ -72,7 +72,7 @@ function toOutreachRow(action: NewOutreachAction, index: number): Record<string,
     return trimmed.length > 0 ? trimmed : invalid(index, name, 'must not be empty');
   };
   if (!AUDIENCES.has(action.audience)) invalid(index, 'audience', 'must be CUSTOMER or TEAM');
-  if (!STATUSES.has(action.status)) invalid(index, 'status', 'must be LOGGED, SKIPPED_OPT_OUT or SUPPRESSED_COOLDOWN');
+  if (!STATUSES.has(action.status)) invalid(index, 'status', 'must be DECIDED, SKIPPED_OPT_OUT or SUPPRESSED_COOLDOWN');
   if (action.score != null && !Number.isInteger(action.score)) invalid(index, 'score', 'must be an integer');
   if (action.createdAt != null && Number.isNaN(action.createdAt.getTime())) invalid(index, 'createdAt', 'is not a valid date-time');
   return {
@@ -140,6 +140,10 @@ export function listOutreachLog(db: Db, args: OutreachLogArgs): Promise<Connecti
   if (args.audience) {
     where.push('o.audience = ?');
     params.push(args.audience);
+  }
+  if (args.deliveryStatus) {
+    where.push('o.id in (select d.action_id from delivery d where d.status = ?)');
+    params.push(args.deliveryStatus);
   }
   if (args.playbook != null) {
     where.push('o.playbook = ?');

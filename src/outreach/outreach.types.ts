@@ -3,6 +3,7 @@ import { ArgsType, Field, ID, Int, ObjectType, registerEnumType } from 'type-gra
 import { PageArgs } from '../customers/customer.types';
 import { Connection } from '../infra/pagination';
 import { DateTimeScalar, DateTimeValue } from '../infra/scalars';
+import { DeliveryStatus } from '../delivery/delivery.types';
 import { OutreachAudience, OutreachStatus } from '../scoring/model/types';
 
 // The outreach enums are the scoring model's (model/types.ts), registered here for the graph.
@@ -10,7 +11,7 @@ export { OutreachAudience, OutreachStatus };
 registerEnumType(OutreachStatus, {
   name: 'OutreachStatus',
   valuesConfig: {
-    LOGGED: { description: 'The action was taken (sent to the customer or raised to the team).' },
+    DECIDED: { description: 'The playbook decided on the action; whether it reached anyone is in `deliveries` (was LOGGED before deliveries existed).' },
     SKIPPED_OPT_OUT: { description: 'Customer-facing action not sent: the customer opted out of communication.' },
     SUPPRESSED_COOLDOWN: { description: 'Not taken: the same playbook ran for this customer within its cooldown.' },
   },
@@ -81,6 +82,9 @@ export class OutreachLogArgs extends PageArgs {
 
   @Field(() => OutreachAudience, { nullable: true })
   audience?: OutreachAudience | null;
+
+  @Field(() => DeliveryStatus, { nullable: true, description: 'Actions with at least one delivery in this status.' })
+  deliveryStatus?: DeliveryStatus | null;
 
   @Field(() => String, { nullable: true, description: 'The playbook key, e.g. `critical`, `silence`, `expansion`.' })
   playbook?: string | null;

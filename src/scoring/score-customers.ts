@@ -5,6 +5,7 @@
 // The events to publish are returned, to be published only after the transaction commits.
 import { ColumnMap, selectColumns } from '../infra/columns';
 import { Db, inTransaction, json, query } from '../infra/sql';
+import { enqueueDeliveries } from '../delivery/enqueue-deliveries.sql';
 import { insertOutreachActions, NewOutreachAction } from '../outreach/outreach.service';
 import type { OutreachAction } from '../outreach/outreach.types';
 import { GatheredCustomer, gatherMetrics } from './gather-metrics.sql';
@@ -125,6 +126,8 @@ export interface BatchOptions {
    * playbook runs, and the caller publishes nothing.
    */
   backfill: boolean;
+  /** Customer-facing messages per customer per 7 days (CUSTOMER_MESSAGES_PER_WEEK); default 2. */
+  customerMessagesPerWeek?: number;
 }
 
 /** What a batch reads before it scores: the customers, their metrics, score history and recent outreach. */
@@ -337,6 +340,8 @@ async function writeBatch(tx: Db, plan: BatchPlan, asOf: Date, modelVersion: num
           [asOfIso, options.backfill, json(plan.tierChangeRows)],
         );
   const outreach = plan.outreachRows.length === 0 ? [] : await insertOutreachActions(tx, plan.outreachRows);
+  // Deliveries and their jobs commit with the actions, or not at all (a backfill decides none).
+  await enqueueDeliveries(tx, outreach.filter((action) => action.status === 'DECIDED').map((action) => action.id), options.customerMessagesPerWeek ?? 2);
   return { scores, tierChanges, outreach };
 }
 

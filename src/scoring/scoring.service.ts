@@ -68,7 +68,10 @@ export async function scoreCustomers(services: CoreServices, db: Db, ids: string
   const backfill = isBackfill(asOf);
   const total: BatchResult = { scores: [], tierChanges: [], outreach: [] };
   for (let start = 0; start < ids.length; start += SCORING_BATCH_SIZE) {
-    const batch = await scoreCustomerBatch(db.fork() as Db, ids.slice(start, start + SCORING_BATCH_SIZE), asOf, model, { backfill });
+    const batch = await scoreCustomerBatch(db.fork() as Db, ids.slice(start, start + SCORING_BATCH_SIZE), asOf, model, {
+      backfill,
+      customerMessagesPerWeek: services.config.customerMessagesPerWeek,
+    });
     if (!backfill) await publishBatch(services.pubsub, batch, options);
     total.scores.push(...batch.scores);
     total.tierChanges.push(...batch.tierChanges);
@@ -174,7 +177,7 @@ export async function refreshAllHealthScores(services: CoreServices, db: Db, asO
         Array.from({ length: BATCHES_IN_FLIGHT }, async () => {
           try {
             for (let ids = await nextSlice(); ids.length > 0; ids = await nextSlice()) {
-              const batch = await scoreCustomerBatch(db.fork() as Db, ids, when, model, { backfill });
+              const batch = await scoreCustomerBatch(db.fork() as Db, ids, when, model, { backfill, customerMessagesPerWeek: services.config.customerMessagesPerWeek });
               if (!backfill) await publishBatch(services.pubsub, batch, { broadcastScores: false });
               scored += batch.scores.length;
               changes += batch.tierChanges.length;

@@ -13,6 +13,8 @@ export type CustomerInput = {
   churnedAt?: string | null | undefined;
   /** Same as setCommunicationOptOut. */
   communicationOptOut?: boolean | null | undefined;
+  /** Where customer-facing email goes; at most 320 characters; an empty one is stored as null. */
+  contactEmail?: string | null | undefined;
   /** At most 200 characters. */
   csmOwner?: string | null | undefined;
   /** Your own identifier for the account, e.g. `cust_abc123`; at most 200 characters. */
@@ -84,8 +86,8 @@ export type OutreachAudience =
   | 'TEAM';
 
 export type OutreachStatus =
-  /** The action was taken (sent to the customer or raised to the team). */
-  | 'LOGGED'
+  /** The playbook decided on the action; whether it reached anyone is in `deliveries` (was LOGGED before deliveries existed). */
+  | 'DECIDED'
   /** Customer-facing action not sent: the customer opted out of communication. */
   | 'SKIPPED_OPT_OUT'
   /** Not taken: the same playbook ran for this customer within its cooldown. */

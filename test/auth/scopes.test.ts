@@ -46,6 +46,9 @@ const ROWS: Row[] = [
   { field: 'tierChanges', kind: 'query', scope: 'read', document: '{ tierChanges(first: 1) { totalCount } }' },
   { field: 'worklist', kind: 'query', scope: 'read', document: '{ worklist(first: 1) { totalCount } }' },
   { field: 'apiKeys', kind: 'query', scope: 'admin', document: '{ apiKeys(first: 1) { totalCount } }' },
+  { field: 'destinations', kind: 'query', scope: 'admin', document: '{ destinations(first: 1) { totalCount } }' },
+  { field: 'csmContacts', kind: 'query', scope: 'admin', document: '{ csmContacts(first: 1) { totalCount } }' },
+  { field: 'deliverySummary', kind: 'query', scope: 'read', document: '{ deliverySummary { total { count } } }' },
   { field: 'auditLog', kind: 'query', scope: 'admin', document: '{ auditLog(first: 1) { totalCount } }' },
   { field: 'backtest', kind: 'query', scope: 'admin', document: `{ backtest(input: { from: "${from}", to: "${to}" }) { instants } }`, audited: 'scoringModel.backtest' },
   { field: 'suggestScoringModel', kind: 'query', scope: 'admin', document: `{ suggestScoringModel(input: { from: "${from}", to: "${to}" }) { samples } }`, audited: 'scoringModel.suggest' },
@@ -76,11 +79,44 @@ const ROWS: Row[] = [
     document: async () => `mutation { revokeApiKey(id: "${(await createKey(server, ['read'], admin.key, 'to revoke')).id}") { id } }`,
     audited: 'apiKey.revoke',
   },
+  {
+    field: 'createDestination',
+    kind: 'mutation',
+    scope: 'admin',
+    document: 'mutation { createDestination(input: { kind: SLACK, name: "matrix", url: "https://hooks.example/matrix", paused: true }) { id } }',
+    audited: 'destination.create',
+  },
+  { field: 'updateDestination', kind: 'mutation', scope: 'admin', document: async () => `mutation { updateDestination(id: "${await pausedDestination()}", input: { name: "renamed" }) { id } }`, audited: 'destination.update' },
+  { field: 'deleteDestination', kind: 'mutation', scope: 'admin', document: async () => `mutation { deleteDestination(id: "${await pausedDestination()}") { id } }`, audited: 'destination.delete' },
+  { field: 'setCsmContact', kind: 'mutation', scope: 'admin', document: 'mutation { setCsmContact(input: { owner: "matrix", email: "matrix@example.com" }) { owner } }', audited: 'csmContact.set' },
+  { field: 'redeliver', kind: 'mutation', scope: 'admin', document: async () => `mutation { redeliver(deliveryId: "${await deadDelivery()}") { id } }`, audited: 'delivery.redeliver' },
 
   { field: 'healthTierChanged', kind: 'subscription', scope: 'read', document: 'subscription { healthTierChanged { customerId } }' },
   { field: 'outreachLogged', kind: 'subscription', scope: 'read', document: 'subscription { outreachLogged { id } }' },
   { field: 'healthScoreUpdated', kind: 'subscription', scope: 'read', document: 'subscription { healthScoreUpdated { score } }' },
 ];
+
+/** A destination to change, written directly (not through the operation under test). */
+async function pausedDestination(): Promise<string> {
+  const [row] = await sql<{ id: string }>(server.database, `insert into destination (kind, name, url) values ('SLACK', 'matrix', 'http://127.0.0.1:9/hook') returning id::text`);
+  return row.id;
+}
+
+/** A DEAD delivery of a decided action to an active destination that nothing answers. */
+async function deadDelivery(): Promise<string> {
+  const destination = await pausedDestination();
+  const [action] = await sql<{ id: string }>(
+    server.database,
+    `insert into outreach_action (customer_id, playbook, action, audience, channel, trigger, status) values ($1, 'critical', 'csm_alert', 'TEAM', 'SLACK', 'CRITICAL', 'DECIDED') returning id::text`,
+    [CUSTOMER],
+  );
+  const [row] = await sql<{ id: string }>(
+    server.database,
+    `insert into delivery (action_id, destination_id, customer_id, audience, status) values ($1, $2, $3, 'TEAM', 'DEAD') returning id::text`,
+    [action.id, destination, CUSTOMER],
+  );
+  return row.id;
+}
 
 const KEY_SCOPES: Scope[][] = [['read'], ['ingest'], ['read', 'ingest'], ['admin']];
 const keys = new Map<string, { key: string; id: string }>();
@@ -108,7 +144,7 @@ async function lastAudit(): Promise<{ actor: string; action: string } | undefine
 }
 
 beforeAll(async () => {
-  server = await startTestServer({ label: 'scopes', env: { RESCORE_DEBOUNCE_MS: '0', RATE_LIMIT_REQUESTS: '0' } });
+  server = await startTestServer({ label: 'scopes', env: { RESCORE_DEBOUNCE_MS: '0', RATE_LIMIT_REQUESTS: '0', DELIVERY_CONCURRENCY: '0' } });
   admin = await createKey(server, ['admin'], undefined, 'matrix admin');
   for (const scopes of KEY_SCOPES) keys.set(scopes.join('+'), await createKey(server, scopes, admin.key));
   const upserted = await post(server.url, `mutation { upsertCustomer(input: { id: "${CUSTOMER}", name: "Matrix" }) { id } }`, undefined, admin.key);

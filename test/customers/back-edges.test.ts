@@ -36,7 +36,7 @@ beforeAll(async () => {
   // New accounts without trouble run no playbook: the log gets its rows the way scoring writes them.
   await insertOutreachActions(
     server.app.orm.em.fork() as Db,
-    IDS.map((customerId) => ({ customerId, playbook: 'critical', action: 'csm_alert', audience: 'TEAM' as const, channel: 'SLACK', trigger: 'CRITICAL', status: 'LOGGED' as const })),
+    IDS.map((customerId) => ({ customerId, playbook: 'critical', action: 'csm_alert', audience: 'TEAM' as const, channel: 'SLACK', trigger: 'CRITICAL', status: 'DECIDED' as const })),
   );
 });
 afterAll(() => server.stop());

@@ -24,10 +24,10 @@ beforeAll(async () => {
   await ok('mutation { refreshAllHealthScores { status } }');
   const at = (days: number) => new Date(Date.now() - days * DAY);
   await insertOutreachActions(server.app.orm.em.fork() as Db, [
-    { customerId: 'cust_kate_1', playbook: 'critical', action: 'csm_alert', audience: 'TEAM', channel: 'SLACK', trigger: 'CRITICAL', status: 'LOGGED', createdAt: at(1) },
-    { customerId: 'cust_kate_2', playbook: 'expansion', action: 'referral_request', audience: 'CUSTOMER', channel: 'EMAIL', trigger: 'EXPANSION', status: 'LOGGED', createdAt: at(3) },
-    { customerId: 'cust_omar_1', playbook: 'critical', action: 'check_in_email', audience: 'CUSTOMER', channel: 'EMAIL', trigger: 'CRITICAL', status: 'LOGGED', createdAt: at(2) },
-    { customerId: 'cust_katelyn_1', playbook: 'silence', action: 'csm_alert', audience: 'TEAM', channel: 'SLACK', trigger: 'SILENCE', status: 'LOGGED', createdAt: at(10) },
+    { customerId: 'cust_kate_1', playbook: 'critical', action: 'csm_alert', audience: 'TEAM', channel: 'SLACK', trigger: 'CRITICAL', status: 'DECIDED', createdAt: at(1) },
+    { customerId: 'cust_kate_2', playbook: 'expansion', action: 'referral_request', audience: 'CUSTOMER', channel: 'EMAIL', trigger: 'EXPANSION', status: 'DECIDED', createdAt: at(3) },
+    { customerId: 'cust_omar_1', playbook: 'critical', action: 'check_in_email', audience: 'CUSTOMER', channel: 'EMAIL', trigger: 'CRITICAL', status: 'DECIDED', createdAt: at(2) },
+    { customerId: 'cust_katelyn_1', playbook: 'silence', action: 'csm_alert', audience: 'TEAM', channel: 'SLACK', trigger: 'SILENCE', status: 'DECIDED', createdAt: at(10) },
   ]);
 });
 afterAll(() => server.stop());

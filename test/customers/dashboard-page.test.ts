@@ -59,7 +59,7 @@ beforeAll(async () => {
       audience: 'TEAM' as const,
       channel: 'SLACK',
       trigger: 'CRITICAL',
-      status: 'LOGGED' as const,
+      status: 'DECIDED' as const,
       createdAt: new Date(Date.UTC(2026, 4, 22, n, 0, 0, 250)),
     })),
   );

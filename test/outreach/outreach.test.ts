@@ -29,7 +29,7 @@ function action(overrides: Partial<NewOutreachAction> = {}): NewOutreachAction {
     fromTier: 'monitor',
     toTier: 'at_risk',
     score: 42,
-    status: 'LOGGED',
+    status: 'DECIDED',
     message: 'Hi Acme, checking in?',
     ...overrides,
   };
@@ -62,7 +62,7 @@ describe('insertOutreachActions', () => {
       fromTier: 'monitor',
       toTier: 'at_risk',
       score: 42,
-      status: 'LOGGED',
+      status: 'DECIDED',
       escalation: false,
       message: 'Hi Acme, checking in?',
     });
@@ -170,9 +170,9 @@ describe('outreachLog', () => {
     expect(byCustomer.outreachLog.totalCount).toBe(3);
     expect(byCustomer.outreachLog.edges.every((edge) => edge.node.customerId === 'cust_out_a')).toBe(true);
 
-    const logged = await server.gql(OutreachLogDocument, { status: 'LOGGED' });
+    const logged = await server.gql(OutreachLogDocument, { status: 'DECIDED' });
     expect(logged.outreachLog.totalCount).toBe(4);
-    expect(logged.outreachLog.edges.every((edge) => edge.node.status === 'LOGGED')).toBe(true);
+    expect(logged.outreachLog.edges.every((edge) => edge.node.status === 'DECIDED')).toBe(true);
 
     const suppressed = await server.gql(OutreachLogDocument, { customerId: 'cust_out_a', status: 'SUPPRESSED_COOLDOWN' });
     expect(suppressed.outreachLog.edges.map((edge) => edge.node.createdAt)).toEqual(['2026-05-03T09:00:00.000Z']);
@@ -200,7 +200,7 @@ describe('outreachLog', () => {
     const rest = await server.gql(CustomerOutreachDocument, { id: 'cust_out_b', first: 2, after: all.customer.outreach.pageInfo.endCursor });
     expect(rest.customer.outreach.edges.map((edge) => edge.node.status)).toEqual(['SKIPPED_OPT_OUT']);
 
-    const logged = await server.gql(CustomerOutreachDocument, { id: 'cust_out_b', status: 'LOGGED' });
+    const logged = await server.gql(CustomerOutreachDocument, { id: 'cust_out_b', status: 'DECIDED' });
     expect(logged.customer.outreach.totalCount).toBe(2);
 
     const quiet = await server.gql(CustomerOutreachDocument, { id: 'cust_out_quiet' });

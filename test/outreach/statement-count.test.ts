@@ -35,7 +35,7 @@ beforeAll(async () => {
         audience: 'TEAM',
         channel: 'SLACK',
         trigger: 'CRITICAL',
-        status: 'LOGGED',
+        status: 'DECIDED',
         createdAt: new Date(Date.UTC(2026, 4, 2, n)),
       });
     }

@@ -131,7 +131,7 @@ describe('playbooks', () => {
     expect(actions.length).toBeGreaterThan(0);
     expect(actions.filter((a) => a.audience === 'CUSTOMER').every((a) => a.status === 'SKIPPED_OPT_OUT')).toBe(true);
     expect(actions.filter((a) => a.audience === 'CUSTOMER').length).toBeGreaterThan(0);
-    expect(actions.filter((a) => a.audience === 'TEAM').every((a) => a.status === 'LOGGED')).toBe(true);
+    expect(actions.filter((a) => a.audience === 'TEAM').every((a) => a.status === 'DECIDED')).toBe(true);
     expect(actions.some((a) => a.trigger === 'TIER_WORSENED')).toBe(true);
     // $80k ARR in one of the two worst tiers: the team gets an escalation flag.
     expect(actions.some((a) => a.escalation && a.audience === 'TEAM')).toBe(true);
@@ -146,8 +146,8 @@ describe('playbooks', () => {
     await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_optout' });
     const third = await server.gql(OutreachLogDocument, { customerId: 'cust_optout', first: 50 });
     expect(third.outreachLog.totalCount).toBe(again.outreachLog.totalCount);
-    const logged = await server.gql(OutreachLogDocument, { customerId: 'cust_optout', status: 'LOGGED', first: 50 });
-    expect(logged.outreachLog.totalCount).toBe(actions.filter((a) => a.status === 'LOGGED').length);
+    const logged = await server.gql(OutreachLogDocument, { customerId: 'cust_optout', status: 'DECIDED', first: 50 });
+    expect(logged.outreachLog.totalCount).toBe(actions.filter((a) => a.status === 'DECIDED').length);
   });
 
   it('gives no escalation flag to a low-ARR account in the worst tiers', async () => {

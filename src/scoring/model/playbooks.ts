@@ -132,7 +132,7 @@ function planPlaybook(input: PlaybookDecisionInput, playbook: PlaybookConfig, tr
         ? 'SUPPRESSED_COOLDOWN'
         : action.audience === 'CUSTOMER' && customer.communicationOptOut
           ? 'SKIPPED_OPT_OUT'
-          : 'LOGGED',
+          : 'DECIDED',
     }));
 }
 
@@ -150,7 +150,7 @@ function planPlaybook(input: PlaybookDecisionInput, playbook: PlaybookConfig, tr
  * - ONBOARDING customers get only the silence alert: their 30-day windows are still filling up, so
  *   a low score is not yet a risk signal.
  * Each planned action: SUPPRESSED_COOLDOWN if its playbook already ran within its cooldown, else
- * SKIPPED_OPT_OUT for customer-facing actions of opted-out customers, else LOGGED. Escalation
+ * SKIPPED_OPT_OUT for customer-facing actions of opted-out customers, else DECIDED. Escalation
  * actions are planned only for accounts with arrCents ≥ escalationArrCents in the two worst bands.
  */
 export function decidePlaybookActions(input: PlaybookDecisionInput): PlannedAction[] {

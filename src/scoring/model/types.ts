@@ -223,7 +223,7 @@ export type OutreachAudience = (typeof OutreachAudience)[keyof typeof OutreachAu
 /** EMAIL and IN_APP reach the customer; SLACK and CRM_TASK reach the team. */
 export type OutreachChannel = 'EMAIL' | 'IN_APP' | 'SLACK' | 'CRM_TASK';
 
-export const OutreachStatus = { LOGGED: 'LOGGED', SKIPPED_OPT_OUT: 'SKIPPED_OPT_OUT', SUPPRESSED_COOLDOWN: 'SUPPRESSED_COOLDOWN' } as const;
+export const OutreachStatus = { DECIDED: 'DECIDED', SKIPPED_OPT_OUT: 'SKIPPED_OPT_OUT', SUPPRESSED_COOLDOWN: 'SUPPRESSED_COOLDOWN' } as const;
 export type OutreachStatus = (typeof OutreachStatus)[keyof typeof OutreachStatus];
 
 /** What fired a playbook; stored on OutreachAction.trigger. */

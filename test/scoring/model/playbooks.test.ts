@@ -35,13 +35,13 @@ describe('decidePlaybookActions', () => {
   describe('triggers', () => {
     it('runs the new tier’s playbook when the tier worsens', () => {
       const actions = decide({ current: { score: 66, tierKey: 'monitor' } });
-      expect(summary(actions)).toEqual(['monitor/check_in_email/TIER_WORSENED/LOGGED', 'monitor/success_resources/TIER_WORSENED/LOGGED']);
+      expect(summary(actions)).toEqual(['monitor/check_in_email/TIER_WORSENED/DECIDED', 'monitor/success_resources/TIER_WORSENED/DECIDED']);
       expect(actions[0]).toMatchObject({ audience: 'CUSTOMER', channel: 'EMAIL', escalation: false });
     });
 
     it('runs the tier’s playbook on a drop of 15 points within the drop window, not on 14', () => {
       const base = { previous: { score: 45, tierKey: 'at_risk' }, current: { score: 35, tierKey: 'at_risk' } } as const;
-      expect(summary(decide({ ...base, peakScoreInDropWindow: 50 }))[0]).toBe('at_risk/csm_alert/SCORE_DROP/LOGGED');
+      expect(summary(decide({ ...base, peakScoreInDropWindow: 50 }))[0]).toBe('at_risk/csm_alert/SCORE_DROP/DECIDED');
       expect(decide({ ...base, peakScoreInDropWindow: 49 })).toEqual([]);
     });
 
@@ -58,7 +58,7 @@ describe('decidePlaybookActions', () => {
     it('runs the at-risk playbook when the second-worst band is also declining, not when stable', () => {
       const atRisk = { previous: { score: 42, tierKey: 'at_risk' }, peakScoreInDropWindow: 48 } as const;
       expect(summary(decide({ ...atRisk, current: { score: 40, tierKey: 'at_risk', trend: 'DECLINING' } }))[0]).toBe(
-        'at_risk/csm_alert/AT_RISK_DECLINING/LOGGED',
+        'at_risk/csm_alert/AT_RISK_DECLINING/DECIDED',
       );
       expect(decide({ ...atRisk, current: { score: 40, tierKey: 'at_risk', trend: 'STABLE' } })).toEqual([]);
     });
@@ -83,7 +83,7 @@ describe('decidePlaybookActions', () => {
     it('alerts the team after 6 days without activity, on its own playbook', () => {
       const actions = decide({ daysSinceLastActivity: 7 });
       expect(actions).toEqual([
-        expect.objectContaining({ playbook: 'silence', action: 'csm_alert', audience: 'TEAM', trigger: 'SILENCE', status: 'LOGGED' }),
+        expect.objectContaining({ playbook: 'silence', action: 'csm_alert', audience: 'TEAM', trigger: 'SILENCE', status: 'DECIDED' }),
       ]);
       expect(actions[0].message).toBe('Acme has had no activity for 7 days (Healthy, score 77).');
     });
@@ -105,7 +105,7 @@ describe('decidePlaybookActions', () => {
         recentActions: [{ playbook: 'at_risk', createdAt: daysAgo(2) }],
       });
       expect(actions.filter((a) => a.playbook === 'at_risk').every((a) => a.status === 'SUPPRESSED_COOLDOWN')).toBe(true);
-      expect(actions.filter((a) => a.playbook === 'silence').map((a) => a.status)).toEqual(['LOGGED']);
+      expect(actions.filter((a) => a.playbook === 'silence').map((a) => a.status)).toEqual(['DECIDED']);
     });
   });
 
@@ -117,7 +117,7 @@ describe('decidePlaybookActions', () => {
         current: { score: 25, tierKey: 'critical' },
       });
       expect(actions.map((a) => [a.audience, a.status])).toEqual([
-        ['TEAM', 'LOGGED'],
+        ['TEAM', 'DECIDED'],
         ['CUSTOMER', 'SKIPPED_OPT_OUT'],
         ['CUSTOMER', 'SKIPPED_OPT_OUT'],
       ]);
@@ -128,19 +128,19 @@ describe('decidePlaybookActions', () => {
     const critical = { previous: { score: 22, tierKey: 'critical' }, current: { score: 21, tierKey: 'critical' } } as const;
 
     it('suppresses every action of a playbook that ran within the last 7 days', () => {
-      const actions = decide({ ...critical, recentActions: [{ playbook: 'critical', createdAt: daysAgo(6.9), status: 'LOGGED' }] });
+      const actions = decide({ ...critical, recentActions: [{ playbook: 'critical', createdAt: daysAgo(6.9), status: 'DECIDED' }] });
       expect(actions).toHaveLength(3);
       expect(actions.every((a) => a.status === 'SUPPRESSED_COOLDOWN')).toBe(true);
     });
 
     it('runs again once the cooldown has passed', () => {
       const actions = decide({ ...critical, recentActions: [{ playbook: 'critical', createdAt: daysAgo(7) }] });
-      expect(actions.every((a) => a.status === 'LOGGED')).toBe(true);
+      expect(actions.every((a) => a.status === 'DECIDED')).toBe(true);
     });
 
     it('is not started by another playbook', () => {
       const actions = decide({ ...critical, recentActions: [{ playbook: 'at_risk', createdAt: daysAgo(1) }] });
-      expect(actions.every((a) => a.status === 'LOGGED')).toBe(true);
+      expect(actions.every((a) => a.status === 'DECIDED')).toBe(true);
     });
 
     it('is started by a run whose customer actions were skipped for opt-out', () => {
@@ -150,15 +150,15 @@ describe('decidePlaybookActions', () => {
 
     it('is not extended by suppressed entries, so a daily trigger runs weekly', () => {
       const recentActions = [
-        { playbook: 'critical', createdAt: daysAgo(7), status: 'LOGGED' as const },
+        { playbook: 'critical', createdAt: daysAgo(7), status: 'DECIDED' as const },
         ...[1, 2, 3, 4, 5, 6].map((d) => ({ playbook: 'critical', createdAt: daysAgo(d), status: 'SUPPRESSED_COOLDOWN' as const })),
       ];
-      expect(decide({ ...critical, recentActions }).every((a) => a.status === 'LOGGED')).toBe(true);
+      expect(decide({ ...critical, recentActions }).every((a) => a.status === 'DECIDED')).toBe(true);
     });
 
     it('ignores log entries dated after now (scoring the past)', () => {
       const actions = decide({ ...critical, recentActions: [{ playbook: 'critical', createdAt: daysAgo(-1) }] });
-      expect(actions.every((a) => a.status === 'LOGGED')).toBe(true);
+      expect(actions.every((a) => a.status === 'DECIDED')).toBe(true);
     });
   });
 
@@ -205,9 +205,9 @@ describe('decidePlaybookActions', () => {
     it('offers an expansion play to an advocate', () => {
       const actions = decide({ current: { score: 84, lifecycleStage: 'ADVOCATE' } });
       expect(summary(actions)).toEqual([
-        'expansion/expansion_opportunity/EXPANSION/LOGGED',
-        'expansion/referral_request/EXPANSION/LOGGED',
-        'expansion/early_access_offer/EXPANSION/LOGGED',
+        'expansion/expansion_opportunity/EXPANSION/DECIDED',
+        'expansion/referral_request/EXPANSION/DECIDED',
+        'expansion/early_access_offer/EXPANSION/DECIDED',
       ]);
     });
 
@@ -218,18 +218,18 @@ describe('decidePlaybookActions', () => {
 
     it('holds it back while the score is declining or the account is silent', () => {
       expect(decide({ current: { score: 92, trend: 'DECLINING' } })).toEqual([]);
-      expect(summary(decide({ current: { score: 92 }, daysSinceLastActivity: 8 }))).toEqual(['silence/csm_alert/SILENCE/LOGGED']);
+      expect(summary(decide({ current: { score: 92 }, daysSinceLastActivity: 8 }))).toEqual(['silence/csm_alert/SILENCE/DECIDED']);
     });
 
     it('cools down for 30 days, its own setting', () => {
       const recent = (days: number) => [{ playbook: 'expansion', createdAt: daysAgo(days) }];
       expect(decide({ current: { score: 95 }, recentActions: recent(20) }).every((a) => a.status === 'SUPPRESSED_COOLDOWN')).toBe(true);
-      expect(decide({ current: { score: 95 }, recentActions: recent(30) }).every((a) => a.status === 'LOGGED')).toBe(true);
+      expect(decide({ current: { score: 95 }, recentActions: recent(30) }).every((a) => a.status === 'DECIDED')).toBe(true);
     });
 
     it('skips the customer-facing parts for an opted-out advocate', () => {
       const actions = decide({ customer: { arrCents: LOW_ARR, communicationOptOut: true }, current: { score: 84, lifecycleStage: 'ADVOCATE' } });
-      expect(actions.map((a) => a.status)).toEqual(['LOGGED', 'SKIPPED_OPT_OUT', 'SKIPPED_OPT_OUT']);
+      expect(actions.map((a) => a.status)).toEqual(['DECIDED', 'SKIPPED_OPT_OUT', 'SKIPPED_OPT_OUT']);
     });
   });
 
@@ -241,7 +241,7 @@ describe('decidePlaybookActions', () => {
     it('runs no risk playbook while onboarding, but still raises the silence alert', () => {
       expect(decide({ previous: { score: 40, tierKey: 'at_risk' }, current: { score: 25, tierKey: 'critical', lifecycleStage: 'ONBOARDING' } })).toEqual([]);
       expect(summary(decide({ current: { score: 25, tierKey: 'critical', lifecycleStage: 'ONBOARDING' }, daysSinceLastActivity: 7.5 }))).toEqual([
-        'silence/csm_alert/SILENCE/LOGGED',
+        'silence/csm_alert/SILENCE/DECIDED',
       ]);
     });
   });

@@ -41,13 +41,13 @@ describe('the silent-account promise (default model, daily scoring)', () => {
       action: 'csm_alert',
       audience: 'TEAM',
       trigger: 'SILENCE',
-      status: 'LOGGED',
+      status: 'DECIDED',
     });
   });
 
   it.each(SCORING_HOURS)('raises the silence alert at the first scoring after 6 full days of silence, so within 7 days (scoring at %sh)', (hour) => {
     const days = silentAccount(hour);
-    const firstAlert = days.find((d) => d.actions.some((a) => a.playbook === 'silence' && a.status === 'LOGGED'));
+    const firstAlert = days.find((d) => d.actions.some((a) => a.playbook === 'silence' && a.status === 'DECIDED'));
     const firstScoringAfterSixDays = days.find((d) => d.daysSinceLastActivity! >= 6);
     expect(firstAlert?.day).toBe(firstScoringAfterSixDays?.day);
     expect(firstAlert!.daysSinceLastActivity!).toBeLessThan(7);

@@ -1,0 +1,250 @@
+// What a delivery says, by destination kind: the Standard Webhooks JSON payload, the Slack
+// incoming-webhook message (blocks) and the email (subject, plain text, HTML) from the
+// destination's templates. Pure: the worker loads the rows and sends what these return.
+import type { SignalResult } from '../scoring/model';
+
+/** One outreach action with what a message about it shows. */
+export interface DeliveryItem {
+  deliveryId: string;
+  action: {
+    id: string;
+    playbook: string;
+    action: string;
+    audience: 'CUSTOMER' | 'TEAM';
+    channel: string;
+    trigger: string;
+    fromTier: string | null;
+    toTier: string | null;
+    score: number | null;
+    escalation: boolean;
+    message: string | null;
+    createdAt: string;
+  };
+  customer: { id: string; name: string; arrCents: number; csmOwner: string | null; contactEmail: string | null };
+  /** The score before the one that fired the playbook; null for a first score. */
+  previousScore: number | null;
+  /** The signals of the customer's latest score. */
+  signals: SignalResult[];
+  csm: { email: string | null; slackTarget: string | null } | null;
+}
+
+export interface NegativeSignal {
+  name: string;
+  /** The signal's value, 0 (worst) … 1. */
+  value: number;
+  /** Score points the signal cost against a perfect value: effective weight × (1 − value) × 100. */
+  pointsLost: number;
+}
+
+/** The three signals that cost the score the most points, worst first (missing signals left out). */
+export function mostNegativeSignals(signals: readonly SignalResult[], count = 3): NegativeSignal[] {
+  return signals
+    .filter((s) => !s.missing && s.value !== null && s.effectiveWeight > 0)
+    .map((s) => ({ name: s.name, value: round(s.value as number, 3), pointsLost: round(s.effectiveWeight * (1 - (s.value as number)) * 100, 1) }))
+    .filter((s) => s.pointsLost > 0)
+    .sort((a, b) => b.pointsLost - a.pointsLost || a.name.localeCompare(b.name))
+    .slice(0, count);
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+function dollars(arrCents: number): string {
+  return `$${Math.round(arrCents / 100).toLocaleString('en-US')}`;
+}
+
+// ---- webhooks ----
+
+/** The JSON body of a webhook delivery (documented in README "Delivering alerts"). */
+export function webhookPayload(messageId: string, destination: { id: string; name: string }, items: readonly DeliveryItem[], now: Date) {
+  return {
+    type: items.length === 1 && items[0].deliveryId === messageId ? 'outreach.action' : 'outreach.digest',
+    timestamp: now.toISOString(),
+    data: {
+      id: messageId,
+      destination: { id: destination.id, name: destination.name },
+      actions: items.map((item) => ({
+        deliveryId: item.deliveryId,
+        ...item.action,
+        previousScore: item.previousScore,
+        customer: item.customer,
+        mostNegativeSignals: mostNegativeSignals(item.signals),
+      })),
+    },
+  };
+}
+
+// ---- Slack ----
+
+/** Slack mrkdwn treats &, < and > as markup. */
+function slackText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** A CSM's Slack target as a mention: user ids `<@U…>`, channel ids `<#C…>`, anything else as written. */
+export function slackMention(target: string): string {
+  if (/^[UW][A-Z0-9]{2,}$/.test(target)) return `<@${target}>`;
+  if (/^C[A-Z0-9]{2,}$/.test(target)) return `<#${target}>`;
+  return slackText(target);
+}
+
+function tierChange(item: DeliveryItem): string {
+  const { fromTier, toTier } = item.action;
+  return fromTier && fromTier !== toTier ? `${fromTier} → ${toTier}` : (toTier ?? 'unscored');
+}
+
+function slackItemBlocks(item: DeliveryItem): unknown[] {
+  const signals = mostNegativeSignals(item.signals);
+  const csm = item.csm?.slackTarget ? slackMention(item.csm.slackTarget) : item.customer.csmOwner ? slackText(item.customer.csmOwner) : 'none';
+  const score = item.action.score === null ? 'n/a' : item.previousScore === null ? `${item.action.score}` : `${item.action.score} (was ${item.previousScore})`;
+  return [
+    {
+      type: 'section',
+      text: { type: 'mrkdwn', text: `*${slackText(item.customer.name)}* (${slackText(item.customer.id)}): ${slackText(tierChange(item))}${item.action.escalation ? ' · *escalation*' : ''}` },
+      fields: [
+        { type: 'mrkdwn', text: `*Score*\n${score}` },
+        { type: 'mrkdwn', text: `*ARR*\n${dollars(item.customer.arrCents)}` },
+        { type: 'mrkdwn', text: `*Playbook*\n${slackText(item.action.playbook)} / ${slackText(item.action.action)}` },
+        { type: 'mrkdwn', text: `*CSM*\n${csm}` },
+      ],
+    },
+    {
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: signals.length === 0 ? 'No negative signal.' : `Most negative: ${signals.map((s) => `${slackText(s.name)} ${s.value} (−${s.pointsLost} pts)`).join(', ')}`,
+        },
+      ],
+    },
+  ];
+}
+
+/** Slack allows 50 blocks per message (three per action, a header and a tail): a digest shows this many actions and counts the rest. */
+const SLACK_ITEMS_PER_MESSAGE = 15;
+
+/** The incoming-webhook body: a header, two blocks per action, and a plain-text fallback. */
+export function slackMessage(items: readonly DeliveryItem[]) {
+  const shown = items.slice(0, SLACK_ITEMS_PER_MESSAGE);
+  const header = items.length === 1 ? `${items[0].action.trigger.replace(/_/g, ' ').toLowerCase()}: ${items[0].customer.name}` : `${items.length} outreach actions`;
+  const blocks: unknown[] = [{ type: 'header', text: { type: 'plain_text', text: header.slice(0, 150) } }];
+  for (const item of shown) blocks.push(...slackItemBlocks(item), { type: 'divider' });
+  blocks.pop();
+  if (items.length > shown.length) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${items.length - shown.length} more in the outreach log.` }] });
+  const text = items.map((item) => `${item.customer.name}: ${tierChange(item)}, score ${item.action.score ?? 'n/a'}, ARR ${dollars(item.customer.arrCents)}`).join('\n');
+  return { text, blocks };
+}
+
+// ---- email ----
+
+export interface EmailTemplates {
+  subject: string | null;
+  text: string | null;
+  html: string | null;
+}
+
+/** Placeholders an email template may use. */
+export const EMAIL_PLACEHOLDERS = [
+  'customerName',
+  'customerId',
+  'message',
+  'score',
+  'previousScore',
+  'tier',
+  'previousTier',
+  'playbook',
+  'action',
+  'trigger',
+  'arr',
+  'csmOwner',
+  'signals',
+] as const;
+
+type EmailValues = Record<(typeof EMAIL_PLACEHOLDERS)[number], string>;
+
+export const DEFAULT_EMAIL_TEMPLATES: Record<'CUSTOMER' | 'TEAM', { subject: string; text: string; html: string }> = {
+  CUSTOMER: {
+    subject: 'Checking in, {{customerName}}',
+    text: '{{message}}',
+    html: '<p>{{message}}</p>',
+  },
+  TEAM: {
+    subject: '{{customerName}}: {{action}} ({{previousTier}} → {{tier}})',
+    text: '{{message}}\n\nAccount: {{customerName}} ({{customerId}})\nScore: {{score}} (was {{previousScore}})\nTier: {{previousTier}} → {{tier}}\nARR: {{arr}}\nCSM: {{csmOwner}}\nMost negative signals: {{signals}}\nPlaybook: {{playbook}} / {{action}} ({{trigger}})\n',
+    html:
+      '<p>{{message}}</p><table><tr><th align="left">Account</th><td>{{customerName}} ({{customerId}})</td></tr>' +
+      '<tr><th align="left">Score</th><td>{{score}} (was {{previousScore}})</td></tr><tr><th align="left">Tier</th><td>{{previousTier}} → {{tier}}</td></tr>' +
+      '<tr><th align="left">ARR</th><td>{{arr}}</td></tr><tr><th align="left">Most negative signals</th><td>{{signals}}</td></tr>' +
+      '<tr><th align="left">Playbook</th><td>{{playbook}} / {{action}} ({{trigger}})</td></tr></table>',
+  },
+};
+
+function emailValues(item: DeliveryItem): EmailValues {
+  return {
+    customerName: item.customer.name,
+    customerId: item.customer.id,
+    message: item.action.message ?? '',
+    score: item.action.score === null ? 'n/a' : String(item.action.score),
+    previousScore: item.previousScore === null ? 'n/a' : String(item.previousScore),
+    tier: item.action.toTier ?? 'n/a',
+    previousTier: item.action.fromTier ?? 'n/a',
+    playbook: item.action.playbook,
+    action: item.action.action,
+    trigger: item.action.trigger,
+    arr: dollars(item.customer.arrCents),
+    csmOwner: item.customer.csmOwner ?? 'n/a',
+    signals: mostNegativeSignals(item.signals).map((s) => `${s.name} ${s.value} (−${s.pointsLost} pts)`).join(', ') || 'none',
+  };
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+/** Replaces `{{name}}`; an unknown placeholder stays visible. Values are HTML-escaped for the HTML part only. */
+function fill(template: string, values: EmailValues, escape: (text: string) => string): string {
+  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) => (Object.hasOwn(values, name) ? escape(values[name as keyof EmailValues]) : whole));
+}
+
+/** Unknown `{{placeholders}}` in an admin's template, for a clear error when it is saved. */
+export function unknownPlaceholders(template: string): string[] {
+  const names = [...template.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]);
+  return names.filter((name) => !(EMAIL_PLACEHOLDERS as readonly string[]).includes(name));
+}
+
+export interface EmailContent {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** One action's email from the destination's templates (or the audience's defaults). */
+export function emailContent(item: DeliveryItem, templates: EmailTemplates): EmailContent {
+  const defaults = DEFAULT_EMAIL_TEMPLATES[item.action.audience];
+  const values = emailValues(item);
+  const same = (text: string) => text;
+  return {
+    // A header cannot carry a line break.
+    subject: fill(templates.subject ?? defaults.subject, values, same).replace(/[\r\n]+/g, ' ').slice(0, 998),
+    text: fill(templates.text ?? defaults.text, values, same),
+    html: fill(templates.html ?? defaults.html, values, escapeHtml),
+  };
+}
+
+/** A digest email: every action's own email, one after the other. */
+export function digestEmailContent(items: readonly DeliveryItem[], templates: EmailTemplates): EmailContent {
+  const parts = items.map((item) => emailContent(item, templates));
+  return {
+    subject: `${items.length} outreach action${items.length === 1 ? '' : 's'}${items[0]?.customer.csmOwner ? ` for ${items[0].customer.csmOwner}` : ''}`,
+    text: parts.map((part) => `${part.subject}\n\n${part.text}`).join('\n\n----\n\n'),
+    html: parts.map((part) => `<h3>${escapeHtml(part.subject)}</h3>${part.html}`).join('<hr>'),
+  };
+}
+
+/** Who gets an action's email: the customer's contact for customer-facing actions, else the CSM (or the destination's team address). */
+export function emailRecipient(item: DeliveryItem, teamAddress: string | null): string | null {
+  if (item.action.audience === 'CUSTOMER') return item.customer.contactEmail;
+  return item.csm?.email ?? teamAddress;
+}

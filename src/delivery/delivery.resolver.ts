@@ -1,0 +1,121 @@
+// Destinations, the CSM directory and deliveries in the graph: admin to configure and redeliver,
+// read to see what reached whom. Thin: the services validate and write.
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
+import { auditAdminAction } from '../auth/audit.middleware';
+import { Scope } from '../auth/scopes';
+import { PageArgs } from '../customers/customer.types';
+import type { GraphQLContext } from '../context';
+import type { ConnectionResult } from '../infra/pagination';
+import { checkTimeRange } from '../infra/time-range';
+import { OutreachAction } from '../outreach/outreach.types';
+import { countDeliveriesByStatus, DeliveryRow, loadActionDeliveries, redeliver } from './delivery.service';
+import {
+  CsmContact,
+  CsmContactConnection,
+  CsmContactInput,
+  Delivery,
+  DeliveryStatus,
+  DeliverySummary,
+  DeliverySummaryArgs,
+  Destination,
+  DestinationConnection,
+  DestinationDeliveryCounts,
+  DestinationInput,
+} from './delivery.types';
+import { createDestination, deleteDestination, listCsmContacts, listDestinations, loadDestination, setCsmContact, updateDestination } from './destination.service';
+
+@Resolver(() => Destination)
+export class DestinationResolver {
+  @Authorized(Scope.ADMIN)
+  @Query(() => DestinationConnection, { description: 'The destinations outreach is delivered to (not deleted ones), oldest first.' })
+  destinations(@Args() args: PageArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<Destination>> {
+    return listDestinations(db, args);
+  }
+
+  @Authorized(Scope.ADMIN)
+  @UseMiddleware(auditAdminAction('destination.create', { target: (_args, result) => (result as Destination).id }))
+  @Mutation(() => Destination, { description: 'Adds a destination: actions decided from now on that its filter matches are delivered to it.' })
+  createDestination(@Arg('input', () => DestinationInput) input: DestinationInput, @Ctx() { db }: GraphQLContext): Promise<Destination> {
+    return createDestination(db, input);
+  }
+
+  @Authorized(Scope.ADMIN)
+  @UseMiddleware(auditAdminAction('destination.update', { target: (args) => String(args.id) }))
+  @Mutation(() => Destination, { description: 'Changes the fields given; `paused: true` cancels its pending deliveries.' })
+  updateDestination(@Arg('id', () => ID) id: string, @Arg('input', () => DestinationInput) input: DestinationInput, @Ctx() { db }: GraphQLContext): Promise<Destination> {
+    return updateDestination(db, id, input);
+  }
+
+  @Authorized(Scope.ADMIN)
+  @UseMiddleware(auditAdminAction('destination.delete', { target: (args) => String(args.id) }))
+  @Mutation(() => Destination, { description: 'Deletes a destination and cancels its pending deliveries; its deliveries stay in the log.' })
+  deleteDestination(@Arg('id', () => ID) id: string, @Ctx() { db }: GraphQLContext): Promise<Destination> {
+    return deleteDestination(db, id);
+  }
+
+  @Authorized(Scope.ADMIN)
+  @Query(() => CsmContactConnection, { description: 'The CSM directory, by owner.' })
+  csmContacts(@Args() args: PageArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<CsmContact>> {
+    return listCsmContacts(db, args);
+  }
+
+  @Authorized(Scope.ADMIN)
+  @UseMiddleware(auditAdminAction('csmContact.set', { target: (args) => (args.input as CsmContactInput).owner }))
+  @Mutation(() => CsmContact, { nullable: true, description: 'Sets where a CSM gets team alerts; without email and slackTarget the entry is removed (null).' })
+  setCsmContact(@Arg('input', () => CsmContactInput) input: CsmContactInput, @Ctx() { db }: GraphQLContext): Promise<CsmContact | null> {
+    return setCsmContact(db, input);
+  }
+}
+
+@Resolver(() => Delivery)
+export class DeliveryResolver {
+  @Authorized(Scope.READ)
+  @FieldResolver(() => Destination, { description: 'Where it goes (deleted destinations included); batched per request.' })
+  destination(@Root() row: DeliveryRow, @Ctx() { db, loaders }: GraphQLContext): Promise<Destination> {
+    return loadDestination(db, loaders, row.destinationId);
+  }
+
+  @Authorized(Scope.ADMIN)
+  @UseMiddleware(auditAdminAction('delivery.redeliver', { target: (args) => String(args.deliveryId) }))
+  @Mutation(() => Delivery, { description: 'Sends a delivery again now, whatever its status, with a fresh 24-hour retry window.' })
+  redeliver(@Arg('deliveryId', () => ID) deliveryId: string, @Ctx() { db }: GraphQLContext): Promise<DeliveryRow> {
+    return redeliver(db, deliveryId);
+  }
+
+  @Authorized(Scope.READ)
+  @Query(() => DeliverySummary, { description: 'Deliveries per status, in all and per destination, created in [from, to).' })
+  async deliverySummary(@Args() args: DeliverySummaryArgs, @Ctx() { db }: GraphQLContext): Promise<DeliverySummary> {
+    checkTimeRange(args.from, args.to);
+    const rows = await countDeliveriesByStatus(db, args);
+    const total = new Map<string, number>();
+    const byDestination = new Map<string, Array<{ status: DeliveryStatus; count: number }>>();
+    for (const row of rows) {
+      total.set(row.status, (total.get(row.status) ?? 0) + row.count);
+      const list = byDestination.get(row.destinationId) ?? [];
+      list.push({ status: row.status as DeliveryStatus, count: row.count });
+      byDestination.set(row.destinationId, list);
+    }
+    return {
+      total: [...total].map(([status, count]) => ({ status: status as DeliveryStatus, count })),
+      byDestination: [...byDestination].map(([destinationId, counts]) => ({ destinationId, counts })),
+    };
+  }
+}
+
+@Resolver(() => DestinationDeliveryCounts)
+export class DestinationDeliveryCountsResolver {
+  @Authorized(Scope.READ)
+  @FieldResolver(() => Destination)
+  destination(@Root() row: DestinationDeliveryCounts, @Ctx() { db, loaders }: GraphQLContext): Promise<Destination> {
+    return loadDestination(db, loaders, row.destinationId);
+  }
+}
+
+@Resolver(() => OutreachAction)
+export class OutreachDeliveriesResolver {
+  @Authorized(Scope.READ)
+  @FieldResolver(() => [Delivery], { description: 'Where this action was delivered, one per matching destination (at most 100); batched per request.' })
+  deliveries(@Root() action: { id: string }, @Ctx() { db, loaders }: GraphQLContext): Promise<DeliveryRow[]> {
+    return loadActionDeliveries(db, loaders, action.id);
+  }
+}

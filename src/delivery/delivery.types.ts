@@ -1,0 +1,258 @@
+// GraphQL shapes of destinations, deliveries, their counts and the CSM directory.
+import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { PageArgs } from '../customers/customer.types';
+import { Connection } from '../infra/pagination';
+import { DateTimeScalar } from '../infra/scalars';
+import { OutreachAudience } from '../outreach/outreach.types';
+
+export enum DestinationKind {
+  WEBHOOK = 'WEBHOOK',
+  SLACK = 'SLACK',
+  EMAIL = 'EMAIL',
+}
+registerEnumType(DestinationKind, {
+  name: 'DestinationKind',
+  valuesConfig: {
+    WEBHOOK: { description: 'An HTTPS endpoint of yours, signed per Standard Webhooks (`url`, `signingSecret`).' },
+    SLACK: { description: 'A Slack incoming webhook (`url`): a message with blocks per action.' },
+    EMAIL: { description: 'Email over SMTP_URL: customer-facing actions to the customer\'s contactEmail, team alerts to the CSM.' },
+  },
+});
+
+export enum DeliveryStatus {
+  PENDING = 'PENDING',
+  RETRYING = 'RETRYING',
+  DELIVERED = 'DELIVERED',
+  DEAD = 'DEAD',
+  CANCELLED = 'CANCELLED',
+  SKIPPED_WEEKLY_CAP = 'SKIPPED_WEEKLY_CAP',
+}
+registerEnumType(DeliveryStatus, {
+  name: 'DeliveryStatus',
+  valuesConfig: {
+    PENDING: { description: 'Queued (or waiting for its digest), not yet attempted.' },
+    RETRYING: { description: 'An attempt failed; the next one is at `nextAttemptAt`.' },
+    DELIVERED: { description: 'The destination accepted it (HTTP 2xx, or the SMTP server took the message).' },
+    DEAD: { description: 'Retries for 24 hours (DELIVERY_RETRY_WINDOW_MS) all failed, or there is no one to send it to; `redeliver` sends it again.' },
+    CANCELLED: { description: 'Its destination was paused or deleted before it was sent.' },
+    SKIPPED_WEEKLY_CAP: { description: 'Not sent: the customer already got CUSTOMER_MESSAGES_PER_WEEK customer-facing messages in the last 7 days.' },
+  },
+});
+
+@ObjectType({ description: 'The actions a destination receives; a null field matches every action.' })
+export class DestinationFilter {
+  @Field(() => OutreachAudience, { nullable: true })
+  audience!: OutreachAudience | null;
+
+  @Field(() => [String], { nullable: true, description: 'Playbook keys, e.g. `critical`, `silence`, `expansion`.' })
+  playbooks!: string[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'Tier keys the action was decided in (its `toTier`).' })
+  tiers!: string[] | null;
+
+  @Field(() => String, { nullable: true, description: 'Only this CSM owner\'s accounts.' })
+  csmOwner!: string | null;
+}
+
+@ObjectType({ description: 'Where outreach is delivered. Secrets are answered masked.' })
+export class Destination {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => DestinationKind)
+  kind!: DestinationKind;
+
+  @Field()
+  name!: string;
+
+  @Field(() => String, { nullable: true, description: 'WEBHOOK and SLACK: the URL, masked (scheme, host and the last 4 characters).' })
+  url!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'WEBHOOK: the signing secret, masked (`whsec_…` and the last 4 characters).' })
+  signingSecret!: string | null;
+
+  @Field(() => String, { nullable: true })
+  emailFrom!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'EMAIL: team alerts go here when the CSM directory has no address for the account\'s owner.' })
+  emailTo!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'EMAIL: subject template; null uses the built-in one.' })
+  emailSubjectTemplate!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'EMAIL: plain-text template; null uses the built-in one.' })
+  emailTextTemplate!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'EMAIL: HTML template (values are HTML-escaped); null uses the built-in one.' })
+  emailHtmlTemplate!: string | null;
+
+  @Field(() => DestinationFilter)
+  filter!: DestinationFilter;
+
+  @Field(() => Int, { nullable: true, description: 'Matching actions are collected into one message per CSM every this many seconds; null sends each at once.' })
+  digestSeconds!: number | null;
+
+  @Field({ description: 'A paused destination receives nothing; its pending deliveries were cancelled.' })
+  paused!: boolean;
+
+  @Field(() => DateTimeScalar)
+  createdAt!: Date;
+
+  @Field(() => DateTimeScalar)
+  updatedAt!: Date;
+}
+
+export const DestinationConnection = Connection(Destination);
+
+@InputType({ description: 'A destination\'s filter; a missing or null field matches every action.' })
+export class DestinationFilterInput {
+  @Field(() => OutreachAudience, { nullable: true })
+  audience?: OutreachAudience | null;
+
+  @Field(() => [String], { nullable: true, description: 'At most 50 playbook keys.' })
+  playbooks?: string[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'At most 50 tier keys.' })
+  tiers?: string[] | null;
+
+  @Field(() => String, { nullable: true })
+  csmOwner?: string | null;
+}
+
+@InputType({ description: 'A new destination, or (update) the fields to change: a field left out keeps its value, null clears it.' })
+export class DestinationInput {
+  @Field(() => DestinationKind, { nullable: true, description: 'Required to create; cannot be changed.' })
+  kind?: DestinationKind | null;
+
+  @Field(() => String, { nullable: true, description: 'Required to create; at most 200 characters.' })
+  name?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'WEBHOOK, SLACK (required): an http(s) URL, at most 2,000 characters.' })
+  url?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'WEBHOOK (required): `whsec_` and the base64 of 24 to 64 random bytes (`echo whsec_$(openssl rand -base64 32)`).' })
+  signingSecret?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'EMAIL (required): the sender address.' })
+  emailFrom?: string | null;
+
+  @Field(() => String, { nullable: true })
+  emailTo?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'At most 1,000 characters; `{{placeholders}}` as in README "Delivering alerts".' })
+  emailSubjectTemplate?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'At most 10,000 characters.' })
+  emailTextTemplate?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'At most 10,000 characters.' })
+  emailHtmlTemplate?: string | null;
+
+  @Field(() => DestinationFilterInput, { nullable: true })
+  filter?: DestinationFilterInput | null;
+
+  @Field(() => Int, { nullable: true, description: '1 to 604,800 (a week; 86,400 for a daily digest), or null for no digest. EMAIL digests take team alerts only (filter audience TEAM).' })
+  digestSeconds?: number | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Pausing cancels the destination\'s pending deliveries.' })
+  paused?: boolean | null;
+}
+
+@ObjectType({ description: 'One outreach action on its way to one destination.' })
+export class Delivery {
+  @Field(() => ID, { description: 'Stable across attempts: the Standard Webhooks `webhook-id` of a message of its own.' })
+  id!: string;
+
+  @Field(() => ID)
+  actionId!: string;
+
+  destinationId!: string;
+
+  @Field(() => DeliveryStatus)
+  status!: DeliveryStatus;
+
+  @Field(() => Int)
+  attempts!: number;
+
+  @Field(() => String, { nullable: true })
+  lastError!: string | null;
+
+  @Field(() => DateTimeScalar)
+  createdAt!: Date;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  lastAttemptAt!: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  nextAttemptAt!: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  deliveredAt!: Date | null;
+}
+
+@ObjectType()
+export class DeliveryStatusCount {
+  @Field(() => DeliveryStatus)
+  status!: DeliveryStatus;
+
+  @Field(() => Int)
+  count!: number;
+}
+
+@ObjectType()
+export class DestinationDeliveryCounts {
+  destinationId!: string;
+
+  @Field(() => [DeliveryStatusCount], { description: 'Only statuses with at least one delivery.' })
+  counts!: DeliveryStatusCount[];
+}
+
+@ObjectType({ description: 'Deliveries per status, in all and per destination (deleted destinations included).' })
+export class DeliverySummary {
+  @Field(() => [DeliveryStatusCount])
+  total!: DeliveryStatusCount[];
+
+  @Field(() => [DestinationDeliveryCounts], { description: 'At most 100 destinations exist at a time; deleted ones with deliveries are listed too.' })
+  byDestination!: DestinationDeliveryCounts[];
+}
+
+@ArgsType()
+export class DeliverySummaryArgs {
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Inclusive lower bound on the delivery\'s createdAt.' })
+  from?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Exclusive upper bound.' })
+  to?: Date | null;
+}
+
+@ObjectType({ description: 'Where a CSM gets team alerts.' })
+export class CsmContact {
+  @Field({ description: 'The `csmOwner` of their accounts.' })
+  owner!: string;
+
+  @Field(() => String, { nullable: true })
+  email!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Slack user id (`U024BE7LH`, mentioned), channel id (`C…`) or any text such as `@kate`.' })
+  slackTarget!: string | null;
+
+  @Field(() => DateTimeScalar)
+  updatedAt!: Date;
+}
+
+export const CsmContactConnection = Connection(CsmContact);
+
+@InputType()
+export class CsmContactInput {
+  @Field({ description: 'At most 200 characters.' })
+  owner!: string;
+
+  @Field(() => String, { nullable: true })
+  email?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'At most 200 characters.' })
+  slackTarget?: string | null;
+}
+
+@ArgsType()
+export class DestinationsArgs extends PageArgs {}

@@ -1,0 +1,157 @@
+// The delivery worker: graphile-worker runs the jobs that scoring enqueued (one per delivery, or
+// one per digest), on every instance at once (jobs are claimed with SKIP LOCKED). A job sends its
+// message and records the outcome; a failure schedules the next attempt as a new job with the
+// backoff of retry-policy.ts. Its own schema's migrations run when the worker starts.
+import { Logger as WorkerLogger, run, Runner, runMigrations, Task } from 'graphile-worker';
+import type { Transporter } from 'nodemailer';
+import type { AppServices } from '../context';
+import type { Logger } from '../infra/logger';
+import { Db, query } from '../infra/sql';
+import { digestEmailContent, emailContent, emailRecipient, slackMessage, webhookPayload } from './delivery-messages';
+import { collectDigest, DeliveryOutcome, loadOpenDeliveries, OpenDeliveries, recordOutcome } from './delivery.service';
+import { DELIVER_TASK, DIGEST_TASK } from './enqueue-deliveries.sql';
+import { nextAttemptAt, RetryPolicy } from './retry-policy';
+import { createMailer, PermanentDeliveryError, sendEmail, sendSlack, sendWebhook } from './senders';
+
+const RELEASE_TASK = 'release_stalled_deliveries';
+
+interface WorkerDeps {
+  lockTimeoutMs: number;
+  db: () => Db;
+  mailer: Transporter | null;
+  timeoutMs: number;
+  retry: RetryPolicy;
+  logger: Logger;
+}
+
+/** Sends one message (one delivery, or a digest's) to its destination; throws when it was not accepted. */
+async function send(open: OpenDeliveries, messageId: string, deps: WorkerDeps): Promise<void> {
+  const { destination, items } = open;
+  const digest = items.length > 1 || items[0].deliveryId !== messageId;
+  if (destination.kind === 'WEBHOOK') {
+    await sendWebhook(destination.url as string, destination.signingSecret as string, messageId, webhookPayload(messageId, destination, items, new Date()), deps.timeoutMs);
+  } else if (destination.kind === 'SLACK') {
+    await sendSlack(destination.url as string, slackMessage(items), deps.timeoutMs);
+  } else {
+    const templates = { subject: destination.emailSubjectTemplate, text: destination.emailTextTemplate, html: destination.emailHtmlTemplate };
+    const to = emailRecipient(items[0], destination.emailTo);
+    if (!to) {
+      throw new PermanentDeliveryError(items[0].action.audience === 'CUSTOMER' ? 'the customer has no contactEmail' : 'no email for the CSM in the directory, and the destination has no emailTo');
+    }
+    await sendEmail(deps.mailer, destination.emailFrom as string, to, messageId, digest ? digestEmailContent(items, templates) : emailContent(items[0], templates));
+  }
+}
+
+/** Attempts a message and records what happened; a retry is queued as a new job (`retryJob`). */
+async function attempt(open: OpenDeliveries, messageId: string, retryJob: { task: string; payload: Record<string, string> }, deps: WorkerDeps): Promise<void> {
+  const ids = open.items.map((item) => item.deliveryId);
+  const db = deps.db();
+  if (!open.destination.active) {
+    await recordOutcome(db, ids, { kind: 'CANCELLED', reason: 'destination paused or deleted' });
+    return;
+  }
+  let outcome: DeliveryOutcome;
+  try {
+    await send(open, messageId, deps);
+    outcome = { kind: 'DELIVERED' };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const at = error instanceof PermanentDeliveryError ? null : nextAttemptAt(open.retryFrom, new Date(), open.attempts + 1, deps.retry);
+    outcome = at ? { kind: 'RETRYING', error: message, at, job: retryJob } : { kind: 'DEAD', error: message };
+    deps.logger.warn({ messageId, destinationId: open.destination.id, error: message, nextAttemptAt: at }, 'delivery attempt failed');
+  }
+  await recordOutcome(db, ids, outcome);
+}
+
+function tasks(deps: WorkerDeps): Record<string, Task> {
+  return {
+    [DELIVER_TASK]: async (payload) => {
+      const { deliveryId } = payload as { deliveryId: string };
+      const open = await loadOpenDeliveries(deps.db(), { deliveryId });
+      if (open) await attempt(open, deliveryId, { task: DELIVER_TASK, payload: { deliveryId } }, deps);
+    },
+    // First run: takes the destination's waiting deliveries for the CSM as one digest. A retry
+    // carries the digest id, so every attempt sends the same actions under the same webhook-id.
+    [DIGEST_TASK]: async (payload) => {
+      const { destinationId, csmOwner, digestId } = payload as { destinationId?: string; csmOwner?: string | null; digestId?: string };
+      const id = digestId ?? (await collectDigest(deps.db(), destinationId as string, csmOwner ?? null));
+      if (!id) return;
+      const open = await loadOpenDeliveries(deps.db(), { digestId: id });
+      if (open) await attempt(open, id, { task: DIGEST_TASK, payload: { digestId: id } }, deps);
+    },
+    [RELEASE_TASK]: async () => {
+      await releaseStalledDeliveries(deps.db(), deps.lockTimeoutMs);
+    },
+  };
+}
+
+/**
+ * Releases delivery jobs locked for longer than any attempt can take: their instance died (a
+ * crash, SIGKILL, a lost machine) while sending. graphile-worker would release them only after
+ * four hours; another instance runs them now, and the receiver sees the same webhook-id again.
+ */
+export async function releaseStalledDeliveries(db: Db, lockTimeoutMs: number): Promise<number> {
+  const rows = await query<{ workers: number }>(
+    db,
+    `with stalled as (
+       select distinct locked_by from graphile_worker.jobs
+       where locked_at < now() - make_interval(secs => ?::float8 / 1000) and task_identifier in (?, ?)
+     )
+     select count(*)::int as workers, graphile_worker.force_unlock_workers(array(select locked_by from stalled)) from stalled`,
+    [lockTimeoutMs, DELIVER_TASK, DIGEST_TASK],
+  );
+  return rows[0]?.workers ?? 0;
+}
+
+function workerLogger(logger: Logger): WorkerLogger {
+  return new WorkerLogger(() => (level, message, meta) => {
+    const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
+    logger[method]({ module: 'delivery-worker', ...meta }, message);
+  });
+}
+
+export interface DeliveryWorker {
+  stop(): Promise<void>;
+}
+
+/**
+ * Creates (or migrates) the queue's schema and, unless DELIVERY_CONCURRENCY is 0, starts this
+ * instance's worker. Jobs left by a crashed instance are released first.
+ */
+export async function startDeliveryWorker(services: AppServices, databaseUrl: string): Promise<DeliveryWorker> {
+  const { config } = services;
+  const logger = services.logger.child({ module: 'delivery' });
+  await runMigrations({ connectionString: databaseUrl, logger: workerLogger(logger) });
+  const db = (): Db => services.orm.em.fork() as Db;
+  await releaseStalledDeliveries(db(), config.deliveryLockTimeoutMs);
+  if (config.deliveryConcurrency === 0) return { stop: async () => undefined };
+  const deps: WorkerDeps = {
+    db,
+    mailer: createMailer(config.smtpUrl, config.deliveryTimeoutMs),
+    timeoutMs: config.deliveryTimeoutMs,
+    retry: { baseMs: config.deliveryRetryBaseMs, maxDelayMs: config.deliveryRetryMaxDelayMs, windowMs: config.deliveryRetryWindowMs },
+    logger,
+    lockTimeoutMs: config.deliveryLockTimeoutMs,
+  };
+  const runner: Runner = await run({
+    connectionString: databaseUrl,
+    maxPoolSize: Math.min(config.deliveryConcurrency + 2, 12),
+    concurrency: config.deliveryConcurrency,
+    pollInterval: config.deliveryPollIntervalMs,
+    noHandleSignals: true,
+    logger: workerLogger(logger),
+    taskList: tasks(deps),
+    crontab: `* * * * * ${RELEASE_TASK}`,
+    // Jobs are small and many at once after a scoring run: fetch them in batches and complete
+    // them in batches (graphile-worker's documented batching), instead of two round trips per job.
+    // A crash leaves these locked too; releaseStalledDeliveries frees them.
+    preset: { worker: { localQueue: { size: config.deliveryConcurrency * 4 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+  });
+  return {
+    async stop() {
+      // Graceful: the attempts in flight finish (each bounded by DELIVERY_TIMEOUT_MS) and are recorded.
+      await runner.stop();
+      deps.mailer?.close();
+    },
+  };
+}

@@ -1,0 +1,271 @@
+// Destinations and the CSM directory: validated writes, masked reads. Pausing or deleting a
+// destination cancels its open deliveries in the same transaction.
+import { Webhook } from 'standardwebhooks';
+import { InvalidInputError, NotFoundError, ensure } from '../infra/errors';
+import { checkEmailAddress, checkStrings, MAX_TEXT_LENGTH, optionalText, requiredText } from '../infra/input';
+import { LoaderRegistry } from '../infra/loaders';
+import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
+import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
+import { unknownPlaceholders } from './delivery-messages';
+import { cancelOpenDeliveries } from './delivery.service';
+import { CsmContact, CsmContactInput, Destination, DestinationInput, DestinationKind } from './delivery.types';
+
+/** Active (not deleted) destinations at most: every scoring batch matches its actions against all of them. */
+export const MAX_DESTINATIONS = 100;
+const MAX_NAME_LENGTH = 200;
+const MAX_URL_LENGTH = 2000;
+const MAX_FILTER_VALUES = 50;
+const MIN_DIGEST_SECONDS = 1;
+const MAX_DIGEST_SECONDS = 7 * 86_400;
+
+/** The last four characters of a secret, after a recognisable prefix: enough to tell two apart. */
+export function maskSecret(secret: string | null): string | null {
+  if (secret === null) return null;
+  return secret.startsWith('whsec_') ? `whsec_…${secret.slice(-4)}` : `…${secret.slice(-4)}`;
+}
+
+/** A URL with its path and query hidden: Slack and many webhook URLs carry their token there. */
+export function maskUrl(url: string | null): string | null {
+  if (url === null) return null;
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}/…${url.slice(-4)}`;
+  } catch {
+    return `…${url.slice(-4)}`;
+  }
+}
+
+interface StoredDestination extends Omit<Destination, 'filter' | 'url' | 'signingSecret'> {
+  url: string | null;
+  signingSecret: string | null;
+  audience: Destination['filter']['audience'];
+  playbooks: string[] | null;
+  tiers: string[] | null;
+  csmOwner: string | null;
+}
+
+const DESTINATION_COLUMNS = `dst.id::text as id, dst.kind, dst.name, dst.url, dst.signing_secret as "signingSecret", dst.email_from as "emailFrom",
+  dst.email_to as "emailTo", dst.email_subject_template as "emailSubjectTemplate", dst.email_text_template as "emailTextTemplate",
+  dst.email_html_template as "emailHtmlTemplate", dst.audience, dst.playbooks, dst.tiers, dst.csm_owner as "csmOwner",
+  dst.digest_seconds as "digestSeconds", dst.paused, dst.created_at as "createdAt", dst.updated_at as "updatedAt"`;
+
+/** What the graph answers: secrets masked, the filter as one object. */
+function toDestination(row: StoredDestination): Destination {
+  const { audience, playbooks, tiers, csmOwner, url, signingSecret, ...rest } = row;
+  return { ...rest, url: maskUrl(url), signingSecret: maskSecret(signingSecret), filter: { audience, playbooks, tiers, csmOwner } };
+}
+
+function checkUrl(url: string): string {
+  const trimmed = requiredText(url, 'url', MAX_URL_LENGTH);
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(trimmed);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !/^https?:$/.test(parsed.protocol)) throw new InvalidInputError('url must be an http or https URL', { argument: 'url' });
+  return trimmed;
+}
+
+function checkSigningSecret(secret: string): string {
+  const trimmed = secret.trim();
+  const bytes = /^whsec_[A-Za-z0-9+/]+={0,2}$/.test(trimmed) ? Buffer.from(trimmed.slice(6), 'base64').length : 0;
+  if (bytes < 24 || bytes > 64) {
+    throw new InvalidInputError('signingSecret must be whsec_ and the base64 of 24 to 64 random bytes', { argument: 'signingSecret' });
+  }
+  new Webhook(trimmed); // the library accepts it as its own
+  return trimmed;
+}
+
+function checkTemplate(value: string | null | undefined, argument: string, max: number): string | null | undefined {
+  if (value === undefined) return undefined;
+  const text = optionalText(value, argument, max);
+  const unknown = text ? unknownPlaceholders(text) : [];
+  if (unknown.length > 0) throw new InvalidInputError(`${argument} uses unknown placeholders: ${unknown.join(', ')}`, { argument });
+  return text;
+}
+
+function checkList(values: string[] | null | undefined, argument: string): string[] | null | undefined {
+  if (values === undefined || values === null) return values;
+  ensure(values.length <= MAX_FILTER_VALUES, `${argument} takes at most ${MAX_FILTER_VALUES} values`, { argument });
+  const list = values.map((value) => requiredText(value, argument, MAX_NAME_LENGTH));
+  return list.length === 0 ? null : [...new Set(list)];
+}
+
+/** The columns an input sets (undefined: left alone), checked; BAD_USER_INPUT on the first bad field. */
+function destinationColumns(input: DestinationInput): Record<string, unknown> {
+  checkStrings(input, 'input');
+  const digest = input.digestSeconds;
+  ensure(digest == null || (digest >= MIN_DIGEST_SECONDS && digest <= MAX_DIGEST_SECONDS), `digestSeconds must be ${MIN_DIGEST_SECONDS}–${MAX_DIGEST_SECONDS} or null`, {
+    argument: 'digestSeconds',
+  });
+  const filter = input.filter;
+  const optionalEmail = (value: string | null | undefined, argument: string) => (value == null || value.trim() === '' ? (value === undefined ? undefined : null) : checkEmailAddress(value, argument));
+  const columns: Record<string, unknown> = {
+    name: input.name === undefined ? undefined : requiredText(input.name, 'name', MAX_NAME_LENGTH),
+    url: input.url == null ? input.url : checkUrl(input.url),
+    signing_secret: input.signingSecret == null ? input.signingSecret : checkSigningSecret(input.signingSecret),
+    email_from: optionalEmail(input.emailFrom, 'emailFrom'),
+    email_to: optionalEmail(input.emailTo, 'emailTo'),
+    email_subject_template: checkTemplate(input.emailSubjectTemplate, 'emailSubjectTemplate', 1000),
+    email_text_template: checkTemplate(input.emailTextTemplate, 'emailTextTemplate', MAX_TEXT_LENGTH),
+    email_html_template: checkTemplate(input.emailHtmlTemplate, 'emailHtmlTemplate', MAX_TEXT_LENGTH),
+    digest_seconds: digest,
+    paused: input.paused === null ? false : input.paused,
+  };
+  if (filter !== undefined) {
+    columns.audience = filter?.audience ?? null;
+    columns.playbooks = checkList(filter?.playbooks, 'filter.playbooks') ?? null;
+    columns.tiers = checkList(filter?.tiers, 'filter.tiers') ?? null;
+    columns.csm_owner = filter?.csmOwner == null ? null : requiredText(filter.csmOwner, 'filter.csmOwner', MAX_NAME_LENGTH);
+  }
+  return Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
+}
+
+/** What each kind needs, checked on the destination as it will be stored. */
+function checkComplete(kind: string, row: Record<string, unknown>): void {
+  if (kind === DestinationKind.WEBHOOK) {
+    ensure(row.url, 'a WEBHOOK destination needs a url', { argument: 'url' });
+    ensure(row.signing_secret, 'a WEBHOOK destination needs a signingSecret', { argument: 'signingSecret' });
+  }
+  if (kind === DestinationKind.SLACK) ensure(row.url, 'a SLACK destination needs a url (its incoming webhook)', { argument: 'url' });
+  if (kind === DestinationKind.EMAIL) {
+    ensure(row.email_from, 'an EMAIL destination needs emailFrom', { argument: 'emailFrom' });
+    ensure(row.digest_seconds == null || row.audience === 'TEAM', 'an EMAIL digest goes to a CSM: set filter.audience to TEAM', { argument: 'digestSeconds' });
+  }
+}
+
+const TABLE_COLUMNS = [
+  'kind', 'name', 'url', 'signing_secret', 'email_from', 'email_to', 'email_subject_template', 'email_text_template', 'email_html_template',
+  'audience', 'playbooks', 'tiers', 'csm_owner', 'digest_seconds', 'paused',
+];
+
+export async function createDestination(db: Db, input: DestinationInput): Promise<Destination> {
+  ensure(input.kind != null, 'kind is required', { argument: 'kind' });
+  ensure(input.name != null, 'name is required', { argument: 'name' });
+  const row: Record<string, unknown> = { kind: input.kind, paused: false, ...destinationColumns(input) };
+  checkComplete(input.kind, row);
+  return inTransaction(db, async (tx) => {
+    // Serialises creations so the count below holds.
+    await query(tx, `select pg_advisory_xact_lock(hashtext('healthgraph.destination.create'))`);
+    const active = await queryOne<{ count: number }>(tx, 'select count(*)::int as count from destination where deleted_at is null');
+    ensure((active?.count ?? 0) < MAX_DESTINATIONS, `at most ${MAX_DESTINATIONS} destinations: delete one first`, { argument: 'input' });
+    const stored = await queryOne<StoredDestination>(
+      tx,
+      `insert into destination as dst (${TABLE_COLUMNS.join(', ')})
+       select ${TABLE_COLUMNS.join(', ')} from jsonb_populate_record(null::destination, ?::jsonb)
+       returning ${DESTINATION_COLUMNS}`,
+      [json(row)],
+    );
+    return toDestination(stored as StoredDestination);
+  });
+}
+
+async function lockedDestination(tx: Db, id: string): Promise<Record<string, unknown> & { kind: string; paused: boolean }> {
+  ensure(/^\d{1,18}$/.test(id), 'id is not a destination id', { argument: 'id' });
+  const row = await queryOne<Record<string, unknown> & { kind: string; paused: boolean }>(
+    tx,
+    `select * from destination where id = ?::bigint and deleted_at is null for update`,
+    [id],
+  );
+  if (!row) throw new NotFoundError(`destination ${id} does not exist`, { id });
+  return row;
+}
+
+export async function updateDestination(db: Db, id: string, input: DestinationInput): Promise<Destination> {
+  const changes = destinationColumns(input);
+  return inTransaction(db, async (tx) => {
+    const current = await lockedDestination(tx, id);
+    ensure(input.kind == null || input.kind === current.kind, 'kind cannot be changed: create another destination', { argument: 'kind' });
+    checkComplete(current.kind, { ...current, ...changes });
+    if (changes.paused === true && !current.paused) await cancelOpenDeliveries(tx, id, 'destination paused');
+    const assignments = Object.keys(changes).map((column) => `${column} = x.${column}`);
+    const stored = await queryOne<StoredDestination>(
+      tx,
+      `update destination dst set ${[...assignments, 'updated_at = now()'].join(', ')}
+       from jsonb_populate_record(null::destination, ?::jsonb) x where dst.id = ?::bigint
+       returning ${DESTINATION_COLUMNS}`,
+      [json(changes), id],
+    );
+    return toDestination(stored as StoredDestination);
+  });
+}
+
+/** Deletes a destination: it receives nothing more and its open deliveries are cancelled; the rows stay for the log. */
+export async function deleteDestination(db: Db, id: string): Promise<Destination> {
+  return inTransaction(db, async (tx) => {
+    await lockedDestination(tx, id);
+    await cancelOpenDeliveries(tx, id, 'destination deleted');
+    const stored = await queryOne<StoredDestination>(
+      tx,
+      `update destination dst set deleted_at = now(), updated_at = now() where id = ?::bigint returning ${DESTINATION_COLUMNS}`,
+      [id],
+    );
+    return toDestination(stored as StoredDestination);
+  });
+}
+
+const BY_ID: SortKey[] = [{ expression: 'dst.id', type: 'bigint' }];
+
+export async function listDestinations(db: Db, args: { first?: number | null; after?: string | null }): Promise<ConnectionResult<Destination>> {
+  checkStrings(args, '');
+  const page = await keysetPage<StoredDestination>(db, {
+    select: DESTINATION_COLUMNS,
+    from: 'destination dst',
+    where: ['dst.deleted_at is null'],
+    params: [],
+    sortKeys: BY_ID,
+    direction: 'asc',
+    first: args.first,
+    after: args.after,
+  });
+  return { ...page, edges: page.edges.map((edge) => ({ ...edge, node: toDestination(edge.node) })) };
+}
+
+/** A delivery's destination (deleted ones included), batched per request. */
+export function loadDestination(db: Db, loaders: LoaderRegistry, id: string): Promise<Destination> {
+  return loaders
+    .get<string, Destination>('Destination.byId', async (ids) => {
+      const rows = await query<StoredDestination>(db, `select ${DESTINATION_COLUMNS} from destination dst where dst.id in (select jsonb_array_elements_text(?::jsonb)::bigint)`, [json(ids)]);
+      const byId = new Map(rows.map((row) => [row.id, toDestination(row)]));
+      return ids.map((key) => byId.get(key) ?? new NotFoundError(`destination ${key} does not exist`));
+    })
+    .load(id);
+}
+
+// ---- the CSM directory ----
+
+const CSM_COLUMNS = `c.owner, c.email, c.slack_target as "slackTarget", c.updated_at as "updatedAt"`;
+
+/** Sets where a CSM gets team alerts; with neither an email nor a Slack target the entry is removed. */
+export async function setCsmContact(db: Db, input: CsmContactInput): Promise<CsmContact | null> {
+  checkStrings(input, 'input');
+  const owner = requiredText(input.owner, 'owner', MAX_NAME_LENGTH);
+  const email = input.email == null || input.email.trim() === '' ? null : checkEmailAddress(input.email, 'email');
+  const slackTarget = optionalText(input.slackTarget, 'slackTarget', MAX_NAME_LENGTH);
+  if (email === null && slackTarget === null) {
+    await query(db, 'delete from csm_contact where owner = ?', [owner]);
+    return null;
+  }
+  return (await queryOne<CsmContact>(
+    db,
+    `insert into csm_contact as c (owner, email, slack_target) values (?, ?, ?)
+     on conflict (owner) do update set email = excluded.email, slack_target = excluded.slack_target, updated_at = now()
+     returning ${CSM_COLUMNS}`,
+    [owner, email, slackTarget],
+  )) as CsmContact;
+}
+
+export function listCsmContacts(db: Db, args: { first?: number | null; after?: string | null }): Promise<ConnectionResult<CsmContact>> {
+  checkStrings(args, '');
+  return keysetPage<CsmContact>(db, {
+    select: CSM_COLUMNS,
+    from: 'csm_contact c',
+    where: [],
+    params: [],
+    sortKeys: [{ expression: 'c.owner', type: 'text' }],
+    direction: 'asc',
+    first: args.first,
+    after: args.after,
+  });
+}

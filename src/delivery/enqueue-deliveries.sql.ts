@@ -1,0 +1,69 @@
+// Turns the actions a scoring batch just decided into deliveries and queue jobs, in the batch's own
+// transaction: one statement for the whole batch. A rolled-back batch leaves no delivery and no
+// job; a committed one cannot lose them. graphile-worker's SQL API (`add_jobs`) enqueues set-based,
+// and its NOTIFY wakes a worker as the transaction commits.
+import { Db, json, query } from '../infra/sql';
+
+export const DELIVER_TASK = 'deliver_outreach';
+export const DIGEST_TASK = 'deliver_digest';
+
+/** The job key that collects a destination's digest for one CSM: later actions join the waiting job. */
+export const DIGEST_KEY_SQL = `'digest:' || d.destination_id || ':' || coalesce(d.csm_owner, '')`;
+
+/**
+ * For each DECIDED action of `actionIds`, one delivery per active destination whose filter matches
+ * it. Customer-facing deliveries beyond `customerMessagesPerWeek` for their customer in the last 7
+ * days are written SKIPPED_WEEKLY_CAP and not queued. Each PENDING delivery of a destination
+ * without digest becomes a job; those of a digest destination join (or start) the one job of their
+ * destination and CSM, due `digestSeconds` after it was started. Returns the deliveries written.
+ */
+export async function enqueueDeliveries(tx: Db, actionIds: readonly string[], customerMessagesPerWeek: number): Promise<number> {
+  if (actionIds.length === 0) return 0;
+  const [row] = await query<{ deliveries: number }>(
+    tx,
+    `with actions as (
+       select o.id, o.customer_id, o.audience, o.playbook, o.to_tier, c.csm_owner
+       from outreach_action o join customer c on c.id = o.customer_id
+       where o.id in (select jsonb_array_elements_text(?::jsonb)::bigint) and o.status = 'DECIDED'
+     ), matched as (
+       select a.*, dst.id as destination_id
+       from actions a
+       join destination dst on dst.deleted_at is null and not dst.paused
+        and (dst.audience is null or dst.audience = a.audience)
+        and (dst.playbooks is null or a.playbook = any(dst.playbooks))
+        and (dst.tiers is null or a.to_tier = any(dst.tiers))
+        and (dst.csm_owner is null or dst.csm_owner = a.csm_owner)
+     ), sent_this_week as (
+       select x.customer_id, count(*) as sent from delivery x
+       where x.customer_id in (select customer_id from matched where audience = 'CUSTOMER') and x.audience = 'CUSTOMER'
+         and x.created_at > now() - interval '7 days' and x.status not in ('SKIPPED_WEEKLY_CAP', 'CANCELLED', 'DEAD')
+       group by x.customer_id
+     ), ranked as (
+       select m.*, case when m.audience = 'CUSTOMER'
+                   then coalesce(s.sent, 0) + row_number() over (partition by m.customer_id, m.audience order by m.id, m.destination_id)
+                   else 0 end as nth
+       from matched m left join sent_this_week s on s.customer_id = m.customer_id
+     ), inserted as (
+       insert into delivery (action_id, destination_id, customer_id, audience, csm_owner, status)
+       select id, destination_id, customer_id, audience, csm_owner, case when nth > ? then 'SKIPPED_WEEKLY_CAP' else 'PENDING' end
+       from ranked
+       returning id, destination_id, csm_owner, status
+     ), specs as (
+       select row('${DELIVER_TASK}', json_build_object('deliveryId', d.id), null, null, null, null, null, null)::graphile_worker.job_spec as spec
+       from inserted d join destination dst on dst.id = d.destination_id
+       where d.status = 'PENDING' and dst.digest_seconds is null
+       union all
+       select distinct on (${DIGEST_KEY_SQL})
+              row('${DIGEST_TASK}', json_build_object('destinationId', d.destination_id::text, 'csmOwner', d.csm_owner), null,
+                  now() + make_interval(secs => dst.digest_seconds), null, ${DIGEST_KEY_SQL}, null, null)::graphile_worker.job_spec
+       from inserted d join destination dst on dst.id = d.destination_id
+       where d.status = 'PENDING' and dst.digest_seconds is not null
+     ), queued as (
+       -- preserve_run_at: an action joining a waiting digest does not push its due time back.
+       select count(*) from graphile_worker.add_jobs(coalesce((select array_agg(spec) from specs), '{}'::graphile_worker.job_spec[]), true)
+     )
+     select (select count(*) from inserted)::int as deliveries, (select count(*) from queued)::int as jobs`,
+    [json(actionIds), customerMessagesPerWeek],
+  );
+  return row.deliveries;
+}

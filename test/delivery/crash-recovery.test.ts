@@ -1,0 +1,76 @@
+// Kill the service mid-queue (SIGKILL of a real `src/main.ts` process while it is sending), start
+// another on the same database: every delivery arrives, and a message sent twice carries the same
+// webhook-id both times.
+import { ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { post } from '../helpers/auth';
+import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
+import { startTestServer, TestServer } from '../helpers/server';
+import { DELIVERY_TEST_ENV, ok, Receiver, seedDecliningAccounts, SIGNING_SECRET, startReceiver, waitFor } from './support';
+
+const IDS = ['cust_k1', 'cust_k2', 'cust_k3', 'cust_k4'];
+let database: TestDatabase;
+let receiver: Receiver;
+let child: ChildProcess | undefined;
+let second: TestServer | undefined;
+
+beforeAll(async () => {
+  database = await createTestDatabase('crash_recovery');
+  receiver = await startReceiver(SIGNING_SECRET);
+  const seeding = await startTestServer({ database, env: DELIVERY_TEST_ENV });
+  await ok(seeding, `mutation($input: DestinationInput!) { createDestination(input: $input) { id } }`, {
+    input: { kind: 'WEBHOOK', name: 'crm', url: receiver.url, signingSecret: SIGNING_SECRET },
+  });
+  await seedDecliningAccounts(seeding, IDS);
+  await seeding.app.stop();
+}, 120_000);
+
+afterAll(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await second?.app.stop();
+  await receiver.stop();
+  await database.drop();
+});
+
+async function startService(): Promise<{ process: ChildProcess; url: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...DELIVERY_TEST_ENV, DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', SCORING_INTERVAL_MS: '0', DELIVERY_CONCURRENCY: '2' };
+  const started = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], { cwd: path.resolve(__dirname, '../..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  started.stdout!.on('data', (chunk) => (output += chunk));
+  started.stderr!.on('data', (chunk) => (output += chunk));
+  const url = (await waitFor(() => /playground at (http:\/\/\S+)/.exec(output)?.[1], `the service to start`, 90_000)) as string;
+  return { process: started, url };
+}
+
+it('loses nothing when the instance delivering is killed, and a duplicate carries the same webhook-id', async () => {
+  const service = await startService();
+  child = service.process;
+  receiver.hold = true;
+  for (const id of IDS) {
+    const scored = await post(service.url, `mutation($id: ID!) { refreshHealthScore(customerId: $id) { tier } }`, { id });
+    expect(scored.body.errors).toBeUndefined();
+  }
+  const deliveries = await sql<{ id: string }>(database, `select id::text from delivery`);
+  expect(deliveries.length).toBeGreaterThan(2);
+  // Two attempts are in flight at the receiver (DELIVERY_CONCURRENCY=2), the rest wait in the queue.
+  await waitFor(() => receiver.waiting() === 2, 'two attempts in flight');
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child!.on('exit', resolve));
+  // The killed process's requests reach the receiver's handler anyway (it had their bodies): as
+  // far as the receiver knows they arrived, though the sender never heard back.
+  receiver.release();
+
+  // Locks older than DELIVERY_LOCK_TIMEOUT_MS belong to a dead instance and are released at start-up.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  second = await startTestServer({ database, env: { ...DELIVERY_TEST_ENV, DELIVERY_LOCK_TIMEOUT_MS: '200' } });
+  await waitFor(async () => {
+    const rows = await sql<{ open: number }>(database, `select count(*)::int as open from delivery where status <> 'DELIVERED'`);
+    return rows[0].open === 0;
+  }, 'every delivery DELIVERED after the restart');
+  const ids = deliveries.map((d) => d.id).sort();
+  const received = receiver.received.map((r) => r.id);
+  expect([...new Set(received)].sort()).toEqual(ids);
+  // The two attempts the killed process had in flight were sent again, under their own ids.
+  expect(received.length).toBe(ids.length + 2);
+  expect(receiver.badSignatures).toBe(0);
+}, 180_000);

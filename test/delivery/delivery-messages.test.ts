@@ -1,0 +1,78 @@
+// What a delivery says: the three most negative signals, Slack blocks (escaped, with mentions and a
+// cap on blocks), email from templates (HTML-escaped values, no header injection), recipients, and
+// masked secrets.
+import { DeliveryItem, digestEmailContent, emailContent, emailRecipient, mostNegativeSignals, slackMention, slackMessage, unknownPlaceholders, webhookPayload } from '../../src/delivery/delivery-messages';
+import { maskSecret, maskUrl } from '../../src/delivery/destination.service';
+import type { SignalResult } from '../../src/scoring/model';
+
+const signal = (name: string, value: number | null, effectiveWeight: number, missing = false): SignalResult => ({
+  name, component: 'engagement', rawValue: value, value, weight: effectiveWeight * 100, effectiveWeight, contribution: (value ?? 0) * effectiveWeight * 100, missing,
+});
+
+function item(overrides: Partial<DeliveryItem['action']> = {}, customer: Partial<DeliveryItem['customer']> = {}): DeliveryItem {
+  return {
+    deliveryId: 'd-1',
+    action: { id: '7', playbook: 'critical', action: 'csm_alert', audience: 'TEAM', channel: 'SLACK', trigger: 'TIER_WORSENED', fromTier: 'healthy', toTier: 'critical', score: 31, escalation: false, message: 'Acme <b>dropped</b>', createdAt: '2026-12-01T06:00:00.000Z', ...overrides },
+    customer: { id: 'cust_1', name: 'Acme & <Co>', arrCents: 12_000_000, csmOwner: 'kate', contactEmail: 'ops@acme.example', ...customer },
+    previousScore: 78,
+    signals: [signal('silence', 0, 0.3), signal('active_days_trend', 0.5, 0.2), signal('nps', 0.9, 0.1), signal('seats', 0.2, 0.05), signal('payments', null, 0.2, true), signal('perfect', 1, 0.15)],
+    csm: { email: 'kate@team.example', slackTarget: 'U024BE7LH' },
+  };
+}
+
+describe('delivery messages', () => {
+  it('names the three signals that cost the most points, leaving out missing and perfect ones', () => {
+    expect(mostNegativeSignals(item().signals)).toEqual([
+      { name: 'silence', value: 0, pointsLost: 30 },
+      { name: 'active_days_trend', value: 0.5, pointsLost: 10 },
+      { name: 'seats', value: 0.2, pointsLost: 4 },
+    ]);
+  });
+
+  it('builds the webhook payload with the delivery id as message id', () => {
+    const payload = webhookPayload('d-1', { id: '1', name: 'crm' }, [item()], new Date('2026-12-01T06:00:02Z'));
+    expect(payload.type).toBe('outreach.action');
+    expect(payload.data.id).toBe('d-1');
+    expect(payload.data.actions[0]).toEqual(expect.objectContaining({ deliveryId: 'd-1', previousScore: 78, customer: item().customer }));
+    expect(webhookPayload('digest-9', { id: '1', name: 'crm' }, [item(), item()], new Date()).type).toBe('outreach.digest');
+  });
+
+  it('escapes Slack markup in account names and mentions user and channel ids', () => {
+    const message = slackMessage([item()]);
+    const text = JSON.stringify(message.blocks);
+    expect(text).toContain('Acme &amp; &lt;Co&gt;');
+    expect(text).toContain('<@U024BE7LH>');
+    expect(text).toContain('$120,000');
+    expect(text).toContain('healthy → critical');
+    expect(slackMention('C0123ABC')).toBe('<#C0123ABC>');
+    expect(slackMention('@kate <x>')).toBe('@kate &lt;x&gt;');
+  });
+
+  it('keeps a digest within Slack\'s 50 blocks and counts the actions left out', () => {
+    const message = slackMessage(Array.from({ length: 60 }, () => item()));
+    expect(message.blocks.length).toBeLessThanOrEqual(50);
+    expect(JSON.stringify(message.blocks.at(-1))).toContain('…and 45 more');
+  });
+
+  it('renders email from an admin template: values escaped in HTML only, no line break in the subject', () => {
+    const content = emailContent(item({}, { name: 'Evil\r\nBcc: x@y.z' }), { subject: 'Alert: {{customerName}} {{score}}', text: '{{message}} / {{arr}}', html: '<p>{{message}}</p>' });
+    expect(content.subject).toBe('Alert: Evil Bcc: x@y.z 31');
+    expect(content.text).toBe('Acme <b>dropped</b> / $120,000');
+    expect(content.html).toBe('<p>Acme &lt;b&gt;dropped&lt;/b&gt;</p>');
+    expect(emailContent(item({ audience: 'CUSTOMER' }), { subject: null, text: null, html: null }).text).toBe('Acme <b>dropped</b>');
+    expect(digestEmailContent([item(), item()], { subject: null, text: null, html: null }).subject).toBe('2 outreach actions for kate');
+    expect(unknownPlaceholders('{{customerName}} {{password}} {{ score }}')).toEqual(['password']);
+  });
+
+  it('sends customer-facing email to the contact and team alerts to the CSM, else the destination\'s address', () => {
+    expect(emailRecipient(item({ audience: 'CUSTOMER' }), 'team@x.example')).toBe('ops@acme.example');
+    expect(emailRecipient(item(), 'team@x.example')).toBe('kate@team.example');
+    expect(emailRecipient({ ...item(), csm: null }, 'team@x.example')).toBe('team@x.example');
+    expect(emailRecipient({ ...item(), csm: null }, null)).toBeNull();
+  });
+
+  it('masks secrets to a prefix and the last four characters', () => {
+    expect(maskUrl('https://hooks.slack.com/services/T000/B000/XXXXabcd')).toBe('https://hooks.slack.com/…abcd');
+    expect(maskSecret('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')).toBe('whsec_…LaSw');
+  });
+});

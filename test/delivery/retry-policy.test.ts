@@ -1,0 +1,38 @@
+// The retry schedule: exponential backoff with jitter, capped, for a bounded window, then DEAD.
+import { nextAttemptAt, retryDelayMs } from '../../src/delivery/retry-policy';
+
+const policy = { baseMs: 30_000, maxDelayMs: 3_600_000, windowMs: 86_400_000 };
+
+describe('retry policy', () => {
+  it('doubles the delay ceiling at each retry and draws the wait from its upper half', () => {
+    expect(retryDelayMs(1, policy, () => 0)).toBe(15_000);
+    expect(retryDelayMs(1, policy, () => 1)).toBe(30_000);
+    expect(retryDelayMs(2, policy, () => 0)).toBe(30_000);
+    expect(retryDelayMs(4, policy, () => 1)).toBe(240_000);
+  });
+
+  it('never waits longer than the maximum delay, however many attempts failed', () => {
+    expect(retryDelayMs(12, policy, () => 1)).toBe(3_600_000);
+    expect(retryDelayMs(1_000, policy, () => 1)).toBe(3_600_000);
+    expect(retryDelayMs(1_000, policy, () => 0)).toBe(1_800_000);
+  });
+
+  it('spreads the retries of deliveries that failed together', () => {
+    const waits = new Set(Array.from({ length: 50 }, () => retryDelayMs(5, policy)));
+    expect(waits.size).toBeGreaterThan(40);
+  });
+
+  it('retries for 24 hours after the delivery was queued, then gives up (DEAD)', () => {
+    const queued = new Date('2026-12-01T00:00:00Z');
+    const early = nextAttemptAt(queued, new Date('2026-12-01T01:00:00Z'), 3, policy, () => 0.5);
+    expect(early).toEqual(new Date(Date.parse('2026-12-01T01:00:00Z') + retryDelayMs(3, policy, () => 0.5)));
+    expect(nextAttemptAt(queued, new Date('2026-12-01T23:59:00Z'), 20, policy, () => 1)).toBeNull();
+    // Retrying from the first failure onwards, the attempts end inside the window.
+    let now = queued;
+    let attempts = 0;
+    for (let next = nextAttemptAt(queued, now, 1, policy, () => 1); next; next = nextAttemptAt(queued, now, ++attempts + 1, policy, () => 1)) now = next;
+    expect(now.getTime()).toBeLessThanOrEqual(queued.getTime() + policy.windowMs);
+    expect(now.getTime()).toBeGreaterThan(queued.getTime() + policy.windowMs - policy.maxDelayMs);
+    expect(attempts).toBeGreaterThan(20);
+  });
+});

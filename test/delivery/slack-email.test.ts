@@ -1,0 +1,142 @@
+// Slack messages, email over a real SMTP server (smtp-server), the CSM directory, admin templates,
+// digests and the weekly cap on customer-facing messages.
+import { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { createKey, post } from '../helpers/auth';
+import { startTestServer, TestServer } from '../helpers/server';
+import { DELIVERY_TEST_ENV, ok, Receiver, scoreNow, seedDecliningAccounts, startReceiver, waitFor } from './support';
+
+let server: TestServer;
+let slack: Receiver;
+let smtp: SMTPServer;
+const mails: Array<{ to: string[]; raw: string }> = [];
+
+const CREATE = `mutation($input: DestinationInput!) { createDestination(input: $input) { id } }`;
+const DELIVERIES = `query($customerId: ID) { outreachLog(customerId: $customerId, first: 50) { edges { node { audience action
+  deliveries { status lastError destination { kind name } } } } } }`;
+
+async function deliveriesOf(customerId: string) {
+  const data = await ok(server, DELIVERIES, { customerId });
+  return data.outreachLog.edges.flatMap((e: any) => e.node.deliveries.map((d: any) => ({ ...d, audience: e.node.audience, action: e.node.action })));
+}
+
+beforeAll(async () => {
+  smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onData(stream, session, callback) {
+      let raw = '';
+      stream.on('data', (chunk) => (raw += chunk));
+      stream.on('end', () => {
+        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
+  const smtpPort = (smtp.server.address() as AddressInfo).port;
+  slack = await startReceiver();
+  server = await startTestServer({ label: 'slack_email', env: { ...DELIVERY_TEST_ENV, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, CUSTOMER_MESSAGES_PER_WEEK: '1' } });
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+  await slack?.stop();
+  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+});
+
+describe('Slack and email destinations', () => {
+  it('posts a Slack message with the account, tier change, score, three most negative signals and ARR, mentioning the CSM', async () => {
+    await ok(server, `mutation { setCsmContact(input: { owner: "kate", email: "kate@team.example", slackTarget: "U024BE7LH" }) { owner } }`);
+    await ok(server, CREATE, { input: { kind: 'SLACK', name: 'cs-alerts', url: slack.url, filter: { audience: 'TEAM', playbooks: ['critical', 'at_risk'] } } });
+    await seedDecliningAccounts(server, ['cust_s1'], { arrCents: 12_000_000 });
+    await scoreNow(server, ['cust_s1']);
+    await waitFor(async () => (await deliveriesOf('cust_s1')).some((d: any) => d.destination.kind === 'SLACK' && d.status === 'DELIVERED'), 'Slack delivered');
+    const message = slack.received[0].body;
+    const text = JSON.stringify(message.blocks);
+    expect(message.blocks[0].type).toBe('header');
+    expect(text).toContain('Account cust_s1');
+    expect(text).toContain('healthy → ');
+    expect(text).toContain('$120,000');
+    expect(text).toContain('<@U024BE7LH>');
+    expect(text).toMatch(/\*Score\*\\n\d+ \(was \d+\)/);
+    const signals = message.blocks.find((b: any) => b.type === 'context').elements[0].text as string;
+    expect(signals.startsWith('Most negative: ')).toBe(true);
+    expect(signals.split('pts)').length - 1).toBe(3);
+    expect(message.text).toContain('Account cust_s1');
+  });
+
+  it('emails customer-facing actions to the contact address and team alerts to the CSM, with a plain-text part and the admin\'s template', async () => {
+    const created = await ok(server, CREATE, { input: { kind: 'EMAIL', name: 'mail', emailFrom: 'cs@vendor.example', filter: { playbooks: ['critical', 'at_risk'] } } });
+    const changed = await ok(server, `mutation($id: ID!) { updateDestination(id: $id, input: { emailSubjectTemplate: "Alert for {{customerName}}: score {{score}}" }) { emailSubjectTemplate } }`, {
+      id: created.createDestination.id,
+    });
+    expect(changed.updateDestination.emailSubjectTemplate).toBe('Alert for {{customerName}}: score {{score}}');
+    const refused = await server.request(`mutation($id: ID!) { updateDestination(id: $id, input: { emailTextTemplate: "{{password}}" }) { id } }`, { id: created.createDestination.id });
+    expect(refused.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    await seedDecliningAccounts(server, ['cust_e1'], { contactEmail: 'ops@acme.example' });
+    await scoreNow(server, ['cust_e1']);
+    const emailed = await waitFor(async () => {
+      const list = (await deliveriesOf('cust_e1')).filter((d: any) => d.destination.kind === 'EMAIL');
+      return list.length > 0 && list.every((d: any) => d.status === 'DELIVERED' || d.status === 'SKIPPED_WEEKLY_CAP') && list;
+    }, 'emails delivered');
+    const team = mails.filter((m) => m.to.includes('kate@team.example'));
+    const customer = mails.filter((m) => m.to.includes('ops@acme.example'));
+    expect(team.length).toBe(emailed.filter((d: any) => d.audience === 'TEAM' && d.status === 'DELIVERED').length);
+    expect(customer.length).toBe(1);
+    expect(team[0].raw).toMatch(/Subject: Alert for Account cust_e1: score \d+/);
+    expect(team[0].raw).toContain('Content-Type: text/plain');
+    expect(team[0].raw).toContain('Content-Type: text/html');
+    // CUSTOMER_MESSAGES_PER_WEEK=1: the account's second customer-facing action is not sent.
+    const customerFacing = emailed.filter((d: any) => d.audience === 'CUSTOMER');
+    expect(customerFacing.length).toBeGreaterThan(1);
+    expect(customerFacing.filter((d: any) => d.status === 'DELIVERED').length).toBe(1);
+    expect(customerFacing.filter((d: any) => d.status === 'SKIPPED_WEEKLY_CAP').length).toBe(customerFacing.length - 1);
+  });
+
+  it('takes a contact address on upsertCustomer and refuses one that is not an address, writing nothing', async () => {
+    const stored = await ok(server, `mutation { upsertCustomer(input: { id: "cust_c1", name: "Contact", contactEmail: " ops@contact.example " }) { contactEmail } }`);
+    expect(stored.upsertCustomer.contactEmail).toBe('ops@contact.example');
+    const refused = await server.request(`mutation { upsertCustomer(input: { id: "cust_c2", name: "Bad", contactEmail: "ops@contact.example, ceo@contact.example" }) { id } }`);
+    expect(refused.errors?.[0].extensions).toEqual(expect.objectContaining({ code: 'BAD_USER_INPUT', argument: 'contactEmail' }));
+    const missing = await server.request(`{ customer(id: "cust_c2") { id } }`);
+    expect(missing.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('marks an email with no one to send it to DEAD at once, with the reason', async () => {
+    await seedDecliningAccounts(server, ['cust_e2'], { csmOwner: 'nobody', contactEmail: '' });
+    await scoreNow(server, ['cust_e2']);
+    const dead = await waitFor(async () => {
+      const list = (await deliveriesOf('cust_e2')).filter((d: any) => d.destination.kind === 'EMAIL' && d.audience === 'TEAM');
+      return list.length > 0 && list.every((d: any) => d.status === 'DEAD') && list;
+    }, 'dead deliveries');
+    expect(dead[0].lastError).toContain('no email for the CSM');
+  });
+
+  it('collects a digest destination\'s actions into one message per CSM', async () => {
+    const digest = await startReceiver();
+    try {
+      await ok(server, CREATE, { input: { kind: 'SLACK', name: 'expansion digest', url: digest.url, digestSeconds: 1, filter: { audience: 'TEAM', csmOwner: 'omar' } } });
+      await seedDecliningAccounts(server, ['cust_d1', 'cust_d2', 'cust_d3'], { csmOwner: 'omar' });
+      await scoreNow(server, ['cust_d1', 'cust_d2', 'cust_d3']);
+      const all = async () => (await Promise.all(['cust_d1', 'cust_d2', 'cust_d3'].map(deliveriesOf))).flat().filter((d: any) => d.destination.name === 'expansion digest');
+      await waitFor(async () => (await all()).every((d: any) => d.status === 'DELIVERED'), 'digest delivered');
+      const count = (await all()).length;
+      expect(count).toBeGreaterThan(3);
+      // Scoring took longer than the digest's second, so the actions may span two digests, never one each.
+      expect(digest.received.length).toBeLessThanOrEqual(2);
+      expect(digest.received.reduce((sum, r) => sum + JSON.stringify(r.body.blocks).split('"type":"section"').length - 1, 0)).toBe(count);
+    } finally {
+      await digest.stop();
+    }
+  });
+
+  it('refuses destination changes without the admin scope', async () => {
+    const admin = await createKey(server, ['admin']);
+    const reader = await createKey(server, ['read'], admin.key);
+    const refused = await post(server.url, `mutation { createDestination(input: { kind: SLACK, name: "x", url: "https://hooks.slack.com/services/T/B/X" }) { id } }`, undefined, reader.key);
+    expect((refused.body as any).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const allowed = await post(server.url, `{ deliverySummary { total { status count } } }`, undefined, reader.key);
+    expect((allowed.body as any).errors).toBeUndefined();
+  });
+});

@@ -1,0 +1,170 @@
+// Outreach delivered to a signed webhook, end to end through the real service and a real HTTP
+// receiver that verifies every signature with the standardwebhooks library.
+import { Webhook } from 'standardwebhooks';
+import { sql } from '../helpers/database';
+import { startTestServer, TestServer } from '../helpers/server';
+import { DELIVERY_TEST_ENV, ok, Receiver, scoreNow, seedDecliningAccounts, SIGNING_SECRET, startReceiver, waitFor } from './support';
+
+let server: TestServer;
+let receiver: Receiver;
+let destinationId: string;
+
+const CREATE = `mutation($input: DestinationInput!) { createDestination(input: $input) { id kind name url signingSecret paused filter { audience } } }`;
+const ACTION_DELIVERIES = `query($customerId: ID) { outreachLog(customerId: $customerId, first: 50) { edges { node { id audience status
+  deliveries { id status attempts lastError deliveredAt destination { id name } } } } } }`;
+
+async function deliveriesOf(customerId: string) {
+  const data = await ok(server, ACTION_DELIVERIES, { customerId });
+  return data.outreachLog.edges.flatMap((e: any) => e.node.deliveries.map((d: any) => ({ ...d, audience: e.node.audience, actionId: e.node.id })));
+}
+
+async function jobCount(): Promise<number> {
+  const [row] = await sql<{ count: number }>(server.database, `select count(*)::int as count from graphile_worker.jobs`);
+  return row.count;
+}
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'webhooks', env: DELIVERY_TEST_ENV });
+  receiver = await startReceiver(SIGNING_SECRET);
+  const created = await ok(server, CREATE, {
+    input: { kind: 'WEBHOOK', name: 'crm', url: `${receiver.url}?token=very-secret-token`, signingSecret: SIGNING_SECRET, filter: { audience: 'TEAM' } },
+  });
+  destinationId = created.createDestination.id;
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+  await receiver?.stop();
+});
+
+describe('webhook destinations', () => {
+  it('answers secrets masked, never in full', async () => {
+    const data = await ok(server, `{ destinations(first: 10) { totalCount edges { node { id url signingSecret } } } }`);
+    const node = data.destinations.edges[0].node;
+    expect(node.url).toBe(`http://127.0.0.1:${new URL(receiver.url).port}/…oken`);
+    expect(node.signingSecret).toBe(`whsec_…${SIGNING_SECRET.slice(-4)}`);
+    expect(JSON.stringify(data)).not.toContain('very-secret-token');
+  });
+
+  it('refuses a webhook without a signing secret, writing nothing', async () => {
+    const refused = await server.request(CREATE, { input: { kind: 'WEBHOOK', name: 'x', url: receiver.url } });
+    expect(refused.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(refused.errors?.[0].extensions?.argument).toBe('signingSecret');
+    const weak = await server.request(CREATE, { input: { kind: 'WEBHOOK', name: 'x', url: receiver.url, signingSecret: 'whsec_c2hvcnQ=' } });
+    expect(weak.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const [row] = await sql<{ count: number }>(server.database, `select count(*)::int as count from destination`);
+    expect(row.count).toBe(1);
+  });
+
+  it('delivers each matching decided action once, signed, with the documented payload', async () => {
+    await seedDecliningAccounts(server, ['cust_w1']);
+    await scoreNow(server, ['cust_w1']);
+    const deliveries = await waitFor(async () => {
+      const list = await deliveriesOf('cust_w1');
+      return list.length > 0 && list.every((d: any) => d.status === 'DELIVERED') && list;
+    }, 'deliveries DELIVERED');
+    // The filter took team actions only.
+    expect(deliveries.every((d: any) => d.audience === 'TEAM')).toBe(true);
+    expect(deliveries.every((d: any) => d.attempts === 1 && d.deliveredAt && d.destination.name === 'crm')).toBe(true);
+    expect(receiver.badSignatures).toBe(0);
+    expect(receiver.received.map((r) => r.id).sort()).toEqual(deliveries.map((d: any) => d.id).sort());
+    const message = receiver.received[0];
+    expect(message.body.type).toBe('outreach.action');
+    const [action] = message.body.data.actions;
+    expect(action).toEqual(
+      expect.objectContaining({ deliveryId: message.id, audience: 'TEAM', playbook: expect.any(String), fromTier: 'healthy', score: expect.any(Number) }),
+    );
+    expect(action.customer).toEqual({ id: 'cust_w1', name: 'Account cust_w1', arrCents: 8_000_000, csmOwner: 'kate', contactEmail: 'cust_w1@customer.example' });
+    expect(action.mostNegativeSignals.length).toBeGreaterThan(0);
+    expect(action.mostNegativeSignals.length).toBeLessThanOrEqual(3);
+    // A tampered body does not verify with the same secret.
+    expect(() => new Webhook(SIGNING_SECRET).verify(JSON.stringify({ ...message.body, type: 'x' }), message.headers as Record<string, string>)).toThrow();
+  });
+
+  it('filters the log by delivery status and counts deliveries per status and destination', async () => {
+    const delivered = await ok(server, `{ outreachLog(deliveryStatus: DELIVERED, first: 50) { totalCount } }`);
+    expect(delivered.outreachLog.totalCount).toBe(receiver.received.length);
+    const summary = await ok(server, `{ deliverySummary { total { status count } byDestination { destination { id name } counts { status count } } } }`);
+    expect(summary.deliverySummary.total).toEqual([{ status: 'DELIVERED', count: receiver.received.length }]);
+    expect(summary.deliverySummary.byDestination).toEqual([{ destination: { id: destinationId, name: 'crm' }, counts: [{ status: 'DELIVERED', count: receiver.received.length }] }]);
+  });
+
+  it('retries while the receiver is down and delivers everything once it is back, under the same ids', async () => {
+    await seedDecliningAccounts(server, ['cust_w2', 'cust_w3']);
+    await receiver.stop();
+    await scoreNow(server, ['cust_w2', 'cust_w3']);
+    await waitFor(async () => {
+      const list = [...(await deliveriesOf('cust_w2')), ...(await deliveriesOf('cust_w3'))];
+      return list.length > 0 && list.every((d: any) => d.status === 'RETRYING' && d.attempts >= 2 && d.lastError) && list;
+    }, 'every delivery retrying');
+    await receiver.start();
+    const delivered = await waitFor(async () => {
+      const list = [...(await deliveriesOf('cust_w2')), ...(await deliveriesOf('cust_w3'))];
+      return list.every((d: any) => d.status === 'DELIVERED') && list;
+    }, 'every delivery delivered after the receiver came back');
+    const ids = new Set(receiver.received.map((r) => r.id));
+    for (const delivery of delivered as any[]) expect(ids.has(delivery.id)).toBe(true);
+  });
+
+  it('does not make scoring wait for a receiver that has not answered', async () => {
+    await seedDecliningAccounts(server, ['cust_w4']);
+    receiver.hold = true;
+    const before = receiver.received.length;
+    // Scoring returns while every delivery request is still held open by the receiver.
+    await scoreNow(server, ['cust_w4']);
+    expect(receiver.received.length).toBe(before);
+    const pending = await deliveriesOf('cust_w4');
+    expect(pending.length).toBeGreaterThan(0);
+    expect(pending.every((d: any) => d.status === 'PENDING')).toBe(true);
+    receiver.release();
+    await waitFor(async () => (await deliveriesOf('cust_w4')).every((d: any) => d.status === 'DELIVERED'), 'held deliveries delivered');
+  });
+
+  it('sends nothing for a scoring batch that rolled back', async () => {
+    await seedDecliningAccounts(server, ['cust_w5']);
+    // Fails the scoring transaction at commit, after its deliveries and jobs were written.
+    await sql(server.database, `create function fail_at_commit() returns trigger language plpgsql as $$ begin raise exception 'rolled back on purpose'; end $$`);
+    await sql(server.database, `create constraint trigger fail_at_commit after insert on delivery deferrable initially deferred for each row execute function fail_at_commit()`);
+    const before = receiver.received.length;
+    const jobsBefore = await jobCount();
+    const failed = await server.request(`mutation { refreshHealthScore(customerId: "cust_w5") { tier } }`);
+    expect(failed.errors?.length).toBeGreaterThan(0);
+    await sql(server.database, `drop trigger fail_at_commit on delivery`);
+    expect(await deliveriesOf('cust_w5')).toEqual([]);
+    expect(await jobCount()).toBe(jobsBefore);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(receiver.received.length).toBe(before);
+  });
+
+  it('delivers nothing for a backfill', async () => {
+    const [before] = await sql<{ count: number }>(server.database, `select count(*)::int as count from delivery`);
+    await ok(server, `mutation($asOf: DateTime) { refreshAllHealthScores(asOf: $asOf) { status } }`, { asOf: new Date(Date.now() - 3 * 86_400_000).toISOString() });
+    const [after] = await sql<{ count: number }>(server.database, `select count(*)::int as count from delivery`);
+    expect(after.count).toBe(before.count);
+  });
+
+  it('redelivers a delivery under the same webhook-id', async () => {
+    const [first] = await deliveriesOf('cust_w1');
+    const again = await ok(server, `mutation($id: ID!) { redeliver(deliveryId: $id) { id status } }`, { id: first.id });
+    expect(again.redeliver).toEqual({ id: first.id, status: 'PENDING' });
+    await waitFor(() => receiver.received.filter((r) => r.id === first.id).length === 2, 'the redelivery');
+    const unknown = await server.request(`mutation { redeliver(deliveryId: "00000000-0000-0000-0000-000000000000") { id } }`);
+    expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('stops pending deliveries when the destination is paused, and sends nothing to it after', async () => {
+    await seedDecliningAccounts(server, ['cust_w6', 'cust_w7']);
+    receiver.status = 503;
+    await scoreNow(server, ['cust_w6']);
+    await waitFor(async () => (await deliveriesOf('cust_w6')).every((d: any) => d.status === 'RETRYING'), 'retrying');
+    await ok(server, `mutation($id: ID!) { updateDestination(id: $id, input: { paused: true }) { paused } }`, { id: destinationId });
+    expect((await deliveriesOf('cust_w6')).every((d: any) => d.status === 'CANCELLED')).toBe(true);
+    receiver.status = 204;
+    const before = receiver.received.length;
+    await scoreNow(server, ['cust_w7']);
+    expect(await deliveriesOf('cust_w7')).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(receiver.received.length).toBe(before);
+    expect((await deliveriesOf('cust_w6')).every((d: any) => d.status === 'CANCELLED')).toBe(true);
+  });
+});
