@@ -45,6 +45,30 @@ export function toEngagementRow(input: EngagementEventInput, now: Date): Engagem
 }
 
 /**
+ * The upsert that adds events to the daily rollup scoring reads (`engagement_day`: counts, features
+ * used, users active), from `source` (a CTE or table with customer_id, event_type, user_id, feature,
+ * occurred_at); `condition` orders it after other CTEs. Rollup rows are locked in key order.
+ */
+export function rollupEventsStatement(source: string, condition = ''): string {
+  return `insert into engagement_day as d (customer_id, day, event_count, user_added_count, first_at, last_at, features, user_ids)
+       select customer_id, (occurred_at at time zone 'UTC')::date, count(*), count(*) filter (where event_type = 'user_added'),
+              min(occurred_at), max(occurred_at), coalesce(array_agg(distinct feature) filter (where feature is not null), '{}'),
+              coalesce(array_agg(distinct user_id) filter (where user_id is not null), '{}')
+       from ${source}
+       ${condition}
+       group by 1, 2 order by 1, 2
+       on conflict (customer_id, day) do update set
+         event_count = d.event_count + excluded.event_count,
+         user_added_count = d.user_added_count + excluded.user_added_count,
+         first_at = least(d.first_at, excluded.first_at),
+         last_at = greatest(d.last_at, excluded.last_at),
+         features = case when excluded.features <@ d.features then d.features
+                         else array(select distinct f from unnest(d.features || excluded.features) f order by 1) end,
+         user_ids = case when excluded.user_ids <@ d.user_ids then d.user_ids
+                         else array(select distinct u from unnest(d.user_ids || excluded.user_ids) u order by 1) end`;
+}
+
+/**
  * The statement that stores events (`$events`: a JSON record set) and keeps the daily rollup that
  * scoring reads (`engagement_day`: counts, features used, users active) up to date. `returning` is
  * the select list over `inserted` (without `markCustomers`, `inserted` carries only the columns the
@@ -77,22 +101,7 @@ function storeEventsStatement(returning: string, options: { markCustomers?: bool
            : 'select 1 where false'
        }
      ), rolled_up as (
-       insert into engagement_day as d (customer_id, day, event_count, user_added_count, first_at, last_at, features, user_ids)
-       select customer_id, (occurred_at at time zone 'UTC')::date, count(*), count(*) filter (where event_type = 'user_added'),
-              min(occurred_at), max(occurred_at), coalesce(array_agg(distinct feature) filter (where feature is not null), '{}'),
-              coalesce(array_agg(distinct user_id) filter (where user_id is not null), '{}')
-       from inserted
-       where (select count(*) from marked) >= 0
-       group by 1, 2 order by 1, 2
-       on conflict (customer_id, day) do update set
-         event_count = d.event_count + excluded.event_count,
-         user_added_count = d.user_added_count + excluded.user_added_count,
-         first_at = least(d.first_at, excluded.first_at),
-         last_at = greatest(d.last_at, excluded.last_at),
-         features = case when excluded.features <@ d.features then d.features
-                         else array(select distinct f from unnest(d.features || excluded.features) f order by 1) end,
-         user_ids = case when excluded.user_ids <@ d.user_ids then d.user_ids
-                         else array(select distinct u from unnest(d.user_ids || excluded.user_ids) u order by 1) end
+       ${rollupEventsStatement('inserted', 'where (select count(*) from marked) >= 0')}
        returning 1
      )
      ${returning}`;
