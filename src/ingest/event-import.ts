@@ -38,7 +38,7 @@ export interface EventImportSummary {
   rejected: number;
   /** The first MAX_REPORTED_ERRORS refusals, by line number. */
   errors: ImportLineError[];
-  /** Customers that got new events (queued for rescoring). */
+  /** Known customers named by valid lines, queued for rescoring (as trackEngagementBatch queues them). */
   customers: number;
   batches: number;
   seconds: number;
@@ -148,6 +148,8 @@ async function writeBatch(client: Client, copyText: string[]): Promise<MergeResu
       Readable.from(copyText),
       client.query(copyFrom('copy engagement_import_staging (line, customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key) from stdin')),
     );
+    // Temporary tables are never analyzed automatically: without statistics the merge's joins are planned blind.
+    await client.query('analyze engagement_import_staging');
     const { rows } = await client.query<MergeResult>(MERGE_STAGED);
     await client.query('commit');
     return rows[0];
