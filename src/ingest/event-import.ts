@@ -2,7 +2,7 @@
 // `EngagementEventInput`): each line is validated like an item of `trackEngagementBatch`, valid
 // lines are COPYed into a session-local staging table and merged set-based, batch by batch, into the
 // events, the daily rollup and the rescoring queue. Bad lines are reported by line number and the
-// good ones stored; memory stays bounded whatever the input's size (a line, two batches, and at
+// good ones stored; memory stays bounded whatever the input's size (a line, three batches, and at
 // most MAX_REPORTED_ERRORS errors are held).
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -16,6 +16,8 @@ import { ndjsonLines } from './ndjson-lines';
 
 /** Events per COPY and merge (one transaction each). */
 export const IMPORT_BATCH_SIZE = 20_000;
+/** Connections an import writes over (batches in flight). */
+export const IMPORT_CONNECTIONS = 2;
 /** A line longer than this is refused without being read into memory (an event's fields and 8 KB of metadata fit many times). */
 export const MAX_LINE_BYTES = 64 * 1024;
 /** Errors listed in the summary; beyond them only their number is kept. */
@@ -48,6 +50,8 @@ export interface EventImportOptions {
   /** Fills a missing occurredAt and bounds the others (at most a day ahead); default the import's start. */
   now?: Date;
   batchSize?: number;
+  /** Connections (batches written at once), default IMPORT_CONNECTIONS. */
+  connections?: number;
   /** Told after each committed batch which customers got new events (the rescoring scheduler listens). */
   onSignals?: (customerIds: string[]) => void;
   onProgress?: (summary: EventImportSummary) => void;
@@ -111,8 +115,14 @@ const STAGING_TABLE = `create temp table if not exists engagement_import_staging
 /**
  * The set-based merge of a staged batch. Lock order as in engagement.service.ts (rescoring marks
  * first, then rollup rows, each in key order), so an import and live ingestion never deadlock.
+ * Duplicates (a key already stored, or repeated in the batch: the first line wins) are left out by
+ * an anti-join, so the insert is a plain one: `on conflict` makes PostgreSQL insert each row
+ * speculatively, which costs about as much again as the row itself. A key stored concurrently by
+ * another writer between the two makes the plain insert fail; the batch is then merged again with
+ * `onConflict` (see writeBatch).
  */
-const MERGE_STAGED = `with known as (
+function mergeStagedStatement(onConflict: boolean): string {
+  return `with known as (
     select distinct s.customer_id from engagement_import_staging s where exists (select 1 from customer c where c.id = s.customer_id)
   ), marked as (
     insert into rescore_request (customer_id)
@@ -122,8 +132,11 @@ const MERGE_STAGED = `with known as (
   ), inserted as (
     insert into engagement_event (customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key)
     select s.customer_id, s.event_type, s.user_id, s.feature, s.metadata, s.occurred_at, s.idempotency_key
-    from engagement_import_staging s join known k on k.customer_id = s.customer_id
-    on conflict (customer_id, idempotency_key) where idempotency_key is not null do nothing
+    from (select s.*, row_number() over (partition by s.customer_id, s.idempotency_key order by s.line) as nth
+          from engagement_import_staging s join known k on k.customer_id = s.customer_id) s
+    where s.idempotency_key is null
+       or (s.nth = 1 and not exists (select 1 from engagement_event e where e.customer_id = s.customer_id and e.idempotency_key = s.idempotency_key))
+    ${onConflict ? 'on conflict (customer_id, idempotency_key) where idempotency_key is not null do nothing' : ''}
     returning customer_id, event_type, user_id, feature, occurred_at
   ), rolled_up as (
     ${rollupEventsStatement('inserted', 'where (select count(*) from marked) >= 0')}
@@ -133,6 +146,10 @@ const MERGE_STAGED = `with known as (
          coalesce((select json_agg(customer_id) from known), '[]') as "customerIds",
          coalesce((select json_agg(json_build_object('line', s.line, 'customerId', s.customer_id) order by s.line)
                    from engagement_import_staging s where not exists (select 1 from known k where k.customer_id = s.customer_id)), '[]') as unknown`;
+}
+
+const MERGE_STAGED = mergeStagedStatement(false);
+const MERGE_STAGED_ON_CONFLICT = mergeStagedStatement(true);
 
 interface MergeResult {
   accepted: number;
@@ -140,8 +157,8 @@ interface MergeResult {
   unknown: Array<{ line: number; customerId: string }>;
 }
 
-/** COPYs one batch into the staging table and merges it, in one transaction. */
-async function writeBatch(client: Client, copyText: string[]): Promise<MergeResult> {
+/** COPYs one batch into the staging table and merges it, in one transaction (again with `on conflict` after a concurrent duplicate). */
+async function writeBatch(client: Client, copyText: string[], merge = MERGE_STAGED): Promise<MergeResult> {
   await client.query('begin');
   try {
     await pipeline(
@@ -149,19 +166,25 @@ async function writeBatch(client: Client, copyText: string[]): Promise<MergeResu
       client.query(copyFrom('copy engagement_import_staging (line, customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key) from stdin')),
     );
     // Temporary tables are never analyzed automatically: without statistics the merge's joins are planned blind.
-    await client.query('analyze engagement_import_staging');
-    const { rows } = await client.query<MergeResult>(MERGE_STAGED);
+    await client.query('analyze engagement_import_staging (customer_id, idempotency_key)');
+    const { rows } = await client.query<MergeResult>(merge);
     await client.query('commit');
     return rows[0];
   } catch (error) {
     await client.query('rollback').catch(() => undefined);
+    if (merge === MERGE_STAGED && (error as { code?: string }).code === UNIQUE_VIOLATION) return writeBatch(client, copyText, MERGE_STAGED_ON_CONFLICT);
     throw error;
   }
 }
 
+const UNIQUE_VIOLATION = '23505';
+
 /**
- * Imports the NDJSON events of `source` into the database at `databaseUrl` over a connection of its
- * own. Parsing the next batch overlaps writing the previous one; at most one write is in flight.
+ * Imports the NDJSON events of `source` into the database at `databaseUrl` over connections of its
+ * own (`connections`, default 2): while one batch is merged, the next is COPYed on the other
+ * connection and the one after is parsed. Batches of one import lock rollup rows in the same (key)
+ * order, so they never deadlock each other; a key repeated across two concurrent batches is caught
+ * by the unique index and that batch merged again with `on conflict`.
  */
 export async function importEvents(databaseUrl: string, source: AsyncIterable<Buffer | string>, options: EventImportOptions = {}): Promise<EventImportSummary> {
   const startedAt = Date.now();
@@ -173,26 +196,44 @@ export async function importEvents(databaseUrl: string, source: AsyncIterable<Bu
     summary.rejected++;
     if (summary.errors.length < MAX_REPORTED_ERRORS) summary.errors.push(error);
   };
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
-  let writing: Promise<void> = Promise.resolve();
+  const record = (copyText: string[], result: MergeResult) => {
+    summary.batches++;
+    summary.accepted += result.accepted;
+    summary.duplicates += copyText.length - result.unknown.length - result.accepted;
+    for (const { line, customerId } of result.unknown) refuse({ line, code: 'NOT_FOUND', message: `customer ${customerId} does not exist` });
+    customers.add(result.customerIds);
+    summary.customers = customers.size;
+    if (result.customerIds.length > 0) options.onSignals?.(result.customerIds);
+    options.onProgress?.(summary);
+  };
+  const clients: Client[] = [];
+  const idle: Client[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
   const flush = async (copyText: string[]): Promise<void> => {
-    await writing;
-    writing = writeBatch(client, copyText).then((result) => {
-      summary.batches++;
-      summary.accepted += result.accepted;
-      summary.duplicates += copyText.length - result.unknown.length - result.accepted;
-      for (const { line, customerId } of result.unknown) refuse({ line, code: 'NOT_FOUND', message: `customer ${customerId} does not exist` });
-      customers.add(result.customerIds);
-      summary.customers = customers.size;
-      if (result.customerIds.length > 0) options.onSignals?.(result.customerIds);
-      options.onProgress?.(summary);
-    });
-    // A failed write is reported by the next flush or the final await; keep it from being "unhandled" meanwhile.
-    writing.catch(() => undefined);
+    while (idle.length === 0) await Promise.race(inFlight);
+    if (failure !== undefined) throw failure;
+    const client = idle.pop() as Client;
+    const write: Promise<void> = writeBatch(client, copyText)
+      .then((result) => record(copyText, result))
+      // Rethrown by the next flush or at the end: a write in flight has nobody awaiting it yet.
+      .catch((error: unknown) => {
+        failure ??= error;
+      })
+      .finally(() => {
+        inFlight.delete(write);
+        idle.push(client);
+      });
+    inFlight.add(write);
   };
   try {
-    await client.query(STAGING_TABLE);
+    for (let i = 0; i < Math.max(1, options.connections ?? IMPORT_CONNECTIONS); i++) {
+      const client = new Client({ connectionString: databaseUrl });
+      clients.push(client);
+      await client.connect();
+      await client.query(STAGING_TABLE);
+      idle.push(client);
+    }
     let batch: string[] = [];
     for await (const { number, text } of ndjsonLines(source, MAX_LINE_BYTES)) {
       summary.lines++;
@@ -213,13 +254,14 @@ export async function importEvents(databaseUrl: string, source: AsyncIterable<Bu
       }
     }
     if (batch.length > 0) await flush(batch);
-    await writing;
+    await Promise.all(inFlight);
+    if (failure !== undefined) throw failure;
     summary.errors.sort((a, b) => a.line - b.line);
     summary.seconds = (Date.now() - startedAt) / 1000;
     return summary;
   } finally {
-    await writing.catch(() => undefined);
-    await client.end().catch(() => undefined);
+    await Promise.all(inFlight);
+    await Promise.all(clients.map((client) => client.end().catch(() => undefined)));
   }
 }
 

@@ -179,6 +179,19 @@ describe('importing in batches', () => {
   });
 });
 
+describe('a key repeated in the input', () => {
+  it('is stored once, whether repeated within a batch or across batches written at the same time', async () => {
+    // Batches of 4 over two connections: lines 1, 3 and 6 share a key (in one batch and across two),
+    // and so do lines 2 and 10.
+    const key = (i: number) => ({ 1: 'rep-a', 3: 'rep-a', 6: 'rep-a', 2: 'rep-b', 10: 'rep-b' })[i] ?? `rep-${i}`;
+    const lines = Array.from({ length: 12 }, (_, i) => ({ customerId: 'cust_b', eventType: 'repeat_test', occurredAt: '2026-11-26T00:00:00Z', idempotencyKey: key(i + 1) }));
+    const summary = await importEvents(server.database.url, Readable.from([ndjson(lines)]), { batchSize: 4, connections: 2 });
+    expect(summary).toMatchObject({ lines: 12, accepted: 9, duplicates: 3, rejected: 0 });
+    const [count] = await sql<{ n: number }>(server.database, "select count(*)::int as n from engagement_event where event_type = 'repeat_test'");
+    expect(count.n).toBe(9);
+  });
+});
+
 describe('npm run import -- FILE --backfill-days N', () => {
   it('imports the file, then writes history as of each past day marked backfill, with no outreach and no live tier change', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'hg-import-'));
