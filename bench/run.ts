@@ -5,7 +5,7 @@
 //   npm run bench                      default scale (2 k and 10 k customers), < 10 minutes
 //   BENCH_SCALE=full npm run bench     adds the 100 k-customer / 20 M-event data set
 //   npm run bench -- --smoke           tiny sizes, one run each: CI's check that the suite works
-//   npm run bench -- --only=scoring,dashboard   a subset (scoring, ingestion, dashboard, fanout, backtest, delivery)
+//   npm run bench -- --only=scoring,dashboard   a subset (scoring, ingestion, bulk-import, dashboard, fanout, backtest, delivery)
 //   npm run bench -- --drop            drop every hg_bench_* database afterwards
 //
 // Exit status: non-zero only when something is broken (an error, a wrong answer, a lost event), never
@@ -22,13 +22,14 @@ import { SERVER_MODE } from './support/server-process';
 import { runDashboard } from './workloads/dashboard';
 import { runFanout } from './workloads/fanout';
 import { runIngestion } from './workloads/ingestion';
+import { runBulkImport } from './workloads/bulk-import';
 import { runBacktestWorkload } from './workloads/backtest';
 import type { BacktestWorkloadResult } from './workloads/backtest';
 import { runScoring } from './workloads/scoring';
 import { runDeliveryWorkload } from './workloads/delivery';
 
 type Scale = 'smoke' | 'default' | 'full';
-const WORKLOADS = ['scoring', 'ingestion', 'dashboard', 'fanout', 'backtest', 'delivery'] as const;
+const WORKLOADS = ['scoring', 'ingestion', 'bulk-import', 'dashboard', 'fanout', 'backtest', 'delivery'] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 interface ScaleConfig {
@@ -43,6 +44,8 @@ interface ScaleConfig {
   dashboardSeconds: number;
   dashboardConnections: number;
   ingestion: { customers: number; batches: number; concurrency: number; singleClients: number; singleSeconds: number };
+  /** The same events by raw COPY, the bulk import and trackEngagementBatch. */
+  bulkImport: { customers: number; events: number; days: number };
   fanout: { clients: number; flippers: number; singleFlips: number; tierSubscribers: number; globalSubscribers: number };
   /** Tier changes of the run whose outreach is delivered to a local webhook receiver. */
   delivery: { flippers: number };
@@ -57,6 +60,7 @@ const SCALES: Record<Scale, ScaleConfig> = {
     dashboardSeconds: 2,
     dashboardConnections: 8,
     ingestion: { customers: 200, batches: 2, concurrency: 2, singleClients: 8, singleSeconds: 2 },
+    bulkImport: { customers: 100, events: 20_000, days: 14 },
     fanout: { clients: 100, flippers: 60, singleFlips: 2, tierSubscribers: 5, globalSubscribers: 2 },
     backtest: { customers: 150, weeks: 4 },
     delivery: { flippers: 60 },
@@ -72,6 +76,7 @@ const SCALES: Record<Scale, ScaleConfig> = {
     dashboardSeconds: 10,
     dashboardConnections: 32,
     ingestion: { customers: 10_000, batches: 40, concurrency: 4, singleClients: 32, singleSeconds: 10 },
+    bulkImport: { customers: 1_000, events: 500_000, days: 30 },
     fanout: { clients: 5_000, flippers: 5_000, singleFlips: 10, tierSubscribers: 40, globalSubscribers: 10 },
     backtest: { customers: 2_000, weeks: 26 },
     delivery: { flippers: 5_000 },
@@ -88,6 +93,7 @@ const SCALES: Record<Scale, ScaleConfig> = {
     dashboardSeconds: 20,
     dashboardConnections: 32,
     ingestion: { customers: 10_000, batches: 100, concurrency: 4, singleClients: 32, singleSeconds: 20 },
+    bulkImport: { customers: 10_000, events: 2_000_000, days: 30 },
     fanout: { clients: 5_000, flippers: 5_000, singleFlips: 10, tierSubscribers: 40, globalSubscribers: 10 },
     backtest: { customers: 10_000, weeks: 26 },
     delivery: { flippers: 5_000 },
@@ -285,6 +291,30 @@ async function main(): Promise<void> {
         met: judge(growth <= 1.1),
       });
     }
+  }
+
+  if (only.has('bulk-import')) {
+    const c = config.bulkImport;
+    const bulk = await runBulkImport({ customers: c.customers, events: c.events, days: c.days, runs: config.runs });
+    details.bulkImport = bulk;
+    rows.push({
+      workload: 'bulk-import',
+      figure: `bulk import of ${fmt(c.events, 0)} NDJSON events (${fmt(c.customers, 0)} customers, ${c.days} days): COPY to staging, merge with rollup and rescoring queue (events/s)`,
+      target: '≥ 0.8× raw COPY',
+      baseline: `${fmt(bulk.rawCopyEventsPerSecond.median, 0)} (raw COPY into engagement_event, 1 connection)`,
+      measured: spread(bulk.bulkEventsPerSecond, 0),
+      ratio: `${fmt(bulk.bulkToRawCopy.median, 2)}×`,
+      met: judge(bulk.bulkToRawCopy.median >= 0.8),
+    });
+    rows.push({
+      workload: 'bulk-import',
+      figure: 'trackEngagementBatch in process, the same events (events/s), for reference',
+      target: '',
+      baseline: `${fmt(bulk.rawCopyEventsPerSecond.median, 0)} (raw COPY)`,
+      measured: spread(bulk.batchEventsPerSecond, 0),
+      ratio: `${fmt(bulk.batchEventsPerSecond.median / bulk.rawCopyEventsPerSecond.median, 2)}×`,
+      met: null,
+    });
   }
 
   if (only.has('ingestion')) {

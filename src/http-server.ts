@@ -15,6 +15,7 @@ import { hasScope } from './auth/principal';
 import { Scope } from './auth/scopes';
 import { exportCustomers, exportWorklist } from './exports/csv-export';
 import { compiledQueryGateway } from './infra/compiled-executor';
+import { importEventsFromRequest, INGEST_EVENTS_PATH } from './ingest/event-import.http';
 import { AppServices, createContext, GraphQLContext } from './context';
 import type { Logger } from './infra/logger';
 import { DomainError, errorContractPlugin, formatSubscriptionResult, graphQLErrorFormatter, unexpectedHttpFailure } from './infra/errors';
@@ -253,6 +254,16 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
     }
   }
 
+  /** A bulk import of events: admitted like a GraphQL request, and only with the ingest scope. */
+  async function serveEventImport(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const admission = await access.admitHttp(req, res);
+    if (!admission) return;
+    if (!hasScope(admission.principal, Scope.INGEST)) throw new HttpError(403, 'this key has no ingest scope', { code: 'FORBIDDEN' });
+    const answer = await importEventsFromRequest(req, services);
+    for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+    sendJson(res, answer.status, answer.body);
+  }
+
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
@@ -262,6 +273,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
     }
     if (servePlaygroundAsset(url.pathname, res)) return;
     if (url.pathname === '/export/customers.csv' || url.pathname === '/export/worklist.csv') return serveExport(req, res, url);
+    if (url.pathname === INGEST_EVENTS_PATH) return serveEventImport(req, res);
     if (url.pathname !== GRAPHQL_PATH) return sendJson(res, 404, { errors: [{ message: 'not found' }] });
     if (wantsPlayground(req)) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });

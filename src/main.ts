@@ -1,13 +1,47 @@
-// `npm start`: read the configuration, start an embedded PostgreSQL when DATABASE_URL is unset,
-// start the service, and shut down gracefully on SIGTERM/SIGINT.
+// `npm start [-- --demo [--customers N --days D --seed S]]`: read the configuration, start an
+// embedded PostgreSQL when DATABASE_URL is unset, load the demo data set into a database without
+// customers when asked, start the service, and shut down gracefully on SIGTERM/SIGINT.
 import 'reflect-metadata';
 import path from 'node:path';
 import { startApp } from './app';
-import { readConfig } from './infra/config';
+import { customerCount, DemoSeedOptions, parseDemoArguments, seedDemo } from './demo/demo-seed-command';
+import { AppConfig, readConfig } from './infra/config';
+import { openDatabase } from './database';
 import { startEmbeddedPostgres } from './infra/embedded-postgres';
-import { createLogger } from './infra/logger';
+import { createLogger, Logger } from './infra/logger';
+
+/** `--demo` and the demo's options, or undefined without `--demo`; any other argument is an error. */
+function demoRequested(argv: string[]): DemoSeedOptions | undefined {
+  if (argv.length === 0) return undefined;
+  if (argv[0] !== '--demo') throw new Error(`unknown argument "${argv[0]}": npm start takes only --demo [--customers N] [--days D] [--seed S]`);
+  return parseDemoArguments(argv.slice(1));
+}
+
+/** `--demo`: an empty database gets the demo data set before the service starts; one with customers is left alone. */
+async function loadDemoIfEmpty(config: AppConfig, databaseUrl: string, options: DemoSeedOptions, logger: Logger): Promise<void> {
+  const orm = await openDatabase(databaseUrl, config.databasePoolMax);
+  try {
+    const customers = await customerCount(orm);
+    if (customers > 0) {
+      logger.info({ customers }, `--demo: the database already has ${customers} customers, demo data not loaded`);
+      return;
+    }
+    logger.info({ customers: options.customers, days: options.days, seed: options.seed }, '--demo: the database has no customers, loading the demo data set');
+    await seedDemo(orm, config, databaseUrl, options, (line) => process.stdout.write(`${line}\n`));
+  } finally {
+    await orm.close();
+  }
+}
 
 async function main(): Promise<void> {
+  let demo: DemoSeedOptions | undefined;
+  try {
+    demo = demoRequested(process.argv.slice(2));
+  } catch (error) {
+    // A usage error: the message says what to type, a stack would not.
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(2);
+  }
   const config = readConfig();
   const logger = createLogger(config.logLevel);
   let databaseUrl = config.databaseUrl;
@@ -19,6 +53,7 @@ async function main(): Promise<void> {
     databaseUrl = started.databaseUrl;
     embedded = started;
   }
+  if (demo) await loadDemoIfEmpty(config, databaseUrl, demo, logger);
   const app = await startApp({ ...config, databaseUrl }, logger);
   // A run a killed process left RUNNING is FAILED before anyone is told the service is up.
   await app.scheduler.recovered();

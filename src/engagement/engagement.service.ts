@@ -63,12 +63,23 @@ const SKIP_IDEMPOTENT_DUPLICATES = 'on conflict (customer_id, idempotency_key) w
  */
 function rollUp(after?: string): string {
   return `rolled_up as (
-       insert into engagement_day as d (customer_id, day, event_count, user_added_count, first_at, last_at, features, user_ids)
+       ${rollupEventsStatement('inserted', after ? `where (select count(*) from ${after}) >= 0` : '')}
+       returning 1
+     )`;
+}
+
+/**
+ * The upsert that adds events to the daily rollup scoring reads, from `source` (a CTE or table with
+ * customer_id, event_type, user_id, feature, occurred_at); `condition` orders it after other CTEs.
+ * Rollup rows are locked in key order. Shared with the bulk import (src/ingest).
+ */
+export function rollupEventsStatement(source: string, condition = ''): string {
+  return `insert into engagement_day as d (customer_id, day, event_count, user_added_count, first_at, last_at, features, user_ids)
        select customer_id, (occurred_at at time zone 'UTC')::date, count(*), count(*) filter (where event_type = 'user_added'),
               min(occurred_at), max(occurred_at), coalesce(array_agg(distinct feature) filter (where feature is not null), '{}'),
               coalesce(array_agg(distinct user_id) filter (where user_id is not null), '{}')
-       from inserted
-       ${after ? `where (select count(*) from ${after}) >= 0` : ''}
+       from ${source}
+       ${condition}
        group by 1, 2 order by 1, 2
        on conflict (customer_id, day) do update set
          event_count = d.event_count + excluded.event_count,
@@ -78,9 +89,7 @@ function rollUp(after?: string): string {
          features = case when excluded.features <@ d.features then d.features
                          else array(select distinct f from unnest(d.features || excluded.features) f order by 1) end,
          user_ids = case when excluded.user_ids <@ d.user_ids then d.user_ids
-                         else array(select distinct u from unnest(d.user_ids || excluded.user_ids) u order by 1) end
-       returning 1
-     )`;
+                         else array(select distinct u from unnest(d.user_ids || excluded.user_ids) u order by 1) end`;
 }
 
 /** Stores a chunk of a batch (customers known and already queued): how many events were new. */

@@ -20,6 +20,20 @@ export interface RescoreScheduler {
 export type QueueRescore = (customerIds: string) => string;
 
 /**
+ * The insert that queues `customerIds` (a one-column query of existing customer ids). Most are
+ * already queued while events stream in: an anti-join skips them for a fraction of the cost of a
+ * conflicting insert; the conflict clause covers a concurrent writer. Writes through a Db use
+ * `signalsArrived`; the bulk import (its own COPY connection) puts this in its merge and wakes the
+ * scheduler itself.
+ */
+export function queueRescoreStatement(customerIds: string): string {
+  return `insert into rescore_request (customer_id)
+       select distinct queued.id from (${customerIds}) as queued(id)
+       where not exists (select 1 from rescore_request r where r.customer_id = queued.id) order by 1
+       on conflict (customer_id) do nothing returning customer_id`;
+}
+
+/**
  * Runs `write`, a write of scoring inputs that must put `queueRescore(…)` in its statement (it throws
  * otherwise), then, unless `write` threw (bad input, an unknown customer), wakes `scheduler` once the
  * write has committed (at once outside a transaction,
@@ -33,12 +47,7 @@ export async function signalsArrived<T>(db: Db, scheduler: RescoreScheduler | nu
   let queued = false;
   const queueRescore: QueueRescore = (customerIds) => {
     queued = true;
-    // Most are already queued while events stream in: an anti-join skips them for a fraction of
-    // the cost of a conflicting insert; the conflict clause covers a concurrent writer.
-    return `insert into rescore_request (customer_id)
-       select distinct queued.id from (${customerIds}) as queued(id)
-       where not exists (select 1 from rescore_request r where r.customer_id = queued.id) order by 1
-       on conflict (customer_id) do nothing returning customer_id`;
+    return queueRescoreStatement(customerIds);
   };
   const result = await write(queueRescore);
   if (!queued) throw new Error('a write of scoring inputs must queue its customers (queueRescore)');

@@ -84,15 +84,20 @@ it('starts an embedded PostgreSQL without DATABASE_URL and keeps its data across
     const first = await startMain(env);
     expect(await graphql(first.url, 'mutation { upsertCustomer(input: { id: "cust_kept", name: "Kept" }) { id } }')).toEqual({ data: { upsertCustomer: { id: 'cust_kept' } } });
     // The scripts use the running server's embedded database instead of failing on its data directory.
-    const seeded = spawnSync('npm', ['run', '-s', 'demo:seed', '--', '--customers', '4', '--days', '30'], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+    const seeded = spawnSync('npm', ['run', '-s', 'demo:seed', '--', '--customers', '4', '--days', '30'], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 150_000 });
     expect([seeded.status, seeded.stdout]).toEqual([0, expect.stringContaining('using the embedded PostgreSQL that npm start runs')]);
     expect(await graphql(first.url, '{ healthSummary { totalCustomers } }')).toEqual({ data: { healthSummary: { totalCustomers: 5 } } });
     expect(await first.stop()).toBe(0);
 
+    // And while it is not running: the script starts the embedded database for the load, and stops it.
+    const seededAlone = spawnSync('npm', ['run', '-s', 'demo:seed', '--', '--customers', '6', '--days', '30'], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 150_000 });
+    expect([seededAlone.status, seededAlone.stdout]).toEqual([0, expect.stringContaining('starting the embedded PostgreSQL')]);
+
     const second = await startMain(env);
     expect(await graphql(second.url, '{ customer(id: "cust_kept") { name } }')).toEqual({ data: { customer: { name: 'Kept' } } });
+    expect(await graphql(second.url, '{ healthSummary { totalCustomers } }')).toEqual({ data: { healthSummary: { totalCustomers: 7 } } });
     expect(await second.stop()).toBe(0);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
-}, 120_000);
+}, 420_000);

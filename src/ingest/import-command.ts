@@ -1,0 +1,131 @@
+// `npm run import -- events.ndjson [--backfill-days N]` (scripts/import-events.ts, which finds the
+// database) and, in the built image, `node dist/src/ingest/import-command.js …` (DATABASE_URL
+// required): imports a file of NDJSON events (`-` reads stdin), prints the summary and the refused
+// lines, and optionally backfills the score history of the last N days, without side effects.
+import 'reflect-metadata';
+import { createReadStream } from 'node:fs';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { AppConfig, readConfig } from '../infra/config';
+import type { CoreServices } from '../context';
+import { openDatabase } from '../database';
+import { createLogger } from '../infra/logger';
+import { InProcessPubSub } from '../infra/pubsub';
+import { Db, queryOne } from '../infra/sql';
+import { refreshAllHealthScores } from '../scoring/scoring.service';
+import { importEvents, MAX_REPORTED_ERRORS } from './event-import';
+
+const DAY_MS = 86_400_000;
+export const MAX_BACKFILL_DAYS = 366;
+
+export const IMPORT_USAGE = `Usage: npm run import -- FILE.ndjson [--backfill-days N]
+
+  FILE.ndjson        one event per line, the fields of trackEngagementBatch's events
+                     (customerId, eventType, userId, feature, metadata, occurredAt, idempotencyKey);
+                     - reads standard input
+  --backfill-days N  then score every customer as of each of the last N days (1–${MAX_BACKFILL_DAYS}), a
+                     backfill: history and tier changes marked backfill, no outreach, nothing published;
+                     days on which every customer already has a score are skipped
+
+Uses DATABASE_URL when set, else the embedded PostgreSQL of \`npm start\` (running or not).
+Re-running is safe for events with an idempotencyKey (stored once per customer).`;
+
+export interface ImportCommand {
+  file: string;
+  backfillDays: number;
+}
+
+export function parseImportArguments(argv: readonly string[]): ImportCommand {
+  let file: string | undefined;
+  let backfillDays = 0;
+  for (let i = 0; i < argv.length; i++) {
+    const match = /^--backfill-days(?:=(.*))?$/.exec(argv[i]);
+    if (match) {
+      const value = Number(match[1] ?? argv[++i]);
+      if (!Number.isInteger(value) || value < 1 || value > MAX_BACKFILL_DAYS) throw new Error(`--backfill-days takes 1 to ${MAX_BACKFILL_DAYS}\n\n${IMPORT_USAGE}`);
+      backfillDays = value;
+    } else if (argv[i].startsWith('--') || file !== undefined) {
+      throw new Error(`unexpected argument "${argv[i]}"\n\n${IMPORT_USAGE}`);
+    } else {
+      file = argv[i];
+    }
+  }
+  if (file === undefined) throw new Error(IMPORT_USAGE);
+  return { file, backfillDays };
+}
+
+/**
+ * Scores everyone as of each of the last `days` days (midnight UTC), oldest first: a backfill
+ * (history only). A day on which every customer signed up by then already has a score within 12
+ * hours is skipped, so running it again adds nothing.
+ */
+export async function backfillDailyHistory(services: CoreServices, db: Db, days: number, now: Date, print: (line: string) => void): Promise<void> {
+  const today = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
+  for (let daysAgo = days; daysAgo >= 1; daysAgo--) {
+    const asOf = new Date(today - (daysAgo - 1) * DAY_MS - 1);
+    const missing = await queryOne<{ n: number }>(
+      db,
+      `select count(*)::int as n from customer c
+       where (c.signed_up_at is null or c.signed_up_at <= ?::timestamptz)
+         and not exists (select 1 from health_score h where h.customer_id = c.id
+                         and h.as_of between ?::timestamptz - interval '12 hours' and ?::timestamptz + interval '12 hours')`,
+      [asOf.toISOString(), asOf.toISOString(), asOf.toISOString()],
+    );
+    if ((missing?.n ?? 0) === 0) {
+      print(`  backfill as of ${asOf.toISOString()}: already scored`);
+      continue;
+    }
+    const run = await refreshAllHealthScores(services, db, asOf, true);
+    print(`  backfill as of ${asOf.toISOString()}: ${run?.customersScored ?? 0} scored, ${run?.tierChanges ?? 0} tier changes`);
+  }
+}
+
+/** Runs the command against the database `orm` is open on (at `databaseUrl`). */
+export async function runImportCommand(command: ImportCommand, orm: MikroORM, config: AppConfig, databaseUrl: string, print: (line: string) => void): Promise<void> {
+  const source = command.file === '-' ? process.stdin : createReadStream(command.file);
+  let lastPrinted = 0;
+  const summary = await importEvents(databaseUrl, source, {
+    onProgress: (progress) => {
+      if (Date.now() - lastPrinted < 2000) return;
+      lastPrinted = Date.now();
+      print(`  ${progress.lines.toLocaleString('en-US')} lines, ${progress.accepted.toLocaleString('en-US')} stored`);
+    },
+  });
+  print(
+    `imported ${command.file}: ${summary.lines} lines, ${summary.accepted} events stored, ${summary.duplicates} duplicates, ` +
+      `${summary.rejected} refused; ${summary.customers} customers queued for rescoring; ${summary.seconds.toFixed(1)} s ` +
+      `(${Math.round(summary.lines / Math.max(summary.seconds, 0.001)).toLocaleString('en-US')} lines/s)`,
+  );
+  for (const error of summary.errors) print(`  line ${error.line}: ${error.code} ${error.message}`);
+  if (summary.rejected > summary.errors.length) print(`  … and ${summary.rejected - summary.errors.length} more refused lines (the first ${MAX_REPORTED_ERRORS} are listed)`);
+  if (command.backfillDays > 0) {
+    const services: CoreServices = {
+      orm,
+      pubsub: new InProcessPubSub(),
+      logger: createLogger(config.logLevel),
+      config: { ...config, databaseUrl },
+      onModelActivated: [],
+    };
+    print(`backfilling the score history of the last ${command.backfillDays} days (no outreach, nothing published)`);
+    await backfillDailyHistory(services, orm.em.fork() as Db, command.backfillDays, new Date(), print);
+  }
+}
+
+/** The built image's entry point. */
+async function main(): Promise<void> {
+  const command = parseImportArguments(process.argv.slice(2));
+  const config = readConfig();
+  if (!config.databaseUrl) throw new Error('DATABASE_URL must be set (from a source checkout, `npm run import` also finds the embedded PostgreSQL)');
+  const orm = await openDatabase(config.databaseUrl, 4);
+  try {
+    await runImportCommand(command, orm, config, config.databaseUrl, (line) => console.log(line));
+  } finally {
+    await orm.close();
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

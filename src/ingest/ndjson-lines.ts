@@ -1,0 +1,51 @@
+// NDJSON as numbered lines, read from a byte stream in bounded memory: a line longer than the limit
+// is not buffered (its bytes are skipped up to the next newline) and is reported as too long, so
+// no input, however it is shaped, can make the reader hold more than one line of `maxLineBytes`.
+
+export interface NdjsonLine {
+  /** 1-based line number in the input. */
+  number: number;
+  /** The line's text without its line break; null when it exceeded the limit. */
+  text: string | null;
+}
+
+/** The lines of `source` that are not blank, in order (a trailing `\r` is dropped: CRLF files work). */
+export async function* ndjsonLines(source: AsyncIterable<Buffer | string>, maxLineBytes: number): AsyncGenerator<NdjsonLine> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let overlong = false;
+  let number = 0;
+  const finish = (tail: Buffer): NdjsonLine | undefined => {
+    number++;
+    const tooLong = overlong || pendingBytes + tail.length > maxLineBytes;
+    const bytes = tooLong ? Buffer.alloc(0) : pending.length === 0 ? tail : Buffer.concat([...pending, tail]);
+    pending = [];
+    pendingBytes = 0;
+    overlong = false;
+    if (tooLong) return { number, text: null };
+    let text = bytes.toString('utf8');
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    return text.trim() === '' ? undefined : { number, text };
+  };
+  for await (const chunk of source) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    let from = 0;
+    for (let at = buffer.indexOf(10, from); at !== -1; at = buffer.indexOf(10, from)) {
+      const line = finish(buffer.subarray(from, at));
+      if (line) yield line;
+      from = at + 1;
+    }
+    const rest = buffer.subarray(from);
+    if (overlong || pendingBytes + rest.length > maxLineBytes) {
+      overlong = true;
+    } else if (rest.length > 0) {
+      // Copied: the caller's chunk may be reused once we return to it.
+      pending.push(Buffer.from(rest));
+      pendingBytes += rest.length;
+    }
+  }
+  if (pendingBytes > 0 || overlong) {
+    const line = finish(Buffer.alloc(0));
+    if (line) yield line;
+  }
+}

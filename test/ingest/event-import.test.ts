@@ -1,0 +1,228 @@
+// Bulk import of events (POST /ingest/events, npm run import): NDJSON streamed in, each line held to
+// trackEngagementBatch's checks, bad lines reported by number while the good ones are stored, the
+// daily rollup and the rescoring queue kept as the batch mutation keeps them, idempotent, scoped
+// like the ingestion mutations; and the history backfilled afterwards without side effects.
+import { Readable } from 'node:stream';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { readConfig } from '../../src/infra/config';
+import { openDatabase } from '../../src/database';
+import { ndjsonLines } from '../../src/ingest/ndjson-lines';
+import { importEvents, MAX_LINE_BYTES } from '../../src/ingest/event-import';
+import { runImportCommand } from '../../src/ingest/import-command';
+import { bearer, createKey, post } from '../helpers/auth';
+import { createTestDatabase, sql } from '../helpers/database';
+import { upsertCustomer } from '../../src/customers/customer.service';
+import type { Db } from '../../src/infra/sql';
+import { startTestServer, TestServer } from '../helpers/server';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const DAY = 86_400_000;
+let server: TestServer;
+let ingestUrl: string;
+
+async function postNdjson(body: string, key?: string): Promise<{ status: number; body: any }> {
+  const response = await fetch(ingestUrl, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', ...bearer(key) }, body });
+  return { status: response.status, body: await response.json() };
+}
+
+const ndjson = (events: unknown[]): string => events.map((event) => (typeof event === 'string' ? event : JSON.stringify(event))).join('\n') + '\n';
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'event_import' });
+  ingestUrl = server.url.replace(/\/graphql$/, '/ingest/events');
+  for (const id of ['cust_a', 'cust_b', 'cust_twin_a', 'cust_twin_b']) {
+    const result = await post(server.url, `mutation { upsertCustomer(input: { id: "${id}", name: "${id}", signedUpAt: "2026-01-01T00:00:00Z" }) { id } }`);
+    expect(result.body.errors).toBeUndefined();
+  }
+  await sql(server.database, 'delete from rescore_request');
+}, 60_000);
+
+afterAll(() => server?.stop());
+
+describe('reading NDJSON', () => {
+  it('numbers lines across chunk boundaries, skips blank lines, accepts CRLF, and refuses an overlong line without buffering it', async () => {
+    const long = 'x'.repeat(50);
+    const chunks = ['{"a":1}\r\n\n{"b"', ':2}\n', long.slice(0, 20), long.slice(20), '\n{"c":3}'];
+    const lines = [];
+    for await (const line of ndjsonLines(Readable.from(chunks.map((c) => Buffer.from(c))), 40)) lines.push(line);
+    expect(lines).toEqual([
+      { number: 1, text: '{"a":1}' },
+      { number: 3, text: '{"b":2}' },
+      { number: 4, text: null },
+      { number: 5, text: '{"c":3}' },
+    ]);
+  });
+});
+
+describe('POST /ingest/events', () => {
+  it('stores the good lines, reports the bad ones by line number with the codes trackEngagementBatch gives, and counts duplicates', async () => {
+    const lines = [
+      { customerId: 'cust_a', eventType: 'login', userId: 'u1', occurredAt: '2026-11-20T10:00:00Z', idempotencyKey: 'k1' },
+      'not json',
+      { customerId: 'cust_a', eventType: 'feature_used', feature: 'reports', userId: 'u2', occurredAt: '2026-11-20T11:00:00Z', metadata: { plan: 'pro' } },
+      { customerId: 'cust_nobody', eventType: 'login' },
+      { customerId: 'cust_a', eventType: 'login', occurredAt: 'yesterday' },
+      { customerId: 'cust_a', eventType: 'login', colour: 'red' },
+      { customerId: 'cust_a', eventType: '' },
+      { customerId: 'cust_a', eventType: 'login', occurredAt: '2099-01-01T00:00:00Z' },
+      { customerId: 'cust_b', eventType: 'login', userId: 'u\u0000' },
+      { customerId: 'cust_a', eventType: 'login', userId: 'u1', occurredAt: '2026-11-20T12:00:00Z', idempotencyKey: 'k1' },
+      { customerId: 7, eventType: 'login' },
+      { customerId: 'cust_b', eventType: 'login', userId: 'u9', occurredAt: '2026-11-21T09:00:00Z', idempotencyKey: 'k1' },
+    ];
+    const text = ndjson(lines).replace('\n{"customerId":"cust_nobody"', '\n\n{"customerId":"cust_nobody"');
+    const overlong = JSON.stringify({ customerId: 'cust_a', eventType: 'login', metadata: { pad: 'x'.repeat(MAX_LINE_BYTES) } });
+    const result = await postNdjson(text + overlong + '\n');
+    expect(result.status).toBe(200);
+    // Line numbers count the blank line inserted before line 4 of the list.
+    expect(result.body.errors.map((e: { line: number; code: string }) => [e.line, e.code])).toEqual([
+      [2, 'BAD_USER_INPUT'],
+      [5, 'NOT_FOUND'],
+      [6, 'BAD_USER_INPUT'],
+      [7, 'BAD_USER_INPUT'],
+      [8, 'BAD_USER_INPUT'],
+      [9, 'BAD_USER_INPUT'],
+      [10, 'BAD_USER_INPUT'],
+      [12, 'BAD_USER_INPUT'],
+      [14, 'BAD_USER_INPUT'],
+    ]);
+    // 13 lines: the blank one is not counted.
+    expect(result.body).toMatchObject({ lines: 13, accepted: 3, duplicates: 1, rejected: 9, customers: 2 });
+    const stored = await sql<{ customer_id: string; event_type: string; idempotency_key: string | null; metadata: unknown }>(
+      server.database,
+      'select customer_id, event_type, idempotency_key, metadata from engagement_event order by customer_id, occurred_at',
+    );
+    expect(stored).toEqual([
+      { customer_id: 'cust_a', event_type: 'login', idempotency_key: 'k1', metadata: null },
+      { customer_id: 'cust_a', event_type: 'feature_used', idempotency_key: null, metadata: { plan: 'pro' } },
+      { customer_id: 'cust_b', event_type: 'login', idempotency_key: 'k1', metadata: null },
+    ]);
+    const queued = await sql<{ customer_id: string }>(server.database, 'select customer_id from rescore_request order by 1');
+    expect(queued.map((r) => r.customer_id)).toEqual(['cust_a', 'cust_b']);
+  });
+
+  it('refuses each bad event as trackEngagementBatch refuses the same item', async () => {
+    const events = [
+      { customerId: 'cust_a', eventType: 'x'.repeat(501) },
+      { customerId: 'cust_a', eventType: 'login', metadata: { a: { b: { c: { d: { e: { f: { g: { h: { i: { j: { k: 1 } } } } } } } } } } } },
+      { customerId: 'cust_a', eventType: 'login', occurredAt: '1960-01-01T00:00:00Z' },
+      { customerId: 'cust_nope', eventType: 'login' },
+      { customerId: ' ', eventType: 'login' },
+    ];
+    const batch = await post<{ trackEngagementBatch: { errors: Array<{ index: number; code: string }> } }>(
+      server.url,
+      'mutation($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { errors { index code } } }',
+      { events },
+    );
+    const imported = await postNdjson(ndjson(events));
+    expect(imported.body.errors.map((e: { line: number; code: string }) => ({ index: e.line - 1, code: e.code }))).toEqual(batch.body.data!.trackEngagementBatch.errors);
+    expect(imported.body.errors).toHaveLength(events.length);
+  });
+
+  it('keeps the daily rollup exactly as trackEngagementBatch keeps it', async () => {
+    const events = (customerId: string) =>
+      Array.from({ length: 40 }, (_, i) => ({
+        customerId,
+        eventType: i % 7 === 0 ? 'user_added' : 'feature_used',
+        feature: `f${i % 5}`,
+        userId: `u${i % 3}`,
+        occurredAt: new Date(Date.parse('2026-11-01T00:00:00Z') + i * 9 * 3_600_000).toISOString(),
+        idempotencyKey: `twin-${i}`,
+      }));
+    await post(server.url, 'mutation($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }', { events: events('cust_twin_a') });
+    const imported = await postNdjson(ndjson(events('cust_twin_b')));
+    expect(imported.body).toMatchObject({ accepted: 40, rejected: 0 });
+    const rollup = await sql<{ customer_id: string; rows: unknown }>(
+      server.database,
+      `select customer_id, json_agg(json_build_object('day', day, 'events', event_count, 'added', user_added_count, 'first', first_at, 'last', last_at, 'features', features, 'users', user_ids) order by day) as rows
+       from engagement_day where customer_id in ('cust_twin_a', 'cust_twin_b') group by 1 order by 1`,
+    );
+    expect(rollup).toHaveLength(2);
+    expect(rollup[1].rows).toEqual(rollup[0].rows);
+  });
+
+  it('stores nothing twice when the same file is sent again', async () => {
+    const before = await sql<{ n: number }>(server.database, 'select count(*)::int as n from engagement_event');
+    const again = ndjson(Array.from({ length: 40 }, (_, i) => ({ customerId: 'cust_twin_b', eventType: 'x', idempotencyKey: `twin-${i}` })));
+    expect((await postNdjson(again)).body).toMatchObject({ accepted: 0, duplicates: 40, rejected: 0 });
+    expect(await sql(server.database, 'select count(*)::int as n from engagement_event')).toEqual(before);
+  });
+
+  it('is refused without the ingest scope once keys exist, and accepted with it', async () => {
+    const admin = await createKey(server, ['admin']);
+    const reader = await createKey(server, ['read'], admin.key);
+    const ingester = await createKey(server, ['ingest'], admin.key);
+    const line = ndjson([{ customerId: 'cust_a', eventType: 'login', idempotencyKey: 'scoped' }]);
+    expect((await postNdjson(line)).status).toBe(401);
+    expect(await postNdjson(line, reader.key)).toMatchObject({ status: 403, body: { errors: [{ extensions: { code: 'FORBIDDEN' } }] } });
+    expect(await postNdjson(line, ingester.key)).toMatchObject({ status: 200, body: { accepted: 1 } });
+    const get = await fetch(ingestUrl, { headers: bearer(ingester.key) });
+    expect(get.status).toBe(405);
+  });
+});
+
+describe('importing in batches', () => {
+  it('reports errors by line number across batches and stores every good line once', async () => {
+    const lines = Array.from({ length: 95 }, (_, i) =>
+      i % 10 === 3 ? '{broken' : { customerId: i % 2 ? 'cust_a' : 'cust_b', eventType: 'batch_test', occurredAt: '2026-11-25T00:00:00Z', idempotencyKey: `batch-${i}` },
+    );
+    const signalled: string[][] = [];
+    const summary = await importEvents(server.database.url, Readable.from([ndjson(lines)]), { batchSize: 7, onSignals: (ids) => signalled.push(ids) });
+    const broken = lines.map((line, i) => (line === '{broken' ? i + 1 : 0)).filter(Boolean);
+    expect(summary.errors.map((e) => e.line)).toEqual(broken);
+    expect(summary).toMatchObject({ lines: 95, accepted: 95 - broken.length, duplicates: 0, rejected: broken.length, batches: Math.ceil((95 - broken.length) / 7) });
+    expect(signalled.length).toBe(summary.batches);
+    const [count] = await sql<{ n: number }>(server.database, "select count(*)::int as n from engagement_event where event_type = 'batch_test'");
+    expect(count.n).toBe(95 - broken.length);
+  });
+});
+
+describe('a key repeated in the input', () => {
+  it('is stored once, whether repeated within a batch or across batches written at the same time', async () => {
+    // Batches of 4 over two connections: lines 1, 3 and 6 share a key (in one batch and across two),
+    // and so do lines 2 and 10.
+    const key = (i: number) => ({ 1: 'rep-a', 3: 'rep-a', 6: 'rep-a', 2: 'rep-b', 10: 'rep-b' })[i] ?? `rep-${i}`;
+    const lines = Array.from({ length: 12 }, (_, i) => ({ customerId: 'cust_b', eventType: 'repeat_test', occurredAt: '2026-11-26T00:00:00Z', idempotencyKey: key(i + 1) }));
+    const summary = await importEvents(server.database.url, Readable.from([ndjson(lines)]), { batchSize: 4, connections: 2 });
+    expect(summary).toMatchObject({ lines: 12, accepted: 9, duplicates: 3, rejected: 0 });
+    const [count] = await sql<{ n: number }>(server.database, "select count(*)::int as n from engagement_event where event_type = 'repeat_test'");
+    expect(count.n).toBe(9);
+  });
+});
+
+describe('npm run import -- FILE --backfill-days N', () => {
+  it('imports the file, then writes history as of each past day marked backfill, with no outreach and no live tier change', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hg-import-'));
+    const file = path.join(dir, 'events.ndjson');
+    const now = Date.now();
+    writeFileSync(file, ndjson(Array.from({ length: 30 }, (_, i) => ({ customerId: 'cust_a', eventType: 'login', userId: 'u1', occurredAt: new Date(now - i * DAY).toISOString(), idempotencyKey: `cli-${i}` }))));
+    // A database of its own, with no server rescoring what arrives.
+    const database = await createTestDatabase('import_cli');
+    const orm: MikroORM = await openDatabase(database.url, 4);
+    const printed: string[] = [];
+    try {
+      for (const id of ['cust_a', 'cust_b', 'cust_c', 'cust_d']) await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, signedUpAt: new Date('2026-01-01T00:00:00Z') });
+      const outreachBefore = await sql<{ n: number }>(database, 'select count(*)::int as n from outreach_action');
+      await runImportCommand({ file, backfillDays: 3 }, orm, readConfig({ LOG_LEVEL: 'silent' }), database.url, (line) => printed.push(line));
+      expect(printed.find((line) => line.startsWith('imported'))).toMatch(/^imported .*events\.ndjson: 30 lines, 30 events stored, 0 duplicates, 0 refused/);
+      const history = await sql<{ backfill: boolean; n: number; days: number }>(
+        database,
+        'select backfill, count(*)::int as n, count(distinct as_of)::int as days from health_score group by backfill',
+      );
+      expect(history).toEqual([{ backfill: true, n: 3 * 4, days: 3 }]);
+      expect(await sql(database, 'select count(*)::int as n from tier_change where not backfill')).toEqual([{ n: 0 }]);
+      expect(await sql(database, 'select count(*)::int as n from outreach_action')).toEqual(outreachBefore);
+      // Again: every day is already scored.
+      printed.length = 0;
+      await runImportCommand({ file, backfillDays: 3 }, orm, readConfig({ LOG_LEVEL: 'silent' }), database.url, (line) => printed.push(line));
+      expect(printed.filter((line) => line.endsWith('already scored'))).toHaveLength(3);
+      expect(await sql(database, 'select count(*)::int as n from health_score')).toEqual([{ n: 12 }]);
+    } finally {
+      await orm.close();
+      await database.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
