@@ -1,6 +1,6 @@
 // One HTTP server on one port: Apollo Server at /graphql (POST and GET), graphql-ws subscriptions
-// on the same path, the offline GraphiQL for browsers, and the health probes. Every GraphQL request
-// and WebSocket goes through src/auth/access-control.ts first (keys, scopes, limits).
+// on the same path, the offline GraphiQL for browsers, the CS dashboard at /, and the health probes.
+// Every GraphQL request and WebSocket goes through src/auth/access-control.ts first (keys, scopes, limits).
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ApolloServer, HeaderMap } from '@apollo/server';
@@ -12,6 +12,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { AccessControl } from '../auth/access-control';
 import { hasScope } from '../auth/principal';
+import { serveDashboard } from '../dashboard/static';
 import { Scope } from '../auth/scopes';
 import { exportCustomers, exportWorklist } from '../exports/csv-export';
 import { compiledQueryGateway } from './compiled-executor';
@@ -203,6 +204,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
       return sendJson(res, readiness.status === 'unavailable' ? 503 : 200, readiness);
     }
     if (servePlaygroundAsset(url.pathname, res)) return;
+    if (serveDashboard(url.pathname, req, res)) return;
     if (url.pathname === '/export/customers.csv' || url.pathname === '/export/worklist.csv') return serveExport(req, res, url);
     if (url.pathname !== GRAPHQL_PATH) return sendJson(res, 404, { errors: [{ message: 'not found' }] });
     if (wantsPlayground(req)) {
