@@ -9,7 +9,9 @@ WORKDIR /app
 COPY package.json package-lock.json* ./
 RUN npm install --no-audit --no-fund
 COPY . .
+# The dashboard is built here (npm install's prepare skipped it: its sources were not copied yet).
 RUN npm run build \
+ && npm run dashboard:build \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-slim
@@ -20,6 +22,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/dashboard/dist ./dashboard/dist
 # The service needs no privileges; running as `node` also matters for the embedded PostgreSQL
 # fallback (only used when DATABASE_URL is unset), which refuses to run as root.
 USER node
