@@ -36,7 +36,7 @@ async function ensureDemo(): Promise<void> {
 async function main(): Promise<void> {
   const bundle = buildDashboard();
   await ensureDemo();
-  const server = await startServer({ name: 'dashboard-ui', database: DATABASE });
+  const server = await startServer({ name: 'dashboard-ui', database: databaseUrl(DATABASE) });
   const origin = new URL(server.url).origin;
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
   try {
