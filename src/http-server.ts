@@ -1,6 +1,6 @@
 // One HTTP server on one port: Apollo Server at /graphql (POST and GET), graphql-ws subscriptions
-// on the same path, the offline GraphiQL for browsers, and the health probes. Every GraphQL request
-// and WebSocket goes through src/auth/access-control.ts first (keys, scopes, limits).
+// on the same path, the offline GraphiQL for browsers, the CS dashboard at /, and the health probes.
+// Every GraphQL request and WebSocket goes through src/auth/access-control.ts first (keys, scopes, limits).
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ApolloServer, HeaderMap } from '@apollo/server';
@@ -16,6 +16,7 @@ import { Scope } from './auth/scopes';
 import { exportCustomers, exportWorklist } from './exports/csv-export';
 import { compiledQueryGateway } from './infra/compiled-executor';
 import { importEventsFromRequest, INGEST_EVENTS_PATH } from './ingest/event-import.http';
+import { serveDashboard } from './dashboard/static';
 import { AppServices, createContext, GraphQLContext } from './context';
 import type { Logger } from './infra/logger';
 import { DomainError, errorContractPlugin, formatSubscriptionResult, graphQLErrorFormatter, unexpectedHttpFailure } from './infra/errors';
@@ -272,6 +273,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
       return sendJson(res, readiness.status === 'unavailable' ? 503 : 200, readiness);
     }
     if (servePlaygroundAsset(url.pathname, res)) return;
+    if (serveDashboard(url.pathname, req, res)) return;
     if (url.pathname === '/export/customers.csv' || url.pathname === '/export/worklist.csv') return serveExport(req, res, url);
     if (url.pathname === INGEST_EVENTS_PATH) return serveEventImport(req, res);
     if (url.pathname !== GRAPHQL_PATH) return sendJson(res, 404, { errors: [{ message: 'not found' }] });

@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   await app.scheduler.recovered();
   logger.info({ url: app.url }, `healthgraph ready: open ${app.url} for the playground`);
   // Plain line for humans reading the terminal.
-  process.stdout.write(`\n  healthgraph is running: playground at ${app.url}\n`);
+  process.stdout.write(`\n  healthgraph is running: playground at ${app.url}\n  dashboard at ${new URL('/', app.url).href}\n`);
   // The embedded database is a local development one with a well-known password: say where it is.
   if (embedded) process.stdout.write(`  embedded PostgreSQL: ${databaseUrl}\n`);
   process.stdout.write('\n');

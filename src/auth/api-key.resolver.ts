@@ -6,7 +6,7 @@ import { PageArgs } from '../customers/customer.types';
 import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
 import { createApiKey, KeyActor, listApiKeys, revokeApiKey } from './api-key.service';
-import { ApiKey, ApiKeyConnection, CreateApiKeyInput, CreatedApiKey } from './api-key.types';
+import { ApiKey, ApiKeyConnection, CreateApiKeyInput, CreatedApiKey, Viewer } from './api-key.types';
 import { actorOf } from './principal';
 import { Scope } from './scopes';
 
@@ -16,6 +16,13 @@ function actor(context: GraphQLContext): KeyActor {
 
 @Resolver(() => ApiKey)
 export class ApiKeyResolver {
+  @Authorized(Scope.READ)
+  @Query(() => Viewer, { description: 'The calling key\'s name and scopes (every scope for a local session without keys).' })
+  viewer(@Ctx() { auth }: GraphQLContext): Viewer {
+    const { principal } = auth;
+    return { keyName: principal.kind === 'key' ? principal.name : null, scopes: [...principal.scopes] };
+  }
+
   @Authorized(Scope.ADMIN)
   @Query(() => ApiKeyConnection, { description: 'Every API key, revoked ones included, newest first.' })
   apiKeys(@Args() args: PageArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<ApiKey>> {

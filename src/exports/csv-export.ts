@@ -79,5 +79,5 @@ export function exportCustomers(db: Db, query: URLSearchParams, res: http.Server
 
 /** `GET /export/worklist.csv?csmOwner=`: the worklist, every page. */
 export function exportWorklist(db: Db, query: URLSearchParams, res: http.ServerResponse): Promise<void> {
-  return streamPages(res, 'worklist.csv', (after) => worklist(db, PAGE, after, query.get('csmOwner')));
+  return streamPages(res, 'worklist.csv', (after) => worklist(db, PAGE, after, { csmOwner: query.get('csmOwner') }));
 }

@@ -132,7 +132,11 @@ export async function healthSummary(db: Db, csmOwner?: string | null): Promise<H
   const ownerParams = csmOwner == null ? [] : [csmOwner];
   const [totals, tiers, stages, components] = await Promise.all([
     query<{ total: number; average: number | null }>(db, `select count(*)::int as total, avg(health_score)::float8 as average from customer c where ${owned}`, ownerParams),
-    query<{ tier: string; count: number }>(db, `select tier, count(*)::int as count from customer c where tier is not null and ${owned} group by tier`, ownerParams),
+    query<{ tier: string; count: number; arrCents: string }>(
+      db,
+      `select tier, count(*)::int as count, sum(arr_cents)::text as "arrCents" from customer c where tier is not null and ${owned} group by tier`,
+      ownerParams,
+    ),
     query<{ stage: string; count: number }>(db, `select lifecycle_stage as stage, count(*)::int as count from customer c where lifecycle_stage is not null and ${owned} group by 1`, ownerParams),
     query<{ name: string; average: number | null }>(
       db,
@@ -144,12 +148,15 @@ export async function healthSummary(db: Db, csmOwner?: string | null): Promise<H
       ownerParams,
     ),
   ]);
-  const tierCounts = new Map(tiers.map((t) => [t.tier, t.count]));
+  const tierCounts = new Map(tiers.map((t) => [t.tier, t]));
   const componentAverages = new Map(components.map((c) => [c.name, c.average]));
   return {
     totalCustomers: totals[0].total,
     averageScore: totals[0].average === null ? null : Math.round(totals[0].average * 10) / 10,
-    tiers: bandsBestFirst(model.config.tiers).map((band) => ({ tier: band.key, label: band.label, count: tierCounts.get(band.key) ?? 0 })),
+    tiers: bandsBestFirst(model.config.tiers).map((band) => {
+      const counted = tierCounts.get(band.key);
+      return { tier: band.key, label: band.label, count: counted?.count ?? 0, arrCents: Number(counted?.arrCents ?? 0) };
+    }),
     components: model.config.components.map((c) => {
       const average = componentAverages.get(c.name);
       return { name: c.name, averageScore: average == null ? null : Math.round(average * 10) / 10 };
@@ -161,25 +168,39 @@ export async function healthSummary(db: Db, csmOwner?: string | null): Promise<H
   };
 }
 
+/** Narrows the worklist: one CSM's book, one of the two worst tiers, one lifecycle stage. */
+export interface WorklistFilter {
+  csmOwner?: string | null;
+  tier?: string | null;
+  lifecycleStage?: string | null;
+}
+
 /**
  * Accounts in the two worst tiers that a CS team can still act on (not churned, not onboarding:
  * a young or thinly observed account is never on it for missing data), ranked by ARR × risk
  * (100 − score), then by the latest decline.
  */
-export async function worklist(db: Db, first: number | null | undefined, after: string | null | undefined, csmOwner?: string | null): Promise<ConnectionResult<Customer>> {
-  checkStrings({ csmOwner, after }, '');
+export async function worklist(db: Db, first: number | null | undefined, after: string | null | undefined, filter: WorklistFilter = {}): Promise<ConnectionResult<Customer>> {
+  const { csmOwner, tier, lifecycleStage } = filter;
+  checkStrings({ csmOwner, tier, after }, '');
   const model = await getActiveModel(db);
   const worstTiers = model.config.tiers.filter((band) => isAtRiskTier(model.config.tiers, band.key)).map((band) => band.key);
+  const where = [
+    'c.tier in (select jsonb_array_elements_text(?::jsonb))',
+    `c.lifecycle_stage is distinct from 'CHURNED' and c.lifecycle_stage is distinct from 'ONBOARDING'`,
+    '(c.churned_at is null or c.churned_at > now())',
+  ];
+  const params: unknown[] = [JSON.stringify(worstTiers)];
+  for (const [column, value] of [['csm_owner', csmOwner], ['tier', tier], ['lifecycle_stage', lifecycleStage]] as const) {
+    if (value == null) continue;
+    where.push(`c.${column} = ?`);
+    params.push(value);
+  }
   return keysetPage<Customer>(db, {
     select: CUSTOMER_COLUMNS,
     from: `customer c ${LATEST_SCORE_JOIN}`,
-    where: [
-      'c.tier in (select jsonb_array_elements_text(?::jsonb))',
-      `c.lifecycle_stage is distinct from 'CHURNED' and c.lifecycle_stage is distinct from 'ONBOARDING'`,
-      '(c.churned_at is null or c.churned_at > now())',
-      ...(csmOwner == null ? [] : ['c.csm_owner = ?']),
-    ],
-    params: [JSON.stringify(worstTiers), ...(csmOwner == null ? [] : [csmOwner])],
+    where,
+    params,
     sortKeys: [
       { expression: '(c.arr_cents * (100 - c.health_score))', type: 'bigint' },
       { expression: 'coalesce(h.previous_score - h.score, 0)', type: 'int' },

@@ -15,7 +15,7 @@ import { selectedFields } from '../infra/selection';
 import { defaultModelWithTiers, ScoringModelConfig, TIER_PRESETS, TierPresetName } from './model';
 import { getActiveModel, updateScoringModel } from './scoring-model.service';
 import { checkAsOf, checkTierPreset, refreshAllHealthScores, refreshHealthScore } from './scoring.service';
-import { TierDirection } from './scoring.enums';
+import { LifecycleStage, TierDirection } from './scoring.enums';
 import { getHealthScore, healthSummary, latestScoreSpec, listLatestScores, listTierChanges, loadCustomerTierChanges, scoreHistory, worklist } from './health-score.queries';
 import {
   CustomerTierChangesArgs,
@@ -106,9 +106,11 @@ export class ScoringResolver {
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Arg('csmOwner', () => String, { nullable: true, description: 'Only this CSM owner\'s accounts.' }) csmOwner: string | null,
+    @Arg('tier', () => String, { nullable: true, description: 'Only this tier (one of the two worst).' }) tier: string | null,
+    @Arg('lifecycleStage', () => LifecycleStage, { nullable: true, description: 'Only accounts in this lifecycle stage.' }) lifecycleStage: LifecycleStage | null,
     @Ctx() { db }: GraphQLContext,
   ): Promise<ConnectionResult<Customer>> {
-    return worklist(db, first, after, csmOwner);
+    return worklist(db, first, after, { csmOwner, tier, lifecycleStage });
   }
 
   @Authorized(Scope.READ)

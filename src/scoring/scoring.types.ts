@@ -2,7 +2,7 @@
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { PageArgs } from '../customers/customer.types';
 import { Connection } from '../infra/pagination';
-import { DateTimeScalar, JSONScalar, DateTimeValue } from '../infra/scalars';
+import { DateTimeScalar, JSONScalar, DateTimeValue, SafeIntScalar } from '../infra/scalars';
 import type { SignalResult } from './model';
 import { LifecycleStage, TierDirection, Trend } from './scoring.enums';
 import type { StoredSignal } from './signal-storage';
@@ -225,6 +225,12 @@ export class TierCount {
   count!: number;
 }
 
+@ObjectType({ simpleResolvers: true, description: 'A tier of the health summary: its customers and their ARR.' })
+export class TierSummary extends TierCount {
+  @Field(() => SafeIntScalar, { description: 'Total ARR of the tier\'s customers, in cents.' })
+  arrCents!: number;
+}
+
 @ObjectType({ simpleResolvers: true })
 export class ComponentAverage {
   @Field()
@@ -251,8 +257,8 @@ export class HealthSummary {
   @Field(() => Float, { nullable: true })
   averageScore!: number | null;
 
-  @Field(() => [TierCount])
-  tiers!: TierCount[];
+  @Field(() => [TierSummary])
+  tiers!: TierSummary[];
 
   @Field(() => [ComponentAverage])
   components!: ComponentAverage[];

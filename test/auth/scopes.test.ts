@@ -45,6 +45,7 @@ const ROWS: Row[] = [
   { field: 'changes', kind: 'query', scope: 'read', document: '{ changes(since: "2026-01-01T00:00:00Z") { totalCount } }' },
   { field: 'tierChanges', kind: 'query', scope: 'read', document: '{ tierChanges(first: 1) { totalCount } }' },
   { field: 'worklist', kind: 'query', scope: 'read', document: '{ worklist(first: 1) { totalCount } }' },
+  { field: 'viewer', kind: 'query', scope: 'read', document: '{ viewer { scopes } }' },
   { field: 'apiKeys', kind: 'query', scope: 'admin', document: '{ apiKeys(first: 1) { totalCount } }' },
   { field: 'destinations', kind: 'query', scope: 'admin', document: '{ destinations(first: 1) { totalCount } }' },
   { field: 'csmContacts', kind: 'query', scope: 'admin', document: '{ csmContacts(first: 1) { totalCount } }' },

@@ -1,0 +1,112 @@
+// The shell: the key gate, then the navigation, the live indicator and the screen of the route.
+import { Provider } from '@urql/preact';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { createGraphQLClient, createWebSocket } from './client';
+import { LiveIndicator } from './components/live-indicator';
+import { LiveUpdates } from './live';
+import { SessionContext, type Session } from './live-query';
+import { useRoute } from './router';
+import { ChangesScreen } from './screens/changes';
+import { CustomerScreen } from './screens/customer';
+import { KeyForm } from './screens/key-form';
+import { ModelScreen } from './screens/model';
+import { OutreachScreen } from './screens/outreach';
+import { OverviewScreen } from './screens/overview';
+import { WorklistScreen } from './screens/worklist';
+import { checkKey, storedKey, storeKey, type Viewer } from './session';
+
+type Gate = { kind: 'checking' } | { kind: 'needs-key'; reason: string } | { kind: 'ready'; key: string | null; viewer: Viewer };
+
+export function App() {
+  const [gate, setGate] = useState<Gate>({ kind: 'checking' });
+
+  const tryKey = async (key: string | null) => {
+    try {
+      const check = await checkKey(key);
+      if (check.kind === 'ok') {
+        storeKey(key);
+        setGate({ kind: 'ready', key, viewer: check.viewer });
+      } else {
+        storeKey(null);
+        setGate({ kind: 'needs-key', reason: check.reason });
+      }
+    } catch (error) {
+      setGate({ kind: 'needs-key', reason: `The server could not be reached: ${(error as Error).message}` });
+    }
+  };
+
+  useEffect(() => void tryKey(storedKey()), []);
+
+  if (gate.kind === 'checking') return <p class="loading">Connecting…</p>;
+  if (gate.kind === 'needs-key') return <KeyForm reason={gate.reason} onSubmit={tryKey} />;
+  return <Dashboard key={gate.key ?? ''} apiKey={gate.key} viewer={gate.viewer} onForget={(reason) => { storeKey(null); setGate({ kind: 'needs-key', reason }); }} />;
+}
+
+function Dashboard({ apiKey, viewer, onForget }: { apiKey: string | null; viewer: Viewer; onForget(reason: string): void }) {
+  const live = useMemo(() => new LiveUpdates(), []);
+  const client = useMemo(() => {
+    const webSocket = createWebSocket(apiKey, {
+      onStatus: (status) => (status === 'unauthorized' ? onForget('The server no longer accepts this key (revoked?).') : live.setStatus(status)),
+      onConnected: (reconnected) => void live.connected(reconnected),
+    });
+    return { graphql: createGraphQLClient(apiKey, webSocket), webSocket };
+  }, [apiKey]);
+  useEffect(() => {
+    live.start(client.graphql);
+    return () => {
+      live.stop();
+      void client.webSocket.dispose();
+    };
+  }, [client]);
+  const session: Session = { viewer, live, forgetKey: () => onForget('Key forgotten. Enter a key to continue.') };
+  return (
+    <Provider value={client.graphql}>
+      <SessionContext.Provider value={session}>
+        <Shell />
+      </SessionContext.Provider>
+    </Provider>
+  );
+}
+
+const NAVIGATION = [
+  { href: '#/', screen: 'overview', label: 'Overview' },
+  { href: '#/worklist', screen: 'worklist', label: 'Worklist' },
+  { href: '#/changes', screen: 'changes', label: 'Changes' },
+  { href: '#/outreach', screen: 'outreach', label: 'Outreach log' },
+  { href: '#/model', screen: 'model', label: 'Model' },
+] as const;
+
+function Shell() {
+  const route = useRoute();
+  return (
+    <>
+      {/* Not an anchor to #main: the hash is the route. */}
+      <button type="button" class="skip-link" onClick={() => document.getElementById('main')?.focus()}>
+        Skip to content
+      </button>
+      <header class="top">
+        <span class="brand">healthgraph</span>
+        <nav aria-label="Screens">
+          <ul>
+            {NAVIGATION.map((item) => (
+              <li key={item.screen}>
+                <a href={item.href} aria-current={route.screen === item.screen ? 'page' : undefined}>
+                  {item.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <LiveIndicator />
+      </header>
+      <main id="main" tabIndex={-1}>
+        {route.screen === 'overview' && <OverviewScreen />}
+        {route.screen === 'worklist' && <WorklistScreen />}
+        {route.screen === 'customer' && <CustomerScreen customerId={route.customerId} />}
+        {route.screen === 'outreach' && <OutreachScreen />}
+        {route.screen === 'changes' && <ChangesScreen />}
+        {route.screen === 'model' && <ModelScreen />}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,78 @@
+// The dashboard's one GraphQL client: urql over HTTP for queries and mutations, graphql-ws on the
+// same /graphql for subscriptions. The key goes in the Authorization header and in the
+// connection_init payload (how the server reads it on a WebSocket: src/auth/websocket-guard.ts).
+import { Client, fetchExchange, subscriptionExchange } from '@urql/core';
+import { createClient as createWebSocketClient, type Client as WebSocketClient } from 'graphql-ws';
+import { authorizationHeaders, GRAPHQL_PATH } from './session';
+
+export type ConnectionStatus = 'connecting' | 'live' | 'reconnecting' | 'unauthorized';
+
+export interface ConnectionEvents {
+  onStatus(status: ConnectionStatus): void;
+  /** Every acknowledged connection; `reconnected` is false for the first one. */
+  onConnected(reconnected: boolean): void;
+}
+
+/** Close code of a refused key (src/auth/websocket-guard.ts): fatal, graphql-ws does not retry it. */
+const CLOSE_UNAUTHORIZED = 4401;
+/** Reconnect back-off: 1 s doubling, capped, plus jitter so reopened servers are not stampeded. */
+const MAX_RETRY_WAIT_MS = 5000;
+
+function webSocketUrl(): string {
+  return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${GRAPHQL_PATH}`;
+}
+
+function closeCode(event: unknown): number | undefined {
+  return typeof event === 'object' && event !== null && 'code' in event ? Number((event as { code: unknown }).code) : undefined;
+}
+
+export function createWebSocket(key: string | null, events: ConnectionEvents): WebSocketClient {
+  let connections = 0;
+  return createWebSocketClient({
+    url: webSocketUrl(),
+    connectionParams: () => authorizationHeaders(key),
+    // Connected from the start, so the live indicator tells the truth before any screen subscribes.
+    lazy: false,
+    retryAttempts: Number.POSITIVE_INFINITY,
+    shouldRetry: () => true,
+    retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** retries, MAX_RETRY_WAIT_MS) + Math.random() * 500)),
+    keepAlive: 10_000,
+    onNonLazyError: (error) => {
+      if (closeCode(error) === CLOSE_UNAUTHORIZED) events.onStatus('unauthorized');
+    },
+    on: {
+      connecting: () => events.onStatus(connections === 0 ? 'connecting' : 'reconnecting'),
+      connected: () => {
+        events.onStatus('live');
+        events.onConnected(connections++ > 0);
+      },
+      closed: (event) => {
+        if (closeCode(event) === CLOSE_UNAUTHORIZED) events.onStatus('unauthorized');
+        else if (connections > 0) events.onStatus('reconnecting');
+      },
+    },
+  });
+}
+
+export function createGraphQLClient(key: string | null, webSocket: WebSocketClient): Client {
+  return new Client({
+    url: GRAPHQL_PATH,
+    // No document cache: live events refetch what is on screen, and every list pages on the server.
+    exchanges: [
+      fetchExchange,
+      subscriptionExchange({
+        forwardSubscription(request) {
+          const input = { ...request, query: request.query || '' };
+          return {
+            subscribe(sink) {
+              const unsubscribe = webSocket.subscribe(input, sink);
+              return { unsubscribe };
+            },
+          };
+        },
+      }),
+    ],
+    fetchOptions: () => ({ headers: { accept: 'application/graphql-response+json, application/json', ...authorizationHeaders(key) } }),
+    preferGetMethod: false,
+  });
+}

@@ -1,0 +1,85 @@
+// A customer's score over time (uPlot), with a dashed line where the model version changed.
+// The same changes are listed in text under the chart for keyboards and screen readers.
+import { useEffect, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { formatDate } from '../format';
+
+export interface ScorePoint {
+  asOf: string;
+  score: number;
+  modelVersion: number;
+}
+
+/** Where the model version differs from the previous point's (oldest first). */
+export function modelVersionChanges(points: ScorePoint[]): Array<{ index: number; point: ScorePoint; from: number }> {
+  const changes: Array<{ index: number; point: ScorePoint; from: number }> = [];
+  points.forEach((point, index) => {
+    if (index > 0 && point.modelVersion !== points[index - 1].modelVersion) changes.push({ index, point, from: points[index - 1].modelVersion });
+  });
+  return changes;
+}
+
+function markVersionChanges(changes: ReturnType<typeof modelVersionChanges>): uPlot.Plugin {
+  return {
+    hooks: {
+      draw: (plot) => {
+        const { ctx } = plot;
+        ctx.save();
+        ctx.strokeStyle = '#7c3aed';
+        ctx.fillStyle = '#5b21b6';
+        ctx.setLineDash([4, 4]);
+        ctx.font = `${12 * devicePixelRatio}px system-ui, sans-serif`;
+        for (const change of changes) {
+          const x = plot.valToPos(Date.parse(change.point.asOf) / 1000, 'x', true);
+          ctx.beginPath();
+          ctx.moveTo(x, plot.bbox.top);
+          ctx.lineTo(x, plot.bbox.top + plot.bbox.height);
+          ctx.stroke();
+          ctx.fillText(`v${change.point.modelVersion}`, x + 4, plot.bbox.top + 14 * devicePixelRatio);
+        }
+        ctx.restore();
+      },
+    },
+  };
+}
+
+export function ScoreChart({ points }: { points: ScorePoint[] }) {
+  const container = useRef<HTMLDivElement>(null);
+  const changes = modelVersionChanges(points);
+  useEffect(() => {
+    const element = container.current;
+    if (!element || points.length === 0) return;
+    const data: uPlot.AlignedData = [points.map((point) => Date.parse(point.asOf) / 1000), points.map((point) => point.score)];
+    const plot = new uPlot(
+      {
+        width: Math.max(280, element.clientWidth),
+        height: 220,
+        scales: { y: { range: [0, 100] } },
+        series: [{}, { label: 'score', stroke: '#2563eb', width: 2, points: { show: points.length < 60 } }],
+        axes: [{}, { values: (_plot, ticks) => ticks.map(String) }],
+        legend: { show: false },
+        plugins: [markVersionChanges(changes)],
+      },
+      data,
+      element,
+    );
+    const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(280, element.clientWidth), height: 220 }));
+    resize.observe(element);
+    return () => {
+      resize.disconnect();
+      plot.destroy();
+    };
+  }, [points]);
+  if (points.length === 0) return <p class="muted">Not scored yet.</p>;
+  return (
+    <figure class="chart">
+      <div ref={container} role="img" aria-label={`Score history: ${points.length} scores from ${formatDate(points[0].asOf)} to ${formatDate(points[points.length - 1].asOf)}, latest ${points[points.length - 1].score}`} />
+      <figcaption data-testid="model-changes">
+        {changes.length === 0
+          ? `Model version ${points[points.length - 1].modelVersion} throughout.`
+          : changes.map((change) => `v${change.from} → v${change.point.modelVersion} on ${formatDate(change.point.asOf)}`).join('; ')}
+      </figcaption>
+    </figure>
+  );
+}

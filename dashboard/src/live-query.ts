@@ -1,0 +1,38 @@
+// useQuery that follows the live updates: the screen's current query is run again (same page,
+// same filters) whenever a tier change or score update arrives, keeping what is shown meanwhile;
+// an answer to other variables (the previous page, the previous filter) is not passed on as data.
+import { createRequest, type AnyVariables, type DocumentInput } from '@urql/core';
+import { useQuery } from '@urql/preact';
+import { createContext } from 'preact';
+import { useContext, useEffect, useRef } from 'preact/hooks';
+import { LiveUpdates, useLive } from './live';
+import type { Viewer } from './session';
+
+export interface Session {
+  viewer: Viewer;
+  live: LiveUpdates;
+  forgetKey(): void;
+}
+
+export const SessionContext = createContext<Session | null>(null);
+
+export function useSession(): Session {
+  const session = useContext(SessionContext);
+  if (!session) throw new Error('useSession outside the session provider');
+  return session;
+}
+
+export function useLiveQuery<Data, Variables extends AnyVariables>(query: DocumentInput<Data, Variables>, variables: Variables, pause = false) {
+  const { live } = useSession();
+  const { version } = useLive(live);
+  const [result, reexecute] = useQuery<Data, Variables>({ query, variables, pause } as Parameters<typeof useQuery<Data, Variables>>[0]);
+  // While another page or filter loads, urql keeps the previous answer: not shown as this one's.
+  const requested = createRequest(query, variables).key;
+  const shownVersion = useRef(version);
+  useEffect(() => {
+    if (shownVersion.current === version) return;
+    shownVersion.current = version;
+    if (!pause) reexecute({ requestPolicy: 'network-only' });
+  }, [version, pause, reexecute]);
+  return result.operation && result.operation.key !== requested ? { ...result, data: undefined } : result;
+}

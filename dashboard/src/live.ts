@@ -1,0 +1,179 @@
+// What makes open screens live: every tier change and score update arriving on the WebSocket bumps
+// a version that the screens' queries follow (they refetch the page they show), and the latest tier
+// changes are kept for the live feed. After a reconnect, the tier changes missed while away are
+// fetched with tierChanges(since:) — tier changes are durable rows — and counted in the feed.
+import type { Client, OperationResult } from '@urql/core';
+import { useEffect, useState } from 'preact/hooks';
+import type { ConnectionStatus } from './client';
+import { graphql } from './gql';
+import type { LiveTierChangeFragment, MissedTierChangesQuery } from './gql/graphql';
+
+export const LiveTierChangeFields = graphql(`
+  fragment LiveTierChange on TierChange {
+    id
+    customerId
+    fromTier
+    toTier
+    fromScore
+    toScore
+    direction
+    changedAt
+    customer {
+      name
+    }
+  }
+`);
+
+const TierChangedSubscription = graphql(`
+  subscription LiveTierChanged {
+    healthTierChanged {
+      ...LiveTierChange
+    }
+  }
+`);
+
+const ScoreUpdatedSubscription = graphql(`
+  subscription LiveScoreUpdated {
+    healthScoreUpdated {
+      customerId
+      score
+    }
+  }
+`);
+
+const MissedTierChangesQuery = graphql(`
+  query MissedTierChanges($since: DateTime!, $after: String) {
+    tierChanges(since: $since, first: 500, after: $after) {
+      edges {
+        node {
+          ...LiveTierChange
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`);
+
+export interface LiveState {
+  status: ConnectionStatus;
+  /** Grows with every live event: screens refetch when it changes. */
+  version: number;
+  /** Latest tier changes first (live and caught up), at most {@link FEED_SIZE}. */
+  feed: LiveTierChangeFragment[];
+  /** Tier changes fetched after the last reconnect; null before any reconnect. */
+  caughtUp: number | null;
+}
+
+const FEED_SIZE = 50;
+/** Live events arrive in bursts (a scoring run): screens refetch at most this often. */
+const REFETCH_THROTTLE_MS = 300;
+/** Changes are asked for from a little before the last one seen: the browser's clock may differ from the server's. */
+const CLOCK_MARGIN_MS = 60_000;
+/** How many pages of missed changes a reconnect fetches; beyond that the screens' refetch shows the state anyway. */
+const MAX_CATCH_UP_PAGES = 10;
+const MAX_REMEMBERED_IDS = 10_000;
+
+export class LiveUpdates {
+  private state: LiveState = { status: 'connecting', version: 0, feed: [], caughtUp: null };
+  private readonly listeners = new Set<(state: LiveState) => void>();
+  private readonly seen = new Set<string>();
+  private lastChangeAt: number | null = null;
+  private firstConnectedAt: number | null = null;
+  private refetchTimer: ReturnType<typeof setTimeout> | undefined;
+  private client: Client | undefined;
+  private stops: Array<() => void> = [];
+
+  get current(): LiveState {
+    return this.state;
+  }
+
+  subscribe(listener: (state: LiveState) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Starts the subscriptions on `client` (whose WebSocket reports to this object). */
+  start(client: Client): void {
+    this.client = client;
+    const tierChanges = client.subscription(TierChangedSubscription, {}).subscribe((result) => {
+      if (result.data) this.record([result.data.healthTierChanged]);
+    });
+    const scores = client.subscription(ScoreUpdatedSubscription, {}).subscribe((result) => {
+      if (result.data) this.scheduleRefetch();
+    });
+    this.stops = [tierChanges.unsubscribe, scores.unsubscribe];
+  }
+
+  stop(): void {
+    this.stops.forEach((stop) => stop());
+    clearTimeout(this.refetchTimer);
+  }
+
+  setStatus(status: ConnectionStatus): void {
+    this.update({ status });
+  }
+
+  async connected(reconnected: boolean): Promise<void> {
+    if (!reconnected) {
+      this.firstConnectedAt = Date.now();
+      return;
+    }
+    const since = new Date((this.lastChangeAt ?? this.firstConnectedAt ?? Date.now()) - CLOCK_MARGIN_MS).toISOString();
+    const missed = await this.fetchSince(since);
+    this.update({ caughtUp: missed });
+    this.scheduleRefetch();
+  }
+
+  private async fetchSince(since: string): Promise<number> {
+    if (!this.client) return 0;
+    let after: string | null = null;
+    let missed = 0;
+    for (let page = 0; page < MAX_CATCH_UP_PAGES; page++) {
+      const result: OperationResult<MissedTierChangesQuery> = await this.client.query(MissedTierChangesQuery, { since, after }, { requestPolicy: 'network-only' }).toPromise();
+      const connection = result.data?.tierChanges;
+      if (!connection) break;
+      missed += this.record(connection.edges.map((edge) => edge.node));
+      if (!connection.pageInfo.hasNextPage) break;
+      after = connection.pageInfo.endCursor ?? null;
+    }
+    return missed;
+  }
+
+  /** Adds unseen changes to the feed; returns how many were new. */
+  private record(changes: LiveTierChangeFragment[]): number {
+    const fresh = changes.filter((change) => !this.seen.has(change.id));
+    if (fresh.length === 0) return 0;
+    // Ids are remembered to drop the duplicates of a catch-up; a long-open page forgets the oldest.
+    if (this.seen.size > MAX_REMEMBERED_IDS) this.seen.clear();
+    for (const change of fresh) {
+      this.seen.add(change.id);
+      this.lastChangeAt = Math.max(this.lastChangeAt ?? 0, Date.parse(change.changedAt));
+    }
+    const feed = [...fresh.reverse(), ...this.state.feed].sort((a, b) => Date.parse(b.changedAt) - Date.parse(a.changedAt)).slice(0, FEED_SIZE);
+    this.update({ feed });
+    this.scheduleRefetch();
+    return fresh.length;
+  }
+
+  private scheduleRefetch(): void {
+    if (this.refetchTimer !== undefined) return;
+    this.refetchTimer = setTimeout(() => {
+      this.refetchTimer = undefined;
+      this.update({ version: this.state.version + 1 });
+    }, REFETCH_THROTTLE_MS);
+  }
+
+  private update(patch: Partial<LiveState>): void {
+    this.state = { ...this.state, ...patch };
+    this.listeners.forEach((listener) => listener(this.state));
+  }
+}
+
+export function useLive(live: LiveUpdates): LiveState {
+  const [state, setState] = useState(live.current);
+  useEffect(() => live.subscribe(setState), [live]);
+  return state;
+}

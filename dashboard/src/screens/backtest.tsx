@@ -1,0 +1,144 @@
+// Backtest (admin): "does it predict churn?" — the active model scored over a past grid and measured
+// against the churns known today. Run on demand: it scores every account at every instant.
+import { useState } from 'preact/hooks';
+import { useQuery } from '@urql/preact';
+import { ErrorNote } from '../components/badges';
+import { formatNumber, formatPercent } from '../format';
+import { graphql } from '../gql';
+
+const BacktestQuery = graphql(`
+  query Backtest($input: BacktestInput!) {
+    backtest(input: $input) {
+      customers
+      churners
+      instants
+      horizonDays
+      recall {
+        leadDays
+        churners
+        flagged
+        recall
+      }
+      precision {
+        precision
+        flaggedSnapshots
+        truePositives
+      }
+      auc {
+        auc
+        leadDays
+      }
+      leadTime {
+        detected
+        medianDays
+        p25Days
+        p75Days
+      }
+      falseAlarms {
+        rate
+        ratePer90Days
+      }
+      tierChurnRates {
+        tierKey
+        snapshots
+        churned
+        rate
+      }
+    }
+  }
+`);
+
+const DAY_MS = 86_400_000;
+
+function isoDay(offsetDays: number): string {
+  return new Date(Date.now() + offsetDays * DAY_MS).toISOString().slice(0, 10);
+}
+
+export function BacktestPanel() {
+  const [form, setForm] = useState({ from: isoDay(-120), to: isoDay(-1), horizonDays: 30, stepDays: 7 });
+  const [input, setInput] = useState<null | { from: string; to: string; horizonDays: number; stepDays: number }>(null);
+  const [{ data, error, fetching }] = useQuery({ query: BacktestQuery, variables: { input: input! }, pause: input === null });
+  const report = data?.backtest;
+  return (
+    <section class="card wide" aria-labelledby="backtest-title">
+      <h2 id="backtest-title">Does it predict churn? (backtest)</h2>
+      <form
+        class="filters"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setInput({ from: new Date(`${form.from}T00:00:00Z`).toISOString(), to: new Date(`${form.to}T00:00:00Z`).toISOString(), horizonDays: form.horizonDays, stepDays: form.stepDays });
+        }}
+      >
+        <label>
+          From
+          <input type="date" value={form.from} onChange={(event) => setForm({ ...form, from: event.currentTarget.value })} />
+        </label>
+        <label>
+          To
+          <input type="date" value={form.to} onChange={(event) => setForm({ ...form, to: event.currentTarget.value })} />
+        </label>
+        <label>
+          Horizon (days)
+          <input type="number" min={1} max={365} value={form.horizonDays} onChange={(event) => setForm({ ...form, horizonDays: Number(event.currentTarget.value) })} />
+        </label>
+        <label>
+          Step (days)
+          <input type="number" min={1} max={90} value={form.stepDays} onChange={(event) => setForm({ ...form, stepDays: Number(event.currentTarget.value) })} />
+        </label>
+        <button type="submit" disabled={fetching}>
+          {fetching ? 'Running…' : 'Run backtest'}
+        </button>
+      </form>
+      <ErrorNote error={error} />
+      {report && (
+        <div data-testid="backtest">
+          <p>
+            {report.customers} accounts, {report.churners} churned, {report.instants} instants; horizon {report.horizonDays} days. AUC {formatNumber(report.auc.auc, 2)} ({report.auc.leadDays} days ahead), precision {formatPercent(report.precision.precision)}, false alarms {formatPercent(report.falseAlarms.ratePer90Days)} per 90 days, median lead {formatNumber(report.leadTime.medianDays, 0)} days.
+          </p>
+          <table>
+            <caption>Recall: churners flagged ahead of time</caption>
+            <thead>
+              <tr>
+                <th scope="col">Days ahead</th>
+                <th scope="col" class="number">Churners</th>
+                <th scope="col" class="number">Flagged</th>
+                <th scope="col" class="number">Recall</th>
+              </tr>
+            </thead>
+            <tbody>
+              {report.recall.map((row) => (
+                <tr key={row.leadDays}>
+                  <th scope="row">{row.leadDays}</th>
+                  <td class="number">{row.churners}</td>
+                  <td class="number">{row.flagged}</td>
+                  <td class="number">{formatPercent(row.recall)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <table>
+            <caption>Churn per tier (a sound model's worst tier churns most)</caption>
+            <thead>
+              <tr>
+                <th scope="col">Tier</th>
+                <th scope="col" class="number">Snapshots</th>
+                <th scope="col" class="number">Churned</th>
+                <th scope="col" class="number">Rate</th>
+              </tr>
+            </thead>
+            <tbody>
+              {report.tierChurnRates.map((row) => (
+                <tr key={row.tierKey}>
+                  <th scope="row">{row.tierKey}</th>
+                  <td class="number">{row.snapshots}</td>
+                  <td class="number">{row.churned}</td>
+                  <td class="number">{formatPercent(row.rate, 1)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,206 @@
+// The customer's own records under the score: NPS answers, payments, tickets and outreach actions,
+// each list paged on the server on its own.
+import { OutreachStatus } from '../components/outreach-status';
+import { usePages } from '../components/pager';
+import { RecordTable } from '../components/record-table';
+import { formatAmount, formatDateTime, formatNumber, humanise } from '../format';
+import { graphql } from '../gql';
+import { useLiveQuery } from '../live-query';
+
+const PAGE_SIZE = 10;
+
+const NpsQuery = graphql(`
+  query CustomerNps($id: ID!, $first: Int!, $after: String) {
+    customer(id: $id) {
+      npsResponses(first: $first, after: $after) {
+        totalCount
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        edges {
+          node {
+            id
+            respondedAt
+            score
+            respondent
+            comment
+          }
+        }
+      }
+    }
+  }
+`);
+
+const PaymentsQuery = graphql(`
+  query CustomerPayments($id: ID!, $first: Int!, $after: String) {
+    customer(id: $id) {
+      payments(first: $first, after: $after) {
+        totalCount
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        edges {
+          node {
+            id
+            occurredAt
+            amountCents
+            currency
+            status
+            dueAt
+            paidAt
+          }
+        }
+      }
+    }
+  }
+`);
+
+const TicketsQuery = graphql(`
+  query CustomerTickets($id: ID!, $first: Int!, $after: String) {
+    customer(id: $id) {
+      supportTickets(first: $first, after: $after) {
+        totalCount
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        edges {
+          node {
+            id
+            externalId
+            openedAt
+            resolvedAt
+            severity
+            status
+            subject
+            csatRating
+          }
+        }
+      }
+    }
+  }
+`);
+
+const OutreachQuery = graphql(`
+  query CustomerOutreach($id: ID!, $first: Int!, $after: String) {
+    customer(id: $id) {
+      outreach(first: $first, after: $after) {
+        totalCount
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        edges {
+          node {
+            id
+            createdAt
+            playbook
+            trigger
+            action
+            audience
+            channel
+            ...OutreachStatusFields
+          }
+        }
+      }
+    }
+  }
+`);
+
+export function CustomerRecords({ customerId }: { customerId: string }) {
+  return (
+    <div class="record-grid">
+      <NpsAnswers customerId={customerId} />
+      <Payments customerId={customerId} />
+      <Tickets customerId={customerId} />
+      <Outreach customerId={customerId} />
+    </div>
+  );
+}
+
+function NpsAnswers({ customerId }: { customerId: string }) {
+  const pages = usePages();
+  const { data, error } = useLiveQuery(NpsQuery, { id: customerId, first: PAGE_SIZE, after: pages.after });
+  return (
+    <RecordTable
+      title="NPS answers"
+      testId="nps-answers"
+      pages={pages}
+      pageSize={PAGE_SIZE}
+      error={error}
+      connection={data?.customer.npsResponses}
+      columns={[
+        { header: 'When', cell: (row) => formatDateTime(row.respondedAt) },
+        { header: 'Score', cell: (row) => row.score, numeric: true },
+        { header: 'Who', cell: (row) => row.respondent ?? '—' },
+        { header: 'Comment', cell: (row) => row.comment ?? '' },
+      ]}
+    />
+  );
+}
+
+function Payments({ customerId }: { customerId: string }) {
+  const pages = usePages();
+  const { data, error } = useLiveQuery(PaymentsQuery, { id: customerId, first: PAGE_SIZE, after: pages.after });
+  return (
+    <RecordTable
+      title="Payments"
+      testId="payments"
+      pages={pages}
+      pageSize={PAGE_SIZE}
+      error={error}
+      connection={data?.customer.payments}
+      columns={[
+        { header: 'When', cell: (row) => formatDateTime(row.occurredAt) },
+        { header: 'Amount', cell: (row) => formatAmount(row.amountCents, row.currency), numeric: true },
+        { header: 'Status', cell: (row) => humanise(row.status) },
+        { header: 'Due', cell: (row) => formatDateTime(row.dueAt) },
+      ]}
+    />
+  );
+}
+
+function Tickets({ customerId }: { customerId: string }) {
+  const pages = usePages();
+  const { data, error } = useLiveQuery(TicketsQuery, { id: customerId, first: PAGE_SIZE, after: pages.after });
+  return (
+    <RecordTable
+      title="Support tickets"
+      testId="tickets"
+      pages={pages}
+      pageSize={PAGE_SIZE}
+      error={error}
+      connection={data?.customer.supportTickets}
+      columns={[
+        { header: 'Opened', cell: (row) => formatDateTime(row.openedAt) },
+        { header: 'Ticket', cell: (row) => `${row.externalId}${row.subject ? ` · ${row.subject}` : ''}` },
+        { header: 'Severity', cell: (row) => humanise(row.severity) },
+        { header: 'Status', cell: (row) => humanise(row.status) },
+        { header: 'CSAT', cell: (row) => formatNumber(row.csatRating), numeric: true },
+      ]}
+    />
+  );
+}
+
+function Outreach({ customerId }: { customerId: string }) {
+  const pages = usePages();
+  const { data, error } = useLiveQuery(OutreachQuery, { id: customerId, first: PAGE_SIZE, after: pages.after });
+  return (
+    <RecordTable
+      title="Outreach"
+      testId="customer-outreach"
+      pages={pages}
+      pageSize={PAGE_SIZE}
+      error={error}
+      connection={data?.customer.outreach}
+      columns={[
+        { header: 'When', cell: (row) => formatDateTime(row.createdAt) },
+        { header: 'Playbook', cell: (row) => `${row.playbook} (${humanise(row.trigger)})` },
+        { header: 'Action', cell: (row) => `${humanise(row.action)} · ${row.channel.toLowerCase()} · ${row.audience.toLowerCase()}` },
+        { header: 'Status', cell: (row) => <OutreachStatus action={row} /> },
+      ]}
+    />
+  );
+}

@@ -1,0 +1,215 @@
+// Customer page: who the account is, its score over time (model versions marked), the components,
+// signals and penalties of its latest score with their contributions and coverage, the raw
+// records behind any signal (drill-down), and its NPS answers, payments, tickets and outreach.
+import { useMemo, useState } from 'preact/hooks';
+import { ErrorNote, TierBadge, TrendArrow } from '../components/badges';
+import { ScoreChart, type ScorePoint } from '../components/score-chart';
+import { formatCents, formatDateTime, formatNumber, formatPercent, humanise } from '../format';
+import { graphql } from '../gql';
+import { useLiveQuery } from '../live-query';
+import { signalWindows, type SignalWindow } from '../signal-sources';
+import { CustomerRecords } from './customer-records';
+import { SignalDrillDown } from './signal-drill-down';
+
+const CustomerQuery = graphql(`
+  query CustomerPage($id: ID!) {
+    customer(id: $id) {
+      id
+      name
+      plan
+      csmOwner
+      arrCents
+      seats
+      lifecycleStage
+      tier
+      healthScore
+      trend
+      nps
+      lastActivityAt
+      communicationOptOut
+      currentScore {
+        asOf
+        score
+        tier
+        coverage
+        modelVersion
+        components {
+          name
+          score
+          weight
+        }
+        signals {
+          name
+          component
+          contribution
+          weight
+          value
+          rawValue
+          missing
+        }
+        penalties {
+          name
+          points
+          applied
+          rawValue
+        }
+      }
+      scoreHistory(first: 365) {
+        edges {
+          node {
+            asOf
+            score
+            modelVersion
+          }
+        }
+      }
+    }
+    scoringModel {
+      version
+      config
+    }
+  }
+`);
+
+export function CustomerScreen({ customerId }: { customerId: string }) {
+  const { data, error, fetching } = useLiveQuery(CustomerQuery, { id: customerId });
+  const [drillDown, setDrillDown] = useState<SignalWindow | null>(null);
+  const customer = data?.customer;
+  const windows = useMemo(() => signalWindows(data?.scoringModel.config), [data?.scoringModel.config]);
+  const history = useMemo<ScorePoint[]>(() => [...(customer?.scoreHistory.edges ?? [])].reverse().map((edge) => edge.node), [customer?.scoreHistory]);
+  if (error) return <ErrorNote error={error} />;
+  if (!customer) return fetching ? <p class="loading">Loading…</p> : null;
+  const score = customer.currentScore;
+  const open = (name: string) => {
+    const window = windows.get(name);
+    if (window) setDrillDown(window);
+  };
+  return (
+    <section aria-labelledby="customer-title">
+      <h1 id="customer-title">{customer.name}</h1>
+      <dl class="pairs facts" data-testid="customer-facts">
+        <div>
+          <dt>Score</dt>
+          <dd data-testid="customer-score">{customer.healthScore ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Tier</dt>
+          <dd>
+            <TierBadge tier={customer.tier} /> <TrendArrow trend={customer.trend} />
+          </dd>
+        </div>
+        <div>
+          <dt>ARR</dt>
+          <dd data-testid="customer-arr">{formatCents(customer.arrCents)}</dd>
+        </div>
+        <div>
+          <dt>Plan</dt>
+          <dd>{customer.plan ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>CSM</dt>
+          <dd>{customer.csmOwner ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Stage</dt>
+          <dd>{customer.lifecycleStage ? humanise(customer.lifecycleStage) : '—'}</dd>
+        </div>
+        <div>
+          <dt>NPS</dt>
+          <dd>{customer.nps ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Last activity</dt>
+          <dd>{formatDateTime(customer.lastActivityAt)}</dd>
+        </div>
+        {customer.communicationOptOut && (
+          <div>
+            <dt>Communication</dt>
+            <dd>opted out</dd>
+          </div>
+        )}
+      </dl>
+      <h2>Score history</h2>
+      <ScoreChart points={history} />
+      {score && (
+        <>
+          <h2>
+            Latest score <span class="muted">({formatDateTime(score.asOf)}, model v{score.modelVersion}, coverage <span data-testid="coverage">{formatPercent(score.coverage)}</span>)</span>
+          </h2>
+          <div class="table-scroll">
+            <table data-testid="components-table">
+              <caption>Components</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Component</th>
+                  <th scope="col" class="number">Score</th>
+                  <th scope="col" class="number">Weight</th>
+                </tr>
+              </thead>
+              <tbody>
+                {score.components.map((component) => (
+                  <tr key={component.name}>
+                    <th scope="row">{component.name}</th>
+                    <td class="number">{formatNumber(component.score, 1)}</td>
+                    <td class="number">{formatPercent(component.weight)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <div class="table-scroll">
+            <table data-testid="signals-table">
+              <caption>Signals (choose one to see the records behind it)</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Signal</th>
+                  <th scope="col">Component</th>
+                  <th scope="col" class="number">Measured</th>
+                  <th scope="col" class="number">Value</th>
+                  <th scope="col" class="number">Weight</th>
+                  <th scope="col" class="number">Contribution</th>
+                </tr>
+              </thead>
+              <tbody>
+                {score.signals.map((signal) => (
+                  <tr key={signal.name} data-signal={signal.name} class={signal.missing ? 'missing' : undefined}>
+                    <th scope="row">
+                      <button type="button" class="link" onClick={() => open(signal.name)} aria-pressed={drillDown?.name === signal.name}>
+                        {humanise(signal.name)}
+                      </button>
+                    </th>
+                    <td>{signal.component}</td>
+                    <td class="number">{signal.missing ? 'missing' : formatNumber(signal.rawValue, 2)}</td>
+                    <td class="number">{formatPercent(signal.value)}</td>
+                    <td class="number">{signal.weight}</td>
+                    <td class="number" data-testid="signal-contribution">
+                      {formatNumber(signal.contribution, 2)}
+                    </td>
+                  </tr>
+                ))}
+                {score.penalties
+                  .filter((penalty) => penalty.applied)
+                  .map((penalty) => (
+                    <tr key={penalty.name} data-signal={penalty.name} class="penalty">
+                      <th scope="row">
+                        <button type="button" class="link" onClick={() => open(penalty.name)} aria-pressed={drillDown?.name === penalty.name}>
+                          {humanise(penalty.name)}
+                        </button>
+                      </th>
+                      <td>penalty</td>
+                      <td class="number">{formatNumber(penalty.rawValue, 2)}</td>
+                      <td class="number">—</td>
+                      <td class="number">—</td>
+                      <td class="number">−{penalty.points}</td>
+                    </tr>
+                  ))}
+              </tbody>
+            </table>
+          </div>
+          {drillDown && <SignalDrillDown customerId={customer.id} window={drillDown} asOf={score.asOf} onClose={() => setDrillDown(null)} />}
+        </>
+      )}
+      <CustomerRecords customerId={customer.id} />
+    </section>
+  );
+}

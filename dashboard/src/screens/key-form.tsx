@@ -1,0 +1,29 @@
+// Asked when the server requires a key: the key is checked, then kept for this tab's session only.
+import { useState } from 'preact/hooks';
+
+export function KeyForm({ reason, onSubmit }: { reason: string; onSubmit(key: string): Promise<void> }) {
+  const [key, setKey] = useState('');
+  const [busy, setBusy] = useState(false);
+  return (
+    <main class="key-gate">
+      <h1>healthgraph</h1>
+      <form
+        onSubmit={async (event) => {
+          event.preventDefault();
+          if (!key.trim()) return;
+          setBusy(true);
+          await onSubmit(key.trim());
+          setBusy(false);
+        }}
+      >
+        <p role="alert">{reason}</p>
+        <label for="api-key">API key (a read key is enough to view; admin shows the model tools)</label>
+        <input id="api-key" type="password" autoComplete="off" spellcheck={false} placeholder="hg_…" value={key} onInput={(event) => setKey(event.currentTarget.value)} autoFocus />
+        <button type="submit" disabled={busy}>
+          {busy ? 'Checking…' : 'Open the dashboard'}
+        </button>
+        <p class="muted">The key is kept for this browser tab only (sessionStorage) and sent with every request.</p>
+      </form>
+    </main>
+  );
+}

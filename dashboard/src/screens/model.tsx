@@ -1,0 +1,146 @@
+// Model page: the active model (version, tiers, signal weights) and the tier presets for everyone;
+// for admin keys also the what-if preview of changed weights, activating a preset, and the backtest
+// ("does it predict churn?"). Without admin those controls are not shown at all.
+import { useMemo, useState } from 'preact/hooks';
+import { useMutation } from '@urql/preact';
+import { ErrorNote, TierBadge } from '../components/badges';
+import { formatDateTime } from '../format';
+import { graphql } from '../gql';
+import { useLiveQuery, useSession } from '../live-query';
+import { isAdmin } from '../session';
+import { BacktestPanel } from './backtest';
+import { WhatIfPanel } from './what-if';
+
+const ModelQuery = graphql(`
+  query ModelPage {
+    scoringModel {
+      version
+      createdAt
+      config
+      tiers {
+        key
+        label
+        lowerBound
+        severity
+      }
+    }
+    scoringModelPresets {
+      name
+      isDefault
+      tiers {
+        key
+        label
+        lowerBound
+      }
+    }
+  }
+`);
+
+const ActivatePresetMutation = graphql(`
+  mutation ActivateTierPreset($tierPreset: String!) {
+    updateScoringModel(input: { tierPreset: $tierPreset }) {
+      version
+    }
+  }
+`);
+
+
+export function ModelScreen() {
+  const { viewer } = useSession();
+  const admin = isAdmin(viewer);
+  const { data, error } = useLiveQuery(ModelQuery, {});
+  const [activation, activate] = useMutation(ActivatePresetMutation);
+  const model = data?.scoringModel;
+  const signals = useMemo(() => {
+    const config = (model?.config ?? {}) as { components?: Array<{ name: string; signals: Array<{ name: string; weight: number }> }> };
+    return (config.components ?? []).flatMap((component) => component.signals.map((signal) => ({ component: component.name, ...signal })));
+  }, [model?.config]);
+  if (error) return <ErrorNote error={error} />;
+  if (!data || !model) return <p class="loading">Loading…</p>;
+  return (
+    <section aria-labelledby="model-title">
+      <h1 id="model-title">
+        Scoring model <span data-testid="model-version">v{model.version}</span>
+      </h1>
+      <p class="muted">Active since {formatDateTime(model.createdAt)}.</p>
+      <div class="cards">
+        <article class="card">
+          <h2>Tiers</h2>
+          <table data-testid="model-tiers">
+            <thead>
+              <tr>
+                <th scope="col">Tier</th>
+                <th scope="col" class="number">From score</th>
+              </tr>
+            </thead>
+            <tbody>
+              {[...model.tiers]
+                .sort((a, b) => a.severity - b.severity)
+                .map((tier) => (
+                  <tr key={tier.key}>
+                    <th scope="row">
+                      <TierBadge tier={tier.key} /> {tier.label}
+                    </th>
+                    <td class="number">{tier.lowerBound}</td>
+                  </tr>
+                ))}
+            </tbody>
+          </table>
+        </article>
+        <article class="card">
+          <h2>Signal weights</h2>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Signal</th>
+                <th scope="col">Component</th>
+                <th scope="col" class="number">Weight</th>
+              </tr>
+            </thead>
+            <tbody>
+              {signals.map((signal) => (
+                <tr key={signal.name}>
+                  <th scope="row">{signal.name}</th>
+                  <td>{signal.component}</td>
+                  <td class="number">{signal.weight}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </article>
+        <article class="card wide">
+          <h2>Tier presets</h2>
+          <ul class="presets" data-testid="presets">
+            {data.scoringModelPresets.map((preset) => (
+              <li key={preset.name} data-preset={preset.name}>
+                <strong>{preset.name}</strong>
+                {preset.isDefault && <span class="muted"> (default)</span>}:{' '}
+                {preset.tiers.map((tier) => `${tier.label} ≥ ${tier.lowerBound}`).join(', ')}
+                {admin && (
+                  <button
+                    type="button"
+                    disabled={activation.fetching}
+                    onClick={() => confirm(`Activate the ${preset.name} tiers? Every account is rescored.`) && activate({ tierPreset: preset.name })}
+                  >
+                    Activate
+                  </button>
+                )}
+              </li>
+            ))}
+          </ul>
+          <ErrorNote error={activation.error} />
+        </article>
+      </div>
+      {admin ? (
+        <>
+          <WhatIfPanel config={model.config} />
+          <BacktestPanel />
+        </>
+      ) : (
+        <p class="muted" data-testid="admin-only-note">
+          The what-if preview, activating a preset and the backtest need an admin key.
+        </p>
+      )}
+    </section>
+  );
+}

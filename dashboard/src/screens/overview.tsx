@@ -1,0 +1,182 @@
+// Overview: the book at a glance — customers and ARR per tier, average component scores,
+// lifecycle stages, NPS for a period, and the tier changes arriving live.
+import { useMemo, useState } from 'preact/hooks';
+import { ErrorNote, TierBadge } from '../components/badges';
+import { formatCents, formatDateTime, formatNumber, humanise } from '../format';
+import { graphql } from '../gql';
+import { useLive } from '../live';
+import { useLiveQuery, useSession } from '../live-query';
+import { customerHref } from '../router';
+
+const OverviewQuery = graphql(`
+  query Overview($csmOwner: String, $npsFrom: DateTime!) {
+    healthSummary(csmOwner: $csmOwner) {
+      totalCustomers
+      averageScore
+      tiers {
+        tier
+        label
+        count
+        arrCents
+      }
+      components {
+        name
+        averageScore
+      }
+      lifecycleStages {
+        stage
+        count
+      }
+    }
+    npsSummary(csmOwner: $csmOwner, from: $npsFrom) {
+      responses
+      nps
+      averageScore
+      promoters
+      passives
+      detractors
+    }
+  }
+`);
+
+const NPS_PERIODS = [30, 90, 365] as const;
+const DAY_MS = 86_400_000;
+
+export function OverviewScreen() {
+  const [csmOwner, setCsmOwner] = useState('');
+  const [npsDays, setNpsDays] = useState<number>(90);
+  // Whole days, so the variables (and the query) stay the same between renders.
+  const npsFrom = useMemo(() => new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - npsDays * DAY_MS).toISOString(), [npsDays]);
+  const { data, error, fetching } = useLiveQuery(OverviewQuery, { csmOwner: csmOwner.trim() || null, npsFrom });
+  const summary = data?.healthSummary;
+  const nps = data?.npsSummary;
+  return (
+    <section aria-labelledby="overview-title">
+      <h1 id="overview-title">Overview</h1>
+      <form class="filters" onSubmit={(event) => event.preventDefault()}>
+        <label>
+          CSM owner
+          <input type="search" value={csmOwner} onChange={(event) => setCsmOwner(event.currentTarget.value)} placeholder="everyone" />
+        </label>
+        <label>
+          NPS period
+          <select value={npsDays} onChange={(event) => setNpsDays(Number(event.currentTarget.value))}>
+            {NPS_PERIODS.map((days) => (
+              <option key={days} value={days}>
+                last {days} days
+              </option>
+            ))}
+          </select>
+        </label>
+      </form>
+      <ErrorNote error={error} />
+      {!summary && fetching && <p class="loading">Loading…</p>}
+      {summary && nps && (
+        <div class="cards">
+          <article class="card" aria-labelledby="tiers-title">
+            <h2 id="tiers-title">Tiers</h2>
+            <p class="figure">
+              <span data-testid="total-customers">{summary.totalCustomers}</span> customers · average score <span data-testid="average-score">{formatNumber(summary.averageScore, 1)}</span>
+            </p>
+            <table data-testid="tier-table">
+              <thead>
+                <tr>
+                  <th scope="col">Tier</th>
+                  <th scope="col" class="number">Customers</th>
+                  <th scope="col" class="number">ARR</th>
+                </tr>
+              </thead>
+              <tbody>
+                {summary.tiers.map((tier) => (
+                  <tr key={tier.tier} data-tier={tier.tier}>
+                    <th scope="row">
+                      <TierBadge tier={tier.tier} /> <span class="muted">{tier.label}</span>
+                    </th>
+                    <td class="number" data-testid="tier-count">
+                      {tier.count}
+                    </td>
+                    <td class="number" data-testid="tier-arr">
+                      {formatCents(tier.arrCents)}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </article>
+          <article class="card" aria-labelledby="components-title">
+            <h2 id="components-title">Average components</h2>
+            <ul class="bars" data-testid="components">
+              {summary.components.map((component) => (
+                <li key={component.name} data-component={component.name}>
+                  <span class="bar-label">{component.name}</span>
+                  <span class="bar" aria-hidden="true">
+                    <span style={{ width: `${component.averageScore ?? 0}%` }} />
+                  </span>
+                  <span class="number">{formatNumber(component.averageScore, 1)}</span>
+                </li>
+              ))}
+            </ul>
+          </article>
+          <article class="card" aria-labelledby="stages-title">
+            <h2 id="stages-title">Lifecycle stages</h2>
+            <dl class="pairs" data-testid="lifecycle">
+              {summary.lifecycleStages.map((stage) => (
+                <div key={stage.stage} data-stage={stage.stage}>
+                  <dt>{humanise(stage.stage)}</dt>
+                  <dd>{stage.count}</dd>
+                </div>
+              ))}
+            </dl>
+          </article>
+          <article class="card" aria-labelledby="nps-title">
+            <h2 id="nps-title">NPS, last {npsDays} days</h2>
+            <p class="figure">
+              NPS <strong data-testid="nps">{nps.nps ?? '—'}</strong> from <span data-testid="nps-responses">{nps.responses}</span> answers
+            </p>
+            <dl class="pairs">
+              <div>
+                <dt>promoters</dt>
+                <dd data-testid="nps-promoters">{nps.promoters}</dd>
+              </div>
+              <div>
+                <dt>passives</dt>
+                <dd>{nps.passives}</dd>
+              </div>
+              <div>
+                <dt>detractors</dt>
+                <dd data-testid="nps-detractors">{nps.detractors}</dd>
+              </div>
+              <div>
+                <dt>average</dt>
+                <dd>{formatNumber(nps.averageScore, 2)}</dd>
+              </div>
+            </dl>
+          </article>
+          <LiveFeed />
+        </div>
+      )}
+    </section>
+  );
+}
+
+function LiveFeed() {
+  const { live } = useSession();
+  const { feed } = useLive(live);
+  return (
+    <article class="card wide" aria-labelledby="feed-title">
+      <h2 id="feed-title">Tier changes, live</h2>
+      {feed.length === 0 ? (
+        <p class="muted">None since this page opened.</p>
+      ) : (
+        <ul class="feed" data-testid="live-feed" aria-live="polite">
+          {feed.slice(0, 10).map((change) => (
+            <li key={change.id}>
+              <a href={customerHref(change.customerId)}>{change.customer.name}</a> <TierBadge tier={change.fromTier} /> → <TierBadge tier={change.toTier} /> ({change.fromScore ?? '—'} → {change.toScore})
+              <span class="muted"> {formatDateTime(change.changedAt)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </article>
+  );
+}

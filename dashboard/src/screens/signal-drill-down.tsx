@@ -1,0 +1,136 @@
+// The raw records behind a signal: the events (or NPS answers) of its window up to the score's
+// asOf, paged on the server; payments, tickets and plan changes are listed with the customer's
+// records below, the window said here.
+import { useEffect, useRef } from 'preact/hooks';
+import { Pager, usePages } from '../components/pager';
+import { formatDateTime, humanise } from '../format';
+import { graphql } from '../gql';
+import { useLiveQuery } from '../live-query';
+import type { SignalWindow } from '../signal-sources';
+
+const SignalEventsQuery = graphql(`
+  query SignalEvents($id: ID!, $from: DateTime!, $to: DateTime!, $first: Int!, $after: String) {
+    customer(id: $id) {
+      engagementEvents(from: $from, to: $to, first: $first, after: $after) {
+        totalCount
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        edges {
+          node {
+            id
+            occurredAt
+            eventType
+            feature
+            userId
+          }
+        }
+      }
+    }
+  }
+`);
+
+const SignalNpsQuery = graphql(`
+  query SignalNps($id: ID!, $from: DateTime!, $to: DateTime!, $first: Int!, $after: String) {
+    npsResponses(customerId: $id, from: $from, to: $to, first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          id
+          respondedAt
+          score
+          respondent
+          comment
+        }
+      }
+    }
+  }
+`);
+
+const PAGE_SIZE = 20;
+const DAY_MS = 86_400_000;
+
+export function SignalDrillDown({ customerId, window, asOf, onClose }: { customerId: string; window: SignalWindow; asOf: string; onClose(): void }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), [window.name]);
+  // `to` is exclusive: the second after asOf keeps an event at asOf itself.
+  const to = new Date(Date.parse(asOf) + 1000).toISOString();
+  const from = new Date(Date.parse(asOf) - window.days * DAY_MS).toISOString();
+  return (
+    <section class="drill-down" aria-labelledby="drill-down-title" data-testid="drill-down">
+      <h3 id="drill-down-title" tabIndex={-1} ref={heading}>
+        Behind “{humanise(window.name)}” <span class="muted">({window.metric}, {window.days} days to {formatDateTime(asOf)})</span>
+      </h3>
+      <button type="button" onClick={onClose}>
+        Close
+      </button>
+      {window.source === 'events' && <EventRows customerId={customerId} from={from} to={to} />}
+      {window.source === 'nps' && <NpsRows customerId={customerId} from={from} to={to} />}
+      {(window.source === 'payments' || window.source === 'tickets') && <p>Computed from the {window.source} below dated after {formatDateTime(from)}.</p>}
+      {window.source === 'plan' && <p>Computed from the plan history (ARR and seats) since {formatDateTime(from)}.</p>}
+    </section>
+  );
+}
+
+function EventRows({ customerId, from, to }: { customerId: string; from: string; to: string }) {
+  const pages = usePages();
+  const { data, error } = useLiveQuery(SignalEventsQuery, { id: customerId, from, to, first: PAGE_SIZE, after: pages.after });
+  const events = data?.customer.engagementEvents;
+  if (error) return <p role="alert">{error.message}</p>;
+  if (!events) return <p class="loading">Loading…</p>;
+  return (
+    <>
+      <div class="table-scroll">
+        <table data-testid="raw-events">
+          <caption>
+            <span data-testid="raw-events-total">{events.totalCount}</span> events
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Event</th>
+              <th scope="col">Feature</th>
+              <th scope="col">User</th>
+            </tr>
+          </thead>
+          <tbody>
+            {events.edges.map(({ node }) => (
+              <tr key={node.id} data-event-id={node.id}>
+                <td>{formatDateTime(node.occurredAt)}</td>
+                <td>{node.eventType}</td>
+                <td>{node.feature ?? '—'}</td>
+                <td>{node.userId ?? '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <Pager pages={pages} pageSize={PAGE_SIZE} shown={events.edges.length} totalCount={events.totalCount} hasNextPage={events.pageInfo.hasNextPage} endCursor={events.pageInfo.endCursor} label="Events" />
+    </>
+  );
+}
+
+function NpsRows({ customerId, from, to }: { customerId: string; from: string; to: string }) {
+  const pages = usePages();
+  const { data, error } = useLiveQuery(SignalNpsQuery, { id: customerId, from, to, first: PAGE_SIZE, after: pages.after });
+  const answers = data?.npsResponses;
+  if (error) return <p role="alert">{error.message}</p>;
+  if (!answers) return <p class="loading">Loading…</p>;
+  return (
+    <>
+      <ul data-testid="raw-nps">
+        {answers.edges.map(({ node }) => (
+          <li key={node.id}>
+            {formatDateTime(node.respondedAt)}: <strong>{node.score}</strong> {node.respondent ? `from ${node.respondent}` : ''} {node.comment ? `“${node.comment}”` : ''}
+          </li>
+        ))}
+      </ul>
+      <Pager pages={pages} pageSize={PAGE_SIZE} shown={answers.edges.length} totalCount={answers.totalCount} hasNextPage={answers.pageInfo.hasNextPage} endCursor={answers.pageInfo.endCursor} label="NPS answers" />
+    </>
+  );
+}

@@ -1,0 +1,110 @@
+// What-if (admin): change signal weights of the active model and see, without writing anything,
+// how many accounts each tier would hold and which accounts would move (previewScoringModel).
+import { useState } from 'preact/hooks';
+import { useQuery } from '@urql/preact';
+import { ErrorNote, TierBadge } from '../components/badges';
+import { formatCents } from '../format';
+import { graphql } from '../gql';
+import { customerHref } from '../router';
+
+const PreviewQuery = graphql(`
+  query PreviewScoringModel($config: JSON!) {
+    previewScoringModel(config: $config, first: 50) {
+      changed
+      current {
+        tier
+        label
+        count
+      }
+      proposed {
+        tier
+        label
+        count
+      }
+      changes {
+        customerId
+        name
+        arrCents
+        fromTier
+        toTier
+        toScore
+      }
+    }
+  }
+`);
+
+interface EditableConfig {
+  components: Array<{ name: string; signals: Array<{ name: string; weight: number }> }>;
+}
+
+export function WhatIfPanel({ config }: { config: unknown }) {
+  const [weights, setWeights] = useState<Record<string, number>>({});
+  const [submitted, setSubmitted] = useState<unknown>(null);
+  const [{ data, error, fetching }] = useQuery({ query: PreviewQuery, variables: { config: submitted }, pause: submitted === null });
+  const model = config as EditableConfig;
+  const withWeights = (): unknown => ({
+    ...(config as object),
+    components: model.components.map((component) => ({
+      ...component,
+      signals: component.signals.map((signal) => ({ ...signal, weight: weights[signal.name] ?? signal.weight })),
+    })),
+  });
+  const preview = data?.previewScoringModel;
+  return (
+    <section class="card wide" aria-labelledby="what-if-title">
+      <h2 id="what-if-title">What if (preview, writes nothing)</h2>
+      <form
+        class="weights"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setSubmitted(withWeights());
+        }}
+      >
+        {model.components.flatMap((component) =>
+          component.signals.map((signal) => (
+            <label key={signal.name}>
+              {signal.name}
+              <input type="number" min={0} step={1} value={weights[signal.name] ?? signal.weight} onInput={(event) => setWeights({ ...weights, [signal.name]: Number(event.currentTarget.value) })} />
+            </label>
+          )),
+        )}
+        <button type="submit" disabled={fetching}>
+          {fetching ? 'Previewing…' : 'Preview'}
+        </button>
+      </form>
+      <ErrorNote error={error} />
+      {preview && (
+        <div data-testid="preview">
+          <p>
+            <strong data-testid="preview-changed">{preview.changed}</strong> accounts would change tier.
+          </p>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Tier</th>
+                <th scope="col" class="number">Now</th>
+                <th scope="col" class="number">Proposed</th>
+              </tr>
+            </thead>
+            <tbody>
+              {preview.current.map((tier) => (
+                <tr key={tier.tier}>
+                  <th scope="row">{tier.label}</th>
+                  <td class="number">{tier.count}</td>
+                  <td class="number">{preview.proposed.find((proposed) => proposed.tier === tier.tier)?.count ?? 0}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <ul>
+            {preview.changes.map((change) => (
+              <li key={change.customerId}>
+                <a href={customerHref(change.customerId)}>{change.name}</a> ({formatCents(change.arrCents)}): <TierBadge tier={change.fromTier} /> → <TierBadge tier={change.toTier} /> at {change.toScore}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,46 @@
+// The API key of this browser tab's session (sessionStorage: gone when the tab closes) and what it
+// may do, asked of the server once (`viewer`). Without any key the server answers only a client on
+// its own machine while no key exists; otherwise it answers 401 and the dashboard asks for a key.
+export const API_KEY_STORAGE = 'healthgraph:dashboard:apiKey';
+export const GRAPHQL_PATH = '/graphql';
+
+export type Scope = 'READ' | 'INGEST' | 'ADMIN';
+
+export interface Viewer {
+  keyName: string | null;
+  scopes: Scope[];
+}
+
+export type SessionCheck = { kind: 'ok'; viewer: Viewer } | { kind: 'needs-key'; reason: string };
+
+export function storedKey(): string | null {
+  return sessionStorage.getItem(API_KEY_STORAGE);
+}
+
+export function storeKey(key: string | null): void {
+  if (key) sessionStorage.setItem(API_KEY_STORAGE, key);
+  else sessionStorage.removeItem(API_KEY_STORAGE);
+}
+
+export function authorizationHeaders(key: string | null): Record<string, string> {
+  return key ? { authorization: `Bearer ${key}` } : {};
+}
+
+export function isAdmin(viewer: Viewer): boolean {
+  return viewer.scopes.includes('ADMIN');
+}
+
+/** Asks the server who `key` is: a key that cannot read gets a reason to show instead. */
+export async function checkKey(key: string | null): Promise<SessionCheck> {
+  const response = await fetch(GRAPHQL_PATH, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...authorizationHeaders(key) },
+    body: JSON.stringify({ query: '{ viewer { keyName scopes } }' }),
+  });
+  if (response.status === 401) return { kind: 'needs-key', reason: key ? 'This key is not valid (wrong, revoked or mistyped).' : 'This server requires an API key.' };
+  if (response.status === 429) return { kind: 'needs-key', reason: 'Too many attempts from this address; wait a moment and try again.' };
+  const body = (await response.json()) as { data?: { viewer: Viewer } | null; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+  if (body.errors?.some((error) => error.extensions?.code === 'FORBIDDEN')) return { kind: 'needs-key', reason: 'This key has no read scope: the dashboard needs a read (or admin) key.' };
+  if (!body.data) return { kind: 'needs-key', reason: body.errors?.[0]?.message ?? `The server answered ${response.status}.` };
+  return { kind: 'ok', viewer: body.data.viewer };
+}

@@ -1,0 +1,328 @@
+// The CS dashboard in headless Chromium against a server seeded with the demo data set: every
+// screen shows what the API answers, a tier change made through the API reaches an open worklist
+// within 2 s, the drill-down reaches the raw events, the dashboard reconnects and catches up after
+// losing its connection, the layout passes axe-core and fits a phone, and with keys it asks for one
+// (read is enough to view; admin tools only for admin). Saves the README's screenshots.
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { buildDemoDataSet } from '../../src/demo/demo-data';
+import { loadDemoData, scoreDemoHistory } from '../../src/demo/load-demo-data';
+import type { Db } from '../../src/infra/sql';
+import { createKey } from '../helpers/auth';
+import { startTestServer, TestServer } from '../helpers/server';
+import { collapse as collapseThrough, healthyActiveCustomers as healthyActive } from './collapse';
+import { Browser, ensureDashboardBuilt, openBrowser, Relay, seriousAxeViolations, startRelay } from './browser';
+
+const SCREENSHOTS = path.join(__dirname, '../../docs/screenshots');
+const DAY_MS = 86_400_000;
+
+let server: TestServer;
+let origin: string;
+let browser: Browser;
+let page: Page;
+
+/** The API's answer, failing the test on any GraphQL error (loopback admin: no key exists yet). */
+async function api<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
+  const result = await server.request<T, Record<string, unknown> | undefined>(query, variables);
+  if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+  return result.data as T;
+}
+
+/** Waits until the element matching `selector` has exactly `expected` as its text. */
+async function waitForText(selector: string, expected: string | RegExp, timeout = 10_000): Promise<void> {
+  const pattern = typeof expected === 'string' ? new RegExp(`^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : expected;
+  await page.locator(selector, { hasText: pattern }).first().waitFor({ timeout });
+}
+
+/** Opens a screen afresh (a goto that only changes the hash would keep the previous screen's filters). */
+async function visit(route: string, base = origin): Promise<void> {
+  await page.goto('about:blank');
+  await page.goto(`${base}/${route}`);
+}
+
+const collapse = (id: string, label: string) => collapseThrough(server, id, label);
+const healthyActiveCustomers = (first: number) => healthyActive(server, first);
+const text = (selector: string) => page.locator(selector).first().innerText();
+const texts = (selector: string) => page.locator(selector).allInnerTexts();
+/** The dashboard's figures are plain integers with grouping commas. */
+const whole = (cents: number) => Math.round(cents / 100).toLocaleString('en-US');
+
+beforeAll(async () => {
+  ensureDashboardBuilt();
+  server = await startTestServer({ label: 'dashboard', env: { RESCORE_DEBOUNCE_MS: '0' } });
+  origin = new URL(server.url).origin;
+  const db = server.app.orm.em.fork() as Db;
+  const dataSet = buildDemoDataSet({ customers: 150, days: 90, seed: 17, now: new Date() });
+  await loadDemoData(db, dataSet, { concurrency: 3 });
+  await scoreDemoHistory(server.app.services, db, dataSet, { historyDays: 14 });
+  for (const id of await healthyActiveCustomers(30)) await collapse(id, 'setup');
+  // A live run today, as the scheduler would: the collapsed accounts change tier and playbooks run.
+  await api('mutation { refreshAllHealthScores { status } }');
+  browser = await openBrowser();
+  page = browser.page;
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+describe('with no key on a local server', () => {
+  it('serves the overview at / with the figures of healthSummary and npsSummary', async () => {
+    await visit("");
+    await page.waitForSelector('[data-testid=tier-table]');
+    const npsFrom = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - 90 * DAY_MS).toISOString();
+    const { healthSummary, npsSummary } = await api<{
+      healthSummary: { totalCustomers: number; averageScore: number; tiers: Array<{ tier: string; count: number; arrCents: number }>; lifecycleStages: Array<{ stage: string; count: number }>; components: Array<{ name: string; averageScore: number }> };
+      npsSummary: { nps: number; responses: number; promoters: number; detractors: number };
+    }>(
+      `query($from: DateTime!) { healthSummary { totalCustomers averageScore tiers { tier count arrCents } lifecycleStages { stage count } components { name averageScore } }
+        npsSummary(from: $from) { nps responses promoters detractors } }`,
+      { from: npsFrom },
+    );
+    expect(await text('[data-testid=total-customers]')).toBe(String(healthSummary.totalCustomers));
+    expect(await text('[data-testid=average-score]')).toBe(healthSummary.averageScore.toFixed(1));
+    expect(healthSummary.tiers.reduce((sum, tier) => sum + tier.arrCents, 0)).toBeGreaterThan(0);
+    for (const tier of healthSummary.tiers) {
+      expect(await text(`tr[data-tier=${tier.tier}] [data-testid=tier-count]`)).toBe(String(tier.count));
+      expect(await text(`tr[data-tier=${tier.tier}] [data-testid=tier-arr]`)).toBe(whole(tier.arrCents));
+    }
+    for (const stage of healthSummary.lifecycleStages) expect(await text(`[data-stage=${stage.stage}] dd`)).toBe(String(stage.count));
+    for (const component of healthSummary.components) expect(await text(`[data-component=${component.name}] .number`)).toBe(component.averageScore.toFixed(1));
+    expect(npsSummary.responses).toBeGreaterThan(0);
+    expect(await text('[data-testid=nps]')).toBe(String(npsSummary.nps));
+    expect(await text('[data-testid=nps-responses]')).toBe(String(npsSummary.responses));
+    expect(await text('[data-testid=nps-detractors]')).toBe(String(npsSummary.detractors));
+    await page.waitForSelector('[data-testid=live-indicator][data-status=live]');
+    expect(await text('[data-testid=viewer]')).toBe('local session');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'overview.png'), fullPage: true });
+  }, 60_000);
+
+  it('lists the worklist in the API\'s order, pages through all of it, and filters by tier', async () => {
+    await visit(`#/worklist`);
+    await page.waitForSelector('[data-testid=worklist] tbody tr');
+    const first = await api<{ worklist: { totalCount: number; edges: Array<{ node: { id: string; healthScore: number } }> } }>('{ worklist(first: 25) { totalCount edges { node { id healthScore } } } }');
+    expect(first.worklist.totalCount).toBeGreaterThan(25);
+    const shownIds = await page.locator('[data-testid=worklist] tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-customer-id')));
+    expect(shownIds).toEqual(first.worklist.edges.map((edge) => edge.node.id));
+    expect(await texts('[data-testid=row-score]')).toEqual(first.worklist.edges.map((edge) => String(edge.node.healthScore)));
+    expect(await text('[data-testid=page-range]')).toBe(`1–25 of ${first.worklist.totalCount}`);
+
+    const seen = new Set(shownIds);
+    for (let page_ = 1; page_ * 25 < first.worklist.totalCount; page_++) {
+      await page.getByRole('button', { name: 'Next →' }).click();
+      await waitForText('[data-testid=page-range]', new RegExp(`^${page_ * 25 + 1}–`));
+      for (const id of await page.locator('[data-testid=worklist] tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-customer-id')))) seen.add(id);
+    }
+    expect(seen.size).toBe(first.worklist.totalCount);
+    await expect(page.getByRole('button', { name: 'Next →' }).isDisabled()).resolves.toBe(true);
+
+    await page.getByLabel('Tier').selectOption('critical');
+    const critical = await api<{ worklist: { totalCount: number } }>('{ worklist(first: 25, tier: "critical") { totalCount } }');
+    await waitForText('[data-testid=page-range]', new RegExp(`^1–\\d+ of ${critical.worklist.totalCount}$`));
+    expect(new Set(await texts('[data-testid=row-tier]'))).toEqual(new Set(['critical']));
+  }, 60_000);
+
+  it('shows a tier change made through the API on an open worklist within 2 s', async () => {
+    await visit(`#/worklist`);
+    await page.waitForSelector('[data-testid=worklist] tbody tr');
+    await page.waitForSelector('[data-testid=live-indicator][data-status=live]');
+    const [id] = await healthyActiveCustomers(1);
+    expect(await page.locator(`[data-customer-id="${id}"]`).count()).toBe(0);
+    // The largest ARR of the book and a collapse in payments and support: first on the worklist.
+    await api(`mutation { upsertCustomer(input: { id: "${id}", name: "Collapsing Co", arrCents: 9000000000000 }) { id } }`);
+    await collapse(id, 'live');
+    const rescored = await api<{ refreshHealthScore: { tier: string } }>(`mutation { refreshHealthScore(customerId: "${id}") { tier } }`);
+    expect(['at_risk', 'critical']).toContain(rescored.refreshHealthScore.tier);
+    const changedAt = Date.now();
+    await page.waitForSelector(`[data-testid=worklist] tbody tr:first-child[data-customer-id="${id}"]`, { timeout: 2000 });
+    expect(Date.now() - changedAt).toBeLessThan(2000);
+    expect(await text(`[data-customer-id="${id}"] th a`)).toBe('Collapsing Co');
+  }, 60_000);
+
+  it('opens a customer with the API\'s score, signals and records, and drills down to the raw events of a signal', async () => {
+    const { worklist } = await api<{ worklist: { edges: Array<{ node: { id: string } }> } }>('{ worklist(first: 3) { edges { node { id } } } }');
+    const id = worklist.edges[2].node.id;
+    await visit(`#/customers/${encodeURIComponent(id)}`);
+    await page.waitForSelector('[data-testid=signals-table]');
+    const { customer } = await api<{
+      customer: { healthScore: number; arrCents: number; currentScore: { asOf: string; coverage: number; signals: Array<{ name: string; contribution: number }> }; payments: { totalCount: number }; supportTickets: { totalCount: number }; npsResponses: { totalCount: number }; outreach: { totalCount: number } };
+    }>(`{ customer(id: "${id}") { healthScore arrCents currentScore { asOf coverage signals { name contribution } } payments { totalCount } supportTickets { totalCount } npsResponses { totalCount } outreach { totalCount } } }`);
+    expect(await text('[data-testid=customer-score]')).toBe(String(customer.healthScore));
+    expect(await text('[data-testid=customer-arr]')).toBe(whole(customer.arrCents));
+    expect(await text('[data-testid=coverage]')).toBe(`${(customer.currentScore.coverage * 100).toFixed(0)} %`);
+    for (const signal of customer.currentScore.signals) {
+      expect(await text(`[data-signal=${signal.name}] [data-testid=signal-contribution]`)).toBe(signal.contribution.toFixed(2));
+    }
+    for (const [list, connection] of [['payments', customer.payments], ['tickets', customer.supportTickets], ['nps-answers', customer.npsResponses], ['customer-outreach', customer.outreach]] as const) {
+      const heading = page.locator(`section.records:has([data-testid=${list}]) h2, section.records:not(:has(table)) h2`);
+      if (connection.totalCount > 0) expect(await page.locator(`section.records:has([data-testid=${list}]) h2 .muted`).innerText()).toBe(`(${connection.totalCount})`);
+      expect(await heading.count()).toBeGreaterThan(0);
+    }
+    await page.waitForSelector('.chart canvas');
+    expect(await text('[data-testid=model-changes]')).toMatch(/^Model version \d+ throughout\.$/);
+
+    // Drill-down: the silence signal is computed from the last 60 days of events.
+    await page.locator('[data-signal=silence] button').click();
+    await page.waitForSelector('[data-testid=raw-events] tbody tr');
+    const asOf = Date.parse(customer.currentScore.asOf);
+    const events = await api<{ customer: { engagementEvents: { totalCount: number; edges: Array<{ node: { id: string } }> } } }>(
+      `query($from: DateTime!, $to: DateTime!) { customer(id: "${id}") { engagementEvents(from: $from, to: $to, first: 20) { totalCount edges { node { id } } } } }`,
+      { from: new Date(asOf - 60 * DAY_MS).toISOString(), to: new Date(asOf + 1000).toISOString() },
+    );
+    expect(events.customer.engagementEvents.totalCount).toBeGreaterThan(0);
+    expect(await text('[data-testid=raw-events-total]')).toBe(String(events.customer.engagementEvents.totalCount));
+    const shown = await page.locator('[data-testid=raw-events] tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-event-id')));
+    expect(shown).toEqual(events.customer.engagementEvents.edges.map((edge) => edge.node.id));
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'customer.png'), fullPage: true });
+  }, 60_000);
+
+  it('lists the outreach log as the API does, with its filters', async () => {
+    await visit(`#/outreach`);
+    await page.waitForSelector('[data-testid=outreach-log] tbody tr');
+    const all = await api<{ outreachLog: { totalCount: number; edges: Array<{ node: { id: string } }> } }>('{ outreachLog(first: 25) { totalCount edges { node { id } } } }');
+    expect(all.outreachLog.totalCount).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid=outreach-log] tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-id')))).toEqual(all.outreachLog.edges.map((edge) => edge.node.id));
+    await page.getByLabel('Audience').selectOption('TEAM');
+    const team = await api<{ outreachLog: { totalCount: number } }>('{ outreachLog(audience: TEAM) { totalCount } }');
+    await waitForText('[aria-label=Actions] h2 .muted', `(${team.outreachLog.totalCount})`);
+    const today = new Date();
+    const tomorrow = `${today.getFullYear() + 1}-01-01`;
+    await page.getByLabel('From').fill(tomorrow);
+    await page.getByLabel('From').dispatchEvent('change');
+    await waitForText('[aria-label=Actions] h2 .muted', '(0)');
+  }, 60_000);
+
+  it('lists the changes since yesterday as the API does', async () => {
+    await visit(`#/changes`);
+    const since = new Date();
+    since.setDate(since.getDate() - 1);
+    since.setHours(0, 0, 0, 0);
+    const { changes } = await api<{ changes: { totalCount: number; edges: Array<{ node: { id: string } }> } }>(`{ changes(since: "${since.toISOString()}", first: 25) { totalCount edges { node { id } } } }`);
+    expect(changes.totalCount).toBeGreaterThan(0);
+    await page.waitForSelector('[data-testid=changes] tbody tr');
+    expect(await page.locator('[data-testid=changes] tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-id')))).toEqual(changes.edges.map((edge) => edge.node.id));
+  }, 60_000);
+
+  it('shows the model and its presets, and previews a what-if for an admin', async () => {
+    await visit(`#/model`);
+    await page.waitForSelector('[data-testid=presets]');
+    const { scoringModel, scoringModelPresets } = await api<{ scoringModel: { version: number; config: { components: Array<{ signals: Array<{ name: string; weight: number }> }> } }; scoringModelPresets: Array<{ name: string }> }>(
+      '{ scoringModel { version config } scoringModelPresets { name } }',
+    );
+    expect(await text('[data-testid=model-version]')).toBe(`v${scoringModel.version}`);
+    expect(await page.locator('[data-preset]').evaluateAll((items) => items.map((item) => item.getAttribute('data-preset')))).toEqual(scoringModelPresets.map((preset) => preset.name));
+    // What if silence counted for nothing?
+    await page.getByLabel('silence', { exact: true }).fill('0');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.waitForSelector('[data-testid=preview-changed]', { timeout: 30_000 });
+    const config = { ...scoringModel.config, components: scoringModel.config.components.map((component) => ({ ...component, signals: component.signals.map((signal) => (signal.name === 'silence' ? { ...signal, weight: 0 } : signal)) })) };
+    const preview = await api<{ previewScoringModel: { changed: number } }>('query($config: JSON!) { previewScoringModel(config: $config, first: 50) { changed } }', { config });
+    expect(await text('[data-testid=preview-changed]')).toBe(String(preview.previewScoringModel.changed));
+  }, 60_000);
+
+  it('moves between screens with the keyboard alone', async () => {
+    await visit("");
+    await page.waitForSelector('[data-testid=tier-table]');
+    await page.keyboard.press('Tab'); // skip link
+    await page.keyboard.press('Tab'); // Overview
+    await page.keyboard.press('Tab'); // Worklist
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Worklist');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid=worklist] tbody tr');
+    expect(await page.evaluate('location.hash')).toBe('#/worklist');
+  }, 30_000);
+
+  it('has no serious axe-core violations on the overview, worklist and customer page', async () => {
+    const { worklist } = await api<{ worklist: { edges: Array<{ node: { id: string } }> } }>('{ worklist(first: 1) { edges { node { id } } } }');
+    for (const [route, ready] of [['#/', '[data-testid=tier-table]'], ['#/worklist', '[data-testid=worklist] tbody tr'], [`#/customers/${worklist.edges[0].node.id}`, '[data-testid=signals-table]']]) {
+      await visit(route);
+      await page.waitForSelector(ready);
+      expect({ route, violations: await seriousAxeViolations(page) }).toEqual({ route, violations: [] });
+    }
+  }, 60_000);
+
+  it('fits a phone screen: nothing wider than the viewport but the tables that scroll', async () => {
+    const phone = await openBrowser({ width: 390, height: 844 });
+    try {
+      for (const route of ['#/', '#/worklist']) {
+        await phone.page.goto(`${origin}/${route}`);
+        await phone.page.waitForSelector('main table');
+        expect(await phone.page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+      }
+    } finally {
+      await phone.close();
+    }
+  }, 60_000);
+
+  it('reconnects after losing its connection and catches up with the tier changes it missed', async () => {
+    const relay: Relay = await startRelay(server.app.port);
+    try {
+      await visit('', `http://127.0.0.1:${relay.port}`);
+      await page.waitForSelector('[data-testid=tier-table]');
+      await page.waitForSelector('[data-testid=live-indicator][data-status=live]');
+      relay.cut();
+      await page.waitForSelector('[data-testid=live-indicator][data-status=reconnecting]', { timeout: 30_000 });
+      // While the dashboard is away, an account is rescored into another tier.
+      const [id] = await healthyActiveCustomers(1);
+      await collapse(id, 'away');
+      const rescored = await api<{ refreshHealthScore: { tier: string } }>(`mutation { refreshHealthScore(customerId: "${id}") { tier } }`);
+      expect(rescored.refreshHealthScore.tier).not.toBe('healthy');
+      relay.restore();
+      await page.waitForSelector('[data-testid=live-indicator][data-status=live]', { timeout: 30_000 });
+      await waitForText('[data-testid=live-indicator]', /caught up [1-9]/);
+      await page.locator(`[data-testid=live-feed] a[href="#/customers/${id}"]`).first().waitFor({ timeout: 5000 });
+    } finally {
+      await relay.close();
+    }
+  }, 90_000);
+
+  it('loads nothing from outside this machine', () => {
+    expect(browser.foreign).toEqual([]);
+  });
+});
+
+describe('once the server requires keys', () => {
+  let admin: string;
+  let reader: string;
+
+  beforeAll(async () => {
+    admin = (await createKey(server, ['admin'], undefined, 'dashboard admin')).key;
+    reader = (await createKey(server, ['read'], admin, 'cs team')).key;
+  });
+
+  async function enterKey(key: string): Promise<void> {
+    await page.getByLabel(/API key/).fill(key);
+    await page.getByRole('button', { name: 'Open the dashboard' }).click();
+  }
+
+  it('asks for a key, refuses a wrong one, and opens with a read key kept for the session', async () => {
+    await visit("");
+    await page.waitForSelector('#api-key');
+    expect(await text('[role=alert]')).toBe('This server requires an API key.');
+    await enterKey(`${reader}x`);
+    await waitForText('[role=alert]', /^This key is not valid/);
+    await enterKey(reader);
+    await page.waitForSelector('[data-testid=tier-table]');
+    await page.waitForSelector('[data-testid=live-indicator][data-status=live]');
+    expect(await text('[data-testid=viewer]')).toBe('cs team (read)');
+    // Kept for the tab's session: a reload opens without asking again.
+    await page.reload();
+    await page.waitForSelector('[data-testid=tier-table]');
+  }, 60_000);
+
+  it('hides the admin tools from a read key and shows them to an admin key', async () => {
+    await visit(`#/model`);
+    await page.waitForSelector('[data-testid=presets]');
+    expect(await page.locator('[data-testid=admin-only-note]').count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Preview' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Activate' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Forget key' }).click();
+    await enterKey(admin);
+    await page.waitForSelector('[data-testid=viewer]');
+    await visit(`#/model`);
+    await page.waitForSelector('[data-testid=presets]');
+    expect(await page.getByRole('button', { name: 'Preview' }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Activate' }).count()).toBeGreaterThan(0);
+  }, 60_000);
+});

@@ -1,0 +1,98 @@
+// The dashboard's files as the service serves them: the page at / (the playground stays at
+// /graphql), hashed assets cached for good with their content type, gzip and revalidation, no
+// path out of the build folder, and a clear answer when the dashboard was never built.
+import http from 'node:http';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DASHBOARD_BUILD_DIR, serveDashboard } from '../../src/dashboard/static';
+import { startTestServer, TestServer } from '../helpers/server';
+import { ensureDashboardBuilt } from './browser';
+
+let server: TestServer;
+let origin: string;
+
+/** A request with the path sent exactly as written (fetch would normalise `..`). */
+function rawRequest(port: number, method: string, requestPath: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request({ host: '127.0.0.1', port, method, path: requestPath, headers, agent: false }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+beforeAll(async () => {
+  ensureDashboardBuilt();
+  server = await startTestServer({ label: 'dashboard_static' });
+  origin = new URL(server.url).origin;
+}, 180_000);
+afterAll(() => server?.stop());
+
+it('serves the dashboard page at / and keeps the playground at /graphql', async () => {
+  const page = await fetch(`${origin}/`, { headers: { accept: 'text/html' } });
+  expect(page.status).toBe(200);
+  expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+  expect(page.headers.get('cache-control')).toBe('no-cache');
+  expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+  const html = await page.text();
+  expect(html).toMatch(/<script type="module" crossorigin src="\/assets\/index-[\w-]+\.js"><\/script>/);
+  // Everything the page loads is on this server.
+  expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+
+  const playground = await fetch(`${origin}/graphql`, { headers: { accept: 'text/html' } });
+  expect(await playground.text()).toContain('ruru');
+});
+
+it('serves hashed assets with their content type, cached for good, gzipped and revalidated', async () => {
+  const assets = readdirSync(path.join(DASHBOARD_BUILD_DIR, 'assets'));
+  const script = assets.find((name) => name.endsWith('.js'))!;
+  const style = assets.find((name) => name.endsWith('.css'))!;
+  const port = Number(new URL(origin).port);
+  const js = await rawRequest(port, 'GET', `/assets/${script}`, { 'accept-encoding': 'gzip' });
+  expect(js.status).toBe(200);
+  expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
+  expect(js.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+  expect(js.headers['content-encoding']).toBe('gzip');
+  const css = await rawRequest(port, 'GET', `/assets/${style}`);
+  expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+  expect(css.headers['content-encoding']).toBeUndefined();
+  const again = await rawRequest(port, 'GET', `/assets/${script}`, { 'if-none-match': String(js.headers.etag) });
+  expect(again.status).toBe(304);
+  const head = await rawRequest(port, 'HEAD', `/assets/${script}`);
+  expect(head.status).toBe(200);
+  expect(head.body.length).toBe(0);
+  expect((await rawRequest(port, 'POST', '/')).status).toBe(405);
+});
+
+it('answers 404 for unknown assets and for any path that leaves the build folder', async () => {
+  const port = Number(new URL(origin).port);
+  for (const attempt of ['/assets/missing-abc123.js', '/assets/../../package.json', '/assets/..%2F..%2Fpackage.json', '/assets/%2e%2e/%2e%2e/package.json', '/assets/.hidden.js', '/assets/index.ts']) {
+    const response = await rawRequest(port, 'GET', attempt);
+    expect({ attempt, status: response.status }).toEqual({ attempt, status: 404 });
+    expect(response.body.toString()).not.toContain('"name": "healthgraph"');
+  }
+});
+
+it('says how to build the dashboard when it was never built', async () => {
+  const emptyBuild = mkdtempSync(path.join(os.tmpdir(), 'hg-dashboard-empty-'));
+  const bare = http.createServer((req, res) => {
+    if (!serveDashboard(new URL(req.url ?? '/', 'http://x').pathname, req, res, emptyBuild)) res.writeHead(418).end();
+  });
+  await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (bare.address() as { port: number }).port;
+    const page = await rawRequest(port, 'GET', '/');
+    expect(page.status).toBe(503);
+    expect(page.body.toString()).toContain('npm run dashboard:build');
+    expect((await rawRequest(port, 'GET', '/assets/index-abc.js')).status).toBe(404);
+    expect((await rawRequest(port, 'GET', '/other')).status).toBe(418);
+  } finally {
+    bare.closeAllConnections();
+    await new Promise((resolve) => bare.close(resolve));
+    rmSync(emptyBuild, { recursive: true, force: true });
+  }
+});
