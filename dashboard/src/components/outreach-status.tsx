@@ -1,22 +1,41 @@
-// The status of an outreach action. Delivery (sent, bounced, retried…) is being added to the graph
-// on its own branch: when OutreachAction gains it, extend OutreachStatusFields and render it here,
-// and every screen that lists actions (customer page, outreach log) shows it.
+// The status of an outreach action: what the playbook decided, then where each delivery of it stands
+// (delivered, retrying, dead…), per destination. Every screen that lists actions (customer page,
+// outreach log) renders it through this component.
 import { graphql } from '../gql';
 import type { OutreachStatusFieldsFragment } from '../gql/graphql';
 
 export const OutreachStatusFields = graphql(`
   fragment OutreachStatusFields on OutreachAction {
     status
+    deliveries {
+      id
+      status
+      attempts
+      lastError
+      destination {
+        name
+      }
+    }
   }
 `);
 
 const STATUS_LABELS: Readonly<Record<string, string>> = {
-  LOGGED: 'logged',
+  DECIDED: 'decided',
   SKIPPED_OPT_OUT: 'skipped: opted out',
   SUPPRESSED_COOLDOWN: 'suppressed: cooldown',
 };
 
 export function OutreachStatus({ action }: { action: OutreachStatusFieldsFragment }) {
   const label = STATUS_LABELS[action.status] ?? action.status.toLowerCase().replace(/_/g, ' ');
-  return <span class={`status status-${action.status.toLowerCase()}`}>{label}</span>;
+  return (
+    <span>
+      <span class={`status status-${action.status.toLowerCase()}`}>{label}</span>
+      {action.deliveries.map((delivery) => (
+        <span key={delivery.id} class={`status delivery-${delivery.status.toLowerCase()}`} title={delivery.lastError ?? `${delivery.attempts} attempt(s)`}>
+          {' '}
+          {delivery.destination.name}: {delivery.status.toLowerCase().replace(/_/g, ' ')}
+        </span>
+      ))}
+    </span>
+  );
 }

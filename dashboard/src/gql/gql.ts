@@ -14,7 +14,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "\n  fragment OutreachStatusFields on OutreachAction {\n    status\n  }\n": typeof types.OutreachStatusFieldsFragmentDoc,
+    "\n  fragment OutreachStatusFields on OutreachAction {\n    status\n    deliveries {\n      id\n      status\n      attempts\n      lastError\n      destination {\n        name\n      }\n    }\n  }\n": typeof types.OutreachStatusFieldsFragmentDoc,
     "\n  fragment LiveTierChange on TierChange {\n    id\n    customerId\n    fromTier\n    toTier\n    fromScore\n    toScore\n    direction\n    changedAt\n    customer {\n      name\n    }\n  }\n": typeof types.LiveTierChangeFragmentDoc,
     "\n  subscription LiveTierChanged {\n    healthTierChanged {\n      ...LiveTierChange\n    }\n  }\n": typeof types.LiveTierChangedDocument,
     "\n  subscription LiveScoreUpdated {\n    healthScoreUpdated {\n      customerId\n      score\n    }\n  }\n": typeof types.LiveScoreUpdatedDocument,
@@ -36,7 +36,7 @@ type Documents = {
     "\n  query Worklist($first: Int!, $after: String, $csmOwner: String, $tier: String, $lifecycleStage: LifecycleStage) {\n    worklist(first: $first, after: $after, csmOwner: $csmOwner, tier: $tier, lifecycleStage: $lifecycleStage) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          name\n          csmOwner\n          arrCents\n          healthScore\n          tier\n          trend\n          lifecycleStage\n          currentScore {\n            signals {\n              name\n              weight\n              value\n              missing\n            }\n            penalties {\n              name\n              points\n              applied\n            }\n          }\n        }\n      }\n    }\n    scoringModel {\n      tiers {\n        key\n        label\n        severity\n      }\n    }\n  }\n": typeof types.WorklistDocument,
 };
 const documents: Documents = {
-    "\n  fragment OutreachStatusFields on OutreachAction {\n    status\n  }\n": types.OutreachStatusFieldsFragmentDoc,
+    "\n  fragment OutreachStatusFields on OutreachAction {\n    status\n    deliveries {\n      id\n      status\n      attempts\n      lastError\n      destination {\n        name\n      }\n    }\n  }\n": types.OutreachStatusFieldsFragmentDoc,
     "\n  fragment LiveTierChange on TierChange {\n    id\n    customerId\n    fromTier\n    toTier\n    fromScore\n    toScore\n    direction\n    changedAt\n    customer {\n      name\n    }\n  }\n": types.LiveTierChangeFragmentDoc,
     "\n  subscription LiveTierChanged {\n    healthTierChanged {\n      ...LiveTierChange\n    }\n  }\n": types.LiveTierChangedDocument,
     "\n  subscription LiveScoreUpdated {\n    healthScoreUpdated {\n      customerId\n      score\n    }\n  }\n": types.LiveScoreUpdatedDocument,
@@ -75,7 +75,7 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment OutreachStatusFields on OutreachAction {\n    status\n  }\n"): (typeof documents)["\n  fragment OutreachStatusFields on OutreachAction {\n    status\n  }\n"];
+export function graphql(source: "\n  fragment OutreachStatusFields on OutreachAction {\n    status\n    deliveries {\n      id\n      status\n      attempts\n      lastError\n      destination {\n        name\n      }\n    }\n  }\n"): (typeof documents)["\n  fragment OutreachStatusFields on OutreachAction {\n    status\n    deliveries {\n      id\n      status\n      attempts\n      lastError\n      destination {\n        name\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
