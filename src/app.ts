@@ -26,13 +26,19 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
+/** MikroORM colours its log lines for a terminal; the service logs JSON. */
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+function stripColours(message: string): string {
+  return message.replace(ANSI_COLOUR, '');
+}
+
 export async function startApp(
   config: AppConfig & { databaseUrl: string },
   logger: Logger = createLogger(config.logLevel),
   schemaOptions: SchemaOptions = {},
 ): Promise<RunningApp> {
   const ormLogger = logger.child({ module: 'orm' });
-  const orm = await openDatabase(config.databaseUrl, config.databasePoolMax, (message) => ormLogger.info(message.replace(/\x1b\[[0-9;]*m/g, '')));
+  const orm = await openDatabase(config.databaseUrl, config.databasePoolMax, (message) => ormLogger.info(stripColours(message)));
   const pubsub = createPubSub(config.redisUrl, logger);
   if (pubsub instanceof RedisBackedPubSub && !(await pubsub.waitUntilReady(3000))) {
     logger.warn('redis is not reachable yet: serving without live events until it is');

@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import type { CoreServices } from '../context';
 import { NotFoundError, ensure } from '../infra/errors';
 import { instantBetween } from '../infra/input';
-import { Db, json, query, queryOne } from '../infra/sql';
+import { Db, query, queryOne } from '../infra/sql';
 import { TIER_PRESETS, TierPresetName } from './model';
 import { getActiveModel } from './scoring-model.service';
 import { BatchResult, ScoredCustomer, scoreCustomerBatch } from './score-customers';

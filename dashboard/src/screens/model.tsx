@@ -1,7 +1,7 @@
 // Model page: the active model (version, tiers, signal weights) and the tier presets for everyone;
 // for admin keys also the what-if preview of changed weights, activating a preset, and the backtest
 // ("does it predict churn?"). Without admin those controls are not shown at all.
-import { useMemo, useState } from 'preact/hooks';
+import { useMemo } from 'preact/hooks';
 import { useMutation } from '@urql/preact';
 import { ErrorNote, TierBadge } from '../components/badges';
 import { formatDateTime } from '../format';
