@@ -6,7 +6,19 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['.scratch/', 'bench/.scratch/', 'node_modules/', 'dist/', 'coverage/', '.data/', '**/__generated__/', 'dashboard/dist/', 'dashboard/src/gql/'] },
+  {
+    ignores: [
+      '.scratch/',
+      'bench/.scratch/',
+      'node_modules/',
+      'dist/',
+      'coverage/',
+      '.data/',
+      '**/__generated__/',
+      'dashboard/dist/',
+      'dashboard/src/gql/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -18,7 +30,10 @@ export default tseslint.config(
   {
     rules: {
       // `_`-prefixed names are deliberately unused (a required parameter, a destructured-away field).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
     },
   },
   {

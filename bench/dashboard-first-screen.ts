@@ -24,13 +24,20 @@ const OVERVIEW_QUERY = `query Overview($csmOwner: String, $npsFrom: DateTime!) {
 
 async function ensureDemo(): Promise<void> {
   if (await databaseExists(DATABASE)) {
-    const [row] = await sql<{ customers: number; scored: number }>(DATABASE, 'select count(*)::int as customers, count(health_score)::int as scored from customer');
+    const [row] = await sql<{ customers: number; scored: number }>(
+      DATABASE,
+      'select count(*)::int as customers, count(health_score)::int as scored from customer',
+    );
     if (row.customers === CUSTOMERS && row.scored > 0) return;
     await dropDatabase(DATABASE);
   }
   await createDatabase(DATABASE);
   console.log(`seeding ${DATABASE} with the ${CUSTOMERS}-account demo (once)…`);
-  execFileSync('npm', ['run', '-s', 'demo:seed', '--', '--customers', String(CUSTOMERS)], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, DATABASE_URL: databaseUrl(DATABASE), LOG_LEVEL: 'warn' } });
+  execFileSync('npm', ['run', '-s', 'demo:seed', '--', '--customers', String(CUSTOMERS)], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, DATABASE_URL: databaseUrl(DATABASE), LOG_LEVEL: 'warn' },
+  });
 }
 
 async function main(): Promise<void> {
@@ -38,14 +45,30 @@ async function main(): Promise<void> {
   await ensureDemo();
   const server = await startServer({ name: 'dashboard-ui', database: databaseUrl(DATABASE) });
   const origin = new URL(server.url).origin;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
   try {
     const npsFrom = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - 90 * DAY_MS).toISOString();
     const apiAlone = await repeat(RUNS, async () => {
       const started = performance.now();
-      const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: OVERVIEW_QUERY, variables: { csmOwner: null, npsFrom } }) });
+      const response = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: OVERVIEW_QUERY, variables: { csmOwner: null, npsFrom } }),
+      });
       const body = (await response.json()) as { data?: { healthSummary: { totalCustomers: number } } };
-      if (body.data?.healthSummary.totalCustomers !== CUSTOMERS) throw new Error(`unexpected answer: ${JSON.stringify(body).slice(0, 200)}`);
+      if (body.data?.healthSummary.totalCustomers !== CUSTOMERS)
+        throw new Error(`unexpected answer: ${JSON.stringify(body).slice(0, 200)}`);
       return performance.now() - started;
     });
     const firstScreen = await repeat(RUNS, async () => {
@@ -59,8 +82,12 @@ async function main(): Promise<void> {
       return elapsed;
     });
     console.log(`\nDashboard on the ${CUSTOMERS}-account demo (${RUNS} runs each, median [min–max])`);
-    console.log(`  first screen (cold cache, navigation → tier table)  ${round(firstScreen.median)} ms [${round(firstScreen.min)}–${round(firstScreen.max)}]  target < 1000 ms`);
-    console.log(`  baseline: the overview query alone over HTTP        ${round(apiAlone.median)} ms [${round(apiAlone.min)}–${round(apiAlone.max)}]`);
+    console.log(
+      `  first screen (cold cache, navigation → tier table)  ${round(firstScreen.median)} ms [${round(firstScreen.min)}–${round(firstScreen.max)}]  target < 1000 ms`,
+    );
+    console.log(
+      `  baseline: the overview query alone over HTTP        ${round(apiAlone.median)} ms [${round(apiAlone.min)}–${round(apiAlone.max)}]`,
+    );
     console.log(`  ratio first screen / query alone                    ${round(firstScreen.median / apiAlone.median, 2)}`);
     console.log(`  JavaScript bundle, gzipped                          ${round(bundle.gzipBytes / 1000)} kB  budget 250 kB`);
   } finally {

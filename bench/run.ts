@@ -152,13 +152,24 @@ async function machine(): Promise<Record<string, unknown>> {
     node: process.version,
     postgres: pg,
     redis,
-    server: SERVER_MODE === 'build' ? 'node dist/src/main.js (npm run build), NODE_ENV=production' : 'node -r ts-node/register/transpile-only src/main.ts, NODE_ENV=production',
+    server:
+      SERVER_MODE === 'build'
+        ? 'node dist/src/main.js (npm run build), NODE_ENV=production'
+        : 'node -r ts-node/register/transpile-only src/main.ts, NODE_ENV=production',
   };
 }
 
 function printTable(rows: Row[]): void {
   const headers = ['workload', 'figure', 'target', 'baseline', 'measured (median [min–max])', 'ratio', ''];
-  const cells = rows.map((r) => [r.workload, r.figure, r.target, r.baseline, r.measured, r.ratio, r.met === null ? '' : r.met ? 'ok' : 'MISSED']);
+  const cells = rows.map((r) => [
+    r.workload,
+    r.figure,
+    r.target,
+    r.baseline,
+    r.measured,
+    r.ratio,
+    r.met === null ? '' : r.met ? 'ok' : 'MISSED',
+  ]);
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join('  ');
   console.log(line(headers));
@@ -176,9 +187,23 @@ function backtestRows(result: BacktestWorkloadResult, judge: (ok: boolean) => bo
     const seen = rates.filter((t) => t.rate !== null).map((t) => t.rate as number);
     return seen.every((rate, i) => i === 0 || rate >= seen[i - 1]);
   };
-  const row = (figure: string, target: string, measured: string, baseline: string, met: boolean | null): Row => ({ workload: 'backtest', figure, target, baseline, measured, ratio: '', met });
+  const row = (figure: string, target: string, measured: string, baseline: string, met: boolean | null): Row => ({
+    workload: 'backtest',
+    figure,
+    target,
+    baseline,
+    measured,
+    ratio: '',
+    met,
+  });
   return [
-    row(`backtest time, ${size}`, result.customers >= 10_000 ? '≤ 120 s' : '', `${fmt(model.seconds, 1)} s`, `${fmt(classic.seconds, 1)} s`, result.customers >= 10_000 ? judge(model.seconds <= 120) : null),
+    row(
+      `backtest time, ${size}`,
+      result.customers >= 10_000 ? '≤ 120 s' : '',
+      `${fmt(model.seconds, 1)} s`,
+      `${fmt(classic.seconds, 1)} s`,
+      result.customers >= 10_000 ? judge(model.seconds <= 120) : null,
+    ),
     row(
       `recall 30 days ahead, churners with a leading signal by then (${model.foreseeableRecall30.churners})`,
       '≥ 70 %',
@@ -186,10 +211,34 @@ function backtestRows(result: BacktestWorkloadResult, judge: (ok: boolean) => bo
       percent(classic.foreseeableRecall30.recall),
       judge((model.foreseeableRecall30.recall ?? 0) >= 0.7),
     ),
-    row('recall 7 / 14 / 30 days ahead, every churner', '', model.report.recall.map((r) => percent(r.recall)).join(' / '), classic.report.recall.map((r) => percent(r.recall)).join(' / '), null),
-    row(`precision (churn within ${model.report.horizonDays} days of a flag)`, '≥ 50 %', percent(model.report.precision.precision), percent(classic.report.precision.precision), judge((model.report.precision.precision ?? 0) >= 0.5)),
-    row('AUC 30 days before churn', '≥ 0.85', fmt(model.report.auc.auc ?? 0, 3), fmt(classic.report.auc.auc ?? 0, 3), judge((model.report.auc.auc ?? 0) >= 0.85)),
-    row('non-churners falsely flagged, per 90 days', '≤ 5 %', percent(model.report.falseAlarms.ratePer90Days), percent(classic.report.falseAlarms.ratePer90Days), judge((model.report.falseAlarms.ratePer90Days ?? 1) <= 0.05)),
+    row(
+      'recall 7 / 14 / 30 days ahead, every churner',
+      '',
+      model.report.recall.map((r) => percent(r.recall)).join(' / '),
+      classic.report.recall.map((r) => percent(r.recall)).join(' / '),
+      null,
+    ),
+    row(
+      `precision (churn within ${model.report.horizonDays} days of a flag)`,
+      '≥ 50 %',
+      percent(model.report.precision.precision),
+      percent(classic.report.precision.precision),
+      judge((model.report.precision.precision ?? 0) >= 0.5),
+    ),
+    row(
+      'AUC 30 days before churn',
+      '≥ 0.85',
+      fmt(model.report.auc.auc ?? 0, 3),
+      fmt(classic.report.auc.auc ?? 0, 3),
+      judge((model.report.auc.auc ?? 0) >= 0.85),
+    ),
+    row(
+      'non-churners falsely flagged, per 90 days',
+      '≤ 5 %',
+      percent(model.report.falseAlarms.ratePer90Days),
+      percent(classic.report.falseAlarms.ratePer90Days),
+      judge((model.report.falseAlarms.ratePer90Days ?? 1) <= 0.05),
+    ),
     row(
       'churn rate per tier, best → worst',
       'in severity order',
@@ -371,7 +420,13 @@ async function main(): Promise<void> {
   if (only.has('dashboard')) {
     const dataSet = dataSets.find((d) => d.customers === config.dashboardCustomers);
     if (!dataSet) throw new Error('no data set for the dashboard');
-    const dashboard = await runDashboard({ dataSet, connections: config.dashboardConnections, seconds: config.dashboardSeconds, runs: config.runs, redisUrl: REDIS_URL });
+    const dashboard = await runDashboard({
+      dataSet,
+      connections: config.dashboardConnections,
+      seconds: config.dashboardSeconds,
+      runs: config.runs,
+      redisUrl: REDIS_URL,
+    });
     details.dashboard = dashboard;
     const over = `${config.dashboardConnections} conns × ${config.dashboardSeconds} s, ${dataSet.customers.toLocaleString('en')} customers`;
     rows.push({
@@ -487,7 +542,9 @@ async function main(): Promise<void> {
 
   const seconds = Math.round((Date.now() - started) / 1000);
   console.log(`\nhealthgraph benchmarks, scale ${scale}, ${new Date().toISOString()}, ${seconds} s`);
-  console.log(`machine: ${info.cpu}, ${info.cores} cores, ${info.memoryGb} GB; ${info.node}; PostgreSQL ${String((info.postgres as { version: string }).version).split(' ')[1]} (shared_buffers ${(info.postgres as { shared_buffers: string }).shared_buffers}, autovacuum ${(info.postgres as { autovacuum: string }).autovacuum}); Redis ${info.redis}\n`);
+  console.log(
+    `machine: ${info.cpu}, ${info.cores} cores, ${info.memoryGb} GB; ${info.node}; PostgreSQL ${String((info.postgres as { version: string }).version).split(' ')[1]} (shared_buffers ${(info.postgres as { shared_buffers: string }).shared_buffers}, autovacuum ${(info.postgres as { autovacuum: string }).autovacuum}); Redis ${info.redis}\n`,
+  );
   printTable(rows);
   const resultsDir = path.join(__dirname, 'results');
   mkdirSync(resultsDir, { recursive: true });

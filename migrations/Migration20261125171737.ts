@@ -1,11 +1,14 @@
 import { Migration } from '@mikro-orm/migrations';
 
 export class Migration20261125171737 extends Migration {
-
   override async up(): Promise<void> {
-    this.addSql(`create table "engagement_day" ("customer_id" text not null, "day" date not null, "event_count" int not null, "user_added_count" int not null, "first_at" timestamptz not null, "last_at" timestamptz not null, "features" text[] not null, constraint "engagement_day_pkey" primary key ("customer_id", "day"));`);
+    this.addSql(
+      `create table "engagement_day" ("customer_id" text not null, "day" date not null, "event_count" int not null, "user_added_count" int not null, "first_at" timestamptz not null, "last_at" timestamptz not null, "features" text[] not null, constraint "engagement_day_pkey" primary key ("customer_id", "day"));`,
+    );
 
-    this.addSql(`alter table "engagement_day" add constraint "engagement_day_customer_id_foreign" foreign key ("customer_id") references "customer" ("id") on update cascade on delete cascade;`);
+    this.addSql(
+      `alter table "engagement_day" add constraint "engagement_day_customer_id_foreign" foreign key ("customer_id") references "customer" ("id") on update cascade on delete cascade;`,
+    );
 
     // The rollup of the events already stored; from now on ingestion maintains it.
     this.addSql(`insert into "engagement_day" ("customer_id", "day", "event_count", "user_added_count", "first_at", "last_at", "features")
@@ -29,11 +32,11 @@ export class Migration20261125171737 extends Migration {
   }
 
   override async down(): Promise<void> {
-    this.addSql(`alter table "health_score" alter column "components" set compression default, alter column "signals" set compression default,
+    this
+      .addSql(`alter table "health_score" alter column "components" set compression default, alter column "signals" set compression default,
       alter column "penalties" set compression default;`);
     this.addSql(`alter table "health_score" alter column "signals" type jsonb using "signals"::jsonb,
       alter column "penalties" type jsonb using "penalties"::jsonb;`);
     this.addSql(`drop table if exists "engagement_day" cascade;`);
   }
-
 }

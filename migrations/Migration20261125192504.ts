@@ -5,7 +5,6 @@ import { Migration } from '@mikro-orm/migrations';
 // multixacts when concurrent batches share customers). Statement-level triggers do the same job
 // with one anti-join per insert statement, and delete a deleted customer's events.
 export class Migration20261125192504 extends Migration {
-
   override async up(): Promise<void> {
     this.addSql(`alter table "engagement_event" drop constraint "engagement_event_customer_id_foreign";`);
     this.addSql(`create function engagement_event_check_customers() returns trigger language plpgsql as $$
@@ -31,7 +30,8 @@ export class Migration20261125192504 extends Migration {
     this.addSql(`drop function customer_delete_engagement_events();`);
     this.addSql(`drop trigger engagement_event_check_customers on engagement_event;`);
     this.addSql(`drop function engagement_event_check_customers();`);
-    this.addSql(`alter table "engagement_event" add constraint "engagement_event_customer_id_foreign" foreign key ("customer_id") references "customer" ("id") on update cascade on delete cascade;`);
+    this.addSql(
+      `alter table "engagement_event" add constraint "engagement_event_customer_id_foreign" foreign key ("customer_id") references "customer" ("id") on update cascade on delete cascade;`,
+    );
   }
-
 }

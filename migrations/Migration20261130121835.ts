@@ -7,7 +7,6 @@ import { Migration } from '@mikro-orm/migrations';
 // statement's time 15.5 → 9.1 s, its WAL 264 → 152 MB (bench/README.md).
 // Pages written from now on keep the space; existing rows move to such pages on their next update.
 export class Migration20261130121835 extends Migration {
-
   override async up(): Promise<void> {
     this.addSql(`alter table "customer" set (fillfactor = 70);`);
   }
@@ -15,5 +14,4 @@ export class Migration20261130121835 extends Migration {
   override async down(): Promise<void> {
     this.addSql(`alter table "customer" reset (fillfactor);`);
   }
-
 }

@@ -8,7 +8,6 @@ import { Migration } from '@mikro-orm/migrations';
 // every page. MikroORM's schema diff treats json and jsonb alike, so this migration is written by
 // hand. It rewrites the table once.
 export class Migration20261130141500 extends Migration {
-
   override async up(): Promise<void> {
     this.addSql(`alter table "health_score" alter column "components" type json using "components"::json;`);
   }
@@ -16,5 +15,4 @@ export class Migration20261130141500 extends Migration {
   override async down(): Promise<void> {
     this.addSql(`alter table "health_score" alter column "components" type jsonb using "components"::jsonb;`);
   }
-
 }

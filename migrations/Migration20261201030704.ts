@@ -5,18 +5,27 @@ import { Migration } from '@mikro-orm/migrations';
 // active each day (engagement_day.user_ids); plus the churn reason and the flags that mark scores and
 // tier changes written by a backfill. The histories start from what the tables hold now.
 export class Migration20261201030704 extends Migration {
-
   override async up(): Promise<void> {
-    this.addSql(`create table "customer_plan_change" ("id" bigserial primary key, "customer_id" text not null, "arr_cents" bigint not null, "seats" int null, "changed_at" timestamptz not null);`);
+    this.addSql(
+      `create table "customer_plan_change" ("id" bigserial primary key, "customer_id" text not null, "arr_cents" bigint not null, "seats" int null, "changed_at" timestamptz not null);`,
+    );
     this.addSql(`create index "customer_plan_change_customer_time_idx" on "customer_plan_change" ("customer_id", "changed_at", "id");`);
 
-    this.addSql(`create table "support_ticket_status_change" ("id" bigserial primary key, "ticket_id" bigint not null, "customer_id" text not null, "status" text not null, "changed_at" timestamptz not null);`);
+    this.addSql(
+      `create table "support_ticket_status_change" ("id" bigserial primary key, "ticket_id" bigint not null, "customer_id" text not null, "status" text not null, "changed_at" timestamptz not null);`,
+    );
     this.addSql(`create index "support_ticket_status_change_ticket_idx" on "support_ticket_status_change" ("ticket_id");`);
-    this.addSql(`create index "support_ticket_status_change_customer_time_idx" on "support_ticket_status_change" ("customer_id", "changed_at", "id");`);
+    this.addSql(
+      `create index "support_ticket_status_change_customer_time_idx" on "support_ticket_status_change" ("customer_id", "changed_at", "id");`,
+    );
 
-    this.addSql(`alter table "customer_plan_change" add constraint "customer_plan_change_customer_id_foreign" foreign key ("customer_id") references "customer" ("id") on update cascade on delete cascade;`);
+    this.addSql(
+      `alter table "customer_plan_change" add constraint "customer_plan_change_customer_id_foreign" foreign key ("customer_id") references "customer" ("id") on update cascade on delete cascade;`,
+    );
 
-    this.addSql(`alter table "support_ticket_status_change" add constraint "support_ticket_status_change_ticket_id_foreign" foreign key ("ticket_id") references "support_ticket" ("id") on update cascade on delete cascade;`);
+    this.addSql(
+      `alter table "support_ticket_status_change" add constraint "support_ticket_status_change_ticket_id_foreign" foreign key ("ticket_id") references "support_ticket" ("id") on update cascade on delete cascade;`,
+    );
 
     this.addSql(`alter table "customer" add column "churn_reason" text null;`);
 
@@ -65,5 +74,4 @@ export class Migration20261201030704 extends Migration {
 
     this.addSql(`alter table "tier_change" drop column "backfill";`);
   }
-
 }

@@ -70,15 +70,23 @@ async function main(): Promise<void> {
   await withScriptDatabase(config, config.databasePoolMax, async (orm) => {
     const db = orm.em.fork() as Db;
     const grid = { from: options.from, to: options.to, stepDays: options.stepDays, horizonDays: options.horizonDays };
-    console.log(`Backtest from ${grid.from.toISOString()} to ${grid.to.toISOString()} every ${grid.stepDays} days, horizon ${grid.horizonDays} days`);
+    console.log(
+      `Backtest from ${grid.from.toISOString()} to ${grid.to.toISOString()} every ${grid.stepDays} days, horizon ${grid.horizonDays} days`,
+    );
     const startedAt = Date.now();
     const result = await runBacktest(db, { ...grid, model: options.version ? { version: options.version } : null });
     const columns = [{ title: `model v${result.model.version}`, report: result.report }];
-    if (options.compareClassic) columns.push({ title: 'first default model', report: (await runBacktest(db, { ...grid, model: { config: CLASSIC_SCORING_MODEL } })).report });
+    if (options.compareClassic)
+      columns.push({
+        title: 'first default model',
+        report: (await runBacktest(db, { ...grid, model: { config: CLASSIC_SCORING_MODEL } })).report,
+      });
     if (options.suggest) {
       const suggestion = await suggestScoringModel(db, grid);
       columns.push({ title: 'fitted weights', report: suggestion.suggested });
-      const weights = Object.entries(suggestion.fit.weights).map(([name, weight]) => `${name} ${weight}`).join(', ');
+      const weights = Object.entries(suggestion.fit.weights)
+        .map(([name, weight]) => `${name} ${weight}`)
+        .join(', ');
       console.log(`Fitted on ${suggestion.fit.samples} snapshots (${suggestion.fit.positives} followed by churn): ${weights}`);
     }
     console.log(`\n${backtestTable(columns)}\n\n${result.instants} instants, ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);

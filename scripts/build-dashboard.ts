@@ -32,13 +32,17 @@ export function measureBundle(distDir = path.join(DASHBOARD, 'dist')): BundleSiz
 export function buildDashboard(): BundleSize {
   const bin = (name: string) => path.join(ROOT, 'node_modules', '.bin', name);
   execFileSync(bin('tsc'), ['-p', DASHBOARD], { stdio: 'inherit', cwd: ROOT });
-  execFileSync(bin('vite'), ['build', '--config', path.join(DASHBOARD, 'vite.config.mts'), '--logLevel', 'warn'], { stdio: 'inherit', cwd: ROOT });
+  execFileSync(bin('vite'), ['build', '--config', path.join(DASHBOARD, 'vite.config.mts'), '--logLevel', 'warn'], {
+    stdio: 'inherit',
+    cwd: ROOT,
+  });
   return measureBundle();
 }
 
 function main(): void {
   const size = buildDashboard();
-  for (const file of size.files) console.log(`dashboard: ${file.name} ${(file.bytes / 1000).toFixed(1)} kB, ${(file.gzipBytes / 1000).toFixed(1)} kB gzipped`);
+  for (const file of size.files)
+    console.log(`dashboard: ${file.name} ${(file.bytes / 1000).toFixed(1)} kB, ${(file.gzipBytes / 1000).toFixed(1)} kB gzipped`);
   console.log(`dashboard: JavaScript ${(size.gzipBytes / 1000).toFixed(1)} kB gzipped (budget ${BUDGET_BYTES / 1000} kB)`);
   if (size.gzipBytes > BUDGET_BYTES) {
     console.error('dashboard: over the bundle budget');

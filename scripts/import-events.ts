@@ -8,7 +8,9 @@ import { runScript, withScriptDatabase } from './script-database';
 async function main(): Promise<void> {
   const command = parseImportArguments(process.argv.slice(2));
   const config = readConfig();
-  await withScriptDatabase(config, 4, (orm, databaseUrl) => runImportCommand(command, orm, config, databaseUrl, (line) => console.log(line)));
+  await withScriptDatabase(config, 4, (orm, databaseUrl) =>
+    runImportCommand(command, orm, config, databaseUrl, (line) => console.log(line)),
+  );
 }
 
 runScript(main);

@@ -50,7 +50,11 @@ export async function scriptDatabase(config: AppConfig): Promise<ScriptDatabase>
 }
 
 /** Opens the script's database (migrated), runs `work` on it, and closes both whatever happens. */
-export async function withScriptDatabase(config: AppConfig, poolSize: number, work: (orm: MikroORM, url: string) => Promise<void>): Promise<void> {
+export async function withScriptDatabase(
+  config: AppConfig,
+  poolSize: number,
+  work: (orm: MikroORM, url: string) => Promise<void>,
+): Promise<void> {
   const database = await scriptDatabase(config);
   const orm = await openDatabase(database.url, poolSize);
   try {

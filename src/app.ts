@@ -47,7 +47,11 @@ export async function startApp(
   // Writes of new signals wake the scheduler (src/scoring/rescore-queue.ts); it starts scheduling
   // rounds once the server is up (scheduler.start below).
   const scheduler = new ScoringScheduler(core);
-  const services: AppServices = { ...core, scheduler, engagementWriter: new SingleEventWriter(() => orm.em.fork({ clear: true }) as Db, scheduler) };
+  const services: AppServices = {
+    ...core,
+    scheduler,
+    engagementWriter: new SingleEventWriter(() => orm.em.fork({ clear: true }) as Db, scheduler),
+  };
   let deliveryWorker: DeliveryWorker | undefined;
   try {
     // Before anything can score: the queue's schema must exist for a batch to enqueue its deliveries.
@@ -73,7 +77,11 @@ export async function startApp(
       },
     });
     const adopted = await adoptCurrentDefaultModel(orm.em.fork() as Db);
-    if (adopted) logger.info({ version: adopted.version }, 'the first default scoring model was active unchanged: the current default model is now active');
+    if (adopted)
+      logger.info(
+        { version: adopted.version },
+        'the first default scoring model was active unchanged: the current default model is now active',
+      );
     scheduler.start();
     const port = Number(new URL(server.url).port);
     let stopping: Promise<void> | undefined;

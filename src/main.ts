@@ -13,7 +13,8 @@ import { createLogger, Logger } from './infra/logger';
 /** `--demo` and the demo's options, or undefined without `--demo`; any other argument is an error. */
 function demoRequested(argv: string[]): DemoSeedOptions | undefined {
   if (argv.length === 0) return undefined;
-  if (argv[0] !== '--demo') throw new Error(`unknown argument "${argv[0]}": npm start takes only --demo [--customers N] [--days D] [--seed S]`);
+  if (argv[0] !== '--demo')
+    throw new Error(`unknown argument "${argv[0]}": npm start takes only --demo [--customers N] [--days D] [--seed S]`);
   return parseDemoArguments(argv.slice(1));
 }
 
@@ -26,7 +27,10 @@ async function loadDemoIfEmpty(config: AppConfig, databaseUrl: string, options: 
       logger.info({ customers }, `--demo: the database already has ${customers} customers, demo data not loaded`);
       return;
     }
-    logger.info({ customers: options.customers, days: options.days, seed: options.seed }, '--demo: the database has no customers, loading the demo data set');
+    logger.info(
+      { customers: options.customers, days: options.days, seed: options.seed },
+      '--demo: the database has no customers, loading the demo data set',
+    );
     await seedDemo(orm, config, databaseUrl, options, (line) => process.stdout.write(`${line}\n`));
   } finally {
     await orm.close();

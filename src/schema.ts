@@ -6,7 +6,12 @@ import { AuditLogResolver } from './auth/audit-log.resolver';
 import { authChecker } from './auth/auth-checker';
 import { CustomerResolver } from './customers/customer.resolver';
 import { applyJoinedEdges } from './customers/joined-edges';
-import { DeliveryResolver, DestinationDeliveryCountsResolver, DestinationResolver, OutreachDeliveriesResolver } from './delivery/delivery.resolver';
+import {
+  DeliveryResolver,
+  DestinationDeliveryCountsResolver,
+  DestinationResolver,
+  OutreachDeliveriesResolver,
+} from './delivery/delivery.resolver';
 import { CustomerEngagementResolver, EngagementResolver } from './engagement/engagement.resolver';
 import type { AppPubSub } from './infra/pubsub';
 import { CustomerNpsResolver, NpsResolver } from './nps/nps.resolver';

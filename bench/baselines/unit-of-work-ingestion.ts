@@ -40,7 +40,12 @@ export async function unitOfWorkBatches(orm: MikroORM, batches: EngagementEventI
 }
 
 /** `clients` loops each storing one event per flush for `seconds`; returns events/s and latency percentiles. */
-export async function unitOfWorkSingles(orm: MikroORM, nextEvent: () => EngagementEventInput, clients: number, seconds: number): Promise<{ eventsPerSecond: number; latenciesMs: number[] }> {
+export async function unitOfWorkSingles(
+  orm: MikroORM,
+  nextEvent: () => EngagementEventInput,
+  clients: number,
+  seconds: number,
+): Promise<{ eventsPerSecond: number; latenciesMs: number[] }> {
   const latenciesMs: number[] = [];
   const deadline = Date.now() + seconds * 1000;
   const started = process.hrtime.bigint();

@@ -61,24 +61,26 @@ async function connectAll(url: string, count: number): Promise<void> {
   // In waves, so the server's accept backlog is never flooded.
   for (let start = 0; start < count; start += 250) {
     await Promise.all(
-      Array.from({ length: Math.min(250, count - start) }, () =>
-        new Promise<void>((resolve) => {
-          const client = createClient({
-            url,
-            webSocketImpl: WebSocket,
-            lazy: false,
-            retryAttempts: 0,
-            on: {
-              connected: () => resolve(),
-              error: (error) => {
-                failed++;
-                if (errors.length < 10) errors.push(String((error as Error)?.message ?? error));
-                resolve();
+      Array.from(
+        { length: Math.min(250, count - start) },
+        () =>
+          new Promise<void>((resolve) => {
+            const client = createClient({
+              url,
+              webSocketImpl: WebSocket,
+              lazy: false,
+              retryAttempts: 0,
+              on: {
+                connected: () => resolve(),
+                error: (error) => {
+                  failed++;
+                  if (errors.length < 10) errors.push(String((error as Error)?.message ?? error));
+                  resolve();
+                },
               },
-            },
-          });
-          slots.push({ client, spec: {}, received: 0, customers: new Set(), wrong: 0 });
-        }),
+            });
+            slots.push({ client, spec: {}, received: 0, customers: new Set(), wrong: 0 });
+          }),
       ),
     );
   }
@@ -101,7 +103,11 @@ function subscribeAll(specs: SubscriberSpec[]): void {
           }
           slot.received++;
           slot.customers.add(change.customerId);
-          if ((slot.spec.customerId && slot.spec.customerId !== change.customerId) || (slot.spec.tiers && !slot.spec.tiers.includes(change.toTier))) slot.wrong++;
+          if (
+            (slot.spec.customerId && slot.spec.customerId !== change.customerId) ||
+            (slot.spec.tiers && !slot.spec.tiers.includes(change.toTier))
+          )
+            slot.wrong++;
           (receiveTimes[change.customerId] ??= []).push(at);
           lastReceiveMs = Math.max(lastReceiveMs, at);
         },

@@ -62,9 +62,31 @@ const PROFILES: Array<[Profile, number]> = [
   ['dormant', 0.05],
 ];
 const FEATURES = [
-  'dashboards', 'reports', 'alerts', 'exports', 'integrations', 'sso', 'api_keys', 'webhooks', 'segments', 'playbooks',
-  'forecasts', 'notes', 'tasks', 'calendar', 'email_sync', 'slack', 'billing', 'audit_log', 'custom_fields', 'workflows',
-  'templates', 'imports', 'mobile', 'search', 'sharing',
+  'dashboards',
+  'reports',
+  'alerts',
+  'exports',
+  'integrations',
+  'sso',
+  'api_keys',
+  'webhooks',
+  'segments',
+  'playbooks',
+  'forecasts',
+  'notes',
+  'tasks',
+  'calendar',
+  'email_sync',
+  'slack',
+  'billing',
+  'audit_log',
+  'custom_fields',
+  'workflows',
+  'templates',
+  'imports',
+  'mobile',
+  'search',
+  'sharing',
 ];
 const PAGES = ['/home', '/accounts', '/reports', '/settings', '/billing', '/inbox', '/analytics'];
 
@@ -154,8 +176,10 @@ function eventsOnDay(plan: CustomerPlan, day: number, dayStart: number, anchorMs
     const kind = i === 0 ? 1 : random();
     const occurredAt = new Date(Math.floor(at));
     if (i === 0 || kind < 0.1) events.push({ customerId: plan.id, eventType: 'login', userId, occurredAt });
-    else if (kind < 0.55) events.push({ customerId: plan.id, eventType: 'feature_used', userId, feature: pick(random, plan.features), occurredAt });
-    else if (kind < 0.85) events.push({ customerId: plan.id, eventType: 'page_view', userId, metadata: { path: pick(random, PAGES) }, occurredAt });
+    else if (kind < 0.55)
+      events.push({ customerId: plan.id, eventType: 'feature_used', userId, feature: pick(random, plan.features), occurredAt });
+    else if (kind < 0.85)
+      events.push({ customerId: plan.id, eventType: 'page_view', userId, metadata: { path: pick(random, PAGES) }, occurredAt });
     else events.push({ customerId: plan.id, eventType: 'api_call', userId, occurredAt });
   }
   if (random() < 0.03) {
@@ -187,9 +211,19 @@ function progress(message: string): void {
 async function readInfo(spec: DataSetSpec): Promise<DataSetInfo | null> {
   if (!(await databaseExists(spec.name))) return null;
   try {
-    const [row] = await sql<{ info: DataSetInfo & { version: number; complete: boolean; anchor: string } }>(spec.name, `select info from bench_dataset where id = 1`);
+    const [row] = await sql<{ info: DataSetInfo & { version: number; complete: boolean; anchor: string } }>(
+      spec.name,
+      `select info from bench_dataset where id = 1`,
+    );
     const info = row?.info;
-    if (!info || !info.complete || info.version !== GENERATOR_VERSION || info.customers !== spec.customers || info.eventsPerCustomer !== spec.eventsPerCustomer) return null;
+    if (
+      !info ||
+      !info.complete ||
+      info.version !== GENERATOR_VERSION ||
+      info.customers !== spec.customers ||
+      info.eventsPerCustomer !== spec.eventsPerCustomer
+    )
+      return null;
     const [counts] = await sql<{ customers: number; events: number }>(
       spec.name,
       'select (select count(*) from customer where id like $1)::int as customers, (select count(*) from engagement_event)::int as events',
@@ -232,7 +266,8 @@ export async function ensureDataSet(spec: DataSetSpec, options: { lanes?: number
         seats: plan.seats,
         signedUpAt: plan.signedUpAt,
         csmOwner: `csm${plan.index % 25}@example.com`,
-        churnedAt: plan.profile === 'dormant' && random() < 0.3 ? new Date(anchor.getTime() - integerBetween(random, 10, 80) * DAY_MS) : undefined,
+        churnedAt:
+          plan.profile === 'dormant' && random() < 0.3 ? new Date(anchor.getTime() - integerBetween(random, 10, 80) * DAY_MS) : undefined,
       });
     });
 
@@ -270,16 +305,21 @@ export async function ensureDataSet(spec: DataSetSpec, options: { lanes?: number
       for (let at = plan.signedUpAt.getTime(); at <= anchorMs; at += cycleDays * DAY_MS) {
         if (at < since) continue;
         const failed = plan.paymentTrouble ? random() < 0.6 : random() < 0.02;
-        await recordPayment(db, null, {
-          customerId: plan.id,
-          externalId: `inv_${plan.index}_${Math.round(at / DAY_MS)}`,
-          amountCents: plan.seats * 4900,
-          currency: 'USD',
-          status: failed ? PaymentStatus.FAILED : PaymentStatus.PAID,
-          dueAt: new Date(at),
-          paidAt: failed ? null : new Date(at + 3_600_000),
-          occurredAt: new Date(at),
-        }, anchor);
+        await recordPayment(
+          db,
+          null,
+          {
+            customerId: plan.id,
+            externalId: `inv_${plan.index}_${Math.round(at / DAY_MS)}`,
+            amountCents: plan.seats * 4900,
+            currency: 'USD',
+            status: failed ? PaymentStatus.FAILED : PaymentStatus.PAID,
+            dueAt: new Date(at),
+            paidAt: failed ? null : new Date(at + 3_600_000),
+            occurredAt: new Date(at),
+          },
+          anchor,
+        );
         payments++;
       }
       const unhappy = plan.profile === 'declining' || plan.profile === 'going_silent' || plan.profile === 'dormant';
@@ -287,27 +327,37 @@ export async function ensureDataSet(spec: DataSetSpec, options: { lanes?: number
       for (let t = 0; t < ticketCount; t++) {
         const openedAt = since + random() * (anchorMs - since);
         const solved = random() < 0.75 && openedAt < anchorMs - DAY_MS;
-        await recordSupportTicket(db, null, {
-          customerId: plan.id,
-          externalId: `tkt_${plan.index}_${t}`,
-          subject: 'Question about the product',
-          severity: random() < 0.1 ? SupportTicketSeverity.HIGH : SupportTicketSeverity.NORMAL,
-          status: solved ? SupportTicketStatus.SOLVED : random() < 0.5 ? SupportTicketStatus.OPEN : SupportTicketStatus.PENDING,
-          csatRating: solved && random() < 0.7 ? (unhappy ? integerBetween(random, 1, 4) : integerBetween(random, 3, 5)) : null,
-          openedAt: new Date(openedAt),
-          resolvedAt: solved ? new Date(Math.min(anchorMs, openedAt + random() * 3 * DAY_MS)) : null,
-        }, anchor);
+        await recordSupportTicket(
+          db,
+          null,
+          {
+            customerId: plan.id,
+            externalId: `tkt_${plan.index}_${t}`,
+            subject: 'Question about the product',
+            severity: random() < 0.1 ? SupportTicketSeverity.HIGH : SupportTicketSeverity.NORMAL,
+            status: solved ? SupportTicketStatus.SOLVED : random() < 0.5 ? SupportTicketStatus.OPEN : SupportTicketStatus.PENDING,
+            csatRating: solved && random() < 0.7 ? (unhappy ? integerBetween(random, 1, 4) : integerBetween(random, 3, 5)) : null,
+            openedAt: new Date(openedAt),
+            resolvedAt: solved ? new Date(Math.min(anchorMs, openedAt + random() * 3 * DAY_MS)) : null,
+          },
+          anchor,
+        );
         tickets++;
       }
       if (random() < 0.35) {
         const answers = random() < 0.3 ? 2 : 1;
         for (let a = 0; a < answers; a++) {
-          await submitNpsResponse(db, null, {
-            customerId: plan.id,
-            score: unhappy ? integerBetween(random, 2, 8) : integerBetween(random, 6, 10),
-            respondent: `u${a + 1}`,
-            respondedAt: new Date(since + random() * (anchorMs - since)),
-          }, anchor);
+          await submitNpsResponse(
+            db,
+            null,
+            {
+              customerId: plan.id,
+              score: unhappy ? integerBetween(random, 2, 8) : integerBetween(random, 6, 10),
+              respondent: `u${a + 1}`,
+              respondedAt: new Date(since + random() * (anchorMs - since)),
+            },
+            anchor,
+          );
           npsResponses++;
         }
       }
@@ -320,7 +370,7 @@ export async function ensureDataSet(spec: DataSetSpec, options: { lanes?: number
       pubsub: new InProcessPubSub(),
       logger: createLogger('silent'),
       config: { ...readConfig({}), databaseUrl: url },
-     
+
       onModelActivated: [],
     };
     for (const daysBefore of HISTORY_DAYS_BEFORE) {

@@ -22,7 +22,10 @@ export async function withClient<T>(url: string, work: (client: Client) => Promi
 }
 
 export async function databaseExists(name: string): Promise<boolean> {
-  return withClient(ADMIN_URL, async (client) => (await client.query('select 1 from pg_database where datname = $1', [name])).rowCount === 1);
+  return withClient(
+    ADMIN_URL,
+    async (client) => (await client.query('select 1 from pg_database where datname = $1', [name])).rowCount === 1,
+  );
 }
 
 export async function createDatabase(name: string): Promise<void> {

@@ -65,7 +65,12 @@ function readStatus(pid: number): Record<string, number> {
   return fields;
 }
 
-export async function startServer(options: { name: string; database: string; redisUrl?: string; env?: Record<string, string> }): Promise<ServerProcess> {
+export async function startServer(options: {
+  name: string;
+  database: string;
+  redisUrl?: string;
+  env?: Record<string, string>;
+}): Promise<ServerProcess> {
   buildOnce();
   mkdirSync(WORK_DIR, { recursive: true });
   const port = await freePort();
@@ -170,8 +175,16 @@ export async function startServer(options: { name: string; database: string; red
 }
 
 /** Posts a GraphQL operation and fails on errors. */
-export async function graphql<T = Record<string, unknown>>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+export async function graphql<T = Record<string, unknown>>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<T> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
   const body = (await response.json()) as { data?: T; errors?: unknown[] };
   if (body.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors).slice(0, 2000)}`);
   return body.data as T;

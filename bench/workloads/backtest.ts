@@ -56,7 +56,8 @@ async function ensurePopulation(name: string, customers: number, days: number): 
   if (await databaseExists(name)) {
     try {
       const [row] = await sql<{ info: PopulationInfo }>(name, 'select info from bench_dataset where id = 1');
-      if (row?.info.version === POPULATION_VERSION && row.info.customers === customers && row.info.days === days) return { info: row.info, reused: true };
+      if (row?.info.version === POPULATION_VERSION && row.info.customers === customers && row.info.days === days)
+        return { info: row.info, reused: true };
     } catch {
       // regenerate
     }
@@ -78,7 +79,14 @@ async function ensurePopulation(name: string, customers: number, days: number): 
         process.stderr.write(`  [backtest] ${name}: ${progress.phase} ${progress.done}/${progress.total}\n`);
       },
     });
-    const info: PopulationInfo = { version: POPULATION_VERSION, customers, days, anchor: anchor.toISOString(), events: loaded.events.inserted, generatedSeconds: (Date.now() - started) / 1000 };
+    const info: PopulationInfo = {
+      version: POPULATION_VERSION,
+      customers,
+      days,
+      anchor: anchor.toISOString(),
+      events: loaded.events.inserted,
+      generatedSeconds: (Date.now() - started) / 1000,
+    };
     await query(db, 'create table bench_dataset (id int primary key, info jsonb not null)');
     await query(db, 'insert into bench_dataset (id, info) values (1, ?::jsonb)', [JSON.stringify(info)]);
     return { info, reused: false };
@@ -91,12 +99,20 @@ async function ensurePopulation(name: string, customers: number, days: number): 
 function foreseeableChurners(dataSet: DemoDataSet, leadDays: number): Set<string> {
   return new Set(
     populationLabels(dataSet)
-      .filter((l) => l.churnedAt && l.foreseeable && l.signalOnsetAt && l.signalOnsetAt.getTime() <= l.churnedAt.getTime() - leadDays * DAY_MS)
+      .filter(
+        (l) => l.churnedAt && l.foreseeable && l.signalOnsetAt && l.signalOnsetAt.getTime() <= l.churnedAt.getTime() - leadDays * DAY_MS,
+      )
       .map((l) => l.customerId),
   );
 }
 
-async function backtestModel(orm: MikroORM, model: ScoringModelConfig, grid: { from: Date; to: Date; stepDays: number }, anchor: Date, foreseeable: Set<string>): Promise<ModelFigures> {
+async function backtestModel(
+  orm: MikroORM,
+  model: ScoringModelConfig,
+  grid: { from: Date; to: Date; stepDays: number },
+  anchor: Date,
+  foreseeable: Set<string>,
+): Promise<ModelFigures> {
   const db = orm.em.fork() as Db;
   const started = process.hrtime.bigint();
   const accounts = await loadAccounts(db);
@@ -110,9 +126,17 @@ async function backtestModel(orm: MikroORM, model: ScoringModelConfig, grid: { f
   // Recall among churners that showed a leading pattern 30 days ahead: the other churners are left out entirely.
   const churned = new Set(labels.filter((l) => l.churnedAt).map((l) => l.customerId));
   const keep = (id: string) => !churned.has(id) || foreseeable.has(id);
-  const subset = evaluateBacktest(scores.filter((s) => keep(s.customerId)), labels.filter((l) => keep(l.customerId)), options);
+  const subset = evaluateBacktest(
+    scores.filter((s) => keep(s.customerId)),
+    labels.filter((l) => keep(l.customerId)),
+    options,
+  );
   const recall30 = subset.recall.find((r) => r.leadDays === 30);
-  return { seconds, report, foreseeableRecall30: { churners: recall30?.churners ?? 0, flagged: recall30?.flagged ?? 0, recall: recall30?.recall ?? null } };
+  return {
+    seconds,
+    report,
+    foreseeableRecall30: { churners: recall30?.churners ?? 0, flagged: recall30?.flagged ?? 0, recall: recall30?.recall ?? null },
+  };
 }
 
 export async function runBacktestWorkload(options: BacktestWorkloadOptions): Promise<BacktestWorkloadResult> {
@@ -124,14 +148,30 @@ export async function runBacktestWorkload(options: BacktestWorkloadOptions): Pro
   const grid = { from: new Date(to.getTime() - (options.weeks - 1) * 7 * DAY_MS), to, stepDays: 7 };
   const dataSet = buildDemoDataSet({ customers: options.customers, days, seed: SEED, now: anchor });
   const foreseeable = foreseeableChurners(dataSet, 30);
-  await vacuum(name, ['engagement_day', 'engagement_event', 'payment', 'support_ticket', 'support_ticket_status_change', 'nps_response', 'customer_plan_change', 'customer']);
+  await vacuum(name, [
+    'engagement_day',
+    'engagement_event',
+    'payment',
+    'support_ticket',
+    'support_ticket_status_change',
+    'nps_response',
+    'customer_plan_change',
+    'customer',
+  ]);
   const orm = await openDatabase(databaseUrl(name), 6);
   try {
     const model = await backtestModel(orm, DEFAULT_SCORING_MODEL, grid, anchor, foreseeable);
     process.stderr.write(`  [backtest] default model: ${model.seconds.toFixed(1)} s, ${model.report.snapshots} snapshots\n`);
     const classic = await backtestModel(orm, CLASSIC_SCORING_MODEL, grid, anchor, foreseeable);
     process.stderr.write(`  [backtest] first default model: ${classic.seconds.toFixed(1)} s\n`);
-    return { customers: options.customers, weeks: options.weeks, events: info.events, generatedSeconds: reused ? null : info.generatedSeconds, model, classic };
+    return {
+      customers: options.customers,
+      weeks: options.weeks,
+      events: info.events,
+      generatedSeconds: reused ? null : info.generatedSeconds,
+      model,
+      classic,
+    };
   } finally {
     await orm.close(true);
   }

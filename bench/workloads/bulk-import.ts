@@ -94,7 +94,9 @@ async function rawCopy(url: string, chunks: string[]): Promise<void> {
   try {
     await pipeline(
       Readable.from(chunks),
-      client.query(copyFrom('copy engagement_event (customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key) from stdin')),
+      client.query(
+        copyFrom('copy engagement_event (customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key) from stdin'),
+      ),
     );
   } finally {
     await client.end();
@@ -136,7 +138,10 @@ export async function runBulkImport(options: BulkImportOptions): Promise<BulkImp
     const events = generateEvents(options.customers, options.events, options.days);
     const ndjson = chunked(events.map((e) => `${JSON.stringify(e)}\n`));
     const copyText = chunked(
-      events.map((e) => `${e.customerId}\t${e.eventType}\t${e.userId}\t${copyNull(e.feature)}\t${e.metadata ? JSON.stringify(e.metadata) : '\\N'}\t${e.occurredAt}\t${e.idempotencyKey}\n`),
+      events.map(
+        (e) =>
+          `${e.customerId}\t${e.eventType}\t${e.userId}\t${copyNull(e.feature)}\t${e.metadata ? JSON.stringify(e.metadata) : '\\N'}\t${e.occurredAt}\t${e.idempotencyKey}\n`,
+      ),
     );
     const raw: number[] = [];
     const bulk: number[] = [];
@@ -148,7 +153,10 @@ export async function runBulkImport(options: BulkImportOptions): Promise<BulkImp
       await resetEvents(name);
       const bulkSeconds = await timed(async () => {
         const summary = await importEvents(url, Readable.from(ndjson));
-        if (summary.accepted !== options.events) throw new Error(`the bulk import stored ${summary.accepted} of ${options.events} events: ${JSON.stringify(summary.errors.slice(0, 3))}`);
+        if (summary.accepted !== options.events)
+          throw new Error(
+            `the bulk import stored ${summary.accepted} of ${options.events} events: ${JSON.stringify(summary.errors.slice(0, 3))}`,
+          );
       });
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       await resetEvents(name);

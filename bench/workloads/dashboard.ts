@@ -59,7 +59,13 @@ function pageResult(results: LoadResult[]): DashboardPageResult {
 
 /** Statements the page costs, counted on an in-process instance (same code, same database). */
 async function countStatements(dataSet: DataSetInfo, disableDataLoader: boolean): Promise<{ five: number; fifty: number }> {
-  const config = readConfig({ PORT: '0', HOST: '127.0.0.1', SCORING_INTERVAL_MS: '0', RESCORE_DEBOUNCE_MS: '0', DISABLE_DATALOADER: disableDataLoader ? '1' : '0' });
+  const config = readConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SCORING_INTERVAL_MS: '0',
+    RESCORE_DEBOUNCE_MS: '0',
+    DISABLE_DATALOADER: disableDataLoader ? '1' : '0',
+  });
   const app = await startApp({ ...config, databaseUrl: dataSet.url }, createLogger('silent'));
   try {
     const knex = (app.orm.em.getConnection() as unknown as { getKnex(): NodeJS.EventEmitter }).getKnex();
@@ -80,7 +86,13 @@ async function countStatements(dataSet: DataSetInfo, disableDataLoader: boolean)
   }
 }
 
-export async function runDashboard(options: { dataSet: DataSetInfo; connections: number; seconds: number; runs: number; redisUrl: string }): Promise<DashboardResult> {
+export async function runDashboard(options: {
+  dataSet: DataSetInfo;
+  connections: number;
+  seconds: number;
+  runs: number;
+  redisUrl: string;
+}): Promise<DashboardResult> {
   const { dataSet } = options;
   const offset = Math.floor(dataSet.customers * 0.9);
   const [row] = await sql<{ score: string; id: string }>(
@@ -109,7 +121,9 @@ export async function runDashboard(options: { dataSet: DataSetInfo; connections:
           const result = await load({ url: server.url, connections: options.connections, seconds: options.seconds, body });
           if (result.failures > 0) throw new Error(`${result.failures} dashboard requests failed`);
           results.get(label)?.push(result);
-          process.stderr.write(`  [dashboard] ${server.name} ${label}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99Ms} ms\n`);
+          process.stderr.write(
+            `  [dashboard] ${server.name} ${label}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99Ms} ms\n`,
+          );
         }
       }
       return results;

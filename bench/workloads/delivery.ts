@@ -36,7 +36,11 @@ function startReceiver(): Promise<{ url: string; arrivals: Map<string, number>; 
   });
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () =>
-      resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, arrivals, close: () => new Promise((done) => server.close(() => done())) }),
+      resolve({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
+        arrivals,
+        close: () => new Promise((done) => server.close(() => done())),
+      }),
     ),
   );
 }
@@ -67,15 +71,35 @@ export async function runDeliveryWorkload(options: { flippers: number; runs: num
 
       // The same run with a webhook destination taking every decided action.
       await forgetLiveScoring(name, anchor);
-      const created = await graphql<{ createDestination: { id: string } }>(server.url, `mutation($input: DestinationInput!) { createDestination(input: $input) { id } }`, {
-        // The CSM alert of each tier change: one delivery per changed tier.
-        input: { kind: 'WEBHOOK', name: 'bench', url: receiver.url, signingSecret: SECRET, filter: { audience: 'TEAM', playbooks: ['critical', 'at_risk', 'monitor'] } },
-      });
+      const created = await graphql<{ createDestination: { id: string } }>(
+        server.url,
+        `
+          mutation ($input: DestinationInput!) {
+            createDestination(input: $input) {
+              id
+            }
+          }
+        `,
+        {
+          // The CSM alert of each tier change: one delivery per changed tier.
+          input: {
+            kind: 'WEBHOOK',
+            name: 'bench',
+            url: receiver.url,
+            signingSecret: SECRET,
+            filter: { audience: 'TEAM', playbooks: ['critical', 'at_risk', 'monitor'] },
+          },
+        },
+      );
       receiver.arrivals.clear();
       started = Date.now();
       await graphql(server.url, FULL_RUN);
       withDestination.push((Date.now() - started) / 1000);
-      const rows = await sql<{ id: string; createdAt: string }>(name, `select id::text, (extract(epoch from created_at) * 1000)::float8 as "createdAt" from delivery where destination_id = $1 and status <> 'SKIPPED_WEEKLY_CAP'`, [created.createDestination.id]);
+      const rows = await sql<{ id: string; createdAt: string }>(
+        name,
+        `select id::text, (extract(epoch from created_at) * 1000)::float8 as "createdAt" from delivery where destination_id = $1 and status <> 'SKIPPED_WEEKLY_CAP'`,
+        [created.createDestination.id],
+      );
       deliveries = rows.length;
       const deadline = Date.now() + 300_000;
       while (receiver.arrivals.size < rows.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -84,7 +108,17 @@ export async function runDeliveryWorkload(options: { flippers: number; runs: num
       delivered.push((last - started) / 1000);
       rates.push(rows.length / ((last - started) / 1000));
       p99.push(percentile(Float64Array.from(rows.map((row) => (receiver.arrivals.get(row.id) ?? deadline) - Number(row.createdAt))), 99));
-      await graphql(server.url, `mutation($id: ID!) { deleteDestination(id: $id) { id } }`, { id: created.createDestination.id });
+      await graphql(
+        server.url,
+        `
+          mutation ($id: ID!) {
+            deleteDestination(id: $id) {
+              id
+            }
+          }
+        `,
+        { id: created.createDestination.id },
+      );
     }
   } finally {
     await server.stop();

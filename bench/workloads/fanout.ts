@@ -83,8 +83,12 @@ function flipperId(index: number): string {
 export async function ensureLiveDataSet(name: string, flippers: number): Promise<{ url: string; anchor: Date }> {
   if (await databaseExists(name)) {
     try {
-      const [row] = await sql<{ info: { version: number; flippers: number; anchor: string } }>(name, 'select info from bench_dataset where id = 1');
-      if (row?.info.version === LIVE_VERSION && row.info.flippers === flippers) return { url: databaseUrl(name), anchor: new Date(row.info.anchor) };
+      const [row] = await sql<{ info: { version: number; flippers: number; anchor: string } }>(
+        name,
+        'select info from bench_dataset where id = 1',
+      );
+      if (row?.info.version === LIVE_VERSION && row.info.flippers === flippers)
+        return { url: databaseUrl(name), anchor: new Date(row.info.anchor) };
     } catch {
       // regenerate
     }
@@ -108,16 +112,31 @@ export async function ensureLiveDataSet(name: string, flippers: number): Promise
       for (let day = 60; day > silentDays; day--) {
         const at = anchor.getTime() - day * DAY_MS;
         batch.push({ customerId: flipperId(i), eventType: 'login', userId: 'u1', occurredAt: new Date(at) });
-        for (let f = 0; f < 3; f++) batch.push({ customerId: flipperId(i), eventType: 'feature_used', userId: 'u1', feature: FEATURES[(day + f + i) % FEATURES.length], occurredAt: new Date(at + (f + 1) * 60_000) });
+        for (let f = 0; f < 3; f++)
+          batch.push({
+            customerId: flipperId(i),
+            eventType: 'feature_used',
+            userId: 'u1',
+            feature: FEATURES[(day + f + i) % FEATURES.length],
+            occurredAt: new Date(at + (f + 1) * 60_000),
+          });
         if (batch.length >= 5000) await flush();
       }
     }
     await flush();
-    const services: CoreServices = { orm, pubsub: new InProcessPubSub(), logger: createLogger('silent'), config: { ...readConfig({}), databaseUrl: url }, onModelActivated: [] };
+    const services: CoreServices = {
+      orm,
+      pubsub: new InProcessPubSub(),
+      logger: createLogger('silent'),
+      config: { ...readConfig({}), databaseUrl: url },
+      onModelActivated: [],
+    };
     // One history point, when every flipper was still active: each of them changes tier when scored now.
     await refreshAllHealthScores(services, orm.em.fork() as Db, new Date(anchor.getTime() - 25 * DAY_MS + 3_600_000));
     await query(db, 'delete from rescore_request');
-    await query(db, 'insert into bench_dataset (id, info) values (1, ?::jsonb)', [JSON.stringify({ version: LIVE_VERSION, flippers, anchor })]);
+    await query(db, 'insert into bench_dataset (id, info) values (1, ?::jsonb)', [
+      JSON.stringify({ version: LIVE_VERSION, flippers, anchor }),
+    ]);
   } finally {
     await orm.close(true);
   }
@@ -141,7 +160,11 @@ class Subscribers {
 
   request<T extends ChildMessage['type']>(message: ParentMessage, reply: T): Promise<Extract<ChildMessage, { type: T }>> {
     return new Promise((resolve, reject) => {
-      this.waiting.push((answer) => (answer.type === reply ? resolve(answer as Extract<ChildMessage, { type: T }>) : reject(new Error(`expected ${reply}, got ${answer.type}`))));
+      this.waiting.push((answer) =>
+        answer.type === reply
+          ? resolve(answer as Extract<ChildMessage, { type: T }>)
+          : reject(new Error(`expected ${reply}, got ${answer.type}`)),
+      );
       this.child.send(message);
     });
   }
@@ -163,7 +186,11 @@ class Subscribers {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 
-async function waitForDeliveries(subscribers: Subscribers, expected: number, timeoutMs: number): Promise<{ received: number; lastReceiveMs: number }> {
+async function waitForDeliveries(
+  subscribers: Subscribers,
+  expected: number,
+  timeoutMs: number,
+): Promise<{ received: number; lastReceiveMs: number }> {
   const deadline = Date.now() + timeoutMs;
   let progress = await subscribers.request({ type: 'progress' }, 'progress');
   while (progress.received < expected && Date.now() < deadline) {
@@ -210,18 +237,23 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
       const report = await subscribers.request({ type: 'report' }, 'report');
       if (report.errors.length) throw new Error(`subscription errors: ${report.errors.join('; ')}`);
       const latencies: number[] = [];
-      for (const [customerId, times] of Object.entries(report.receiveTimesMsByCustomer)) for (const t of times) latencies.push(t - sentAt[customerId]);
+      for (const [customerId, times] of Object.entries(report.receiveTimesMsByCustomer))
+        for (const t of times) latencies.push(t - sentAt[customerId]);
       deliveries = latencies.length;
-      if (deliveries !== options.singleFlips * options.clients) throw new Error(`one-change fan-out delivered ${deliveries} of ${options.singleFlips * options.clients} events`);
+      if (deliveries !== options.singleFlips * options.clients)
+        throw new Error(`one-change fan-out delivered ${deliveries} of ${options.singleFlips * options.clients} events`);
       p50.push(percentile(latencies, 50));
       p99.push(percentile(latencies, 99));
       max.push(percentile(latencies, 100));
-      process.stderr.write(`  [fanout] one change to ${options.clients} clients: p50 ${p50.at(-1)?.toFixed(0)} ms, p99 ${p99.at(-1)?.toFixed(0)} ms\n`);
+      process.stderr.write(
+        `  [fanout] one change to ${options.clients} clients: p50 ${p50.at(-1)?.toFixed(0)} ms, p99 ${p99.at(-1)?.toFixed(0)} ms\n`,
+      );
     }
 
     // ---- B: a scoring run that changes every flipper's tier, clients with their own filters ----
     const specs: SubscriberSpec[] = Array.from({ length: options.clients }, (_, index) => {
-      if (index < options.clients - options.tierSubscribers - options.globalSubscribers) return { customerId: flipperId(index % options.flippers) };
+      if (index < options.clients - options.tierSubscribers - options.globalSubscribers)
+        return { customerId: flipperId(index % options.flippers) };
       if (index < options.clients - options.globalSubscribers) return { tiers: ['critical'] };
       return {};
     });
@@ -239,12 +271,26 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
       await reader.loopStats();
       const watch = reader.watchRss();
       const sentAt = nowMs();
-      const result = await graphql<{ refreshAllHealthScores: { tierChanges: number } }>(writer.url, 'mutation { refreshAllHealthScores { tierChanges } }', {});
+      const result = await graphql<{ refreshAllHealthScores: { tierChanges: number } }>(
+        writer.url,
+        'mutation { refreshAllHealthScores { tierChanges } }',
+        {},
+      );
       tierChanges = result.refreshAllHealthScores.tierChanges;
-      const changes = await sql<{ customer_id: string; to_tier: string }>(name, 'select customer_id, to_tier from tier_change where changed_at > $1', [anchor.toISOString()]);
+      const changes = await sql<{ customer_id: string; to_tier: string }>(
+        name,
+        'select customer_id, to_tier from tier_change where changed_at > $1',
+        [anchor.toISOString()],
+      );
       const byCustomer = new Map(changes.map((c) => [c.customer_id, c]));
       const expected = specs.map((spec) =>
-        spec.customerId ? (byCustomer.has(spec.customerId) ? 1 : 0) : spec.tiers ? changes.filter((c) => spec.tiers?.includes(c.to_tier)).length : changes.length,
+        spec.customerId
+          ? byCustomer.has(spec.customerId)
+            ? 1
+            : 0
+          : spec.tiers
+            ? changes.filter((c) => spec.tiers?.includes(c.to_tier)).length
+            : changes.length,
       );
       expectedDeliveries = expected.reduce((a, b) => a + b, 0);
       const progress = await waitForDeliveries(subscribers, expectedDeliveries, 120_000);
@@ -267,7 +313,14 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
       connectSeconds: connected.seconds,
       rssAtConnectionsMb: rssAtConnections / 1048576,
       oneChange: { p50Ms: summarise(p50), p99Ms: summarise(p99), maxMs: summarise(max), deliveries },
-      scoringRun: { tierChanges, expectedDeliveries, deliveredSeconds: summarise(seconds), maxStallMs: summarise(stalls), complete, peakRssMb: summarise(rss) },
+      scoringRun: {
+        tierChanges,
+        expectedDeliveries,
+        deliveredSeconds: summarise(seconds),
+        maxStallMs: summarise(stalls),
+        complete,
+        peakRssMb: summarise(rss),
+      },
       idleMaxStallMs: idle.maxStallMs,
     };
   } finally {

@@ -54,7 +54,10 @@ function eventSource(customers: number, seed: string): () => EngagementEventInpu
 }
 
 async function resetEvents(name: string): Promise<void> {
-  const [{ tables }] = await sql<{ tables: string[] }>(name, `select array_agg(tablename::text) as tables from pg_tables where schemaname = 'public' and tablename like 'engagement%'`);
+  const [{ tables }] = await sql<{ tables: string[] }>(
+    name,
+    `select array_agg(tablename::text) as tables from pg_tables where schemaname = 'public' and tablename like 'engagement%'`,
+  );
   await sql(name, `truncate ${tables.map((t) => `"${t}"`).join(', ')}`);
   await sql(name, 'delete from rescore_request');
   await sql(name, 'update customer set last_activity_at = null where last_activity_at is not null');
@@ -89,7 +92,12 @@ export async function runIngestion(options: IngestionOptions): Promise<Ingestion
     }
     await resetEvents(name);
 
-    const server = await startServer({ name: 'ingestion', database: url, redisUrl: options.redisUrl, env: process.env.BENCH_INGEST_ENV ? JSON.parse(process.env.BENCH_INGEST_ENV) : {} });
+    const server = await startServer({
+      name: 'ingestion',
+      database: url,
+      redisUrl: options.redisUrl,
+      env: process.env.BENCH_INGEST_ENV ? JSON.parse(process.env.BENCH_INGEST_ENV) : {},
+    });
     const batchRates: number[] = [];
     const catchUps: number[] = [];
     const singleRates: number[] = [];
@@ -137,7 +145,9 @@ export async function runIngestion(options: IngestionOptions): Promise<Ingestion
         singleRates.push(single.requestsPerSecond);
         singleP50.push(single.p50Ms);
         singleP99.push(single.p99Ms);
-        process.stderr.write(`  [ingestion] single events, ${options.singleClients} clients: ${Math.round(single.requestsPerSecond)} events/s, p99 ${single.p99Ms} ms\n`);
+        process.stderr.write(
+          `  [ingestion] single events, ${options.singleClients} clients: ${Math.round(single.requestsPerSecond)} events/s, p99 ${single.p99Ms} ms\n`,
+        );
         await waitForRescoring(name);
       }
     } finally {
@@ -150,7 +160,12 @@ export async function runIngestion(options: IngestionOptions): Promise<Ingestion
     const batches = Array.from({ length: options.batchesPerRun }, () => Array.from({ length: options.eventsPerBatch }, next));
     const batchEventsPerSecond = await unitOfWorkBatches(orm, batches, options.batchConcurrency);
     await resetEvents(name);
-    const singles = await unitOfWorkSingles(orm, eventSource(options.customers, 'baseline-single'), options.singleClients, options.singleSeconds);
+    const singles = await unitOfWorkSingles(
+      orm,
+      eventSource(options.customers, 'baseline-single'),
+      options.singleClients,
+      options.singleSeconds,
+    );
     process.stderr.write(
       `  [ingestion] baseline (unit of work): batches ${Math.round(batchEventsPerSecond)} events/s, singles ${Math.round(singles.eventsPerSecond)} events/s\n`,
     );
@@ -161,7 +176,12 @@ export async function runIngestion(options: IngestionOptions): Promise<Ingestion
         concurrency: options.batchConcurrency,
         rescoredWithinSeconds: summarise(catchUps),
       },
-      single: { eventsPerSecond: summarise(singleRates), p50Ms: summarise(singleP50), p99Ms: summarise(singleP99), clients: options.singleClients },
+      single: {
+        eventsPerSecond: summarise(singleRates),
+        p50Ms: summarise(singleP50),
+        p99Ms: summarise(singleP99),
+        clients: options.singleClients,
+      },
       baseline: { batchEventsPerSecond, singleEventsPerSecond: singles.eventsPerSecond, singleP99Ms: percentile(singles.latenciesMs, 99) },
     };
   } finally {

@@ -33,7 +33,13 @@ export interface ScoringResult {
 
 const UPDATE_MODEL = `mutation ($config: JSON) { updateScoringModel(input: { config: $config }) { version } }`;
 
-async function timeFullRuns(dataSet: DataSetInfo, runs: number, warmUp: boolean, redisUrl: string, model: ScoringModelConfig = DEFAULT_SCORING_MODEL): Promise<ScoringSizeResult> {
+async function timeFullRuns(
+  dataSet: DataSetInfo,
+  runs: number,
+  warmUp: boolean,
+  redisUrl: string,
+  model: ScoringModelConfig = DEFAULT_SCORING_MODEL,
+): Promise<ScoringSizeResult> {
   const server = await startServer({ name: `scoring-${dataSet.customers}`, database: dataSet.url, redisUrl });
   try {
     await graphql(server.url, UPDATE_MODEL, { config: model });
@@ -47,9 +53,13 @@ async function timeFullRuns(dataSet: DataSetInfo, runs: number, warmUp: boolean,
       await vacuum(dataSet.name, SCORING_TABLES);
       const watch = server.watchRss();
       const started = process.hrtime.bigint();
-      const result = await graphql<{ refreshAllHealthScores: { status: string; customersScored: number; tierChanges: number } }>(server.url, REFRESH_ALL, {
-        asOf: dataSet.anchor.toISOString(),
-      });
+      const result = await graphql<{ refreshAllHealthScores: { status: string; customersScored: number; tierChanges: number } }>(
+        server.url,
+        REFRESH_ALL,
+        {
+          asOf: dataSet.anchor.toISOString(),
+        },
+      );
       const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
       const peak = watch.stop();
       if (result.refreshAllHealthScores.customersScored !== dataSet.customers) {
@@ -60,7 +70,9 @@ async function timeFullRuns(dataSet: DataSetInfo, runs: number, warmUp: boolean,
         seconds.push(elapsed);
         rss.push(peak / 1024 / 1024);
       }
-      process.stderr.write(`  [scoring] ${dataSet.customers} customers: ${elapsed.toFixed(2)} s, peak RSS ${(peak / 1048576).toFixed(0)} MB${run < 0 ? ' (warm-up)' : ''}\n`);
+      process.stderr.write(
+        `  [scoring] ${dataSet.customers} customers: ${elapsed.toFixed(2)} s, peak RSS ${(peak / 1048576).toFixed(0)} MB${run < 0 ? ' (warm-up)' : ''}\n`,
+      );
     }
     await forgetScoringAt(dataSet.name, dataSet.anchor);
     return { customers: dataSet.customers, events: dataSet.events, seconds: summarise(seconds), peakRssMb: summarise(rss), tierChanges };
@@ -76,7 +88,8 @@ export async function runScoring(options: {
   redisUrl: string;
 }): Promise<ScoringResult> {
   const sizes: ScoringSizeResult[] = [];
-  for (const dataSet of options.dataSets) sizes.push(await timeFullRuns(dataSet, options.runs, dataSet.customers <= 20_000, options.redisUrl));
+  for (const dataSet of options.dataSets)
+    sizes.push(await timeFullRuns(dataSet, options.runs, dataSet.customers <= 20_000, options.redisUrl));
   let baseline: ScoringResult['baseline'];
   let classic: ScoringResult['classic'];
   if (options.baselineDataSet) {
@@ -88,7 +101,12 @@ export async function runScoring(options: {
     await scorePerCustomer(dataSet.url, ids, dataSet.anchor);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     await sql(dataSet.name, 'drop table if exists bench_baseline_score');
-    baseline = { customers: ids.length, seconds, perCustomerMs: (seconds * 1000) / ids.length, statements: ids.length * (metricRequests(CLASSIC_SCORING_MODEL).length + 2) };
+    baseline = {
+      customers: ids.length,
+      seconds,
+      perCustomerMs: (seconds * 1000) / ids.length,
+      statements: ids.length * (metricRequests(CLASSIC_SCORING_MODEL).length + 2),
+    };
     process.stderr.write(`  [scoring] baseline (per customer, sequential) ${ids.length} customers: ${seconds.toFixed(1)} s\n`);
   }
   return { sizes, classic, baseline };

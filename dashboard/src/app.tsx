@@ -39,14 +39,25 @@ export function App() {
 
   if (gate.kind === 'checking') return <p class="loading">Connecting…</p>;
   if (gate.kind === 'needs-key') return <KeyForm reason={gate.reason} onSubmit={tryKey} />;
-  return <Dashboard key={gate.key ?? ''} apiKey={gate.key} viewer={gate.viewer} onForget={(reason) => { storeKey(null); setGate({ kind: 'needs-key', reason }); }} />;
+  return (
+    <Dashboard
+      key={gate.key ?? ''}
+      apiKey={gate.key}
+      viewer={gate.viewer}
+      onForget={(reason) => {
+        storeKey(null);
+        setGate({ kind: 'needs-key', reason });
+      }}
+    />
+  );
 }
 
 function Dashboard({ apiKey, viewer, onForget }: { apiKey: string | null; viewer: Viewer; onForget(reason: string): void }) {
   const live = useMemo(() => new LiveUpdates(), []);
   const client = useMemo(() => {
     const webSocket = createWebSocket(apiKey, {
-      onStatus: (status) => (status === 'unauthorized' ? onForget('The server no longer accepts this key (revoked?).') : live.setStatus(status)),
+      onStatus: (status) =>
+        status === 'unauthorized' ? onForget('The server no longer accepts this key (revoked?).') : live.setStatus(status),
       onConnected: (reconnected) => void live.connected(reconnected),
     });
     return { graphql: createGraphQLClient(apiKey, webSocket), webSocket };

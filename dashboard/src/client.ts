@@ -35,7 +35,8 @@ export function createWebSocket(key: string | null, events: ConnectionEvents): W
     lazy: false,
     retryAttempts: Number.POSITIVE_INFINITY,
     shouldRetry: () => true,
-    retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** retries, MAX_RETRY_WAIT_MS) + Math.random() * 500)),
+    retryWait: (retries) =>
+      new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** retries, MAX_RETRY_WAIT_MS) + Math.random() * 500)),
     keepAlive: 10_000,
     onNonLazyError: (error) => {
       if (closeCode(error) === CLOSE_UNAUTHORIZED) events.onStatus('unauthorized');

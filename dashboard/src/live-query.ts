@@ -22,7 +22,11 @@ export function useSession(): Session {
   return session;
 }
 
-export function useLiveQuery<Data, Variables extends AnyVariables>(query: DocumentInput<Data, Variables>, variables: Variables, pause = false) {
+export function useLiveQuery<Data, Variables extends AnyVariables>(
+  query: DocumentInput<Data, Variables>,
+  variables: Variables,
+  pause = false,
+) {
   const { live } = useSession();
   const { version } = useLive(live);
   const [result, reexecute] = useQuery<Data, Variables>({ query, variables, pause } as Parameters<typeof useQuery<Data, Variables>>[0]);

@@ -132,7 +132,9 @@ export class LiveUpdates {
     let after: string | null = null;
     let missed = 0;
     for (let page = 0; page < MAX_CATCH_UP_PAGES; page++) {
-      const result: OperationResult<MissedTierChangesQuery> = await this.client.query(MissedTierChangesQuery, { since, after }, { requestPolicy: 'network-only' }).toPromise();
+      const result: OperationResult<MissedTierChangesQuery> = await this.client
+        .query(MissedTierChangesQuery, { since, after }, { requestPolicy: 'network-only' })
+        .toPromise();
       const connection = result.data?.tierChanges;
       if (!connection) break;
       missed += this.record(connection.edges.map((edge) => edge.node));
@@ -152,7 +154,9 @@ export class LiveUpdates {
       this.seen.add(change.id);
       this.lastChangeAt = Math.max(this.lastChangeAt ?? 0, Date.parse(change.changedAt));
     }
-    const feed = [...fresh.reverse(), ...this.state.feed].sort((a, b) => Date.parse(b.changedAt) - Date.parse(a.changedAt)).slice(0, FEED_SIZE);
+    const feed = [...fresh.reverse(), ...this.state.feed]
+      .sort((a, b) => Date.parse(b.changedAt) - Date.parse(a.changedAt))
+      .slice(0, FEED_SIZE);
     this.update({ feed });
     this.scheduleRefetch();
     return fresh.length;

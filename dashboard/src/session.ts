@@ -37,10 +37,15 @@ export async function checkKey(key: string | null): Promise<SessionCheck> {
     headers: { 'content-type': 'application/json', accept: 'application/json', ...authorizationHeaders(key) },
     body: JSON.stringify({ query: '{ viewer { keyName scopes } }' }),
   });
-  if (response.status === 401) return { kind: 'needs-key', reason: key ? 'This key is not valid (wrong, revoked or mistyped).' : 'This server requires an API key.' };
+  if (response.status === 401)
+    return { kind: 'needs-key', reason: key ? 'This key is not valid (wrong, revoked or mistyped).' : 'This server requires an API key.' };
   if (response.status === 429) return { kind: 'needs-key', reason: 'Too many attempts from this address; wait a moment and try again.' };
-  const body = (await response.json()) as { data?: { viewer: Viewer } | null; errors?: Array<{ message: string; extensions?: { code?: string } }> };
-  if (body.errors?.some((error) => error.extensions?.code === 'FORBIDDEN')) return { kind: 'needs-key', reason: 'This key has no read scope: the dashboard needs a read (or admin) key.' };
+  const body = (await response.json()) as {
+    data?: { viewer: Viewer } | null;
+    errors?: Array<{ message: string; extensions?: { code?: string } }>;
+  };
+  if (body.errors?.some((error) => error.extensions?.code === 'FORBIDDEN'))
+    return { kind: 'needs-key', reason: 'This key has no read scope: the dashboard needs a read (or admin) key.' };
   if (!body.data) return { kind: 'needs-key', reason: body.errors?.[0]?.message ?? `The server answered ${response.status}.` };
   return { kind: 'ok', viewer: body.data.viewer };
 }

@@ -39,7 +39,12 @@ export function signalWindows(config: unknown): Map<string, SignalWindow> {
   return new Map(
     configured.map((entry) => [
       entry.name,
-      { name: entry.name, metric: entry.metric, source: SOURCES[entry.metric] ?? 'events', days: Math.max(entry.windowDays ?? 30, entry.baselineDays ?? 0) },
+      {
+        name: entry.name,
+        metric: entry.metric,
+        source: SOURCES[entry.metric] ?? 'events',
+        days: Math.max(entry.windowDays ?? 30, entry.baselineDays ?? 0),
+      },
     ]),
   );
 }

@@ -24,7 +24,14 @@ export interface HttpAdmission extends RequestAuth {
 
 const HOW_TO_CREATE_A_KEY = 'npm run keys -- create --name admin --scope admin';
 
-function sendError(res: http.ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}, extensions: Record<string, unknown> = {}): void {
+function sendError(
+  res: http.ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+  extensions: Record<string, unknown> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
   res.end(JSON.stringify({ errors: [{ message, extensions: { ...extensions, code } }] }));
 }
@@ -37,14 +44,31 @@ export class AccessControl {
   private readonly rateLimits: RateLimits;
   private readonly logger: Logger;
 
-  constructor(private readonly services: AppServices, schema: GraphQLSchema, execution: SubscriptionExecution) {
+  constructor(
+    private readonly services: AppServices,
+    schema: GraphQLSchema,
+    execution: SubscriptionExecution,
+  ) {
     const { config } = services;
     this.logger = services.logger.child({ module: 'auth' });
     this.keys = new KeyRegistry(() => services.orm.em.fork({ clear: true }) as Db, config.apiKeyRefreshMs, this.logger);
     this.rateLimits = new RateLimits(config, this.logger);
-    this.limits = { maxTokens: config.maxQueryTokens, maxDepth: config.maxQueryDepth, maxAliases: config.maxQueryAliases, maxCost: config.maxQueryCost };
+    this.limits = {
+      maxTokens: config.maxQueryTokens,
+      maxDepth: config.maxQueryDepth,
+      maxAliases: config.maxQueryAliases,
+      maxCost: config.maxQueryCost,
+    };
     this.costLimit = new CostLimit(this.limits);
-    this.websockets = new WebSocketGuard({ config, keys: this.keys, rateLimits: this.rateLimits, limits: this.limits, costLimit: this.costLimit, schema, execution });
+    this.websockets = new WebSocketGuard({
+      config,
+      keys: this.keys,
+      rateLimits: this.rateLimits,
+      limits: this.limits,
+      costLimit: this.costLimit,
+      schema,
+      execution,
+    });
   }
 
   /**
@@ -64,7 +88,9 @@ export class AccessControl {
           `Create a key first (\`${HOW_TO_CREATE_A_KEY}\`, against the same DATABASE_URL), or listen on this machine only (HOST=127.0.0.1).`,
       );
     }
-    this.logger.warn(`no API key exists: listening on ${host} only, and clients on this machine are admin. Create one (\`${HOW_TO_CREATE_A_KEY}\`) to require keys.`);
+    this.logger.warn(
+      `no API key exists: listening on ${host} only, and clients on this machine are admin. Create one (\`${HOW_TO_CREATE_A_KEY}\`) to require keys.`,
+    );
   }
 
   async stop(): Promise<void> {
@@ -95,7 +121,9 @@ export class AccessControl {
     const clientAddress = req.socket.remoteAddress ?? null;
     const address = clientAddress ?? 'unknown';
     try {
-      const authentication = await authenticate(this.keys, credentialsFrom(req.headers.authorization), req, () => this.rateLimits.checkAuthFailures(address));
+      const authentication = await authenticate(this.keys, credentialsFrom(req.headers.authorization), req, () =>
+        this.rateLimits.checkAuthFailures(address),
+      );
       if (!authentication.ok) {
         if (authentication.hashed) await this.rateLimits.recordAuthFailure(address);
         sendError(res, 401, 'UNAUTHENTICATED', authentication.message, { 'www-authenticate': 'Bearer' });

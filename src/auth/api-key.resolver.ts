@@ -17,7 +17,7 @@ function actor(context: GraphQLContext): KeyActor {
 @Resolver(() => ApiKey)
 export class ApiKeyResolver {
   @Authorized(Scope.READ)
-  @Query(() => Viewer, { description: 'The calling key\'s name and scopes (every scope for a local session without keys).' })
+  @Query(() => Viewer, { description: "The calling key's name and scopes (every scope for a local session without keys)." })
   viewer(@Ctx() { auth }: GraphQLContext): Viewer {
     const { principal } = auth;
     return { keyName: principal.kind === 'key' ? principal.name : null, scopes: [...principal.scopes] };
@@ -31,9 +31,13 @@ export class ApiKeyResolver {
 
   @Authorized(Scope.ADMIN)
   @Mutation(() => CreatedApiKey, {
-    description: 'Creates a key; the answer holds its secret, shown this once. Once a key exists, every request needs one (loopback clients included).',
+    description:
+      'Creates a key; the answer holds its secret, shown this once. Once a key exists, every request needs one (loopback clients included).',
   })
-  async createApiKey(@Arg('input', () => CreateApiKeyInput) input: CreateApiKeyInput, @Ctx() context: GraphQLContext): Promise<CreatedApiKey> {
+  async createApiKey(
+    @Arg('input', () => CreateApiKeyInput) input: CreateApiKeyInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<CreatedApiKey> {
     const created = await createApiKey(context.db, input, actor(context));
     await context.auth.keys.refresh();
     return created;

@@ -54,7 +54,7 @@ export class CreateApiKeyInput {
 
 @ObjectType({ simpleResolvers: true, description: 'Who is calling: what a client (the dashboard) may show and offer.' })
 export class Viewer {
-  @Field(() => String, { nullable: true, description: 'The key\'s name; null for a local session without keys.' })
+  @Field(() => String, { nullable: true, description: "The key's name; null for a local session without keys." })
   keyName!: string | null;
 
   @Field(() => [Scope], { description: 'What the caller may do; `ADMIN` implies the others.' })

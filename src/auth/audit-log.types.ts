@@ -28,7 +28,7 @@ export class AuditLogEntry {
   @Field(() => JSONScalar, { nullable: true })
   details!: Record<string, unknown> | null;
 
-  @Field(() => String, { nullable: true, description: 'The client address the server saw (a proxy\'s, behind one).' })
+  @Field(() => String, { nullable: true, description: "The client address the server saw (a proxy's, behind one)." })
   clientAddress!: string | null;
 }
 

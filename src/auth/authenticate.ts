@@ -42,12 +42,22 @@ export function credentialsFrom(value: unknown): string | undefined {
 }
 
 /** `beforeHashing`: see KeyRegistry.verify (the failed-authentication budget of the address). */
-export async function authenticate(keys: KeyRegistry, credentials: string | undefined, request: http.IncomingMessage, beforeHashing?: () => Promise<void>): Promise<Authentication> {
+export async function authenticate(
+  keys: KeyRegistry,
+  credentials: string | undefined,
+  request: http.IncomingMessage,
+  beforeHashing?: () => Promise<void>,
+): Promise<Authentication> {
   if (credentials !== undefined) {
     const verified = await keys.verify(credentials, beforeHashing);
     if (verified.principal) return { ok: true, principal: verified.principal };
     return { ok: false, presented: true, hashed: verified.hashed, message: 'invalid or revoked API key' };
   }
   if (!keys.hasKeys && isLocalRequest(request)) return { ok: true, principal: LOOPBACK_PRINCIPAL };
-  return { ok: false, presented: false, hashed: false, message: 'an API key is required: send `Authorization: Bearer <key>` (create one with `npm run keys -- create`)' };
+  return {
+    ok: false,
+    presented: false,
+    hashed: false,
+    message: 'an API key is required: send `Authorization: Bearer <key>` (create one with `npm run keys -- create`)',
+  };
 }

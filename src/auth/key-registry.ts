@@ -47,7 +47,8 @@ export class KeyRegistry {
         },
         (error: Error) => {
           // Once per outage, not every interval.
-          if (!this.failing) this.logger.warn({ err: error.message }, 'API keys cannot be refreshed: keeping the last known set until the database answers');
+          if (!this.failing)
+            this.logger.warn({ err: error.message }, 'API keys cannot be refreshed: keeping the last known set until the database answers');
           this.failing = true;
         },
       );
@@ -96,7 +97,10 @@ export class KeyRegistry {
     if (!changed) return;
     for (const [digest, keyId] of this.verified) if (!next.has(keyId)) this.verified.delete(digest);
     if (hadKeys !== this.hasKeys) {
-      this.logger.info({ keys: next.size }, this.hasKeys ? 'an API key exists: every request now needs one' : 'no API key is active: loopback clients are admin');
+      this.logger.info(
+        { keys: next.size },
+        this.hasKeys ? 'an API key exists: every request now needs one' : 'no API key is active: loopback clients are admin',
+      );
     }
     for (const listener of this.listeners) listener(this);
   }
@@ -106,7 +110,10 @@ export class KeyRegistry {
    * whether finding out took an scrypt. `beforeHashing` runs just before one (and may throw to
    * refuse it): only a known key id with a secret not verified before costs that much.
    */
-  async verify(token: string, beforeHashing?: () => Promise<void>): Promise<{ principal: Principal } | { principal: null; hashed: boolean }> {
+  async verify(
+    token: string,
+    beforeHashing?: () => Promise<void>,
+  ): Promise<{ principal: Principal } | { principal: null; hashed: boolean }> {
     const parsed = parseToken(token);
     const key = parsed && this.active.get(parsed.keyId);
     if (!parsed || !key) return { principal: null, hashed: false };

@@ -15,7 +15,9 @@ const SCRYPT = { N: 16384, r: 8, p: 1, keyLength: 32 };
 function scrypt(secret: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     // The asynchronous form runs on libuv's thread pool, not on the event loop.
-    scryptCallback(secret, salt, keyLength, { ...options, maxmem: 128 * options.N! * options.r! * 2 }, (error, key) => (error ? reject(error) : resolve(key)));
+    scryptCallback(secret, salt, keyLength, { ...options, maxmem: 128 * options.N! * options.r! * 2 }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    );
   });
 }
 

@@ -39,7 +39,14 @@ function parseCreate(argv: string[]): { name: string; scopes: string[] } {
 
 function describe(key: ApiKey): string {
   const when = (date: DateTimeValue | null) => (date ? new Date(date).toISOString().slice(0, 19).replace('T', ' ') : '-');
-  return [key.id.padEnd(12), key.name.padEnd(20), key.scopes.join(',').padEnd(18), when(key.createdAt).padEnd(21), when(key.lastUsedAt).padEnd(21), when(key.revokedAt)].join(' ');
+  return [
+    key.id.padEnd(12),
+    key.name.padEnd(20),
+    key.scopes.join(',').padEnd(18),
+    when(key.createdAt).padEnd(21),
+    when(key.lastUsedAt).padEnd(21),
+    when(key.revokedAt),
+  ].join(' ');
 }
 
 /** Runs one command; `print` receives the output lines. Throws on a usage or input error. */
@@ -47,14 +54,25 @@ export async function runKeysCommand(argv: string[], db: Db, print: (line: strin
   const [command, ...rest] = argv;
   if (command === 'create') {
     const created = await createApiKey(db, parseCreate(rest), CLI_ACTOR);
-    print(`created key ${created.apiKey.id} "${created.apiKey.name}" (${created.apiKey.scopes.join(', ')}). Send it as \`Authorization: Bearer <key>\`;`);
+    print(
+      `created key ${created.apiKey.id} "${created.apiKey.name}" (${created.apiKey.scopes.join(', ')}). Send it as \`Authorization: Bearer <key>\`;`,
+    );
     print('it is shown this once, only its hash is stored:');
     print('');
     print(`  ${created.key}`);
     print('');
   } else if (command === 'list') {
-    print(['id'.padEnd(12), 'name'.padEnd(20), 'scopes'.padEnd(18), 'created (UTC)'.padEnd(21), 'last used (UTC)'.padEnd(21), 'revoked (UTC)'].join(' '));
-    for (let after: string | null = null; ; ) {
+    print(
+      [
+        'id'.padEnd(12),
+        'name'.padEnd(20),
+        'scopes'.padEnd(18),
+        'created (UTC)'.padEnd(21),
+        'last used (UTC)'.padEnd(21),
+        'revoked (UTC)',
+      ].join(' '),
+    );
+    for (let after: string | null = null; ;) {
       const page = await listApiKeys(db, { first: 500, after });
       for (const edge of page.edges) print(describe(edge.node));
       if (!page.pageInfo.hasNextPage) break;

@@ -7,7 +7,18 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { MaxTokensParserWLexer } from '@escape.tech/graphql-armor-max-tokens';
-import { DocumentNode, GraphQLError, GraphQLSchema, Kind, TypeInfo, validate, ValidationContext, ValidationRule, visit, visitWithTypeInfo } from 'graphql';
+import {
+  DocumentNode,
+  GraphQLError,
+  GraphQLSchema,
+  Kind,
+  TypeInfo,
+  validate,
+  ValidationContext,
+  ValidationRule,
+  visit,
+  visitWithTypeInfo,
+} from 'graphql';
 import { ComplexityEstimator, createComplexityRule, simpleEstimator } from 'graphql-query-complexity';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../infra/pagination';
 import { OperationLimitError } from './auth.errors';
@@ -56,12 +67,24 @@ export function limitValidationRules(limits: OperationLimits): ValidationRule[] 
     maxDepthRule({
       n: limits.maxDepth,
       propagateOnRejection: false,
-      onReject: [(context) => reportTo(context, limitError('depth', limits.maxDepth, `> ${limits.maxDepth}`, `the operation is nested deeper than ${limits.maxDepth} levels`))],
+      onReject: [
+        (context) =>
+          reportTo(
+            context,
+            limitError('depth', limits.maxDepth, `> ${limits.maxDepth}`, `the operation is nested deeper than ${limits.maxDepth} levels`),
+          ),
+      ],
     }),
     maxAliasesRule({
       n: limits.maxAliases,
       propagateOnRejection: false,
-      onReject: [(context) => reportTo(context, limitError('aliases', limits.maxAliases, `> ${limits.maxAliases}`, `the operation has more than ${limits.maxAliases} aliases`))],
+      onReject: [
+        (context) =>
+          reportTo(
+            context,
+            limitError('aliases', limits.maxAliases, `> ${limits.maxAliases}`, `the operation has more than ${limits.maxAliases} aliases`),
+          ),
+      ],
     }),
   ];
 }
@@ -139,7 +162,8 @@ export class CostLimit {
         },
         Argument(node) {
           // `first` of a field, or `if` of @skip and @include (the only arguments of directives here).
-          if (node.value.kind === Kind.VARIABLE && (node.name.value === 'first' || node.name.value === 'if')) inputs.add(node.value.name.value);
+          if (node.value.kind === Kind.VARIABLE && (node.name.value === 'first' || node.name.value === 'if'))
+            inputs.add(node.value.name.value);
         },
       }),
     );

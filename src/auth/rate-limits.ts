@@ -31,7 +31,11 @@ export class RateLimits {
     const enabled = config.rateLimitRequests > 0 || config.authFailureLimit > 0;
     if (enabled && config.redisUrl) {
       // Fail fast while Redis is away: the in-memory insurance limiter answers instead.
-      this.redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (attempt) => Math.min(attempt * 200, 2000) });
+      this.redis = new Redis(config.redisUrl, {
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      });
       this.redis.on('error', (error) => this.logger.debug({ err: error.message }, 'rate-limit redis connection error'));
     }
     const window = config.rateLimitWindowSeconds;
@@ -45,7 +49,8 @@ export class RateLimits {
     try {
       await this.requests.consume(principal.keyId);
     } catch (error) {
-      if (error instanceof RateLimiterRes) throw refusal(error, this.config.rateLimitRequests, this.config.rateLimitWindowSeconds, 'rate limit of this API key');
+      if (error instanceof RateLimiterRes)
+        throw refusal(error, this.config.rateLimitRequests, this.config.rateLimitWindowSeconds, 'rate limit of this API key');
       this.logger.warn({ err: (error as Error).message }, 'rate limit not checked');
     }
   }
@@ -55,7 +60,12 @@ export class RateLimits {
     if (!this.authFailures) return;
     const state = await this.authFailures.get(address).catch(() => null);
     if (state && state.remainingPoints <= 0) {
-      throw refusal(state, this.config.authFailureLimit, this.config.rateLimitWindowSeconds, 'too many failed authentications from this address');
+      throw refusal(
+        state,
+        this.config.authFailureLimit,
+        this.config.rateLimitWindowSeconds,
+        'too many failed authentications from this address',
+      );
     }
   }
 

@@ -17,7 +17,10 @@ registerEnumType(Scope, {
   description: 'What an API key may do; `ADMIN` implies the others, `INGEST` does not imply `READ`.',
   valuesConfig: {
     READ: { description: 'Queries and subscriptions.' },
-    INGEST: { description: 'The signal mutations: upsertCustomer (without opt-out changes), trackEngagement, trackEngagementBatch, submitNpsResponse, recordPayment, recordSupportTicket.' },
+    INGEST: {
+      description:
+        'The signal mutations: upsertCustomer (without opt-out changes), trackEngagement, trackEngagementBatch, submitNpsResponse, recordPayment, recordSupportTicket.',
+    },
     ADMIN: { description: 'Everything: model changes, opt-outs, scoring runs, keys, the audit log, backtests.' },
   },
 });

@@ -88,7 +88,9 @@ export class WebSocketGuard {
     const credentials = credentialsFrom(params.authorization ?? params.Authorization) ?? credentialsFrom(request.headers.authorization);
     let authentication: Authentication;
     try {
-      authentication = await authenticate(this.options.keys, credentials, request, () => this.options.rateLimits.checkAuthFailures(address));
+      authentication = await authenticate(this.options.keys, credentials, request, () =>
+        this.options.rateLimits.checkAuthFailures(address),
+      );
     } catch (error) {
       if (!(error instanceof RateLimitedError)) throw error;
       socket.close(CLOSE_TOO_MANY_FAILED_AUTHENTICATIONS, 'too many failed authentications');
@@ -113,7 +115,11 @@ export class WebSocketGuard {
   };
 
   /** graphql-ws `onSubscribe`: every check before an operation runs; its execution arguments when all pass. */
-  readonly onSubscribe = async (ctx: GuardedContext, _id: string, payload: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+  readonly onSubscribe = async (
+    ctx: GuardedContext,
+    _id: string,
+    payload: SubscribePayload,
+  ): Promise<ExecutionArgs | readonly GraphQLError[]> => {
     const state = this.states.get(ctx.extra.socket);
     const principal = state?.principal;
     // Only a connection being closed (revoked, idle) gets here unauthenticated.

@@ -12,7 +12,8 @@ import { Change, ChangeConnection, ChangesArgs } from './change.types';
 export class ChangeResolver {
   @Authorized(Scope.READ)
   @Query(() => ChangeConnection, {
-    description: 'What changed since an instant, newest first: tier changes, score drops within a tier, failed payments, urgent tickets, detractor answers.',
+    description:
+      'What changed since an instant, newest first: tier changes, score drops within a tier, failed payments, urgent tickets, detractor answers.',
   })
   changes(@Args() args: ChangesArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<Change>> {
     return listChanges(db, args);

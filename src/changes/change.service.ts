@@ -27,17 +27,25 @@ export function listChanges(db: Db, args: ChangesArgs): Promise<ConnectionResult
   checkStrings({ csmOwner: args.csmOwner, after: args.after }, '');
   const since = filterInstant(args.since, 'since') as Date;
   const minScoreDrop = args.minScoreDrop ?? 10;
-  ensure(Number.isInteger(minScoreDrop) && minScoreDrop >= 1 && minScoreDrop <= 100, 'minScoreDrop must be a whole number within 1…100', { argument: 'minScoreDrop' });
+  ensure(Number.isInteger(minScoreDrop) && minScoreDrop >= 1 && minScoreDrop <= 100, 'minScoreDrop must be a whole number within 1…100', {
+    argument: 'minScoreDrop',
+  });
   const owned = args.csmOwner == null ? 'select id from customer' : 'select id from customer where csm_owner = ?';
   const ownerParams = args.csmOwner == null ? [] : [args.csmOwner];
   const sinceIso = since.toISOString();
   // Each source's placeholders in order: since (the score drops add the drop), then the owner.
   const params = [
-    sinceIso, ...ownerParams,
-    sinceIso, minScoreDrop, ...ownerParams,
-    sinceIso, ...ownerParams,
-    sinceIso, ...ownerParams,
-    sinceIso, ...ownerParams,
+    sinceIso,
+    ...ownerParams,
+    sinceIso,
+    minScoreDrop,
+    ...ownerParams,
+    sinceIso,
+    ...ownerParams,
+    sinceIso,
+    ...ownerParams,
+    sinceIso,
+    ...ownerParams,
   ];
   return keysetPage<Change>(db, {
     select: `ch.id, ch.kind, ch.at, ch.customer_id as "customerId", c.name as "customerName", ch.from_tier as "fromTier", ch.to_tier as "toTier",

@@ -22,7 +22,7 @@ registerEnumType(ChangeKind, {
   },
 });
 
-@ObjectType({ simpleResolvers: true, description: 'One change to an account, with the account\'s name.' })
+@ObjectType({ simpleResolvers: true, description: "One change to an account, with the account's name." })
 export class Change {
   @Field(() => ID, { description: 'Stable across pages: the kind and the id of the underlying record.' })
   id!: string;
@@ -51,7 +51,10 @@ export class Change {
   @Field(() => Int, { nullable: true })
   toScore!: number | null;
 
-  @Field(() => String, { nullable: true, description: 'The payment\'s amount and currency, the ticket\'s severity and subject, or the NPS score.' })
+  @Field(() => String, {
+    nullable: true,
+    description: "The payment's amount and currency, the ticket's severity and subject, or the NPS score.",
+  })
   detail!: string | null;
 }
 
@@ -62,9 +65,13 @@ export class ChangesArgs extends PageArgs {
   @Field(() => DateTimeScalar, { description: 'Changes at or after this instant (yesterday morning, the last visit).' })
   since!: Date;
 
-  @Field(() => String, { nullable: true, description: 'Only this CSM owner\'s accounts.' })
+  @Field(() => String, { nullable: true, description: "Only this CSM owner's accounts." })
   csmOwner?: string | null;
 
-  @Field(() => Int, { nullable: true, defaultValue: 10, description: 'Points a score must fall within a tier to count, 1–100 (default 10).' })
+  @Field(() => Int, {
+    nullable: true,
+    defaultValue: 10,
+    description: 'Points a score must fall within a tier to count, 1–100 (default 10).',
+  })
   minScoreDrop?: number;
 }

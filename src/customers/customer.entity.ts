@@ -3,9 +3,15 @@
 import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
 
 @Entity({ tableName: 'customer' })
-@Index({ name: 'customer_score_keyset_idx', expression: 'create index "customer_score_keyset_idx" on "customer" (coalesce("health_score", -1), "id")' })
+@Index({
+  name: 'customer_score_keyset_idx',
+  expression: 'create index "customer_score_keyset_idx" on "customer" (coalesce("health_score", -1), "id")',
+})
 @Index({ name: 'customer_arr_keyset_idx', properties: ['arrCents', 'id'] })
-@Index({ name: 'customer_arr_at_risk_idx', expression: 'create index "customer_arr_at_risk_idx" on "customer" (("arr_cents" * (100 - coalesce("health_score", 100))), "id")' })
+@Index({
+  name: 'customer_arr_at_risk_idx',
+  expression: 'create index "customer_arr_at_risk_idx" on "customer" (("arr_cents" * (100 - coalesce("health_score", 100))), "id")',
+})
 @Index({ name: 'customer_name_keyset_idx', properties: ['name', 'id'] })
 @Index({ name: 'customer_tier_idx', properties: ['tier', 'id'] })
 @Index({ name: 'customer_lifecycle_idx', properties: ['lifecycleStage', 'id'] })

@@ -24,7 +24,11 @@ export class CustomerResolver {
 
   @Authorized(Scope.READ)
   @Query(() => CustomerConnection)
-  customers(@Args() args: CustomersArgs, @Ctx() { db, loaders }: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<ConnectionResult<Customer>> {
+  customers(
+    @Args() args: CustomersArgs,
+    @Ctx() { db, loaders }: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<ConnectionResult<Customer>> {
     // Only the customer columns the page selects are read. Without batching (the benchmark
     // baseline) nested fields stay one statement per customer.
     const node = selectedFields(info, ['edges', 'node']);
@@ -46,7 +50,9 @@ export class CustomerResolver {
   }
 
   @Authorized(Scope.ADMIN)
-  @UseMiddleware(auditAdminAction('customer.optOut', { target: (args) => String(args.customerId), details: (args) => ({ optedOut: args.optedOut }) }))
+  @UseMiddleware(
+    auditAdminAction('customer.optOut', { target: (args) => String(args.customerId), details: (args) => ({ optedOut: args.optedOut }) }),
+  )
   @Mutation(() => Customer)
   setCommunicationOptOut(
     @Arg('customerId', () => ID) customerId: string,

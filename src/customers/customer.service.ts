@@ -2,7 +2,16 @@
 // so lookups go through a DataLoader and lists use keyset pagination on indexed sort keys.
 import { ColumnMap, selectColumns } from '../infra/columns';
 import { InvalidInputError, NotFoundError, ensure } from '../infra/errors';
-import { checkEmailAddress, checkStrings, checkTextValue, MAX_ID_LENGTH, MAX_LABEL_LENGTH, optionalText as checkedText, pastInstant, requiredText } from '../infra/input';
+import {
+  checkEmailAddress,
+  checkStrings,
+  checkTextValue,
+  MAX_ID_LENGTH,
+  MAX_LABEL_LENGTH,
+  optionalText as checkedText,
+  pastInstant,
+  requiredText,
+} from '../infra/input';
 import { LoaderRegistry } from '../infra/loaders';
 import { ConnectionResult, SortKey, keysetPage } from '../infra/pagination';
 import { Db, json, query, queryOne } from '../infra/sql';
@@ -93,8 +102,16 @@ const FIELDS: Array<[keyof CustomerInput, string, (input: CustomerInput) => unkn
  * Narrows a list of records that carry a customer id to one segment of the book: the accounts of a
  * CSM owner, on a plan, or both (each indexed on customer).
  */
-export function addCustomerSegment(where: string[], params: unknown[], customerIdColumn: string, segment: { csmOwner?: string | null; plan?: string | null }): void {
-  for (const [column, value] of [['csm_owner', segment.csmOwner], ['plan', segment.plan]] as const) {
+export function addCustomerSegment(
+  where: string[],
+  params: unknown[],
+  customerIdColumn: string,
+  segment: { csmOwner?: string | null; plan?: string | null },
+): void {
+  for (const [column, value] of [
+    ['csm_owner', segment.csmOwner],
+    ['plan', segment.plan],
+  ] as const) {
     if (value == null) continue;
     where.push(`${customerIdColumn} in (select id from customer where ${column} = ?)`);
     params.push(value);
@@ -102,7 +119,9 @@ export function addCustomerSegment(where: string[], params: unknown[], customerI
 }
 
 /** The customer's GraphQL fields, as `upserted` below returns them. */
-const CUSTOMER_FIELD_LIST = Object.keys(CUSTOMER_COLUMN_MAP).map((field) => `"${field}"`).join(', ');
+const CUSTOMER_FIELD_LIST = Object.keys(CUSTOMER_COLUMN_MAP)
+  .map((field) => `"${field}"`)
+  .join(', ');
 
 /**
  * Inserts or updates in one statement; fields left out of the input keep their stored value. The
@@ -119,9 +138,10 @@ export async function upsertCustomer(db: Db, scheduler: RescoreScheduler | null,
   // that scoring reads changes: its churn date (set or removed: the lifecycle stage), or its ARR or
   // seats (the contraction signal).
   const churnChanged = input.churnedAt !== undefined ? 'u."churnedAt" is distinct from p.churned_at' : 'false';
-  const row = await signalsArrived(db, scheduler, (queueRescore) => queryOne<Customer>(
-    db,
-    `with previous as (
+  const row = await signalsArrived(db, scheduler, (queueRescore) =>
+    queryOne<Customer>(
+      db,
+      `with previous as (
        select true as found, churned_at, arr_cents, seats from customer where id = ?
      ), upserted as (
        insert into customer as c (${columns.join(', ')}) values (${values.map(() => '?').join(', ')})
@@ -139,8 +159,9 @@ export async function upsertCustomer(db: Db, scheduler: RescoreScheduler | null,
                        where p.found is null or exists (select 1 from plan_changed) or ${churnChanged}`)}
      )
      select ${CUSTOMER_FIELD_LIST} from upserted`,
-    [input.id.trim(), ...values, input.planChangedAt?.toISOString() ?? null],
-  ));
+      [input.id.trim(), ...values, input.planChangedAt?.toISOString() ?? null],
+    ),
+  );
   return row as Customer;
 }
 
@@ -159,7 +180,11 @@ export async function setCommunicationOptOut(db: Db, customerId: string, optedOu
 export function loadCustomer(db: Db, loaders: LoaderRegistry, id: string): Promise<Customer | null> {
   return loaders
     .get<string, Customer | null>('customer', async (ids) => {
-      const rows = await query<Customer>(db, `select ${CUSTOMER_COLUMNS} from customer c where c.id in (select jsonb_array_elements_text(?::jsonb))`, [json(ids)]);
+      const rows = await query<Customer>(
+        db,
+        `select ${CUSTOMER_COLUMNS} from customer c where c.id in (select jsonb_array_elements_text(?::jsonb))`,
+        [json(ids)],
+      );
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((key) => byId.get(key) ?? null);
     })
@@ -174,12 +199,39 @@ export async function getCustomer(db: Db, loaders: LoaderRegistry, customerId: s
 }
 
 const ORDERINGS: Record<CustomerOrder, { sortKeys: SortKey[]; direction: 'asc' | 'desc' }> = {
-  [CustomerOrder.NAME_ASC]: { sortKeys: [{ expression: 'c.name', type: 'text' }, { expression: 'c.id', type: 'text' }], direction: 'asc' },
-  [CustomerOrder.SCORE_ASC]: { sortKeys: [{ expression: 'coalesce(c.health_score, -1)', type: 'int' }, { expression: 'c.id', type: 'text' }], direction: 'asc' },
-  [CustomerOrder.SCORE_DESC]: { sortKeys: [{ expression: 'coalesce(c.health_score, -1)', type: 'int' }, { expression: 'c.id', type: 'text' }], direction: 'desc' },
-  [CustomerOrder.ARR_DESC]: { sortKeys: [{ expression: 'c.arr_cents', type: 'bigint' }, { expression: 'c.id', type: 'text' }], direction: 'desc' },
+  [CustomerOrder.NAME_ASC]: {
+    sortKeys: [
+      { expression: 'c.name', type: 'text' },
+      { expression: 'c.id', type: 'text' },
+    ],
+    direction: 'asc',
+  },
+  [CustomerOrder.SCORE_ASC]: {
+    sortKeys: [
+      { expression: 'coalesce(c.health_score, -1)', type: 'int' },
+      { expression: 'c.id', type: 'text' },
+    ],
+    direction: 'asc',
+  },
+  [CustomerOrder.SCORE_DESC]: {
+    sortKeys: [
+      { expression: 'coalesce(c.health_score, -1)', type: 'int' },
+      { expression: 'c.id', type: 'text' },
+    ],
+    direction: 'desc',
+  },
+  [CustomerOrder.ARR_DESC]: {
+    sortKeys: [
+      { expression: 'c.arr_cents', type: 'bigint' },
+      { expression: 'c.id', type: 'text' },
+    ],
+    direction: 'desc',
+  },
   [CustomerOrder.ARR_AT_RISK_DESC]: {
-    sortKeys: [{ expression: '(c.arr_cents * (100 - coalesce(c.health_score, 100)))', type: 'bigint' }, { expression: 'c.id', type: 'text' }],
+    sortKeys: [
+      { expression: '(c.arr_cents * (100 - coalesce(c.health_score, 100)))', type: 'bigint' },
+      { expression: 'c.id', type: 'text' },
+    ],
     direction: 'desc',
   },
 };

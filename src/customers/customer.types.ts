@@ -4,7 +4,7 @@ import { Connection } from '../infra/pagination';
 import { DateTimeScalar, SafeIntScalar, DateTimeValue } from '../infra/scalars';
 import { LifecycleStage, Trend } from '../scoring/scoring.enums';
 
-@ObjectType({ simpleResolvers: true, description: 'An account being scored, addressed by the integrator\'s own id.' })
+@ObjectType({ simpleResolvers: true, description: "An account being scored, addressed by the integrator's own id." })
 export class Customer {
   @Field(() => ID)
   id!: string;
@@ -54,10 +54,13 @@ export class Customer {
   @Field(() => LifecycleStage, { nullable: true })
   lifecycleStage!: LifecycleStage | null;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'Time of the latest engagement event, as of the latest scoring (seconds after the event with continuous rescoring on).' })
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: 'Time of the latest engagement event, as of the latest scoring (seconds after the event with continuous rescoring on).',
+  })
   lastActivityAt!: DateTimeValue | null;
 
-  @Field(() => Int, { nullable: true, description: 'Account NPS over the model\'s NPS window, −100…100.' })
+  @Field(() => Int, { nullable: true, description: "Account NPS over the model's NPS window, −100…100." })
   nps!: number | null;
 
   @Field(() => DateTimeScalar, { nullable: true })
@@ -95,7 +98,8 @@ export class CustomerInput {
 
   @Field(() => DateTimeScalar, {
     nullable: true,
-    description: 'When a change of arrCents or seats took effect; defaults to now; the history of these changes feeds the contraction signal.',
+    description:
+      'When a change of arrCents or seats took effect; defaults to now; the history of these changes feeds the contraction signal.',
   })
   planChangedAt?: Date | null;
 
@@ -114,7 +118,10 @@ export class CustomerInput {
   @Field(() => Boolean, { nullable: true, description: 'Same as setCommunicationOptOut.' })
   communicationOptOut?: boolean | null;
 
-  @Field(() => String, { nullable: true, description: 'Where customer-facing email goes; at most 320 characters; an empty one is stored as null.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Where customer-facing email goes; at most 320 characters; an empty one is stored as null.',
+  })
   contactEmail?: string | null;
 }
 
@@ -153,7 +160,7 @@ export class CustomersArgs extends PageArgs {
   @Field(() => String, { nullable: true, description: 'Case-insensitive match on id, name or CSM owner.' })
   search?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Exactly this CSM owner\'s accounts.' })
+  @Field(() => String, { nullable: true, description: "Exactly this CSM owner's accounts." })
   csmOwner?: string | null;
 
   @Field(() => CustomerOrder, { nullable: true, defaultValue: CustomerOrder.NAME_ASC })

@@ -58,7 +58,8 @@ export function applyJoinedEdges(schema: GraphQLSchema): void {
     const field = customer.getFields()[name];
     const resolve = field?.resolve;
     if (!resolve) throw new Error(`Customer.${name} has no resolver to fall back on`);
-    field.resolve = (source, args, context, info) => (Object.hasOwn(source as object, name) ? (source as Record<string, unknown>)[name] : resolve(source, args, context, info));
+    field.resolve = (source, args, context, info) =>
+      Object.hasOwn(source as object, name) ? (source as Record<string, unknown>)[name] : resolve(source, args, context, info);
   }
   applied.add(schema);
 }

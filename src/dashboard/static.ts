@@ -29,7 +29,8 @@ const IMMUTABLE_CACHE = 'public, max-age=31536000, immutable';
 const PAGE_CACHE = 'no-cache';
 
 // Same-origin only: scripts, styles, the API over HTTP and WebSocket. uPlot and Preact set inline styles.
-const CONTENT_SECURITY_POLICY = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
+const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
 
 interface LoadedFile {
   body: Buffer;
@@ -85,7 +86,12 @@ function fileFor(pathname: string, buildDir: string): { filePath: string; cache:
  * false without touching `res` for any other path. GET and HEAD only; gzip when accepted; 503 with
  * the command to run when the dashboard was never built.
  */
-export function serveDashboard(pathname: string, req: http.IncomingMessage, res: http.ServerResponse, buildDir = DASHBOARD_BUILD_DIR): boolean {
+export function serveDashboard(
+  pathname: string,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  buildDir = DASHBOARD_BUILD_DIR,
+): boolean {
   const target = fileFor(pathname, buildDir);
   if (target === null) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') {

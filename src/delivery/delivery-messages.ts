@@ -40,7 +40,11 @@ export interface NegativeSignal {
 export function mostNegativeSignals(signals: readonly SignalResult[], count = 3): NegativeSignal[] {
   return signals
     .filter((s) => !s.missing && s.value !== null && s.effectiveWeight > 0)
-    .map((s) => ({ name: s.name, value: round(s.value as number, 3), pointsLost: round(s.effectiveWeight * (1 - (s.value as number)) * 100, 1) }))
+    .map((s) => ({
+      name: s.name,
+      value: round(s.value as number, 3),
+      pointsLost: round(s.effectiveWeight * (1 - (s.value as number)) * 100, 1),
+    }))
     .filter((s) => s.pointsLost > 0)
     .sort((a, b) => b.pointsLost - a.pointsLost || a.name.localeCompare(b.name))
     .slice(0, count);
@@ -97,12 +101,24 @@ function tierChange(item: DeliveryItem): string {
 
 function slackItemBlocks(item: DeliveryItem): unknown[] {
   const signals = mostNegativeSignals(item.signals);
-  const csm = item.csm?.slackTarget ? slackMention(item.csm.slackTarget) : item.customer.csmOwner ? slackText(item.customer.csmOwner) : 'none';
-  const score = item.action.score === null ? 'n/a' : item.previousScore === null ? `${item.action.score}` : `${item.action.score} (was ${item.previousScore})`;
+  const csm = item.csm?.slackTarget
+    ? slackMention(item.csm.slackTarget)
+    : item.customer.csmOwner
+      ? slackText(item.customer.csmOwner)
+      : 'none';
+  const score =
+    item.action.score === null
+      ? 'n/a'
+      : item.previousScore === null
+        ? `${item.action.score}`
+        : `${item.action.score} (was ${item.previousScore})`;
   return [
     {
       type: 'section',
-      text: { type: 'mrkdwn', text: `*${slackText(item.customer.name)}* (${slackText(item.customer.id)}): ${slackText(tierChange(item))}${item.action.escalation ? ' · *escalation*' : ''}` },
+      text: {
+        type: 'mrkdwn',
+        text: `*${slackText(item.customer.name)}* (${slackText(item.customer.id)}): ${slackText(tierChange(item))}${item.action.escalation ? ' · *escalation*' : ''}`,
+      },
       fields: [
         { type: 'mrkdwn', text: `*Score*\n${score}` },
         { type: 'mrkdwn', text: `*ARR*\n${dollars(item.customer.arrCents)}` },
@@ -115,7 +131,10 @@ function slackItemBlocks(item: DeliveryItem): unknown[] {
       elements: [
         {
           type: 'mrkdwn',
-          text: signals.length === 0 ? 'No negative signal.' : `Most negative: ${signals.map((s) => `${slackText(s.name)} ${s.value} (−${s.pointsLost} pts)`).join(', ')}`,
+          text:
+            signals.length === 0
+              ? 'No negative signal.'
+              : `Most negative: ${signals.map((s) => `${slackText(s.name)} ${s.value} (−${s.pointsLost} pts)`).join(', ')}`,
         },
       ],
     },
@@ -128,12 +147,20 @@ const SLACK_ITEMS_PER_MESSAGE = 15;
 /** The incoming-webhook body: a header, two blocks per action, and a plain-text fallback. */
 export function slackMessage(items: readonly DeliveryItem[]) {
   const shown = items.slice(0, SLACK_ITEMS_PER_MESSAGE);
-  const header = items.length === 1 ? `${items[0].action.trigger.replace(/_/g, ' ').toLowerCase()}: ${items[0].customer.name}` : `${items.length} outreach actions`;
+  const header =
+    items.length === 1
+      ? `${items[0].action.trigger.replace(/_/g, ' ').toLowerCase()}: ${items[0].customer.name}`
+      : `${items.length} outreach actions`;
   const blocks: unknown[] = [{ type: 'header', text: { type: 'plain_text', text: header.slice(0, 150) } }];
   for (const item of shown) blocks.push(...slackItemBlocks(item), { type: 'divider' });
   blocks.pop();
-  if (items.length > shown.length) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${items.length - shown.length} more in the outreach log.` }] });
-  const text = items.map((item) => `${item.customer.name}: ${tierChange(item)}, score ${item.action.score ?? 'n/a'}, ARR ${dollars(item.customer.arrCents)}`).join('\n');
+  if (items.length > shown.length)
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${items.length - shown.length} more in the outreach log.` }] });
+  const text = items
+    .map(
+      (item) => `${item.customer.name}: ${tierChange(item)}, score ${item.action.score ?? 'n/a'}, ARR ${dollars(item.customer.arrCents)}`,
+    )
+    .join('\n');
   return { text, blocks };
 }
 
@@ -195,7 +222,10 @@ function emailValues(item: DeliveryItem): EmailValues {
     trigger: item.action.trigger,
     arr: dollars(item.customer.arrCents),
     csmOwner: item.customer.csmOwner ?? 'n/a',
-    signals: mostNegativeSignals(item.signals).map((s) => `${s.name} ${s.value} (−${s.pointsLost} pts)`).join(', ') || 'none',
+    signals:
+      mostNegativeSignals(item.signals)
+        .map((s) => `${s.name} ${s.value} (−${s.pointsLost} pts)`)
+        .join(', ') || 'none',
   };
 }
 
@@ -205,7 +235,9 @@ function escapeHtml(text: string): string {
 
 /** Replaces `{{name}}`; an unknown placeholder stays visible. Values are HTML-escaped for the HTML part only. */
 function fill(template: string, values: EmailValues, escape: (text: string) => string): string {
-  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) => (Object.hasOwn(values, name) ? escape(values[name as keyof EmailValues]) : whole));
+  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) =>
+    Object.hasOwn(values, name) ? escape(values[name as keyof EmailValues]) : whole,
+  );
 }
 
 /** Unknown `{{placeholders}}` in an admin's template, for a clear error when it is saved. */
@@ -227,7 +259,9 @@ export function emailContent(item: DeliveryItem, templates: EmailTemplates): Ema
   const same = (text: string) => text;
   return {
     // A header cannot carry a line break.
-    subject: fill(templates.subject ?? defaults.subject, values, same).replace(/[\r\n]+/g, ' ').slice(0, 998),
+    subject: fill(templates.subject ?? defaults.subject, values, same)
+      .replace(/[\r\n]+/g, ' ')
+      .slice(0, 998),
     text: fill(templates.text ?? defaults.text, values, same),
     html: fill(templates.html ?? defaults.html, values, escapeHtml),
   };

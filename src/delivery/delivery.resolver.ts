@@ -22,7 +22,15 @@ import {
   DestinationDeliveryCounts,
   DestinationInput,
 } from './delivery.types';
-import { createDestination, deleteDestination, listCsmContacts, listDestinations, loadDestination, setCsmContact, updateDestination } from './destination.service';
+import {
+  createDestination,
+  deleteDestination,
+  listCsmContacts,
+  listDestinations,
+  loadDestination,
+  setCsmContact,
+  updateDestination,
+} from './destination.service';
 
 @Resolver(() => Destination)
 export class DestinationResolver {
@@ -34,7 +42,9 @@ export class DestinationResolver {
 
   @Authorized(Scope.ADMIN)
   @UseMiddleware(auditAdminAction('destination.create', { target: (_args, result) => (result as Destination).id }))
-  @Mutation(() => Destination, { description: 'Adds a destination: actions decided from now on that its filter matches are delivered to it.' })
+  @Mutation(() => Destination, {
+    description: 'Adds a destination: actions decided from now on that its filter matches are delivered to it.',
+  })
   createDestination(@Arg('input', () => DestinationInput) input: DestinationInput, @Ctx() { db }: GraphQLContext): Promise<Destination> {
     return createDestination(db, input);
   }
@@ -42,7 +52,11 @@ export class DestinationResolver {
   @Authorized(Scope.ADMIN)
   @UseMiddleware(auditAdminAction('destination.update', { target: (args) => String(args.id) }))
   @Mutation(() => Destination, { description: 'Changes the fields given; `paused: true` cancels its pending deliveries.' })
-  updateDestination(@Arg('id', () => ID) id: string, @Arg('input', () => DestinationInput) input: DestinationInput, @Ctx() { db }: GraphQLContext): Promise<Destination> {
+  updateDestination(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => DestinationInput) input: DestinationInput,
+    @Ctx() { db }: GraphQLContext,
+  ): Promise<Destination> {
     return updateDestination(db, id, input);
   }
 
@@ -61,7 +75,10 @@ export class DestinationResolver {
 
   @Authorized(Scope.ADMIN)
   @UseMiddleware(auditAdminAction('csmContact.set', { target: (args) => (args.input as CsmContactInput).owner }))
-  @Mutation(() => CsmContact, { nullable: true, description: 'Sets where a CSM gets team alerts; without email and slackTarget the entry is removed (null).' })
+  @Mutation(() => CsmContact, {
+    nullable: true,
+    description: 'Sets where a CSM gets team alerts; without email and slackTarget the entry is removed (null).',
+  })
   setCsmContact(@Arg('input', () => CsmContactInput) input: CsmContactInput, @Ctx() { db }: GraphQLContext): Promise<CsmContact | null> {
     return setCsmContact(db, input);
   }
@@ -114,7 +131,9 @@ export class DestinationDeliveryCountsResolver {
 @Resolver(() => OutreachAction)
 export class OutreachDeliveriesResolver {
   @Authorized(Scope.READ)
-  @FieldResolver(() => [Delivery], { description: 'Where this action was delivered, one per matching destination (at most 100); batched per request.' })
+  @FieldResolver(() => [Delivery], {
+    description: 'Where this action was delivered, one per matching destination (at most 100); batched per request.',
+  })
   deliveries(@Root() action: { id: string }, @Ctx() { db, loaders }: GraphQLContext): Promise<DeliveryRow[]> {
     return loadActionDeliveries(db, loaders, action.id);
   }

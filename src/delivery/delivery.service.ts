@@ -50,7 +50,12 @@ export interface OpenDeliveries {
   attempts: number;
 }
 
-type ItemRow = Omit<DeliveryItem, 'signals'> & { destination: SendingDestination; signals: StoredSignal[] | null; retryFrom: string; attempts: number };
+type ItemRow = Omit<DeliveryItem, 'signals'> & {
+  destination: SendingDestination;
+  signals: StoredSignal[] | null;
+  retryFrom: string;
+  attempts: number;
+};
 
 /**
  * The open deliveries among `where` (PENDING or RETRYING), with their destination, actions,
@@ -161,14 +166,16 @@ export async function cancelOpenDeliveries(db: Db, destinationId: string, reason
  * a fresh retry window, queued at once. BAD_USER_INPUT when its destination is paused or deleted.
  */
 export async function redeliver(db: Db, deliveryId: string): Promise<DeliveryRow> {
-  ensure(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(deliveryId), 'deliveryId is not a delivery id', { argument: 'deliveryId' });
+  ensure(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(deliveryId), 'deliveryId is not a delivery id', {
+    argument: 'deliveryId',
+  });
   const found = await queryOne<{ active: boolean }>(
     db,
     `select (dst.deleted_at is null and not dst.paused) as active from delivery d join destination dst on dst.id = d.destination_id where d.id = ?::uuid`,
     [deliveryId],
   );
   if (!found) throw new NotFoundError(`delivery ${deliveryId} does not exist`, { deliveryId });
-  ensure(found.active, 'the delivery\'s destination is paused or deleted: resume it first', { argument: 'deliveryId' });
+  ensure(found.active, "the delivery's destination is paused or deleted: resume it first", { argument: 'deliveryId' });
   const row = await queryOne<DeliveryRow>(
     db,
     `with updated as (
@@ -204,7 +211,10 @@ export interface StatusCount {
 }
 
 /** Deliveries per status, of one destination or all, created in [from, to). */
-export async function countDeliveriesByStatus(db: Db, filter: { destinationIds?: readonly string[] | null; from?: Date | null; to?: Date | null }): Promise<Array<StatusCount & { destinationId: string }>> {
+export async function countDeliveriesByStatus(
+  db: Db,
+  filter: { destinationIds?: readonly string[] | null; from?: Date | null; to?: Date | null },
+): Promise<Array<StatusCount & { destinationId: string }>> {
   const where: string[] = [];
   const params: unknown[] = [];
   if (filter.destinationIds) {

@@ -15,7 +15,7 @@ registerEnumType(DestinationKind, {
   valuesConfig: {
     WEBHOOK: { description: 'An HTTPS endpoint of yours, signed per Standard Webhooks (`url`, `signingSecret`).' },
     SLACK: { description: 'A Slack incoming webhook (`url`): a message with blocks per action.' },
-    EMAIL: { description: 'Email over SMTP_URL: customer-facing actions to the customer\'s contactEmail, team alerts to the CSM.' },
+    EMAIL: { description: "Email over SMTP_URL: customer-facing actions to the customer's contactEmail, team alerts to the CSM." },
   },
 });
 
@@ -33,9 +33,14 @@ registerEnumType(DeliveryStatus, {
     PENDING: { description: 'Queued (or waiting for its digest), not yet attempted.' },
     RETRYING: { description: 'An attempt failed; the next one is at `nextAttemptAt`.' },
     DELIVERED: { description: 'The destination accepted it (HTTP 2xx, or the SMTP server took the message).' },
-    DEAD: { description: 'Retries for 24 hours (DELIVERY_RETRY_WINDOW_MS) all failed, or there is no one to send it to; `redeliver` sends it again.' },
+    DEAD: {
+      description:
+        'Retries for 24 hours (DELIVERY_RETRY_WINDOW_MS) all failed, or there is no one to send it to; `redeliver` sends it again.',
+    },
     CANCELLED: { description: 'Its destination was paused or deleted before it was sent.' },
-    SKIPPED_WEEKLY_CAP: { description: 'Not sent: the customer already got CUSTOMER_MESSAGES_PER_WEEK customer-facing messages in the last 7 days.' },
+    SKIPPED_WEEKLY_CAP: {
+      description: 'Not sent: the customer already got CUSTOMER_MESSAGES_PER_WEEK customer-facing messages in the last 7 days.',
+    },
   },
 });
 
@@ -50,7 +55,7 @@ export class DestinationFilter {
   @Field(() => [String], { nullable: true, description: 'Tier keys the action was decided in (its `toTier`).' })
   tiers!: string[] | null;
 
-  @Field(() => String, { nullable: true, description: 'Only this CSM owner\'s accounts.' })
+  @Field(() => String, { nullable: true, description: "Only this CSM owner's accounts." })
   csmOwner!: string | null;
 }
 
@@ -74,7 +79,10 @@ export class Destination {
   @Field(() => String, { nullable: true })
   emailFrom!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'EMAIL: team alerts go here when the CSM directory has no address for the account\'s owner.' })
+  @Field(() => String, {
+    nullable: true,
+    description: "EMAIL: team alerts go here when the CSM directory has no address for the account's owner.",
+  })
   emailTo!: string | null;
 
   @Field(() => String, { nullable: true, description: 'EMAIL: subject template; null uses the built-in one.' })
@@ -89,7 +97,10 @@ export class Destination {
   @Field(() => DestinationFilter)
   filter!: DestinationFilter;
 
-  @Field(() => Int, { nullable: true, description: 'Matching actions are collected into one message per CSM every this many seconds; null sends each at once.' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Matching actions are collected into one message per CSM every this many seconds; null sends each at once.',
+  })
   digestSeconds!: number | null;
 
   @Field({ description: 'A paused destination receives nothing; its pending deliveries were cancelled.' })
@@ -104,7 +115,7 @@ export class Destination {
 
 export const DestinationConnection = Connection(Destination);
 
-@InputType({ description: 'A destination\'s filter; a missing or null field matches every action.' })
+@InputType({ description: "A destination's filter; a missing or null field matches every action." })
 export class DestinationFilterInput {
   @Field(() => OutreachAudience, { nullable: true })
   audience?: OutreachAudience | null;
@@ -130,7 +141,10 @@ export class DestinationInput {
   @Field(() => String, { nullable: true, description: 'WEBHOOK, SLACK (required): an http(s) URL, at most 2,000 characters.' })
   url?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'WEBHOOK (required): `whsec_` and the base64 of 24 to 64 random bytes (`echo whsec_$(openssl rand -base64 32)`).' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'WEBHOOK (required): `whsec_` and the base64 of 24 to 64 random bytes (`echo whsec_$(openssl rand -base64 32)`).',
+  })
   signingSecret?: string | null;
 
   @Field(() => String, { nullable: true, description: 'EMAIL (required): the sender address.' })
@@ -151,10 +165,14 @@ export class DestinationInput {
   @Field(() => DestinationFilterInput, { nullable: true })
   filter?: DestinationFilterInput | null;
 
-  @Field(() => Int, { nullable: true, description: '1 to 604,800 (a week; 86,400 for a daily digest), or null for no digest. EMAIL digests take team alerts only (filter audience TEAM).' })
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      '1 to 604,800 (a week; 86,400 for a daily digest), or null for no digest. EMAIL digests take team alerts only (filter audience TEAM).',
+  })
   digestSeconds?: number | null;
 
-  @Field(() => Boolean, { nullable: true, description: 'Pausing cancels the destination\'s pending deliveries.' })
+  @Field(() => Boolean, { nullable: true, description: "Pausing cancels the destination's pending deliveries." })
   paused?: boolean | null;
 }
 
@@ -212,13 +230,15 @@ export class DeliverySummary {
   @Field(() => [DeliveryStatusCount])
   total!: DeliveryStatusCount[];
 
-  @Field(() => [DestinationDeliveryCounts], { description: 'At most 100 destinations exist at a time; deleted ones with deliveries are listed too.' })
+  @Field(() => [DestinationDeliveryCounts], {
+    description: 'At most 100 destinations exist at a time; deleted ones with deliveries are listed too.',
+  })
   byDestination!: DestinationDeliveryCounts[];
 }
 
 @ArgsType()
 export class DeliverySummaryArgs {
-  @Field(() => DateTimeScalar, { nullable: true, description: 'Inclusive lower bound on the delivery\'s createdAt.' })
+  @Field(() => DateTimeScalar, { nullable: true, description: "Inclusive lower bound on the delivery's createdAt." })
   from?: Date | null;
 
   @Field(() => DateTimeScalar, { nullable: true, description: 'Exclusive upper bound.' })
@@ -233,7 +253,10 @@ export class CsmContact {
   @Field(() => String, { nullable: true })
   email!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Slack user id (`U024BE7LH`, mentioned), channel id (`C…`) or any text such as `@kate`.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Slack user id (`U024BE7LH`, mentioned), channel id (`C…`) or any text such as `@kate`.',
+  })
   slackTarget!: string | null;
 
   @Field(() => DateTimeScalar)

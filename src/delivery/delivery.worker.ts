@@ -29,21 +29,46 @@ async function send(open: OpenDeliveries, messageId: string, deps: WorkerDeps): 
   const { destination, items } = open;
   const digest = items.length > 1 || items[0].deliveryId !== messageId;
   if (destination.kind === 'WEBHOOK') {
-    await sendWebhook(destination.url as string, destination.signingSecret as string, messageId, webhookPayload(messageId, destination, items, new Date()), deps.timeoutMs);
+    await sendWebhook(
+      destination.url as string,
+      destination.signingSecret as string,
+      messageId,
+      webhookPayload(messageId, destination, items, new Date()),
+      deps.timeoutMs,
+    );
   } else if (destination.kind === 'SLACK') {
     await sendSlack(destination.url as string, slackMessage(items), deps.timeoutMs);
   } else {
-    const templates = { subject: destination.emailSubjectTemplate, text: destination.emailTextTemplate, html: destination.emailHtmlTemplate };
+    const templates = {
+      subject: destination.emailSubjectTemplate,
+      text: destination.emailTextTemplate,
+      html: destination.emailHtmlTemplate,
+    };
     const to = emailRecipient(items[0], destination.emailTo);
     if (!to) {
-      throw new PermanentDeliveryError(items[0].action.audience === 'CUSTOMER' ? 'the customer has no contactEmail' : 'no email for the CSM in the directory, and the destination has no emailTo');
+      throw new PermanentDeliveryError(
+        items[0].action.audience === 'CUSTOMER'
+          ? 'the customer has no contactEmail'
+          : 'no email for the CSM in the directory, and the destination has no emailTo',
+      );
     }
-    await sendEmail(deps.mailer, destination.emailFrom as string, to, messageId, digest ? digestEmailContent(items, templates) : emailContent(items[0], templates));
+    await sendEmail(
+      deps.mailer,
+      destination.emailFrom as string,
+      to,
+      messageId,
+      digest ? digestEmailContent(items, templates) : emailContent(items[0], templates),
+    );
   }
 }
 
 /** Attempts a message and records what happened; a retry is queued as a new job (`retryJob`). */
-async function attempt(open: OpenDeliveries, messageId: string, retryJob: { task: string; payload: Record<string, string> }, deps: WorkerDeps): Promise<void> {
+async function attempt(
+  open: OpenDeliveries,
+  messageId: string,
+  retryJob: { task: string; payload: Record<string, string> },
+  deps: WorkerDeps,
+): Promise<void> {
   const ids = open.items.map((item) => item.deliveryId);
   const db = deps.db();
   if (!open.destination.active) {

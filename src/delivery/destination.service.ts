@@ -96,11 +96,16 @@ function checkList(values: string[] | null | undefined, argument: string): strin
 function destinationColumns(input: DestinationInput): Record<string, unknown> {
   checkStrings(input, 'input');
   const digest = input.digestSeconds;
-  ensure(digest == null || (digest >= MIN_DIGEST_SECONDS && digest <= MAX_DIGEST_SECONDS), `digestSeconds must be ${MIN_DIGEST_SECONDS}–${MAX_DIGEST_SECONDS} or null`, {
-    argument: 'digestSeconds',
-  });
+  ensure(
+    digest == null || (digest >= MIN_DIGEST_SECONDS && digest <= MAX_DIGEST_SECONDS),
+    `digestSeconds must be ${MIN_DIGEST_SECONDS}–${MAX_DIGEST_SECONDS} or null`,
+    {
+      argument: 'digestSeconds',
+    },
+  );
   const filter = input.filter;
-  const optionalEmail = (value: string | null | undefined, argument: string) => (value == null || value.trim() === '' ? (value === undefined ? undefined : null) : checkEmailAddress(value, argument));
+  const optionalEmail = (value: string | null | undefined, argument: string) =>
+    value == null || value.trim() === '' ? (value === undefined ? undefined : null) : checkEmailAddress(value, argument);
   const columns: Record<string, unknown> = {
     name: input.name === undefined ? undefined : requiredText(input.name, 'name', MAX_NAME_LENGTH),
     url: input.url == null ? input.url : checkUrl(input.url),
@@ -131,13 +136,28 @@ function checkComplete(kind: string, row: Record<string, unknown>): void {
   if (kind === DestinationKind.SLACK) ensure(row.url, 'a SLACK destination needs a url (its incoming webhook)', { argument: 'url' });
   if (kind === DestinationKind.EMAIL) {
     ensure(row.email_from, 'an EMAIL destination needs emailFrom', { argument: 'emailFrom' });
-    ensure(row.digest_seconds == null || row.audience === 'TEAM', 'an EMAIL digest goes to a CSM: set filter.audience to TEAM', { argument: 'digestSeconds' });
+    ensure(row.digest_seconds == null || row.audience === 'TEAM', 'an EMAIL digest goes to a CSM: set filter.audience to TEAM', {
+      argument: 'digestSeconds',
+    });
   }
 }
 
 const TABLE_COLUMNS = [
-  'kind', 'name', 'url', 'signing_secret', 'email_from', 'email_to', 'email_subject_template', 'email_text_template', 'email_html_template',
-  'audience', 'playbooks', 'tiers', 'csm_owner', 'digest_seconds', 'paused',
+  'kind',
+  'name',
+  'url',
+  'signing_secret',
+  'email_from',
+  'email_to',
+  'email_subject_template',
+  'email_text_template',
+  'email_html_template',
+  'audience',
+  'playbooks',
+  'tiers',
+  'csm_owner',
+  'digest_seconds',
+  'paused',
 ];
 
 export async function createDestination(db: Db, input: DestinationInput): Promise<Destination> {
@@ -207,7 +227,10 @@ export async function deleteDestination(db: Db, id: string): Promise<Destination
 
 const BY_ID: SortKey[] = [{ expression: 'dst.id', type: 'bigint' }];
 
-export async function listDestinations(db: Db, args: { first?: number | null; after?: string | null }): Promise<ConnectionResult<Destination>> {
+export async function listDestinations(
+  db: Db,
+  args: { first?: number | null; after?: string | null },
+): Promise<ConnectionResult<Destination>> {
   checkStrings(args, '');
   const page = await keysetPage<StoredDestination>(db, {
     select: DESTINATION_COLUMNS,
@@ -226,7 +249,11 @@ export async function listDestinations(db: Db, args: { first?: number | null; af
 export function loadDestination(db: Db, loaders: LoaderRegistry, id: string): Promise<Destination> {
   return loaders
     .get<string, Destination>('Destination.byId', async (ids) => {
-      const rows = await query<StoredDestination>(db, `select ${DESTINATION_COLUMNS} from destination dst where dst.id in (select jsonb_array_elements_text(?::jsonb)::bigint)`, [json(ids)]);
+      const rows = await query<StoredDestination>(
+        db,
+        `select ${DESTINATION_COLUMNS} from destination dst where dst.id in (select jsonb_array_elements_text(?::jsonb)::bigint)`,
+        [json(ids)],
+      );
       const byId = new Map(rows.map((row) => [row.id, toDestination(row)]));
       return ids.map((key) => byId.get(key) ?? new NotFoundError(`destination ${key} does not exist`));
     })

@@ -15,7 +15,11 @@ export interface RetryPolicy {
  * min(maxDelay, base × 2^(attempt−1)). The jitter keeps instances from retrying a receiver that
  * came back all in the same instant; the lower bound keeps retries from bunching up at zero.
  */
-export function retryDelayMs(attempt: number, policy: Pick<RetryPolicy, 'baseMs' | 'maxDelayMs'>, random: () => number = Math.random): number {
+export function retryDelayMs(
+  attempt: number,
+  policy: Pick<RetryPolicy, 'baseMs' | 'maxDelayMs'>,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseMs * 2 ** Math.min(Math.max(attempt, 1) - 1, 40));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
@@ -24,7 +28,13 @@ export function retryDelayMs(attempt: number, policy: Pick<RetryPolicy, 'baseMs'
  * When to try again after `attempts` failed attempts, or null when the retry window is spent (the
  * delivery is then DEAD). A retry is scheduled only if it falls inside the window.
  */
-export function nextAttemptAt(retryFrom: Date, now: Date, attempts: number, policy: RetryPolicy, random: () => number = Math.random): Date | null {
+export function nextAttemptAt(
+  retryFrom: Date,
+  now: Date,
+  attempts: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): Date | null {
   const next = new Date(now.getTime() + retryDelayMs(attempts, policy, random));
   return next.getTime() <= retryFrom.getTime() + policy.windowMs ? next : null;
 }

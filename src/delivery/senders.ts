@@ -22,7 +22,13 @@ async function post(url: string, body: string, headers: Record<string, string>, 
 }
 
 /** POSTs `payload` signed with the destination's secret: `webhook-id` is `messageId` on every attempt. */
-export async function sendWebhook(url: string, signingSecret: string, messageId: string, payload: unknown, timeoutMs: number): Promise<void> {
+export async function sendWebhook(
+  url: string,
+  signingSecret: string,
+  messageId: string,
+  payload: unknown,
+  timeoutMs: number,
+): Promise<void> {
   const body = JSON.stringify(payload);
   const timestamp = new Date();
   const signature = new Webhook(signingSecret).sign(messageId, timestamp, body);
@@ -44,7 +50,13 @@ export function createMailer(smtpUrl: string | undefined, timeoutMs: number): Tr
   return nodemailer.createTransport({ url: smtpUrl, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs });
 }
 
-export async function sendEmail(mailer: Transporter | null, from: string, to: string, messageId: string, content: EmailContent): Promise<void> {
+export async function sendEmail(
+  mailer: Transporter | null,
+  from: string,
+  to: string,
+  messageId: string,
+  content: EmailContent,
+): Promise<void> {
   if (!mailer) throw new Error('SMTP_URL is not set: email cannot be sent');
   await mailer.sendMail({
     from,

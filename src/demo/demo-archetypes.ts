@@ -4,7 +4,15 @@
 import { randomFor, shuffled } from './seeded-random';
 
 /** Accounts that never churn, including the traps (low cadence, holidays, brand-new accounts). */
-export const HEALTHY_ARCHETYPES = ['steady', 'weekday_business', 'growing', 'recovering', 'steady_low_cadence', 'seasonal', 'onboarding'] as const;
+export const HEALTHY_ARCHETYPES = [
+  'steady',
+  'weekday_business',
+  'growing',
+  'recovering',
+  'steady_low_cadence',
+  'seasonal',
+  'onboarding',
+] as const;
 
 /** Accounts that cancel inside the window; the archetype names the leading pattern. */
 export const CHURN_ARCHETYPES = [
@@ -51,11 +59,31 @@ export function isChurnArchetype(archetype: Archetype): archetype is ChurnArchet
 
 /** What the customer said when cancelling, per pattern: what a CRM's churn reason field holds. */
 export const CHURN_REASONS: Readonly<Record<ChurnArchetype, readonly string[]>> = {
-  slow_decay: ['Team stopped using it; not enough value for the price', 'Usage dwindled after a reorganisation', 'Never became part of the daily workflow'],
-  champion_loss: ['Our admin who ran the rollout left the company', 'Project owner moved to another team; nobody took over', 'Executive sponsor left'],
-  feature_contraction: ['Only used exports in the end; moving to a cheaper tool', 'Replaced most of the workflow with our BI platform', 'Kept one report, dropped the rest'],
-  usage_halving: ['Business unit scaled down; budget cut in half', 'Lost the main client the tool was used for', 'Seasonal business wound down early'],
-  payment_trouble: ['Card declined repeatedly; did not update billing details', 'Company in financial difficulty', 'Went into administration'],
+  slow_decay: [
+    'Team stopped using it; not enough value for the price',
+    'Usage dwindled after a reorganisation',
+    'Never became part of the daily workflow',
+  ],
+  champion_loss: [
+    'Our admin who ran the rollout left the company',
+    'Project owner moved to another team; nobody took over',
+    'Executive sponsor left',
+  ],
+  feature_contraction: [
+    'Only used exports in the end; moving to a cheaper tool',
+    'Replaced most of the workflow with our BI platform',
+    'Kept one report, dropped the rest',
+  ],
+  usage_halving: [
+    'Business unit scaled down; budget cut in half',
+    'Lost the main client the tool was used for',
+    'Seasonal business wound down early',
+  ],
+  payment_trouble: [
+    'Card declined repeatedly; did not update billing details',
+    'Company in financial difficulty',
+    'Went into administration',
+  ],
   support_escalation: ['Too many unresolved issues', 'Repeated outages and slow support', 'Bugs blocked our month-end close'],
   detractor: ['Unhappy with the product', 'Missing features we were promised', 'Too expensive for what we use'],
   abrupt_silence: ['Switched to a competitor', 'Moved to an in-house tool', 'Consolidated tools after a merger'],

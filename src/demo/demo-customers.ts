@@ -9,20 +9,107 @@ import type { ChurnStory, DemoBehaviour, DemoCustomer, DemoPlanChange, Plan } fr
 import { between, chance, integerBetween, pick, pickWeighted, Random, randomFor, shuffled } from './seeded-random';
 
 export const FEATURES = [
-  'dashboards', 'reports', 'alerts', 'exports', 'integrations', 'automations', 'segments', 'forecasts',
-  'workflows', 'api_keys', 'sso', 'audit_log', 'templates', 'comments', 'mobile_app', 'scheduled_reports',
+  'dashboards',
+  'reports',
+  'alerts',
+  'exports',
+  'integrations',
+  'automations',
+  'segments',
+  'forecasts',
+  'workflows',
+  'api_keys',
+  'sso',
+  'audit_log',
+  'templates',
+  'comments',
+  'mobile_app',
+  'scheduled_reports',
 ] as const;
 
 export const NAME_FIRST = [
-  'Northwind', 'Bluefin', 'Acorn', 'Summit', 'Harbor', 'Granite', 'Copper', 'Juniper', 'Meridian', 'Lumen', 'Orchid', 'Pioneer',
-  'Quarry', 'Redwood', 'Saffron', 'Tidal', 'Umber', 'Vantage', 'Willow', 'Zephyr', 'Alder', 'Beacon', 'Cobalt', 'Delta',
-  'Ember', 'Falcon', 'Glacier', 'Horizon', 'Ivory', 'Kestrel', 'Lattice', 'Maple', 'Nimbus', 'Onyx', 'Polaris', 'Quill',
-  'Riverbend', 'Sterling', 'Thistle', 'Upland', 'Verdant', 'Wayfarer', 'Yarrow', 'Aurora', 'Basalt', 'Cedar', 'Drift', 'Evergreen',
+  'Northwind',
+  'Bluefin',
+  'Acorn',
+  'Summit',
+  'Harbor',
+  'Granite',
+  'Copper',
+  'Juniper',
+  'Meridian',
+  'Lumen',
+  'Orchid',
+  'Pioneer',
+  'Quarry',
+  'Redwood',
+  'Saffron',
+  'Tidal',
+  'Umber',
+  'Vantage',
+  'Willow',
+  'Zephyr',
+  'Alder',
+  'Beacon',
+  'Cobalt',
+  'Delta',
+  'Ember',
+  'Falcon',
+  'Glacier',
+  'Horizon',
+  'Ivory',
+  'Kestrel',
+  'Lattice',
+  'Maple',
+  'Nimbus',
+  'Onyx',
+  'Polaris',
+  'Quill',
+  'Riverbend',
+  'Sterling',
+  'Thistle',
+  'Upland',
+  'Verdant',
+  'Wayfarer',
+  'Yarrow',
+  'Aurora',
+  'Basalt',
+  'Cedar',
+  'Drift',
+  'Evergreen',
 ];
 export const NAME_SECOND = [
-  'Logistics', 'Health', 'Analytics', 'Foods', 'Labs', 'Software', 'Energy', 'Robotics', 'Retail', 'Capital', 'Media', 'Travel',
-  'Insurance', 'Biotech', 'Freight', 'Studios', 'Security', 'Learning', 'Dental', 'Legal', 'Properties', 'Telecom', 'Outdoor', 'Apparel',
-  'Clinics', 'Marine', 'Farms', 'Motors', 'Pharma', 'Consulting', 'Payments', 'Games',
+  'Logistics',
+  'Health',
+  'Analytics',
+  'Foods',
+  'Labs',
+  'Software',
+  'Energy',
+  'Robotics',
+  'Retail',
+  'Capital',
+  'Media',
+  'Travel',
+  'Insurance',
+  'Biotech',
+  'Freight',
+  'Studios',
+  'Security',
+  'Learning',
+  'Dental',
+  'Legal',
+  'Properties',
+  'Telecom',
+  'Outdoor',
+  'Apparel',
+  'Clinics',
+  'Marine',
+  'Farms',
+  'Motors',
+  'Pharma',
+  'Consulting',
+  'Payments',
+  'Games',
 ];
 const LEGAL_SUFFIX = { USD: ['Inc.', 'LLC', 'Corp.'], EUR: ['GmbH', 'B.V.', 'SAS', 'AB'], GBP: ['Ltd', 'plc'] } as const;
 
@@ -57,12 +144,24 @@ function workingTime(random: Random, window: DemoWindow, day: number): Date {
   return new Date(dayStartMs(window, day) + integerBetween(random, 9, 17) * HOUR_MS + integerBetween(random, 0, 59) * MINUTE_MS);
 }
 
-export function buildCustomer(seed: number, window: DemoWindow, index: number, archetype: Archetype, baseName: string, nameRound: number): DemoCustomer {
+export function buildCustomer(
+  seed: number,
+  window: DemoWindow,
+  index: number,
+  archetype: Archetype,
+  baseName: string,
+  nameRound: number,
+): DemoCustomer {
   const random = randomFor(seed, 'customer', index);
   const plan: Plan =
     archetype === 'steady_low_cadence'
       ? pickWeighted<Plan>(random, { starter: 0.7, growth: 0.3, business: 0, enterprise: 0 })
-      : pickWeighted<Plan>(random, { starter: PLANS.starter.share, growth: PLANS.growth.share, business: PLANS.business.share, enterprise: PLANS.enterprise.share });
+      : pickWeighted<Plan>(random, {
+          starter: PLANS.starter.share,
+          growth: PLANS.growth.share,
+          business: PLANS.business.share,
+          enterprise: PLANS.enterprise.share,
+        });
   const spec = PLANS[plan];
   const currency = pickWeighted(random, { USD: 0.6, EUR: 0.28, GBP: 0.12 });
   const { suffix, slug } = nameParts(baseName, nameRound);
@@ -129,7 +228,12 @@ function churnStory(random: Random, archetype: Archetype, window: DemoWindow): C
   const churnDay = integerBetween(random, Math.min(lastDay - 1, Math.max(12, Math.ceil(window.days * 0.25))), lastDay - 1);
   const story: ChurnStory = { churnDay, onsetDay: null, rampDays: 1, usageLeft: 1, champions: 0, featuresLeft: 0, ticketMultiple: 1 };
   if (archetype === 'unforeseeable') return story;
-  let lead = archetype === 'abrupt_silence' ? integerBetween(random, 5, 20) : chance(random, 0.78) ? integerBetween(random, 30, 75) : integerBetween(random, 10, 29);
+  let lead =
+    archetype === 'abrupt_silence'
+      ? integerBetween(random, 5, 20)
+      : chance(random, 0.78)
+        ? integerBetween(random, 30, 75)
+        : integerBetween(random, 10, 29);
   switch (archetype) {
     case 'slow_decay':
       // A slow decay takes weeks.
@@ -162,7 +266,8 @@ function churnStory(random: Random, archetype: Archetype, window: DemoWindow): C
   story.onsetDay = onsetDay;
   const leadDays = churnDay - onsetDay;
   if (archetype === 'slow_decay') story.rampDays = leadDays;
-  if (archetype === 'feature_contraction') story.rampDays = Math.max(1, Math.min(leadDays - 7, Math.round(leadDays * between(random, 0.3, 0.8))));
+  if (archetype === 'feature_contraction')
+    story.rampDays = Math.max(1, Math.min(leadDays - 7, Math.round(leadDays * between(random, 0.3, 0.8))));
   return story;
 }
 
@@ -179,19 +284,32 @@ function onBillableDay(window: DemoWindow, onsetDay: number, churnDay: number): 
 }
 
 /** Onboarding accounts signed up in the last four weeks; some growing ones inside the window; everyone else before it. */
-function signup(random: Random, archetype: Archetype, window: DemoWindow, story: ChurnStory | null): { signedUpAt: Date; firstActiveDay: number } {
+function signup(
+  random: Random,
+  archetype: Archetype,
+  window: DemoWindow,
+  story: ChurnStory | null,
+): { signedUpAt: Date; firstActiveDay: number } {
   const lastDay = window.days - 1;
   let firstActiveDay = 0;
   if (archetype === 'onboarding') firstActiveDay = integerBetween(random, Math.max(1, lastDay - 28), lastDay - 1);
   else if (archetype === 'growing' && lastDay - 35 >= 5 && chance(random, 0.4)) firstActiveDay = integerBetween(random, 5, lastDay - 35);
-  if (firstActiveDay > 0) return { signedUpAt: new Date(dayStartMs(window, firstActiveDay) + integerBetween(random, 8, 16) * HOUR_MS), firstActiveDay };
+  if (firstActiveDay > 0)
+    return { signedUpAt: new Date(dayStartMs(window, firstActiveDay) + integerBetween(random, 8, 16) * HOUR_MS), firstActiveDay };
   // Churners had at least two months of normal use before their pattern started.
   const minimumAge = Math.max(30, 60 - (story?.onsetDay ?? 60));
   const signedUpMs = dayStartMs(window, 0) - integerBetween(random, minimumAge, 1_400) * DAY_MS + integerBetween(random, 8, 16) * HOUR_MS;
   return { signedUpAt: new Date(signedUpMs), firstActiveDay };
 }
 
-function habits(random: Random, archetype: Archetype, window: DemoWindow, team: number, firstActiveDay: number, story: ChurnStory | null): DemoBehaviour {
+function habits(
+  random: Random,
+  archetype: Archetype,
+  window: DemoWindow,
+  team: number,
+  firstActiveDay: number,
+  story: ChurnStory | null,
+): DemoBehaviour {
   // In big teams a smaller share of users is active on a given day.
   let participation = team <= 3 ? between(random, 0.5, 0.9) : team <= 8 ? between(random, 0.35, 0.7) : between(random, 0.2, 0.5);
   let weekdayUse = between(random, 0.92, 0.99);
@@ -204,7 +322,9 @@ function habits(random: Random, archetype: Archetype, window: DemoWindow, team: 
       break;
     case 'steady_low_cadence':
       // Two or three fixed weekdays, e.g. the weekly reporting and planning days.
-      cadenceWeekdays = shuffled(random, [1, 2, 3, 4, 5]).slice(0, integerBetween(random, 2, 3)).sort((a, b) => a - b);
+      cadenceWeekdays = shuffled(random, [1, 2, 3, 4, 5])
+        .slice(0, integerBetween(random, 2, 3))
+        .sort((a, b) => a - b);
       weekdayUse = between(random, 0.85, 0.97);
       weekendUse = 0;
       featureCount = integerBetween(random, 3, 7);
@@ -270,7 +390,13 @@ function badStretchOf(random: Random, window: DemoWindow): DayRange {
 }
 
 /** A day in [from, to] on which the account is in use, or null after a few tries. */
-function dayInUse(random: Random, customer: { archetype: Archetype; behaviour: DemoBehaviour }, window: DemoWindow, from: number, to: number): number | null {
+function dayInUse(
+  random: Random,
+  customer: { archetype: Archetype; behaviour: DemoBehaviour },
+  window: DemoWindow,
+  from: number,
+  to: number,
+): number | null {
   if (to < from) return null;
   for (let attempt = 0; attempt < 12; attempt++) {
     const day = integerBetween(random, from, to);
@@ -294,12 +420,14 @@ function addUsers(random: Random, customer: { archetype: Archetype; behaviour: D
     const span = lastDay - 1 - b.firstActiveDay;
     for (let i = 0; i < toAdd; i++) {
       // Spread over the account's life, the last two within the last 30 days.
-      const around = i >= toAdd - 2 ? lastDay - integerBetween(random, 5, 25) : b.firstActiveDay + Math.round(((i + 1) / (toAdd + 1)) * span);
+      const around =
+        i >= toAdd - 2 ? lastDay - integerBetween(random, 5, 25) : b.firstActiveDay + Math.round(((i + 1) / (toAdd + 1)) * span);
       days.push(dayInUse(random, customer, window, Math.max(b.firstActiveDay + 1, around - 4), Math.min(lastDay - 1, around + 4)));
     }
   } else if (customer.archetype === 'onboarding') {
     b.initialUsers = Math.min(team, integerBetween(random, 1, 2));
-    for (let i = b.initialUsers; i < team; i++) days.push(dayInUse(random, customer, window, b.firstActiveDay + 1, Math.min(lastDay - 1, b.firstActiveDay + 21)));
+    for (let i = b.initialUsers; i < team; i++)
+      days.push(dayInUse(random, customer, window, b.firstActiveDay + 1, Math.min(lastDay - 1, b.firstActiveDay + 21)));
   } else {
     const until = Math.min(lastDay - 1, (b.churn?.onsetDay ?? b.churn?.churnDay ?? lastDay) - 1);
     for (let day = Math.max(1, b.firstActiveDay + 1); day <= until; day++) {
@@ -324,7 +452,14 @@ interface InitialPlan {
 }
 
 /** A change to `share` of the current seats (at least one seat less or more), with the ARR following the seats. */
-function resized(random: Random, window: DemoWindow, day: number, current: { seats: number; arrCents: number }, seats: number, arrStep: number): DemoPlanChange {
+function resized(
+  random: Random,
+  window: DemoWindow,
+  day: number,
+  current: { seats: number; arrCents: number },
+  seats: number,
+  arrStep: number,
+): DemoPlanChange {
   const ratio = seats / current.seats;
   const arrCents = Math.max(arrStep * 100, roundTo((current.arrCents * (seats === current.seats ? 0.7 : ratio)) / 100, arrStep) * 100);
   return { at: workingTime(random, window, day), seats, arrCents };
@@ -355,7 +490,17 @@ function changesOfPlan(random: Random, archetype: Archetype, window: DemoWindow,
     let users = b.initialUsers;
     for (const day of b.userAddedDays) {
       users++;
-      if (users > plan.seats) return [resized(random, window, day, current, Math.ceil((b.initialUsers + b.userAddedDays.length) * between(random, 1.1, 1.6)), plan.arrStep)];
+      if (users > plan.seats)
+        return [
+          resized(
+            random,
+            window,
+            day,
+            current,
+            Math.ceil((b.initialUsers + b.userAddedDays.length) * between(random, 1.1, 1.6)),
+            plan.arrStep,
+          ),
+        ];
     }
     return [];
   }

@@ -172,6 +172,7 @@ export function populationLabels(dataSet: DemoDataSet): PopulationLabel[] {
 /** The plan (seats, ARR) in force at an instant: the latest change at or before it, else the initial plan. */
 export function planAt(customer: DemoCustomer, at: Date): { seats: number; arrCents: number } {
   let plan = { seats: customer.seats, arrCents: customer.arrCents };
-  for (const change of customer.planChanges) if (change.at.getTime() <= at.getTime()) plan = { seats: change.seats, arrCents: change.arrCents };
+  for (const change of customer.planChanges)
+    if (change.at.getTime() <= at.getTime()) plan = { seats: change.seats, arrCents: change.arrCents };
   return plan;
 }

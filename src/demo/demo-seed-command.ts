@@ -125,10 +125,15 @@ export async function seedDemo(
   );
   const progress = progressPrinter(print, interactive);
   // Below the pool size: the scoring advisory lock and the ORM's own queries need connections too.
-  const loaded = await loadDemoData(db, dataSet, { onProgress: progress, concurrency: Math.max(1, Math.min(8, config.databasePoolMax - 2)) });
+  const loaded = await loadDemoData(db, dataSet, {
+    onProgress: progress,
+    concurrency: Math.max(1, Math.min(8, config.databasePoolMax - 2)),
+  });
   const scored = await scoreDemoHistory(services, db, dataSet, { onProgress: progress });
 
-  const archetypes = Object.entries(loaded.archetypes).map(([name, n]) => `${name} ${count(n)}`).join(', ');
+  const archetypes = Object.entries(loaded.archetypes)
+    .map(([name, n]) => `${name} ${count(n)}`)
+    .join(', ');
   for (const line of [
     '',
     'Demo data loaded',
@@ -163,7 +168,8 @@ async function main(): Promise<void> {
   }
   const options = parseDemoArguments(argv);
   const config = readConfig();
-  if (!config.databaseUrl) throw new Error('DATABASE_URL must be set (from a source checkout, `npm run demo:seed` also finds the embedded PostgreSQL)');
+  if (!config.databaseUrl)
+    throw new Error('DATABASE_URL must be set (from a source checkout, `npm run demo:seed` also finds the embedded PostgreSQL)');
   const orm = await openDatabase(config.databaseUrl, config.databasePoolMax);
   try {
     await seedDemo(orm, config, config.databaseUrl, options, (line) => console.log(line), process.stdout.isTTY === true);

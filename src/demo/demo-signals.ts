@@ -59,16 +59,41 @@ const API_ENDPOINTS = ['/v1/records', '/v1/events', '/v1/reports', '/v1/users', 
 
 type TicketMood = 'good' | 'mixed' | 'poor' | 'escalated';
 const TICKET_SUBJECTS: Readonly<Record<TicketMood | 'billing', string[]>> = {
-  good: ['How do I add a user?', 'Question about scheduled reports', 'Feature request: dark mode', 'Where do I find the audit log?', 'Help setting up SSO', 'Export column order'],
+  good: [
+    'How do I add a user?',
+    'Question about scheduled reports',
+    'Feature request: dark mode',
+    'Where do I find the audit log?',
+    'Help setting up SSO',
+    'Export column order',
+  ],
   mixed: ['Dashboard slow to load', 'Alert fired twice', 'Integration sync delayed', 'CSV export times out on large reports'],
-  poor: ['Data missing from yesterday\'s report', 'Outage: cannot log in', 'Reports show wrong totals again', 'Still waiting on a fix for the export bug', 'API returning 500 errors'],
-  escalated: ['URGENT: month-end reports wrong for the third time', 'Production sync down since Monday', 'Escalation: no answer for a week', 'Data loss after the last release', 'Considering alternatives after repeated issues'],
+  poor: [
+    "Data missing from yesterday's report",
+    'Outage: cannot log in',
+    'Reports show wrong totals again',
+    'Still waiting on a fix for the export bug',
+    'API returning 500 errors',
+  ],
+  escalated: [
+    'URGENT: month-end reports wrong for the third time',
+    'Production sync down since Monday',
+    'Escalation: no answer for a week',
+    'Data loss after the last release',
+    'Considering alternatives after repeated issues',
+  ],
   billing: ['Card declined: how do we update payment details?', 'Invoice payment failed', 'Billing contact changed'],
 };
 const NPS_COMMENTS = {
   promoter: ['Love the dashboards.', 'Saves our team hours every week.', 'Great support team.', 'The automations are a game changer.'],
   passive: ['Does the job.', 'Good, but reporting could be faster.', 'Fine overall; the mobile app needs work.'],
-  detractor: ['Too many bugs lately.', 'Support takes days to answer.', 'Too expensive for what we use.', 'Missing features we were promised.', 'Hard to get the team to use it.'],
+  detractor: [
+    'Too many bugs lately.',
+    'Support takes days to answer.',
+    'Too expensive for what we use.',
+    'Missing features we were promised.',
+    'Hard to get the team to use it.',
+  ],
 };
 
 export function demoUserId(customer: DemoCustomer, user: number): string {
@@ -144,10 +169,24 @@ export function eventsOnDay(dataSet: DemoDataSet, customer: DemoCustomer, day: n
     for (let i = 0; i < uses; i++) {
       // Skewed to the account's main features: the rarely used ones are what a contraction drops first.
       const feature = b.features[Math.floor(featureCount * random() ** 1.5)];
-      emit({ eventType: 'feature_used', userId: who, feature, metadata: null, occurredAt: at(loginMs + integerBetween(random, 2, 120) * MINUTE_MS), idempotencyKey: nextKey() });
+      emit({
+        eventType: 'feature_used',
+        userId: who,
+        feature,
+        metadata: null,
+        occurredAt: at(loginMs + integerBetween(random, 2, 120) * MINUTE_MS),
+        idempotencyKey: nextKey(),
+      });
     }
     if (chance(random, 0.12)) {
-      emit({ eventType: 'page_view', userId: who, feature: null, metadata: { path: pick(random, PAGES) }, occurredAt: at(loginMs + integerBetween(random, 1, 60) * MINUTE_MS), idempotencyKey: nextKey() });
+      emit({
+        eventType: 'page_view',
+        userId: who,
+        feature: null,
+        metadata: { path: pick(random, PAGES) },
+        occurredAt: at(loginMs + integerBetween(random, 1, 60) * MINUTE_MS),
+        idempotencyKey: nextKey(),
+      });
     }
   }
   if (b.usesApi && !isWeekend(window, day)) {
@@ -197,7 +236,8 @@ function invoiceDueDates(customer: DemoCustomer, window: DemoWindow): Date[] {
   const first = new Date(startMs);
   const candidates: Date[] = [];
   if (customer.billing === 'monthly') {
-    for (let i = -1; i <= Math.ceil(window.days / 28) + 1; i++) candidates.push(new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + i, customer.billingDayOfMonth)));
+    for (let i = -1; i <= Math.ceil(window.days / 28) + 1; i++)
+      candidates.push(new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + i, customer.billingDayOfMonth)));
   } else {
     for (let year = first.getUTCFullYear(); year <= window.now.getUTCFullYear(); year++) {
       candidates.push(new Date(Date.UTC(year, customer.signedUpAt.getUTCMonth(), customer.billingDayOfMonth)));
@@ -275,9 +315,27 @@ interface TicketStyle {
 
 const TICKET_STYLES: Readonly<Record<TicketMood, TicketStyle>> = {
   good: { severities: ['LOW', 'NORMAL', 'NORMAL'], resolutionHours: [2, 96], csat: [4, 5, 5, 5], ratedShare: 0.5, sentiment: [0.2, 0.9] },
-  mixed: { severities: ['NORMAL', 'NORMAL', 'HIGH'], resolutionHours: [12, 168], csat: [2, 3, 3, 4], ratedShare: 0.6, sentiment: [-0.3, 0.3] },
-  poor: { severities: ['NORMAL', 'HIGH', 'URGENT'], resolutionHours: [24, 336], csat: [1, 1, 2, 2], ratedShare: 0.85, sentiment: [-0.9, -0.3] },
-  escalated: { severities: ['NORMAL', 'HIGH', 'HIGH', 'URGENT', 'URGENT'], resolutionHours: [72, 600], csat: [1, 1, 1, 2, 2, 3], ratedShare: 0.9, sentiment: [-1, -0.4] },
+  mixed: {
+    severities: ['NORMAL', 'NORMAL', 'HIGH'],
+    resolutionHours: [12, 168],
+    csat: [2, 3, 3, 4],
+    ratedShare: 0.6,
+    sentiment: [-0.3, 0.3],
+  },
+  poor: {
+    severities: ['NORMAL', 'HIGH', 'URGENT'],
+    resolutionHours: [24, 336],
+    csat: [1, 1, 2, 2],
+    ratedShare: 0.85,
+    sentiment: [-0.9, -0.3],
+  },
+  escalated: {
+    severities: ['NORMAL', 'HIGH', 'HIGH', 'URGENT', 'URGENT'],
+    resolutionHours: [72, 600],
+    csat: [1, 1, 1, 2, 2, 3],
+    ratedShare: 0.9,
+    sentiment: [-1, -0.4],
+  },
 };
 
 /** The least ticket rate of an escalation at full strength (per day in use). */
@@ -296,12 +354,21 @@ function ticketOutlook(customer: DemoCustomer, day: number, random: Random): { r
     const escalatedRate = Math.min(0.8, Math.max(ESCALATED_TICKETS_PER_DAY, b.ticketRate * (b.churn?.ticketMultiple ?? 1)));
     return { rate: b.ticketRate + (escalatedRate - b.ticketRate) * strength, mood: () => (random() < 0.85 ? 'escalated' : 'poor') };
   }
-  if (customer.archetype === 'detractor' && strength > 0) return { rate: b.ticketRate * 2, mood: () => (random() < 0.5 ? 'poor' : 'mixed') };
+  if (customer.archetype === 'detractor' && strength > 0)
+    return { rate: b.ticketRate * 2, mood: () => (random() < 0.5 ? 'poor' : 'mixed') };
   if (inRange(b.badStretch, day)) return { rate: Math.min(0.5, b.ticketRate * 5), mood: () => 'poor' };
   return { rate: b.ticketRate, mood: usual };
 }
 
-function buildTicket(customer: DemoCustomer, window: DemoWindow, day: number, n: number, mood: TicketMood, random: Random, subject?: string): DemoTicket {
+function buildTicket(
+  customer: DemoCustomer,
+  window: DemoWindow,
+  day: number,
+  n: number,
+  mood: TicketMood,
+  random: Random,
+  subject?: string,
+): DemoTicket {
   const style = TICKET_STYLES[mood];
   const openedMs = dayStartMs(window, day) + (customer.behaviour.peakHourUtc + between(random, -3, 3)) * HOUR_MS;
   const resolvedMs = openedMs + between(random, style.resolutionHours[0], style.resolutionHours[1]) * HOUR_MS;
@@ -351,9 +418,11 @@ export function customerTickets(dataSet: DemoDataSet, customer: DemoCustomer): D
   if (story?.onsetDay != null) {
     const latest = Math.max(story.onsetDay, story.churnDay - 2);
     // The stories' tickets that must be there whatever the draws: the escalation, the detractor's complaint, the billing question.
-    if (customer.archetype === 'support_escalation') for (; escalated < 2; escalated++) add(integerBetween(random, story.onsetDay, latest), 'escalated');
+    if (customer.archetype === 'support_escalation')
+      for (; escalated < 2; escalated++) add(integerBetween(random, story.onsetDay, latest), 'escalated');
     if (customer.archetype === 'detractor') add(integerBetween(random, story.onsetDay, latest), 'poor');
-    if (customer.archetype === 'payment_trouble') add(Math.min(latest, story.onsetDay + integerBetween(random, 1, 3)), 'mixed', pick(random, TICKET_SUBJECTS.billing));
+    if (customer.archetype === 'payment_trouble')
+      add(Math.min(latest, story.onsetDay + integerBetween(random, 1, 3)), 'mixed', pick(random, TICKET_SUBJECTS.billing));
   }
   return tickets.sort((a, c) => a.openedAt.getTime() - c.openedAt.getTime());
 }

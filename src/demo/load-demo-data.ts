@@ -98,8 +98,16 @@ function planChangeKey(customerId: string, changedAt: Date): string {
  * stored), then applies its later plan changes in order through upsertCustomer with `planChangedAt`,
  * as a billing integration would: the plan history gets one row per change, dated when it happened.
  */
-async function loadCustomers(db: Db, customers: readonly DemoCustomer[], concurrency: number, report: (done: number) => void): Promise<number> {
-  const stored = await storedPlanChanges(db, customers.map((c) => c.id));
+async function loadCustomers(
+  db: Db,
+  customers: readonly DemoCustomer[],
+  concurrency: number,
+  report: (done: number) => void,
+): Promise<number> {
+  const stored = await storedPlanChanges(
+    db,
+    customers.map((c) => c.id),
+  );
   let done = 0;
   let applied = 0;
   await forEachLimited(customers, concurrency, async (customer) => {
@@ -120,7 +128,13 @@ async function loadCustomers(db: Db, customers: readonly DemoCustomer[], concurr
     // The opt-out is not part of the upsert input: it has its own service, as in the API.
     await setCommunicationOptOut(db, customer.id, customer.communicationOptOut);
     for (const change of customer.planChanges.filter((c) => !isStored(c))) {
-      await upsertCustomer(db, null, { id: customer.id, name: customer.name, arrCents: change.arrCents, seats: change.seats, planChangedAt: change.at });
+      await upsertCustomer(db, null, {
+        id: customer.id,
+        name: customer.name,
+        arrCents: change.arrCents,
+        seats: change.seats,
+        planChangedAt: change.at,
+      });
       applied++;
     }
     report(++done);
@@ -202,7 +216,10 @@ async function loadPerItemSignals(
   report: (done: number) => void,
 ): Promise<Pick<DemoLoadSummary, 'payments' | 'tickets' | 'npsResponses'>> {
   const totals = { payments: { recorded: 0, failed: 0 }, tickets: 0, npsResponses: { submitted: 0, alreadyPresent: 0 } };
-  const storedNps = await storedNpsKeys(db, dataSet.customers.map((c) => c.id));
+  const storedNps = await storedNpsKeys(
+    db,
+    dataSet.customers.map((c) => c.id),
+  );
   let done = 0;
   await forEachLimited(dataSet.customers, concurrency, async (customer) => {
     const { payments, tickets, npsResponses } = customerSignals(dataSet, customer);
@@ -322,7 +339,12 @@ export async function scoreDemoHistory(
       const signedUp = dataSet.customers.filter((c) => c.signedUpAt.getTime() <= asOf.getTime()).length;
       if ((scored?.customers ?? 0) >= signedUp) {
         summary.skipped++;
-        options.onProgress?.({ phase: 'scoring', done: historyDays - daysAgo + 1, total: historyDays + 1, detail: `${asOf.toISOString().slice(0, 10)} already scored` });
+        options.onProgress?.({
+          phase: 'scoring',
+          done: historyDays - daysAgo + 1,
+          total: historyDays + 1,
+          detail: `${asOf.toISOString().slice(0, 10)} already scored`,
+        });
         continue;
       }
     }

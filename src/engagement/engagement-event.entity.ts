@@ -9,7 +9,8 @@ import { Customer } from '../customers/customer.entity';
 @Index({ name: 'engagement_event_time_idx', properties: ['occurredAt', 'id'] })
 @Index({
   name: 'engagement_event_idempotency_key_uq',
-  expression: 'create unique index "engagement_event_idempotency_key_uq" on "engagement_event" ("customer_id", "idempotency_key") where "idempotency_key" is not null',
+  expression:
+    'create unique index "engagement_event_idempotency_key_uq" on "engagement_event" ("customer_id", "idempotency_key") where "idempotency_key" is not null',
 })
 export class EngagementEvent {
   @PrimaryKey({ type: 'bigint', autoincrement: true })

@@ -10,7 +10,14 @@ import { addTimeRange } from '../infra/time-range';
 import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
 import { ENGAGEMENT_COLUMNS, listEngagementEvents, trackEngagementBatch } from './engagement.service';
-import { BatchIngestResult, CustomerEngagementArgs, EngagementEvent, EngagementEventConnection, EngagementEventInput, EngagementEventsArgs } from './engagement.types';
+import {
+  BatchIngestResult,
+  CustomerEngagementArgs,
+  EngagementEvent,
+  EngagementEventConnection,
+  EngagementEventInput,
+  EngagementEventsArgs,
+} from './engagement.types';
 
 @Resolver(() => EngagementEvent)
 export class EngagementResolver {
@@ -22,13 +29,18 @@ export class EngagementResolver {
 
   @Authorized(Scope.INGEST)
   @Mutation(() => EngagementEvent, { description: 'Records one product-usage event. NOT_FOUND for an unknown customer.' })
-  trackEngagement(@Arg('input', () => EngagementEventInput) input: EngagementEventInput, @Ctx() { services }: GraphQLContext): Promise<EngagementEvent> {
+  trackEngagement(
+    @Arg('input', () => EngagementEventInput) input: EngagementEventInput,
+    @Ctx() { services }: GraphQLContext,
+  ): Promise<EngagementEvent> {
     // Concurrent calls share statements: the app's one writer (src/app.ts).
     return services.engagementWriter.write(input);
   }
 
   @Authorized(Scope.INGEST)
-  @Mutation(() => BatchIngestResult, { description: 'Records up to 10,000 events; invalid items are reported by index, valid ones stored.' })
+  @Mutation(() => BatchIngestResult, {
+    description: 'Records up to 10,000 events; invalid items are reported by index, valid ones stored.',
+  })
   async trackEngagementBatch(
     @Arg('events', () => [EngagementEventInput], { validate: false }) events: EngagementEventInput[],
     @Ctx() { db, services }: GraphQLContext,
@@ -46,8 +58,12 @@ export class EngagementResolver {
 @Resolver(() => Customer)
 export class CustomerEngagementResolver {
   @Authorized(Scope.READ)
-  @FieldResolver(() => EngagementEventConnection, { description: 'The customer\'s events, newest first.' })
-  engagementEvents(@Root() customer: Customer, @Args() args: CustomerEngagementArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<EngagementEvent>> {
+  @FieldResolver(() => EngagementEventConnection, { description: "The customer's events, newest first." })
+  engagementEvents(
+    @Root() customer: Customer,
+    @Args() args: CustomerEngagementArgs,
+    @Ctx() { db, loaders }: GraphQLContext,
+  ): Promise<ConnectionResult<EngagementEvent>> {
     const where = args.eventType ? ['e.event_type = ?'] : [];
     const params: unknown[] = args.eventType ? [args.eventType] : [];
     addTimeRange(where, params, 'e.occurred_at', filterInstant(args.from, 'from'), filterInstant(args.to, 'to'));

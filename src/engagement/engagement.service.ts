@@ -132,7 +132,10 @@ async function insertEngagementRows(db: Db, rows: EngagementRow[]): Promise<numb
   let accepted = 0;
   // Chunks in customer order (stable, so a customer's events keep their order): the rollup rows a
   // batch locks then ascend across chunks as well as within each.
-  const ordered = rows.length > INSERT_CHUNK_SIZE ? [...rows].sort((a, b) => (a.customer_id < b.customer_id ? -1 : a.customer_id > b.customer_id ? 1 : 0)) : rows;
+  const ordered =
+    rows.length > INSERT_CHUNK_SIZE
+      ? [...rows].sort((a, b) => (a.customer_id < b.customer_id ? -1 : a.customer_id > b.customer_id ? 1 : 0))
+      : rows;
   for (let start = 0; start < ordered.length; start += INSERT_CHUNK_SIZE) {
     const chunk = ordered.slice(start, start + INSERT_CHUNK_SIZE);
     const [result] = await query<{ accepted: number }>(db, STORE_BATCH_CHUNK, [json(chunk)]);
@@ -165,9 +168,15 @@ async function markKnownCustomers(db: Db, ids: Iterable<string>, queueRescore: Q
  * each call, in order — its stored event, the one already stored under its idempotency key, or an
  * error. One statement (one plan, one commit) for everything that arrived together.
  */
-async function storeSingleEvents(db: Db, scheduler: RescoreScheduler | null, rows: EngagementRow[]): Promise<Array<EngagementEvent | DomainError>> {
+async function storeSingleEvents(
+  db: Db,
+  scheduler: RescoreScheduler | null,
+  rows: EngagementRow[],
+): Promise<Array<EngagementEvent | DomainError>> {
   const found = await signalsArrived(db, scheduler, (queueRescore) =>
-    query<EngagementEvent & { ord: number }>(db, storeSingleEventsStatement(queueRescore), [json(rows.map((row, ord) => ({ ...row, ord })))]),
+    query<EngagementEvent & { ord: number }>(db, storeSingleEventsStatement(queueRescore), [
+      json(rows.map((row, ord) => ({ ...row, ord }))),
+    ]),
   );
   const results: Array<EngagementEvent | DomainError | undefined> = new Array(rows.length);
   for (const { ord, ...event } of found) results[ord] ??= event;
@@ -177,7 +186,11 @@ async function storeSingleEvents(db: Db, scheduler: RescoreScheduler | null, row
     // the same statement or by a concurrent one that committed after it began (visible now).
     const row = rows[ord];
     const duplicate = row.idempotency_key
-      ? await queryOne<EngagementEvent>(db, `select ${ENGAGEMENT_COLUMNS} from engagement_event e where e.customer_id = ? and e.idempotency_key = ?`, [row.customer_id, row.idempotency_key])
+      ? await queryOne<EngagementEvent>(
+          db,
+          `select ${ENGAGEMENT_COLUMNS} from engagement_event e where e.customer_id = ? and e.idempotency_key = ?`,
+          [row.customer_id, row.idempotency_key],
+        )
       : undefined;
     results[ord] = duplicate ?? new NotFoundError(`customer ${row.customer_id} does not exist`, { customerId: row.customer_id });
   }
@@ -220,7 +233,11 @@ export class SingleEventWriter {
       while (this.queue.length > 0) {
         const calls = this.queue.splice(0, this.options.maxPerStatement);
         try {
-          const results = await storeSingleEvents(this.db(), this.scheduler, calls.map((call) => call.row));
+          const results = await storeSingleEvents(
+            this.db(),
+            this.scheduler,
+            calls.map((call) => call.row),
+          );
           calls.forEach((call, index) => {
             const result = results[index];
             if (result instanceof Error) call.reject(result);
@@ -250,9 +267,17 @@ export class SingleEventWriter {
  * first (the scheduler is woken after the commit), then the events of those customers are stored;
  * invalid items and unknown customers are reported by index.
  */
-export async function trackEngagementBatch(db: Db, scheduler: RescoreScheduler | null, inputs: EngagementEventInput[], now = new Date()): Promise<BatchIngestResult> {
+export async function trackEngagementBatch(
+  db: Db,
+  scheduler: RescoreScheduler | null,
+  inputs: EngagementEventInput[],
+  now = new Date(),
+): Promise<BatchIngestResult> {
   if (inputs.length > MAX_BATCH_SIZE) {
-    throw new InvalidInputError(`a batch holds at most ${MAX_BATCH_SIZE} events, got ${inputs.length}`, { argument: 'events', max: MAX_BATCH_SIZE });
+    throw new InvalidInputError(`a batch holds at most ${MAX_BATCH_SIZE} events, got ${inputs.length}`, {
+      argument: 'events',
+      max: MAX_BATCH_SIZE,
+    });
   }
   const errors: BatchItemError[] = [];
   const candidates: Array<{ index: number; row: EngagementRow }> = [];

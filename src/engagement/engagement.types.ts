@@ -50,15 +50,22 @@ export class EngagementEventInput {
   @Field(() => String, { nullable: true, description: 'At most 500 characters.' })
   feature?: string | null;
 
-  @Field(() => JSONScalar, { nullable: true, description: 'A JSON object of free-form attributes: at most 10 levels deep and 8 KB of JSON.' })
+  @Field(() => JSONScalar, {
+    nullable: true,
+    description: 'A JSON object of free-form attributes: at most 10 levels deep and 8 KB of JSON.',
+  })
   metadata?: unknown;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'Defaults to the time the event is received; from 1970 up to a day after now.' })
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: 'Defaults to the time the event is received; from 1970 up to a day after now.',
+  })
   occurredAt?: Date | null;
 
   @Field(() => String, {
     nullable: true,
-    description: 'At most 500 characters. A repeat of a key already stored for this customer is counted as a duplicate and not stored again.',
+    description:
+      'At most 500 characters. A repeat of a key already stored for this customer is counted as a duplicate and not stored again.',
   })
   idempotencyKey?: string | null;
 }

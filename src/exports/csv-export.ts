@@ -46,10 +46,18 @@ async function write(res: http.ServerResponse, chunk: string): Promise<void> {
 }
 
 /** Writes every page `next(after)` returns, as CSV rows after a header. */
-async function streamPages(res: http.ServerResponse, filename: string, next: (after: string | null) => Promise<ConnectionResult<Customer>>): Promise<void> {
+async function streamPages(
+  res: http.ServerResponse,
+  filename: string,
+  next: (after: string | null) => Promise<ConnectionResult<Customer>>,
+): Promise<void> {
   // The first page is read before the headers go out, so a refused filter is still a clean 400.
   let page = await next(null);
-  res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${filename}"`, 'cache-control': 'no-store' });
+  res.writeHead(200, {
+    'content-type': 'text/csv; charset=utf-8',
+    'content-disposition': `attachment; filename="${filename}"`,
+    'cache-control': 'no-store',
+  });
   await write(res, csvLine(COLUMNS.map(([name]) => name)));
   for (;;) {
     await write(res, page.edges.map((edge) => csvLine(COLUMNS.map(([, read]) => read(edge.node)))).join(''));
@@ -61,7 +69,8 @@ async function streamPages(res: http.ServerResponse, filename: string, next: (af
 
 function enumValue<T extends string>(values: Record<string, T>, raw: string | null, argument: string): T | null {
   if (raw === null) return null;
-  if (!Object.prototype.hasOwnProperty.call(values, raw)) throw new InvalidInputError(`${argument} must be one of ${Object.keys(values).join(', ')}`, { argument });
+  if (!Object.prototype.hasOwnProperty.call(values, raw))
+    throw new InvalidInputError(`${argument} must be one of ${Object.keys(values).join(', ')}`, { argument });
   return values[raw];
 }
 

@@ -116,7 +116,10 @@ function nonEmpty(value: string | undefined): string | undefined {
 
 /** A comma-separated list of origins, each `scheme://host[:port]` exactly as browsers send it. */
 function origins(env: NodeJS.ProcessEnv, name: string): string[] {
-  const list = (env[name] ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+  const list = (env[name] ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
   for (const origin of list) {
     let parsed: URL | undefined;
     try {
@@ -125,7 +128,9 @@ function origins(env: NodeJS.ProcessEnv, name: string): string[] {
       parsed = undefined;
     }
     if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
-      throw new Error(`Configuration error: ${name} must list origins like https://dash.example.com (no path, no trailing slash), got "${origin}"`);
+      throw new Error(
+        `Configuration error: ${name} must list origins like https://dash.example.com (no path, no trailing slash), got "${origin}"`,
+      );
     }
   }
   return list;

@@ -11,7 +11,10 @@ import type { Logger } from './logger';
 
 export abstract class DomainError extends Error {
   abstract readonly code: string;
-  constructor(message: string, readonly details: Record<string, unknown> = {}) {
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
     super(message);
     this.name = new.target.name;
   }
@@ -56,7 +59,16 @@ const INVALID_VALUE_SQLSTATES = new Set(['22P02', '22007', '22008', '22003', '22
  */
 const UNAVAILABLE_SQLSTATES = new Set(['08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03', '53300', '3D000']);
 /** The socket to the database failed. */
-const UNAVAILABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNAVAILABLE_SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 /**
  * node-postgres and knex report a lost or unobtainable connection with plain errors that carry no
  * code: these are their documented messages (pg `Client`, knex's pool), matched exactly.
@@ -72,7 +84,7 @@ const UNAVAILABLE_DRIVER_MESSAGES = [
 /** The error and what it wraps (GraphQL's originalError, `cause`, MikroORM's `previous`), outermost first. */
 function errorChain(error: unknown): unknown[] {
   const chain: unknown[] = [];
-  for (let current = error; current && typeof current === 'object' && chain.length < 8; ) {
+  for (let current = error; current && typeof current === 'object' && chain.length < 8;) {
     chain.push(current);
     const next = current as { originalError?: unknown; cause?: unknown; previous?: unknown };
     current = next.originalError ?? next.cause ?? next.previous;
@@ -123,7 +135,9 @@ export interface ErrorFormatterOptions {
 }
 
 /** Apollo `formatError`: domain errors keep their code; unexpected ones are masked and logged under a request id. */
-export function graphQLErrorFormatter(options: ErrorFormatterOptions): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
+export function graphQLErrorFormatter(
+  options: ErrorFormatterOptions,
+): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
   // Apollo itself shows stack traces whenever NODE_ENV is not production or test; here only on request.
   const exposeStackTraces = options.exposeStackTraces ?? process.env.NODE_ENV === 'development';
   return (formatted, error) => {
@@ -160,7 +174,11 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   const located = { locations: formatted.locations, path: formatted.path };
   const domainError = errorChain(original).find((link): link is DomainError => link instanceof DomainError);
   if (domainError) {
-    return { ...formatted, message: domainError.message, extensions: { ...formatted.extensions, ...domainError.details, code: domainError.code } };
+    return {
+      ...formatted,
+      message: domainError.message,
+      extensions: { ...formatted.extensions, ...domainError.details, code: domainError.code },
+    };
   }
   if (code === 'SERVICE_UNAVAILABLE') {
     return {
@@ -188,11 +206,22 @@ export function unexpectedHttpFailure(error: unknown, logger: Logger): { status:
   const requestId = newRequestId();
   if (classifyError(error) === 'SERVICE_UNAVAILABLE') {
     logger.warn({ err: error, requestId }, 'request failed: database unavailable');
-    const body = { errors: [{ message: 'the database is unavailable: retry later', extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: RETRY_AFTER_SECONDS } }] };
+    const body = {
+      errors: [
+        {
+          message: 'the database is unavailable: retry later',
+          extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: RETRY_AFTER_SECONDS },
+        },
+      ],
+    };
     return { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SECONDS), 'x-request-id': requestId }, body };
   }
   logger.error({ err: error, requestId }, 'request failed');
-  return { status: 500, headers: { 'x-request-id': requestId }, body: { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }] } };
+  return {
+    status: 500,
+    headers: { 'x-request-id': requestId },
+    body: { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }] },
+  };
 }
 
 /**

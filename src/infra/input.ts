@@ -114,7 +114,8 @@ export function checkJsonObject(value: unknown, argument: string): Record<string
       bound += 25;
       continue;
     }
-    if (depth > MAX_JSON_DEPTH) throw new InvalidInputError(`${argument} is nested deeper than ${MAX_JSON_DEPTH} levels`, { argument, max: MAX_JSON_DEPTH });
+    if (depth > MAX_JSON_DEPTH)
+      throw new InvalidInputError(`${argument} is nested deeper than ${MAX_JSON_DEPTH} levels`, { argument, max: MAX_JSON_DEPTH });
     bound += 2;
     for (const key of Object.keys(node)) {
       checkTextValue(key, argument, MAX_JSON_BYTES);

@@ -4,7 +4,16 @@
 // benchmark baseline.
 import DataLoader from 'dataloader';
 import { ColumnMap, selectColumns } from './columns';
-import { ConnectionResult, SortKey, orderByClause, pageSize, sortKeySelect, toConnection, keysetCondition, decodeCursor } from './pagination';
+import {
+  ConnectionResult,
+  SortKey,
+  orderByClause,
+  pageSize,
+  sortKeySelect,
+  toConnection,
+  keysetCondition,
+  decodeCursor,
+} from './pagination';
 import { Db, json, queryPrepared } from './sql';
 
 export class LoaderRegistry {
@@ -106,7 +115,11 @@ export interface LatestChildSpec {
  * `spec` selecting the columns of `map` that `fields` (a selection) asks for, every one without it,
  * and always the id. The selected fields are part of the name, so a loader never mixes two selections.
  */
-export function projectedLatestChild(spec: Omit<LatestChildSpec, 'select'>, map: ColumnMap, fields?: ReadonlyMap<string, unknown>): LatestChildSpec {
+export function projectedLatestChild(
+  spec: Omit<LatestChildSpec, 'select'>,
+  map: ColumnMap,
+  fields?: ReadonlyMap<string, unknown>,
+): LatestChildSpec {
   const selected = fields ? Object.keys(map).filter((name) => fields.has(name)) : ['*'];
   return { ...spec, name: [spec.name, ...selected].join('+'), select: selectColumns(map, fields, ['id']) };
 }
@@ -125,4 +138,3 @@ export function loadLatestChild<T>(db: Db, loaders: LoaderRegistry, parentId: st
   });
   return loader.load(parentId);
 }
-

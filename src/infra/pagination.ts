@@ -127,7 +127,12 @@ export function keysetCondition(sortKeys: readonly SortKey[], direction: 'asc' |
 }
 
 /** Turns `limit + 1` rows (each with `__k0…` sort key columns) into a connection. */
-export function toConnection<T>(rows: Array<Record<string, unknown>>, limit: number, sortKeyCount: number, count: () => Promise<number>): ConnectionResult<T> {
+export function toConnection<T>(
+  rows: Array<Record<string, unknown>>,
+  limit: number,
+  sortKeyCount: number,
+  count: () => Promise<number>,
+): ConnectionResult<T> {
   const hasNextPage = rows.length > limit;
   // The row is the node as is: its `__k…` columns are never selected by a query, and neither copying
   // the row nor deleting them (which turns an object into a slow dictionary) is worth its cost.

@@ -241,12 +241,7 @@ export function servePlaygroundAsset(urlPath: string, res: http.ServerResponse):
   return true;
 }
 
-function sendGzipped(
-  res: http.ServerResponse,
-  method: string,
-  filePath: string,
-  headers: http.OutgoingHttpHeaders,
-): void {
+function sendGzipped(res: http.ServerResponse, method: string, filePath: string, headers: http.OutgoingHttpHeaders): void {
   let compressed = gzipCache.get(filePath);
   if (!compressed) {
     compressed = readFile(filePath).then((content) => gzip(content));
@@ -301,12 +296,7 @@ function parseAccept(header: string | undefined): Map<string, number> {
   return result;
 }
 
-function sendText(
-  res: http.ServerResponse,
-  status: number,
-  body: string,
-  headers: http.OutgoingHttpHeaders = {},
-): void {
+function sendText(res: http.ServerResponse, status: number, body: string, headers: http.OutgoingHttpHeaders = {}): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
   res.end(body);
 }

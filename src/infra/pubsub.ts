@@ -69,7 +69,9 @@ const MAX_TOPIC_LENGTH = 1000;
  */
 function checkTopics(topics: readonly string[]): void {
   if (topics.length > MAX_TOPICS_PER_SUBSCRIPTION) {
-    throw new InvalidInputError(`a subscription listens on at most ${MAX_TOPICS_PER_SUBSCRIPTION} channels (tiers)`, { max: MAX_TOPICS_PER_SUBSCRIPTION });
+    throw new InvalidInputError(`a subscription listens on at most ${MAX_TOPICS_PER_SUBSCRIPTION} channels (tiers)`, {
+      max: MAX_TOPICS_PER_SUBSCRIPTION,
+    });
   }
   for (const topic of topics) checkTextValue(topic, 'subscription argument', MAX_TOPIC_LENGTH);
 }
@@ -86,7 +88,12 @@ export function reviveDates(_key: string, value: unknown): unknown {
 
 /** A Date, an ISO string or PostgreSQL's UTC text ('2026-01-15 09:30:00.123+00') in ms; Infinity otherwise. */
 function instantOf(value: unknown): number {
-  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value.replace(' ', 'T').replace(/\+00(:00)?$/, 'Z')) : NaN;
+  const ms =
+    value instanceof Date
+      ? value.getTime()
+      : typeof value === 'string'
+        ? Date.parse(value.replace(' ', 'T').replace(/\+00(:00)?$/, 'Z'))
+        : NaN;
   return Number.isNaN(ms) ? Infinity : ms;
 }
 
@@ -234,7 +241,10 @@ export class RedisBackedPubSub implements AppPubSub {
   /** Since when the subscriber connection has been down (set until it is first up, too). */
   private subscriberDownSince: number | undefined = Date.now();
 
-  constructor(redisUrl: string, private readonly logger: Logger) {
+  constructor(
+    redisUrl: string,
+    private readonly logger: Logger,
+  ) {
     const retryStrategy = (attempt: number): number => Math.min(attempt * 200, 2000);
     // Publishing must never block a mutation: with Redis away, fail fast instead of queueing.
     this.publisher = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy });
@@ -253,7 +263,10 @@ export class RedisBackedPubSub implements AppPubSub {
         return sent;
       }) as Redis[typeof method];
     }
-    for (const [name, client] of [['publisher', this.publisher], ['subscriber', this.subscriber]] as const) {
+    for (const [name, client] of [
+      ['publisher', this.publisher],
+      ['subscriber', this.subscriber],
+    ] as const) {
       client.on('error', (error) => this.logger.warn({ err: error.message, client: name }, 'redis connection error'));
     }
     this.engine = new RedisPubSub({ publisher: this.publisher, subscriber: this.subscriber, reviver: reviveDates });
@@ -302,7 +315,8 @@ export class RedisBackedPubSub implements AppPubSub {
       deliver(signal);
       told++;
     }
-    if (told > 0) this.logger.info({ since: signal.since, subscriptions: told }, 'live events may have been lost: subscribers told to resync');
+    if (told > 0)
+      this.logger.info({ since: signal.since, subscriptions: told }, 'live events may have been lost: subscribers told to resync');
   }
 
   private announceResync(): void {

@@ -3,7 +3,17 @@
 // Aliases of one field are merged and fragments flattened (every type they apply to here is an
 // object type, so type conditions are not checked). `@skip` and `@include` are honoured with
 // graphql-js's own `getDirectiveValues`, as its executor does: a field they exclude is not fetched.
-import { FieldNode, FragmentSpreadNode, getDirectiveValues, GraphQLIncludeDirective, GraphQLResolveInfo, GraphQLSkipDirective, InlineFragmentNode, Kind, SelectionSetNode } from 'graphql';
+import {
+  FieldNode,
+  FragmentSpreadNode,
+  getDirectiveValues,
+  GraphQLIncludeDirective,
+  GraphQLResolveInfo,
+  GraphQLSkipDirective,
+  InlineFragmentNode,
+  Kind,
+  SelectionSetNode,
+} from 'graphql';
 
 type SelectionInfo = Pick<GraphQLResolveInfo, 'fragments' | 'variableValues'>;
 
@@ -36,7 +46,10 @@ export function subfields(nodes: readonly FieldNode[], info: SelectionInfo): Map
 }
 
 /** The fields selected under the resolved field, following `path` (field names) down first. */
-export function selectedFields(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments' | 'variableValues'>, path: readonly string[] = []): Map<string, FieldNode[]> {
+export function selectedFields(
+  info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments' | 'variableValues'>,
+  path: readonly string[] = [],
+): Map<string, FieldNode[]> {
   let fields = subfields(info.fieldNodes, info);
   for (const name of path) fields = subfields(fields.get(name) ?? [], info);
   return fields;

@@ -7,7 +7,13 @@ export function checkTimeRange(from: Date | null | undefined, to: Date | null | 
 }
 
 /** Validates the range and appends `column >= from` / `column < to` to a filter under construction. */
-export function addTimeRange(where: string[], params: unknown[], column: string, from: Date | null | undefined, to: Date | null | undefined): void {
+export function addTimeRange(
+  where: string[],
+  params: unknown[],
+  column: string,
+  from: Date | null | undefined,
+  to: Date | null | undefined,
+): void {
   checkTimeRange(from, to);
   if (from) {
     where.push(`${column} >= ?::timestamptz`);

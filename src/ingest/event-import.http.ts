@@ -20,13 +20,24 @@ export interface IngestAnswer {
 
 export async function importEventsFromRequest(req: http.IncomingMessage, services: AppServices): Promise<IngestAnswer> {
   if (req.method !== 'POST') {
-    return { status: 405, headers: { allow: 'POST' }, body: { errors: [{ message: 'POST an NDJSON body: one event per line', extensions: { code: 'METHOD_NOT_ALLOWED' } }] } };
+    return {
+      status: 405,
+      headers: { allow: 'POST' },
+      body: { errors: [{ message: 'POST an NDJSON body: one event per line', extensions: { code: 'METHOD_NOT_ALLOWED' } }] },
+    };
   }
   if (running >= MAX_CONCURRENT_IMPORTS) {
     return {
       status: 429,
       headers: { 'retry-after': '5' },
-      body: { errors: [{ message: `${MAX_CONCURRENT_IMPORTS} imports are running on this instance; retry later`, extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 5 } }] },
+      body: {
+        errors: [
+          {
+            message: `${MAX_CONCURRENT_IMPORTS} imports are running on this instance; retry later`,
+            extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 5 },
+          },
+        ],
+      },
     };
   }
   const databaseUrl = services.config.databaseUrl;
@@ -37,7 +48,16 @@ export async function importEventsFromRequest(req: http.IncomingMessage, service
       // Each batch commits on the import's own connection: wake the scheduler after it.
       onSignals: () => services.scheduler.scheduleRescore(),
     });
-    services.logger.info({ lines: summary.lines, accepted: summary.accepted, duplicates: summary.duplicates, rejected: summary.rejected, seconds: summary.seconds }, 'events imported');
+    services.logger.info(
+      {
+        lines: summary.lines,
+        accepted: summary.accepted,
+        duplicates: summary.duplicates,
+        rejected: summary.rejected,
+        seconds: summary.seconds,
+      },
+      'events imported',
+    );
     return { status: 200, headers: {}, body: summary };
   } finally {
     running--;

@@ -41,7 +41,8 @@ export function parseImportArguments(argv: readonly string[]): ImportCommand {
     const match = /^--backfill-days(?:=(.*))?$/.exec(argv[i]);
     if (match) {
       const value = Number(match[1] ?? argv[++i]);
-      if (!Number.isInteger(value) || value < 1 || value > MAX_BACKFILL_DAYS) throw new Error(`--backfill-days takes 1 to ${MAX_BACKFILL_DAYS}\n\n${IMPORT_USAGE}`);
+      if (!Number.isInteger(value) || value < 1 || value > MAX_BACKFILL_DAYS)
+        throw new Error(`--backfill-days takes 1 to ${MAX_BACKFILL_DAYS}\n\n${IMPORT_USAGE}`);
       backfillDays = value;
     } else if (argv[i].startsWith('--') || file !== undefined) {
       throw new Error(`unexpected argument "${argv[i]}"\n\n${IMPORT_USAGE}`);
@@ -58,7 +59,13 @@ export function parseImportArguments(argv: readonly string[]): ImportCommand {
  * (history only). A day on which every customer signed up by then already has a score within 12
  * hours is skipped, so running it again adds nothing.
  */
-export async function backfillDailyHistory(services: CoreServices, db: Db, days: number, now: Date, print: (line: string) => void): Promise<void> {
+export async function backfillDailyHistory(
+  services: CoreServices,
+  db: Db,
+  days: number,
+  now: Date,
+  print: (line: string) => void,
+): Promise<void> {
   const today = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
   for (let daysAgo = days; daysAgo >= 1; daysAgo--) {
     const asOf = new Date(today - (daysAgo - 1) * DAY_MS - 1);
@@ -80,7 +87,13 @@ export async function backfillDailyHistory(services: CoreServices, db: Db, days:
 }
 
 /** Runs the command against the database `orm` is open on (at `databaseUrl`). */
-export async function runImportCommand(command: ImportCommand, orm: MikroORM, config: AppConfig, databaseUrl: string, print: (line: string) => void): Promise<void> {
+export async function runImportCommand(
+  command: ImportCommand,
+  orm: MikroORM,
+  config: AppConfig,
+  databaseUrl: string,
+  print: (line: string) => void,
+): Promise<void> {
   const source = command.file === '-' ? process.stdin : createReadStream(command.file);
   let lastPrinted = 0;
   const summary = await importEvents(databaseUrl, source, {
@@ -96,7 +109,8 @@ export async function runImportCommand(command: ImportCommand, orm: MikroORM, co
       `(${Math.round(summary.lines / Math.max(summary.seconds, 0.001)).toLocaleString('en-US')} lines/s)`,
   );
   for (const error of summary.errors) print(`  line ${error.line}: ${error.code} ${error.message}`);
-  if (summary.rejected > summary.errors.length) print(`  … and ${summary.rejected - summary.errors.length} more refused lines (the first ${MAX_REPORTED_ERRORS} are listed)`);
+  if (summary.rejected > summary.errors.length)
+    print(`  … and ${summary.rejected - summary.errors.length} more refused lines (the first ${MAX_REPORTED_ERRORS} are listed)`);
   if (command.backfillDays > 0) {
     const services: CoreServices = {
       orm,
@@ -114,7 +128,8 @@ export async function runImportCommand(command: ImportCommand, orm: MikroORM, co
 async function main(): Promise<void> {
   const command = parseImportArguments(process.argv.slice(2));
   const config = readConfig();
-  if (!config.databaseUrl) throw new Error('DATABASE_URL must be set (from a source checkout, `npm run import` also finds the embedded PostgreSQL)');
+  if (!config.databaseUrl)
+    throw new Error('DATABASE_URL must be set (from a source checkout, `npm run import` also finds the embedded PostgreSQL)');
   const orm = await openDatabase(config.databaseUrl, 4);
   try {
     await runImportCommand(command, orm, config, config.databaseUrl, (line) => console.log(line));

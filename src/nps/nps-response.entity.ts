@@ -8,7 +8,8 @@ import { Customer } from '../customers/customer.entity';
 @Check({ name: 'nps_response_score_range', expression: '((score >= 0) AND (score <= 10))' })
 @Index({
   name: 'nps_response_external_id_uq',
-  expression: 'create unique index "nps_response_external_id_uq" on "nps_response" ("customer_id", "external_id") where "external_id" is not null',
+  expression:
+    'create unique index "nps_response_external_id_uq" on "nps_response" ("customer_id", "external_id") where "external_id" is not null',
 })
 export class NpsResponse {
   @PrimaryKey({ type: 'bigint', autoincrement: true })

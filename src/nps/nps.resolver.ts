@@ -19,8 +19,13 @@ export class NpsResolver {
   }
 
   @Authorized(Scope.INGEST)
-  @Mutation(() => NpsResponse, { description: 'Records one survey answer and marks the customer for rescoring. NOT_FOUND for an unknown customer.' })
-  submitNpsResponse(@Arg('input', () => NpsResponseInput) input: NpsResponseInput, @Ctx() { db, services }: GraphQLContext): Promise<NpsResponse> {
+  @Mutation(() => NpsResponse, {
+    description: 'Records one survey answer and marks the customer for rescoring. NOT_FOUND for an unknown customer.',
+  })
+  submitNpsResponse(
+    @Arg('input', () => NpsResponseInput) input: NpsResponseInput,
+    @Ctx() { db, services }: GraphQLContext,
+  ): Promise<NpsResponse> {
     return submitNpsResponse(db, services.scheduler, input);
   }
 
@@ -40,8 +45,12 @@ export class NpsResolver {
 @Resolver(() => Customer)
 export class CustomerNpsResolver {
   @Authorized(Scope.READ)
-  @FieldResolver(() => NpsResponseConnection, { description: 'The customer\'s survey answers, newest first.' })
-  npsResponses(@Root('id') customerId: string, @Args() args: PageArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<NpsResponse>> {
+  @FieldResolver(() => NpsResponseConnection, { description: "The customer's survey answers, newest first." })
+  npsResponses(
+    @Root('id') customerId: string,
+    @Args() args: PageArgs,
+    @Ctx() { db, loaders }: GraphQLContext,
+  ): Promise<ConnectionResult<NpsResponse>> {
     return loadCustomerNpsResponses(db, loaders, customerId, args);
   }
 

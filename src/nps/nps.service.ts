@@ -39,10 +39,17 @@ const NEWEST_FIRST: SortKey[] = [
  * Stores one answer. With an `externalId` (the survey tool's id of the answer, unique per customer),
  * a retried submission stores nothing and returns the answer stored first.
  */
-export async function submitNpsResponse(db: Db, scheduler: RescoreScheduler | null, input: NpsResponseInput, now = new Date()): Promise<NpsResponse> {
+export async function submitNpsResponse(
+  db: Db,
+  scheduler: RescoreScheduler | null,
+  input: NpsResponseInput,
+  now = new Date(),
+): Promise<NpsResponse> {
   checkStrings(input, 'input');
   const customerId = checkCustomerId(input.customerId);
-  ensure(Number.isInteger(input.score) && input.score >= 0 && input.score <= 10, 'score must be an integer from 0 to 10', { argument: 'score' });
+  ensure(Number.isInteger(input.score) && input.score >= 0 && input.score <= 10, 'score must be an integer from 0 to 10', {
+    argument: 'score',
+  });
   const externalId = optionalText(input.externalId, 'externalId', MAX_ID_LENGTH);
   ensure(input.externalId == null || externalId !== null, 'externalId must not be empty when given', { argument: 'externalId' });
   const comment = optionalText(input.comment, 'comment', MAX_COMMENT_LENGTH);
@@ -52,8 +59,8 @@ export async function submitNpsResponse(db: Db, scheduler: RescoreScheduler | nu
   // nothing. A repeated externalId inserts nothing either, and the stored answer is read instead.
   return signalsArrived(db, scheduler, async (queueRescore) => {
     const row = await queryOne<NpsResponse>(
-    db,
-    `with known as (
+      db,
+      `with known as (
        select id from customer where id = ?
      ), inserted as (
        insert into nps_response (customer_id, external_id, score, comment, respondent, responded_at)
@@ -67,12 +74,15 @@ export async function submitNpsResponse(db: Db, scheduler: RescoreScheduler | nu
      union all
      select ${NPS_COLUMNS} from nps_response n
      where ?::text is not null and n.customer_id = ? and n.external_id = ? and not exists (select 1 from inserted)`,
-    [customerId, externalId, input.score, comment, respondent, respondedAt.toISOString(), externalId, customerId, externalId],
-  );
+      [customerId, externalId, input.score, comment, respondent, respondedAt.toISOString(), externalId, customerId, externalId],
+    );
     if (row) return row;
     // Stored by a concurrent submission that committed after this statement began: visible now.
     const stored = externalId
-      ? await queryOne<NpsResponse>(db, `select ${NPS_COLUMNS} from nps_response n where n.customer_id = ? and n.external_id = ?`, [customerId, externalId])
+      ? await queryOne<NpsResponse>(db, `select ${NPS_COLUMNS} from nps_response n where n.customer_id = ? and n.external_id = ?`, [
+          customerId,
+          externalId,
+        ])
       : undefined;
     if (stored) return stored;
     throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
@@ -125,7 +135,12 @@ export async function summariseNps(db: Db, args: NpsSummaryArgs): Promise<NpsSum
 }
 
 /** `Customer.npsResponses`: one statement per page of customers (plus one for totalCount). */
-export function loadCustomerNpsResponses(db: Db, loaders: LoaderRegistry, customerId: string, page: { first?: number | null; after?: string | null }): Promise<ConnectionResult<NpsResponse>> {
+export function loadCustomerNpsResponses(
+  db: Db,
+  loaders: LoaderRegistry,
+  customerId: string,
+  page: { first?: number | null; after?: string | null },
+): Promise<ConnectionResult<NpsResponse>> {
   return loadChildPage<NpsResponse>(db, loaders, customerId, {
     name: 'Customer.npsResponses',
     select: NPS_COLUMNS,
@@ -140,11 +155,21 @@ export function loadCustomerNpsResponses(db: Db, loaders: LoaderRegistry, custom
 
 /** `Customer.latestNpsResponse` with the columns `fields` asks for (all without it): one statement per page of customers. */
 export function latestNpsResponseSpec(fields?: ReadonlyMap<string, unknown>): LatestChildSpec {
-  const spec = { name: 'Customer.latestNpsResponse', from: 'nps_response n', parentColumn: 'n.customer_id', orderBy: 'n.responded_at desc, n.id desc' };
+  const spec = {
+    name: 'Customer.latestNpsResponse',
+    from: 'nps_response n',
+    parentColumn: 'n.customer_id',
+    orderBy: 'n.responded_at desc, n.id desc',
+  };
   return projectedLatestChild(spec, NPS_COLUMN_MAP, fields);
 }
 
 /** The latest answer of a customer, with the columns `fields` (the selection) asks for; batched per page. */
-export function loadLatestNpsResponse(db: Db, loaders: LoaderRegistry, customerId: string, fields?: ReadonlyMap<string, unknown>): Promise<NpsResponse | null> {
+export function loadLatestNpsResponse(
+  db: Db,
+  loaders: LoaderRegistry,
+  customerId: string,
+  fields?: ReadonlyMap<string, unknown>,
+): Promise<NpsResponse | null> {
   return loadLatestChild<NpsResponse>(db, loaders, customerId, latestNpsResponseSpec(fields));
 }

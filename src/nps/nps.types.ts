@@ -13,7 +13,7 @@ export class NpsResponse {
   @Field(() => ID)
   customerId!: string;
 
-  @Field(() => String, { nullable: true, description: 'The survey tool\'s id of the answer, if given (unique per customer).' })
+  @Field(() => String, { nullable: true, description: "The survey tool's id of the answer, if given (unique per customer)." })
   externalId!: string | null;
 
   @Field(() => Int, { description: '0–10: promoters 9–10, passives 7–8, detractors 0–6.' })
@@ -41,7 +41,8 @@ export class NpsResponseInput {
 
   @Field(() => String, {
     nullable: true,
-    description: 'Idempotency key: the survey tool\'s id of the answer, at most 200 characters. A retried submission with the same externalId for the customer stores nothing and returns the answer stored first.',
+    description:
+      "Idempotency key: the survey tool's id of the answer, at most 200 characters. A retried submission with the same externalId for the customer stores nothing and returns the answer stored first.",
   })
   externalId?: string | null;
 
@@ -54,7 +55,10 @@ export class NpsResponseInput {
   @Field(() => String, { nullable: true, description: 'At most 500 characters.' })
   respondent?: string | null;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'Defaults to the time the response is received; from 1970 up to a day after now.' })
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: 'Defaults to the time the response is received; from 1970 up to a day after now.',
+  })
   respondedAt?: Date | null;
 }
 
@@ -63,7 +67,7 @@ export class NpsSummaryArgs {
   @Field(() => ID, { nullable: true })
   customerId?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Only the answers of this CSM owner\'s accounts.' })
+  @Field(() => String, { nullable: true, description: "Only the answers of this CSM owner's accounts." })
   csmOwner?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Only the answers of accounts on this plan.' })

@@ -28,8 +28,12 @@ export class OutreachResolver {
 @Resolver(() => Customer)
 export class CustomerOutreachResolver {
   @Authorized(Scope.READ)
-  @FieldResolver(() => OutreachActionConnection, { description: 'The customer\'s outreach log, newest first.' })
-  outreach(@Root('id') customerId: string, @Args() args: CustomerOutreachArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<OutreachAction>> {
+  @FieldResolver(() => OutreachActionConnection, { description: "The customer's outreach log, newest first." })
+  outreach(
+    @Root('id') customerId: string,
+    @Args() args: CustomerOutreachArgs,
+    @Ctx() { db, loaders }: GraphQLContext,
+  ): Promise<ConnectionResult<OutreachAction>> {
     return loadCustomerOutreach(db, loaders, customerId, args);
   }
 

@@ -164,7 +164,12 @@ export function listOutreachLog(db: Db, args: OutreachLogArgs): Promise<Connecti
 }
 
 /** `Customer.outreach`: one statement per page of customers (plus one for totalCount). */
-export function loadCustomerOutreach(db: Db, loaders: LoaderRegistry, customerId: string, args: CustomerOutreachArgs): Promise<ConnectionResult<OutreachAction>> {
+export function loadCustomerOutreach(
+  db: Db,
+  loaders: LoaderRegistry,
+  customerId: string,
+  args: CustomerOutreachArgs,
+): Promise<ConnectionResult<OutreachAction>> {
   return loadChildPage<OutreachAction>(db, loaders, customerId, {
     name: 'Customer.outreach',
     select: OUTREACH_COLUMNS,
@@ -181,11 +186,21 @@ export function loadCustomerOutreach(db: Db, loaders: LoaderRegistry, customerId
 
 /** `Customer.lastOutreachAction` with the columns `fields` asks for (all without it): one statement per page of customers. */
 export function lastOutreachActionSpec(fields?: ReadonlyMap<string, unknown>): LatestChildSpec {
-  const spec = { name: 'Customer.lastOutreachAction', from: 'outreach_action o', parentColumn: 'o.customer_id', orderBy: 'o.created_at desc, o.id desc' };
+  const spec = {
+    name: 'Customer.lastOutreachAction',
+    from: 'outreach_action o',
+    parentColumn: 'o.customer_id',
+    orderBy: 'o.created_at desc, o.id desc',
+  };
   return projectedLatestChild(spec, OUTREACH_COLUMN_MAP, fields);
 }
 
 /** The last outreach action of a customer, with the columns `fields` (the selection) asks for; batched per page. */
-export function loadLastOutreachAction(db: Db, loaders: LoaderRegistry, customerId: string, fields?: ReadonlyMap<string, unknown>): Promise<OutreachAction | null> {
+export function loadLastOutreachAction(
+  db: Db,
+  loaders: LoaderRegistry,
+  customerId: string,
+  fields?: ReadonlyMap<string, unknown>,
+): Promise<OutreachAction | null> {
   return loadLatestChild<OutreachAction>(db, loaders, customerId, lastOutreachActionSpec(fields));
 }

@@ -11,7 +11,10 @@ export { OutreachAudience, OutreachStatus };
 registerEnumType(OutreachStatus, {
   name: 'OutreachStatus',
   valuesConfig: {
-    DECIDED: { description: 'The playbook decided on the action; whether it reached anyone is in `deliveries` (was LOGGED before deliveries existed).' },
+    DECIDED: {
+      description:
+        'The playbook decided on the action; whether it reached anyone is in `deliveries` (was LOGGED before deliveries existed).',
+    },
     SKIPPED_OPT_OUT: { description: 'Customer-facing action not sent: the customer opted out of communication.' },
     SUPPRESSED_COOLDOWN: { description: 'Not taken: the same playbook ran for this customer within its cooldown.' },
   },
@@ -60,7 +63,7 @@ export class OutreachAction {
   @Field(() => OutreachStatus)
   status!: OutreachStatus;
 
-  @Field({ description: 'True for a high-value account\'s escalation.' })
+  @Field({ description: "True for a high-value account's escalation." })
   escalation!: boolean;
 
   @Field(() => String, { nullable: true, description: 'The rendered message.' })
@@ -89,7 +92,7 @@ export class OutreachLogArgs extends PageArgs {
   @Field(() => String, { nullable: true, description: 'The playbook key, e.g. `critical`, `silence`, `expansion`.' })
   playbook?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Exactly this CSM owner\'s accounts.' })
+  @Field(() => String, { nullable: true, description: "Exactly this CSM owner's accounts." })
   csmOwner?: string | null;
 
   @Field(() => DateTimeScalar, { nullable: true, description: 'Inclusive lower bound on createdAt.' })

@@ -18,7 +18,8 @@ export class PaymentResolver {
 
   @Authorized(Scope.INGEST)
   @Mutation(() => Payment, {
-    description: 'Records a payment attempt (upserted by customer and externalId when given) and marks the customer for rescoring. NOT_FOUND for an unknown customer.',
+    description:
+      'Records a payment attempt (upserted by customer and externalId when given) and marks the customer for rescoring. NOT_FOUND for an unknown customer.',
   })
   recordPayment(@Arg('input', () => PaymentInput) input: PaymentInput, @Ctx() { db, services }: GraphQLContext): Promise<Payment> {
     return recordPayment(db, services.scheduler, input);
@@ -28,7 +29,7 @@ export class PaymentResolver {
 @Resolver(() => Customer)
 export class CustomerPaymentResolver {
   @Authorized(Scope.READ)
-  @FieldResolver(() => PaymentConnection, { description: 'The customer\'s payments, newest first.' })
+  @FieldResolver(() => PaymentConnection, { description: "The customer's payments, newest first." })
   payments(@Root() customer: Customer, @Args() args: PageArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<Payment>> {
     return loadCustomerPayments(db, loaders, customer.id, args);
   }

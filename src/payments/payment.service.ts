@@ -41,7 +41,9 @@ export async function recordPayment(db: Db, scheduler: RescoreScheduler | null, 
   const customerId = checkCustomerId(input.customerId);
   const externalId = optionalText(input.externalId, 'externalId', MAX_ID_LENGTH);
   ensure(input.externalId == null || externalId !== null, 'externalId must not be empty when given', { argument: 'externalId' });
-  ensure(Number.isSafeInteger(input.amountCents) && input.amountCents >= 0, 'amountCents must be an integer ≥ 0', { argument: 'amountCents' });
+  ensure(Number.isSafeInteger(input.amountCents) && input.amountCents >= 0, 'amountCents must be an integer ≥ 0', {
+    argument: 'amountCents',
+  });
   const currency = (input.currency ?? '').trim();
   ensure(/^[A-Za-z]{3}$/.test(currency), 'currency must be a three-letter ISO-4217 code', { argument: 'currency' });
   ensure(STATUSES.has(input.status), 'status must be PAID, FAILED or REFUNDED', { argument: 'status' });
@@ -61,8 +63,8 @@ export async function recordPayment(db: Db, scheduler: RescoreScheduler | null, 
   // The insert reads from the customer row (and queues it for rescoring): an unknown customer writes nothing.
   return signalsArrived(db, scheduler, async (queueRescore) => {
     const row = await queryOne<Payment>(
-    db,
-    `with known as (
+      db,
+      `with known as (
        select id from customer where id = ?
      ), marked as (
        ${queueRescore('select id from known')}
@@ -73,15 +75,20 @@ export async function recordPayment(db: Db, scheduler: RescoreScheduler | null, 
        returning p.*
      )
      select ${PAYMENT_COLUMNS} from upserted p`,
-    [customerId, externalId, input.amountCents, currency.toUpperCase(), input.status, ...dates.map((d) => d.value), occurredAt],
-  );
+      [customerId, externalId, input.amountCents, currency.toUpperCase(), input.status, ...dates.map((d) => d.value), occurredAt],
+    );
     if (!row) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
     return row;
   });
 }
 
 /** `Customer.payments`, newest first: one statement per page of customers (plus one for totalCount). */
-export function loadCustomerPayments(db: Db, loaders: LoaderRegistry, customerId: string, page: { first?: number | null; after?: string | null }): Promise<ConnectionResult<Payment>> {
+export function loadCustomerPayments(
+  db: Db,
+  loaders: LoaderRegistry,
+  customerId: string,
+  page: { first?: number | null; after?: string | null },
+): Promise<ConnectionResult<Payment>> {
   return loadChildPage<Payment>(db, loaders, customerId, {
     name: 'Customer.payments',
     select: PAYMENT_COLUMNS,

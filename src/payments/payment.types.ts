@@ -18,10 +18,10 @@ export class Payment {
   @Field(() => ID)
   customerId!: string;
 
-  @Field(() => String, { nullable: true, description: 'The billing system\'s own id of the payment, if given.' })
+  @Field(() => String, { nullable: true, description: "The billing system's own id of the payment, if given." })
   externalId!: string | null;
 
-  @Field(() => SafeIntScalar, { description: 'Amount in the currency\'s minor unit (cents).' })
+  @Field(() => SafeIntScalar, { description: "Amount in the currency's minor unit (cents)." })
   amountCents!: number;
 
   @Field({ description: 'ISO-4217 code, upper case (e.g. `EUR`).' })
@@ -51,7 +51,10 @@ export class PaymentInput {
   @Field(() => ID, { description: 'At most 200 characters.' })
   customerId!: string;
 
-  @Field(() => String, { nullable: true, description: 'The billing system\'s id; the upsert key within the customer; at most 200 characters.' })
+  @Field(() => String, {
+    nullable: true,
+    description: "The billing system's id; the upsert key within the customer; at most 200 characters.",
+  })
   externalId?: string | null;
 
   @Field(() => SafeIntScalar, { description: 'Amount in cents, ≥ 0.' })
@@ -71,7 +74,8 @@ export class PaymentInput {
 
   @Field(() => DateTimeScalar, {
     nullable: true,
-    description: 'Defaults to the time the payment is received; on an update the stored time is kept unless given. From 1970 up to a day after now.',
+    description:
+      'Defaults to the time the payment is received; on an update the stored time is kept unless given. From 1970 up to a day after now.',
   })
   occurredAt?: Date | null;
 }

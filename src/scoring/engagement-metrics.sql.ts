@@ -26,7 +26,8 @@ export const ENGAGEMENT_METRICS: ReadonlySet<string> = new Set([
 export const SILENCE_LOOKBACK_DAYS = 180;
 
 export function checkedDays(value: number): number {
-  if (!Number.isInteger(value) || value <= 0 || value > 3650) throw new Error(`window of ${value} days is not a whole number of days in 1…3650`);
+  if (!Number.isInteger(value) || value <= 0 || value > 3650)
+    throw new Error(`window of ${value} days is not a whole number of days in 1…3650`);
   return value;
 }
 
@@ -65,7 +66,10 @@ class EngagementPlan {
       const end = this.asOf.getTime() - offsetDays * DAY_MS;
       const start = end - days * DAY_MS;
       this.boundaries.add(start).add(end);
-      this.windows.set(name, `x.at > '${new Date(start).toISOString()}'::timestamptz and x.at <= '${new Date(end).toISOString()}'::timestamptz`);
+      this.windows.set(
+        name,
+        `x.at > '${new Date(start).toISOString()}'::timestamptz and x.at <= '${new Date(end).toISOString()}'::timestamptz`,
+      );
     }
     return name;
   }
@@ -76,7 +80,8 @@ class EngagementPlan {
 
   private sum(column: string, name: string): string {
     const alias = `${column}_${name}`;
-    if (!this.sums.some((s) => s.endsWith(`"${alias}"`))) this.sums.push(`coalesce(sum(x.${column}) filter (where ${this.condition(name)}), 0) as "${alias}"`);
+    if (!this.sums.some((s) => s.endsWith(`"${alias}"`)))
+      this.sums.push(`coalesce(sum(x.${column}) filter (where ${this.condition(name)}), 0) as "${alias}"`);
     return `coalesce(t."${alias}", 0)`;
   }
 
@@ -179,7 +184,13 @@ function distinctCountsCte(name: string, source: string, value: string, windows:
  * each value appears in. The last activity is the latest of the boundary days' raw events up to
  * asOf and the `last_at` of the customer's latest rollup day before asOf's day: one index probe.
  */
-export async function aggregateEngagement(db: Db, requests: MetricRequest[], lookbackDays: number, ids: string[], asOf: Date): Promise<Array<Record<string, unknown>>> {
+export async function aggregateEngagement(
+  db: Db,
+  requests: MetricRequest[],
+  lookbackDays: number,
+  ids: string[],
+  asOf: Date,
+): Promise<Array<Record<string, unknown>>> {
   const scanDays = requests.some((r) => r.metric === 'silence_vs_cadence') ? Math.max(lookbackDays, SILENCE_LOOKBACK_DAYS) : lookbackDays;
   const end = asOf.getTime();
   const asOfIso = asOf.toISOString();

@@ -24,8 +24,16 @@ const PAYMENT_METRICS = new Set(['payment_success_rate', 'late_payments', 'payme
 const SUPPORT_METRICS = new Set(['csat_mean', 'open_tickets', 'ticket_count', 'ticket_volume_trend', 'urgent_open_tickets']);
 const NPS_METRICS = new Set(['nps', 'nps_weighted']);
 const COUNT_METRICS = new Set([
-  'active_days', 'distinct_features', 'users_added', 'late_payments', 'open_tickets', 'ticket_count',
-  'payment_failure_streak', 'unpaid_past_due', 'urgent_open_tickets', 'ticket_volume_trend',
+  'active_days',
+  'distinct_features',
+  'users_added',
+  'late_payments',
+  'open_tickets',
+  'ticket_count',
+  'payment_failure_streak',
+  'unpaid_past_due',
+  'urgent_open_tickets',
+  'ticket_volume_trend',
 ]);
 
 /** A ticket is open at `p.as_of` when its last status change at or before then is OPEN or PENDING. */

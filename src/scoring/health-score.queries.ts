@@ -10,7 +10,15 @@ import { addTimeRange } from '../infra/time-range';
 import { bandsBestFirst, isAtRiskTier } from './model';
 import { HEALTH_SCORE_COLUMN_MAP, HEALTH_SCORE_COLUMNS, TIER_CHANGE_COLUMNS } from './score-customers';
 import { getActiveModel } from './scoring-model.service';
-import type { CustomerTierChangesArgs, HealthScore, HealthScoresArgs, HealthSummary, HistoryArgs, TierChange, TierChangesArgs } from './scoring.types';
+import type {
+  CustomerTierChangesArgs,
+  HealthScore,
+  HealthScoresArgs,
+  HealthSummary,
+  HistoryArgs,
+  TierChange,
+  TierChangesArgs,
+} from './scoring.types';
 
 /** The latest scoring of each customer is the one with the greatest asOf. */
 export const LATEST_SCORE_JOIN = `cross join lateral (select * from health_score h0 where h0.customer_id = c.id order by h0.as_of desc, h0.id desc limit 1) h`;
@@ -109,7 +117,12 @@ export async function listTierChanges(db: Db, args: TierChangesArgs): Promise<Co
 }
 
 /** `Customer.tierChanges`, newest first: one statement per page of customers (plus one for totalCount). */
-export function loadCustomerTierChanges(db: Db, loaders: LoaderRegistry, customerId: string, args: CustomerTierChangesArgs): Promise<ConnectionResult<TierChange>> {
+export function loadCustomerTierChanges(
+  db: Db,
+  loaders: LoaderRegistry,
+  customerId: string,
+  args: CustomerTierChangesArgs,
+): Promise<ConnectionResult<TierChange>> {
   return loadChildPage<TierChange>(db, loaders, customerId, {
     name: 'Customer.tierChanges',
     select: TIER_CHANGE_COLUMNS,
@@ -131,13 +144,21 @@ export async function healthSummary(db: Db, csmOwner?: string | null): Promise<H
   const owned = csmOwner == null ? 'true' : 'c.csm_owner = ?';
   const ownerParams = csmOwner == null ? [] : [csmOwner];
   const [totals, tiers, stages, components] = await Promise.all([
-    query<{ total: number; average: number | null }>(db, `select count(*)::int as total, avg(health_score)::float8 as average from customer c where ${owned}`, ownerParams),
+    query<{ total: number; average: number | null }>(
+      db,
+      `select count(*)::int as total, avg(health_score)::float8 as average from customer c where ${owned}`,
+      ownerParams,
+    ),
     query<{ tier: string; count: number; arrCents: string }>(
       db,
       `select tier, count(*)::int as count, sum(arr_cents)::text as "arrCents" from customer c where tier is not null and ${owned} group by tier`,
       ownerParams,
     ),
-    query<{ stage: string; count: number }>(db, `select lifecycle_stage as stage, count(*)::int as count from customer c where lifecycle_stage is not null and ${owned} group by 1`, ownerParams),
+    query<{ stage: string; count: number }>(
+      db,
+      `select lifecycle_stage as stage, count(*)::int as count from customer c where lifecycle_stage is not null and ${owned} group by 1`,
+      ownerParams,
+    ),
     query<{ name: string; average: number | null }>(
       db,
       // Components are stored as json text (see the health_score entity): each array is parsed once, straight into records.
@@ -180,7 +201,12 @@ export interface WorklistFilter {
  * a young or thinly observed account is never on it for missing data), ranked by ARR × risk
  * (100 − score), then by the latest decline.
  */
-export async function worklist(db: Db, first: number | null | undefined, after: string | null | undefined, filter: WorklistFilter = {}): Promise<ConnectionResult<Customer>> {
+export async function worklist(
+  db: Db,
+  first: number | null | undefined,
+  after: string | null | undefined,
+  filter: WorklistFilter = {},
+): Promise<ConnectionResult<Customer>> {
   const { csmOwner, tier, lifecycleStage } = filter;
   checkStrings({ csmOwner, tier, after }, '');
   const model = await getActiveModel(db);
@@ -191,7 +217,11 @@ export async function worklist(db: Db, first: number | null | undefined, after: 
     '(c.churned_at is null or c.churned_at > now())',
   ];
   const params: unknown[] = [JSON.stringify(worstTiers)];
-  for (const [column, value] of [['csm_owner', csmOwner], ['tier', tier], ['lifecycle_stage', lifecycleStage]] as const) {
+  for (const [column, value] of [
+    ['csm_owner', csmOwner],
+    ['tier', tier],
+    ['lifecycle_stage', lifecycleStage],
+  ] as const) {
     if (value == null) continue;
     where.push(`c.${column} = ?`);
     params.push(value);

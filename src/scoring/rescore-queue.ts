@@ -43,7 +43,11 @@ export function queueRescoreStatement(customerIds: string): string {
  * Queuing is part of the write's statement rather than one more statement so an ingestion call stays
  * one round trip; its lock order (queue rows before the rows the write adds to) is the caller's.
  */
-export async function signalsArrived<T>(db: Db, scheduler: RescoreScheduler | null, write: (queueRescore: QueueRescore) => Promise<T>): Promise<T> {
+export async function signalsArrived<T>(
+  db: Db,
+  scheduler: RescoreScheduler | null,
+  write: (queueRescore: QueueRescore) => Promise<T>,
+): Promise<T> {
   let queued = false;
   const queueRescore: QueueRescore = (customerIds) => {
     queued = true;

@@ -10,7 +10,15 @@ import { insertOutreachActions, NewOutreachAction } from '../outreach/outreach.s
 import type { OutreachAction } from '../outreach/outreach.types';
 import { GatheredCustomer, gatherMetrics } from './gather-metrics.sql';
 import { encodeSignals, StoredSignal } from './signal-storage';
-import { assessCustomer, decidePlaybookActions, metricRequests, OutreachStatus, ScoringModelConfig, SignalResult, tierDirection } from './model';
+import {
+  assessCustomer,
+  decidePlaybookActions,
+  metricRequests,
+  OutreachStatus,
+  ScoringModelConfig,
+  SignalResult,
+  tierDirection,
+} from './model';
 
 const DAY_MS = 86_400_000;
 
@@ -42,7 +50,6 @@ export interface TierChangeRecord {
   changedAt: Date;
   backfill: boolean;
 }
-
 
 export interface BatchResult {
   scores: ScoredCustomer[];
@@ -116,8 +123,13 @@ interface RecentAction {
  * write the whole suppressed playbook every hour.
  */
 function alreadySuppressed(recent: RecentAction[], playbook: string, action: string): boolean {
-  const lastRun = Math.max(0, ...recent.filter((r) => r.playbook === playbook && r.status !== 'SUPPRESSED_COOLDOWN').map((r) => r.createdAt.getTime()));
-  return recent.some((r) => r.playbook === playbook && r.action === action && r.status === 'SUPPRESSED_COOLDOWN' && r.createdAt.getTime() >= lastRun);
+  const lastRun = Math.max(
+    0,
+    ...recent.filter((r) => r.playbook === playbook && r.status !== 'SUPPRESSED_COOLDOWN').map((r) => r.createdAt.getTime()),
+  );
+  return recent.some(
+    (r) => r.playbook === playbook && r.action === action && r.status === 'SUPPRESSED_COOLDOWN' && r.createdAt.getTime() >= lastRun,
+  );
 }
 
 export interface BatchOptions {
@@ -162,7 +174,13 @@ async function readBatchInputs(tx: Db, ids: string[], asOf: Date, config: Scorin
      for no key update`,
     [idsJson, asOfIso],
   );
-  const gathered = await gatherMetrics(tx, customers.map((c) => c.id), asOf, metricRequests(config), config.lifecycle.churnWindowDays + 1);
+  const gathered = await gatherMetrics(
+    tx,
+    customers.map((c) => c.id),
+    asOf,
+    metricRequests(config),
+    config.lifecycle.churnWindowDays + 1,
+  );
   const history = await query<HistoryRow>(
     tx,
     `with p as (select ?::timestamptz as as_of)
@@ -219,7 +237,14 @@ function plannedOutreach(
   });
   return actions
     .filter((action) => !(action.status === 'SUPPRESSED_COOLDOWN' && alreadySuppressed(recent, action.playbook, action.action)))
-    .map((action) => ({ ...action, customerId: customer.id, fromTier: past?.previousTier ?? null, toTier: tier.key, score: result.score, createdAt: asOf }));
+    .map((action) => ({
+      ...action,
+      customerId: customer.id,
+      fromTier: past?.previousTier ?? null,
+      toTier: tier.key,
+      score: result.score,
+      createdAt: asOf,
+    }));
 }
 
 /** Runs the pure model over every customer of the batch: the rows to write, nothing written yet. */
@@ -275,7 +300,9 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
     }
     // Scoring the past (a backfill) only writes history: no playbook fires for a day gone by.
     if (!options.backfill) {
-      plan.outreachRows.push(...plannedOutreach(config, customer, assessment, past, lastActivityAt, inputs.outreachById.get(customer.id) ?? [], asOf));
+      plan.outreachRows.push(
+        ...plannedOutreach(config, customer, assessment, past, lastActivityAt, inputs.outreachById.get(customer.id) ?? [], asOf),
+      );
     }
   }
   return plan;
@@ -341,7 +368,11 @@ async function writeBatch(tx: Db, plan: BatchPlan, asOf: Date, modelVersion: num
         );
   const outreach = plan.outreachRows.length === 0 ? [] : await insertOutreachActions(tx, plan.outreachRows);
   // Deliveries and their jobs commit with the actions, or not at all (a backfill decides none).
-  await enqueueDeliveries(tx, outreach.filter((action) => action.status === 'DECIDED').map((action) => action.id), options.customerMessagesPerWeek ?? 2);
+  await enqueueDeliveries(
+    tx,
+    outreach.filter((action) => action.status === 'DECIDED').map((action) => action.id),
+    options.customerMessagesPerWeek ?? 2,
+  );
   return { scores, tierChanges, outreach };
 }
 

@@ -2,7 +2,10 @@
 import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
 
 @Entity({ tableName: 'scoring_model' })
-@Index({ name: 'scoring_model_one_active_uq', expression: 'create unique index "scoring_model_one_active_uq" on "scoring_model" ("active") where "active"' })
+@Index({
+  name: 'scoring_model_one_active_uq',
+  expression: 'create unique index "scoring_model_one_active_uq" on "scoring_model" ("active") where "active"',
+})
 export class ScoringModel {
   @PrimaryKey({ type: 'integer', autoincrement: false })
   version!: number;

@@ -19,12 +19,16 @@ export async function getActiveModel(db: Db): Promise<ActiveModel> {
      on conflict do nothing`,
     [json(DEFAULT_SCORING_MODEL)],
   );
-  return (await queryOne<ActiveModel>(db, 'select version, config, created_at as "createdAt" from scoring_model where active')) as ActiveModel;
+  return (await queryOne<ActiveModel>(
+    db,
+    'select version, config, created_at as "createdAt" from scoring_model where active',
+  )) as ActiveModel;
 }
 
 export async function updateScoringModel(db: Db, config: ScoringModelConfig): Promise<ActiveModel> {
   const errors = validateModel(config);
-  if (errors.length > 0) throw new InvalidInputError(`invalid scoring model: ${errors.join('; ')}`, { argument: 'input', problems: errors });
+  if (errors.length > 0)
+    throw new InvalidInputError(`invalid scoring model: ${errors.join('; ')}`, { argument: 'input', problems: errors });
   return inTransaction(db, async (tx) => {
     await getActiveModel(tx);
     // Serialise concurrent updates: the version number is max + 1.
@@ -44,7 +48,9 @@ export async function updateScoringModel(db: Db, config: ScoringModelConfig): Pr
 /** JSON with object keys sorted, so two configs compare equal whatever order jsonb kept their keys in. */
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
   );
 }
 

@@ -1,7 +1,22 @@
 // Scoring queries, mutations and live subscriptions. Subscriptions listen on the narrowest
 // channel their arguments allow (see scoring.topics.ts).
 import { GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root, Subscription, UseMiddleware } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  Authorized,
+  Ctx,
+  FieldResolver,
+  ID,
+  Info,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  Subscription,
+  UseMiddleware,
+} from 'type-graphql';
 import { auditAdminAction } from '../auth/audit.middleware';
 import { Scope } from '../auth/scopes';
 import { checkCustomerId, getCustomer } from '../customers/customer.service';
@@ -16,7 +31,16 @@ import { defaultModelWithTiers, ScoringModelConfig, TIER_PRESETS, TierPresetName
 import { getActiveModel, updateScoringModel } from './scoring-model.service';
 import { checkAsOf, checkTierPreset, refreshAllHealthScores, refreshHealthScore } from './scoring.service';
 import { LifecycleStage, TierDirection } from './scoring.enums';
-import { getHealthScore, healthSummary, latestScoreSpec, listLatestScores, listTierChanges, loadCustomerTierChanges, scoreHistory, worklist } from './health-score.queries';
+import {
+  getHealthScore,
+  healthSummary,
+  latestScoreSpec,
+  listLatestScores,
+  listTierChanges,
+  loadCustomerTierChanges,
+  scoreHistory,
+  worklist,
+} from './health-score.queries';
 import {
   CustomerTierChangesArgs,
   HealthScore,
@@ -53,7 +77,6 @@ export class TierChangeResolver {
   customer(@Root() row: { customerId: string }, @Ctx() { db, loaders }: GraphQLContext): Promise<Customer> {
     return getCustomer(db, loaders, row.customerId);
   }
-
 }
 
 @Resolver(() => HealthScore)
@@ -72,8 +95,15 @@ export class ScoringResolver {
   }
 
   @Authorized(Scope.READ)
-  @Query(() => HealthScore, { nullable: true, description: 'The latest score of a customer (null until scored); NOT_FOUND for an unknown customer.' })
-  async healthScore(@Arg('customerId', () => ID) customerId: string, @Ctx() context: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<HealthScore | null> {
+  @Query(() => HealthScore, {
+    nullable: true,
+    description: 'The latest score of a customer (null until scored); NOT_FOUND for an unknown customer.',
+  })
+  async healthScore(
+    @Arg('customerId', () => ID) customerId: string,
+    @Ctx() context: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<HealthScore | null> {
     const customer = await getCustomer(context.db, context.loaders, customerId);
     return latestScore(context, customer.id, info);
   }
@@ -85,8 +115,12 @@ export class ScoringResolver {
   }
 
   @Authorized(Scope.READ)
-  @Query(() => HealthScoreConnection, { description: 'A customer\'s scores, newest asOf first.' })
-  async healthScoreHistory(@Arg('customerId', () => ID) customerId: string, @Args() args: HistoryArgs, @Ctx() context: GraphQLContext): Promise<ConnectionResult<HealthScore>> {
+  @Query(() => HealthScoreConnection, { description: "A customer's scores, newest asOf first." })
+  async healthScoreHistory(
+    @Arg('customerId', () => ID) customerId: string,
+    @Args() args: HistoryArgs,
+    @Ctx() context: GraphQLContext,
+  ): Promise<ConnectionResult<HealthScore>> {
     await getCustomer(context.db, context.loaders, customerId);
     return scoreHistory(context.db, customerId, args);
   }
@@ -94,7 +128,7 @@ export class ScoringResolver {
   @Authorized(Scope.READ)
   @Query(() => HealthSummary)
   healthSummary(
-    @Arg('csmOwner', () => String, { nullable: true, description: 'Only this CSM owner\'s accounts.' }) csmOwner: string | null,
+    @Arg('csmOwner', () => String, { nullable: true, description: "Only this CSM owner's accounts." }) csmOwner: string | null,
     @Ctx() { db }: GraphQLContext,
   ): Promise<HealthSummary> {
     return healthSummary(db, csmOwner);
@@ -105,9 +139,10 @@ export class ScoringResolver {
   worklist(
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Arg('csmOwner', () => String, { nullable: true, description: 'Only this CSM owner\'s accounts.' }) csmOwner: string | null,
+    @Arg('csmOwner', () => String, { nullable: true, description: "Only this CSM owner's accounts." }) csmOwner: string | null,
     @Arg('tier', () => String, { nullable: true, description: 'Only this tier (one of the two worst).' }) tier: string | null,
-    @Arg('lifecycleStage', () => LifecycleStage, { nullable: true, description: 'Only accounts in this lifecycle stage.' }) lifecycleStage: LifecycleStage | null,
+    @Arg('lifecycleStage', () => LifecycleStage, { nullable: true, description: 'Only accounts in this lifecycle stage.' })
+    lifecycleStage: LifecycleStage | null,
     @Ctx() { db }: GraphQLContext,
   ): Promise<ConnectionResult<Customer>> {
     return worklist(db, first, after, { csmOwner, tier, lifecycleStage });
@@ -120,9 +155,15 @@ export class ScoringResolver {
   }
 
   @Authorized(Scope.READ)
-  @Query(() => [ScoringModelPreset], { description: 'The tier presets updateScoringModel(input: { tierPreset }) takes; four_tier is the default model\'s.' })
+  @Query(() => [ScoringModelPreset], {
+    description: "The tier presets updateScoringModel(input: { tierPreset }) takes; four_tier is the default model's.",
+  })
   scoringModelPresets(): ScoringModelPreset[] {
-    return (Object.keys(TIER_PRESETS) as TierPresetName[]).map((name) => ({ name, isDefault: name === 'four_tier', tiers: [...TIER_PRESETS[name]] }));
+    return (Object.keys(TIER_PRESETS) as TierPresetName[]).map((name) => ({
+      name,
+      isDefault: name === 'four_tier',
+      tiers: [...TIER_PRESETS[name]],
+    }));
   }
 
   @Authorized(Scope.READ)
@@ -139,7 +180,10 @@ export class ScoringResolver {
     }),
   )
   @Mutation(() => ScoringModelType, { description: 'Validates and activates a new model version. Scores record the version they used.' })
-  async updateScoringModel(@Arg('input', () => ScoringModelInput) input: ScoringModelInput, @Ctx() { db, services }: GraphQLContext): Promise<ScoringModelType> {
+  async updateScoringModel(
+    @Arg('input', () => ScoringModelInput) input: ScoringModelInput,
+    @Ctx() { db, services }: GraphQLContext,
+  ): Promise<ScoringModelType> {
     let config: ScoringModelConfig;
     if (input.tierPreset) {
       checkTierPreset(input.tierPreset);
@@ -164,7 +208,12 @@ export class ScoringResolver {
   }
 
   @Authorized(Scope.ADMIN)
-  @UseMiddleware(auditAdminAction('healthScore.refresh', { target: (args) => String(args.customerId), details: (args) => ({ asOf: args.asOf ?? null }) }))
+  @UseMiddleware(
+    auditAdminAction('healthScore.refresh', {
+      target: (args) => String(args.customerId),
+      details: (args) => ({ asOf: args.asOf ?? null }),
+    }),
+  )
   @Mutation(() => HealthScore, { description: 'Scores one customer now, or as of a past time (only signals up to asOf count).' })
   async refreshHealthScore(
     @Arg('customerId', () => ID) customerId: string,
@@ -183,7 +232,10 @@ export class ScoringResolver {
     }),
   )
   @Mutation(() => ScoringRun, { description: 'Scores every customer as of asOf (default now). Waits for a run already in progress.' })
-  async refreshAllHealthScores(@Arg('asOf', () => DateTimeScalar, { nullable: true }) asOf: Date | null, @Ctx() { db, services }: GraphQLContext): Promise<ScoringRun> {
+  async refreshAllHealthScores(
+    @Arg('asOf', () => DateTimeScalar, { nullable: true }) asOf: Date | null,
+    @Ctx() { db, services }: GraphQLContext,
+  ): Promise<ScoringRun> {
     checkAsOf(asOf);
     return (await refreshAllHealthScores(services, db, asOf, true)) as ScoringRun;
   }
@@ -196,7 +248,11 @@ export class ScoringResolver {
       const direction = (args.direction as string | null | undefined) ?? null;
       const tiers = new Set((args.tiers as string[] | null | undefined) ?? []);
       if (!args.customerId) {
-        return pubsub.subscribeAll(tiers.size > 0 ? [...tiers].map((tier) => topics.tierChanges(null, tier, direction)) : [topics.tierChanges(null, null, direction)]);
+        return pubsub.subscribeAll(
+          tiers.size > 0
+            ? [...tiers].map((tier) => topics.tierChanges(null, tier, direction))
+            : [topics.tierChanges(null, null, direction)],
+        );
       }
       // Channels are per customer: only a customer together with tiers needs a check per event.
       const accept = tiers.size > 0 ? (payload: unknown) => tiers.has((payload as TierChange).toTier) : undefined;
@@ -217,7 +273,10 @@ export class ScoringResolver {
     description: 'Outreach actions as they are logged (including skipped and suppressed ones).',
     topics: ({ args }) => topics.outreachLogged(args.customerId as string | null),
   })
-  outreachLogged(@Root() action: OutreachAction, @Arg('customerId', () => ID, { nullable: true }) _customerId: string | null): OutreachAction {
+  outreachLogged(
+    @Root() action: OutreachAction,
+    @Arg('customerId', () => ID, { nullable: true }) _customerId: string | null,
+  ): OutreachAction {
     return action;
   }
 
@@ -236,19 +295,31 @@ export class CustomerScoreResolver {
   /** Batched per page; a page of customers may have joined it already (src/customers/joined-edges.ts). */
   @Authorized(Scope.READ)
   @FieldResolver(() => HealthScore, { nullable: true, description: 'The latest scoring, with components and signals.' })
-  currentScore(@Root('id') customerId: string, @Ctx() context: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<HealthScore | null> {
+  currentScore(
+    @Root('id') customerId: string,
+    @Ctx() context: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<HealthScore | null> {
     return latestScore(context, customerId, info);
   }
 
   @Authorized(Scope.READ)
-  @FieldResolver(() => TierChangeConnection, { description: 'The customer\'s tier changes, newest first.' })
-  tierChanges(@Root('id') customerId: string, @Args() args: CustomerTierChangesArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<TierChange>> {
+  @FieldResolver(() => TierChangeConnection, { description: "The customer's tier changes, newest first." })
+  tierChanges(
+    @Root('id') customerId: string,
+    @Args() args: CustomerTierChangesArgs,
+    @Ctx() { db, loaders }: GraphQLContext,
+  ): Promise<ConnectionResult<TierChange>> {
     return loadCustomerTierChanges(db, loaders, customerId, args);
   }
 
   @Authorized(Scope.READ)
   @FieldResolver(() => HealthScoreConnection)
-  scoreHistory(@Root('id') customerId: string, @Args() args: HistoryArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<HealthScore>> {
+  scoreHistory(
+    @Root('id') customerId: string,
+    @Args() args: HistoryArgs,
+    @Ctx() { db }: GraphQLContext,
+  ): Promise<ConnectionResult<HealthScore>> {
     return scoreHistory(db, customerId, args);
   }
 }

@@ -47,7 +47,9 @@ export function checkAsOf(asOf: Date | null | undefined): Date {
  * object inherits (`constructor`, `__proto__`, `toString`…), which an `in` test would accept.
  */
 export function checkTierPreset(name: string): TierPresetName {
-  ensure(Object.hasOwn(TIER_PRESETS, name), `unknown tierPreset: one of ${Object.keys(TIER_PRESETS).join(', ')}`, { argument: 'tierPreset' });
+  ensure(Object.hasOwn(TIER_PRESETS, name), `unknown tierPreset: one of ${Object.keys(TIER_PRESETS).join(', ')}`, {
+    argument: 'tierPreset',
+  });
   return name as TierPresetName;
 }
 
@@ -63,7 +65,13 @@ export function isBackfill(asOf: Date, now = Date.now()): boolean {
 }
 
 /** Scores the given customers (one transaction per batch) and publishes what changed. */
-export async function scoreCustomers(services: CoreServices, db: Db, ids: string[], asOf: Date, options: { broadcastScores: boolean }): Promise<BatchResult> {
+export async function scoreCustomers(
+  services: CoreServices,
+  db: Db,
+  ids: string[],
+  asOf: Date,
+  options: { broadcastScores: boolean },
+): Promise<BatchResult> {
   const model = await getActiveModel(db);
   const backfill = isBackfill(asOf);
   const total: BatchResult = { scores: [], tierChanges: [], outreach: [] };
@@ -80,13 +88,24 @@ export async function scoreCustomers(services: CoreServices, db: Db, ids: string
   return total;
 }
 
-export async function refreshHealthScore(services: CoreServices, db: Db, customerId: string, asOf: Date | null | undefined): Promise<ScoredCustomer> {
+export async function refreshHealthScore(
+  services: CoreServices,
+  db: Db,
+  customerId: string,
+  asOf: Date | null | undefined,
+): Promise<ScoredCustomer> {
   const when = checkAsOf(asOf);
-  const customer = await queryOne<{ signedUpAt: string | null }>(db, 'select signed_up_at as "signedUpAt" from customer where id = ?', [customerId]);
+  const customer = await queryOne<{ signedUpAt: string | null }>(db, 'select signed_up_at as "signedUpAt" from customer where id = ?', [
+    customerId,
+  ]);
   if (!customer) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
-  ensure(!customer.signedUpAt || Date.parse(customer.signedUpAt) <= when.getTime(), `customer ${customerId} signed up after asOf: no score exists before signup`, {
-    argument: 'asOf',
-  });
+  ensure(
+    !customer.signedUpAt || Date.parse(customer.signedUpAt) <= when.getTime(),
+    `customer ${customerId} signed up after asOf: no score exists before signup`,
+    {
+      argument: 'asOf',
+    },
+  );
   const result = await scoreCustomers(services, db, [customerId], when, { broadcastScores: true });
   return result.scores[0];
 }
@@ -129,7 +148,9 @@ export const INTERRUPTED_RUN_ERROR = 'interrupted: the instance running it stopp
  * has not written its row yet.
  */
 async function failInterruptedRuns(lock: Client): Promise<number> {
-  const result = await lock.query(`update scoring_run set status = 'FAILED', finished_at = now(), error = $1 where status = 'RUNNING'`, [INTERRUPTED_RUN_ERROR]);
+  const result = await lock.query(`update scoring_run set status = 'FAILED', finished_at = now(), error = $1 where status = 'RUNNING'`, [
+    INTERRUPTED_RUN_ERROR,
+  ]);
   return result.rowCount ?? 0;
 }
 
@@ -149,11 +170,20 @@ export async function failRunsInterruptedByACrash(services: CoreServices): Promi
  * Rescores every customer as of `asOf`. With `wait` false, returns null if another run is in
  * progress. A refused `asOf` writes nothing: it is checked before the run's row exists.
  */
-export async function refreshAllHealthScores(services: CoreServices, db: Db, asOf: Date | null | undefined, wait = true): Promise<ScoringRunRecord | null> {
+export async function refreshAllHealthScores(
+  services: CoreServices,
+  db: Db,
+  asOf: Date | null | undefined,
+  wait = true,
+): Promise<ScoringRunRecord | null> {
   const when = checkAsOf(asOf);
   return withFullRunLock(databaseUrlOf(services), wait, async (lock) => {
     await failInterruptedRuns(lock);
-    const run = (await queryOne<ScoringRunRecord>(db, `insert into scoring_run (status, as_of) values ('RUNNING', ?) returning ${RUN_COLUMNS}`, [when.toISOString()])) as ScoringRunRecord;
+    const run = (await queryOne<ScoringRunRecord>(
+      db,
+      `insert into scoring_run (status, as_of) values ('RUNNING', ?) returning ${RUN_COLUMNS}`,
+      [when.toISOString()],
+    )) as ScoringRunRecord;
     let scored = 0;
     let changes = 0;
     try {
@@ -168,7 +198,9 @@ export async function refreshAllHealthScores(services: CoreServices, db: Db, asO
       const nextSlice = (): Promise<string[]> =>
         (reading = reading.then(async () => {
           if (done) return [];
-          const ids = (await query<{ id: string }>(db, 'select id from customer where id > ? order by id limit ?', [after, SCORING_BATCH_SIZE])).map((r) => r.id);
+          const ids = (
+            await query<{ id: string }>(db, 'select id from customer where id > ? order by id limit ?', [after, SCORING_BATCH_SIZE])
+          ).map((r) => r.id);
           if (ids.length < SCORING_BATCH_SIZE) done = true;
           if (ids.length > 0) after = ids[ids.length - 1];
           return ids;
@@ -177,7 +209,10 @@ export async function refreshAllHealthScores(services: CoreServices, db: Db, asO
         Array.from({ length: BATCHES_IN_FLIGHT }, async () => {
           try {
             for (let ids = await nextSlice(); ids.length > 0; ids = await nextSlice()) {
-              const batch = await scoreCustomerBatch(db.fork() as Db, ids, when, model, { backfill, customerMessagesPerWeek: services.config.customerMessagesPerWeek });
+              const batch = await scoreCustomerBatch(db.fork() as Db, ids, when, model, {
+                backfill,
+                customerMessagesPerWeek: services.config.customerMessagesPerWeek,
+              });
               if (!backfill) await publishBatch(services.pubsub, batch, { broadcastScores: false });
               scored += batch.scores.length;
               changes += batch.tierChanges.length;
@@ -197,12 +232,11 @@ export async function refreshAllHealthScores(services: CoreServices, db: Db, asO
         [scored, changes, run.id],
       )) as ScoringRunRecord;
     } catch (error) {
-      await query(db, `update scoring_run set status = 'FAILED', customers_scored = ?, tier_changes = ?, finished_at = now(), error = ? where id = ?`, [
-        scored,
-        changes,
-        String((error as Error).message).slice(0, 2000),
-        run.id,
-      ]);
+      await query(
+        db,
+        `update scoring_run set status = 'FAILED', customers_scored = ?, tier_changes = ?, finished_at = now(), error = ? where id = ?`,
+        [scored, changes, String((error as Error).message).slice(0, 2000), run.id],
+      );
       throw error;
     }
   });
@@ -216,7 +250,13 @@ export async function rescoreRequested(services: CoreServices, db: Db, options: 
   const claimed = await claimQueuedCustomers(db, options.queuedBy ?? new Date(), options.limit ?? SCORING_BATCH_SIZE);
   if (claimed.length === 0) return 0;
   try {
-    await scoreCustomers(services, db, claimed.map((r) => r.id), new Date(), { broadcastScores: true });
+    await scoreCustomers(
+      services,
+      db,
+      claimed.map((r) => r.id),
+      new Date(),
+      { broadcastScores: true },
+    );
   } catch (error) {
     await putBackInQueue(db, claimed).catch(() => undefined);
     throw error;

@@ -27,7 +27,10 @@ export const topics = {
 export async function publishBatch(pubsub: AppPubSub, batch: BatchResult, options: { broadcastScores: boolean }): Promise<void> {
   const messages: Array<[string, unknown]> = [];
   for (const change of batch.tierChanges) {
-    for (const scope of [{ customerId: change.customerId }, { toTier: change.toTier }, {}] as Array<{ customerId?: string; toTier?: string }>) {
+    for (const scope of [{ customerId: change.customerId }, { toTier: change.toTier }, {}] as Array<{
+      customerId?: string;
+      toTier?: string;
+    }>) {
       messages.push([topics.tierChanges(scope.customerId, scope.toTier), change]);
       messages.push([topics.tierChanges(scope.customerId, scope.toTier, change.direction), change]);
     }

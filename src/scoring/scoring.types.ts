@@ -19,7 +19,7 @@ export class ComponentScore {
   weight!: number;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'One signal\'s part in a score.' })
+@ObjectType({ simpleResolvers: true, description: "One signal's part in a score." })
 export class SignalScore {
   @Field()
   name!: string;
@@ -88,7 +88,7 @@ export class HealthScore {
   @Field(() => [PenaltyScore])
   penalties!: PenaltyScore[];
 
-  @Field(() => Float, { description: 'Share of the model\'s weight actually observed, 0–1.' })
+  @Field(() => Float, { description: "Share of the model's weight actually observed, 0–1." })
   coverage!: number;
 
   @Field(() => Int)
@@ -100,7 +100,9 @@ export class HealthScore {
   @Field(() => DateTimeScalar)
   computedAt!: DateTimeValue;
 
-  @Field({ description: 'True when written by scoring a past instant (a backfill): such a scoring runs no playbook and publishes nothing.' })
+  @Field({
+    description: 'True when written by scoring a past instant (a backfill): such a scoring runs no playbook and publishes nothing.',
+  })
   backfill!: boolean;
 }
 
@@ -185,14 +187,19 @@ export class ScoringModelType {
   @Field(() => [TierBandType])
   tiers!: TierBandType[];
 
-  @Field(() => JSONScalar, { description: 'The whole model: components, signals, penalties, tiers, hysteresis, trend, lifecycle, playbooks.' })
+  @Field(() => JSONScalar, {
+    description: 'The whole model: components, signals, penalties, tiers, hysteresis, trend, lifecycle, playbooks.',
+  })
   config!: unknown;
 
   @Field(() => DateTimeScalar)
   createdAt!: DateTimeValue;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'A tier scheme updateScoringModel(input: { tierPreset }) applies, with its playbooks re-attached by severity.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'A tier scheme updateScoringModel(input: { tierPreset }) applies, with its playbooks re-attached by severity.',
+})
 export class ScoringModelPreset {
   @Field({ description: 'The name to pass as tierPreset.' })
   name!: string;
@@ -209,7 +216,11 @@ export class ScoringModelInput {
   @Field(() => JSONScalar, { nullable: true, description: 'A complete model (the shape of `scoringModel.config`).' })
   config?: unknown;
 
-  @Field(() => String, { nullable: true, description: 'Replace the tiers (and their playbooks) of the current model with a preset: four_tier, three_tier, five_band_thriving, five_band_stable.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Replace the tiers (and their playbooks) of the current model with a preset: four_tier, three_tier, five_band_thriving, five_band_stable.',
+  })
   tierPreset?: string | null;
 }
 
@@ -227,7 +238,7 @@ export class TierCount {
 
 @ObjectType({ simpleResolvers: true, description: 'A tier of the health summary: its customers and their ARR.' })
 export class TierSummary extends TierCount {
-  @Field(() => SafeIntScalar, { description: 'Total ARR of the tier\'s customers, in cents.' })
+  @Field(() => SafeIntScalar, { description: "Total ARR of the tier's customers, in cents." })
   arrCents!: number;
 }
 
@@ -290,7 +301,10 @@ export class HistoryArgs extends PageArgs {
 
 @ArgsType()
 export class CustomerTierChangesArgs extends PageArgs {
-  @Field(() => Boolean, { nullable: true, description: 'false: only changes found live (what was published); true: only backfilled ones; omitted: both.' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'false: only changes found live (what was published); true: only backfilled ones; omitted: both.',
+  })
   backfill?: boolean | null;
 }
 
@@ -302,9 +316,12 @@ export class TierChangesArgs extends PageArgs {
   @Field(() => ID, { nullable: true })
   customerId?: string | null;
 
-  @Field(() => Boolean, { nullable: true, description: 'false: only changes found live (what was published); true: only backfilled ones; omitted: both.' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'false: only changes found live (what was published); true: only backfilled ones; omitted: both.',
+  })
   backfill?: boolean | null;
 
-  @Field(() => String, { nullable: true, description: 'Only this CSM owner\'s accounts.' })
+  @Field(() => String, { nullable: true, description: "Only this CSM owner's accounts." })
   csmOwner?: string | null;
 }

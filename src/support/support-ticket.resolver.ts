@@ -18,9 +18,13 @@ export class SupportTicketResolver {
 
   @Authorized(Scope.INGEST)
   @Mutation(() => SupportTicket, {
-    description: 'Creates or updates a ticket by (customer, externalId) and marks the customer for rescoring. NOT_FOUND for an unknown customer.',
+    description:
+      'Creates or updates a ticket by (customer, externalId) and marks the customer for rescoring. NOT_FOUND for an unknown customer.',
   })
-  recordSupportTicket(@Arg('input', () => SupportTicketInput) input: SupportTicketInput, @Ctx() { db, services }: GraphQLContext): Promise<SupportTicket> {
+  recordSupportTicket(
+    @Arg('input', () => SupportTicketInput) input: SupportTicketInput,
+    @Ctx() { db, services }: GraphQLContext,
+  ): Promise<SupportTicket> {
     return recordSupportTicket(db, services.scheduler, input);
   }
 }
@@ -28,8 +32,12 @@ export class SupportTicketResolver {
 @Resolver(() => Customer)
 export class CustomerSupportTicketResolver {
   @Authorized(Scope.READ)
-  @FieldResolver(() => SupportTicketConnection, { description: 'The customer\'s tickets, most recently opened first.' })
-  supportTickets(@Root() customer: Customer, @Args() args: CustomerSupportTicketsArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<SupportTicket>> {
+  @FieldResolver(() => SupportTicketConnection, { description: "The customer's tickets, most recently opened first." })
+  supportTickets(
+    @Root() customer: Customer,
+    @Args() args: CustomerSupportTicketsArgs,
+    @Ctx() { db, loaders }: GraphQLContext,
+  ): Promise<ConnectionResult<SupportTicket>> {
     return loadCustomerSupportTickets(db, loaders, customer.id, args);
   }
 }

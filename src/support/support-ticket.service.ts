@@ -9,7 +9,13 @@ import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
 import { Db, queryOne } from '../infra/sql';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
-import { CustomerSupportTicketsArgs, SupportTicket, SupportTicketInput, SupportTicketSeverity, SupportTicketStatus } from './support-ticket.types';
+import {
+  CustomerSupportTicketsArgs,
+  SupportTicket,
+  SupportTicketInput,
+  SupportTicketSeverity,
+  SupportTicketStatus,
+} from './support-ticket.types';
 
 export const MAX_SUBJECT_LENGTH = 1_000;
 
@@ -32,7 +38,9 @@ interface ColumnValue {
 function toColumns(input: SupportTicketInput, now: Date): ColumnValue[] {
   checkStrings(input, 'input');
   const externalId = requiredText(input.externalId, 'externalId', MAX_ID_LENGTH);
-  ensure(input.severity == null || SEVERITIES.has(input.severity), 'severity must be LOW, NORMAL, HIGH or URGENT', { argument: 'severity' });
+  ensure(input.severity == null || SEVERITIES.has(input.severity), 'severity must be LOW, NORMAL, HIGH or URGENT', {
+    argument: 'severity',
+  });
   ensure(input.status == null || STATUSES.has(input.status), 'status must be OPEN, PENDING or SOLVED', { argument: 'status' });
   ensure(
     input.csatRating == null || (Number.isInteger(input.csatRating) && input.csatRating >= 1 && input.csatRating <= 5),
@@ -48,7 +56,9 @@ function toColumns(input: SupportTicketInput, now: Date): ColumnValue[] {
   // Both describe the past: from 1970 up to a day after now.
   const openedAt = input.openedAt != null ? pastInstant(input.openedAt, 'openedAt', now) : null;
   const resolvedAt = input.resolvedAt != null ? pastInstant(input.resolvedAt, 'resolvedAt', now) : null;
-  ensure(!openedAt || !resolvedAt || resolvedAt.getTime() >= openedAt.getTime(), 'resolvedAt must not be before openedAt', { argument: 'resolvedAt' });
+  ensure(!openedAt || !resolvedAt || resolvedAt.getTime() >= openedAt.getTime(), 'resolvedAt must not be before openedAt', {
+    argument: 'resolvedAt',
+  });
 
   return [
     { column: 'external_id', value: externalId, overwrite: false },
@@ -81,7 +91,12 @@ const STATUS_CHANGES = `
          greatest(case when u.status = 'SOLVED' and u.resolved_at is not null then u.resolved_at else now() end, p.last_changed_at)
   from upserted u join previous p on p.id = u.id where u.status <> p.status`;
 
-export async function recordSupportTicket(db: Db, scheduler: RescoreScheduler | null, input: SupportTicketInput, now = new Date()): Promise<SupportTicket> {
+export async function recordSupportTicket(
+  db: Db,
+  scheduler: RescoreScheduler | null,
+  input: SupportTicketInput,
+  now = new Date(),
+): Promise<SupportTicket> {
   const customerId = checkCustomerId(input.customerId);
   const columns = toColumns(input, now);
   const updates = [...columns.filter((c) => c.overwrite).map((c) => `${c.column} = excluded.${c.column}`), 'updated_at = now()'];
@@ -89,8 +104,8 @@ export async function recordSupportTicket(db: Db, scheduler: RescoreScheduler | 
   // The insert reads from the customer row (and queues it for rescoring): an unknown customer writes nothing.
   return signalsArrived(db, scheduler, async (queueRescore) => {
     const row = await queryOne<SupportTicket>(
-    db,
-    `with known as (
+      db,
+      `with known as (
        select id from customer where id = ?
      ), previous as (
        select t.id, t.status,
@@ -108,15 +123,20 @@ export async function recordSupportTicket(db: Db, scheduler: RescoreScheduler | 
        select id, customer_id, status, changed_at from (${STATUS_CHANGES}) change order by ord
      )
      select ${SUPPORT_TICKET_COLUMNS} from upserted t`,
-    [customerId, customerId, externalId, ...columns.map((c) => c.value)],
-  );
+      [customerId, customerId, externalId, ...columns.map((c) => c.value)],
+    );
     if (!row) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
     return row;
   });
 }
 
 /** `Customer.supportTickets`, newest opened first: one statement per page of customers (plus one for totalCount). */
-export function loadCustomerSupportTickets(db: Db, loaders: LoaderRegistry, customerId: string, args: CustomerSupportTicketsArgs): Promise<ConnectionResult<SupportTicket>> {
+export function loadCustomerSupportTickets(
+  db: Db,
+  loaders: LoaderRegistry,
+  customerId: string,
+  args: CustomerSupportTicketsArgs,
+): Promise<ConnectionResult<SupportTicket>> {
   const where = args.status ? ['t.status = ?'] : [];
   const params = args.status ? [args.status] : [];
   return loadChildPage<SupportTicket>(db, loaders, customerId, {

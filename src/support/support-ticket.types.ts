@@ -20,7 +20,7 @@ export enum SupportTicketStatus {
 }
 registerEnumType(SupportTicketStatus, { name: 'SupportTicketStatus' });
 
-@ObjectType({ description: 'A helpdesk ticket, kept up to date by the helpdesk\'s own id.' })
+@ObjectType({ description: "A helpdesk ticket, kept up to date by the helpdesk's own id." })
 export class SupportTicket {
   @Field(() => ID)
   id!: string;
@@ -28,7 +28,7 @@ export class SupportTicket {
   @Field(() => ID)
   customerId!: string;
 
-  @Field({ description: 'The helpdesk\'s id of the ticket.' })
+  @Field({ description: "The helpdesk's id of the ticket." })
   externalId!: string;
 
   @Field(() => String, { nullable: true })
@@ -67,7 +67,7 @@ export class SupportTicketInput {
   @Field(() => ID, { description: 'At most 200 characters.' })
   customerId!: string;
 
-  @Field({ description: 'The helpdesk\'s id of the ticket; the upsert key within the customer; not empty, at most 200 characters.' })
+  @Field({ description: "The helpdesk's id of the ticket; the upsert key within the customer; not empty, at most 200 characters." })
   externalId!: string;
 
   @Field(() => String, { nullable: true, description: 'At most 1,000 characters.' })
@@ -87,7 +87,8 @@ export class SupportTicketInput {
 
   @Field(() => DateTimeScalar, {
     nullable: true,
-    description: 'Defaults to the time the ticket is first received; on an update the stored time is kept unless given. From 1970 up to a day after now.',
+    description:
+      'Defaults to the time the ticket is first received; on an update the stored time is kept unless given. From 1970 up to a day after now.',
   })
   openedAt?: Date | null;
 

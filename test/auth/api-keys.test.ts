@@ -29,27 +29,52 @@ describe('a key', () => {
   it('is shown once as hg_<id>_<secret> and stored only as an scrypt hash with its own salt', async () => {
     const created = await createKey(server, ['read', 'ingest'], admin.key, 'dashboard');
     expect(created.key).toMatch(new RegExp(`^hg_${created.id}_[A-Za-z0-9_-]{43}$`));
-    const rows = await sql<{ secret_hash: string; scopes: string[]; created_by: string }>(server.database, 'select secret_hash, scopes, created_by from api_key where id = $1', [created.id]);
+    const rows = await sql<{ secret_hash: string; scopes: string[]; created_by: string }>(
+      server.database,
+      'select secret_hash, scopes, created_by from api_key where id = $1',
+      [created.id],
+    );
     expect(rows[0].scopes).toEqual(['read', 'ingest']);
     expect(rows[0].created_by).toBe(admin.id);
     expect(rows[0].secret_hash).toMatch(/^scrypt\$16384\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
     expect(rows[0].secret_hash).not.toContain(created.key.split('_').pop());
-    const listed = await post<{ apiKeys: { edges: Array<{ node: Record<string, unknown> }> } }>(server.url, LIST_KEYS, undefined, admin.key);
+    const listed = await post<{ apiKeys: { edges: Array<{ node: Record<string, unknown> }> } }>(
+      server.url,
+      LIST_KEYS,
+      undefined,
+      admin.key,
+    );
     const node = listed.body.data!.apiKeys.edges.find((edge) => edge.node.id === created.id)!.node;
-    expect(node).toMatchObject({ prefix: `hg_${created.id}`, name: 'dashboard', scopes: ['READ', 'INGEST'], createdBy: admin.id, revokedAt: null });
+    expect(node).toMatchObject({
+      prefix: `hg_${created.id}`,
+      name: 'dashboard',
+      scopes: ['READ', 'INGEST'],
+      createdBy: admin.id,
+      revokedAt: null,
+    });
     expect(JSON.stringify(listed.body)).not.toContain(created.key);
   });
 
   it('records when it was last used', async () => {
     const created = await createKey(server, ['read'], admin.key);
     await post(server.url, '{ healthSummary { totalCustomers } }', undefined, created.key);
-    await waitUntil(async () => (await sql(server.database, 'select 1 from api_key where id = $1 and last_used_at is not null', [created.id])).length === 1, 5000, 'lastUsedAt');
+    await waitUntil(
+      async () =>
+        (await sql(server.database, 'select 1 from api_key where id = $1 and last_used_at is not null', [created.id])).length === 1,
+      5000,
+      'lastUsedAt',
+    );
   });
 
   it('is refused unless it has a valid scope', async () => {
     const result = await post(server.url, 'mutation { createApiKey(input: { name: "x", scopes: [] }) { key } }', undefined, admin.key);
     expect(result.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    const nul = await post(server.url, 'mutation($n: String!) { createApiKey(input: { name: $n, scopes: [READ] }) { key } }', { n: 'a\u0000b' }, admin.key);
+    const nul = await post(
+      server.url,
+      'mutation($n: String!) { createApiKey(input: { name: $n, scopes: [READ] }) { key } }',
+      { n: 'a\u0000b' },
+      admin.key,
+    );
     expect(nul.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });
@@ -96,7 +121,11 @@ describe('revocation', () => {
   it('refuses the key at once on the revoking instance and within seconds on the others, and closes its open sockets there with 4401', async () => {
     const reader = await createKey(server, ['read'], admin.key, 'to revoke');
     // Both instances have accepted the key (and remembered the verification).
-    await waitUntil(async () => (await post(other.url, '{ healthSummary { totalCustomers } }', undefined, reader.key)).status === 200, 5000, 'the other instance to know the key');
+    await waitUntil(
+      async () => (await post(other.url, '{ healthSummary { totalCustomers } }', undefined, reader.key)).status === 200,
+      5000,
+      'the other instance to know the key',
+    );
     const onOther = await GraphQLSocket.connect(other.wsUrl, reader.key);
     expect(await onOther.acknowledged()).toBe('ack');
     onOther.subscribe('tiers', 'subscription { healthTierChanged { customerId } }');
@@ -104,7 +133,12 @@ describe('revocation', () => {
     expect(await onThis.acknowledged()).toBe('ack');
 
     const revokedAt = Date.now();
-    const revoked = await post<{ revokeApiKey: { revokedAt: string } }>(server.url, `mutation { revokeApiKey(id: "${reader.id}") { revokedAt } }`, undefined, admin.key);
+    const revoked = await post<{ revokeApiKey: { revokedAt: string } }>(
+      server.url,
+      `mutation { revokeApiKey(id: "${reader.id}") { revokedAt } }`,
+      undefined,
+      admin.key,
+    );
     expect(revoked.body.data?.revokeApiKey.revokedAt).toEqual(expect.any(String));
     expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, reader.key)).status).toBe(401);
     expect(await onThis.closed).toEqual({ code: 4401, reason: 'API key revoked' });
@@ -118,7 +152,12 @@ describe('revocation', () => {
   it('is idempotent, and NOT_FOUND for an unknown key', async () => {
     const key = await createKey(server, ['read'], admin.key);
     await post(server.url, `mutation { revokeApiKey(id: "${key.id}") { id } }`, undefined, admin.key);
-    const twice = await post<{ revokeApiKey: { id: string } }>(server.url, `mutation { revokeApiKey(id: "hg_${key.id}") { id } }`, undefined, admin.key);
+    const twice = await post<{ revokeApiKey: { id: string } }>(
+      server.url,
+      `mutation { revokeApiKey(id: "hg_${key.id}") { id } }`,
+      undefined,
+      admin.key,
+    );
     expect(twice.body.data?.revokeApiKey.id).toBe(key.id);
     const unknown = await post(server.url, 'mutation { revokeApiKey(id: "nosuchkey0") { id } }', undefined, admin.key);
     expect(unknown.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
@@ -146,7 +185,11 @@ describe('npm run keys', () => {
     const key = /\s(hg_[a-z2-9]{10}_[A-Za-z0-9_-]{43})\s/.exec(created.output)?.[1];
     expect(key).toBeDefined();
     const id = key!.split('_')[1];
-    await waitUntil(async () => (await post(other.url, '{ healthSummary { totalCustomers } }', undefined, key)).status === 200, 5000, 'the servers to accept the new key');
+    await waitUntil(
+      async () => (await post(other.url, '{ healthSummary { totalCustomers } }', undefined, key)).status === 200,
+      5000,
+      'the servers to accept the new key',
+    );
 
     const listed = await keysCommand(['list']);
     expect(listed.code).toBe(0);
@@ -159,7 +202,10 @@ describe('npm run keys', () => {
     const revoked = await keysCommand(['revoke', id]);
     expect(revoked.code).toBe(0);
     expect(await socket.closed).toEqual({ code: 4401, reason: 'API key revoked' });
-    const audit = await sql<{ actor: string; action: string; target: string }>(server.database, "select actor, action, target from audit_log where actor = 'cli' order by id");
+    const audit = await sql<{ actor: string; action: string; target: string }>(
+      server.database,
+      "select actor, action, target from audit_log where actor = 'cli' order by id",
+    );
     expect(audit).toEqual([
       { actor: 'cli', action: 'apiKey.create', target: id },
       { actor: 'cli', action: 'apiKey.revoke', target: id },

@@ -81,7 +81,10 @@ it('pages with first/after like every list, with totalCount', async () => {
 });
 
 it('filters by action and by actor', async () => {
-  expect((await page({ action: 'customer.optOut' })).edges.map(({ node }) => node.details)).toEqual([{ optedOut: false }, { optedOut: true }]);
+  expect((await page({ action: 'customer.optOut' })).edges.map(({ node }) => node.details)).toEqual([
+    { optedOut: false },
+    { optedOut: true },
+  ]);
   expect((await page({ actor: 'loopback' })).edges.map(({ node }) => node.action)).toEqual(['apiKey.create']);
 });
 

@@ -6,7 +6,13 @@ import http from 'node:http';
 import { createKey, GraphQLSocket, post, socketErrorCodes, waitUntil } from '../helpers/auth';
 import { startTestServer, TestServer } from '../helpers/server';
 
-const LIMITS = { MAX_QUERY_DEPTH: '6', MAX_QUERY_ALIASES: '3', MAX_QUERY_TOKENS: '400', MAX_QUERY_COST: '2000', MAX_BODY_BYTES: String(64 * 1024) };
+const LIMITS = {
+  MAX_QUERY_DEPTH: '6',
+  MAX_QUERY_ALIASES: '3',
+  MAX_QUERY_TOKENS: '400',
+  MAX_QUERY_COST: '2000',
+  MAX_BODY_BYTES: String(64 * 1024),
+};
 
 /**
  * The statements the server's database connection ran for the operation while `work` ran (the key
@@ -37,7 +43,8 @@ describe('operation limits', () => {
   afterAll(() => server?.stop());
 
   const deep = '{ customers(first: 1) { edges { node { scoreHistory(first: 1) { edges { node { components { name } } } } } } } }';
-  const aliased = '{ a: healthSummary { totalCustomers } b: healthSummary { totalCustomers } c: healthSummary { totalCustomers } d: healthSummary { totalCustomers } }';
+  const aliased =
+    '{ a: healthSummary { totalCustomers } b: healthSummary { totalCustomers } c: healthSummary { totalCustomers } d: healthSummary { totalCustomers } }';
   const long = `{ healthSummary { ${'totalCustomers '.repeat(401)} } }`;
   const costly = 'query($first: Int) { customers(first: $first) { edges { node { id name tier arrCents } } } }';
   const cases: Array<[string, string, Record<string, unknown> | undefined, Record<string, unknown>]> = [
@@ -47,12 +54,17 @@ describe('operation limits', () => {
     ['cost (variables count)', costly, { first: 500 }, { limit: 'cost', max: 2000, found: 1 + 500 * (1 + 1 + 4) }],
   ];
 
-  it.each(cases)('refuses an operation over the %s limit over HTTP with 400, before any SQL', async (_name, query, variables, extensions) => {
-    let result: Awaited<ReturnType<typeof post>> | undefined;
-    expect(await statementsDuring(server, async () => (result = await post(server.url, query, variables, key)))).toBe(0);
-    expect(result!.status).toBe(400);
-    expect(result!.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'OPERATION_LIMIT_EXCEEDED', ...extensions }) })]);
-  });
+  it.each(cases)(
+    'refuses an operation over the %s limit over HTTP with 400, before any SQL',
+    async (_name, query, variables, extensions) => {
+      let result: Awaited<ReturnType<typeof post>> | undefined;
+      expect(await statementsDuring(server, async () => (result = await post(server.url, query, variables, key)))).toBe(0);
+      expect(result!.status).toBe(400);
+      expect(result!.body.errors).toEqual([
+        expect.objectContaining({ extensions: expect.objectContaining({ code: 'OPERATION_LIMIT_EXCEEDED', ...extensions }) }),
+      ]);
+    },
+  );
 
   it.each(cases)('refuses an operation over the %s limit over WebSocket, before any SQL', async (_name, query, variables, extensions) => {
     const socket = await GraphQLSocket.connect(server.wsUrl, key);
@@ -60,13 +72,20 @@ describe('operation limits', () => {
     let result: { type: string; payload: unknown } | undefined;
     expect(await statementsDuring(server, async () => (result = await socket.run('op', query, variables)))).toBe(0);
     expect(result!.type).toBe('error');
-    expect(result!.payload).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'OPERATION_LIMIT_EXCEEDED', ...extensions }) })]);
+    expect(result!.payload).toEqual([
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'OPERATION_LIMIT_EXCEEDED', ...extensions }) }),
+    ]);
     socket.close();
   });
 
   it('admits what fits: the same page with a smaller `first`, the introspection query', async () => {
     expect((await post(server.url, costly, { first: 50 }, key)).body.errors).toBeUndefined();
-    const introspection = await post(server.url, '{ __schema { types { name fields { name type { name ofType { name ofType { name ofType { name } } } } } } } }', undefined, key);
+    const introspection = await post(
+      server.url,
+      '{ __schema { types { name fields { name type { name ofType { name ofType { name ofType { name } } } } } } } }',
+      undefined,
+      key,
+    );
     expect(introspection.body.errors).toBeUndefined();
   });
 
@@ -118,7 +137,12 @@ describe('request bodies', () => {
     });
   }
 
-  const oversized = Buffer.from(JSON.stringify({ query: 'mutation($e: [EngagementEventInput!]!) { trackEngagementBatch(events: $e) { accepted } }', variables: { e: Array.from({ length: 3000 }, () => ({ customerId: 'c', eventType: 'login' })) } }));
+  const oversized = Buffer.from(
+    JSON.stringify({
+      query: 'mutation($e: [EngagementEventInput!]!) { trackEngagementBatch(events: $e) { accepted } }',
+      variables: { e: Array.from({ length: 3000 }, () => ({ customerId: 'c', eventType: 'login' })) },
+    }),
+  );
 
   it.each([
     ['declared by Content-Length', false],
@@ -153,7 +177,8 @@ describe('the rate limit of a key', () => {
   it('answers 429 with Retry-After and RATE_LIMITED once a key has spent its budget, over HTTP and WebSocket', async () => {
     const admin = await createKey(server, ['admin']);
     const reader = await createKey(server, ['read'], admin.key);
-    for (let i = 0; i < 5; i++) expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, reader.key)).status).toBe(200);
+    for (let i = 0; i < 5; i++)
+      expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, reader.key)).status).toBe(200);
     const refused = await post(server.url, '{ healthSummary { totalCustomers } }', undefined, reader.key);
     expect(refused.status).toBe(429);
     const retryAfter = Number(refused.headers.get('retry-after'));
@@ -187,9 +212,15 @@ describe('with Redis, the budget of a key', () => {
   it('is shared by every instance', async () => {
     const admin = await createKey(first, ['admin']);
     // Until the second instance knows the key it answers 401, which spends nothing; then one request.
-    await waitUntil(async () => (await post(second.url, '{ healthSummary { totalCustomers } }', undefined, admin.key)).status === 200, 5000, 'the second instance to know the key');
-    for (let i = 0; i < 3; i++) expect((await post(first.url, '{ healthSummary { totalCustomers } }', undefined, admin.key)).status).toBe(200);
-    for (let i = 0; i < 2; i++) expect((await post(second.url, '{ healthSummary { totalCustomers } }', undefined, admin.key)).status).toBe(200);
+    await waitUntil(
+      async () => (await post(second.url, '{ healthSummary { totalCustomers } }', undefined, admin.key)).status === 200,
+      5000,
+      'the second instance to know the key',
+    );
+    for (let i = 0; i < 3; i++)
+      expect((await post(first.url, '{ healthSummary { totalCustomers } }', undefined, admin.key)).status).toBe(200);
+    for (let i = 0; i < 2; i++)
+      expect((await post(second.url, '{ healthSummary { totalCustomers } }', undefined, admin.key)).status).toBe(200);
     expect((await post(second.url, '{ healthSummary { totalCustomers } }', undefined, admin.key)).status).toBe(429);
     expect((await post(first.url, '{ healthSummary { totalCustomers } }', undefined, admin.key)).status).toBe(429);
   });
@@ -225,13 +256,18 @@ describe('WebSocket caps', () => {
   beforeAll(async () => {
     server = await startTestServer({
       label: 'ws_caps',
-      env: { WS_MAX_CONNECTIONS: '4', WS_MAX_CONNECTIONS_PER_KEY: '2', WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '2', WS_IDLE_TIMEOUT_MS: '600' },
+      env: {
+        WS_MAX_CONNECTIONS: '4',
+        WS_MAX_CONNECTIONS_PER_KEY: '2',
+        WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '2',
+        WS_IDLE_TIMEOUT_MS: '600',
+      },
     });
     admin = await createKey(server, ['admin']);
   });
   afterAll(() => server?.stop());
 
-  it('closes a key\'s connection beyond its cap with 1013, and refuses upgrades beyond the total with 503', async () => {
+  it("closes a key's connection beyond its cap with 1013, and refuses upgrades beyond the total with 503", async () => {
     const other = await createKey(server, ['read'], admin.key);
     const sockets = [await GraphQLSocket.connect(server.wsUrl, admin.key), await GraphQLSocket.connect(server.wsUrl, admin.key)];
     for (const socket of sockets) expect(await socket.acknowledged()).toBe('ack');

@@ -24,7 +24,15 @@ it('sends the key entered in its key field with queries and subscriptions', asyn
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   try {
     const page = context.pages()[0] ?? (await context.newPage());
@@ -49,7 +57,9 @@ it('sends the key entered in its key field with queries and subscriptions', asyn
     await page.click('.graphiql-query-editor .monaco-editor .view-lines');
     await page.keyboard.press('Control+A');
     await page.keyboard.press('Delete');
-    await page.keyboard.type('subscription { healthTierChanged(customerId: "cust_key_browser") { customerId toTier direction', { delay: 5 });
+    await page.keyboard.type('subscription { healthTierChanged(customerId: "cust_key_browser") { customerId toTier direction', {
+      delay: 5,
+    });
     await page.keyboard.press('Escape');
     await page.waitForTimeout(1000); // GraphiQL re-parses after a debounce
     await page.click('.graphiql-execute-button');

@@ -17,7 +17,12 @@ import { createTestDatabase, TestDatabase } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 
 /** A request with headers fetch() will not send (Host, Origin), over plain http. */
-function rawRequest(url: string, headers: Record<string, string>, body?: string, method = 'POST'): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function rawRequest(
+  url: string,
+  headers: Record<string, string>,
+  body?: string,
+  method = 'POST',
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const request = http.request(url, { method, headers: { 'content-type': 'application/json', ...headers } }, (response) => {
       let text = '';
@@ -66,7 +71,12 @@ describe('without any key', () => {
 
   it('does not when a proxy forwarded the request, or the Host is not this machine (DNS rebinding)', async () => {
     const port = new URL(server.url).port;
-    const notLocal: Array<Record<string, string>> = [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { 'x-real-ip': '203.0.113.9' }, { host: `attacker.example:${port}` }];
+    const notLocal: Array<Record<string, string>> = [
+      { 'x-forwarded-for': '203.0.113.9' },
+      { forwarded: 'for=203.0.113.9' },
+      { 'x-real-ip': '203.0.113.9' },
+      { host: `attacker.example:${port}` },
+    ];
     for (const headers of notLocal) {
       const result = await rawRequest(server.url, headers, QUERY);
       expect(result.status).toBe(401);
@@ -105,7 +115,9 @@ describe('starting up', () => {
   });
 
   it('refuses to listen on another interface without a key, and says how to create one', async () => {
-    await expect(start({ HOST: '0.0.0.0' })).rejects.toThrow(/Refusing to listen on 0\.0\.0\.0 without an API key.*npm run keys -- create --name admin --scope admin/);
+    await expect(start({ HOST: '0.0.0.0' })).rejects.toThrow(
+      /Refusing to listen on 0\.0\.0\.0 without an API key.*npm run keys -- create --name admin --scope admin/,
+    );
   });
 
   it('listens on any interface once a key exists, and then needs a key from everyone', async () => {
@@ -159,9 +171,21 @@ describe('browser origins', () => {
   });
 
   it('answers CORS for the origins of CORS_ORIGINS', async () => {
-    const preflight = await rawRequest(listed.url, { origin: 'https://dash.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' }, undefined, 'OPTIONS');
+    const preflight = await rawRequest(
+      listed.url,
+      {
+        origin: 'https://dash.example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
+      undefined,
+      'OPTIONS',
+    );
     expect(preflight.status).toBe(204);
-    expect(preflight.headers).toMatchObject({ 'access-control-allow-origin': 'https://dash.example.com', 'access-control-allow-headers': expect.stringContaining('authorization') });
+    expect(preflight.headers).toMatchObject({
+      'access-control-allow-origin': 'https://dash.example.com',
+      'access-control-allow-headers': expect.stringContaining('authorization'),
+    });
     const result = await rawRequest(listed.url, { origin: 'https://dash.example.com', authorization: `Bearer ${key}` }, QUERY);
     expect(result.status).toBe(200);
     expect(result.headers['access-control-allow-origin']).toBe('https://dash.example.com');

@@ -34,7 +34,12 @@ const ROWS: Row[] = [
   { field: 'customers', kind: 'query', scope: 'read', document: '{ customers(first: 1) { totalCount } }' },
   { field: 'engagementEvents', kind: 'query', scope: 'read', document: '{ engagementEvents(first: 1) { totalCount } }' },
   { field: 'healthScore', kind: 'query', scope: 'read', document: `{ healthScore(customerId: "${CUSTOMER}") { score } }` },
-  { field: 'healthScoreHistory', kind: 'query', scope: 'read', document: `{ healthScoreHistory(customerId: "${CUSTOMER}", first: 1) { totalCount } }` },
+  {
+    field: 'healthScoreHistory',
+    kind: 'query',
+    scope: 'read',
+    document: `{ healthScoreHistory(customerId: "${CUSTOMER}", first: 1) { totalCount } }`,
+  },
   { field: 'healthScores', kind: 'query', scope: 'read', document: '{ healthScores(first: 1) { totalCount } }' },
   { field: 'healthSummary', kind: 'query', scope: 'read', document: '{ healthSummary { totalCustomers } }' },
   { field: 'npsResponses', kind: 'query', scope: 'read', document: '{ npsResponses(first: 1) { totalCount } }' },
@@ -51,8 +56,20 @@ const ROWS: Row[] = [
   { field: 'csmContacts', kind: 'query', scope: 'admin', document: '{ csmContacts(first: 1) { totalCount } }' },
   { field: 'deliverySummary', kind: 'query', scope: 'read', document: '{ deliverySummary { total { count } } }' },
   { field: 'auditLog', kind: 'query', scope: 'admin', document: '{ auditLog(first: 1) { totalCount } }' },
-  { field: 'backtest', kind: 'query', scope: 'admin', document: `{ backtest(input: { from: "${from}", to: "${to}" }) { instants } }`, audited: 'scoringModel.backtest' },
-  { field: 'suggestScoringModel', kind: 'query', scope: 'admin', document: `{ suggestScoringModel(input: { from: "${from}", to: "${to}" }) { samples } }`, audited: 'scoringModel.suggest' },
+  {
+    field: 'backtest',
+    kind: 'query',
+    scope: 'admin',
+    document: `{ backtest(input: { from: "${from}", to: "${to}" }) { instants } }`,
+    audited: 'scoringModel.backtest',
+  },
+  {
+    field: 'suggestScoringModel',
+    kind: 'query',
+    scope: 'admin',
+    document: `{ suggestScoringModel(input: { from: "${from}", to: "${to}" }) { samples } }`,
+    audited: 'scoringModel.suggest',
+  },
   {
     field: 'previewScoringModel',
     kind: 'query',
@@ -62,17 +79,77 @@ const ROWS: Row[] = [
     audited: 'scoringModel.preview',
   },
 
-  { field: 'upsertCustomer', kind: 'mutation', scope: 'ingest', document: `mutation { upsertCustomer(input: { id: "${CUSTOMER}_2", name: "Matrix 2" }) { id } }` },
-  { field: 'trackEngagement', kind: 'mutation', scope: 'ingest', document: `mutation { trackEngagement(input: { customerId: "${CUSTOMER}", eventType: "login" }) { id } }` },
-  { field: 'trackEngagementBatch', kind: 'mutation', scope: 'ingest', document: `mutation { trackEngagementBatch(events: [{ customerId: "${CUSTOMER}", eventType: "login" }]) { accepted } }` },
-  { field: 'submitNpsResponse', kind: 'mutation', scope: 'ingest', document: `mutation { submitNpsResponse(input: { customerId: "${CUSTOMER}", score: 9 }) { id } }` },
-  { field: 'recordPayment', kind: 'mutation', scope: 'ingest', document: `mutation { recordPayment(input: { customerId: "${CUSTOMER}", amountCents: 100, currency: "usd", status: PAID }) { id } }` },
-  { field: 'recordSupportTicket', kind: 'mutation', scope: 'ingest', document: `mutation { recordSupportTicket(input: { customerId: "${CUSTOMER}", externalId: "T-${Math.random()}" }) { id } }` },
-  { field: 'setCommunicationOptOut', kind: 'mutation', scope: 'admin', document: `mutation { setCommunicationOptOut(customerId: "${CUSTOMER}", optedOut: true) { id } }`, audited: 'customer.optOut' },
-  { field: 'updateScoringModel', kind: 'mutation', scope: 'admin', document: 'mutation { updateScoringModel(input: { tierPreset: "four_tier" }) { version } }', audited: 'scoringModel.update' },
-  { field: 'refreshHealthScore', kind: 'mutation', scope: 'admin', document: `mutation { refreshHealthScore(customerId: "${CUSTOMER}") { score } }`, audited: 'healthScore.refresh' },
-  { field: 'refreshAllHealthScores', kind: 'mutation', scope: 'admin', document: 'mutation { refreshAllHealthScores { status } }', audited: 'scoring.fullRun' },
-  { field: 'createApiKey', kind: 'mutation', scope: 'admin', document: 'mutation { createApiKey(input: { name: "made in the matrix", scopes: [READ] }) { key } }', audited: 'apiKey.create' },
+  {
+    field: 'upsertCustomer',
+    kind: 'mutation',
+    scope: 'ingest',
+    document: `mutation { upsertCustomer(input: { id: "${CUSTOMER}_2", name: "Matrix 2" }) { id } }`,
+  },
+  {
+    field: 'trackEngagement',
+    kind: 'mutation',
+    scope: 'ingest',
+    document: `mutation { trackEngagement(input: { customerId: "${CUSTOMER}", eventType: "login" }) { id } }`,
+  },
+  {
+    field: 'trackEngagementBatch',
+    kind: 'mutation',
+    scope: 'ingest',
+    document: `mutation { trackEngagementBatch(events: [{ customerId: "${CUSTOMER}", eventType: "login" }]) { accepted } }`,
+  },
+  {
+    field: 'submitNpsResponse',
+    kind: 'mutation',
+    scope: 'ingest',
+    document: `mutation { submitNpsResponse(input: { customerId: "${CUSTOMER}", score: 9 }) { id } }`,
+  },
+  {
+    field: 'recordPayment',
+    kind: 'mutation',
+    scope: 'ingest',
+    document: `mutation { recordPayment(input: { customerId: "${CUSTOMER}", amountCents: 100, currency: "usd", status: PAID }) { id } }`,
+  },
+  {
+    field: 'recordSupportTicket',
+    kind: 'mutation',
+    scope: 'ingest',
+    document: `mutation { recordSupportTicket(input: { customerId: "${CUSTOMER}", externalId: "T-${Math.random()}" }) { id } }`,
+  },
+  {
+    field: 'setCommunicationOptOut',
+    kind: 'mutation',
+    scope: 'admin',
+    document: `mutation { setCommunicationOptOut(customerId: "${CUSTOMER}", optedOut: true) { id } }`,
+    audited: 'customer.optOut',
+  },
+  {
+    field: 'updateScoringModel',
+    kind: 'mutation',
+    scope: 'admin',
+    document: 'mutation { updateScoringModel(input: { tierPreset: "four_tier" }) { version } }',
+    audited: 'scoringModel.update',
+  },
+  {
+    field: 'refreshHealthScore',
+    kind: 'mutation',
+    scope: 'admin',
+    document: `mutation { refreshHealthScore(customerId: "${CUSTOMER}") { score } }`,
+    audited: 'healthScore.refresh',
+  },
+  {
+    field: 'refreshAllHealthScores',
+    kind: 'mutation',
+    scope: 'admin',
+    document: 'mutation { refreshAllHealthScores { status } }',
+    audited: 'scoring.fullRun',
+  },
+  {
+    field: 'createApiKey',
+    kind: 'mutation',
+    scope: 'admin',
+    document: 'mutation { createApiKey(input: { name: "made in the matrix", scopes: [READ] }) { key } }',
+    audited: 'apiKey.create',
+  },
   {
     field: 'revokeApiKey',
     kind: 'mutation',
@@ -84,13 +161,38 @@ const ROWS: Row[] = [
     field: 'createDestination',
     kind: 'mutation',
     scope: 'admin',
-    document: 'mutation { createDestination(input: { kind: SLACK, name: "matrix", url: "https://hooks.example/matrix", paused: true }) { id } }',
+    document:
+      'mutation { createDestination(input: { kind: SLACK, name: "matrix", url: "https://hooks.example/matrix", paused: true }) { id } }',
     audited: 'destination.create',
   },
-  { field: 'updateDestination', kind: 'mutation', scope: 'admin', document: async () => `mutation { updateDestination(id: "${await pausedDestination()}", input: { name: "renamed" }) { id } }`, audited: 'destination.update' },
-  { field: 'deleteDestination', kind: 'mutation', scope: 'admin', document: async () => `mutation { deleteDestination(id: "${await pausedDestination()}") { id } }`, audited: 'destination.delete' },
-  { field: 'setCsmContact', kind: 'mutation', scope: 'admin', document: 'mutation { setCsmContact(input: { owner: "matrix", email: "matrix@example.com" }) { owner } }', audited: 'csmContact.set' },
-  { field: 'redeliver', kind: 'mutation', scope: 'admin', document: async () => `mutation { redeliver(deliveryId: "${await deadDelivery()}") { id } }`, audited: 'delivery.redeliver' },
+  {
+    field: 'updateDestination',
+    kind: 'mutation',
+    scope: 'admin',
+    document: async () => `mutation { updateDestination(id: "${await pausedDestination()}", input: { name: "renamed" }) { id } }`,
+    audited: 'destination.update',
+  },
+  {
+    field: 'deleteDestination',
+    kind: 'mutation',
+    scope: 'admin',
+    document: async () => `mutation { deleteDestination(id: "${await pausedDestination()}") { id } }`,
+    audited: 'destination.delete',
+  },
+  {
+    field: 'setCsmContact',
+    kind: 'mutation',
+    scope: 'admin',
+    document: 'mutation { setCsmContact(input: { owner: "matrix", email: "matrix@example.com" }) { owner } }',
+    audited: 'csmContact.set',
+  },
+  {
+    field: 'redeliver',
+    kind: 'mutation',
+    scope: 'admin',
+    document: async () => `mutation { redeliver(deliveryId: "${await deadDelivery()}") { id } }`,
+    audited: 'delivery.redeliver',
+  },
 
   { field: 'healthTierChanged', kind: 'subscription', scope: 'read', document: 'subscription { healthTierChanged { customerId } }' },
   { field: 'outreachLogged', kind: 'subscription', scope: 'read', document: 'subscription { outreachLogged { id } }' },
@@ -99,7 +201,10 @@ const ROWS: Row[] = [
 
 /** A destination to change, written directly (not through the operation under test). */
 async function pausedDestination(): Promise<string> {
-  const [row] = await sql<{ id: string }>(server.database, `insert into destination (kind, name, url) values ('SLACK', 'matrix', 'http://127.0.0.1:9/hook') returning id::text`);
+  const [row] = await sql<{ id: string }>(
+    server.database,
+    `insert into destination (kind, name, url) values ('SLACK', 'matrix', 'http://127.0.0.1:9/hook') returning id::text`,
+  );
   return row.id;
 }
 
@@ -128,27 +233,47 @@ function allowed(held: Scope[], required: Scope): boolean {
 
 /** A digest of every table (keys by id, name, scopes and revocation: their last use is not a write of the operation). */
 async function databaseDigest(): Promise<Record<string, string>> {
-  const tables = await sql<{ table_name: string }>(server.database, "select table_name from information_schema.tables where table_schema = 'public' and table_name not in ('mikro_orm_migrations', 'api_key')");
+  const tables = await sql<{ table_name: string }>(
+    server.database,
+    "select table_name from information_schema.tables where table_schema = 'public' and table_name not in ('mikro_orm_migrations', 'api_key')",
+  );
   const digest: Record<string, string> = {};
   for (const { table_name: table } of tables) {
-    const [row] = await sql<{ digest: string }>(server.database, `select md5(coalesce(string_agg(t::text, ',' order by t::text), '')) as digest from "${table}" t`);
+    const [row] = await sql<{ digest: string }>(
+      server.database,
+      `select md5(coalesce(string_agg(t::text, ',' order by t::text), '')) as digest from "${table}" t`,
+    );
     digest[table] = row.digest;
   }
-  const [apiKeys] = await sql<{ digest: string }>(server.database, "select md5(coalesce(string_agg(concat_ws('|', id, name, scopes::text, revoked_at::text), ',' order by id), '')) as digest from api_key");
+  const [apiKeys] = await sql<{ digest: string }>(
+    server.database,
+    "select md5(coalesce(string_agg(concat_ws('|', id, name, scopes::text, revoked_at::text), ',' order by id), '')) as digest from api_key",
+  );
   digest.api_key = apiKeys.digest;
   return digest;
 }
 
 async function lastAudit(): Promise<{ actor: string; action: string } | undefined> {
-  const [row] = await sql<{ actor: string; action: string }>(server.database, 'select actor, action from audit_log order by id desc limit 1');
+  const [row] = await sql<{ actor: string; action: string }>(
+    server.database,
+    'select actor, action from audit_log order by id desc limit 1',
+  );
   return row;
 }
 
 beforeAll(async () => {
-  server = await startTestServer({ label: 'scopes', env: { RESCORE_DEBOUNCE_MS: '0', RATE_LIMIT_REQUESTS: '0', DELIVERY_CONCURRENCY: '0' } });
+  server = await startTestServer({
+    label: 'scopes',
+    env: { RESCORE_DEBOUNCE_MS: '0', RATE_LIMIT_REQUESTS: '0', DELIVERY_CONCURRENCY: '0' },
+  });
   admin = await createKey(server, ['admin'], undefined, 'matrix admin');
   for (const scopes of KEY_SCOPES) keys.set(scopes.join('+'), await createKey(server, scopes, admin.key));
-  const upserted = await post(server.url, `mutation { upsertCustomer(input: { id: "${CUSTOMER}", name: "Matrix" }) { id } }`, undefined, admin.key);
+  const upserted = await post(
+    server.url,
+    `mutation { upsertCustomer(input: { id: "${CUSTOMER}", name: "Matrix" }) { id } }`,
+    undefined,
+    admin.key,
+  );
   expect(upserted.body.errors).toBeUndefined();
   const model = await post<{ scoringModel: { config: unknown } }>(server.url, '{ scoringModel { config } }', undefined, admin.key);
   activeConfig = model.body.data!.scoringModel.config;
@@ -163,17 +288,28 @@ it('names every root field of the schema', async () => {
     admin.key,
   );
   const schema = result.body.data!.__schema;
-  const inSchema = (['queryType', 'mutationType', 'subscriptionType'] as const).flatMap((type) => schema[type].fields.map((field) => field.name)).sort();
+  const inSchema = (['queryType', 'mutationType', 'subscriptionType'] as const)
+    .flatMap((type) => schema[type].fields.map((field) => field.name))
+    .sort();
   expect(ROWS.map((row) => row.field).sort()).toEqual(inSchema);
 });
 
-async function runOverHttp(document: string, variables: Record<string, unknown> | undefined, key: string): Promise<Array<string | undefined> | null> {
+async function runOverHttp(
+  document: string,
+  variables: Record<string, unknown> | undefined,
+  key: string,
+): Promise<Array<string | undefined> | null> {
   const result = await post(server.url, document, variables, key);
   expect(result.status).toBe(200);
   return result.body.errors ? result.body.errors.map((error) => error.extensions?.code) : null;
 }
 
-async function runOverWebSocket(kind: Kind, document: string, variables: Record<string, unknown> | undefined, key: string): Promise<Array<string | undefined> | null> {
+async function runOverWebSocket(
+  kind: Kind,
+  document: string,
+  variables: Record<string, unknown> | undefined,
+  key: string,
+): Promise<Array<string | undefined> | null> {
   const socket = await GraphQLSocket.connect(server.wsUrl, key);
   try {
     expect(await socket.acknowledged()).toBe('ack');
@@ -201,7 +337,10 @@ describe.each(['HTTP', 'WebSocket'] as const)('over %s', (transport) => {
       const before = denied ? await databaseDigest() : undefined;
       const auditBefore = await lastAudit();
       const variables = row.variables?.();
-      const codes = transport === 'HTTP' ? await runOverHttp(document, variables, key.key) : await runOverWebSocket(row.kind, document, variables, key.key);
+      const codes =
+        transport === 'HTTP'
+          ? await runOverHttp(document, variables, key.key)
+          : await runOverWebSocket(row.kind, document, variables, key.key);
       if (denied) {
         expect(codes).toEqual(['FORBIDDEN']);
         expect(await databaseDigest()).toEqual(before);
@@ -217,7 +356,18 @@ describe.each(['HTTP', 'WebSocket'] as const)('over %s', (transport) => {
 });
 
 describe('what an ingest-only key sees', () => {
-  const EDGES = ['currentScore', 'engagementEvents', 'lastOutreachAction', 'latestNpsResponse', 'npsResponses', 'outreach', 'payments', 'scoreHistory', 'supportTickets', 'tierChanges'];
+  const EDGES = [
+    'currentScore',
+    'engagementEvents',
+    'lastOutreachAction',
+    'latestNpsResponse',
+    'npsResponses',
+    'outreach',
+    'payments',
+    'scoreHistory',
+    'supportTickets',
+    'tierChanges',
+  ];
 
   it('covers every edge of Customer to another record', async () => {
     const result = await post<{ __type: { fields: Array<{ name: string; type: { kind: string; ofType: { kind: string } | null } }> } }>(
@@ -226,14 +376,33 @@ describe('what an ingest-only key sees', () => {
       undefined,
       admin.key,
     );
-    const objects = result.body.data!.__type.fields.filter((field) => [field.type.kind, field.type.ofType?.kind].includes('OBJECT')).map((field) => field.name);
+    const objects = result.body
+      .data!.__type.fields.filter((field) => [field.type.kind, field.type.ofType?.kind].includes('OBJECT'))
+      .map((field) => field.name);
     expect(objects.sort()).toEqual(EDGES);
   });
 
   it.each(EDGES)('cannot read Customer.%s through the customer an upsert returns', async (edge) => {
-    const selection = ['engagementEvents', 'npsResponses', 'outreach', 'payments', 'scoreHistory', 'supportTickets', 'tierChanges'].includes(edge) ? `${edge} { totalCount }` : `${edge} { __typename }`;
-    const result = await post(server.url, `mutation { upsertCustomer(input: { id: "${CUSTOMER}", name: "Matrix" }) { id ${selection} } }`, undefined, keys.get('ingest')!.key);
-    expect(result.body.errors?.map((error) => [error.extensions?.code, error.path?.join('.')])).toEqual([['FORBIDDEN', `upsertCustomer.${edge}`]]);
+    const selection = [
+      'engagementEvents',
+      'npsResponses',
+      'outreach',
+      'payments',
+      'scoreHistory',
+      'supportTickets',
+      'tierChanges',
+    ].includes(edge)
+      ? `${edge} { totalCount }`
+      : `${edge} { __typename }`;
+    const result = await post(
+      server.url,
+      `mutation { upsertCustomer(input: { id: "${CUSTOMER}", name: "Matrix" }) { id ${selection} } }`,
+      undefined,
+      keys.get('ingest')!.key,
+    );
+    expect(result.body.errors?.map((error) => [error.extensions?.code, error.path?.join('.')])).toEqual([
+      ['FORBIDDEN', `upsertCustomer.${edge}`],
+    ]);
   });
 
   it('cannot read the customer back through what it recorded (the back-edge needs read)', async () => {
@@ -243,7 +412,9 @@ describe('what an ingest-only key sees', () => {
       undefined,
       keys.get('ingest')!.key,
     );
-    expect(result.body.errors?.map((error) => [error.extensions?.code, error.path?.join('.')])).toEqual([['FORBIDDEN', 'recordPayment.customer']]);
+    expect(result.body.errors?.map((error) => [error.extensions?.code, error.path?.join('.')])).toEqual([
+      ['FORBIDDEN', 'recordPayment.customer'],
+    ]);
   });
 
   it('cannot change an opt-out through upsertCustomer, which an admin can (audited)', async () => {
@@ -254,7 +425,10 @@ describe('what an ingest-only key sees', () => {
     expect(await databaseDigest()).toEqual(before);
     const done = await post(server.url, optOut, undefined, admin.key);
     expect(done.body).toEqual({ data: { upsertCustomer: { communicationOptOut: false } } });
-    const [entry] = await sql<{ actor: string; action: string; target: string; details: unknown }>(server.database, 'select actor, action, target, details from audit_log order by id desc limit 1');
+    const [entry] = await sql<{ actor: string; action: string; target: string; details: unknown }>(
+      server.database,
+      'select actor, action, target, details from audit_log order by id desc limit 1',
+    );
     expect(entry).toEqual({ actor: admin.id, action: 'customer.optOut', target: CUSTOMER, details: { optedOut: false } });
   });
 });

@@ -27,16 +27,29 @@ beforeAll(async () => {
   server = await startTestServer({ label: 'back_edges', env: { RESCORE_DEBOUNCE_MS: '0' } });
   for (const [k, id] of IDS.entries()) {
     await ok(`mutation { upsertCustomer(input: { id: "${id}", name: "Nav ${k}", signedUpAt: "${daysAgo(100)}" }) { id } }`);
-    await ok(`mutation ($at: DateTime) { trackEngagement(input: { customerId: "${id}", eventType: "login", userId: "u1", occurredAt: $at }) { id } }`, { at: daysAgo(2) });
+    await ok(
+      `mutation ($at: DateTime) { trackEngagement(input: { customerId: "${id}", eventType: "login", userId: "u1", occurredAt: $at }) { id } }`,
+      { at: daysAgo(2) },
+    );
     await ok(`mutation { submitNpsResponse(input: { customerId: "${id}", score: ${k + 6} }) { id } }`);
-    await ok(`mutation { recordPayment(input: { customerId: "${id}", externalId: "in_${k}", amountCents: 100, currency: "usd", status: PAID }) { id } }`);
+    await ok(
+      `mutation { recordPayment(input: { customerId: "${id}", externalId: "in_${k}", amountCents: 100, currency: "usd", status: PAID }) { id } }`,
+    );
     await ok(`mutation { recordSupportTicket(input: { customerId: "${id}", externalId: "T-${k}", severity: URGENT }) { id } }`);
   }
   await ok('mutation { refreshAllHealthScores { status } }');
   // New accounts without trouble run no playbook: the log gets its rows the way scoring writes them.
   await insertOutreachActions(
     server.app.orm.em.fork() as Db,
-    IDS.map((customerId) => ({ customerId, playbook: 'critical', action: 'csm_alert', audience: 'TEAM' as const, channel: 'SLACK', trigger: 'CRITICAL', status: 'DECIDED' as const })),
+    IDS.map((customerId) => ({
+      customerId,
+      playbook: 'critical',
+      action: 'csm_alert',
+      audience: 'TEAM' as const,
+      channel: 'SLACK',
+      trigger: 'CRITICAL',
+      status: 'DECIDED' as const,
+    })),
   );
 });
 afterAll(() => server.stop());
@@ -47,7 +60,7 @@ it.each([
   ['outreachLog', '{ outreachLog(first: 50) { edges { node { customerId customer { id name } } } } }'],
   ['npsResponses', '{ npsResponses(first: 50) { edges { node { customerId customer { id name } } } } }'],
   ['engagementEvents', '{ engagementEvents(first: 50) { edges { node { customerId customer { id name } } } } }'],
-])('answers %s with each row\'s customer, loaded in one statement for the whole page', async (field, query) => {
+])("answers %s with each row's customer, loaded in one statement for the whole page", async (field, query) => {
   let data: Record<string, { edges: Array<{ node: { customerId: string; customer: { id: string; name: string } } }> }> = {};
   const statements = await statementsOf(async () => (data = await ok(query)));
   const nodes = data[field].edges.map((e) => e.node);
@@ -56,8 +69,14 @@ it.each([
   expect(statements.filter((s) => /from customer c where c\.id in/.test(s))).toHaveLength(1);
 });
 
-it('answers a customer\'s payments and tickets with their customer, and lists its tier changes newest first', async () => {
-  const data = await ok<{ customer: { payments: { edges: Array<{ node: { customer: { id: string } } }> }; supportTickets: { edges: Array<{ node: { customer: { id: string } } }> }; tierChanges: { totalCount: number; edges: Array<{ node: { toTier: string; customer: { id: string } } }> } } }>(
+it("answers a customer's payments and tickets with their customer, and lists its tier changes newest first", async () => {
+  const data = await ok<{
+    customer: {
+      payments: { edges: Array<{ node: { customer: { id: string } } }> };
+      supportTickets: { edges: Array<{ node: { customer: { id: string } } }> };
+      tierChanges: { totalCount: number; edges: Array<{ node: { toTier: string; customer: { id: string } } }> };
+    };
+  }>(
     `{ customer(id: "cust_nav_2") {
         payments(first: 5) { edges { node { customer { id } } } }
         supportTickets(first: 5) { edges { node { customer { id } } } }
@@ -67,6 +86,8 @@ it('answers a customer\'s payments and tickets with their customer, and lists it
   expect(data.customer.supportTickets.edges.map((e) => e.node.customer.id)).toEqual(['cust_nav_2']);
   expect(data.customer.tierChanges.totalCount).toBe(1);
   expect(data.customer.tierChanges.edges[0].node.customer.id).toBe('cust_nav_2');
-  const backfilled = await ok<{ customer: { tierChanges: { totalCount: number } } }>('{ customer(id: "cust_nav_2") { tierChanges(backfill: true) { totalCount } } }');
+  const backfilled = await ok<{ customer: { tierChanges: { totalCount: number } } }>(
+    '{ customer(id: "cust_nav_2") { tierChanges(backfill: true) { totalCount } } }',
+  );
   expect(backfilled.customer.tierChanges.totalCount).toBe(0);
 });

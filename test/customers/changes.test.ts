@@ -6,7 +6,15 @@ import { startTestServer, TestServer } from '../helpers/server';
 const HOUR = 3_600_000;
 let server: TestServer;
 const hoursAgo = (hours: number) => new Date(Date.now() - hours * HOUR).toISOString();
-type Feed = { changes: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string }; edges: Array<{ node: { id: string; kind: string; customerName: string; detail: string | null; toScore: number | null; customer: { id: string } } }> } };
+type Feed = {
+  changes: {
+    totalCount: number;
+    pageInfo: { hasNextPage: boolean; endCursor: string };
+    edges: Array<{
+      node: { id: string; kind: string; customerName: string; detail: string | null; toScore: number | null; customer: { id: string } };
+    }>;
+  };
+};
 
 async function ok<T>(query: string): Promise<T> {
   const result = await server.request<T, Record<string, unknown>>(query);
@@ -16,20 +24,51 @@ async function ok<T>(query: string): Promise<T> {
 
 beforeAll(async () => {
   server = await startTestServer({ label: 'changes', env: { RESCORE_DEBOUNCE_MS: '0' } });
-  await ok(`mutation { upsertCustomer(input: { id: "cust_ch_a", name: "Acme", csmOwner: "Kate", signedUpAt: "${hoursAgo(2000)}" }) { id } }`);
-  await ok(`mutation { upsertCustomer(input: { id: "cust_ch_b", name: "Bolt", csmOwner: "Omar", signedUpAt: "${hoursAgo(2000)}" }) { id } }`);
+  await ok(
+    `mutation { upsertCustomer(input: { id: "cust_ch_a", name: "Acme", csmOwner: "Kate", signedUpAt: "${hoursAgo(2000)}" }) { id } }`,
+  );
+  await ok(
+    `mutation { upsertCustomer(input: { id: "cust_ch_b", name: "Bolt", csmOwner: "Omar", signedUpAt: "${hoursAgo(2000)}" }) { id } }`,
+  );
   // Two days ago: a live tier change that is not "since yesterday".
-  await sql(server.database, `insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, direction, changed_at) values ('cust_ch_a', 'healthy', 'monitor', 75, 60, 'WORSENED', $1)`, [hoursAgo(48)]);
+  await sql(
+    server.database,
+    `insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, direction, changed_at) values ('cust_ch_a', 'healthy', 'monitor', 75, 60, 'WORSENED', $1)`,
+    [hoursAgo(48)],
+  );
   // Since yesterday: a tier change, a backfilled one (left out), a drop within a tier, and signals.
-  await sql(server.database, `insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, direction, changed_at) values ('cust_ch_b', 'monitor', 'at_risk', 55, 40, 'WORSENED', $1)`, [hoursAgo(5)]);
-  await sql(server.database, `insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, direction, changed_at, backfill) values ('cust_ch_b', 'at_risk', 'critical', 40, 20, 'WORSENED', $1, true)`, [hoursAgo(4)]);
-  for (const [score, previous, at] of [[62, 78, 3], [60, 62, 2]] as const) {
-    await sql(server.database, `insert into health_score (customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, model_version, as_of) values ('cust_ch_a', $1, 'monitor', 'DECLINING', $2, '[]', '[]', '[]', 1, 1, $3)`, [score, previous, hoursAgo(at)]);
+  await sql(
+    server.database,
+    `insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, direction, changed_at) values ('cust_ch_b', 'monitor', 'at_risk', 55, 40, 'WORSENED', $1)`,
+    [hoursAgo(5)],
+  );
+  await sql(
+    server.database,
+    `insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, direction, changed_at, backfill) values ('cust_ch_b', 'at_risk', 'critical', 40, 20, 'WORSENED', $1, true)`,
+    [hoursAgo(4)],
+  );
+  for (const [score, previous, at] of [
+    [62, 78, 3],
+    [60, 62, 2],
+  ] as const) {
+    await sql(
+      server.database,
+      `insert into health_score (customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, model_version, as_of) values ('cust_ch_a', $1, 'monitor', 'DECLINING', $2, '[]', '[]', '[]', 1, 1, $3)`,
+      [score, previous, hoursAgo(at)],
+    );
   }
-  await ok(`mutation { recordPayment(input: { customerId: "cust_ch_a", externalId: "in_1", amountCents: 120000, currency: "usd", status: FAILED, occurredAt: "${hoursAgo(6)}" }) { id } }`);
-  await ok(`mutation { recordPayment(input: { customerId: "cust_ch_a", externalId: "in_2", amountCents: 120000, currency: "usd", status: PAID, occurredAt: "${hoursAgo(6)}" }) { id } }`);
-  await ok(`mutation { recordSupportTicket(input: { customerId: "cust_ch_b", externalId: "T-1", subject: "Export broken", severity: URGENT, openedAt: "${hoursAgo(7)}" }) { id } }`);
-  await ok(`mutation { recordSupportTicket(input: { customerId: "cust_ch_b", externalId: "T-2", severity: LOW, openedAt: "${hoursAgo(7)}" }) { id } }`);
+  await ok(
+    `mutation { recordPayment(input: { customerId: "cust_ch_a", externalId: "in_1", amountCents: 120000, currency: "usd", status: FAILED, occurredAt: "${hoursAgo(6)}" }) { id } }`,
+  );
+  await ok(
+    `mutation { recordPayment(input: { customerId: "cust_ch_a", externalId: "in_2", amountCents: 120000, currency: "usd", status: PAID, occurredAt: "${hoursAgo(6)}" }) { id } }`,
+  );
+  await ok(
+    `mutation { recordSupportTicket(input: { customerId: "cust_ch_b", externalId: "T-1", subject: "Export broken", severity: URGENT, openedAt: "${hoursAgo(7)}" }) { id } }`,
+  );
+  await ok(
+    `mutation { recordSupportTicket(input: { customerId: "cust_ch_b", externalId: "T-2", severity: LOW, openedAt: "${hoursAgo(7)}" }) { id } }`,
+  );
   await ok(`mutation { submitNpsResponse(input: { customerId: "cust_ch_a", score: 3, respondedAt: "${hoursAgo(1)}" }) { id } }`);
   await ok(`mutation { submitNpsResponse(input: { customerId: "cust_ch_a", score: 9, respondedAt: "${hoursAgo(1)}" }) { id } }`);
 });
@@ -63,8 +102,16 @@ it('narrows to one CSM, and to larger drops', async () => {
 it('pages through the feed with cursors', async () => {
   const first = await ok<Feed>(`{ changes(since: "${hoursAgo(24)}", first: 2) { ${FIELDS} } }`);
   expect(first.changes.pageInfo.hasNextPage).toBe(true);
-  const rest = await ok<Feed>(`{ changes(since: "${hoursAgo(24)}", first: 10, after: "${first.changes.pageInfo.endCursor}") { ${FIELDS} } }`);
-  expect([...first.changes.edges, ...rest.changes.edges].map((e) => e.node.kind)).toEqual(['DETRACTOR', 'SCORE_DROPPED', 'TIER_CHANGED', 'PAYMENT_FAILED', 'URGENT_TICKET']);
+  const rest = await ok<Feed>(
+    `{ changes(since: "${hoursAgo(24)}", first: 10, after: "${first.changes.pageInfo.endCursor}") { ${FIELDS} } }`,
+  );
+  expect([...first.changes.edges, ...rest.changes.edges].map((e) => e.node.kind)).toEqual([
+    'DETRACTOR',
+    'SCORE_DROPPED',
+    'TIER_CHANGED',
+    'PAYMENT_FAILED',
+    'URGENT_TICKET',
+  ]);
   const refused = await server.request(`{ changes(since: "${hoursAgo(24)}", minScoreDrop: 0) { totalCount } }`);
   expect(refused.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
 });

@@ -17,74 +17,149 @@ async function ok<T>(query: string): Promise<T> {
 
 beforeAll(async () => {
   server = await startTestServer({ label: 'csm_filters', env: { RESCORE_DEBOUNCE_MS: '0' } });
-  const book: Array<[string, string | null]> = [['cust_kate_1', 'Kate'], ['cust_kate_2', 'Kate'], ['cust_omar_1', 'Omar'], ['cust_none_1', null], ['cust_katelyn_1', 'Katelyn']];
+  const book: Array<[string, string | null]> = [
+    ['cust_kate_1', 'Kate'],
+    ['cust_kate_2', 'Kate'],
+    ['cust_omar_1', 'Omar'],
+    ['cust_none_1', null],
+    ['cust_katelyn_1', 'Katelyn'],
+  ];
   for (const [id, csmOwner] of book) {
-    await ok(`mutation { upsertCustomer(input: { id: "${id}", name: "${id}", signedUpAt: "${daysAgo(100)}", csmOwner: ${csmOwner ? `"${csmOwner}"` : 'null'} }) { id } }`);
+    await ok(
+      `mutation { upsertCustomer(input: { id: "${id}", name: "${id}", signedUpAt: "${daysAgo(100)}", csmOwner: ${csmOwner ? `"${csmOwner}"` : 'null'} }) { id } }`,
+    );
   }
   await ok('mutation { refreshAllHealthScores { status } }');
   const at = (days: number) => new Date(Date.now() - days * DAY);
   await insertOutreachActions(server.app.orm.em.fork() as Db, [
-    { customerId: 'cust_kate_1', playbook: 'critical', action: 'csm_alert', audience: 'TEAM', channel: 'SLACK', trigger: 'CRITICAL', status: 'DECIDED', createdAt: at(1) },
-    { customerId: 'cust_kate_2', playbook: 'expansion', action: 'referral_request', audience: 'CUSTOMER', channel: 'EMAIL', trigger: 'EXPANSION', status: 'DECIDED', createdAt: at(3) },
-    { customerId: 'cust_omar_1', playbook: 'critical', action: 'check_in_email', audience: 'CUSTOMER', channel: 'EMAIL', trigger: 'CRITICAL', status: 'DECIDED', createdAt: at(2) },
-    { customerId: 'cust_katelyn_1', playbook: 'silence', action: 'csm_alert', audience: 'TEAM', channel: 'SLACK', trigger: 'SILENCE', status: 'DECIDED', createdAt: at(10) },
+    {
+      customerId: 'cust_kate_1',
+      playbook: 'critical',
+      action: 'csm_alert',
+      audience: 'TEAM',
+      channel: 'SLACK',
+      trigger: 'CRITICAL',
+      status: 'DECIDED',
+      createdAt: at(1),
+    },
+    {
+      customerId: 'cust_kate_2',
+      playbook: 'expansion',
+      action: 'referral_request',
+      audience: 'CUSTOMER',
+      channel: 'EMAIL',
+      trigger: 'EXPANSION',
+      status: 'DECIDED',
+      createdAt: at(3),
+    },
+    {
+      customerId: 'cust_omar_1',
+      playbook: 'critical',
+      action: 'check_in_email',
+      audience: 'CUSTOMER',
+      channel: 'EMAIL',
+      trigger: 'CRITICAL',
+      status: 'DECIDED',
+      createdAt: at(2),
+    },
+    {
+      customerId: 'cust_katelyn_1',
+      playbook: 'silence',
+      action: 'csm_alert',
+      audience: 'TEAM',
+      channel: 'SLACK',
+      trigger: 'SILENCE',
+      status: 'DECIDED',
+      createdAt: at(10),
+    },
   ]);
 });
 afterAll(() => server.stop());
 
-const ids = (connection: { edges: Array<{ node: { id?: string; customerId?: string } }> }) => connection.edges.map((e) => e.node.id ?? e.node.customerId).sort();
+const ids = (connection: { edges: Array<{ node: { id?: string; customerId?: string } }> }) =>
+  connection.edges.map((e) => e.node.id ?? e.node.customerId).sort();
 
-it('lists exactly one CSM\'s accounts, not the owners whose name contains it', async () => {
-  const data = await ok<{ customers: { edges: Array<{ node: { id: string } }> } }>('{ customers(csmOwner: "Kate") { edges { node { id } } } }');
+it("lists exactly one CSM's accounts, not the owners whose name contains it", async () => {
+  const data = await ok<{ customers: { edges: Array<{ node: { id: string } }> } }>(
+    '{ customers(csmOwner: "Kate") { edges { node { id } } } }',
+  );
   expect(ids(data.customers)).toEqual(['cust_kate_1', 'cust_kate_2']);
 });
 
 it('filters tier changes, the summary and the outreach log by CSM', async () => {
-  const changes = await ok<{ tierChanges: { edges: Array<{ node: { customerId: string } }> } }>('{ tierChanges(csmOwner: "Kate") { edges { node { customerId } } } }');
+  const changes = await ok<{ tierChanges: { edges: Array<{ node: { customerId: string } }> } }>(
+    '{ tierChanges(csmOwner: "Kate") { edges { node { customerId } } } }',
+  );
   expect(ids(changes.tierChanges)).toEqual(['cust_kate_1', 'cust_kate_2']);
-  const summary = await ok<{ healthSummary: { totalCustomers: number; tiers: Array<{ count: number }> } }>('{ healthSummary(csmOwner: "Omar") { totalCustomers tiers { count } } }');
+  const summary = await ok<{ healthSummary: { totalCustomers: number; tiers: Array<{ count: number }> } }>(
+    '{ healthSummary(csmOwner: "Omar") { totalCustomers tiers { count } } }',
+  );
   expect(summary.healthSummary.totalCustomers).toBe(1);
   expect(summary.healthSummary.tiers.reduce((n, t) => n + t.count, 0)).toBe(1);
-  const log = await ok<{ outreachLog: { edges: Array<{ node: { customerId: string } }> } }>('{ outreachLog(csmOwner: "Kate") { edges { node { customerId } } } }');
+  const log = await ok<{ outreachLog: { edges: Array<{ node: { customerId: string } }> } }>(
+    '{ outreachLog(csmOwner: "Kate") { edges { node { customerId } } } }',
+  );
   expect(ids(log.outreachLog)).toEqual(['cust_kate_1', 'cust_kate_2']);
 });
 
 it('filters the outreach log by audience, playbook and time range', async () => {
-  const team = await ok<{ outreachLog: { edges: Array<{ node: { customerId: string } }> } }>('{ outreachLog(audience: TEAM) { edges { node { customerId } } } }');
+  const team = await ok<{ outreachLog: { edges: Array<{ node: { customerId: string } }> } }>(
+    '{ outreachLog(audience: TEAM) { edges { node { customerId } } } }',
+  );
   expect(ids(team.outreachLog)).toEqual(['cust_kate_1', 'cust_katelyn_1']);
-  const critical = await ok<{ outreachLog: { edges: Array<{ node: { customerId: string } }> } }>('{ outreachLog(playbook: "critical") { edges { node { customerId } } } }');
+  const critical = await ok<{ outreachLog: { edges: Array<{ node: { customerId: string } }> } }>(
+    '{ outreachLog(playbook: "critical") { edges { node { customerId } } } }',
+  );
   expect(ids(critical.outreachLog)).toEqual(['cust_kate_1', 'cust_omar_1']);
-  const lastFiveDays = await ok<{ outreachLog: { edges: Array<{ node: { customerId: string } }> } }>(`{ outreachLog(from: "${daysAgo(5)}", to: "${daysAgo(1.5)}") { edges { node { customerId } } } }`);
+  const lastFiveDays = await ok<{ outreachLog: { edges: Array<{ node: { customerId: string } }> } }>(
+    `{ outreachLog(from: "${daysAgo(5)}", to: "${daysAgo(1.5)}") { edges { node { customerId } } } }`,
+  );
   expect(ids(lastFiveDays.outreachLog)).toEqual(['cust_kate_2', 'cust_omar_1']);
   const refused = await server.request(`{ outreachLog(from: "${daysAgo(1)}", to: "${daysAgo(5)}") { totalCount } }`);
   expect(refused.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
 });
 
-it('keeps the worklist to one CSM\'s book when asked', async () => {
+it("keeps the worklist to one CSM's book when asked", async () => {
   // Two accounts of different CSMs in the worst tier (set directly: new accounts score healthy).
-  await sql(server.database, `update customer set tier = 'critical', lifecycle_stage = 'AT_RISK', health_score = 20 where id in ('cust_kate_1', 'cust_omar_1')`);
+  await sql(
+    server.database,
+    `update customer set tier = 'critical', lifecycle_stage = 'AT_RISK', health_score = 20 where id in ('cust_kate_1', 'cust_omar_1')`,
+  );
   const all = await ok<{ worklist: { edges: Array<{ node: { id: string } }> } }>('{ worklist { edges { node { id } } } }');
   expect(ids(all.worklist)).toEqual(['cust_kate_1', 'cust_omar_1']);
-  const kate = await ok<{ worklist: { edges: Array<{ node: { id: string } }> } }>('{ worklist(csmOwner: "Kate") { edges { node { id } } } }');
+  const kate = await ok<{ worklist: { edges: Array<{ node: { id: string } }> } }>(
+    '{ worklist(csmOwner: "Kate") { edges { node { id } } } }',
+  );
   expect(ids(kate.worklist)).toEqual(['cust_kate_1']);
   const refused = await server.request('{ worklist(csmOwner: "K\\u0000te") { totalCount } }');
   expect(refused.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
 });
 
-it('summarises NPS for one CSM\'s book or one plan, over a period', async () => {
+it("summarises NPS for one CSM's book or one plan, over a period", async () => {
   await ok(`mutation { upsertCustomer(input: { id: "cust_kate_1", name: "cust_kate_1", plan: "enterprise" }) { id } }`);
-  for (const [customerId, score, days] of [['cust_kate_1', 10, 2], ['cust_kate_2', 3, 2], ['cust_omar_1', 9, 2], ['cust_kate_1', 0, 40]] as const) {
-    await ok(`mutation { submitNpsResponse(input: { customerId: "${customerId}", score: ${score}, respondedAt: "${daysAgo(days)}" }) { id } }`);
+  for (const [customerId, score, days] of [
+    ['cust_kate_1', 10, 2],
+    ['cust_kate_2', 3, 2],
+    ['cust_omar_1', 9, 2],
+    ['cust_kate_1', 0, 40],
+  ] as const) {
+    await ok(
+      `mutation { submitNpsResponse(input: { customerId: "${customerId}", score: ${score}, respondedAt: "${daysAgo(days)}" }) { id } }`,
+    );
   }
-  const kate = await ok<{ npsSummary: { responses: number; promoters: number; detractors: number } }>(`{ npsSummary(csmOwner: "Kate", from: "${daysAgo(30)}") { responses promoters detractors } }`);
+  const kate = await ok<{ npsSummary: { responses: number; promoters: number; detractors: number } }>(
+    `{ npsSummary(csmOwner: "Kate", from: "${daysAgo(30)}") { responses promoters detractors } }`,
+  );
   expect(kate.npsSummary).toEqual({ responses: 2, promoters: 1, detractors: 1 });
   const enterprise = await ok<{ npsSummary: { responses: number; nps: number } }>('{ npsSummary(plan: "enterprise") { responses nps } }');
   expect(enterprise.npsSummary).toEqual({ responses: 2, nps: 0 });
 });
 
-it('pages a customer\'s events by time range, two ranges of one page kept apart', async () => {
+it("pages a customer's events by time range, two ranges of one page kept apart", async () => {
   for (const days of [1, 5, 9]) {
-    await ok(`mutation { trackEngagement(input: { customerId: "cust_omar_1", eventType: "login", occurredAt: "${daysAgo(days)}" }) { id } }`);
+    await ok(
+      `mutation { trackEngagement(input: { customerId: "cust_omar_1", eventType: "login", occurredAt: "${daysAgo(days)}" }) { id } }`,
+    );
   }
   // The same instant as a lower and as an upper bound: the same values, two different filters.
   const cut = daysAgo(6);

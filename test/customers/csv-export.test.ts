@@ -7,7 +7,10 @@ import { startTestServer, TestServer } from '../helpers/server';
 let server: TestServer;
 const base = () => server.app.url.replace(/\/graphql$/, '');
 
-async function download(path: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string | null; body: string }> {
+async function download(
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; type: string | null; body: string }> {
   const response = await fetch(`${base()}${path}`, { headers });
   return { status: response.status, type: response.headers.get('content-type'), body: await response.text() };
 }
@@ -15,18 +18,25 @@ async function download(path: string, headers: Record<string, string> = {}): Pro
 beforeAll(async () => {
   server = await startTestServer({ label: 'csv_export', env: { RESCORE_DEBOUNCE_MS: '0' } });
   for (let i = 0; i < 1203; i++) {
-    await sql(server.database, `insert into customer (id, name, csm_owner, arr_cents, tier, lifecycle_stage, health_score) values ($1, $2, $3, $4, $5, 'ACTIVE', $6)`, [
-      `cust_csv_${String(i).padStart(4, '0')}`,
-      i === 0 ? 'Acme, "Quoted" Inc.' : i === 1 ? '=HYPERLINK("http://evil.example")' : `Customer ${i}`,
-      i % 3 === 0 ? 'Kate' : 'Omar',
-      100_000 + i,
-      i % 10 === 0 ? 'critical' : 'healthy',
-      i % 10 === 0 ? 20 : 90,
-    ]);
+    await sql(
+      server.database,
+      `insert into customer (id, name, csm_owner, arr_cents, tier, lifecycle_stage, health_score) values ($1, $2, $3, $4, $5, 'ACTIVE', $6)`,
+      [
+        `cust_csv_${String(i).padStart(4, '0')}`,
+        i === 0 ? 'Acme, "Quoted" Inc.' : i === 1 ? '=HYPERLINK("http://evil.example")' : `Customer ${i}`,
+        i % 3 === 0 ? 'Kate' : 'Omar',
+        100_000 + i,
+        i % 10 === 0 ? 'critical' : 'healthy',
+        i % 10 === 0 ? 20 : 90,
+      ],
+    );
   }
   // The worklist reads each account's latest score too.
-  await sql(server.database, `insert into health_score (customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, model_version, as_of)
-                              select id, health_score, tier, 'STABLE', health_score, '[]', '[]', '[]', 1, 1, now() from customer where tier = 'critical'`);
+  await sql(
+    server.database,
+    `insert into health_score (customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, model_version, as_of)
+                              select id, health_score, tier, 'STABLE', health_score, '[]', '[]', '[]', 1, 1, now() from customer where tier = 'critical'`,
+  );
 });
 afterAll(() => server.stop());
 
@@ -46,7 +56,7 @@ it('downloads every customer of a filter as CSV, across server-side pages, with 
   expect(rows[0].startsWith('cust_csv_1200,')).toBe(true);
 });
 
-it('downloads the worklist, one CSM\'s if asked, and refuses bad filters with a 400', async () => {
+it("downloads the worklist, one CSM's if asked, and refuses bad filters with a 400", async () => {
   const worklist = await download('/export/worklist.csv?csmOwner=Kate');
   const rows = worklist.body.trimEnd().split('\r\n').slice(1);
   // Critical accounts are every tenth (i % 10 === 0); Kate's are every third: i % 30 === 0.

@@ -59,7 +59,9 @@ describe('the plan history (customer_plan_change)', () => {
     await server.gql(UpsertCustomerDocument, {
       input: { id: 'cust_plan_down', name: 'Shrinking', arrCents: 5_000_000, seats: 20, signedUpAt: '2026-02-01T00:00:00.000Z' },
     });
-    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_down', name: 'Shrinking', seats: 12, planChangedAt: '2026-06-01T00:00:00.000Z' } });
+    await server.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_plan_down', name: 'Shrinking', seats: 12, planChangedAt: '2026-06-01T00:00:00.000Z' },
+    });
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_down', name: 'Shrinking', arrCents: 3_000_000 } });
 
     const changes = await planChanges('cust_plan_down');
@@ -73,8 +75,12 @@ describe('the plan history (customer_plan_change)', () => {
   });
 
   it('records seats removed (an explicit null) as a change', async () => {
-    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_null', name: 'Null', seats: 5, signedUpAt: '2026-03-01T00:00:00.000Z' } });
-    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_null', name: 'Null', seats: null, planChangedAt: '2026-04-01T00:00:00.000Z' } });
+    await server.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_plan_null', name: 'Null', seats: 5, signedUpAt: '2026-03-01T00:00:00.000Z' },
+    });
+    await server.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_plan_null', name: 'Null', seats: null, planChangedAt: '2026-04-01T00:00:00.000Z' },
+    });
     expect(await planChanges('cust_plan_null')).toEqual([
       { arrCents: 0, seats: 5, changedAt: '2026-03-01T00:00:00.000Z' },
       { arrCents: 0, seats: null, changedAt: '2026-04-01T00:00:00.000Z' },
@@ -87,7 +93,15 @@ describe('the plan history (customer_plan_change)', () => {
     });
     await query(db, 'delete from rescore_request where customer_id = ?', ['cust_plan_same']);
     await server.gql(UpsertCustomerDocument, {
-      input: { id: 'cust_plan_same', name: 'Same Inc', arrCents: 700_000, seats: 7, plan: 'pro', csmOwner: 'kate', planChangedAt: '2026-05-01T00:00:00.000Z' },
+      input: {
+        id: 'cust_plan_same',
+        name: 'Same Inc',
+        arrCents: 700_000,
+        seats: 7,
+        plan: 'pro',
+        csmOwner: 'kate',
+        planChangedAt: '2026-05-01T00:00:00.000Z',
+      },
     });
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_same', name: 'Same Inc' } });
     expect(await planChanges('cust_plan_same')).toEqual([{ arrCents: 700_000, seats: 7, changedAt: '2026-01-01T00:00:00.000Z' }]);
@@ -101,18 +115,22 @@ describe('the plan history (customer_plan_change)', () => {
     expect(await rescoreRequested('cust_plan_rescore')).toBe(true);
 
     await query(db, 'delete from rescore_request where customer_id = ?', ['cust_plan_rescore']);
-    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_rescore', name: 'Rescore', arrCents: 800_000, planChangedAt: '2026-07-01T00:00:00.000Z' } });
+    await server.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_plan_rescore', name: 'Rescore', arrCents: 800_000, planChangedAt: '2026-07-01T00:00:00.000Z' },
+    });
     expect(await rescoreRequested('cust_plan_rescore')).toBe(true);
   });
 
   it('refuses a planChangedAt that is not a date-time, writing nothing', async () => {
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_bad', name: 'Bad', seats: 3 } });
-    const response = await server.request(UpsertCustomerDocument, { input: { id: 'cust_plan_bad', name: 'Bad', seats: 2, planChangedAt: 'last week' } });
+    const response = await server.request(UpsertCustomerDocument, {
+      input: { id: 'cust_plan_bad', name: 'Bad', seats: 2, planChangedAt: 'last week' },
+    });
     expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(await planChanges('cust_plan_bad')).toHaveLength(1);
   });
 
-  it('deletes a customer\'s plan history with the customer', async () => {
+  it("deletes a customer's plan history with the customer", async () => {
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_gone', name: 'Gone', seats: 1 } });
     await query(db, `delete from customer where id = 'cust_plan_gone'`);
     expect(await planChanges('cust_plan_gone')).toEqual([]);
@@ -133,33 +151,54 @@ describe('Customer.churnReason', () => {
       input: { id: 'cust_churn_reason', name: 'Gone Ltd', churnedAt: '2026-09-30T00:00:00.000Z', churnReason: '  moved to a competitor ' },
     });
     expect(created.errors).toBeUndefined();
-    expect(created.data?.upsertCustomer).toEqual({ id: 'cust_churn_reason', churnedAt: '2026-09-30T00:00:00.000Z', churnReason: 'moved to a competitor' });
+    expect(created.data?.upsertCustomer).toEqual({
+      id: 'cust_churn_reason',
+      churnedAt: '2026-09-30T00:00:00.000Z',
+      churnReason: 'moved to a competitor',
+    });
 
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_churn_reason', name: 'Gone Ltd.' } });
-    const fetched = await server.request<{ customer: { id: string; churnReason: string | null } }, unknown>(GET_CHURN_REASON, { id: 'cust_churn_reason' });
-    expect(fetched.data?.customer).toEqual({ id: 'cust_churn_reason', churnReason: 'moved to a competitor' });
-    const listed = await server.request<{ customers: { edges: Array<{ node: { id: string; churnReason: string | null } }> } }, unknown>(LIST_CHURN_REASONS, {
-      search: 'cust_churn_reason',
+    const fetched = await server.request<{ customer: { id: string; churnReason: string | null } }, unknown>(GET_CHURN_REASON, {
+      id: 'cust_churn_reason',
     });
-    expect(listed.data?.customers.edges.map((edge) => edge.node)).toEqual([{ id: 'cust_churn_reason', churnReason: 'moved to a competitor' }]);
+    expect(fetched.data?.customer).toEqual({ id: 'cust_churn_reason', churnReason: 'moved to a competitor' });
+    const listed = await server.request<{ customers: { edges: Array<{ node: { id: string; churnReason: string | null } }> } }, unknown>(
+      LIST_CHURN_REASONS,
+      {
+        search: 'cust_churn_reason',
+      },
+    );
+    expect(listed.data?.customers.edges.map((edge) => edge.node)).toEqual([
+      { id: 'cust_churn_reason', churnReason: 'moved to a competitor' },
+    ]);
   });
 
   it('is cleared by null or an empty string', async () => {
     await server.request(UPSERT_CHURN_REASON, { input: { id: 'cust_churn_clear', name: 'Clear', churnReason: 'budget' } });
-    const cleared = await server.request<ChurnReasonAnswer, unknown>(UPSERT_CHURN_REASON, { input: { id: 'cust_churn_clear', name: 'Clear', churnReason: null } });
+    const cleared = await server.request<ChurnReasonAnswer, unknown>(UPSERT_CHURN_REASON, {
+      input: { id: 'cust_churn_clear', name: 'Clear', churnReason: null },
+    });
     expect(cleared.data?.upsertCustomer.churnReason).toBeNull();
     await server.request(UPSERT_CHURN_REASON, { input: { id: 'cust_churn_clear', name: 'Clear', churnReason: 'budget' } });
-    const blank = await server.request<ChurnReasonAnswer, unknown>(UPSERT_CHURN_REASON, { input: { id: 'cust_churn_clear', name: 'Clear', churnReason: '   ' } });
+    const blank = await server.request<ChurnReasonAnswer, unknown>(UPSERT_CHURN_REASON, {
+      input: { id: 'cust_churn_clear', name: 'Clear', churnReason: '   ' },
+    });
     expect(blank.data?.upsertCustomer.churnReason).toBeNull();
   });
 
   it('refuses a reason longer than 1,000 characters with BAD_USER_INPUT, writing nothing', async () => {
     await server.request(UPSERT_CHURN_REASON, { input: { id: 'cust_churn_long', name: 'Long', churnReason: 'price' } });
-    const response = await server.request(UPSERT_CHURN_REASON, { input: { id: 'cust_churn_long', name: 'Long', churnReason: 'x'.repeat(1_001) } });
+    const response = await server.request(UPSERT_CHURN_REASON, {
+      input: { id: 'cust_churn_long', name: 'Long', churnReason: 'x'.repeat(1_001) },
+    });
     expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
-    const kept = await server.request<{ customer: { id: string; churnReason: string | null } }, unknown>(GET_CHURN_REASON, { id: 'cust_churn_long' });
+    const kept = await server.request<{ customer: { id: string; churnReason: string | null } }, unknown>(GET_CHURN_REASON, {
+      id: 'cust_churn_long',
+    });
     expect(kept.data?.customer.churnReason).toBe('price');
-    const atLimit = await server.request<ChurnReasonAnswer, unknown>(UPSERT_CHURN_REASON, { input: { id: 'cust_churn_long', name: 'Long', churnReason: 'y'.repeat(1_000) } });
+    const atLimit = await server.request<ChurnReasonAnswer, unknown>(UPSERT_CHURN_REASON, {
+      input: { id: 'cust_churn_long', name: 'Long', churnReason: 'y'.repeat(1_000) },
+    });
     expect(atLimit.data?.upsertCustomer.churnReason).toHaveLength(1_000);
   });
 });

@@ -9,14 +9,35 @@ beforeAll(async () => {
 afterAll(() => server.stop());
 
 describe('customers', () => {
-  it('creates a customer under the integrator\'s own id and updates it without losing omitted fields', async () => {
+  it("creates a customer under the integrator's own id and updates it without losing omitted fields", async () => {
     const created = await server.gql(UpsertCustomerDocument, {
-      input: { id: 'cust_abc123', name: 'Acme', plan: 'enterprise', arrCents: 12_000_000, seats: 40, csmOwner: 'kate', signedUpAt: '2026-01-15T00:00:00.000Z' },
+      input: {
+        id: 'cust_abc123',
+        name: 'Acme',
+        plan: 'enterprise',
+        arrCents: 12_000_000,
+        seats: 40,
+        csmOwner: 'kate',
+        signedUpAt: '2026-01-15T00:00:00.000Z',
+      },
     });
-    expect(created.upsertCustomer).toMatchObject({ id: 'cust_abc123', name: 'Acme', plan: 'enterprise', arrCents: 12_000_000, seats: 40, communicationOptOut: false });
+    expect(created.upsertCustomer).toMatchObject({
+      id: 'cust_abc123',
+      name: 'Acme',
+      plan: 'enterprise',
+      arrCents: 12_000_000,
+      seats: 40,
+      communicationOptOut: false,
+    });
 
     const updated = await server.gql(UpsertCustomerDocument, { input: { id: 'cust_abc123', name: 'Acme Corp', seats: 55 } });
-    expect(updated.upsertCustomer).toMatchObject({ name: 'Acme Corp', seats: 55, plan: 'enterprise', csmOwner: 'kate', signedUpAt: '2026-01-15T00:00:00.000Z' });
+    expect(updated.upsertCustomer).toMatchObject({
+      name: 'Acme Corp',
+      seats: 55,
+      plan: 'enterprise',
+      csmOwner: 'kate',
+      signedUpAt: '2026-01-15T00:00:00.000Z',
+    });
 
     const fetched = await server.gql(GetCustomerDocument, { id: 'cust_abc123' });
     expect(fetched.customer).toMatchObject({ id: 'cust_abc123', name: 'Acme Corp', arrCents: 12_000_000 });
@@ -37,7 +58,9 @@ describe('customers', () => {
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_optout_upsert', name: 'Quiet Too', communicationOptOut: true } });
     const later = await server.gql(UpsertCustomerDocument, { input: { id: 'cust_optout_upsert', name: 'Quiet Too Inc' } });
     expect(later.upsertCustomer.communicationOptOut).toBe(true);
-    const cleared = await server.request(UpsertCustomerDocument, { input: { id: 'cust_optout_upsert', name: 'x', communicationOptOut: null } });
+    const cleared = await server.request(UpsertCustomerDocument, {
+      input: { id: 'cust_optout_upsert', name: 'x', communicationOptOut: null },
+    });
     expect(cleared.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 
@@ -51,7 +74,9 @@ describe('customers', () => {
 
   it('pages through customers with keyset cursors, a total count and filters', async () => {
     for (let i = 0; i < 12; i++) {
-      await server.gql(UpsertCustomerDocument, { input: { id: `cust_page_${String(i).padStart(2, '0')}`, name: `Page ${String(i).padStart(2, '0')}`, arrCents: i * 1000 } });
+      await server.gql(UpsertCustomerDocument, {
+        input: { id: `cust_page_${String(i).padStart(2, '0')}`, name: `Page ${String(i).padStart(2, '0')}`, arrCents: i * 1000 },
+      });
     }
     const seen: string[] = [];
     let after: string | null | undefined;

@@ -29,7 +29,9 @@ beforeAll(async () => {
   server = await startTestServer({ label: 'dashboard_page', env: { RESCORE_DEBOUNCE_MS: '0' } });
   const ids = ['cust_d0', 'cust_d1', 'cust_d2', 'cust_d3', 'cust_d4'];
   for (const [k, id] of ids.entries()) {
-    const upserted = await server.request(`mutation { upsertCustomer(input: { id: "${id}", name: "Dashboard ${k}", arrCents: ${(k + 1) * 100_000} }) { id } }`);
+    const upserted = await server.request(
+      `mutation { upsertCustomer(input: { id: "${id}", name: "Dashboard ${k}", arrCents: ${(k + 1) * 100_000} }) { id } }`,
+    );
     expect(upserted.errors).toBeUndefined();
   }
   const db = server.app.orm.em.fork() as Db;
@@ -43,7 +45,9 @@ beforeAll(async () => {
   );
   for (const [k, id] of ids.slice(1).entries()) {
     for (const score of [9, k * 3]) {
-      const answered = await server.request(`mutation { submitNpsResponse(input: { customerId: "${id}", score: ${score}, comment: "k${k}", respondedAt: "2026-05-1${k}T08:00:00.654321Z" }) { id } }`);
+      const answered = await server.request(
+        `mutation { submitNpsResponse(input: { customerId: "${id}", score: ${score}, comment: "k${k}", respondedAt: "2026-05-1${k}T08:00:00.654321Z" }) { id } }`,
+      );
       expect(answered.errors).toBeUndefined();
     }
     for (const asOf of ['2026-05-14T00:00:00Z', '2026-05-21T00:00:00Z']) {
@@ -94,7 +98,9 @@ async function page(selection: string): Promise<Node[]> {
 }
 
 async function oneByOne(id: string, selection: string): Promise<Node> {
-  const result = await server.request<{ customer: Node }, unknown>(`query One { customer(id: "${id}") { id ${selection} } } ${fragmentsOf(selection)}`);
+  const result = await server.request<{ customer: Node }, unknown>(
+    `query One { customer(id: "${id}") { id ${selection} } } ${fragmentsOf(selection)}`,
+  );
   expect(result.errors).toBeUndefined();
   return result.data!.customer;
 }
@@ -119,7 +125,10 @@ describe('a page of customers with its nested edges joined', () => {
     expect(explained[0]).toMatch(/h\.signals/);
     const shaped = await page('...ScoreTier explained: currentScore { ...Explained } ... on Customer { latestNpsResponse { score } }');
     for (const node of shaped) {
-      const alone = await oneByOne(node.id, 'currentScore { score tier signals { name value } penalties { name applied } } latestNpsResponse { score }');
+      const alone = await oneByOne(
+        node.id,
+        'currentScore { score tier signals { name value } penalties { name applied } } latestNpsResponse { score }',
+      );
       const score = alone.currentScore as Record<string, unknown> | null;
       expect(node.currentScore).toEqual(score && { score: score.score, tier: score.tier });
       expect(node.explained).toEqual(score && { signals: score.signals, penalties: score.penalties });
@@ -132,18 +141,24 @@ describe('a page of customers with its nested edges joined', () => {
     for (const node of full) expect(node).toEqual(await oneByOne(node.id, `${CUSTOMER_FIELDS} ${EDGES}`));
     expect(full[4]).toMatchObject({ name: 'Dashboard 4', arrCents: 500_000, createdAt: expect.any(String), scoredAt: expect.any(String) });
 
-    const [narrow] = await statementsOf(() => page('name currentScore { score } latestNpsResponse { score } lastOutreachAction { status }'));
+    const [narrow] = await statementsOf(() =>
+      page('name currentScore { score } latestNpsResponse { score } lastOutreachAction { status }'),
+    );
     expect(narrow).toMatch(/c\.name/);
-    for (const unasked of ['c.signed_up_at', 'c.updated_at', 'h.components', 'h.computed_at', 'n.comment', 'o.message']) expect(narrow).not.toContain(unasked);
+    for (const unasked of ['c.signed_up_at', 'c.updated_at', 'h.components', 'h.computed_at', 'n.comment', 'o.message'])
+      expect(narrow).not.toContain(unasked);
 
     // The same edges loaded per customer (not joined into a page) are narrowed the same way.
     const single = await statementsOf(() => oneByOne('cust_d4', 'latestNpsResponse { score } lastOutreachAction { status }'));
     const edges = single.filter((statement) => /nps_response|outreach_action/.test(statement));
     expect(edges).toHaveLength(2);
-    for (const unasked of ['n.comment', 'n.respondent', 'o.message', 'o.audience']) for (const statement of edges) expect(statement).not.toContain(unasked);
+    for (const unasked of ['n.comment', 'n.respondent', 'o.message', 'o.audience'])
+      for (const statement of edges) expect(statement).not.toContain(unasked);
 
     // Aliases, fragments and __typename: each field answered as when read alone.
-    const shaped = await page('label: name ... on Customer { tier healthScore } __typename currentScore { __typename } lastOutreachAction { when: createdAt }');
+    const shaped = await page(
+      'label: name ... on Customer { tier healthScore } __typename currentScore { __typename } lastOutreachAction { when: createdAt }',
+    );
     for (const node of shaped) {
       const alone = await oneByOne(node.id, 'name tier healthScore currentScore { id } lastOutreachAction { createdAt }');
       expect(node).toEqual({
@@ -170,7 +185,10 @@ describe('a page of customers with its nested edges joined', () => {
       fragment Message on OutreachAction { message }`;
     let nodes: Node[] = [];
     const statements = await statementsOf(async () => {
-      const result = await server.request<{ customers: { edges: Array<{ node: Node }> } }, unknown>(source, { plain: true, explain: false });
+      const result = await server.request<{ customers: { edges: Array<{ node: Node }> } }, unknown>(source, {
+        plain: true,
+        explain: false,
+      });
       expect(result.errors).toBeUndefined();
       nodes = result.data!.customers.edges.map((edge) => edge.node);
     });
@@ -183,7 +201,8 @@ describe('a page of customers with its nested edges joined', () => {
     const [statement] = statements;
     expect(statement).toMatch(/c\.plan/);
     // (c.name is still read as the page's sort key.)
-    for (const excluded of ['c.name as "name"', 'h.signals', 'h.penalties', 'nps_response', 'o.message']) expect(statement).not.toContain(excluded);
+    for (const excluded of ['c.name as "name"', 'h.signals', 'h.penalties', 'nps_response', 'o.message'])
+      expect(statement).not.toContain(excluded);
     const [included] = await statementsOf(() => server.request(source, { plain: false, explain: true }));
     for (const asked of ['c.name as "name"', 'h.signals', 'n.comment', 'o.message']) expect(included).toContain(asked);
     expect(included).not.toContain('c.plan');
@@ -214,7 +233,9 @@ describe('the same server without the joined-edges optimisation (src/customers/j
       expect(joined.errors).toBeUndefined();
       expect(loaded).toEqual(joined);
     }
-    const statements = await statementsDuring(plain.app.orm, () => plain.request(`query Page { customers(first: 10) { edges { node { id ${EDGES} } } } }`));
+    const statements = await statementsDuring(plain.app.orm, () =>
+      plain.request(`query Page { customers(first: 10) { edges { node { id ${EDGES} } } } }`),
+    );
     // The page, then one statement per edge for the whole page.
     expect(statements).toHaveLength(4);
   });

@@ -53,14 +53,17 @@ afterAll(async () => {
 
 describe(`${HISTORIES} backfills`, () => {
   it('one plan row per customer, as of its sign-up or else its creation', async () => {
-    const rows = await sql(database, `select customer_id, arr_cents::float8 as arr, seats, changed_at from customer_plan_change order by customer_id`);
+    const rows = await sql(
+      database,
+      `select customer_id, arr_cents::float8 as arr, seats, changed_at from customer_plan_change order by customer_id`,
+    );
     expect(rows).toEqual([
       { customer_id: 'cust_signed', arr: 500000, seats: 12, changed_at: new Date('2026-01-15T00:00:00Z') },
       { customer_id: 'cust_unsigned', arr: 0, seats: null, changed_at: new Date('2026-03-01T00:00:00Z') },
     ]);
   });
 
-  it('each ticket\'s status at its opening, and a solved one\'s resolution', async () => {
+  it("each ticket's status at its opening, and a solved one's resolution", async () => {
     const rows = await sql<{ external_id: string; status: string; changed_at: Date }>(
       database,
       `select t.external_id, s.status, s.changed_at from support_ticket_status_change s join support_ticket t on t.id = s.ticket_id

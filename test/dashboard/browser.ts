@@ -31,7 +31,15 @@ export async function openBrowser(viewport = { width: 1280, height: 900 }): Prom
     executablePath: CHROMIUM,
     headless: true,
     viewport,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const foreign: string[] = [];
   await context.route('**/*', (route) => {
@@ -64,7 +72,9 @@ export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> 
   const source = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
   // Evaluated through the devtools protocol: the page's Content-Security-Policy forbids inline scripts.
   await page.evaluate(source);
-  const result = (await page.evaluate(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`)) as { violations: AxeViolation[] };
+  const result = (await page.evaluate(
+    `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`,
+  )) as { violations: AxeViolation[] };
   return result.violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
 }
 

@@ -13,8 +13,14 @@ async function run(server: TestServer, query: string): Promise<void> {
 /** Three failed payments past due and three urgent tickets rated 1: penalties enough to leave the healthy tiers. */
 export async function collapse(server: TestServer, customerId: string, label: string): Promise<void> {
   for (let i = 0; i < 3; i++) {
-    await run(server, `mutation { recordPayment(input: { customerId: "${customerId}", externalId: "${label}-${i}", amountCents: 100000, currency: "EUR", status: FAILED, dueAt: "${new Date(Date.now() - (40 - i) * DAY_MS).toISOString()}" }) { id } }`);
-    await run(server, `mutation { recordSupportTicket(input: { customerId: "${customerId}", externalId: "${label}-${i}", severity: URGENT, csatRating: 1 }) { id } }`);
+    await run(
+      server,
+      `mutation { recordPayment(input: { customerId: "${customerId}", externalId: "${label}-${i}", amountCents: 100000, currency: "EUR", status: FAILED, dueAt: "${new Date(Date.now() - (40 - i) * DAY_MS).toISOString()}" }) { id } }`,
+    );
+    await run(
+      server,
+      `mutation { recordSupportTicket(input: { customerId: "${customerId}", externalId: "${label}-${i}", severity: URGENT, csatRating: 1 }) { id } }`,
+    );
   }
 }
 

@@ -28,9 +28,15 @@ beforeAll(async () => {
 afterAll(() => server?.stop());
 
 it('gives each tier of the summary the ARR of its customers, for everyone and for one CSM', async () => {
-  const rows = await sql<{ tier: string; csm_owner: string; arr: string }>(server.database, 'select tier, csm_owner, arr_cents::text as arr from customer where tier is not null');
+  const rows = await sql<{ tier: string; csm_owner: string; arr: string }>(
+    server.database,
+    'select tier, csm_owner, arr_cents::text as arr from customer where tier is not null',
+  );
   const owner = rows[0].csm_owner;
-  const { everyone, one } = await api<{ everyone: { tiers: Array<{ tier: string; count: number; arrCents: number }> }; one: { tiers: Array<{ tier: string; count: number; arrCents: number }> } }>(
+  const { everyone, one } = await api<{
+    everyone: { tiers: Array<{ tier: string; count: number; arrCents: number }> };
+    one: { tiers: Array<{ tier: string; count: number; arrCents: number }> };
+  }>(
     `{ everyone: healthSummary { tiers { tier count arrCents } } one: healthSummary(csmOwner: "${owner}") { tiers { tier count arrCents } } }`,
   );
   const expected = (filter: (row: (typeof rows)[number]) => boolean, tier: string) => {
@@ -44,7 +50,14 @@ it('gives each tier of the summary the ARR of its customers, for everyone and fo
 
 it('filters the worklist by tier and by lifecycle stage, keeping its order', async () => {
   type Page = { totalCount: number; edges: Array<{ node: { id: string; tier: string; lifecycleStage: string } }> };
-  const { all, critical, atRisk, atRiskStage, activeStage, advocateStage } = await api<{ all: Page; critical: Page; atRisk: Page; atRiskStage: Page; activeStage: Page; advocateStage: Page }>(
+  const { all, critical, atRisk, atRiskStage, activeStage, advocateStage } = await api<{
+    all: Page;
+    critical: Page;
+    atRisk: Page;
+    atRiskStage: Page;
+    activeStage: Page;
+    advocateStage: Page;
+  }>(
     `{ all: worklist(first: 500) { ...page } critical: worklist(first: 500, tier: "critical") { ...page }
        atRisk: worklist(first: 500, tier: "at_risk") { ...page } atRiskStage: worklist(first: 500, lifecycleStage: AT_RISK) { ...page }
        activeStage: worklist(first: 500, lifecycleStage: ACTIVE) { ...page } advocateStage: worklist(first: 500, lifecycleStage: ADVOCATE) { ...page } }
@@ -54,7 +67,11 @@ it('filters the worklist by tier and by lifecycle stage, keeping its order', asy
   expect(critical.totalCount + atRisk.totalCount).toBe(all.totalCount);
   const ids = (page: Page) => page.edges.map((edge) => edge.node.id);
   expect(ids(critical)).toEqual(all.edges.filter((edge) => edge.node.tier === 'critical').map((edge) => edge.node.id));
-  for (const [stage, page] of [['AT_RISK', atRiskStage], ['ACTIVE', activeStage], ['ADVOCATE', advocateStage]] as const) {
+  for (const [stage, page] of [
+    ['AT_RISK', atRiskStage],
+    ['ACTIVE', activeStage],
+    ['ADVOCATE', advocateStage],
+  ] as const) {
     expect(ids(page)).toEqual(all.edges.filter((edge) => edge.node.lifecycleStage === stage).map((edge) => edge.node.id));
   }
   expect(atRiskStage.totalCount + activeStage.totalCount + advocateStage.totalCount).toBe(all.totalCount);
@@ -67,7 +84,9 @@ it('tells the caller its key and scopes', async () => {
   const admin = await createKey(server, ['admin'], undefined, 'admin');
   const reader = await createKey(server, ['read'], admin.key, 'cs team');
   const ingest = await createKey(server, ['ingest'], admin.key, 'pipeline');
-  expect((await post(server.url, '{ viewer { keyName scopes } }', undefined, reader.key)).body.data).toEqual({ viewer: { keyName: 'cs team', scopes: ['READ'] } });
+  expect((await post(server.url, '{ viewer { keyName scopes } }', undefined, reader.key)).body.data).toEqual({
+    viewer: { keyName: 'cs team', scopes: ['READ'] },
+  });
   const refused = await post(server.url, '{ viewer { keyName } }', undefined, ingest.key);
   expect(refused.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
 });

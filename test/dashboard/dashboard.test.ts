@@ -69,11 +69,17 @@ afterAll(async () => {
 
 describe('with no key on a local server', () => {
   it('serves the overview at / with the figures of healthSummary and npsSummary', async () => {
-    await visit("");
+    await visit('');
     await page.waitForSelector('[data-testid=tier-table]');
     const npsFrom = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - 90 * DAY_MS).toISOString();
     const { healthSummary, npsSummary } = await api<{
-      healthSummary: { totalCustomers: number; averageScore: number; tiers: Array<{ tier: string; count: number; arrCents: number }>; lifecycleStages: Array<{ stage: string; count: number }>; components: Array<{ name: string; averageScore: number }> };
+      healthSummary: {
+        totalCustomers: number;
+        averageScore: number;
+        tiers: Array<{ tier: string; count: number; arrCents: number }>;
+        lifecycleStages: Array<{ stage: string; count: number }>;
+        components: Array<{ name: string; averageScore: number }>;
+      };
       npsSummary: { nps: number; responses: number; promoters: number; detractors: number };
     }>(
       `query($from: DateTime!) { healthSummary { totalCustomers averageScore tiers { tier count arrCents } lifecycleStages { stage count } components { name averageScore } }
@@ -88,7 +94,8 @@ describe('with no key on a local server', () => {
       expect(await text(`tr[data-tier=${tier.tier}] [data-testid=tier-arr]`)).toBe(whole(tier.arrCents));
     }
     for (const stage of healthSummary.lifecycleStages) expect(await text(`[data-stage=${stage.stage}] dd`)).toBe(String(stage.count));
-    for (const component of healthSummary.components) expect(await text(`[data-component=${component.name}] .number`)).toBe(component.averageScore.toFixed(1));
+    for (const component of healthSummary.components)
+      expect(await text(`[data-component=${component.name}] .number`)).toBe(component.averageScore.toFixed(1));
     expect(npsSummary.responses).toBeGreaterThan(0);
     expect(await text('[data-testid=nps]')).toBe(String(npsSummary.nps));
     expect(await text('[data-testid=nps-responses]')).toBe(String(npsSummary.responses));
@@ -98,12 +105,16 @@ describe('with no key on a local server', () => {
     await page.screenshot({ path: path.join(SCREENSHOTS, 'overview.png'), fullPage: true });
   }, 60_000);
 
-  it('lists the worklist in the API\'s order, pages through all of it, and filters by tier', async () => {
+  it("lists the worklist in the API's order, pages through all of it, and filters by tier", async () => {
     await visit(`#/worklist`);
     await page.waitForSelector('[data-testid=worklist] tbody tr');
-    const first = await api<{ worklist: { totalCount: number; edges: Array<{ node: { id: string; healthScore: number } }> } }>('{ worklist(first: 25) { totalCount edges { node { id healthScore } } } }');
+    const first = await api<{ worklist: { totalCount: number; edges: Array<{ node: { id: string; healthScore: number } }> } }>(
+      '{ worklist(first: 25) { totalCount edges { node { id healthScore } } } }',
+    );
     expect(first.worklist.totalCount).toBeGreaterThan(25);
-    const shownIds = await page.locator('[data-testid=worklist] tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-customer-id')));
+    const shownIds = await page
+      .locator('[data-testid=worklist] tbody tr')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-customer-id')));
     expect(shownIds).toEqual(first.worklist.edges.map((edge) => edge.node.id));
     expect(await texts('[data-testid=row-score]')).toEqual(first.worklist.edges.map((edge) => String(edge.node.healthScore)));
     expect(await text('[data-testid=page-range]')).toBe(`1–25 of ${first.worklist.totalCount}`);
@@ -112,7 +123,10 @@ describe('with no key on a local server', () => {
     for (let page_ = 1; page_ * 25 < first.worklist.totalCount; page_++) {
       await page.getByRole('button', { name: 'Next →' }).click();
       await waitForText('[data-testid=page-range]', new RegExp(`^${page_ * 25 + 1}–`));
-      for (const id of await page.locator('[data-testid=worklist] tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-customer-id')))) seen.add(id);
+      for (const id of await page
+        .locator('[data-testid=worklist] tbody tr')
+        .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-customer-id'))))
+        seen.add(id);
     }
     expect(seen.size).toBe(first.worklist.totalCount);
     await expect(page.getByRole('button', { name: 'Next →' }).isDisabled()).resolves.toBe(true);
@@ -140,23 +154,41 @@ describe('with no key on a local server', () => {
     expect(await text(`[data-customer-id="${id}"] th a`)).toBe('Collapsing Co');
   }, 60_000);
 
-  it('opens a customer with the API\'s score, signals and records, and drills down to the raw events of a signal', async () => {
-    const { worklist } = await api<{ worklist: { edges: Array<{ node: { id: string } }> } }>('{ worklist(first: 3) { edges { node { id } } } }');
+  it("opens a customer with the API's score, signals and records, and drills down to the raw events of a signal", async () => {
+    const { worklist } = await api<{ worklist: { edges: Array<{ node: { id: string } }> } }>(
+      '{ worklist(first: 3) { edges { node { id } } } }',
+    );
     const id = worklist.edges[2].node.id;
     await visit(`#/customers/${encodeURIComponent(id)}`);
     await page.waitForSelector('[data-testid=signals-table]');
     const { customer } = await api<{
-      customer: { healthScore: number; arrCents: number; currentScore: { asOf: string; coverage: number; signals: Array<{ name: string; contribution: number }> }; payments: { totalCount: number }; supportTickets: { totalCount: number }; npsResponses: { totalCount: number }; outreach: { totalCount: number } };
-    }>(`{ customer(id: "${id}") { healthScore arrCents currentScore { asOf coverage signals { name contribution } } payments { totalCount } supportTickets { totalCount } npsResponses { totalCount } outreach { totalCount } } }`);
+      customer: {
+        healthScore: number;
+        arrCents: number;
+        currentScore: { asOf: string; coverage: number; signals: Array<{ name: string; contribution: number }> };
+        payments: { totalCount: number };
+        supportTickets: { totalCount: number };
+        npsResponses: { totalCount: number };
+        outreach: { totalCount: number };
+      };
+    }>(
+      `{ customer(id: "${id}") { healthScore arrCents currentScore { asOf coverage signals { name contribution } } payments { totalCount } supportTickets { totalCount } npsResponses { totalCount } outreach { totalCount } } }`,
+    );
     expect(await text('[data-testid=customer-score]')).toBe(String(customer.healthScore));
     expect(await text('[data-testid=customer-arr]')).toBe(whole(customer.arrCents));
     expect(await text('[data-testid=coverage]')).toBe(`${(customer.currentScore.coverage * 100).toFixed(0)} %`);
     for (const signal of customer.currentScore.signals) {
       expect(await text(`[data-signal=${signal.name}] [data-testid=signal-contribution]`)).toBe(signal.contribution.toFixed(2));
     }
-    for (const [list, connection] of [['payments', customer.payments], ['tickets', customer.supportTickets], ['nps-answers', customer.npsResponses], ['customer-outreach', customer.outreach]] as const) {
+    for (const [list, connection] of [
+      ['payments', customer.payments],
+      ['tickets', customer.supportTickets],
+      ['nps-answers', customer.npsResponses],
+      ['customer-outreach', customer.outreach],
+    ] as const) {
       const heading = page.locator(`section.records:has([data-testid=${list}]) h2, section.records:not(:has(table)) h2`);
-      if (connection.totalCount > 0) expect(await page.locator(`section.records:has([data-testid=${list}]) h2 .muted`).innerText()).toBe(`(${connection.totalCount})`);
+      if (connection.totalCount > 0)
+        expect(await page.locator(`section.records:has([data-testid=${list}]) h2 .muted`).innerText()).toBe(`(${connection.totalCount})`);
       expect(await heading.count()).toBeGreaterThan(0);
     }
     await page.waitForSelector('.chart canvas');
@@ -172,7 +204,9 @@ describe('with no key on a local server', () => {
     );
     expect(events.customer.engagementEvents.totalCount).toBeGreaterThan(0);
     expect(await text('[data-testid=raw-events-total]')).toBe(String(events.customer.engagementEvents.totalCount));
-    const shown = await page.locator('[data-testid=raw-events] tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-event-id')));
+    const shown = await page
+      .locator('[data-testid=raw-events] tbody tr')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-event-id')));
     expect(shown).toEqual(events.customer.engagementEvents.edges.map((edge) => edge.node.id));
     await page.screenshot({ path: path.join(SCREENSHOTS, 'customer.png'), fullPage: true });
   }, 60_000);
@@ -180,9 +214,13 @@ describe('with no key on a local server', () => {
   it('lists the outreach log as the API does, with its filters', async () => {
     await visit(`#/outreach`);
     await page.waitForSelector('[data-testid=outreach-log] tbody tr');
-    const all = await api<{ outreachLog: { totalCount: number; edges: Array<{ node: { id: string } }> } }>('{ outreachLog(first: 25) { totalCount edges { node { id } } } }');
+    const all = await api<{ outreachLog: { totalCount: number; edges: Array<{ node: { id: string } }> } }>(
+      '{ outreachLog(first: 25) { totalCount edges { node { id } } } }',
+    );
     expect(all.outreachLog.totalCount).toBeGreaterThan(0);
-    expect(await page.locator('[data-testid=outreach-log] tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-id')))).toEqual(all.outreachLog.edges.map((edge) => edge.node.id));
+    expect(
+      await page.locator('[data-testid=outreach-log] tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-id'))),
+    ).toEqual(all.outreachLog.edges.map((edge) => edge.node.id));
     await page.getByLabel('Audience').selectOption('TEAM');
     const team = await api<{ outreachLog: { totalCount: number } }>('{ outreachLog(audience: TEAM) { totalCount } }');
     await waitForText('[aria-label=Actions] h2 .muted', `(${team.outreachLog.totalCount})`);
@@ -198,31 +236,47 @@ describe('with no key on a local server', () => {
     const since = new Date();
     since.setDate(since.getDate() - 1);
     since.setHours(0, 0, 0, 0);
-    const { changes } = await api<{ changes: { totalCount: number; edges: Array<{ node: { id: string } }> } }>(`{ changes(since: "${since.toISOString()}", first: 25) { totalCount edges { node { id } } } }`);
+    const { changes } = await api<{ changes: { totalCount: number; edges: Array<{ node: { id: string } }> } }>(
+      `{ changes(since: "${since.toISOString()}", first: 25) { totalCount edges { node { id } } } }`,
+    );
     expect(changes.totalCount).toBeGreaterThan(0);
     await page.waitForSelector('[data-testid=changes] tbody tr');
-    expect(await page.locator('[data-testid=changes] tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-id')))).toEqual(changes.edges.map((edge) => edge.node.id));
+    expect(
+      await page.locator('[data-testid=changes] tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-id'))),
+    ).toEqual(changes.edges.map((edge) => edge.node.id));
   }, 60_000);
 
   it('shows the model and its presets, and previews a what-if for an admin', async () => {
     await visit(`#/model`);
     await page.waitForSelector('[data-testid=presets]');
-    const { scoringModel, scoringModelPresets } = await api<{ scoringModel: { version: number; config: { components: Array<{ signals: Array<{ name: string; weight: number }> }> } }; scoringModelPresets: Array<{ name: string }> }>(
-      '{ scoringModel { version config } scoringModelPresets { name } }',
-    );
+    const { scoringModel, scoringModelPresets } = await api<{
+      scoringModel: { version: number; config: { components: Array<{ signals: Array<{ name: string; weight: number }> }> } };
+      scoringModelPresets: Array<{ name: string }>;
+    }>('{ scoringModel { version config } scoringModelPresets { name } }');
     expect(await text('[data-testid=model-version]')).toBe(`v${scoringModel.version}`);
-    expect(await page.locator('[data-preset]').evaluateAll((items) => items.map((item) => item.getAttribute('data-preset')))).toEqual(scoringModelPresets.map((preset) => preset.name));
+    expect(await page.locator('[data-preset]').evaluateAll((items) => items.map((item) => item.getAttribute('data-preset')))).toEqual(
+      scoringModelPresets.map((preset) => preset.name),
+    );
     // What if silence counted for nothing?
     await page.getByLabel('silence', { exact: true }).fill('0');
     await page.getByRole('button', { name: 'Preview' }).click();
     await page.waitForSelector('[data-testid=preview-changed]', { timeout: 30_000 });
-    const config = { ...scoringModel.config, components: scoringModel.config.components.map((component) => ({ ...component, signals: component.signals.map((signal) => (signal.name === 'silence' ? { ...signal, weight: 0 } : signal)) })) };
-    const preview = await api<{ previewScoringModel: { changed: number } }>('query($config: JSON!) { previewScoringModel(config: $config, first: 50) { changed } }', { config });
+    const config = {
+      ...scoringModel.config,
+      components: scoringModel.config.components.map((component) => ({
+        ...component,
+        signals: component.signals.map((signal) => (signal.name === 'silence' ? { ...signal, weight: 0 } : signal)),
+      })),
+    };
+    const preview = await api<{ previewScoringModel: { changed: number } }>(
+      'query($config: JSON!) { previewScoringModel(config: $config, first: 50) { changed } }',
+      { config },
+    );
     expect(await text('[data-testid=preview-changed]')).toBe(String(preview.previewScoringModel.changed));
   }, 60_000);
 
   it('moves between screens with the keyboard alone', async () => {
-    await visit("");
+    await visit('');
     await page.waitForSelector('[data-testid=tier-table]');
     await page.keyboard.press('Tab'); // skip link
     await page.keyboard.press('Tab'); // Overview
@@ -234,8 +288,14 @@ describe('with no key on a local server', () => {
   }, 30_000);
 
   it('has no serious axe-core violations on the overview, worklist and customer page', async () => {
-    const { worklist } = await api<{ worklist: { edges: Array<{ node: { id: string } }> } }>('{ worklist(first: 1) { edges { node { id } } } }');
-    for (const [route, ready] of [['#/', '[data-testid=tier-table]'], ['#/worklist', '[data-testid=worklist] tbody tr'], [`#/customers/${worklist.edges[0].node.id}`, '[data-testid=signals-table]']]) {
+    const { worklist } = await api<{ worklist: { edges: Array<{ node: { id: string } }> } }>(
+      '{ worklist(first: 1) { edges { node { id } } } }',
+    );
+    for (const [route, ready] of [
+      ['#/', '[data-testid=tier-table]'],
+      ['#/worklist', '[data-testid=worklist] tbody tr'],
+      [`#/customers/${worklist.edges[0].node.id}`, '[data-testid=signals-table]'],
+    ]) {
       await visit(route);
       await page.waitForSelector(ready);
       expect({ route, violations: await seriousAxeViolations(page) }).toEqual({ route, violations: [] });
@@ -297,7 +357,7 @@ describe('once the server requires keys', () => {
   }
 
   it('asks for a key, refuses a wrong one, and opens with a read key kept for the session', async () => {
-    await visit("");
+    await visit('');
     await page.waitForSelector('#api-key');
     expect(await text('[role=alert]')).toBe('This server requires an API key.');
     await enterKey(`${reader}x`);

@@ -13,7 +13,12 @@ let server: TestServer;
 let origin: string;
 
 /** A request with the path sent exactly as written (fetch would normalise `..`). */
-function rawRequest(port: number, method: string, requestPath: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+function rawRequest(
+  port: number,
+  method: string,
+  requestPath: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const request = http.request({ host: '127.0.0.1', port, method, path: requestPath, headers, agent: false }, (response) => {
       const chunks: Buffer[] = [];
@@ -70,7 +75,14 @@ it('serves hashed assets with their content type, cached for good, gzipped and r
 
 it('answers 404 for unknown assets and for any path that leaves the build folder', async () => {
   const port = Number(new URL(origin).port);
-  for (const attempt of ['/assets/missing-abc123.js', '/assets/../../package.json', '/assets/..%2F..%2Fpackage.json', '/assets/%2e%2e/%2e%2e/package.json', '/assets/.hidden.js', '/assets/index.ts']) {
+  for (const attempt of [
+    '/assets/missing-abc123.js',
+    '/assets/../../package.json',
+    '/assets/..%2F..%2Fpackage.json',
+    '/assets/%2e%2e/%2e%2e/package.json',
+    '/assets/.hidden.js',
+    '/assets/index.ts',
+  ]) {
     const response = await rawRequest(port, 'GET', attempt);
     expect({ attempt, status: response.status }).toEqual({ attempt, status: 404 });
     expect(response.body.toString()).not.toContain('"name": "healthgraph"');

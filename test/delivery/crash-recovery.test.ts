@@ -33,8 +33,21 @@ afterAll(async () => {
 });
 
 async function startService(): Promise<{ process: ChildProcess; url: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...DELIVERY_TEST_ENV, DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', SCORING_INTERVAL_MS: '0', DELIVERY_CONCURRENCY: '2' };
-  const started = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], { cwd: path.resolve(__dirname, '../..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...DELIVERY_TEST_ENV,
+    DATABASE_URL: database.url,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    SCORING_INTERVAL_MS: '0',
+    DELIVERY_CONCURRENCY: '2',
+  };
+  const started = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+    cwd: path.resolve(__dirname, '../..'),
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   started.stdout!.on('data', (chunk) => (output += chunk));
   started.stderr!.on('data', (chunk) => (output += chunk));

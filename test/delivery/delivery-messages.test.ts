@@ -1,21 +1,59 @@
 // What a delivery says: the three most negative signals, Slack blocks (escaped, with mentions and a
 // cap on blocks), email from templates (HTML-escaped values, no header injection), recipients, and
 // masked secrets.
-import { DeliveryItem, digestEmailContent, emailContent, emailRecipient, mostNegativeSignals, slackMention, slackMessage, unknownPlaceholders, webhookPayload } from '../../src/delivery/delivery-messages';
+import {
+  DeliveryItem,
+  digestEmailContent,
+  emailContent,
+  emailRecipient,
+  mostNegativeSignals,
+  slackMention,
+  slackMessage,
+  unknownPlaceholders,
+  webhookPayload,
+} from '../../src/delivery/delivery-messages';
 import { maskSecret, maskUrl } from '../../src/delivery/destination.service';
 import type { SignalResult } from '../../src/scoring/model';
 
 const signal = (name: string, value: number | null, effectiveWeight: number, missing = false): SignalResult => ({
-  name, component: 'engagement', rawValue: value, value, weight: effectiveWeight * 100, effectiveWeight, contribution: (value ?? 0) * effectiveWeight * 100, missing,
+  name,
+  component: 'engagement',
+  rawValue: value,
+  value,
+  weight: effectiveWeight * 100,
+  effectiveWeight,
+  contribution: (value ?? 0) * effectiveWeight * 100,
+  missing,
 });
 
 function item(overrides: Partial<DeliveryItem['action']> = {}, customer: Partial<DeliveryItem['customer']> = {}): DeliveryItem {
   return {
     deliveryId: 'd-1',
-    action: { id: '7', playbook: 'critical', action: 'csm_alert', audience: 'TEAM', channel: 'SLACK', trigger: 'TIER_WORSENED', fromTier: 'healthy', toTier: 'critical', score: 31, escalation: false, message: 'Acme <b>dropped</b>', createdAt: '2026-12-01T06:00:00.000Z', ...overrides },
+    action: {
+      id: '7',
+      playbook: 'critical',
+      action: 'csm_alert',
+      audience: 'TEAM',
+      channel: 'SLACK',
+      trigger: 'TIER_WORSENED',
+      fromTier: 'healthy',
+      toTier: 'critical',
+      score: 31,
+      escalation: false,
+      message: 'Acme <b>dropped</b>',
+      createdAt: '2026-12-01T06:00:00.000Z',
+      ...overrides,
+    },
     customer: { id: 'cust_1', name: 'Acme & <Co>', arrCents: 12_000_000, csmOwner: 'kate', contactEmail: 'ops@acme.example', ...customer },
     previousScore: 78,
-    signals: [signal('silence', 0, 0.3), signal('active_days_trend', 0.5, 0.2), signal('nps', 0.9, 0.1), signal('seats', 0.2, 0.05), signal('payments', null, 0.2, true), signal('perfect', 1, 0.15)],
+    signals: [
+      signal('silence', 0, 0.3),
+      signal('active_days_trend', 0.5, 0.2),
+      signal('nps', 0.9, 0.1),
+      signal('seats', 0.2, 0.05),
+      signal('payments', null, 0.2, true),
+      signal('perfect', 1, 0.15),
+    ],
     csm: { email: 'kate@team.example', slackTarget: 'U024BE7LH' },
   };
 }
@@ -48,14 +86,18 @@ describe('delivery messages', () => {
     expect(slackMention('@kate <x>')).toBe('@kate &lt;x&gt;');
   });
 
-  it('keeps a digest within Slack\'s 50 blocks and counts the actions left out', () => {
+  it("keeps a digest within Slack's 50 blocks and counts the actions left out", () => {
     const message = slackMessage(Array.from({ length: 60 }, () => item()));
     expect(message.blocks.length).toBeLessThanOrEqual(50);
     expect(JSON.stringify(message.blocks.at(-1))).toContain('…and 45 more');
   });
 
   it('renders email from an admin template: values escaped in HTML only, no line break in the subject', () => {
-    const content = emailContent(item({}, { name: 'Evil\r\nBcc: x@y.z' }), { subject: 'Alert: {{customerName}} {{score}}', text: '{{message}} / {{arr}}', html: '<p>{{message}}</p>' });
+    const content = emailContent(item({}, { name: 'Evil\r\nBcc: x@y.z' }), {
+      subject: 'Alert: {{customerName}} {{score}}',
+      text: '{{message}} / {{arr}}',
+      html: '<p>{{message}}</p>',
+    });
     expect(content.subject).toBe('Alert: Evil Bcc: x@y.z 31');
     expect(content.text).toBe('Acme <b>dropped</b> / $120,000');
     expect(content.html).toBe('<p>Acme &lt;b&gt;dropped&lt;/b&gt;</p>');
@@ -64,7 +106,7 @@ describe('delivery messages', () => {
     expect(unknownPlaceholders('{{customerName}} {{password}} {{ score }}')).toEqual(['password']);
   });
 
-  it('sends customer-facing email to the contact and team alerts to the CSM, else the destination\'s address', () => {
+  it("sends customer-facing email to the contact and team alerts to the CSM, else the destination's address", () => {
     expect(emailRecipient(item({ audience: 'CUSTOMER' }), 'team@x.example')).toBe('ops@acme.example');
     expect(emailRecipient(item(), 'team@x.example')).toBe('kate@team.example');
     expect(emailRecipient({ ...item(), csm: null }, 'team@x.example')).toBe('team@x.example');

@@ -30,7 +30,12 @@ describe('retry policy', () => {
     // Retrying from the first failure onwards, the attempts end inside the window.
     let now = queued;
     let attempts = 0;
-    for (let next = nextAttemptAt(queued, now, 1, policy, () => 1); next; next = nextAttemptAt(queued, now, ++attempts + 1, policy, () => 1)) now = next;
+    for (
+      let next = nextAttemptAt(queued, now, 1, policy, () => 1);
+      next;
+      next = nextAttemptAt(queued, now, ++attempts + 1, policy, () => 1)
+    )
+      now = next;
     expect(now.getTime()).toBeLessThanOrEqual(queued.getTime() + policy.windowMs);
     expect(now.getTime()).toBeGreaterThan(queued.getTime() + policy.windowMs - policy.maxDelayMs);
     expect(attempts).toBeGreaterThan(20);

@@ -17,7 +17,9 @@ const DELIVERIES = `query($customerId: ID) { outreachLog(customerId: $customerId
 
 async function deliveriesOf(customerId: string) {
   const data = await ok(server, DELIVERIES, { customerId });
-  return data.outreachLog.edges.flatMap((e: any) => e.node.deliveries.map((d: any) => ({ ...d, audience: e.node.audience, action: e.node.action })));
+  return data.outreachLog.edges.flatMap((e: any) =>
+    e.node.deliveries.map((d: any) => ({ ...d, audience: e.node.audience, action: e.node.action })),
+  );
 }
 
 beforeAll(async () => {
@@ -36,7 +38,10 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
   const smtpPort = (smtp.server.address() as AddressInfo).port;
   slack = await startReceiver();
-  server = await startTestServer({ label: 'slack_email', env: { ...DELIVERY_TEST_ENV, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, CUSTOMER_MESSAGES_PER_WEEK: '1' } });
+  server = await startTestServer({
+    label: 'slack_email',
+    env: { ...DELIVERY_TEST_ENV, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, CUSTOMER_MESSAGES_PER_WEEK: '1' },
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -47,11 +52,19 @@ afterAll(async () => {
 
 describe('Slack and email destinations', () => {
   it('posts a Slack message with the account, tier change, score, three most negative signals and ARR, mentioning the CSM', async () => {
-    await ok(server, `mutation { setCsmContact(input: { owner: "kate", email: "kate@team.example", slackTarget: "U024BE7LH" }) { owner } }`);
-    await ok(server, CREATE, { input: { kind: 'SLACK', name: 'cs-alerts', url: slack.url, filter: { audience: 'TEAM', playbooks: ['critical', 'at_risk'] } } });
+    await ok(
+      server,
+      `mutation { setCsmContact(input: { owner: "kate", email: "kate@team.example", slackTarget: "U024BE7LH" }) { owner } }`,
+    );
+    await ok(server, CREATE, {
+      input: { kind: 'SLACK', name: 'cs-alerts', url: slack.url, filter: { audience: 'TEAM', playbooks: ['critical', 'at_risk'] } },
+    });
     await seedDecliningAccounts(server, ['cust_s1'], { arrCents: 12_000_000 });
     await scoreNow(server, ['cust_s1']);
-    await waitFor(async () => (await deliveriesOf('cust_s1')).some((d: any) => d.destination.kind === 'SLACK' && d.status === 'DELIVERED'), 'Slack delivered');
+    await waitFor(
+      async () => (await deliveriesOf('cust_s1')).some((d: any) => d.destination.kind === 'SLACK' && d.status === 'DELIVERED'),
+      'Slack delivered',
+    );
     const message = slack.received[0].body;
     const text = JSON.stringify(message.blocks);
     expect(message.blocks[0].type).toBe('header');
@@ -66,13 +79,22 @@ describe('Slack and email destinations', () => {
     expect(message.text).toContain('Account cust_s1');
   });
 
-  it('emails customer-facing actions to the contact address and team alerts to the CSM, with a plain-text part and the admin\'s template', async () => {
-    const created = await ok(server, CREATE, { input: { kind: 'EMAIL', name: 'mail', emailFrom: 'cs@vendor.example', filter: { playbooks: ['critical', 'at_risk'] } } });
-    const changed = await ok(server, `mutation($id: ID!) { updateDestination(id: $id, input: { emailSubjectTemplate: "Alert for {{customerName}}: score {{score}}" }) { emailSubjectTemplate } }`, {
-      id: created.createDestination.id,
+  it("emails customer-facing actions to the contact address and team alerts to the CSM, with a plain-text part and the admin's template", async () => {
+    const created = await ok(server, CREATE, {
+      input: { kind: 'EMAIL', name: 'mail', emailFrom: 'cs@vendor.example', filter: { playbooks: ['critical', 'at_risk'] } },
     });
+    const changed = await ok(
+      server,
+      `mutation($id: ID!) { updateDestination(id: $id, input: { emailSubjectTemplate: "Alert for {{customerName}}: score {{score}}" }) { emailSubjectTemplate } }`,
+      {
+        id: created.createDestination.id,
+      },
+    );
     expect(changed.updateDestination.emailSubjectTemplate).toBe('Alert for {{customerName}}: score {{score}}');
-    const refused = await server.request(`mutation($id: ID!) { updateDestination(id: $id, input: { emailTextTemplate: "{{password}}" }) { id } }`, { id: created.createDestination.id });
+    const refused = await server.request(
+      `mutation($id: ID!) { updateDestination(id: $id, input: { emailTextTemplate: "{{password}}" }) { id } }`,
+      { id: created.createDestination.id },
+    );
     expect(refused.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     await seedDecliningAccounts(server, ['cust_e1'], { contactEmail: 'ops@acme.example' });
     await scoreNow(server, ['cust_e1']);
@@ -95,9 +117,14 @@ describe('Slack and email destinations', () => {
   });
 
   it('takes a contact address on upsertCustomer and refuses one that is not an address, writing nothing', async () => {
-    const stored = await ok(server, `mutation { upsertCustomer(input: { id: "cust_c1", name: "Contact", contactEmail: " ops@contact.example " }) { contactEmail } }`);
+    const stored = await ok(
+      server,
+      `mutation { upsertCustomer(input: { id: "cust_c1", name: "Contact", contactEmail: " ops@contact.example " }) { contactEmail } }`,
+    );
     expect(stored.upsertCustomer.contactEmail).toBe('ops@contact.example');
-    const refused = await server.request(`mutation { upsertCustomer(input: { id: "cust_c2", name: "Bad", contactEmail: "ops@contact.example, ceo@contact.example" }) { id } }`);
+    const refused = await server.request(
+      `mutation { upsertCustomer(input: { id: "cust_c2", name: "Bad", contactEmail: "ops@contact.example, ceo@contact.example" }) { id } }`,
+    );
     expect(refused.errors?.[0].extensions).toEqual(expect.objectContaining({ code: 'BAD_USER_INPUT', argument: 'contactEmail' }));
     const missing = await server.request(`{ customer(id: "cust_c2") { id } }`);
     expect(missing.errors?.[0].extensions?.code).toBe('NOT_FOUND');
@@ -113,13 +140,24 @@ describe('Slack and email destinations', () => {
     expect(dead[0].lastError).toContain('no email for the CSM');
   });
 
-  it('collects a digest destination\'s actions into one message per CSM', async () => {
+  it("collects a digest destination's actions into one message per CSM", async () => {
     const digest = await startReceiver();
     try {
-      await ok(server, CREATE, { input: { kind: 'SLACK', name: 'expansion digest', url: digest.url, digestSeconds: 1, filter: { audience: 'TEAM', csmOwner: 'omar' } } });
+      await ok(server, CREATE, {
+        input: {
+          kind: 'SLACK',
+          name: 'expansion digest',
+          url: digest.url,
+          digestSeconds: 1,
+          filter: { audience: 'TEAM', csmOwner: 'omar' },
+        },
+      });
       await seedDecliningAccounts(server, ['cust_d1', 'cust_d2', 'cust_d3'], { csmOwner: 'omar' });
       await scoreNow(server, ['cust_d1', 'cust_d2', 'cust_d3']);
-      const all = async () => (await Promise.all(['cust_d1', 'cust_d2', 'cust_d3'].map(deliveriesOf))).flat().filter((d: any) => d.destination.name === 'expansion digest');
+      const all = async () =>
+        (await Promise.all(['cust_d1', 'cust_d2', 'cust_d3'].map(deliveriesOf)))
+          .flat()
+          .filter((d: any) => d.destination.name === 'expansion digest');
       await waitFor(async () => (await all()).every((d: any) => d.status === 'DELIVERED'), 'digest delivered');
       const count = (await all()).length;
       expect(count).toBeGreaterThan(3);
@@ -134,7 +172,12 @@ describe('Slack and email destinations', () => {
   it('refuses destination changes without the admin scope', async () => {
     const admin = await createKey(server, ['admin']);
     const reader = await createKey(server, ['read'], admin.key);
-    const refused = await post(server.url, `mutation { createDestination(input: { kind: SLACK, name: "x", url: "https://hooks.slack.com/services/T/B/X" }) { id } }`, undefined, reader.key);
+    const refused = await post(
+      server.url,
+      `mutation { createDestination(input: { kind: SLACK, name: "x", url: "https://hooks.slack.com/services/T/B/X" }) { id } }`,
+      undefined,
+      reader.key,
+    );
     expect((refused.body as any).errors?.[0].extensions?.code).toBe('FORBIDDEN');
     const allowed = await post(server.url, `{ deliverySummary { total { status count } } }`, undefined, reader.key);
     expect((allowed.body as any).errors).toBeUndefined();

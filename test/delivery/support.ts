@@ -116,7 +116,15 @@ export async function seedDecliningAccounts(
   const at = (days: number, hour: number) => new Date(Math.floor((now - days * DAY) / DAY) * DAY + hour * 3_600_000).toISOString();
   for (const id of ids) {
     await ok(server, `mutation($input: CustomerInput!) { upsertCustomer(input: $input) { id } }`, {
-      input: { id, name: `Account ${id}`, arrCents: extra.arrCents ?? 8_000_000, seats: 10, signedUpAt: at(200, 0), csmOwner: extra.csmOwner ?? 'kate', contactEmail: extra.contactEmail ?? `${id}@customer.example` },
+      input: {
+        id,
+        name: `Account ${id}`,
+        arrCents: extra.arrCents ?? 8_000_000,
+        seats: 10,
+        signedUpAt: at(200, 0),
+        csmOwner: extra.csmOwner ?? 'kate',
+        contactEmail: extra.contactEmail ?? `${id}@customer.example`,
+      },
     });
   }
   const events = ids.flatMap((customerId) =>
@@ -126,9 +134,15 @@ export async function seedDecliningAccounts(
     ]),
   );
   for (let i = 0; i < events.length; i += 5000) {
-    await ok(server, `mutation($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }`, { events: events.slice(i, i + 5000) });
+    await ok(server, `mutation($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }`, {
+      events: events.slice(i, i + 5000),
+    });
   }
-  for (const id of ids) await ok(server, `mutation($id: ID!, $asOf: DateTime) { refreshHealthScore(customerId: $id, asOf: $asOf) { tier } }`, { id, asOf: at(25, 12) });
+  for (const id of ids)
+    await ok(server, `mutation($id: ID!, $asOf: DateTime) { refreshHealthScore(customerId: $id, asOf: $asOf) { tier } }`, {
+      id,
+      asOf: at(25, 12),
+    });
 }
 
 /** Scores the accounts now: their tier worsens and the critical (or at_risk) playbook decides. */

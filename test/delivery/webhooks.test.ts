@@ -15,7 +15,9 @@ const ACTION_DELIVERIES = `query($customerId: ID) { outreachLog(customerId: $cus
 
 async function deliveriesOf(customerId: string) {
   const data = await ok(server, ACTION_DELIVERIES, { customerId });
-  return data.outreachLog.edges.flatMap((e: any) => e.node.deliveries.map((d: any) => ({ ...d, audience: e.node.audience, actionId: e.node.id })));
+  return data.outreachLog.edges.flatMap((e: any) =>
+    e.node.deliveries.map((d: any) => ({ ...d, audience: e.node.audience, actionId: e.node.id })),
+  );
 }
 
 async function jobCount(): Promise<number> {
@@ -27,7 +29,13 @@ beforeAll(async () => {
   server = await startTestServer({ label: 'webhooks', env: DELIVERY_TEST_ENV });
   receiver = await startReceiver(SIGNING_SECRET);
   const created = await ok(server, CREATE, {
-    input: { kind: 'WEBHOOK', name: 'crm', url: `${receiver.url}?token=very-secret-token`, signingSecret: SIGNING_SECRET, filter: { audience: 'TEAM' } },
+    input: {
+      kind: 'WEBHOOK',
+      name: 'crm',
+      url: `${receiver.url}?token=very-secret-token`,
+      signingSecret: SIGNING_SECRET,
+      filter: { audience: 'TEAM' },
+    },
   });
   destinationId = created.createDestination.id;
 }, 60_000);
@@ -50,7 +58,9 @@ describe('webhook destinations', () => {
     const refused = await server.request(CREATE, { input: { kind: 'WEBHOOK', name: 'x', url: receiver.url } });
     expect(refused.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(refused.errors?.[0].extensions?.argument).toBe('signingSecret');
-    const weak = await server.request(CREATE, { input: { kind: 'WEBHOOK', name: 'x', url: receiver.url, signingSecret: 'whsec_c2hvcnQ=' } });
+    const weak = await server.request(CREATE, {
+      input: { kind: 'WEBHOOK', name: 'x', url: receiver.url, signingSecret: 'whsec_c2hvcnQ=' },
+    });
     expect(weak.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     const [row] = await sql<{ count: number }>(server.database, `select count(*)::int as count from destination`);
     expect(row.count).toBe(1);
@@ -72,21 +82,40 @@ describe('webhook destinations', () => {
     expect(message.body.type).toBe('outreach.action');
     const [action] = message.body.data.actions;
     expect(action).toEqual(
-      expect.objectContaining({ deliveryId: message.id, audience: 'TEAM', playbook: expect.any(String), fromTier: 'healthy', score: expect.any(Number) }),
+      expect.objectContaining({
+        deliveryId: message.id,
+        audience: 'TEAM',
+        playbook: expect.any(String),
+        fromTier: 'healthy',
+        score: expect.any(Number),
+      }),
     );
-    expect(action.customer).toEqual({ id: 'cust_w1', name: 'Account cust_w1', arrCents: 8_000_000, csmOwner: 'kate', contactEmail: 'cust_w1@customer.example' });
+    expect(action.customer).toEqual({
+      id: 'cust_w1',
+      name: 'Account cust_w1',
+      arrCents: 8_000_000,
+      csmOwner: 'kate',
+      contactEmail: 'cust_w1@customer.example',
+    });
     expect(action.mostNegativeSignals.length).toBeGreaterThan(0);
     expect(action.mostNegativeSignals.length).toBeLessThanOrEqual(3);
     // A tampered body does not verify with the same secret.
-    expect(() => new Webhook(SIGNING_SECRET).verify(JSON.stringify({ ...message.body, type: 'x' }), message.headers as Record<string, string>)).toThrow();
+    expect(() =>
+      new Webhook(SIGNING_SECRET).verify(JSON.stringify({ ...message.body, type: 'x' }), message.headers as Record<string, string>),
+    ).toThrow();
   });
 
   it('filters the log by delivery status and counts deliveries per status and destination', async () => {
     const delivered = await ok(server, `{ outreachLog(deliveryStatus: DELIVERED, first: 50) { totalCount } }`);
     expect(delivered.outreachLog.totalCount).toBe(receiver.received.length);
-    const summary = await ok(server, `{ deliverySummary { total { status count } byDestination { destination { id name } counts { status count } } } }`);
+    const summary = await ok(
+      server,
+      `{ deliverySummary { total { status count } byDestination { destination { id name } counts { status count } } } }`,
+    );
     expect(summary.deliverySummary.total).toEqual([{ status: 'DELIVERED', count: receiver.received.length }]);
-    expect(summary.deliverySummary.byDestination).toEqual([{ destination: { id: destinationId, name: 'crm' }, counts: [{ status: 'DELIVERED', count: receiver.received.length }] }]);
+    expect(summary.deliverySummary.byDestination).toEqual([
+      { destination: { id: destinationId, name: 'crm' }, counts: [{ status: 'DELIVERED', count: receiver.received.length }] },
+    ]);
   });
 
   it('retries while the receiver is down and delivers everything once it is back, under the same ids', async () => {
@@ -123,8 +152,14 @@ describe('webhook destinations', () => {
   it('sends nothing for a scoring batch that rolled back', async () => {
     await seedDecliningAccounts(server, ['cust_w5']);
     // Fails the scoring transaction at commit, after its deliveries and jobs were written.
-    await sql(server.database, `create function fail_at_commit() returns trigger language plpgsql as $$ begin raise exception 'rolled back on purpose'; end $$`);
-    await sql(server.database, `create constraint trigger fail_at_commit after insert on delivery deferrable initially deferred for each row execute function fail_at_commit()`);
+    await sql(
+      server.database,
+      `create function fail_at_commit() returns trigger language plpgsql as $$ begin raise exception 'rolled back on purpose'; end $$`,
+    );
+    await sql(
+      server.database,
+      `create constraint trigger fail_at_commit after insert on delivery deferrable initially deferred for each row execute function fail_at_commit()`,
+    );
     const before = receiver.received.length;
     const jobsBefore = await jobCount();
     const failed = await server.request(`mutation { refreshHealthScore(customerId: "cust_w5") { tier } }`);
@@ -138,7 +173,9 @@ describe('webhook destinations', () => {
 
   it('delivers nothing for a backfill', async () => {
     const [before] = await sql<{ count: number }>(server.database, `select count(*)::int as count from delivery`);
-    await ok(server, `mutation($asOf: DateTime) { refreshAllHealthScores(asOf: $asOf) { status } }`, { asOf: new Date(Date.now() - 3 * 86_400_000).toISOString() });
+    await ok(server, `mutation($asOf: DateTime) { refreshAllHealthScores(asOf: $asOf) { status } }`, {
+      asOf: new Date(Date.now() - 3 * 86_400_000).toISOString(),
+    });
     const [after] = await sql<{ count: number }>(server.database, `select count(*)::int as count from delivery`);
     expect(after.count).toBe(before.count);
   });

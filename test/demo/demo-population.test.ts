@@ -1,7 +1,15 @@
 // The synthetic population at its default size (2,000 customers, 180 days), without a database:
 // every archetype is there in its share, each churner's leading pattern is visible in its own
 // signals, the traps look like what they are and never churn, and the labels say who churns when.
-import { ARCHETYPE_SHARES, ARCHETYPES, Archetype, CHURN_ARCHETYPES, HEALTHY_ARCHETYPES, assignArchetypes, countByArchetype } from '../../src/demo/demo-archetypes';
+import {
+  ARCHETYPE_SHARES,
+  ARCHETYPES,
+  Archetype,
+  CHURN_ARCHETYPES,
+  HEALTHY_ARCHETYPES,
+  assignArchetypes,
+  countByArchetype,
+} from '../../src/demo/demo-archetypes';
 import { DAY_MS, dayOf, weekdayOf } from '../../src/demo/demo-calendar';
 import { buildDemoDataSet, DEFAULT_DEMO_OPTIONS, DemoCustomer, DemoDataSet, populationLabels } from '../../src/demo/demo-data';
 import { customerEvents, customerSignals, DemoEvent } from '../../src/demo/demo-signals';
@@ -139,7 +147,7 @@ describe('the population', () => {
     for (const archetype of HEALTHY_ARCHETYPES) for (const customer of ofArchetype(archetype)) expect(customer.churnedAt).toBeNull();
   });
 
-  it('names a user from the account\'s pool on every event, with seats above the users in use for most accounts and close to it for some', () => {
+  it("names a user from the account's pool on every event, with seats above the users in use for most accounts and close to it for some", () => {
     let roomy = 0;
     let nearlyFull = 0;
     const sample = dataSet.customers.filter((c) => c.index % 4 === 0);
@@ -173,7 +181,7 @@ describe('the population', () => {
   });
 });
 
-describe('the churners\' leading patterns', () => {
+describe("the churners' leading patterns", () => {
   it('champion_loss: the team shrinks to one or two users who keep logging in as often as the team did', () => {
     const checked = ofArchetype('champion_loss').filter((c) => onsetDay(c) >= 28);
     expect(checked.length).toBeGreaterThanOrEqual(20);
@@ -185,7 +193,8 @@ describe('the churners\' leading patterns', () => {
       const lastTwoWeeks = between(events, churn - 14, churn);
       expect(distinct(baseline.map((e) => e.userId))).toBeGreaterThanOrEqual(4);
       expect(distinct(lastTwoWeeks.map((e) => e.userId))).toBeLessThanOrEqual(2);
-      const loginDaysPerDay = (from: number, to: number) => activeDays(between(events, from, to).filter((e) => e.eventType === 'login')).size / (to - from);
+      const loginDaysPerDay = (from: number, to: number) =>
+        activeDays(between(events, from, to).filter((e) => e.eventType === 'login')).size / (to - from);
       expect(loginDaysPerDay(churn - 28, churn)).toBeGreaterThanOrEqual(0.75 * loginDaysPerDay(Math.max(0, onset - 60), onset));
     }
   });
@@ -205,7 +214,9 @@ describe('the churners\' leading patterns', () => {
       expect(plateauFeatures).toBeLessThanOrEqual(3);
       expect(plateauFeatures).toBeLessThan(0.6 * baselineFeatures);
       const perDay = (list: DemoEvent[], days: number) => activeDays(list).size / days;
-      expect(perDay(plateau, churnDay(customer) - plateauFrom)).toBeGreaterThanOrEqual(0.6 * perDay(baseline, onset - Math.max(0, onset - 28)));
+      expect(perDay(plateau, churnDay(customer) - plateauFrom)).toBeGreaterThanOrEqual(
+        0.6 * perDay(baseline, onset - Math.max(0, onset - 28)),
+      );
     }
   });
 
@@ -262,7 +273,7 @@ describe('the churners\' leading patterns', () => {
     expect(customers.filter((c) => c.planChanges.length > 0).length / customers.length).toBeGreaterThan(0.5);
   });
 
-  it('support_escalation: many more tickets than the account\'s own baseline, urgent, poorly rated and open for long', () => {
+  it("support_escalation: many more tickets than the account's own baseline, urgent, poorly rated and open for long", () => {
     const totals = { before: 0, beforeDays: 0, after: 0, afterDays: 0 };
     const allRatings: number[] = [];
     for (const customer of ofArchetype('support_escalation').filter((c) => onsetDay(c) >= 28)) {
@@ -281,7 +292,9 @@ describe('the churners\' leading patterns', () => {
       const ratings = after.flatMap((t) => (t.csatRating === null ? [] : [t.csatRating]));
       for (const rating of ratings) expect(rating).toBeLessThanOrEqual(3);
       allRatings.push(...ratings);
-      const openDays = after.map((t) => ((t.resolvedAt ?? customer.churnedAt!).getTime() - t.openedAt.getTime()) / DAY_MS).sort((a, b) => a - b);
+      const openDays = after
+        .map((t) => ((t.resolvedAt ?? customer.churnedAt!).getTime() - t.openedAt.getTime()) / DAY_MS)
+        .sort((a, b) => a - b);
       expect(openDays[Math.floor(openDays.length / 2)]).toBeGreaterThanOrEqual(2);
     }
     expect(totals.afterDays).toBeGreaterThan(0);
@@ -292,7 +305,9 @@ describe('the churners\' leading patterns', () => {
 
   it('detractor: answers NPS with 0–6 in the weeks before the churn', () => {
     for (const customer of ofArchetype('detractor')) {
-      const answers = customerSignals(dataSet, customer).npsResponses.filter((r) => r.respondedAt.getTime() >= customer.signalOnsetAt!.getTime());
+      const answers = customerSignals(dataSet, customer).npsResponses.filter(
+        (r) => r.respondedAt.getTime() >= customer.signalOnsetAt!.getTime(),
+      );
       expect(answers.length).toBeGreaterThanOrEqual(1);
       for (const answer of answers) expect(answer.score).toBeLessThanOrEqual(6);
     }
@@ -320,7 +335,9 @@ describe('the traps, which never churn', () => {
     for (const customer of ofArchetype('steady_low_cadence')) {
       const events = customerEvents(dataSet, customer);
       expect(customer.behaviour.initialUsers).toBeLessThanOrEqual(4);
-      expect(distinct(events.map((e) => e.userId))).toBeLessThanOrEqual(customer.behaviour.initialUsers + customer.behaviour.userAddedDays.length);
+      expect(distinct(events.map((e) => e.userId))).toBeLessThanOrEqual(
+        customer.behaviour.initialUsers + customer.behaviour.userAddedDays.length,
+      );
       const days = activeDays(events);
       for (const d of days) expect([0, 6]).not.toContain(weekdayOf(dataSet.window, d));
       // Whole weeks (Monday to Sunday) inside the window.
@@ -339,7 +356,10 @@ describe('the traps, which never churn', () => {
   it('seasonal: one holiday of 7–21 days without any activity, then back to normal', () => {
     for (const customer of ofArchetype('seasonal')) {
       const days = [...activeDays(customerEvents(dataSet, customer))].sort((a, b) => a - b);
-      const gaps = days.slice(1).map((d, i) => d - days[i] - 1).filter((gap) => gap >= 7);
+      const gaps = days
+        .slice(1)
+        .map((d, i) => d - days[i] - 1)
+        .filter((gap) => gap >= 7);
       expect(gaps).toHaveLength(1);
       expect(gaps[0]).toBeLessThanOrEqual(21);
       const holiday = customer.behaviour.holiday!;

@@ -44,7 +44,13 @@ beforeAll(async () => {
   orm = await openDatabase(database.url, 6);
   db = orm.em.fork() as Db;
   const config = readConfig({ LOG_LEVEL: 'silent', SCORING_INTERVAL_MS: '0' });
-  services = { orm, pubsub: new InProcessPubSub(), logger: createLogger('silent'), config: { ...config, databaseUrl: database.url }, onModelActivated: [] };
+  services = {
+    orm,
+    pubsub: new InProcessPubSub(),
+    logger: createLogger('silent'),
+    config: { ...config, databaseUrl: database.url },
+    onModelActivated: [],
+  };
   dataSet = buildDemoDataSet({ customers: CUSTOMERS, days: DAYS, seed: 7, now: new Date() });
   firstLoad = await loadDemoData(db, dataSet, { concurrency: 4 });
   await scoreDemoHistory(services, db, dataSet);
@@ -78,16 +84,21 @@ describe('the loaded data', () => {
     expect(firstLoad.churned).toBe(idsOf(...CHURN_ARCHETYPES).length);
   });
 
-  it('keeps each customer\'s plan history: the plan at signup, then every change when it happened', async () => {
+  it("keeps each customer's plan history: the plan at signup, then every change when it happened", async () => {
     const rows = await query<{ customerId: string; seats: number; arrCents: number; changedAt: Date }>(
       db,
       `select customer_id as "customerId", seats, arr_cents::float8 as "arrCents", changed_at as "changedAt"
        from customer_plan_change order by customer_id, changed_at, id`,
     );
-    const current = await query<{ id: string; seats: number; arrCents: number }>(db, 'select id, seats, arr_cents::float8 as "arrCents" from customer');
+    const current = await query<{ id: string; seats: number; arrCents: number }>(
+      db,
+      'select id, seats, arr_cents::float8 as "arrCents" from customer',
+    );
     const currentById = new Map(current.map((r) => [r.id, r]));
     for (const customer of dataSet.customers) {
-      const history = rows.filter((r) => r.customerId === customer.id).map((r) => ({ at: new Date(r.changedAt), seats: r.seats, arrCents: r.arrCents }));
+      const history = rows
+        .filter((r) => r.customerId === customer.id)
+        .map((r) => ({ at: new Date(r.changedAt), seats: r.seats, arrCents: r.arrCents }));
       expect(history).toEqual([{ at: customer.signedUpAt, seats: customer.seats, arrCents: customer.arrCents }, ...customer.planChanges]);
       const last = customer.planChanges.at(-1) ?? customer;
       expect(currentById.get(customer.id)).toMatchObject({ seats: last.seats, arrCents: last.arrCents });
@@ -107,9 +118,11 @@ describe('the loaded data', () => {
               (select count(*) from nps_response n join customer c on c.id = n.customer_id where n.responded_at >= c.churned_at)::int as nps`,
     );
     expect(after).toEqual({ events: 0, payments: 0, tickets: 0, nps: 0 });
-    const [churnerEvents] = await query<{ n: number }>(db, 'select count(*)::int as n from engagement_event where customer_id in (select jsonb_array_elements_text(?::jsonb))', [
-      json(idsOf(...CHURN_ARCHETYPES)),
-    ]);
+    const [churnerEvents] = await query<{ n: number }>(
+      db,
+      'select count(*)::int as n from engagement_event where customer_id in (select jsonb_array_elements_text(?::jsonb))',
+      [json(idsOf(...CHURN_ARCHETYPES))],
+    );
     expect(churnerEvents.n).toBeGreaterThan(0);
   });
 
@@ -143,10 +156,11 @@ describe('the loaded data', () => {
 
   it('gives payment_trouble accounts failed charges and no payment after their onset', async () => {
     for (const customer of dataSet.customers.filter((c) => c.archetype === 'payment_trouble')) {
-      const rows = await query<{ status: string }>(db, 'select status from payment where customer_id = ? and due_at >= ? order by occurred_at', [
-        customer.id,
-        customer.signalOnsetAt!.toISOString(),
-      ]);
+      const rows = await query<{ status: string }>(
+        db,
+        'select status from payment where customer_id = ? and due_at >= ? order by occurred_at',
+        [customer.id, customer.signalOnsetAt!.toISOString()],
+      );
       expect(rows.length).toBeGreaterThanOrEqual(2);
       expect(rows.map((r) => r.status)).toEqual(rows.map(() => 'FAILED'));
     }
@@ -175,19 +189,27 @@ describe('the loaded data', () => {
 
 describe('scoring the loaded data', () => {
   it('keeps 30 days of daily history plus the current score for every customer, from its signup on', async () => {
-    const rows = await query<{ customerId: string; scores: number }>(db, 'select customer_id as "customerId", count(*)::int as scores from health_score group by customer_id');
+    const rows = await query<{ customerId: string; scores: number }>(
+      db,
+      'select customer_id as "customerId", count(*)::int as scores from health_score group by customer_id',
+    );
     expect(rows).toHaveLength(CUSTOMERS);
     const now = dataSet.window.now.getTime();
     const scoresById = new Map(rows.map((r) => [r.customerId, r.scores]));
     for (const customer of dataSet.customers) {
-      const pastDays = Array.from({ length: 30 }, (_, i) => now - (i + 1) * DAY).filter((asOf) => asOf >= customer.signedUpAt.getTime()).length;
+      const pastDays = Array.from({ length: 30 }, (_, i) => now - (i + 1) * DAY).filter(
+        (asOf) => asOf >= customer.signedUpAt.getTime(),
+      ).length;
       expect(scoresById.get(customer.id)).toBe(pastDays + 1);
     }
     expect(Math.min(...scoresById.values())).toBeLessThan(31);
   });
 
   it('marks the customers who cancelled as churned', async () => {
-    const churned = await query<{ id: string; stage: string }>(db, 'select id, lifecycle_stage as stage from customer where churned_at is not null order by id');
+    const churned = await query<{ id: string; stage: string }>(
+      db,
+      'select id, lifecycle_stage as stage from customer where churned_at is not null order by id',
+    );
     expect(churned.map((r) => r.id)).toEqual(idsOf(...CHURN_ARCHETYPES).sort());
     expect(churned.map((r) => r.stage)).toEqual(churned.map(() => 'CHURNED'));
   });

@@ -20,7 +20,15 @@ interface Started {
 async function npmStart(args: string[]): Promise<Started> {
   const child = spawn('npm', ['start', '--', ...args], {
     cwd: path.resolve(__dirname, '../..'),
-    env: { ...process.env, DATABASE_URL: database.url, REDIS_URL: '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', SCORING_INTERVAL_MS: '0' },
+    env: {
+      ...process.env,
+      DATABASE_URL: database.url,
+      REDIS_URL: '',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      SCORING_INTERVAL_MS: '0',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -65,7 +73,9 @@ it('loads the demo data set into an empty database, scored with history, and say
   try {
     expect(started.output()).toContain('--demo: the database has no customers, loading the demo data set');
     expect(started.output()).toContain('Demo data loaded');
-    const facts = (await customerFacts(started.url)) as { data: { customers: { totalCount: number }; tierChanges: { totalCount: number } } };
+    const facts = (await customerFacts(started.url)) as {
+      data: { customers: { totalCount: number }; tierChanges: { totalCount: number } };
+    };
     expect(facts.data.customers.totalCount).toBe(12);
     // The history was scored: every customer got its first tier, at least.
     expect(facts.data.tierChanges.totalCount).toBeGreaterThanOrEqual(12);

@@ -45,7 +45,13 @@ describe('engagement_day.user_ids', () => {
     const first = await server.gql(TrackEngagementBatchDocument, {
       events: [
         { customerId: 'cust_users_batch', eventType: 'login', userId: 'u_b', occurredAt: '2026-11-03T08:00:00Z' },
-        { customerId: 'cust_users_batch', eventType: 'feature_used', feature: 'reports', userId: 'u_b', occurredAt: '2026-11-03T09:00:00Z' },
+        {
+          customerId: 'cust_users_batch',
+          eventType: 'feature_used',
+          feature: 'reports',
+          userId: 'u_b',
+          occurredAt: '2026-11-03T09:00:00Z',
+        },
         { customerId: 'cust_users_batch', eventType: 'login', userId: 'u_a', occurredAt: '2026-11-03T10:00:00Z' },
         { customerId: 'cust_users_batch', eventType: 'api_call', occurredAt: '2026-11-03T11:00:00Z' },
         { customerId: 'cust_users_batch', eventType: 'login', userId: 'u_c', occurredAt: '2026-11-04T10:00:00Z' },
@@ -68,7 +74,9 @@ describe('engagement_day.user_ids', () => {
     await server.gql(TrackEngagementBatchDocument, {
       events: [{ customerId: 'cust_users_mixed', eventType: 'login', userId: 'u_m', occurredAt: '2026-11-05T08:00:00Z' }],
     });
-    await server.gql(TrackEngagementDocument, { input: { customerId: 'cust_users_mixed', eventType: 'login', userId: 'u_k', occurredAt: '2026-11-05T09:00:00Z' } });
+    await server.gql(TrackEngagementDocument, {
+      input: { customerId: 'cust_users_mixed', eventType: 'login', userId: 'u_k', occurredAt: '2026-11-05T09:00:00Z' },
+    });
     await server.gql(TrackEngagementBatchDocument, {
       events: [{ customerId: 'cust_users_mixed', eventType: 'login', userId: 'u_z', occurredAt: '2026-11-05T10:00:00Z' }],
     });
@@ -82,11 +90,19 @@ describe('engagement_day.user_ids', () => {
         { customerId: 'cust_users_none', eventType: 'api_call', userId: '  ', occurredAt: '2026-11-06T09:00:00Z' },
       ],
     });
-    await server.gql(TrackEngagementDocument, { input: { customerId: 'cust_users_none', eventType: 'api_call', occurredAt: '2026-11-06T10:00:00Z' } });
+    await server.gql(TrackEngagementDocument, {
+      input: { customerId: 'cust_users_none', eventType: 'api_call', occurredAt: '2026-11-06T10:00:00Z' },
+    });
     expect(await usersByDay('cust_users_none')).toEqual({ '2026-11-06': [] });
 
     // An idempotency duplicate stores nothing, so it adds no user.
-    const original = { customerId: 'cust_users_none', eventType: 'login', userId: 'u_1', idempotencyKey: 'k-1', occurredAt: '2026-11-07T08:00:00Z' };
+    const original = {
+      customerId: 'cust_users_none',
+      eventType: 'login',
+      userId: 'u_1',
+      idempotencyKey: 'k-1',
+      occurredAt: '2026-11-07T08:00:00Z',
+    };
     await server.gql(TrackEngagementDocument, { input: original });
     await server.gql(TrackEngagementBatchDocument, { events: [{ ...original, userId: 'u_2' }] });
     await server.gql(TrackEngagementDocument, { input: { ...original, userId: 'u_3' } });

@@ -1,4 +1,10 @@
-import { CustomerEngagementPageDocument, EngagementEventsDocument, TrackEngagementBatchDocument, TrackEngagementDocument, UpsertCustomerDocument } from '../__generated__/graphql';
+import {
+  CustomerEngagementPageDocument,
+  EngagementEventsDocument,
+  TrackEngagementBatchDocument,
+  TrackEngagementDocument,
+  UpsertCustomerDocument,
+} from '../__generated__/graphql';
 import { SingleEventWriter } from '../../src/engagement/engagement.service';
 import { Db, query } from '../../src/infra/sql';
 import { startTestServer, TestServer } from '../helpers/server';
@@ -25,7 +31,13 @@ describe('trackEngagement', () => {
     const { trackEngagement } = await server.gql(TrackEngagementDocument, {
       input: { customerId: 'cust_a', eventType: 'feature_used', feature: 'reports', userId: 'u1', metadata: { plan: 'pro', n: 2 } },
     });
-    expect(trackEngagement).toMatchObject({ customerId: 'cust_a', eventType: 'feature_used', feature: 'reports', userId: 'u1', metadata: { plan: 'pro', n: 2 } });
+    expect(trackEngagement).toMatchObject({
+      customerId: 'cust_a',
+      eventType: 'feature_used',
+      feature: 'reports',
+      userId: 'u1',
+      metadata: { plan: 'pro', n: 2 },
+    });
     expect(new Date(trackEngagement.occurredAt).getTime()).toBeGreaterThanOrEqual(before - 1000);
   });
 
@@ -56,8 +68,14 @@ describe('concurrent trackEngagement calls', () => {
   const calls = Array.from({ length: 60 }, (_, i) => {
     if (i === 7) return { customerId: 'cust_nobody', eventType: 'login' };
     // Two calls with one idempotency key at the same moment: one event, the same answer for both.
-    if (i === 10 || i === 11) return { customerId: 'cust_many', eventType: 'login', idempotencyKey: 'same-key', occurredAt: '2026-11-20T10:00:00.000Z' };
-    return { customerId: 'cust_many', eventType: 'feature_used', feature: `f${i}`, occurredAt: new Date(Date.UTC(2026, 10, 20, 11, i)).toISOString() };
+    if (i === 10 || i === 11)
+      return { customerId: 'cust_many', eventType: 'login', idempotencyKey: 'same-key', occurredAt: '2026-11-20T10:00:00.000Z' };
+    return {
+      customerId: 'cust_many',
+      eventType: 'feature_used',
+      feature: `f${i}`,
+      occurredAt: new Date(Date.UTC(2026, 10, 20, 11, i)).toISOString(),
+    };
   });
 
   it('each get their own event, the shared duplicate or their own error', async () => {
@@ -85,7 +103,15 @@ describe('concurrent trackEngagement calls', () => {
     let settled: PromiseSettledResult<unknown>[] = [];
     const statements = (
       await statementsDuring(server.app.orm, async () => {
-        settled = await Promise.allSettled(calls.map((input) => writer.write({ ...input, customerId: input.customerId.replace('cust_many', 'cust_group'), occurredAt: input.occurredAt ? new Date(input.occurredAt) : undefined })));
+        settled = await Promise.allSettled(
+          calls.map((input) =>
+            writer.write({
+              ...input,
+              customerId: input.customerId.replace('cust_many', 'cust_group'),
+              occurredAt: input.occurredAt ? new Date(input.occurredAt) : undefined,
+            }),
+          ),
+        );
       })
     ).length;
     expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(59);
@@ -102,17 +128,23 @@ describe('engagement_event references customer (set-based, by statement triggers
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_ref', name: 'Ref' } });
     const db = server.app.orm.em.fork() as Db;
     await expect(
-      query(db, `insert into engagement_event (customer_id, event_type, occurred_at) values ('cust_ref', 'login', now()), ('cust_ghost', 'login', now())`),
+      query(
+        db,
+        `insert into engagement_event (customer_id, event_type, occurred_at) values ('cust_ref', 'login', now()), ('cust_ghost', 'login', now())`,
+      ),
     ).rejects.toMatchObject({ code: '23503' });
     expect(await eventCount('cust_ref')).toBe(0);
   });
 
-  it('deletes a customer\'s events with the customer', async () => {
+  it("deletes a customer's events with the customer", async () => {
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_gone', name: 'Gone' } });
     await server.gql(TrackEngagementDocument, { input: { customerId: 'cust_gone', eventType: 'login' } });
     const db = server.app.orm.em.fork() as Db;
     await query(db, `delete from customer where id = 'cust_gone'`);
-    const [{ left }] = await query<{ left: number }>(db, `select count(*)::int as left from engagement_event where customer_id = 'cust_gone'`);
+    const [{ left }] = await query<{ left: number }>(
+      db,
+      `select count(*)::int as left from engagement_event where customer_id = 'cust_gone'`,
+    );
     expect(left).toBe(0);
   });
 });
@@ -138,7 +170,9 @@ describe('trackEngagementBatch', () => {
     ]);
     expect(await eventCount('cust_c')).toBe(2);
 
-    const again = await server.gql(TrackEngagementBatchDocument, { events: [{ customerId: 'cust_c', eventType: 'login', idempotencyKey: 'k1' }] });
+    const again = await server.gql(TrackEngagementBatchDocument, {
+      events: [{ customerId: 'cust_c', eventType: 'login', idempotencyKey: 'k1' }],
+    });
     expect(again.trackEngagementBatch).toMatchObject({ accepted: 0, duplicates: 1, errors: [] });
   });
 
@@ -189,7 +223,7 @@ describe('engagementEvents', () => {
     expect(result.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 
-  it('serves each customer\'s events as a nested connection', async () => {
+  it("serves each customer's events as a nested connection", async () => {
     const page = await server.gql(CustomerEngagementPageDocument, { first: 10, eventsFirst: 2 });
     const byId = new Map(page.customers.edges.map((e) => [e.node.id, e.node.engagementEvents]));
     expect(byId.get('cust_bulk')?.totalCount).toBe(10_000);

@@ -46,7 +46,14 @@ const badPastInstants: Array<[string, string]> = [
 ];
 
 /** Adds a case per bad value of `field` in an input whose other fields are valid. */
-function inputCases(mutation: string, inputType: string, select: string, valid: () => Record<string, unknown>, field: string, values: Array<[string, unknown]>): void {
+function inputCases(
+  mutation: string,
+  inputType: string,
+  select: string,
+  valid: () => Record<string, unknown>,
+  field: string,
+  values: Array<[string, unknown]>,
+): void {
   for (const [label, value] of values) {
     cases.push({
       name: `${mutation}: ${field} with ${label}`,
@@ -58,20 +65,37 @@ function inputCases(mutation: string, inputType: string, select: string, valid: 
 
 // upsertCustomer
 const customer = () => ({ id: fresh('cust_new'), name: 'New Co' });
-for (const [field, max] of [['id', 200], ['name', 500], ['plan', 200], ['csmOwner', 200], ['churnReason', 1000]] as const) {
+for (const [field, max] of [
+  ['id', 200],
+  ['name', 500],
+  ['plan', 200],
+  ['csmOwner', 200],
+  ['churnReason', 1000],
+] as const) {
   inputCases('upsertCustomer', 'CustomerInput', 'id', customer, field, badTexts(max));
 }
-inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'id', [['an empty id', ''], ['a blank id', '   ']]);
-inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'name', [['an empty name', ''], ['a blank name', ' \t ']]);
-for (const field of ['signedUpAt', 'churnedAt', 'planChangedAt']) inputCases('upsertCustomer', 'CustomerInput', 'id', customer, field, badPastInstants);
+inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'id', [
+  ['an empty id', ''],
+  ['a blank id', '   '],
+]);
+inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'name', [
+  ['an empty name', ''],
+  ['a blank name', ' \t '],
+]);
+for (const field of ['signedUpAt', 'churnedAt', 'planChangedAt'])
+  inputCases('upsertCustomer', 'CustomerInput', 'id', customer, field, badPastInstants);
 inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'arrCents', [['a negative amount', -1]]);
 inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'seats', [['negative seats', -5]]);
 
 // trackEngagement
 const event = () => ({ customerId: 'cust_ok', eventType: 'login', idempotencyKey: fresh('evt') });
 inputCases('trackEngagement', 'EngagementEventInput', 'id', event, 'customerId', [...badTexts(200), ['an empty id', '']]);
-for (const field of ['eventType', 'userId', 'feature', 'idempotencyKey']) inputCases('trackEngagement', 'EngagementEventInput', 'id', event, field, badTexts(500));
-inputCases('trackEngagement', 'EngagementEventInput', 'id', event, 'eventType', [['an empty type', ''], ['a blank type', '  ']]);
+for (const field of ['eventType', 'userId', 'feature', 'idempotencyKey'])
+  inputCases('trackEngagement', 'EngagementEventInput', 'id', event, field, badTexts(500));
+inputCases('trackEngagement', 'EngagementEventInput', 'id', event, 'eventType', [
+  ['an empty type', ''],
+  ['a blank type', '  '],
+]);
 inputCases('trackEngagement', 'EngagementEventInput', 'id', event, 'occurredAt', badPastInstants);
 const nested = (depth: number): unknown => (depth === 0 ? 'leaf' : { next: nested(depth - 1) });
 cases.push({
@@ -98,13 +122,21 @@ inputCases('submitNpsResponse', 'NpsResponseInput', 'id', answer, 'externalId', 
 inputCases('submitNpsResponse', 'NpsResponseInput', 'id', answer, 'comment', badTexts(10_000));
 inputCases('submitNpsResponse', 'NpsResponseInput', 'id', answer, 'respondent', badTexts(500));
 inputCases('submitNpsResponse', 'NpsResponseInput', 'id', answer, 'respondedAt', badPastInstants);
-inputCases('submitNpsResponse', 'NpsResponseInput', 'id', answer, 'score', [['score 11', 11], ['score -1', -1]]);
+inputCases('submitNpsResponse', 'NpsResponseInput', 'id', answer, 'score', [
+  ['score 11', 11],
+  ['score -1', -1],
+]);
 
 // recordPayment
 const payment = () => ({ customerId: 'cust_ok', externalId: fresh('in'), amountCents: 1000, currency: 'usd', status: 'PAID' });
 inputCases('recordPayment', 'PaymentInput', 'id', payment, 'customerId', badTexts(200));
 inputCases('recordPayment', 'PaymentInput', 'id', payment, 'externalId', [...badTexts(200), ['a blank id', ' ']]);
-inputCases('recordPayment', 'PaymentInput', 'id', payment, 'currency', [['a NUL', 'us\u0000'], ['four letters', 'usdx'], ['digits', '123'], ['an empty code', '']]);
+inputCases('recordPayment', 'PaymentInput', 'id', payment, 'currency', [
+  ['a NUL', 'us\u0000'],
+  ['four letters', 'usdx'],
+  ['digits', '123'],
+  ['an empty code', ''],
+]);
 for (const field of ['paidAt', 'occurredAt']) inputCases('recordPayment', 'PaymentInput', 'id', payment, field, badPastInstants);
 inputCases('recordPayment', 'PaymentInput', 'id', payment, 'dueAt', [
   ['year 0001', '0001-01-01T00:00:00Z'],
@@ -117,11 +149,22 @@ inputCases('recordPayment', 'PaymentInput', 'id', payment, 'amountCents', [['a n
 // recordSupportTicket
 const ticket = () => ({ customerId: 'cust_ok', externalId: fresh('T') });
 inputCases('recordSupportTicket', 'SupportTicketInput', 'id', ticket, 'customerId', badTexts(200));
-inputCases('recordSupportTicket', 'SupportTicketInput', 'id', ticket, 'externalId', [...badTexts(200), ['an empty id', ''], ['a blank id', '  ']]);
+inputCases('recordSupportTicket', 'SupportTicketInput', 'id', ticket, 'externalId', [
+  ...badTexts(200),
+  ['an empty id', ''],
+  ['a blank id', '  '],
+]);
 inputCases('recordSupportTicket', 'SupportTicketInput', 'id', ticket, 'subject', badTexts(1000));
-for (const field of ['openedAt', 'resolvedAt']) inputCases('recordSupportTicket', 'SupportTicketInput', 'id', ticket, field, badPastInstants);
-inputCases('recordSupportTicket', 'SupportTicketInput', 'id', ticket, 'csatRating', [['csat 0', 0], ['csat 6', 6]]);
-inputCases('recordSupportTicket', 'SupportTicketInput', 'id', ticket, 'sentiment', [['sentiment 1.5', 1.5], ['sentiment -2', -2]]);
+for (const field of ['openedAt', 'resolvedAt'])
+  inputCases('recordSupportTicket', 'SupportTicketInput', 'id', ticket, field, badPastInstants);
+inputCases('recordSupportTicket', 'SupportTicketInput', 'id', ticket, 'csatRating', [
+  ['csat 0', 0],
+  ['csat 6', 6],
+]);
+inputCases('recordSupportTicket', 'SupportTicketInput', 'id', ticket, 'sentiment', [
+  ['sentiment 1.5', 1.5],
+  ['sentiment -2', -2],
+]);
 cases.push({
   name: 'recordSupportTicket: resolved before it was opened',
   query: 'mutation ($input: SupportTicketInput!) { recordSupportTicket(input: $input) { id } }',
@@ -130,8 +173,16 @@ cases.push({
 
 // setCommunicationOptOut, refreshHealthScore, refreshAllHealthScores (a refused run writes no run row)
 for (const [label, id] of [...badTexts(200), ['an empty id', '']]) {
-  cases.push({ name: `setCommunicationOptOut: customerId with ${label}`, query: 'mutation ($id: ID!) { setCommunicationOptOut(customerId: $id, optedOut: true) { id } }', variables: { id } });
-  cases.push({ name: `refreshHealthScore: customerId with ${label}`, query: 'mutation ($id: ID!) { refreshHealthScore(customerId: $id) { score } }', variables: { id } });
+  cases.push({
+    name: `setCommunicationOptOut: customerId with ${label}`,
+    query: 'mutation ($id: ID!) { setCommunicationOptOut(customerId: $id, optedOut: true) { id } }',
+    variables: { id },
+  });
+  cases.push({
+    name: `refreshHealthScore: customerId with ${label}`,
+    query: 'mutation ($id: ID!) { refreshHealthScore(customerId: $id) { score } }',
+    variables: { id },
+  });
 }
 for (const [label, asOf] of [
   ['year 0001', '0001-01-01T00:00:00Z'],
@@ -139,8 +190,16 @@ for (const [label, asOf] of [
   ['tomorrow', iso(now + DAY)],
   ['year 9999', '9999-12-31T23:59:59Z'],
 ]) {
-  cases.push({ name: `refreshAllHealthScores: asOf ${label}`, query: 'mutation ($asOf: DateTime) { refreshAllHealthScores(asOf: $asOf) { id } }', variables: { asOf } });
-  cases.push({ name: `refreshHealthScore: asOf ${label}`, query: 'mutation ($asOf: DateTime) { refreshHealthScore(customerId: "cust_ok", asOf: $asOf) { score } }', variables: { asOf } });
+  cases.push({
+    name: `refreshAllHealthScores: asOf ${label}`,
+    query: 'mutation ($asOf: DateTime) { refreshAllHealthScores(asOf: $asOf) { id } }',
+    variables: { asOf },
+  });
+  cases.push({
+    name: `refreshHealthScore: asOf ${label}`,
+    query: 'mutation ($asOf: DateTime) { refreshHealthScore(customerId: "cust_ok", asOf: $asOf) { score } }',
+    variables: { asOf },
+  });
 }
 cases.push({
   name: 'refreshHealthScore: asOf before the customer signed up',
@@ -150,8 +209,19 @@ cases.push({
 
 // updateScoringModel: names every object inherits are not presets
 for (const tierPreset of [
-  'constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable',
-  'toLocaleString', '__defineGetter__', '__lookupSetter__', 'nope', 'four_tier\u0000', 'x'.repeat(20_000),
+  'constructor',
+  '__proto__',
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'toLocaleString',
+  '__defineGetter__',
+  '__lookupSetter__',
+  'nope',
+  'four_tier\u0000',
+  'x'.repeat(20_000),
 ]) {
   cases.push({
     name: `updateScoringModel: tierPreset ${JSON.stringify(tierPreset.slice(0, 30))}`,
@@ -159,39 +229,131 @@ for (const tierPreset of [
     variables: { input: { tierPreset } },
   });
 }
-for (const [label, config] of [['a string', 'model'], ['an array', [1]], ['a number', 3]] as const) {
-  cases.push({ name: `updateScoringModel: config as ${label}`, query: 'mutation ($input: ScoringModelInput!) { updateScoringModel(input: $input) { version } }', variables: { input: { config } } });
+for (const [label, config] of [
+  ['a string', 'model'],
+  ['an array', [1]],
+  ['a number', 3],
+] as const) {
+  cases.push({
+    name: `updateScoringModel: config as ${label}`,
+    query: 'mutation ($input: ScoringModelInput!) { updateScoringModel(input: $input) { version } }',
+    variables: { input: { config } },
+  });
 }
 
 // Literals in the query text reach the same checks as variables.
-cases.push({ name: 'upsertCustomer: a NUL in a literal', query: 'mutation { upsertCustomer(input: { id: "cust_lit", name: "A\\u0000B" }) { id } }' });
-cases.push({ name: 'trackEngagement: a NUL in a literal metadata key', query: 'mutation { trackEngagement(input: { customerId: "cust_ok", eventType: "x", metadata: { k: "\\u0000" } }) { id } }' });
-cases.push({ name: 'submitNpsResponse: year 0001 in a literal', query: 'mutation { submitNpsResponse(input: { customerId: "cust_ok", score: 5, respondedAt: "0001-01-01T00:00:00Z" }) { id } }' });
+cases.push({
+  name: 'upsertCustomer: a NUL in a literal',
+  query: 'mutation { upsertCustomer(input: { id: "cust_lit", name: "A\\u0000B" }) { id } }',
+});
+cases.push({
+  name: 'trackEngagement: a NUL in a literal metadata key',
+  query: 'mutation { trackEngagement(input: { customerId: "cust_ok", eventType: "x", metadata: { k: "\\u0000" } }) { id } }',
+});
+cases.push({
+  name: 'submitNpsResponse: year 0001 in a literal',
+  query: 'mutation { submitNpsResponse(input: { customerId: "cust_ok", score: 5, respondedAt: "0001-01-01T00:00:00Z" }) { id } }',
+});
 
 // Values that do not match the schema's types are refused by GraphQL itself, before any resolver.
-cases.push({ name: 'recordPayment: an unknown status', query: 'mutation ($input: PaymentInput!) { recordPayment(input: $input) { id } }', variables: { input: { ...payment(), status: 'LOST' } } });
-cases.push({ name: 'submitNpsResponse: a score that is not an integer', query: 'mutation ($input: NpsResponseInput!) { submitNpsResponse(input: $input) { id } }', variables: { input: { ...answer(), score: 'ten' } } });
-cases.push({ name: 'upsertCustomer: a date that does not parse', query: 'mutation ($input: CustomerInput!) { upsertCustomer(input: $input) { id } }', variables: { input: { ...customer(), signedUpAt: 'yesterday' } } });
-cases.push({ name: 'upsertCustomer: arrCents beyond 2^53', query: 'mutation ($input: CustomerInput!) { upsertCustomer(input: $input) { id } }', variables: { input: { ...customer(), arrCents: 2 ** 60 } } });
+cases.push({
+  name: 'recordPayment: an unknown status',
+  query: 'mutation ($input: PaymentInput!) { recordPayment(input: $input) { id } }',
+  variables: { input: { ...payment(), status: 'LOST' } },
+});
+cases.push({
+  name: 'submitNpsResponse: a score that is not an integer',
+  query: 'mutation ($input: NpsResponseInput!) { submitNpsResponse(input: $input) { id } }',
+  variables: { input: { ...answer(), score: 'ten' } },
+});
+cases.push({
+  name: 'upsertCustomer: a date that does not parse',
+  query: 'mutation ($input: CustomerInput!) { upsertCustomer(input: $input) { id } }',
+  variables: { input: { ...customer(), signedUpAt: 'yesterday' } },
+});
+cases.push({
+  name: 'upsertCustomer: arrCents beyond 2^53',
+  query: 'mutation ($input: CustomerInput!) { upsertCustomer(input: $input) { id } }',
+  variables: { input: { ...customer(), arrCents: 2 ** 60 } },
+});
 cases.push({
   name: 'trackEngagementBatch: more than 10,000 events',
   query: 'mutation ($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }',
-  variables: { events: Array.from({ length: 10_001 }, (_, i) => ({ customerId: 'cust_ok', eventType: 'login', idempotencyKey: `over_${i}` })) },
+  variables: {
+    events: Array.from({ length: 10_001 }, (_, i) => ({ customerId: 'cust_ok', eventType: 'login', idempotencyKey: `over_${i}` })),
+  },
 });
 
 // Queries: refused the same way (and, being reads, write nothing either).
 const queryArgs: Array<[string, string, string, Array<[string, unknown]>]> = [
   ['customer', 'id: $v', 'ID!', [...badTexts(200), ['an empty id', '']]],
-  ['customers', 'search: $v', 'String', [['a NUL', 'a\u0000'], ['201 characters', 'x'.repeat(201)], ['a lone surrogate', '\ud800']]],
-  ['customers', 'tier: $v', 'String', [['a NUL', 'at_risk\u0000'], ['10,001 characters', 'x'.repeat(10_001)]]],
-  ['customers', 'after: $v', 'String', [['a NUL', '\u0000'], ['a forged cursor', 'bm90IGEgY3Vyc29y']]],
-  ['customers', 'first: $v', 'Int', [['first 0', 0], ['first 501', 501]]],
-  ['engagementEvents', 'customerId: $v', 'ID', [['a NUL', 'c\u0000'], ['201 characters', 'x'.repeat(201)]]],
+  [
+    'customers',
+    'search: $v',
+    'String',
+    [
+      ['a NUL', 'a\u0000'],
+      ['201 characters', 'x'.repeat(201)],
+      ['a lone surrogate', '\ud800'],
+    ],
+  ],
+  [
+    'customers',
+    'tier: $v',
+    'String',
+    [
+      ['a NUL', 'at_risk\u0000'],
+      ['10,001 characters', 'x'.repeat(10_001)],
+    ],
+  ],
+  [
+    'customers',
+    'after: $v',
+    'String',
+    [
+      ['a NUL', '\u0000'],
+      ['a forged cursor', 'bm90IGEgY3Vyc29y'],
+    ],
+  ],
+  [
+    'customers',
+    'first: $v',
+    'Int',
+    [
+      ['first 0', 0],
+      ['first 501', 501],
+    ],
+  ],
+  [
+    'engagementEvents',
+    'customerId: $v',
+    'ID',
+    [
+      ['a NUL', 'c\u0000'],
+      ['201 characters', 'x'.repeat(201)],
+    ],
+  ],
   ['engagementEvents', 'eventType: $v', 'String', [['a NUL', 'login\u0000']]],
-  ['engagementEvents', 'from: $v', 'DateTime', [['year 0001', '0001-01-01T00:00:00Z'], ['before 1970', '1969-01-01T00:00:00Z']]],
+  [
+    'engagementEvents',
+    'from: $v',
+    'DateTime',
+    [
+      ['year 0001', '0001-01-01T00:00:00Z'],
+      ['before 1970', '1969-01-01T00:00:00Z'],
+    ],
+  ],
   ['npsResponses', 'customerId: $v', 'ID', [['a NUL', 'c\u0000']]],
   ['npsResponses', 'to: $v', 'DateTime', [['year 0001', '0001-01-01T00:00:00Z']]],
-  ['outreachLog', 'customerId: $v', 'ID', [['a NUL', 'c\u0000'], ['201 characters', 'x'.repeat(201)]]],
+  [
+    'outreachLog',
+    'customerId: $v',
+    'ID',
+    [
+      ['a NUL', 'c\u0000'],
+      ['201 characters', 'x'.repeat(201)],
+    ],
+  ],
   ['healthScores', 'tier: $v', 'String', [['a NUL', 'healthy\u0000']]],
   ['tierChanges', 'customerId: $v', 'ID', [['a NUL', 'c\u0000']]],
   ['worklist', 'first: $v', 'Int', [['first 0', 0]]],
@@ -199,13 +361,32 @@ const queryArgs: Array<[string, string, string, Array<[string, unknown]>]> = [
 for (const [field, args, type, values] of queryArgs) {
   const selection = field === 'customer' ? 'id' : 'totalCount';
   for (const [label, value] of values) {
-    cases.push({ name: `${field}(${args.split(':')[0]}) with ${label}`, query: `query ($v: ${type}) { ${field}(${args}) { ${selection} } }`, variables: { v: value } });
+    cases.push({
+      name: `${field}(${args.split(':')[0]}) with ${label}`,
+      query: `query ($v: ${type}) { ${field}(${args}) { ${selection} } }`,
+      variables: { v: value },
+    });
   }
 }
-for (const [label, value] of [['a NUL', 'c\u0000'], ['201 characters', 'x'.repeat(201)]]) {
-  cases.push({ name: `npsSummary(customerId) with ${label}`, query: 'query ($v: ID) { npsSummary(customerId: $v) { responses } }', variables: { v: value } });
-  cases.push({ name: `healthScore(customerId) with ${label}`, query: 'query ($v: ID!) { healthScore(customerId: $v) { score } }', variables: { v: value } });
-  cases.push({ name: `healthScoreHistory(customerId) with ${label}`, query: 'query ($v: ID!) { healthScoreHistory(customerId: $v) { totalCount } }', variables: { v: value } });
+for (const [label, value] of [
+  ['a NUL', 'c\u0000'],
+  ['201 characters', 'x'.repeat(201)],
+]) {
+  cases.push({
+    name: `npsSummary(customerId) with ${label}`,
+    query: 'query ($v: ID) { npsSummary(customerId: $v) { responses } }',
+    variables: { v: value },
+  });
+  cases.push({
+    name: `healthScore(customerId) with ${label}`,
+    query: 'query ($v: ID!) { healthScore(customerId: $v) { score } }',
+    variables: { v: value },
+  });
+  cases.push({
+    name: `healthScoreHistory(customerId) with ${label}`,
+    query: 'query ($v: ID!) { healthScoreHistory(customerId: $v) { totalCount } }',
+    variables: { v: value },
+  });
 }
 
 beforeAll(async () => {

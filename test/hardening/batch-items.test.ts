@@ -6,7 +6,8 @@ import { post } from './support';
 
 let server: TestServer;
 
-const BATCH = 'mutation ($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted duplicates errors { index code message } } }';
+const BATCH =
+  'mutation ($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted duplicates errors { index code message } } }';
 const DAY = 86_400_000;
 
 interface BatchResult {
@@ -23,7 +24,11 @@ async function sendBatch(events: unknown[]): Promise<BatchResult> {
 }
 
 async function storedEvents(customerId: string): Promise<number> {
-  const [row] = await sql<{ count: number }>(server.database, 'select count(*)::int as count from engagement_event where customer_id = $1', [customerId]);
+  const [row] = await sql<{ count: number }>(
+    server.database,
+    'select count(*)::int as count from engagement_event where customer_id = $1',
+    [customerId],
+  );
   return row.count;
 }
 
@@ -51,7 +56,9 @@ it('stores 9,999 valid events and reports the one with a NUL byte by index', asy
   events[4321] = { ...events[4321], eventType: 'feature\u0000used' };
   const result = await sendBatch(events);
   expect(result.accepted).toBe(9_999);
-  expect(result.errors).toEqual([{ index: 4321, code: 'BAD_USER_INPUT', message: expect.stringMatching(/eventType must not contain NUL/) }]);
+  expect(result.errors).toEqual([
+    { index: 4321, code: 'BAD_USER_INPUT', message: expect.stringMatching(/eventType must not contain NUL/) },
+  ]);
   expect(await storedEvents('cust_nul')).toBe(9_999);
 });
 

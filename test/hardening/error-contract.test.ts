@@ -63,12 +63,16 @@ it('gives every response a request id, a different one each time', async () => {
 
 it('answers an unknown operation name with 400, not 500, and runs nothing', async () => {
   const response = await post(app.url, {
-    query: 'query Known { customers(first: 1) { totalCount } } mutation Other { upsertCustomer(input: { id: "cust_op", name: "Op" }) { id } }',
+    query:
+      'query Known { customers(first: 1) { totalCount } } mutation Other { upsertCustomer(input: { id: "cust_op", name: "Op" }) { id } }',
     operationName: 'Unknown',
   });
   expect(response.status).toBe(400);
   expect(response.body.errors?.[0]?.extensions?.code).toBe('OPERATION_RESOLUTION_FAILURE');
-  const single = await post(app.url, { query: 'mutation Only { upsertCustomer(input: { id: "cust_op", name: "Op" }) { id } }', operationName: 'Other' });
+  const single = await post(app.url, {
+    query: 'mutation Only { upsertCustomer(input: { id: "cust_op", name: "Op" }) { id } }',
+    operationName: 'Other',
+  });
   expect(single.status).toBe(400);
   const unnamed = await post(app.url, { query: 'query A { customers { totalCount } } query B { customers { totalCount } }' });
   expect(unnamed.status).toBe(400);
@@ -77,19 +81,29 @@ it('answers an unknown operation name with 400, not 500, and runs nothing', asyn
 
 it('keeps stack traces out of error responses unless asked for (NODE_ENV=development)', () => {
   const logger = createLogger('silent');
-  const formatted = { message: 'bad', extensions: { code: 'BAD_USER_INPUT', stacktrace: ['InvalidInputError: bad', '    at x (/work/main/src/a.ts:1:1)'] } };
+  const formatted = {
+    message: 'bad',
+    extensions: { code: 'BAD_USER_INPUT', stacktrace: ['InvalidInputError: bad', '    at x (/work/main/src/a.ts:1:1)'] },
+  };
   const error = new GraphQLError('bad', { originalError: new InvalidInputError('bad') });
   expect(graphQLErrorFormatter({ logger }).call(null, formatted, error).extensions).not.toHaveProperty('stacktrace');
-  expect(graphQLErrorFormatter({ logger, exposeStackTraces: false }).call(null, formatted, error).extensions).not.toHaveProperty('stacktrace');
+  expect(graphQLErrorFormatter({ logger, exposeStackTraces: false }).call(null, formatted, error).extensions).not.toHaveProperty(
+    'stacktrace',
+  );
   expect(graphQLErrorFormatter({ logger, exposeStackTraces: true }).call(null, formatted, error).extensions).toHaveProperty('stacktrace');
 });
 
 it('formats the errors of a subscription result as over HTTP: codes kept, the unexpected masked with a request id', () => {
   const format = graphQLErrorFormatter({ logger: createLogger('silent') });
-  const leaked = new GraphQLError('relation "customer" does not exist at /work/main/src/x.ts', { originalError: new Error('relation "customer" does not exist') });
+  const leaked = new GraphQLError('relation "customer" does not exist at /work/main/src/x.ts', {
+    originalError: new Error('relation "customer" does not exist'),
+  });
   const refused = new GraphQLError('bad', { originalError: new InvalidInputError('customerId is too long') });
   const result = formatSubscriptionResult({ errors: [leaked, refused] }, format)!;
-  expect(result.errors[0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: expect.any(String) } });
+  expect(result.errors[0]).toMatchObject({
+    message: 'Internal server error',
+    extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: expect.any(String) },
+  });
   expect(JSON.stringify(result.errors[0])).not.toContain('/work/main');
   expect(result.errors[1]).toMatchObject({ message: 'customerId is too long', extensions: { code: 'BAD_USER_INPUT' } });
   expect(formatSubscriptionResult({}, format)).toBeUndefined();

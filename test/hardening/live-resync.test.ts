@@ -121,7 +121,11 @@ it('stays ready while Redis is unreachable, reports it in /readyz, and is ready 
   try {
     const degraded = await fetch(`${origin}/readyz`);
     expect(degraded.status).toBe(200);
-    expect(await degraded.json()).toEqual({ status: 'degraded', checks: { database: true, redis: false }, detail: expect.stringMatching(/redis/) });
+    expect(await degraded.json()).toEqual({
+      status: 'degraded',
+      checks: { database: true, redis: false },
+      detail: expect.stringMatching(/redis/),
+    });
     const answered = await post(reader.url, { query: '{ customers(first: 1) { totalCount } }' });
     expect(answered.status).toBe(200);
   } finally {

@@ -23,9 +23,20 @@ beforeAll(async () => {
   // The schema as a previous run of the service left it, with a run it never finished.
   const orm = await openDatabase(database.url);
   await orm.close();
-  await sql(database, "insert into scoring_run (status, as_of, started_at) values ('RUNNING', now() - interval '1 hour', now() - interval '1 hour')");
+  await sql(
+    database,
+    "insert into scoring_run (status, as_of, started_at) values ('RUNNING', now() - interval '1 hour', now() - interval '1 hour')",
+  );
 
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: database.url, REDIS_URL, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', SCORING_INTERVAL_MS: '0' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: database.url,
+    REDIS_URL,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    SCORING_INTERVAL_MS: '0',
+  };
   delete env.NODE_ENV;
   npm = spawn('npm', ['start'], { cwd: path.resolve(__dirname, '../..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
   npm.stdout!.on('data', (chunk) => (output += chunk));
@@ -54,7 +65,10 @@ afterAll(async () => {
 });
 
 it('marks the run a killed process left RUNNING as FAILED, with the reason, before it reports the service up', async () => {
-  const runs = await sql<{ status: string; error: string; finishedAt: Date | null }>(database, 'select status, error, finished_at as "finishedAt" from scoring_run');
+  const runs = await sql<{ status: string; error: string; finishedAt: Date | null }>(
+    database,
+    'select status, error, finished_at as "finishedAt" from scoring_run',
+  );
   expect(runs).toEqual([{ status: 'FAILED', error: INTERRUPTED_RUN_ERROR, finishedAt: expect.any(Date) }]);
 });
 
@@ -95,9 +109,18 @@ it('drains on SIGTERM sent to the npm process: sockets closed, exit 0, no node p
   // Every process npm started: the server itself, and a shell if one stood between them.
   const started = children(npm.pid!);
   expect(started.length).toBeGreaterThan(0);
-  const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, onNonLazyError: () => undefined });
+  const client = createClient({
+    url: url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: false,
+    onNonLazyError: () => undefined,
+  });
   const closed = new Promise<void>((resolve) => client.on('closed', () => resolve()));
-  client.subscribe({ query: 'subscription { healthTierChanged { customerId } }' }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+  client.subscribe(
+    { query: 'subscription { healthTierChanged { customerId } }' },
+    { next: () => undefined, error: () => undefined, complete: () => undefined },
+  );
   await new Promise((resolve) => setTimeout(resolve, 300));
 
   npm.kill('SIGTERM');

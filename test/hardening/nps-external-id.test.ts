@@ -23,12 +23,15 @@ async function submit(input: Record<string, unknown>): Promise<Answer> {
 }
 
 const stored = async (customerId: string) =>
-  (await sql<{ count: number }>(server.database, 'select count(*)::int as count from nps_response where customer_id = $1', [customerId]))[0].count;
+  (await sql<{ count: number }>(server.database, 'select count(*)::int as count from nps_response where customer_id = $1', [customerId]))[0]
+    .count;
 
 beforeAll(async () => {
   server = await startTestServer({ label: 'nps_external_id', env: { RESCORE_DEBOUNCE_MS: '0' } });
   for (const id of ['cust_a', 'cust_b', 'cust_race']) {
-    expect((await post(server.url, { query: `mutation { upsertCustomer(input: { id: "${id}", name: "${id}" }) { id } }` })).body.errors).toBeUndefined();
+    expect(
+      (await post(server.url, { query: `mutation { upsertCustomer(input: { id: "${id}", name: "${id}" }) { id } }` })).body.errors,
+    ).toBeUndefined();
   }
 });
 afterAll(() => server.stop());
@@ -52,13 +55,18 @@ it('keeps keys per customer, and stores every answer sent without a key', async 
 });
 
 it('stores one row when retries of the same answer race', async () => {
-  const answers = await Promise.all(Array.from({ length: 20 }, () => submit({ customerId: 'cust_race', externalId: 'survey-race', score: 10 })));
+  const answers = await Promise.all(
+    Array.from({ length: 20 }, () => submit({ customerId: 'cust_race', externalId: 'survey-race', score: 10 })),
+  );
   expect(new Set(answers.map((a) => a.id)).size).toBe(1);
   expect(await stored('cust_race')).toBe(1);
 });
 
 it('still answers NOT_FOUND for an unknown customer, with or without a key', async () => {
-  for (const input of [{ customerId: 'cust_none', externalId: 'k', score: 5 }, { customerId: 'cust_none', score: 5 }]) {
+  for (const input of [
+    { customerId: 'cust_none', externalId: 'k', score: 5 },
+    { customerId: 'cust_none', score: 5 },
+  ]) {
     const response = await post(server.url, { query: SUBMIT, variables: { input } });
     expect(response.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   }

@@ -9,7 +9,11 @@ import { post } from './support';
 
 let first: TestServer;
 
-const runs = () => sql<{ id: string; status: string; error: string | null }>(first.database, 'select id::text as id, status, error from scoring_run order by id');
+const runs = () =>
+  sql<{ id: string; status: string; error: string | null }>(
+    first.database,
+    'select id::text as id, status, error from scoring_run order by id',
+  );
 const leaveRunning = () => sql(first.database, "insert into scoring_run (status, as_of) values ('RUNNING', now())");
 
 beforeAll(async () => {

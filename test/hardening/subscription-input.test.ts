@@ -9,7 +9,10 @@ let server: TestServer;
 let client: Client;
 
 /** Subscribes and resolves with the errors the server answers with (or none, once it is running). */
-function subscriptionErrors(query: string, variables: Record<string, unknown>): Promise<Array<{ message: string; extensions?: { code?: string } }>> {
+function subscriptionErrors(
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<Array<{ message: string; extensions?: { code?: string } }>> {
   return new Promise((resolve) => {
     const dispose = client.subscribe(
       { query, variables },
@@ -29,7 +32,8 @@ function subscriptionErrors(query: string, variables: Record<string, unknown>): 
   });
 }
 
-const TIER_CHANGED = 'subscription ($customerId: ID, $tiers: [String!]) { healthTierChanged(customerId: $customerId, tiers: $tiers) { customerId } }';
+const TIER_CHANGED =
+  'subscription ($customerId: ID, $tiers: [String!]) { healthTierChanged(customerId: $customerId, tiers: $tiers) { customerId } }';
 
 beforeAll(async () => {
   server = await startTestServer({ label: 'subscription_input' });

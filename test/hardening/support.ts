@@ -75,9 +75,15 @@ export function expectNoInternals(text: string): void {
 
 export interface RecordedSubscription {
   /** Every `next` payload, data or errors. */
-  results: Array<{ data?: Record<string, unknown> | null; errors?: ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }> }>;
+  results: Array<{
+    data?: Record<string, unknown> | null;
+    errors?: ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }>;
+  }>;
   /** Resolves once `predicate` holds for some result; rejects after `timeoutMs`. */
-  waitFor(predicate: (result: RecordedSubscription['results'][number]) => boolean, timeoutMs?: number): Promise<RecordedSubscription['results'][number]>;
+  waitFor(
+    predicate: (result: RecordedSubscription['results'][number]) => boolean,
+    timeoutMs?: number,
+  ): Promise<RecordedSubscription['results'][number]>;
   close(): void;
 }
 

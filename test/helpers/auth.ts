@@ -15,7 +15,13 @@ export function bearer(key: string | undefined): Record<string, string> {
 }
 
 /** POSTs an operation to the server's /graphql with the given key (none when undefined). */
-export async function post<T = Record<string, unknown>>(url: string, query: string, variables?: Record<string, unknown>, key?: string, headers: Record<string, string> = {}): Promise<HttpResult<T>> {
+export async function post<T = Record<string, unknown>>(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  key?: string,
+  headers: Record<string, string> = {},
+): Promise<HttpResult<T>> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...bearer(key), ...headers },
@@ -31,8 +37,18 @@ const CREATE_KEY = 'mutation($input: CreateApiKeyInput!) { createApiKey(input: $
  * Creates a key through the API and returns it. `asKey` authenticates the request; without it the
  * request relies on the loopback admin of a server that has no key yet (so the first key is created so).
  */
-export async function createKey(server: TestServer, scopes: string[], asKey?: string, name = scopes.join('+') || 'none'): Promise<{ key: string; id: string }> {
-  const result = await post<{ createApiKey: { key: string; apiKey: { id: string } } }>(server.url, CREATE_KEY, { input: { name, scopes: scopes.map((scope) => scope.toUpperCase()) } }, asKey);
+export async function createKey(
+  server: TestServer,
+  scopes: string[],
+  asKey?: string,
+  name = scopes.join('+') || 'none',
+): Promise<{ key: string; id: string }> {
+  const result = await post<{ createApiKey: { key: string; apiKey: { id: string } } }>(
+    server.url,
+    CREATE_KEY,
+    { input: { name, scopes: scopes.map((scope) => scope.toUpperCase()) } },
+    asKey,
+  );
   if (result.status !== 200 || result.body.errors) throw new Error(`createApiKey failed: ${result.status} ${JSON.stringify(result.body)}`);
   const created = result.body.data!.createApiKey;
   return { key: created.key, id: created.apiKey.id };
@@ -65,7 +81,9 @@ export class GraphQLSocket {
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(wsUrl, 'graphql-transport-ws', { headers });
       socket.once('open', () => resolve(new GraphQLSocket(socket)));
-      socket.once('unexpected-response', (_request, response) => reject(Object.assign(new Error(`upgrade refused: ${response.statusCode}`), { status: response.statusCode })));
+      socket.once('unexpected-response', (_request, response) =>
+        reject(Object.assign(new Error(`upgrade refused: ${response.statusCode}`), { status: response.statusCode })),
+      );
       socket.once('error', reject);
     });
   }
@@ -123,7 +141,10 @@ export class GraphQLSocket {
 
 /** The `extensions.code`s of a WebSocket operation's result (`next` errors or an `error` message). */
 export function socketErrorCodes(result: { type: string; payload: unknown }): Array<string | undefined> {
-  const errors = result.type === 'error' ? (result.payload as Array<{ extensions?: { code?: string } }>) : ((result.payload as GraphQLResponse<unknown>).errors ?? []);
+  const errors =
+    result.type === 'error'
+      ? (result.payload as Array<{ extensions?: { code?: string } }>)
+      : ((result.payload as GraphQLResponse<unknown>).errors ?? []);
   return errors.map((error) => error.extensions?.code);
 }
 

@@ -32,7 +32,10 @@ export async function sql<T>(database: TestDatabase, text: string, values: unkno
 }
 
 export async function createTestDatabase(label = 'test'): Promise<TestDatabase> {
-  const name = `hg_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase().slice(0, 30)}_${process.pid}_${Date.now().toString(36)}`;
+  const name = `hg_${label
+    .replace(/[^a-z0-9]/gi, '_')
+    .toLowerCase()
+    .slice(0, 30)}_${process.pid}_${Date.now().toString(36)}`;
   await admin((client) => client.query(`create database "${name}"`));
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;

@@ -27,11 +27,15 @@ export function useIngestionServer(label: string): IngestionTestContext {
       await query(context.db, 'delete from rescore_request where customer_id = ?', [id]);
     },
     async storedRows(table: string, customerId: string) {
-      const row = await queryOne<{ count: number }>(context.db, `select count(*)::int as count from ${table} where customer_id = ?`, [customerId]);
+      const row = await queryOne<{ count: number }>(context.db, `select count(*)::int as count from ${table} where customer_id = ?`, [
+        customerId,
+      ]);
       return row!.count;
     },
     async rescoreRequestedAt(customerId: string) {
-      const row = await queryOne<{ at: string }>(context.db, 'select requested_at as at from rescore_request where customer_id = ?', [customerId]);
+      const row = await queryOne<{ at: string }>(context.db, 'select requested_at as at from rescore_request where customer_id = ?', [
+        customerId,
+      ]);
       return row ? new Date(row.at) : null;
     },
   } as IngestionTestContext;

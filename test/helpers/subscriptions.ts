@@ -15,7 +15,11 @@ export function connect(wsUrl: string): Client {
   return createClient({ url: wsUrl, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, onNonLazyError: () => undefined });
 }
 
-export async function subscribe<T, V extends Record<string, unknown>>(client: Client, document: TypedDocumentNode<T, V>, variables?: V): Promise<Subscription<T>> {
+export async function subscribe<T, V extends Record<string, unknown>>(
+  client: Client,
+  document: TypedDocumentNode<T, V>,
+  variables?: V,
+): Promise<Subscription<T>> {
   const events: T[] = [];
   const waiters: Array<() => void> = [];
   let failure: unknown;

@@ -7,7 +7,9 @@ let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer({ label: 'compiled_executor' });
   for (const k of [1, 2, 3]) {
-    const result = await server.request(`mutation { upsertCustomer(input: { id: "cust_jit_${k}", name: "Jit ${k}", arrCents: ${k * 1000} }) { id } }`);
+    const result = await server.request(
+      `mutation { upsertCustomer(input: { id: "cust_jit_${k}", name: "Jit ${k}", arrCents: ${k * 1000} }) { id } }`,
+    );
     expect(result.errors).toBeUndefined();
   }
   const answered = await server.request('mutation { submitNpsResponse(input: { customerId: "cust_jit_2", score: 4 }) { id } }');
@@ -27,15 +29,27 @@ const CASES: Array<[string, string, Record<string, unknown>]> = [
   ['a variable of the wrong type', 'query Typed($first: Int) { customers(first: $first) { edges { cursor } } }', { first: 'many' }],
   ['a non-null variable left out', 'query Required($id: ID!) { customer(id: $id) { id } }', {}],
   ['an Int variable given 2.5', 'query Fraction($first: Int) { customers(first: $first) { edges { cursor } } }', { first: 2.5 }],
-  ['an enum variable given an unknown value', 'query Ordered($order: CustomerOrder) { customers(first: 1, orderBy: $order) { edges { cursor } } }', { order: 'SIDEWAYS' }],
-  ['fragments, aliases and @include', `query Shaped($with: Boolean!) { a: customers(first: 1) { ...Page } b: customers(first: 1, orderBy: ARR_DESC) { ...Page @include(if: $with) } }
-     fragment Page on CustomerConnection { edges { node { id n: name } } }`, { with: true }],
+  [
+    'an enum variable given an unknown value',
+    'query Ordered($order: CustomerOrder) { customers(first: 1, orderBy: $order) { edges { cursor } } }',
+    { order: 'SIDEWAYS' },
+  ],
+  [
+    'fragments, aliases and @include',
+    `query Shaped($with: Boolean!) { a: customers(first: 1) { ...Page } b: customers(first: 1, orderBy: ARR_DESC) { ...Page @include(if: $with) } }
+     fragment Page on CustomerConnection { edges { node { id n: name } } }`,
+    { with: true },
+  ],
 ];
 
 describe('queries run again (compiled)', () => {
   it.each(CASES)('answer %s exactly as the first time', async (_label, query, variables) => {
     const post = async () => {
-      const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+      const response = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      });
       return { status: response.status, body: await response.json() };
     };
     const first = await post();
@@ -46,7 +60,11 @@ describe('queries run again (compiled)', () => {
 
 describe('mutations run again (compiled)', () => {
   const post = async (query: string, variables: Record<string, unknown>) => {
-    const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    });
     return { status: response.status, body: (await response.json()) as GraphQLResponse<unknown> };
   };
   const storedEvents = async (customerId: string): Promise<number> => {
@@ -62,11 +80,23 @@ describe('mutations run again (compiled)', () => {
     const events = [
       { customerId: 'cust_jit_1', eventType: 'login', occurredAt: '2026-11-20T10:00:00.000Z' },
       { customerId: 'cust_nobody', eventType: 'login' },
-      { customerId: 'cust_jit_1', eventType: 'feature_used', feature: 'reports', metadata: { path: '/r' }, occurredAt: '2026-11-20T11:00:00Z' },
+      {
+        customerId: 'cust_jit_1',
+        eventType: 'feature_used',
+        feature: 'reports',
+        metadata: { path: '/r' },
+        occurredAt: '2026-11-20T11:00:00Z',
+      },
     ];
     const first = await post(BATCH, { events });
     expect(first.body).toEqual({
-      data: { trackEngagementBatch: { accepted: 2, duplicates: 0, errors: [{ index: 1, code: 'NOT_FOUND', message: 'customer cust_nobody does not exist' }] } },
+      data: {
+        trackEngagementBatch: {
+          accepted: 2,
+          duplicates: 0,
+          errors: [{ index: 1, code: 'NOT_FOUND', message: 'customer cust_nobody does not exist' }],
+        },
+      },
     });
     for (let run = 0; run < 3; run++) expect(await post(BATCH, { events })).toEqual(first);
     expect(await storedEvents('cust_jit_1')).toBe(8);
@@ -75,7 +105,10 @@ describe('mutations run again (compiled)', () => {
   it('take one input object given for a list as a list of one, as graphql-js does', async () => {
     const single = { customerId: 'cust_jit_2', eventType: 'login', occurredAt: '2026-11-21T10:00:00.000Z' };
     for (let run = 0; run < 3; run++) {
-      expect(await post(BATCH, { events: single })).toEqual({ status: 200, body: { data: { trackEngagementBatch: { accepted: 1, duplicates: 0, errors: [] } } } });
+      expect(await post(BATCH, { events: single })).toEqual({
+        status: 200,
+        body: { data: { trackEngagementBatch: { accepted: 1, duplicates: 0, errors: [] } } },
+      });
     }
     expect(await storedEvents('cust_jit_2')).toBe(3);
   });
@@ -97,8 +130,13 @@ describe('mutations run again (compiled)', () => {
   it('run their root fields one after the other, in order', async () => {
     const RENAME = `mutation Rename($id: ID!) { a: upsertCustomer(input: { id: $id, name: "First" }) { name } b: upsertCustomer(input: { id: $id, name: "Second" }) { name } }`;
     for (let run = 0; run < 3; run++) {
-      expect(await post(RENAME, { id: 'cust_jit_rename' })).toEqual({ status: 200, body: { data: { a: { name: 'First' }, b: { name: 'Second' } } } });
-      const stored = await server.request<{ customer: { name: string } }, unknown>('query ($id: ID!) { customer(id: $id) { name } }', { id: 'cust_jit_rename' });
+      expect(await post(RENAME, { id: 'cust_jit_rename' })).toEqual({
+        status: 200,
+        body: { data: { a: { name: 'First' }, b: { name: 'Second' } } },
+      });
+      const stored = await server.request<{ customer: { name: string } }, unknown>('query ($id: ID!) { customer(id: $id) { name } }', {
+        id: 'cust_jit_rename',
+      });
       expect(stored.data?.customer.name).toBe('Second');
     }
   });

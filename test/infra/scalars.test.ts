@@ -23,10 +23,13 @@ it('writes PostgreSQL UTC timestamps, from text columns and from JSON, exactly a
   const random = mulberry32(20261130);
   for (let i = 0; i < 2000; i++) {
     const ms = Date.UTC(1990, 0, 1) + Math.floor(random() * 60 * 365 * 86_400_000);
-    const micros = String(Math.floor(random() * 1_000_000)).padStart(6, '0').replace(/0+$/, '');
+    const micros = String(Math.floor(random() * 1_000_000))
+      .padStart(6, '0')
+      .replace(/0+$/, '');
     const [day, time] = new Date(ms).toISOString().slice(0, 19).split('T');
     const fraction = micros ? `.${micros}` : '';
-    for (const text of [`${day} ${time}${fraction}+00`, `${day}T${time}${fraction}+00:00`]) expect([text, serializeDateTime(text)]).toEqual([text, throughDate(text)]);
+    for (const text of [`${day} ${time}${fraction}+00`, `${day}T${time}${fraction}+00:00`])
+      expect([text, serializeDateTime(text)]).toEqual([text, throughDate(text)]);
   }
 });
 

@@ -51,7 +51,11 @@ const IDS_ONLY = 'subscription ($channel: String!) { changed(channel: $channel) 
 
 type Stream = EventStream<{ data?: unknown; errors?: readonly GraphQLError[] }>;
 
-async function open(execution: ReturnType<typeof subscriptionExecution>, source: string, variableValues: Record<string, unknown>): Promise<Stream> {
+async function open(
+  execution: ReturnType<typeof subscriptionExecution>,
+  source: string,
+  variableValues: Record<string, unknown>,
+): Promise<Stream> {
   const document = execution.parse(source);
   expect(execution.validate(schema, document)).toEqual([]);
   const result = await execution.subscribe({ schema, document, variableValues, contextValue: {} });
@@ -106,9 +110,16 @@ it('leaves the channel as soon as the client unsubscribes, even while waiting fo
 
 it('answers the errors of a subscription that cannot start, and of a document that does not validate', async () => {
   const execution = subscriptionExecution();
-  const result = await execution.subscribe({ schema, document: execution.parse(LABELS), variableValues: { channel: 'forbidden' }, contextValue: {} });
+  const result = await execution.subscribe({
+    schema,
+    document: execution.parse(LABELS),
+    variableValues: { channel: 'forbidden' },
+    contextValue: {},
+  });
   expect(Symbol.asyncIterator in result).toBe(false);
-  expect((result as { errors: GraphQLError[] }).errors.map((e) => [e.message, e.extensions.code])).toEqual([['no such channel', 'BAD_USER_INPUT']]);
+  expect((result as { errors: GraphQLError[] }).errors.map((e) => [e.message, e.extensions.code])).toEqual([
+    ['no such channel', 'BAD_USER_INPUT'],
+  ]);
   const invalid = execution.parse('subscription { changed(channel: "x") { nope } }');
   expect(execution.validate(schema, invalid).map((e) => e.message)).toEqual(['Cannot query field "nope" on type "Change".']);
   expect(() => execution.parse('subscription {')).toThrow(GraphQLError);

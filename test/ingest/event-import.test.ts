@@ -27,13 +27,17 @@ async function postNdjson(body: string, key?: string): Promise<{ status: number;
   return { status: response.status, body: await response.json() };
 }
 
-const ndjson = (events: unknown[]): string => events.map((event) => (typeof event === 'string' ? event : JSON.stringify(event))).join('\n') + '\n';
+const ndjson = (events: unknown[]): string =>
+  events.map((event) => (typeof event === 'string' ? event : JSON.stringify(event))).join('\n') + '\n';
 
 beforeAll(async () => {
   server = await startTestServer({ label: 'event_import' });
   ingestUrl = server.url.replace(/\/graphql$/, '/ingest/events');
   for (const id of ['cust_a', 'cust_b', 'cust_twin_a', 'cust_twin_b']) {
-    const result = await post(server.url, `mutation { upsertCustomer(input: { id: "${id}", name: "${id}", signedUpAt: "2026-01-01T00:00:00Z" }) { id } }`);
+    const result = await post(
+      server.url,
+      `mutation { upsertCustomer(input: { id: "${id}", name: "${id}", signedUpAt: "2026-01-01T00:00:00Z" }) { id } }`,
+    );
     expect(result.body.errors).toBeUndefined();
   }
   await sql(server.database, 'delete from rescore_request');
@@ -61,7 +65,14 @@ describe('POST /ingest/events', () => {
     const lines = [
       { customerId: 'cust_a', eventType: 'login', userId: 'u1', occurredAt: '2026-11-20T10:00:00Z', idempotencyKey: 'k1' },
       'not json',
-      { customerId: 'cust_a', eventType: 'feature_used', feature: 'reports', userId: 'u2', occurredAt: '2026-11-20T11:00:00Z', metadata: { plan: 'pro' } },
+      {
+        customerId: 'cust_a',
+        eventType: 'feature_used',
+        feature: 'reports',
+        userId: 'u2',
+        occurredAt: '2026-11-20T11:00:00Z',
+        metadata: { plan: 'pro' },
+      },
       { customerId: 'cust_nobody', eventType: 'login' },
       { customerId: 'cust_a', eventType: 'login', occurredAt: 'yesterday' },
       { customerId: 'cust_a', eventType: 'login', colour: 'red' },
@@ -106,7 +117,11 @@ describe('POST /ingest/events', () => {
   it('refuses each bad event as trackEngagementBatch refuses the same item', async () => {
     const events = [
       { customerId: 'cust_a', eventType: 'x'.repeat(501) },
-      { customerId: 'cust_a', eventType: 'login', metadata: { a: { b: { c: { d: { e: { f: { g: { h: { i: { j: { k: 1 } } } } } } } } } } } },
+      {
+        customerId: 'cust_a',
+        eventType: 'login',
+        metadata: { a: { b: { c: { d: { e: { f: { g: { h: { i: { j: { k: 1 } } } } } } } } } } },
+      },
       { customerId: 'cust_a', eventType: 'login', occurredAt: '1960-01-01T00:00:00Z' },
       { customerId: 'cust_nope', eventType: 'login' },
       { customerId: ' ', eventType: 'login' },
@@ -117,7 +132,9 @@ describe('POST /ingest/events', () => {
       { events },
     );
     const imported = await postNdjson(ndjson(events));
-    expect(imported.body.errors.map((e: { line: number; code: string }) => ({ index: e.line - 1, code: e.code }))).toEqual(batch.body.data!.trackEngagementBatch.errors);
+    expect(imported.body.errors.map((e: { line: number; code: string }) => ({ index: e.line - 1, code: e.code }))).toEqual(
+      batch.body.data!.trackEngagementBatch.errors,
+    );
     expect(imported.body.errors).toHaveLength(events.length);
   });
 
@@ -131,7 +148,9 @@ describe('POST /ingest/events', () => {
         occurredAt: new Date(Date.parse('2026-11-01T00:00:00Z') + i * 9 * 3_600_000).toISOString(),
         idempotencyKey: `twin-${i}`,
       }));
-    await post(server.url, 'mutation($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }', { events: events('cust_twin_a') });
+    await post(server.url, 'mutation($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }', {
+      events: events('cust_twin_a'),
+    });
     const imported = await postNdjson(ndjson(events('cust_twin_b')));
     expect(imported.body).toMatchObject({ accepted: 40, rejected: 0 });
     const rollup = await sql<{ customer_id: string; rows: unknown }>(
@@ -145,7 +164,9 @@ describe('POST /ingest/events', () => {
 
   it('stores nothing twice when the same file is sent again', async () => {
     const before = await sql<{ n: number }>(server.database, 'select count(*)::int as n from engagement_event');
-    const again = ndjson(Array.from({ length: 40 }, (_, i) => ({ customerId: 'cust_twin_b', eventType: 'x', idempotencyKey: `twin-${i}` })));
+    const again = ndjson(
+      Array.from({ length: 40 }, (_, i) => ({ customerId: 'cust_twin_b', eventType: 'x', idempotencyKey: `twin-${i}` })),
+    );
     expect((await postNdjson(again)).body).toMatchObject({ accepted: 0, duplicates: 40, rejected: 0 });
     expect(await sql(server.database, 'select count(*)::int as n from engagement_event')).toEqual(before);
   });
@@ -166,15 +187,34 @@ describe('POST /ingest/events', () => {
 describe('importing in batches', () => {
   it('reports errors by line number across batches and stores every good line once', async () => {
     const lines = Array.from({ length: 95 }, (_, i) =>
-      i % 10 === 3 ? '{broken' : { customerId: i % 2 ? 'cust_a' : 'cust_b', eventType: 'batch_test', occurredAt: '2026-11-25T00:00:00Z', idempotencyKey: `batch-${i}` },
+      i % 10 === 3
+        ? '{broken'
+        : {
+            customerId: i % 2 ? 'cust_a' : 'cust_b',
+            eventType: 'batch_test',
+            occurredAt: '2026-11-25T00:00:00Z',
+            idempotencyKey: `batch-${i}`,
+          },
     );
     const signalled: string[][] = [];
-    const summary = await importEvents(server.database.url, Readable.from([ndjson(lines)]), { batchSize: 7, onSignals: (ids) => signalled.push(ids) });
+    const summary = await importEvents(server.database.url, Readable.from([ndjson(lines)]), {
+      batchSize: 7,
+      onSignals: (ids) => signalled.push(ids),
+    });
     const broken = lines.map((line, i) => (line === '{broken' ? i + 1 : 0)).filter(Boolean);
     expect(summary.errors.map((e) => e.line)).toEqual(broken);
-    expect(summary).toMatchObject({ lines: 95, accepted: 95 - broken.length, duplicates: 0, rejected: broken.length, batches: Math.ceil((95 - broken.length) / 7) });
+    expect(summary).toMatchObject({
+      lines: 95,
+      accepted: 95 - broken.length,
+      duplicates: 0,
+      rejected: broken.length,
+      batches: Math.ceil((95 - broken.length) / 7),
+    });
     expect(signalled.length).toBe(summary.batches);
-    const [count] = await sql<{ n: number }>(server.database, "select count(*)::int as n from engagement_event where event_type = 'batch_test'");
+    const [count] = await sql<{ n: number }>(
+      server.database,
+      "select count(*)::int as n from engagement_event where event_type = 'batch_test'",
+    );
     expect(count.n).toBe(95 - broken.length);
   });
 });
@@ -184,10 +224,18 @@ describe('a key repeated in the input', () => {
     // Batches of 4 over two connections: lines 1, 3 and 6 share a key (in one batch and across two),
     // and so do lines 2 and 10.
     const key = (i: number) => ({ 1: 'rep-a', 3: 'rep-a', 6: 'rep-a', 2: 'rep-b', 10: 'rep-b' })[i] ?? `rep-${i}`;
-    const lines = Array.from({ length: 12 }, (_, i) => ({ customerId: 'cust_b', eventType: 'repeat_test', occurredAt: '2026-11-26T00:00:00Z', idempotencyKey: key(i + 1) }));
+    const lines = Array.from({ length: 12 }, (_, i) => ({
+      customerId: 'cust_b',
+      eventType: 'repeat_test',
+      occurredAt: '2026-11-26T00:00:00Z',
+      idempotencyKey: key(i + 1),
+    }));
     const summary = await importEvents(server.database.url, Readable.from([ndjson(lines)]), { batchSize: 4, connections: 2 });
     expect(summary).toMatchObject({ lines: 12, accepted: 9, duplicates: 3, rejected: 0 });
-    const [count] = await sql<{ n: number }>(server.database, "select count(*)::int as n from engagement_event where event_type = 'repeat_test'");
+    const [count] = await sql<{ n: number }>(
+      server.database,
+      "select count(*)::int as n from engagement_event where event_type = 'repeat_test'",
+    );
     expect(count.n).toBe(9);
   });
 });
@@ -197,16 +245,32 @@ describe('npm run import -- FILE --backfill-days N', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'hg-import-'));
     const file = path.join(dir, 'events.ndjson');
     const now = Date.now();
-    writeFileSync(file, ndjson(Array.from({ length: 30 }, (_, i) => ({ customerId: 'cust_a', eventType: 'login', userId: 'u1', occurredAt: new Date(now - i * DAY).toISOString(), idempotencyKey: `cli-${i}` }))));
+    writeFileSync(
+      file,
+      ndjson(
+        Array.from({ length: 30 }, (_, i) => ({
+          customerId: 'cust_a',
+          eventType: 'login',
+          userId: 'u1',
+          occurredAt: new Date(now - i * DAY).toISOString(),
+          idempotencyKey: `cli-${i}`,
+        })),
+      ),
+    );
     // A database of its own, with no server rescoring what arrives.
     const database = await createTestDatabase('import_cli');
     const orm: MikroORM = await openDatabase(database.url, 4);
     const printed: string[] = [];
     try {
-      for (const id of ['cust_a', 'cust_b', 'cust_c', 'cust_d']) await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, signedUpAt: new Date('2026-01-01T00:00:00Z') });
+      for (const id of ['cust_a', 'cust_b', 'cust_c', 'cust_d'])
+        await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, signedUpAt: new Date('2026-01-01T00:00:00Z') });
       const outreachBefore = await sql<{ n: number }>(database, 'select count(*)::int as n from outreach_action');
-      await runImportCommand({ file, backfillDays: 3 }, orm, readConfig({ LOG_LEVEL: 'silent' }), database.url, (line) => printed.push(line));
-      expect(printed.find((line) => line.startsWith('imported'))).toMatch(/^imported .*events\.ndjson: 30 lines, 30 events stored, 0 duplicates, 0 refused/);
+      await runImportCommand({ file, backfillDays: 3 }, orm, readConfig({ LOG_LEVEL: 'silent' }), database.url, (line) =>
+        printed.push(line),
+      );
+      expect(printed.find((line) => line.startsWith('imported'))).toMatch(
+        /^imported .*events\.ndjson: 30 lines, 30 events stored, 0 duplicates, 0 refused/,
+      );
       const history = await sql<{ backfill: boolean; n: number; days: number }>(
         database,
         'select backfill, count(*)::int as n, count(distinct as_of)::int as days from health_score group by backfill',
@@ -216,7 +280,9 @@ describe('npm run import -- FILE --backfill-days N', () => {
       expect(await sql(database, 'select count(*)::int as n from outreach_action')).toEqual(outreachBefore);
       // Again: every day is already scored.
       printed.length = 0;
-      await runImportCommand({ file, backfillDays: 3 }, orm, readConfig({ LOG_LEVEL: 'silent' }), database.url, (line) => printed.push(line));
+      await runImportCommand({ file, backfillDays: 3 }, orm, readConfig({ LOG_LEVEL: 'silent' }), database.url, (line) =>
+        printed.push(line),
+      );
       expect(printed.filter((line) => line.endsWith('already scored'))).toHaveLength(3);
       expect(await sql(database, 'select count(*)::int as n from health_score')).toEqual([{ n: 12 }]);
     } finally {

@@ -16,7 +16,9 @@ const rescoreRequestedAt = (customerId: string) => context.rescoreRequestedAt(cu
 
 async function submitScores(customerId: string, scores: number[], start = Date.parse('2026-03-01T00:00:00Z')): Promise<void> {
   for (const [i, score] of scores.entries()) {
-    await server.gql(SubmitNpsResponseDocument, { input: { customerId, score, respondedAt: new Date(start + i * 3_600_000).toISOString() } });
+    await server.gql(SubmitNpsResponseDocument, {
+      input: { customerId, score, respondedAt: new Date(start + i * 3_600_000).toISOString() },
+    });
   }
 }
 
@@ -26,7 +28,7 @@ describe('submitNpsResponse', () => {
     signalled.length = 0;
     const before = Date.now();
     const result = await server.gql(SubmitNpsResponseDocument, {
-      input: { customerId: 'cust_nps_ok', score: 9, comment: "  Great? It's \"fine\" ?? really  ", respondent: 'ana@example.com' },
+      input: { customerId: 'cust_nps_ok', score: 9, comment: '  Great? It\'s "fine" ?? really  ', respondent: 'ana@example.com' },
     });
     expect(result.submitNpsResponse).toMatchObject({
       customerId: 'cust_nps_ok',
@@ -44,13 +46,17 @@ describe('submitNpsResponse', () => {
   it('keeps an earlier pending rescore request rather than postponing it', async () => {
     await createCustomer('cust_nps_pending');
     await query(db, "insert into rescore_request (customer_id, requested_at) values (?, '2026-01-01T00:00:00Z')", ['cust_nps_pending']);
-    await server.gql(SubmitNpsResponseDocument, { input: { customerId: 'cust_nps_pending', score: 5, respondedAt: '2026-02-01T10:00:00.000Z' } });
+    await server.gql(SubmitNpsResponseDocument, {
+      input: { customerId: 'cust_nps_pending', score: 5, respondedAt: '2026-02-01T10:00:00.000Z' },
+    });
     expect((await rescoreRequestedAt('cust_nps_pending'))?.toISOString()).toBe('2026-01-01T00:00:00.000Z');
   });
 
   it('accepts the bounds 0 and 10 and keeps the given respondedAt', async () => {
     await createCustomer('cust_nps_bounds');
-    const low = await server.gql(SubmitNpsResponseDocument, { input: { customerId: 'cust_nps_bounds', score: 0, respondedAt: '2026-02-01T10:00:00.000Z' } });
+    const low = await server.gql(SubmitNpsResponseDocument, {
+      input: { customerId: 'cust_nps_bounds', score: 0, respondedAt: '2026-02-01T10:00:00.000Z' },
+    });
     const high = await server.gql(SubmitNpsResponseDocument, { input: { customerId: 'cust_nps_bounds', score: 10, comment: '   ' } });
     expect(low.submitNpsResponse).toMatchObject({ score: 0, respondedAt: '2026-02-01T10:00:00.000Z', comment: null, respondent: null });
     expect(high.submitNpsResponse).toMatchObject({ score: 10, comment: null });
@@ -116,7 +122,11 @@ describe('npsSummary', () => {
 
   it('restricts to a date range: from inclusive, to exclusive', async () => {
     // cust_sum_a answered hourly from 2026-03-01T00:00Z: 10, 9, 8, 7, 6, 0
-    const { npsSummary } = await server.gql(NpsSummaryDocument, { customerId: 'cust_sum_a', from: '2026-03-01T01:00:00Z', to: '2026-03-01T04:00:00Z' });
+    const { npsSummary } = await server.gql(NpsSummaryDocument, {
+      customerId: 'cust_sum_a',
+      from: '2026-03-01T01:00:00Z',
+      to: '2026-03-01T04:00:00Z',
+    });
     expect(npsSummary).toEqual({ responses: 3, averageScore: 8, promoters: 1, passives: 2, detractors: 0, nps: 33 });
   });
 
@@ -138,7 +148,9 @@ describe('npsResponses', () => {
     await createCustomer('cust_list');
     // 7 answers; two share a timestamp so the id breaks the tie.
     for (const [i, at] of ['01', '02', '03', '04', '04', '05', '06'].entries()) {
-      await server.gql(SubmitNpsResponseDocument, { input: { customerId: 'cust_list', score: i, respondedAt: `2026-06-${at}T12:00:00.000Z` } });
+      await server.gql(SubmitNpsResponseDocument, {
+        input: { customerId: 'cust_list', score: i, respondedAt: `2026-06-${at}T12:00:00.000Z` },
+      });
     }
   });
 
@@ -158,7 +170,11 @@ describe('npsResponses', () => {
   });
 
   it('filters by date range', async () => {
-    const { npsResponses } = await server.gql(NpsResponsesDocument, { customerId: 'cust_list', from: '2026-06-02T12:00:00Z', to: '2026-06-04T12:00:00Z' });
+    const { npsResponses } = await server.gql(NpsResponsesDocument, {
+      customerId: 'cust_list',
+      from: '2026-06-02T12:00:00Z',
+      to: '2026-06-04T12:00:00Z',
+    });
     expect(npsResponses.edges.map((edge) => edge.node.score)).toEqual([2, 1]);
     expect(npsResponses.totalCount).toBe(2);
   });
@@ -181,12 +197,16 @@ describe('npsResponses', () => {
 });
 
 describe('Customer.npsResponses and Customer.latestNpsResponse', () => {
-  it('pages a customer\'s answers and shows the latest one', async () => {
+  it("pages a customer's answers and shows the latest one", async () => {
     const first = await server.gql(CustomerNpsDocument, { id: 'cust_list', first: 4 });
     expect(first.customer.latestNpsResponse?.score).toBe(6);
     expect(first.customer.npsResponses.totalCount).toBe(7);
     expect(first.customer.npsResponses.edges.map((edge) => edge.node.score)).toEqual([6, 5, 4, 3]);
-    const second = await server.gql(CustomerNpsDocument, { id: 'cust_list', first: 4, after: first.customer.npsResponses.pageInfo.endCursor });
+    const second = await server.gql(CustomerNpsDocument, {
+      id: 'cust_list',
+      first: 4,
+      after: first.customer.npsResponses.pageInfo.endCursor,
+    });
     expect(second.customer.npsResponses.edges.map((edge) => edge.node.score)).toEqual([2, 1, 0]);
     expect(second.customer.npsResponses.pageInfo.hasNextPage).toBe(false);
   });

@@ -95,7 +95,7 @@ describe('insertOutreachActions', () => {
     expect(await storedActions()).toBe(before);
   });
 
-  it('joins the caller\'s transaction, so a failed scoring batch leaves no outreach behind', async () => {
+  it("joins the caller's transaction, so a failed scoring batch leaves no outreach behind", async () => {
     const before = await storedActions();
     await expect(
       inTransaction(db, async (tx) => {
@@ -115,9 +115,24 @@ describe('outreachLog', () => {
       action({ customerId: 'cust_out_a', playbook: 'at_risk', action: 'check_in_email', createdAt: day(1) }),
       action({ customerId: 'cust_out_a', playbook: 'at_risk', action: 'csm_alert', audience: 'TEAM', channel: 'SLACK', createdAt: day(1) }),
       action({ customerId: 'cust_out_b', playbook: 'critical', action: 'offer', status: 'SKIPPED_OPT_OUT', createdAt: day(2) }),
-      action({ customerId: 'cust_out_b', playbook: 'critical', action: 'executive_outreach', audience: 'TEAM', channel: 'CRM_TASK', createdAt: day(2) }),
+      action({
+        customerId: 'cust_out_b',
+        playbook: 'critical',
+        action: 'executive_outreach',
+        audience: 'TEAM',
+        channel: 'CRM_TASK',
+        createdAt: day(2),
+      }),
       action({ customerId: 'cust_out_a', playbook: 'at_risk', action: 'check_in_email', status: 'SUPPRESSED_COOLDOWN', createdAt: day(3) }),
-      action({ customerId: 'cust_out_b', playbook: 'silence', action: 'csm_alert', audience: 'TEAM', channel: 'SLACK', trigger: 'SILENCE', createdAt: day(4) }),
+      action({
+        customerId: 'cust_out_b',
+        playbook: 'silence',
+        action: 'csm_alert',
+        audience: 'TEAM',
+        channel: 'SLACK',
+        trigger: 'SILENCE',
+        createdAt: day(4),
+      }),
     ]);
   });
 
@@ -192,12 +207,21 @@ describe('outreachLog', () => {
     expect(empty.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 
-  it('shows a customer\'s outreach and its last action, filtered by status', async () => {
+  it("shows a customer's outreach and its last action, filtered by status", async () => {
     const all = await server.gql(CustomerOutreachDocument, { id: 'cust_out_b', first: 2 });
-    expect(all.customer.lastOutreachAction).toMatchObject({ action: 'csm_alert', playbook: 'silence', trigger: 'SILENCE', createdAt: '2026-05-04T09:00:00.000Z' });
+    expect(all.customer.lastOutreachAction).toMatchObject({
+      action: 'csm_alert',
+      playbook: 'silence',
+      trigger: 'SILENCE',
+      createdAt: '2026-05-04T09:00:00.000Z',
+    });
     expect(all.customer.outreach.totalCount).toBe(3);
     expect(all.customer.outreach.edges.map((edge) => edge.node.playbook)).toEqual(['silence', 'critical']);
-    const rest = await server.gql(CustomerOutreachDocument, { id: 'cust_out_b', first: 2, after: all.customer.outreach.pageInfo.endCursor });
+    const rest = await server.gql(CustomerOutreachDocument, {
+      id: 'cust_out_b',
+      first: 2,
+      after: all.customer.outreach.pageInfo.endCursor,
+    });
     expect(rest.customer.outreach.edges.map((edge) => edge.node.status)).toEqual(['SKIPPED_OPT_OUT']);
 
     const logged = await server.gql(CustomerOutreachDocument, { id: 'cust_out_b', status: 'DECIDED' });

@@ -15,7 +15,11 @@ beforeAll(async () => {
   server = await startTestServer({ label: 'statement_count' });
   // Seeded with SQL rather than mutations so no rescoring is signalled while statements are counted.
   const db = server.app.orm.em.fork() as Db;
-  await query(db, `insert into customer (id, name) select 'cust_' || lpad(k::text, 2, '0'), 'Customer ' || lpad(k::text, 2, '0') from generate_series(0, ?) k`, [CUSTOMERS - 1]);
+  await query(
+    db,
+    `insert into customer (id, name) select 'cust_' || lpad(k::text, 2, '0'), 'Customer ' || lpad(k::text, 2, '0') from generate_series(0, ?) k`,
+    [CUSTOMERS - 1],
+  );
   // Customer k answered the survey k % 5 times (scores 10, 9, 8, 7 hours apart; the latest is the lowest).
   await query(
     db,

@@ -17,7 +17,14 @@ describe('recordPayment', () => {
     signalled.length = 0;
     const before = Date.now();
     const { recordPayment } = await server.gql(RecordPaymentDocument, {
-      input: { customerId: 'cust_pay_ok', amountCents: 129_900, currency: ' eur ', status: 'PAID', dueAt: '2026-03-01T00:00:00Z', paidAt: '2026-03-02T08:15:00Z' },
+      input: {
+        customerId: 'cust_pay_ok',
+        amountCents: 129_900,
+        currency: ' eur ',
+        status: 'PAID',
+        dueAt: '2026-03-01T00:00:00Z',
+        paidAt: '2026-03-02T08:15:00Z',
+      },
     });
     expect(recordPayment).toMatchObject({
       customerId: 'cust_pay_ok',
@@ -35,15 +42,25 @@ describe('recordPayment', () => {
 
   it('stores amounts up to the largest safe integer and zero', async () => {
     await createCustomer('cust_pay_big');
-    const big = await server.gql(RecordPaymentDocument, { input: { customerId: 'cust_pay_big', amountCents: Number.MAX_SAFE_INTEGER, currency: 'USD', status: 'PAID' } });
+    const big = await server.gql(RecordPaymentDocument, {
+      input: { customerId: 'cust_pay_big', amountCents: Number.MAX_SAFE_INTEGER, currency: 'USD', status: 'PAID' },
+    });
     expect(big.recordPayment.amountCents).toBe(Number.MAX_SAFE_INTEGER);
-    const zero = await server.gql(RecordPaymentDocument, { input: { customerId: 'cust_pay_big', amountCents: 0, currency: 'USD', status: 'REFUNDED' } });
+    const zero = await server.gql(RecordPaymentDocument, {
+      input: { customerId: 'cust_pay_big', amountCents: 0, currency: 'USD', status: 'REFUNDED' },
+    });
     expect(zero.recordPayment).toMatchObject({ amountCents: 0, status: 'REFUNDED' });
   });
 
   it('keeps payments without an externalId apart, even when identical', async () => {
     await createCustomer('cust_pay_plain');
-    const input = { customerId: 'cust_pay_plain', amountCents: 500, currency: 'GBP', status: 'FAILED' as const, occurredAt: '2026-03-05T00:00:00Z' };
+    const input = {
+      customerId: 'cust_pay_plain',
+      amountCents: 500,
+      currency: 'GBP',
+      status: 'FAILED' as const,
+      occurredAt: '2026-03-05T00:00:00Z',
+    };
     const a = await server.gql(RecordPaymentDocument, { input });
     const b = await server.gql(RecordPaymentDocument, { input });
     expect(a.recordPayment.id).not.toBe(b.recordPayment.id);
@@ -53,16 +70,39 @@ describe('recordPayment', () => {
   it('upserts by (customer, externalId): a retried webhook or a status change updates the stored row', async () => {
     await createCustomer('cust_pay_upsert');
     const failed = await server.gql(RecordPaymentDocument, {
-      input: { customerId: 'cust_pay_upsert', externalId: 'in_1001', amountCents: 9_900, currency: 'usd', status: 'FAILED', dueAt: '2026-03-01T00:00:00Z', occurredAt: '2026-03-01T06:00:00Z' },
+      input: {
+        customerId: 'cust_pay_upsert',
+        externalId: 'in_1001',
+        amountCents: 9_900,
+        currency: 'usd',
+        status: 'FAILED',
+        dueAt: '2026-03-01T00:00:00Z',
+        occurredAt: '2026-03-01T06:00:00Z',
+      },
     });
     const retried = await server.gql(RecordPaymentDocument, {
-      input: { customerId: 'cust_pay_upsert', externalId: 'in_1001', amountCents: 9_900, currency: 'usd', status: 'FAILED', dueAt: '2026-03-01T00:00:00Z', occurredAt: '2026-03-01T06:00:00Z' },
+      input: {
+        customerId: 'cust_pay_upsert',
+        externalId: 'in_1001',
+        amountCents: 9_900,
+        currency: 'usd',
+        status: 'FAILED',
+        dueAt: '2026-03-01T00:00:00Z',
+        occurredAt: '2026-03-01T06:00:00Z',
+      },
     });
     expect(retried.recordPayment).toEqual(failed.recordPayment);
 
     // The later success carries no dueAt/occurredAt: the stored ones are kept.
     const paid = await server.gql(RecordPaymentDocument, {
-      input: { customerId: 'cust_pay_upsert', externalId: ' in_1001 ', amountCents: 9_900, currency: 'USD', status: 'PAID', paidAt: '2026-03-04T10:00:00Z' },
+      input: {
+        customerId: 'cust_pay_upsert',
+        externalId: ' in_1001 ',
+        amountCents: 9_900,
+        currency: 'USD',
+        status: 'PAID',
+        paidAt: '2026-03-04T10:00:00Z',
+      },
     });
     expect(paid.recordPayment).toEqual({
       ...failed.recordPayment,
@@ -73,15 +113,31 @@ describe('recordPayment', () => {
 
     // An explicit occurredAt and an explicit null do overwrite.
     const moved = await server.gql(RecordPaymentDocument, {
-      input: { customerId: 'cust_pay_upsert', externalId: 'in_1001', amountCents: 9_900, currency: 'USD', status: 'REFUNDED', occurredAt: '2026-03-10T00:00:00Z', paidAt: null },
+      input: {
+        customerId: 'cust_pay_upsert',
+        externalId: 'in_1001',
+        amountCents: 9_900,
+        currency: 'USD',
+        status: 'REFUNDED',
+        occurredAt: '2026-03-10T00:00:00Z',
+        paidAt: null,
+      },
     });
-    expect(moved.recordPayment).toMatchObject({ id: failed.recordPayment.id, status: 'REFUNDED', occurredAt: '2026-03-10T00:00:00.000Z', paidAt: null, dueAt: '2026-03-01T00:00:00.000Z' });
+    expect(moved.recordPayment).toMatchObject({
+      id: failed.recordPayment.id,
+      status: 'REFUNDED',
+      occurredAt: '2026-03-10T00:00:00.000Z',
+      paidAt: null,
+      dueAt: '2026-03-01T00:00:00.000Z',
+    });
     expect(await storedPayments('cust_pay_upsert')).toBe(1);
   });
 
   it('scopes externalId to the customer', async () => {
     await createCustomer('cust_pay_other');
-    const other = await server.gql(RecordPaymentDocument, { input: { customerId: 'cust_pay_other', externalId: 'in_1001', amountCents: 1, currency: 'USD', status: 'PAID' } });
+    const other = await server.gql(RecordPaymentDocument, {
+      input: { customerId: 'cust_pay_other', externalId: 'in_1001', amountCents: 1, currency: 'USD', status: 'PAID' },
+    });
     expect(other.recordPayment.customerId).toBe('cust_pay_other');
     expect(await storedPayments('cust_pay_other')).toBe(1);
     expect(await storedPayments('cust_pay_upsert')).toBe(1);
@@ -118,19 +174,34 @@ describe('recordPayment', () => {
 });
 
 describe('Customer.payments', () => {
-  it('pages a customer\'s payments newest first', async () => {
+  it("pages a customer's payments newest first", async () => {
     await createCustomer('cust_pay_list');
     for (let day = 1; day <= 5; day++) {
       await server.gql(RecordPaymentDocument, {
-        input: { customerId: 'cust_pay_list', externalId: `in_${day}`, amountCents: day * 100, currency: 'EUR', status: day === 3 ? 'FAILED' : 'PAID', occurredAt: `2026-0${day}-01T00:00:00Z` },
+        input: {
+          customerId: 'cust_pay_list',
+          externalId: `in_${day}`,
+          amountCents: day * 100,
+          currency: 'EUR',
+          status: day === 3 ? 'FAILED' : 'PAID',
+          occurredAt: `2026-0${day}-01T00:00:00Z`,
+        },
       });
     }
     const first = await server.gql(CustomerPaymentsDocument, { id: 'cust_pay_list', first: 2 });
     expect(first.customer.payments.totalCount).toBe(5);
     expect(first.customer.payments.edges.map((edge) => edge.node.externalId)).toEqual(['in_5', 'in_4']);
-    const second = await server.gql(CustomerPaymentsDocument, { id: 'cust_pay_list', first: 2, after: first.customer.payments.pageInfo.endCursor });
+    const second = await server.gql(CustomerPaymentsDocument, {
+      id: 'cust_pay_list',
+      first: 2,
+      after: first.customer.payments.pageInfo.endCursor,
+    });
     expect(second.customer.payments.edges.map((edge) => edge.node.externalId)).toEqual(['in_3', 'in_2']);
-    const third = await server.gql(CustomerPaymentsDocument, { id: 'cust_pay_list', first: 2, after: second.customer.payments.pageInfo.endCursor });
+    const third = await server.gql(CustomerPaymentsDocument, {
+      id: 'cust_pay_list',
+      first: 2,
+      after: second.customer.payments.pageInfo.endCursor,
+    });
     expect(third.customer.payments.edges.map((edge) => edge.node.externalId)).toEqual(['in_1']);
     expect(third.customer.payments.pageInfo.hasNextPage).toBe(false);
   });

@@ -56,7 +56,8 @@ export function readmeExamples(markdown: string): ReadmeExample[] {
       example.operations = operations.map((operation) => ({ name: operation.name?.value, type: operation.operation }));
       if (!operations.some((operation) => (operation.variableDefinitions ?? []).length > 0)) return;
       const next = blocks[index + 1];
-      if (next?.language !== 'json') throw new Error('its operation declares variables, but the next code block is not a ```json block with their values');
+      if (next?.language !== 'json')
+        throw new Error('its operation declares variables, but the next code block is not a ```json block with their values');
       example.variables = JSON.parse(next.text) as Record<string, unknown>;
     } catch (error) {
       example.problem = error instanceof Error ? error.message : String(error);

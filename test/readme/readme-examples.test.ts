@@ -35,7 +35,14 @@ async function seedDemo(url: string): Promise<void> {
   try {
     const db = orm.em.fork() as Db;
     const config = readConfig({ LOG_LEVEL: 'silent', SCORING_INTERVAL_MS: '0' });
-    const services = { orm, pubsub: new InProcessPubSub(), logger: createLogger('silent'), config: { ...config, databaseUrl: url }, onSignals: [], onModelActivated: [] };
+    const services = {
+      orm,
+      pubsub: new InProcessPubSub(),
+      logger: createLogger('silent'),
+      config: { ...config, databaseUrl: url },
+      onSignals: [],
+      onModelActivated: [],
+    };
     const dataSet = buildDemoDataSet({ customers: 40, days: 60, seed: 1, now: new Date() });
     await loadDemoData(db, dataSet, { concurrency: 2 });
     await scoreDemoHistory(services, db, dataSet);
@@ -63,7 +70,11 @@ async function runQueryOrMutation(example: ReadmeExample, operationName: string 
     body: JSON.stringify({ query: example.document, variables: example.variables, operationName }),
   });
   const body = (await response.json()) as { errors?: unknown };
-  expect({ operation: operationName, status: response.status, errors: body.errors }).toEqual({ operation: operationName, status: 200, errors: undefined });
+  expect({ operation: operationName, status: response.status, errors: body.errors }).toEqual({
+    operation: operationName,
+    status: 200,
+    errors: undefined,
+  });
 }
 
 async function runSubscription(example: ReadmeExample, operationName: string | undefined): Promise<void> {
@@ -73,7 +84,12 @@ async function runSubscription(example: ReadmeExample, operationName: string | u
     socket.send({ id: '1', type: 'subscribe', payload: { query: example.document, variables: example.variables, operationName } });
     // Accepted means neither refused (`error`), nor answered with errors, nor completed at once.
     const refusal = await socket
-      .waitFor((m) => m.id === '1' && (m.type === 'error' || m.type === 'complete' || (m.type === 'next' && JSON.stringify(m.payload).includes('"errors"'))), SUBSCRIPTION_WATCH_MS)
+      .waitFor(
+        (m) =>
+          m.id === '1' &&
+          (m.type === 'error' || m.type === 'complete' || (m.type === 'next' && JSON.stringify(m.payload).includes('"errors"'))),
+        SUBSCRIPTION_WATCH_MS,
+      )
       .catch(() => undefined);
     expect({ operation: operationName, refusal }).toEqual({ operation: operationName, refusal: undefined });
   } finally {
@@ -85,15 +101,18 @@ it('finds the README examples', () => {
   expect(EXAMPLES.length).toBeGreaterThan(5);
 });
 
-describe.each(EXAMPLES.map((example) => [`line ${example.line} (${example.section})`, example] as const))('README %s', (_label, example) => {
-  it('runs without errors', async () => {
-    expect(example.problem).toBeUndefined();
-    expect(example.operations.length).toBeGreaterThan(0);
-    for (const operation of example.operations) {
-      // Several operations in one document are addressed by name; GraphQL refuses an anonymous one beside others.
-      const operationName = example.operations.length > 1 ? operation.name : undefined;
-      if (operation.type === 'subscription') await runSubscription(example, operationName);
-      else await runQueryOrMutation(example, operationName);
-    }
-  });
-});
+describe.each(EXAMPLES.map((example) => [`line ${example.line} (${example.section})`, example] as const))(
+  'README %s',
+  (_label, example) => {
+    it('runs without errors', async () => {
+      expect(example.problem).toBeUndefined();
+      expect(example.operations.length).toBeGreaterThan(0);
+      for (const operation of example.operations) {
+        // Several operations in one document are addressed by name; GraphQL refuses an anonymous one beside others.
+        const operationName = example.operations.length > 1 ? operation.name : undefined;
+        if (operation.type === 'subscription') await runSubscription(example, operationName);
+        else await runQueryOrMutation(example, operationName);
+      }
+    });
+  },
+);

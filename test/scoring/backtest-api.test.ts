@@ -23,7 +23,13 @@ function account(id: string, options: { declineAt?: number; churnAt?: number } =
     if (declining && d % 3 !== 0) continue;
     const users = declining ? 1 : 4;
     for (let u = 0; u < users; u++) {
-      events.push({ customerId: id, eventType: 'feature_used', feature: `f${(d + u) % (declining ? 1 : 5)}`, userId: `${id}_u${u}`, occurredAt: daysAgo(d, 9 + u) });
+      events.push({
+        customerId: id,
+        eventType: 'feature_used',
+        feature: `f${(d + u) % (declining ? 1 : 5)}`,
+        userId: `${id}_u${u}`,
+        occurredAt: daysAgo(d, 9 + u),
+      });
     }
   }
   return events;
@@ -54,7 +60,9 @@ beforeAll(async () => {
     events.push(...account(id));
   }
   for (const [id, declineAt, churnAt] of CHURNERS) {
-    await server.gql(UpsertCustomerDocument, { input: { id, name: id, signedUpAt: daysAgo(170), arrCents: 3_000_000, churnedAt: daysAgo(churnAt), churnReason: 'faded away' } });
+    await server.gql(UpsertCustomerDocument, {
+      input: { id, name: id, signedUpAt: daysAgo(170), arrCents: 3_000_000, churnedAt: daysAgo(churnAt), churnReason: 'faded away' },
+    });
     events.push(...account(id, { declineAt, churnAt }));
   }
   expect((await server.gql(TrackEngagementBatchDocument, { events })).trackEngagementBatch.errors).toEqual([]);
@@ -86,13 +94,20 @@ it('replays the default model over past weeks and sees the churners coming, writ
   const client = connect(server.wsUrl);
   const changes = await subscribe(client, OnTierChangedDocument, {});
   const before = await rowCounts();
-  const result = await server.request<{ backtest: Report }, unknown>(`query ($input: BacktestInput!) { backtest(input: $input) { ${REPORT} } }`, { input: GRID });
+  const result = await server.request<{ backtest: Report }, unknown>(
+    `query ($input: BacktestInput!) { backtest(input: $input) { ${REPORT} } }`,
+    { input: GRID },
+  );
   expect(result.errors).toBeUndefined();
   const report = result.data!.backtest;
   expect(report).toMatchObject({ customers: 9, churners: 3, instants: 12, modelVersion: 1 });
   // Each churner is looked at only before its churn.
   expect(report.snapshots).toBe(6 * 12 + (8 + 10 + 8));
-  expect(report.recall.map((r) => [r.leadDays, r.churners, r.flagged])).toEqual([[7, 3, 3], [14, 3, 3], [30, 3, 3]]);
+  expect(report.recall.map((r) => [r.leadDays, r.churners, r.flagged])).toEqual([
+    [7, 3, 3],
+    [14, 3, 3],
+    [30, 3, 3],
+  ]);
   expect(report.auc).toMatchObject({ auc: 1, positives: 3 });
   expect(report.falseAlarms).toMatchObject({ nonChurners: 6, flagged: 0, rate: 0 });
   expect(report.precision.precision).toBeGreaterThan(0.5);
@@ -107,9 +122,18 @@ it('replays the default model over past weeks and sees the churners coming, writ
 });
 
 it('backtests a stored version or a config given inline, and refuses what it cannot replay', async () => {
-  const inline = await server.request<{ backtest: Report }, unknown>(`query ($input: BacktestInput!) { backtest(input: $input) { ${REPORT} } }`, {
-    input: { ...GRID, model: { config: (await server.request<{ scoringModel: { config: unknown } }, unknown>('{ scoringModel { config } }')).data!.scoringModel.config } },
-  });
+  const inline = await server.request<{ backtest: Report }, unknown>(
+    `query ($input: BacktestInput!) { backtest(input: $input) { ${REPORT} } }`,
+    {
+      input: {
+        ...GRID,
+        model: {
+          config: (await server.request<{ scoringModel: { config: unknown } }, unknown>('{ scoringModel { config } }')).data!.scoringModel
+            .config,
+        },
+      },
+    },
+  );
   expect(inline.data!.backtest.modelVersion).toBeNull();
   expect(inline.data!.backtest.auc.auc).toBe(1);
   const refusals = [
@@ -123,16 +147,30 @@ it('backtests a stored version or a config given inline, and refuses what it can
   ];
   for (const input of refusals) {
     const refused = await server.request(`query ($input: BacktestInput!) { backtest(input: $input) { customers } }`, { input });
-    expect([JSON.stringify(input).slice(0, 60), refused.errors?.[0].extensions?.code]).toEqual([JSON.stringify(input).slice(0, 60), 'BAD_USER_INPUT']);
+    expect([JSON.stringify(input).slice(0, 60), refused.errors?.[0].extensions?.code]).toEqual([
+      JSON.stringify(input).slice(0, 60),
+      'BAD_USER_INPUT',
+    ]);
   }
-  const unknown = await server.request(`query ($input: BacktestInput!) { backtest(input: $input) { customers } }`, { input: { ...GRID, model: { version: 99 } } });
+  const unknown = await server.request(`query ($input: BacktestInput!) { backtest(input: $input) { customers } }`, {
+    input: { ...GRID, model: { version: 99 } },
+  });
   expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
 });
 
 it('suggests weights fitted to the labelled history, non-negative and summing to 100, with both backtests', async () => {
   const before = await rowCounts();
   const result = await server.request<
-    { suggestScoringModel: { config: { components: Array<{ signals: Array<{ name: string; weight: number }> }> }; weights: Array<{ name: string; weight: number; currentWeight: number }>; samples: number; positives: number; current: Report; suggested: Report } },
+    {
+      suggestScoringModel: {
+        config: { components: Array<{ signals: Array<{ name: string; weight: number }> }> };
+        weights: Array<{ name: string; weight: number; currentWeight: number }>;
+        samples: number;
+        positives: number;
+        current: Report;
+        suggested: Report;
+      };
+    },
     unknown
   >(
     `query ($input: SuggestScoringModelInput!) { suggestScoringModel(input: $input) {
@@ -162,16 +200,36 @@ it('suggests weights fitted to the labelled history, non-negative and summing to
 it('previews the tiers a model would give now, and who would move, largest ARR first, writing nothing', async () => {
   await server.request('mutation { refreshAllHealthScores { status } }');
   const before = await rowCounts();
-  const strict = (await server.request<{ scoringModel: { config: { tiers: Array<{ key: string; lowerBound: number }> } } }, unknown>('{ scoringModel { config } }')).data!
-    .scoringModel.config;
+  const strict = (
+    await server.request<{ scoringModel: { config: { tiers: Array<{ key: string; lowerBound: number }> } } }, unknown>(
+      '{ scoringModel { config } }',
+    )
+  ).data!.scoringModel.config;
   // Every band's bound raised: a healthy account must now score 101… so nobody is healthy.
-  const config = { ...strict, tiers: [{ key: 'top', label: 'Top', lowerBound: 100, severity: 0 }, { key: 'rest', label: 'Rest', lowerBound: 0, severity: 1 }], playbooks: [] };
+  const config = {
+    ...strict,
+    tiers: [
+      { key: 'top', label: 'Top', lowerBound: 100, severity: 0 },
+      { key: 'rest', label: 'Rest', lowerBound: 0, severity: 1 },
+    ],
+    playbooks: [],
+  };
   const result = await server.request<
-    { previewScoringModel: { current: Array<{ tier: string; count: number }>; proposed: Array<{ tier: string; count: number }>; changed: number; changes: Array<{ customerId: string; arrCents: number; toTier: string }> } },
+    {
+      previewScoringModel: {
+        current: Array<{ tier: string; count: number }>;
+        proposed: Array<{ tier: string; count: number }>;
+        changed: number;
+        changes: Array<{ customerId: string; arrCents: number; toTier: string }>;
+      };
+    },
     unknown
-  >('query ($config: JSON!) { previewScoringModel(config: $config, first: 3) { current { tier count } proposed { tier count } changed changes { customerId arrCents fromTier toTier toScore } } }', {
-    config,
-  });
+  >(
+    'query ($config: JSON!) { previewScoringModel(config: $config, first: 3) { current { tier count } proposed { tier count } changed changes { customerId arrCents fromTier toTier toScore } } }',
+    {
+      config,
+    },
+  );
   expect(result.errors).toBeUndefined();
   const preview = result.data!.previewScoringModel;
   expect(preview.current.reduce((n, t) => n + t.count, 0)).toBe(9);

@@ -3,7 +3,14 @@
 import { Client } from 'pg';
 import type { Db } from '../../src/infra/sql';
 import { rescoreRequested } from '../../src/scoring/scoring.service';
-import { CustomerScoreStateDocument, RefreshAllDocument, ScoreHistoryDocument, TrackEngagementBatchDocument, TrackEngagementDocument, UpsertCustomerDocument } from '../__generated__/graphql';
+import {
+  CustomerScoreStateDocument,
+  RefreshAllDocument,
+  ScoreHistoryDocument,
+  TrackEngagementBatchDocument,
+  TrackEngagementDocument,
+  UpsertCustomerDocument,
+} from '../__generated__/graphql';
 import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 
@@ -18,7 +25,9 @@ describe('debounced rescoring', () => {
 
   it('rescores a customer within seconds of new signals, once for a burst', async () => {
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_burst', name: 'Burst' } });
-    await Promise.all(Array.from({ length: 20 }, () => server.gql(TrackEngagementDocument, { input: { customerId: 'cust_burst', eventType: 'login' } })));
+    await Promise.all(
+      Array.from({ length: 20 }, () => server.gql(TrackEngagementDocument, { input: { customerId: 'cust_burst', eventType: 'login' } })),
+    );
     const deadline = Date.now() + 5000;
     let score: number | null | undefined = null;
     while (Date.now() < deadline && score == null) {
@@ -42,7 +51,9 @@ describe('debounced rescoring', () => {
       await scoring.query("select 1 from customer where id = 'cust_locked' for no key update");
       const started = Date.now();
       const single = await server.gql(TrackEngagementDocument, { input: { customerId: 'cust_locked', eventType: 'login' } });
-      const batch = await server.gql(TrackEngagementBatchDocument, { events: [{ customerId: 'cust_locked', eventType: 'feature_used', feature: 'reports' }] });
+      const batch = await server.gql(TrackEngagementBatchDocument, {
+        events: [{ customerId: 'cust_locked', eventType: 'feature_used', feature: 'reports' }],
+      });
       expect(single.trackEngagement.customerId).toBe('cust_locked');
       expect(batch.trackEngagementBatch.accepted).toBe(1);
       expect(Date.now() - started).toBeLessThan(2000);
@@ -101,7 +112,10 @@ describe('full runs across instances', () => {
     const [a, b] = await Promise.all([first.gql(RefreshAllDocument, {}), second.gql(RefreshAllDocument, {})]);
     expect(a.refreshAllHealthScores.status).toBe('SUCCEEDED');
     expect(b.refreshAllHealthScores.status).toBe('SUCCEEDED');
-    const runs = await sql<{ started_at: Date; finished_at: Date }>(first.database, 'select started_at, finished_at from scoring_run order by started_at');
+    const runs = await sql<{ started_at: Date; finished_at: Date }>(
+      first.database,
+      'select started_at, finished_at from scoring_run order by started_at',
+    );
     expect(runs).toHaveLength(2);
     expect(runs[1].started_at.getTime()).toBeGreaterThanOrEqual(runs[0].finished_at.getTime());
   });
@@ -116,8 +130,14 @@ describe('first start', () => {
 
   it('backfills 30 days of history once, when it finds signals and no history', async () => {
     const loader = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0' } });
-    await loader.gql(UpsertCustomerDocument, { input: { id: 'cust_old', name: 'Old', signedUpAt: new Date(Date.now() - 120 * DAY).toISOString() } });
-    const events = Array.from({ length: 90 }, (_, d) => ({ customerId: 'cust_old', eventType: 'login', occurredAt: new Date(Date.now() - d * DAY).toISOString() }));
+    await loader.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_old', name: 'Old', signedUpAt: new Date(Date.now() - 120 * DAY).toISOString() },
+    });
+    const events = Array.from({ length: 90 }, (_, d) => ({
+      customerId: 'cust_old',
+      eventType: 'login',
+      occurredAt: new Date(Date.now() - d * DAY).toISOString(),
+    }));
     await loader.gql(TrackEngagementBatchDocument, { events });
     await loader.stop();
 
@@ -145,7 +165,10 @@ describe('a failed rescoring round', () => {
   it('puts the customers it claimed back in the queue, with their original request time', async () => {
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_requeue', name: 'Requeue' } });
     await server.gql(TrackEngagementDocument, { input: { customerId: 'cust_requeue', eventType: 'login' } });
-    const [queued] = await sql<{ requested_at: Date }>(server.database, "select requested_at from rescore_request where customer_id = 'cust_requeue'");
+    const [queued] = await sql<{ requested_at: Date }>(
+      server.database,
+      "select requested_at from rescore_request where customer_id = 'cust_requeue'",
+    );
     expect(queued).toBeDefined();
     // A real database failure in the middle of the batch: writing this customer's score is refused.
     await sql(
@@ -157,9 +180,15 @@ describe('a failed rescoring round', () => {
     const db = () => server.app.orm.em.fork() as unknown as Db;
     try {
       await expect(rescoreRequested(server.app.services, db())).rejects.toThrow('score refused');
-      const requeued = await sql<{ requested_at: Date }>(server.database, "select requested_at from rescore_request where customer_id = 'cust_requeue'");
+      const requeued = await sql<{ requested_at: Date }>(
+        server.database,
+        "select requested_at from rescore_request where customer_id = 'cust_requeue'",
+      );
       expect(requeued).toEqual([{ requested_at: queued.requested_at }]);
-      const scores = await sql<{ n: number }>(server.database, "select count(*)::int as n from health_score where customer_id = 'cust_requeue'");
+      const scores = await sql<{ n: number }>(
+        server.database,
+        "select count(*)::int as n from health_score where customer_id = 'cust_requeue'",
+      );
       expect(scores[0].n).toBe(0);
     } finally {
       await sql(server.database, 'drop trigger refuse_requeue_score on health_score; drop function refuse_requeue_score();');

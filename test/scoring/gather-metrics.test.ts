@@ -10,7 +10,14 @@ import { submitNpsResponse } from '../../src/nps/nps.service';
 import { recordPayment } from '../../src/payments/payment.service';
 import { PaymentStatus } from '../../src/payments/payment.types';
 import { gatherMetrics } from '../../src/scoring/gather-metrics.sql';
-import { CLASSIC_SCORING_MODEL, DAY_MS, DEFAULT_SCORING_MODEL, lastActivityAt, metricRequests, metricsFromActivity } from '../../src/scoring/model';
+import {
+  CLASSIC_SCORING_MODEL,
+  DAY_MS,
+  DEFAULT_SCORING_MODEL,
+  lastActivityAt,
+  metricRequests,
+  metricsFromActivity,
+} from '../../src/scoring/model';
 import type { ActivityLog, MetricRequest } from '../../src/scoring/model';
 import { recordSupportTicket } from '../../src/support/support-ticket.service';
 import { SupportTicketSeverity, SupportTicketStatus } from '../../src/support/support-ticket.types';
@@ -30,14 +37,17 @@ const REQUESTS: MetricRequest[] = (() => {
     { metric: 'silence_vs_cadence', windowDays: 21, key: 'silence_vs_cadence_21' },
     { metric: 'contraction', windowDays: 20, key: 'contraction_20' },
     { metric: 'ticket_volume_trend', windowDays: 30, baselineDays: 120, key: 'ticket_volume_trend_30_120' },
-  ] as MetricRequest[]) byKey.set(r.key, r);
+  ] as MetricRequest[])
+    byKey.set(r.key, r);
   return [...byKey.values()];
 })();
 
 let database: TestDatabase;
 let orm: MikroORM;
 const activity = new Map<string, ActivityLog['engagementEvents']>(CUSTOMERS.map((id) => [id, []]));
-const others = new Map<string, Omit<ActivityLog, 'engagementEvents'>>(CUSTOMERS.map((id) => [id, { payments: [], tickets: [], npsResponses: [] }]));
+const others = new Map<string, Omit<ActivityLog, 'engagementEvents'>>(
+  CUSTOMERS.map((id) => [id, { payments: [], tickets: [], npsResponses: [] }]),
+);
 
 /** A deterministic stream in [0, 1). */
 function randomStream(seed: number): () => number {
@@ -50,7 +60,10 @@ type NewEvent = { customerId: string; eventType: string; feature?: string | null
 async function store(events: NewEvent[]): Promise<void> {
   const result = await trackEngagementBatch(orm.em.fork() as Db, null, events);
   expect(result.errors).toEqual([]);
-  for (const e of events) activity.get(e.customerId)!.push({ occurredAt: e.occurredAt, eventType: e.eventType, feature: e.feature ?? null, userId: e.userId ?? null });
+  for (const e of events)
+    activity
+      .get(e.customerId)!
+      .push({ occurredAt: e.occurredAt, eventType: e.eventType, feature: e.feature ?? null, userId: e.userId ?? null });
 }
 
 /**
@@ -67,13 +80,30 @@ async function storeOtherSignals(random: () => number): Promise<void> {
         const occurredAt = new Date(dueAt.getTime() + attempt * 3 * DAY_MS + 3_600_000);
         const status = random() < 0.5 ? PaymentStatus.FAILED : random() < 0.9 ? PaymentStatus.PAID : PaymentStatus.REFUNDED;
         const paidAt = status === PaymentStatus.PAID ? new Date(occurredAt.getTime() + Math.floor(random() * 4) * DAY_MS) : null;
-        await recordPayment(db(), null, { customerId, externalId: `in_${month}_${attempt}`, amountCents: 1000, currency: 'usd', status, dueAt, paidAt, occurredAt });
+        await recordPayment(db(), null, {
+          customerId,
+          externalId: `in_${month}_${attempt}`,
+          amountCents: 1000,
+          currency: 'usd',
+          status,
+          dueAt,
+          paidAt,
+          occurredAt,
+        });
       }
     }
     for (let t = 0; t < 3 + c * 2; t++) {
       const openedAt = at(-100 + Math.floor(random() * 104));
-      const severity = [SupportTicketSeverity.LOW, SupportTicketSeverity.NORMAL, SupportTicketSeverity.HIGH, SupportTicketSeverity.URGENT][Math.floor(random() * 4)];
-      const input = { customerId, externalId: `T-${t}`, severity, openedAt, csatRating: random() < 0.6 ? 1 + Math.floor(random() * 5) : null };
+      const severity = [SupportTicketSeverity.LOW, SupportTicketSeverity.NORMAL, SupportTicketSeverity.HIGH, SupportTicketSeverity.URGENT][
+        Math.floor(random() * 4)
+      ];
+      const input = {
+        customerId,
+        externalId: `T-${t}`,
+        severity,
+        openedAt,
+        csatRating: random() < 0.6 ? 1 + Math.floor(random() * 5) : null,
+      };
       await recordSupportTicket(db(), null, { ...input, status: SupportTicketStatus.OPEN });
       if (random() < 0.6) {
         const resolvedAt = new Date(openedAt.getTime() + Math.floor(random() * 20 * DAY_MS));
@@ -81,9 +111,20 @@ async function storeOtherSignals(random: () => number): Promise<void> {
         if (random() < 0.3) await recordSupportTicket(db(), null, { ...input, status: SupportTicketStatus.PENDING });
       }
     }
-    for (let n = 0; n < c * 2; n++) await submitNpsResponse(db(), null, { customerId, score: Math.floor(random() * 11), respondedAt: at(-170 + Math.floor(random() * 172)) });
+    for (let n = 0; n < c * 2; n++)
+      await submitNpsResponse(db(), null, {
+        customerId,
+        score: Math.floor(random() * 11),
+        respondedAt: at(-170 + Math.floor(random() * 172)),
+      });
     for (let k = 0; k < c; k++) {
-      await upsertCustomer(db(), null, { id: customerId, name: customerId, seats: 5 + Math.floor(random() * 20), arrCents: 100_000 * (1 + Math.floor(random() * 9)), planChangedAt: at(-80 + k * 20) });
+      await upsertCustomer(db(), null, {
+        id: customerId,
+        name: customerId,
+        seats: 5 + Math.floor(random() * 20),
+        arrCents: 100_000 * (1 + Math.floor(random() * 9)),
+        planChangedAt: at(-80 + k * 20),
+      });
     }
   }
   // A contraction within every window: seats cut five days back.
@@ -91,22 +132,57 @@ async function storeOtherSignals(random: () => number): Promise<void> {
   const sql = orm.em.fork() as Db;
   for (const customerId of CUSTOMERS) {
     const log = others.get(customerId)!;
-    log.payments = (await query<{ occurredAt: string; status: 'PAID'; dueAt: string | null; paidAt: string | null }>(sql,
-      `select occurred_at as "occurredAt", status, due_at as "dueAt", paid_at as "paidAt" from payment where customer_id = ?`, [customerId]))
-      .map((p) => ({ occurredAt: new Date(p.occurredAt), status: p.status, dueAt: p.dueAt ? new Date(p.dueAt) : null, paidAt: p.paidAt ? new Date(p.paidAt) : null }));
-    const tickets = await query<{ id: string; openedAt: string; resolvedAt: string | null; status: 'OPEN'; severity: 'LOW'; csatRating: number | null }>(sql,
-      `select id::text, opened_at as "openedAt", resolved_at as "resolvedAt", status, severity, csat_rating as "csatRating" from support_ticket where customer_id = ?`, [customerId]);
-    const changes = await query<{ ticketId: string; status: 'OPEN'; changedAt: string }>(sql,
-      `select ticket_id::text as "ticketId", status, changed_at as "changedAt" from support_ticket_status_change where customer_id = ?`, [customerId]);
+    log.payments = (
+      await query<{ occurredAt: string; status: 'PAID'; dueAt: string | null; paidAt: string | null }>(
+        sql,
+        `select occurred_at as "occurredAt", status, due_at as "dueAt", paid_at as "paidAt" from payment where customer_id = ?`,
+        [customerId],
+      )
+    ).map((p) => ({
+      occurredAt: new Date(p.occurredAt),
+      status: p.status,
+      dueAt: p.dueAt ? new Date(p.dueAt) : null,
+      paidAt: p.paidAt ? new Date(p.paidAt) : null,
+    }));
+    const tickets = await query<{
+      id: string;
+      openedAt: string;
+      resolvedAt: string | null;
+      status: 'OPEN';
+      severity: 'LOW';
+      csatRating: number | null;
+    }>(
+      sql,
+      `select id::text, opened_at as "openedAt", resolved_at as "resolvedAt", status, severity, csat_rating as "csatRating" from support_ticket where customer_id = ?`,
+      [customerId],
+    );
+    const changes = await query<{ ticketId: string; status: 'OPEN'; changedAt: string }>(
+      sql,
+      `select ticket_id::text as "ticketId", status, changed_at as "changedAt" from support_ticket_status_change where customer_id = ?`,
+      [customerId],
+    );
     log.tickets = tickets.map((t) => ({
-      openedAt: new Date(t.openedAt), resolvedAt: t.resolvedAt ? new Date(t.resolvedAt) : null, status: t.status, severity: t.severity, csatRating: t.csatRating,
+      openedAt: new Date(t.openedAt),
+      resolvedAt: t.resolvedAt ? new Date(t.resolvedAt) : null,
+      status: t.status,
+      severity: t.severity,
+      csatRating: t.csatRating,
       statusChanges: changes.filter((ch) => ch.ticketId === t.id).map((ch) => ({ status: ch.status, changedAt: new Date(ch.changedAt) })),
     }));
-    log.npsResponses = (await query<{ respondedAt: string; score: number }>(sql, `select responded_at as "respondedAt", score from nps_response where customer_id = ?`, [customerId]))
-      .map((r) => ({ respondedAt: new Date(r.respondedAt), score: r.score }));
-    log.planChanges = (await query<{ changedAt: string; arrCents: string; seats: number | null }>(sql,
-      `select changed_at as "changedAt", arr_cents as "arrCents", seats from customer_plan_change where customer_id = ?`, [customerId]))
-      .map((p) => ({ changedAt: new Date(p.changedAt), arrCents: Number(p.arrCents), seats: p.seats }));
+    log.npsResponses = (
+      await query<{ respondedAt: string; score: number }>(
+        sql,
+        `select responded_at as "respondedAt", score from nps_response where customer_id = ?`,
+        [customerId],
+      )
+    ).map((r) => ({ respondedAt: new Date(r.respondedAt), score: r.score }));
+    log.planChanges = (
+      await query<{ changedAt: string; arrCents: string; seats: number | null }>(
+        sql,
+        `select changed_at as "changedAt", arr_cents as "arrCents", seats from customer_plan_change where customer_id = ?`,
+        [customerId],
+      )
+    ).map((p) => ({ changedAt: new Date(p.changedAt), arrCents: Number(p.arrCents), seats: p.seats }));
     log.seats = (await query<{ seats: number | null }>(sql, 'select seats from customer where id = ?', [customerId]))[0].seats;
   }
 }
@@ -117,7 +193,14 @@ const wideFeature = (n: number) => `feature-with-a-long-descriptive-name-${Strin
 beforeAll(async () => {
   database = await createTestDatabase('gather_metrics');
   orm = await openDatabase(database.url, 4);
-  for (const id of CUSTOMERS) await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, seats: 10, arrCents: 500_000, signedUpAt: new Date(ANCHOR - 200 * DAY_MS) });
+  for (const id of CUSTOMERS)
+    await upsertCustomer(orm.em.fork() as Db, null, {
+      id,
+      name: id,
+      seats: 10,
+      arrCents: 500_000,
+      signedUpAt: new Date(ANCHOR - 200 * DAY_MS),
+    });
 
   // 100 days of random events (some after the latest asOf below, which must be ignored), sent in
   // shuffled batches so rollup days are written by several statements.
@@ -141,7 +224,12 @@ beforeAll(async () => {
   }
   // Events exactly on window edges (a window excludes its start and includes its end) and at midnight.
   for (const offset of [0, -1, -30, -60, -7]) {
-    events.push({ customerId: 'cust_a', eventType: 'feature_used', feature: `edge${-offset}`, occurredAt: new Date(ANCHOR + offset * DAY_MS + 13 * 3_600_000) });
+    events.push({
+      customerId: 'cust_a',
+      eventType: 'feature_used',
+      feature: `edge${-offset}`,
+      occurredAt: new Date(ANCHOR + offset * DAY_MS + 13 * 3_600_000),
+    });
     events.push({ customerId: 'cust_b', eventType: 'login', occurredAt: new Date(ANCHOR + offset * DAY_MS) });
   }
   for (let i = events.length - 1; i > 0; i--) {
@@ -153,10 +241,28 @@ beforeAll(async () => {
   // cust_wide: one day 10 days back with 80 distinct long feature names, sent in three statements
   // (overlapping, so the rollup day's feature set is merged twice), and ordinary days around it.
   const wideDay = ANCHOR - 10 * DAY_MS;
-  for (const [from, to] of [[0, 10], [10, 50], [40, 80]]) {
-    await store(Array.from({ length: to - from }, (_, k) => ({ customerId: 'cust_wide', eventType: 'feature_used', feature: wideFeature(from + k), occurredAt: new Date(wideDay + (from + k) * 60_000) })));
+  for (const [from, to] of [
+    [0, 10],
+    [10, 50],
+    [40, 80],
+  ]) {
+    await store(
+      Array.from({ length: to - from }, (_, k) => ({
+        customerId: 'cust_wide',
+        eventType: 'feature_used',
+        feature: wideFeature(from + k),
+        occurredAt: new Date(wideDay + (from + k) * 60_000),
+      })),
+    );
   }
-  await store([2, 20, 45].map((days) => ({ customerId: 'cust_wide', eventType: 'feature_used', feature: wideFeature(days), occurredAt: new Date(ANCHOR - days * DAY_MS + 3_600_000) })));
+  await store(
+    [2, 20, 45].map((days) => ({
+      customerId: 'cust_wide',
+      eventType: 'feature_used',
+      feature: wideFeature(days),
+      occurredAt: new Date(ANCHOR - days * DAY_MS + 3_600_000),
+    })),
+  );
   await storeOtherSignals(random);
 });
 
@@ -165,7 +271,7 @@ afterAll(async () => {
   await database?.drop();
 });
 
-it('keeps each rollup day\'s features whole, merged across statements', async () => {
+it("keeps each rollup day's features whole, merged across statements", async () => {
   const [day] = await query<{ features: string[] }>(
     orm.em.fork() as Db,
     `select features from engagement_day where customer_id = 'cust_wide' and day = ?::date`,

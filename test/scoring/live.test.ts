@@ -34,7 +34,12 @@ const DAY = 86_400_000;
 async function troubledCustomerScored(id: string): Promise<void> {
   const now = Date.now();
   await writer.gql(UpsertCustomerDocument, { input: { id, name: id, signedUpAt: new Date(now - 120 * DAY).toISOString(), seats: 5 } });
-  const events = Array.from({ length: 100 }, (_, day) => ({ customerId: id, eventType: 'login', userId: `u${day % 3}`, occurredAt: new Date(now - (day + 1) * DAY + 3_600_000).toISOString() }));
+  const events = Array.from({ length: 100 }, (_, day) => ({
+    customerId: id,
+    eventType: 'login',
+    userId: `u${day % 3}`,
+    occurredAt: new Date(now - (day + 1) * DAY + 3_600_000).toISOString(),
+  }));
   await writer.request('mutation ($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }', { events });
   for (const daysAgo of [85, 55, 25]) {
     const dueAt = new Date(now - daysAgo * DAY).toISOString();
@@ -43,7 +48,9 @@ async function troubledCustomerScored(id: string): Promise<void> {
       { dueAt },
     );
   }
-  await writer.request(`mutation { recordSupportTicket(input: { customerId: "${id}", externalId: "T-1", severity: URGENT, status: OPEN }) { id } }`);
+  await writer.request(
+    `mutation { recordSupportTicket(input: { customerId: "${id}", externalId: "T-1", severity: URGENT, status: OPEN }) { id } }`,
+  );
   await writer.gql(RefreshHealthScoreDocument, { customerId: id });
 }
 
@@ -86,7 +93,7 @@ it('filters by new tier and by direction through channels', async () => {
   for (const s of [critical, healthy, improved, created]) await s.close();
 });
 
-it('filters a customer\'s changes by new tier, and merges the channels of several tiers, each once', async () => {
+it("filters a customer's changes by new tier, and merges the channels of several tiers, each once", async () => {
   const notHealthy = await subscribe(client, OnTierChangedDocument, { customerId: 'cust_live_7', tiers: ['critical', 'at_risk'] });
   const healthy = await subscribe(client, OnTierChangedDocument, { customerId: 'cust_live_7', tiers: ['healthy'] });
   const either = await subscribe(client, OnTierChangedDocument, { tiers: ['critical', 'healthy', 'healthy'] });
@@ -141,11 +148,16 @@ it('keeps answering and writing history while Redis is away, and resumes live ev
   await subscription.close();
 });
 
-it('publishes nothing when scoring a past instant (a backfill), and publishes the same customer\'s scoring now', async () => {
+it("publishes nothing when scoring a past instant (a backfill), and publishes the same customer's scoring now", async () => {
   const changes = await subscribe(client, OnTierChangedDocument, { customerId: 'cust_live_past' });
   const scores = await subscribe(client, OnScoreUpdatedDocument, { customerId: 'cust_live_past' });
-  await writer.gql(UpsertCustomerDocument, { input: { id: 'cust_live_past', name: 'Past Co', signedUpAt: new Date(Date.now() - 30 * DAY).toISOString() } });
-  const past = await writer.gql(RefreshHealthScoreDocument, { customerId: 'cust_live_past', asOf: new Date(Date.now() - 2 * DAY).toISOString() });
+  await writer.gql(UpsertCustomerDocument, {
+    input: { id: 'cust_live_past', name: 'Past Co', signedUpAt: new Date(Date.now() - 30 * DAY).toISOString() },
+  });
+  const past = await writer.gql(RefreshHealthScoreDocument, {
+    customerId: 'cust_live_past',
+    asOf: new Date(Date.now() - 2 * DAY).toISOString(),
+  });
   expect(past.refreshHealthScore.tier).toBe('healthy');
   await new Promise((resolve) => setTimeout(resolve, 500));
   expect(changes.events).toHaveLength(0);

@@ -39,9 +39,13 @@ it('lists every tier preset, the default one marked', async () => {
 it('rescores everyone in the background when a model version is activated', async () => {
   await ok('mutation { updateScoringModel(input: { tierPreset: "five_band_stable" }) { version } }');
   await server.app.scheduler.idle();
-  const summary = await ok<{ healthSummary: { tiers: Array<{ tier: string; count: number }> } }>('{ healthSummary { tiers { tier count } } }');
+  const summary = await ok<{ healthSummary: { tiers: Array<{ tier: string; count: number }> } }>(
+    '{ healthSummary { tiers { tier count } } }',
+  );
   expect(summary.healthSummary.tiers.map((t) => t.tier)).toEqual(['healthy', 'stable', 'watch', 'at_risk', 'critical']);
   expect(summary.healthSummary.tiers.reduce((n, t) => n + t.count, 0)).toBe(3);
-  const latest = await ok<{ healthScores: { edges: Array<{ node: { modelVersion: number } }> } }>('{ healthScores { edges { node { modelVersion } } } }');
+  const latest = await ok<{ healthScores: { edges: Array<{ node: { modelVersion: number } }> } }>(
+    '{ healthScores { edges { node { modelVersion } } } }',
+  );
   expect(latest.healthScores.edges.map((e) => e.node.modelVersion)).toEqual([2, 2, 2]);
 });

@@ -33,9 +33,16 @@ beforeAll(async () => {
   database = await createTestDatabase('model_fuzz');
   orm = await openDatabase(database.url, 3);
   const db = orm.em.fork() as Db;
-  for (const id of IDS) await upsertCustomer(db, null, { id, name: id, seats: 5, arrCents: 100_000, signedUpAt: new Date(Date.now() - 400 * DAY_MS) });
+  for (const id of IDS)
+    await upsertCustomer(db, null, { id, name: id, seats: 5, arrCents: 100_000, signedUpAt: new Date(Date.now() - 400 * DAY_MS) });
   const events = IDS.flatMap((customerId, c) =>
-    Array.from({ length: 120 }, (_, d) => ({ customerId, eventType: 'feature_used', feature: `f${d % (c + 2)}`, userId: `u${d % 3}`, occurredAt: new Date(Date.now() - (d * (c + 1) + 3) * DAY_MS) })),
+    Array.from({ length: 120 }, (_, d) => ({
+      customerId,
+      eventType: 'feature_used',
+      feature: `f${d % (c + 2)}`,
+      userId: `u${d % 3}`,
+      occurredAt: new Date(Date.now() - (d * (c + 1) + 3) * DAY_MS),
+    })),
   );
   await trackEngagementBatch(db, null, events);
 });
@@ -57,20 +64,41 @@ function randomConfig(random: () => number): ScoringModelConfig {
     ]);
   const window = (metric: MetricKind) => {
     const windowDays = days();
-    return BASELINE_METRICS.has(metric) ? { windowDays: Math.min(windowDays, 3649), baselineDays: Math.min(windowDays, 3649) + 1 + Math.floor(random() * (3650 - Math.min(windowDays, 3649))) } : { windowDays };
+    return BASELINE_METRICS.has(metric)
+      ? {
+          windowDays: Math.min(windowDays, 3649),
+          baselineDays: Math.min(windowDays, 3649) + 1 + Math.floor(random() * (3650 - Math.min(windowDays, 3649))),
+        }
+      : { windowDays };
   };
   const config = structuredClone(random() < 0.5 ? DEFAULT_SCORING_MODEL : CLASSIC_SCORING_MODEL) as ScoringModelConfig;
   config.components = [0, 1, 2].map((c) => ({
     name: `c${c}`,
     signals: Array.from({ length: 1 + Math.floor(random() * 4) }, (_, s) => {
       const metric = pick(METRIC_KINDS);
-      return { name: `s${c}_${s}`, metric, ...window(metric), normaliser: normaliser(), weight: pick([0, 1e-9, 1, 1e6]), missing: random() < 0.5 ? { policy: 'exclude' } : { policy: 'neutral', value: random() } };
+      return {
+        name: `s${c}_${s}`,
+        metric,
+        ...window(metric),
+        normaliser: normaliser(),
+        weight: pick([0, 1e-9, 1, 1e6]),
+        missing: random() < 0.5 ? { policy: 'exclude' } : { policy: 'neutral', value: random() },
+      };
     }),
   }));
   config.components[0].signals[0].weight = 1;
   config.penalties = Array.from({ length: Math.floor(random() * 4) }, (_, p) => {
     const metric = pick(METRIC_KINDS);
-    return { name: `p${p}`, metric, ...window(metric), direction: 'at_least' as const, threshold: pick([-1e6, 0, 1, 1e6]), points: pick([0, 5, 100]), perUnit: random() < 0.5, maxPoints: pick([0, 100]) };
+    return {
+      name: `p${p}`,
+      metric,
+      ...window(metric),
+      direction: 'at_least' as const,
+      threshold: pick([-1e6, 0, 1, 1e6]),
+      points: pick([0, 5, 100]),
+      perUnit: random() < 0.5,
+      maxPoints: pick([0, 100]),
+    };
   });
   config.lifecycle = { ...config.lifecycle, churnWindowDays: days(), onboardingDays: days(), minCoverage: random() };
   config.trend = { windowDays: days(), threshold: pick([0, 5, 100]) };
@@ -92,7 +120,13 @@ it('scores every random config that validates, each score within 0…100', async
   for (let i = 0; i < 60; i++) {
     const config = randomConfig(random);
     expect([i, validateModel(config)]).toEqual([i, []]);
-    const result = await scoreCustomerBatch(orm.em.fork() as Db, IDS, new Date(asOf.getTime() - i * 3_600_000), { version: 1, config }, { backfill: true });
+    const result = await scoreCustomerBatch(
+      orm.em.fork() as Db,
+      IDS,
+      new Date(asOf.getTime() - i * 3_600_000),
+      { version: 1, config },
+      { backfill: true },
+    );
     for (const score of result.scores) expect(score.score >= 0 && score.score <= 100).toBe(true);
     scored += result.scores.length;
   }

@@ -23,7 +23,13 @@ function usage(customerId: string, from: number, to: number, declineFrom = -1) {
   for (let d = from; d >= to; d--) {
     const users = d <= declineFrom ? ['u1'] : ['u1', 'u2', 'u3'];
     for (const [i, userId] of users.entries()) {
-      events.push({ customerId, eventType: 'feature_used', feature: d <= declineFrom ? 'f0' : `f${(d + i) % 5}`, userId, occurredAt: daysAgo(d, 9 + i) });
+      events.push({
+        customerId,
+        eventType: 'feature_used',
+        feature: d <= declineFrom ? 'f0' : `f${(d + i) % 5}`,
+        userId,
+        occurredAt: daysAgo(d, 9 + i),
+      });
     }
   }
   return events;
@@ -46,23 +52,35 @@ beforeAll(async () => {
   ];
   expect((await server.gql(TrackEngagementBatchDocument, { events })).trackEngagementBatch.errors).toEqual([]);
   // Answers of different ages: the recency-weighted NPS is fractional.
-  for (const [score, days] of [[3, 40], [10, 5], [8, 20]]) {
-    await server.request(`mutation { submitNpsResponse(input: { customerId: "cust_steady", score: ${score}, respondedAt: "${daysAgo(days)}" }) { id } }`);
+  for (const [score, days] of [
+    [3, 40],
+    [10, 5],
+    [8, 20],
+  ]) {
+    await server.request(
+      `mutation { submitNpsResponse(input: { customerId: "cust_steady", score: ${score}, respondedAt: "${daysAgo(days)}" }) { id } }`,
+    );
   }
 });
 afterAll(() => server.stop());
 
 it('scores an account as of any instant before its churn the same as an identical account that never churned', async () => {
-  await server.gql(UpsertCustomerDocument, { input: { id: 'cust_twin_a', name: 'cust_twin_a', churnedAt: daysAgo(2), churnReason: 'champion left' } });
+  await server.gql(UpsertCustomerDocument, {
+    input: { id: 'cust_twin_a', name: 'cust_twin_a', churnedAt: daysAgo(2), churnReason: 'champion left' },
+  });
   for (const days of [20, 10, 3]) {
     const [a, b] = await Promise.all(
-      ['cust_twin_a', 'cust_twin_b'].map(async (customerId) => (await server.gql(RefreshHealthScoreDocument, { customerId, asOf: daysAgo(days) })).refreshHealthScore),
+      ['cust_twin_a', 'cust_twin_b'].map(
+        async (customerId) => (await server.gql(RefreshHealthScoreDocument, { customerId, asOf: daysAgo(days) })).refreshHealthScore,
+      ),
     );
     expect({ score: a.score, tier: a.tier, signals: a.signals }).toEqual({ score: b.score, tier: b.tier, signals: b.signals });
   }
   // After the churn date the label is known: the lifecycle says so, the score itself does not use it.
   await server.gql(RefreshAllDocument, {});
-  const [a, b] = await Promise.all(['cust_twin_a', 'cust_twin_b'].map(async (id) => (await server.gql(CustomerScoreStateDocument, { id })).customer!));
+  const [a, b] = await Promise.all(
+    ['cust_twin_a', 'cust_twin_b'].map(async (id) => (await server.gql(CustomerScoreStateDocument, { id })).customer!),
+  );
   expect(a.lifecycleStage).toBe('CHURNED');
   expect(b.lifecycleStage).not.toBe('CHURNED');
   expect(a.healthScore).toBe(b.healthScore);

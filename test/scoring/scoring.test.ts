@@ -46,7 +46,12 @@ beforeAll(async () => {
   ];
   for (const input of customers) await server.gql(UpsertCustomerDocument, { input });
   await server.gql(SetOptOutDocument, { customerId: 'cust_optout', optedOut: true });
-  const events = [...activity('cust_healthy', range(0, 80)), ...activity('cust_quiet', range(40, 80)), ...activity('cust_small', range(35, 80)), ...activity('cust_optout', range(20, 80))];
+  const events = [
+    ...activity('cust_healthy', range(0, 80)),
+    ...activity('cust_quiet', range(40, 80)),
+    ...activity('cust_small', range(35, 80)),
+    ...activity('cust_optout', range(20, 80)),
+  ];
   expect((await server.gql(TrackEngagementBatchDocument, { events })).trackEngagementBatch.errors).toEqual([]);
   await server.gql(SubmitNpsResponseDocument, { input: { customerId: 'cust_healthy', score: 10, respondedAt: daysAgo(20) } });
 });
@@ -85,14 +90,32 @@ describe('explainable scores', () => {
     const stored = await sql<{ signals: unknown[] }>(server.database, 'select signals from health_score where id = $1', [score.id]);
     expect(stored[0].signals).toHaveLength(score.signals.length);
     for (const [i, signal] of score.signals.entries()) {
-      expect(stored[0].signals[i]).toEqual([signal.name, signal.component, signal.rawValue, signal.value, signal.weight, expect.any(Number), signal.contribution, signal.missing]);
+      expect(stored[0].signals[i]).toEqual([
+        signal.name,
+        signal.component,
+        signal.rawValue,
+        signal.value,
+        signal.weight,
+        expect.any(Number),
+        signal.contribution,
+        signal.missing,
+      ]);
     }
     expect((await server.gql(LatestScoreDocument, { customerId: 'cust_small' })).healthScore?.signals).toEqual(score.signals);
 
     // A row written before the positional form (objects with their keys) reads the same.
-    const objects = (stored[0].signals as unknown[][]).map(([name, component, rawValue, value, weight, effectiveWeight, contribution, missing]) => ({
-      name, component, rawValue, value, weight, effectiveWeight, contribution, missing,
-    }));
+    const objects = (stored[0].signals as unknown[][]).map(
+      ([name, component, rawValue, value, weight, effectiveWeight, contribution, missing]) => ({
+        name,
+        component,
+        rawValue,
+        value,
+        weight,
+        effectiveWeight,
+        contribution,
+        missing,
+      }),
+    );
     await sql(server.database, 'update health_score set signals = $1::json where id = $2', [JSON.stringify(objects), score.id]);
     expect((await server.gql(LatestScoreDocument, { customerId: 'cust_small' })).healthScore?.signals).toEqual(score.signals);
   });
@@ -111,7 +134,10 @@ describe('explainable scores', () => {
   });
 
   it('rejects asOf in the future, and NOT_FOUND for an unknown customer', async () => {
-    const future = await server.request(RefreshHealthScoreDocument, { customerId: 'cust_healthy', asOf: new Date(now + 5 * DAY).toISOString() });
+    const future = await server.request(RefreshHealthScoreDocument, {
+      customerId: 'cust_healthy',
+      asOf: new Date(now + 5 * DAY).toISOString(),
+    });
     expect(future.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     const unknown = await server.request(RefreshHealthScoreDocument, { customerId: 'cust_nobody' });
     expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
@@ -209,7 +235,10 @@ describe('scoring model', () => {
       ['at_risk', 30],
       ['critical', 0],
     ]);
-    const config = scoringModel.config as { tiers: Array<{ lowerBound: number }>; components: Array<{ signals: Array<{ weight: number }> }> };
+    const config = scoringModel.config as {
+      tiers: Array<{ lowerBound: number }>;
+      components: Array<{ signals: Array<{ weight: number }> }>;
+    };
     const gap = structuredClone(config);
     gap.tiers = gap.tiers.filter((t) => t.lowerBound !== 0);
     const gapResult = await server.request(UpdateModelDocument, { input: { config: gap } });
@@ -219,7 +248,9 @@ describe('scoring model', () => {
     expect((await server.request(UpdateModelDocument, { input: { config: zero } })).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     const negative = structuredClone(config);
     negative.components[0].signals[0].weight = -1;
-    expect((await server.request(UpdateModelDocument, { input: { config: negative } })).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await server.request(UpdateModelDocument, { input: { config: negative } })).errors?.[0].extensions?.code).toBe(
+      'BAD_USER_INPUT',
+    );
     expect((await server.gql(CurrentModelDocument, {})).scoringModel.version).toBe(1);
   });
 

@@ -45,12 +45,28 @@ async function scoredCustomer(id: string): Promise<number> {
 const MUTATIONS: Array<[string, (customerId: string) => Promise<unknown>]> = [
   ['upsertCustomer changing ARR', (id) => server.gql(UpsertCustomerDocument, { input: { id, name: `Customer ${id}`, arrCents: 50_000 } })],
   ['upsertCustomer changing seats', (id) => server.gql(UpsertCustomerDocument, { input: { id, name: `Customer ${id}`, seats: 4 } })],
-  ['upsertCustomer setting churnedAt', (id) => server.gql(UpsertCustomerDocument, { input: { id, name: `Customer ${id}`, churnedAt: new Date(Date.now() - 60_000).toISOString() } })],
+  [
+    'upsertCustomer setting churnedAt',
+    (id) =>
+      server.gql(UpsertCustomerDocument, { input: { id, name: `Customer ${id}`, churnedAt: new Date(Date.now() - 60_000).toISOString() } }),
+  ],
   ['trackEngagement', (id) => server.gql(TrackEngagementDocument, { input: { customerId: id, eventType: 'login' } })],
-  ['trackEngagementBatch', (id) => server.gql(TrackEngagementBatchDocument, { events: [{ customerId: id, eventType: 'feature_used', feature: 'reports' }] })],
+  [
+    'trackEngagementBatch',
+    (id) => server.gql(TrackEngagementBatchDocument, { events: [{ customerId: id, eventType: 'feature_used', feature: 'reports' }] }),
+  ],
   ['submitNpsResponse', (id) => server.gql(SubmitNpsResponseDocument, { input: { customerId: id, score: 3 } })],
-  ['recordPayment', (id) => server.gql(RecordPaymentDocument, { input: { customerId: id, amountCents: 1000, currency: 'USD', status: 'FAILED' } })],
-  ['recordSupportTicket', (id) => server.gql(RecordSupportTicketDocument, { input: { customerId: id, externalId: 'T-1', subject: 'Broken export', severity: 'URGENT' } })],
+  [
+    'recordPayment',
+    (id) => server.gql(RecordPaymentDocument, { input: { customerId: id, amountCents: 1000, currency: 'USD', status: 'FAILED' } }),
+  ],
+  [
+    'recordSupportTicket',
+    (id) =>
+      server.gql(RecordSupportTicketDocument, {
+        input: { customerId: id, externalId: 'T-1', subject: 'Broken export', severity: 'URGENT' },
+      }),
+  ],
 ];
 
 describe('a customer is rescored within seconds of a change to its scoring inputs', () => {

@@ -2,7 +2,13 @@
 // what scoring the past leaves behind: history and tier changes marked as backfill, no outreach.
 // (The team alert that accompanies the drop is checked day by day in the pure model's simulation,
 // test/scoring/model/silent-account.test.ts: scoring past days fires no playbook by design.)
-import { OutreachLogDocument, RefreshAllDocument, TierChangesDocument, TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
+import {
+  OutreachLogDocument,
+  RefreshAllDocument,
+  TierChangesDocument,
+  TrackEngagementBatchDocument,
+  UpsertCustomerDocument,
+} from '../__generated__/graphql';
 import { startTestServer, TestServer } from '../helpers/server';
 
 const DAY = 86_400_000;

@@ -21,14 +21,23 @@ it('renders offline and runs a subscription in the browser', async () => {
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const foreign: string[] = [];
   try {
     // Anything not addressed to this server is recorded and refused: the page must not need it.
     await context.route('**/*', (route) => {
       const url = new URL(route.request().url());
-      if (['127.0.0.1', 'localhost'].includes(url.hostname) || url.protocol === 'data:' || url.protocol === 'blob:') return route.continue();
+      if (['127.0.0.1', 'localhost'].includes(url.hostname) || url.protocol === 'data:' || url.protocol === 'blob:')
+        return route.continue();
       foreign.push(url.href);
       return route.abort();
     });

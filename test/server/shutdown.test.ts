@@ -16,7 +16,9 @@ beforeAll(async () => {
 afterAll(() => database.drop());
 
 /** Runs `npm start`'s entry point as a user would (NODE_ENV=production) and waits for its URL. */
-async function startMain(env: Record<string, string>): Promise<{ url: string; stop(): Promise<number | null>; exited: Promise<number | null> }> {
+async function startMain(
+  env: Record<string, string>,
+): Promise<{ url: string; stop(): Promise<number | null>; exited: Promise<number | null> }> {
   const root = path.resolve(__dirname, '../..');
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
     cwd: root,
@@ -62,10 +64,19 @@ it('starts, prints the playground URL, and drains HTTP and WebSockets on SIGTERM
   const { url, stop } = await startMain({ DATABASE_URL: database.url, REDIS_URL });
   expect(url).toMatch(/\/graphql$/);
 
-  const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, onNonLazyError: () => undefined });
+  const client = createClient({
+    url: url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: false,
+    onNonLazyError: () => undefined,
+  });
   const closed = new Promise<void>((resolve) => client.on('closed', () => resolve()));
   const completed = new Promise<string>((resolve) => {
-    client.subscribe({ query: 'subscription { healthTierChanged { id } }' }, { next: () => undefined, error: () => resolve('error'), complete: () => resolve('complete') });
+    client.subscribe(
+      { query: 'subscription { healthTierChanged { id } }' },
+      { next: () => undefined, error: () => resolve('error'), complete: () => resolve('complete') },
+    );
   });
   await new Promise((resolve) => setTimeout(resolve, 300));
 
@@ -82,15 +93,25 @@ it('starts an embedded PostgreSQL without DATABASE_URL and keeps its data across
   const env = { DATABASE_URL: '', REDIS_URL: '', DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(55000 + (process.pid % 1000)) };
   try {
     const first = await startMain(env);
-    expect(await graphql(first.url, 'mutation { upsertCustomer(input: { id: "cust_kept", name: "Kept" }) { id } }')).toEqual({ data: { upsertCustomer: { id: 'cust_kept' } } });
+    expect(await graphql(first.url, 'mutation { upsertCustomer(input: { id: "cust_kept", name: "Kept" }) { id } }')).toEqual({
+      data: { upsertCustomer: { id: 'cust_kept' } },
+    });
     // The scripts use the running server's embedded database instead of failing on its data directory.
-    const seeded = spawnSync('npm', ['run', '-s', 'demo:seed', '--', '--customers', '4', '--days', '30'], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 150_000 });
+    const seeded = spawnSync('npm', ['run', '-s', 'demo:seed', '--', '--customers', '4', '--days', '30'], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      timeout: 150_000,
+    });
     expect([seeded.status, seeded.stdout]).toEqual([0, expect.stringContaining('using the embedded PostgreSQL that npm start runs')]);
     expect(await graphql(first.url, '{ healthSummary { totalCustomers } }')).toEqual({ data: { healthSummary: { totalCustomers: 5 } } });
     expect(await first.stop()).toBe(0);
 
     // And while it is not running: the script starts the embedded database for the load, and stops it.
-    const seededAlone = spawnSync('npm', ['run', '-s', 'demo:seed', '--', '--customers', '6', '--days', '30'], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 150_000 });
+    const seededAlone = spawnSync('npm', ['run', '-s', 'demo:seed', '--', '--customers', '6', '--days', '30'], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      timeout: 150_000,
+    });
     expect([seededAlone.status, seededAlone.stdout]).toEqual([0, expect.stringContaining('starting the embedded PostgreSQL')]);
 
     const second = await startMain(env);

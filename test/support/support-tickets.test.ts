@@ -41,10 +41,24 @@ describe('recordSupportTicket', () => {
   it('upserts by (customer, externalId): sent fields change, omitted ones and openedAt are kept', async () => {
     await createCustomer('cust_tk_up');
     const opened = await server.gql(RecordSupportTicketDocument, {
-      input: { customerId: 'cust_tk_up', externalId: 'ZD-7', subject: 'Slow dashboard', severity: 'HIGH', openedAt: '2026-02-01T09:00:00Z', sentiment: -0.5 },
+      input: {
+        customerId: 'cust_tk_up',
+        externalId: 'ZD-7',
+        subject: 'Slow dashboard',
+        severity: 'HIGH',
+        openedAt: '2026-02-01T09:00:00Z',
+        sentiment: -0.5,
+      },
     });
     const solved = await server.gql(RecordSupportTicketDocument, {
-      input: { customerId: 'cust_tk_up', externalId: 'ZD-7', status: 'SOLVED', csatRating: 4, sentiment: 0.25, resolvedAt: '2026-02-03T17:30:00Z' },
+      input: {
+        customerId: 'cust_tk_up',
+        externalId: 'ZD-7',
+        status: 'SOLVED',
+        csatRating: 4,
+        sentiment: 0.25,
+        resolvedAt: '2026-02-03T17:30:00Z',
+      },
     });
     expect(solved.recordSupportTicket).toMatchObject({
       id: opened.recordSupportTicket.id,
@@ -60,7 +74,14 @@ describe('recordSupportTicket', () => {
 
     // Reopened: an explicit null clears an optional field; a given openedAt replaces the stored one.
     const reopened = await server.gql(RecordSupportTicketDocument, {
-      input: { customerId: 'cust_tk_up', externalId: 'ZD-7', status: 'OPEN', resolvedAt: null, subject: null, openedAt: '2026-02-05T00:00:00Z' },
+      input: {
+        customerId: 'cust_tk_up',
+        externalId: 'ZD-7',
+        status: 'OPEN',
+        resolvedAt: null,
+        subject: null,
+        openedAt: '2026-02-05T00:00:00Z',
+      },
     });
     expect(reopened.recordSupportTicket).toMatchObject({
       id: opened.recordSupportTicket.id,
@@ -83,15 +104,21 @@ describe('recordSupportTicket', () => {
 
   it('accepts the bounds of csatRating (1, 5) and sentiment (−1, 1)', async () => {
     await createCustomer('cust_tk_bounds');
-    const low = await server.gql(RecordSupportTicketDocument, { input: { customerId: 'cust_tk_bounds', externalId: 'a', csatRating: 1, sentiment: -1 } });
-    const high = await server.gql(RecordSupportTicketDocument, { input: { customerId: 'cust_tk_bounds', externalId: 'b', csatRating: 5, sentiment: 1 } });
+    const low = await server.gql(RecordSupportTicketDocument, {
+      input: { customerId: 'cust_tk_bounds', externalId: 'a', csatRating: 1, sentiment: -1 },
+    });
+    const high = await server.gql(RecordSupportTicketDocument, {
+      input: { customerId: 'cust_tk_bounds', externalId: 'b', csatRating: 5, sentiment: 1 },
+    });
     expect(low.recordSupportTicket).toMatchObject({ csatRating: 1, sentiment: -1 });
     expect(high.recordSupportTicket).toMatchObject({ csatRating: 5, sentiment: 1 });
   });
 
   it('rejects bad input with BAD_USER_INPUT and an unknown customer with NOT_FOUND, writing nothing', async () => {
     await createCustomer('cust_tk_bad');
-    await server.gql(RecordSupportTicketDocument, { input: { customerId: 'cust_tk_bad', externalId: 'ZD-1', subject: 'Original', csatRating: 3 } });
+    await server.gql(RecordSupportTicketDocument, {
+      input: { customerId: 'cust_tk_bad', externalId: 'ZD-1', subject: 'Original', csatRating: 3 },
+    });
     await query(db, 'delete from rescore_request where customer_id = ?', ['cust_tk_bad']);
     const [before] = await query(db, 'select * from support_ticket where customer_id = ?', ['cust_tk_bad']);
     signalled.length = 0;
@@ -129,11 +156,13 @@ describe('Customer.supportTickets', () => {
     await createCustomer('cust_tk_list');
     const statuses = ['OPEN', 'SOLVED', 'PENDING', 'OPEN', 'SOLVED', 'OPEN'] as const;
     for (const [i, status] of statuses.entries()) {
-      await server.gql(RecordSupportTicketDocument, { input: { customerId: 'cust_tk_list', externalId: `T-${i}`, status, openedAt: `2026-05-0${i + 1}T00:00:00Z` } });
+      await server.gql(RecordSupportTicketDocument, {
+        input: { customerId: 'cust_tk_list', externalId: `T-${i}`, status, openedAt: `2026-05-0${i + 1}T00:00:00Z` },
+      });
     }
   });
 
-  it('pages a customer\'s tickets, most recently opened first', async () => {
+  it("pages a customer's tickets, most recently opened first", async () => {
     const seen: string[] = [];
     let after: string | null | undefined;
     do {
@@ -149,7 +178,12 @@ describe('Customer.supportTickets', () => {
     const open = await server.gql(CustomerSupportTicketsDocument, { id: 'cust_tk_list', status: 'OPEN', first: 2 });
     expect(open.customer.supportTickets.totalCount).toBe(3);
     expect(open.customer.supportTickets.edges.map((edge) => edge.node.externalId)).toEqual(['T-5', 'T-3']);
-    const rest = await server.gql(CustomerSupportTicketsDocument, { id: 'cust_tk_list', status: 'OPEN', first: 2, after: open.customer.supportTickets.pageInfo.endCursor });
+    const rest = await server.gql(CustomerSupportTicketsDocument, {
+      id: 'cust_tk_list',
+      status: 'OPEN',
+      first: 2,
+      after: open.customer.supportTickets.pageInfo.endCursor,
+    });
     expect(rest.customer.supportTickets.edges.map((edge) => edge.node.externalId)).toEqual(['T-0']);
     const solved = await server.gql(CustomerSupportTicketsDocument, { id: 'cust_tk_list', status: 'SOLVED' });
     expect(solved.customer.supportTickets.edges.map((edge) => edge.node.externalId)).toEqual(['T-4', 'T-1']);

@@ -52,8 +52,12 @@ function expectRecent(iso: string): void {
 describe('the status history of a ticket', () => {
   it('starts with the status a new ticket arrives with, at its opening', async () => {
     await createCustomer('cust_hist_new');
-    await server.gql(RecordSupportTicketDocument, { input: { customerId: 'cust_hist_new', externalId: 'T-1', openedAt: '2026-03-01T09:00:00Z' } });
-    await server.gql(RecordSupportTicketDocument, { input: { customerId: 'cust_hist_new', externalId: 'T-2', status: 'PENDING', openedAt: '2026-03-02T09:00:00Z' } });
+    await server.gql(RecordSupportTicketDocument, {
+      input: { customerId: 'cust_hist_new', externalId: 'T-1', openedAt: '2026-03-01T09:00:00Z' },
+    });
+    await server.gql(RecordSupportTicketDocument, {
+      input: { customerId: 'cust_hist_new', externalId: 'T-2', status: 'PENDING', openedAt: '2026-03-02T09:00:00Z' },
+    });
     expect(await statusChanges('cust_hist_new', 'T-1')).toEqual([{ status: 'OPEN', changedAt: '2026-03-01T09:00:00.000Z' }]);
     expect(await statusChanges('cust_hist_new', 'T-2')).toEqual([{ status: 'PENDING', changedAt: '2026-03-02T09:00:00.000Z' }]);
   });
@@ -91,7 +95,13 @@ describe('the status history of a ticket', () => {
   it('records a ticket first received already SOLVED as OPEN at its opening and SOLVED at its resolution', async () => {
     await createCustomer('cust_hist_solved');
     await server.gql(RecordSupportTicketDocument, {
-      input: { customerId: 'cust_hist_solved', externalId: 'T-1', status: 'SOLVED', openedAt: '2026-05-01T08:00:00Z', resolvedAt: '2026-05-04T12:00:00Z' },
+      input: {
+        customerId: 'cust_hist_solved',
+        externalId: 'T-1',
+        status: 'SOLVED',
+        openedAt: '2026-05-01T08:00:00Z',
+        resolvedAt: '2026-05-04T12:00:00Z',
+      },
     });
     expect(await statusChanges('cust_hist_solved', 'T-1')).toEqual([
       { status: 'OPEN', changedAt: '2026-05-01T08:00:00.000Z' },
@@ -100,7 +110,9 @@ describe('the status history of a ticket', () => {
     expect(await statusAsOf('cust_hist_solved', 'T-1', '2026-05-02T00:00:00Z')).toBe('OPEN');
 
     // Without a resolution time, it is SOLVED from now.
-    await server.gql(RecordSupportTicketDocument, { input: { customerId: 'cust_hist_solved', externalId: 'T-2', status: 'SOLVED', openedAt: '2026-05-10T08:00:00Z' } });
+    await server.gql(RecordSupportTicketDocument, {
+      input: { customerId: 'cust_hist_solved', externalId: 'T-2', status: 'SOLVED', openedAt: '2026-05-10T08:00:00Z' },
+    });
     const changes = await statusChanges('cust_hist_solved', 'T-2');
     expect(changes[0]).toEqual({ status: 'OPEN', changedAt: '2026-05-10T08:00:00.000Z' });
     expect(changes.slice(1).map((change) => change.status)).toEqual(['SOLVED']);
@@ -124,7 +136,7 @@ describe('the status history of a ticket', () => {
     expect(await statusAsOf('cust_hist_reopen', 'T-1', new Date(Date.now() + 60_000).toISOString())).toBe('OPEN');
   });
 
-  it('never dates a change before the ticket\'s latest one, so the latest change is the status it has', async () => {
+  it("never dates a change before the ticket's latest one, so the latest change is the status it has", async () => {
     await createCustomer('cust_hist_late');
     const input = { customerId: 'cust_hist_late', externalId: 'T-1' };
     await server.gql(RecordSupportTicketDocument, { input: { ...input, openedAt: '2026-07-01T09:00:00Z' } });
@@ -140,18 +152,28 @@ describe('the status history of a ticket', () => {
     const unknown = await server.request(RecordSupportTicketDocument, { input: { customerId: 'cust_hist_nobody', externalId: 'T-1' } });
     expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
     await createCustomer('cust_hist_bad');
-    await server.gql(RecordSupportTicketDocument, { input: { customerId: 'cust_hist_bad', externalId: 'T-1', openedAt: '2026-08-01T00:00:00Z' } });
-    const bad = await server.request(RecordSupportTicketDocument, { input: { customerId: 'cust_hist_bad', externalId: 'T-1', status: 'SOLVED', csatRating: 9 } });
+    await server.gql(RecordSupportTicketDocument, {
+      input: { customerId: 'cust_hist_bad', externalId: 'T-1', openedAt: '2026-08-01T00:00:00Z' },
+    });
+    const bad = await server.request(RecordSupportTicketDocument, {
+      input: { customerId: 'cust_hist_bad', externalId: 'T-1', status: 'SOLVED', csatRating: 9 },
+    });
     expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
-    const [{ count }] = await query<{ count: number }>(db, `select count(*)::int as count from support_ticket_status_change where customer_id in ('cust_hist_nobody', 'cust_hist_bad')`);
+    const [{ count }] = await query<{ count: number }>(
+      db,
+      `select count(*)::int as count from support_ticket_status_change where customer_id in ('cust_hist_nobody', 'cust_hist_bad')`,
+    );
     expect(count).toBe(1);
   });
 
-  it('deletes a ticket\'s history with its customer', async () => {
+  it("deletes a ticket's history with its customer", async () => {
     await createCustomer('cust_hist_gone');
     await server.gql(RecordSupportTicketDocument, { input: { customerId: 'cust_hist_gone', externalId: 'T-1', status: 'SOLVED' } });
     await query(db, `delete from customer where id = 'cust_hist_gone'`);
-    const [{ count }] = await query<{ count: number }>(db, `select count(*)::int as count from support_ticket_status_change where customer_id = 'cust_hist_gone'`);
+    const [{ count }] = await query<{ count: number }>(
+      db,
+      `select count(*)::int as count from support_ticket_status_change where customer_id = 'cust_hist_gone'`,
+    );
     expect(count).toBe(0);
   });
 });

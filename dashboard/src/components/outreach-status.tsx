@@ -31,7 +31,11 @@ export function OutreachStatus({ action }: { action: OutreachStatusFieldsFragmen
     <span>
       <span class={`status status-${action.status.toLowerCase()}`}>{label}</span>
       {action.deliveries.map((delivery) => (
-        <span key={delivery.id} class={`status delivery-${delivery.status.toLowerCase()}`} title={delivery.lastError ?? `${delivery.attempts} attempt(s)`}>
+        <span
+          key={delivery.id}
+          class={`status delivery-${delivery.status.toLowerCase()}`}
+          title={delivery.lastError ?? `${delivery.attempts} attempt(s)`}
+        >
           {' '}
           {delivery.destination.name}: {delivery.status.toLowerCase().replace(/_/g, ' ')}
         </span>

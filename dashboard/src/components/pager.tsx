@@ -22,7 +22,15 @@ export function usePages(): PageState {
   };
 }
 
-export function Pager(props: { pages: PageState; pageSize: number; shown: number; totalCount: number; hasNextPage: boolean; endCursor?: string | null; label: string }) {
+export function Pager(props: {
+  pages: PageState;
+  pageSize: number;
+  shown: number;
+  totalCount: number;
+  hasNextPage: boolean;
+  endCursor?: string | null;
+  label: string;
+}) {
   const { pages, pageSize, shown, totalCount, hasNextPage, endCursor, label } = props;
   const first = totalCount === 0 ? 0 : pages.page * pageSize + 1;
   return (

@@ -15,7 +15,15 @@ export interface ConnectionPage<Row> {
   edges: Array<{ node: Row }>;
 }
 
-export function RecordTable<Row extends { id: string }>(props: { title: string; testId: string; pages: PageState; pageSize: number; connection: ConnectionPage<Row> | undefined; columns: Array<Column<Row>>; error?: { message: string } }) {
+export function RecordTable<Row extends { id: string }>(props: {
+  title: string;
+  testId: string;
+  pages: PageState;
+  pageSize: number;
+  connection: ConnectionPage<Row> | undefined;
+  columns: Array<Column<Row>>;
+  error?: { message: string };
+}) {
   const { title, testId, pages, pageSize, connection, columns, error } = props;
   return (
     <section class="records" aria-label={title}>
@@ -50,7 +58,15 @@ export function RecordTable<Row extends { id: string }>(props: { title: string; 
               </tbody>
             </table>
           </div>
-          <Pager pages={pages} pageSize={pageSize} shown={connection.edges.length} totalCount={connection.totalCount} hasNextPage={connection.pageInfo.hasNextPage} endCursor={connection.pageInfo.endCursor} label={title} />
+          <Pager
+            pages={pages}
+            pageSize={pageSize}
+            shown={connection.edges.length}
+            totalCount={connection.totalCount}
+            hasNextPage={connection.pageInfo.hasNextPage}
+            endCursor={connection.pageInfo.endCursor}
+            label={title}
+          />
         </>
       )}
     </section>

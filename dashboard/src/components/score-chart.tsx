@@ -15,7 +15,8 @@ export interface ScorePoint {
 export function modelVersionChanges(points: ScorePoint[]): Array<{ index: number; point: ScorePoint; from: number }> {
   const changes: Array<{ index: number; point: ScorePoint; from: number }> = [];
   points.forEach((point, index) => {
-    if (index > 0 && point.modelVersion !== points[index - 1].modelVersion) changes.push({ index, point, from: points[index - 1].modelVersion });
+    if (index > 0 && point.modelVersion !== points[index - 1].modelVersion)
+      changes.push({ index, point, from: points[index - 1].modelVersion });
   });
   return changes;
 }
@@ -74,7 +75,11 @@ export function ScoreChart({ points }: { points: ScorePoint[] }) {
   if (points.length === 0) return <p class="muted">Not scored yet.</p>;
   return (
     <figure class="chart">
-      <div ref={container} role="img" aria-label={`Score history: ${points.length} scores from ${formatDate(points[0].asOf)} to ${formatDate(points[points.length - 1].asOf)}, latest ${points[points.length - 1].score}`} />
+      <div
+        ref={container}
+        role="img"
+        aria-label={`Score history: ${points.length} scores from ${formatDate(points[0].asOf)} to ${formatDate(points[points.length - 1].asOf)}, latest ${points[points.length - 1].score}`}
+      />
       <figcaption data-testid="model-changes">
         {changes.length === 0
           ? `Model version ${points[points.length - 1].modelVersion} throughout.`

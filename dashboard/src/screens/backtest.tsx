@@ -66,7 +66,12 @@ export function BacktestPanel() {
         class="filters"
         onSubmit={(event) => {
           event.preventDefault();
-          setInput({ from: new Date(`${form.from}T00:00:00Z`).toISOString(), to: new Date(`${form.to}T00:00:00Z`).toISOString(), horizonDays: form.horizonDays, stepDays: form.stepDays });
+          setInput({
+            from: new Date(`${form.from}T00:00:00Z`).toISOString(),
+            to: new Date(`${form.to}T00:00:00Z`).toISOString(),
+            horizonDays: form.horizonDays,
+            stepDays: form.stepDays,
+          });
         }}
       >
         <label>
@@ -79,11 +84,23 @@ export function BacktestPanel() {
         </label>
         <label>
           Horizon (days)
-          <input type="number" min={1} max={365} value={form.horizonDays} onChange={(event) => setForm({ ...form, horizonDays: Number(event.currentTarget.value) })} />
+          <input
+            type="number"
+            min={1}
+            max={365}
+            value={form.horizonDays}
+            onChange={(event) => setForm({ ...form, horizonDays: Number(event.currentTarget.value) })}
+          />
         </label>
         <label>
           Step (days)
-          <input type="number" min={1} max={90} value={form.stepDays} onChange={(event) => setForm({ ...form, stepDays: Number(event.currentTarget.value) })} />
+          <input
+            type="number"
+            min={1}
+            max={90}
+            value={form.stepDays}
+            onChange={(event) => setForm({ ...form, stepDays: Number(event.currentTarget.value) })}
+          />
         </label>
         <button type="submit" disabled={fetching}>
           {fetching ? 'Running…' : 'Run backtest'}
@@ -93,16 +110,25 @@ export function BacktestPanel() {
       {report && (
         <div data-testid="backtest">
           <p>
-            {report.customers} accounts, {report.churners} churned, {report.instants} instants; horizon {report.horizonDays} days. AUC {formatNumber(report.auc.auc, 2)} ({report.auc.leadDays} days ahead), precision {formatPercent(report.precision.precision)}, false alarms {formatPercent(report.falseAlarms.ratePer90Days)} per 90 days, median lead {formatNumber(report.leadTime.medianDays, 0)} days.
+            {report.customers} accounts, {report.churners} churned, {report.instants} instants; horizon {report.horizonDays} days. AUC{' '}
+            {formatNumber(report.auc.auc, 2)} ({report.auc.leadDays} days ahead), precision {formatPercent(report.precision.precision)},
+            false alarms {formatPercent(report.falseAlarms.ratePer90Days)} per 90 days, median lead{' '}
+            {formatNumber(report.leadTime.medianDays, 0)} days.
           </p>
           <table>
             <caption>Recall: churners flagged ahead of time</caption>
             <thead>
               <tr>
                 <th scope="col">Days ahead</th>
-                <th scope="col" class="number">Churners</th>
-                <th scope="col" class="number">Flagged</th>
-                <th scope="col" class="number">Recall</th>
+                <th scope="col" class="number">
+                  Churners
+                </th>
+                <th scope="col" class="number">
+                  Flagged
+                </th>
+                <th scope="col" class="number">
+                  Recall
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -121,9 +147,15 @@ export function BacktestPanel() {
             <thead>
               <tr>
                 <th scope="col">Tier</th>
-                <th scope="col" class="number">Snapshots</th>
-                <th scope="col" class="number">Churned</th>
-                <th scope="col" class="number">Rate</th>
+                <th scope="col" class="number">
+                  Snapshots
+                </th>
+                <th scope="col" class="number">
+                  Churned
+                </th>
+                <th scope="col" class="number">
+                  Rate
+                </th>
               </tr>
             </thead>
             <tbody>

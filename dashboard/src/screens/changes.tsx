@@ -52,7 +52,13 @@ export function ChangesScreen() {
     pages.reset();
   };
   const since = useMemo(() => new Date(`${filters.since || yesterday()}T00:00:00`).toISOString(), [filters.since]);
-  const { data, error } = useLiveQuery(ChangesQuery, { since, csmOwner: filters.csmOwner.trim() || null, minScoreDrop: filters.minScoreDrop, first: PAGE_SIZE, after: pages.after });
+  const { data, error } = useLiveQuery(ChangesQuery, {
+    since,
+    csmOwner: filters.csmOwner.trim() || null,
+    minScoreDrop: filters.minScoreDrop,
+    first: PAGE_SIZE,
+    after: pages.after,
+  });
   return (
     <section aria-labelledby="changes-title">
       <h1 id="changes-title">Changes since {filters.since === yesterday() ? 'yesterday' : filters.since}</h1>
@@ -63,11 +69,22 @@ export function ChangesScreen() {
         </label>
         <label>
           CSM owner
-          <input type="search" value={filters.csmOwner} onChange={(event) => setFilter('csmOwner', event.currentTarget.value)} placeholder="everyone" />
+          <input
+            type="search"
+            value={filters.csmOwner}
+            onChange={(event) => setFilter('csmOwner', event.currentTarget.value)}
+            placeholder="everyone"
+          />
         </label>
         <label>
           Smallest score drop
-          <input type="number" min={1} max={100} value={filters.minScoreDrop} onChange={(event) => setFilter('minScoreDrop', Math.min(100, Math.max(1, Number(event.currentTarget.value) || 10)))} />
+          <input
+            type="number"
+            min={1}
+            max={100}
+            value={filters.minScoreDrop}
+            onChange={(event) => setFilter('minScoreDrop', Math.min(100, Math.max(1, Number(event.currentTarget.value) || 10)))}
+          />
         </label>
       </form>
       <RecordTable
@@ -94,7 +111,7 @@ export function ChangesScreen() {
                   {row.fromScore ?? '—'} → {row.toScore ?? '—'}
                 </>
               ) : (
-                row.detail ?? ''
+                (row.detail ?? '')
               ),
           },
         ]}

@@ -76,7 +76,10 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
   const [drillDown, setDrillDown] = useState<SignalWindow | null>(null);
   const customer = data?.customer;
   const windows = useMemo(() => signalWindows(data?.scoringModel.config), [data?.scoringModel.config]);
-  const history = useMemo<ScorePoint[]>(() => [...(customer?.scoreHistory.edges ?? [])].reverse().map((edge) => edge.node), [customer?.scoreHistory]);
+  const history = useMemo<ScorePoint[]>(
+    () => [...(customer?.scoreHistory.edges ?? [])].reverse().map((edge) => edge.node),
+    [customer?.scoreHistory],
+  );
   if (error) return <ErrorNote error={error} />;
   if (!customer) return fetching ? <p class="loading">Loading…</p> : null;
   const score = customer.currentScore;
@@ -134,7 +137,11 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
       {score && (
         <>
           <h2>
-            Latest score <span class="muted">({formatDateTime(score.asOf)}, model v{score.modelVersion}, coverage <span data-testid="coverage">{formatPercent(score.coverage)}</span>)</span>
+            Latest score{' '}
+            <span class="muted">
+              ({formatDateTime(score.asOf)}, model v{score.modelVersion}, coverage{' '}
+              <span data-testid="coverage">{formatPercent(score.coverage)}</span>)
+            </span>
           </h2>
           <div class="table-scroll">
             <table data-testid="components-table">
@@ -142,8 +149,12 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
               <thead>
                 <tr>
                   <th scope="col">Component</th>
-                  <th scope="col" class="number">Score</th>
-                  <th scope="col" class="number">Weight</th>
+                  <th scope="col" class="number">
+                    Score
+                  </th>
+                  <th scope="col" class="number">
+                    Weight
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -164,10 +175,18 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
                 <tr>
                   <th scope="col">Signal</th>
                   <th scope="col">Component</th>
-                  <th scope="col" class="number">Measured</th>
-                  <th scope="col" class="number">Value</th>
-                  <th scope="col" class="number">Weight</th>
-                  <th scope="col" class="number">Contribution</th>
+                  <th scope="col" class="number">
+                    Measured
+                  </th>
+                  <th scope="col" class="number">
+                    Value
+                  </th>
+                  <th scope="col" class="number">
+                    Weight
+                  </th>
+                  <th scope="col" class="number">
+                    Contribution
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -192,7 +211,12 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
                   .map((penalty) => (
                     <tr key={penalty.name} data-signal={penalty.name} class="penalty">
                       <th scope="row">
-                        <button type="button" class="link" onClick={() => open(penalty.name)} aria-pressed={drillDown?.name === penalty.name}>
+                        <button
+                          type="button"
+                          class="link"
+                          onClick={() => open(penalty.name)}
+                          aria-pressed={drillDown?.name === penalty.name}
+                        >
                           {humanise(penalty.name)}
                         </button>
                       </th>
@@ -206,7 +230,9 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
               </tbody>
             </table>
           </div>
-          {drillDown && <SignalDrillDown customerId={customer.id} window={drillDown} asOf={score.asOf} onClose={() => setDrillDown(null)} />}
+          {drillDown && (
+            <SignalDrillDown customerId={customer.id} window={drillDown} asOf={score.asOf} onClose={() => setDrillDown(null)} />
+          )}
         </>
       )}
       <CustomerRecords customerId={customer.id} />

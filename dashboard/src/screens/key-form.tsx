@@ -18,7 +18,16 @@ export function KeyForm({ reason, onSubmit }: { reason: string; onSubmit(key: st
       >
         <p role="alert">{reason}</p>
         <label for="api-key">API key (a read key is enough to view; admin shows the model tools)</label>
-        <input id="api-key" type="password" autoComplete="off" spellcheck={false} placeholder="hg_…" value={key} onInput={(event) => setKey(event.currentTarget.value)} autoFocus />
+        <input
+          id="api-key"
+          type="password"
+          autoComplete="off"
+          spellcheck={false}
+          placeholder="hg_…"
+          value={key}
+          onInput={(event) => setKey(event.currentTarget.value)}
+          autoFocus
+        />
         <button type="submit" disabled={busy}>
           {busy ? 'Checking…' : 'Open the dashboard'}
         </button>

@@ -44,7 +44,6 @@ const ActivatePresetMutation = graphql(`
   }
 `);
 
-
 export function ModelScreen() {
   const { viewer } = useSession();
   const admin = isAdmin(viewer);
@@ -70,7 +69,9 @@ export function ModelScreen() {
             <thead>
               <tr>
                 <th scope="col">Tier</th>
-                <th scope="col" class="number">From score</th>
+                <th scope="col" class="number">
+                  From score
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -94,7 +95,9 @@ export function ModelScreen() {
               <tr>
                 <th scope="col">Signal</th>
                 <th scope="col">Component</th>
-                <th scope="col" class="number">Weight</th>
+                <th scope="col" class="number">
+                  Weight
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -120,7 +123,9 @@ export function ModelScreen() {
                   <button
                     type="button"
                     disabled={activation.fetching}
-                    onClick={() => confirm(`Activate the ${preset.name} tiers? Every account is rescored.`) && activate({ tierPreset: preset.name })}
+                    onClick={() =>
+                      confirm(`Activate the ${preset.name} tiers? Every account is rescored.`) && activate({ tierPreset: preset.name })
+                    }
                   >
                     Activate
                   </button>

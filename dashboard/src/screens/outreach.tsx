@@ -11,7 +11,15 @@ import { useLiveQuery } from '../live-query';
 import { customerHref } from '../router';
 
 const OutreachLogQuery = graphql(`
-  query OutreachLog($first: Int!, $after: String, $playbook: String, $audience: OutreachAudience, $status: OutreachStatus, $from: DateTime, $to: DateTime) {
+  query OutreachLog(
+    $first: Int!
+    $after: String
+    $playbook: String
+    $audience: OutreachAudience
+    $status: OutreachStatus
+    $from: DateTime
+    $to: DateTime
+  ) {
     outreachLog(first: $first, after: $after, playbook: $playbook, audience: $audience, status: $status, from: $from, to: $to) {
       totalCount
       pageInfo {
@@ -74,7 +82,12 @@ export function OutreachScreen() {
       <form class="filters" onSubmit={(event) => event.preventDefault()}>
         <label>
           Playbook
-          <input type="search" value={filters.playbook} onChange={(event) => setFilter('playbook', event.currentTarget.value)} placeholder="any, e.g. critical" />
+          <input
+            type="search"
+            value={filters.playbook}
+            onChange={(event) => setFilter('playbook', event.currentTarget.value)}
+            placeholder="any, e.g. critical"
+          />
         </label>
         <label>
           Audience

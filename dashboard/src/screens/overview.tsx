@@ -76,14 +76,19 @@ export function OverviewScreen() {
           <article class="card" aria-labelledby="tiers-title">
             <h2 id="tiers-title">Tiers</h2>
             <p class="figure">
-              <span data-testid="total-customers">{summary.totalCustomers}</span> customers · average score <span data-testid="average-score">{formatNumber(summary.averageScore, 1)}</span>
+              <span data-testid="total-customers">{summary.totalCustomers}</span> customers · average score{' '}
+              <span data-testid="average-score">{formatNumber(summary.averageScore, 1)}</span>
             </p>
             <table data-testid="tier-table">
               <thead>
                 <tr>
                   <th scope="col">Tier</th>
-                  <th scope="col" class="number">Customers</th>
-                  <th scope="col" class="number">ARR</th>
+                  <th scope="col" class="number">
+                    Customers
+                  </th>
+                  <th scope="col" class="number">
+                    ARR
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -171,7 +176,8 @@ function LiveFeed() {
         <ul class="feed" data-testid="live-feed" aria-live="polite">
           {feed.slice(0, 10).map((change) => (
             <li key={change.id}>
-              <a href={customerHref(change.customerId)}>{change.customer.name}</a> <TierBadge tier={change.fromTier} /> → <TierBadge tier={change.toTier} /> ({change.fromScore ?? '—'} → {change.toScore})
+              <a href={customerHref(change.customerId)}>{change.customer.name}</a> <TierBadge tier={change.fromTier} /> →{' '}
+              <TierBadge tier={change.toTier} /> ({change.fromScore ?? '—'} → {change.toScore})
               <span class="muted"> {formatDateTime(change.changedAt)}</span>
             </li>
           ))}

@@ -55,7 +55,17 @@ const SignalNpsQuery = graphql(`
 const PAGE_SIZE = 20;
 const DAY_MS = 86_400_000;
 
-export function SignalDrillDown({ customerId, window, asOf, onClose }: { customerId: string; window: SignalWindow; asOf: string; onClose(): void }) {
+export function SignalDrillDown({
+  customerId,
+  window,
+  asOf,
+  onClose,
+}: {
+  customerId: string;
+  window: SignalWindow;
+  asOf: string;
+  onClose(): void;
+}) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), [window.name]);
   // `to` is exclusive: the second after asOf keeps an event at asOf itself.
@@ -64,14 +74,21 @@ export function SignalDrillDown({ customerId, window, asOf, onClose }: { custome
   return (
     <section class="drill-down" aria-labelledby="drill-down-title" data-testid="drill-down">
       <h3 id="drill-down-title" tabIndex={-1} ref={heading}>
-        Behind “{humanise(window.name)}” <span class="muted">({window.metric}, {window.days} days to {formatDateTime(asOf)})</span>
+        Behind “{humanise(window.name)}”{' '}
+        <span class="muted">
+          ({window.metric}, {window.days} days to {formatDateTime(asOf)})
+        </span>
       </h3>
       <button type="button" onClick={onClose}>
         Close
       </button>
       {window.source === 'events' && <EventRows customerId={customerId} from={from} to={to} />}
       {window.source === 'nps' && <NpsRows customerId={customerId} from={from} to={to} />}
-      {(window.source === 'payments' || window.source === 'tickets') && <p>Computed from the {window.source} below dated after {formatDateTime(from)}.</p>}
+      {(window.source === 'payments' || window.source === 'tickets') && (
+        <p>
+          Computed from the {window.source} below dated after {formatDateTime(from)}.
+        </p>
+      )}
       {window.source === 'plan' && <p>Computed from the plan history (ARR and seats) since {formatDateTime(from)}.</p>}
     </section>
   );
@@ -110,7 +127,15 @@ function EventRows({ customerId, from, to }: { customerId: string; from: string;
           </tbody>
         </table>
       </div>
-      <Pager pages={pages} pageSize={PAGE_SIZE} shown={events.edges.length} totalCount={events.totalCount} hasNextPage={events.pageInfo.hasNextPage} endCursor={events.pageInfo.endCursor} label="Events" />
+      <Pager
+        pages={pages}
+        pageSize={PAGE_SIZE}
+        shown={events.edges.length}
+        totalCount={events.totalCount}
+        hasNextPage={events.pageInfo.hasNextPage}
+        endCursor={events.pageInfo.endCursor}
+        label="Events"
+      />
     </>
   );
 }
@@ -126,11 +151,20 @@ function NpsRows({ customerId, from, to }: { customerId: string; from: string; t
       <ul data-testid="raw-nps">
         {answers.edges.map(({ node }) => (
           <li key={node.id}>
-            {formatDateTime(node.respondedAt)}: <strong>{node.score}</strong> {node.respondent ? `from ${node.respondent}` : ''} {node.comment ? `“${node.comment}”` : ''}
+            {formatDateTime(node.respondedAt)}: <strong>{node.score}</strong> {node.respondent ? `from ${node.respondent}` : ''}{' '}
+            {node.comment ? `“${node.comment}”` : ''}
           </li>
         ))}
       </ul>
-      <Pager pages={pages} pageSize={PAGE_SIZE} shown={answers.edges.length} totalCount={answers.totalCount} hasNextPage={answers.pageInfo.hasNextPage} endCursor={answers.pageInfo.endCursor} label="NPS answers" />
+      <Pager
+        pages={pages}
+        pageSize={PAGE_SIZE}
+        shown={answers.edges.length}
+        totalCount={answers.totalCount}
+        hasNextPage={answers.pageInfo.hasNextPage}
+        endCursor={answers.pageInfo.endCursor}
+        label="NPS answers"
+      />
     </>
   );
 }

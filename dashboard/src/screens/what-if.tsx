@@ -64,7 +64,13 @@ export function WhatIfPanel({ config }: { config: unknown }) {
           component.signals.map((signal) => (
             <label key={signal.name}>
               {signal.name}
-              <input type="number" min={0} step={1} value={weights[signal.name] ?? signal.weight} onInput={(event) => setWeights({ ...weights, [signal.name]: Number(event.currentTarget.value) })} />
+              <input
+                type="number"
+                min={0}
+                step={1}
+                value={weights[signal.name] ?? signal.weight}
+                onInput={(event) => setWeights({ ...weights, [signal.name]: Number(event.currentTarget.value) })}
+              />
             </label>
           )),
         )}
@@ -82,8 +88,12 @@ export function WhatIfPanel({ config }: { config: unknown }) {
             <thead>
               <tr>
                 <th scope="col">Tier</th>
-                <th scope="col" class="number">Now</th>
-                <th scope="col" class="number">Proposed</th>
+                <th scope="col" class="number">
+                  Now
+                </th>
+                <th scope="col" class="number">
+                  Proposed
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -99,7 +109,8 @@ export function WhatIfPanel({ config }: { config: unknown }) {
           <ul>
             {preview.changes.map((change) => (
               <li key={change.customerId}>
-                <a href={customerHref(change.customerId)}>{change.name}</a> ({formatCents(change.arrCents)}): <TierBadge tier={change.fromTier} /> → <TierBadge tier={change.toTier} /> at {change.toScore}
+                <a href={customerHref(change.customerId)}>{change.name}</a> ({formatCents(change.arrCents)}):{' '}
+                <TierBadge tier={change.fromTier} /> → <TierBadge tier={change.toTier} /> at {change.toScore}
               </li>
             ))}
           </ul>

@@ -81,7 +81,12 @@ export function WorklistScreen() {
       <form class="filters" onSubmit={(event) => event.preventDefault()}>
         <label>
           CSM owner
-          <input type="search" value={filters.csmOwner} onChange={(event) => setFilter('csmOwner', event.currentTarget.value)} placeholder="everyone" />
+          <input
+            type="search"
+            value={filters.csmOwner}
+            onChange={(event) => setFilter('csmOwner', event.currentTarget.value)}
+            placeholder="everyone"
+          />
         </label>
         <label>
           Tier
@@ -117,10 +122,16 @@ export function WorklistScreen() {
                   <th scope="col">Account</th>
                   <th scope="col">CSM</th>
                   <th scope="col">Tier</th>
-                  <th scope="col" class="number">Score</th>
+                  <th scope="col" class="number">
+                    Score
+                  </th>
                   <th scope="col">Trend</th>
-                  <th scope="col" class="number">ARR</th>
-                  <th scope="col" class="number">ARR at risk</th>
+                  <th scope="col" class="number">
+                    ARR
+                  </th>
+                  <th scope="col" class="number">
+                    ARR at risk
+                  </th>
                   <th scope="col">Why</th>
                 </tr>
               </thead>
@@ -160,7 +171,15 @@ export function WorklistScreen() {
             </table>
           </div>
           {worklist.edges.length === 0 && <p class="muted">No account needs attention with these filters.</p>}
-          <Pager pages={pages} pageSize={PAGE_SIZE} shown={worklist.edges.length} totalCount={worklist.totalCount} hasNextPage={worklist.pageInfo.hasNextPage} endCursor={worklist.pageInfo.endCursor} label="Worklist" />
+          <Pager
+            pages={pages}
+            pageSize={PAGE_SIZE}
+            shown={worklist.edges.length}
+            totalCount={worklist.totalCount}
+            hasNextPage={worklist.pageInfo.hasNextPage}
+            endCursor={worklist.pageInfo.endCursor}
+            label="Worklist"
+          />
         </>
       )}
     </section>

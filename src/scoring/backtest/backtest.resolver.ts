@@ -15,7 +15,14 @@ function toReport(result: BacktestResult): BacktestReport {
 /** What the audit log keeps of an evaluation's input: its grid and model version, not a whole config. */
 function gridDetails(input: unknown): Record<string, unknown> {
   const { from, to, stepDays, horizonDays, model } = input as BacktestInput;
-  return { from, to, stepDays: stepDays ?? null, horizonDays: horizonDays ?? null, modelVersion: model?.version ?? null, modelConfig: model?.config != null };
+  return {
+    from,
+    to,
+    stepDays: stepDays ?? null,
+    horizonDays: horizonDays ?? null,
+    modelVersion: model?.version ?? null,
+    modelConfig: model?.config != null,
+  };
 }
 
 @Resolver()
@@ -35,14 +42,23 @@ export class BacktestResolver {
   @Authorized(Scope.ADMIN)
   @UseMiddleware(auditAdminAction('scoringModel.suggest', { details: (args) => gridDetails(args.input) }))
   @Query(() => SuggestedScoringModel, {
-    description: 'Fits the active model\'s signal weights to the labelled history of from…to and backtests them beside the current weights. Writes nothing.',
+    description:
+      "Fits the active model's signal weights to the labelled history of from…to and backtests them beside the current weights. Writes nothing.",
   })
-  async suggestScoringModel(@Arg('input', () => SuggestScoringModelInput) input: SuggestScoringModelInput, @Ctx() { db }: GraphQLContext): Promise<SuggestedScoringModel> {
+  async suggestScoringModel(
+    @Arg('input', () => SuggestScoringModelInput) input: SuggestScoringModelInput,
+    @Ctx() { db }: GraphQLContext,
+  ): Promise<SuggestedScoringModel> {
     const { config, fit, current, suggested } = await suggestScoringModel(db, input);
     const currentWeights = new Map(current.model.config.components.flatMap((c) => c.signals).map((s) => [s.name, s.weight]));
     return {
       config,
-      weights: Object.entries(fit.weights).map(([name, weight]) => ({ name, weight, currentWeight: currentWeights.get(name) ?? 0, coefficient: fit.coefficients[name] ?? 0 })),
+      weights: Object.entries(fit.weights).map(([name, weight]) => ({
+        name,
+        weight,
+        currentWeight: currentWeights.get(name) ?? 0,
+        coefficient: fit.coefficients[name] ?? 0,
+      })),
       samples: fit.samples,
       positives: fit.positives,
       current: toReport(current),
@@ -52,10 +68,13 @@ export class BacktestResolver {
 
   @Authorized(Scope.ADMIN)
   @UseMiddleware(auditAdminAction('scoringModel.preview', { details: (args) => ({ first: args.first ?? null }) }))
-  @Query(() => ScoringModelPreview, { description: 'The tier distribution now and under `config`, and the customers that would change tier. Writes nothing.' })
+  @Query(() => ScoringModelPreview, {
+    description: 'The tier distribution now and under `config`, and the customers that would change tier. Writes nothing.',
+  })
   async previewScoringModel(
     @Arg('config', () => JSONScalar) config: unknown,
-    @Arg('first', () => Int, { nullable: true, description: 'How many changing customers to list (≤ 500, default 50).' }) first: number | null,
+    @Arg('first', () => Int, { nullable: true, description: 'How many changing customers to list (≤ 500, default 50).' })
+    first: number | null,
     @Ctx() { db }: GraphQLContext,
   ): Promise<ScoringModelPreview> {
     return previewScoringModel(db, config, first ?? 50);

@@ -33,7 +33,9 @@ export interface ModelUnderTest {
 
 /** Validates a config given inline; every rule of `updateScoringModel` applies. */
 export function checkedConfig(config: unknown, argument: string): ScoringModelConfig {
-  ensure(config !== null && typeof config === 'object' && !Array.isArray(config), `${argument} must be a scoring model (a JSON object)`, { argument });
+  ensure(config !== null && typeof config === 'object' && !Array.isArray(config), `${argument} must be a scoring model (a JSON object)`, {
+    argument,
+  });
   const errors = validateModel(config as ScoringModelConfig);
   ensure(errors.length === 0, `invalid scoring model: ${errors.join('; ')}`, { argument, problems: errors });
   return config as ScoringModelConfig;
@@ -52,18 +54,35 @@ async function modelUnderTest(db: Db, model: BacktestRequest['model']): Promise<
 }
 
 /** Checks a grid and horizon: past instants only, a bounded number of them. */
-export function checkedGrid(input: { from: Date; to: Date; stepDays?: number | null; horizonDays?: number | null }, now = Date.now()): SnapshotGrid & { horizonDays: number } {
+export function checkedGrid(
+  input: { from: Date; to: Date; stepDays?: number | null; horizonDays?: number | null },
+  now = Date.now(),
+): SnapshotGrid & { horizonDays: number } {
   const { from, to } = input;
   const stepDays = input.stepDays ?? 7;
   const horizonDays = input.horizonDays ?? DEFAULT_HORIZON_DAYS;
-  ensure(from instanceof Date && !Number.isNaN(from.getTime()) && from.getTime() >= Date.UTC(1970, 0, 1), 'from must be a date-time from 1970 on', { argument: 'from' });
+  ensure(
+    from instanceof Date && !Number.isNaN(from.getTime()) && from.getTime() >= Date.UTC(1970, 0, 1),
+    'from must be a date-time from 1970 on',
+    { argument: 'from' },
+  );
   ensure(to instanceof Date && !Number.isNaN(to.getTime()), 'to must be a date-time', { argument: 'to' });
   ensure(from.getTime() < to.getTime(), 'from must be before to', { argument: 'from' });
   ensure(to.getTime() <= now, 'to must not be in the future: a backtest replays the past', { argument: 'to' });
-  ensure(Number.isInteger(stepDays) && stepDays >= 1 && stepDays <= 90, 'stepDays must be a whole number of days within 1…90', { argument: 'stepDays' });
-  ensure(Number.isInteger(horizonDays) && horizonDays >= 1 && horizonDays <= 365, 'horizonDays must be a whole number of days within 1…365', { argument: 'horizonDays' });
+  ensure(Number.isInteger(stepDays) && stepDays >= 1 && stepDays <= 90, 'stepDays must be a whole number of days within 1…90', {
+    argument: 'stepDays',
+  });
+  ensure(
+    Number.isInteger(horizonDays) && horizonDays >= 1 && horizonDays <= 365,
+    'horizonDays must be a whole number of days within 1…365',
+    { argument: 'horizonDays' },
+  );
   const instants = Math.floor((to.getTime() - from.getTime()) / (stepDays * DAY_MS)) + 1;
-  ensure(instants <= MAX_SNAPSHOT_INSTANTS, `the grid has ${instants} instants; at most ${MAX_SNAPSHOT_INSTANTS} (widen stepDays or narrow from…to)`, { argument: 'stepDays' });
+  ensure(
+    instants <= MAX_SNAPSHOT_INSTANTS,
+    `the grid has ${instants} instants; at most ${MAX_SNAPSHOT_INSTANTS} (widen stepDays or narrow from…to)`,
+    { argument: 'stepDays' },
+  );
   return { from, to, stepDays, horizonDays };
 }
 
@@ -125,8 +144,16 @@ export async function suggestScoringModel(db: Db, request: Omit<BacktestRequest,
   const active = await getActiveModel(db);
   const set = await collectSnapshots(db, active.config, grid);
   const training = trainingSet(set, active.config, grid.horizonDays, now);
-  ensure(training.labels.some((l) => l === 1), 'no account churned within the horizon of a snapshot whose horizon has elapsed: nothing to fit to', { argument: 'from' });
-  ensure(training.labels.some((l) => l === 0), 'every snapshot was followed by churn: nothing to tell apart', { argument: 'from' });
+  ensure(
+    training.labels.some((l) => l === 1),
+    'no account churned within the horizon of a snapshot whose horizon has elapsed: nothing to fit to',
+    { argument: 'from' },
+  );
+  ensure(
+    training.labels.some((l) => l === 0),
+    'every snapshot was followed by churn: nothing to tell apart',
+    { argument: 'from' },
+  );
   const fit = fitSignalWeights(training);
   const config: ScoringModelConfig = structuredClone(active.config);
   for (const component of config.components) {
@@ -135,7 +162,11 @@ export async function suggestScoringModel(db: Db, request: Omit<BacktestRequest,
   return {
     config,
     fit,
-    current: { model: { version: active.version, config: active.config }, report: report(set, active.config, grid.horizonDays, now), instants: gridInstants(grid).length },
+    current: {
+      model: { version: active.version, config: active.config },
+      report: report(set, active.config, grid.horizonDays, now),
+      instants: gridInstants(grid).length,
+    },
     suggested: report(set, config, grid.horizonDays, now),
   };
 }
@@ -170,7 +201,13 @@ export async function previewScoringModel(db: Db, configInput: unknown, first = 
   const current = new Map<string, number>();
   for (let start = 0; start < accounts.length; start += 2000) {
     const batch = accounts.slice(start, start + 2000).filter((a) => a.signedUpAt.getTime() <= asOf.getTime());
-    const gathered = await gatherMetrics(db.fork() as Db, batch.map((a) => a.id), asOf, requests, config.lifecycle.churnWindowDays + 1);
+    const gathered = await gatherMetrics(
+      db.fork() as Db,
+      batch.map((a) => a.id),
+      asOf,
+      requests,
+      config.lifecycle.churnWindowDays + 1,
+    );
     for (const account of batch) {
       const { metrics, lastActivityAt } = gathered.get(account.id) ?? { metrics: {}, lastActivityAt: null };
       const { tier, result } = assessCustomer({
@@ -186,13 +223,26 @@ export async function previewScoringModel(db: Db, configInput: unknown, first = 
       proposed.set(tier.key, (proposed.get(tier.key) ?? 0) + 1);
       if (account.tier) current.set(account.tier, (current.get(account.tier) ?? 0) + 1);
       if (tier.key !== account.tier) {
-        moves.push({ customerId: account.id, name: account.name, arrCents: account.arrCents, fromTier: account.tier, toTier: tier.key, toScore: result.score });
+        moves.push({
+          customerId: account.id,
+          name: account.name,
+          arrCents: account.arrCents,
+          fromTier: account.tier,
+          toTier: tier.key,
+          toScore: result.score,
+        });
       }
     }
   }
   moves.sort((a, b) => b.arrCents - a.arrCents || (a.customerId < b.customerId ? -1 : 1));
   const counts = (bands: ScoringModelConfig['tiers'], tally: Map<string, number>) =>
-    [...bands].sort((a, b) => a.severity - b.severity).map((band) => ({ tier: band.key, label: band.label, count: tally.get(band.key) ?? 0 }));
-  return { current: counts(active.config.tiers, current), proposed: counts(config.tiers, proposed), changed: moves.length, changes: moves.slice(0, first) };
+    [...bands]
+      .sort((a, b) => a.severity - b.severity)
+      .map((band) => ({ tier: band.key, label: band.label, count: tally.get(band.key) ?? 0 }));
+  return {
+    current: counts(active.config.tiers, current),
+    proposed: counts(config.tiers, proposed),
+    changed: moves.length,
+    changes: moves.slice(0, first),
+  };
 }
-

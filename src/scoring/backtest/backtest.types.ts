@@ -4,7 +4,10 @@ import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { DateTimeScalar, JSONScalar, SafeIntScalar } from '../../infra/scalars';
 import { TierCount } from '../scoring.types';
 
-@InputType({ description: 'The model a backtest scores: a stored version, or a full config (the shape of `scoringModel.config`). The active model when omitted.' })
+@InputType({
+  description:
+    'The model a backtest scores: a stored version, or a full config (the shape of `scoringModel.config`). The active model when omitted.',
+})
 export class BacktestModelInput {
   @Field(() => Int, { nullable: true })
   version?: number | null;
@@ -24,7 +27,10 @@ export class BacktestGridInput {
   @Field(() => Int, { nullable: true, description: 'Days between snapshot instants, 1…90. Default 7.' })
   stepDays?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Days after a snapshot within which a churn counts as foreseen by it, 1…365. Default 30.' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Days after a snapshot within which a churn counts as foreseen by it, 1…365. Default 30.',
+  })
   horizonDays?: number | null;
 }
 
@@ -34,7 +40,10 @@ export class BacktestInput extends BacktestGridInput {
   model?: BacktestModelInput | null;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'Churners flagged (in the two worst tiers, not onboarding) at their latest snapshot at least `leadDays` before churning.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'Churners flagged (in the two worst tiers, not onboarding) at their latest snapshot at least `leadDays` before churning.',
+})
 export class RecallAtLead {
   @Field(() => Int)
   leadDays!: number;
@@ -49,7 +58,10 @@ export class RecallAtLead {
   recall!: number | null;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'Flagged snapshots whose horizon has elapsed, and the share whose account churned within it.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'Flagged snapshots whose horizon has elapsed, and the share whose account churned within it.',
+})
 export class PrecisionReport {
   @Field(() => Float, { nullable: true })
   precision!: number | null;
@@ -61,7 +73,10 @@ export class PrecisionReport {
   truePositives!: number;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'Probability that a churner `leadDays` before churning scores lower than a non-churner (1 = perfect, 0.5 = chance).' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'Probability that a churner `leadDays` before churning scores lower than a non-churner (1 = perfect, 0.5 = chance).',
+})
 export class AucReport {
   @Field(() => Int)
   leadDays!: number;
@@ -106,7 +121,10 @@ export class FalseAlarmReport {
   ratePer90Days!: number | null;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'Snapshots in a tier whose horizon has elapsed, and the share whose account churned within it.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'Snapshots in a tier whose horizon has elapsed, and the share whose account churned within it.',
+})
 export class TierChurnRate {
   @Field()
   tierKey!: string;
@@ -121,7 +139,10 @@ export class TierChurnRate {
   rate!: number | null;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'How well a model\'s past scores foresaw the churn that followed. Nothing was written to compute it.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: "How well a model's past scores foresaw the churn that followed. Nothing was written to compute it.",
+})
 export class BacktestReport {
   @Field(() => Int, { nullable: true, description: 'The stored model version scored; null for a config given inline or suggested.' })
   modelVersion!: number | null;
@@ -159,7 +180,7 @@ export class BacktestReport {
   @Field(() => FalseAlarmReport)
   falseAlarms!: FalseAlarmReport;
 
-  @Field(() => [TierChurnRate], { description: 'Every tier, best first: a sound model\'s worst tier churns most.' })
+  @Field(() => [TierChurnRate], { description: "Every tier, best first: a sound model's worst tier churns most." })
   tierChurnRates!: TierChurnRate[];
 }
 
@@ -178,7 +199,11 @@ export class FittedSignalWeight {
   coefficient!: number;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'Signal weights fitted to the labelled history, with both models backtested on the same snapshots. Apply with updateScoringModel(input: { config }).' })
+@ObjectType({
+  simpleResolvers: true,
+  description:
+    'Signal weights fitted to the labelled history, with both models backtested on the same snapshots. Apply with updateScoringModel(input: { config }).',
+})
 export class SuggestedScoringModel {
   @Field(() => JSONScalar)
   config!: unknown;

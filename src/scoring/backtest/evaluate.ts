@@ -155,11 +155,7 @@ interface Frame {
  *
  * Runs in O(n log n) for n snapshots: they are grouped by customer once and sorted by instant.
  */
-export function evaluateBacktest(
-  snapshots: SnapshotScore[],
-  labels: ChurnLabel[],
-  options: BacktestOptions,
-): BacktestReport {
+export function evaluateBacktest(snapshots: SnapshotScore[], labels: ChurnLabel[], options: BacktestOptions): BacktestReport {
   const leadDays = options.leadDays ?? [7, 14, 30];
   const aucLeadDays = options.aucLeadDays ?? 30;
   validateOptions(options, leadDays, aucLeadDays);

@@ -121,7 +121,10 @@ function settingsOf(options: FitOptions): Required<FitOptions> {
     maxRowsPerClass: options.maxRowsPerClass ?? DEFAULT_MAX_ROWS_PER_CLASS,
   };
   if (!(Number.isFinite(settings.l2) && settings.l2 >= 0)) throw new RangeError(`l2 must be ≥ 0, got ${settings.l2}`);
-  for (const [name, value] of [['maxIterations', settings.maxIterations], ['maxRowsPerClass', settings.maxRowsPerClass]] as const) {
+  for (const [name, value] of [
+    ['maxIterations', settings.maxIterations],
+    ['maxRowsPerClass', settings.maxRowsPerClass],
+  ] as const) {
     if (!(Number.isInteger(value) && value > 0)) throw new RangeError(`${name} must be a positive integer, got ${value}`);
   }
   return settings;
@@ -147,9 +150,7 @@ function validateTraining(training: TrainingSet): number {
     positives += label;
   }
   if (positives === 0 || positives === labels.length) {
-    throw new RangeError(
-      `cannot fit churn weights without both churned and retained rows: ${positives} of ${labels.length} rows churned`,
-    );
+    throw new RangeError(`cannot fit churn weights without both churned and retained rows: ${positives} of ${labels.length} rows churned`);
   }
   return positives;
 }
@@ -175,7 +176,10 @@ function balancedSample(labels: (0 | 1)[], maxRowsPerClass: number): BalancedSam
   labels.forEach((label, row) => (label === 1 ? churned : retained).push(row));
   const perClass = Math.min(churned.length, retained.length, maxRowsPerClass);
   const random = mulberry32(SAMPLE_SEED);
-  return { rows: [...drawWithoutReplacement(churned, perClass, random), ...drawWithoutReplacement(retained, perClass, random)], positives: perClass };
+  return {
+    rows: [...drawWithoutReplacement(churned, perClass, random), ...drawWithoutReplacement(retained, perClass, random)],
+    positives: perClass,
+  };
 }
 
 /** The first `count` items of a partial Fisher–Yates shuffle of a copy of `items`. */
@@ -249,7 +253,8 @@ function fittedWeights(
   counts: { sample: BalancedSample; positives: number },
 ): FittedWeights {
   const onRisk = columns.map(() => 0);
-  let intercept = fit.intercept + logit(counts.positives / training.labels.length) - logit(counts.sample.positives / counts.sample.rows.length);
+  let intercept =
+    fit.intercept + logit(counts.positives / training.labels.length) - logit(counts.sample.positives / counts.sample.rows.length);
   active.forEach((column, position) => {
     onRisk[column] = fit.coefficients[position] / columns[column].sd;
     intercept -= onRisk[column] * columns[column].mean;

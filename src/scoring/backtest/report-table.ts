@@ -14,10 +14,19 @@ function rows(report: BacktestReport): Array<[string, string]> {
       const r = recall(lead);
       return [`recall @${lead} d`, r ? `${percent(r.recall)} (${r.flagged}/${r.churners})` : '—'];
     }),
-    [`precision (${report.horizonDays} d)`, `${percent(report.precision.precision)} (${report.precision.truePositives}/${report.precision.flaggedSnapshots})`],
+    [
+      `precision (${report.horizonDays} d)`,
+      `${percent(report.precision.precision)} (${report.precision.truePositives}/${report.precision.flaggedSnapshots})`,
+    ],
     [`AUC @${report.auc.leadDays} d`, report.auc.auc === null ? '—' : report.auc.auc.toFixed(3)],
-    ['lead time median [p25–p75]', `${days(report.leadTime.medianDays)} [${days(report.leadTime.p25Days)}–${days(report.leadTime.p75Days)}] (${report.leadTime.detected} detected)`],
-    ['false alarms (per 90 d)', `${percent(report.falseAlarms.rate)} (${percent(report.falseAlarms.ratePer90Days)}) of ${report.falseAlarms.nonChurners}`],
+    [
+      'lead time median [p25–p75]',
+      `${days(report.leadTime.medianDays)} [${days(report.leadTime.p25Days)}–${days(report.leadTime.p75Days)}] (${report.leadTime.detected} detected)`,
+    ],
+    [
+      'false alarms (per 90 d)',
+      `${percent(report.falseAlarms.rate)} (${percent(report.falseAlarms.ratePer90Days)}) of ${report.falseAlarms.nonChurners}`,
+    ],
     ...report.tierChurnRates.map((t): [string, string] => [`churn rate: ${t.tierKey}`, `${percent(t.rate)} of ${t.snapshots}`]),
   ];
   return lines;

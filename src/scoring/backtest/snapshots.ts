@@ -60,7 +60,14 @@ export interface SnapshotSet {
 }
 
 export async function loadAccounts(db: Db): Promise<AccountFacts[]> {
-  const rows = await query<{ id: string; name: string; tier: string | null; arrCents: number; signedUpAt: string; churnedAt: string | null }>(
+  const rows = await query<{
+    id: string;
+    name: string;
+    tier: string | null;
+    arrCents: number;
+    signedUpAt: string;
+    churnedAt: string | null;
+  }>(
     db,
     `select id, name, tier, arr_cents::float8 as "arrCents", coalesce(signed_up_at, created_at) as "signedUpAt", churned_at as "churnedAt"
      from customer order by id`,
@@ -73,22 +80,37 @@ export async function loadAccounts(db: Db): Promise<AccountFacts[]> {
  * instant of the grid. A label (churnedAt) only decides which instants an account is looked at,
  * never what is seen at them: every metric stops at the instant.
  */
-export async function collectSnapshots(db: Db, model: ScoringModelConfig, grid: SnapshotGrid, accounts?: AccountFacts[]): Promise<SnapshotSet> {
+export async function collectSnapshots(
+  db: Db,
+  model: ScoringModelConfig,
+  grid: SnapshotGrid,
+  accounts?: AccountFacts[],
+): Promise<SnapshotSet> {
   const requests = metricRequests(model);
   const all = accounts ?? (await loadAccounts(db));
   const jobs: Array<{ asOf: Date; batch: AccountFacts[] }> = [];
   for (const asOf of gridInstants(grid)) {
-    const alive = all.filter((a) => a.signedUpAt.getTime() <= asOf.getTime() && (a.churnedAt === null || a.churnedAt.getTime() > asOf.getTime()));
+    const alive = all.filter(
+      (a) => a.signedUpAt.getTime() <= asOf.getTime() && (a.churnedAt === null || a.churnedAt.getTime() > asOf.getTime()),
+    );
     for (let start = 0; start < alive.length; start += BATCH_SIZE) jobs.push({ asOf, batch: alive.slice(start, start + BATCH_SIZE) });
   }
   const total = jobs.reduce((n, job) => n + job.batch.length, 0);
-  ensure(total <= MAX_SNAPSHOTS, `the grid covers ${total} account-instants; at most ${MAX_SNAPSHOTS} (widen stepDays or narrow from…to)`, { argument: 'stepDays' });
+  ensure(total <= MAX_SNAPSHOTS, `the grid covers ${total} account-instants; at most ${MAX_SNAPSHOTS} (widen stepDays or narrow from…to)`, {
+    argument: 'stepDays',
+  });
   const results: Snapshot[][] = new Array(jobs.length);
   let next = 0;
   const worker = async () => {
     for (let index = next++; index < jobs.length; index = next++) {
       const { asOf, batch } = jobs[index];
-      const gathered = await gatherMetrics(db.fork() as Db, batch.map((a) => a.id), asOf, requests, model.lifecycle.churnWindowDays + 1);
+      const gathered = await gatherMetrics(
+        db.fork() as Db,
+        batch.map((a) => a.id),
+        asOf,
+        requests,
+        model.lifecycle.churnWindowDays + 1,
+      );
       results[index] = batch.map((account) => {
         const { metrics, lastActivityAt } = gathered.get(account.id) ?? { metrics: {}, lastActivityAt: null };
         const values = new Float64Array(requests.length);
@@ -132,6 +154,12 @@ export function scoreSnapshots(set: SnapshotSet, model: ScoringModelConfig): Sna
       earlierScore: null,
     });
     previousTier.set(snapshot.account.id, assessment.tier.key);
-    return { customerId: snapshot.account.id, asOf: snapshot.asOf, score: assessment.result.score, tierKey: assessment.tier.key, flagged: assessment.flagged };
+    return {
+      customerId: snapshot.account.id,
+      asOf: snapshot.asOf,
+      score: assessment.result.score,
+      tierKey: assessment.tier.key,
+      flagged: assessment.flagged,
+    };
   });
 }

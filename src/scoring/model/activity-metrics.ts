@@ -33,7 +33,10 @@ type Ticket = NonNullable<ActivityLog['tickets']>[number];
 /** Whether a ticket is OPEN or PENDING at `at`: its last status change at or before then decides. */
 function isOpenAt(ticket: Ticket, at: number): boolean {
   if (ticket.openedAt.getTime() > at) return false;
-  if (!ticket.statusChanges) return ticket.status !== 'SOLVED' ? ticket.resolvedAt == null || ticket.resolvedAt.getTime() > at : ticket.resolvedAt != null && ticket.resolvedAt.getTime() > at;
+  if (!ticket.statusChanges)
+    return ticket.status !== 'SOLVED'
+      ? ticket.resolvedAt == null || ticket.resolvedAt.getTime() > at
+      : ticket.resolvedAt != null && ticket.resolvedAt.getTime() > at;
   let last: { status: TicketStatus; changedAt: Date } | null = null;
   for (const change of ticket.statusChanges) {
     if (change.changedAt.getTime() <= at && (last === null || change.changedAt.getTime() >= last.changedAt.getTime())) last = change;
@@ -57,7 +60,13 @@ function planAt(activity: ActivityLog, at: number): { arrCents: number; seats: n
 }
 
 /** The metrics relative to the account's own baseline, and the others added with them (see MetricKind). */
-function relativeMetricValue(activity: ActivityLog, metric: MetricKind, windowDays: number, baselineDays: number, asOf: Date): number | null {
+function relativeMetricValue(
+  activity: ActivityLog,
+  metric: MetricKind,
+  windowDays: number,
+  baselineDays: number,
+  asOf: Date,
+): number | null {
   const end = asOf.getTime();
   const start = end - windowDays * DAY_MS;
   const baselineStart = end - baselineDays * DAY_MS;
@@ -123,7 +132,8 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
     return Math.min(2, recent / earlier);
   },
   users_added: (w) => w.inWindow().filter((e) => e.eventType === 'user_added').length,
-  payment_success_rate: ({ payments }) => (payments.length === 0 ? null : 1 - payments.filter((p) => p.status === 'FAILED').length / payments.length),
+  payment_success_rate: ({ payments }) =>
+    payments.length === 0 ? null : 1 - payments.filter((p) => p.status === 'FAILED').length / payments.length,
   late_payments: ({ payments }) => payments.filter((p) => p.status === 'FAILED').length,
   csat_mean: ({ ticketsOpened }) => {
     const ratings = ticketsOpened.flatMap((t) => (t.csatRating == null ? [] : [t.csatRating]));
@@ -138,13 +148,19 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
   },
   silence_vs_cadence: (w) => {
     const activeDays = distinct(w.inWindow().map(utcDay));
-    const last = Math.max(Number.NEGATIVE_INFINITY, ...w.events.filter((e) => within(e.occurredAt, w.end - 180 * DAY_MS, w.end)).map((e) => e.occurredAt.getTime()));
+    const last = Math.max(
+      Number.NEGATIVE_INFINITY,
+      ...w.events.filter((e) => within(e.occurredAt, w.end - 180 * DAY_MS, w.end)).map((e) => e.occurredAt.getTime()),
+    );
     if (last === Number.NEGATIVE_INFINITY) return null;
     return (w.end - last) / DAY_MS / (activeDays >= 3 ? w.windowDays / activeDays : 1);
   },
   payment_failure_streak: ({ activity, payments, end }) => {
     const all = activity.payments ?? [];
-    const lastPaid = Math.max(Number.NEGATIVE_INFINITY, ...all.filter((p) => p.status === 'PAID' && p.occurredAt.getTime() <= end).map((p) => p.occurredAt.getTime()));
+    const lastPaid = Math.max(
+      Number.NEGATIVE_INFINITY,
+      ...all.filter((p) => p.status === 'PAID' && p.occurredAt.getTime() <= end).map((p) => p.occurredAt.getTime()),
+    );
     return payments.filter((p) => p.status === 'FAILED' && p.occurredAt.getTime() > lastPaid).length;
   },
   unpaid_past_due: ({ activity, start, end }) => {
@@ -161,13 +177,16 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
   contraction: ({ activity, start, end }) => {
     const now = planAt(activity, end);
     if (!now) return null;
-    const inEffect = [planAt(activity, start), ...(activity.planChanges ?? []).filter((c) => within(c.changedAt, start, end))].filter((c) => c !== null);
+    const inEffect = [planAt(activity, start), ...(activity.planChanges ?? []).filter((c) => within(c.changedAt, start, end))].filter(
+      (c) => c !== null,
+    );
     const ratio = (current: number | null, highest: number) => (current === null || !(highest > 0) ? 1 : current / highest);
     const arr = ratio(now.arrCents, Math.max(...inEffect.map((c) => c.arrCents)));
     const seats = ratio(now.seats, Math.max(0, ...inEffect.map((c) => c.seats ?? 0)));
     return Math.max(0, 1 - Math.min(arr, seats));
   },
-  urgent_open_tickets: ({ activity, end }) => (activity.tickets ?? []).filter((t) => (t.severity === 'HIGH' || t.severity === 'URGENT') && isOpenAt(t, end)).length,
+  urgent_open_tickets: ({ activity, end }) =>
+    (activity.tickets ?? []).filter((t) => (t.severity === 'HIGH' || t.severity === 'URGENT') && isOpenAt(t, end)).length,
   nps_weighted: ({ activity, start, end }) => {
     const responses = (activity.npsResponses ?? []).filter((r) => within(r.respondedAt, start, end));
     if (responses.length === 0) return null;

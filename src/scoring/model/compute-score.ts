@@ -25,12 +25,9 @@ function roundScore(value: number): number {
 }
 
 function penaltyPoints(penalty: PenaltyConfig, rawValue: number | null): PenaltyResult {
-  const applies =
-    rawValue !== null && (penalty.direction === 'at_least' ? rawValue >= penalty.threshold : rawValue < penalty.threshold);
+  const applies = rawValue !== null && (penalty.direction === 'at_least' ? rawValue >= penalty.threshold : rawValue < penalty.threshold);
   if (!applies) return { name: penalty.name, rawValue, points: 0, applied: false };
-  const points = penalty.perUnit
-    ? Math.min(penalty.points * rawValue, penalty.maxPoints ?? Number.POSITIVE_INFINITY)
-    : penalty.points;
+  const points = penalty.perUnit ? Math.min(penalty.points * rawValue, penalty.maxPoints ?? Number.POSITIVE_INFINITY) : penalty.points;
   return { name: penalty.name, rawValue, points, applied: true };
 }
 
@@ -183,7 +180,10 @@ export function computeScore(model: ScoringModelConfig, metrics: MetricValues): 
   const share = (weight: number) => (pass.includedWeight > 0 ? weight / pass.includedWeight : 0);
   const components: ComponentResult[] = compiled.components.map((component, c) => ({
     name: component.name,
-    score: pass.ownIncludedCount[c] === 0 || pass.ownIncludedWeight[c] === 0 ? null : roundScore((100 * pass.ownWeightedValue[c]) / pass.ownIncludedWeight[c]),
+    score:
+      pass.ownIncludedCount[c] === 0 || pass.ownIncludedWeight[c] === 0
+        ? null
+        : roundScore((100 * pass.ownWeightedValue[c]) / pass.ownIncludedWeight[c]),
     weight: roundTo(share(pass.ownIncludedWeight[c]), 4),
     coverage: pass.ownTotalWeight[c] > 0 ? roundTo(pass.ownObservedWeight[c] / pass.ownTotalWeight[c], 4) : 0,
   }));

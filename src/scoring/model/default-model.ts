@@ -318,7 +318,16 @@ export const CLASSIC_SCORING_MODEL: ScoringModelConfig = deepFreeze({
   ],
   penalties: [
     // Seed 004's red flags: −5 per late payment (capped), a burst of tickets, usage down ≥ 20 %.
-    { name: 'late_payments', metric: 'late_payments', windowDays: 30, direction: 'at_least', threshold: 1, points: 5, perUnit: true, maxPoints: 15 },
+    {
+      name: 'late_payments',
+      metric: 'late_payments',
+      windowDays: 30,
+      direction: 'at_least',
+      threshold: 1,
+      points: 5,
+      perUnit: true,
+      maxPoints: 15,
+    },
     { name: 'ticket_spike', metric: 'ticket_count', windowDays: 14, direction: 'at_least', threshold: 5, points: 5 },
     // 3 rather than the seed's 5: the 30-day ratio of a weekday-only account swings ±10 % with the
     // weekends in the window, and a 5-point step on it made a customer back from a week's holiday
@@ -329,7 +338,6 @@ export const CLASSIC_SCORING_MODEL: ScoringModelConfig = deepFreeze({
   ...OUTREACH_AND_TIERS,
   lifecycle: { onboardingDays: 30, churnWindowDays: 60, advocateMinScore: 80, advocateMinNps: 50 },
 });
-
 
 /** Relative signals without a baseline (a new or long-silent account) count as "no sign of decline yet". */
 const NO_BASELINE_YET = { policy: 'neutral', value: 0.75 } as const;
@@ -489,16 +497,75 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // Silent for ten usual gaps (ten days of a daily account, five weeks of a twice-a-week one): once the
     // 60-day baseline has emptied, the trends no longer say so.
     { name: 'long_silence', metric: 'silence_vs_cadence', windowDays: 60, direction: 'at_least', threshold: 10, points: 25 },
-    { name: 'team_shrinking', metric: 'active_users_trend', windowDays: 14, baselineDays: 60, direction: 'below', threshold: 0.5, points: 20 },
+    {
+      name: 'team_shrinking',
+      metric: 'active_users_trend',
+      windowDays: 14,
+      baselineDays: 60,
+      direction: 'below',
+      threshold: 0.5,
+      points: 20,
+    },
     { name: 'usage_halved', metric: 'events_trend', windowDays: 21, baselineDays: 60, direction: 'below', threshold: 0.5, points: 15 },
-    { name: 'activity_halved', metric: 'active_days_trend', windowDays: 21, baselineDays: 60, direction: 'below', threshold: 0.5, points: 15 },
-    { name: 'feature_contraction', metric: 'feature_breadth_trend', windowDays: 14, baselineDays: 60, direction: 'below', threshold: 0.5, points: 15 },
+    {
+      name: 'activity_halved',
+      metric: 'active_days_trend',
+      windowDays: 21,
+      baselineDays: 60,
+      direction: 'below',
+      threshold: 0.5,
+      points: 15,
+    },
+    {
+      name: 'feature_contraction',
+      metric: 'feature_breadth_trend',
+      windowDays: 14,
+      baselineDays: 60,
+      direction: 'below',
+      threshold: 0.5,
+      points: 15,
+    },
     // Two failed payments in a row with no success since: a busy account is at risk on this alone.
-    { name: 'payment_failure_penalty', metric: 'payment_failure_streak', windowDays: 90, direction: 'at_least', threshold: 2, points: 12, perUnit: true, maxPoints: 36 },
-    { name: 'unpaid_invoice_penalty', metric: 'unpaid_past_due', windowDays: 60, direction: 'at_least', threshold: 1, points: 10, perUnit: true, maxPoints: 20 },
+    {
+      name: 'payment_failure_penalty',
+      metric: 'payment_failure_streak',
+      windowDays: 90,
+      direction: 'at_least',
+      threshold: 2,
+      points: 12,
+      perUnit: true,
+      maxPoints: 36,
+    },
+    {
+      name: 'unpaid_invoice_penalty',
+      metric: 'unpaid_past_due',
+      windowDays: 60,
+      direction: 'at_least',
+      threshold: 1,
+      points: 10,
+      perUnit: true,
+      maxPoints: 20,
+    },
     { name: 'contraction_penalty', metric: 'contraction', windowDays: 90, direction: 'at_least', threshold: 0.3, points: 10 },
-    { name: 'urgent_ticket_penalty', metric: 'urgent_open_tickets', windowDays: 90, direction: 'at_least', threshold: 1, points: 12, perUnit: true, maxPoints: 30 },
-    { name: 'ticket_surge_penalty', metric: 'ticket_volume_trend', windowDays: 14, baselineDays: 90, direction: 'at_least', threshold: 3, points: 10 },
+    {
+      name: 'urgent_ticket_penalty',
+      metric: 'urgent_open_tickets',
+      windowDays: 90,
+      direction: 'at_least',
+      threshold: 1,
+      points: 12,
+      perUnit: true,
+      maxPoints: 30,
+    },
+    {
+      name: 'ticket_surge_penalty',
+      metric: 'ticket_volume_trend',
+      windowDays: 14,
+      baselineDays: 90,
+      direction: 'at_least',
+      threshold: 3,
+      points: 10,
+    },
     { name: 'low_csat_penalty', metric: 'csat_mean', windowDays: 90, direction: 'below', threshold: 2.5, points: 10 },
     { name: 'detractor_penalty', metric: 'nps_weighted', windowDays: 180, direction: 'below', threshold: -50, points: 25 },
   ],

@@ -35,7 +35,10 @@ export function metricRequests(model: ScoringModelConfig): MetricRequest[] {
  * Reads a metric, treating absent keys and non-finite numbers (NaN from a 0/0 that slipped through)
  * as missing, so one bad aggregate degrades to "no data" instead of poisoning the whole score.
  */
-export function readMetric(metrics: MetricValues, source: { metric: MetricKind; windowDays: number; baselineDays?: number }): number | null {
+export function readMetric(
+  metrics: MetricValues,
+  source: { metric: MetricKind; windowDays: number; baselineDays?: number },
+): number | null {
   const value = metrics[metricKeyOf(source)];
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }

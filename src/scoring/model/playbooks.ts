@@ -106,8 +106,7 @@ function isInCooldown(input: PlaybookDecisionInput, playbook: PlaybookConfig): b
 
 function planPlaybook(input: PlaybookDecisionInput, playbook: PlaybookConfig, trigger: PlaybookTrigger): PlannedAction[] {
   const { model, customer, previous, current, daysSinceLastActivity } = input;
-  const highValueAtRisk =
-    Number(customer.arrCents) >= model.escalationArrCents && isAtRiskTier(model.tiers, current.tierKey);
+  const highValueAtRisk = Number(customer.arrCents) >= model.escalationArrCents && isAtRiskTier(model.tiers, current.tierKey);
   const coolingDown = isInCooldown(input, playbook);
   const values: TemplateValues = {
     customerName: customer.name ?? customer.id ?? 'customer',
@@ -165,8 +164,7 @@ export function decidePlaybookActions(input: PlaybookDecisionInput): PlannedActi
     if (playbook) planned.push(...planPlaybook(input, playbook, triggers[0]));
   }
 
-  const silent =
-    wasPreviouslyActive && daysSinceLastActivity !== null && daysSinceLastActivity >= model.silenceAlertDays;
+  const silent = wasPreviouslyActive && daysSinceLastActivity !== null && daysSinceLastActivity >= model.silenceAlertDays;
   if (silent) {
     const playbook = model.playbooks.find((p) => p.kind === 'silence');
     if (playbook) planned.push(...planPlaybook(input, playbook, 'SILENCE'));
@@ -176,8 +174,7 @@ export function decidePlaybookActions(input: PlaybookDecisionInput): PlannedActi
     const playbook = model.playbooks.find((p) => p.kind === 'expansion');
     if (
       playbook?.kind === 'expansion' &&
-      (current.lifecycleStage === 'ADVOCATE' ||
-        (isBestTier(model.tiers, current.tierKey) && current.score >= playbook.minScore))
+      (current.lifecycleStage === 'ADVOCATE' || (isBestTier(model.tiers, current.tierKey) && current.score >= playbook.minScore))
     ) {
       planned.push(...planPlaybook(input, playbook, 'EXPANSION'));
     }

@@ -210,7 +210,13 @@ export interface TierBand {
 export const Trend = { IMPROVING: 'IMPROVING', STABLE: 'STABLE', DECLINING: 'DECLINING' } as const;
 export type Trend = (typeof Trend)[keyof typeof Trend];
 
-export const LifecycleStage = { ONBOARDING: 'ONBOARDING', ACTIVE: 'ACTIVE', AT_RISK: 'AT_RISK', CHURNED: 'CHURNED', ADVOCATE: 'ADVOCATE' } as const;
+export const LifecycleStage = {
+  ONBOARDING: 'ONBOARDING',
+  ACTIVE: 'ACTIVE',
+  AT_RISK: 'AT_RISK',
+  CHURNED: 'CHURNED',
+  ADVOCATE: 'ADVOCATE',
+} as const;
 export type LifecycleStage = (typeof LifecycleStage)[keyof typeof LifecycleStage];
 
 /** A tier change's direction; a first scoring has no previous tier (NEW). */
@@ -223,17 +229,15 @@ export type OutreachAudience = (typeof OutreachAudience)[keyof typeof OutreachAu
 /** EMAIL and IN_APP reach the customer; SLACK and CRM_TASK reach the team. */
 export type OutreachChannel = 'EMAIL' | 'IN_APP' | 'SLACK' | 'CRM_TASK';
 
-export const OutreachStatus = { DECIDED: 'DECIDED', SKIPPED_OPT_OUT: 'SKIPPED_OPT_OUT', SUPPRESSED_COOLDOWN: 'SUPPRESSED_COOLDOWN' } as const;
+export const OutreachStatus = {
+  DECIDED: 'DECIDED',
+  SKIPPED_OPT_OUT: 'SKIPPED_OPT_OUT',
+  SUPPRESSED_COOLDOWN: 'SUPPRESSED_COOLDOWN',
+} as const;
 export type OutreachStatus = (typeof OutreachStatus)[keyof typeof OutreachStatus];
 
 /** What fired a playbook; stored on OutreachAction.trigger. */
-export type PlaybookTrigger =
-  | 'TIER_WORSENED'
-  | 'SCORE_DROP'
-  | 'CRITICAL'
-  | 'AT_RISK_DECLINING'
-  | 'SILENCE'
-  | 'EXPANSION';
+export type PlaybookTrigger = 'TIER_WORSENED' | 'SCORE_DROP' | 'CRITICAL' | 'AT_RISK_DECLINING' | 'SILENCE' | 'EXPANSION';
 
 export interface PlaybookAction {
   /** e.g. check_in_email, success_resources, offer, csm_alert, escalation_flag, executive_outreach. */

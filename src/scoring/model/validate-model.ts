@@ -37,9 +37,13 @@ function normaliserErrors(path: string, normaliser: Normaliser | undefined): str
   if (!normaliser || typeof normaliser !== 'object') return [`${path} is required`];
   switch (normaliser.kind) {
     case 'target':
-      return isFiniteNumber(normaliser.target) && normaliser.target > 0 && normaliser.target <= MAX_MAGNITUDE ? [] : [`${path}.target must be > 0 and at most 1,000,000`];
+      return isFiniteNumber(normaliser.target) && normaliser.target > 0 && normaliser.target <= MAX_MAGNITUDE
+        ? []
+        : [`${path}.target must be > 0 and at most 1,000,000`];
     case 'inverse_target':
-      return isFiniteNumber(normaliser.max) && normaliser.max > 0 && normaliser.max <= MAX_MAGNITUDE ? [] : [`${path}.max must be > 0 and at most 1,000,000`];
+      return isFiniteNumber(normaliser.max) && normaliser.max > 0 && normaliser.max <= MAX_MAGNITUDE
+        ? []
+        : [`${path}.max must be > 0 and at most 1,000,000`];
     case 'recency':
       return isFiniteNumber(normaliser.fullDays) &&
         isFiniteNumber(normaliser.zeroDays) &&
@@ -49,7 +53,11 @@ function normaliserErrors(path: string, normaliser: Normaliser | undefined): str
         ? []
         : [`${path} needs 0 ≤ fullDays < zeroDays`];
     case 'linear':
-      return isFiniteNumber(normaliser.min) && isFiniteNumber(normaliser.max) && normaliser.max > normaliser.min && Math.abs(normaliser.min) <= MAX_MAGNITUDE && Math.abs(normaliser.max) <= MAX_MAGNITUDE
+      return isFiniteNumber(normaliser.min) &&
+        isFiniteNumber(normaliser.max) &&
+        normaliser.max > normaliser.min &&
+        Math.abs(normaliser.min) <= MAX_MAGNITUDE &&
+        Math.abs(normaliser.max) <= MAX_MAGNITUDE
         ? []
         : [`${path} needs min < max, both within ±1,000,000`];
     case 'ratio':
@@ -64,7 +72,8 @@ function signalErrors(path: string, signal: SignalConfig): string[] {
   if (!isNonEmptyString(signal.name)) errors.push(`${path}.name is required`);
   if (!METRIC_KINDS.includes(signal.metric)) errors.push(`${path}.metric "${signal.metric}" is not a known metric`);
   errors.push(...windowErrors(path, signal));
-  if (!isFiniteNumber(signal.weight) || signal.weight < 0 || signal.weight > 1_000_000) errors.push(`${path}.weight must be within 0…1,000,000`);
+  if (!isFiniteNumber(signal.weight) || signal.weight < 0 || signal.weight > 1_000_000)
+    errors.push(`${path}.weight must be within 0…1,000,000`);
   errors.push(...normaliserErrors(`${path}.normaliser`, signal.normaliser));
   const missing = signal.missing;
   if (!missing || (missing.policy !== 'neutral' && missing.policy !== 'exclude')) {
@@ -83,7 +92,8 @@ function penaltyErrors(path: string, penalty: PenaltyConfig): string[] {
   if (penalty.direction !== 'at_least' && penalty.direction !== 'below') {
     errors.push(`${path}.direction must be "at_least" or "below"`);
   }
-  if (!isFiniteNumber(penalty.threshold) || Math.abs(penalty.threshold) > MAX_MAGNITUDE) errors.push(`${path}.threshold must be a number within ±1,000,000`);
+  if (!isFiniteNumber(penalty.threshold) || Math.abs(penalty.threshold) > MAX_MAGNITUDE)
+    errors.push(`${path}.threshold must be a number within ±1,000,000`);
   if (!isFiniteNumber(penalty.points) || penalty.points < 0 || penalty.points > 100) errors.push(`${path}.points must be within 0…100`);
   if (penalty.perUnit && penalty.direction !== 'at_least') errors.push(`${path}.perUnit only makes sense with "at_least"`);
   if (penalty.maxPoints !== undefined && (!isFiniteNumber(penalty.maxPoints) || penalty.maxPoints < 0 || penalty.maxPoints > 100)) {
@@ -156,7 +166,10 @@ function playbookErrors(model: ScoringModelConfig): string[] {
         errors.push(`${path}: only one "${kind}" playbook is allowed`);
       }
     }
-    if (playbook.cooldownDays !== undefined && (!isFiniteNumber(playbook.cooldownDays) || playbook.cooldownDays < 0 || playbook.cooldownDays > MAX_WINDOW_DAYS)) {
+    if (
+      playbook.cooldownDays !== undefined &&
+      (!isFiniteNumber(playbook.cooldownDays) || playbook.cooldownDays < 0 || playbook.cooldownDays > MAX_WINDOW_DAYS)
+    ) {
       errors.push(`${path}.cooldownDays must be within 0…${MAX_WINDOW_DAYS}`);
     }
     if (!Array.isArray(playbook.actions) || playbook.actions.length === 0) {
@@ -209,7 +222,10 @@ function settingsErrors(model: ScoringModelConfig): string[] {
     if (!isFiniteNumber(lifecycle.churnWindowDays) || lifecycle.churnWindowDays <= 0 || lifecycle.churnWindowDays > MAX_WINDOW_DAYS) {
       errors.push(`lifecycle.churnWindowDays must be within 1…${MAX_WINDOW_DAYS}`);
     }
-    if (lifecycle.minCoverage !== undefined && !(isFiniteNumber(lifecycle.minCoverage) && lifecycle.minCoverage >= 0 && lifecycle.minCoverage <= 1)) {
+    if (
+      lifecycle.minCoverage !== undefined &&
+      !(isFiniteNumber(lifecycle.minCoverage) && lifecycle.minCoverage >= 0 && lifecycle.minCoverage <= 1)
+    ) {
       errors.push('lifecycle.minCoverage must be within 0…1');
     }
     if (!isFiniteNumber(lifecycle.advocateMinScore) || lifecycle.advocateMinScore < 0 || lifecycle.advocateMinScore > 100) {
@@ -226,7 +242,8 @@ function settingsErrors(model: ScoringModelConfig): string[] {
   if (!model.scoreDrop || !isPositiveInteger(model.scoreDrop.withinDays) || model.scoreDrop.withinDays > MAX_WINDOW_DAYS) {
     errors.push(`scoreDrop.withinDays must be a whole number of days within 1…${MAX_WINDOW_DAYS}`);
   }
-  if (!isFiniteNumber(model.cooldownDays) || model.cooldownDays < 0 || model.cooldownDays > MAX_WINDOW_DAYS) errors.push(`cooldownDays must be within 0…${MAX_WINDOW_DAYS}`);
+  if (!isFiniteNumber(model.cooldownDays) || model.cooldownDays < 0 || model.cooldownDays > MAX_WINDOW_DAYS)
+    errors.push(`cooldownDays must be within 0…${MAX_WINDOW_DAYS}`);
   if (!isFiniteNumber(model.escalationArrCents) || model.escalationArrCents < 0 || model.escalationArrCents > Number.MAX_SAFE_INTEGER) {
     errors.push('escalationArrCents must be a number within 0…2^53');
   }

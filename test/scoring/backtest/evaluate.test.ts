@@ -236,4 +236,3 @@ describe('evaluateBacktest at scale', () => {
     expect(report.auc.auc).not.toBeNull();
   });
 });
-

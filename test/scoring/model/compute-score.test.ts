@@ -2,7 +2,14 @@ import { DEFAULT_SCORING_MODEL, computeScore, metricRequests, rawSignalsFromMetr
 import type { MetricValues } from '../../../src/scoring/model';
 import { clamp01, normalise } from '../../../src/scoring/model/normalise';
 import { readMetric } from '../../../src/scoring/model/metrics';
-import type { ComponentResult, PenaltyConfig, PenaltyResult, ScoreResult, ScoringModelConfig, SignalResult } from '../../../src/scoring/model/types';
+import type {
+  ComponentResult,
+  PenaltyConfig,
+  PenaltyResult,
+  ScoreResult,
+  ScoringModelConfig,
+  SignalResult,
+} from '../../../src/scoring/model/types';
 import { modelWith, signal } from './model-factory';
 
 function roundTo(value: number, digits: number): number {
@@ -53,8 +60,7 @@ function referenceScore(model: ScoringModelConfig, metrics: MetricValues): Score
     }
   }
 
-  const sum = (signals: EvaluatedSignal[], term: (s: EvaluatedSignal) => number) =>
-    signals.reduce((total, s) => total + term(s), 0);
+  const sum = (signals: EvaluatedSignal[], term: (s: EvaluatedSignal) => number) => signals.reduce((total, s) => total + term(s), 0);
   const included = evaluated.filter((s) => s.included);
   const includedWeight = sum(included, (s) => s.weight);
   const totalWeight = sum(evaluated, (s) => s.weight);
@@ -90,9 +96,7 @@ function referenceScore(model: ScoringModelConfig, metrics: MetricValues): Score
     };
   });
 
-  const penalties = model.penalties.map((penalty) =>
-    penaltyPoints(penalty, readMetric(metrics, penalty)),
-  );
+  const penalties = model.penalties.map((penalty) => penaltyPoints(penalty, readMetric(metrics, penalty)));
   const penaltyTotal = penalties.reduce((total, p) => total + p.points, 0);
 
   return {
@@ -105,19 +109,33 @@ function referenceScore(model: ScoringModelConfig, metrics: MetricValues): Score
   };
 }
 
-
 // Two components, three signals: hand-checkable arithmetic.
 const model = modelWith([
   {
     name: 'engagement',
     signals: [
-      signal({ name: 'logins', metric: 'active_days', normaliser: { kind: 'target', target: 20 }, weight: 3, missing: { policy: 'neutral', value: 0 } }),
-      signal({ name: 'recency', metric: 'days_since_last_activity', windowDays: 90, normaliser: { kind: 'recency', fullDays: 3, zeroDays: 7 }, weight: 1, missing: { policy: 'neutral', value: 0.5 } }),
+      signal({
+        name: 'logins',
+        metric: 'active_days',
+        normaliser: { kind: 'target', target: 20 },
+        weight: 3,
+        missing: { policy: 'neutral', value: 0 },
+      }),
+      signal({
+        name: 'recency',
+        metric: 'days_since_last_activity',
+        windowDays: 90,
+        normaliser: { kind: 'recency', fullDays: 3, zeroDays: 7 },
+        weight: 1,
+        missing: { policy: 'neutral', value: 0.5 },
+      }),
     ],
   },
   {
     name: 'payments',
-    signals: [signal({ name: 'payment_health', metric: 'payment_success_rate', windowDays: 90, weight: 4, missing: { policy: 'exclude' } })],
+    signals: [
+      signal({ name: 'payment_health', metric: 'payment_success_rate', windowDays: 90, weight: 4, missing: { policy: 'exclude' } }),
+    ],
   },
 ]);
 
@@ -234,7 +252,16 @@ describe('computeScore', () => {
 
   describe('penalties', () => {
     const withPenalties = modelWith(model.components, [
-      { name: 'late_payments', metric: 'late_payments', windowDays: 30, direction: 'at_least', threshold: 1, points: 5, perUnit: true, maxPoints: 12 },
+      {
+        name: 'late_payments',
+        metric: 'late_payments',
+        windowDays: 30,
+        direction: 'at_least',
+        threshold: 1,
+        points: 5,
+        perUnit: true,
+        maxPoints: 12,
+      },
       { name: 'usage_decline', metric: 'usage_trend', windowDays: 30, direction: 'below', threshold: 0.8, points: 7 },
     ]);
     const healthy = { active_days_30: 20, days_since_last_activity_90: 1, payment_success_rate_90: 1 };
@@ -271,7 +298,12 @@ describe('computeScore', () => {
   });
 
   it('maps metric keys back to signal and penalty names', () => {
-    const metrics = { active_days_trend_21_60: 0.6, silence_vs_cadence_60: null, payment_failure_streak_90: 2, ticket_volume_trend_14_90: 3.5 };
+    const metrics = {
+      active_days_trend_21_60: 0.6,
+      silence_vs_cadence_60: null,
+      payment_failure_streak_90: 2,
+      ticket_volume_trend_14_90: 3.5,
+    };
     expect(rawSignalsFromMetrics(DEFAULT_SCORING_MODEL, metrics)).toMatchObject({
       active_days_trend: 0.6,
       silence: null,
@@ -295,14 +327,15 @@ describe('computeScore', () => {
 describe('computeScore against its definition', () => {
   it('gives the reference explanation for 2,000 random customers of the default model', () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     for (let n = 0; n < 2000; n++) {
       const metrics: MetricValues = {};
       for (const request of metricRequests(DEFAULT_SCORING_MODEL)) {
         const roll = random();
         // Some missing, some NaN, some zero, the rest spread over a realistic range.
         if (roll < 0.15) continue;
-        metrics[request.key] = roll < 0.18 ? Number.NaN : roll < 0.25 ? 0 : Math.round(random() * 400) / 4 - (request.metric === 'nps' ? 50 : 0);
+        metrics[request.key] =
+          roll < 0.18 ? Number.NaN : roll < 0.25 ? 0 : Math.round(random() * 400) / 4 - (request.metric === 'nps' ? 50 : 0);
       }
       expect(computeScore(DEFAULT_SCORING_MODEL, metrics)).toEqual(referenceScore(DEFAULT_SCORING_MODEL, metrics));
     }

@@ -1,15 +1,15 @@
 // Test factory: a synthetic engagement calendar and a day-by-day scoring loop that strings the
 // pure functions together the way the scoring service does (metrics → score → tier with
 // hysteresis → trend → lifecycle → playbooks), so product promises can be checked without a database.
-import { DAY_MS, assessCustomer, decidePlaybookActions, lastActivityAt, metricRequests, metricsFromActivity } from '../../../src/scoring/model';
-import type {
-  ActivityLog,
-  LifecycleStage,
-  PlannedAction,
-  ScoreResult,
-  ScoringModelConfig,
-  Trend,
+import {
+  DAY_MS,
+  assessCustomer,
+  decidePlaybookActions,
+  lastActivityAt,
+  metricRequests,
+  metricsFromActivity,
 } from '../../../src/scoring/model';
+import type { ActivityLog, LifecycleStage, PlannedAction, ScoreResult, ScoringModelConfig, Trend } from '../../../src/scoring/model';
 
 /** Monday 5 January 2026, 00:00 UTC: day 0 of every calendar, so day % 7 ∈ {5, 6} is the weekend. */
 export const CALENDAR_START = new Date('2026-01-05T00:00:00Z');

@@ -1,7 +1,7 @@
 import { DEFAULT_SCORING_MODEL, TIER_PRESETS, defaultModelWithTiers } from '../../../src/scoring/model';
 
 describe('the default model', () => {
-  it('weights engagement at about two thirds of the score, silence against the account\'s own cadence most of all', () => {
+  it("weights engagement at about two thirds of the score, silence against the account's own cadence most of all", () => {
     const weightOf = (component: string) =>
       DEFAULT_SCORING_MODEL.components.find((c) => c.name === component)!.signals.reduce((sum, s) => sum + s.weight, 0);
     expect(['engagement', 'payments', 'support', 'nps'].map(weightOf)).toEqual([82, 19, 13, 6]);
@@ -9,10 +9,17 @@ describe('the default model', () => {
     expect(heaviest.name).toBe('silence');
   });
 
-  it('compares every engagement signal but seat utilisation with the account\'s own history, not a fixed target', () => {
+  it("compares every engagement signal but seat utilisation with the account's own history, not a fixed target", () => {
     const engagement = DEFAULT_SCORING_MODEL.components.find((c) => c.name === 'engagement')!.signals;
     expect(engagement.filter((s) => s.normaliser.kind === 'target').map((s) => s.name)).toEqual(['seat_utilisation']);
-    expect(engagement.map((s) => s.metric)).toEqual(['silence_vs_cadence', 'active_days_trend', 'events_trend', 'active_users_trend', 'feature_breadth_trend', 'seat_utilisation']);
+    expect(engagement.map((s) => s.metric)).toEqual([
+      'silence_vs_cadence',
+      'active_days_trend',
+      'events_trend',
+      'active_users_trend',
+      'feature_breadth_trend',
+      'seat_utilisation',
+    ]);
   });
 
   it('is frozen, so a caller cannot change the defaults for everyone', () => {

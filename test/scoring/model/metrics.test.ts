@@ -94,7 +94,12 @@ describe('metricsFromActivity (the reference for the SQL aggregates)', () => {
 
   it('counts distinct non-null features', () => {
     const activity = {
-      engagementEvents: [event(1, 'feature_used', 'reports'), event(2, 'feature_used', 'reports'), event(3, 'feature_used', 'alerts'), event(4)],
+      engagementEvents: [
+        event(1, 'feature_used', 'reports'),
+        event(2, 'feature_used', 'reports'),
+        event(3, 'feature_used', 'alerts'),
+        event(4),
+      ],
     };
     expect(metric(activity, 'distinct_features')).toBe(2);
   });
@@ -117,7 +122,9 @@ describe('metricsFromActivity (the reference for the SQL aggregates)', () => {
   });
 
   it('counts users added', () => {
-    expect(metric({ engagementEvents: [event(1, 'user_added'), event(2, 'user_added'), event(3), event(40, 'user_added')] }, 'users_added')).toBe(2);
+    expect(
+      metric({ engagementEvents: [event(1, 'user_added'), event(2, 'user_added'), event(3), event(40, 'user_added')] }, 'users_added'),
+    ).toBe(2);
   });
 
   it('derives payment health and late payments from the payments in the window', () => {
@@ -158,17 +165,27 @@ describe('metricsFromActivity (the reference for the SQL aggregates)', () => {
   it('computes account NPS as % promoters − % detractors', () => {
     const responses = [10, 9, 9, 8, 7, 6, 0, 3].map((score, i) => ({ respondedAt: daysBefore(i + 1), score }));
     expect(metric({ engagementEvents: [], npsResponses: responses }, 'nps')).toBeCloseTo((100 * (3 - 3)) / 8);
-    const promoters = [{ respondedAt: daysBefore(1), score: 10 }, { respondedAt: daysBefore(2), score: 8 }];
+    const promoters = [
+      { respondedAt: daysBefore(1), score: 10 },
+      { respondedAt: daysBefore(2), score: 8 },
+    ];
     expect(metric({ engagementEvents: [], npsResponses: promoters }, 'nps')).toBe(50);
     expect(metric({ engagementEvents: [] }, 'nps')).toBeNull();
   });
 });
 
-describe('metrics relative to the account\'s own history (the reference)', () => {
+describe("metrics relative to the account's own history (the reference)", () => {
   const relative = (activity: ActivityLog, kind: MetricKind, windowDays: number, baselineDays: number) =>
     metricsFromActivity(activity, [{ metric: kind, windowDays, baselineDays, key: 'value' }], asOf).value;
   const daily = (days: number[], users: (day: number) => string[], feature = (day: number) => `f${day % 4}`): ActivityLog => ({
-    engagementEvents: days.flatMap((d) => users(d).map((userId, i) => ({ occurredAt: new Date(daysBefore(d).getTime() - i * 60_000), eventType: 'feature_used', feature: feature(d), userId }))),
+    engagementEvents: days.flatMap((d) =>
+      users(d).map((userId, i) => ({
+        occurredAt: new Date(daysBefore(d).getTime() - i * 60_000),
+        eventType: 'feature_used',
+        feature: feature(d),
+        userId,
+      })),
+    ),
   });
   const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -185,8 +202,11 @@ describe('metrics relative to the account\'s own history (the reference)', () =>
     expect(relative(championLeft, 'active_days_trend', 14, 60)).toBe(1);
   });
 
-  it('measures silence in the account\'s usual gaps: a weekend of a weekday account, four days of a daily one', () => {
-    const weekdays = daily(range(3, 62).filter((d) => ![0, 1].includes(d % 7)), () => ['u1']);
+  it("measures silence in the account's usual gaps: a weekend of a weekday account, four days of a daily one", () => {
+    const weekdays = daily(
+      range(3, 62).filter((d) => ![0, 1].includes(d % 7)),
+      () => ['u1'],
+    );
     const activeDays = range(3, 62).filter((d) => ![0, 1].includes(d % 7) && d < 60).length;
     const weekend = metric(weekdays, 'silence_vs_cadence', 60)!;
     expect(weekend).toBeCloseTo(3 / (60 / activeDays), 6);
@@ -216,10 +236,21 @@ describe('metrics relative to the account\'s own history (the reference)', () =>
     expect(metric({ engagementEvents: [], planChanges }, 'contraction', 90)).toBeCloseTo(0.6, 10);
     expect(metric({ engagementEvents: [], planChanges }, 'contraction', 10)).toBe(0);
     const tickets: NonNullable<ActivityLog['tickets']> = [
-      { openedAt: daysBefore(5), status: 'SOLVED', severity: 'URGENT', statusChanges: [{ status: 'OPEN', changedAt: daysBefore(5) }, { status: 'SOLVED', changedAt: daysBefore(1) }] },
+      {
+        openedAt: daysBefore(5),
+        status: 'SOLVED',
+        severity: 'URGENT',
+        statusChanges: [
+          { status: 'OPEN', changedAt: daysBefore(5) },
+          { status: 'SOLVED', changedAt: daysBefore(1) },
+        ],
+      },
     ];
     expect(metric({ engagementEvents: [], tickets }, 'urgent_open_tickets')).toBe(0);
-    expect(metricsFromActivity({ engagementEvents: [], tickets }, [{ metric: 'urgent_open_tickets', windowDays: 30, key: 'v' }], daysBefore(2)).v).toBe(1);
+    expect(
+      metricsFromActivity({ engagementEvents: [], tickets }, [{ metric: 'urgent_open_tickets', windowDays: 30, key: 'v' }], daysBefore(2))
+        .v,
+    ).toBe(1);
   });
 
   it('weights NPS answers by recency: a recent detractor outweighs an older promoter', () => {

@@ -50,7 +50,11 @@ describe('decidePlaybookActions', () => {
     });
 
     it('runs the critical playbook for every scoring in the worst band, even without a change', () => {
-      const actions = decide({ previous: { score: 22, tierKey: 'critical' }, peakScoreInDropWindow: 24, current: { score: 21, tierKey: 'critical' } });
+      const actions = decide({
+        previous: { score: 22, tierKey: 'critical' },
+        peakScoreInDropWindow: 24,
+        current: { score: 21, tierKey: 'critical' },
+      });
       expect(actions.map((a) => a.action)).toEqual(['csm_alert', 'check_in_email', 'offer']);
       expect(actions.every((a) => a.trigger === 'CRITICAL' && a.playbook === 'critical')).toBe(true);
     });
@@ -64,17 +68,31 @@ describe('decidePlaybookActions', () => {
     });
 
     it('does not treat a declining monitor account as at-risk-and-declining', () => {
-      expect(decide({ previous: { score: 60, tierKey: 'monitor' }, peakScoreInDropWindow: 66, current: { score: 58, tierKey: 'monitor', trend: 'DECLINING' } })).toEqual([]);
+      expect(
+        decide({
+          previous: { score: 60, tierKey: 'monitor' },
+          peakScoreInDropWindow: 66,
+          current: { score: 58, tierKey: 'monitor', trend: 'DECLINING' },
+        }),
+      ).toEqual([]);
     });
 
     it('runs the playbook once, reporting the first trigger, when several fire together', () => {
-      const actions = decide({ previous: { score: 72, tierKey: 'healthy' }, peakScoreInDropWindow: 80, current: { score: 25, tierKey: 'critical', trend: 'DECLINING' } });
+      const actions = decide({
+        previous: { score: 72, tierKey: 'healthy' },
+        peakScoreInDropWindow: 80,
+        current: { score: 25, tierKey: 'critical', trend: 'DECLINING' },
+      });
       expect(actions).toHaveLength(3);
       expect(new Set(actions.map((a) => a.trigger))).toEqual(new Set(['TIER_WORSENED']));
     });
 
     it('renders each action’s template with the customer, score and tier', () => {
-      const [alert] = decide({ previous: { score: 45, tierKey: 'at_risk' }, peakScoreInDropWindow: 45, current: { score: 29, tierKey: 'critical' } });
+      const [alert] = decide({
+        previous: { score: 45, tierKey: 'at_risk' },
+        peakScoreInDropWindow: 45,
+        current: { score: 29, tierKey: 'critical' },
+      });
       expect(alert.message).toBe('Acme is Critical at 29 (was 45, TIER_WORSENED). Call them today.');
     });
   });
@@ -190,7 +208,11 @@ describe('decidePlaybookActions', () => {
     });
 
     it('escalates a silent high-value account only when it is in one of the two worst tiers', () => {
-      const bigCo = { customer: { name: 'BigCo', arrCents: HIGH_ARR, communicationOptOut: false }, daysSinceLastActivity: 8, peakScoreInDropWindow: 62 };
+      const bigCo = {
+        customer: { name: 'BigCo', arrCents: HIGH_ARR, communicationOptOut: false },
+        daysSinceLastActivity: 8,
+        peakScoreInDropWindow: 62,
+      };
       const inMonitor = decide({ ...bigCo, previous: { score: 60, tierKey: 'monitor' }, current: { score: 60, tierKey: 'monitor' } });
       const inAtRisk = decide({ ...bigCo, previous: { score: 45, tierKey: 'at_risk' }, current: { score: 45, tierKey: 'at_risk' } });
       expect(inMonitor.map((a) => a.action)).toEqual(['csm_alert']);
@@ -228,7 +250,10 @@ describe('decidePlaybookActions', () => {
     });
 
     it('skips the customer-facing parts for an opted-out advocate', () => {
-      const actions = decide({ customer: { arrCents: LOW_ARR, communicationOptOut: true }, current: { score: 84, lifecycleStage: 'ADVOCATE' } });
+      const actions = decide({
+        customer: { arrCents: LOW_ARR, communicationOptOut: true },
+        current: { score: 84, lifecycleStage: 'ADVOCATE' },
+      });
       expect(actions.map((a) => a.status)).toEqual(['DECIDED', 'SKIPPED_OPT_OUT', 'SKIPPED_OPT_OUT']);
     });
   });
@@ -239,16 +264,20 @@ describe('decidePlaybookActions', () => {
     });
 
     it('runs no risk playbook while onboarding, but still raises the silence alert', () => {
-      expect(decide({ previous: { score: 40, tierKey: 'at_risk' }, current: { score: 25, tierKey: 'critical', lifecycleStage: 'ONBOARDING' } })).toEqual([]);
-      expect(summary(decide({ current: { score: 25, tierKey: 'critical', lifecycleStage: 'ONBOARDING' }, daysSinceLastActivity: 7.5 }))).toEqual([
-        'silence/csm_alert/SILENCE/DECIDED',
-      ]);
+      expect(
+        decide({ previous: { score: 40, tierKey: 'at_risk' }, current: { score: 25, tierKey: 'critical', lifecycleStage: 'ONBOARDING' } }),
+      ).toEqual([]);
+      expect(
+        summary(decide({ current: { score: 25, tierKey: 'critical', lifecycleStage: 'ONBOARDING' }, daysSinceLastActivity: 7.5 })),
+      ).toEqual(['silence/csm_alert/SILENCE/DECIDED']);
     });
   });
 });
 
 describe('renderTemplate', () => {
   it('fills known placeholders and leaves unknown ones visible', () => {
-    expect(renderTemplate('Hi {{customerName}}, {{ score }} / {{nope}}', { customerName: 'Acme', score: '42' })).toBe('Hi Acme, 42 / {{nope}}');
+    expect(renderTemplate('Hi {{customerName}}, {{ score }} / {{nope}}', { customerName: 'Acme', score: '42' })).toBe(
+      'Hi Acme, 42 / {{nope}}',
+    );
   });
 });

@@ -13,9 +13,12 @@ const SCORING_HOURS = [24, 3, 9, 16.9, 17.1, 21];
 
 describe('the silent-account promise (default model, daily scoring)', () => {
   const silentAccount = (scoringHour: number) =>
-    simulateDailyScoring(model, activityCalendar(LAST_ACTIVE_DAY + 1, () => true), { days: 125, scoringHour });
-  const weekdayAccount = (scoringHour: number) =>
-    simulateDailyScoring(model, activityCalendar(120, isWeekday), { days: 120, scoringHour });
+    simulateDailyScoring(
+      model,
+      activityCalendar(LAST_ACTIVE_DAY + 1, () => true),
+      { days: 125, scoringHour },
+    );
+  const weekdayAccount = (scoringHour: number) => simulateDailyScoring(model, activityCalendar(120, isWeekday), { days: 120, scoringHour });
 
   it('scores an engagement-only daily account healthy, with NPS left out rather than capping it', () => {
     const lastActive = silentAccount(24)[LAST_ACTIVE_DAY];
@@ -24,14 +27,17 @@ describe('the silent-account promise (default model, daily scoring)', () => {
     expect(lastActive.result.components.filter((c) => c.score === null).map((c) => c.name)).toEqual(['nps']);
   });
 
-  it.each(SCORING_HOURS)('drops a daily account that goes silent by at least one tier within 7 days of its last activity (scoring at %sh)', (hour) => {
-    const days = silentAccount(hour);
-    const before = days[LAST_ACTIVE_DAY];
-    expect(before.tierKey).toBe('healthy');
-    const firstDrop = days.find((d) => d.day > LAST_ACTIVE_DAY && severity(d.tierKey) > severity(before.tierKey));
-    expect(firstDrop).toBeDefined();
-    expect(firstDrop!.daysSinceLastActivity!).toBeLessThan(7);
-  });
+  it.each(SCORING_HOURS)(
+    'drops a daily account that goes silent by at least one tier within 7 days of its last activity (scoring at %sh)',
+    (hour) => {
+      const days = silentAccount(hour);
+      const before = days[LAST_ACTIVE_DAY];
+      expect(before.tierKey).toBe('healthy');
+      const firstDrop = days.find((d) => d.day > LAST_ACTIVE_DAY && severity(d.tierKey) > severity(before.tierKey));
+      expect(firstDrop).toBeDefined();
+      expect(firstDrop!.daysSinceLastActivity!).toBeLessThan(7);
+    },
+  );
 
   it('raises a silence alert for the team on the 6th day after the last activity, not before', () => {
     const days = silentAccount(24);
@@ -45,13 +51,16 @@ describe('the silent-account promise (default model, daily scoring)', () => {
     });
   });
 
-  it.each(SCORING_HOURS)('raises the silence alert at the first scoring after 6 full days of silence, so within 7 days (scoring at %sh)', (hour) => {
-    const days = silentAccount(hour);
-    const firstAlert = days.find((d) => d.actions.some((a) => a.playbook === 'silence' && a.status === 'DECIDED'));
-    const firstScoringAfterSixDays = days.find((d) => d.daysSinceLastActivity! >= 6);
-    expect(firstAlert?.day).toBe(firstScoringAfterSixDays?.day);
-    expect(firstAlert!.daysSinceLastActivity!).toBeLessThan(7);
-  });
+  it.each(SCORING_HOURS)(
+    'raises the silence alert at the first scoring after 6 full days of silence, so within 7 days (scoring at %sh)',
+    (hour) => {
+      const days = silentAccount(hour);
+      const firstAlert = days.find((d) => d.actions.some((a) => a.playbook === 'silence' && a.status === 'DECIDED'));
+      const firstScoringAfterSixDays = days.find((d) => d.daysSinceLastActivity! >= 6);
+      expect(firstAlert?.day).toBe(firstScoringAfterSixDays?.day);
+      expect(firstAlert!.daysSinceLastActivity!).toBeLessThan(7);
+    },
+  );
 
   it('keeps declining while silent, reaches the worst tier, and leaves the outreach loop once churned', () => {
     const days = silentAccount(24);

@@ -88,7 +88,14 @@ describe('tier presets', () => {
   const keyFor = (preset: keyof typeof TIER_PRESETS, score: number) => bandForScore(score, TIER_PRESETS[preset]).key;
 
   it('splits the three-tier scheme at 70 and 40', () => {
-    expect([85, 70, 69, 40, 39, 0].map((s) => keyFor('three_tier', s))).toEqual(['healthy', 'healthy', 'at_risk', 'at_risk', 'critical', 'critical']);
+    expect([85, 70, 69, 40, 39, 0].map((s) => keyFor('three_tier', s))).toEqual([
+      'healthy',
+      'healthy',
+      'at_risk',
+      'at_risk',
+      'critical',
+      'critical',
+    ]);
   });
 
   it('reproduces the thriving/healthy/at_risk/churning/critical bands of the seed', () => {

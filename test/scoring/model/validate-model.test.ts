@@ -76,12 +76,18 @@ describe('validateModel', () => {
 
   describe('windows', () => {
     it('rejects signal windows that are not whole positive days', () => {
-      expect(errorsAfter((m) => (engagementSignal(m).windowDays = 0))).toEqual(['components[0].signals[0].windowDays must be a whole number of days within 1…3650']);
-      expect(errorsAfter((m) => (engagementSignal(m).windowDays = 7.5))).toEqual(['components[0].signals[0].windowDays must be a whole number of days within 1…3650']);
+      expect(errorsAfter((m) => (engagementSignal(m).windowDays = 0))).toEqual([
+        'components[0].signals[0].windowDays must be a whole number of days within 1…3650',
+      ]);
+      expect(errorsAfter((m) => (engagementSignal(m).windowDays = 7.5))).toEqual([
+        'components[0].signals[0].windowDays must be a whole number of days within 1…3650',
+      ]);
     });
 
     it('rejects a penalty window of 0', () => {
-      expect(errorsAfter((m) => (m.penalties[0].windowDays = 0))).toEqual(['penalties[0].windowDays must be a whole number of days within 1…3650']);
+      expect(errorsAfter((m) => (m.penalties[0].windowDays = 0))).toEqual([
+        'penalties[0].windowDays must be a whole number of days within 1…3650',
+      ]);
     });
 
     it('rejects a trend window of 0 and lifecycle windows of 0', () => {
@@ -94,18 +100,22 @@ describe('validateModel', () => {
 
   describe('bounds that keep every valid model scorable', () => {
     it('rejects windows, baselines and churn windows past ten years, and weights that overflow', () => {
-      expect(errorsAfter((m) => (engagementSignal(m).windowDays = 5000))).toEqual(['components[0].signals[0].windowDays must be a whole number of days within 1…3650']);
+      expect(errorsAfter((m) => (engagementSignal(m).windowDays = 5000))).toEqual([
+        'components[0].signals[0].windowDays must be a whole number of days within 1…3650',
+      ]);
       expect(errorsAfter((m) => (m.lifecycle.churnWindowDays = 1e9))).toEqual(['lifecycle.churnWindowDays must be within 1…3650']);
-      expect(errorsAfter((m) => (engagementSignal(m).weight = 1e308))).toEqual(['components[0].signals[0].weight must be within 0…1,000,000']);
+      expect(errorsAfter((m) => (engagementSignal(m).weight = 1e308))).toEqual([
+        'components[0].signals[0].weight must be within 0…1,000,000',
+      ]);
       expect(errorsAfter((m) => (m.lifecycle.minCoverage = 1.5))).toEqual(['lifecycle.minCoverage must be within 0…1']);
     });
 
-    it('requires a baseline for the metrics relative to the account\'s history, and only for them', () => {
+    it("requires a baseline for the metrics relative to the account's history, and only for them", () => {
       expect(errorsAfter((m) => delete engagementSignal(m, 1).baselineDays)).toEqual([
         'components[0].signals[1].baselineDays must be a whole number of days within 1…3650 for metric "active_days_trend"',
       ]);
       expect(errorsAfter((m) => (engagementSignal(m, 1).baselineDays = 21))).toEqual([
-        'components[0].signals[1].baselineDays must be longer than windowDays: the baseline is the account\'s usual level, recent days included',
+        "components[0].signals[1].baselineDays must be longer than windowDays: the baseline is the account's usual level, recent days included",
       ]);
       expect(errorsAfter((m) => (engagementSignal(m, 0).baselineDays = 30))).toEqual([
         'components[0].signals[0].baselineDays only applies to active_days_trend, events_trend, active_users_trend, feature_breadth_trend, ticket_volume_trend',
@@ -136,7 +146,9 @@ describe('validateModel', () => {
     });
 
     it('rejects an unknown metric', () => {
-      expect(errorsAfter((m) => (engagementSignal(m).metric = 'logins' as never))).toEqual(['components[0].signals[0].metric "logins" is not a known metric']);
+      expect(errorsAfter((m) => (engagementSignal(m).metric = 'logins' as never))).toEqual([
+        'components[0].signals[0].metric "logins" is not a known metric',
+      ]);
     });
 
     it('rejects a signal name used twice, since names key the stored signal detail', () => {
@@ -152,11 +164,15 @@ describe('validateModel', () => {
 
   describe('playbooks', () => {
     it('rejects a playbook for a tier the model does not have', () => {
-      expect(errorsAfter((m) => (m.tiers = TIER_PRESETS.three_tier))).toEqual(['playbooks[2].tierKey "monitor" is not a tier of this model']);
+      expect(errorsAfter((m) => (m.tiers = TIER_PRESETS.three_tier))).toEqual([
+        'playbooks[2].tierKey "monitor" is not a tier of this model',
+      ]);
     });
 
     it('rejects duplicate playbook keys', () => {
-      expect(errorsAfter((m) => (m.playbooks[1].key = m.playbooks[0].key))).toEqual(['playbooks[1].key "critical" is used by more than one playbook']);
+      expect(errorsAfter((m) => (m.playbooks[1].key = m.playbooks[0].key))).toEqual([
+        'playbooks[1].key "critical" is used by more than one playbook',
+      ]);
     });
 
     it('rejects a customer-facing action on a team channel', () => {
