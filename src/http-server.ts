@@ -33,7 +33,11 @@ export interface RunningServer {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly extensions?: Record<string, unknown>) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly extensions?: Record<string, unknown>,
+  ) {
     super(message);
   }
 }
@@ -126,7 +130,9 @@ function serveWebSockets(
         : access.websockets.admitUpgrade(request, wsServer.clients.size);
     if (refusal) {
       socket.on('error', () => socket.destroy());
-      socket.end(`HTTP/1.1 ${refusal.status} ${http.STATUS_CODES[refusal.status]}\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\n${refusal.message}`);
+      socket.end(
+        `HTTP/1.1 ${refusal.status} ${http.STATUS_CODES[refusal.status]}\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\n${refusal.message}`,
+      );
       return;
     }
     wsServer.handleUpgrade(request, socket, head, (websocket) => wsServer.emit('connection', websocket, request));
@@ -157,7 +163,15 @@ async function startApollo(
       // `no-store` (set below instead); its per-field hook made Apollo wrap every resolver in the schema.
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await wsCleanup.dispose();
+            },
+          };
+        },
+      },
     ],
     introspection: true,
     // main.ts owns the shutdown order (HTTP, WebSockets, scheduler, ORM, Redis, embedded PostgreSQL);
@@ -166,6 +180,41 @@ async function startApollo(
   });
   await apollo.start();
   return apollo;
+}
+
+/** A CSV download: admitted like a GraphQL request, and only with the read scope. */
+async function serveExport(
+  access: AccessControl,
+  services: AppServices,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  url: URL,
+): Promise<void> {
+  const admission = await access.admitHttp(req, res);
+  if (!admission) return;
+  if (!hasScope(admission.principal, Scope.READ)) throw new HttpError(403, 'this key has no read scope', { code: 'FORBIDDEN' });
+  const db = services.orm.em.fork({ clear: true }) as Db;
+  try {
+    await (url.pathname === '/export/customers.csv' ? exportCustomers : exportWorklist)(db, url.searchParams, res);
+  } catch (error) {
+    if (error instanceof DomainError && !res.headersSent) throw new HttpError(400, error.message, { code: error.code });
+    throw error;
+  }
+}
+
+/** A bulk import of events: admitted like a GraphQL request, and only with the ingest scope. */
+async function serveEventImport(
+  access: AccessControl,
+  services: AppServices,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
+  const admission = await access.admitHttp(req, res);
+  if (!admission) return;
+  if (!hasScope(admission.principal, Scope.INGEST)) throw new HttpError(403, 'this key has no ingest scope', { code: 'FORBIDDEN' });
+  const answer = await importEventsFromRequest(req, services);
+  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+  sendJson(res, answer.status, answer.body);
 }
 
 /** A GraphQL request over HTTP: admitted, its body read within the size limit, executed by Apollo. */
@@ -233,37 +282,16 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
 
   httpServer.on('request', (req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (error instanceof HttpError) return sendJson(res, error.status, { errors: [{ message: error.message, ...(error.extensions ? { extensions: error.extensions } : {}) }] });
+      if (error instanceof HttpError)
+        return sendJson(res, error.status, {
+          errors: [{ message: error.message, ...(error.extensions ? { extensions: error.extensions } : {}) }],
+        });
       const failure = unexpectedHttpFailure(error, logger);
       if (res.headersSent) return res.end();
       for (const [name, value] of Object.entries(failure.headers)) res.setHeader(name, value);
       sendJson(res, failure.status, failure.body);
     });
   });
-
-  /** A CSV download: admitted like a GraphQL request, and only with the read scope. */
-  async function serveExport(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
-    const admission = await access.admitHttp(req, res);
-    if (!admission) return;
-    if (!hasScope(admission.principal, Scope.READ)) throw new HttpError(403, 'this key has no read scope', { code: 'FORBIDDEN' });
-    const db = services.orm.em.fork({ clear: true }) as Db;
-    try {
-      await (url.pathname === '/export/customers.csv' ? exportCustomers : exportWorklist)(db, url.searchParams, res);
-    } catch (error) {
-      if (error instanceof DomainError && !res.headersSent) throw new HttpError(400, error.message, { code: error.code });
-      throw error;
-    }
-  }
-
-  /** A bulk import of events: admitted like a GraphQL request, and only with the ingest scope. */
-  async function serveEventImport(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const admission = await access.admitHttp(req, res);
-    if (!admission) return;
-    if (!hasScope(admission.principal, Scope.INGEST)) throw new HttpError(403, 'this key has no ingest scope', { code: 'FORBIDDEN' });
-    const answer = await importEventsFromRequest(req, services);
-    for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
-    sendJson(res, answer.status, answer.body);
-  }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -274,8 +302,9 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
     }
     if (servePlaygroundAsset(url.pathname, res)) return;
     if (serveDashboard(url.pathname, req, res)) return;
-    if (url.pathname === '/export/customers.csv' || url.pathname === '/export/worklist.csv') return serveExport(req, res, url);
-    if (url.pathname === INGEST_EVENTS_PATH) return serveEventImport(req, res);
+    if (url.pathname === '/export/customers.csv' || url.pathname === '/export/worklist.csv')
+      return serveExport(access, services, req, res, url);
+    if (url.pathname === INGEST_EVENTS_PATH) return serveEventImport(access, services, req, res);
     if (url.pathname !== GRAPHQL_PATH) return sendJson(res, 404, { errors: [{ message: 'not found' }] });
     if (wantsPlayground(req)) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });

@@ -73,7 +73,8 @@ export function parseEventLine(text: string, now: Date): EngagementRow {
   } catch {
     throw new InvalidInputError('the line is not valid JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidInputError('the line is not a JSON object (one event per line)');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new InvalidInputError('the line is not a JSON object (one event per line)');
   const fields = value as Record<string, unknown>;
   for (const key of Object.keys(fields)) {
     if (!EVENT_FIELDS.has(key)) throw new InvalidInputError(`unknown field "${key}"`, { argument: key });
@@ -99,7 +100,9 @@ export function parseEventLine(text: string, now: Date): EngagementRow {
 /** A COPY text-format field: backslash, tab and line breaks escaped, NULL as \N. */
 function copyField(value: string | null): string {
   if (value === null) return '\\N';
-  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : value;
+  return /[\\\t\n\r]/.test(value)
+    ? value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'))
+    : value;
 }
 
 /** One staged row (line number first) in COPY text format. */
@@ -161,7 +164,11 @@ async function writeBatch(client: Client, copyText: string[], merge = MERGE_STAG
   try {
     await pipeline(
       Readable.from(copyText),
-      client.query(copyFrom('copy engagement_import_staging (line, customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key) from stdin')),
+      client.query(
+        copyFrom(
+          'copy engagement_import_staging (line, customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key) from stdin',
+        ),
+      ),
     );
     // Temporary tables are never analyzed automatically: without statistics the merge's joins are planned blind.
     await client.query('analyze engagement_import_staging (customer_id, idempotency_key)');
@@ -170,25 +177,26 @@ async function writeBatch(client: Client, copyText: string[], merge = MERGE_STAG
     return rows[0];
   } catch (error) {
     await client.query('rollback').catch(() => undefined);
-    if (merge === MERGE_STAGED && (error as { code?: string }).code === UNIQUE_VIOLATION) return writeBatch(client, copyText, MERGE_STAGED_ON_CONFLICT);
+    if (merge === MERGE_STAGED && (error as { code?: string }).code === UNIQUE_VIOLATION)
+      return writeBatch(client, copyText, MERGE_STAGED_ON_CONFLICT);
     throw error;
   }
 }
 
 const UNIQUE_VIOLATION = '23505';
 
-/**
- * Imports the NDJSON events of `source` into the database at `databaseUrl` over connections of its
- * own (`connections`, default 2): while one batch is merged, the next is COPYed on the other
- * connection and the one after is parsed. Batches of one import lock rollup rows in the same (key)
- * order, so they never deadlock each other; a key repeated across two concurrent batches is caught
- * by the unique index and that batch merged again with `on conflict`.
- */
-export async function importEvents(databaseUrl: string, source: AsyncIterable<Buffer | string>, options: EventImportOptions = {}): Promise<EventImportSummary> {
-  const startedAt = Date.now();
-  const now = options.now ?? new Date();
-  const batchSize = options.batchSize ?? IMPORT_BATCH_SIZE;
-  const summary: EventImportSummary = { lines: 0, accepted: 0, duplicates: 0, rejected: 0, errors: [], customers: 0, batches: 0, seconds: 0 };
+/** The running summary of an import: lines refused (the first MAX_REPORTED_ERRORS kept) and batches merged. */
+function importTally(options: EventImportOptions) {
+  const summary: EventImportSummary = {
+    lines: 0,
+    accepted: 0,
+    duplicates: 0,
+    rejected: 0,
+    errors: [],
+    customers: 0,
+    batches: 0,
+    seconds: 0,
+  };
   const customers = new CustomerCounter();
   const refuse = (error: ImportLineError) => {
     summary.rejected++;
@@ -198,12 +206,32 @@ export async function importEvents(databaseUrl: string, source: AsyncIterable<Bu
     summary.batches++;
     summary.accepted += result.accepted;
     summary.duplicates += copyText.length - result.unknown.length - result.accepted;
-    for (const { line, customerId } of result.unknown) refuse({ line, code: 'NOT_FOUND', message: `customer ${customerId} does not exist` });
+    for (const { line, customerId } of result.unknown)
+      refuse({ line, code: 'NOT_FOUND', message: `customer ${customerId} does not exist` });
     customers.add(result.customerIds);
     summary.customers = customers.size;
     if (result.customerIds.length > 0) options.onSignals?.(result.customerIds);
     options.onProgress?.(summary);
   };
+  return { summary, refuse, record };
+}
+
+/**
+ * Imports the NDJSON events of `source` into the database at `databaseUrl` over connections of its
+ * own (`connections`, default 2): while one batch is merged, the next is COPYed on the other
+ * connection and the one after is parsed. Batches of one import lock rollup rows in the same (key)
+ * order, so they never deadlock each other; a key repeated across two concurrent batches is caught
+ * by the unique index and that batch merged again with `on conflict`.
+ */
+export async function importEvents(
+  databaseUrl: string,
+  source: AsyncIterable<Buffer | string>,
+  options: EventImportOptions = {},
+): Promise<EventImportSummary> {
+  const startedAt = Date.now();
+  const now = options.now ?? new Date();
+  const batchSize = options.batchSize ?? IMPORT_BATCH_SIZE;
+  const { summary, refuse, record } = importTally(options);
   const clients: Client[] = [];
   const idle: Client[] = [];
   const inFlight = new Set<Promise<void>>();
