@@ -54,7 +54,7 @@ export async function startApp(
   };
   let deliveryWorker: DeliveryWorker | undefined;
   try {
-    // Before anything can score: the queue's schema must exist for a batch to enqueue its deliveries.
+    // Before the server takes requests: deliveries a crashed instance left locked are released.
     deliveryWorker = await startDeliveryWorker(services, config.databaseUrl);
     const schema = await buildAppSchema(pubsub, schemaOptions);
     const server = await startHttpServer({

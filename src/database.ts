@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { MikroORM, Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
+import { Logger as WorkerLogger, runMigrations } from 'graphile-worker';
 import { ENTITIES } from './entities';
 
 export const MIGRATIONS_PATH = path.resolve(__dirname, '../migrations');
@@ -17,7 +18,7 @@ export function ormOptions(databaseUrl: string, poolMax = 10, log: (message: str
     allowGlobalContext: false,
     debug: ['info'],
     logger: log,
-    // graphile-worker's queue lives in its own schema and migrates itself (src/delivery/delivery.worker.ts).
+    // graphile-worker's queue lives in its own schema and migrates itself (openDatabase below).
     schemaGenerator: { ignoreSchema: ['graphile_worker'] },
     migrations: {
       path: MIGRATIONS_PATH,
@@ -31,8 +32,19 @@ export function ormOptions(databaseUrl: string, poolMax = 10, log: (message: str
   };
 }
 
+/** graphile-worker's own migrations say nothing unless they fail (a failure throws). */
+const QUIET = new WorkerLogger(() => () => undefined);
+
+/**
+ * Opens the database with its whole schema in place: our migrations, then the delivery queue's
+ * (graphile-worker keeps its tables in the `graphile_worker` schema and migrates them itself). Every
+ * process that scores — the server, the demo seed, an import's backfill — may enqueue deliveries in
+ * the scoring transaction, so the queue must exist wherever the database is opened, not only where
+ * a worker runs.
+ */
 export async function openDatabase(databaseUrl: string, poolMax = 10, log?: (message: string) => void): Promise<MikroORM> {
   const orm = await MikroORM.init(ormOptions(databaseUrl, poolMax, log));
   await orm.getMigrator().up();
+  await runMigrations({ connectionString: databaseUrl, logger: QUIET });
   return orm;
 }

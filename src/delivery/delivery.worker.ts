@@ -2,7 +2,7 @@
 // one per digest), on every instance at once (jobs are claimed with SKIP LOCKED). A job sends its
 // message and records the outcome; a failure schedules the next attempt as a new job with the
 // backoff of retry-policy.ts. Its own schema's migrations run when the worker starts.
-import { Logger as WorkerLogger, run, Runner, runMigrations, Task } from 'graphile-worker';
+import { Logger as WorkerLogger, run, Runner, Task } from 'graphile-worker';
 import type { Transporter } from 'nodemailer';
 import type { AppServices } from '../context';
 import type { Logger } from '../infra/logger';
@@ -146,7 +146,6 @@ export interface DeliveryWorker {
 export async function startDeliveryWorker(services: AppServices, databaseUrl: string): Promise<DeliveryWorker> {
   const { config } = services;
   const logger = services.logger.child({ module: 'delivery' });
-  await runMigrations({ connectionString: databaseUrl, logger: workerLogger(logger) });
   const db = (): Db => services.orm.em.fork() as Db;
   await releaseStalledDeliveries(db(), config.deliveryLockTimeoutMs);
   if (config.deliveryConcurrency === 0) return { stop: async () => undefined };

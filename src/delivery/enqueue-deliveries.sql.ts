@@ -19,13 +19,6 @@ export const DIGEST_KEY_SQL = `'digest:' || d.destination_id || ':' || coalesce(
  */
 export async function enqueueDeliveries(tx: Db, actionIds: readonly string[], customerMessagesPerWeek: number): Promise<number> {
   if (actionIds.length === 0) return 0;
-  // Without an active destination nothing is delivered, and the queue's schema may not exist yet: a
-  // script (the demo seed, an import's backfill) scores without starting the worker that installs it.
-  const [active] = await query<{ any: boolean }>(
-    tx,
-    'select exists (select 1 from destination where deleted_at is null and not paused) as any',
-  );
-  if (!active.any) return 0;
   const [row] = await query<{ deliveries: number }>(
     tx,
     `with actions as (
