@@ -61,7 +61,7 @@ const SKIP_IDEMPOTENT_DUPLICATES = 'on conflict (customer_id, idempotency_key) w
  * The CTE that adds `inserted` to the daily rollup, in key order. `after` names a CTE that must run
  * first (PostgreSQL runs a statement's writes in no set order unless one reads another's result).
  */
-function rollUp(after?: string): string {
+export function rollUpInserted(after?: string): string {
   return `rolled_up as (
        ${rollupEventsStatement('inserted', after ? `where (select count(*) from ${after}) >= 0` : '')}
        returning 1
@@ -71,9 +71,9 @@ function rollUp(after?: string): string {
 /**
  * The upsert that adds events to the daily rollup scoring reads, from `source` (a CTE or table with
  * customer_id, event_type, user_id, feature, occurred_at); `condition` orders it after other CTEs.
- * Rollup rows are locked in key order. Shared with the bulk import (src/ingest).
+ * Rollup rows are locked in key order.
  */
-export function rollupEventsStatement(source: string, condition = ''): string {
+function rollupEventsStatement(source: string, condition = ''): string {
   return `insert into engagement_day as d (customer_id, day, event_count, user_added_count, first_at, last_at, features, user_ids)
        select customer_id, (occurred_at at time zone 'UTC')::date, count(*), count(*) filter (where event_type = 'user_added'),
               min(occurred_at), max(occurred_at), coalesce(array_agg(distinct feature) filter (where feature is not null), '{}'),
@@ -98,7 +98,7 @@ const STORE_BATCH_CHUNK = `with inserted as (
        select ${EVENT_COLUMNS} from jsonb_to_recordset(?::jsonb) as x(${EVENT_RECORD})
        ${SKIP_IDEMPOTENT_DUPLICATES}
        returning customer_id, event_type, user_id, feature, occurred_at
-     ), ${rollUp()}
+     ), ${rollUpInserted()}
      select (select count(*) from inserted)::int as accepted, (select count(*) from rolled_up)::int as days`;
 
 /**
@@ -117,7 +117,7 @@ function storeSingleEventsStatement(queueRescore: QueueRescore): string {
        returning *
      ), marked as (
        ${queueRescore('select customer_id from inserted')}
-     ), ${rollUp('marked')}
+     ), ${rollUpInserted('marked')}
      select i.ord, ${ENGAGEMENT_COLUMNS} from input i join inserted e on e.id = i.new_id
      union all
      select i.ord, ${ENGAGEMENT_COLUMNS} from input i join engagement_event e on e.customer_id = i.customer_id and e.idempotency_key = i.idempotency_key

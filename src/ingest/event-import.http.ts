@@ -45,8 +45,7 @@ export async function importEventsFromRequest(req: http.IncomingMessage, service
   running++;
   try {
     const summary = await importEvents(databaseUrl, req, {
-      // Each batch commits on the import's own connection: wake the scheduler after it.
-      onSignals: () => services.scheduler.scheduleRescore(),
+      scheduler: services.scheduler,
     });
     services.logger.info(
       {

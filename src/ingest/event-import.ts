@@ -8,8 +8,8 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { EngagementRow, rollupEventsStatement, toEngagementRow } from '../engagement/engagement.service';
-import { queueRescoreStatement } from '../scoring/rescore-queue';
+import { EngagementRow, rollUpInserted, toEngagementRow } from '../engagement/engagement.service';
+import { queueRescoreStatement, RescoreScheduler } from '../scoring/rescore-queue';
 import type { EngagementEventInput } from '../engagement/engagement.types';
 import { DomainError, InvalidInputError } from '../infra/errors';
 import { DateTimeScalar } from '../infra/scalars';
@@ -39,7 +39,7 @@ export interface EventImportSummary {
   duplicates: number;
   /** Lines refused: invalid, or naming an unknown customer. */
   rejected: number;
-  /** The first MAX_REPORTED_ERRORS refusals, by line number. */
+  /** At most MAX_REPORTED_ERRORS refusals, sorted by line number (past the cap, those of the batches that finished first). */
   errors: ImportLineError[];
   /** Known customers named by valid lines, queued for rescoring (as trackEngagementBatch queues them). */
   customers: number;
@@ -53,8 +53,11 @@ export interface EventImportOptions {
   batchSize?: number;
   /** Connections (batches written at once), default IMPORT_CONNECTIONS. */
   connections?: number;
-  /** Told after each committed batch which customers got new events (the rescoring scheduler listens). */
-  onSignals?: (customerIds: string[]) => void;
+  /**
+   * Woken after each committed batch that queued customers, as `signalsArrived` wakes it for the other
+   * writes (the import commits on connections of its own); null where no scheduler runs (`npm run import`).
+   */
+  scheduler?: RescoreScheduler | null;
   onProgress?: (summary: EventImportSummary) => void;
 }
 
@@ -139,10 +142,7 @@ function mergeStagedStatement(onConflict: boolean): string {
        or (s.nth = 1 and not exists (select 1 from engagement_event e where e.customer_id = s.customer_id and e.idempotency_key = s.idempotency_key))
     ${onConflict ? 'on conflict (customer_id, idempotency_key) where idempotency_key is not null do nothing' : ''}
     returning customer_id, event_type, user_id, feature, occurred_at
-  ), rolled_up as (
-    ${rollupEventsStatement('inserted', 'where (select count(*) from marked) >= 0')}
-    returning 1
-  )
+  ), ${rollUpInserted('marked')}
   select (select count(*) from inserted)::int as accepted, (select count(*) from rolled_up)::int as days,
          coalesce((select json_agg(customer_id) from known), '[]') as "customerIds",
          coalesce((select json_agg(json_build_object('line', s.line, 'customerId', s.customer_id) order by s.line)
@@ -158,8 +158,12 @@ interface MergeResult {
   unknown: Array<{ line: number; customerId: string }>;
 }
 
+/** Connections whose staging table has statistics (see writeBatch). */
+const analyzed = new WeakSet<Client>();
+
 /** COPYs one batch into the staging table and merges it, in one transaction (again with `on conflict` after a concurrent duplicate). */
 async function writeBatch(client: Client, copyText: string[], merge = MERGE_STAGED): Promise<MergeResult> {
+  const firstBatch = !analyzed.has(client);
   await client.query('begin');
   try {
     await pipeline(
@@ -170,8 +174,13 @@ async function writeBatch(client: Client, copyText: string[], merge = MERGE_STAG
         ),
       ),
     );
-    // Temporary tables are never analyzed automatically: without statistics the merge's joins are planned blind.
-    await client.query('analyze engagement_import_staging (customer_id, idempotency_key)');
+    // Temporary tables are never analyzed automatically: without statistics the merge's joins are planned
+    // blind. The statistics of the first batch outlive its commit (rows go, statistics stay) and every
+    // batch is alike, so once per connection is enough.
+    if (firstBatch) {
+      await client.query('analyze engagement_import_staging (customer_id, idempotency_key)');
+      analyzed.add(client);
+    }
     const { rows } = await client.query<MergeResult>(merge);
     await client.query('commit');
     return rows[0];
@@ -197,7 +206,7 @@ function importTally(options: EventImportOptions) {
     batches: 0,
     seconds: 0,
   };
-  const customers = new CustomerCounter();
+  const customers = new Set<string>();
   const refuse = (error: ImportLineError) => {
     summary.rejected++;
     if (summary.errors.length < MAX_REPORTED_ERRORS) summary.errors.push(error);
@@ -208,9 +217,9 @@ function importTally(options: EventImportOptions) {
     summary.duplicates += copyText.length - result.unknown.length - result.accepted;
     for (const { line, customerId } of result.unknown)
       refuse({ line, code: 'NOT_FOUND', message: `customer ${customerId} does not exist` });
-    customers.add(result.customerIds);
+    for (const id of result.customerIds) customers.add(id);
     summary.customers = customers.size;
-    if (result.customerIds.length > 0) options.onSignals?.(result.customerIds);
+    if (result.customerIds.length > 0) options.scheduler?.scheduleRescore();
     options.onProgress?.(summary);
   };
   return { summary, refuse, record };
@@ -288,16 +297,5 @@ export async function importEvents(
   } finally {
     await Promise.all(inFlight);
     await Promise.all(clients.map((client) => client.end().catch(() => undefined)));
-  }
-}
-
-/** Distinct customers across batches; ids are short, and an import names at most the customer table. */
-class CustomerCounter {
-  private readonly seen = new Set<string>();
-  add(ids: string[]): void {
-    for (const id of ids) this.seen.add(id);
-  }
-  get size(): number {
-    return this.seen.size;
   }
 }

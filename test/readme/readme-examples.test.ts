@@ -4,6 +4,7 @@
 // (`npm run keys -- create --scope admin`). A block may hold several named operations (run one after
 // another, as in the playground); a block whose operations declare variables takes them from the
 // ```json block that follows it; a subscription must be accepted over graphql-ws.
+import type { CoreServices } from '../../src/context';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -35,12 +36,11 @@ async function seedDemo(url: string): Promise<void> {
   try {
     const db = orm.em.fork() as Db;
     const config = readConfig({ LOG_LEVEL: 'silent', SCORING_INTERVAL_MS: '0' });
-    const services = {
+    const services: CoreServices = {
       orm,
       pubsub: new InProcessPubSub(),
       logger: createLogger('silent'),
       config: { ...config, databaseUrl: url },
-      onSignals: [],
       onModelActivated: [],
     };
     const dataSet = buildDemoDataSet({ customers: 40, days: 60, seed: 1, now: new Date() });
