@@ -99,12 +99,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   // The package's initialise() would run initdb on every start; a cluster exists once PG_VERSION does.
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     await mkdir(path.dirname(dataDir), { recursive: true });
+    // Only a directory this start creates may be removed on failure: DATA_DIR could point at a
+    // folder of the user's (initdb refuses a non-empty one, and its files must survive that).
+    const created = !existsSync(dataDir);
     info({ dataDir }, 'initialising embedded PostgreSQL cluster (first start)');
     try {
       await pg.initialise();
     } catch (error) {
       // The package leaves a half-initialised directory behind, which the next start could not use.
-      await rm(dataDir, { recursive: true, force: true });
+      if (created) await rm(dataDir, { recursive: true, force: true });
       throw startupError('initdb failed', error, logTail);
     }
   }
