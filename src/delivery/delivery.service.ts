@@ -7,9 +7,6 @@ import { decodeSignals, StoredSignal } from '../scoring/signal-storage';
 import type { DeliveryItem } from './delivery-messages';
 import { DELIVER_TASK } from './enqueue-deliveries.sql';
 
-/** Statuses from which a delivery is still to be sent. */
-export const OPEN_STATUSES = ['PENDING', 'RETRYING'] as const;
-
 export interface DeliveryRow {
   id: string;
   actionId: string;

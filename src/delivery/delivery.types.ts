@@ -1,8 +1,7 @@
 // GraphQL shapes of destinations, deliveries, their counts and the CSM directory.
 import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { PageArgs } from '../customers/customer.types';
 import { Connection } from '../infra/pagination';
-import { DateTimeScalar } from '../infra/scalars';
+import { DateTimeScalar, DateTimeValue } from '../infra/scalars';
 import { OutreachAudience } from '../outreach/outreach.types';
 
 export enum DestinationKind {
@@ -107,10 +106,10 @@ export class Destination {
   paused!: boolean;
 
   @Field(() => DateTimeScalar)
-  createdAt!: Date;
+  createdAt!: DateTimeValue;
 
   @Field(() => DateTimeScalar)
-  updatedAt!: Date;
+  updatedAt!: DateTimeValue;
 }
 
 export const DestinationConnection = Connection(Destination);
@@ -196,16 +195,16 @@ export class Delivery {
   lastError!: string | null;
 
   @Field(() => DateTimeScalar)
-  createdAt!: Date;
+  createdAt!: DateTimeValue;
 
   @Field(() => DateTimeScalar, { nullable: true })
-  lastAttemptAt!: Date | null;
+  lastAttemptAt!: DateTimeValue | null;
 
   @Field(() => DateTimeScalar, { nullable: true })
-  nextAttemptAt!: Date | null;
+  nextAttemptAt!: DateTimeValue | null;
 
   @Field(() => DateTimeScalar, { nullable: true })
-  deliveredAt!: Date | null;
+  deliveredAt!: DateTimeValue | null;
 }
 
 @ObjectType()
@@ -260,7 +259,7 @@ export class CsmContact {
   slackTarget!: string | null;
 
   @Field(() => DateTimeScalar)
-  updatedAt!: Date;
+  updatedAt!: DateTimeValue;
 }
 
 export const CsmContactConnection = Connection(CsmContact);
@@ -276,6 +275,3 @@ export class CsmContactInput {
   @Field(() => String, { nullable: true, description: 'At most 200 characters.' })
   slackTarget?: string | null;
 }
-
-@ArgsType()
-export class DestinationsArgs extends PageArgs {}

@@ -1,7 +1,7 @@
 // The delivery worker: graphile-worker runs the jobs that scoring enqueued (one per delivery, or
 // one per digest), on every instance at once (jobs are claimed with SKIP LOCKED). A job sends its
 // message and records the outcome; a failure schedules the next attempt as a new job with the
-// backoff of retry-policy.ts. Its own schema's migrations run when the worker starts.
+// backoff of retry-policy.ts. Its schema is installed by openDatabase (src/database.ts).
 import { Logger as WorkerLogger, run, Runner, Task } from 'graphile-worker';
 import type { Transporter } from 'nodemailer';
 import type { AppServices } from '../context';
@@ -140,8 +140,8 @@ export interface DeliveryWorker {
 }
 
 /**
- * Creates (or migrates) the queue's schema and, unless DELIVERY_CONCURRENCY is 0, starts this
- * instance's worker. Jobs left by a crashed instance are released first.
+ * Unless DELIVERY_CONCURRENCY is 0, starts this instance's worker. Jobs left locked by a crashed
+ * instance are released first.
  */
 export async function startDeliveryWorker(services: AppServices, databaseUrl: string): Promise<DeliveryWorker> {
   const { config } = services;
