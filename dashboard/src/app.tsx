@@ -113,7 +113,7 @@ function Shell() {
       <main id="main" tabIndex={-1}>
         {route.screen === 'overview' && <OverviewScreen />}
         {route.screen === 'worklist' && <WorklistScreen />}
-        {route.screen === 'customer' && <CustomerScreen customerId={route.customerId} />}
+        {route.screen === 'customer' && <CustomerScreen key={route.customerId} customerId={route.customerId} />}
         {route.screen === 'outreach' && <OutreachScreen />}
         {route.screen === 'changes' && <ChangesScreen />}
         {route.screen === 'model' && <ModelScreen />}

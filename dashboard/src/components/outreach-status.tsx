@@ -2,6 +2,7 @@
 // (delivered, retrying, dead…), per destination. Every screen that lists actions (customer page,
 // outreach log) renders it through this component.
 import { graphql } from '../gql';
+import { humanise } from '../format';
 import type { OutreachStatusFieldsFragment } from '../gql/graphql';
 
 export const OutreachStatusFields = graphql(`
@@ -26,7 +27,7 @@ const STATUS_LABELS: Readonly<Record<string, string>> = {
 };
 
 export function OutreachStatus({ action }: { action: OutreachStatusFieldsFragment }) {
-  const label = STATUS_LABELS[action.status] ?? action.status.toLowerCase().replace(/_/g, ' ');
+  const label = STATUS_LABELS[action.status] ?? humanise(action.status);
   return (
     <span>
       <span class={`status status-${action.status.toLowerCase()}`}>{label}</span>
@@ -37,7 +38,7 @@ export function OutreachStatus({ action }: { action: OutreachStatusFieldsFragmen
           title={delivery.lastError ?? `${delivery.attempts} attempt(s)`}
         >
           {' '}
-          {delivery.destination.name}: {delivery.status.toLowerCase().replace(/_/g, ' ')}
+          {delivery.destination.name}: {humanise(delivery.status)}
         </span>
       ))}
     </span>

@@ -231,7 +231,14 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
             </table>
           </div>
           {drillDown && (
-            <SignalDrillDown customerId={customer.id} window={drillDown} asOf={score.asOf} onClose={() => setDrillDown(null)} />
+            // Keyed by signal and instant: another signal (or a live refetch) starts its lists on page 1.
+            <SignalDrillDown
+              key={`${drillDown.name}@${score.asOf}`}
+              customerId={customer.id}
+              window={drillDown}
+              asOf={score.asOf}
+              onClose={() => setDrillDown(null)}
+            />
           )}
         </>
       )}
