@@ -151,6 +151,7 @@ export function buildCustomer(
   archetype: Archetype,
   baseName: string,
   nameRound: number,
+  openChurnerShare = 0,
 ): DemoCustomer {
   const random = randomFor(seed, 'customer', index);
   const plan: Plan =
@@ -176,15 +177,20 @@ export function buildCustomer(
         ? null // tech-touch accounts have no named CSM
         : pick(random, POOLED_CSMS);
 
-  const story = isChurnArchetype(archetype) ? churnStory(random, archetype, window) : null;
+  const story = isChurnArchetype(archetype) ? churnStory(random, archetype, window, openChurnerShare) : null;
   const { signedUpAt, firstActiveDay } = signup(random, archetype, window, story);
   const behaviour = habits(random, archetype, window, team, firstActiveDay, story);
   addUsers(random, { archetype, behaviour }, window, team);
   const seats = initialSeats(random, archetype, behaviour);
-  const planChanges = changesOfPlan(random, archetype, window, behaviour, { seats, arrCents, arrStep: spec.arrStep });
+  // An open churner's contraction may fall after `now`: it has not happened yet.
+  const planChanges = changesOfPlan(random, archetype, window, behaviour, { seats, arrCents, arrStep: spec.arrStep }).filter(
+    (change) => change.at.getTime() <= window.now.getTime(),
+  );
   behaviour.npsSurveyDays = surveyDays(random, archetype, window, behaviour);
 
-  const churnedAt = story ? workingTime(random, window, story.churnDay) : null;
+  // A churner still in its pattern at `now` has not cancelled yet: nothing says it will.
+  const churned = story !== null && story.churnDay < window.days;
+  const churnedAt = churned ? workingTime(random, window, story.churnDay) : null;
   const onsetStart = story?.onsetDay != null ? new Date(dayStartMs(window, story.onsetDay)) : null;
   return {
     index,
@@ -199,7 +205,7 @@ export function buildCustomer(
     csmOwner,
     communicationOptOut: chance(random, 0.05),
     churnedAt,
-    churnReason: isChurnArchetype(archetype) ? pick(random, CHURN_REASONS[archetype]) : null,
+    churnReason: churned && isChurnArchetype(archetype) ? pick(random, CHURN_REASONS[archetype]) : null,
     signalOnsetAt: onsetStart,
     currency,
     billing,
@@ -223,10 +229,17 @@ function teamSize(random: Random, archetype: Archetype, [min, max]: [number, num
  * When a churner cancels and when its pattern starts. Churn days spread evenly over the last three
  * quarters of the window; lead times mostly 30–75 days, some 10–29, abrupt silences 5–20.
  */
-function churnStory(random: Random, archetype: Archetype, window: DemoWindow): ChurnStory {
+function churnStory(random: Random, archetype: Archetype, window: DemoWindow, openChurnerShare: number): ChurnStory {
   const lastDay = window.days - 1;
-  const churnDay = integerBetween(random, Math.min(lastDay - 1, Math.max(12, Math.ceil(window.days * 0.25))), lastDay - 1);
-  const story: ChurnStory = { churnDay, onsetDay: null, rampDays: 1, usageLeft: 1, champions: 0, featuresLeft: 0, ticketMultiple: 1 };
+  const story: ChurnStory = {
+    churnDay: integerBetween(random, Math.min(lastDay - 1, Math.max(12, Math.ceil(window.days * 0.25))), lastDay - 1),
+    onsetDay: null,
+    rampDays: 1,
+    usageLeft: 1,
+    champions: 0,
+    featuresLeft: 0,
+    ticketMultiple: 1,
+  };
   if (archetype === 'unforeseeable') return story;
   let lead =
     archetype === 'abrupt_silence'
@@ -260,6 +273,13 @@ function churnStory(random: Random, archetype: Archetype, window: DemoWindow): C
     default:
       break;
   }
+  if (openChurnerShare > 0 && chance(random, openChurnerShare)) {
+    // Still in its pattern at `now`: it cancels 7–30 days later, its pattern visible for 10 days at least.
+    const ahead = integerBetween(random, 7, 30);
+    story.churnDay = lastDay + ahead;
+    lead = Math.max(lead, ahead + 10);
+  }
+  const churnDay = story.churnDay;
   lead = Math.min(lead, churnDay);
   let onsetDay = churnDay - lead;
   if (archetype === 'payment_trouble') onsetDay = onBillableDay(window, onsetDay, churnDay);

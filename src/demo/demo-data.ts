@@ -19,9 +19,16 @@ export interface DemoOptions {
   seed: number;
   /** End of the data set; nothing is generated after it. */
   now: Date;
+  /**
+   * Share of the foreseeable churners still in their leading pattern at `now` (they cancel 7–30 days
+   * later, so they are not churned yet): what a live worklist holds. Default 0: every churner has
+   * cancelled, as a backtest's labelled population needs.
+   */
+  openChurnerShare?: number;
 }
 
-export const DEFAULT_DEMO_OPTIONS = { customers: 2000, days: 180, seed: 1 } as const;
+/** `npm run demo:seed`'s defaults: a fifth of the churners are still to be saved at `now`. */
+export const DEFAULT_DEMO_OPTIONS = { customers: 2000, days: 180, seed: 1, openChurnerShare: 0.2 } as const;
 export const MIN_DEMO_DAYS = 30;
 export const MAX_DEMO_DAYS = 365;
 export const MAX_DEMO_CUSTOMERS = 100_000;
@@ -125,7 +132,7 @@ export interface PopulationLabel {
   archetype: Archetype;
   churnedAt: Date | null;
   churnReason: string | null;
-  /** The leading pattern (the churn archetype); null for customers who do not churn. */
+  /** The leading pattern (the churn archetype), also of a churner still in it at `now`; null for customers who do not churn. */
   churnPattern: string | null;
   signalOnsetAt: Date | null;
   /** False only for unforeseeable churners: nothing in their signals announces the churn. */
@@ -141,6 +148,8 @@ function checkOptions(options: DemoOptions): void {
   }
   if (!Number.isInteger(options.seed)) throw new RangeError(`seed must be an integer, got ${options.seed}`);
   if (Number.isNaN(options.now.getTime())) throw new RangeError('now is not a valid date');
+  const share = options.openChurnerShare ?? 0;
+  if (!(share >= 0 && share <= 1)) throw new RangeError(`openChurnerShare must be from 0 to 1, got ${share}`);
 }
 
 /** The customers of the population (a few hundred bytes each); their signals are generated on demand. */
@@ -152,7 +161,15 @@ export function buildDemoDataSet(options: DemoOptions): DemoDataSet {
     NAME_FIRST.flatMap((first) => NAME_SECOND.map((second) => `${first} ${second}`)),
   );
   const customers = assignArchetypes(options.customers, options.seed).map((archetype, index) =>
-    buildCustomer(options.seed, window, index, archetype, names[index % names.length], Math.floor(index / names.length)),
+    buildCustomer(
+      options.seed,
+      window,
+      index,
+      archetype,
+      names[index % names.length],
+      Math.floor(index / names.length),
+      options.openChurnerShare ?? 0,
+    ),
   );
   return { options, window, customers };
 }

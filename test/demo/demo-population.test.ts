@@ -179,6 +179,25 @@ describe('the population', () => {
     expect(solved).toBeGreaterThan(100);
     expect(openForDays / solved).toBeGreaterThan(0.25);
   });
+
+  it("keeps a share of the churners in their pattern at now, not yet churned, when asked (the demo's live worklist)", () => {
+    const open = buildDemoDataSet({ customers: CUSTOMERS, days: DAYS, seed: SEED, now: NOW, openChurnerShare: 0.5 });
+    const lastDay = DAYS - 1;
+    const foreseeable = open.customers.filter((c) => CHURN_ARCHETYPES.includes(c.archetype) && c.archetype !== 'unforeseeable');
+    const stillOpen = foreseeable.filter((c) => c.churnedAt === null);
+    expect(stillOpen.length / foreseeable.length).toBeGreaterThan(0.4);
+    expect(stillOpen.length / foreseeable.length).toBeLessThan(0.6);
+    for (const customer of stillOpen) {
+      expect(customer.churnReason).toBeNull();
+      // The pattern has run 10 days at least by now, so the account has something to show.
+      expect(dayOf(open.window, customer.signalOnsetAt as Date)).toBeLessThanOrEqual(lastDay - 10);
+      for (const change of customer.planChanges) expect(change.at.getTime()).toBeLessThanOrEqual(NOW.getTime());
+      expect(customerEvents(open, customer).every((e) => e.occurredAt.getTime() <= NOW.getTime())).toBe(true);
+    }
+    expect(open.customers.filter((c) => c.archetype === 'unforeseeable').every((c) => c.churnedAt !== null)).toBe(true);
+    expect(dataSet.customers.filter((c) => CHURN_ARCHETYPES.includes(c.archetype)).every((c) => c.churnedAt !== null)).toBe(true);
+    expect(() => buildDemoDataSet({ customers: 10, days: DAYS, seed: SEED, now: NOW, openChurnerShare: 1.5 })).toThrow(RangeError);
+  });
 });
 
 describe("the churners' leading patterns", () => {
