@@ -1,6 +1,7 @@
 // useQuery that follows the live updates: the screen's current query is run again (same page,
-// same filters) whenever a tier change or score update arrives, keeping what is shown meanwhile;
-// an answer to other variables (the previous page, the previous filter) is not passed on as data.
+// same filters) whenever a tier change or score update arrives — of `customerId` only, for a screen
+// about one customer — keeping what is shown meanwhile; an answer to other variables (the previous
+// page, the previous filter) is not passed on as data.
 import { createRequest, type AnyVariables, type DocumentInput } from '@urql/core';
 import { useQuery } from '@urql/preact';
 import { createContext } from 'preact';
@@ -25,10 +26,11 @@ export function useSession(): Session {
 export function useLiveQuery<Data, Variables extends AnyVariables>(
   query: DocumentInput<Data, Variables>,
   variables: Variables,
-  pause = false,
+  { pause = false, customerId }: { pause?: boolean; customerId?: string } = {},
 ) {
   const { live } = useSession();
-  const { version } = useLive(live);
+  const { version: anyVersion } = useLive(live);
+  const version = customerId === undefined ? anyVersion : live.versionOf(customerId);
   const [result, reexecute] = useQuery<Data, Variables>({ query, variables, pause } as Parameters<typeof useQuery<Data, Variables>>[0]);
   // While another page or filter loads, urql keeps the previous answer: not shown as this one's.
   const requested = createRequest(query, variables).key;

@@ -1,6 +1,7 @@
 // What makes open screens live: every tier change and score update arriving on the WebSocket bumps
-// a version that the screens' queries follow (they refetch the page they show), and the latest tier
-// changes are kept for the live feed. After a reconnect, the tier changes missed while away are
+// a version that the screens' queries follow (they refetch the page they show); a screen about one
+// customer follows that customer's version only, so a scoring run's burst of other customers' events
+// leaves it alone. The latest tier changes are kept for the live feed. After a reconnect, the tier changes missed while away are
 // fetched with tierChanges(since:) — tier changes are durable rows — and counted in the feed.
 import type { Client, OperationResult } from '@urql/core';
 import { useEffect, useState } from 'preact/hooks';
@@ -75,11 +76,19 @@ const CLOCK_MARGIN_MS = 60_000;
 /** How many pages of missed changes a reconnect fetches; beyond that the screens' refetch shows the state anyway. */
 const MAX_CATCH_UP_PAGES = 10;
 const MAX_REMEMBERED_IDS = 10_000;
+/** Everyone: a reconnect's catch-up may have missed any customer's events. */
+const ALL_CUSTOMERS = null;
 
 export class LiveUpdates {
   private state: LiveState = { status: 'connecting', version: 0, feed: [], caughtUp: null };
   private readonly listeners = new Set<(state: LiveState) => void>();
   private readonly seen = new Set<string>();
+  /** The version at which each customer's last event was taken into account. */
+  private readonly customerVersions = new Map<string, number>();
+  /** The version every customer's screens must have caught up with (a reconnect, a forgotten map). */
+  private allCustomersVersion = 0;
+  /** Customers with events since the last version bump; ALL_CUSTOMERS among them means everyone. */
+  private readonly pendingCustomers = new Set<string | null>();
   private lastChangeAt: number | null = null;
   private firstConnectedAt: number | null = null;
   private refetchTimer: ReturnType<typeof setTimeout> | undefined;
@@ -88,6 +97,11 @@ export class LiveUpdates {
 
   get current(): LiveState {
     return this.state;
+  }
+
+  /** The version a screen about `customerId` follows: it grows only with that customer's events (or a catch-up). */
+  versionOf(customerId: string): number {
+    return Math.max(this.customerVersions.get(customerId) ?? 0, this.allCustomersVersion);
   }
 
   subscribe(listener: (state: LiveState) => void): () => void {
@@ -102,7 +116,7 @@ export class LiveUpdates {
       if (result.data) this.record([result.data.healthTierChanged]);
     });
     const scores = client.subscription(ScoreUpdatedSubscription, {}).subscribe((result) => {
-      if (result.data) this.scheduleRefetch();
+      if (result.data) this.scheduleRefetch([result.data.healthScoreUpdated.customerId]);
     });
     this.stops = [tierChanges.unsubscribe, scores.unsubscribe];
   }
@@ -124,7 +138,7 @@ export class LiveUpdates {
     const since = new Date((this.lastChangeAt ?? this.firstConnectedAt ?? Date.now()) - CLOCK_MARGIN_MS).toISOString();
     const missed = await this.fetchSince(since);
     this.update({ caughtUp: missed });
-    this.scheduleRefetch();
+    this.scheduleRefetch([ALL_CUSTOMERS]);
   }
 
   private async fetchSince(since: string): Promise<number> {
@@ -158,15 +172,24 @@ export class LiveUpdates {
       .sort((a, b) => Date.parse(b.changedAt) - Date.parse(a.changedAt))
       .slice(0, FEED_SIZE);
     this.update({ feed });
-    this.scheduleRefetch();
+    this.scheduleRefetch(fresh.map((change) => change.customerId));
     return fresh.length;
   }
 
-  private scheduleRefetch(): void {
+  private scheduleRefetch(customerIds: ReadonlyArray<string | null>): void {
+    for (const id of customerIds) this.pendingCustomers.add(id);
     if (this.refetchTimer !== undefined) return;
     this.refetchTimer = setTimeout(() => {
       this.refetchTimer = undefined;
-      this.update({ version: this.state.version + 1 });
+      const version = this.state.version + 1;
+      // A long-open page forgets the customers' versions and has every customer screen refetch once.
+      if (this.pendingCustomers.has(ALL_CUSTOMERS) || this.customerVersions.size > MAX_REMEMBERED_IDS) {
+        this.customerVersions.clear();
+        this.allCustomersVersion = version;
+      }
+      for (const id of this.pendingCustomers) if (id !== ALL_CUSTOMERS) this.customerVersions.set(id, version);
+      this.pendingCustomers.clear();
+      this.update({ version });
     }, REFETCH_THROTTLE_MS);
   }
 

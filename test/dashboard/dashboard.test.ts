@@ -154,6 +154,35 @@ describe('with no key on a local server', () => {
     expect(await text(`[data-customer-id="${id}"] th a`)).toBe('Collapsing Co');
   }, 60_000);
 
+  it("refetches a customer's page for that customer's live events, not for other customers'", async () => {
+    const [shown, other] = await healthyActiveCustomers(2);
+    await visit(`#/customers/${encodeURIComponent(shown)}`);
+    await page.waitForSelector('[data-testid=live-indicator][data-status=live]');
+    await page.waitForSelector('[data-testid=customer-score]');
+    const before = await text('[data-testid=customer-score]');
+    const queries: string[] = [];
+    const onRequest = (request: { url(): string; method(): string }) => {
+      if (request.method() === 'POST' && new URL(request.url()).pathname === '/graphql') queries.push(request.url());
+    };
+    page.on('request', onRequest);
+    try {
+      // Another customer's collapse: its tier change and score updates reach the page, which stays put.
+      await collapse(other, 'elsewhere');
+      await api(`mutation { refreshHealthScore(customerId: "${other}") { tier } }`);
+      await page.waitForTimeout(1500);
+      expect(queries).toHaveLength(0);
+      await collapse(shown, 'here');
+      const { refreshHealthScore } = await api<{ refreshHealthScore: { score: number } }>(
+        `mutation { refreshHealthScore(customerId: "${shown}") { score } }`,
+      );
+      expect(String(refreshHealthScore.score)).not.toBe(before);
+      await waitForText('[data-testid=customer-score]', String(refreshHealthScore.score), 2000);
+      expect(queries.length).toBeGreaterThan(0);
+    } finally {
+      page.off('request', onRequest);
+    }
+  }, 60_000);
+
   it("opens a customer with the API's score, signals and records, and drills down to the raw events of a signal", async () => {
     const { worklist } = await api<{ worklist: { edges: Array<{ node: { id: string } }> } }>(
       '{ worklist(first: 3) { edges { node { id } } } }',

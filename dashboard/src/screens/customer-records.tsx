@@ -122,7 +122,7 @@ export function CustomerRecords({ customerId }: { customerId: string }) {
 
 function NpsAnswers({ customerId }: { customerId: string }) {
   const pages = usePages();
-  const { data, error } = useLiveQuery(NpsQuery, { id: customerId, first: PAGE_SIZE, after: pages.after });
+  const { data, error } = useLiveQuery(NpsQuery, { id: customerId, first: PAGE_SIZE, after: pages.after }, { customerId });
   return (
     <RecordTable
       title="NPS answers"
@@ -143,7 +143,7 @@ function NpsAnswers({ customerId }: { customerId: string }) {
 
 function Payments({ customerId }: { customerId: string }) {
   const pages = usePages();
-  const { data, error } = useLiveQuery(PaymentsQuery, { id: customerId, first: PAGE_SIZE, after: pages.after });
+  const { data, error } = useLiveQuery(PaymentsQuery, { id: customerId, first: PAGE_SIZE, after: pages.after }, { customerId });
   return (
     <RecordTable
       title="Payments"
@@ -164,7 +164,7 @@ function Payments({ customerId }: { customerId: string }) {
 
 function Tickets({ customerId }: { customerId: string }) {
   const pages = usePages();
-  const { data, error } = useLiveQuery(TicketsQuery, { id: customerId, first: PAGE_SIZE, after: pages.after });
+  const { data, error } = useLiveQuery(TicketsQuery, { id: customerId, first: PAGE_SIZE, after: pages.after }, { customerId });
   return (
     <RecordTable
       title="Support tickets"
@@ -186,7 +186,7 @@ function Tickets({ customerId }: { customerId: string }) {
 
 function Outreach({ customerId }: { customerId: string }) {
   const pages = usePages();
-  const { data, error } = useLiveQuery(OutreachQuery, { id: customerId, first: PAGE_SIZE, after: pages.after });
+  const { data, error } = useLiveQuery(OutreachQuery, { id: customerId, first: PAGE_SIZE, after: pages.after }, { customerId });
   return (
     <RecordTable
       title="Outreach"

@@ -72,7 +72,7 @@ const CustomerQuery = graphql(`
 `);
 
 export function CustomerScreen({ customerId }: { customerId: string }) {
-  const { data, error, fetching } = useLiveQuery(CustomerQuery, { id: customerId });
+  const { data, error, fetching } = useLiveQuery(CustomerQuery, { id: customerId }, { customerId });
   const [drillDown, setDrillDown] = useState<SignalWindow | null>(null);
   const customer = data?.customer;
   const windows = useMemo(() => signalWindows(data?.scoringModel.config), [data?.scoringModel.config]);

@@ -96,7 +96,11 @@ export function SignalDrillDown({
 
 function EventRows({ customerId, from, to }: { customerId: string; from: string; to: string }) {
   const pages = usePages();
-  const { data, error } = useLiveQuery(SignalEventsQuery, { id: customerId, from, to, first: PAGE_SIZE, after: pages.after });
+  const { data, error } = useLiveQuery(
+    SignalEventsQuery,
+    { id: customerId, from, to, first: PAGE_SIZE, after: pages.after },
+    { customerId },
+  );
   const events = data?.customer.engagementEvents;
   if (error) return <p role="alert">{error.message}</p>;
   if (!events) return <p class="loading">Loading…</p>;
@@ -142,7 +146,7 @@ function EventRows({ customerId, from, to }: { customerId: string; from: string;
 
 function NpsRows({ customerId, from, to }: { customerId: string; from: string; to: string }) {
   const pages = usePages();
-  const { data, error } = useLiveQuery(SignalNpsQuery, { id: customerId, from, to, first: PAGE_SIZE, after: pages.after });
+  const { data, error } = useLiveQuery(SignalNpsQuery, { id: customerId, from, to, first: PAGE_SIZE, after: pages.after }, { customerId });
   const answers = data?.npsResponses;
   if (error) return <p role="alert">{error.message}</p>;
   if (!answers) return <p class="loading">Loading…</p>;
