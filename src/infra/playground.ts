@@ -1,15 +1,11 @@
 // Offline GraphQL IDE: serves Ruru (a GraphiQL distribution) to browsers that open /graphql, with
 // every asset served by this process from the `ruru` package's static/ folder — no CDN, so the
 // playground works air-gapped and leaks no traffic to third parties.
-import { createReadStream, readFileSync, statSync, type Stats } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
 import { type RuruClientConfig, ruruHTML } from 'ruru/server';
-
-const gzip = promisify(gzipCallback);
+import { allowOnlyGetAndHead, IMMUTABLE_CACHE, SAFE_FILE_NAME, sendPlainText, sendStaticFile, STATIC_CONTENT_TYPES } from './static-files';
 
 /** URL path under which Ruru's static assets are served (must end with a slash). */
 export const PLAYGROUND_STATIC_PREFIX = '/graphql/ruru-static/';
@@ -146,23 +142,8 @@ const API_KEY_FIELD = `<form id="hg-api-key" style="position:fixed;right:12px;bo
 })();
 </script>`;
 
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.ttf': 'font/ttf',
-  '.map': 'application/json; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-/** Ruru's static/ folder is flat; anything but a plain file name (no `/`, `\`, `..`, NUL, leading dot) is rejected. */
-const SAFE_FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
-
-const IMMUTABLE_CACHE = 'public, max-age=31536000, immutable';
 // Unversioned URLs (hand-typed, or a page rendered before an upgrade) may change content in place.
 const SHORT_CACHE = 'public, max-age=300';
-
-/** gzip of the assets served so far (a few MB of JS/CSS compress to ~25%; maps are streamed raw). */
-const gzipCache = new Map<string, Promise<Buffer>>();
 
 /**
  * Serves a Ruru asset if `urlPath` (a request URL, query string allowed) is under
@@ -173,89 +154,30 @@ const gzipCache = new Map<string, Promise<Buffer>>();
 export function servePlaygroundAsset(urlPath: string, res: http.ServerResponse): boolean {
   const pathname = urlPath.split(/[?#]/, 1)[0] ?? '';
   if (!pathname.startsWith(PLAYGROUND_STATIC_PREFIX)) return false;
-
-  const req = res.req as http.IncomingMessage | undefined;
-  const method = req?.method ?? 'GET';
-  if (method !== 'GET' && method !== 'HEAD') {
-    sendText(res, 405, 'Method Not Allowed', { allow: 'GET, HEAD' });
-    return true;
-  }
-
+  const req = res.req;
+  if (!allowOnlyGetAndHead(req, res)) return true;
   let relative: string;
   try {
     relative = decodeURIComponent(pathname.slice(PLAYGROUND_STATIC_PREFIX.length));
   } catch {
-    sendText(res, 400, 'Bad Request');
+    sendPlainText(res, 400, 'Bad Request');
     return true;
   }
   const { dir, version } = getRuruAssets();
   const versionSegment = `v${version}/`;
   const versioned = relative.startsWith(versionSegment);
+  // Ruru's static/ folder is flat.
   const fileName = versioned ? relative.slice(versionSegment.length) : relative;
-  const contentType = CONTENT_TYPES[path.extname(fileName)];
-  if (!SAFE_FILE_NAME.test(fileName) || contentType === undefined) {
-    sendText(res, 404, 'Not Found');
-    return true;
-  }
-
-  const filePath = path.join(dir, fileName);
-  let stats: Stats | undefined;
-  try {
-    stats = statSync(filePath, { throwIfNoEntry: false });
-  } catch {
-    stats = undefined;
-  }
-  if (!stats?.isFile()) {
-    sendText(res, 404, 'Not Found');
-    return true;
-  }
-
-  const etag = `"${version}-${stats.size.toString(16)}-${Math.trunc(stats.mtimeMs).toString(16)}"`;
-  const headers: http.OutgoingHttpHeaders = {
-    'content-type': contentType,
-    'cache-control': versioned ? IMMUTABLE_CACHE : SHORT_CACHE,
-    etag,
-    vary: 'Accept-Encoding',
-    'x-content-type-options': 'nosniff',
-  };
-  if (req?.headers['if-none-match'] === etag) {
-    res.writeHead(304, headers);
-    res.end();
-    return true;
-  }
-
-  const acceptsGzip = /\bgzip\b/i.test(String(req?.headers['accept-encoding'] ?? ''));
-  // Source maps are large (tens of MB) and only fetched with devtools open: stream, don't cache.
-  if (acceptsGzip && path.extname(fileName) !== '.map') {
-    sendGzipped(res, method, filePath, headers);
-  } else {
-    res.writeHead(200, { ...headers, 'content-length': stats.size });
-    if (method === 'HEAD') {
-      res.end();
-    } else {
-      createReadStream(filePath)
-        .on('error', () => res.destroy())
-        .pipe(res);
-    }
-  }
+  const known = SAFE_FILE_NAME.test(fileName) && STATIC_CONTENT_TYPES[path.extname(fileName)] !== undefined;
+  const sent =
+    known &&
+    sendStaticFile(req, res, {
+      filePath: path.join(dir, fileName),
+      cacheControl: versioned ? IMMUTABLE_CACHE : SHORT_CACHE,
+      etagPrefix: version,
+    });
+  if (!sent) sendPlainText(res, 404, 'Not Found');
   return true;
-}
-
-function sendGzipped(res: http.ServerResponse, method: string, filePath: string, headers: http.OutgoingHttpHeaders): void {
-  let compressed = gzipCache.get(filePath);
-  if (!compressed) {
-    compressed = readFile(filePath).then((content) => gzip(content));
-    gzipCache.set(filePath, compressed);
-    // Do not keep a failure cached; the next request retries.
-    compressed.catch(() => gzipCache.delete(filePath));
-  }
-  compressed.then(
-    (body) => {
-      res.writeHead(200, { ...headers, 'content-encoding': 'gzip', 'content-length': body.length });
-      res.end(method === 'HEAD' ? undefined : body);
-    },
-    () => sendText(res, 500, 'Internal Server Error'),
-  );
 }
 
 /**
@@ -294,11 +216,6 @@ function parseAccept(header: string | undefined): Map<string, number> {
     result.set(type, Math.max(q, result.get(type) ?? 0));
   }
   return result;
-}
-
-function sendText(res: http.ServerResponse, status: number, body: string, headers: http.OutgoingHttpHeaders = {}): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
-  res.end(body);
 }
 
 function escapeHtml(text: string): string {

@@ -9,6 +9,7 @@ import {
   HEALTHY_ARCHETYPES,
   assignArchetypes,
   countByArchetype,
+  isChurnArchetype,
 } from '../../src/demo/demo-archetypes';
 import { DAY_MS, dayOf, weekdayOf } from '../../src/demo/demo-calendar';
 import { buildDemoDataSet, DEFAULT_DEMO_OPTIONS, DemoCustomer, DemoDataSet, populationLabels } from '../../src/demo/demo-data';
@@ -183,7 +184,7 @@ describe('the population', () => {
   it("keeps a share of the churners in their pattern at now, not yet churned, when asked (the demo's live worklist)", () => {
     const open = buildDemoDataSet({ customers: CUSTOMERS, days: DAYS, seed: SEED, now: NOW, openChurnerShare: 0.5 });
     const lastDay = DAYS - 1;
-    const foreseeable = open.customers.filter((c) => CHURN_ARCHETYPES.includes(c.archetype) && c.archetype !== 'unforeseeable');
+    const foreseeable = open.customers.filter((c) => isChurnArchetype(c.archetype) && c.archetype !== 'unforeseeable');
     const stillOpen = foreseeable.filter((c) => c.churnedAt === null);
     expect(stillOpen.length / foreseeable.length).toBeGreaterThan(0.4);
     expect(stillOpen.length / foreseeable.length).toBeLessThan(0.6);
@@ -195,7 +196,7 @@ describe('the population', () => {
       expect(customerEvents(open, customer).every((e) => e.occurredAt.getTime() <= NOW.getTime())).toBe(true);
     }
     expect(open.customers.filter((c) => c.archetype === 'unforeseeable').every((c) => c.churnedAt !== null)).toBe(true);
-    expect(dataSet.customers.filter((c) => CHURN_ARCHETYPES.includes(c.archetype)).every((c) => c.churnedAt !== null)).toBe(true);
+    expect(dataSet.customers.filter((c) => isChurnArchetype(c.archetype)).every((c) => c.churnedAt !== null)).toBe(true);
     expect(() => buildDemoDataSet({ customers: 10, days: DAYS, seed: SEED, now: NOW, openChurnerShare: 1.5 })).toThrow(RangeError);
   });
 });
