@@ -1,7 +1,7 @@
-// The dashboard in a real headless Chromium (playwright-core): the build made if missing, a browser
+// The dashboard in a real headless Chromium (playwright-core): the build made if missing or older than its sources, a browser
 // that may reach only this machine, axe-core run inside the page, and a TCP relay between the page
 // and the server that a test can cut to see the dashboard reconnect.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,9 +11,26 @@ import { buildDashboard } from '../../scripts/build-dashboard';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** `npm install` builds the dashboard (prepare); a checkout tested without it gets it built here. */
+const DASHBOARD_DIR = path.join(DASHBOARD_BUILD_DIR, '..');
+
+/** The latest modification time among the dashboard's sources (index.html, src/). */
+function newestSourceMs(): number {
+  const sources = [path.join(DASHBOARD_DIR, 'index.html')];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const entryPath = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(entryPath);
+      else sources.push(entryPath);
+    }
+  };
+  walk(path.join(DASHBOARD_DIR, 'src'));
+  return Math.max(...sources.map((source) => statSync(source).mtimeMs));
+}
+
+/** `npm install` builds the dashboard (prepare); a checkout tested without it, or edited since, gets it built here. */
 export function ensureDashboardBuilt(): void {
-  if (!existsSync(path.join(DASHBOARD_BUILD_DIR, 'index.html'))) buildDashboard();
+  const page = path.join(DASHBOARD_BUILD_DIR, 'index.html');
+  if (!existsSync(page) || statSync(page).mtimeMs < newestSourceMs()) buildDashboard();
 }
 
 export interface Browser {
