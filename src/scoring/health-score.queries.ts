@@ -29,7 +29,15 @@ export const LATEST_SCORE_JOIN = `cross join lateral (select * from health_score
  */
 export function latestScoreSpec(fields: ReadonlyMap<string, unknown>): LatestChildSpec {
   const spec = { name: 'Customer.currentScore', from: 'health_score h', parentColumn: 'h.customer_id', orderBy: 'h.as_of desc, h.id desc' };
-  return projectedLatestChild(spec, HEALTH_SCORE_COLUMN_MAP, fields);
+  return projectedLatestChild(spec, HEALTH_SCORE_COLUMN_MAP, withReasonInputs(fields));
+}
+
+/** `reasons` is ranked from the explanation: asking for it reads `signals` and `penalties`. */
+function withReasonInputs(fields: ReadonlyMap<string, unknown>): ReadonlyMap<string, unknown> {
+  if (!fields.has('reasons')) return fields;
+  const withInputs = new Map(fields);
+  for (const input of ['signals', 'penalties']) if (!withInputs.has(input)) withInputs.set(input, []);
+  return withInputs;
 }
 
 /** A stored score by its id, as the graph answers it. */

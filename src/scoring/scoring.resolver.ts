@@ -27,7 +27,7 @@ import { loadLatestChild } from '../infra/loaders';
 import { ConnectionResult } from '../infra/pagination';
 import { DateTimeScalar } from '../infra/scalars';
 import { selectedFields } from '../infra/selection';
-import { defaultModelWithTiers, ScoringModelConfig, TIER_PRESETS, TierPresetName } from './model';
+import { defaultModelWithTiers, riskReasons, ScoringModelConfig, TIER_PRESETS, TierPresetName } from './model';
 import { getActiveModel, updateScoringModel } from './scoring-model.service';
 import { checkAsOf, checkTierPreset, refreshAllHealthScores, refreshHealthScore } from './scoring.service';
 import { LifecycleStage, TierDirection } from './scoring.enums';
@@ -48,6 +48,7 @@ import {
   HealthScoresArgs,
   HealthSummary,
   HistoryArgs,
+  RiskReason,
   ScoringModelInput,
   ScoringModelPreset,
   ScoringModelType,
@@ -79,6 +80,8 @@ export class TierChangeResolver {
   }
 }
 
+const MAX_REASONS = 20;
+
 @Resolver(() => HealthScore)
 export class ScoringResolver {
   @Authorized(Scope.READ)
@@ -92,6 +95,19 @@ export class ScoringResolver {
     // Rows read from health_score carry the stored (positional) form; scores fresh from the engine
     // carry objects. Both come out as objects.
     return decodeSignals(score.signals);
+  }
+
+  @FieldResolver(() => [RiskReason], {
+    description:
+      'Why the score is not 100, the costliest first: the red flags applied and the signals below their best, ranked together by the points they cost (missing signals left out). The worklist and the alerts rank the same way.',
+  })
+  reasons(
+    @Root() score: HealthScore,
+    @Arg('first', () => Int, { defaultValue: 3, description: 'How many, 1–20.' }) first: number,
+  ): RiskReason[] {
+    if (!(first >= 1 && first <= MAX_REASONS))
+      throw new InvalidInputError(`first must be between 1 and ${MAX_REASONS}`, { argument: 'first' });
+    return riskReasons(decodeSignals(score.signals), score.penalties, first);
   }
 
   @Authorized(Scope.READ)

@@ -4,7 +4,7 @@ import { PageArgs } from '../customers/customer.types';
 import { Connection } from '../infra/pagination';
 import { DateTimeScalar, JSONScalar, DateTimeValue, SafeIntScalar } from '../infra/scalars';
 import type { SignalResult } from './model';
-import { LifecycleStage, TierDirection, Trend } from './scoring.enums';
+import { LifecycleStage, RiskReasonKind, TierDirection, Trend } from './scoring.enums';
 import type { StoredSignal } from './signal-storage';
 
 @ObjectType({ simpleResolvers: true, description: 'A component of the score (engagement, payments, support, nps).' })
@@ -56,6 +56,21 @@ export class PenaltyScore {
 
   @Field()
   applied!: boolean;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'What cost a score points: a red flag, or a signal below its best.' })
+export class RiskReason {
+  @Field(() => RiskReasonKind)
+  kind!: RiskReasonKind;
+
+  @Field({ description: "The penalty's or the signal's name in the model." })
+  name!: string;
+
+  @Field(() => Float, { description: "Score points it cost: a penalty's points, or the signal's effective weight × (1 − value) × 100." })
+  pointsLost!: number;
+
+  @Field(() => Float, { nullable: true, description: "A signal's normalised value, 0 (worst) … 1; null for a penalty." })
+  value!: number | null;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'One scoring of one customer, with its explanation.' })

@@ -11,7 +11,8 @@ import { statementsDuring } from '../helpers/statements';
 const SCORE_FIELDS = `id customerId score tier trend previousScore coverage modelVersion asOf computedAt
   components { name score weight }
   signals { name component rawValue value weight contribution missing }
-  penalties { name rawValue points applied }`;
+  penalties { name rawValue points applied }
+  reasons(first: 5) { kind name pointsLost value }`;
 const NPS_FIELDS = 'id customerId score comment respondent respondedAt createdAt';
 const OUTREACH_FIELDS = 'id customerId playbook action audience channel trigger fromTier toTier score status escalation message createdAt';
 const CUSTOMER_FIELDS = `name plan arrCents seats signedUpAt csmOwner communicationOptOut churnedAt healthScore engagementScore
@@ -134,6 +135,30 @@ describe('a page of customers with its nested edges joined', () => {
       expect(node.explained).toEqual(score && { signals: score.signals, penalties: score.penalties });
       expect(node.latestNpsResponse).toEqual(alone.latestNpsResponse);
     }
+  });
+
+  it('ranks the reasons from the explanation even when only the reasons are asked for; first outside 1–20 is refused', async () => {
+    const statements = await statementsOf(() => page('currentScore { reasons(first: 20) { kind name pointsLost value } }'));
+    expect(statements[0]).toMatch(/h\.signals/);
+    expect(statements[0]).toMatch(/h\.penalties/);
+    const alone = await page('currentScore { reasons(first: 20) { kind name pointsLost value } }');
+    const explained = await page('currentScore { reasons(first: 20) { kind name pointsLost value } penalties { name points applied } }');
+    const withReasons = alone.filter((node) => (node.currentScore as { reasons: unknown[] } | null)?.reasons.length);
+    expect(withReasons.length).toBeGreaterThan(0);
+    for (const [k, node] of alone.entries()) {
+      const score = explained[k].currentScore as {
+        reasons: Array<{ kind: string; name: string; pointsLost: number }>;
+        penalties: Array<{ name: string; points: number; applied: boolean }>;
+      } | null;
+      expect((node.currentScore as { reasons: unknown } | null)?.reasons).toEqual(score?.reasons);
+      if (!score) continue;
+      const costs = score.reasons.map((reason) => reason.pointsLost);
+      expect(costs).toEqual([...costs].sort((a, b) => b - a));
+      for (const flag of score.penalties.filter((p) => p.applied && p.points > 0))
+        expect(score.reasons).toContainEqual({ kind: 'PENALTY', name: flag.name, pointsLost: flag.points, value: null });
+    }
+    const refused = await server.request('{ customer(id: "cust_d4") { currentScore { reasons(first: 0) { name } } } }');
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'first' });
   });
 
   it('reads only the columns a selection asks for, and answers every customer field like a single read', async () => {

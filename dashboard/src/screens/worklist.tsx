@@ -4,11 +4,10 @@
 import { useState } from 'preact/hooks';
 import { ErrorNote, TierBadge, TrendArrow } from '../components/badges';
 import { Pager, usePages } from '../components/pager';
-import { arrAtRiskCents, formatCents, humanise } from '../format';
+import { arrAtRiskCents, formatCents, formatNumber, humanise } from '../format';
 import { graphql } from '../gql';
 import type { LifecycleStage } from '../gql/graphql';
 import { useLiveQuery } from '../live-query';
-import { topNegativeSignals } from '../reasons';
 import { customerHref } from '../router';
 
 const WorklistQuery = graphql(`
@@ -30,16 +29,10 @@ const WorklistQuery = graphql(`
           trend
           lifecycleStage
           currentScore {
-            signals {
+            reasons(first: 3) {
+              kind
               name
-              weight
-              value
-              missing
-            }
-            penalties {
-              name
-              points
-              applied
+              pointsLost
             }
           }
         }
@@ -158,9 +151,10 @@ export function WorklistScreen() {
                     </td>
                     <td>
                       <ul class="reasons">
-                        {topNegativeSignals(node.currentScore).map((reason) => (
-                          <li key={reason.name}>
-                            {humanise(reason.name)} <span class="muted">{reason.detail}</span>
+                        {(node.currentScore?.reasons ?? []).map((reason) => (
+                          <li key={reason.name} data-testid="worklist-reason">
+                            {humanise(reason.name)}{' '}
+                            <span class="muted">−{formatNumber(reason.pointsLost, reason.pointsLost < 10 ? 1 : 0)} pts</span>
                           </li>
                         ))}
                       </ul>

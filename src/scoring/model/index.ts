@@ -12,3 +12,4 @@ export * from './validate-model';
 export * from './default-model';
 export * from './activity-metrics';
 export * from './assess';
+export * from './risk-reasons';
