@@ -343,13 +343,14 @@ async function main(): Promise<void> {
   }
 
   if (only.has('bulk-import')) {
-    // BENCH_BULK_EVENTS (and BENCH_BULK_CUSTOMERS) size the workload beyond its scale, e.g. ten million events.
+    // BENCH_BULK_EVENTS, BENCH_BULK_CUSTOMERS and BENCH_BULK_RUNS size the workload beyond its scale, e.g. ten million events once.
     const c = {
       ...config.bulkImport,
       events: Number(process.env.BENCH_BULK_EVENTS ?? config.bulkImport.events),
       customers: Number(process.env.BENCH_BULK_CUSTOMERS ?? config.bulkImport.customers),
     };
-    const bulk = await runBulkImport({ customers: c.customers, events: c.events, days: c.days, runs: config.runs });
+    const runs = Number(process.env.BENCH_BULK_RUNS ?? config.runs);
+    const bulk = await runBulkImport({ customers: c.customers, events: c.events, days: c.days, runs });
     details.bulkImport = bulk;
     const figure = `bulk import of ${fmt(c.events, 0)} NDJSON events (${fmt(c.customers, 0)} customers, ${c.days} days), 2 connections: COPY to staging, merge with rollup and rescoring queue (events/s)`;
     rows.push({
