@@ -134,14 +134,15 @@ const COPY_STAGING =
 
 /**
  * The set-based merge of a staged batch, one statement. Events of unknown customers are left out
- * (and reported); the rest are inserted in customer order, so index entries of one customer land
- * together, and within a customer in line order, so of a key repeated in the batch the first line
- * is stored. Duplicates are left out by `on conflict do nothing`, which probes the unique index once
- * per row whatever the table's size and however stale its statistics. An anti-join does the same
- * work but is planned: a merge or hash anti-join reads the whole event table for every batch, and a
- * nested loop over a sequential scan, chosen while the table is still empty, reads the rows the same
- * statement inserts, for every row. A key being stored by a concurrent writer makes the insert wait
- * for that writer's commit, then skip the row.
+ * (and reported); the rest are inserted in key order (customer, idempotency key, line): index
+ * entries of one customer land together, of a key repeated in the batch the first line is stored,
+ * and two batches inserting the same keys at once wait for each other in one direction only (a
+ * deadlock needs two keys taken in opposite orders). Duplicates are left out by `on conflict do
+ * nothing`, which probes the unique index once per row whatever the table's size and however stale
+ * its statistics; a key being stored by a concurrent writer makes the insert wait for that writer's
+ * commit, then skip the row. An anti-join would do the same work but is planned: a merge or hash
+ * anti-join reads the whole event table for every batch, and a nested loop over a sequential scan,
+ * chosen while the table is still empty, reads the rows the same statement inserts, for every row.
  *
  * Order of the writes: the events (the first count reads `inserted`), then the rescoring marks (the
  * rollup reads `marked` first), then the rollup rows in key order; concurrent batches of an import
@@ -155,7 +156,7 @@ const MERGE_STAGED = `with known as (
     insert into engagement_event (customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key)
     select s.customer_id, s.event_type, s.user_id, s.feature, s.metadata, s.occurred_at, s.idempotency_key
     from engagement_import_staging s join known k on k.customer_id = s.customer_id
-    order by s.customer_id, s.line
+    order by s.customer_id, s.idempotency_key, s.line
     on conflict (customer_id, idempotency_key) where idempotency_key is not null do nothing
     returning customer_id, event_type, user_id, feature, occurred_at
   ), ${rollUpInserted('marked')}
@@ -285,9 +286,9 @@ async function openConnections(databaseUrl: string, count: number, clients: Clie
  * Imports the NDJSON events of `source` into the database at `databaseUrl` over connections of its
  * own (`connections`, default 2). Lines are parsed and validated as they are read and streamed
  * straight into COPY (a batch is never held in memory); while one connection merges its batch, the
- * next batch is parsed and COPYed on the other. Batches of one import lock rollup rows in the same
- * (key) order, so they never deadlock each other; a key repeated across two concurrent batches is
- * caught by the unique index and that batch merged again with `on conflict`.
+ * next batch is parsed and COPYed on the other. Batches of one import take their locks in the same
+ * order (see MERGE_STAGED), so they never deadlock each other; of a key repeated across two batches
+ * merged at once, the one that commits first is stored.
  */
 export async function importEvents(
   databaseUrl: string,
