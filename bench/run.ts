@@ -343,27 +343,44 @@ async function main(): Promise<void> {
   }
 
   if (only.has('bulk-import')) {
-    const c = config.bulkImport;
-    const bulk = await runBulkImport({ customers: c.customers, events: c.events, days: c.days, runs: config.runs });
+    // BENCH_BULK_EVENTS, BENCH_BULK_CUSTOMERS and BENCH_BULK_RUNS size the workload beyond its scale, e.g. ten million events once.
+    const c = {
+      ...config.bulkImport,
+      events: Number(process.env.BENCH_BULK_EVENTS ?? config.bulkImport.events),
+      customers: Number(process.env.BENCH_BULK_CUSTOMERS ?? config.bulkImport.customers),
+    };
+    const runs = Number(process.env.BENCH_BULK_RUNS ?? config.runs);
+    const bulk = await runBulkImport({ customers: c.customers, events: c.events, days: c.days, runs });
     details.bulkImport = bulk;
+    const figure = `bulk import of ${fmt(c.events, 0)} NDJSON events (${fmt(c.customers, 0)} customers, ${c.days} days), 2 connections: COPY to staging, merge with rollup and rescoring queue (events/s)`;
     rows.push({
       workload: 'bulk-import',
-      figure: `bulk import of ${fmt(c.events, 0)} NDJSON events (${fmt(c.customers, 0)} customers, ${c.days} days): COPY to staging, merge with rollup and rescoring queue (events/s)`,
+      figure,
       target: '≥ 0.8× raw COPY',
-      baseline: `${fmt(bulk.rawCopyEventsPerSecond.median, 0)} (raw COPY into engagement_event, 1 connection)`,
+      baseline: `${fmt(bulk.rawCopyTwoEventsPerSecond.median, 0)} (raw COPY into engagement_event, 2 connections)`,
+      measured: spread(bulk.bulkEventsPerSecond, 0),
+      ratio: `${fmt(bulk.bulkToRawCopyTwo.median, 2)}×`,
+      met: judge(bulk.bulkToRawCopyTwo.median >= 0.8),
+    });
+    rows.push({
+      workload: 'bulk-import',
+      figure: `the same import against raw COPY on 1 connection (the import still uses 2); peak RSS of the benchmark process ${fmt(bulk.peakRssMb, 0)} MB`,
+      target: '',
+      baseline: `${fmt(bulk.rawCopyEventsPerSecond.median, 0)} (raw COPY, 1 connection)`,
       measured: spread(bulk.bulkEventsPerSecond, 0),
       ratio: `${fmt(bulk.bulkToRawCopy.median, 2)}×`,
-      met: judge(bulk.bulkToRawCopy.median >= 0.8),
-    });
-    rows.push({
-      workload: 'bulk-import',
-      figure: 'trackEngagementBatch in process, the same events (events/s), for reference',
-      target: '',
-      baseline: `${fmt(bulk.rawCopyEventsPerSecond.median, 0)} (raw COPY)`,
-      measured: spread(bulk.batchEventsPerSecond, 0),
-      ratio: `${fmt(bulk.batchEventsPerSecond.median / bulk.rawCopyEventsPerSecond.median, 2)}×`,
       met: null,
     });
+    if (bulk.batchEventsPerSecond)
+      rows.push({
+        workload: 'bulk-import',
+        figure: 'trackEngagementBatch in process, the same events (events/s), for reference',
+        target: '',
+        baseline: `${fmt(bulk.rawCopyEventsPerSecond.median, 0)} (raw COPY, 1 connection)`,
+        measured: spread(bulk.batchEventsPerSecond, 0),
+        ratio: `${fmt(bulk.batchEventsPerSecond.median / bulk.rawCopyEventsPerSecond.median, 2)}×`,
+        met: null,
+      });
   }
 
   if (only.has('ingestion')) {

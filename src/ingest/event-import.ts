@@ -2,8 +2,8 @@
 // `EngagementEventInput`): each line is validated like an item of `trackEngagementBatch`, valid
 // lines are COPYed into a session-local staging table and merged set-based, batch by batch, into the
 // events, the daily rollup and the rescoring queue. Bad lines are reported by line number and the
-// good ones stored; memory stays bounded whatever the input's size (a line, three batches, and at
-// most MAX_REPORTED_ERRORS errors are held).
+// good ones stored; memory stays bounded whatever the input's size (lines are streamed into COPY as
+// they are parsed: a line, a chunk of COPY text, and at most MAX_REPORTED_ERRORS errors are held).
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { Client } from 'pg';
@@ -13,10 +13,10 @@ import { queueRescoreStatement, RescoreScheduler } from '../scoring/rescore-queu
 import type { EngagementEventInput } from '../engagement/engagement.types';
 import { DomainError, InvalidInputError } from '../infra/errors';
 import { DateTimeScalar } from '../infra/scalars';
-import { ndjsonLines } from './ndjson-lines';
+import { NdjsonLine, ndjsonLineChunks } from './ndjson-lines';
 
 /** Events per COPY and merge (one transaction each). */
-export const IMPORT_BATCH_SIZE = 20_000;
+export const IMPORT_BATCH_SIZE = 100_000;
 /** Connections an import writes over (batches in flight). */
 export const IMPORT_CONNECTIONS = 2;
 /** A line longer than this is refused without being read into memory (an event's fields and 8 KB of metadata fit many times). */
@@ -114,43 +114,56 @@ export function copyLine(line: number, row: EngagementRow): string {
   return `${line}\t${copyField(row.customer_id)}\t${copyField(row.event_type)}\t${copyField(row.user_id)}\t${copyField(row.feature)}\t${copyField(metadata)}\t${row.occurred_at}\t${copyField(row.idempotency_key)}\n`;
 }
 
-const STAGING_TABLE = `create temp table if not exists engagement_import_staging (
+/**
+ * Settings of an import's own sessions. The staging table is temporary: no WAL, no index, no other
+ * session sees it, and its buffers are the session's own (`temp_buffers`, which must be set before
+ * the session first touches a temporary table), sized to hold a batch. The merge sorts a batch twice
+ * (into insertion order, and into the rollup's groups): `work_mem` lets it do so in memory.
+ * JIT compilation is off: the merge is planned once per batch with large row counts, which makes
+ * PostgreSQL compile it, and the compiled code saves less than compiling costs.
+ */
+const SESSION_SETTINGS = ["set temp_buffers = '128MB'", "set work_mem = '64MB'", 'set jit = off'];
+
+const STAGING_TABLE = `create temp table engagement_import_staging (
   line bigint not null, customer_id text not null, event_type text not null, user_id text, feature text,
   metadata jsonb, occurred_at timestamptz not null, idempotency_key text
 ) on commit delete rows`;
 
+const COPY_STAGING =
+  'copy engagement_import_staging (line, customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key) from stdin';
+
 /**
- * The set-based merge of a staged batch. Lock order as in engagement.service.ts (rescoring marks
- * first, then rollup rows, each in key order), so an import and live ingestion never deadlock.
- * Duplicates (a key already stored, or repeated in the batch: the first line wins) are left out by
- * an anti-join, so the insert is a plain one: `on conflict` makes PostgreSQL insert each row
- * speculatively, which costs about as much again as the row itself. A key stored concurrently by
- * another writer between the two makes the plain insert fail; the batch is then merged again with
- * `onConflict` (see writeBatch).
+ * The set-based merge of a staged batch, one statement. Events of unknown customers are left out
+ * (and reported); the rest are inserted in key order (customer, idempotency key, line): index
+ * entries of one customer land together, of a key repeated in the batch the first line is stored,
+ * and two batches inserting the same keys at once wait for each other in one direction only (a
+ * deadlock needs two keys taken in opposite orders). Duplicates are left out by `on conflict do
+ * nothing`, which probes the unique index once per row whatever the table's size and however stale
+ * its statistics; a key being stored by a concurrent writer makes the insert wait for that writer's
+ * commit, then skip the row. An anti-join would do the same work but is planned: a merge or hash
+ * anti-join reads the whole event table for every batch, and a nested loop over a sequential scan,
+ * chosen while the table is still empty, reads the rows the same statement inserts, for every row.
+ *
+ * Order of the writes: the events (the first count reads `inserted`), then the rescoring marks (the
+ * rollup reads `marked` first), then the rollup rows in key order; concurrent batches of an import
+ * take their locks in the same order.
  */
-function mergeStagedStatement(onConflict: boolean): string {
-  return `with known as (
+const MERGE_STAGED = `with known as (
     select distinct s.customer_id from engagement_import_staging s where exists (select 1 from customer c where c.id = s.customer_id)
   ), marked as (
     ${queueRescoreStatement('select customer_id from known')}
   ), inserted as (
     insert into engagement_event (customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key)
     select s.customer_id, s.event_type, s.user_id, s.feature, s.metadata, s.occurred_at, s.idempotency_key
-    from (select s.*, row_number() over (partition by s.customer_id, s.idempotency_key order by s.line) as nth
-          from engagement_import_staging s join known k on k.customer_id = s.customer_id) s
-    where s.idempotency_key is null
-       or (s.nth = 1 and not exists (select 1 from engagement_event e where e.customer_id = s.customer_id and e.idempotency_key = s.idempotency_key))
-    ${onConflict ? 'on conflict (customer_id, idempotency_key) where idempotency_key is not null do nothing' : ''}
+    from engagement_import_staging s join known k on k.customer_id = s.customer_id
+    order by s.customer_id, s.idempotency_key, s.line
+    on conflict (customer_id, idempotency_key) where idempotency_key is not null do nothing
     returning customer_id, event_type, user_id, feature, occurred_at
   ), ${rollUpInserted('marked')}
   select (select count(*) from inserted)::int as accepted, (select count(*) from rolled_up)::int as days,
          coalesce((select json_agg(customer_id) from known), '[]') as "customerIds",
          coalesce((select json_agg(json_build_object('line', s.line, 'customerId', s.customer_id) order by s.line)
                    from engagement_import_staging s where not exists (select 1 from known k where k.customer_id = s.customer_id)), '[]') as unknown`;
-}
-
-const MERGE_STAGED = mergeStagedStatement(false);
-const MERGE_STAGED_ON_CONFLICT = mergeStagedStatement(true);
 
 interface MergeResult {
   accepted: number;
@@ -158,41 +171,30 @@ interface MergeResult {
   unknown: Array<{ line: number; customerId: string }>;
 }
 
-/** Connections whose staging table has statistics (see writeBatch). */
+/** Connections whose staging table has statistics (see mergeStaged). */
 const analyzed = new WeakSet<Client>();
 
-/** COPYs one batch into the staging table and merges it, in one transaction (again with `on conflict` after a concurrent duplicate). */
-async function writeBatch(client: Client, copyText: string[], merge = MERGE_STAGED): Promise<MergeResult> {
-  const firstBatch = !analyzed.has(client);
-  await client.query('begin');
+/** Merges the batch staged in `client`'s open transaction and commits it. */
+async function mergeStaged(client: Client): Promise<MergeResult> {
   try {
-    await pipeline(
-      Readable.from(copyText),
-      client.query(
-        copyFrom(
-          'copy engagement_import_staging (line, customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key) from stdin',
-        ),
-      ),
-    );
-    // Temporary tables are never analyzed automatically: without statistics the merge's joins are planned
-    // blind. The statistics of the first batch outlive its commit (rows go, statistics stay) and every
-    // batch is alike, so once per connection is enough.
-    if (firstBatch) {
-      await client.query('analyze engagement_import_staging (customer_id, idempotency_key)');
+    // Temporary tables are never analyzed automatically: without statistics the merge's joins are
+    // planned blind. The statistics of the first batch outlive its commit (rows go, statistics stay)
+    // and every batch is alike, so once per connection is enough.
+    if (!analyzed.has(client)) {
+      await client.query('analyze engagement_import_staging (customer_id)');
       analyzed.add(client);
     }
-    const { rows } = await client.query<MergeResult>(merge);
+    const { rows } = await client.query<MergeResult>(MERGE_STAGED);
     await client.query('commit');
     return rows[0];
   } catch (error) {
     await client.query('rollback').catch(() => undefined);
-    if (merge === MERGE_STAGED && (error as { code?: string }).code === UNIQUE_VIOLATION)
-      return writeBatch(client, copyText, MERGE_STAGED_ON_CONFLICT);
     throw error;
   }
 }
 
-const UNIQUE_VIOLATION = '23505';
+/** Characters of COPY text sent to PostgreSQL at once. */
+const COPY_CHUNK_CHARS = 64 * 1024;
 
 /** The running summary of an import: lines refused (the first MAX_REPORTED_ERRORS kept) and batches merged. */
 function importTally(options: EventImportOptions) {
@@ -211,10 +213,10 @@ function importTally(options: EventImportOptions) {
     summary.rejected++;
     if (summary.errors.length < MAX_REPORTED_ERRORS) summary.errors.push(error);
   };
-  const record = (copyText: string[], result: MergeResult) => {
+  const record = (staged: number, result: MergeResult) => {
     summary.batches++;
     summary.accepted += result.accepted;
-    summary.duplicates += copyText.length - result.unknown.length - result.accepted;
+    summary.duplicates += staged - result.unknown.length - result.accepted;
     for (const { line, customerId } of result.unknown)
       refuse({ line, code: 'NOT_FOUND', message: `customer ${customerId} does not exist` });
     for (const id of result.customerIds) customers.add(id);
@@ -225,12 +227,68 @@ function importTally(options: EventImportOptions) {
   return { summary, refuse, record };
 }
 
+type Tally = ReturnType<typeof importTally>;
+
+/** An input's lines, read a chunk at a time (`lines`, of which `at` is the next) and taken one at a time. */
+interface LineReader {
+  chunks: AsyncGenerator<NdjsonLine[]>;
+  lines: NdjsonLine[];
+  at: number;
+}
+
+/** The next batch of `reader`'s lines as COPY text, in chunks: at most `batchSize` valid lines, the refused ones tallied. */
+async function* batchText(reader: LineReader, batchSize: number, now: Date, tally: Tally, batch: { staged: number; ended: boolean }) {
+  let chunk = '';
+  while (batch.staged < batchSize) {
+    if (reader.at === reader.lines.length) {
+      const next = await reader.chunks.next();
+      if (next.done) {
+        batch.ended = true;
+        break;
+      }
+      reader.lines = next.value;
+      reader.at = 0;
+    }
+    const { number, text } = reader.lines[reader.at++];
+    tally.summary.lines++;
+    if (text === null) {
+      tally.refuse({ line: number, code: 'BAD_USER_INPUT', message: `the line is longer than ${MAX_LINE_BYTES} bytes` });
+      continue;
+    }
+    try {
+      chunk += copyLine(number, parseEventLine(text, now));
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      tally.refuse({ line: number, code: error.code, message: error.message });
+      continue;
+    }
+    batch.staged++;
+    if (chunk.length >= COPY_CHUNK_CHARS) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+/** Opens the import's connections, each with its settings and its staging table. */
+async function openConnections(databaseUrl: string, count: number, clients: Client[]): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const client = new Client({ connectionString: databaseUrl });
+    clients.push(client);
+    await client.connect();
+    for (const setting of SESSION_SETTINGS) await client.query(setting);
+    await client.query(STAGING_TABLE);
+  }
+}
+
 /**
  * Imports the NDJSON events of `source` into the database at `databaseUrl` over connections of its
- * own (`connections`, default 2): while one batch is merged, the next is COPYed on the other
- * connection and the one after is parsed. Batches of one import lock rollup rows in the same (key)
- * order, so they never deadlock each other; a key repeated across two concurrent batches is caught
- * by the unique index and that batch merged again with `on conflict`.
+ * own (`connections`, default 2). Lines are parsed and validated as they are read and streamed
+ * straight into COPY (a batch is never held in memory); while one connection merges its batch, the
+ * next batch is parsed and COPYed on the other. Batches of one import take their locks in the same
+ * order (see MERGE_STAGED), so they never deadlock each other; of a key repeated across two batches
+ * merged at once, the one that commits first is stored.
  */
 export async function importEvents(
   databaseUrl: string,
@@ -240,62 +298,56 @@ export async function importEvents(
   const startedAt = Date.now();
   const now = options.now ?? new Date();
   const batchSize = options.batchSize ?? IMPORT_BATCH_SIZE;
-  const { summary, refuse, record } = importTally(options);
+  const tally = importTally(options);
+  const reader: LineReader = { chunks: ndjsonLineChunks(source, MAX_LINE_BYTES), lines: [], at: 0 };
   const clients: Client[] = [];
-  const idle: Client[] = [];
-  const inFlight = new Set<Promise<void>>();
+  const merges = new Map<Client, Promise<void>>();
   let failure: unknown;
-  const flush = async (copyText: string[]): Promise<void> => {
-    while (idle.length === 0) await Promise.race(inFlight);
+  // The connection whose merge ends first (all of them are merging when this is called).
+  const nextIdle = async (): Promise<Client> => {
     if (failure !== undefined) throw failure;
-    const client = idle.pop() as Client;
-    const write: Promise<void> = writeBatch(client, copyText)
-      .then((result) => record(copyText, result))
-      // Rethrown by the next flush or at the end: a write in flight has nobody awaiting it yet.
-      .catch((error: unknown) => {
-        failure ??= error;
-      })
-      .finally(() => {
-        inFlight.delete(write);
-        idle.push(client);
-      });
-    inFlight.add(write);
+    const idle = clients.find((client) => !merges.has(client));
+    if (idle) return idle;
+    await Promise.race(merges.values());
+    if (failure !== undefined) throw failure;
+    return nextIdle();
   };
+  let ended = false;
   try {
-    for (let i = 0; i < Math.max(1, options.connections ?? IMPORT_CONNECTIONS); i++) {
-      const client = new Client({ connectionString: databaseUrl });
-      clients.push(client);
-      await client.connect();
-      await client.query(STAGING_TABLE);
-      idle.push(client);
-    }
-    let batch: string[] = [];
-    for await (const { number, text } of ndjsonLines(source, MAX_LINE_BYTES)) {
-      summary.lines++;
-      if (text === null) {
-        refuse({ line: number, code: 'BAD_USER_INPUT', message: `the line is longer than ${MAX_LINE_BYTES} bytes` });
-        continue;
-      }
+    await openConnections(databaseUrl, Math.max(1, options.connections ?? IMPORT_CONNECTIONS), clients);
+    while (!ended) {
+      const batch = { staged: 0, ended: false };
+      const client = await nextIdle();
+      await client.query('begin');
       try {
-        batch.push(copyLine(number, parseEventLine(text, now)));
+        await pipeline(Readable.from(batchText(reader, batchSize, now, tally, batch)), client.query(copyFrom(COPY_STAGING)));
       } catch (error) {
-        if (!(error instanceof DomainError)) throw error;
-        refuse({ line: number, code: error.code, message: error.message });
+        await client.query('rollback').catch(() => undefined);
+        throw error;
+      }
+      ended = batch.ended;
+      if (batch.staged === 0) {
+        await client.query('rollback');
         continue;
       }
-      if (batch.length >= batchSize) {
-        await flush(batch);
-        batch = [];
-      }
+      const staged = batch.staged;
+      const merge: Promise<void> = mergeStaged(client)
+        .then((result) => tally.record(staged, result))
+        // Rethrown by nextIdle or at the end: a merge in flight has nobody awaiting it yet.
+        .catch((error: unknown) => {
+          failure ??= error;
+        })
+        .finally(() => merges.delete(client));
+      merges.set(client, merge);
     }
-    if (batch.length > 0) await flush(batch);
-    await Promise.all(inFlight);
+    await Promise.all(merges.values());
     if (failure !== undefined) throw failure;
-    summary.errors.sort((a, b) => a.line - b.line);
-    summary.seconds = (Date.now() - startedAt) / 1000;
-    return summary;
+    tally.summary.errors.sort((a, b) => a.line - b.line);
+    tally.summary.seconds = (Date.now() - startedAt) / 1000;
+    return tally.summary;
   } finally {
-    await Promise.all(inFlight);
+    await Promise.all(merges.values());
+    await reader.chunks.return(undefined);
     await Promise.all(clients.map((client) => client.end().catch(() => undefined)));
   }
 }

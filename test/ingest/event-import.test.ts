@@ -241,6 +241,26 @@ describe('a key repeated in the input', () => {
   });
 });
 
+describe('a key repeated within a batch', () => {
+  it('is stored from its first line, whatever the order of the lines in time', async () => {
+    const lines = [
+      { customerId: 'cust_a', eventType: 'first_wins', feature: 'line-1', occurredAt: '2026-11-27T12:00:00Z', idempotencyKey: 'fw' },
+      { customerId: 'cust_b', eventType: 'first_wins', occurredAt: '2026-11-27T10:00:00Z', idempotencyKey: 'fw' },
+      { customerId: 'cust_a', eventType: 'first_wins', feature: 'line-3', occurredAt: '2026-11-27T08:00:00Z', idempotencyKey: 'fw' },
+    ];
+    const summary = await importEvents(server.database.url, Readable.from([ndjson(lines)]));
+    expect(summary).toMatchObject({ lines: 3, accepted: 2, duplicates: 1, rejected: 0, batches: 1 });
+    const stored = await sql<{ customer_id: string; feature: string | null }>(
+      server.database,
+      "select customer_id, feature from engagement_event where event_type = 'first_wins' order by customer_id",
+    );
+    expect(stored).toEqual([
+      { customer_id: 'cust_a', feature: 'line-1' },
+      { customer_id: 'cust_b', feature: null },
+    ]);
+  });
+});
+
 describe('npm run import -- FILE --backfill-days N', () => {
   it('imports the file, then writes history as of each past day marked backfill, with no outreach and no live tier change', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'hg-import-'));
