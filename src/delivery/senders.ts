@@ -1,6 +1,7 @@
 // The three ways out: a signed webhook POST (Standard Webhooks), a Slack incoming-webhook POST and
 // an SMTP message (nodemailer). Each resolves when the other side accepted the message and throws
-// otherwise; every attempt is bounded by the delivery timeout.
+// otherwise; every attempt is bounded by the delivery timeout. HTTP goes through Node's fetch, whose
+// agent keeps connections alive, so a batch job's sends to one receiver reuse them.
 import nodemailer, { Transporter } from 'nodemailer';
 import { Webhook } from 'standardwebhooks';
 import type { EmailContent } from './delivery-messages';
@@ -44,7 +45,7 @@ export async function sendSlack(url: string, message: unknown, timeoutMs: number
   await post(url, JSON.stringify(message), {}, timeoutMs);
 }
 
-/** One SMTP transport per worker (pooled connections), from SMTP_URL. */
+/** One SMTP transport per worker, from SMTP_URL: a connection per message (several at once from a batch job). */
 export function createMailer(smtpUrl: string | undefined, timeoutMs: number): Transporter | null {
   if (!smtpUrl) return null;
   return nodemailer.createTransport({ url: smtpUrl, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs });
