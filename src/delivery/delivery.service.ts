@@ -190,13 +190,17 @@ export async function recordOutcomes(db: Db, outcomes: ReadonlyArray<{ deliveryI
   }));
   await queryPrepared(
     db,
-    `with updated as (
+    `with x as (
+       select * from jsonb_to_recordset(?::jsonb) as x(id uuid, status text, error text, next_at timestamptz, task text, payload json)
+     ), locked as (
+       -- In id order, as cancelOpenDeliveries locks them: the two never deadlock.
+       select d.id from delivery d where d.id in (select id from x) and d.status in ('PENDING', 'RETRYING') order by d.id for update
+     ), updated as (
        update delivery d set status = x.status, last_error = x.error, next_attempt_at = x.next_at,
               attempts = d.attempts + (x.status in ('DELIVERED', 'RETRYING', 'DEAD'))::int,
               last_attempt_at = case when x.status in ('DELIVERED', 'RETRYING', 'DEAD') then now() else d.last_attempt_at end,
               delivered_at = case when x.status = 'DELIVERED' then now() else d.delivered_at end
-       from jsonb_to_recordset(?::jsonb) as x(id uuid, status text, error text, next_at timestamptz, task text, payload json)
-       where d.id = x.id and d.status in ('PENDING', 'RETRYING')
+       from x where d.id = x.id and d.id in (select id from locked)
        returning x.task, x.payload, x.next_at
      ), jobs as (
        select distinct on (task, payload::text) row(task, payload, null, next_at, null, null, null, null)::graphile_worker.job_spec as spec
@@ -217,12 +221,17 @@ export async function destinationIsActive(db: Db, destinationId: string): Promis
   return row?.active ?? false;
 }
 
-/** Cancels the deliveries still to be sent to a destination (paused or deleted); their jobs then send nothing. */
+/**
+ * Cancels the deliveries still to be sent to a destination (paused or deleted); their jobs then
+ * send nothing. Rows are locked in id order, as recordOutcomes locks them, so a batch job recording
+ * its outcomes meanwhile waits or is waited for, never deadlocks.
+ */
 export async function cancelOpenDeliveries(db: Db, destinationId: string, reason: string): Promise<number> {
   const rows = await query(
     db,
     `update delivery set status = 'CANCELLED', last_error = ?, next_attempt_at = null
-     where destination_id = ?::bigint and status in ('PENDING', 'RETRYING') returning 1`,
+     where id in (select id from delivery where destination_id = ?::bigint and status in ('PENDING', 'RETRYING') order by id for update)
+     returning 1`,
     [reason, destinationId],
   );
   return rows.length;
