@@ -9,6 +9,7 @@ import type { Transporter } from 'nodemailer';
 import type { AppServices } from '../context';
 import type { Logger } from '../infra/logger';
 import { Db, query } from '../infra/sql';
+import { scoringSettled } from '../scoring/scoring-activity';
 import { digestEmailContent, emailContent, emailRecipient, slackMessage, webhookPayload } from './delivery-messages';
 import {
   collectDigest,
@@ -38,6 +39,8 @@ interface WorkerDeps {
   timeoutMs: number;
   /** Sends one batch job makes at once. */
   batchConcurrency: number;
+  /** How long a batch job waits for this instance's scoring batches to finish before sending. */
+  waitForScoringMs: number;
   retry: RetryPolicy;
   logger: Logger;
 }
@@ -134,15 +137,22 @@ function destinationCheck(db: Db, destinationId: string): () => Promise<boolean>
 }
 
 /**
- * Sends a batch job's open deliveries, each as its own message (its delivery id as webhook-id),
- * `batchConcurrency` at once, and records every outcome in one statement. Its time is bounded below
- * DELIVERY_LOCK_TIMEOUT_MS: no send starts after half the margin between the lock timeout and
- * the send timeout; the deliveries left are handed to jobs of their own (still PENDING, not an
- * attempt). Once the destination is paused or deleted the rest are not sent (pausing cancelled them).
+ * How long a batch job may start sends for: half the margin between DELIVERY_LOCK_TIMEOUT_MS and
+ * DELIVERY_TIMEOUT_MS, so that its last send, and recording the outcomes, end before its lock
+ * would be taken for a crashed instance's.
  */
-async function attemptBatch(open: OpenBatch, deps: WorkerDeps): Promise<void> {
+function sendingWindowMs(deps: WorkerDeps): number {
+  return (deps.lockTimeoutMs - deps.timeoutMs) / 2;
+}
+
+/**
+ * Sends a batch job's open deliveries, each as its own message (its delivery id as webhook-id),
+ * `batchConcurrency` at once, and records every outcome in one statement. No send starts after
+ * `startBy`: the deliveries left are handed to jobs of their own (still PENDING, not an attempt).
+ * Once the destination is paused or deleted the rest are not sent (pausing cancelled them).
+ */
+async function attemptBatch(open: OpenBatch, startBy: number, deps: WorkerDeps): Promise<void> {
   const db = deps.db();
-  const startBy = Date.now() + (deps.lockTimeoutMs - deps.timeoutMs) / 2;
   const isActive = destinationCheck(db, open.destination.id);
   const outcomes = await mapConcurrently(open.items, deps.batchConcurrency, async ({ retryFrom, attempts, ...item }) => {
     const job = { task: DELIVER_TASK, payload: { deliveryId: item.deliveryId } };
@@ -157,11 +167,15 @@ async function attemptBatch(open: OpenBatch, deps: WorkerDeps): Promise<void> {
 
 function tasks(deps: WorkerDeps): Record<string, Task> {
   return {
-    // A rerun (after a crash) finds only the deliveries still open: the others are not sent again.
+    // Scoring comes first: the batch's sends wait for the scoring batches still running here (the
+    // rest of the run), within half the sending window. A rerun (after a crash) finds only the
+    // deliveries still open: the others are not sent again.
     [DELIVER_BATCH_TASK]: async (payload) => {
       const { deliveryIds } = payload as { deliveryIds: string[] };
+      const startBy = Date.now() + sendingWindowMs(deps);
+      await scoringSettled(Math.min(deps.waitForScoringMs, sendingWindowMs(deps) / 2));
       const open = await loadOpenBatch(deps.db(), deliveryIds);
-      if (open) await attemptBatch(open, deps);
+      if (open) await attemptBatch(open, startBy, deps);
     },
     [DELIVER_TASK]: async (payload) => {
       const { deliveryId } = payload as { deliveryId: string };
@@ -228,6 +242,7 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
     mailer: createMailer(config.smtpUrl, config.deliveryTimeoutMs),
     timeoutMs: config.deliveryTimeoutMs,
     batchConcurrency: config.deliveryBatchConcurrency,
+    waitForScoringMs: config.deliveryWaitForScoringMs,
     retry: { baseMs: config.deliveryRetryBaseMs, maxDelayMs: config.deliveryRetryMaxDelayMs, windowMs: config.deliveryRetryWindowMs },
     logger,
     lockTimeoutMs: config.deliveryLockTimeoutMs,

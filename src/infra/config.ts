@@ -90,6 +90,12 @@ export interface AppConfig {
    * this at once. `DELIVERY_BATCH_CONCURRENCY`, default 16.
    */
   deliveryBatchConcurrency: number;
+  /**
+   * A scoring batch's deliveries wait for the scoring batches still running on this instance (the
+   * rest of the run) before they are sent, at most this long, ms: sending shares the process and
+   * the cores with scoring. `DELIVERY_WAIT_FOR_SCORING_MS`, default 10 000; 0 sends at once.
+   */
+  deliveryWaitForScoringMs: number;
   /** Longest one delivery attempt may take (connect, send, answer), ms. `DELIVERY_TIMEOUT_MS`, default 10 000. */
   deliveryTimeoutMs: number;
   /** Delay before the first retry, ms; each later retry waits twice as long, with full jitter. `DELIVERY_RETRY_BASE_MS`, default 30 000. */
@@ -190,6 +196,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     smtpUrl: nonEmpty(env.SMTP_URL),
     deliveryConcurrency: integer(env, 'DELIVERY_CONCURRENCY', 10),
     deliveryBatchConcurrency: integer(env, 'DELIVERY_BATCH_CONCURRENCY', 16, 1),
+    deliveryWaitForScoringMs: integer(env, 'DELIVERY_WAIT_FOR_SCORING_MS', 10_000),
     deliveryTimeoutMs: integer(env, 'DELIVERY_TIMEOUT_MS', 10_000, 1),
     deliveryRetryBaseMs: integer(env, 'DELIVERY_RETRY_BASE_MS', 30_000, 1),
     deliveryRetryMaxDelayMs: integer(env, 'DELIVERY_RETRY_MAX_DELAY_MS', 3_600_000, 1),
