@@ -39,7 +39,7 @@ interface WorkerDeps {
   timeoutMs: number;
   /** Sends one batch job makes at once. */
   batchConcurrency: number;
-  /** How long a batch job waits for this instance's scoring batches to finish before sending. */
+  /** How long a batch job waits, at most, for the scoring running on this instance to end before sending. */
   waitForScoringMs: number;
   retry: RetryPolicy;
   logger: Logger;
@@ -167,7 +167,7 @@ async function attemptBatch(open: OpenBatch, startBy: number, deps: WorkerDeps):
 
 function tasks(deps: WorkerDeps): Record<string, Task> {
   return {
-    // Scoring comes first: the batch's sends wait for the scoring batches still running here (the
+    // Scoring comes first: the batch's sends wait for the scoring still running here (the
     // rest of the run), within half the sending window. A rerun (after a crash) finds only the
     // deliveries still open: the others are not sent again.
     [DELIVER_BATCH_TASK]: async (payload) => {
