@@ -47,6 +47,18 @@ export interface OpenDeliveries {
   attempts: number;
 }
 
+/** An open delivery of a batch: its own message, with its own retry window and attempt count. */
+export interface OpenDelivery extends DeliveryItem {
+  retryFrom: Date;
+  attempts: number;
+}
+
+/** A batch job's open deliveries, all to one destination. */
+export interface OpenBatch {
+  destination: SendingDestination;
+  items: OpenDelivery[];
+}
+
 type ItemRow = Omit<DeliveryItem, 'signals'> & {
   destination: SendingDestination;
   signals: StoredSignal[] | null;
@@ -54,13 +66,21 @@ type ItemRow = Omit<DeliveryItem, 'signals'> & {
   attempts: number;
 };
 
+type OpenWhere = { deliveryId: string } | { digestId: string } | { deliveryIds: readonly string[] };
+
+const OPEN_WHERE = {
+  deliveryId: 'd.id = ?::uuid',
+  digestId: 'd.digest_id = ?::uuid',
+  deliveryIds: 'd.id in (select jsonb_array_elements_text(?::jsonb)::uuid)',
+};
+
 /**
  * The open deliveries among `where` (PENDING or RETRYING), with their destination, actions,
  * customers, CSM contacts and latest scores, in one (prepared) statement; null when none is open
- * (sent, cancelled or dead). It runs once per attempt, so it is one round trip.
+ * (sent, cancelled or dead). It runs once per job, so it is one round trip.
  */
-export async function loadOpenDeliveries(db: Db, where: { deliveryId: string } | { digestId: string }): Promise<OpenDeliveries | null> {
-  const byDigest = 'digestId' in where;
+async function loadOpen(db: Db, where: OpenWhere): Promise<OpenBatch | null> {
+  const [key, value] = Object.entries(where)[0] as [keyof typeof OPEN_WHERE, string | readonly string[]];
   const rows = await queryPrepared<ItemRow>(
     db,
     `select d.id::text as "deliveryId", d.retry_from as "retryFrom", d.attempts,
@@ -81,17 +101,36 @@ export async function loadOpenDeliveries(db: Db, where: { deliveryId: string } |
      left join csm_contact cc on cc.owner = c.csm_owner
      left join lateral (select hs.previous_score, hs.signals from health_score hs where hs.customer_id = d.customer_id
                         order by hs.as_of desc, hs.id desc limit 1) h on true
-     where ${byDigest ? 'd.digest_id = ?::uuid' : 'd.id = ?::uuid'} and d.status in ('PENDING', 'RETRYING')
+     where ${OPEN_WHERE[key]} and d.status in ('PENDING', 'RETRYING')
      order by o.created_at, d.id`,
-    [byDigest ? where.digestId : where.deliveryId],
+    [typeof value === 'string' ? value : json(value)],
   );
   if (rows.length === 0) return null;
   return {
     destination: rows[0].destination,
-    items: rows.map(({ destination, retryFrom, attempts, signals, ...item }) => ({ ...item, signals: decodeSignals(signals ?? []) })),
-    retryFrom: new Date(Math.min(...rows.map((r) => Date.parse(r.retryFrom)))),
-    attempts: Math.max(...rows.map((r) => r.attempts)),
+    items: rows.map(({ destination, retryFrom, signals, ...item }) => ({
+      ...item,
+      retryFrom: new Date(retryFrom),
+      signals: decodeSignals(signals ?? []),
+    })),
   };
+}
+
+/** The open deliveries of one message (a delivery, or a digest's), or null when none is open. */
+export async function loadOpenDeliveries(db: Db, where: { deliveryId: string } | { digestId: string }): Promise<OpenDeliveries | null> {
+  const open = await loadOpen(db, where);
+  if (!open) return null;
+  return {
+    destination: open.destination,
+    items: open.items.map(({ retryFrom, attempts, ...item }) => item),
+    retryFrom: new Date(Math.min(...open.items.map((item) => item.retryFrom.getTime()))),
+    attempts: Math.max(...open.items.map((item) => item.attempts)),
+  };
+}
+
+/** The still open ones among a batch job's deliveries (a rerun after a crash sends only these), or null. */
+export function loadOpenBatch(db: Db, deliveryIds: readonly string[]): Promise<OpenBatch | null> {
+  return loadOpen(db, { deliveryIds });
 }
 
 /**
@@ -112,47 +151,87 @@ export async function collectDigest(db: Db, destinationId: string, csmOwner: str
   return row?.digestId ?? null;
 }
 
+/** A job to queue with an outcome: the next attempt of a message. */
+export interface DeliveryJob {
+  task: string;
+  payload: Record<string, string>;
+}
+
 export type DeliveryOutcome =
   | { kind: 'DELIVERED' }
   | { kind: 'CANCELLED'; reason: string }
   | { kind: 'DEAD'; error: string }
-  | { kind: 'RETRYING'; error: string; at: Date; job: { task: string; payload: Record<string, string> } };
+  | { kind: 'RETRYING'; error: string; at: Date; job: DeliveryJob }
+  /** Not attempted: still PENDING, handed to `job`, queued to run at once. */
+  | { kind: 'PENDING'; job: DeliveryJob };
 
 /** Records an attempt's outcome on every delivery of a message; a retry's job is queued in the same statement. */
-export async function recordOutcome(db: Db, deliveryIds: readonly string[], outcome: DeliveryOutcome): Promise<void> {
-  const attempted = outcome.kind === 'CANCELLED' ? 'attempts' : 'attempts + 1';
-  const error = outcome.kind === 'DELIVERED' ? null : outcome.kind === 'CANCELLED' ? outcome.reason : outcome.error.slice(0, 2000);
-  const next = outcome.kind === 'RETRYING' ? outcome.at.toISOString() : null;
-  await queryPrepared(
+export function recordOutcome(db: Db, deliveryIds: readonly string[], outcome: DeliveryOutcome): Promise<void> {
+  return recordOutcomes(
     db,
-    `with updated as (
-       update delivery set status = ?, attempts = ${attempted}, last_error = ?, next_attempt_at = ?::timestamptz,
-              last_attempt_at = ${outcome.kind === 'CANCELLED' ? 'last_attempt_at' : 'now()'},
-              delivered_at = ${outcome.kind === 'DELIVERED' ? 'now()' : 'delivered_at'}
-       where id = any(?::uuid[]) and status in ('PENDING', 'RETRYING')
-       returning id
-     )
-     select graphile_worker.add_job(?::text, ?::json, run_at => ?::timestamptz)
-     from (select 1 from updated limit 1) u where ?::text is not null`,
-    [
-      outcome.kind,
-      error,
-      next,
-      deliveryIds,
-      outcome.kind === 'RETRYING' ? outcome.job.task : '',
-      outcome.kind === 'RETRYING' ? json(outcome.job.payload) : '{}',
-      next,
-      next,
-    ],
+    deliveryIds.map((deliveryId) => ({ deliveryId, outcome })),
   );
 }
 
-/** Cancels the deliveries still to be sent to a destination (paused or deleted); their jobs then send nothing. */
+/**
+ * Records outcomes, one per delivery, in one statement, on the deliveries still open only (one
+ * cancelled meanwhile stays CANCELLED). The jobs they name (the same job once) are queued in it,
+ * for the deliveries it updated: a delivery closed meanwhile gets no further attempt.
+ */
+export async function recordOutcomes(db: Db, outcomes: ReadonlyArray<{ deliveryId: string; outcome: DeliveryOutcome }>): Promise<void> {
+  if (outcomes.length === 0) return;
+  const rows = outcomes.map(({ deliveryId, outcome: o }) => ({
+    id: deliveryId,
+    status: o.kind,
+    error: o.kind === 'DELIVERED' || o.kind === 'PENDING' ? null : o.kind === 'CANCELLED' ? o.reason : o.error.slice(0, 2000),
+    next_at: o.kind === 'RETRYING' ? o.at.toISOString() : null,
+    task: o.kind === 'RETRYING' || o.kind === 'PENDING' ? o.job.task : null,
+    payload: o.kind === 'RETRYING' || o.kind === 'PENDING' ? o.job.payload : null,
+  }));
+  await queryPrepared(
+    db,
+    `with x as (
+       select * from jsonb_to_recordset(?::jsonb) as x(id uuid, status text, error text, next_at timestamptz, task text, payload json)
+     ), locked as (
+       -- In id order, as cancelOpenDeliveries locks them: the two never deadlock.
+       select d.id from delivery d where d.id in (select id from x) and d.status in ('PENDING', 'RETRYING') order by d.id for update
+     ), updated as (
+       update delivery d set status = x.status, last_error = x.error, next_attempt_at = x.next_at,
+              attempts = d.attempts + (x.status in ('DELIVERED', 'RETRYING', 'DEAD'))::int,
+              last_attempt_at = case when x.status in ('DELIVERED', 'RETRYING', 'DEAD') then now() else d.last_attempt_at end,
+              delivered_at = case when x.status = 'DELIVERED' then now() else d.delivered_at end
+       from x where d.id = x.id and d.id in (select id from locked)
+       returning x.task, x.payload, x.next_at
+     ), jobs as (
+       select distinct on (task, payload::text) row(task, payload, null, next_at, null, null, null, null)::graphile_worker.job_spec as spec
+       from updated where task is not null
+     )
+     select count(*) from graphile_worker.add_jobs(coalesce((select array_agg(spec) from jobs), '{}'::graphile_worker.job_spec[]))`,
+    [json(rows)],
+  );
+}
+
+/** Whether a destination still takes deliveries (not paused, not deleted). */
+export async function destinationIsActive(db: Db, destinationId: string): Promise<boolean> {
+  const row = await queryOne<{ active: boolean }>(
+    db,
+    `select deleted_at is null and not paused as active from destination where id = ?::bigint`,
+    [destinationId],
+  );
+  return row?.active ?? false;
+}
+
+/**
+ * Cancels the deliveries still to be sent to a destination (paused or deleted); their jobs then
+ * send nothing. Rows are locked in id order, as recordOutcomes locks them, so a batch job recording
+ * its outcomes meanwhile waits or is waited for, never deadlocks.
+ */
 export async function cancelOpenDeliveries(db: Db, destinationId: string, reason: string): Promise<number> {
   const rows = await query(
     db,
     `update delivery set status = 'CANCELLED', last_error = ?, next_attempt_at = null
-     where destination_id = ?::bigint and status in ('PENDING', 'RETRYING') returning 1`,
+     where id in (select id from delivery where destination_id = ?::bigint and status in ('PENDING', 'RETRYING') order by id for update)
+     returning 1`,
     [reason, destinationId],
   );
   return rows.length;

@@ -1,25 +1,46 @@
-// The delivery worker: graphile-worker runs the jobs that scoring enqueued (one per delivery, or
-// one per digest), on every instance at once (jobs are claimed with SKIP LOCKED). A job sends its
-// message and records the outcome; a failure schedules the next attempt as a new job with the
-// backoff of retry-policy.ts. Its schema is installed by openDatabase (src/database.ts).
+// The delivery worker: graphile-worker runs the jobs that scoring enqueued (one per scoring batch
+// and destination, or one per digest), on every instance at once (jobs are claimed with SKIP
+// LOCKED). A batch job sends each of its deliveries as its own message, several at once, and
+// records every outcome in one statement; a digest job sends its one message. A failed delivery's
+// next attempt is a job of its own (`deliver_outreach`) with the backoff of retry-policy.ts. Its
+// schema is installed by openDatabase (src/database.ts).
 import { Logger as WorkerLogger, run, Runner, Task } from 'graphile-worker';
 import type { Transporter } from 'nodemailer';
 import type { AppServices } from '../context';
 import type { Logger } from '../infra/logger';
 import { Db, query } from '../infra/sql';
+import { scoringSettled } from '../scoring/scoring-activity';
 import { digestEmailContent, emailContent, emailRecipient, slackMessage, webhookPayload } from './delivery-messages';
-import { collectDigest, DeliveryOutcome, loadOpenDeliveries, OpenDeliveries, recordOutcome } from './delivery.service';
-import { DELIVER_TASK, DIGEST_TASK } from './enqueue-deliveries.sql';
+import {
+  collectDigest,
+  DeliveryJob,
+  DeliveryOutcome,
+  destinationIsActive,
+  loadOpenBatch,
+  loadOpenDeliveries,
+  OpenBatch,
+  OpenDeliveries,
+  recordOutcome,
+  recordOutcomes,
+} from './delivery.service';
+import { DELIVER_BATCH_TASK, DELIVER_TASK, DIGEST_TASK } from './enqueue-deliveries.sql';
 import { nextAttemptAt, RetryPolicy } from './retry-policy';
 import { createMailer, PermanentDeliveryError, sendEmail, sendSlack, sendWebhook } from './senders';
 
 const RELEASE_TASK = 'release_stalled_deliveries';
+
+/** A batch job sees a destination paused or deleted meanwhile within this, and sends no more to it. */
+const RECHECK_DESTINATION_MS = 1000;
 
 interface WorkerDeps {
   lockTimeoutMs: number;
   db: () => Db;
   mailer: Transporter | null;
   timeoutMs: number;
+  /** Sends one batch job makes at once. */
+  batchConcurrency: number;
+  /** How long a batch job waits, at most, for the scoring running on this instance to end before sending. */
+  waitForScoringMs: number;
   retry: RetryPolicy;
   logger: Logger;
 }
@@ -62,34 +83,100 @@ async function send(open: OpenDeliveries, messageId: string, deps: WorkerDeps): 
   }
 }
 
-/** Attempts a message and records what happened; a retry is queued as a new job (`retryJob`). */
-async function attempt(
-  open: OpenDeliveries,
-  messageId: string,
-  retryJob: { task: string; payload: Record<string, string> },
-  deps: WorkerDeps,
-): Promise<void> {
-  const ids = open.items.map((item) => item.deliveryId);
-  const db = deps.db();
-  if (!open.destination.active) {
-    await recordOutcome(db, ids, { kind: 'CANCELLED', reason: 'destination paused or deleted' });
-    return;
-  }
-  let outcome: DeliveryOutcome;
+const CANCELLED: DeliveryOutcome = { kind: 'CANCELLED', reason: 'destination paused or deleted' };
+
+/** Sends a message once: DELIVERED, or what its failure means (a retry as `retryJob`, or DEAD). */
+async function sendOnce(open: OpenDeliveries, messageId: string, retryJob: DeliveryJob, deps: WorkerDeps): Promise<DeliveryOutcome> {
   try {
     await send(open, messageId, deps);
-    outcome = { kind: 'DELIVERED' };
+    return { kind: 'DELIVERED' };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const at = error instanceof PermanentDeliveryError ? null : nextAttemptAt(open.retryFrom, new Date(), open.attempts + 1, deps.retry);
-    outcome = at ? { kind: 'RETRYING', error: message, at, job: retryJob } : { kind: 'DEAD', error: message };
     deps.logger.warn({ messageId, destinationId: open.destination.id, error: message, nextAttemptAt: at }, 'delivery attempt failed');
+    return at ? { kind: 'RETRYING', error: message, at, job: retryJob } : { kind: 'DEAD', error: message };
   }
-  await recordOutcome(db, ids, outcome);
+}
+
+/** Attempts a message (a delivery, or a digest) and records what happened; a retry is queued as `retryJob`. */
+async function attempt(open: OpenDeliveries, messageId: string, retryJob: DeliveryJob, deps: WorkerDeps): Promise<void> {
+  const ids = open.items.map((item) => item.deliveryId);
+  const outcome = open.destination.active ? await sendOnce(open, messageId, retryJob, deps) : CANCELLED;
+  await recordOutcome(deps.db(), ids, outcome);
+}
+
+/** Runs `work` on every item, at most `limit` at once; the results in the items' order. */
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  return results;
+}
+
+/**
+ * Whether the destination still takes deliveries, asked again at most every
+ * RECHECK_DESTINATION_MS; a failed check keeps the last answer (the batch goes on).
+ */
+function destinationCheck(db: Db, destinationId: string): () => Promise<boolean> {
+  let checkedAt = Date.now();
+  let answer = Promise.resolve(true);
+  return () => {
+    if (Date.now() - checkedAt >= RECHECK_DESTINATION_MS) {
+      checkedAt = Date.now();
+      const previous = answer;
+      answer = destinationIsActive(db, destinationId).catch(() => previous);
+    }
+    return answer;
+  };
+}
+
+/**
+ * How long a batch job may start sends for: half the margin between DELIVERY_LOCK_TIMEOUT_MS and
+ * DELIVERY_TIMEOUT_MS, so that its last send, and recording the outcomes, end before its lock
+ * would be taken for a crashed instance's.
+ */
+function sendingWindowMs(deps: WorkerDeps): number {
+  return (deps.lockTimeoutMs - deps.timeoutMs) / 2;
+}
+
+/**
+ * Sends a batch job's open deliveries, each as its own message (its delivery id as webhook-id),
+ * `batchConcurrency` at once, and records every outcome in one statement. No send starts after
+ * `startBy`: the deliveries left are handed to jobs of their own (still PENDING, not an attempt).
+ * Once the destination is paused or deleted the rest are not sent (pausing cancelled them).
+ */
+async function attemptBatch(open: OpenBatch, startBy: number, deps: WorkerDeps): Promise<void> {
+  const db = deps.db();
+  const isActive = destinationCheck(db, open.destination.id);
+  const outcomes = await mapConcurrently(open.items, deps.batchConcurrency, async ({ retryFrom, attempts, ...item }) => {
+    const job = { task: DELIVER_TASK, payload: { deliveryId: item.deliveryId } };
+    let outcome: DeliveryOutcome;
+    if (!open.destination.active || !(await isActive())) outcome = CANCELLED;
+    else if (Date.now() > startBy) outcome = { kind: 'PENDING', job };
+    else outcome = await sendOnce({ destination: open.destination, items: [item], retryFrom, attempts }, item.deliveryId, job, deps);
+    return { deliveryId: item.deliveryId, outcome };
+  });
+  await recordOutcomes(db, outcomes);
 }
 
 function tasks(deps: WorkerDeps): Record<string, Task> {
   return {
+    // Scoring comes first: the batch's sends wait for the scoring still running here (the
+    // rest of the run), within half the sending window. A rerun (after a crash) finds only the
+    // deliveries still open: the others are not sent again.
+    [DELIVER_BATCH_TASK]: async (payload) => {
+      const { deliveryIds } = payload as { deliveryIds: string[] };
+      const startBy = Date.now() + sendingWindowMs(deps);
+      await scoringSettled(Math.min(deps.waitForScoringMs, sendingWindowMs(deps) / 2));
+      const open = await loadOpenBatch(deps.db(), deliveryIds);
+      if (open) await attemptBatch(open, startBy, deps);
+    },
     [DELIVER_TASK]: async (payload) => {
       const { deliveryId } = payload as { deliveryId: string };
       const open = await loadOpenDeliveries(deps.db(), { deliveryId });
@@ -111,8 +198,9 @@ function tasks(deps: WorkerDeps): Record<string, Task> {
 }
 
 /**
- * Releases delivery jobs locked for longer than any attempt can take: their instance died (a
- * crash, SIGKILL, a lost machine) while sending. graphile-worker would release them only after
+ * Releases delivery jobs locked for longer than any of them can take (a batch job stops starting
+ * sends in time, see attemptBatch): their instance died (a crash, SIGKILL, a lost machine) while
+ * sending. graphile-worker would release them only after
  * four hours; another instance runs them now, and the receiver sees the same webhook-id again.
  */
 export async function releaseStalledDeliveries(db: Db, lockTimeoutMs: number): Promise<number> {
@@ -120,10 +208,10 @@ export async function releaseStalledDeliveries(db: Db, lockTimeoutMs: number): P
     db,
     `with stalled as (
        select distinct locked_by from graphile_worker.jobs
-       where locked_at < now() - make_interval(secs => ?::float8 / 1000) and task_identifier in (?, ?)
+       where locked_at < now() - make_interval(secs => ?::float8 / 1000) and task_identifier in (?, ?, ?)
      )
      select count(*)::int as workers, graphile_worker.force_unlock_workers(array(select locked_by from stalled)) from stalled`,
-    [lockTimeoutMs, DELIVER_TASK, DIGEST_TASK],
+    [lockTimeoutMs, DELIVER_BATCH_TASK, DELIVER_TASK, DIGEST_TASK],
   );
   return rows[0]?.workers ?? 0;
 }
@@ -153,6 +241,8 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
     db,
     mailer: createMailer(config.smtpUrl, config.deliveryTimeoutMs),
     timeoutMs: config.deliveryTimeoutMs,
+    batchConcurrency: config.deliveryBatchConcurrency,
+    waitForScoringMs: config.deliveryWaitForScoringMs,
     retry: { baseMs: config.deliveryRetryBaseMs, maxDelayMs: config.deliveryRetryMaxDelayMs, windowMs: config.deliveryRetryWindowMs },
     logger,
     lockTimeoutMs: config.deliveryLockTimeoutMs,
@@ -173,7 +263,7 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
   });
   return {
     async stop() {
-      // Graceful: the attempts in flight finish (each bounded by DELIVERY_TIMEOUT_MS) and are recorded.
+      // Graceful: the jobs in flight finish (each bounded below DELIVERY_LOCK_TIMEOUT_MS) and are recorded.
       await runner.stop();
       deps.mailer?.close();
     },

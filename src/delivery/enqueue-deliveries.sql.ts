@@ -4,8 +4,18 @@
 // and its NOTIFY wakes a worker as the transaction commits.
 import { Db, json, query } from '../infra/sql';
 
+/** Sends one delivery: a retry, a `redeliver`, or one a batch job handed on. Payload `{ deliveryId }`. */
 export const DELIVER_TASK = 'deliver_outreach';
+/** Sends a scoring batch's deliveries to one destination, each as its own message. Payload `{ destinationId, deliveryIds }`. */
+export const DELIVER_BATCH_TASK = 'deliver_outreach_batch';
 export const DIGEST_TASK = 'deliver_digest';
+
+/**
+ * Deliveries one batch job takes at most. A job sends them concurrently and records them in one
+ * statement, so a crash resends at most this many (under their own ids); several jobs per scoring
+ * batch let several workers, and instances, share a large batch.
+ */
+export const DELIVERIES_PER_BATCH_JOB = 200;
 
 /** The job key that collects a destination's digest for one CSM: later actions join the waiting job. */
 export const DIGEST_KEY_SQL = `'digest:' || d.destination_id || ':' || coalesce(d.csm_owner, '')`;
@@ -13,9 +23,10 @@ export const DIGEST_KEY_SQL = `'digest:' || d.destination_id || ':' || coalesce(
 /**
  * For each DECIDED action of `actionIds`, one delivery per active destination whose filter matches
  * it. Customer-facing deliveries beyond `customerMessagesPerWeek` for their customer in the last 7
- * days are written SKIPPED_WEEKLY_CAP and not queued. Each PENDING delivery of a destination
- * without digest becomes a job; those of a digest destination join (or start) the one job of their
- * destination and CSM, due `digestSeconds` after it was started. Returns the deliveries written.
+ * days are written SKIPPED_WEEKLY_CAP and not queued. The PENDING deliveries of a destination
+ * without digest become batch jobs of up to DELIVERIES_PER_BATCH_JOB each; those of a digest
+ * destination join (or start) the one job of their destination and CSM, due `digestSeconds` after
+ * it was started. Returns the deliveries written.
  */
 export async function enqueueDeliveries(tx: Db, actionIds: readonly string[], customerMessagesPerWeek: number): Promise<number> {
   if (actionIds.length === 0) return 0;
@@ -48,10 +59,15 @@ export async function enqueueDeliveries(tx: Db, actionIds: readonly string[], cu
        select id, destination_id, customer_id, audience, csm_owner, case when nth > ? then 'SKIPPED_WEEKLY_CAP' else 'PENDING' end
        from ranked
        returning id, destination_id, csm_owner, status
-     ), specs as (
-       select row('${DELIVER_TASK}', json_build_object('deliveryId', d.id), null, null, null, null, null, null)::graphile_worker.job_spec as spec
+     ), batched as (
+       select d.id, d.destination_id,
+              (row_number() over (partition by d.destination_id order by d.id) - 1) / ${DELIVERIES_PER_BATCH_JOB} as chunk
        from inserted d join destination dst on dst.id = d.destination_id
        where d.status = 'PENDING' and dst.digest_seconds is null
+     ), specs as (
+       select row('${DELIVER_BATCH_TASK}', json_build_object('destinationId', b.destination_id::text, 'deliveryIds', json_agg(b.id order by b.id)),
+                  null, null, null, null, null, null)::graphile_worker.job_spec as spec
+       from batched b group by b.destination_id, b.chunk
        union all
        select distinct on (${DIGEST_KEY_SQL})
               row('${DIGEST_TASK}', json_build_object('destinationId', d.destination_id::text, 'csmOwner', d.csm_owner), null,

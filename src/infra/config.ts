@@ -79,8 +79,23 @@ export interface AppConfig {
   apiKeyRefreshMs: number;
   /** SMTP server for EMAIL destinations, e.g. `smtp://user:pass@mail.example.com:587`. `SMTP_URL`; unset: email deliveries fail (and retry) until it is set. */
   smtpUrl: string | undefined;
-  /** Deliveries this instance sends at the same time. `DELIVERY_CONCURRENCY`, default 10; 0 runs no delivery worker here (other instances deliver). */
+  /**
+   * Delivery jobs this instance runs at the same time (a scoring batch's deliveries to one
+   * destination, a digest, or one retry). `DELIVERY_CONCURRENCY`, default 10; 0 runs no delivery
+   * worker here (other instances deliver).
+   */
   deliveryConcurrency: number;
+  /**
+   * Deliveries one job sends at the same time, so an instance sends at most DELIVERY_CONCURRENCY ×
+   * this at once. `DELIVERY_BATCH_CONCURRENCY`, default 16.
+   */
+  deliveryBatchConcurrency: number;
+  /**
+   * A scoring batch's deliveries wait for the scoring batches still running on this instance (the
+   * rest of the run) before they are sent, at most this long, ms: sending shares the process and
+   * the cores with scoring. `DELIVERY_WAIT_FOR_SCORING_MS`, default 10 000; 0 sends at once.
+   */
+  deliveryWaitForScoringMs: number;
   /** Longest one delivery attempt may take (connect, send, answer), ms. `DELIVERY_TIMEOUT_MS`, default 10 000. */
   deliveryTimeoutMs: number;
   /** Delay before the first retry, ms; each later retry waits twice as long, with full jitter. `DELIVERY_RETRY_BASE_MS`, default 30 000. */
@@ -91,7 +106,8 @@ export interface AppConfig {
   deliveryRetryWindowMs: number;
   /**
    * A delivery job locked longer than this is taken to belong to a crashed instance and is released
-   * for another to run, ms. `DELIVERY_LOCK_TIMEOUT_MS`, default 300 000; keep it well above DELIVERY_TIMEOUT_MS.
+   * for another to run, ms. `DELIVERY_LOCK_TIMEOUT_MS`, default 300 000; must exceed DELIVERY_TIMEOUT_MS.
+   * A batch job starts no send after half the difference of the two, so it ends before this.
    */
   deliveryLockTimeoutMs: number;
   /** How often the queue looks for retries that came due (new jobs arrive by LISTEN/NOTIFY at once), ms. `DELIVERY_POLL_INTERVAL_MS`, default 2000. */
@@ -136,8 +152,21 @@ function origins(env: NodeJS.ProcessEnv, name: string): string[] {
   return list;
 }
 
+/**
+ * A delivery job still sending must never be taken for a crashed instance's (and run again), so
+ * the lock timeout has to exceed the send timeout.
+ */
+function checkDeliveryTimeouts(config: AppConfig): void {
+  if (config.deliveryLockTimeoutMs <= config.deliveryTimeoutMs) {
+    throw new Error(
+      `Configuration error: DELIVERY_LOCK_TIMEOUT_MS (${config.deliveryLockTimeoutMs}) must exceed DELIVERY_TIMEOUT_MS ` +
+        `(${config.deliveryTimeoutMs}): a delivery job still sending would be taken for a crashed one and run again`,
+    );
+  }
+}
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  return {
+  const config: AppConfig = {
     port: integer(env, 'PORT', 4000),
     host: nonEmpty(env.HOST) ?? '127.0.0.1',
     databaseUrl: nonEmpty(env.DATABASE_URL),
@@ -166,6 +195,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     apiKeyRefreshMs: integer(env, 'API_KEY_REFRESH_MS', 2000, 100),
     smtpUrl: nonEmpty(env.SMTP_URL),
     deliveryConcurrency: integer(env, 'DELIVERY_CONCURRENCY', 10),
+    deliveryBatchConcurrency: integer(env, 'DELIVERY_BATCH_CONCURRENCY', 16, 1),
+    deliveryWaitForScoringMs: integer(env, 'DELIVERY_WAIT_FOR_SCORING_MS', 10_000),
     deliveryTimeoutMs: integer(env, 'DELIVERY_TIMEOUT_MS', 10_000, 1),
     deliveryRetryBaseMs: integer(env, 'DELIVERY_RETRY_BASE_MS', 30_000, 1),
     deliveryRetryMaxDelayMs: integer(env, 'DELIVERY_RETRY_MAX_DELAY_MS', 3_600_000, 1),
@@ -174,4 +205,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     deliveryPollIntervalMs: integer(env, 'DELIVERY_POLL_INTERVAL_MS', 2000, 10),
     customerMessagesPerWeek: integer(env, 'CUSTOMER_MESSAGES_PER_WEEK', 2),
   };
+  checkDeliveryTimeouts(config);
+  return config;
 }

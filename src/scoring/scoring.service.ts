@@ -11,6 +11,7 @@ import { getActiveModel } from './scoring-model.service';
 import { BatchResult, ScoredCustomer, scoreCustomerBatch } from './score-customers';
 import { claimQueuedCustomers, putBackInQueue } from './rescore-queue';
 import { publishBatch } from './scoring.topics';
+import { whileScoring } from './scoring-activity';
 
 /** Customers scored per transaction in a full run. */
 export const SCORING_BATCH_SIZE = 2000;
@@ -65,7 +66,17 @@ export function isBackfill(asOf: Date, now = Date.now()): boolean {
 }
 
 /** Scores the given customers (one transaction per batch) and publishes what changed. */
-export async function scoreCustomers(
+export function scoreCustomers(
+  services: CoreServices,
+  db: Db,
+  ids: string[],
+  asOf: Date,
+  options: { broadcastScores: boolean },
+): Promise<BatchResult> {
+  return whileScoring(() => scoreAndPublish(services, db, ids, asOf, options));
+}
+
+async function scoreAndPublish(
   services: CoreServices,
   db: Db,
   ids: string[],
@@ -177,69 +188,72 @@ export async function refreshAllHealthScores(
   wait = true,
 ): Promise<ScoringRunRecord | null> {
   const when = checkAsOf(asOf);
-  return withFullRunLock(databaseUrlOf(services), wait, async (lock) => {
-    await failInterruptedRuns(lock);
-    const run = (await queryOne<ScoringRunRecord>(
-      db,
-      `insert into scoring_run (status, as_of) values ('RUNNING', ?) returning ${RUN_COLUMNS}`,
-      [when.toISOString()],
-    )) as ScoringRunRecord;
-    let scored = 0;
-    let changes = 0;
-    try {
-      const model = await getActiveModel(db);
-      const backfill = isBackfill(when);
-      // Keyset over customer ids, read one slice at a time; each batch is read, scored and written
-      // in its own transaction. A few batches are in flight so the database works on some while this
-      // process computes another: every core is used, and memory stays a few batches.
-      let after = '';
-      let reading: Promise<string[]> = Promise.resolve([]);
-      let done = false;
-      const nextSlice = (): Promise<string[]> =>
-        (reading = reading.then(async () => {
-          if (done) return [];
-          const ids = (
-            await query<{ id: string }>(db, 'select id from customer where id > ? order by id limit ?', [after, SCORING_BATCH_SIZE])
-          ).map((r) => r.id);
-          if (ids.length < SCORING_BATCH_SIZE) done = true;
-          if (ids.length > 0) after = ids[ids.length - 1];
-          return ids;
-        }));
-      const workers = await Promise.allSettled(
-        Array.from({ length: BATCHES_IN_FLIGHT }, async () => {
-          try {
-            for (let ids = await nextSlice(); ids.length > 0; ids = await nextSlice()) {
-              const batch = await scoreCustomerBatch(db.fork() as Db, ids, when, model, {
-                backfill,
-                customerMessagesPerWeek: services.config.customerMessagesPerWeek,
-              });
-              if (!backfill) await publishBatch(services.pubsub, batch, { broadcastScores: false });
-              scored += batch.scores.length;
-              changes += batch.tierChanges.length;
-            }
-          } catch (error) {
-            // The other batches finish their transactions; no new one starts.
-            done = true;
-            throw error;
+  return withFullRunLock(databaseUrlOf(services), wait, (lock) => whileScoring(() => fullRun(services, db, lock, when)));
+}
+
+/** The body of a full run, under its lock: the run's row, every batch, then the row's outcome. */
+async function fullRun(services: CoreServices, db: Db, lock: Client, when: Date): Promise<ScoringRunRecord> {
+  await failInterruptedRuns(lock);
+  const run = (await queryOne<ScoringRunRecord>(
+    db,
+    `insert into scoring_run (status, as_of) values ('RUNNING', ?) returning ${RUN_COLUMNS}`,
+    [when.toISOString()],
+  )) as ScoringRunRecord;
+  let scored = 0;
+  let changes = 0;
+  try {
+    const model = await getActiveModel(db);
+    const backfill = isBackfill(when);
+    // Keyset over customer ids, read one slice at a time; each batch is read, scored and written
+    // in its own transaction. A few batches are in flight so the database works on some while this
+    // process computes another: every core is used, and memory stays a few batches.
+    let after = '';
+    let reading: Promise<string[]> = Promise.resolve([]);
+    let done = false;
+    const nextSlice = (): Promise<string[]> =>
+      (reading = reading.then(async () => {
+        if (done) return [];
+        const ids = (
+          await query<{ id: string }>(db, 'select id from customer where id > ? order by id limit ?', [after, SCORING_BATCH_SIZE])
+        ).map((r) => r.id);
+        if (ids.length < SCORING_BATCH_SIZE) done = true;
+        if (ids.length > 0) after = ids[ids.length - 1];
+        return ids;
+      }));
+    const workers = await Promise.allSettled(
+      Array.from({ length: BATCHES_IN_FLIGHT }, async () => {
+        try {
+          for (let ids = await nextSlice(); ids.length > 0; ids = await nextSlice()) {
+            const batch = await scoreCustomerBatch(db.fork() as Db, ids, when, model, {
+              backfill,
+              customerMessagesPerWeek: services.config.customerMessagesPerWeek,
+            });
+            if (!backfill) await publishBatch(services.pubsub, batch, { broadcastScores: false });
+            scored += batch.scores.length;
+            changes += batch.tierChanges.length;
           }
-        }),
-      );
-      const failure = workers.find((w): w is PromiseRejectedResult => w.status === 'rejected');
-      if (failure) throw failure.reason;
-      return (await queryOne<ScoringRunRecord>(
-        db,
-        `update scoring_run set status = 'SUCCEEDED', customers_scored = ?, tier_changes = ?, finished_at = now() where id = ? returning ${RUN_COLUMNS}`,
-        [scored, changes, run.id],
-      )) as ScoringRunRecord;
-    } catch (error) {
-      await query(
-        db,
-        `update scoring_run set status = 'FAILED', customers_scored = ?, tier_changes = ?, finished_at = now(), error = ? where id = ?`,
-        [scored, changes, String((error as Error).message).slice(0, 2000), run.id],
-      );
-      throw error;
-    }
-  });
+        } catch (error) {
+          // The other batches finish their transactions; no new one starts.
+          done = true;
+          throw error;
+        }
+      }),
+    );
+    const failure = workers.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+    if (failure) throw failure.reason;
+    return (await queryOne<ScoringRunRecord>(
+      db,
+      `update scoring_run set status = 'SUCCEEDED', customers_scored = ?, tier_changes = ?, finished_at = now() where id = ? returning ${RUN_COLUMNS}`,
+      [scored, changes, run.id],
+    )) as ScoringRunRecord;
+  } catch (error) {
+    await query(
+      db,
+      `update scoring_run set status = 'FAILED', customers_scored = ?, tier_changes = ?, finished_at = now(), error = ? where id = ?`,
+      [scored, changes, String((error as Error).message).slice(0, 2000), run.id],
+    );
+    throw error;
+  }
 }
 
 /**

@@ -41,7 +41,9 @@ async function startService(): Promise<{ process: ChildProcess; url: string }> {
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
     SCORING_INTERVAL_MS: '0',
+    // Two jobs at once, one send each: two attempts in flight.
     DELIVERY_CONCURRENCY: '2',
+    DELIVERY_BATCH_CONCURRENCY: '1',
   };
   const started = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
     cwd: path.resolve(__dirname, '../..'),
@@ -65,7 +67,7 @@ it('loses nothing when the instance delivering is killed, and a duplicate carrie
   }
   const deliveries = await sql<{ id: string }>(database, `select id::text from delivery`);
   expect(deliveries.length).toBeGreaterThan(2);
-  // Two attempts are in flight at the receiver (DELIVERY_CONCURRENCY=2), the rest wait in the queue.
+  // Two attempts are in flight at the receiver (two jobs, one send each), the rest wait in the queue.
   await waitFor(() => receiver.waiting() === 2, 'two attempts in flight');
   child.kill('SIGKILL');
   await new Promise((resolve) => child!.on('exit', resolve));
@@ -74,8 +76,11 @@ it('loses nothing when the instance delivering is killed, and a duplicate carrie
   receiver.release();
 
   // Locks older than DELIVERY_LOCK_TIMEOUT_MS belong to a dead instance and are released at start-up.
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  second = await startTestServer({ database, env: { ...DELIVERY_TEST_ENV, DELIVERY_LOCK_TIMEOUT_MS: '200' } });
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  second = await startTestServer({
+    database,
+    env: { ...DELIVERY_TEST_ENV, DELIVERY_LOCK_TIMEOUT_MS: '1000', DELIVERY_TIMEOUT_MS: '500' },
+  });
   await waitFor(async () => {
     const rows = await sql<{ open: number }>(database, `select count(*)::int as open from delivery where status <> 'DELIVERED'`);
     return rows[0].open === 0;
@@ -83,7 +88,8 @@ it('loses nothing when the instance delivering is killed, and a duplicate carrie
   const ids = deliveries.map((d) => d.id).sort();
   const received = receiver.received.map((r) => r.id);
   expect([...new Set(received)].sort()).toEqual(ids);
-  // The two attempts the killed process had in flight were sent again, under their own ids.
+  // The two attempts the killed process had in flight were sent again, under their own ids; its
+  // jobs' other deliveries, still open, were sent once.
   expect(received.length).toBe(ids.length + 2);
   expect(receiver.badSignatures).toBe(0);
 }, 180_000);

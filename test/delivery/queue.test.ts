@@ -1,0 +1,157 @@
+// The queue's life cycle through the real worker: a deleted destination's pending deliveries are
+// cancelled, a delivery that keeps failing ends DEAD once its retry window is spent, a batch job
+// stops sending to a destination paused mid-batch and hands on what it has no time left for, two
+// instances share the queue, and the lock timeout must exceed the send timeout.
+import { readConfig } from '../../src/infra/config';
+import { sql } from '../helpers/database';
+import { startTestServer, TestServer } from '../helpers/server';
+import { DELIVERY_TEST_ENV, ok, Receiver, scoreNow, seedDecliningAccounts, SIGNING_SECRET, startReceiver, waitFor } from './support';
+
+const CREATE = `mutation($input: DestinationInput!) { createDestination(input: $input) { id } }`;
+
+let receiver: Receiver;
+const servers: TestServer[] = [];
+
+async function serve(env: Record<string, string> = {}, database?: TestServer['database']): Promise<TestServer> {
+  const server = await startTestServer({ label: 'delivery_queue', database, env: { ...DELIVERY_TEST_ENV, ...env } });
+  servers.unshift(server);
+  return server;
+}
+
+async function webhook(server: TestServer): Promise<string> {
+  const created = await ok(server, CREATE, { input: { kind: 'WEBHOOK', name: 'crm', url: receiver.url, signingSecret: SIGNING_SECRET } });
+  return created.createDestination.id;
+}
+
+interface Row {
+  id: string;
+  status: string;
+  attempts: number;
+  lastError: string | null;
+}
+
+function deliveries(server: TestServer): Promise<Row[]> {
+  return sql<Row>(server.database, `select id::text, status, attempts, last_error as "lastError" from delivery order by id`);
+}
+
+async function settled(server: TestServer, what: string, check: (rows: Row[]) => boolean, timeoutMs?: number): Promise<Row[]> {
+  return waitFor(
+    async () => {
+      const rows = await deliveries(server);
+      return rows.length > 0 && check(rows) && rows;
+    },
+    what,
+    timeoutMs,
+  ) as Promise<Row[]>;
+}
+
+beforeEach(async () => {
+  receiver = await startReceiver(SIGNING_SECRET);
+});
+
+afterEach(async () => {
+  // The instance sharing another's database stops first.
+  for (const server of servers.splice(0)) await server.stop();
+  await receiver.stop();
+});
+
+it('cancels the pending deliveries of a deleted destination and sends nothing to it after', async () => {
+  const server = await serve();
+  const id = await webhook(server);
+  await seedDecliningAccounts(server, ['cust_q1']);
+  receiver.status = 503;
+  await scoreNow(server, ['cust_q1']);
+  await settled(server, 'every delivery retrying', (rows) => rows.every((row) => row.status === 'RETRYING'));
+  await ok(server, `mutation($id: ID!) { deleteDestination(id: $id) { id } }`, { id });
+  const cancelled = await deliveries(server);
+  expect(cancelled.every((row) => row.status === 'CANCELLED' && row.lastError === 'destination deleted')).toBe(true);
+  receiver.status = 204;
+  // Their retry jobs come due (retries every 100–300 ms here) and send nothing.
+  await new Promise((resolve) => setTimeout(resolve, 800));
+  expect(receiver.received).toEqual([]);
+  expect((await deliveries(server)).map((row) => row.status)).toEqual(cancelled.map(() => 'CANCELLED'));
+});
+
+it('makes a delivery DEAD once its retry window is spent, through the real worker', async () => {
+  const server = await serve({ DELIVERY_RETRY_WINDOW_MS: '600' });
+  await webhook(server);
+  await seedDecliningAccounts(server, ['cust_q2']);
+  receiver.status = 500;
+  await scoreNow(server, ['cust_q2']);
+  const dead = await settled(server, 'every delivery dead', (rows) => rows.every((row) => row.status === 'DEAD'));
+  // Retried in the window (waits of 50–300 ms), then given up.
+  expect(dead.every((row) => row.attempts >= 2 && row.lastError?.startsWith('HTTP 500'))).toBe(true);
+  // No attempt is left queued.
+  await waitFor(async () => {
+    const [jobs] = await sql<{ count: number }>(server.database, `select count(*)::int as count from graphile_worker.jobs`);
+    return jobs.count === 0;
+  }, 'the queue empty');
+});
+
+it('stops a batch at a destination paused mid-batch: the rest are cancelled, not sent', async () => {
+  const server = await serve({ DELIVERY_CONCURRENCY: '1', DELIVERY_BATCH_CONCURRENCY: '1' });
+  const id = await webhook(server);
+  const ids = ['cust_q3', 'cust_q4', 'cust_q5'];
+  await seedDecliningAccounts(server, ids);
+  receiver.hold = true;
+  // One scoring batch: one job sends all its deliveries, one at a time here.
+  await ok(server, `mutation { refreshAllHealthScores { status } }`);
+  const all = await deliveries(server);
+  expect(all.length).toBeGreaterThan(2);
+  await waitFor(() => receiver.waiting() === 1, 'the first delivery in flight');
+  await ok(server, `mutation($id: ID!) { updateDestination(id: $id, input: { paused: true }) { paused } }`, { id });
+  // The job looks at its destination again at most a second after it last did.
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  receiver.release();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(receiver.received.length).toBe(1);
+  expect((await deliveries(server)).every((row) => row.status === 'CANCELLED')).toBe(true);
+});
+
+it('hands on the deliveries a batch job has no time left for, each sent once', async () => {
+  // A batch job starts sends for (1000 − 500) / 2 = 250 ms.
+  const server = await serve({
+    DELIVERY_CONCURRENCY: '1',
+    DELIVERY_BATCH_CONCURRENCY: '1',
+    DELIVERY_LOCK_TIMEOUT_MS: '1000',
+    DELIVERY_TIMEOUT_MS: '500',
+  });
+  await webhook(server);
+  await seedDecliningAccounts(server, ['cust_q6', 'cust_q7']);
+  receiver.hold = true;
+  await ok(server, `mutation { refreshAllHealthScores { status } }`);
+  await waitFor(() => receiver.waiting() === 1, 'the first delivery in flight');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  receiver.release();
+  const delivered = await settled(server, 'every delivery delivered', (rows) => rows.every((row) => row.status === 'DELIVERED'));
+  expect(delivered.length).toBeGreaterThan(2);
+  expect(delivered.every((row) => row.attempts === 1)).toBe(true);
+  expect(receiver.received.map((r) => r.id).sort()).toEqual(delivered.map((row) => row.id).sort());
+});
+
+it('shares the queue between two instances: each delivery arrives once, under its own id', async () => {
+  const env = { DELIVERY_CONCURRENCY: '1', DELIVERY_BATCH_CONCURRENCY: '1' };
+  const first = await serve(env);
+  const second = await serve(env, first.database);
+  await webhook(first);
+  const ids = ['cust_q8', 'cust_q9', 'cust_q10', 'cust_q11'];
+  await seedDecliningAccounts(first, ids);
+  receiver.hold = true;
+  // One scoring batch per account: four jobs.
+  await scoreNow(first, ids);
+  // Each instance sends one at a time: two in flight means both are at work.
+  await waitFor(() => receiver.waiting() === 2, 'both instances sending');
+  receiver.release();
+  const delivered = await settled(second, 'every delivery delivered', (rows) => rows.every((row) => row.status === 'DELIVERED'));
+  const received = receiver.received.map((r) => r.id);
+  expect(received.sort()).toEqual(delivered.map((row) => row.id).sort());
+  expect(new Set(received).size).toBe(received.length);
+  expect(receiver.badSignatures).toBe(0);
+}, 60_000);
+
+it('refuses a lock timeout that does not exceed the send timeout', () => {
+  expect(() => readConfig({ DELIVERY_LOCK_TIMEOUT_MS: '10000', DELIVERY_TIMEOUT_MS: '10000' })).toThrow(
+    /DELIVERY_LOCK_TIMEOUT_MS \(10000\) must exceed DELIVERY_TIMEOUT_MS \(10000\)/,
+  );
+  expect(readConfig({ DELIVERY_LOCK_TIMEOUT_MS: '10001', DELIVERY_TIMEOUT_MS: '10000' }).deliveryLockTimeoutMs).toBe(10_001);
+});
