@@ -1,7 +1,7 @@
 // What a delivery says, by destination kind: the Standard Webhooks JSON payload, the Slack
 // incoming-webhook message (blocks) and the email (subject, plain text, HTML) from the
 // destination's templates. Pure: the worker loads the rows and sends what these return.
-import type { SignalResult } from '../scoring/model';
+import { PenaltyResult, riskReasons, SignalResult } from '../scoring/model';
 
 /** One outreach action with what a message about it shows. */
 export interface DeliveryItem {
@@ -23,8 +23,9 @@ export interface DeliveryItem {
   customer: { id: string; name: string; arrCents: number; csmOwner: string | null; contactEmail: string | null };
   /** The score before the one that fired the playbook; null for a first score. */
   previousScore: number | null;
-  /** The signals of the customer's latest score. */
+  /** The signals and penalties of the customer's latest score. */
   signals: SignalResult[];
+  penalties: PenaltyResult[];
   csm: { email: string | null; slackTarget: string | null } | null;
 }
 
@@ -36,23 +37,21 @@ export interface NegativeSignal {
   pointsLost: number;
 }
 
-/** The three signals that cost the score the most points, worst first (missing signals left out). */
+/**
+ * The three signals that cost the score the most points, worst first (missing signals left out),
+ * ranked as `HealthScore.reasons` ranks them.
+ */
 export function mostNegativeSignals(signals: readonly SignalResult[], count = 3): NegativeSignal[] {
-  return signals
-    .filter((s) => !s.missing && s.value !== null && s.effectiveWeight > 0)
-    .map((s) => ({
-      name: s.name,
-      value: round(s.value as number, 3),
-      pointsLost: round(s.effectiveWeight * (1 - (s.value as number)) * 100, 1),
-    }))
-    .filter((s) => s.pointsLost > 0)
-    .sort((a, b) => b.pointsLost - a.pointsLost || a.name.localeCompare(b.name))
-    .slice(0, count);
+  return riskReasons(signals, [], count).map((reason) => ({
+    name: reason.name,
+    value: reason.value as number,
+    pointsLost: reason.pointsLost,
+  }));
 }
 
-function round(value: number, digits: number): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
+/** The red flags (penalties) applied to the latest score, costliest first. */
+export function redFlags(penalties: readonly PenaltyResult[], count = 3): Array<{ name: string; pointsLost: number }> {
+  return riskReasons([], penalties, count).map(({ name, pointsLost }) => ({ name, pointsLost }));
 }
 
 function dollars(arrCents: number): string {
@@ -75,6 +74,7 @@ export function webhookPayload(messageId: string, destination: { id: string; nam
         previousScore: item.previousScore,
         customer: item.customer,
         mostNegativeSignals: mostNegativeSignals(item.signals),
+        redFlags: redFlags(item.penalties),
       })),
     },
   };
@@ -101,6 +101,7 @@ function tierChange(item: DeliveryItem): string {
 
 function slackItemBlocks(item: DeliveryItem): unknown[] {
   const signals = mostNegativeSignals(item.signals);
+  const flags = redFlags(item.penalties);
   const csm = item.csm?.slackTarget
     ? slackMention(item.csm.slackTarget)
     : item.customer.csmOwner
@@ -136,6 +137,9 @@ function slackItemBlocks(item: DeliveryItem): unknown[] {
               ? 'No negative signal.'
               : `Most negative: ${signals.map((s) => `${slackText(s.name)} ${s.value} (−${s.pointsLost} pts)`).join(', ')}`,
         },
+        ...(flags.length === 0
+          ? []
+          : [{ type: 'mrkdwn', text: `Red flags: ${flags.map((f) => `${slackText(f.name)} (−${f.pointsLost} pts)`).join(', ')}` }]),
       ],
     },
   ];
@@ -187,6 +191,7 @@ export const EMAIL_PLACEHOLDERS = [
   'arr',
   'csmOwner',
   'signals',
+  'redFlags',
 ] as const;
 
 type EmailValues = Record<(typeof EMAIL_PLACEHOLDERS)[number], string>;
@@ -199,11 +204,12 @@ export const DEFAULT_EMAIL_TEMPLATES: Record<'CUSTOMER' | 'TEAM', { subject: str
   },
   TEAM: {
     subject: '{{customerName}}: {{action}} ({{previousTier}} → {{tier}})',
-    text: '{{message}}\n\nAccount: {{customerName}} ({{customerId}})\nScore: {{score}} (was {{previousScore}})\nTier: {{previousTier}} → {{tier}}\nARR: {{arr}}\nCSM: {{csmOwner}}\nMost negative signals: {{signals}}\nPlaybook: {{playbook}} / {{action}} ({{trigger}})\n',
+    text: '{{message}}\n\nAccount: {{customerName}} ({{customerId}})\nScore: {{score}} (was {{previousScore}})\nTier: {{previousTier}} → {{tier}}\nARR: {{arr}}\nCSM: {{csmOwner}}\nMost negative signals: {{signals}}\nRed flags: {{redFlags}}\nPlaybook: {{playbook}} / {{action}} ({{trigger}})\n',
     html:
       '<p>{{message}}</p><table><tr><th align="left">Account</th><td>{{customerName}} ({{customerId}})</td></tr>' +
       '<tr><th align="left">Score</th><td>{{score}} (was {{previousScore}})</td></tr><tr><th align="left">Tier</th><td>{{previousTier}} → {{tier}}</td></tr>' +
       '<tr><th align="left">ARR</th><td>{{arr}}</td></tr><tr><th align="left">Most negative signals</th><td>{{signals}}</td></tr>' +
+      '<tr><th align="left">Red flags</th><td>{{redFlags}}</td></tr>' +
       '<tr><th align="left">Playbook</th><td>{{playbook}} / {{action}} ({{trigger}})</td></tr></table>',
   },
 };
@@ -225,6 +231,10 @@ function emailValues(item: DeliveryItem): EmailValues {
     signals:
       mostNegativeSignals(item.signals)
         .map((s) => `${s.name} ${s.value} (−${s.pointsLost} pts)`)
+        .join(', ') || 'none',
+    redFlags:
+      redFlags(item.penalties)
+        .map((f) => `${f.name} (−${f.pointsLost} pts)`)
         .join(', ') || 'none',
   };
 }

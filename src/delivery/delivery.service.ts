@@ -4,6 +4,7 @@ import { NotFoundError, ensure } from '../infra/errors';
 import { LoaderRegistry, groupBy } from '../infra/loaders';
 import { Db, json, query, queryOne, queryPrepared } from '../infra/sql';
 import { decodeSignals, StoredSignal } from '../scoring/signal-storage';
+import type { PenaltyResult } from '../scoring/model';
 import type { DeliveryItem } from './delivery-messages';
 import { DELIVER_TASK } from './enqueue-deliveries.sql';
 
@@ -59,9 +60,10 @@ export interface OpenBatch {
   items: OpenDelivery[];
 }
 
-type ItemRow = Omit<DeliveryItem, 'signals'> & {
+type ItemRow = Omit<DeliveryItem, 'signals' | 'penalties'> & {
   destination: SendingDestination;
   signals: StoredSignal[] | null;
+  penalties: PenaltyResult[];
   retryFrom: string;
   attempts: number;
 };
@@ -93,13 +95,13 @@ async function loadOpen(db: Db, where: OpenWhere): Promise<OpenBatch | null> {
               'message', o.message, 'createdAt', to_char(o.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) as action,
             json_build_object('id', c.id, 'name', c.name, 'arrCents', c.arr_cents::float8, 'csmOwner', c.csm_owner, 'contactEmail', c.contact_email) as customer,
             case when cc.owner is null then null else json_build_object('email', cc.email, 'slackTarget', cc.slack_target) end as csm,
-            h.previous_score as "previousScore", h.signals
+            h.previous_score as "previousScore", h.signals, coalesce(h.penalties, '[]'::json) as penalties
      from delivery d
      join destination dst on dst.id = d.destination_id
      join outreach_action o on o.id = d.action_id
      join customer c on c.id = d.customer_id
      left join csm_contact cc on cc.owner = c.csm_owner
-     left join lateral (select hs.previous_score, hs.signals from health_score hs where hs.customer_id = d.customer_id
+     left join lateral (select hs.previous_score, hs.signals, hs.penalties from health_score hs where hs.customer_id = d.customer_id
                         order by hs.as_of desc, hs.id desc limit 1) h on true
      where ${OPEN_WHERE[key]} and d.status in ('PENDING', 'RETRYING')
      order by o.created_at, d.id`,

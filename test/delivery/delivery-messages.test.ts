@@ -54,6 +54,11 @@ function item(overrides: Partial<DeliveryItem['action']> = {}, customer: Partial
       signal('payments', null, 0.2, true),
       signal('perfect', 1, 0.15),
     ],
+    penalties: [
+      { name: 'team_shrinking', rawValue: 0.25, points: 20, applied: true },
+      { name: 'detractor', rawValue: 9, points: 25, applied: false },
+      { name: 'usage_halved', rawValue: 0.4, points: 15, applied: true },
+    ],
     csm: { email: 'kate@team.example', slackTarget: 'U024BE7LH' },
   };
 }
@@ -65,6 +70,20 @@ describe('delivery messages', () => {
       { name: 'active_days_trend', value: 0.5, pointsLost: 10 },
       { name: 'seats', value: 0.2, pointsLost: 4 },
     ]);
+  });
+
+  it('names the red flags applied, costliest first, in the webhook payload, Slack and the team email', () => {
+    const flags = [
+      { name: 'team_shrinking', pointsLost: 20 },
+      { name: 'usage_halved', pointsLost: 15 },
+    ];
+    expect(webhookPayload('d-1', { id: '1', name: 'crm' }, [item()], new Date()).data.actions[0].redFlags).toEqual(flags);
+    expect(JSON.stringify(slackMessage([item()]).blocks)).toContain('Red flags: team_shrinking (−20 pts), usage_halved (−15 pts)');
+    const email = emailContent(item(), { subject: null, text: null, html: null });
+    expect(email.text).toContain('Red flags: team_shrinking (−20 pts), usage_halved (−15 pts)');
+    const calm = { ...item(), penalties: [] };
+    expect(JSON.stringify(slackMessage([calm]).blocks)).not.toContain('Red flags');
+    expect(emailContent(calm, { subject: null, text: null, html: null }).text).toContain('Red flags: none');
   });
 
   it('builds the webhook payload with the delivery id as message id', () => {
