@@ -15,11 +15,33 @@ export class PermanentDeliveryError extends Error {}
 // per request. Kept-alive agents: a batch's sends to one receiver reuse connections.
 const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
 
-/** POSTs `body`; resolves on a 2xx answer, throws with the status and the answer's start otherwise. Redirects are not followed. */
-function post(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<void> {
+/**
+ * POSTs `body`; resolves on a 2xx answer, throws with the status and the answer's start otherwise.
+ * Redirects are not followed. A kept-alive connection the receiver closed while it sat idle fails
+ * the request at once (ECONNRESET before any answer): that request is sent again on another
+ * connection, as Node's documentation advises (`request.reusedSocket`), within the same time limit.
+ */
+async function post(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await postOnce(url, body, headers, Math.max(1, deadline - Date.now()));
+    } catch (error) {
+      if (!(error instanceof StaleConnectionError) || attempt >= MAX_STALE_CONNECTIONS || Date.now() >= deadline) throw error;
+    }
+  }
+}
+
+/** A receiver may have closed several idle connections at once: each is tried once at most. */
+const MAX_STALE_CONNECTIONS = 3;
+
+class StaleConnectionError extends Error {}
+
+function postOnce(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<void> {
   const target = new URL(url);
   const client = target.protocol === 'https:' ? https : http;
   return new Promise<void>((resolve, reject) => {
+    let answered = false;
     const settle = (error?: Error) => {
       clearTimeout(timer);
       if (error) reject(error);
@@ -38,6 +60,7 @@ function post(url: string, body: string, headers: Record<string, string>, timeou
         },
       },
       (response) => {
+        answered = true;
         // The answer is read to its end (which frees the connection); its start explains an error.
         let text = '';
         response.setEncoding('utf8');
@@ -56,7 +79,10 @@ function post(url: string, body: string, headers: Record<string, string>, timeou
       settle(error);
       request.destroy(error);
     }, timeoutMs);
-    request.on('error', settle);
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      const stale = request.reusedSocket && !answered && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+      settle(stale ? new StaleConnectionError(error.message) : error);
+    });
     request.end(body);
   });
 }
