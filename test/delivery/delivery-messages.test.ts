@@ -13,18 +13,7 @@ import {
   webhookPayload,
 } from '../../src/delivery/delivery-messages';
 import { maskSecret, maskUrl } from '../../src/delivery/destination.service';
-import type { SignalResult } from '../../src/scoring/model';
-
-const signal = (name: string, value: number | null, effectiveWeight: number, missing = false): SignalResult => ({
-  name,
-  component: 'engagement',
-  rawValue: value,
-  value,
-  weight: effectiveWeight * 100,
-  effectiveWeight,
-  contribution: (value ?? 0) * effectiveWeight * 100,
-  missing,
-});
+import { signalResult as signal } from '../scoring/model/model-factory';
 
 function item(overrides: Partial<DeliveryItem['action']> = {}, customer: Partial<DeliveryItem['customer']> = {}): DeliveryItem {
   return {

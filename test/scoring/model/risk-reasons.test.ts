@@ -1,17 +1,5 @@
-import { PenaltyResult, riskReasons, SignalResult } from '../../../src/scoring/model';
-
-function signal(name: string, value: number | null, effectiveWeight: number, missing = false): SignalResult {
-  return {
-    name,
-    component: 'engagement',
-    rawValue: value,
-    value,
-    weight: effectiveWeight * 100,
-    effectiveWeight,
-    contribution: 0,
-    missing,
-  };
-}
+import { PenaltyResult, riskReasons } from '../../../src/scoring/model';
+import { signalResult as signal } from './model-factory';
 
 function penalty(name: string, points: number, applied = points > 0): PenaltyResult {
   return { name, rawValue: 1, points, applied };
