@@ -39,7 +39,7 @@ interface WorkerDeps {
   timeoutMs: number;
   /** Sends one batch job makes at once. */
   batchConcurrency: number;
-  /** How long a batch job waits, at most, for the scoring running on this instance to end before sending. */
+  /** How long a batch job waits, at most, for a full scoring run on this instance to end before sending. */
   waitForScoringMs: number;
   retry: RetryPolicy;
   logger: Logger;

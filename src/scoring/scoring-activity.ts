@@ -1,12 +1,12 @@
-// Scoring running in this process (a customer's scoring, a rescoring round, a full run), for work
-// that should yield to it. Delivery sends share the event loop and the cores with scoring: a
-// scoring batch's deliveries are sent once the scoring around them is done (or after a bounded
-// wait), so delivering a run's alerts does not make the run itself slower.
+// A full scoring run in progress in this process, for work that should yield to it. Delivery sends
+// share the event loop and the cores with scoring: a run's deliveries are sent once the run is done
+// (or after a bounded wait), so delivering its alerts does not make the run itself slower. Scoring a
+// few accounts as their signals arrive is not counted: under a steady stream it never stops.
 
 let running = 0;
 const waiting = new Set<() => void>();
 
-/** Runs `work` (a scoring), counted as running in this process until it settles. */
+/** Runs `work` (a full run), counted as running in this process until it settles. */
 export async function whileScoring<T>(work: () => Promise<T>): Promise<T> {
   running += 1;
   try {

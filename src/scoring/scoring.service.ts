@@ -66,17 +66,7 @@ export function isBackfill(asOf: Date, now = Date.now()): boolean {
 }
 
 /** Scores the given customers (one transaction per batch) and publishes what changed. */
-export function scoreCustomers(
-  services: CoreServices,
-  db: Db,
-  ids: string[],
-  asOf: Date,
-  options: { broadcastScores: boolean },
-): Promise<BatchResult> {
-  return whileScoring(() => scoreAndPublish(services, db, ids, asOf, options));
-}
-
-async function scoreAndPublish(
+export async function scoreCustomers(
   services: CoreServices,
   db: Db,
   ids: string[],
@@ -188,6 +178,8 @@ export async function refreshAllHealthScores(
   wait = true,
 ): Promise<ScoringRunRecord | null> {
   const when = checkAsOf(asOf);
+  // A full run is what deliveries wait for (scoring-activity.ts): it scores every account at once.
+  // Continuous rescoring of a few accounts is not waited for, or a steady stream would hold them back.
   return withFullRunLock(databaseUrlOf(services), wait, (lock) => whileScoring(() => fullRun(services, db, lock, when)));
 }
 
