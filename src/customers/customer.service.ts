@@ -3,7 +3,7 @@
 import { ColumnMap, selectColumns } from '../infra/columns';
 import { InvalidInputError, NotFoundError, ensure } from '../infra/errors';
 import {
-  checkEmailAddress,
+  optionalEmailAddress,
   checkStrings,
   checkTextValue,
   MAX_ID_LENGTH,
@@ -69,7 +69,7 @@ export function validateCustomerInput(input: CustomerInput, now = new Date()): v
   checkedText(input.plan, 'plan', MAX_PLAN_LENGTH);
   checkedText(input.csmOwner, 'csmOwner', MAX_PLAN_LENGTH);
   checkedText(input.churnReason, 'churnReason', MAX_CHURN_REASON_LENGTH);
-  if (input.contactEmail != null && input.contactEmail.trim() !== '') checkEmailAddress(input.contactEmail, 'contactEmail');
+  optionalEmailAddress(input.contactEmail, 'contactEmail');
   ensure(input.arrCents == null || input.arrCents >= 0, 'arrCents must be ≥ 0', { argument: 'arrCents' });
   ensure(input.seats == null || input.seats >= 0, 'seats must be ≥ 0', { argument: 'seats' });
   ensure(input.communicationOptOut !== null, 'communicationOptOut must be true or false when given', { argument: 'communicationOptOut' });
@@ -95,7 +95,7 @@ const FIELDS: Array<[keyof CustomerInput, string, (input: CustomerInput) => unkn
   ['churnedAt', 'churned_at', (input) => input.churnedAt ?? null],
   ['churnReason', 'churn_reason', (input) => optionalText(input.churnReason)],
   ['communicationOptOut', 'communication_opt_out', (input) => input.communicationOptOut ?? null],
-  ['contactEmail', 'contact_email', (input) => optionalText(input.contactEmail)],
+  ['contactEmail', 'contact_email', (input) => optionalEmailAddress(input.contactEmail, 'contactEmail') ?? null],
 ];
 
 /**

@@ -2,7 +2,7 @@
 // destination cancels its open deliveries in the same transaction.
 import { Webhook } from 'standardwebhooks';
 import { InvalidInputError, NotFoundError, ensure } from '../infra/errors';
-import { checkEmailAddress, checkStrings, MAX_TEXT_LENGTH, optionalText, requiredText } from '../infra/input';
+import { checkStrings, MAX_TEXT_LENGTH, optionalEmailAddress, optionalText, requiredText } from '../infra/input';
 import { LoaderRegistry } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
 import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
@@ -104,14 +104,12 @@ function destinationColumns(input: DestinationInput): Record<string, unknown> {
     },
   );
   const filter = input.filter;
-  const optionalEmail = (value: string | null | undefined, argument: string) =>
-    value == null || value.trim() === '' ? (value === undefined ? undefined : null) : checkEmailAddress(value, argument);
   const columns: Record<string, unknown> = {
     name: input.name === undefined ? undefined : requiredText(input.name, 'name', MAX_NAME_LENGTH),
     url: input.url == null ? input.url : checkUrl(input.url),
     signing_secret: input.signingSecret == null ? input.signingSecret : checkSigningSecret(input.signingSecret),
-    email_from: optionalEmail(input.emailFrom, 'emailFrom'),
-    email_to: optionalEmail(input.emailTo, 'emailTo'),
+    email_from: optionalEmailAddress(input.emailFrom, 'emailFrom'),
+    email_to: optionalEmailAddress(input.emailTo, 'emailTo'),
     email_subject_template: checkTemplate(input.emailSubjectTemplate, 'emailSubjectTemplate', 1000),
     email_text_template: checkTemplate(input.emailTextTemplate, 'emailTextTemplate', MAX_TEXT_LENGTH),
     email_html_template: checkTemplate(input.emailHtmlTemplate, 'emailHtmlTemplate', MAX_TEXT_LENGTH),
@@ -268,7 +266,7 @@ const CSM_COLUMNS = `c.owner, c.email, c.slack_target as "slackTarget", c.update
 export async function setCsmContact(db: Db, input: CsmContactInput): Promise<CsmContact | null> {
   checkStrings(input, 'input');
   const owner = requiredText(input.owner, 'owner', MAX_NAME_LENGTH);
-  const email = input.email == null || input.email.trim() === '' ? null : checkEmailAddress(input.email, 'email');
+  const email = optionalEmailAddress(input.email, 'email') ?? null;
   const slackTarget = optionalText(input.slackTarget, 'slackTarget', MAX_NAME_LENGTH);
   if (email === null && slackTarget === null) {
     await query(db, 'delete from csm_contact where owner = ?', [owner]);

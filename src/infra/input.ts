@@ -166,3 +166,13 @@ export function checkEmailAddress(value: string, argument: string): string {
   }
   return trimmed;
 }
+
+/**
+ * An optional address: null when blank (clears it), undefined when absent (leaves it), else checked
+ * and trimmed as by {@link checkEmailAddress}.
+ */
+export function optionalEmailAddress<T extends string | null | undefined>(value: T, argument: string): string | Exclude<T, string> | null {
+  if (value === undefined) return undefined as Exclude<T, string>;
+  if (value === null || value.trim() === '') return null;
+  return checkEmailAddress(value, argument);
+}
