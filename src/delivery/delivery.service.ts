@@ -3,6 +3,7 @@
 import { NotFoundError, ensure } from '../infra/errors';
 import { LoaderRegistry, groupBy } from '../infra/loaders';
 import { Db, json, query, queryOne, queryPrepared } from '../infra/sql';
+import { addTimeRange } from '../infra/time-range';
 import { decodeSignals, StoredSignal } from '../scoring/signal-storage';
 import type { PenaltyResult } from '../scoring/model';
 import type { DeliveryItem } from './delivery-messages';
@@ -299,14 +300,7 @@ export async function countDeliveriesByStatus(
     where.push('d.destination_id in (select jsonb_array_elements_text(?::jsonb)::bigint)');
     params.push(json(filter.destinationIds));
   }
-  if (filter.from) {
-    where.push('d.created_at >= ?');
-    params.push(filter.from.toISOString());
-  }
-  if (filter.to) {
-    where.push('d.created_at < ?');
-    params.push(filter.to.toISOString());
-  }
+  addTimeRange(where, params, 'd.created_at', filter.from, filter.to);
   return query(
     db,
     `select d.destination_id::text as "destinationId", d.status, count(*)::int as count from delivery d

@@ -138,8 +138,8 @@ export interface BatchOptions {
    * playbook runs, and the caller publishes nothing.
    */
   backfill: boolean;
-  /** Customer-facing messages per customer per 7 days (CUSTOMER_MESSAGES_PER_WEEK); default 2. */
-  customerMessagesPerWeek?: number;
+  /** Customer-facing messages per customer per 7 days (`CUSTOMER_MESSAGES_PER_WEEK`). */
+  customerMessagesPerWeek: number;
 }
 
 /** What a batch reads before it scores: the customers, their metrics, score history and recent outreach. */
@@ -371,7 +371,7 @@ async function writeBatch(tx: Db, plan: BatchPlan, asOf: Date, modelVersion: num
   await enqueueDeliveries(
     tx,
     outreach.filter((action) => action.status === 'DECIDED').map((action) => action.id),
-    options.customerMessagesPerWeek ?? 2,
+    options.customerMessagesPerWeek,
   );
   return { scores, tierChanges, outreach };
 }
@@ -382,7 +382,7 @@ export async function scoreCustomerBatch(
   ids: string[],
   asOf: Date,
   model: { version: number; config: ScoringModelConfig },
-  options: BatchOptions = { backfill: false },
+  options: BatchOptions,
 ): Promise<BatchResult> {
   if (ids.length === 0) return { scores: [], tierChanges: [], outreach: [] };
   return inTransaction(db, async (tx) => {

@@ -110,7 +110,13 @@ function randomConfig(random: () => number): ScoringModelConfig {
 it.each(Object.keys(TIER_PRESETS) as TierPresetName[])('scores the default model with the %s preset', async (preset) => {
   const config = defaultModelWithTiers(preset);
   expect(validateModel(config)).toEqual([]);
-  const result = await scoreCustomerBatch(orm.em.fork() as Db, IDS, asOf, { version: 1, config }, { backfill: true });
+  const result = await scoreCustomerBatch(
+    orm.em.fork() as Db,
+    IDS,
+    asOf,
+    { version: 1, config },
+    { backfill: true, customerMessagesPerWeek: 2 },
+  );
   expect(result.scores).toHaveLength(IDS.length);
 });
 
@@ -125,7 +131,7 @@ it('scores every random config that validates, each score within 0…100', async
       IDS,
       new Date(asOf.getTime() - i * 3_600_000),
       { version: 1, config },
-      { backfill: true },
+      { backfill: true, customerMessagesPerWeek: 2 },
     );
     for (const score of result.scores) expect(score.score >= 0 && score.score <= 100).toBe(true);
     scored += result.scores.length;
