@@ -32,8 +32,8 @@ export const IMMUTABLE_CACHE = 'public, max-age=31536000, immutable';
 // Already compressed (images, woff2), or large and fetched only with devtools open (source maps).
 const SENT_AS_IS = new Set(['.png', '.woff2', '.map']);
 
-/** gzip of the files sent so far, by path and ETag: a file rebuilt in place is compressed again. */
-const gzipCache = new Map<string, Promise<Buffer>>();
+/** gzip of the files sent so far, by path, with the ETag it was made for: a file rebuilt in place is compressed again. */
+const gzipCache = new Map<string, { etag: string; body: Promise<Buffer> }>();
 
 export interface StaticFile {
   filePath: string;
@@ -105,13 +105,15 @@ function sendGzipped(
   etag: string,
   headers: http.OutgoingHttpHeaders,
 ): void {
-  const key = `${filePath}\n${etag}`;
-  let compressed = gzipCache.get(key);
-  if (!compressed) {
-    compressed = readFile(filePath).then((content) => gzip(content));
-    gzipCache.set(key, compressed);
+  let compressed = gzipCache.get(filePath)?.body;
+  if (!compressed || gzipCache.get(filePath)?.etag !== etag) {
+    const body = readFile(filePath).then((content) => gzip(content));
+    compressed = body;
+    gzipCache.set(filePath, { etag, body });
     // A failure is not kept: the next request tries again.
-    compressed.catch(() => gzipCache.delete(key));
+    body.catch(() => {
+      if (gzipCache.get(filePath)?.body === body) gzipCache.delete(filePath);
+    });
   }
   compressed.then(
     (body) => {

@@ -89,6 +89,24 @@ it('answers 404 for unknown assets and for any path that leaves the build folder
   }
 });
 
+it("refuses, in the dashboard's own check, names that climb out of the build folder (paths as sent, not normalised)", async () => {
+  const bare = http.createServer((req, res) => {
+    if (!serveDashboard(req.url ?? '/', req, res)) res.writeHead(418).end();
+  });
+  await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (bare.address() as { port: number }).port;
+    // A compiled server file exists there after `npm run build`: reachable if names were not checked.
+    for (const attempt of ['/assets/../../../dist/src/main.js', '/assets/..%2F..%2F..%2Fdist%2Fsrc%2Fmain.js', '/assets/.hidden.js']) {
+      const response = await rawRequest(port, 'GET', attempt);
+      expect({ attempt, status: response.status, body: response.body.toString() }).toEqual({ attempt, status: 404, body: 'Not Found' });
+    }
+  } finally {
+    bare.closeAllConnections();
+    await new Promise((resolve) => bare.close(resolve));
+  }
+});
+
 it('says how to build the dashboard when it was never built', async () => {
   const emptyBuild = mkdtempSync(path.join(os.tmpdir(), 'hg-dashboard-empty-'));
   const bare = http.createServer((req, res) => {
