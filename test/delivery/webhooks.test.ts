@@ -136,17 +136,24 @@ describe('webhook destinations', () => {
   });
 
   it('does not make scoring wait for a receiver that has not answered', async () => {
-    await seedDecliningAccounts(server, ['cust_w4']);
+    await seedDecliningAccounts(server, ['cust_w4', 'cust_w4b']);
     receiver.hold = true;
     const before = receiver.received.length;
-    // Scoring returns while every delivery request is still held open by the receiver.
     await scoreNow(server, ['cust_w4']);
+    // The worker is sending to the receiver, which holds every request open...
+    await waitFor(async () => receiver.waiting() > 0, 'a delivery request held open by the receiver');
+    // ...and scoring another account meanwhile is not held up by it.
+    const started = Date.now();
+    await scoreNow(server, ['cust_w4b']);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(receiver.waiting()).toBeGreaterThan(0);
     expect(receiver.received.length).toBe(before);
     const pending = await deliveriesOf('cust_w4');
     expect(pending.length).toBeGreaterThan(0);
     expect(pending.every((d: any) => d.status === 'PENDING')).toBe(true);
     receiver.release();
-    await waitFor(async () => (await deliveriesOf('cust_w4')).every((d: any) => d.status === 'DELIVERED'), 'held deliveries delivered');
+    for (const id of ['cust_w4', 'cust_w4b'])
+      await waitFor(async () => (await deliveriesOf(id)).every((d: any) => d.status === 'DELIVERED'), `held deliveries of ${id} delivered`);
   });
 
   it('sends nothing for a scoring batch that rolled back', async () => {
