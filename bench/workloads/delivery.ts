@@ -51,7 +51,11 @@ export async function runDeliveryWorkload(options: { flippers: number; runs: num
   const name = 'hg_bench_delivery';
   const { url, anchor } = await ensureLiveDataSet(name, options.flippers);
   const receiver = await startReceiver();
-  const server = await startServer({ name: 'delivery', database: url, env: { SCORING_INTERVAL_MS: '0', RESCORE_DEBOUNCE_MS: '0' } });
+  const server = await startServer({
+    name: 'delivery',
+    database: url,
+    env: { SCORING_INTERVAL_MS: '0', RESCORE_DEBOUNCE_MS: '0', DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true' },
+  });
   const without: number[] = [];
   const withDestination: number[] = [];
   const delivered: number[] = [];

@@ -44,8 +44,11 @@ export class DestinationResolver {
   @Mutation(() => Destination, {
     description: 'Adds a destination: actions decided from now on that its filter matches are delivered to it.',
   })
-  createDestination(@Arg('input', () => DestinationInput) input: DestinationInput, @Ctx() { db }: GraphQLContext): Promise<Destination> {
-    return createDestination(db, input);
+  createDestination(
+    @Arg('input', () => DestinationInput) input: DestinationInput,
+    @Ctx() { db, services }: GraphQLContext,
+  ): Promise<Destination> {
+    return createDestination(db, input, { allowPrivateNetworks: services.config.deliveryAllowPrivateNetworks });
   }
 
   @Authorized(Scope.ADMIN)
@@ -54,9 +57,9 @@ export class DestinationResolver {
   updateDestination(
     @Arg('id', () => ID) id: string,
     @Arg('input', () => DestinationInput) input: DestinationInput,
-    @Ctx() { db }: GraphQLContext,
+    @Ctx() { db, services }: GraphQLContext,
   ): Promise<Destination> {
-    return updateDestination(db, id, input);
+    return updateDestination(db, id, input, { allowPrivateNetworks: services.config.deliveryAllowPrivateNetworks });
   }
 
   @Authorized(Scope.ADMIN)

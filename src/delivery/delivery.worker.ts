@@ -25,7 +25,8 @@ import {
 } from './delivery.service';
 import { DELIVER_BATCH_TASK, DELIVER_TASK, DIGEST_TASK } from './enqueue-deliveries.sql';
 import { nextAttemptAt, RetryPolicy } from './retry-policy';
-import { createMailer, PermanentDeliveryError, sendEmail, sendSlack, sendWebhook } from './senders';
+import { PermanentDeliveryError } from './delivery-errors';
+import { createMailer, HttpSendOptions, sendEmail, sendSlack, sendWebhook } from './senders';
 
 const RELEASE_TASK = 'release_stalled_deliveries';
 
@@ -36,7 +37,7 @@ interface WorkerDeps {
   lockTimeoutMs: number;
   db: () => Db;
   mailer: Transporter | null;
-  timeoutMs: number;
+  http: HttpSendOptions;
   /** Sends one batch job makes at once. */
   batchConcurrency: number;
   /** How long a batch job waits, at most, for a full scoring run on this instance to end before sending. */
@@ -55,10 +56,10 @@ async function send(open: OpenDeliveries, messageId: string, deps: WorkerDeps): 
       destination.signingSecret as string,
       messageId,
       webhookPayload(messageId, destination, items, new Date()),
-      deps.timeoutMs,
+      deps.http,
     );
   } else if (destination.kind === 'SLACK') {
-    await sendSlack(destination.url as string, slackMessage(items), deps.timeoutMs);
+    await sendSlack(destination.url as string, slackMessage(items), deps.http);
   } else {
     const templates = {
       subject: destination.emailSubjectTemplate,
@@ -142,7 +143,7 @@ function destinationCheck(db: Db, destinationId: string): () => Promise<boolean>
  * would be taken for a crashed instance's.
  */
 function sendingWindowMs(deps: WorkerDeps): number {
-  return (deps.lockTimeoutMs - deps.timeoutMs) / 2;
+  return (deps.lockTimeoutMs - deps.http.timeoutMs) / 2;
 }
 
 /**
@@ -240,7 +241,7 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
   const deps: WorkerDeps = {
     db,
     mailer: createMailer(config.smtpUrl, config.deliveryTimeoutMs),
-    timeoutMs: config.deliveryTimeoutMs,
+    http: { timeoutMs: config.deliveryTimeoutMs, allowPrivateNetworks: config.deliveryAllowPrivateNetworks },
     batchConcurrency: config.deliveryBatchConcurrency,
     waitForScoringMs: config.deliveryWaitForScoringMs,
     retry: { baseMs: config.deliveryRetryBaseMs, maxDelayMs: config.deliveryRetryMaxDelayMs, windowMs: config.deliveryRetryWindowMs },

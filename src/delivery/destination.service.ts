@@ -6,6 +6,7 @@ import { checkStrings, MAX_TEXT_LENGTH, optionalEmailAddress, optionalText, requ
 import { LoaderRegistry } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
 import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
+import { checkUrlHost } from './address-guard';
 import { unknownPlaceholders } from './delivery-messages';
 import { cancelOpenDeliveries } from './delivery.service';
 import { CsmContact, CsmContactInput, Destination, DestinationInput, DestinationKind } from './delivery.types';
@@ -55,7 +56,12 @@ function toDestination(row: StoredDestination): Destination {
   return { ...rest, url: maskUrl(url), signingSecret: maskSecret(signingSecret), filter: { audience, playbooks, tiers, csmOwner } };
 }
 
-function checkUrl(url: string): string {
+/** What the instance allows destinations to point at (DELIVERY_ALLOW_PRIVATE_NETWORKS). */
+export interface DestinationPolicy {
+  allowPrivateNetworks: boolean;
+}
+
+function checkUrl(url: string, policy: DestinationPolicy): string {
   const trimmed = requiredText(url, 'url', MAX_URL_LENGTH);
   let parsed: URL | undefined;
   try {
@@ -64,6 +70,14 @@ function checkUrl(url: string): string {
     parsed = undefined;
   }
   if (!parsed || !/^https?:$/.test(parsed.protocol)) throw new InvalidInputError('url must be an http or https URL', { argument: 'url' });
+  if (!policy.allowPrivateNetworks) {
+    // A host name is checked again on every send, against the address it then resolves to.
+    try {
+      checkUrlHost(parsed);
+    } catch (error) {
+      throw new InvalidInputError(`url: ${(error as Error).message}`, { argument: 'url' });
+    }
+  }
   return trimmed;
 }
 
@@ -93,7 +107,7 @@ function checkList(values: string[] | null | undefined, argument: string): strin
 }
 
 /** The columns an input sets (undefined: left alone), checked; BAD_USER_INPUT on the first bad field. */
-function destinationColumns(input: DestinationInput): Record<string, unknown> {
+function destinationColumns(input: DestinationInput, policy: DestinationPolicy): Record<string, unknown> {
   checkStrings(input, 'input');
   const digest = input.digestSeconds;
   ensure(
@@ -106,7 +120,7 @@ function destinationColumns(input: DestinationInput): Record<string, unknown> {
   const filter = input.filter;
   const columns: Record<string, unknown> = {
     name: input.name === undefined ? undefined : requiredText(input.name, 'name', MAX_NAME_LENGTH),
-    url: input.url == null ? input.url : checkUrl(input.url),
+    url: input.url == null ? input.url : checkUrl(input.url, policy),
     signing_secret: input.signingSecret == null ? input.signingSecret : checkSigningSecret(input.signingSecret),
     email_from: optionalEmailAddress(input.emailFrom, 'emailFrom'),
     email_to: optionalEmailAddress(input.emailTo, 'emailTo'),
@@ -158,10 +172,10 @@ const TABLE_COLUMNS = [
   'paused',
 ];
 
-export async function createDestination(db: Db, input: DestinationInput): Promise<Destination> {
+export async function createDestination(db: Db, input: DestinationInput, policy: DestinationPolicy): Promise<Destination> {
   ensure(input.kind != null, 'kind is required', { argument: 'kind' });
   ensure(input.name != null, 'name is required', { argument: 'name' });
-  const row: Record<string, unknown> = { kind: input.kind, paused: false, ...destinationColumns(input) };
+  const row: Record<string, unknown> = { kind: input.kind, paused: false, ...destinationColumns(input, policy) };
   checkComplete(input.kind, row);
   return inTransaction(db, async (tx) => {
     // Serialises creations so the count below holds.
@@ -190,8 +204,8 @@ async function lockedDestination(tx: Db, id: string): Promise<Record<string, unk
   return row;
 }
 
-export async function updateDestination(db: Db, id: string, input: DestinationInput): Promise<Destination> {
-  const changes = destinationColumns(input);
+export async function updateDestination(db: Db, id: string, input: DestinationInput, policy: DestinationPolicy): Promise<Destination> {
+  const changes = destinationColumns(input, policy);
   return inTransaction(db, async (tx) => {
     const current = await lockedDestination(tx, id);
     ensure(input.kind == null || input.kind === current.kind, 'kind cannot be changed: create another destination', { argument: 'kind' });

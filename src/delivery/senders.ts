@@ -5,15 +5,20 @@ import http from 'node:http';
 import https from 'node:https';
 import nodemailer, { Transporter } from 'nodemailer';
 import { Webhook } from 'standardwebhooks';
+import { checkUrlHost, guardedLookup } from './address-guard';
 import type { EmailContent } from './delivery-messages';
-
-/** A failure retrying cannot fix (no address to send to): the delivery is DEAD at once. */
-export class PermanentDeliveryError extends Error {}
 
 // node:http rather than fetch: a batch job sends hundreds of POSTs on the event loop that scoring
 // runs on, and fetch (its streams and AbortSignal.timeout per request) costs several times the CPU
 // per request. Kept-alive agents: a batch's sends to one receiver reuse connections.
 const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
+
+export interface HttpSendOptions {
+  /** The longest one send may take (connect, send, answer), ms. */
+  timeoutMs: number;
+  /** Whether the URL may reach a loopback, private or reserved address (see address-guard.ts). */
+  allowPrivateNetworks: boolean;
+}
 
 /**
  * POSTs `body`; resolves on a 2xx answer, throws with the status and the answer's start otherwise.
@@ -21,11 +26,13 @@ const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new htt
  * the request at once (ECONNRESET before any answer): that request is sent again on another
  * connection, as Node's documentation advises (`request.reusedSocket`), within the same time limit.
  */
-async function post(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+async function post(url: string, body: string, headers: Record<string, string>, options: HttpSendOptions): Promise<void> {
+  const target = new URL(url);
+  if (!options.allowPrivateNetworks) checkUrlHost(target);
+  const deadline = Date.now() + options.timeoutMs;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await postOnce(url, body, headers, Math.max(1, deadline - Date.now()));
+      return await postOnce(target, body, headers, Math.max(1, deadline - Date.now()), options.allowPrivateNetworks);
     } catch (error) {
       if (!(error instanceof StaleConnectionError) || attempt >= MAX_STALE_CONNECTIONS || Date.now() >= deadline) throw error;
     }
@@ -37,8 +44,13 @@ const MAX_STALE_CONNECTIONS = 3;
 
 class StaleConnectionError extends Error {}
 
-function postOnce(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<void> {
-  const target = new URL(url);
+function postOnce(
+  target: URL,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  allowPrivateNetworks: boolean,
+): Promise<void> {
   const client = target.protocol === 'https:' ? https : http;
   return new Promise<void>((resolve, reject) => {
     let answered = false;
@@ -52,6 +64,8 @@ function postOnce(url: string, body: string, headers: Record<string, string>, ti
       {
         method: 'POST',
         agent: agents[target.protocol as keyof typeof agents],
+        // The address is checked as it is resolved, so the checked address is the one connected to.
+        ...(allowPrivateNetworks ? {} : { lookup: guardedLookup }),
         headers: {
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(body),
@@ -93,7 +107,7 @@ export async function sendWebhook(
   signingSecret: string,
   messageId: string,
   payload: unknown,
-  timeoutMs: number,
+  options: HttpSendOptions,
 ): Promise<void> {
   const body = JSON.stringify(payload);
   const timestamp = new Date();
@@ -102,12 +116,12 @@ export async function sendWebhook(
     url,
     body,
     { 'webhook-id': messageId, 'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)), 'webhook-signature': signature },
-    timeoutMs,
+    options,
   );
 }
 
-export async function sendSlack(url: string, message: unknown, timeoutMs: number): Promise<void> {
-  await post(url, JSON.stringify(message), {}, timeoutMs);
+export async function sendSlack(url: string, message: unknown, options: HttpSendOptions): Promise<void> {
+  await post(url, JSON.stringify(message), {}, options);
 }
 
 /** One SMTP transport per worker, from SMTP_URL: a connection per message (several at once from a batch job). */

@@ -112,6 +112,12 @@ export interface AppConfig {
   deliveryLockTimeoutMs: number;
   /** How often the queue looks for retries that came due (new jobs arrive by LISTEN/NOTIFY at once), ms. `DELIVERY_POLL_INTERVAL_MS`, default 2000. */
   deliveryPollIntervalMs: number;
+  /**
+   * Whether webhook and Slack deliveries may reach loopback, private or reserved addresses (a local
+   * receiver, an internal service). Off by default: an admin's URL could otherwise reach the
+   * database, Redis or a cloud metadata service. `DELIVERY_ALLOW_PRIVATE_NETWORKS`, `true` or `false` (default).
+   */
+  deliveryAllowPrivateNetworks: boolean;
   /** Customer-facing messages one customer may get per 7 days, over every destination; the rest are SKIPPED_WEEKLY_CAP. `CUSTOMER_MESSAGES_PER_WEEK`, default 2. */
   customerMessagesPerWeek: number;
 }
@@ -124,6 +130,14 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0
     throw new Error(`Configuration error: ${name} must be an integer ≥ ${min}, got "${raw}"`);
   }
   return value;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new Error(`Configuration error: ${name} must be true or false, got "${env[name]}"`);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -203,6 +217,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     deliveryRetryWindowMs: integer(env, 'DELIVERY_RETRY_WINDOW_MS', 86_400_000, 1),
     deliveryLockTimeoutMs: integer(env, 'DELIVERY_LOCK_TIMEOUT_MS', 300_000, 1),
     deliveryPollIntervalMs: integer(env, 'DELIVERY_POLL_INTERVAL_MS', 2000, 10),
+    deliveryAllowPrivateNetworks: flag(env, 'DELIVERY_ALLOW_PRIVATE_NETWORKS', false),
     customerMessagesPerWeek: integer(env, 'CUSTOMER_MESSAGES_PER_WEEK', 2),
   };
   checkDeliveryTimeouts(config);

@@ -155,3 +155,10 @@ it('refuses a lock timeout that does not exceed the send timeout', () => {
   );
   expect(readConfig({ DELIVERY_LOCK_TIMEOUT_MS: '10001', DELIVERY_TIMEOUT_MS: '10000' }).deliveryLockTimeoutMs).toBe(10_001);
 });
+
+it('keeps deliveries off private networks unless DELIVERY_ALLOW_PRIVATE_NETWORKS says true, and refuses anything else', () => {
+  expect(readConfig({}).deliveryAllowPrivateNetworks).toBe(false);
+  expect(readConfig({ DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true' }).deliveryAllowPrivateNetworks).toBe(true);
+  expect(readConfig({ DELIVERY_ALLOW_PRIVATE_NETWORKS: 'false' }).deliveryAllowPrivateNetworks).toBe(false);
+  expect(() => readConfig({ DELIVERY_ALLOW_PRIVATE_NETWORKS: 'yes' })).toThrow(/DELIVERY_ALLOW_PRIVATE_NETWORKS must be true or false/);
+});

@@ -1,9 +1,16 @@
 // The webhook sender over kept-alive connections: a receiver that closed an idle connection (the
 // next request on it is reset before any answer) does not fail the delivery; a receiver that resets
-// every request still does.
+// every request still does. And the guard against server-side request forgery: unless allowed, no
+// send reaches a loopback, private or reserved address, however the URL names it.
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { sendWebhook } from '../../src/delivery/senders';
+import { BlockedAddressError, guardedLookup, isNonPublicAddress } from '../../src/delivery/address-guard';
+import { PermanentDeliveryError } from '../../src/delivery/delivery-errors';
+import { sendSlack, sendWebhook } from '../../src/delivery/senders';
+
+/** The receivers here listen on loopback. */
+const LOCAL = { timeoutMs: 2000, allowPrivateNetworks: true };
+const GUARDED = { timeoutMs: 2000, allowPrivateNetworks: false };
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
@@ -28,8 +35,8 @@ describe('sendWebhook', () => {
     // Answers the first request of each connection; the second one finds it "closed" (reset).
     const receiver = await listen((socket, n, res) => (n === 1 ? res.end('ok') : socket.destroy()));
     try {
-      await sendWebhook(receiver.url, SECRET, 'msg_1', { n: 1 }, 2000);
-      await sendWebhook(receiver.url, SECRET, 'msg_2', { n: 2 }, 2000);
+      await sendWebhook(receiver.url, SECRET, 'msg_1', { n: 1 }, LOCAL);
+      await sendWebhook(receiver.url, SECRET, 'msg_2', { n: 2 }, LOCAL);
       expect(receiver.connections).toHaveLength(2);
     } finally {
       receiver.server.closeAllConnections();
@@ -40,11 +47,77 @@ describe('sendWebhook', () => {
   it('still fails when the receiver resets a fresh connection', async () => {
     const receiver = await listen((socket) => socket.destroy());
     try {
-      await expect(sendWebhook(receiver.url, SECRET, 'msg_3', { n: 3 }, 2000)).rejects.toThrow(/socket hang up|ECONNRESET/);
+      await expect(sendWebhook(receiver.url, SECRET, 'msg_3', { n: 3 }, LOCAL)).rejects.toThrow(/socket hang up|ECONNRESET/);
       expect(receiver.connections).toHaveLength(1);
     } finally {
       receiver.server.closeAllConnections();
       receiver.server.close();
+    }
+  });
+});
+
+describe('the address guard', () => {
+  it('refuses loopback, private, link-local and reserved addresses, IPv4-mapped ones included, and allows public ones', () => {
+    const refused = [
+      '127.0.0.1',
+      '127.8.9.10',
+      '10.1.2.3',
+      '172.16.0.1',
+      '172.31.255.255',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '224.0.0.1',
+      '255.255.255.255',
+      '::1',
+      '::',
+      'fd00::1',
+      'fe80::1',
+      '::ffff:127.0.0.1',
+      '::ffff:10.0.0.1',
+      '[::1]',
+      '64:ff9b::a00:1',
+    ];
+    const allowed = ['8.8.8.8', '1.1.1.1', '172.32.0.1', '192.169.0.1', '2606:4700::1111', '::ffff:8.8.8.8'];
+    expect(refused.filter((a) => !isNonPublicAddress(a))).toEqual([]);
+    expect(allowed.filter((a) => isNonPublicAddress(a))).toEqual([]);
+  });
+
+  it('sends nothing to an address it refuses, named by IP, mapped IP or localhost, and the failure is permanent', async () => {
+    const receiver = await listen((_socket, _n, res) => res.end('ok'));
+    const port = (receiver.server.address() as AddressInfo).port;
+    try {
+      for (const url of [
+        receiver.url,
+        `http://[::ffff:127.0.0.1]:${port}/hooks`,
+        `http://localhost:${port}/hooks`,
+        `http://LOCALHOST:${port}/`,
+      ]) {
+        const sent = sendWebhook(url, SECRET, 'msg_4', { n: 4 }, GUARDED);
+        await expect(sent).rejects.toThrow(BlockedAddressError);
+        await expect(sent).rejects.toThrow(/loopback, private or reserved address/);
+      }
+      await expect(sendSlack(receiver.url, { text: 'x' }, GUARDED)).rejects.toBeInstanceOf(PermanentDeliveryError);
+      expect(receiver.connections).toHaveLength(0);
+      // Allowed explicitly, the same receiver is reached.
+      await sendWebhook(receiver.url, SECRET, 'msg_5', { n: 5 }, LOCAL);
+      expect(receiver.connections).toHaveLength(1);
+    } finally {
+      receiver.server.closeAllConnections();
+      receiver.server.close();
+    }
+  });
+
+  it('checks the addresses a host name resolves to, in the shape Node asks for', async () => {
+    const lookup = (all: boolean) =>
+      new Promise<{ error: Error | null; address: unknown }>((resolve) =>
+        guardedLookup('localhost', { all }, (error, address) => resolve({ error, address })),
+      );
+    for (const all of [false, true]) {
+      const { error } = await lookup(all);
+      expect(error).toBeInstanceOf(BlockedAddressError);
+      expect(error?.message).toMatch(/^localhost resolves to (127\.0\.0\.1|::1)/);
     }
   });
 });

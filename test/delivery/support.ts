@@ -156,4 +156,6 @@ export const DELIVERY_TEST_ENV = {
   DELIVERY_RETRY_MAX_DELAY_MS: '300',
   DELIVERY_POLL_INTERVAL_MS: '50',
   DELIVERY_TIMEOUT_MS: '3000',
+  // The receivers are in-process servers on loopback.
+  DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
 };

@@ -97,6 +97,22 @@ inputCases('trackEngagement', 'EngagementEventInput', 'id', event, 'eventType', 
   ['a blank type', '  '],
 ]);
 inputCases('trackEngagement', 'EngagementEventInput', 'id', event, 'occurredAt', badPastInstants);
+// Server-side request forgery: an admin's webhook URL may not point at the server's own network.
+for (const [label, url] of [
+  ['the database port on loopback', 'http://127.0.0.1:5432/'],
+  ['localhost', 'http://localhost:6379/'],
+  ['a cloud metadata address', 'http://169.254.169.254/latest/meta-data/'],
+  ['IPv6 loopback', 'http://[::1]:4000/graphql'],
+  ['a private address', 'https://10.0.0.5/hooks'],
+  ['an IPv4-mapped private address', 'http://[::ffff:192.168.0.1]/hooks'],
+  ['the unspecified address', 'http://0.0.0.0:4000/'],
+]) {
+  cases.push({
+    name: `createDestination with a url to ${label}`,
+    query: 'mutation ($url: String!) { createDestination(input: { kind: SLACK, name: "internal", url: $url }) { id } }',
+    variables: { url },
+  });
+}
 const nested = (depth: number): unknown => (depth === 0 ? 'leaf' : { next: nested(depth - 1) });
 cases.push({
   name: 'trackEngagement: metadata nested 5,000 deep',

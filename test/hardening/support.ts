@@ -52,6 +52,7 @@ export const WRITTEN_TABLES = [
   'scoring_run',
   'scoring_model',
   'audit_log',
+  'destination',
 ] as const;
 
 /**
