@@ -7,7 +7,7 @@ import { startApp } from './app';
 import { customerCount, DemoSeedOptions, parseDemoArguments, seedDemo } from './demo/demo-seed-command';
 import { AppConfig, readConfig } from './infra/config';
 import { openDatabase } from './database';
-import { startEmbeddedPostgres } from './infra/embedded-postgres';
+import { NoEmbeddedPostgresError, startEmbeddedPostgres } from './infra/embedded-postgres';
 import { createLogger, Logger } from './infra/logger';
 
 /** `--demo` and the demo's options, or undefined without `--demo`; any other argument is an error. */
@@ -53,7 +53,12 @@ async function main(): Promise<void> {
   if (!databaseUrl) {
     const dataDir = path.resolve(config.dataDir, 'postgres');
     logger.info({ dataDir }, 'DATABASE_URL not set: starting embedded PostgreSQL');
-    const started = await startEmbeddedPostgres({ dataDir, port: config.embeddedPostgresPort, logger });
+    const started = await startEmbeddedPostgres({ dataDir, port: config.embeddedPostgresPort, logger }).catch((error: unknown) => {
+      if (!(error instanceof NoEmbeddedPostgresError)) throw error;
+      // A setup error: the message says what to set, a stack would not.
+      console.error(error.message);
+      process.exit(2);
+    });
     databaseUrl = started.databaseUrl;
     embedded = started;
   }

@@ -22,7 +22,9 @@ export interface HttpAdmission extends RequestAuth {
   responseHeaders: Record<string, string>;
 }
 
-const HOW_TO_CREATE_A_KEY = 'npm run keys -- create --name admin --scope admin';
+// Both spellings: a source checkout has the npm script, the Docker image the compiled command.
+const HOW_TO_CREATE_A_KEY =
+  'npm run keys -- create --name admin --scope admin; in the Docker image: keys create --name admin --scope admin';
 
 function sendError(
   res: http.ServerResponse,

