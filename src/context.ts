@@ -7,8 +7,8 @@ import type { SingleEventWriter } from './engagement/engagement.service';
 import type { RescoreScheduler } from './scoring/rescore-queue';
 import type { AppConfig } from './infra/config';
 import { LoaderRegistry } from './infra/loaders';
-import type { Logger } from './infra/logger';
-import type { AppPubSub } from './infra/pubsub';
+import { createLogger, Logger } from './infra/logger';
+import { AppPubSub, InProcessPubSub } from './infra/pubsub';
 import type { Db } from './infra/sql';
 
 /** The process-wide services every module may use (scripts build these alone, without a server). */
@@ -19,6 +19,20 @@ export interface CoreServices {
   config: AppConfig;
   /** Hooks told that another scoring model version became active (the scheduler then rescores everyone). */
   onModelActivated: Array<(version: number) => void>;
+}
+
+/**
+ * The services of a command run from a shell (the demo seed, the import): no server, so live events
+ * reach nobody outside this process, and nothing listens for model activations.
+ */
+export function commandServices(orm: MikroORM, config: AppConfig, databaseUrl: string): CoreServices {
+  return {
+    orm,
+    pubsub: new InProcessPubSub(),
+    logger: createLogger(config.logLevel),
+    config: { ...config, databaseUrl },
+    onModelActivated: [],
+  };
 }
 
 /** A running server's services: the core ones and the writers and scheduler built on them (src/app.ts). */

@@ -5,10 +5,8 @@ import 'reflect-metadata';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { AppConfig } from '../infra/config';
 import { readConfig } from '../infra/config';
-import type { CoreServices } from '../context';
+import { commandServices } from '../context';
 import { openDatabase } from '../database';
-import { createLogger } from '../infra/logger';
-import { InProcessPubSub } from '../infra/pubsub';
 import { Db, queryOne } from '../infra/sql';
 import { buildDemoDataSet, DEFAULT_DEMO_OPTIONS, DemoOptions, MAX_DEMO_CUSTOMERS, MAX_DEMO_DAYS, MIN_DEMO_DAYS } from './demo-data';
 import { DemoProgress, loadDemoData, scoreDemoHistory } from './load-demo-data';
@@ -110,13 +108,7 @@ export async function seedDemo(
   interactive = false,
 ): Promise<void> {
   const startedAt = Date.now();
-  const services: CoreServices = {
-    orm,
-    pubsub: new InProcessPubSub(),
-    logger: createLogger(config.logLevel),
-    config: { ...config, databaseUrl },
-    onModelActivated: [],
-  };
+  const services = commandServices(orm, config, databaseUrl);
   const db = orm.em.fork() as Db;
   const dataSet = buildDemoDataSet({ ...options, now: new Date() });
   print(

@@ -5,11 +5,12 @@ import { setCommunicationOptOut, upsertCustomer } from '../customers/customer.se
 import { MAX_BATCH_SIZE, trackEngagementBatch } from '../engagement/engagement.service';
 import type { EngagementEventInput } from '../engagement/engagement.types';
 import type { CoreServices } from '../context';
-import { Db, json, query, queryOne } from '../infra/sql';
+import { Db, json, query } from '../infra/sql';
 import { submitNpsResponse } from '../nps/nps.service';
 import { recordPayment } from '../payments/payment.service';
 import { PaymentStatus } from '../payments/payment.types';
-import { refreshAllHealthScores } from '../scoring/scoring.service';
+import { backfillHistory } from '../scoring/backfill-history';
+import { refreshAllHealthScores, ScoringRunRecord } from '../scoring/scoring.service';
 import { recordSupportTicket } from '../support/support-ticket.service';
 import { SupportTicketSeverity, SupportTicketStatus } from '../support/support-ticket.types';
 import { Archetype, countByArchetype } from './demo-archetypes';
@@ -323,40 +324,25 @@ export async function scoreDemoHistory(
   const startedAt = Date.now();
   const historyDays = options.historyDays ?? 30;
   const now = dataSet.window.now;
-  const ids = json(dataSet.customers.map((c) => c.id));
-  const summary = { runs: 0, skipped: 0, tierChanges: 0 };
-  for (let daysAgo = historyDays; daysAgo >= 0; daysAgo--) {
-    const asOf = new Date(now.getTime() - daysAgo * DAY_MS);
-    if (daysAgo > 0) {
-      const scored = await queryOne<{ customers: number }>(
-        db,
-        `select count(distinct customer_id)::int as customers from health_score
-         where customer_id in (select jsonb_array_elements_text(?::jsonb))
-           and as_of between ?::timestamptz - interval '12 hours' and ?::timestamptz + interval '12 hours'`,
-        [ids, asOf.toISOString(), asOf.toISOString()],
-      );
-      // Scoring skips customers who had not signed up yet (the onboarding accounts, early on).
-      const signedUp = dataSet.customers.filter((c) => c.signedUpAt.getTime() <= asOf.getTime()).length;
-      if ((scored?.customers ?? 0) >= signedUp) {
-        summary.skipped++;
-        options.onProgress?.({
-          phase: 'scoring',
-          done: historyDays - daysAgo + 1,
-          total: historyDays + 1,
-          detail: `${asOf.toISOString().slice(0, 10)} already scored`,
-        });
-        continue;
-      }
-    }
-    const run = await refreshAllHealthScores(services, db, asOf, true);
-    summary.runs++;
-    summary.tierChanges += run?.tierChanges ?? 0;
+  const total = historyDays + 1;
+  let done = 0;
+  const report = (asOf: Date, run: ScoringRunRecord | null) =>
     options.onProgress?.({
       phase: 'scoring',
-      done: historyDays - daysAgo + 1,
-      total: historyDays + 1,
-      detail: `as of ${daysAgo === 0 ? 'now' : asOf.toISOString().slice(0, 10)}: ${run?.customersScored ?? 0} scored, ${run?.tierChanges ?? 0} tier changes`,
+      done: ++done,
+      total,
+      detail: run
+        ? `as of ${asOf === now ? 'now' : asOf.toISOString().slice(0, 10)}: ${run.customersScored} scored, ${run.tierChanges} tier changes`
+        : `${asOf.toISOString().slice(0, 10)} already scored`,
     });
-  }
-  return { ...summary, seconds: (Date.now() - startedAt) / 1000 };
+  const days = Array.from({ length: historyDays }, (_, i) => new Date(now.getTime() - (historyDays - i) * DAY_MS));
+  const history = await backfillHistory(services, db, days, { customerIds: dataSet.customers.map((c) => c.id), onInstant: report });
+  const latest = await refreshAllHealthScores(services, db, now, true);
+  if (latest) report(now, latest);
+  return {
+    runs: history.runs + 1,
+    skipped: history.skipped,
+    tierChanges: history.tierChanges + (latest?.tierChanges ?? 0),
+    seconds: (Date.now() - startedAt) / 1000,
+  };
 }

@@ -6,12 +6,10 @@ import 'reflect-metadata';
 import { createReadStream } from 'node:fs';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { AppConfig, readConfig } from '../infra/config';
-import type { CoreServices } from '../context';
+import { commandServices, CoreServices } from '../context';
 import { openDatabase } from '../database';
-import { createLogger } from '../infra/logger';
-import { InProcessPubSub } from '../infra/pubsub';
-import { Db, queryOne } from '../infra/sql';
-import { refreshAllHealthScores } from '../scoring/scoring.service';
+import type { Db } from '../infra/sql';
+import { backfillHistory } from '../scoring/backfill-history';
 import { importEvents, MAX_REPORTED_ERRORS } from './event-import';
 
 const DAY_MS = 86_400_000;
@@ -55,9 +53,8 @@ export function parseImportArguments(argv: readonly string[]): ImportCommand {
 }
 
 /**
- * Scores everyone as of each of the last `days` days (midnight UTC), oldest first: a backfill
- * (history only). A day on which every customer signed up by then already has a score within 12
- * hours is skipped, so running it again adds nothing.
+ * Scores everyone as of the end of each of the last `days` UTC days, oldest first: a backfill
+ * (history only); days already scored are skipped (backfillHistory).
  */
 export async function backfillDailyHistory(
   services: CoreServices,
@@ -67,23 +64,15 @@ export async function backfillDailyHistory(
   print: (line: string) => void,
 ): Promise<void> {
   const today = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
-  for (let daysAgo = days; daysAgo >= 1; daysAgo--) {
-    const asOf = new Date(today - (daysAgo - 1) * DAY_MS - 1);
-    const missing = await queryOne<{ n: number }>(
-      db,
-      `select count(*)::int as n from customer c
-       where (c.signed_up_at is null or c.signed_up_at <= ?::timestamptz)
-         and not exists (select 1 from health_score h where h.customer_id = c.id
-                         and h.as_of between ?::timestamptz - interval '12 hours' and ?::timestamptz + interval '12 hours')`,
-      [asOf.toISOString(), asOf.toISOString(), asOf.toISOString()],
-    );
-    if ((missing?.n ?? 0) === 0) {
-      print(`  backfill as of ${asOf.toISOString()}: already scored`);
-      continue;
-    }
-    const run = await refreshAllHealthScores(services, db, asOf, true);
-    print(`  backfill as of ${asOf.toISOString()}: ${run?.customersScored ?? 0} scored, ${run?.tierChanges ?? 0} tier changes`);
-  }
+  const instants = Array.from({ length: days }, (_, i) => new Date(today - (days - 1 - i) * DAY_MS - 1));
+  await backfillHistory(services, db, instants, {
+    onInstant: (asOf, run) =>
+      print(
+        run
+          ? `  backfill as of ${asOf.toISOString()}: ${run.customersScored} scored, ${run.tierChanges} tier changes`
+          : `  backfill as of ${asOf.toISOString()}: already scored`,
+      ),
+  });
 }
 
 /** Runs the command against the database `orm` is open on (at `databaseUrl`). */
@@ -112,13 +101,7 @@ export async function runImportCommand(
   if (summary.rejected > summary.errors.length)
     print(`  … and ${summary.rejected - summary.errors.length} more refused lines (the first ${MAX_REPORTED_ERRORS} are listed)`);
   if (command.backfillDays > 0) {
-    const services: CoreServices = {
-      orm,
-      pubsub: new InProcessPubSub(),
-      logger: createLogger(config.logLevel),
-      config: { ...config, databaseUrl },
-      onModelActivated: [],
-    };
+    const services = commandServices(orm, config, databaseUrl);
     print(`backfilling the score history of the last ${command.backfillDays} days (no outreach, nothing published)`);
     await backfillDailyHistory(services, orm.em.fork() as Db, command.backfillDays, new Date(), print);
   }

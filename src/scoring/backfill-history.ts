@@ -1,0 +1,60 @@
+// Score history for past instants (the demo's month, an import's backfill): a full scoring run as of
+// each instant, oldest first. Runs as of a past instant are backfills (history and tier changes, no
+// outreach, nothing published). An instant at which every customer signed up by then already has a
+// score within 12 hours is skipped, so running the same backfill again adds no second point per day.
+import type { CoreServices } from '../context';
+import { Db, json, query } from '../infra/sql';
+import { refreshAllHealthScores, ScoringRunRecord } from './scoring.service';
+
+export interface BackfillOptions {
+  /** Only these customers count when deciding whether an instant is already scored (default: all). */
+  customerIds?: readonly string[];
+  /** Called after each instant: its run, or null when it was already scored. */
+  onInstant?: (asOf: Date, run: ScoringRunRecord | null) => void;
+}
+
+export interface BackfillSummary {
+  runs: number;
+  skipped: number;
+  tierChanges: number;
+}
+
+/** The instants of `instants` at which some customer signed up by then has no score within 12 hours (one statement). */
+async function instantsToScore(db: Db, instants: readonly Date[], customerIds: readonly string[] | undefined): Promise<Set<number>> {
+  const rows = await query<{ at: string }>(
+    db,
+    `select i.at from jsonb_array_elements_text(?::jsonb) as i(at)
+     where exists (
+       select 1 from customer c
+       where (?::jsonb is null or c.id in (select jsonb_array_elements_text(?::jsonb)))
+         and (c.signed_up_at is null or c.signed_up_at <= i.at::timestamptz)
+         and not exists (select 1 from health_score h where h.customer_id = c.id
+                         and h.as_of between i.at::timestamptz - interval '12 hours' and i.at::timestamptz + interval '12 hours'))`,
+    [json(instants.map((at) => at.toISOString())), customerIds ? json(customerIds) : null, customerIds ? json(customerIds) : null],
+  );
+  return new Set(rows.map((row) => new Date(row.at).getTime()));
+}
+
+/** Scores every customer as of each of `instants` not yet scored, oldest first. */
+export async function backfillHistory(
+  services: CoreServices,
+  db: Db,
+  instants: readonly Date[],
+  options: BackfillOptions = {},
+): Promise<BackfillSummary> {
+  const ordered = [...instants].sort((a, b) => a.getTime() - b.getTime());
+  const missing = await instantsToScore(db, ordered, options.customerIds);
+  const summary: BackfillSummary = { runs: 0, skipped: 0, tierChanges: 0 };
+  for (const asOf of ordered) {
+    if (!missing.has(asOf.getTime())) {
+      summary.skipped++;
+      options.onInstant?.(asOf, null);
+      continue;
+    }
+    const run = await refreshAllHealthScores(services, db, asOf, true);
+    summary.runs++;
+    summary.tierChanges += run?.tierChanges ?? 0;
+    options.onInstant?.(asOf, run);
+  }
+  return summary;
+}
