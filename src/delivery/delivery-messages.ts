@@ -1,7 +1,8 @@
 // What a delivery says, by destination kind: the Standard Webhooks JSON payload, the Slack
 // incoming-webhook message (blocks) and the email (subject, plain text, HTML) from the
 // destination's templates. Pure: the worker loads the rows and sends what these return.
-import { PenaltyResult, riskReasons, SignalResult } from '../scoring/model';
+import { escapeHtml } from '../infra/html';
+import { fillPlaceholders, PenaltyResult, placeholderNames, riskReasons, SignalResult } from '../scoring/model';
 
 /** One outreach action with what a message about it shows. */
 export interface DeliveryItem {
@@ -239,21 +240,9 @@ function emailValues(item: DeliveryItem): EmailValues {
   };
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
-
-/** Replaces `{{name}}`; an unknown placeholder stays visible. Values are HTML-escaped for the HTML part only. */
-function fill(template: string, values: EmailValues, escape: (text: string) => string): string {
-  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) =>
-    Object.hasOwn(values, name) ? escape(values[name as keyof EmailValues]) : whole,
-  );
-}
-
 /** Unknown `{{placeholders}}` in an admin's template, for a clear error when it is saved. */
 export function unknownPlaceholders(template: string): string[] {
-  const names = [...template.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]);
-  return names.filter((name) => !(EMAIL_PLACEHOLDERS as readonly string[]).includes(name));
+  return placeholderNames(template).filter((name) => !(EMAIL_PLACEHOLDERS as readonly string[]).includes(name));
 }
 
 export interface EmailContent {
@@ -266,14 +255,14 @@ export interface EmailContent {
 export function emailContent(item: DeliveryItem, templates: EmailTemplates): EmailContent {
   const defaults = DEFAULT_EMAIL_TEMPLATES[item.action.audience];
   const values = emailValues(item);
-  const same = (text: string) => text;
   return {
     // A header cannot carry a line break.
-    subject: fill(templates.subject ?? defaults.subject, values, same)
+    subject: fillPlaceholders(templates.subject ?? defaults.subject, values)
       .replace(/[\r\n]+/g, ' ')
       .slice(0, 998),
-    text: fill(templates.text ?? defaults.text, values, same),
-    html: fill(templates.html ?? defaults.html, values, escapeHtml),
+    text: fillPlaceholders(templates.text ?? defaults.text, values),
+    // Values are HTML-escaped in the HTML part only.
+    html: fillPlaceholders(templates.html ?? defaults.html, values, escapeHtml),
   };
 }
 

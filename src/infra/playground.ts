@@ -5,6 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
 import { type RuruClientConfig, ruruHTML } from 'ruru/server';
+import { escapeHtml } from './html';
 import { allowOnlyGetAndHead, IMMUTABLE_CACHE, SAFE_FILE_NAME, sendPlainText, sendStaticFile, STATIC_CONTENT_TYPES } from './static-files';
 
 /** URL path under which Ruru's static assets are served (must end with a slash). */
@@ -216,8 +217,4 @@ function parseAccept(header: string | undefined): Map<string, number> {
     result.set(type, Math.max(q, result.get(type) ?? 0));
   }
   return result;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

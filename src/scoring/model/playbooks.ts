@@ -27,11 +27,21 @@ export const TEMPLATE_PLACEHOLDERS = [
 
 export type TemplateValues = Record<(typeof TEMPLATE_PLACEHOLDERS)[number], string>;
 
-/** Replaces `{{name}}` placeholders; unknown ones are left visible rather than silently blanked. */
+/** `{{name}}`, with spaces allowed inside the braces: the one placeholder syntax of playbook and email templates. */
+const PLACEHOLDER = /\{\{\s*(\w+)\s*\}\}/g;
+
+/** Replaces each `{{name}}` that `values` has, through `escape`; unknown ones are left visible rather than silently blanked. */
+export function fillPlaceholders(template: string, values: Readonly<Record<string, string>>, escape = (text: string) => text): string {
+  return template.replace(PLACEHOLDER, (whole, name: string) => (Object.hasOwn(values, name) ? escape(values[name]) : whole));
+}
+
+/** The placeholder names a template uses, in order of appearance. */
+export function placeholderNames(template: string): string[] {
+  return [...template.matchAll(PLACEHOLDER)].map((match) => match[1]);
+}
+
 export function renderTemplate(template: string, values: Partial<TemplateValues>): string {
-  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) =>
-    Object.prototype.hasOwnProperty.call(values, name) ? (values as Record<string, string>)[name] : whole,
-  );
+  return fillPlaceholders(template, values as Record<string, string>);
 }
 
 export interface PlaybookDecisionInput {

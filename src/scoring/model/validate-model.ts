@@ -1,7 +1,7 @@
 // Validation of a scoring-model configuration before it is stored or activated. A model arrives
 // as JSON from `updateScoringModel`, so every rule the scoring core relies on is checked here once
 // instead of being defended against in every function.
-import { TEMPLATE_PLACEHOLDERS } from './playbooks';
+import { placeholderNames, TEMPLATE_PLACEHOLDERS } from './playbooks';
 import { BASELINE_METRICS, METRIC_KINDS } from './types';
 import type { Normaliser, OutreachChannel, PenaltyConfig, PlaybookConfig, ScoringModelConfig, SignalConfig } from './types';
 
@@ -143,7 +143,6 @@ function playbookErrors(model: ScoringModelConfig): string[] {
   const keys = new Set<string>();
   const tiersWithPlaybook = new Set<string>();
   const tierKeys = new Set((model.tiers ?? []).map((band) => band.key));
-  const placeholderPattern = /\{\{\s*(\w+)\s*\}\}/g;
   model.playbooks.forEach((playbook: PlaybookConfig, index) => {
     const path = `playbooks[${index}]`;
     if (!isNonEmptyString(playbook.key)) errors.push(`${path}.key is required`);
@@ -189,7 +188,7 @@ function playbookErrors(model: ScoringModelConfig): string[] {
       if (typeof action.template !== 'string') {
         errors.push(`${actionPath}.template is required`);
       } else {
-        for (const [, name] of action.template.matchAll(placeholderPattern)) {
+        for (const name of placeholderNames(action.template)) {
           if (!(TEMPLATE_PLACEHOLDERS as readonly string[]).includes(name)) {
             errors.push(`${actionPath}.template uses unknown placeholder {{${name}}}`);
           }
