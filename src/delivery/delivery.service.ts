@@ -7,7 +7,7 @@ import { addTimeRange } from '../infra/time-range';
 import { decodeSignals, StoredSignal } from '../scoring/signal-storage';
 import type { PenaltyResult } from '../scoring/model';
 import type { DeliveryItem } from './delivery-messages';
-import { DELIVER_TASK } from './enqueue-deliveries.sql';
+import { DELIVER_TASK, destinationIsActiveSql } from './enqueue-deliveries.sql';
 
 export interface DeliveryRow {
   id: string;
@@ -90,7 +90,7 @@ async function loadOpen(db: Db, where: OpenWhere): Promise<OpenBatch | null> {
             json_build_object('id', dst.id::text, 'kind', dst.kind, 'name', dst.name, 'url', dst.url, 'signingSecret', dst.signing_secret,
               'emailFrom', dst.email_from, 'emailTo', dst.email_to, 'emailSubjectTemplate', dst.email_subject_template,
               'emailTextTemplate', dst.email_text_template, 'emailHtmlTemplate', dst.email_html_template,
-              'active', dst.deleted_at is null and not dst.paused) as destination,
+              'active', ${destinationIsActiveSql('dst')}) as destination,
             json_build_object('id', o.id::text, 'playbook', o.playbook, 'action', o.action, 'audience', o.audience, 'channel', o.channel,
               'trigger', o.trigger, 'fromTier', o.from_tier, 'toTier', o.to_tier, 'score', o.score, 'escalation', o.escalation,
               'message', o.message, 'createdAt', to_char(o.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) as action,
@@ -218,7 +218,7 @@ export async function recordOutcomes(db: Db, outcomes: ReadonlyArray<{ deliveryI
 export async function destinationIsActive(db: Db, destinationId: string): Promise<boolean> {
   const row = await queryOne<{ active: boolean }>(
     db,
-    `select deleted_at is null and not paused as active from destination where id = ?::bigint`,
+    `select ${destinationIsActiveSql('destination')} as active from destination where id = ?::bigint`,
     [destinationId],
   );
   return row?.active ?? false;
@@ -250,7 +250,7 @@ export async function redeliver(db: Db, deliveryId: string): Promise<DeliveryRow
   });
   const found = await queryOne<{ active: boolean }>(
     db,
-    `select (dst.deleted_at is null and not dst.paused) as active from delivery d join destination dst on dst.id = d.destination_id where d.id = ?::uuid`,
+    `select ${destinationIsActiveSql('dst')} as active from delivery d join destination dst on dst.id = d.destination_id where d.id = ?::uuid`,
     [deliveryId],
   );
   if (!found) throw new NotFoundError(`delivery ${deliveryId} does not exist`, { deliveryId });

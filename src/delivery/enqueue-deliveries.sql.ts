@@ -10,6 +10,9 @@ export const DELIVER_TASK = 'deliver_outreach';
 export const DELIVER_BATCH_TASK = 'deliver_outreach_batch';
 export const DIGEST_TASK = 'deliver_digest';
 
+/** SQL: whether the destination row `alias` still takes deliveries (neither paused nor deleted). */
+export const destinationIsActiveSql = (alias: string) => `(${alias}.deleted_at is null and not ${alias}.paused)`;
+
 /**
  * Deliveries one batch job takes at most. A job sends them concurrently and records them in one
  * statement, so a crash resends at most this many (under their own ids); several jobs per scoring
@@ -39,7 +42,7 @@ export async function enqueueDeliveries(tx: Db, actionIds: readonly string[], cu
      ), matched as (
        select a.*, dst.id as destination_id
        from actions a
-       join destination dst on dst.deleted_at is null and not dst.paused
+       join destination dst on ${destinationIsActiveSql('dst')}
         and (dst.audience is null or dst.audience = a.audience)
         and (dst.playbooks is null or a.playbook = any(dst.playbooks))
         and (dst.tiers is null or a.to_tier = any(dst.tiers))
