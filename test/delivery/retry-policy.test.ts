@@ -24,9 +24,12 @@ describe('retry policy', () => {
 
   it('retries for 24 hours after the delivery was queued, then gives up (DEAD)', () => {
     const queued = new Date('2026-12-01T00:00:00Z');
-    const early = nextAttemptAt(queued, new Date('2026-12-01T01:00:00Z'), 3, policy, () => 0.5);
-    expect(early).toEqual(new Date(Date.parse('2026-12-01T01:00:00Z') + retryDelayMs(3, policy, () => 0.5)));
+    // After the third failure the ceiling is 30 s × 2² = 120 s; halfway up its upper half is 90 s.
+    expect(nextAttemptAt(queued, new Date('2026-12-01T01:00:00Z'), 3, policy, () => 0.5)).toEqual(new Date('2026-12-01T01:01:30Z'));
     expect(nextAttemptAt(queued, new Date('2026-12-01T23:59:00Z'), 20, policy, () => 1)).toBeNull();
+    // At the window's edge: a first retry 15 s later still fits 20 s before the end, not 10 s before it.
+    expect(nextAttemptAt(queued, new Date('2026-12-01T23:59:40Z'), 1, policy, () => 0)).toEqual(new Date('2026-12-01T23:59:55Z'));
+    expect(nextAttemptAt(queued, new Date('2026-12-01T23:59:50Z'), 1, policy, () => 0)).toBeNull();
     // Retrying from the first failure onwards, the attempts end inside the window.
     let now = queued;
     let attempts = 0;
