@@ -3,6 +3,7 @@
 import { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { createKey, post } from '../helpers/auth';
+import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 import { DELIVERY_TEST_ENV, ok, Receiver, scoreNow, seedDecliningAccounts, startReceiver, waitFor } from './support';
 
@@ -114,6 +115,59 @@ describe('Slack and email destinations', () => {
     expect(customerFacing.length).toBeGreaterThan(1);
     expect(customerFacing.filter((d: any) => d.status === 'DELIVERED').length).toBe(1);
     expect(customerFacing.filter((d: any) => d.status === 'SKIPPED_WEEKLY_CAP').length).toBe(customerFacing.length - 1);
+  });
+
+  it("counts the week's earlier customer messages against the cap, and sends again once the oldest is a week old", async () => {
+    await ok(server, CREATE, {
+      input: { kind: 'EMAIL', name: 'mail-w', emailFrom: 'cs@vendor.example', filter: { audience: 'CUSTOMER' } },
+    });
+    const to = 'ops@weekly.example';
+    await seedDecliningAccounts(server, ['cust_w1'], { contactEmail: to });
+    const customerDeliveries = () =>
+      sql<{ id: string; status: string }>(
+        server.database,
+        `select id::text, status from delivery where customer_id = 'cust_w1' and audience = 'CUSTOMER' order by created_at, id`,
+      );
+    const settledOnes = async (what: string): Promise<Array<{ id: string; status: string }>> => {
+      const rows = await waitFor(async () => {
+        const all = await customerDeliveries();
+        return all.length > 0 && all.every((r) => r.status === 'DELIVERED' || r.status === 'SKIPPED_WEEKLY_CAP') && all;
+      }, what);
+      return rows || [];
+    };
+    // Moves the account's history back in time, as if `days` had passed: its playbooks' cooldown with it.
+    const age = async (actionDays: number, deliveryDays: number) => {
+      await sql(
+        server.database,
+        `update outreach_action set created_at = created_at - make_interval(days => $1) where customer_id = 'cust_w1'`,
+        [actionDays],
+      );
+      await sql(server.database, `update delivery set created_at = created_at - make_interval(days => $1) where customer_id = 'cust_w1'`, [
+        deliveryDays,
+      ]);
+    };
+    const mailsTo = () => mails.filter((m) => m.to.includes(to)).length;
+
+    await scoreNow(server, ['cust_w1']);
+    const first = await settledOnes('first week settled');
+    expect(first.filter((r) => r.status === 'DELIVERED')).toHaveLength(1);
+    await waitFor(() => mailsTo() === 1, 'the first email');
+
+    // Three days later the playbooks run again (their cooldown has passed): the week already has its one message.
+    await age(8, 3);
+    await scoreNow(server, ['cust_w1']);
+    const second = await settledOnes('second run settled');
+    const secondNew = second.filter((r) => !first.some((f) => f.id === r.id));
+    expect(secondNew.length).toBeGreaterThan(0);
+    expect(secondNew.every((r) => r.status === 'SKIPPED_WEEKLY_CAP')).toBe(true);
+
+    // Once the delivered message is more than seven days old, one more may go out.
+    await age(8, 5);
+    await scoreNow(server, ['cust_w1']);
+    const third = await settledOnes('third run settled');
+    const thirdNew = third.filter((r) => !second.some((f) => f.id === r.id));
+    expect(thirdNew.filter((r) => r.status === 'DELIVERED')).toHaveLength(1);
+    await waitFor(() => mailsTo() === 2, 'the second email');
   });
 
   it('takes a contact address on upsertCustomer and refuses one that is not an address, writing nothing', async () => {
