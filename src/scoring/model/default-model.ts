@@ -504,9 +504,9 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       baselineDays: 60,
       direction: 'below',
       threshold: 0.5,
-      // Enough on its own for "at risk": most of the team gone in two weeks while a champion or two
-      // keep logging in is the clearest early sign there is, and healthy accounts, weekday-only and
-      // low-cadence ones included, rarely lose half their active users in a fortnight (bench/README.md).
+      // Enough on its own for "at risk": fewer than half of the usual users active for two weeks while
+      // a champion or two keep logging in is the clearest early sign there is, and healthy accounts,
+      // weekday-only and low-cadence ones included, rarely show it (bench/README.md).
       points: 45,
     },
     { name: 'usage_halved', metric: 'events_trend', windowDays: 21, baselineDays: 60, direction: 'below', threshold: 0.5, points: 15 },
