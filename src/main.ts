@@ -7,7 +7,8 @@ import { startApp } from './app';
 import { customerCount, DemoSeedOptions, parseDemoArguments, seedDemo } from './demo/demo-seed-command';
 import { AppConfig, readConfig } from './infra/config';
 import { openDatabase } from './database';
-import { NoEmbeddedPostgresError, startEmbeddedPostgres } from './infra/embedded-postgres';
+import { startEmbeddedPostgres } from './infra/embedded-postgres';
+import { StartupRefusal } from './infra/errors';
 import { createLogger, Logger } from './infra/logger';
 
 /** `--demo` and the demo's options, or undefined without `--demo`; any other argument is an error. */
@@ -52,13 +53,7 @@ async function main(): Promise<void> {
   let embedded: { stop(): Promise<void> } | undefined;
   if (!databaseUrl) {
     const dataDir = path.resolve(config.dataDir, 'postgres');
-    logger.info({ dataDir }, 'DATABASE_URL not set: starting embedded PostgreSQL');
-    const started = await startEmbeddedPostgres({ dataDir, port: config.embeddedPostgresPort, logger }).catch((error: unknown) => {
-      if (!(error instanceof NoEmbeddedPostgresError)) throw error;
-      // A setup error: the message says what to set, a stack would not.
-      console.error(error.message);
-      process.exit(2);
-    });
+    const started = await startEmbeddedPostgres({ dataDir, port: config.embeddedPostgresPort, logger });
     databaseUrl = started.databaseUrl;
     embedded = started;
   }
@@ -97,6 +92,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
+  // A refusal says what to change; a stack would not help.
+  if (error instanceof StartupRefusal) {
+    console.error(error.message);
+    process.exit(2);
+  }
   console.error(error);
   process.exit(1);
 });

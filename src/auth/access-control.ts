@@ -6,6 +6,7 @@ import type http from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLSchema, ValidationRule } from 'graphql';
 import type { AppServices, RequestAuth } from '../context';
+import { StartupRefusal } from '../infra/errors';
 import type { Logger } from '../infra/logger';
 import type { Db } from '../infra/sql';
 import type { SubscriptionExecution } from '../infra/subscription-execution';
@@ -85,7 +86,7 @@ export class AccessControl {
     }
     if (!isLoopbackHostName(host)) {
       this.keys.stop();
-      throw new Error(
+      throw new StartupRefusal(
         `Refusing to listen on ${host} without an API key: anyone reaching it could read and change everything. ` +
           `Create a key first (\`${HOW_TO_CREATE_A_KEY}\`, against the same DATABASE_URL), or listen on this machine only (HOST=127.0.0.1).`,
       );

@@ -1,8 +1,8 @@
 // Webhook and Slack URLs are set by admins through the API, so without a guard the delivery worker
 // would POST wherever they point: the database, Redis, a cloud metadata service, other hosts on the
 // private network (server-side request forgery). Unless DELIVERY_ALLOW_PRIVATE_NETWORKS is set, a
-// send is refused when the address it would connect to is loopback, private, link-local or otherwise
-// not a public unicast address. The check runs on the address actually connected to (the request's
+// send is refused when the address it would connect to is loopback, private, link-local, or in one
+// of the special-purpose ranges listed below (some of which tunnel to IPv4 addresses). The check runs on the address actually connected to (the request's
 // DNS lookup is replaced by one that checks what it resolved), so a name that resolves differently
 // at send time than when the URL was saved (DNS rebinding) is caught too.
 import dns from 'node:dns';
@@ -21,17 +21,28 @@ const IPV4_RANGES: Array<[string, number]> = [
   ['169.254.0.0', 16], // link-local, cloud metadata services
   ['172.16.0.0', 12], // private
   ['192.0.0.0', 24], // IETF protocol assignments
+  ['192.0.2.0', 24], // documentation
+  ['192.88.99.0', 24], // 6to4 relays (deprecated)
   ['192.168.0.0', 16], // private
   ['198.18.0.0', 15], // benchmarking
+  ['198.51.100.0', 24], // documentation
+  ['203.0.113.0', 24], // documentation
   ['224.0.0.0', 4], // multicast
   ['240.0.0.0', 4], // reserved, broadcast
 ];
+// IPv4-mapped addresses (::ffff:a.b.c.d) need no entry: BlockList matches them against the IPv4 rules.
 const IPV6_RANGES: Array<[string, number]> = [
-  ['::', 128], // unspecified
-  ['::1', 128], // loopback
-  ['64:ff9b::', 96], // NAT64 (reaches IPv4 addresses, private ones included)
+  ['::', 96], // unspecified, loopback, and the deprecated IPv4-compatible form (::a.b.c.d)
+  ['::ffff:0:0:0', 96], // IPv4-translated
+  ['64:ff9b::', 96], // NAT64: reaches IPv4 addresses, private ones included
+  ['64:ff9b:1::', 48], // local-use NAT64
+  ['100::', 64], // discard
+  ['2001::', 32], // Teredo: tunnels to an IPv4 address
+  ['2001:db8::', 32], // documentation
+  ['2002::', 16], // 6to4: embeds an IPv4 address
   ['fc00::', 7], // unique local
   ['fe80::', 10], // link-local
+  ['fec0::', 10], // site-local (deprecated)
   ['ff00::', 8], // multicast
 ];
 
@@ -39,20 +50,23 @@ const blocked = new net.BlockList();
 for (const [address, prefix] of IPV4_RANGES) blocked.addSubnet(address, prefix, 'ipv4');
 for (const [address, prefix] of IPV6_RANGES) blocked.addSubnet(address, prefix, 'ipv6');
 
+/** An address or host as written in a URL: without IPv6 brackets, and without the root's trailing dot. */
+function bare(host: string): string {
+  return host.replace(/^\[|\]$/g, '').replace(/\.$/, '');
+}
+
 /** Whether `address` (an IPv4 or IPv6 literal) is one deliveries may not reach. */
 export function isNonPublicAddress(address: string): boolean {
-  const literal = address.replace(/^\[|\]$/g, '');
-  // An IPv4-mapped IPv6 address reaches the IPv4 address it embeds.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(literal);
-  if (mapped) return blocked.check(mapped[1], 'ipv4');
+  const literal = bare(address);
   const family = net.isIP(literal);
   if (family === 0) return false;
   return blocked.check(literal, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-function refusal(host: string, address: string): BlockedAddressError {
+/** `subject` names the address: "10.0.0.5", or "hooks.internal resolves to 10.0.0.5, which". */
+function refusal(subject: string): BlockedAddressError {
   return new BlockedAddressError(
-    `${host} resolves to ${address}, a loopback, private or reserved address: deliveries there are refused ` +
+    `${subject} is a loopback, private or reserved address: deliveries there are refused ` +
       '(DELIVERY_ALLOW_PRIVATE_NETWORKS=true allows them)',
   );
 }
@@ -62,9 +76,9 @@ function refusal(host: string, address: string): BlockedAddressError {
  * `localhost`): what can be told without a DNS lookup, so an admin hears of it when saving the URL.
  */
 export function checkUrlHost(url: URL): void {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (host.toLowerCase() === 'localhost' || host.toLowerCase().endsWith('.localhost')) throw refusal(host, 'loopback');
-  if (isNonPublicAddress(host)) throw refusal(host, host);
+  const host = bare(url.hostname).toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost')) throw refusal(`${host} (this machine)`);
+  if (isNonPublicAddress(host)) throw refusal(host);
 }
 
 /**
@@ -75,7 +89,7 @@ export const guardedLookup: LookupFunction = (hostname, options, callback) => {
   dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
     if (error) return callback(error, '');
     const bad = addresses.find((a) => isNonPublicAddress(a.address));
-    if (bad) return callback(refusal(hostname, bad.address), '');
+    if (bad) return callback(refusal(`${hostname} resolves to ${bad.address}, which`), '');
     // Node asks for every address when it races IPv4 and IPv6 (autoSelectFamily), else for one.
     if (options.all) return callback(null, addresses);
     callback(null, addresses[0].address, addresses[0].family);

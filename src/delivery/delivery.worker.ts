@@ -11,6 +11,7 @@ import type { Logger } from '../infra/logger';
 import { Db, query } from '../infra/sql';
 import { scoringSettled } from '../scoring/scoring-activity';
 import { digestEmailContent, emailContent, emailRecipient, slackMessage, webhookPayload } from './delivery-messages';
+import { PermanentDeliveryError } from './delivery-errors';
 import {
   collectDigest,
   DeliveryJob,
@@ -25,7 +26,6 @@ import {
 } from './delivery.service';
 import { DELIVER_BATCH_TASK, DELIVER_TASK, DIGEST_TASK } from './enqueue-deliveries.sql';
 import { nextAttemptAt, RetryPolicy } from './retry-policy';
-import { PermanentDeliveryError } from './delivery-errors';
 import { createMailer, HttpSendOptions, sendEmail, sendSlack, sendWebhook } from './senders';
 
 const RELEASE_TASK = 'release_stalled_deliveries';

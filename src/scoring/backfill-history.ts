@@ -35,7 +35,11 @@ async function instantsToScore(db: Db, instants: readonly Date[], customerIds: r
   return new Set(rows.map((row) => new Date(row.at).getTime()));
 }
 
-/** Scores every customer as of each of `instants` not yet scored, oldest first. */
+/**
+ * Scores every customer as of each of `instants` not yet scored, oldest first. Which instants are
+ * scored already is decided once, before the first run: right for instants a day or more apart (as
+ * both callers' are), since one run's scores then fall within 12 hours of no other instant.
+ */
 export async function backfillHistory(
   services: CoreServices,
   db: Db,

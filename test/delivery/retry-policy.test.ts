@@ -30,6 +30,8 @@ describe('retry policy', () => {
     // At the window's edge: a first retry 15 s later still fits 20 s before the end, not 10 s before it.
     expect(nextAttemptAt(queued, new Date('2026-12-01T23:59:40Z'), 1, policy, () => 0)).toEqual(new Date('2026-12-01T23:59:55Z'));
     expect(nextAttemptAt(queued, new Date('2026-12-01T23:59:50Z'), 1, policy, () => 0)).toBeNull();
+    // Exactly at the window's end still counts as inside it.
+    expect(nextAttemptAt(queued, new Date('2026-12-01T23:59:45Z'), 1, policy, () => 0)).toEqual(new Date('2026-12-02T00:00:00Z'));
     // Retrying from the first failure onwards, the attempts end inside the window.
     let now = queued;
     let attempts = 0;

@@ -2,6 +2,7 @@
 // next request on it is reset before any answer) does not fail the delivery; a receiver that resets
 // every request still does. And the guard against server-side request forgery: unless allowed, no
 // send reaches a loopback, private or reserved address, however the URL names it.
+import dns from 'node:dns';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { BlockedAddressError, guardedLookup, isNonPublicAddress } from '../../src/delivery/address-guard';
@@ -70,14 +71,22 @@ describe('the address guard', () => {
       '0.0.0.0',
       '224.0.0.1',
       '255.255.255.255',
+      '203.0.113.9',
       '::1',
       '::',
+      '::7f00:1',
       'fd00::1',
       'fe80::1',
+      'fec0::1',
       '::ffff:127.0.0.1',
+      '::ffff:7f00:1',
       '::ffff:10.0.0.1',
       '[::1]',
       '64:ff9b::a00:1',
+      '64:ff9b:1::a00:1',
+      '2002:7f00:1::',
+      '2001:0:4136:e378::1',
+      '2001:db8::1',
     ];
     const allowed = ['8.8.8.8', '1.1.1.1', '172.32.0.1', '192.169.0.1', '2606:4700::1111', '::ffff:8.8.8.8'];
     expect(refused.filter((a) => !isNonPublicAddress(a))).toEqual([]);
@@ -92,7 +101,7 @@ describe('the address guard', () => {
         receiver.url,
         `http://[::ffff:127.0.0.1]:${port}/hooks`,
         `http://localhost:${port}/hooks`,
-        `http://LOCALHOST:${port}/`,
+        `http://LOCALHOST.:${port}/`,
       ]) {
         const sent = sendWebhook(url, SECRET, 'msg_4', { n: 4 }, GUARDED);
         await expect(sent).rejects.toThrow(BlockedAddressError);
@@ -110,14 +119,47 @@ describe('the address guard', () => {
   });
 
   it('checks the addresses a host name resolves to, in the shape Node asks for', async () => {
-    const lookup = (all: boolean) =>
-      new Promise<{ error: Error | null; address: unknown }>((resolve) =>
-        guardedLookup('localhost', { all }, (error, address) => resolve({ error, address })),
+    const lookup = (hostname: string, all: boolean) =>
+      new Promise<{ error: Error | null; address: unknown; family?: number }>((resolve) =>
+        guardedLookup(hostname, { all }, (error, address, family) => resolve({ error, address, family })),
       );
     for (const all of [false, true]) {
-      const { error } = await lookup(all);
+      const { error } = await lookup('localhost', all);
       expect(error).toBeInstanceOf(BlockedAddressError);
-      expect(error?.message).toMatch(/^localhost resolves to (127\.0\.0\.1|::1)/);
+      expect(error?.message).toMatch(/^localhost resolves to (127\.0\.0\.1|::1), which is a loopback/);
+    }
+    // A public name resolves as dns.lookup answers it: one address, or all of them when asked.
+    const publicAddress = { address: '93.184.215.14', family: 4 };
+    const stub = jest
+      .spyOn(dns, 'lookup')
+      .mockImplementation(((_host: string, _options: unknown, callback: (...args: unknown[]) => void) =>
+        callback(null, [publicAddress])) as unknown as typeof dns.lookup);
+    try {
+      expect(await lookup('hooks.example', false)).toEqual({ error: null, address: '93.184.215.14', family: 4 });
+      expect(await lookup('hooks.example', true)).toEqual({ error: null, address: [publicAddress], family: undefined });
+    } finally {
+      stub.mockRestore();
+    }
+  });
+
+  it('refuses a name that resolves to a private address when the request is made (DNS rebinding), connecting nowhere', async () => {
+    const receiver = await listen((_socket, _n, res) => res.end('ok'));
+    const port = (receiver.server.address() as AddressInfo).port;
+    // The name passes the check made when a URL is saved; only what it resolves to gives it away.
+    const stub = jest
+      .spyOn(dns, 'lookup')
+      .mockImplementation(((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) =>
+        options.all
+          ? callback(null, [{ address: '127.0.0.1', family: 4 }])
+          : callback(null, '127.0.0.1', 4)) as unknown as typeof dns.lookup);
+    try {
+      const sent = sendWebhook(`http://rebound.example:${port}/hooks`, SECRET, 'msg_6', { n: 6 }, GUARDED);
+      await expect(sent).rejects.toThrow(/^rebound\.example resolves to 127\.0\.0\.1, which is a loopback/);
+      await expect(sent).rejects.toBeInstanceOf(PermanentDeliveryError);
+      expect(receiver.connections).toHaveLength(0);
+    } finally {
+      stub.mockRestore();
+      receiver.server.close();
     }
   });
 });

@@ -135,7 +135,7 @@ describe('Slack and email destinations', () => {
       }, what);
       return rows || [];
     };
-    // Moves the account's history back in time, as if `days` had passed: its playbooks' cooldown with it.
+    // Moves the account's outreach back `actionDays` (past its playbooks' cooldown) and its deliveries back `deliveryDays`.
     const age = async (actionDays: number, deliveryDays: number) => {
       await sql(
         server.database,
