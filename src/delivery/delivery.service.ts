@@ -4,7 +4,7 @@ import { NotFoundError, ensure } from '../infra/errors';
 import { LoaderRegistry, groupBy } from '../infra/loaders';
 import { Db, json, query, queryOne, queryPrepared } from '../infra/sql';
 import { addTimeRange } from '../infra/time-range';
-import { decodeSignals, StoredSignal } from '../scoring/signal-storage';
+import { decodePenalties, decodeSignals, StoredPenalty, StoredSignal } from '../scoring/signal-storage';
 import type { PenaltyResult } from '../scoring/model';
 import type { DeliveryItem } from './delivery-messages';
 import { DELIVER_TASK, destinationIsActiveSql } from './enqueue-deliveries.sql';
@@ -64,7 +64,7 @@ export interface OpenBatch {
 type ItemRow = Omit<DeliveryItem, 'signals' | 'penalties'> & {
   destination: SendingDestination;
   signals: StoredSignal[] | null;
-  penalties: PenaltyResult[];
+  penalties: Array<StoredPenalty | PenaltyResult>;
   retryFrom: string;
   attempts: number;
 };
@@ -111,10 +111,11 @@ async function loadOpen(db: Db, where: OpenWhere): Promise<OpenBatch | null> {
   if (rows.length === 0) return null;
   return {
     destination: rows[0].destination,
-    items: rows.map(({ destination, retryFrom, signals, ...item }) => ({
+    items: rows.map(({ destination, retryFrom, signals, penalties, ...item }) => ({
       ...item,
       retryFrom: new Date(retryFrom),
       signals: decodeSignals(signals ?? []),
+      penalties: decodePenalties(penalties),
     })),
   };
 }

@@ -51,6 +51,7 @@ class EngagementPlan {
   readonly boundaries = new Set<number>();
   private readonly windows = new Map<string, string>();
   readonly sums: string[] = [];
+  /** Distinct values per window ending at asOf, by alias: the window's start (exclusive). */
   readonly rawDays = new Map<string, string>();
   readonly features = new Map<string, string>();
   readonly users = new Map<string, string>();
@@ -78,6 +79,12 @@ class EngagementPlan {
     return this.windows.get(name) as string;
   }
 
+  /** A window ending at asOf, registered like `window`; returns its name and its start as SQL. */
+  private recent(days: number): { name: string; start: string } {
+    const name = this.window(days);
+    return { name, start: `'${new Date(this.asOf.getTime() - days * DAY_MS).toISOString()}'::timestamptz` };
+  }
+
   private sum(column: string, name: string): string {
     const alias = `${column}_${name}`;
     if (!this.sums.some((s) => s.endsWith(`"${alias}"`)))
@@ -93,30 +100,30 @@ class EngagementPlan {
     return this.sum('users_added', this.window(days));
   }
 
-  /** Active UTC days: rollup rows are one per day; raw events of a boundary day count their day once. */
-  activeDays(days: number, offsetDays = 0): string {
-    const name = this.window(days, offsetDays);
+  /** Active UTC days up to asOf: rollup rows are one per day; raw events of a boundary day count their day once. */
+  activeDays(days: number): string {
+    const { name, start } = this.recent(days);
     const alias = `days_${name}`;
     if (!this.rawDays.has(alias)) {
       this.sums.push(`count(*) filter (where not x.raw and ${this.condition(name)}) as "${alias}"`);
-      this.rawDays.set(alias, this.condition(name));
+      this.rawDays.set(alias, start);
     }
     return `(coalesce(t."${alias}", 0) + coalesce(rd."${alias}", 0))`;
   }
 
-  private distinct(kind: 'features' | 'users', days: number, offsetDays: number): string {
-    const name = this.window(days, offsetDays);
+  private distinct(kind: 'features' | 'users', days: number): string {
+    const { name, start } = this.recent(days);
     const alias = `${kind}_${name}`;
-    (kind === 'features' ? this.features : this.users).set(alias, this.condition(name));
+    (kind === 'features' ? this.features : this.users).set(alias, start);
     return `coalesce(${kind === 'features' ? 'fe' : 'us'}."${alias}", 0)`;
   }
 
-  distinctFeatures(days: number, offsetDays = 0): string {
-    return this.distinct('features', days, offsetDays);
+  distinctFeatures(days: number): string {
+    return this.distinct('features', days);
   }
 
-  distinctUsers(days: number, offsetDays = 0): string {
-    return this.distinct('users', days, offsetDays);
+  distinctUsers(days: number): string {
+    return this.distinct('users', days);
   }
 }
 
@@ -165,23 +172,25 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
 }
 
 /**
- * A CTE counting, per customer and window, the distinct values of `value` over `source`: each value
- * is grouped once, flagged with the windows it appears in. An empty CTE when no window needs it.
+ * A CTE counting, per customer and window, the distinct values of `value` (an expression over the
+ * rows `x`, a set-returning one for arrays) over `source`. Every row `x` is at or before asOf and
+ * every window ends there, so a value is in a window when its latest row is after the window's
+ * start: each value is grouped once, keeping only its latest instant. An empty CTE when no window
+ * needs it.
  */
 function distinctCountsCte(name: string, source: string, value: string, windows: Map<string, string>): string {
   if (windows.size === 0) return `${name} as (select null::text as customer_id where false)`;
-  const flags = [...windows].map(([alias, condition]) => `bool_or(${condition}) as "${alias}"`);
-  const counts = [...windows.keys()].map((alias) => `count(*) filter (where "${alias}") as "${alias}"`);
-  return `${name} as (select customer_id, ${counts.join(', ')} from (
-      select x.customer_id, ${value} as value, ${flags.join(', ')} from ${source} group by 1, 2
+  const counts = [...windows].map(([alias, start]) => `count(*) filter (where s.latest > ${start}) as "${alias}"`);
+  return `${name} as (select s.customer_id, ${counts.join(', ')} from (
+      select v.customer_id, v.value, max(v.at) as latest from (select x.customer_id, x.at, ${value} as value from ${source}) v group by 1, 2
     ) s group by 1)`;
 }
 
 /**
  * Engagement metrics and lastActivityAt for a batch. Sums and counts run in one hash aggregate over
  * rows `x` (rollup days of the longest extent and raw events of boundary days); distinct counts
- * (active days among raw events, features, users) are grouped once per value, flagging the windows
- * each value appears in. The last activity is the latest of the boundary days' raw events up to
+ * (active days among raw events, features, users) are grouped once per value with its latest
+ * instant, which tells the windows it appears in. The last activity is the latest of the boundary days' raw events up to
  * asOf and the `last_at` of the customer's latest rollup day before asOf's day: one index probe.
  */
 export async function aggregateEngagement(
@@ -204,8 +213,9 @@ export async function aggregateEngagement(
   const ctes = [
     `t as (select x.customer_id, ${['max(x.last_at) as last_at', ...plan.sums].join(', ')} from x group by x.customer_id)`,
     distinctCountsCte('rd', 'x where x.raw', 'x.day', plan.rawDays),
-    distinctCountsCte('fe', 'x cross join lateral unnest(x.features) as v(value)', 'v.value', plan.features),
-    distinctCountsCte('us', 'x cross join lateral unnest(x.users) as v(value)', 'v.value', plan.users),
+    // unnest in the select list: a lateral function scan would set up a tuplestore per row.
+    distinctCountsCte('fe', 'x', 'unnest(x.features)', plan.features),
+    distinctCountsCte('us', 'x', 'unnest(x.users)', plan.users),
   ];
   const needsSeats = requests.some((r) => r.metric === 'seat_utilisation');
   const seatsJoin = needsSeats

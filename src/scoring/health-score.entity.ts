@@ -44,7 +44,10 @@ export class HealthScore {
   @Property({ type: 'json', columnType: 'json' })
   signals!: unknown;
 
-  /** [{ name, points, applied }]. `json` like `signals`. */
+  /**
+   * One `[name, rawValue, points, applied]` per penalty (`signal-storage.ts`; rows written before
+   * 1 December 2026 hold objects with those keys). `json` like `signals`.
+   */
   @Property({ type: 'json', columnType: 'json', nullable: true })
   penalties?: unknown;
 

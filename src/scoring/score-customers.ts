@@ -9,12 +9,13 @@ import { enqueueDeliveries } from '../delivery/enqueue-deliveries.sql';
 import { insertOutreachActions, NewOutreachAction } from '../outreach/outreach.service';
 import type { OutreachAction } from '../outreach/outreach.types';
 import { GatheredCustomer, gatherMetrics } from './gather-metrics.sql';
-import { encodeSignals, StoredSignal } from './signal-storage';
+import { encodePenalties, encodeSignals, StoredPenalty, StoredSignal } from './signal-storage';
 import {
   assessCustomer,
   decidePlaybookActions,
   metricRequests,
   OutreachStatus,
+  PenaltyResult,
   ScoringModelConfig,
   SignalResult,
   tierDirection,
@@ -76,7 +77,7 @@ interface ScoreRow {
   previous_score: number | null;
   components: unknown;
   signals: StoredSignal[];
-  penalties: unknown;
+  penalties: StoredPenalty[];
   coverage: number;
 }
 
@@ -153,8 +154,9 @@ interface BatchInputs {
 /** The rows a batch writes, built in memory from its inputs by the pure model. */
 interface BatchPlan {
   scoreRows: ScoreRow[];
-  /** The signals as the model produced them, for the events published: the rows carry the stored form. */
+  /** The signals and penalties as the model produced them, for the events published: the rows carry the stored form. */
   signalsByRow: SignalResult[][];
+  penaltiesByRow: PenaltyResult[][];
   stateRows: unknown[];
   tierChangeRows: unknown[];
   outreachRows: NewOutreachAction[];
@@ -249,7 +251,7 @@ function plannedOutreach(
 
 /** Runs the pure model over every customer of the batch: the rows to write, nothing written yet. */
 function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, options: BatchOptions): BatchPlan {
-  const plan: BatchPlan = { scoreRows: [], signalsByRow: [], stateRows: [], tierChangeRows: [], outreachRows: [] };
+  const plan: BatchPlan = { scoreRows: [], signalsByRow: [], penaltiesByRow: [], stateRows: [], tierChangeRows: [], outreachRows: [] };
   for (const customer of inputs.customers) {
     const { metrics, lastActivityAt } = inputs.gathered.get(customer.id) ?? { metrics: {}, lastActivityAt: null };
     const past = inputs.historyById.get(customer.id);
@@ -273,10 +275,11 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
       previous_score: past?.previousScore ?? null,
       components: result.components,
       signals: encodeSignals(result.signals),
-      penalties: result.penalties,
+      penalties: encodePenalties(result.penalties),
       coverage: result.coverage,
     });
     plan.signalsByRow.push(result.signals);
+    plan.penaltiesByRow.push(result.penalties);
     plan.stateRows.push({
       id: customer.id,
       health_score: result.score,
@@ -334,7 +337,7 @@ async function writeBatch(tx: Db, plan: BatchPlan, asOf: Date, modelVersion: num
       previousScore: row.previous_score,
       components: row.components,
       signals: plan.signalsByRow[index],
-      penalties: row.penalties,
+      penalties: plan.penaltiesByRow[index],
       coverage: row.coverage,
       modelVersion,
       asOf,

@@ -53,13 +53,14 @@ import {
   ScoringModelPreset,
   ScoringModelType,
   ScoringRun,
+  PenaltyScore,
   SignalScore,
   TierChange,
   TierChangeConnection,
   TierChangesArgs,
 } from './scoring.types';
 import { topics } from './scoring.topics';
-import { decodeSignals } from './signal-storage';
+import { decodePenalties, decodeSignals } from './signal-storage';
 import { OutreachAction } from '../outreach/outreach.types';
 
 function toModelType(model: { version: number; config: ScoringModelConfig; createdAt: Date }): ScoringModelType {
@@ -97,6 +98,11 @@ export class ScoringResolver {
     return decodeSignals(score.signals);
   }
 
+  @FieldResolver(() => [PenaltyScore])
+  penalties(@Root() score: HealthScore): PenaltyScore[] {
+    return decodePenalties(score.penalties ?? []);
+  }
+
   @FieldResolver(() => [RiskReason], {
     description:
       'Why the score is not 100, the costliest first: the red flags applied and the signals below their best, ranked together by the points they cost (missing signals left out). The worklist and the alerts rank the same way.',
@@ -107,7 +113,7 @@ export class ScoringResolver {
   ): RiskReason[] {
     if (!(first >= 1 && first <= MAX_REASONS))
       throw new InvalidInputError(`first must be between 1 and ${MAX_REASONS}`, { argument: 'first' });
-    return riskReasons(decodeSignals(score.signals), score.penalties, first);
+    return riskReasons(decodeSignals(score.signals), decodePenalties(score.penalties ?? []), first);
   }
 
   @Authorized(Scope.READ)

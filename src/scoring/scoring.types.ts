@@ -3,9 +3,9 @@ import { ArgsType, Field, Float, ID, InputType, Int, ObjectType } from 'type-gra
 import { PageArgs } from '../customers/customer.types';
 import { Connection } from '../infra/pagination';
 import { DateTimeScalar, JSONScalar, DateTimeValue, SafeIntScalar } from '../infra/scalars';
-import type { SignalResult } from './model';
+import type { PenaltyResult, SignalResult } from './model';
 import { LifecycleStage, RiskReasonKind, TierDirection, Trend } from './scoring.enums';
-import type { StoredSignal } from './signal-storage';
+import type { StoredPenalty, StoredSignal } from './signal-storage';
 
 @ObjectType({ simpleResolvers: true, description: 'A component of the score (engagement, payments, support, nps).' })
 export class ComponentScore {
@@ -100,8 +100,9 @@ export class HealthScore {
   @Field(() => [SignalScore])
   signals!: ReadonlyArray<StoredSignal | SignalResult>;
 
+  /** Stored or fresh, like `signals`: ScoringResolver.penalties answers both. */
   @Field(() => [PenaltyScore])
-  penalties!: PenaltyScore[];
+  penalties!: ReadonlyArray<StoredPenalty | PenaltyResult>;
 
   @Field(() => Float, { description: "Share of the model's weight actually observed, 0–1." })
   coverage!: number;

@@ -99,6 +99,14 @@ describe('webhook destinations', () => {
     });
     expect(action.mostNegativeSignals.length).toBeGreaterThan(0);
     expect(action.mostNegativeSignals.length).toBeLessThanOrEqual(3);
+    // The red flags are the stored score's penalties applied (stored positionally, read back as objects).
+    const latest = await ok(server, `{ healthScore(customerId: "cust_w1") { penalties { name points applied } } }`);
+    const applied = latest.healthScore.penalties
+      .filter((p: any) => p.applied && p.points > 0)
+      .map((p: any) => ({ name: p.name, pointsLost: p.points }));
+    expect(applied.length).toBeGreaterThan(0);
+    expect(action.redFlags).toHaveLength(Math.min(3, applied.length));
+    for (const flag of action.redFlags) expect(applied).toContainEqual(flag);
     // A tampered body does not verify with the same secret.
     expect(() =>
       new Webhook(SIGNING_SECRET).verify(JSON.stringify({ ...message.body, type: 'x' }), message.headers as Record<string, string>),

@@ -9,6 +9,7 @@ import { Db, query } from '../../src/infra/sql';
 import { submitNpsResponse } from '../../src/nps/nps.service';
 import { recordPayment } from '../../src/payments/payment.service';
 import { PaymentStatus } from '../../src/payments/payment.types';
+import { ENGAGEMENT_METRICS } from '../../src/scoring/engagement-metrics.sql';
 import { gatherMetrics } from '../../src/scoring/gather-metrics.sql';
 import {
   CLASSIC_SCORING_MODEL,
@@ -312,4 +313,45 @@ it.each([
   // The wide day counts all its 80 features (plus the ordinary days' distinct ones) within 30 days.
   const features = gathered.get('cust_wide')!.metrics[requests.find((r) => r.metric === 'distinct_features')!.key];
   if (asOfMs >= ANCHOR - 3 * DAY_MS) expect(features).toBeGreaterThanOrEqual(80);
+});
+
+it('counts a user or feature in a window by its latest event up to asOf: one exactly at the window start is out, a millisecond later in', async () => {
+  // Mid-day, so every window starts mid-day and its first day is read from the raw events.
+  const asOf = ANCHOR - 2 * DAY_MS + 7 * 3_600_000;
+  const start = (days: number) => asOf - days * DAY_MS;
+  const event = (userId: string, at: number) => ({
+    customerId: 'cust_edge',
+    eventType: 'feature_used',
+    feature: `f_${userId}`,
+    userId,
+    occurredAt: new Date(at),
+  });
+  await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_edge', name: 'cust_edge', seats: 10 });
+  activity.set('cust_edge', []);
+  await store([
+    // At the 14-day start (out of 14, in 30 and 60), and before every window.
+    event('u_start', start(14)),
+    event('u_start', start(70)),
+    // A millisecond after the 14-day start; also exactly at the 60-day start, which does not count.
+    event('u_after', start(14) + 1),
+    event('u_after', start(60)),
+    // Only exactly at the 60-day start: in no window.
+    event('u_edge60', start(60)),
+    // At asOf itself (in every window), and on a day read from the rollup (in 30 and 60 only).
+    event('u_now', asOf),
+    event('u_mid', start(20) - 5 * 3_600_000),
+    event('u_mid', start(20) - 4 * 3_600_000),
+  ]);
+  const requests = REQUESTS.filter((r) => ENGAGEMENT_METRICS.has(r.metric));
+  const gathered = (await gatherMetrics(orm.em.fork() as Db, ['cust_edge'], new Date(asOf), requests, LOOKBACK_DAYS)).get('cust_edge')!;
+  const expected = metricsFromActivity({ engagementEvents: activity.get('cust_edge')!, seats: 10 }, requests, new Date(asOf));
+  for (const r of requests) {
+    const want = expected[r.key] ?? null;
+    const value = gathered.metrics[r.key] ?? null;
+    expect([r.key, value === null ? null : Number(value.toFixed(9))]).toEqual([r.key, want === null ? null : Number(want.toFixed(9))]);
+  }
+  // u_after and u_now of {u_start, u_after, u_now, u_mid}; the same for their features; 4 of 10 seats in 30 days.
+  expect(gathered.metrics.active_users_trend_14_60).toBe(0.5);
+  expect(gathered.metrics.feature_breadth_trend_14_60).toBe(0.5);
+  expect(gathered.metrics.seat_utilisation_30).toBe(0.4);
 });

@@ -120,6 +120,35 @@ describe('explainable scores', () => {
     expect((await server.gql(LatestScoreDocument, { customerId: 'cust_small' })).healthScore?.signals).toEqual(score.signals);
   });
 
+  it('stores each penalty as a positional array, and answers stored rows of either form with the same objects', async () => {
+    const fields = 'id penalties { name rawValue points applied } reasons(first: 20) { kind name pointsLost value }';
+    type Explained = {
+      id: string;
+      penalties: Array<{ name: string; rawValue: number | null; points: number; applied: boolean }>;
+      reasons: unknown[];
+    };
+    const scored = await server.request<{ refreshHealthScore: Explained }, Record<string, never>>(
+      `mutation { refreshHealthScore(customerId: "cust_small") { ${fields} } }`,
+    );
+    expect(scored.errors).toBeUndefined();
+    const score = scored.data!.refreshHealthScore;
+    expect(score.penalties.length).toBeGreaterThan(0);
+    const stored = await sql<{ penalties: unknown[] }>(server.database, 'select penalties from health_score where id = $1', [score.id]);
+    expect(stored[0].penalties).toEqual(score.penalties.map((p) => [p.name, p.rawValue, p.points, p.applied]));
+    const read = async () => {
+      const latest = await server.request<{ healthScore: Explained }, Record<string, never>>(
+        `{ healthScore(customerId: "cust_small") { ${fields} } }`,
+      );
+      expect(latest.errors).toBeUndefined();
+      return latest.data!.healthScore;
+    };
+    expect(await read()).toEqual(score);
+
+    // A row written before the positional form (objects with their keys) reads the same.
+    await sql(server.database, 'update health_score set penalties = $1::json where id = $2', [JSON.stringify(score.penalties), score.id]);
+    expect(await read()).toEqual(score);
+  });
+
   it('scores as of a past time from the signals up to that time only', async () => {
     // 50 days ago cust_quiet was as active as anyone; today it has been silent for 40 days.
     const past = await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_quiet', asOf: daysAgo(50, 23) });
