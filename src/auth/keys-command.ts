@@ -11,6 +11,7 @@ import { createApiKey, listApiKeys, revokeApiKey } from './api-key.service';
 import type { ApiKey } from './api-key.types';
 
 export const KEYS_USAGE = `Usage: npm run keys -- <command>
+       keys <command>        (in the Docker image)
 
   create --name NAME --scope SCOPE   create a key and print it (shown this once); scopes: read, ingest,
                                      admin (admin implies the others); repeat --scope or separate by commas

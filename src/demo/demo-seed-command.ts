@@ -15,6 +15,7 @@ import { hashToSeed } from './seeded-random';
 export type DemoSeedOptions = Omit<DemoOptions, 'now'>;
 
 export const DEMO_SEED_USAGE = `Usage: npm run demo:seed -- [--customers N] [--days D] [--seed S]
+       demo-seed [--customers N] [--days D] [--seed S]      (in the Docker image)
        npm start -- --demo [--customers N] [--days D] [--seed S]
 
   --customers N  number of customers, 1–${count(MAX_DEMO_CUSTOMERS)} (default ${count(DEFAULT_DEMO_OPTIONS.customers)})

@@ -16,6 +16,7 @@ const DAY_MS = 86_400_000;
 export const MAX_BACKFILL_DAYS = 366;
 
 export const IMPORT_USAGE = `Usage: npm run import -- FILE.ndjson [--backfill-days N]
+       import FILE.ndjson [--backfill-days N]        (in the Docker image)
 
   FILE.ndjson        one event per line, the fields of trackEngagementBatch's events
                      (customerId, eventType, userId, feature, metadata, occurredAt, idempotencyKey);
