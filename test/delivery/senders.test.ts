@@ -28,32 +28,44 @@ async function listen(onRequest: (socket: Socket, requestOnSocket: number, res: 
   });
   server.on('connection', (socket) => connections.push(socket));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, connections, server };
+  const port = (server.address() as AddressInfo).port;
+  return { url: `http://127.0.0.1:${port}/hooks`, port, connections, server };
+}
+
+type Receiver = Awaited<ReturnType<typeof listen>>;
+
+/** Runs `use` against a receiver answering with `onRequest`, then closes it and its connections. */
+async function withReceiver(onRequest: Parameters<typeof listen>[0], use: (receiver: Receiver) => Promise<void>): Promise<void> {
+  const receiver = await listen(onRequest);
+  try {
+    await use(receiver);
+  } finally {
+    receiver.server.closeAllConnections();
+    receiver.server.close();
+  }
 }
 
 describe('sendWebhook', () => {
   it('sends again on a new connection when the kept-alive one was closed by the receiver', async () => {
     // Answers the first request of each connection; the second one finds it "closed" (reset).
-    const receiver = await listen((socket, n, res) => (n === 1 ? res.end('ok') : socket.destroy()));
-    try {
-      await sendWebhook(receiver.url, SECRET, 'msg_1', { n: 1 }, LOCAL);
-      await sendWebhook(receiver.url, SECRET, 'msg_2', { n: 2 }, LOCAL);
-      expect(receiver.connections).toHaveLength(2);
-    } finally {
-      receiver.server.closeAllConnections();
-      receiver.server.close();
-    }
+    await withReceiver(
+      (socket, n, res) => (n === 1 ? res.end('ok') : socket.destroy()),
+      async (receiver) => {
+        await sendWebhook(receiver.url, SECRET, 'msg_1', { n: 1 }, LOCAL);
+        await sendWebhook(receiver.url, SECRET, 'msg_2', { n: 2 }, LOCAL);
+        expect(receiver.connections).toHaveLength(2);
+      },
+    );
   });
 
   it('still fails when the receiver resets a fresh connection', async () => {
-    const receiver = await listen((socket) => socket.destroy());
-    try {
-      await expect(sendWebhook(receiver.url, SECRET, 'msg_3', { n: 3 }, LOCAL)).rejects.toThrow(/socket hang up|ECONNRESET/);
-      expect(receiver.connections).toHaveLength(1);
-    } finally {
-      receiver.server.closeAllConnections();
-      receiver.server.close();
-    }
+    await withReceiver(
+      (socket) => socket.destroy(),
+      async (receiver) => {
+        await expect(sendWebhook(receiver.url, SECRET, 'msg_3', { n: 3 }, LOCAL)).rejects.toThrow(/socket hang up|ECONNRESET/);
+        expect(receiver.connections).toHaveLength(1);
+      },
+    );
   });
 });
 
@@ -94,28 +106,27 @@ describe('the address guard', () => {
   });
 
   it('sends nothing to an address it refuses, named by IP, mapped IP or localhost, and the failure is permanent', async () => {
-    const receiver = await listen((_socket, _n, res) => res.end('ok'));
-    const port = (receiver.server.address() as AddressInfo).port;
-    try {
-      for (const url of [
-        receiver.url,
-        `http://[::ffff:127.0.0.1]:${port}/hooks`,
-        `http://localhost:${port}/hooks`,
-        `http://LOCALHOST.:${port}/`,
-      ]) {
-        const sent = sendWebhook(url, SECRET, 'msg_4', { n: 4 }, GUARDED);
-        await expect(sent).rejects.toThrow(BlockedAddressError);
-        await expect(sent).rejects.toThrow(/loopback, private or reserved address/);
-      }
-      await expect(sendSlack(receiver.url, { text: 'x' }, GUARDED)).rejects.toBeInstanceOf(PermanentDeliveryError);
-      expect(receiver.connections).toHaveLength(0);
-      // Allowed explicitly, the same receiver is reached.
-      await sendWebhook(receiver.url, SECRET, 'msg_5', { n: 5 }, LOCAL);
-      expect(receiver.connections).toHaveLength(1);
-    } finally {
-      receiver.server.closeAllConnections();
-      receiver.server.close();
-    }
+    await withReceiver(
+      (_socket, _n, res) => res.end('ok'),
+      async (receiver) => {
+        const { port } = receiver;
+        for (const url of [
+          receiver.url,
+          `http://[::ffff:127.0.0.1]:${port}/hooks`,
+          `http://localhost:${port}/hooks`,
+          `http://LOCALHOST.:${port}/`,
+        ]) {
+          const sent = sendWebhook(url, SECRET, 'msg_4', { n: 4 }, GUARDED);
+          await expect(sent).rejects.toThrow(BlockedAddressError);
+          await expect(sent).rejects.toThrow(/loopback, private or reserved address/);
+        }
+        await expect(sendSlack(receiver.url, { text: 'x' }, GUARDED)).rejects.toBeInstanceOf(PermanentDeliveryError);
+        expect(receiver.connections).toHaveLength(0);
+        // Allowed explicitly, the same receiver is reached.
+        await sendWebhook(receiver.url, SECRET, 'msg_5', { n: 5 }, LOCAL);
+        expect(receiver.connections).toHaveLength(1);
+      },
+    );
   });
 
   it('checks the addresses a host name resolves to, in the shape Node asks for', async () => {
@@ -143,23 +154,26 @@ describe('the address guard', () => {
   });
 
   it('refuses a name that resolves to a private address when the request is made (DNS rebinding), connecting nowhere', async () => {
-    const receiver = await listen((_socket, _n, res) => res.end('ok'));
-    const port = (receiver.server.address() as AddressInfo).port;
-    // The name passes the check made when a URL is saved; only what it resolves to gives it away.
-    const stub = jest
-      .spyOn(dns, 'lookup')
-      .mockImplementation(((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) =>
-        options.all
-          ? callback(null, [{ address: '127.0.0.1', family: 4 }])
-          : callback(null, '127.0.0.1', 4)) as unknown as typeof dns.lookup);
-    try {
-      const sent = sendWebhook(`http://rebound.example:${port}/hooks`, SECRET, 'msg_6', { n: 6 }, GUARDED);
-      await expect(sent).rejects.toThrow(/^rebound\.example resolves to 127\.0\.0\.1, which is a loopback/);
-      await expect(sent).rejects.toBeInstanceOf(PermanentDeliveryError);
-      expect(receiver.connections).toHaveLength(0);
-    } finally {
-      stub.mockRestore();
-      receiver.server.close();
-    }
+    await withReceiver(
+      (_socket, _n, res) => res.end('ok'),
+      async (receiver) => {
+        // The name passes the check made when a URL is saved; only what it resolves to gives it away.
+        // Stubbed once the receiver listens: listening looks up its own address.
+        const stub = jest
+          .spyOn(dns, 'lookup')
+          .mockImplementation(((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) =>
+            options.all
+              ? callback(null, [{ address: '127.0.0.1', family: 4 }])
+              : callback(null, '127.0.0.1', 4)) as unknown as typeof dns.lookup);
+        try {
+          const sent = sendWebhook(`http://rebound.example:${receiver.port}/hooks`, SECRET, 'msg_6', { n: 6 }, GUARDED);
+          await expect(sent).rejects.toThrow(/^rebound\.example resolves to 127\.0\.0\.1, which is a loopback/);
+          await expect(sent).rejects.toBeInstanceOf(PermanentDeliveryError);
+          expect(receiver.connections).toHaveLength(0);
+        } finally {
+          stub.mockRestore();
+        }
+      },
+    );
   });
 });
