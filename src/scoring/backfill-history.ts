@@ -23,14 +23,14 @@ export interface BackfillSummary {
 async function instantsToScore(db: Db, instants: readonly Date[], customerIds: readonly string[] | undefined): Promise<Set<number>> {
   const rows = await query<{ at: string }>(
     db,
-    `select i.at from jsonb_array_elements_text(?::jsonb) as i(at)
+    `select i.at from jsonb_array_elements_text(?::jsonb) as i(at), (select ?::jsonb as ids) only_these
      where exists (
        select 1 from customer c
-       where (?::jsonb is null or c.id in (select jsonb_array_elements_text(?::jsonb)))
+       where (only_these.ids is null or c.id in (select jsonb_array_elements_text(only_these.ids)))
          and (c.signed_up_at is null or c.signed_up_at <= i.at::timestamptz)
          and not exists (select 1 from health_score h where h.customer_id = c.id
                          and h.as_of between i.at::timestamptz - interval '12 hours' and i.at::timestamptz + interval '12 hours'))`,
-    [json(instants.map((at) => at.toISOString())), customerIds ? json(customerIds) : null, customerIds ? json(customerIds) : null],
+    [json(instants.map((at) => at.toISOString())), customerIds ? json(customerIds) : null],
   );
   return new Set(rows.map((row) => new Date(row.at).getTime()));
 }
