@@ -89,7 +89,8 @@ it('scores an account as of any instant before its churn the same as an identica
 it('sees a champion leaving while login days hold steady', async () => {
   const { refreshHealthScore: score } = await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_twin_b' });
   const signal = (name: string) => score.signals.find((s) => s.name === name)!;
-  expect(signal('active_days_trend').value).toBe(1);
+  // Login days at the usual rhythm (a day more or less at the windows' edges).
+  expect(Math.abs(signal('active_days_trend').rawValue! - 1)).toBeLessThan(0.06);
   expect(signal('active_users_trend').rawValue).toBeCloseTo(1 / 3, 5);
   expect(signal('active_users_trend').value).toBe(0.0606);
   expect(signal('feature_breadth_trend').rawValue).toBeCloseTo(1 / 5, 5);

@@ -65,10 +65,11 @@ describe('explainable scores', () => {
     expect(score.modelVersion).toBe(1);
     expect(score.components.map((c) => c.name)).toEqual(['engagement', 'payments', 'support', 'nps']);
     // Active every day of the last 21 as in the 60 before: its own rhythm (a day more or less at the
-    // windows' edges, depending on the hour), full marks.
+    // windows' edges, depending on the hour), seven eighths of full marks (full marks need 110 %).
     const rhythm = score.signals.find((s) => s.name === 'active_days_trend')!;
-    expect(rhythm).toMatchObject({ component: 'engagement', missing: false, value: 1 });
+    expect(rhythm).toMatchObject({ component: 'engagement', missing: false });
     expect(Math.abs(rhythm.rawValue! - 1)).toBeLessThan(0.06);
+    expect(rhythm.value).toBeCloseTo((rhythm.rawValue! - 0.3) / 0.8, 4);
     const contraction = score.signals.find((s) => s.name === 'contraction')!;
     expect(contraction).toMatchObject({ component: 'payments', missing: false, rawValue: 0 });
     const seats = score.signals.find((s) => s.name === 'seat_utilisation')!;

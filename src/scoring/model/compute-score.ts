@@ -1,6 +1,6 @@
 // Turns one customer's metric values into a 0…100 score that explains itself: per-signal
 // contributions, per-component scores, the penalties applied, and how much of it was observed.
-import { metricKeyOf } from './metrics';
+import { confirmingSource, metricKeyOf, penaltyValue } from './metrics';
 import { clamp01, normalise } from './normalise';
 import type {
   ComponentResult,
@@ -34,7 +34,7 @@ function penaltyPoints(penalty: PenaltyConfig, rawValue: number | null): Penalty
 /** A model's signals and penalties with their metric keys worked out once, not per customer. */
 interface CompiledModel {
   components: Array<{ name: string; signals: Array<{ config: SignalConfig; key: string }> }>;
-  penalties: Array<{ config: PenaltyConfig; key: string }>;
+  penalties: Array<{ config: PenaltyConfig; key: string; confirmingKey: string | null }>;
 }
 
 const compiledModels = new WeakMap<ScoringModelConfig, CompiledModel>();
@@ -47,7 +47,10 @@ function compile(model: ScoringModelConfig): CompiledModel {
         name: component.name,
         signals: component.signals.map((signal) => ({ config: signal, key: metricKeyOf(signal) })),
       })),
-      penalties: model.penalties.map((penalty) => ({ config: penalty, key: metricKeyOf(penalty) })),
+      penalties: model.penalties.map((penalty) => {
+        const confirming = confirmingSource(penalty);
+        return { config: penalty, key: metricKeyOf(penalty), confirmingKey: confirming && metricKeyOf(confirming) };
+      }),
     };
     compiledModels.set(model, compiled);
   }
@@ -189,8 +192,9 @@ export function computeScore(model: ScoringModelConfig, metrics: MetricValues): 
   }));
 
   let penaltyTotal = 0;
-  const penalties: PenaltyResult[] = compiled.penalties.map(({ config, key }) => {
-    const result = penaltyPoints(config, metricValue(metrics, key));
+  const penalties: PenaltyResult[] = compiled.penalties.map(({ config, key, confirmingKey }) => {
+    const confirming = confirmingKey === null ? null : metricValue(metrics, confirmingKey);
+    const result = penaltyPoints(config, penaltyValue(metricValue(metrics, key), confirming, config.direction));
     penaltyTotal += result.points;
     return result;
   });

@@ -371,9 +371,11 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
           // Three weeks: a week's holiday costs a third of the window, not half of it.
           windowDays: 21,
           baselineDays: 60,
-          // Active days per day over the last 21 days against the last 60: 90 % of the usual rhythm is full
-          // marks (weekends and a day off move it by about that), 30 % or less is none.
-          normaliser: { kind: 'linear', min: 0.3, max: 0.9 },
+          // Active days per day over the last 21 days against the last 60. Full marks only at 110 % of the
+          // usual rhythm: a steady account (1.0) keeps seven eighths, so the first weeks of a decline, still
+          // within a healthy account's weekly swing, already rank it below steady ones without flagging it
+          // (bench/README.md); 30 % or less is none.
+          normaliser: { kind: 'linear', min: 0.3, max: 1.1 },
           weight: 14,
           missing: NO_BASELINE_YET,
         },
@@ -382,7 +384,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
           metric: 'events_trend',
           windowDays: 21,
           baselineDays: 60,
-          normaliser: { kind: 'linear', min: 0.3, max: 0.9 },
+          normaliser: { kind: 'linear', min: 0.3, max: 1.1 },
           weight: 8,
           missing: NO_BASELINE_YET,
         },
@@ -509,12 +511,24 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       // weekday-only and low-cadence ones included, rarely show it (bench/README.md).
       points: 45,
     },
-    { name: 'usage_halved', metric: 'events_trend', windowDays: 21, baselineDays: 60, direction: 'below', threshold: 0.5, points: 15 },
+    // Both usage flags need the last week down as well: an account back from a holiday at its usual
+    // level has three weeks that still look halved, and a flag then is a false alarm.
+    {
+      name: 'usage_halved',
+      metric: 'events_trend',
+      windowDays: 21,
+      baselineDays: 60,
+      confirmWindowDays: 7,
+      direction: 'below',
+      threshold: 0.5,
+      points: 15,
+    },
     {
       name: 'activity_halved',
       metric: 'active_days_trend',
       windowDays: 21,
       baselineDays: 60,
+      confirmWindowDays: 7,
       direction: 'below',
       threshold: 0.5,
       points: 15,

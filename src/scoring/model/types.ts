@@ -177,6 +177,9 @@ export interface ComponentConfig {
  * - `direction: 'below'`: applies when value < threshold (usage_trend < 0.8 = usage down ≥ 20 %).
  * With `perUnit`, the points are per unit of the metric (−5 per failed payment), capped at
  * `maxPoints`; only meaningful with `at_least`.
+ * With `confirmWindowDays`, the metric is measured over that shorter recent window too (same
+ * baseline) and the penalty reads the milder of the two values: a decline over three weeks that
+ * the last week no longer shows (an account back from a holiday) is over, and costs nothing.
  */
 export interface PenaltyConfig {
   name: string;
@@ -189,6 +192,8 @@ export interface PenaltyConfig {
   perUnit?: boolean;
   /** Cap for `perUnit` penalties; defaults to uncapped. */
   maxPoints?: number;
+  /** A shorter window ending at asOf that must cross the threshold too (see above); whole days < windowDays. */
+  confirmWindowDays?: number;
 }
 
 /**

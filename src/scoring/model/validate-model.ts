@@ -99,6 +99,11 @@ function penaltyErrors(path: string, penalty: PenaltyConfig): string[] {
   if (penalty.maxPoints !== undefined && (!isFiniteNumber(penalty.maxPoints) || penalty.maxPoints < 0 || penalty.maxPoints > 100)) {
     errors.push(`${path}.maxPoints must be within 0…100`);
   }
+  if (penalty.confirmWindowDays !== undefined) {
+    if (!isPositiveInteger(penalty.confirmWindowDays) || !(penalty.confirmWindowDays < penalty.windowDays))
+      errors.push(`${path}.confirmWindowDays must be a whole number of days shorter than windowDays`);
+    else errors.push(...windowErrors(`${path}(confirmWindowDays)`, { ...penalty, windowDays: penalty.confirmWindowDays }));
+  }
   return errors;
 }
 

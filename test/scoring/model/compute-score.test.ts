@@ -44,6 +44,15 @@ interface EvaluatedSignal {
  * out and their weight is redistributed over the rest. When nothing at all is included the score
  * is 0 with coverage 0: there is no evidence of health, and coverage tells the reader why.
  */
+/** A penalty's metric, or with confirmWindowDays the milder of it and the same metric over the shorter window. */
+function penaltyReading(penalty: PenaltyConfig, metrics: MetricValues): number | null {
+  const own = readMetric(metrics, penalty);
+  if (penalty.confirmWindowDays === undefined || own === null) return own;
+  const recent = readMetric(metrics, { ...penalty, windowDays: penalty.confirmWindowDays });
+  if (recent === null) return own;
+  return penalty.direction === 'below' ? Math.max(own, recent) : Math.min(own, recent);
+}
+
 function referenceScore(model: ScoringModelConfig, metrics: MetricValues): ScoreResult {
   const evaluated: EvaluatedSignal[] = [];
   for (const component of model.components) {
@@ -96,7 +105,7 @@ function referenceScore(model: ScoringModelConfig, metrics: MetricValues): Score
     };
   });
 
-  const penalties = model.penalties.map((penalty) => penaltyPoints(penalty, readMetric(metrics, penalty)));
+  const penalties = model.penalties.map((penalty) => penaltyPoints(penalty, penaltyReading(penalty, metrics)));
   const penaltyTotal = penalties.reduce((total, p) => total + p.points, 0);
 
   return {
@@ -231,8 +240,8 @@ describe('computeScore', () => {
     it('does not cap an engagement-only account under the default model', () => {
       const result = computeScore(DEFAULT_SCORING_MODEL, {
         silence_vs_cadence_60: 0.5,
-        active_days_trend_21_60: 1,
-        events_trend_21_60: 1.1,
+        active_days_trend_21_60: 1.1,
+        events_trend_21_60: 1.2,
         active_users_trend_14_60: 1,
         feature_breadth_trend_14_60: 0.9,
         seat_utilisation_30: null,
@@ -282,6 +291,31 @@ describe('computeScore', () => {
       expect(atThreshold.score).toBe(100);
       expect(under.penalties[1]).toMatchObject({ applied: true, points: 7 });
       expect(under.score).toBe(93);
+    });
+
+    it('applies a flag with a confirming window only when the last days are past the threshold too', () => {
+      const confirmed = modelWith(model.components, [
+        {
+          name: 'usage_halved',
+          metric: 'events_trend',
+          windowDays: 21,
+          baselineDays: 60,
+          confirmWindowDays: 7,
+          direction: 'below',
+          threshold: 0.5,
+          points: 15,
+        },
+      ]);
+      // Three weeks at 40 % of the usual level, and the last week too: a decline going on.
+      const declining = computeScore(confirmed, { ...healthy, events_trend_21_60: 0.4, events_trend_7_60: 0.3 });
+      expect(declining.penalties[0]).toEqual({ name: 'usage_halved', rawValue: 0.4, points: 15, applied: true });
+      expect(declining.score).toBe(85);
+      // Back from a two-week holiday: the three weeks still read 0.4, the last week is at the usual level.
+      const back = computeScore(confirmed, { ...healthy, events_trend_21_60: 0.4, events_trend_7_60: 1 });
+      expect(back.penalties[0]).toEqual({ name: 'usage_halved', rawValue: 1, points: 0, applied: false });
+      expect(back.score).toBe(100);
+      // Without a reading for the last week, the three weeks decide alone.
+      expect(computeScore(confirmed, { ...healthy, events_trend_21_60: 0.4 }).penalties[0].applied).toBe(true);
     });
 
     it('never applies a penalty whose metric is missing', () => {

@@ -36,13 +36,16 @@ describe('metric keys and requests', () => {
     ]);
   });
 
-  it('asks for thirteen aggregates under the default model, baselines in the keys of the relative ones', () => {
+  it('asks for fifteen aggregates under the default model, baselines in the keys of the relative ones', () => {
     expect(metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key)).toEqual([
       'active_days_trend_21_60',
+      // The usage flags' confirming window: the last week against the same baseline.
+      'active_days_trend_7_60',
       'active_users_trend_14_60',
       'contraction_90',
       'csat_mean_90',
       'events_trend_21_60',
+      'events_trend_7_60',
       'feature_breadth_trend_14_60',
       'nps_weighted_180',
       'payment_failure_streak_90',

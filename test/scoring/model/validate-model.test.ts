@@ -158,6 +158,16 @@ describe('validateModel', () => {
     });
   });
 
+  it('rejects a confirming window that is not a whole number of days shorter than the penalty window', () => {
+    const usageHalved = (m: ScoringModelConfig) => m.penalties.find((p) => p.name === 'usage_halved')!;
+    const index = DEFAULT_SCORING_MODEL.penalties.findIndex((p) => p.name === 'usage_halved');
+    for (const days of [21, 30, 0, 3.5])
+      expect(errorsAfter((m) => (usageHalved(m).confirmWindowDays = days))).toEqual([
+        `penalties[${index}].confirmWindowDays must be a whole number of days shorter than windowDays`,
+      ]);
+    expect(errorsAfter((m) => (usageHalved(m).confirmWindowDays = 14))).toEqual([]);
+  });
+
   it('rejects a per-unit penalty on a "below" condition', () => {
     expect(errorsAfter((m) => (m.penalties[1].perUnit = true))).toEqual(['penalties[1].perUnit only makes sense with "at_least"']);
   });
