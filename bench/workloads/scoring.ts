@@ -2,9 +2,10 @@
 // started on each data set, timed end to end, with the server's peak RSS. Every run scores the same
 // data as of the same time (a past instant: a backfill, which runs no playbook and publishes
 // nothing): the rows a run writes are removed before the next one. The baseline, seed 003's
-// per-customer approach on the first default model, runs on the 10 k data set in the same run, and
-// so does the engine on that model (what the predictive signals cost).
-import { CLASSIC_SCORING_MODEL, DEFAULT_SCORING_MODEL, metricRequests, ScoringModelConfig } from '../../src/scoring/model';
+// per-customer approach on the first default model, runs on the 10 k data set in the same run. What
+// the predictive signals cost is measured by alternating the two default models on one server
+// (10 k customers, and 100 k at full scale).
+import { CLASSIC_SCORING_MODEL, DEFAULT_SCORING_MODEL, metricRequests } from '../../src/scoring/model';
 import { scorePerCustomer } from '../baselines/per-customer-scoring';
 import { DataSetInfo, forgetScoringAt } from '../generate/dataset';
 import { sql, vacuum } from '../support/databases';
@@ -26,56 +27,100 @@ export interface ScoringSizeResult {
 
 export interface ScoringResult {
   sizes: ScoringSizeResult[];
-  /** The baseline's data set scored by the same engine with the first default model (fixed targets): what the predictive signals cost. */
+  /** The same engine with the current default model and with the first default model (fixed targets), runs alternated: what the predictive signals cost. */
+  comparisons: ModelComparison[];
+  /** The first default model's runs on the baseline's data set (from its comparison). */
   classic?: ScoringSizeResult;
   baseline?: { customers: number; seconds: number; perCustomerMs: number; statements: number };
 }
 
+/** Both models on one data set and one server, alternating run by run, so load that comes and goes weighs on both alike. */
+export interface ModelComparison {
+  customers: number;
+  model: ScoringSizeResult;
+  classic: ScoringSizeResult;
+  /** Each round's default-model time ÷ the first model's time in the same round. */
+  roundRatios: Summary;
+}
+
 const UPDATE_MODEL = `mutation ($config: JSON) { updateScoringModel(input: { config: $config }) { version } }`;
 
-async function timeFullRuns(
-  dataSet: DataSetInfo,
-  runs: number,
-  warmUp: boolean,
-  redisUrl: string,
-  model: ScoringModelConfig = DEFAULT_SCORING_MODEL,
-): Promise<ScoringSizeResult> {
+type Server = Awaited<ReturnType<typeof startServer>>;
+
+/** One full rescore of the data set as of its anchor, from a clean slate: seconds, peak server RSS (bytes) and tier changes. */
+async function timeOneRun(server: Server, dataSet: DataSetInfo): Promise<{ seconds: number; peak: number; tierChanges: number }> {
+  await forgetScoringAt(dataSet.name, dataSet.anchor);
+  // The previous run's scores, tier changes and outreach were just deleted, and every customer's
+  // state rewritten: without this, each run would work among the dead rows of all earlier runs.
+  await vacuum(dataSet.name, SCORING_TABLES);
+  const watch = server.watchRss();
+  const started = process.hrtime.bigint();
+  const result = await graphql<{ refreshAllHealthScores: { status: string; customersScored: number; tierChanges: number } }>(
+    server.url,
+    REFRESH_ALL,
+    { asOf: dataSet.anchor.toISOString() },
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const peak = watch.stop();
+  if (result.refreshAllHealthScores.customersScored !== dataSet.customers) {
+    throw new Error(`scored ${result.refreshAllHealthScores.customersScored} of ${dataSet.customers} customers`);
+  }
+  return { seconds, peak, tierChanges: result.refreshAllHealthScores.tierChanges };
+}
+
+function sizeResult(dataSet: DataSetInfo, runs: Array<{ seconds: number; peak: number; tierChanges: number }>): ScoringSizeResult {
+  return {
+    customers: dataSet.customers,
+    events: dataSet.events,
+    seconds: summarise(runs.map((r) => r.seconds)),
+    peakRssMb: summarise(runs.map((r) => r.peak / 1024 / 1024)),
+    tierChanges: runs[runs.length - 1]?.tierChanges ?? 0,
+  };
+}
+
+async function timeFullRuns(dataSet: DataSetInfo, runs: number, warmUp: boolean, redisUrl: string): Promise<ScoringSizeResult> {
   const server = await startServer({ name: `scoring-${dataSet.customers}`, database: dataSet.url, redisUrl });
   try {
-    await graphql(server.url, UPDATE_MODEL, { config: model });
-    const seconds: number[] = [];
-    const rss: number[] = [];
-    let tierChanges = 0;
+    await graphql(server.url, UPDATE_MODEL, { config: DEFAULT_SCORING_MODEL });
+    const timed: Array<{ seconds: number; peak: number; tierChanges: number }> = [];
     for (let run = warmUp ? -1 : 0; run < runs; run++) {
-      await forgetScoringAt(dataSet.name, dataSet.anchor);
-      // The previous run's scores, tier changes and outreach were just deleted, and every customer's
-      // state rewritten: without this, each run would work among the dead rows of all earlier runs.
-      await vacuum(dataSet.name, SCORING_TABLES);
-      const watch = server.watchRss();
-      const started = process.hrtime.bigint();
-      const result = await graphql<{ refreshAllHealthScores: { status: string; customersScored: number; tierChanges: number } }>(
-        server.url,
-        REFRESH_ALL,
-        {
-          asOf: dataSet.anchor.toISOString(),
-        },
-      );
-      const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
-      const peak = watch.stop();
-      if (result.refreshAllHealthScores.customersScored !== dataSet.customers) {
-        throw new Error(`scored ${result.refreshAllHealthScores.customersScored} of ${dataSet.customers} customers`);
-      }
-      tierChanges = result.refreshAllHealthScores.tierChanges;
-      if (run >= 0) {
-        seconds.push(elapsed);
-        rss.push(peak / 1024 / 1024);
-      }
+      const result = await timeOneRun(server, dataSet);
+      if (run >= 0) timed.push(result);
       process.stderr.write(
-        `  [scoring] ${dataSet.customers} customers: ${elapsed.toFixed(2)} s, peak RSS ${(peak / 1048576).toFixed(0)} MB${run < 0 ? ' (warm-up)' : ''}\n`,
+        `  [scoring] ${dataSet.customers} customers: ${result.seconds.toFixed(2)} s, peak RSS ${(result.peak / 1048576).toFixed(0)} MB${run < 0 ? ' (warm-up)' : ''}\n`,
       );
     }
     await forgetScoringAt(dataSet.name, dataSet.anchor);
-    return { customers: dataSet.customers, events: dataSet.events, seconds: summarise(seconds), peakRssMb: summarise(rss), tierChanges };
+    return sizeResult(dataSet, timed);
+  } finally {
+    await server.stop();
+  }
+}
+
+/** A warm-up of each model, then `rounds` rounds of one run per model, the order swapped every round. */
+async function compareModels(dataSet: DataSetInfo, rounds: number, redisUrl: string): Promise<ModelComparison> {
+  const server = await startServer({ name: `models-${dataSet.customers}`, database: dataSet.url, redisUrl });
+  const models = { model: DEFAULT_SCORING_MODEL, classic: CLASSIC_SCORING_MODEL };
+  const timed: Record<keyof typeof models, Array<{ seconds: number; peak: number; tierChanges: number }>> = { model: [], classic: [] };
+  try {
+    for (let round = -1; round < rounds; round++) {
+      const order: Array<keyof typeof models> = round % 2 === 0 ? ['model', 'classic'] : ['classic', 'model'];
+      for (const which of order) {
+        await graphql(server.url, UPDATE_MODEL, { config: models[which] });
+        const result = await timeOneRun(server, dataSet);
+        if (round >= 0) timed[which].push(result);
+        process.stderr.write(
+          `  [scoring] ${dataSet.customers} customers, ${which === 'model' ? 'default model' : 'first default model'}: ${result.seconds.toFixed(2)} s${round < 0 ? ' (warm-up)' : ''}\n`,
+        );
+      }
+    }
+    await forgetScoringAt(dataSet.name, dataSet.anchor);
+    return {
+      customers: dataSet.customers,
+      model: sizeResult(dataSet, timed.model),
+      classic: sizeResult(dataSet, timed.classic),
+      roundRatios: summarise(timed.model.map((run, i) => run.seconds / timed.classic[i].seconds)),
+    };
   } finally {
     await server.stop();
   }
@@ -85,17 +130,22 @@ export async function runScoring(options: {
   dataSets: DataSetInfo[];
   runs: number;
   baselineDataSet?: DataSetInfo;
+  /** Data sets on which the two models are compared. */
+  comparisonDataSets: DataSetInfo[];
   redisUrl: string;
 }): Promise<ScoringResult> {
   const sizes: ScoringSizeResult[] = [];
   for (const dataSet of options.dataSets)
     sizes.push(await timeFullRuns(dataSet, options.runs, dataSet.customers <= 20_000, options.redisUrl));
+  const comparisons: ModelComparison[] = [];
+  for (const dataSet of options.comparisonDataSets) {
+    process.stderr.write(`  [scoring] the default model and the first default model, alternated:\n`);
+    comparisons.push(await compareModels(dataSet, options.runs, options.redisUrl));
+  }
   let baseline: ScoringResult['baseline'];
-  let classic: ScoringResult['classic'];
+  const classic = comparisons.find((c) => c.customers === options.baselineDataSet?.customers)?.classic;
   if (options.baselineDataSet) {
     const dataSet = options.baselineDataSet;
-    process.stderr.write(`  [scoring] the same engine with the first default model:\n`);
-    classic = await timeFullRuns(dataSet, options.runs, true, options.redisUrl, CLASSIC_SCORING_MODEL);
     const ids = (await sql<{ id: string }>(dataSet.name, 'select id from customer order by id')).map((r) => r.id);
     const started = process.hrtime.bigint();
     await scorePerCustomer(dataSet.url, ids, dataSet.anchor);
@@ -109,5 +159,5 @@ export async function runScoring(options: {
     };
     process.stderr.write(`  [scoring] baseline (per customer, sequential) ${ids.length} customers: ${seconds.toFixed(1)} s\n`);
   }
-  return { sizes, classic, baseline };
+  return { sizes, comparisons, classic, baseline };
 }
