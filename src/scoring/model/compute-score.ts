@@ -1,10 +1,11 @@
 // Turns one customer's metric values into a 0…100 score that explains itself: per-signal
 // contributions, per-component scores, the penalties applied, and how much of it was observed.
-import { confirmingSource, metricKeyOf, penaltyValue } from './metrics';
+import { metricKeyOf } from './metrics';
 import { clamp01, normalise } from './normalise';
 import type {
   ComponentResult,
   MetricValues,
+  PenaltyCondition,
   PenaltyConfig,
   PenaltyResult,
   ScoreResult,
@@ -24,17 +25,25 @@ function roundScore(value: number): number {
   return Math.round(roundTo(value, 6));
 }
 
-function penaltyPoints(penalty: PenaltyConfig, rawValue: number | null): PenaltyResult {
-  const applies = rawValue !== null && (penalty.direction === 'at_least' ? rawValue >= penalty.threshold : rawValue < penalty.threshold);
+function crosses(value: number, condition: Pick<PenaltyCondition, 'direction' | 'threshold'>): boolean {
+  return condition.direction === 'at_least' ? value >= condition.threshold : value < condition.threshold;
+}
+
+/** A penalty's result from its metric and, per `onlyWhen` condition, the condition's metric (null: missing, holds back nothing). */
+function penaltyPoints(penalty: PenaltyConfig, rawValue: number | null, conditionValues: ReadonlyArray<number | null>): PenaltyResult {
+  const conditionsHold = conditionValues.every((value, i) => value === null || crosses(value, penalty.onlyWhen![i]));
+  const applies = rawValue !== null && crosses(rawValue, penalty) && conditionsHold;
   if (!applies) return { name: penalty.name, rawValue, points: 0, applied: false };
   const points = penalty.perUnit ? Math.min(penalty.points * rawValue, penalty.maxPoints ?? Number.POSITIVE_INFINITY) : penalty.points;
   return { name: penalty.name, rawValue, points, applied: true };
 }
 
+const NO_CONDITIONS: ReadonlyArray<number | null> = [];
+
 /** A model's signals and penalties with their metric keys worked out once, not per customer. */
 interface CompiledModel {
   components: Array<{ name: string; signals: Array<{ config: SignalConfig; key: string }> }>;
-  penalties: Array<{ config: PenaltyConfig; key: string; confirmingKey: string | null }>;
+  penalties: Array<{ config: PenaltyConfig; key: string; conditionKeys: string[] }>;
 }
 
 const compiledModels = new WeakMap<ScoringModelConfig, CompiledModel>();
@@ -47,10 +56,11 @@ function compile(model: ScoringModelConfig): CompiledModel {
         name: component.name,
         signals: component.signals.map((signal) => ({ config: signal, key: metricKeyOf(signal) })),
       })),
-      penalties: model.penalties.map((penalty) => {
-        const confirming = confirmingSource(penalty);
-        return { config: penalty, key: metricKeyOf(penalty), confirmingKey: confirming && metricKeyOf(confirming) };
-      }),
+      penalties: model.penalties.map((penalty) => ({
+        config: penalty,
+        key: metricKeyOf(penalty),
+        conditionKeys: (penalty.onlyWhen ?? []).map(metricKeyOf),
+      })),
     };
     compiledModels.set(model, compiled);
   }
@@ -192,9 +202,9 @@ export function computeScore(model: ScoringModelConfig, metrics: MetricValues): 
   }));
 
   let penaltyTotal = 0;
-  const penalties: PenaltyResult[] = compiled.penalties.map(({ config, key, confirmingKey }) => {
-    const confirming = confirmingKey === null ? null : metricValue(metrics, confirmingKey);
-    const result = penaltyPoints(config, penaltyValue(metricValue(metrics, key), confirming, config.direction));
+  const penalties: PenaltyResult[] = compiled.penalties.map(({ config, key, conditionKeys }) => {
+    const conditionValues = conditionKeys.length === 0 ? NO_CONDITIONS : conditionKeys.map((k) => metricValue(metrics, k));
+    const result = penaltyPoints(config, metricValue(metrics, key), conditionValues);
     penaltyTotal += result.points;
     return result;
   });

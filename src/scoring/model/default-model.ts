@@ -339,6 +339,14 @@ export const CLASSIC_SCORING_MODEL: ScoringModelConfig = deepFreeze({
   lifecycle: { onboardingDays: 30, churnWindowDays: 60, advocateMinScore: 80, advocateMinNps: 50 },
 });
 
+/**
+ * The condition of the red flags on who uses the product and how widely: the account is still in
+ * use on at least 60 % of its usual days over the same two weeks. A team or a feature set that
+ * shrinks while the account stays in use is a champion leaving or a narrowing; one that shrinks
+ * because nobody came (a holiday, a silence) is neither, and the silence signals already count it.
+ */
+const WHILE_IN_USE = { metric: 'active_days_trend', windowDays: 14, baselineDays: 60, direction: 'at_least', threshold: 0.6 } as const;
+
 /** Relative signals without a baseline (a new or long-silent account) count as "no sign of decline yet". */
 const NO_BASELINE_YET = { policy: 'neutral', value: 0.75 } as const;
 
@@ -510,28 +518,29 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       // a champion or two keep logging in is the clearest early sign there is, and healthy accounts,
       // weekday-only and low-cadence ones included, rarely show it (bench/README.md).
       points: 45,
+      onlyWhen: [WHILE_IN_USE],
     },
     // Both usage flags need the last week down as well: an account back from a holiday at its usual
-    // level has three weeks that still look halved, and a flag then is a false alarm.
+    // level has three weeks that still look halved, and a flag then would be a false alarm.
     {
       name: 'usage_halved',
       metric: 'events_trend',
       windowDays: 21,
       baselineDays: 60,
-      confirmWindowDays: 7,
       direction: 'below',
       threshold: 0.5,
       points: 15,
+      onlyWhen: [{ metric: 'events_trend', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.5 }],
     },
     {
       name: 'activity_halved',
       metric: 'active_days_trend',
       windowDays: 21,
       baselineDays: 60,
-      confirmWindowDays: 7,
       direction: 'below',
       threshold: 0.5,
       points: 15,
+      onlyWhen: [{ metric: 'active_days_trend', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.5 }],
     },
     {
       name: 'feature_contraction',
@@ -541,6 +550,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       direction: 'below',
       threshold: 0.5,
       points: 15,
+      onlyWhen: [WHILE_IN_USE],
     },
     // Two failed payments in a row with no success since: a busy account is at risk on this alone.
     {

@@ -2,7 +2,7 @@
 // under. The SQL side computes every `metricRequests(model)` entry per customer in one pass and
 // returns `Record<metricKey, number | null>`; the scoring core maps those keys back to signals.
 import { BASELINE_METRICS } from './types';
-import type { MetricKind, MetricRequest, MetricValues, PenaltyConfig, RawSignals, ScoringModelConfig } from './types';
+import type { MetricKind, MetricRequest, MetricValues, RawSignals, ScoringModelConfig } from './types';
 
 /** Stable key of one aggregate, e.g. `active_days_30`, or `active_days_trend_14_60` with a baseline. */
 export function metricKey(metric: MetricKind, windowDays: number, baselineDays?: number): string {
@@ -29,26 +29,9 @@ export function metricRequests(model: ScoringModelConfig): MetricRequest[] {
   }
   for (const penalty of model.penalties) {
     add(penalty);
-    const confirming = confirmingSource(penalty);
-    if (confirming) add(confirming);
+    for (const condition of penalty.onlyWhen ?? []) add(condition);
   }
   return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-}
-
-/** The same metric over a penalty's confirming window (`confirmWindowDays`), or null without one. */
-export function confirmingSource(penalty: PenaltyConfig): { metric: MetricKind; windowDays: number; baselineDays?: number } | null {
-  if (penalty.confirmWindowDays === undefined) return null;
-  return { metric: penalty.metric, windowDays: penalty.confirmWindowDays, baselineDays: penalty.baselineDays };
-}
-
-/**
- * The value a penalty reads: its metric, or with `confirmWindowDays` the milder of its metric and
- * the confirming window's (the larger for `below`, the smaller for `at_least`); null when its own
- * metric is missing. A missing confirming value confirms nothing away: the metric alone decides.
- */
-export function penaltyValue(metric: number | null, confirming: number | null, direction: PenaltyConfig['direction']): number | null {
-  if (metric === null || confirming === null) return metric;
-  return direction === 'below' ? Math.max(metric, confirming) : Math.min(metric, confirming);
 }
 
 /**
@@ -69,9 +52,6 @@ export function rawSignalsFromMetrics(model: ScoringModelConfig, metrics: Metric
   for (const component of model.components) {
     for (const signal of component.signals) raw[signal.name] = readMetric(metrics, signal);
   }
-  for (const penalty of model.penalties) {
-    const confirming = confirmingSource(penalty);
-    raw[penalty.name] = penaltyValue(readMetric(metrics, penalty), confirming && readMetric(metrics, confirming), penalty.direction);
-  }
+  for (const penalty of model.penalties) raw[penalty.name] = readMetric(metrics, penalty);
   return raw;
 }

@@ -177,9 +177,9 @@ export interface ComponentConfig {
  * - `direction: 'below'`: applies when value < threshold (usage_trend < 0.8 = usage down ≥ 20 %).
  * With `perUnit`, the points are per unit of the metric (−5 per failed payment), capped at
  * `maxPoints`; only meaningful with `at_least`.
- * With `confirmWindowDays`, the metric is measured over that shorter recent window too (same
- * baseline) and the penalty reads the milder of the two values: a decline over three weeks that
- * the last week no longer shows (an account back from a holiday) is over, and costs nothing.
+ * With `onlyWhen`, it applies only while each of those conditions holds as well (a condition whose
+ * metric is missing holds back nothing): a red flag can ask that a decline still shows over the last
+ * days, or that the account is still in use while its team shrinks.
  */
 export interface PenaltyConfig {
   name: string;
@@ -192,9 +192,20 @@ export interface PenaltyConfig {
   perUnit?: boolean;
   /** Cap for `perUnit` penalties; defaults to uncapped. */
   maxPoints?: number;
-  /** A shorter window ending at asOf that must cross the threshold too (see above); whole days < windowDays. */
-  confirmWindowDays?: number;
+  /** Conditions that must hold too (see above); at most MAX_PENALTY_CONDITIONS. */
+  onlyWhen?: PenaltyCondition[];
 }
+
+/** A metric crossing a threshold, as a penalty's own: `at_least` is value ≥ threshold, `below` value < threshold. */
+export interface PenaltyCondition {
+  metric: MetricKind;
+  windowDays: number;
+  baselineDays?: number;
+  direction: 'at_least' | 'below';
+  threshold: number;
+}
+
+export const MAX_PENALTY_CONDITIONS = 4;
 
 /**
  * A score band. A band covers [lowerBound, next better band's lowerBound); the best band reaches 100.

@@ -2,8 +2,16 @@
 // as JSON from `updateScoringModel`, so every rule the scoring core relies on is checked here once
 // instead of being defended against in every function.
 import { placeholderNames, TEMPLATE_PLACEHOLDERS } from './playbooks';
-import { BASELINE_METRICS, METRIC_KINDS } from './types';
-import type { Normaliser, OutreachChannel, PenaltyConfig, PlaybookConfig, ScoringModelConfig, SignalConfig } from './types';
+import { BASELINE_METRICS, MAX_PENALTY_CONDITIONS, METRIC_KINDS } from './types';
+import type {
+  Normaliser,
+  OutreachChannel,
+  PenaltyCondition,
+  PenaltyConfig,
+  PlaybookConfig,
+  ScoringModelConfig,
+  SignalConfig,
+} from './types';
 
 const CHANNELS: readonly OutreachChannel[] = ['EMAIL', 'IN_APP', 'SLACK', 'CRM_TASK'];
 const CUSTOMER_CHANNELS: readonly OutreachChannel[] = ['EMAIL', 'IN_APP'];
@@ -99,12 +107,25 @@ function penaltyErrors(path: string, penalty: PenaltyConfig): string[] {
   if (penalty.maxPoints !== undefined && (!isFiniteNumber(penalty.maxPoints) || penalty.maxPoints < 0 || penalty.maxPoints > 100)) {
     errors.push(`${path}.maxPoints must be within 0…100`);
   }
-  if (penalty.confirmWindowDays !== undefined) {
-    if (!isPositiveInteger(penalty.confirmWindowDays) || !(penalty.confirmWindowDays < penalty.windowDays))
-      errors.push(`${path}.confirmWindowDays must be a whole number of days shorter than windowDays`);
-    else errors.push(...windowErrors(`${path}(confirmWindowDays)`, { ...penalty, windowDays: penalty.confirmWindowDays }));
-  }
+  errors.push(...conditionErrors(path, penalty.onlyWhen));
   return errors;
+}
+
+function conditionErrors(path: string, conditions: PenaltyCondition[] | undefined): string[] {
+  if (conditions === undefined) return [];
+  if (!Array.isArray(conditions) || conditions.length > MAX_PENALTY_CONDITIONS)
+    return [`${path}.onlyWhen must be a list of at most ${MAX_PENALTY_CONDITIONS} conditions`];
+  return conditions.flatMap((condition, index) => {
+    const at = `${path}.onlyWhen[${index}]`;
+    if (!condition || typeof condition !== 'object') return [`${at} must be a condition`];
+    const errors: string[] = [];
+    if (!METRIC_KINDS.includes(condition.metric)) errors.push(`${at}.metric "${condition.metric}" is not a known metric`);
+    errors.push(...windowErrors(at, condition));
+    if (condition.direction !== 'at_least' && condition.direction !== 'below') errors.push(`${at}.direction must be "at_least" or "below"`);
+    if (!isFiniteNumber(condition.threshold) || Math.abs(condition.threshold) > MAX_MAGNITUDE)
+      errors.push(`${at}.threshold must be a number within ±1,000,000`);
+    return errors;
+  });
 }
 
 function tierErrors(model: ScoringModelConfig): string[] {

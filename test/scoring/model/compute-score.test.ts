@@ -44,13 +44,12 @@ interface EvaluatedSignal {
  * out and their weight is redistributed over the rest. When nothing at all is included the score
  * is 0 with coverage 0: there is no evidence of health, and coverage tells the reader why.
  */
-/** A penalty's metric, or with confirmWindowDays the milder of it and the same metric over the shorter window. */
-function penaltyReading(penalty: PenaltyConfig, metrics: MetricValues): number | null {
-  const own = readMetric(metrics, penalty);
-  if (penalty.confirmWindowDays === undefined || own === null) return own;
-  const recent = readMetric(metrics, { ...penalty, windowDays: penalty.confirmWindowDays });
-  if (recent === null) return own;
-  return penalty.direction === 'below' ? Math.max(own, recent) : Math.min(own, recent);
+/** Whether every `onlyWhen` condition of a penalty holds; a condition whose metric is missing holds. */
+function conditionsHold(penalty: PenaltyConfig, metrics: MetricValues): boolean {
+  return (penalty.onlyWhen ?? []).every((condition) => {
+    const value = readMetric(metrics, condition);
+    return value === null || (condition.direction === 'at_least' ? value >= condition.threshold : value < condition.threshold);
+  });
 }
 
 function referenceScore(model: ScoringModelConfig, metrics: MetricValues): ScoreResult {
@@ -105,7 +104,11 @@ function referenceScore(model: ScoringModelConfig, metrics: MetricValues): Score
     };
   });
 
-  const penalties = model.penalties.map((penalty) => penaltyPoints(penalty, penaltyReading(penalty, metrics)));
+  const penalties = model.penalties.map((penalty) =>
+    conditionsHold(penalty, metrics)
+      ? penaltyPoints(penalty, readMetric(metrics, penalty))
+      : { name: penalty.name, rawValue: readMetric(metrics, penalty), points: 0, applied: false },
+  );
   const penaltyTotal = penalties.reduce((total, p) => total + p.points, 0);
 
   return {
@@ -293,29 +296,47 @@ describe('computeScore', () => {
       expect(under.score).toBe(93);
     });
 
-    it('applies a flag with a confirming window only when the last days are past the threshold too', () => {
-      const confirmed = modelWith(model.components, [
+    it('applies a penalty with conditions only while every condition holds too', () => {
+      const conditional = modelWith(model.components, [
         {
           name: 'usage_halved',
           metric: 'events_trend',
           windowDays: 21,
           baselineDays: 60,
-          confirmWindowDays: 7,
           direction: 'below',
           threshold: 0.5,
           points: 15,
+          onlyWhen: [{ metric: 'events_trend', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.5 }],
+        },
+        {
+          name: 'team_shrinking',
+          metric: 'active_users_trend',
+          windowDays: 14,
+          baselineDays: 60,
+          direction: 'below',
+          threshold: 0.5,
+          points: 45,
+          onlyWhen: [{ metric: 'active_days_trend', windowDays: 14, baselineDays: 60, direction: 'at_least', threshold: 0.6 }],
         },
       ]);
-      // Three weeks at 40 % of the usual level, and the last week too: a decline going on.
-      const declining = computeScore(confirmed, { ...healthy, events_trend_21_60: 0.4, events_trend_7_60: 0.3 });
+      const score = (metrics: MetricValues) => computeScore(conditional, { ...healthy, ...metrics });
+      // Three weeks at 40 % of the usual level, the last week too: a decline going on.
+      const declining = score({ events_trend_21_60: 0.4, events_trend_7_60: 0.3 });
       expect(declining.penalties[0]).toEqual({ name: 'usage_halved', rawValue: 0.4, points: 15, applied: true });
       expect(declining.score).toBe(85);
       // Back from a two-week holiday: the three weeks still read 0.4, the last week is at the usual level.
-      const back = computeScore(confirmed, { ...healthy, events_trend_21_60: 0.4, events_trend_7_60: 1 });
-      expect(back.penalties[0]).toEqual({ name: 'usage_halved', rawValue: 1, points: 0, applied: false });
+      const back = score({ events_trend_21_60: 0.4, events_trend_7_60: 1 });
+      expect(back.penalties[0]).toEqual({ name: 'usage_halved', rawValue: 0.4, points: 0, applied: false });
       expect(back.score).toBe(100);
       // Without a reading for the last week, the three weeks decide alone.
-      expect(computeScore(confirmed, { ...healthy, events_trend_21_60: 0.4 }).penalties[0].applied).toBe(true);
+      expect(score({ events_trend_21_60: 0.4 }).penalties[0].applied).toBe(true);
+      // A third of the team left while the account is in use as often as before; then nobody came at all.
+      expect(score({ active_users_trend_14_60: 0.3, active_days_trend_14_60: 1 }).penalties[1]).toMatchObject({
+        applied: true,
+        points: 45,
+      });
+      expect(score({ active_users_trend_14_60: 0.3, active_days_trend_14_60: 0.6 }).penalties[1].applied).toBe(true);
+      expect(score({ active_users_trend_14_60: 0.3, active_days_trend_14_60: 0.2 }).penalties[1].applied).toBe(false);
     });
 
     it('never applies a penalty whose metric is missing', () => {

@@ -36,10 +36,12 @@ describe('metric keys and requests', () => {
     ]);
   });
 
-  it('asks for fifteen aggregates under the default model, baselines in the keys of the relative ones', () => {
+  it("asks for sixteen aggregates under the default model, its penalties' conditions included, baselines in the keys of the relative ones", () => {
     expect(metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key)).toEqual([
+      // The condition of the team and feature flags: the account still in use over their two weeks.
+      'active_days_trend_14_60',
       'active_days_trend_21_60',
-      // The usage flags' confirming window: the last week against the same baseline.
+      // The usage flags' condition: the last week down too.
       'active_days_trend_7_60',
       'active_users_trend_14_60',
       'contraction_90',

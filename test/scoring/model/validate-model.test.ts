@@ -158,14 +158,22 @@ describe('validateModel', () => {
     });
   });
 
-  it('rejects a confirming window that is not a whole number of days shorter than the penalty window', () => {
-    const usageHalved = (m: ScoringModelConfig) => m.penalties.find((p) => p.name === 'usage_halved')!;
+  it('rejects a penalty condition that is not a metric crossing a threshold over a valid window', () => {
     const index = DEFAULT_SCORING_MODEL.penalties.findIndex((p) => p.name === 'usage_halved');
-    for (const days of [21, 30, 0, 3.5])
-      expect(errorsAfter((m) => (usageHalved(m).confirmWindowDays = days))).toEqual([
-        `penalties[${index}].confirmWindowDays must be a whole number of days shorter than windowDays`,
-      ]);
-    expect(errorsAfter((m) => (usageHalved(m).confirmWindowDays = 14))).toEqual([]);
+    const condition = (m: ScoringModelConfig) => m.penalties[index].onlyWhen![0];
+    const at = `penalties[${index}].onlyWhen[0]`;
+    expect(errorsAfter((m) => Object.assign(condition(m), { metric: 'mood', baselineDays: undefined }))).toEqual([
+      `${at}.metric "mood" is not a known metric`,
+    ]);
+    expect(errorsAfter((m) => (condition(m).baselineDays = 5))).toEqual([
+      `${at}.baselineDays must be longer than windowDays: the baseline is the account's usual level, recent days included`,
+    ]);
+    expect(errorsAfter((m) => (condition(m).direction = 'above' as never))).toEqual([`${at}.direction must be "at_least" or "below"`]);
+    expect(errorsAfter((m) => (condition(m).threshold = Number.NaN))).toEqual([`${at}.threshold must be a number within ±1,000,000`]);
+    expect(errorsAfter((m) => (m.penalties[index].onlyWhen = Array(5).fill(condition(m))))).toEqual([
+      `penalties[${index}].onlyWhen must be a list of at most 4 conditions`,
+    ]);
+    expect(errorsAfter((m) => (m.penalties[index].onlyWhen = [null as never]))).toEqual([`${at} must be a condition`]);
   });
 
   it('rejects a per-unit penalty on a "below" condition', () => {
