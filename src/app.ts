@@ -80,7 +80,7 @@ export async function startApp(
     if (adopted)
       logger.info(
         { version: adopted.version },
-        'the first default scoring model was active unchanged: the current default model is now active',
+        'an earlier default scoring model was active unchanged: the current default model is now active',
       );
     scheduler.start();
     const port = Number(new URL(server.url).port);

@@ -16,6 +16,14 @@ export class ScoringModel {
   @Property({ type: 'boolean', default: false })
   active = false;
 
+  /**
+   * Written by the product as its default (first use, or moving to a newer default), not chosen
+   * through `updateScoringModel`: at start-up an active shipped default that differs from the
+   * current default is replaced by it.
+   */
+  @Property({ type: 'boolean', default: false })
+  shippedDefault = false;
+
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   createdAt: Date = new Date();
 }

@@ -1,5 +1,6 @@
 // The active scoring model: versioned JSON in `scoring_model`. Version 1 is the default model,
-// inserted on first use; `updateScoringModel` validates and activates a new version.
+// inserted on first use; `updateScoringModel` validates and activates a new version. Rows the product
+// wrote as its default are marked `shipped_default`, so a newer default can replace them.
 import { InvalidInputError } from '../infra/errors';
 import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
 import { CLASSIC_SCORING_MODEL, DEFAULT_SCORING_MODEL, ScoringModelConfig, validateModel } from './model';
@@ -15,7 +16,7 @@ export async function getActiveModel(db: Db): Promise<ActiveModel> {
   if (row) return row;
   await query(
     db,
-    `insert into scoring_model (version, config, active) values (1, ?::jsonb, true)
+    `insert into scoring_model (version, config, active, shipped_default) values (1, ?::jsonb, true, true)
      on conflict do nothing`,
     [json(DEFAULT_SCORING_MODEL)],
   );
@@ -25,7 +26,8 @@ export async function getActiveModel(db: Db): Promise<ActiveModel> {
   )) as ActiveModel;
 }
 
-export async function updateScoringModel(db: Db, config: ScoringModelConfig): Promise<ActiveModel> {
+/** Validates and activates `config` as a new version; `shippedDefault` marks the product's own default (see adoptCurrentDefaultModel). */
+export async function updateScoringModel(db: Db, config: ScoringModelConfig, { shippedDefault = false } = {}): Promise<ActiveModel> {
   const errors = validateModel(config);
   if (errors.length > 0)
     throw new InvalidInputError(`invalid scoring model: ${errors.join('; ')}`, { argument: 'input', problems: errors });
@@ -36,10 +38,10 @@ export async function updateScoringModel(db: Db, config: ScoringModelConfig): Pr
     await query(tx, 'update scoring_model set active = false where active');
     const row = await queryOne<ActiveModel>(
       tx,
-      `insert into scoring_model (version, config, active)
-       select coalesce(max(version), 0) + 1, ?::jsonb, true from scoring_model
+      `insert into scoring_model (version, config, active, shipped_default)
+       select coalesce(max(version), 0) + 1, ?::jsonb, true, ? from scoring_model
        returning version, config, created_at as "createdAt"`,
-      [json(config)],
+      [json(config), shippedDefault],
     );
     return row as ActiveModel;
   });
@@ -55,11 +57,19 @@ function canonicalJson(value: unknown): string {
 }
 
 /**
- * An installation still on the first default model, unchanged, moves to the current default as a
- * new version (a model someone chose or edited is left alone). Returns the new version, or null.
+ * An installation on an earlier default moves to the current default as a new version: its active
+ * model was written by the product as its default (first use or an earlier move) and is not today's
+ * default, or it is the first default model, unchanged. A model someone activated through
+ * `updateScoringModel` is left alone, even when it equals an earlier default. Returns the new version, or null.
  */
 export async function adoptCurrentDefaultModel(db: Db): Promise<ActiveModel | null> {
-  const active = await queryOne<ActiveModel>(db, 'select version, config, created_at as "createdAt" from scoring_model where active');
-  if (!active || canonicalJson(active.config) !== canonicalJson(CLASSIC_SCORING_MODEL)) return null;
-  return updateScoringModel(db, structuredClone(DEFAULT_SCORING_MODEL));
+  const active = await queryOne<ActiveModel & { shippedDefault: boolean }>(
+    db,
+    'select version, config, created_at as "createdAt", shipped_default as "shippedDefault" from scoring_model where active',
+  );
+  if (!active) return null;
+  const config = canonicalJson(active.config);
+  const earlierDefault = active.shippedDefault || config === canonicalJson(CLASSIC_SCORING_MODEL);
+  if (!earlierDefault || config === canonicalJson(DEFAULT_SCORING_MODEL)) return null;
+  return updateScoringModel(db, structuredClone(DEFAULT_SCORING_MODEL), { shippedDefault: true });
 }

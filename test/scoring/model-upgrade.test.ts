@@ -1,10 +1,10 @@
-// An installation still on the first default model moves to the current default at start-up; a
-// model someone chose or edited is left alone.
+// An installation on an earlier default (the first default model, or any default the product wrote
+// itself) moves to the current default at start-up; a model someone chose or edited is left alone.
 import type { MikroORM } from '@mikro-orm/core';
 import { openDatabase } from '../../src/database';
 import { Db, json, query } from '../../src/infra/sql';
-import { CLASSIC_SCORING_MODEL, DEFAULT_SCORING_MODEL } from '../../src/scoring/model';
-import { adoptCurrentDefaultModel, getActiveModel } from '../../src/scoring/scoring-model.service';
+import { CLASSIC_SCORING_MODEL, DEFAULT_SCORING_MODEL, ScoringModelConfig } from '../../src/scoring/model';
+import { adoptCurrentDefaultModel, getActiveModel, updateScoringModel } from '../../src/scoring/scoring-model.service';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 
 let database: TestDatabase;
@@ -20,9 +20,19 @@ afterAll(async () => {
   await database?.drop();
 });
 
-async function activate(config: unknown): Promise<void> {
+async function activate(config: unknown, shippedDefault = false): Promise<void> {
   await query(db(), 'delete from scoring_model');
-  await query(db(), 'insert into scoring_model (version, config, active) values (1, ?::jsonb, true)', [json(config)]);
+  await query(db(), 'insert into scoring_model (version, config, active, shipped_default) values (1, ?::jsonb, true, ?)', [
+    json(config),
+    shippedDefault,
+  ]);
+}
+
+/** A default of an earlier release: today's with one weight changed. */
+function earlierDefault(): unknown {
+  const config = structuredClone(DEFAULT_SCORING_MODEL);
+  config.components[0].signals[0].weight += 1;
+  return config;
 }
 
 it('activates the current default as a new version when the first default model is active unchanged', async () => {
@@ -37,4 +47,34 @@ it('leaves an edited model alone', async () => {
   await activate({ ...structuredClone(CLASSIC_SCORING_MODEL), hysteresis: 3 });
   expect(await adoptCurrentDefaultModel(db())).toBeNull();
   expect((await getActiveModel(db())).version).toBe(1);
+});
+
+it('moves an installation from an earlier default the product wrote to the current one, once', async () => {
+  await activate(earlierDefault(), true);
+  const adopted = await adoptCurrentDefaultModel(db());
+  expect(adopted?.version).toBe(2);
+  expect((await getActiveModel(db())).config).toEqual(DEFAULT_SCORING_MODEL);
+  // The default it moved to is the product's own too: the next release's default replaces it in turn.
+  const [row] = await query<{ shippedDefault: boolean }>(
+    db(),
+    'select shipped_default as "shippedDefault" from scoring_model where active',
+  );
+  expect(row.shippedDefault).toBe(true);
+  expect(await adoptCurrentDefaultModel(db())).toBeNull();
+});
+
+it('writes the default of first use as shipped, and a model activated through the API as chosen, whatever its config', async () => {
+  await query(db(), 'delete from scoring_model');
+  await getActiveModel(db());
+  await updateScoringModel(db(), earlierDefault() as ScoringModelConfig);
+  const rows = await query<{ version: number; shippedDefault: boolean }>(
+    db(),
+    'select version, shipped_default as "shippedDefault" from scoring_model order by version',
+  );
+  expect(rows).toEqual([
+    { version: 1, shippedDefault: true },
+    { version: 2, shippedDefault: false },
+  ]);
+  expect(await adoptCurrentDefaultModel(db())).toBeNull();
+  expect((await getActiveModel(db())).version).toBe(2);
 });
