@@ -3,7 +3,7 @@
 // wrote as its default are marked `shipped_default`, so a newer default can replace them.
 import { InvalidInputError } from '../infra/errors';
 import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
-import { CLASSIC_SCORING_MODEL, DEFAULT_SCORING_MODEL, ScoringModelConfig, validateModel } from './model';
+import { DEFAULT_SCORING_MODEL, ScoringModelConfig, validateModel } from './model';
 
 export interface ActiveModel {
   version: number;
@@ -58,8 +58,8 @@ function canonicalJson(value: unknown): string {
 
 /**
  * An installation on an earlier default moves to the current default as a new version: its active
- * model was written by the product as its default (first use or an earlier move) and is not today's
- * default, or it is the first default model, unchanged. A model someone activated through
+ * model was written by the product as its default (on first use, as the first default model was, or
+ * by an earlier such move) and is not today's default. A model someone activated through
  * `updateScoringModel` is left alone, even when it equals an earlier default. Returns the new version, or null.
  */
 export async function adoptCurrentDefaultModel(db: Db): Promise<ActiveModel | null> {
@@ -67,9 +67,6 @@ export async function adoptCurrentDefaultModel(db: Db): Promise<ActiveModel | nu
     db,
     'select version, config, created_at as "createdAt", shipped_default as "shippedDefault" from scoring_model where active',
   );
-  if (!active) return null;
-  const config = canonicalJson(active.config);
-  const earlierDefault = active.shippedDefault || config === canonicalJson(CLASSIC_SCORING_MODEL);
-  if (!earlierDefault || config === canonicalJson(DEFAULT_SCORING_MODEL)) return null;
+  if (!active?.shippedDefault || canonicalJson(active.config) === canonicalJson(DEFAULT_SCORING_MODEL)) return null;
   return updateScoringModel(db, structuredClone(DEFAULT_SCORING_MODEL), { shippedDefault: true });
 }

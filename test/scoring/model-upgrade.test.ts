@@ -35,11 +35,16 @@ function earlierDefault(): unknown {
   return config;
 }
 
-it('activates the current default as a new version when the first default model is active unchanged', async () => {
-  await activate(CLASSIC_SCORING_MODEL);
+it('activates the current default as a new version when the first default model is active as first written', async () => {
+  await activate(CLASSIC_SCORING_MODEL, true);
   const adopted = await adoptCurrentDefaultModel(db());
   expect(adopted?.version).toBe(2);
   expect((await getActiveModel(db())).config).toEqual(DEFAULT_SCORING_MODEL);
+  expect(await adoptCurrentDefaultModel(db())).toBeNull();
+});
+
+it('leaves the first default model alone when someone activated it through the API', async () => {
+  await activate(CLASSIC_SCORING_MODEL, false);
   expect(await adoptCurrentDefaultModel(db())).toBeNull();
 });
 
