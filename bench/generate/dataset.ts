@@ -403,14 +403,15 @@ export async function ensureDataSet(spec: DataSetSpec, options: { lanes?: number
 }
 
 /** Removes the scores, tier changes, outreach and run records a benchmark run wrote at `asOf`, so the next run does the same work. */
-export async function forgetScoringAt(name: string, asOf: Date): Promise<void> {
+/** Deletes what scoring runs as of `from` or later wrote (the data set's history ends before its anchor). */
+export async function forgetScoringFrom(name: string, from: Date): Promise<void> {
   await sql(
     name,
-    `with a as (delete from health_score where as_of = $1),
-          b as (delete from tier_change where changed_at = $1),
-          c as (delete from outreach_action where created_at = $1)
-     delete from scoring_run where as_of = $1`,
-    [asOf.toISOString()],
+    `with a as (delete from health_score where as_of >= $1),
+          b as (delete from tier_change where changed_at >= $1),
+          c as (delete from outreach_action where created_at >= $1)
+     delete from scoring_run where as_of >= $1`,
+    [from.toISOString()],
   );
 }
 

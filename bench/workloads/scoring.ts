@@ -5,9 +5,9 @@
 // per-customer approach on the first default model, runs on the 10 k data set in the same run. What
 // the predictive signals cost is measured by alternating the two default models on one server
 // (10 k customers, and 100 k at full scale).
-import { CLASSIC_SCORING_MODEL, DEFAULT_SCORING_MODEL, metricRequests } from '../../src/scoring/model';
+import { CLASSIC_SCORING_MODEL, DEFAULT_SCORING_MODEL, metricRequests, ScoringModelConfig } from '../../src/scoring/model';
 import { scorePerCustomer } from '../baselines/per-customer-scoring';
-import { DataSetInfo, forgetScoringAt } from '../generate/dataset';
+import { DataSetInfo, forgetScoringFrom } from '../generate/dataset';
 import { sql, vacuum } from '../support/databases';
 import { graphql, startServer } from '../support/server-process';
 import { summarise, Summary } from '../support/stats';
@@ -43,13 +43,25 @@ export interface ModelComparison {
   roundRatios: Summary;
 }
 
-const UPDATE_MODEL = `mutation ($config: JSON) { updateScoringModel(input: { config: $config }) { version } }`;
+/**
+ * Activates a model version in the data set's database directly. Through `updateScoringModel` the
+ * server would also rescore everyone as of now in the background, and that run would share the
+ * cores with the timed one. The server reads the active model at the start of every run.
+ */
+async function activateModel(dataSet: DataSetInfo, config: ScoringModelConfig): Promise<void> {
+  await sql(dataSet.name, 'update scoring_model set active = false where active');
+  await sql(
+    dataSet.name,
+    'insert into scoring_model (version, config, active) select coalesce(max(version), 0) + 1, $1::jsonb, true from scoring_model',
+    [JSON.stringify(config)],
+  );
+}
 
 type Server = Awaited<ReturnType<typeof startServer>>;
 
 /** One full rescore of the data set as of its anchor, from a clean slate: seconds, peak server RSS (bytes) and tier changes. */
 async function timeOneRun(server: Server, dataSet: DataSetInfo): Promise<{ seconds: number; peak: number; tierChanges: number }> {
-  await forgetScoringAt(dataSet.name, dataSet.anchor);
+  await forgetScoringFrom(dataSet.name, dataSet.anchor);
   // The previous run's scores, tier changes and outreach were just deleted, and every customer's
   // state rewritten: without this, each run would work among the dead rows of all earlier runs.
   await vacuum(dataSet.name, SCORING_TABLES);
@@ -81,7 +93,7 @@ function sizeResult(dataSet: DataSetInfo, runs: Array<{ seconds: number; peak: n
 async function timeFullRuns(dataSet: DataSetInfo, runs: number, warmUp: boolean, redisUrl: string): Promise<ScoringSizeResult> {
   const server = await startServer({ name: `scoring-${dataSet.customers}`, database: dataSet.url, redisUrl });
   try {
-    await graphql(server.url, UPDATE_MODEL, { config: DEFAULT_SCORING_MODEL });
+    await activateModel(dataSet, DEFAULT_SCORING_MODEL);
     const timed: Array<{ seconds: number; peak: number; tierChanges: number }> = [];
     for (let run = warmUp ? -1 : 0; run < runs; run++) {
       const result = await timeOneRun(server, dataSet);
@@ -90,7 +102,7 @@ async function timeFullRuns(dataSet: DataSetInfo, runs: number, warmUp: boolean,
         `  [scoring] ${dataSet.customers} customers: ${result.seconds.toFixed(2)} s, peak RSS ${(result.peak / 1048576).toFixed(0)} MB${run < 0 ? ' (warm-up)' : ''}\n`,
       );
     }
-    await forgetScoringAt(dataSet.name, dataSet.anchor);
+    await forgetScoringFrom(dataSet.name, dataSet.anchor);
     return sizeResult(dataSet, timed);
   } finally {
     await server.stop();
@@ -106,7 +118,7 @@ async function compareModels(dataSet: DataSetInfo, rounds: number, redisUrl: str
     for (let round = -1; round < rounds; round++) {
       const order: Array<keyof typeof models> = round % 2 === 0 ? ['model', 'classic'] : ['classic', 'model'];
       for (const which of order) {
-        await graphql(server.url, UPDATE_MODEL, { config: models[which] });
+        await activateModel(dataSet, models[which]);
         const result = await timeOneRun(server, dataSet);
         if (round >= 0) timed[which].push(result);
         process.stderr.write(
@@ -114,7 +126,7 @@ async function compareModels(dataSet: DataSetInfo, rounds: number, redisUrl: str
         );
       }
     }
-    await forgetScoringAt(dataSet.name, dataSet.anchor);
+    await forgetScoringFrom(dataSet.name, dataSet.anchor);
     return {
       customers: dataSet.customers,
       model: sizeResult(dataSet, timed.model),
