@@ -80,7 +80,7 @@ export async function startApp(
     if (adopted)
       logger.info(
         { version: adopted.version },
-        'an earlier default scoring model was active unchanged: the current default model is now active',
+        'the active scoring model was a default of an earlier release: the current default model is now active',
       );
     scheduler.start();
     const port = Number(new URL(server.url).port);

@@ -402,8 +402,7 @@ export async function ensureDataSet(spec: DataSetSpec, options: { lanes?: number
   }
 }
 
-/** Removes the scores, tier changes, outreach and run records a benchmark run wrote at `asOf`, so the next run does the same work. */
-/** Deletes what scoring runs as of `from` or later wrote (the data set's history ends before its anchor). */
+/** Removes the scores, tier changes, outreach and run records of scoring runs as of `from` or later, so the next run does the same work (the data set's history ends before its anchor). */
 export async function forgetScoringFrom(name: string, from: Date): Promise<void> {
   await sql(
     name,

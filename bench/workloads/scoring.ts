@@ -126,7 +126,6 @@ async function compareModels(dataSet: DataSetInfo, rounds: number, redisUrl: str
         );
       }
     }
-    await forgetScoringFrom(dataSet.name, dataSet.anchor);
     return {
       customers: dataSet.customers,
       model: sizeResult(dataSet, timed.model),
@@ -135,6 +134,9 @@ async function compareModels(dataSet: DataSetInfo, rounds: number, redisUrl: str
     };
   } finally {
     await server.stop();
+    // The data set is kept for later workloads (the dashboard's among them): leave it as generated.
+    await forgetScoringFrom(dataSet.name, dataSet.anchor);
+    await activateModel(dataSet, DEFAULT_SCORING_MODEL);
   }
 }
 

@@ -48,13 +48,16 @@ export class PenaltyScore {
   @Field()
   name!: string;
 
-  @Field(() => Float, { nullable: true })
+  @Field(() => Float, { nullable: true, description: "The value of the penalty's metric; null when it could not be measured." })
   rawValue!: number | null;
 
   @Field(() => Float)
   points!: number;
 
-  @Field()
+  @Field({
+    description:
+      "Whether it cost points: its metric crossed the threshold and every condition of the model's `onlyWhen` held (a condition can hold it back while the metric alone is past the threshold).",
+  })
   applied!: boolean;
 }
 
