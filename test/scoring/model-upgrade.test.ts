@@ -1,11 +1,13 @@
 // An installation on an earlier default (the first default model, or any default the product wrote
 // itself) moves to the current default at start-up; a model someone chose or edited is left alone.
-import type { MikroORM } from '@mikro-orm/core';
-import { openDatabase } from '../../src/database';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { openDatabase, ormOptions } from '../../src/database';
 import { Db, json, query } from '../../src/infra/sql';
 import { CLASSIC_SCORING_MODEL, DEFAULT_SCORING_MODEL, ScoringModelConfig } from '../../src/scoring/model';
 import { adoptCurrentDefaultModel, getActiveModel, updateScoringModel } from '../../src/scoring/scoring-model.service';
-import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
+// The default model as shipped from commit 31eb71e (team_shrinking at 45 points) until this migration.
+import SHIPPED_31EB71E from './fixtures/shipped-default-31eb71e.json';
 
 let database: TestDatabase;
 let orm: MikroORM;
@@ -82,4 +84,36 @@ it('writes the default of first use as shipped, and a model activated through th
   ]);
   expect(await adoptCurrentDefaultModel(db())).toBeNull();
   expect((await getActiveModel(db())).version).toBe(2);
+});
+
+describe('the migration that adds shipped_default', () => {
+  let scratch: TestDatabase;
+  afterAll(async () => scratch?.drop());
+
+  it('marks version 1 and rows equal to a default an earlier release shipped, not the models someone edited', async () => {
+    scratch = await createTestDatabase('shipped_default_migration');
+    const migrating = await MikroORM.init(ormOptions(scratch.url));
+    try {
+      const migrator = migrating.getMigrator();
+      await migrator.up({ to: 'Migration20261201054353_delivery' });
+      // What an earlier release wrote: the first default on first use, the default of the day when it
+      // moved the installation off it, then an edit someone made, and the shipped default again.
+      const edited = { ...structuredClone(SHIPPED_31EB71E), hysteresis: 3 };
+      await sql(
+        scratch,
+        `insert into scoring_model (version, config, active) values
+           (1, $1::jsonb, false), (2, $2::jsonb, false), (3, $3::jsonb, false), (4, $2::jsonb, true)`,
+        [JSON.stringify(CLASSIC_SCORING_MODEL), JSON.stringify(SHIPPED_31EB71E), JSON.stringify(edited)],
+      );
+      await migrator.up();
+    } finally {
+      await migrating.close(true);
+    }
+    expect(await sql(scratch, 'select version, shipped_default as "shippedDefault" from scoring_model order by version')).toEqual([
+      { version: 1, shippedDefault: true },
+      { version: 2, shippedDefault: true },
+      { version: 3, shippedDefault: false },
+      { version: 4, shippedDefault: true },
+    ]);
+  });
 });
