@@ -201,6 +201,12 @@ export class LiveUpdates {
 
 export function useLive(live: LiveUpdates): LiveState {
   const [state, setState] = useState(live.current);
-  useEffect(() => live.subscribe(setState), [live]);
+  useEffect(() => {
+    const unsubscribe = live.subscribe(setState);
+    // The effect runs after the first paint: on a fast connection the socket is acknowledged in
+    // between, and that update reached no listener. Take whatever happened since the render.
+    setState(live.current);
+    return unsubscribe;
+  }, [live]);
   return state;
 }
