@@ -6,6 +6,7 @@
 // schema is installed by openDatabase (src/database.ts).
 import { Logger as WorkerLogger, run, Runner, Task } from 'graphile-worker';
 import type { Transporter } from 'nodemailer';
+import { Pool } from 'pg';
 import type { AppServices } from '../context';
 import type { Logger } from '../infra/logger';
 import { Db, query } from '../infra/sql';
@@ -232,6 +233,21 @@ export interface DeliveryWorker {
  * Unless DELIVERY_CONCURRENCY is 0, starts this instance's worker. Jobs left locked by a crashed
  * instance are released first.
  */
+/**
+ * The queue's connections, in a pool of our own that stop() ends and awaits: graphile-worker ends a
+ * pool it made without waiting, and drops its error listener first, so a connection the server
+ * closed meanwhile (a restart, a dropped database) would surface as an unhandled 'error' event and
+ * take the process down. Idle clients report on the pool, checked-out ones on themselves (the pair
+ * of handlers graphile-worker asks for).
+ */
+function openQueuePool(databaseUrl: string, max: number, logger: Logger): Pool {
+  const pgPool = new Pool({ connectionString: databaseUrl, max });
+  const connectionFailed = (error: Error) => logger.warn({ err: error }, 'delivery queue: a database connection failed');
+  pgPool.on('error', connectionFailed);
+  pgPool.on('connect', (client) => client.on('error', connectionFailed));
+  return pgPool;
+}
+
 export async function startDeliveryWorker(services: AppServices, databaseUrl: string): Promise<DeliveryWorker> {
   const { config } = services;
   const logger = services.logger.child({ module: 'delivery' });
@@ -248,24 +264,31 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
     logger,
     lockTimeoutMs: config.deliveryLockTimeoutMs,
   };
-  const runner: Runner = await run({
-    connectionString: databaseUrl,
-    maxPoolSize: Math.min(config.deliveryConcurrency + 2, 12),
-    concurrency: config.deliveryConcurrency,
-    pollInterval: config.deliveryPollIntervalMs,
-    noHandleSignals: true,
-    logger: workerLogger(logger),
-    taskList: tasks(deps),
-    crontab: `* * * * * ${RELEASE_TASK}`,
-    // Jobs are small and many at once after a scoring run: fetch them in batches and complete
-    // them in batches (graphile-worker's documented batching), instead of two round trips per job.
-    // A crash leaves these locked too; releaseStalledDeliveries frees them.
-    preset: { worker: { localQueue: { size: config.deliveryConcurrency * 4 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
-  });
+  const pgPool = openQueuePool(databaseUrl, Math.min(config.deliveryConcurrency + 2, 12), logger);
+  let runner: Runner;
+  try {
+    runner = await run({
+      pgPool,
+      concurrency: config.deliveryConcurrency,
+      pollInterval: config.deliveryPollIntervalMs,
+      noHandleSignals: true,
+      logger: workerLogger(logger),
+      taskList: tasks(deps),
+      crontab: `* * * * * ${RELEASE_TASK}`,
+      // Jobs are small and many at once after a scoring run: fetch them in batches and complete
+      // them in batches (graphile-worker's documented batching), instead of two round trips per job.
+      // A crash leaves these locked too; releaseStalledDeliveries frees them.
+      preset: { worker: { localQueue: { size: config.deliveryConcurrency * 4 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+    });
+  } catch (error) {
+    await pgPool.end();
+    throw error;
+  }
   return {
     async stop() {
       // Graceful: the jobs in flight finish (each bounded below DELIVERY_LOCK_TIMEOUT_MS) and are recorded.
       await runner.stop();
+      await pgPool.end();
       deps.mailer?.close();
     },
   };
