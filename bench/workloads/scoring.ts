@@ -49,18 +49,33 @@ export interface ModelComparison {
  * cores with the timed one. The server reads the active model at the start of every run.
  */
 async function activateModel(dataSet: DataSetInfo, config: ScoringModelConfig): Promise<void> {
+  const json = JSON.stringify(config);
   await sql(dataSet.name, 'update scoring_model set active = false where active');
-  await sql(
+  // The latest version with this config, so that repeated runs do not add a version each.
+  const [reused] = await sql(
     dataSet.name,
-    'insert into scoring_model (version, config, active) select coalesce(max(version), 0) + 1, $1::jsonb, true from scoring_model',
-    [JSON.stringify(config)],
+    'update scoring_model set active = true where version = (select max(version) from scoring_model where config = $1::jsonb) returning version',
+    [json],
   );
+  if (!reused)
+    await sql(
+      dataSet.name,
+      'insert into scoring_model (version, config, active) select coalesce(max(version), 0) + 1, $1::jsonb, true from scoring_model',
+      [json],
+    );
+}
+
+/** One timed full rescore: seconds, peak server RSS (bytes) and tier changes. */
+interface TimedRun {
+  seconds: number;
+  peak: number;
+  tierChanges: number;
 }
 
 type Server = Awaited<ReturnType<typeof startServer>>;
 
 /** One full rescore of the data set as of its anchor, from a clean slate: seconds, peak server RSS (bytes) and tier changes. */
-async function timeOneRun(server: Server, dataSet: DataSetInfo): Promise<{ seconds: number; peak: number; tierChanges: number }> {
+async function timeOneRun(server: Server, dataSet: DataSetInfo): Promise<TimedRun> {
   await forgetScoringFrom(dataSet.name, dataSet.anchor);
   // The previous run's scores, tier changes and outreach were just deleted, and every customer's
   // state rewritten: without this, each run would work among the dead rows of all earlier runs.
@@ -80,7 +95,7 @@ async function timeOneRun(server: Server, dataSet: DataSetInfo): Promise<{ secon
   return { seconds, peak, tierChanges: result.refreshAllHealthScores.tierChanges };
 }
 
-function sizeResult(dataSet: DataSetInfo, runs: Array<{ seconds: number; peak: number; tierChanges: number }>): ScoringSizeResult {
+function sizeResult(dataSet: DataSetInfo, runs: TimedRun[]): ScoringSizeResult {
   return {
     customers: dataSet.customers,
     events: dataSet.events,
@@ -94,7 +109,7 @@ async function timeFullRuns(dataSet: DataSetInfo, runs: number, warmUp: boolean,
   const server = await startServer({ name: `scoring-${dataSet.customers}`, database: dataSet.url, redisUrl });
   try {
     await activateModel(dataSet, DEFAULT_SCORING_MODEL);
-    const timed: Array<{ seconds: number; peak: number; tierChanges: number }> = [];
+    const timed: TimedRun[] = [];
     for (let run = warmUp ? -1 : 0; run < runs; run++) {
       const result = await timeOneRun(server, dataSet);
       if (run >= 0) timed.push(result);
@@ -113,7 +128,7 @@ async function timeFullRuns(dataSet: DataSetInfo, runs: number, warmUp: boolean,
 async function compareModels(dataSet: DataSetInfo, rounds: number, redisUrl: string): Promise<ModelComparison> {
   const server = await startServer({ name: `models-${dataSet.customers}`, database: dataSet.url, redisUrl });
   const models = { model: DEFAULT_SCORING_MODEL, classic: CLASSIC_SCORING_MODEL };
-  const timed: Record<keyof typeof models, Array<{ seconds: number; peak: number; tierChanges: number }>> = { model: [], classic: [] };
+  const timed: Record<keyof typeof models, TimedRun[]> = { model: [], classic: [] };
   try {
     for (let round = -1; round < rounds; round++) {
       const order: Array<keyof typeof models> = round % 2 === 0 ? ['model', 'classic'] : ['classic', 'model'];

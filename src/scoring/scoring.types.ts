@@ -56,7 +56,7 @@ export class PenaltyScore {
 
   @Field({
     description:
-      "Whether it cost points: its metric crossed the threshold and every condition of the model's `onlyWhen` held (a condition can hold it back while the metric alone is past the threshold).",
+      "Whether it cost points: its metric crossed the threshold and every condition in the penalty's `onlyWhen` held (a condition can hold it back while the metric alone is past the threshold).",
   })
   applied!: boolean;
 }
