@@ -50,10 +50,12 @@ function paymentExpression(request: MetricRequest): string {
                   and y.occurred_at > x.occurred_at and y.occurred_at <= p.as_of))`;
     case 'unpaid_past_due':
       // Invoices are told apart by due date; an invoice counts once, whichever of its attempts is read.
+      // OFFSET 0 keeps the test per row, on the customer's index range: without it the planner
+      // turns it into a hash of every paid payment in the table, built again for every batch.
       return `count(distinct x.due_at) filter (where x.due_at > p.as_of - interval '${w} days' and x.due_at <= p.as_of - interval '1 day'
                 and x.status <> 'REFUNDED' and not exists (
                   select 1 from payment y where y.customer_id = x.customer_id and y.due_at = x.due_at and y.status = 'PAID'
-                    and coalesce(y.paid_at, y.occurred_at) <= p.as_of))`;
+                    and coalesce(y.paid_at, y.occurred_at) <= p.as_of offset 0))`;
     case 'payment_success_rate':
       return `case when count(*) filter (where ${inWindow('x.occurred_at', w)}) = 0 then null
               else 1 - (count(*) filter (where x.status = 'FAILED' and ${inWindow('x.occurred_at', w)}))::float8
@@ -89,7 +91,8 @@ function supportExpression(request: MetricRequest): string {
 function npsExpression(request: MetricRequest): string {
   const w = checkedDays(request.windowDays);
   if (request.metric === 'nps_weighted') {
-    const weight = `power(0.5, extract(epoch from (p.as_of - x.responded_at)) / 86400.0 / ${NPS_HALF_LIFE_DAYS})`;
+    // In float8: extract() answers numeric, and numeric power() is arbitrary-precision arithmetic, slow per row.
+    const weight = `power(0.5::float8, extract(epoch from (p.as_of - x.responded_at))::float8 / 86400.0 / ${NPS_HALF_LIFE_DAYS})`;
     return `sum(${weight} * case when x.score >= 9 then 100 when x.score <= 6 then -100 else 0 end) filter (where ${inWindow('x.responded_at', w)})
             / nullif(sum(${weight}) filter (where ${inWindow('x.responded_at', w)}), 0)`;
   }
