@@ -1,7 +1,7 @@
 // The engagement metrics of a batch of customers as of a time, in one statement. Engagement is the
-// big table, so it is read through its daily rollup (`engagement_day`): every UTC day a window
-// boundary falls in is read from the raw events, every other day lies wholly inside or outside
-// each window and comes from the rollup. The result is exactly what aggregating the raw events
+// big table, so it is read through its daily rollup (`engagement_day`): a UTC day with a window
+// boundary between its first and its last event is read from the raw events; every other day lies
+// wholly inside or outside each window and comes from the rollup. The result is exactly what aggregating the raw events
 // would give, for any asOf (test/scoring/gather-metrics.test.ts checks it against the reference).
 import { Db, json, query } from '../infra/sql';
 import type { MetricRequest } from './model';
@@ -186,9 +186,19 @@ function distinctCountsCte(name: string, source: string, value: string, windows:
     ) s group by 1)`;
 }
 
+/** Whether a cut falls between the first and the last event of rollup day `d`, as SQL. */
+function splitBy(cuts: number[]): string {
+  return `(${cuts
+    .map((ms) => {
+      const at = new Date(ms).toISOString();
+      return `(d.day = '${utcDate(ms)}'::date and d.first_at <= '${at}'::timestamptz and d.last_at > '${at}'::timestamptz)`;
+    })
+    .join(' or ')})`;
+}
+
 /**
  * Engagement metrics and lastActivityAt for a batch. Sums and counts run in one hash aggregate over
- * rows `x` (rollup days of the longest extent and raw events of boundary days); distinct counts
+ * rows `x` (rollup days of the longest extent and raw events of the days a boundary splits); distinct counts
  * (active days among raw events, features, users) are grouped once per value with its latest
  * instant, which tells the windows it appears in. The last activity is the latest of the boundary days' raw events up to
  * asOf and the `last_at` of the customer's latest rollup day before asOf's day: one index probe.
@@ -208,7 +218,7 @@ export async function aggregateEngagement(
   const outputs = requests.map((r) => `${outputFor(plan, r, asOfIso)} as "${r.key}"`);
   const extent = Math.max(1, ...requests.filter((r) => r.metric !== 'days_since_last_activity').map(engagementExtentDays));
   plan.boundaries.add(end - extent * DAY_MS);
-  const boundaryDays = [...new Set([...plan.boundaries].map(utcDate))].sort();
+  const cuts = [...plan.boundaries].sort((a, b) => a - b);
   const sumStart = new Date(end - extent * DAY_MS).toISOString();
   const ctes = [
     `t as (select x.customer_id, ${['max(x.last_at) as last_at', ...plan.sums].join(', ')} from x group by x.customer_id)`,
@@ -227,23 +237,34 @@ export async function aggregateEngagement(
   return query(
     db,
     `with c as materialized (select jsonb_array_elements_text(?::jsonb) as id),
-     boundary as (select d::date as day, d::date::timestamp at time zone 'UTC' as day_start from jsonb_array_elements_text(?::jsonb) as d),
-     x as materialized (
-       select d.customer_id, false as raw, d.first_at as at, d.day, d.event_count as events, d.user_added_count as users_added, d.last_at, d.features, d.user_ids as users
+     -- The rollup days of the extent, each marked when a cut falls between its first and last event.
+     rollup as materialized (
+       select d.customer_id, d.day, d.first_at, d.last_at, d.event_count, d.user_added_count, d.features, d.user_ids, ${splitBy(cuts)} as split
        from engagement_day d
-       where d.customer_id in (select id from c) and d.day > ?::date and d.day < ?::date and d.day not in (select day from boundary)
+       where d.customer_id in (select id from c) and d.day >= ?::date and d.day <= ?::date
+     ),
+     -- The events of the split days, up to asOf: one index range scan per split day (OFFSET 0 keeps
+     -- the planner from flattening it).
+     raw as materialized (
+       select e.* from rollup d
+       join lateral (
+         select customer_id, occurred_at, event_type, feature, user_id from engagement_event
+         where customer_id = d.customer_id and occurred_at >= d.day::timestamp at time zone 'UTC' and occurred_at < (d.day + 1)::timestamp at time zone 'UTC'
+           and occurred_at > '${sumStart}'::timestamptz and occurred_at <= '${asOfIso}'::timestamptz
+         offset 0
+       ) e on true
+       where d.split
+     ),
+     -- Whole days wholly within the extent, and the split days' events; read in place by each aggregate below.
+     x as not materialized (
+       select d.customer_id, false as raw, d.first_at as at, d.day, d.event_count as events, d.user_added_count as users_added, d.last_at, d.features, d.user_ids as users
+       from rollup d
+       where not d.split and d.first_at > '${sumStart}'::timestamptz and d.last_at <= '${asOfIso}'::timestamptz
        union all
        select e.customer_id, true, e.occurred_at, (e.occurred_at at time zone 'UTC')::date, 1, (e.event_type = 'user_added')::int, e.occurred_at,
               case when e.feature is null then '{}'::text[] else array[e.feature] end,
               case when e.user_id is null then '{}'::text[] else array[e.user_id] end
-       from c cross join boundary
-       -- One index range scan per (customer, boundary day); OFFSET 0 keeps the planner from flattening it.
-       join lateral (
-         select customer_id, occurred_at, event_type, feature, user_id from engagement_event
-         where customer_id = c.id and occurred_at >= boundary.day_start and occurred_at < boundary.day_start + interval '1 day'
-           and occurred_at > '${sumStart}'::timestamptz and occurred_at <= '${asOfIso}'::timestamptz
-         offset 0
-       ) e on true
+       from raw e
      ), ${ctes.join(',\n     ')}
      select c.id as "customerId", a.last_at as "lastActivityAt"${outputs.map((o) => `, ${o}`).join('')}
      from c
@@ -260,6 +281,6 @@ export async function aggregateEngagement(
      cross join lateral (
        select nullif(greatest(coalesce(t.last_at, '-infinity'), case when latest_day.last_at > '${scanStart}'::timestamptz then latest_day.last_at end), '-infinity') as last_at
      ) a`,
-    [json(ids), json(boundaryDays), utcDate(end - extent * DAY_MS), utcDate(end), utcDate(end - scanDays * DAY_MS), utcDate(end)],
+    [json(ids), utcDate(end - extent * DAY_MS), utcDate(end), utcDate(end - scanDays * DAY_MS), utcDate(end)],
   );
 }
