@@ -1,8 +1,9 @@
 // The engagement metrics of a batch of customers as of a time, in one statement. Engagement is the
 // big table, so it is read through its daily rollup (`engagement_day`): a UTC day with a window
 // boundary between its first and its last event is read from the raw events; every other day lies
-// wholly inside or outside each window and comes from the rollup. The result is exactly what aggregating the raw events
-// would give, for any asOf (test/scoring/gather-metrics.test.ts checks it against the reference).
+// wholly inside or outside each window and comes from the rollup. The result is exactly what
+// aggregating the raw events would give, for any asOf (test/scoring/gather-metrics.test.ts checks
+// it against the reference).
 import { Db, json, query } from '../infra/sql';
 import type { MetricRequest } from './model';
 
@@ -100,7 +101,7 @@ class EngagementPlan {
     return this.sum('users_added', this.window(days));
   }
 
-  /** Active UTC days up to asOf: rollup rows are one per day; raw events of a boundary day count their day once. */
+  /** Active UTC days up to asOf: rollup rows are one per day; raw events of a split day count their day once. */
   activeDays(days: number): string {
     const { name, start } = this.recent(days);
     const alias = `days_${name}`;
@@ -197,11 +198,48 @@ function splitBy(cuts: number[]): string {
 }
 
 /**
+ * The CTEs `rollup` (the rollup days of the extent, each marked when a cut falls between its first
+ * and last event), `raw` (the events of the split days, up to asOf) and `x`, the rows the aggregates
+ * read. Takes the customers from `c`, and the extent's first and last UTC day as parameters.
+ */
+function engagementRowsCtes(cuts: number[], sumStart: string, asOfIso: string): string {
+  return `rollup as materialized (
+       select d.customer_id, d.day, d.first_at, d.last_at, d.event_count, d.user_added_count, d.features, d.user_ids, ${splitBy(cuts)} as split
+       from engagement_day d
+       where d.customer_id in (select id from c) and d.day >= ?::date and d.day <= ?::date
+     ),
+     -- One index range scan per split day (OFFSET 0 keeps the planner from flattening it).
+     raw as materialized (
+       select e.* from rollup d
+       join lateral (
+         select customer_id, occurred_at, event_type, feature, user_id from engagement_event
+         where customer_id = d.customer_id and occurred_at >= d.day::timestamp at time zone 'UTC' and occurred_at < (d.day + 1)::timestamp at time zone 'UTC'
+           and occurred_at > '${sumStart}'::timestamptz and occurred_at <= '${asOfIso}'::timestamptz
+         offset 0
+       ) e on true
+       where d.split
+     ),
+     -- The days wholly within the extent that no cut splits, and the split days' events; read in
+     -- place by each aggregate.
+     x as not materialized (
+       select d.customer_id, false as raw, d.first_at as at, d.day, d.event_count as events, d.user_added_count as users_added, d.last_at, d.features, d.user_ids as users
+       from rollup d
+       where not d.split and d.first_at > '${sumStart}'::timestamptz and d.last_at <= '${asOfIso}'::timestamptz
+       union all
+       select e.customer_id, true, e.occurred_at, (e.occurred_at at time zone 'UTC')::date, 1, (e.event_type = 'user_added')::int, e.occurred_at,
+              case when e.feature is null then '{}'::text[] else array[e.feature] end,
+              case when e.user_id is null then '{}'::text[] else array[e.user_id] end
+       from raw e
+     )`;
+}
+
+/**
  * Engagement metrics and lastActivityAt for a batch. Sums and counts run in one hash aggregate over
- * rows `x` (rollup days of the longest extent and raw events of the days a boundary splits); distinct counts
- * (active days among raw events, features, users) are grouped once per value with its latest
- * instant, which tells the windows it appears in. The last activity is the latest of the boundary days' raw events up to
- * asOf and the `last_at` of the customer's latest rollup day before asOf's day: one index probe.
+ * rows `x` (rollup days of the longest extent, and raw events of the days a boundary splits);
+ * distinct counts (active days among raw events, features, users) are grouped once per value with
+ * its latest instant, which tells the windows it appears in. The last activity is the latest of
+ * rows `x` up to asOf and the `last_at` of the customer's latest rollup day before asOf's day: one
+ * index probe.
  */
 export async function aggregateEngagement(
   db: Db,
@@ -237,35 +275,8 @@ export async function aggregateEngagement(
   return query(
     db,
     `with c as materialized (select jsonb_array_elements_text(?::jsonb) as id),
-     -- The rollup days of the extent, each marked when a cut falls between its first and last event.
-     rollup as materialized (
-       select d.customer_id, d.day, d.first_at, d.last_at, d.event_count, d.user_added_count, d.features, d.user_ids, ${splitBy(cuts)} as split
-       from engagement_day d
-       where d.customer_id in (select id from c) and d.day >= ?::date and d.day <= ?::date
-     ),
-     -- The events of the split days, up to asOf: one index range scan per split day (OFFSET 0 keeps
-     -- the planner from flattening it).
-     raw as materialized (
-       select e.* from rollup d
-       join lateral (
-         select customer_id, occurred_at, event_type, feature, user_id from engagement_event
-         where customer_id = d.customer_id and occurred_at >= d.day::timestamp at time zone 'UTC' and occurred_at < (d.day + 1)::timestamp at time zone 'UTC'
-           and occurred_at > '${sumStart}'::timestamptz and occurred_at <= '${asOfIso}'::timestamptz
-         offset 0
-       ) e on true
-       where d.split
-     ),
-     -- Whole days wholly within the extent, and the split days' events; read in place by each aggregate below.
-     x as not materialized (
-       select d.customer_id, false as raw, d.first_at as at, d.day, d.event_count as events, d.user_added_count as users_added, d.last_at, d.features, d.user_ids as users
-       from rollup d
-       where not d.split and d.first_at > '${sumStart}'::timestamptz and d.last_at <= '${asOfIso}'::timestamptz
-       union all
-       select e.customer_id, true, e.occurred_at, (e.occurred_at at time zone 'UTC')::date, 1, (e.event_type = 'user_added')::int, e.occurred_at,
-              case when e.feature is null then '{}'::text[] else array[e.feature] end,
-              case when e.user_id is null then '{}'::text[] else array[e.user_id] end
-       from raw e
-     ), ${ctes.join(',\n     ')}
+     ${engagementRowsCtes(cuts, sumStart, asOfIso)},
+     ${ctes.join(',\n     ')}
      select c.id as "customerId", a.last_at as "lastActivityAt"${outputs.map((o) => `, ${o}`).join('')}
      from c
      left join t on t.customer_id = c.id
