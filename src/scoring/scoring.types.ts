@@ -59,6 +59,12 @@ export class PenaltyScore {
       "Whether it cost points: its metric crossed the threshold and every condition in the penalty's `onlyWhen` held (a condition can hold it back while the metric alone is past the threshold).",
   })
   applied!: boolean;
+
+  @Field({
+    description:
+      "Its metric crossed the threshold, but a condition in the penalty's `onlyWhen` did not hold, so it cost nothing (false for scores written before this was recorded, on 1 December 2026).",
+  })
+  heldBack!: boolean;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'What cost a score points: a red flag, or a signal below its best.' })

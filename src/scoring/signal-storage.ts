@@ -4,9 +4,10 @@
 // keys were most of the history: with the default model a row took 1.9 kB, 1.35 kB of it the
 // signals, and the keys about 60 % of that. The API still answers objects (`decodeSignals`), and
 // rows written before this format (objects) are read as they are.
-// Penalties (`health_score.penalties`) are kept the same way, `[name, rawValue, points, applied]`:
-// a model with a dozen red flags otherwise writes rows past PostgreSQL's 2 kB TOAST threshold, and
-// every full run then compresses most of them on insert.
+// Penalties (`health_score.penalties`) are kept the same way, `[name, rawValue, points, applied]`,
+// with a fifth element `true` only for a penalty its `onlyWhen` held back: a model with a dozen red
+// flags otherwise writes rows past PostgreSQL's 2 kB TOAST threshold, and every full run then
+// compresses most of them on insert. Rows written before the fifth element read as not held back.
 import type { PenaltyResult, SignalResult } from './model';
 
 export type StoredSignal = [
@@ -35,19 +36,19 @@ export function decodeSignals(stored: ReadonlyArray<StoredSignal | SignalResult>
   return stored.map(decodeSignal);
 }
 
-export type StoredPenalty = [name: string, rawValue: number | null, points: number, applied: boolean];
+export type StoredPenalty = [name: string, rawValue: number | null, points: number, applied: boolean, heldBack?: true];
 
 export function encodePenalties(penalties: readonly PenaltyResult[]): StoredPenalty[] {
-  return penalties.map((p) => [p.name, p.rawValue, p.points, p.applied]);
+  return penalties.map((p) => (p.heldBack ? [p.name, p.rawValue, p.points, p.applied, true] : [p.name, p.rawValue, p.points, p.applied]));
 }
 
-function decodePenalty(stored: StoredPenalty | PenaltyResult): PenaltyResult {
-  if (!Array.isArray(stored)) return stored;
-  const [name, rawValue, points, applied] = stored;
-  return { name, rawValue, points, applied };
+function decodePenalty(stored: StoredPenalty | Omit<PenaltyResult, 'heldBack'> | PenaltyResult): PenaltyResult {
+  if (!Array.isArray(stored)) return { heldBack: false, ...stored };
+  const [name, rawValue, points, applied, heldBack] = stored;
+  return { name, rawValue, points, applied, heldBack: heldBack === true };
 }
 
 /** The penalties of a stored score, in either stored form, as the model produced them. */
-export function decodePenalties(stored: ReadonlyArray<StoredPenalty | PenaltyResult>): PenaltyResult[] {
+export function decodePenalties(stored: ReadonlyArray<StoredPenalty | Omit<PenaltyResult, 'heldBack'> | PenaltyResult>): PenaltyResult[] {
   return stored.map(decodePenalty);
 }

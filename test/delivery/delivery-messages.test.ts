@@ -44,9 +44,9 @@ function item(overrides: Partial<DeliveryItem['action']> = {}, customer: Partial
       signal('perfect', 1, 0.15),
     ],
     penalties: [
-      { name: 'team_shrinking', rawValue: 0.25, points: 20, applied: true },
-      { name: 'detractor', rawValue: 9, points: 25, applied: false },
-      { name: 'usage_halved', rawValue: 0.4, points: 15, applied: true },
+      { name: 'team_shrinking', rawValue: 0.25, points: 20, applied: true, heldBack: false },
+      { name: 'detractor', rawValue: 9, points: 25, applied: false, heldBack: false },
+      { name: 'usage_halved', rawValue: 0.4, points: 15, applied: true, heldBack: false },
     ],
     csm: { email: 'kate@team.example', slackTarget: 'U024BE7LH' },
   };

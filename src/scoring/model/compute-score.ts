@@ -32,10 +32,10 @@ function crosses(value: number, condition: Pick<PenaltyCondition, 'direction' | 
 /** A penalty's result from its metric and, per `onlyWhen` condition, the condition's metric (null: missing, holds back nothing). */
 function penaltyPoints(penalty: PenaltyConfig, rawValue: number | null, conditionValues: ReadonlyArray<number | null>): PenaltyResult {
   const conditionsHold = conditionValues.every((value, i) => value === null || crosses(value, penalty.onlyWhen![i]));
-  const applies = rawValue !== null && crosses(rawValue, penalty) && conditionsHold;
-  if (!applies) return { name: penalty.name, rawValue, points: 0, applied: false };
+  const crossed = rawValue !== null && crosses(rawValue, penalty);
+  if (!crossed || !conditionsHold) return { name: penalty.name, rawValue, points: 0, applied: false, heldBack: crossed };
   const points = penalty.perUnit ? Math.min(penalty.points * rawValue, penalty.maxPoints ?? Number.POSITIVE_INFINITY) : penalty.points;
-  return { name: penalty.name, rawValue, points, applied: true };
+  return { name: penalty.name, rawValue, points, applied: true, heldBack: false };
 }
 
 const NO_CONDITIONS: ReadonlyArray<number | null> = [];

@@ -352,6 +352,8 @@ export interface PenaltyResult {
   /** Points subtracted (0 when not applied). */
   points: number;
   applied: boolean;
+  /** Its metric crossed the threshold, but a condition in its `onlyWhen` did not hold: what kept it from applying. */
+  heldBack: boolean;
 }
 
 export interface ScoreResult {

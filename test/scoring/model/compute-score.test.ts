@@ -21,9 +21,9 @@ function roundScore(value: number): number {
 }
 function penaltyPoints(penalty: PenaltyConfig, rawValue: number | null): PenaltyResult {
   const applies = rawValue !== null && (penalty.direction === 'at_least' ? rawValue >= penalty.threshold : rawValue < penalty.threshold);
-  if (!applies) return { name: penalty.name, rawValue, points: 0, applied: false };
+  if (!applies) return { name: penalty.name, rawValue, points: 0, applied: false, heldBack: false };
   const points = penalty.perUnit ? Math.min(penalty.points * rawValue, penalty.maxPoints ?? Number.POSITIVE_INFINITY) : penalty.points;
-  return { name: penalty.name, rawValue, points, applied: true };
+  return { name: penalty.name, rawValue, points, applied: true, heldBack: false };
 }
 
 // The definition, written the obvious way (filter, reduce, spread): computeScore is the same
@@ -107,7 +107,13 @@ function referenceScore(model: ScoringModelConfig, metrics: MetricValues): Score
   const penalties = model.penalties.map((penalty) =>
     conditionsHold(penalty, metrics)
       ? penaltyPoints(penalty, readMetric(metrics, penalty))
-      : { name: penalty.name, rawValue: readMetric(metrics, penalty), points: 0, applied: false },
+      : // Held back: it would have applied without its conditions.
+        {
+          ...penaltyPoints(penalty, readMetric(metrics, penalty)),
+          points: 0,
+          applied: false,
+          heldBack: penaltyPoints(penalty, readMetric(metrics, penalty)).applied,
+        },
   );
   const penaltyTotal = penalties.reduce((total, p) => total + p.points, 0);
 
@@ -281,7 +287,7 @@ describe('computeScore', () => {
     it('subtracts points per unit once the threshold is reached, up to the cap', () => {
       const one = computeScore(withPenalties, { ...healthy, late_payments_30: 1, usage_trend_30: 1 });
       expect(one.score).toBe(95);
-      expect(one.penalties[0]).toEqual({ name: 'late_payments', rawValue: 1, points: 5, applied: true });
+      expect(one.penalties[0]).toEqual({ name: 'late_payments', rawValue: 1, points: 5, applied: true, heldBack: false });
       const many = computeScore(withPenalties, { ...healthy, late_payments_30: 4, usage_trend_30: 1 });
       expect(many.penalties[0].points).toBe(12);
       expect(many.score).toBe(88);
@@ -322,11 +328,12 @@ describe('computeScore', () => {
       const score = (metrics: MetricValues) => computeScore(conditional, { ...healthy, ...metrics });
       // Three weeks at 40 % of the usual level, the last week too: a decline going on.
       const declining = score({ events_trend_21_60: 0.4, events_trend_7_60: 0.3 });
-      expect(declining.penalties[0]).toEqual({ name: 'usage_halved', rawValue: 0.4, points: 15, applied: true });
+      expect(declining.penalties[0]).toEqual({ name: 'usage_halved', rawValue: 0.4, points: 15, applied: true, heldBack: false });
       expect(declining.score).toBe(85);
       // Back from a two-week holiday: the three weeks still read 0.4, the last week is at the usual level.
       const back = score({ events_trend_21_60: 0.4, events_trend_7_60: 1 });
-      expect(back.penalties[0]).toEqual({ name: 'usage_halved', rawValue: 0.4, points: 0, applied: false });
+      // It says what held it back: the three weeks alone would have cost 15 points.
+      expect(back.penalties[0]).toEqual({ name: 'usage_halved', rawValue: 0.4, points: 0, applied: false, heldBack: true });
       expect(back.score).toBe(100);
       // Without a reading for the last week, the three weeks decide alone.
       expect(score({ events_trend_21_60: 0.4 }).penalties[0].applied).toBe(true);
@@ -336,7 +343,15 @@ describe('computeScore', () => {
         points: 45,
       });
       expect(score({ active_users_trend_14_60: 0.3, active_days_trend_14_60: 0.6 }).penalties[1].applied).toBe(true);
-      expect(score({ active_users_trend_14_60: 0.3, active_days_trend_14_60: 0.2 }).penalties[1].applied).toBe(false);
+      expect(score({ active_users_trend_14_60: 0.3, active_days_trend_14_60: 0.2 }).penalties[1]).toMatchObject({
+        applied: false,
+        heldBack: true,
+      });
+      // Not past its own threshold: nothing to hold back, whatever the conditions say.
+      expect(score({ active_users_trend_14_60: 0.9, active_days_trend_14_60: 0.2 }).penalties[1]).toMatchObject({
+        applied: false,
+        heldBack: false,
+      });
     });
 
     it('never applies a penalty whose metric is missing', () => {

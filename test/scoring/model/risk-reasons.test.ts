@@ -2,7 +2,7 @@ import { PenaltyResult, riskReasons } from '../../../src/scoring/model';
 import { signalResult as signal } from './model-factory';
 
 function penalty(name: string, points: number, applied = points > 0): PenaltyResult {
-  return { name, rawValue: 1, points, applied };
+  return { name, rawValue: 1, points, applied, heldBack: false };
 }
 
 describe('riskReasons', () => {
