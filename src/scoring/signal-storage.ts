@@ -42,13 +42,16 @@ export function encodePenalties(penalties: readonly PenaltyResult[]): StoredPena
   return penalties.map((p) => (p.heldBack ? [p.name, p.rawValue, p.points, p.applied, true] : [p.name, p.rawValue, p.points, p.applied]));
 }
 
-function decodePenalty(stored: StoredPenalty | Omit<PenaltyResult, 'heldBack'> | PenaltyResult): PenaltyResult {
+/** A penalty as rows written before the positional form hold it (no `heldBack` before it was kept). */
+type PenaltyObject = Omit<PenaltyResult, 'heldBack'> & { heldBack?: boolean };
+
+function decodePenalty(stored: StoredPenalty | PenaltyObject): PenaltyResult {
   if (!Array.isArray(stored)) return { heldBack: false, ...stored };
   const [name, rawValue, points, applied, heldBack] = stored;
   return { name, rawValue, points, applied, heldBack: heldBack === true };
 }
 
 /** The penalties of a stored score, in either stored form, as the model produced them. */
-export function decodePenalties(stored: ReadonlyArray<StoredPenalty | Omit<PenaltyResult, 'heldBack'> | PenaltyResult>): PenaltyResult[] {
+export function decodePenalties(stored: ReadonlyArray<StoredPenalty | PenaltyObject>): PenaltyResult[] {
   return stored.map(decodePenalty);
 }

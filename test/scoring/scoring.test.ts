@@ -122,10 +122,10 @@ describe('explainable scores', () => {
   });
 
   it('stores each penalty as a positional array, and answers stored rows of either form with the same objects', async () => {
-    const fields = 'id penalties { name rawValue points applied } reasons(first: 20) { kind name pointsLost value }';
+    const fields = 'id penalties { name rawValue points applied heldBack } reasons(first: 20) { kind name pointsLost value }';
     type Explained = {
       id: string;
-      penalties: Array<{ name: string; rawValue: number | null; points: number; applied: boolean }>;
+      penalties: Array<{ name: string; rawValue: number | null; points: number; applied: boolean; heldBack: boolean }>;
       reasons: unknown[];
     };
     const scored = await server.request<{ refreshHealthScore: Explained }, Record<string, never>>(
@@ -135,7 +135,11 @@ describe('explainable scores', () => {
     const score = scored.data!.refreshHealthScore;
     expect(score.penalties.length).toBeGreaterThan(0);
     const stored = await sql<{ penalties: unknown[] }>(server.database, 'select penalties from health_score where id = $1', [score.id]);
-    expect(stored[0].penalties).toEqual(score.penalties.map((p) => [p.name, p.rawValue, p.points, p.applied]));
+    // A fifth element only for a penalty its conditions held back (this account is silent: the team and feature flags are).
+    expect(score.penalties.filter((p) => p.heldBack).length).toBeGreaterThan(0);
+    expect(stored[0].penalties).toEqual(
+      score.penalties.map((p) => [p.name, p.rawValue, p.points, p.applied, ...(p.heldBack ? [true] : [])]),
+    );
     const read = async () => {
       const latest = await server.request<{ healthScore: Explained }, Record<string, never>>(
         `{ healthScore(customerId: "cust_small") { ${fields} } }`,
@@ -145,9 +149,11 @@ describe('explainable scores', () => {
     };
     expect(await read()).toEqual(score);
 
-    // A row written before the positional form (objects with their keys) reads the same.
-    await sql(server.database, 'update health_score set penalties = $1::json where id = $2', [JSON.stringify(score.penalties), score.id]);
-    expect(await read()).toEqual(score);
+    // A row written before the positional form (objects with their keys, before heldBack was kept)
+    // reads the same, none of its penalties held back.
+    const objects = score.penalties.map(({ heldBack: _heldBack, ...rest }) => rest);
+    await sql(server.database, 'update health_score set penalties = $1::json where id = $2', [JSON.stringify(objects), score.id]);
+    expect(await read()).toEqual({ ...score, penalties: score.penalties.map((p) => ({ ...p, heldBack: false })) });
   });
 
   it('scores as of a past time from the signals up to that time only', async () => {
