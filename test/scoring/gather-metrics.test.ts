@@ -287,7 +287,7 @@ it.each([
   ['just after midnight', ANCHOR - 3 * DAY_MS + 1_000],
   ['at the instant of an event', ANCHOR - 7 * DAY_MS + 13 * 3_600_000],
   ['a month back', ANCHOR - 33.7 * DAY_MS],
-  // Every user and feature last seen by then: the distinct counts come from the last-seen values.
+  // After every event: nothing later to leave out, and the day of asOf has no events.
   ['after the last event', ANCHOR + 6 * DAY_MS],
 ])('equal the reference computed from the raw events, as of %s', async (_label, asOfMs) => {
   const asOf = new Date(asOfMs);
