@@ -104,17 +104,11 @@ function referenceScore(model: ScoringModelConfig, metrics: MetricValues): Score
     };
   });
 
-  const penalties = model.penalties.map((penalty) =>
-    conditionsHold(penalty, metrics)
-      ? penaltyPoints(penalty, readMetric(metrics, penalty))
-      : // Held back: it would have applied without its conditions.
-        {
-          ...penaltyPoints(penalty, readMetric(metrics, penalty)),
-          points: 0,
-          applied: false,
-          heldBack: penaltyPoints(penalty, readMetric(metrics, penalty)).applied,
-        },
-  );
+  const penalties = model.penalties.map((penalty) => {
+    const alone = penaltyPoints(penalty, readMetric(metrics, penalty));
+    // Held back: it would have applied without its conditions.
+    return conditionsHold(penalty, metrics) ? alone : { ...alone, points: 0, applied: false, heldBack: alone.applied };
+  });
   const penaltyTotal = penalties.reduce((total, p) => total + p.points, 0);
 
   return {
