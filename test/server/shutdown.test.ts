@@ -90,7 +90,9 @@ it('starts an embedded PostgreSQL without DATABASE_URL and keeps its data across
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'healthgraph-embedded-'));
   // As root, PostgreSQL runs as the postgres user, which must be able to enter the folder.
   chmodSync(dataDir, 0o755);
-  const env = { DATABASE_URL: '', REDIS_URL: '', DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(55000 + (process.pid % 1000)) };
+  // Below the ephemeral range (32768 and up on Linux): a port there can be held at any moment as the
+  // local end of some process's outgoing connection, and PostgreSQL then cannot listen on it.
+  const env = { DATABASE_URL: '', REDIS_URL: '', DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(20000 + (process.pid % 10000)) };
   try {
     const first = await startMain(env);
     expect(await graphql(first.url, 'mutation { upsertCustomer(input: { id: "cust_kept", name: "Kept" }) { id } }')).toEqual({
