@@ -574,15 +574,17 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       maxPoints: 20,
     },
     { name: 'contraction_penalty', metric: 'contraction', windowDays: 90, direction: 'at_least', threshold: 0.3, points: 10 },
+    // Three HIGH or URGENT tickets open at once put a busy account at risk on their own, as payment
+    // trouble does; healthy accounts almost never have more than one open (bench/README.md, seventh round).
     {
       name: 'urgent_ticket_penalty',
       metric: 'urgent_open_tickets',
       windowDays: 90,
       direction: 'at_least',
       threshold: 1,
-      points: 12,
+      points: 15,
       perUnit: true,
-      maxPoints: 30,
+      maxPoints: 45,
     },
     {
       name: 'ticket_surge_penalty',

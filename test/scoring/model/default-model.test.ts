@@ -1,4 +1,12 @@
-import { DEFAULT_SCORING_MODEL, TIER_PRESETS, defaultModelWithTiers } from '../../../src/scoring/model';
+import {
+  computeScore,
+  DEFAULT_SCORING_MODEL,
+  metricRequests,
+  MetricValues,
+  TIER_PRESETS,
+  defaultModelWithTiers,
+  tierFor,
+} from '../../../src/scoring/model';
 
 describe('the default model', () => {
   it("weights engagement at about two thirds of the score, silence against the account's own cadence most of all", () => {
@@ -46,5 +54,57 @@ describe('the default model', () => {
   it('gives the three-tier scheme only the critical and at-risk playbooks', () => {
     const model = defaultModelWithTiers('three_tier');
     expect(model.playbooks.map((p) => p.key)).toEqual(['critical', 'at_risk', 'silence', 'expansion']);
+  });
+});
+
+describe('the default model on one pattern at a time', () => {
+  // A steady busy account as the README describes it: silence half a usual gap, trends at its usual
+  // level, 90 % of its users and features, no tickets or NPS answers yet.
+  const steadyBusy = (): MetricValues => {
+    const metrics: MetricValues = {};
+    for (const request of metricRequests(DEFAULT_SCORING_MODEL)) {
+      const byMetric: Partial<Record<string, number | null>> = {
+        silence_vs_cadence: 0.5,
+        active_days_trend: 1,
+        events_trend: 1,
+        active_users_trend: 0.9,
+        feature_breadth_trend: 0.9,
+        seat_utilisation: 0.6,
+        payment_failure_streak: 0,
+        unpaid_past_due: 0,
+        contraction: 0,
+        ticket_volume_trend: 0,
+        urgent_open_tickets: 0,
+        csat_mean: null,
+        nps_weighted: null,
+      };
+      metrics[request.key] = byMetric[request.metric] ?? null;
+    }
+    return metrics;
+  };
+  const scoreWith = (changes: Partial<Record<string, number>>) => {
+    const metrics = steadyBusy();
+    // Every window of a changed metric reads the change: the pattern has run long enough to fill them.
+    for (const request of metricRequests(DEFAULT_SCORING_MODEL))
+      if (changes[request.metric] !== undefined) metrics[request.key] = changes[request.metric] as number;
+    const result = computeScore(DEFAULT_SCORING_MODEL, metrics);
+    return { score: result.score, tier: tierFor(result.score, DEFAULT_SCORING_MODEL.tiers, null, 0).key };
+  };
+
+  it('scores a steady busy account healthy', () => {
+    expect(scoreWith({})).toEqual({ score: 98, tier: 'healthy' });
+  });
+
+  it('puts it at risk on payments alone: its last three payments failed and two invoices unpaid', () => {
+    expect(scoreWith({ payment_failure_streak: 3, unpaid_past_due: 2 })).toEqual({ score: 30, tier: 'at_risk' });
+  });
+
+  it('puts it at risk when its team shrinks to a quarter while it stays as active as before', () => {
+    expect(scoreWith({ active_users_trend: 0.25 })).toEqual({ score: 42, tier: 'at_risk' });
+  });
+
+  it('puts it at risk on support alone with three urgent tickets open, and leaves it healthy with one', () => {
+    expect(scoreWith({ urgent_open_tickets: 3 })).toEqual({ score: 48, tier: 'at_risk' });
+    expect(scoreWith({ urgent_open_tickets: 1 })).toEqual({ score: 80, tier: 'healthy' });
   });
 });
