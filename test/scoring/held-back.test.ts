@@ -1,7 +1,7 @@
 // A red flag held back by its `onlyWhen` says so in the explanation, through storage and the API:
-// with the default model, a team that shrank while the account stays in use is flagged; an account
-// where nobody came at all is not (the silence signals count that), and its explanation shows the
-// team flag past its threshold but held back.
+// with the default model, a team that shrank or use that fell below half while the account stays in
+// use is flagged; an account where nobody came at all is not (the silence signals count that), and
+// its explanation shows those flags past their thresholds but held back.
 import { RefreshHealthScoreDocument, TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
 import { encodePenalties } from '../../src/scoring/signal-storage';
 import { startTestServer, TestServer } from '../helpers/server';
@@ -10,6 +10,15 @@ const DAY = 86_400_000;
 let server: TestServer;
 const now = Date.now();
 const daysAgo = (days: number, hour: number) => new Date(Math.floor((now - days * DAY) / DAY) * DAY + hour * 3_600_000).toISOString();
+
+/** Four users a day from 74 to 22 days ago, then one a day: use cut to a quarter three weeks ago, never stopped. */
+function cutToAQuarter(customerId: string) {
+  const events = [];
+  for (let d = 74; d >= 1; d--)
+    for (let u = 1; u <= (d >= 22 ? 4 : 1); u++)
+      events.push({ customerId, eventType: 'feature_used', feature: 'f1', userId: `u${u}`, occurredAt: daysAgo(d, 8 + u) });
+  return events;
+}
 
 /** Three users on each of the days from 74 to 15 days ago; over the last 14 days, `recentUsers` users each day. */
 function usage(customerId: string, recentUsers: number) {
@@ -41,9 +50,9 @@ async function penalty(customerId: string, name: string): Promise<Penalty> {
 
 beforeAll(async () => {
   server = await startTestServer({ label: 'held-back', env: { RESCORE_DEBOUNCE_MS: '0' } });
-  for (const id of ['cust_quiet', 'cust_in_use'])
+  for (const id of ['cust_quiet', 'cust_in_use', 'cust_cut'])
     await server.gql(UpsertCustomerDocument, { input: { id, name: id, signedUpAt: daysAgo(300, 0), arrCents: 1_000_000, seats: 5 } });
-  const events = [...usage('cust_quiet', 0), ...usage('cust_in_use', 1)];
+  const events = [...usage('cust_quiet', 0), ...usage('cust_in_use', 1), ...cutToAQuarter('cust_cut')];
   expect((await server.gql(TrackEngagementBatchDocument, { events })).trackEngagementBatch.errors).toEqual([]);
 });
 afterAll(() => server.stop());
@@ -56,6 +65,18 @@ it('shows the team flag held back, not applied, when nobody came at all', async 
   const flag = await penalty('cust_quiet', 'team_shrinking');
   // No user in the last 14 days of the 3 seen over 60: past the threshold (0.5), held back by "while in use".
   expect(flag).toEqual({ name: 'team_shrinking', rawValue: 0, points: 0, applied: false, heldBack: true });
+});
+
+it('flags usage below half its usual level while the account is in use, and holds the flag back when nobody came', async () => {
+  // A quarter of the events for three weeks and the last one: past the threshold, the account in use.
+  expect(await penalty('cust_cut', 'usage_halved')).toMatchObject({ applied: true, heldBack: false, points: 15 });
+  // Six or seven active days of the last 21 against 45 or 46 of 60 (0.38–0.43, depending on the hour
+  // the test runs), none in the last 7: the silence signals count a silence, the usage flags do not
+  // count it again.
+  const flag = await penalty('cust_quiet', 'activity_halved');
+  expect(flag).toMatchObject({ applied: false, heldBack: true, points: 0 });
+  expect(flag.rawValue).toBeGreaterThan(0.3);
+  expect(flag.rawValue).toBeLessThan(0.5);
 });
 
 it('stores the held-back mark only where it is true', () => {

@@ -347,6 +347,14 @@ export const CLASSIC_SCORING_MODEL: ScoringModelConfig = deepFreeze({
  */
 const WHILE_IN_USE = { metric: 'active_days_trend', windowDays: 14, baselineDays: 60, direction: 'at_least', threshold: 0.6 } as const;
 
+/**
+ * The condition of the usage red flags on the account being used at all this week: at least one
+ * active day in the last 7 (one such day reads at least 1/7 ÷ 1, a daily account's rate, so 0.1 is
+ * "any"). Use below half its usual level is a decline; no use at all is a silence, which the silence
+ * signals and `long_silence` already count: flagged twice, a holiday sank to the worst tier.
+ */
+const USED_THIS_WEEK = { metric: 'active_days_trend', windowDays: 7, baselineDays: 60, direction: 'at_least', threshold: 0.1 } as const;
+
 /** Relative signals without a baseline (a new or long-silent account) count as "no sign of decline yet". */
 const NO_BASELINE_YET = { policy: 'neutral', value: 0.75 } as const;
 
@@ -520,8 +528,9 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       points: 45,
       onlyWhen: [WHILE_IN_USE],
     },
-    // Both usage flags need the last week down as well: an account back from a holiday at its usual
-    // level has three weeks that still look halved, and a flag then would be a false alarm.
+    // Both usage flags need the last week down as well, but not empty: an account back from a holiday
+    // at its usual level has three weeks that still look halved, and a flag then would be a false
+    // alarm; one still away is a silence (USED_THIS_WEEK).
     {
       name: 'usage_halved',
       metric: 'events_trend',
@@ -530,7 +539,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       direction: 'below',
       threshold: 0.5,
       points: 15,
-      onlyWhen: [{ metric: 'events_trend', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.5 }],
+      onlyWhen: [{ metric: 'events_trend', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.5 }, USED_THIS_WEEK],
     },
     {
       name: 'activity_halved',
@@ -540,7 +549,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       direction: 'below',
       threshold: 0.5,
       points: 15,
-      onlyWhen: [{ metric: 'active_days_trend', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.5 }],
+      onlyWhen: [{ metric: 'active_days_trend', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.5 }, USED_THIS_WEEK],
     },
     {
       name: 'feature_contraction',
