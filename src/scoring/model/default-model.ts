@@ -551,19 +551,15 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       points: 15,
       onlyWhen: [{ metric: 'active_days_trend', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.5 }, USED_THIS_WEEK],
     },
-    // Fewer than 40 % of the last 60 days' features used in the last 14, by an account in use as
-    // usual on 8 days or more of them: at risk on its own, as a team shrinking is. Fewer active days
-    // are too small a sample of an account's features (one used two or three days a week touches a
-    // few of its features in a fortnight, and is not narrowing).
     {
       name: 'feature_contraction',
       metric: 'feature_breadth_trend',
       windowDays: 14,
       baselineDays: 60,
       direction: 'below',
-      threshold: 0.4,
-      points: 45,
-      onlyWhen: [WHILE_IN_USE, { metric: 'active_days', windowDays: 14, direction: 'at_least', threshold: 8 }],
+      threshold: 0.5,
+      points: 15,
+      onlyWhen: [WHILE_IN_USE],
     },
     // Two failed payments in a row with no success since: a busy account is at risk on this alone.
     {

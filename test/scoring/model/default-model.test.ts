@@ -69,8 +69,6 @@ describe('the default model on one pattern at a time', () => {
         events_trend: 1,
         active_users_trend: 0.9,
         feature_breadth_trend: 0.9,
-        // Active on every day of the last 14.
-        active_days: 14,
         seat_utilisation: 0.6,
         payment_failure_streak: 0,
         unpaid_past_due: 0,
@@ -103,12 +101,6 @@ describe('the default model on one pattern at a time', () => {
 
   it('puts it at risk when its team shrinks to a quarter while it stays as active as before', () => {
     expect(scoreWith({ active_users_trend: 0.25 })).toEqual({ score: 42, tier: 'at_risk' });
-  });
-
-  it('puts it at risk when it narrows to under 40 % of its features while in daily use, not when used a few days a fortnight', () => {
-    expect(scoreWith({ feature_breadth_trend: 0.3 })).toEqual({ score: 43, tier: 'at_risk' });
-    // Five active days of the last 14 are too few to tell a narrowing from a small sample.
-    expect(scoreWith({ feature_breadth_trend: 0.3, active_days: 5 })).toEqual({ score: 88, tier: 'healthy' });
   });
 
   it('puts it at risk on support alone with three urgent tickets open, and leaves it healthy with one', () => {

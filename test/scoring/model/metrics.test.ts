@@ -36,14 +36,12 @@ describe('metric keys and requests', () => {
     ]);
   });
 
-  it("asks for seventeen aggregates under the default model, its penalties' conditions included, baselines in the keys of the relative ones", () => {
+  it("asks for sixteen aggregates under the default model, its penalties' conditions included, baselines in the keys of the relative ones", () => {
     expect(metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key)).toEqual([
-      // The feature flag's condition: enough active days for two weeks of features to be a fair sample.
-      'active_days_14',
       // The condition of the team and feature flags: the account still in use over their two weeks.
       'active_days_trend_14_60',
       'active_days_trend_21_60',
-      // The usage flags' conditions: the last week down too, but not empty.
+      // The usage flags' condition: the last week down too.
       'active_days_trend_7_60',
       'active_users_trend_14_60',
       'contraction_90',
