@@ -60,33 +60,26 @@ describe('the default model', () => {
 describe('the default model on one pattern at a time', () => {
   // A steady busy account as the README describes it: silence half a usual gap, trends at its usual
   // level, 90 % of its users and features, no tickets or NPS answers yet.
-  const steadyBusy = (): MetricValues => {
-    const metrics: MetricValues = {};
-    for (const request of metricRequests(DEFAULT_SCORING_MODEL)) {
-      const byMetric: Partial<Record<string, number | null>> = {
-        silence_vs_cadence: 0.5,
-        active_days_trend: 1,
-        events_trend: 1,
-        active_users_trend: 0.9,
-        feature_breadth_trend: 0.9,
-        seat_utilisation: 0.6,
-        payment_failure_streak: 0,
-        unpaid_past_due: 0,
-        contraction: 0,
-        ticket_volume_trend: 0,
-        urgent_open_tickets: 0,
-        csat_mean: null,
-        nps_weighted: null,
-      };
-      metrics[request.key] = byMetric[request.metric] ?? null;
-    }
-    return metrics;
+  const STEADY_BUSY: Partial<Record<string, number | null>> = {
+    silence_vs_cadence: 0.5,
+    active_days_trend: 1,
+    events_trend: 1,
+    active_users_trend: 0.9,
+    feature_breadth_trend: 0.9,
+    seat_utilisation: 0.6,
+    payment_failure_streak: 0,
+    unpaid_past_due: 0,
+    contraction: 0,
+    ticket_volume_trend: 0,
+    urgent_open_tickets: 0,
+    csat_mean: null,
+    nps_weighted: null,
   };
   const scoreWith = (changes: Partial<Record<string, number>>) => {
-    const metrics = steadyBusy();
-    // Every window of a changed metric reads the change: the pattern has run long enough to fill them.
+    // Every window of a metric reads the same value: a pattern that has run long enough to fill them.
+    const metrics: MetricValues = {};
     for (const request of metricRequests(DEFAULT_SCORING_MODEL))
-      if (changes[request.metric] !== undefined) metrics[request.key] = changes[request.metric] as number;
+      metrics[request.key] = changes[request.metric] ?? STEADY_BUSY[request.metric] ?? null;
     const result = computeScore(DEFAULT_SCORING_MODEL, metrics);
     return { score: result.score, tier: tierFor(result.score, DEFAULT_SCORING_MODEL.tiers, null, 0).key };
   };
