@@ -19,6 +19,7 @@ export const ENGAGEMENT_METRICS: ReadonlySet<string> = new Set([
   'events_trend',
   'active_users_trend',
   'feature_breadth_trend',
+  'feature_days_per_feature',
   'seat_utilisation',
   'silence_vs_cadence',
 ]);
@@ -54,6 +55,8 @@ class EngagementPlan {
   readonly sums: string[] = [];
   /** Distinct values per window ending at asOf, by alias: the window's start (exclusive). */
   readonly rawDays = new Map<string, string>();
+  /** Distinct (day, feature) pairs among the raw events of split days, per window, by alias. */
+  readonly rawFeatureDays = new Map<string, string>();
   readonly features = new Map<string, string>();
   readonly users = new Map<string, string>();
 
@@ -112,6 +115,20 @@ class EngagementPlan {
     return `(coalesce(t."${alias}", 0) + coalesce(rd."${alias}", 0))`;
   }
 
+  /**
+   * Feature-days up to asOf (each day's distinct features, summed over the days): a rollup row holds
+   * its day's distinct features; the raw events of a split day count each of its (day, feature) pairs once.
+   */
+  featureDays(days: number): string {
+    const { name, start } = this.recent(days);
+    const alias = `fdays_${name}`;
+    if (!this.rawFeatureDays.has(alias)) {
+      this.sums.push(`coalesce(sum(cardinality(x.features)) filter (where not x.raw and ${this.condition(name)}), 0) as "${alias}"`);
+      this.rawFeatureDays.set(alias, start);
+    }
+    return `(coalesce(t."${alias}", 0) + coalesce(fd."${alias}", 0))`;
+  }
+
   private distinct(kind: 'features' | 'users', days: number): string {
     const { name, start } = this.recent(days);
     const alias = `${kind}_${name}`;
@@ -160,6 +177,8 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
       return shareRatio(plan.distinctUsers(w), plan.distinctUsers(b));
     case 'feature_breadth_trend':
       return shareRatio(plan.distinctFeatures(w), plan.distinctFeatures(b));
+    case 'feature_days_per_feature':
+      return shareRatio(plan.featureDays(w), plan.distinctFeatures(b));
     case 'seat_utilisation':
       return `case when seats.seats > 0 then ${plan.distinctUsers(w)}::float8 / seats.seats end`;
     case 'silence_vs_cadence': {
@@ -261,6 +280,7 @@ export async function aggregateEngagement(
   const ctes = [
     `t as (select x.customer_id, ${['max(x.last_at) as last_at', ...plan.sums].join(', ')} from x group by x.customer_id)`,
     distinctCountsCte('rd', 'x where x.raw', 'x.day', plan.rawDays),
+    distinctCountsCte('fd', 'x where x.raw', `x.day::text || ' ' || unnest(x.features)`, plan.rawFeatureDays),
     // unnest in the select list: a lateral function scan would set up a tuplestore per row.
     distinctCountsCte('fe', 'x', 'unnest(x.features)', plan.features),
     distinctCountsCte('us', 'x', 'unnest(x.users)', plan.users),
@@ -281,6 +301,7 @@ export async function aggregateEngagement(
      from c
      left join t on t.customer_id = c.id
      left join rd on rd.customer_id = c.id
+     left join fd on fd.customer_id = c.id
      left join fe on fe.customer_id = c.id
      left join us on us.customer_id = c.id
      ${seatsJoin}

@@ -38,6 +38,8 @@ const REQUESTS: MetricRequest[] = (() => {
     { metric: 'silence_vs_cadence', windowDays: 21, key: 'silence_vs_cadence_21' },
     { metric: 'contraction', windowDays: 20, key: 'contraction_20' },
     { metric: 'ticket_volume_trend', windowDays: 30, baselineDays: 120, key: 'ticket_volume_trend_30_120' },
+    { metric: 'feature_days_per_feature', windowDays: 14, baselineDays: 60, key: 'feature_days_per_feature_14_60' },
+    { metric: 'feature_days_per_feature', windowDays: 3, baselineDays: 30, key: 'feature_days_per_feature_3_30' },
   ] as MetricRequest[])
     byKey.set(r.key, r);
   return [...byKey.values()];

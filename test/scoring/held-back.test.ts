@@ -1,7 +1,8 @@
 // A red flag held back by its `onlyWhen` says so in the explanation, through storage and the API:
 // with the default model, a team that shrank or use that fell below half while the account stays in
 // use is flagged; an account where nobody came at all is not (the silence signals count that), and
-// its explanation shows those flags past their thresholds but held back.
+// its explanation shows those flags past their thresholds but held back. Likewise a feature set that
+// narrowed is flagged, and too few uses of many features to tell are held back.
 import { RefreshHealthScoreDocument, TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
 import { encodePenalties } from '../../src/scoring/signal-storage';
 import { startTestServer, TestServer } from '../helpers/server';
@@ -31,6 +32,27 @@ function usage(customerId: string, recentUsers: number) {
   return events;
 }
 
+/**
+ * Three users a day for 74 days. Until 15 days ago each uses two of eight features, different ones
+ * from day to day; since then only two features between them, as often as before: a narrowing.
+ */
+function narrowed(customerId: string) {
+  const events = [];
+  for (let d = 74; d >= 1; d--)
+    for (let u = 1; u <= 3; u++)
+      for (const feature of d >= 15 ? [`f${(d + u) % 8}`, `f${(d + u + 4) % 8}`] : [`f${u % 2}`])
+        events.push({ customerId, eventType: 'feature_used', feature, userId: `u${u}`, occurredAt: daysAgo(d, 8 + u) });
+  return events;
+}
+
+/** One feature a day, over twenty features until 15 days ago, then over five of them: too few uses to tell. */
+function sparse(customerId: string) {
+  const events = [];
+  for (let d = 74; d >= 1; d--)
+    events.push({ customerId, eventType: 'feature_used', feature: `f${d % (d >= 15 ? 20 : 5)}`, userId: 'u1', occurredAt: daysAgo(d, 10) });
+  return events;
+}
+
 const PENALTIES = `query ($id: ID!) { healthScore(customerId: $id) { penalties { name rawValue points applied heldBack } } }`;
 
 interface Penalty {
@@ -50,9 +72,15 @@ async function penalty(customerId: string, name: string): Promise<Penalty> {
 
 beforeAll(async () => {
   server = await startTestServer({ label: 'held-back', env: { RESCORE_DEBOUNCE_MS: '0' } });
-  for (const id of ['cust_quiet', 'cust_in_use', 'cust_cut'])
+  for (const id of ['cust_quiet', 'cust_in_use', 'cust_cut', 'cust_narrowed', 'cust_sparse'])
     await server.gql(UpsertCustomerDocument, { input: { id, name: id, signedUpAt: daysAgo(300, 0), arrCents: 1_000_000, seats: 5 } });
-  const events = [...usage('cust_quiet', 0), ...usage('cust_in_use', 1), ...cutToAQuarter('cust_cut')];
+  const events = [
+    ...usage('cust_quiet', 0),
+    ...usage('cust_in_use', 1),
+    ...cutToAQuarter('cust_cut'),
+    ...narrowed('cust_narrowed'),
+    ...sparse('cust_sparse'),
+  ];
   expect((await server.gql(TrackEngagementBatchDocument, { events })).trackEngagementBatch.errors).toEqual([]);
 });
 afterAll(() => server.stop());
@@ -88,4 +116,23 @@ it('stores the held-back mark only where it is true', () => {
     ['a', 0.2, 0, false, true],
     ['b', 0.9, 0, false],
   ]);
+});
+
+it('flags use narrowed to a quarter of its features, and holds the flag back on too few uses to tell', async () => {
+  // Two of the eight features of the last 60 days in the last 14, on 28 feature-days: 3.5 per feature.
+  expect(await penalty('cust_narrowed', 'feature_contraction')).toEqual({
+    name: 'feature_contraction',
+    rawValue: 0.25,
+    points: 45,
+    applied: true,
+    heldBack: false,
+  });
+  // Five of twenty, but on 14 feature-days: 0.7 per feature, fewer than the 1.5 needed to show the usual features.
+  expect(await penalty('cust_sparse', 'feature_contraction')).toEqual({
+    name: 'feature_contraction',
+    rawValue: 0.25,
+    points: 0,
+    applied: false,
+    heldBack: true,
+  });
 });

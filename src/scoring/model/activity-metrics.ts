@@ -86,6 +86,10 @@ function relativeMetricValue(
       return shareRatio(users(recent), users(baseline));
     case 'feature_breadth_trend':
       return shareRatio(features(recent), features(baseline));
+    case 'feature_days_per_feature': {
+      const featureDays = distinct(recent.flatMap((e) => (e.feature == null ? [] : [`${utcDay(e)} ${e.feature}`])));
+      return shareRatio(featureDays, features(baseline));
+    }
     case 'ticket_volume_trend': {
       const opened = (from: number, to: number) => (activity.tickets ?? []).filter((t) => within(t.openedAt, from, to)).length;
       return Math.max(0, opened(start, end) - (opened(baselineStart, end) * windowDays) / baselineDays);

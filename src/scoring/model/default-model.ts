@@ -355,6 +355,21 @@ const WHILE_IN_USE = { metric: 'active_days_trend', windowDays: 14, baselineDays
  */
 const USED_THIS_WEEK = { metric: 'active_days_trend', windowDays: 7, baselineDays: 60, direction: 'at_least', threshold: 0.1 } as const;
 
+/**
+ * The condition of the feature red flag on the last two weeks holding enough feature use to show the
+ * account's usual features: 1.5 feature-days per feature of the last 60 days (10 features need 15
+ * feature-days: a day with three features counts three). An account that touches each of many
+ * features rarely shows few of them in any fortnight, with or without a narrowing; one that narrows
+ * keeps its amount of use and spreads it over fewer features.
+ */
+const ENOUGH_FEATURE_USE = {
+  metric: 'feature_days_per_feature',
+  windowDays: 14,
+  baselineDays: 60,
+  direction: 'at_least',
+  threshold: 1.5,
+} as const;
+
 /** Relative signals without a baseline (a new or long-silent account) count as "no sign of decline yet". */
 const NO_BASELINE_YET = { policy: 'neutral', value: 0.75 } as const;
 
@@ -551,6 +566,9 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       points: 15,
       onlyWhen: [{ metric: 'active_days_trend', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.5 }, USED_THIS_WEEK],
     },
+    // Enough on its own for "at risk", as team_shrinking: fewer than half of the usual features used for
+    // two weeks while the account is in use as much as usual. ENOUGH_FEATURE_USE keeps a small sample
+    // from passing for a narrowing.
     {
       name: 'feature_contraction',
       metric: 'feature_breadth_trend',
@@ -558,8 +576,8 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       baselineDays: 60,
       direction: 'below',
       threshold: 0.5,
-      points: 15,
-      onlyWhen: [WHILE_IN_USE],
+      points: 45,
+      onlyWhen: [WHILE_IN_USE, ENOUGH_FEATURE_USE],
     },
     // Two failed payments in a row with no success since: a busy account is at risk on this alone.
     {

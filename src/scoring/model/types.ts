@@ -34,6 +34,11 @@
  * - `active_users_trend`: distinct non-null `userId`s in the recent window ÷ distinct ones in the
  *   baseline (the share of the usual team still seen), at most 1; null when the baseline has none.
  * - `feature_breadth_trend`: the same with distinct features.
+ * - `feature_days_per_feature`: feature-days in the recent window (each UTC day's distinct features,
+ *   summed over the days) ÷ distinct features in the baseline: how many days each usual feature
+ *   could have been seen lately; null when the baseline used none. It tells a narrowing (the usual
+ *   amount of use, spread over fewer features) from a small sample (an account that touches each of
+ *   many features rarely shows few of them in any fortnight).
  * - `ticket_volume_trend`: tickets opened in the recent window beyond what the baseline rate
  *   predicts: max(0, recent − baseline · W / B) (0 when volume is usual).
  * Other metrics:
@@ -70,6 +75,7 @@ export type MetricKind =
   | 'events_trend'
   | 'active_users_trend'
   | 'feature_breadth_trend'
+  | 'feature_days_per_feature'
   | 'ticket_volume_trend'
   | 'seat_utilisation'
   | 'silence_vs_cadence'
@@ -95,6 +101,7 @@ export const METRIC_KINDS: readonly MetricKind[] = [
   'events_trend',
   'active_users_trend',
   'feature_breadth_trend',
+  'feature_days_per_feature',
   'ticket_volume_trend',
   'seat_utilisation',
   'silence_vs_cadence',
@@ -111,6 +118,7 @@ export const BASELINE_METRICS: ReadonlySet<MetricKind> = new Set<MetricKind>([
   'events_trend',
   'active_users_trend',
   'feature_breadth_trend',
+  'feature_days_per_feature',
   'ticket_volume_trend',
 ]);
 

@@ -59,13 +59,15 @@ describe('the default model', () => {
 
 describe('the default model on one pattern at a time', () => {
   // A steady busy account as the README describes it: silence half a usual gap, trends at its usual
-  // level, 90 % of its users and features, no tickets or NPS answers yet.
+  // level, 90 % of its users and features (used on about five days each in the last two weeks), no
+  // tickets or NPS answers yet.
   const STEADY_BUSY: Partial<Record<string, number | null>> = {
     silence_vs_cadence: 0.5,
     active_days_trend: 1,
     events_trend: 1,
     active_users_trend: 0.9,
     feature_breadth_trend: 0.9,
+    feature_days_per_feature: 5,
     seat_utilisation: 0.6,
     payment_failure_streak: 0,
     unpaid_past_due: 0,
@@ -99,5 +101,15 @@ describe('the default model on one pattern at a time', () => {
   it('puts it at risk on support alone with three urgent tickets open, and leaves it healthy with one', () => {
     expect(scoreWith({ urgent_open_tickets: 3 })).toEqual({ score: 48, tier: 'at_risk' });
     expect(scoreWith({ urgent_open_tickets: 1 })).toEqual({ score: 80, tier: 'healthy' });
+  });
+
+  it('puts it at risk when its use narrows to a quarter of its features, as much used as before', () => {
+    // The same feature-days spread over a quarter of the features: about 4.5 days per usual feature.
+    expect(scoreWith({ feature_breadth_trend: 0.25, feature_days_per_feature: 4.5 })).toEqual({ score: 43, tier: 'at_risk' });
+  });
+
+  it('does not take a small sample of many rarely used features for a narrowing', () => {
+    // A fortnight with one feature a day over 20 usual features shows a quarter of them: 0.7 feature-days per feature.
+    expect(scoreWith({ feature_breadth_trend: 0.25, feature_days_per_feature: 0.7 })).toEqual({ score: 88, tier: 'healthy' });
   });
 });

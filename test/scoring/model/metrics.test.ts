@@ -36,7 +36,7 @@ describe('metric keys and requests', () => {
     ]);
   });
 
-  it("asks for sixteen aggregates under the default model, its penalties' conditions included, baselines in the keys of the relative ones", () => {
+  it("asks for seventeen aggregates under the default model, its penalties' conditions included, baselines in the keys of the relative ones", () => {
     expect(metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key)).toEqual([
       // The condition of the team and feature flags: the account still in use over their two weeks.
       'active_days_trend_14_60',
@@ -49,6 +49,8 @@ describe('metric keys and requests', () => {
       'events_trend_21_60',
       'events_trend_7_60',
       'feature_breadth_trend_14_60',
+      // The feature flag's other condition: enough feature use in its two weeks to show the usual features.
+      'feature_days_per_feature_14_60',
       'nps_weighted_180',
       'payment_failure_streak_90',
       'seat_utilisation_30',
@@ -107,6 +109,30 @@ describe('metricsFromActivity (the reference for the SQL aggregates)', () => {
       ],
     };
     expect(metric(activity, 'distinct_features')).toBe(2);
+  });
+
+  it('counts feature-days lately per feature of the baseline: each day counts its distinct features once', () => {
+    const days = (kind: MetricKind, engagementEvents: ActivityLog['engagementEvents']) =>
+      metricsFromActivity({ engagementEvents }, [{ metric: kind, windowDays: 14, baselineDays: 60, key: 'value' }], asOf).value;
+    // Six features in 60 days; in the last 14: reports twice on one day (one feature-day), reports and
+    // alerts on another (two), a login without a feature (none): 3 feature-days ÷ 6 features.
+    const older = ['a', 'b', 'c', 'd'].map((feature, i) => event(20 + i, 'feature_used', feature));
+    const recent = [
+      event(1.2, 'feature_used', 'reports'),
+      event(1.1, 'feature_used', 'reports'),
+      event(5, 'feature_used', 'reports'),
+      event(5.01, 'feature_used', 'alerts'),
+      event(6),
+    ];
+    expect(days('feature_days_per_feature', [...older, ...recent])).toBe(0.5);
+    // A narrowing: the same amount of use on two features for ten days reads 20 ÷ 6, while the breadth is 2 ÷ 6.
+    const narrowed = Array.from({ length: 10 }, (_, d) => [
+      event(d + 0.5, 'feature_used', 'reports'),
+      event(d + 0.6, 'feature_used', 'alerts'),
+    ]).flat();
+    expect(days('feature_days_per_feature', [...older, ...narrowed])).toBeCloseTo(20 / 6);
+    expect(days('feature_breadth_trend', [...older, ...narrowed])).toBeCloseTo(2 / 6);
+    expect(days('feature_days_per_feature', [event(1), event(30)])).toBeNull();
   });
 
   it('measures fractional days since the last activity, ignoring the window and the future', () => {
