@@ -6,7 +6,8 @@ import { readConfig } from '../src/infra/config';
 import type { Db } from '../src/infra/sql';
 import { runBacktest, suggestScoringModel } from '../src/scoring/backtest/backtest.service';
 import { backtestTable } from '../src/scoring/backtest/report-table';
-import { CLASSIC_SCORING_MODEL } from '../src/scoring/model';
+import { CLASSIC_SCORING_MODEL, DEFAULT_SCORING_MODEL } from '../src/scoring/model';
+import { activeEarlierDefault } from '../src/scoring/scoring-model.service';
 import { runScript, withScriptDatabase } from './script-database';
 
 const DAY_MS = 86_400_000;
@@ -16,7 +17,8 @@ const USAGE = `Usage: npm run backtest -- [--weeks W | --from ISO --to ISO] [--s
   --from, --to       the grid's first and last instant instead (ISO date-times, not in the future)
   --step D           days between snapshots (default 7)
   --horizon D        days after a snapshot within which a churn counts as foreseen (default 30)
-  --version N        a stored model version (default: the active model)
+  --version N        a stored model version (default: the active model, and the current default
+                     beside it while the active model is an earlier default of healthgraph)
   --compare-classic  also backtest the first default model (fixed targets) on the same grid
   --suggest          also fit the signal weights to the history and backtest the suggestion
 
@@ -76,6 +78,18 @@ async function main(): Promise<void> {
     const startedAt = Date.now();
     const result = await runBacktest(db, { ...grid, model: options.version ? { version: options.version } : null });
     const columns = [{ title: `model v${result.model.version}`, report: result.report }];
+    // After an upgrade the service moves an earlier default to the current one when it next starts;
+    // until then the active model is the earlier default: show the current one beside it.
+    const earlier = options.version ? null : await activeEarlierDefault(db);
+    if (earlier) {
+      console.log(
+        `The active model, v${earlier.version}, is an earlier default of healthgraph: the service moves to the current default when it next starts. Both are backtested.`,
+      );
+      columns.push({
+        title: 'current default',
+        report: (await runBacktest(db, { ...grid, model: { config: DEFAULT_SCORING_MODEL } })).report,
+      });
+    }
     if (options.compareClassic)
       columns.push({
         title: 'first default model',

@@ -57,16 +57,22 @@ function canonicalJson(value: unknown): string {
 }
 
 /**
- * An installation on an earlier default moves to the current default as a new version: its active
- * model was written by the product as its default (on first use, as the first default model was, or
- * by an earlier such move) and is not today's default. A model someone activated through
- * `updateScoringModel` is left alone, even when it equals an earlier default. Returns the new version, or null.
+ * The active model when it is an earlier default: written by the product as its default (on first
+ * use, as the first default model was, or by an earlier move to a newer default) and not today's
+ * default. A model someone activated through `updateScoringModel` is never one, even when it
+ * equals an earlier default. Null otherwise.
  */
-export async function adoptCurrentDefaultModel(db: Db): Promise<ActiveModel | null> {
+export async function activeEarlierDefault(db: Db): Promise<ActiveModel | null> {
   const active = await queryOne<ActiveModel & { shippedDefault: boolean }>(
     db,
     'select version, config, created_at as "createdAt", shipped_default as "shippedDefault" from scoring_model where active',
   );
   if (!active?.shippedDefault || canonicalJson(active.config) === canonicalJson(DEFAULT_SCORING_MODEL)) return null;
+  return { version: active.version, config: active.config, createdAt: active.createdAt };
+}
+
+/** An installation on an earlier default moves to the current default as a new version. Returns it, or null. */
+export async function adoptCurrentDefaultModel(db: Db): Promise<ActiveModel | null> {
+  if ((await activeEarlierDefault(db)) === null) return null;
   return updateScoringModel(db, structuredClone(DEFAULT_SCORING_MODEL), { shippedDefault: true });
 }

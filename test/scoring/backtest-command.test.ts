@@ -1,0 +1,68 @@
+// `npm run backtest` on an installation still on an earlier default (upgraded, not yet restarted):
+// it says so and backtests the current default beside the active model; a chosen model stands alone.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { openDatabase } from '../../src/database';
+import { Db, json, query } from '../../src/infra/sql';
+import { DEFAULT_SCORING_MODEL } from '../../src/scoring/model';
+import { activeEarlierDefault, updateScoringModel } from '../../src/scoring/scoring-model.service';
+import { upsertCustomer } from '../../src/customers/customer.service';
+import { createTestDatabase, TestDatabase } from '../helpers/database';
+// The default model as shipped from commit 31eb71e until the shipped_default migration.
+import SHIPPED_31EB71E from './fixtures/shipped-default-31eb71e.json';
+
+const DAY = 86_400_000;
+let database: TestDatabase;
+let orm: MikroORM;
+const db = () => orm.em.fork() as Db;
+
+beforeAll(async () => {
+  database = await createTestDatabase('backtest_command');
+  orm = await openDatabase(database.url, 2);
+  await upsertCustomer(db(), null, { id: 'cust_one', name: 'One', signedUpAt: new Date(Date.now() - 200 * DAY) });
+});
+afterAll(async () => {
+  await orm?.close(true);
+  await database?.drop();
+});
+
+function backtestCommand(args: string[]): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/backtest.ts', ...args], {
+    cwd: path.resolve(__dirname, '../..'),
+    env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'silent' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })));
+}
+
+it('backtests the current default beside an earlier default still active, and says why', async () => {
+  await query(db(), 'delete from scoring_model');
+  await query(db(), 'insert into scoring_model (version, config, active, shipped_default) values (1, ?::jsonb, true, true)', [
+    json(SHIPPED_31EB71E),
+  ]);
+  expect((await activeEarlierDefault(db()))?.version).toBe(1);
+  const { code, output } = await backtestCommand(['--weeks', '2']);
+  expect(code).toBe(0);
+  expect(output).toContain('The active model, v1, is an earlier default of healthgraph');
+  expect(output).toMatch(/\| figure \| model v1 \| current default \|/);
+  // It writes nothing: the earlier default stays active until the service starts.
+  expect((await activeEarlierDefault(db()))?.version).toBe(1);
+}, 60_000);
+
+it('backtests a chosen model alone, even one equal to an earlier default', async () => {
+  await updateScoringModel(db(), SHIPPED_31EB71E as never);
+  expect(await activeEarlierDefault(db())).toBeNull();
+  const { code, output } = await backtestCommand(['--weeks', '2']);
+  expect(code).toBe(0);
+  expect(output).not.toContain('earlier default');
+  expect(output).toMatch(/\| figure \| model v2 \|\n/);
+}, 60_000);
+
+it('does not count the current default as an earlier one', async () => {
+  await updateScoringModel(db(), structuredClone(DEFAULT_SCORING_MODEL), { shippedDefault: true });
+  expect(await activeEarlierDefault(db())).toBeNull();
+});
