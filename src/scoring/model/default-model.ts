@@ -623,6 +623,18 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       points: 10,
     },
     { name: 'low_csat_penalty', metric: 'csat_mean', windowDays: 90, direction: 'below', threshold: 2.5, points: 10 },
+    // A support escalation is a burst of tickets and poor ratings together: either alone costs 10
+    // points, both at once put a busy account at risk on their own, as urgent tickets do.
+    {
+      name: 'support_escalation',
+      metric: 'ticket_volume_trend',
+      windowDays: 14,
+      baselineDays: 90,
+      direction: 'at_least',
+      threshold: 3,
+      points: 30,
+      onlyWhen: [{ metric: 'csat_mean', windowDays: 90, direction: 'below', threshold: 3 }],
+    },
     { name: 'detractor_penalty', metric: 'nps_weighted', windowDays: 180, direction: 'below', threshold: -50, points: 25 },
   ],
   ...OUTREACH_AND_TIERS,

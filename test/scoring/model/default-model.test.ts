@@ -103,6 +103,12 @@ describe('the default model on one pattern at a time', () => {
     expect(scoreWith({ urgent_open_tickets: 1 })).toEqual({ score: 80, tier: 'healthy' });
   });
 
+  it('puts it at risk on a support escalation: a burst of tickets rated poorly, and not on the burst alone', () => {
+    // Five tickets beyond its usual rate in two weeks, mean CSAT 2.
+    expect(scoreWith({ ticket_volume_trend: 5, csat_mean: 2 })).toEqual({ score: 41, tier: 'at_risk' });
+    expect(scoreWith({ ticket_volume_trend: 5, csat_mean: 4.5 })).toEqual({ score: 84, tier: 'healthy' });
+  });
+
   it('puts it at risk when its use narrows to a quarter of its features, as much used as before', () => {
     // The same feature-days spread over a quarter of the features: about 4.5 days per usual feature.
     expect(scoreWith({ feature_breadth_trend: 0.25, feature_days_per_feature: 4.5 })).toEqual({ score: 43, tier: 'at_risk' });
