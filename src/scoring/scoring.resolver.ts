@@ -100,7 +100,7 @@ export class ScoringResolver {
 
   @FieldResolver(() => [PenaltyScore])
   penalties(@Root() score: HealthScore): PenaltyScore[] {
-    return decodePenalties(score.penalties ?? []);
+    return decodePenalties(score.penalties ?? []).map((penalty) => ({ ...penalty, heldBackBy: penalty.heldBackBy ?? [] }));
   }
 
   @FieldResolver(() => [RiskReason], {

@@ -43,6 +43,30 @@ export class SignalScore {
   missing!: boolean;
 }
 
+@ObjectType({
+  simpleResolvers: true,
+  description: "A condition of a penalty's `onlyWhen` that did not hold, so the penalty cost nothing, and the value its metric had.",
+})
+export class HeldBackCondition {
+  @Field({ description: 'The metric, as in the scoring model (e.g. `active_days_trend`).' })
+  metric!: string;
+
+  @Field(() => Int)
+  windowDays!: number;
+
+  @Field(() => Int, { nullable: true, description: 'The baseline of a metric relative to the account history; null for the others.' })
+  baselineDays?: number;
+
+  @Field({ description: '`at_least` or `below`: the condition holds when the value is at least, or below, the threshold.' })
+  direction!: string;
+
+  @Field(() => Float)
+  threshold!: number;
+
+  @Field(() => Float, { description: "The metric's value at the scoring instant, which did not meet the condition." })
+  value!: number;
+}
+
 @ObjectType({ simpleResolvers: true, description: 'A penalty subtracted after weighting.' })
 export class PenaltyScore {
   @Field()
@@ -65,6 +89,12 @@ export class PenaltyScore {
       "Its metric crossed the threshold, but a condition in the penalty's `onlyWhen` did not hold, so it cost nothing (false for scores written before this was recorded, on 1 December 2026).",
   })
   heldBack!: boolean;
+
+  @Field(() => [HeldBackCondition], {
+    description:
+      "When held back: the conditions that did not hold, each with its metric's value (empty otherwise, and for scores written before they were kept, on 1 December 2026).",
+  })
+  heldBackBy!: HeldBackCondition[];
 }
 
 @ObjectType({ simpleResolvers: true, description: 'What cost a score points: a red flag, or a signal below its best.' })

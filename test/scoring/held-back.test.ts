@@ -4,7 +4,7 @@
 // its explanation shows those flags past their thresholds but held back. Likewise a feature set that
 // narrowed is flagged, and too few uses of many features to tell are held back.
 import { RefreshHealthScoreDocument, TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
-import { encodePenalties } from '../../src/scoring/signal-storage';
+import { decodePenalties, encodePenalties } from '../../src/scoring/signal-storage';
 import { startTestServer, TestServer } from '../helpers/server';
 
 const DAY = 86_400_000;
@@ -63,6 +63,21 @@ interface Penalty {
   heldBack: boolean;
 }
 
+/** The conditions that held a penalty back in the customer's latest score, as the API lists them. */
+async function heldBackBy(customerId: string, name: string): Promise<Array<{ metric: string; value: number } & Record<string, unknown>>> {
+  const result = await server.request<
+    { healthScore: { penalties: Array<{ name: string; heldBackBy: Array<{ metric: string; value: number }> }> } },
+    { id: string }
+  >(
+    `query ($id: ID!) { healthScore(customerId: $id) { penalties { name heldBackBy { metric windowDays baselineDays direction threshold value } } } }`,
+    {
+      id: customerId,
+    },
+  );
+  expect(result.errors).toBeUndefined();
+  return result.data!.healthScore.penalties.find((p) => p.name === name)!.heldBackBy;
+}
+
 async function penalty(customerId: string, name: string): Promise<Penalty> {
   await server.gql(RefreshHealthScoreDocument, { customerId });
   const result = await server.request<{ healthScore: { penalties: Penalty[] } }, { id: string }>(PENALTIES, { id: customerId });
@@ -93,6 +108,10 @@ it('shows the team flag held back, not applied, when nobody came at all', async 
   const flag = await penalty('cust_quiet', 'team_shrinking');
   // No user in the last 14 days of the 3 seen over 60: past the threshold (0.5), held back by "while in use".
   expect(flag).toEqual({ name: 'team_shrinking', rawValue: 0, points: 0, applied: false, heldBack: true });
+  // What held it back: the account in use on none of its usual days of those two weeks.
+  expect(await heldBackBy('cust_quiet', 'team_shrinking')).toEqual([
+    { metric: 'active_days_trend', windowDays: 14, baselineDays: 60, direction: 'at_least', threshold: 0.6, value: 0 },
+  ]);
 });
 
 it('flags usage below half its usual level while the account is in use, and holds the flag back when nobody came', async () => {
@@ -107,14 +126,43 @@ it('flags usage below half its usual level while the account is in use, and hold
   expect(flag.rawValue).toBeLessThan(0.5);
 });
 
-it('stores the held-back mark only where it is true', () => {
+it('stores the held-back mark, with the conditions that held it back, only where it is true', () => {
+  const held = {
+    metric: 'active_days_trend',
+    windowDays: 14,
+    baselineDays: 60,
+    direction: 'at_least',
+    threshold: 0.6,
+    value: 0.2,
+  } as const;
   const stored = encodePenalties([
-    { name: 'a', rawValue: 0.2, points: 0, applied: false, heldBack: true },
+    { name: 'a', rawValue: 0.2, points: 0, applied: false, heldBack: true, heldBackBy: [held] },
     { name: 'b', rawValue: 0.9, points: 0, applied: false, heldBack: false },
+    {
+      name: 'c',
+      rawValue: 3,
+      points: 0,
+      applied: false,
+      heldBack: true,
+      heldBackBy: [{ metric: 'csat_mean', windowDays: 90, direction: 'below', threshold: 3, value: 4.5 }],
+    },
   ]);
   expect(stored).toEqual([
-    ['a', 0.2, 0, false, true],
+    ['a', 0.2, 0, false, [['active_days_trend', 14, 60, 'at_least', 0.6, 0.2]]],
     ['b', 0.9, 0, false],
+    ['c', 3, 0, false, [['csat_mean', 90, null, 'below', 3, 4.5]]],
+  ]);
+  expect(decodePenalties(stored)).toEqual([
+    { name: 'a', rawValue: 0.2, points: 0, applied: false, heldBack: true, heldBackBy: [held] },
+    { name: 'b', rawValue: 0.9, points: 0, applied: false, heldBack: false },
+    {
+      name: 'c',
+      rawValue: 3,
+      points: 0,
+      applied: false,
+      heldBack: true,
+      heldBackBy: [{ metric: 'csat_mean', windowDays: 90, direction: 'below', threshold: 3, value: 4.5 }],
+    },
   ]);
 });
 
@@ -127,7 +175,9 @@ it('flags use narrowed to a quarter of its features, and holds the flag back on 
     applied: true,
     heldBack: false,
   });
-  // Five of twenty, but on 14 feature-days: 0.7 per feature, fewer than the 1.5 needed to show the usual features.
+  // Five of twenty, but on 13 or 14 feature-days (the day 14 days back is in the window or not,
+  // depending on the hour the test runs): 0.65–0.7 per feature, fewer than the 1.5 needed to show
+  // the usual features. The explanation says which condition held it back, and by how much.
   expect(await penalty('cust_sparse', 'feature_contraction')).toEqual({
     name: 'feature_contraction',
     rawValue: 0.25,
@@ -135,4 +185,14 @@ it('flags use narrowed to a quarter of its features, and holds the flag back on 
     applied: false,
     heldBack: true,
   });
+  const [condition] = await heldBackBy('cust_sparse', 'feature_contraction');
+  expect(condition).toMatchObject({
+    metric: 'feature_days_per_feature',
+    windowDays: 14,
+    baselineDays: 60,
+    direction: 'at_least',
+    threshold: 1.5,
+  });
+  expect([0.65, 0.7]).toContain(condition.value);
+  expect(await heldBackBy('cust_narrowed', 'feature_contraction')).toEqual([]);
 });

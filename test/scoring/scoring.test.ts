@@ -122,10 +122,26 @@ describe('explainable scores', () => {
   });
 
   it('stores each penalty as a positional array, and answers stored rows of either form with the same objects', async () => {
-    const fields = 'id penalties { name rawValue points applied heldBack } reasons(first: 20) { kind name pointsLost value }';
+    const fields =
+      'id penalties { name rawValue points applied heldBack heldBackBy { metric windowDays baselineDays direction threshold value } } reasons(first: 20) { kind name pointsLost value }';
+    type Condition = {
+      metric: string;
+      windowDays: number;
+      baselineDays: number | null;
+      direction: string;
+      threshold: number;
+      value: number;
+    };
     type Explained = {
       id: string;
-      penalties: Array<{ name: string; rawValue: number | null; points: number; applied: boolean; heldBack: boolean }>;
+      penalties: Array<{
+        name: string;
+        rawValue: number | null;
+        points: number;
+        applied: boolean;
+        heldBack: boolean;
+        heldBackBy: Condition[];
+      }>;
       reasons: unknown[];
     };
     const scored = await server.request<{ refreshHealthScore: Explained }, Record<string, never>>(
@@ -135,10 +151,15 @@ describe('explainable scores', () => {
     const score = scored.data!.refreshHealthScore;
     expect(score.penalties.length).toBeGreaterThan(0);
     const stored = await sql<{ penalties: unknown[] }>(server.database, 'select penalties from health_score where id = $1', [score.id]);
-    // A fifth element only for a penalty its conditions held back (this account is silent: the team and feature flags are).
-    expect(score.penalties.filter((p) => p.heldBack).length).toBeGreaterThan(0);
+    // A fifth element only for a penalty its conditions held back (this account is silent: the team
+    // and usage flags are), listing the conditions that did not hold, each with its metric's value.
+    const heldBack = score.penalties.filter((p) => p.heldBack);
+    expect(heldBack.length).toBeGreaterThan(0);
+    for (const p of heldBack) expect(p.heldBackBy.length).toBeGreaterThan(0);
+    expect(score.penalties.filter((p) => !p.heldBack).every((p) => p.heldBackBy.length === 0)).toBe(true);
+    const storedCondition = (c: Condition) => [c.metric, c.windowDays, c.baselineDays, c.direction, c.threshold, c.value];
     expect(stored[0].penalties).toEqual(
-      score.penalties.map((p) => [p.name, p.rawValue, p.points, p.applied, ...(p.heldBack ? [true] : [])]),
+      score.penalties.map((p) => [p.name, p.rawValue, p.points, p.applied, ...(p.heldBack ? [p.heldBackBy.map(storedCondition)] : [])]),
     );
     const read = async () => {
       const latest = await server.request<{ healthScore: Explained }, Record<string, never>>(
@@ -149,11 +170,16 @@ describe('explainable scores', () => {
     };
     expect(await read()).toEqual(score);
 
+    // A row written before the conditions were kept (a fifth element `true`) reads held back, without them.
+    const marked = score.penalties.map((p) => [p.name, p.rawValue, p.points, p.applied, ...(p.heldBack ? [true] : [])]);
+    await sql(server.database, 'update health_score set penalties = $1::json where id = $2', [JSON.stringify(marked), score.id]);
+    expect(await read()).toEqual({ ...score, penalties: score.penalties.map((p) => ({ ...p, heldBackBy: [] })) });
+
     // A row written before the positional form (objects with their keys, before heldBack was kept)
     // reads the same, none of its penalties held back.
-    const objects = score.penalties.map(({ heldBack: _heldBack, ...rest }) => rest);
+    const objects = score.penalties.map(({ heldBack: _heldBack, heldBackBy: _heldBackBy, ...rest }) => rest);
     await sql(server.database, 'update health_score set penalties = $1::json where id = $2', [JSON.stringify(objects), score.id]);
-    expect(await read()).toEqual({ ...score, penalties: score.penalties.map((p) => ({ ...p, heldBack: false })) });
+    expect(await read()).toEqual({ ...score, penalties: score.penalties.map((p) => ({ ...p, heldBack: false, heldBackBy: [] })) });
   });
 
   it('scores as of a past time from the signals up to that time only', async () => {

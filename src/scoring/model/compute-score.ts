@@ -33,7 +33,14 @@ function crosses(value: number, condition: Pick<PenaltyCondition, 'direction' | 
 function penaltyPoints(penalty: PenaltyConfig, rawValue: number | null, conditionValues: ReadonlyArray<number | null>): PenaltyResult {
   const conditionsHold = conditionValues.every((value, i) => value === null || crosses(value, penalty.onlyWhen![i]));
   const crossed = rawValue !== null && crosses(rawValue, penalty);
-  if (!crossed || !conditionsHold) return { name: penalty.name, rawValue, points: 0, applied: false, heldBack: crossed };
+  if (!crossed) return { name: penalty.name, rawValue, points: 0, applied: false, heldBack: false };
+  if (!conditionsHold) {
+    const heldBackBy = penalty.onlyWhen!.flatMap((condition, i) => {
+      const value = conditionValues[i];
+      return value === null || crosses(value, condition) ? [] : [{ ...condition, value }];
+    });
+    return { name: penalty.name, rawValue, points: 0, applied: false, heldBack: true, heldBackBy };
+  }
   const points = penalty.perUnit ? Math.min(penalty.points * rawValue, penalty.maxPoints ?? Number.POSITIVE_INFINITY) : penalty.points;
   return { name: penalty.name, rawValue, points, applied: true, heldBack: false };
 }

@@ -362,6 +362,13 @@ export interface PenaltyResult {
   applied: boolean;
   /** Its metric crossed the threshold, but a condition in its `onlyWhen` did not hold: what kept it from applying. */
   heldBack: boolean;
+  /** When held back: the conditions that did not hold, each with its metric's value (empty for scores stored before they were kept). */
+  heldBackBy?: HeldBackCondition[];
+}
+
+/** A condition of a penalty's `onlyWhen` that did not hold, and the value its metric had. */
+export interface HeldBackCondition extends PenaltyCondition {
+  value: number;
 }
 
 export interface ScoreResult {

@@ -4,6 +4,7 @@ import { clamp01, normalise } from '../../../src/scoring/model/normalise';
 import { readMetric } from '../../../src/scoring/model/metrics';
 import type {
   ComponentResult,
+  HeldBackCondition,
   PenaltyConfig,
   PenaltyResult,
   ScoreResult,
@@ -45,10 +46,12 @@ interface EvaluatedSignal {
  * is 0 with coverage 0: there is no evidence of health, and coverage tells the reader why.
  */
 /** Whether every `onlyWhen` condition of a penalty holds; a condition whose metric is missing holds. */
-function conditionsHold(penalty: PenaltyConfig, metrics: MetricValues): boolean {
-  return (penalty.onlyWhen ?? []).every((condition) => {
+/** The conditions of a penalty's `onlyWhen` that do not hold, with their values; a missing metric holds nothing back. */
+function failedConditions(penalty: PenaltyConfig, metrics: MetricValues): HeldBackCondition[] {
+  return (penalty.onlyWhen ?? []).flatMap((condition) => {
     const value = readMetric(metrics, condition);
-    return value === null || (condition.direction === 'at_least' ? value >= condition.threshold : value < condition.threshold);
+    const holds = value === null || (condition.direction === 'at_least' ? value >= condition.threshold : value < condition.threshold);
+    return holds ? [] : [{ ...condition, value }];
   });
 }
 
@@ -107,7 +110,9 @@ function referenceScore(model: ScoringModelConfig, metrics: MetricValues): Score
   const penalties = model.penalties.map((penalty) => {
     const alone = penaltyPoints(penalty, readMetric(metrics, penalty));
     // Held back: it would have applied without its conditions.
-    return conditionsHold(penalty, metrics) ? alone : { ...alone, points: 0, applied: false, heldBack: alone.applied };
+    const failed = failedConditions(penalty, metrics);
+    if (failed.length === 0 || !alone.applied) return alone;
+    return { ...alone, points: 0, applied: false, heldBack: true, heldBackBy: failed };
   });
   const penaltyTotal = penalties.reduce((total, p) => total + p.points, 0);
 
@@ -327,7 +332,15 @@ describe('computeScore', () => {
       // Back from a two-week holiday: the three weeks still read 0.4, the last week is at the usual level.
       const back = score({ events_trend_21_60: 0.4, events_trend_7_60: 1 });
       // It says what held it back: the three weeks alone would have cost 15 points.
-      expect(back.penalties[0]).toEqual({ name: 'usage_halved', rawValue: 0.4, points: 0, applied: false, heldBack: true });
+      expect(back.penalties[0]).toEqual({
+        name: 'usage_halved',
+        rawValue: 0.4,
+        points: 0,
+        applied: false,
+        heldBack: true,
+        // And which condition held it back, with its value: the last week at its usual level.
+        heldBackBy: [{ metric: 'events_trend', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.5, value: 1 }],
+      });
       expect(back.score).toBe(100);
       // Without a reading for the last week, the three weeks decide alone.
       expect(score({ events_trend_21_60: 0.4 }).penalties[0].applied).toBe(true);
