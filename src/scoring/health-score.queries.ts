@@ -32,11 +32,18 @@ export function latestScoreSpec(fields: ReadonlyMap<string, unknown>): LatestChi
   return projectedLatestChild(spec, HEALTH_SCORE_COLUMN_MAP, withReasonInputs(fields));
 }
 
-/** `reasons` is ranked from the explanation: asking for it reads `signals` and `penalties`. */
+/**
+ * `reasons` is ranked from the explanation: asking for it reads `signals` and `penalties`. The
+ * penalties' held-back conditions are told by the model that scored them: `penalties` reads `modelVersion`.
+ */
 function withReasonInputs(fields: ReadonlyMap<string, unknown>): ReadonlyMap<string, unknown> {
-  if (!fields.has('reasons')) return fields;
+  const inputs = [
+    ...(fields.has('reasons') ? ['signals', 'penalties'] : []),
+    ...(fields.has('penalties') || fields.has('reasons') ? ['modelVersion'] : []),
+  ];
+  if (inputs.every((input) => fields.has(input))) return fields;
   const withInputs = new Map(fields);
-  for (const input of ['signals', 'penalties']) if (!withInputs.has(input)) withInputs.set(input, []);
+  for (const input of inputs) if (!withInputs.has(input)) withInputs.set(input, []);
   return withInputs;
 }
 

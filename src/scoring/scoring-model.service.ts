@@ -2,6 +2,7 @@
 // inserted on first use; `updateScoringModel` validates and activates a new version. Rows the product
 // wrote as its default are marked `shipped_default`, so a newer default can replace them.
 import { InvalidInputError } from '../infra/errors';
+import type { LoaderRegistry } from '../infra/loaders';
 import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
 import { DEFAULT_SCORING_MODEL, ScoringModelConfig, validateModel } from './model';
 
@@ -24,6 +25,21 @@ export async function getActiveModel(db: Db): Promise<ActiveModel> {
     db,
     'select version, config, created_at as "createdAt" from scoring_model where active',
   )) as ActiveModel;
+}
+
+/** The config of a stored model version (versions are never changed once written), batched per request; null when unknown. */
+export function loadModelVersion(db: Db, loaders: LoaderRegistry, version: number): Promise<ScoringModelConfig | null> {
+  return loaders
+    .get<number, ScoringModelConfig | null>('scoringModelVersion', async (versions) => {
+      const rows = await query<{ version: number; config: ScoringModelConfig }>(
+        db,
+        'select version, config from scoring_model where version in (select jsonb_array_elements_text(?::jsonb)::int)',
+        [json(versions)],
+      );
+      const byVersion = new Map(rows.map((row) => [row.version, row.config]));
+      return versions.map((version) => byVersion.get(version) ?? null);
+    })
+    .load(version);
 }
 
 /** Validates and activates `config` as a new version; `shippedDefault` marks the product's own default (see adoptCurrentDefaultModel). */

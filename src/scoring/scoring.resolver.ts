@@ -27,8 +27,8 @@ import { loadLatestChild } from '../infra/loaders';
 import { ConnectionResult } from '../infra/pagination';
 import { DateTimeScalar } from '../infra/scalars';
 import { selectedFields } from '../infra/selection';
-import { defaultModelWithTiers, riskReasons, ScoringModelConfig, TIER_PRESETS, TierPresetName } from './model';
-import { getActiveModel, updateScoringModel } from './scoring-model.service';
+import { defaultModelWithTiers, describeHeldBack, riskReasons, ScoringModelConfig, TIER_PRESETS, TierPresetName } from './model';
+import { getActiveModel, loadModelVersion, updateScoringModel } from './scoring-model.service';
 import { checkAsOf, checkTierPreset, refreshAllHealthScores, refreshHealthScore } from './scoring.service';
 import { LifecycleStage, TierDirection } from './scoring.enums';
 import {
@@ -99,8 +99,11 @@ export class ScoringResolver {
   }
 
   @FieldResolver(() => [PenaltyScore])
-  penalties(@Root() score: HealthScore): PenaltyScore[] {
-    return decodePenalties(score.penalties ?? []).map((penalty) => ({ ...penalty, heldBackBy: penalty.heldBackBy ?? [] }));
+  async penalties(@Root() score: HealthScore, @Ctx() { db, loaders }: GraphQLContext): Promise<PenaltyScore[]> {
+    const penalties = decodePenalties(score.penalties ?? []);
+    // The held-back conditions are stored by their position in the model: the model that scored it says which they are.
+    const model = penalties.some((p) => p.heldBackBy?.length) ? await loadModelVersion(db, loaders, score.modelVersion) : null;
+    return penalties.map((penalty, i) => ({ ...penalty, heldBackBy: describeHeldBack(model, penalty, i) }));
   }
 
   @FieldResolver(() => [RiskReason], {

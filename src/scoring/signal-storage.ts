@@ -6,11 +6,11 @@
 // rows written before this format (objects) are read as they are.
 // Penalties (`health_score.penalties`) are kept the same way, `[name, rawValue, points, applied]`,
 // with a fifth element only for a penalty its `onlyWhen` held back: the conditions that did not hold,
-// each `[metric, windowDays, baselineDays, direction, threshold, value]` (`true` in rows written
-// before they were kept). A model with a dozen red flags otherwise writes rows past PostgreSQL's 2 kB
-// TOAST threshold, and every full run then compresses most of them on insert. Rows written before
-// the fifth element read as not held back.
-import type { HeldBackCondition, PenaltyResult, SignalResult } from './model';
+// each `[position in onlyWhen, value]` (the model version of the row tells the rest; `true` in rows
+// written before they were kept). A model with a dozen red flags otherwise writes rows past
+// PostgreSQL's 2 kB TOAST threshold, and every full run then compresses most of them on insert.
+// Rows written before the fifth element read as not held back.
+import type { PenaltyResult, SignalResult } from './model';
 
 export type StoredSignal = [
   name: string,
@@ -38,31 +38,14 @@ export function decodeSignals(stored: ReadonlyArray<StoredSignal | SignalResult>
   return stored.map(decodeSignal);
 }
 
-type StoredCondition = [
-  metric: HeldBackCondition['metric'],
-  windowDays: number,
-  baselineDays: number | null,
-  direction: HeldBackCondition['direction'],
-  threshold: number,
-  value: number,
-];
+type StoredCondition = [condition: number, value: number];
 
 export type StoredPenalty = [name: string, rawValue: number | null, points: number, applied: boolean, heldBack?: true | StoredCondition[]];
-
-function encodeCondition(c: HeldBackCondition): StoredCondition {
-  return [c.metric, c.windowDays, c.baselineDays ?? null, c.direction, c.threshold, c.value];
-}
-
-function decodeCondition([metric, windowDays, baselineDays, direction, threshold, value]: StoredCondition): HeldBackCondition {
-  return baselineDays === null
-    ? { metric, windowDays, direction, threshold, value }
-    : { metric, windowDays, baselineDays, direction, threshold, value };
-}
 
 export function encodePenalties(penalties: readonly PenaltyResult[]): StoredPenalty[] {
   return penalties.map((p) =>
     p.heldBack
-      ? [p.name, p.rawValue, p.points, p.applied, (p.heldBackBy ?? []).map(encodeCondition)]
+      ? [p.name, p.rawValue, p.points, p.applied, (p.heldBackBy ?? []).map((c): StoredCondition => [c.condition, c.value])]
       : [p.name, p.rawValue, p.points, p.applied],
   );
 }
@@ -74,7 +57,8 @@ function decodePenalty(stored: StoredPenalty | PenaltyObject): PenaltyResult {
   if (!Array.isArray(stored)) return { heldBack: false, ...stored };
   const [name, rawValue, points, applied, heldBack] = stored;
   if (heldBack === undefined) return { name, rawValue, points, applied, heldBack: false };
-  return { name, rawValue, points, applied, heldBack: true, heldBackBy: heldBack === true ? [] : heldBack.map(decodeCondition) };
+  if (heldBack === true) return { name, rawValue, points, applied, heldBack: true };
+  return { name, rawValue, points, applied, heldBack: true, heldBackBy: heldBack.map(([condition, value]) => ({ condition, value })) };
 }
 
 /** The penalties of a stored score, in either stored form, as the model produced them. */

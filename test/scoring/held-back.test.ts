@@ -126,44 +126,21 @@ it('flags usage below half its usual level while the account is in use, and hold
   expect(flag.rawValue).toBeLessThan(0.5);
 });
 
-it('stores the held-back mark, with the conditions that held it back, only where it is true', () => {
-  const held = {
-    metric: 'active_days_trend',
-    windowDays: 14,
-    baselineDays: 60,
-    direction: 'at_least',
-    threshold: 0.6,
-    value: 0.2,
-  } as const;
+it('stores the held-back mark, with the conditions that held it back by position, only where it is true', () => {
   const stored = encodePenalties([
-    { name: 'a', rawValue: 0.2, points: 0, applied: false, heldBack: true, heldBackBy: [held] },
+    { name: 'a', rawValue: 0.2, points: 0, applied: false, heldBack: true, heldBackBy: [{ condition: 1, value: 0.2 }] },
     { name: 'b', rawValue: 0.9, points: 0, applied: false, heldBack: false },
-    {
-      name: 'c',
-      rawValue: 3,
-      points: 0,
-      applied: false,
-      heldBack: true,
-      heldBackBy: [{ metric: 'csat_mean', windowDays: 90, direction: 'below', threshold: 3, value: 4.5 }],
-    },
   ]);
   expect(stored).toEqual([
-    ['a', 0.2, 0, false, [['active_days_trend', 14, 60, 'at_least', 0.6, 0.2]]],
+    ['a', 0.2, 0, false, [[1, 0.2]]],
     ['b', 0.9, 0, false],
-    ['c', 3, 0, false, [['csat_mean', 90, null, 'below', 3, 4.5]]],
   ]);
   expect(decodePenalties(stored)).toEqual([
-    { name: 'a', rawValue: 0.2, points: 0, applied: false, heldBack: true, heldBackBy: [held] },
+    { name: 'a', rawValue: 0.2, points: 0, applied: false, heldBack: true, heldBackBy: [{ condition: 1, value: 0.2 }] },
     { name: 'b', rawValue: 0.9, points: 0, applied: false, heldBack: false },
-    {
-      name: 'c',
-      rawValue: 3,
-      points: 0,
-      applied: false,
-      heldBack: true,
-      heldBackBy: [{ metric: 'csat_mean', windowDays: 90, direction: 'below', threshold: 3, value: 4.5 }],
-    },
   ]);
+  // Rows written before the conditions were kept: held back, without them.
+  expect(decodePenalties([['a', 0.2, 0, false, true]])).toEqual([{ name: 'a', rawValue: 0.2, points: 0, applied: false, heldBack: true }]);
 });
 
 it('flags use narrowed to a quarter of its features, and holds the flag back on too few uses to tell', async () => {

@@ -17,6 +17,7 @@ import {
   UpsertCustomerDocument,
   WorklistDocument,
 } from '../__generated__/graphql';
+import type { ScoringModelConfig } from '../../src/scoring/model';
 import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 import { statementsDuring } from '../helpers/statements';
@@ -152,14 +153,30 @@ describe('explainable scores', () => {
     expect(score.penalties.length).toBeGreaterThan(0);
     const stored = await sql<{ penalties: unknown[] }>(server.database, 'select penalties from health_score where id = $1', [score.id]);
     // A fifth element only for a penalty its conditions held back (this account is silent: the team
-    // and usage flags are), listing the conditions that did not hold, each with its metric's value.
+    // and usage flags are): the conditions that did not hold, by their position in the penalty's
+    // `onlyWhen`, each with its metric's value. The API states each condition as the model does.
     const heldBack = score.penalties.filter((p) => p.heldBack);
     expect(heldBack.length).toBeGreaterThan(0);
-    for (const p of heldBack) expect(p.heldBackBy.length).toBeGreaterThan(0);
     expect(score.penalties.filter((p) => !p.heldBack).every((p) => p.heldBackBy.length === 0)).toBe(true);
-    const storedCondition = (c: Condition) => [c.metric, c.windowDays, c.baselineDays, c.direction, c.threshold, c.value];
+    const model = (await server.gql(CurrentModelDocument, {})).scoringModel.config as ScoringModelConfig;
+    const stored5th = (p: Explained['penalties'][number]) => {
+      const conditions = model.penalties.find((c) => c.name === p.name)!.onlyWhen!;
+      return p.heldBackBy.map(({ value, ...condition }) => {
+        const position = conditions.findIndex(
+          (c) =>
+            c.metric === condition.metric &&
+            c.windowDays === condition.windowDays &&
+            (c.baselineDays ?? null) === condition.baselineDays &&
+            c.direction === condition.direction &&
+            c.threshold === condition.threshold,
+        );
+        expect(position).toBeGreaterThanOrEqual(0);
+        return [position, value];
+      });
+    };
+    for (const p of heldBack) expect(p.heldBackBy.length).toBeGreaterThan(0);
     expect(stored[0].penalties).toEqual(
-      score.penalties.map((p) => [p.name, p.rawValue, p.points, p.applied, ...(p.heldBack ? [p.heldBackBy.map(storedCondition)] : [])]),
+      score.penalties.map((p) => [p.name, p.rawValue, p.points, p.applied, ...(p.heldBack ? [stored5th(p)] : [])]),
     );
     const read = async () => {
       const latest = await server.request<{ healthScore: Explained }, Record<string, never>>(

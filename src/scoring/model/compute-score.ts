@@ -4,6 +4,7 @@ import { metricKeyOf } from './metrics';
 import { clamp01, normalise } from './normalise';
 import type {
   ComponentResult,
+  HeldBackCondition,
   MetricValues,
   PenaltyCondition,
   PenaltyConfig,
@@ -37,7 +38,7 @@ function penaltyPoints(penalty: PenaltyConfig, rawValue: number | null, conditio
   if (!conditionsHold) {
     const heldBackBy = penalty.onlyWhen!.flatMap((condition, i) => {
       const value = conditionValues[i];
-      return value === null || crosses(value, condition) ? [] : [{ ...condition, value }];
+      return value === null || crosses(value, condition) ? [] : [{ condition: i, value: roundTo(value, 4) }];
     });
     return { name: penalty.name, rawValue, points: 0, applied: false, heldBack: true, heldBackBy };
   }
@@ -46,6 +47,22 @@ function penaltyPoints(penalty: PenaltyConfig, rawValue: number | null, conditio
 }
 
 const NO_CONDITIONS: ReadonlyArray<number | null> = [];
+
+/**
+ * The conditions that held a penalty back, as its model states them, with their values: the
+ * penalty's `heldBackBy` read against the model that scored it (`penalties` in the model's order,
+ * as a score lists them). Empty when the penalty was not held back, when its score predates the
+ * record, or when the model no longer has it.
+ */
+export function describeHeldBack(model: ScoringModelConfig | null, penalty: PenaltyResult, position: number): HeldBackCondition[] {
+  if (!penalty.heldBackBy?.length || !model) return [];
+  const config =
+    model.penalties[position]?.name === penalty.name ? model.penalties[position] : model.penalties.find((p) => p.name === penalty.name);
+  return penalty.heldBackBy.flatMap(({ condition, value }) => {
+    const stated = config?.onlyWhen?.[condition];
+    return stated ? [{ ...stated, value }] : [];
+  });
+}
 
 /** A model's signals and penalties with their metric keys worked out once, not per customer. */
 interface CompiledModel {

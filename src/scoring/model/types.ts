@@ -362,11 +362,17 @@ export interface PenaltyResult {
   applied: boolean;
   /** Its metric crossed the threshold, but a condition in its `onlyWhen` did not hold: what kept it from applying. */
   heldBack: boolean;
-  /** When held back: the conditions that did not hold, each with its metric's value (empty for scores stored before they were kept). */
-  heldBackBy?: HeldBackCondition[];
+  /** When held back: the conditions that did not hold (absent for scores stored before they were kept). */
+  heldBackBy?: HeldBackBy[];
 }
 
-/** A condition of a penalty's `onlyWhen` that did not hold, and the value its metric had. */
+/** A condition of a penalty's `onlyWhen` that did not hold: its position there, and its metric's value (4 decimals). */
+export interface HeldBackBy {
+  condition: number;
+  value: number;
+}
+
+/** A held-back condition described: the condition as the model states it, and its metric's value. */
 export interface HeldBackCondition extends PenaltyCondition {
   value: number;
 }

@@ -1,10 +1,10 @@
-import { DEFAULT_SCORING_MODEL, computeScore, metricRequests, rawSignalsFromMetrics } from '../../../src/scoring/model';
+import { DEFAULT_SCORING_MODEL, computeScore, describeHeldBack, metricRequests, rawSignalsFromMetrics } from '../../../src/scoring/model';
 import type { MetricValues } from '../../../src/scoring/model';
 import { clamp01, normalise } from '../../../src/scoring/model/normalise';
 import { readMetric } from '../../../src/scoring/model/metrics';
 import type {
   ComponentResult,
-  HeldBackCondition,
+  HeldBackBy,
   PenaltyConfig,
   PenaltyResult,
   ScoreResult,
@@ -46,12 +46,12 @@ interface EvaluatedSignal {
  * is 0 with coverage 0: there is no evidence of health, and coverage tells the reader why.
  */
 /** Whether every `onlyWhen` condition of a penalty holds; a condition whose metric is missing holds. */
-/** The conditions of a penalty's `onlyWhen` that do not hold, with their values; a missing metric holds nothing back. */
-function failedConditions(penalty: PenaltyConfig, metrics: MetricValues): HeldBackCondition[] {
-  return (penalty.onlyWhen ?? []).flatMap((condition) => {
+/** The conditions of a penalty's `onlyWhen` that do not hold, by position, with their values; a missing metric holds nothing back. */
+function failedConditions(penalty: PenaltyConfig, metrics: MetricValues): HeldBackBy[] {
+  return (penalty.onlyWhen ?? []).flatMap((condition, position) => {
     const value = readMetric(metrics, condition);
     const holds = value === null || (condition.direction === 'at_least' ? value >= condition.threshold : value < condition.threshold);
-    return holds ? [] : [{ ...condition, value }];
+    return holds ? [] : [{ condition: position, value: roundTo(value, 4) }];
   });
 }
 
@@ -339,8 +339,11 @@ describe('computeScore', () => {
         applied: false,
         heldBack: true,
         // And which condition held it back, with its value: the last week at its usual level.
-        heldBackBy: [{ metric: 'events_trend', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.5, value: 1 }],
+        heldBackBy: [{ condition: 0, value: 1 }],
       });
+      expect(describeHeldBack(conditional, back.penalties[0], 0)).toEqual([
+        { metric: 'events_trend', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.5, value: 1 },
+      ]);
       expect(back.score).toBe(100);
       // Without a reading for the last week, the three weeks decide alone.
       expect(score({ events_trend_21_60: 0.4 }).penalties[0].applied).toBe(true);
