@@ -37,10 +37,7 @@ export function latestScoreSpec(fields: ReadonlyMap<string, unknown>): LatestChi
  * penalties' held-back conditions are told by the model that scored them: `penalties` reads `modelVersion`.
  */
 function withReasonInputs(fields: ReadonlyMap<string, unknown>): ReadonlyMap<string, unknown> {
-  const inputs = [
-    ...(fields.has('reasons') ? ['signals', 'penalties'] : []),
-    ...(fields.has('penalties') || fields.has('reasons') ? ['modelVersion'] : []),
-  ];
+  const inputs = [...(fields.has('reasons') ? ['signals', 'penalties'] : []), ...(fields.has('penalties') ? ['modelVersion'] : [])];
   if (inputs.every((input) => fields.has(input))) return fields;
   const withInputs = new Map(fields);
   for (const input of inputs) if (!withInputs.has(input)) withInputs.set(input, []);

@@ -34,7 +34,7 @@ function usage(customerId: string, recentUsers: number) {
 
 /**
  * Three users a day for 74 days. Until 15 days ago each uses two of eight features, different ones
- * from day to day; since then only two features between them, as often as before: a narrowing.
+ * from day to day; since then one feature each, two between them, every day: a narrowing.
  */
 function narrowed(customerId: string) {
   const events = [];
