@@ -50,16 +50,15 @@ const NO_CONDITIONS: ReadonlyArray<number | null> = [];
 
 /**
  * The conditions that held a penalty back, as its model states them, with their values: the
- * penalty's `heldBackBy` read against the model that scored it (`penalties` in the model's order,
- * as a score lists them). Empty when the penalty was not held back, when its score predates the
- * record, or when the model no longer has it.
+ * penalty's `heldBackBy` read against the model that scored it, whose penalties a score lists in
+ * the same order (`position`). Empty when the penalty was not held back, when its score predates
+ * the record, or when the model is unknown.
  */
 export function describeHeldBack(model: ScoringModelConfig | null, penalty: PenaltyResult, position: number): HeldBackCondition[] {
-  if (!penalty.heldBackBy?.length || !model) return [];
-  const config =
-    model.penalties[position]?.name === penalty.name ? model.penalties[position] : model.penalties.find((p) => p.name === penalty.name);
+  const config = model?.penalties[position];
+  if (!penalty.heldBackBy?.length || config?.name !== penalty.name) return [];
   return penalty.heldBackBy.flatMap(({ condition, value }) => {
-    const stated = config?.onlyWhen?.[condition];
+    const stated = config.onlyWhen?.[condition];
     return stated ? [{ ...stated, value }] : [];
   });
 }
