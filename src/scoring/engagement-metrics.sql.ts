@@ -17,6 +17,8 @@ export const ENGAGEMENT_METRICS: ReadonlySet<string> = new Set([
   'users_added',
   'active_days_trend',
   'events_trend',
+  'active_days_vs_prior',
+  'events_vs_prior',
   'active_users_trend',
   'feature_breadth_trend',
   'feature_days_per_feature',
@@ -151,6 +153,9 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
   const b = r.baselineDays === undefined ? 0 : checkedDays(r.baselineDays);
   const rateRatio = (recent: string, baseline: string) =>
     `case when ${baseline} = 0 then null else least(2.0, (${recent})::float8 / ${w} / ((${baseline})::float8 / ${b})) end`;
+  // The baseline's days before the recent window: its sums less the window's, no further read.
+  const priorRatio = (recent: string, baseline: string) =>
+    `case when ${baseline} = ${recent} then null else least(2.0, (${recent})::float8 / ${w} / ((${baseline} - ${recent})::float8 / ${b - w})) end`;
   const shareRatio = (recent: string, baseline: string) => `case when ${baseline} = 0 then null else (${recent})::float8 / ${baseline} end`;
   const daysSince = `extract(epoch from ('${asOfIso}'::timestamptz - a.last_at)) / 86400.0`;
   switch (r.metric) {
@@ -173,10 +178,15 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
       return rateRatio(plan.activeDays(w), plan.activeDays(b));
     case 'events_trend':
       return rateRatio(plan.events(w), plan.events(b));
+    case 'active_days_vs_prior':
+      return priorRatio(plan.activeDays(w), plan.activeDays(b));
+    case 'events_vs_prior':
+      return priorRatio(plan.events(w), plan.events(b));
+    // Nobody came: no share of the usual team or features to speak of (the silence signals count it).
     case 'active_users_trend':
-      return shareRatio(plan.distinctUsers(w), plan.distinctUsers(b));
+      return `case when ${plan.events(w)} = 0 then null else ${shareRatio(plan.distinctUsers(w), plan.distinctUsers(b))} end`;
     case 'feature_breadth_trend':
-      return shareRatio(plan.distinctFeatures(w), plan.distinctFeatures(b));
+      return `case when ${plan.events(w)} = 0 then null else ${shareRatio(plan.distinctFeatures(w), plan.distinctFeatures(b))} end`;
     case 'feature_days_per_feature':
       return shareRatio(plan.featureDays(w), plan.distinctFeatures(b));
     case 'seat_utilisation':

@@ -26,7 +26,7 @@ import { createTestDatabase, TestDatabase } from '../helpers/database';
 
 const LOOKBACK_DAYS = DEFAULT_SCORING_MODEL.lifecycle.churnWindowDays + 1;
 const ANCHOR = Date.parse('2026-10-20T00:00:00Z');
-const CUSTOMERS = ['cust_a', 'cust_b', 'cust_c', 'cust_d', 'cust_e', 'cust_wide'];
+const CUSTOMERS = ['cust_a', 'cust_b', 'cust_c', 'cust_d', 'cust_e', 'cust_wide', 'cust_quiet'];
 const TYPES = ['login', 'feature_used', 'feature_used', 'page_view', 'user_added'];
 // Both models' metrics, plus windows and baselines of other lengths than the defaults'.
 const REQUESTS: MetricRequest[] = (() => {
@@ -40,6 +40,9 @@ const REQUESTS: MetricRequest[] = (() => {
     { metric: 'ticket_volume_trend', windowDays: 30, baselineDays: 120, key: 'ticket_volume_trend_30_120' },
     { metric: 'feature_days_per_feature', windowDays: 14, baselineDays: 60, key: 'feature_days_per_feature_14_60' },
     { metric: 'feature_days_per_feature', windowDays: 3, baselineDays: 30, key: 'feature_days_per_feature_3_30' },
+    { metric: 'events_vs_prior', windowDays: 21, baselineDays: 60, key: 'events_vs_prior_21_60' },
+    { metric: 'active_days_vs_prior', windowDays: 21, baselineDays: 60, key: 'active_days_vs_prior_21_60' },
+    { metric: 'active_days_vs_prior', windowDays: 5, baselineDays: 9, key: 'active_days_vs_prior_5_9' },
   ] as MetricRequest[])
     byKey.set(r.key, r);
   return [...byKey.values()];
@@ -266,6 +269,17 @@ beforeAll(async () => {
       occurredAt: new Date(ANCHOR - days * DAY_MS + 3_600_000),
     })),
   );
+  // cust_quiet: a team using features daily until 20 days back, silent since: its users and features
+  // seen lately are no share at all (null), not none of the usual ones (0).
+  await store(
+    Array.from({ length: 40 }, (_, d) => ({
+      customerId: 'cust_quiet',
+      eventType: 'feature_used',
+      feature: `q${d % 5}`,
+      userId: `u${d % 3}`,
+      occurredAt: new Date(ANCHOR - (20 + d) * DAY_MS - 5 * 3_600_000),
+    })),
+  );
   await storeOtherSignals(random);
 });
 
@@ -313,6 +327,9 @@ it.each([
   if (asOfMs === ANCHOR) {
     const trivial = requests.filter((r) => CUSTOMERS.every((id) => [0, null].includes(gathered.get(id)!.metrics[r.key] ?? null)));
     expect(trivial.map((r) => r.key)).toEqual([]);
+    // Silent for 20 days after a busy month: no share of its team or features lately, but a baseline.
+    const quiet = gathered.get('cust_quiet')!.metrics;
+    expect([quiet.active_users_trend_14_60, quiet.feature_breadth_trend_14_60, quiet.active_days_trend_14_60]).toEqual([null, null, 0]);
   }
   // The wide day counts all its 80 features (plus the ordinary days' distinct ones) within 30 days.
   const features = gathered.get('cust_wide')!.metrics[requests.find((r) => r.metric === 'distinct_features')!.key];

@@ -1,8 +1,9 @@
 // A red flag held back by its `onlyWhen` says so in the explanation, through storage and the API:
 // with the default model, a team that shrank or use that fell below half while the account stays in
-// use is flagged; an account where nobody came at all is not (the silence signals count that), and
-// its explanation shows those flags past their thresholds but held back. Likewise a feature set that
-// narrowed is flagged, and too few uses of many features to tell are held back.
+// use is flagged; an account used on few of its usual days is not (the silence signals count that),
+// and its explanation shows those flags past their thresholds but held back. Where nobody came at
+// all, there is no share of the team to measure. Likewise a feature set that narrowed is flagged,
+// and too few uses of many features to tell are held back.
 import { RefreshHealthScoreDocument, TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
 import { decodePenalties, encodePenalties } from '../../src/scoring/signal-storage';
 import { startTestServer, TestServer } from '../helpers/server';
@@ -30,6 +31,14 @@ function usage(customerId: string, recentUsers: number) {
       events.push({ customerId, eventType: 'feature_used', feature: `f${u}`, userId: `u${u}`, occurredAt: daysAgo(d, 8 + u) });
   }
   return events;
+}
+
+/** Three users on each of the days from 74 to 15 days ago; over the last 14 days, one of them on two days. */
+function mostlyQuiet(customerId: string) {
+  return [
+    ...usage(customerId, 0),
+    ...[10, 3].map((d) => ({ customerId, eventType: 'feature_used', feature: 'f1', userId: 'u1', occurredAt: daysAgo(d, 9) })),
+  ];
 }
 
 /**
@@ -87,10 +96,11 @@ async function penalty(customerId: string, name: string): Promise<Penalty> {
 
 beforeAll(async () => {
   server = await startTestServer({ label: 'held-back', env: { RESCORE_DEBOUNCE_MS: '0' } });
-  for (const id of ['cust_quiet', 'cust_in_use', 'cust_cut', 'cust_narrowed', 'cust_sparse'])
+  for (const id of ['cust_quiet', 'cust_mostly_quiet', 'cust_in_use', 'cust_cut', 'cust_narrowed', 'cust_sparse'])
     await server.gql(UpsertCustomerDocument, { input: { id, name: id, signedUpAt: daysAgo(300, 0), arrCents: 1_000_000, seats: 5 } });
   const events = [
     ...usage('cust_quiet', 0),
+    ...mostlyQuiet('cust_mostly_quiet'),
     ...usage('cust_in_use', 1),
     ...cutToAQuarter('cust_cut'),
     ...narrowed('cust_narrowed'),
@@ -104,14 +114,27 @@ it('flags a team that shrank to one user while the account stays in use', async 
   expect(await penalty('cust_in_use', 'team_shrinking')).toMatchObject({ applied: true, heldBack: false, points: 45 });
 });
 
-it('shows the team flag held back, not applied, when nobody came at all', async () => {
-  const flag = await penalty('cust_quiet', 'team_shrinking');
-  // No user in the last 14 days of the 3 seen over 60: past the threshold (0.5), held back by "while in use".
-  expect(flag).toEqual({ name: 'team_shrinking', rawValue: 0, points: 0, applied: false, heldBack: true });
-  // What held it back: the account in use on none of its usual days of those two weeks.
-  expect(await heldBackBy('cust_quiet', 'team_shrinking')).toEqual([
-    { metric: 'active_days_trend', windowDays: 14, baselineDays: 60, direction: 'at_least', threshold: 0.6, value: 0 },
-  ]);
+it('shows the team flag held back, not applied, when the account was used on few of its usual days', async () => {
+  const flag = await penalty('cust_mostly_quiet', 'team_shrinking');
+  // One user in the last 14 days of the 3 seen over 60: past the threshold (0.5), held back by "while in use".
+  expect(flag).toEqual({ name: 'team_shrinking', rawValue: 1 / 3, points: 0, applied: false, heldBack: true });
+  // What held it back: the account in use on 2 of the last 14 days against 46 to 48 of the last 60
+  // (depending on the hour the test runs), about a fifth of its usual rhythm.
+  const [condition, ...others] = await heldBackBy('cust_mostly_quiet', 'team_shrinking');
+  expect(others).toEqual([]);
+  expect(condition).toMatchObject({ metric: 'active_days_trend', windowDays: 14, baselineDays: 60, direction: 'at_least', threshold: 0.6 });
+  expect(condition.value).toBeGreaterThan(0.17);
+  expect(condition.value).toBeLessThan(0.2);
+});
+
+it('has no share of the team to measure when nobody came at all: a silence, which the team flag does not count', async () => {
+  expect(await penalty('cust_quiet', 'team_shrinking')).toEqual({
+    name: 'team_shrinking',
+    rawValue: null,
+    points: 0,
+    applied: false,
+    heldBack: false,
+  });
 });
 
 it('flags usage below half its usual level while the account is in use, and holds the flag back when nobody came', async () => {

@@ -74,6 +74,11 @@ function relativeMetricValue(
   const baseline = activity.engagementEvents.filter((e) => within(e.occurredAt, baselineStart, end));
   const rateRatio = (recentCount: number, baselineCount: number) =>
     baselineCount === 0 ? null : Math.min(2, recentCount / windowDays / (baselineCount / baselineDays));
+  // The rate of the recent window against the rate of the baseline's days before it.
+  const priorRatio = (recentCount: number, baselineCount: number) =>
+    baselineCount === recentCount
+      ? null
+      : Math.min(2, recentCount / windowDays / ((baselineCount - recentCount) / (baselineDays - windowDays)));
   const shareRatio = (recentCount: number, baselineCount: number) => (baselineCount === 0 ? null : recentCount / baselineCount);
   const users = (events: typeof recent) => distinct(events.flatMap((e) => (e.userId == null ? [] : [e.userId])));
   const features = (events: typeof recent) => distinct(events.flatMap((e) => (e.feature == null ? [] : [e.feature])));
@@ -82,10 +87,14 @@ function relativeMetricValue(
       return rateRatio(distinct(recent.map(utcDay)), distinct(baseline.map(utcDay)));
     case 'events_trend':
       return rateRatio(recent.length, baseline.length);
+    case 'active_days_vs_prior':
+      return priorRatio(distinct(recent.map(utcDay)), distinct(baseline.map(utcDay)));
+    case 'events_vs_prior':
+      return priorRatio(recent.length, baseline.length);
     case 'active_users_trend':
-      return shareRatio(users(recent), users(baseline));
+      return recent.length === 0 ? null : shareRatio(users(recent), users(baseline));
     case 'feature_breadth_trend':
-      return shareRatio(features(recent), features(baseline));
+      return recent.length === 0 ? null : shareRatio(features(recent), features(baseline));
     case 'feature_days_per_feature': {
       const featureDays = distinct(recent.flatMap((e) => (e.feature == null ? [] : [`${utcDay(e)} ${e.feature}`])));
       return shareRatio(featureDays, features(baseline));

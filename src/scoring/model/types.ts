@@ -31,8 +31,16 @@
  * - `active_days_trend`: (active days in the recent window / W) ÷ (active days in the baseline / B),
  *   capped at 2; null when the baseline has no active day (nothing to compare with).
  * - `events_trend`: the same with engagement event counts.
+ * - `active_days_vs_prior`: (active days in the recent window / W) ÷ (active days in the rest of the
+ *   baseline, `(asOf − B, asOf − W]`, / (B − W)), capped at 2; null when that earlier part has no
+ *   active day. The recent days are left out of what they are compared with, so a step down reads
+ *   at its full depth while it lasts instead of diluted by itself (a halving 21 days old reads 0.5,
+ *   not 0.6).
+ * - `events_vs_prior`: the same with engagement event counts.
  * - `active_users_trend`: distinct non-null `userId`s in the recent window ÷ distinct ones in the
- *   baseline (the share of the usual team still seen), at most 1; null when the baseline has none.
+ *   baseline (the share of the usual team still seen), at most 1; null when the baseline has none,
+ *   and when the recent window has no engagement event at all: nobody came, which is a silence (the
+ *   silence metrics measure it), not a team that shrank.
  * - `feature_breadth_trend`: the same with distinct features.
  * - `feature_days_per_feature`: feature-days in the recent window (each UTC day's distinct features,
  *   summed over the days) ÷ distinct features in the baseline: how many days each usual feature
@@ -73,6 +81,8 @@ export type MetricKind =
   | 'nps'
   | 'active_days_trend'
   | 'events_trend'
+  | 'active_days_vs_prior'
+  | 'events_vs_prior'
   | 'active_users_trend'
   | 'feature_breadth_trend'
   | 'feature_days_per_feature'
@@ -99,6 +109,8 @@ export const METRIC_KINDS: readonly MetricKind[] = [
   'nps',
   'active_days_trend',
   'events_trend',
+  'active_days_vs_prior',
+  'events_vs_prior',
   'active_users_trend',
   'feature_breadth_trend',
   'feature_days_per_feature',
@@ -116,6 +128,8 @@ export const METRIC_KINDS: readonly MetricKind[] = [
 export const BASELINE_METRICS: ReadonlySet<MetricKind> = new Set<MetricKind>([
   'active_days_trend',
   'events_trend',
+  'active_days_vs_prior',
+  'events_vs_prior',
   'active_users_trend',
   'feature_breadth_trend',
   'feature_days_per_feature',

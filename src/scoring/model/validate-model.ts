@@ -33,7 +33,9 @@ function windowErrors(path: string, source: { metric: string; windowDays: number
   if (needsBaseline && (!isPositiveInteger(source.baselineDays) || (source.baselineDays as number) > MAX_WINDOW_DAYS)) {
     errors.push(`${path}.baselineDays must be a whole number of days within 1…${MAX_WINDOW_DAYS} for metric "${source.metric}"`);
   } else if (needsBaseline && !((source.baselineDays as number) > source.windowDays)) {
-    errors.push(`${path}.baselineDays must be longer than windowDays: the baseline is the account's usual level, recent days included`);
+    errors.push(
+      `${path}.baselineDays must be longer than windowDays: the baseline is the account's usual level over a span that holds the recent window`,
+    );
   } else if (!needsBaseline && source.baselineDays !== undefined) {
     errors.push(`${path}.baselineDays only applies to ${[...BASELINE_METRICS].join(', ')}`);
   }

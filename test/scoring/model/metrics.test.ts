@@ -36,8 +36,10 @@ describe('metric keys and requests', () => {
     ]);
   });
 
-  it("asks for seventeen aggregates under the default model, its penalties' conditions included, baselines in the keys of the relative ones", () => {
+  it("asks for twenty aggregates under the default model, its penalties' conditions included, baselines in the keys of the relative ones", () => {
     expect(metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key)).toEqual([
+      // The usage flags' condition of a rhythm to halve: enough active days in 60.
+      'active_days_60',
       // The condition of the team and feature flags: the account still in use over their two weeks.
       'active_days_trend_14_60',
       'active_days_trend_21_60',
@@ -133,6 +135,25 @@ describe('metricsFromActivity (the reference for the SQL aggregates)', () => {
     expect(days('feature_days_per_feature', [...older, ...narrowed])).toBeCloseTo(20 / 6);
     expect(days('feature_breadth_trend', [...older, ...narrowed])).toBeCloseTo(2 / 6);
     expect(days('feature_days_per_feature', [event(1), event(30)])).toBeNull();
+  });
+
+  it('compares the recent window with the days of the baseline before it, so a step down reads at its full depth', () => {
+    const measure = (kind: MetricKind, engagementEvents: ActivityLog['engagementEvents']) =>
+      metricsFromActivity({ engagementEvents }, [{ metric: kind, windowDays: 21, baselineDays: 60, key: 'value' }], asOf).value;
+    // Two events a day for 39 days, then every other day one event for the last 21 days (11 of them).
+    const before = Array.from({ length: 39 }, (_, d) => [event(21.2 + d), event(21.3 + d)]).flat();
+    const halved = Array.from({ length: 11 }, (_, d) => event(0.5 + 2 * d));
+    const log = [...before, ...halved];
+    expect(measure('active_days_vs_prior', log)).toBeCloseTo(11 / 21 / (39 / 39));
+    expect(measure('events_vs_prior', log)).toBeCloseTo(11 / 21 / (78 / 39));
+    // Against a baseline that holds the recent days, the same step reads shallower.
+    expect(measure('events_trend', log)).toBeCloseTo(11 / 21 / (89 / 60));
+    // The usual level kept: 1; more use than before: capped at 2; nothing before the window: no baseline.
+    const steady = Array.from({ length: 60 }, (_, d) => event(d + 0.5));
+    expect(measure('active_days_vs_prior', steady)).toBeCloseTo(1);
+    expect(measure('events_vs_prior', [event(30), ...Array.from({ length: 40 }, (_, d) => event(0.1 + d / 2))])).toBe(2);
+    expect(measure('events_vs_prior', [event(1), event(2)])).toBeNull();
+    expect(measure('active_days_vs_prior', [])).toBeNull();
   });
 
   it('measures fractional days since the last activity, ignoring the window and the future', () => {
@@ -231,6 +252,16 @@ describe("metrics relative to the account's own history (the reference)", () => 
     const championLeft = daily(range(0, 59), (d) => (d < 14 ? ['u1'] : ['u1', 'u2', 'u3', 'u4']));
     expect(relative(championLeft, 'active_users_trend', 14, 60)).toBe(1 / 4);
     expect(relative(championLeft, 'active_days_trend', 14, 60)).toBe(1);
+  });
+
+  it('has no share of the usual team or features when nobody came lately: that is a silence, not a team that shrank', () => {
+    const silentForTwoWeeks = daily(range(15, 59), () => ['u1', 'u2', 'u3']);
+    expect(relative(silentForTwoWeeks, 'active_users_trend', 14, 60)).toBeNull();
+    expect(relative(silentForTwoWeeks, 'feature_breadth_trend', 14, 60)).toBeNull();
+    // One event without a user or a feature is someone coming: none of the usual users or features were seen.
+    const anonymousVisit = { engagementEvents: [...silentForTwoWeeks.engagementEvents, { occurredAt: daysBefore(2), eventType: 'login' }] };
+    expect(relative(anonymousVisit, 'active_users_trend', 14, 60)).toBe(0);
+    expect(relative(anonymousVisit, 'feature_breadth_trend', 14, 60)).toBe(0);
   });
 
   it("measures silence in the account's usual gaps: a weekend of a weekday account, four days of a daily one", () => {

@@ -115,10 +115,10 @@ describe('validateModel', () => {
         'components[0].signals[1].baselineDays must be a whole number of days within 1…3650 for metric "active_days_trend"',
       ]);
       expect(errorsAfter((m) => (engagementSignal(m, 1).baselineDays = 21))).toEqual([
-        "components[0].signals[1].baselineDays must be longer than windowDays: the baseline is the account's usual level, recent days included",
+        "components[0].signals[1].baselineDays must be longer than windowDays: the baseline is the account's usual level over a span that holds the recent window",
       ]);
       expect(errorsAfter((m) => (engagementSignal(m, 0).baselineDays = 30))).toEqual([
-        'components[0].signals[0].baselineDays only applies to active_days_trend, events_trend, active_users_trend, feature_breadth_trend, feature_days_per_feature, ticket_volume_trend',
+        'components[0].signals[0].baselineDays only applies to active_days_trend, events_trend, active_days_vs_prior, events_vs_prior, active_users_trend, feature_breadth_trend, feature_days_per_feature, ticket_volume_trend',
       ]);
     });
   });
@@ -166,7 +166,7 @@ describe('validateModel', () => {
       `${at}.metric "mood" is not a known metric`,
     ]);
     expect(errorsAfter((m) => (condition(m).baselineDays = 5))).toEqual([
-      `${at}.baselineDays must be longer than windowDays: the baseline is the account's usual level, recent days included`,
+      `${at}.baselineDays must be longer than windowDays: the baseline is the account's usual level over a span that holds the recent window`,
     ]);
     expect(errorsAfter((m) => (condition(m).direction = 'above' as never))).toEqual([`${at}.direction must be "at_least" or "below"`]);
     expect(errorsAfter((m) => (condition(m).threshold = Number.NaN))).toEqual([`${at}.threshold must be a number within ±1,000,000`]);
