@@ -356,6 +356,14 @@ const WHILE_IN_USE = { metric: 'active_days_trend', windowDays: 14, baselineDays
 const USED_THIS_WEEK = { metric: 'active_days_trend', windowDays: 7, baselineDays: 60, direction: 'at_least', threshold: 0.1 } as const;
 
 /**
+ * The condition of the usage red flags on the account having a rhythm a three-week window can measure:
+ * 25 or more active days in the last 60 (about three a week). Below that, three weeks hold a handful of
+ * active days, and an account that comes on random days two or three times a week halves them now
+ * and then without any change of habit; its silences are still counted against its usual gap.
+ */
+const REGULAR_RHYTHM = { metric: 'active_days', windowDays: 60, direction: 'at_least', threshold: 25 } as const;
+
+/**
  * The condition of the feature red flag on the last two weeks holding enough feature use to show the
  * account's usual features: 1.5 feature-days per feature of the last 60 days (10 features need 15
  * feature-days: a day with three features counts three). An account that touches each of many
@@ -545,7 +553,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     },
     // Both usage flags need the last week down as well, but not empty: an account back from a holiday
     // at its usual level has three weeks that still look halved, and a flag then would be a false
-    // alarm; one still away is a silence (USED_THIS_WEEK).
+    // alarm; one still away is a silence (USED_THIS_WEEK). And a rhythm to halve (REGULAR_RHYTHM).
     {
       name: 'usage_halved',
       metric: 'events_trend',
@@ -554,7 +562,11 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       direction: 'below',
       threshold: 0.5,
       points: 15,
-      onlyWhen: [{ metric: 'events_trend', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.5 }, USED_THIS_WEEK],
+      onlyWhen: [
+        { metric: 'events_trend', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.5 },
+        USED_THIS_WEEK,
+        REGULAR_RHYTHM,
+      ],
     },
     {
       name: 'activity_halved',
@@ -564,7 +576,11 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       direction: 'below',
       threshold: 0.5,
       points: 15,
-      onlyWhen: [{ metric: 'active_days_trend', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.5 }, USED_THIS_WEEK],
+      onlyWhen: [
+        { metric: 'active_days_trend', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.5 },
+        USED_THIS_WEEK,
+        REGULAR_RHYTHM,
+      ],
     },
     // Enough on its own for "at risk", as team_shrinking: fewer than half of the usual features used for
     // two weeks while the account is in use as much as usual. ENOUGH_FEATURE_USE keeps a small sample

@@ -63,6 +63,7 @@ describe('the default model on one pattern at a time', () => {
   // tickets or NPS answers yet.
   const STEADY_BUSY: Partial<Record<string, number | null>> = {
     silence_vs_cadence: 0.5,
+    active_days: 55,
     active_days_trend: 1,
     events_trend: 1,
     active_users_trend: 0.9,
@@ -112,6 +113,12 @@ describe('the default model on one pattern at a time', () => {
   it('puts it at risk when its use narrows to a quarter of its features, as much used as before', () => {
     // The same feature-days spread over a quarter of the features: about 4.5 days per usual feature.
     expect(scoreWith({ feature_breadth_trend: 0.25, feature_days_per_feature: 4.5 })).toEqual({ score: 43, tier: 'at_risk' });
+  });
+
+  it('costs a halving of use two red flags, but not on an account with too few active days for three weeks to measure', () => {
+    expect(scoreWith({ active_days_trend: 0.4, events_trend: 0.4 })).toEqual({ score: 53, tier: 'monitor' });
+    // 20 active days in 60: three weeks hold about seven, and random days halve them now and then.
+    expect(scoreWith({ active_days_trend: 0.4, events_trend: 0.4, active_days: 20 })).toEqual({ score: 83, tier: 'healthy' });
   });
 
   it('does not take a small sample of many rarely used features for a narrowing', () => {
