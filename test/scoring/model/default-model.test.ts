@@ -121,6 +121,22 @@ describe('the default model on one pattern at a time', () => {
     expect(scoreWith({ active_days_trend: 0.4, events_trend: 0.4, active_days: 20 })).toEqual({ score: 83, tier: 'healthy' });
   });
 
+  it("gives the README's worked example its figures: 90, and 19 once the champion left", () => {
+    const example = {
+      silence_vs_cadence: 0.9,
+      active_days: 50,
+      active_days_trend: 0.95,
+      events_trend: 0.8,
+      active_users_trend: 0.75,
+      feature_breadth_trend: 0.7,
+      seat_utilisation: 0.6,
+      csat_mean: 4,
+      nps_weighted: 50,
+    };
+    expect(scoreWith(example)).toEqual({ score: 90, tier: 'healthy' });
+    expect(scoreWith({ ...example, active_users_trend: 0.25, events_trend: 0.45 })).toEqual({ score: 19, tier: 'critical' });
+  });
+
   it('does not take a small sample of many rarely used features for a narrowing', () => {
     // A fortnight with one feature a day over 20 usual features shows a quarter of them: 0.7 feature-days per feature.
     expect(scoreWith({ feature_breadth_trend: 0.25, feature_days_per_feature: 0.7 })).toEqual({ score: 88, tier: 'healthy' });
