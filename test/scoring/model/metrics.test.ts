@@ -36,7 +36,7 @@ describe('metric keys and requests', () => {
     ]);
   });
 
-  it("asks for twenty aggregates under the default model, its penalties' conditions included, baselines in the keys of the relative ones", () => {
+  it("asks for eighteen aggregates under the default model, its penalties' conditions included, baselines in the keys of the relative ones", () => {
     expect(metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key)).toEqual([
       // The usage flags' condition of a rhythm to halve: enough active days in 60.
       'active_days_60',
