@@ -245,6 +245,13 @@ function backtestRows(result: BacktestWorkloadResult, judge: (ok: boolean) => bo
       judge((model.report.falseAlarms.ratePer90Days ?? 1) <= 0.05),
     ),
     row(
+      `small steady accounts on random days, simulated (${result.randomDays.model.accounts}), flagged in ${result.randomDays.model.scoredDays} days of daily scoring`,
+      '≤ 5 %',
+      `${percent(result.randomDays.model.everFlagged / result.randomDays.model.accounts)} (${result.randomDays.model.everFlagged})`,
+      `${percent(result.randomDays.classic.everFlagged / result.randomDays.classic.accounts)} (${result.randomDays.classic.everFlagged})`,
+      judge(result.randomDays.model.everFlagged / result.randomDays.model.accounts <= 0.05),
+    ),
+    row(
       'churn rate per tier, best → worst',
       'in severity order',
       model.report.tierChurnRates.map((t) => `${t.tierKey} ${percent(t.rate)}`).join(', '),

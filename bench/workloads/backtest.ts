@@ -13,6 +13,7 @@ import { BacktestReport, evaluateBacktest } from '../../src/scoring/backtest/eva
 import { collectSnapshots, loadAccounts, scoreSnapshots } from '../../src/scoring/backtest/snapshots';
 import { CLASSIC_SCORING_MODEL, DEFAULT_SCORING_MODEL, ScoringModelConfig } from '../../src/scoring/model';
 import { createDatabase, databaseExists, databaseUrl, dropDatabase, sql, vacuum } from '../support/databases';
+import { RandomDayFigures, simulateRandomDayAccounts } from './random-days';
 
 const DAY_MS = 86_400_000;
 /** Bump when the population's shape changes: older data sets are then regenerated. */
@@ -41,6 +42,8 @@ export interface BacktestWorkloadResult {
   generatedSeconds: number | null;
   model: ModelFigures;
   classic: ModelFigures;
+  /** Small steady accounts on random days, simulated and scored daily: each model's false alarms there. */
+  randomDays: { model: RandomDayFigures; classic: RandomDayFigures };
 }
 
 interface PopulationInfo {
@@ -164,6 +167,10 @@ export async function runBacktestWorkload(options: BacktestWorkloadOptions): Pro
     process.stderr.write(`  [backtest] default model: ${model.seconds.toFixed(1)} s, ${model.report.snapshots} snapshots\n`);
     const classic = await backtestModel(orm, CLASSIC_SCORING_MODEL, grid, anchor, foreseeable);
     process.stderr.write(`  [backtest] first default model: ${classic.seconds.toFixed(1)} s\n`);
+    const randomDays = {
+      model: simulateRandomDayAccounts(DEFAULT_SCORING_MODEL),
+      classic: simulateRandomDayAccounts(CLASSIC_SCORING_MODEL),
+    };
     return {
       customers: options.customers,
       weeks: options.weeks,
@@ -171,6 +178,7 @@ export async function runBacktestWorkload(options: BacktestWorkloadOptions): Pro
       generatedSeconds: reused ? null : info.generatedSeconds,
       model,
       classic,
+      randomDays,
     };
   } finally {
     await orm.close(true);
