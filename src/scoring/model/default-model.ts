@@ -398,9 +398,11 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
           // The cadence is learnt over 60 days: long enough to hold a holiday, short enough to follow a change of habit.
           windowDays: 60,
           // In units of the account's usual gap: a weekend of a weekday account (3 days ÷ its usual 3) costs
-          // nothing; a daily account loses it all after 4 quiet days. The largest weight: a silent
-          // daily account must drop a tier within a week whatever its other signals.
-          normaliser: { kind: 'recency', fullDays: 1.5, zeroDays: 4 },
+          // nothing; a daily account loses it all after 6 quiet days. The largest weight: a silent
+          // daily account must drop a tier within a week whatever its other signals. Not sooner: an
+          // account that comes on random days two or three times a week has gaps of four of its
+          // usual ones every few months without any change of habit (bench/README.md, ninth round).
+          normaliser: { kind: 'recency', fullDays: 1.5, zeroDays: 6 },
           weight: 36,
           missing: NO_BASELINE_YET,
         },
