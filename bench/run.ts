@@ -25,6 +25,7 @@ import { runIngestion } from './workloads/ingestion';
 import { runBulkImport } from './workloads/bulk-import';
 import { runBacktestWorkload } from './workloads/backtest';
 import type { BacktestWorkloadResult } from './workloads/backtest';
+import type { RandomDayFigures } from './workloads/random-days';
 import { runScoring } from './workloads/scoring';
 import { runDeliveryWorkload } from './workloads/delivery';
 
@@ -244,13 +245,21 @@ function backtestRows(result: BacktestWorkloadResult, judge: (ok: boolean) => bo
       percent(classic.report.falseAlarms.ratePer90Days),
       judge((model.report.falseAlarms.ratePer90Days ?? 1) <= 0.05),
     ),
-    row(
-      `small steady accounts on random days, simulated (${result.randomDays.model.accounts}), flagged in ${result.randomDays.model.scoredDays} days of daily scoring`,
-      '≤ 5 %',
-      `${percent(result.randomDays.model.everFlagged / result.randomDays.model.accounts)} (${result.randomDays.model.everFlagged})`,
-      `${percent(result.randomDays.classic.everFlagged / result.randomDays.classic.accounts)} (${result.randomDays.classic.everFlagged})`,
-      judge(result.randomDays.model.everFlagged / result.randomDays.model.accounts <= 0.05),
-    ),
+    ...(
+      [
+        ['small steady accounts on random days', result.randomDays],
+        ['brand-new accounts, from their signup', result.newAccounts],
+      ] as const
+    ).map(([who, figures]) => {
+      const share = (f: RandomDayFigures) => `${percent(f.everFlagged / f.accounts)} (${f.everFlagged})`;
+      return row(
+        `${who}, simulated (${figures.model.accounts}), flagged in ${figures.model.scoredDays} days of daily scoring`,
+        '≤ 5 %',
+        share(figures.model),
+        share(figures.classic),
+        judge(figures.model.everFlagged / figures.model.accounts <= 0.05),
+      );
+    }),
     row(
       'churn rate per tier, best → worst',
       'in severity order',

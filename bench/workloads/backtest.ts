@@ -44,6 +44,8 @@ export interface BacktestWorkloadResult {
   classic: ModelFigures;
   /** Small steady accounts on random days, simulated and scored daily: each model's false alarms there. */
   randomDays: { model: RandomDayFigures; classic: RandomDayFigures };
+  /** The same for brand-new accounts, scored from their signup. */
+  newAccounts: { model: RandomDayFigures; classic: RandomDayFigures };
 }
 
 interface PopulationInfo {
@@ -171,6 +173,10 @@ export async function runBacktestWorkload(options: BacktestWorkloadOptions): Pro
       model: simulateRandomDayAccounts(DEFAULT_SCORING_MODEL),
       classic: simulateRandomDayAccounts(CLASSIC_SCORING_MODEL),
     };
+    const newAccounts = {
+      model: simulateRandomDayAccounts(DEFAULT_SCORING_MODEL, { brandNew: true }),
+      classic: simulateRandomDayAccounts(CLASSIC_SCORING_MODEL, { brandNew: true }),
+    };
     return {
       customers: options.customers,
       weeks: options.weeks,
@@ -179,6 +185,7 @@ export async function runBacktestWorkload(options: BacktestWorkloadOptions): Pro
       model,
       classic,
       randomDays,
+      newAccounts,
     };
   } finally {
     await orm.close(true);

@@ -1,7 +1,8 @@
 // Part of the backtest workload: small steady accounts that come on random days, which the labelled
 // population (its low-cadence accounts keep fixed weekdays) never draws, and an independently built
-// population may. Each is scored daily for 90 days by the pure scoring core, as a daily scoring run
-// would; none changes its habits, so every account flagged is a false alarm.
+// population may; and brand-new accounts, signed up on the first scored day. Each is scored daily for
+// 90 days by the pure scoring core, as a daily scoring run would; none changes its habits, so every
+// account flagged is a false alarm.
 import { mulberry32, Random } from '../../src/demo/seeded-random';
 import { ActivityLog, assessCustomer, DAY_MS, metricRequests, metricsFromActivity, ScoringModelConfig } from '../../src/scoring/model';
 
@@ -17,14 +18,15 @@ export interface RandomDayFigures {
 }
 
 /**
- * Account `index`: one or two users; each day in use with probability 2/7, 2.5/7 or 3/7; 1–6
- * events on such a day, each on one of four features, from the history's start to its end.
+ * Account `index`: one or two users; each day in use with probability 2/7, 2.5/7 or 3/7 (a brand-new
+ * account: every other one 0.8 instead); 1–6 events on such a day, each on one of four features,
+ * from `firstDay` to the end.
  */
-function randomDayAccount(index: number, random: Random): ActivityLog {
-  const usePerDay = (2 + (index % 3) * 0.5) / 7;
+function randomDayAccount(index: number, random: Random, firstDay: number, brandNew: boolean): ActivityLog {
+  const usePerDay = brandNew && index % 2 === 0 ? 0.8 : (2 + (index % 3) * 0.5) / 7;
   const users = 1 + (index % 2);
   const events: ActivityLog['engagementEvents'] = [];
-  for (let day = 0; day < HISTORY_DAYS + SCORED_DAYS; day++) {
+  for (let day = firstDay; day < HISTORY_DAYS + SCORED_DAYS; day++) {
     if (random() >= usePerDay) continue;
     const count = 1 + Math.floor(random() * 6);
     for (let k = 0; k < count; k++)
@@ -38,13 +40,20 @@ function randomDayAccount(index: number, random: Random): ActivityLog {
   return { engagementEvents: events };
 }
 
-/** Scores `accounts` simulated accounts daily (at 20:00 UTC) over the last 90 days of their history. */
-export function simulateRandomDayAccounts(model: ScoringModelConfig, accounts = 75, seed = 1): RandomDayFigures {
+/**
+ * Scores `accounts` simulated accounts daily (at 20:00 UTC) for 90 days: after 150 days of history,
+ * or, `brandNew`, from their signup on the first of those days.
+ */
+export function simulateRandomDayAccounts(
+  model: ScoringModelConfig,
+  { accounts = 75, seed = 1, brandNew = false }: { accounts?: number; seed?: number; brandNew?: boolean } = {},
+): RandomDayFigures {
   const random = mulberry32(seed);
   const requests = metricRequests(model);
+  const signedUpAt = new Date(START + (brandNew ? HISTORY_DAYS : 0) * DAY_MS);
   let everFlagged = 0;
   for (let index = 0; index < accounts; index++) {
-    const activity = randomDayAccount(index, random);
+    const activity = randomDayAccount(index, random, brandNew ? HISTORY_DAYS : 0, brandNew);
     let previousTierKey: string | null = null;
     let lastActivityAt: Date | null = null;
     let next = 0;
@@ -58,7 +67,7 @@ export function simulateRandomDayAccounts(model: ScoringModelConfig, accounts = 
         model,
         metrics: metricsFromActivity(activity, requests, asOf),
         asOf,
-        signedUpAt: new Date(START),
+        signedUpAt,
         churnedAt: null,
         lastActivityAt,
         previousTierKey,
