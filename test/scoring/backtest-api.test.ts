@@ -140,7 +140,8 @@ it('backtests a stored version or a config given inline, and refuses what it can
     { ...GRID, to: new Date(now + 2 * DAY).toISOString() },
     { ...GRID, from: GRID.to, to: GRID.from },
     { ...GRID, stepDays: 0 },
-    { ...GRID, from: daysAgo(2000), stepDays: 1 },
+    // 367 daily instants: one more than a year of them.
+    { ...GRID, from: daysAgo(373, 0), stepDays: 1 },
     { ...GRID, horizonDays: 1000 },
     { ...GRID, model: { config: { components: [] } } },
     { ...GRID, model: { version: 1, config: {} } },
@@ -152,6 +153,17 @@ it('backtests a stored version or a config given inline, and refuses what it can
       'BAD_USER_INPUT',
     ]);
   }
+  // A year of daily snapshots is within bounds (the accounts are looked at from their signup on).
+  const daily = await server.request<{ backtest: Report }, unknown>(
+    `query ($input: BacktestInput!) { backtest(input: $input) { ${REPORT} } }`,
+    { input: { ...GRID, from: daysAgo(372, 0), stepDays: 1 } },
+  );
+  expect(daily.errors).toBeUndefined();
+  expect(daily.data!.backtest).toMatchObject({ instants: 366, customers: 9 });
+  // Daily snapshots see the same: every churner flagged 30 days ahead, no steady account ever.
+  expect(daily.data!.backtest.recall.find((r) => r.leadDays === 30)).toMatchObject({ churners: 3, flagged: 3 });
+  expect(daily.data!.backtest.falseAlarms).toMatchObject({ nonChurners: 6, flagged: 0 });
+  expect(daily.data!.backtest.auc).toMatchObject({ auc: 1, positives: 3 });
   const unknown = await server.request(`query ($input: BacktestInput!) { backtest(input: $input) { customers } }`, {
     input: { ...GRID, model: { version: 99 } },
   });

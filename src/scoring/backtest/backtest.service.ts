@@ -12,8 +12,12 @@ import { collectSnapshots, gridInstants, loadAccounts, metricsOf, scoreSnapshots
 import { gatherMetrics } from '../gather-metrics.sql';
 
 const DAY_MS = 86_400_000;
-/** The most instants one backtest scores: two years of weekly snapshots. */
-export const MAX_SNAPSHOT_INSTANTS = 104;
+/**
+ * The most instants one backtest scores: a year of daily snapshots (or seven of weekly ones). Each
+ * instant is one gathering statement per batch of accounts, so this bounds the statements of a small
+ * population; MAX_SNAPSHOTS bounds a large one's memory.
+ */
+export const MAX_SNAPSHOT_INSTANTS = 366;
 export const DEFAULT_HORIZON_DAYS = 30;
 
 export interface BacktestRequest {

@@ -16,7 +16,7 @@ export class BacktestModelInput {
   config?: unknown;
 }
 
-@InputType({ description: 'A grid of past instants: from, from + stepDays, … up to to (at most 104 instants).' })
+@InputType({ description: 'A grid of past instants: from, from + stepDays, … up to to (at most 366 instants: a year of daily snapshots).' })
 export class BacktestGridInput {
   @Field(() => DateTimeScalar)
   from!: Date;
