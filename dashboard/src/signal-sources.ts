@@ -15,6 +15,7 @@ const SOURCES: Readonly<Record<string, SignalSource>> = {
   urgent_open_tickets: 'tickets',
   nps: 'nps',
   nps_weighted: 'nps',
+  nps_mean_score: 'nps',
 };
 
 export interface SignalWindow {

@@ -22,7 +22,7 @@ function inWindow(column: string, days: number, offsetDays = 0): string {
 
 const PAYMENT_METRICS = new Set(['payment_success_rate', 'late_payments', 'payment_failure_streak', 'unpaid_past_due']);
 const SUPPORT_METRICS = new Set(['csat_mean', 'open_tickets', 'ticket_count', 'ticket_volume_trend', 'urgent_open_tickets']);
-const NPS_METRICS = new Set(['nps', 'nps_weighted']);
+const NPS_METRICS = new Set(['nps', 'nps_weighted', 'nps_mean_score']);
 const COUNT_METRICS = new Set([
   'active_days',
   'distinct_features',
@@ -90,10 +90,11 @@ function supportExpression(request: MetricRequest): string {
 
 function npsExpression(request: MetricRequest): string {
   const w = checkedDays(request.windowDays);
-  if (request.metric === 'nps_weighted') {
+  if (request.metric === 'nps_weighted' || request.metric === 'nps_mean_score') {
     // In float8: extract() answers numeric, and numeric power() is arbitrary-precision arithmetic, slow per row.
     const weight = `power(0.5::float8, extract(epoch from (p.as_of - x.responded_at))::float8 / 86400.0 / ${NPS_HALF_LIFE_DAYS})`;
-    return `sum(${weight} * case when x.score >= 9 then 100 when x.score <= 6 then -100 else 0 end) filter (where ${inWindow('x.responded_at', w)})
+    const value = request.metric === 'nps_weighted' ? 'case when x.score >= 9 then 100 when x.score <= 6 then -100 else 0 end' : 'x.score';
+    return `sum(${weight} * ${value}) filter (where ${inWindow('x.responded_at', w)})
             / nullif(sum(${weight}) filter (where ${inWindow('x.responded_at', w)}), 0)`;
   }
   const n = `count(*) filter (where ${inWindow('x.responded_at', w)})`;

@@ -5,7 +5,7 @@ import { DAY_MS } from './lifecycle';
 import { BASELINE_METRICS } from './types';
 import type { MetricKind, MetricRequest, MetricValues } from './types';
 
-/** Age at which a response's weight in `nps_weighted` has halved. */
+/** Age at which a response's weight in `nps_weighted` and `nps_mean_score` has halved. */
 export const NPS_HALF_LIFE_DAYS = 30;
 
 type TicketStatus = 'OPEN' | 'PENDING' | 'SOLVED';
@@ -200,18 +200,9 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
   },
   urgent_open_tickets: ({ activity, end }) =>
     (activity.tickets ?? []).filter((t) => (t.severity === 'HIGH' || t.severity === 'URGENT') && isOpenAt(t, end)).length,
-  nps_weighted: ({ activity, start, end }) => {
-    const responses = (activity.npsResponses ?? []).filter((r) => within(r.respondedAt, start, end));
-    if (responses.length === 0) return null;
-    let weighted = 0;
-    let weights = 0;
-    for (const r of responses) {
-      const weight = 0.5 ** ((end - r.respondedAt.getTime()) / DAY_MS / NPS_HALF_LIFE_DAYS);
-      weighted += weight * (r.score >= 9 ? 100 : r.score <= 6 ? -100 : 0);
-      weights += weight;
-    }
-    return weighted / weights;
-  },
+  nps_weighted: ({ activity, start, end }) =>
+    recencyWeightedMean(activity, start, end, (score) => (score >= 9 ? 100 : score <= 6 ? -100 : 0)),
+  nps_mean_score: ({ activity, start, end }) => recencyWeightedMean(activity, start, end, (score) => score),
   nps: ({ activity, start, end }) => {
     const scores = (activity.npsResponses ?? []).filter((r) => within(r.respondedAt, start, end)).map((r) => r.score);
     if (scores.length === 0) return null;
@@ -222,6 +213,20 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
     return Math.sign(nps) * Math.round(Math.abs(nps));
   },
 };
+
+/** The responses in (start, end] averaged by `value`, each weighted by its age; null without responses. */
+function recencyWeightedMean(activity: ActivityLog, start: number, end: number, value: (score: number) => number): number | null {
+  const responses = (activity.npsResponses ?? []).filter((r) => within(r.respondedAt, start, end));
+  if (responses.length === 0) return null;
+  let weighted = 0;
+  let weights = 0;
+  for (const r of responses) {
+    const weight = 0.5 ** ((end - r.respondedAt.getTime()) / DAY_MS / NPS_HALF_LIFE_DAYS);
+    weighted += weight * value(r.score);
+    weights += weight;
+  }
+  return weighted / weights;
+}
 
 function metricValue(activity: ActivityLog, metric: MetricKind, windowDays: number, asOf: Date): number | null {
   const measure = WINDOW_METRICS[metric];

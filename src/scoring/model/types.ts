@@ -66,6 +66,9 @@
  *   before asOf is OPEN or PENDING).
  * - `nps_weighted`: NPS of the responses in the window weighted by recency (a response's weight
  *   halves every 30 days of age: promoters +100, passives 0, detractors −100); null without responses.
+ * - `nps_mean_score`: the mean of the responses' scores (0–10) in the window, weighted by recency as
+ *   `nps_weighted`; null without responses. NPS counts a 6 and a 0 alike as a detractor; this tells
+ *   an angry answer from a lukewarm one.
  */
 export type MetricKind =
   | 'active_days'
@@ -93,7 +96,8 @@ export type MetricKind =
   | 'unpaid_past_due'
   | 'contraction'
   | 'urgent_open_tickets'
-  | 'nps_weighted';
+  | 'nps_weighted'
+  | 'nps_mean_score';
 
 export const METRIC_KINDS: readonly MetricKind[] = [
   'active_days',
@@ -122,6 +126,7 @@ export const METRIC_KINDS: readonly MetricKind[] = [
   'contraction',
   'urgent_open_tickets',
   'nps_weighted',
+  'nps_mean_score',
 ];
 
 /** Metrics that compare a recent window with the account's own baseline before it: they need `baselineDays`. */

@@ -326,4 +326,23 @@ describe("metrics relative to the account's own history (the reference)", () => 
     expect(weighted).toBeCloseTo((100 * old - 100 * fresh) / (old + fresh), 10);
     expect(weighted).toBeLessThan(-50);
   });
+
+  it('averages NPS scores by the same recency weights: a fresh 2 after an old 10 reads just over 2', () => {
+    const npsResponses = [
+      { respondedAt: daysBefore(60), score: 10 },
+      { respondedAt: daysBefore(0.5), score: 2 },
+    ];
+    const mean = metric({ engagementEvents: [], npsResponses }, 'nps_mean_score', 180)!;
+    const old = 0.5 ** (60 / 30);
+    const fresh = 0.5 ** (0.5 / 30);
+    expect(mean).toBeCloseTo((10 * old + 2 * fresh) / (old + fresh), 10);
+    expect(mean).toBeLessThan(4);
+    // Two answers of the same survey, a 3 and a 9: a lukewarm 6, no angry account.
+    const survey = [
+      { respondedAt: daysBefore(2), score: 3 },
+      { respondedAt: daysBefore(2), score: 9 },
+    ];
+    expect(metric({ engagementEvents: [], npsResponses: survey }, 'nps_mean_score', 180)).toBeCloseTo(6, 10);
+    expect(metric({ engagementEvents: [], npsResponses: [] }, 'nps_mean_score', 180)).toBeNull();
+  });
 });
