@@ -77,6 +77,7 @@ describe('the default model on one pattern at a time', () => {
     urgent_open_tickets: 0,
     csat_mean: null,
     nps_weighted: null,
+    nps_mean_score: null,
   };
   const scoreWith = (changes: Partial<Record<string, number>>) => {
     // Every window of a metric reads the same value: a pattern that has run long enough to fill them.
@@ -113,6 +114,12 @@ describe('the default model on one pattern at a time', () => {
   it('puts it at risk when its use narrows to a quarter of its features, as much used as before', () => {
     // The same feature-days spread over a quarter of the features: about 4.5 days per usual feature.
     expect(scoreWith({ feature_breadth_trend: 0.25, feature_days_per_feature: 4.5 })).toEqual({ score: 43, tier: 'at_risk' });
+  });
+
+  it('puts it at risk on angry NPS answers alone, and leaves it in monitor on lukewarm detractors', () => {
+    // Every recent answer a detractor: averaging 2 of 10, then 5.5 (fives and sixes).
+    expect(scoreWith({ nps_weighted: -100, nps_mean_score: 2 })).toEqual({ score: 47, tier: 'at_risk' });
+    expect(scoreWith({ nps_weighted: -100, nps_mean_score: 5.5 })).toEqual({ score: 67, tier: 'monitor' });
   });
 
   it('costs a halving of use two red flags, but not on an account with too few active days for three weeks to measure', () => {

@@ -53,6 +53,8 @@ describe('metric keys and requests', () => {
       'feature_breadth_trend_14_60',
       // The feature flag's other condition: enough feature use in its two weeks to show the usual features.
       'feature_days_per_feature_14_60',
+      // The angry-detractor flag: the answers' mean score, by recency.
+      'nps_mean_score_180',
       'nps_weighted_180',
       'payment_failure_streak_90',
       'seat_utilisation_30',
