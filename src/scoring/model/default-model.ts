@@ -655,7 +655,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     },
     { name: 'detractor_penalty', metric: 'nps_weighted', windowDays: 180, direction: 'below', threshold: -50, points: 25 },
     // Angry answers (the recent ones averaging below 4 of 10) put a busy account at risk on their own,
-    // with the two NPS items above; a lukewarm detractor (a 5 or a 6, common among healthy accounts'
+    // with the detractor flag and the NPS signal; a lukewarm detractor (a 5 or a 6, common among healthy accounts'
     // answers) costs the detractor flag alone and leaves it in "monitor" (bench/README.md, tenth round).
     { name: 'angry_detractor', metric: 'nps_mean_score', windowDays: 180, direction: 'below', threshold: 4, points: 20 },
   ],
