@@ -250,5 +250,33 @@ it('previews the tiers a model would give now, and who would move, largest ARR f
   expect(preview.changed).toBe(9);
   expect(preview.changes).toHaveLength(3);
   expect(preview.changes.map((c) => c.arrCents)).toEqual([3_000_000, 3_000_000, 3_000_000]);
+  // The changes page on: four at a time, each page after the last one's cursor, add up to all nine in order.
+  const page = async (after: string | null) =>
+    (
+      await server.request<
+        {
+          previewScoringModel: {
+            changes: Array<{ customerId: string }>;
+            changesPageInfo: { hasNextPage: boolean; endCursor: string | null };
+          };
+        },
+        unknown
+      >(
+        'query ($config: JSON!, $after: String) { previewScoringModel(config: $config, first: 4, after: $after) { changes { customerId } changesPageInfo { hasNextPage endCursor } } }',
+        { config, after },
+      )
+    ).data!.previewScoringModel;
+  const pages = [await page(null)];
+  while (pages.at(-1)!.changesPageInfo.hasNextPage) pages.push(await page(pages.at(-1)!.changesPageInfo.endCursor));
+  expect(pages.map((p) => p.changes.length)).toEqual([4, 4, 1]);
+  const all = await server.request<{ previewScoringModel: { changes: Array<{ customerId: string }> } }, unknown>(
+    'query ($config: JSON!) { previewScoringModel(config: $config, first: 500) { changes { customerId } } }',
+    { config },
+  );
+  expect(pages.flatMap((p) => p.changes.map((c) => c.customerId))).toEqual(all.data!.previewScoringModel.changes.map((c) => c.customerId));
+  const refused = await server.request('query ($config: JSON!) { previewScoringModel(config: $config, after: "nonsense") { changed } }', {
+    config,
+  });
+  expect(refused.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   expect(await rowCounts()).toEqual(before);
 });

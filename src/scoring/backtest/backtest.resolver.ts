@@ -67,7 +67,9 @@ export class BacktestResolver {
   }
 
   @Authorized(Scope.ADMIN)
-  @UseMiddleware(auditAdminAction('scoringModel.preview', { details: (args) => ({ first: args.first ?? null }) }))
+  @UseMiddleware(
+    auditAdminAction('scoringModel.preview', { details: (args) => ({ first: args.first ?? null, after: args.after ?? null }) }),
+  )
   @Query(() => ScoringModelPreview, {
     description: 'The tier distribution now and under `config`, and the customers that would change tier. Writes nothing.',
   })
@@ -75,8 +77,10 @@ export class BacktestResolver {
     @Arg('config', () => JSONScalar) config: unknown,
     @Arg('first', () => Int, { nullable: true, description: 'How many changing customers to list (≤ 500, default 50).' })
     first: number | null,
+    @Arg('after', () => String, { nullable: true, description: "The previous page's `changesPageInfo.endCursor`." })
+    after: string | null,
     @Ctx() { db }: GraphQLContext,
   ): Promise<ScoringModelPreview> {
-    return previewScoringModel(db, config, first ?? 50);
+    return previewScoringModel(db, config, { first: first ?? 50, after: after ?? null });
   }
 }

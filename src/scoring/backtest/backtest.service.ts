@@ -3,6 +3,7 @@
 // fits the signal weights to that history; the preview shows what a model would change now. All
 // three only read: no history, tier change, outreach or event is written or published.
 import { ensure, NotFoundError } from '../../infra/errors';
+import { decodeCursor, encodeCursor, MAX_PAGE_SIZE, PageInfo } from '../../infra/pagination';
 import { Db, queryOne } from '../../infra/sql';
 import { getActiveModel } from '../scoring-model.service';
 import { assessCustomer, computeScore, metricRequests, ScoringModelConfig, validateModel } from '../model';
@@ -188,13 +189,31 @@ export interface ModelPreview {
   current: Array<{ tier: string; label: string; count: number }>;
   proposed: Array<{ tier: string; label: string; count: number }>;
   changed: number;
-  /** The customers that would change tier, largest ARR first (at most `first`). */
+  /** A page of the customers that would change tier, largest ARR first (at most `first`, after `after`). */
   changes: TierMove[];
+  changesPageInfo: PageInfo;
 }
 
-/** Every customer scored now under `config`, beside its current tier; nothing is written. */
-export async function previewScoringModel(db: Db, configInput: unknown, first = 50): Promise<ModelPreview> {
-  ensure(Number.isInteger(first) && first >= 0 && first <= 500, 'first must be within 0…500', { argument: 'first' });
+/** The moves after a page's cursor (ARR and customer id of its last move) in the order the preview lists them. */
+function movesAfter(moves: TierMove[], after: string | null): TierMove[] {
+  if (after === null) return moves;
+  const [arr, customerId] = decodeCursor(after, 2);
+  const arrCents = Number(arr);
+  ensure(Number.isSafeInteger(arrCents), 'after is not a cursor of this list', { argument: 'after' });
+  return moves.filter((m) => m.arrCents < arrCents || (m.arrCents === arrCents && m.customerId > customerId));
+}
+
+/**
+ * Every customer scored now under `config`, beside its current tier; nothing is written. The
+ * changes are paged by keyset (ARR, then customer id), so a page follows on from the last one
+ * seen even when scores have moved in between.
+ */
+export async function previewScoringModel(
+  db: Db,
+  configInput: unknown,
+  { first = 50, after = null }: { first?: number; after?: string | null } = {},
+): Promise<ModelPreview> {
+  ensure(Number.isInteger(first) && first >= 0 && first <= MAX_PAGE_SIZE, `first must be within 0…${MAX_PAGE_SIZE}`, { argument: 'first' });
   const config = checkedConfig(configInput, 'config');
   const active = await getActiveModel(db);
   const asOf = new Date();
@@ -238,7 +257,10 @@ export async function previewScoringModel(db: Db, configInput: unknown, first = 
       }
     }
   }
-  moves.sort((a, b) => b.arrCents - a.arrCents || (a.customerId < b.customerId ? -1 : 1));
+  moves.sort((a, b) => b.arrCents - a.arrCents || (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0));
+  const rest = movesAfter(moves, after);
+  const page = rest.slice(0, first);
+  const last = page.at(-1);
   const counts = (bands: ScoringModelConfig['tiers'], tally: Map<string, number>) =>
     [...bands]
       .sort((a, b) => a.severity - b.severity)
@@ -247,6 +269,10 @@ export async function previewScoringModel(db: Db, configInput: unknown, first = 
     current: counts(active.config.tiers, current),
     proposed: counts(config.tiers, proposed),
     changed: moves.length,
-    changes: moves.slice(0, first),
+    changes: page,
+    changesPageInfo: {
+      hasNextPage: rest.length > page.length,
+      endCursor: last ? encodeCursor([String(last.arrCents), last.customerId]) : null,
+    },
   };
 }

@@ -2,6 +2,7 @@
 // and the what-if preview. The report objects mirror evaluate.ts field for field.
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { DateTimeScalar, JSONScalar, SafeIntScalar } from '../../infra/scalars';
+import { PageInfo } from '../../infra/pagination';
 import { TierCount } from '../scoring.types';
 
 @InputType({
@@ -259,6 +260,9 @@ export class ScoringModelPreview {
   @Field(() => Int)
   changed!: number;
 
-  @Field(() => [TierMove], { description: 'The customers that would change tier, largest ARR first.' })
+  @Field(() => [TierMove], { description: 'The customers that would change tier, largest ARR first: a page of `first`, after `after`.' })
   changes!: TierMove[];
+
+  @Field(() => PageInfo, { description: 'Whether more changes follow `changes`, and the cursor to pass as `after` for them.' })
+  changesPageInfo!: PageInfo;
 }
