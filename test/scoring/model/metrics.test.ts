@@ -317,34 +317,38 @@ describe("metrics relative to the account's own history (the reference)", () => 
     ).toBe(1);
   });
 
-  it('weights NPS answers by recency: a recent detractor outweighs an older promoter', () => {
+  describe('NPS answers weighted by recency: a promoter 60 days old, then a detractor (a 2) half a day old', () => {
     const npsResponses = [
       { respondedAt: daysBefore(60), score: 10 },
       { respondedAt: daysBefore(0.5), score: 2 },
     ];
-    const weighted = metric({ engagementEvents: [], npsResponses }, 'nps_weighted', 180)!;
+    // Each answer's weight halves every 30 days of age.
     const old = 0.5 ** (60 / 30);
     const fresh = 0.5 ** (0.5 / 30);
-    expect(weighted).toBeCloseTo((100 * old - 100 * fresh) / (old + fresh), 10);
-    expect(weighted).toBeLessThan(-50);
+
+    it('nps_weighted: the recent detractor outweighs the older promoter', () => {
+      const weighted = metric({ engagementEvents: [], npsResponses }, 'nps_weighted', 180)!;
+      expect(weighted).toBeCloseTo((100 * old - 100 * fresh) / (old + fresh), 10);
+      expect(weighted).toBeLessThan(-50);
+    });
+
+    it('nps_mean_score: the scores themselves, about 3.6', () => {
+      const mean = metric({ engagementEvents: [], npsResponses }, 'nps_mean_score', 180)!;
+      expect(mean).toBeCloseTo((10 * old + 2 * fresh) / (old + fresh), 10);
+      expect(mean).toBeCloseTo(3.6, 1);
+    });
   });
 
-  it('averages NPS scores by the same recency weights: a fresh 2 after a 10 two months old reads about 3.6', () => {
-    const npsResponses = [
-      { respondedAt: daysBefore(60), score: 10 },
-      { respondedAt: daysBefore(0.5), score: 2 },
-    ];
-    const mean = metric({ engagementEvents: [], npsResponses }, 'nps_mean_score', 180)!;
-    const old = 0.5 ** (60 / 30);
-    const fresh = 0.5 ** (0.5 / 30);
-    expect(mean).toBeCloseTo((10 * old + 2 * fresh) / (old + fresh), 10);
-    expect(mean).toBeCloseTo(3.6, 1);
+  it('nps_mean_score tells a lukewarm survey from an angry one, and is null without answers', () => {
     // Two answers of the same survey, a 3 and a 9: a lukewarm 6, no angry account.
     const survey = [
       { respondedAt: daysBefore(2), score: 3 },
       { respondedAt: daysBefore(2), score: 9 },
     ];
     expect(metric({ engagementEvents: [], npsResponses: survey }, 'nps_mean_score', 180)).toBeCloseTo(6, 10);
+    // A 1 and a 3: angry, 2 (both NPS detractors, as a 6 would be).
+    const angry = survey.map((answer, i) => ({ ...answer, score: [1, 3][i] }));
+    expect(metric({ engagementEvents: [], npsResponses: angry }, 'nps_mean_score', 180)).toBeCloseTo(2, 10);
     expect(metric({ engagementEvents: [], npsResponses: [] }, 'nps_mean_score', 180)).toBeNull();
   });
 });
