@@ -4,7 +4,15 @@
 // 90 days by the pure scoring core, as a daily scoring run would; none changes its habits, so every
 // account flagged is a false alarm.
 import { mulberry32, Random } from '../../src/demo/seeded-random';
-import { ActivityLog, assessCustomer, DAY_MS, metricRequests, metricsFromActivity, ScoringModelConfig } from '../../src/scoring/model';
+import {
+  ActivityLog,
+  appliedPenalties,
+  assessCustomer,
+  DAY_MS,
+  metricRequests,
+  metricsFromActivity,
+  ScoringModelConfig,
+} from '../../src/scoring/model';
 
 const HISTORY_DAYS = 150;
 const SCORED_DAYS = 90;
@@ -55,6 +63,7 @@ export function simulateRandomDayAccounts(
   for (let index = 0; index < accounts; index++) {
     const activity = randomDayAccount(index, random, brandNew ? HISTORY_DAYS : 0, brandNew);
     let previousTierKey: string | null = null;
+    let previousPenalties: ReadonlySet<string> | null = null;
     let lastActivityAt: Date | null = null;
     let next = 0;
     let flagged = false;
@@ -72,8 +81,10 @@ export function simulateRandomDayAccounts(
         lastActivityAt,
         previousTierKey,
         earlierScore: null,
+        previousPenalties,
       });
       previousTierKey = assessment.tier.key;
+      previousPenalties = appliedPenalties(assessment.result.penalties);
       flagged ||= assessment.flagged;
     }
     if (flagged) everFlagged++;

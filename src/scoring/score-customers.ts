@@ -9,7 +9,7 @@ import { enqueueDeliveries } from '../delivery/enqueue-deliveries.sql';
 import { insertOutreachActions, NewOutreachAction } from '../outreach/outreach.service';
 import type { OutreachAction } from '../outreach/outreach.types';
 import { GatheredCustomer, gatherMetrics } from './gather-metrics.sql';
-import { encodePenalties, encodeSignals, StoredPenalty, StoredSignal } from './signal-storage';
+import { appliedPenaltyNames, encodePenalties, encodeSignals, StoredPenalty, StoredSignal } from './signal-storage';
 import {
   assessCustomer,
   decidePlaybookActions,
@@ -87,6 +87,8 @@ interface HistoryRow {
   previousTier: string | null;
   earlierScore: number | null;
   peakScore: number | null;
+  /** The penalties the previous score applied (read only for a model with `penaltyHysteresis`). */
+  previousPenalties?: string[] | null;
 }
 
 /** A health_score row, by GraphQL field. */
@@ -187,8 +189,9 @@ async function readBatchInputs(tx: Db, ids: string[], asOf: Date, config: Scorin
     tx,
     `with p as (select ?::timestamptz as as_of)
      select c.id, prev.score as "previousScore", prev.tier as "previousTier", earlier.score as "earlierScore", peak.score as "peakScore"
+            ${config.penaltyHysteresis ? `, ${appliedPenaltyNames('prev.penalties')} as "previousPenalties"` : ''}
      from jsonb_array_elements_text(?::jsonb) as c(id) cross join p
-     left join lateral (select h.score, h.tier from health_score h where h.customer_id = c.id and h.as_of < p.as_of
+     left join lateral (select h.score, h.tier, h.penalties from health_score h where h.customer_id = c.id and h.as_of < p.as_of
                         order by h.as_of desc, h.id desc limit 1) prev on true
      left join lateral (select h.score from health_score h where h.customer_id = c.id and h.as_of <= p.as_of - interval '${config.trend.windowDays} days'
                         order by h.as_of desc, h.id desc limit 1) earlier on true
@@ -265,6 +268,7 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
       lastActivityAt,
       previousTierKey: previousTier,
       earlierScore: past?.earlierScore ?? null,
+      previousPenalties: past?.previousPenalties ? new Set(past.previousPenalties) : null,
     });
     const { result, tier, trend, lifecycleStage, accountNps } = assessment;
     plan.scoreRows.push({

@@ -103,7 +103,7 @@ export class ScoringResolver {
     const penalties = decodePenalties(score.penalties ?? []);
     // The held-back conditions are stored by their position in the model: the model that scored it says which they are.
     const model = penalties.some((p) => p.heldBackBy?.length) ? await loadModelVersion(db, loaders, score.modelVersion) : null;
-    return penalties.map((penalty, i) => ({ ...penalty, heldBackBy: describeHeldBack(model, penalty, i) }));
+    return penalties.map((penalty, i) => ({ ...penalty, heldBackBy: describeHeldBack(model, penalty, i), kept: penalty.kept === true }));
   }
 
   @FieldResolver(() => [RiskReason], {

@@ -95,6 +95,12 @@ export class PenaltyScore {
       "When held back: the conditions that did not hold, each with its metric's value (empty otherwise, and for scores written before they were kept, on 1 December 2026).",
   })
   heldBackBy!: HeldBackCondition[];
+
+  @Field({
+    description:
+      "Applied only because it applied at the customer's previous scoring: its metric (or a condition) has come back across the threshold, but not yet by the model's `penaltyHysteresis` (a share of the threshold), so the red flag stays instead of coming and going as the value wavers around it. False for scores written before 2 December 2026.",
+  })
+  kept!: boolean;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'What cost a score points: a red flag, or a signal below its best.' })

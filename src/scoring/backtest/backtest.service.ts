@@ -4,13 +4,14 @@
 // three only read: no history, tier change, outreach or event is written or published.
 import { ensure, NotFoundError } from '../../infra/errors';
 import { decodeCursor, encodeCursor, MAX_PAGE_SIZE, PageInfo } from '../../infra/pagination';
-import { Db, queryOne } from '../../infra/sql';
+import { Db, json, query, queryOne } from '../../infra/sql';
 import { getActiveModel } from '../scoring-model.service';
 import { assessCustomer, computeScore, metricRequests, ScoringModelConfig, validateModel } from '../model';
 import { BacktestReport, evaluateBacktest } from './evaluate';
 import { fitSignalWeights, FittedWeights } from './fit-weights';
 import { collectSnapshots, gridInstants, loadAccounts, metricsOf, scoreSnapshots, SnapshotGrid, SnapshotSet } from './snapshots';
 import { gatherMetrics } from '../gather-metrics.sql';
+import { appliedPenaltyNames } from '../signal-storage';
 
 const DAY_MS = 86_400_000;
 /**
@@ -203,6 +204,18 @@ function movesAfter(moves: TierMove[], after: string | null): TierMove[] {
   return moves.filter((m) => m.arrCents < arrCents || (m.arrCents === arrCents && m.customerId > customerId));
 }
 
+/** The penalties each customer's latest score applied: the preview widens them as the next scoring would. */
+async function latestAppliedPenalties(db: Db, ids: string[]): Promise<Map<string, ReadonlySet<string>>> {
+  const rows = await query<{ id: string; applied: string[] }>(
+    db,
+    `select c.id, ${appliedPenaltyNames('latest.penalties')} as applied
+     from jsonb_array_elements_text(?::jsonb) as c(id)
+     left join lateral (select h.penalties from health_score h where h.customer_id = c.id order by h.as_of desc, h.id desc limit 1) latest on true`,
+    [json(ids)],
+  );
+  return new Map(rows.map((row) => [row.id, new Set(row.applied)]));
+}
+
 /**
  * Every customer scored now under `config`, beside its current tier; nothing is written. The
  * changes are paged by keyset (ARR, then customer id), so a page follows on from the last one
@@ -231,6 +244,12 @@ export async function previewScoringModel(
       requests,
       config.lifecycle.churnWindowDays + 1,
     );
+    const applied = config.penaltyHysteresis
+      ? await latestAppliedPenalties(
+          db,
+          batch.map((a) => a.id),
+        )
+      : null;
     for (const account of batch) {
       const { metrics, lastActivityAt } = gathered.get(account.id) ?? { metrics: {}, lastActivityAt: null };
       const { tier, result } = assessCustomer({
@@ -242,6 +261,7 @@ export async function previewScoringModel(
         lastActivityAt,
         previousTierKey: account.tier,
         earlierScore: null,
+        previousPenalties: applied?.get(account.id) ?? null,
       });
       proposed.set(tier.key, (proposed.get(tier.key) ?? 0) + 1);
       if (account.tier) current.set(account.tier, (current.get(account.tier) ?? 0) + 1);

@@ -6,7 +6,7 @@ import { ensure } from '../../infra/errors';
 import type { Db } from '../../infra/sql';
 import { query } from '../../infra/sql';
 import { gatherMetrics } from '../gather-metrics.sql';
-import { assessCustomer, metricRequests, MetricRequest, MetricValues, ScoringModelConfig } from '../model';
+import { appliedPenalties, assessCustomer, metricRequests, MetricRequest, MetricValues, ScoringModelConfig } from '../model';
 import type { SnapshotScore } from './evaluate';
 
 const DAY_MS = 86_400_000;
@@ -141,6 +141,7 @@ export function canScore(set: SnapshotSet, model: ScoringModelConfig): boolean {
  */
 export function scoreSnapshots(set: SnapshotSet, model: ScoringModelConfig): SnapshotScore[] {
   const previousTier = new Map<string, string>();
+  const previousPenalties = new Map<string, ReadonlySet<string>>();
   return set.snapshots.map((snapshot) => {
     const assessment = assessCustomer({
       model,
@@ -152,8 +153,10 @@ export function scoreSnapshots(set: SnapshotSet, model: ScoringModelConfig): Sna
       lastActivityAt: snapshot.lastActivityAt,
       previousTierKey: previousTier.get(snapshot.account.id) ?? null,
       earlierScore: null,
+      previousPenalties: previousPenalties.get(snapshot.account.id) ?? null,
     });
     previousTier.set(snapshot.account.id, assessment.tier.key);
+    previousPenalties.set(snapshot.account.id, appliedPenalties(assessment.result.penalties));
     return {
       customerId: snapshot.account.id,
       asOf: snapshot.asOf,

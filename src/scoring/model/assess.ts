@@ -19,6 +19,8 @@ export interface AssessmentInput {
   previousTierKey: string | null;
   /** The score `model.trend.windowDays` earlier; null without one. */
   earlierScore: number | null;
+  /** The penalties applied at the customer's previous scoring (`penaltyHysteresis`); none on its first. */
+  previousPenalties?: ReadonlySet<string> | null;
 }
 
 export interface Assessment {
@@ -37,7 +39,7 @@ export interface Assessment {
 
 export function assessCustomer(input: AssessmentInput): Assessment {
   const { model, asOf } = input;
-  const result = computeScore(model, input.metrics);
+  const result = computeScore(model, input.metrics, input.previousPenalties ?? null);
   const tier = tierFor(result.score, model.tiers, input.previousTierKey, model.hysteresis);
   const trend = trendOf(result.score, input.earlierScore, model.trend.threshold);
   const npsValue = result.signals.find((s) => s.component === 'nps')?.rawValue ?? null;

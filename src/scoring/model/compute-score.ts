@@ -30,20 +30,46 @@ function crosses(value: number, condition: Pick<PenaltyCondition, 'direction' | 
   return condition.direction === 'at_least' ? value >= condition.threshold : value < condition.threshold;
 }
 
-/** A penalty's result from its metric and, per `onlyWhen` condition, the condition's metric (null: missing, holds back nothing). */
-function penaltyPoints(penalty: PenaltyConfig, rawValue: number | null, conditionValues: ReadonlyArray<number | null>): PenaltyResult {
-  const conditionsHold = conditionValues.every((value, i) => value === null || crosses(value, penalty.onlyWhen![i]));
-  const crossed = rawValue !== null && crosses(rawValue, penalty);
+/**
+ * A threshold moved by `margin` (a share of its size) to the side that keeps a crossing crossed:
+ * `below 0.5` with 0.1 becomes `below 0.55`, `at_least 0.6` becomes `at_least 0.54`.
+ */
+function widened<T extends Pick<PenaltyCondition, 'direction' | 'threshold'>>(condition: T, margin: number): T {
+  if (margin === 0) return condition;
+  const by = margin * Math.abs(condition.threshold);
+  return { ...condition, threshold: condition.direction === 'at_least' ? condition.threshold - by : condition.threshold + by };
+}
+
+/** Whether a penalty's metric and every one of its conditions are past their thresholds, widened by `margin`. */
+function applies(penalty: PenaltyConfig, rawValue: number, conditionValues: ReadonlyArray<number | null>, margin: number): boolean {
+  return (
+    crosses(rawValue, widened(penalty, margin)) &&
+    conditionValues.every((value, i) => value === null || crosses(value, widened(penalty.onlyWhen![i], margin)))
+  );
+}
+
+/**
+ * A penalty's result from its metric and, per `onlyWhen` condition, the condition's metric (null:
+ * missing, holds back nothing). `margin` > 0 for a penalty that applied at the previous scoring: its
+ * threshold and conditions are widened by that share, so it lifts only once they are cleared by it
+ * (`kept` when it applies only thanks to that).
+ */
+function penaltyPoints(
+  penalty: PenaltyConfig,
+  rawValue: number | null,
+  conditionValues: ReadonlyArray<number | null>,
+  margin: number,
+): PenaltyResult {
+  const crossed = rawValue !== null && crosses(rawValue, widened(penalty, margin));
   if (!crossed) return { name: penalty.name, rawValue, points: 0, applied: false, heldBack: false };
-  if (!conditionsHold) {
-    const heldBackBy = penalty.onlyWhen!.flatMap((condition, i) => {
-      const value = conditionValues[i];
-      return value === null || crosses(value, condition) ? [] : [{ condition: i, value: roundTo(value, 4) }];
-    });
-    return { name: penalty.name, rawValue, points: 0, applied: false, heldBack: true, heldBackBy };
-  }
+  const heldBackBy = conditionValues.flatMap((value, i) =>
+    value === null || crosses(value, widened(penalty.onlyWhen![i], margin)) ? [] : [{ condition: i, value: roundTo(value, 4) }],
+  );
+  if (heldBackBy.length > 0) return { name: penalty.name, rawValue, points: 0, applied: false, heldBack: true, heldBackBy };
   const points = penalty.perUnit ? Math.min(penalty.points * rawValue, penalty.maxPoints ?? Number.POSITIVE_INFINITY) : penalty.points;
-  return { name: penalty.name, rawValue, points, applied: true, heldBack: false };
+  const result: PenaltyResult = { name: penalty.name, rawValue, points, applied: true, heldBack: false };
+  if (margin > 0 && !applies(penalty, rawValue, conditionValues, 0)) result.kept = true;
+  return result;
 }
 
 const NO_CONDITIONS: ReadonlyArray<number | null> = [];
@@ -209,7 +235,11 @@ function explainSignals(compiled: ReturnType<typeof compile>, pass: NormalisedSi
  * Runs for every customer of every scoring run, so it is written as plain loops over a compiled
  * model (two passes, no intermediate arrays): at 100,000 customers allocation is the cost.
  */
-export function computeScore(model: ScoringModelConfig, metrics: MetricValues): ScoreResult {
+export function computeScore(
+  model: ScoringModelConfig,
+  metrics: MetricValues,
+  previouslyApplied: ReadonlySet<string> | null = null,
+): ScoreResult {
   const compiled = compile(model);
   const pass = normaliseSignals(compiled, metrics);
   const { signals, baseScore } = explainSignals(compiled, pass);
@@ -227,7 +257,8 @@ export function computeScore(model: ScoringModelConfig, metrics: MetricValues): 
   let penaltyTotal = 0;
   const penalties: PenaltyResult[] = compiled.penalties.map(({ config, key, conditionKeys }) => {
     const conditionValues = conditionKeys.length === 0 ? NO_CONDITIONS : conditionKeys.map((k) => metricValue(metrics, k));
-    const result = penaltyPoints(config, metricValue(metrics, key), conditionValues);
+    const margin = previouslyApplied?.has(config.name) ? (model.penaltyHysteresis ?? 0) : 0;
+    const result = penaltyPoints(config, metricValue(metrics, key), conditionValues, margin);
     penaltyTotal += result.points;
     return result;
   });
@@ -240,4 +271,9 @@ export function computeScore(model: ScoringModelConfig, metrics: MetricValues): 
     penalties,
     coverage: pass.totalWeight > 0 ? roundTo(pass.observedWeight / pass.totalWeight, 4) : 0,
   };
+}
+
+/** The names of the penalties a score applied: what the next scoring widens (`penaltyHysteresis`). */
+export function appliedPenalties(penalties: readonly PenaltyResult[]): ReadonlySet<string> {
+  return new Set(penalties.filter((p) => p.applied).map((p) => p.name));
 }

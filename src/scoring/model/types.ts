@@ -319,6 +319,13 @@ export interface ScoringModelConfig {
   tiers: TierBand[];
   /** Points a score must move past a band's bounds before it leaves its previous tier. Default 2. */
   hysteresis: number;
+  /**
+   * Share of a red flag's threshold (and of each of its conditions') by which a flag that applied at
+   * the customer's previous scoring must clear it before it lifts: with 0.1, `team_shrinking` (below
+   * 0.5 while in use on ≥ 0.6 of the usual days) stays until the team is back to 0.55 or use falls
+   * under 0.54. Default 0 (a flag follows its threshold exactly).
+   */
+  penaltyHysteresis?: number;
   /** Trend = score vs the score `windowDays` earlier; beyond ±`threshold` points it is not STABLE. */
   trend: { windowDays: number; threshold: number };
   lifecycle: {
@@ -383,6 +390,11 @@ export interface PenaltyResult {
   heldBack: boolean;
   /** When held back: the conditions that did not hold (absent for scores stored before they were kept). */
   heldBackBy?: HeldBackBy[];
+  /**
+   * Applied only because it applied at the previous scoring and its metric or a condition has not yet
+   * cleared the threshold by the model's `penaltyHysteresis`; absent otherwise.
+   */
+  kept?: boolean;
 }
 
 /** A condition of a penalty's `onlyWhen` that did not hold: its position there, and its metric's value (4 decimals). */

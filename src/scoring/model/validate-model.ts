@@ -227,10 +227,17 @@ function playbookErrors(model: ScoringModelConfig): string[] {
   return errors;
 }
 
-/** The model's scalar settings: hysteresis, trend, lifecycle, score drop, cooldown, escalation, silence. */
+/** The model's scalar settings: hysteresis (of tiers and of penalties), trend, lifecycle, score drop, cooldown, escalation, silence. */
 function settingsErrors(model: ScoringModelConfig): string[] {
   const errors: string[] = [];
   if (!isFiniteNumber(model.hysteresis) || model.hysteresis < 0 || model.hysteresis > 100) errors.push('hysteresis must be within 0…100');
+  // A margin of the whole threshold would keep an `at_least` flag for ever (≥ 0); half of it is already wide.
+  if (
+    model.penaltyHysteresis !== undefined &&
+    !(isFiniteNumber(model.penaltyHysteresis) && model.penaltyHysteresis >= 0 && model.penaltyHysteresis <= 0.5)
+  ) {
+    errors.push('penaltyHysteresis must be within 0…0.5');
+  }
 
   if (!model.trend || !isPositiveInteger(model.trend.windowDays) || model.trend.windowDays > MAX_WINDOW_DAYS) {
     errors.push(`trend.windowDays must be a whole number of days within 1…${MAX_WINDOW_DAYS}`);

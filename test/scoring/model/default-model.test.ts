@@ -47,8 +47,8 @@ describe('the default model', () => {
       ['churning', 'csm_alert'],
       ['at_risk', 'check_in_email'],
     ]);
-    model.hysteresis = 3;
-    expect(DEFAULT_SCORING_MODEL.hysteresis).toBe(2);
+    model.hysteresis = 5;
+    expect(DEFAULT_SCORING_MODEL.hysteresis).toBe(3);
   });
 
   it('gives the three-tier scheme only the critical and at-risk playbooks', () => {

@@ -74,6 +74,13 @@ describe('validateModel', () => {
     expect(errorsAfter((m) => (m.hysteresis = -1))).toEqual(['hysteresis must be within 0…100']);
   });
 
+  it('takes a penalty hysteresis from 0 to half of each threshold, or none', () => {
+    for (const bad of [-0.1, 0.6, Number.NaN, '0.1' as unknown as number])
+      expect(errorsAfter((m) => (m.penaltyHysteresis = bad))).toEqual(['penaltyHysteresis must be within 0…0.5']);
+    for (const good of [0, 0.25, 0.5]) expect(errorsAfter((m) => (m.penaltyHysteresis = good))).toEqual([]);
+    expect(errorsAfter((m) => delete m.penaltyHysteresis)).toEqual([]);
+  });
+
   describe('windows', () => {
     it('rejects signal windows that are not whole positive days', () => {
       expect(errorsAfter((m) => (engagementSignal(m).windowDays = 0))).toEqual([

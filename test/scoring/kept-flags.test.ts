@@ -1,0 +1,75 @@
+// The default model's red flags have hysteresis through the scoring service: a flag the previous
+// score applied stays while its metric is back within a tenth of the threshold, says so (`kept`), and
+// lifts once the metric clears it. A customer first scored with the same data is not flagged.
+import { RefreshHealthScoreDocument, TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
+import { startTestServer, TestServer } from '../helpers/server';
+
+const DAY = 86_400_000;
+let server: TestServer;
+const now = Date.now();
+const daysAgo = (days: number, hour: number) => new Date(Math.floor((now - days * DAY) / DAY) * DAY + hour * 3_600_000).toISOString();
+
+/** Twenty users every day from 74 to 15 days ago; over the last 14 days, users 1…`recentUsers` every day. */
+function team(customerId: string, recentUsers: number) {
+  const events = [];
+  for (let d = 74; d >= 1; d--)
+    for (let u = 1; u <= (d >= 15 ? 20 : recentUsers); u++)
+      events.push({ customerId, eventType: 'feature_used', feature: 'f1', userId: `u${u}`, occurredAt: daysAgo(d, 8) });
+  return events;
+}
+
+/** One more user seen today: the share of the usual team in the last 14 days goes up by a twentieth. */
+function oneMoreUser(customerId: string, user: number) {
+  return [{ customerId, eventType: 'feature_used', feature: 'f1', userId: `u${user}`, occurredAt: new Date(now - 60_000).toISOString() }];
+}
+
+interface Flag {
+  name: string;
+  rawValue: number | null;
+  points: number;
+  applied: boolean;
+  kept: boolean;
+}
+
+async function teamFlag(customerId: string): Promise<Flag & { tier: string }> {
+  await server.gql(RefreshHealthScoreDocument, { customerId });
+  const result = await server.request<{ healthScore: { tier: string; penalties: Flag[] } }, { id: string }>(
+    `query ($id: ID!) { healthScore(customerId: $id) { tier penalties { name rawValue points applied kept } } }`,
+    { id: customerId },
+  );
+  expect(result.errors).toBeUndefined();
+  const { tier, penalties } = result.data!.healthScore;
+  return { tier, ...penalties.find((p) => p.name === 'team_shrinking')! };
+}
+
+async function track(events: ReturnType<typeof team>) {
+  expect((await server.gql(TrackEngagementBatchDocument, { events })).trackEngagementBatch.errors).toEqual([]);
+}
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'kept-flags', env: { RESCORE_DEBOUNCE_MS: '0' } });
+  for (const id of ['cust_wavering', 'cust_fresh'])
+    await server.gql(UpsertCustomerDocument, { input: { id, name: id, signedUpAt: daysAgo(300, 0), arrCents: 1_000_000, seats: 25 } });
+});
+afterAll(() => server.stop());
+
+it('keeps the team flag while the team is back to half its usual size, and lifts it once the team clears that by a tenth', async () => {
+  await track(team('cust_wavering', 9));
+  // 9 of the 20 usual users: below half, flagged.
+  expect(await teamFlag('cust_wavering')).toMatchObject({ rawValue: 0.45, applied: true, kept: false, points: 45, tier: 'at_risk' });
+
+  // 10 of 20 is no longer below 0.5, but below 0.55: the flag stays, and says why.
+  await track(oneMoreUser('cust_wavering', 10));
+  expect(await teamFlag('cust_wavering')).toMatchObject({ rawValue: 0.5, applied: true, kept: true, points: 45, tier: 'at_risk' });
+  // Scored again with nothing new: still kept.
+  expect(await teamFlag('cust_wavering')).toMatchObject({ rawValue: 0.5, applied: true, kept: true });
+
+  // 12 of 20 clears 0.55: lifted.
+  await track([...oneMoreUser('cust_wavering', 11), ...oneMoreUser('cust_wavering', 12)]);
+  expect(await teamFlag('cust_wavering')).toMatchObject({ rawValue: 0.6, applied: false, kept: false, points: 0 });
+});
+
+it('does not flag an account first scored at half its usual team', async () => {
+  await track(team('cust_fresh', 10));
+  expect(await teamFlag('cust_fresh')).toMatchObject({ rawValue: 0.5, applied: false, kept: false, points: 0 });
+});

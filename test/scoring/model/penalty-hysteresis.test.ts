@@ -1,0 +1,221 @@
+// A red flag that applied at the previous scoring lifts only once its metric (and each condition) has
+// cleared the threshold by the model's `penaltyHysteresis`, a share of the threshold: a value wavering
+// around a threshold no longer turns a 45-point flag on and off from one day to the next.
+import {
+  appliedPenalties,
+  assessCustomer,
+  computeScore,
+  DEFAULT_SCORING_MODEL,
+  metricKeyOf,
+  metricRequests,
+} from '../../../src/scoring/model';
+import type { MetricValues, PenaltyConfig, PenaltyResult, ScoringModelConfig } from '../../../src/scoring/model';
+import { decodePenalties, encodePenalties } from '../../../src/scoring/signal-storage';
+import { scoreSnapshots, SnapshotSet } from '../../../src/scoring/backtest/snapshots';
+import { modelWith, signal } from './model-factory';
+
+const usage = signal({ name: 'usage', metric: 'active_days', normaliser: { kind: 'target', target: 10 }, weight: 1 });
+const inUse = { metric: 'active_days_trend', windowDays: 14, baselineDays: 60, direction: 'at_least', threshold: 0.6 } as const;
+const teamFlag: PenaltyConfig = {
+  name: 'team',
+  metric: 'active_users_trend',
+  windowDays: 14,
+  baselineDays: 60,
+  direction: 'below',
+  threshold: 0.5,
+  points: 40,
+  onlyWhen: [inUse],
+};
+const detractorFlag: PenaltyConfig = { name: 'detractor', metric: 'nps', windowDays: 180, direction: 'below', threshold: -50, points: 20 };
+const ticketFlag: PenaltyConfig = {
+  name: 'tickets',
+  metric: 'ticket_count',
+  windowDays: 14,
+  direction: 'at_least',
+  threshold: 5,
+  points: 10,
+};
+
+function model(penaltyHysteresis?: number): ScoringModelConfig {
+  return { ...modelWith([{ name: 'engagement', signals: [usage] }], [teamFlag, detractorFlag, ticketFlag]), penaltyHysteresis };
+}
+
+function metrics(values: { team?: number; inUse?: number; nps?: number; tickets?: number }): MetricValues {
+  return {
+    [metricKeyOf(usage)]: 10,
+    [metricKeyOf(teamFlag)]: values.team ?? 1,
+    [metricKeyOf(inUse)]: values.inUse ?? 1,
+    [metricKeyOf(detractorFlag)]: values.nps ?? 0,
+    [metricKeyOf(ticketFlag)]: values.tickets ?? 0,
+  };
+}
+
+function flag(result: { penalties: PenaltyResult[] }, name: string): PenaltyResult {
+  return result.penalties.find((p) => p.name === name)!;
+}
+
+const wasApplied = (...names: string[]) => new Set(names);
+
+describe('penalty hysteresis', () => {
+  it('keeps a `below` flag that applied until its metric is a tenth of the threshold above it', () => {
+    const m = model(0.1);
+    // 0.52 is past 0.5: a first scoring does not flag it; one after a flagged scoring keeps the flag.
+    expect(flag(computeScore(m, metrics({ team: 0.52 })), 'team')).toMatchObject({ applied: false, points: 0 });
+    expect(flag(computeScore(m, metrics({ team: 0.52 }), wasApplied('team')), 'team')).toEqual({
+      name: 'team',
+      rawValue: 0.52,
+      points: 40,
+      applied: true,
+      heldBack: false,
+      kept: true,
+    });
+    expect(computeScore(m, metrics({ team: 0.52 }), wasApplied('team')).score).toBe(60);
+    // Cleared by the margin (0.55 is not below 0.5 + 0.05): lifted.
+    expect(flag(computeScore(m, metrics({ team: 0.55 }), wasApplied('team')), 'team')).toMatchObject({ applied: false, points: 0 });
+  });
+
+  it('says nothing of keeping a flag that would apply anyway', () => {
+    const result = flag(computeScore(model(0.1), metrics({ team: 0.3 }), wasApplied('team')), 'team');
+    expect(result).toEqual({ name: 'team', rawValue: 0.3, points: 40, applied: true, heldBack: false });
+  });
+
+  it('widens the conditions too: a flag stays while the account is in use on a little under the usual share of days', () => {
+    const m = model(0.1);
+    // In use on 0.56 of the usual days: below the condition's 0.6, within its margin (0.54).
+    expect(flag(computeScore(m, metrics({ team: 0.3, inUse: 0.56 })), 'team')).toMatchObject({ applied: false, heldBack: true });
+    expect(flag(computeScore(m, metrics({ team: 0.3, inUse: 0.56 }), wasApplied('team')), 'team')).toMatchObject({
+      applied: true,
+      kept: true,
+    });
+    expect(flag(computeScore(m, metrics({ team: 0.3, inUse: 0.53 }), wasApplied('team')), 'team')).toMatchObject({
+      applied: false,
+      heldBack: true,
+      heldBackBy: [{ condition: 0, value: 0.53 }],
+    });
+  });
+
+  it('moves a negative threshold towards zero and an `at_least` one down, by a share of its size', () => {
+    const m = model(0.1);
+    // below −50 widens to below −45.
+    expect(flag(computeScore(m, metrics({ nps: -47 }), wasApplied('detractor')), 'detractor')).toMatchObject({ applied: true, kept: true });
+    expect(flag(computeScore(m, metrics({ nps: -44 }), wasApplied('detractor')), 'detractor')).toMatchObject({ applied: false });
+    // at_least 5 widens to at_least 4.5: four tickets lift it.
+    expect(flag(computeScore(m, metrics({ tickets: 4 }), wasApplied('tickets')), 'tickets')).toMatchObject({ applied: false });
+    expect(flag(computeScore(model(0.2), metrics({ tickets: 4 }), wasApplied('tickets')), 'tickets')).toMatchObject({
+      applied: true,
+      kept: true,
+    });
+  });
+
+  it('keeps nothing without a margin, nor a flag that did not apply before', () => {
+    for (const m of [model(), model(0)])
+      expect(flag(computeScore(m, metrics({ team: 0.52 }), wasApplied('team')), 'team')).toMatchObject({ applied: false });
+    expect(flag(computeScore(model(0.1), metrics({ team: 0.52 }), wasApplied('detractor')), 'team')).toMatchObject({ applied: false });
+  });
+
+  it('lists the flags a score applied, for the next scoring', () => {
+    const result = computeScore(model(0.1), metrics({ team: 0.3, tickets: 6 }));
+    expect([...appliedPenalties(result.penalties)].sort()).toEqual(['team', 'tickets']);
+  });
+
+  it('stores a kept flag and reads it back as kept', () => {
+    const penalties: PenaltyResult[] = [
+      { name: 'team', rawValue: 0.52, points: 40, applied: true, heldBack: false, kept: true },
+      { name: 'tickets', rawValue: 6, points: 10, applied: true, heldBack: false },
+      { name: 'detractor', rawValue: -60, points: 0, applied: false, heldBack: true, heldBackBy: [{ condition: 0, value: 0.2 }] },
+    ];
+    expect(decodePenalties(encodePenalties(penalties))).toEqual(penalties);
+  });
+});
+
+describe('the backtest', () => {
+  it("carries each account's flags from one instant to the next, as a daily scoring would", () => {
+    const m = model(0.1);
+    const requests = metricRequests(m);
+    const account = (id: string) => ({
+      id,
+      name: id,
+      tier: null,
+      arrCents: 0,
+      signedUpAt: new Date('2025-01-01T00:00:00Z'),
+      churnedAt: null,
+    });
+    const snapshot = (id: string, day: number, team: number) => {
+      const values = metrics({ team });
+      return {
+        account: account(id),
+        asOf: new Date(Date.UTC(2026, 5, day)),
+        values: Float64Array.from(requests.map((r) => values[r.key] ?? Number.NaN)),
+        lastActivityAt: new Date(Date.UTC(2026, 5, day)),
+      };
+    };
+    // Account a: flagged at 0.45, then 0.52 (kept), then 0.56 (lifted); account b is at 0.52 from its first instant.
+    const set: SnapshotSet = {
+      requests,
+      accounts: [account('a'), account('b')],
+      snapshots: [snapshot('a', 1, 0.45), snapshot('b', 1, 0.52), snapshot('a', 2, 0.52), snapshot('b', 2, 0.52), snapshot('a', 3, 0.56)],
+    };
+    expect(scoreSnapshots(set, m).map((s) => [s.customerId, s.score])).toEqual([
+      ['a', 60],
+      ['b', 100],
+      ['a', 60],
+      ['b', 100],
+      ['a', 100],
+    ]);
+  });
+});
+
+describe('the default model at daily scoring', () => {
+  // A busy account whose champion's colleagues drift in and out: the share of its usual team seen in
+  // the last 14 days wavers around the team flag's threshold (0.5) from day to day.
+  const wavering = [0.45, 0.52, 0.47, 0.53, 0.46, 0.51, 0.48, 0.54];
+
+  function tiersDayByDay(config: ScoringModelConfig): string[] {
+    let previousTierKey: string | null = null;
+    let previousPenalties: ReadonlySet<string> | null = null;
+    const signedUpAt = new Date('2026-01-01T00:00:00Z');
+    return wavering.map((share, day) => {
+      const values: MetricValues = {};
+      for (const key of Object.keys(baseline)) values[key] = baseline[key];
+      values[metricKeyOf(config.penalties.find((p) => p.name === 'team_shrinking')!)] = share;
+      const assessment = assessCustomer({
+        model: config,
+        metrics: values,
+        asOf: new Date(Date.UTC(2026, 5, 1 + day, 20)),
+        signedUpAt,
+        churnedAt: null,
+        lastActivityAt: new Date(Date.UTC(2026, 5, 1 + day, 18)),
+        previousTierKey,
+        earlierScore: null,
+        previousPenalties,
+      });
+      previousTierKey = assessment.tier.key;
+      previousPenalties = appliedPenalties(assessment.result.penalties);
+      return assessment.tier.key;
+    });
+  }
+
+  // Every other metric as a steady daily account's.
+  const baseline: MetricValues = {
+    silence_vs_cadence_60: 0.3,
+    active_days_trend_21_60: 1,
+    events_trend_21_60: 1,
+    active_users_trend_14_60: 1,
+    feature_breadth_trend_14_60: 1,
+    active_days_trend_14_60: 1,
+    active_days_trend_7_60: 1,
+    events_trend_7_60: 1,
+    active_days_60: 58,
+    feature_days_per_feature_14_60: 10,
+  };
+
+  it('keeps an account whose team wavers around half its usual size at risk, instead of flipping daily', () => {
+    expect(DEFAULT_SCORING_MODEL.penaltyHysteresis).toBe(0.1);
+    const requested = new Set(metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key));
+    expect(Object.keys(baseline).filter((key) => !requested.has(key))).toEqual([]);
+    expect(new Set(tiersDayByDay(DEFAULT_SCORING_MODEL))).toEqual(new Set(['at_risk']));
+    // Without the margin, the same account leaves the worst tiers on every day its share reads 0.5 or more.
+    const exact = { ...structuredClone(DEFAULT_SCORING_MODEL), penaltyHysteresis: 0 };
+    expect(tiersDayByDay(exact)).toEqual(['at_risk', 'healthy', 'at_risk', 'healthy', 'at_risk', 'healthy', 'at_risk', 'healthy']);
+  });
+});
