@@ -45,9 +45,10 @@ export class HealthScore {
   signals!: unknown;
 
   /**
-   * One `[name, rawValue, points, applied]` per penalty, with a fifth element `true` when its
-   * `onlyWhen` held it back (`signal-storage.ts`; rows written before 1 December 2026 hold objects
-   * with the first four keys). `json` like `signals`.
+   * One `[name, rawValue, points, applied]` per penalty, with a fifth element when its `onlyWhen`
+   * held it back (the conditions that did not hold), and a sixth, `true`, after a null fifth, when
+   * the model's `penaltyHysteresis` kept it (`signal-storage.ts`; rows written before 1 December 2026
+   * hold objects with the first four keys). `json` like `signals`.
    */
   @Property({ type: 'json', columnType: 'json', nullable: true })
   penalties?: unknown;

@@ -317,13 +317,13 @@ export interface ScoringModelConfig {
   components: ComponentConfig[];
   penalties: PenaltyConfig[];
   tiers: TierBand[];
-  /** Points a score must move past a band's bounds before it leaves its previous tier. Default 2. */
+  /** Points a score must move past a band's bounds before it leaves its previous tier (the default model 3, the first default model 2). */
   hysteresis: number;
   /**
    * Share of a red flag's threshold (and of each of its conditions') by which a flag that applied at
    * the customer's previous scoring must clear it before it lifts: with 0.1, `team_shrinking` (below
    * 0.5 while in use on ≥ 0.6 of the usual days) stays until the team is back to 0.55 or use falls
-   * under 0.54. Default 0 (a flag follows its threshold exactly).
+   * under 0.54. Absent or 0: a flag follows its threshold exactly. The default model: 0.1.
    */
   penaltyHysteresis?: number;
   /** Trend = score vs the score `windowDays` earlier; beyond ±`threshold` points it is not STABLE. */
