@@ -2,6 +2,7 @@
 // read+ingest and an admin key, over HTTP and over WebSocket. A key with the scope (or admin) runs it;
 // any other gets FORBIDDEN and nothing in the database changes; a successful admin action adds its
 // audit entry. The table must name every root field, so a new one cannot ship without a scope.
+import { Client } from 'pg';
 import { createKey, GraphQLSocket, post, socketErrorCodes } from '../helpers/auth';
 import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
@@ -26,6 +27,8 @@ const from = new Date(Date.now() - 15 * DAY_MS).toISOString();
 const to = new Date(Date.now() - DAY_MS).toISOString();
 
 let server: TestServer;
+/** One connection for what the matrix reads before and after each operation (a digest, the last audit entry). */
+let inspector: Client;
 let admin: { key: string; id: string };
 let activeConfig: unknown;
 
@@ -231,34 +234,34 @@ function allowed(held: Scope[], required: Scope): boolean {
   return held.includes('admin') || held.includes(required);
 }
 
-/** A digest of every table (keys by id, name, scopes and revocation: their last use is not a write of the operation). */
+/** Every table but the migrations' and the keys', read once: the statement below digests them all. */
+let digestStatement: string | undefined;
+
+/**
+ * A digest of every table (keys by id, name, scopes and revocation: their last use is not a write of
+ * the operation), in one statement: the matrix takes one before and after each refused operation.
+ */
 async function databaseDigest(): Promise<Record<string, string>> {
-  const tables = await sql<{ table_name: string }>(
-    server.database,
-    "select table_name from information_schema.tables where table_schema = 'public' and table_name not in ('mikro_orm_migrations', 'api_key')",
-  );
-  const digest: Record<string, string> = {};
-  for (const { table_name: table } of tables) {
-    const [row] = await sql<{ digest: string }>(
+  if (!digestStatement) {
+    const tables = await sql<{ table_name: string }>(
       server.database,
-      `select md5(coalesce(string_agg(t::text, ',' order by t::text), '')) as digest from "${table}" t`,
+      "select table_name from information_schema.tables where table_schema = 'public' and table_name not in ('mikro_orm_migrations', 'api_key') order by table_name",
     );
-    digest[table] = row.digest;
+    digestStatement = [
+      ...tables.map(
+        ({ table_name: table }) =>
+          `select '${table}' as name, md5(coalesce(string_agg(t::text, ',' order by t::text), '')) as digest from "${table}" t`,
+      ),
+      "select 'api_key', md5(coalesce(string_agg(concat_ws('|', id, name, scopes::text, revoked_at::text), ',' order by id), '')) from api_key",
+    ].join(' union all ');
   }
-  const [apiKeys] = await sql<{ digest: string }>(
-    server.database,
-    "select md5(coalesce(string_agg(concat_ws('|', id, name, scopes::text, revoked_at::text), ',' order by id), '')) as digest from api_key",
-  );
-  digest.api_key = apiKeys.digest;
-  return digest;
+  const { rows } = await inspector.query<{ name: string; digest: string }>(digestStatement);
+  return Object.fromEntries(rows.map((row) => [row.name, row.digest]));
 }
 
 async function lastAudit(): Promise<{ actor: string; action: string } | undefined> {
-  const [row] = await sql<{ actor: string; action: string }>(
-    server.database,
-    'select actor, action from audit_log order by id desc limit 1',
-  );
-  return row;
+  const { rows } = await inspector.query<{ actor: string; action: string }>('select actor, action from audit_log order by id desc limit 1');
+  return rows[0];
 }
 
 beforeAll(async () => {
@@ -266,6 +269,8 @@ beforeAll(async () => {
     label: 'scopes',
     env: { RESCORE_DEBOUNCE_MS: '0', RATE_LIMIT_REQUESTS: '0', DELIVERY_CONCURRENCY: '0' },
   });
+  inspector = new Client({ connectionString: server.database.url });
+  await inspector.connect();
   admin = await createKey(server, ['admin'], undefined, 'matrix admin');
   for (const scopes of KEY_SCOPES) keys.set(scopes.join('+'), await createKey(server, scopes, admin.key));
   const upserted = await post(
@@ -278,7 +283,10 @@ beforeAll(async () => {
   const model = await post<{ scoringModel: { config: unknown } }>(server.url, '{ scoringModel { config } }', undefined, admin.key);
   activeConfig = model.body.data!.scoringModel.config;
 });
-afterAll(() => server?.stop());
+afterAll(async () => {
+  await inspector?.end();
+  await server?.stop();
+});
 
 it('names every root field of the schema', async () => {
   const result = await post<{ __schema: Record<string, { fields: Array<{ name: string }> }> }>(
