@@ -1,6 +1,7 @@
 // The default model's red flags have hysteresis through the scoring service: a flag the previous
 // score applied stays while its metric is back within a tenth of the threshold, says so (`kept`), and
-// lifts once the metric clears it. A customer first scored with the same data is not flagged.
+// lifts once the metric clears it; the what-if preview starts from the latest score as the next scoring
+// would. A customer first scored with the same data is not flagged.
 import { RefreshHealthScoreDocument, TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
 import { startTestServer, TestServer } from '../helpers/server';
 
@@ -42,6 +43,19 @@ async function teamFlag(customerId: string): Promise<Flag & { tier: string }> {
   return { tier, ...penalties.find((p) => p.name === 'team_shrinking')! };
 }
 
+/** The customer's change of tier under the active model (with `overrides`), as `previewScoringModel` lists it; undefined without one. */
+async function previewedMove(customerId: string, overrides: Record<string, unknown> = {}) {
+  const model = await server.request<{ scoringModel: { config: Record<string, unknown> } }, unknown>('{ scoringModel { config } }');
+  const result = await server.request<
+    { previewScoringModel: { changes: Array<{ customerId: string; fromTier: string; toTier: string }> } },
+    { config: unknown }
+  >('query ($config: JSON!) { previewScoringModel(config: $config, first: 100) { changes { customerId fromTier toTier } } }', {
+    config: { ...model.data!.scoringModel.config, ...overrides },
+  });
+  expect(result.errors).toBeUndefined();
+  return result.data!.previewScoringModel.changes.find((change) => change.customerId === customerId);
+}
+
 async function track(events: ReturnType<typeof team>) {
   expect((await server.gql(TrackEngagementBatchDocument, { events })).trackEngagementBatch.errors).toEqual([]);
 }
@@ -63,6 +77,14 @@ it('keeps the team flag while the team is back to half its usual size, and lifts
   expect(await teamFlag('cust_wavering')).toMatchObject({ rawValue: 0.5, applied: true, kept: true, points: 45, tier: 'at_risk' });
   // Scored again with nothing new: still kept.
   expect(await teamFlag('cust_wavering')).toMatchObject({ rawValue: 0.5, applied: true, kept: true });
+  // The what-if preview of the active model starts from the latest score too: the account stays at risk,
+  // where the same model without the margin would lift the flag.
+  expect(await previewedMove('cust_wavering')).toBeUndefined();
+  expect(await previewedMove('cust_wavering', { penaltyHysteresis: 0 })).toEqual({
+    customerId: 'cust_wavering',
+    fromTier: 'at_risk',
+    toTier: 'healthy',
+  });
 
   // 12 of 20 clears 0.55: lifted.
   await track([...oneMoreUser('cust_wavering', 11), ...oneMoreUser('cust_wavering', 12)]);
