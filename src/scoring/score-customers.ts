@@ -185,13 +185,15 @@ async function readBatchInputs(tx: Db, ids: string[], asOf: Date, config: Scorin
     metricRequests(config),
     config.lifecycle.churnWindowDays + 1,
   );
+  // The previous score's flags matter only to a model that widens them (penaltyHysteresis).
+  const readFlags = Boolean(config.penaltyHysteresis);
   const history = await query<HistoryRow>(
     tx,
     `with p as (select ?::timestamptz as as_of)
      select c.id, prev.score as "previousScore", prev.tier as "previousTier", earlier.score as "earlierScore", peak.score as "peakScore"
-            ${config.penaltyHysteresis ? `, ${appliedPenaltyNames('prev.penalties')} as "previousPenalties"` : ''}
+            ${readFlags ? `, ${appliedPenaltyNames('prev.penalties')} as "previousPenalties"` : ''}
      from jsonb_array_elements_text(?::jsonb) as c(id) cross join p
-     left join lateral (select h.score, h.tier, h.penalties from health_score h where h.customer_id = c.id and h.as_of < p.as_of
+     left join lateral (select h.score, h.tier${readFlags ? ', h.penalties' : ''} from health_score h where h.customer_id = c.id and h.as_of < p.as_of
                         order by h.as_of desc, h.id desc limit 1) prev on true
      left join lateral (select h.score from health_score h where h.customer_id = c.id and h.as_of <= p.as_of - interval '${config.trend.windowDays} days'
                         order by h.as_of desc, h.id desc limit 1) earlier on true
