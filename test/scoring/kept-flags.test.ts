@@ -1,7 +1,8 @@
 // The default model's red flags have hysteresis through the scoring service: a flag the previous
 // score applied stays while its metric is back within a tenth of the threshold, says so (`kept`), and
 // lifts once the metric clears it; the what-if preview starts from the latest score as the next scoring
-// would. A customer first scored with the same data is not flagged.
+// would. A customer first scored with the same data is not flagged, and under a model without the
+// margin a flag follows its threshold exactly.
 import { RefreshHealthScoreDocument, TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
 import { startTestServer, TestServer } from '../helpers/server';
 
@@ -94,4 +95,20 @@ it('keeps the team flag while the team is back to half its usual size, and lifts
 it('does not flag an account first scored at half its usual team', async () => {
   await track(team('cust_fresh', 10));
   expect(await teamFlag('cust_fresh')).toMatchObject({ rawValue: 0.5, applied: false, kept: false, points: 0 });
+});
+
+it('follows the threshold exactly under a model without the margin', async () => {
+  const model = await server.request<{ scoringModel: { config: Record<string, unknown> } }, unknown>('{ scoringModel { config } }');
+  const updated = await server.request<{ updateScoringModel: { version: number } }, { config: unknown }>(
+    'mutation ($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }',
+    { config: { ...model.data!.scoringModel.config, penaltyHysteresis: 0 } },
+  );
+  expect(updated.errors).toBeUndefined();
+  await server.gql(UpsertCustomerDocument, {
+    input: { id: 'cust_exact', name: 'cust_exact', signedUpAt: daysAgo(300, 0), arrCents: 1_000_000, seats: 25 },
+  });
+  await track(team('cust_exact', 9));
+  expect(await teamFlag('cust_exact')).toMatchObject({ rawValue: 0.45, applied: true, kept: false });
+  await track(oneMoreUser('cust_exact', 10));
+  expect(await teamFlag('cust_exact')).toMatchObject({ rawValue: 0.5, applied: false, kept: false, points: 0 });
 });
