@@ -19,6 +19,7 @@ export const ENGAGEMENT_METRICS: ReadonlySet<string> = new Set([
   'events_trend',
   'active_days_vs_prior',
   'events_vs_prior',
+  'events_per_active_day_vs_prior',
   'active_users_trend',
   'feature_breadth_trend',
   'feature_days_per_feature',
@@ -182,6 +183,11 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
       return priorRatio(plan.activeDays(w), plan.activeDays(b));
     case 'events_vs_prior':
       return priorRatio(plan.events(w), plan.events(b));
+    case 'events_per_active_day_vs_prior': {
+      const [events, days, baselineEvents, baselineDays] = [plan.events(w), plan.activeDays(w), plan.events(b), plan.activeDays(b)];
+      return `case when ${days} = 0 or ${baselineDays} = ${days} or ${baselineEvents} = ${events} then null
+        else least(2.0, (${events})::float8 / ${days} / ((${baselineEvents} - ${events})::float8 / (${baselineDays} - ${days}))) end`;
+    }
     // Nobody came: no share of the usual team or features to speak of (the silence signals count it).
     case 'active_users_trend':
       return `case when ${plan.events(w)} = 0 then null else ${shareRatio(plan.distinctUsers(w), plan.distinctUsers(b))} end`;

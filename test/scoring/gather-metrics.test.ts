@@ -43,6 +43,7 @@ const REQUESTS: MetricRequest[] = (() => {
     { metric: 'events_vs_prior', windowDays: 21, baselineDays: 60, key: 'events_vs_prior_21_60' },
     { metric: 'active_days_vs_prior', windowDays: 21, baselineDays: 60, key: 'active_days_vs_prior_21_60' },
     { metric: 'active_days_vs_prior', windowDays: 5, baselineDays: 9, key: 'active_days_vs_prior_5_9' },
+    { metric: 'events_per_active_day_vs_prior', windowDays: 5, baselineDays: 9, key: 'events_per_active_day_vs_prior_5_9' },
     { metric: 'nps_mean_score', windowDays: 90, key: 'nps_mean_score_90' },
   ] as MetricRequest[])
     byKey.set(r.key, r);

@@ -91,6 +91,12 @@ function relativeMetricValue(
       return priorRatio(distinct(recent.map(utcDay)), distinct(baseline.map(utcDay)));
     case 'events_vs_prior':
       return priorRatio(recent.length, baseline.length);
+    case 'events_per_active_day_vs_prior': {
+      const recentDays = distinct(recent.map(utcDay));
+      const priorDays = distinct(baseline.map(utcDay)) - recentDays;
+      if (recentDays === 0 || priorDays === 0 || baseline.length === recent.length) return null;
+      return Math.min(2, recent.length / recentDays / ((baseline.length - recent.length) / priorDays));
+    }
     case 'active_users_trend':
       return recent.length === 0 ? null : shareRatio(users(recent), users(baseline));
     case 'feature_breadth_trend':

@@ -364,6 +364,13 @@ const USED_THIS_WEEK = { metric: 'active_days_trend', windowDays: 7, baselineDay
 const REGULAR_RHYTHM = { metric: 'active_days', windowDays: 60, direction: 'at_least', threshold: 25 } as const;
 
 /**
+ * The condition of `lighter_days` on the last three weeks holding enough days of use for their mean
+ * to be a level: 14 or more active days in 21 (two days in three). An account used on a handful of days,
+ * with a few events each, halves its events per day now and then by chance.
+ */
+const ENOUGH_DAYS_OF_USE = { metric: 'active_days', windowDays: 21, direction: 'at_least', threshold: 14 } as const;
+
+/**
  * The condition of the feature red flag on the last two weeks holding enough feature use to show the
  * account's usual features: 1.5 feature-days per feature of the last 60 days (10 features need 15
  * feature-days: a day with three features counts three). An account that touches each of many
@@ -582,6 +589,24 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
         { metric: 'active_days_trend', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.5 },
         USED_THIS_WEEK,
         REGULAR_RHYTHM,
+      ],
+    },
+    // Enough on its own for "at risk": a team that still comes on its usual days but does much less on
+    // each of them (a client lost, a budget cut). The two flags above miss it: the days do not halve,
+    // and events against a baseline that holds the recent weeks read 0.6 at most after a halving. Per
+    // day of use the measure ignores how many days an account comes, so a holiday or a random rhythm
+    // does not move it; ENOUGH_DAYS_OF_USE keeps a handful of days from passing for a level.
+    {
+      name: 'lighter_days',
+      metric: 'events_per_active_day_vs_prior',
+      windowDays: 21,
+      baselineDays: 60,
+      direction: 'below',
+      threshold: 0.6,
+      points: 50,
+      onlyWhen: [
+        { metric: 'events_per_active_day_vs_prior', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.7 },
+        ENOUGH_DAYS_OF_USE,
       ],
     },
     // Enough on its own for "at risk", as team_shrinking: fewer than half of the usual features used for

@@ -37,6 +37,11 @@
  *   at its full depth while it lasts instead of diluted by itself (a halving 21 days old reads 0.5,
  *   not 0.6).
  * - `events_vs_prior`: the same with engagement event counts.
+ * - `events_per_active_day_vs_prior`: how busy a day of use is, against the days before the window:
+ *   events per active day in the recent window ÷ events per active day in the baseline's days before
+ *   it, at most 2; null when either has no active day. A team that does half as much on the days it
+ *   still comes reads 0.5, whatever its cadence: an account that comes on random days, or is back
+ *   from a holiday, keeps its usual number of events on each day it comes.
  * - `active_users_trend`: distinct non-null `userId`s in the recent window ÷ distinct ones in the
  *   baseline (the share of the usual team still seen), at most 1; null when the baseline has none,
  *   and when the recent window has no engagement event at all: nobody came, which is a silence (the
@@ -86,6 +91,7 @@ export type MetricKind =
   | 'events_trend'
   | 'active_days_vs_prior'
   | 'events_vs_prior'
+  | 'events_per_active_day_vs_prior'
   | 'active_users_trend'
   | 'feature_breadth_trend'
   | 'feature_days_per_feature'
@@ -115,6 +121,7 @@ export const METRIC_KINDS: readonly MetricKind[] = [
   'events_trend',
   'active_days_vs_prior',
   'events_vs_prior',
+  'events_per_active_day_vs_prior',
   'active_users_trend',
   'feature_breadth_trend',
   'feature_days_per_feature',
@@ -135,6 +142,7 @@ export const BASELINE_METRICS: ReadonlySet<MetricKind> = new Set<MetricKind>([
   'events_trend',
   'active_days_vs_prior',
   'events_vs_prior',
+  'events_per_active_day_vs_prior',
   'active_users_trend',
   'feature_breadth_trend',
   'feature_days_per_feature',

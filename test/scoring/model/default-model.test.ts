@@ -66,6 +66,7 @@ describe('the default model on one pattern at a time', () => {
     active_days: 55,
     active_days_trend: 1,
     events_trend: 1,
+    events_per_active_day_vs_prior: 1,
     active_users_trend: 0.9,
     feature_breadth_trend: 0.9,
     feature_days_per_feature: 5,
@@ -126,6 +127,13 @@ describe('the default model on one pattern at a time', () => {
     expect(scoreWith({ active_days_trend: 0.4, events_trend: 0.4 })).toEqual({ score: 53, tier: 'monitor' });
     // 20 active days in 60: three weeks hold about seven, and random days halve them now and then.
     expect(scoreWith({ active_days_trend: 0.4, events_trend: 0.4, active_days: 20 })).toEqual({ score: 83, tier: 'healthy' });
+  });
+
+  it('puts it at risk when each day of use holds half its usual events, on as many days as before, unless it has too few days to measure', () => {
+    // Three weeks of half the events per day of use: events against a 60-day baseline that holds them read 0.6.
+    expect(scoreWith({ events_per_active_day_vs_prior: 0.5, events_trend: 0.6 })).toEqual({ score: 44, tier: 'at_risk' });
+    // 10 active days in three weeks: a handful of days of a few events each is no level to halve.
+    expect(scoreWith({ events_per_active_day_vs_prior: 0.5, events_trend: 0.6, active_days: 10 })).toEqual({ score: 94, tier: 'healthy' });
   });
 
   it("gives the README's worked example its figures: 90, and 19 once the champion left", () => {

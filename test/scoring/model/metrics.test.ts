@@ -36,8 +36,10 @@ describe('metric keys and requests', () => {
     ]);
   });
 
-  it("asks for eighteen aggregates under the default model, its penalties' conditions included, baselines in the keys of the relative ones", () => {
+  it("asks for twenty-three aggregates under the default model, its penalties' conditions included, baselines in the keys of the relative ones", () => {
     expect(metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key)).toEqual([
+      // The lighter-days flag's condition: enough days of use in its three weeks for a mean per day.
+      'active_days_21',
       // The usage flags' condition of a rhythm to halve: enough active days in 60.
       'active_days_60',
       // The condition of the team and feature flags: the account still in use over their two weeks.
@@ -48,6 +50,9 @@ describe('metric keys and requests', () => {
       'active_users_trend_14_60',
       'contraction_90',
       'csat_mean_90',
+      // The lighter-days flag (events per day of use against the days before its window) and its condition.
+      'events_per_active_day_vs_prior_21_60',
+      'events_per_active_day_vs_prior_7_60',
       'events_trend_21_60',
       'events_trend_7_60',
       'feature_breadth_trend_14_60',
@@ -156,6 +161,29 @@ describe('metricsFromActivity (the reference for the SQL aggregates)', () => {
     expect(measure('events_vs_prior', [event(30), ...Array.from({ length: 40 }, (_, d) => event(0.1 + d / 2))])).toBe(2);
     expect(measure('events_vs_prior', [event(1), event(2)])).toBeNull();
     expect(measure('active_days_vs_prior', [])).toBeNull();
+  });
+
+  it('measures how busy a day of use is against the days before the window, whatever the number of days', () => {
+    const measure = (engagementEvents: ActivityLog['engagementEvents']) =>
+      metricsFromActivity(
+        { engagementEvents },
+        [{ metric: 'events_per_active_day_vs_prior', windowDays: 21, baselineDays: 60, key: 'value' }],
+        asOf,
+      ).value;
+    const eventsOn = (day: number, count: number) => Array.from({ length: count }, (_, k) => event(day + 0.3 + k / 100));
+    // Four events a day for 39 days, then two a day on the same days: half as busy.
+    const before = Array.from({ length: 39 }, (_, d) => eventsOn(21 + d, 4)).flat();
+    const lighter = Array.from({ length: 21 }, (_, d) => eventsOn(d, 2)).flat();
+    expect(measure([...before, ...lighter])).toBeCloseTo(0.5);
+    // Every other day, four events each: fewer days, each as busy as before.
+    const fewerDays = Array.from({ length: 11 }, (_, d) => eventsOn(2 * d, 4)).flat();
+    expect(measure([...before, ...fewerDays])).toBeCloseTo(1);
+    // Three days of eight events after a three-week holiday of a twice-a-week account: busier days, not fewer.
+    const twiceAWeek = Array.from({ length: 11 }, (_, w) => [...eventsOn(21 + 3.5 * w, 4)]).flat();
+    expect(measure([...twiceAWeek, ...eventsOn(1, 8), ...eventsOn(2, 8)])).toBeCloseTo(2);
+    // No day of use in the window, or none before it: nothing to compare.
+    expect(measure(before)).toBeNull();
+    expect(measure(lighter)).toBeNull();
   });
 
   it('measures fractional days since the last activity, ignoring the window and the future', () => {

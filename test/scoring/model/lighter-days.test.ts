@@ -1,0 +1,80 @@
+// A busy account whose team still comes every day but does half as much on each: the pattern the
+// usage flags miss (its days do not halve, and its events against a baseline that holds the recent
+// weeks read 0.6 at most). Simulated without a database, scored daily by the default model.
+import { mulberry32 } from '../../../src/demo/seeded-random';
+import { DEFAULT_SCORING_MODEL, tierByKey } from '../../../src/scoring/model';
+import type { ActivityLog } from '../../../src/scoring/model';
+import { dayStart, simulateDailyScoring } from './daily-simulation';
+
+const model = DEFAULT_SCORING_MODEL;
+const CHANGE_DAY = 100;
+const DAYS = 160;
+const severity = (tierKey: string) => tierByKey(model.tiers, tierKey)!.severity;
+
+/** Five users on each day `isActive` says yes, each with `eventsOn(day)` events on one of six features. */
+function busyAccount(isActive: (day: number) => boolean, eventsOn: (day: number) => number): ActivityLog {
+  const engagementEvents: ActivityLog['engagementEvents'] = [];
+  for (let day = 0; day < DAYS; day++) {
+    if (!isActive(day)) continue;
+    for (let user = 0; user < 5; user++)
+      for (let k = 0; k < eventsOn(day); k++)
+        engagementEvents.push({
+          occurredAt: new Date(dayStart(day).getTime() + (9 + user) * 3_600_000 + k * 60_000),
+          eventType: 'feature_used',
+          feature: `f${(day + user + k) % 6}`,
+          userId: `u${user}`,
+        });
+  }
+  return { engagementEvents };
+}
+
+const lighterDays = (day: ReturnType<typeof simulateDailyScoring>[number]) => day.result.penalties.find((p) => p.name === 'lighter_days')!;
+
+describe('lighter days of use (default model, daily scoring)', () => {
+  it('puts an account whose days of use hold half their events at risk within three weeks, on that flag', () => {
+    const days = simulateDailyScoring(
+      model,
+      busyAccount(
+        () => true,
+        (day) => (day < CHANGE_DAY ? 4 : 2),
+      ),
+      { days: DAYS, scoringHour: 24 },
+    );
+    expect(days[CHANGE_DAY - 1].tierKey).toBe('healthy');
+    const flagged = days.filter((d) => d.day >= CHANGE_DAY && severity(d.tierKey) >= severity('at_risk'));
+    expect(flagged.length).toBeGreaterThanOrEqual(14);
+    expect(flagged[0].day - CHANGE_DAY).toBeLessThanOrEqual(21);
+    expect(lighterDays(flagged[0])).toMatchObject({ applied: true, points: 50 });
+    // Without the flag (its points back), the same day would have stayed healthy.
+    expect(flagged[0].score + 50).toBeGreaterThanOrEqual(70);
+  });
+
+  it('leaves it alone when it comes on half its days, each as busy as before', () => {
+    const days = simulateDailyScoring(
+      model,
+      busyAccount(
+        (day) => day < CHANGE_DAY || day % 2 === 0,
+        () => 4,
+      ),
+      { days: DAYS, scoringHour: 24 },
+    );
+    expect(days.filter((d) => lighterDays(d).applied)).toEqual([]);
+  });
+
+  it('never raises it on an account that comes on random days with a random number of events', () => {
+    for (let seed = 1; seed <= 5; seed++) {
+      const random = mulberry32(seed);
+      const active = Array.from({ length: DAYS }, () => random() < 0.6);
+      const events = Array.from({ length: DAYS }, () => 1 + Math.floor(random() * 6));
+      const days = simulateDailyScoring(
+        model,
+        busyAccount(
+          (day) => active[day],
+          (day) => events[day],
+        ),
+        { days: DAYS, scoringHour: 24 },
+      );
+      expect(days.filter((d) => lighterDays(d).applied).map((d) => d.day)).toEqual([]);
+    }
+  });
+});
