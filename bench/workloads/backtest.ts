@@ -10,7 +10,7 @@ import { loadDemoData } from '../../src/demo/load-demo-data';
 import { openDatabase } from '../../src/database';
 import { Db, query } from '../../src/infra/sql';
 import { BacktestReport, evaluateBacktest } from '../../src/scoring/backtest/evaluate';
-import { collectSnapshots, loadAccounts, scoreSnapshots } from '../../src/scoring/backtest/snapshots';
+import { collectSnapshots, gridInstants, loadAccounts, scoreSnapshots } from '../../src/scoring/backtest/snapshots';
 import { CLASSIC_SCORING_MODEL, DEFAULT_SCORING_MODEL, ScoringModelConfig } from '../../src/scoring/model';
 import { createDatabase, databaseExists, databaseUrl, dropDatabase, sql, vacuum } from '../support/databases';
 import { RandomDayFigures, simulateRandomDayAccounts } from './random-days';
@@ -28,11 +28,23 @@ export interface BacktestWorkloadOptions {
   weeks: number;
 }
 
+export interface RecallFigure {
+  churners: number;
+  flagged: number;
+  recall: number | null;
+}
+
 export interface ModelFigures {
   seconds: number;
   report: BacktestReport;
-  /** Recall 30 days ahead among the churners whose leading pattern had begun 30 days before they churned. */
-  foreseeableRecall30: { churners: number; flagged: number; recall: number | null };
+  /**
+   * Recall 30 days ahead among the churners with a leading pattern, by how far it had run at the
+   * snapshot the recall reads (the latest at least 30 days before the churn): `begun`, begun by then
+   * (the target's "any leading signal 30 days ahead"); `twoWeeks`, run 14 days or more by then;
+   * `byLead`, begun at least 30 days before the churn, as measured up to the eleventh round (a
+   * weekly grid's snapshot can fall up to six days before that onset).
+   */
+  foreseeableRecall30: Record<'begun' | 'twoWeeks' | 'byLead', RecallFigure>;
 }
 
 export interface BacktestWorkloadResult {
@@ -100,15 +112,28 @@ async function ensurePopulation(name: string, customers: number, days: number): 
   }
 }
 
-/** The churners whose leading pattern had begun at least `leadDays` before they churned. */
-function foreseeableChurners(dataSet: DemoDataSet, leadDays: number): Set<string> {
-  return new Set(
-    populationLabels(dataSet)
-      .filter(
-        (l) => l.churnedAt && l.foreseeable && l.signalOnsetAt && l.signalOnsetAt.getTime() <= l.churnedAt.getTime() - leadDays * DAY_MS,
-      )
-      .map((l) => l.customerId),
-  );
+/** When each churner with a leading pattern started showing it (the population's labels). */
+function patternOnsets(dataSet: DemoDataSet): Map<string, { onset: number; churnedAt: number }> {
+  const onsets = new Map<string, { onset: number; churnedAt: number }>();
+  for (const l of populationLabels(dataSet))
+    if (l.churnedAt && l.foreseeable && l.signalOnsetAt)
+      onsets.set(l.customerId, { onset: l.signalOnsetAt.getTime(), churnedAt: l.churnedAt.getTime() });
+  return onsets;
+}
+
+/** The churners whose pattern had run `days` or more at the latest grid instant at least `leadDays` before their churn. */
+function patternRunBy(
+  onsets: Map<string, { onset: number; churnedAt: number }>,
+  instants: Date[],
+  leadDays: number,
+  days: number,
+): Set<string> {
+  const ids = new Set<string>();
+  for (const [id, { onset, churnedAt }] of onsets) {
+    const read = instants.filter((t) => t.getTime() <= churnedAt - leadDays * DAY_MS).pop();
+    if (read && read.getTime() - onset >= days * DAY_MS) ids.add(id);
+  }
+  return ids;
 }
 
 async function backtestModel(
@@ -116,7 +141,7 @@ async function backtestModel(
   model: ScoringModelConfig,
   grid: { from: Date; to: Date; stepDays: number },
   anchor: Date,
-  foreseeable: Set<string>,
+  foreseeable: Record<keyof ModelFigures['foreseeableRecall30'], Set<string>>,
 ): Promise<ModelFigures> {
   const db = orm.em.fork() as Db;
   const started = process.hrtime.bigint();
@@ -130,17 +155,24 @@ async function backtestModel(
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   // Recall among churners that showed a leading pattern 30 days ahead: the other churners are left out entirely.
   const churned = new Set(labels.filter((l) => l.churnedAt).map((l) => l.customerId));
-  const keep = (id: string) => !churned.has(id) || foreseeable.has(id);
-  const subset = evaluateBacktest(
-    scores.filter((s) => keep(s.customerId)),
-    labels.filter((l) => keep(l.customerId)),
-    options,
-  );
-  const recall30 = subset.recall.find((r) => r.leadDays === 30);
+  const recallAmong = (subset: Set<string>): RecallFigure => {
+    const keep = (id: string) => !churned.has(id) || subset.has(id);
+    const report = evaluateBacktest(
+      scores.filter((s) => keep(s.customerId)),
+      labels.filter((l) => keep(l.customerId)),
+      options,
+    );
+    const recall30 = report.recall.find((r) => r.leadDays === 30);
+    return { churners: recall30?.churners ?? 0, flagged: recall30?.flagged ?? 0, recall: recall30?.recall ?? null };
+  };
   return {
     seconds,
     report,
-    foreseeableRecall30: { churners: recall30?.churners ?? 0, flagged: recall30?.flagged ?? 0, recall: recall30?.recall ?? null },
+    foreseeableRecall30: {
+      begun: recallAmong(foreseeable.begun),
+      twoWeeks: recallAmong(foreseeable.twoWeeks),
+      byLead: recallAmong(foreseeable.byLead),
+    },
   };
 }
 
@@ -152,7 +184,13 @@ export async function runBacktestWorkload(options: BacktestWorkloadOptions): Pro
   const to = new Date(anchor.getTime() - DAY_MS);
   const grid = { from: new Date(to.getTime() - (options.weeks - 1) * 7 * DAY_MS), to, stepDays: 7 };
   const dataSet = buildDemoDataSet({ customers: options.customers, days, seed: SEED, now: anchor });
-  const foreseeable = foreseeableChurners(dataSet, 30);
+  const onsets = patternOnsets(dataSet);
+  const instants = gridInstants(grid);
+  const foreseeable = {
+    begun: patternRunBy(onsets, instants, 30, 0),
+    twoWeeks: patternRunBy(onsets, instants, 30, 14),
+    byLead: new Set([...onsets].filter(([, o]) => o.onset <= o.churnedAt - 30 * DAY_MS).map(([id]) => id)),
+  };
   await vacuum(name, [
     'engagement_day',
     'engagement_event',
