@@ -371,6 +371,13 @@ const REGULAR_RHYTHM = { metric: 'active_days', windowDays: 60, direction: 'at_l
 const ENOUGH_DAYS_OF_USE = { metric: 'active_days', windowDays: 21, direction: 'at_least', threshold: 14 } as const;
 
 /**
+ * The condition of `lighter_days` on the account's usual team still coming: 60 % or more of the last
+ * 60 days' users active in the last 14. Fewer users make lighter days too; counted twice, a champion
+ * leaving put a busy account in the worst tier on one pattern.
+ */
+const SAME_TEAM = { metric: 'active_users_trend', windowDays: 14, baselineDays: 60, direction: 'at_least', threshold: 0.6 } as const;
+
+/**
  * The condition of the feature red flag on the last two weeks holding enough feature use to show the
  * account's usual features: 1.5 feature-days per feature of the last 60 days (10 features need 15
  * feature-days: a day with three features counts three). An account that touches each of many
@@ -595,7 +602,8 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // each of them (a client lost, a budget cut). The two flags above miss it: the days do not halve,
     // and events against a baseline that holds the recent weeks read 0.6 at most after a halving. Per
     // day of use the measure ignores how many days an account comes, so a holiday or a random rhythm
-    // does not move it; ENOUGH_DAYS_OF_USE keeps a handful of days from passing for a level.
+    // does not move it; ENOUGH_DAYS_OF_USE keeps a handful of days from passing for a level, and
+    // SAME_TEAM leaves a team that shrank, whose days are lighter too, to team_shrinking alone.
     {
       name: 'lighter_days',
       metric: 'events_per_active_day_vs_prior',
@@ -607,6 +615,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       onlyWhen: [
         { metric: 'events_per_active_day_vs_prior', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.7 },
         ENOUGH_DAYS_OF_USE,
+        SAME_TEAM,
       ],
     },
     // Enough on its own for "at risk", as team_shrinking: fewer than half of the usual features used for

@@ -129,11 +129,13 @@ describe('the default model on one pattern at a time', () => {
     expect(scoreWith({ active_days_trend: 0.4, events_trend: 0.4, active_days: 20 })).toEqual({ score: 83, tier: 'healthy' });
   });
 
-  it('puts it at risk when each day of use holds half its usual events, on as many days as before, unless it has too few days to measure', () => {
+  it('puts it at risk when each day of use holds half its usual events, on as many days as before, unless it has too few days to measure or fewer users', () => {
     // Three weeks of half the events per day of use: events against a 60-day baseline that holds them read 0.6.
     expect(scoreWith({ events_per_active_day_vs_prior: 0.5, events_trend: 0.6 })).toEqual({ score: 44, tier: 'at_risk' });
     // 10 active days in three weeks: a handful of days of a few events each is no level to halve.
     expect(scoreWith({ events_per_active_day_vs_prior: 0.5, events_trend: 0.6, active_days: 10 })).toEqual({ score: 94, tier: 'healthy' });
+    // A team shrunk to a quarter makes lighter days too: that one pattern is team_shrinking's alone, at risk, not critical.
+    expect(scoreWith({ active_users_trend: 0.25, events_per_active_day_vs_prior: 0.5 })).toEqual({ score: 42, tier: 'at_risk' });
   });
 
   it("gives the README's worked example its figures: 90, and 19 once the champion left", () => {
