@@ -631,16 +631,17 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       points: 45,
       onlyWhen: [WHILE_IN_USE, ENOUGH_FEATURE_USE],
     },
-    // Two failed payments in a row with no success since: a busy account is at risk on this alone.
+    // Failed payments in a row with no success since, from two: three put a busy account at risk on
+    // this alone, whether or not its invoices carry due dates (unpaid_invoice_penalty needs them).
     {
       name: 'payment_failure_penalty',
       metric: 'payment_failure_streak',
       windowDays: 90,
       direction: 'at_least',
       threshold: 2,
-      points: 12,
+      points: 15,
       perUnit: true,
-      maxPoints: 36,
+      maxPoints: 45,
     },
     {
       name: 'unpaid_invoice_penalty',

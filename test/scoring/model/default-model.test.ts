@@ -93,8 +93,11 @@ describe('the default model on one pattern at a time', () => {
     expect(scoreWith({})).toEqual({ score: 98, tier: 'healthy' });
   });
 
-  it('puts it at risk on payments alone: its last three payments failed and two invoices unpaid', () => {
-    expect(scoreWith({ payment_failure_streak: 3, unpaid_past_due: 2 })).toEqual({ score: 30, tier: 'at_risk' });
+  it('puts it at risk on payments alone: its last three payments failed, and critical with two invoices unpaid too', () => {
+    expect(scoreWith({ payment_failure_streak: 3 })).toEqual({ score: 45, tier: 'at_risk' });
+    expect(scoreWith({ payment_failure_streak: 3, unpaid_past_due: 2 })).toEqual({ score: 21, tier: 'critical' });
+    // Two in a row: monitor.
+    expect(scoreWith({ payment_failure_streak: 2 })).toEqual({ score: 63, tier: 'monitor' });
   });
 
   it('puts it at risk when its team shrinks to a quarter while it stays as active as before', () => {
