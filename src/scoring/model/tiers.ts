@@ -55,16 +55,20 @@ export function isWorstTier(bands: readonly TierBand[], key: string): boolean {
   return bandsWorstFirst(bands)[0]?.key === key;
 }
 
-/** The second-worst band (e.g. at_risk in the default scheme, churning in the five-band thriving one). */
+/**
+ * The second-worst band (e.g. at_risk in the default scheme, churning in the five-band thriving one).
+ * Never the best band: in a two-band scheme the other band is where healthy accounts are.
+ */
 export function isSecondWorstTier(bands: readonly TierBand[], key: string): boolean {
-  return bands.length >= 2 && bandsWorstFirst(bands)[1].key === key;
+  return bands.length >= 3 && bandsWorstFirst(bands)[1].key === key;
 }
 
-/** The two worst bands: lifecycle AT_RISK, and where high-value escalations apply. */
+/**
+ * The two worst bands, never the best one (a two-band scheme has one at-risk band, a one-band scheme
+ * none): lifecycle AT_RISK, the worklist, a backtest's flags, and where high-value escalations apply.
+ */
 export function isAtRiskTier(bands: readonly TierBand[], key: string): boolean {
-  return bandsWorstFirst(bands)
-    .slice(0, 2)
-    .some((band) => band.key === key);
+  return isWorstTier(bands, key) ? bands.length >= 2 : isSecondWorstTier(bands, key);
 }
 
 /** The best band (e.g. healthy, or thriving): where expansion plays start. */

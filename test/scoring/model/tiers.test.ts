@@ -136,6 +136,17 @@ describe('tier ranks', () => {
     expect(thriving.filter((b) => isAtRiskTier(thriving, b.key)).map((b) => b.key)).toEqual(['churning', 'critical']);
   });
 
+  it('never counts the best band as at risk: a two-band scheme has one at-risk band, a one-band scheme none', () => {
+    const twoBands = [
+      { key: 'ok', label: 'OK', lowerBound: 50, severity: 0 },
+      { key: 'bad', label: 'Bad', lowerBound: 0, severity: 1 },
+    ];
+    expect(twoBands.filter((b) => isAtRiskTier(twoBands, b.key)).map((b) => b.key)).toEqual(['bad']);
+    expect(twoBands.filter((b) => isSecondWorstTier(twoBands, b.key))).toEqual([]);
+    const oneBand = [{ key: 'all', label: 'All', lowerBound: 0, severity: 0 }];
+    expect(oneBand.filter((b) => isAtRiskTier(oneBand, b.key) || isSecondWorstTier(oneBand, b.key))).toEqual([]);
+  });
+
   it('tells whether a change of tier is a worsening or an improvement', () => {
     expect(tierDirection(bands, 'healthy', 'monitor')).toBe('WORSENED');
     expect(tierDirection(bands, 'critical', 'at_risk')).toBe('IMPROVED');
