@@ -179,6 +179,8 @@ it('suggests weights fitted to the labelled history, non-negative and summing to
         weights: Array<{ name: string; weight: number; currentWeight: number }>;
         samples: number;
         positives: number;
+        churners: number;
+        warnings: string[];
         current: Report;
         suggested: Report;
       };
@@ -186,7 +188,7 @@ it('suggests weights fitted to the labelled history, non-negative and summing to
     unknown
   >(
     `query ($input: SuggestScoringModelInput!) { suggestScoringModel(input: $input) {
-       config weights { name weight currentWeight coefficient } samples positives current { ${REPORT} } suggested { ${REPORT} } } }`,
+       config weights { name weight currentWeight coefficient } samples positives churners warnings current { ${REPORT} } suggested { ${REPORT} } } }`,
     { input: GRID },
   );
   expect(result.errors).toBeUndefined();
@@ -196,6 +198,9 @@ it('suggests weights fitted to the labelled history, non-negative and summing to
   expect(suggestion.weights.every((w) => w.weight >= 0)).toBe(true);
   expect(suggestion.positives).toBeGreaterThan(0);
   expect(suggestion.samples).toBeGreaterThan(suggestion.positives);
+  // Three churned accounts are a thin basis for weights: the suggestion says so.
+  expect(suggestion.churners).toBe(3);
+  expect(suggestion.warnings).toEqual([expect.stringMatching(/^fitted to 3 churned accounts: too few/)]);
   const inConfig = Object.fromEntries(suggestion.config.components.flatMap((c) => c.signals).map((s) => [s.name, s.weight]));
   expect(inConfig).toEqual(Object.fromEntries(suggestion.weights.map((w) => [w.name, w.weight])));
   expect(suggestion.suggested.auc.auc).toBeGreaterThanOrEqual(0.9);
@@ -209,7 +214,36 @@ it('suggests weights fitted to the labelled history, non-negative and summing to
   expect(applied.data?.updateScoringModel.version).toBe(2);
 });
 
-it('previews the tiers a model would give now, and who would move, largest ARR first, writing nothing', async () => {
+it('refuses to fit a history in which no signal tells the churners apart, and more evaluations at once than an instance runs', async () => {
+  // One instant before any event: every account looks the same, though three churn within the horizon.
+  const blank = await server.request('query ($input: SuggestScoringModelInput!) { suggestScoringModel(input: $input) { samples } }', {
+    input: { from: daysAgo(166, 0), to: daysAgo(165, 0), stepDays: 7, horizonDays: 150 },
+  });
+  expect(blank.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  expect(blank.errors?.[0].message).toMatch(/nothing to weight/);
+  // Three daily backtests of a year in one request: two run, the third is refused at once.
+  const input = { from: daysAgo(365, 0), to: daysAgo(1, 0), stepDays: 1 };
+  const crowded = await server.request<Record<string, { customers: number } | null>, unknown>(
+    `query ($input: BacktestInput!) { a: backtest(input: $input) { customers } b: backtest(input: $input) { customers } c: backtest(input: $input) { customers } }`,
+    { input },
+  );
+  expect(crowded.errors?.map((e) => e.extensions?.code)).toEqual(['RATE_LIMITED']);
+  // The two admitted run to their end (GraphQL does not cancel a resolver); then a backtest is admitted again.
+  let again = await server.request<{ backtest: { customers: number } }, unknown>(
+    'query ($input: BacktestInput!) { backtest(input: $input) { customers } }',
+    { input: GRID },
+  );
+  for (let tries = 0; again.errors && tries < 150; tries++) {
+    expect(again.errors[0].extensions?.code).toBe('RATE_LIMITED');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    again = await server.request('query ($input: BacktestInput!) { backtest(input: $input) { customers } }', { input: GRID });
+  }
+  expect(again.data?.backtest.customers).toBe(9);
+});
+
+it('previews the tiers a model would give now, and who would move, largest ARR first, never a churned account, writing nothing', async () => {
+  // A customer bigger than the steady ones; the churners (bigger still) have left and are no one's to move.
+  await server.gql(UpsertCustomerDocument, { input: { id: 'cust_bt_big', name: 'Big', signedUpAt: daysAgo(170), arrCents: 5_000_000 } });
   await server.request('mutation { refreshAllHealthScores { status } }');
   const before = await rowCounts();
   const strict = (
@@ -244,12 +278,11 @@ it('previews the tiers a model would give now, and who would move, largest ARR f
   );
   expect(result.errors).toBeUndefined();
   const preview = result.data!.previewScoringModel;
-  expect(preview.current.reduce((n, t) => n + t.count, 0)).toBe(9);
-  expect(preview.proposed.reduce((n, t) => n + t.count, 0)).toBe(9);
+  expect(preview.current.reduce((n, t) => n + t.count, 0)).toBe(7);
+  expect(preview.proposed.reduce((n, t) => n + t.count, 0)).toBe(7);
   expect(preview.proposed.map((t) => t.tier)).toEqual(['top', 'rest']);
-  expect(preview.changed).toBe(9);
-  expect(preview.changes).toHaveLength(3);
-  expect(preview.changes.map((c) => c.arrCents)).toEqual([3_000_000, 3_000_000, 3_000_000]);
+  expect(preview.changed).toBe(7);
+  expect(preview.changes.map((c) => c.arrCents)).toEqual([5_000_000, 2_000_000, 2_000_000]);
   // The changes page on: four at a time, each page after the last one's cursor, add up to all nine in order.
   const page = async (after: string | null) =>
     (
@@ -269,15 +302,19 @@ it('previews the tiers a model would give now, and who would move, largest ARR f
   const pages = [await page(null)];
   // Bounded: a cursor that did not move on would otherwise page forever.
   while (pages.at(-1)!.changesPageInfo.hasNextPage && pages.length < 5) pages.push(await page(pages.at(-1)!.changesPageInfo.endCursor));
-  expect(pages.map((p) => p.changes.length)).toEqual([4, 4, 1]);
+  expect(pages.map((p) => p.changes.length)).toEqual([4, 3]);
   const all = await server.request<{ previewScoringModel: { changes: Array<{ customerId: string }> } }, unknown>(
     'query ($config: JSON!) { previewScoringModel(config: $config, first: 500) { changes { customerId } } }',
     { config },
   );
-  expect(pages.flatMap((p) => p.changes.map((c) => c.customerId))).toEqual(all.data!.previewScoringModel.changes.map((c) => c.customerId));
+  const listed = pages.flatMap((p) => p.changes.map((c) => c.customerId));
+  expect(listed).toEqual(all.data!.previewScoringModel.changes.map((c) => c.customerId));
+  expect(listed.filter((id) => CHURNERS.some(([churner]) => churner === id))).toEqual([]);
   const refused = await server.request('query ($config: JSON!) { previewScoringModel(config: $config, after: "nonsense") { changed } }', {
     config,
   });
   expect(refused.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  const none = await server.request('query ($config: JSON!) { previewScoringModel(config: $config, first: 0) { changed } }', { config });
+  expect(none.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'first' });
   expect(await rowCounts()).toEqual(before);
 });

@@ -5,21 +5,28 @@ import { auditAdminAction } from '../../auth/audit.middleware';
 import { Scope } from '../../auth/scopes';
 import type { GraphQLContext } from '../../context';
 import { JSONScalar } from '../../infra/scalars';
-import { BacktestResult, previewScoringModel, runBacktest, suggestScoringModel } from './backtest.service';
+import {
+  BacktestResult,
+  DEFAULT_HORIZON_DAYS,
+  DEFAULT_STEP_DAYS,
+  previewScoringModel,
+  runBacktest,
+  suggestScoringModel,
+} from './backtest.service';
 import { BacktestInput, BacktestReport, ScoringModelPreview, SuggestedScoringModel, SuggestScoringModelInput } from './backtest.types';
 
 function toReport(result: BacktestResult): BacktestReport {
   return { ...result.report, modelVersion: result.model.version, instants: result.instants };
 }
 
-/** What the audit log keeps of an evaluation's input: its grid and model version, not a whole config. */
+/** What the audit log keeps of an evaluation's input: its grid (defaults filled in) and model version, not a whole config. */
 function gridDetails(input: unknown): Record<string, unknown> {
   const { from, to, stepDays, horizonDays, model } = input as BacktestInput;
   return {
     from,
     to,
-    stepDays: stepDays ?? null,
-    horizonDays: horizonDays ?? null,
+    stepDays: stepDays ?? DEFAULT_STEP_DAYS,
+    horizonDays: horizonDays ?? DEFAULT_HORIZON_DAYS,
     modelVersion: model?.version ?? null,
     modelConfig: model?.config != null,
   };
@@ -49,7 +56,7 @@ export class BacktestResolver {
     @Arg('input', () => SuggestScoringModelInput) input: SuggestScoringModelInput,
     @Ctx() { db }: GraphQLContext,
   ): Promise<SuggestedScoringModel> {
-    const { config, fit, current, suggested } = await suggestScoringModel(db, input);
+    const { config, fit, churners, warnings, current, suggested } = await suggestScoringModel(db, input);
     const currentWeights = new Map(current.model.config.components.flatMap((c) => c.signals).map((s) => [s.name, s.weight]));
     return {
       config,
@@ -61,6 +68,8 @@ export class BacktestResolver {
       })),
       samples: fit.samples,
       positives: fit.positives,
+      churners,
+      warnings,
       current: toReport(current),
       suggested: { ...suggested, modelVersion: null, instants: current.instants },
     };
@@ -75,7 +84,7 @@ export class BacktestResolver {
   })
   async previewScoringModel(
     @Arg('config', () => JSONScalar) config: unknown,
-    @Arg('first', () => Int, { nullable: true, description: 'How many changing customers to list (≤ 500, default 50).' })
+    @Arg('first', () => Int, { nullable: true, description: 'How many changing customers to list (1…500, default 50).' })
     first: number | null,
     @Arg('after', () => String, { nullable: true, description: "The previous page's `changesPageInfo.endCursor`." })
     after: string | null,

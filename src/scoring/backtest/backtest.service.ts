@@ -2,13 +2,14 @@
 // grid and measures the result against the churn labels (`churnedAt`) known today; the suggestion
 // fits the signal weights to that history; the preview shows what a model would change now. All
 // three only read: no history, tier change, outreach or event is written or published.
-import { ensure, NotFoundError } from '../../infra/errors';
+import { RateLimitedError } from '../../auth/auth.errors';
+import { ensure, InvalidInputError, NotFoundError } from '../../infra/errors';
 import { decodeCursor, encodeCursor, MAX_PAGE_SIZE, PageInfo } from '../../infra/pagination';
 import { Db, json, query, queryOne } from '../../infra/sql';
 import { getActiveModel } from '../scoring-model.service';
 import { assessCustomer, computeScore, metricRequests, ScoringModelConfig, validateModel } from '../model';
 import { BacktestReport, evaluateBacktest } from './evaluate';
-import { fitSignalWeights, FittedWeights } from './fit-weights';
+import { fitSignalWeights, FittedWeights, NothingToWeightError } from './fit-weights';
 import { collectSnapshots, gridInstants, loadAccounts, metricsOf, scoreSnapshots, SnapshotGrid, SnapshotSet } from './snapshots';
 import { gatherMetrics } from '../gather-metrics.sql';
 import { appliedPenaltyNames } from '../signal-storage';
@@ -21,6 +22,33 @@ const DAY_MS = 86_400_000;
  */
 export const MAX_SNAPSHOT_INSTANTS = 366;
 export const DEFAULT_HORIZON_DAYS = 30;
+export const DEFAULT_STEP_DAYS = 7;
+/**
+ * Evaluations (backtests, suggestions, previews) one instance runs at once: each scores the whole
+ * population, a backtest at every instant of its grid, so a request holding many of them (aliases,
+ * or many requests in parallel) would otherwise take every core and the memory of their snapshots.
+ */
+export const MAX_CONCURRENT_EVALUATIONS = 2;
+/** Below this many churned accounts, fitted weights are noted as resting on too few to mean much. */
+export const FEW_CHURNERS = 10;
+
+let evaluationsRunning = 0;
+
+/** Runs an evaluation when a slot is free; refuses it (RATE_LIMITED, nothing run) when all are taken. */
+async function inEvaluationSlot<T>(run: () => Promise<T>): Promise<T> {
+  if (evaluationsRunning >= MAX_CONCURRENT_EVALUATIONS) {
+    throw new RateLimitedError(
+      `${MAX_CONCURRENT_EVALUATIONS} model evaluations (backtest, suggestScoringModel, previewScoringModel) are running on this instance; retry later`,
+      { retryAfterSeconds: 5 },
+    );
+  }
+  evaluationsRunning++;
+  try {
+    return await run();
+  } finally {
+    evaluationsRunning--;
+  }
+}
 
 export interface BacktestRequest {
   /** A stored model version, or a full config; the active model when neither is given. */
@@ -65,7 +93,7 @@ export function checkedGrid(
   now = Date.now(),
 ): SnapshotGrid & { horizonDays: number } {
   const { from, to } = input;
-  const stepDays = input.stepDays ?? 7;
+  const stepDays = input.stepDays ?? DEFAULT_STEP_DAYS;
   const horizonDays = input.horizonDays ?? DEFAULT_HORIZON_DAYS;
   ensure(
     from instanceof Date && !Number.isNaN(from.getTime()) && from.getTime() >= Date.UTC(1970, 0, 1),
@@ -107,8 +135,10 @@ export async function runBacktest(db: Db, request: BacktestRequest): Promise<Bac
   const now = new Date();
   const grid = checkedGrid(request, now.getTime());
   const model = await modelUnderTest(db, request.model);
-  const set = await collectSnapshots(db, model.config, grid);
-  return { model, report: report(set, model.config, grid.horizonDays, now), instants: gridInstants(grid).length };
+  return inEvaluationSlot(async () => {
+    const set = await collectSnapshots(db, model.config, grid);
+    return { model, report: report(set, model.config, grid.horizonDays, now), instants: gridInstants(grid).length };
+  });
 }
 
 /**
@@ -120,6 +150,7 @@ function trainingSet(set: SnapshotSet, config: ScoringModelConfig, horizonDays: 
   const signals = config.components.flatMap((c) => c.signals);
   const features: number[][] = [];
   const labels: (0 | 1)[] = [];
+  const churners = new Set<string>();
   const horizonMs = horizonDays * DAY_MS;
   for (const snapshot of set.snapshots) {
     const at = snapshot.asOf.getTime();
@@ -127,14 +158,20 @@ function trainingSet(set: SnapshotSet, config: ScoringModelConfig, horizonDays: 
     const result = computeScore(config, metricsOf(set, snapshot));
     features.push(result.signals.map((s) => s.value ?? 1));
     const churnedAt = snapshot.account.churnedAt?.getTime();
-    labels.push(churnedAt !== undefined && churnedAt > at && churnedAt <= at + horizonMs ? 1 : 0);
+    const churnsWithin = churnedAt !== undefined && churnedAt > at && churnedAt <= at + horizonMs;
+    labels.push(churnsWithin ? 1 : 0);
+    if (churnsWithin) churners.add(snapshot.account.id);
   }
-  return { signalNames: signals.map((s) => s.name), features, labels };
+  return { signalNames: signals.map((s) => s.name), features, labels, churners: churners.size };
 }
 
 export interface SuggestedModel {
   config: ScoringModelConfig;
   fit: FittedWeights;
+  /** Churned accounts among the fitted rows' positives. */
+  churners: number;
+  /** What a reader should know before applying the weights (too few churners to rest on). */
+  warnings: string[];
   current: BacktestResult;
   suggested: BacktestReport;
 }
@@ -148,19 +185,44 @@ export async function suggestScoringModel(db: Db, request: Omit<BacktestRequest,
   const now = new Date();
   const grid = checkedGrid(request, now.getTime());
   const active = await getActiveModel(db);
-  const set = await collectSnapshots(db, active.config, grid);
+  return inEvaluationSlot(async () => {
+    const set = await collectSnapshots(db, active.config, grid);
+    return suggestionFrom(set, active, grid, now);
+  });
+}
+
+/** Fits the weights to a collected history; BAD_USER_INPUT (no argument: a property of the data) when it holds nothing to fit. */
+function suggestionFrom(
+  set: SnapshotSet,
+  active: { version: number; config: ScoringModelConfig },
+  grid: SnapshotGrid & { horizonDays: number },
+  now: Date,
+): SuggestedModel {
   const training = trainingSet(set, active.config, grid.horizonDays, now);
   ensure(
     training.labels.some((l) => l === 1),
-    'no account churned within the horizon of a snapshot whose horizon has elapsed: nothing to fit to',
-    { argument: 'from' },
+    'no account churned within the horizon of a snapshot whose horizon has elapsed in from…to: nothing to fit to',
   );
   ensure(
     training.labels.some((l) => l === 0),
-    'every snapshot was followed by churn: nothing to tell apart',
-    { argument: 'from' },
+    'every snapshot in from…to was followed by churn: nothing to tell apart',
   );
-  const fit = fitSignalWeights(training);
+  let fit: FittedWeights;
+  try {
+    fit = fitSignalWeights(training);
+  } catch (error) {
+    if (!(error instanceof NothingToWeightError)) throw error;
+    throw new InvalidInputError(
+      'no signal of the active model is worse before churn than otherwise in from…to: nothing to weight (widen from…to, or label more churned accounts)',
+    );
+  }
+  const warnings =
+    training.churners < FEW_CHURNERS
+      ? [
+          `fitted to ${training.churners} churned account${training.churners === 1 ? '' : 's'}: too few for the weights to mean much; ` +
+            `backtest them on a longer history before applying them`,
+        ]
+      : [];
   const config: ScoringModelConfig = structuredClone(active.config);
   for (const component of config.components) {
     for (const signal of component.signals) signal.weight = fit.weights[signal.name] ?? 0;
@@ -168,6 +230,8 @@ export async function suggestScoringModel(db: Db, request: Omit<BacktestRequest,
   return {
     config,
     fit,
+    churners: training.churners,
+    warnings,
     current: {
       model: { version: active.version, config: active.config },
       report: report(set, active.config, grid.horizonDays, now),
@@ -226,9 +290,20 @@ export async function previewScoringModel(
   configInput: unknown,
   { first = 50, after = null }: { first?: number; after?: string | null } = {},
 ): Promise<ModelPreview> {
-  ensure(Number.isInteger(first) && first >= 0 && first <= MAX_PAGE_SIZE, `first must be within 0…${MAX_PAGE_SIZE}`, { argument: 'first' });
+  ensure(Number.isInteger(first) && first >= 1 && first <= MAX_PAGE_SIZE, `first must be within 1…${MAX_PAGE_SIZE}`, { argument: 'first' });
   const config = checkedConfig(configInput, 'config');
+  // A bad cursor is refused before every customer is scored.
+  if (after !== null) movesAfter([], after);
   const active = await getActiveModel(db);
+  return inEvaluationSlot(() => previewOf(db, config, active, { first, after }));
+}
+
+async function previewOf(
+  db: Db,
+  config: ScoringModelConfig,
+  active: { config: ScoringModelConfig },
+  { first, after }: { first: number; after: string | null },
+): Promise<ModelPreview> {
   const asOf = new Date();
   const accounts = await loadAccounts(db);
   const requests = metricRequests(config);
@@ -236,7 +311,10 @@ export async function previewScoringModel(
   const proposed = new Map<string, number>();
   const current = new Map<string, number>();
   for (let start = 0; start < accounts.length; start += 2000) {
-    const batch = accounts.slice(start, start + 2000).filter((a) => a.signedUpAt.getTime() <= asOf.getTime());
+    // Customers today: signed up, and not churned (a churned account has no tier to move to).
+    const batch = accounts
+      .slice(start, start + 2000)
+      .filter((a) => a.signedUpAt.getTime() <= asOf.getTime() && (a.churnedAt === null || a.churnedAt.getTime() > asOf.getTime()));
     const gathered = await gatherMetrics(
       db.fork() as Db,
       batch.map((a) => a.id),

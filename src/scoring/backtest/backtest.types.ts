@@ -218,6 +218,14 @@ export class SuggestedScoringModel {
   @Field(() => Int, { description: 'Of which followed by churn within the horizon.' })
   positives!: number;
 
+  @Field(() => Int, { description: 'Churned accounts those positives belong to.' })
+  churners!: number;
+
+  @Field(() => [String], {
+    description: 'What to know before applying the weights: fitted to fewer than 10 churned accounts, say. Empty when nothing.',
+  })
+  warnings!: string[];
+
   @Field(() => BacktestReport)
   current!: BacktestReport;
 

@@ -69,6 +69,12 @@ const MAX_PENALTY_PAIRS = 32;
 /** A risk column whose standard deviation is below this is constant: it cannot explain churn. */
 const CONSTANT_COLUMN_SD = 1e-9;
 
+/**
+ * No signal's risk rises with churn in this training set (each is constant, or lower among the
+ * churned rows): there is nothing to weight. A property of the data, not a malformed input.
+ */
+export class NothingToWeightError extends RangeError {}
+
 /** Mean and standard deviation of one signal's risk over the training set. */
 interface RiskColumn {
   mean: number;
@@ -104,7 +110,7 @@ export function fitSignalWeights(training: TrainingSet, options: FitOptions = {}
   const sample = balancedSample(training.labels, settings.maxRowsPerClass);
   let active = columns.flatMap((column, index) => (column.sd > CONSTANT_COLUMN_SD ? [index] : []));
   for (;;) {
-    if (active.length === 0) throw new RangeError('no signal lowers churn risk as it rises: there is nothing to weight');
+    if (active.length === 0) throw new NothingToWeightError('no signal lowers churn risk as it rises: there is nothing to weight');
     const fit = fitStandardised(training, columns, sample, active, settings);
     const kept = active.filter((_, position) => fit.coefficients[position] >= 0);
     if (kept.length === active.length) {
