@@ -43,8 +43,63 @@ function windowErrors(path: string, source: { metric: string; windowDays: number
 }
 const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
 
+/**
+ * The keys an object of the model may hold. A key the scoring core does not read (a misspelt
+ * `penaltyHysterisis`) would otherwise be stored and silently ignored, and the setting meant left at its default.
+ */
+const KNOWN_KEYS = {
+  model: [
+    'components',
+    'penalties',
+    'tiers',
+    'hysteresis',
+    'penaltyHysteresis',
+    'trend',
+    'lifecycle',
+    'scoreDrop',
+    'playbooks',
+    'cooldownDays',
+    'escalationArrCents',
+    'silenceAlertDays',
+  ],
+  component: ['name', 'signals'],
+  signal: ['name', 'metric', 'windowDays', 'baselineDays', 'normaliser', 'weight', 'missing'],
+  missing: ['policy', 'value'],
+  penalty: ['name', 'metric', 'windowDays', 'baselineDays', 'direction', 'threshold', 'points', 'perUnit', 'maxPoints', 'onlyWhen'],
+  condition: ['metric', 'windowDays', 'baselineDays', 'direction', 'threshold'],
+  tier: ['key', 'label', 'lowerBound', 'severity'],
+  trend: ['windowDays', 'threshold'],
+  lifecycle: ['onboardingDays', 'minCoverage', 'churnWindowDays', 'advocateMinScore', 'advocateMinNps'],
+  scoreDrop: ['points', 'withinDays'],
+  playbook: ['key', 'kind', 'tierKey', 'minScore', 'cooldownDays', 'actions'],
+  action: ['action', 'audience', 'channel', 'template', 'escalation'],
+} as const satisfies Record<string, readonly string[]>;
+
+/** A normaliser's keys by kind. */
+const NORMALISER_KEYS: Record<string, readonly string[]> = {
+  target: ['kind', 'target'],
+  inverse_target: ['kind', 'max'],
+  recency: ['kind', 'fullDays', 'zeroDays'],
+  linear: ['kind', 'min', 'max'],
+  ratio: ['kind'],
+};
+
+/** One message per key of `value` (an object of the model at `path`) that is not in `known`. */
+function unknownKeyErrors(path: string, value: unknown, known: readonly string[]): string[] {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return [];
+  return Object.keys(value)
+    .filter((key) => !known.includes(key))
+    .map((key) => `${path ? `${path}.` : ''}${key} is not a setting of a scoring model (known here: ${known.join(', ')})`);
+}
+
 function normaliserErrors(path: string, normaliser: Normaliser | undefined): string[] {
   if (!normaliser || typeof normaliser !== 'object') return [`${path} is required`];
+  const known = Object.hasOwn(NORMALISER_KEYS, normaliser.kind) ? NORMALISER_KEYS[normaliser.kind] : null;
+  const unknown = known ? unknownKeyErrors(path, normaliser, known) : [];
+  return [...unknown, ...normaliserValueErrors(path, normaliser)];
+}
+
+function normaliserValueErrors(path: string, normaliser: Normaliser): string[] {
   switch (normaliser.kind) {
     case 'target':
       return isFiniteNumber(normaliser.target) && normaliser.target > 0 && normaliser.target <= MAX_MAGNITUDE
@@ -78,7 +133,8 @@ function normaliserErrors(path: string, normaliser: Normaliser | undefined): str
 }
 
 function signalErrors(path: string, signal: SignalConfig): string[] {
-  const errors: string[] = [];
+  const errors: string[] = unknownKeyErrors(path, signal, KNOWN_KEYS.signal);
+  errors.push(...unknownKeyErrors(`${path}.missing`, signal.missing, KNOWN_KEYS.missing));
   if (!isNonEmptyString(signal.name)) errors.push(`${path}.name is required`);
   if (!METRIC_KINDS.includes(signal.metric)) errors.push(`${path}.metric "${signal.metric}" is not a known metric`);
   errors.push(...windowErrors(path, signal));
@@ -95,7 +151,7 @@ function signalErrors(path: string, signal: SignalConfig): string[] {
 }
 
 function penaltyErrors(path: string, penalty: PenaltyConfig): string[] {
-  const errors: string[] = [];
+  const errors: string[] = unknownKeyErrors(path, penalty, KNOWN_KEYS.penalty);
   if (!isNonEmptyString(penalty.name)) errors.push(`${path}.name is required`);
   if (!METRIC_KINDS.includes(penalty.metric)) errors.push(`${path}.metric "${penalty.metric}" is not a known metric`);
   errors.push(...windowErrors(path, penalty));
@@ -120,7 +176,7 @@ function conditionErrors(path: string, conditions: PenaltyCondition[] | undefine
   return conditions.flatMap((condition, index) => {
     const at = `${path}.onlyWhen[${index}]`;
     if (!condition || typeof condition !== 'object') return [`${at} must be a condition`];
-    const errors: string[] = [];
+    const errors: string[] = unknownKeyErrors(at, condition, KNOWN_KEYS.condition);
     if (!METRIC_KINDS.includes(condition.metric)) errors.push(`${at}.metric "${condition.metric}" is not a known metric`);
     errors.push(...windowErrors(at, condition));
     if (condition.direction !== 'at_least' && condition.direction !== 'below') errors.push(`${at}.direction must be "at_least" or "below"`);
@@ -138,6 +194,7 @@ function tierErrors(model: ScoringModelConfig): string[] {
   const lowerBounds = new Set<number>();
   bands.forEach((band, index) => {
     const path = `tiers[${index}]`;
+    errors.push(...unknownKeyErrors(path, band, KNOWN_KEYS.tier));
     if (!isNonEmptyString(band.key)) errors.push(`${path}.key is required`);
     else if (keys.has(band.key)) errors.push(`${path}.key "${band.key}" is used by more than one band`);
     else keys.add(band.key);
@@ -173,6 +230,7 @@ function playbookErrors(model: ScoringModelConfig): string[] {
   const tierKeys = new Set((model.tiers ?? []).map((band) => band.key));
   model.playbooks.forEach((playbook: PlaybookConfig, index) => {
     const path = `playbooks[${index}]`;
+    errors.push(...unknownKeyErrors(path, playbook, KNOWN_KEYS.playbook));
     if (!isNonEmptyString(playbook.key)) errors.push(`${path}.key is required`);
     else if (keys.has(playbook.key)) errors.push(`${path}.key "${playbook.key}" is used by more than one playbook`);
     else keys.add(playbook.key);
@@ -205,6 +263,7 @@ function playbookErrors(model: ScoringModelConfig): string[] {
     }
     playbook.actions.forEach((action, actionIndex) => {
       const actionPath = `${path}.actions[${actionIndex}]`;
+      errors.push(...unknownKeyErrors(actionPath, action, KNOWN_KEYS.action));
       if (!isNonEmptyString(action.action)) errors.push(`${actionPath}.action is required`);
       if (action.audience !== 'CUSTOMER' && action.audience !== 'TEAM') {
         errors.push(`${actionPath}.audience must be CUSTOMER or TEAM`);
@@ -229,7 +288,11 @@ function playbookErrors(model: ScoringModelConfig): string[] {
 
 /** The model's scalar settings: hysteresis (of tiers and of penalties), trend, lifecycle, score drop, cooldown, escalation, silence. */
 function settingsErrors(model: ScoringModelConfig): string[] {
-  const errors: string[] = [];
+  const errors: string[] = [
+    ...unknownKeyErrors('trend', model.trend, KNOWN_KEYS.trend),
+    ...unknownKeyErrors('lifecycle', model.lifecycle, KNOWN_KEYS.lifecycle),
+    ...unknownKeyErrors('scoreDrop', model.scoreDrop, KNOWN_KEYS.scoreDrop),
+  ];
   if (!isFiniteNumber(model.hysteresis) || model.hysteresis < 0 || model.hysteresis > 100) errors.push('hysteresis must be within 0…100');
   // A margin of the whole threshold would keep an `at_least` flag for ever (≥ 0); half of it is already wide.
   if (
@@ -290,7 +353,7 @@ function settingsErrors(model: ScoringModelConfig): string[] {
 
 /** Every rule a model breaks, as readable messages with a path; [] when the model is valid. */
 export function validateModel(model: ScoringModelConfig): string[] {
-  const errors: string[] = [];
+  const errors: string[] = unknownKeyErrors('', model, KNOWN_KEYS.model);
 
   if (!Array.isArray(model.components) || model.components.length === 0) {
     errors.push('components must contain at least one component');
@@ -310,6 +373,7 @@ export function validateModel(model: ScoringModelConfig): string[] {
   let totalWeight = 0;
   components.forEach((component, componentIndex) => {
     const path = `components[${componentIndex}]`;
+    errors.push(...unknownKeyErrors(path, component, KNOWN_KEYS.component));
     if (!isNonEmptyString(component.name)) errors.push(`${path}.name is required`);
     else if (componentNames.has(component.name)) errors.push(`${path}.name "${component.name}" is used by more than one component`);
     else componentNames.add(component.name);

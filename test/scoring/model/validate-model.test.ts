@@ -219,6 +219,29 @@ describe('validateModel', () => {
     });
   });
 
+  it('refuses a setting it does not know, wherever it is, so a misspelt one is not silently ignored', () => {
+    expect(validateModel({ ...DEFAULT_SCORING_MODEL, penaltyHysterisis: 0.1 } as ScoringModelConfig)).toEqual([
+      expect.stringMatching(/^penaltyHysterisis is not a setting of a scoring model \(known here: components, .*penaltyHysteresis/),
+    ]);
+    const nested = errorsAfter((m) => {
+      Object.assign(engagementSignal(m), { weigth: 3 });
+      Object.assign(engagementSignal(m).normaliser, { maximum: 2 });
+      // A copy: the default model's penalties share their conditions.
+      m.penalties[1].onlyWhen![0] = { ...m.penalties[1].onlyWhen![0], treshold: 0.5 } as never;
+      Object.assign(m.tiers[0], { color: 'green' });
+      Object.assign(m.lifecycle, { onboardingDay: 10 });
+      Object.assign(m.playbooks[0].actions[0], { chanel: 'SLACK' });
+    });
+    expect(nested.map((e) => e.split(' is not a setting')[0])).toEqual([
+      'components[0].signals[0].weigth',
+      'components[0].signals[0].normaliser.maximum',
+      'penalties[1].onlyWhen[0].treshold',
+      'tiers[0].color',
+      'lifecycle.onboardingDay',
+      'playbooks[0].actions[0].chanel',
+    ]);
+  });
+
   it('reports every broken rule at once', () => {
     const errors = errorsAfter((m) => {
       m.hysteresis = -1;
