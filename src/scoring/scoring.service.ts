@@ -35,12 +35,17 @@ const RUN_COLUMNS = `id::text as id, status, customers_scored as "customersScore
 /** A client's clock a little ahead of ours does not make its `now` the future. */
 const CLOCK_SLACK_MS = 60_000;
 
-/** The instant to score as of: from 1970 up to now (default now). Checked before anything is written. */
+/**
+ * The instant to score as of: from 1970 up to now (default now). Checked before anything is written.
+ * An instant within the clock slack ahead is now: scored as of a later instant, the run would hide
+ * the outreach it logs from the scorings of the next seconds, which read what was logged up to their asOf.
+ */
 export function checkAsOf(asOf: Date | null | undefined): Date {
   const now = Date.now();
   const value = asOf ?? new Date(now);
   ensure(!(value.getTime() > now + CLOCK_SLACK_MS), 'asOf must not be in the future', { argument: 'asOf' });
-  return instantBetween(value, 'asOf', new Date(now + CLOCK_SLACK_MS));
+  const checked = instantBetween(value, 'asOf', new Date(now + CLOCK_SLACK_MS));
+  return checked.getTime() > now ? new Date(now) : checked;
 }
 
 /**

@@ -212,12 +212,17 @@ describe('explainable scores', () => {
     expect(state.customer.healthScore).toBe(present.refreshHealthScore.score);
   });
 
-  it('rejects asOf in the future, and NOT_FOUND for an unknown customer', async () => {
+  it('rejects asOf in the future, takes seconds ahead as now, and NOT_FOUND for an unknown customer', async () => {
     const future = await server.request(RefreshHealthScoreDocument, {
       customerId: 'cust_healthy',
       asOf: new Date(now + 5 * DAY).toISOString(),
     });
     expect(future.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    // Seconds ahead (a client's clock) is now, not a later instant.
+    const sent = Date.now();
+    const ahead = await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_healthy', asOf: new Date(sent + 30_000).toISOString() });
+    expect(Date.parse(ahead.refreshHealthScore.asOf)).toBeLessThanOrEqual(Date.now());
+    expect(Date.parse(ahead.refreshHealthScore.asOf)).toBeGreaterThanOrEqual(sent);
     const unknown = await server.request(RefreshHealthScoreDocument, { customerId: 'cust_nobody' });
     expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
     const unknownLatest = await server.request(LatestScoreDocument, { customerId: 'cust_nobody' });
