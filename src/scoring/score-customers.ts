@@ -1,7 +1,8 @@
 // Scores a batch of customers as of a time, in one transaction and a bounded number of SQL
 // statements whatever the batch size: gather the metrics (one aggregate per signal table), read
 // the previous scores and recent outreach (one statement each), run the pure model in memory,
-// then write history, current state, tier changes and outreach in one bulk statement each.
+// then write history, current state, tier changes and outreach in one bulk statement each (and,
+// when a batch scores before existing history, one more that relinks the points after it).
 // The events to publish are returned, to be published only after the transaction commits.
 import { ColumnMap, selectColumns } from '../infra/columns';
 import { Db, inTransaction, json, query } from '../infra/sql';
@@ -89,6 +90,18 @@ interface HistoryRow {
   peakScore: number | null;
   /** The penalties the previous score applied (read only for a model with `penaltyHysteresis`). */
   previousPenalties?: string[] | null;
+  /** The earliest point after asOf (there is one when the batch scores before existing history): its id and tier. */
+  nextId: string | null;
+  nextTier: string | null;
+}
+
+/** The next point's link to the one a batch inserts before it (`relinkNextPoints`). */
+interface RelinkRow {
+  next_id: string;
+  from_tier: string;
+  from_score: number;
+  /** Null when the two tiers are the same: the next point then has no tier change. */
+  direction: string | null;
 }
 
 /** A health_score row, by GraphQL field. */
@@ -161,6 +174,7 @@ interface BatchPlan {
   penaltiesByRow: PenaltyResult[][];
   stateRows: unknown[];
   tierChangeRows: unknown[];
+  relinkRows: RelinkRow[];
   outreachRows: NewOutreachAction[];
 }
 
@@ -190,7 +204,8 @@ async function readBatchInputs(tx: Db, ids: string[], asOf: Date, config: Scorin
   const history = await query<HistoryRow>(
     tx,
     `with p as (select ?::timestamptz as as_of)
-     select c.id, prev.score as "previousScore", prev.tier as "previousTier", earlier.score as "earlierScore", peak.score as "peakScore"
+     select c.id, prev.score as "previousScore", prev.tier as "previousTier", earlier.score as "earlierScore", peak.score as "peakScore",
+            next.id::text as "nextId", next.tier as "nextTier"
             ${readFlags ? `, ${appliedPenaltyNames('prev.penalties')} as "previousPenalties"` : ''}
      from jsonb_array_elements_text(?::jsonb) as c(id) cross join p
      left join lateral (select h.score, h.tier${readFlags ? ', h.penalties' : ''} from health_score h where h.customer_id = c.id and h.as_of < p.as_of
@@ -198,7 +213,9 @@ async function readBatchInputs(tx: Db, ids: string[], asOf: Date, config: Scorin
      left join lateral (select h.score from health_score h where h.customer_id = c.id and h.as_of <= p.as_of - interval '${config.trend.windowDays} days'
                         order by h.as_of desc, h.id desc limit 1) earlier on true
      left join lateral (select max(h.score) as score from health_score h where h.customer_id = c.id
-                        and h.as_of >= p.as_of - interval '${config.scoreDrop.withinDays} days' and h.as_of < p.as_of) peak on true`,
+                        and h.as_of >= p.as_of - interval '${config.scoreDrop.withinDays} days' and h.as_of < p.as_of) peak on true
+     left join lateral (select h.id, h.tier from health_score h where h.customer_id = c.id and h.as_of > p.as_of
+                        order by h.as_of, h.id limit 1) next on true`,
     [asOfIso, idsJson],
   );
   // A backfill runs no playbook, so it needs no cooldown history.
@@ -254,9 +271,23 @@ function plannedOutreach(
     }));
 }
 
+/** A tier change's direction; a change between two tiers of equal severity is recorded as NEW. */
+function changeDirection(config: ScoringModelConfig, fromTier: string | null, toTier: string): string {
+  const direction = tierDirection(config.tiers, fromTier, toTier);
+  return direction === 'UNCHANGED' ? 'NEW' : direction;
+}
+
 /** Runs the pure model over every customer of the batch: the rows to write, nothing written yet. */
 function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, options: BatchOptions): BatchPlan {
-  const plan: BatchPlan = { scoreRows: [], signalsByRow: [], penaltiesByRow: [], stateRows: [], tierChangeRows: [], outreachRows: [] };
+  const plan: BatchPlan = {
+    scoreRows: [],
+    signalsByRow: [],
+    penaltiesByRow: [],
+    stateRows: [],
+    tierChangeRows: [],
+    relinkRows: [],
+    outreachRows: [],
+  };
   for (const customer of inputs.customers) {
     const { metrics, lastActivityAt } = inputs.gathered.get(customer.id) ?? { metrics: {}, lastActivityAt: null };
     const past = inputs.historyById.get(customer.id);
@@ -297,14 +328,22 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
       nps: accountNps,
     });
     if (previousTier !== tier.key) {
-      const direction = tierDirection(config.tiers, previousTier, tier.key);
       plan.tierChangeRows.push({
         customer_id: customer.id,
         from_tier: previousTier,
         to_tier: tier.key,
         from_score: past?.previousScore ?? null,
         to_score: result.score,
-        direction: direction === 'UNCHANGED' ? 'NEW' : direction,
+        direction: changeDirection(config, previousTier, tier.key),
+      });
+    }
+    // A point inserted before existing history becomes the previous point of the next one.
+    if (past?.nextId && past.nextTier) {
+      plan.relinkRows.push({
+        next_id: past.nextId,
+        from_tier: tier.key,
+        from_score: result.score,
+        direction: past.nextTier === tier.key ? null : changeDirection(config, tier.key, past.nextTier),
       });
     }
     // Scoring the past (a backfill) only writes history: no playbook fires for a day gone by.
@@ -315,6 +354,39 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
     }
   }
   return plan;
+}
+
+/**
+ * Makes each next point (`RelinkRow.next_id`) follow the point just inserted before it, in one
+ * statement: its previous score becomes the new point's score, and its tier change (the one at its
+ * as_of, as every reader relates the two) goes from the new point's tier and score, is deleted when
+ * the tiers are now equal, or is added when they differ and it had none (as of the next point, with
+ * its backfill flag). The next point's own score, tier and trend stay as they were scored: its tier
+ * hysteresis and trend were applied against the history of that time, and a backfill rewrites no
+ * later scoring. The tier changes repaired here are not in the batch's result: nothing publishes
+ * them and a run counts the changes it found, not those it relinked.
+ */
+async function relinkNextPoints(tx: Db, rows: RelinkRow[]): Promise<void> {
+  await query(
+    tx,
+    `with x as (
+       select n.id, n.customer_id, n.as_of, n.tier, n.score, n.backfill, r.from_tier, r.from_score, r.direction
+       from jsonb_to_recordset(?::jsonb) as r(next_id bigint, from_tier text, from_score smallint, direction text)
+       join health_score n on n.id = r.next_id
+     ), relinked as (
+       update health_score h set previous_score = x.from_score from x where h.id = x.id
+     ), dropped as (
+       delete from tier_change t using x where x.direction is null and t.customer_id = x.customer_id and t.changed_at = x.as_of
+     ), updated as (
+       update tier_change t set from_tier = x.from_tier, from_score = x.from_score, direction = x.direction
+       from x where x.direction is not null and t.customer_id = x.customer_id and t.changed_at = x.as_of
+     )
+     insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, direction, changed_at, backfill)
+     select x.customer_id, x.from_tier, x.tier, x.from_score, x.score, x.direction, x.as_of, x.backfill from x
+     where x.direction is not null
+       and not exists (select 1 from tier_change t where t.customer_id = x.customer_id and t.changed_at = x.as_of)`,
+    [json(rows)],
+  );
 }
 
 /** Writes a planned batch: history, current state, tier changes and outreach, one bulk statement each. */
@@ -375,6 +447,7 @@ async function writeBatch(tx: Db, plan: BatchPlan, asOf: Date, modelVersion: num
            ) select ${TIER_CHANGE_COLUMNS} from inserted t order by t.id`,
           [asOfIso, options.backfill, json(plan.tierChangeRows)],
         );
+  if (plan.relinkRows.length > 0) await relinkNextPoints(tx, plan.relinkRows);
   const outreach = plan.outreachRows.length === 0 ? [] : await insertOutreachActions(tx, plan.outreachRows);
   // Deliveries and their jobs commit with the actions, or not at all (a backfill decides none).
   await enqueueDeliveries(

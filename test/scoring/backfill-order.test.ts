@@ -1,0 +1,159 @@
+// A backfill older than a customer's history: the point it inserts becomes the predecessor of the
+// next existing point, whose tier change (and previous score) must then describe that step.
+import {
+  RecordPaymentDocument,
+  RefreshAllDocument,
+  RefreshHealthScoreDocument,
+  TrackEngagementBatchDocument,
+  UpsertCustomerDocument,
+} from '../__generated__/graphql';
+import { startTestServer, TestServer } from '../helpers/server';
+
+const DAY = 86_400_000;
+let server: TestServer;
+const now = Date.now();
+const daysAgo = (days: number, hour = 12) => new Date(Math.floor((now - days * DAY) / DAY) * DAY + hour * 3_600_000).toISOString();
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** Engagement on each of the given days ago: a login and two features. */
+function activity(customerId: string, days: number[]) {
+  return days.flatMap((d) => [
+    { customerId, eventType: 'login', userId: 'u1', occurredAt: daysAgo(d, 9) },
+    { customerId, eventType: 'feature_used', userId: 'u1', feature: `f${d % 6}`, occurredAt: daysAgo(d, 11) },
+    { customerId, eventType: 'feature_used', userId: 'u2', feature: `g${d % 5}`, occurredAt: daysAgo(d, 15) },
+  ]);
+}
+
+/** The day first scored (D), and the older instant backfilled afterwards (D − 10 days). */
+const D = daysAgo(5, 23);
+const EARLIER = daysAgo(15, 23);
+/** An instant before both, scored for one customer only. */
+const EARLIEST = daysAgo(25, 23);
+
+interface TierChangeNode {
+  fromTier: string | null;
+  toTier: string;
+  fromScore: number | null;
+  toScore: number;
+  direction: string;
+  changedAt: string;
+  backfill: boolean;
+}
+
+interface HistoryNode {
+  score: number;
+  tier: string;
+  previousScore: number | null;
+  asOf: string;
+}
+
+async function tierChanges(customerId: string): Promise<TierChangeNode[]> {
+  const result = await server.request<{ tierChanges: { edges: Array<{ node: TierChangeNode }> } }, { customerId: string }>(
+    `query ($customerId: ID!) { tierChanges(customerId: $customerId, first: 50) {
+       edges { node { fromTier toTier fromScore toScore direction changedAt backfill } } } }`,
+    { customerId },
+  );
+  expect(result.errors).toBeUndefined();
+  return result.data!.tierChanges.edges.map((e) => e.node);
+}
+
+/** Oldest first. */
+async function history(customerId: string): Promise<HistoryNode[]> {
+  const result = await server.request<{ healthScoreHistory: { edges: Array<{ node: HistoryNode }> } }, { customerId: string }>(
+    `query ($customerId: ID!) { healthScoreHistory(customerId: $customerId, first: 50) { edges { node { score tier previousScore asOf } } } }`,
+    { customerId },
+  );
+  expect(result.errors).toBeUndefined();
+  return result.data!.healthScoreHistory.edges.map((e) => e.node).reverse();
+}
+
+beforeAll(async () => {
+  // Continuous rescoring off: only the runs a test asks for write history.
+  server = await startTestServer({ label: 'backfill_order', env: { RESCORE_DEBOUNCE_MS: '0' } });
+  for (const id of ['cust_went_quiet', 'cust_steady', 'cust_dipped']) {
+    await server.gql(UpsertCustomerDocument, { input: { id, name: id, arrCents: 1_200_000, signedUpAt: daysAgo(200) } });
+  }
+  const events = [
+    // Busy until the day before D − 10, then silent: healthy at D − 10, lower by D.
+    ...activity('cust_went_quiet', range(16, 100)),
+    // Busy throughout: healthy at both instants.
+    ...activity('cust_steady', range(0, 100)),
+    ...activity('cust_dipped', range(0, 100)),
+  ];
+  expect((await server.gql(TrackEngagementBatchDocument, { events })).trackEngagementBatch.errors).toEqual([]);
+  // Three failed payments in a row just before D − 10, paid again before D: a penalty at D − 10 only.
+  for (const [days, status] of [
+    [19, 'FAILED'],
+    [18, 'FAILED'],
+    [17, 'FAILED'],
+    [10, 'PAID'],
+  ] as const) {
+    await server.gql(RecordPaymentDocument, {
+      input: { customerId: 'cust_dipped', amountCents: 100_000, currency: 'EUR', status, occurredAt: daysAgo(days) },
+    });
+  }
+  await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_dipped', asOf: EARLIEST });
+  expect((await server.gql(RefreshAllDocument, { asOf: D })).refreshAllHealthScores).toMatchObject({
+    status: 'SUCCEEDED',
+    customersScored: 3,
+  });
+  expect((await server.gql(RefreshAllDocument, { asOf: EARLIER })).refreshAllHealthScores).toMatchObject({
+    status: 'SUCCEEDED',
+    customersScored: 3,
+  });
+}, 60_000);
+afterAll(() => server.stop());
+
+describe('a backfill before the existing history', () => {
+  it('records the step from the backfilled point to the next one when their tiers differ', async () => {
+    const [earlier, later] = await history('cust_went_quiet');
+    expect([earlier.asOf, later.asOf]).toEqual([EARLIER, D]);
+    expect(earlier.tier).toBe('healthy');
+    expect(later.tier).not.toBe('healthy');
+    expect(await tierChanges('cust_went_quiet')).toEqual([
+      { fromTier: null, toTier: 'healthy', fromScore: null, toScore: earlier.score, direction: 'NEW', changedAt: EARLIER, backfill: true },
+      {
+        fromTier: 'healthy',
+        toTier: later.tier,
+        fromScore: earlier.score,
+        toScore: later.score,
+        direction: 'WORSENED',
+        changedAt: D,
+        backfill: true,
+      },
+    ]);
+    // The next point's previous score is now the backfilled point's.
+    expect(earlier.previousScore).toBeNull();
+    expect(later.previousScore).toBe(earlier.score);
+  });
+
+  it('leaves only the change into the backfilled point when the next point has the same tier', async () => {
+    const [earlier, later] = await history('cust_steady');
+    expect([earlier.tier, later.tier]).toEqual(['healthy', 'healthy']);
+    expect(await tierChanges('cust_steady')).toEqual([
+      { fromTier: null, toTier: 'healthy', fromScore: null, toScore: earlier.score, direction: 'NEW', changedAt: EARLIER, backfill: true },
+    ]);
+    expect(later.previousScore).toBe(earlier.score);
+  });
+
+  it('adds the step into the next point when it had none and the tiers now differ', async () => {
+    const [first, dip, recovered] = await history('cust_dipped');
+    expect([first.asOf, dip.asOf, recovered.asOf]).toEqual([EARLIEST, EARLIER, D]);
+    expect([first.tier, dip.tier, recovered.tier]).toEqual(['healthy', 'at_risk', 'healthy']);
+    const step = (from: HistoryNode, to: HistoryNode, direction: string) => ({
+      fromTier: from.tier,
+      toTier: to.tier,
+      fromScore: from.score,
+      toScore: to.score,
+      direction,
+      changedAt: to.asOf,
+      backfill: true,
+    });
+    expect(await tierChanges('cust_dipped')).toEqual([
+      { fromTier: null, toTier: 'healthy', fromScore: null, toScore: first.score, direction: 'NEW', changedAt: EARLIEST, backfill: true },
+      step(first, dip, 'WORSENED'),
+      step(dip, recovered, 'IMPROVED'),
+    ]);
+    expect([dip.previousScore, recovered.previousScore]).toEqual([first.score, dip.score]);
+  });
+});
