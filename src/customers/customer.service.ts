@@ -14,7 +14,7 @@ import {
 } from '../infra/input';
 import { LoaderRegistry } from '../infra/loaders';
 import { ConnectionResult, SortKey, keysetPage } from '../infra/pagination';
-import { Db, json, query, queryOne } from '../infra/sql';
+import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import type { Customer, CustomerInput, CustomersArgs } from './customer.types';
 import { CustomerOrder } from './customer.types';
@@ -124,25 +124,84 @@ const CUSTOMER_FIELD_LIST = Object.keys(CUSTOMER_COLUMN_MAP)
   .join(', ');
 
 /**
- * Inserts or updates in one statement; fields left out of the input keep their stored value. The
- * same statement keeps the plan history (`customer_plan_change`): the first plan when the customer
- * arrives (as of its sign-up), then each change of ARR or seats (as of `planChangedAt`, else now).
+ * Inserts or updates a customer; fields left out of the input keep their stored value. A sign-up
+ * date also removes, in the same transaction, whatever was scored before it (`dropScoresBeforeSignup`):
+ * no score exists before a customer signed up, including when its sign-up date moves later.
  */
 export async function upsertCustomer(db: Db, scheduler: RescoreScheduler | null, input: CustomerInput): Promise<Customer> {
   validateCustomerInput(input);
+  if (input.signedUpAt == null) return writeCustomer(db, scheduler, input);
+  return inTransaction(db, async (tx) => {
+    const written = await writeCustomer(tx, scheduler, input);
+    const [reset] = await dropScoresBeforeSignup(tx, [written.id]);
+    return reset ?? written;
+  });
+}
+
+/**
+ * Deletes the score history and tier changes of `customerIds` dated before their sign-up, and
+ * resets the current score of those whose latest scoring was before it to what a customer never
+ * scored has (the change of sign-up date queued them for rescoring, and a scoring as of their
+ * sign-up or later scores them again). The earliest point left after a deletion starts the
+ * history: no previous score, and a tier change from no tier (NEW), as scoring writes for a
+ * customer's first point; its own score and tier stay as scored.
+ * One statement for any number of customers, run after the write that set the dates (so it sees
+ * scores committed while that write waited for the customer's row lock, and scoring, which takes
+ * that lock first, waits for this transaction and then skips a customer not yet signed up).
+ * Returns the customers whose current score was reset, as `upsertCustomer` answers them.
+ */
+async function dropScoresBeforeSignup(tx: Db, customerIds: string[]): Promise<Customer[]> {
+  return query<Customer>(
+    tx,
+    `with signed as (
+       select id, signed_up_at from customer where id in (select jsonb_array_elements_text(?::jsonb)) and signed_up_at is not null
+     ), dropped as (
+       delete from health_score h using signed s where h.customer_id = s.id and h.as_of < s.signed_up_at returning h.customer_id
+     ), dropped_changes as (
+       delete from tier_change t using signed s where t.customer_id = s.id and t.changed_at < s.signed_up_at
+     ), first_point as (
+       select distinct on (h.customer_id) h.id, h.customer_id, h.as_of, h.tier, h.score, h.backfill
+       from health_score h join signed s on s.id = h.customer_id
+       where h.as_of >= s.signed_up_at and h.customer_id in (select customer_id from dropped)
+       order by h.customer_id, h.as_of, h.id
+     ), unlinked as (
+       update health_score h set previous_score = null from first_point f where h.id = f.id
+     ), renewed as (
+       update tier_change t set from_tier = null, from_score = null, direction = 'NEW'
+       from first_point f where t.customer_id = f.customer_id and t.changed_at = f.as_of
+     ), started as (
+       insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, direction, changed_at, backfill)
+       select f.customer_id, null, f.tier, null, f.score, 'NEW', f.as_of, f.backfill from first_point f
+       where not exists (select 1 from tier_change t where t.customer_id = f.customer_id and t.changed_at = f.as_of)
+     )
+     update customer c set health_score = null, engagement_score = null, tier = null, trend = null, lifecycle_stage = null,
+            last_activity_at = null, nps = null, scored_at = null, updated_at = now()
+     from signed s where c.id = s.id and c.scored_at < s.signed_up_at
+     returning ${CUSTOMER_COLUMNS}`,
+    [json(customerIds)],
+  );
+}
+
+/**
+ * The upsert itself, in one statement. The same statement keeps the plan history
+ * (`customer_plan_change`): the first plan when the customer arrives (as of its sign-up), then each
+ * change of ARR or seats (as of `planChangedAt`, else now).
+ */
+async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, input: CustomerInput): Promise<Customer> {
   const provided = FIELDS.filter(([key]) => input[key] !== undefined);
   const columns = ['id', 'name', ...provided.map(([, column]) => column)];
   const values: unknown[] = [input.id.trim(), input.name.trim(), ...provided.map(([, , value]) => value(input))];
   const updates = ['name = excluded.name', ...provided.map(([, column]) => `${column} = excluded.${column}`), 'updated_at = now()'];
   // A new customer is scored soon after it arrives; an existing one is rescored only when a field
-  // that scoring reads changes: its churn date (set or removed: the lifecycle stage), or its ARR or
-  // seats (the contraction signal).
+  // that scoring reads changes: its sign-up or churn date (the lifecycle stage; a later sign-up may
+  // also have reset its score), or its ARR or seats (the contraction signal).
   const churnChanged = input.churnedAt !== undefined ? 'u."churnedAt" is distinct from p.churned_at' : 'false';
+  const signupChanged = input.signedUpAt !== undefined ? 'u."signedUpAt" is distinct from p.signed_up_at' : 'false';
   const row = await signalsArrived(db, scheduler, (queueRescore) =>
     queryOne<Customer>(
       db,
       `with previous as (
-       select true as found, churned_at, arr_cents, seats from customer where id = ?
+       select true as found, signed_up_at, churned_at, arr_cents, seats from customer where id = ?
      ), upserted as (
        insert into customer as c (${columns.join(', ')}) values (${values.map(() => '?').join(', ')})
        on conflict (id) do update set ${updates.join(', ')}
@@ -156,7 +215,7 @@ export async function upsertCustomer(db: Db, scheduler: RescoreScheduler | null,
        returning 1
      ), marked as (
        ${queueRescore(`select u.id from upserted u left join previous p on true
-                       where p.found is null or exists (select 1 from plan_changed) or ${churnChanged}`)}
+                       where p.found is null or exists (select 1 from plan_changed) or ${churnChanged} or ${signupChanged}`)}
      )
      select ${CUSTOMER_FIELD_LIST} from upserted`,
       [input.id.trim(), ...values, input.planChangedAt?.toISOString() ?? null],

@@ -1,0 +1,116 @@
+// No score exists before a customer signed up, also when upsertCustomer moves its sign-up date later:
+// what was scored before the new date goes, and the history left starts from no tier.
+import { RefreshHealthScoreDocument, TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
+import { sql } from '../helpers/database';
+import { startTestServer, TestServer } from '../helpers/server';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+let server: TestServer;
+const now = Date.now();
+const ago = (ms: number) => new Date(now - ms).toISOString();
+
+/** What the API says of a customer's score: its current state, history (oldest first) and tier changes. */
+const SCORE_STATE = `query ($id: ID!) {
+  customer(id: $id) { healthScore engagementScore tier trend lifecycleStage lastActivityAt nps scoredAt currentScore { score } }
+  healthScoreHistory(customerId: $id, first: 50) { totalCount edges { node { score tier previousScore asOf } } }
+  tierChanges(customerId: $id, first: 50) { edges { node { fromTier toTier fromScore toScore direction changedAt backfill } } }
+}`;
+
+interface ScoreState {
+  customer: Record<string, unknown>;
+  healthScoreHistory: {
+    totalCount: number;
+    edges: Array<{ node: { score: number; tier: string; previousScore: number | null; asOf: string } }>;
+  };
+  tierChanges: { edges: Array<{ node: Record<string, unknown> }> };
+}
+
+async function scoreState(id: string) {
+  const result = await server.request<ScoreState, { id: string }>(SCORE_STATE, { id });
+  expect(result.errors).toBeUndefined();
+  const { customer, healthScoreHistory, tierChanges } = result.data!;
+  return {
+    current: customer,
+    history: healthScoreHistory.edges.map((e) => e.node).reverse(),
+    tierChanges: tierChanges.edges.map((e) => e.node),
+  };
+}
+
+/** A customer signed up 90 days ago and active every day since, scored as of each of `asOfs`. */
+async function scoredCustomer(id: string, asOfs: string[]): Promise<void> {
+  await server.gql(UpsertCustomerDocument, { input: { id, name: id, arrCents: 500_000, signedUpAt: ago(90 * DAY) } });
+  const events = Array.from({ length: 90 }, (_, day) => ({
+    customerId: id,
+    eventType: 'login',
+    userId: 'u1',
+    occurredAt: ago(day * DAY + HOUR),
+  }));
+  expect((await server.gql(TrackEngagementBatchDocument, { events })).trackEngagementBatch.errors).toEqual([]);
+  for (const asOf of asOfs) await server.gql(RefreshHealthScoreDocument, { customerId: id, asOf });
+}
+
+const moveSignup = (id: string, signedUpAt: string) => server.gql(UpsertCustomerDocument, { input: { id, name: id, signedUpAt } });
+
+beforeAll(async () => {
+  // Continuous rescoring off: only the scorings a test asks for write scores.
+  server = await startTestServer({ label: 'signup_move', env: { RESCORE_DEBOUNCE_MS: '0' } });
+});
+afterAll(() => server.stop());
+
+describe('moving a sign-up date later', () => {
+  it('removes the scores from before it and leaves the customer as one never scored, queued for rescoring', async () => {
+    await scoredCustomer('cust_moved', [ago(2 * HOUR)]);
+    const scored = await scoreState('cust_moved');
+    expect(scored.history).toHaveLength(1);
+    expect(scored.tierChanges).toHaveLength(1);
+    expect(scored.current.healthScore).not.toBeNull();
+    await sql(server.database, `delete from rescore_request where customer_id = 'cust_moved'`);
+
+    const moved = await moveSignup('cust_moved', ago(HOUR));
+    expect(moved.upsertCustomer).toMatchObject({
+      signedUpAt: ago(HOUR),
+      healthScore: null,
+      tier: null,
+      lifecycleStage: null,
+      lastActivityAt: null,
+    });
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_never_scored', name: 'cust_never_scored' } });
+    const neverScored = await scoreState('cust_never_scored');
+    expect(neverScored.current).toMatchObject({ healthScore: null, tier: null, scoredAt: null, currentScore: null });
+    expect(await scoreState('cust_moved')).toEqual(neverScored);
+    const queued = await sql(server.database, `select 1 from rescore_request where customer_id = 'cust_moved'`);
+    expect(queued).toHaveLength(1);
+
+    // And scoring still refuses the instants before the new date.
+    const refused = await server.request(RefreshHealthScoreDocument, { customerId: 'cust_moved', asOf: ago(2 * HOUR) });
+    expect(refused.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('keeps the scores from the new date on: the earliest starts the history, from no tier', async () => {
+    await scoredCustomer('cust_trimmed', [ago(20 * DAY), ago(10 * DAY)]);
+    const scored = await scoreState('cust_trimmed');
+    expect(scored.history.map((point) => point.asOf)).toEqual([ago(20 * DAY), ago(10 * DAY)]);
+    const kept = scored.history[1];
+    expect(kept.previousScore).toBe(scored.history[0].score);
+
+    await moveSignup('cust_trimmed', ago(15 * DAY));
+    const trimmed = await scoreState('cust_trimmed');
+    expect(trimmed.history).toEqual([{ ...kept, previousScore: null }]);
+    expect(trimmed.tierChanges).toEqual([
+      { fromTier: null, toTier: kept.tier, fromScore: null, toScore: kept.score, direction: 'NEW', changedAt: kept.asOf, backfill: true },
+    ]);
+    // The current score is of that later point: it stays.
+    expect(trimmed.current).toEqual(scored.current);
+  });
+});
+
+describe('moving a sign-up date earlier', () => {
+  it('keeps every score, tier change and the current score', async () => {
+    await scoredCustomer('cust_earlier', [ago(20 * DAY), ago(2 * HOUR)]);
+    const scored = await scoreState('cust_earlier');
+    expect(scored.history).toHaveLength(2);
+    await moveSignup('cust_earlier', ago(120 * DAY));
+    expect(await scoreState('cust_earlier')).toEqual(scored);
+  });
+});
