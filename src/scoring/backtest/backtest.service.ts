@@ -2,13 +2,13 @@
 // grid and measures the result against the churn labels (`churnedAt`) known today; the suggestion
 // fits the signal weights to that history; the preview shows what a model would change now. All
 // three only read: no history, tier change, outreach or event is written or published.
-import { RateLimitedError } from '../../auth/auth.errors';
 import { ensure, InvalidInputError, NotFoundError } from '../../infra/errors';
 import { decodeCursor, encodeCursor, MAX_PAGE_SIZE, PageInfo } from '../../infra/pagination';
 import { Db, json, query, queryOne } from '../../infra/sql';
 import { getActiveModel } from '../scoring-model.service';
 import { assessCustomer, computeScore, metricRequests, ScoringModelConfig, validateModel } from '../model';
 import { BacktestReport, evaluateBacktest } from './evaluate';
+import { EvaluationSlots } from './evaluation-slots';
 import { fitSignalWeights, FittedWeights, NothingToWeightError } from './fit-weights';
 import { collectSnapshots, gridInstants, loadAccounts, metricsOf, scoreSnapshots, SnapshotGrid, SnapshotSet } from './snapshots';
 import { gatherMetrics } from '../gather-metrics.sql';
@@ -23,32 +23,10 @@ const DAY_MS = 86_400_000;
 export const MAX_SNAPSHOT_INSTANTS = 366;
 export const DEFAULT_HORIZON_DAYS = 30;
 export const DEFAULT_STEP_DAYS = 7;
-/**
- * Evaluations (backtests, suggestions, previews) one instance runs at once: each scores the whole
- * population, a backtest at every instant of its grid, so a request holding many of them (aliases,
- * or many requests in parallel) would otherwise take every core and the memory of their snapshots.
- */
-export const MAX_CONCURRENT_EVALUATIONS = 2;
+/** Two evaluations run at once per instance, eight more wait (evaluation-slots.ts says why). */
+const evaluationSlots = new EvaluationSlots(2, 8);
 /** Below this many churned accounts, fitted weights are noted as resting on too few to mean much. */
 export const FEW_CHURNERS = 10;
-
-let evaluationsRunning = 0;
-
-/** Runs an evaluation when a slot is free; refuses it (RATE_LIMITED, nothing run) when all are taken. */
-async function inEvaluationSlot<T>(run: () => Promise<T>): Promise<T> {
-  if (evaluationsRunning >= MAX_CONCURRENT_EVALUATIONS) {
-    throw new RateLimitedError(
-      `${MAX_CONCURRENT_EVALUATIONS} model evaluations (backtest, suggestScoringModel, previewScoringModel) are running on this instance; retry later`,
-      { retryAfterSeconds: 5 },
-    );
-  }
-  evaluationsRunning++;
-  try {
-    return await run();
-  } finally {
-    evaluationsRunning--;
-  }
-}
 
 export interface BacktestRequest {
   /** A stored model version, or a full config; the active model when neither is given. */
@@ -135,7 +113,7 @@ export async function runBacktest(db: Db, request: BacktestRequest): Promise<Bac
   const now = new Date();
   const grid = checkedGrid(request, now.getTime());
   const model = await modelUnderTest(db, request.model);
-  return inEvaluationSlot(async () => {
+  return evaluationSlots.run(async () => {
     const set = await collectSnapshots(db, model.config, grid);
     return { model, report: report(set, model.config, grid.horizonDays, now), instants: gridInstants(grid).length };
   });
@@ -185,7 +163,7 @@ export async function suggestScoringModel(db: Db, request: Omit<BacktestRequest,
   const now = new Date();
   const grid = checkedGrid(request, now.getTime());
   const active = await getActiveModel(db);
-  return inEvaluationSlot(async () => {
+  return evaluationSlots.run(async () => {
     const set = await collectSnapshots(db, active.config, grid);
     return suggestionFrom(set, active, grid, now);
   });
@@ -295,7 +273,7 @@ export async function previewScoringModel(
   // A bad cursor is refused before every customer is scored.
   if (after !== null) movesAfter([], after);
   const active = await getActiveModel(db);
-  return inEvaluationSlot(() => previewOf(db, config, active, { first, after }));
+  return evaluationSlots.run(() => previewOf(db, config, active, { first, after }));
 }
 
 async function previewOf(
