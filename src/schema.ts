@@ -59,7 +59,8 @@ export async function buildAppSchema(pubSub: AppPubSub, options: SchemaOptions =
   const schema = await buildSchema({
     resolvers: [...RESOLVERS],
     pubSub,
-    // `@Authorized(Scope.X)` on every root field (and on the customer's edges): see src/auth/scopes.ts.
+    // `@RequireScope(Scope.X)` (type-graphql's @Authorized) on every root field and on the customer's edges:
+    // see src/auth/scopes.ts and src/auth/operation-scopes.ts.
     authChecker,
     // Inputs are validated by each module's own functions so batch items can be reported by index.
     validate: false,

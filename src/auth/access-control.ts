@@ -5,7 +5,7 @@
 import type http from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLSchema, ValidationRule } from 'graphql';
-import type { AppServices, RequestAuth } from '../context';
+import type { AppServices, GraphQLContext, RequestAuth } from '../context';
 import { StartupRefusal } from '../infra/errors';
 import type { Logger } from '../infra/logger';
 import type { Db } from '../infra/sql';
@@ -14,6 +14,7 @@ import { OperationLimitError, RateLimitedError } from './auth.errors';
 import { authenticate, credentialsFrom, isLoopbackHostName } from './authenticate';
 import { KeyRegistry } from './key-registry';
 import { checkTokens, CostLimit, costLimitPlugin, limitValidationRules, OperationLimits } from './operation-limits';
+import { operationScopesPlugin } from './operation-scopes';
 import { checkOrigin, corsHeaders, preflightHeaders } from './origin';
 import { RateLimits } from './rate-limits';
 import { WebSocketGuard } from './websocket-guard';
@@ -101,9 +102,9 @@ export class AccessControl {
     await this.rateLimits.close();
   }
 
-  /** Depth and alias rules for Apollo, and the cost check as a plugin. */
-  apolloOptions(): { validationRules: ValidationRule[]; plugins: ApolloServerPlugin[] } {
-    return { validationRules: limitValidationRules(this.limits), plugins: [costLimitPlugin(this.costLimit)] };
+  /** Depth and alias rules for Apollo, and the cost and scope checks as plugins. */
+  apolloOptions(): { validationRules: ValidationRule[]; plugins: ApolloServerPlugin<GraphQLContext>[] } {
+    return { validationRules: limitValidationRules(this.limits), plugins: [costLimitPlugin(this.costLimit), operationScopesPlugin()] };
   }
 
   /**

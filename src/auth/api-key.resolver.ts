@@ -1,7 +1,8 @@
 // Key management (admin): list, create (the secret is in the answer, once), revoke. The service
 // writes the audit entry; this instance's key registry is refreshed at once, the others within
 // their refresh interval.
-import { Arg, Args, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { RequireScope } from './operation-scopes';
 import { PageArgs } from '../customers/customer.types';
 import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
@@ -16,20 +17,20 @@ function actor(context: GraphQLContext): KeyActor {
 
 @Resolver(() => ApiKey)
 export class ApiKeyResolver {
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @Query(() => Viewer, { description: "The calling key's name and scopes (every scope for a local session without keys)." })
   viewer(@Ctx() { auth }: GraphQLContext): Viewer {
     const { principal } = auth;
     return { keyName: principal.kind === 'key' ? principal.name : null, scopes: [...principal.scopes] };
   }
 
-  @Authorized(Scope.ADMIN)
+  @RequireScope(Scope.ADMIN)
   @Query(() => ApiKeyConnection, { description: 'Every API key, revoked ones included, newest first.' })
   apiKeys(@Args() args: PageArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<ApiKey>> {
     return listApiKeys(db, args);
   }
 
-  @Authorized(Scope.ADMIN)
+  @RequireScope(Scope.ADMIN)
   @Mutation(() => CreatedApiKey, {
     description:
       'Creates a key; the answer holds its secret, shown this once. Once a key exists, every request needs one (loopback clients included).',
@@ -43,7 +44,7 @@ export class ApiKeyResolver {
     return created;
   }
 
-  @Authorized(Scope.ADMIN)
+  @RequireScope(Scope.ADMIN)
   @Mutation(() => ApiKey, { description: 'Revokes a key: it stops working, and its WebSockets close, within seconds on every instance.' })
   async revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() context: GraphQLContext): Promise<ApiKey> {
     const revoked = await revokeApiKey(context.db, id, actor(context));

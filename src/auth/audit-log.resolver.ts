@@ -1,5 +1,6 @@
 // The audit log query (admin).
-import { Args, Authorized, Ctx, Query, Resolver } from 'type-graphql';
+import { Args, Ctx, Query, Resolver } from 'type-graphql';
+import { RequireScope } from './operation-scopes';
 import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
 import { listAuditLog } from './audit-log.service';
@@ -8,7 +9,7 @@ import { Scope } from './scopes';
 
 @Resolver(() => AuditLogEntry)
 export class AuditLogResolver {
-  @Authorized(Scope.ADMIN)
+  @RequireScope(Scope.ADMIN)
   @Query(() => AuditLogConnection, { description: 'Admin actions, newest first: who (key id), what, on what, when.' })
   auditLog(@Args() args: AuditLogArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<AuditLogEntry>> {
     return listAuditLog(db, args);

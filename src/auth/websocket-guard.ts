@@ -7,7 +7,7 @@
 //   - a connection with no operation open for `wsIdleTimeoutMs` is closed (1000, "idle");
 //   - a key revoked on any instance closes its sockets (4401) at the next key refresh.
 import type http from 'node:http';
-import { DocumentNode, ExecutionArgs, GraphQLError, GraphQLSchema } from 'graphql';
+import { DocumentNode, ExecutionArgs, getOperationAST, GraphQLError, GraphQLSchema } from 'graphql';
 import type { Context, SubscribePayload } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
 import type WebSocket from 'ws';
@@ -18,6 +18,7 @@ import { OperationLimitError, RateLimitedError, SubscriptionLimitError } from '.
 import { Authentication, authenticate, credentialsFrom } from './authenticate';
 import type { KeyRegistry } from './key-registry';
 import { checkTokens, CostLimit, limitValidationRules, OperationLimits } from './operation-limits';
+import { asGraphQLErrors, operationScopeErrors } from './operation-scopes';
 import { checkOrigin } from './origin';
 import type { Principal } from './principal';
 import type { RateLimits } from './rate-limits';
@@ -138,6 +139,9 @@ export class WebSocketGuard {
       const errors = [...execution.validate(schema, document), ...this.limitErrorsOf(schema, document)];
       if (errors.length > 0) return errors;
       this.options.costLimit.check({ schema, document, operationName: payload.operationName, variables: payload.variables });
+      const operation = getOperationAST(document, payload.operationName);
+      const refusals = operation ? operationScopeErrors(schema, document, operation, principal) : [];
+      if (refusals.length > 0) return asGraphQLErrors(refusals);
       return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
     } catch (error) {
       if (error instanceof RateLimitedError || error instanceof OperationLimitError) return [error.toGraphQLError()];

@@ -1,5 +1,6 @@
 // The "what changed" feed and its navigation to the customer.
-import { Args, Authorized, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { RequireScope } from '../auth/operation-scopes';
 import { Scope } from '../auth/scopes';
 import { getCustomer } from '../customers/customer.service';
 import { Customer } from '../customers/customer.types';
@@ -10,7 +11,7 @@ import { Change, ChangeConnection, ChangesArgs } from './change.types';
 
 @Resolver(() => Change)
 export class ChangeResolver {
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @Query(() => ChangeConnection, {
     description:
       'What changed since an instant, newest first: tier changes, score drops within a tier, failed payments, urgent tickets, detractor answers.',
@@ -19,7 +20,7 @@ export class ChangeResolver {
     return listChanges(db, args);
   }
 
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @FieldResolver(() => Customer, { description: 'The customer this change is about (one statement per request for all of them).' })
   customer(@Root() change: Change, @Ctx() { db, loaders }: GraphQLContext): Promise<Customer> {
     return getCustomer(db, loaders, change.customerId);

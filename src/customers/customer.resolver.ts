@@ -1,7 +1,8 @@
 // Thin resolver: GraphQL arguments in, service call, GraphQL shape out. A page of customers may join
 // the edges it selects into its own statement (joined-edges.ts).
 import { GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, Authorized, Ctx, ID, Info, Mutation, Query, Resolver, UseMiddleware } from 'type-graphql';
+import { Arg, Args, Ctx, ID, Info, Mutation, Query, Resolver, UseMiddleware } from 'type-graphql';
+import { RequireScope } from '../auth/operation-scopes';
 import { auditAdminAction } from '../auth/audit.middleware';
 import { Scope } from '../auth/scopes';
 import type { GraphQLContext } from '../context';
@@ -16,13 +17,13 @@ const optOutTarget = (input: unknown): string | undefined => (input as CustomerI
 
 @Resolver(() => Customer)
 export class CustomerResolver {
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @Query(() => Customer, { description: 'One customer by its id; NOT_FOUND when unknown.' })
   customer(@Arg('id', () => ID) id: string, @Ctx() { db, loaders }: GraphQLContext): Promise<Customer> {
     return getCustomer(db, loaders, id);
   }
 
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @Query(() => CustomerConnection)
   customers(
     @Args() args: CustomersArgs,
@@ -35,7 +36,7 @@ export class CustomerResolver {
     return listCustomers(db, args, loaders.batching ? joinedEdgeColumns(node, info) : [], node);
   }
 
-  @Authorized(Scope.INGEST)
+  @RequireScope(Scope.INGEST)
   // Setting communicationOptOut here is the opt-out change setCommunicationOptOut makes: admin, audited.
   @UseMiddleware(
     auditAdminAction('customer.optOut', {
@@ -49,7 +50,7 @@ export class CustomerResolver {
     return upsertCustomer(db, services.scheduler, input);
   }
 
-  @Authorized(Scope.ADMIN)
+  @RequireScope(Scope.ADMIN)
   @UseMiddleware(
     auditAdminAction('customer.optOut', { target: (args) => String(args.customerId), details: (args) => ({ optedOut: args.optedOut }) }),
   )

@@ -1,6 +1,7 @@
 // Destinations, the CSM directory and deliveries in the graph: admin to configure and redeliver,
 // read to see what reached whom. Thin: the services validate and write.
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
+import { RequireScope } from '../auth/operation-scopes';
 import { auditAdminAction } from '../auth/audit.middleware';
 import { Scope } from '../auth/scopes';
 import { PageArgs } from '../customers/customer.types';
@@ -33,13 +34,13 @@ import {
 
 @Resolver(() => Destination)
 export class DestinationResolver {
-  @Authorized(Scope.ADMIN)
+  @RequireScope(Scope.ADMIN)
   @Query(() => DestinationConnection, { description: 'The destinations outreach is delivered to (not deleted ones), oldest first.' })
   destinations(@Args() args: PageArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<Destination>> {
     return listDestinations(db, args);
   }
 
-  @Authorized(Scope.ADMIN)
+  @RequireScope(Scope.ADMIN)
   @UseMiddleware(auditAdminAction('destination.create', { target: (_args, result) => (result as Destination).id }))
   @Mutation(() => Destination, {
     description: 'Adds a destination: actions decided from now on that its filter matches are delivered to it.',
@@ -51,7 +52,7 @@ export class DestinationResolver {
     return createDestination(db, input, { allowPrivateNetworks: services.config.deliveryAllowPrivateNetworks });
   }
 
-  @Authorized(Scope.ADMIN)
+  @RequireScope(Scope.ADMIN)
   @UseMiddleware(auditAdminAction('destination.update', { target: (args) => String(args.id) }))
   @Mutation(() => Destination, { description: 'Changes the fields given; `paused: true` cancels its pending deliveries.' })
   updateDestination(
@@ -62,20 +63,20 @@ export class DestinationResolver {
     return updateDestination(db, id, input, { allowPrivateNetworks: services.config.deliveryAllowPrivateNetworks });
   }
 
-  @Authorized(Scope.ADMIN)
+  @RequireScope(Scope.ADMIN)
   @UseMiddleware(auditAdminAction('destination.delete', { target: (args) => String(args.id) }))
   @Mutation(() => Destination, { description: 'Deletes a destination and cancels its pending deliveries; its deliveries stay in the log.' })
   deleteDestination(@Arg('id', () => ID) id: string, @Ctx() { db }: GraphQLContext): Promise<Destination> {
     return deleteDestination(db, id);
   }
 
-  @Authorized(Scope.ADMIN)
+  @RequireScope(Scope.ADMIN)
   @Query(() => CsmContactConnection, { description: 'The CSM directory, by owner.' })
   csmContacts(@Args() args: PageArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<CsmContact>> {
     return listCsmContacts(db, args);
   }
 
-  @Authorized(Scope.ADMIN)
+  @RequireScope(Scope.ADMIN)
   @UseMiddleware(auditAdminAction('csmContact.set', { target: (args) => (args.input as CsmContactInput).owner }))
   @Mutation(() => CsmContact, {
     nullable: true,
@@ -88,20 +89,20 @@ export class DestinationResolver {
 
 @Resolver(() => Delivery)
 export class DeliveryResolver {
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @FieldResolver(() => Destination, { description: 'Where it goes (deleted destinations included); batched per request.' })
   destination(@Root() row: DeliveryRow, @Ctx() { db, loaders }: GraphQLContext): Promise<Destination> {
     return loadDestination(db, loaders, row.destinationId);
   }
 
-  @Authorized(Scope.ADMIN)
+  @RequireScope(Scope.ADMIN)
   @UseMiddleware(auditAdminAction('delivery.redeliver', { target: (args) => String(args.deliveryId) }))
   @Mutation(() => Delivery, { description: 'Sends a delivery again now, whatever its status, with a fresh 24-hour retry window.' })
   redeliver(@Arg('deliveryId', () => ID) deliveryId: string, @Ctx() { db }: GraphQLContext): Promise<DeliveryRow> {
     return redeliver(db, deliveryId);
   }
 
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @Query(() => DeliverySummary, { description: 'Deliveries per status, in all and per destination, created in [from, to).' })
   async deliverySummary(@Args() args: DeliverySummaryArgs, @Ctx() { db }: GraphQLContext): Promise<DeliverySummary> {
     const rows = await countDeliveriesByStatus(db, args);
@@ -122,7 +123,7 @@ export class DeliveryResolver {
 
 @Resolver(() => DestinationDeliveryCounts)
 export class DestinationDeliveryCountsResolver {
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @FieldResolver(() => Destination)
   destination(@Root() row: DestinationDeliveryCounts, @Ctx() { db, loaders }: GraphQLContext): Promise<Destination> {
     return loadDestination(db, loaders, row.destinationId);
@@ -131,7 +132,7 @@ export class DestinationDeliveryCountsResolver {
 
 @Resolver(() => OutreachAction)
 export class OutreachDeliveriesResolver {
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @FieldResolver(() => [Delivery], {
     description: 'Where this action was delivered, one per matching destination (at most 100); batched per request.',
   })

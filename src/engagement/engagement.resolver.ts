@@ -1,5 +1,6 @@
 // Engagement ingestion mutations, the event feed, and `Customer.engagementEvents`.
-import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { RequireScope } from '../auth/operation-scopes';
 import { Scope } from '../auth/scopes';
 import { getCustomer } from '../customers/customer.service';
 import { Customer } from '../customers/customer.types';
@@ -21,13 +22,13 @@ import {
 
 @Resolver(() => EngagementEvent)
 export class EngagementResolver {
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @FieldResolver(() => Customer, { description: 'The customer this event belongs to (one statement per request for all of them).' })
   customer(@Root() row: { customerId: string }, @Ctx() { db, loaders }: GraphQLContext): Promise<Customer> {
     return getCustomer(db, loaders, row.customerId);
   }
 
-  @Authorized(Scope.INGEST)
+  @RequireScope(Scope.INGEST)
   @Mutation(() => EngagementEvent, { description: 'Records one product-usage event. NOT_FOUND for an unknown customer.' })
   trackEngagement(
     @Arg('input', () => EngagementEventInput) input: EngagementEventInput,
@@ -37,7 +38,7 @@ export class EngagementResolver {
     return services.engagementWriter.write(input);
   }
 
-  @Authorized(Scope.INGEST)
+  @RequireScope(Scope.INGEST)
   @Mutation(() => BatchIngestResult, {
     description: 'Records up to 10,000 events; invalid items are reported by index, valid ones stored.',
   })
@@ -48,7 +49,7 @@ export class EngagementResolver {
     return trackEngagementBatch(db, services.scheduler, events);
   }
 
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @Query(() => EngagementEventConnection, { description: 'Events, newest first.' })
   engagementEvents(@Args() args: EngagementEventsArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<EngagementEvent>> {
     return listEngagementEvents(db, args);
@@ -57,7 +58,7 @@ export class EngagementResolver {
 
 @Resolver(() => Customer)
 export class CustomerEngagementResolver {
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @FieldResolver(() => EngagementEventConnection, { description: "The customer's events, newest first." })
   engagementEvents(
     @Root() customer: Customer,

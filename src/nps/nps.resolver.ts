@@ -1,6 +1,7 @@
 // NPS ingestion, the response list and summary, and the customer's NPS edges.
 import { GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, Authorized, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { RequireScope } from '../auth/operation-scopes';
 import { Scope } from '../auth/scopes';
 import { getCustomer } from '../customers/customer.service';
 import { Customer, PageArgs } from '../customers/customer.types';
@@ -12,13 +13,13 @@ import { NpsResponse, NpsResponseConnection, NpsResponseInput, NpsResponsesArgs,
 
 @Resolver(() => NpsResponse)
 export class NpsResolver {
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @FieldResolver(() => Customer, { description: 'The customer this answer belongs to (one statement per request for all of them).' })
   customer(@Root() row: { customerId: string }, @Ctx() { db, loaders }: GraphQLContext): Promise<Customer> {
     return getCustomer(db, loaders, row.customerId);
   }
 
-  @Authorized(Scope.INGEST)
+  @RequireScope(Scope.INGEST)
   @Mutation(() => NpsResponse, {
     description: 'Records one survey answer and marks the customer for rescoring. NOT_FOUND for an unknown customer.',
   })
@@ -29,13 +30,13 @@ export class NpsResolver {
     return submitNpsResponse(db, services.scheduler, input);
   }
 
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @Query(() => NpsResponseConnection, { description: 'Survey answers, newest first.' })
   npsResponses(@Args() args: NpsResponsesArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<NpsResponse>> {
     return listNpsResponses(db, args);
   }
 
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @Query(() => NpsSummary, { description: 'Average, promoters/passives/detractors and NPS of the matching answers.' })
   npsSummary(@Args() args: NpsSummaryArgs, @Ctx() { db }: GraphQLContext): Promise<NpsSummary> {
     return summariseNps(db, args);
@@ -44,7 +45,7 @@ export class NpsResolver {
 
 @Resolver(() => Customer)
 export class CustomerNpsResolver {
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @FieldResolver(() => NpsResponseConnection, { description: "The customer's survey answers, newest first." })
   npsResponses(
     @Root('id') customerId: string,
@@ -55,7 +56,7 @@ export class CustomerNpsResolver {
   }
 
   /** Batched per page; a page of customers may have joined it already (src/customers/joined-edges.ts). */
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @FieldResolver(() => NpsResponse, { nullable: true, description: 'The most recent survey answer; null if none.' })
   latestNpsResponse(
     @Root('id') customerId: string,

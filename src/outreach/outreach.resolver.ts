@@ -1,6 +1,7 @@
 // The outreach log query and the customer's outreach edges (the log is written by the scoring engine).
 import { GraphQLResolveInfo } from 'graphql';
-import { Args, Authorized, Ctx, FieldResolver, Info, Query, Resolver, Root } from 'type-graphql';
+import { Args, Ctx, FieldResolver, Info, Query, Resolver, Root } from 'type-graphql';
+import { RequireScope } from '../auth/operation-scopes';
 import { Scope } from '../auth/scopes';
 import { getCustomer } from '../customers/customer.service';
 import { Customer } from '../customers/customer.types';
@@ -12,13 +13,13 @@ import { CustomerOutreachArgs, OutreachAction, OutreachActionConnection, Outreac
 
 @Resolver(() => OutreachAction)
 export class OutreachResolver {
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @FieldResolver(() => Customer, { description: 'The customer this action belongs to (one statement per request for all of them).' })
   customer(@Root() row: { customerId: string }, @Ctx() { db, loaders }: GraphQLContext): Promise<Customer> {
     return getCustomer(db, loaders, row.customerId);
   }
 
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @Query(() => OutreachActionConnection, { description: 'The proactive outreach log, newest first.' })
   outreachLog(@Args() args: OutreachLogArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<OutreachAction>> {
     return listOutreachLog(db, args);
@@ -27,7 +28,7 @@ export class OutreachResolver {
 
 @Resolver(() => Customer)
 export class CustomerOutreachResolver {
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @FieldResolver(() => OutreachActionConnection, { description: "The customer's outreach log, newest first." })
   outreach(
     @Root('id') customerId: string,
@@ -38,7 +39,7 @@ export class CustomerOutreachResolver {
   }
 
   /** Batched per page; a page of customers may have joined it already (src/customers/joined-edges.ts). */
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @FieldResolver(() => OutreachAction, { nullable: true, description: 'The most recent outreach action; null if none.' })
   lastOutreachAction(
     @Root('id') customerId: string,

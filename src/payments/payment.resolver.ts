@@ -1,5 +1,6 @@
 // Payment ingestion and `Customer.payments`.
-import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import { RequireScope } from '../auth/operation-scopes';
 import { Scope } from '../auth/scopes';
 import { getCustomer } from '../customers/customer.service';
 import { Customer, PageArgs } from '../customers/customer.types';
@@ -10,13 +11,13 @@ import { Payment, PaymentConnection, PaymentInput } from './payment.types';
 
 @Resolver(() => Payment)
 export class PaymentResolver {
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @FieldResolver(() => Customer, { description: 'The customer this payment belongs to (one statement per request for all of them).' })
   customer(@Root() row: { customerId: string }, @Ctx() { db, loaders }: GraphQLContext): Promise<Customer> {
     return getCustomer(db, loaders, row.customerId);
   }
 
-  @Authorized(Scope.INGEST)
+  @RequireScope(Scope.INGEST)
   @Mutation(() => Payment, {
     description:
       'Records a payment attempt (upserted by customer and externalId when given) and marks the customer for rescoring. NOT_FOUND for an unknown customer.',
@@ -28,7 +29,7 @@ export class PaymentResolver {
 
 @Resolver(() => Customer)
 export class CustomerPaymentResolver {
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @FieldResolver(() => PaymentConnection, { description: "The customer's payments, newest first." })
   payments(@Root() customer: Customer, @Args() args: PageArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<Payment>> {
     return loadCustomerPayments(db, loaders, customer.id, args);

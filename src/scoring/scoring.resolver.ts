@@ -1,22 +1,8 @@
 // Scoring queries, mutations and live subscriptions. Subscriptions listen on the narrowest
 // channel their arguments allow (see scoring.topics.ts).
 import { GraphQLResolveInfo } from 'graphql';
-import {
-  Arg,
-  Args,
-  Authorized,
-  Ctx,
-  FieldResolver,
-  ID,
-  Info,
-  Int,
-  Mutation,
-  Query,
-  Resolver,
-  Root,
-  Subscription,
-  UseMiddleware,
-} from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root, Subscription, UseMiddleware } from 'type-graphql';
+import { RequireScope } from '../auth/operation-scopes';
 import { auditAdminAction } from '../auth/audit.middleware';
 import { Scope } from '../auth/scopes';
 import { checkCustomerId, getCustomer } from '../customers/customer.service';
@@ -74,7 +60,7 @@ function latestScore(context: GraphQLContext, customerId: string, info: GraphQLR
 
 @Resolver(() => TierChange)
 export class TierChangeResolver {
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @FieldResolver(() => Customer, { description: 'The customer this tier change belongs to (one statement per request for all of them).' })
   customer(@Root() row: { customerId: string }, @Ctx() { db, loaders }: GraphQLContext): Promise<Customer> {
     return getCustomer(db, loaders, row.customerId);
@@ -85,7 +71,7 @@ const MAX_REASONS = 20;
 
 @Resolver(() => HealthScore)
 export class ScoringResolver {
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @FieldResolver(() => Customer, { description: 'The customer this score belongs to (one statement per request for all of them).' })
   customer(@Root() row: { customerId: string }, @Ctx() { db, loaders }: GraphQLContext): Promise<Customer> {
     return getCustomer(db, loaders, row.customerId);
@@ -119,7 +105,7 @@ export class ScoringResolver {
     return riskReasons(decodeSignals(score.signals), decodePenalties(score.penalties ?? []), first);
   }
 
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @Query(() => HealthScore, {
     nullable: true,
     description: 'The latest score of a customer (null until scored); NOT_FOUND for an unknown customer.',
@@ -133,13 +119,13 @@ export class ScoringResolver {
     return latestScore(context, customer.id, info);
   }
 
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @Query(() => HealthScoreConnection, { description: 'The latest score of every scored customer, lowest first.' })
   healthScores(@Args() args: HealthScoresArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<HealthScore>> {
     return listLatestScores(db, args);
   }
 
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @Query(() => HealthScoreConnection, { description: "A customer's scores, newest asOf first." })
   async healthScoreHistory(
     @Arg('customerId', () => ID) customerId: string,
@@ -150,7 +136,7 @@ export class ScoringResolver {
     return scoreHistory(context.db, customerId, args);
   }
 
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @Query(() => HealthSummary)
   healthSummary(
     @Arg('csmOwner', () => String, { nullable: true, description: "Only this CSM owner's accounts." }) csmOwner: string | null,
@@ -159,7 +145,7 @@ export class ScoringResolver {
     return healthSummary(db, csmOwner);
   }
 
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @Query(() => CustomerConnection, { description: 'Accounts in the two worst tiers, by ARR × risk, then by their latest decline.' })
   worklist(
     @Arg('first', () => Int, { nullable: true }) first: number | null,
@@ -173,13 +159,13 @@ export class ScoringResolver {
     return worklist(db, first, after, { csmOwner, tier, lifecycleStage });
   }
 
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @Query(() => TierChangeConnection, { description: 'Tier transitions in time order; `since` catches up after a reconnect.' })
   tierChanges(@Args() args: TierChangesArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<TierChange>> {
     return listTierChanges(db, args);
   }
 
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @Query(() => [ScoringModelPreset], {
     description: "The tier presets updateScoringModel(input: { tierPreset }) takes; four_tier is the default model's.",
   })
@@ -191,13 +177,13 @@ export class ScoringResolver {
     }));
   }
 
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @Query(() => ScoringModelType)
   async scoringModel(@Ctx() { db }: GraphQLContext): Promise<ScoringModelType> {
     return toModelType(await getActiveModel(db));
   }
 
-  @Authorized(Scope.ADMIN)
+  @RequireScope(Scope.ADMIN)
   @UseMiddleware(
     auditAdminAction('scoringModel.update', {
       target: (_args, model) => String((model as ScoringModelType).version),
@@ -232,7 +218,7 @@ export class ScoringResolver {
     return toModelType(activated);
   }
 
-  @Authorized(Scope.ADMIN)
+  @RequireScope(Scope.ADMIN)
   @UseMiddleware(
     auditAdminAction('healthScore.refresh', {
       target: (args) => String(args.customerId),
@@ -249,7 +235,7 @@ export class ScoringResolver {
     return getHealthScore(db, scored.id);
   }
 
-  @Authorized(Scope.ADMIN)
+  @RequireScope(Scope.ADMIN)
   @UseMiddleware(
     auditAdminAction('scoring.fullRun', {
       target: (_args, run) => (run as ScoringRun).id,
@@ -265,7 +251,7 @@ export class ScoringResolver {
     return (await refreshAllHealthScores(services, db, asOf, true)) as ScoringRun;
   }
 
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @Subscription(() => TierChange, {
     description: 'Tier changes as they are committed, filtered by customer, new tier and direction.',
     subscribe: ({ args, context }) => {
@@ -293,7 +279,7 @@ export class ScoringResolver {
     return change;
   }
 
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @Subscription(() => OutreachAction, {
     description: 'Outreach actions as they are logged (including skipped and suppressed ones).',
     topics: ({ args }) => topics.outreachLogged(args.customerId as string | null),
@@ -305,7 +291,7 @@ export class ScoringResolver {
     return action;
   }
 
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @Subscription(() => HealthScore, {
     description: 'New scores of one customer, or of every customer scored outside full runs.',
     topics: ({ args }) => topics.scoreUpdated(args.customerId as string | null),
@@ -318,7 +304,7 @@ export class ScoringResolver {
 @Resolver(() => Customer)
 export class CustomerScoreResolver {
   /** Batched per page; a page of customers may have joined it already (src/customers/joined-edges.ts). */
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @FieldResolver(() => HealthScore, { nullable: true, description: 'The latest scoring, with components and signals.' })
   currentScore(
     @Root('id') customerId: string,
@@ -328,7 +314,7 @@ export class CustomerScoreResolver {
     return latestScore(context, customerId, info);
   }
 
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @FieldResolver(() => TierChangeConnection, { description: "The customer's tier changes, newest first." })
   tierChanges(
     @Root('id') customerId: string,
@@ -338,7 +324,7 @@ export class CustomerScoreResolver {
     return loadCustomerTierChanges(db, loaders, customerId, args);
   }
 
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @FieldResolver(() => HealthScoreConnection)
   scoreHistory(
     @Root('id') customerId: string,

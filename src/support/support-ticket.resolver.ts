@@ -1,5 +1,6 @@
 // Support-ticket ingestion and `Customer.supportTickets`.
-import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import { RequireScope } from '../auth/operation-scopes';
 import { Scope } from '../auth/scopes';
 import { getCustomer } from '../customers/customer.service';
 import { Customer } from '../customers/customer.types';
@@ -10,13 +11,13 @@ import { CustomerSupportTicketsArgs, SupportTicket, SupportTicketConnection, Sup
 
 @Resolver(() => SupportTicket)
 export class SupportTicketResolver {
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @FieldResolver(() => Customer, { description: 'The customer this ticket belongs to (one statement per request for all of them).' })
   customer(@Root() row: { customerId: string }, @Ctx() { db, loaders }: GraphQLContext): Promise<Customer> {
     return getCustomer(db, loaders, row.customerId);
   }
 
-  @Authorized(Scope.INGEST)
+  @RequireScope(Scope.INGEST)
   @Mutation(() => SupportTicket, {
     description:
       'Creates or updates a ticket by (customer, externalId) and marks the customer for rescoring. NOT_FOUND for an unknown customer.',
@@ -31,7 +32,7 @@ export class SupportTicketResolver {
 
 @Resolver(() => Customer)
 export class CustomerSupportTicketResolver {
-  @Authorized(Scope.READ)
+  @RequireScope(Scope.READ)
   @FieldResolver(() => SupportTicketConnection, { description: "The customer's tickets, most recently opened first." })
   supportTickets(
     @Root() customer: Customer,

@@ -413,7 +413,8 @@ describe('what an ingest-only key sees', () => {
     ]);
   });
 
-  it('cannot read the customer back through what it recorded (the back-edge needs read)', async () => {
+  it('cannot read the customer back through what it recorded (the back-edge needs read), and writes nothing asking', async () => {
+    const before = await databaseDigest();
     const result = await post(
       server.url,
       `mutation { recordPayment(input: { customerId: "${CUSTOMER}", externalId: "in_back_edge", amountCents: 1, currency: "usd", status: PAID }) { id customer { name } } }`,
@@ -423,6 +424,17 @@ describe('what an ingest-only key sees', () => {
     expect(result.body.errors?.map((error) => [error.extensions?.code, error.path?.join('.')])).toEqual([
       ['FORBIDDEN', 'recordPayment.customer'],
     ]);
+    // The same through a fragment, and an NPS answer (no idempotency key): a retry after FORBIDDEN must not write twice.
+    const nps = await post(
+      server.url,
+      `mutation { submitNpsResponse(input: { customerId: "${CUSTOMER}", score: 4 }) { ...Answer } } fragment Answer on NpsResponse { id customer { name } }`,
+      undefined,
+      keys.get('ingest')!.key,
+    );
+    expect(nps.body.errors?.map((error) => [error.extensions?.code, error.path?.join('.')])).toEqual([
+      ['FORBIDDEN', 'submitNpsResponse.customer'],
+    ]);
+    expect(await databaseDigest()).toEqual(before);
   });
 
   it('cannot change an opt-out through upsertCustomer, which an admin can (audited)', async () => {

@@ -1,6 +1,7 @@
 // The model-evaluation queries: backtest, fitted weights and the what-if preview. They read only,
 // so they are queries; applying a suggestion is an explicit updateScoringModel.
-import { Arg, Authorized, Ctx, Int, Query, Resolver, UseMiddleware } from 'type-graphql';
+import { Arg, Ctx, Int, Query, Resolver, UseMiddleware } from 'type-graphql';
+import { RequireScope } from '../../auth/operation-scopes';
 import { auditAdminAction } from '../../auth/audit.middleware';
 import { Scope } from '../../auth/scopes';
 import type { GraphQLContext } from '../../context';
@@ -34,7 +35,7 @@ function gridDetails(input: unknown): Record<string, unknown> {
 
 @Resolver()
 export class BacktestResolver {
-  @Authorized(Scope.ADMIN)
+  @RequireScope(Scope.ADMIN)
   @UseMiddleware(auditAdminAction('scoringModel.backtest', { details: (args) => gridDetails(args.input) }))
   @Query(() => BacktestReport, {
     description:
@@ -46,7 +47,7 @@ export class BacktestResolver {
     return toReport(await runBacktest(db, input));
   }
 
-  @Authorized(Scope.ADMIN)
+  @RequireScope(Scope.ADMIN)
   @UseMiddleware(auditAdminAction('scoringModel.suggest', { details: (args) => gridDetails(args.input) }))
   @Query(() => SuggestedScoringModel, {
     description:
@@ -75,7 +76,7 @@ export class BacktestResolver {
     };
   }
 
-  @Authorized(Scope.ADMIN)
+  @RequireScope(Scope.ADMIN)
   @UseMiddleware(
     auditAdminAction('scoringModel.preview', { details: (args) => ({ first: args.first ?? null, after: args.after ?? null }) }),
   )

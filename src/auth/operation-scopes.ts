@@ -1,0 +1,123 @@
+// Every field an operation selects is checked against the key's scopes before anything runs, nested
+// ones included. type-graphql's authChecker (auth-checker.ts) refuses a field when it is resolved,
+// which for a nested field of a mutation's answer (`recordPayment { customer { name } }` with an
+// ingest-only key) is after the mutation has written: the client saw FORBIDDEN, retried, and wrote
+// twice. `@RequireScope` records a field's scopes in its schema extensions (type-graphql's documented
+// `@Extensions`), and this walk reads them from the operation's selections, fragments expanded.
+import type { ApolloServerPlugin } from '@apollo/server';
+import {
+  DocumentNode,
+  FragmentDefinitionNode,
+  getNamedType,
+  GraphQLError,
+  GraphQLSchema,
+  isInterfaceType,
+  isObjectType,
+  Kind,
+  OperationDefinitionNode,
+  SelectionSetNode,
+  GraphQLNamedType,
+} from 'graphql';
+import { Authorized, Extensions } from 'type-graphql';
+import type { GraphQLContext } from '../context';
+import { ForbiddenError } from './auth.errors';
+import { hasScope, Principal } from './principal';
+import type { Scope } from './scopes';
+
+/** Fields the walk visits at most: past that (the cost limit refuses such operations first) execution-time checks still apply. */
+const MAX_CHECKED_FIELDS = 20_000;
+
+/** `@Authorized(...scopes)`, with the scopes also in the field's `requiredScopes` extension for the walk below. */
+export function RequireScope(...scopes: Scope[]): MethodDecorator & PropertyDecorator {
+  const authorized = Authorized(...scopes) as (target: object, key: string | symbol, descriptor?: PropertyDescriptor) => void;
+  const extensions = Extensions({ requiredScopes: scopes }) as (
+    target: object,
+    key: string | symbol,
+    descriptor?: PropertyDescriptor,
+  ) => void;
+  return ((target: object, key: string | symbol, descriptor?: PropertyDescriptor) => {
+    authorized(target, key, descriptor);
+    extensions(target, key, descriptor);
+  }) as MethodDecorator & PropertyDecorator;
+}
+
+/** One FORBIDDEN error per selected field the principal's scopes do not allow (path by response keys); [] when all are allowed. */
+export function operationScopeErrors(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  principal: Principal | undefined,
+): ForbiddenErrorAt[] {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const root = schema.getRootType(operation.operation);
+  if (!root) return [];
+  const errors = new Map<string, ForbiddenErrorAt>();
+  let checked = 0;
+  const walk = (selectionSet: SelectionSetNode, parent: GraphQLNamedType, path: string[]): void => {
+    for (const selection of selectionSet.selections) {
+      if (checked > MAX_CHECKED_FIELDS) return;
+      if (selection.kind === Kind.FIELD) {
+        checked++;
+        const field = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[selection.name.value] : undefined;
+        if (!field) continue;
+        const at = [...path, selection.alias?.value ?? selection.name.value];
+        const scopes = field.extensions?.requiredScopes as Scope[] | undefined;
+        if (scopes && !scopes.some((scope) => hasScope(principal, scope))) {
+          const key = at.join('.');
+          if (!errors.has(key)) {
+            errors.set(key, {
+              path: at,
+              error: new ForbiddenError(`${parent.name}.${field.name} needs the ${scopes.join(' or ')} scope`, { requiredScopes: scopes }),
+            });
+          }
+          continue;
+        }
+        if (selection.selectionSet) walk(selection.selectionSet, getNamedType(field.type), at);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
+        if (type) walk(selection.selectionSet, type, path);
+      } else {
+        const fragment = fragments.get(selection.name.value);
+        const type = fragment && schema.getType(fragment.typeCondition.name.value);
+        if (fragment && type) walk(fragment.selectionSet, type, path);
+      }
+    }
+  };
+  walk(operation.selectionSet, root, []);
+  return [...errors.values()];
+}
+
+export interface ForbiddenErrorAt {
+  path: string[];
+  error: ForbiddenError;
+}
+
+/** As GraphQL errors with their paths, as execution would have reported them. */
+export function asGraphQLErrors(refusals: ForbiddenErrorAt[]): GraphQLError[] {
+  return refusals.map(({ path, error }) => new GraphQLError(error.message, { path, originalError: error, extensions: error.extensions }));
+}
+
+/** The walk as an Apollo plugin: it runs once the operation is known, before execution. */
+export function operationScopesPlugin(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, operation, contextValue }) {
+          if (!operation) return;
+          const refusals = operationScopeErrors(schema, document, operation, contextValue.auth?.principal);
+          if (refusals.length === 0) return;
+          // Answered as execution would answer a refused root field: HTTP 200, the errors with their paths.
+          const [first] = asGraphQLErrors(refusals);
+          throw new GraphQLError(first.message, {
+            path: first.path,
+            originalError: refusals[0].error,
+            extensions: { ...refusals[0].error.extensions, http: { status: 200 } },
+          });
+        },
+      };
+    },
+  };
+}
