@@ -2,7 +2,7 @@
 // change, so tickets are upserted by (customer, externalId): only the fields sent change, and the
 // same statement records the ticket's status history and marks the customer for rescoring.
 import { checkCustomerId, MAX_ID_LENGTH } from '../customers/customer.service';
-import { ensure, NotFoundError } from '../infra/errors';
+import { ensure, InvalidInputError, NotFoundError } from '../infra/errors';
 import { checkStrings, optionalText, pastInstant, requiredText } from '../infra/input';
 import { LoaderRegistry, loadChildPage } from '../infra/loaders';
 import { byTimeThenId } from '../infra/pagination';
@@ -67,7 +67,8 @@ function toColumns(input: SupportTicketInput, now: Date): ColumnValue[] {
     { column: 'status', value: input.status ?? SupportTicketStatus.OPEN, overwrite: input.status != null },
     { column: 'csat_rating', value: input.csatRating ?? null, cast: 'smallint', overwrite: input.csatRating !== undefined },
     { column: 'sentiment', value: input.sentiment ?? null, cast: 'real', overwrite: input.sentiment !== undefined },
-    { column: 'opened_at', value: (openedAt ?? now).toISOString(), cast: 'timestamptz', overwrite: openedAt !== null },
+    // A new ticket received already resolved, without its opening, was opened by then at the latest.
+    { column: 'opened_at', value: (openedAt ?? resolvedAt ?? now).toISOString(), cast: 'timestamptz', overwrite: openedAt !== null },
     { column: 'resolved_at', value: resolvedAt?.toISOString() ?? null, cast: 'timestamptz', overwrite: input.resolvedAt !== undefined },
   ];
 }
@@ -91,6 +92,22 @@ const STATUS_CHANGES = `
          greatest(case when u.status = 'SOLVED' and u.resolved_at is not null then u.resolved_at else now() end, p.last_changed_at)
   from upserted u join previous p on p.id = u.id where u.status <> p.status`;
 
+/**
+ * The write, with the stored dates checked too (the table's `support_ticket_resolved_after_opened`):
+ * `resolvedAt` given in one call and `openedAt` in another are refused like both in one.
+ */
+async function refusingResolutionBeforeOpening<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+    if (code === '23514' && constraint === 'support_ticket_resolved_after_opened') {
+      throw new InvalidInputError('resolvedAt must not be before openedAt (as stored, or as given)', { argument: 'resolvedAt' });
+    }
+    throw error;
+  }
+}
+
 export async function recordSupportTicket(
   db: Db,
   scheduler: RescoreScheduler | null,
@@ -103,9 +120,10 @@ export async function recordSupportTicket(
   const externalId = columns.find((c) => c.column === 'external_id')!.value;
   // The insert reads from the customer row (and queues it for rescoring): an unknown customer writes nothing.
   return signalsArrived(db, scheduler, async (queueRescore) => {
-    const row = await queryOne<SupportTicket>(
-      db,
-      `with known as (
+    const row = await refusingResolutionBeforeOpening(() =>
+      queryOne<SupportTicket>(
+        db,
+        `with known as (
        select id from customer where id = ?
      ), previous as (
        select t.id, t.status,
@@ -123,7 +141,8 @@ export async function recordSupportTicket(
        select id, customer_id, status, changed_at from (${STATUS_CHANGES}) change order by ord
      )
      select ${SUPPORT_TICKET_COLUMNS} from upserted t`,
-      [customerId, customerId, externalId, ...columns.map((c) => c.value)],
+        [customerId, customerId, externalId, ...columns.map((c) => c.value)],
+      ),
     );
     if (!row) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
     return row;

@@ -151,6 +151,38 @@ describe('recordSupportTicket', () => {
   });
 });
 
+describe('the order of opening and resolution', () => {
+  const DAY = 86_400_000;
+  const daysAgo = (days: number) => new Date(Math.floor(Date.now() / DAY) * DAY - days * DAY).toISOString();
+  const record = (input: Record<string, unknown>) =>
+    server.request(RecordSupportTicketDocument, { input: { customerId: 'cust_tk_order', ...input } as never });
+
+  it('opens a ticket received already resolved, without its opening, at its resolution rather than now', async () => {
+    await createCustomer('cust_tk_order');
+    const solved = await record({ externalId: 'ZD-8', status: 'SOLVED', resolvedAt: daysAgo(25) });
+    expect(solved.errors).toBeUndefined();
+    expect(solved.data!.recordSupportTicket).toMatchObject({ openedAt: daysAgo(25), resolvedAt: daysAgo(25) });
+  });
+
+  it('refuses a resolution before the opening when the two dates arrive in different calls, writing nothing', async () => {
+    await record({ externalId: 'ZD-9', openedAt: daysAgo(27) });
+    const [before] = await query(db, 'select * from support_ticket where customer_id = ? and external_id = ?', ['cust_tk_order', 'ZD-9']);
+    const early = await record({ externalId: 'ZD-9', resolvedAt: daysAgo(31), status: 'SOLVED' });
+    expect(early.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'resolvedAt' });
+    // ZD-8 was resolved 25 days ago: an opening 12 days ago would come after it.
+    const late = await record({ externalId: 'ZD-8', openedAt: daysAgo(12) });
+    expect(late.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'resolvedAt' });
+    expect(await query(db, 'select * from support_ticket where customer_id = ? and external_id = ?', ['cust_tk_order', 'ZD-9'])).toEqual([
+      before,
+    ]);
+    const [changes] = await query<{ n: number }>(db, 'select count(*)::int as n from support_ticket_status_change where customer_id = ?', [
+      'cust_tk_order',
+    ]);
+    // ZD-8: OPEN then SOLVED; ZD-9: OPEN. The refused writes added none.
+    expect(changes.n).toBe(3);
+  });
+});
+
 describe('Customer.supportTickets', () => {
   beforeAll(async () => {
     await createCustomer('cust_tk_list');
