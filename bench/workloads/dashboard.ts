@@ -7,7 +7,9 @@ import 'reflect-metadata';
 import { startApp } from '../../src/app';
 import { readConfig } from '../../src/infra/config';
 import { createLogger } from '../../src/infra/logger';
-import { encodeCursor } from '../../src/infra/pagination';
+import { CUSTOMER_ORDERINGS } from '../../src/customers/customer.service';
+import { CustomerOrder } from '../../src/customers/customer.types';
+import { encodeCursor, orderTag } from '../../src/infra/pagination';
 import type { DataSetInfo } from '../generate/dataset';
 import { sql, vacuum } from '../support/databases';
 import { load, LoadResult } from '../support/load';
@@ -102,7 +104,13 @@ export async function runDashboard(options: {
   );
   // Earlier workloads (scoring) rewrote these tables: read them as autovacuum would have left them.
   await vacuum(dataSet.name, ['customer', 'health_score', 'nps_response', 'outreach_action']);
-  const deepBody = JSON.stringify({ query: DASHBOARD_QUERY, variables: { first: 50, after: encodeCursor([row.score, row.id]) } });
+  const deepBody = JSON.stringify({
+    query: DASHBOARD_QUERY,
+    variables: {
+      first: 50,
+      after: encodeCursor(orderTag(CUSTOMER_ORDERINGS[CustomerOrder.SCORE_ASC].sortKeys, 'asc'), [row.score, row.id]),
+    },
+  });
   const firstBody = JSON.stringify({ query: DASHBOARD_QUERY, variables: { first: 50 } });
 
   const measure = async (disableDataLoader: boolean, bodies: Array<[string, string]>) => {

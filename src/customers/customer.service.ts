@@ -257,7 +257,8 @@ export async function getCustomer(db: Db, loaders: LoaderRegistry, customerId: s
   return customer;
 }
 
-const ORDERINGS: Record<CustomerOrder, { sortKeys: SortKey[]; direction: 'asc' | 'desc' }> = {
+/** The orders of `customers(orderBy:)`; exported for the benchmark, which builds a deep page's cursor. */
+export const CUSTOMER_ORDERINGS: Record<CustomerOrder, { sortKeys: SortKey[]; direction: 'asc' | 'desc' }> = {
   [CustomerOrder.NAME_ASC]: {
     sortKeys: [
       { expression: 'c.name', type: 'text' },
@@ -333,7 +334,7 @@ export async function listCustomers(
       params.push(pattern, pattern, pattern);
     }
   }
-  const ordering = ORDERINGS[args.orderBy ?? CustomerOrder.NAME_ASC];
+  const ordering = CUSTOMER_ORDERINGS[args.orderBy ?? CustomerOrder.NAME_ASC];
   return keysetPage<Customer>(db, {
     select: [selectColumns(CUSTOMER_COLUMN_MAP, fields, ['id']), ...extraColumns].join(', '),
     from: 'customer c',

@@ -12,7 +12,7 @@ import {
   sortKeySelect,
   toConnection,
   keysetCondition,
-  decodeCursor,
+  decodeKeysetCursor,
 } from './pagination';
 import { Db, json, queryPrepared } from './sql';
 
@@ -69,7 +69,7 @@ export function loadChildPage<T>(db: Db, loaders: LoaderRegistry, parentId: stri
   const params = [...(spec.params ?? [])];
   if (spec.after) {
     conditions.push(keysetCondition(spec.sortKeys, spec.direction));
-    params.push(...decodeCursor(spec.after, spec.sortKeys.length));
+    params.push(...decodeKeysetCursor(spec.after, spec.sortKeys, spec.direction));
   }
   // The filter's text and values both name the batch: two filters with the same values are two batches.
   const filter = `${JSON.stringify(spec.where ?? [])}:${JSON.stringify(spec.params ?? [])}`;
@@ -98,7 +98,7 @@ export function loadChildPage<T>(db: Db, loaders: LoaderRegistry, parentId: stri
     );
     return groupBy(ids, rows, (row) => row.__parent as string).map((group) => group.map(({ __parent, ...rest }) => rest));
   });
-  return pages.load(parentId).then((rows) => toConnection<T>(rows, limit, spec.sortKeys.length, () => counts.load(parentId)));
+  return pages.load(parentId).then((rows) => toConnection<T>(rows, limit, spec, () => counts.load(parentId)));
 }
 
 /** The first row per parent by a sort order, e.g. a customer's latest NPS response. */

@@ -1,6 +1,7 @@
 // Relay connections with keyset pagination. A cursor is the row's sort key (as text, so
 // microsecond timestamps round-trip exactly); the next page is `(sort…) > (cursor…)` on an
 // index, so page 1,800 costs what page 1 costs. `totalCount` is computed only when asked for.
+import { createHash } from 'node:crypto';
 import { ClassType, Field, Int, ObjectType } from 'type-graphql';
 import { InvalidInputError } from './errors';
 import { Db, queryPrepared } from './sql';
@@ -71,18 +72,64 @@ export function pageSize(first: number | null | undefined): number {
   return first;
 }
 
-export function encodeCursor(values: readonly string[]): string {
-  return Buffer.from(JSON.stringify(values)).toString('base64url');
+/**
+ * A cursor is `[order, ...sort key values]`, base64url JSON. `order` names the list's order (see
+ * orderTag), so a cursor from another list or another order is refused instead of read as a position in this one.
+ */
+export function encodeCursor(order: string, values: readonly string[]): string {
+  return Buffer.from(JSON.stringify([order, ...values])).toString('base64url');
 }
 
-export function decodeCursor(cursor: string, arity: number): string[] {
+/** The sort key values of a cursor of `order` with `arity` keys; BAD_USER_INPUT (argument `after`) for anything else. */
+export function decodeCursor(cursor: string, order: string, arity: number): string[] {
   try {
     const values: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(values) && values.length === arity && values.every((v) => typeof v === 'string')) return values as string[];
+    if (
+      Array.isArray(values) &&
+      values.length === arity + 1 &&
+      values[0] === order &&
+      values.every((v) => typeof v === 'string' && v.length <= MAX_CURSOR_VALUE_LENGTH && !v.includes('\u0000'))
+    )
+      return values.slice(1) as string[];
   } catch {
     // fall through
   }
   throw new InvalidInputError('after is not a cursor returned by this connection', { argument: 'after' });
+}
+
+/** Longer than any sort key value this service writes (ids and names are bounded far below it). */
+const MAX_CURSOR_VALUE_LENGTH = 10_000;
+
+/** A short digest of a keyset order: its sort keys and direction. */
+export function orderTag(sortKeys: readonly SortKey[], direction: 'asc' | 'desc'): string {
+  return createHash('sha256')
+    .update(JSON.stringify([sortKeys.map((k) => [k.expression, k.type]), direction]))
+    .digest('base64url')
+    .slice(0, 10);
+}
+
+/**
+ * What each sort key type accepts from a cursor: exactly what `::text` of that type writes (so a
+ * value PostgreSQL would read loosely, "yesterday" for a timestamptz, is refused before it reaches SQL).
+ */
+const CURSOR_VALUE_PATTERNS: Record<string, RegExp> = {
+  timestamptz: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/,
+  bigint: /^-?\d{1,19}$/,
+  int: /^-?\d{1,9}$/,
+  integer: /^-?\d{1,9}$/,
+  smallint: /^-?\d{1,4}$/,
+};
+
+/** A keyset cursor of this order, each value of its key's type. */
+export function decodeKeysetCursor(cursor: string, sortKeys: readonly SortKey[], direction: 'asc' | 'desc'): string[] {
+  const values = decodeCursor(cursor, orderTag(sortKeys, direction), sortKeys.length);
+  sortKeys.forEach((key, index) => {
+    const pattern = CURSOR_VALUE_PATTERNS[key.type];
+    if (pattern && !pattern.test(values[index])) {
+      throw new InvalidInputError('after is not a cursor returned by this connection', { argument: 'after' });
+    }
+  });
+  return values;
 }
 
 export interface SortKey {
@@ -130,16 +177,18 @@ export function keysetCondition(sortKeys: readonly SortKey[], direction: 'asc' |
 export function toConnection<T>(
   rows: Array<Record<string, unknown>>,
   limit: number,
-  sortKeyCount: number,
+  order: { sortKeys: readonly SortKey[]; direction: 'asc' | 'desc' },
   count: () => Promise<number>,
 ): ConnectionResult<T> {
   const hasNextPage = rows.length > limit;
+  const tag = orderTag(order.sortKeys, order.direction);
+  const sortKeyCount = order.sortKeys.length;
   // The row is the node as is: its `__k…` columns are never selected by a query, and neither copying
   // the row nor deleting them (which turns an object into a slow dictionary) is worth its cost.
   const edges = rows.slice(0, limit).map((row) => {
     const keys: string[] = [];
     for (let i = 0; i < sortKeyCount; i++) keys.push(String(row[`__k${i}`]));
-    return { cursor: encodeCursor(keys), node: row as T };
+    return { cursor: encodeCursor(tag, keys), node: row as T };
   });
   let counted: Promise<number> | undefined;
   const result = {
@@ -168,7 +217,7 @@ export async function keysetPage<T>(db: Db, spec: KeysetQuery): Promise<Connecti
   const params = [...spec.params];
   if (spec.after) {
     conditions.push(keysetCondition(spec.sortKeys, spec.direction));
-    params.push(...decodeCursor(spec.after, spec.sortKeys.length));
+    params.push(...decodeKeysetCursor(spec.after, spec.sortKeys, spec.direction));
   }
   const rows = await queryPrepared(
     db,
@@ -177,7 +226,7 @@ export async function keysetPage<T>(db: Db, spec: KeysetQuery): Promise<Connecti
     params,
   );
   const countFilter = whereClause(spec.where);
-  return toConnection<T>(rows, limit, spec.sortKeys.length, async () => {
+  return toConnection<T>(rows, limit, spec, async () => {
     const [row] = await queryPrepared<{ count: number }>(db, `select count(*)::int as count from ${spec.from} ${countFilter}`, spec.params);
     return row.count;
   });

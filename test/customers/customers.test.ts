@@ -100,5 +100,13 @@ describe('customers', () => {
     expect(tooMany.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     const badCursor = await server.request(ListCustomersDocument, { first: 5, after: 'not-a-cursor' });
     expect(badCursor.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    // A cursor of this list in another order is a position in neither: refused, not read as one.
+    const byName = await server.gql(ListCustomersDocument, { first: 2, orderBy: 'NAME_ASC' });
+    const otherOrder = await server.request(ListCustomersDocument, {
+      first: 2,
+      orderBy: 'SCORE_DESC',
+      after: byName.customers.pageInfo.endCursor,
+    });
+    expect(otherOrder.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'after' });
   });
 });

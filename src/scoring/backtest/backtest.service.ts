@@ -237,10 +237,13 @@ export interface ModelPreview {
   changesPageInfo: PageInfo;
 }
 
+/** The order a preview's cursor names (encodeCursor). */
+const PREVIEW_ORDER = 'preview:arr-desc,id';
+
 /** The moves after a page's cursor (ARR and customer id of its last move) in the order the preview lists them. */
 function movesAfter(moves: TierMove[], after: string | null): TierMove[] {
   if (after === null) return moves;
-  const [arr, customerId] = decodeCursor(after, 2);
+  const [arr, customerId] = decodeCursor(after, PREVIEW_ORDER, 2);
   const arrCents = Number(arr);
   ensure(Number.isSafeInteger(arrCents), 'after is not a cursor of this list', { argument: 'after' });
   return moves.filter((m) => m.arrCents < arrCents || (m.arrCents === arrCents && m.customerId > customerId));
@@ -348,7 +351,7 @@ async function previewOf(
     changes: page,
     changesPageInfo: {
       hasNextPage: rest.length > page.length,
-      endCursor: last ? encodeCursor([String(last.arrCents), last.customerId]) : null,
+      endCursor: last ? encodeCursor(PREVIEW_ORDER, [String(last.arrCents), last.customerId]) : null,
     },
   };
 }
