@@ -19,7 +19,14 @@ import { importEventsFromRequest, INGEST_EVENTS_PATH } from './ingest/event-impo
 import { serveDashboard } from './dashboard/static';
 import { AppServices, createContext, GraphQLContext } from './context';
 import type { Logger } from './infra/logger';
-import { DomainError, errorContractPlugin, formatSubscriptionResult, graphQLErrorFormatter, unexpectedHttpFailure } from './infra/errors';
+import {
+  DomainError,
+  errorContractPlugin,
+  formatSubscriptionResult,
+  graphQLErrorFormatter,
+  newRequestId,
+  unexpectedHttpFailure,
+} from './infra/errors';
 import type { Db } from './infra/sql';
 import { SubscriptionExecution, subscriptionExecution } from './infra/subscription-execution';
 import { renderPlaygroundHtml, servePlaygroundAsset, wantsPlayground } from './infra/playground';
@@ -240,7 +247,7 @@ async function serveGraphQL(
     try {
       body = raw.length > 0 ? JSON.parse(raw) : {};
     } catch {
-      throw new HttpError(400, 'request body is not valid JSON');
+      throw new HttpError(400, 'request body is not valid JSON', { code: 'BAD_REQUEST' });
     }
   }
   const query = req.method === 'POST' ? (body as { query?: unknown } | null)?.query : url.searchParams.get('query');
@@ -294,6 +301,8 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // Every answer carries one; GraphQL's (Apollo's plugin) and an unexpected failure's replace it with the id they log.
+    res.setHeader('x-request-id', newRequestId());
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
@@ -305,7 +314,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
     if (url.pathname === '/export/customers.csv' || url.pathname === '/export/worklist.csv')
       return serveExport(access, services, req, res, url);
     if (url.pathname === INGEST_EVENTS_PATH) return serveEventImport(access, services, req, res);
-    if (url.pathname !== GRAPHQL_PATH) return sendJson(res, 404, { errors: [{ message: 'not found' }] });
+    if (url.pathname !== GRAPHQL_PATH) return sendJson(res, 404, { errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
     if (wantsPlayground(req)) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(renderPlaygroundHtml({ endpoint: GRAPHQL_PATH }));

@@ -59,6 +59,14 @@ it('gives every response a request id, a different one each time', async () => {
   const second = await post(app.url, { query: '{ customers(first: 1) { totalCount } }' });
   expect(first.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   expect(second.headers.get('x-request-id')).not.toBe(first.headers.get('x-request-id'));
+  // Answers that are not GraphQL's too: a body that is not JSON (with a code), an unknown path, the probes.
+  const base = new URL(app.url);
+  const notJson = await fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":' });
+  expect(notJson.status).toBe(400);
+  expect(await notJson.json()).toEqual({ errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+  for (const response of [notJson, await fetch(new URL('/nowhere', base)), await fetch(new URL('/healthz', base))]) {
+    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  }
 });
 
 it('answers an unknown operation name with 400, not 500, and runs nothing', async () => {
