@@ -47,13 +47,23 @@ export interface OpenDeliveries {
   /** When the earliest of them was (re)queued: the retry window runs from there. */
   retryFrom: Date;
   attempts: number;
+  /** Every one of them is a customer-facing message to a customer who has opted out since it was decided. */
+  optedOut: boolean;
 }
 
 /** An open delivery of a batch: its own message, with its own retry window and attempt count. */
 export interface OpenDelivery extends DeliveryItem {
   retryFrom: Date;
   attempts: number;
+  /** A customer-facing message whose customer has opted out since it was decided: it is not sent. */
+  optedOut: boolean;
 }
+
+/** The outcome of a message withheld because its customer opted out after it was decided. */
+export const OPTED_OUT: DeliveryOutcome = {
+  kind: 'CANCELLED',
+  reason: 'the customer has opted out of messages since this one was decided',
+};
 
 /** A batch job's open deliveries, all to one destination. */
 export interface OpenBatch {
@@ -67,6 +77,7 @@ type ItemRow = Omit<DeliveryItem, 'signals' | 'penalties'> & {
   penalties: Array<StoredPenalty | PenaltyResult>;
   retryFrom: string;
   attempts: number;
+  optedOut: boolean;
 };
 
 type OpenWhere = { deliveryId: string } | { digestId: string } | { deliveryIds: readonly string[] };
@@ -87,6 +98,7 @@ async function loadOpen(db: Db, where: OpenWhere): Promise<OpenBatch | null> {
   const rows = await queryPrepared<ItemRow>(
     db,
     `select d.id::text as "deliveryId", d.retry_from as "retryFrom", d.attempts,
+            (o.audience = 'CUSTOMER' and c.communication_opt_out) as "optedOut",
             json_build_object('id', dst.id::text, 'kind', dst.kind, 'name', dst.name, 'url', dst.url, 'signingSecret', dst.signing_secret,
               'emailFrom', dst.email_from, 'emailTo', dst.email_to, 'emailSubjectTemplate', dst.email_subject_template,
               'emailTextTemplate', dst.email_text_template, 'emailHtmlTemplate', dst.email_html_template,
@@ -126,9 +138,10 @@ export async function loadOpenDeliveries(db: Db, where: { deliveryId: string } |
   if (!open) return null;
   return {
     destination: open.destination,
-    items: open.items.map(({ retryFrom, attempts, ...item }) => item),
+    items: open.items.map(({ retryFrom, attempts, optedOut, ...item }) => item),
     retryFrom: new Date(Math.min(...open.items.map((item) => item.retryFrom.getTime()))),
     attempts: Math.max(...open.items.map((item) => item.attempts)),
+    optedOut: open.items.every((item) => item.optedOut),
   };
 }
 
@@ -249,13 +262,17 @@ export async function redeliver(db: Db, deliveryId: string): Promise<DeliveryRow
   ensure(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(deliveryId), 'deliveryId is not a delivery id', {
     argument: 'deliveryId',
   });
-  const found = await queryOne<{ active: boolean }>(
+  const found = await queryOne<{ active: boolean; optedOut: boolean }>(
     db,
-    `select ${destinationIsActiveSql('dst')} as active from delivery d join destination dst on dst.id = d.destination_id where d.id = ?::uuid`,
+    `select ${destinationIsActiveSql('dst')} as active, (d.audience = 'CUSTOMER' and c.communication_opt_out) as "optedOut"
+     from delivery d join destination dst on dst.id = d.destination_id join customer c on c.id = d.customer_id where d.id = ?::uuid`,
     [deliveryId],
   );
   if (!found) throw new NotFoundError(`delivery ${deliveryId} does not exist`, { deliveryId });
   ensure(found.active, "the delivery's destination is paused or deleted: resume it first", { argument: 'deliveryId' });
+  ensure(!found.optedOut, 'the customer has opted out of messages: a customer-facing delivery is not sent again', {
+    argument: 'deliveryId',
+  });
   const row = await queryOne<DeliveryRow>(
     db,
     `with updated as (

@@ -22,6 +22,7 @@ import {
   loadOpenDeliveries,
   OpenBatch,
   OpenDeliveries,
+  OPTED_OUT,
   recordOutcome,
   recordOutcomes,
 } from './delivery.service';
@@ -103,7 +104,7 @@ async function sendOnce(open: OpenDeliveries, messageId: string, retryJob: Deliv
 /** Attempts a message (a delivery, or a digest) and records what happened; a retry is queued as `retryJob`. */
 async function attempt(open: OpenDeliveries, messageId: string, retryJob: DeliveryJob, deps: WorkerDeps): Promise<void> {
   const ids = open.items.map((item) => item.deliveryId);
-  const outcome = open.destination.active ? await sendOnce(open, messageId, retryJob, deps) : CANCELLED;
+  const outcome = !open.destination.active ? CANCELLED : open.optedOut ? OPTED_OUT : await sendOnce(open, messageId, retryJob, deps);
   await recordOutcome(deps.db(), ids, outcome);
 }
 
@@ -156,12 +157,14 @@ function sendingWindowMs(deps: WorkerDeps): number {
 async function attemptBatch(open: OpenBatch, startBy: number, deps: WorkerDeps): Promise<void> {
   const db = deps.db();
   const isActive = destinationCheck(db, open.destination.id);
-  const outcomes = await mapConcurrently(open.items, deps.batchConcurrency, async ({ retryFrom, attempts, ...item }) => {
+  const outcomes = await mapConcurrently(open.items, deps.batchConcurrency, async ({ retryFrom, attempts, optedOut, ...item }) => {
     const job = { task: DELIVER_TASK, payload: { deliveryId: item.deliveryId } };
     let outcome: DeliveryOutcome;
     if (!open.destination.active || !(await isActive())) outcome = CANCELLED;
+    else if (optedOut) outcome = OPTED_OUT;
     else if (Date.now() > startBy) outcome = { kind: 'PENDING', job };
-    else outcome = await sendOnce({ destination: open.destination, items: [item], retryFrom, attempts }, item.deliveryId, job, deps);
+    else
+      outcome = await sendOnce({ destination: open.destination, items: [item], retryFrom, attempts, optedOut }, item.deliveryId, job, deps);
     return { deliveryId: item.deliveryId, outcome };
   });
   await recordOutcomes(db, outcomes);

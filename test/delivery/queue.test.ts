@@ -72,6 +72,32 @@ it('cancels the pending deliveries of a deleted destination and sends nothing to
   expect((await deliveries(server)).map((row) => row.status)).toEqual(cancelled.map(() => 'CANCELLED'));
 });
 
+it('withholds a customer-facing delivery once its customer opts out, and will not send it again', async () => {
+  const server = await serve();
+  await webhook(server);
+  await seedDecliningAccounts(server, ['cust_q7']);
+  receiver.status = 503;
+  await scoreNow(server, ['cust_q7']);
+  await settled(server, 'every delivery retrying', (rows) => rows.every((row) => row.status === 'RETRYING'));
+  await ok(server, 'mutation { setCommunicationOptOut(customerId: "cust_q7", optedOut: true) { id } }');
+  receiver.status = 204;
+  await settled(server, 'every delivery closed', (rows) => rows.every((row) => row.status !== 'RETRYING' && row.status !== 'PENDING'));
+  const closed = await sql<{ id: string; audience: string; status: string; lastError: string | null }>(
+    server.database,
+    'select id::text, audience, status, last_error as "lastError" from delivery order by id',
+  );
+  const customerFacing = closed.filter((row) => row.audience === 'CUSTOMER');
+  const team = closed.filter((row) => row.audience === 'TEAM');
+  expect(customerFacing.length).toBeGreaterThan(0);
+  expect(customerFacing.every((row) => row.status === 'CANCELLED' && /opted out/.test(row.lastError ?? ''))).toBe(true);
+  // The team's alerts still go out; only they reached the receiver.
+  expect(team.length).toBeGreaterThan(0);
+  expect(team.every((row) => row.status === 'DELIVERED')).toBe(true);
+  expect(receiver.received.map((message) => message.id).sort()).toEqual(team.map((row) => row.id).sort());
+  const again = await server.request('mutation ($id: ID!) { redeliver(deliveryId: $id) { status } }', { id: customerFacing[0].id });
+  expect(again.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'deliveryId' });
+});
+
 it('makes a delivery DEAD once its retry window is spent, through the real worker', async () => {
   const server = await serve({ DELIVERY_RETRY_WINDOW_MS: '600' });
   await webhook(server);
