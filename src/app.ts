@@ -7,6 +7,7 @@ import { AppServices, CoreServices } from './context';
 import { openDatabase } from './database';
 import { startHttpServer } from './http-server';
 import { createLogger, Logger } from './infra/logger';
+import { installationId } from './infra/installation';
 import { AppPubSub, createPubSub, RedisBackedPubSub } from './infra/pubsub';
 import { buildAppSchema, SchemaOptions } from './schema';
 import { Db } from './infra/sql';
@@ -39,7 +40,10 @@ export async function startApp(
 ): Promise<RunningApp> {
   const ormLogger = logger.child({ module: 'orm' });
   const orm = await openDatabase(config.databaseUrl, config.databasePoolMax, (message) => ormLogger.info(stripColours(message)));
-  const pubsub = createPubSub(config.redisUrl, logger);
+  // Every instance on this database shares its Redis channels and keys; no other deployment does.
+  const redisNamespace = config.redisNamespace ?? `hg:${await installationId(orm.em.fork() as Db)}`;
+  config = { ...config, redisNamespace };
+  const pubsub = createPubSub(config.redisUrl, logger, redisNamespace);
   if (pubsub instanceof RedisBackedPubSub && !(await pubsub.waitUntilReady(3000))) {
     logger.warn('redis is not reachable yet: serving without live events until it is');
   }

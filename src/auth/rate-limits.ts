@@ -25,7 +25,10 @@ export class RateLimits {
   private readonly authFailures: RateLimiterAbstract | undefined;
 
   constructor(
-    private readonly config: Pick<AppConfig, 'redisUrl' | 'rateLimitRequests' | 'rateLimitWindowSeconds' | 'authFailureLimit'>,
+    private readonly config: Pick<
+      AppConfig,
+      'redisUrl' | 'redisNamespace' | 'rateLimitRequests' | 'rateLimitWindowSeconds' | 'authFailureLimit'
+    >,
     private readonly logger: Logger,
   ) {
     const enabled = config.rateLimitRequests > 0 || config.authFailureLimit > 0;
@@ -39,8 +42,10 @@ export class RateLimits {
       this.redis.on('error', (error) => this.logger.debug({ err: error.message }, 'rate-limit redis connection error'));
     }
     const window = config.rateLimitWindowSeconds;
-    if (config.rateLimitRequests > 0) this.requests = limiter(this.redis, 'hg_rate', config.rateLimitRequests, window);
-    if (config.authFailureLimit > 0) this.authFailures = limiter(this.redis, 'hg_auth_fail', config.authFailureLimit, window);
+    // Keys of this deployment only: another one on the same Redis may have a key with the same id.
+    const prefix = config.redisNamespace ? `${config.redisNamespace}:` : '';
+    if (config.rateLimitRequests > 0) this.requests = limiter(this.redis, `${prefix}hg_rate`, config.rateLimitRequests, window);
+    if (config.authFailureLimit > 0) this.authFailures = limiter(this.redis, `${prefix}hg_auth_fail`, config.authFailureLimit, window);
   }
 
   /** Spends one request of the principal's budget; throws RateLimitedError when it is spent. */

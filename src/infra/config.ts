@@ -17,6 +17,12 @@ export interface AppConfig {
   embeddedPostgresPort: number;
   /** Redis URL for the PubSub. `REDIS_URL`; when unset an in-process PubSub is used (single instance only). */
   redisUrl: string | undefined;
+  /**
+   * What this deployment's Redis channels and keys start with. `REDIS_NAMESPACE`; by default the
+   * database's installation id (`installation` table), the same for every instance on that database,
+   * so deployments sharing a Redis stay apart. Resolved at start-up (startApp).
+   */
+  redisNamespace: string | undefined;
   /** pino log level. `LOG_LEVEL`, default `info` (`silent` in tests). */
   logLevel: string;
   /** Interval between full scoring runs in ms. `SCORING_INTERVAL_MS`, default 3 600 000 (hourly); 0 disables. */
@@ -187,6 +193,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir: nonEmpty(env.DATA_DIR) ?? '.data',
     embeddedPostgresPort: integer(env, 'EMBEDDED_PG_PORT', 54329, 1),
     redisUrl: nonEmpty(env.REDIS_URL),
+    redisNamespace: nonEmpty(env.REDIS_NAMESPACE),
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     scoringIntervalMs: integer(env, 'SCORING_INTERVAL_MS', 3_600_000),
     rescoreDebounceMs: integer(env, 'RESCORE_DEBOUNCE_MS', 2000),

@@ -77,7 +77,7 @@ function checkTopics(topics: readonly string[]): void {
 }
 
 /** An instance whose events failed to publish announces it here once it publishes again; every instance relays it. */
-export const RESYNC_CHANNEL = 'healthgraph:live-events:resync';
+const RESYNC_CHANNEL = 'healthgraph:live-events:resync';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
@@ -241,10 +241,17 @@ export class RedisBackedPubSub implements AppPubSub {
   /** Since when the subscriber connection has been down (set until it is first up, too). */
   private subscriberDownSince: number | undefined = Date.now();
 
+  /** Every channel of this deployment starts with it (AppConfig.redisNamespace): `namespace:topic`. */
+  private readonly prefix: string;
+  private readonly resyncChannel: string;
+
   constructor(
     redisUrl: string,
     private readonly logger: Logger,
+    namespace: string,
   ) {
+    this.prefix = `${namespace}:`;
+    this.resyncChannel = this.prefix + RESYNC_CHANNEL;
     const retryStrategy = (attempt: number): number => Math.min(attempt * 200, 2000);
     // Publishing must never block a mutation: with Redis away, fail fast instead of queueing.
     this.publisher = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy });
@@ -296,9 +303,9 @@ export class RedisBackedPubSub implements AppPubSub {
     });
     // Straight on the connection, not through the engine, whose failed subscriptions (at shutdown
     // with Redis away) leave a promise rejected unhandled. ioredis resubscribes it after a reconnect.
-    this.subscriber.subscribe(RESYNC_CHANNEL).catch(() => undefined);
+    this.subscriber.subscribe(this.resyncChannel).catch(() => undefined);
     this.subscriber.on('message', (channel: string, message: string) => {
-      if (channel !== RESYNC_CHANNEL) return;
+      if (channel !== this.resyncChannel) return;
       const announced = JSON.parse(message) as { since?: unknown; topics?: unknown };
       const since = instantOf(announced.since);
       const topics = Array.isArray(announced.topics) ? new Set(announced.topics.map(String)) : null;
@@ -324,13 +331,13 @@ export class RedisBackedPubSub implements AppPubSub {
     if (failures === undefined) return;
     this.publishFailures = undefined;
     const message = JSON.stringify({ since: new Date(failures.since), topics: failures.topics && [...failures.topics] });
-    this.publisher.publish(RESYNC_CHANNEL, message).catch(() => {
+    this.publisher.publish(this.resyncChannel, message).catch(() => {
       this.publishFailures = mergeLostTopics(this.publishFailures, failures.since, failures.topics);
     });
   }
 
   publish(topic: string, payload: unknown): void {
-    this.engine.publish(topic, payload).then(
+    this.engine.publish(this.prefix + topic, payload).then(
       () => this.announceResync(),
       (error: Error) => {
         // A tier change is dated by its scoring, which can precede its publication: the loss starts there.
@@ -360,7 +367,7 @@ export class RedisBackedPubSub implements AppPubSub {
       if (!accept || accept(payload)) this.deliveries.enqueue(() => queue.push(payload));
     };
     for (const topic of topics) {
-      const subscription = this.engine.subscribe(topic, onMessage);
+      const subscription = this.engine.subscribe(this.prefix + topic, onMessage);
       subscription.catch((error: Error) => this.logger.warn({ err: error.message, topic }, 'subscription to redis failed'));
       subscriptions.push(subscription);
     }
@@ -373,8 +380,9 @@ export class RedisBackedPubSub implements AppPubSub {
     try {
       // PUBSUB NUMSUB counts the subscribers of each channel across every Redis client, so every instance's.
       for (let start = 0; start < unique.length; start += 5000) {
-        const reply = (await this.publisher.pubsub('NUMSUB', ...unique.slice(start, start + 5000))) as Array<string | number>;
-        for (let i = 0; i < reply.length; i += 2) if (Number(reply[i + 1]) > 0) listened.add(String(reply[i]));
+        const channels = unique.slice(start, start + 5000).map((topic) => this.prefix + topic);
+        const reply = (await this.publisher.pubsub('NUMSUB', ...channels)) as Array<string | number>;
+        for (let i = 0; i < reply.length; i += 2) if (Number(reply[i + 1]) > 0) listened.add(String(reply[i]).slice(this.prefix.length));
       }
       return listened;
     } catch {
@@ -418,10 +426,10 @@ export class RedisBackedPubSub implements AppPubSub {
   }
 }
 
-export function createPubSub(redisUrl: string | undefined, logger: Logger): AppPubSub {
+export function createPubSub(redisUrl: string | undefined, logger: Logger, namespace: string): AppPubSub {
   if (redisUrl) {
-    logger.info({ transport: 'redis' }, 'pubsub: redis (events reach every instance)');
-    return new RedisBackedPubSub(redisUrl, logger);
+    logger.info({ transport: 'redis', namespace }, 'pubsub: redis (events reach every instance of this deployment)');
+    return new RedisBackedPubSub(redisUrl, logger, namespace);
   }
   logger.warn({ transport: 'in-process' }, 'pubsub: in-process, single-instance mode (set REDIS_URL to run several instances)');
   return new InProcessPubSub();

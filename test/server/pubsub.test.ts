@@ -37,6 +37,11 @@ async function waitForSubscribers(channel: string): Promise<void> {
   }
 }
 
+/** The Redis channel of a topic for the instances of `server`'s database. */
+function channelOf(server: TestServer, topic: string): string {
+  return `${server.app.services.config.redisNamespace}:${topic}`;
+}
+
 describe('PubSub', () => {
   let first: TestServer;
   let second: TestServer;
@@ -58,7 +63,7 @@ describe('PubSub', () => {
   it('delivers an event published by one instance to a subscriber of another, with dates revived', async () => {
     const topic = `test.cross-instance.${process.pid}.${Date.now()}`;
     const received = firstValue(second.app.pubsub.subscribe(topic));
-    await waitForSubscribers(topic);
+    await waitForSubscribers(channelOf(first, topic));
     const changedAt = new Date('2026-11-20T12:00:00.000Z');
     first.app.pubsub.publish(topic, { customerId: 'cust_x', toTier: 'at_risk', changedAt });
     const payload = (await received) as { customerId: string; toTier: string; changedAt: Date };
@@ -71,13 +76,33 @@ describe('PubSub', () => {
     const topic = `test.topic-a.${Date.now()}`;
     const other = `test.topic-b.${Date.now()}`;
     const received = firstValue(second.app.pubsub.subscribe(topic), 500);
-    await waitForSubscribers(topic);
+    await waitForSubscribers(channelOf(first, topic));
     first.app.pubsub.publish(other, { hello: 'b' });
     await expect(received).rejects.toThrow('no event within timeout');
   });
 
+  it('keeps deployments that share a Redis apart: the instances of one database share a namespace, another database has its own', async () => {
+    const elsewhere = await startTestServer({ label: 'pubsub_other', redis: true });
+    try {
+      expect(second.app.services.config.redisNamespace).toBe(first.app.services.config.redisNamespace);
+      expect(elsewhere.app.services.config.redisNamespace).not.toBe(first.app.services.config.redisNamespace);
+      const topic = `test.namespaced.${Date.now()}`;
+      const foreign = firstValue(elsewhere.app.pubsub.subscribe(topic), 500);
+      const own = firstValue(second.app.pubsub.subscribe(topic));
+      await waitForSubscribers(channelOf(elsewhere, topic));
+      await waitForSubscribers(channelOf(first, topic));
+      // Who listens is counted per deployment too: each sees its own subscriber only.
+      expect([...(await first.app.pubsub.listened([topic, 'test.nobody']))]).toEqual([topic]);
+      first.app.pubsub.publish(topic, { customerId: 'cust_ns' });
+      expect(await own).toEqual({ customerId: 'cust_ns' });
+      await expect(foreign).rejects.toThrow('no event within timeout');
+    } finally {
+      await elsewhere.stop();
+    }
+  });
+
   it('never throws from publish when Redis is unreachable', async () => {
-    const offline = new RedisBackedPubSub('redis://127.0.0.1:1', logger);
+    const offline = new RedisBackedPubSub('redis://127.0.0.1:1', logger, 'hg:offline');
     expect(() => offline.publish('anything', { a: 1 })).not.toThrow();
     expect(offline.isHealthy()).toBe(false);
     await offline.close();
