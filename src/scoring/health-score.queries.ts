@@ -60,6 +60,9 @@ export async function listLatestScores(db: Db, args: HealthScoresArgs): Promise<
   }
   ensure(args.minScore == null || (args.minScore >= 0 && args.minScore <= 100), 'minScore must be 0–100', { argument: 'minScore' });
   ensure(args.maxScore == null || (args.maxScore >= 0 && args.maxScore <= 100), 'maxScore must be 0–100', { argument: 'maxScore' });
+  ensure(args.minScore == null || args.maxScore == null || args.minScore <= args.maxScore, 'minScore must not be above maxScore', {
+    argument: 'minScore',
+  });
   if (args.minScore != null) {
     where.push('c.health_score >= ?');
     params.push(args.minScore);

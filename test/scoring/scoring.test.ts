@@ -296,6 +296,9 @@ describe('full runs and the read side', () => {
     expect(low.healthScores.totalCount).toBe(3);
     const bad = await server.request(LatestScoresDocument, { minScore: 101 });
     expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    // An empty range is a mistake, not a question with no answer.
+    const crossed = await server.request(LatestScoresDocument, { minScore: 80, maxScore: 10 });
+    expect(crossed.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'minScore' });
   });
 
   it('scores 24 or 224 customers with the same number of SQL statements', async () => {
