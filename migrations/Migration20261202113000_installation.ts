@@ -7,7 +7,7 @@ import { Migration } from '@mikro-orm/migrations';
 export class Migration20261202113000_installation extends Migration {
   override async up(): Promise<void> {
     this.addSql(
-      `create table "installation" ("singleton" boolean primary key default true check ("singleton"), "id" uuid not null default gen_random_uuid(), "created_at" timestamptz not null default now());`,
+      `create table "installation" ("singleton" boolean not null default true, "id" uuid not null default gen_random_uuid(), "created_at" timestamptz not null default now(), constraint "installation_pkey" primary key ("singleton"));`,
     );
     this.addSql(`insert into "installation" default values;`);
   }

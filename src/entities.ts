@@ -8,6 +8,7 @@ import { Delivery } from './delivery/delivery.entity';
 import { Destination } from './delivery/destination.entity';
 import { EngagementDay } from './engagement/engagement-day.entity';
 import { EngagementEvent } from './engagement/engagement-event.entity';
+import { Installation } from './infra/installation.entity';
 import { NpsResponse } from './nps/nps-response.entity';
 import { OutreachAction } from './outreach/outreach-action.entity';
 import { Payment } from './payments/payment.entity';
@@ -20,6 +21,7 @@ import { SupportTicket } from './support/support-ticket.entity';
 import { SupportTicketStatusChange } from './support/support-ticket-status-change.entity';
 
 export const ENTITIES = [
+  Installation,
   Customer,
   CustomerPlanChange,
   EngagementEvent,

@@ -109,13 +109,10 @@ export function operationScopesPlugin(): ApolloServerPlugin<GraphQLContext> {
           if (!operation) return;
           const refusals = operationScopeErrors(schema, document, operation, contextValue.auth?.principal);
           if (refusals.length === 0) return;
-          // Answered as execution would answer a refused root field: HTTP 200, the errors with their paths.
-          const [first] = asGraphQLErrors(refusals);
-          throw new GraphQLError(first.message, {
-            path: first.path,
-            originalError: refusals[0].error,
-            extensions: { ...refusals[0].error.extensions, http: { status: 200 } },
-          });
+          // Answered as execution answers a refused root field (HTTP 200, the field's path); an Apollo
+          // plugin answers one error, the first refused field's.
+          const [{ path, error }] = refusals;
+          throw new GraphQLError(error.message, { path, originalError: error, extensions: { ...error.extensions, http: { status: 200 } } });
         },
       };
     },

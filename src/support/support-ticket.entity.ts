@@ -7,7 +7,6 @@ import { Customer } from '../customers/customer.entity';
 @Index({ name: 'support_ticket_customer_time_idx', properties: ['customer', 'openedAt', 'id'] })
 @Index({ name: 'support_ticket_status_idx', properties: ['status', 'openedAt'] })
 @Check({ name: 'support_ticket_csat_range', expression: '((csat_rating IS NULL) OR ((csat_rating >= 1) AND (csat_rating <= 5)))' })
-// Enforced from migration 20261202110000 on (NOT VALID: rows written before it are not re-checked).
 @Check({ name: 'support_ticket_resolved_after_opened', expression: '((resolved_at IS NULL) OR (resolved_at >= opened_at))' })
 export class SupportTicket {
   @PrimaryKey({ type: 'bigint', autoincrement: true })
