@@ -12,7 +12,7 @@ export interface NdjsonLine {
 
 /**
  * The lines of `source` that are not blank, in order, as the lines each chunk of the stream
- * completes (a trailing `\r` is dropped: CRLF files work). A chunk's lines come as one array: an
+ * completes (a trailing `\r` is dropped: CRLF files work; so is a byte order mark opening the input). A chunk's lines come as one array: an
  * import reads them by the million, and one asynchronous step per line would cost more than
  * parsing it.
  */
@@ -34,6 +34,8 @@ export async function* ndjsonLineChunks(source: AsyncIterable<Buffer | string>, 
     }
     let text = bytes.toString('utf8');
     if (text.endsWith('\r')) text = text.slice(0, -1);
+    // A byte order mark some editors and exports put at the start of a UTF-8 file is not part of the first line.
+    if (number === 1 && text.startsWith('\uFEFF')) text = text.slice(1);
     if (text.trim() !== '') into.push({ number, text });
   };
   for await (const chunk of source) {

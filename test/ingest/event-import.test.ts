@@ -58,6 +58,15 @@ describe('reading NDJSON', () => {
       { number: 5, text: '{"c":3}' },
     ]);
   });
+
+  it('reads past a byte order mark opening the input, and only there', async () => {
+    const lines = [];
+    for await (const line of ndjsonLines(Readable.from([Buffer.from('\uFEFF{"a":1}\n\uFEFF{"b":2}\n')]), 40)) lines.push(line);
+    expect(lines).toEqual([
+      { number: 1, text: '{"a":1}' },
+      { number: 2, text: '\uFEFF{"b":2}' },
+    ]);
+  });
 });
 
 describe('POST /ingest/events', () => {
