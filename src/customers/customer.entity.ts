@@ -1,8 +1,12 @@
 // The account being scored. `id` is the integrator's own identifier (e.g. `cust_abc123`).
 // The score columns are the denormalised current state written by the scoring engine.
-import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { Check, Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
 
 @Entity({ tableName: 'customer' })
+@Check({
+  name: 'customer_churned_after_signup',
+  expression: '((churned_at IS NULL) OR (signed_up_at IS NULL) OR (churned_at >= signed_up_at))',
+})
 @Index({
   name: 'customer_score_keyset_idx',
   expression: 'create index "customer_score_keyset_idx" on "customer" (coalesce("health_score", -1), "id")',

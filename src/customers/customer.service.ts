@@ -77,6 +77,27 @@ export function validateCustomerInput(input: CustomerInput, now = new Date()): v
     const value = input[field];
     if (value != null) pastInstant(value, field, now);
   }
+  ensure(
+    input.signedUpAt == null || input.churnedAt == null || input.churnedAt.getTime() >= input.signedUpAt.getTime(),
+    'churnedAt must not be before signedUpAt',
+    { argument: 'churnedAt' },
+  );
+}
+
+/**
+ * The write, with the stored dates checked too (the table's `customer_churned_after_signup`): a
+ * churn date given in one call and a later sign-up in another are refused like both in one.
+ */
+async function refusingChurnBeforeSignup<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+    if (code === '23514' && constraint === 'customer_churned_after_signup') {
+      throw new InvalidInputError('churnedAt must not be before signedUpAt (as stored, or as given)', { argument: 'churnedAt' });
+    }
+    throw error;
+  }
 }
 
 /** Optional text as stored: trimmed, and null when empty. */
@@ -130,12 +151,14 @@ const CUSTOMER_FIELD_LIST = Object.keys(CUSTOMER_COLUMN_MAP)
  */
 export async function upsertCustomer(db: Db, scheduler: RescoreScheduler | null, input: CustomerInput): Promise<Customer> {
   validateCustomerInput(input);
-  if (input.signedUpAt == null) return writeCustomer(db, scheduler, input);
-  return inTransaction(db, async (tx) => {
-    const written = await writeCustomer(tx, scheduler, input);
-    const [reset] = await dropScoresBeforeSignup(tx, [written.id]);
-    return reset ?? written;
-  });
+  if (input.signedUpAt == null) return refusingChurnBeforeSignup(() => writeCustomer(db, scheduler, input));
+  return refusingChurnBeforeSignup(() =>
+    inTransaction(db, async (tx) => {
+      const written = await writeCustomer(tx, scheduler, input);
+      const [reset] = await dropScoresBeforeSignup(tx, [written.id]);
+      return reset ?? written;
+    }),
+  );
 }
 
 /**

@@ -54,6 +54,25 @@ describe('customers', () => {
     expect(stillMissing.errors?.[0].extensions?.code).toBe('NOT_FOUND');
   });
 
+  it('refuses a churn before the sign-up, whether the two dates come in one call or in two, writing nothing', async () => {
+    const both = await server.request(UpsertCustomerDocument, {
+      input: { id: 'cust_dates', name: 'Dates', signedUpAt: '2026-06-01T00:00:00Z', churnedAt: '2026-05-01T00:00:00Z' },
+    });
+    expect(both.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'churnedAt' });
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_dates', name: 'Dates', signedUpAt: '2026-06-01T00:00:00Z' } });
+    const early = await server.request(UpsertCustomerDocument, {
+      input: { id: 'cust_dates', name: 'Renamed', churnedAt: '2026-05-01T00:00:00Z' },
+    });
+    expect(early.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'churnedAt' });
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_dates', name: 'Dates', churnedAt: '2026-07-01T00:00:00Z' } });
+    const late = await server.request(UpsertCustomerDocument, {
+      input: { id: 'cust_dates', name: 'Renamed', signedUpAt: '2026-08-01T00:00:00Z' },
+    });
+    expect(late.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'churnedAt' });
+    const stored = await server.gql(GetCustomerDocument, { id: 'cust_dates' });
+    expect(stored.customer).toMatchObject({ name: 'Dates' });
+  });
+
   it('takes the opt-out in upsertCustomer too, and keeps it when omitted', async () => {
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_optout_upsert', name: 'Quiet Too', communicationOptOut: true } });
     const later = await server.gql(UpsertCustomerDocument, { input: { id: 'cust_optout_upsert', name: 'Quiet Too Inc' } });
