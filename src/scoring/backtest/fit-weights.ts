@@ -100,8 +100,8 @@ interface StandardisedFit {
  * proportional to their coefficients on raw risk, summing to 100, so 100·Σwᵢvᵢ/Σwᵢ is a decreasing
  * linear function of the fitted log-odds.
  *
- * Throws RangeError on malformed input, when the labels hold only one class, and when no signal is
- * left that lowers churn risk.
+ * Throws RangeError on malformed input and when the labels hold only one class, and its subclass
+ * NothingToWeightError when no signal is left that lowers churn risk (all dropped, or all fitted at 0).
  */
 export function fitSignalWeights(training: TrainingSet, options: FitOptions = {}): FittedWeights {
   const settings = settingsOf(options);
@@ -278,7 +278,7 @@ function fittedWeights(
 /** Shares of 100 rounded to 0.1 that still sum to exactly 100 (largest remainder). */
 function percentagesInTenths(values: number[]): number[] {
   const total = values.reduce((sum, value) => sum + value, 0);
-  if (!(total > 0)) throw new RangeError('no signal carries churn risk: every fitted coefficient is 0');
+  if (!(total > 0)) throw new NothingToWeightError('no signal carries churn risk: every fitted coefficient is 0');
   const exact = values.map((value) => (value / total) * 1000);
   const tenths = exact.map(Math.floor);
   const shortfall = 1000 - tenths.reduce((sum, value) => sum + value, 0);

@@ -1,4 +1,4 @@
-import { fitSignalWeights } from '../../../src/scoring/backtest/fit-weights';
+import { fitSignalWeights, NothingToWeightError } from '../../../src/scoring/backtest/fit-weights';
 import type { TrainingSet } from '../../../src/scoring/backtest/fit-weights';
 import { mulberry32 } from '../../../src/demo/seeded-random';
 
@@ -93,7 +93,11 @@ describe('fitSignalWeights', () => {
     expect(() => fitSignalWeights({ ...base, features: base.features.map(([first]) => [first, 1.5]) })).toThrow(RangeError);
   });
 
-  it('throws a RangeError when no signal lowers churn risk', () => {
-    expect(() => fitSignalWeights(synthetic([-3, -2], { rows: 5_000, intercept: 0, seed: 5 }))).toThrow(RangeError);
+  it('throws NothingToWeightError (a property of the data, not a malformed input) when no signal lowers churn risk', () => {
+    expect(() => fitSignalWeights(synthetic([-3, -2], { rows: 5_000, intercept: 0, seed: 5 }))).toThrow(NothingToWeightError);
+    // The churned rows look exactly like the others: every coefficient is 0, none negative.
+    expect(() => fitSignalWeights({ signalNames: ['a'], features: [[0.2], [0.8], [0.2], [0.8]], labels: [1, 1, 0, 0] })).toThrow(
+      NothingToWeightError,
+    );
   });
 });
