@@ -138,7 +138,8 @@ function serveWebSockets(
     if (refusal) {
       socket.on('error', () => socket.destroy());
       socket.end(
-        `HTTP/1.1 ${refusal.status} ${http.STATUS_CODES[refusal.status]}\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\n${refusal.message}`,
+        `HTTP/1.1 ${refusal.status} ${http.STATUS_CODES[refusal.status]}\r\nconnection: close\r\ncontent-type: text/plain\r\n` +
+          `x-request-id: ${newRequestId()}\r\n\r\n${refusal.message}`,
       );
       return;
     }

@@ -42,7 +42,11 @@ function upgradeStatus(wsUrl: string, headers: Record<string, string>): Promise<
       socket.close();
       resolve(101);
     });
-    socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+    socket.once('unexpected-response', (_request, response) => {
+      // A refusal is an answer like any other: it carries a request id.
+      expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      resolve(response.statusCode ?? 0);
+    });
     socket.once('error', reject);
   });
 }
