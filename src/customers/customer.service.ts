@@ -1,7 +1,7 @@
 // Customer reads and writes. Customers are few (thousands) but read on every dashboard page,
 // so lookups go through a DataLoader and lists use keyset pagination on indexed sort keys.
 import { ColumnMap, selectColumns } from '../infra/columns';
-import { InvalidInputError, NotFoundError, ensure } from '../infra/errors';
+import { answeringCheckAsInput, InvalidInputError, NotFoundError, ensure } from '../infra/errors';
 import {
   optionalEmailAddress,
   checkStrings,
@@ -84,21 +84,12 @@ export function validateCustomerInput(input: CustomerInput, now = new Date()): v
   );
 }
 
-/**
- * The write, with the stored dates checked too (the table's `customer_churned_after_signup`): a
- * churn date given in one call and a later sign-up in another are refused like both in one.
- */
-async function refusingChurnBeforeSignup<T>(write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    const { code, constraint } = error as { code?: unknown; constraint?: unknown };
-    if (code === '23514' && constraint === 'customer_churned_after_signup') {
-      throw new InvalidInputError('churnedAt must not be before signedUpAt (as stored, or as given)', { argument: 'churnedAt' });
-    }
-    throw error;
-  }
-}
+/** The stored dates are checked too (`customer_churned_after_signup`): a churn given in one call and a later sign-up in another are refused. */
+const CHURN_AFTER_SIGNUP = {
+  constraint: 'customer_churned_after_signup',
+  message: 'churnedAt must not be before signedUpAt (as stored, or as given)',
+  argument: 'churnedAt',
+};
 
 /** Optional text as stored: trimmed, and null when empty. */
 function optionalText(value: string | null | undefined): string | null {
@@ -151,13 +142,15 @@ const CUSTOMER_FIELD_LIST = Object.keys(CUSTOMER_COLUMN_MAP)
  */
 export async function upsertCustomer(db: Db, scheduler: RescoreScheduler | null, input: CustomerInput): Promise<Customer> {
   validateCustomerInput(input);
-  if (input.signedUpAt == null) return refusingChurnBeforeSignup(() => writeCustomer(db, scheduler, input));
-  return refusingChurnBeforeSignup(() =>
-    inTransaction(db, async (tx) => {
-      const written = await writeCustomer(tx, scheduler, input);
-      const [reset] = await dropScoresBeforeSignup(tx, [written.id]);
-      return reset ?? written;
-    }),
+  if (input.signedUpAt == null) return answeringCheckAsInput(() => writeCustomer(db, scheduler, input), CHURN_AFTER_SIGNUP);
+  return answeringCheckAsInput(
+    () =>
+      inTransaction(db, async (tx) => {
+        const written = await writeCustomer(tx, scheduler, input);
+        const [reset] = await dropScoresBeforeSignup(tx, [written.id]);
+        return reset ?? written;
+      }),
+    CHURN_AFTER_SIGNUP,
   );
 }
 

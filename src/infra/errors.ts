@@ -52,6 +52,23 @@ export function ensure(condition: unknown, message: string, details?: Record<str
   if (!condition) throw new InvalidInputError(message, details);
 }
 
+/**
+ * Runs `write`; a violation of the table's check constraint `constraint` (a rule between a stored
+ * value and a given one, which only the database sees whole) is answered as BAD_USER_INPUT on `argument`.
+ */
+export async function answeringCheckAsInput<T>(
+  write: () => Promise<T>,
+  check: { constraint: string; message: string; argument: string },
+): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+    if (code === '23514' && constraint === check.constraint) throw new InvalidInputError(check.message, { argument: check.argument });
+    throw error;
+  }
+}
+
 /** Seconds a client is asked to wait (`Retry-After`) before retrying after SERVICE_UNAVAILABLE. */
 export const RETRY_AFTER_SECONDS = 5;
 

@@ -2,7 +2,7 @@
 // change, so tickets are upserted by (customer, externalId): only the fields sent change, and the
 // same statement records the ticket's status history and marks the customer for rescoring.
 import { checkCustomerId, MAX_ID_LENGTH } from '../customers/customer.service';
-import { ensure, InvalidInputError, NotFoundError } from '../infra/errors';
+import { answeringCheckAsInput, ensure, NotFoundError } from '../infra/errors';
 import { checkStrings, optionalText, pastInstant, requiredText } from '../infra/input';
 import { LoaderRegistry, loadChildPage } from '../infra/loaders';
 import { byTimeThenId } from '../infra/pagination';
@@ -92,21 +92,12 @@ const STATUS_CHANGES = `
          greatest(case when u.status = 'SOLVED' and u.resolved_at is not null then u.resolved_at else now() end, p.last_changed_at)
   from upserted u join previous p on p.id = u.id where u.status <> p.status`;
 
-/**
- * The write, with the stored dates checked too (the table's `support_ticket_resolved_after_opened`):
- * `resolvedAt` given in one call and `openedAt` in another are refused like both in one.
- */
-async function refusingResolutionBeforeOpening<T>(write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    const { code, constraint } = error as { code?: unknown; constraint?: unknown };
-    if (code === '23514' && constraint === 'support_ticket_resolved_after_opened') {
-      throw new InvalidInputError('resolvedAt must not be before openedAt (as stored, or as given)', { argument: 'resolvedAt' });
-    }
-    throw error;
-  }
-}
+/** The stored dates are checked too (`support_ticket_resolved_after_opened`): `resolvedAt` and `openedAt` given in two calls are refused like both in one. */
+const RESOLVED_AFTER_OPENED = {
+  constraint: 'support_ticket_resolved_after_opened',
+  message: 'resolvedAt must not be before openedAt (as stored, or as given)',
+  argument: 'resolvedAt',
+};
 
 export async function recordSupportTicket(
   db: Db,
@@ -120,10 +111,11 @@ export async function recordSupportTicket(
   const externalId = columns.find((c) => c.column === 'external_id')!.value;
   // The insert reads from the customer row (and queues it for rescoring): an unknown customer writes nothing.
   return signalsArrived(db, scheduler, async (queueRescore) => {
-    const row = await refusingResolutionBeforeOpening(() =>
-      queryOne<SupportTicket>(
-        db,
-        `with known as (
+    const row = await answeringCheckAsInput(
+      () =>
+        queryOne<SupportTicket>(
+          db,
+          `with known as (
        select id from customer where id = ?
      ), previous as (
        select t.id, t.status,
@@ -141,8 +133,9 @@ export async function recordSupportTicket(
        select id, customer_id, status, changed_at from (${STATUS_CHANGES}) change order by ord
      )
      select ${SUPPORT_TICKET_COLUMNS} from upserted t`,
-        [customerId, customerId, externalId, ...columns.map((c) => c.value)],
-      ),
+          [customerId, customerId, externalId, ...columns.map((c) => c.value)],
+        ),
+      RESOLVED_AFTER_OPENED,
     );
     if (!row) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
     return row;
