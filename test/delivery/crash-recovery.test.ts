@@ -76,10 +76,12 @@ it('loses nothing when the instance delivering is killed, and a duplicate carrie
   receiver.release();
 
   // Locks older than DELIVERY_LOCK_TIMEOUT_MS belong to a dead instance and are released at start-up.
-  await new Promise((resolve) => setTimeout(resolve, 1100));
+  // A send timeout of seconds, not milliseconds: on a busy machine a send of the restarted instance
+  // that outlasts it is retried, a duplicate this test would count as the crash's.
+  await new Promise((resolve) => setTimeout(resolve, 3100));
   second = await startTestServer({
     database,
-    env: { ...DELIVERY_TEST_ENV, DELIVERY_LOCK_TIMEOUT_MS: '1000', DELIVERY_TIMEOUT_MS: '500' },
+    env: { ...DELIVERY_TEST_ENV, DELIVERY_LOCK_TIMEOUT_MS: '3000', DELIVERY_TIMEOUT_MS: '1500' },
   });
   await waitFor(async () => {
     const rows = await sql<{ open: number }>(database, `select count(*)::int as open from delivery where status <> 'DELIVERED'`);
