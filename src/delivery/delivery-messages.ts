@@ -209,7 +209,8 @@ export const DEFAULT_EMAIL_TEMPLATES: Record<'CUSTOMER' | 'TEAM', { subject: str
     html:
       '<p>{{message}}</p><table><tr><th align="left">Account</th><td>{{customerName}} ({{customerId}})</td></tr>' +
       '<tr><th align="left">Score</th><td>{{score}} (was {{previousScore}})</td></tr><tr><th align="left">Tier</th><td>{{previousTier}} → {{tier}}</td></tr>' +
-      '<tr><th align="left">ARR</th><td>{{arr}}</td></tr><tr><th align="left">Most negative signals</th><td>{{signals}}</td></tr>' +
+      '<tr><th align="left">ARR</th><td>{{arr}}</td></tr><tr><th align="left">CSM</th><td>{{csmOwner}}</td></tr>' +
+      '<tr><th align="left">Most negative signals</th><td>{{signals}}</td></tr>' +
       '<tr><th align="left">Red flags</th><td>{{redFlags}}</td></tr>' +
       '<tr><th align="left">Playbook</th><td>{{playbook}} / {{action}} ({{trigger}})</td></tr></table>',
   },

@@ -70,6 +70,9 @@ describe('delivery messages', () => {
     expect(JSON.stringify(slackMessage([item()]).blocks)).toContain('Red flags: team_shrinking (−20 pts), usage_halved (−15 pts)');
     const email = emailContent(item(), { subject: null, text: null, html: null });
     expect(email.text).toContain('Red flags: team_shrinking (−20 pts), usage_halved (−15 pts)');
+    // Both parts name the CSM: a mail client showing the HTML part must not lose it.
+    expect(email.text).toContain('CSM: kate');
+    expect(email.html).toContain('<th align="left">CSM</th><td>kate</td>');
     const calm = { ...item(), penalties: [] };
     expect(JSON.stringify(slackMessage([calm]).blocks)).not.toContain('Red flags');
     expect(emailContent(calm, { subject: null, text: null, html: null }).text).toContain('Red flags: none');
