@@ -15,6 +15,7 @@ import {
 import { LoaderRegistry } from '../infra/loaders';
 import { ConnectionResult, SortKey, keysetPage } from '../infra/pagination';
 import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
+import { forgetScoresBeforeSignup } from '../scoring/history-links';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import type { Customer, CustomerInput, CustomersArgs } from './customer.types';
 import { CustomerOrder } from './customer.types';
@@ -137,7 +138,7 @@ const CUSTOMER_FIELD_LIST = Object.keys(CUSTOMER_COLUMN_MAP)
 
 /**
  * Inserts or updates a customer; fields left out of the input keep their stored value. A sign-up
- * date also removes, in the same transaction, whatever was scored before it (`dropScoresBeforeSignup`):
+ * date also removes, in the same transaction, whatever was scored before it (`forgetScoresBeforeSignup`):
  * no score exists before a customer signed up, including when its sign-up date moves later.
  */
 export async function upsertCustomer(db: Db, scheduler: RescoreScheduler | null, input: CustomerInput): Promise<Customer> {
@@ -147,54 +148,12 @@ export async function upsertCustomer(db: Db, scheduler: RescoreScheduler | null,
     () =>
       inTransaction(db, async (tx) => {
         const written = await writeCustomer(tx, scheduler, input);
-        const [reset] = await dropScoresBeforeSignup(tx, [written.id]);
-        return reset ?? written;
+        const reset = await forgetScoresBeforeSignup(tx, [written.id]);
+        if (reset.length === 0) return written;
+        // Its current score was from before the sign-up: answered as it now stands, never scored.
+        return (await queryOne<Customer>(tx, `select ${CUSTOMER_COLUMNS} from customer c where c.id = ?`, [written.id])) as Customer;
       }),
     CHURN_AFTER_SIGNUP,
-  );
-}
-
-/**
- * Deletes the score history and tier changes of `customerIds` dated before their sign-up, and
- * resets the current score of those whose latest scoring was before it to what a customer never
- * scored has (the change of sign-up date queued them for rescoring, and a scoring as of their
- * sign-up or later scores them again). The earliest point left after a deletion starts the
- * history: no previous score, and a tier change from no tier (NEW), as scoring writes for a
- * customer's first point; its own score and tier stay as scored.
- * One statement for any number of customers, run after the write that set the dates (so it sees
- * scores committed while that write waited for the customer's row lock, and scoring, which takes
- * that lock first, waits for this transaction and then skips a customer not yet signed up).
- * Returns the customers whose current score was reset, as `upsertCustomer` answers them.
- */
-async function dropScoresBeforeSignup(tx: Db, customerIds: string[]): Promise<Customer[]> {
-  return query<Customer>(
-    tx,
-    `with signed as (
-       select id, signed_up_at from customer where id in (select jsonb_array_elements_text(?::jsonb)) and signed_up_at is not null
-     ), dropped as (
-       delete from health_score h using signed s where h.customer_id = s.id and h.as_of < s.signed_up_at returning h.customer_id
-     ), dropped_changes as (
-       delete from tier_change t using signed s where t.customer_id = s.id and t.changed_at < s.signed_up_at
-     ), first_point as (
-       select distinct on (h.customer_id) h.id, h.customer_id, h.as_of, h.tier, h.score, h.backfill
-       from health_score h join signed s on s.id = h.customer_id
-       where h.as_of >= s.signed_up_at and h.customer_id in (select customer_id from dropped)
-       order by h.customer_id, h.as_of, h.id
-     ), unlinked as (
-       update health_score h set previous_score = null from first_point f where h.id = f.id
-     ), renewed as (
-       update tier_change t set from_tier = null, from_score = null, direction = 'NEW'
-       from first_point f where t.customer_id = f.customer_id and t.changed_at = f.as_of
-     ), started as (
-       insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, direction, changed_at, backfill)
-       select f.customer_id, null, f.tier, null, f.score, 'NEW', f.as_of, f.backfill from first_point f
-       where not exists (select 1 from tier_change t where t.customer_id = f.customer_id and t.changed_at = f.as_of)
-     )
-     update customer c set health_score = null, engagement_score = null, tier = null, trend = null, lifecycle_stage = null,
-            last_activity_at = null, nps = null, scored_at = null, updated_at = now()
-     from signed s where c.id = s.id and c.scored_at < s.signed_up_at
-     returning ${CUSTOMER_COLUMNS}`,
-    [json(customerIds)],
   );
 }
 

@@ -2,7 +2,7 @@
 // statements whatever the batch size: gather the metrics (one aggregate per signal table), read
 // the previous scores and recent outreach (one statement each), run the pure model in memory,
 // then write history, current state, tier changes and outreach in one bulk statement each (and,
-// when a batch scores before existing history, one more that relinks the points after it).
+// when a batch scores before existing history, one more that relinks the points after it: history-links.ts).
 // The events to publish are returned, to be published only after the transaction commits.
 import { ColumnMap, selectColumns } from '../infra/columns';
 import { Db, inTransaction, json, query } from '../infra/sql';
@@ -10,6 +10,7 @@ import { enqueueDeliveries } from '../delivery/enqueue-deliveries.sql';
 import { insertOutreachActions, NewOutreachAction } from '../outreach/outreach.service';
 import type { OutreachAction } from '../outreach/outreach.types';
 import { GatheredCustomer, gatherMetrics } from './gather-metrics.sql';
+import { relinkPoints, RelinkRow } from './history-links';
 import { appliedPenaltyNames, encodePenalties, encodeSignals, StoredPenalty, StoredSignal } from './signal-storage';
 import {
   assessCustomer,
@@ -93,15 +94,6 @@ interface HistoryRow {
   /** The earliest point after asOf (there is one when the batch scores before existing history): its id and tier. */
   nextId: string | null;
   nextTier: string | null;
-}
-
-/** The next point's link to the one a batch inserts before it (`relinkNextPoints`). */
-interface RelinkRow {
-  next_id: string;
-  from_tier: string;
-  from_score: number;
-  /** Null when the two tiers are the same: the next point then has no tier change. */
-  direction: string | null;
 }
 
 /** A health_score row, by GraphQL field. */
@@ -356,39 +348,6 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
   return plan;
 }
 
-/**
- * Makes each next point (`RelinkRow.next_id`) follow the point just inserted before it, in one
- * statement: its previous score becomes the new point's score, and its tier change (the one at its
- * as_of, as every reader relates the two) goes from the new point's tier and score, is deleted when
- * the tiers are now equal, or is added when they differ and it had none (as of the next point, with
- * its backfill flag). The next point's own score, tier and trend stay as they were scored: its tier
- * hysteresis and trend were applied against the history of that time, and a backfill rewrites no
- * later scoring. The tier changes repaired here are not in the batch's result: nothing publishes
- * them and a run counts the changes it found, not those it relinked.
- */
-async function relinkNextPoints(tx: Db, rows: RelinkRow[]): Promise<void> {
-  await query(
-    tx,
-    `with x as (
-       select n.id, n.customer_id, n.as_of, n.tier, n.score, n.backfill, r.from_tier, r.from_score, r.direction
-       from jsonb_to_recordset(?::jsonb) as r(next_id bigint, from_tier text, from_score smallint, direction text)
-       join health_score n on n.id = r.next_id
-     ), relinked as (
-       update health_score h set previous_score = x.from_score from x where h.id = x.id
-     ), dropped as (
-       delete from tier_change t using x where x.direction is null and t.customer_id = x.customer_id and t.changed_at = x.as_of
-     ), updated as (
-       update tier_change t set from_tier = x.from_tier, from_score = x.from_score, direction = x.direction
-       from x where x.direction is not null and t.customer_id = x.customer_id and t.changed_at = x.as_of
-     )
-     insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, direction, changed_at, backfill)
-     select x.customer_id, x.from_tier, x.tier, x.from_score, x.score, x.direction, x.as_of, x.backfill from x
-     where x.direction is not null
-       and not exists (select 1 from tier_change t where t.customer_id = x.customer_id and t.changed_at = x.as_of)`,
-    [json(rows)],
-  );
-}
-
 /** Writes a planned batch: history, current state, tier changes and outreach, one bulk statement each. */
 async function writeBatch(tx: Db, plan: BatchPlan, asOf: Date, modelVersion: number, options: BatchOptions): Promise<BatchResult> {
   const asOfIso = asOf.toISOString();
@@ -447,7 +406,7 @@ async function writeBatch(tx: Db, plan: BatchPlan, asOf: Date, modelVersion: num
            ) select ${TIER_CHANGE_COLUMNS} from inserted t order by t.id`,
           [asOfIso, options.backfill, json(plan.tierChangeRows)],
         );
-  if (plan.relinkRows.length > 0) await relinkNextPoints(tx, plan.relinkRows);
+  await relinkPoints(tx, plan.relinkRows);
   const outreach = plan.outreachRows.length === 0 ? [] : await insertOutreachActions(tx, plan.outreachRows);
   // Deliveries and their jobs commit with the actions, or not at all (a backfill decides none).
   await enqueueDeliveries(

@@ -1,0 +1,90 @@
+// A customer's score history is a chain of points (`health_score`), each with the score of the one
+// before it (`previous_score`) and, when the tier differs, a tier change at its instant (matched by
+// `(customer_id, changed_at = as_of)`, as every reader relates the two). The two edits that insert
+// or remove points out of order keep that chain whole, in one place: a backfill before existing
+// points (score-customers.ts) and a sign-up date moved later (upsertCustomer).
+import { Db, json, query } from '../infra/sql';
+
+/** A point's new link to the one before it: its tier and score, or nulls when it now starts the history. */
+export interface RelinkRow {
+  next_id: string;
+  from_tier: string | null;
+  from_score: number | null;
+  /** WORSENED / IMPROVED / NEW; null when the two tiers are the same: the point then has no tier change. */
+  direction: string | null;
+}
+
+/**
+ * Makes each point (`RelinkRow.next_id`) follow the one now before it, in one statement: its previous
+ * score becomes that point's score, and its tier change goes from that point's tier and score, is
+ * deleted when the tiers are now equal, or is added when they differ and it had none (as of the point,
+ * with its backfill flag). The point's own score, tier and trend stay as they were scored: its tier
+ * hysteresis and trend were applied against the history of that time, and no edit rewrites a scoring.
+ * The changes repaired here are not published: nothing live happened.
+ */
+export async function relinkPoints(tx: Db, rows: readonly RelinkRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await query(
+    tx,
+    `with x as (
+       select n.id, n.customer_id, n.as_of, n.tier, n.score, n.backfill, r.from_tier, r.from_score, r.direction
+       from jsonb_to_recordset(?::jsonb) as r(next_id bigint, from_tier text, from_score smallint, direction text)
+       join health_score n on n.id = r.next_id
+     ), relinked as (
+       update health_score h set previous_score = x.from_score from x where h.id = x.id
+     ), dropped as (
+       delete from tier_change t using x where x.direction is null and t.customer_id = x.customer_id and t.changed_at = x.as_of
+     ), updated as (
+       update tier_change t set from_tier = x.from_tier, from_score = x.from_score, direction = x.direction
+       from x where x.direction is not null and t.customer_id = x.customer_id and t.changed_at = x.as_of
+     )
+     insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, direction, changed_at, backfill)
+     select x.customer_id, x.from_tier, x.tier, x.from_score, x.score, x.direction, x.as_of, x.backfill from x
+     where x.direction is not null
+       and not exists (select 1 from tier_change t where t.customer_id = x.customer_id and t.changed_at = x.as_of)`,
+    [json(rows)],
+  );
+}
+
+/**
+ * Deletes the score history and tier changes of `customerIds` dated before their sign-up, makes the
+ * earliest point left start the history (no previous score, a change from no tier), and resets the
+ * current score of those whose latest scoring was before the sign-up to a never-scored customer's
+ * (the change of sign-up date queued them for rescoring). Returns the ids whose current score was
+ * reset. Run after the write that set the dates, in its transaction: it sees scores committed while
+ * that write waited for the customer's row lock, and scoring, which takes that lock first, waits for
+ * the transaction and then skips a customer not yet signed up.
+ */
+export async function forgetScoresBeforeSignup(tx: Db, customerIds: readonly string[]): Promise<string[]> {
+  const [forgotten] = await query<{ dropped: string[]; reset: string[] }>(
+    tx,
+    `with signed as (
+       select id, signed_up_at from customer where id in (select jsonb_array_elements_text(?::jsonb)) and signed_up_at is not null
+     ), dropped as (
+       delete from health_score h using signed s where h.customer_id = s.id and h.as_of < s.signed_up_at returning h.customer_id
+     ), dropped_changes as (
+       delete from tier_change t using signed s where t.customer_id = s.id and t.changed_at < s.signed_up_at
+     ), reset as (
+       update customer c set health_score = null, engagement_score = null, tier = null, trend = null, lifecycle_stage = null,
+              last_activity_at = null, nps = null, scored_at = null, updated_at = now()
+       from signed s where c.id = s.id and c.scored_at < s.signed_up_at
+       returning c.id
+     )
+     select coalesce((select json_agg(distinct customer_id) from dropped), '[]') as dropped,
+            coalesce((select json_agg(id) from reset), '[]') as reset`,
+    [json(customerIds)],
+  );
+  if (forgotten.dropped.length > 0) {
+    const firstPoints = await query<{ id: string }>(
+      tx,
+      `select distinct on (customer_id) id::text from health_score
+       where customer_id in (select jsonb_array_elements_text(?::jsonb)) order by customer_id, as_of, id`,
+      [json(forgotten.dropped)],
+    );
+    await relinkPoints(
+      tx,
+      firstPoints.map((point) => ({ next_id: point.id, from_tier: null, from_score: null, direction: 'NEW' })),
+    );
+  }
+  return forgotten.reset;
+}
