@@ -94,8 +94,10 @@ export function decodeCursor(cursor: string, order: string, arity: number): stri
   } catch {
     // fall through
   }
-  throw new InvalidInputError('after is not a cursor returned by this connection', { argument: 'after' });
+  throw notACursor();
 }
+
+const notACursor = () => new InvalidInputError('after is not a cursor returned by this connection', { argument: 'after' });
 
 /** Longer than any sort key value this service writes (ids and names are bounded far below it). */
 const MAX_CURSOR_VALUE_LENGTH = 10_000;
@@ -126,7 +128,7 @@ export function decodeKeysetCursor(cursor: string, sortKeys: readonly SortKey[],
   sortKeys.forEach((key, index) => {
     const pattern = CURSOR_VALUE_PATTERNS[key.type];
     if (pattern && !pattern.test(values[index])) {
-      throw new InvalidInputError('after is not a cursor returned by this connection', { argument: 'after' });
+      throw notACursor();
     }
   });
   return values;
