@@ -102,12 +102,18 @@ const notACursor = () => new InvalidInputError('after is not a cursor returned b
 /** Longer than any sort key value this service writes (ids and names are bounded far below it). */
 const MAX_CURSOR_VALUE_LENGTH = 10_000;
 
+/** Digests by order: a page of edges asks for its order's once per parent, and the orders are few. */
+const orderTags = new Map<string, string>();
+
 /** A short digest of a keyset order: its sort keys and direction. */
 export function orderTag(sortKeys: readonly SortKey[], direction: 'asc' | 'desc'): string {
-  return createHash('sha256')
-    .update(JSON.stringify([sortKeys.map((k) => [k.expression, k.type]), direction]))
-    .digest('base64url')
-    .slice(0, 10);
+  const order = JSON.stringify([sortKeys.map((k) => [k.expression, k.type]), direction]);
+  let tag = orderTags.get(order);
+  if (tag === undefined) {
+    tag = createHash('sha256').update(order).digest('base64url').slice(0, 10);
+    orderTags.set(order, tag);
+  }
+  return tag;
 }
 
 /**
