@@ -7,7 +7,7 @@ import { checkStrings, optionalText, pastInstant, requiredText } from '../infra/
 import { LoaderRegistry, loadChildPage } from '../infra/loaders';
 import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
-import { Db, queryOne } from '../infra/sql';
+import { Db, inTransaction, query, queryOne } from '../infra/sql';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import {
   CustomerSupportTicketsArgs,
@@ -110,12 +110,17 @@ export async function recordSupportTicket(
   const updates = [...columns.filter((c) => c.overwrite).map((c) => `${c.column} = excluded.${c.column}`), 'updated_at = now()'];
   const externalId = columns.find((c) => c.column === 'external_id')!.value;
   // The insert reads from the customer row (and queues it for rescoring): an unknown customer writes nothing.
-  return signalsArrived(db, scheduler, async (queueRescore) => {
-    const row = await answeringCheckAsInput(
-      () =>
-        queryOne<SupportTicket>(
-          db,
-          `with known as (
+  return inTransaction(db, (tx) =>
+    signalsArrived(tx, scheduler, async (queueRescore) => {
+      // Writes of one ticket take turns: the status history compares with the ticket as it was, and
+      // two concurrent writes reading the same "before" would record one change twice. The lock is
+      // its own statement so that the write's snapshot is taken after the other write commits.
+      await query(tx, `select pg_advisory_xact_lock(hashtextextended(?, 0))`, [`support_ticket/${customerId}/${externalId}`]);
+      const row = await answeringCheckAsInput(
+        () =>
+          queryOne<SupportTicket>(
+            tx,
+            `with known as (
        select id from customer where id = ?
      ), previous as (
        select t.id, t.status,
@@ -133,13 +138,14 @@ export async function recordSupportTicket(
        select id, customer_id, status, changed_at from (${STATUS_CHANGES}) change order by ord
      )
      select ${SUPPORT_TICKET_COLUMNS} from upserted t`,
-          [customerId, customerId, externalId, ...columns.map((c) => c.value)],
-        ),
-      RESOLVED_AFTER_OPENED,
-    );
-    if (!row) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
-    return row;
-  });
+            [customerId, customerId, externalId, ...columns.map((c) => c.value)],
+          ),
+        RESOLVED_AFTER_OPENED,
+      );
+      if (!row) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
+      return row;
+    }),
+  );
 }
 
 /** `Customer.supportTickets`, newest opened first: one statement per page of customers (plus one for totalCount). */

@@ -166,6 +166,18 @@ describe('the status history of a ticket', () => {
     expect(count).toBe(1);
   });
 
+  it('records a change once when several clients send it at the same time', async () => {
+    await createCustomer('cust_hist_race');
+    // Many writes of one ticket at once, new and existing: each must compare with the ticket as the
+    // previous write left it, or two of them record the same opening or the same change.
+    const send = (status: 'OPEN' | 'PENDING' | 'SOLVED') =>
+      server.gql(RecordSupportTicketDocument, { input: { customerId: 'cust_hist_race', externalId: 'T-1', status } });
+    await Promise.all(Array.from({ length: 8 }, () => send('OPEN')));
+    await Promise.all(Array.from({ length: 8 }, () => send('PENDING')));
+    await Promise.all(Array.from({ length: 8 }, () => send('SOLVED')));
+    expect((await statusChanges('cust_hist_race', 'T-1')).map((change) => change.status)).toEqual(['OPEN', 'PENDING', 'SOLVED']);
+  });
+
   it("deletes a ticket's history with its customer", async () => {
     await createCustomer('cust_hist_gone');
     await server.gql(RecordSupportTicketDocument, { input: { customerId: 'cust_hist_gone', externalId: 'T-1', status: 'SOLVED' } });
