@@ -1,8 +1,9 @@
 // An invoice payment attempt. Failed payments are the strongest involuntary-churn signal.
-import { Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
+import { Check, Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
 import { Customer } from '../customers/customer.entity';
 
 @Entity({ tableName: 'payment' })
+@Check({ name: 'payment_failed_unpaid', expression: "((status <> 'FAILED') OR (paid_at IS NULL))" })
 @Index({ name: 'payment_customer_time_idx', properties: ['customer', 'occurredAt', 'id'] })
 @Index({ name: 'payment_status_time_idx', properties: ['status', 'occurredAt'] })
 @Index({

@@ -47,6 +47,7 @@ export async function recordPayment(db: Db, scheduler: RescoreScheduler | null, 
   const currency = (input.currency ?? '').trim();
   ensure(/^[A-Za-z]{3}$/.test(currency), 'currency must be a three-letter ISO-4217 code', { argument: 'currency' });
   ensure(STATUSES.has(input.status), 'status must be PAID, FAILED or REFUNDED', { argument: 'status' });
+  ensure(input.status !== PaymentStatus.FAILED || input.paidAt == null, 'a FAILED payment has no paidAt', { argument: 'paidAt' });
   const dates = OPTIONAL_DATES.map(([key, column]) => {
     const value = input[key];
     return { column, given: value !== undefined, value: value == null ? null : isoDate(value, key, now) };
@@ -57,7 +58,9 @@ export async function recordPayment(db: Db, scheduler: RescoreScheduler | null, 
     'amount_cents = excluded.amount_cents',
     'currency = excluded.currency',
     'status = excluded.status',
-    ...dates.filter((d) => d.given).map((d) => `${d.column} = excluded.${d.column}`),
+    ...dates.filter((d) => d.given && d.column !== 'paid_at').map((d) => `${d.column} = excluded.${d.column}`),
+    // A payment that failed is not paid, whatever an earlier call said.
+    `paid_at = case when excluded.status = 'FAILED' then null else ${input.paidAt !== undefined ? 'excluded' : 'p'}.paid_at end`,
     ...(input.occurredAt != null ? ['occurred_at = excluded.occurred_at'] : []),
   ];
   // The insert reads from the customer row (and queues it for rescoring): an unknown customer writes nothing.

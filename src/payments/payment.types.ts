@@ -33,7 +33,7 @@ export class Payment {
   @Field(() => DateTimeScalar, { nullable: true })
   dueAt!: DateTimeValue | null;
 
-  @Field(() => DateTimeScalar, { nullable: true })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was paid; null while unpaid and once it FAILED.' })
   paidAt!: DateTimeValue | null;
 
   @Field(() => DateTimeScalar, { description: 'When the attempt (or its latest status change) happened.' })
@@ -69,7 +69,10 @@ export class PaymentInput {
   @Field(() => DateTimeScalar, { nullable: true, description: 'From 1970 up to ten years after now.' })
   dueAt?: Date | null;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'From 1970 up to a day after now.' })
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: 'From 1970 up to a day after now. Not with FAILED: a failed payment is not paid, and recording one FAILED clears it.',
+  })
   paidAt?: Date | null;
 
   @Field(() => DateTimeScalar, {

@@ -107,7 +107,7 @@ export type PaymentInput = {
   externalId?: string | null | undefined;
   /** Defaults to the time the payment is received; on an update the stored time is kept unless given. From 1970 up to a day after now. */
   occurredAt?: string | null | undefined;
-  /** From 1970 up to a day after now. */
+  /** From 1970 up to a day after now. Not with FAILED: a failed payment is not paid, and recording one FAILED clears it. */
   paidAt?: string | null | undefined;
   status: PaymentStatus;
 };

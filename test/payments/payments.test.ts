@@ -133,6 +133,20 @@ describe('recordPayment', () => {
     expect(await storedPayments('cust_pay_upsert')).toBe(1);
   });
 
+  it('clears paidAt when a paid payment is recorded FAILED later (a reversal): a failed payment is not paid', async () => {
+    await createCustomer('cust_pay_reversed');
+    const input = { customerId: 'cust_pay_reversed', externalId: 'in_2001', amountCents: 4_900, currency: 'USD' };
+    const paid = await server.gql(RecordPaymentDocument, {
+      input: { ...input, status: 'PAID', dueAt: '2026-03-01T00:00:00Z', paidAt: '2026-03-01T09:00:00Z' },
+    });
+    expect(paid.recordPayment.paidAt).toBe('2026-03-01T09:00:00.000Z');
+    const reversed = await server.gql(RecordPaymentDocument, { input: { ...input, status: 'FAILED' } });
+    expect(reversed.recordPayment).toMatchObject({ id: paid.recordPayment.id, status: 'FAILED', paidAt: null });
+    // Paid again: a date must come with it, the earlier one is gone.
+    const repaid = await server.gql(RecordPaymentDocument, { input: { ...input, status: 'PAID', paidAt: '2026-03-05T09:00:00Z' } });
+    expect(repaid.recordPayment).toMatchObject({ status: 'PAID', paidAt: '2026-03-05T09:00:00.000Z' });
+  });
+
   it('scopes externalId to the customer', async () => {
     await createCustomer('cust_pay_other');
     const other = await server.gql(RecordPaymentDocument, {
@@ -158,6 +172,7 @@ describe('recordPayment', () => {
       ['blank externalId', { ...valid, externalId: '  ' }],
       ['unparseable dueAt', { ...valid, dueAt: 'not-a-date' }],
       ['unparseable occurredAt', { ...valid, occurredAt: '2026-13-45T99:00:00Z' }],
+      ['a failed payment paid', { ...valid, status: 'FAILED', paidAt: '2026-03-02T00:00:00Z' }],
     ];
     for (const [label, input] of bad) {
       const response = await server.request(RecordPaymentDocument, { input: input as never });
