@@ -11,7 +11,7 @@ import type { Logger } from '../infra/logger';
 import type { Db } from '../infra/sql';
 import type { SubscriptionExecution } from '../infra/subscription-execution';
 import { OperationLimitError, RateLimitedError } from './auth.errors';
-import { authenticate, credentialsFrom, isLoopbackHostName } from './authenticate';
+import { authenticate, credentialsFrom, isLoopbackInterface } from './authenticate';
 import { KeyRegistry } from './key-registry';
 import { checkTokens, CostLimit, costLimitPlugin, limitValidationRules, OperationLimits } from './operation-limits';
 import { operationScopesPlugin } from './operation-scopes';
@@ -85,7 +85,7 @@ export class AccessControl {
       this.logger.info('API keys exist: every request needs one');
       return;
     }
-    if (!isLoopbackHostName(host)) {
+    if (!isLoopbackInterface(host)) {
       this.keys.stop();
       throw new StartupRefusal(
         `Refusing to listen on ${host} without an API key: anyone reaching it could read and change everything. ` +

@@ -5,6 +5,7 @@
 // otherwise make the whole internet "loopback"), and its Host header names this machine (so a web
 // page that rebinds its own domain to 127.0.0.1 does not count).
 import type http from 'node:http';
+import { isIPv4, isIPv6 } from 'node:net';
 import type { KeyRegistry } from './key-registry';
 import { LOOPBACK_PRINCIPAL, Principal } from './principal';
 
@@ -21,16 +22,38 @@ export function isLoopbackAddress(address: string | undefined): boolean {
   return ipv4.startsWith('127.') || address === '::1';
 }
 
-/** True for the names of this machine a browser or client puts in a Host header (any port). */
+/** A Host header: a name or IPv4 address, or a bracketed IPv6 address, then an optional port; nothing else. */
+const HOST_HEADER = /^(?:\[(?<ipv6>[0-9a-f:.]+)\]|(?<name>[a-z0-9.-]+))(?::\d{1,5})?$/i;
+
+/**
+ * True for the names of this machine a browser or client puts in a Host header (any port):
+ * `localhost` and `*.localhost` (which browsers never resolve elsewhere), a literal IPv4 address in
+ * 127.0.0.0/8 and `[::1]`. Parsed whole, so `127.evil.com` or `127.0.0.1.nip.io` (a domain an
+ * attacker's page can rebind to 127.0.0.1) are not.
+ */
 export function isLoopbackHostName(host: string): boolean {
-  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
-  return name === 'localhost' || name.endsWith('.localhost') || isLoopbackAddress(name);
+  const match = HOST_HEADER.exec(host);
+  if (!match?.groups) return false;
+  const { ipv6, name } = match.groups;
+  if (ipv6 !== undefined) return isIPv6(ipv6) && isLoopbackAddress(new URL(`http://[${ipv6}]`).hostname.slice(1, -1));
+  const lower = name.toLowerCase().replace(/\.$/, '');
+  if (lower === 'localhost' || lower.endsWith('.localhost')) return true;
+  return isIPv4(lower) && lower.startsWith('127.');
 }
 
-/** Whether the request comes from this machine, directly (see the module comment). */
+/** Whether the interface a server binds (HOST) is this machine only. */
+export function isLoopbackInterface(host: string): boolean {
+  return host === 'localhost' || ((isIPv4(host) || isIPv6(host)) && isLoopbackAddress(host));
+}
+
+/**
+ * Whether the request comes from this machine, directly (see the module comment). A request line in
+ * absolute form (`POST http://elsewhere/graphql`) names another host than its Host header: not local.
+ */
 export function isLocalRequest(request: http.IncomingMessage): boolean {
   if (!isLoopbackAddress(request.socket.remoteAddress)) return false;
   if (FORWARDING_HEADERS.some((name) => request.headers[name] !== undefined)) return false;
+  if (!request.url?.startsWith('/')) return false;
   return isLoopbackHostName(request.headers.host ?? '');
 }
 

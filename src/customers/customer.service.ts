@@ -17,6 +17,7 @@ import { ConnectionResult, SortKey, keysetPage } from '../infra/pagination';
 import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
 import { forgetScoresBeforeSignup } from '../scoring/history-links';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
+import { checkModelKeys } from '../scoring/scoring-model.service';
 import type { Customer, CustomerInput, CustomersArgs } from './customer.types';
 import { CustomerOrder } from './customer.types';
 
@@ -232,6 +233,14 @@ export async function getCustomer(db: Db, loaders: LoaderRegistry, customerId: s
   return customer;
 }
 
+/**
+ * A list filtered by a customer that does not exist answers NOT_FOUND, as the customer's own score
+ * and history do, rather than an empty page that reads like a customer without activity.
+ */
+export async function checkCustomerFilter(db: Db, loaders: LoaderRegistry, customerId: string | null | undefined): Promise<void> {
+  if (customerId != null) await getCustomer(db, loaders, customerId);
+}
+
 /** The orders of `customers(orderBy:)`; exported for the benchmark, which builds a deep page's cursor. */
 export const CUSTOMER_ORDERINGS: Record<CustomerOrder, { sortKeys: SortKey[]; direction: 'asc' | 'desc' }> = {
   [CustomerOrder.NAME_ASC]: {
@@ -289,6 +298,7 @@ export async function listCustomers(
   const where: string[] = [];
   const params: unknown[] = [];
   if (args.tier) {
+    await checkModelKeys(db, 'tiers', [args.tier], 'tier');
     where.push('c.tier = ?');
     params.push(args.tier);
   }

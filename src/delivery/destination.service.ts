@@ -6,6 +6,7 @@ import { checkStrings, MAX_TEXT_LENGTH, optionalEmailAddress, optionalText, requ
 import { LoaderRegistry } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
 import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
+import { checkModelKeys } from '../scoring/scoring-model.service';
 import { checkUrlHost } from './address-guard';
 import { unknownPlaceholders } from './delivery-messages';
 import { cancelOpenDeliveries } from './delivery.service';
@@ -139,6 +140,12 @@ function destinationColumns(input: DestinationInput, policy: DestinationPolicy):
   return Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
 }
 
+/** The filter's tier and playbook keys, each defined by some version of the model. */
+async function checkFilterKeys(db: Db, columns: Record<string, unknown>): Promise<void> {
+  await checkModelKeys(db, 'tiers', (columns.tiers as string[] | null | undefined) ?? [], 'filter.tiers');
+  await checkModelKeys(db, 'playbooks', (columns.playbooks as string[] | null | undefined) ?? [], 'filter.playbooks');
+}
+
 /** What each kind needs, checked on the destination as it will be stored. */
 function checkComplete(kind: string, row: Record<string, unknown>): void {
   if (kind === DestinationKind.WEBHOOK) {
@@ -177,6 +184,7 @@ export async function createDestination(db: Db, input: DestinationInput, policy:
   ensure(input.name != null, 'name is required', { argument: 'name' });
   const row: Record<string, unknown> = { kind: input.kind, paused: false, ...destinationColumns(input, policy) };
   checkComplete(input.kind, row);
+  await checkFilterKeys(db, row);
   return inTransaction(db, async (tx) => {
     // Serialises creations so the count below holds.
     await query(tx, `select pg_advisory_xact_lock(hashtext('healthgraph.destination.create'))`);
@@ -206,6 +214,7 @@ async function lockedDestination(tx: Db, id: string): Promise<Record<string, unk
 
 export async function updateDestination(db: Db, id: string, input: DestinationInput, policy: DestinationPolicy): Promise<Destination> {
   const changes = destinationColumns(input, policy);
+  await checkFilterKeys(db, changes);
   return inTransaction(db, async (tx) => {
     const current = await lockedDestination(tx, id);
     ensure(input.kind == null || input.kind === current.kind, 'kind cannot be changed: create another destination', { argument: 'kind' });

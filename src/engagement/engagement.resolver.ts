@@ -2,7 +2,7 @@
 import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { RequireScope } from '../auth/operation-scopes';
 import { Scope } from '../auth/scopes';
-import { getCustomer } from '../customers/customer.service';
+import { checkCustomerFilter, getCustomer } from '../customers/customer.service';
 import { Customer } from '../customers/customer.types';
 import type { GraphQLContext } from '../context';
 import { filterInstant } from '../infra/input';
@@ -51,7 +51,11 @@ export class EngagementResolver {
 
   @RequireScope(Scope.READ)
   @Query(() => EngagementEventConnection, { description: 'Events, newest first.' })
-  engagementEvents(@Args() args: EngagementEventsArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<EngagementEvent>> {
+  async engagementEvents(
+    @Args() args: EngagementEventsArgs,
+    @Ctx() { db, loaders }: GraphQLContext,
+  ): Promise<ConnectionResult<EngagementEvent>> {
+    await checkCustomerFilter(db, loaders, args.customerId);
     return listEngagementEvents(db, args);
   }
 }

@@ -96,7 +96,7 @@ export class BatchIngestResult {
 
 @ArgsType()
 export class EngagementEventsArgs extends PageArgs {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: "Only this customer's; NOT_FOUND for an unknown customer." })
   customerId?: string | null;
 
   @Field(() => String, { nullable: true })

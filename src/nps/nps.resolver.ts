@@ -3,7 +3,7 @@ import { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { RequireScope } from '../auth/operation-scopes';
 import { Scope } from '../auth/scopes';
-import { getCustomer } from '../customers/customer.service';
+import { checkCustomerFilter, getCustomer } from '../customers/customer.service';
 import { Customer, PageArgs } from '../customers/customer.types';
 import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
@@ -32,13 +32,15 @@ export class NpsResolver {
 
   @RequireScope(Scope.READ)
   @Query(() => NpsResponseConnection, { description: 'Survey answers, newest first.' })
-  npsResponses(@Args() args: NpsResponsesArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<NpsResponse>> {
+  async npsResponses(@Args() args: NpsResponsesArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<NpsResponse>> {
+    await checkCustomerFilter(db, loaders, args.customerId);
     return listNpsResponses(db, args);
   }
 
   @RequireScope(Scope.READ)
   @Query(() => NpsSummary, { description: 'Average, promoters/passives/detractors and NPS of the matching answers.' })
-  npsSummary(@Args() args: NpsSummaryArgs, @Ctx() { db }: GraphQLContext): Promise<NpsSummary> {
+  async npsSummary(@Args() args: NpsSummaryArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<NpsSummary> {
+    await checkCustomerFilter(db, loaders, args.customerId);
     return summariseNps(db, args);
   }
 }

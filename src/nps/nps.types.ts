@@ -64,7 +64,7 @@ export class NpsResponseInput {
 
 @ArgsType()
 export class NpsSummaryArgs {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: "Only this customer's; NOT_FOUND for an unknown customer." })
   customerId?: string | null;
 
   @Field(() => String, { nullable: true, description: "Only the answers of this CSM owner's accounts." })
@@ -82,7 +82,7 @@ export class NpsSummaryArgs {
 
 @ArgsType()
 export class NpsResponsesArgs extends PageArgs {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: "Only this customer's; NOT_FOUND for an unknown customer." })
   customerId?: string | null;
 
   @Field(() => DateTimeScalar, { nullable: true, description: 'Inclusive lower bound on respondedAt.' })

@@ -3,7 +3,7 @@ import { GraphQLResolveInfo } from 'graphql';
 import { Args, Ctx, FieldResolver, Info, Query, Resolver, Root } from 'type-graphql';
 import { RequireScope } from '../auth/operation-scopes';
 import { Scope } from '../auth/scopes';
-import { getCustomer } from '../customers/customer.service';
+import { checkCustomerFilter, getCustomer } from '../customers/customer.service';
 import { Customer } from '../customers/customer.types';
 import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
@@ -21,7 +21,8 @@ export class OutreachResolver {
 
   @RequireScope(Scope.READ)
   @Query(() => OutreachActionConnection, { description: 'The proactive outreach log, newest first.' })
-  outreachLog(@Args() args: OutreachLogArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<OutreachAction>> {
+  async outreachLog(@Args() args: OutreachLogArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<OutreachAction>> {
+    await checkCustomerFilter(db, loaders, args.customerId);
     return listOutreachLog(db, args);
   }
 }

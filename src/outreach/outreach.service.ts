@@ -9,6 +9,7 @@ import { checkStrings } from '../infra/input';
 import { LatestChildSpec, LoaderRegistry, loadChildPage, loadLatestChild, projectedLatestChild } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
 import { Db, json, query } from '../infra/sql';
+import { checkModelKeys } from '../scoring/scoring-model.service';
 import { CustomerOutreachArgs, OutreachAction, OutreachAudience, OutreachLogArgs, OutreachStatus } from './outreach.types';
 
 /** An outreach_action row, by GraphQL field. */
@@ -125,7 +126,7 @@ export async function insertOutreachActions(db: Db, actions: readonly NewOutreac
   return inserted.map((action) => ({ ...action, createdAt: new Date(action.createdAt) }));
 }
 
-export function listOutreachLog(db: Db, args: OutreachLogArgs): Promise<ConnectionResult<OutreachAction>> {
+export async function listOutreachLog(db: Db, args: OutreachLogArgs): Promise<ConnectionResult<OutreachAction>> {
   checkStrings(args, '');
   const where: string[] = [];
   const params: unknown[] = [];
@@ -146,6 +147,7 @@ export function listOutreachLog(db: Db, args: OutreachLogArgs): Promise<Connecti
     params.push(args.deliveryStatus);
   }
   if (args.playbook != null) {
+    await checkModelKeys(db, 'playbooks', [args.playbook], 'playbook');
     where.push('o.playbook = ?');
     params.push(args.playbook);
   }

@@ -77,7 +77,7 @@ export const OutreachActionConnection = Connection(OutreachAction);
 
 @ArgsType()
 export class OutreachLogArgs extends PageArgs {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: "Only this customer's; NOT_FOUND for an unknown customer." })
   customerId?: string | null;
 
   @Field(() => OutreachStatus, { nullable: true })

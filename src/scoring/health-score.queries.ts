@@ -9,7 +9,7 @@ import { Db, query } from '../infra/sql';
 import { addTimeRange } from '../infra/time-range';
 import { bandsBestFirst, isAtRiskTier } from './model';
 import { HEALTH_SCORE_COLUMN_MAP, HEALTH_SCORE_COLUMNS, TIER_CHANGE_COLUMNS } from './score-customers';
-import { getActiveModel } from './scoring-model.service';
+import { checkModelKeys, getActiveModel } from './scoring-model.service';
 import type {
   CustomerTierChangesArgs,
   HealthScore,
@@ -55,6 +55,7 @@ export async function listLatestScores(db: Db, args: HealthScoresArgs): Promise<
   const where = ['c.health_score is not null'];
   const params: unknown[] = [];
   if (args.tier) {
+    await checkModelKeys(db, 'tiers', [args.tier], 'tier');
     where.push('c.tier = ?');
     params.push(args.tier);
   }

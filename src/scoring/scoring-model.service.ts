@@ -92,3 +92,30 @@ export async function adoptCurrentDefaultModel(db: Db): Promise<ActiveModel | nu
   if ((await activeEarlierDefault(db)) === null) return null;
   return updateScoringModel(db, structuredClone(DEFAULT_SCORING_MODEL), { shippedDefault: true });
 }
+
+/**
+ * Refuses tier or playbook keys that no version of the model defines (a typo, which would otherwise
+ * match nothing, silently). Keys of earlier versions are accepted: customers keep an earlier model's
+ * tier until rescored, and a filter may be set ahead of a model change back.
+ */
+export async function checkModelKeys(db: Db, kind: 'tiers' | 'playbooks', keys: readonly string[], argument: string): Promise<void> {
+  if (keys.length === 0) return;
+  const rows = await query<{ key: string; active: boolean }>(
+    db,
+    `select entry.value->>'key' as key, m.active
+     from scoring_model m cross join lateral jsonb_array_elements(m.config->?) with ordinality entry
+     order by entry.ordinality`,
+    [kind],
+  );
+  const known = new Set([...rows.map((row) => row.key), ...DEFAULT_SCORING_MODEL[kind].map((entry) => entry.key)]);
+  const unknown = keys.filter((key) => !known.has(key));
+  if (unknown.length === 0) return;
+  const active = rows.some((row) => row.active)
+    ? rows.filter((row) => row.active).map((row) => row.key)
+    : DEFAULT_SCORING_MODEL[kind].map((entry) => entry.key);
+  const noun = kind === 'tiers' ? 'tier' : 'playbook';
+  throw new InvalidInputError(
+    `unknown ${noun}${unknown.length > 1 ? 's' : ''} ${unknown.map((key) => JSON.stringify(key)).join(', ')}: the model's ${kind} are ${active.join(', ')}`,
+    { argument },
+  );
+}

@@ -5,7 +5,7 @@ import { Arg, Args, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver
 import { RequireScope } from '../auth/operation-scopes';
 import { auditAdminAction } from '../auth/audit.middleware';
 import { Scope } from '../auth/scopes';
-import { checkCustomerId, getCustomer } from '../customers/customer.service';
+import { checkCustomerFilter, checkCustomerId, getCustomer } from '../customers/customer.service';
 import { Customer, CustomerConnection } from '../customers/customer.types';
 import type { GraphQLContext } from '../context';
 import { InvalidInputError } from '../infra/errors';
@@ -14,7 +14,7 @@ import { ConnectionResult } from '../infra/pagination';
 import { DateTimeScalar } from '../infra/scalars';
 import { selectedFields } from '../infra/selection';
 import { defaultModelWithTiers, describeHeldBack, riskReasons, ScoringModelConfig, TIER_PRESETS, TierPresetName } from './model';
-import { getActiveModel, loadModelVersion, updateScoringModel } from './scoring-model.service';
+import { checkModelKeys, getActiveModel, loadModelVersion, updateScoringModel } from './scoring-model.service';
 import { checkAsOf, checkTierPreset, refreshAllHealthScores, refreshHealthScore } from './scoring.service';
 import { LifecycleStage, TierDirection } from './scoring.enums';
 import {
@@ -161,7 +161,8 @@ export class ScoringResolver {
 
   @RequireScope(Scope.READ)
   @Query(() => TierChangeConnection, { description: 'Tier transitions in time order; `since` catches up after a reconnect.' })
-  tierChanges(@Args() args: TierChangesArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<TierChange>> {
+  async tierChanges(@Args() args: TierChangesArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<TierChange>> {
+    await checkCustomerFilter(db, loaders, args.customerId);
     return listTierChanges(db, args);
   }
 
@@ -254,10 +255,12 @@ export class ScoringResolver {
   @RequireScope(Scope.READ)
   @Subscription(() => TierChange, {
     description: 'Tier changes as they are committed, filtered by customer, new tier and direction.',
-    subscribe: ({ args, context }) => {
-      const { pubsub } = (context as GraphQLContext).services;
+    subscribe: async ({ args, context }) => {
+      const { db, services } = context as GraphQLContext;
+      const { pubsub } = services;
       const direction = (args.direction as string | null | undefined) ?? null;
       const tiers = new Set((args.tiers as string[] | null | undefined) ?? []);
+      await checkModelKeys(db, 'tiers', [...tiers], 'tiers');
       if (!args.customerId) {
         return pubsub.subscribeAll(
           tiers.size > 0

@@ -374,7 +374,7 @@ export class TierChangesArgs extends PageArgs {
   @Field(() => DateTimeScalar, { nullable: true, description: 'Changes at or after this time (catch up after a reconnect).' })
   since?: Date | null;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: "Only this customer's; NOT_FOUND for an unknown customer." })
   customerId?: string | null;
 
   @Field(() => Boolean, {

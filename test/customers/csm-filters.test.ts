@@ -168,3 +168,47 @@ it("pages a customer's events by time range, two ranges of one page kept apart",
   );
   expect(data.customers.edges[0].node).toEqual({ recent: { totalCount: 2 }, older: { totalCount: 1 } });
 });
+
+it('refuses a tier or playbook that no version of the model defines, and accepts those of an earlier version', async () => {
+  const refused = async (query: string, argument: string) => {
+    const result = await server.request(query);
+    expect({ query, code: result.errors?.[0].extensions?.code, argument: result.errors?.[0].extensions?.argument }).toEqual({
+      query,
+      code: 'BAD_USER_INPUT',
+      argument,
+    });
+    return result.errors?.[0].message;
+  };
+  const message = await refused('{ customers(tier: "critcal") { totalCount } }', 'tier');
+  expect(message).toContain('healthy, monitor, at_risk, critical');
+  await refused('{ healthScores(tier: "Critical") { totalCount } }', 'tier');
+  await refused('{ outreachLog(playbook: "silent") { totalCount } }', 'playbook');
+  const csv = await fetch(`${server.url.replace(/\/graphql$/, '')}/export/customers.csv?tier=nope`);
+  expect(csv.status).toBe(400);
+  await ok(
+    '{ customers(tier: "critical") { totalCount } healthScores(tier: "healthy") { totalCount } outreachLog(playbook: "expansion") { totalCount } }',
+  );
+
+  // Another tier scheme: its bands are known, and so are the earlier version's (customers keep their tier until rescored).
+  await ok('mutation { updateScoringModel(input: { tierPreset: "five_band_stable" }) { version } }');
+  await ok('{ watch: customers(tier: "watch") { totalCount } monitor: customers(tier: "monitor") { totalCount } }');
+  expect(await refused('{ customers(tier: "nope") { totalCount } }', 'tier')).toContain('healthy, stable, watch, at_risk, critical');
+  await ok('mutation { updateScoringModel(input: { tierPreset: "four_tier" }) { version } }');
+});
+
+it('answers NOT_FOUND for a list filtered by a customer that does not exist, an empty page for one that has no rows', async () => {
+  const lists = [
+    'engagementEvents(customerId: $id) { totalCount }',
+    'npsResponses(customerId: $id) { totalCount }',
+    'npsSummary(customerId: $id) { responses }',
+    'outreachLog(customerId: $id) { totalCount }',
+    'tierChanges(customerId: $id) { totalCount }',
+  ];
+  for (const list of lists) {
+    const query = `query ($id: ID!) { ${list} }`;
+    const unknown = await server.request(query, { id: 'cust_nobody' });
+    expect({ list, code: unknown.errors?.[0].extensions?.code, data: unknown.data }).toEqual({ list, code: 'NOT_FOUND', data: null });
+    const known = await server.request(query, { id: 'cust_none_1' });
+    expect({ list, errors: known.errors }).toEqual({ list, errors: undefined });
+  }
+});

@@ -66,6 +66,29 @@ describe('webhook destinations', () => {
     expect(row.count).toBe(1);
   });
 
+  it('refuses a filter naming a tier or playbook no model defines (it would match nothing), writing nothing', async () => {
+    const input = { kind: 'WEBHOOK', name: 'typo', url: receiver.url, signingSecret: SIGNING_SECRET };
+    for (const [filter, argument] of [
+      [{ tiers: ['critical', 'critcal'] }, 'filter.tiers'],
+      [{ playbooks: ['silnce'] }, 'filter.playbooks'],
+    ] as const) {
+      const refused = await server.request(CREATE, { input: { ...input, filter } });
+      expect([refused.errors?.[0].extensions?.code, refused.errors?.[0].extensions?.argument]).toEqual(['BAD_USER_INPUT', argument]);
+    }
+    const changed = await server.request(
+      `mutation($id: ID!) { updateDestination(id: $id, input: { filter: { tiers: ["nope"] } }) { id } }`,
+      {
+        id: destinationId,
+      },
+    );
+    expect(changed.errors?.[0].extensions?.argument).toBe('filter.tiers');
+    const [row] = await sql<{ count: number; tiers: number }>(
+      server.database,
+      `select count(*)::int as count, count(tiers)::int as tiers from destination`,
+    );
+    expect(row).toEqual({ count: 1, tiers: 0 });
+  });
+
   it('delivers each matching decided action once, signed, with the documented payload', async () => {
     await seedDecliningAccounts(server, ['cust_w1']);
     await scoreNow(server, ['cust_w1']);

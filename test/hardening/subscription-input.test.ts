@@ -1,5 +1,5 @@
 // Subscription arguments are input too: a subscription naming more channels than one may hold, or
-// an argument no channel can be named by (a NUL, an overlong id), is refused with BAD_USER_INPUT
+// an argument no channel can be named by (a NUL, an overlong id), or a tier no model defines, is refused with BAD_USER_INPUT
 // over graphql-ws, and the connection goes on serving the client's other subscriptions.
 import type { Client } from 'graphql-ws';
 import { connect } from '../helpers/subscriptions';
@@ -49,6 +49,7 @@ it.each([
   ['a NUL in the customer id', { customerId: 'cust\u0000' }],
   ['a NUL in a tier', { tiers: ['healthy', 'at\u0000risk'] }],
   ['a customer id of 2,000 characters', { customerId: 'x'.repeat(2000) }],
+  ['a tier no model defines (a typo would never match)', { tiers: ['healthy', 'critcal'] }],
 ])('refuses a subscription with %s', async (_label, variables) => {
   const errors = await subscriptionErrors(TIER_CHANGED, variables);
   expect(errors.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
