@@ -113,7 +113,8 @@ export interface LatestChildSpec {
 
 /**
  * `spec` selecting the columns of `map` that `fields` (a selection) asks for, every one without it,
- * and always the id. The selected fields are part of the name, so a loader never mixes two selections.
+ * and always the id and the customer id (which the row's `customer` edge is resolved by). The
+ * selected fields are part of the name, so a loader never mixes two selections.
  */
 export function projectedLatestChild(
   spec: Omit<LatestChildSpec, 'select'>,
@@ -121,7 +122,7 @@ export function projectedLatestChild(
   fields?: ReadonlyMap<string, unknown>,
 ): LatestChildSpec {
   const selected = fields ? Object.keys(map).filter((name) => fields.has(name)) : ['*'];
-  return { ...spec, name: [spec.name, ...selected].join('+'), select: selectColumns(map, fields, ['id']) };
+  return { ...spec, name: [spec.name, ...selected].join('+'), select: selectColumns(map, fields, ['id', 'customerId']) };
 }
 
 /** The first row per parent by a sort order (e.g. the latest NPS response), one statement per batch. */

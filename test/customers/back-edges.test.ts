@@ -91,3 +91,22 @@ it("answers a customer's payments and tickets with their customer, and lists its
   );
   expect(backfilled.customer.tierChanges.totalCount).toBe(0);
 });
+
+it.each([
+  ['healthScore', '{ row: healthScore(customerId: "cust_nav_1") { customer { id name } } }'],
+  ['currentScore', '{ row: customer(id: "cust_nav_1") { currentScore { customer { id name } } } }'],
+  ['latestNpsResponse', '{ row: customer(id: "cust_nav_1") { latestNpsResponse { customer { id name } } } }'],
+  ['lastOutreachAction', '{ row: customer(id: "cust_nav_1") { lastOutreachAction { customer { id name } } } }'],
+])('answers the customer of %s when its customerId is not selected too', async (_field, query) => {
+  const data = await ok<{ row: Record<string, unknown> }>(query);
+  expect(JSON.stringify(data.row)).toContain('{"customer":{"id":"cust_nav_1","name":"Nav 0"}}');
+});
+
+it("answers the customer of a page's joined edges when their customerId is not selected", async () => {
+  const data = await ok<{ customers: { edges: Array<{ node: Record<string, { customer: { id: string } } | null> & { id: string } }> } }>(
+    '{ customers(first: 10) { edges { node { id currentScore { customer { id } } latestNpsResponse { customer { id } } lastOutreachAction { customer { id } } } } } }',
+  );
+  for (const { node } of data.customers.edges) {
+    for (const edge of ['currentScore', 'latestNpsResponse', 'lastOutreachAction']) expect(node[edge]?.customer.id).toBe(node.id);
+  }
+});
