@@ -348,9 +348,31 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
   return plan;
 }
 
+/**
+ * An instant is scored once per customer: scoring it again (a retried backfill, a second
+ * `refreshHealthScore` with the same asOf) replaces its point and the tier change at it, so the
+ * history never holds two points at one instant nor the same change twice. The batch holds its
+ * customers' rows, so two runs scoring one instant at once take turns and the second sees the first.
+ */
+async function replacePointsAt(tx: Db, customerIds: string[], asOfIso: string): Promise<void> {
+  if (customerIds.length === 0) return;
+  await query(
+    tx,
+    `with ids as (select jsonb_array_elements_text(?::jsonb) as id),
+     points as (delete from health_score h where h.customer_id in (select id from ids) and h.as_of = ?::timestamptz)
+     delete from tier_change t where t.customer_id in (select id from ids) and t.changed_at = ?::timestamptz`,
+    [json(customerIds), asOfIso, asOfIso],
+  );
+}
+
 /** Writes a planned batch: history, current state, tier changes and outreach, one bulk statement each. */
 async function writeBatch(tx: Db, plan: BatchPlan, asOf: Date, modelVersion: number, options: BatchOptions): Promise<BatchResult> {
   const asOfIso = asOf.toISOString();
+  await replacePointsAt(
+    tx,
+    plan.scoreRows.map((row) => row.customer_id),
+    asOfIso,
+  );
   // Only the generated columns come back: the rest of each score is already in memory, and
   // returning 2,000 rows of signal JSON would cost more than writing them.
   const inserted = await query<{ id: string; customerId: string; computedAt: Date }>(

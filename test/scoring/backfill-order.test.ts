@@ -157,3 +157,16 @@ describe('a backfill before the existing history', () => {
     expect([dip.previousScore, recovered.previousScore]).toEqual([first.score, dip.score]);
   });
 });
+
+describe('an instant scored again', () => {
+  it('replaces its point and the tier change at it, whether run again, for one customer or at once', async () => {
+    const before = { history: await history('cust_dipped'), changes: await tierChanges('cust_dipped') };
+    // A retried backfill, a single rescoring of a scored instant, and several of them at once.
+    expect((await server.gql(RefreshAllDocument, { asOf: EARLIER })).refreshAllHealthScores.status).toBe('SUCCEEDED');
+    await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_dipped', asOf: EARLIER });
+    await Promise.all(Array.from({ length: 5 }, () => server.gql(RefreshHealthScoreDocument, { customerId: 'cust_dipped', asOf: D })));
+    expect(await history('cust_dipped')).toEqual(before.history);
+    expect(await tierChanges('cust_dipped')).toEqual(before.changes);
+    for (const id of ['cust_went_quiet', 'cust_steady']) expect((await history(id)).map((point) => point.asOf)).toEqual([EARLIER, D]);
+  });
+});
