@@ -72,6 +72,7 @@ export function validateCustomerInput(input: CustomerInput, now = new Date()): v
   checkedText(input.csmOwner, 'csmOwner', MAX_PLAN_LENGTH);
   checkedText(input.churnReason, 'churnReason', MAX_CHURN_REASON_LENGTH);
   optionalEmailAddress(input.contactEmail, 'contactEmail');
+  ensure(input.arrCents !== null, 'arrCents must be a number when given (0 for none)', { argument: 'arrCents' });
   ensure(input.arrCents == null || input.arrCents >= 0, 'arrCents must be ≥ 0', { argument: 'arrCents' });
   ensure(input.seats == null || input.seats >= 0, 'seats must be ≥ 0', { argument: 'seats' });
   ensure(input.communicationOptOut !== null, 'communicationOptOut must be true or false when given', { argument: 'communicationOptOut' });
@@ -144,11 +145,15 @@ const CUSTOMER_FIELD_LIST = Object.keys(CUSTOMER_COLUMN_MAP)
  */
 export async function upsertCustomer(db: Db, scheduler: RescoreScheduler | null, input: CustomerInput): Promise<Customer> {
   validateCustomerInput(input);
-  if (input.signedUpAt == null) return answeringCheckAsInput(() => writeCustomer(db, scheduler, input), CHURN_AFTER_SIGNUP);
   return answeringCheckAsInput(
     () =>
       inTransaction(db, async (tx) => {
+        // Writes of one customer take turns: the plan history compares with the customer as it was,
+        // and two concurrent writes reading the same "before" would record a change twice or miss
+        // one. The lock is its own statement, so the write's snapshot follows the other's commit.
+        await query(tx, `select pg_advisory_xact_lock(hashtextextended(?, 0))`, [`customer/${input.id.trim()}`]);
         const written = await writeCustomer(tx, scheduler, input);
+        if (input.signedUpAt == null) return written;
         const reset = await forgetScoresBeforeSignup(tx, [written.id]);
         if (reset.length === 0) return written;
         // Its current score was from before the sign-up: answered as it now stands, never scored.
@@ -161,7 +166,8 @@ export async function upsertCustomer(db: Db, scheduler: RescoreScheduler | null,
 /**
  * The upsert itself, in one statement. The same statement keeps the plan history
  * (`customer_plan_change`): the first plan when the customer arrives (as of its sign-up), then each
- * change of ARR or seats (as of `planChangedAt`, else now).
+ * change of ARR or seats (as of `planChangedAt`, else the statement's start: after the write it
+ * waited for, where the transaction's start could be before it).
  */
 async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, input: CustomerInput): Promise<Customer> {
   const provided = FIELDS.filter(([key]) => input[key] !== undefined);
@@ -185,7 +191,7 @@ async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, input: 
      ), plan_changed as (
        insert into customer_plan_change (customer_id, arr_cents, seats, changed_at)
        select u.id, u.stored_arr_cents, u.seats,
-              case when p.found is null then coalesce(u."signedUpAt", now()) else coalesce(?::timestamptz, now()) end
+              case when p.found is null then coalesce(u."signedUpAt", statement_timestamp()) else coalesce(?::timestamptz, statement_timestamp()) end
        from upserted u left join previous p on true
        where p.found is null or u.stored_arr_cents is distinct from p.arr_cents or u.seats is distinct from p.seats
        returning 1

@@ -130,6 +130,35 @@ describe('the plan history (customer_plan_change)', () => {
     expect(await planChanges('cust_plan_bad')).toHaveLength(1);
   });
 
+  it('keeps the history in step with the customer when several clients write it at once', async () => {
+    // A new customer created by many clients at once has one first plan.
+    await Promise.all(
+      Array.from({ length: 10 }, () =>
+        server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_race', name: 'Race', arrCents: 1_000 } }),
+      ),
+    );
+    expect(await planChanges('cust_plan_race')).toHaveLength(1);
+    // Changes sent at once: each is recorded against the one before it, and the last one recorded is the customer's.
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_race', name: 'Race', arrCents: 2_000 + i } }),
+      ),
+    );
+    const changes = await planChanges('cust_plan_race');
+    const stored = await queryOne<{ arrCents: number }>(
+      db,
+      `select arr_cents::float8 as "arrCents" from customer where id = 'cust_plan_race'`,
+    );
+    expect(changes).toHaveLength(21);
+    expect(changes[changes.length - 1].arrCents).toBe(stored?.arrCents);
+  });
+
+  it('refuses arrCents: null (ARR is never unknown: 0 for none), writing nothing', async () => {
+    const response = await server.request(UpsertCustomerDocument, { input: { id: 'cust_plan_arr_null', name: 'Null', arrCents: null } });
+    expect([response.errors?.[0].extensions?.code, response.errors?.[0].extensions?.argument]).toEqual(['BAD_USER_INPUT', 'arrCents']);
+    expect(await planChanges('cust_plan_arr_null')).toEqual([]);
+  });
+
   it("deletes a customer's plan history with the customer", async () => {
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_gone', name: 'Gone', seats: 1 } });
     await query(db, `delete from customer where id = 'cust_plan_gone'`);
