@@ -227,6 +227,12 @@ export async function worklist(
   checkStrings({ csmOwner, tier, after }, '');
   const model = await getActiveModel(db);
   const worstTiers = model.config.tiers.filter((band) => isAtRiskTier(model.config.tiers, band.key)).map((band) => band.key);
+  if (tier) {
+    await checkModelKeys(db, 'tiers', [tier], 'tier');
+    ensure(worstTiers.includes(tier), `the worklist holds only the tiers ${worstTiers.join(' and ')}: ${tier} is never on it`, {
+      argument: 'tier',
+    });
+  }
   const where = [
     'c.tier in (select jsonb_array_elements_text(?::jsonb))',
     `c.lifecycle_stage is distinct from 'CHURNED' and c.lifecycle_stage is distinct from 'ONBOARDING'`,

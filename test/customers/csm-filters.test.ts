@@ -183,6 +183,8 @@ it('refuses a tier or playbook that no version of the model defines, and accepts
   expect(message).toContain('healthy, monitor, at_risk, critical');
   await refused('{ healthScores(tier: "Critical") { totalCount } }', 'tier');
   await refused('{ outreachLog(playbook: "silent") { totalCount } }', 'playbook');
+  await refused('{ worklist(tier: "critcal") { totalCount } }', 'tier');
+  expect(await refused('{ worklist(tier: "healthy") { totalCount } }', 'tier')).toContain('only the tiers at_risk and critical');
   const csv = await fetch(`${server.url.replace(/\/graphql$/, '')}/export/customers.csv?tier=nope`);
   expect(csv.status).toBe(400);
   await ok(
