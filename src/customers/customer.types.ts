@@ -1,74 +1,102 @@
 // GraphQL shapes of the customer module: the Customer object, its input and the list arguments.
-import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { ArgsType, Extensions, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Scope } from '../auth/scopes';
 import { Connection } from '../infra/pagination';
 import { DateTimeScalar, SafeIntScalar, DateTimeValue } from '../infra/scalars';
 import { LifecycleStage, Trend } from '../scoring/scoring.enums';
+
+/**
+ * Every field but the id needs the read scope, checked on the whole operation before it runs
+ * (auth/operation-scopes.ts): an ingest-only key writing a customer learns its id back, not its
+ * score, tier or stored plan, so a leaked pipeline key cannot read the customer base.
+ */
+const NeedsRead = Extensions({ requiredScopes: [Scope.READ] });
 
 @ObjectType({ simpleResolvers: true, description: "An account being scored, addressed by the integrator's own id." })
 export class Customer {
   @Field(() => ID)
   id!: string;
 
+  @NeedsRead
   @Field()
   name!: string;
 
+  @NeedsRead
   @Field(() => String, { nullable: true })
   plan!: string | null;
 
+  @NeedsRead
   @Field(() => SafeIntScalar, { description: 'Annual recurring revenue, in cents.' })
   arrCents!: number;
 
+  @NeedsRead
   @Field(() => Int, { nullable: true })
   seats!: number | null;
 
+  @NeedsRead
   @Field(() => DateTimeScalar, { nullable: true })
   signedUpAt!: DateTimeValue | null;
 
+  @NeedsRead
   @Field(() => String, { nullable: true })
   csmOwner!: string | null;
 
+  @NeedsRead
   @Field({ description: 'When true, no customer-facing outreach is sent (team alerts still happen).' })
   communicationOptOut!: boolean;
 
+  @NeedsRead
   @Field(() => String, { nullable: true, description: 'Where customer-facing email goes (EMAIL destinations).' })
   contactEmail!: string | null;
 
+  @NeedsRead
   @Field(() => DateTimeScalar, { nullable: true })
   churnedAt!: DateTimeValue | null;
 
+  @NeedsRead
   @Field(() => String, { nullable: true, description: 'Why the customer churned, in your own words or codes.' })
   churnReason!: string | null;
 
+  @NeedsRead
   @Field(() => Int, { nullable: true, description: 'Latest health score, 0–100 (null until first scored).' })
   healthScore!: number | null;
 
+  @NeedsRead
   @Field(() => Int, { nullable: true, description: 'Latest engagement component score, 0–100.' })
   engagementScore!: number | null;
 
+  @NeedsRead
   @Field(() => String, { nullable: true, description: 'Key of the current tier band (e.g. `healthy`).' })
   tier!: string | null;
 
+  @NeedsRead
   @Field(() => Trend, { nullable: true })
   trend!: Trend | null;
 
+  @NeedsRead
   @Field(() => LifecycleStage, { nullable: true })
   lifecycleStage!: LifecycleStage | null;
 
+  @NeedsRead
   @Field(() => DateTimeScalar, {
     nullable: true,
     description: 'Time of the latest engagement event, as of the latest scoring (seconds after the event with continuous rescoring on).',
   })
   lastActivityAt!: DateTimeValue | null;
 
+  @NeedsRead
   @Field(() => Int, { nullable: true, description: "Account NPS over the model's NPS window, −100…100." })
   nps!: number | null;
 
+  @NeedsRead
   @Field(() => DateTimeScalar, { nullable: true })
   scoredAt!: DateTimeValue | null;
 
+  @NeedsRead
   @Field(() => DateTimeScalar)
   createdAt!: DateTimeValue;
 
+  @NeedsRead
   @Field(() => DateTimeScalar)
   updatedAt!: DateTimeValue;
 }

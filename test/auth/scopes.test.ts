@@ -413,6 +413,35 @@ describe('what an ingest-only key sees', () => {
     ]);
   });
 
+  it('gets the id of the customer it wrote, not its score, tier or stored plan, and writes nothing asking', async () => {
+    const before = await databaseDigest();
+    for (const field of ['healthScore', 'tier', 'trend', 'lifecycleStage', 'arrCents', 'plan', 'churnedAt', 'lastActivityAt']) {
+      const result = await post(
+        server.url,
+        `mutation { upsertCustomer(input: { id: "${CUSTOMER}", name: "Matrix" }) { id ${field} } }`,
+        undefined,
+        keys.get('ingest')!.key,
+      );
+      expect({
+        field,
+        data: result.body.data ?? null,
+        errors: result.body.errors?.map((error) => [error.extensions?.code, error.path?.join('.')]),
+      }).toEqual({
+        field,
+        data: null,
+        errors: [['FORBIDDEN', `upsertCustomer.${field}`]],
+      });
+    }
+    expect(await databaseDigest()).toEqual(before);
+    const ids = await post(
+      server.url,
+      `mutation { upsertCustomer(input: { id: "${CUSTOMER}", name: "Matrix" }) { id } }`,
+      undefined,
+      keys.get('ingest')!.key,
+    );
+    expect(ids.body).toEqual({ data: { upsertCustomer: { id: CUSTOMER } } });
+  });
+
   it('cannot read the customer back through what it recorded (the back-edge needs read), and writes nothing asking', async () => {
     const before = await databaseDigest();
     const result = await post(
