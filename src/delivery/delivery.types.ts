@@ -1,5 +1,6 @@
 // GraphQL shapes of destinations, deliveries, their counts and the CSM directory.
-import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { ArgsType, Extensions, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Scope } from '../auth/scopes';
 import { Connection } from '../infra/pagination';
 import { DateTimeScalar, DateTimeValue } from '../infra/scalars';
 import { OutreachAudience } from '../outreach/outreach.types';
@@ -58,7 +59,14 @@ export class DestinationFilter {
   csmOwner!: string | null;
 }
 
-@ObjectType({ description: 'Where outreach is delivered. Secrets are answered masked.' })
+/**
+ * A destination's configuration (where it sends, with which secret, to whom, what) is an admin's:
+ * a read key sees its name, kind and state through the delivery log and summary, not its addresses.
+ * Checked on the whole operation before it runs (auth/operation-scopes.ts).
+ */
+const AdminOnly = Extensions({ requiredScopes: [Scope.ADMIN] });
+
+@ObjectType({ description: 'Where outreach is delivered. Secrets are answered masked; the configuration needs the admin scope.' })
 export class Destination {
   @Field(() => ID)
   id!: string;
@@ -69,33 +77,42 @@ export class Destination {
   @Field()
   name!: string;
 
+  @AdminOnly
   @Field(() => String, { nullable: true, description: 'WEBHOOK and SLACK: the URL, masked (scheme, host and the last 4 characters).' })
   url!: string | null;
 
+  @AdminOnly
   @Field(() => String, { nullable: true, description: 'WEBHOOK: the signing secret, masked (`whsec_…` and the last 4 characters).' })
   signingSecret!: string | null;
 
+  @AdminOnly
   @Field(() => String, { nullable: true })
   emailFrom!: string | null;
 
+  @AdminOnly
   @Field(() => String, {
     nullable: true,
     description: "EMAIL: team alerts go here when the CSM directory has no address for the account's owner.",
   })
   emailTo!: string | null;
 
+  @AdminOnly
   @Field(() => String, { nullable: true, description: 'EMAIL: subject template; null uses the built-in one.' })
   emailSubjectTemplate!: string | null;
 
+  @AdminOnly
   @Field(() => String, { nullable: true, description: 'EMAIL: plain-text template; null uses the built-in one.' })
   emailTextTemplate!: string | null;
 
+  @AdminOnly
   @Field(() => String, { nullable: true, description: 'EMAIL: HTML template (values are HTML-escaped); null uses the built-in one.' })
   emailHtmlTemplate!: string | null;
 
+  @AdminOnly
   @Field(() => DestinationFilter)
   filter!: DestinationFilter;
 
+  @AdminOnly
   @Field(() => Int, {
     nullable: true,
     description: 'Matching actions are collected into one message per CSM every this many seconds; null sends each at once.',

@@ -481,3 +481,27 @@ describe('what an ingest-only key sees', () => {
     expect(entry).toEqual({ actor: admin.id, action: 'customer.optOut', target: CUSTOMER, details: { optedOut: false } });
   });
 });
+
+describe('what a read key sees of a destination', () => {
+  it('its name, kind and state through the delivery summary and log, not its configuration', async () => {
+    const read = keys.get('read')!.key;
+    const named = await post(server.url, '{ deliverySummary { byDestination { destination { id name kind paused } } } }', undefined, read);
+    expect(named.body.errors).toBeUndefined();
+    for (const field of ['url', 'signingSecret', 'emailTo', 'emailFrom', 'emailTextTemplate', 'filter { tiers }', 'digestSeconds']) {
+      for (const query of [
+        `{ deliverySummary { byDestination { destination { name ${field} } } } }`,
+        `{ outreachLog(first: 1) { edges { node { deliveries { destination { ${field} } } } } } }`,
+      ]) {
+        const refused = await post(server.url, query, undefined, read);
+        expect({ query, code: refused.body.errors?.[0].extensions?.code }).toEqual({ query, code: 'FORBIDDEN' });
+      }
+    }
+    const admin = await post(
+      server.url,
+      '{ deliverySummary { byDestination { destination { url filter { tiers } } } } }',
+      undefined,
+      keys.get('admin')!.key,
+    );
+    expect(admin.body.errors).toBeUndefined();
+  });
+});
