@@ -266,8 +266,11 @@ export async function ensureDataSet(spec: DataSetSpec, options: { lanes?: number
         seats: plan.seats,
         signedUpAt: plan.signedUpAt,
         csmOwner: `csm${plan.index % 25}@example.com`,
+        // A recent sign-up churns after it signed up, not before (the API refuses that).
         churnedAt:
-          plan.profile === 'dormant' && random() < 0.3 ? new Date(anchor.getTime() - integerBetween(random, 10, 80) * DAY_MS) : undefined,
+          plan.profile === 'dormant' && random() < 0.3
+            ? new Date(Math.max(anchor.getTime() - integerBetween(random, 10, 80) * DAY_MS, plan.signedUpAt.getTime()))
+            : undefined,
       });
     });
 
