@@ -87,6 +87,12 @@ interface HistoryRow {
   id: string;
   previousScore: number | null;
   previousTier: string | null;
+  /** Whether the previous point was scored by the model scoring now (null without one). */
+  previousSameModel: boolean | null;
+  /**
+   * The score a trend window ago and the highest in the drop window, both among points of the model
+   * scoring now: a trend or a drop across a model change measures the change, not the customer.
+   */
   earlierScore: number | null;
   peakScore: number | null;
   /** The penalties the previous score applied (read only for a model with `penaltyHysteresis`). */
@@ -170,7 +176,14 @@ interface BatchPlan {
   outreachRows: NewOutreachAction[];
 }
 
-async function readBatchInputs(tx: Db, ids: string[], asOf: Date, config: ScoringModelConfig, options: BatchOptions): Promise<BatchInputs> {
+async function readBatchInputs(
+  tx: Db,
+  ids: string[],
+  asOf: Date,
+  model: { version: number; config: ScoringModelConfig },
+  options: BatchOptions,
+): Promise<BatchInputs> {
+  const { config } = model;
   const idsJson = json(ids);
   const asOfIso = asOf.toISOString();
   const customers = await query<CustomerRow>(
@@ -196,19 +209,21 @@ async function readBatchInputs(tx: Db, ids: string[], asOf: Date, config: Scorin
   const history = await query<HistoryRow>(
     tx,
     `with p as (select ?::timestamptz as as_of)
-     select c.id, prev.score as "previousScore", prev.tier as "previousTier", earlier.score as "earlierScore", peak.score as "peakScore",
+     select c.id, prev.score as "previousScore", prev.tier as "previousTier", prev.model_version = ? as "previousSameModel",
+            case when earlier.model_version = ? then earlier.score end as "earlierScore", peak.score as "peakScore",
             next.id::text as "nextId", next.tier as "nextTier"
             ${readFlags ? `, ${appliedPenaltyNames('prev.penalties')} as "previousPenalties"` : ''}
      from jsonb_array_elements_text(?::jsonb) as c(id) cross join p
-     left join lateral (select h.score, h.tier${readFlags ? ', h.penalties' : ''} from health_score h where h.customer_id = c.id and h.as_of < p.as_of
+     left join lateral (select h.score, h.tier, h.model_version${readFlags ? ', h.penalties' : ''} from health_score h where h.customer_id = c.id and h.as_of < p.as_of
                         order by h.as_of desc, h.id desc limit 1) prev on true
-     left join lateral (select h.score from health_score h where h.customer_id = c.id and h.as_of <= p.as_of - interval '${config.trend.windowDays} days'
+     left join lateral (select h.score, h.model_version from health_score h where h.customer_id = c.id and h.as_of <= p.as_of - interval '${config.trend.windowDays} days'
                         order by h.as_of desc, h.id desc limit 1) earlier on true
      left join lateral (select max(h.score) as score from health_score h where h.customer_id = c.id
-                        and h.as_of >= p.as_of - interval '${config.scoreDrop.withinDays} days' and h.as_of < p.as_of) peak on true
+                        and h.as_of >= p.as_of - interval '${config.scoreDrop.withinDays} days' and h.as_of < p.as_of
+                        and h.model_version = ?) peak on true
      left join lateral (select h.id, h.tier from health_score h where h.customer_id = c.id and h.as_of > p.as_of
                         order by h.as_of, h.id limit 1) next on true`,
-    [asOfIso, idsJson],
+    [asOfIso, model.version, model.version, idsJson, model.version],
   );
   // A backfill runs no playbook, so it needs no cooldown history.
   const recentOutreach = options.backfill
@@ -243,7 +258,12 @@ function plannedOutreach(
   const actions = decidePlaybookActions({
     model: config,
     customer: { id: customer.id, name: customer.name, arrCents: customer.arrCents, communicationOptOut: customer.communicationOptOut },
-    previous: past?.previousScore != null && past.previousTier ? { score: past.previousScore, tierKey: past.previousTier } : null,
+    // A tier or a drop compared across models is the model change, not the customer's: a new tier
+    // scheme or new weights would otherwise alert (and write to) every customer they move.
+    previous:
+      past?.previousScore != null && past.previousTier && past.previousSameModel
+        ? { score: past.previousScore, tierKey: past.previousTier }
+        : null,
     current: { score: result.score, tierKey: tier.key, trend, lifecycleStage },
     peakScoreInDropWindow: past?.peakScore ?? null,
     daysSinceLastActivity: lastActivityAt ? (asOf.getTime() - lastActivityAt.getTime()) / DAY_MS : null,
@@ -453,7 +473,7 @@ export async function scoreCustomerBatch(
     // (JIT, on by default) costs more than it saves. The engagement aggregate materialises a few MB
     // per batch: in the default 4 MB of work_mem it spills to disk.
     await query(tx, `select set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`);
-    const inputs = await readBatchInputs(tx, ids, asOf, model.config, options);
+    const inputs = await readBatchInputs(tx, ids, asOf, model, options);
     return writeBatch(tx, planBatch(inputs, asOf, model.config, options), asOf, model.version, options);
   });
 }

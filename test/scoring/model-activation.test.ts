@@ -49,3 +49,38 @@ it('rescores everyone in the background when a model version is activated', asyn
   );
   expect(latest.healthScores.edges.map((e) => e.node.modelVersion)).toEqual([2, 2, 2]);
 });
+
+it('runs no playbook for a tier that only the model change moved (no tier change or score drop across models)', async () => {
+  // A steady, busy account: scored healthy under the default model.
+  const events = Array.from({ length: 90 }, (_, day) => ({
+    customerId: 'cust_act_steady',
+    eventType: 'login',
+    userId: `u${day % 3}`,
+    occurredAt: daysAgo(day + 0.5),
+  }));
+  await ok(`mutation { upsertCustomer(input: { id: "cust_act_steady", name: "Steady", signedUpAt: "${daysAgo(200)}" }) { id } }`);
+  await ok('mutation ($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }', { events });
+  await ok('mutation { updateScoringModel(input: { tierPreset: "four_tier" }) { version } }');
+  await server.app.scheduler.idle();
+  const scored = await ok<{ customer: { healthScore: number; tier: string } }>('{ customer(id: "cust_act_steady") { healthScore tier } }');
+  expect(scored.customer.tier).toBe('healthy');
+  // The same signals, a model whose "healthy" starts just above this score: the account is now in
+  // "monitor", which has a playbook (no hysteresis to keep it healthy). Its score did not move, so
+  // nothing fires.
+  const { scoringModel } = await ok<{ scoringModel: { config: { tiers: Array<{ key: string; lowerBound: number }> } } }>(
+    '{ scoringModel { config } }',
+  );
+  const bounds: Record<string, number> = { healthy: scored.customer.healthScore + 1, monitor: 2, at_risk: 1, critical: 0 };
+  const tiers = scoringModel.config.tiers.map((band) => ({ ...band, lowerBound: bounds[band.key] }));
+  const before = await ok<{ outreachLog: { totalCount: number } }>('{ outreachLog(customerId: "cust_act_steady") { totalCount } }');
+  await ok('mutation ($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }', {
+    config: { ...scoringModel.config, tiers, hysteresis: 0 },
+  });
+  await server.app.scheduler.idle();
+  const moved = await ok<{ customer: { healthScore: number; tier: string; trend: string } }>(
+    '{ customer(id: "cust_act_steady") { healthScore tier trend } }',
+  );
+  expect(moved.customer).toMatchObject({ healthScore: scored.customer.healthScore, tier: 'monitor', trend: 'STABLE' });
+  const after = await ok<{ outreachLog: { totalCount: number } }>('{ outreachLog(customerId: "cust_act_steady") { totalCount } }');
+  expect(after.outreachLog.totalCount).toBe(before.outreachLog.totalCount);
+});
