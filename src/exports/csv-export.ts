@@ -10,6 +10,11 @@ import type { Db } from '../infra/sql';
 import { worklist } from '../scoring/health-score.queries';
 import { LifecycleStage } from '../scoring/scoring.enums';
 
+/** An instant as the API answers it (ISO-8601, UTC): rows read as text carry PostgreSQL's own format. */
+function isoInstant(value: unknown): string | null {
+  return value == null ? null : new Date(value as string | Date).toISOString();
+}
+
 const COLUMNS: Array<[string, (c: Customer) => unknown]> = [
   ['id', (c) => c.id],
   ['name', (c) => c.name],
@@ -21,8 +26,8 @@ const COLUMNS: Array<[string, (c: Customer) => unknown]> = [
   ['tier', (c) => c.tier],
   ['trend', (c) => c.trend],
   ['lifecycle_stage', (c) => c.lifecycleStage],
-  ['last_activity_at', (c) => c.lastActivityAt],
-  ['churned_at', (c) => c.churnedAt],
+  ['last_activity_at', (c) => isoInstant(c.lastActivityAt)],
+  ['churned_at', (c) => isoInstant(c.churnedAt)],
 ];
 const PAGE = 500;
 

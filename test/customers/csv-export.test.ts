@@ -65,6 +65,16 @@ it("downloads the worklist, one CSM's if asked, and refuses bad filters with a 4
   expect([refused.status, JSON.parse(refused.body).errors[0].extensions.code]).toEqual([400, 'BAD_USER_INPUT']);
 });
 
+it('writes instants as the API does (ISO-8601, UTC)', async () => {
+  await sql(
+    server.database,
+    `update customer set last_activity_at = '2026-11-30T09:15:00.250Z', churned_at = '2026-12-01T00:00:00Z' where id = 'cust_csv_0002'`,
+  );
+  const all = await download('/export/customers.csv');
+  const row = all.body.split('\r\n').find((line) => line.startsWith('cust_csv_0002,'));
+  expect(row?.split(',').slice(-2)).toEqual(['2026-11-30T09:15:00.250Z', '2026-12-01T00:00:00.000Z']);
+});
+
 it('is protected like the API once keys exist: 401 without a key, 403 without the read scope', async () => {
   const admin = await createKey(server, ['admin']);
   const ingest = await createKey(server, ['ingest'], admin.key);
