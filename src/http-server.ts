@@ -107,7 +107,8 @@ function serveWebSockets(
   subscriptions: SubscriptionExecution,
   logger: Logger,
 ): { wsServer: WebSocketServer; wsCleanup: Disposable } {
-  const wsServer = new WebSocketServer({ noServer: true, maxPayload: services.config.maxBodyBytes });
+  const { maxBodyBytes, wsMaxMessageBytes } = services.config;
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: Math.min(maxBodyBytes, wsMaxMessageBytes) });
   const formatSubscriptionError = graphQLErrorFormatter({ logger });
   const wsCleanup = useServer(
     {

@@ -65,6 +65,13 @@ export class WebSocketGuard {
   admitUpgrade(request: http.IncomingMessage, openConnections: number): { status: number; message: string } | null {
     if (checkOrigin(request, this.options.config.corsOrigins) === 'refused') return { status: 403, message: 'origin not allowed' };
     if (openConnections >= this.options.config.wsMaxConnections) return { status: 503, message: 'too many WebSocket connections' };
+    // Each socket may send a message before it authenticates: bound how many one address holds.
+    const address = request.socket.remoteAddress ?? null;
+    let pending = 0;
+    for (const state of this.states.values()) if (!state.principal && state.clientAddress === address) pending += 1;
+    if (pending >= this.options.config.wsMaxPendingPerAddress) {
+      return { status: 429, message: 'too many WebSocket connections waiting to authenticate from this address' };
+    }
     return null;
   }
 

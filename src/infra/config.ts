@@ -46,8 +46,8 @@ export interface AppConfig {
    */
   corsOrigins: string[];
   /**
-   * Largest request body in bytes, answered 413 beyond it; also the largest WebSocket message (the
-   * socket is closed with 1009). `MAX_BODY_BYTES`, default 33 554 432 (32 MiB: a batch of 10,000 events fits with room).
+   * Largest request body in bytes, answered 413 beyond it, and a bound on the largest WebSocket
+   * message. `MAX_BODY_BYTES`, default 33 554 432 (32 MiB: a batch of 10,000 events fits with room).
    */
   maxBodyBytes: number;
   /** Most lexical tokens in a GraphQL document (checked while parsing). `MAX_QUERY_TOKENS`, default 5000. */
@@ -75,6 +75,14 @@ export interface AppConfig {
   authFailureLimit: number;
   /** Open WebSocket connections on this instance. `WS_MAX_CONNECTIONS`, default 10 000; beyond it an upgrade is answered 503. */
   wsMaxConnections: number;
+  /**
+   * Largest WebSocket message in bytes (the socket is closed with 1009), and at most maxBodyBytes:
+   * every socket may send one before it has authenticated. `WS_MAX_MESSAGE_BYTES`, default 1 MiB
+   * (subscriptions and queries are a few KB; large batches go over HTTP).
+   */
+  wsMaxMessageBytes: number;
+  /** Sockets one address may hold open before they authenticate. `WS_MAX_PENDING_PER_ADDRESS`, default 256 (a reconnect storm through one proxy address stays within it); beyond it an upgrade is answered 429. */
+  wsMaxPendingPerAddress: number;
   /** Open WebSocket connections of one API key on this instance. `WS_MAX_CONNECTIONS_PER_KEY`, default 1000; beyond it the socket is closed with 1013. */
   wsMaxConnectionsPerKey: number;
   /** Operations open at once on one WebSocket connection. `WS_MAX_SUBSCRIPTIONS_PER_CONNECTION`, default 100; beyond it SUBSCRIPTION_LIMIT_EXCEEDED. */
@@ -211,6 +219,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     authFailureLimit: integer(env, 'AUTH_FAILURE_LIMIT', 30),
     wsMaxConnections: integer(env, 'WS_MAX_CONNECTIONS', 10_000, 1),
     wsMaxConnectionsPerKey: integer(env, 'WS_MAX_CONNECTIONS_PER_KEY', 1000, 1),
+    wsMaxMessageBytes: integer(env, 'WS_MAX_MESSAGE_BYTES', 1024 * 1024, 1024),
+    wsMaxPendingPerAddress: integer(env, 'WS_MAX_PENDING_PER_ADDRESS', 256, 1),
     wsMaxSubscriptionsPerConnection: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1),
     wsIdleTimeoutMs: integer(env, 'WS_IDLE_TIMEOUT_MS', 60_000),
     apiKeyRefreshMs: integer(env, 'API_KEY_REFRESH_MS', 2000, 100),

@@ -163,6 +163,47 @@ describe('request bodies', () => {
   });
 });
 
+describe('WebSockets before they authenticate', () => {
+  let server: TestServer;
+  let key: string;
+  beforeAll(async () => {
+    server = await startTestServer({ label: 'ws_pending', env: { WS_MAX_MESSAGE_BYTES: String(4096), WS_MAX_PENDING_PER_ADDRESS: '3' } });
+    key = (await createKey(server, ['read'])).key;
+  });
+  afterAll(() => server?.stop());
+
+  /** The status of an upgrade: 101 once open (the socket is kept), else the refusal's. */
+  async function open(sockets: GraphQLSocket[]): Promise<number> {
+    try {
+      sockets.push(await GraphQLSocket.open(server.wsUrl));
+      return 101;
+    } catch (error) {
+      return (error as { status: number }).status;
+    }
+  }
+
+  it('closes a socket whose first message is over WS_MAX_MESSAGE_BYTES (1009), before reading a key', async () => {
+    const sockets: GraphQLSocket[] = [];
+    expect(await open(sockets)).toBe(101);
+    sockets[0].send({ type: 'connection_init', payload: { authorization: `Bearer ${key}`, padding: 'x'.repeat(8192) } });
+    expect((await sockets[0].closed).code).toBe(1009);
+  });
+
+  it('refuses an address more sockets waiting to authenticate than WS_MAX_PENDING_PER_ADDRESS (429), and takes more once they have', async () => {
+    const sockets: GraphQLSocket[] = [];
+    try {
+      for (let i = 0; i < 3; i++) expect(await open(sockets)).toBe(101);
+      expect(await open(sockets)).toBe(429);
+      // One of them authenticates: its place is free again.
+      sockets[0].send({ type: 'connection_init', payload: { authorization: `Bearer ${key}` } });
+      expect(await sockets[0].acknowledged()).toBe('ack');
+      expect(await open(sockets)).toBe(101);
+    } finally {
+      for (const socket of sockets) socket.socket.close();
+    }
+  });
+});
+
 describe('the rate limit of a key', () => {
   let server: TestServer;
   beforeAll(async () => {
