@@ -179,9 +179,9 @@ describe('npsResponses', () => {
     expect(npsResponses.totalCount).toBe(2);
   });
 
-  it('answers an unknown customer with an empty page', async () => {
-    const { npsResponses } = await server.gql(NpsResponsesDocument, { customerId: 'cust_never_seen' });
-    expect(npsResponses).toMatchObject({ totalCount: 0, edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
+  it('answers an unknown customer with NOT_FOUND, not an empty page', async () => {
+    const unknown = await server.request(NpsResponsesDocument, { customerId: 'cust_never_seen' });
+    expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
   });
 
   it('rejects a page size above 500, a foreign cursor and an empty customerId', async () => {
