@@ -1,5 +1,5 @@
 // Operation limits, refused before anything runs (OPERATION_LIMIT_EXCEEDED, with `limit`, `max` and
-// `found`): tokens while parsing (GraphQL Armor's max-tokens parser), depth and aliases at
+// `found`): tokens while parsing (GraphQL Armor's max-tokens parser), depth, aliases and introspection at
 // validation (GraphQL Armor's rules, run once per distinct document), and the estimated cost with
 // the request's variables (graphql-query-complexity) just before execution. The same checks guard
 // HTTP (through Apollo) and WebSocket operations (websocket-guard.ts).
@@ -77,6 +77,8 @@ export function limitValidationRules(limits: OperationLimits): ValidationRule[] 
     }),
     maxAliasesRule({
       n: limits.maxAliases,
+      // `__typename` counts too: hundreds of aliases of it are as many fields to answer.
+      allowList: [],
       propagateOnRejection: false,
       onReject: [
         (context) =>
@@ -86,7 +88,36 @@ export function limitValidationRules(limits: OperationLimits): ValidationRule[] 
           ),
       ],
     }),
+    introspectionRule(),
   ];
+}
+
+/**
+ * Introspection fields an operation may hold: one `__schema` (the whole schema, megabytes when its
+ * parts are aliased) and a few `__type`. The cost estimate does not see them (they select no page),
+ * so without this thirty aliased copies of the schema were one cheap-looking request.
+ */
+const MAX_INTROSPECTION: Readonly<Record<string, number>> = { __schema: 1, __type: 10 };
+
+function introspectionRule(): ValidationRule {
+  return (context) => {
+    const found: Record<string, number> = {};
+    let reported = false;
+    return {
+      Field(node) {
+        const max = MAX_INTROSPECTION[node.name.value];
+        if (max === undefined || reported) return;
+        found[node.name.value] = (found[node.name.value] ?? 0) + 1;
+        if (found[node.name.value] > max) {
+          reported = true;
+          reportTo(
+            context,
+            limitError('introspection', max, found[node.name.value], `the operation has more than ${max} ${node.name.value} field(s)`),
+          );
+        }
+      },
+    };
+  };
 }
 
 /** A field that takes `first` returns a page: it costs 1 + first × its children. */

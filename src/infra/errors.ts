@@ -208,6 +208,15 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
       extensions: { ...formatted.extensions, ...domainError.details, code: domainError.code },
     };
   }
+  // graphql-js gives up checking that same-named fields merge when a document repeats one too
+  // often, with this bare message: say what it is and what to change.
+  if (formatted.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' && formatted.message === 'Validation aborted.') {
+    return {
+      ...formatted,
+      message: 'the operation repeats fields too often to be checked (fields of one name must merge): select each field once',
+      extensions: { ...formatted.extensions, code: 'OPERATION_LIMIT_EXCEEDED', limit: 'repeated fields' },
+    };
+  }
   if (code === 'SERVICE_UNAVAILABLE') {
     return {
       message: 'the database is unavailable: retry later',

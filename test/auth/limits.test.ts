@@ -52,6 +52,8 @@ describe('operation limits', () => {
     ['aliases', aliased, undefined, { limit: 'aliases', max: 3 }],
     ['tokens', long, undefined, { limit: 'tokens', max: 400 }],
     ['cost (variables count)', costly, { first: 500 }, { limit: 'cost', max: 2000, found: 1 + 500 * (1 + 1 + 4) }],
+    ['aliases (of __typename too)', '{ a: __typename b: __typename c: __typename d: __typename }', undefined, { limit: 'aliases', max: 3 }],
+    ['introspection', '{ __schema { queryType { name } } s: __schema { types { name } } }', undefined, { limit: 'introspection', max: 1 }],
   ];
 
   it.each(cases)(
@@ -87,6 +89,20 @@ describe('operation limits', () => {
       key,
     );
     expect(introspection.body.errors).toBeUndefined();
+  });
+
+  it('says what to change when a document repeats one field too often for graphql-js to check (within the default limits)', async () => {
+    const defaults = await startTestServer({ database: server.database });
+    try {
+      const result = await post(defaults.url, `{ ${'__typename '.repeat(1000)} }`, undefined, key);
+      expect(result.status).toBe(400);
+      expect(result.body.errors?.[0]).toMatchObject({
+        message: expect.stringContaining('select each field once'),
+        extensions: { code: 'OPERATION_LIMIT_EXCEEDED', limit: 'repeated fields' },
+      });
+    } finally {
+      await defaults.stop();
+    }
   });
 
   it('refuses the 5,000-alias document of the probe at once, with no SQL, and keeps serving', async () => {
