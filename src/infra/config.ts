@@ -1,5 +1,7 @@
 // Configuration is read once from the environment at start-up, validated, and passed down.
-// Nothing below src/infra reads process.env.
+// Nothing below src/infra reads process.env. A bad value refuses the start (StartupRefusal: one line,
+// exit code 2), like listening on another interface without a key.
+import { StartupRefusal } from './errors';
 
 export interface AppConfig {
   /** TCP port of the HTTP + WebSocket server. `PORT`, default 4000 (0 picks a free port). */
@@ -141,7 +143,7 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min) {
-    throw new Error(`Configuration error: ${name} must be an integer ≥ ${min}, got "${raw}"`);
+    throw new StartupRefusal(`Configuration error: ${name} must be an integer ≥ ${min}, got "${raw}"`);
   }
   return value;
 }
@@ -151,7 +153,7 @@ function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   if (raw === '') return fallback;
   if (raw === 'true' || raw === '1') return true;
   if (raw === 'false' || raw === '0') return false;
-  throw new Error(`Configuration error: ${name} must be true or false, got "${env[name]}"`);
+  throw new StartupRefusal(`Configuration error: ${name} must be true or false, got "${env[name]}"`);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -172,7 +174,7 @@ function origins(env: NodeJS.ProcessEnv, name: string): string[] {
       parsed = undefined;
     }
     if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
-      throw new Error(
+      throw new StartupRefusal(
         `Configuration error: ${name} must list origins like https://dash.example.com (no path, no trailing slash), got "${origin}"`,
       );
     }
@@ -186,7 +188,7 @@ function origins(env: NodeJS.ProcessEnv, name: string): string[] {
  */
 function checkDeliveryTimeouts(config: AppConfig): void {
   if (config.deliveryLockTimeoutMs <= config.deliveryTimeoutMs) {
-    throw new Error(
+    throw new StartupRefusal(
       `Configuration error: DELIVERY_LOCK_TIMEOUT_MS (${config.deliveryLockTimeoutMs}) must exceed DELIVERY_TIMEOUT_MS ` +
         `(${config.deliveryTimeoutMs}): a delivery job still sending would be taken for a crashed one and run again`,
     );
