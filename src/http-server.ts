@@ -217,11 +217,12 @@ async function serveEventImport(
   services: AppServices,
   req: http.IncomingMessage,
   res: http.ServerResponse,
+  stopping: AbortSignal,
 ): Promise<void> {
   const admission = await access.admitHttp(req, res);
   if (!admission) return;
   if (!hasScope(admission.principal, Scope.INGEST)) throw new HttpError(403, 'this key has no ingest scope', { code: 'FORBIDDEN' });
-  const answer = await importEventsFromRequest(req, services);
+  const answer = await importEventsFromRequest(req, services, stopping);
   for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
   sendJson(res, answer.status, answer.body);
 }
@@ -288,6 +289,8 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
   const { wsServer, wsCleanup } = serveWebSockets(httpServer, schema, services, access, subscriptions, logger);
 
   const apollo = await startApollo(schema, httpServer, access, wsCleanup, logger);
+  // Aborted first when the server stops: an import in flight stops reading and answers what it stored.
+  const imports = new AbortController();
 
   httpServer.on('request', (req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -315,7 +318,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
     if (serveDashboard(url.pathname, req, res)) return;
     if (url.pathname === '/export/customers.csv' || url.pathname === '/export/worklist.csv')
       return serveExport(access, services, req, res, url);
-    if (url.pathname === INGEST_EVENTS_PATH) return serveEventImport(access, services, req, res);
+    if (url.pathname === INGEST_EVENTS_PATH) return serveEventImport(access, services, req, res, imports.signal);
     if (url.pathname !== GRAPHQL_PATH) return sendJson(res, 404, { errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
     if (wantsPlayground(req)) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
@@ -336,6 +339,8 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
     httpServer,
     url: `http://${host}:${port}${GRAPHQL_PATH}`,
     async close() {
+      // An import may run for minutes: it stops at the next line and answers, within the drain.
+      imports.abort();
       // Stops accepting, lets in-flight requests finish, closes WebSockets (drain plugin).
       await apollo.stop();
       wsServer.close();

@@ -83,6 +83,12 @@ export interface AppConfig {
    * (subscriptions and queries are a few KB; large batches go over HTTP).
    */
   wsMaxMessageBytes: number;
+  /**
+   * A bulk import (`POST /ingest/events`) whose client sends nothing for this long is abandoned (its
+   * committed batches stay), ms: a trickling upload would otherwise hold one of the two import slots.
+   * `IMPORT_IDLE_TIMEOUT_MS`, default 30 000.
+   */
+  importIdleTimeoutMs: number;
   /** Sockets one address may hold open before they authenticate. `WS_MAX_PENDING_PER_ADDRESS`, default 256 (a reconnect storm through one proxy address stays within it); beyond it an upgrade is answered 429. */
   wsMaxPendingPerAddress: number;
   /** Open WebSocket connections of one API key on this instance. `WS_MAX_CONNECTIONS_PER_KEY`, default 1000; beyond it the socket is closed with 1013. */
@@ -223,6 +229,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     wsMaxConnectionsPerKey: integer(env, 'WS_MAX_CONNECTIONS_PER_KEY', 1000, 1),
     wsMaxMessageBytes: integer(env, 'WS_MAX_MESSAGE_BYTES', 1024 * 1024, 1024),
     wsMaxPendingPerAddress: integer(env, 'WS_MAX_PENDING_PER_ADDRESS', 256, 1),
+    importIdleTimeoutMs: integer(env, 'IMPORT_IDLE_TIMEOUT_MS', 30_000, 100),
     wsMaxSubscriptionsPerConnection: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1),
     wsIdleTimeoutMs: integer(env, 'WS_IDLE_TIMEOUT_MS', 60_000),
     apiKeyRefreshMs: integer(env, 'API_KEY_REFRESH_MS', 2000, 100),

@@ -15,10 +15,22 @@ let running = 0;
 export interface IngestAnswer {
   status: number;
   headers: Record<string, string>;
-  body: EventImportSummary | { errors: Array<{ message: string; extensions: Record<string, unknown> }> };
+  body:
+    | EventImportSummary
+    | (EventImportSummary & { message: string })
+    | { errors: Array<{ message: string; extensions: Record<string, unknown> }> };
 }
 
-export async function importEventsFromRequest(req: http.IncomingMessage, services: AppServices): Promise<IngestAnswer> {
+/**
+ * `stopping` is aborted when the server stops: the import reads no further line, commits what it
+ * read, and is answered 503 with its summary and the last line read, so the client knows where to
+ * resume (or resends the file: events with an idempotencyKey are stored once).
+ */
+export async function importEventsFromRequest(
+  req: http.IncomingMessage,
+  services: AppServices,
+  stopping?: AbortSignal,
+): Promise<IngestAnswer> {
   if (req.method !== 'POST') {
     return {
       status: 405,
@@ -43,9 +55,16 @@ export async function importEventsFromRequest(req: http.IncomingMessage, service
   const databaseUrl = services.config.databaseUrl;
   if (!databaseUrl) throw new Error('the service runs without a database URL');
   running++;
+  // A client trickling a byte now and then would otherwise hold an import slot and a connection for good.
+  const idleMs = services.config.importIdleTimeoutMs;
+  req.setTimeout(idleMs, () => {
+    services.logger.warn({ idleMs }, 'event import abandoned: the client sent nothing for too long');
+    req.destroy(new Error(`no data for ${idleMs} ms`));
+  });
   try {
     const summary = await importEvents(databaseUrl, req, {
       scheduler: services.scheduler,
+      signal: stopping,
     });
     services.logger.info(
       {
@@ -55,8 +74,14 @@ export async function importEventsFromRequest(req: http.IncomingMessage, service
         rejected: summary.rejected,
         seconds: summary.seconds,
       },
-      'events imported',
+      summary.stoppedAfterLine === undefined ? 'events imported' : 'event import stopped: the server is stopping',
     );
+    if (summary.stoppedAfterLine !== undefined) {
+      const message =
+        `the server is stopping: lines after ${summary.stoppedAfterLine} were not read; send them again ` +
+        '(or the whole file: events with an idempotencyKey are stored once)';
+      return { status: 503, headers: { 'retry-after': '5', connection: 'close' }, body: { ...summary, message } };
+    }
     return { status: 200, headers: {}, body: summary };
   } finally {
     running--;

@@ -45,6 +45,8 @@ export interface EventImportSummary {
   customers: number;
   batches: number;
   seconds: number;
+  /** Set when the import was stopped (the server stopping) before the end of the input: the last line read. */
+  stoppedAfterLine?: number;
 }
 
 export interface EventImportOptions {
@@ -59,6 +61,11 @@ export interface EventImportOptions {
    */
   scheduler?: RescoreScheduler | null;
   onProgress?: (summary: EventImportSummary) => void;
+  /**
+   * Aborted when the server stops: no line is read past the one being read, the batch in progress
+   * is committed, and the summary says where the import stopped (`stoppedAfterLine`).
+   */
+  signal?: AbortSignal;
 }
 
 const EVENT_FIELDS = new Set(['customerId', 'eventType', 'userId', 'feature', 'metadata', 'occurredAt', 'idempotencyKey']);
@@ -234,12 +241,26 @@ interface LineReader {
   chunks: AsyncGenerator<NdjsonLine[]>;
   lines: NdjsonLine[];
   at: number;
+  /** The number of the last line taken (0 before the first). */
+  last: number;
 }
 
 /** The next batch of `reader`'s lines as COPY text, in chunks: at most `batchSize` valid lines, the refused ones tallied. */
-async function* batchText(reader: LineReader, batchSize: number, now: Date, tally: Tally, batch: { staged: number; ended: boolean }) {
+async function* batchText(
+  reader: LineReader,
+  batchSize: number,
+  now: Date,
+  tally: Tally,
+  batch: { staged: number; ended: boolean },
+  signal: AbortSignal | undefined,
+) {
   let chunk = '';
   while (batch.staged < batchSize) {
+    if (signal?.aborted) {
+      batch.ended = true;
+      tally.summary.stoppedAfterLine = reader.last;
+      break;
+    }
     if (reader.at === reader.lines.length) {
       const next = await reader.chunks.next();
       if (next.done) {
@@ -250,6 +271,7 @@ async function* batchText(reader: LineReader, batchSize: number, now: Date, tall
       reader.at = 0;
     }
     const { number, text } = reader.lines[reader.at++];
+    reader.last = number;
     tally.summary.lines++;
     if (text === null) {
       tally.refuse({ line: number, code: 'BAD_USER_INPUT', message: `the line is longer than ${MAX_LINE_BYTES} bytes` });
@@ -299,7 +321,7 @@ export async function importEvents(
   const now = options.now ?? new Date();
   const batchSize = options.batchSize ?? IMPORT_BATCH_SIZE;
   const tally = importTally(options);
-  const reader: LineReader = { chunks: ndjsonLineChunks(source, MAX_LINE_BYTES), lines: [], at: 0 };
+  const reader: LineReader = { chunks: ndjsonLineChunks(source, MAX_LINE_BYTES), lines: [], at: 0, last: 0 };
   const clients: Client[] = [];
   const merges = new Map<Client, Promise<void>>();
   let failure: unknown;
@@ -320,7 +342,10 @@ export async function importEvents(
       const client = await nextIdle();
       await client.query('begin');
       try {
-        await pipeline(Readable.from(batchText(reader, batchSize, now, tally, batch)), client.query(copyFrom(COPY_STAGING)));
+        await pipeline(
+          Readable.from(batchText(reader, batchSize, now, tally, batch, options.signal)),
+          client.query(copyFrom(COPY_STAGING)),
+        );
       } catch (error) {
         await client.query('rollback').catch(() => undefined);
         throw error;

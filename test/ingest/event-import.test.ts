@@ -2,6 +2,7 @@
 // trackEngagementBatch's checks, bad lines reported by number while the good ones are stored, the
 // daily rollup and the rescoring queue kept as the batch mutation keeps them, idempotent, scoped
 // like the ingestion mutations; and the history backfilled afterwards without side effects.
+import http from 'node:http';
 import { Readable } from 'node:stream';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { readConfig } from '../../src/infra/config';
@@ -321,4 +322,75 @@ describe('npm run import -- FILE --backfill-days N', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('an import when the server stops', () => {
+  it('reads no further line, keeps what it stored, and answers 503 with the last line read', async () => {
+    const stopping = await startTestServer({ label: 'import_stop' });
+    try {
+      await post(stopping.url, 'mutation { upsertCustomer(input: { id: "cust_stop", name: "Stop" }) { id } }');
+      const line = (i: number) => `${JSON.stringify({ customerId: 'cust_stop', eventType: 'login', idempotencyKey: `stop-${i}` })}\n`;
+      const answer = new Promise<{ status: number; body: any }>((resolve, reject) => {
+        const request = http.request(
+          stopping.url.replace(/\/graphql$/, '/ingest/events'),
+          { method: 'POST', headers: { 'content-type': 'application/x-ndjson' } },
+          (response) => {
+            let text = '';
+            response.on('data', (chunk) => (text += chunk));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+          },
+        );
+        request.on('error', reject);
+        request.write(Array.from({ length: 100 }, (_, i) => line(i)).join(''));
+        // The server starts stopping while the upload goes on; it never ends.
+        setTimeout(() => {
+          void stopping.app.stop();
+          setTimeout(() => request.write(Array.from({ length: 100 }, (_, i) => line(100 + i)).join('')), 200);
+        }, 500);
+      });
+      const { status, body } = await answer;
+      expect(status).toBe(503);
+      expect(body.stoppedAfterLine).toBeGreaterThanOrEqual(100);
+      expect(body.stoppedAfterLine).toBeLessThan(200);
+      expect(body.accepted).toBe(body.stoppedAfterLine);
+      expect(body.message).toContain(`lines after ${body.stoppedAfterLine} were not read`);
+      const [stored] = await sql<{ count: number }>(
+        stopping.database,
+        `select count(*)::int as count from engagement_event where customer_id = 'cust_stop'`,
+      );
+      expect(stored.count).toBe(body.accepted);
+    } finally {
+      await stopping.stop();
+    }
+  }, 60_000);
+});
+
+describe('an upload that stalls', () => {
+  it('is abandoned after IMPORT_IDLE_TIMEOUT_MS, and its import slot freed', async () => {
+    const idle = await startTestServer({ label: 'import_idle', env: { IMPORT_IDLE_TIMEOUT_MS: '500' } });
+    try {
+      const url = idle.url.replace(/\/graphql$/, '/ingest/events');
+      // Two trickling uploads hold both slots until they are abandoned.
+      const stalled = [0, 1].map(
+        () =>
+          new Promise<string>((resolve) => {
+            const request = http.request(url, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' } });
+            request.on('error', (error) => resolve(String(error)));
+            request.on('response', (response) => resolve(`answered ${response.statusCode}`));
+            request.write('{"customerId"');
+          }),
+      );
+      const outcomes = await Promise.all(stalled);
+      expect(outcomes.every((outcome) => /socket hang up|ECONNRESET/.test(outcome))).toBe(true);
+      // The slots come free once each abandoned import has rolled back its batch in progress.
+      let status = 0;
+      for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {
+        status = (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: '' })).status;
+        if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(status).toBe(200);
+    } finally {
+      await idle.stop();
+    }
+  }, 60_000);
 });
