@@ -36,6 +36,11 @@ export interface AppConfig {
    * 10000. Rescoring runs once signals pause for the debounce, or after this wait during a steady stream.
    */
   rescoreMaxWaitMs: number;
+  /**
+   * How often an instance looks for customers queued for rescoring that nobody is scoring (queued by
+   * an instance that stopped, or by `npm run import`), ms. `RESCORE_SWEEP_MS`, default 60 000; 0 disables.
+   */
+  rescoreSweepMs: number;
   /** Database connection pool size. `DATABASE_POOL_MAX`, default 10. */
   databasePoolMax: number;
   /** `DISABLE_DATALOADER=1` resolves nested fields with one query per parent (the benchmark baseline). */
@@ -214,6 +219,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     scoringIntervalMs: integer(env, 'SCORING_INTERVAL_MS', 3_600_000),
     rescoreDebounceMs: integer(env, 'RESCORE_DEBOUNCE_MS', 2000),
     rescoreMaxWaitMs: integer(env, 'RESCORE_MAX_WAIT_MS', 10_000),
+    rescoreSweepMs: integer(env, 'RESCORE_SWEEP_MS', 60_000),
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1),
     disableDataLoader: env.DISABLE_DATALOADER === '1',
     corsOrigins: origins(env, 'CORS_ORIGINS'),

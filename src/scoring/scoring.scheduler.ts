@@ -16,6 +16,7 @@ export class ScoringScheduler implements RescoreScheduler {
   private firstSignalAt = 0;
   private lastSignalAt = 0;
   private periodicTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
   private started = false;
   private stopped = false;
@@ -37,6 +38,12 @@ export class ScoringScheduler implements RescoreScheduler {
       // Customers marked before a restart (or by another instance that stopped) are picked up too.
       this.enqueue(() => this.backfillIfFirstStart());
       this.scheduleRescore();
+    }
+    // The queue is in the database: customers queued by an instance that stopped before scoring them,
+    // or by `npm run import` (its own process), wake nobody; each instance looks for them now and then.
+    if (config.rescoreSweepMs > 0 && config.rescoreDebounceMs > 0) {
+      this.sweepTimer = setInterval(() => this.scheduleRescore(), config.rescoreSweepMs);
+      this.sweepTimer.unref();
     }
   }
 
@@ -90,6 +97,7 @@ export class ScoringScheduler implements RescoreScheduler {
     this.stopped = true;
     clearTimeout(this.debounceTimer);
     clearInterval(this.periodicTimer);
+    clearInterval(this.sweepTimer);
     await this.running;
   }
 

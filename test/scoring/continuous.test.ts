@@ -95,6 +95,28 @@ describe('rescoring under a steady stream of signals', () => {
   });
 });
 
+describe('customers queued by an instance that stopped', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ label: 'sweep', env: { RESCORE_DEBOUNCE_MS: '100', RESCORE_SWEEP_MS: '300' } });
+  });
+  afterAll(() => server.stop());
+
+  it('are scored by the instances still running, which look for them now and then', async () => {
+    // Written the way an instance (or `npm run import`) leaves them: committed and queued, nobody woken.
+    await sql(server.database, `insert into customer (id, name) values ('cust_orphaned', 'Orphaned')`);
+    await sql(server.database, `insert into rescore_request (customer_id, requested_at) values ('cust_orphaned', now())`);
+    const deadline = Date.now() + 10_000;
+    let score: number | null | undefined = null;
+    while (Date.now() < deadline && score == null) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      score = (await server.gql(CustomerScoreStateDocument, { id: 'cust_orphaned' })).customer.healthScore;
+    }
+    expect(score).not.toBeNull();
+    expect(await sql(server.database, `select 1 from rescore_request where customer_id = 'cust_orphaned'`)).toEqual([]);
+  });
+});
+
 describe('full runs across instances', () => {
   let first: TestServer;
   let second: TestServer;
