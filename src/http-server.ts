@@ -321,7 +321,14 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
     if (url.pathname === INGEST_EVENTS_PATH) return serveEventImport(access, services, req, res, imports.signal);
     if (url.pathname !== GRAPHQL_PATH) return sendJson(res, 404, { errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
     if (wantsPlayground(req)) {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      // The playground keeps an API key in the browser: no other page may frame it (clickjacking).
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-security-policy': "frame-ancestors 'none'",
+        'x-frame-options': 'DENY',
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
+      });
       res.end(renderPlaygroundHtml({ endpoint: GRAPHQL_PATH }));
       return;
     }

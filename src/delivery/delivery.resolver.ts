@@ -41,7 +41,9 @@ export class DestinationResolver {
   }
 
   @RequireScope(Scope.ADMIN)
-  @UseMiddleware(auditAdminAction('destination.create', { target: (_args, result) => (result as Destination).id }))
+  @UseMiddleware(
+    auditAdminAction('destination.create', { target: (_args, result) => (result as Destination).id, details: destinationDetails }),
+  )
   @Mutation(() => Destination, {
     description: 'Adds a destination: actions decided from now on that its filter matches are delivered to it.',
   })
@@ -53,7 +55,7 @@ export class DestinationResolver {
   }
 
   @RequireScope(Scope.ADMIN)
-  @UseMiddleware(auditAdminAction('destination.update', { target: (args) => String(args.id) }))
+  @UseMiddleware(auditAdminAction('destination.update', { target: (args) => String(args.id), details: destinationDetails }))
   @Mutation(() => Destination, { description: 'Changes the fields given; `paused: true` cancels its pending deliveries.' })
   updateDestination(
     @Arg('id', () => ID) id: string,
@@ -64,7 +66,7 @@ export class DestinationResolver {
   }
 
   @RequireScope(Scope.ADMIN)
-  @UseMiddleware(auditAdminAction('destination.delete', { target: (args) => String(args.id) }))
+  @UseMiddleware(auditAdminAction('destination.delete', { target: (args) => String(args.id), details: destinationDetails }))
   @Mutation(() => Destination, { description: 'Deletes a destination and cancels its pending deliveries; its deliveries stay in the log.' })
   deleteDestination(@Arg('id', () => ID) id: string, @Ctx() { db }: GraphQLContext): Promise<Destination> {
     return deleteDestination(db, id);
@@ -77,7 +79,15 @@ export class DestinationResolver {
   }
 
   @RequireScope(Scope.ADMIN)
-  @UseMiddleware(auditAdminAction('csmContact.set', { target: (args) => (args.input as CsmContactInput).owner }))
+  @UseMiddleware(
+    auditAdminAction('csmContact.set', {
+      target: (args) => (args.input as CsmContactInput).owner,
+      details: (_args, result) => {
+        const contact = result as CsmContact | null;
+        return contact ? { email: contact.email, slackTarget: contact.slackTarget } : { removed: true };
+      },
+    }),
+  )
   @Mutation(() => CsmContact, {
     nullable: true,
     description: 'Sets where a CSM gets team alerts; without email and slackTarget the entry is removed (null).',
@@ -85,6 +95,25 @@ export class DestinationResolver {
   setCsmContact(@Arg('input', () => CsmContactInput) input: CsmContactInput, @Ctx() { db }: GraphQLContext): Promise<CsmContact | null> {
     return setCsmContact(db, input);
   }
+}
+
+/**
+ * What an audited destination change did: the fields the input set, and where the destination now
+ * sends, as answered (URL and secret masked): redirecting alerts leaves a trace of where to.
+ */
+function destinationDetails(args: Record<string, unknown>, result: unknown): Record<string, unknown> {
+  const destination = result as Destination;
+  return {
+    changed: Object.entries((args.input ?? {}) as object)
+      .filter(([, value]) => value !== undefined)
+      .map(([field]) => field),
+    name: destination.name,
+    kind: destination.kind,
+    url: destination.url,
+    emailTo: destination.emailTo,
+    paused: destination.paused,
+    filter: destination.filter,
+  };
 }
 
 @Resolver(() => Delivery)

@@ -93,3 +93,27 @@ it('is for admins only', async () => {
   const result = await post(server.url, AUDIT_LOG, {}, reader.key);
   expect(result.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
 });
+
+it('records where a destination sends after each change (URL masked) and what a CSM contact became', async () => {
+  const as = (query: string, variables?: Record<string, unknown>) => post(server.url, query, variables, admin.key);
+  const created = await as('mutation($i: DestinationInput!) { createDestination(input: $i) { id } }', {
+    i: { kind: 'SLACK', name: 'alerts', url: 'https://hooks.slack.com/services/T000/B000/secretpath' },
+  });
+  const id = (created.body.data as { createDestination: { id: string } }).createDestination.id;
+  await as('mutation($id: ID!) { updateDestination(id: $id, input: { url: "https://attacker.example.net/collect" }) { id } }', { id });
+  await as('mutation { setCsmContact(input: { owner: "kate", email: "kate@example.com" }) { owner } }');
+  await as('mutation { setCsmContact(input: { owner: "kate" }) { owner } }');
+  const log = await page({ first: 10 });
+  const entries = log.edges.map(({ node }) => [node.action, node.target, node.details]).slice(0, 4);
+  expect(entries).toEqual([
+    ['csmContact.set', 'kate', { removed: true }],
+    ['csmContact.set', 'kate', { email: 'kate@example.com', slackTarget: null }],
+    ['destination.update', id, expect.objectContaining({ changed: ['url'], name: 'alerts', url: 'https://attacker.example.net/…lect' })],
+    [
+      'destination.create',
+      id,
+      expect.objectContaining({ changed: ['kind', 'name', 'url'], kind: 'SLACK', url: 'https://hooks.slack.com/…path' }),
+    ],
+  ]);
+  expect(JSON.stringify(log)).not.toContain('secretpath');
+});

@@ -121,6 +121,10 @@ describe('without any key', () => {
 
   it('serves the playground with its API key field', async () => {
     const page = await fetch(server.url, { headers: { accept: 'text/html' } });
+    // It keeps a key in the browser: never framed by another page.
+    expect(page.headers.get('content-security-policy')).toBe("frame-ancestors 'none'");
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
     const html = await page.text();
     expect(html).toContain('id="hg-api-key-input"');
     expect(html).toContain("'authorization', 'Bearer ' + key()");
