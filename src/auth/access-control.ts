@@ -125,11 +125,11 @@ export class AccessControl {
     const clientAddress = req.socket.remoteAddress ?? null;
     const address = clientAddress ?? 'unknown';
     try {
-      const authentication = await authenticate(this.keys, credentialsFrom(req.headers.authorization), req, () =>
-        this.rateLimits.checkAuthFailures(address),
+      const authentication = await authenticate(this.keys, credentialsFrom(req.headers.authorization), req, (keyId) =>
+        this.rateLimits.checkAuthFailures(address, keyId),
       );
       if (!authentication.ok) {
-        if (authentication.hashed) await this.rateLimits.recordAuthFailure(address);
+        if (authentication.hashedFor) await this.rateLimits.recordAuthFailure(address, authentication.hashedFor);
         sendError(res, 401, 'UNAUTHENTICATED', authentication.message, { 'www-authenticate': 'Bearer' });
         return null;
       }

@@ -11,8 +11,11 @@ import { LOOPBACK_PRINCIPAL, Principal } from './principal';
 
 export type Authentication =
   | { ok: true; principal: Principal }
-  /** `presented`: a key was sent (and is wrong or revoked); `hashed`: checking it took an scrypt. */
-  | { ok: false; presented: boolean; hashed: boolean; message: string };
+  /**
+   * `presented`: a key was sent (and is wrong or revoked); `hashedFor`: the id of the existing key
+   * whose secret was checked (an scrypt) and did not match.
+   */
+  | { ok: false; presented: boolean; hashedFor?: string; message: string };
 
 const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip'];
 
@@ -64,23 +67,22 @@ export function credentialsFrom(value: unknown): string | undefined {
   return match ? match[1] : value.trim();
 }
 
-/** `beforeHashing`: see KeyRegistry.verify (the failed-authentication budget of the address). */
+/** `beforeHashing`: see KeyRegistry.verify (the failed-authentication budget of the address for that key id). */
 export async function authenticate(
   keys: KeyRegistry,
   credentials: string | undefined,
   request: http.IncomingMessage,
-  beforeHashing?: () => Promise<void>,
+  beforeHashing?: (keyId: string) => Promise<void>,
 ): Promise<Authentication> {
   if (credentials !== undefined) {
     const verified = await keys.verify(credentials, beforeHashing);
     if (verified.principal) return { ok: true, principal: verified.principal };
-    return { ok: false, presented: true, hashed: verified.hashed, message: 'invalid or revoked API key' };
+    return { ok: false, presented: true, hashedFor: verified.hashed ? verified.keyId : undefined, message: 'invalid or revoked API key' };
   }
   if (!keys.hasKeys && isLocalRequest(request)) return { ok: true, principal: LOOPBACK_PRINCIPAL };
   return {
     ok: false,
     presented: false,
-    hashed: false,
     message: 'an API key is required: send `Authorization: Bearer <key>` (create one with `npm run keys -- create`)',
   };
 }

@@ -112,22 +112,22 @@ export class KeyRegistry {
    */
   async verify(
     token: string,
-    beforeHashing?: () => Promise<void>,
-  ): Promise<{ principal: Principal } | { principal: null; hashed: boolean }> {
+    beforeHashing?: (keyId: string) => Promise<void>,
+  ): Promise<{ principal: Principal } | { principal: null; hashed: false } | { principal: null; hashed: true; keyId: string }> {
     const parsed = parseToken(token);
     const key = parsed && this.active.get(parsed.keyId);
     if (!parsed || !key) return { principal: null, hashed: false };
     const digest = createHash('sha256').update(token).digest('base64url');
     if (this.verified.get(digest) !== key.id) {
-      await beforeHashing?.();
+      await beforeHashing?.(key.id);
       let pending = this.verifying.get(digest);
       if (!pending) {
         pending = verifySecret(parsed.secret, key.secretHash).finally(() => this.verifying.delete(digest));
         this.verifying.set(digest, pending);
       }
-      if (!(await pending)) return { principal: null, hashed: true };
+      if (!(await pending)) return { principal: null, hashed: true, keyId: key.id };
       // Revoked while scrypt ran: the refresh has already dropped it from `active`.
-      if (!this.active.has(key.id)) return { principal: null, hashed: true };
+      if (!this.active.has(key.id)) return { principal: null, hashed: true, keyId: key.id };
       if (this.verified.size >= MAX_REMEMBERED) this.verified.delete(this.verified.keys().next().value as string);
       this.verified.set(digest, key.id);
     }

@@ -60,25 +60,29 @@ export class RateLimits {
     }
   }
 
-  /** Throws RateLimitedError while the address has used up its failed authentications. */
-  async checkAuthFailures(address: string): Promise<void> {
+  /**
+   * Throws RateLimitedError while the address has used up its failed authentications for the key
+   * id: per key id, so another key used from the same address (the clients behind one proxy or NAT)
+   * is not locked out with it.
+   */
+  async checkAuthFailures(address: string, keyId: string): Promise<void> {
     if (!this.authFailures) return;
-    const state = await this.authFailures.get(address).catch(() => null);
+    const state = await this.authFailures.get(`${address} ${keyId}`).catch(() => null);
     if (state && state.remainingPoints <= 0) {
       throw refusal(
         state,
         this.config.authFailureLimit,
         this.config.rateLimitWindowSeconds,
-        'too many failed authentications from this address',
+        'too many failed authentications for this key from this address',
       );
     }
   }
 
-  /** Counts (and logs: someone holds a key id without its secret) a wrong secret from `address`. */
-  async recordAuthFailure(address: string): Promise<void> {
-    this.logger.warn({ clientAddress: address }, 'wrong secret for an existing API key');
+  /** Counts (and logs: someone holds a key id without its secret) a wrong secret for `keyId` from `address`. */
+  async recordAuthFailure(address: string, keyId: string): Promise<void> {
+    this.logger.warn({ clientAddress: address, keyId }, 'wrong secret for an existing API key');
     // A rejection only means this failure was over the budget; the next check refuses the address.
-    await this.authFailures?.consume(address).catch(() => undefined);
+    await this.authFailures?.consume(`${address} ${keyId}`).catch(() => undefined);
   }
 
   async close(): Promise<void> {

@@ -96,8 +96,8 @@ export class WebSocketGuard {
     const credentials = credentialsFrom(params.authorization ?? params.Authorization) ?? credentialsFrom(request.headers.authorization);
     let authentication: Authentication;
     try {
-      authentication = await authenticate(this.options.keys, credentials, request, () =>
-        this.options.rateLimits.checkAuthFailures(address),
+      authentication = await authenticate(this.options.keys, credentials, request, (keyId) =>
+        this.options.rateLimits.checkAuthFailures(address, keyId),
       );
     } catch (error) {
       if (!(error instanceof RateLimitedError)) throw error;
@@ -105,7 +105,7 @@ export class WebSocketGuard {
       return false;
     }
     if (!authentication.ok) {
-      if (authentication.hashed) await this.options.rateLimits.recordAuthFailure(address);
+      if (authentication.hashedFor) await this.options.rateLimits.recordAuthFailure(address, authentication.hashedFor);
       socket.close(CLOSE_UNAUTHORIZED, authentication.presented ? 'invalid or revoked API key' : 'an API key is required');
       return false;
     }

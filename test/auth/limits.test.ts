@@ -285,13 +285,14 @@ describe('with Redis, the budget of a key', () => {
 
 describe('failed authentications', () => {
   let server: TestServer;
+  let admin: { key: string; id: string };
   beforeAll(async () => {
     server = await startTestServer({ label: 'auth_failures', env: { AUTH_FAILURE_LIMIT: '3' } });
+    admin = await createKey(server, ['admin']);
   });
   afterAll(() => server?.stop());
 
-  it('get 429 once an address has sent too many wrong secrets, while a key it already used keeps working', async () => {
-    const admin = await createKey(server, ['admin']);
+  it('get 429 once an address has sent too many wrong secrets for a key, while a key it already used keeps working', async () => {
     const reader = await createKey(server, ['read'], admin.key);
     expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, reader.key)).status).toBe(200);
     const wrong = `hg_${admin.id}_${'A'.repeat(43)}`;
@@ -304,6 +305,16 @@ describe('failed authentications', () => {
     // Unknown and malformed keys cost nothing to refuse: still 401.
     expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, 'nonsense')).status).toBe(401);
     expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, reader.key)).status).toBe(200);
+  });
+
+  it('are counted per key id: another key from the same address (one proxy, one NAT) is not locked out', async () => {
+    const target = await createKey(server, ['read'], admin.key);
+    const bystander = await createKey(server, ['read'], admin.key);
+    const wrong = `hg_${target.id}_${'B'.repeat(43)}`;
+    for (let i = 0; i < 3; i++) expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, wrong)).status).toBe(401);
+    expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, target.key)).status).toBe(429);
+    // Never used from here before (so its secret is checked afresh), and not locked out.
+    expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, bystander.key)).status).toBe(200);
   });
 });
 
