@@ -42,7 +42,8 @@ export function toEngagementRow(input: EngagementEventInput, now: Date): Engagem
     feature: optionalText(input.feature, 'feature', MAX_LABEL_LENGTH),
     metadata: input.metadata == null ? null : checkJsonObject(input.metadata, 'metadata'),
     occurred_at: pastInstant(input.occurredAt ?? now, 'occurredAt', now).toISOString(),
-    idempotency_key: optionalText(input.idempotencyKey, 'idempotencyKey', MAX_LABEL_LENGTH),
+    // Blank is refused, not read as "no key": a client meaning a key would lose its deduplication silently.
+    idempotency_key: input.idempotencyKey == null ? null : requiredText(input.idempotencyKey, 'idempotencyKey', MAX_LABEL_LENGTH),
   };
 }
 

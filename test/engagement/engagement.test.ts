@@ -57,6 +57,8 @@ describe('trackEngagement', () => {
     ['metadata that is not an object', { customerId: 'cust_c', eventType: 'login', metadata: [1, 2] }, 'BAD_USER_INPUT'],
     ['metadata that is a string', { customerId: 'cust_c', eventType: 'login', metadata: 'hello' }, 'BAD_USER_INPUT'],
     ['a date that does not parse', { customerId: 'cust_c', eventType: 'login', occurredAt: 'yesterday' }, 'BAD_USER_INPUT'],
+    // Read as "no key", a retry would be stored twice.
+    ['a blank idempotency key', { customerId: 'cust_c', eventType: 'login', idempotencyKey: '  ' }, 'BAD_USER_INPUT'],
   ])('rejects %s and writes nothing', async (_label, input, code) => {
     const result = await server.request(TrackEngagementDocument, { input });
     expect(result.errors?.[0].extensions?.code).toBe(code);
