@@ -3,6 +3,8 @@
 // checks the ingest scope first; this bounds how many imports one instance runs at once (each holds
 // a database connection of its own).
 import type http from 'node:http';
+import type { Readable } from 'node:stream';
+import zlib from 'node:zlib';
 import type { AppServices } from '../context';
 import { EventImportSummary, importEvents } from './event-import';
 
@@ -19,6 +21,25 @@ export interface IngestAnswer {
     | EventImportSummary
     | (EventImportSummary & { message: string })
     | { errors: Array<{ message: string; extensions: Record<string, unknown> }> };
+}
+
+/** The request body decompressed as its Content-Encoding says; null for an encoding not supported. */
+function decodedBody(req: http.IncomingMessage): Readable | null {
+  const encoding = String(req.headers['content-encoding'] ?? 'identity')
+    .trim()
+    .toLowerCase();
+  const decoders: Record<string, () => zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress> = {
+    gzip: zlib.createGunzip,
+    'x-gzip': zlib.createGunzip,
+    deflate: zlib.createInflate,
+    br: zlib.createBrotliDecompress,
+  };
+  if (encoding === 'identity' || encoding === '') return req;
+  const decoder = decoders[encoding];
+  if (!decoder) return null;
+  const decoded = decoder();
+  req.on('error', (error) => decoded.destroy(error));
+  return req.pipe(decoded);
 }
 
 /**
@@ -52,6 +73,21 @@ export async function importEventsFromRequest(
       },
     };
   }
+  const body = decodedBody(req);
+  if (!body) {
+    return {
+      status: 415,
+      headers: { 'accept-encoding': 'gzip, deflate, br' },
+      body: {
+        errors: [
+          {
+            message: `Content-Encoding ${req.headers['content-encoding']} is not supported: send the NDJSON as is, or gzip, deflate or br`,
+            extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' },
+          },
+        ],
+      },
+    };
+  }
   const databaseUrl = services.config.databaseUrl;
   if (!databaseUrl) throw new Error('the service runs without a database URL');
   running++;
@@ -62,7 +98,7 @@ export async function importEventsFromRequest(
     req.destroy(new Error(`no data for ${idleMs} ms`));
   });
   try {
-    const summary = await importEvents(databaseUrl, req, {
+    const summary = await importEvents(databaseUrl, body, {
       scheduler: services.scheduler,
       signal: stopping,
     });
@@ -83,6 +119,21 @@ export async function importEventsFromRequest(
       return { status: 503, headers: { 'retry-after': '5', connection: 'close' }, body: { ...summary, message } };
     }
     return { status: 200, headers: {}, body: summary };
+  } catch (error) {
+    // zlib's errors carry Z_ codes: the body was not what its Content-Encoding said.
+    if (body === req || !/^Z_/.test(String((error as { code?: unknown }).code))) throw error;
+    return {
+      status: 400,
+      headers: {},
+      body: {
+        errors: [
+          {
+            message: `the body is not valid ${String(req.headers['content-encoding'])} data; batches committed before the error are stored (send the file again: events with an idempotencyKey are stored once)`,
+            extensions: { code: 'BAD_REQUEST' },
+          },
+        ],
+      },
+    };
   } finally {
     running--;
   }
