@@ -3,7 +3,7 @@
 // checks the ingest scope first; this bounds how many imports one instance runs at once (each holds
 // a database connection of its own).
 import type http from 'node:http';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { AppServices } from '../context';
 import { EventImportSummary, importEvents } from './event-import';
@@ -37,9 +37,42 @@ function decodedBody(req: http.IncomingMessage): Readable | null {
   if (encoding === 'identity' || encoding === '') return req;
   const decoder = decoders[encoding];
   if (!decoder) return null;
+  // pipeline destroys both on an error of either (the import reading `decoded` sees it) and keeps a
+  // listener on each, so a late error event of a corrupt body is never unhandled.
   const decoded = decoder();
-  req.on('error', (error) => decoded.destroy(error));
-  return req.pipe(decoded);
+  pipeline(req, decoded, () => undefined);
+  return decoded;
+}
+
+/** A refusal: the status, its headers, and one error with its code (and details). */
+function refused(status: number, code: string, message: string, headers: Record<string, string> = {}, details = {}): IngestAnswer {
+  return { status, headers, body: { errors: [{ message, extensions: { code, ...details } }] } };
+}
+
+/** Why the import cannot start: another method, both slots taken, an encoding it cannot read; null when it can. */
+function refusalBeforeImport(req: http.IncomingMessage): IngestAnswer | null {
+  if (req.method !== 'POST') return refused(405, 'METHOD_NOT_ALLOWED', 'POST an NDJSON body: one event per line', { allow: 'POST' });
+  if (running >= MAX_CONCURRENT_IMPORTS) {
+    return refused(
+      429,
+      'RATE_LIMITED',
+      `${MAX_CONCURRENT_IMPORTS} imports are running on this instance; retry later`,
+      {
+        'retry-after': '5',
+      },
+      { retryAfterSeconds: 5 },
+    );
+  }
+  return null;
+}
+
+/** The answer to a finished import: 200, or 503 when the server stopped it (with where). */
+function answerFor(summary: EventImportSummary): IngestAnswer {
+  if (summary.stoppedAfterLine === undefined) return { status: 200, headers: {}, body: summary };
+  const message =
+    `the server is stopping: lines after ${summary.stoppedAfterLine} were not read; send them again ` +
+    '(or the whole file: events with an idempotencyKey are stored once)';
+  return { status: 503, headers: { 'retry-after': '5', connection: 'close' }, body: { ...summary, message } };
 }
 
 /**
@@ -52,41 +85,17 @@ export async function importEventsFromRequest(
   services: AppServices,
   stopping?: AbortSignal,
 ): Promise<IngestAnswer> {
-  if (req.method !== 'POST') {
-    return {
-      status: 405,
-      headers: { allow: 'POST' },
-      body: { errors: [{ message: 'POST an NDJSON body: one event per line', extensions: { code: 'METHOD_NOT_ALLOWED' } }] },
-    };
-  }
-  if (running >= MAX_CONCURRENT_IMPORTS) {
-    return {
-      status: 429,
-      headers: { 'retry-after': '5' },
-      body: {
-        errors: [
-          {
-            message: `${MAX_CONCURRENT_IMPORTS} imports are running on this instance; retry later`,
-            extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 5 },
-          },
-        ],
-      },
-    };
-  }
+  const refusal = refusalBeforeImport(req);
+  if (refusal) return refusal;
+  const encoding = String(req.headers['content-encoding']);
   const body = decodedBody(req);
   if (!body) {
-    return {
-      status: 415,
-      headers: { 'accept-encoding': 'gzip, deflate, br' },
-      body: {
-        errors: [
-          {
-            message: `Content-Encoding ${req.headers['content-encoding']} is not supported: send the NDJSON as is, or gzip, deflate or br`,
-            extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' },
-          },
-        ],
-      },
-    };
+    return refused(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Content-Encoding ${encoding} is not supported: send the NDJSON as is, or gzip, deflate or br`,
+      { 'accept-encoding': 'gzip, deflate, br' },
+    );
   }
   const databaseUrl = services.config.databaseUrl;
   if (!databaseUrl) throw new Error('the service runs without a database URL');
@@ -98,42 +107,22 @@ export async function importEventsFromRequest(
     req.destroy(new Error(`no data for ${idleMs} ms`));
   });
   try {
-    const summary = await importEvents(databaseUrl, body, {
-      scheduler: services.scheduler,
-      signal: stopping,
-    });
+    const summary = await importEvents(databaseUrl, body, { scheduler: services.scheduler, signal: stopping });
+    const { lines, accepted, duplicates, rejected, seconds, stoppedAfterLine } = summary;
     services.logger.info(
-      {
-        lines: summary.lines,
-        accepted: summary.accepted,
-        duplicates: summary.duplicates,
-        rejected: summary.rejected,
-        seconds: summary.seconds,
-      },
-      summary.stoppedAfterLine === undefined ? 'events imported' : 'event import stopped: the server is stopping',
+      { lines, accepted, duplicates, rejected, seconds, stoppedAfterLine },
+      stoppedAfterLine === undefined ? 'events imported' : 'event import stopped: the server is stopping',
     );
-    if (summary.stoppedAfterLine !== undefined) {
-      const message =
-        `the server is stopping: lines after ${summary.stoppedAfterLine} were not read; send them again ` +
-        '(or the whole file: events with an idempotencyKey are stored once)';
-      return { status: 503, headers: { 'retry-after': '5', connection: 'close' }, body: { ...summary, message } };
-    }
-    return { status: 200, headers: {}, body: summary };
+    return answerFor(summary);
   } catch (error) {
     // zlib's errors carry Z_ codes: the body was not what its Content-Encoding said.
     if (body === req || !/^Z_/.test(String((error as { code?: unknown }).code))) throw error;
-    return {
-      status: 400,
-      headers: {},
-      body: {
-        errors: [
-          {
-            message: `the body is not valid ${String(req.headers['content-encoding'])} data; batches committed before the error are stored (send the file again: events with an idempotencyKey are stored once)`,
-            extensions: { code: 'BAD_REQUEST' },
-          },
-        ],
-      },
-    };
+    return refused(
+      400,
+      'BAD_REQUEST',
+      `the body is not valid ${encoding} data; batches committed before the error are stored ` +
+        '(send the file again: events with an idempotencyKey are stored once)',
+    );
   } finally {
     running--;
   }

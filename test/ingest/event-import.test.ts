@@ -195,39 +195,6 @@ describe('POST /ingest/events', () => {
   });
 });
 
-describe('a compressed body', () => {
-  const file = ndjson([
-    { customerId: 'cust_b', eventType: 'login', idempotencyKey: 'zip-1', occurredAt: '2026-11-20T10:00:00Z' },
-    { customerId: 'cust_b', eventType: 'login', idempotencyKey: 'zip-2', occurredAt: '2026-11-20T11:00:00Z' },
-  ]);
-  const send = async (body: Buffer, encoding: string): Promise<{ status: number; body: any }> => {
-    const response = await fetch(ingestUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-ndjson', 'content-encoding': encoding },
-      body,
-    });
-    return { status: response.status, body: await response.json() };
-  };
-
-  it.each([
-    ['gzip', zlib.gzipSync],
-    ['br', zlib.brotliCompressSync],
-    ['deflate', zlib.deflateSync],
-  ])('is read as its Content-Encoding (%s) says', async (encoding, compress) => {
-    const answer = await send(compress(Buffer.from(file)), encoding);
-    expect(answer.status).toBe(200);
-    expect(answer.body.lines).toBe(2);
-    expect(answer.body.accepted + answer.body.duplicates).toBe(2);
-  });
-
-  it('is refused 400 when it is not what its Content-Encoding says, and 415 for an encoding it cannot read', async () => {
-    const corrupt = await send(Buffer.from('this is not gzip at all'), 'gzip');
-    expect([corrupt.status, corrupt.body.errors[0].extensions.code]).toEqual([400, 'BAD_REQUEST']);
-    const unknown = await send(Buffer.from(file), 'zstd');
-    expect([unknown.status, unknown.body.errors[0].extensions.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
-  });
-});
-
 describe('importing in batches', () => {
   it('reports errors by line number across batches and stores every good line once', async () => {
     const lines = Array.from({ length: 95 }, (_, i) =>
@@ -427,4 +394,45 @@ describe('an upload that stalls', () => {
       await idle.stop();
     }
   }, 60_000);
+});
+
+describe('a compressed body', () => {
+  let zipped: TestServer;
+  let url: string;
+  beforeAll(async () => {
+    zipped = await startTestServer({ label: 'import_zip' });
+    url = zipped.url.replace(/\/graphql$/, '/ingest/events');
+    await post(zipped.url, 'mutation { upsertCustomer(input: { id: "cust_b", name: "B" }) { id } }');
+  });
+  afterAll(() => zipped?.stop());
+  const file = ndjson([
+    { customerId: 'cust_b', eventType: 'login', idempotencyKey: 'zip-1', occurredAt: '2026-11-20T10:00:00Z' },
+    { customerId: 'cust_b', eventType: 'login', idempotencyKey: 'zip-2', occurredAt: '2026-11-20T11:00:00Z' },
+  ]);
+  const send = async (body: Buffer, encoding: string): Promise<{ status: number; body: any }> => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson', 'content-encoding': encoding },
+      body,
+    });
+    return { status: response.status, body: await response.json() };
+  };
+
+  it.each([
+    ['gzip', zlib.gzipSync],
+    ['br', zlib.brotliCompressSync],
+    ['deflate', zlib.deflateSync],
+  ])('is read as its Content-Encoding (%s) says', async (encoding, compress) => {
+    const answer = await send(compress(Buffer.from(file)), encoding);
+    expect(answer.status).toBe(200);
+    expect(answer.body.lines).toBe(2);
+    expect(answer.body.accepted + answer.body.duplicates).toBe(2);
+  });
+
+  it('is refused 400 when it is not what its Content-Encoding says, and 415 for an encoding it cannot read', async () => {
+    const corrupt = await send(Buffer.from('this is not gzip at all'), 'gzip');
+    expect([corrupt.status, corrupt.body.errors[0].extensions.code]).toEqual([400, 'BAD_REQUEST']);
+    const unknown = await send(Buffer.from(file), 'zstd');
+    expect([unknown.status, unknown.body.errors[0].extensions.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
+  });
 });
