@@ -58,6 +58,15 @@ function latestScore(context: GraphQLContext, customerId: string, info: GraphQLR
   return loadLatestChild<HealthScore>(context.db, context.loaders, customerId, latestScoreSpec(selectedFields(info)));
 }
 
+/**
+ * The customer a subscription names, held to the checks of a customer id in a query (not empty, no
+ * NUL, at most 200 characters), so a subscription that could never receive an event is refused.
+ * A customer not created yet may be subscribed to.
+ */
+function subscribedCustomer(args: Record<string, unknown>): string | null {
+  return args.customerId == null ? null : checkCustomerId(args.customerId as string);
+}
+
 @Resolver(() => TierChange)
 export class TierChangeResolver {
   @RequireScope(Scope.READ)
@@ -261,7 +270,8 @@ export class ScoringResolver {
       const direction = (args.direction as string | null | undefined) ?? null;
       const tiers = new Set((args.tiers as string[] | null | undefined) ?? []);
       await checkModelKeys(db, 'tiers', [...tiers], 'tiers');
-      if (!args.customerId) {
+      const customerId = subscribedCustomer(args);
+      if (customerId === null) {
         return pubsub.subscribeAll(
           tiers.size > 0
             ? [...tiers].map((tier) => topics.tierChanges(null, tier, direction))
@@ -270,7 +280,7 @@ export class ScoringResolver {
       }
       // Channels are per customer: only a customer together with tiers needs a check per event.
       const accept = tiers.size > 0 ? (payload: unknown) => tiers.has((payload as TierChange).toTier) : undefined;
-      return pubsub.subscribeAll([topics.tierChanges(args.customerId as string, null, direction)], accept);
+      return pubsub.subscribeAll([topics.tierChanges(customerId, null, direction)], accept);
     },
   })
   healthTierChanged(
@@ -285,7 +295,7 @@ export class ScoringResolver {
   @RequireScope(Scope.READ)
   @Subscription(() => OutreachAction, {
     description: 'Outreach actions as they are logged (including skipped and suppressed ones).',
-    topics: ({ args }) => topics.outreachLogged(args.customerId as string | null),
+    topics: ({ args }) => topics.outreachLogged(subscribedCustomer(args)),
   })
   outreachLogged(
     @Root() action: OutreachAction,
@@ -297,7 +307,7 @@ export class ScoringResolver {
   @RequireScope(Scope.READ)
   @Subscription(() => HealthScore, {
     description: 'New scores of one customer, or of every customer scored outside full runs.',
-    topics: ({ args }) => topics.scoreUpdated(args.customerId as string | null),
+    topics: ({ args }) => topics.scoreUpdated(subscribedCustomer(args)),
   })
   healthScoreUpdated(@Root() score: HealthScore, @Arg('customerId', () => ID, { nullable: true }) _customerId: string | null): HealthScore {
     return score;

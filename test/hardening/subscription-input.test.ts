@@ -50,9 +50,21 @@ it.each([
   ['a NUL in a tier', { tiers: ['healthy', 'at\u0000risk'] }],
   ['a customer id of 2,000 characters', { customerId: 'x'.repeat(2000) }],
   ['a tier no model defines (a typo would never match)', { tiers: ['healthy', 'critcal'] }],
+  ['an empty customer id', { customerId: '' }],
+  ['a customer id longer than any customer has (201 characters)', { customerId: 'x'.repeat(201) }],
 ])('refuses a subscription with %s', async (_label, variables) => {
   const errors = await subscriptionErrors(TIER_CHANGED, variables);
   expect(errors.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+});
+
+it.each([
+  ['outreachLogged', 'subscription ($customerId: ID) { outreachLogged(customerId: $customerId) { id } }'],
+  ['healthScoreUpdated', 'subscription ($customerId: ID) { healthScoreUpdated(customerId: $customerId) { id } }'],
+])('refuses %s for a customer id no customer can have', async (_field, query) => {
+  for (const customerId of ['', ' ', 'x'.repeat(201)]) {
+    const errors = await subscriptionErrors(query, { customerId });
+    expect(errors.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+  }
 });
 
 it('accepts a subscription within the limits on the same connection', async () => {
