@@ -69,7 +69,13 @@ function toColumns(input: SupportTicketInput, now: Date): ColumnValue[] {
     { column: 'sentiment', value: input.sentiment ?? null, cast: 'real', overwrite: input.sentiment !== undefined },
     // A new ticket received already resolved, without its opening, was opened by then at the latest.
     { column: 'opened_at', value: (openedAt ?? resolvedAt ?? now).toISOString(), cast: 'timestamptz', overwrite: openedAt !== null },
-    { column: 'resolved_at', value: resolvedAt?.toISOString() ?? null, cast: 'timestamptz', overwrite: input.resolvedAt !== undefined },
+    // A ticket reopened (OPEN or PENDING) is no longer resolved: its earlier resolution is cleared.
+    {
+      column: 'resolved_at',
+      value: resolvedAt?.toISOString() ?? null,
+      cast: 'timestamptz',
+      overwrite: input.resolvedAt !== undefined || (input.status != null && input.status !== SupportTicketStatus.SOLVED),
+    },
   ];
 }
 

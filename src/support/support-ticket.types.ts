@@ -92,7 +92,11 @@ export class SupportTicketInput {
   })
   openedAt?: Date | null;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'Not before openedAt; from 1970 up to a day after now.' })
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description:
+      'Not before openedAt; from 1970 up to a day after now. A ticket reopened (status OPEN or PENDING) without it is no longer resolved.',
+  })
   resolvedAt?: Date | null;
 }
 

@@ -134,7 +134,7 @@ export type SupportTicketInput = {
   externalId: string;
   /** Defaults to the time the ticket is first received; on an update the stored time is kept unless given. From 1970 up to a day after now. */
   openedAt?: string | null | undefined;
-  /** Not before openedAt; from 1970 up to a day after now. */
+  /** Not before openedAt; from 1970 up to a day after now. A ticket reopened (status OPEN or PENDING) without it is no longer resolved. */
   resolvedAt?: string | null | undefined;
   /** −1 … 1. */
   sentiment?: number | null | undefined;

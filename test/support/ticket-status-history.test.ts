@@ -124,7 +124,9 @@ describe('the status history of a ticket', () => {
     const input = { customerId: 'cust_hist_reopen', externalId: 'T-1' };
     await server.gql(RecordSupportTicketDocument, { input: { ...input, openedAt: '2026-06-01T09:00:00Z' } });
     await server.gql(RecordSupportTicketDocument, { input: { ...input, status: 'SOLVED', resolvedAt: '2026-06-02T09:00:00Z' } });
-    await server.gql(RecordSupportTicketDocument, { input: { ...input, status: 'OPEN', resolvedAt: null } });
+    // Reopened without saying resolvedAt: the ticket is no longer resolved.
+    const reopened = await server.gql(RecordSupportTicketDocument, { input: { ...input, status: 'OPEN' } });
+    expect(reopened.recordSupportTicket.resolvedAt).toBeNull();
     const changes = await statusChanges('cust_hist_reopen', 'T-1');
     expect(changes.slice(0, 2)).toEqual([
       { status: 'OPEN', changedAt: '2026-06-01T09:00:00.000Z' },
