@@ -152,6 +152,7 @@ export async function upsertCustomer(db: Db, scheduler: RescoreScheduler | null,
         // and two concurrent writes reading the same "before" would record a change twice or miss
         // one. The lock is its own statement, so the write's snapshot follows the other's commit.
         await query(tx, `select pg_advisory_xact_lock(hashtextextended(?, 0))`, [`customer/${input.id.trim()}`]);
+        await checkPlanChangeOrder(tx, input);
         const written = await writeCustomer(tx, scheduler, input);
         if (input.signedUpAt == null) return written;
         const reset = await forgetScoresBeforeSignup(tx, [written.id]);
@@ -161,6 +162,30 @@ export async function upsertCustomer(db: Db, scheduler: RescoreScheduler | null,
       }),
     CHURN_AFTER_SIGNUP,
   );
+}
+
+/**
+ * A plan change dated in the past (`planChangedAt`) takes effect after the ones already recorded
+ * and after the sign-up: the history is read in time order, and its latest entry must be the plan
+ * the customer has, or the contraction signal reads an older plan as the current one.
+ */
+async function checkPlanChangeOrder(tx: Db, input: CustomerInput): Promise<void> {
+  if (input.planChangedAt == null || (input.arrCents === undefined && input.seats === undefined)) return;
+  const stored = await queryOne<{ lastChangeAt: Date | null; signedUpAt: Date | null }>(
+    tx,
+    `select (select max(p.changed_at) from customer_plan_change p where p.customer_id = ?) as "lastChangeAt",
+            (select c.signed_up_at from customer c where c.id = ?) as "signedUpAt"`,
+    [input.id.trim(), input.id.trim()],
+  );
+  const at = input.planChangedAt.getTime();
+  const lastChangeAt = stored?.lastChangeAt ? new Date(stored.lastChangeAt) : null;
+  ensure(
+    !lastChangeAt || at >= lastChangeAt.getTime(),
+    `planChangedAt must not be before the last recorded plan change (${lastChangeAt?.toISOString()}): record changes in the order they took effect`,
+    { argument: 'planChangedAt' },
+  );
+  const signedUpAt = input.signedUpAt ?? (stored?.signedUpAt ? new Date(stored.signedUpAt) : null);
+  ensure(!signedUpAt || at >= signedUpAt.getTime(), 'planChangedAt must not be before signedUpAt', { argument: 'planChangedAt' });
 }
 
 /**

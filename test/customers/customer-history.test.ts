@@ -116,9 +116,31 @@ describe('the plan history (customer_plan_change)', () => {
 
     await query(db, 'delete from rescore_request where customer_id = ?', ['cust_plan_rescore']);
     await server.gql(UpsertCustomerDocument, {
-      input: { id: 'cust_plan_rescore', name: 'Rescore', arrCents: 800_000, planChangedAt: '2026-07-01T00:00:00.000Z' },
+      input: { id: 'cust_plan_rescore', name: 'Rescore', arrCents: 800_000, planChangedAt: new Date().toISOString() },
     });
     expect(await rescoreRequested('cust_plan_rescore')).toBe(true);
+  });
+
+  it('refuses a change dated before the last recorded one or before the sign-up, so the latest entry is the plan the customer has', async () => {
+    await server.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_plan_order', name: 'Order', arrCents: 100_000, signedUpAt: '2026-03-01T00:00:00.000Z' },
+    });
+    await server.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_plan_order', name: 'Order', arrCents: 90_000, planChangedAt: '2026-11-20T00:00:00.000Z' },
+    });
+    for (const planChangedAt of ['2026-11-10T00:00:00.000Z', '2026-02-01T00:00:00.000Z']) {
+      const refused = await server.request(UpsertCustomerDocument, {
+        input: { id: 'cust_plan_order', name: 'Order', arrCents: 5_000, planChangedAt },
+      });
+      expect([refused.errors?.[0].extensions?.code, refused.errors?.[0].extensions?.argument]).toEqual(['BAD_USER_INPUT', 'planChangedAt']);
+    }
+    const changes = await planChanges('cust_plan_order');
+    const stored = await queryOne<{ arrCents: number }>(
+      db,
+      `select arr_cents::float8 as "arrCents" from customer where id = 'cust_plan_order'`,
+    );
+    expect(changes.map((change) => change.arrCents)).toEqual([100_000, 90_000]);
+    expect(stored?.arrCents).toBe(90_000);
   });
 
   it('refuses a planChangedAt that is not a date-time, writing nothing', async () => {
