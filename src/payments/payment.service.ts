@@ -17,6 +17,8 @@ export const PAYMENT_COLUMNS = `p.id::text as id, p.customer_id as "customerId",
   p.occurred_at as "occurredAt"`;
 
 const STATUSES = new Set<string>(Object.values(PaymentStatus));
+/** The currencies in use (ISO 4217), as the runtime's ICU data knows them: `XYZ` is a typo, not money. */
+const CURRENCIES = new Set<string>(Intl.supportedValuesOf('currency'));
 
 /** How far ahead an invoice may fall due (a multi-year contract), in days. */
 const MAX_DUE_AHEAD_DAYS = 3660;
@@ -45,7 +47,13 @@ export async function recordPayment(db: Db, scheduler: RescoreScheduler | null, 
     argument: 'amountCents',
   });
   const currency = (input.currency ?? '').trim();
-  ensure(/^[A-Za-z]{3}$/.test(currency), 'currency must be a three-letter ISO-4217 code', { argument: 'currency' });
+  ensure(
+    /^[A-Za-z]{3}$/.test(currency) && CURRENCIES.has(currency.toUpperCase()),
+    'currency must be a three-letter ISO-4217 code (USD, EUR…)',
+    {
+      argument: 'currency',
+    },
+  );
   ensure(STATUSES.has(input.status), 'status must be PAID, FAILED or REFUNDED', { argument: 'status' });
   ensure(input.status !== PaymentStatus.FAILED || input.paidAt == null, 'a FAILED payment has no paidAt', { argument: 'paidAt' });
   const dates = OPTIONAL_DATES.map(([key, column]) => {

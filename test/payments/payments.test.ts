@@ -167,6 +167,7 @@ describe('recordPayment', () => {
       ['amount beyond a safe integer', { ...valid, amountCents: 2 ** 53 }],
       ['four-letter currency', { ...valid, currency: 'EURO' }],
       ['currency with a digit', { ...valid, currency: 'E1R' }],
+      ['a currency that does not exist', { ...valid, currency: 'XYZ' }],
       ['unknown status', { ...valid, status: 'LATE' }],
       ['empty customerId', { ...valid, customerId: '' }],
       ['blank externalId', { ...valid, externalId: '  ' }],
