@@ -153,6 +153,9 @@ export function loadCustomerTierChanges(
   });
 }
 
+/** Not cancelled: no churn label, or one still ahead. */
+const STILL_A_CUSTOMER = '(c.churned_at is null or c.churned_at > now())';
+
 export async function healthSummary(db: Db, csmOwner?: string | null): Promise<HealthSummary> {
   checkStrings({ csmOwner }, '');
   const model = await getActiveModel(db);
@@ -160,14 +163,18 @@ export async function healthSummary(db: Db, csmOwner?: string | null): Promise<H
   const owned = csmOwner == null ? 'true' : 'c.csm_owner = ?';
   const ownerParams = csmOwner == null ? [] : [csmOwner];
   const [totals, tiers, stages, components] = await Promise.all([
-    query<{ total: number; average: number | null }>(
+    query<{ total: number; churned: number; average: number | null }>(
       db,
-      `select count(*)::int as total, avg(health_score)::float8 as average from customer c where ${owned}`,
+      `select count(*)::int as total, count(*) filter (where not ${STILL_A_CUSTOMER})::int as churned,
+              avg(health_score)::float8 as average
+       from customer c where ${owned}`,
       ownerParams,
     ),
+    // A customer who cancelled keeps its last tier, but is in no tier of the book any more.
     query<{ tier: string; count: number; arrCents: string }>(
       db,
-      `select tier, count(*)::int as count, sum(arr_cents)::text as "arrCents" from customer c where tier is not null and ${owned} group by tier`,
+      `select tier, count(*)::int as count, sum(arr_cents)::text as "arrCents" from customer c
+       where tier is not null and ${STILL_A_CUSTOMER} and ${owned} group by tier`,
       ownerParams,
     ),
     query<{ stage: string; count: number }>(
@@ -189,6 +196,7 @@ export async function healthSummary(db: Db, csmOwner?: string | null): Promise<H
   const componentAverages = new Map(components.map((c) => [c.name, c.average]));
   return {
     totalCustomers: totals[0].total,
+    churnedCustomers: totals[0].churned,
     averageScore: totals[0].average === null ? null : Math.round(totals[0].average * 10) / 10,
     tiers: bandsBestFirst(model.config.tiers).map((band) => {
       const counted = tierCounts.get(band.key);

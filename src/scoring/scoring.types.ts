@@ -323,13 +323,16 @@ export class LifecycleCount {
 
 @ObjectType({ simpleResolvers: true })
 export class HealthSummary {
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Every customer, those who cancelled included.' })
   totalCustomers!: number;
+
+  @Field(() => Int, { description: 'Customers who cancelled (churnedAt passed): in no tier below.' })
+  churnedCustomers!: number;
 
   @Field(() => Float, { nullable: true })
   averageScore!: number | null;
 
-  @Field(() => [TierSummary])
+  @Field(() => [TierSummary], { description: 'Customers per tier, best first, those who cancelled left out.' })
   tiers!: TierSummary[];
 
   @Field(() => [ComponentAverage])

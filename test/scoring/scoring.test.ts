@@ -301,6 +301,22 @@ describe('full runs and the read side', () => {
     expect(crossed.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'minScore' });
   });
 
+  it('counts a customer who cancelled apart from the tiers, which hold the book still to keep', async () => {
+    const before = (await server.gql(SummaryDocument, {})).healthSummary;
+    const signedUpAt = new Date(Date.now() - 200 * 86_400_000).toISOString();
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_cancelled', name: 'Cancelled', signedUpAt } });
+    await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_cancelled' });
+    const scored = (await server.gql(SummaryDocument, {})).healthSummary;
+    const inTiers = (summary: typeof before) => summary.tiers.reduce((sum, tier) => sum + tier.count, 0);
+    expect(inTiers(scored)).toBe(inTiers(before) + 1);
+    await server.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_cancelled', name: 'Cancelled', churnedAt: new Date(Date.now() - 86_400_000).toISOString() },
+    });
+    const after = (await server.gql(SummaryDocument, {})).healthSummary;
+    expect(after).toMatchObject({ totalCustomers: before.totalCustomers + 1, churnedCustomers: before.churnedCustomers + 1 });
+    expect(inTiers(after)).toBe(inTiers(before));
+  });
+
   it('scores 24 or 224 customers with the same number of SQL statements', async () => {
     const countStatements = async (work: () => Promise<unknown>) => (await statementsDuring(server.app.orm, work)).length;
     // Both runs meet new customers, so both write scores, state and tier changes. A full run first
