@@ -3,6 +3,7 @@ import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
 
 @Entity({ tableName: 'scoring_run' })
 @Index({ name: 'scoring_run_started_idx', properties: ['startedAt'] })
+@Index({ name: 'scoring_run_status_started_idx', properties: ['status', 'startedAt', 'id'] })
 export class ScoringRun {
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;

@@ -15,7 +15,14 @@ import { DateTimeScalar } from '../infra/scalars';
 import { selectedFields } from '../infra/selection';
 import { defaultModelWithTiers, describeHeldBack, riskReasons, ScoringModelConfig, TIER_PRESETS, TierPresetName } from './model';
 import { checkModelKeys, getActiveModel, loadModelVersion, updateScoringModel } from './scoring-model.service';
-import { checkAsOf, checkTierPreset, refreshAllHealthScores, refreshHealthScore } from './scoring.service';
+import {
+  checkAsOf,
+  checkTierPreset,
+  listScoringRuns,
+  refreshAllHealthScores,
+  refreshHealthScore,
+  ScoringRunRecord,
+} from './scoring.service';
 import { LifecycleStage, TierDirection } from './scoring.enums';
 import {
   getHealthScore,
@@ -39,6 +46,8 @@ import {
   ScoringModelPreset,
   ScoringModelType,
   ScoringRun,
+  ScoringRunConnection,
+  ScoringRunsArgs,
   PenaltyScore,
   SignalScore,
   TierChange,
@@ -243,6 +252,15 @@ export class ScoringResolver {
   ): Promise<HealthScore> {
     const scored = await refreshHealthScore(services, db, checkCustomerId(customerId), asOf);
     return getHealthScore(db, scored.id);
+  }
+
+  @RequireScope(Scope.READ)
+  @Query(() => ScoringRunConnection, {
+    description:
+      'Full scoring runs (hourly, refreshAllHealthScores, a model change), newest first: how each ended, and why a FAILED one failed.',
+  })
+  scoringRuns(@Args() args: ScoringRunsArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<ScoringRunRecord>> {
+    return listScoringRuns(db, args);
   }
 
   @RequireScope(Scope.ADMIN)

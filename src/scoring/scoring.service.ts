@@ -5,6 +5,7 @@ import { Client } from 'pg';
 import type { CoreServices } from '../context';
 import { NotFoundError, ensure } from '../infra/errors';
 import { instantBetween } from '../infra/input';
+import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
 import { Db, query, queryOne } from '../infra/sql';
 import { TIER_PRESETS, TierPresetName } from './model';
 import { getActiveModel } from './scoring-model.service';
@@ -12,6 +13,7 @@ import { BatchResult, ScoredCustomer, scoreCustomerBatch } from './score-custome
 import { claimQueuedCustomers, putBackInQueue } from './rescore-queue';
 import { publishBatch } from './scoring.topics';
 import { whileScoring } from './scoring-activity';
+import type { ScoringRunsArgs } from './scoring.types';
 
 /** Customers scored per transaction in a full run. */
 export const SCORING_BATCH_SIZE = 2000;
@@ -27,10 +29,28 @@ export interface ScoringRunRecord {
   asOf: Date;
   startedAt: Date;
   finishedAt: Date | null;
+  error: string | null;
 }
 
 const RUN_COLUMNS = `id::text as id, status, customers_scored as "customersScored", tier_changes as "tierChanges", as_of as "asOf",
-  started_at as "startedAt", finished_at as "finishedAt"`;
+  started_at as "startedAt", finished_at as "finishedAt", error`;
+
+const RUN_STATUSES = new Set(['RUNNING', 'SUCCEEDED', 'FAILED']);
+
+/** `scoringRuns`: the full runs, newest first (a client whose connection dropped learns how its run ended). */
+export function listScoringRuns(db: Db, args: ScoringRunsArgs): Promise<ConnectionResult<ScoringRunRecord>> {
+  ensure(args.status == null || RUN_STATUSES.has(args.status), 'status must be RUNNING, SUCCEEDED or FAILED', { argument: 'status' });
+  return keysetPage<ScoringRunRecord>(db, {
+    select: RUN_COLUMNS,
+    from: 'scoring_run r',
+    where: args.status == null ? [] : ['r.status = ?'],
+    params: args.status == null ? [] : [args.status],
+    sortKeys: byTimeThenId('r', 'started_at'),
+    direction: 'desc',
+    first: args.first,
+    after: args.after,
+  });
+}
 
 /** A client's clock a little ahead of ours does not make its `now` the future. */
 const CLOCK_SLACK_MS = 60_000;

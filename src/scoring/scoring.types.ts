@@ -223,6 +223,17 @@ export class ScoringRun {
 
   @Field(() => DateTimeScalar, { nullable: true })
   finishedAt!: DateTimeValue | null;
+
+  @Field(() => String, { nullable: true, description: 'Why a FAILED run failed (e.g. interrupted: the instance running it stopped).' })
+  error!: string | null;
+}
+
+export const ScoringRunConnection = Connection(ScoringRun);
+
+@ArgsType()
+export class ScoringRunsArgs extends PageArgs {
+  @Field(() => String, { nullable: true, description: 'RUNNING, SUCCEEDED or FAILED.' })
+  status?: string | null;
 }
 
 @ObjectType({ simpleResolvers: true })

@@ -59,6 +59,7 @@ const ROWS: Row[] = [
   { field: 'csmContacts', kind: 'query', scope: 'admin', document: '{ csmContacts(first: 1) { totalCount } }' },
   { field: 'deliverySummary', kind: 'query', scope: 'read', document: '{ deliverySummary { total { count } } }' },
   { field: 'auditLog', kind: 'query', scope: 'admin', document: '{ auditLog(first: 1) { totalCount } }' },
+  { field: 'scoringRuns', kind: 'query', scope: 'read', document: '{ scoringRuns(first: 1) { totalCount } }' },
   {
     field: 'backtest',
     kind: 'query',

@@ -54,3 +54,25 @@ it('leaves a RUNNING run alone while another instance holds the full-run lock, a
     ['SUCCEEDED', null],
   ]);
 });
+
+it('lists the runs newest first through scoringRuns, with why a FAILED one failed, filtered by status and paged', async () => {
+  const listed = await post(first.url, {
+    query: '{ scoringRuns(first: 10) { totalCount edges { node { id status error customersScored finishedAt } } } }',
+  });
+  const stored = await runs();
+  const edges = (
+    listed.body.data as {
+      scoringRuns: { totalCount: number; edges: Array<{ node: { id: string; status: string; error: string | null } }> };
+    }
+  ).scoringRuns;
+  expect(edges.totalCount).toBe(stored.length);
+  expect(edges.edges.map(({ node }) => [node.id, node.status, node.error])).toEqual(
+    [...stored].reverse().map((run) => [run.id, run.status, run.error]),
+  );
+  const failed = await post(first.url, { query: '{ scoringRuns(status: "FAILED") { edges { node { error } } } }' });
+  expect(failed.body.data).toEqual({ scoringRuns: { edges: [{ node: { error: INTERRUPTED_RUN_ERROR } }] } });
+  const page = await post(first.url, { query: '{ scoringRuns(first: 1) { edges { cursor } pageInfo { hasNextPage } } }' });
+  expect(page.body.data).toMatchObject({ scoringRuns: { pageInfo: { hasNextPage: true } } });
+  const refused = await post(first.url, { query: '{ scoringRuns(status: "DONE") { totalCount } }' });
+  expect(refused.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+});
