@@ -149,12 +149,14 @@ export interface AppConfig {
   customerMessagesPerWeek: number;
 }
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) {
-    throw new StartupRefusal(`Configuration error: ${name} must be an integer ≥ ${min}, got "${raw}"`);
+  // Decimal digits only: Number() would also read "0x10" or "1e3".
+  const value = /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw new StartupRefusal(`Configuration error: ${name} must be an integer ${range}, got "${raw}"`);
   }
   return value;
 }
@@ -208,11 +210,11 @@ function checkDeliveryTimeouts(config: AppConfig): void {
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const config: AppConfig = {
-    port: integer(env, 'PORT', 4000),
+    port: integer(env, 'PORT', 4000, 0, 65_535),
     host: nonEmpty(env.HOST) ?? '127.0.0.1',
     databaseUrl: nonEmpty(env.DATABASE_URL),
     dataDir: nonEmpty(env.DATA_DIR) ?? '.data',
-    embeddedPostgresPort: integer(env, 'EMBEDDED_PG_PORT', 54329, 1),
+    embeddedPostgresPort: integer(env, 'EMBEDDED_PG_PORT', 54329, 1, 65_535),
     redisUrl: nonEmpty(env.REDIS_URL),
     redisNamespace: nonEmpty(env.REDIS_NAMESPACE),
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',

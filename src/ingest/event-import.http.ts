@@ -37,9 +37,11 @@ function decodedBody(req: http.IncomingMessage): Readable | null {
   if (encoding === 'identity' || encoding === '') return req;
   const decoder = decoders[encoding];
   if (!decoder) return null;
-  // pipeline destroys both on an error of either (the import reading `decoded` sees it) and keeps a
-  // listener on each, so a late error event of a corrupt body is never unhandled.
+  // pipeline destroys both on an error of either, and the import reading `decoded` sees the error
+  // through its iterator. zlib may emit an error after the reader has let go (a body cut short ends
+  // in an error at flush): a listener of its own keeps that from being an uncaught exception.
   const decoded = decoder();
+  decoded.on('error', () => undefined);
   pipeline(req, decoded, () => undefined);
   return decoded;
 }

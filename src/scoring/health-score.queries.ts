@@ -249,7 +249,8 @@ export async function worklist(
   const params: unknown[] = [JSON.stringify(worstTiers)];
   for (const [column, value] of [
     ['csm_owner', csmOwner],
-    ['tier', tier],
+    // An empty tier is no filter, as in `customers(tier:)`.
+    ['tier', tier || null],
     ['lifecycle_stage', lifecycleStage],
   ] as const) {
     if (value == null) continue;

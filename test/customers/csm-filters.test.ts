@@ -185,6 +185,11 @@ it('refuses a tier or playbook that no version of the model defines, and accepts
   await refused('{ outreachLog(playbook: "silent") { totalCount } }', 'playbook');
   await refused('{ worklist(tier: "critcal") { totalCount } }', 'tier');
   expect(await refused('{ worklist(tier: "healthy") { totalCount } }', 'tier')).toContain('only the tiers at_risk and critical');
+  // An empty tier is no filter, on the worklist as on the customer list.
+  const empty = await ok<{ all: { totalCount: number }; none: { totalCount: number } }>(
+    '{ all: worklist { totalCount } none: worklist(tier: "") { totalCount } }',
+  );
+  expect(empty.none.totalCount).toBe(empty.all.totalCount);
   const csv = await fetch(`${server.url.replace(/\/graphql$/, '')}/export/customers.csv?tier=nope`);
   expect(csv.status).toBe(400);
   await ok(

@@ -14,7 +14,9 @@ function start(env: Record<string, string>): { status: number | null; stderr: st
 }
 
 it.each([
-  [{ PORT: 'abc' }, 'Configuration error: PORT must be an integer'],
+  [{ PORT: 'abc' }, 'Configuration error: PORT must be an integer from 0 to 65535, got "abc"'],
+  [{ PORT: '99999' }, 'Configuration error: PORT must be an integer from 0 to 65535, got "99999"'],
+  [{ PORT: '0x10' }, 'Configuration error: PORT must be an integer'],
   [{ DELIVERY_LOCK_TIMEOUT_MS: '1000' }, 'Configuration error: DELIVERY_LOCK_TIMEOUT_MS (1000) must exceed DELIVERY_TIMEOUT_MS'],
   [{ CORS_ORIGINS: 'https://dash.example.com/' }, 'Configuration error: CORS_ORIGINS must list origins'],
 ])(

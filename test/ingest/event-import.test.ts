@@ -432,6 +432,16 @@ describe('a compressed body', () => {
   it('is refused 400 when it is not what its Content-Encoding says, and 415 for an encoding it cannot read', async () => {
     const corrupt = await send(Buffer.from('this is not gzip at all'), 'gzip');
     expect([corrupt.status, corrupt.body.errors[0].extensions.code]).toEqual([400, 'BAD_REQUEST']);
+    // Cut short: the stream ends before gzip's and deflate's own end.
+    for (const [encoding, cut] of [
+      ['gzip', zlib.gzipSync(Buffer.from(file)).subarray(0, -8)],
+      ['deflate', zlib.deflateSync(Buffer.from(file)).subarray(0, -6)],
+    ] as const) {
+      const truncated = await send(cut, encoding);
+      expect([encoding, truncated.status, truncated.body.errors[0].extensions.code]).toEqual([encoding, 400, 'BAD_REQUEST']);
+    }
+    // And the server is still up.
+    expect((await send(zlib.gzipSync(Buffer.from(file)), 'gzip')).status).toBe(200);
     const unknown = await send(Buffer.from(file), 'zstd');
     expect([unknown.status, unknown.body.errors[0].extensions.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
   });
