@@ -14,7 +14,7 @@ import {
 } from '../infra/input';
 import { LoaderRegistry } from '../infra/loaders';
 import { ConnectionResult, SortKey, keysetPage } from '../infra/pagination';
-import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
+import { Db, inTransaction, json, query, queryOne, takeTurns } from '../infra/sql';
 import { forgetScoresBeforeSignup } from '../scoring/history-links';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import { checkModelKeys } from '../scoring/scoring-model.service';
@@ -149,9 +149,8 @@ export async function upsertCustomer(db: Db, scheduler: RescoreScheduler | null,
     () =>
       inTransaction(db, async (tx) => {
         // Writes of one customer take turns: the plan history compares with the customer as it was,
-        // and two concurrent writes reading the same "before" would record a change twice or miss
-        // one. The lock is its own statement, so the write's snapshot follows the other's commit.
-        await query(tx, `select pg_advisory_xact_lock(hashtextextended(?, 0))`, [`customer/${input.id.trim()}`]);
+        // and two concurrent writes reading the same "before" would record a change twice or miss one.
+        await takeTurns(tx, `customer/${input.id.trim()}`);
         await checkPlanChangeOrder(tx, input);
         const written = await writeCustomer(tx, scheduler, input);
         if (input.signedUpAt == null) return written;

@@ -5,7 +5,7 @@ import { InvalidInputError, NotFoundError, ensure } from '../infra/errors';
 import { checkStrings, MAX_TEXT_LENGTH, optionalEmailAddress, optionalText, requiredText } from '../infra/input';
 import { LoaderRegistry } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
-import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
+import { Db, inTransaction, json, query, queryOne, takeTurns } from '../infra/sql';
 import { checkModelKeys } from '../scoring/scoring-model.service';
 import { checkUrlHost } from './address-guard';
 import { unknownPlaceholders } from './delivery-messages';
@@ -187,7 +187,7 @@ export async function createDestination(db: Db, input: DestinationInput, policy:
   await checkFilterKeys(db, row);
   return inTransaction(db, async (tx) => {
     // Serialises creations so the count below holds.
-    await query(tx, `select pg_advisory_xact_lock(hashtext('healthgraph.destination.create'))`);
+    await takeTurns(tx, 'healthgraph.destination.create');
     const active = await queryOne<{ count: number }>(tx, 'select count(*)::int as count from destination where deleted_at is null');
     ensure((active?.count ?? 0) < MAX_DESTINATIONS, `at most ${MAX_DESTINATIONS} destinations: delete one first`, { argument: 'input' });
     const stored = await queryOne<StoredDestination>(

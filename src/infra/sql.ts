@@ -75,6 +75,16 @@ export function afterCommit(db: Db, callback: () => void): void {
   callbacks.push(callback);
 }
 
+/**
+ * Makes the transactions of `tx` that name the same `key` take turns, until `tx` commits or rolls
+ * back (a transaction-scoped advisory lock). Its own statement: a statement that follows it takes
+ * its snapshot after the other transaction committed, so it reads what that one wrote.
+ */
+export async function takeTurns(tx: Db, key: string): Promise<void> {
+  if (!tx.isInTransaction()) throw new Error('takeTurns needs a transaction opened by inTransaction');
+  await query(tx, 'select pg_advisory_xact_lock(hashtextextended(?, 0))', [key]);
+}
+
 export function json(value: unknown): string {
   return JSON.stringify(value);
 }

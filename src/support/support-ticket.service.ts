@@ -7,7 +7,7 @@ import { checkStrings, optionalText, pastInstant, requiredText } from '../infra/
 import { LoaderRegistry, loadChildPage } from '../infra/loaders';
 import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
-import { Db, inTransaction, query, queryOne } from '../infra/sql';
+import { Db, inTransaction, queryOne, takeTurns } from '../infra/sql';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import {
   CustomerSupportTicketsArgs,
@@ -119,9 +119,8 @@ export async function recordSupportTicket(
   return inTransaction(db, (tx) =>
     signalsArrived(tx, scheduler, async (queueRescore) => {
       // Writes of one ticket take turns: the status history compares with the ticket as it was, and
-      // two concurrent writes reading the same "before" would record one change twice. The lock is
-      // its own statement so that the write's snapshot is taken after the other write commits.
-      await query(tx, `select pg_advisory_xact_lock(hashtextextended(?, 0))`, [`support_ticket/${customerId}/${externalId}`]);
+      // two concurrent writes reading the same "before" would record one change twice.
+      await takeTurns(tx, `support_ticket/${customerId}/${externalId}`);
       const row = await answeringCheckAsInput(
         () =>
           queryOne<SupportTicket>(
