@@ -244,7 +244,7 @@ export async function worklist(
   const where = [
     'c.tier in (select jsonb_array_elements_text(?::jsonb))',
     `c.lifecycle_stage is distinct from 'CHURNED' and c.lifecycle_stage is distinct from 'ONBOARDING'`,
-    '(c.churned_at is null or c.churned_at > now())',
+    STILL_A_CUSTOMER,
   ];
   const params: unknown[] = [JSON.stringify(worstTiers)];
   for (const [column, value] of [
