@@ -3,6 +3,9 @@
 // exit code 2), like listening on another interface without a key.
 import { StartupRefusal } from './errors';
 
+/** Live events one subscription may have waiting to be sent, by default (`WS_MAX_QUEUED_EVENTS`). */
+export const DEFAULT_MAX_QUEUED_EVENTS = 10_000;
+
 export interface AppConfig {
   /** TCP port of the HTTP + WebSocket server. `PORT`, default 4000 (0 picks a free port). */
   port: number;
@@ -96,6 +99,12 @@ export interface AppConfig {
   importIdleTimeoutMs: number;
   /** Sockets one address may hold open before they authenticate. `WS_MAX_PENDING_PER_ADDRESS`, default 256 (a reconnect storm through one proxy address stays within it); beyond it an upgrade is answered 429. */
   wsMaxPendingPerAddress: number;
+  /**
+   * Live events one subscription may have waiting to be sent (a client that stops reading fills its
+   * socket's buffers, and later events wait in memory). Beyond it they are dropped and the
+   * subscription receives one RESYNC in their place. `WS_MAX_QUEUED_EVENTS`, default 10 000.
+   */
+  wsMaxQueuedEvents: number;
   /** Open WebSocket connections of one API key on this instance. `WS_MAX_CONNECTIONS_PER_KEY`, default 1000; beyond it the socket is closed with 1013. */
   wsMaxConnectionsPerKey: number;
   /** Operations open at once on one WebSocket connection. `WS_MAX_SUBSCRIPTIONS_PER_CONNECTION`, default 100; beyond it SUBSCRIPTION_LIMIT_EXCEEDED. */
@@ -237,6 +246,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     wsMaxConnectionsPerKey: integer(env, 'WS_MAX_CONNECTIONS_PER_KEY', 1000, 1),
     wsMaxMessageBytes: integer(env, 'WS_MAX_MESSAGE_BYTES', 1024 * 1024, 1024),
     wsMaxPendingPerAddress: integer(env, 'WS_MAX_PENDING_PER_ADDRESS', 256, 1),
+    wsMaxQueuedEvents: integer(env, 'WS_MAX_QUEUED_EVENTS', DEFAULT_MAX_QUEUED_EVENTS, 1),
     importIdleTimeoutMs: integer(env, 'IMPORT_IDLE_TIMEOUT_MS', 30_000, 100),
     wsMaxSubscriptionsPerConnection: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1),
     wsIdleTimeoutMs: integer(env, 'WS_IDLE_TIMEOUT_MS', 60_000),

@@ -7,6 +7,7 @@ import { ExecutionResult, GraphQLError } from 'graphql';
 import { Redis } from 'ioredis';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { PubSub } from 'type-graphql';
+import { DEFAULT_MAX_QUEUED_EVENTS } from './config';
 import { InvalidInputError } from './errors';
 import { checkTextValue } from './input';
 import type { Logger } from './logger';
@@ -97,12 +98,28 @@ function instantOf(value: unknown): number {
   return Number.isNaN(ms) ? Infinity : ms;
 }
 
-/** A push queue exposed as an AsyncIterator; `return()` (client unsubscribed) runs `onClose`. */
-export function pushIterator<T>(onClose: () => void): { push(value: T): void; iterator: AsyncIterableIterator<T> } {
-  const values: T[] = [];
-  const waiting: Array<(result: IteratorResult<T>) => void> = [];
+/** The instant from which a queued value's event may be missed, for the resync that replaces it. */
+function lostSince(value: unknown, queuedAt: number): number {
+  if (value instanceof LiveEventsLost) return value.since.getTime();
+  return Math.min(queuedAt, instantOf((value as { changedAt?: unknown } | null)?.changedAt));
+}
+
+/**
+ * A push queue exposed as an AsyncIterator; `return()` (client unsubscribed) runs `onClose`.
+ * At most `maxQueued` values wait: a subscriber that stops reading (its socket's buffers full,
+ * graphql-ws awaiting each send) would otherwise hold every later event in memory. Beyond it the
+ * waiting events are dropped and one LiveEventsLost, dated from the oldest of them, takes their
+ * place: the client catches up with a query, as after a Redis outage.
+ */
+export function pushIterator<T>(
+  onClose: () => void,
+  maxQueued = DEFAULT_MAX_QUEUED_EVENTS,
+): { push(value: T | LiveEventsLost): void; iterator: AsyncIterableIterator<T | LiveEventsLost> } {
+  type Queued = { value: T | LiveEventsLost; at: number };
+  const values: Queued[] = [];
+  const waiting: Array<(result: IteratorResult<T | LiveEventsLost>) => void> = [];
   let done = false;
-  const finish = (): Promise<IteratorResult<T>> => {
+  const finish = (): Promise<IteratorResult<T | LiveEventsLost>> => {
     if (!done) {
       done = true;
       onClose();
@@ -110,9 +127,10 @@ export function pushIterator<T>(onClose: () => void): { push(value: T): void; it
     }
     return Promise.resolve({ value: undefined, done: true });
   };
-  const iterator: AsyncIterableIterator<T> = {
+  const iterator: AsyncIterableIterator<T | LiveEventsLost> = {
     next: () => {
-      if (values.length > 0) return Promise.resolve({ value: values.shift() as T, done: false });
+      const head = values.shift();
+      if (head) return Promise.resolve({ value: head.value, done: false });
       if (done) return Promise.resolve({ value: undefined, done: true });
       return new Promise((resolve) => waiting.push(resolve));
     },
@@ -123,11 +141,20 @@ export function pushIterator<T>(onClose: () => void): { push(value: T): void; it
     },
   };
   return {
-    push(value: T) {
+    push(value: T | LiveEventsLost) {
       if (done) return;
       const resolve = waiting.shift();
-      if (resolve) resolve({ value, done: false });
-      else values.push(value);
+      if (resolve) {
+        resolve({ value, done: false });
+        return;
+      }
+      const at = Date.now();
+      if (values.length >= maxQueued) {
+        const since = lostSince(values[0].value, values[0].at);
+        values.length = 0;
+        values.push({ value: new LiveEventsLost(new Date(since)), at });
+      }
+      values.push({ value, at });
     },
     iterator,
   };
@@ -173,6 +200,9 @@ export class InProcessPubSub implements AppPubSub {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
   private readonly deliveries = new DeliveryQueue();
 
+  /** `maxQueued`: events one subscription may have waiting (see pushIterator). */
+  constructor(private readonly maxQueued = DEFAULT_MAX_QUEUED_EVENTS) {}
+
   publish(topic: string, payload: unknown): void {
     this.emitter.emit(topic, payload);
   }
@@ -188,7 +218,7 @@ export class InProcessPubSub implements AppPubSub {
     };
     const queue = pushIterator<unknown>(() => {
       for (const topic of topics) this.emitter.off(topic, listener);
-    });
+    }, this.maxQueued);
     for (const topic of topics) this.emitter.on(topic, listener);
     return queue.iterator;
   }
@@ -249,6 +279,8 @@ export class RedisBackedPubSub implements AppPubSub {
     redisUrl: string,
     private readonly logger: Logger,
     namespace: string,
+    /** Events one subscription may have waiting (see pushIterator). */
+    private readonly maxQueued = DEFAULT_MAX_QUEUED_EVENTS,
   ) {
     this.prefix = `${namespace}:`;
     this.resyncChannel = this.prefix + RESYNC_CHANNEL;
@@ -361,7 +393,7 @@ export class RedisBackedPubSub implements AppPubSub {
     const queue = pushIterator<unknown>(() => {
       this.liveSubscriptions.delete(onLost);
       for (const subscription of subscriptions) void subscription.then((id) => this.engine.unsubscribe(id)).catch(() => undefined);
-    });
+    }, this.maxQueued);
     this.liveSubscriptions.set(onLost, topics);
     const onMessage = (payload: unknown): void => {
       if (!accept || accept(payload)) this.deliveries.enqueue(() => queue.push(payload));
@@ -426,11 +458,16 @@ export class RedisBackedPubSub implements AppPubSub {
   }
 }
 
-export function createPubSub(redisUrl: string | undefined, logger: Logger, namespace: string): AppPubSub {
+export function createPubSub(
+  redisUrl: string | undefined,
+  logger: Logger,
+  namespace: string,
+  maxQueued = DEFAULT_MAX_QUEUED_EVENTS,
+): AppPubSub {
   if (redisUrl) {
     logger.info({ transport: 'redis', namespace }, 'pubsub: redis (events reach every instance of this deployment)');
-    return new RedisBackedPubSub(redisUrl, logger, namespace);
+    return new RedisBackedPubSub(redisUrl, logger, namespace, maxQueued);
   }
   logger.warn({ transport: 'in-process' }, 'pubsub: in-process, single-instance mode (set REDIS_URL to run several instances)');
-  return new InProcessPubSub();
+  return new InProcessPubSub(maxQueued);
 }

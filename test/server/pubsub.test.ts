@@ -1,7 +1,7 @@
 // The PubSub contract: with REDIS_URL, an event published by one instance reaches a subscriber
 // connected to another instance; without it, the in-process transport serves one instance.
 import { Redis } from 'ioredis';
-import { InProcessPubSub, RedisBackedPubSub } from '../../src/infra/pubsub';
+import { InProcessPubSub, LiveEventsLost, RedisBackedPubSub } from '../../src/infra/pubsub';
 import { createLogger } from '../../src/infra/logger';
 import { REDIS_URL, startTestServer, TestServer } from '../helpers/server';
 
@@ -101,6 +101,32 @@ describe('PubSub', () => {
     }
   });
 
+  it('keeps at most WS_MAX_QUEUED_EVENTS waiting for a subscriber that does not read: the oldest give way to one resync dated from them', async () => {
+    const capped = new RedisBackedPubSub(REDIS_URL, logger, `hg:capped:${process.pid}`, 3);
+    try {
+      expect(await capped.waitUntilReady(5000)).toBe(true);
+      const topic = `test.capped.${Date.now()}`;
+      const iterator = capped.subscribe(topic)[Symbol.asyncIterator]();
+      await waitForSubscribers(`hg:capped:${process.pid}:${topic}`);
+      const changedAt = (i: number) => new Date(Date.UTC(2026, 10, 20, 12, i));
+      for (let i = 1; i <= 5; i++) capped.publish(topic, { customerId: `cust_${i}`, changedAt: changedAt(i) });
+      // Five events arrive while nobody reads: the three waiting when the fourth comes give way.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const lost = (await iterator.next()).value as LiveEventsLost;
+      expect(lost).toBeInstanceOf(LiveEventsLost);
+      expect(lost.since.toISOString()).toBe(changedAt(1).toISOString());
+      expect(lost.result.errors?.[0].extensions?.code).toBe('RESYNC');
+      expect(((await iterator.next()).value as { customerId: string }).customerId).toBe('cust_4');
+      expect(((await iterator.next()).value as { customerId: string }).customerId).toBe('cust_5');
+      // A subscriber that reads again receives every event.
+      capped.publish(topic, { customerId: 'cust_6', changedAt: changedAt(6) });
+      expect(((await iterator.next()).value as { customerId: string }).customerId).toBe('cust_6');
+      await iterator.return?.();
+    } finally {
+      await capped.close();
+    }
+  });
+
   it('never throws from publish when Redis is unreachable', async () => {
     const offline = new RedisBackedPubSub('redis://127.0.0.1:1', logger, 'hg:offline');
     expect(() => offline.publish('anything', { a: 1 })).not.toThrow();
@@ -121,6 +147,21 @@ describe('in-process PubSub', () => {
     await iterator.return?.();
     pubsub.publish('t', 4);
     expect((await iterator.next()).done).toBe(true);
+  });
+
+  it('drops what a subscriber has not read beyond its cap, keeping the resync it was owed dated from the first loss', async () => {
+    const pubsub = new InProcessPubSub(2);
+    const start = Date.now();
+    const iterator = pubsub.subscribe('t')[Symbol.asyncIterator]();
+    for (let i = 1; i <= 7; i++) pubsub.publish('t', { n: i });
+    await new Promise((resolve) => setImmediate(resolve));
+    const first = (await iterator.next()).value;
+    expect(first).toBeInstanceOf(LiveEventsLost);
+    expect(((await iterator.next()).value as { n: number }).n).toBe(7);
+    // Payloads without a date are dated by their arrival.
+    expect((first as LiveEventsLost).since.getTime()).toBeGreaterThanOrEqual(start);
+    expect((first as LiveEventsLost).since.getTime()).toBeLessThanOrEqual(Date.now());
+    await iterator.return?.();
   });
 
   it('merges several topics into one stream, keeps what `accept` accepts, and leaves them all on return', async () => {
