@@ -248,6 +248,13 @@ async function fullRun(services: CoreServices, db: Db, lock: Client, when: Date)
             if (!backfill) await publishBatch(services.pubsub, batch, { broadcastScores: false });
             scored += batch.scores.length;
             changes += batch.tierChanges.length;
+            // The run's row counts what has committed, so a run still going, or one whose instance
+            // died, tells how far it got.
+            await query(
+              db,
+              'update scoring_run set customers_scored = customers_scored + ?, tier_changes = tier_changes + ? where id = ?',
+              [batch.scores.length, batch.tierChanges.length, run.id],
+            );
           }
         } catch (error) {
           // The other batches finish their transactions; no new one starts.

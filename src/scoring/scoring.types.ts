@@ -209,10 +209,10 @@ export class ScoringRun {
   @Field({ description: 'RUNNING, SUCCEEDED or FAILED.' })
   status!: string;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Customers of the batches committed so far (a RUNNING or interrupted run: how far it got).' })
   customersScored!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Tier changes of the batches committed so far.' })
   tierChanges!: number;
 
   @Field(() => DateTimeScalar)

@@ -2,7 +2,7 @@
 // unless another instance is running a full run right now (it holds the full-run lock: its run is
 // real). The next full run, holding the lock, clears what is left.
 import { Client } from 'pg';
-import { INTERRUPTED_RUN_ERROR } from '../../src/scoring/scoring.service';
+import { INTERRUPTED_RUN_ERROR, SCORING_BATCH_SIZE } from '../../src/scoring/scoring.service';
 import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 import { post } from './support';
@@ -75,4 +75,34 @@ it('lists the runs newest first through scoringRuns, with why a FAILED one faile
   expect(page.body.data).toMatchObject({ scoringRuns: { pageInfo: { hasNextPage: true } } });
   const refused = await post(first.url, { query: '{ scoringRuns(status: "DONE") { totalCount } }' });
   expect(refused.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+});
+
+it('counts the customers of each committed batch while a run is going, so an interrupted run tells how far it got', async () => {
+  await sql(first.database, 'delete from scoring_run');
+  // One batch more than a full one; the last customer's score takes two seconds to write.
+  await sql(
+    first.database,
+    `insert into customer (id, name, created_at, updated_at)
+     select 'progress_' || lpad(n::text, 5, '0'), 'Progress ' || n, now(), now() from generate_series(1, ${SCORING_BATCH_SIZE + 1}) n`,
+  );
+  await sql(
+    first.database,
+    `create function slow_score() returns trigger language plpgsql as $$ begin perform pg_sleep(2); return new; end $$;
+     create trigger slow_score before insert on health_score for each row
+       when (new.customer_id = 'progress_${String(SCORING_BATCH_SIZE + 1).padStart(5, '0')}') execute function slow_score()`,
+  );
+  try {
+    const finished = post(first.url, { query: 'mutation { refreshAllHealthScores { status customersScored } }' });
+    let progress: Array<{ status: string; scored: number }> = [];
+    for (let i = 0; i < 100; i++) {
+      progress = await sql(first.database, 'select status, customers_scored as scored from scoring_run');
+      if (progress[0]?.scored > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(progress).toEqual([{ status: 'RUNNING', scored: SCORING_BATCH_SIZE }]);
+    const customers = Number((await sql<{ n: string }>(first.database, 'select count(*) as n from customer'))[0].n);
+    expect((await finished).body.data).toEqual({ refreshAllHealthScores: { status: 'SUCCEEDED', customersScored: customers } });
+  } finally {
+    await sql(first.database, 'drop trigger slow_score on health_score; drop function slow_score()');
+  }
 });
