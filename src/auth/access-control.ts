@@ -12,6 +12,7 @@ import type { Db } from '../infra/sql';
 import type { SubscriptionExecution } from '../infra/subscription-execution';
 import { OperationLimitError, RateLimitedError } from './auth.errors';
 import { authenticate, credentialsFrom, isLoopbackInterface } from './authenticate';
+import { ClientAddressOf, clientAddressReader } from '../infra/client-address';
 import { KeyRegistry } from './key-registry';
 import { checkTokens, CostLimit, costLimitPlugin, limitValidationRules, OperationLimits } from './operation-limits';
 import { operationScopesPlugin } from './operation-scopes';
@@ -47,6 +48,8 @@ export class AccessControl {
   private readonly costLimit: CostLimit;
   private readonly rateLimits: RateLimits;
   private readonly logger: Logger;
+  /** A request's client address (the socket's, or X-Forwarded-For's behind `TRUST_PROXY`). */
+  readonly clientAddressOf: ClientAddressOf;
 
   constructor(
     private readonly services: AppServices,
@@ -64,8 +67,10 @@ export class AccessControl {
       maxCost: config.maxQueryCost,
     };
     this.costLimit = new CostLimit(this.limits);
+    this.clientAddressOf = clientAddressReader(config.trustedProxies);
     this.websockets = new WebSocketGuard({
       config,
+      clientAddressOf: this.clientAddressOf,
       keys: this.keys,
       rateLimits: this.rateLimits,
       limits: this.limits,
@@ -122,7 +127,7 @@ export class AccessControl {
       res.end();
       return null;
     }
-    const clientAddress = req.socket.remoteAddress ?? null;
+    const clientAddress = this.clientAddressOf(req);
     const address = clientAddress ?? 'unknown';
     try {
       const authentication = await authenticate(this.keys, credentialsFrom(req.headers.authorization), req, (keyId) =>

@@ -11,6 +11,7 @@ import { DocumentNode, ExecutionArgs, getOperationAST, GraphQLError, GraphQLSche
 import type { Context, SubscribePayload } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
 import type WebSocket from 'ws';
+import type { ClientAddressOf } from '../infra/client-address';
 import type { AppConfig } from '../infra/config';
 import type { RequestAuth } from '../context';
 import type { SubscriptionExecution } from '../infra/subscription-execution';
@@ -41,6 +42,7 @@ interface ConnectionState {
 
 export interface WebSocketGuardOptions {
   config: AppConfig;
+  clientAddressOf: ClientAddressOf;
   keys: KeyRegistry;
   rateLimits: RateLimits;
   limits: OperationLimits;
@@ -66,7 +68,7 @@ export class WebSocketGuard {
     if (checkOrigin(request, this.options.config.corsOrigins) === 'refused') return { status: 403, message: 'origin not allowed' };
     if (openConnections >= this.options.config.wsMaxConnections) return { status: 503, message: 'too many WebSocket connections' };
     // Each socket may send a message before it authenticates: bound how many one address holds.
-    const address = request.socket.remoteAddress ?? null;
+    const address = this.options.clientAddressOf(request);
     let pending = 0;
     for (const state of this.states.values()) if (!state.principal && state.clientAddress === address) pending += 1;
     if (pending >= this.options.config.wsMaxPendingPerAddress) {
@@ -77,7 +79,7 @@ export class WebSocketGuard {
 
   /** Tracks a socket from its upgrade to its close. */
   connected(socket: WebSocket, request: http.IncomingMessage): void {
-    const state: ConnectionState = { clientAddress: request.socket.remoteAddress ?? null, lastActiveAt: Date.now() };
+    const state: ConnectionState = { clientAddress: this.options.clientAddressOf(request), lastActiveAt: Date.now() };
     this.states.set(socket, state);
     socket.once('close', () => {
       clearTimeout(state.idleTimer);

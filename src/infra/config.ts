@@ -1,6 +1,7 @@
 // Configuration is read once from the environment at start-up, validated, and passed down.
 // Nothing below src/infra reads process.env. A bad value refuses the start (StartupRefusal: one line,
 // exit code 2), like listening on another interface without a key.
+import { trustedProxyList } from './client-address';
 import { StartupRefusal } from './errors';
 
 /** Live events one subscription may have waiting to be sent, by default (`WS_MAX_QUEUED_EVENTS`). */
@@ -55,6 +56,11 @@ export interface AppConfig {
    * playground), and clients that send no Origin (servers, scripts) are not affected.
    */
   corsOrigins: string[];
+  /**
+   * Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR ranges). `TRUST_PROXY`,
+   * default none: a client's address is its socket's. See src/infra/client-address.ts.
+   */
+  trustedProxies: string[];
   /**
    * Largest request body in bytes, answered 413 beyond it, and a bound on the largest WebSocket
    * message. `MAX_BODY_BYTES`, default 33 554 432 (32 MiB: a batch of 10,000 events fits with room).
@@ -204,6 +210,19 @@ function origins(env: NodeJS.ProcessEnv, name: string): string[] {
   return list;
 }
 
+/** `TRUST_PROXY`: comma-separated addresses or CIDR ranges of the reverse proxies in front of the service. */
+function trustedProxies(env: NodeJS.ProcessEnv): string[] {
+  const entries = (env.TRUST_PROXY ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  const { invalid } = trustedProxyList(entries);
+  if (invalid !== undefined) {
+    throw new StartupRefusal(`Configuration error: TRUST_PROXY must list addresses or CIDR ranges like 10.0.0.0/8,::1, got "${invalid}"`);
+  }
+  return entries;
+}
+
 /**
  * A delivery job still sending must never be taken for a crashed instance's (and run again), so
  * the lock timeout has to exceed the send timeout.
@@ -234,6 +253,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1),
     disableDataLoader: env.DISABLE_DATALOADER === '1',
     corsOrigins: origins(env, 'CORS_ORIGINS'),
+    trustedProxies: trustedProxies(env),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 32 * 1024 * 1024, 1024),
     maxQueryTokens: integer(env, 'MAX_QUERY_TOKENS', 5000, 1),
     maxQueryDepth: integer(env, 'MAX_QUERY_DEPTH', 12, 1),

@@ -315,6 +315,51 @@ describe('failed authentications', () => {
     expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, target.key)).status).toBe(429);
     // Never used from here before (so its secret is checked afresh), and not locked out.
     expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, bystander.key)).status).toBe(200);
+    // Without TRUST_PROXY, a client naming another address in X-Forwarded-For is still itself.
+    const spoofed = await post(server.url, '{ healthSummary { totalCustomers } }', undefined, target.key, {
+      'x-forwarded-for': '203.0.113.9',
+    });
+    expect(spoofed.status).toBe(429);
+  });
+});
+
+describe('behind a reverse proxy (TRUST_PROXY)', () => {
+  let server: TestServer;
+  let admin: { key: string; id: string };
+  const from = (address: string) => ({ 'x-forwarded-for': address });
+  beforeAll(async () => {
+    server = await startTestServer({ label: 'trust_proxy', env: { AUTH_FAILURE_LIMIT: '2', TRUST_PROXY: '127.0.0.1,::1' } });
+    admin = await createKey(server, ['admin']);
+  });
+  afterAll(() => server?.stop());
+
+  it("counts failed authentications per client the proxy forwarded, not per proxy, and ignores what the client wrote before the proxy's entry", async () => {
+    const wrong = `hg_${admin.id}_${'C'.repeat(43)}`;
+    const summary = '{ healthSummary { totalCustomers } }';
+    for (let i = 0; i < 2; i++) expect((await post(server.url, summary, undefined, wrong, from('203.0.113.5'))).status).toBe(401);
+    expect((await post(server.url, summary, undefined, wrong, from('203.0.113.5'))).status).toBe(429);
+    // Another client behind the same proxy is not locked out.
+    expect((await post(server.url, summary, undefined, wrong, from('203.0.113.6'))).status).toBe(401);
+    // The proxy appends the address it received from: a client prepending another one gains nothing.
+    expect((await post(server.url, summary, undefined, wrong, from('198.51.100.1, 203.0.113.5'))).status).toBe(429);
+  });
+
+  it('records the client the proxy forwarded in the audit log', async () => {
+    await post(server.url, 'mutation { upsertCustomer(input: { id: "cust_proxied", name: "P" }) { id } }', undefined, admin.key);
+    await post(
+      server.url,
+      'mutation { setCommunicationOptOut(customerId: "cust_proxied", optedOut: true) { id } }',
+      undefined,
+      admin.key,
+      from('198.51.100.23'),
+    );
+    const log = await post<{ auditLog: { edges: Array<{ node: { action: string; clientAddress: string } }> } }>(
+      server.url,
+      '{ auditLog(first: 1, action: "customer.optOut") { edges { node { action clientAddress } } } }',
+      undefined,
+      admin.key,
+    );
+    expect(log.body.data?.auditLog.edges).toEqual([{ node: { action: 'customer.optOut', clientAddress: '198.51.100.23' } }]);
   });
 });
 

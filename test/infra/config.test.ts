@@ -19,6 +19,11 @@ it.each([
   [{ PORT: '0x10' }, 'Configuration error: PORT must be an integer'],
   [{ DELIVERY_LOCK_TIMEOUT_MS: '1000' }, 'Configuration error: DELIVERY_LOCK_TIMEOUT_MS (1000) must exceed DELIVERY_TIMEOUT_MS'],
   [{ CORS_ORIGINS: 'https://dash.example.com/' }, 'Configuration error: CORS_ORIGINS must list origins'],
+  [
+    { TRUST_PROXY: '10.0.0.0/33' },
+    'Configuration error: TRUST_PROXY must list addresses or CIDR ranges like 10.0.0.0/8,::1, got "10.0.0.0/33"',
+  ],
+  [{ TRUST_PROXY: '127.0.0.1,proxy.local' }, 'got "proxy.local"'],
 ])(
   'refuses to start on %j with one line and exit code 2',
   (env, message) => {

@@ -1,0 +1,58 @@
+// The address a request comes from, as the failure counts, the per-address socket cap and the audit
+// log use it. Directly connected, it is the socket's. Behind a reverse proxy every client would be
+// the proxy: with `TRUST_PROXY` listing the proxies, the address is read from X-Forwarded-For, from
+// the right (each proxy appends the address it received from), skipping trusted proxies; entries
+// left of the first address that is not a trusted proxy were written by the client and are ignored.
+// Who counts as local (key-less admin) does not depend on this: a forwarded request never is
+// (authenticate.ts).
+import type http from 'node:http';
+import { BlockList, isIP } from 'node:net';
+
+/** `::ffff:10.0.0.1` (an IPv4 client of a dual-stack socket) is `10.0.0.1`. */
+function unmapped(address: string): string {
+  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}
+
+/**
+ * Parses `TRUST_PROXY`'s entries (addresses or CIDR ranges, IPv4 or IPv6) into a BlockList; the
+ * first entry that is neither is returned as `invalid`.
+ */
+export function trustedProxyList(entries: readonly string[]): { list: BlockList; invalid?: string } {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address, prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const bits = prefix === undefined ? undefined : Number(prefix);
+    const maxBits = family === 4 ? 32 : 128;
+    if (family === 0 || extra !== undefined || (bits !== undefined && !(/^\d{1,3}$/.test(prefix) && bits <= maxBits))) {
+      return { list, invalid: entry };
+    }
+    const type = family === 4 ? 'ipv4' : 'ipv6';
+    if (bits === undefined) list.addAddress(address, type);
+    else list.addSubnet(address, bits, type);
+  }
+  return { list, invalid: undefined };
+}
+
+export type ClientAddressOf = (request: http.IncomingMessage) => string | null;
+
+/** How to read a request's client address, given the trusted proxies (none: the socket's address). */
+export function clientAddressReader(trustedProxies: readonly string[]): ClientAddressOf {
+  if (trustedProxies.length === 0) return (request) => (request.socket.remoteAddress ? unmapped(request.socket.remoteAddress) : null);
+  const { list } = trustedProxyList(trustedProxies);
+  const trusted = (address: string): boolean => list.check(address, isIP(address) === 4 ? 'ipv4' : 'ipv6');
+  return (request) => {
+    const socketAddress = request.socket.remoteAddress;
+    if (!socketAddress) return null;
+    let address = unmapped(socketAddress);
+    const header = request.headers['x-forwarded-for'];
+    const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((hop) => hop.trim());
+    while (trusted(address) && hops.length > 0) {
+      const hop = unmapped(hops.pop() as string);
+      // A trusted proxy that forwarded something that is no address: the proxy is all we know.
+      if (isIP(hop) === 0) break;
+      address = hop;
+    }
+    return address;
+  };
+}
