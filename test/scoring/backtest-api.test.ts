@@ -320,3 +320,25 @@ it('previews the tiers a model would give now, and who would move, largest ARR f
   expect(none.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'first' });
   expect(await rowCounts()).toEqual(before);
 });
+
+it('looks at a customer without a known signup at every instant, as a scoring run as of that instant scores it', async () => {
+  const backtest = async () =>
+    (
+      await server.request<{ backtest: Report }, unknown>(`query ($input: BacktestInput!) { backtest(input: $input) { ${REPORT} } }`, {
+        input: GRID,
+      })
+    ).data!.backtest;
+  const before = await backtest();
+  // Created today, its history imported, no signedUpAt.
+  await server.gql(UpsertCustomerDocument, { input: { id: 'cust_bt_nosignup', name: 'No signup date', arrCents: 2_000_000 } });
+  expect((await server.gql(TrackEngagementBatchDocument, { events: account('cust_bt_nosignup') })).trackEngagementBatch.errors).toEqual([]);
+  const after = await backtest();
+  expect([after.customers, after.snapshots]).toEqual([before.customers + 1, before.snapshots + before.instants]);
+  expect(after.falseAlarms).toMatchObject({ nonChurners: before.falseAlarms.nonChurners + 1, flagged: before.falseAlarms.flagged });
+  const past = await server.request<{ refreshHealthScore: { asOf: string; tier: string } }, unknown>(
+    'mutation ($asOf: DateTime) { refreshHealthScore(customerId: "cust_bt_nosignup", asOf: $asOf) { asOf tier } }',
+    { asOf: GRID.from },
+  );
+  expect(past.errors).toBeUndefined();
+  expect(past.data?.refreshHealthScore).toEqual({ asOf: GRID.from, tier: 'healthy' });
+});

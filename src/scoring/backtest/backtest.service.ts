@@ -10,7 +10,16 @@ import { assessCustomer, computeScore, metricRequests, ScoringModelConfig, valid
 import { BacktestReport, evaluateBacktest } from './evaluate';
 import { EvaluationSlots } from './evaluation-slots';
 import { fitSignalWeights, FittedWeights, NothingToWeightError } from './fit-weights';
-import { collectSnapshots, gridInstants, loadAccounts, metricsOf, scoreSnapshots, SnapshotGrid, SnapshotSet } from './snapshots';
+import {
+  collectSnapshots,
+  gridInstants,
+  isCustomerAt,
+  loadAccounts,
+  metricsOf,
+  scoreSnapshots,
+  SnapshotGrid,
+  SnapshotSet,
+} from './snapshots';
 import { gatherMetrics } from '../gather-metrics.sql';
 import { appliedPenaltyNames } from '../signal-storage';
 
@@ -293,9 +302,7 @@ async function previewOf(
   const current = new Map<string, number>();
   for (let start = 0; start < accounts.length; start += 2000) {
     // Customers today: signed up, and not churned (a churned account has no tier to move to).
-    const batch = accounts
-      .slice(start, start + 2000)
-      .filter((a) => a.signedUpAt.getTime() <= asOf.getTime() && (a.churnedAt === null || a.churnedAt.getTime() > asOf.getTime()));
+    const batch = accounts.slice(start, start + 2000).filter((a) => isCustomerAt(a, asOf));
     const gathered = await gatherMetrics(
       db.fork() as Db,
       batch.map((a) => a.id),

@@ -39,9 +39,17 @@ export interface AccountFacts {
   /** The tier the customer is in now (the preview compares with it). */
   tier: string | null;
   arrCents: number;
-  /** Signup, else when the customer was created: no snapshot exists before it. */
-  signedUpAt: Date;
+  /** No snapshot exists before signup; null (not known) bounds nothing, as in a scoring run. */
+  signedUpAt: Date | null;
   churnedAt: Date | null;
+}
+
+/** A customer at `asOf`, as a scoring run sees one: signed up (or no signup known), not yet churned. */
+export function isCustomerAt(account: AccountFacts, asOf: Date): boolean {
+  return (
+    (account.signedUpAt === null || account.signedUpAt.getTime() <= asOf.getTime()) &&
+    (account.churnedAt === null || account.churnedAt.getTime() > asOf.getTime())
+  );
 }
 
 /** One account at one instant: its metrics (in `SnapshotSet.requests` order, NaN for null) and last activity. */
@@ -65,14 +73,18 @@ export async function loadAccounts(db: Db): Promise<AccountFacts[]> {
     name: string;
     tier: string | null;
     arrCents: number;
-    signedUpAt: string;
+    signedUpAt: string | null;
     churnedAt: string | null;
   }>(
     db,
-    `select id, name, tier, arr_cents::float8 as "arrCents", coalesce(signed_up_at, created_at) as "signedUpAt", churned_at as "churnedAt"
+    `select id, name, tier, arr_cents::float8 as "arrCents", signed_up_at as "signedUpAt", churned_at as "churnedAt"
      from customer order by id`,
   );
-  return rows.map((r) => ({ ...r, signedUpAt: new Date(r.signedUpAt), churnedAt: r.churnedAt ? new Date(r.churnedAt) : null }));
+  return rows.map((r) => ({
+    ...r,
+    signedUpAt: r.signedUpAt ? new Date(r.signedUpAt) : null,
+    churnedAt: r.churnedAt ? new Date(r.churnedAt) : null,
+  }));
 }
 
 /**
@@ -90,9 +102,7 @@ export async function collectSnapshots(
   const all = accounts ?? (await loadAccounts(db));
   const jobs: Array<{ asOf: Date; batch: AccountFacts[] }> = [];
   for (const asOf of gridInstants(grid)) {
-    const alive = all.filter(
-      (a) => a.signedUpAt.getTime() <= asOf.getTime() && (a.churnedAt === null || a.churnedAt.getTime() > asOf.getTime()),
-    );
+    const alive = all.filter((a) => isCustomerAt(a, asOf));
     for (let start = 0; start < alive.length; start += BATCH_SIZE) jobs.push({ asOf, batch: alive.slice(start, start + BATCH_SIZE) });
   }
   const total = jobs.reduce((n, job) => n + job.batch.length, 0);
