@@ -6,7 +6,9 @@ import { listCustomers } from '../customers/customer.service';
 import { Customer, CustomerOrder, CustomersArgs } from '../customers/customer.types';
 import { InvalidInputError } from '../infra/errors';
 import type { ConnectionResult } from '../infra/pagination';
-import type { Db } from '../infra/sql';
+import { Db, json, query } from '../infra/sql';
+import { riskReasons } from '../scoring/model';
+import { decodePenalties, decodeSignals, StoredPenalty, StoredSignal } from '../scoring/signal-storage';
 import { worklist } from '../scoring/health-score.queries';
 import { LifecycleStage } from '../scoring/scoring.enums';
 
@@ -15,7 +17,9 @@ function isoInstant(value: unknown): string | null {
   return value == null ? null : new Date(value as string | Date).toISOString();
 }
 
-const COLUMNS: Array<[string, (c: Customer) => unknown]> = [
+type Column<T> = [string, (row: T) => unknown];
+
+const COLUMNS: Array<Column<Customer>> = [
   ['id', (c) => c.id],
   ['name', (c) => c.name],
   ['plan', (c) => c.plan],
@@ -29,6 +33,22 @@ const COLUMNS: Array<[string, (c: Customer) => unknown]> = [
   ['last_activity_at', (c) => isoInstant(c.lastActivityAt)],
   ['churned_at', (c) => isoInstant(c.churnedAt)],
 ];
+
+/** A worklist row: the customer, and why its latest score is low. */
+interface WorklistRow {
+  customer: Customer;
+  /** Points lost since the score before it; null for a first score. */
+  scoreDrop: number | null;
+  /** `HealthScore.reasons(first: 3)`, as `name −points` joined by `; `. */
+  reasons: string;
+}
+
+const WORKLIST_COLUMNS: Array<Column<WorklistRow>> = [
+  ...COLUMNS.map(([name, read]): Column<WorklistRow> => [name, (row) => read(row.customer)]),
+  ['score_drop', (row) => row.scoreDrop],
+  ['reasons', (row) => row.reasons],
+];
+
 const PAGE = 500;
 
 /**
@@ -50,11 +70,12 @@ async function write(res: http.ServerResponse, chunk: string): Promise<void> {
   if (!res.write(chunk)) await new Promise<void>((resolve) => res.once('drain', () => resolve()));
 }
 
-/** Writes every page `next(after)` returns, as CSV rows after a header. */
-async function streamPages(
+/** Writes the rows of every page `next(after)` returns, as CSV after a header. */
+async function streamPages<T>(
   res: http.ServerResponse,
   filename: string,
-  next: (after: string | null) => Promise<ConnectionResult<Customer>>,
+  columns: ReadonlyArray<Column<T>>,
+  next: (after: string | null) => Promise<{ rows: T[]; pageInfo: ConnectionResult<Customer>['pageInfo'] }>,
 ): Promise<void> {
   // The first page is read before the headers go out, so a refused filter is still a clean 400.
   let page = await next(null);
@@ -63,13 +84,39 @@ async function streamPages(
     'content-disposition': `attachment; filename="${filename}"`,
     'cache-control': 'no-store',
   });
-  await write(res, csvLine(COLUMNS.map(([name]) => name)));
+  await write(res, csvLine(columns.map(([name]) => name)));
   for (;;) {
-    await write(res, page.edges.map((edge) => csvLine(COLUMNS.map(([, read]) => read(edge.node)))).join(''));
+    await write(res, page.rows.map((row) => csvLine(columns.map(([, read]) => read(row)))).join(''));
     if (!page.pageInfo.hasNextPage || res.destroyed) break;
     page = await next(page.pageInfo.endCursor);
   }
   res.end();
+}
+
+const nodes = (page: ConnectionResult<Customer>) => ({ rows: page.edges.map((edge) => edge.node), pageInfo: page.pageInfo });
+
+/** The page's customers with their latest score's drop and reasons (one read for the page). */
+async function withReasons(
+  db: Db,
+  page: ConnectionResult<Customer>,
+): Promise<{ rows: WorklistRow[]; pageInfo: ConnectionResult<Customer>['pageInfo'] }> {
+  const latest = await query<{ customerId: string; drop: number | null; signals: StoredSignal[]; penalties: StoredPenalty[] | null }>(
+    db,
+    `select distinct on (customer_id) customer_id as "customerId", previous_score - score as drop, signals, penalties
+     from health_score where customer_id in (select jsonb_array_elements_text(?::jsonb)) order by customer_id, as_of desc, id desc`,
+    [json(page.edges.map((edge) => edge.node.id))],
+  );
+  const byId = new Map(latest.map((row) => [row.customerId, row]));
+  const rows = page.edges.map(({ node }): WorklistRow => {
+    const score = byId.get(node.id);
+    const reasons = score ? riskReasons(decodeSignals(score.signals ?? []), decodePenalties(score.penalties ?? []), 3) : [];
+    return {
+      customer: node,
+      scoreDrop: score?.drop ?? null,
+      reasons: reasons.map((reason) => `${reason.name} −${reason.pointsLost}`).join('; '),
+    };
+  });
+  return { rows, pageInfo: page.pageInfo };
 }
 
 function enumValue<T extends string>(values: Record<string, T>, raw: string | null, argument: string): T | null {
@@ -88,10 +135,19 @@ export function exportCustomers(db: Db, query: URLSearchParams, res: http.Server
     search: query.get('search'),
     orderBy: enumValue<CustomerOrder>(CustomerOrder, query.get('orderBy'), 'orderBy') ?? CustomerOrder.NAME_ASC,
   };
-  return streamPages(res, 'customers.csv', (after) => listCustomers(db, { ...args, first: PAGE, after }));
+  return streamPages(res, 'customers.csv', COLUMNS, async (after) => nodes(await listCustomers(db, { ...args, first: PAGE, after })));
 }
 
-/** `GET /export/worklist.csv?csmOwner=`: the worklist, every page. */
-export function exportWorklist(db: Db, query: URLSearchParams, res: http.ServerResponse): Promise<void> {
-  return streamPages(res, 'worklist.csv', (after) => worklist(db, PAGE, after, { csmOwner: query.get('csmOwner') }));
+/** `GET /export/worklist.csv?csmOwner=&tier=&lifecycleStage=`: the worklist, every page, with each account's score drop and reasons. */
+export function exportWorklist(db: Db, params: URLSearchParams, res: http.ServerResponse): Promise<void> {
+  return streamPages(res, 'worklist.csv', WORKLIST_COLUMNS, async (after) =>
+    withReasons(
+      db,
+      await worklist(db, PAGE, after, {
+        csmOwner: params.get('csmOwner'),
+        tier: params.get('tier'),
+        lifecycleStage: enumValue<LifecycleStage>(LifecycleStage, params.get('lifecycleStage'), 'lifecycleStage'),
+      }),
+    ),
+  );
 }

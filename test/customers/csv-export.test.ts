@@ -36,6 +36,14 @@ beforeAll(async () => {
     `insert into health_score (customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, model_version, as_of)
                               select id, health_score, tier, 'STABLE', health_score, '[]', '[]', '[]', 1, 1, now() from customer where tier = 'critical'`,
   );
+  // One of them dropped from 70 on two red flags and a weak signal (stored as the scorer stores them).
+  await sql(
+    server.database,
+    `update health_score set previous_score = 70,
+       signals = '[["events_trend","engagement",0.4,0.4,0.2,0.2,8,false],["nps","sentiment",null,null,0.1,0,0,true]]',
+       penalties = '[["payment_failures",3,45,true],["team_shrinking",0.3,45,false,true],["detractor",1,25,true]]'
+     where customer_id = 'cust_csv_0030'`,
+  );
 });
 afterAll(() => server.stop());
 
@@ -61,6 +69,21 @@ it("downloads the worklist, one CSM's if asked, and refuses bad filters with a 4
   // Critical accounts are every tenth (i % 10 === 0); Kate's are every third: i % 30 === 0.
   expect(rows).toHaveLength(41);
   expect(rows.every((row) => row.includes(',Kate,'))).toBe(true);
+  // After the customer's columns: how far the score fell, and the three reasons that cost it most.
+  expect(worklist.body.split('\r\n')[0]).toBe(
+    'id,name,plan,arr_cents,seats,csm_owner,health_score,tier,trend,lifecycle_stage,last_activity_at,churned_at,score_drop,reasons',
+  );
+  const dropped = rows.find((row) => row.startsWith('cust_csv_0030,'));
+  expect(dropped?.split(',').slice(-2)).toEqual(['50', 'payment_failures −45; detractor −25; events_trend −12']);
+  expect(
+    rows
+      .find((row) => row.startsWith('cust_csv_0060,'))
+      ?.split(',')
+      .slice(-2),
+  ).toEqual(['0', '']);
+  expect((await download('/export/worklist.csv?tier=critical&lifecycleStage=ACTIVE')).body.trimEnd().split('\r\n')).toHaveLength(1 + 121);
+  const healthy = await download('/export/worklist.csv?tier=healthy');
+  expect([healthy.status, JSON.parse(healthy.body).errors[0].extensions.code]).toEqual([400, 'BAD_USER_INPUT']);
   const refused = await download('/export/customers.csv?orderBy=constructor');
   expect([refused.status, JSON.parse(refused.body).errors[0].extensions.code]).toEqual([400, 'BAD_USER_INPUT']);
 });
