@@ -352,7 +352,61 @@ function settingsErrors(model: ScoringModelConfig): string[] {
 }
 
 /** Every rule a model breaks, as readable messages with a path; [] when the model is valid. */
+/**
+ * How large a model may be. Every signal is an aggregate of every scoring statement and a column of
+ * every backtest snapshot, so an unbounded model is an unbounded run (the default has 13 signals
+ * and 15 penalties); the limits leave room for several times that.
+ */
+export const MODEL_LIMITS = {
+  components: 16,
+  signals: 64,
+  penalties: 64,
+  tiers: 12,
+  playbooks: 32,
+  actionsPerPlaybook: 10,
+  /** Characters of a name, a key or a template. */
+  textLength: 2000,
+  /** Characters of the whole config as JSON. */
+  jsonLength: 256 * 1024,
+} as const;
+
+/** The size checks, before anything else is looked at: a huge model is refused without walking it. */
+function sizeErrors(model: ScoringModelConfig): string[] {
+  const count = (list: unknown) => (Array.isArray(list) ? list.length : 0);
+  const components = Array.isArray(model.components) ? model.components : [];
+  const signals = components.reduce((n, component) => n + count(component?.signals), 0);
+  const playbooks = Array.isArray(model.playbooks) ? model.playbooks : [];
+  const errors: string[] = [];
+  const over = (what: string, actual: number, max: number) => {
+    if (actual > max) errors.push(`${what}: ${actual}, at most ${max}`);
+  };
+  over('components', components.length, MODEL_LIMITS.components);
+  over('signals (in all components)', signals, MODEL_LIMITS.signals);
+  over('penalties', count(model.penalties), MODEL_LIMITS.penalties);
+  over('tiers', count(model.tiers), MODEL_LIMITS.tiers);
+  over('playbooks', playbooks.length, MODEL_LIMITS.playbooks);
+  over('actions of one playbook', Math.max(0, ...playbooks.map((playbook) => count(playbook?.actions))), MODEL_LIMITS.actionsPerPlaybook);
+  if (errors.length > 0) return errors;
+  let longest = 0;
+  let json: string;
+  try {
+    json = JSON.stringify(model, (_key, value: unknown) => {
+      if (typeof value === 'string') longest = Math.max(longest, value.length);
+      return value;
+    });
+  } catch {
+    // Nested deeper than the stack allows: no model is shaped like that.
+    return ['the config is nested too deeply'];
+  }
+  over('characters of the longest name, key or template', longest, MODEL_LIMITS.textLength);
+  over('characters of the config as JSON', json.length, MODEL_LIMITS.jsonLength);
+  return errors;
+}
+
 export function validateModel(model: ScoringModelConfig): string[] {
+  if (model === null || typeof model !== 'object' || Array.isArray(model)) return ['the config must be an object'];
+  const tooLarge = sizeErrors(model);
+  if (tooLarge.length > 0) return tooLarge.map((error) => `the model is too large: ${error}`);
   const errors: string[] = unknownKeyErrors('', model, KNOWN_KEYS.model);
 
   if (!Array.isArray(model.components) || model.components.length === 0) {

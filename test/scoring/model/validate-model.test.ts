@@ -1,4 +1,5 @@
 import { DEFAULT_SCORING_MODEL, TIER_PRESETS, defaultModelWithTiers, validateModel } from '../../../src/scoring/model';
+import { MODEL_LIMITS } from '../../../src/scoring/model/validate-model';
 import type { ScoringModelConfig, TierPresetName } from '../../../src/scoring/model';
 import { defaultModelCopy } from './model-factory';
 
@@ -18,6 +19,43 @@ describe('validateModel', () => {
 
   it.each(Object.keys(TIER_PRESETS) as TierPresetName[])('accepts the default model with the %s preset', (preset) => {
     expect(validateModel(defaultModelWithTiers(preset))).toEqual([]);
+  });
+
+  describe('size', () => {
+    it('refuses a model with more signals, penalties or components than a run can afford, without walking them', () => {
+      const signal = DEFAULT_SCORING_MODEL.components[0].signals[0];
+      const many = Array.from({ length: 30_000 }, (_, i) => ({ ...signal, name: `s${i}` }));
+      const started = Date.now();
+      expect(errorsAfter((m) => m.components[0].signals.push(...many))).toEqual([
+        `the model is too large: signals (in all components): ${13 + 30_000}, at most ${MODEL_LIMITS.signals}`,
+      ]);
+      // Refused on the counts: no per-signal error list of 30,000 lines.
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(errorsAfter((m) => (m.penalties = Array.from({ length: 65 }, (_, i) => ({ ...m.penalties[0], name: `p${i}` }))))).toEqual([
+        `the model is too large: penalties: 65, at most ${MODEL_LIMITS.penalties}`,
+      ]);
+      expect(
+        errorsAfter(
+          (m) => (m.components = Array.from({ length: 17 }, (_, i) => ({ name: `c${i}`, signals: [{ ...signal, name: `s${i}` }] }))),
+        ),
+      ).toEqual([`the model is too large: components: 17, at most ${MODEL_LIMITS.components}`]);
+    });
+
+    it('refuses an overlong name or template, and a config too large as a whole', () => {
+      expect(errorsAfter((m) => (m.playbooks[0].actions[0].template = 'x'.repeat(MODEL_LIMITS.textLength + 1)))).toEqual([
+        `the model is too large: characters of the longest name, key or template: ${MODEL_LIMITS.textLength + 1}, at most ${MODEL_LIMITS.textLength}`,
+      ]);
+      const long = 'y'.repeat(MODEL_LIMITS.textLength);
+      const errors = errorsAfter((m) => m.playbooks.forEach((p) => p.actions.forEach((a) => (a.template = long))));
+      expect(errors).toEqual([]);
+      const huge = errorsAfter((m) => {
+        for (let i = 0; i < 51; i++) m.components[0].signals.push({ ...m.components[0].signals[0], name: `${'z'.repeat(1990)}${i}` });
+        for (let i = 0; i < 49; i++) m.penalties.push({ ...m.penalties[0], name: `${'w'.repeat(1990)}${i}` });
+        m.playbooks.forEach((p) => p.actions.forEach((a) => (a.template = long)));
+        for (const p of m.playbooks) while (p.actions.length < MODEL_LIMITS.actionsPerPlaybook) p.actions.push({ ...p.actions[0] });
+      });
+      expect(huge).toEqual([expect.stringMatching(/^the model is too large: characters of the config as JSON: \d+, at most 262144$/)]);
+    });
   });
 
   describe('weights', () => {
