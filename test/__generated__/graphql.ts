@@ -120,7 +120,7 @@ export type PaymentStatus =
 export type ScoringModelInput = {
   /** A complete model (the shape of `scoringModel.config`). */
   config?: unknown;
-  /** Replace the tiers (and their playbooks) of the current model with a preset: four_tier, three_tier, five_band_thriving, five_band_stable. */
+  /** Replace the tiers (and their playbooks) of the current model with a preset: four_tier, three_tier, five_band_thriving, five_band_stable. Given with `config`, the preset replaces the tiers and playbooks of that config instead. */
   tierPreset?: string | null | undefined;
 };
 

@@ -328,7 +328,8 @@ describe('full runs and the read side', () => {
     for (let i = 0; i < 200; i++) await server.gql(UpsertCustomerDocument, { input: { id: `cust_bulk_b${i}`, name: `Bulk B${i}` } });
     const many = await countStatements(() => server.gql(RefreshAllDocument, {}));
     expect(many).toBe(few);
-    expect(many).toBeLessThanOrEqual(20);
+    // The run's row, its model, one batch's reads and writes, the batch's progress on the row, the outcome.
+    expect(many).toBeLessThanOrEqual(21);
   });
 });
 
@@ -369,5 +370,18 @@ describe('scoring model', () => {
     expect(['thriving', 'healthy']).toContain(refreshHealthScore.tier);
     const unknown = await server.request(UpdateModelDocument, { input: { tierPreset: 'nine_tier' } });
     expect(unknown.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it("applies a preset given with a config to that config: its weights, the preset's tiers", async () => {
+    const current = await server.request<{ scoringModel: { config: ScoringModelConfig } }, unknown>('{ scoringModel { config } }');
+    const config = structuredClone(current.data!.scoringModel.config);
+    config.components[0].signals[0].weight = 7;
+    const { updateScoringModel } = await server.gql(UpdateModelDocument, { input: { config, tierPreset: 'three_tier' } });
+    expect(updateScoringModel.tiers.map((t) => t.key)).toEqual(['healthy', 'at_risk', 'critical']);
+    const stored = await server.request<{ scoringModel: { version: number; config: ScoringModelConfig } }, unknown>(
+      '{ scoringModel { version config } }',
+    );
+    expect(stored.data!.scoringModel.version).toBe(updateScoringModel.version);
+    expect(stored.data!.scoringModel.config.components[0].signals[0].weight).toBe(7);
   });
 });
