@@ -47,8 +47,11 @@ export interface OpenDeliveries {
   /** When the earliest of them was (re)queued: the retry window runs from there. */
   retryFrom: Date;
   attempts: number;
-  /** Every one of them is a customer-facing message to a customer who has opted out since it was decided. */
-  optedOut: boolean;
+  /**
+   * Those of them (ids) that are customer-facing messages to a customer who has opted out since
+   * they were decided: not in `items`, closed without being sent (a digest goes out without them).
+   */
+  optedOutIds: string[];
 }
 
 /** An open delivery of a batch: its own message, with its own retry window and attempt count. */
@@ -138,10 +141,10 @@ export async function loadOpenDeliveries(db: Db, where: { deliveryId: string } |
   if (!open) return null;
   return {
     destination: open.destination,
-    items: open.items.map(({ retryFrom, attempts, optedOut, ...item }) => item),
+    items: open.items.filter((item) => !item.optedOut).map(({ retryFrom, attempts, optedOut, ...item }) => item),
     retryFrom: new Date(Math.min(...open.items.map((item) => item.retryFrom.getTime()))),
     attempts: Math.max(...open.items.map((item) => item.attempts)),
-    optedOut: open.items.every((item) => item.optedOut),
+    optedOutIds: open.items.filter((item) => item.optedOut).map((item) => item.deliveryId),
   };
 }
 

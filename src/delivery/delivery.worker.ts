@@ -103,8 +103,10 @@ async function sendOnce(open: OpenDeliveries, messageId: string, retryJob: Deliv
 
 /** Attempts a message (a delivery, or a digest) and records what happened; a retry is queued as `retryJob`. */
 async function attempt(open: OpenDeliveries, messageId: string, retryJob: DeliveryJob, deps: WorkerDeps): Promise<void> {
+  if (open.optedOutIds.length > 0) await recordOutcome(deps.db(), open.optedOutIds, OPTED_OUT);
+  if (open.items.length === 0) return;
   const ids = open.items.map((item) => item.deliveryId);
-  const outcome = !open.destination.active ? CANCELLED : open.optedOut ? OPTED_OUT : await sendOnce(open, messageId, retryJob, deps);
+  const outcome = !open.destination.active ? CANCELLED : await sendOnce(open, messageId, retryJob, deps);
   await recordOutcome(deps.db(), ids, outcome);
 }
 
@@ -164,7 +166,12 @@ async function attemptBatch(open: OpenBatch, startBy: number, deps: WorkerDeps):
     else if (optedOut) outcome = OPTED_OUT;
     else if (Date.now() > startBy) outcome = { kind: 'PENDING', job };
     else
-      outcome = await sendOnce({ destination: open.destination, items: [item], retryFrom, attempts, optedOut }, item.deliveryId, job, deps);
+      outcome = await sendOnce(
+        { destination: open.destination, items: [item], retryFrom, attempts, optedOutIds: [] },
+        item.deliveryId,
+        job,
+        deps,
+      );
     return { deliveryId: item.deliveryId, outcome };
   });
   await recordOutcomes(db, outcomes);

@@ -98,6 +98,39 @@ it('withholds a customer-facing delivery once its customer opts out, and will no
   expect(again.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'deliveryId' });
 });
 
+it('leaves out of a digest the customer-facing actions of a customer who opted out while it waited, and sends the rest', async () => {
+  const server = await serve();
+  await ok(server, CREATE, {
+    input: {
+      kind: 'WEBHOOK',
+      name: 'digest',
+      url: receiver.url,
+      signingSecret: SIGNING_SECRET,
+      digestSeconds: 3,
+      filter: { audience: 'CUSTOMER' },
+    },
+  });
+  await seedDecliningAccounts(server, ['cust_q8', 'cust_q9']);
+  await scoreNow(server, ['cust_q8', 'cust_q9']);
+  const waiting = await deliveries(server);
+  expect(waiting.length).toBeGreaterThan(1);
+  expect(waiting.every((row) => row.status === 'PENDING')).toBe(true);
+  await ok(server, 'mutation { setCommunicationOptOut(customerId: "cust_q8", optedOut: true) { id } }');
+  await settled(server, 'every delivery closed', (rows) => rows.every((row) => row.status !== 'RETRYING' && row.status !== 'PENDING'));
+  const closed = await sql<{ customerId: string; status: string; lastError: string | null }>(
+    server.database,
+    'select customer_id as "customerId", status, last_error as "lastError" from delivery order by id',
+  );
+  const optedOut = closed.filter((row) => row.customerId === 'cust_q8');
+  expect(optedOut.length).toBeGreaterThan(0);
+  expect(optedOut.every((row) => row.status === 'CANCELLED' && /opted out/.test(row.lastError ?? ''))).toBe(true);
+  expect(closed.filter((row) => row.customerId === 'cust_q9').every((row) => row.status === 'DELIVERED')).toBe(true);
+  expect(receiver.received).toHaveLength(1);
+  const { type, data } = receiver.received[0].body as { type: string; data: { actions: Array<{ customer: { id: string } }> } };
+  expect(type).toBe('outreach.digest');
+  expect(new Set(data.actions.map((action) => action.customer.id))).toEqual(new Set(['cust_q9']));
+});
+
 it('makes a delivery DEAD once its retry window is spent, through the real worker', async () => {
   const server = await serve({ DELIVERY_RETRY_WINDOW_MS: '600' });
   await webhook(server);
