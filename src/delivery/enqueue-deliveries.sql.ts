@@ -26,7 +26,8 @@ export const DIGEST_KEY_SQL = `'digest:' || d.destination_id || ':' || coalesce(
 /**
  * For each DECIDED action of `actionIds`, one delivery per active destination whose filter matches
  * it. Customer-facing deliveries beyond `customerMessagesPerWeek` for their customer in the last 7
- * days are written SKIPPED_WEEKLY_CAP and not queued. The PENDING deliveries of a destination
+ * days are written SKIPPED_WEEKLY_CAP and not queued: those that may reach the customer (email and
+ * webhook; not Slack, a team channel), counting those sent or still being tried, not dead or cancelled. The PENDING deliveries of a destination
  * without digest become batch jobs of up to DELIVERIES_PER_BATCH_JOB each; those of a digest
  * destination join (or start) the one job of their destination and CSM, due `digestSeconds` after
  * it was started. Returns the deliveries written.
@@ -40,7 +41,8 @@ export async function enqueueDeliveries(tx: Db, actionIds: readonly string[], cu
        from outreach_action o join customer c on c.id = o.customer_id
        where o.id in (select jsonb_array_elements_text(?::jsonb)::bigint) and o.status = 'DECIDED'
      ), matched as (
-       select a.*, dst.id as destination_id
+       -- A customer-facing action posted to Slack tells the team; it never reaches the customer.
+       select a.*, dst.id as destination_id, (a.audience = 'CUSTOMER' and dst.kind <> 'SLACK') as reaches_customer
        from actions a
        join destination dst on ${destinationIsActiveSql('dst')}
         and (dst.audience is null or dst.audience = a.audience)
@@ -48,13 +50,13 @@ export async function enqueueDeliveries(tx: Db, actionIds: readonly string[], cu
         and (dst.tiers is null or a.to_tier = any(dst.tiers))
         and (dst.csm_owner is null or dst.csm_owner = a.csm_owner)
      ), sent_this_week as (
-       select x.customer_id, count(*) as sent from delivery x
-       where x.customer_id in (select customer_id from matched where audience = 'CUSTOMER') and x.audience = 'CUSTOMER'
+       select x.customer_id, count(*) as sent from delivery x join destination xd on xd.id = x.destination_id and xd.kind <> 'SLACK'
+       where x.customer_id in (select customer_id from matched where reaches_customer) and x.audience = 'CUSTOMER'
          and x.created_at > now() - interval '7 days' and x.status not in ('SKIPPED_WEEKLY_CAP', 'CANCELLED', 'DEAD')
        group by x.customer_id
      ), ranked as (
-       select m.*, case when m.audience = 'CUSTOMER'
-                   then coalesce(s.sent, 0) + row_number() over (partition by m.customer_id, m.audience order by m.id, m.destination_id)
+       select m.*, case when m.reaches_customer
+                   then coalesce(s.sent, 0) + row_number() over (partition by m.customer_id, m.reaches_customer order by m.id, m.destination_id)
                    else 0 end as nth
        from matched m left join sent_this_week s on s.customer_id = m.customer_id
      ), inserted as (

@@ -170,6 +170,28 @@ describe('Slack and email destinations', () => {
     await waitFor(() => mailsTo() === 2, 'the second email');
   });
 
+  it('neither counts nor caps a customer-facing action posted to Slack: the team channel never reaches the customer', async () => {
+    const channel = await startReceiver();
+    try {
+      await ok(server, CREATE, { input: { kind: 'SLACK', name: 'customer-plays', url: channel.url, filter: { audience: 'CUSTOMER' } } });
+      await seedDecliningAccounts(server, ['cust_k1'], { contactEmail: 'ops@k1.example' });
+      await scoreNow(server, ['cust_k1']);
+      const settled = await waitFor(async () => {
+        const list = (await deliveriesOf('cust_k1')).filter((d: any) => d.audience === 'CUSTOMER');
+        return list.length > 0 && list.every((d: any) => d.status === 'DELIVERED' || d.status === 'SKIPPED_WEEKLY_CAP') && list;
+      }, 'customer-facing deliveries settled');
+      const posted = settled.filter((d: any) => d.destination.name === 'customer-plays');
+      const emailed = settled.filter((d: any) => d.destination.kind === 'EMAIL');
+      // Every customer-facing action is posted to the team; of the emails, the cap's one goes out.
+      expect(posted.length).toBeGreaterThan(1);
+      expect(posted.every((d: any) => d.status === 'DELIVERED')).toBe(true);
+      expect(emailed.filter((d: any) => d.status === 'DELIVERED')).toHaveLength(1);
+      expect(emailed.filter((d: any) => d.status === 'SKIPPED_WEEKLY_CAP')).toHaveLength(emailed.length - 1);
+    } finally {
+      await channel.stop();
+    }
+  });
+
   it('takes a contact address on upsertCustomer and refuses one that is not an address, writing nothing', async () => {
     const stored = await ok(
       server,
