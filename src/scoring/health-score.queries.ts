@@ -44,10 +44,18 @@ function withReasonInputs(fields: ReadonlyMap<string, unknown>): ReadonlyMap<str
   return withInputs;
 }
 
-/** A stored score by its id, as the graph answers it. */
-export async function getHealthScore(db: Db, id: string): Promise<HealthScore> {
-  const [row] = await query<HealthScore>(db, `select ${HEALTH_SCORE_COLUMNS} from health_score h where h.id = ?::bigint`, [id]);
-  if (!row) throw new Error(`health score ${id} does not exist`);
+/**
+ * A customer's stored score at an instant, as the graph answers it. By instant, not by id: a
+ * concurrent scoring of the same instant replaces the point (one per instant), and this answers
+ * the one that stands.
+ */
+export async function getHealthScoreAt(db: Db, customerId: string, asOf: Date): Promise<HealthScore> {
+  const [row] = await query<HealthScore>(
+    db,
+    `select ${HEALTH_SCORE_COLUMNS} from health_score h where h.customer_id = ? and h.as_of = ?::timestamptz order by h.id desc limit 1`,
+    [customerId, asOf.toISOString()],
+  );
+  if (!row) throw new Error(`customer ${customerId} has no score at ${asOf.toISOString()}`);
   return row;
 }
 

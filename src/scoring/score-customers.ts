@@ -225,15 +225,16 @@ async function readBatchInputs(
                         order by h.as_of, h.id limit 1) next on true`,
     [asOfIso, model.version, model.version, idsJson, model.version],
   );
-  // A backfill runs no playbook, so it needs no cooldown history.
+  // A backfill runs no playbook, so it needs no cooldown history. A live scoring counts every action
+  // already logged, those of a concurrent scoring of the customer whose "now" came a moment later too
+  // (it committed first, as this batch waited for the customer's row): each is logged once.
   const recentOutreach = options.backfill
     ? []
     : await query<{ customerId: string; playbook: string; action: string; createdAt: string; status: string }>(
         tx,
         `select customer_id as "customerId", playbook, action, created_at as "createdAt", status from outreach_action
-         where customer_id in (select jsonb_array_elements_text(?::jsonb))
-           and created_at > ?::timestamptz - interval '60 days' and created_at <= ?::timestamptz`,
-        [idsJson, asOfIso, asOfIso],
+         where customer_id in (select jsonb_array_elements_text(?::jsonb)) and created_at > ?::timestamptz - interval '60 days'`,
+        [idsJson, asOfIso],
       );
   const outreachById = new Map<string, RecentAction[]>();
   for (const o of recentOutreach) {

@@ -25,7 +25,7 @@ import {
 } from './scoring.service';
 import { LifecycleStage, TierDirection } from './scoring.enums';
 import {
-  getHealthScore,
+  getHealthScoreAt,
   healthSummary,
   latestScoreSpec,
   listLatestScores,
@@ -251,7 +251,7 @@ export class ScoringResolver {
     @Ctx() { db, services }: GraphQLContext,
   ): Promise<HealthScore> {
     const scored = await refreshHealthScore(services, db, checkCustomerId(customerId), asOf);
-    return getHealthScore(db, scored.id);
+    return getHealthScoreAt(db, scored.customerId, scored.asOf);
   }
 
   @RequireScope(Scope.READ)
