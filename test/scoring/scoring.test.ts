@@ -231,23 +231,6 @@ describe('explainable scores', () => {
 });
 
 describe('playbooks', () => {
-  it('answers each of many scorings of one account at once, and logs a suppression once', async () => {
-    await server.gql(UpsertCustomerDocument, {
-      input: { id: 'cust_burst', name: 'Burst Co', arrCents: 8_000_000, signedUpAt: daysAgo(200) },
-    });
-    await server.gql(TrackEngagementBatchDocument, { events: activity('cust_burst', range(20, 80)) });
-    await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_burst', asOf: daysAgo(25) });
-    await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_burst' });
-    const answers = await Promise.all(
-      Array.from({ length: 40 }, () => server.request(RefreshHealthScoreDocument, { customerId: 'cust_burst' })),
-    );
-    expect(answers.filter((answer) => answer.errors)).toEqual([]);
-    const log = await server.gql(OutreachLogDocument, { customerId: 'cust_burst', status: 'SUPPRESSED_COOLDOWN', first: 100 });
-    const suppressed = log.outreachLog.edges.map(({ node }) => `${node.playbook}:${node.action}`);
-    expect(suppressed.length).toBeGreaterThan(0);
-    expect(suppressed).toEqual([...new Set(suppressed)]);
-  });
-
   it('logs team actions but skips customer-facing ones for an opted-out account whose tier worsened, then cools down', async () => {
     // Healthy while active 25 days ago; silent for 20 days now.
     const before = await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_optout', asOf: daysAgo(25) });
@@ -347,6 +330,23 @@ describe('full runs and the read side', () => {
     expect(many).toBe(few);
     // The run's row, its model, one batch's reads and writes, the batch's progress on the row, the outcome.
     expect(many).toBeLessThanOrEqual(21);
+  });
+
+  it('answers each of many scorings of one account at once, and logs a suppression once', async () => {
+    await server.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_burst', name: 'Burst Co', arrCents: 8_000_000, signedUpAt: daysAgo(200) },
+    });
+    await server.gql(TrackEngagementBatchDocument, { events: activity('cust_burst', range(20, 80)) });
+    await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_burst', asOf: daysAgo(25) });
+    await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_burst' });
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () => server.request(RefreshHealthScoreDocument, { customerId: 'cust_burst' })),
+    );
+    expect(answers.filter((answer) => answer.errors)).toEqual([]);
+    const log = await server.gql(OutreachLogDocument, { customerId: 'cust_burst', status: 'SUPPRESSED_COOLDOWN', first: 100 });
+    const suppressed = log.outreachLog.edges.map(({ node }) => `${node.playbook}:${node.action}`);
+    expect(suppressed.length).toBeGreaterThan(0);
+    expect(suppressed).toEqual([...new Set(suppressed)]);
   });
 });
 
