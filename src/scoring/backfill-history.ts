@@ -27,7 +27,7 @@ async function instantsToScore(db: Db, instants: readonly Date[], customerIds: r
      where exists (
        select 1 from customer c
        where (only_these.ids is null or c.id in (select jsonb_array_elements_text(only_these.ids)))
-         and (c.signed_up_at is null or c.signed_up_at <= i.at::timestamptz)
+         and coalesce(c.signed_up_at, c.created_at) <= i.at::timestamptz
          and not exists (select 1 from health_score h where h.customer_id = c.id
                          and h.as_of between i.at::timestamptz - interval '12 hours' and i.at::timestamptz + interval '12 hours'))`,
     [json(instants.map((at) => at.toISOString())), customerIds ? json(customerIds) : null],

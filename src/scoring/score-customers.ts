@@ -191,8 +191,8 @@ async function readBatchInputs(
     `select id, name, arr_cents::float8 as "arrCents", communication_opt_out as "communicationOptOut",
             signed_up_at as "signedUpAt", churned_at as "churnedAt", created_at as "createdAt"
      from customer where id in (select jsonb_array_elements_text(?::jsonb))
-       -- No score exists before the customer signed up.
-       and (signed_up_at is null or signed_up_at <= ?::timestamptz)
+       -- No score exists before the customer signed up (or, with no signup known, was created).
+       and coalesce(signed_up_at, created_at) <= ?::timestamptz
      order by id
      for no key update`,
     [idsJson, asOfIso],

@@ -121,16 +121,18 @@ export async function refreshHealthScore(
   asOf: Date | null | undefined,
 ): Promise<ScoredCustomer> {
   const when = checkAsOf(asOf);
-  const customer = await queryOne<{ signedUpAt: string | null }>(db, 'select signed_up_at as "signedUpAt" from customer where id = ?', [
-    customerId,
-  ]);
+  const customer = await queryOne<{ signedUpAt: string | null; createdAt: string }>(
+    db,
+    'select signed_up_at as "signedUpAt", created_at as "createdAt" from customer where id = ?',
+    [customerId],
+  );
   if (!customer) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
   ensure(
-    !customer.signedUpAt || Date.parse(customer.signedUpAt) <= when.getTime(),
-    `customer ${customerId} signed up after asOf: no score exists before signup`,
-    {
-      argument: 'asOf',
-    },
+    Date.parse(customer.signedUpAt ?? customer.createdAt) <= when.getTime(),
+    customer.signedUpAt
+      ? `customer ${customerId} signed up after asOf: no score exists before signup`
+      : `customer ${customerId} was created after asOf and has no signedUpAt: no score exists before it (give signedUpAt to score its past)`,
+    { argument: 'asOf' },
   );
   const result = await scoreCustomers(services, db, [customerId], when, { broadcastScores: true });
   return result.scores[0];

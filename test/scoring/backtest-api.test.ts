@@ -321,24 +321,32 @@ it('previews the tiers a model would give now, and who would move, largest ARR f
   expect(await rowCounts()).toEqual(before);
 });
 
-it('looks at a customer without a known signup at every instant, as a scoring run as of that instant scores it', async () => {
+it('looks at a customer without a known signup from when it was created, as a scoring run does, and at its past once it has one', async () => {
   const backtest = async () =>
     (
       await server.request<{ backtest: Report }, unknown>(`query ($input: BacktestInput!) { backtest(input: $input) { ${REPORT} } }`, {
         input: GRID,
       })
     ).data!.backtest;
+  const scoreAt = (asOf: string) =>
+    server.request<{ refreshHealthScore: { asOf: string; tier: string } }, unknown>(
+      'mutation ($asOf: DateTime) { refreshHealthScore(customerId: "cust_bt_nosignup", asOf: $asOf) { asOf tier } }',
+      { asOf },
+    );
   const before = await backtest();
-  // Created today, its history imported, no signedUpAt.
+  // Created today, its history imported, no signedUpAt: it did not exist at the grid's instants.
   await server.gql(UpsertCustomerDocument, { input: { id: 'cust_bt_nosignup', name: 'No signup date', arrCents: 2_000_000 } });
   expect((await server.gql(TrackEngagementBatchDocument, { events: account('cust_bt_nosignup') })).trackEngagementBatch.errors).toEqual([]);
+  expect((await backtest()).snapshots).toBe(before.snapshots);
+  const refused = await scoreAt(GRID.from);
+  expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'asOf' });
+  expect(refused.errors?.[0].message).toMatch(/give signedUpAt/);
+  // Its signup given, its past is scored and backtested.
+  await server.gql(UpsertCustomerDocument, { input: { id: 'cust_bt_nosignup', name: 'No signup date', signedUpAt: daysAgo(170) } });
   const after = await backtest();
   expect([after.customers, after.snapshots]).toEqual([before.customers + 1, before.snapshots + before.instants]);
   expect(after.falseAlarms).toMatchObject({ nonChurners: before.falseAlarms.nonChurners + 1, flagged: before.falseAlarms.flagged });
-  const past = await server.request<{ refreshHealthScore: { asOf: string; tier: string } }, unknown>(
-    'mutation ($asOf: DateTime) { refreshHealthScore(customerId: "cust_bt_nosignup", asOf: $asOf) { asOf tier } }',
-    { asOf: GRID.from },
-  );
+  const past = await scoreAt(GRID.from);
   expect(past.errors).toBeUndefined();
   expect(past.data?.refreshHealthScore).toEqual({ asOf: GRID.from, tier: 'healthy' });
 });

@@ -39,17 +39,16 @@ export interface AccountFacts {
   /** The tier the customer is in now (the preview compares with it). */
   tier: string | null;
   arrCents: number;
-  /** No snapshot exists before signup; null (not known) bounds nothing, as in a scoring run. */
+  /** Signup, when known (the lifecycle's onboarding reads it). */
   signedUpAt: Date | null;
+  /** No snapshot exists before it: signup, else when the customer was created (as in a scoring run). */
+  startedAt: Date;
   churnedAt: Date | null;
 }
 
-/** A customer at `asOf`, as a scoring run sees one: signed up (or no signup known), not yet churned. */
+/** A customer at `asOf`, as a scoring run sees one: started (signed up, or created), not yet churned. */
 export function isCustomerAt(account: AccountFacts, asOf: Date): boolean {
-  return (
-    (account.signedUpAt === null || account.signedUpAt.getTime() <= asOf.getTime()) &&
-    (account.churnedAt === null || account.churnedAt.getTime() > asOf.getTime())
-  );
+  return account.startedAt.getTime() <= asOf.getTime() && (account.churnedAt === null || account.churnedAt.getTime() > asOf.getTime());
 }
 
 /** One account at one instant: its metrics (in `SnapshotSet.requests` order, NaN for null) and last activity. */
@@ -74,15 +73,18 @@ export async function loadAccounts(db: Db): Promise<AccountFacts[]> {
     tier: string | null;
     arrCents: number;
     signedUpAt: string | null;
+    startedAt: string;
     churnedAt: string | null;
   }>(
     db,
-    `select id, name, tier, arr_cents::float8 as "arrCents", signed_up_at as "signedUpAt", churned_at as "churnedAt"
+    `select id, name, tier, arr_cents::float8 as "arrCents", signed_up_at as "signedUpAt",
+            coalesce(signed_up_at, created_at) as "startedAt", churned_at as "churnedAt"
      from customer order by id`,
   );
   return rows.map((r) => ({
     ...r,
     signedUpAt: r.signedUpAt ? new Date(r.signedUpAt) : null,
+    startedAt: new Date(r.startedAt),
     churnedAt: r.churnedAt ? new Date(r.churnedAt) : null,
   }));
 }

@@ -138,6 +138,7 @@ describe('the backtest', () => {
       tier: null,
       arrCents: 0,
       signedUpAt: new Date('2025-01-01T00:00:00Z'),
+      startedAt: new Date('2025-01-01T00:00:00Z'),
       churnedAt: null,
     });
     const snapshot = (id: string, day: number, team: number) => {
