@@ -16,8 +16,10 @@ import {
   isCustomerAt,
   loadAccounts,
   metricsOf,
-  scoreSnapshots,
+  nextTurn,
+  scoreSnapshotsInTurns,
   SnapshotGrid,
+  SNAPSHOTS_PER_TURN,
   SnapshotSet,
 } from './snapshots';
 import { gatherMetrics } from '../gather-metrics.sql';
@@ -107,9 +109,9 @@ export function checkedGrid(
   return { from, to, stepDays, horizonDays };
 }
 
-function report(set: SnapshotSet, config: ScoringModelConfig, horizonDays: number, now: Date): BacktestReport {
+async function report(set: SnapshotSet, config: ScoringModelConfig, horizonDays: number, now: Date): Promise<BacktestReport> {
   const labels = set.accounts.map((a) => ({ customerId: a.id, churnedAt: a.churnedAt }));
-  return evaluateBacktest(scoreSnapshots(set, config), labels, { tiers: config.tiers, horizonDays, labelsKnownUntil: now });
+  return evaluateBacktest(await scoreSnapshotsInTurns(set, config), labels, { tiers: config.tiers, horizonDays, labelsKnownUntil: now });
 }
 
 export interface BacktestResult {
@@ -124,7 +126,7 @@ export async function runBacktest(db: Db, request: BacktestRequest): Promise<Bac
   const model = await modelUnderTest(db, request.model);
   return evaluationSlots.run(async () => {
     const set = await collectSnapshots(db, model.config, grid);
-    return { model, report: report(set, model.config, grid.horizonDays, now), instants: gridInstants(grid).length };
+    return { model, report: await report(set, model.config, grid.horizonDays, now), instants: gridInstants(grid).length };
   });
 }
 
@@ -133,13 +135,14 @@ export async function runBacktest(db: Db, request: BacktestRequest): Promise<Bac
  * signal (a missing one at its neutral value, or 1 — no sign of risk — when it would be excluded),
  * labelled 1 when the account churned within the horizon after it.
  */
-function trainingSet(set: SnapshotSet, config: ScoringModelConfig, horizonDays: number, now: Date) {
+async function trainingSet(set: SnapshotSet, config: ScoringModelConfig, horizonDays: number, now: Date) {
   const signals = config.components.flatMap((c) => c.signals);
   const features: number[][] = [];
   const labels: (0 | 1)[] = [];
   const churners = new Set<string>();
   const horizonMs = horizonDays * DAY_MS;
-  for (const snapshot of set.snapshots) {
+  for (const [index, snapshot] of set.snapshots.entries()) {
+    if (index % SNAPSHOTS_PER_TURN === SNAPSHOTS_PER_TURN - 1) await nextTurn();
     const at = snapshot.asOf.getTime();
     if (at + horizonMs > now.getTime()) continue;
     const result = computeScore(config, metricsOf(set, snapshot));
@@ -179,13 +182,13 @@ export async function suggestScoringModel(db: Db, request: Omit<BacktestRequest,
 }
 
 /** Fits the weights to a collected history; BAD_USER_INPUT (no argument: a property of the data) when it holds nothing to fit. */
-function suggestionFrom(
+async function suggestionFrom(
   set: SnapshotSet,
   active: { version: number; config: ScoringModelConfig },
   grid: SnapshotGrid & { horizonDays: number },
   now: Date,
-): SuggestedModel {
-  const training = trainingSet(set, active.config, grid.horizonDays, now);
+): Promise<SuggestedModel> {
+  const training = await trainingSet(set, active.config, grid.horizonDays, now);
   ensure(
     training.labels.some((l) => l === 1),
     'no account churned within the horizon of a snapshot whose horizon has elapsed in from…to: nothing to fit to',
@@ -221,10 +224,10 @@ function suggestionFrom(
     warnings,
     current: {
       model: { version: active.version, config: active.config },
-      report: report(set, active.config, grid.horizonDays, now),
+      report: await report(set, active.config, grid.horizonDays, now),
       instants: gridInstants(grid).length,
     },
-    suggested: report(set, config, grid.horizonDays, now),
+    suggested: await report(set, config, grid.horizonDays, now),
   };
 }
 

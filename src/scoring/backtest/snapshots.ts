@@ -151,10 +151,10 @@ export function canScore(set: SnapshotSet, model: ScoringModelConfig): boolean {
  * Scores every snapshot with `model`, account by account in time order, so each tier carries the
  * hysteresis of the account's previous snapshot as a daily scoring would.
  */
-export function scoreSnapshots(set: SnapshotSet, model: ScoringModelConfig): SnapshotScore[] {
+function* snapshotScores(set: SnapshotSet, model: ScoringModelConfig): Generator<SnapshotScore> {
   const previousTier = new Map<string, string>();
   const previousPenalties = new Map<string, ReadonlySet<string>>();
-  return set.snapshots.map((snapshot) => {
+  for (const snapshot of set.snapshots) {
     const assessment = assessCustomer({
       model,
       metrics: metricsOf(set, snapshot),
@@ -169,12 +169,37 @@ export function scoreSnapshots(set: SnapshotSet, model: ScoringModelConfig): Sna
     });
     previousTier.set(snapshot.account.id, assessment.tier.key);
     previousPenalties.set(snapshot.account.id, appliedPenalties(assessment.result.penalties));
-    return {
+    yield {
       customerId: snapshot.account.id,
       asOf: snapshot.asOf,
       score: assessment.result.score,
       tierKey: assessment.tier.key,
       flagged: assessment.flagged,
     };
-  });
+  }
+}
+
+/** `scoreSnapshots` in one go: for scripts and tests, which have no other requests to serve. */
+export function scoreSnapshots(set: SnapshotSet, model: ScoringModelConfig): SnapshotScore[] {
+  return [...snapshotScores(set, model)];
+}
+
+/** Snapshots scored per turn of the event loop by `scoreSnapshotsInTurns`: a few milliseconds of work. */
+export const SNAPSHOTS_PER_TURN = 1000;
+
+/** Lets the event loop serve what waits (other requests, health probes) before going on. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * `scoreSnapshots` for the server: a year of daily snapshots is seconds of CPU, which in one go
+ * would hold every other request (and the health probes) for as long.
+ */
+export async function scoreSnapshotsInTurns(set: SnapshotSet, model: ScoringModelConfig): Promise<SnapshotScore[]> {
+  const scores: SnapshotScore[] = [];
+  for (const score of snapshotScores(set, model)) {
+    if (scores.push(score) % SNAPSHOTS_PER_TURN === 0) await nextTurn();
+  }
+  return scores;
 }
