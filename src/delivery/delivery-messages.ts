@@ -161,9 +161,12 @@ export function slackMessage(items: readonly DeliveryItem[]) {
   blocks.pop();
   if (items.length > shown.length)
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${items.length - shown.length} more in the outreach log.` }] });
+  // The fallback is Slack markup too (notifications show it): escaped like the blocks, so a customer
+  // name cannot ping a channel or disguise a link.
   const text = items
     .map(
-      (item) => `${item.customer.name}: ${tierChange(item)}, score ${item.action.score ?? 'n/a'}, ARR ${dollars(item.customer.arrCents)}`,
+      (item) =>
+        `${slackText(item.customer.name)}: ${slackText(tierChange(item))}, score ${item.action.score ?? 'n/a'}, ARR ${dollars(item.customer.arrCents)}`,
     )
     .join('\n');
   return { text, blocks };

@@ -86,10 +86,13 @@ describe('delivery messages', () => {
     expect(webhookPayload('digest-9', { id: '1', name: 'crm' }, [item(), item()], new Date()).type).toBe('outreach.digest');
   });
 
-  it('escapes Slack markup in account names and mentions user and channel ids', () => {
+  it('escapes Slack markup in account names, in the blocks and the notification text, and mentions user and channel ids', () => {
     const message = slackMessage([item()]);
     const text = JSON.stringify(message.blocks);
     expect(text).toContain('Acme &amp; &lt;Co&gt;');
+    const hostile = slackMessage([item({}, { name: '<!channel> <http://evil.example|Reset password>' })]);
+    expect(hostile.text).toContain('&lt;!channel&gt; &lt;http://evil.example|Reset password&gt;');
+    expect(hostile.text).not.toMatch(/<!channel>|<http/);
     expect(text).toContain('<@U024BE7LH>');
     expect(text).toContain('$120,000');
     expect(text).toContain('healthy → critical');
