@@ -1,8 +1,12 @@
 // Shared handling of `from`/`to` filters: validated once, and turned into the same half-open
 // range `[from, to)` on whatever timestamp column a list filters by.
 import { ensure } from './errors';
+import { filterInstant } from './input';
 
+/** Each bound an instant from 1970 on (filterInstant), `from` not after `to`. */
 export function checkTimeRange(from: Date | null | undefined, to: Date | null | undefined): void {
+  filterInstant(from, 'from');
+  filterInstant(to, 'to');
   ensure(!from || !to || from.getTime() <= to.getTime(), 'from must not be after to', { argument: 'from' });
 }
 

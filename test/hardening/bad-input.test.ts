@@ -370,6 +370,7 @@ const queryArgs: Array<[string, string, string, Array<[string, unknown]>]> = [
       ['201 characters', 'x'.repeat(201)],
     ],
   ],
+  ['outreachLog', 'from: $v', 'DateTime', [['before 1970', '1960-01-01T00:00:00Z']]],
   ['healthScores', 'tier: $v', 'String', [['a NUL', 'healthy\u0000']]],
   ['tierChanges', 'customerId: $v', 'ID', [['a NUL', 'c\u0000']]],
   ['worklist', 'first: $v', 'Int', [['first 0', 0]]],
@@ -384,6 +385,11 @@ for (const [field, args, type, values] of queryArgs) {
     });
   }
 }
+cases.push({
+  name: 'deliverySummary(from) before 1970',
+  query: 'query ($v: DateTime) { deliverySummary(from: $v) { total { count } } }',
+  variables: { v: '1960-01-01T00:00:00Z' },
+});
 for (const [label, value] of [
   ['a NUL', 'c\u0000'],
   ['201 characters', 'x'.repeat(201)],
