@@ -146,8 +146,24 @@ async function checkFilterKeys(db: Db, columns: Record<string, unknown>): Promis
   await checkModelKeys(db, 'playbooks', (columns.playbooks as string[] | null | undefined) ?? [], 'filter.playbooks');
 }
 
-/** What each kind needs, checked on the destination as it will be stored. */
-function checkComplete(kind: string, row: Record<string, unknown>): void {
+/** The settings only some kinds use: set on another kind, they would be stored and silently ignored. */
+const KIND_SETTINGS: Array<[column: string, argument: string, kinds: string[]]> = [
+  ['url', 'url', [DestinationKind.WEBHOOK, DestinationKind.SLACK]],
+  ['signing_secret', 'signingSecret', [DestinationKind.WEBHOOK]],
+  ['email_from', 'emailFrom', [DestinationKind.EMAIL]],
+  ['email_to', 'emailTo', [DestinationKind.EMAIL]],
+  ['email_subject_template', 'emailSubjectTemplate', [DestinationKind.EMAIL]],
+  ['email_text_template', 'emailTextTemplate', [DestinationKind.EMAIL]],
+  ['email_html_template', 'emailHtmlTemplate', [DestinationKind.EMAIL]],
+];
+
+/** What each kind needs, checked on the destination as it will be stored; and nothing it would ignore among what the input sets. */
+function checkComplete(kind: string, row: Record<string, unknown>, given: Record<string, unknown>): void {
+  for (const [column, argument, kinds] of KIND_SETTINGS) {
+    ensure(given[column] == null || kinds.includes(kind), `a ${kind} destination takes no ${argument} (only ${kinds.join(' and ')} do)`, {
+      argument,
+    });
+  }
   if (kind === DestinationKind.WEBHOOK) {
     ensure(row.url, 'a WEBHOOK destination needs a url', { argument: 'url' });
     ensure(row.signing_secret, 'a WEBHOOK destination needs a signingSecret', { argument: 'signingSecret' });
@@ -183,7 +199,7 @@ export async function createDestination(db: Db, input: DestinationInput, policy:
   ensure(input.kind != null, 'kind is required', { argument: 'kind' });
   ensure(input.name != null, 'name is required', { argument: 'name' });
   const row: Record<string, unknown> = { kind: input.kind, paused: false, ...destinationColumns(input, policy) };
-  checkComplete(input.kind, row);
+  checkComplete(input.kind, row, row);
   await checkFilterKeys(db, row);
   return inTransaction(db, async (tx) => {
     // Serialises creations so the count below holds.
@@ -218,7 +234,7 @@ export async function updateDestination(db: Db, id: string, input: DestinationIn
   return inTransaction(db, async (tx) => {
     const current = await lockedDestination(tx, id);
     ensure(input.kind == null || input.kind === current.kind, 'kind cannot be changed: create another destination', { argument: 'kind' });
-    checkComplete(current.kind, { ...current, ...changes });
+    checkComplete(current.kind, { ...current, ...changes }, changes);
     if (changes.paused === true && !current.paused) await cancelOpenDeliveries(tx, id, 'destination paused');
     const assignments = Object.keys(changes).map((column) => `${column} = x.${column}`);
     const stored = await queryOne<StoredDestination>(

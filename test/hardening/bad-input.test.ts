@@ -113,6 +113,20 @@ for (const [label, url] of [
     variables: { url },
   });
 }
+// A setting another kind uses would be stored and silently ignored.
+for (const [label, input] of [
+  [
+    'a SLACK destination with a signingSecret',
+    `{ kind: SLACK, name: "s", url: "https://hooks.slack.com/x", signingSecret: "whsec_${'A'.repeat(32)}" }`,
+  ],
+  ['an EMAIL destination with a url', '{ kind: EMAIL, name: "e", emailFrom: "cs@vendor.example", url: "https://a.example" }'],
+  [
+    'a WEBHOOK destination with an emailTo',
+    `{ kind: WEBHOOK, name: "w", url: "https://a.example", signingSecret: "whsec_${'A'.repeat(32)}", emailTo: "x@y.example" }`,
+  ],
+]) {
+  cases.push({ name: `createDestination: ${label}`, query: `mutation { createDestination(input: ${input}) { id } }`, variables: {} });
+}
 const nested = (depth: number): unknown => (depth === 0 ? 'leaf' : { next: nested(depth - 1) });
 cases.push({
   name: 'trackEngagement: metadata nested 5,000 deep',
