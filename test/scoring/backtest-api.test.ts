@@ -200,7 +200,18 @@ it('suggests weights fitted to the labelled history, non-negative and summing to
   expect(suggestion.samples).toBeGreaterThan(suggestion.positives);
   // Three churned accounts are a thin basis for weights: the suggestion says so.
   expect(suggestion.churners).toBe(3);
-  expect(suggestion.warnings).toEqual([expect.stringMatching(/^fitted to 3 churned accounts: too few/)]);
+  expect(suggestion.warnings[0]).toMatch(/^fitted to 3 churned accounts: too few/);
+  // And it names what the fit gives up: every signal weighted now and 0 in the suggestion.
+  const dropped = suggestion.weights.filter((w) => w.weight === 0 && w.currentWeight > 0).map((w) => w.name);
+  expect(dropped.length).toBeGreaterThan(0);
+  expect(suggestion.warnings[1]).toBe(
+    `weight 0 for ${dropped.join(', ')}: the suggested score ignores ${dropped.length === 1 ? 'it' : 'them'}`,
+  );
+  // Here the churners faded slowly: silence is among them, and the promise it keeps is named.
+  expect(dropped).toContain('silence');
+  expect(suggestion.warnings.slice(2)).toEqual([
+    expect.stringMatching(/^silence weighted 0: an account that goes silent would no longer drop a tier/),
+  ]);
   const inConfig = Object.fromEntries(suggestion.config.components.flatMap((c) => c.signals).map((s) => [s.name, s.weight]));
   expect(inConfig).toEqual(Object.fromEntries(suggestion.weights.map((w) => [w.name, w.weight])));
   expect(suggestion.suggested.auc.auc).toBeGreaterThanOrEqual(0.9);
