@@ -31,7 +31,7 @@ beforeAll(async () => {
   const ids = ['cust_d0', 'cust_d1', 'cust_d2', 'cust_d3', 'cust_d4'];
   for (const [k, id] of ids.entries()) {
     const upserted = await server.request(
-      `mutation { upsertCustomer(input: { id: "${id}", name: "Dashboard ${k}", arrCents: ${(k + 1) * 100_000} }) { id } }`,
+      `mutation { upsertCustomer(input: { id: "${id}", name: "Dashboard ${k}", arrCents: ${(k + 1) * 100_000}, signedUpAt: "2026-01-01T00:00:00Z" }) { id } }`,
     );
     expect(upserted.errors).toBeUndefined();
   }
