@@ -27,8 +27,9 @@ export const DIGEST_KEY_SQL = `'digest:' || d.destination_id || ':' || coalesce(
  * For each DECIDED action of `actionIds`, one delivery per active destination whose filter matches
  * it. Customer-facing deliveries beyond `customerMessagesPerWeek` for their customer in the last 7
  * days are written SKIPPED_WEEKLY_CAP and not queued: those that may reach the customer (email and
- * webhook; not Slack, a team channel), counting those sent or still being tried, not dead or cancelled. The PENDING deliveries of a destination
- * without digest become batch jobs of up to DELIVERIES_PER_BATCH_JOB each; those of a digest
+ * webhook; not Slack, a team channel), counting those sent or still being tried, not dead or
+ * cancelled. The PENDING deliveries of a destination without digest become batch jobs of up to
+ * DELIVERIES_PER_BATCH_JOB each; those of a digest
  * destination join (or start) the one job of their destination and CSM, due `digestSeconds` after
  * it was started. Returns the deliveries written.
  */
