@@ -2,6 +2,7 @@
 // each instant, oldest first. Runs as of a past instant are backfills (history and tier changes, no
 // outreach, nothing published). An instant at which every customer signed up by then already has a
 // score within 12 hours is skipped, so running the same backfill again adds no second point per day.
+import { customerStartSql } from './customer-start';
 import type { CoreServices } from '../context';
 import { Db, json, query } from '../infra/sql';
 import { refreshAllHealthScores, ScoringRunRecord } from './scoring.service';
@@ -27,7 +28,7 @@ async function instantsToScore(db: Db, instants: readonly Date[], customerIds: r
      where exists (
        select 1 from customer c
        where (only_these.ids is null or c.id in (select jsonb_array_elements_text(only_these.ids)))
-         and coalesce(c.signed_up_at, c.created_at) <= i.at::timestamptz
+         and ${customerStartSql('c')} <= i.at::timestamptz
          and not exists (select 1 from health_score h where h.customer_id = c.id
                          and h.as_of between i.at::timestamptz - interval '12 hours' and i.at::timestamptz + interval '12 hours'))`,
     [json(instants.map((at) => at.toISOString())), customerIds ? json(customerIds) : null],

@@ -4,6 +4,7 @@
 // then write history, current state, tier changes and outreach in one bulk statement each (and,
 // when a batch scores before existing history, one more that relinks the points after it: history-links.ts).
 // The events to publish are returned, to be published only after the transaction commits.
+import { customerStartSql } from './customer-start';
 import { ColumnMap, selectColumns } from '../infra/columns';
 import { Db, inTransaction, json, query } from '../infra/sql';
 import { enqueueDeliveries } from '../delivery/enqueue-deliveries.sql';
@@ -191,8 +192,8 @@ async function readBatchInputs(
     `select id, name, arr_cents::float8 as "arrCents", communication_opt_out as "communicationOptOut",
             signed_up_at as "signedUpAt", churned_at as "churnedAt", created_at as "createdAt"
      from customer where id in (select jsonb_array_elements_text(?::jsonb))
-       -- No score exists before the customer signed up (or, with no signup known, was created).
-       and coalesce(signed_up_at, created_at) <= ?::timestamptz
+       -- No score exists before the customer started (signed up, or with no signup known, first seen).
+       and ${customerStartSql('customer')} <= ?::timestamptz
      order by id
      for no key update`,
     [idsJson, asOfIso],

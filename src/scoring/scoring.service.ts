@@ -1,6 +1,7 @@
 // Scoring runs: one customer, a set of customers (debounced rescoring), or everyone (periodic or
 // `refreshAllHealthScores`). Full runs are serialised across instances by a PostgreSQL advisory
 // lock and recorded in `scoring_run`. Events are published after each batch commits.
+import { customerStartSql } from './customer-start';
 import { Client } from 'pg';
 import type { CoreServices } from '../context';
 import { NotFoundError, ensure } from '../infra/errors';
@@ -121,17 +122,17 @@ export async function refreshHealthScore(
   asOf: Date | null | undefined,
 ): Promise<ScoredCustomer> {
   const when = checkAsOf(asOf);
-  const customer = await queryOne<{ signedUpAt: string | null; createdAt: string }>(
+  const customer = await queryOne<{ signedUpAt: string | null; startedAt: string }>(
     db,
-    'select signed_up_at as "signedUpAt", created_at as "createdAt" from customer where id = ?',
+    `select signed_up_at as "signedUpAt", ${customerStartSql('c')} as "startedAt" from customer c where id = ?`,
     [customerId],
   );
   if (!customer) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
   ensure(
-    Date.parse(customer.signedUpAt ?? customer.createdAt) <= when.getTime(),
+    Date.parse(customer.startedAt) <= when.getTime(),
     customer.signedUpAt
       ? `customer ${customerId} signed up after asOf: no score exists before signup`
-      : `customer ${customerId} was created after asOf and has no signedUpAt: no score exists before it (give signedUpAt to score its past)`,
+      : `customer ${customerId} has no signedUpAt and nothing recorded before asOf (no event, payment, ticket or survey answer, and it was created later): no score exists before it (give signedUpAt to score its past)`,
     { argument: 'asOf' },
   );
   const result = await scoreCustomers(services, db, [customerId], when, { broadcastScores: true });

@@ -332,32 +332,36 @@ it('previews the tiers a model would give now, and who would move, largest ARR f
   expect(await rowCounts()).toEqual(before);
 });
 
-it('looks at a customer without a known signup from when it was created, as a scoring run does, and at its past once it has one', async () => {
+it('looks at a customer without a known signup from its first recorded signal, as a scoring run does, and at nothing before', async () => {
   const backtest = async () =>
     (
       await server.request<{ backtest: Report }, unknown>(`query ($input: BacktestInput!) { backtest(input: $input) { ${REPORT} } }`, {
         input: GRID,
       })
     ).data!.backtest;
-  const scoreAt = (asOf: string) =>
+  const scoreAt = (customerId: string, asOf: string) =>
     server.request<{ refreshHealthScore: { asOf: string; tier: string } }, unknown>(
-      'mutation ($asOf: DateTime) { refreshHealthScore(customerId: "cust_bt_nosignup", asOf: $asOf) { asOf tier } }',
-      { asOf },
+      'mutation ($id: ID!, $asOf: DateTime) { refreshHealthScore(customerId: $id, asOf: $asOf) { asOf tier } }',
+      { id: customerId, asOf },
     );
   const before = await backtest();
-  // Created today, its history imported, no signedUpAt: it did not exist at the grid's instants.
-  await server.gql(UpsertCustomerDocument, { input: { id: 'cust_bt_nosignup', name: 'No signup date', arrCents: 2_000_000 } });
-  expect((await server.gql(TrackEngagementBatchDocument, { events: account('cust_bt_nosignup') })).trackEngagementBatch.errors).toEqual([]);
+  // Created today without a signup date, nothing recorded: it did not exist at any past instant.
+  await server.gql(UpsertCustomerDocument, { input: { id: 'cust_bt_unknown', name: 'Nothing known', arrCents: 2_000_000 } });
   expect((await backtest()).snapshots).toBe(before.snapshots);
-  const refused = await scoreAt(GRID.from);
+  const refused = await scoreAt('cust_bt_unknown', '1971-01-01T00:00:00Z');
   expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'asOf' });
   expect(refused.errors?.[0].message).toMatch(/give signedUpAt/);
-  // Its signup given, its past is scored and backtested.
-  await server.gql(UpsertCustomerDocument, { input: { id: 'cust_bt_nosignup', name: 'No signup date', signedUpAt: daysAgo(170) } });
+  // Created today without a signup date, its history imported: it starts at its first event (160 days ago).
+  await server.gql(UpsertCustomerDocument, { input: { id: 'cust_bt_imported', name: 'Imported', arrCents: 2_000_000 } });
+  expect((await server.gql(TrackEngagementBatchDocument, { events: account('cust_bt_imported') })).trackEngagementBatch.errors).toEqual([]);
   const after = await backtest();
   expect([after.customers, after.snapshots]).toEqual([before.customers + 1, before.snapshots + before.instants]);
   expect(after.falseAlarms).toMatchObject({ nonChurners: before.falseAlarms.nonChurners + 1, flagged: before.falseAlarms.flagged });
-  const past = await scoreAt(GRID.from);
+  const past = await scoreAt('cust_bt_imported', GRID.from);
   expect(past.errors).toBeUndefined();
   expect(past.data?.refreshHealthScore).toEqual({ asOf: GRID.from, tier: 'healthy' });
+  expect((await scoreAt('cust_bt_imported', daysAgo(170))).errors?.[0].extensions).toMatchObject({
+    code: 'BAD_USER_INPUT',
+    argument: 'asOf',
+  });
 });

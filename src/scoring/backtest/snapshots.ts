@@ -2,6 +2,7 @@
 // set-based SQL the scoring engine uses (read-only: nothing is written or published), then scored
 // in memory by any model that asks for the same metrics. Gathering is the expensive part, so a
 // backtest gathers once and scores as many models as it compares.
+import { customerStartSql } from '../customer-start';
 import { ensure } from '../../infra/errors';
 import type { Db } from '../../infra/sql';
 import { query } from '../../infra/sql';
@@ -78,7 +79,7 @@ export async function loadAccounts(db: Db): Promise<AccountFacts[]> {
   }>(
     db,
     `select id, name, tier, arr_cents::float8 as "arrCents", signed_up_at as "signedUpAt",
-            coalesce(signed_up_at, created_at) as "startedAt", churned_at as "churnedAt"
+            ${customerStartSql('customer')} as "startedAt", churned_at as "churnedAt"
      from customer order by id`,
   );
   return rows.map((r) => ({
