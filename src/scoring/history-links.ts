@@ -18,16 +18,17 @@ export interface RelinkRow {
  * Makes each point (`RelinkRow.next_id`) follow the one now before it, in one statement: its previous
  * score becomes that point's score, and its tier change goes from that point's tier and score, is
  * deleted when the tiers are now equal, or is added when they differ and it had none (as of the point,
- * with its backfill flag). The point's own score, tier and trend stay as they were scored: its tier
+ * marked backfill). The point's own score, tier and trend stay as they were scored: its tier
  * hysteresis and trend were applied against the history of that time, and no edit rewrites a scoring.
- * The changes repaired here are not published: nothing live happened.
+ * A change rewritten or added here is marked backfill: it is not the change that was published (if
+ * any was), and nothing live happened, so `tierChanges(backfill: false)` keeps to what clients saw.
  */
 export async function relinkPoints(tx: Db, rows: readonly RelinkRow[]): Promise<void> {
   if (rows.length === 0) return;
   await query(
     tx,
     `with x as (
-       select n.id, n.customer_id, n.as_of, n.tier, n.score, n.backfill, r.from_tier, r.from_score, r.direction
+       select n.id, n.customer_id, n.as_of, n.tier, n.score, r.from_tier, r.from_score, r.direction
        from jsonb_to_recordset(?::jsonb) as r(next_id bigint, from_tier text, from_score smallint, direction text)
        join health_score n on n.id = r.next_id
      ), relinked as (
@@ -35,11 +36,11 @@ export async function relinkPoints(tx: Db, rows: readonly RelinkRow[]): Promise<
      ), dropped as (
        delete from tier_change t using x where x.direction is null and t.customer_id = x.customer_id and t.changed_at = x.as_of
      ), updated as (
-       update tier_change t set from_tier = x.from_tier, from_score = x.from_score, direction = x.direction
+       update tier_change t set from_tier = x.from_tier, from_score = x.from_score, direction = x.direction, backfill = true
        from x where x.direction is not null and t.customer_id = x.customer_id and t.changed_at = x.as_of
      )
      insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, direction, changed_at, backfill)
-     select x.customer_id, x.from_tier, x.tier, x.from_score, x.score, x.direction, x.as_of, x.backfill from x
+     select x.customer_id, x.from_tier, x.tier, x.from_score, x.score, x.direction, x.as_of, true from x
      where x.direction is not null
        and not exists (select 1 from tier_change t where t.customer_id = x.customer_id and t.changed_at = x.as_of)`,
     [json(rows)],

@@ -170,3 +170,39 @@ describe('an instant scored again', () => {
     for (const id of ['cust_went_quiet', 'cust_steady']) expect((await history(id)).map((point) => point.asOf)).toEqual([EARLIER, D]);
   });
 });
+
+describe('a backfill before a live scoring (customers created before their history was loaded)', () => {
+  it('marks the live change it rewrites as backfill, and lists no score drop against a point it wrote later', async () => {
+    const loadedAt = new Date().toISOString();
+    // Created and scored live before their history arrived (no data: healthy, a NEW change, published).
+    for (const id of ['cust_loaded_busy', 'cust_loaded_gone']) {
+      await server.gql(UpsertCustomerDocument, { input: { id, name: id, arrCents: 1_200_000, signedUpAt: daysAgo(200) } });
+      expect((await server.gql(RefreshHealthScoreDocument, { customerId: id })).refreshHealthScore.tier).toBe('healthy');
+    }
+    const published = await tierChanges('cust_loaded_gone');
+    expect(published.map((c) => [c.fromTier, c.toTier, c.backfill])).toEqual([[null, 'healthy', false]]);
+    // Their history: one busy every day, one silent for the last 90 days; then the days before are backfilled.
+    const events = [...activity('cust_loaded_busy', range(1, 120)), ...activity('cust_loaded_gone', range(90, 160))];
+    expect((await server.gql(TrackEngagementBatchDocument, { events })).trackEngagementBatch.errors).toEqual([]);
+    await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_loaded_busy', asOf: daysAgo(1, 23) });
+    await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_loaded_gone', asOf: daysAgo(1, 23) });
+    // The live change now follows the backfilled point; it is no longer what was published.
+    const rewritten = (await tierChanges('cust_loaded_gone')).find((c) => c.changedAt === published[0].changedAt);
+    expect(rewritten).toMatchObject({ fromTier: expect.any(String), toTier: 'healthy', backfill: true });
+    const live = await server.request<{ tierChanges: { edges: Array<{ node: { changedAt: string } }> } }, unknown>(
+      '{ tierChanges(customerId: "cust_loaded_gone", backfill: false, first: 50) { edges { node { changedAt } } } }',
+    );
+    expect(live.data!.tierChanges.edges.map((e) => e.node.changedAt)).not.toContain(published[0].changedAt);
+    // The busy account's creation-time score (no data) is below its backfilled day: no drop happened live.
+    const [backfilled, creation] = (await history('cust_loaded_busy')).slice(-2);
+    expect(creation.previousScore).toBe(backfilled.score);
+    expect(backfilled.score - creation.score).toBeGreaterThanOrEqual(10);
+    const changes = await server.request<{ changes: { edges: Array<{ node: { kind: string; customerId: string } }> } }, unknown>(
+      `{ changes(since: "${loadedAt}", first: 100) { edges { node { kind customerId } } } }`,
+    );
+    expect(changes.errors).toBeUndefined();
+    expect(changes.data!.changes.edges.filter((e) => e.node.customerId === 'cust_loaded_busy' && e.node.kind === 'SCORE_DROPPED')).toEqual(
+      [],
+    );
+  });
+});
