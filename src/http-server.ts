@@ -25,6 +25,7 @@ import {
   formatSubscriptionResult,
   graphQLErrorFormatter,
   newRequestId,
+  subscriptionsOverWebSocketPlugin,
   unexpectedHttpFailure,
 } from './infra/errors';
 import type { Db } from './infra/sql';
@@ -120,6 +121,7 @@ function serveWebSockets(
       // The key in connection_init, then every check before an operation runs (it parses and validates).
       onConnect: access.websockets.onConnect,
       onSubscribe: access.websockets.onSubscribe,
+      onComplete: access.websockets.onComplete,
       // One context (and EntityManager fork) per subscription operation.
       context: (ctx) => createContext(services, { ...access.websockets.auth(ctx), keys: access.keys }),
       onError: (_ctx, _id, _payload, errors) => {
@@ -168,6 +170,7 @@ async function startApollo(
     plugins: [
       ...limits.plugins,
       errorContractPlugin(),
+      subscriptionsOverWebSocketPlugin(GRAPHQL_PATH),
       // The graph declares no cache hints, so the default cache-control plugin could only ever answer
       // `no-store` (set below instead); its per-field hook made Apollo wrap every resolver in the schema.
       ApolloServerPluginCacheControlDisabled(),
@@ -183,6 +186,10 @@ async function startApollo(
       },
     ],
     introspection: true,
+    // A request carrying a key in Authorization is one a browser preflights (the header is not
+    // CORS-safelisted), so it is no cross-site forgery: GET queries from clients such as urql, which
+    // sends queries as GET by default, are answered. Key-less GETs still need Apollo's headers.
+    csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization'] },
     // main.ts owns the shutdown order (HTTP, WebSockets, scheduler, ORM, Redis, embedded PostgreSQL);
     // Apollo's own signal handler would race it and re-send the signal.
     stopOnTerminationSignals: false,

@@ -122,6 +122,9 @@ export class AccessControl {
       sendError(res, 403, 'FORBIDDEN', 'origin not allowed: add it to CORS_ORIGINS');
       return null;
     }
+    // Every answer to an allowed origin carries them, refusals (401, 429, 413) included: a page
+    // that cannot read a 401 cannot ask for a key again.
+    for (const [name, value] of Object.entries(corsHeaders(req, origin))) res.setHeader(name, value);
     if (req.method === 'OPTIONS') {
       res.writeHead(204, { ...(origin === 'allowed' ? preflightHeaders(req) : {}), allow: 'GET, POST, OPTIONS' });
       res.end();

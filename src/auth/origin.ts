@@ -25,7 +25,12 @@ export function checkOrigin(request: http.IncomingMessage, allowed: readonly str
 /** CORS response headers for an allowed cross-origin request (none for the others). */
 export function corsHeaders(request: http.IncomingMessage, verdict: OriginVerdict): Record<string, string> {
   if (verdict !== 'allowed') return {};
-  return { 'access-control-allow-origin': request.headers.origin as string, vary: 'Origin' };
+  return {
+    'access-control-allow-origin': request.headers.origin as string,
+    vary: 'Origin',
+    // What a browser client needs to read: the id to report, when to retry, how to authenticate.
+    'access-control-expose-headers': 'x-request-id, retry-after, www-authenticate',
+  };
 }
 
 /** The answer to a CORS preflight from an allowed origin. */

@@ -15,6 +15,7 @@ import type { ClientAddressOf } from '../infra/client-address';
 import type { AppConfig } from '../infra/config';
 import type { RequestAuth } from '../context';
 import type { SubscriptionExecution } from '../infra/subscription-execution';
+import { withCode } from '../infra/errors';
 import { OperationLimitError, RateLimitedError, SubscriptionLimitError } from './auth.errors';
 import { Authentication, authenticate, credentialsFrom } from './authenticate';
 import type { KeyRegistry } from './key-registry';
@@ -49,6 +50,12 @@ export interface WebSocketGuardOptions {
   costLimit: CostLimit;
   schema: GraphQLSchema;
   execution: SubscriptionExecution;
+}
+
+function noOperationMessage(operationName: string | null | undefined): string {
+  return operationName
+    ? `no operation named "${operationName}" in the document`
+    : 'no single operation to run in the document: name the one to run (operationName)';
 }
 
 export class WebSocketGuard {
@@ -146,18 +153,25 @@ export class WebSocketGuard {
       checkTokens(payload.query, limits);
       const document = execution.parse(payload.query);
       const errors = [...execution.validate(schema, document), ...this.limitErrorsOf(schema, document)];
-      if (errors.length > 0) return errors;
+      if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
       this.options.costLimit.check({ schema, document, operationName: payload.operationName, variables: payload.variables });
       const operation = getOperationAST(document, payload.operationName);
-      const refusals = operation ? operationScopeErrors(schema, document, operation, principal) : [];
+      if (!operation) return [withCode(new GraphQLError(noOperationMessage(payload.operationName)), 'OPERATION_RESOLUTION_FAILURE')];
+      const refusals = operationScopeErrors(schema, document, operation, principal);
       if (refusals.length > 0) return asGraphQLErrors(refusals);
       return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
     } catch (error) {
       if (error instanceof RateLimitedError || error instanceof OperationLimitError) return [error.toGraphQLError()];
       // A syntax error from parsing.
-      if (error instanceof GraphQLError) return [error];
+      if (error instanceof GraphQLError) return [withCode(error, 'GRAPHQL_PARSE_FAILED')];
       throw error;
     }
+  };
+
+  /** graphql-ws `onComplete`: the idle time of a connection counts from when its last operation ended. */
+  readonly onComplete = (ctx: GuardedContext): void => {
+    const state = this.states.get(ctx.extra.socket);
+    if (state) state.lastActiveAt = Date.now();
   };
 
   /** The principal and address of a connection, for the GraphQL context of its operations. */

@@ -183,16 +183,35 @@ export function graphQLErrorFormatter(
   };
 }
 
+/** `error` with `code` in its extensions, unless it has one: every error a client gets names its kind. */
+export function withCode(error: GraphQLError, code: string): GraphQLError {
+  if (error.extensions?.code) return error;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions: { ...error.extensions, code },
+  });
+}
+
 /**
  * A subscription result (graphql-ws `onNext`) with its errors formatted as over HTTP; undefined when
- * it has none (graphql-ws then sends the result as it is).
+ * it has none (graphql-ws then sends the result as it is). An error of no field (no path) raised by
+ * GraphQL itself (no cause, or a scalar's own refusal) is the request's: its variables did not fit
+ * their types (the document was validated before, and a resolver's error has its field's path),
+ * BAD_USER_INPUT as over HTTP. Anything else unexpected stays masked.
  */
 export function formatSubscriptionResult(
   result: { errors?: ReadonlyArray<GraphQLError> },
   format: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError,
 ): { errors: GraphQLFormattedError[] } | undefined {
   if (!result.errors) return undefined;
-  return { ...result, errors: result.errors.map((error) => format(error.toJSON(), error)) };
+  const ofTheRequest = (error: GraphQLError) =>
+    error.path === undefined && (!error.originalError || error.originalError instanceof GraphQLError);
+  const coded = result.errors.map((error) => (ofTheRequest(error) ? withCode(error, 'BAD_USER_INPUT') : error));
+  return { ...result, errors: coded.map((error) => format(error.toJSON(), error)) };
 }
 
 /** The formatting proper: the code, message and extensions an error is answered with. */
@@ -229,6 +248,12 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   }
   if (code === 'BAD_USER_INPUT') return { message: 'invalid value in the request', ...located, extensions: { code } };
   const given = formatted.extensions?.code;
+  // Apollo's own refusals of a malformed request (a persisted query whose hash does not match, an
+  // unknown persisted-query version) carry an HTTP 4xx status and no code: the client's mistake.
+  const status = error instanceof GraphQLError ? (error.extensions?.http as { status?: number } | undefined)?.status : undefined;
+  if ((given === undefined || given === 'INTERNAL_SERVER_ERROR') && status !== undefined && status >= 400 && status < 500) {
+    return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_REQUEST' } };
+  }
   if (given === 'INTERNAL_SERVER_ERROR' || given === undefined) {
     return { message: 'Internal server error', ...located, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   }
@@ -258,6 +283,25 @@ export function unexpectedHttpFailure(error: unknown, logger: Logger): { status:
     status: 500,
     headers: { 'x-request-id': requestId },
     body: { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }] },
+  };
+}
+
+/**
+ * Subscriptions are served over WebSocket (graphql-ws); one posted over HTTP would have nothing to
+ * stream to, so it is refused as a malformed request (400) before it runs.
+ */
+export function subscriptionsOverWebSocketPlugin(path: string): ApolloServerPlugin<BaseContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation }) {
+          if (operation?.operation !== 'subscription') return;
+          throw new GraphQLError(`subscriptions are served over WebSocket (the graphql-ws protocol) at ${path}, not over HTTP`, {
+            extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+          });
+        },
+      };
+    },
   };
 }
 

@@ -8,7 +8,8 @@ import { Scope } from '../auth/scopes';
 import { checkCustomerFilter, checkCustomerId, getCustomer } from '../customers/customer.service';
 import { Customer, CustomerConnection } from '../customers/customer.types';
 import type { GraphQLContext } from '../context';
-import { InvalidInputError } from '../infra/errors';
+import { ensure, InvalidInputError } from '../infra/errors';
+import { MAX_TOPICS_PER_SUBSCRIPTION } from '../infra/pubsub';
 import { loadLatestChild } from '../infra/loaders';
 import { ConnectionResult } from '../infra/pagination';
 import { DateTimeScalar } from '../infra/scalars';
@@ -286,7 +287,12 @@ export class ScoringResolver {
       const { db, services } = context as GraphQLContext;
       const { pubsub } = services;
       const direction = (args.direction as string | null | undefined) ?? null;
-      const tiers = new Set((args.tiers as string[] | null | undefined) ?? []);
+      const given = (args.tiers as string[] | null | undefined) ?? [];
+      ensure(given.length <= MAX_TOPICS_PER_SUBSCRIPTION, `a subscription names at most ${MAX_TOPICS_PER_SUBSCRIPTION} tiers`, {
+        argument: 'tiers',
+        max: MAX_TOPICS_PER_SUBSCRIPTION,
+      });
+      const tiers = new Set(given);
       await checkModelKeys(db, 'tiers', [...tiers], 'tiers');
       const customerId = subscribedCustomer(args);
       if (customerId === null) {

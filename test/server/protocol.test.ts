@@ -1,0 +1,130 @@
+// GraphQL over HTTP and graphql-ws as clients use them: what a request gets back when the client
+// errs (a code for every error, never a masked internal one), and the protocol details clients
+// depend on (GET queries with a key, CORS on every answer, the idle timeout).
+import { createKey, GraphQLSocket, post, socketErrorCodes } from '../helpers/auth';
+import { startTestServer, TestServer } from '../helpers/server';
+
+const DASHBOARD = 'https://dash.example.com';
+let server: TestServer;
+let read: { key: string; id: string };
+let admin: { key: string; id: string };
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'protocol', env: { CORS_ORIGINS: DASHBOARD, WS_IDLE_TIMEOUT_MS: '1500' } });
+  admin = await createKey(server, ['admin']);
+  read = await createKey(server, ['read'], admin.key);
+});
+afterAll(() => server?.stop());
+
+async function socket(): Promise<GraphQLSocket> {
+  const connected = await GraphQLSocket.connect(server.wsUrl, read.key);
+  expect(await connected.acknowledged()).toBe('ack');
+  return connected;
+}
+
+describe('over HTTP', () => {
+  it('answers a GET query carrying a key: a browser preflights it, so it is no cross-site forgery', async () => {
+    const url = `${server.url}?query=${encodeURIComponent('{ customers(first: 1) { totalCount } }')}`;
+    const withKey = await fetch(url, { headers: { authorization: `Bearer ${read.key}` } });
+    expect(withKey.status).toBe(200);
+    expect(await withKey.json()).toEqual({ data: { customers: { totalCount: 0 } } });
+    // Without a key, nothing is answered (and a key-less local admin's GET needs Apollo's preflight header).
+    expect((await fetch(url)).status).toBe(401);
+  });
+
+  it('refuses a subscription sent over HTTP, naming the WebSocket it belongs on', async () => {
+    const result = await post(server.url, 'subscription { healthTierChanged { customerId } }', undefined, read.key);
+    expect(result.status).toBe(400);
+    expect(result.body.errors?.[0].extensions?.code).toBe('BAD_REQUEST');
+    expect(result.body.errors?.[0].message).toMatch(/WebSocket/);
+  });
+
+  it('answers a persisted-query mistake as the client’s: BAD_REQUEST, not an internal error', async () => {
+    for (const persistedQuery of [
+      { version: 1, sha256Hash: 'deadbeef' },
+      { version: 2, sha256Hash: 'deadbeef' },
+    ]) {
+      const response = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${read.key}` },
+        body: JSON.stringify({ query: '{ customers(first: 1) { totalCount } }', extensions: { persistedQuery } }),
+      });
+      const body = (await response.json()) as { errors: Array<{ extensions: { code: string } }> };
+      expect(response.status).toBe(400);
+      expect(body.errors[0].extensions.code).toBe('BAD_REQUEST');
+    }
+  });
+
+  it('refuses a JSON argument nested deeper than any model, as bad input', async () => {
+    // Written out by hand: serialising it would exhaust this process's own stack.
+    const deep = `${'['.repeat(5000)}1${']'.repeat(5000)}`;
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.key}` },
+      body: `{"query":"query ($j: JSON!) { previewScoringModel(config: $j) { changed } }","variables":{"j":${deep}}}`,
+    });
+    const body = (await response.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
+    expect(response.status).toBe(400);
+    expect(body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect(body.errors[0].message).toMatch(/nested deeper than 64 levels/);
+  });
+
+  it('gives an allowed origin its CORS headers on refusals too, and lets it read the headers it needs', async () => {
+    const refused = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: DASHBOARD },
+      body: JSON.stringify({ query: '{ customers(first: 1) { totalCount } }' }),
+    });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('access-control-allow-origin')).toBe(DASHBOARD);
+    expect(refused.headers.get('access-control-expose-headers')).toMatch(/x-request-id/);
+    const csv = await fetch(`${new URL(server.url).origin}/export/worklist.csv`, {
+      headers: { origin: DASHBOARD, authorization: `Bearer ${read.key}` },
+    });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('access-control-allow-origin')).toBe(DASHBOARD);
+  });
+});
+
+describe('over WebSocket', () => {
+  it('gives every refused operation a code: a syntax error, a validation error, no operation to run', async () => {
+    const ws = await socket();
+    expect(socketErrorCodes(await ws.run('1', 'subscription {'))).toEqual(['GRAPHQL_PARSE_FAILED']);
+    expect(socketErrorCodes(await ws.run('2', 'subscription { nope }'))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(socketErrorCodes(await ws.run('3', 'query A { viewer { keyName } } query B { viewer { keyName } }'))).toEqual([
+      'OPERATION_RESOLUTION_FAILURE',
+    ]);
+    ws.close();
+  });
+
+  it('answers a variable of the wrong type as bad input, as over HTTP', async () => {
+    const ws = await socket();
+    const query = await ws.run('1', 'query ($f: Int) { customers(first: $f) { totalCount } }', { f: 'abc' });
+    expect(socketErrorCodes(query)).toEqual(['BAD_USER_INPUT']);
+    const subscription = await ws.run('2', 'subscription ($d: TierDirection) { healthTierChanged(direction: $d) { customerId } }', {
+      d: 'SIDEWAYS',
+    });
+    expect(socketErrorCodes(subscription)).toEqual(['BAD_USER_INPUT']);
+    ws.close();
+  });
+
+  it('refuses a subscription to more than 100 tiers, repeated ones counted', async () => {
+    const ws = await socket();
+    const result = await ws.run('1', 'subscription ($t: [String!]) { healthTierChanged(tiers: $t) { customerId } }', {
+      t: Array.from({ length: 101 }, () => 'critical'),
+    });
+    expect(socketErrorCodes(result)).toEqual(['BAD_USER_INPUT']);
+    ws.close();
+  });
+
+  it('counts the idle time from when the last operation ended', async () => {
+    const ws = await socket();
+    ws.subscribe('1', 'subscription { healthTierChanged { customerId } }');
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    ws.send({ id: '1', type: 'complete' });
+    const completedAt = Date.now();
+    const closed = await ws.closed;
+    expect(closed).toEqual({ code: 1000, reason: 'idle: no operation' });
+    expect(Date.now() - completedAt).toBeGreaterThanOrEqual(1400);
+  });
+});
