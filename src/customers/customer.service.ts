@@ -15,7 +15,7 @@ import {
 import { LoaderRegistry } from '../infra/loaders';
 import { ConnectionResult, SortKey, keysetPage } from '../infra/pagination';
 import { Db, inTransaction, json, query, queryOne, takeTurns } from '../infra/sql';
-import { forgetScoresBeforeSignup } from '../scoring/history-links';
+import { forgetScoresBeforeStart } from '../scoring/history-links';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import { checkModelKeys } from '../scoring/scoring-model.service';
 import type { Customer, CustomerInput, CustomersArgs } from './customer.types';
@@ -140,7 +140,7 @@ const CUSTOMER_FIELD_LIST = Object.keys(CUSTOMER_COLUMN_MAP)
 
 /**
  * Inserts or updates a customer; fields left out of the input keep their stored value. A sign-up
- * date also removes, in the same transaction, whatever was scored before it (`forgetScoresBeforeSignup`):
+ * date also removes, in the same transaction, whatever was scored before it (`forgetScoresBeforeStart`):
  * no score exists before a customer signed up, including when its sign-up date moves later.
  */
 export async function upsertCustomer(db: Db, scheduler: RescoreScheduler | null, input: CustomerInput): Promise<Customer> {
@@ -153,8 +153,9 @@ export async function upsertCustomer(db: Db, scheduler: RescoreScheduler | null,
         await takeTurns(tx, `customer/${input.id.trim()}`);
         await checkPlanChangeOrder(tx, input);
         const written = await writeCustomer(tx, scheduler, input);
-        if (input.signedUpAt == null) return written;
-        const reset = await forgetScoresBeforeSignup(tx, [written.id]);
+        // A sign-up date set, moved or cleared (the start is then the first signal or the creation).
+        if (input.signedUpAt === undefined) return written;
+        const reset = await forgetScoresBeforeStart(tx, [written.id]);
         if (reset.length === 0) return written;
         // Its current score was from before the sign-up: answered as it now stands, never scored.
         return (await queryOne<Customer>(tx, `select ${CUSTOMER_COLUMNS} from customer c where c.id = ?`, [written.id])) as Customer;

@@ -4,6 +4,7 @@
 // or remove points out of order keep that chain whole, in one place: a backfill before existing
 // points (score-customers.ts) and a sign-up date moved later (upsertCustomer).
 import { Db, json, query } from '../infra/sql';
+import { customerStartSql } from './customer-start';
 
 /** A point's new link to the one before it: its tier and score, or nulls when it now starts the history. */
 export interface RelinkRow {
@@ -48,7 +49,8 @@ export async function relinkPoints(tx: Db, rows: readonly RelinkRow[]): Promise<
 }
 
 /**
- * Deletes the score history and tier changes of `customerIds` dated before their sign-up, makes the
+ * Deletes the score history and tier changes of `customerIds` dated before their start (their
+ * sign-up, or without one their first recorded signal or creation: customer-start.ts), makes the
  * earliest point left start the history (no previous score, a change from no tier), and resets the
  * current score of those whose latest scoring was before the sign-up to a never-scored customer's
  * (the change of sign-up date queued them for rescoring). Returns the ids whose current score was
@@ -56,19 +58,19 @@ export async function relinkPoints(tx: Db, rows: readonly RelinkRow[]): Promise<
  * that write waited for the customer's row lock, and scoring, which takes that lock first, waits for
  * the transaction and then skips a customer not yet signed up.
  */
-export async function forgetScoresBeforeSignup(tx: Db, customerIds: readonly string[]): Promise<string[]> {
+export async function forgetScoresBeforeStart(tx: Db, customerIds: readonly string[]): Promise<string[]> {
   const [forgotten] = await query<{ dropped: string[]; reset: string[] }>(
     tx,
     `with signed as (
-       select id, signed_up_at from customer where id in (select jsonb_array_elements_text(?::jsonb)) and signed_up_at is not null
+       select c.id, ${customerStartSql('c')} as started_at from customer c where c.id in (select jsonb_array_elements_text(?::jsonb))
      ), dropped as (
-       delete from health_score h using signed s where h.customer_id = s.id and h.as_of < s.signed_up_at returning h.customer_id
+       delete from health_score h using signed s where h.customer_id = s.id and h.as_of < s.started_at returning h.customer_id
      ), dropped_changes as (
-       delete from tier_change t using signed s where t.customer_id = s.id and t.changed_at < s.signed_up_at
+       delete from tier_change t using signed s where t.customer_id = s.id and t.changed_at < s.started_at
      ), reset as (
        update customer c set health_score = null, engagement_score = null, tier = null, trend = null, lifecycle_stage = null,
               last_activity_at = null, nps = null, scored_at = null, updated_at = now()
-       from signed s where c.id = s.id and c.scored_at < s.signed_up_at
+       from signed s where c.id = s.id and c.scored_at < s.started_at
        returning c.id
      )
      select coalesce((select json_agg(distinct customer_id) from dropped), '[]') as dropped,

@@ -114,3 +114,23 @@ describe('moving a sign-up date earlier', () => {
     expect(await scoreState('cust_earlier')).toEqual(scored);
   });
 });
+
+describe('clearing a sign-up date', () => {
+  it('starts the customer at its first recorded signal: the scores before it go, the later ones stay', async () => {
+    // Signed up 90 days ago, its first event an hour into day 89; scored between the two and 10 days ago.
+    await scoredCustomer('cust_cleared', [ago(89 * DAY + 12 * HOUR), ago(10 * DAY)]);
+    const scored = await scoreState('cust_cleared');
+    expect(scored.history).toHaveLength(2);
+    const kept = scored.history[1];
+    const cleared = await server.request(
+      'mutation { upsertCustomer(input: { id: "cust_cleared", name: "cust_cleared", signedUpAt: null }) { signedUpAt } }',
+    );
+    expect(cleared.data).toEqual({ upsertCustomer: { signedUpAt: null } });
+    const after = await scoreState('cust_cleared');
+    expect(after.history).toEqual([{ ...kept, previousScore: null }]);
+    expect(after.tierChanges.map((change) => change.changedAt)).toEqual([kept.asOf]);
+    // And as of before its first signal, it is not scored again.
+    const refused = await server.request(RefreshHealthScoreDocument, { customerId: 'cust_cleared', asOf: ago(89 * DAY + 12 * HOUR) });
+    expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'asOf' });
+  });
+});
