@@ -6,6 +6,18 @@ import { ConnectionResult, keysetPage } from '../infra/pagination';
 import type { Db } from '../infra/sql';
 import type { Change, ChangesArgs } from './change.types';
 
+/**
+ * SQL: the minor-unit digits of `p.currency` (JPY 0, BHD 3, most 2), from the runtime's ISO-4217
+ * data (the list the payment input accepts), so an amount in minor units reads as written on an invoice.
+ */
+const MINOR_DIGITS_SQL = (() => {
+  const other = Intl.supportedValuesOf('currency')
+    .map((currency) => [currency, new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits])
+    .filter(([, digits]) => digits !== 2)
+    .map(([currency, digits]) => `when '${currency}' then ${digits}`);
+  return `(case p.currency ${other.join(' ')} else 2 end)`;
+})();
+
 /** One source of changes: its rows since `?` (the `since` bound) for the customers in `owned`. */
 function sources(owned: string): string[] {
   return [
@@ -15,9 +27,9 @@ function sources(owned: string): string[] {
      from health_score h where h.as_of >= ? and not h.backfill and h.previous_score > h.score and h.previous_score - h.score >= ? and h.customer_id in (${owned})
        and not exists (select 1 from tier_change t where t.customer_id = h.customer_id and t.changed_at = h.as_of)
        -- A drop the scoring saw: not one against a point a backfill wrote before it later.
-       and (select p.computed_at from health_score p where p.customer_id = h.customer_id and p.as_of < h.as_of
-            order by p.as_of desc, p.id desc limit 1) <= h.computed_at`,
-    `select 'payment:' || p.id, 'PAYMENT_FAILED', p.occurred_at, p.customer_id, null, null, null, null, round(p.amount_cents / 100.0, 2)::text || ' ' || p.currency
+       and not exists (select 1 from (select p.computed_at from health_score p where p.customer_id = h.customer_id and p.as_of < h.as_of
+                                      order by p.as_of desc, p.id desc limit 1) prev where prev.computed_at > h.computed_at)`,
+    `select 'payment:' || p.id, 'PAYMENT_FAILED', p.occurred_at, p.customer_id, null, null, null, null, round(p.amount_cents / power(10::numeric, ${MINOR_DIGITS_SQL}), ${MINOR_DIGITS_SQL})::text || ' ' || p.currency
      from payment p where p.occurred_at >= ? and p.status = 'FAILED' and p.customer_id in (${owned})`,
     `select 'ticket:' || s.id, 'URGENT_TICKET', s.opened_at, s.customer_id, null, null, null, null, s.severity || coalesce(': ' || s.subject, '')
      from support_ticket s where s.opened_at >= ? and s.severity in ('HIGH', 'URGENT') and s.customer_id in (${owned})`,

@@ -94,6 +94,9 @@ const CHURN_AFTER_SIGNUP = {
   argument: 'churnedAt',
 };
 
+/** SQL over a customer row `c`: not cancelled (no churn label, or one still ahead). */
+export const STILL_A_CUSTOMER = '(c.churned_at is null or c.churned_at > now())';
+
 /** Optional text as stored: trimmed, and null when empty. */
 function optionalText(value: string | null | undefined): string | null {
   const trimmed = value?.trim() ?? '';
@@ -102,11 +105,12 @@ function optionalText(value: string | null | undefined): string | null {
 
 /** The input fields stored as columns (beside id and name), with the value each stores. */
 const FIELDS: Array<[keyof CustomerInput, string, (input: CustomerInput) => unknown]> = [
-  ['plan', 'plan', (input) => input.plan ?? null],
+  // A blank plan or owner (an empty cell of an export) is none, not a plan or a CSM of its own.
+  ['plan', 'plan', (input) => optionalText(input.plan)],
   ['arrCents', 'arr_cents', (input) => input.arrCents ?? null],
   ['seats', 'seats', (input) => input.seats ?? null],
   ['signedUpAt', 'signed_up_at', (input) => input.signedUpAt ?? null],
-  ['csmOwner', 'csm_owner', (input) => input.csmOwner ?? null],
+  ['csmOwner', 'csm_owner', (input) => optionalText(input.csmOwner)],
   ['churnedAt', 'churned_at', (input) => input.churnedAt ?? null],
   ['churnReason', 'churn_reason', (input) => optionalText(input.churnReason)],
   ['communicationOptOut', 'communication_opt_out', (input) => input.communicationOptOut ?? null],
@@ -194,7 +198,9 @@ async function checkPlanChangeOrder(tx: Db, input: CustomerInput): Promise<void>
  * change of ARR or seats (as of `planChangedAt`, else the statement's start: after the write it
  * waited for, where the transaction's start could be before it).
  */
-async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, input: CustomerInput): Promise<Customer> {
+async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: CustomerInput): Promise<Customer> {
+  // A churn undone (churnedAt: null) takes its reason with it, unless a reason is given.
+  const input = given.churnedAt === null && given.churnReason === undefined ? { ...given, churnReason: null } : given;
   const provided = FIELDS.filter(([key]) => input[key] !== undefined);
   const columns = ['id', 'name', ...provided.map(([, column]) => column)];
   const values: unknown[] = [input.id.trim(), input.name.trim(), ...provided.map(([, , value]) => value(input))];
@@ -330,7 +336,8 @@ export async function listCustomers(
   const params: unknown[] = [];
   if (args.tier) {
     await checkModelKeys(db, 'tiers', [args.tier], 'tier');
-    where.push('c.tier = ?');
+    // A customer past its churnedAt is in no tier (it keeps its last one), as healthSummary counts them.
+    where.push('c.tier = ?', STILL_A_CUSTOMER);
     params.push(args.tier);
   }
   if (args.csmOwner != null) {

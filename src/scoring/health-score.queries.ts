@@ -1,5 +1,5 @@
 // Read side of scoring: latest scores, history, tier changes, the summary and the worklist.
-import { addCustomerSegment, checkCustomerId, CUSTOMER_COLUMNS } from '../customers/customer.service';
+import { addCustomerSegment, checkCustomerId, CUSTOMER_COLUMNS, STILL_A_CUSTOMER } from '../customers/customer.service';
 import type { Customer } from '../customers/customer.types';
 import { ensure } from '../infra/errors';
 import { checkStrings } from '../infra/input';
@@ -160,9 +160,6 @@ export function loadCustomerTierChanges(
     after: args.after,
   });
 }
-
-/** Not cancelled: no churn label, or one still ahead. */
-const STILL_A_CUSTOMER = '(c.churned_at is null or c.churned_at > now())';
 
 export async function healthSummary(db: Db, csmOwner?: string | null): Promise<HealthSummary> {
   checkStrings({ csmOwner }, '');

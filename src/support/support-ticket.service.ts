@@ -59,6 +59,13 @@ function toColumns(input: SupportTicketInput, now: Date): ColumnValue[] {
   ensure(!openedAt || !resolvedAt || resolvedAt.getTime() >= openedAt.getTime(), 'resolvedAt must not be before openedAt', {
     argument: 'resolvedAt',
   });
+  ensure(
+    !resolvedAt || input.status == null || input.status === SupportTicketStatus.SOLVED,
+    'resolvedAt is for a SOLVED ticket: an OPEN or PENDING one has none',
+    {
+      argument: 'resolvedAt',
+    },
+  );
 
   return [
     { column: 'external_id', value: externalId, overwrite: false },

@@ -115,3 +115,16 @@ it('pages through the feed with cursors', async () => {
   const refused = await server.request(`{ changes(since: "${hoursAgo(24)}", minScoreDrop: 0) { totalCount } }`);
   expect(refused.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
 });
+
+it("states a failed payment's amount in its currency's minor unit: yen have none, dinars three", async () => {
+  for (const [externalId, currency] of [
+    ['in_jpy', 'JPY'],
+    ['in_bhd', 'BHD'],
+  ])
+    await ok(
+      `mutation { recordPayment(input: { customerId: "cust_ch_b", externalId: "${externalId}", amountCents: 150000, currency: "${currency}", status: FAILED, occurredAt: "${hoursAgo(2)}" }) { id } }`,
+    );
+  const feed = await ok<Feed>(`{ changes(since: "${hoursAgo(3)}") { ${FIELDS} } }`);
+  const amounts = feed.changes.edges.filter((e) => e.node.kind === 'PAYMENT_FAILED').map((e) => e.node.detail);
+  expect(amounts.sort()).toEqual(['150.000 BHD', '150000 JPY']);
+});

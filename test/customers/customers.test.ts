@@ -114,6 +114,30 @@ describe('customers', () => {
     expect(byArr.customers.edges.map((e) => e.node.id)).toEqual(['cust_page_11', 'cust_page_10']);
   });
 
+  it('stores a blank plan or CSM owner as none, and takes a churn reason away with the churn', async () => {
+    const blank = await server.request<{ upsertCustomer: { plan: string | null; csmOwner: string | null } }, unknown>(
+      'mutation { upsertCustomer(input: { id: "cust_blank", name: "Blank", plan: "  ", csmOwner: "" }) { plan csmOwner } }',
+    );
+    expect(blank.data?.upsertCustomer).toEqual({ plan: null, csmOwner: null });
+    const churned = await server.request<{ upsertCustomer: { churnedAt: string | null; churnReason: string | null } }, unknown>(
+      'mutation { upsertCustomer(input: { id: "cust_blank", name: "Blank", churnedAt: "2026-06-01T00:00:00Z", churnReason: "price" }) { churnedAt churnReason } }',
+    );
+    expect(churned.data?.upsertCustomer).toEqual({ churnedAt: '2026-06-01T00:00:00.000Z', churnReason: 'price' });
+    const back = await server.request<{ upsertCustomer: { churnedAt: string | null; churnReason: string | null } }, unknown>(
+      'mutation { upsertCustomer(input: { id: "cust_blank", name: "Blank", churnedAt: null }) { churnedAt churnReason } }',
+    );
+    expect(back.data?.upsertCustomer).toEqual({ churnedAt: null, churnReason: null });
+  });
+
+  it('lists by tier only the customers still to keep: one past its churnedAt is in no tier', async () => {
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_tier_kept', name: 'Kept' } });
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_tier_gone', name: 'Gone', churnedAt: '2026-06-01T00:00:00Z' } });
+    const db = server.app.orm.em.fork();
+    await db.getConnection().execute("update customer set tier = 'critical' where id in ('cust_tier_kept', 'cust_tier_gone')");
+    const critical = await server.gql(ListCustomersDocument, { first: 50, tier: 'critical' });
+    expect(critical.customers.edges.map((e) => e.node.id)).toEqual(['cust_tier_kept']);
+  });
+
   it('rejects a page size above 500 and a cursor it did not issue', async () => {
     const tooMany = await server.request(ListCustomersDocument, { first: 501 });
     expect(tooMany.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');

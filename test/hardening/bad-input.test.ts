@@ -200,6 +200,11 @@ cases.push({
   query: 'mutation ($input: SupportTicketInput!) { recordSupportTicket(input: $input) { id } }',
   variables: { input: { ...ticket(), openedAt: iso(now - 2 * DAY), resolvedAt: iso(now - 3 * DAY) } },
 });
+cases.push({
+  name: 'recordSupportTicket: OPEN with a resolution',
+  query: 'mutation ($input: SupportTicketInput!) { recordSupportTicket(input: $input) { id } }',
+  variables: { input: { ...ticket(), status: 'OPEN', openedAt: iso(now - 2 * DAY), resolvedAt: iso(now - DAY) } },
+});
 
 // setCommunicationOptOut, refreshHealthScore, refreshAllHealthScores (a refused run writes no run row)
 for (const [label, id] of [...badTexts(200), ['an empty id', '']]) {
