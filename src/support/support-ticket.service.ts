@@ -91,7 +91,7 @@ function toColumns(input: SupportTicketInput, now: Date): ColumnValue[] {
  * written) and `previous` (as it was; none for a new ticket). A new ticket has its own status at its
  * opening, except that one received already SOLVED was OPEN then and SOLVED at its resolution (or
  * now). An update that changes the status records the new one at the resolution when it is SOLVED and
- * resolved_at is known, else now. A change is never dated before the ticket's latest one, so the
+ * resolved_at is known, else at `statusChangedAt` (a reopening loaded after the fact), else now. A change is never dated before the ticket's latest one, so the
  * latest change is always the status the ticket has.
  */
 const STATUS_CHANGES = `
@@ -102,7 +102,8 @@ const STATUS_CHANGES = `
   from upserted u where not exists (select 1 from previous) and u.status = 'SOLVED'
   union all
   select 3, u.id, u.customer_id, u.status,
-         greatest(case when u.status = 'SOLVED' and u.resolved_at is not null then u.resolved_at else now() end, p.last_changed_at)
+         greatest(case when u.status = 'SOLVED' and u.resolved_at is not null then u.resolved_at else coalesce(?::timestamptz, now()) end,
+                  u.opened_at, p.last_changed_at)
   from upserted u join previous p on p.id = u.id where u.status <> p.status`;
 
 /** The stored dates are checked too (`support_ticket_resolved_after_opened`): `resolvedAt` and `openedAt` given in two calls are refused like both in one. */
@@ -120,6 +121,7 @@ export async function recordSupportTicket(
 ): Promise<SupportTicket> {
   const customerId = checkCustomerId(input.customerId);
   const columns = toColumns(input, now);
+  const statusChangedAt = input.statusChangedAt != null ? pastInstant(input.statusChangedAt, 'statusChangedAt', now) : null;
   const updates = [...columns.filter((c) => c.overwrite).map((c) => `${c.column} = excluded.${c.column}`), 'updated_at = now()'];
   const externalId = columns.find((c) => c.column === 'external_id')!.value;
   // The insert reads from the customer row (and queues it for rescoring): an unknown customer writes nothing.
@@ -150,7 +152,7 @@ export async function recordSupportTicket(
        select id, customer_id, status, changed_at from (${STATUS_CHANGES}) change order by ord
      )
      select ${SUPPORT_TICKET_COLUMNS} from upserted t`,
-            [customerId, customerId, externalId, ...columns.map((c) => c.value)],
+            [customerId, customerId, externalId, ...columns.map((c) => c.value), statusChangedAt?.toISOString() ?? null],
           ),
         RESOLVED_AFTER_OPENED,
       );

@@ -98,6 +98,13 @@ export class SupportTicketInput {
       'Not before openedAt; from 1970 up to a day after now. A ticket reopened (status OPEN or PENDING) without it is no longer resolved.',
   })
   resolvedAt?: Date | null;
+
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description:
+      'When the status given took effect, for a change of status other than a resolution (a reopening, a move to PENDING) loaded after the fact; default now. Not before openedAt nor the latest status change recorded (it is moved to that); from 1970 up to a day after now. A resolution is dated by resolvedAt.',
+  })
+  statusChangedAt?: Date | null;
 }
 
 @ArgsType()

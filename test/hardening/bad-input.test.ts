@@ -185,7 +185,7 @@ inputCases('recordSupportTicket', 'SupportTicketInput', 'id', ticket, 'externalI
   ['a blank id', '  '],
 ]);
 inputCases('recordSupportTicket', 'SupportTicketInput', 'id', ticket, 'subject', badTexts(1000));
-for (const field of ['openedAt', 'resolvedAt'])
+for (const field of ['openedAt', 'resolvedAt', 'statusChangedAt'])
   inputCases('recordSupportTicket', 'SupportTicketInput', 'id', ticket, field, badPastInstants);
 inputCases('recordSupportTicket', 'SupportTicketInput', 'id', ticket, 'csatRating', [
   ['csat 0', 0],

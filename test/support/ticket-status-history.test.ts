@@ -138,6 +138,32 @@ describe('the status history of a ticket', () => {
     expect(await statusAsOf('cust_hist_reopen', 'T-1', new Date(Date.now() + 60_000).toISOString())).toBe('OPEN');
   });
 
+  it('dates a reopening loaded after the fact at its statusChangedAt, so the ticket is open on the days it was open', async () => {
+    await createCustomer('cust_hist_backdated');
+    const send = (input: Record<string, unknown>) =>
+      server.gql(RecordSupportTicketDocument, {
+        input: { customerId: 'cust_hist_backdated', externalId: 'T-1', severity: 'HIGH', ...input },
+      });
+    await send({ openedAt: '2026-03-01T09:00:00Z' });
+    await send({ status: 'SOLVED', resolvedAt: '2026-03-05T09:00:00Z' });
+    await send({ status: 'OPEN', statusChangedAt: '2026-03-08T09:00:00Z' });
+    await send({ status: 'SOLVED', resolvedAt: '2026-03-12T09:00:00Z' });
+    expect(await statusChanges('cust_hist_backdated', 'T-1')).toEqual([
+      { status: 'OPEN', changedAt: '2026-03-01T09:00:00.000Z' },
+      { status: 'SOLVED', changedAt: '2026-03-05T09:00:00.000Z' },
+      { status: 'OPEN', changedAt: '2026-03-08T09:00:00.000Z' },
+      { status: 'SOLVED', changedAt: '2026-03-12T09:00:00.000Z' },
+    ]);
+    expect(await statusAsOf('cust_hist_backdated', 'T-1', '2026-03-06T00:00:00Z')).toBe('SOLVED');
+    expect(await statusAsOf('cust_hist_backdated', 'T-1', '2026-03-10T00:00:00Z')).toBe('OPEN');
+    // Never before the latest change recorded: a late one is moved to it.
+    await send({ status: 'PENDING', statusChangedAt: '2026-03-02T00:00:00Z' });
+    expect((await statusChanges('cust_hist_backdated', 'T-1')).at(-1)).toEqual({
+      status: 'PENDING',
+      changedAt: '2026-03-12T09:00:00.000Z',
+    });
+  });
+
   it("never dates a change before the ticket's latest one, so the latest change is the status it has", async () => {
     await createCustomer('cust_hist_late');
     const input = { customerId: 'cust_hist_late', externalId: 'T-1' };
