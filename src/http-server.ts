@@ -234,6 +234,33 @@ async function serveEventImport(
   sendJson(res, answer.status, answer.body);
 }
 
+/**
+ * A GraphQL POST carries JSON (GraphQL over HTTP: `application/json`, or the media type of a
+ * GraphQL response, in UTF-8), not compressed: anything else is 415 rather than read as garbage.
+ */
+function checkJsonBody(req: http.IncomingMessage): void {
+  const [mediaType, ...parameters] = (req.headers['content-type'] ?? '').split(';').map((part) => part.trim().toLowerCase());
+  const charset = parameters
+    .find((parameter) => parameter.startsWith('charset='))
+    ?.slice('charset='.length)
+    .replace(/"/g, '');
+  const json = mediaType === 'application/json' || mediaType === 'application/graphql-response+json';
+  // The body is not read: let it flow past, so the client sees the answer rather than a reset.
+  if (!json || (charset !== undefined && charset !== 'utf-8')) {
+    req.resume();
+    throw new HttpError(415, 'a GraphQL POST body is JSON: send Content-Type: application/json (UTF-8)', {
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    });
+  }
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    req.resume();
+    throw new HttpError(415, 'a GraphQL POST body is sent uncompressed (Content-Encoding is for /ingest/events)', {
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    });
+  }
+}
+
 /** A GraphQL request over HTTP: admitted, its body read within the size limit, executed by Apollo. */
 async function serveGraphQL(
   req: http.IncomingMessage,
@@ -253,6 +280,7 @@ async function serveGraphQL(
   }
   let body: unknown;
   if (req.method === 'POST') {
+    checkJsonBody(req);
     const raw = await readBody(req, services.config.maxBodyBytes);
     try {
       body = raw.length > 0 ? JSON.parse(raw) : {};

@@ -128,3 +128,30 @@ describe('over WebSocket', () => {
     expect(Date.now() - completedAt).toBeGreaterThanOrEqual(1400);
   });
 });
+
+describe('a POST body', () => {
+  const send = (headers: Record<string, string>) =>
+    fetch(server.url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${read.key}`, ...headers },
+      body: JSON.stringify({ query: '{ customers(first: 1) { totalCount } }' }),
+    });
+
+  it('is JSON in UTF-8, uncompressed: another media type, charset or encoding is 415', async () => {
+    expect((await send({ 'content-type': 'application/json' })).status).toBe(200);
+    expect((await send({ 'content-type': 'application/json; charset=utf-8' })).status).toBe(200);
+    for (const headers of [
+      { 'content-type': 'application/xml' },
+      { 'content-type': 'text/plain' },
+      { 'content-type': 'application/graphql' },
+      { 'content-type': 'application/json; charset=latin1' },
+      { 'content-type': 'application/json', 'content-encoding': 'zstd' },
+    ]) {
+      const refused = await send(headers);
+      expect(refused.status).toBe(415);
+      expect(((await refused.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe(
+        'UNSUPPORTED_MEDIA_TYPE',
+      );
+    }
+  });
+});
