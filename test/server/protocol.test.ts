@@ -140,13 +140,14 @@ describe('a POST body', () => {
   it('is JSON in UTF-8, uncompressed: another media type, charset or encoding is 415', async () => {
     expect((await send({ 'content-type': 'application/json' })).status).toBe(200);
     expect((await send({ 'content-type': 'application/json; charset=utf-8' })).status).toBe(200);
-    for (const headers of [
+    const refusedHeaders: Array<Record<string, string>> = [
       { 'content-type': 'application/xml' },
       { 'content-type': 'text/plain' },
       { 'content-type': 'application/graphql' },
       { 'content-type': 'application/json; charset=latin1' },
       { 'content-type': 'application/json', 'content-encoding': 'zstd' },
-    ]) {
+    ];
+    for (const headers of refusedHeaders) {
       const refused = await send(headers);
       expect(refused.status).toBe(415);
       expect(((await refused.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe(
