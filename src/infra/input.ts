@@ -14,6 +14,12 @@ export const MAX_TEXT_LENGTH = 10_000;
 /** JSON attributes (event metadata): nesting levels and UTF-8 size of their JSON text. */
 export const MAX_JSON_DEPTH = 10;
 export const MAX_JSON_BYTES = 8 * 1024;
+/**
+ * How deep any JSON argument may nest (a scoring model nests about six levels): far below what
+ * would exhaust the stack of the code that walks a value (argument conversion, validation), which
+ * would otherwise end in an internal error.
+ */
+export const MAX_JSON_ARGUMENT_DEPTH = 64;
 
 export const EARLIEST_INSTANT = new Date('1970-01-01T00:00:00.000Z');
 const DAY_MS = 86_400_000;
@@ -128,6 +134,18 @@ export function checkJsonObject(value: unknown, argument: string): Record<string
     throw new InvalidInputError(`${argument} is larger than ${MAX_JSON_BYTES} bytes of JSON`, { argument, max: MAX_JSON_BYTES });
   }
   return value as Record<string, unknown>;
+}
+
+/** Whether `value` nests deeper than `max` levels of objects and arrays (walked without recursion). */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 1]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [node, depth] = next;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function isValidDate(value: unknown): value is Date {

@@ -2,6 +2,7 @@
 // with BAD_USER_INPUT before any resolver runs); JSON is free-form; SafeInt is a 53-bit integer.
 import { GraphQLError, GraphQLScalarType } from 'graphql';
 import { DateTimeISOResolver, JSONResolver, SafeIntResolver } from 'graphql-scalars';
+import { MAX_JSON_ARGUMENT_DEPTH, nestsDeeperThan } from './input';
 
 const dateTimeConfig = DateTimeISOResolver.toConfig();
 
@@ -33,29 +34,14 @@ export const DateTimeScalar = new GraphQLScalarType({
   serialize: serializeDateTime,
   description: 'An ISO-8601 date-time, e.g. `2026-11-24T09:30:00Z`.',
 });
-/**
- * How deep a JSON value may nest: far beyond any the graph takes (a scoring model nests about six
- * levels, event metadata at most ten), and far below what would exhaust the stack of the code that
- * walks a value (argument conversion, validation), which would otherwise end in an internal error.
- */
-export const MAX_JSON_DEPTH = 64;
-
-/** Whether `value` nests deeper than `max` levels of objects and arrays (walked without recursion). */
-function nestsDeeperThan(value: unknown, max: number): boolean {
-  const pending: Array<[unknown, number]> = [[value, 1]];
-  for (let next = pending.pop(); next; next = pending.pop()) {
-    const [node, depth] = next;
-    if (node === null || typeof node !== 'object') continue;
-    if (depth > max) return true;
-    for (const child of Object.values(node)) pending.push([child, depth + 1]);
-  }
-  return false;
-}
 
 const jsonConfig = JSONResolver.toConfig();
 
+/** A JSON argument within MAX_JSON_ARGUMENT_DEPTH; a GraphQL coercion error (BAD_USER_INPUT) otherwise. */
 function checkedDepth(value: unknown): unknown {
-  if (nestsDeeperThan(value, MAX_JSON_DEPTH)) throw new GraphQLError(`JSON value nested deeper than ${MAX_JSON_DEPTH} levels`);
+  if (nestsDeeperThan(value, MAX_JSON_ARGUMENT_DEPTH)) {
+    throw new GraphQLError(`JSON value nested deeper than ${MAX_JSON_ARGUMENT_DEPTH} levels`);
+  }
   return value;
 }
 

@@ -15,11 +15,10 @@ import {
   gridInstants,
   isCustomerAt,
   loadAccounts,
+  inTurns,
   metricsOf,
-  nextTurn,
   scoreSnapshotsInTurns,
   SnapshotGrid,
-  SNAPSHOTS_PER_TURN,
   SnapshotSet,
 } from './snapshots';
 import { gatherMetrics } from '../gather-metrics.sql';
@@ -141,8 +140,7 @@ async function trainingSet(set: SnapshotSet, config: ScoringModelConfig, horizon
   const labels: (0 | 1)[] = [];
   const churners = new Set<string>();
   const horizonMs = horizonDays * DAY_MS;
-  for (const [index, snapshot] of set.snapshots.entries()) {
-    if (index % SNAPSHOTS_PER_TURN === SNAPSHOTS_PER_TURN - 1) await nextTurn();
+  for await (const snapshot of inTurns(set.snapshots)) {
     const at = snapshot.asOf.getTime();
     if (at + horizonMs > now.getTime()) continue;
     const result = computeScore(config, metricsOf(set, snapshot));

@@ -42,12 +42,12 @@ export interface AccountFacts {
   arrCents: number;
   /** Signup, when known (the lifecycle's onboarding reads it). */
   signedUpAt: Date | null;
-  /** No snapshot exists before it: signup, else when the customer was created (as in a scoring run). */
+  /** No snapshot exists before it, as no score does: customer-start.ts. */
   startedAt: Date;
   churnedAt: Date | null;
 }
 
-/** A customer at `asOf`, as a scoring run sees one: started (signed up, or created), not yet churned. */
+/** A customer at `asOf`, as a scoring run sees one: started (customer-start.ts), not yet churned. */
 export function isCustomerAt(account: AccountFacts, asOf: Date): boolean {
   return account.startedAt.getTime() <= asOf.getTime() && (account.churnedAt === null || account.churnedAt.getTime() > asOf.getTime());
 }
@@ -185,22 +185,25 @@ export function scoreSnapshots(set: SnapshotSet, model: ScoringModelConfig): Sna
   return [...snapshotScores(set, model)];
 }
 
-/** Snapshots scored per turn of the event loop by `scoreSnapshotsInTurns`: a few milliseconds of work. */
+/** Items handled per turn of the event loop by `inTurns`: a few milliseconds of scoring. */
 export const SNAPSHOTS_PER_TURN = 1000;
 
-/** Lets the event loop serve what waits (other requests, health probes) before going on. */
-export function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+/**
+ * The items of `items`, letting the event loop serve what waits (other requests, health probes)
+ * after every SNAPSHOTS_PER_TURN of them: the server's loops over a year of daily snapshots are
+ * seconds of CPU, which in one go would hold every other request for as long.
+ */
+export async function* inTurns<T>(items: Iterable<T>): AsyncGenerator<T> {
+  let count = 0;
+  for (const item of items) {
+    yield item;
+    if (++count % SNAPSHOTS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
-/**
- * `scoreSnapshots` for the server: a year of daily snapshots is seconds of CPU, which in one go
- * would hold every other request (and the health probes) for as long.
- */
+/** `scoreSnapshots` for the server, a slice per turn of the event loop (`inTurns`). */
 export async function scoreSnapshotsInTurns(set: SnapshotSet, model: ScoringModelConfig): Promise<SnapshotScore[]> {
   const scores: SnapshotScore[] = [];
-  for (const score of snapshotScores(set, model)) {
-    if (scores.push(score) % SNAPSHOTS_PER_TURN === 0) await nextTurn();
-  }
+  for await (const score of inTurns(snapshotScores(set, model))) scores.push(score);
   return scores;
 }

@@ -388,16 +388,11 @@ function sizeErrors(model: ScoringModelConfig): string[] {
   over('actions of one playbook', Math.max(0, ...playbooks.map((playbook) => count(playbook?.actions))), MODEL_LIMITS.actionsPerPlaybook);
   if (errors.length > 0) return errors;
   let longest = 0;
-  let json: string;
-  try {
-    json = JSON.stringify(model, (_key, value: unknown) => {
-      if (typeof value === 'string') longest = Math.max(longest, value.length);
-      return value;
-    });
-  } catch {
-    // Nested deeper than the stack allows: no model is shaped like that.
-    return ['the config is nested too deeply'];
-  }
+  // A model arrives as a JSON argument, nested at most MAX_JSON_ARGUMENT_DEPTH levels (scalars.ts).
+  const json = JSON.stringify(model, (_key, value: unknown) => {
+    if (typeof value === 'string') longest = Math.max(longest, value.length);
+    return value;
+  });
   over('characters of the longest name, key or template', longest, MODEL_LIMITS.textLength);
   over('characters of the config as JSON', json.length, MODEL_LIMITS.jsonLength);
   return errors;
