@@ -244,21 +244,18 @@ function checkJsonBody(req: http.IncomingMessage): void {
     .find((parameter) => parameter.startsWith('charset='))
     ?.slice('charset='.length)
     .replace(/"/g, '');
+  const encoding = req.headers['content-encoding']?.trim().toLowerCase() ?? 'identity';
   const json = mediaType === 'application/json' || mediaType === 'application/graphql-response+json';
+  const refusal =
+    !json || (charset !== undefined && charset !== 'utf-8')
+      ? 'a GraphQL POST body is JSON: send Content-Type: application/json (UTF-8)'
+      : encoding !== 'identity'
+        ? 'a GraphQL POST body is sent uncompressed (Content-Encoding is for /ingest/events)'
+        : null;
+  if (refusal === null) return;
   // The body is not read: let it flow past, so the client sees the answer rather than a reset.
-  if (!json || (charset !== undefined && charset !== 'utf-8')) {
-    req.resume();
-    throw new HttpError(415, 'a GraphQL POST body is JSON: send Content-Type: application/json (UTF-8)', {
-      code: 'UNSUPPORTED_MEDIA_TYPE',
-    });
-  }
-  const encoding = req.headers['content-encoding'];
-  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-    req.resume();
-    throw new HttpError(415, 'a GraphQL POST body is sent uncompressed (Content-Encoding is for /ingest/events)', {
-      code: 'UNSUPPORTED_MEDIA_TYPE',
-    });
-  }
+  req.resume();
+  throw new HttpError(415, refusal, { code: 'UNSUPPORTED_MEDIA_TYPE' });
 }
 
 /** A GraphQL request over HTTP: admitted, its body read within the size limit, executed by Apollo. */

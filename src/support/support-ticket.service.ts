@@ -91,7 +91,8 @@ function toColumns(input: SupportTicketInput, now: Date): ColumnValue[] {
  * written) and `previous` (as it was; none for a new ticket). A new ticket has its own status at its
  * opening, except that one received already SOLVED was OPEN then and SOLVED at its resolution (or
  * now). An update that changes the status records the new one at the resolution when it is SOLVED and
- * resolved_at is known, else at `statusChangedAt` (a reopening loaded after the fact), else now. A change is never dated before the ticket's latest one, so the
+ * resolved_at is known, else at `statusChangedAt` (a reopening loaded after the fact), else now. A
+ * change is never dated before the ticket's opening or its latest change, so the
  * latest change is always the status the ticket has.
  */
 const STATUS_CHANGES = `
