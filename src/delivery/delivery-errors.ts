@@ -1,2 +1,19 @@
 /** A failure retrying cannot fix (no address to send to, an address deliveries may not reach): the delivery is DEAD at once. */
 export class PermanentDeliveryError extends Error {}
+
+/**
+ * `lastError` as a key without the admin scope reads it. A failure's message can name what only an
+ * admin may see: the destination's host or the address it resolves to, an email address, or the
+ * receiver's own answer (the first 200 characters of an HTTP error's body). Those parts are
+ * replaced by placeholders; the kind of failure (`HTTP 503`, `ECONNREFUSED`, a timeout) stays.
+ */
+export function redactDeliveryError(message: string): string {
+  const status = /^HTTP (\d{3})\b/.exec(message);
+  if (status) return `HTTP ${status[1]}`;
+  return message
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '<url>')
+    .replace(/[^\s<>@"'(),;:]+@[^\s<>@"'(),;:]+/g, '<address>')
+    .replace(/(?<![\w.:])\[?(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}\]?(?::\d+)?/gi, '<address>')
+    .replace(/\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b/g, '<address>')
+    .replace(/\b(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]\.?(?::\d+)?/gi, '<host>');
+}

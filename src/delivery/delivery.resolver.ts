@@ -3,11 +3,13 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
 import { RequireScope } from '../auth/operation-scopes';
 import { auditAdminAction } from '../auth/audit.middleware';
+import { hasScope } from '../auth/principal';
 import { Scope } from '../auth/scopes';
 import { PageArgs } from '../customers/customer.types';
 import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
 import { OutreachAction } from '../outreach/outreach.types';
+import { redactDeliveryError } from './delivery-errors';
 import { countDeliveriesByStatus, DeliveryRow, loadActionDeliveries, redeliver } from './delivery.service';
 import {
   CsmContact,
@@ -122,6 +124,16 @@ export class DeliveryResolver {
   @FieldResolver(() => Destination, { description: 'Where it goes (deleted destinations included); batched per request.' })
   destination(@Root() row: DeliveryRow, @Ctx() { db, loaders }: GraphQLContext): Promise<Destination> {
     return loadDestination(db, loaders, row.destinationId);
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description:
+      "Why the last attempt failed. Without the admin scope, the hosts, addresses and receiver's answer in it are replaced by placeholders.",
+  })
+  lastError(@Root() row: DeliveryRow, @Ctx() { auth }: GraphQLContext): string | null {
+    if (row.lastError === null || hasScope(auth.principal, Scope.ADMIN)) return row.lastError;
+    return redactDeliveryError(row.lastError);
   }
 
   @RequireScope(Scope.ADMIN)

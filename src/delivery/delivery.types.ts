@@ -208,7 +208,7 @@ export class Delivery {
   @Field(() => Int)
   attempts!: number;
 
-  @Field(() => String, { nullable: true })
+  /** Resolved by DeliveryResolver.lastError, which redacts it for keys without the admin scope. */
   lastError!: string | null;
 
   @Field(() => DateTimeScalar)

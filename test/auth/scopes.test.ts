@@ -505,4 +505,55 @@ describe('what a read key sees of a destination', () => {
     );
     expect(admin.body.errors).toBeUndefined();
   });
+  it("a failed delivery's error without the hosts, addresses and receiver's answer in it; an admin sees it whole", async () => {
+    const created = await post<{ createDestination: { id: string } }>(
+      server.url,
+      'mutation { createDestination(input: { kind: WEBHOOK, name: "crm", url: "https://hooks.example.com/in", signingSecret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }) { id } }',
+      undefined,
+      keys.get('admin')!.key,
+    );
+    expect(created.body.errors).toBeUndefined();
+    const errors = [
+      'HTTP 401: token tok_live_123 is not valid for hooks.example.com',
+      'getaddrinfo ENOTFOUND hooks.example.com',
+      'hooks.internal.corp resolves to 10.0.0.5, which is a loopback, private or reserved address',
+      'connect ECONNREFUSED [fd00::12]:443',
+      "Can't send mail - all recipients were rejected: 550 5.1.1 <bob@acme.io>: Recipient address rejected",
+      'no answer within 10000 ms',
+    ];
+    for (const error of errors) {
+      await inspector.query(
+        `with action as (insert into outreach_action (customer_id, playbook, action, audience, channel, trigger, status)
+           values ($1, 'p', 'a', 'TEAM', 'webhook', 'tier', 'DECIDED') returning id)
+         insert into delivery (action_id, destination_id, customer_id, audience, status, attempts, last_error)
+         select id, $2, $1, 'TEAM', 'RETRYING', 1, $3 from action`,
+        [CUSTOMER, created.body.data!.createDestination.id, error],
+      );
+    }
+    const query = `{ outreachLog(customerId: "${CUSTOMER}", first: 50) { edges { node { deliveries { lastError } } } } }`;
+    const lastErrors = async (key: string) => {
+      const answer = await post<{ outreachLog: { edges: Array<{ node: { deliveries: Array<{ lastError: string }> } }> } }>(
+        server.url,
+        query,
+        undefined,
+        key,
+      );
+      expect(answer.body.errors).toBeUndefined();
+      return answer.body
+        .data!.outreachLog.edges.flatMap((edge) => edge.node.deliveries.map((d) => d.lastError))
+        .filter(Boolean)
+        .sort();
+    };
+    expect(await lastErrors(keys.get('admin')!.key)).toEqual([...errors].sort());
+    expect(await lastErrors(keys.get('read')!.key)).toEqual(
+      [
+        'HTTP 401',
+        'getaddrinfo ENOTFOUND <host>',
+        '<host> resolves to <address>, which is a loopback, private or reserved address',
+        'connect ECONNREFUSED <address>',
+        "Can't send mail - all recipients were rejected: 550 5.1.1 <<address>>: Recipient address rejected",
+        'no answer within 10000 ms',
+      ].sort(),
+    );
+  });
 });
