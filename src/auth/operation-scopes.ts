@@ -20,6 +20,7 @@ import {
 } from 'graphql';
 import { Authorized, Extensions } from 'type-graphql';
 import type { GraphQLContext } from '../context';
+import { answersGraphQLResponseJson } from '../infra/response-media-type';
 import { ForbiddenError } from './auth.errors';
 import { hasScope, Principal } from './principal';
 import type { Scope } from './scopes';
@@ -105,14 +106,16 @@ export function operationScopesPlugin(): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ schema, document, operation, contextValue }) {
+        async didResolveOperation({ schema, document, operation, contextValue, request }) {
           if (!operation) return;
           const refusals = operationScopeErrors(schema, document, operation, contextValue.auth?.principal);
           if (refusals.length === 0) return;
-          // Answered as execution answers a refused root field (HTTP 200, the field's path); an Apollo
-          // plugin answers one error, the first refused field's.
+          // Answered as execution answers a refused root field (the field's path; HTTP 200 to an
+          // application/json client), but without `data`, which application/graphql-response+json
+          // answers with a 4xx. An Apollo plugin answers one error, the first refused field's.
           const [{ path, error }] = refusals;
-          throw new GraphQLError(error.message, { path, originalError: error, extensions: { ...error.extensions, http: { status: 200 } } });
+          const status = answersGraphQLResponseJson(request.http?.headers.get('accept')) ? 403 : 200;
+          throw new GraphQLError(error.message, { path, originalError: error, extensions: { ...error.extensions, http: { status } } });
         },
       };
     },

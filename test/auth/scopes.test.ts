@@ -483,6 +483,30 @@ describe('what an ingest-only key sees', () => {
   });
 });
 
+it('answers a refusal before execution 403 to a client that takes application/graphql-response+json, 200 to an application/json one', async () => {
+  const read = keys.get('read')!.key;
+  const query = `mutation { upsertCustomer(input: { id: "${CUSTOMER}", name: "Renamed" }) { id } }`;
+  const statuses: Array<[string, number, string | null, unknown]> = [];
+  for (const accept of [
+    'application/graphql-response+json',
+    'application/json',
+    'application/graphql-response+json, application/json;q=0.9',
+    '*/*',
+  ]) {
+    const answer = await post(server.url, query, undefined, read, { accept });
+    statuses.push([accept, answer.status, answer.headers.get('content-type'), answer.body.errors?.[0].extensions?.code]);
+    expect(answer.body.data).toBeUndefined();
+  }
+  expect(statuses).toEqual([
+    ['application/graphql-response+json', 403, 'application/graphql-response+json; charset=utf-8', 'FORBIDDEN'],
+    ['application/json', 200, 'application/json; charset=utf-8', 'FORBIDDEN'],
+    ['application/graphql-response+json, application/json;q=0.9', 403, 'application/graphql-response+json; charset=utf-8', 'FORBIDDEN'],
+    ['*/*', 200, 'application/json; charset=utf-8', 'FORBIDDEN'],
+  ]);
+  const [row] = (await inspector.query<{ name: string }>('select name from customer where id = $1', [CUSTOMER])).rows;
+  expect(row.name).toBe('Matrix');
+});
+
 describe('what a read key sees of a destination', () => {
   it('its name, kind and state through the delivery summary and log, not its configuration', async () => {
     const read = keys.get('read')!.key;
