@@ -9,7 +9,8 @@ import { getActiveModel } from '../scoring-model.service';
 import { assessCustomer, computeScore, metricRequests, ScoringModelConfig, validateModel } from '../model';
 import { BacktestReport, evaluateBacktest } from './evaluate';
 import { EvaluationSlots } from './evaluation-slots';
-import { fitSignalWeights, FittedWeights, NothingToWeightError } from './fit-weights';
+import { fitSignalWeightsOffThread } from './fit-off-thread';
+import { FittedWeights, NothingToWeightError } from './fit-weights';
 import {
   collectSnapshots,
   gridInstants,
@@ -217,7 +218,7 @@ async function suggestionFrom(
   );
   let fit: FittedWeights;
   try {
-    fit = fitSignalWeights(training);
+    fit = await fitSignalWeightsOffThread(training);
   } catch (error) {
     if (!(error instanceof NothingToWeightError)) throw error;
     throw new InvalidInputError(

@@ -1,4 +1,5 @@
 import { fitSignalWeights, NothingToWeightError } from '../../../src/scoring/backtest/fit-weights';
+import { fitSignalWeightsOffThread } from '../../../src/scoring/backtest/fit-off-thread';
 import type { TrainingSet } from '../../../src/scoring/backtest/fit-weights';
 import { mulberry32 } from '../../../src/demo/seeded-random';
 
@@ -99,5 +100,33 @@ describe('fitSignalWeights', () => {
     expect(() => fitSignalWeights({ signalNames: ['a'], features: [[0.2], [0.8], [0.2], [0.8]], labels: [1, 1, 0, 0] })).toThrow(
       NothingToWeightError,
     );
+  });
+});
+
+describe('fitSignalWeightsOffThread', () => {
+  const training = synthetic([4, 2, 0, 0], { rows: 8_000, intercept: -5, seed: 1 });
+  const fitted = fitSignalWeights(training);
+
+  it('answers what the fit answers on the main thread, while the main thread goes on turning', async () => {
+    let turns = 0;
+    const ticker = setInterval(() => (turns += 1), 1);
+    try {
+      const started = Date.now();
+      const offThread = await fitSignalWeightsOffThread(training);
+      const elapsed = Date.now() - started;
+      expect(offThread).toEqual(fitted);
+      // The same fit on the main thread would leave the timer no turn until it returned.
+      expect(turns).toBeGreaterThan(elapsed / 20);
+    } finally {
+      clearInterval(ticker);
+    }
+  });
+
+  it('throws the errors the fit throws, by their class', async () => {
+    const base = synthetic([2, 1], { rows: 200, intercept: -2, seed: 4 });
+    await expect(fitSignalWeightsOffThread({ ...base, labels: base.labels.map(() => 0 as const) })).rejects.toThrow(RangeError);
+    const nothing = fitSignalWeightsOffThread(synthetic([-3, -2], { rows: 5_000, intercept: 0, seed: 5 }));
+    await expect(nothing).rejects.toThrow(NothingToWeightError);
+    await expect(nothing).rejects.toThrow('no signal lowers churn risk');
   });
 });
