@@ -25,11 +25,17 @@ export type QueueRescore = (customerIds: string) => string;
  * conflicting insert; the conflict clause covers a concurrent writer. Writes through a Db use
  * `signalsArrived`; the bulk import (its own COPY connection) puts this in its merge and wakes the
  * scheduler itself.
+ *
+ * A write that finds its customer already queued relies on that queue row to get its signals scored,
+ * so it holds the row (KEY SHARE, which writers share) until it commits: a claim skips locked rows,
+ * so the customer is claimed after the write's signals are visible, not scored without them and
+ * taken off the queue while they are still uncommitted. A row claimed first is gone by the time the
+ * write looks (the lock waits for the claim to commit), and the write queues the customer again.
  */
 export function queueRescoreStatement(customerIds: string): string {
   return `insert into rescore_request (customer_id)
        select distinct queued.id from (${customerIds}) as queued(id)
-       where not exists (select 1 from rescore_request r where r.customer_id = queued.id) order by 1
+       where not exists (select 1 from rescore_request r where r.customer_id = queued.id for key share) order by 1
        on conflict (customer_id) do nothing returning customer_id`;
 }
 

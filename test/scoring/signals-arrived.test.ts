@@ -10,6 +10,10 @@ import {
   TrackEngagementDocument,
   UpsertCustomerDocument,
 } from '../__generated__/graphql';
+import { Client } from 'pg';
+import type { Db } from '../../src/infra/sql';
+import { queueRescoreStatement } from '../../src/scoring/rescore-queue';
+import { rescoreRequested } from '../../src/scoring/scoring.service';
 import { startTestServer, TestServer } from '../helpers/server';
 
 let server: TestServer;
@@ -88,5 +92,36 @@ describe('a customer is rescored within seconds of a change to its scoring input
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await server.app.scheduler.idle();
     expect(await timesScored('cust_sig_rename')).toBe(before);
+  });
+});
+
+describe('a signal written while its customer is being claimed for rescoring', () => {
+  it('is scored: a write still open holds the queue row it relies on, so the claim waits for it', async () => {
+    const id = 'cust_sig_race';
+    await scoredCustomer(id);
+    const writer = new Client({ connectionString: server.database.url });
+    await writer.connect();
+    try {
+      // A first signal queued the customer; a second write (a detractor answer) finds it queued and is still open.
+      await writer.query('insert into rescore_request (customer_id) values ($1)', [id]);
+      await writer.query('begin');
+      await writer.query(
+        `with queued as (${queueRescoreStatement('select $1::text')})
+         insert into nps_response (customer_id, score, responded_at) values ($1, 0, now())`,
+        [id],
+      );
+      const db = server.app.orm.em.fork() as Db;
+      expect(await rescoreRequested(server.app.services, db)).toBe(0);
+      await writer.query('commit');
+      expect(await rescoreRequested(server.app.services, db)).toBe(1);
+    } finally {
+      await writer.end();
+    }
+    const latest = await server.request<
+      { customer: { currentScore: { signals: Array<{ name: string; rawValue: number | null }> } } },
+      unknown
+    >(`{ customer(id: "${id}") { currentScore { signals { name rawValue } } } }`);
+    const nps = latest.data!.customer.currentScore.signals.find((signal) => signal.name === 'nps');
+    expect(nps?.rawValue).toBe(-100);
   });
 });
