@@ -77,6 +77,7 @@ export function simulateRandomDayAccounts(
         metrics: metricsFromActivity(activity, requests, asOf),
         asOf,
         signedUpAt,
+        startedAt: signedUpAt,
         churnedAt: null,
         lastActivityAt,
         previousTierKey,

@@ -152,8 +152,10 @@ class EngagementPlan {
 function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): string {
   const w = checkedDays(r.windowDays);
   const b = r.baselineDays === undefined ? 0 : checkedDays(r.baselineDays);
+  // Null when the baseline holds nothing before the window (a new or returning account): there is
+  // no usual level to compare with, and the window over itself would read as usage doubling.
   const rateRatio = (recent: string, baseline: string) =>
-    `case when ${baseline} = 0 then null else least(2.0, (${recent})::float8 / ${w} / ((${baseline})::float8 / ${b})) end`;
+    `case when ${baseline} = ${recent} then null else least(2.0, (${recent})::float8 / ${w} / ((${baseline})::float8 / ${b})) end`;
   // The baseline's days before the recent window: its sums less the window's, no further read.
   const priorRatio = (recent: string, baseline: string) =>
     `case when ${baseline} = ${recent} then null else least(2.0, (${recent})::float8 / ${w} / ((${baseline} - ${recent})::float8 / ${b - w})) end`;
@@ -189,10 +191,13 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
         else least(2.0, (${events})::float8 / ${days} / ((${baselineEvents} - ${events})::float8 / (${baselineDays} - ${days}))) end`;
     }
     // Nobody came: no share of the usual team or features to speak of (the silence signals count it).
+    // Nothing before the window: no usual team or features yet, only the window's own.
     case 'active_users_trend':
-      return `case when ${plan.events(w)} = 0 then null else ${shareRatio(plan.distinctUsers(w), plan.distinctUsers(b))} end`;
+      return `case when ${plan.events(w)} = 0 or ${plan.events(b)} = ${plan.events(w)} then null
+        else ${shareRatio(plan.distinctUsers(w), plan.distinctUsers(b))} end`;
     case 'feature_breadth_trend':
-      return `case when ${plan.events(w)} = 0 then null else ${shareRatio(plan.distinctFeatures(w), plan.distinctFeatures(b))} end`;
+      return `case when ${plan.events(w)} = 0 or ${plan.events(b)} = ${plan.events(w)} then null
+        else ${shareRatio(plan.distinctFeatures(w), plan.distinctFeatures(b))} end`;
     case 'feature_days_per_feature':
       return shareRatio(plan.featureDays(w), plan.distinctFeatures(b));
     case 'seat_utilisation':

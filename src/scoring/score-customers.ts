@@ -67,6 +67,7 @@ interface CustomerRow {
   arrCents: number;
   communicationOptOut: boolean;
   signedUpAt: string | null;
+  startedAt: string;
   churnedAt: string | null;
   createdAt: string;
 }
@@ -190,7 +191,8 @@ async function readBatchInputs(
   const customers = await query<CustomerRow>(
     tx,
     `select id, name, arr_cents::float8 as "arrCents", communication_opt_out as "communicationOptOut",
-            signed_up_at as "signedUpAt", churned_at as "churnedAt", created_at as "createdAt"
+            signed_up_at as "signedUpAt", ${customerStartSql('customer')} as "startedAt", churned_at as "churnedAt",
+            created_at as "createdAt"
      from customer where id in (select jsonb_array_elements_text(?::jsonb))
        -- No score exists before the customer started (signed up, or with no signup known, first seen).
        and ${customerStartSql('customer')} <= ?::timestamptz
@@ -311,6 +313,7 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
       metrics,
       asOf,
       signedUpAt: customer.signedUpAt ? new Date(customer.signedUpAt) : null,
+      startedAt: new Date(customer.startedAt),
       churnedAt: customer.churnedAt ? new Date(customer.churnedAt) : null,
       lastActivityAt,
       previousTierKey: previousTier,

@@ -133,3 +133,31 @@ it('never lists churned accounts on the worklist', async () => {
   expect(ids).not.toContain('cust_twin_a');
   expect(ids).not.toContain('cust_new');
 });
+
+it('keeps a thinly observed account ONBOARDING and out of the expansion play: a few recent logins are no usage doubling', async () => {
+  // Signed up long ago with nothing recorded until three logins this week; and one first seen today, without a signup.
+  await server.gql(UpsertCustomerDocument, {
+    input: { id: 'cust_poor_old', name: 'Poor Old', signedUpAt: daysAgo(400), arrCents: 5_000_000 },
+  });
+  await server.gql(UpsertCustomerDocument, { input: { id: 'cust_poor_new', name: 'Poor New', arrCents: 5_000_000 } });
+  const events = [
+    ...[9, 5, 2].map((d) => ({ customerId: 'cust_poor_old', eventType: 'login', userId: 'u1', occurredAt: daysAgo(d) })),
+    { customerId: 'cust_poor_new', eventType: 'login', userId: 'u1', occurredAt: new Date(now - 3 * 3_600_000).toISOString() },
+  ];
+  expect((await server.gql(TrackEngagementBatchDocument, { events })).trackEngagementBatch.errors).toEqual([]);
+  for (const id of ['cust_poor_old', 'cust_poor_new']) {
+    const { refreshHealthScore: score } = await server.gql(RefreshHealthScoreDocument, { customerId: id });
+    const trends = score.signals.filter((s) => ['active_days_trend', 'usage_volume_trend'].includes(s.name));
+    expect({ id, trends: trends.map((s) => [s.name, s.rawValue]) }).toEqual({
+      id,
+      trends: [
+        ['active_days_trend', null],
+        ['usage_volume_trend', null],
+      ],
+    });
+    const state = await server.gql(CustomerScoreStateDocument, { id });
+    expect({ id, stage: state.customer!.lifecycleStage }).toEqual({ id, stage: 'ONBOARDING' });
+    const outreach = await server.gql(OutreachLogDocument, { customerId: id, first: 10 });
+    expect({ id, playbooks: outreach.outreachLog.edges.map((e) => e.node.playbook) }).toEqual({ id, playbooks: [] });
+  }
+});

@@ -346,6 +346,7 @@ async function previewOf(
         metrics,
         asOf,
         signedUpAt: account.signedUpAt,
+        startedAt: account.startedAt,
         churnedAt: account.churnedAt,
         lastActivityAt,
         previousTierKey: account.tier,

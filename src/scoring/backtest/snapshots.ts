@@ -161,6 +161,7 @@ function* snapshotScores(set: SnapshotSet, model: ScoringModelConfig): Generator
       metrics: metricsOf(set, snapshot),
       asOf: snapshot.asOf,
       signedUpAt: snapshot.account.signedUpAt,
+      startedAt: snapshot.account.startedAt,
       // The label must not reach the score: the snapshot instant is before it by construction.
       churnedAt: null,
       lastActivityAt: snapshot.lastActivityAt,

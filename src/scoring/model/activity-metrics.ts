@@ -72,8 +72,9 @@ function relativeMetricValue(
   const baselineStart = end - baselineDays * DAY_MS;
   const recent = activity.engagementEvents.filter((e) => within(e.occurredAt, start, end));
   const baseline = activity.engagementEvents.filter((e) => within(e.occurredAt, baselineStart, end));
+  // Null when the baseline holds nothing before the window: there is no usual level to compare with.
   const rateRatio = (recentCount: number, baselineCount: number) =>
-    baselineCount === 0 ? null : Math.min(2, recentCount / windowDays / (baselineCount / baselineDays));
+    baselineCount === recentCount ? null : Math.min(2, recentCount / windowDays / (baselineCount / baselineDays));
   // The rate of the recent window against the rate of the baseline's days before it.
   const priorRatio = (recentCount: number, baselineCount: number) =>
     baselineCount === recentCount
@@ -98,9 +99,9 @@ function relativeMetricValue(
       return Math.min(2, recent.length / recentDays / ((baseline.length - recent.length) / priorDays));
     }
     case 'active_users_trend':
-      return recent.length === 0 ? null : shareRatio(users(recent), users(baseline));
+      return recent.length === 0 || baseline.length === recent.length ? null : shareRatio(users(recent), users(baseline));
     case 'feature_breadth_trend':
-      return recent.length === 0 ? null : shareRatio(features(recent), features(baseline));
+      return recent.length === 0 || baseline.length === recent.length ? null : shareRatio(features(recent), features(baseline));
     case 'feature_days_per_feature': {
       const featureDays = distinct(recent.flatMap((e) => (e.feature == null ? [] : [`${utcDay(e)} ${e.feature}`])));
       return shareRatio(featureDays, features(baseline));

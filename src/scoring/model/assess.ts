@@ -12,6 +12,8 @@ export interface AssessmentInput {
   metrics: MetricValues;
   asOf: Date;
   signedUpAt: Date | null;
+  /** Its signup, or without one its first recorded signal or creation (customerStartSql). */
+  startedAt: Date;
   churnedAt: Date | null;
   /** Last engagement event at or before asOf; null if none. */
   lastActivityAt: Date | null;
@@ -47,6 +49,7 @@ export function assessCustomer(input: AssessmentInput): Assessment {
   const accountNps = npsValue === null ? null : Math.round(npsValue);
   const lifecycleStage = lifecycleStageOf({
     signedUpAt: input.signedUpAt,
+    startedAt: input.startedAt,
     churnedAt: input.churnedAt,
     asOf,
     lastActivityAt: input.lastActivityAt,

@@ -11,6 +11,11 @@ export function daysBetween(from: Date, to: Date): number {
 
 export interface LifecycleInput {
   signedUpAt: Date | null;
+  /**
+   * When the customer started: its signup, or without one its first recorded signal or its creation
+   * (src/scoring/customer-start.ts). Young is counted from here.
+   */
+  startedAt: Date;
   churnedAt: Date | null;
   asOf: Date;
   /** Last engagement event at or before asOf; null if none. */
@@ -29,8 +34,10 @@ export interface LifecycleInput {
  * 1. CHURNED — cancelled (churnedAt ≤ asOf), or silent for more than churnWindowDays: since the last
  *    activity, or since signup for an account that never had any. A customer cancelling in week two
  *    is churned, not onboarding.
- * 2. ONBOARDING — less than onboardingDays since signup: the 30-day windows are still filling, so a
- *    low score says little yet and must not brand a new customer at risk.
+ * 2. ONBOARDING — less than onboardingDays since the customer started (its signup, or without one
+ *    its first recorded signal or creation): the 30-day windows are still filling, so a low score
+ *    says little yet and must not brand a new customer at risk. Or thinly observed: less than
+ *    minCoverage of the model's weight has data behind it.
  * 3. AT_RISK — the tier is one of the two worst bands. Risk outranks advocacy: a bad-tier customer
  *    with a great NPS needs help before a referral request.
  * 4. ADVOCATE — score ≥ advocateMinScore and account NPS ≥ advocateMinNps.
@@ -44,7 +51,7 @@ export function lifecycleStageOf(input: LifecycleInput): LifecycleStage {
   const silentSince = lastActivityAt ?? signedUpAt;
   if (silentSince && daysBetween(silentSince, asOf) > churnWindowDays) return 'CHURNED';
 
-  if (signedUpAt && daysBetween(signedUpAt, asOf) < onboardingDays) return 'ONBOARDING';
+  if (daysBetween(input.startedAt, asOf) < onboardingDays) return 'ONBOARDING';
   if ((input.coverage ?? 1) < minCoverage) return 'ONBOARDING';
 
   if (isAtRiskTier(model.tiers, tierKey)) return 'AT_RISK';

@@ -75,6 +75,7 @@ export function simulateDailyScoring(
       metrics: metricsFromActivity(activity, requests, asOf),
       asOf,
       signedUpAt: CALENDAR_START,
+      startedAt: CALENDAR_START,
       churnedAt: null,
       lastActivityAt: last,
       previousTierKey: previous?.tierKey ?? null,

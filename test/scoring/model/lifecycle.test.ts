@@ -8,6 +8,8 @@ const daysAgo = (days: number) => new Date(asOf.getTime() - days * DAY_MS);
 function stage(overrides: Partial<LifecycleInput>) {
   return lifecycleStageOf({
     signedUpAt: daysAgo(400),
+    // A customer starts at its signup; one without a signup, at its first signal or creation.
+    startedAt: overrides.signedUpAt ?? daysAgo(400),
     churnedAt: null,
     asOf,
     lastActivityAt: daysAgo(1),
@@ -47,6 +49,11 @@ describe('lifecycleStageOf', () => {
   it('is ONBOARDING during the first 30 days, even in a bad tier', () => {
     expect(stage({ signedUpAt: daysAgo(29.9), tierKey: 'critical', score: 20 })).toBe('ONBOARDING');
     expect(stage({ signedUpAt: daysAgo(30) })).toBe('ACTIVE');
+  });
+
+  it('counts the first 30 days of a customer without a signup from its first recorded signal or creation', () => {
+    expect(stage({ signedUpAt: null, startedAt: daysAgo(0.2), tierKey: 'critical', score: 20 })).toBe('ONBOARDING');
+    expect(stage({ signedUpAt: null, startedAt: daysAgo(31) })).toBe('ACTIVE');
   });
 
   it('is AT_RISK in either of the two worst bands', () => {

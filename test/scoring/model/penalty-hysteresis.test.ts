@@ -184,6 +184,7 @@ describe('the default model at daily scoring', () => {
         metrics: values,
         asOf: new Date(Date.UTC(2026, 5, 1 + day, 20)),
         signedUpAt,
+        startedAt: signedUpAt,
         churnedAt: null,
         lastActivityAt: new Date(Date.UTC(2026, 5, 1 + day, 18)),
         previousTierKey,
