@@ -7,14 +7,13 @@ import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { GraphQLSchema } from 'graphql';
-import type { Disposable } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { AccessControl } from './auth/access-control';
 import { hasScope } from './auth/principal';
 import { Scope } from './auth/scopes';
 import { exportCustomers, exportWorklist } from './exports/csv-export';
 import { compiledQueryGateway } from './infra/compiled-executor';
+import { GraphQLWebSocketServer, serveGraphQLWebSockets } from './infra/graphql-ws-server';
 import { importEventsFromRequest, INGEST_EVENTS_PATH } from './ingest/event-import.http';
 import { serveDashboard } from './dashboard/static';
 import { AppServices, createContext, GraphQLContext } from './context';
@@ -31,6 +30,9 @@ import {
 import type { Db } from './infra/sql';
 import { SubscriptionExecution, subscriptionExecution } from './infra/subscription-execution';
 import { renderPlaygroundHtml, servePlaygroundAsset, wantsPlayground } from './infra/playground';
+
+/** Largest WebSocket message before the key in connection_init is accepted (a connection_init is a few hundred bytes). */
+const WS_MAX_UNACKNOWLEDGED_BYTES = 16 * 1024;
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -107,11 +109,11 @@ function serveWebSockets(
   access: AccessControl,
   subscriptions: SubscriptionExecution,
   logger: Logger,
-): { wsServer: WebSocketServer; wsCleanup: Disposable } {
+): { wsServer: WebSocketServer; wsCleanup: GraphQLWebSocketServer } {
   const { maxBodyBytes, wsMaxMessageBytes } = services.config;
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: Math.min(maxBodyBytes, wsMaxMessageBytes) });
   const formatSubscriptionError = graphQLErrorFormatter({ logger });
-  const wsCleanup = useServer(
+  const wsCleanup = serveGraphQLWebSockets(
     {
       schema,
       // Parsed and validated once per query text; each event executed once per distinct operation.
@@ -131,6 +133,7 @@ function serveWebSockets(
       onNext: (_ctx, _id, _payload, _args, result) => formatSubscriptionResult(result, formatSubscriptionError),
     },
     wsServer,
+    { maxUnacknowledgedBytes: WS_MAX_UNACKNOWLEDGED_BYTES, logger },
   );
   wsServer.on('connection', (socket, request: http.IncomingMessage) => access.websockets.connected(socket, request));
   httpServer.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -156,7 +159,7 @@ async function startApollo(
   schema: GraphQLSchema,
   httpServer: http.Server,
   access: AccessControl,
-  wsCleanup: Disposable,
+  wsCleanup: GraphQLWebSocketServer,
   logger: Logger,
 ): Promise<ApolloServer<GraphQLContext>> {
   const limits = access.apolloOptions();

@@ -21,12 +21,17 @@ import {
 import { Authorized, Extensions } from 'type-graphql';
 import type { GraphQLContext } from '../context';
 import { answersGraphQLResponseJson } from '../infra/response-media-type';
-import { ForbiddenError } from './auth.errors';
+import { ForbiddenError, OperationLimitError } from './auth.errors';
 import { hasScope, Principal } from './principal';
 import type { Scope } from './scopes';
 
-/** Fields the walk visits at most: past that (the cost limit refuses such operations first) execution-time checks still apply. */
-const MAX_CHECKED_FIELDS = 20_000;
+/**
+ * Fields the walk visits at most, fragments expanded (a legitimate operation selects hundreds). An
+ * operation that selects more is refused whole: a field the walk has not reached may need a scope
+ * that only the walk checks (the admin-only configuration of a destination, a customer's fields
+ * under an ingest key's mutation), and nested fragments can repeat a field past any count cheaply.
+ */
+export const MAX_CHECKED_FIELDS = 20_000;
 
 /** `@Authorized(...scopes)`, with the scopes also in the field's `requiredScopes` extension for the walk below. */
 export function RequireScope(...scopes: Scope[]): MethodDecorator & PropertyDecorator {
@@ -42,7 +47,11 @@ export function RequireScope(...scopes: Scope[]): MethodDecorator & PropertyDeco
   }) as MethodDecorator & PropertyDecorator;
 }
 
-/** One FORBIDDEN error per selected field the principal's scopes do not allow (path by response keys); [] when all are allowed. */
+/**
+ * One FORBIDDEN error per selected field the principal's scopes do not allow (path by response
+ * keys); [] when all are allowed. An operation selecting more than MAX_CHECKED_FIELDS fields gets
+ * one OPERATION_LIMIT_EXCEEDED error instead: it is not checked, so it must not run.
+ */
 export function operationScopeErrors(
   schema: GraphQLSchema,
   document: DocumentNode,
@@ -88,17 +97,25 @@ export function operationScopeErrors(
     }
   };
   walk(operation.selectionSet, root, []);
+  if (checked > MAX_CHECKED_FIELDS) {
+    const message = `the operation selects more than ${MAX_CHECKED_FIELDS} fields, fragments expanded: refused unchecked`;
+    return [{ path: [], error: new OperationLimitError(message, { limit: 'fields', max: MAX_CHECKED_FIELDS }) }];
+  }
   return [...errors.values()];
 }
 
 export interface ForbiddenErrorAt {
+  /** The refused field's response path; [] for the whole operation. */
   path: string[];
-  error: ForbiddenError;
+  error: ForbiddenError | OperationLimitError;
 }
 
 /** As GraphQL errors with their paths, as execution would have reported them. */
 export function asGraphQLErrors(refusals: ForbiddenErrorAt[]): GraphQLError[] {
-  return refusals.map(({ path, error }) => new GraphQLError(error.message, { path, originalError: error, extensions: error.extensions }));
+  return refusals.map(
+    ({ path, error }) =>
+      new GraphQLError(error.message, { path: path.length > 0 ? path : undefined, originalError: error, extensions: error.extensions }),
+  );
 }
 
 /** The walk as an Apollo plugin: it runs once the operation is known, before execution. */
@@ -112,10 +129,16 @@ export function operationScopesPlugin(): ApolloServerPlugin<GraphQLContext> {
           if (refusals.length === 0) return;
           // Answered as execution answers a refused root field (the field's path; HTTP 200 to an
           // application/json client), but without `data`, which application/graphql-response+json
-          // answers with a 4xx. An Apollo plugin answers one error, the first refused field's.
+          // answers with a 4xx. An Apollo plugin answers one error, the first refused field's. An
+          // operation too large to check has the 400 of the other operation limits (operation-limits.ts).
           const [{ path, error }] = refusals;
-          const status = answersGraphQLResponseJson(request.http?.headers.get('accept')) ? 403 : 200;
-          throw new GraphQLError(error.message, { path, originalError: error, extensions: { ...error.extensions, http: { status } } });
+          const status =
+            error instanceof OperationLimitError ? 400 : answersGraphQLResponseJson(request.http?.headers.get('accept')) ? 403 : 200;
+          throw new GraphQLError(error.message, {
+            path: path.length > 0 ? path : undefined,
+            originalError: error,
+            extensions: { ...error.extensions, http: { status } },
+          });
         },
       };
     },

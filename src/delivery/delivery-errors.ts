@@ -11,6 +11,8 @@ export function redactDeliveryError(message: string): string {
   const status = /^HTTP (\d{3})\b/.exec(message);
   if (status) return `HTTP ${status[1]}`;
   return message
+    .replace(/^(getaddrinfo [A-Z_]+) \S+/, '$1 <host>')
+    .replace(/^\S+( \(this machine\))? resolves to /, '<host> resolves to ')
     .replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '<url>')
     .replace(/[^\s<>@"'(),;:]+@[^\s<>@"'(),;:]+/g, '<address>')
     .replace(/(?<![\w.:])\[?(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}\]?(?::\d+)?/gi, '<address>')

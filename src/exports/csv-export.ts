@@ -54,12 +54,14 @@ const PAGE = 500;
 /**
  * One CSV cell (RFC 4180 quoting). Text a spreadsheet would run as a formula (starting with `=`,
  * `+`, `-`, `@`, tab or carriage return) is prefixed with a quote, as OWASP advises for CSV injection.
+ * A cell holding `;` or a tab is quoted too: a spreadsheet in a locale whose list separator is `;`
+ * (or one reading tabs) would otherwise split it into cells that may start a formula.
  */
 export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   let text = value instanceof Date ? value.toISOString() : String(value);
   if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return /[",;\t\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 function csvLine(values: unknown[]): string {

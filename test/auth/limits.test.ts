@@ -220,6 +220,27 @@ describe('WebSockets before they authenticate', () => {
   });
 });
 
+describe('WebSockets before their connection is acknowledged, under the default message limit', () => {
+  let server: TestServer;
+  let key: string;
+  beforeAll(async () => {
+    server = await startTestServer({ label: 'ws_unacknowledged' });
+    key = (await createKey(server, ['read'])).key;
+  });
+  afterAll(() => server?.stop());
+
+  it('closes a socket that sends more than 16 KiB before it is acknowledged (1009), unparsed; once acknowledged, the full limit applies', async () => {
+    const unauthenticated = await GraphQLSocket.open(server.wsUrl);
+    unauthenticated.socket.send(`{"type":"connection_init","payload":{"x":[${'[],'.repeat(10_000)}[]]}}`);
+    expect((await unauthenticated.closed).code).toBe(1009);
+    const authenticated = await GraphQLSocket.connect(server.wsUrl, key);
+    expect(await authenticated.acknowledged()).toBe('ack');
+    const answer = await authenticated.run('big', 'query($pad: String!) { __type(name: $pad) { name } }', { pad: 'x'.repeat(64 * 1024) });
+    expect(answer).toEqual({ type: 'next', payload: { data: { __type: null } } });
+    authenticated.close();
+  });
+});
+
 describe('the rate limit of a key', () => {
   let server: TestServer;
   beforeAll(async () => {

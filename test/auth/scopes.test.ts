@@ -507,6 +507,41 @@ it('answers a refusal before execution 403 to a client that takes application/gr
   expect(row.name).toBe('Matrix');
 });
 
+/** `{ F1 }` where each Fk spreads F(k+1) `width` times, and the last selects `fields` on `type`: width^(depth−1) copies. */
+function nestedFragments(type: string, fields: string, depth: number, width: number): string {
+  const fragments = Array.from({ length: depth }, (_, k) =>
+    k === depth - 1
+      ? `fragment F${k + 1} on ${type} { ${fields} }`
+      : `fragment F${k + 1} on ${type} { ${Array.from({ length: width }, () => `...F${k + 2}`).join(' ')} }`,
+  );
+  return fragments.join('\n');
+}
+
+it('refuses unchecked an operation whose fragments expand past 20,000 fields, rather than run what it did not check', async () => {
+  const read = keys.get('read')!.key;
+  const secrets = await post(
+    server.url,
+    `{ deliverySummary { byDestination { destination { ...F1 } } } }\n${nestedFragments('Destination', 'name url signingSecret', 4, 30)}`,
+    undefined,
+    read,
+  );
+  expect(secrets.status).toBe(400);
+  expect(secrets.body.errors?.[0].extensions?.code).toBe('OPERATION_LIMIT_EXCEEDED');
+  expect(JSON.stringify(secrets.body)).not.toContain('whsec_');
+  const ingest = keys.get('ingest')!.key;
+  const paymentsBefore = (await inspector.query('select count(*)::int as n from payment')).rows[0].n;
+  const write = await post(
+    server.url,
+    `mutation { recordPayment(input: { customerId: "${CUSTOMER}", amountCents: 100, currency: "USD", status: PAID, externalId: "frag_bypass" }) { ...F1 } }\n` +
+      nestedFragments('Payment', 'id customer { name }', 4, 30),
+    undefined,
+    ingest,
+  );
+  expect(write.body.errors?.[0].extensions?.code).toBe('OPERATION_LIMIT_EXCEEDED');
+  expect(write.body.data).toBeUndefined();
+  expect((await inspector.query('select count(*)::int as n from payment')).rows[0].n).toBe(paymentsBefore);
+});
+
 describe('what a read key sees of a destination', () => {
   it('its name, kind and state through the delivery summary and log, not its configuration', async () => {
     const read = keys.get('read')!.key;
@@ -540,6 +575,8 @@ describe('what a read key sees of a destination', () => {
     const errors = [
       'HTTP 401: token tok_live_123 is not valid for hooks.example.com',
       'getaddrinfo ENOTFOUND hooks.example.com',
+      'getaddrinfo EAI_AGAIN crm-prod-db01',
+      'crm-prod-db01 resolves to 10.0.0.9, which is a loopback, private or reserved address',
       'hooks.internal.corp resolves to 10.0.0.5, which is a loopback, private or reserved address',
       'connect ECONNREFUSED [fd00::12]:443',
       "Can't send mail - all recipients were rejected: 550 5.1.1 <bob@acme.io>: Recipient address rejected",
@@ -573,6 +610,8 @@ describe('what a read key sees of a destination', () => {
       [
         'HTTP 401',
         'getaddrinfo ENOTFOUND <host>',
+        'getaddrinfo EAI_AGAIN <host>',
+        '<host> resolves to <address>, which is a loopback, private or reserved address',
         '<host> resolves to <address>, which is a loopback, private or reserved address',
         'connect ECONNREFUSED <address>',
         "Can't send mail - all recipients were rejected: 550 5.1.1 <<address>>: Recipient address rejected",

@@ -22,7 +22,8 @@ beforeAll(async () => {
     server.database,
     `insert into customer (id, name, csm_owner, arr_cents, tier, lifecycle_stage, health_score)
      select 'cust_csv_' || lpad(i::text, 4, '0'),
-            case i when 0 then 'Acme, "Quoted" Inc.' when 1 then '=HYPERLINK("http://evil.example")' else 'Customer ' || i end,
+            case i when 0 then 'Acme, "Quoted" Inc.' when 1 then '=HYPERLINK("http://evil.example")'
+                   when 2 then 'ww;=cmd|'' /C calc''!A0;@SUM(1+1)' else 'Customer ' || i end,
             case when i % 3 = 0 then 'Kate' else 'Omar' end,
             100000 + i,
             case when i % 10 = 0 then 'critical' else 'healthy' end,
@@ -57,6 +58,8 @@ it('downloads every customer of a filter as CSV, across server-side pages, with 
   expect(new Set(lines.slice(1).map((line) => line.split(',')[0])).size).toBe(1203);
   expect(all.body).toContain('cust_csv_0000,"Acme, ""Quoted"" Inc.",');
   expect(all.body).toContain(`cust_csv_0001,"'=HYPERLINK(""http://evil.example"")",`);
+  // Quoted, so a spreadsheet splitting at semicolons keeps it one cell.
+  expect(all.body).toContain(`cust_csv_0002,"ww;=cmd|' /C calc'!A0;@SUM(1+1)",`);
   const kate = await download('/export/customers.csv?csmOwner=Kate&orderBy=ARR_DESC');
   const rows = kate.body.trimEnd().split('\r\n').slice(1);
   expect(rows).toHaveLength(401);
@@ -74,7 +77,7 @@ it("downloads the worklist, one CSM's if asked, and refuses bad filters with a 4
     'id,name,plan,arr_cents,seats,csm_owner,health_score,tier,trend,lifecycle_stage,last_activity_at,churned_at,score_drop,reasons',
   );
   const dropped = rows.find((row) => row.startsWith('cust_csv_0030,'));
-  expect(dropped?.split(',').slice(-2)).toEqual(['50', 'payment_failures −45; detractor −25; events_trend −12']);
+  expect(dropped?.split(',').slice(-2)).toEqual(['50', '"payment_failures −45; detractor −25; events_trend −12"']);
   expect(
     rows
       .find((row) => row.startsWith('cust_csv_0060,'))

@@ -1,0 +1,116 @@
+// graphql-ws served on a `ws` server: graphql-ws's documented `makeServer`, wired to the sockets the
+// way its own `useServer` (graphql-ws/use/ws) does, with two differences that adapter cannot be
+// configured for:
+// - Until the connection is acknowledged (the key in connection_init accepted), a message larger
+//   than `maxUnacknowledgedBytes` closes the socket (1009) before graphql-ws parses it. Anyone may
+//   open a socket and send one message; a megabyte of nested arrays holds the event loop for a
+//   third of a second in JSON.parse, so hundreds of such sockets froze the server. A
+//   connection_init carries a key: a few hundred bytes.
+// - Failures are logged through the service's logger (structured, one line), not console.error
+//   with a stack; a socket that errors (a message over the size limit, a reset) is closed as the
+//   adapter closes it.
+import type http from 'node:http';
+import { CloseCode, handleProtocols, makeServer, ServerOptions } from 'graphql-ws';
+import type { Extra } from 'graphql-ws/use/ws';
+import type { WebSocket, WebSocketServer } from 'ws';
+import type { Logger } from './logger';
+
+/** How often a socket is pinged, and how long its pong may take (graphql-ws's `useServer` default). */
+const KEEP_ALIVE_MS = 12_000;
+
+export interface GraphQLWebSocketOptions {
+  /** Largest message accepted before connection_ack: a connection_init with its key. */
+  maxUnacknowledgedBytes: number;
+  logger: Logger;
+}
+
+/** What closes the server's sockets on shutdown (as `useServer`'s `dispose`). */
+export interface GraphQLWebSocketServer {
+  dispose(): Promise<void>;
+}
+
+/** graphql-ws's server messages are `stringifyMessage` output, so the acknowledgement starts so. */
+function isAcknowledgement(data: string): boolean {
+  return data.startsWith('{"type":"connection_ack"');
+}
+
+function keepAlive(socket: WebSocket): () => void {
+  let pongWait: NodeJS.Timeout | null = null;
+  const pingInterval = setInterval(() => {
+    if (socket.readyState !== socket.OPEN) return;
+    pongWait = setTimeout(() => socket.terminate(), KEEP_ALIVE_MS);
+    socket.once('pong', () => {
+      if (pongWait) clearTimeout(pongWait);
+      pongWait = null;
+    });
+    socket.ping();
+  }, KEEP_ALIVE_MS);
+  return () => {
+    if (pongWait) clearTimeout(pongWait);
+    clearInterval(pingInterval);
+  };
+}
+
+function serveSocket(
+  server: ReturnType<typeof makeServer<Record<string, unknown> | undefined, Extra>>,
+  socket: WebSocket,
+  request: http.IncomingMessage,
+  options: GraphQLWebSocketOptions,
+): void {
+  let acknowledged = false;
+  socket.once('error', (error) => {
+    options.logger.warn({ err: error.message }, 'websocket error; connection closed');
+    socket.close(CloseCode.InternalServerError, 'Internal server error');
+  });
+  const stopKeepAlive = keepAlive(socket);
+  const closed = server.opened(
+    {
+      protocol: socket.protocol,
+      send: (data) =>
+        new Promise<void>((resolve, reject) => {
+          if (socket.readyState !== socket.OPEN) return resolve();
+          if (!acknowledged && isAcknowledgement(data)) acknowledged = true;
+          socket.send(data, (error) => (error ? reject(error) : resolve()));
+        }),
+      close: (code, reason) => socket.close(code, reason),
+      onMessage: (handle) =>
+        socket.on('message', async (data: Buffer | ArrayBuffer | Buffer[]) => {
+          const bytes = Array.isArray(data) ? data.reduce((sum, part) => sum + part.length, 0) : data.byteLength;
+          if (!acknowledged && bytes > options.maxUnacknowledgedBytes) {
+            socket.close(1009, `at most ${options.maxUnacknowledgedBytes} bytes before the connection is acknowledged`);
+            return;
+          }
+          try {
+            await handle(String(data));
+          } catch (error) {
+            options.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'websocket message failed');
+            socket.close(CloseCode.InternalServerError, 'Internal server error');
+          }
+        }),
+    },
+    { socket, request },
+  );
+  socket.once('close', (code, reason) => {
+    stopKeepAlive();
+    void closed(code, String(reason));
+  });
+}
+
+/** Serves graphql-ws on every connection of `wsServer` (it must not be served by another adapter). */
+export function serveGraphQLWebSockets(
+  serverOptions: ServerOptions<Record<string, unknown> | undefined, Extra>,
+  wsServer: WebSocketServer,
+  options: GraphQLWebSocketOptions,
+): GraphQLWebSocketServer {
+  const server = makeServer(serverOptions);
+  wsServer.options.handleProtocols = handleProtocols;
+  wsServer.on('error', (error) => options.logger.error({ err: error.message }, 'websocket server error'));
+  wsServer.on('connection', (socket: WebSocket, request: http.IncomingMessage) => serveSocket(server, socket, request, options));
+  return {
+    async dispose() {
+      for (const client of wsServer.clients) client.close(1001, 'Going away');
+      wsServer.removeAllListeners();
+      await new Promise<void>((resolve, reject) => wsServer.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
