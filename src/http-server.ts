@@ -53,10 +53,31 @@ class HttpError extends Error {
 }
 
 /**
- * The body, up to `maxBytes`; beyond that a 413. The answer goes out at once (from Content-Length,
- * before reading anything, when the client declared it), and the rest of the body is read and
- * dropped rather than the connection reset: a client still sending would otherwise see a reset,
- * not the 413.
+ * Values a GraphQL request body may hold, counted as the bytes that open an array or object or
+ * separate two values (`[`, `{`, `,`; inside strings too, so a bound from above). JSON.parse is
+ * synchronous and its cost grows with the values, not the bytes: 32 MiB of empty arrays held the
+ * server for seconds. A 10,000-event batch holds about a tenth of this.
+ */
+export const MAX_BODY_JSON_VALUES = 1_000_000;
+
+const OPEN_ARRAY = 0x5b;
+const OPEN_OBJECT = 0x7b;
+const COMMA = 0x2c;
+
+function valueSeparators(chunk: Buffer): number {
+  let count = 0;
+  for (let i = 0; i < chunk.length; i++) {
+    const byte = chunk[i];
+    if (byte === COMMA || byte === OPEN_ARRAY || byte === OPEN_OBJECT) count++;
+  }
+  return count;
+}
+
+/**
+ * The body, up to `maxBytes` and MAX_BODY_JSON_VALUES; beyond either a 413. The answer goes out at
+ * once (from Content-Length, before reading anything, when the client declared it), and the rest of
+ * the body is read and dropped rather than the connection reset: a client still sending would
+ * otherwise see a reset, not the 413.
  */
 function readBody(req: http.IncomingMessage, maxBytes: number): Promise<string> {
   const tooLarge = () => new HttpError(413, `request body larger than ${maxBytes} bytes`, { code: 'PAYLOAD_TOO_LARGE', max: maxBytes });
@@ -67,14 +88,20 @@ function readBody(req: http.IncomingMessage, maxBytes: number): Promise<string> 
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let values = 0;
+    const refuse = (error: HttpError): void => {
+      req.off('data', onData);
+      chunks.length = 0;
+      req.resume();
+      reject(error);
+    };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > maxBytes) {
-        req.off('data', onData);
-        chunks.length = 0;
-        req.resume();
-        reject(tooLarge());
-        return;
+      if (size > maxBytes) return refuse(tooLarge());
+      values += valueSeparators(chunk);
+      if (values > MAX_BODY_JSON_VALUES) {
+        const message = `request body holds more than ${MAX_BODY_JSON_VALUES} JSON values (large batches go to ${INGEST_EVENTS_PATH})`;
+        return refuse(new HttpError(413, message, { code: 'PAYLOAD_TOO_LARGE', maxValues: MAX_BODY_JSON_VALUES }));
       }
       chunks.push(chunk);
     };

@@ -220,7 +220,7 @@ describe('WebSockets before they authenticate', () => {
   });
 });
 
-describe('WebSockets before their connection is acknowledged, under the default message limit', () => {
+describe('under the default limits', () => {
   let server: TestServer;
   let key: string;
   beforeAll(async () => {
@@ -238,6 +238,33 @@ describe('WebSockets before their connection is acknowledged, under the default 
     const answer = await authenticated.run('big', 'query($pad: String!) { __type(name: $pad) { name } }', { pad: 'x'.repeat(64 * 1024) });
     expect(answer).toEqual({ type: 'next', payload: { data: { __type: null } } });
     authenticated.close();
+  });
+
+  it('answers a GraphQL body of more than a million JSON values 413 before parsing it, and a large batch of ordinary size 200', async () => {
+    const nested = `{"query":"{ __typename }","variables":{"x":[${'[],'.repeat(1_100_000)}[]]}}`;
+    const refused = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: nested,
+    });
+    expect(refused.status).toBe(413);
+    expect(((await refused.json()) as { errors: Array<{ extensions: unknown }> }).errors[0].extensions).toEqual({
+      code: 'PAYLOAD_TOO_LARGE',
+      maxValues: 1_000_000,
+    });
+    const events = Array.from({ length: 10_000 }, (_, i) => ({
+      customerId: 'cust_nobody',
+      eventType: 'feature_used',
+      feature: `f${i % 7}`,
+      userId: `u${i % 5}`,
+    }));
+    const batch = await post(
+      server.url,
+      'mutation($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }',
+      { events },
+      key,
+    );
+    expect(batch.status).toBe(200);
   });
 });
 
