@@ -64,7 +64,8 @@ export async function listLatestScores(db: Db, args: HealthScoresArgs): Promise<
   const params: unknown[] = [];
   if (args.tier) {
     await checkModelKeys(db, 'tiers', [args.tier], 'tier');
-    where.push('c.tier = ?');
+    // A customer who cancelled keeps its last tier, but is in no tier any more (as in `customers(tier:)`).
+    where.push('c.tier = ?', STILL_A_CUSTOMER);
     params.push(args.tier);
   }
   ensure(args.minScore == null || (args.minScore >= 0 && args.minScore <= 100), 'minScore must be 0–100', { argument: 'minScore' });
@@ -171,11 +172,11 @@ export async function healthSummary(db: Db, csmOwner?: string | null): Promise<H
     query<{ total: number; churned: number; average: number | null }>(
       db,
       `select count(*)::int as total, count(*) filter (where not ${STILL_A_CUSTOMER})::int as churned,
-              avg(health_score)::float8 as average
+              avg(health_score) filter (where ${STILL_A_CUSTOMER})::float8 as average
        from customer c where ${owned}`,
       ownerParams,
     ),
-    // A customer who cancelled keeps its last tier, but is in no tier of the book any more.
+    // A customer who cancelled keeps its last tier, but is in no tier of the book any more, nor in its averages.
     query<{ tier: string; count: number; arrCents: string }>(
       db,
       `select tier, count(*)::int as count, sum(arr_cents)::text as "arrCents" from customer c
@@ -192,7 +193,7 @@ export async function healthSummary(db: Db, csmOwner?: string | null): Promise<H
       // Components are stored as json text (see the health_score entity): each array is parsed once, straight into records.
       `select comp.name, avg(comp.score) as average
        from customer c ${LATEST_SCORE_JOIN} cross join json_to_recordset(h.components) as comp(name text, score float8)
-       where ${owned}
+       where ${STILL_A_CUSTOMER} and ${owned}
        group by 1`,
       ownerParams,
     ),

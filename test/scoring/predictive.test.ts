@@ -161,3 +161,40 @@ it('keeps a thinly observed account ONBOARDING and out of the expansion play: a 
     expect({ id, playbooks: outreach.outreachLog.edges.map((e) => e.node.playbook) }).toEqual({ id, playbooks: [] });
   }
 });
+
+it('keeps a cancelled account in the tier it left in: its falling score changes no tier, and it is in no tier list or average', async () => {
+  await server.gql(UpsertCustomerDocument, {
+    input: { id: 'cust_cancelled', name: 'Cancelled Co', signedUpAt: daysAgo(200), arrCents: 1_000_000, seats: 5 },
+  });
+  expect(
+    (await server.gql(TrackEngagementBatchDocument, { events: usage('cust_cancelled', 120, 35) })).trackEngagementBatch.errors,
+  ).toEqual([]);
+  const before = await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_cancelled', asOf: daysAgo(34) });
+  expect(before.refreshHealthScore.tier).toBe('healthy');
+  await server.gql(UpsertCustomerDocument, { input: { id: 'cust_cancelled', name: 'Cancelled Co', churnedAt: daysAgo(30) } });
+  // Five weeks silent by now: as a customer it would score critical.
+  const after = await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_cancelled' });
+  expect(after.refreshHealthScore.score).toBeLessThan(40);
+  expect(after.refreshHealthScore.tier).toBe('healthy');
+  const changes = await server.request<{ tierChanges: { edges: Array<{ node: { changedAt: string } }> } }, unknown>(
+    `{ tierChanges(customerId: "cust_cancelled", since: "${daysAgo(31)}", first: 10) { edges { node { changedAt } } } }`,
+  );
+  expect(changes.data!.tierChanges.edges).toEqual([]);
+  await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_steady' });
+  const lists = await server.request<
+    { healthy: { edges: Array<{ node: { customerId: string } }> }; summary: { averageScore: number; churnedCustomers: number } },
+    unknown
+  >(
+    `{ healthy: healthScores(tier: "healthy", first: 500) { edges { node { customerId } } } summary: healthSummary { averageScore churnedCustomers } }`,
+  );
+  expect(lists.data!.healthy.edges.map((e) => e.node.customerId)).not.toContain('cust_cancelled');
+  const everyone = await server.request<
+    { customers: { edges: Array<{ node: { healthScore: number | null; churnedAt: string | null } }> } },
+    unknown
+  >(`{ customers(first: 500) { edges { node { healthScore churnedAt } } } }`);
+  const scored = everyone.data!.customers.edges.map((e) => e.node).filter((c) => c.healthScore !== null);
+  const current = scored.filter((c) => c.churnedAt === null || Date.parse(c.churnedAt) > Date.now());
+  expect(current.length).toBeLessThan(scored.length);
+  const mean = current.reduce((sum, c) => sum + c.healthScore!, 0) / current.length;
+  expect(lists.data!.summary.averageScore).toBeCloseTo(mean, 0);
+});

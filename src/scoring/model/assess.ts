@@ -3,7 +3,7 @@
 // by the scoring batch, which writes it, and by the backtest and preview, which only look.
 import { computeScore } from './compute-score';
 import { lifecycleStageOf } from './lifecycle';
-import { isAtRiskTier, tierFor } from './tiers';
+import { isAtRiskTier, tierByKey, tierFor } from './tiers';
 import { trendOf } from './trend';
 import type { LifecycleStage, MetricValues, ScoreResult, ScoringModelConfig, TierBand, Trend } from './types';
 
@@ -42,7 +42,12 @@ export interface Assessment {
 export function assessCustomer(input: AssessmentInput): Assessment {
   const { model, asOf } = input;
   const result = computeScore(model, input.metrics, input.previousPenalties ?? null);
-  const tier = tierFor(result.score, model.tiers, input.previousTierKey, model.hysteresis);
+  // A customer past its churn keeps the tier it left in: it is in no tier any more, and a score
+  // that goes on falling as its silence grows is no change a CS team could act on (nor a live event).
+  const churned = input.churnedAt !== null && input.churnedAt.getTime() <= asOf.getTime();
+  const tier =
+    (churned ? tierByKey(model.tiers, input.previousTierKey) : undefined) ??
+    tierFor(result.score, model.tiers, input.previousTierKey, model.hysteresis);
   const trend = trendOf(result.score, input.earlierScore, model.trend.threshold);
   const npsValue = result.signals.find((s) => s.component === 'nps')?.rawValue ?? null;
   // Stored on the customer as a whole number (a recency-weighted NPS is fractional).
