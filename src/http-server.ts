@@ -79,7 +79,7 @@ function valueSeparators(chunk: Buffer): number {
  * the body is read and dropped rather than the connection reset: a client still sending would
  * otherwise see a reset, not the 413.
  */
-function readBody(req: http.IncomingMessage, maxBytes: number): Promise<string> {
+function readBody(req: http.IncomingMessage, maxBytes: number, timeoutMs: number): Promise<string> {
   const tooLarge = () => new HttpError(413, `request body larger than ${maxBytes} bytes`, { code: 'PAYLOAD_TOO_LARGE', max: maxBytes });
   if (Number(req.headers['content-length']) > maxBytes) {
     req.resume();
@@ -90,6 +90,7 @@ function readBody(req: http.IncomingMessage, maxBytes: number): Promise<string> 
     let size = 0;
     let values = 0;
     const refuse = (error: HttpError): void => {
+      clearTimeout(deadline);
       req.off('data', onData);
       chunks.length = 0;
       req.resume();
@@ -105,9 +106,19 @@ function readBody(req: http.IncomingMessage, maxBytes: number): Promise<string> 
       }
       chunks.push(chunk);
     };
+    const deadline = setTimeout(
+      () => refuse(new HttpError(408, `request body not received within ${timeoutMs} ms`, { code: 'REQUEST_TIMEOUT' })),
+      timeoutMs,
+    );
     req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+    req.on('end', () => {
+      clearTimeout(deadline);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    req.on('error', (error) => {
+      clearTimeout(deadline);
+      reject(error);
+    });
   });
 }
 
@@ -308,7 +319,7 @@ async function serveGraphQL(
   let body: unknown;
   if (req.method === 'POST') {
     checkJsonBody(req);
-    const raw = await readBody(req, services.config.maxBodyBytes);
+    const raw = await readBody(req, services.config.maxBodyBytes, services.config.bodyTimeoutMs);
     try {
       body = raw.length > 0 ? JSON.parse(raw) : {};
     } catch {
@@ -339,7 +350,9 @@ async function serveGraphQL(
 export async function startHttpServer(options: ServerOptions): Promise<RunningServer> {
   const { schema, services } = options;
   const logger = services.logger.child({ module: 'http' });
-  const httpServer = http.createServer();
+  // No limit on a whole request's time (Node's default is 300 s): a bulk import streams for as long
+  // as it keeps sending; a GraphQL body has BODY_TIMEOUT_MS, headers Node's headersTimeout.
+  const httpServer = http.createServer({ requestTimeout: 0 });
   const subscriptions = subscriptionExecution();
   const access = new AccessControl(services, schema, subscriptions);
   try {
@@ -356,10 +369,13 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
 
   httpServer.on('request', (req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (error instanceof HttpError)
+      if (error instanceof HttpError) {
+        // A body that did not arrive in time is not waited for any longer: the connection goes.
+        if (error.status === 408) res.setHeader('connection', 'close');
         return sendJson(res, error.status, {
           errors: [{ message: error.message, ...(error.extensions ? { extensions: error.extensions } : {}) }],
         });
+      }
       const failure = unexpectedHttpFailure(error, logger);
       if (res.headersSent) return res.end();
       for (const [name, value] of Object.entries(failure.headers)) res.setHeader(name, value);

@@ -103,6 +103,12 @@ export interface AppConfig {
    * `IMPORT_IDLE_TIMEOUT_MS`, default 30 000.
    */
   importIdleTimeoutMs: number;
+  /**
+   * Longest a GraphQL request's body may take to arrive, ms; then 408. Node's own limit on a whole
+   * request (300 s) is off, so that a bulk import may stream for as long as it keeps sending
+   * (importIdleTimeoutMs bounds its pauses). `BODY_TIMEOUT_MS`, default 60 000.
+   */
+  bodyTimeoutMs: number;
   /** Sockets one address may hold open before they authenticate. `WS_MAX_PENDING_PER_ADDRESS`, default 256 (a reconnect storm through one proxy address stays within it); beyond it an upgrade is answered 429. */
   wsMaxPendingPerAddress: number;
   /**
@@ -268,6 +274,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     wsMaxPendingPerAddress: integer(env, 'WS_MAX_PENDING_PER_ADDRESS', 256, 1),
     wsMaxQueuedEvents: integer(env, 'WS_MAX_QUEUED_EVENTS', DEFAULT_MAX_QUEUED_EVENTS, 1),
     importIdleTimeoutMs: integer(env, 'IMPORT_IDLE_TIMEOUT_MS', 30_000, 100),
+    bodyTimeoutMs: integer(env, 'BODY_TIMEOUT_MS', 60_000, 100),
     wsMaxSubscriptionsPerConnection: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1),
     wsIdleTimeoutMs: integer(env, 'WS_IDLE_TIMEOUT_MS', 60_000),
     apiKeyRefreshMs: integer(env, 'API_KEY_REFRESH_MS', 2000, 100),

@@ -132,7 +132,7 @@ describe('request bodies', () => {
   let server: TestServer;
   let key: string;
   beforeAll(async () => {
-    server = await startTestServer({ label: 'bodies', env: LIMITS });
+    server = await startTestServer({ label: 'bodies', env: { ...LIMITS, BODY_TIMEOUT_MS: '400' } });
     key = (await createKey(server, ['ingest'])).key;
   });
   afterAll(() => server?.stop());
@@ -169,6 +169,29 @@ describe('request bodies', () => {
     expect(result.status).toBe(413);
     expect(JSON.parse(result.body).errors[0].extensions).toEqual({ code: 'PAYLOAD_TOO_LARGE', max: 64 * 1024 });
     expect((await post(server.url, 'mutation { trackEngagementBatch(events: []) { accepted } }', undefined, key)).status).toBe(200);
+  });
+
+  it('answers 408 and closes the connection when a body does not arrive within BODY_TIMEOUT_MS', async () => {
+    const started = Date.now();
+    const answer = await new Promise<{ status: number; body: string; closed: boolean }>((resolve, reject) => {
+      const request = http.request(
+        server.url,
+        { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'content-length': '100' } },
+        (response) => {
+          let text = '';
+          response.on('data', (chunk) => (text += chunk));
+          response.on('end', () =>
+            resolve({ status: response.statusCode ?? 0, body: text, closed: response.headers.connection === 'close' }),
+          );
+        },
+      );
+      request.on('error', reject);
+      request.write('{"query":'); // and nothing more
+    });
+    expect(answer.status).toBe(408);
+    expect(answer.closed).toBe(true);
+    expect(JSON.parse(answer.body).errors[0].extensions).toEqual({ code: 'REQUEST_TIMEOUT' });
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('closes a WebSocket whose message is over the limit (1009)', async () => {
