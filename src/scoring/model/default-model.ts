@@ -364,6 +364,15 @@ const USED_THIS_WEEK = { metric: 'active_days_trend', windowDays: 7, baselineDay
 const REGULAR_RHYTHM = { metric: 'active_days', windowDays: 60, direction: 'at_least', threshold: 25 } as const;
 
 /**
+ * The condition of the usage red flags on the account not coming back: its last 7 days hold less
+ * than 1.5 times the events of the 7 before. An account back from a holiday of two weeks or more has
+ * a first day or two that read as a week at a fifth of its level and three weeks at half of it, yet
+ * its week is up on the empty week before (2, the ratio's cap); an account whose use halved has weeks
+ * alike.
+ */
+const NOT_COMING_BACK = { metric: 'usage_trend', windowDays: 7, direction: 'below', threshold: 1.5 } as const;
+
+/**
  * The condition of `lighter_days` on the last three weeks holding enough days of use for their mean
  * to be a level: 14 or more active days in 21 (two days in three). An account used on a handful of days,
  * with a few events each, halves its events per day now and then by chance.
@@ -569,7 +578,8 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     },
     // Both usage flags need the last week down as well, but not empty: an account back from a holiday
     // at its usual level has three weeks that still look halved, and a flag then would be a false
-    // alarm; one still away is a silence (USED_THIS_WEEK). And a rhythm to halve (REGULAR_RHYTHM).
+    // alarm; one still away is a silence (USED_THIS_WEEK), one just back is up on its week before
+    // (NOT_COMING_BACK). And a rhythm to halve (REGULAR_RHYTHM).
     {
       name: 'usage_halved',
       metric: 'events_trend',
@@ -582,6 +592,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
         { metric: 'events_trend', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.5 },
         USED_THIS_WEEK,
         REGULAR_RHYTHM,
+        NOT_COMING_BACK,
       ],
     },
     {
@@ -596,6 +607,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
         { metric: 'active_days_trend', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.5 },
         USED_THIS_WEEK,
         REGULAR_RHYTHM,
+        NOT_COMING_BACK,
       ],
     },
     // Enough on its own for "at risk": a team that still comes on its usual days but does much less on

@@ -67,6 +67,8 @@ describe('metric keys and requests', () => {
       'ticket_volume_trend_14_90',
       'unpaid_past_due_60',
       'urgent_open_tickets_90',
+      // The usage flags' condition of an account not coming back: its week against the week before.
+      'usage_trend_7',
     ]);
     expect(metricRequests(DEFAULT_SCORING_MODEL).find((r) => r.metric === 'ticket_volume_trend')).toEqual({
       metric: 'ticket_volume_trend',

@@ -88,3 +88,35 @@ describe('the silent-account promise (default model, daily scoring)', () => {
     expect(silent[LAST_ACTIVE_DAY + 7].tierKey).not.toBe(weekday[LAST_ACTIVE_DAY + 7].tierKey);
   });
 });
+
+describe('an account back from a holiday (default model, daily scoring)', () => {
+  // Used from day 0; away for `weeks` from day 90; scored daily until three weeks after its return.
+  const backFromHoliday = (isUsual: (day: number) => boolean, weeks: number) => {
+    const away = (day: number) => day >= 90 && day < 90 + 7 * weeks;
+    const days = 90 + 7 * weeks + 21;
+    return {
+      returnDay: 90 + 7 * weeks,
+      scored: simulateDailyScoring(
+        model,
+        activityCalendar(days, (d) => isUsual(d) && !away(d)),
+        { days, scoringHour: 24 },
+      ),
+    };
+  };
+
+  it.each([
+    ['daily', 2],
+    ['daily', 3],
+    ['weekday', 2],
+    ['weekday', 3],
+  ] as const)('is not flagged for halved use once a %s account is back from %i weeks away', (kind, weeks) => {
+    const { returnDay, scored } = backFromHoliday(kind === 'daily' ? () => true : isWeekday, weeks);
+    const afterReturn = scored.filter((d) => d.day >= returnDay);
+    const halvedFlags = afterReturn.flatMap((d) =>
+      d.result.penalties
+        .filter((p) => p.applied && ['usage_halved', 'activity_halved'].includes(p.name))
+        .map((p) => `${p.name} on day ${d.day}`),
+    );
+    expect(halvedFlags).toEqual([]);
+  });
+});
