@@ -48,6 +48,9 @@ export async function relinkPoints(tx: Db, rows: readonly RelinkRow[]): Promise<
   );
 }
 
+/** The customer ids of forgetScoresBeforeStart's statement, as an array (one `?`: the ids as JSON). */
+const IDS = 'array(select jsonb_array_elements_text(?::jsonb))';
+
 /**
  * Deletes the score history and tier changes of `customerIds` dated before their start (their
  * sign-up, or without one their first recorded signal or creation: customer-start.ts), makes the
@@ -61,12 +64,17 @@ export async function relinkPoints(tx: Db, rows: readonly RelinkRow[]): Promise<
 export async function forgetScoresBeforeStart(tx: Db, customerIds: readonly string[]): Promise<string[]> {
   const [forgotten] = await query<{ dropped: string[]; reset: string[] }>(
     tx,
+    // The ids are matched with `= any(array)` on each table, not only through the join: the planner
+    // then reads each customer's points by index, where a join of a set it cannot size scanned the
+    // whole history at every sign-up date sent.
     `with signed as (
-       select c.id, ${customerStartSql('c')} as started_at from customer c where c.id in (select jsonb_array_elements_text(?::jsonb))
+       select c.id, ${customerStartSql('c')} as started_at from customer c where c.id = any(${IDS})
      ), dropped as (
-       delete from health_score h using signed s where h.customer_id = s.id and h.as_of < s.started_at returning h.customer_id
+       delete from health_score h using signed s
+       where h.customer_id = any(${IDS}) and h.customer_id = s.id and h.as_of < s.started_at returning h.customer_id
      ), dropped_changes as (
-       delete from tier_change t using signed s where t.customer_id = s.id and t.changed_at < s.started_at
+       delete from tier_change t using signed s
+       where t.customer_id = any(${IDS}) and t.customer_id = s.id and t.changed_at < s.started_at
      ), reset as (
        update customer c set health_score = null, engagement_score = null, tier = null, trend = null, lifecycle_stage = null,
               last_activity_at = null, nps = null, scored_at = null, updated_at = now()
@@ -75,7 +83,7 @@ export async function forgetScoresBeforeStart(tx: Db, customerIds: readonly stri
      )
      select coalesce((select json_agg(distinct customer_id) from dropped), '[]') as dropped,
             coalesce((select json_agg(id) from reset), '[]') as reset`,
-    [json(customerIds)],
+    [json(customerIds), json(customerIds), json(customerIds)],
   );
   if (forgotten.dropped.length > 0) {
     const firstPoints = await query<{ id: string }>(
