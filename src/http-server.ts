@@ -254,7 +254,8 @@ async function serveExport(
   try {
     await (url.pathname === '/export/customers.csv' ? exportCustomers : exportWorklist)(db, url.searchParams, res);
   } catch (error) {
-    if (error instanceof DomainError && !res.headersSent) throw new HttpError(400, error.message, { code: error.code });
+    // The error's extensions (its code, and `argument` naming the query parameter) as over GraphQL.
+    if (error instanceof DomainError && !res.headersSent) throw new HttpError(400, error.message, error.extensions);
     throw error;
   }
 }

@@ -95,7 +95,7 @@ export async function runImportCommand(
   });
   print(
     `imported ${command.file}: ${summary.lines} lines, ${summary.accepted} events stored, ${summary.duplicates} duplicates, ` +
-      `${summary.rejected} refused; ${summary.customers} customers queued for rescoring; ${summary.seconds.toFixed(1)} s ` +
+      `${summary.rejected} refused; ${summary.customers} customer${summary.customers === 1 ? '' : 's'} queued for rescoring; ${summary.seconds.toFixed(1)} s ` +
       `(${Math.round(summary.lines / Math.max(summary.seconds, 0.001)).toLocaleString('en-US')} lines/s)`,
   );
   for (const error of summary.errors) print(`  line ${error.line}: ${error.code} ${error.message}`);

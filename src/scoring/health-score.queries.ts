@@ -247,6 +247,11 @@ export async function worklist(
       argument: 'tier',
     });
   }
+  ensure(
+    lifecycleStage !== 'ONBOARDING' && lifecycleStage !== 'CHURNED',
+    `the worklist never holds ${lifecycleStage} accounts: onboarding and churned accounts are not acted on`,
+    { argument: 'lifecycleStage' },
+  );
   const where = [
     'c.tier in (select jsonb_array_elements_text(?::jsonb))',
     `c.lifecycle_stage is distinct from 'CHURNED' and c.lifecycle_stage is distinct from 'ONBOARDING'`,

@@ -78,6 +78,14 @@ it('filters the worklist by tier and by lifecycle stage, keeping its order', asy
   expect(atRiskStage.totalCount + activeStage.totalCount + advocateStage.totalCount).toBe(all.totalCount);
   const bad = await server.request('{ worklist(lifecycleStage: SOMETIME) { totalCount } }');
   expect(bad.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  // Stages the worklist never holds are refused, as tiers it never holds are, not answered with an empty page.
+  for (const stage of ['ONBOARDING', 'CHURNED']) {
+    const never = await server.request(`{ worklist(lifecycleStage: ${stage}) { totalCount } }`);
+    expect({ stage, extensions: never.errors?.[0].extensions }).toEqual({
+      stage,
+      extensions: { code: 'BAD_USER_INPUT', argument: 'lifecycleStage' },
+    });
+  }
 });
 
 it('tells the caller its key and scopes', async () => {
