@@ -3,9 +3,9 @@
 // configured for:
 // - Until the connection is acknowledged (the key in connection_init accepted), a message larger
 //   than `maxUnacknowledgedBytes` closes the socket (1009) before graphql-ws parses it. Anyone may
-//   open a socket and send one message; a megabyte of nested arrays holds the event loop for a
-//   third of a second in JSON.parse, so hundreds of such sockets froze the server. A
-//   connection_init carries a key: a few hundred bytes.
+//   open a socket and send one message, and JSON.parse holds the event loop for as long as a
+//   message of nested arrays takes to parse: hundreds of such sockets froze the server
+//   (bench/README, session 26). A connection_init carries a key: a few hundred bytes.
 // - Failures are logged through the service's logger (structured, one line), not console.error
 //   with a stack; a socket that errors (a message over the size limit, a reset) is closed as the
 //   adapter closes it.
