@@ -9,7 +9,7 @@ import type { AppConfig } from './infra/config';
 import { LoaderRegistry } from './infra/loaders';
 import { createLogger, Logger } from './infra/logger';
 import { AppPubSub, InProcessPubSub } from './infra/pubsub';
-import type { Db } from './infra/sql';
+import { Db, limitConcurrentStatements } from './infra/sql';
 
 /** The process-wide services every module may use (scripts build these alone, without a server). */
 export interface CoreServices {
@@ -63,9 +63,14 @@ export interface GraphQLContext {
   auth: RequestAuth;
 }
 
+/** Statements one request (or WebSocket operation) runs at once at most: its share of the pool (DATABASE_POOL_MAX). */
+export const STATEMENTS_PER_REQUEST = 4;
+
 export function createContext(services: AppServices, auth: RequestAuth): GraphQLContext {
+  const db = services.orm.em.fork({ clear: true }) as Db;
+  limitConcurrentStatements(db, STATEMENTS_PER_REQUEST);
   return {
-    db: services.orm.em.fork({ clear: true }) as Db,
+    db,
     loaders: new LoaderRegistry(!services.config.disableDataLoader),
     services,
     auth,

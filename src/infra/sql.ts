@@ -20,7 +20,48 @@ interface PgResult<Row> {
   rows: Row[];
 }
 
-async function run<Row>(db: Db, sql: string, params: readonly unknown[], name?: string): Promise<Row[]> {
+/**
+ * At most `max` statements at a time, the others waiting their turn in order. Hand-written: p-limit,
+ * the maintained package for it, is an ES module only, which this CommonJS build cannot require.
+ */
+class StatementTurns {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly max: number) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running < this.max) this.running++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      // The slot passes to the next in line, or is given back.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+}
+
+const statementTurns = new WeakMap<Db, StatementTurns>();
+
+/**
+ * Statements run through `db` (a request's EntityManager) at most `max` at a time. GraphQL resolves
+ * the fields of an operation in parallel: thirty aliased lists, each counting its rows, held thirty
+ * connections of the pool at once, and every other request waited for one. Bounded, one request
+ * takes at most this share of the pool; its own statements wait their turn instead.
+ */
+export function limitConcurrentStatements(db: Db, max: number): void {
+  statementTurns.set(db, new StatementTurns(max));
+}
+
+function run<Row>(db: Db, sql: string, params: readonly unknown[], name?: string): Promise<Row[]> {
+  const turns = statementTurns.get(db);
+  return turns ? turns.run(() => execute<Row>(db, sql, params, name)) : execute<Row>(db, sql, params, name);
+}
+
+async function execute<Row>(db: Db, sql: string, params: readonly unknown[], name?: string): Promise<Row[]> {
   // knex refuses an undefined binding; an absent value is SQL's null.
   const statement = db.getKnex().raw(sql, params.map((value) => (value === undefined ? null : value)) as Knex.RawBinding[]);
   if (name) statement.options({ name });

@@ -263,6 +263,32 @@ describe('under the default limits', () => {
     authenticated.close();
   });
 
+  it('runs at most four statements of one request at once, however many lists it counts in parallel', async () => {
+    const knex = (server.app.orm.em.getConnection() as unknown as { getKnex(): NodeJS.EventEmitter }).getKnex();
+    const inFlight = new Set<string>();
+    let most = 0;
+    const started = (query: { sql: string; __knexQueryUid: string }) => {
+      if (!/engagement_event/.test(query.sql)) return;
+      inFlight.add(query.__knexQueryUid);
+      most = Math.max(most, inFlight.size);
+    };
+    const ended = (_response: unknown, query: { __knexQueryUid: string }) => inFlight.delete(query.__knexQueryUid);
+    knex.on('query', started).on('query-response', ended).on('query-error', ended);
+    try {
+      const lists = Array.from(
+        { length: 30 },
+        (_, i) => `a${i}: engagementEvents(first: 1, from: "2026-01-${String(i + 1).padStart(2, '0')}T00:00:00Z") { totalCount }`,
+      );
+      const answer = await post(server.url, `{ ${lists.join(' ')} }`, undefined, key);
+      expect(answer.body.errors).toBeUndefined();
+      expect(Object.keys(answer.body.data ?? {})).toHaveLength(30);
+    } finally {
+      knex.off('query', started).off('query-response', ended).off('query-error', ended);
+    }
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(4);
+  });
+
   it('answers a GraphQL body of more than a million JSON values 413 before parsing it, and a large batch of ordinary size 200', async () => {
     const nested = `{"query":"{ __typename }","variables":{"x":[${'[],'.repeat(1_100_000)}[]]}}`;
     const refused = await fetch(server.url, {
