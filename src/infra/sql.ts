@@ -12,6 +12,7 @@
 // statements with it).
 import { createHash } from 'node:crypto';
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
+import { ConcurrencyLimit } from './concurrency-limit';
 
 export type Db = EntityManager;
 
@@ -20,31 +21,7 @@ interface PgResult<Row> {
   rows: Row[];
 }
 
-/**
- * At most `max` statements at a time, the others waiting their turn in order. Hand-written: p-limit,
- * the maintained package for it, is an ES module only, which this CommonJS build cannot require.
- */
-class StatementTurns {
-  private running = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly max: number) {}
-
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running < this.max) this.running++;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
-    try {
-      return await work();
-    } finally {
-      // The slot passes to the next in line, or is given back.
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.running--;
-    }
-  }
-}
-
-const statementTurns = new WeakMap<Db, StatementTurns>();
+const statementLimits = new WeakMap<Db, ConcurrencyLimit>();
 
 /**
  * Statements run through `db` (a request's EntityManager) at most `max` at a time. GraphQL resolves
@@ -53,12 +30,12 @@ const statementTurns = new WeakMap<Db, StatementTurns>();
  * takes at most this share of the pool; its own statements wait their turn instead.
  */
 export function limitConcurrentStatements(db: Db, max: number): void {
-  statementTurns.set(db, new StatementTurns(max));
+  statementLimits.set(db, new ConcurrencyLimit(max));
 }
 
 function run<Row>(db: Db, sql: string, params: readonly unknown[], name?: string): Promise<Row[]> {
-  const turns = statementTurns.get(db);
-  return turns ? turns.run(() => execute<Row>(db, sql, params, name)) : execute<Row>(db, sql, params, name);
+  const limit = statementLimits.get(db);
+  return limit ? limit.run(() => execute<Row>(db, sql, params, name)) : execute<Row>(db, sql, params, name);
 }
 
 async function execute<Row>(db: Db, sql: string, params: readonly unknown[], name?: string): Promise<Row[]> {

@@ -1,0 +1,48 @@
+// Work under a concurrency limit: at most `maxRunning` at once, the rest waiting in order; optionally at
+// most `maxWaiting` waiting, past which one is refused at once. Used for the model evaluations of
+// an instance (scoring/backtest/evaluation-slots.ts) and the statements of one request (sql.ts).
+//
+// Hand-written rather than p-limit: the maintained p-limit is ESM-only (from v4; this service builds
+// to CommonJS), and a wait queue that refuses when full is not among its options.
+
+export interface WhenFull {
+  maxWaiting: number;
+  /** The error a caller gets when `maxRunning` run and `maxWaiting` wait: nothing of its work runs. */
+  refusal(): Error;
+}
+
+export class ConcurrencyLimit {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(
+    readonly maxRunning: number,
+    private readonly whenFull?: WhenFull,
+  ) {}
+
+  /** Runs `work` in its turn, after waiting for one if all are taken; throws the refusal when the queue is full too. */
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    await this.take();
+    try {
+      return await work();
+    } finally {
+      this.release();
+    }
+  }
+
+  private async take(): Promise<void> {
+    if (this.running < this.maxRunning) {
+      this.running++;
+      return;
+    }
+    if (this.whenFull && this.waiting.length >= this.whenFull.maxWaiting) throw this.whenFull.refusal();
+    // The work that ends hands its turn over (release): the count of running ones stays as it is.
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.running--;
+  }
+}
