@@ -191,13 +191,13 @@ async function readBatchInputs(
   const customers = await query<CustomerRow>(
     tx,
     `select id, name, arr_cents::float8 as "arrCents", communication_opt_out as "communicationOptOut",
-            signed_up_at as "signedUpAt", ${customerStartSql('customer')} as "startedAt", churned_at as "churnedAt",
-            created_at as "createdAt"
-     from customer where id in (select jsonb_array_elements_text(?::jsonb))
+            signed_up_at as "signedUpAt", start.at as "startedAt", churned_at as "churnedAt", created_at as "createdAt"
+     from customer cross join lateral (select ${customerStartSql('customer')} as at) start
+     where id in (select jsonb_array_elements_text(?::jsonb))
        -- No score exists before the customer started (signed up, or with no signup known, first seen).
-       and ${customerStartSql('customer')} <= ?::timestamptz
+       and start.at <= ?::timestamptz
      order by id
-     for no key update`,
+     for no key update of customer`,
     [idsJson, asOfIso],
   );
   const gathered = await gatherMetrics(
