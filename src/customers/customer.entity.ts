@@ -16,7 +16,12 @@ import { Check, Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
   name: 'customer_arr_at_risk_idx',
   expression: 'create index "customer_arr_at_risk_idx" on "customer" (("arr_cents" * (100 - coalesce("health_score", 100))), "id")',
 })
-@Index({ name: 'customer_name_keyset_idx', properties: ['name', 'id'] })
+// Names sort as people read them (Unicode's root collation: "alice", "Alice", "Émile", "Zoë"), not
+// by their bytes, on every PostgreSQL whatever its database's locale.
+@Index({
+  name: 'customer_name_keyset_idx',
+  expression: 'create index "customer_name_keyset_idx" on "customer" (("name" collate "und-x-icu"), "id")',
+})
 @Index({ name: 'customer_tier_idx', properties: ['tier', 'id'] })
 @Index({ name: 'customer_lifecycle_idx', properties: ['lifecycleStage', 'id'] })
 @Index({ name: 'customer_csm_owner_idx', properties: ['csmOwner', 'id'] })

@@ -282,7 +282,7 @@ export async function checkCustomerFilter(db: Db, loaders: LoaderRegistry, custo
 export const CUSTOMER_ORDERINGS: Record<CustomerOrder, { sortKeys: SortKey[]; direction: 'asc' | 'desc' }> = {
   [CustomerOrder.NAME_ASC]: {
     sortKeys: [
-      { expression: 'c.name', type: 'text' },
+      { expression: 'c.name collate "und-x-icu"', type: 'text' },
       { expression: 'c.id', type: 'text' },
     ],
     direction: 'asc',

@@ -138,6 +138,27 @@ describe('customers', () => {
     expect(critical.customers.edges.map((e) => e.node.id)).toEqual(['cust_tier_kept']);
   });
 
+  it('sorts names as people read them, case and accents second, across pages', async () => {
+    // The test databases use the C locale, whose byte order puts every capital before "a".
+    const names = ['zoë Readorder', 'Beta Readorder', 'alpha Readorder', 'Émile Readorder', 'Emma Readorder', 'ALPHA Readorder'];
+    for (const [i, name] of names.entries()) {
+      await server.gql(UpsertCustomerDocument, { input: { id: `cust_readorder_${i}`, name } });
+    }
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 4; page++) {
+      const result: Awaited<ReturnType<typeof listPage>> = await listPage(after);
+      seen.push(...result.customers.edges.map((e) => e.node.name));
+      if (!result.customers.pageInfo.hasNextPage) break;
+      after = result.customers.pageInfo.endCursor ?? null;
+    }
+    expect(seen).toEqual(['alpha Readorder', 'ALPHA Readorder', 'Beta Readorder', 'Émile Readorder', 'Emma Readorder', 'zoë Readorder']);
+
+    function listPage(cursor: string | null) {
+      return server.gql(ListCustomersDocument, { first: 2, after: cursor, orderBy: 'NAME_ASC', search: 'Readorder' });
+    }
+  });
+
   it('rejects a page size above 500 and a cursor it did not issue', async () => {
     const tooMany = await server.request(ListCustomersDocument, { first: 501 });
     expect(tooMany.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
