@@ -94,8 +94,9 @@ function npsExpression(request: MetricRequest): string {
     // In float8: extract() answers numeric, and numeric power() is arbitrary-precision arithmetic, slow per row.
     const weight = `power(0.5::float8, extract(epoch from (p.as_of - x.responded_at))::float8 / 86400.0 / ${NPS_HALF_LIFE_DAYS})`;
     const value = request.metric === 'nps_weighted' ? 'case when x.score >= 9 then 100 when x.score <= 6 then -100 else 0 end' : 'x.score';
-    return `sum(${weight} * ${value}) filter (where ${inWindow('x.responded_at', w)})
-            / nullif(sum(${weight}) filter (where ${inWindow('x.responded_at', w)}), 0)`;
+    // Rounded once per customer: in float8 a lone detractor's w·(−100)/w can come out as −99.999…, not −100.
+    return `round((sum(${weight} * ${value}) filter (where ${inWindow('x.responded_at', w)})
+            / nullif(sum(${weight}) filter (where ${inWindow('x.responded_at', w)}), 0))::numeric, 9)::float8`;
   }
   const n = `count(*) filter (where ${inWindow('x.responded_at', w)})`;
   return `case when ${n} = 0 then null else round(100.0 * (count(*) filter (where x.score >= 9 and ${inWindow('x.responded_at', w)})

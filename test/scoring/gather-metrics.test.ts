@@ -378,3 +378,24 @@ it('counts a user or feature in a window by its latest event up to asOf: one exa
   expect(gathered.metrics.feature_breadth_trend_14_60).toBe(0.5);
   expect(gathered.metrics.seat_utilisation_30).toBe(0.4);
 });
+
+it('reads a lone NPS answer as its own value exactly, at any age: a detractor -100 and a 3 a 3', async () => {
+  // At these ages (15 and 9 hours) the weight w makes w·v/w differ from v in the last bit.
+  for (const [id, hours, score] of [
+    ['cust_lone_detractor', 15, 0],
+    ['cust_lone_three', 9, 3],
+  ] as const) {
+    await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, signedUpAt: new Date(ANCHOR - 100 * DAY_MS) });
+    await submitNpsResponse(orm.em.fork() as Db, null, { customerId: id, score, respondedAt: new Date(ANCHOR - hours * 3_600_000) });
+  }
+  const requests = REQUESTS.filter((r) => r.key === 'nps_weighted_180' || r.key === 'nps_mean_score_180');
+  const gathered = await gatherMetrics(
+    orm.em.fork() as Db,
+    ['cust_lone_detractor', 'cust_lone_three'],
+    new Date(ANCHOR),
+    requests,
+    LOOKBACK_DAYS,
+  );
+  expect(gathered.get('cust_lone_detractor')!.metrics.nps_weighted_180).toBe(-100);
+  expect(gathered.get('cust_lone_three')!.metrics.nps_mean_score_180).toBe(3);
+});

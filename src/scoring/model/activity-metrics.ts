@@ -232,7 +232,9 @@ function recencyWeightedMean(activity: ActivityLog, start: number, end: number, 
     weighted += weight * value(r.score);
     weights += weight;
   }
-  return weighted / weights;
+  // Rounded to 9 decimals as the SQL aggregate is: w·(−100)/w is not always exactly −100 in floating point.
+  const mean = weighted / weights;
+  return (Math.sign(mean) * Math.round(Math.abs(mean) * 1e9)) / 1e9;
 }
 
 function metricValue(activity: ActivityLog, metric: MetricKind, windowDays: number, asOf: Date): number | null {

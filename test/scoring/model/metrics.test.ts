@@ -358,15 +358,23 @@ describe("metrics relative to the account's own history (the reference)", () => 
 
     it('nps_weighted: the recent detractor outweighs the older promoter', () => {
       const weighted = metric({ engagementEvents: [], npsResponses }, 'nps_weighted', 180)!;
-      expect(weighted).toBeCloseTo((100 * old - 100 * fresh) / (old + fresh), 10);
+      expect(weighted).toBeCloseTo((100 * old - 100 * fresh) / (old + fresh), 8);
       expect(weighted).toBeLessThan(-50);
     });
 
     it('nps_mean_score: the scores themselves, about 3.6', () => {
       const mean = metric({ engagementEvents: [], npsResponses }, 'nps_mean_score', 180)!;
-      expect(mean).toBeCloseTo((10 * old + 2 * fresh) / (old + fresh), 10);
+      expect(mean).toBeCloseTo((10 * old + 2 * fresh) / (old + fresh), 8);
       expect(mean).toBeCloseTo(3.6, 1);
     });
+  });
+
+  it('a lone answer is its own value exactly, at any age: a detractor -100 and a 3 a 3, not -99.999… or 2.999…', () => {
+    // At these ages the weight w makes w·v/w differ from v in the last bit.
+    expect(metric({ engagementEvents: [], npsResponses: [{ respondedAt: daysBefore(15 / 24), score: 0 }] }, 'nps_weighted', 180)).toBe(
+      -100,
+    );
+    expect(metric({ engagementEvents: [], npsResponses: [{ respondedAt: daysBefore(9 / 24), score: 3 }] }, 'nps_mean_score', 180)).toBe(3);
   });
 
   it('nps_mean_score tells a lukewarm survey from an angry one, and is null without answers', () => {
