@@ -310,7 +310,11 @@ export class TierCount {
 
 @ObjectType({ simpleResolvers: true, description: 'A tier of the health summary: its customers and their ARR.' })
 export class TierSummary extends TierCount {
-  @Field(() => SafeIntScalar, { description: "Total ARR of the tier's customers, in cents." })
+  // A Float, not a SafeInt: a sum of customers' SafeInt ARRs can pass 2^53, and a field that cannot
+  // serialise its value would fail the whole summary for everyone.
+  @Field(() => Float, {
+    description: "Total ARR of the tier's customers, in cents: exact up to 2^53 cents, the nearest double beyond.",
+  })
   arrCents!: number;
 }
 

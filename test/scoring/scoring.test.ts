@@ -317,6 +317,25 @@ describe('full runs and the read side', () => {
     expect(inTiers(after)).toBe(inTiers(before));
   });
 
+  it("sums a tier's ARR past 2^53 cents without failing the summary", async () => {
+    const signedUpAt = daysAgo(200);
+    const ids = ['cust_huge_1', 'cust_huge_2'];
+    const tierOf = (summary: { tiers: Array<{ tier: string; count: number }> }) => new Map(summary.tiers.map((t) => [t.tier, t.count]));
+    const before = tierOf((await server.gql(SummaryDocument, {})).healthSummary);
+    for (const id of ids) {
+      await server.gql(UpsertCustomerDocument, { input: { id, name: id, arrCents: Number.MAX_SAFE_INTEGER, signedUpAt } });
+      await server.gql(RefreshHealthScoreDocument, { customerId: id });
+    }
+    const summary = await server.request(SummaryDocument, {});
+    expect(summary.errors).toBeUndefined();
+    // Both accounts (the same signals: none) are in one tier, whose total is twice the largest SafeInt.
+    const grown = summary.data!.healthSummary.tiers.find((t) => t.count === (before.get(t.tier) ?? 0) + 2)!;
+    expect(grown.arrCents).toBeGreaterThanOrEqual(2 * Number.MAX_SAFE_INTEGER);
+    // Cancelled, they leave the tiers, so the tests after this one see the book they saw before.
+    const churnedAt = new Date(Date.now() - 60_000).toISOString();
+    for (const id of ids) await server.gql(UpsertCustomerDocument, { input: { id, name: id, churnedAt } });
+  });
+
   it('scores 24 or 224 customers with the same number of SQL statements', async () => {
     const countStatements = async (work: () => Promise<unknown>) => (await statementsDuring(server.app.orm, work)).length;
     // Both runs meet new customers, so both write scores, state and tier changes. A full run first
