@@ -33,6 +33,12 @@ export interface AppPubSub extends PubSub {
    * it cannot tell, it answers every topic.
    */
   listened(topics: readonly string[]): Promise<Set<string>>;
+  /**
+   * Tells every subscriber, on every instance, that events since `since` may have been lost (a
+   * resync): for events another process committed but may have died before publishing. In-process
+   * there is nothing to tell: that process's subscribers died with it.
+   */
+  announceLost(since: Date): void;
   /** True when events can currently be delivered (always for in-process). */
   isHealthy(): boolean;
   close(): Promise<void>;
@@ -227,6 +233,8 @@ export class InProcessPubSub implements AppPubSub {
     return new Set(topics.filter((topic) => this.emitter.listenerCount(topic) > 0));
   }
 
+  announceLost(): void {}
+
   isHealthy(): boolean {
     return true;
   }
@@ -366,6 +374,12 @@ export class RedisBackedPubSub implements AppPubSub {
     this.publisher.publish(this.resyncChannel, message).catch(() => {
       this.publishFailures = mergeLostTopics(this.publishFailures, failures.since, failures.topics);
     });
+  }
+
+  announceLost(since: Date): void {
+    // As a failed publish is: announced now if Redis answers, or once it is back.
+    this.publishFailures = mergeLostTopics(this.publishFailures, since.getTime(), null);
+    this.announceResync();
   }
 
   publish(topic: string, payload: unknown): void {

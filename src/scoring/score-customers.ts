@@ -156,6 +156,8 @@ export interface BatchOptions {
   backfill: boolean;
   /** Customer-facing messages per customer per 7 days (`CUSTOMER_MESSAGES_PER_WEEK`). */
   customerMessagesPerWeek: number;
+  /** The full run (scoring_run id) the batch belongs to: its counts grow in the batch's transaction. */
+  runId?: string;
 }
 
 /** What a batch reads before it scores: the customers, their metrics, score history and recent outreach. */
@@ -479,6 +481,15 @@ export async function scoreCustomerBatch(
     // per batch: in the default 4 MB of work_mem it spills to disk.
     await query(tx, `select set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`);
     const inputs = await readBatchInputs(tx, ids, asOf, model, options);
-    return writeBatch(tx, planBatch(inputs, asOf, model.config, options), asOf, model.version, options);
+    const written = await writeBatch(tx, planBatch(inputs, asOf, model.config, options), asOf, model.version, options);
+    // Last, as it locks the run's row until the commit, which batches in flight then take in turn. In
+    // the same transaction, so the row counts exactly what has committed, however the run ends.
+    if (options.runId !== undefined)
+      await query(tx, 'update scoring_run set customers_scored = customers_scored + ?, tier_changes = tier_changes + ? where id = ?', [
+        written.scores.length,
+        written.tierChanges.length,
+        options.runId,
+      ]);
+    return written;
   });
 }

@@ -174,12 +174,18 @@ export const INTERRUPTED_RUN_ERROR = 'interrupted: the instance running it stopp
 /**
  * Marks FAILED the runs a process left RUNNING when it died (SIGKILL, a crash, a lost machine).
  * Sound only under the full-run lock: whoever holds it is the one run in progress anywhere, and it
- * has not written its row yet.
+ * has not written its row yet. A run that died after a batch committed may not have published that
+ * batch's events: every subscriber, on every instance, is told to resync from the run's start.
  */
-async function failInterruptedRuns(lock: Client): Promise<number> {
-  const result = await lock.query(`update scoring_run set status = 'FAILED', finished_at = now(), error = $1 where status = 'RUNNING'`, [
-    INTERRUPTED_RUN_ERROR,
-  ]);
+async function failInterruptedRuns(services: CoreServices, lock: Client): Promise<number> {
+  const result = await lock.query<{ startedAt: Date; asOf: Date; customersScored: number }>(
+    `update scoring_run set status = 'FAILED', finished_at = now(), error = $1 where status = 'RUNNING'
+     returning started_at as "startedAt", as_of as "asOf", customers_scored as "customersScored"`,
+    [INTERRUPTED_RUN_ERROR],
+  );
+  // A backfill publishes nothing, so it cannot have left anything unpublished.
+  const unpublished = result.rows.filter((run) => run.customersScored > 0 && !isBackfill(run.asOf, run.startedAt.getTime()));
+  if (unpublished.length > 0) services.pubsub.announceLost(new Date(Math.min(...unpublished.map((run) => run.startedAt.getTime()))));
   return result.rowCount ?? 0;
 }
 
@@ -192,7 +198,7 @@ function databaseUrlOf(services: CoreServices): string {
  * is running one now (then the next full run does it). Returns how many were marked.
  */
 export async function failRunsInterruptedByACrash(services: CoreServices): Promise<number> {
-  return (await withFullRunLock(databaseUrlOf(services), false, failInterruptedRuns)) ?? 0;
+  return (await withFullRunLock(databaseUrlOf(services), false, (lock) => failInterruptedRuns(services, lock))) ?? 0;
 }
 
 /**
@@ -213,14 +219,12 @@ export async function refreshAllHealthScores(
 
 /** The body of a full run, under its lock: the run's row, every batch, then the row's outcome. */
 async function fullRun(services: CoreServices, db: Db, lock: Client, when: Date): Promise<ScoringRunRecord> {
-  await failInterruptedRuns(lock);
+  await failInterruptedRuns(services, lock);
   const run = (await queryOne<ScoringRunRecord>(
     db,
     `insert into scoring_run (status, as_of) values ('RUNNING', ?) returning ${RUN_COLUMNS}`,
     [when.toISOString()],
   )) as ScoringRunRecord;
-  let scored = 0;
-  let changes = 0;
   try {
     const model = await getActiveModel(db);
     const backfill = isBackfill(when);
@@ -244,20 +248,14 @@ async function fullRun(services: CoreServices, db: Db, lock: Client, when: Date)
       Array.from({ length: BATCHES_IN_FLIGHT }, async () => {
         try {
           for (let ids = await nextSlice(); ids.length > 0; ids = await nextSlice()) {
+            // The run's row counts each batch as it commits, so a run still going, or one whose
+            // instance died, tells how far it got.
             const batch = await scoreCustomerBatch(db.fork() as Db, ids, when, model, {
               backfill,
               customerMessagesPerWeek: services.config.customerMessagesPerWeek,
+              runId: run.id,
             });
             if (!backfill) await publishBatch(services.pubsub, batch, { broadcastScores: false });
-            scored += batch.scores.length;
-            changes += batch.tierChanges.length;
-            // The run's row counts what has committed, so a run still going, or one whose instance
-            // died, tells how far it got.
-            await query(
-              db,
-              'update scoring_run set customers_scored = customers_scored + ?, tier_changes = tier_changes + ? where id = ?',
-              [batch.scores.length, batch.tierChanges.length, run.id],
-            );
           }
         } catch (error) {
           // The other batches finish their transactions; no new one starts.
@@ -270,15 +268,14 @@ async function fullRun(services: CoreServices, db: Db, lock: Client, when: Date)
     if (failure) throw failure.reason;
     return (await queryOne<ScoringRunRecord>(
       db,
-      `update scoring_run set status = 'SUCCEEDED', customers_scored = ?, tier_changes = ?, finished_at = now() where id = ? returning ${RUN_COLUMNS}`,
-      [scored, changes, run.id],
+      `update scoring_run set status = 'SUCCEEDED', finished_at = now() where id = ? returning ${RUN_COLUMNS}`,
+      [run.id],
     )) as ScoringRunRecord;
   } catch (error) {
-    await query(
-      db,
-      `update scoring_run set status = 'FAILED', customers_scored = ?, tier_changes = ?, finished_at = now(), error = ? where id = ?`,
-      [scored, changes, String((error as Error).message).slice(0, 2000), run.id],
-    );
+    await query(db, `update scoring_run set status = 'FAILED', finished_at = now(), error = ? where id = ?`, [
+      String((error as Error).message).slice(0, 2000),
+      run.id,
+    ]);
     throw error;
   }
 }

@@ -2,7 +2,7 @@
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { PageArgs } from '../customers/customer.types';
 import { Connection } from '../infra/pagination';
-import { DateTimeScalar, JSONScalar, DateTimeValue, SafeIntScalar } from '../infra/scalars';
+import { DateTimeScalar, JSONScalar, DateTimeValue } from '../infra/scalars';
 import type { PenaltyResult, SignalResult } from './model';
 import { LifecycleStage, RiskReasonKind, TierDirection, Trend } from './scoring.enums';
 import type { StoredPenalty, StoredSignal } from './signal-storage';

@@ -7,6 +7,8 @@
 import { Redis } from 'ioredis';
 import type { Client } from 'graphql-ws';
 import { RedisBackedPubSub } from '../../src/infra/pubsub';
+import { failRunsInterruptedByACrash } from '../../src/scoring/scoring.service';
+import { sql } from '../helpers/database';
 import { connect } from '../helpers/subscriptions';
 import { REDIS_URL, startTestServer, TestServer } from '../helpers/server';
 import { isResync, post, record, RecordedSubscription } from './support';
@@ -76,6 +78,29 @@ it('tells the subscribers of every instance whose channels lost events to resync
   await all.waitFor((r) => (r.data?.healthTierChanged as { customerId?: string } | undefined)?.customerId === 'cust_after_1');
   all.close();
   mine.close();
+});
+
+it('tells every subscriber to resync from its start when a full run died after a batch committed, whose events it may not have published', async () => {
+  const all = await record(client, TIER_CHANGED);
+  const leftRunning = (scored: number) =>
+    sql<{ startedAt: Date }>(
+      writer.database,
+      `insert into scoring_run (status, as_of, started_at, customers_scored) values ('RUNNING', now() - interval '1 minute', now() - interval '1 minute', $1)
+       returning started_at as "startedAt"`,
+      [scored],
+    );
+  // A run that died before any batch committed left nothing unpublished: nobody is disturbed.
+  await leftRunning(0);
+  expect(await failRunsInterruptedByACrash(writer.app.services)).toBe(1);
+  const [died] = await leftRunning(250);
+  expect(await failRunsInterruptedByACrash(writer.app.services)).toBe(1);
+
+  const resync = await all.waitFor(isResync);
+  expect(Date.parse(resyncSince(resync))).toBe(died.startedAt.getTime());
+  await newCustomerScored('cust_after_crash');
+  await all.waitFor((r) => (r.data?.healthTierChanged as { customerId?: string } | undefined)?.customerId === 'cust_after_crash');
+  expect(all.results.filter(isResync)).toHaveLength(1);
+  all.close();
 });
 
 it('tells the subscribers of an instance whose Redis connection dropped to resync once it is back', async () => {

@@ -106,3 +106,28 @@ it('counts the customers of each committed batch while a run is going, so an int
     await sql(first.database, 'drop trigger slow_score on health_score; drop function slow_score()');
   }
 });
+
+it("commits a run's counts with its batches: a batch whose count cannot be written is not written either", async () => {
+  await sql(first.database, 'delete from scoring_run');
+  // The count of the run's first batch fails, as a process killed between the two would have left it.
+  await sql(
+    first.database,
+    `create function refuse_count() returns trigger language plpgsql as $$ begin raise exception 'count refused'; end $$;
+     create trigger refuse_count before update on scoring_run for each row
+       when (new.customers_scored > old.customers_scored) execute function refuse_count()`,
+  );
+  try {
+    const run = await post(first.url, { query: 'mutation { refreshAllHealthScores { status } }' });
+    expect(run.body.errors?.[0].message).toMatch(/count refused|internal/i);
+  } finally {
+    await sql(first.database, 'drop trigger refuse_count on scoring_run; drop function refuse_count()');
+  }
+  const [row] = await sql<{ status: string; scored: number; asOf: Date }>(
+    first.database,
+    'select status, customers_scored as scored, as_of as "asOf" from scoring_run',
+  );
+  expect([row.status, row.scored]).toEqual(['FAILED', 0]);
+  // No score of that run committed: the row's 0 is what happened.
+  const written = await sql<{ n: string }>(first.database, 'select count(*) as n from health_score where as_of = $1', [row.asOf]);
+  expect(Number(written[0].n)).toBe(0);
+});
