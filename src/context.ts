@@ -21,6 +21,11 @@ export interface CoreServices {
   onModelActivated: Array<(version: number) => void>;
 }
 
+/** The database the services work on, for the connections of their own a few tasks open. */
+export function databaseUrlOf(services: CoreServices): string {
+  return services.config.databaseUrl ?? (services.orm.config.get('clientUrl') as string);
+}
+
 /**
  * The services of a command run from a shell (the demo seed, the import): no server, so live events
  * reach nobody outside this process, and nothing listens for model activations.

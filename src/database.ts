@@ -5,12 +5,16 @@ import { MikroORM, Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { Logger as WorkerLogger, runMigrations } from 'graphile-worker';
 import { ENTITIES } from './entities';
+import { newSessionName } from './infra/shutdown-drain';
 
 export const MIGRATIONS_PATH = path.resolve(__dirname, '../migrations');
 
 export function ormOptions(databaseUrl: string, poolMax = 10, log: (message: string) => void = () => undefined): Options {
   return {
     clientUrl: databaseUrl,
+    // Merged by MikroORM into the driver's connection settings: this ORM's sessions carry a name of
+    // their own, which the shutdown uses to end only this instance's unfinished work.
+    driverOptions: { connection: { application_name: newSessionName() } },
     entities: ENTITIES,
     extensions: [Migrator],
     discovery: { disableDynamicFileAccess: true },

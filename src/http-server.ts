@@ -16,7 +16,7 @@ import { compiledQueryGateway } from './infra/compiled-executor';
 import { GraphQLWebSocketServer, serveGraphQLWebSockets } from './infra/graphql-ws-server';
 import { importEventsFromRequest, INGEST_EVENTS_PATH } from './ingest/event-import.http';
 import { serveDashboard } from './dashboard/static';
-import { AppServices, createContext, GraphQLContext } from './context';
+import { AppServices, createContext, databaseUrlOf, GraphQLContext } from './context';
 import type { Logger } from './infra/logger';
 import {
   DomainError,
@@ -24,12 +24,14 @@ import {
   formatSubscriptionResult,
   graphQLErrorFormatter,
   newRequestId,
+  RETRY_AFTER_SECONDS,
   subscriptionsOverWebSocketPlugin,
   unexpectedHttpFailure,
 } from './infra/errors';
 import type { Db } from './infra/sql';
 import { SubscriptionExecution, subscriptionExecution } from './infra/subscription-execution';
 import { renderPlaygroundHtml, servePlaygroundAsset, wantsPlayground } from './infra/playground';
+import { DRAIN_GRACE_MS, drainRollingBackLateRequests } from './infra/shutdown-drain';
 
 /** Largest WebSocket message before the key in connection_init is accepted (a connection_init is a few hundred bytes). */
 const WS_MAX_UNACKNOWLEDGED_BYTES = 16 * 1024;
@@ -127,6 +129,19 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(JSON.stringify(body));
 }
 
+function refuseWhileStopping(res: http.ServerResponse): void {
+  res.setHeader('connection', 'close');
+  res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+  sendJson(res, 503, {
+    errors: [
+      {
+        message: 'the server is shutting down: retry later',
+        extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: RETRY_AFTER_SECONDS },
+      },
+    ],
+  });
+}
+
 export interface ServerOptions {
   schema: GraphQLSchema;
   services: AppServices;
@@ -215,7 +230,7 @@ async function startApollo(
       // The graph declares no cache hints, so the default cache-control plugin could only ever answer
       // `no-store` (set below instead); its per-field hook made Apollo wrap every resolver in the schema.
       ApolloServerPluginCacheControlDisabled(),
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: DRAIN_GRACE_MS }),
       {
         async serverWillStart() {
           return {
@@ -348,6 +363,18 @@ async function serveGraphQL(
   res.end();
 }
 
+/** Listens on `host`:`port` (0: any free port) and answers the GraphQL URL clients use. */
+async function listen(httpServer: http.Server, port: number, host: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, host, () => resolve());
+  });
+  const address = httpServer.address();
+  const bound = typeof address === 'object' && address ? address.port : port;
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return `http://${shown}:${bound}${GRAPHQL_PATH}`;
+}
+
 export async function startHttpServer(options: ServerOptions): Promise<RunningServer> {
   const { schema, services } = options;
   const logger = services.logger.child({ module: 'http' });
@@ -367,6 +394,9 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
   const apollo = await startApollo(schema, httpServer, access, wsCleanup, logger);
   // Aborted first when the server stops: an import in flight stops reading and answers what it stored.
   const imports = new AbortController();
+  // Set when the server stops: a request still arriving on an open keep-alive connection is answered
+  // 503 with Connection: close, so its client retries elsewhere instead of starting work that may not finish.
+  let stopping = false;
 
   httpServer.on('request', (req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -387,6 +417,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     // Every answer carries one; GraphQL's (Apollo's plugin) and an unexpected failure's replace it with the id they log.
     res.setHeader('x-request-id', newRequestId());
+    if (stopping) return refuseWhileStopping(res);
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
@@ -414,21 +445,23 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
     return serveGraphQL(req, res, url, apollo, access, services);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(options.port, options.host, () => resolve());
-  });
-  const address = httpServer.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
-  const host = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
   return {
     httpServer,
-    url: `http://${host}:${port}${GRAPHQL_PATH}`,
+    url: await listen(httpServer, options.port, options.host),
     async close() {
+      stopping = true;
       // An import may run for minutes: it stops at the next line and answers, within the drain.
       imports.abort();
-      // Stops accepting, lets in-flight requests finish, closes WebSockets (drain plugin).
-      await apollo.stop();
+      // Stops accepting, lets in-flight requests finish, closes WebSockets (drain plugin); the late
+      // ones have their transactions rolled back and answer 503 before their sockets go.
+      await drainRollingBackLateRequests(
+        services.orm,
+        databaseUrlOf(services),
+        () => apollo.stop(),
+        (sessions) => {
+          if (sessions > 0) logger.warn({ sessions }, 'requests still running at the end of the drain: rolled back, answered 503');
+        },
+      );
       wsServer.close();
       await access.stop();
     },

@@ -3,7 +3,7 @@
 // lock and recorded in `scoring_run`. Events are published after each batch commits.
 import { customerStartSql } from './customer-start';
 import { Client } from 'pg';
-import type { CoreServices } from '../context';
+import { CoreServices, databaseUrlOf } from '../context';
 import { NotFoundError, ensure } from '../infra/errors';
 import { instantBetween } from '../infra/input';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
@@ -187,10 +187,6 @@ async function failInterruptedRuns(services: CoreServices, lock: Client): Promis
   const unpublished = result.rows.filter((run) => run.customersScored > 0 && !isBackfill(run.asOf, run.startedAt.getTime()));
   if (unpublished.length > 0) services.pubsub.announceLost(new Date(Math.min(...unpublished.map((run) => run.startedAt.getTime()))));
   return result.rowCount ?? 0;
-}
-
-function databaseUrlOf(services: CoreServices): string {
-  return services.config.databaseUrl ?? (services.orm.config.get('clientUrl') as string);
 }
 
 /**

@@ -1,12 +1,14 @@
 // `npm start` as a user runs it: migrations on start, the playground URL printed, and a graceful
 // shutdown on SIGTERM that closes open WebSocket subscriptions and exits 0.
 import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { Client } from 'pg';
+import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
 import { REDIS_URL } from '../helpers/server';
 
 let database: TestDatabase;
@@ -55,6 +57,24 @@ async function startMain(
   };
 }
 
+/** Reads `cust_quick` with its row lock: it waits as long as the write it stands for would. */
+const QUICK_READ = JSON.stringify({ query: 'mutation { upsertCustomer(input: { id: "cust_quick", name: "After" }) { name } }' });
+
+/** A raw TCP connection to the server, to send requests as a keep-alive client would; `received` is all it got once closed. */
+function connectRaw(url: string): { write(text: string): void; received: Promise<string> } {
+  const { hostname, port } = new URL(url);
+  const socket = net.connect(Number(port), hostname);
+  return {
+    write: (text) => socket.write(text),
+    received: new Promise((resolve, reject) => {
+      let received = '';
+      socket.on('data', (chunk) => (received += chunk));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(received));
+    }),
+  };
+}
+
 async function graphql(url: string, query: string): Promise<unknown> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
   return response.json();
@@ -84,6 +104,63 @@ it('starts, prints the playground URL, and drains HTTP and WebSockets on SIGTERM
   await closed;
   expect(['complete', 'error']).toContain(await completed);
   await client.dispose();
+}, 90_000);
+
+it('on SIGTERM, answers the requests in flight: one that finishes within the drain commits and answers, a later one is rolled back and answered 503', async () => {
+  const { url, stop } = await startMain({ DATABASE_URL: database.url, REDIS_URL });
+  for (const id of ['cust_quick', 'cust_stuck'])
+    await graphql(url, `mutation { upsertCustomer(input: { id: "${id}", name: "Before" }) { id } }`);
+  // Each write waits for a row lock another session holds: one released after a second, one only after the drain.
+  const holders = await Promise.all(
+    ['cust_quick', 'cust_stuck'].map(async (id) => {
+      const holder = new Client({ connectionString: database.url });
+      // Should the test fail, dropping the database ends this session: not an unhandled error.
+      holder.on('error', () => undefined);
+      await holder.connect();
+      await holder.query('begin');
+      await holder.query('select 1 from customer where id = $1 for update', [id]);
+      return holder;
+    }),
+  );
+  const rename = (id: string) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `mutation { upsertCustomer(input: { id: "${id}", name: "After" }) { name } }` }),
+    }).then(async (response) => ({
+      status: response.status,
+      retryAfter: response.headers.get('retry-after'),
+      body: await response.json(),
+    }));
+  const quick = rename('cust_quick');
+  const stuck = rename('cust_stuck');
+  // A keep-alive connection with a request in flight.
+  const kept = connectRaw(url);
+  kept.write(
+    `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(QUICK_READ)}\r\n\r\n${QUICK_READ}`,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const exited = stop();
+  // A request sent on that connection after the server began to stop (pipelined behind the one in flight).
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  kept.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  setTimeout(() => void holders[0].query('commit'), 1000);
+
+  expect(await quick).toMatchObject({ status: 200, body: { data: { upsertCustomer: { name: 'After' } } } });
+  // The request in flight on it is answered; the one sent after, read once the server is stopping, is
+  // refused with 503 and Connection: close rather than started.
+  const answers = await kept.received;
+  expect(answers).toMatch(/^HTTP\/1\.1 200 [\s\S]*HTTP\/1\.1 503 /);
+  expect(answers.slice(answers.lastIndexOf('HTTP/1.1 503'))).toMatch(/connection: close[\s\S]*retry-after: 5[\s\S]*SERVICE_UNAVAILABLE/i);
+  expect(await stuck).toMatchObject({ status: 503, retryAfter: '5', body: { errors: [{ extensions: { code: 'SERVICE_UNAVAILABLE' } }] } });
+  await holders[1].query('commit');
+  for (const holder of holders) await holder.end();
+  expect(await exited).toBe(0);
+  const names = await sql<{ id: string; name: string }>(database, "select id, name from customer where id like 'cust_%' order by id");
+  expect(names).toEqual([
+    { id: 'cust_quick', name: 'After' },
+    { id: 'cust_stuck', name: 'Before' },
+  ]);
 }, 90_000);
 
 it('starts an embedded PostgreSQL without DATABASE_URL and keeps its data across restarts', async () => {

@@ -1,0 +1,72 @@
+// How a stopping instance treats the HTTP requests still running. They get DRAIN_GRACE_MS to finish
+// and answer. One that cannot (held by a lock, a slow statement) would otherwise have its socket
+// destroyed while its transaction may still commit: its client would see a network error for a write
+// that happened. So, shortly before the sockets go, the instance ends its own database sessions still
+// at work: their transactions roll back, and their requests answer 503 SERVICE_UNAVAILABLE with
+// Retry-After, which means "not done, try again" — never a lost answer for a committed write.
+import { randomUUID } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { Client } from 'pg';
+
+/** How long requests in flight have to finish once the server stops. */
+export const DRAIN_GRACE_MS = 10_000;
+/** Before the grace ends, the time left for requests whose sessions were ended to send their 503. */
+const ANSWER_MARGIN_MS = 1_000;
+
+/**
+ * A PostgreSQL `application_name` of its own for each ORM a process opens: the sessions of this
+ * instance, and only those, can be told apart (by the shutdown below, by an operator in pg_stat_activity).
+ */
+export function newSessionName(): string {
+  return `healthgraph ${randomUUID().slice(0, 8)}`;
+}
+
+/** The session name the ORM's connections carry (set in database.ts), if any. */
+export function sessionNameOf(orm: MikroORM): string | undefined {
+  const options = orm.config.get('driverOptions') as { connection?: { application_name?: unknown } } | undefined;
+  const name = options?.connection?.application_name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/**
+ * Ends the sessions named `sessionName` that are not idle (a statement running, or a transaction
+ * open between statements). Over a connection of its own: the pool may be held by those very requests.
+ */
+export async function endBusySessions(databaseUrl: string, sessionName: string): Promise<number> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const ended = await client.query(
+      `select pg_terminate_backend(pid) from pg_stat_activity
+       where application_name = $1 and state <> 'idle' and pid <> pg_backend_pid()`,
+      [sessionName],
+    );
+    return ended.rowCount ?? 0;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Runs `drain` (which stops the server and waits for its requests, for at most DRAIN_GRACE_MS); if it
+ * is still waiting ANSWER_MARGIN_MS before the grace ends, ends the busy sessions of `orm`.
+ */
+export async function drainRollingBackLateRequests(
+  orm: MikroORM,
+  databaseUrl: string,
+  drain: () => Promise<void>,
+  onEnded: (sessions: number) => void,
+): Promise<void> {
+  const sessionName = sessionNameOf(orm);
+  const timer =
+    sessionName === undefined
+      ? undefined
+      : setTimeout(() => {
+          endBusySessions(databaseUrl, sessionName).then(onEnded, () => undefined);
+        }, DRAIN_GRACE_MS - ANSWER_MARGIN_MS);
+  try {
+    await drain();
+  } finally {
+    clearTimeout(timer);
+  }
+}
