@@ -1,5 +1,6 @@
 // "What changed since yesterday": tier changes, score drops within a tier, failed payments, urgent
 // tickets and detractor answers, merged into one keyset-paged list, newest first, in one statement.
+import { labelFilter } from '../customers/customer.service';
 import { ensure } from '../infra/errors';
 import { checkStrings, filterInstant } from '../infra/input';
 import { ConnectionResult, keysetPage } from '../infra/pagination';
@@ -18,7 +19,11 @@ const MINOR_DIGITS_SQL = (() => {
   return `(case p.currency ${other.join(' ')} else 2 end)`;
 })();
 
-/** One source of changes: its rows since `?` (the `since` bound) for the customers in `owned`. */
+/**
+ * One source of changes: its rows since `?` (the `since` bound) for the customers in `owned`. A
+ * record dated ahead of now (a clock ahead of ours; up to a day is accepted) is listed once its
+ * date has come, as the score counts it: not at the top of the feed before it happened.
+ */
 function sources(owned: string): string[] {
   return [
     `select 'tier:' || t.id as id, 'TIER_CHANGED' as kind, t.changed_at as at, t.customer_id, t.from_tier, t.to_tier, t.from_score::int, t.to_score::int, null::text as detail
@@ -30,11 +35,11 @@ function sources(owned: string): string[] {
        and not exists (select 1 from (select p.computed_at from health_score p where p.customer_id = h.customer_id and p.as_of < h.as_of
                                       order by p.as_of desc, p.id desc limit 1) prev where prev.computed_at > h.computed_at)`,
     `select 'payment:' || p.id, 'PAYMENT_FAILED', p.occurred_at, p.customer_id, null, null, null, null, round(p.amount_cents / power(10::numeric, ${MINOR_DIGITS_SQL}), ${MINOR_DIGITS_SQL})::text || ' ' || p.currency
-     from payment p where p.occurred_at >= ? and p.status = 'FAILED' and p.customer_id in (${owned})`,
+     from payment p where p.occurred_at >= ? and p.occurred_at <= now() and p.status = 'FAILED' and p.customer_id in (${owned})`,
     `select 'ticket:' || s.id, 'URGENT_TICKET', s.opened_at, s.customer_id, null, null, null, null, s.severity || coalesce(': ' || s.subject, '')
-     from support_ticket s where s.opened_at >= ? and s.severity in ('HIGH', 'URGENT') and s.customer_id in (${owned})`,
+     from support_ticket s where s.opened_at >= ? and s.opened_at <= now() and s.severity in ('HIGH', 'URGENT') and s.customer_id in (${owned})`,
     `select 'nps:' || n.id, 'DETRACTOR', n.responded_at, n.customer_id, null, null, null, null, n.score::text
-     from nps_response n where n.responded_at >= ? and n.score <= 6 and n.customer_id in (${owned})`,
+     from nps_response n where n.responded_at >= ? and n.responded_at <= now() and n.score <= 6 and n.customer_id in (${owned})`,
   ];
 }
 
@@ -46,7 +51,7 @@ export function listChanges(db: Db, args: ChangesArgs): Promise<ConnectionResult
     argument: 'minScoreDrop',
   });
   const owned = args.csmOwner == null ? 'select id from customer' : 'select id from customer where csm_owner = ?';
-  const ownerParams = args.csmOwner == null ? [] : [args.csmOwner];
+  const ownerParams = args.csmOwner == null ? [] : [labelFilter(args.csmOwner)];
   const sinceIso = since.toISOString();
   // Each source's placeholders in order: since (the score drops add the drop), then the owner.
   const params = [

@@ -97,6 +97,14 @@ const CHURN_AFTER_SIGNUP = {
 /** SQL over a customer row `c`: not cancelled (no churn label, or one still ahead). */
 export const STILL_A_CUSTOMER = '(c.churned_at is null or c.churned_at > now())';
 
+/**
+ * A filter on a stored label (csmOwner, plan) as the column holds it: trimmed, as every write trims
+ * it, so `" kate "` finds kate's accounts. Absent stays absent.
+ */
+export function labelFilter<T extends string | null | undefined>(value: T): T {
+  return (typeof value === 'string' ? value.trim() : value) as T;
+}
+
 /** Optional text as stored: trimmed, and null when empty. */
 function optionalText(value: string | null | undefined): string | null {
   const trimmed = value?.trim() ?? '';
@@ -133,7 +141,7 @@ export function addCustomerSegment(
   ] as const) {
     if (value == null) continue;
     where.push(`${customerIdColumn} in (select id from customer where ${column} = ?)`);
-    params.push(value);
+    params.push(labelFilter(value));
   }
 }
 
@@ -342,7 +350,7 @@ export async function listCustomers(
   }
   if (args.csmOwner != null) {
     where.push('c.csm_owner = ?');
-    params.push(args.csmOwner);
+    params.push(labelFilter(args.csmOwner));
   }
   if (args.lifecycleStage) {
     where.push('c.lifecycle_stage = ?');

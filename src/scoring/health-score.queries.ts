@@ -1,5 +1,5 @@
 // Read side of scoring: latest scores, history, tier changes, the summary and the worklist.
-import { addCustomerSegment, checkCustomerId, CUSTOMER_COLUMNS, STILL_A_CUSTOMER } from '../customers/customer.service';
+import { addCustomerSegment, checkCustomerId, CUSTOMER_COLUMNS, labelFilter, STILL_A_CUSTOMER } from '../customers/customer.service';
 import type { Customer } from '../customers/customer.types';
 import { ensure } from '../infra/errors';
 import { checkStrings } from '../infra/input';
@@ -167,7 +167,7 @@ export async function healthSummary(db: Db, csmOwner?: string | null): Promise<H
   const model = await getActiveModel(db);
   // One CSM's book, or everyone's.
   const owned = csmOwner == null ? 'true' : 'c.csm_owner = ?';
-  const ownerParams = csmOwner == null ? [] : [csmOwner];
+  const ownerParams = csmOwner == null ? [] : [labelFilter(csmOwner)];
   const [totals, tiers, stages, components] = await Promise.all([
     query<{ total: number; churned: number; average: number | null }>(
       db,
@@ -259,7 +259,7 @@ export async function worklist(
   ];
   const params: unknown[] = [JSON.stringify(worstTiers)];
   for (const [column, value] of [
-    ['csm_owner', csmOwner],
+    ['csm_owner', labelFilter(csmOwner)],
     // An empty tier is no filter, as in `customers(tier:)`.
     ['tier', tier || null],
     ['lifecycle_stage', lifecycleStage],

@@ -128,3 +128,26 @@ it("states a failed payment's amount in its currency's minor unit: yen have none
   const amounts = feed.changes.edges.filter((e) => e.node.kind === 'PAYMENT_FAILED').map((e) => e.node.detail);
   expect(amounts.sort()).toEqual(['150.000 BHD', '150000 JPY']);
 });
+
+it('lists a record dated ahead of now (a client clock ahead of ours) once its date has come, not before', async () => {
+  const ahead = new Date(Date.now() + 3 * HOUR).toISOString();
+  await ok(`mutation { upsertCustomer(input: { id: "cust_ch_ahead", name: "Ahead", signedUpAt: "${hoursAgo(2000)}" }) { id } }`);
+  await ok(
+    `mutation { recordPayment(input: { customerId: "cust_ch_ahead", externalId: "in_ahead", amountCents: 500, currency: "usd", status: FAILED, occurredAt: "${ahead}" }) { id } }`,
+  );
+  await ok(
+    `mutation { recordSupportTicket(input: { customerId: "cust_ch_ahead", externalId: "T-ahead", severity: URGENT, openedAt: "${ahead}" }) { id } }`,
+  );
+  await ok(`mutation { submitNpsResponse(input: { customerId: "cust_ch_ahead", score: 0, respondedAt: "${ahead}" }) { id } }`);
+  const kinds = async () =>
+    (await ok<Feed>(`{ changes(since: "${hoursAgo(24)}", first: 100) { ${FIELDS} } }`)).changes.edges
+      .filter((e) => e.node.customer.id === 'cust_ch_ahead' && e.node.kind !== 'TIER_CHANGED')
+      .map((e) => e.node.kind)
+      .sort();
+  expect(await kinds()).toEqual([]);
+  // Their date has come.
+  await sql(server.database, `update payment set occurred_at = now() - interval '1 minute' where customer_id = 'cust_ch_ahead'`);
+  await sql(server.database, `update support_ticket set opened_at = now() - interval '1 minute' where customer_id = 'cust_ch_ahead'`);
+  await sql(server.database, `update nps_response set responded_at = now() - interval '1 minute' where customer_id = 'cust_ch_ahead'`);
+  expect(await kinds()).toEqual(['DETRACTOR', 'PAYMENT_FAILED', 'URGENT_TICKET']);
+});

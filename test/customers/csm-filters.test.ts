@@ -135,6 +135,31 @@ it("keeps the worklist to one CSM's book when asked", async () => {
   expect(refused.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
 });
 
+it('takes a CSM filter as typed or pasted, with spaces around the name: the owner was stored trimmed', async () => {
+  const padded = JSON.stringify('  Kate \t');
+  const kate = await ok<{
+    customers: { edges: Array<{ node: { id: string } }> };
+    worklist: { edges: Array<{ node: { id: string } }> };
+    tierChanges: { edges: Array<{ node: { customerId: string } }> };
+    outreachLog: { edges: Array<{ node: { customerId: string } }> };
+    healthSummary: { totalCustomers: number };
+    changes: { edges: Array<{ node: { customerId: string } }> };
+  }>(`{
+    customers(csmOwner: ${padded}) { edges { node { id } } }
+    worklist(csmOwner: ${padded}) { edges { node { id } } }
+    tierChanges(csmOwner: ${padded}) { edges { node { customerId } } }
+    outreachLog(csmOwner: ${padded}) { edges { node { customerId } } }
+    healthSummary(csmOwner: ${padded}) { totalCustomers }
+    changes(since: "${daysAgo(30)}", csmOwner: ${padded}) { edges { node { customerId } } }
+  }`);
+  expect(ids(kate.customers)).toEqual(['cust_kate_1', 'cust_kate_2']);
+  expect(ids(kate.worklist)).toEqual(['cust_kate_1']);
+  expect(ids(kate.tierChanges)).toEqual(['cust_kate_1', 'cust_kate_2']);
+  expect(ids(kate.outreachLog)).toEqual(['cust_kate_1', 'cust_kate_2']);
+  expect(kate.healthSummary.totalCustomers).toBe(2);
+  expect([...new Set(ids(kate.changes))]).toEqual(['cust_kate_1', 'cust_kate_2']);
+});
+
 it("summarises NPS for one CSM's book or one plan, over a period", async () => {
   await ok(`mutation { upsertCustomer(input: { id: "cust_kate_1", name: "cust_kate_1", plan: "enterprise" }) { id } }`);
   for (const [customerId, score, days] of [
