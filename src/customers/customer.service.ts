@@ -177,27 +177,38 @@ export async function upsertCustomer(db: Db, scheduler: RescoreScheduler | null,
 }
 
 /**
- * A plan change dated in the past (`planChangedAt`) takes effect after the ones already recorded
- * and after the sign-up: the history is read in time order, and its latest entry must be the plan
- * the customer has, or the contraction signal reads an older plan as the current one.
+ * A plan change takes effect after the ones already recorded and after the sign-up: the history is
+ * read in time order, and its latest entry must be the plan the customer has, or the contraction
+ * signal reads an older plan as the current one. That holds for a change dated by `planChangedAt`
+ * and for one that takes effect now (no `planChangedAt`), which a change or sign-up recorded ahead
+ * of now (a clock ahead of ours) would otherwise follow.
  */
-async function checkPlanChangeOrder(tx: Db, input: CustomerInput): Promise<void> {
-  if (input.planChangedAt == null || (input.arrCents === undefined && input.seats === undefined)) return;
-  const stored = await queryOne<{ lastChangeAt: Date | null; signedUpAt: Date | null }>(
+async function checkPlanChangeOrder(tx: Db, input: CustomerInput, now = new Date()): Promise<void> {
+  if (input.arrCents === undefined && input.seats === undefined) return;
+  const stored = await queryOne<{ lastChangeAt: Date | null; signedUpAt: Date | null; arrCents: string | null; seats: number | null }>(
     tx,
-    `select (select max(p.changed_at) from customer_plan_change p where p.customer_id = ?) as "lastChangeAt",
-            (select c.signed_up_at from customer c where c.id = ?) as "signedUpAt"`,
-    [input.id.trim(), input.id.trim()],
+    `select (select max(p.changed_at) from customer_plan_change p where p.customer_id = c.id) as "lastChangeAt",
+            c.signed_up_at as "signedUpAt", c.arr_cents::text as "arrCents", c.seats
+     from customer c where c.id = ?`,
+    [input.id.trim()],
   );
-  const at = input.planChangedAt.getTime();
+  const dated = input.planChangedAt != null;
+  // Undated, only a change of an existing customer's plan is recorded (a new one's plan dates from its sign-up).
+  const changes =
+    stored != null &&
+    ((input.arrCents !== undefined && String(input.arrCents) !== stored.arrCents) ||
+      (input.seats !== undefined && (input.seats ?? null) !== stored.seats));
+  if (!dated && !changes) return;
+  const at = (input.planChangedAt ?? now).getTime();
+  const when = dated ? 'planChangedAt' : 'this change of arrCents or seats, taking effect now (no planChangedAt),';
   const lastChangeAt = stored?.lastChangeAt ? new Date(stored.lastChangeAt) : null;
   ensure(
     !lastChangeAt || at >= lastChangeAt.getTime(),
-    `planChangedAt must not be before the last recorded plan change (${lastChangeAt?.toISOString()}): record changes in the order they took effect`,
+    `${when} must not be before the last recorded plan change (${lastChangeAt?.toISOString()}): record changes in the order they took effect`,
     { argument: 'planChangedAt' },
   );
   const signedUpAt = input.signedUpAt ?? (stored?.signedUpAt ? new Date(stored.signedUpAt) : null);
-  ensure(!signedUpAt || at >= signedUpAt.getTime(), 'planChangedAt must not be before signedUpAt', { argument: 'planChangedAt' });
+  ensure(!signedUpAt || at >= signedUpAt.getTime(), `${when} must not be before signedUpAt`, { argument: 'planChangedAt' });
 }
 
 /**

@@ -143,6 +143,24 @@ describe('the plan history (customer_plan_change)', () => {
     expect(stored?.arrCents).toBe(90_000);
   });
 
+  it('refuses a change taking effect now (no planChangedAt) after one recorded ahead of now, and takes the same plan sent again', async () => {
+    const ahead = new Date(Date.now() + 6 * 3_600_000).toISOString();
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_ahead', name: 'Ahead', arrCents: 100_000, seats: 10 } });
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_ahead', name: 'Ahead', arrCents: 80_000, planChangedAt: ahead } });
+    const refused = await server.request(UpsertCustomerDocument, { input: { id: 'cust_plan_ahead', name: 'Ahead', seats: 4 } });
+    expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'planChangedAt' });
+    expect(refused.errors?.[0].message).toMatch(/no planChangedAt.*before the last recorded plan change/);
+    // A sync sending the plan the customer already has records no change: nothing to order.
+    const same = await server.request(UpsertCustomerDocument, {
+      input: { id: 'cust_plan_ahead', name: 'Ahead again', arrCents: 80_000, seats: 10 },
+    });
+    expect(same.errors).toBeUndefined();
+    expect((await planChanges('cust_plan_ahead')).map((change) => [change.arrCents, change.seats])).toEqual([
+      [100_000, 10],
+      [80_000, 10],
+    ]);
+  });
+
   it('refuses a planChangedAt that is not a date-time, writing nothing', async () => {
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_bad', name: 'Bad', seats: 3 } });
     const response = await server.request(UpsertCustomerDocument, {
