@@ -20,7 +20,7 @@ export class CustomerResolver {
   @RequireScope(Scope.READ)
   @Query(() => Customer, { description: 'One customer by its id; NOT_FOUND when unknown.' })
   customer(@Arg('id', () => ID) id: string, @Ctx() { db, loaders }: GraphQLContext): Promise<Customer> {
-    return getCustomer(db, loaders, id);
+    return getCustomer(db, loaders, id, 'id');
   }
 
   @RequireScope(Scope.READ)

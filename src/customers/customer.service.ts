@@ -282,8 +282,9 @@ export function loadCustomer(db: Db, loaders: LoaderRegistry, id: string): Promi
     .load(id);
 }
 
-export async function getCustomer(db: Db, loaders: LoaderRegistry, customerId: string): Promise<Customer> {
-  const id = checkCustomerId(customerId);
+/** The customer `customerId`; a refusal names `argument`, the argument that carried the id. */
+export async function getCustomer(db: Db, loaders: LoaderRegistry, customerId: string, argument = 'customerId'): Promise<Customer> {
+  const id = checkCustomerId(customerId, argument);
   const customer = await loadCustomer(db, loaders, id);
   if (!customer) throw new NotFoundError(`customer ${id} does not exist`, { customerId: id });
   return customer;

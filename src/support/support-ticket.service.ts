@@ -73,7 +73,14 @@ function toColumns(input: SupportTicketInput, now: Date): ColumnValue[] {
     { column: 'severity', value: input.severity ?? SupportTicketSeverity.NORMAL, overwrite: input.severity != null },
     { column: 'status', value: input.status ?? SupportTicketStatus.OPEN, overwrite: input.status != null },
     { column: 'csat_rating', value: input.csatRating ?? null, cast: 'smallint', overwrite: input.csatRating !== undefined },
-    { column: 'sentiment', value: input.sentiment ?? null, cast: 'real', overwrite: input.sentiment !== undefined },
+    // Stored as a real: rounded to one here, so a value too small for a real (1e-46) is the 0 it
+    // rounds to, not an underflow the database refuses.
+    {
+      column: 'sentiment',
+      value: input.sentiment == null ? null : Math.fround(input.sentiment),
+      cast: 'real',
+      overwrite: input.sentiment !== undefined,
+    },
     // A new ticket received already resolved, without its opening, was opened by then at the latest.
     { column: 'opened_at', value: (openedAt ?? resolvedAt ?? now).toISOString(), cast: 'timestamptz', overwrite: openedAt !== null },
     // A ticket reopened (OPEN or PENDING) is no longer resolved: its earlier resolution is cleared.

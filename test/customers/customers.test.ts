@@ -52,6 +52,10 @@ describe('customers', () => {
     expect(negative.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     const stillMissing = await server.request(GetCustomerDocument, { id: 'cust_neg' });
     expect(stillMissing.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    // The refusal names the argument the query has: customer(id:).
+    const blank = await server.request(GetCustomerDocument, { id: ' ' });
+    expect(blank.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'id' });
+    expect(blank.errors?.[0].message).toBe('id must not be empty');
   });
 
   it('refuses a churn before the sign-up, whether the two dates come in one call or in two, writing nothing', async () => {

@@ -114,6 +114,19 @@ describe('recordSupportTicket', () => {
     expect(high.recordSupportTicket).toMatchObject({ csatRating: 5, sentiment: 1 });
   });
 
+  it('stores a sentiment too small for its column (a real) as the 0 it rounds to, and a tiny one as the nearest real', async () => {
+    await createCustomer('cust_tk_tiny');
+    const underflow = await server.gql(RecordSupportTicketDocument, {
+      input: { customerId: 'cust_tk_tiny', externalId: 'tiny-1', sentiment: 1e-46 },
+    });
+    expect(underflow.recordSupportTicket.sentiment).toBe(0);
+    const subnormal = await server.gql(RecordSupportTicketDocument, {
+      input: { customerId: 'cust_tk_tiny', externalId: 'tiny-2', sentiment: -1e-40 },
+    });
+    expect(subnormal.recordSupportTicket.sentiment).toBeCloseTo(-1e-40, 45);
+    expect(subnormal.recordSupportTicket.sentiment).toBeLessThan(0);
+  });
+
   it('rejects bad input with BAD_USER_INPUT and an unknown customer with NOT_FOUND, writing nothing', async () => {
     await createCustomer('cust_tk_bad');
     await server.gql(RecordSupportTicketDocument, {

@@ -398,10 +398,27 @@ function sizeErrors(model: ScoringModelConfig): string[] {
   return errors;
 }
 
+/** Text jsonb cannot hold: NUL, or half of a surrogate pair alone. */
+const LONE_SURROGATE = /\p{Cs}/u;
+const unstorableText = (text: string): boolean => text.includes('\u0000') || LONE_SURROGATE.test(text);
+
+/** The stored model is jsonb: a key or string it cannot hold is refused by name, not by the database. */
+function unstorableTextErrors(model: ScoringModelConfig): string[] {
+  let unstorable: string | undefined;
+  JSON.stringify(model, (key: string, value: unknown) => {
+    for (const text of [key, value]) if (typeof text === 'string' && unstorableText(text)) unstorable ??= text;
+    return value;
+  });
+  if (unstorable === undefined) return [];
+  return [`${JSON.stringify(unstorable)}: a name, key or template may not contain NUL (U+0000) or a lone surrogate`];
+}
+
 export function validateModel(model: ScoringModelConfig): string[] {
   if (model === null || typeof model !== 'object' || Array.isArray(model)) return ['the config must be an object'];
   const tooLarge = sizeErrors(model);
   if (tooLarge.length > 0) return tooLarge.map((error) => `the model is too large: ${error}`);
+  const unstorable = unstorableTextErrors(model);
+  if (unstorable.length > 0) return unstorable;
   const errors: string[] = unknownKeyErrors('', model, KNOWN_KEYS.model);
 
   if (!Array.isArray(model.components) || model.components.length === 0) {

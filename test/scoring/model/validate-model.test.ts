@@ -41,6 +41,18 @@ describe('validateModel', () => {
       ).toEqual([`the model is too large: components: 17, at most ${MODEL_LIMITS.components}`]);
     });
 
+    it('refuses a NUL or a lone surrogate in a key, name or template, which the stored model (jsonb) cannot hold', () => {
+      for (const [text, change] of [
+        ['at\u0000risk', (m: ScoringModelConfig) => (m.tiers[0].key = 'at\u0000risk')],
+        ['\ud800', (m: ScoringModelConfig) => (m.playbooks[0].actions[0].template = '\ud800')],
+        ['n\u0000', (m: ScoringModelConfig) => ((m as unknown as Record<string, unknown>)['n\u0000'] = 1)],
+      ] as const) {
+        expect(errorsAfter(change)).toEqual([
+          `${JSON.stringify(text)}: a name, key or template may not contain NUL (U+0000) or a lone surrogate`,
+        ]);
+      }
+    });
+
     it('refuses an overlong name or template, and a config too large as a whole', () => {
       expect(errorsAfter((m) => (m.playbooks[0].actions[0].template = 'x'.repeat(MODEL_LIMITS.textLength + 1)))).toEqual([
         `the model is too large: characters of the longest name, key or template: ${MODEL_LIMITS.textLength + 1}, at most ${MODEL_LIMITS.textLength}`,
