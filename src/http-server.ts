@@ -1,6 +1,7 @@
 // One HTTP server on one port: Apollo Server at /graphql (POST and GET), graphql-ws subscriptions
 // on the same path, the offline GraphiQL for browsers, the CS dashboard at /, and the health probes.
 // Every GraphQL request and WebSocket goes through src/auth/access-control.ts first (keys, scopes, limits).
+import { isUtf8 } from 'node:buffer';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ApolloServer, HeaderMap } from '@apollo/server';
@@ -115,7 +116,10 @@ function readBody(req: http.IncomingMessage, maxBytes: number, timeoutMs: number
     req.on('data', onData);
     req.on('end', () => {
       clearTimeout(deadline);
-      resolve(Buffer.concat(chunks).toString('utf8'));
+      const body = Buffer.concat(chunks);
+      // Decoding would replace each invalid byte with U+FFFD, storing text the client never sent.
+      if (!isUtf8(body)) return reject(new HttpError(400, 'request body is not valid UTF-8', { code: 'BAD_REQUEST' }));
+      resolve(body.toString('utf8'));
     });
     req.on('error', (error) => {
       clearTimeout(deadline);

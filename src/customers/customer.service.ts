@@ -8,9 +8,10 @@ import {
   checkTextValue,
   MAX_ID_LENGTH,
   MAX_LABEL_LENGTH,
+  optionalLabel,
   optionalText as checkedText,
   pastInstant,
-  requiredText,
+  requiredLabel,
 } from '../infra/input';
 import { LoaderRegistry } from '../infra/loaders';
 import { ConnectionResult, SortKey, keysetPage } from '../infra/pagination';
@@ -66,10 +67,11 @@ const PAST_DATES = ['signedUpAt', 'churnedAt', 'planChangedAt'] as const;
 
 export function validateCustomerInput(input: CustomerInput, now = new Date()): void {
   checkStrings(input, 'input');
-  checkCustomerId(input.id, 'id');
-  requiredText(input.name, 'name', MAX_LABEL_LENGTH);
-  checkedText(input.plan, 'plan', MAX_PLAN_LENGTH);
-  checkedText(input.csmOwner, 'csmOwner', MAX_PLAN_LENGTH);
+  // Labels a list, a CSV cell and an alert show: one line of visible text each.
+  requiredLabel(input.id, 'id', MAX_ID_LENGTH);
+  requiredLabel(input.name, 'name', MAX_LABEL_LENGTH);
+  optionalLabel(input.plan, 'plan', MAX_PLAN_LENGTH);
+  optionalLabel(input.csmOwner, 'csmOwner', MAX_PLAN_LENGTH);
   checkedText(input.churnReason, 'churnReason', MAX_CHURN_REASON_LENGTH);
   optionalEmailAddress(input.contactEmail, 'contactEmail');
   ensure(input.arrCents !== null, 'arrCents must be a number when given (0 for none)', { argument: 'arrCents' });
@@ -114,11 +116,11 @@ function optionalText(value: string | null | undefined): string | null {
 /** The input fields stored as columns (beside id and name), with the value each stores. */
 const FIELDS: Array<[keyof CustomerInput, string, (input: CustomerInput) => unknown]> = [
   // A blank plan or owner (an empty cell of an export) is none, not a plan or a CSM of its own.
-  ['plan', 'plan', (input) => optionalText(input.plan)],
+  ['plan', 'plan', (input) => optionalLabel(input.plan, 'plan', MAX_PLAN_LENGTH)],
   ['arrCents', 'arr_cents', (input) => input.arrCents ?? null],
   ['seats', 'seats', (input) => input.seats ?? null],
   ['signedUpAt', 'signed_up_at', (input) => input.signedUpAt ?? null],
-  ['csmOwner', 'csm_owner', (input) => optionalText(input.csmOwner)],
+  ['csmOwner', 'csm_owner', (input) => optionalLabel(input.csmOwner, 'csmOwner', MAX_PLAN_LENGTH)],
   ['churnedAt', 'churned_at', (input) => input.churnedAt ?? null],
   ['churnReason', 'churn_reason', (input) => optionalText(input.churnReason)],
   ['communicationOptOut', 'communication_opt_out', (input) => input.communicationOptOut ?? null],

@@ -2,7 +2,15 @@
 // destination cancels its open deliveries in the same transaction.
 import { Webhook } from 'standardwebhooks';
 import { InvalidInputError, NotFoundError, ensure } from '../infra/errors';
-import { checkStrings, MAX_TEXT_LENGTH, optionalEmailAddress, optionalText, requiredText } from '../infra/input';
+import {
+  checkStrings,
+  MAX_TEXT_LENGTH,
+  optionalEmailAddress,
+  optionalText,
+  requiredText,
+  requiredLabel,
+  optionalLabel,
+} from '../infra/input';
 import { LoaderRegistry } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
 import { Db, inTransaction, json, query, queryOne, takeTurns } from '../infra/sql';
@@ -120,7 +128,7 @@ function destinationColumns(input: DestinationInput, policy: DestinationPolicy):
   );
   const filter = input.filter;
   const columns: Record<string, unknown> = {
-    name: input.name === undefined ? undefined : requiredText(input.name, 'name', MAX_NAME_LENGTH),
+    name: input.name === undefined ? undefined : requiredLabel(input.name, 'name', MAX_NAME_LENGTH),
     url: input.url == null ? input.url : checkUrl(input.url, policy),
     signing_secret: input.signingSecret == null ? input.signingSecret : checkSigningSecret(input.signingSecret),
     email_from: optionalEmailAddress(input.emailFrom, 'emailFrom'),
@@ -135,7 +143,7 @@ function destinationColumns(input: DestinationInput, policy: DestinationPolicy):
     columns.audience = filter?.audience ?? null;
     columns.playbooks = checkList(filter?.playbooks, 'filter.playbooks') ?? null;
     columns.tiers = checkList(filter?.tiers, 'filter.tiers') ?? null;
-    columns.csm_owner = filter?.csmOwner == null ? null : requiredText(filter.csmOwner, 'filter.csmOwner', MAX_NAME_LENGTH);
+    columns.csm_owner = filter?.csmOwner == null ? null : requiredLabel(filter.csmOwner, 'filter.csmOwner', MAX_NAME_LENGTH);
   }
   return Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
 }
@@ -304,9 +312,9 @@ const CSM_COLUMNS = `c.owner, c.email, c.slack_target as "slackTarget", c.update
 /** Sets where a CSM gets team alerts; with neither an email nor a Slack target the entry is removed. */
 export async function setCsmContact(db: Db, input: CsmContactInput): Promise<CsmContact | null> {
   checkStrings(input, 'input');
-  const owner = requiredText(input.owner, 'owner', MAX_NAME_LENGTH);
+  const owner = requiredLabel(input.owner, 'owner', MAX_NAME_LENGTH);
   const email = optionalEmailAddress(input.email, 'email') ?? null;
-  const slackTarget = optionalText(input.slackTarget, 'slackTarget', MAX_NAME_LENGTH);
+  const slackTarget = optionalLabel(input.slackTarget, 'slackTarget', MAX_NAME_LENGTH);
   if (email === null && slackTarget === null) {
     await query(db, 'delete from csm_contact where owner = ?', [owner]);
     return null;

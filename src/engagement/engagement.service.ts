@@ -5,7 +5,16 @@
 // the app creates one (src/app.ts) and the resolver writes through it.
 import { checkCustomerId } from '../customers/customer.service';
 import { DomainError, InvalidInputError, NotFoundError } from '../infra/errors';
-import { checkJsonObject, checkStrings, filterInstant, MAX_LABEL_LENGTH, optionalText, pastInstant, requiredText } from '../infra/input';
+import {
+  checkJsonObject,
+  checkStrings,
+  filterInstant,
+  MAX_LABEL_LENGTH,
+  pastInstant,
+  requiredText,
+  requiredLabel,
+  optionalLabel,
+} from '../infra/input';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
 import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
 import { QueueRescore, RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
@@ -37,9 +46,9 @@ export function toEngagementRow(input: EngagementEventInput, now: Date): Engagem
   checkStrings(input, 'input', ['metadata']);
   return {
     customer_id: checkCustomerId(input.customerId),
-    event_type: requiredText(input.eventType, 'eventType', MAX_LABEL_LENGTH),
-    user_id: optionalText(input.userId, 'userId', MAX_LABEL_LENGTH),
-    feature: optionalText(input.feature, 'feature', MAX_LABEL_LENGTH),
+    event_type: requiredLabel(input.eventType, 'eventType', MAX_LABEL_LENGTH),
+    user_id: optionalLabel(input.userId, 'userId', MAX_LABEL_LENGTH),
+    feature: optionalLabel(input.feature, 'feature', MAX_LABEL_LENGTH),
     metadata: input.metadata == null ? null : checkJsonObject(input.metadata, 'metadata'),
     occurred_at: pastInstant(input.occurredAt ?? now, 'occurredAt', now).toISOString(),
     // Blank is refused, not read as "no key": a client meaning a key would lose its deduplication silently.

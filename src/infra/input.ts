@@ -60,6 +60,41 @@ export function requiredText(value: string | null | undefined, argument: string,
 }
 
 /**
+ * What no one-line label (an id, a name, an owner, an event type) may hold: control characters
+ * (tab, newline, escape, BEL…), which a list, a CSV cell or a terminal would show broken or act on,
+ * and the bidirectional overrides and isolates, which reorder the text after them (a name that
+ * displays as another). Letters of right-to-left scripts are letters, and welcome.
+ */
+const NOT_IN_A_LABEL = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
+/** Shows nothing: white space and format characters (zero-width spaces and joiners, marks). */
+const INVISIBLE = /^[\s\p{Cf}]*$/u;
+
+/** Throws BAD_USER_INPUT unless `value` is text (checkTextValue) of one line without bidirectional overrides. */
+export function checkLabelValue(value: string, argument: string, max: number): void {
+  checkTextValue(value, argument, max);
+  if (NOT_IN_A_LABEL.test(value))
+    throw new InvalidInputError(
+      `${argument} must be one line of text: no control characters (tab, newline, escape…) or bidirectional overrides`,
+      { argument },
+    );
+}
+
+/** An optional one-line label as stored: checked, trimmed, and null when absent or showing nothing. */
+export function optionalLabel(value: string | null | undefined, argument: string, max: number): string | null {
+  if (value === undefined || value === null) return null;
+  const trimmed = value.trim();
+  checkLabelValue(trimmed, argument, max);
+  return INVISIBLE.test(trimmed) ? null : trimmed;
+}
+
+/** A one-line label that must be given and show something: checked and trimmed. */
+export function requiredLabel(value: string | null | undefined, argument: string, max: number): string {
+  const label = optionalLabel(value, argument, max);
+  if (label === null) throw new InvalidInputError(`${argument} must not be empty`, { argument });
+  return label;
+}
+
+/**
  * The catch-all behind the per-field checks: every string anywhere in an argument object (nested
  * inputs and lists included) is free of NUL and at most MAX_TEXT_LENGTH long. Keys in `opaque` hold
  * JSON values, checked by `checkJsonObject` instead. A field added later is covered without a line

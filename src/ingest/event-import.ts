@@ -270,11 +270,12 @@ async function* batchText(
       reader.lines = next.value;
       reader.at = 0;
     }
-    const { number, text } = reader.lines[reader.at++];
+    const { number, text, unreadable } = reader.lines[reader.at++];
     reader.last = number;
     tally.summary.lines++;
     if (text === null) {
-      tally.refuse({ line: number, code: 'BAD_USER_INPUT', message: `the line is longer than ${MAX_LINE_BYTES} bytes` });
+      const message = unreadable === 'not UTF-8' ? 'the line is not valid UTF-8' : `the line is longer than ${MAX_LINE_BYTES} bytes`;
+      tally.refuse({ line: number, code: 'BAD_USER_INPUT', message });
       continue;
     }
     try {

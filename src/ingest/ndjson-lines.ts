@@ -2,12 +2,15 @@
 // is not buffered (its bytes are skipped up to the next newline) and is reported as too long, so
 // no input, however it is shaped, can make the reader hold more than one line of `maxLineBytes`
 // (and the lines of one chunk of the stream).
+import { isUtf8 } from 'node:buffer';
 
 export interface NdjsonLine {
   /** 1-based line number in the input. */
   number: number;
-  /** The line's text without its line break; null when it exceeded the limit. */
+  /** The line's text without its line break; null when it cannot be read (see `unreadable`). */
   text: string | null;
+  /** Why the line has no text: longer than the limit, or not UTF-8 (decoding would replace bytes). */
+  unreadable?: 'too long' | 'not UTF-8';
 }
 
 /**
@@ -29,7 +32,11 @@ export async function* ndjsonLineChunks(source: AsyncIterable<Buffer | string>, 
     pendingBytes = 0;
     overlong = false;
     if (tooLong) {
-      into.push({ number, text: null });
+      into.push({ number, text: null, unreadable: 'too long' });
+      return;
+    }
+    if (!isUtf8(bytes)) {
+      into.push({ number, text: null, unreadable: 'not UTF-8' });
       return;
     }
     let text = bytes.toString('utf8');

@@ -4,7 +4,7 @@
 import { addCustomerSegment, checkCustomerId } from '../customers/customer.service';
 import { ColumnMap, selectColumns } from '../infra/columns';
 import { ensure, NotFoundError } from '../infra/errors';
-import { checkStrings, filterInstant, MAX_ID_LENGTH, optionalText, pastInstant } from '../infra/input';
+import { checkStrings, filterInstant, MAX_ID_LENGTH, optionalText, pastInstant, optionalLabel } from '../infra/input';
 import { LatestChildSpec, LoaderRegistry, loadChildPage, loadLatestChild, projectedLatestChild } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey, whereClause } from '../infra/pagination';
 import { Db, query, queryOne } from '../infra/sql';
@@ -50,10 +50,10 @@ export async function submitNpsResponse(
   ensure(Number.isInteger(input.score) && input.score >= 0 && input.score <= 10, 'score must be an integer from 0 to 10', {
     argument: 'score',
   });
-  const externalId = optionalText(input.externalId, 'externalId', MAX_ID_LENGTH);
+  const externalId = optionalLabel(input.externalId, 'externalId', MAX_ID_LENGTH);
   ensure(input.externalId == null || externalId !== null, 'externalId must not be empty when given', { argument: 'externalId' });
   const comment = optionalText(input.comment, 'comment', MAX_COMMENT_LENGTH);
-  const respondent = optionalText(input.respondent, 'respondent', MAX_RESPONDENT_LENGTH);
+  const respondent = optionalLabel(input.respondent, 'respondent', MAX_RESPONDENT_LENGTH);
   const respondedAt = pastInstant(input.respondedAt ?? now, 'respondedAt', now);
   // The insert reads from the customer row (and queues it for rescoring): an unknown customer inserts
   // nothing. A repeated externalId inserts nothing either, and the stored answer is read instead.

@@ -4,7 +4,7 @@
 // for rescoring in the same statement.
 import { checkCustomerId, MAX_ID_LENGTH } from '../customers/customer.service';
 import { ensure, NotFoundError } from '../infra/errors';
-import { checkStrings, instantBetween, optionalText, pastInstant } from '../infra/input';
+import { checkStrings, instantBetween, pastInstant, optionalLabel } from '../infra/input';
 import { LoaderRegistry, loadChildPage } from '../infra/loaders';
 import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
@@ -41,7 +41,7 @@ const OPTIONAL_DATES: Array<['dueAt' | 'paidAt', string]> = [
 export async function recordPayment(db: Db, scheduler: RescoreScheduler | null, input: PaymentInput, now = new Date()): Promise<Payment> {
   checkStrings(input, 'input');
   const customerId = checkCustomerId(input.customerId);
-  const externalId = optionalText(input.externalId, 'externalId', MAX_ID_LENGTH);
+  const externalId = optionalLabel(input.externalId, 'externalId', MAX_ID_LENGTH);
   ensure(input.externalId == null || externalId !== null, 'externalId must not be empty when given', { argument: 'externalId' });
   ensure(Number.isSafeInteger(input.amountCents) && input.amountCents >= 0, 'amountCents must be an integer ≥ 0', {
     argument: 'amountCents',

@@ -3,7 +3,7 @@
 // same statement records the ticket's status history and marks the customer for rescoring.
 import { checkCustomerId, MAX_ID_LENGTH } from '../customers/customer.service';
 import { answeringCheckAsInput, ensure, NotFoundError } from '../infra/errors';
-import { checkStrings, optionalText, pastInstant, requiredText } from '../infra/input';
+import { checkStrings, optionalText, pastInstant, requiredLabel } from '../infra/input';
 import { LoaderRegistry, loadChildPage } from '../infra/loaders';
 import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
@@ -37,7 +37,7 @@ interface ColumnValue {
 /** Validates the input into column values; throws BAD_USER_INPUT. */
 function toColumns(input: SupportTicketInput, now: Date): ColumnValue[] {
   checkStrings(input, 'input');
-  const externalId = requiredText(input.externalId, 'externalId', MAX_ID_LENGTH);
+  const externalId = requiredLabel(input.externalId, 'externalId', MAX_ID_LENGTH);
   ensure(input.severity == null || SEVERITIES.has(input.severity), 'severity must be LOW, NORMAL, HIGH or URGENT', {
     argument: 'severity',
   });

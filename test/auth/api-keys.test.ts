@@ -80,7 +80,7 @@ describe('a key', () => {
     );
     expect(nul.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     // A name is printed in a terminal by `npm run keys -- list`: no escape sequence, no forged line.
-    for (const name of ['\u001b[31mred\u001b[0m', 'ci\nhg_forged  admin', 'tab\there', 'c1\u009bcontrol']) {
+    for (const name of ['\u001b[31mred\u001b[0m', 'ci\nhg_forged  admin', 'tab\there', 'c1\u009bcontrol', 'admin\u202Eiloc']) {
       const control = await post(
         server.url,
         'mutation($n: String!) { createApiKey(input: { name: $n, scopes: [READ] }) { key } }',

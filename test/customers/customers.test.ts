@@ -58,6 +58,17 @@ describe('customers', () => {
     expect(blank.errors?.[0].message).toBe('id must not be empty');
   });
 
+  it('takes names in any script and with emoji sequences, and stores a plan or owner that shows nothing as none', async () => {
+    const upserted = await server.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_scripts', name: 'شركة الأمل — 👩‍💻 Devs', plan: '\u200b', csmOwner: ' \u200d ' },
+    });
+    expect(upserted.upsertCustomer).toMatchObject({ name: 'شركة الأمل — 👩‍💻 Devs', plan: null, csmOwner: null });
+    // A control character or a direction override is refused, naming the field.
+    const refused = await server.request(UpsertCustomerDocument, { input: { id: 'cust_scripts', name: 'Evil\u202Etxt.exe' } });
+    expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'name' });
+    expect(refused.errors?.[0].message).toMatch(/one line of text/);
+  });
+
   it('refuses a churn before the sign-up, whether the two dates come in one call or in two, writing nothing', async () => {
     const both = await server.request(UpsertCustomerDocument, {
       input: { id: 'cust_dates', name: 'Dates', signedUpAt: '2026-06-01T00:00:00Z', churnedAt: '2026-05-01T00:00:00Z' },

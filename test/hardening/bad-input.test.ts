@@ -37,6 +37,16 @@ function badTexts(max: number): Array<[string, string]> {
   ];
 }
 
+/** The ways a one-line label (an id, a name, an owner, an event type) can be bad besides badTexts. */
+const badLabels: Array<[string, string]> = [
+  ['a bell (BEL)', 'Acme\u0007'],
+  ['an escape sequence', '\u001b[31mAcme'],
+  ['a newline inside', 'Acme\nInc'],
+  ['a tab inside', 'Acme\tInc'],
+  ['a right-to-left override', 'Acme\u202Egnp.exe'],
+  ['a directional isolate', '\u2067Acme'],
+];
+
 /** The ways an instant of something that happened can be bad. */
 const badPastInstants: Array<[string, string]> = [
   ['year 0001', '0001-01-01T00:00:00Z'],
@@ -77,6 +87,11 @@ for (const [field, max] of [
 inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'id', [
   ['an empty id', ''],
   ['a blank id', '   '],
+  ['an id that shows nothing (zero-width spaces)', '\u200b\u200b'],
+]);
+for (const field of ['id', 'name', 'plan', 'csmOwner']) inputCases('upsertCustomer', 'CustomerInput', 'id', customer, field, badLabels);
+inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'name', [
+  ['a name that shows nothing (zero-width joiners)', '\u200d \u200d'],
 ]);
 inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'name', [
   ['an empty name', ''],
@@ -92,6 +107,8 @@ const event = () => ({ customerId: 'cust_ok', eventType: 'login', idempotencyKey
 inputCases('trackEngagement', 'EngagementEventInput', 'id', event, 'customerId', [...badTexts(200), ['an empty id', '']]);
 for (const field of ['eventType', 'userId', 'feature', 'idempotencyKey'])
   inputCases('trackEngagement', 'EngagementEventInput', 'id', event, field, badTexts(500));
+for (const field of ['eventType', 'userId', 'feature'])
+  inputCases('trackEngagement', 'EngagementEventInput', 'id', event, field, badLabels);
 inputCases('trackEngagement', 'EngagementEventInput', 'id', event, 'eventType', [
   ['an empty type', ''],
   ['a blank type', '  '],
@@ -150,7 +167,7 @@ const answer = () => ({ customerId: 'cust_ok', score: 9, externalId: fresh('nps'
 inputCases('submitNpsResponse', 'NpsResponseInput', 'id', answer, 'customerId', badTexts(200));
 inputCases('submitNpsResponse', 'NpsResponseInput', 'id', answer, 'externalId', [...badTexts(200), ['a blank key', '  ']]);
 inputCases('submitNpsResponse', 'NpsResponseInput', 'id', answer, 'comment', badTexts(10_000));
-inputCases('submitNpsResponse', 'NpsResponseInput', 'id', answer, 'respondent', badTexts(500));
+inputCases('submitNpsResponse', 'NpsResponseInput', 'id', answer, 'respondent', [...badTexts(500), ...badLabels]);
 inputCases('submitNpsResponse', 'NpsResponseInput', 'id', answer, 'respondedAt', badPastInstants);
 inputCases('submitNpsResponse', 'NpsResponseInput', 'id', answer, 'score', [
   ['score 11', 11],
@@ -160,7 +177,7 @@ inputCases('submitNpsResponse', 'NpsResponseInput', 'id', answer, 'score', [
 // recordPayment
 const payment = () => ({ customerId: 'cust_ok', externalId: fresh('in'), amountCents: 1000, currency: 'usd', status: 'PAID' });
 inputCases('recordPayment', 'PaymentInput', 'id', payment, 'customerId', badTexts(200));
-inputCases('recordPayment', 'PaymentInput', 'id', payment, 'externalId', [...badTexts(200), ['a blank id', ' ']]);
+inputCases('recordPayment', 'PaymentInput', 'id', payment, 'externalId', [...badTexts(200), ['a blank id', ' '], ...badLabels]);
 inputCases('recordPayment', 'PaymentInput', 'id', payment, 'currency', [
   ['a NUL', 'us\u0000'],
   ['four letters', 'usdx'],
@@ -183,6 +200,7 @@ inputCases('recordSupportTicket', 'SupportTicketInput', 'id', ticket, 'externalI
   ...badTexts(200),
   ['an empty id', ''],
   ['a blank id', '  '],
+  ...badLabels,
 ]);
 inputCases('recordSupportTicket', 'SupportTicketInput', 'id', ticket, 'subject', badTexts(1000));
 for (const field of ['openedAt', 'resolvedAt', 'statusChangedAt'])

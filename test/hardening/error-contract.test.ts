@@ -64,7 +64,18 @@ it('gives every response a request id, a different one each time', async () => {
   const notJson = await fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":' });
   expect(notJson.status).toBe(400);
   expect(await notJson.json()).toEqual({ errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
-  for (const response of [notJson, await fetch(new URL('/nowhere', base)), await fetch(new URL('/healthz', base))]) {
+  // Bytes that are not UTF-8 (Latin-1 "é") are refused, not stored as U+FFFD.
+  const latin1 = Buffer.concat([
+    Buffer.from('{"query":"mutation { upsertCustomer(input: { id: \\"cust_latin1\\", name: \\"Caf'),
+    Buffer.from([0xe9]),
+    Buffer.from('\\" }) { id } }"}'),
+  ]);
+  const notUtf8 = await fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: latin1 });
+  expect(notUtf8.status).toBe(400);
+  expect(await notUtf8.json()).toEqual({ errors: [{ message: 'request body is not valid UTF-8', extensions: { code: 'BAD_REQUEST' } }] });
+  const stored = await post(app.url, { query: '{ customers(search: "cust_latin1") { totalCount } }' });
+  expect(stored.body.data).toEqual({ customers: { totalCount: 0 } });
+  for (const response of [notJson, notUtf8, await fetch(new URL('/nowhere', base)), await fetch(new URL('/healthz', base))]) {
     expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   }
 });

@@ -24,7 +24,7 @@ const DAY = 86_400_000;
 let server: TestServer;
 let ingestUrl: string;
 
-async function postNdjson(body: string, key?: string): Promise<{ status: number; body: any }> {
+async function postNdjson(body: string | Buffer, key?: string): Promise<{ status: number; body: any }> {
   const response = await fetch(ingestUrl, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', ...bearer(key) }, body });
   return { status: response.status, body: await response.json() };
 }
@@ -56,8 +56,19 @@ describe('reading NDJSON', () => {
     expect(lines).toEqual([
       { number: 1, text: '{"a":1}' },
       { number: 3, text: '{"b":2}' },
-      { number: 4, text: null },
+      { number: 4, text: null, unreadable: 'too long' },
       { number: 5, text: '{"c":3}' },
+    ]);
+  });
+
+  it('refuses a line that is not UTF-8 rather than replacing its bytes, and reads the lines after it', async () => {
+    // Latin-1 "é" (0xE9) alone, where UTF-8 needs two bytes; then a UTF-8 "é", which is fine.
+    const bytes = Buffer.concat([Buffer.from('{"a":"caf'), Buffer.from([0xe9]), Buffer.from('"}\n{"b":"café"}\n')]);
+    const lines = [];
+    for await (const line of ndjsonLines(Readable.from([bytes]), 40)) lines.push(line);
+    expect(lines).toEqual([
+      { number: 1, text: null, unreadable: 'not UTF-8' },
+      { number: 2, text: '{"b":"café"}' },
     ]);
   });
 
@@ -123,6 +134,16 @@ describe('POST /ingest/events', () => {
     ]);
     const queued = await sql<{ customer_id: string }>(server.database, 'select customer_id from rescore_request order by 1');
     expect(queued.map((r) => r.customer_id)).toEqual(['cust_a', 'cust_b']);
+  });
+
+  it('refuses a line that is not UTF-8 by its number, and stores the others', async () => {
+    const good = JSON.stringify({ customerId: 'cust_b', eventType: 'login', userId: 'u_utf8', occurredAt: '2026-11-22T09:00:00Z' });
+    const latin1 = Buffer.concat([Buffer.from('{"customerId":"cust_b","eventType":"caf'), Buffer.from([0xe9]), Buffer.from('"}\n')]);
+    const result = await postNdjson(Buffer.concat([latin1, Buffer.from(good + '\n')]));
+    expect(result.body).toMatchObject({ lines: 2, accepted: 1, rejected: 1 });
+    expect(result.body.errors).toEqual([{ line: 1, code: 'BAD_USER_INPUT', message: 'the line is not valid UTF-8' }]);
+    const stored = await sql<{ n: string }>(server.database, "select count(*) as n from engagement_event where user_id = 'u_utf8'");
+    expect(Number(stored[0].n)).toBe(1);
   });
 
   it('refuses each bad event as trackEngagementBatch refuses the same item', async () => {
