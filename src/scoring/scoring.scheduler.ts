@@ -90,7 +90,11 @@ export class ScoringScheduler implements RescoreScheduler {
 
   private async failInterruptedRuns(): Promise<void> {
     const failed = await failRunsInterruptedByACrash(this.services);
-    if (failed > 0) this.services.logger.warn({ runs: failed }, 'scoring runs left RUNNING by a process that stopped were marked FAILED');
+    if (failed === 0) return;
+    this.services.logger.warn({ runs: failed }, 'scoring runs left RUNNING by a process that stopped were marked FAILED');
+    // Run again what was cut short (a run for a new model version among them), so tiers do not stay
+    // half of one run and half of the one before until the next periodic run.
+    if (this.services.config.scoringIntervalMs > 0) this.enqueue(() => this.fullRun('a run was interrupted'));
   }
 
   async stop(): Promise<void> {

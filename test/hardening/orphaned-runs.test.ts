@@ -131,3 +131,19 @@ it("commits a run's counts with its batches: a batch whose count cannot be writt
   const written = await sql<{ n: string }>(first.database, 'select count(*) as n from health_score where as_of = $1', [row.asOf]);
   expect(Number(written[0].n)).toBe(0);
 });
+
+it('runs again, at the next start, a full run that was cut short (tiers half of one model and half of another otherwise wait an hour)', async () => {
+  await sql(first.database, 'delete from scoring_run');
+  await leaveRunning();
+  const restarted = await startTestServer({ database: first.database, env: { SCORING_INTERVAL_MS: '3600000' } });
+  try {
+    await restarted.app.scheduler.recovered();
+    await restarted.app.scheduler.idle();
+    expect((await runs()).map((run) => [run.status, run.error])).toEqual([
+      ['FAILED', INTERRUPTED_RUN_ERROR],
+      ['SUCCEEDED', null],
+    ]);
+  } finally {
+    await restarted.stop();
+  }
+});
