@@ -186,18 +186,37 @@ function conditionErrors(path: string, conditions: PenaltyCondition[] | undefine
   });
 }
 
+/**
+ * A tier or playbook key is what filters, alerts and exports name: it must be given as written
+ * (no white space around it, none of the characters no label holds) and tell itself apart from the
+ * others by more than case or Unicode form ("At_Risk" beside "at_risk" is a typo waiting to happen).
+ * `seen` maps each key's folded form to the key.
+ */
+function keyErrors(path: string, key: unknown, seen: Map<string, string>, what: string): string[] {
+  if (!isNonEmptyString(key)) return [`${path}.key is required`];
+  if (key !== key.trim()) return [`${path}.key ${JSON.stringify(key)} starts or ends with white space`];
+  if (NOT_IN_A_KEY.test(key)) return [`${path}.key ${JSON.stringify(key)} holds a control character or a direction override`];
+  const folded = key.normalize('NFKC').toLowerCase();
+  const other = seen.get(folded);
+  if (other === key) return [`${path}.key "${key}" is used by more than one ${what}`];
+  if (other !== undefined) return [`${path}.key "${key}" differs from the key "${other}" of another ${what} only in case or form`];
+  seen.set(folded, key);
+  return [];
+}
+
+/** Control characters, and the bidirectional overrides and isolates (as for labels, infra/input.ts). */
+const NOT_IN_A_KEY = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
+
 function tierErrors(model: ScoringModelConfig): string[] {
   const bands = model.tiers;
   if (!Array.isArray(bands) || bands.length === 0) return ['tiers must contain at least one band'];
   const errors: string[] = [];
-  const keys = new Set<string>();
+  const keys = new Map<string, string>();
   const lowerBounds = new Set<number>();
   bands.forEach((band, index) => {
     const path = `tiers[${index}]`;
     errors.push(...unknownKeyErrors(path, band, KNOWN_KEYS.tier));
-    if (!isNonEmptyString(band.key)) errors.push(`${path}.key is required`);
-    else if (keys.has(band.key)) errors.push(`${path}.key "${band.key}" is used by more than one band`);
-    else keys.add(band.key);
+    errors.push(...keyErrors(path, band.key, keys, 'band'));
     if (!isNonEmptyString(band.label)) errors.push(`${path}.label is required`);
     if (!Number.isInteger(band.lowerBound) || band.lowerBound < 0 || band.lowerBound > 100) {
       errors.push(`${path}.lowerBound must be a whole number within 0…100`);
@@ -225,15 +244,13 @@ function tierErrors(model: ScoringModelConfig): string[] {
 function playbookErrors(model: ScoringModelConfig): string[] {
   const errors: string[] = [];
   if (!Array.isArray(model.playbooks)) return ['playbooks must be a list'];
-  const keys = new Set<string>();
+  const keys = new Map<string, string>();
   const tiersWithPlaybook = new Set<string>();
   const tierKeys = new Set((model.tiers ?? []).map((band) => band.key));
   model.playbooks.forEach((playbook: PlaybookConfig, index) => {
     const path = `playbooks[${index}]`;
     errors.push(...unknownKeyErrors(path, playbook, KNOWN_KEYS.playbook));
-    if (!isNonEmptyString(playbook.key)) errors.push(`${path}.key is required`);
-    else if (keys.has(playbook.key)) errors.push(`${path}.key "${playbook.key}" is used by more than one playbook`);
-    else keys.add(playbook.key);
+    errors.push(...keyErrors(path, playbook.key, keys, 'playbook'));
     if (playbook.kind === 'tier') {
       if (!tierKeys.has(playbook.tierKey)) errors.push(`${path}.tierKey "${playbook.tierKey}" is not a tier of this model`);
       else if (tiersWithPlaybook.has(playbook.tierKey)) errors.push(`${path}: tier "${playbook.tierKey}" already has a playbook`);

@@ -41,6 +41,23 @@ describe('validateModel', () => {
       ).toEqual([`the model is too large: components: 17, at most ${MODEL_LIMITS.components}`]);
     });
 
+    it('refuses a tier or playbook key with white space around it, a control character, or differing from another only in case', () => {
+      expect(errorsAfter((m) => (m.tiers[0].key = ` ${m.tiers[0].key}`))).toEqual([
+        `tiers[0].key " ${DEFAULT_SCORING_MODEL.tiers[0].key}" starts or ends with white space`,
+      ]);
+      expect(errorsAfter((m) => (m.tiers[0].key = 'good\tones'))).toEqual([
+        'tiers[0].key "good\\tones" holds a control character or a direction override',
+      ]);
+      const caseVariant = errorsAfter((m) => (m.tiers[1].key = m.tiers[0].key.toUpperCase()));
+      expect(caseVariant).toContain(
+        `tiers[1].key "${DEFAULT_SCORING_MODEL.tiers[0].key.toUpperCase()}" differs from the key "${DEFAULT_SCORING_MODEL.tiers[0].key}" of another band only in case or form`,
+      );
+      const playbook = errorsAfter((m) => (m.playbooks[1].key = m.playbooks[0].key.toUpperCase()));
+      expect(playbook).toContain(
+        `playbooks[1].key "${DEFAULT_SCORING_MODEL.playbooks[0].key.toUpperCase()}" differs from the key "${DEFAULT_SCORING_MODEL.playbooks[0].key}" of another playbook only in case or form`,
+      );
+    });
+
     it('refuses a NUL or a lone surrogate in a key, name or template, which the stored model (jsonb) cannot hold', () => {
       for (const [text, change] of [
         ['at\u0000risk', (m: ScoringModelConfig) => (m.tiers[0].key = 'at\u0000risk')],
