@@ -20,7 +20,6 @@ export interface KeyActor {
   clientAddress: string | null;
 }
 
-
 /** Stores a new key and returns it with its secret, which is never readable again. */
 export async function createApiKey(db: Db, input: { name: string; scopes: readonly string[] }, by: KeyActor): Promise<CreatedApiKey> {
   // A label: names are printed by `npm run keys -- list` in a terminal, so no escape sequence or forged line.
