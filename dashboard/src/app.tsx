@@ -10,6 +10,7 @@ import { ChangesScreen } from './screens/changes';
 import { CustomerScreen } from './screens/customer';
 import { KeyForm } from './screens/key-form';
 import { ModelScreen } from './screens/model';
+import { NotFoundScreen } from './screens/not-found';
 import { OutreachScreen } from './screens/outreach';
 import { OverviewScreen } from './screens/overview';
 import { WorklistScreen } from './screens/worklist';
@@ -30,8 +31,9 @@ export function App() {
         storeKey(null);
         setGate({ kind: 'needs-key', reason: check.reason });
       }
-    } catch (error) {
-      setGate({ kind: 'needs-key', reason: `The server could not be reached: ${(error as Error).message}` });
+    } catch {
+      // No usable answer came back (server down, connection cut, a proxy's error page).
+      setGate({ kind: 'needs-key', reason: 'Cannot reach the server: reload the page once it is running again.' });
     }
   };
 
@@ -117,6 +119,9 @@ function Shell() {
         {route.screen === 'outreach' && <OutreachScreen />}
         {route.screen === 'changes' && <ChangesScreen />}
         {route.screen === 'model' && <ModelScreen />}
+        {route.screen === 'not-found' && (
+          <NotFoundScreen title="Page not found">No screen of the dashboard is at “#{route.path}”.</NotFoundScreen>
+        )}
       </main>
     </>
   );

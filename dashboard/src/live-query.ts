@@ -32,7 +32,7 @@ export function useLiveQuery<Data, Variables extends AnyVariables>(
   const { version: anyVersion } = useLive(live);
   const version = customerId === undefined ? anyVersion : live.versionOf(customerId);
   const [result, reexecute] = useQuery<Data, Variables>({ query, variables, pause } as Parameters<typeof useQuery<Data, Variables>>[0]);
-  // While another page or filter loads, urql keeps the previous answer: not shown as this one's.
+  // While another page or filter loads, urql keeps the previous answer (or error): not shown as this one's.
   const requested = createRequest(query, variables).key;
   const shownVersion = useRef(version);
   useEffect(() => {
@@ -40,5 +40,5 @@ export function useLiveQuery<Data, Variables extends AnyVariables>(
     shownVersion.current = version;
     if (!pause) reexecute({ requestPolicy: 'network-only' });
   }, [version, pause, reexecute]);
-  return result.operation && result.operation.key !== requested ? { ...result, data: undefined } : result;
+  return result.operation && result.operation.key !== requested ? { ...result, data: undefined, error: undefined } : result;
 }

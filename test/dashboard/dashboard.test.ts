@@ -12,6 +12,7 @@ import { createKey } from '../helpers/auth';
 import { startTestServer, TestServer } from '../helpers/server';
 import { collapse as collapseThrough, healthyActiveCustomers as healthyActive } from './collapse';
 import { Browser, ensureDashboardBuilt, openBrowser, Relay, seriousAxeViolations, startRelay } from './browser';
+import { pageHelpers } from './page-helpers';
 
 const SCREENSHOTS = path.join(__dirname, '../../docs/screenshots');
 const DAY_MS = 86_400_000;
@@ -21,29 +22,10 @@ let origin: string;
 let browser: Browser;
 let page: Page;
 
-/** The API's answer, failing the test on any GraphQL error (loopback admin: no key exists yet). */
-async function api<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
-  const result = await server.request<T, Record<string, unknown> | undefined>(query, variables);
-  if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
-  return result.data as T;
-}
-
-/** Waits until the element matching `selector` has exactly `expected` as its text. */
-async function waitForText(selector: string, expected: string | RegExp, timeout = 10_000): Promise<void> {
-  const pattern = typeof expected === 'string' ? new RegExp(`^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : expected;
-  await page.locator(selector, { hasText: pattern }).first().waitFor({ timeout });
-}
-
-/** Opens a screen afresh (a goto that only changes the hash would keep the previous screen's filters). */
-async function visit(route: string, base = origin): Promise<void> {
-  await page.goto('about:blank');
-  await page.goto(`${base}/${route}`);
-}
+const { api, waitForText, visit, text, texts } = pageHelpers(() => ({ server, page, origin }));
 
 const collapse = (id: string, label: string) => collapseThrough(server, id, label);
 const healthyActiveCustomers = (first: number) => healthyActive(server, first);
-const text = (selector: string) => page.locator(selector).first().innerText();
-const texts = (selector: string) => page.locator(selector).allInnerTexts();
 /** The dashboard's figures are plain integers with grouping commas. */
 const whole = (cents: number) => Math.round(cents / 100).toLocaleString('en-US');
 
@@ -68,13 +50,14 @@ afterAll(async () => {
 });
 
 describe('with no key on a local server', () => {
-  it('serves the overview at / with the figures of healthSummary and npsSummary', async () => {
+  it('serves the overview at / with the figures of healthSummary and npsSummary, cancelled customers apart', async () => {
     await visit('');
     await page.waitForSelector('[data-testid=tier-table]');
     const npsFrom = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - 90 * DAY_MS).toISOString();
     const { healthSummary, npsSummary } = await api<{
       healthSummary: {
         totalCustomers: number;
+        churnedCustomers: number;
         averageScore: number;
         tiers: Array<{ tier: string; count: number; arrCents: number }>;
         lifecycleStages: Array<{ stage: string; count: number }>;
@@ -82,11 +65,16 @@ describe('with no key on a local server', () => {
       };
       npsSummary: { nps: number; responses: number; promoters: number; detractors: number };
     }>(
-      `query($from: DateTime!) { healthSummary { totalCustomers averageScore tiers { tier count arrCents } lifecycleStages { stage count } components { name averageScore } }
+      `query($from: DateTime!) { healthSummary { totalCustomers churnedCustomers averageScore tiers { tier count arrCents } lifecycleStages { stage count } components { name averageScore } }
         npsSummary(from: $from) { nps responses promoters detractors } }`,
       { from: npsFrom },
     );
-    expect(await text('[data-testid=total-customers]')).toBe(String(healthSummary.totalCustomers));
+    // The customers counted beside the tier table are those it holds; the cancelled ones are said apart.
+    const inTiers = healthSummary.tiers.reduce((sum, tier) => sum + tier.count, 0);
+    expect(healthSummary.churnedCustomers).toBeGreaterThan(0);
+    expect(inTiers).toBe(healthSummary.totalCustomers - healthSummary.churnedCustomers);
+    expect(await text('[data-testid=customers-in-tiers]')).toBe(String(inTiers));
+    expect(await text('[data-testid=churned-customers]')).toBe(String(healthSummary.churnedCustomers));
     expect(await text('[data-testid=average-score]')).toBe(healthSummary.averageScore.toFixed(1));
     expect(healthSummary.tiers.reduce((sum, tier) => sum + tier.arrCents, 0)).toBeGreaterThan(0);
     for (const tier of healthSummary.tiers) {

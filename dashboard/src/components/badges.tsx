@@ -1,4 +1,6 @@
-// Small labels shared by the screens: tier, trend arrow, outreach status.
+// Small labels shared by the screens: tier, trend arrow, the error of a request.
+import type { CombinedError } from '@urql/core';
+import { errorText } from '../errors';
 import { TREND_ARROWS } from '../format';
 
 export function TierBadge({ tier }: { tier: string | null | undefined }) {
@@ -17,10 +19,10 @@ export function TrendArrow({ trend }: { trend: string | null | undefined }) {
   );
 }
 
-export function ErrorNote({ error }: { error: { message: string } | undefined }) {
+export function ErrorNote({ error }: { error: CombinedError | undefined }) {
   return error ? (
     <p class="error" role="alert">
-      {error.message}
+      {errorText(error)}
     </p>
   ) : null;
 }

@@ -1,12 +1,21 @@
 // A titled, paged table of one kind of record (a connection of the graph), its columns given as
 // header and cell renderer.
+import type { CombinedError } from '@urql/core';
 import type { ComponentChildren } from 'preact';
+import { ErrorNote } from './badges';
 import { Pager, type PageState } from './pager';
+import { TableScroll } from './table-scroll';
 
 export interface Column<Row> {
   header: string;
   cell(row: Row): ComponentChildren;
   numeric?: boolean;
+  /** Text from other systems (names, ids, comments): wraps anywhere rather than widen the table. */
+  wraps?: boolean;
+}
+
+function cellClass({ numeric, wraps }: { numeric?: boolean; wraps?: boolean }): string | undefined {
+  return [numeric && 'number', wraps && 'wraps'].filter(Boolean).join(' ') || undefined;
 }
 
 export interface ConnectionPage<Row> {
@@ -22,7 +31,7 @@ export function RecordTable<Row extends { id: string }>(props: {
   pageSize: number;
   connection: ConnectionPage<Row> | undefined;
   columns: Array<Column<Row>>;
-  error?: { message: string };
+  error?: CombinedError;
 }) {
   const { title, testId, pages, pageSize, connection, columns, error } = props;
   return (
@@ -30,11 +39,11 @@ export function RecordTable<Row extends { id: string }>(props: {
       <h2>
         {title} {connection && <span class="muted">({connection.totalCount})</span>}
       </h2>
-      {error && <p role="alert">{error.message}</p>}
+      <ErrorNote error={error} />
       {connection && connection.totalCount === 0 && <p class="muted">None.</p>}
       {connection && connection.totalCount > 0 && (
         <>
-          <div class="table-scroll">
+          <TableScroll label={title}>
             <table data-testid={testId}>
               <thead>
                 <tr>
@@ -49,7 +58,7 @@ export function RecordTable<Row extends { id: string }>(props: {
                 {connection.edges.map(({ node }) => (
                   <tr key={node.id} data-id={node.id}>
                     {columns.map((column) => (
-                      <td key={column.header} class={column.numeric ? 'number' : undefined}>
+                      <td key={column.header} class={cellClass(column)}>
                         {column.cell(node)}
                       </td>
                     ))}
@@ -57,7 +66,7 @@ export function RecordTable<Row extends { id: string }>(props: {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
           <Pager
             pages={pages}
             pageSize={pageSize}

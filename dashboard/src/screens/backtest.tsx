@@ -3,6 +3,7 @@
 import { useState } from 'preact/hooks';
 import { useQuery } from '@urql/preact';
 import { ErrorNote } from '../components/badges';
+import { TableScroll } from '../components/table-scroll';
 import { formatNumber, formatPercent } from '../format';
 import { graphql } from '../gql';
 
@@ -115,60 +116,64 @@ export function BacktestPanel() {
             false alarms {formatPercent(report.falseAlarms.ratePer90Days)} per 90 days, median lead{' '}
             {formatNumber(report.leadTime.medianDays, 0)} days.
           </p>
-          <table>
-            <caption>Recall: churners flagged ahead of time</caption>
-            <thead>
-              <tr>
-                <th scope="col">Days ahead</th>
-                <th scope="col" class="number">
-                  Churners
-                </th>
-                <th scope="col" class="number">
-                  Flagged
-                </th>
-                <th scope="col" class="number">
-                  Recall
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {report.recall.map((row) => (
-                <tr key={row.leadDays}>
-                  <th scope="row">{row.leadDays}</th>
-                  <td class="number">{row.churners}</td>
-                  <td class="number">{row.flagged}</td>
-                  <td class="number">{formatPercent(row.recall)}</td>
+          <TableScroll label="Recall">
+            <table>
+              <caption>Recall: churners flagged ahead of time</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Days ahead</th>
+                  <th scope="col" class="number">
+                    Churners
+                  </th>
+                  <th scope="col" class="number">
+                    Flagged
+                  </th>
+                  <th scope="col" class="number">
+                    Recall
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-          <table>
-            <caption>Churn per tier (a sound model's worst tier churns most)</caption>
-            <thead>
-              <tr>
-                <th scope="col">Tier</th>
-                <th scope="col" class="number">
-                  Snapshots
-                </th>
-                <th scope="col" class="number">
-                  Churned
-                </th>
-                <th scope="col" class="number">
-                  Rate
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {report.tierChurnRates.map((row) => (
-                <tr key={row.tierKey}>
-                  <th scope="row">{row.tierKey}</th>
-                  <td class="number">{row.snapshots}</td>
-                  <td class="number">{row.churned}</td>
-                  <td class="number">{formatPercent(row.rate, 1)}</td>
+              </thead>
+              <tbody>
+                {report.recall.map((row) => (
+                  <tr key={row.leadDays}>
+                    <th scope="row">{row.leadDays}</th>
+                    <td class="number">{row.churners}</td>
+                    <td class="number">{row.flagged}</td>
+                    <td class="number">{formatPercent(row.recall)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableScroll>
+          <TableScroll label="Churn per tier">
+            <table>
+              <caption>Churn per tier (a sound model's worst tier churns most)</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Tier</th>
+                  <th scope="col" class="number">
+                    Snapshots
+                  </th>
+                  <th scope="col" class="number">
+                    Churned
+                  </th>
+                  <th scope="col" class="number">
+                    Rate
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {report.tierChurnRates.map((row) => (
+                  <tr key={row.tierKey}>
+                    <th scope="row">{row.tierKey}</th>
+                    <td class="number">{row.snapshots}</td>
+                    <td class="number">{row.churned}</td>
+                    <td class="number">{formatPercent(row.rate, 1)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableScroll>
         </div>
       )}
     </section>

@@ -1,11 +1,14 @@
 // Changes since yesterday (or another day): tier changes, score drops, failed payments, urgent
-// tickets and detractor answers, newest first, for one CSM or everyone.
+// tickets and detractor answers, newest first, for one CSM or everyone. A smallest score drop out
+// of range is said so next to its field, and the list keeps the last valid one meanwhile.
 import { useMemo, useState } from 'preact/hooks';
 import { TierBadge } from '../components/badges';
 import { usePages } from '../components/pager';
-import { RecordTable } from '../components/record-table';
-import { formatDateTime, humanise } from '../format';
+import { RecordTable, type Column } from '../components/record-table';
+import { ScreenHeading } from '../components/screen-heading';
+import { formatDate, formatDateTime, humanise } from '../format';
 import { graphql } from '../gql';
+import type { ChangesQuery as ChangesData } from '../gql/graphql';
 import { useLiveQuery } from '../live-query';
 import { customerHref } from '../router';
 
@@ -36,19 +39,41 @@ const ChangesQuery = graphql(`
 `);
 
 const PAGE_SIZE = 25;
+/** The range `changes(minScoreDrop:)` takes. */
+const SCORE_DROP = { min: 1, max: 100, default: 10 };
 
-/** Yesterday's date (local) as yyyy-mm-dd, the default of the "since" field. */
+type Change = ChangesData['changes']['edges'][number]['node'];
+
+/** A local day as yyyy-mm-dd, the value of a date field. */
+function dayValue(day: Date): string {
+  return `${day.getFullYear()}-${String(day.getMonth() + 1).padStart(2, '0')}-${String(day.getDate()).padStart(2, '0')}`;
+}
+
+/** Yesterday's date (local), the default of the "since" field. */
 function yesterday(): string {
   const day = new Date();
   day.setDate(day.getDate() - 1);
-  return `${day.getFullYear()}-${String(day.getMonth() + 1).padStart(2, '0')}-${String(day.getDate()).padStart(2, '0')}`;
+  return dayValue(day);
+}
+
+/** How the heading names the "since" day; an emptied field means the default, yesterday. */
+function sinceLabel(since: string): string {
+  if (!since || since === yesterday()) return 'yesterday';
+  if (since === dayValue(new Date())) return 'today';
+  return formatDate(`${since}T00:00:00`);
+}
+
+/** The smallest score drop typed, or null when it is not a whole number within the range. */
+function parseScoreDrop(text: string): number | null {
+  const value = Number(text);
+  return text.trim() !== '' && Number.isInteger(value) && value >= SCORE_DROP.min && value <= SCORE_DROP.max ? value : null;
 }
 
 export function ChangesScreen() {
   const pages = usePages();
-  const [filters, setFilters] = useState({ since: yesterday(), csmOwner: '', minScoreDrop: 10 });
+  const [filters, setFilters] = useState({ since: yesterday(), csmOwner: '', minScoreDrop: SCORE_DROP.default });
   const setFilter = <K extends keyof typeof filters>(name: K, value: (typeof filters)[K]) => {
-    setFilters({ ...filters, [name]: value });
+    setFilters((current) => ({ ...current, [name]: value }));
     pages.reset();
   };
   const since = useMemo(() => new Date(`${filters.since || yesterday()}T00:00:00`).toISOString(), [filters.since]);
@@ -61,7 +86,9 @@ export function ChangesScreen() {
   });
   return (
     <section aria-labelledby="changes-title">
-      <h1 id="changes-title">Changes since {filters.since === yesterday() ? 'yesterday' : filters.since}</h1>
+      <ScreenHeading id="changes-title" title="Changes">
+        Changes since {sinceLabel(filters.since)}
+      </ScreenHeading>
       <form class="filters" onSubmit={(event) => event.preventDefault()}>
         <label>
           Since
@@ -76,16 +103,7 @@ export function ChangesScreen() {
             placeholder="everyone"
           />
         </label>
-        <label>
-          Smallest score drop
-          <input
-            type="number"
-            min={1}
-            max={100}
-            value={filters.minScoreDrop}
-            onChange={(event) => setFilter('minScoreDrop', Math.min(100, Math.max(1, Number(event.currentTarget.value) || 10)))}
-          />
-        </label>
+        <ScoreDropField applied={filters.minScoreDrop} onValid={(drop) => setFilter('minScoreDrop', drop)} />
       </form>
       <RecordTable
         title="Changes"
@@ -94,28 +112,62 @@ export function ChangesScreen() {
         pageSize={PAGE_SIZE}
         error={error}
         connection={data?.changes}
-        columns={[
-          { header: 'When', cell: (row) => formatDateTime(row.at) },
-          { header: 'Account', cell: (row) => <a href={customerHref(row.customerId)}>{row.customerName}</a> },
-          { header: 'What', cell: (row) => humanise(row.kind) },
-          {
-            header: 'Detail',
-            cell: (row) =>
-              row.toTier || row.toScore != null ? (
-                <>
-                  {row.fromTier !== row.toTier && (
-                    <>
-                      <TierBadge tier={row.fromTier} /> → <TierBadge tier={row.toTier} />{' '}
-                    </>
-                  )}
-                  {row.fromScore ?? '—'} → {row.toScore ?? '—'}
-                </>
-              ) : (
-                (row.detail ?? '')
-              ),
-          },
-        ]}
+        columns={COLUMNS}
       />
     </section>
+  );
+}
+
+/** The smallest score drop: what is typed stays as typed; only a valid value reaches the list. */
+function ScoreDropField({ applied, onValid }: { applied: number; onValid(drop: number): void }) {
+  const [typed, setTyped] = useState(String(applied));
+  const invalid = parseScoreDrop(typed) === null;
+  return (
+    <>
+      <label>
+        Smallest score drop
+        <input
+          type="number"
+          min={SCORE_DROP.min}
+          max={SCORE_DROP.max}
+          step={1}
+          value={typed}
+          aria-invalid={invalid}
+          aria-describedby={invalid ? 'score-drop-error' : undefined}
+          onChange={(event) => {
+            const text = event.currentTarget.value;
+            setTyped(text);
+            const drop = parseScoreDrop(text);
+            if (drop !== null) onValid(drop);
+          }}
+        />
+      </label>
+      {invalid && (
+        <p class="error field-error" role="alert" id="score-drop-error">
+          The smallest score drop is a whole number from {SCORE_DROP.min} to {SCORE_DROP.max}; the list still uses {applied}.
+        </p>
+      )}
+    </>
+  );
+}
+
+const COLUMNS: Array<Column<Change>> = [
+  { header: 'When', cell: (row) => formatDateTime(row.at) },
+  { header: 'Account', cell: (row) => <a href={customerHref(row.customerId)}>{row.customerName}</a>, wraps: true },
+  { header: 'What', cell: (row) => humanise(row.kind) },
+  { header: 'Detail', cell: (row) => <ChangeDetail change={row} />, wraps: true },
+];
+
+function ChangeDetail({ change }: { change: Change }) {
+  if (!change.toTier && change.toScore == null) return <>{change.detail ?? ''}</>;
+  return (
+    <>
+      {change.fromTier !== change.toTier && (
+        <>
+          <TierBadge tier={change.fromTier} /> → <TierBadge tier={change.toTier} />{' '}
+        </>
+      )}
+      {change.fromScore ?? '—'} → {change.toScore ?? '—'}
+    </>
   );
 }

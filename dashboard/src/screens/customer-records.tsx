@@ -134,8 +134,8 @@ function NpsAnswers({ customerId }: { customerId: string }) {
       columns={[
         { header: 'When', cell: (row) => formatDateTime(row.respondedAt) },
         { header: 'Score', cell: (row) => row.score, numeric: true },
-        { header: 'Who', cell: (row) => row.respondent ?? '—' },
-        { header: 'Comment', cell: (row) => row.comment ?? '' },
+        { header: 'Who', cell: (row) => row.respondent ?? '—', wraps: true },
+        { header: 'Comment', cell: (row) => row.comment ?? '', wraps: true },
       ]}
     />
   );
@@ -175,7 +175,7 @@ function Tickets({ customerId }: { customerId: string }) {
       connection={data?.customer.supportTickets}
       columns={[
         { header: 'Opened', cell: (row) => formatDateTime(row.openedAt) },
-        { header: 'Ticket', cell: (row) => `${row.externalId}${row.subject ? ` · ${row.subject}` : ''}` },
+        { header: 'Ticket', cell: (row) => `${row.externalId}${row.subject ? ` · ${row.subject}` : ''}`, wraps: true },
         { header: 'Severity', cell: (row) => humanise(row.severity) },
         { header: 'Status', cell: (row) => humanise(row.status) },
         { header: 'CSAT', cell: (row) => formatNumber(row.csatRating), numeric: true },

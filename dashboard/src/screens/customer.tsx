@@ -1,14 +1,20 @@
 // Customer page: who the account is, its score over time (model versions marked), the components,
 // signals and penalties of its latest score with their contributions and coverage, the raw
 // records behind any signal (drill-down), and its NPS answers, payments, tickets and outreach.
+// An id the server does not know gets a not-found page with the way back to the worklist.
 import { useMemo, useState } from 'preact/hooks';
 import { ErrorNote, TierBadge, TrendArrow } from '../components/badges';
 import { ScoreChart, type ScorePoint } from '../components/score-chart';
+import { ScreenHeading } from '../components/screen-heading';
+import { TableScroll } from '../components/table-scroll';
+import { isNotFound } from '../errors';
 import { formatCents, formatDateTime, formatNumber, formatPercent, humanise } from '../format';
 import { graphql } from '../gql';
+import type { CustomerPageQuery } from '../gql/graphql';
 import { useLiveQuery } from '../live-query';
 import { signalWindows, type SignalWindow } from '../signal-sources';
 import { CustomerRecords } from './customer-records';
+import { NotFoundScreen } from './not-found';
 import { SignalDrillDown } from './signal-drill-down';
 
 const CustomerQuery = graphql(`
@@ -80,7 +86,14 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
     () => [...(customer?.scoreHistory.edges ?? [])].reverse().map((edge) => edge.node),
     [customer?.scoreHistory],
   );
-  if (error) return <ErrorNote error={error} />;
+  if (isNotFound(error)) return <NotFoundScreen title="Customer not found">No customer has the id “{customerId}”.</NotFoundScreen>;
+  if (error)
+    return (
+      <section aria-labelledby="customer-title">
+        <ScreenHeading id="customer-title" title="Customer" />
+        <ErrorNote error={error} />
+      </section>
+    );
   if (!customer) return fetching ? <p class="loading">Loading…</p> : null;
   const score = customer.currentScore;
   const open = (name: string) => {
@@ -89,49 +102,8 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
   };
   return (
     <section aria-labelledby="customer-title">
-      <h1 id="customer-title">{customer.name}</h1>
-      <dl class="pairs facts" data-testid="customer-facts">
-        <div>
-          <dt>Score</dt>
-          <dd data-testid="customer-score">{customer.healthScore ?? '—'}</dd>
-        </div>
-        <div>
-          <dt>Tier</dt>
-          <dd>
-            <TierBadge tier={customer.tier} /> <TrendArrow trend={customer.trend} />
-          </dd>
-        </div>
-        <div>
-          <dt>ARR</dt>
-          <dd data-testid="customer-arr">{formatCents(customer.arrCents)}</dd>
-        </div>
-        <div>
-          <dt>Plan</dt>
-          <dd>{customer.plan ?? '—'}</dd>
-        </div>
-        <div>
-          <dt>CSM</dt>
-          <dd>{customer.csmOwner ?? '—'}</dd>
-        </div>
-        <div>
-          <dt>Stage</dt>
-          <dd>{customer.lifecycleStage ? humanise(customer.lifecycleStage) : '—'}</dd>
-        </div>
-        <div>
-          <dt>NPS</dt>
-          <dd>{customer.nps ?? '—'}</dd>
-        </div>
-        <div>
-          <dt>Last activity</dt>
-          <dd>{formatDateTime(customer.lastActivityAt)}</dd>
-        </div>
-        {customer.communicationOptOut && (
-          <div>
-            <dt>Communication</dt>
-            <dd>opted out</dd>
-          </div>
-        )}
-      </dl>
+      <ScreenHeading id="customer-title" title={customer.name} />
+      <CustomerFacts customer={customer} />
       <h2>Score history</h2>
       <ScoreChart points={history} />
       {score && (
@@ -143,7 +115,7 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
               <span data-testid="coverage">{formatPercent(score.coverage)}</span>)
             </span>
           </h2>
-          <div class="table-scroll">
+          <TableScroll label="Components">
             <table data-testid="components-table">
               <caption>Components</caption>
               <thead>
@@ -167,8 +139,8 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
                 ))}
               </tbody>
             </table>
-          </div>
-          <div class="table-scroll">
+          </TableScroll>
+          <TableScroll label="Signals">
             <table data-testid="signals-table">
               <caption>Signals (choose one to see the records behind it)</caption>
               <thead>
@@ -229,7 +201,7 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
                   ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
           {drillDown && (
             // Keyed by signal and instant: another signal (or a live refetch) starts its lists on page 1.
             <SignalDrillDown
@@ -244,5 +216,52 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
       )}
       <CustomerRecords customerId={customer.id} />
     </section>
+  );
+}
+
+function CustomerFacts({ customer }: { customer: CustomerPageQuery['customer'] }) {
+  return (
+    <dl class="pairs facts" data-testid="customer-facts">
+      <div>
+        <dt>Score</dt>
+        <dd data-testid="customer-score">{customer.healthScore ?? '—'}</dd>
+      </div>
+      <div>
+        <dt>Tier</dt>
+        <dd>
+          <TierBadge tier={customer.tier} /> <TrendArrow trend={customer.trend} />
+        </dd>
+      </div>
+      <div>
+        <dt>ARR</dt>
+        <dd data-testid="customer-arr">{formatCents(customer.arrCents)}</dd>
+      </div>
+      <div>
+        <dt>Plan</dt>
+        <dd>{customer.plan ?? '—'}</dd>
+      </div>
+      <div>
+        <dt>CSM</dt>
+        <dd>{customer.csmOwner ?? '—'}</dd>
+      </div>
+      <div>
+        <dt>Stage</dt>
+        <dd>{customer.lifecycleStage ? humanise(customer.lifecycleStage) : '—'}</dd>
+      </div>
+      <div>
+        <dt>NPS</dt>
+        <dd>{customer.nps ?? '—'}</dd>
+      </div>
+      <div>
+        <dt>Last activity</dt>
+        <dd>{formatDateTime(customer.lastActivityAt)}</dd>
+      </div>
+      {customer.communicationOptOut && (
+        <div>
+          <dt>Communication</dt>
+          <dd>opted out</dd>
+        </div>
+      )}
+    </dl>
   );
 }

@@ -4,6 +4,8 @@
 import { useMemo } from 'preact/hooks';
 import { useMutation } from '@urql/preact';
 import { ErrorNote, TierBadge } from '../components/badges';
+import { ScreenHeading } from '../components/screen-heading';
+import { TableScroll } from '../components/table-scroll';
 import { formatDateTime } from '../format';
 import { graphql } from '../gql';
 import { useLiveQuery, useSession } from '../live-query';
@@ -54,62 +56,72 @@ export function ModelScreen() {
     const config = (model?.config ?? {}) as { components?: Array<{ name: string; signals: Array<{ name: string; weight: number }> }> };
     return (config.components ?? []).flatMap((component) => component.signals.map((signal) => ({ component: component.name, ...signal })));
   }, [model?.config]);
-  if (error) return <ErrorNote error={error} />;
+  if (error)
+    return (
+      <section aria-labelledby="model-title">
+        <ScreenHeading id="model-title" title="Scoring model" />
+        <ErrorNote error={error} />
+      </section>
+    );
   if (!data || !model) return <p class="loading">Loading…</p>;
   return (
     <section aria-labelledby="model-title">
-      <h1 id="model-title">
+      <ScreenHeading id="model-title" title="Scoring model">
         Scoring model <span data-testid="model-version">v{model.version}</span>
-      </h1>
+      </ScreenHeading>
       <p class="muted">Active since {formatDateTime(model.createdAt)}.</p>
       <div class="cards">
         <article class="card">
           <h2>Tiers</h2>
-          <table data-testid="model-tiers">
-            <thead>
-              <tr>
-                <th scope="col">Tier</th>
-                <th scope="col" class="number">
-                  From score
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {[...model.tiers]
-                .sort((a, b) => a.severity - b.severity)
-                .map((tier) => (
-                  <tr key={tier.key}>
-                    <th scope="row">
-                      <TierBadge tier={tier.key} /> {tier.label}
-                    </th>
-                    <td class="number">{tier.lowerBound}</td>
-                  </tr>
-                ))}
-            </tbody>
-          </table>
+          <TableScroll label="Tiers">
+            <table data-testid="model-tiers">
+              <thead>
+                <tr>
+                  <th scope="col">Tier</th>
+                  <th scope="col" class="number">
+                    From score
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {[...model.tiers]
+                  .sort((a, b) => a.severity - b.severity)
+                  .map((tier) => (
+                    <tr key={tier.key}>
+                      <th scope="row">
+                        <TierBadge tier={tier.key} /> {tier.label}
+                      </th>
+                      <td class="number">{tier.lowerBound}</td>
+                    </tr>
+                  ))}
+              </tbody>
+            </table>
+          </TableScroll>
         </article>
         <article class="card">
           <h2>Signal weights</h2>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Signal</th>
-                <th scope="col">Component</th>
-                <th scope="col" class="number">
-                  Weight
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {signals.map((signal) => (
-                <tr key={signal.name}>
-                  <th scope="row">{signal.name}</th>
-                  <td>{signal.component}</td>
-                  <td class="number">{signal.weight}</td>
+          <TableScroll label="Signal weights">
+            <table data-testid="model-signals">
+              <thead>
+                <tr>
+                  <th scope="col">Signal</th>
+                  <th scope="col">Component</th>
+                  <th scope="col" class="number">
+                    Weight
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {signals.map((signal) => (
+                  <tr key={signal.name}>
+                    <th scope="row">{signal.name}</th>
+                    <td>{signal.component}</td>
+                    <td class="number">{signal.weight}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableScroll>
         </article>
         <article class="card wide">
           <h2>Tier presets</h2>

@@ -4,6 +4,7 @@ import { useState } from 'preact/hooks';
 import { OutreachStatus } from '../components/outreach-status';
 import { usePages } from '../components/pager';
 import { RecordTable } from '../components/record-table';
+import { ScreenHeading } from '../components/screen-heading';
 import { formatDateTime, humanise } from '../format';
 import { graphql } from '../gql';
 import type { OutreachAudience, OutreachStatus as Status } from '../gql/graphql';
@@ -78,7 +79,7 @@ export function OutreachScreen() {
   });
   return (
     <section aria-labelledby="outreach-title">
-      <h1 id="outreach-title">Outreach log</h1>
+      <ScreenHeading id="outreach-title" title="Outreach log" />
       <form class="filters" onSubmit={(event) => event.preventDefault()}>
         <label>
           Playbook
@@ -129,7 +130,7 @@ export function OutreachScreen() {
         connection={data?.outreachLog}
         columns={[
           { header: 'When', cell: (row) => formatDateTime(row.createdAt) },
-          { header: 'Account', cell: (row) => <a href={customerHref(row.customerId)}>{row.customer.name}</a> },
+          { header: 'Account', cell: (row) => <a href={customerHref(row.customerId)}>{row.customer.name}</a>, wraps: true },
           { header: 'Playbook', cell: (row) => `${row.playbook} (${humanise(row.trigger)})${row.escalation ? ' · escalation' : ''}` },
           { header: 'Action', cell: (row) => `${humanise(row.action)} · ${row.channel.toLowerCase()}` },
           { header: 'Audience', cell: (row) => humanise(row.audience) },

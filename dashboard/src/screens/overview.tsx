@@ -1,9 +1,13 @@
-// Overview: the book at a glance — customers and ARR per tier, average component scores,
-// lifecycle stages, NPS for a period, and the tier changes arriving live.
+// Overview: the book at a glance — customers and ARR per tier (those who cancelled counted apart,
+// as the tiers leave them out), average component scores, lifecycle stages, NPS for a period, and
+// the tier changes arriving live.
 import { useMemo, useState } from 'preact/hooks';
 import { ErrorNote, TierBadge } from '../components/badges';
+import { ScreenHeading } from '../components/screen-heading';
+import { TableScroll } from '../components/table-scroll';
 import { formatCents, formatDateTime, formatNumber, humanise } from '../format';
 import { graphql } from '../gql';
+import type { LiveTierChangeFragment, OverviewQuery } from '../gql/graphql';
 import { useLive } from '../live';
 import { useLiveQuery, useSession } from '../live-query';
 import { customerHref } from '../router';
@@ -12,6 +16,7 @@ const OverviewQuery = graphql(`
   query Overview($csmOwner: String, $npsFrom: DateTime!) {
     healthSummary(csmOwner: $csmOwner) {
       totalCustomers
+      churnedCustomers
       averageScore
       tiers {
         tier
@@ -52,7 +57,7 @@ export function OverviewScreen() {
   const nps = data?.npsSummary;
   return (
     <section aria-labelledby="overview-title">
-      <h1 id="overview-title">Overview</h1>
+      <ScreenHeading id="overview-title" title="Overview" />
       <form class="filters" onSubmit={(event) => event.preventDefault()}>
         <label>
           CSM owner
@@ -75,38 +80,37 @@ export function OverviewScreen() {
         <div class="cards">
           <article class="card" aria-labelledby="tiers-title">
             <h2 id="tiers-title">Tiers</h2>
-            <p class="figure">
-              <span data-testid="total-customers">{summary.totalCustomers}</span> customers · average score{' '}
-              <span data-testid="average-score">{formatNumber(summary.averageScore, 1)}</span>
-            </p>
-            <table data-testid="tier-table">
-              <thead>
-                <tr>
-                  <th scope="col">Tier</th>
-                  <th scope="col" class="number">
-                    Customers
-                  </th>
-                  <th scope="col" class="number">
-                    ARR
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {summary.tiers.map((tier) => (
-                  <tr key={tier.tier} data-tier={tier.tier}>
-                    <th scope="row">
-                      <TierBadge tier={tier.tier} /> <span class="muted">{tier.label}</span>
+            <CustomerCounts summary={summary} />
+            <TableScroll label="Tiers">
+              <table data-testid="tier-table">
+                <thead>
+                  <tr>
+                    <th scope="col">Tier</th>
+                    <th scope="col" class="number">
+                      Customers
                     </th>
-                    <td class="number" data-testid="tier-count">
-                      {tier.count}
-                    </td>
-                    <td class="number" data-testid="tier-arr">
-                      {formatCents(tier.arrCents)}
-                    </td>
+                    <th scope="col" class="number">
+                      ARR
+                    </th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {summary.tiers.map((tier) => (
+                    <tr key={tier.tier} data-tier={tier.tier}>
+                      <th scope="row">
+                        <TierBadge tier={tier.tier} /> <span class="muted">{tier.label}</span>
+                      </th>
+                      <td class="number" data-testid="tier-count">
+                        {tier.count}
+                      </td>
+                      <td class="number" data-testid="tier-arr">
+                        {formatCents(tier.arrCents)}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableScroll>
           </article>
           <article class="card" aria-labelledby="components-title">
             <h2 id="components-title">Average components</h2>
@@ -164,25 +168,46 @@ export function OverviewScreen() {
   );
 }
 
+/** The customers the tier table holds, and apart from them those who cancelled and those not scored yet. */
+function CustomerCounts({ summary }: { summary: OverviewQuery['healthSummary'] }) {
+  const inTiers = summary.tiers.reduce((sum, tier) => sum + tier.count, 0);
+  const unscored = summary.totalCustomers - summary.churnedCustomers - inTiers;
+  return (
+    <p class="figure">
+      <span data-testid="customers-in-tiers">{inTiers}</span> customers · average score{' '}
+      <span data-testid="average-score">{formatNumber(summary.averageScore, 1)}</span>
+      <span class="muted block">
+        <span data-testid="churned-customers">{summary.churnedCustomers}</span> more cancelled, in no tier
+        {unscored > 0 && <>; {unscored} not scored yet</>}
+      </span>
+    </p>
+  );
+}
+
 function LiveFeed() {
   const { live } = useSession();
   const { feed } = useLive(live);
   return (
     <article class="card wide" aria-labelledby="feed-title">
       <h2 id="feed-title">Tier changes, live</h2>
-      {feed.length === 0 ? (
-        <p class="muted">None since this page opened.</p>
-      ) : (
-        <ul class="feed" data-testid="live-feed" aria-live="polite">
-          {feed.slice(0, 10).map((change) => (
-            <li key={change.id}>
-              <a href={customerHref(change.customerId)}>{change.customer.name}</a> <TierBadge tier={change.fromTier} /> →{' '}
-              <TierBadge tier={change.toTier} /> ({change.fromScore ?? '—'} → {change.toScore})
-              <span class="muted"> {formatDateTime(change.changedAt)}</span>
-            </li>
-          ))}
-        </ul>
-      )}
+      {/* A live region must be on the page before its first change, or screen readers miss that one. */}
+      <div aria-live="polite" data-testid="live-feed-region">
+        {feed.length === 0 ? <p class="muted">None since this page opened.</p> : <FeedList feed={feed} />}
+      </div>
     </article>
+  );
+}
+
+function FeedList({ feed }: { feed: LiveTierChangeFragment[] }) {
+  return (
+    <ul class="feed" data-testid="live-feed">
+      {feed.slice(0, 10).map((change) => (
+        <li key={change.id}>
+          <a href={customerHref(change.customerId)}>{change.customer.name}</a> <TierBadge tier={change.fromTier} /> →{' '}
+          <TierBadge tier={change.toTier} /> ({change.fromScore ?? '—'} → {change.toScore})
+          <span class="muted"> {formatDateTime(change.changedAt)}</span>
+        </li>
+      ))}
+    </ul>
   );
 }

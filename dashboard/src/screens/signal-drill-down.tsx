@@ -2,7 +2,9 @@
 // asOf, paged on the server; payments, tickets and plan changes are listed with the customer's
 // records below, the window said here.
 import { useEffect, useRef } from 'preact/hooks';
+import { ErrorNote } from '../components/badges';
 import { Pager, usePages } from '../components/pager';
+import { TableScroll } from '../components/table-scroll';
 import { formatDateTime, humanise } from '../format';
 import { graphql } from '../gql';
 import { useLiveQuery } from '../live-query';
@@ -102,11 +104,11 @@ function EventRows({ customerId, from, to }: { customerId: string; from: string;
     { customerId },
   );
   const events = data?.customer.engagementEvents;
-  if (error) return <p role="alert">{error.message}</p>;
+  if (error) return <ErrorNote error={error} />;
   if (!events) return <p class="loading">Loading…</p>;
   return (
     <>
-      <div class="table-scroll">
+      <TableScroll label="Events">
         <table data-testid="raw-events">
           <caption>
             <span data-testid="raw-events-total">{events.totalCount}</span> events
@@ -124,13 +126,13 @@ function EventRows({ customerId, from, to }: { customerId: string; from: string;
               <tr key={node.id} data-event-id={node.id}>
                 <td>{formatDateTime(node.occurredAt)}</td>
                 <td>{node.eventType}</td>
-                <td>{node.feature ?? '—'}</td>
-                <td>{node.userId ?? '—'}</td>
+                <td class="wraps">{node.feature ?? '—'}</td>
+                <td class="wraps">{node.userId ?? '—'}</td>
               </tr>
             ))}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
       <Pager
         pages={pages}
         pageSize={PAGE_SIZE}
@@ -148,11 +150,11 @@ function NpsRows({ customerId, from, to }: { customerId: string; from: string; t
   const pages = usePages();
   const { data, error } = useLiveQuery(SignalNpsQuery, { id: customerId, from, to, first: PAGE_SIZE, after: pages.after }, { customerId });
   const answers = data?.npsResponses;
-  if (error) return <p role="alert">{error.message}</p>;
+  if (error) return <ErrorNote error={error} />;
   if (!answers) return <p class="loading">Loading…</p>;
   return (
     <>
-      <ul data-testid="raw-nps">
+      <ul class="wrapping-list" data-testid="raw-nps">
         {answers.edges.map(({ node }) => (
           <li key={node.id}>
             {formatDateTime(node.respondedAt)}: <strong>{node.score}</strong> {node.respondent ? `from ${node.respondent}` : ''}{' '}

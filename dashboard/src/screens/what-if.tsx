@@ -3,6 +3,7 @@
 import { useState } from 'preact/hooks';
 import { useQuery } from '@urql/preact';
 import { ErrorNote, TierBadge } from '../components/badges';
+import { TableScroll } from '../components/table-scroll';
 import { formatCents } from '../format';
 import { graphql } from '../gql';
 import { customerHref } from '../router';
@@ -84,29 +85,31 @@ export function WhatIfPanel({ config }: { config: unknown }) {
           <p>
             <strong data-testid="preview-changed">{preview.changed}</strong> accounts would change tier.
           </p>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Tier</th>
-                <th scope="col" class="number">
-                  Now
-                </th>
-                <th scope="col" class="number">
-                  Proposed
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {preview.current.map((tier) => (
-                <tr key={tier.tier}>
-                  <th scope="row">{tier.label}</th>
-                  <td class="number">{tier.count}</td>
-                  <td class="number">{preview.proposed.find((proposed) => proposed.tier === tier.tier)?.count ?? 0}</td>
+          <TableScroll label="Tiers now and proposed">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Tier</th>
+                  <th scope="col" class="number">
+                    Now
+                  </th>
+                  <th scope="col" class="number">
+                    Proposed
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-          <ul>
+              </thead>
+              <tbody>
+                {preview.current.map((tier) => (
+                  <tr key={tier.tier}>
+                    <th scope="row">{tier.label}</th>
+                    <td class="number">{tier.count}</td>
+                    <td class="number">{preview.proposed.find((proposed) => proposed.tier === tier.tier)?.count ?? 0}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableScroll>
+          <ul class="wrapping-list">
             {preview.changes.map((change) => (
               <li key={change.customerId}>
                 <a href={customerHref(change.customerId)}>{change.name}</a> ({formatCents(change.arrCents)}):{' '}

@@ -1,12 +1,18 @@
 // Worklist: the accounts in the two worst tiers, by ARR at risk, with their trend and why; filtered
 // by CSM, tier and lifecycle stage and paged on the server. Live events refetch the page shown, so
-// an account appears, moves or leaves as its tier or score changes.
-import { useState } from 'preact/hooks';
+// an account appears, moves or leaves as its tier or score changes. The tier filter offers the
+// active model's two worst tiers, asked for on their own so that they refresh even while the
+// worklist is refused: after another preset is activated, a tier the worklist no longer holds
+// resets the filter to both.
+import { useEffect, useState } from 'preact/hooks';
 import { ErrorNote, TierBadge, TrendArrow } from '../components/badges';
 import { Pager, usePages } from '../components/pager';
+import { ScreenHeading } from '../components/screen-heading';
+import { TableScroll } from '../components/table-scroll';
+import { refusedArgument } from '../errors';
 import { arrAtRiskCents, formatCents, formatNumber, humanise } from '../format';
 import { graphql } from '../gql';
-import type { LifecycleStage } from '../gql/graphql';
+import type { LifecycleStage, WorklistQuery as WorklistData } from '../gql/graphql';
 import { useLiveQuery } from '../live-query';
 import { customerHref } from '../router';
 
@@ -38,6 +44,11 @@ const WorklistQuery = graphql(`
         }
       }
     }
+  }
+`);
+
+const WorklistTiersQuery = graphql(`
+  query WorklistTiers {
     scoringModel {
       tiers {
         key
@@ -51,119 +62,53 @@ const WorklistQuery = graphql(`
 export const PAGE_SIZE = 25;
 const STAGES: LifecycleStage[] = ['ACTIVE', 'AT_RISK', 'ADVOCATE'];
 
+interface Filters {
+  csmOwner: string;
+  tier: string;
+  lifecycleStage: string;
+}
+
+type Tier = { key: string; label: string; severity: number };
+
+/** The tiers the worklist holds, worst first: the model's two worst, never its best (as the server decides). */
+function worklistTiers(tiers: readonly Tier[]): Tier[] {
+  return [...tiers].sort((a, b) => b.severity - a.severity).slice(0, Math.max(0, Math.min(2, tiers.length - 1)));
+}
+
 export function WorklistScreen() {
   const pages = usePages();
-  const [filters, setFilters] = useState({ csmOwner: '', tier: '', lifecycleStage: '' });
-  const setFilter = (name: keyof typeof filters, value: string) => {
-    setFilters({ ...filters, [name]: value });
+  const [filters, setFilters] = useState<Filters>({ csmOwner: '', tier: '', lifecycleStage: '' });
+  const setFilter = (name: keyof Filters, value: string) => {
+    setFilters((current) => ({ ...current, [name]: value }));
     pages.reset();
   };
+  const tiers = useLiveQuery(WorklistTiersQuery, {}).data?.scoringModel.tiers;
+  const worstTiers = worklistTiers(tiers ?? []);
+  const tierGone = tiers !== undefined && filters.tier !== '' && !worstTiers.some((tier) => tier.key === filters.tier);
   const { data, error, fetching } = useLiveQuery(WorklistQuery, {
     first: PAGE_SIZE,
     after: pages.after,
     csmOwner: filters.csmOwner.trim() || null,
-    tier: filters.tier || null,
+    tier: (!tierGone && filters.tier) || null,
     lifecycleStage: (filters.lifecycleStage || null) as LifecycleStage | null,
   });
-  const worstTiers = [...(data?.scoringModel.tiers ?? [])].sort((a, b) => b.severity - a.severity).slice(0, 2);
+  // The server refuses a tier the active model does not put on the worklist (another preset was
+  // activated meanwhile): the filter goes back to both rather than leave the screen on an error.
+  const tierRefused = refusedArgument(error) === 'tier';
+  useEffect(() => {
+    if (tierGone || tierRefused) setFilter('tier', '');
+  }, [tierGone, tierRefused]);
   const worklist = data?.worklist;
   return (
     <section aria-labelledby="worklist-title">
-      <h1 id="worklist-title">Worklist</h1>
+      <ScreenHeading id="worklist-title" title="Worklist" />
       <p class="muted">Accounts in the two worst tiers, by ARR at risk (ARR × (100 − score) %).</p>
-      <form class="filters" onSubmit={(event) => event.preventDefault()}>
-        <label>
-          CSM owner
-          <input
-            type="search"
-            value={filters.csmOwner}
-            onChange={(event) => setFilter('csmOwner', event.currentTarget.value)}
-            placeholder="everyone"
-          />
-        </label>
-        <label>
-          Tier
-          <select value={filters.tier} onChange={(event) => setFilter('tier', event.currentTarget.value)}>
-            <option value="">both</option>
-            {worstTiers.map((tier) => (
-              <option key={tier.key} value={tier.key}>
-                {tier.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Lifecycle stage
-          <select value={filters.lifecycleStage} onChange={(event) => setFilter('lifecycleStage', event.currentTarget.value)}>
-            <option value="">any</option>
-            {STAGES.map((stage) => (
-              <option key={stage} value={stage}>
-                {humanise(stage)}
-              </option>
-            ))}
-          </select>
-        </label>
-      </form>
-      <ErrorNote error={error} />
+      <WorklistFilters filters={filters} tiers={worstTiers} onChange={setFilter} />
+      {!tierRefused && <ErrorNote error={error} />}
       {!worklist && fetching && <p class="loading">Loading…</p>}
       {worklist && (
         <>
-          <div class="table-scroll">
-            <table data-testid="worklist">
-              <thead>
-                <tr>
-                  <th scope="col">Account</th>
-                  <th scope="col">CSM</th>
-                  <th scope="col">Tier</th>
-                  <th scope="col" class="number">
-                    Score
-                  </th>
-                  <th scope="col">Trend</th>
-                  <th scope="col" class="number">
-                    ARR
-                  </th>
-                  <th scope="col" class="number">
-                    ARR at risk
-                  </th>
-                  <th scope="col">Why</th>
-                </tr>
-              </thead>
-              <tbody>
-                {worklist.edges.map(({ node }) => (
-                  <tr key={node.id} data-customer-id={node.id}>
-                    <th scope="row">
-                      <a href={customerHref(node.id)}>{node.name}</a>
-                      <span class="muted block">{node.lifecycleStage ? humanise(node.lifecycleStage) : ''}</span>
-                    </th>
-                    <td>{node.csmOwner ?? '—'}</td>
-                    <td data-testid="row-tier">
-                      <TierBadge tier={node.tier} />
-                    </td>
-                    <td class="number" data-testid="row-score">
-                      {node.healthScore ?? '—'}
-                    </td>
-                    <td>
-                      <TrendArrow trend={node.trend} />
-                    </td>
-                    <td class="number">{formatCents(node.arrCents)}</td>
-                    <td class="number" data-testid="row-arr-at-risk">
-                      {formatCents(arrAtRiskCents(node.arrCents, node.healthScore))}
-                    </td>
-                    <td>
-                      <ul class="reasons">
-                        {(node.currentScore?.reasons ?? []).map((reason) => (
-                          <li key={reason.name} data-testid="worklist-reason">
-                            {humanise(reason.name)}{' '}
-                            <span class="muted">−{formatNumber(reason.pointsLost, reason.pointsLost < 10 ? 1 : 0)} pts</span>
-                          </li>
-                        ))}
-                      </ul>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <WorklistTable worklist={worklist} />
           {worklist.edges.length === 0 && <p class="muted">No account needs attention with these filters.</p>}
           <Pager
             pages={pages}
@@ -177,5 +122,117 @@ export function WorklistScreen() {
         </>
       )}
     </section>
+  );
+}
+
+function WorklistFilters({
+  filters,
+  tiers,
+  onChange,
+}: {
+  filters: Filters;
+  tiers: readonly Tier[];
+  onChange(name: keyof Filters, value: string): void;
+}) {
+  return (
+    <form class="filters" onSubmit={(event) => event.preventDefault()}>
+      <label>
+        CSM owner
+        <input
+          type="search"
+          value={filters.csmOwner}
+          onChange={(event) => onChange('csmOwner', event.currentTarget.value)}
+          placeholder="everyone"
+        />
+      </label>
+      <label>
+        Tier
+        <select value={filters.tier} onChange={(event) => onChange('tier', event.currentTarget.value)}>
+          <option value="">both</option>
+          {tiers.map((tier) => (
+            <option key={tier.key} value={tier.key}>
+              {tier.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Lifecycle stage
+        <select value={filters.lifecycleStage} onChange={(event) => onChange('lifecycleStage', event.currentTarget.value)}>
+          <option value="">any</option>
+          {STAGES.map((stage) => (
+            <option key={stage} value={stage}>
+              {humanise(stage)}
+            </option>
+          ))}
+        </select>
+      </label>
+    </form>
+  );
+}
+
+function WorklistTable({ worklist }: { worklist: WorklistData['worklist'] }) {
+  return (
+    <TableScroll label="Worklist">
+      <table data-testid="worklist">
+        <thead>
+          <tr>
+            <th scope="col">Account</th>
+            <th scope="col">CSM</th>
+            <th scope="col">Tier</th>
+            <th scope="col" class="number">
+              Score
+            </th>
+            <th scope="col">Trend</th>
+            <th scope="col" class="number">
+              ARR
+            </th>
+            <th scope="col" class="number">
+              ARR at risk
+            </th>
+            <th scope="col">Why</th>
+          </tr>
+        </thead>
+        <tbody>
+          {worklist.edges.map(({ node }) => (
+            <WorklistRow key={node.id} account={node} />
+          ))}
+        </tbody>
+      </table>
+    </TableScroll>
+  );
+}
+
+function WorklistRow({ account }: { account: WorklistData['worklist']['edges'][number]['node'] }) {
+  return (
+    <tr data-customer-id={account.id}>
+      <th scope="row" class="wraps">
+        <a href={customerHref(account.id)}>{account.name}</a>
+        <span class="muted block">{account.lifecycleStage ? humanise(account.lifecycleStage) : ''}</span>
+      </th>
+      <td class="wraps">{account.csmOwner ?? '—'}</td>
+      <td data-testid="row-tier">
+        <TierBadge tier={account.tier} />
+      </td>
+      <td class="number" data-testid="row-score">
+        {account.healthScore ?? '—'}
+      </td>
+      <td>
+        <TrendArrow trend={account.trend} />
+      </td>
+      <td class="number">{formatCents(account.arrCents)}</td>
+      <td class="number" data-testid="row-arr-at-risk">
+        {formatCents(arrAtRiskCents(account.arrCents, account.healthScore))}
+      </td>
+      <td>
+        <ul class="reasons">
+          {(account.currentScore?.reasons ?? []).map((reason) => (
+            <li key={reason.name} data-testid="worklist-reason">
+              {humanise(reason.name)} <span class="muted">−{formatNumber(reason.pointsLost, reason.pointsLost < 10 ? 1 : 0)} pts</span>
+            </li>
+          ))}
+        </ul>
+      </td>
+    </tr>
   );
 }

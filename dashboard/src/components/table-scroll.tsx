@@ -1,0 +1,31 @@
+// A table's own horizontal scroll box, so that a wide table scrolls in it and the page itself never
+// scrolls sideways. While the table is wider than the box, the box joins the tab order as a named
+// region, so that keyboard users can scroll it too (a table without links offers nothing else to focus).
+import type { ComponentChildren } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+
+export function TableScroll({ label, children }: { label: string; children: ComponentChildren }) {
+  const box = useRef<HTMLDivElement>(null);
+  const [scrolls, setScrolls] = useState(false);
+  useEffect(() => {
+    const element = box.current;
+    if (!element) return;
+    const measure = () => setScrolls(element.scrollWidth > element.clientWidth);
+    // The box resizes with the window, the table with its rows: either can start or end the overflow.
+    const observer = new ResizeObserver(measure);
+    observer.observe(element);
+    if (element.firstElementChild) observer.observe(element.firstElementChild);
+    return () => observer.disconnect();
+  }, []);
+  return (
+    <div
+      ref={box}
+      class="table-scroll"
+      tabIndex={scrolls ? 0 : undefined}
+      role={scrolls ? 'region' : undefined}
+      aria-label={scrolls ? label : undefined}
+    >
+      {children}
+    </div>
+  );
+}
