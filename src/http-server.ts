@@ -421,9 +421,10 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     // Every answer carries one; GraphQL's (Apollo's plugin) and an unexpected failure's replace it with the id they log.
     res.setHeader('x-request-id', newRequestId());
-    if (stopping) return refuseWhileStopping(res);
     const url = new URL(req.url ?? '/', 'http://localhost');
+    // Alive while it drains: a liveness probe failing now would have the process killed mid-drain.
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (stopping) return refuseWhileStopping(res);
     if (url.pathname === '/readyz') {
       const readiness = await options.readiness();
       return sendJson(res, readiness.status === 'unavailable' ? 503 : 200, readiness);
@@ -458,14 +459,12 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
       imports.abort();
       // Stops accepting, lets in-flight requests finish, closes WebSockets (drain plugin); the late
       // ones have their transactions rolled back and answer 503 before their sockets go.
-      await drainRollingBackLateRequests(
-        services.orm,
-        databaseUrlOf(services),
-        () => apollo.stop(),
-        (sessions) => {
+      await drainRollingBackLateRequests(services.orm, databaseUrlOf(services), () => apollo.stop(), {
+        ended: (sessions) => {
           if (sessions > 0) logger.warn({ sessions }, 'requests still running at the end of the drain: rolled back, answered 503');
         },
-      );
+        failed: (error) => logger.error({ err: error }, 'could not end the requests still running at the end of the drain'),
+      });
       wsServer.close();
       await access.stop();
     },

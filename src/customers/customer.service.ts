@@ -185,32 +185,42 @@ export async function upsertCustomer(db: Db, scheduler: RescoreScheduler | null,
  * and for one that takes effect now (no `planChangedAt`), which a change or sign-up recorded ahead
  * of now (a clock ahead of ours) would otherwise follow.
  */
-async function checkPlanChangeOrder(tx: Db, input: CustomerInput, now = new Date()): Promise<void> {
+async function checkPlanChangeOrder(tx: Db, input: CustomerInput): Promise<void> {
   if (input.arrCents === undefined && input.seats === undefined) return;
-  const stored = await queryOne<{ lastChangeAt: Date | null; signedUpAt: Date | null; arrCents: string | null; seats: number | null }>(
+  // "Now" is the database's clock, which dates the changes the upsert records without planChangedAt.
+  const [stored] = await query<{
+    lastChangeAt: Date | null;
+    signedUpAt: Date | null;
+    arrCents: string | null;
+    seats: number | null;
+    now: Date;
+    known: boolean;
+  }>(
     tx,
     `select (select max(p.changed_at) from customer_plan_change p where p.customer_id = c.id) as "lastChangeAt",
-            c.signed_up_at as "signedUpAt", c.arr_cents::text as "arrCents", c.seats
-     from customer c where c.id = ?`,
+            c.signed_up_at as "signedUpAt", c.arr_cents::text as "arrCents", c.seats, n.now, c.id is not null as known
+     from (select statement_timestamp() as now) n left join customer c on c.id = ?`,
     [input.id.trim()],
   );
+  const { known } = stored;
+  const arrChanges = input.arrCents !== undefined && String(input.arrCents) !== stored.arrCents;
+  const seatsChange = input.seats !== undefined && (input.seats ?? null) !== stored.seats;
+  // The plan the customer already has, sent again, records nothing: there is nothing to order.
+  if (known && !arrChanges && !seatsChange) return;
   const dated = input.planChangedAt != null;
-  // Undated, only a change of an existing customer's plan is recorded (a new one's plan dates from its sign-up).
-  const changes =
-    stored != null &&
-    ((input.arrCents !== undefined && String(input.arrCents) !== stored.arrCents) ||
-      (input.seats !== undefined && (input.seats ?? null) !== stored.seats));
-  if (!dated && !changes) return;
-  const at = (input.planChangedAt ?? now).getTime();
+  // A new customer's first plan dates from its sign-up: only a dated change of it is checked.
+  if (!known && !dated) return;
+  const at = (input.planChangedAt ?? new Date(stored.now)).getTime();
   const when = dated ? 'planChangedAt' : 'this change of arrCents or seats, taking effect now (no planChangedAt),';
-  const lastChangeAt = stored?.lastChangeAt ? new Date(stored.lastChangeAt) : null;
+  const argument = dated ? 'planChangedAt' : arrChanges ? 'arrCents' : 'seats';
+  const lastChangeAt = stored.lastChangeAt ? new Date(stored.lastChangeAt) : null;
   ensure(
     !lastChangeAt || at >= lastChangeAt.getTime(),
     `${when} must not be before the last recorded plan change (${lastChangeAt?.toISOString()}): record changes in the order they took effect`,
-    { argument: 'planChangedAt' },
+    { argument },
   );
-  const signedUpAt = input.signedUpAt ?? (stored?.signedUpAt ? new Date(stored.signedUpAt) : null);
-  ensure(!signedUpAt || at >= signedUpAt.getTime(), `${when} must not be before signedUpAt`, { argument: 'planChangedAt' });
+  const signedUpAt = input.signedUpAt ?? (stored.signedUpAt ? new Date(stored.signedUpAt) : null);
+  ensure(!signedUpAt || at >= signedUpAt.getTime(), `${when} must not be before signedUpAt`, { argument });
 }
 
 /**

@@ -2,7 +2,8 @@
 // its outcome, `redeliver`, the per-action list (batched) and the counts per status.
 import { NotFoundError, ensure } from '../infra/errors';
 import { LoaderRegistry, groupBy } from '../infra/loaders';
-import { Db, json, query, queryOne, queryPrepared } from '../infra/sql';
+import { MARK_BACKGROUND_WORK } from '../infra/shutdown-drain';
+import { Db, inTransaction, json, query, queryOne, queryPrepared } from '../infra/sql';
 import { addTimeRange } from '../infra/time-range';
 import { decodePenalties, decodeSignals, StoredPenalty, StoredSignal } from '../scoring/signal-storage';
 import type { PenaltyResult } from '../scoring/model';
@@ -208,6 +209,15 @@ export async function recordOutcomes(db: Db, outcomes: ReadonlyArray<{ deliveryI
     task: o.kind === 'RETRYING' || o.kind === 'PENDING' ? o.job.task : null,
     payload: o.kind === 'RETRYING' || o.kind === 'PENDING' ? o.job.payload : null,
   }));
+  // What was sent must be recorded: a stopping server does not end this write (MARK_BACKGROUND_WORK),
+  // which would have the message sent again.
+  await inTransaction(db, async (tx) => {
+    await query(tx, `select ${MARK_BACKGROUND_WORK}`);
+    await recordOutcomeRows(tx, rows);
+  });
+}
+
+async function recordOutcomeRows(db: Db, rows: unknown[]): Promise<void> {
   await queryPrepared(
     db,
     `with x as (

@@ -3,6 +3,7 @@
 // happened). Services pass each input through these before anything is written, so a refusal is a
 // BAD_USER_INPUT that wrote nothing, never a database error.
 import { InvalidInputError } from './errors';
+import { breaksALabel, hasLoneSurrogate, hasNul, showsNothing } from './text-rules';
 
 /** Ids: customer ids, external ids. */
 export const MAX_ID_LENGTH = 200;
@@ -26,22 +27,11 @@ const DAY_MS = 86_400_000;
 /** A fact reported as past may carry a clock or time zone ahead of ours by up to this much. */
 export const PAST_INSTANT_SLACK_MS = DAY_MS;
 
-/**
- * PostgreSQL text cannot hold U+0000, and a NUL inside a statement breaks the wire protocol: it
- * must be refused before a statement is built.
- */
-function hasNul(value: string): boolean {
-  return value.includes('\u0000');
-}
-
-/** Half of a surrogate pair alone: not Unicode, refused by PostgreSQL's JSON and silently replaced in text. */
-const LONE_SURROGATE = /\p{Cs}/u;
-
 /** Throws BAD_USER_INPUT unless `value` is valid Unicode without NUL and at most `max` characters long. */
 export function checkTextValue(value: string, argument: string, max: number): void {
   if (value.length > max) throw new InvalidInputError(`${argument} is longer than ${max} characters`, { argument, max });
   if (hasNul(value)) throw new InvalidInputError(`${argument} must not contain NUL characters`, { argument });
-  if (LONE_SURROGATE.test(value)) throw new InvalidInputError(`${argument} is not valid Unicode (a lone surrogate)`, { argument });
+  if (hasLoneSurrogate(value)) throw new InvalidInputError(`${argument} is not valid Unicode (a lone surrogate)`, { argument });
 }
 
 /** Optional text as stored: checked, trimmed, and null when absent or blank. */
@@ -59,20 +49,10 @@ export function requiredText(value: string | null | undefined, argument: string,
   return text;
 }
 
-/**
- * What no one-line label (an id, a name, an owner, an event type) may hold: control characters
- * (tab, newline, escape, BEL…), which a list, a CSV cell or a terminal would show broken or act on,
- * and the bidirectional overrides and isolates, which reorder the text after them (a name that
- * displays as another). Letters of right-to-left scripts are letters, and welcome.
- */
-const NOT_IN_A_LABEL = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
-/** Shows nothing: white space and format characters (zero-width spaces and joiners, marks). */
-const INVISIBLE = /^[\s\p{Cf}]*$/u;
-
 /** Throws BAD_USER_INPUT unless `value` is text (checkTextValue) of one line without bidirectional overrides. */
 export function checkLabelValue(value: string, argument: string, max: number): void {
   checkTextValue(value, argument, max);
-  if (NOT_IN_A_LABEL.test(value))
+  if (breaksALabel(value))
     throw new InvalidInputError(
       `${argument} must be one line of text: no control characters (tab, newline, escape…) or bidirectional overrides`,
       { argument },
@@ -84,7 +64,7 @@ export function optionalLabel(value: string | null | undefined, argument: string
   if (value === undefined || value === null) return null;
   const trimmed = value.trim();
   checkLabelValue(trimmed, argument, max);
-  return INVISIBLE.test(trimmed) ? null : trimmed;
+  return showsNothing(trimmed) ? null : trimmed;
 }
 
 /** A one-line label that must be given and show something: checked and trimmed. */
@@ -120,7 +100,7 @@ function visitStrings(node: unknown, path: string, depth: number, opaque: readon
     if (opaque.includes(key)) continue;
     const child = (node as Record<string, unknown>)[key];
     if (typeof child === 'string') {
-      if (child.length <= MAX_TEXT_LENGTH && !hasNul(child) && !LONE_SURROGATE.test(child)) continue;
+      if (child.length <= MAX_TEXT_LENGTH && !hasNul(child) && !hasLoneSurrogate(child)) continue;
     } else if (child === null || typeof child !== 'object') {
       continue;
     }

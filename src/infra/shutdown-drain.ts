@@ -8,6 +8,14 @@ import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
 
+/**
+ * A select-list item to run first in a transaction of background work (a scoring batch, a
+ * delivery's outcome): for the transaction's length its session is named apart, and the shutdown
+ * leaves it be. The scheduler and the delivery worker stop after the HTTP drain and wait for their
+ * work; ending it would undo a batch, or lose the record of a message already sent.
+ */
+export const MARK_BACKGROUND_WORK = `set_config('application_name', current_setting('application_name') || ' background', true)`;
+
 /** How long requests in flight have to finish once the server stops. */
 export const DRAIN_GRACE_MS = 10_000;
 /** Before the grace ends, the time left for requests whose sessions were ended to send their 503. */
@@ -30,7 +38,8 @@ export function sessionNameOf(orm: MikroORM): string | undefined {
 
 /**
  * Ends the sessions named `sessionName` that are not idle (a statement running, or a transaction
- * open between statements). Over a connection of its own: the pool may be held by those very requests.
+ * open between statements), background work marked by MARK_BACKGROUND_WORK aside. Over a connection
+ * of its own: the pool may be held by those very requests.
  */
 export async function endBusySessions(databaseUrl: string, sessionName: string): Promise<number> {
   const client = new Client({ connectionString: databaseUrl });
@@ -55,14 +64,14 @@ export async function drainRollingBackLateRequests(
   orm: MikroORM,
   databaseUrl: string,
   drain: () => Promise<void>,
-  onEnded: (sessions: number) => void,
+  report: { ended(sessions: number): void; failed(error: unknown): void },
 ): Promise<void> {
   const sessionName = sessionNameOf(orm);
   const timer =
     sessionName === undefined
       ? undefined
       : setTimeout(() => {
-          endBusySessions(databaseUrl, sessionName).then(onEnded, () => undefined);
+          endBusySessions(databaseUrl, sessionName).then(report.ended, report.failed);
         }, DRAIN_GRACE_MS - ANSWER_MARGIN_MS);
   try {
     await drain();

@@ -12,6 +12,7 @@ import { insertOutreachActions, NewOutreachAction } from '../outreach/outreach.s
 import type { OutreachAction } from '../outreach/outreach.types';
 import { GatheredCustomer, gatherMetrics } from './gather-metrics.sql';
 import { relinkPoints, RelinkRow } from './history-links';
+import { MARK_BACKGROUND_WORK } from '../infra/shutdown-drain';
 import { appliedPenaltyNames, encodePenalties, encodeSignals, StoredPenalty, StoredSignal } from './signal-storage';
 import {
   assessCustomer,
@@ -478,8 +479,9 @@ export async function scoreCustomerBatch(
   return inTransaction(db, async (tx) => {
     // These statements are large by the planner's estimates but cheap to run: compiling them
     // (JIT, on by default) costs more than it saves. The engagement aggregate materialises a few MB
-    // per batch: in the default 4 MB of work_mem it spills to disk.
-    await query(tx, `select set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`);
+    // per batch: in the default 4 MB of work_mem it spills to disk. Background work: a stopping server
+    // lets it finish (MARK_BACKGROUND_WORK).
+    await query(tx, `select set_config('jit', 'off', true), set_config('work_mem', '64MB', true), ${MARK_BACKGROUND_WORK}`);
     const inputs = await readBatchInputs(tx, ids, asOf, model, options);
     const written = await writeBatch(tx, planBatch(inputs, asOf, model.config, options), asOf, model.version, options);
     // Last, as it locks the run's row until the commit, which batches in flight then take in turn. In

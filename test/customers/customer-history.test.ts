@@ -148,13 +148,19 @@ describe('the plan history (customer_plan_change)', () => {
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_ahead', name: 'Ahead', arrCents: 100_000, seats: 10 } });
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_ahead', name: 'Ahead', arrCents: 80_000, planChangedAt: ahead } });
     const refused = await server.request(UpsertCustomerDocument, { input: { id: 'cust_plan_ahead', name: 'Ahead', seats: 4 } });
-    expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'planChangedAt' });
+    // The field that would change names the refusal: the client sent no planChangedAt.
+    expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'seats' });
     expect(refused.errors?.[0].message).toMatch(/no planChangedAt.*before the last recorded plan change/);
     // A sync sending the plan the customer already has records no change: nothing to order.
     const same = await server.request(UpsertCustomerDocument, {
       input: { id: 'cust_plan_ahead', name: 'Ahead again', arrCents: 80_000, seats: 10 },
     });
     expect(same.errors).toBeUndefined();
+    // So does one that dates that plan by an earlier contract date, as a CRM sync may on every call.
+    const dated = await server.request(UpsertCustomerDocument, {
+      input: { id: 'cust_plan_ahead', name: 'Ahead', arrCents: 80_000, seats: 10, planChangedAt: '2026-01-01T00:00:00.000Z' },
+    });
+    expect(dated.errors).toBeUndefined();
     expect((await planChanges('cust_plan_ahead')).map((change) => [change.arrCents, change.seats])).toEqual([
       [100_000, 10],
       [80_000, 10],

@@ -43,6 +43,7 @@ const badLabels: Array<[string, string]> = [
   ['an escape sequence', '\u001b[31mAcme'],
   ['a newline inside', 'Acme\nInc'],
   ['a tab inside', 'Acme\tInc'],
+  ['a line separator (U+2028)', 'Acme\u2028Inc'],
   ['a right-to-left override', 'Acme\u202Egnp.exe'],
   ['a directional isolate', '\u2067Acme'],
 ];

@@ -57,7 +57,7 @@ async function startMain(
   };
 }
 
-/** Reads `cust_quick` with its row lock: it waits as long as the write it stands for would. */
+/** Renames `cust_quick`, as `rename` below does: it waits for the same row lock. */
 const QUICK_READ = JSON.stringify({ query: 'mutation { upsertCustomer(input: { id: "cust_quick", name: "After" }) { name } }' });
 
 /** A raw TCP connection to the server, to send requests as a keep-alive client would; `received` is all it got once closed. */
@@ -134,24 +134,28 @@ it('on SIGTERM, answers the requests in flight: one that finishes within the dra
     }));
   const quick = rename('cust_quick');
   const stuck = rename('cust_stuck');
-  // A keep-alive connection with a request in flight.
-  const kept = connectRaw(url);
-  kept.write(
-    `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(QUICK_READ)}\r\n\r\n${QUICK_READ}`,
-  );
+  // Two keep-alive connections, each with a request in flight.
+  const kept = [connectRaw(url), connectRaw(url)];
+  for (const connection of kept)
+    connection.write(
+      `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(QUICK_READ)}\r\n\r\n${QUICK_READ}`,
+    );
   await new Promise((resolve) => setTimeout(resolve, 300));
   const exited = stop();
-  // A request sent on that connection after the server began to stop (pipelined behind the one in flight).
+  // Requests sent on them after the server began to stop (pipelined behind the ones in flight).
   await new Promise((resolve) => setTimeout(resolve, 200));
-  kept.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  kept[0].write('GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  kept[1].write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
   setTimeout(() => void holders[0].query('commit'), 1000);
 
   expect(await quick).toMatchObject({ status: 200, body: { data: { upsertCustomer: { name: 'After' } } } });
   // The request in flight on it is answered; the one sent after, read once the server is stopping, is
   // refused with 503 and Connection: close rather than started.
-  const answers = await kept.received;
+  const answers = await kept[0].received;
   expect(answers).toMatch(/^HTTP\/1\.1 200 [\s\S]*HTTP\/1\.1 503 /);
   expect(answers.slice(answers.lastIndexOf('HTTP/1.1 503'))).toMatch(/connection: close[\s\S]*retry-after: 5[\s\S]*SERVICE_UNAVAILABLE/i);
+  // Liveness still holds while it drains: only readiness is withdrawn.
+  expect(await kept[1].received).toMatch(/^HTTP\/1\.1 200 [\s\S]*HTTP\/1\.1 200 [\s\S]*"status":"ok"/);
   expect(await stuck).toMatchObject({ status: 503, retryAfter: '5', body: { errors: [{ extensions: { code: 'SERVICE_UNAVAILABLE' } }] } });
   await holders[1].query('commit');
   for (const holder of holders) await holder.end();

@@ -3,6 +3,7 @@
 // instead of being defended against in every function.
 import { placeholderNames, TEMPLATE_PLACEHOLDERS } from './playbooks';
 import { BASELINE_METRICS, MAX_PENALTY_CONDITIONS, METRIC_KINDS } from './types';
+import { breaksALabel, hasLoneSurrogate, hasNul } from '../../infra/text-rules';
 import type {
   Normaliser,
   OutreachChannel,
@@ -195,7 +196,7 @@ function conditionErrors(path: string, conditions: PenaltyCondition[] | undefine
 function keyErrors(path: string, key: unknown, seen: Map<string, string>, what: string): string[] {
   if (!isNonEmptyString(key)) return [`${path}.key is required`];
   if (key !== key.trim()) return [`${path}.key ${JSON.stringify(key)} starts or ends with white space`];
-  if (NOT_IN_A_KEY.test(key)) return [`${path}.key ${JSON.stringify(key)} holds a control character or a direction override`];
+  if (breaksALabel(key)) return [`${path}.key ${JSON.stringify(key)} holds a control character or a direction override`];
   const folded = key.normalize('NFKC').toLowerCase();
   const other = seen.get(folded);
   if (other === key) return [`${path}.key "${key}" is used by more than one ${what}`];
@@ -203,9 +204,6 @@ function keyErrors(path: string, key: unknown, seen: Map<string, string>, what: 
   seen.set(folded, key);
   return [];
 }
-
-/** Control characters, and the bidirectional overrides and isolates (as for labels, infra/input.ts). */
-const NOT_IN_A_KEY = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
 
 function tierErrors(model: ScoringModelConfig): string[] {
   const bands = model.tiers;
@@ -415,15 +413,11 @@ function sizeErrors(model: ScoringModelConfig): string[] {
   return errors;
 }
 
-/** Text jsonb cannot hold: NUL, or half of a surrogate pair alone. */
-const LONE_SURROGATE = /\p{Cs}/u;
-const unstorableText = (text: string): boolean => text.includes('\u0000') || LONE_SURROGATE.test(text);
-
 /** The stored model is jsonb: a key or string it cannot hold is refused by name, not by the database. */
 function unstorableTextErrors(model: ScoringModelConfig): string[] {
   let unstorable: string | undefined;
   JSON.stringify(model, (key: string, value: unknown) => {
-    for (const text of [key, value]) if (typeof text === 'string' && unstorableText(text)) unstorable ??= text;
+    for (const text of [key, value]) if (typeof text === 'string' && (hasNul(text) || hasLoneSurrogate(text))) unstorable ??= text;
     return value;
   });
   if (unstorable === undefined) return [];

@@ -1,0 +1,34 @@
+// What text may hold, as plain predicates with no dependencies: the input checks (input.ts) and the
+// scoring model's validation (scoring/model, which stays free of the service's modules) share them.
+
+/** PostgreSQL text and jsonb cannot hold U+0000, and a NUL inside a statement breaks the wire protocol. */
+export function hasNul(value: string): boolean {
+  return value.includes('\u0000');
+}
+
+/** Half of a surrogate pair alone: not Unicode, refused by PostgreSQL's JSON and silently replaced in text. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+export function hasLoneSurrogate(value: string): boolean {
+  return LONE_SURROGATE.test(value);
+}
+
+/**
+ * What no one-line label (an id, a name, an owner, an event type, a model's key) may hold: control
+ * characters (tab, newline, escape, BEL…) and the line and paragraph separators, which a list, a CSV
+ * cell or a terminal would show broken or act on, and the bidirectional overrides and isolates,
+ * which reorder the text after them (a name that displays as another). Letters of right-to-left
+ * scripts are letters, and welcome.
+ */
+const NOT_IN_A_LABEL = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
+
+export function breaksALabel(value: string): boolean {
+  return NOT_IN_A_LABEL.test(value);
+}
+
+/** Shows nothing: white space and format characters (zero-width spaces and joiners, marks). */
+const INVISIBLE = /^[\s\p{Cf}]*$/u;
+
+export function showsNothing(value: string): boolean {
+  return INVISIBLE.test(value);
+}

@@ -1,0 +1,47 @@
+// At the end of a shutdown's drain the instance ends its own sessions still at work, so late requests
+// roll back and answer 503; background work that marked its transaction (a scoring batch, a
+// delivery's outcome) is left to finish, and so is every other instance's session.
+import { Client } from 'pg';
+import { endBusySessions, MARK_BACKGROUND_WORK } from '../../src/infra/shutdown-drain';
+import { createTestDatabase, TestDatabase } from '../helpers/database';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase('shutdown_drain');
+});
+afterAll(() => database.drop());
+
+/** A session named `name`, in a transaction (marked as background work or not) that waits on a statement. */
+async function busySession(name: string, background: boolean): Promise<{ client: Client; outcome: Promise<string> }> {
+  const client = new Client({ connectionString: database.url, application_name: name });
+  client.on('error', () => undefined);
+  await client.connect();
+  await client.query('begin');
+  if (background) await client.query(`select ${MARK_BACKGROUND_WORK}`);
+  const outcome = client.query('select pg_sleep(3)').then(
+    () => 'finished',
+    (error: { code?: string }) => `ended (${error.code})`,
+  );
+  return { client, outcome };
+}
+
+it("ends this instance's busy sessions, not its background work's, not another instance's, not its idle ones", async () => {
+  const request = await busySession('healthgraph aaaa1111', false);
+  const background = await busySession('healthgraph aaaa1111', true);
+  const otherInstance = await busySession('healthgraph bbbb2222', false);
+  const idle = new Client({ connectionString: database.url, application_name: 'healthgraph aaaa1111' });
+  await idle.connect();
+  // Let the statements start.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+
+  expect(await endBusySessions(database.url, 'healthgraph aaaa1111')).toBe(1);
+  expect(await request.outcome).toBe('ended (57P01)');
+  expect(await background.outcome).toBe('finished');
+  expect(await otherInstance.outcome).toBe('finished');
+  expect((await idle.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
+  // The mark lasts the transaction only: the session is named as before once it commits.
+  await background.client.query('commit');
+  expect((await background.client.query('show application_name')).rows).toEqual([{ application_name: 'healthgraph aaaa1111' }]);
+  for (const client of [background.client, otherInstance.client, idle]) await client.end();
+  await request.client.end().catch(() => undefined);
+}, 20_000);
