@@ -63,13 +63,23 @@ async function resetEvents(name: string): Promise<void> {
   await sql(name, 'update customer set last_activity_at = null where last_activity_at is not null');
 }
 
-/** Waits until the server has rescored every customer the previous run queued; returns how long that took, in s. */
+/**
+ * Waits until the server has rescored every customer the previous run queued; returns how long that
+ * took, in s. An empty queue is not enough: a round claims its customers (deleting their queue rows)
+ * before it scores them, so the server's sessions must be idle too. (Truncating the event tables
+ * while a round still read them deadlocked the benchmark.)
+ */
 async function waitForRescoring(name: string): Promise<number> {
   const started = Date.now();
   const deadline = started + 120_000;
   while (Date.now() < deadline) {
-    const [{ pending }] = await sql<{ pending: number }>(name, 'select count(*)::int as pending from rescore_request');
-    if (pending === 0) return (Date.now() - started) / 1000;
+    const [{ pending, busy }] = await sql<{ pending: number; busy: number }>(
+      name,
+      `select (select count(*)::int from rescore_request) as pending,
+              (select count(*)::int from pg_stat_activity
+               where datname = current_database() and state <> 'idle' and pid <> pg_backend_pid()) as busy`,
+    );
+    if (pending === 0 && busy === 0) return (Date.now() - started) / 1000;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error('the server did not rescore the queued customers within 120 s');
