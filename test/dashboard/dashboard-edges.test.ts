@@ -4,12 +4,9 @@
 // live announcements go. The model is changed last, and restored.
 import { isDeepStrictEqual } from 'node:util';
 import type { Page } from 'playwright-core';
-import { buildDemoDataSet } from '../../src/demo/demo-data';
-import { loadDemoData, scoreDemoHistory } from '../../src/demo/load-demo-data';
-import type { Db } from '../../src/infra/sql';
-import { startTestServer, TestServer } from '../helpers/server';
-import { Browser, ensureDashboardBuilt, openBrowser, seriousAxeViolations, startRelay } from './browser';
-import { collapse, healthyActiveCustomers } from './collapse';
+import type { TestServer } from '../helpers/server';
+import { Browser, openBrowser, seriousAxeViolations, startRelay } from './browser';
+import { startSeededServer } from './collapse';
 import { pageHelpers } from './page-helpers';
 
 const PHONE = { width: 375, height: 740 };
@@ -66,15 +63,8 @@ async function settled<T>(read: () => Promise<T>, expected: T, timeout = 10_000)
 }
 
 beforeAll(async () => {
-  ensureDashboardBuilt();
-  server = await startTestServer({ label: 'dashboard_edges', env: { RESCORE_DEBOUNCE_MS: '0' } });
+  server = await startSeededServer('dashboard_edges', { customers: 60, days: 60, seed: 23, historyDays: 3, collapsed: 12 });
   origin = new URL(server.url).origin;
-  const db = server.app.orm.em.fork() as Db;
-  const dataSet = buildDemoDataSet({ customers: 60, days: 60, seed: 23, now: new Date() });
-  await loadDemoData(db, dataSet, { concurrency: 3 });
-  await scoreDemoHistory(server.app.services, db, dataSet, { historyDays: 3 });
-  for (const id of await healthyActiveCustomers(server, 12)) await collapse(server, id, 'setup');
-  await api('mutation { refreshAllHealthScores { status } }');
   const { worklist } = await api<{ worklist: { edges: Array<{ node: { id: string } }> } }>(
     '{ worklist(first: 1) { edges { node { id } } } }',
   );

@@ -5,13 +5,10 @@
 // (read is enough to view; admin tools only for admin). Saves the README's screenshots.
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { buildDemoDataSet } from '../../src/demo/demo-data';
-import { loadDemoData, scoreDemoHistory } from '../../src/demo/load-demo-data';
-import type { Db } from '../../src/infra/sql';
 import { createKey } from '../helpers/auth';
-import { startTestServer, TestServer } from '../helpers/server';
-import { collapse as collapseThrough, healthyActiveCustomers as healthyActive } from './collapse';
-import { Browser, ensureDashboardBuilt, openBrowser, Relay, seriousAxeViolations, startRelay } from './browser';
+import type { TestServer } from '../helpers/server';
+import { collapse as collapseThrough, healthyActiveCustomers as healthyActive, startSeededServer } from './collapse';
+import { Browser, openBrowser, Relay, seriousAxeViolations, startRelay } from './browser';
 import { pageHelpers } from './page-helpers';
 
 const SCREENSHOTS = path.join(__dirname, '../../docs/screenshots');
@@ -30,16 +27,8 @@ const healthyActiveCustomers = (first: number) => healthyActive(server, first);
 const whole = (cents: number) => Math.round(cents / 100).toLocaleString('en-US');
 
 beforeAll(async () => {
-  ensureDashboardBuilt();
-  server = await startTestServer({ label: 'dashboard', env: { RESCORE_DEBOUNCE_MS: '0' } });
+  server = await startSeededServer('dashboard', { customers: 150, days: 90, seed: 17, historyDays: 14, collapsed: 30 });
   origin = new URL(server.url).origin;
-  const db = server.app.orm.em.fork() as Db;
-  const dataSet = buildDemoDataSet({ customers: 150, days: 90, seed: 17, now: new Date() });
-  await loadDemoData(db, dataSet, { concurrency: 3 });
-  await scoreDemoHistory(server.app.services, db, dataSet, { historyDays: 14 });
-  for (const id of await healthyActiveCustomers(30)) await collapse(id, 'setup');
-  // A live run today, as the scheduler would: the collapsed accounts change tier and playbooks run.
-  await api('mutation { refreshAllHealthScores { status } }');
   browser = await openBrowser();
   page = browser.page;
 }, 300_000);
