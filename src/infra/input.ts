@@ -50,7 +50,7 @@ export function requiredText(value: string | null | undefined, argument: string,
 }
 
 /** Throws BAD_USER_INPUT unless `value` is text (checkTextValue) of one line without bidirectional overrides. */
-export function checkLabelValue(value: string, argument: string, max: number): void {
+function checkLabelValue(value: string, argument: string, max: number): void {
   checkTextValue(value, argument, max);
   if (breaksALabel(value))
     throw new InvalidInputError(
