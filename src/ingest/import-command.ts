@@ -9,10 +9,9 @@ import { AppConfig, readConfig } from '../infra/config';
 import { commandServices, CoreServices } from '../context';
 import { openDatabase } from '../database';
 import type { Db } from '../infra/sql';
-import { backfillHistory } from '../scoring/backfill-history';
+import { backfillHistory, endsOfPastDays } from '../scoring/backfill-history';
 import { importEvents, MAX_REPORTED_ERRORS } from './event-import';
 
-const DAY_MS = 86_400_000;
 export const MAX_BACKFILL_DAYS = 366;
 
 export const IMPORT_USAGE = `Usage: npm run import -- FILE.ndjson [--backfill-days N]
@@ -64,9 +63,7 @@ export async function backfillDailyHistory(
   now: Date,
   print: (line: string) => void,
 ): Promise<void> {
-  const today = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
-  const instants = Array.from({ length: days }, (_, i) => new Date(today - (days - 1 - i) * DAY_MS - 1));
-  await backfillHistory(services, db, instants, {
+  await backfillHistory(services, db, endsOfPastDays(days, now), {
     onInstant: (asOf, run) =>
       print(
         run

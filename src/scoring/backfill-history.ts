@@ -12,12 +12,22 @@ export interface BackfillOptions {
   customerIds?: readonly string[];
   /** Called after each instant: its run, or null when it was already scored. */
   onInstant?: (asOf: Date, run: ScoringRunRecord | null) => void;
+  /** Asked before each instant: the backfill ends there when it answers true (the process is stopping). */
+  stopped?: () => boolean;
 }
 
 export interface BackfillSummary {
   runs: number;
   skipped: number;
   tierChanges: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The last instant of each of the `days` UTC days before `now`'s, oldest first: a daily backfill's grid. */
+export function endsOfPastDays(days: number, now: Date): Date[] {
+  const today = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
+  return Array.from({ length: days }, (_, i) => new Date(today - (days - 1 - i) * DAY_MS - 1));
 }
 
 /** The instants of `instants` at which some customer signed up by then has no score within 12 hours (one statement). */
@@ -51,6 +61,7 @@ export async function backfillHistory(
   const missing = await instantsToScore(db, ordered, options.customerIds);
   const summary: BackfillSummary = { runs: 0, skipped: 0, tierChanges: 0 };
   for (const asOf of ordered) {
+    if (options.stopped?.()) break;
     if (!missing.has(asOf.getTime())) {
       summary.skipped++;
       options.onInstant?.(asOf, null);

@@ -5,10 +5,10 @@
 // schedules is `rescoreQueued` below.
 import type { CoreServices } from '../context';
 import { Db, queryOne } from '../infra/sql';
+import { backfillHistory, endsOfPastDays } from './backfill-history';
 import type { RescoreScheduler } from './rescore-queue';
 import { failRunsInterruptedByACrash, refreshAllHealthScores, rescoreRequested } from './scoring.service';
 
-const DAY_MS = 86_400_000;
 export const BACKFILL_DAYS = 30;
 
 export class ScoringScheduler implements RescoreScheduler {
@@ -122,18 +122,19 @@ export class ScoringScheduler implements RescoreScheduler {
     else this.services.logger.info({ reason }, 'full scoring run skipped: another instance is running one');
   }
 
-  /** On the first start over existing signals (no history yet), score each of the last 30 days. */
+  /**
+   * On the first start over existing signals, score each of the last 30 days, then now. Until a run
+   * as of now has succeeded once, every start does what is left of it (backfillHistory skips the days
+   * already scored): a first start stopped or killed halfway resumes instead of keeping half a month.
+   */
   private async backfillIfFirstStart(): Promise<void> {
     const db = this.db();
-    const hasHistory = await queryOne(db, 'select 1 from health_score limit 1');
-    const hasSignals = await queryOne(db, 'select 1 from engagement_event limit 1');
-    if (hasHistory || !hasSignals) return;
+    if (!(await needsFirstStartBackfill(db))) return;
     const today = new Date();
     this.services.logger.info({ days: BACKFILL_DAYS }, 'first start with existing data: backfilling score history');
-    for (let daysAgo = BACKFILL_DAYS; daysAgo >= 1 && !this.stopped; daysAgo--) {
-      await refreshAllHealthScores(this.services, db, new Date(today.getTime() - daysAgo * DAY_MS), true);
-    }
-    await refreshAllHealthScores(this.services, db, today, true);
+    // The ends of the days, as `npm run import -- --backfill-days` scores them: days it scored are skipped.
+    await backfillHistory(this.services, db, endsOfPastDays(BACKFILL_DAYS, today), { stopped: () => this.stopped });
+    if (!this.stopped) await refreshAllHealthScores(this.services, db, today, true);
   }
 }
 
@@ -149,4 +150,17 @@ export async function rescoreQueued(services: CoreServices, db: Db): Promise<num
     total += scored;
     if (scored === 0) return total;
   }
+}
+
+/**
+ * Signals and no full run as of now that succeeded: a first start, or one that did not finish. A run
+ * is "as of now" when it scored the instant it started at (a backfill's instants are days before).
+ */
+async function needsFirstStartBackfill(db: Db): Promise<boolean> {
+  const row = await queryOne<{ needed: boolean }>(
+    db,
+    `select exists (select 1 from engagement_event)
+        and not exists (select 1 from scoring_run where status = 'SUCCEEDED' and as_of >= started_at - interval '1 hour') as needed`,
+  );
+  return row?.needed ?? false;
 }

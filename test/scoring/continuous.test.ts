@@ -2,6 +2,8 @@
 // instances, and the 30-day backfill on the first start over existing data.
 import { Client } from 'pg';
 import type { Db } from '../../src/infra/sql';
+import { endsOfPastDays } from '../../src/scoring/backfill-history';
+import { BACKFILL_DAYS } from '../../src/scoring/scoring.scheduler';
 import { rescoreRequested } from '../../src/scoring/scoring.service';
 import {
   CustomerScoreStateDocument,
@@ -172,6 +174,45 @@ describe('first start', () => {
     const restarted = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0', SCORING_INTERVAL_MS: '3600000' } });
     await restarted.app.scheduler.idle();
     expect((await restarted.gql(ScoreHistoryDocument, { customerId: 'cust_old' })).healthScoreHistory.totalCount).toBe(31);
+    await restarted.stop();
+  });
+});
+
+describe('a first start cut short', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase('backfill_resumed');
+  });
+  afterAll(() => database.drop());
+
+  it('is resumed by the next start: the days not yet scored, then now, each day once', async () => {
+    const loader = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0' } });
+    await loader.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_cut', name: 'Cut short', signedUpAt: new Date(Date.now() - 120 * DAY).toISOString() },
+    });
+    const events = Array.from({ length: 90 }, (_, d) => ({
+      customerId: 'cust_cut',
+      eventType: 'login',
+      occurredAt: new Date(Date.now() - d * DAY).toISOString(),
+    }));
+    await loader.gql(TrackEngagementBatchDocument, { events });
+    // What a first start stopped after its twelfth day leaves: the twelve oldest days, no run as of now.
+    for (const asOf of endsOfPastDays(BACKFILL_DAYS, new Date()).slice(0, 12)) {
+      expect((await loader.gql(RefreshAllDocument, { asOf: asOf.toISOString() })).refreshAllHealthScores.status).toBe('SUCCEEDED');
+    }
+    await loader.stop();
+
+    const resumed = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0', SCORING_INTERVAL_MS: '3600000' } });
+    await resumed.app.scheduler.idle();
+    const history = await resumed.gql(ScoreHistoryDocument, { customerId: 'cust_cut', first: 100 });
+    expect(history.healthScoreHistory.totalCount).toBe(31);
+    const days = history.healthScoreHistory.edges.map((edge) => String(edge.node.asOf).slice(0, 10));
+    expect(new Set(days).size).toBe(31);
+    await resumed.stop();
+
+    const restarted = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0', SCORING_INTERVAL_MS: '3600000' } });
+    await restarted.app.scheduler.idle();
+    expect((await restarted.gql(ScoreHistoryDocument, { customerId: 'cust_cut' })).healthScoreHistory.totalCount).toBe(31);
     await restarted.stop();
   });
 });
