@@ -222,7 +222,9 @@ async function readBatchInputs(
      from jsonb_array_elements_text(?::jsonb) as c(id) cross join p
      left join lateral (select h.score, h.tier, h.model_version${readFlags ? ', h.penalties' : ''} from health_score h where h.customer_id = c.id and h.as_of < p.as_of
                         order by h.as_of desc, h.id desc limit 1) prev on true
-     left join lateral (select h.score, h.model_version from health_score h where h.customer_id = c.id and h.as_of <= p.as_of - interval '${config.trend.windowDays} days'
+     left join lateral (select h.score, h.model_version from health_score h where h.customer_id = c.id
+                        and h.as_of <= p.as_of - interval '${config.trend.windowDays} days'
+                        and h.as_of >= p.as_of - interval '${2 * config.trend.windowDays} days'
                         order by h.as_of desc, h.id desc limit 1) earlier on true
      left join lateral (select max(h.score) as score from health_score h where h.customer_id = c.id
                         and h.as_of >= p.as_of - interval '${config.scoreDrop.withinDays} days' and h.as_of < p.as_of
