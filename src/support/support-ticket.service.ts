@@ -114,6 +114,34 @@ const STATUS_CHANGES = `
                   u.opened_at, p.last_changed_at)
   from upserted u join previous p on p.id = u.id where u.status <> p.status`;
 
+/**
+ * A correction of a known ticket's dates moves its history with them (`history_redated`, over
+ * `upserted` and `previous` as above), so scoring as of a past day sees the ticket as it now reads:
+ * its first change (the opening) to the new `opened_at`, no change before it; and, for a ticket
+ * SOLVED before and after whose `resolved_at` changed, its last change (the resolution) to the new
+ * `resolved_at`, never before the change that precedes it. One update computes each row's date: a row
+ * is written once per statement.
+ */
+const HISTORY_REDATED = `
+  update support_ticket_status_change s set changed_at = redated.changed_at
+  from (
+    select h.id, case
+             when h.n = 1 then u.opened_at
+             when h.n = h.total and h.status = 'SOLVED' and p.status = 'SOLVED' and u.status = 'SOLVED'
+                  and u.resolved_at is not null and u.resolved_at is distinct from p.resolved_at
+               then greatest(u.resolved_at, u.opened_at, case when h.n > 2 then h.before_it end)
+             else greatest(h.changed_at, u.opened_at)
+           end as changed_at
+    from upserted u join previous p on p.id = u.id
+    cross join lateral (
+      select c.id, c.status, c.changed_at, row_number() over w as n, count(*) over () as total, lag(c.changed_at) over w as before_it
+      from support_ticket_status_change c where c.ticket_id = u.id
+      window w as (order by c.changed_at, c.id)
+    ) h
+    where u.opened_at <> p.opened_at or u.resolved_at is distinct from p.resolved_at
+  ) redated
+  where s.id = redated.id and s.changed_at <> redated.changed_at`;
+
 /** The stored dates are checked too (`support_ticket_resolved_after_opened`): `resolvedAt` and `openedAt` given in two calls are refused like both in one. */
 const RESOLVED_AFTER_OPENED = {
   constraint: 'support_ticket_resolved_after_opened',
@@ -145,7 +173,7 @@ export async function recordSupportTicket(
             `with known as (
        select id from customer where id = ?
      ), previous as (
-       select t.id, t.status,
+       select t.id, t.status, t.opened_at, t.resolved_at,
               (select max(s.changed_at) from support_ticket_status_change s where s.ticket_id = t.id) as last_changed_at
        from support_ticket t where t.customer_id = ? and t.external_id = ?
      ), marked as (
@@ -158,6 +186,7 @@ export async function recordSupportTicket(
      ), status_changed as (
        insert into support_ticket_status_change (ticket_id, customer_id, status, changed_at)
        select id, customer_id, status, changed_at from (${STATUS_CHANGES}) change order by ord
+     ), history_redated as (${HISTORY_REDATED}
      )
      select ${SUPPORT_TICKET_COLUMNS} from upserted t`,
             [customerId, customerId, externalId, ...columns.map((c) => c.value), statusChangedAt?.toISOString() ?? null],

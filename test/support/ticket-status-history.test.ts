@@ -176,6 +176,42 @@ describe('the status history of a ticket', () => {
     expect(Date.parse(changes[2].changedAt)).toBeGreaterThanOrEqual(Date.parse(changes[1].changedAt));
   });
 
+  it('moves the history with a correction of the resolution, so the ticket is open on the days it now says it was', async () => {
+    await createCustomer('cust_hist_redated');
+    const input = { customerId: 'cust_hist_redated', externalId: 'T-1' };
+    const open = { ...input, severity: 'URGENT', openedAt: '2026-09-01T00:00:00Z' };
+    await server.gql(RecordSupportTicketDocument, { input: { ...open, status: 'SOLVED', resolvedAt: '2026-09-05T00:00:00Z' } });
+    expect(await statusAsOf('cust_hist_redated', 'T-1', '2026-09-10T00:00:00Z')).toBe('SOLVED');
+    // The helpdesk corrects the resolution: it came on the 20th.
+    await server.gql(RecordSupportTicketDocument, { input: { ...input, status: 'SOLVED', resolvedAt: '2026-09-20T00:00:00Z' } });
+    expect(await statusChanges('cust_hist_redated', 'T-1')).toEqual([
+      { status: 'OPEN', changedAt: '2026-09-01T00:00:00.000Z' },
+      { status: 'SOLVED', changedAt: '2026-09-20T00:00:00.000Z' },
+    ]);
+    expect(await statusAsOf('cust_hist_redated', 'T-1', '2026-09-10T00:00:00Z')).toBe('OPEN');
+    // And back to the 3rd: no later than the correction says.
+    await server.gql(RecordSupportTicketDocument, { input: { ...input, resolvedAt: '2026-09-03T00:00:00Z' } });
+    expect((await statusChanges('cust_hist_redated', 'T-1'))[1]).toEqual({ status: 'SOLVED', changedAt: '2026-09-03T00:00:00.000Z' });
+  });
+
+  it('moves the opening with a correction of openedAt, and no change stays before it', async () => {
+    await createCustomer('cust_hist_reopened_at');
+    const input = { customerId: 'cust_hist_reopened_at', externalId: 'T-1' };
+    await server.gql(RecordSupportTicketDocument, { input: { ...input, openedAt: '2026-09-10T00:00:00Z' } });
+    await server.gql(RecordSupportTicketDocument, { input: { ...input, status: 'PENDING', statusChangedAt: '2026-09-12T00:00:00Z' } });
+    // Opened earlier than first reported: open on the 5th already.
+    await server.gql(RecordSupportTicketDocument, { input: { ...input, openedAt: '2026-09-01T00:00:00Z' } });
+    expect(await statusAsOf('cust_hist_reopened_at', 'T-1', '2026-09-05T00:00:00Z')).toBe('OPEN');
+    // Opened later than that: nothing before the 15th, and the PENDING change moves with the opening.
+    await server.gql(RecordSupportTicketDocument, { input: { ...input, openedAt: '2026-09-15T00:00:00Z' } });
+    expect(await statusChanges('cust_hist_reopened_at', 'T-1')).toEqual([
+      { status: 'OPEN', changedAt: '2026-09-15T00:00:00.000Z' },
+      { status: 'PENDING', changedAt: '2026-09-15T00:00:00.000Z' },
+    ]);
+    expect(await statusAsOf('cust_hist_reopened_at', 'T-1', '2026-09-14T00:00:00Z')).toBeNull();
+    expect(await statusAsOf('cust_hist_reopened_at', 'T-1', '2026-09-16T00:00:00Z')).toBe('PENDING');
+  });
+
   it('writes no history for an unknown customer or refused input', async () => {
     const unknown = await server.request(RecordSupportTicketDocument, { input: { customerId: 'cust_hist_nobody', externalId: 'T-1' } });
     expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
