@@ -109,8 +109,9 @@ function isInCooldown(input: PlaybookDecisionInput, playbook: PlaybookConfig): b
   const cooldownDays = playbook.cooldownDays ?? input.model.cooldownDays;
   return input.recentActions.some((entry) => {
     if (entry.playbook !== playbook.key || entry.status === 'SUPPRESSED_COOLDOWN') return false;
-    const age = daysBetween(entry.createdAt, input.now);
-    return age >= 0 && age < cooldownDays;
+    // An entry dated after now is a concurrent scoring of the customer whose instant came a moment
+    // later and that committed first (a scoring of the past runs no playbook): it started the cooldown.
+    return daysBetween(entry.createdAt, input.now) < cooldownDays;
   });
 }
 

@@ -174,9 +174,9 @@ describe('decidePlaybookActions', () => {
       expect(decide({ ...critical, recentActions }).every((a) => a.status === 'DECIDED')).toBe(true);
     });
 
-    it('ignores log entries dated after now (scoring the past)', () => {
-      const actions = decide({ ...critical, recentActions: [{ playbook: 'critical', createdAt: daysAgo(-1) }] });
-      expect(actions.every((a) => a.status === 'DECIDED')).toBe(true);
+    it('counts a log entry dated after now: a concurrent scoring whose instant came a moment later committed it first', () => {
+      const actions = decide({ ...critical, recentActions: [{ playbook: 'critical', createdAt: daysAgo(-0.00001), status: 'DECIDED' }] });
+      expect(actions.every((a) => a.status === 'SUPPRESSED_COOLDOWN')).toBe(true);
     });
   });
 
