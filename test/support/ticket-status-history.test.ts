@@ -179,7 +179,7 @@ describe('the status history of a ticket', () => {
   it('moves the history with a correction of the resolution, so the ticket is open on the days it now says it was', async () => {
     await createCustomer('cust_hist_redated');
     const input = { customerId: 'cust_hist_redated', externalId: 'T-1' };
-    const open = { ...input, severity: 'URGENT', openedAt: '2026-09-01T00:00:00Z' };
+    const open = { ...input, severity: 'URGENT' as const, openedAt: '2026-09-01T00:00:00Z' };
     await server.gql(RecordSupportTicketDocument, { input: { ...open, status: 'SOLVED', resolvedAt: '2026-09-05T00:00:00Z' } });
     expect(await statusAsOf('cust_hist_redated', 'T-1', '2026-09-10T00:00:00Z')).toBe('SOLVED');
     // The helpdesk corrects the resolution: it came on the 20th.
