@@ -4,20 +4,12 @@ import { labelFilter } from '../customers/customer.service';
 import { ensure } from '../infra/errors';
 import { checkStrings, filterInstant } from '../infra/input';
 import { ConnectionResult, keysetPage } from '../infra/pagination';
+import { minorDigitsSql } from '../payments/minor-units';
 import type { Db } from '../infra/sql';
 import type { Change, ChangesArgs } from './change.types';
 
-/**
- * SQL: the minor-unit digits of `p.currency` (JPY 0, BHD 3, most 2), from the runtime's ISO-4217
- * data (the list the payment input accepts), so an amount in minor units reads as written on an invoice.
- */
-const MINOR_DIGITS_SQL = (() => {
-  const other = Intl.supportedValuesOf('currency')
-    .map((currency) => [currency, new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits])
-    .filter(([, digits]) => digits !== 2)
-    .map(([currency, digits]) => `when '${currency}' then ${digits}`);
-  return `(case p.currency ${other.join(' ')} else 2 end)`;
-})();
+/** SQL: the minor-unit digits of a failed payment's currency, so an amount in minor units reads as written on an invoice. */
+const MINOR_DIGITS_SQL = minorDigitsSql('p.currency');
 
 /**
  * One source of changes: its rows since `?` (the `since` bound) for the customers in `owned`. A

@@ -116,17 +116,20 @@ it('pages through the feed with cursors', async () => {
   expect(refused.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
 });
 
-it("states a failed payment's amount in its currency's minor unit: yen have none, dinars three", async () => {
+it("states a failed payment's amount in its currency's minor unit as ISO 4217 has it: yen none, dinars three, forints and rupiahs two", async () => {
   for (const [externalId, currency] of [
     ['in_jpy', 'JPY'],
     ['in_bhd', 'BHD'],
+    ['in_iqd', 'IQD'],
+    ['in_huf', 'HUF'],
+    ['in_idr', 'IDR'],
   ])
     await ok(
       `mutation { recordPayment(input: { customerId: "cust_ch_b", externalId: "${externalId}", amountCents: 150000, currency: "${currency}", status: FAILED, occurredAt: "${hoursAgo(2)}" }) { id } }`,
     );
   const feed = await ok<Feed>(`{ changes(since: "${hoursAgo(3)}") { ${FIELDS} } }`);
   const amounts = feed.changes.edges.filter((e) => e.node.kind === 'PAYMENT_FAILED').map((e) => e.node.detail);
-  expect(amounts.sort()).toEqual(['150.000 BHD', '150000 JPY']);
+  expect(amounts.sort()).toEqual(['150.000 BHD', '150.000 IQD', '1500.00 HUF', '1500.00 IDR', '150000 JPY']);
 });
 
 it('lists a record dated ahead of now (a client clock ahead of ours) once its date has come, not before', async () => {
