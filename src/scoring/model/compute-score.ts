@@ -40,35 +40,55 @@ function widened<T extends Pick<PenaltyCondition, 'direction' | 'threshold'>>(co
   return { ...condition, threshold: condition.direction === 'at_least' ? condition.threshold - by : condition.threshold + by };
 }
 
-/** Whether a penalty's metric and every one of its conditions are past their thresholds, widened by `margin`. */
-function applies(penalty: PenaltyConfig, rawValue: number, conditionValues: ReadonlyArray<number | null>, margin: number): boolean {
+/** How a penalty stood at the previous scoring: whether it applied, and by what share its thresholds widen for that. */
+interface PenaltyHistory {
+  appliedBefore: boolean;
+  margin: number;
+}
+
+const NOT_APPLIED_BEFORE: PenaltyHistory = { appliedBefore: false, margin: 0 };
+
+/**
+ * Whether a condition holds: its metric is missing, it only starts a flag and the flag applied
+ * already, or its metric is past its threshold (widened by the margin of a flag that applied).
+ */
+function holds(condition: PenaltyCondition, value: number | null, history: PenaltyHistory): boolean {
+  return value === null || (history.appliedBefore && condition.startOnly === true) || crosses(value, widened(condition, history.margin));
+}
+
+/** Whether a penalty's metric and every one of its conditions are past their thresholds, as `history` reads them. */
+function applies(
+  penalty: PenaltyConfig,
+  rawValue: number,
+  conditionValues: ReadonlyArray<number | null>,
+  history: PenaltyHistory,
+): boolean {
   return (
-    crosses(rawValue, widened(penalty, margin)) &&
-    conditionValues.every((value, i) => value === null || crosses(value, widened(penalty.onlyWhen![i], margin)))
+    crosses(rawValue, widened(penalty, history.margin)) && conditionValues.every((value, i) => holds(penalty.onlyWhen![i], value, history))
   );
 }
 
 /**
  * A penalty's result from its metric and, per `onlyWhen` condition, the condition's metric (null:
- * missing, holds back nothing). `margin` > 0 for a penalty that applied at the previous scoring: its
- * threshold and conditions are widened by that share, so it lifts only once they are cleared by it
- * (`kept` when it applies only thanks to that).
+ * missing, holds back nothing). A penalty that applied at the previous scoring has its threshold and
+ * conditions widened by the history's margin, so it lifts only once they are cleared by it, and its
+ * `startOnly` conditions are not asked again (`kept` when it applies only thanks to either).
  */
 function penaltyPoints(
   penalty: PenaltyConfig,
   rawValue: number | null,
   conditionValues: ReadonlyArray<number | null>,
-  margin: number,
+  history: PenaltyHistory,
 ): PenaltyResult {
-  const crossed = rawValue !== null && crosses(rawValue, widened(penalty, margin));
+  const crossed = rawValue !== null && crosses(rawValue, widened(penalty, history.margin));
   if (!crossed) return { name: penalty.name, rawValue, points: 0, applied: false, heldBack: false };
   const heldBackBy = conditionValues.flatMap((value, i) =>
-    value === null || crosses(value, widened(penalty.onlyWhen![i], margin)) ? [] : [{ condition: i, value: roundTo(value, 4) }],
+    holds(penalty.onlyWhen![i], value, history) ? [] : [{ condition: i, value: roundTo(value as number, 4) }],
   );
   if (heldBackBy.length > 0) return { name: penalty.name, rawValue, points: 0, applied: false, heldBack: true, heldBackBy };
   const points = penalty.perUnit ? Math.min(penalty.points * rawValue, penalty.maxPoints ?? Number.POSITIVE_INFINITY) : penalty.points;
   const result: PenaltyResult = { name: penalty.name, rawValue, points, applied: true, heldBack: false };
-  if (margin > 0 && !applies(penalty, rawValue, conditionValues, 0)) result.kept = true;
+  if (history.appliedBefore && !applies(penalty, rawValue, conditionValues, NOT_APPLIED_BEFORE)) result.kept = true;
   return result;
 }
 
@@ -257,8 +277,10 @@ export function computeScore(
   let penaltyTotal = 0;
   const penalties: PenaltyResult[] = compiled.penalties.map(({ config, key, conditionKeys }) => {
     const conditionValues = conditionKeys.length === 0 ? NO_CONDITIONS : conditionKeys.map((k) => metricValue(metrics, k));
-    const margin = previouslyApplied?.has(config.name) ? (model.penaltyHysteresis ?? 0) : 0;
-    const result = penaltyPoints(config, metricValue(metrics, key), conditionValues, margin);
+    const history = previouslyApplied?.has(config.name)
+      ? { appliedBefore: true, margin: model.penaltyHysteresis ?? 0 }
+      : NOT_APPLIED_BEFORE;
+    const result = penaltyPoints(config, metricValue(metrics, key), conditionValues, history);
     penaltyTotal += result.points;
     return result;
   });

@@ -238,6 +238,12 @@ export interface PenaltyCondition {
   baselineDays?: number;
   direction: 'at_least' | 'below';
   threshold: number;
+  /**
+   * Checked only to raise the flag: a penalty that applied at the previous scoring is kept without it
+   * (its metric and other conditions still count, widened by `penaltyHysteresis`). For a condition on
+   * how a decline starts (not a return from a holiday) rather than on how long it lasts.
+   */
+  startOnly?: boolean;
 }
 
 export const MAX_PENALTY_CONDITIONS = 4;

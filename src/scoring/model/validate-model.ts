@@ -67,7 +67,7 @@ const KNOWN_KEYS = {
   signal: ['name', 'metric', 'windowDays', 'baselineDays', 'normaliser', 'weight', 'missing'],
   missing: ['policy', 'value'],
   penalty: ['name', 'metric', 'windowDays', 'baselineDays', 'direction', 'threshold', 'points', 'perUnit', 'maxPoints', 'onlyWhen'],
-  condition: ['metric', 'windowDays', 'baselineDays', 'direction', 'threshold'],
+  condition: ['metric', 'windowDays', 'baselineDays', 'direction', 'threshold', 'startOnly'],
   tier: ['key', 'label', 'lowerBound', 'severity'],
   trend: ['windowDays', 'threshold'],
   lifecycle: ['onboardingDays', 'minCoverage', 'churnWindowDays', 'advocateMinScore', 'advocateMinNps'],
@@ -183,6 +183,7 @@ function conditionErrors(path: string, conditions: PenaltyCondition[] | undefine
     if (condition.direction !== 'at_least' && condition.direction !== 'below') errors.push(`${at}.direction must be "at_least" or "below"`);
     if (!isFiniteNumber(condition.threshold) || Math.abs(condition.threshold) > MAX_MAGNITUDE)
       errors.push(`${at}.threshold must be a number within ±1,000,000`);
+    if (condition.startOnly !== undefined && typeof condition.startOnly !== 'boolean') errors.push(`${at}.startOnly must be true or false`);
     return errors;
   });
 }

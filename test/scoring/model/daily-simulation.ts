@@ -3,6 +3,7 @@
 // hysteresis → trend → lifecycle → playbooks), so product promises can be checked without a database.
 import {
   DAY_MS,
+  appliedPenalties,
   assessCustomer,
   decidePlaybookActions,
   lastActivityAt,
@@ -56,7 +57,7 @@ export interface SimulationOptions {
   customer?: { arrCents: number; communicationOptOut: boolean; name?: string };
 }
 
-/** Scores the account once a day from its signup (day 0), carrying tier, history and the outreach log forward. */
+/** Scores the account once a day from its signup (day 0), carrying tier, red flags, history and the outreach log forward. */
 export function simulateDailyScoring(
   model: ScoringModelConfig,
   activity: ActivityLog,
@@ -80,6 +81,7 @@ export function simulateDailyScoring(
       lastActivityAt: last,
       previousTierKey: previous?.tierKey ?? null,
       earlierScore: scoreAt(model.trend.windowDays),
+      previousPenalties: previous && appliedPenalties(previous.result.penalties),
     });
     const recentScores = history.filter((h) => h.day >= day - model.scoreDrop.withinDays).map((h) => h.score);
     const daysSinceLastActivity = last === null ? null : (asOf.getTime() - last.getTime()) / DAY_MS;

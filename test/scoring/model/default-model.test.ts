@@ -67,6 +67,8 @@ describe('the default model on one pattern at a time', () => {
     active_days_trend: 1,
     events_trend: 1,
     events_per_active_day_vs_prior: 1,
+    active_days_vs_prior: 1,
+    events_vs_prior: 1,
     active_users_trend: 0.9,
     feature_breadth_trend: 0.9,
     feature_days_per_feature: 5,
@@ -126,10 +128,12 @@ describe('the default model on one pattern at a time', () => {
     expect(scoreWith({ nps_weighted: -100, nps_mean_score: 5.5 })).toEqual({ score: 67, tier: 'monitor' });
   });
 
-  it('costs a halving of use two red flags, but not on an account with too few active days for three weeks to measure', () => {
-    expect(scoreWith({ active_days_trend: 0.4, events_trend: 0.4 })).toEqual({ score: 53, tier: 'monitor' });
+  it('costs a drop of use to 40 % two red flags, but not on an account with too few active days for three weeks to measure', () => {
+    // Three weeks at 40 % of the days before them; against a 60-day baseline that holds them, 0.5.
+    const dropped = { active_days_trend: 0.5, events_trend: 0.5, active_days_vs_prior: 0.4, events_vs_prior: 0.4 };
+    expect(scoreWith(dropped)).toEqual({ score: 55, tier: 'monitor' });
     // 20 active days in 60: three weeks hold about seven, and random days halve them now and then.
-    expect(scoreWith({ active_days_trend: 0.4, events_trend: 0.4, active_days: 20 })).toEqual({ score: 83, tier: 'healthy' });
+    expect(scoreWith({ ...dropped, active_days: 20 })).toEqual({ score: 85, tier: 'healthy' });
   });
 
   it('puts it at risk when each day of use holds half its usual events, on as many days as before, unless it has too few days to measure or fewer users', () => {
@@ -154,7 +158,10 @@ describe('the default model on one pattern at a time', () => {
       nps_weighted: 50,
     };
     expect(scoreWith(example)).toEqual({ score: 90, tier: 'healthy' });
-    expect(scoreWith({ ...example, active_users_trend: 0.25, events_trend: 0.45 })).toEqual({ score: 19, tier: 'critical' });
+    expect(scoreWith({ ...example, active_users_trend: 0.25, events_trend: 0.45, events_vs_prior: 0.45 })).toEqual({
+      score: 19,
+      tier: 'critical',
+    });
   });
 
   it('does not take a small sample of many rarely used features for a narrowing', () => {

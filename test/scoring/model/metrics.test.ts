@@ -36,7 +36,7 @@ describe('metric keys and requests', () => {
     ]);
   });
 
-  it("asks for twenty-three aggregates under the default model, its penalties' conditions included, baselines in the keys of the relative ones", () => {
+  it("asks for twenty-six aggregates under the default model, its penalties' conditions included, baselines in the keys of the relative ones", () => {
     expect(metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key)).toEqual([
       // The lighter-days flag's condition: enough days of use in its three weeks for a mean per day.
       'active_days_21',
@@ -45,8 +45,11 @@ describe('metric keys and requests', () => {
       // The condition of the team and feature flags: the account still in use over their two weeks.
       'active_days_trend_14_60',
       'active_days_trend_21_60',
-      // The usage flags' condition: the last week down too.
+      // The usage flags' condition: the account used this week.
       'active_days_trend_7_60',
+      // The activity flag (active days against the days before its window) and its condition: the last week down too.
+      'active_days_vs_prior_21_60',
+      'active_days_vs_prior_7_60',
       'active_users_trend_14_60',
       'contraction_90',
       'csat_mean_90',
@@ -54,7 +57,9 @@ describe('metric keys and requests', () => {
       'events_per_active_day_vs_prior_21_60',
       'events_per_active_day_vs_prior_7_60',
       'events_trend_21_60',
-      'events_trend_7_60',
+      // The usage flag (events against the days before its window) and its condition.
+      'events_vs_prior_21_60',
+      'events_vs_prior_7_60',
       'feature_breadth_trend_14_60',
       // The feature flag's other condition: enough feature use in its two weeks to show the usual features.
       'feature_days_per_feature_14_60',

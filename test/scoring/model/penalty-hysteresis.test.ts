@@ -113,6 +113,43 @@ describe('penalty hysteresis', () => {
     expect(flag(computeScore(model(0.1), metrics({ team: 0.52 }), wasApplied('detractor')), 'team')).toMatchObject({ applied: false });
   });
 
+  it('asks a `startOnly` condition only to raise a flag, with or without a margin, and still asks the others', () => {
+    const startOnlyTeam = { ...teamFlag, onlyWhen: [{ ...inUse, startOnly: true }] };
+    const withStartOnly = (penaltyHysteresis?: number) => ({ ...model(penaltyHysteresis), penalties: [startOnlyTeam] });
+    for (const m of [withStartOnly(), withStartOnly(0.1)]) {
+      // Nobody came for two weeks: the flag does not start.
+      expect(flag(computeScore(m, metrics({ team: 0.3, inUse: 0.2 })), 'team')).toMatchObject({ applied: false, heldBack: true });
+      // It started earlier: the condition is not asked again, and the flag says it is kept thanks to that.
+      expect(flag(computeScore(m, metrics({ team: 0.3, inUse: 0.2 }), wasApplied('team')), 'team')).toEqual({
+        name: 'team',
+        rawValue: 0.3,
+        points: 40,
+        applied: true,
+        heldBack: false,
+        kept: true,
+      });
+      // Its own metric still lifts it.
+      expect(flag(computeScore(m, metrics({ team: 0.9, inUse: 0.2 }), wasApplied('team')), 'team')).toMatchObject({ applied: false });
+    }
+    // A condition without `startOnly` beside it is still asked of a flag that applied.
+    const both = {
+      ...model(),
+      penalties: [
+        {
+          ...teamFlag,
+          onlyWhen: [
+            { ...inUse, startOnly: true },
+            { ...inUse, windowDays: 7 },
+          ],
+        },
+      ],
+    };
+    const sevenDays = metricKeyOf({ ...inUse, windowDays: 7 });
+    expect(flag(computeScore(both, { ...metrics({ team: 0.3, inUse: 0.2 }), [sevenDays]: 0.2 }, wasApplied('team')), 'team')).toMatchObject(
+      { applied: false, heldBack: true, heldBackBy: [{ condition: 1, value: 0.2 }] },
+    );
+  });
+
   it('lists the flags a score applied, for the next scoring', () => {
     const result = computeScore(model(0.1), metrics({ team: 0.3, tickets: 6 }));
     expect([...appliedPenalties(result.penalties)].sort()).toEqual(['team', 'tickets']);
@@ -206,7 +243,10 @@ describe('the default model at daily scoring', () => {
     feature_breadth_trend_14_60: 1,
     active_days_trend_14_60: 1,
     active_days_trend_7_60: 1,
-    events_trend_7_60: 1,
+    active_days_vs_prior_21_60: 1,
+    events_vs_prior_21_60: 1,
+    active_days_vs_prior_7_60: 1,
+    events_vs_prior_7_60: 1,
     active_days_60: 58,
     feature_days_per_feature_14_60: 10,
   };

@@ -120,3 +120,50 @@ describe('an account back from a holiday (default model, daily scoring)', () => 
     expect(halvedFlags).toEqual([]);
   });
 });
+
+describe('an account whose use drops (default model, daily scoring)', () => {
+  // Used daily from day 0; from day 90 on `keeps(day)` only; scored daily for seven weeks after.
+  const dropsTo = (keeps: (day: number) => boolean) =>
+    simulateDailyScoring(
+      model,
+      activityCalendar(140, (d) => d < 90 || keeps(d)),
+      { days: 140, scoringHour: 24 },
+    ).filter((d) => d.day >= 90);
+  // Tier changes undone within three days: a tier that comes and goes.
+  const flaps = (days: ReturnType<typeof dropsTo>) =>
+    days.filter(
+      (d, i) =>
+        i > 0 && d.tierKey !== days[i - 1].tierKey && days.slice(i + 1, i + 4).some((later) => later.tierKey === days[i - 1].tierKey),
+    ).length;
+  const flagged = (days: ReturnType<typeof dropsTo>, name: string) =>
+    days.filter((d) => d.result.penalties.some((p) => p.name === name && p.applied));
+
+  it('flags an account now used every other day, whose three weeks read 0.6 at most against a baseline that holds them', () => {
+    const days = dropsTo((d) => d % 2 === 0);
+    const activity = flagged(days, 'activity_halved');
+    expect(activity.length).toBeGreaterThan(0);
+    // Three weeks of the new rhythm, less the week or so it takes the last week to read low enough.
+    expect(activity[0].day - 90).toBeGreaterThanOrEqual(14);
+    expect(activity[0].day - 90).toBeLessThanOrEqual(24);
+    expect(severity(activity[0].tierKey)).toBeGreaterThan(severity('healthy'));
+    // Its weeks of three and four days of use do not lift and raise the flags in turn.
+    expect(flaps(days)).toBe(0);
+  });
+
+  it('settles in its tier once its use falls to one day in four, instead of changing tier with its weeks of one and two days', () => {
+    const days = dropsTo((d) => d % 4 === 0);
+    expect(flagged(days, 'activity_halved').length).toBeGreaterThan(20);
+    expect(flaps(days)).toBe(0);
+    // Without `startOnly`, the week up on the week before (two days of use against one) lifted both flags every few days.
+    const asked = {
+      ...structuredClone(model),
+      penalties: model.penalties.map((p) => ({ ...p, onlyWhen: p.onlyWhen?.map((c) => ({ ...c, startOnly: false })) })),
+    };
+    const flapping = simulateDailyScoring(
+      asked,
+      activityCalendar(140, (d) => d < 90 || d % 4 === 0),
+      { days: 140, scoringHour: 24 },
+    );
+    expect(flaps(flapping.filter((d) => d.day >= 90))).toBeGreaterThan(5);
+  });
+});

@@ -248,6 +248,8 @@ describe('validateModel', () => {
       `penalties[${index}].onlyWhen must be a list of at most 4 conditions`,
     ]);
     expect(errorsAfter((m) => (m.penalties[index].onlyWhen = [null as never]))).toEqual([`${at} must be a condition`]);
+    expect(errorsAfter((m) => (condition(m).startOnly = 'yes' as never))).toEqual([`${at}.startOnly must be true or false`]);
+    expect(errorsAfter((m) => (condition(m).startOnly = false))).toEqual([]);
   });
 
   it('rejects a per-unit penalty on a "below" condition', () => {
