@@ -62,4 +62,12 @@ export class Delivery {
 
   @Property({ type: 'timestamptz', nullable: true })
   deliveredAt?: Date | null;
+
+  /**
+   * When the attempt sending it took it. Another attempt (a retry, a `redeliver`) takes it only once
+   * that attempt must have ended, so one message is not sent twice at once. Cleared when the
+   * attempt's outcome is recorded.
+   */
+  @Property({ type: 'timestamptz', nullable: true })
+  sendingSince?: Date | null;
 }

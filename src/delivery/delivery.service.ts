@@ -92,16 +92,36 @@ const OPEN_WHERE = {
   deliveryIds: 'd.id in (select jsonb_array_elements_text(?::jsonb)::uuid)',
 };
 
+/** An attempt found its deliveries open but being sent by another attempt: the job is run again later. */
+export class DeliveryBeingSentError extends Error {
+  constructor() {
+    super('another attempt is sending this message: this one runs again once it has ended');
+  }
+}
+
 /**
  * The open deliveries among `where` (PENDING or RETRYING), with their destination, actions,
  * customers, CSM contacts and latest scores, in one (prepared) statement; null when none is open
- * (sent, cancelled or dead). It runs once per job, so it is one round trip.
+ * (sent, cancelled or dead). It runs once per job, so it is one round trip. The statement takes
+ * them for this attempt (`sending_since`; recording the outcome frees them) unless another attempt
+ * took them less than `leaseMs` ago, the longest an attempt can still be sending: a retry and a
+ * `redeliver`, or a redeliver and a batch, never send one message at once. Rows are locked in id
+ * order, as recordOutcomes and cancelOpenDeliveries lock them. Open deliveries another attempt is
+ * sending throw DeliveryBeingSentError.
  */
-async function loadOpen(db: Db, where: OpenWhere): Promise<OpenBatch | null> {
+async function loadOpen(db: Db, where: OpenWhere, leaseMs: number): Promise<OpenBatch | null> {
   const [key, value] = Object.entries(where)[0] as [keyof typeof OPEN_WHERE, string | readonly string[]];
+  const parameter = typeof value === 'string' ? value : json(value);
   const rows = await queryPrepared<ItemRow>(
     db,
-    `select d.id::text as "deliveryId", d.retry_from as "retryFrom", d.attempts,
+    `with leased as (
+       update delivery d set sending_since = now()
+       where d.id in (select d.id from delivery d where ${OPEN_WHERE[key]} and d.status in ('PENDING', 'RETRYING')
+                      and (d.sending_since is null or d.sending_since <= now() - make_interval(secs => ?::float8 / 1000))
+                      order by d.id for update)
+       returning d.*
+     )
+     select d.id::text as "deliveryId", d.retry_from as "retryFrom", d.attempts,
             (o.audience = 'CUSTOMER' and c.communication_opt_out) as "optedOut",
             json_build_object('id', dst.id::text, 'kind', dst.kind, 'name', dst.name, 'url', dst.url, 'signingSecret', dst.signing_secret,
               'emailFrom', dst.email_from, 'emailTo', dst.email_to, 'emailSubjectTemplate', dst.email_subject_template,
@@ -113,18 +133,25 @@ async function loadOpen(db: Db, where: OpenWhere): Promise<OpenBatch | null> {
             json_build_object('id', c.id, 'name', c.name, 'arrCents', c.arr_cents::float8, 'csmOwner', c.csm_owner, 'contactEmail', c.contact_email) as customer,
             case when cc.owner is null then null else json_build_object('email', cc.email, 'slackTarget', cc.slack_target) end as csm,
             h.previous_score as "previousScore", h.signals, coalesce(h.penalties, '[]'::json) as penalties
-     from delivery d
+     from leased d
      join destination dst on dst.id = d.destination_id
      join outreach_action o on o.id = d.action_id
      join customer c on c.id = d.customer_id
      left join csm_contact cc on cc.owner = c.csm_owner
      left join lateral (select hs.previous_score, hs.signals, hs.penalties from health_score hs where hs.customer_id = d.customer_id
                         order by hs.as_of desc, hs.id desc limit 1) h on true
-     where ${OPEN_WHERE[key]} and d.status in ('PENDING', 'RETRYING')
      order by o.created_at, d.id`,
-    [typeof value === 'string' ? value : json(value)],
+    [parameter, leaseMs],
   );
-  if (rows.length === 0) return null;
+  if (rows.length === 0) {
+    const beingSent = await queryOne<{ leased: boolean }>(
+      db,
+      `select exists (select 1 from delivery d where ${OPEN_WHERE[key]} and d.status in ('PENDING', 'RETRYING')) as leased`,
+      [parameter],
+    );
+    if (beingSent?.leased) throw new DeliveryBeingSentError();
+    return null;
+  }
   return {
     destination: rows[0].destination,
     items: rows.map(({ destination, retryFrom, signals, penalties, ...item }) => ({
@@ -137,8 +164,12 @@ async function loadOpen(db: Db, where: OpenWhere): Promise<OpenBatch | null> {
 }
 
 /** The open deliveries of one message (a delivery, or a digest's), or null when none is open. */
-export async function loadOpenDeliveries(db: Db, where: { deliveryId: string } | { digestId: string }): Promise<OpenDeliveries | null> {
-  const open = await loadOpen(db, where);
+export async function loadOpenDeliveries(
+  db: Db,
+  where: { deliveryId: string } | { digestId: string },
+  leaseMs: number,
+): Promise<OpenDeliveries | null> {
+  const open = await loadOpen(db, where, leaseMs);
   if (!open) return null;
   return {
     destination: open.destination,
@@ -150,8 +181,8 @@ export async function loadOpenDeliveries(db: Db, where: { deliveryId: string } |
 }
 
 /** The still open ones among a batch job's deliveries (a rerun after a crash sends only these), or null. */
-export function loadOpenBatch(db: Db, deliveryIds: readonly string[]): Promise<OpenBatch | null> {
-  return loadOpen(db, { deliveryIds });
+export function loadOpenBatch(db: Db, deliveryIds: readonly string[], leaseMs: number): Promise<OpenBatch | null> {
+  return loadOpen(db, { deliveryIds }, leaseMs);
 }
 
 /**
@@ -171,6 +202,13 @@ export async function collectDigest(db: Db, destinationId: string, csmOwner: str
   );
   return row?.digestId ?? null;
 }
+
+/**
+ * SQL: the graphile-worker job key of a message's attempts, from the job's payload (a delivery, or a
+ * digest; none for a batch): one attempt of a message waits in the queue at a time.
+ */
+const MESSAGE_JOB_KEY_SQL = (payload: string) =>
+  `coalesce('delivery:' || (${payload}->>'deliveryId'), 'digest:' || (${payload}->>'digestId'))`;
 
 /** A job to queue with an outcome: the next attempt of a message. */
 export interface DeliveryJob {
@@ -221,14 +259,16 @@ export async function recordOutcomes(db: Db, outcomes: ReadonlyArray<{ deliveryI
        -- In id order, as cancelOpenDeliveries locks them: the two never deadlock.
        select d.id from delivery d where d.id in (select id from x) and d.status in ('PENDING', 'RETRYING') order by d.id for update
      ), updated as (
-       update delivery d set status = x.status, last_error = x.error, next_attempt_at = x.next_at,
+       update delivery d set status = x.status, last_error = x.error, next_attempt_at = x.next_at, sending_since = null,
               attempts = d.attempts + (x.status in ('DELIVERED', 'RETRYING', 'DEAD'))::int,
               last_attempt_at = case when x.status in ('DELIVERED', 'RETRYING', 'DEAD') then now() else d.last_attempt_at end,
               delivered_at = case when x.status = 'DELIVERED' then now() else d.delivered_at end
        from x where d.id = x.id and d.id in (select id from locked)
        returning x.task, x.payload, x.next_at
      ), jobs as (
-       select distinct on (task, payload::text) row(task, payload, null, next_at, null, null, null, null)::graphile_worker.job_spec as spec
+       -- Keyed by the message: a redeliver or a later retry replaces the attempt still waiting to run.
+       select distinct on (task, payload::text)
+              row(task, payload, null, next_at, null, ${MESSAGE_JOB_KEY_SQL('payload')}, null, null)::graphile_worker.job_spec as spec
        from updated where task is not null
      )
      select count(*) from graphile_worker.add_jobs(coalesce((select array_agg(spec) from jobs), '{}'::graphile_worker.job_spec[]))`,
@@ -287,7 +327,7 @@ export async function redeliver(db: Db, deliveryId: string): Promise<DeliveryRow
        update delivery d set status = 'PENDING', last_error = null, next_attempt_at = null, digest_id = null, retry_from = now()
        where d.id = ?::uuid returning d.*
      ), queued as (
-       select graphile_worker.add_job('${DELIVER_TASK}', json_build_object('deliveryId', d.id)) from updated d
+       select graphile_worker.add_job('${DELIVER_TASK}', json_build_object('deliveryId', d.id), job_key => 'delivery:' || d.id) from updated d
      )
      select ${DELIVERY_COLUMNS} from updated d where (select count(*) from queued) >= 0`,
     [deliveryId],

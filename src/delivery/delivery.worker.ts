@@ -151,6 +151,15 @@ function sendingWindowMs(deps: WorkerDeps): number {
 }
 
 /**
+ * How long after an attempt took its deliveries (`sending_since`) it can still be sending: no send
+ * starts after the sending window. Shorter than the job lock: a job released after a crash finds its
+ * deliveries free again.
+ */
+function leaseMs(deps: WorkerDeps): number {
+  return sendingWindowMs(deps) + deps.http.timeoutMs;
+}
+
+/**
  * Sends a batch job's open deliveries, each as its own message (its delivery id as webhook-id),
  * `batchConcurrency` at once, and records every outcome in one statement. No send starts after
  * `startBy`: the deliveries left are handed to jobs of their own (still PENDING, not an attempt).
@@ -186,12 +195,12 @@ function tasks(deps: WorkerDeps): Record<string, Task> {
       const { deliveryIds } = payload as { deliveryIds: string[] };
       const startBy = Date.now() + sendingWindowMs(deps);
       await scoringSettled(Math.min(deps.waitForScoringMs, sendingWindowMs(deps) / 2));
-      const open = await loadOpenBatch(deps.db(), deliveryIds);
+      const open = await loadOpenBatch(deps.db(), deliveryIds, leaseMs(deps));
       if (open) await attemptBatch(open, startBy, deps);
     },
     [DELIVER_TASK]: async (payload) => {
       const { deliveryId } = payload as { deliveryId: string };
-      const open = await loadOpenDeliveries(deps.db(), { deliveryId });
+      const open = await loadOpenDeliveries(deps.db(), { deliveryId }, leaseMs(deps));
       if (open) await attempt(open, deliveryId, { task: DELIVER_TASK, payload: { deliveryId } }, deps);
     },
     // First run: takes the destination's waiting deliveries for the CSM as one digest. A retry
@@ -200,7 +209,7 @@ function tasks(deps: WorkerDeps): Record<string, Task> {
       const { destinationId, csmOwner, digestId } = payload as { destinationId?: string; csmOwner?: string | null; digestId?: string };
       const id = digestId ?? (await collectDigest(deps.db(), destinationId as string, csmOwner ?? null));
       if (!id) return;
-      const open = await loadOpenDeliveries(deps.db(), { digestId: id });
+      const open = await loadOpenDeliveries(deps.db(), { digestId: id }, leaseMs(deps));
       if (open) await attempt(open, id, { task: DIGEST_TASK, payload: { digestId: id } }, deps);
     },
     [RELEASE_TASK]: async () => {

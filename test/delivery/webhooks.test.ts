@@ -227,6 +227,33 @@ describe('webhook destinations', () => {
     expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
   });
 
+  it('sends a message once when it is redelivered while an attempt is sending it', async () => {
+    await seedDecliningAccounts(server, ['cust_w8']);
+    receiver.hold = true;
+    await scoreNow(server, ['cust_w8']);
+    await waitFor(async () => receiver.waiting() > 0, 'an attempt held open by the receiver');
+    const held = receiver.waiting();
+    const [delivery] = await deliveriesOf('cust_w8');
+    const again = await ok(server, `mutation($id: ID!) { redeliver(deliveryId: $id) { id status } }`, { id: delivery.id });
+    expect(again.redeliver.status).toBe('PENDING');
+    // The redelivery's job runs at once and finds the message being sent: it sends nothing meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(receiver.waiting()).toBe(held);
+    receiver.release();
+    await waitFor(async () => (await deliveriesOf('cust_w8')).every((d: any) => d.status === 'DELIVERED'), 'delivered');
+    // Past the redelivery job's next run: it found the message delivered and sent nothing.
+    await waitFor(async () => {
+      const [row] = await sql<{ count: number }>(
+        server.database,
+        `select count(*)::int as count from graphile_worker.jobs where key = 'delivery:' || $1`,
+        [delivery.id],
+      );
+      return row.count === 0;
+    }, 'the redelivery job done');
+    expect(receiver.received.filter((r) => r.id === delivery.id)).toHaveLength(1);
+    expect((await deliveriesOf('cust_w8')).find((d: any) => d.id === delivery.id)).toMatchObject({ status: 'DELIVERED', attempts: 1 });
+  });
+
   it('stops pending deliveries when the destination is paused, and sends nothing to it after', async () => {
     await seedDecliningAccounts(server, ['cust_w6', 'cust_w7']);
     receiver.status = 503;
