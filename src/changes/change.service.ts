@@ -23,9 +23,14 @@ function sources(owned: string): string[] {
     `select 'score:' || h.id, 'SCORE_DROPPED', h.as_of, h.customer_id, h.tier, h.tier, h.previous_score::int, h.score::int, null
      from health_score h where h.as_of >= ? and not h.backfill and h.previous_score > h.score and h.previous_score - h.score >= ? and h.customer_id in (${owned})
        and not exists (select 1 from tier_change t where t.customer_id = h.customer_id and t.changed_at = h.as_of)
-       -- A drop the scoring saw: not one measured against a point a backfill inserted before it afterwards.
-       and not exists (select 1 from (select p.computed_at from health_score p where p.customer_id = h.customer_id and p.as_of < h.as_of
-                                      order by p.as_of desc, p.id desc limit 1) prev where prev.computed_at > h.computed_at)`,
+       -- A drop the scoring saw: not one measured against a point a backfill inserted before it
+       -- afterwards, nor one from a point of another model version (the model changed, not the
+       -- account: playbooks do not count it either).
+       and not exists (select 1 from (select p.computed_at, p.model_version from health_score p where p.customer_id = h.customer_id and p.as_of < h.as_of
+                                      order by p.as_of desc, p.id desc limit 1) prev
+                       where prev.computed_at > h.computed_at or prev.model_version <> h.model_version)
+       -- Nor the score of an account that had cancelled by then: it is in no tier, and its score falls as its silence grows.
+       and not exists (select 1 from customer c where c.id = h.customer_id and c.churned_at <= h.as_of)`,
     `select 'payment:' || p.id, 'PAYMENT_FAILED', p.occurred_at, p.customer_id, null, null, null, null, round(p.amount_cents / power(10::numeric, ${MINOR_DIGITS_SQL}), ${MINOR_DIGITS_SQL})::text || ' ' || p.currency
      from payment p where p.occurred_at >= ? and p.occurred_at <= now() and p.status = 'FAILED' and p.customer_id in (${owned})`,
     `select 'ticket:' || s.id, 'URGENT_TICKET', s.opened_at, s.customer_id, null, null, null, null, s.severity || coalesce(': ' || s.subject, '')

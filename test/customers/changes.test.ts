@@ -154,3 +154,29 @@ it('lists a record dated ahead of now (a client clock ahead of ours) once its da
   await sql(server.database, `update nps_response set responded_at = now() - interval '1 minute' where customer_id = 'cust_ch_ahead'`);
   expect(await kinds()).toEqual(['DETRACTOR', 'PAYMENT_FAILED', 'URGENT_TICKET']);
 });
+
+it('lists no score drop of an account cancelled by then, nor one from a point of another model version', async () => {
+  for (const [id, churnedAt] of [
+    ['cust_ch_gone', hoursAgo(100)],
+    ['cust_ch_model', null],
+  ] as const)
+    await ok(
+      `mutation { upsertCustomer(input: { id: "${id}", name: "${id}", signedUpAt: "${hoursAgo(2000)}"${churnedAt ? `, churnedAt: "${churnedAt}"` : ''} }) { id } }`,
+    );
+  const point = (id: string, score: number, previous: number | null, version: number, at: number) =>
+    sql(
+      server.database,
+      `insert into health_score (customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, model_version, as_of) values ($1, $2, 'critical', 'STABLE', $3, '[]', '[]', '[]', 1, $4, $5)`,
+      [id, score, previous, version, hoursAgo(at)],
+    );
+  // Cancelled four days ago: its score falls as its silence grows, within the tier it left in.
+  await point('cust_ch_gone', 15, null, 1, 30);
+  await point('cust_ch_gone', 0, 15, 1, 3);
+  // Scored under version 1, then under version 2 (a model change moved it), then a real drop under 2.
+  await point('cust_ch_model', 40, null, 1, 30);
+  await point('cust_ch_model', 20, 40, 2, 4);
+  await point('cust_ch_model', 5, 20, 2, 2);
+  const feed = await ok<Feed>(`{ changes(since: "${hoursAgo(24)}", first: 100) { ${FIELDS} } }`);
+  const drops = feed.changes.edges.filter((e) => e.node.kind === 'SCORE_DROPPED' && e.node.customer.id.match(/gone|model/));
+  expect(drops.map((e) => [e.node.customer.id, e.node.toScore])).toEqual([['cust_ch_model', 5]]);
+});
