@@ -27,9 +27,30 @@ const DAY_MS = 86_400_000;
 /** A fact reported as past may carry a clock or time zone ahead of ours by up to this much. */
 export const PAST_INSTANT_SLACK_MS = DAY_MS;
 
+/**
+ * Whether `value` holds more than `max` characters (Unicode code points, as PostgreSQL's
+ * `char_length` counts them): an emoji outside the Basic Multilingual Plane is one character, not the
+ * two UTF-16 units of JavaScript's `length`. Counted only when the units alone do not decide.
+ */
+export function longerThan(value: string, max: number): boolean {
+  if (value.length <= max) return false;
+  if (value.length > 2 * max) return true;
+  let characters = 0;
+  for (let i = 0; i < value.length; i++) {
+    const unit = value.charCodeAt(i);
+    // A high surrogate followed by a low one is one character.
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < value.length) {
+      const next = value.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+    }
+    if (++characters > max) return true;
+  }
+  return false;
+}
+
 /** Throws BAD_USER_INPUT unless `value` is valid Unicode without NUL and at most `max` characters long. */
 export function checkTextValue(value: string, argument: string, max: number): void {
-  if (value.length > max) throw new InvalidInputError(`${argument} is longer than ${max} characters`, { argument, max });
+  if (longerThan(value, max)) throw new InvalidInputError(`${argument} is longer than ${max} characters`, { argument, max });
   if (hasNul(value)) throw new InvalidInputError(`${argument} must not contain NUL characters`, { argument });
   if (hasLoneSurrogate(value)) throw new InvalidInputError(`${argument} is not valid Unicode (a lone surrogate)`, { argument });
 }

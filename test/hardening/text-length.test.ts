@@ -1,0 +1,33 @@
+// Text limits count characters (Unicode code points), not UTF-16 units: a name of 200 emoji fits in
+// a 200-character id, and 201 do not, through the API as through the check itself.
+import { longerThan } from '../../src/infra/input';
+import { startTestServer, TestServer } from '../helpers/server';
+
+describe('longerThan', () => {
+  it('counts a surrogate pair as one character, and a lone surrogate as one', () => {
+    expect(longerThan('😀'.repeat(200), 200)).toBe(false);
+    expect(longerThan('😀'.repeat(201), 200)).toBe(true);
+    expect(longerThan('a'.repeat(200), 200)).toBe(false);
+    expect(longerThan('a'.repeat(201), 200)).toBe(true);
+    expect(longerThan('😀'.repeat(100) + 'a'.repeat(100), 200)).toBe(false);
+    expect(longerThan('\ud800'.repeat(201), 200)).toBe(true);
+    expect(longerThan('😀'.repeat(99) + '\ud800', 100)).toBe(false);
+  });
+});
+
+describe('through the API', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ label: 'text_length' });
+  });
+  afterAll(() => server.stop());
+
+  it('stores an id of 200 emoji and refuses one of 201, naming the argument', async () => {
+    const upsert = 'mutation ($id: ID!) { upsertCustomer(input: { id: $id, name: "Emoji" }) { id } }';
+    const fits = await server.request<{ upsertCustomer: { id: string } }, { id: string }>(upsert, { id: '𠀀'.repeat(200) });
+    expect(fits.errors).toBeUndefined();
+    expect([...fits.data!.upsertCustomer.id]).toHaveLength(200);
+    const over = await server.request(upsert, { id: '𠀀'.repeat(201) });
+    expect(over.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'id' });
+  });
+});
