@@ -53,8 +53,13 @@ function parseArguments(argv: string[], now: number): Options {
     if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a whole number > 0`);
     return value;
   };
-  const to = values.has('to') ? new Date(values.get('to') as string) : new Date(now - DAY_MS);
-  const from = values.has('from') ? new Date(values.get('from') as string) : new Date(to.getTime() - number('weeks', 16) * 7 * DAY_MS);
+  const instant = (name: string) => {
+    const value = new Date(values.get(name) as string);
+    if (Number.isNaN(value.getTime())) throw new Error(`--${name} must be an ISO date-time, such as 2026-11-01T00:00:00Z\n\n${USAGE}`);
+    return value;
+  };
+  const to = values.has('to') ? instant('to') : new Date(now - DAY_MS);
+  const from = values.has('from') ? instant('from') : new Date(to.getTime() - number('weeks', 16) * 7 * DAY_MS);
   return {
     from,
     to,

@@ -3,7 +3,8 @@
 // required): imports a file of NDJSON events (`-` reads stdin), prints the summary and the refused
 // lines, and optionally backfills the score history of the last N days, without side effects.
 import 'reflect-metadata';
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { AppConfig, readConfig } from '../infra/config';
 import { commandServices, CoreServices } from '../context';
@@ -73,6 +74,17 @@ export async function backfillDailyHistory(
   });
 }
 
+/** Throws a one-line error unless `file` can be read (before any database work). */
+async function readable(file: string): Promise<void> {
+  try {
+    await access(file, constants.R_OK);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? String(error));
+    throw new Error(`cannot read ${file}: ${reason}`, { cause: error });
+  }
+}
+
 /** Runs the command against the database `orm` is open on (at `databaseUrl`). */
 export async function runImportCommand(
   command: ImportCommand,
@@ -81,6 +93,7 @@ export async function runImportCommand(
   databaseUrl: string,
   print: (line: string) => void,
 ): Promise<void> {
+  if (command.file !== '-') await readable(command.file);
   const source = command.file === '-' ? process.stdin : createReadStream(command.file);
   let lastPrinted = 0;
   const summary = await importEvents(databaseUrl, source, {

@@ -338,6 +338,11 @@ describe('npm run import -- FILE --backfill-days N', () => {
       );
       expect(printed.filter((line) => line.endsWith('already scored'))).toHaveLength(3);
       expect(await sql(database, 'select count(*)::int as n from health_score')).toEqual([{ n: 12 }]);
+      // A file that is not there: one line that says so, and nothing done.
+      const missing = path.join(dir, 'missing.ndjson');
+      await expect(
+        runImportCommand({ file: missing, backfillDays: 3 }, orm, readConfig({ LOG_LEVEL: 'silent' }), database.url, () => {}),
+      ).rejects.toThrow(`cannot read ${missing}: no such file`);
     } finally {
       await orm.close();
       await database.drop();

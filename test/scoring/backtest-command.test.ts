@@ -62,6 +62,13 @@ it('backtests a chosen model alone, even one equal to an earlier default', async
   expect(output).toMatch(/\| figure \| model v2 \|\n/);
 }, 60_000);
 
+it('refuses a date it cannot read, saying which and how to write one', async () => {
+  const { code, output } = await backtestCommand(['--from', 'garbage', '--to', '2026-11-01T00:00:00Z']);
+  expect(code).toBe(1);
+  expect(output).toContain('--from must be an ISO date-time, such as 2026-11-01T00:00:00Z');
+  expect(output).toContain('Usage: npm run backtest');
+}, 60_000);
+
 it('does not count the current default as an earlier one', async () => {
   await updateScoringModel(db(), structuredClone(DEFAULT_SCORING_MODEL), { shippedDefault: true });
   expect(await activeEarlierDefault(db())).toBeNull();
