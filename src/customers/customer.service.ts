@@ -89,12 +89,17 @@ export function validateCustomerInput(input: CustomerInput, now = new Date()): v
   );
 }
 
-/** The stored dates are checked too (`customer_churned_after_signup`): a churn given in one call and a later sign-up in another are refused. */
-const CHURN_AFTER_SIGNUP = {
-  constraint: 'customer_churned_after_signup',
-  message: 'churnedAt must not be before signedUpAt (as stored, or as given)',
-  argument: 'churnedAt',
-};
+/**
+ * The stored dates are checked too (`customer_churned_after_signup`): a churn given in one call and a
+ * later sign-up in another are refused, naming the date this call sent.
+ */
+function churnAfterSignup(input: { churnedAt?: Date | null }) {
+  return {
+    constraint: 'customer_churned_after_signup',
+    message: 'churnedAt must not be before signedUpAt (as stored, or as given)',
+    argument: input.churnedAt != null ? 'churnedAt' : 'signedUpAt',
+  };
+}
 
 /** SQL over a customer row `c`: not cancelled (no churn label, or one still ahead). */
 export const STILL_A_CUSTOMER = '(c.churned_at is null or c.churned_at > now())';
@@ -174,7 +179,7 @@ export async function upsertCustomer(db: Db, scheduler: RescoreScheduler | null,
         // Its current score was from before the sign-up: answered as it now stands, never scored.
         return (await queryOne<Customer>(tx, `select ${CUSTOMER_COLUMNS} from customer c where c.id = ?`, [written.id])) as Customer;
       }),
-    CHURN_AFTER_SIGNUP,
+    churnAfterSignup(input),
   );
 }
 

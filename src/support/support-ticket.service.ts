@@ -142,12 +142,17 @@ const HISTORY_REDATED = `
   ) redated
   where s.id = redated.id and s.changed_at <> redated.changed_at`;
 
-/** The stored dates are checked too (`support_ticket_resolved_after_opened`): `resolvedAt` and `openedAt` given in two calls are refused like both in one. */
-const RESOLVED_AFTER_OPENED = {
-  constraint: 'support_ticket_resolved_after_opened',
-  message: 'resolvedAt must not be before openedAt (as stored, or as given)',
-  argument: 'resolvedAt',
-};
+/**
+ * The stored dates are checked too (`support_ticket_resolved_after_opened`): `resolvedAt` and
+ * `openedAt` given in two calls are refused like both in one, naming the date this call sent.
+ */
+function resolvedAfterOpened(input: { resolvedAt?: Date | null }) {
+  return {
+    constraint: 'support_ticket_resolved_after_opened',
+    message: 'resolvedAt must not be before openedAt (as stored, or as given)',
+    argument: input.resolvedAt != null ? 'resolvedAt' : 'openedAt',
+  };
+}
 
 export async function recordSupportTicket(
   db: Db,
@@ -191,7 +196,7 @@ export async function recordSupportTicket(
      select ${SUPPORT_TICKET_COLUMNS} from upserted t`,
             [customerId, customerId, externalId, ...columns.map((c) => c.value), statusChangedAt?.toISOString() ?? null],
           ),
-        RESOLVED_AFTER_OPENED,
+        resolvedAfterOpened(input),
       );
       if (!row) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
       return row;

@@ -83,7 +83,8 @@ describe('customers', () => {
     const late = await server.request(UpsertCustomerDocument, {
       input: { id: 'cust_dates', name: 'Renamed', signedUpAt: '2026-08-01T00:00:00Z' },
     });
-    expect(late.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'churnedAt' });
+    // The refusal names the date this call sent.
+    expect(late.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'signedUpAt' });
     const stored = await server.gql(GetCustomerDocument, { id: 'cust_dates' });
     expect(stored.customer).toMatchObject({ name: 'Dates' });
   });

@@ -184,7 +184,8 @@ describe('the order of opening and resolution', () => {
     expect(early.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'resolvedAt' });
     // ZD-8 was resolved 25 days ago: an opening 12 days ago would come after it.
     const late = await record({ externalId: 'ZD-8', openedAt: daysAgo(12) });
-    expect(late.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'resolvedAt' });
+    // The refusal names the date this call sent.
+    expect(late.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'openedAt' });
     expect(await query(db, 'select * from support_ticket where customer_id = ? and external_id = ?', ['cust_tk_order', 'ZD-9'])).toEqual([
       before,
     ]);
