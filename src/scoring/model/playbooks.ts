@@ -95,7 +95,9 @@ function riskTriggers(input: PlaybookDecisionInput): PlaybookTrigger[] {
   const previousTier = tierByKey(model.tiers, previous?.tierKey);
   const currentTier = tierByKey(model.tiers, current.tierKey);
   if (previousTier && currentTier && currentTier.severity > previousTier.severity) triggers.push('TIER_WORSENED');
-  if (peakScoreInDropWindow !== null && peakScoreInDropWindow - current.score >= model.scoreDrop.points) {
+  // A drop still going on: an account climbing back from a worse tier is below its peak, but not dropping.
+  const falling = previous === null || current.score < previous.score;
+  if (falling && peakScoreInDropWindow !== null && peakScoreInDropWindow - current.score >= model.scoreDrop.points) {
     triggers.push('SCORE_DROP');
   }
   if (isWorstTier(model.tiers, current.tierKey)) triggers.push('CRITICAL');

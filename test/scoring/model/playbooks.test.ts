@@ -45,6 +45,17 @@ describe('decidePlaybookActions', () => {
       expect(decide({ ...base, peakScoreInDropWindow: 49 })).toEqual([]);
     });
 
+    it('does not take an account climbing back from a worse tier for a drop, though it is still far below its peak', () => {
+      const climbing = { previous: { score: 20, tierKey: 'critical' }, peakScoreInDropWindow: 90 } as const;
+      expect(decide({ ...climbing, current: { score: 55, tierKey: 'monitor', trend: 'IMPROVING' } })).toEqual([]);
+      // Falling again from there is a drop.
+      expect(
+        summary(
+          decide({ previous: { score: 58, tierKey: 'monitor' }, peakScoreInDropWindow: 90, current: { score: 55, tierKey: 'monitor' } }),
+        )[0],
+      ).toBe('monitor/check_in_email/SCORE_DROP/DECIDED');
+    });
+
     it('does nothing on a drop within a tier that has no playbook', () => {
       expect(decide({ previous: { score: 95, tierKey: 'healthy' }, peakScoreInDropWindow: 95, current: { score: 75 } })).toEqual([]);
     });
