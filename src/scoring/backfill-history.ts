@@ -14,6 +14,8 @@ export interface BackfillOptions {
   onInstant?: (asOf: Date, run: ScoringRunRecord | null) => void;
   /** Asked before each instant: the backfill ends there when it answers true (the process is stopping). */
   stopped?: () => boolean;
+  /** The runs are the first start's (`scoring_run.first_start`). */
+  firstStart?: boolean;
 }
 
 export interface BackfillSummary {
@@ -67,7 +69,7 @@ export async function backfillHistory(
       options.onInstant?.(asOf, null);
       continue;
     }
-    const run = await refreshAllHealthScores(services, db, asOf, true);
+    const run = await refreshAllHealthScores(services, db, asOf, true, { firstStart: options.firstStart });
     summary.runs++;
     summary.tierChanges += run?.tierChanges ?? 0;
     options.onInstant?.(asOf, run);

@@ -20,6 +20,7 @@ import {
   metricRequests,
   OutreachStatus,
   PenaltyResult,
+  readsPreviousFlags,
   ScoringModelConfig,
   SignalResult,
   tierDirection,
@@ -210,8 +211,8 @@ async function readBatchInputs(
     metricRequests(config),
     config.lifecycle.churnWindowDays + 1,
   );
-  // The previous score's flags matter only to a model that widens them (penaltyHysteresis).
-  const readFlags = Boolean(config.penaltyHysteresis);
+  // The previous score's flags matter only to a model that widens them or asks a condition only to start one.
+  const readFlags = readsPreviousFlags(config);
   const history = await query<HistoryRow>(
     tx,
     `with p as (select ?::timestamptz as as_of)
@@ -323,7 +324,9 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
       lastActivityAt,
       previousTierKey: previousTier,
       earlierScore: past?.earlierScore ?? null,
-      previousPenalties: past?.previousPenalties ? new Set(past.previousPenalties) : null,
+      // Flags of another model version are not this model's, though a flag may keep its name: a
+      // redefined one starts afresh, its start conditions asked.
+      previousPenalties: past?.previousPenalties && past.previousSameModel ? new Set(past.previousPenalties) : null,
     });
     const { result, tier, trend, lifecycleStage, accountNps } = assessment;
     plan.scoreRows.push({

@@ -29,4 +29,11 @@ export class ScoringRun {
 
   @Property({ type: 'text', nullable: true })
   error?: string | null;
+
+  /**
+   * A run of the first start's backfill (its days, then now): until that last run has succeeded, the
+   * next start resumes the backfill (src/scoring/scoring.scheduler.ts).
+   */
+  @Property({ type: 'boolean', default: false })
+  firstStart = false;
 }

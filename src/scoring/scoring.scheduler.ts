@@ -3,13 +3,14 @@
 // decays scores, and the first start over existing data backfills the last 30 days of history.
 // A write of signals wakes it through `scheduleRescore` (src/scoring/rescore-queue.ts); the round it
 // schedules is `rescoreQueued` below.
-import type { CoreServices } from '../context';
+import { CoreServices, databaseUrlOf } from '../context';
 import { Db, queryOne } from '../infra/sql';
 import { backfillHistory, endsOfPastDays } from './backfill-history';
 import type { RescoreScheduler } from './rescore-queue';
-import { failRunsInterruptedByACrash, refreshAllHealthScores, rescoreRequested } from './scoring.service';
+import { failRunsInterruptedByACrash, refreshAllHealthScores, rescoreRequested, withSessionLock } from './scoring.service';
 
 export const BACKFILL_DAYS = 30;
+const FIRST_START_BACKFILL_LOCK = 'healthgraph.first-start-backfill';
 
 export class ScoringScheduler implements RescoreScheduler {
   private debounceTimer: NodeJS.Timeout | undefined;
@@ -129,12 +130,17 @@ export class ScoringScheduler implements RescoreScheduler {
    */
   private async backfillIfFirstStart(): Promise<void> {
     const db = this.db();
-    if (!(await needsFirstStartBackfill(db))) return;
-    const today = new Date();
-    this.services.logger.info({ days: BACKFILL_DAYS }, 'first start with existing data: backfilling score history');
-    // The ends of the days, as `npm run import -- --backfill-days` scores them: days it scored are skipped.
-    await backfillHistory(this.services, db, endsOfPastDays(BACKFILL_DAYS, today), { stopped: () => this.stopped });
-    if (!this.stopped) await refreshAllHealthScores(this.services, db, today, true);
+    // One instance backfills; another starting meanwhile leaves it the work (and resumes it, at its
+    // next start, should that instance stop halfway).
+    await withSessionLock(databaseUrlOf(this.services), FIRST_START_BACKFILL_LOCK, false, async () => {
+      if (!(await needsFirstStartBackfill(db))) return;
+      this.services.logger.info({ days: BACKFILL_DAYS }, 'first start with existing data: backfilling score history');
+      // The ends of the days, as `npm run import -- --backfill-days` scores them: days it scored are skipped.
+      const days = endsOfPastDays(BACKFILL_DAYS, new Date());
+      await backfillHistory(this.services, db, days, { stopped: () => this.stopped, firstStart: true });
+      // As of the moment the days are done: a run as of now, which ends the first start.
+      if (!this.stopped) await refreshAllHealthScores(this.services, db, new Date(), true, { firstStart: true });
+    });
   }
 }
 
@@ -153,14 +159,17 @@ export async function rescoreQueued(services: CoreServices, db: Db): Promise<num
 }
 
 /**
- * Signals and no full run as of now that succeeded: a first start, or one that did not finish. A run
- * is "as of now" when it scored the instant it started at (a backfill's instants are days before).
+ * A first start: signals and no history at all. Or one cut short: runs of a first start's backfill,
+ * and none of them as of now that succeeded (its last run, as of the moment its days were done; a
+ * run is "as of now" when it scored the instant it started at, a backfill's instants are days before).
  */
 async function needsFirstStartBackfill(db: Db): Promise<boolean> {
   const row = await queryOne<{ needed: boolean }>(
     db,
     `select exists (select 1 from engagement_event)
-        and not exists (select 1 from scoring_run where status = 'SUCCEEDED' and as_of >= started_at - interval '1 hour') as needed`,
+        and (not exists (select 1 from health_score)
+             or (exists (select 1 from scoring_run where first_start)
+                 and not exists (select 1 from scoring_run where first_start and status = 'SUCCEEDED' and as_of >= started_at - interval '1 hour'))) as needed`,
   );
   return row?.needed ?? false;
 }

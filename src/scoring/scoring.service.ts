@@ -144,7 +144,20 @@ export async function refreshHealthScore(
  * only one full run happens at a time across every instance. `wait` false returns null when
  * another run holds it.
  */
-async function withFullRunLock<T>(databaseUrl: string, wait: boolean, work: (lock: Client) => Promise<T>): Promise<T | null> {
+function withFullRunLock<T>(databaseUrl: string, wait: boolean, work: (lock: Client) => Promise<T>): Promise<T | null> {
+  return withSessionLock(databaseUrl, FULL_RUN_LOCK, wait, work);
+}
+
+/**
+ * Holds the session-level advisory lock named `name` on a dedicated connection for the duration of
+ * `work`: one holder at a time across every instance. `wait` false returns null when it is held.
+ */
+export async function withSessionLock<T>(
+  databaseUrl: string,
+  name: string,
+  wait: boolean,
+  work: (lock: Client) => Promise<T>,
+): Promise<T | null> {
   const client = new Client({ connectionString: databaseUrl });
   // A connection lost while idle (the database restarting) is reported as an 'error' event, which
   // unhandled would end the process. The lock goes with the session; the run's own statements
@@ -153,16 +166,16 @@ async function withFullRunLock<T>(databaseUrl: string, wait: boolean, work: (loc
   await client.connect();
   try {
     if (wait) {
-      await client.query('select pg_advisory_lock(hashtext($1))', [FULL_RUN_LOCK]);
+      await client.query('select pg_advisory_lock(hashtext($1))', [name]);
     } else {
-      const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock(hashtext($1)) as locked', [FULL_RUN_LOCK]);
+      const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock(hashtext($1)) as locked', [name]);
       if (!rows[0].locked) return null;
     }
     try {
       return await work(client);
     } finally {
       // Without its session the lock is already released.
-      await client.query('select pg_advisory_unlock(hashtext($1))', [FULL_RUN_LOCK]).catch(() => undefined);
+      await client.query('select pg_advisory_unlock(hashtext($1))', [name]).catch(() => undefined);
     }
   } finally {
     await client.end().catch(() => undefined);
@@ -206,20 +219,21 @@ export async function refreshAllHealthScores(
   db: Db,
   asOf: Date | null | undefined,
   wait = true,
+  { firstStart = false }: { firstStart?: boolean } = {},
 ): Promise<ScoringRunRecord | null> {
   const when = checkAsOf(asOf);
   // A full run is what deliveries wait for (scoring-activity.ts): it scores every account at once.
   // Continuous rescoring of a few accounts is not waited for, or a steady stream would hold them back.
-  return withFullRunLock(databaseUrlOf(services), wait, (lock) => whileScoring(() => fullRun(services, db, lock, when)));
+  return withFullRunLock(databaseUrlOf(services), wait, (lock) => whileScoring(() => fullRun(services, db, lock, when, firstStart)));
 }
 
 /** The body of a full run, under its lock: the run's row, every batch, then the row's outcome. */
-async function fullRun(services: CoreServices, db: Db, lock: Client, when: Date): Promise<ScoringRunRecord> {
+async function fullRun(services: CoreServices, db: Db, lock: Client, when: Date, firstStart: boolean): Promise<ScoringRunRecord> {
   await failInterruptedRuns(services, lock);
   const run = (await queryOne<ScoringRunRecord>(
     db,
-    `insert into scoring_run (status, as_of) values ('RUNNING', ?) returning ${RUN_COLUMNS}`,
-    [when.toISOString()],
+    `insert into scoring_run (status, as_of, first_start) values ('RUNNING', ?, ?) returning ${RUN_COLUMNS}`,
+    [when.toISOString(), firstStart],
   )) as ScoringRunRecord;
   try {
     const model = await getActiveModel(db);

@@ -179,7 +179,10 @@ export async function recordSupportTicket(
        select id from customer where id = ?
      ), previous as (
        select t.id, t.status, t.opened_at, t.resolved_at,
-              (select max(s.changed_at) from support_ticket_status_change s where s.ticket_id = t.id) as last_changed_at
+              -- The latest change after the opening: the opening itself moves to the ticket's openedAt
+              -- in this statement (history_redated), which every change below is held to anyway.
+              (select max(later.changed_at) from (select s.changed_at from support_ticket_status_change s where s.ticket_id = t.id
+                                                  order by s.changed_at, s.id offset 1) later) as last_changed_at
        from support_ticket t where t.customer_id = ? and t.external_id = ?
      ), marked as (
        ${queueRescore('select id from known')}

@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import type { Db } from '../../src/infra/sql';
 import { endsOfPastDays } from '../../src/scoring/backfill-history';
 import { BACKFILL_DAYS } from '../../src/scoring/scoring.scheduler';
-import { rescoreRequested } from '../../src/scoring/scoring.service';
+import { refreshAllHealthScores, rescoreRequested } from '../../src/scoring/scoring.service';
 import {
   CustomerScoreStateDocument,
   RefreshAllDocument,
@@ -197,8 +197,11 @@ describe('a first start cut short', () => {
     }));
     await loader.gql(TrackEngagementBatchDocument, { events });
     // What a first start stopped after its twelfth day leaves: the twelve oldest days, no run as of now.
+    const db = loader.app.orm.em.fork() as Db;
     for (const asOf of endsOfPastDays(BACKFILL_DAYS, new Date()).slice(0, 12)) {
-      expect((await loader.gql(RefreshAllDocument, { asOf: asOf.toISOString() })).refreshAllHealthScores.status).toBe('SUCCEEDED');
+      expect(await refreshAllHealthScores(loader.app.services, db, asOf, true, { firstStart: true })).toMatchObject({
+        status: 'SUCCEEDED',
+      });
     }
     await loader.stop();
 
@@ -214,6 +217,34 @@ describe('a first start cut short', () => {
     await restarted.app.scheduler.idle();
     expect((await restarted.gql(ScoreHistoryDocument, { customerId: 'cust_cut' })).healthScoreHistory.totalCount).toBe(31);
     await restarted.stop();
+  });
+});
+
+describe('history written by other runs than a first start', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase('backfill_not_first');
+  });
+  afterAll(() => database.drop());
+
+  it('is left as it is: a start backfills only a first start, or one cut short', async () => {
+    const loader = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0' } });
+    await loader.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_kept', name: 'Kept', signedUpAt: new Date(Date.now() - 120 * DAY).toISOString() },
+    });
+    const events = Array.from({ length: 60 }, (_, d) => ({
+      customerId: 'cust_kept',
+      eventType: 'login',
+      occurredAt: new Date(Date.now() - d * DAY).toISOString(),
+    }));
+    await loader.gql(TrackEngagementBatchDocument, { events });
+    // Scored as of a past day only (an import's backfill, a script), never as of now by a full run.
+    await loader.gql(RefreshAllDocument, { asOf: new Date(Date.now() - 25 * DAY).toISOString() });
+    await loader.stop();
+    const started = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0', SCORING_INTERVAL_MS: '3600000' } });
+    await started.app.scheduler.idle();
+    expect((await started.gql(ScoreHistoryDocument, { customerId: 'cust_kept' })).healthScoreHistory.totalCount).toBe(1);
+    await started.stop();
   });
 });
 

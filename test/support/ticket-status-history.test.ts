@@ -212,6 +212,21 @@ describe('the status history of a ticket', () => {
     expect(await statusAsOf('cust_hist_reopened_at', 'T-1', '2026-09-16T00:00:00Z')).toBe('PENDING');
   });
 
+  it('dates a resolution sent with an earlier opening at its resolvedAt, not at the opening first recorded', async () => {
+    await createCustomer('cust_hist_both');
+    const input = { customerId: 'cust_hist_both', externalId: 'T-1' };
+    // First seen without an opening date: opened now.
+    await server.gql(RecordSupportTicketDocument, { input });
+    // The helpdesk's full record: opened on the 2nd, solved on the 5th.
+    await server.gql(RecordSupportTicketDocument, {
+      input: { ...input, status: 'SOLVED', openedAt: '2026-09-02T00:00:00Z', resolvedAt: '2026-09-05T00:00:00Z' },
+    });
+    expect(await statusChanges('cust_hist_both', 'T-1')).toEqual([
+      { status: 'OPEN', changedAt: '2026-09-02T00:00:00.000Z' },
+      { status: 'SOLVED', changedAt: '2026-09-05T00:00:00.000Z' },
+    ]);
+  });
+
   it('writes no history for an unknown customer or refused input', async () => {
     const unknown = await server.request(RecordSupportTicketDocument, { input: { customerId: 'cust_hist_nobody', externalId: 'T-1' } });
     expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');

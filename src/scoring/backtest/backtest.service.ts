@@ -6,7 +6,7 @@ import { ensure, InvalidInputError, NotFoundError } from '../../infra/errors';
 import { decodeCursor, encodeCursor, MAX_PAGE_SIZE, PageInfo } from '../../infra/pagination';
 import { Db, json, query, queryOne } from '../../infra/sql';
 import { getActiveModel } from '../scoring-model.service';
-import { assessCustomer, computeScore, metricRequests, ScoringModelConfig, validateModel } from '../model';
+import { assessCustomer, computeScore, metricRequests, readsPreviousFlags, ScoringModelConfig, validateModel } from '../model';
 import { BacktestReport, evaluateBacktest } from './evaluate';
 import { EvaluationSlots } from './evaluation-slots';
 import { fitSignalWeightsOffThread } from './fit-off-thread';
@@ -333,7 +333,7 @@ async function previewOf(
       requests,
       config.lifecycle.churnWindowDays + 1,
     );
-    const applied = config.penaltyHysteresis
+    const applied = readsPreviousFlags(config)
       ? await latestAppliedPenalties(
           db,
           batch.map((a) => a.id),

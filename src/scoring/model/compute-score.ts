@@ -295,6 +295,15 @@ export function computeScore(
   };
 }
 
+/**
+ * Whether a model's scoring depends on the flags the previous score applied: it widens them
+ * (`penaltyHysteresis`), or some condition only starts a flag (`startOnly`). The others need not
+ * read them.
+ */
+export function readsPreviousFlags(model: ScoringModelConfig): boolean {
+  return (model.penaltyHysteresis ?? 0) > 0 || model.penalties.some((p) => p.onlyWhen?.some((c) => c.startOnly === true));
+}
+
 /** The names of the penalties a score applied: what the next scoring widens (`penaltyHysteresis`). */
 export function appliedPenalties(penalties: readonly PenaltyResult[]): ReadonlySet<string> {
   return new Set(penalties.filter((p) => p.applied).map((p) => p.name));

@@ -8,6 +8,7 @@ import {
   DEFAULT_SCORING_MODEL,
   metricKeyOf,
   metricRequests,
+  readsPreviousFlags,
 } from '../../../src/scoring/model';
 import type { MetricValues, PenaltyConfig, PenaltyResult, ScoringModelConfig } from '../../../src/scoring/model';
 import { decodePenalties, encodePenalties } from '../../../src/scoring/signal-storage';
@@ -148,6 +149,14 @@ describe('penalty hysteresis', () => {
     expect(flag(computeScore(both, { ...metrics({ team: 0.3, inUse: 0.2 }), [sevenDays]: 0.2 }, wasApplied('team')), 'team')).toMatchObject(
       { applied: false, heldBack: true, heldBackBy: [{ condition: 1, value: 0.2 }] },
     );
+  });
+
+  it('has scoring read the previous flags for a margin or a start-only condition, and not otherwise', () => {
+    expect(readsPreviousFlags(model())).toBe(false);
+    expect(readsPreviousFlags(model(0))).toBe(false);
+    expect(readsPreviousFlags(model(0.1))).toBe(true);
+    expect(readsPreviousFlags({ ...model(), penalties: [{ ...teamFlag, onlyWhen: [{ ...inUse, startOnly: true }] }] })).toBe(true);
+    expect(readsPreviousFlags(DEFAULT_SCORING_MODEL)).toBe(true);
   });
 
   it('lists the flags a score applied, for the next scoring', () => {
