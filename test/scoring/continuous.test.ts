@@ -145,6 +145,34 @@ describe('full runs across instances', () => {
   });
 });
 
+/** A database holding one customer signed up 120 days ago and active daily for `days` days, loaded by a server without full runs. */
+async function loaderWithDailyCustomer(database: TestDatabase, customerId: string, days: number): Promise<TestServer> {
+  const loader = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0' } });
+  await loader.gql(UpsertCustomerDocument, {
+    input: { id: customerId, name: customerId, signedUpAt: new Date(Date.now() - 120 * DAY).toISOString() },
+  });
+  const events = Array.from({ length: days }, (_, d) => ({
+    customerId,
+    eventType: 'login',
+    occurredAt: new Date(Date.now() - d * DAY).toISOString(),
+  }));
+  await loader.gql(TrackEngagementBatchDocument, { events });
+  return loader;
+}
+
+/** Starts a server with the hourly run on (and so the first-start backfill), waits for its start-up scoring, and counts the customer's history. */
+async function historyAfterAStart(database: TestDatabase, customerId: string): Promise<string[]> {
+  const started = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0', SCORING_INTERVAL_MS: '3600000' } });
+  try {
+    await started.app.scheduler.idle();
+    const history = await started.gql(ScoreHistoryDocument, { customerId, first: 100 });
+    expect(history.healthScoreHistory.totalCount).toBe(history.healthScoreHistory.edges.length);
+    return history.healthScoreHistory.edges.map((edge) => String(edge.node.asOf));
+  } finally {
+    await started.stop();
+  }
+}
+
 describe('first start', () => {
   let database: TestDatabase;
   beforeAll(async () => {
@@ -153,28 +181,9 @@ describe('first start', () => {
   afterAll(() => database.drop());
 
   it('backfills 30 days of history once, when it finds signals and no history', async () => {
-    const loader = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0' } });
-    await loader.gql(UpsertCustomerDocument, {
-      input: { id: 'cust_old', name: 'Old', signedUpAt: new Date(Date.now() - 120 * DAY).toISOString() },
-    });
-    const events = Array.from({ length: 90 }, (_, d) => ({
-      customerId: 'cust_old',
-      eventType: 'login',
-      occurredAt: new Date(Date.now() - d * DAY).toISOString(),
-    }));
-    await loader.gql(TrackEngagementBatchDocument, { events });
-    await loader.stop();
-
-    const started = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0', SCORING_INTERVAL_MS: '3600000' } });
-    await started.app.scheduler.idle();
-    const history = await started.gql(ScoreHistoryDocument, { customerId: 'cust_old', first: 100 });
-    expect(history.healthScoreHistory.totalCount).toBe(31);
-    await started.stop();
-
-    const restarted = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0', SCORING_INTERVAL_MS: '3600000' } });
-    await restarted.app.scheduler.idle();
-    expect((await restarted.gql(ScoreHistoryDocument, { customerId: 'cust_old' })).healthScoreHistory.totalCount).toBe(31);
-    await restarted.stop();
+    await (await loaderWithDailyCustomer(database, 'cust_old', 90)).stop();
+    expect(await historyAfterAStart(database, 'cust_old')).toHaveLength(31);
+    expect(await historyAfterAStart(database, 'cust_old')).toHaveLength(31);
   });
 });
 
@@ -186,16 +195,7 @@ describe('a first start cut short', () => {
   afterAll(() => database.drop());
 
   it('is resumed by the next start: the days not yet scored, then now, each day once', async () => {
-    const loader = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0' } });
-    await loader.gql(UpsertCustomerDocument, {
-      input: { id: 'cust_cut', name: 'Cut short', signedUpAt: new Date(Date.now() - 120 * DAY).toISOString() },
-    });
-    const events = Array.from({ length: 90 }, (_, d) => ({
-      customerId: 'cust_cut',
-      eventType: 'login',
-      occurredAt: new Date(Date.now() - d * DAY).toISOString(),
-    }));
-    await loader.gql(TrackEngagementBatchDocument, { events });
+    const loader = await loaderWithDailyCustomer(database, 'cust_cut', 90);
     // What a first start stopped after its twelfth day leaves: the twelve oldest days, no run as of now.
     const db = loader.app.orm.em.fork() as Db;
     for (const asOf of endsOfPastDays(BACKFILL_DAYS, new Date()).slice(0, 12)) {
@@ -204,19 +204,10 @@ describe('a first start cut short', () => {
       });
     }
     await loader.stop();
-
-    const resumed = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0', SCORING_INTERVAL_MS: '3600000' } });
-    await resumed.app.scheduler.idle();
-    const history = await resumed.gql(ScoreHistoryDocument, { customerId: 'cust_cut', first: 100 });
-    expect(history.healthScoreHistory.totalCount).toBe(31);
-    const days = history.healthScoreHistory.edges.map((edge) => String(edge.node.asOf).slice(0, 10));
-    expect(new Set(days).size).toBe(31);
-    await resumed.stop();
-
-    const restarted = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0', SCORING_INTERVAL_MS: '3600000' } });
-    await restarted.app.scheduler.idle();
-    expect((await restarted.gql(ScoreHistoryDocument, { customerId: 'cust_cut' })).healthScoreHistory.totalCount).toBe(31);
-    await restarted.stop();
+    const resumed = await historyAfterAStart(database, 'cust_cut');
+    expect(resumed).toHaveLength(31);
+    expect(new Set(resumed.map((asOf) => asOf.slice(0, 10))).size).toBe(31);
+    expect(await historyAfterAStart(database, 'cust_cut')).toHaveLength(31);
   });
 });
 
@@ -228,23 +219,11 @@ describe('history written by other runs than a first start', () => {
   afterAll(() => database.drop());
 
   it('is left as it is: a start backfills only a first start, or one cut short', async () => {
-    const loader = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0' } });
-    await loader.gql(UpsertCustomerDocument, {
-      input: { id: 'cust_kept', name: 'Kept', signedUpAt: new Date(Date.now() - 120 * DAY).toISOString() },
-    });
-    const events = Array.from({ length: 60 }, (_, d) => ({
-      customerId: 'cust_kept',
-      eventType: 'login',
-      occurredAt: new Date(Date.now() - d * DAY).toISOString(),
-    }));
-    await loader.gql(TrackEngagementBatchDocument, { events });
+    const loader = await loaderWithDailyCustomer(database, 'cust_kept', 60);
     // Scored as of a past day only (an import's backfill, a script), never as of now by a full run.
     await loader.gql(RefreshAllDocument, { asOf: new Date(Date.now() - 25 * DAY).toISOString() });
     await loader.stop();
-    const started = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0', SCORING_INTERVAL_MS: '3600000' } });
-    await started.app.scheduler.idle();
-    expect((await started.gql(ScoreHistoryDocument, { customerId: 'cust_kept' })).healthScoreHistory.totalCount).toBe(1);
-    await started.stop();
+    expect(await historyAfterAStart(database, 'cust_kept')).toHaveLength(1);
   });
 });
 
