@@ -7,6 +7,7 @@
 import type { GatewayExecutor, GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from '@apollo/server-gateway-interface';
 import { DocumentNode, execute, GraphQLError, GraphQLSchema, printSchema } from 'graphql';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
+import { withCode } from './errors';
 
 /** A document is compiled the second time it is run: one-off documents are not worth compiling (a few ms each). */
 const COMPILE_AFTER_RUNS = 2;
@@ -32,6 +33,41 @@ function asGraphQLError(error: GraphQLError): GraphQLError {
   return rebuilt;
 }
 
+/**
+ * No list any argument takes holds more items than a batch of events (10,000). A longer one is
+ * refused before the variables are coerced: coercing is the costliest step of such a request, and
+ * graphql-jit's compiled coercion builds an error for every invalid item of the list, without a cap,
+ * on the event loop (330,000 empty objects held the server for seconds).
+ */
+export const MAX_LIST_VARIABLE_ITEMS = 10_000;
+
+/** The first variable holding a list longer than MAX_LIST_VARIABLE_ITEMS, at any depth, or undefined. */
+export function variableWithOversizedList(variables: Record<string, unknown>): string | undefined {
+  for (const [name, value] of Object.entries(variables)) {
+    const pending: unknown[] = [value];
+    while (pending.length > 0) {
+      const next = pending.pop();
+      if (Array.isArray(next)) {
+        if (next.length > MAX_LIST_VARIABLE_ITEMS) return name;
+        pending.push(...next.filter((item) => item !== null && typeof item === 'object'));
+      } else if (next !== null && typeof next === 'object') {
+        for (const item of Object.values(next)) if (item !== null && typeof item === 'object') pending.push(item);
+      }
+    }
+  }
+  return undefined;
+}
+
+const VARIABLE_ERROR = /^(Variable "\$|Too many errors processing variables)/;
+
+/**
+ * Variable errors as BAD_USER_INPUT: graphql-js's own carry no code, among them the one it adds when
+ * it stops after 50 ("Too many errors processing variables"), which would otherwise be masked.
+ */
+function variableErrors(errors: readonly GraphQLError[]): GraphQLError[] {
+  return errors.map((error) => (VARIABLE_ERROR.test(error.message) ? withCode(error, 'BAD_USER_INPUT') : error));
+}
+
 export function compiledQueryGateway(schema: GraphQLSchema): GatewayInterface {
   // Keyed by the parsed document, which Apollo's document cache hands back for a repeated query;
   // an entry goes when Apollo evicts the document.
@@ -54,6 +90,11 @@ export function compiledQueryGateway(schema: GraphQLSchema): GatewayInterface {
   const executor: GatewayExecutor = async (request) => {
     const { document, operation, operationName, context } = request;
     const variables = request.request.variables ?? {};
+    const oversized = variableWithOversizedList(variables);
+    if (oversized !== undefined) {
+      const message = `$${oversized} holds a list of more than ${MAX_LIST_VARIABLE_ITEMS.toLocaleString('en-US')} items`;
+      return { errors: [new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argument: oversized } })] };
+    }
     if (operation?.operation === 'query' || operation?.operation === 'mutation') {
       const compiled = compiledFor(document, operationName);
       if (compiled) {
@@ -69,7 +110,9 @@ export function compiledQueryGateway(schema: GraphQLSchema): GatewayInterface {
     // Without an operation Apollo could resolve, graphql-js is given the name the client sent, so it
     // answers with its own error (an unknown or missing operation name) instead of running another one.
     const name = operation ? operationName : request.request.operationName;
-    return execute({ schema, document, contextValue: context, variableValues: variables, operationName: name });
+    const result = await execute({ schema, document, contextValue: context, variableValues: variables, operationName: name });
+    // No `data` at all: the variables did not coerce (or the operation was not found); nothing ran.
+    return 'data' in result || !result.errors ? result : { ...result, errors: variableErrors(result.errors) };
   };
 
   return {

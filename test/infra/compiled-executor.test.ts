@@ -141,3 +141,38 @@ describe('mutations run again (compiled)', () => {
     }
   });
 });
+
+describe('variables a client cannot make costly', () => {
+  const BATCH = `mutation Batch($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }`;
+  const post = async (variables: Record<string, unknown>) => {
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: BATCH, variables }),
+    });
+    return { status: response.status, body: (await response.json()) as GraphQLResponse<unknown> };
+  };
+
+  it('refuses a list longer than any argument takes before coercing it, compiled or not, naming the variable', async () => {
+    await post({ events: [{}] });
+    for (let run = 0; run < 2; run++) {
+      const started = Date.now();
+      const refused = await post({ events: Array.from({ length: 100_000 }, () => ({})) });
+      expect(refused.body.errors).toHaveLength(1);
+      expect(refused.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'events' });
+      expect(refused.body.errors?.[0].message).toBe('$events holds a list of more than 10,000 items');
+      // Refused without an error per item: well under the seconds coercing them took.
+      expect(Date.now() - started).toBeLessThan(2000);
+    }
+  });
+
+  it('answers more than 50 bad values as bad input, the error that ends the list included', async () => {
+    const events = Array.from({ length: 60 }, () => ({ customerId: 'cust_jit_1', eventType: 'login', occurredAt: 'bad' }));
+    for (let run = 0; run < 3; run++) {
+      const refused = await post({ events });
+      expect(refused.status).toBe(400);
+      const codes = new Set(refused.body.errors?.map((error) => error.extensions?.code));
+      expect(codes).toEqual(new Set(['BAD_USER_INPUT']));
+    }
+  });
+});
