@@ -124,9 +124,10 @@ export class ScoringScheduler implements RescoreScheduler {
   }
 
   /**
-   * On the first start over existing signals, score each of the last 30 days, then now. Until a run
-   * as of now has succeeded once, every start does what is left of it (backfillHistory skips the days
-   * already scored): a first start stopped or killed halfway resumes instead of keeping half a month.
+   * On the first start over existing signals, score each of the last 30 days, then now (runs marked
+   * `first_start`). Until that last run has succeeded, every start does what is left of it
+   * (backfillHistory skips the days already scored): a first start stopped or killed halfway resumes
+   * instead of keeping half a month.
    */
   private async backfillIfFirstStart(): Promise<void> {
     const db = this.db();
