@@ -93,7 +93,7 @@ const OPEN_WHERE = {
 };
 
 /** An attempt found its deliveries open but being sent by another attempt: the job is run again later. */
-export class DeliveryBeingSentError extends Error {
+class DeliveryBeingSentError extends Error {
   constructor() {
     super('another attempt is sending this message: this one runs again once it has ended');
   }

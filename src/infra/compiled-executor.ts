@@ -39,10 +39,10 @@ function asGraphQLError(error: GraphQLError): GraphQLError {
  * graphql-jit's compiled coercion builds an error for every invalid item of the list, without a cap,
  * on the event loop (330,000 empty objects held the server for seconds).
  */
-export const MAX_LIST_VARIABLE_ITEMS = 10_000;
+const MAX_LIST_VARIABLE_ITEMS = 10_000;
 
 /** The first variable holding a list longer than MAX_LIST_VARIABLE_ITEMS, at any depth, or undefined. */
-export function variableWithOversizedList(variables: Record<string, unknown>): string | undefined {
+function variableWithOversizedList(variables: Record<string, unknown>): string | undefined {
   for (const [name, value] of Object.entries(variables)) {
     const pending: unknown[] = [value];
     while (pending.length > 0) {

@@ -4,7 +4,7 @@
 // gives 0 for HUF, IDR, IQD and others whose minor unit ISO 4217 keeps.
 
 /** The currencies whose minor unit is not two digits (ISO 4217, list one); every other code has two. */
-export const MINOR_DIGITS_OTHER_THAN_TWO: Readonly<Record<string, number>> = {
+const MINOR_DIGITS_OTHER_THAN_TWO: Readonly<Record<string, number>> = {
   BIF: 0,
   CLP: 0,
   DJF: 0,

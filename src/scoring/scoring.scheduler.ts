@@ -131,8 +131,10 @@ export class ScoringScheduler implements RescoreScheduler {
    */
   private async backfillIfFirstStart(): Promise<void> {
     const db = this.db();
+    // Most starts have nothing to backfill: they open no connection for the lock.
+    if (!(await needsFirstStartBackfill(db))) return;
     // One instance backfills; another starting meanwhile leaves it the work (and resumes it, at its
-    // next start, should that instance stop halfway).
+    // next start, should that instance stop halfway). Asked again under the lock: it may have finished.
     await withSessionLock(databaseUrlOf(this.services), FIRST_START_BACKFILL_LOCK, false, async () => {
       if (!(await needsFirstStartBackfill(db))) return;
       this.services.logger.info({ days: BACKFILL_DAYS }, 'first start with existing data: backfilling score history');
