@@ -97,6 +97,22 @@ it('does not flag an account first scored at half its usual team', async () => {
   expect(await teamFlag('cust_fresh')).toMatchObject({ rawValue: 0.5, applied: false, kept: false, points: 0 });
 });
 
+it("does not keep a flag from a score of another model version: the new version's flag starts afresh", async () => {
+  await server.gql(UpsertCustomerDocument, {
+    input: { id: 'cust_versioned', name: 'cust_versioned', signedUpAt: daysAgo(300, 0), arrCents: 1_000_000, seats: 25 },
+  });
+  await track(team('cust_versioned', 9));
+  expect(await teamFlag('cust_versioned')).toMatchObject({ rawValue: 0.45, applied: true });
+  // The same configuration activated again is another version; at 10 of 20 its flag does not apply.
+  const model = await server.request<{ scoringModel: { config: Record<string, unknown> } }, unknown>('{ scoringModel { config } }');
+  const updated = await server.request('mutation ($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }', {
+    config: model.data!.scoringModel.config,
+  });
+  expect(updated.errors).toBeUndefined();
+  await track(oneMoreUser('cust_versioned', 10));
+  expect(await teamFlag('cust_versioned')).toMatchObject({ rawValue: 0.5, applied: false, kept: false, points: 0 });
+});
+
 it('follows the threshold exactly under a model without the margin', async () => {
   const model = await server.request<{ scoringModel: { config: Record<string, unknown> } }, unknown>('{ scoringModel { config } }');
   const updated = await server.request<{ updateScoringModel: { version: number } }, { config: unknown }>(
