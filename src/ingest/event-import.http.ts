@@ -3,7 +3,7 @@
 // checks the ingest scope first; this bounds how many imports one instance runs at once (each holds
 // a database connection of its own).
 import type http from 'node:http';
-import { pipeline, type Readable } from 'node:stream';
+import { finished } from 'node:stream';
 import zlib from 'node:zlib';
 import type { AppServices } from '../context';
 import { EventImportSummary, importEvents } from './event-import';
@@ -11,6 +11,19 @@ import { EventImportSummary, importEvents } from './event-import';
 export const INGEST_EVENTS_PATH = '/ingest/events';
 /** Imports one instance runs at once; more are answered 429 with Retry-After. */
 export const MAX_CONCURRENT_IMPORTS = 2;
+/**
+ * How many times its compressed size a body may grow to once decompressed (past the allowance
+ * below). NDJSON compresses well, but a body past this is built to make the server work far more
+ * than its sender: a few kilobytes of gzip can hold gigabytes of lines.
+ */
+export const MAX_DECOMPRESSION_RATIO = 100;
+/** Decompressed bytes always allowed, whatever the ratio: a small file of repeated lines compresses far better than a large one. */
+export const DECOMPRESSION_ALLOWANCE_BYTES = 16 * 1024 * 1024;
+
+type Decoder = zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress;
+
+/** A compressed body growing past MAX_DECOMPRESSION_RATIO. */
+class DecompressionBombError extends Error {}
 
 let running = 0;
 
@@ -24,11 +37,11 @@ export interface IngestAnswer {
 }
 
 /** The request body decompressed as its Content-Encoding says; null for an encoding not supported. */
-function decodedBody(req: http.IncomingMessage): Readable | null {
+function decodedBody(req: http.IncomingMessage): AsyncIterable<Buffer> | null {
   const encoding = String(req.headers['content-encoding'] ?? 'identity')
     .trim()
     .toLowerCase();
-  const decoders: Record<string, () => zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress> = {
+  const decoders: Record<string, () => Decoder> = {
     gzip: zlib.createGunzip,
     'x-gzip': zlib.createGunzip,
     deflate: zlib.createInflate,
@@ -37,13 +50,28 @@ function decodedBody(req: http.IncomingMessage): Readable | null {
   if (encoding === 'identity' || encoding === '') return req;
   const decoder = decoders[encoding];
   if (!decoder) return null;
-  // pipeline destroys both on an error of either, and the import reading `decoded` sees the error
-  // through its iterator. zlib may emit an error after the reader has let go (a body cut short ends
-  // in an error at flush): a listener of its own keeps that from being an uncaught exception.
+  // Piped, not `pipeline`d: an import that lets go of `decoded` early (a body refused as too
+  // expansive, the server stopping) destroys it, and pipeline would destroy the request with it,
+  // which then can no longer be answered. A request cut short still ends the import: its error is
+  // passed on. zlib may emit an error after the reader has let go (a body cut short ends in an error
+  // at flush): a listener of its own keeps that from being an uncaught exception.
   const decoded = decoder();
   decoded.on('error', () => undefined);
-  pipeline(req, decoded, () => undefined);
-  return decoded;
+  finished(req, (error) => {
+    if (error) decoded.destroy(error);
+  });
+  req.pipe(decoded);
+  return withinRatio(decoded);
+}
+
+/** `decoded`'s chunks, until it has put out more than MAX_DECOMPRESSION_RATIO times what it took in. */
+async function* withinRatio(decoded: Decoder): AsyncGenerator<Buffer> {
+  let out = 0;
+  for await (const chunk of decoded as AsyncIterable<Buffer>) {
+    out += chunk.length;
+    if (out > DECOMPRESSION_ALLOWANCE_BYTES && out > MAX_DECOMPRESSION_RATIO * decoded.bytesWritten) throw new DecompressionBombError();
+    yield chunk;
+  }
 }
 
 /** A refusal: the status, its headers, and one error with its code (and details). */
@@ -75,6 +103,26 @@ function answerFor(summary: EventImportSummary): IngestAnswer {
     `the server is stopping: lines after ${summary.stoppedAfterLine} were not read; send them again ` +
     '(or the whole file: events with an idempotencyKey are stored once)';
   return { status: 503, headers: { 'retry-after': '5', connection: 'close' }, body: { ...summary, message } };
+}
+
+/** The answer to an import that failed on its body: not what its encoding says, or too expansive; null for another failure. */
+function refusalOfBody(error: unknown, encoding: string): IngestAnswer | null {
+  const stored = 'batches committed before it are stored (events with an idempotencyKey are stored once when sent again)';
+  if (error instanceof DecompressionBombError) {
+    return refused(
+      413,
+      'PAYLOAD_TOO_LARGE',
+      `the body decompresses to more than ${MAX_DECOMPRESSION_RATIO} times its ${encoding} size; send it less compressed or ` +
+        `uncompressed; ${stored}`,
+      { connection: 'close' },
+      { maxRatio: MAX_DECOMPRESSION_RATIO },
+    );
+  }
+  // zlib's errors carry Z_ codes: the body was not what its Content-Encoding said.
+  if (/^Z_/.test(String((error as { code?: unknown }).code))) {
+    return refused(400, 'BAD_REQUEST', `the body is not valid ${encoding} data; ${stored}`);
+  }
+  return null;
 }
 
 /**
@@ -117,14 +165,9 @@ export async function importEventsFromRequest(
     );
     return answerFor(summary);
   } catch (error) {
-    // zlib's errors carry Z_ codes: the body was not what its Content-Encoding said.
-    if (body === req || !/^Z_/.test(String((error as { code?: unknown }).code))) throw error;
-    return refused(
-      400,
-      'BAD_REQUEST',
-      `the body is not valid ${encoding} data; batches committed before the error are stored ` +
-        '(send the file again: events with an idempotencyKey are stored once)',
-    );
+    const answer = body === req ? null : refusalOfBody(error, encoding);
+    if (!answer) throw error;
+    return answer;
   } finally {
     running--;
   }

@@ -16,6 +16,7 @@ import { createTestDatabase, sql } from '../helpers/database';
 import { upsertCustomer } from '../../src/customers/customer.service';
 import type { Db } from '../../src/infra/sql';
 import { startTestServer, TestServer } from '../helpers/server';
+import { DECOMPRESSION_ALLOWANCE_BYTES, MAX_DECOMPRESSION_RATIO } from '../../src/ingest/event-import.http';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -470,5 +471,32 @@ describe('a compressed body', () => {
     expect((await send(zlib.gzipSync(Buffer.from(file)), 'gzip')).status).toBe(200);
     const unknown = await send(Buffer.from(file), 'zstd');
     expect([unknown.status, unknown.body.errors[0].extensions.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
+  });
+
+  it.each([
+    ['gzip', (input: Buffer) => zlib.gzipSync(input)],
+    // Brotli's default quality takes seconds on 64 MiB; at a low one the bomb is as much of one.
+    ['br', (input: Buffer) => zlib.brotliCompressSync(input, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 2 } })],
+  ])(
+    'is refused 413 once it decompresses to more than MAX_DECOMPRESSION_RATIO times its size (%s), and the server goes on',
+    async (encoding, compress) => {
+      // Some tens of kilobytes that decompress to 64 MiB, most of it one endless line after two good ones.
+      const bomb = compress(Buffer.concat([Buffer.from(file), Buffer.alloc(64 * 1024 * 1024, ' ')]));
+      expect(bomb.length).toBeLessThan(1024 * 1024);
+      const answer = await send(bomb, encoding);
+      expect(answer.status).toBe(413);
+      expect(answer.body.errors[0].extensions).toEqual({ code: 'PAYLOAD_TOO_LARGE', maxRatio: MAX_DECOMPRESSION_RATIO });
+      expect(answer.body.errors[0].message).toContain(`more than ${MAX_DECOMPRESSION_RATIO} times its ${encoding} size`);
+      expect((await send(zlib.gzipSync(Buffer.from(file)), 'gzip')).status).toBe(200);
+    },
+  );
+
+  it('is read whole when it decompresses to more than the ratio but within DECOMPRESSION_ALLOWANCE_BYTES', async () => {
+    // The two good lines, then one line too long to read.
+    const padded = Buffer.concat([Buffer.from(file), Buffer.alloc(DECOMPRESSION_ALLOWANCE_BYTES - 4096, ' ')]);
+    const zipped = zlib.gzipSync(padded);
+    expect(padded.length / zipped.length).toBeGreaterThan(MAX_DECOMPRESSION_RATIO);
+    const answer = await send(zipped, 'gzip');
+    expect([answer.status, answer.body.accepted + answer.body.duplicates, answer.body.rejected]).toEqual([200, 2, 1]);
   });
 });
