@@ -65,8 +65,9 @@ export class Delivery {
 
   /**
    * When the attempt sending it took it. Another attempt (a retry, a `redeliver`) takes it only once
-   * that attempt must have ended, so one message is not sent twice at once. Cleared when the
-   * attempt's outcome is recorded.
+   * that attempt must have ended, so one message is not sent twice at once. It also names the
+   * attempt (a later claim always has a later time): an attempt records its outcome, and clears
+   * this, only while the claim is still its own.
    */
   @Property({ type: 'timestamptz', nullable: true })
   sendingSince?: Date | null;

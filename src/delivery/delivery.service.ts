@@ -53,6 +53,8 @@ export interface OpenDeliveries {
    * they were decided: not in `items`, closed without being sent (a digest goes out without them).
    */
   optedOutIds: string[];
+  /** This attempt's claim on them: recordOutcomes records and frees only what it still holds. */
+  claim: string;
 }
 
 /** An open delivery of a batch: its own message, with its own retry window and attempt count. */
@@ -73,6 +75,7 @@ export const OPTED_OUT: DeliveryOutcome = {
 export interface OpenBatch {
   destination: SendingDestination;
   items: OpenDelivery[];
+  claim: string;
 }
 
 type ItemRow = Omit<DeliveryItem, 'signals' | 'penalties'> & {
@@ -82,6 +85,7 @@ type ItemRow = Omit<DeliveryItem, 'signals' | 'penalties'> & {
   retryFrom: string;
   attempts: number;
   optedOut: boolean;
+  claim: string;
 };
 
 type OpenWhere = { deliveryId: string } | { digestId: string } | { deliveryIds: readonly string[] };
@@ -91,6 +95,9 @@ const OPEN_WHERE = {
   digestId: 'd.digest_id = ?::uuid',
   deliveryIds: 'd.id in (select jsonb_array_elements_text(?::jsonb)::uuid)',
 };
+
+/** SQL: a claim's time as text that names it exactly (microseconds, UTC); JavaScript dates keep milliseconds only. */
+const CLAIM_TEXT_SQL = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /** An attempt found its deliveries open but being sent by another attempt: the job is run again later. */
 class DeliveryBeingSentError extends Error {
@@ -105,9 +112,10 @@ class DeliveryBeingSentError extends Error {
  * (sent, cancelled or dead). It runs once per job, so it is one round trip. The statement takes
  * them for this attempt (`sending_since`; recording the outcome frees them) unless another attempt
  * took them less than `leaseMs` ago, the longest an attempt can still be sending: a retry and a
- * `redeliver`, or a redeliver and a batch, never send one message at once. Rows are locked in id
- * order, as recordOutcomes and cancelOpenDeliveries lock them. Open deliveries another attempt is
- * sending throw DeliveryBeingSentError.
+ * `redeliver`, or a redeliver and a batch, never send one message at once. The claim's time is its
+ * name (`claim`, to the microsecond): a delivery is taken again only once the lease has run out, so
+ * a later claim on it always has a later time. Rows are locked in id order, as recordOutcomes and
+ * cancelOpenDeliveries lock them. Open deliveries another attempt is sending throw DeliveryBeingSentError.
  */
 async function loadOpen(db: Db, where: OpenWhere, leaseMs: number): Promise<OpenBatch | null> {
   const [key, value] = Object.entries(where)[0] as [keyof typeof OPEN_WHERE, string | readonly string[]];
@@ -121,7 +129,7 @@ async function loadOpen(db: Db, where: OpenWhere, leaseMs: number): Promise<Open
                       order by d.id for update)
        returning d.*
      )
-     select d.id::text as "deliveryId", d.retry_from as "retryFrom", d.attempts,
+     select d.id::text as "deliveryId", d.retry_from as "retryFrom", d.attempts, ${CLAIM_TEXT_SQL('d.sending_since')} as claim,
             (o.audience = 'CUSTOMER' and c.communication_opt_out) as "optedOut",
             json_build_object('id', dst.id::text, 'kind', dst.kind, 'name', dst.name, 'url', dst.url, 'signingSecret', dst.signing_secret,
               'emailFrom', dst.email_from, 'emailTo', dst.email_to, 'emailSubjectTemplate', dst.email_subject_template,
@@ -154,7 +162,8 @@ async function loadOpen(db: Db, where: OpenWhere, leaseMs: number): Promise<Open
   }
   return {
     destination: rows[0].destination,
-    items: rows.map(({ destination, retryFrom, signals, penalties, ...item }) => ({
+    claim: rows[0].claim,
+    items: rows.map(({ destination, retryFrom, signals, penalties, claim, ...item }) => ({
       ...item,
       retryFrom: new Date(retryFrom),
       signals: decodeSignals(signals ?? []),
@@ -173,6 +182,7 @@ export async function loadOpenDeliveries(
   if (!open) return null;
   return {
     destination: open.destination,
+    claim: open.claim,
     items: open.items.filter((item) => !item.optedOut).map(({ retryFrom, attempts, optedOut, ...item }) => item),
     retryFrom: new Date(Math.min(...open.items.map((item) => item.retryFrom.getTime()))),
     attempts: Math.max(...open.items.map((item) => item.attempts)),
@@ -225,19 +235,29 @@ export type DeliveryOutcome =
   | { kind: 'PENDING'; job: DeliveryJob };
 
 /** Records an attempt's outcome on every delivery of a message; a retry's job is queued in the same statement. */
-export function recordOutcome(db: Db, deliveryIds: readonly string[], outcome: DeliveryOutcome): Promise<void> {
+export function recordOutcome(db: Db, claim: string, deliveryIds: readonly string[], outcome: DeliveryOutcome): Promise<void> {
   return recordOutcomes(
     db,
+    claim,
     deliveryIds.map((deliveryId) => ({ deliveryId, outcome })),
   );
 }
 
 /**
- * Records outcomes, one per delivery, in one statement, on the deliveries still open only (one
- * cancelled meanwhile stays CANCELLED). The jobs they name (the same job once) are queued in it,
- * for the deliveries it updated: a delivery closed meanwhile gets no further attempt.
+ * Records the outcomes of the attempt holding `claim`, one per delivery, in one statement. An
+ * outcome is recorded on a delivery still open only (one cancelled meanwhile stays CANCELLED), and
+ * only while the delivery is still this attempt's: not if another attempt took it once this one
+ * outlasted its lease, nor if it was redelivered since it was taken (that attempt or redeliver
+ * decides what happens next). DELIVERED is the exception: a message that was sent is recorded so,
+ * whoever holds it, and no later attempt sends it again. The attempt's claim is freed on every open
+ * delivery it still holds, recorded or not; another attempt's claim is left alone. The jobs the recorded outcomes name (the same job
+ * once) are queued in the statement: a delivery closed meanwhile gets no further attempt.
  */
-export async function recordOutcomes(db: Db, outcomes: ReadonlyArray<{ deliveryId: string; outcome: DeliveryOutcome }>): Promise<void> {
+export async function recordOutcomes(
+  db: Db,
+  claim: string,
+  outcomes: ReadonlyArray<{ deliveryId: string; outcome: DeliveryOutcome }>,
+): Promise<void> {
   if (outcomes.length === 0) return;
   const rows = outcomes.map(({ deliveryId, outcome: o }) => ({
     id: deliveryId,
@@ -255,16 +275,30 @@ export async function recordOutcomes(db: Db, outcomes: ReadonlyArray<{ deliveryI
     `with x as (
        select x.* from (select ${MARK_BACKGROUND_WORK}) as background,
          jsonb_to_recordset(?::jsonb) as x(id uuid, status text, error text, next_at timestamptz, task text, payload json)
+     ), claim as (
+       select ?::timestamptz as at
      ), locked as (
-       -- In id order, as cancelOpenDeliveries locks them: the two never deadlock.
-       select d.id from delivery d where d.id in (select id from x) and d.status in ('PENDING', 'RETRYING') order by d.id for update
+       -- In id order, as cancelOpenDeliveries locks them: the two never deadlock. The rows as they
+       -- are once locked (a statement's other reads see them as they were when it began).
+       select d.id, d.status in ('PENDING', 'RETRYING') as open, d.sending_since is not distinct from claim.at as mine,
+              d.retry_from > claim.at as redelivered
+       from delivery d, claim
+       where d.id in (select id from x) and d.status in ('PENDING', 'RETRYING')
+       order by d.id for update of d
+     ), decided as (
+       select x.*, l.mine, l.open and (x.status = 'DELIVERED' or (l.mine and not l.redelivered)) as recorded
+       from x join locked l on l.id = x.id
      ), updated as (
-       update delivery d set status = x.status, last_error = x.error, next_attempt_at = x.next_at, sending_since = null,
+       update delivery d set status = x.status, last_error = x.error, next_attempt_at = x.next_at,
+              sending_since = case when x.mine then null else d.sending_since end,
               attempts = d.attempts + (x.status in ('DELIVERED', 'RETRYING', 'DEAD'))::int,
               last_attempt_at = case when x.status in ('DELIVERED', 'RETRYING', 'DEAD') then now() else d.last_attempt_at end,
               delivered_at = case when x.status = 'DELIVERED' then now() else d.delivered_at end
-       from x where d.id = x.id and d.id in (select id from locked)
+       from decided x where d.id = x.id and x.recorded
        returning x.task, x.payload, x.next_at
+     ), released as (
+       update delivery d set sending_since = null from decided x where d.id = x.id and x.mine and not x.recorded
+       returning 1
      ), jobs as (
        -- Keyed by the message: a redeliver or a later retry replaces the attempt still waiting to run.
        select distinct on (task, payload::text)
@@ -272,7 +306,7 @@ export async function recordOutcomes(db: Db, outcomes: ReadonlyArray<{ deliveryI
        from updated where task is not null
      )
      select count(*) from graphile_worker.add_jobs(coalesce((select array_agg(spec) from jobs), '{}'::graphile_worker.job_spec[]))`,
-    [json(rows)],
+    [json(rows), claim],
   );
 }
 

@@ -103,11 +103,11 @@ async function sendOnce(open: OpenDeliveries, messageId: string, retryJob: Deliv
 
 /** Attempts a message (a delivery, or a digest) and records what happened; a retry is queued as `retryJob`. */
 async function attempt(open: OpenDeliveries, messageId: string, retryJob: DeliveryJob, deps: WorkerDeps): Promise<void> {
-  if (open.optedOutIds.length > 0) await recordOutcome(deps.db(), open.optedOutIds, OPTED_OUT);
+  if (open.optedOutIds.length > 0) await recordOutcome(deps.db(), open.claim, open.optedOutIds, OPTED_OUT);
   if (open.items.length === 0) return;
   const ids = open.items.map((item) => item.deliveryId);
   const outcome = !open.destination.active ? CANCELLED : await sendOnce(open, messageId, retryJob, deps);
-  await recordOutcome(deps.db(), ids, outcome);
+  await recordOutcome(deps.db(), open.claim, ids, outcome);
 }
 
 /** Runs `work` on every item, at most `limit` at once; the results in the items' order. */
@@ -176,14 +176,14 @@ async function attemptBatch(open: OpenBatch, startBy: number, deps: WorkerDeps):
     else if (Date.now() > startBy) outcome = { kind: 'PENDING', job };
     else
       outcome = await sendOnce(
-        { destination: open.destination, items: [item], retryFrom, attempts, optedOutIds: [] },
+        { destination: open.destination, items: [item], retryFrom, attempts, optedOutIds: [], claim: open.claim },
         item.deliveryId,
         job,
         deps,
       );
     return { deliveryId: item.deliveryId, outcome };
   });
-  await recordOutcomes(db, outcomes);
+  await recordOutcomes(db, open.claim, outcomes);
 }
 
 function tasks(deps: WorkerDeps): Record<string, Task> {
