@@ -249,8 +249,10 @@ export function recordOutcome(db: Db, claim: string, deliveryIds: readonly strin
  * only while the delivery is still this attempt's: not if another attempt took it once this one
  * outlasted its lease, nor if it was redelivered since it was taken (that attempt or redeliver
  * decides what happens next). DELIVERED is the exception: a message that was sent is recorded so,
- * whoever holds it, and no later attempt sends it again. The attempt's claim is freed on every open
- * delivery it still holds, recorded or not; another attempt's claim is left alone. The jobs the recorded outcomes name (the same job
+ * whoever holds it, and no later attempt sends it again. The attempt's claim is freed on every
+ * delivery it still holds, recorded or not, closed meanwhile too (a destination paused mid-send
+ * cancelled it): a redeliver of it is then sent at once, not a lease later. Another attempt's claim
+ * is left alone. The jobs the recorded outcomes name (the same job
  * once) are queued in the statement: a delivery closed meanwhile gets no further attempt.
  */
 export async function recordOutcomes(
@@ -283,7 +285,7 @@ export async function recordOutcomes(
        select d.id, d.status in ('PENDING', 'RETRYING') as open, d.sending_since is not distinct from claim.at as mine,
               d.retry_from > claim.at as redelivered
        from delivery d, claim
-       where d.id in (select id from x) and d.status in ('PENDING', 'RETRYING')
+       where d.id in (select id from x) and (d.status in ('PENDING', 'RETRYING') or d.sending_since = claim.at)
        order by d.id for update of d
      ), decided as (
        select x.*, l.mine, l.open and (x.status = 'DELIVERED' or (l.mine and not l.redelivered)) as recorded

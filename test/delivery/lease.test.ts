@@ -99,7 +99,7 @@ it('records the late success of an attempt that lost its lease, and the newer at
   // Sent: closed. B's claim is B's to free.
   expect(await row(id)).toEqual({ status: 'DELIVERED', attempts: 1, lastError: null, claimed: true });
   await recordOutcome(db(), b.claim, [id], retrying(id, 'B failed'));
-  expect(await row(id)).toMatchObject({ status: 'DELIVERED', attempts: 1, lastError: null });
+  expect(await row(id)).toEqual({ status: 'DELIVERED', attempts: 1, lastError: null, claimed: false });
   expect(await queuedAttempts(id)).toBe(0);
 });
 

@@ -1,6 +1,7 @@
 // The queue's life cycle through the real worker: a deleted destination's pending deliveries are
 // cancelled, a delivery that keeps failing ends DEAD once its retry window is spent, a batch job
-// stops sending to a destination paused mid-batch and hands on what it has no time left for, two
+// stops sending to a destination paused mid-batch (and a redeliver after it is sent at once) and
+// hands on what it has no time left for, two
 // instances share the queue, and the lock timeout must exceed the send timeout.
 import { readConfig } from '../../src/infra/config';
 import { sql } from '../helpers/database';
@@ -165,6 +166,30 @@ it('stops a batch at a destination paused mid-batch: the rest are cancelled, not
   await new Promise((resolve) => setTimeout(resolve, 500));
   expect(receiver.received.length).toBe(1);
   expect((await deliveries(server)).every((row) => row.status === 'CANCELLED')).toBe(true);
+});
+
+it('sends a redeliver at once after a batch stopped at a paused destination: the batch freed what it did not send', async () => {
+  const server = await serve({ DELIVERY_CONCURRENCY: '1', DELIVERY_BATCH_CONCURRENCY: '1' });
+  const id = await webhook(server);
+  await seedDecliningAccounts(server, ['cust_q12', 'cust_q13']);
+  receiver.hold = true;
+  await ok(server, `mutation { refreshAllHealthScores { status } }`);
+  await waitFor(() => receiver.waiting() === 1, 'the first delivery in flight');
+  await ok(server, `mutation($id: ID!) { updateDestination(id: $id, input: { paused: true }) { paused } }`, { id });
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  receiver.release();
+  await waitFor(async () => {
+    const [jobs] = await sql<{ count: number }>(server.database, `select count(*)::int as count from graphile_worker.jobs`);
+    return jobs.count === 0;
+  }, 'the batch job done');
+  const claimed = await sql<{ id: string }>(server.database, `select id::text from delivery where sending_since is not null`);
+  expect(claimed).toEqual([]);
+  await ok(server, `mutation($id: ID!) { updateDestination(id: $id, input: { paused: false }) { paused } }`, { id });
+  const unsent = (await deliveries(server)).find((row) => row.id !== receiver.received[0].id) as Row;
+  await ok(server, `mutation($id: ID!) { redeliver(deliveryId: $id) { status } }`, { id: unsent.id });
+  // Not a lease later (minutes by default): the batch that took it has ended.
+  await waitFor(() => receiver.received.some((message) => message.id === unsent.id), 'the redelivery', 3000);
+  await settled(server, 'the redelivery recorded', (rows) => rows.find((row) => row.id === unsent.id)?.status === 'DELIVERED');
 });
 
 it('hands on the deliveries a batch job has no time left for, each sent once', async () => {
