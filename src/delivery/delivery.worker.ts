@@ -5,7 +5,6 @@
 // next attempt is a job of its own (`deliver_outreach`) with the backoff of retry-policy.ts. Its
 // schema is installed by openDatabase (src/database.ts).
 import { Logger as WorkerLogger, run, Runner, Task } from 'graphile-worker';
-import type { Transporter } from 'nodemailer';
 import { Pool } from 'pg';
 import type { AppServices } from '../context';
 import type { Logger } from '../infra/logger';
@@ -28,7 +27,7 @@ import {
 } from './delivery.service';
 import { DELIVER_BATCH_TASK, DELIVER_TASK, DIGEST_TASK } from './enqueue-deliveries.sql';
 import { nextAttemptAt, RetryPolicy } from './retry-policy';
-import { createMailer, HttpSendOptions, sendEmail, sendSlack, sendWebhook } from './senders';
+import { createMailer, HttpSendOptions, Mailer, sendEmail, sendSlack, sendWebhook } from './senders';
 
 const RELEASE_TASK = 'release_stalled_deliveries';
 
@@ -38,7 +37,12 @@ const RECHECK_DESTINATION_MS = 1000;
 interface WorkerDeps {
   lockTimeoutMs: number;
   db: () => Db;
-  mailer: Transporter | null;
+  /**
+   * The longest one send takes, on every channel (the HTTP senders and the mailer are each bounded
+   * by it as a whole), ms: the sending window and the lease are derived from it.
+   */
+  sendTimeoutMs: number;
+  mailer: Mailer | null;
   http: HttpSendOptions;
   /** Sends one batch job makes at once. */
   batchConcurrency: number;
@@ -147,16 +151,16 @@ function destinationCheck(db: Db, destinationId: string): () => Promise<boolean>
  * would be taken for a crashed instance's.
  */
 function sendingWindowMs(deps: WorkerDeps): number {
-  return (deps.lockTimeoutMs - deps.http.timeoutMs) / 2;
+  return (deps.lockTimeoutMs - deps.sendTimeoutMs) / 2;
 }
 
 /**
  * How long after an attempt took its deliveries (`sending_since`) it can still be sending: no send
- * starts after the sending window. Shorter than the job lock: a job released after a crash finds its
- * deliveries free again.
+ * starts after the sending window, and none, on any channel, lasts longer than `sendTimeoutMs`.
+ * Shorter than the job lock: a job released after a crash finds its deliveries free again.
  */
 function leaseMs(deps: WorkerDeps): number {
-  return sendingWindowMs(deps) + deps.http.timeoutMs;
+  return sendingWindowMs(deps) + deps.sendTimeoutMs;
 }
 
 /**
@@ -273,10 +277,12 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
   const db = (): Db => services.orm.em.fork() as Db;
   await releaseStalledDeliveries(db(), config.deliveryLockTimeoutMs);
   if (config.deliveryConcurrency === 0) return { stop: async () => undefined };
+  const sendTimeoutMs = config.deliveryTimeoutMs;
   const deps: WorkerDeps = {
     db,
-    mailer: createMailer(config.smtpUrl, config.deliveryTimeoutMs),
-    http: { timeoutMs: config.deliveryTimeoutMs, allowPrivateNetworks: config.deliveryAllowPrivateNetworks },
+    sendTimeoutMs,
+    mailer: createMailer(config.smtpUrl, sendTimeoutMs),
+    http: { timeoutMs: sendTimeoutMs, allowPrivateNetworks: config.deliveryAllowPrivateNetworks },
     batchConcurrency: config.deliveryBatchConcurrency,
     waitForScoringMs: config.deliveryWaitForScoringMs,
     retry: { baseMs: config.deliveryRetryBaseMs, maxDelayMs: config.deliveryRetryMaxDelayMs, windowMs: config.deliveryRetryWindowMs },
@@ -308,7 +314,7 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
       // Graceful: the jobs in flight finish (each bounded below DELIVERY_LOCK_TIMEOUT_MS) and are recorded.
       await runner.stop();
       await pgPool.end();
-      deps.mailer?.close();
+      deps.mailer?.transport.close();
     },
   };
 }

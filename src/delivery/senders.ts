@@ -1,6 +1,7 @@
 // The three ways out: a signed webhook POST (Standard Webhooks), a Slack incoming-webhook POST and
 // an SMTP message (nodemailer). Each resolves when the other side accepted the message and throws
-// otherwise; every attempt is bounded by the delivery timeout.
+// otherwise; every attempt, on every channel, ends within the delivery timeout (the worker's lease
+// on a message counts on it).
 import http from 'node:http';
 import https from 'node:https';
 import nodemailer, { Transporter } from 'nodemailer';
@@ -124,27 +125,55 @@ export async function sendSlack(url: string, message: unknown, options: HttpSend
   await post(url, JSON.stringify(message), {}, options);
 }
 
-/** One SMTP transport per worker, from SMTP_URL: a connection per message (several at once from a batch job). */
-export function createMailer(smtpUrl: string | undefined, timeoutMs: number): Transporter | null {
-  if (!smtpUrl) return null;
-  return nodemailer.createTransport({ url: smtpUrl, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs });
+/** The worker's SMTP transport and the longest one message may take on it (connect to acceptance), ms. */
+export interface Mailer {
+  transport: Transporter;
+  timeoutMs: number;
 }
 
-export async function sendEmail(
-  mailer: Transporter | null,
-  from: string,
-  to: string,
-  messageId: string,
-  content: EmailContent,
-): Promise<void> {
+/**
+ * One SMTP transport per worker, from SMTP_URL: a connection per message (several at once from a
+ * batch job). nodemailer's timeouts bound each step (connecting, the greeting, every exchange
+ * without progress), not a message: a server that answers each step just in time would hold one for
+ * several times `timeoutMs`. So sendEmail also cuts the whole message off at `timeoutMs`.
+ */
+export function createMailer(smtpUrl: string | undefined, timeoutMs: number): Mailer | null {
+  if (!smtpUrl) return null;
+  return {
+    transport: nodemailer.createTransport({
+      url: smtpUrl,
+      connectionTimeout: timeoutMs,
+      greetingTimeout: timeoutMs,
+      socketTimeout: timeoutMs,
+    }),
+    timeoutMs,
+  };
+}
+
+/**
+ * Sends one message; throws unless the server accepted it within the mailer's timeout. Past it, the
+ * send is aborted and its connection closed: a message the server had not taken whole by then is
+ * never taken, so no attempt outlasts the timeout, as no webhook or Slack attempt does.
+ */
+export async function sendEmail(mailer: Mailer | null, from: string, to: string, messageId: string, content: EmailContent): Promise<void> {
   if (!mailer) throw new Error('SMTP_URL is not set: email cannot be sent');
-  await mailer.sendMail({
-    from,
-    to,
-    subject: content.subject,
-    text: content.text,
-    html: content.html,
-    // The same id on every attempt lets a mailbox or a relay drop a duplicate.
-    messageId: `<${messageId}@healthgraph>`,
-  });
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), mailer.timeoutMs);
+  try {
+    await mailer.transport.sendMail({
+      from,
+      to,
+      subject: content.subject,
+      text: content.text,
+      html: content.html,
+      // The same id on every attempt lets a mailbox or a relay drop a duplicate.
+      messageId: `<${messageId}@healthgraph>`,
+      signal: abort.signal,
+    });
+  } catch (error) {
+    if (abort.signal.aborted) throw new Error(`not accepted within ${mailer.timeoutMs} ms`, { cause: error });
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
 }

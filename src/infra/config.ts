@@ -144,7 +144,11 @@ export interface AppConfig {
    * the cores with scoring. `DELIVERY_WAIT_FOR_SCORING_MS`, default 10 000; 0 sends at once.
    */
   deliveryWaitForScoringMs: number;
-  /** Longest one webhook or Slack attempt may take (connect, send, answer), ms; for email, each SMTP step's bound (nodemailer times steps, not a whole send). `DELIVERY_TIMEOUT_MS`, default 10 000. */
+  /**
+   * Longest one attempt may take, ms, on every channel: a webhook or Slack POST (connect, send,
+   * answer), an email (connect to the server's acceptance; nodemailer's own step timeouts are the
+   * same). `DELIVERY_TIMEOUT_MS`, default 10 000.
+   */
   deliveryTimeoutMs: number;
   /** Delay before the first retry, ms; each later retry waits twice as long, with full jitter. `DELIVERY_RETRY_BASE_MS`, default 30 000. */
   deliveryRetryBaseMs: number;

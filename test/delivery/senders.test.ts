@@ -1,13 +1,15 @@
 // The webhook sender over kept-alive connections: a receiver that closed an idle connection (the
 // next request on it is reset before any answer) does not fail the delivery; a receiver that resets
-// every request still does. And the guard against server-side request forgery: unless allowed, no
-// send reaches a loopback, private or reserved address, however the URL names it.
+// every request still does. An email is bounded by the delivery timeout as a whole, as a webhook is.
+// And the guard against server-side request forgery: unless allowed, no send reaches a loopback,
+// private or reserved address, however the URL names it.
 import dns from 'node:dns';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { SMTPServer } from 'smtp-server';
 import { BlockedAddressError, guardedLookup, isNonPublicAddress } from '../../src/delivery/address-guard';
 import { PermanentDeliveryError } from '../../src/delivery/delivery-errors';
-import { sendSlack, sendWebhook } from '../../src/delivery/senders';
+import { createMailer, sendEmail, sendSlack, sendWebhook } from '../../src/delivery/senders';
 
 /** The receivers here listen on loopback. */
 const LOCAL = { timeoutMs: 2000, allowPrivateNetworks: true };
@@ -66,6 +68,48 @@ describe('sendWebhook', () => {
         expect(receiver.connections).toHaveLength(1);
       },
     );
+  });
+});
+
+describe('sendEmail', () => {
+  it('gives up on a message the SMTP server takes longer than the delivery timeout to accept, each step however quick', async () => {
+    const timeoutMs = 500;
+    // Every step answers within the timeout (nodemailer's step timeouts never fire); the four of them
+    // together take far longer than it.
+    const slowly = (callback: () => void) => setTimeout(callback, 300);
+    const accepted: string[] = [];
+    const smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      onConnect: (_session, callback) => slowly(callback),
+      onMailFrom: (_address, _session, callback) => slowly(callback),
+      onRcptTo: (_address, _session, callback) => slowly(callback),
+      onData(stream, session, callback) {
+        stream.resume();
+        stream.on('end', () =>
+          slowly(() => {
+            accepted.push(session.envelope.rcptTo[0].address);
+            callback();
+          }),
+        );
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
+    const mailer = createMailer(`smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`, timeoutMs);
+    try {
+      const started = Date.now();
+      const content = { subject: 'Account at risk', text: 'Account at risk', html: '<p>Account at risk</p>' };
+      await expect(sendEmail(mailer, 'alerts@healthgraph.example', 'kate@team.example', 'msg_4', content)).rejects.toThrow(
+        `not accepted within ${timeoutMs} ms`,
+      );
+      expect(Date.now() - started).toBeLessThan(timeoutMs + 200);
+      // The connection was closed before the message was complete: the server never took it.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(accepted).toEqual([]);
+    } finally {
+      mailer?.transport.close();
+      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    }
   });
 });
 
