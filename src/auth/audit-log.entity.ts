@@ -3,6 +3,8 @@ import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
 
 @Entity({ tableName: 'audit_log' })
 @Index({ name: 'audit_log_at_idx', properties: ['at', 'id'] })
+@Index({ name: 'audit_log_action_at_idx', properties: ['action', 'at', 'id'] })
+@Index({ name: 'audit_log_actor_at_idx', properties: ['actor', 'at', 'id'] })
 export class AuditLogEntry {
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;

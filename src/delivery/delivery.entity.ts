@@ -11,6 +11,8 @@ import { Destination } from './destination.entity';
 @Index({ name: 'delivery_status_action_idx', properties: ['status', 'action'] })
 @Index({ name: 'delivery_destination_status_idx', properties: ['destination', 'status'] })
 @Index({ name: 'delivery_customer_time_idx', properties: ['customer', 'audience', 'createdAt'] })
+// deliverySummary(from, to), answered from the index alone.
+@Index({ name: 'delivery_created_idx', properties: ['createdAt', 'destination', 'status'] })
 @Index({ name: 'delivery_digest_idx', properties: ['digestId'] })
 export class Delivery {
   @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })

@@ -5,6 +5,8 @@ import { Customer } from '../customers/customer.entity';
 
 @Entity({ tableName: 'engagement_event' })
 @Index({ name: 'engagement_event_customer_time_idx', properties: ['customer', 'occurredAt', 'id'] })
+// A customer's events of one type, newest first (its signal drill-down): without it, the type's events of every customer are read.
+@Index({ name: 'engagement_event_customer_type_time_idx', properties: ['customer', 'eventType', 'occurredAt', 'id'] })
 @Index({ name: 'engagement_event_type_time_idx', properties: ['eventType', 'occurredAt', 'id'] })
 @Index({ name: 'engagement_event_time_idx', properties: ['occurredAt', 'id'] })
 @Index({

@@ -5,6 +5,11 @@ import { Customer } from '../customers/customer.entity';
 @Entity({ tableName: 'nps_response' })
 @Index({ name: 'nps_response_customer_time_idx', properties: ['customer', 'respondedAt', 'id'] })
 @Index({ name: 'nps_response_time_idx', properties: ['respondedAt', 'id'] })
+// Detractor answers (the changes feed).
+@Index({
+  name: 'nps_response_detractor_time_idx',
+  expression: 'create index "nps_response_detractor_time_idx" on "nps_response" ("responded_at") where "score" <= 6',
+})
 @Check({ name: 'nps_response_score_range', expression: '((score >= 0) AND (score <= 10))' })
 @Index({
   name: 'nps_response_external_id_uq',

@@ -6,6 +6,7 @@ import { Customer } from '../customers/customer.entity';
 @Index({ name: 'outreach_action_customer_time_idx', properties: ['customer', 'createdAt', 'id'] })
 @Index({ name: 'outreach_action_status_time_idx', properties: ['status', 'createdAt', 'id'] })
 @Index({ name: 'outreach_action_time_idx', properties: ['createdAt', 'id'] })
+@Index({ name: 'outreach_action_playbook_time_idx', properties: ['playbook', 'createdAt', 'id'] })
 export class OutreachAction {
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;

@@ -6,6 +6,11 @@ import { Customer } from '../customers/customer.entity';
 @Entity({ tableName: 'tier_change' })
 @Index({ name: 'tier_change_time_idx', properties: ['changedAt', 'id'] })
 @Index({ name: 'tier_change_customer_time_idx', properties: ['customer', 'changedAt', 'id'] })
+// Live changes only (the changes feed, tierChanges(backfill: false)): a backfilled history holds far more of the others.
+@Index({
+  name: 'tier_change_live_time_idx',
+  expression: 'create index "tier_change_live_time_idx" on "tier_change" ("changed_at", "id") where not "backfill"',
+})
 export class TierChange {
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;

@@ -1,0 +1,150 @@
+// Each filter of a list is read through an index that starts with it: the statements a request sends
+// are planned (EXPLAIN, after ANALYZE) on tables filled far beyond one page, and the plan must name
+// the filter's index. Without one, PostgreSQL reads the rows of every other value of the filter (or
+// of every other customer) to find a page, and the cost grows with the table, not with the page.
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { sql } from '../helpers/database';
+import { startTestServer, TestServer } from '../helpers/server';
+
+let server: TestServer;
+
+interface SentStatement {
+  sql: string;
+  bindings: readonly unknown[];
+}
+
+/** The statements `work` sends (with `$n` placeholders) and their values, read through knex's documented `query` event. */
+async function sentDuring(orm: MikroORM, work: () => Promise<unknown>): Promise<SentStatement[]> {
+  const knex = orm.em.getKnex();
+  const sent: SentStatement[] = [];
+  const listener = (query: { sql: string; bindings?: readonly unknown[] }): void => {
+    sent.push({ sql: query.sql, bindings: query.bindings ?? [] });
+  };
+  knex.on('query', listener);
+  try {
+    await work();
+  } finally {
+    knex.off('query', listener);
+  }
+  return sent;
+}
+
+/** The plans of the statements `query` sends that read `table`, as text. */
+async function plansOf(query: string, table: string): Promise<string[]> {
+  const sent = await sentDuring(server.app.orm, async () => {
+    const result = await server.request(query);
+    expect(result.errors).toBeUndefined();
+  });
+  const reading = sent.filter((statement) => new RegExp(`\\b${table}\\b`).test(statement.sql) && /^\s*(with|select)/i.test(statement.sql));
+  expect(reading.length).toBeGreaterThan(0);
+  const plans: string[] = [];
+  for (const statement of reading) {
+    const explained = await sql<{ 'QUERY PLAN': string }>(server.database, `explain ${statement.sql}`, [...statement.bindings]);
+    plans.push(explained.map((row) => row['QUERY PLAN']).join('\n'));
+  }
+  return plans;
+}
+
+const DAY = 86_400_000;
+const daysAgo = (days: number) => new Date(Date.now() - days * DAY).toISOString();
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'filter_indexes', env: { RESCORE_SWEEP_MS: '3600000' } });
+  const customers = Array.from({ length: 40 }, (_, i) => `cust_ix_${i}`);
+  for (const id of customers) {
+    const result = await server.request(
+      `mutation { upsertCustomer(input: { id: "${id}", name: "${id}", signedUpAt: "${daysAgo(400)}" }) { id } }`,
+    );
+    expect(result.errors).toBeUndefined();
+  }
+  const db = server.database;
+  // Rows spread over 40 customers, many values of each filtered column, and a year of time.
+  await sql(
+    db,
+    `insert into engagement_event (customer_id, event_type, occurred_at)
+     select 'cust_ix_' || (i % 40), 'type_' || (i / 40 % 12), now() - (i % 365) * interval '1 day' - i * interval '1 second'
+     from generate_series(1, 60000) i`,
+  );
+  await sql(
+    db,
+    `insert into outreach_action (customer_id, playbook, action, audience, channel, trigger, status, created_at)
+     select 'cust_ix_' || (i % 40), (array['critical', 'at_risk', 'monitor', 'silence', 'expansion'])[i % 5 + 1], 'csm_alert', case when i % 2 = 0 then 'TEAM' else 'CUSTOMER' end, 'email',
+            'TIER_WORSENED', 'LOGGED', now() - (i % 365) * interval '1 day' - i * interval '1 second'
+     from generate_series(1, 30000) i`,
+  );
+  await sql(
+    db,
+    `insert into audit_log (actor, action, at)
+     select 'key_' || (i % 25), 'action_' || (i / 25 % 20), now() - i * interval '1 minute' from generate_series(1, 30000) i`,
+  );
+  await sql(
+    db,
+    `insert into destination (kind, name, url) values ('WEBHOOK', 'hook a', 'https://a.example'), ('WEBHOOK', 'hook b', 'https://b.example')`,
+  );
+  await sql(
+    db,
+    `insert into delivery (action_id, destination_id, customer_id, audience, status, created_at)
+     select o.id, d.id, o.customer_id, o.audience, 'DELIVERED', o.created_at from outreach_action o cross join destination d`,
+  );
+  await sql(
+    db,
+    `insert into support_ticket (customer_id, external_id, severity, status, opened_at)
+     select 'cust_ix_' || (i % 40), 'ix-' || i, (array['LOW', 'NORMAL', 'NORMAL', 'NORMAL', 'LOW', 'NORMAL', 'LOW', 'URGENT'])[i % 8 + 1], 'SOLVED',
+            now() - (i % 400) * interval '1 day' - i * interval '1 second'
+     from generate_series(1, 20000) i`,
+  );
+  await sql(
+    db,
+    `insert into nps_response (customer_id, score, responded_at)
+     select 'cust_ix_' || (i % 40), case when i % 10 = 0 then 3 else 9 end, now() - (i % 400) * interval '1 day' - i * interval '1 second'
+     from generate_series(1, 20000) i`,
+  );
+  // A backfilled history holds far more tier changes than scoring as of now writes.
+  await sql(
+    db,
+    `insert into tier_change (customer_id, from_tier, to_tier, to_score, direction, changed_at, backfill)
+     select 'cust_ix_' || (i % 40), 'healthy', 'monitor', 60, 'WORSENED', now() - (i % 365) * interval '1 day' - i * interval '1 second', i % 50 <> 0
+     from generate_series(1, 30000) i`,
+  );
+  await sql(db, 'analyze');
+}, 120_000);
+
+afterAll(() => server?.stop());
+
+it("reads a customer's events of one type through the customer-and-type index, not every customer's events of that type", async () => {
+  for (const query of [
+    `{ customer(id: "cust_ix_3") { engagementEvents(eventType: "type_4", first: 20) { edges { node { id } } } } }`,
+    `{ customers(first: 10) { edges { node { engagementEvents(eventType: "type_4", first: 5) { edges { node { id } } } } } } }`,
+    `{ engagementEvents(customerId: "cust_ix_3", eventType: "type_4", first: 20) { edges { node { id } } } }`,
+  ]) {
+    for (const plan of await plansOf(query, 'engagement_event')) expect(plan).toContain('engagement_event_customer_type_time_idx');
+  }
+});
+
+it('reads the outreach log of one playbook through its index', async () => {
+  const plans = await plansOf(`{ outreachLog(playbook: "silence", first: 20) { edges { node { id } } } }`, 'outreach_action');
+  for (const plan of plans) expect(plan).toContain('outreach_action_playbook_time_idx');
+});
+
+it('reads the audit log of one action, and of one actor, through their indexes', async () => {
+  const byAction = await plansOf(`{ auditLog(action: "action_7", first: 20) { edges { node { id } } } }`, 'audit_log');
+  for (const plan of byAction) expect(plan).toContain('audit_log_action_at_idx');
+  const byActor = await plansOf(`{ auditLog(actor: "key_7", first: 20) { edges { node { id } } } }`, 'audit_log');
+  for (const plan of byActor) expect(plan).toContain('audit_log_actor_at_idx');
+});
+
+it('sums the deliveries of a period from the index alone', async () => {
+  const plans = await plansOf(`{ deliverySummary(from: "${daysAgo(10)}", to: "${daysAgo(3)}") { total { status count } } }`, 'delivery');
+  for (const plan of plans) {
+    expect(plan).toContain('delivery_created_idx');
+    expect(plan).not.toMatch(/Seq Scan on delivery/);
+  }
+});
+
+it('reads the changes feed of the last day through an index for each of its sources', async () => {
+  const [plan] = await plansOf(`{ changes(since: "${daysAgo(1)}") { edges { node { id } } } }`, 'tier_change');
+  expect(plan).toContain('tier_change_live_time_idx');
+  expect(plan).toContain('support_ticket_severity_time_idx');
+  expect(plan).toContain('nps_response_detractor_time_idx');
+  expect(plan).not.toMatch(/Seq Scan on (tier_change|support_ticket|nps_response)/);
+});
