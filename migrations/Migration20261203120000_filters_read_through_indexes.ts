@@ -11,7 +11,7 @@ export class Migration20261203120000_filters_read_through_indexes extends Migrat
     this.addSql(`create index "nps_response_detractor_time_idx" on "nps_response" ("responded_at") where "score" <= 6;`);
     this.addSql(`create index "outreach_action_playbook_time_idx" on "outreach_action" ("playbook", "created_at", "id");`);
     this.addSql(`create index "delivery_created_idx" on "delivery" ("created_at", "destination_id", "status");`);
-    this.addSql(`create index "support_ticket_severity_time_idx" on "support_ticket" ("severity", "opened_at");`);
+    this.addSql(`create index "support_ticket_urgent_time_idx" on "support_ticket" ("opened_at") where "severity" in ('HIGH', 'URGENT');`);
     this.addSql(`create index "tier_change_live_time_idx" on "tier_change" ("changed_at", "id") where not "backfill";`);
   }
 
@@ -22,7 +22,7 @@ export class Migration20261203120000_filters_read_through_indexes extends Migrat
     this.addSql(`drop index "nps_response_detractor_time_idx";`);
     this.addSql(`drop index "outreach_action_playbook_time_idx";`);
     this.addSql(`drop index "delivery_created_idx";`);
-    this.addSql(`drop index "support_ticket_severity_time_idx";`);
+    this.addSql(`drop index "support_ticket_urgent_time_idx";`);
     this.addSql(`drop index "tier_change_live_time_idx";`);
   }
 }

@@ -6,8 +6,11 @@ import { Customer } from '../customers/customer.entity';
 @Unique({ name: 'support_ticket_external_id_uq', properties: ['customer', 'externalId'] })
 @Index({ name: 'support_ticket_customer_time_idx', properties: ['customer', 'openedAt', 'id'] })
 @Index({ name: 'support_ticket_status_idx', properties: ['status', 'openedAt'] })
-// The urgent tickets of the changes feed.
-@Index({ name: 'support_ticket_severity_time_idx', properties: ['severity', 'openedAt'] })
+// The urgent tickets of the changes feed, newest first.
+@Index({
+  name: 'support_ticket_urgent_time_idx',
+  expression: `create index "support_ticket_urgent_time_idx" on "support_ticket" ("opened_at") where "severity" in ('HIGH', 'URGENT')`,
+})
 @Check({ name: 'support_ticket_csat_range', expression: '((csat_rating IS NULL) OR ((csat_rating >= 1) AND (csat_rating <= 5)))' })
 @Check({ name: 'support_ticket_resolved_after_opened', expression: '((resolved_at IS NULL) OR (resolved_at >= opened_at))' })
 export class SupportTicket {

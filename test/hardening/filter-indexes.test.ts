@@ -144,7 +144,16 @@ it('sums the deliveries of a period from the index alone', async () => {
 it('reads the changes feed of the last day through an index for each of its sources', async () => {
   const [plan] = await plansOf(`{ changes(since: "${daysAgo(1)}") { edges { node { id } } } }`, 'tier_change');
   expect(plan).toContain('tier_change_live_time_idx');
-  expect(plan).toContain('support_ticket_severity_time_idx');
+  expect(plan).toContain('support_ticket_urgent_time_idx');
   expect(plan).toContain('nps_response_detractor_time_idx');
   expect(plan).not.toMatch(/Seq Scan on (tier_change|support_ticket|nps_response)/);
+});
+
+it("reads a page of the changes feed through each source's time index, however far back it starts", async () => {
+  const [plan] = await plansOf(`{ changes(since: "${daysAgo(400)}", first: 20) { edges { node { id } } } }`, 'tier_change');
+  // Each source gives its newest rows in order and stops at the page's size; the page merges them.
+  expect(plan).toContain('Merge Append');
+  for (const index of ['tier_change_live_time_idx', 'support_ticket_urgent_time_idx', 'nps_response_detractor_time_idx']) {
+    expect(plan).toContain(`Index Scan Backward using ${index}`);
+  }
 });
