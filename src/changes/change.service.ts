@@ -3,24 +3,44 @@
 import { labelFilter } from '../customers/customer.service';
 import { ensure } from '../infra/errors';
 import { checkStrings, filterInstant } from '../infra/input';
-import { ConnectionResult, keysetPage } from '../infra/pagination';
+import {
+  ConnectionResult,
+  decodeKeysetCursor,
+  keysetCondition,
+  orderByClause,
+  pageSize,
+  SortKey,
+  sortKeySelect,
+  toConnection,
+} from '../infra/pagination';
 import { minorDigitsSql } from '../payments/minor-units';
-import type { Db } from '../infra/sql';
+import { queryPrepared, type Db } from '../infra/sql';
 import type { Change, ChangesArgs } from './change.types';
 
 /** SQL: the minor-unit digits of a failed payment's currency, so an amount in minor units reads as written on an invoice. */
 const MINOR_DIGITS_SQL = minorDigitsSql('p.currency');
 
+/** A source of changes: a statement whose rows have the columns of Change (`id` and `at` named), and its values. */
+interface Source {
+  sql: string;
+  params: unknown[];
+}
+
 /**
- * One source of changes: its rows since `?` (the `since` bound) for the customers in `owned`. A
+ * The sources of changes since `since` for the customers in `owned` (`ownerParams` its values). A
  * record dated ahead of now (a clock ahead of ours; up to a day is accepted) is listed once its
  * date has come, as the score counts it: not at the top of the feed before it happened.
  */
-function sources(owned: string): string[] {
+function sources(owned: string, ownerParams: unknown[], since: string, minScoreDrop: number): Source[] {
+  const columns = 'id, kind, at, customer_id, from_tier, to_tier, from_score, to_score, detail';
   return [
-    `select 'tier:' || t.id as id, 'TIER_CHANGED' as kind, t.changed_at as at, t.customer_id, t.from_tier, t.to_tier, t.from_score::int, t.to_score::int, null::text as detail
-     from tier_change t where t.changed_at >= ? and not t.backfill and t.customer_id in (${owned})`,
-    `select 'score:' || h.id, 'SCORE_DROPPED', h.as_of, h.customer_id, h.tier, h.tier, h.previous_score::int, h.score::int, null
+    {
+      sql: `select 'tier:' || t.id as id, 'TIER_CHANGED' as kind, t.changed_at as at, t.customer_id, t.from_tier, t.to_tier, t.from_score::int, t.to_score::int, null::text as detail
+            from tier_change t where t.changed_at >= ? and not t.backfill and t.customer_id in (${owned})`,
+      params: [since, ...ownerParams],
+    },
+    {
+      sql: `select 'score:' || h.id, 'SCORE_DROPPED', h.as_of, h.customer_id, h.tier, h.tier, h.previous_score::int, h.score::int, null::text
      from health_score h where h.as_of >= ? and not h.backfill and h.previous_score > h.score and h.previous_score - h.score >= ? and h.customer_id in (${owned})
        and not exists (select 1 from tier_change t where t.customer_id = h.customer_id and t.changed_at = h.as_of)
        -- A drop the scoring saw: not one measured against a point a backfill inserted before it
@@ -31,16 +51,46 @@ function sources(owned: string): string[] {
                        where prev.computed_at > h.computed_at or prev.model_version <> h.model_version)
        -- Nor the score of an account that had cancelled by then: it is in no tier, and its score falls as its silence grows.
        and not exists (select 1 from customer c where c.id = h.customer_id and c.churned_at <= h.as_of)`,
-    `select 'payment:' || p.id, 'PAYMENT_FAILED', p.occurred_at, p.customer_id, null, null, null, null, round(p.amount_cents / power(10::numeric, ${MINOR_DIGITS_SQL}), ${MINOR_DIGITS_SQL})::text || ' ' || p.currency
+      params: [since, minScoreDrop, ...ownerParams],
+    },
+    {
+      sql: `select 'payment:' || p.id, 'PAYMENT_FAILED', p.occurred_at, p.customer_id, null::text, null::text, null::int, null::int, round(p.amount_cents / power(10::numeric, ${MINOR_DIGITS_SQL}), ${MINOR_DIGITS_SQL})::text || ' ' || p.currency
      from payment p where p.occurred_at >= ? and p.occurred_at <= now() and p.status = 'FAILED' and p.customer_id in (${owned})`,
-    `select 'ticket:' || s.id, 'URGENT_TICKET', s.opened_at, s.customer_id, null, null, null, null, s.severity || coalesce(': ' || s.subject, '')
+      params: [since, ...ownerParams],
+    },
+    {
+      sql: `select 'ticket:' || s.id, 'URGENT_TICKET', s.opened_at, s.customer_id, null::text, null::text, null::int, null::int, s.severity || coalesce(': ' || s.subject, '')
      from support_ticket s where s.opened_at >= ? and s.opened_at <= now() and s.severity in ('HIGH', 'URGENT') and s.customer_id in (${owned})`,
-    `select 'nps:' || n.id, 'DETRACTOR', n.responded_at, n.customer_id, null, null, null, null, n.score::text
+      params: [since, ...ownerParams],
+    },
+    {
+      sql: `select 'nps:' || n.id, 'DETRACTOR', n.responded_at, n.customer_id, null::text, null::text, null::int, null::int, n.score::text
      from nps_response n where n.responded_at >= ? and n.responded_at <= now() and n.score <= 6 and n.customer_id in (${owned})`,
-  ];
+      params: [since, ...ownerParams],
+    },
+  ].map((source) => ({ sql: `select * from (${source.sql}) as source (${columns})`, params: source.params }));
 }
 
-export function listChanges(db: Db, args: ChangesArgs): Promise<ConnectionResult<Change>> {
+const SORT_KEYS: SortKey[] = [
+  { expression: 'ch.at', type: 'timestamptz' },
+  { expression: 'ch.id', type: 'text' },
+];
+
+/**
+ * A source cut to what it can add to the page: its newest `limit` rows past the cursor. A page then
+ * reads a page of each source through its time index, however far back `since` goes, rather than
+ * every change since then to sort them all. The cursor's instant bounds the time column on its own
+ * too, so a later page starts its index scan there.
+ */
+function pageOf(source: Source, cursor: string[] | null, limit: number): Source {
+  const after = cursor ? `where ch.at <= ?::timestamptz and ${keysetCondition(SORT_KEYS, 'desc')}` : '';
+  return {
+    sql: `(select * from (${source.sql}) ch ${after} order by ${orderByClause(SORT_KEYS, 'desc')} limit ${limit})`,
+    params: [...source.params, ...(cursor ? [cursor[0], ...cursor] : [])],
+  };
+}
+
+export async function listChanges(db: Db, args: ChangesArgs): Promise<ConnectionResult<Change>> {
   checkStrings({ csmOwner: args.csmOwner, after: args.after }, '');
   const since = filterInstant(args.since, 'since') as Date;
   const minScoreDrop = args.minScoreDrop ?? 10;
@@ -49,33 +99,24 @@ export function listChanges(db: Db, args: ChangesArgs): Promise<ConnectionResult
   });
   const owned = args.csmOwner == null ? 'select id from customer' : 'select id from customer where csm_owner = ?';
   const ownerParams = args.csmOwner == null ? [] : [labelFilter(args.csmOwner)];
-  const sinceIso = since.toISOString();
-  // Each source's placeholders in order: since (the score drops add the drop), then the owner.
-  const params = [
-    sinceIso,
-    ...ownerParams,
-    sinceIso,
-    minScoreDrop,
-    ...ownerParams,
-    sinceIso,
-    ...ownerParams,
-    sinceIso,
-    ...ownerParams,
-    sinceIso,
-    ...ownerParams,
-  ];
-  return keysetPage<Change>(db, {
-    select: `ch.id, ch.kind, ch.at, ch.customer_id as "customerId", c.name as "customerName", ch.from_tier as "fromTier", ch.to_tier as "toTier",
-             ch.from_score as "fromScore", ch.to_score as "toScore", ch.detail`,
-    from: `(${sources(owned).join(' union all ')}) ch join customer c on c.id = ch.customer_id`,
-    where: [],
-    params,
-    sortKeys: [
-      { expression: 'ch.at', type: 'timestamptz' },
-      { expression: 'ch.id', type: 'text' },
-    ],
-    direction: 'desc',
-    first: args.first,
-    after: args.after,
+  const all = sources(owned, ownerParams, since.toISOString(), minScoreDrop);
+  const limit = pageSize(args.first);
+  const cursor = args.after ? decodeKeysetCursor(args.after, SORT_KEYS, 'desc') : null;
+  const pages = all.map((source) => pageOf(source, cursor, limit + 1));
+  const union = (parts: Source[]) => `(${parts.map((part) => part.sql).join(' union all ')}) ch join customer c on c.id = ch.customer_id`;
+  const rows = await queryPrepared(
+    db,
+    `select ch.id, ch.kind, ch.at, ch.customer_id as "customerId", c.name as "customerName", ch.from_tier as "fromTier", ch.to_tier as "toTier",
+            ch.from_score as "fromScore", ch.to_score as "toScore", ch.detail, ${sortKeySelect(SORT_KEYS)}
+     from ${union(pages)} order by ${orderByClause(SORT_KEYS, 'desc')} limit ${limit + 1}`,
+    pages.flatMap((page) => page.params),
+  );
+  return toConnection<Change>(rows, limit, { sortKeys: SORT_KEYS, direction: 'desc' }, async () => {
+    const [row] = await queryPrepared<{ count: number }>(
+      db,
+      `select count(*)::int as count from ${union(all)}`,
+      all.flatMap((source) => source.params),
+    );
+    return row.count;
   });
 }
