@@ -164,11 +164,22 @@ it("says what went wrong in words, without the client library's [GraphQL] and [N
     await visit('#/worklist', `http://127.0.0.1:${relay.port}`);
     await page.waitForSelector('[data-testid=worklist] tbody tr');
     relay.cut();
-    await page.getByLabel('Lifecycle stage').selectOption('AT_RISK');
+    await page.getByLabel('Tier').selectOption('at_risk');
     await waitForText('main [role=alert]', /^Cannot reach the server/);
   } finally {
     await relay.close();
   }
+}, 60_000);
+
+it('offers no lifecycle stage filter on the worklist, whose accounts are all at risk', async () => {
+  await visit('#/worklist');
+  await page.waitForSelector('[data-testid=worklist] tbody tr');
+  expect(await page.getByLabel('Tier').count()).toBe(1);
+  expect(await page.getByLabel('Lifecycle stage').count()).toBe(0);
+  const { worklist } = await api<{ worklist: { edges: Array<{ node: { lifecycleStage: string } }> } }>(
+    '{ worklist(first: 500) { edges { node { lifecycleStage } } } }',
+  );
+  expect(new Set(worklist.edges.map((edge) => edge.node.lifecycleStage))).toEqual(new Set(['AT_RISK']));
 }, 60_000);
 
 it('refuses a smallest score drop below 1 in words, and always says since when', async () => {

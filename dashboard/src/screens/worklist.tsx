@@ -1,6 +1,8 @@
 // Worklist: the accounts in the two worst tiers, by ARR at risk, with their trend and why; filtered
-// by CSM, tier and lifecycle stage and paged on the server. Live events refetch the page shown, so
-// an account appears, moves or leaves as its tier or score changes. The tier filter offers the
+// by CSM and tier and paged on the server. No lifecycle stage filter: a scored account in the two
+// worst tiers is AT_RISK unless onboarding or churned, which the worklist leaves out, so every
+// other stage would list nothing. Live events refetch the page shown, so an account appears, moves
+// or leaves as its tier or score changes. The tier filter offers the
 // active model's two worst tiers, asked for on their own so that they refresh even while the
 // worklist is refused: after another preset is activated, a tier the worklist no longer holds
 // resets the filter to both.
@@ -12,13 +14,13 @@ import { TableScroll } from '../components/table-scroll';
 import { refusedArgument } from '../errors';
 import { arrAtRiskCents, formatCents, formatNumber, humanise } from '../format';
 import { graphql } from '../gql';
-import type { LifecycleStage, WorklistQuery as WorklistData } from '../gql/graphql';
+import type { WorklistQuery as WorklistData } from '../gql/graphql';
 import { useLiveQuery } from '../live-query';
 import { customerHref } from '../router';
 
 const WorklistQuery = graphql(`
-  query Worklist($first: Int!, $after: String, $csmOwner: String, $tier: String, $lifecycleStage: LifecycleStage) {
-    worklist(first: $first, after: $after, csmOwner: $csmOwner, tier: $tier, lifecycleStage: $lifecycleStage) {
+  query Worklist($first: Int!, $after: String, $csmOwner: String, $tier: String) {
+    worklist(first: $first, after: $after, csmOwner: $csmOwner, tier: $tier) {
       totalCount
       pageInfo {
         hasNextPage
@@ -60,12 +62,10 @@ const WorklistTiersQuery = graphql(`
 `);
 
 export const PAGE_SIZE = 25;
-const STAGES: LifecycleStage[] = ['ACTIVE', 'AT_RISK', 'ADVOCATE'];
 
 interface Filters {
   csmOwner: string;
   tier: string;
-  lifecycleStage: string;
 }
 
 type Tier = { key: string; label: string; severity: number };
@@ -77,7 +77,7 @@ function worklistTiers(tiers: readonly Tier[]): Tier[] {
 
 export function WorklistScreen() {
   const pages = usePages();
-  const [filters, setFilters] = useState<Filters>({ csmOwner: '', tier: '', lifecycleStage: '' });
+  const [filters, setFilters] = useState<Filters>({ csmOwner: '', tier: '' });
   const setFilter = (name: keyof Filters, value: string) => {
     setFilters((current) => ({ ...current, [name]: value }));
     pages.reset();
@@ -90,7 +90,6 @@ export function WorklistScreen() {
     after: pages.after,
     csmOwner: filters.csmOwner.trim() || null,
     tier: (!tierGone && filters.tier) || null,
-    lifecycleStage: (filters.lifecycleStage || null) as LifecycleStage | null,
   });
   // The server refuses a tier the active model does not put on the worklist (another preset was
   // activated meanwhile): the filter goes back to both rather than leave the screen on an error.
@@ -152,17 +151,6 @@ function WorklistFilters({
           {tiers.map((tier) => (
             <option key={tier.key} value={tier.key}>
               {tier.label}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Lifecycle stage
-        <select value={filters.lifecycleStage} onChange={(event) => onChange('lifecycleStage', event.currentTarget.value)}>
-          <option value="">any</option>
-          {STAGES.map((stage) => (
-            <option key={stage} value={stage}>
-              {humanise(stage)}
             </option>
           ))}
         </select>
