@@ -137,6 +137,9 @@ it('shows a not-found page with a way back to the worklist for a malformed link,
     for (const [route, heading] of [
       ['#/customers/50%25off%', 'Page not found'],
       ['#/customers/no-such-customer', 'Customer not found'],
+      // Ids the server refuses as bad input rather than looks up: no customer is there either.
+      ['#/customers/%20', 'Customer not found'],
+      [`#/customers/${'x'.repeat(201)}`, 'Customer not found'],
       ['#/nowhere', 'Page not found'],
     ]) {
       await visit(route);

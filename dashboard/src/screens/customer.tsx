@@ -1,13 +1,14 @@
 // Customer page: who the account is, its score over time (model versions marked), the components,
 // signals and penalties of its latest score with their contributions and coverage, the raw
 // records behind any signal (drill-down), and its NPS answers, payments, tickets and outreach.
-// An id the server does not know gets a not-found page with the way back to the worklist.
+// An id the server does not know, or refuses as no id at all (blank, too long), gets a not-found
+// page with the way back to the worklist: either way no customer is at that link.
 import { useMemo, useState } from 'preact/hooks';
 import { ErrorNote, TierBadge, TrendArrow } from '../components/badges';
 import { ScoreChart, type ScorePoint } from '../components/score-chart';
 import { ScreenHeading } from '../components/screen-heading';
 import { TableScroll } from '../components/table-scroll';
-import { isNotFound } from '../errors';
+import { isNotFound, refusedArgument } from '../errors';
 import { formatCents, formatDateTime, formatNumber, formatPercent, humanise } from '../format';
 import { graphql } from '../gql';
 import type { CustomerPageQuery } from '../gql/graphql';
@@ -86,7 +87,8 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
     () => [...(customer?.scoreHistory.edges ?? [])].reverse().map((edge) => edge.node),
     [customer?.scoreHistory],
   );
-  if (isNotFound(error)) return <NotFoundScreen title="Customer not found">No customer has the id “{customerId}”.</NotFoundScreen>;
+  if (isNotFound(error) || refusedArgument(error) === 'id')
+    return <NotFoundScreen title="Customer not found">No customer has the id “{customerId}”.</NotFoundScreen>;
   if (error)
     return (
       <section aria-labelledby="customer-title">
