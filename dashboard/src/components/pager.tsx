@@ -1,24 +1,87 @@
-// Server-side paging with the graph's cursors: a stack of the cursors of the pages already seen, so
-// Previous goes back without the server having to page backwards.
-import { useState } from 'preact/hooks';
+// Server-side paging with the graph's cursors. A page is known by its number (kept in the link by
+// the list screens); the cursor it starts after is remembered once seen, per list and filters, so
+// Previous, browser back and a return to the list need no request to find it again. The Pager
+// keeps the keyboard focus on itself across a page change, though its buttons are replaced or
+// disabled meanwhile.
+import type { RefObject } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+
+type PagerButton = 'previous' | 'next';
 
 export interface PageState {
-  after: string | null;
   /** 0-based page number. */
   page: number;
+  /** The cursor the page starts after: null for the first page, undefined while not known yet. */
+  after: string | null | undefined;
   next(endCursor: string | null | undefined): void;
   previous(): void;
-  reset(): void;
+  goTo(page: number): void;
+  /** Remembers the cursor page `page` starts after (found by walking the list from an earlier page). */
+  learn(page: number, after: string): void;
+  /** The nearest page at or before `page` whose cursor is known, and that cursor. */
+  nearestKnown(page: number): { page: number; after: string | null };
+  /** The pager button that asked for the page being loaded: it gets the focus back once the page is shown. */
+  focusAfterChange: RefObject<PagerButton | null>;
 }
 
-export function usePages(): PageState {
-  const [cursors, setCursors] = useState<Array<string | null>>([null]);
+/** Where the page number is kept: in the link for a list screen, in the component otherwise. */
+export interface PagePosition {
+  page: number;
+  setPage(page: number): void;
+}
+
+/** How many lists' cursors are kept: a long-open tab forgets the oldest. */
+const REMEMBERED_LISTS = 100;
+const cursorsByList = new Map<string, Array<string | null | undefined>>();
+
+function cursorsOf(list: string): Array<string | null | undefined> {
+  let cursors = cursorsByList.get(list);
+  if (!cursors) {
+    if (cursorsByList.size >= REMEMBERED_LISTS) cursorsByList.delete(cursorsByList.keys().next().value!);
+    cursors = [null];
+    cursorsByList.set(list, cursors);
+  }
+  return cursors;
+}
+
+/** The 0-based number of the last page that has rows (the first when there are none). */
+export function lastPageIndex(totalCount: number, pageSize: number): number {
+  return Math.max(0, Math.ceil(totalCount / pageSize) - 1);
+}
+
+/** The pages of `list` (a list and its filters); at page 0 whenever the list changes, unless `position` keeps the page. */
+export function usePages(list: string, position?: PagePosition): PageState {
+  const [local, setLocal] = useState({ list, page: 0 });
+  const [, setLearned] = useState(0);
+  const focusAfterChange = useRef<PagerButton | null>(null);
+  const page = position ? position.page : local.list === list ? local.page : 0;
+  const setPage = position ? position.setPage : (next: number) => setLocal({ list, page: next });
+  const cursors = cursorsOf(list);
   return {
-    after: cursors[cursors.length - 1],
-    page: cursors.length - 1,
-    next: (endCursor) => endCursor && setCursors([...cursors, endCursor]),
-    previous: () => cursors.length > 1 && setCursors(cursors.slice(0, -1)),
-    reset: () => setCursors([null]),
+    page,
+    after: cursors[page],
+    next(endCursor) {
+      if (!endCursor) return;
+      cursors[page + 1] = endCursor;
+      focusAfterChange.current = 'next';
+      setPage(page + 1);
+    },
+    previous() {
+      if (page === 0) return;
+      focusAfterChange.current = 'previous';
+      setPage(page - 1);
+    },
+    goTo: setPage,
+    learn(at, after) {
+      cursors[at] = after;
+      setLearned((count) => count + 1);
+    },
+    nearestKnown(at) {
+      let known = Math.min(at, cursors.length - 1);
+      while (cursors[known] === undefined) known--;
+      return { page: known, after: cursors[known] ?? null };
+    },
+    focusAfterChange,
   };
 }
 
@@ -33,15 +96,27 @@ export function Pager(props: {
 }) {
   const { pages, pageSize, shown, totalCount, hasNextPage, endCursor, label } = props;
   const first = totalCount === 0 ? 0 : pages.page * pageSize + 1;
+  const navigation = useRef<HTMLElement>(null);
+  const buttons = { previous: useRef<HTMLButtonElement>(null), next: useRef<HTMLButtonElement>(null) };
+  useEffect(() => {
+    const wanted = pages.focusAfterChange.current;
+    if (!wanted || !navigation.current) return;
+    pages.focusAfterChange.current = null;
+    // Unless the user has moved on meanwhile: the button they pressed, or another when it is disabled now.
+    const focused = document.activeElement;
+    if (focused && focused !== document.body && !navigation.current.contains(focused)) return;
+    const order = wanted === 'next' ? [buttons.next, buttons.previous] : [buttons.previous, buttons.next];
+    (order.find((button) => button.current && !button.current.disabled)?.current ?? navigation.current).focus();
+  });
   return (
-    <nav class="pager" aria-label={`${label} pages`}>
-      <button type="button" onClick={pages.previous} disabled={pages.page === 0}>
+    <nav class="pager" aria-label={`${label} pages`} ref={navigation} tabIndex={-1}>
+      <button type="button" ref={buttons.previous} onClick={pages.previous} disabled={pages.page === 0}>
         ← Previous
       </button>
       <span data-testid="page-range">
         {first}–{pages.page * pageSize + shown} of {totalCount}
       </span>
-      <button type="button" onClick={() => pages.next(endCursor)} disabled={!hasNextPage}>
+      <button type="button" ref={buttons.next} onClick={() => pages.next(endCursor)} disabled={!hasNextPage}>
         Next →
       </button>
     </nav>

@@ -1,16 +1,16 @@
 // Changes since yesterday (or another day): tier changes, score drops, failed payments, urgent
 // tickets and detractor answers, newest first, for one CSM or everyone. A smallest score drop out
-// of range is said so next to its field, and the list keeps the last valid one meanwhile.
+// of range is said so next to its field, and the list keeps the last valid one meanwhile. The page
+// and the filters are kept in the link.
 import { useMemo, useState } from 'preact/hooks';
 import { TierBadge } from '../components/badges';
-import { usePages } from '../components/pager';
 import { RecordTable, type Column } from '../components/record-table';
 import { ScreenHeading } from '../components/screen-heading';
 import { formatDate, formatDateTime, humanise } from '../format';
 import { graphql } from '../gql';
 import type { ChangesQuery as ChangesData } from '../gql/graphql';
-import { useLiveQuery } from '../live-query';
-import { customerHref } from '../router';
+import { usePagedQuery } from '../paged-query';
+import { customerHref, linkedDay, linkedPage, useListState } from '../router';
 
 const ChangesQuery = graphql(`
   query Changes($since: DateTime!, $csmOwner: String, $minScoreDrop: Int, $first: Int!, $after: String) {
@@ -70,20 +70,21 @@ function parseScoreDrop(text: string): number | null {
 }
 
 export function ChangesScreen() {
-  const pages = usePages();
-  const [filters, setFilters] = useState({ since: yesterday(), csmOwner: '', minScoreDrop: SCORE_DROP.default });
-  const setFilter = <K extends keyof typeof filters>(name: K, value: (typeof filters)[K]) => {
-    setFilters((current) => ({ ...current, [name]: value }));
-    pages.reset();
+  const [link, changeLink] = useListState();
+  const filters = {
+    since: linkedDay(link.since) || yesterday(),
+    csmOwner: link.csmOwner ?? '',
+    minScoreDrop: parseScoreDrop(link.minScoreDrop ?? '') ?? SCORE_DROP.default,
   };
+  // A new filter starts again at the first page; a default leaves the link.
+  const setFilter = (name: keyof typeof filters, value: string) => changeLink({ [name]: value, page: '' });
   const since = useMemo(() => new Date(`${filters.since || yesterday()}T00:00:00`).toISOString(), [filters.since]);
-  const { data, error } = useLiveQuery(ChangesQuery, {
-    since,
-    csmOwner: filters.csmOwner.trim() || null,
-    minScoreDrop: filters.minScoreDrop,
-    first: PAGE_SIZE,
-    after: pages.after,
-  });
+  const { connection, pages, error } = usePagedQuery(
+    ChangesQuery,
+    { since, csmOwner: filters.csmOwner.trim() || null, minScoreDrop: filters.minScoreDrop, first: PAGE_SIZE },
+    (data) => data.changes,
+    { position: linkedPage(link, changeLink) },
+  );
   return (
     <section aria-labelledby="changes-title">
       <ScreenHeading id="changes-title" title="Changes">
@@ -103,7 +104,10 @@ export function ChangesScreen() {
             placeholder="everyone"
           />
         </label>
-        <ScoreDropField applied={filters.minScoreDrop} onValid={(drop) => setFilter('minScoreDrop', drop)} />
+        <ScoreDropField
+          applied={filters.minScoreDrop}
+          onValid={(drop) => setFilter('minScoreDrop', drop === SCORE_DROP.default ? '' : String(drop))}
+        />
       </form>
       <RecordTable
         title="Changes"
@@ -111,7 +115,7 @@ export function ChangesScreen() {
         pages={pages}
         pageSize={PAGE_SIZE}
         error={error}
-        connection={data?.changes}
+        connection={connection}
         columns={COLUMNS}
       />
     </section>

@@ -1,11 +1,10 @@
 // The customer's own records under the score: NPS answers, payments, tickets and outreach actions,
 // each list paged on the server on its own.
 import { OutreachStatus } from '../components/outreach-status';
-import { usePages } from '../components/pager';
 import { RecordTable } from '../components/record-table';
 import { formatAmount, formatDateTime, formatNumber, humanise } from '../format';
 import { graphql } from '../gql';
-import { useLiveQuery } from '../live-query';
+import { usePagedQuery } from '../paged-query';
 
 const PAGE_SIZE = 10;
 
@@ -121,8 +120,9 @@ export function CustomerRecords({ customerId }: { customerId: string }) {
 }
 
 function NpsAnswers({ customerId }: { customerId: string }) {
-  const pages = usePages();
-  const { data, error } = useLiveQuery(NpsQuery, { id: customerId, first: PAGE_SIZE, after: pages.after }, { customerId });
+  const { connection, pages, error } = usePagedQuery(NpsQuery, { id: customerId, first: PAGE_SIZE }, (data) => data.customer.npsResponses, {
+    customerId,
+  });
   return (
     <RecordTable
       title="NPS answers"
@@ -130,7 +130,7 @@ function NpsAnswers({ customerId }: { customerId: string }) {
       pages={pages}
       pageSize={PAGE_SIZE}
       error={error}
-      connection={data?.customer.npsResponses}
+      connection={connection}
       columns={[
         { header: 'When', cell: (row) => formatDateTime(row.respondedAt) },
         { header: 'Score', cell: (row) => row.score, numeric: true },
@@ -142,8 +142,12 @@ function NpsAnswers({ customerId }: { customerId: string }) {
 }
 
 function Payments({ customerId }: { customerId: string }) {
-  const pages = usePages();
-  const { data, error } = useLiveQuery(PaymentsQuery, { id: customerId, first: PAGE_SIZE, after: pages.after }, { customerId });
+  const { connection, pages, error } = usePagedQuery(
+    PaymentsQuery,
+    { id: customerId, first: PAGE_SIZE },
+    (data) => data.customer.payments,
+    { customerId },
+  );
   return (
     <RecordTable
       title="Payments"
@@ -151,7 +155,7 @@ function Payments({ customerId }: { customerId: string }) {
       pages={pages}
       pageSize={PAGE_SIZE}
       error={error}
-      connection={data?.customer.payments}
+      connection={connection}
       columns={[
         { header: 'When', cell: (row) => formatDateTime(row.occurredAt) },
         { header: 'Amount', cell: (row) => formatAmount(row.amountCents, row.currency), numeric: true },
@@ -163,8 +167,12 @@ function Payments({ customerId }: { customerId: string }) {
 }
 
 function Tickets({ customerId }: { customerId: string }) {
-  const pages = usePages();
-  const { data, error } = useLiveQuery(TicketsQuery, { id: customerId, first: PAGE_SIZE, after: pages.after }, { customerId });
+  const { connection, pages, error } = usePagedQuery(
+    TicketsQuery,
+    { id: customerId, first: PAGE_SIZE },
+    (data) => data.customer.supportTickets,
+    { customerId },
+  );
   return (
     <RecordTable
       title="Support tickets"
@@ -172,7 +180,7 @@ function Tickets({ customerId }: { customerId: string }) {
       pages={pages}
       pageSize={PAGE_SIZE}
       error={error}
-      connection={data?.customer.supportTickets}
+      connection={connection}
       columns={[
         { header: 'Opened', cell: (row) => formatDateTime(row.openedAt) },
         { header: 'Ticket', cell: (row) => `${row.externalId}${row.subject ? ` · ${row.subject}` : ''}`, wraps: true },
@@ -185,8 +193,12 @@ function Tickets({ customerId }: { customerId: string }) {
 }
 
 function Outreach({ customerId }: { customerId: string }) {
-  const pages = usePages();
-  const { data, error } = useLiveQuery(OutreachQuery, { id: customerId, first: PAGE_SIZE, after: pages.after }, { customerId });
+  const { connection, pages, error } = usePagedQuery(
+    OutreachQuery,
+    { id: customerId, first: PAGE_SIZE },
+    (data) => data.customer.outreach,
+    { customerId },
+  );
   return (
     <RecordTable
       title="Outreach"
@@ -194,7 +206,7 @@ function Outreach({ customerId }: { customerId: string }) {
       pages={pages}
       pageSize={PAGE_SIZE}
       error={error}
-      connection={data?.customer.outreach}
+      connection={connection}
       columns={[
         { header: 'When', cell: (row) => formatDateTime(row.createdAt) },
         { header: 'Playbook', cell: (row) => `${row.playbook} (${humanise(row.trigger)})` },

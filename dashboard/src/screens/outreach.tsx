@@ -1,15 +1,13 @@
 // Outreach log: every action the playbooks took, newest first, filtered by playbook, audience,
-// status and time, paged on the server.
-import { useState } from 'preact/hooks';
+// status and time, paged on the server; the page and the filters are kept in the link.
 import { OutreachStatus } from '../components/outreach-status';
-import { usePages } from '../components/pager';
 import { RecordTable } from '../components/record-table';
 import { ScreenHeading } from '../components/screen-heading';
 import { formatDateTime, humanise } from '../format';
 import { graphql } from '../gql';
 import type { OutreachAudience, OutreachStatus as Status } from '../gql/graphql';
-import { useLiveQuery } from '../live-query';
-import { customerHref } from '../router';
+import { usePagedQuery } from '../paged-query';
+import { customerHref, linkedDay, linkedPage, useListState } from '../router';
 
 const OutreachLogQuery = graphql(`
   query OutreachLog(
@@ -61,22 +59,35 @@ function dayBound(value: string, endOfDay: boolean): string | null {
   return day.toISOString();
 }
 
+/** A choice named in a link, if it is one of `choices`. */
+function choiceOf<Choice extends string>(choices: readonly Choice[], text: string | undefined): Choice | null {
+  return choices.find((choice) => choice === text) ?? null;
+}
+
 export function OutreachScreen() {
-  const pages = usePages();
-  const [filters, setFilters] = useState({ playbook: '', audience: '', status: '', from: '', to: '' });
-  const setFilter = (name: keyof typeof filters, value: string) => {
-    setFilters({ ...filters, [name]: value });
-    pages.reset();
+  const [link, changeLink] = useListState();
+  const filters = {
+    playbook: link.playbook ?? '',
+    audience: choiceOf(AUDIENCES, link.audience),
+    status: choiceOf(STATUSES, link.status),
+    from: linkedDay(link.from),
+    to: linkedDay(link.to),
   };
-  const { data, error } = useLiveQuery(OutreachLogQuery, {
-    first: PAGE_SIZE,
-    after: pages.after,
-    playbook: filters.playbook.trim() || null,
-    audience: (filters.audience || null) as OutreachAudience | null,
-    status: (filters.status || null) as Status | null,
-    from: dayBound(filters.from, false),
-    to: dayBound(filters.to, true),
-  });
+  // A new filter starts again at the first page.
+  const setFilter = (name: keyof typeof filters, value: string) => changeLink({ [name]: value, page: '' });
+  const { connection, pages, error } = usePagedQuery(
+    OutreachLogQuery,
+    {
+      first: PAGE_SIZE,
+      playbook: filters.playbook.trim() || null,
+      audience: filters.audience,
+      status: filters.status,
+      from: dayBound(filters.from, false),
+      to: dayBound(filters.to, true),
+    },
+    (data) => data.outreachLog,
+    { position: linkedPage(link, changeLink) },
+  );
   return (
     <section aria-labelledby="outreach-title">
       <ScreenHeading id="outreach-title" title="Outreach log" />
@@ -92,7 +103,7 @@ export function OutreachScreen() {
         </label>
         <label>
           Audience
-          <select value={filters.audience} onChange={(event) => setFilter('audience', event.currentTarget.value)}>
+          <select value={filters.audience ?? ''} onChange={(event) => setFilter('audience', event.currentTarget.value)}>
             <option value="">any</option>
             {AUDIENCES.map((audience) => (
               <option key={audience} value={audience}>
@@ -103,7 +114,7 @@ export function OutreachScreen() {
         </label>
         <label>
           Status
-          <select value={filters.status} onChange={(event) => setFilter('status', event.currentTarget.value)}>
+          <select value={filters.status ?? ''} onChange={(event) => setFilter('status', event.currentTarget.value)}>
             <option value="">any</option>
             {STATUSES.map((status) => (
               <option key={status} value={status}>
@@ -127,7 +138,7 @@ export function OutreachScreen() {
         pages={pages}
         pageSize={PAGE_SIZE}
         error={error}
-        connection={data?.outreachLog}
+        connection={connection}
         columns={[
           { header: 'When', cell: (row) => formatDateTime(row.createdAt) },
           { header: 'Account', cell: (row) => <a href={customerHref(row.customerId)}>{row.customer.name}</a>, wraps: true },

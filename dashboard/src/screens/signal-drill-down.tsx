@@ -3,11 +3,11 @@
 // records below, the window said here.
 import { useEffect, useRef } from 'preact/hooks';
 import { ErrorNote } from '../components/badges';
-import { Pager, usePages } from '../components/pager';
+import { Pager } from '../components/pager';
 import { TableScroll } from '../components/table-scroll';
 import { formatDateTime, humanise } from '../format';
 import { graphql } from '../gql';
-import { useLiveQuery } from '../live-query';
+import { usePagedQuery } from '../paged-query';
 import type { SignalWindow } from '../signal-sources';
 
 const SignalEventsQuery = graphql(`
@@ -97,13 +97,13 @@ export function SignalDrillDown({
 }
 
 function EventRows({ customerId, from, to }: { customerId: string; from: string; to: string }) {
-  const pages = usePages();
-  const { data, error } = useLiveQuery(
-    SignalEventsQuery,
-    { id: customerId, from, to, first: PAGE_SIZE, after: pages.after },
-    { customerId },
-  );
-  const events = data?.customer.engagementEvents;
+  const {
+    connection: events,
+    pages,
+    error,
+  } = usePagedQuery(SignalEventsQuery, { id: customerId, from, to, first: PAGE_SIZE }, (data) => data.customer.engagementEvents, {
+    customerId,
+  });
   if (error) return <ErrorNote error={error} />;
   if (!events) return <p class="loading">Loading…</p>;
   return (
@@ -147,9 +147,11 @@ function EventRows({ customerId, from, to }: { customerId: string; from: string;
 }
 
 function NpsRows({ customerId, from, to }: { customerId: string; from: string; to: string }) {
-  const pages = usePages();
-  const { data, error } = useLiveQuery(SignalNpsQuery, { id: customerId, from, to, first: PAGE_SIZE, after: pages.after }, { customerId });
-  const answers = data?.npsResponses;
+  const {
+    connection: answers,
+    pages,
+    error,
+  } = usePagedQuery(SignalNpsQuery, { id: customerId, from, to, first: PAGE_SIZE }, (data) => data.npsResponses, { customerId });
   if (error) return <ErrorNote error={error} />;
   if (!answers) return <p class="loading">Loading…</p>;
   return (

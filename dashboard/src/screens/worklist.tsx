@@ -1,14 +1,14 @@
 // Worklist: the accounts in the two worst tiers, by ARR at risk, with their trend and why; filtered
-// by CSM and tier and paged on the server. No lifecycle stage filter: a scored account in the two
-// worst tiers is AT_RISK unless onboarding or churned, which the worklist leaves out, so every
-// other stage would list nothing. Live events refetch the page shown, so an account appears, moves
-// or leaves as its tier or score changes. The tier filter offers the
+// by CSM and tier and paged on the server, the page and filters kept in the link. No lifecycle stage
+// filter: a scored account in the two worst tiers is AT_RISK unless onboarding or churned, which the
+// worklist leaves out, so every other stage would list nothing. Live events refetch the page shown,
+// so an account appears, moves or leaves as its tier or score changes. The tier filter offers the
 // active model's two worst tiers, asked for on their own so that they refresh even while the
 // worklist is refused: after another preset is activated, a tier the worklist no longer holds
 // resets the filter to both.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect } from 'preact/hooks';
 import { ErrorNote, TierBadge, TrendArrow } from '../components/badges';
-import { Pager, usePages } from '../components/pager';
+import { Pager } from '../components/pager';
 import { ScreenHeading } from '../components/screen-heading';
 import { TableScroll } from '../components/table-scroll';
 import { refusedArgument } from '../errors';
@@ -16,7 +16,8 @@ import { arrAtRiskCents, formatCents, formatNumber, humanise } from '../format';
 import { graphql } from '../gql';
 import type { WorklistQuery as WorklistData } from '../gql/graphql';
 import { useLiveQuery } from '../live-query';
-import { customerHref } from '../router';
+import { usePagedQuery } from '../paged-query';
+import { customerHref, linkedPage, useListState } from '../router';
 
 const WorklistQuery = graphql(`
   query Worklist($first: Int!, $after: String, $csmOwner: String, $tier: String) {
@@ -76,28 +77,30 @@ function worklistTiers(tiers: readonly Tier[]): Tier[] {
 }
 
 export function WorklistScreen() {
-  const pages = usePages();
-  const [filters, setFilters] = useState<Filters>({ csmOwner: '', tier: '' });
-  const setFilter = (name: keyof Filters, value: string) => {
-    setFilters((current) => ({ ...current, [name]: value }));
-    pages.reset();
-  };
+  const [link, changeLink] = useListState();
+  const filters: Filters = { csmOwner: link.csmOwner ?? '', tier: link.tier ?? '' };
+  // A new filter starts again at the first page.
+  const setFilter = (name: keyof Filters, value: string) => changeLink({ [name]: value, page: '' });
   const tiers = useLiveQuery(WorklistTiersQuery, {}).data?.scoringModel.tiers;
   const worstTiers = worklistTiers(tiers ?? []);
   const tierGone = tiers !== undefined && filters.tier !== '' && !worstTiers.some((tier) => tier.key === filters.tier);
-  const { data, error, fetching } = useLiveQuery(WorklistQuery, {
-    first: PAGE_SIZE,
-    after: pages.after,
-    csmOwner: filters.csmOwner.trim() || null,
-    tier: (!tierGone && filters.tier) || null,
-  });
+  const {
+    connection: worklist,
+    pages,
+    error,
+    fetching,
+  } = usePagedQuery(
+    WorklistQuery,
+    { first: PAGE_SIZE, csmOwner: filters.csmOwner.trim() || null, tier: (!tierGone && filters.tier) || null },
+    (data) => data.worklist,
+    { position: linkedPage(link, changeLink) },
+  );
   // The server refuses a tier the active model does not put on the worklist (another preset was
   // activated meanwhile): the filter goes back to both rather than leave the screen on an error.
   const tierRefused = refusedArgument(error) === 'tier';
   useEffect(() => {
     if (tierGone || tierRefused) setFilter('tier', '');
   }, [tierGone, tierRefused]);
-  const worklist = data?.worklist;
   return (
     <section aria-labelledby="worklist-title">
       <ScreenHeading id="worklist-title" title="Worklist" />

@@ -1,0 +1,201 @@
+// The dashboard's paged lists in headless Chromium against their own seeded server: the page and
+// the filters kept in the link (browser back, a reload and a shared link find them again), the
+// keyboard focus kept on the pager across a page change, and a page that a live change empties
+// giving way to the last page with rows. The live change is made last: it takes accounts off the
+// worklist.
+import type { Page } from 'playwright-core';
+import type { TestServer } from '../helpers/server';
+import { Browser, openBrowser } from './browser';
+import { startSeededServer } from './collapse';
+import { pageHelpers } from './page-helpers';
+
+const PAGE_SIZE = 25;
+const DAY_MS = 86_400_000;
+
+let server: TestServer;
+let origin: string;
+let browser: Browser;
+let page: Page;
+
+const { api, waitForText, visit, text } = pageHelpers(() => ({ server, page, origin }));
+
+type WorklistPage = { worklist: { totalCount: number; edges: Array<{ node: { id: string } }> } };
+
+/** The ids of the worklist's rows on screen, in order. */
+function shownWorklistIds(): Promise<Array<string | null>> {
+  return page.locator('[data-testid=worklist] tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-customer-id')));
+}
+
+/** The worklist's rows `from` (0-based) on, as the API orders them. */
+async function worklistIds(from: number, count: number, tier?: string): Promise<string[]> {
+  const { worklist } = await api<WorklistPage>(`query($tier: String) { worklist(first: 500, tier: $tier) { edges { node { id } } } }`, {
+    tier: tier ?? null,
+  });
+  return worklist.edges.slice(from, from + count).map((edge) => edge.node.id);
+}
+
+async function worklistTotal(): Promise<number> {
+  return (await api<WorklistPage>('{ worklist(first: 1) { totalCount edges { node { id } } } }')).worklist.totalCount;
+}
+
+/** The text of the pager button that has the focus, once one has it (null if none within 2 s). */
+async function focusedPagerButton(): Promise<string | null> {
+  const focused = page.locator('nav.pager button:focus');
+  try {
+    await focused.waitFor({ timeout: 2000 });
+  } catch {
+    return null;
+  }
+  return (await focused.innerText()).trim();
+}
+
+beforeAll(async () => {
+  server = await startSeededServer('dashboard_lists', { customers: 90, days: 60, seed: 31, historyDays: 3, collapsed: 30 });
+  origin = new URL(server.url).origin;
+  browser = await openBrowser();
+  page = browser.page;
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+it("keeps the worklist's page and filters in the link, so that back, a reload and a shared link find them again", async () => {
+  const total = await worklistTotal();
+  expect(total).toBeGreaterThan(PAGE_SIZE);
+  const secondPage = await worklistIds(PAGE_SIZE, PAGE_SIZE);
+  await visit('#/worklist');
+  await page.waitForSelector('[data-testid=worklist] tbody tr');
+  await page.getByRole('button', { name: 'Next →' }).click();
+  await waitForText('[data-testid=page-range]', `26–${Math.min(total, 2 * PAGE_SIZE)} of ${total}`);
+  expect(new URL(page.url()).hash).toBe('#/worklist?page=2');
+  expect(await shownWorklistIds()).toEqual(secondPage);
+
+  // Back from a customer opened from the list.
+  await page.locator(`[data-customer-id="${secondPage[0]}"] th a`).click();
+  await page.waitForSelector('[data-testid=signals-table]');
+  await page.goBack();
+  await waitForText('[data-testid=page-range]', /^26–/);
+  expect(await shownWorklistIds()).toEqual(secondPage);
+
+  // A reload, and the link opened afresh elsewhere (the second page's cursor found from its number).
+  await page.reload();
+  await waitForText('[data-testid=page-range]', /^26–/);
+  expect(await shownWorklistIds()).toEqual(secondPage);
+  const shared = await openBrowser();
+  try {
+    await shared.page.goto(`${origin}/#/worklist?page=2`);
+    await shared.page.locator('[data-testid=page-range]', { hasText: /^26–/ }).waitFor();
+    const sharedIds = await shared.page
+      .locator('[data-testid=worklist] tbody tr')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-customer-id')));
+    expect(sharedIds).toEqual(secondPage);
+  } finally {
+    await shared.close();
+  }
+
+  // A filter starts again at the first page, and is kept in the link too.
+  await page.getByLabel('Tier').selectOption('critical');
+  expect(new URL(page.url()).hash).toBe('#/worklist?tier=critical');
+  const critical = await api<WorklistPage>('{ worklist(first: 1, tier: "critical") { totalCount edges { node { id } } } }');
+  await waitForText('[data-testid=page-range]', new RegExp(`^1–\\d+ of ${critical.worklist.totalCount}$`));
+  await page.reload();
+  await waitForText('[data-testid=page-range]', new RegExp(`^1–\\d+ of ${critical.worklist.totalCount}$`));
+  expect(await page.getByLabel('Tier').inputValue()).toBe('critical');
+  expect(await shownWorklistIds()).toEqual(await worklistIds(0, PAGE_SIZE, 'critical'));
+}, 90_000);
+
+it('opens a link to a page past the end of a list at its last page, and a link without a page at the first', async () => {
+  const total = await worklistTotal();
+  const lastPage = Math.ceil(total / PAGE_SIZE);
+  await visit('#/worklist?page=40');
+  await waitForText('[data-testid=page-range]', `${(lastPage - 1) * PAGE_SIZE + 1}–${total} of ${total}`);
+  expect(new URL(page.url()).hash).toBe(`#/worklist?page=${lastPage}`);
+  expect(await shownWorklistIds()).toEqual(await worklistIds((lastPage - 1) * PAGE_SIZE, PAGE_SIZE));
+  for (const link of ['#/worklist', '#/worklist?page=0', '#/worklist?page=two']) {
+    await visit(link);
+    await waitForText('[data-testid=page-range]', `1–${PAGE_SIZE} of ${total}`);
+  }
+}, 60_000);
+
+it("keeps the outreach log's and the changes' filters in the link", async () => {
+  await visit('#/outreach');
+  await page.waitForSelector('[data-testid=outreach-log] tbody tr');
+  await page.getByLabel('Audience').selectOption('TEAM');
+  expect(new URL(page.url()).hash).toBe('#/outreach?audience=TEAM');
+  await page.reload();
+  const { outreachLog } = await api<{ outreachLog: { totalCount: number } }>('{ outreachLog(first: 1, audience: TEAM) { totalCount } }');
+  await waitForText('main section.records h2', `Actions (${outreachLog.totalCount})`);
+  expect(await page.getByLabel('Audience').inputValue()).toBe('TEAM');
+
+  await visit('#/changes?since=2026-01-05&minScoreDrop=5');
+  await waitForText('main h1', 'Changes since 5 Jan 2026');
+  expect(await page.getByLabel('Smallest score drop').inputValue()).toBe('5');
+
+  // A link edited by hand: what is no filter value is left out, as if it were not there.
+  const pageErrors: string[] = [];
+  const onPageError = (error: Error) => pageErrors.push(error.message);
+  page.on('pageerror', onPageError);
+  try {
+    await visit('#/changes?since=someday&minScoreDrop=-4');
+    await waitForText('main h1', 'Changes since yesterday');
+    expect(await page.getByLabel('Smallest score drop').inputValue()).toBe('10');
+    await visit('#/outreach?from=soon&to=2026-13-45&audience=EVERYONE&page=x');
+    await page.waitForSelector('[data-testid=outreach-log] tbody tr');
+    expect(await page.getByLabel('Audience').inputValue()).toBe('');
+    expect(await page.locator('main [role=alert]').count()).toBe(0);
+  } finally {
+    page.off('pageerror', onPageError);
+  }
+  expect(pageErrors).toEqual([]);
+}, 60_000);
+
+it('keeps the keyboard focus on the pager when a page changes, on the other button when the one pressed is disabled', async () => {
+  const total = await worklistTotal();
+  await visit('#/worklist');
+  await page.waitForSelector('[data-testid=worklist] tbody tr');
+  await page.getByRole('button', { name: 'Next →' }).focus();
+  await page.keyboard.press('Enter');
+  await waitForText('[data-testid=page-range]', /^26–/);
+  // On the last page Next is disabled: the focus is on Previous.
+  await expect(focusedPagerButton()).resolves.toBe(total > 2 * PAGE_SIZE ? 'Next →' : '← Previous');
+  // Without moving the focus, the keyboard pages on.
+  await page.keyboard.press('Enter');
+  await waitForText('[data-testid=page-range]', total > 2 * PAGE_SIZE ? /^51–/ : /^1–/);
+
+  await visit('#/worklist?page=2');
+  await waitForText('[data-testid=page-range]', /^26–/);
+  await page.getByRole('button', { name: '← Previous' }).focus();
+  await page.keyboard.press('Enter');
+  await waitForText('[data-testid=page-range]', /^1–/);
+  // The first page has no previous one: the focus is on Next.
+  await expect(focusedPagerButton()).resolves.toBe('Next →');
+}, 60_000);
+
+it('steps back to the last page with rows when a live change empties the page shown', async () => {
+  const total = await worklistTotal();
+  await visit('#/worklist');
+  await page.waitForSelector('[data-testid=live-indicator][data-status=live]');
+  await page.getByRole('button', { name: 'Next →' }).click();
+  await waitForText('[data-testid=page-range]', new RegExp(`^26–\\d+ of ${total}$`));
+  // Cancelled accounts leave the worklist: all of it past the first page, then a rescore's live event.
+  const { worklist } = await api<{ worklist: { edges: Array<{ node: { id: string; name: string } }> } }>(
+    '{ worklist(first: 500) { edges { node { id name } } } }',
+  );
+  const churnedAt = new Date(Date.now() - DAY_MS).toISOString();
+  for (const { node } of worklist.edges.slice(PAGE_SIZE))
+    await api(
+      'mutation($id: ID!, $name: String!, $at: DateTime!) { upsertCustomer(input: { id: $id, name: $name, churnedAt: $at }) { id } }',
+      {
+        ...node,
+        at: churnedAt,
+      },
+    );
+  const [staying] = await worklistIds(0, 1);
+  await api(`mutation($id: ID!) { refreshHealthScore(customerId: $id) { score } }`, { id: staying });
+  await waitForText('[data-testid=page-range]', `1–${PAGE_SIZE} of ${PAGE_SIZE}`);
+  expect(new URL(page.url()).hash).toBe('#/worklist');
+  expect(await page.locator('[data-testid=worklist] tbody tr').count()).toBe(PAGE_SIZE);
+  expect(await text('main')).not.toContain('No account needs attention');
+}, 60_000);
