@@ -1,8 +1,8 @@
 // The dashboard's paged lists in headless Chromium against their own seeded server: the page and
 // the filters kept in the link (browser back, a reload and a shared link find them again), the
-// keyboard focus kept on the pager across a page change, and a page that a live change empties
-// giving way to the last page with rows. The live change is made last: it takes accounts off the
-// worklist.
+// keyboard focus kept on the pager across a page change, a loading note while a list's first page
+// is asked for, and a page that a live change empties giving way to the last page with rows. The
+// live change is made last: it takes accounts off the worklist.
 import type { Page } from 'playwright-core';
 import type { TestServer } from '../helpers/server';
 import { Browser, openBrowser } from './browser';
@@ -171,6 +171,30 @@ it('keeps the keyboard focus on the pager when a page changes, on the other butt
   await waitForText('[data-testid=page-range]', /^1–/);
   // The first page has no previous one: the focus is on Next.
   await expect(focusedPagerButton()).resolves.toBe('Next →');
+}, 60_000);
+
+it('shows a loading note on the changes and the outreach log while their first page is asked for', async () => {
+  for (const [route, operation, table] of [
+    ['#/changes', 'Changes', '[data-testid=changes]'],
+    ['#/outreach', 'OutreachLog', '[data-testid=outreach-log]'],
+  ]) {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/graphql', async (route_) => {
+      if (route_.request().postDataJSON()?.operationName === operation) await released;
+      await route_.fallback();
+    });
+    try {
+      await visit(route);
+      await waitForText('main .loading', 'Loading…');
+      expect(await page.locator(table).count()).toBe(0);
+    } finally {
+      release();
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+    await page.waitForSelector(`${table} tbody tr`);
+    expect(await page.locator('main .loading').count()).toBe(0);
+  }
 }, 60_000);
 
 it('steps back to the last page with rows when a live change empties the page shown', async () => {

@@ -32,14 +32,17 @@ export function RecordTable<Row extends { id: string }>(props: {
   connection: ConnectionPage<Row> | undefined;
   columns: Array<Column<Row>>;
   error?: CombinedError;
+  /** Whether the page is being asked for: until it comes, a loading note stands in for the table. */
+  fetching?: boolean;
 }) {
-  const { title, testId, pages, pageSize, connection, columns, error } = props;
+  const { title, testId, pages, pageSize, connection, columns, error, fetching } = props;
   return (
     <section class="records" aria-label={title}>
       <h2>
         {title} {connection && <span class="muted">({connection.totalCount})</span>}
       </h2>
       <ErrorNote error={error} />
+      {!connection && fetching && <p class="loading">Loading…</p>}
       {connection && connection.totalCount === 0 && <p class="muted">None.</p>}
       {connection && connection.totalCount > 0 && (
         <>

@@ -79,7 +79,7 @@ export function ChangesScreen() {
   // A new filter starts again at the first page; a default leaves the link.
   const setFilter = (name: keyof typeof filters, value: string) => changeLink({ [name]: value, page: '' });
   const since = useMemo(() => new Date(`${filters.since || yesterday()}T00:00:00`).toISOString(), [filters.since]);
-  const { connection, pages, error } = usePagedQuery(
+  const { connection, pages, error, fetching } = usePagedQuery(
     ChangesQuery,
     { since, csmOwner: filters.csmOwner.trim() || null, minScoreDrop: filters.minScoreDrop, first: PAGE_SIZE },
     (data) => data.changes,
@@ -115,6 +115,7 @@ export function ChangesScreen() {
         pages={pages}
         pageSize={PAGE_SIZE}
         error={error}
+        fetching={fetching}
         connection={connection}
         columns={COLUMNS}
       />

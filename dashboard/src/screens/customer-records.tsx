@@ -120,9 +120,12 @@ export function CustomerRecords({ customerId }: { customerId: string }) {
 }
 
 function NpsAnswers({ customerId }: { customerId: string }) {
-  const { connection, pages, error } = usePagedQuery(NpsQuery, { id: customerId, first: PAGE_SIZE }, (data) => data.customer.npsResponses, {
-    customerId,
-  });
+  const { connection, pages, error, fetching } = usePagedQuery(
+    NpsQuery,
+    { id: customerId, first: PAGE_SIZE },
+    (data) => data.customer.npsResponses,
+    { customerId },
+  );
   return (
     <RecordTable
       title="NPS answers"
@@ -130,6 +133,7 @@ function NpsAnswers({ customerId }: { customerId: string }) {
       pages={pages}
       pageSize={PAGE_SIZE}
       error={error}
+      fetching={fetching}
       connection={connection}
       columns={[
         { header: 'When', cell: (row) => formatDateTime(row.respondedAt) },
@@ -142,7 +146,7 @@ function NpsAnswers({ customerId }: { customerId: string }) {
 }
 
 function Payments({ customerId }: { customerId: string }) {
-  const { connection, pages, error } = usePagedQuery(
+  const { connection, pages, error, fetching } = usePagedQuery(
     PaymentsQuery,
     { id: customerId, first: PAGE_SIZE },
     (data) => data.customer.payments,
@@ -155,6 +159,7 @@ function Payments({ customerId }: { customerId: string }) {
       pages={pages}
       pageSize={PAGE_SIZE}
       error={error}
+      fetching={fetching}
       connection={connection}
       columns={[
         { header: 'When', cell: (row) => formatDateTime(row.occurredAt) },
@@ -167,7 +172,7 @@ function Payments({ customerId }: { customerId: string }) {
 }
 
 function Tickets({ customerId }: { customerId: string }) {
-  const { connection, pages, error } = usePagedQuery(
+  const { connection, pages, error, fetching } = usePagedQuery(
     TicketsQuery,
     { id: customerId, first: PAGE_SIZE },
     (data) => data.customer.supportTickets,
@@ -180,6 +185,7 @@ function Tickets({ customerId }: { customerId: string }) {
       pages={pages}
       pageSize={PAGE_SIZE}
       error={error}
+      fetching={fetching}
       connection={connection}
       columns={[
         { header: 'Opened', cell: (row) => formatDateTime(row.openedAt) },
@@ -193,7 +199,7 @@ function Tickets({ customerId }: { customerId: string }) {
 }
 
 function Outreach({ customerId }: { customerId: string }) {
-  const { connection, pages, error } = usePagedQuery(
+  const { connection, pages, error, fetching } = usePagedQuery(
     OutreachQuery,
     { id: customerId, first: PAGE_SIZE },
     (data) => data.customer.outreach,
@@ -206,6 +212,7 @@ function Outreach({ customerId }: { customerId: string }) {
       pages={pages}
       pageSize={PAGE_SIZE}
       error={error}
+      fetching={fetching}
       connection={connection}
       columns={[
         { header: 'When', cell: (row) => formatDateTime(row.createdAt) },

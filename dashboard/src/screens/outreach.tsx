@@ -75,7 +75,7 @@ export function OutreachScreen() {
   };
   // A new filter starts again at the first page.
   const setFilter = (name: keyof typeof filters, value: string) => changeLink({ [name]: value, page: '' });
-  const { connection, pages, error } = usePagedQuery(
+  const { connection, pages, error, fetching } = usePagedQuery(
     OutreachLogQuery,
     {
       first: PAGE_SIZE,
@@ -138,6 +138,7 @@ export function OutreachScreen() {
         pages={pages}
         pageSize={PAGE_SIZE}
         error={error}
+        fetching={fetching}
         connection={connection}
         columns={[
           { header: 'When', cell: (row) => formatDateTime(row.createdAt) },
