@@ -84,15 +84,24 @@ export interface AxeViolation {
   nodes: Array<{ target: string[] }>;
 }
 
-/** axe-core's WCAG 2 A/AA rules on the page as it is; the violations rated serious or critical. */
-export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> {
+/** axe-core run on the page as it is, with `runOnly` (its rules, or its tags, to check); the violations. */
+async function axeViolations(page: Page, runOnly: { type: 'tag' | 'rule'; values: string[] }): Promise<AxeViolation[]> {
   const source = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
   // Evaluated through the devtools protocol: the page's Content-Security-Policy forbids inline scripts.
   await page.evaluate(source);
-  const result = (await page.evaluate(
-    `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`,
-  )) as { violations: AxeViolation[] };
-  return result.violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
+  const result = (await page.evaluate(`axe.run(document, { runOnly: ${JSON.stringify(runOnly)} })`)) as { violations: AxeViolation[] };
+  return result.violations;
+}
+
+/** axe-core's WCAG 2 A/AA rules on the page as it is; the violations rated serious or critical. */
+export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> {
+  const violations = await axeViolations(page, { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
+  return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
+}
+
+/** The violations of the named axe-core rules, whatever their impact (best practices outside WCAG too, such as landmark-unique). */
+export function axeRuleViolations(page: Page, rules: string[]): Promise<AxeViolation[]> {
+  return axeViolations(page, { type: 'rule', values: rules });
 }
 
 /** A TCP relay to `targetPort` whose connections can be cut (and new ones refused) on demand. */

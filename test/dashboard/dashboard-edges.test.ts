@@ -5,7 +5,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Page } from 'playwright-core';
 import type { TestServer } from '../helpers/server';
-import { Browser, openBrowser, seriousAxeViolations, startRelay } from './browser';
+import { axeRuleViolations, Browser, openBrowser, seriousAxeViolations, startRelay } from './browser';
 import { startSeededServer } from './collapse';
 import { pageHelpers } from './page-helpers';
 
@@ -123,6 +123,28 @@ it('fits a 375 px phone on every screen: the page never scrolls sideways, wide t
       expect({ route, overflowing: await overflowingOutsideScrollContainers(phone.page) }).toEqual({ route, overflowing: [] });
       // A box that scrolls can be reached and scrolled with the keyboard.
       expect({ route, violations: await seriousAxeViolations(phone.page) }).toEqual({ route, violations: [] });
+    }
+  } finally {
+    await phone.close();
+  }
+}, 90_000);
+
+it('names each table that scrolls in its own box apart from the section around it, and keeps it reachable by keyboard', async () => {
+  const phone = await openBrowser(PHONE);
+  try {
+    for (const [route, ready] of [
+      ['#/worklist', '[data-testid=worklist] tbody tr'],
+      ['#/changes', '[data-testid=changes] tbody tr'],
+      ['#/outreach', '[data-testid=outreach-log] tbody tr'],
+      [`#/customers/${encodeURIComponent(longNamedId)}`, '[data-testid=signals-table]'],
+    ]) {
+      await phone.page.goto('about:blank');
+      await phone.page.goto(`${origin}/${route}`);
+      await phone.page.waitForSelector(ready);
+      // At this width the tables are wider than their box: each is a focusable region.
+      expect(await phone.page.locator('.table-scroll[role=region][tabindex="0"]').count()).toBeGreaterThan(0);
+      const violations = await axeRuleViolations(phone.page, ['landmark-unique', 'scrollable-region-focusable']);
+      expect({ route, violations: violations.map((violation) => violation.id) }).toEqual({ route, violations: [] });
     }
   } finally {
     await phone.close();

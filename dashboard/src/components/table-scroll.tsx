@@ -1,6 +1,8 @@
 // A table's own horizontal scroll box, so that a wide table scrolls in it and the page itself never
 // scrolls sideways. While the table is wider than the box, the box joins the tab order as a named
 // region, so that keyboard users can scroll it too (a table without links offers nothing else to focus).
+// The region is named "<label> table": a section around it is often named by the same label, and
+// two landmarks of one name cannot be told apart.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 
@@ -23,7 +25,7 @@ export function TableScroll({ label, children }: { label: string; children: Comp
       class="table-scroll"
       tabIndex={scrolls ? 0 : undefined}
       role={scrolls ? 'region' : undefined}
-      aria-label={scrolls ? label : undefined}
+      aria-label={scrolls ? `${label} table` : undefined}
     >
       {children}
     </div>
