@@ -10,6 +10,8 @@ import { startSeededServer } from './collapse';
 import { pageHelpers } from './page-helpers';
 
 const PHONE = { width: 375, height: 740 };
+const SMALL_PHONE = { width: 390, height: 844 };
+const LAPTOP = { width: 1280, height: 900 };
 /** A name with no space to break at, as a careless import writes one. */
 const LONG_NAME = 'Unbreakable'.repeat(40).slice(0, 400);
 
@@ -150,6 +152,24 @@ it('names each table that scrolls in its own box apart from the section around i
     await phone.close();
   }
 }, 90_000);
+
+it("fits the model's signal weights, Weight column included, in their card on a laptop and on a phone", async () => {
+  for (const viewport of [LAPTOP, SMALL_PHONE]) {
+    const sized = await openBrowser(viewport);
+    try {
+      await sized.page.goto(`${origin}/#/model`);
+      await sized.page.waitForSelector('[data-testid=model-signals] tbody tr');
+      const fit = await sized.page.locator('[data-testid=model-signals]').evaluate((table) => {
+        const card = table.closest('.card').getBoundingClientRect();
+        const weight = table.querySelector('thead th:last-child').getBoundingClientRect();
+        return { tableWidth: table.scrollWidth, boxWidth: table.parentElement.clientWidth, weightInCard: weight.right <= card.right };
+      });
+      expect({ viewport, fit }).toEqual({ viewport, fit: { tableWidth: fit.boxWidth, boxWidth: fit.boxWidth, weightInCard: true } });
+    } finally {
+      await sized.close();
+    }
+  }
+}, 60_000);
 
 it('shows a not-found page with a way back to the worklist for a malformed link, an unknown customer and an unknown screen', async () => {
   const pageErrors: string[] = [];

@@ -1,6 +1,7 @@
 // Model page: the active model (version, tiers, signal weights) and the tier presets for everyone;
 // for admin keys also the what-if preview of changed weights, activating a preset, and the backtest
 // ("does it predict churn?"). Without admin those controls are not shown at all.
+import { Fragment } from 'preact';
 import { useMemo } from 'preact/hooks';
 import { useMutation } from '@urql/preact';
 import { ErrorNote, TierBadge } from '../components/badges';
@@ -114,8 +115,12 @@ export function ModelScreen() {
               <tbody>
                 {signals.map((signal) => (
                   <tr key={signal.name}>
-                    <th scope="row">{signal.name}</th>
-                    <td>{signal.component}</td>
+                    <th scope="row">
+                      <SnakeCaseName name={signal.name} />
+                    </th>
+                    <td>
+                      <SnakeCaseName name={signal.component} />
+                    </td>
                     <td class="number">{signal.weight}</td>
                   </tr>
                 ))}
@@ -123,31 +128,33 @@ export function ModelScreen() {
             </table>
           </TableScroll>
         </article>
-        <article class="card wide">
-          <h2>Tier presets</h2>
-          <ul class="presets" data-testid="presets">
-            {data.scoringModelPresets.map((preset) => (
-              <li key={preset.name} data-preset={preset.name}>
-                <strong>{preset.name}</strong>
-                {preset.isDefault && <span class="muted"> (default)</span>}:{' '}
-                {preset.tiers.map((tier) => `${tier.label} ≥ ${tier.lowerBound}`).join(', ')}
-                {admin && (
-                  <button
-                    type="button"
-                    disabled={activation.fetching}
-                    onClick={() =>
-                      confirm(`Activate the ${preset.name} tiers? Every account is rescored.`) && activate({ tierPreset: preset.name })
-                    }
-                  >
-                    Activate
-                  </button>
-                )}
-              </li>
-            ))}
-          </ul>
-          <ErrorNote error={activation.error} />
-        </article>
       </div>
+      {/* Outside the grid: a card spanning every track keeps the empty ones from collapsing, which
+          leaves the two cards above one narrow track each. */}
+      <article class="card wide">
+        <h2>Tier presets</h2>
+        <ul class="presets" data-testid="presets">
+          {data.scoringModelPresets.map((preset) => (
+            <li key={preset.name} data-preset={preset.name}>
+              <strong>{preset.name}</strong>
+              {preset.isDefault && <span class="muted"> (default)</span>}:{' '}
+              {preset.tiers.map((tier) => `${tier.label} ≥ ${tier.lowerBound}`).join(', ')}
+              {admin && (
+                <button
+                  type="button"
+                  disabled={activation.fetching}
+                  onClick={() =>
+                    confirm(`Activate the ${preset.name} tiers? Every account is rescored.`) && activate({ tierPreset: preset.name })
+                  }
+                >
+                  Activate
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+        <ErrorNote error={activation.error} />
+      </article>
       {admin ? (
         <>
           <WhatIfPanel config={model.config} />
@@ -159,5 +166,26 @@ export function ModelScreen() {
         </p>
       )}
     </section>
+  );
+}
+
+/**
+ * A snake_case name that may break after its underscores: unbroken, two such names leave the
+ * Weight column no room in a card as narrow as the grid lets one be.
+ */
+function SnakeCaseName({ name }: { name: string }) {
+  return (
+    <>
+      {name.split('_').map((part, index) =>
+        index === 0 ? (
+          part
+        ) : (
+          <Fragment key={index}>
+            _<wbr />
+            {part}
+          </Fragment>
+        ),
+      )}
+    </>
   );
 }
