@@ -20,7 +20,7 @@ import type { Change, ChangesArgs } from './change.types';
 /** SQL: the minor-unit digits of a failed payment's currency, so an amount in minor units reads as written on an invoice. */
 const MINOR_DIGITS_SQL = minorDigitsSql('p.currency');
 
-/** A source of changes: a statement whose rows have the columns of Change (`id` and `at` named), and its values. */
+/** A source of changes: a statement whose rows are changes (its columns named by `sources`), and its values. */
 interface Source {
   sql: string;
   params: unknown[];
