@@ -203,9 +203,12 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
     case 'seat_utilisation':
       return `case when seats.seats > 0 then ${plan.distinctUsers(w)}::float8 / seats.seats end`;
     case 'silence_vs_cadence': {
-      // The usual gap is the window over its active days; below 3 there is no rhythm to speak of, and a day is the unit.
+      // The usual gap is the part of the window before the silence over its active days: the silence
+      // itself is no part of the rhythm, or a long one would lengthen the gap it is measured in and
+      // read as shorter the longer it lasts. Below 3 active days there is no rhythm to speak of, and a day is the unit.
       const activeDays = plan.activeDays(w);
-      return `case when a.last_at is null then null when ${activeDays} >= 3 then ${daysSince} / (${w}.0 / ${activeDays}) else ${daysSince} end`;
+      return `case when a.last_at is null then null
+        when ${activeDays} >= 3 then ${daysSince} / (greatest(${w}.0 - ${daysSince}, 1) / ${activeDays}) else ${daysSince} end`;
     }
     default:
       throw new Error(`not an engagement metric: ${r.metric}`);

@@ -45,9 +45,10 @@ function paymentExpression(request: MetricRequest): string {
   const w = checkedDays(request.windowDays);
   switch (request.metric) {
     case 'payment_failure_streak':
+      // A payment made at the instant of a failure (the retry that settled it, recorded with it) settles it.
       return `count(*) filter (where x.status = 'FAILED' and ${inWindow('x.occurred_at', w)} and not exists (
                 select 1 from payment y where y.customer_id = x.customer_id and y.status = 'PAID'
-                  and y.occurred_at > x.occurred_at and y.occurred_at <= p.as_of))`;
+                  and y.occurred_at >= x.occurred_at and y.occurred_at <= p.as_of))`;
     case 'unpaid_past_due':
       // Invoices are told apart by due date; an invoice counts once, whichever of its attempts is read.
       // OFFSET 0 keeps the test per row, on the customer's index range: without it the planner

@@ -388,7 +388,7 @@ it('reads a lone NPS answer as its own value exactly, at any age: a detractor -1
     await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, signedUpAt: new Date(ANCHOR - 100 * DAY_MS) });
     await submitNpsResponse(orm.em.fork() as Db, null, { customerId: id, score, respondedAt: new Date(ANCHOR - hours * 3_600_000) });
   }
-  const requests = REQUESTS.filter((r) => r.key === 'nps_weighted_180' || r.key === 'nps_mean_score_180');
+  const requests = REQUESTS.filter((r) => r.key === 'nps_weighted_180' || r.key === 'nps_mean_score_90');
   const gathered = await gatherMetrics(
     orm.em.fork() as Db,
     ['cust_lone_detractor', 'cust_lone_three'],
@@ -397,5 +397,41 @@ it('reads a lone NPS answer as its own value exactly, at any age: a detractor -1
     LOOKBACK_DAYS,
   );
   expect(gathered.get('cust_lone_detractor')!.metrics.nps_weighted_180).toBe(-100);
-  expect(gathered.get('cust_lone_three')!.metrics.nps_mean_score_180).toBe(3);
+  expect(gathered.get('cust_lone_three')!.metrics.nps_mean_score_90).toBe(3);
+});
+
+it('counts a failed payment with a payment made at the same instant as settled, as the reference does', async () => {
+  // The failed attempt and the paid retry of one invoice were recorded at one instant, then a month
+  // later one failure: a streak of one, not two.
+  const id = 'cust_same_instant';
+  await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, signedUpAt: new Date(ANCHOR - 100 * DAY_MS) });
+  const retried = new Date(ANCHOR - 40 * DAY_MS);
+  const payments = [
+    { externalId: 'in_1_try', status: PaymentStatus.FAILED, occurredAt: retried },
+    { externalId: 'in_1_paid', status: PaymentStatus.PAID, occurredAt: retried },
+    { externalId: 'in_2_try', status: PaymentStatus.FAILED, occurredAt: new Date(ANCHOR - 10 * DAY_MS) },
+  ];
+  for (const payment of payments) {
+    await recordPayment(orm.em.fork() as Db, null, {
+      customerId: id,
+      amountCents: 1000,
+      currency: 'usd',
+      dueAt: null,
+      paidAt: null,
+      ...payment,
+    });
+  }
+  const requests = REQUESTS.filter((r) => r.metric === 'payment_failure_streak');
+  const gathered = await gatherMetrics(orm.em.fork() as Db, [id], new Date(ANCHOR), requests, LOOKBACK_DAYS);
+  const log: ActivityLog = {
+    engagementEvents: [],
+    payments: payments.map((p) => ({ ...p, amountCents: 1000, currency: 'usd', dueAt: null, paidAt: null })),
+    tickets: [],
+    npsResponses: [],
+  };
+  const reference = metricsFromActivity(log, requests, new Date(ANCHOR));
+  for (const request of requests) {
+    expect([request.key, gathered.get(id)!.metrics[request.key]]).toEqual([request.key, 1]);
+    expect([request.key, reference[request.key]]).toEqual([request.key, 1]);
+  }
 });

@@ -141,13 +141,13 @@ it('has no share of the team to measure when nobody came at all: a silence, whic
 it('flags usage below half its usual level while the account is in use, and holds the flag back when nobody came', async () => {
   // A quarter of the events for three weeks and the last one: past the threshold, the account in use.
   expect(await penalty('cust_cut', 'usage_halved')).toMatchObject({ applied: true, heldBack: false, points: 15 });
-  // Six or seven active days of the last 21 against 45 or 46 of 60 (0.38–0.43, depending on the hour
-  // the test runs), none in the last 7: the silence signals count a silence, the usage flags do not
-  // count it again.
+  // Six or seven active days of the last 21 against every one of the 39 days before them (0.29–0.33,
+  // depending on the hour the test runs), none in the last 7: the silence signals count a silence,
+  // the usage flags do not count it again.
   const flag = await penalty('cust_quiet', 'activity_halved');
   expect(flag).toMatchObject({ applied: false, heldBack: true, points: 0 });
-  expect(flag.rawValue).toBeGreaterThan(0.3);
-  expect(flag.rawValue).toBeLessThan(0.5);
+  expect(flag.rawValue).toBeGreaterThan(0.28);
+  expect(flag.rawValue).toBeLessThan(0.34);
 });
 
 it('stores the held-back mark, with the conditions that held it back by position, only where it is true', () => {

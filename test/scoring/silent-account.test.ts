@@ -82,3 +82,19 @@ it('never changes the tier of an account active every weekday and silent at week
   const changes = await server.gql(TierChangesDocument, { customerId: 'cust_weekdays', first: 100 });
   expect(changes.tierChanges.edges.map((e) => [e.node.direction, e.node.toTier])).toEqual([['NEW', 'healthy']]);
 });
+
+it('keeps a silent account at its lowest as the silence lasts: the silence is no part of its usual rhythm', async () => {
+  const history = await server.request<
+    { healthScoreHistory: { edges: Array<{ node: { asOf: string; score: number; tier: string } }> } },
+    unknown
+  >(`{ healthScoreHistory(customerId: "cust_silent", from: "${at(60, 0)}", first: 500) { edges { node { asOf score tier } } } }`);
+  // Oldest first: from the first point in the worst tier on, the account stays there. Measured
+  // against 60 days that hold the silence, its usual gap lengthened as the silence went on, and seven
+  // weeks in it read as a return (back to "monitor").
+  const points = history.data!.healthScoreHistory.edges.map((e) => e.node).reverse();
+  const firstCritical = points.findIndex((point) => point.tier === 'critical');
+  expect(firstCritical).toBeGreaterThan(0);
+  expect(Date.parse(points[firstCritical].asOf) - Date.parse(at(59, 17))).toBeLessThan(21 * DAY);
+  expect(points.slice(firstCritical).filter((point) => point.tier !== 'critical')).toEqual([]);
+  expect(points.length - firstCritical).toBeGreaterThan(45);
+});

@@ -173,7 +173,8 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
       ...w.events.filter((e) => within(e.occurredAt, w.end - 180 * DAY_MS, w.end)).map((e) => e.occurredAt.getTime()),
     );
     if (last === Number.NEGATIVE_INFINITY) return null;
-    return (w.end - last) / DAY_MS / (activeDays >= 3 ? w.windowDays / activeDays : 1);
+    const daysSince = (w.end - last) / DAY_MS;
+    return daysSince / (activeDays >= 3 ? Math.max(w.windowDays - daysSince, 1) / activeDays : 1);
   },
   payment_failure_streak: ({ activity, payments, end }) => {
     const all = activity.payments ?? [];

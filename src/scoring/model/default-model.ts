@@ -707,11 +707,14 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       points: 30,
       onlyWhen: [{ metric: 'csat_mean', windowDays: 90, direction: 'below', threshold: 3 }],
     },
-    { name: 'detractor_penalty', metric: 'nps_weighted', windowDays: 180, direction: 'below', threshold: -50, points: 25 },
+    // Both detractor flags read the answers of the last 90 days (the NPS signal reads 180): weighting
+    // by recency orders answers against each other, and a single answer, or a single survey's wave,
+    // would otherwise keep a busy account flagged for six months after it was given.
+    { name: 'detractor_penalty', metric: 'nps_weighted', windowDays: 90, direction: 'below', threshold: -50, points: 25 },
     // Angry answers (the recent ones averaging below 4 of 10) put a busy account at risk on their own,
     // with the detractor flag and the NPS signal; a lukewarm detractor (a 5 or a 6, common among healthy accounts'
     // answers) costs the detractor flag alone and leaves it in "monitor" (bench/README.md, tenth round).
-    { name: 'angry_detractor', metric: 'nps_mean_score', windowDays: 180, direction: 'below', threshold: 4, points: 20 },
+    { name: 'angry_detractor', metric: 'nps_mean_score', windowDays: 90, direction: 'below', threshold: 4, points: 20 },
   ],
   ...OUTREACH_AND_TIERS,
   // Steadier tiers at daily scoring (bench/README.md, eleventh round): a red flag that applied stays until

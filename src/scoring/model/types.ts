@@ -58,7 +58,7 @@
  * - `seat_utilisation`: distinct users in the window ÷ seats in effect at asOf (the latest plan
  *   change at or before asOf, else the customer's seats); null without seats.
  * - `silence_vs_cadence`: days since the last activity ÷ the account's usual gap between active days,
- *   the window's length ÷ its active days (1 for a daily account, 1.4 for a weekday one, 3.5 for
+ *   the window's days before the silence ÷ its active days (1 for a daily account, 1.4 for a weekday one, 3.5 for
  *   two days a week; 1 with fewer than 3 active days: no rhythm to speak of); null without activity
  *   in the last 180 days (SILENCE_LOOKBACK_DAYS).
  * - `payment_failure_streak`: FAILED payments in the window after the last PAID one at or before asOf.

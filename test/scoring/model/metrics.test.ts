@@ -36,7 +36,7 @@ describe('metric keys and requests', () => {
     ]);
   });
 
-  it("asks for twenty-six aggregates under the default model, its penalties' conditions included, baselines in the keys of the relative ones", () => {
+  it("asks for twenty-seven aggregates under the default model, its penalties' conditions included, baselines in the keys of the relative ones", () => {
     expect(metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key)).toEqual([
       // The lighter-days flag's condition: enough days of use in its three weeks for a mean per day.
       'active_days_21',
@@ -64,8 +64,9 @@ describe('metric keys and requests', () => {
       // The feature flag's other condition: enough feature use in its two weeks to show the usual features.
       'feature_days_per_feature_14_60',
       // The angry-detractor flag: the answers' mean score, by recency.
-      'nps_mean_score_180',
+      'nps_mean_score_90',
       'nps_weighted_180',
+      'nps_weighted_90',
       'payment_failure_streak_90',
       'seat_utilisation_30',
       'silence_vs_cadence_60',
@@ -308,9 +309,13 @@ describe("metrics relative to the account's own history (the reference)", () => 
     );
     const activeDays = range(3, 62).filter((d) => ![0, 1].includes(d % 7) && d < 60).length;
     const weekend = metric(weekdays, 'silence_vs_cadence', 60)!;
-    expect(weekend).toBeCloseTo(3 / (60 / activeDays), 6);
+    // The usual gap is the window's days before the silence over their active days.
+    expect(weekend).toBeCloseTo(3 / ((60 - 3) / activeDays), 6);
     const dailySilent = daily(range(4, 70), () => ['u1']);
-    expect(metric(dailySilent, 'silence_vs_cadence', 60)).toBeCloseTo(4 / (60 / 56), 6);
+    expect(metric(dailySilent, 'silence_vs_cadence', 60)).toBeCloseTo(4, 6);
+    // Forty days of a daily account are forty usual gaps, not the 13 of a gap stretched by the silence itself.
+    const longSilent = daily(range(40, 100), () => ['u1']);
+    expect(metric(longSilent, 'silence_vs_cadence', 60)).toBeCloseTo(40, 6);
     expect(metric({ engagementEvents: [] }, 'silence_vs_cadence', 60)).toBeNull();
   });
 
