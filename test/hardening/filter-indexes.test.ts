@@ -2,32 +2,11 @@
 // are planned (EXPLAIN, after ANALYZE) on tables filled far beyond one page, and the plan must name
 // the filter's index. Without one, PostgreSQL reads the rows of every other value of the filter (or
 // of every other customer) to find a page, and the cost grows with the table, not with the page.
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { sql } from '../helpers/database';
+import { sentDuring } from '../helpers/statements';
 import { startTestServer, TestServer } from '../helpers/server';
 
 let server: TestServer;
-
-interface SentStatement {
-  sql: string;
-  bindings: readonly unknown[];
-}
-
-/** The statements `work` sends (with `$n` placeholders) and their values, read through knex's documented `query` event. */
-async function sentDuring(orm: MikroORM, work: () => Promise<unknown>): Promise<SentStatement[]> {
-  const knex = orm.em.getKnex();
-  const sent: SentStatement[] = [];
-  const listener = (query: { sql: string; bindings?: readonly unknown[] }): void => {
-    sent.push({ sql: query.sql, bindings: query.bindings ?? [] });
-  };
-  knex.on('query', listener);
-  try {
-    await work();
-  } finally {
-    knex.off('query', listener);
-  }
-  return sent;
-}
 
 /** The plans of the statements `query` sends that read `table`, as text. */
 async function plansOf(query: string, table: string): Promise<string[]> {

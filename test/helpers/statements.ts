@@ -6,11 +6,18 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 
 const BACKGROUND = /\bfrom api_key where revoked_at is null\b|\bgraphile_worker\.force_unlock_workers\(/;
 
-export async function statementsDuring(orm: MikroORM, work: () => Promise<unknown>): Promise<string[]> {
+export interface SentStatement {
+  /** The SQL as sent, with `$n` placeholders. */
+  sql: string;
+  bindings: readonly unknown[];
+}
+
+/** The statements `work` sends, with their values. */
+export async function sentDuring(orm: MikroORM, work: () => Promise<unknown>): Promise<SentStatement[]> {
   const knex = orm.em.getKnex();
-  const statements: string[] = [];
-  const listener = (sent: { sql: string }): void => {
-    if (!BACKGROUND.test(sent.sql)) statements.push(sent.sql);
+  const sent: SentStatement[] = [];
+  const listener = (query: { sql: string; bindings?: readonly unknown[] }): void => {
+    if (!BACKGROUND.test(query.sql)) sent.push({ sql: query.sql, bindings: query.bindings ?? [] });
   };
   knex.on('query', listener);
   try {
@@ -18,5 +25,9 @@ export async function statementsDuring(orm: MikroORM, work: () => Promise<unknow
   } finally {
     knex.off('query', listener);
   }
-  return statements;
+  return sent;
+}
+
+export async function statementsDuring(orm: MikroORM, work: () => Promise<unknown>): Promise<string[]> {
+  return (await sentDuring(orm, work)).map((statement) => statement.sql);
 }
