@@ -35,7 +35,7 @@ function sources(owned: string, ownerParams: unknown[], since: string, minScoreD
   const columns = 'id, kind, at, customer_id, from_tier, to_tier, from_score, to_score, detail';
   return [
     {
-      sql: `select 'tier:' || t.id as id, 'TIER_CHANGED' as kind, t.changed_at as at, t.customer_id, t.from_tier, t.to_tier, t.from_score::int, t.to_score::int, null::text as detail
+      sql: `select 'tier:' || t.id, 'TIER_CHANGED', t.changed_at, t.customer_id, t.from_tier, t.to_tier, t.from_score::int, t.to_score::int, null::text
             from tier_change t where t.changed_at >= ? and not t.backfill and t.customer_id in (${owned})`,
       params: [since, ...ownerParams],
     },
