@@ -6,8 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Page } from 'playwright-core';
 import type { TestServer } from '../helpers/server';
 import { axeRuleViolations, Browser, openBrowser, seriousAxeViolations, startRelay } from './browser';
-import { startSeededServer } from './collapse';
-import { pageHelpers } from './page-helpers';
+import { closeSeededDashboard, openSeededDashboard, pageHelpers } from './page-helpers';
 
 const PHONE = { width: 375, height: 740 };
 const SMALL_PHONE = { width: 390, height: 844 };
@@ -65,8 +64,13 @@ async function settled<T>(read: () => Promise<T>, expected: T, timeout = 10_000)
 }
 
 beforeAll(async () => {
-  server = await startSeededServer('dashboard_edges', { customers: 60, days: 60, seed: 23, historyDays: 3, collapsed: 12 });
-  origin = new URL(server.url).origin;
+  ({ server, origin, browser, page } = await openSeededDashboard('dashboard_edges', {
+    customers: 60,
+    days: 60,
+    seed: 23,
+    historyDays: 3,
+    collapsed: 12,
+  }));
   const { worklist } = await api<{ worklist: { edges: Array<{ node: { id: string } }> } }>(
     '{ worklist(first: 1) { edges { node { id } } } }',
   );
@@ -75,14 +79,9 @@ beforeAll(async () => {
     id: longNamedId,
     name: LONG_NAME,
   });
-  browser = await openBrowser();
-  page = browser.page;
 }, 300_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+afterAll(() => closeSeededDashboard({ server, browser }));
 
 it('wraps a 400-character name instead of pushing the worklist columns and the heading off screen', async () => {
   await visit('#/worklist');

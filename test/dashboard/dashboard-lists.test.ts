@@ -6,8 +6,7 @@
 import type { Page } from 'playwright-core';
 import type { TestServer } from '../helpers/server';
 import { Browser, openBrowser } from './browser';
-import { startSeededServer } from './collapse';
-import { pageHelpers } from './page-helpers';
+import { closeSeededDashboard, openSeededDashboard, pageHelpers } from './page-helpers';
 
 const PAGE_SIZE = 25;
 const DAY_MS = 86_400_000;
@@ -50,16 +49,16 @@ async function focusedPagerButton(): Promise<string | null> {
 }
 
 beforeAll(async () => {
-  server = await startSeededServer('dashboard_lists', { customers: 90, days: 60, seed: 31, historyDays: 3, collapsed: 30 });
-  origin = new URL(server.url).origin;
-  browser = await openBrowser();
-  page = browser.page;
+  ({ server, origin, browser, page } = await openSeededDashboard('dashboard_lists', {
+    customers: 90,
+    days: 60,
+    seed: 31,
+    historyDays: 3,
+    collapsed: 30,
+  }));
 }, 300_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+afterAll(() => closeSeededDashboard({ server, browser }));
 
 it("keeps the worklist's page and filters in the link, so that back, a reload and a shared link find them again", async () => {
   const total = await worklistTotal();

@@ -7,9 +7,9 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { createKey } from '../helpers/auth';
 import type { TestServer } from '../helpers/server';
-import { collapse as collapseThrough, healthyActiveCustomers as healthyActive, startSeededServer } from './collapse';
+import { collapse as collapseThrough, healthyActiveCustomers as healthyActive } from './collapse';
 import { Browser, openBrowser, Relay, seriousAxeViolations, startRelay } from './browser';
-import { pageHelpers } from './page-helpers';
+import { closeSeededDashboard, openSeededDashboard, pageHelpers } from './page-helpers';
 
 const SCREENSHOTS = path.join(__dirname, '../../docs/screenshots');
 const DAY_MS = 86_400_000;
@@ -27,16 +27,16 @@ const healthyActiveCustomers = (first: number) => healthyActive(server, first);
 const whole = (cents: number) => Math.round(cents / 100).toLocaleString('en-US');
 
 beforeAll(async () => {
-  server = await startSeededServer('dashboard', { customers: 150, days: 90, seed: 17, historyDays: 14, collapsed: 30 });
-  origin = new URL(server.url).origin;
-  browser = await openBrowser();
-  page = browser.page;
+  ({ server, origin, browser, page } = await openSeededDashboard('dashboard', {
+    customers: 150,
+    days: 90,
+    seed: 17,
+    historyDays: 14,
+    collapsed: 30,
+  }));
 }, 300_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+afterAll(() => closeSeededDashboard({ server, browser }));
 
 describe('with no key on a local server', () => {
   it('serves the overview at / with the figures of healthSummary and npsSummary, cancelled customers apart', async () => {

@@ -2,6 +2,8 @@
 // server and browser page (given lazily: both are made in its beforeAll).
 import type { Page } from 'playwright-core';
 import type { TestServer } from '../helpers/server';
+import { Browser, openBrowser } from './browser';
+import { startSeededServer } from './collapse';
 
 export interface DashboardUnderTest {
   server: TestServer;
@@ -33,4 +35,27 @@ export function pageHelpers(current: () => DashboardUnderTest) {
   const text = (selector: string) => current().page.locator(selector).first().innerText();
   const texts = (selector: string) => current().page.locator(selector).allInnerTexts();
   return { api, waitForText, visit, text, texts };
+}
+
+/** A test file's seeded server and the browser page it opens, as its beforeAll makes them. */
+export interface SeededDashboard extends DashboardUnderTest {
+  browser: Browser;
+}
+
+/** Starts a seeded server (see startSeededServer) and a browser with a page to open it in. */
+export async function openSeededDashboard(label: string, data: Parameters<typeof startSeededServer>[1]): Promise<SeededDashboard> {
+  const server = await startSeededServer(label, data);
+  try {
+    const browser = await openBrowser();
+    return { server, origin: new URL(server.url).origin, browser, page: browser.page };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
+/** Closes what openSeededDashboard opened (nothing, if it failed). */
+export async function closeSeededDashboard(opened: Partial<SeededDashboard>): Promise<void> {
+  await opened.browser?.close();
+  await opened.server?.stop();
 }
