@@ -563,9 +563,11 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
   penalties: [
     // Red flags: a weighted mean moves at most by a signal's share, so a pattern that foretells churn
     // on its own (the team shrinking to one or two users, usage or breadth halving) also costs points.
-    // Silent for ten usual gaps (ten days of a daily account, five weeks of a twice-a-week one): once the
-    // 60-day baseline has emptied, the trends no longer say so.
-    { name: 'long_silence', metric: 'silence_vs_cadence', windowDays: 60, direction: 'at_least', threshold: 10, points: 25 },
+    // Silent for fourteen usual gaps (two weeks of a daily account, seven weeks of a twice-a-week one):
+    // once the 60-day baseline has emptied, the trends no longer say so. Not sooner: the silence signal
+    // already drops a daily account a tier within the week, and at ten gaps a daily account's holiday
+    // of ten days to two weeks was flagged as if it had left (bench/README.md, session 30).
+    { name: 'long_silence', metric: 'silence_vs_cadence', windowDays: 60, direction: 'at_least', threshold: 14, points: 25 },
     {
       name: 'team_shrinking',
       metric: 'active_users_trend',
@@ -674,7 +676,10 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       perUnit: true,
       maxPoints: 20,
     },
-    { name: 'contraction_penalty', metric: 'contraction', windowDays: 90, direction: 'at_least', threshold: 0.3, points: 10 },
+    // A downsell (seats or ARR cut by 30 % or more) puts a busy account at risk on its own, as three
+    // failed payments do: at 10 points it moved a busy account a few points within "healthy", and an
+    // outside population's contractions were never flagged (bench/README.md, session 30).
+    { name: 'contraction_penalty', metric: 'contraction', windowDays: 90, direction: 'at_least', threshold: 0.3, points: 45 },
     // Three HIGH or URGENT tickets open at once put a busy account at risk on their own, as payment
     // trouble does; healthy accounts almost never have more than one open (bench/README.md, seventh round).
     {

@@ -102,6 +102,11 @@ describe('the default model on one pattern at a time', () => {
     expect(scoreWith({ payment_failure_streak: 2 })).toEqual({ score: 63, tier: 'monitor' });
   });
 
+  it('puts it at risk on a contraction alone: seats or ARR cut by a third, and leaves it healthy on a cut of a tenth', () => {
+    expect(scoreWith({ contraction: 1 / 3 })).toEqual({ score: 49, tier: 'at_risk' });
+    expect(scoreWith({ contraction: 0.1 })).toEqual({ score: 96, tier: 'healthy' });
+  });
+
   it('puts it at risk when its team shrinks to a quarter while it stays as active as before', () => {
     expect(scoreWith({ active_users_trend: 0.25 })).toEqual({ score: 42, tier: 'at_risk' });
   });

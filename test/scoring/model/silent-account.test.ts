@@ -121,6 +121,21 @@ describe('an account back from a holiday (default model, daily scoring)', () => 
   });
 });
 
+describe('a daily account away for ten days (default model, daily scoring)', () => {
+  it('drops to monitor within the week, and is not flagged for the silence', () => {
+    const days = 90 + 10 + 21;
+    const scored = simulateDailyScoring(
+      model,
+      activityCalendar(days, (d) => d < 90 || d >= 100),
+      { days, scoringHour: 24 },
+    );
+    const away = scored.filter((d) => d.day >= 90 && d.day < 100);
+    expect(away.some((d) => d.tierKey === 'monitor' && d.daysSinceLastActivity! < 7)).toBe(true);
+    // Ten usual gaps: a holiday, not yet the long silence of an account that left.
+    expect(away.filter((d) => severity(d.tierKey) > severity('monitor')).map((d) => `${d.tierKey} on day ${d.day}`)).toEqual([]);
+  });
+});
+
 describe('an account whose use drops (default model, daily scoring)', () => {
   // Used daily from day 0; from day 90 on `keeps(day)` only; scored daily for seven weeks after.
   const dropsTo = (keeps: (day: number) => boolean) =>
