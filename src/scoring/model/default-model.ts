@@ -703,11 +703,14 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     },
     { name: 'low_csat_penalty', metric: 'csat_mean', windowDays: 90, direction: 'below', threshold: 2.5, points: 10 },
     // A support escalation is a burst of tickets and poor ratings together: either alone costs 10
-    // points, both at once put a busy account at risk on their own, as urgent tickets do.
+    // points, both at once put a busy account at risk on their own, as urgent tickets do. For a month
+    // (the surge flag reads 14 days): once its tickets are solved, the customer is still the one who
+    // escalated, and at two weeks an outside population's escalations were back in "monitor" weeks
+    // before they cancelled (bench/README.md, session 30).
     {
       name: 'support_escalation',
       metric: 'ticket_volume_trend',
-      windowDays: 14,
+      windowDays: 30,
       baselineDays: 90,
       direction: 'at_least',
       threshold: 3,
@@ -718,10 +721,11 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // by recency orders answers against each other, and a single answer, or a single survey's wave,
     // would otherwise keep a busy account flagged for six months after it was given.
     { name: 'detractor_penalty', metric: 'nps_weighted', windowDays: 90, direction: 'below', threshold: -50, points: 25 },
-    // Angry answers (the recent ones averaging below 4 of 10) put a busy account at risk on their own,
-    // with the detractor flag and the NPS signal; a lukewarm detractor (a 5 or a 6, common among healthy accounts'
-    // answers) costs the detractor flag alone and leaves it in "monitor" (bench/README.md, tenth round).
-    { name: 'angry_detractor', metric: 'nps_mean_score', windowDays: 90, direction: 'below', threshold: 4, points: 20 },
+    // Angry answers (the recent ones averaging below 5 of 10: answers of 0–4) put a busy account at risk
+    // on their own, with the detractor flag and the NPS signal; a lukewarm detractor (a 5 or a 6, common
+    // among healthy accounts' answers) costs the detractor flag alone and leaves it in "monitor"
+    // (bench/README.md, tenth round; 4 counts as angry since session 30).
+    { name: 'angry_detractor', metric: 'nps_mean_score', windowDays: 90, direction: 'below', threshold: 5, points: 20 },
   ],
   ...OUTREACH_AND_TIERS,
   // Steadier tiers at daily scoring (bench/README.md, eleventh round): a red flag that applied stays until

@@ -1,7 +1,9 @@
 import {
   computeScore,
   DEFAULT_SCORING_MODEL,
+  DAY_MS,
   metricRequests,
+  metricsFromActivity,
   MetricValues,
   TIER_PRESETS,
   defaultModelWithTiers,
@@ -131,6 +133,31 @@ describe('the default model on one pattern at a time', () => {
     // Every recent answer a detractor: averaging 2 of 10, then 5.5 (fives and sixes).
     expect(scoreWith({ nps_weighted: -100, nps_mean_score: 2 })).toEqual({ score: 47, tier: 'at_risk' });
     expect(scoreWith({ nps_weighted: -100, nps_mean_score: 5.5 })).toEqual({ score: 67, tier: 'monitor' });
+    // Answers of 4: angry too.
+    expect(scoreWith({ nps_weighted: -100, nps_mean_score: 4 })).toEqual({ score: 47, tier: 'at_risk' });
+  });
+
+  it('keeps a support escalation red-flagged for a month: its tickets solved, the customer is still the one who escalated', () => {
+    const asOf = new Date('2026-06-30T12:00:00Z');
+    const daysAgo = (days: number) => new Date(asOf.getTime() - days * DAY_MS);
+    // Five tickets rated 2 opened three weeks ago (none in the 90 days before), solved days later.
+    const escalation = (openedDaysAgo: number) =>
+      Array.from({ length: 5 }, (_, i) => ({
+        openedAt: daysAgo(openedDaysAgo + i * 0.1),
+        resolvedAt: daysAgo(openedDaysAgo - 3),
+        status: 'SOLVED' as const,
+        csatRating: 2,
+      }));
+    const escalated = (openedDaysAgo: number) => {
+      const metrics = metricsFromActivity(
+        { engagementEvents: [], tickets: escalation(openedDaysAgo) },
+        metricRequests(DEFAULT_SCORING_MODEL),
+        asOf,
+      );
+      return computeScore(DEFAULT_SCORING_MODEL, metrics).penalties.find((p) => p.name === 'support_escalation')?.applied;
+    };
+    expect(escalated(21)).toBe(true);
+    expect(escalated(35)).toBe(false);
   });
 
   it('costs a drop of use to 40 % two red flags, but not on an account with too few active days for three weeks to measure', () => {
