@@ -111,7 +111,7 @@ export function describeHeldBack(model: ScoringModelConfig | null, penalty: Pena
 
 /** A model's signals and penalties with their metric keys worked out once, not per customer. */
 interface CompiledModel {
-  components: Array<{ name: string; signals: Array<{ config: SignalConfig; key: string }> }>;
+  components: Array<{ name: string; signals: Array<{ config: SignalConfig; key: string; conditionKeys: string[] }> }>;
   penalties: Array<{ config: PenaltyConfig; key: string; conditionKeys: string[] }>;
 }
 
@@ -123,7 +123,11 @@ function compile(model: ScoringModelConfig): CompiledModel {
     compiled = {
       components: model.components.map((component) => ({
         name: component.name,
-        signals: component.signals.map((signal) => ({ config: signal, key: metricKeyOf(signal) })),
+        signals: component.signals.map((signal) => ({
+          config: signal,
+          key: metricKeyOf(signal),
+          conditionKeys: (signal.onlyWhen ?? []).map(metricKeyOf),
+        })),
       })),
       penalties: model.penalties.map((penalty) => ({
         config: penalty,
@@ -140,6 +144,15 @@ function compile(model: ScoringModelConfig): CompiledModel {
 function metricValue(metrics: MetricValues, key: string): number | null {
   const value = metrics[key];
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/** Whether a signal is measured: each of its `onlyWhen` conditions holds (a missing metric holds). */
+function measured(signal: SignalConfig, conditionKeys: string[], metrics: MetricValues): boolean {
+  for (let i = 0; i < conditionKeys.length; i++) {
+    const value = metricValue(metrics, conditionKeys[i]);
+    if (value !== null && !crosses(value, signal.onlyWhen![i])) return false;
+  }
+  return true;
 }
 
 /** Pass 1 of a scoring: every signal normalised, with per-component and overall weight sums. */
@@ -185,18 +198,19 @@ function normaliseSignals(compiled: ReturnType<typeof compile>, metrics: MetricV
     let cIncluded = 0;
     let cTotalWeight = 0;
     let cObservedWeight = 0;
-    for (const { config: signal, key } of compiled.components[c].signals) {
-      const rawValue = metricValue(metrics, key);
+    for (const { config: signal, key, conditionKeys } of compiled.components[c].signals) {
+      // Held back by its conditions, a signal takes its missing policy's value, yet was observed: what
+      // its conditions measured is data, and a silent account is not a data-poor one.
+      const heldBack = !measured(signal, conditionKeys, metrics);
+      const rawValue = heldBack ? null : metricValue(metrics, key);
       let value: number | null;
       pass.rawValues[i] = rawValue;
-      if (rawValue !== null) {
-        value = normalise(rawValue, signal.normaliser);
-        pass.missing[i] = false;
+      if (rawValue !== null) value = normalise(rawValue, signal.normaliser);
+      else value = signal.missing.policy === 'neutral' ? clamp01(signal.missing.value) : null;
+      pass.missing[i] = rawValue === null && !heldBack;
+      if (!pass.missing[i]) {
         cObservedWeight += signal.weight;
         pass.observedWeight += signal.weight;
-      } else {
-        value = signal.missing.policy === 'neutral' ? clamp01(signal.missing.value) : null;
-        pass.missing[i] = true;
       }
       pass.values[i] = value;
       if (value !== null) {

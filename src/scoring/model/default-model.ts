@@ -445,6 +445,11 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
           normaliser: { kind: 'linear', min: 0.3, max: 1.1 },
           weight: 14,
           missing: NO_BASELINE_YET,
+          // Measured while the account was used this week: a week or more with nobody is a silence, which
+          // the silence signal counts against the account's rhythm (and long_silence once it lasts).
+          // Counted by the trends as well, a daily account's holiday of ten days sank to "at risk"
+          // (bench/README.md, session 30).
+          onlyWhen: [USED_THIS_WEEK],
         },
         {
           name: 'usage_volume_trend',
@@ -454,6 +459,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
           normaliser: { kind: 'linear', min: 0.3, max: 1.1 },
           weight: 8,
           missing: NO_BASELINE_YET,
+          onlyWhen: [USED_THIS_WEEK],
         },
         {
           name: 'active_users_trend',
@@ -564,10 +570,11 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // Red flags: a weighted mean moves at most by a signal's share, so a pattern that foretells churn
     // on its own (the team shrinking to one or two users, usage or breadth halving) also costs points.
     // Silent for fourteen usual gaps (two weeks of a daily account, seven weeks of a twice-a-week one):
-    // once the 60-day baseline has emptied, the trends no longer say so. Not sooner: the silence signal
-    // already drops a daily account a tier within the week, and at ten gaps a daily account's holiday
-    // of ten days to two weeks was flagged as if it had left (bench/README.md, session 30).
-    { name: 'long_silence', metric: 'silence_vs_cadence', windowDays: 60, direction: 'at_least', threshold: 14, points: 25 },
+    // the worst tier, since the usage trends leave a silence to the silence signal, which alone goes
+    // no further than "monitor". Not sooner: the silence signal already drops a daily account a tier
+    // within the week, and at ten gaps a daily account's holiday of ten days was flagged as if it had
+    // left (bench/README.md, session 30).
+    { name: 'long_silence', metric: 'silence_vs_cadence', windowDays: 60, direction: 'at_least', threshold: 14, points: 35 },
     {
       name: 'team_shrinking',
       metric: 'active_users_trend',

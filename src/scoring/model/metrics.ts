@@ -25,7 +25,10 @@ export function metricRequests(model: ScoringModelConfig): MetricRequest[] {
     byKey.set(key, request);
   };
   for (const component of model.components) {
-    for (const signal of component.signals) add(signal);
+    for (const signal of component.signals) {
+      add(signal);
+      for (const condition of signal.onlyWhen ?? []) add(condition);
+    }
   }
   for (const penalty of model.penalties) {
     add(penalty);

@@ -198,6 +198,13 @@ export interface SignalConfig {
   /** Relative weight, ≥ 0. Only ratios matter: the score divides by the sum of included weights. */
   weight: number;
   missing: MissingPolicy;
+  /**
+   * Measured only while each of these conditions holds (as a penalty's `onlyWhen`: a condition whose
+   * metric is missing holds); otherwise the signal reads as missing and its `missing` policy applies.
+   * A usage trend can so leave a silence to the silence signal instead of counting it twice.
+   * `startOnly` has no meaning here.
+   */
+  onlyWhen?: PenaltyCondition[];
 }
 
 export interface ComponentConfig {

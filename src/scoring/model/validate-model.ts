@@ -64,7 +64,7 @@ const KNOWN_KEYS = {
     'silenceAlertDays',
   ],
   component: ['name', 'signals'],
-  signal: ['name', 'metric', 'windowDays', 'baselineDays', 'normaliser', 'weight', 'missing'],
+  signal: ['name', 'metric', 'windowDays', 'baselineDays', 'normaliser', 'weight', 'missing', 'onlyWhen'],
   missing: ['policy', 'value'],
   penalty: ['name', 'metric', 'windowDays', 'baselineDays', 'direction', 'threshold', 'points', 'perUnit', 'maxPoints', 'onlyWhen'],
   condition: ['metric', 'windowDays', 'baselineDays', 'direction', 'threshold', 'startOnly'],
@@ -148,6 +148,9 @@ function signalErrors(path: string, signal: SignalConfig): string[] {
   } else if (missing.policy === 'neutral' && !(isFiniteNumber(missing.value) && missing.value >= 0 && missing.value <= 1)) {
     errors.push(`${path}.missing.value must be within 0…1`);
   }
+  errors.push(...conditionErrors(path, signal.onlyWhen));
+  if (Array.isArray(signal.onlyWhen) && signal.onlyWhen.some((condition) => condition?.startOnly !== undefined))
+    errors.push(`${path}.onlyWhen: startOnly only applies to a penalty's conditions`);
   return errors;
 }
 

@@ -59,14 +59,20 @@ function referenceScore(model: ScoringModelConfig, metrics: MetricValues): Score
   const evaluated: EvaluatedSignal[] = [];
   for (const component of model.components) {
     for (const signal of component.signals) {
-      const rawValue = readMetric(metrics, signal);
+      // A signal whose `onlyWhen` does not hold is not measured: it reads as missing.
+      const measured = (signal.onlyWhen ?? []).every((condition) => {
+        const value = readMetric(metrics, condition);
+        return value === null || (condition.direction === 'at_least' ? value >= condition.threshold : value < condition.threshold);
+      });
+      // Held back, it takes its missing policy's value but counts as observed.
+      const rawValue = measured ? readMetric(metrics, signal) : null;
       const base = { name: signal.name, component: component.name, rawValue, weight: signal.weight };
       if (rawValue !== null) {
         evaluated.push({ ...base, value: normalise(rawValue, signal.normaliser), missing: false, included: true });
       } else if (signal.missing.policy === 'neutral') {
-        evaluated.push({ ...base, value: clamp01(signal.missing.value), missing: true, included: true });
+        evaluated.push({ ...base, value: clamp01(signal.missing.value), missing: measured, included: true });
       } else {
-        evaluated.push({ ...base, value: null, missing: true, included: false });
+        evaluated.push({ ...base, value: null, missing: measured, included: false });
       }
     }
   }
@@ -229,6 +235,35 @@ describe('computeScore', () => {
       ]);
       const result = computeScore(neutralOnly, { active_days_30: 20, days_since_last_activity_90: 1, nps_180: null });
       expect(result.components.find((c) => c.name === 'nps')).toMatchObject({ score: 50, coverage: 0 });
+    });
+
+    it('reads a signal as missing while a condition of its onlyWhen does not hold, and measures it while the condition metric is missing', () => {
+      const conditional = modelWith([
+        {
+          name: 'engagement',
+          signals: [
+            signal({ name: 'logins', metric: 'active_days', windowDays: 30, weight: 3 }),
+            signal({
+              name: 'trend',
+              metric: 'active_days_trend',
+              windowDays: 21,
+              baselineDays: 60,
+              normaliser: { kind: 'ratio' },
+              weight: 1,
+              missing: { policy: 'neutral', value: 0.75 },
+              onlyWhen: [{ metric: 'active_days_trend', windowDays: 7, baselineDays: 60, direction: 'at_least', threshold: 0.1 }],
+            }),
+          ],
+        },
+      ]);
+      const trend = (weekTrend: number | null) =>
+        computeScore(conditional, { active_days_30: 20, active_days_trend_21_60: 0.2, active_days_trend_7_60: weekTrend }).signals[1];
+      expect(trend(0.5)).toMatchObject({ rawValue: 0.2, value: 0.2, missing: false });
+      // Held back: its neutral value, yet observed (the account's silence was measured).
+      expect(trend(0)).toMatchObject({ rawValue: null, value: 0.75, missing: false });
+      expect(computeScore(conditional, { active_days_30: 20, active_days_trend_21_60: 0.2, active_days_trend_7_60: 0 }).coverage).toBe(1);
+      expect(trend(null)).toMatchObject({ rawValue: 0.2, value: 0.2, missing: false });
+      expect(metricRequests(conditional).map((r) => r.key)).toContain('active_days_trend_7_60');
     });
 
     it('treats absent metric keys and non-finite numbers as missing', () => {

@@ -36,7 +36,7 @@ describe('metric keys and requests', () => {
     ]);
   });
 
-  it("asks for twenty-seven aggregates under the default model, its penalties' conditions included, baselines in the keys of the relative ones", () => {
+  it("asks for twenty-eight aggregates under the default model, its signals' and penalties' conditions included, baselines in the keys of the relative ones", () => {
     expect(metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key)).toEqual([
       // The lighter-days flag's condition: enough days of use in its three weeks for a mean per day.
       'active_days_21',
@@ -45,7 +45,7 @@ describe('metric keys and requests', () => {
       // The condition of the team and feature flags: the account still in use over their two weeks.
       'active_days_trend_14_60',
       'active_days_trend_21_60',
-      // The usage flags' condition: the account used this week.
+      // The usage flags' and usage trends' condition: the account used this week.
       'active_days_trend_7_60',
       // The activity flag (active days against the days before its window) and its condition: the last week down too.
       'active_days_vs_prior_21_60',
@@ -71,6 +71,8 @@ describe('metric keys and requests', () => {
       'seat_utilisation_30',
       'silence_vs_cadence_60',
       'ticket_volume_trend_14_90',
+      // The support escalation flag: tickets beyond the usual rate over a month.
+      'ticket_volume_trend_30_90',
       'unpaid_past_due_60',
       'urgent_open_tickets_90',
       // The usage flags' condition of an account not coming back: its week against the week before.

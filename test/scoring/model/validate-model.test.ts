@@ -252,6 +252,20 @@ describe('validateModel', () => {
     expect(errorsAfter((m) => (condition(m).startOnly = false))).toEqual([]);
   });
 
+  it("checks a signal's conditions as a penalty's, and refuses startOnly on them", () => {
+    const at = 'components[0].signals[1].onlyWhen[0]';
+    // The default model shares one condition object among signals and penalties: replace it, not change it.
+    const withCondition = (changes: object) => (m: ScoringModelConfig) => {
+      const signal = engagementSignal(m, 1);
+      signal.onlyWhen = [{ ...signal.onlyWhen![0], ...changes }];
+    };
+    expect(errorsAfter(withCondition({ threshold: Number.NaN }))).toEqual([`${at}.threshold must be a number within ±1,000,000`]);
+    expect(errorsAfter(withCondition({ startOnly: true }))).toEqual([
+      "components[0].signals[1].onlyWhen: startOnly only applies to a penalty's conditions",
+    ]);
+    expect(errorsAfter((m) => (engagementSignal(m, 1).onlyWhen = undefined))).toEqual([]);
+  });
+
   it('rejects a per-unit penalty on a "below" condition', () => {
     expect(errorsAfter((m) => (m.penalties[1].perUnit = true))).toEqual(['penalties[1].perUnit only makes sense with "at_least"']);
   });
