@@ -27,7 +27,11 @@ export class SignalScore {
   @Field()
   component!: string;
 
-  @Field(() => Float, { nullable: true, description: 'The aggregate as measured (e.g. 14 active days); null when missing.' })
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      "The aggregate as measured (e.g. 14 active days); null when missing, or when a condition of the signal's `onlyWhen` did not hold (then `missing` is false: the signal was not measured by design, and takes its missing policy's value).",
+  })
   rawValue!: number | null;
 
   @Field(() => Float, { nullable: true, description: 'Normalised 0–1 value used; null when excluded.' })
@@ -39,7 +43,7 @@ export class SignalScore {
   @Field(() => Float, { description: 'Score points this signal contributed.' })
   contribution!: number;
 
-  @Field()
+  @Field({ description: 'No data for the signal: its missing policy gave its value (or left it out).' })
   missing!: boolean;
 }
 

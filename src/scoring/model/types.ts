@@ -200,9 +200,10 @@ export interface SignalConfig {
   missing: MissingPolicy;
   /**
    * Measured only while each of these conditions holds (as a penalty's `onlyWhen`: a condition whose
-   * metric is missing holds); otherwise the signal reads as missing and its `missing` policy applies.
-   * A usage trend can so leave a silence to the silence signal instead of counting it twice.
-   * `startOnly` has no meaning here.
+   * metric is missing holds); otherwise the signal takes its `missing` policy's value, yet is not
+   * missing data (it counts towards coverage: the conditions' metrics were measured). A usage trend
+   * can so leave a silence to the silence signal instead of counting it twice. `startOnly` has no
+   * meaning here.
    */
   onlyWhen?: PenaltyCondition[];
 }
