@@ -15,6 +15,7 @@ import { DeliveryWorker, startDeliveryWorker } from './delivery/delivery.worker'
 import { adoptCurrentDefaultModel } from './scoring/scoring-model.service';
 import { ScoringScheduler } from './scoring/scoring.scheduler';
 import { SingleEventWriter } from './engagement/engagement.service';
+import { FullRunQueue } from './scoring/full-run-queue';
 
 export interface RunningApp {
   url: string;
@@ -55,6 +56,7 @@ export async function startApp(
     ...core,
     scheduler,
     engagementWriter: new SingleEventWriter(() => orm.em.fork({ clear: true }) as Db, scheduler),
+    fullRunQueue: new FullRunQueue(config.fullRunsWaiting),
   };
   let deliveryWorker: DeliveryWorker | undefined;
   try {

@@ -5,6 +5,7 @@ import type { KeyRegistry } from './auth/key-registry';
 import type { Principal } from './auth/principal';
 import type { SingleEventWriter } from './engagement/engagement.service';
 import type { RescoreScheduler } from './scoring/rescore-queue';
+import type { FullRunQueue } from './scoring/full-run-queue';
 import type { AppConfig } from './infra/config';
 import { LoaderRegistry } from './infra/loaders';
 import { createLogger, Logger } from './infra/logger';
@@ -49,6 +50,8 @@ export interface AppServices extends CoreServices {
   scheduler: RescoreScheduler;
   /** Stores concurrent `trackEngagement` calls together, one writer per app (src/engagement/engagement.service.ts). */
   engagementWriter: SingleEventWriter;
+  /** Where full runs asked for through the API wait their turn (src/scoring/full-run-queue.ts). */
+  fullRunQueue: FullRunQueue;
 }
 
 /** Who is calling, established by the HTTP server or the WebSocket guard before anything runs. */

@@ -47,6 +47,12 @@ export interface AppConfig {
   rescoreSweepMs: number;
   /** Database connection pool size. `DATABASE_POOL_MAX`, default 10. */
   databasePoolMax: number;
+  /**
+   * Full runs asked for through the API (`refreshAllHealthScores`) that wait on this instance behind
+   * the one running (or waiting for another instance's run); past it RATE_LIMITED, nothing written.
+   * `FULL_RUNS_WAITING`, default 4.
+   */
+  fullRunsWaiting: number;
   /** `DISABLE_DATALOADER=1` resolves nested fields with one query per parent (the benchmark baseline). */
   disableDataLoader: boolean;
   /**
@@ -261,6 +267,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rescoreMaxWaitMs: integer(env, 'RESCORE_MAX_WAIT_MS', 10_000),
     rescoreSweepMs: integer(env, 'RESCORE_SWEEP_MS', 60_000),
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1),
+    fullRunsWaiting: integer(env, 'FULL_RUNS_WAITING', 4, 0, 1000),
     disableDataLoader: env.DISABLE_DATALOADER === '1',
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     trustedProxies: trustedProxies(env),

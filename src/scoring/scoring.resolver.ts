@@ -271,13 +271,17 @@ export class ScoringResolver {
       details: (args, run) => ({ asOf: args.asOf ?? null, status: (run as ScoringRun).status }),
     }),
   )
-  @Mutation(() => ScoringRun, { description: 'Scores every customer as of asOf (default now). Waits for a run already in progress.' })
+  @Mutation(() => ScoringRun, {
+    description:
+      'Scores every customer as of asOf (default now). Waits for a run already in progress; RATE_LIMITED when too many already wait on this instance.',
+  })
   async refreshAllHealthScores(
     @Arg('asOf', () => DateTimeScalar, { nullable: true }) asOf: Date | null,
     @Ctx() { db, services }: GraphQLContext,
   ): Promise<ScoringRun> {
     checkAsOf(asOf);
-    return (await refreshAllHealthScores(services, db, asOf, true)) as ScoringRun;
+    // Its turn on this instance first, holding nothing; then the lock, on a session of its own.
+    return (await services.fullRunQueue.run(() => refreshAllHealthScores(services, db, asOf, true))) as ScoringRun;
   }
 
   @RequireScope(Scope.READ)

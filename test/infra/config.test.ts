@@ -24,6 +24,7 @@ it.each([
     'Configuration error: TRUST_PROXY must list addresses or CIDR ranges like 10.0.0.0/8,::1, got "10.0.0.0/33"',
   ],
   [{ TRUST_PROXY: '127.0.0.1,proxy.local' }, 'got "proxy.local"'],
+  [{ FULL_RUNS_WAITING: '-1' }, 'Configuration error: FULL_RUNS_WAITING must be an integer from 0 to 1000, got "-1"'],
 ])(
   'refuses to start on %j with one line and exit code 2',
   (env, message) => {
