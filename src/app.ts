@@ -3,7 +3,7 @@
 import 'reflect-metadata';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { AppConfig } from './infra/config';
-import { AppServices, CoreServices } from './context';
+import { AppServices, CoreServices, STATEMENTS_PER_REQUEST } from './context';
 import { openDatabase } from './database';
 import { startHttpServer } from './http-server';
 import { createLogger, Logger } from './infra/logger';
@@ -15,6 +15,7 @@ import { DeliveryWorker, startDeliveryWorker } from './delivery/delivery.worker'
 import { adoptCurrentDefaultModel } from './scoring/scoring-model.service';
 import { ScoringScheduler } from './scoring/scoring.scheduler';
 import { SingleEventWriter } from './engagement/engagement.service';
+import { StatementLimits } from './infra/statement-limits';
 import { FullRunQueue } from './scoring/full-run-queue';
 
 export interface RunningApp {
@@ -56,6 +57,11 @@ export async function startApp(
     ...core,
     scheduler,
     engagementWriter: new SingleEventWriter(() => orm.em.fork({ clear: true }) as Db, scheduler),
+    statementLimits: new StatementLimits({
+      perRequest: STATEMENTS_PER_REQUEST,
+      perClient: config.statementsPerKey,
+      queryTimeoutMs: config.queryStatementTimeoutMs,
+    }),
     fullRunQueue: new FullRunQueue(config.fullRunsWaiting),
   };
   let deliveryWorker: DeliveryWorker | undefined;

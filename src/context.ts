@@ -1,8 +1,9 @@
 // What every resolver receives: the request's own EntityManager fork, its DataLoaders, and the
 // process-wide services, and who is calling. Built once per HTTP request or per WebSocket operation.
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { OperationTypeNode } from 'graphql';
 import type { KeyRegistry } from './auth/key-registry';
-import type { Principal } from './auth/principal';
+import { actorOf, type Principal } from './auth/principal';
 import type { SingleEventWriter } from './engagement/engagement.service';
 import type { RescoreScheduler } from './scoring/rescore-queue';
 import type { FullRunQueue } from './scoring/full-run-queue';
@@ -10,7 +11,8 @@ import type { AppConfig } from './infra/config';
 import { LoaderRegistry } from './infra/loaders';
 import { createLogger, Logger } from './infra/logger';
 import { AppPubSub, InProcessPubSub } from './infra/pubsub';
-import { Db, limitConcurrentStatements } from './infra/sql';
+import { Db } from './infra/sql';
+import type { StatementLimits } from './infra/statement-limits';
 
 /** The process-wide services every module may use (scripts build these alone, without a server). */
 export interface CoreServices {
@@ -50,6 +52,8 @@ export interface AppServices extends CoreServices {
   scheduler: RescoreScheduler;
   /** Stores concurrent `trackEngagement` calls together, one writer per app (src/engagement/engagement.service.ts). */
   engagementWriter: SingleEventWriter;
+  /** What the requests of one client may hold of the connection pool (src/infra/statement-limits.ts). */
+  statementLimits: StatementLimits;
   /** Where full runs asked for through the API wait their turn (src/scoring/full-run-queue.ts). */
   fullRunQueue: FullRunQueue;
 }
@@ -74,9 +78,13 @@ export interface GraphQLContext {
 /** Statements one request (or WebSocket operation) runs at once at most: its share of the pool (DATABASE_POOL_MAX). */
 export const STATEMENTS_PER_REQUEST = 4;
 
-export function createContext(services: AppServices, auth: RequestAuth): GraphQLContext {
+/**
+ * `operation` when it is known as the context is built (a WebSocket operation); over HTTP the
+ * statement limits' Apollo plugin learns it once the operation is resolved.
+ */
+export function createContext(services: AppServices, auth: RequestAuth, operation?: OperationTypeNode): GraphQLContext {
   const db = services.orm.em.fork({ clear: true }) as Db;
-  limitConcurrentStatements(db, STATEMENTS_PER_REQUEST);
+  services.statementLimits.forRequest(db, actorOf(auth.principal), operation);
   return {
     db,
     loaders: new LoaderRegistry(!services.config.disableDataLoader),

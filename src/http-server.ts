@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { AccessControl } from './auth/access-control';
 import { hasScope } from './auth/principal';
@@ -31,6 +31,7 @@ import {
 } from './infra/errors';
 import type { Db } from './infra/sql';
 import { SubscriptionExecution, subscriptionExecution } from './infra/subscription-execution';
+import { statementLimitsPlugin } from './infra/statement-limits';
 import { renderPlaygroundHtml, servePlaygroundAsset, wantsPlayground } from './infra/playground';
 import { DRAIN_GRACE_MS, drainRollingBackLateRequests } from './infra/shutdown-drain';
 
@@ -182,7 +183,12 @@ function serveWebSockets(
       onSubscribe: access.websockets.onSubscribe,
       onComplete: access.websockets.onComplete,
       // One context (and EntityManager fork) per subscription operation.
-      context: (ctx) => createContext(services, { ...access.websockets.auth(ctx), keys: access.keys }),
+      context: (ctx, _id, _payload, args) =>
+        createContext(
+          services,
+          { ...access.websockets.auth(ctx), keys: access.keys },
+          getOperationAST(args.document, args.operationName)?.operation,
+        ),
       onError: (_ctx, _id, _payload, errors) => {
         logger.warn({ errors: errors.map((e) => e.message) }, 'subscription error');
       },
@@ -230,6 +236,7 @@ async function startApollo(
     plugins: [
       ...limits.plugins,
       errorContractPlugin(),
+      statementLimitsPlugin(),
       subscriptionsOverWebSocketPlugin(GRAPHQL_PATH),
       // The graph declares no cache hints, so the default cache-control plugin could only ever answer
       // `no-store` (set below instead); its per-field hook made Apollo wrap every resolver in the schema.

@@ -48,6 +48,19 @@ export interface AppConfig {
   /** Database connection pool size. `DATABASE_POOL_MAX`, default 10. */
   databasePoolMax: number;
   /**
+   * Statements one client (an API key; the key-less local admin is one client) runs at once over all
+   * its GraphQL requests on this instance; the others wait their turn, in order. Below the pool size,
+   * so that one key's parallel requests always leave connections to the others. `STATEMENTS_PER_KEY`,
+   * from 1 to DATABASE_POOL_MAX, default half of DATABASE_POOL_MAX (at least 1).
+   */
+  statementsPerKey: number;
+  /**
+   * Longest one database statement of a GraphQL query (a read-only operation) may run, ms; then it is
+   * cancelled and its field answers STATEMENT_TIMEOUT. Mutations, subscriptions, scoring runs,
+   * imports and migrations are never timed. `QUERY_STATEMENT_TIMEOUT_MS`, default 5000; 0 disables.
+   */
+  queryStatementTimeoutMs: number;
+  /**
    * Full runs asked for through the API (`refreshAllHealthScores`) that wait on this instance behind
    * the one running (or waiting for another instance's run); past it RATE_LIMITED, nothing written.
    * `FULL_RUNS_WAITING`, default 4.
@@ -239,6 +252,14 @@ function trustedProxies(env: NodeJS.ProcessEnv): string[] {
   return entries;
 }
 
+/** Node's timers fire at once past this (a 32-bit signed count of ms). */
+const LONGEST_TIMER_MS = 2_147_483_647;
+
+/** `STATEMENTS_PER_KEY`: by default half the pool, and never more than all of it. */
+function statementsPerKey(env: NodeJS.ProcessEnv, databasePoolMax: number): number {
+  return integer(env, 'STATEMENTS_PER_KEY', Math.max(1, Math.floor(databasePoolMax / 2)), 1, databasePoolMax);
+}
+
 /**
  * A delivery job still sending must never be taken for a crashed instance's (and run again), so
  * the lock timeout has to exceed the send timeout.
@@ -267,6 +288,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rescoreMaxWaitMs: integer(env, 'RESCORE_MAX_WAIT_MS', 10_000),
     rescoreSweepMs: integer(env, 'RESCORE_SWEEP_MS', 60_000),
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1),
+    statementsPerKey: statementsPerKey(env, integer(env, 'DATABASE_POOL_MAX', 10, 1)),
+    queryStatementTimeoutMs: integer(env, 'QUERY_STATEMENT_TIMEOUT_MS', 5000, 0, LONGEST_TIMER_MS),
     fullRunsWaiting: integer(env, 'FULL_RUNS_WAITING', 4, 0, 1000),
     disableDataLoader: env.DISABLE_DATALOADER === '1',
     corsOrigins: origins(env, 'CORS_ORIGINS'),

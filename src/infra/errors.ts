@@ -47,6 +47,21 @@ export class InvalidInputError extends DomainError {
   readonly code = 'BAD_USER_INPUT';
 }
 
+/**
+ * A statement of a read-only operation ran past its time (`QUERY_STATEMENT_TIMEOUT_MS`) and was
+ * cancelled: the field that needed it has no value, the fields beside it are answered.
+ */
+export class StatementTimeoutError extends DomainError {
+  readonly code = 'STATEMENT_TIMEOUT';
+  constructor(timeoutMs: number) {
+    super(
+      `a database statement of this query ran longer than ${timeoutMs} ms and was cancelled: ask for less ` +
+        '(a narrower filter or date range, or no totalCount) or retry later',
+      { timeoutMs },
+    );
+  }
+}
+
 /** Throws `InvalidInputError` when `condition` is false. */
 export function ensure(condition: unknown, message: string, details?: Record<string, unknown>): asserts condition {
   if (!condition) throw new InvalidInputError(message, details);

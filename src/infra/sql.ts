@@ -11,8 +11,8 @@
 // work the statement does. knex emits its documented `query` event for each statement (tests count
 // statements with it).
 import { createHash } from 'node:crypto';
-import type { EntityManager, Knex } from '@mikro-orm/postgresql';
-import { ConcurrencyLimit } from './concurrency-limit';
+import { type EntityManager, type Knex, knex } from '@mikro-orm/postgresql';
+import { StatementTimeoutError } from './errors';
 
 export type Db = EntityManager;
 
@@ -21,31 +21,60 @@ interface PgResult<Row> {
   rows: Row[];
 }
 
-const statementLimits = new WeakMap<Db, ConcurrencyLimit>();
-
 /**
- * Statements run through `db` (a request's EntityManager) at most `max` at a time. GraphQL resolves
- * the fields of an operation in parallel: thirty aliased lists, each counting its rows, held thirty
- * connections of the pool at once, and every other request waited for one. Bounded, one request
- * takes at most this share of the pool; its own statements wait their turn instead.
+ * How the statements run through one EntityManager (a GraphQL request's) are held: `run` starts each
+ * in its turn and gives it the longest it may run, in ms (undefined: as long as it takes). Set by
+ * statement-limits.ts; an EntityManager without one runs its statements as they come.
  */
-export function limitConcurrentStatements(db: Db, max: number): void {
-  statementLimits.set(db, new ConcurrencyLimit(max));
+export interface StatementPolicy {
+  run<T>(statement: (timeoutMs: number | undefined) => Promise<T>): Promise<T>;
+}
+
+const policies = new WeakMap<Db, StatementPolicy>();
+
+export function setStatementPolicy(db: Db, policy: StatementPolicy): void {
+  policies.set(db, policy);
 }
 
 function run<Row>(db: Db, sql: string, params: readonly unknown[], name?: string): Promise<Row[]> {
-  const limit = statementLimits.get(db);
-  return limit ? limit.run(() => execute<Row>(db, sql, params, name)) : execute<Row>(db, sql, params, name);
+  const policy = policies.get(db);
+  return policy
+    ? policy.run((timeoutMs) => execute<Row>(db, sql, params, name, timeoutMs))
+    : execute<Row>(db, sql, params, name, undefined);
 }
 
-async function execute<Row>(db: Db, sql: string, params: readonly unknown[], name?: string): Promise<Row[]> {
+async function execute<Row>(
+  db: Db,
+  sql: string,
+  params: readonly unknown[],
+  name: string | undefined,
+  timeoutMs: number | undefined,
+): Promise<Row[]> {
   // knex refuses an undefined binding; an absent value is SQL's null.
   const statement = db.getKnex().raw(sql, params.map((value) => (value === undefined ? null : value)) as Knex.RawBinding[]);
   if (name) statement.options({ name });
   const transaction = db.getTransactionContext<Knex.Transaction>();
   if (transaction) statement.transacting(transaction);
-  const result: PgResult<Row> = await statement;
-  return result.rows;
+  // knex's documented query timeout: past it, the statement is cancelled (pg_cancel_backend, from a
+  // connection of its own) and the pooled connection goes back free. Never inside a transaction,
+  // which a cancelled statement would abort.
+  const timed = timeoutMs !== undefined && timeoutMs > 0 && !transaction;
+  if (timed) statement.timeout(timeoutMs, { cancel: true });
+  try {
+    const result: PgResult<Row> = await statement;
+    return result.rows;
+  } catch (error) {
+    if (timed && isQueryTimeout(error, timeoutMs)) throw new StatementTimeoutError(timeoutMs);
+    throw error;
+  }
+}
+
+/**
+ * knex's error for a statement past its `.timeout()`, which carries the timeout it was given (its
+ * error for a pool that gave no connection in time is the same class, without it: an outage).
+ */
+function isQueryTimeout(error: unknown, timeoutMs: number): boolean {
+  return error instanceof knex.KnexTimeoutError && (error as { timeout?: unknown }).timeout === timeoutMs;
 }
 
 export function query<Row = Record<string, unknown>>(db: Db, sql: string, params: unknown[] = []): Promise<Row[]> {

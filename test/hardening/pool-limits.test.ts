@@ -1,5 +1,9 @@
 // What one client can hold of the database. Full runs asked for through the API wait their turn in
-// the process, not on sessions of their own, and past a few are refused with nothing written.
+// the process, not on sessions of their own, and past a few are refused with nothing written. A
+// query's statement that runs too long is cancelled and answered STATEMENT_TIMEOUT, while a mutation
+// waiting as long is not. One key's burst of counting requests leaves connections to another key.
+// Slow statements are made by a lock a test session holds on a table: every statement reading it
+// waits, on the server's connection, until the test lets go.
 import { Client } from 'pg';
 import { createKey, post, waitUntil } from '../helpers/auth';
 import { sql } from '../helpers/database';
@@ -33,6 +37,22 @@ async function serverSessions(server: TestServer): Promise<number> {
      where datname = current_database() and application_name <> 'pool-limits-test' and pid <> pg_backend_pid()`,
   );
   return row.count;
+}
+
+/** What `promise` resolves to, or undefined when it has not within `ms` (the test then fails on it rather than hang). */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  return Promise.race([promise, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref())]);
+}
+
+/** Whether `promise` has settled by now (after pending callbacks ran). */
+async function settled(promise: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  void promise.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  return done;
 }
 
 describe('full runs asked for through the API', () => {
@@ -82,5 +102,97 @@ describe('full runs asked for through the API', () => {
     // The queue is free again.
     const again = await post(server.url, 'mutation { refreshAllHealthScores { status } }', undefined, admin);
     expect(again.body.data).toEqual({ refreshAllHealthScores: { status: 'SUCCEEDED' } });
+  });
+});
+
+describe('a statement of a query past QUERY_STATEMENT_TIMEOUT_MS', () => {
+  let server: TestServer;
+  let reader: string;
+  let writer: string;
+  beforeAll(async () => {
+    server = await startTestServer({ label: 'pool_statement_timeout', env: { QUERY_STATEMENT_TIMEOUT_MS: '300' } });
+    const admin = (await createKey(server, ['admin'])).key;
+    reader = (await createKey(server, ['read'], admin)).key;
+    writer = (await createKey(server, ['ingest'], admin)).key;
+    await post(server.url, 'mutation { upsertCustomer(input: { id: "cust_slow", name: "Slow" }) { id } }', undefined, writer);
+  });
+  afterAll(() => server?.stop());
+
+  it('is cancelled and answered STATEMENT_TIMEOUT, while a mutation waiting as long succeeds', async () => {
+    const holder = await testSession(server);
+    await holder.query('begin');
+    await holder.query('lock table engagement_event in access exclusive mode');
+    let mutation: ReturnType<typeof post<{ trackEngagement: { id: string } }>> | undefined;
+    try {
+      mutation = post(
+        server.url,
+        'mutation { trackEngagement(input: { customerId: "cust_slow", eventType: "login", userId: "u1" }) { id } }',
+        undefined,
+        writer,
+      );
+      await waitUntil(async () => (await waitingForLock(server, 'relation')) === 1, 10_000, 'the mutation waiting for the table');
+      const query = await within(post(server.url, '{ engagementEvents(first: 1) { totalCount } }', undefined, reader), 10_000);
+      expect(query?.status).toBe(200);
+      expect(query?.body.errors).toEqual([
+        expect.objectContaining({ path: ['engagementEvents'], extensions: { code: 'STATEMENT_TIMEOUT', timeoutMs: 300 } }),
+      ]);
+      expect(query?.body.data).toBeNull();
+      // Cancelled in the database, not only given up on: the mutation is the only statement left waiting.
+      await waitUntil(async () => (await waitingForLock(server, 'relation')) === 1, 10_000, 'the cancelled statement to end');
+      expect(await settled(mutation)).toBe(false);
+    } finally {
+      await holder.query('commit');
+      await holder.end();
+    }
+    const written = await mutation;
+    expect(written.body.errors).toBeUndefined();
+    expect(written.body.data?.trackEngagement.id).toEqual(expect.any(String));
+    // The connections went back to the pool in working order.
+    const after = await post(server.url, '{ engagementEvents(first: 1) { totalCount } }', undefined, reader);
+    expect(after.body).toEqual({ data: { engagementEvents: { totalCount: 1 } } });
+  });
+});
+
+describe('the statements of one key', () => {
+  let server: TestServer;
+  let busy: string;
+  let other: string;
+  beforeAll(async () => {
+    server = await startTestServer({
+      label: 'pool_per_key',
+      env: { DATABASE_POOL_MAX: '6', STATEMENTS_PER_KEY: '3', QUERY_STATEMENT_TIMEOUT_MS: '0' },
+    });
+    const admin = (await createKey(server, ['admin'])).key;
+    busy = (await createKey(server, ['read'], admin)).key;
+    other = (await createKey(server, ['read'], admin)).key;
+    await post(server.url, 'mutation { upsertCustomer(input: { id: "cust_pool", name: "Pool" }) { id } }', undefined, admin);
+  });
+  afterAll(() => server?.stop());
+
+  it("are at most STATEMENTS_PER_KEY at once over all its requests, so another key's query is answered meanwhile", async () => {
+    const counts = Array.from(
+      { length: 10 },
+      (_, i) => `a${i}: engagementEvents(first: 1, from: "1970-01-0${1 + (i % 9)}T00:00:00Z") { totalCount }`,
+    );
+    const holder = await testSession(server);
+    await holder.query('begin');
+    await holder.query('lock table engagement_event in access exclusive mode');
+    // Four requests of one key, ten counts each: before, four statements of each held the whole pool.
+    const burst = Array.from({ length: 4 }, () => post(server.url, `{ ${counts.join(' ')} }`, undefined, busy));
+    try {
+      await waitUntil(async () => (await waitingForLock(server, 'relation')) >= 3, 10_000, "the busy key's statements");
+      const answered = await within(post(server.url, '{ customers(first: 5) { edges { node { id } } } }', undefined, other), 10_000);
+      expect(answered?.body).toEqual({ data: { customers: { edges: [{ node: { id: 'cust_pool' } }] } } });
+      expect(await waitingForLock(server, 'relation')).toBe(3);
+    } finally {
+      await holder.query('commit');
+      await holder.end();
+    }
+    for (const answer of await Promise.all(burst)) {
+      expect(answer.body.errors).toBeUndefined();
+      expect(Object.keys(answer.body.data ?? {})).toHaveLength(10);
+    }
+    // Nothing is kept for a key with no statement left.
+    expect(server.app.services.statementLimits.activeClients).toBe(0);
   });
 });

@@ -2,6 +2,7 @@
 // does: no stack trace with the server's file paths.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { readConfig } from '../../src/infra/config';
 
 function start(env: Record<string, string>): { status: number | null; stderr: string } {
   const result = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
@@ -24,6 +25,8 @@ it.each([
     'Configuration error: TRUST_PROXY must list addresses or CIDR ranges like 10.0.0.0/8,::1, got "10.0.0.0/33"',
   ],
   [{ TRUST_PROXY: '127.0.0.1,proxy.local' }, 'got "proxy.local"'],
+  [{ DATABASE_POOL_MAX: '6', STATEMENTS_PER_KEY: '7' }, 'Configuration error: STATEMENTS_PER_KEY must be an integer from 1 to 6, got "7"'],
+  [{ QUERY_STATEMENT_TIMEOUT_MS: '3000000000' }, 'Configuration error: QUERY_STATEMENT_TIMEOUT_MS must be an integer from 0 to 2147483647'],
   [{ FULL_RUNS_WAITING: '-1' }, 'Configuration error: FULL_RUNS_WAITING must be an integer from 0 to 1000, got "-1"'],
 ])(
   'refuses to start on %j with one line and exit code 2',
@@ -35,3 +38,12 @@ it.each([
   },
   60_000,
 );
+
+it('gives one key half the pool by default, and times the statements of queries for 5 s', () => {
+  expect(readConfig({})).toMatchObject({ databasePoolMax: 10, statementsPerKey: 5, queryStatementTimeoutMs: 5000, fullRunsWaiting: 4 });
+  expect(readConfig({ DATABASE_POOL_MAX: '1' }).statementsPerKey).toBe(1);
+  expect(readConfig({ DATABASE_POOL_MAX: '7', STATEMENTS_PER_KEY: '7', QUERY_STATEMENT_TIMEOUT_MS: '0' })).toMatchObject({
+    statementsPerKey: 7,
+    queryStatementTimeoutMs: 0,
+  });
+});
