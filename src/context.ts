@@ -8,6 +8,7 @@ import type { SingleEventWriter } from './engagement/engagement.service';
 import type { RescoreScheduler } from './scoring/rescore-queue';
 import type { FullRunQueue } from './scoring/full-run-queue';
 import type { AppConfig } from './infra/config';
+import { NEVER_ABANDONED } from './infra/abandoned-request';
 import { LoaderRegistry } from './infra/loaders';
 import { createLogger, Logger } from './infra/logger';
 import { AppPubSub, InProcessPubSub } from './infra/pubsub';
@@ -73,16 +74,32 @@ export interface GraphQLContext {
   loaders: LoaderRegistry;
   services: AppServices;
   auth: RequestAuth;
+  /**
+   * Aborted when the HTTP client goes away before its answer (src/infra/abandoned-request.ts): long
+   * work stops then. Never aborted for a WebSocket operation.
+   */
+  signal: AbortSignal;
 }
 
 /** Statements one request (or WebSocket operation) runs at once at most: its share of the pool (DATABASE_POOL_MAX). */
 export const STATEMENTS_PER_REQUEST = 4;
 
-/**
- * `operation` when it is known as the context is built (a WebSocket operation); over HTTP the
- * statement limits' Apollo plugin learns it once the operation is resolved.
- */
-export function createContext(services: AppServices, auth: RequestAuth, operation?: OperationTypeNode): GraphQLContext {
+/** What is known of a request as its context is built. */
+export interface RequestStart {
+  /**
+   * The operation's type when it is known as the context is built (a WebSocket operation); over HTTP
+   * the statement limits' Apollo plugin learns it once the operation is resolved.
+   */
+  operation?: OperationTypeNode;
+  /** Aborted when the HTTP client goes away before its answer; never, by default. */
+  signal?: AbortSignal;
+}
+
+export function createContext(
+  services: AppServices,
+  auth: RequestAuth,
+  { operation, signal = NEVER_ABANDONED }: RequestStart = {},
+): GraphQLContext {
   const db = services.orm.em.fork({ clear: true }) as Db;
   services.statementLimits.forRequest(db, actorOf(auth.principal), operation);
   return {
@@ -90,5 +107,6 @@ export function createContext(services: AppServices, auth: RequestAuth, operatio
     loaders: new LoaderRegistry(!services.config.disableDataLoader),
     services,
     auth,
+    signal,
   };
 }

@@ -18,6 +18,7 @@ import { GraphQLWebSocketServer, serveGraphQLWebSockets } from './infra/graphql-
 import { importEventsFromRequest, INGEST_EVENTS_PATH } from './ingest/event-import.http';
 import { serveDashboard } from './dashboard/static';
 import { AppServices, createContext, databaseUrlOf, GraphQLContext } from './context';
+import { abandonmentSignal } from './infra/abandoned-request';
 import type { Logger } from './infra/logger';
 import {
   DomainError,
@@ -187,7 +188,7 @@ function serveWebSockets(
         createContext(
           services,
           { ...access.websockets.auth(ctx), keys: access.keys },
-          getOperationAST(args.document, args.operationName)?.operation,
+          { operation: getOperationAST(args.document, args.operationName)?.operation },
         ),
       onError: (_ctx, _id, _payload, errors) => {
         logger.warn({ errors: errors.map((e) => e.message) }, 'subscription error');
@@ -355,10 +356,14 @@ async function serveGraphQL(
   }
   const query = req.method === 'POST' ? (body as { query?: unknown } | null)?.query : url.searchParams.get('query');
   if (access.refuseLongDocument(query, res, accessHeaders)) return;
+  // Aborted if the client goes before its answer: a model evaluation then stops, freeing its slot.
+  const abandoned = abandonmentSignal(res, () => services.logger.debug({ module: 'http' }, 'GraphQL request abandoned by its client'));
   const response = await apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: req.method?.toUpperCase() ?? 'GET', headers, search: url.search, body },
-    context: async () => createContext(services, auth),
+    context: async () => createContext(services, auth, { signal: abandoned }),
   });
+  // Nobody to answer.
+  if (abandoned.aborted) return;
   const responseHeaders: Record<string, string> = { ...accessHeaders };
   for (const [key, value] of response.headers) responseHeaders[key] = value;
   responseHeaders['cache-control'] ??= 'no-store';

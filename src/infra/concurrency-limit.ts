@@ -21,9 +21,12 @@ export class ConcurrencyLimit {
     private readonly whenFull?: WhenFull,
   ) {}
 
-  /** Runs `work` in its turn, after waiting for one if all are taken; throws the refusal when the queue is full too. */
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    await this.take();
+  /**
+   * Runs `work` in its turn, after waiting for one if all are taken; throws the refusal when the queue
+   * is full too. When `signal` aborts while it waits, it leaves the queue and throws the signal's reason.
+   */
+  async run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    await this.take(signal);
     try {
       return await work();
     } finally {
@@ -31,14 +34,26 @@ export class ConcurrencyLimit {
     }
   }
 
-  private async take(): Promise<void> {
+  private async take(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
     if (this.running < this.maxRunning) {
       this.running++;
       return;
     }
     if (this.whenFull && this.waiting.length >= this.whenFull.maxWaiting) throw this.whenFull.refusal();
     // The work that ends hands its turn over (release): the count of running ones stays as it is.
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    await new Promise<void>((resolve, reject) => {
+      const leave = () => {
+        this.waiting.splice(this.waiting.indexOf(turn), 1);
+        reject(signal?.reason);
+      };
+      const turn = () => {
+        signal?.removeEventListener('abort', leave);
+        resolve();
+      };
+      this.waiting.push(turn);
+      signal?.addEventListener('abort', leave, { once: true });
+    });
   }
 
   private release(): void {
