@@ -146,7 +146,7 @@ async function backtestModel(
   const db = orm.em.fork() as Db;
   const started = process.hrtime.bigint();
   const accounts = await loadAccounts(db);
-  const set = await collectSnapshots(db, model, grid, accounts);
+  const set = await collectSnapshots(db, model, grid, { accounts });
   const scores = scoreSnapshots(set, model);
   const labels = accounts.map((a) => ({ customerId: a.id, churnedAt: a.churnedAt }));
   // The labels are known up to the end of the generated data.

@@ -43,8 +43,8 @@ export class BacktestResolver {
       'against the churn labels known today (Customer.churnedAt): recall 7/14/30 days ahead, precision, AUC, lead times, false ' +
       'alarms and churn per tier. Writes nothing.',
   })
-  async backtest(@Arg('input', () => BacktestInput) input: BacktestInput, @Ctx() { db }: GraphQLContext): Promise<BacktestReport> {
-    return toReport(await runBacktest(db, input));
+  async backtest(@Arg('input', () => BacktestInput) input: BacktestInput, @Ctx() { db, signal }: GraphQLContext): Promise<BacktestReport> {
+    return toReport(await runBacktest(db, input, signal));
   }
 
   @RequireScope(Scope.ADMIN)
@@ -55,9 +55,9 @@ export class BacktestResolver {
   })
   async suggestScoringModel(
     @Arg('input', () => SuggestScoringModelInput) input: SuggestScoringModelInput,
-    @Ctx() { db }: GraphQLContext,
+    @Ctx() { db, signal }: GraphQLContext,
   ): Promise<SuggestedScoringModel> {
-    const { config, fit, churners, warnings, current, suggested } = await suggestScoringModel(db, input);
+    const { config, fit, churners, warnings, current, suggested } = await suggestScoringModel(db, input, signal);
     const currentWeights = new Map(current.model.config.components.flatMap((c) => c.signals).map((s) => [s.name, s.weight]));
     return {
       config,
@@ -89,8 +89,8 @@ export class BacktestResolver {
     first: number | null,
     @Arg('after', () => String, { nullable: true, description: "The previous page's `changesPageInfo.endCursor`." })
     after: string | null,
-    @Ctx() { db }: GraphQLContext,
+    @Ctx() { db, signal }: GraphQLContext,
   ): Promise<ScoringModelPreview> {
-    return previewScoringModel(db, config, { first: first ?? 50, after: after ?? null });
+    return previewScoringModel(db, config, { first: first ?? 50, after: after ?? null }, signal);
   }
 }

@@ -1,7 +1,8 @@
 // Does the score predict churn? The backtest scores every account as of each instant of a past
 // grid and measures the result against the churn labels (`churnedAt`) known today; the suggestion
 // fits the signal weights to that history; the preview shows what a model would change now. All
-// three only read: no history, tier change, outreach or event is written or published.
+// three only read: no history, tier change, outreach or event is written or published, so one whose
+// `signal` aborts (its client went away: src/infra/abandoned-request.ts) just stops, between batches.
 import { ensure, InvalidInputError, NotFoundError } from '../../infra/errors';
 import { decodeCursor, encodeCursor, MAX_PAGE_SIZE, PageInfo } from '../../infra/pagination';
 import { Db, json, query, queryOne } from '../../infra/sql';
@@ -109,9 +110,16 @@ export function checkedGrid(
   return { from, to, stepDays, horizonDays };
 }
 
-async function report(set: SnapshotSet, config: ScoringModelConfig, horizonDays: number, now: Date): Promise<BacktestReport> {
+async function report(
+  set: SnapshotSet,
+  config: ScoringModelConfig,
+  horizonDays: number,
+  now: Date,
+  signal: AbortSignal | undefined,
+): Promise<BacktestReport> {
   const labels = set.accounts.map((a) => ({ customerId: a.id, churnedAt: a.churnedAt }));
-  return evaluateBacktest(await scoreSnapshotsInTurns(set, config), labels, { tiers: config.tiers, horizonDays, labelsKnownUntil: now });
+  const scores = await scoreSnapshotsInTurns(set, config, signal);
+  return evaluateBacktest(scores, labels, { tiers: config.tiers, horizonDays, labelsKnownUntil: now });
 }
 
 export interface BacktestResult {
@@ -120,14 +128,15 @@ export interface BacktestResult {
   instants: number;
 }
 
-export async function runBacktest(db: Db, request: BacktestRequest): Promise<BacktestResult> {
+/** The backtest of `request`; when `signal` aborts, it leaves the queue or stops, and throws its reason. */
+export async function runBacktest(db: Db, request: BacktestRequest, signal?: AbortSignal): Promise<BacktestResult> {
   const now = new Date();
   const grid = checkedGrid(request, now.getTime());
   const model = await modelUnderTest(db, request.model);
   return evaluationSlots.run(async () => {
-    const set = await collectSnapshots(db, model.config, grid);
-    return { model, report: await report(set, model.config, grid.horizonDays, now), instants: gridInstants(grid).length };
-  });
+    const set = await collectSnapshots(db, model.config, grid, { signal });
+    return { model, report: await report(set, model.config, grid.horizonDays, now, signal), instants: gridInstants(grid).length };
+  }, signal);
 }
 
 /**
@@ -135,13 +144,13 @@ export async function runBacktest(db: Db, request: BacktestRequest): Promise<Bac
  * signal (a missing one at its neutral value, or 1 — no sign of risk — when it would be excluded),
  * labelled 1 when the account churned within the horizon after it.
  */
-async function trainingSet(set: SnapshotSet, config: ScoringModelConfig, horizonDays: number, now: Date) {
+async function trainingSet(set: SnapshotSet, config: ScoringModelConfig, horizonDays: number, now: Date, signal: AbortSignal | undefined) {
   const signals = config.components.flatMap((c) => c.signals);
   const features: number[][] = [];
   const labels: (0 | 1)[] = [];
   const churners = new Set<string>();
   const horizonMs = horizonDays * DAY_MS;
-  for await (const snapshot of inTurns(set.snapshots)) {
+  for await (const snapshot of inTurns(set.snapshots, signal)) {
     const at = snapshot.asOf.getTime();
     if (at + horizonMs > now.getTime()) continue;
     const result = computeScore(config, metricsOf(set, snapshot));
@@ -168,16 +177,17 @@ export interface SuggestedModel {
 /**
  * Fits the active model's signal weights to the labelled history (regularised logistic regression,
  * weights kept ≥ 0, see fit-weights.ts) and backtests the result beside the current model on the
- * same snapshots. Applying it is an explicit `updateScoringModel`.
+ * same snapshots. Applying it is an explicit `updateScoringModel`. `signal` stops it as it does a backtest,
+ * the fit's worker thread too.
  */
-export async function suggestScoringModel(db: Db, request: Omit<BacktestRequest, 'model'>): Promise<SuggestedModel> {
+export async function suggestScoringModel(db: Db, request: Omit<BacktestRequest, 'model'>, signal?: AbortSignal): Promise<SuggestedModel> {
   const now = new Date();
   const grid = checkedGrid(request, now.getTime());
   const active = await getActiveModel(db);
   return evaluationSlots.run(async () => {
-    const set = await collectSnapshots(db, active.config, grid);
-    return suggestionFrom(set, active, grid, now);
-  });
+    const set = await collectSnapshots(db, active.config, grid, { signal });
+    return suggestionFrom(set, active, grid, now, signal);
+  }, signal);
 }
 
 /**
@@ -206,8 +216,9 @@ async function suggestionFrom(
   active: { version: number; config: ScoringModelConfig },
   grid: SnapshotGrid & { horizonDays: number },
   now: Date,
+  signal: AbortSignal | undefined,
 ): Promise<SuggestedModel> {
-  const training = await trainingSet(set, active.config, grid.horizonDays, now);
+  const training = await trainingSet(set, active.config, grid.horizonDays, now, signal);
   ensure(
     training.labels.some((l) => l === 1),
     'no account churned within the horizon of a snapshot whose horizon has elapsed in from…to: nothing to fit to',
@@ -218,7 +229,7 @@ async function suggestionFrom(
   );
   let fit: FittedWeights;
   try {
-    fit = await fitSignalWeightsOffThread(training);
+    fit = await fitSignalWeightsOffThread(training, {}, signal);
   } catch (error) {
     if (!(error instanceof NothingToWeightError)) throw error;
     throw new InvalidInputError(
@@ -244,10 +255,10 @@ async function suggestionFrom(
     warnings,
     current: {
       model: { version: active.version, config: active.config },
-      report: await report(set, active.config, grid.horizonDays, now),
+      report: await report(set, active.config, grid.horizonDays, now, signal),
       instants: gridInstants(grid).length,
     },
-    suggested: await report(set, config, grid.horizonDays, now),
+    suggested: await report(set, config, grid.horizonDays, now, signal),
   };
 }
 
@@ -296,19 +307,20 @@ async function latestAppliedPenalties(db: Db, ids: string[]): Promise<Map<string
 /**
  * Every customer scored now under `config`, beside its current tier; nothing is written. The
  * changes are paged by keyset (ARR, then customer id), so a page follows on from the last one
- * seen even when scores have moved in between.
+ * seen even when scores have moved in between. `signal` stops it between batches of customers.
  */
 export async function previewScoringModel(
   db: Db,
   configInput: unknown,
   { first = 50, after = null }: { first?: number; after?: string | null } = {},
+  signal?: AbortSignal,
 ): Promise<ModelPreview> {
   ensure(Number.isInteger(first) && first >= 1 && first <= MAX_PAGE_SIZE, `first must be within 1…${MAX_PAGE_SIZE}`, { argument: 'first' });
   const config = checkedConfig(configInput, 'config');
   // A bad cursor is refused before every customer is scored.
   if (after !== null) movesAfter([], after);
   const active = await getActiveModel(db);
-  return evaluationSlots.run(() => previewOf(db, config, active, { first, after }));
+  return evaluationSlots.run(() => previewOf(db, config, active, { first, after }, signal), signal);
 }
 
 async function previewOf(
@@ -316,6 +328,7 @@ async function previewOf(
   config: ScoringModelConfig,
   active: { config: ScoringModelConfig },
   { first, after }: { first: number; after: string | null },
+  signal: AbortSignal | undefined,
 ): Promise<ModelPreview> {
   const asOf = new Date();
   const accounts = await loadAccounts(db);
@@ -324,6 +337,7 @@ async function previewOf(
   const proposed = new Map<string, number>();
   const current = new Map<string, number>();
   for (let start = 0; start < accounts.length; start += 2000) {
+    signal?.throwIfAborted();
     // Customers today: signed up, and not churned (a churned account has no tier to move to).
     const batch = accounts.slice(start, start + 2000).filter((a) => isCustomerAt(a, asOf));
     const gathered = await gatherMetrics(

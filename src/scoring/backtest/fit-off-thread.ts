@@ -23,10 +23,15 @@ function workerOptions(training: TrainingSet, options: FitOptions): { script: st
   };
 }
 
-/** fitSignalWeights(training, options), computed in a worker thread; throws what it throws. */
-export function fitSignalWeightsOffThread(training: TrainingSet, options: FitOptions = {}): Promise<FittedWeights> {
+/**
+ * fitSignalWeights(training, options), computed in a worker thread; throws what it throws. When
+ * `signal` aborts first, the worker is terminated and the signal's reason thrown.
+ */
+export function fitSignalWeightsOffThread(training: TrainingSet, options: FitOptions = {}, signal?: AbortSignal): Promise<FittedWeights> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
   const { script, execArgv, workerData } = workerOptions(training, options);
   const worker = new Worker(script, { workerData, execArgv });
+  let abandon = () => {};
   return new Promise<FittedWeights>((resolve, reject) => {
     worker.once('message', (outcome: FitOutcome) => {
       if (outcome.ok) resolve(outcome.fit);
@@ -36,5 +41,10 @@ export function fitSignalWeightsOffThread(training: TrainingSet, options: FitOpt
     });
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the fitting worker stopped (exit code ${code}) before answering`)));
-  }).finally(() => void worker.terminate());
+    abandon = () => reject(signal?.reason);
+    signal?.addEventListener('abort', abandon, { once: true });
+  }).finally(() => {
+    signal?.removeEventListener('abort', abandon);
+    void worker.terminate();
+  });
 }

@@ -93,13 +93,15 @@ export async function loadAccounts(db: Db): Promise<AccountFacts[]> {
 /**
  * Gathers the metrics of `model` for every account that had signed up and not yet churned, at every
  * instant of the grid. A label (churnedAt) only decides which instants an account is looked at,
- * never what is seen at them: every metric stops at the instant.
+ * never what is seen at them: every metric stops at the instant. Given `accounts`, those are looked
+ * at instead of loading them; given `signal`, no further batch starts once it aborts (its reason is
+ * thrown when the batches in flight have ended).
  */
 export async function collectSnapshots(
   db: Db,
   model: ScoringModelConfig,
   grid: SnapshotGrid,
-  accounts?: AccountFacts[],
+  { accounts, signal }: { accounts?: AccountFacts[]; signal?: AbortSignal } = {},
 ): Promise<SnapshotSet> {
   const requests = metricRequests(model);
   const all = accounts ?? (await loadAccounts(db));
@@ -114,8 +116,10 @@ export async function collectSnapshots(
   });
   const results: Snapshot[][] = new Array(jobs.length);
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    for (let index = next++; index < jobs.length; index = next++) {
+    for (let index = next++; index < jobs.length && !failed; index = next++) {
+      signal?.throwIfAborted();
       const { asOf, batch } = jobs[index];
       const gathered = await gatherMetrics(
         db.fork() as Db,
@@ -132,7 +136,16 @@ export async function collectSnapshots(
       });
     }
   };
-  await Promise.all(Array.from({ length: BATCHES_IN_FLIGHT }, worker));
+  // Every batch in flight ends before this does, so a failed or abandoned one leaves no statement running.
+  const outcomes = await Promise.allSettled(
+    Array.from({ length: BATCHES_IN_FLIGHT }, () =>
+      worker().catch((error: unknown) => {
+        failed = true;
+        throw error;
+      }),
+    ),
+  );
+  for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
   return { requests, snapshots: results.flat(), accounts: all };
 }
 
@@ -192,19 +205,23 @@ export const SNAPSHOTS_PER_TURN = 1000;
 /**
  * The items of `items`, letting the event loop serve what waits (other requests, health probes)
  * after every SNAPSHOTS_PER_TURN of them: the server's loops over a year of daily snapshots are
- * seconds of CPU, which in one go would hold every other request for as long.
+ * seconds of CPU, which in one go would hold every other request for as long. Once `signal` aborts,
+ * the next turn throws its reason instead.
  */
-export async function* inTurns<T>(items: Iterable<T>): AsyncGenerator<T> {
+export async function* inTurns<T>(items: Iterable<T>, signal?: AbortSignal): AsyncGenerator<T> {
   let count = 0;
   for (const item of items) {
     yield item;
-    if (++count % SNAPSHOTS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+    if (++count % SNAPSHOTS_PER_TURN === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+      signal?.throwIfAborted();
+    }
   }
 }
 
-/** `scoreSnapshots` for the server, a slice per turn of the event loop (`inTurns`). */
-export async function scoreSnapshotsInTurns(set: SnapshotSet, model: ScoringModelConfig): Promise<SnapshotScore[]> {
+/** `scoreSnapshots` for the server, a slice per turn of the event loop (`inTurns`, which `signal` stops). */
+export async function scoreSnapshotsInTurns(set: SnapshotSet, model: ScoringModelConfig, signal?: AbortSignal): Promise<SnapshotScore[]> {
   const scores: SnapshotScore[] = [];
-  for await (const score of inTurns(snapshotScores(set, model))) scores.push(score);
+  for await (const score of inTurns(snapshotScores(set, model), signal)) scores.push(score);
   return scores;
 }
