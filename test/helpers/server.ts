@@ -5,7 +5,7 @@ import { DocumentNode, print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { RunningApp, startApp } from '../../src/app';
 import { readConfig } from '../../src/infra/config';
-import { createLogger } from '../../src/infra/logger';
+import { createLogger, Logger } from '../../src/infra/logger';
 import { createTestDatabase, TestDatabase } from './database';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -34,6 +34,8 @@ export interface TestServerOptions {
   database?: TestDatabase;
   env?: Record<string, string>;
   schema?: SchemaOptions;
+  /** Where the server logs (default: a logger at TEST_LOG_LEVEL, silent unless set). */
+  logger?: Logger;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -47,7 +49,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.redis ? { REDIS_URL: REDIS_URL } : {}),
     ...options.env,
   });
-  const app = await startApp({ ...config, databaseUrl: database.url }, createLogger(config.logLevel), options.schema);
+  const app = await startApp({ ...config, databaseUrl: database.url }, options.logger ?? createLogger(config.logLevel), options.schema);
   const request = async <T, V>(document: TypedDocumentNode<T, V> | DocumentNode | string, variables?: V): Promise<GraphQLResponse<T>> => {
     const response = await fetch(app.url, {
       method: 'POST',

@@ -48,3 +48,25 @@ it('frees the slot of an evaluation that fails', async () => {
   await expect(slots.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
   await expect(slots.run(async () => 'next')).resolves.toBe('next');
 });
+
+it('lets a waiting evaluation whose signal aborts leave the queue without running, and gives the turn to the next', async () => {
+  const slots = new EvaluationSlots(1, 2);
+  const log: string[] = [];
+  const [a, b, c] = ['a', 'b', 'c'].map((name) => pending(log, name));
+  const gone = new AbortController();
+  const first = slots.run(a.evaluation);
+  const abandoned = slots.run(b.evaluation, gone.signal);
+  const next = slots.run(c.evaluation);
+  await settle();
+  gone.abort(new Error('client gone'));
+  await expect(abandoned).rejects.toThrow('client gone');
+  // Its place in the queue is free again: two may wait behind the running one.
+  const waiting = slots.run(async () => 'd');
+  a.finish();
+  await settle();
+  expect(log).toEqual(['start a', 'end a', 'start c']);
+  c.finish();
+  expect(await Promise.all([first, next, waiting])).toEqual(['a', 'c', 'd']);
+  // A signal aborted already: refused before taking a slot or a place.
+  await expect(slots.run(async () => 'never', AbortSignal.abort(new Error('gone before')))).rejects.toThrow('gone before');
+});

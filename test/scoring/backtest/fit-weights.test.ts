@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import { fitSignalWeights, NothingToWeightError } from '../../../src/scoring/backtest/fit-weights';
 import { fitSignalWeightsOffThread } from '../../../src/scoring/backtest/fit-off-thread';
 import type { TrainingSet } from '../../../src/scoring/backtest/fit-weights';
@@ -128,5 +129,21 @@ describe('fitSignalWeightsOffThread', () => {
     const nothing = fitSignalWeightsOffThread(synthetic([-3, -2], { rows: 5_000, intercept: 0, seed: 5 }));
     await expect(nothing).rejects.toThrow(NothingToWeightError);
     await expect(nothing).rejects.toThrow('no signal lowers churn risk');
+  });
+
+  it('terminates the worker and throws the reason when its signal aborts before the fit answers', async () => {
+    const terminate = jest.spyOn(Worker.prototype, 'terminate');
+    try {
+      const gone = new AbortController();
+      const fit = fitSignalWeightsOffThread(training, {}, gone.signal);
+      gone.abort(new Error('client gone'));
+      await expect(fit).rejects.toThrow('client gone');
+      expect(terminate).toHaveBeenCalledTimes(1);
+      await expect(fitSignalWeightsOffThread(training, {}, gone.signal)).rejects.toThrow('client gone');
+      // Refused before a worker was started.
+      expect(terminate).toHaveBeenCalledTimes(1);
+    } finally {
+      terminate.mockRestore();
+    }
   });
 });
