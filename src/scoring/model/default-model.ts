@@ -389,17 +389,19 @@ const SAME_TEAM = { metric: 'active_users_trend', windowDays: 14, baselineDays: 
 
 /**
  * The condition of the feature red flag on the last two weeks holding enough feature use to show the
- * account's usual features: 1.5 feature-days per feature of the last 60 days (10 features need 15
+ * account's usual features: 1.2 feature-days per feature of the last 60 days (10 features need 12
  * feature-days: a day with three features counts three). An account that touches each of many
  * features rarely shows few of them in any fortnight, with or without a narrowing; one that narrows
- * keeps its amount of use and spreads it over fewer features.
+ * keeps its amount of use and spreads it over fewer features. Below 1.4: a narrowing to one of ten
+ * features, used every day of the fortnight, reads 1.4, and at 1.5 it could never be flagged
+ * (bench/README.md, session 30).
  */
 const ENOUGH_FEATURE_USE = {
   metric: 'feature_days_per_feature',
   windowDays: 14,
   baselineDays: 60,
   direction: 'at_least',
-  threshold: 1.5,
+  threshold: 1.2,
 } as const;
 
 /** Relative signals without a baseline (a new or long-silent account) count as "no sign of decline yet". */

@@ -127,6 +127,8 @@ describe('the default model on one pattern at a time', () => {
   it('puts it at risk when its use narrows to a quarter of its features, as much used as before', () => {
     // The same feature-days spread over a quarter of the features: about 4.5 days per usual feature.
     expect(scoreWith({ feature_breadth_trend: 0.25, feature_days_per_feature: 4.5 })).toEqual({ score: 43, tier: 'at_risk' });
+    // Down to one of its ten features, used every day of the fortnight: 14 feature-days ÷ 10 features.
+    expect(scoreWith({ feature_breadth_trend: 0.1, feature_days_per_feature: 1.4 }).tier).toBe('at_risk');
   });
 
   it('puts it at risk on angry NPS answers alone, and leaves it in monitor on lukewarm detractors', () => {
