@@ -177,7 +177,7 @@ it('flags use narrowed to a quarter of its features, and holds the flag back on 
     heldBack: false,
   });
   // Five of twenty, but on 13 or 14 feature-days (the day 14 days back is in the window or not,
-  // depending on the hour the test runs): 0.65–0.7 per feature, fewer than the 1.5 needed to show
+  // depending on the hour the test runs): 0.65–0.7 per feature, fewer than the 1.2 needed to show
   // the usual features. The explanation says which condition held it back, and by how much.
   expect(await penalty('cust_sparse', 'feature_contraction')).toEqual({
     name: 'feature_contraction',
@@ -192,7 +192,7 @@ it('flags use narrowed to a quarter of its features, and holds the flag back on 
     windowDays: 14,
     baselineDays: 60,
     direction: 'at_least',
-    threshold: 1.5,
+    threshold: 1.2,
   });
   expect([0.65, 0.7]).toContain(condition.value);
   expect(await heldBackBy('cust_narrowed', 'feature_contraction')).toEqual([]);
