@@ -274,6 +274,7 @@ function checkDeliveryTimeouts(config: AppConfig): void {
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const databasePoolMax = integer(env, 'DATABASE_POOL_MAX', 10, 1);
   const config: AppConfig = {
     port: integer(env, 'PORT', 4000, 0, 65_535),
     host: nonEmpty(env.HOST) ?? '127.0.0.1',
@@ -287,8 +288,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rescoreDebounceMs: integer(env, 'RESCORE_DEBOUNCE_MS', 2000),
     rescoreMaxWaitMs: integer(env, 'RESCORE_MAX_WAIT_MS', 10_000),
     rescoreSweepMs: integer(env, 'RESCORE_SWEEP_MS', 60_000),
-    databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1),
-    statementsPerKey: statementsPerKey(env, integer(env, 'DATABASE_POOL_MAX', 10, 1)),
+    databasePoolMax,
+    statementsPerKey: statementsPerKey(env, databasePoolMax),
     queryStatementTimeoutMs: integer(env, 'QUERY_STATEMENT_TIMEOUT_MS', 5000, 0, LONGEST_TIMER_MS),
     fullRunsWaiting: integer(env, 'FULL_RUNS_WAITING', 4, 0, 1000),
     disableDataLoader: env.DISABLE_DATALOADER === '1',

@@ -9,6 +9,7 @@ import type {
   PenaltyResult,
   ScoreResult,
   ScoringModelConfig,
+  SignalConfig,
   SignalResult,
 } from '../../../src/scoring/model/types';
 import { modelWith, signal } from './model-factory';
@@ -45,10 +46,9 @@ interface EvaluatedSignal {
  * out and their weight is redistributed over the rest. When nothing at all is included the score
  * is 0 with coverage 0: there is no evidence of health, and coverage tells the reader why.
  */
-/** Whether every `onlyWhen` condition of a penalty holds; a condition whose metric is missing holds. */
-/** The conditions of a penalty's `onlyWhen` that do not hold, by position, with their values; a missing metric holds nothing back. */
-function failedConditions(penalty: PenaltyConfig, metrics: MetricValues): HeldBackBy[] {
-  return (penalty.onlyWhen ?? []).flatMap((condition, position) => {
+/** The conditions of an `onlyWhen` (a penalty's or a signal's) that do not hold, by position, with their values; a missing metric holds nothing back. */
+function failedConditions(source: PenaltyConfig | SignalConfig, metrics: MetricValues): HeldBackBy[] {
+  return (source.onlyWhen ?? []).flatMap((condition, position) => {
     const value = readMetric(metrics, condition);
     const holds = value === null || (condition.direction === 'at_least' ? value >= condition.threshold : value < condition.threshold);
     return holds ? [] : [{ condition: position, value: roundTo(value, 4) }];
@@ -59,12 +59,9 @@ function referenceScore(model: ScoringModelConfig, metrics: MetricValues): Score
   const evaluated: EvaluatedSignal[] = [];
   for (const component of model.components) {
     for (const signal of component.signals) {
-      // A signal whose `onlyWhen` does not hold is not measured: it reads as missing.
-      const measured = (signal.onlyWhen ?? []).every((condition) => {
-        const value = readMetric(metrics, condition);
-        return value === null || (condition.direction === 'at_least' ? value >= condition.threshold : value < condition.threshold);
-      });
-      // Held back, it takes its missing policy's value but counts as observed.
+      // A signal whose `onlyWhen` does not hold is not measured: it takes its missing policy's value,
+      // but counts as observed.
+      const measured = failedConditions(signal, metrics).length === 0;
       const rawValue = measured ? readMetric(metrics, signal) : null;
       const base = { name: signal.name, component: component.name, rawValue, weight: signal.weight };
       if (rawValue !== null) {
