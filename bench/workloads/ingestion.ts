@@ -58,20 +58,43 @@ async function resetEvents(name: string): Promise<void> {
     name,
     `select array_agg(tablename::text) as tables from pg_tables where schemaname = 'public' and tablename like 'engagement%'`,
   );
-  await sql(name, `truncate ${tables.map((t) => `"${t}"`).join(', ')}`);
+  await retryOnLockConflict(() => sql(name, `truncate ${tables.map((t) => `"${t}"`).join(', ')}`));
   await sql(name, 'delete from rescore_request');
   await sql(name, 'update customer set last_activity_at = null where last_activity_at is not null');
 }
 
 /**
+ * Retries a statement that PostgreSQL aborted as a deadlock (40P01). `TRUNCATE` takes its tables'
+ * locks one by one, so a server round that begins reading them in between deadlocks with it; the
+ * round is short, and the retry comes after it.
+ */
+async function retryOnLockConflict<T>(statement: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await statement();
+    } catch (error) {
+      if ((error as { code?: string }).code !== '40P01' || attempt === 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
+/** Polls in a row that must find the queue empty and the server's sessions idle. */
+const QUIET_POLLS = 5;
+
+/**
  * Waits until the server has rescored every customer the previous run queued; returns how long that
- * took, in s. An empty queue is not enough: a round claims its customers (deleting their queue rows)
- * before it scores them, so the server's sessions must be idle too. (Truncating the event tables
- * while a round still read them deadlocked the benchmark.)
+ * took, in s (up to the first poll of the quiet streak). An empty queue is not enough: a round claims
+ * its customers (deleting their queue rows) before it scores them, in a statement of its own, so the
+ * server's sessions must be idle too, and stay idle over several polls: one poll can fall between a
+ * claim and its scoring. (Truncating the event tables while a round still read them deadlocked the
+ * benchmark.)
  */
 async function waitForRescoring(name: string): Promise<number> {
   const started = Date.now();
   const deadline = started + 120_000;
+  let quietSince: number | null = null;
+  let quietPolls = 0;
   while (Date.now() < deadline) {
     const [{ pending, busy }] = await sql<{ pending: number; busy: number }>(
       name,
@@ -79,7 +102,13 @@ async function waitForRescoring(name: string): Promise<number> {
               (select count(*)::int from pg_stat_activity
                where datname = current_database() and state <> 'idle' and pid <> pg_backend_pid()) as busy`,
     );
-    if (pending === 0 && busy === 0) return (Date.now() - started) / 1000;
+    if (pending === 0 && busy === 0) {
+      quietSince ??= Date.now();
+      if (++quietPolls === QUIET_POLLS) return (quietSince - started) / 1000;
+    } else {
+      quietSince = null;
+      quietPolls = 0;
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error('the server did not rescore the queued customers within 120 s');
