@@ -253,6 +253,13 @@ function backtestRows(result: BacktestWorkloadResult, judge: (ok: boolean) => bo
       judge((model.report.auc.auc ?? 0) >= 0.85),
     ),
     row(
+      `  churners whose leading pattern had begun by then (${model.foreseeableRecall30.begun.churners})`,
+      '',
+      fmt(model.foreseeableRecall30.begun.auc ?? 0, 3),
+      fmt(classic.foreseeableRecall30.begun.auc ?? 0, 3),
+      null,
+    ),
+    row(
       'non-churners falsely flagged, per 90 days',
       '≤ 5 %',
       percent(model.report.falseAlarms.ratePer90Days),

@@ -32,6 +32,8 @@ export interface RecallFigure {
   churners: number;
   flagged: number;
   recall: number | null;
+  /** The AUC of the score 30 days before the churn, with only these churners among the churners. */
+  auc: number | null;
 }
 
 export interface ModelFigures {
@@ -163,7 +165,12 @@ async function backtestModel(
       options,
     );
     const recall30 = report.recall.find((r) => r.leadDays === 30);
-    return { churners: recall30?.churners ?? 0, flagged: recall30?.flagged ?? 0, recall: recall30?.recall ?? null };
+    return {
+      churners: recall30?.churners ?? 0,
+      flagged: recall30?.flagged ?? 0,
+      recall: recall30?.recall ?? null,
+      auc: report.auc.auc,
+    };
   };
   return {
     seconds,
