@@ -1,11 +1,12 @@
 // Queries run as compiled code (graphql-jit) instead of graphql-js's interpreter, which walks the
 // schema for every field of every row: on a dashboard page of 50 customers that walk cost about as
 // much as everything else together. Apollo accepts another executor only through its gateway
-// interface, so this is a "gateway" serving our own schema. Queries and mutations are compiled;
-// subscriptions (served by graphql-ws), documents seen once and requests with invalid variables
-// still run through graphql-js, so their answers (and errors) are graphql-js's own.
+// interface, so this is a "gateway" serving our own schema. Queries and mutations of one root field
+// are compiled; subscriptions (served by graphql-ws), mutations of several fields, documents seen
+// once and requests with invalid variables still run through graphql-js, so their answers (and
+// errors) are graphql-js's own.
 import type { GatewayExecutor, GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from '@apollo/server-gateway-interface';
-import { DocumentNode, execute, GraphQLError, GraphQLSchema, printSchema } from 'graphql';
+import { DocumentNode, execute, GraphQLError, GraphQLSchema, Kind, OperationDefinitionNode, printSchema } from 'graphql';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { withCode } from './errors';
 
@@ -68,6 +69,16 @@ function variableErrors(errors: readonly GraphQLError[]): GraphQLError[] {
   return errors.map((error) => (VARIABLE_ERROR.test(error.message) ? withCode(error, 'BAD_USER_INPUT') : error));
 }
 
+/**
+ * A mutation of one root field. Only those are compiled: when a root mutation field of several is
+ * refused, graphql-js stops there (its error nulls `data`, and the fields after it do not run), while
+ * graphql-jit's compiled code ran them anyway and wrote what the answer did not show.
+ */
+function isSingleField(operation: OperationDefinitionNode): boolean {
+  const [first, ...rest] = operation.selectionSet.selections;
+  return rest.length === 0 && first.kind === Kind.FIELD;
+}
+
 export function compiledQueryGateway(schema: GraphQLSchema): GatewayInterface {
   // Keyed by the parsed document, which Apollo's document cache hands back for a repeated query;
   // an entry goes when Apollo evicts the document.
@@ -95,7 +106,7 @@ export function compiledQueryGateway(schema: GraphQLSchema): GatewayInterface {
       const message = `$${oversized} holds a list of more than ${MAX_LIST_VARIABLE_ITEMS.toLocaleString('en-US')} items`;
       return { errors: [new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argument: oversized } })] };
     }
-    if (operation?.operation === 'query' || operation?.operation === 'mutation') {
+    if (operation?.operation === 'query' || (operation?.operation === 'mutation' && isSingleField(operation))) {
       const compiled = compiledFor(document, operationName);
       if (compiled) {
         // graphql-jit coerces the variables with code compiled for this operation: for a batch of
