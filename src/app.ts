@@ -45,7 +45,7 @@ export async function startApp(
   // Every instance on this database shares its Redis channels and keys; no other deployment does.
   const redisNamespace = config.redisNamespace ?? `hg:${await installationId(orm.em.fork() as Db)}`;
   config = { ...config, redisNamespace };
-  const pubsub = createPubSub(config.redisUrl, logger, redisNamespace, config.wsMaxQueuedEvents);
+  const pubsub = createPubSub(config.redisUrl, logger, redisNamespace, config.wsMaxQueuedEvents, config.wsMaxQueuedEventsTotal);
   if (pubsub instanceof RedisBackedPubSub && !(await pubsub.waitUntilReady(3000))) {
     logger.warn('redis is not reachable yet: serving without live events until it is');
   }

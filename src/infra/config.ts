@@ -6,6 +6,8 @@ import { StartupRefusal } from './errors';
 
 /** Live events one subscription may have waiting to be sent, by default (`WS_MAX_QUEUED_EVENTS`). */
 export const DEFAULT_MAX_QUEUED_EVENTS = 10_000;
+/** Live events all of an instance's subscriptions may have waiting together, by default (`WS_MAX_QUEUED_EVENTS_TOTAL`). */
+export const DEFAULT_MAX_QUEUED_EVENTS_TOTAL = 200_000;
 
 export interface AppConfig {
   /** TCP port of the HTTP + WebSocket server. `PORT`, default 4000 (0 picks a free port). */
@@ -136,6 +138,13 @@ export interface AppConfig {
    * subscription receives one RESYNC in their place. `WS_MAX_QUEUED_EVENTS`, default 10 000.
    */
   wsMaxQueuedEvents: number;
+  /**
+   * Live events all subscriptions of this instance may have waiting together. Once it is reached,
+   * a subscription holding its fair share of it (this ÷ the subscriptions with events waiting) or
+   * more has them replaced by one RESYNC, so subscribers that read keep their events.
+   * `WS_MAX_QUEUED_EVENTS_TOTAL`, default 200 000.
+   */
+  wsMaxQueuedEventsTotal: number;
   /** Open WebSocket connections of one API key on this instance. `WS_MAX_CONNECTIONS_PER_KEY`, default 1000; beyond it the socket is closed with 1013. */
   wsMaxConnectionsPerKey: number;
   /** Operations open at once on one WebSocket connection. `WS_MAX_SUBSCRIPTIONS_PER_CONNECTION`, default 100; beyond it SUBSCRIPTION_LIMIT_EXCEEDED. */
@@ -308,6 +317,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     wsMaxMessageBytes: integer(env, 'WS_MAX_MESSAGE_BYTES', 1024 * 1024, 1024),
     wsMaxPendingPerAddress: integer(env, 'WS_MAX_PENDING_PER_ADDRESS', 256, 1),
     wsMaxQueuedEvents: integer(env, 'WS_MAX_QUEUED_EVENTS', DEFAULT_MAX_QUEUED_EVENTS, 1),
+    wsMaxQueuedEventsTotal: integer(env, 'WS_MAX_QUEUED_EVENTS_TOTAL', DEFAULT_MAX_QUEUED_EVENTS_TOTAL, 1),
     importIdleTimeoutMs: integer(env, 'IMPORT_IDLE_TIMEOUT_MS', 30_000, 100),
     bodyTimeoutMs: integer(env, 'BODY_TIMEOUT_MS', 60_000, 100),
     wsMaxSubscriptionsPerConnection: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1),

@@ -7,7 +7,7 @@ import { ExecutionResult, GraphQLError } from 'graphql';
 import { Redis } from 'ioredis';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { PubSub } from 'type-graphql';
-import { DEFAULT_MAX_QUEUED_EVENTS } from './config';
+import { DEFAULT_MAX_QUEUED_EVENTS, DEFAULT_MAX_QUEUED_EVENTS_TOTAL } from './config';
 import { InvalidInputError } from './errors';
 import { checkTextValue } from './input';
 import type { Logger } from './logger';
@@ -111,23 +111,65 @@ function lostSince(value: unknown, queuedAt: number): number {
 }
 
 /**
+ * Live events waiting, summed over every subscription of an instance, and how many subscriptions
+ * have some waiting. One budget bounds their sum: the per-subscription cap alone lets thousands of
+ * subscriptions that stop reading each hold thousands of events (gigabytes, and seconds of garbage
+ * collection that stall every request).
+ */
+export class QueueBudget {
+  queued = 0;
+  busyQueues = 0;
+
+  constructor(readonly maxQueued: number) {}
+
+  /**
+   * Whether a queue of `length` gives way: only when the budget is spent, and then only a queue
+   * holding its fair share or more, so subscribers that read keep their events while those that do
+   * not are cut back.
+   */
+  exceededBy(length: number): boolean {
+    return this.queued >= this.maxQueued && length >= Math.max(2, Math.floor(this.maxQueued / Math.max(1, this.busyQueues)));
+  }
+}
+
+/**
  * A push queue exposed as an AsyncIterator; `return()` (client unsubscribed) runs `onClose`.
  * At most `maxQueued` values wait: a subscriber that stops reading (its socket's buffers full,
- * graphql-ws awaiting each send) would otherwise hold every later event in memory. Beyond it the
- * waiting events are dropped and one LiveEventsLost, dated from the oldest of them, takes their
- * place: the client catches up with a query, as after a Redis outage.
+ * graphql-ws awaiting each send) would otherwise hold every later event in memory. Beyond it, or
+ * when the instance's `budget` is spent and this queue holds its fair share of it, the waiting
+ * events are dropped and one LiveEventsLost, dated from the oldest of them, takes their place: the
+ * client catches up with a query, as after a Redis outage. A value is queued as it is pushed; only
+ * the hand-over to a reader waiting for it goes through `deliveries`, so what waits there is at most
+ * one hand-over per subscription, however many events a burst brings.
  */
 export function pushIterator<T>(
   onClose: () => void,
-  maxQueued = DEFAULT_MAX_QUEUED_EVENTS,
+  {
+    maxQueued = DEFAULT_MAX_QUEUED_EVENTS,
+    budget = new QueueBudget(Infinity),
+    deliveries,
+  }: { maxQueued?: number; budget?: QueueBudget; deliveries?: DeliveryQueue } = {},
 ): { push(value: T | LiveEventsLost): void; iterator: AsyncIterableIterator<T | LiveEventsLost> } {
   type Queued = { value: T | LiveEventsLost; at: number };
   const values: Queued[] = [];
   const waiting: Array<(result: IteratorResult<T | LiveEventsLost>) => void> = [];
   let done = false;
+  /** Empties the queue, keeping the budget's sums in step. */
+  const clear = (): void => {
+    if (values.length === 0) return;
+    budget.queued -= values.length;
+    budget.busyQueues -= 1;
+    values.length = 0;
+  };
+  const enqueue = (entry: Queued): void => {
+    if (values.length === 0) budget.busyQueues += 1;
+    budget.queued += 1;
+    values.push(entry);
+  };
   const finish = (): Promise<IteratorResult<T | LiveEventsLost>> => {
     if (!done) {
       done = true;
+      clear();
       onClose();
       for (const resolve of waiting.splice(0)) resolve({ value: undefined, done: true });
     }
@@ -136,7 +178,11 @@ export function pushIterator<T>(
   const iterator: AsyncIterableIterator<T | LiveEventsLost> = {
     next: () => {
       const head = values.shift();
-      if (head) return Promise.resolve({ value: head.value, done: false });
+      if (head) {
+        budget.queued -= 1;
+        if (values.length === 0) budget.busyQueues -= 1;
+        return Promise.resolve({ value: head.value, done: false });
+      }
       if (done) return Promise.resolve({ value: undefined, done: true });
       return new Promise((resolve) => waiting.push(resolve));
     },
@@ -151,16 +197,18 @@ export function pushIterator<T>(
       if (done) return;
       const resolve = waiting.shift();
       if (resolve) {
-        resolve({ value, done: false });
+        // Resuming the reader runs its subscription (execution, the socket write): sliced by `deliveries`.
+        if (deliveries) deliveries.enqueue(() => resolve({ value, done: false }));
+        else resolve({ value, done: false });
         return;
       }
       const at = Date.now();
-      if (values.length >= maxQueued) {
+      if (values.length >= maxQueued || budget.exceededBy(values.length)) {
         const since = lostSince(values[0].value, values[0].at);
-        values.length = 0;
-        values.push({ value: new LiveEventsLost(new Date(since)), at });
+        clear();
+        enqueue({ value: new LiveEventsLost(new Date(since)), at });
       }
-      values.push({ value, at });
+      enqueue({ value, at });
     },
     iterator,
   };
@@ -205,9 +253,15 @@ export class InProcessPubSub implements AppPubSub {
   readonly transport = 'in-process' as const;
   private readonly emitter = new EventEmitter().setMaxListeners(0);
   private readonly deliveries = new DeliveryQueue();
+  private readonly budget: QueueBudget;
 
-  /** `maxQueued`: events one subscription may have waiting (see pushIterator). */
-  constructor(private readonly maxQueued = DEFAULT_MAX_QUEUED_EVENTS) {}
+  /** `maxQueued`: events one subscription may have waiting; `maxQueuedTotal`: all of them together (see pushIterator). */
+  constructor(
+    private readonly maxQueued = DEFAULT_MAX_QUEUED_EVENTS,
+    maxQueuedTotal = DEFAULT_MAX_QUEUED_EVENTS_TOTAL,
+  ) {
+    this.budget = new QueueBudget(maxQueuedTotal);
+  }
 
   publish(topic: string, payload: unknown): void {
     this.emitter.emit(topic, payload);
@@ -220,11 +274,14 @@ export class InProcessPubSub implements AppPubSub {
   subscribeAll(topics: readonly string[], accept?: (payload: unknown) => boolean): AsyncIterable<unknown> {
     checkTopics(topics);
     const listener = (payload: unknown): void => {
-      if (!accept || accept(payload)) this.deliveries.enqueue(() => queue.push(payload));
+      if (!accept || accept(payload)) queue.push(payload);
     };
-    const queue = pushIterator<unknown>(() => {
-      for (const topic of topics) this.emitter.off(topic, listener);
-    }, this.maxQueued);
+    const queue = pushIterator<unknown>(
+      () => {
+        for (const topic of topics) this.emitter.off(topic, listener);
+      },
+      { maxQueued: this.maxQueued, budget: this.budget, deliveries: this.deliveries },
+    );
     for (const topic of topics) this.emitter.on(topic, listener);
     return queue.iterator;
   }
@@ -272,6 +329,7 @@ export class RedisBackedPubSub implements AppPubSub {
   readonly publisher: Redis;
   readonly subscriber: Redis;
   private readonly deliveries = new DeliveryQueue();
+  private readonly budget: QueueBudget;
   /** Every local subscription: its topics, and its way to receive a LiveEventsLost. */
   private readonly liveSubscriptions = new Map<(signal: LiveEventsLost) => void, readonly string[]>();
   /** Events of this instance that failed to publish, until announced on RESYNC_CHANNEL. */
@@ -289,7 +347,10 @@ export class RedisBackedPubSub implements AppPubSub {
     namespace: string,
     /** Events one subscription may have waiting (see pushIterator). */
     private readonly maxQueued = DEFAULT_MAX_QUEUED_EVENTS,
+    /** Events all of this instance's subscriptions may have waiting together. */
+    maxQueuedTotal = DEFAULT_MAX_QUEUED_EVENTS_TOTAL,
   ) {
+    this.budget = new QueueBudget(maxQueuedTotal);
     this.prefix = `${namespace}:`;
     this.resyncChannel = this.prefix + RESYNC_CHANNEL;
     const retryStrategy = (attempt: number): number => Math.min(attempt * 200, 2000);
@@ -403,14 +464,17 @@ export class RedisBackedPubSub implements AppPubSub {
     // One Redis channel subscription is shared by every local subscriber of the topic (the engine
     // reference-counts it); each message is parsed once, then queued for each of them.
     const subscriptions: Array<Promise<number>> = [];
-    const onLost = (signal: LiveEventsLost): void => this.deliveries.enqueue(() => queue.push(signal));
-    const queue = pushIterator<unknown>(() => {
-      this.liveSubscriptions.delete(onLost);
-      for (const subscription of subscriptions) void subscription.then((id) => this.engine.unsubscribe(id)).catch(() => undefined);
-    }, this.maxQueued);
+    const onLost = (signal: LiveEventsLost): void => queue.push(signal);
+    const queue = pushIterator<unknown>(
+      () => {
+        this.liveSubscriptions.delete(onLost);
+        for (const subscription of subscriptions) void subscription.then((id) => this.engine.unsubscribe(id)).catch(() => undefined);
+      },
+      { maxQueued: this.maxQueued, budget: this.budget, deliveries: this.deliveries },
+    );
     this.liveSubscriptions.set(onLost, topics);
     const onMessage = (payload: unknown): void => {
-      if (!accept || accept(payload)) this.deliveries.enqueue(() => queue.push(payload));
+      if (!accept || accept(payload)) queue.push(payload);
     };
     for (const topic of topics) {
       const subscription = this.engine.subscribe(this.prefix + topic, onMessage);
@@ -477,11 +541,12 @@ export function createPubSub(
   logger: Logger,
   namespace: string,
   maxQueued = DEFAULT_MAX_QUEUED_EVENTS,
+  maxQueuedTotal = DEFAULT_MAX_QUEUED_EVENTS_TOTAL,
 ): AppPubSub {
   if (redisUrl) {
     logger.info({ transport: 'redis', namespace }, 'pubsub: redis (events reach every instance of this deployment)');
-    return new RedisBackedPubSub(redisUrl, logger, namespace, maxQueued);
+    return new RedisBackedPubSub(redisUrl, logger, namespace, maxQueued, maxQueuedTotal);
   }
   logger.warn({ transport: 'in-process' }, 'pubsub: in-process, single-instance mode (set REDIS_URL to run several instances)');
-  return new InProcessPubSub(maxQueued);
+  return new InProcessPubSub(maxQueued, maxQueuedTotal);
 }

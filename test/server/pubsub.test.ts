@@ -42,6 +42,60 @@ function channelOf(server: TestServer, topic: string): string {
   return `${server.app.services.config.redisNamespace}:${topic}`;
 }
 
+/**
+ * One subscriber that reads as events come and `idle` that never read, on `topic`; once they are
+ * `subscribed`, `events` are published one by one, each given time to arrive (`settle`). Returns what the reader received and,
+ * for each idle subscriber, what had waited for it.
+ */
+async function burstWithIdleSubscribers(
+  pubsub: InProcessPubSub | RedisBackedPubSub,
+  topic: string,
+  options: { idle: number; events: number; subscribed?: () => Promise<void>; settle: () => Promise<void> },
+): Promise<{ read: unknown[]; waited: unknown[][] }> {
+  const reader = pubsub.subscribe(topic)[Symbol.asyncIterator]();
+  const idle = Array.from({ length: options.idle }, () => pubsub.subscribe(topic)[Symbol.asyncIterator]());
+  await options.subscribed?.();
+  const read: unknown[] = [];
+  const reading = (async () => {
+    while (read.length < options.events) read.push((await reader.next()).value);
+  })();
+  for (let i = 1; i <= options.events; i++) {
+    pubsub.publish(topic, { n: i, changedAt: new Date(Date.UTC(2026, 10, 20, 12, 0, i)) });
+    await options.settle();
+  }
+  await reading;
+  // A sentinel after the burst: reading up to it drains what had waited for each idle subscriber.
+  pubsub.publish(topic, { n: 0 });
+  await options.settle();
+  const waited: unknown[][] = [];
+  for (const iterator of idle) {
+    const values: unknown[] = [];
+    for (let value = (await iterator.next()).value; (value as { n?: number }).n !== 0; value = (await iterator.next()).value)
+      values.push(value);
+    waited.push(values);
+    await iterator.return?.();
+  }
+  await reader.return?.();
+  return { read, waited };
+}
+
+/** What a subscriber that reads as events come must receive, and what idle ones must be left with. */
+function expectBudgetKept(result: { read: unknown[]; waited: unknown[][] }, events: number, maxQueuedTotal: number): void {
+  // The reader receives every event, in order, with no resync.
+  expect(result.read.map((value) => (value as { n: number }).n)).toEqual(Array.from({ length: events }, (_, i) => i + 1));
+  // Together the idle subscribers held about the budget, never their per-subscription cap each.
+  const held = result.waited.reduce((sum, values) => sum + values.length, 0);
+  expect(held).toBeLessThanOrEqual(maxQueuedTotal + result.waited.length);
+  for (const values of result.waited) {
+    // Each was told what it lost, from its oldest lost event, then kept the latest (if any) in order.
+    const [lost, ...kept] = values;
+    expect(lost).toBeInstanceOf(LiveEventsLost);
+    expect((lost as LiveEventsLost).since.toISOString()).toBe(new Date(Date.UTC(2026, 10, 20, 12, 0, 1)).toISOString());
+    const numbers = kept.map((value) => (value as { n: number }).n);
+    expect(numbers).toEqual(numbers.map((_, i) => events - numbers.length + 1 + i));
+  }
+}
+
 describe('PubSub', () => {
   let first: TestServer;
   let second: TestServer;
@@ -127,6 +181,23 @@ describe('PubSub', () => {
     }
   });
 
+  it('keeps the events waiting for all of its subscribers within WS_MAX_QUEUED_EVENTS_TOTAL: idle ones are cut back, one that reads loses nothing', async () => {
+    const budgeted = new RedisBackedPubSub(REDIS_URL, logger, `hg:budget:${process.pid}`, 10_000, 40);
+    try {
+      expect(await budgeted.waitUntilReady(5000)).toBe(true);
+      const topic = `test.budget.${Date.now()}`;
+      const result = await burstWithIdleSubscribers(budgeted, topic, {
+        idle: 5,
+        events: 60,
+        subscribed: () => waitForSubscribers(`hg:budget:${process.pid}:${topic}`),
+        settle: () => new Promise((resolve) => setTimeout(resolve, 5)),
+      });
+      expectBudgetKept(result, 60, 40);
+    } finally {
+      await budgeted.close();
+    }
+  });
+
   it('never throws from publish when Redis is unreachable', async () => {
     const offline = new RedisBackedPubSub('redis://127.0.0.1:1', logger, 'hg:offline');
     expect(() => offline.publish('anything', { a: 1 })).not.toThrow();
@@ -162,6 +233,13 @@ describe('in-process PubSub', () => {
     expect((first as LiveEventsLost).since.getTime()).toBeGreaterThanOrEqual(start);
     expect((first as LiveEventsLost).since.getTime()).toBeLessThanOrEqual(Date.now());
     await iterator.return?.();
+  });
+
+  it('keeps the events waiting for all of its subscribers within its total: a thousand idle ones hold about that, not their cap each', async () => {
+    const pubsub = new InProcessPubSub(10_000, 500);
+    const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+    const result = await burstWithIdleSubscribers(pubsub, 't', { idle: 1000, events: 200, settle });
+    expectBudgetKept(result, 200, 500);
   });
 
   it('merges several topics into one stream, keeps what `accept` accepts, and leaves them all on return', async () => {
