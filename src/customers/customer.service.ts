@@ -218,14 +218,18 @@ async function checkPlanChangeOrder(tx: Db, input: CustomerInput): Promise<void>
   const at = (input.planChangedAt ?? new Date(stored.now)).getTime();
   const when = dated ? 'planChangedAt' : 'this change of arrCents or seats, taking effect now (no planChangedAt),';
   const argument = dated ? 'planChangedAt' : arrChanges ? 'arrCents' : 'seats';
+  // The sign-up is checked first: it dates the first row of the plan history, so a change before it
+  // is also before the last recorded change, and would otherwise be told so with the sign-up's date.
+  const signedUpAt = input.signedUpAt ?? (stored.signedUpAt ? new Date(stored.signedUpAt) : null);
+  ensure(!signedUpAt || at >= signedUpAt.getTime(), `${when} must not be before signedUpAt (${signedUpAt?.toISOString()})`, {
+    argument,
+  });
   const lastChangeAt = stored.lastChangeAt ? new Date(stored.lastChangeAt) : null;
   ensure(
     !lastChangeAt || at >= lastChangeAt.getTime(),
     `${when} must not be before the last recorded plan change (${lastChangeAt?.toISOString()}): record changes in the order they took effect`,
     { argument },
   );
-  const signedUpAt = input.signedUpAt ?? (stored.signedUpAt ? new Date(stored.signedUpAt) : null);
-  ensure(!signedUpAt || at >= signedUpAt.getTime(), `${when} must not be before signedUpAt`, { argument });
 }
 
 /**

@@ -128,11 +128,17 @@ describe('the plan history (customer_plan_change)', () => {
     await server.gql(UpsertCustomerDocument, {
       input: { id: 'cust_plan_order', name: 'Order', arrCents: 90_000, planChangedAt: '2026-11-20T00:00:00.000Z' },
     });
-    for (const planChangedAt of ['2026-11-10T00:00:00.000Z', '2026-02-01T00:00:00.000Z']) {
+    // Each refusal names the bound it broke: a change before the sign-up is told about the sign-up,
+    // not about the first row of the plan history, which the sign-up dates.
+    for (const [planChangedAt, reason] of [
+      ['2026-11-10T00:00:00.000Z', 'before the last recorded plan change (2026-11-20T00:00:00.000Z)'],
+      ['2026-02-01T00:00:00.000Z', 'before signedUpAt (2026-03-01T00:00:00.000Z)'],
+    ]) {
       const refused = await server.request(UpsertCustomerDocument, {
         input: { id: 'cust_plan_order', name: 'Order', arrCents: 5_000, planChangedAt },
       });
       expect([refused.errors?.[0].extensions?.code, refused.errors?.[0].extensions?.argument]).toEqual(['BAD_USER_INPUT', 'planChangedAt']);
+      expect(refused.errors?.[0].message).toContain(reason);
     }
     const changes = await planChanges('cust_plan_order');
     const stored = await queryOne<{ arrCents: number }>(
