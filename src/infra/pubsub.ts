@@ -139,8 +139,9 @@ export class QueueBudget {
  * when the instance's `budget` is spent and this queue holds its fair share of it, the waiting
  * events are dropped and one LiveEventsLost, dated from the oldest of them, takes their place: the
  * client catches up with a query, as after a Redis outage. A value is queued as it is pushed; only
- * the hand-over to a reader waiting for it goes through `deliveries`, so what waits there is at most
- * one hand-over per subscription, however many events a burst brings.
+ * its hand-over to the reader goes through `deliveries` (each resumes the subscription, which runs and
+ * writes to its socket in that turn), so what waits there is at most one hand-over per subscription,
+ * however many events a burst brings.
  */
 export function pushIterator<T>(
   onClose: () => void,
@@ -181,7 +182,9 @@ export function pushIterator<T>(
       if (head) {
         budget.queued -= 1;
         if (values.length === 0) budget.busyQueues -= 1;
-        return Promise.resolve({ value: head.value, done: false });
+        const result: IteratorResult<T | LiveEventsLost> = { value: head.value, done: false };
+        if (!deliveries) return Promise.resolve(result);
+        return new Promise((resolve) => deliveries.enqueue(() => resolve(result)));
       }
       if (done) return Promise.resolve({ value: undefined, done: true });
       return new Promise((resolve) => waiting.push(resolve));
