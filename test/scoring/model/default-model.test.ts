@@ -202,4 +202,12 @@ describe('the default model on one pattern at a time', () => {
     // A fortnight with one feature a day over 20 usual features shows a quarter of them: 0.7 feature-days per feature.
     expect(scoreWith({ feature_breadth_trend: 0.25, feature_days_per_feature: 0.7 })).toEqual({ score: 88, tier: 'healthy' });
   });
+
+  it('does not take a fortnight without the features it touches on two or three days in two months for a narrowing', () => {
+    // Two of five usual features seen, the three missing ones each used on two days of the last 60:
+    // 0.4 of the breadth, with enough use (1.2 feature-days per usual feature) to count as a sample.
+    expect(scoreWith({ feature_breadth_trend: 0.4, feature_days_per_feature: 1.2 }).tier).toBe('healthy');
+    // Three of ten features kept, used as much as before, is one.
+    expect(scoreWith({ feature_breadth_trend: 0.3, feature_days_per_feature: 3 }).tier).toBe('at_risk');
+  });
 });
