@@ -167,6 +167,14 @@ export function pushIterator<T>(
     budget.queued += 1;
     values.push(entry);
   };
+  /**
+   * Resolves a reader's `next()` with `result`, through `deliveries` when given. A subscription
+   * closed in between (the client completed it, or left) gets `done` instead: nothing is sent for it.
+   */
+  const handOver = (resolve: (result: IteratorResult<T | LiveEventsLost>) => void, result: IteratorResult<T | LiveEventsLost>): void => {
+    if (!deliveries) return resolve(result);
+    deliveries.enqueue(() => resolve(done ? { value: undefined, done: true } : result));
+  };
   const finish = (): Promise<IteratorResult<T | LiveEventsLost>> => {
     if (!done) {
       done = true;
@@ -182,9 +190,7 @@ export function pushIterator<T>(
       if (head) {
         budget.queued -= 1;
         if (values.length === 0) budget.busyQueues -= 1;
-        const result: IteratorResult<T | LiveEventsLost> = { value: head.value, done: false };
-        if (!deliveries) return Promise.resolve(result);
-        return new Promise((resolve) => deliveries.enqueue(() => resolve(result)));
+        return new Promise((resolve) => handOver(resolve, { value: head.value, done: false }));
       }
       if (done) return Promise.resolve({ value: undefined, done: true });
       return new Promise((resolve) => waiting.push(resolve));
@@ -201,8 +207,7 @@ export function pushIterator<T>(
       const resolve = waiting.shift();
       if (resolve) {
         // Resuming the reader runs its subscription (execution, the socket write): sliced by `deliveries`.
-        if (deliveries) deliveries.enqueue(() => resolve({ value, done: false }));
-        else resolve({ value, done: false });
+        handOver(resolve, { value, done: false });
         return;
       }
       const at = Date.now();

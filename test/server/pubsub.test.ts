@@ -242,6 +242,22 @@ describe('in-process PubSub', () => {
     expectBudgetKept(result, 200, 500);
   });
 
+  it('hands nothing to a subscription closed before its turn came: the client completed it, so no event follows', async () => {
+    const pubsub = new InProcessPubSub();
+    // A reader waiting when the event comes, closed before the delivery queue resumes it.
+    const waiting = pubsub.subscribe('t')[Symbol.asyncIterator]();
+    const pending = waiting.next();
+    pubsub.publish('t', { n: 1 });
+    await waiting.return?.();
+    expect(await pending).toEqual({ value: undefined, done: true });
+    // A reader taking an event that had waited for it, closed before its turn.
+    const behind = pubsub.subscribe('t')[Symbol.asyncIterator]();
+    pubsub.publish('t', { n: 2 });
+    const taken = behind.next();
+    await behind.return?.();
+    expect(await taken).toEqual({ value: undefined, done: true });
+  });
+
   it('merges several topics into one stream, keeps what `accept` accepts, and leaves them all on return', async () => {
     const pubsub = new InProcessPubSub();
     const iterator = pubsub.subscribeAll(['a', 'b'], (payload) => (payload as number) % 2 === 1)[Symbol.asyncIterator]();
