@@ -6,7 +6,18 @@
 // once and requests with invalid variables still run through graphql-js, so their answers (and
 // errors) are graphql-js's own.
 import type { GatewayExecutor, GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from '@apollo/server-gateway-interface';
-import { DocumentNode, execute, GraphQLError, GraphQLSchema, Kind, OperationDefinitionNode, printSchema } from 'graphql';
+import {
+  DocumentNode,
+  execute,
+  GraphQLError,
+  GraphQLSchema,
+  Kind,
+  OperationDefinitionNode,
+  printSchema,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
+} from 'graphql';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { withCode } from './errors';
 
@@ -79,20 +90,46 @@ function isSingleField(operation: OperationDefinitionNode): boolean {
   return rest.length === 0 && first.kind === Kind.FIELD;
 }
 
+/**
+ * Whether a variable sits inside the literal of a scalar (`metadata: { a: $v }`, a JSON value).
+ * graphql-jit reads such a literal once, when it compiles, without the variables: from the second
+ * run on `$v` was dropped (its key stored missing, or null in a list), and the checks of the value
+ * it held (a depth limit) skipped. graphql-js hands the variables to the scalar's `parseLiteral`
+ * on every run, so such operations stay with it. A variable in a position of known input type (an
+ * argument, an input object's field, a list's item) is read per run by both.
+ */
+export function holdsVariableInScalarLiteral(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): boolean {
+  const typeInfo = new TypeInfo(schema);
+  let found = false;
+  visit(
+    { ...document, definitions: [operation, ...document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION)] },
+    visitWithTypeInfo(typeInfo, {
+      Variable(node, _key, parent) {
+        // A variable definition's own `$name` is not a use of it.
+        if (parent && !Array.isArray(parent) && (parent as { kind?: string }).kind === Kind.VARIABLE_DEFINITION) return;
+        if (!typeInfo.getInputType()) found = true;
+      },
+    }),
+  );
+  return found;
+}
+
 export function compiledQueryGateway(schema: GraphQLSchema): GatewayInterface {
   // Keyed by the parsed document, which Apollo's document cache hands back for a repeated query;
   // an entry goes when Apollo evicts the document.
   const documents = new WeakMap<DocumentNode, DocumentState>();
 
-  const compiledFor = (document: DocumentNode, operationName: string | null): CompiledQuery | null => {
+  const compiledFor = (document: DocumentNode, operation: OperationDefinitionNode, operationName: string | null): CompiledQuery | null => {
     let state = documents.get(document);
     if (!state) documents.set(document, (state = { runs: 0, compiled: new Map() }));
     if (++state.runs < COMPILE_AFTER_RUNS) return null;
     const key = operationName ?? '';
     let compiled = state.compiled.get(key);
     if (compiled === undefined) {
-      const result = compileQuery(schema, document, operationName ?? undefined);
-      compiled = isCompiledQuery(result) ? result : null;
+      const result = holdsVariableInScalarLiteral(schema, document, operation)
+        ? null
+        : compileQuery(schema, document, operationName ?? undefined);
+      compiled = result && isCompiledQuery(result) ? result : null;
       state.compiled.set(key, compiled);
     }
     return compiled;
@@ -107,7 +144,7 @@ export function compiledQueryGateway(schema: GraphQLSchema): GatewayInterface {
       return { errors: [new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argument: oversized } })] };
     }
     if (operation?.operation === 'query' || (operation?.operation === 'mutation' && isSingleField(operation))) {
-      const compiled = compiledFor(document, operationName);
+      const compiled = compiledFor(document, operation, operationName);
       if (compiled) {
         // graphql-jit coerces the variables with code compiled for this operation: for a batch of
         // 5,000 input objects that is several times cheaper than graphql-js's generic walk. When

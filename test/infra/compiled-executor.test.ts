@@ -1,5 +1,9 @@
 // A query document runs through graphql-js the first time and compiled (graphql-jit) from the
 // second time on: the answers, errors included, must be the same every time.
+import { GraphQLSchema, OperationDefinitionNode, parse } from 'graphql';
+import { InProcessPubSub } from '../../src/infra/pubsub';
+import { buildAppSchema } from '../../src/schema';
+import { holdsVariableInScalarLiteral } from '../../src/infra/compiled-executor';
 import { GraphQLResponse, startTestServer, TestServer } from '../helpers/server';
 
 let server: TestServer;
@@ -154,6 +158,64 @@ describe('mutations run again (compiled)', () => {
       });
       expect(stored.errors?.[0].extensions?.code).toBe('NOT_FOUND');
     }
+  });
+});
+
+describe('variables inside a JSON literal', () => {
+  const TRACK = `mutation Track($v: String, $id: String) { trackEngagement(input: { customerId: "cust_jit_1", eventType: "jit_json", idempotencyKey: $id, metadata: { a: $v, b: [1, $v] } }) { metadata } }`;
+  const DEEP = `mutation Deep($v: JSON, $id: String) { trackEngagement(input: { customerId: "cust_jit_1", eventType: "jit_deep", idempotencyKey: $id, metadata: { a: { b: { c: { d: { e: { f: { g: { h: { i: $v } } } } } } } } } }) { metadata } }`;
+  const post = async (query: string, variables: Record<string, unknown>) => {
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await response.json()) as GraphQLResponse<{ trackEngagement: { metadata: unknown } }>;
+  };
+
+  it('are read on every run, not only the first: the metadata stored is the one sent', async () => {
+    for (let run = 0; run < 4; run++) {
+      const answer = await post(TRACK, { v: `hello ${run}`, id: `jit_json_${run}` });
+      expect(answer.errors).toBeUndefined();
+      expect(answer.data?.trackEngagement.metadata).toEqual({ a: `hello ${run}`, b: [1, `hello ${run}`] });
+    }
+  });
+
+  it('are checked on every run: metadata nested too deep through a variable is refused each time, nothing stored', async () => {
+    for (let run = 0; run < 4; run++) {
+      const answer = await post(DEEP, { v: { j: { k: 1 } }, id: `jit_deep_${run}` });
+      expect(answer.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    }
+    const stored = await server.request<{ engagementEvents: { totalCount: number } }, unknown>(
+      'query { engagementEvents(customerId: "cust_jit_1", eventType: "jit_deep", first: 1) { totalCount } }',
+    );
+    expect(stored.data?.engagementEvents.totalCount).toBe(0);
+  });
+});
+
+describe('which operations are compiled', () => {
+  let schema: GraphQLSchema;
+  beforeAll(async () => {
+    schema = await buildAppSchema(new InProcessPubSub());
+  });
+  const holds = (source: string) => {
+    const document = parse(source);
+    const [operation] = document.definitions as OperationDefinitionNode[];
+    return holdsVariableInScalarLiteral(schema, document, operation);
+  };
+
+  it('keeps every variable of a typed position (argument, input field, list item) compiled', () => {
+    expect(holds('query ($first: Int) { customers(first: $first) { edges { cursor } } }')).toBe(false);
+    expect(holds('mutation ($id: ID!) { upsertCustomer(input: { id: $id, name: "N" }) { id } }')).toBe(false);
+    expect(holds('mutation ($e: [EngagementEventInput!]!) { trackEngagementBatch(events: $e) { accepted } }')).toBe(false);
+    expect(holds('mutation ($m: JSON) { trackEngagement(input: { customerId: "c", eventType: "t", metadata: $m }) { id } }')).toBe(false);
+  });
+
+  it('leaves to graphql-js a variable inside a scalar literal', () => {
+    expect(
+      holds('mutation ($v: String) { trackEngagement(input: { customerId: "c", eventType: "t", metadata: { a: [$v] } }) { id } }'),
+    ).toBe(true);
+    expect(holds('query ($v: Int) { previewScoringModel(config: { hysteresis: $v }) { __typename } }')).toBe(true);
   });
 });
 
