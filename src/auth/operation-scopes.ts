@@ -7,6 +7,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
   DocumentNode,
+  FieldNode,
   FragmentDefinitionNode,
   getNamedType,
   GraphQLError,
@@ -17,6 +18,8 @@ import {
   OperationDefinitionNode,
   SelectionSetNode,
   GraphQLNamedType,
+  ValueNode,
+  valueFromASTUntyped,
 } from 'graphql';
 import { Authorized, Extensions } from 'type-graphql';
 import type { GraphQLContext } from '../context';
@@ -48,8 +51,46 @@ export function RequireScope(...scopes: Scope[]): MethodDecorator & PropertyDeco
 }
 
 /**
+ * A field whose argument, when given, needs scopes of its own (`upsertCustomer`'s
+ * `input.communicationOptOut`, an admin action under an ingest-scope mutation): recorded in the
+ * field's `scopedArguments` extension, checked by the walk below against the literal or the
+ * variable the argument holds, so the whole operation is refused before any of it runs.
+ */
+export interface ScopedArgument {
+  /** The argument, then input fields: ['input', 'communicationOptOut']. */
+  path: string[];
+  scopes: Scope[];
+  /** The refusal's subject, as the resolver's own check names it ('customer.optOut'). */
+  action: string;
+}
+
+export function RequireScopeForArgument(argument: ScopedArgument): MethodDecorator {
+  return Extensions({ scopedArguments: [argument] }) as MethodDecorator;
+}
+
+/** The value `path` reaches in a field's arguments, variables read; undefined when not given. */
+function argumentValue(selection: FieldNode, path: string[], variables: Record<string, unknown>): unknown {
+  const [name, ...rest] = path;
+  const argument = selection.arguments?.find((a) => a.name.value === name);
+  if (!argument) return undefined;
+  let node: ValueNode | undefined = argument.value;
+  let value: unknown;
+  for (let i = 0; ; i++) {
+    if (node?.kind === Kind.VARIABLE) {
+      value = variables[node.name.value];
+      for (const key of rest.slice(i))
+        value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+      return value;
+    }
+    if (i === rest.length) return node === undefined ? undefined : node.kind === Kind.NULL ? null : node;
+    node = node?.kind === Kind.OBJECT ? node.fields.find((f) => f.name.value === rest[i])?.value : undefined;
+    if (node === undefined) return undefined;
+  }
+}
+
+/**
  * One FORBIDDEN error per selected field the principal's scopes do not allow (path by response
- * keys); [] when all are allowed. An operation selecting more than MAX_CHECKED_FIELDS fields gets
+ * keys), or whose arguments give one that needs scopes it lacks; [] when all are allowed. An operation selecting more than MAX_CHECKED_FIELDS fields gets
  * one OPERATION_LIMIT_EXCEEDED error instead: it is not checked, so it must not run.
  */
 export function operationScopeErrors(
@@ -57,6 +98,7 @@ export function operationScopeErrors(
   document: DocumentNode,
   operation: OperationDefinitionNode,
   principal: Principal | undefined,
+  variables: Record<string, unknown> = {},
 ): ForbiddenErrorAt[] {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
@@ -64,6 +106,12 @@ export function operationScopeErrors(
   }
   const root = schema.getRootType(operation.operation);
   if (!root) return [];
+  // What each variable holds when the operation runs: the value sent, else its default.
+  const values: Record<string, unknown> = {};
+  for (const definition of operation.variableDefinitions ?? []) {
+    if (definition.defaultValue) values[definition.variable.name.value] = valueFromASTUntyped(definition.defaultValue);
+  }
+  Object.assign(values, variables);
   const errors = new Map<string, ForbiddenErrorAt>();
   let checked = 0;
   const walk = (selectionSet: SelectionSetNode, parent: GraphQLNamedType, path: string[]): void => {
@@ -84,6 +132,19 @@ export function operationScopeErrors(
             });
           }
           continue;
+        }
+        for (const argument of (field.extensions?.scopedArguments as ScopedArgument[] | undefined) ?? []) {
+          const given = argumentValue(selection, argument.path, values);
+          if (given === undefined || given === null || argument.scopes.some((scope) => hasScope(principal, scope))) continue;
+          const key = at.join('.');
+          if (!errors.has(key)) {
+            errors.set(key, {
+              path: at,
+              error: new ForbiddenError(`${argument.action} needs the ${argument.scopes.join(' or ')} scope`, {
+                requiredScopes: argument.scopes,
+              }),
+            });
+          }
         }
         if (selection.selectionSet) walk(selection.selectionSet, getNamedType(field.type), at);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
@@ -125,7 +186,7 @@ export function operationScopesPlugin(): ApolloServerPlugin<GraphQLContext> {
       return {
         async didResolveOperation({ schema, document, operation, contextValue, request }) {
           if (!operation) return;
-          const refusals = operationScopeErrors(schema, document, operation, contextValue.auth?.principal);
+          const refusals = operationScopeErrors(schema, document, operation, contextValue.auth?.principal, request.variables ?? {});
           if (refusals.length === 0) return;
           // Answered as execution answers a refused root field (the field's path; HTTP 200 to an
           // application/json client), but without `data`, which application/graphql-response+json

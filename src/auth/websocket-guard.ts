@@ -157,7 +157,7 @@ export class WebSocketGuard {
       this.options.costLimit.check({ schema, document, operationName: payload.operationName, variables: payload.variables });
       const operation = getOperationAST(document, payload.operationName);
       if (!operation) return [withCode(new GraphQLError(noOperationMessage(payload.operationName)), 'OPERATION_RESOLUTION_FAILURE')];
-      const refusals = operationScopeErrors(schema, document, operation, principal);
+      const refusals = operationScopeErrors(schema, document, operation, principal, payload.variables ?? {});
       if (refusals.length > 0) return asGraphQLErrors(refusals);
       return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
     } catch (error) {

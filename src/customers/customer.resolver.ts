@@ -2,7 +2,7 @@
 // the edges it selects into its own statement (joined-edges.ts).
 import { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Ctx, ID, Info, Mutation, Query, Resolver, UseMiddleware } from 'type-graphql';
-import { RequireScope } from '../auth/operation-scopes';
+import { RequireScope, RequireScopeForArgument } from '../auth/operation-scopes';
 import { auditAdminAction } from '../auth/audit.middleware';
 import { Scope } from '../auth/scopes';
 import type { GraphQLContext } from '../context';
@@ -37,7 +37,9 @@ export class CustomerResolver {
   }
 
   @RequireScope(Scope.INGEST)
-  // Setting communicationOptOut here is the opt-out change setCommunicationOptOut makes: admin, audited.
+  // Setting communicationOptOut here is the opt-out change setCommunicationOptOut makes: admin, audited,
+  // and refused before the operation runs (RequireScopeForArgument) as well as by the audit's own check.
+  @RequireScopeForArgument({ path: ['input', 'communicationOptOut'], scopes: [Scope.ADMIN], action: 'customer.optOut' })
   @UseMiddleware(
     auditAdminAction('customer.optOut', {
       when: (args) => optOutOf(args.input) != null,

@@ -481,6 +481,42 @@ describe('what an ingest-only key sees', () => {
     );
     expect(entry).toEqual({ actor: admin.id, action: 'customer.optOut', target: CUSTOMER, details: { optedOut: false } });
   });
+
+  it('refuses an opt-out change before the operation runs, so a write before it in the document is not made either', async () => {
+    const ingest = keys.get('ingest')!.key;
+    const track = `a: trackEngagement(input: { customerId: "${CUSTOMER}", eventType: "before_opt_out" }) { id }`;
+    const documents: Array<[string, Record<string, unknown> | undefined]> = [
+      [
+        `mutation { ${track} b: upsertCustomer(input: { id: "${CUSTOMER}", name: "Matrix", communicationOptOut: true }) { id } }`,
+        undefined,
+      ],
+      [
+        `mutation ($out: Boolean) { ${track} b: upsertCustomer(input: { id: "${CUSTOMER}", name: "Matrix", communicationOptOut: $out }) { id } }`,
+        { out: true },
+      ],
+      [
+        `mutation ($input: CustomerInput!) { ${track} b: upsertCustomer(input: $input) { id } }`,
+        { input: { id: CUSTOMER, name: 'Matrix', communicationOptOut: true } },
+      ],
+      [
+        `mutation ($out: Boolean = true) { ${track} b: upsertCustomer(input: { id: "${CUSTOMER}", name: "Matrix", communicationOptOut: $out }) { id } }`,
+        {},
+      ],
+    ];
+    const before = await databaseDigest();
+    for (const [document, variables] of documents) {
+      // Twice: a document's second run is compiled, and must be refused as the first.
+      for (let run = 0; run < 2; run++) {
+        const refused = await post(server.url, document, variables, ingest);
+        expect(refused.body.data).toBeUndefined();
+        expect(refused.body.errors?.map((error) => [error.extensions?.code, error.path?.join('.')])).toEqual([['FORBIDDEN', 'b']]);
+      }
+    }
+    expect(await databaseDigest()).toEqual(before);
+    // Sent without the opt-out, the same document runs.
+    const allowed = await post(server.url, documents[1][0], {}, ingest);
+    expect(allowed.body.errors).toBeUndefined();
+  });
 });
 
 it('answers a refusal before execution 403 to a client that takes application/graphql-response+json, 200 to an application/json one', async () => {
