@@ -66,6 +66,10 @@ export function limitValidationRules(limits: OperationLimits): ValidationRule[] 
   return [
     maxDepthRule({
       n: limits.maxDepth,
+      // The nesting of fields: a fragment spread or an inline fragment is no level of its own, so
+      // clients that compose their queries from fragments (Relay, urql, Apollo) are held to the same
+      // depth as one written out.
+      flattenFragments: true,
       propagateOnRejection: false,
       onReject: [
         (context) =>

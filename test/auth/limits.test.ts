@@ -80,6 +80,32 @@ describe('operation limits', () => {
     socket.close();
   });
 
+  it('counts the nesting of fields, not of fragments: a chain of spreads is as deep as the fields it selects', async () => {
+    const chain = Array.from({ length: 6 }, (_, i) => `fragment F${i + 1} on HealthSummary { ...F${i} }`).join(' ');
+    const spread = await post(
+      server.url,
+      `{ healthSummary { ...F6 } } ${chain} fragment F0 on HealthSummary { totalCustomers }`,
+      undefined,
+      key,
+    );
+    expect(spread.body.errors).toBeUndefined();
+    const inline = await post(
+      server.url,
+      `{ healthSummary { ${'... on HealthSummary { '.repeat(8)}totalCustomers${' }'.repeat(8)} } }`,
+      undefined,
+      key,
+    );
+    expect(inline.body.errors).toBeUndefined();
+    // Fields nested deeper than the limit are refused, whether or not fragments hold them.
+    const hidden = await post(
+      server.url,
+      '{ customers(first: 1) { ...Page } } fragment Page on CustomerConnection { edges { node { scoreHistory(first: 1) { edges { node { components { name } } } } } } }',
+      undefined,
+      key,
+    );
+    expect(hidden.body.errors?.[0].extensions).toMatchObject({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'depth' });
+  });
+
   it('admits what fits: the same page with a smaller `first`, the introspection query', async () => {
     expect((await post(server.url, costly, { first: 50 }, key)).body.errors).toBeUndefined();
     const introspection = await post(
