@@ -6,6 +6,7 @@ import {
   optionalEmailAddress,
   checkStrings,
   checkTextValue,
+  longerThan,
   MAX_ID_LENGTH,
   MAX_LABEL_LENGTH,
   optionalLabel,
@@ -391,7 +392,8 @@ export async function listCustomers(
   }
   if (args.search != null) {
     const search = args.search.trim();
-    if (search.length > 200) throw new InvalidInputError('search is longer than 200 characters', { argument: 'search' });
+    // Counted in characters, as every other text limit: an id of emoji is searched in full.
+    if (longerThan(search, 200)) throw new InvalidInputError('search is longer than 200 characters', { argument: 'search', max: 200 });
     if (search) {
       const pattern = likePattern(search);
       where.push('(c.name ilike ? or c.id ilike ? or c.csm_owner ilike ?)');

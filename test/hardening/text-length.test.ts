@@ -30,4 +30,18 @@ describe('through the API', () => {
     const over = await server.request(upsert, { id: '𠀀'.repeat(201) });
     expect(over.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'id' });
   });
+
+  it('searches for that id in full, in the list and in the CSV export, and refuses a search of 201', async () => {
+    const id = '𠁀'.repeat(200);
+    await server.request('mutation ($id: ID!) { upsertCustomer(input: { id: $id, name: "Searched" }) { id } }', { id });
+    const search = 'query ($s: String) { customers(first: 5, search: $s) { edges { node { id } } } }';
+    const found = await server.request<{ customers: { edges: Array<{ node: { id: string } }> } }, { s: string }>(search, { s: id });
+    expect(found.errors).toBeUndefined();
+    expect(found.data?.customers.edges.map((edge) => edge.node.id)).toEqual([id]);
+    const csv = await fetch(`${server.url.replace(/\/graphql$/, '')}/export/customers.csv?search=${encodeURIComponent(id)}`);
+    expect(csv.status).toBe(200);
+    expect(await csv.text()).toContain(id);
+    const over = await server.request(search, { s: id + '𠁀' });
+    expect(over.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'search', max: 200 });
+  });
 });
