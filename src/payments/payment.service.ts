@@ -17,8 +17,14 @@ export const PAYMENT_COLUMNS = `p.id::text as id, p.customer_id as "customerId",
   p.occurred_at as "occurredAt"`;
 
 const STATUSES = new Set<string>(Object.values(PaymentStatus));
-/** The currencies in use (ISO 4217), as the runtime's ICU data knows them: `XYZ` is a typo, not money. */
-const CURRENCIES = new Set<string>(Intl.supportedValuesOf('currency'));
+/**
+ * Codes of ISO 4217's list of currencies in use that the runtime's ICU data leaves out: units of
+ * account and funds codes (Chile's CLF, Uruguay's UYW and UYI, Bolivia's BOV, Switzerland's CHE and
+ * CHW, Colombia's COU, Mexico's MXV, USN, XUA) and Venezuela's VED.
+ */
+const ISO_4217_BEYOND_ICU = ['BOV', 'CHE', 'CHW', 'CLF', 'COU', 'MXV', 'USN', 'UYI', 'UYW', 'VED', 'XUA'];
+/** The currencies in use (ISO 4217): the runtime's ICU data and the codes it lacks. `XYZ` is a typo, not money. */
+const CURRENCIES = new Set<string>([...Intl.supportedValuesOf('currency'), ...ISO_4217_BEYOND_ICU]);
 
 /** How far ahead an invoice may fall due (a multi-year contract), in days. */
 const MAX_DUE_AHEAD_DAYS = 3660;

@@ -40,6 +40,16 @@ describe('recordPayment', () => {
     expect(signalled).toHaveLength(1);
   });
 
+  it('takes every ISO 4217 code in use, those the runtime does not know included (CLF, UYW, VED and the funds codes)', async () => {
+    await createCustomer('cust_pay_iso');
+    for (const currency of ['clf', 'UYW', 'VED', 'BOV', 'CHE', 'CHW', 'COU', 'MXV', 'USN', 'UYI', 'XUA']) {
+      const { recordPayment } = await server.gql(RecordPaymentDocument, {
+        input: { customerId: 'cust_pay_iso', amountCents: 10_000, currency, status: 'PAID' },
+      });
+      expect(recordPayment.currency).toBe(currency.toUpperCase());
+    }
+  });
+
   it('stores amounts up to the largest safe integer and zero', async () => {
     await createCustomer('cust_pay_big');
     const big = await server.gql(RecordPaymentDocument, {
