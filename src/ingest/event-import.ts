@@ -89,11 +89,14 @@ export function parseEventLine(text: string, now: Date): EngagementRow {
   for (const key of Object.keys(fields)) {
     if (!EVENT_FIELDS.has(key)) throw new InvalidInputError(`unknown field "${key}"`, { argument: key });
   }
+  // An ID takes an integer too, as GraphQL coerces one (warehouse exports often hold numeric ids).
+  if (Number.isSafeInteger(fields.customerId)) fields.customerId = String(fields.customerId);
   for (const key of TEXT_FIELDS) {
     const field = fields[key];
     const required = key === 'customerId' || key === 'eventType';
     if (field === undefined || field === null ? required : typeof field !== 'string') {
-      throw new InvalidInputError(`${key} must be a string${required ? '' : ' or null'}`, { argument: key });
+      const expected = key === 'customerId' ? 'a string or an integer' : `a string${required ? '' : ' or null'}`;
+      throw new InvalidInputError(`${key} must be ${expected}`, { argument: key });
     }
   }
   let occurredAt: Date | undefined;

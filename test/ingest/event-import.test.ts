@@ -119,7 +119,8 @@ describe('POST /ingest/events', () => {
       [8, 'BAD_USER_INPUT'],
       [9, 'BAD_USER_INPUT'],
       [10, 'BAD_USER_INPUT'],
-      [12, 'BAD_USER_INPUT'],
+      // An integer id is an ID, as GraphQL takes it: customer 7 does not exist.
+      [12, 'NOT_FOUND'],
       [14, 'BAD_USER_INPUT'],
     ]);
     // 13 lines: the blank one is not counted.
@@ -169,6 +170,27 @@ describe('POST /ingest/events', () => {
       batch.body.data!.trackEngagementBatch.errors,
     );
     expect(imported.body.errors).toHaveLength(events.length);
+  });
+
+  it('takes an integer customer id as trackEngagementBatch does (an ID), and refuses a fractional one as it does', async () => {
+    await post(server.url, 'mutation { upsertCustomer(input: { id: "31031", name: "Numeric" }) { id } }');
+    const events = [
+      { customerId: 31031, eventType: 'numeric_id', occurredAt: '2026-11-20T10:00:00Z' },
+      { customerId: 31031.5, eventType: 'numeric_id' },
+    ];
+    const batch = await post<{ trackEngagementBatch: unknown }>(
+      server.url,
+      'mutation($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }',
+      { events: [events[0]] },
+    );
+    expect(batch.body.errors).toBeUndefined();
+    const imported = await postNdjson(ndjson(events.map((event) => ({ ...event, eventType: 'numeric_import' }))));
+    expect(imported.body.errors.map((e: { line: number; code: string }) => [e.line, e.code])).toEqual([[2, 'BAD_USER_INPUT']]);
+    const stored = await sql<{ customerId: string }>(
+      server.database,
+      `select customer_id as "customerId" from engagement_event where event_type = 'numeric_import'`,
+    );
+    expect(stored).toEqual([{ customerId: '31031' }]);
   });
 
   it('keeps the daily rollup exactly as trackEngagementBatch keeps it', async () => {
