@@ -21,8 +21,11 @@ export interface RelinkRow {
  * deleted when the tiers are now equal, or is added when they differ and it had none (as of the point,
  * marked backfill). The point's own score, tier and trend stay as they were scored: its tier
  * hysteresis and trend were applied against the history of that time, and no edit rewrites a scoring.
- * A change rewritten or added here is marked backfill: it is not the change that was published (if
- * any was), and nothing live happened, so `tierChanges(backfill: false)` keeps to what clients saw.
+ * A change added here, or rewritten to come from another tier, is marked backfill: it is not the
+ * change that was published (if any was), and nothing live happened, so `tierChanges(backfill: false)`
+ * keeps to what clients saw. A change that still comes from the tier it came from keeps its mark: a
+ * point scored between two others with the earlier one's tier changes only its `fromScore`, and the
+ * move that was published is still the move that happened.
  */
 export async function relinkPoints(tx: Db, rows: readonly RelinkRow[]): Promise<void> {
   if (rows.length === 0) return;
@@ -37,7 +40,8 @@ export async function relinkPoints(tx: Db, rows: readonly RelinkRow[]): Promise<
      ), dropped as (
        delete from tier_change t using x where x.direction is null and t.customer_id = x.customer_id and t.changed_at = x.as_of
      ), updated as (
-       update tier_change t set from_tier = x.from_tier, from_score = x.from_score, direction = x.direction, backfill = true
+       update tier_change t set from_tier = x.from_tier, from_score = x.from_score, direction = x.direction,
+              backfill = t.backfill or t.from_tier is distinct from x.from_tier
        from x where x.direction is not null and t.customer_id = x.customer_id and t.changed_at = x.as_of
      )
      insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, direction, changed_at, backfill)

@@ -206,3 +206,36 @@ describe('a backfill before a live scoring (customers created before their histo
     );
   });
 });
+
+describe('a point scored between a published change and the point before it', () => {
+  it('keeps the change published when it still comes from the same tier: only its previous score changes', async () => {
+    await server.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_between', name: 'Between', arrCents: 1_200_000, signedUpAt: daysAgo(200) },
+    });
+    expect(
+      (await server.gql(TrackEngagementBatchDocument, { events: activity('cust_between', range(0, 100)) })).trackEngagementBatch.errors,
+    ).toEqual([]);
+    expect(
+      (await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_between', asOf: daysAgo(4, 6) })).refreshHealthScore.tier,
+    ).toBe('healthy');
+    // Payments failing since two days ago, then a live scoring: a published move out of healthy.
+    for (const days of [3, 2, 1]) {
+      await server.gql(RecordPaymentDocument, {
+        input: { customerId: 'cust_between', amountCents: 100_000, currency: 'EUR', status: 'FAILED', occurredAt: daysAgo(days, 12) },
+      });
+    }
+    const live = (await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_between' })).refreshHealthScore;
+    expect(live.tier).not.toBe('healthy');
+    const [published] = (await tierChanges('cust_between')).filter((change) => !change.backfill);
+    expect(published).toMatchObject({ fromTier: 'healthy', toTier: live.tier });
+    // Scored again as of an instant between the two, before the first failure: healthy still.
+    const between = (await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_between', asOf: daysAgo(3, 6) })).refreshHealthScore;
+    expect(between.tier).toBe('healthy');
+    const after = (await tierChanges('cust_between')).find((change) => change.changedAt === published.changedAt);
+    expect(after).toEqual({ ...published, fromScore: between.score });
+    const listed = await server.request<{ tierChanges: { edges: Array<{ node: { changedAt: string } }> } }, unknown>(
+      '{ tierChanges(customerId: "cust_between", backfill: false, first: 50) { edges { node { changedAt } } } }',
+    );
+    expect(listed.data!.tierChanges.edges.map((e) => e.node.changedAt)).toContain(published.changedAt);
+  });
+});
