@@ -51,12 +51,15 @@ export function isLoopbackInterface(host: string): boolean {
 
 /**
  * Whether the request comes from this machine, directly (see the module comment). A request line in
- * absolute form (`POST http://elsewhere/graphql`) names another host than its Host header: not local.
+ * absolute form (`POST http://elsewhere/graphql`) names another host than its Host header, and a
+ * request with two Host headers names two hosts: not local.
  */
 export function isLocalRequest(request: http.IncomingMessage): boolean {
   if (!isLoopbackAddress(request.socket.remoteAddress)) return false;
   if (FORWARDING_HEADERS.some((name) => request.headers[name] !== undefined)) return false;
   if (!request.url?.startsWith('/')) return false;
+  // Node keeps the first of several Host headers; a proxy in front may have routed by another.
+  if ((request.headersDistinct.host?.length ?? 0) > 1) return false;
   return isLoopbackHostName(request.headers.host ?? '');
 }
 

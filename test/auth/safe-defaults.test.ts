@@ -4,6 +4,7 @@
 // local. Browsers: WebSocket upgrades and requests from foreign origins are refused, CORS_ORIGINS
 // opens them to listed origins. The playground is served with its key field.
 import http from 'node:http';
+import net from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import WebSocket from 'ws';
@@ -117,6 +118,20 @@ describe('without any key', () => {
       request.end(QUERY);
     });
     expect(absolute).toBe(401);
+    // Two Host headers: Node reads the first, a proxy in front may route by the other.
+    const twoHosts = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nHost: evil.example\r\ncontent-type: application/json\r\n` +
+            `content-length: ${Buffer.byteLength(QUERY)}\r\nconnection: close\r\n\r\n${QUERY}`,
+        );
+      });
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk));
+      socket.on('end', () => resolve(answer.split('\r\n')[0]));
+      socket.on('error', reject);
+    });
+    expect(twoHosts).toMatch(/^HTTP\/1\.1 (400|401) /);
   });
 
   it('serves the playground with its API key field', async () => {
