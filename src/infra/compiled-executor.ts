@@ -2,9 +2,9 @@
 // schema for every field of every row: on a dashboard page of 50 customers that walk cost about as
 // much as everything else together. Apollo accepts another executor only through its gateway
 // interface, so this is a "gateway" serving our own schema. Queries and mutations of one root field
-// are compiled; subscriptions (served by graphql-ws), mutations of several fields, documents seen
-// once and requests with invalid variables still run through graphql-js, so their answers (and
-// errors) are graphql-js's own.
+// are compiled; subscriptions (served by graphql-ws), mutations of several fields, operations with a
+// variable inside a JSON literal, documents seen once and requests with invalid variables still run
+// through graphql-js, so their answers (and errors) are graphql-js's own.
 import type { GatewayExecutor, GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from '@apollo/server-gateway-interface';
 import {
   DocumentNode,
