@@ -12,7 +12,7 @@ import { WebSocketServer } from 'ws';
 import { AccessControl } from './auth/access-control';
 import { hasScope } from './auth/principal';
 import { Scope } from './auth/scopes';
-import { exportCustomers, exportWorklist } from './exports/csv-export';
+import { exportCustomers, exportParameters, exportWorklist } from './exports/csv-export';
 import { compiledQueryGateway } from './infra/compiled-executor';
 import { GraphQLWebSocketServer, serveGraphQLWebSockets } from './infra/graphql-ws-server';
 import { importEventsFromRequest, INGEST_EVENTS_PATH } from './ingest/event-import.http';
@@ -279,7 +279,7 @@ async function serveExport(
   if (!hasScope(admission.principal, Scope.READ)) throw new HttpError(403, 'this key has no read scope', { code: 'FORBIDDEN' });
   const db = services.orm.em.fork({ clear: true }) as Db;
   try {
-    await (url.pathname === '/export/customers.csv' ? exportCustomers : exportWorklist)(db, url.searchParams, res);
+    await (url.pathname === '/export/customers.csv' ? exportCustomers : exportWorklist)(db, exportParameters(url), res);
   } catch (error) {
     // The error's extensions (its code, and `argument` naming the query parameter) as over GraphQL.
     if (error instanceof DomainError && !res.headersSent) throw new HttpError(400, error.message, error.extensions);

@@ -121,6 +121,30 @@ async function withReasons(
   return { rows, pageInfo: page.pageInfo };
 }
 
+/**
+ * The query string of an export, checked as a GraphQL request's arguments are: in UTF-8 (a
+ * malformed `%ff` would otherwise be read as U+FFFD and match nothing, silently), each parameter at
+ * most once (`?tier=a&tier=b` is no filter of one tier). An empty parameter is one not given, as a
+ * form's empty field is, for every filter alike.
+ */
+export function exportParameters(url: URL): URLSearchParams {
+  const given = new URLSearchParams();
+  for (const part of url.search.slice(1).split('&')) {
+    if (part === '') continue;
+    const [rawName, rawValue = ''] = part.split(/=(.*)/s);
+    let name: string;
+    let value: string;
+    try {
+      [name, value] = [rawName, rawValue].map((text) => decodeURIComponent(text.replace(/\+/g, ' ')));
+    } catch {
+      throw new InvalidInputError('the query string is not valid UTF-8 once percent-decoded', { argument: rawName });
+    }
+    if (given.has(name)) throw new InvalidInputError(`${name} is given more than once`, { argument: name });
+    if (value !== '') given.set(name, value);
+  }
+  return given;
+}
+
 function enumValue<T extends string>(values: Record<string, T>, raw: string | null, argument: string): T | null {
   if (raw === null) return null;
   if (!Object.prototype.hasOwnProperty.call(values, raw))

@@ -91,6 +91,26 @@ it("downloads the worklist, one CSM's if asked, and refuses bad filters with a 4
   expect([refused.status, JSON.parse(refused.body).errors[0].extensions.code]).toEqual([400, 'BAD_USER_INPUT']);
 });
 
+it('reads its query string as GraphQL reads arguments: empty means not given, twice or not UTF-8 is refused', async () => {
+  const all = (await download('/export/customers.csv')).body;
+  // An empty field of a form, for every filter alike.
+  expect((await download('/export/customers.csv?tier=&lifecycleStage=&orderBy=&search=')).body).toBe(all);
+  for (const [query, argument] of [
+    ['tier=critical&tier=healthy', 'tier'],
+    ['search=%ff', 'search'],
+    ['lifecycleStage=ACTIVE&lifecycleStage=', 'lifecycleStage'],
+  ]) {
+    const answer = await download(`/export/customers.csv?${query}`);
+    expect([answer.status, JSON.parse(answer.body).errors[0].extensions]).toEqual([400, { code: 'BAD_USER_INPUT', argument }]);
+  }
+  // Percent-encoded UTF-8 and `+` for a space are read as a browser writes them.
+  const omar = await download(`/export/customers.csv?csmOwner=${encodeURIComponent('Omar')}&search=Customer+12`);
+  expect(omar.status).toBe(200);
+  const rows = omar.body.trimEnd().split('\r\n').slice(1);
+  expect(rows.length).toBeGreaterThan(0);
+  for (const row of rows) expect(row).toMatch(/^cust_csv_\d+,Customer 12\d*,,\d+,,Omar,/);
+});
+
 it('writes instants as the API does (ISO-8601, UTC)', async () => {
   await sql(
     server.database,
