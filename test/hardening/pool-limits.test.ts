@@ -5,7 +5,7 @@
 // Slow statements are made by a lock a test session holds on a table: every statement reading it
 // waits, on the server's connection, until the test lets go.
 import { Client } from 'pg';
-import { createKey, post, waitUntil } from '../helpers/auth';
+import { createKey, GraphQLSocket, post, waitUntil } from '../helpers/auth';
 import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 
@@ -150,6 +150,27 @@ describe('a statement of a query past QUERY_STATEMENT_TIMEOUT_MS', () => {
     // The connections went back to the pool in working order.
     const after = await post(server.url, '{ engagementEvents(first: 1) { totalCount } }', undefined, reader);
     expect(after.body).toEqual({ data: { engagementEvents: { totalCount: 1 } } });
+  });
+
+  it('is cancelled the same way for a query sent over WebSocket', async () => {
+    const holder = await testSession(server);
+    await holder.query('begin');
+    await holder.query('lock table engagement_event in access exclusive mode');
+    const socket = await GraphQLSocket.connect(server.wsUrl, reader);
+    try {
+      expect(await socket.acknowledged()).toBe('ack');
+      const answer = await within(socket.run('slow', '{ engagementEvents(first: 1) { totalCount } }'), 10_000);
+      expect(answer?.type).toBe('next');
+      expect((answer?.payload as { errors?: unknown[] }).errors).toEqual([
+        expect.objectContaining({ path: ['engagementEvents'], extensions: { code: 'STATEMENT_TIMEOUT', timeoutMs: 300 } }),
+      ]);
+      // Cancelled in the database: nothing is left waiting for the table.
+      await waitUntil(async () => (await waitingForLock(server, 'relation')) === 0, 10_000, 'the cancelled statement to end');
+    } finally {
+      socket.close();
+      await holder.query('commit');
+      await holder.end();
+    }
   });
 });
 
