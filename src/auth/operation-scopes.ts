@@ -90,8 +90,9 @@ function argumentValue(selection: FieldNode, path: string[], variables: Record<s
 
 /**
  * One FORBIDDEN error per selected field the principal's scopes do not allow (path by response
- * keys), or whose arguments give one that needs scopes it lacks; [] when all are allowed. An operation selecting more than MAX_CHECKED_FIELDS fields gets
- * one OPERATION_LIMIT_EXCEEDED error instead: it is not checked, so it must not run.
+ * keys), or whose arguments give one that needs scopes it lacks; [] when all are allowed. An
+ * operation selecting more than MAX_CHECKED_FIELDS fields gets one OPERATION_LIMIT_EXCEEDED error
+ * instead: it is not checked, so it must not run.
  */
 export function operationScopeErrors(
   schema: GraphQLSchema,

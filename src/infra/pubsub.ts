@@ -155,7 +155,7 @@ export function pushIterator<T>(
   const values: Queued[] = [];
   const waiting: Array<(result: IteratorResult<T | LiveEventsLost>) => void> = [];
   let done = false;
-  /** Empties the queue, keeping the budget's sums in step. */
+  // Every change of `values` goes through these three, which keep the budget's sums in step.
   const clear = (): void => {
     if (values.length === 0) return;
     budget.queued -= values.length;
@@ -166,6 +166,13 @@ export function pushIterator<T>(
     if (values.length === 0) budget.busyQueues += 1;
     budget.queued += 1;
     values.push(entry);
+  };
+  const dequeue = (): Queued | undefined => {
+    const head = values.shift();
+    if (head === undefined) return undefined;
+    budget.queued -= 1;
+    if (values.length === 0) budget.busyQueues -= 1;
+    return head;
   };
   /**
    * Resolves a reader's `next()` with `result`, through `deliveries` when given. A subscription
@@ -186,12 +193,8 @@ export function pushIterator<T>(
   };
   const iterator: AsyncIterableIterator<T | LiveEventsLost> = {
     next: () => {
-      const head = values.shift();
-      if (head) {
-        budget.queued -= 1;
-        if (values.length === 0) budget.busyQueues -= 1;
-        return new Promise((resolve) => handOver(resolve, { value: head.value, done: false }));
-      }
+      const head = dequeue();
+      if (head) return new Promise((resolve) => handOver(resolve, { value: head.value, done: false }));
       if (done) return Promise.resolve({ value: undefined, done: true });
       return new Promise((resolve) => waiting.push(resolve));
     },

@@ -18,6 +18,22 @@ async function testSession(server: TestServer): Promise<Client> {
   return client;
 }
 
+/**
+ * Holds `engagement_event` locked (ACCESS EXCLUSIVE) from a session of its own, so every statement
+ * that reads or writes it waits; `release()` commits and closes that session.
+ */
+async function lockEngagementEvents(server: TestServer): Promise<{ release(): Promise<void> }> {
+  const holder = await testSession(server);
+  await holder.query('begin');
+  await holder.query('lock table engagement_event in access exclusive mode');
+  return {
+    async release() {
+      await holder.query('commit');
+      await holder.end();
+    },
+  };
+}
+
 /** The server's sessions on its database waiting for a lock (`advisory`, or `relation` for a table). */
 async function waitingForLock(server: TestServer, kind: 'advisory' | 'relation'): Promise<number> {
   const [row] = await sql<{ count: number }>(
@@ -119,9 +135,7 @@ describe('a statement of a query past QUERY_STATEMENT_TIMEOUT_MS', () => {
   afterAll(() => server?.stop());
 
   it('is cancelled and answered STATEMENT_TIMEOUT, while a mutation waiting as long succeeds', async () => {
-    const holder = await testSession(server);
-    await holder.query('begin');
-    await holder.query('lock table engagement_event in access exclusive mode');
+    const lock = await lockEngagementEvents(server);
     let mutation: ReturnType<typeof post<{ trackEngagement: { id: string } }>> | undefined;
     try {
       mutation = post(
@@ -141,8 +155,7 @@ describe('a statement of a query past QUERY_STATEMENT_TIMEOUT_MS', () => {
       await waitUntil(async () => (await waitingForLock(server, 'relation')) === 1, 10_000, 'the cancelled statement to end');
       expect(await settled(mutation)).toBe(false);
     } finally {
-      await holder.query('commit');
-      await holder.end();
+      await lock.release();
     }
     const written = await mutation;
     expect(written.body.errors).toBeUndefined();
@@ -153,9 +166,7 @@ describe('a statement of a query past QUERY_STATEMENT_TIMEOUT_MS', () => {
   });
 
   it('is cancelled the same way for a query sent over WebSocket', async () => {
-    const holder = await testSession(server);
-    await holder.query('begin');
-    await holder.query('lock table engagement_event in access exclusive mode');
+    const lock = await lockEngagementEvents(server);
     const socket = await GraphQLSocket.connect(server.wsUrl, reader);
     try {
       expect(await socket.acknowledged()).toBe('ack');
@@ -168,8 +179,7 @@ describe('a statement of a query past QUERY_STATEMENT_TIMEOUT_MS', () => {
       await waitUntil(async () => (await waitingForLock(server, 'relation')) === 0, 10_000, 'the cancelled statement to end');
     } finally {
       socket.close();
-      await holder.query('commit');
-      await holder.end();
+      await lock.release();
     }
   });
 });
@@ -195,9 +205,7 @@ describe('the statements of one key', () => {
       { length: 10 },
       (_, i) => `a${i}: engagementEvents(first: 1, from: "1970-01-0${1 + (i % 9)}T00:00:00Z") { totalCount }`,
     );
-    const holder = await testSession(server);
-    await holder.query('begin');
-    await holder.query('lock table engagement_event in access exclusive mode');
+    const lock = await lockEngagementEvents(server);
     // Four requests of one key, ten counts each: before, four statements of each held the whole pool.
     const burst = Array.from({ length: 4 }, () => post(server.url, `{ ${counts.join(' ')} }`, undefined, busy));
     try {
@@ -206,8 +214,7 @@ describe('the statements of one key', () => {
       expect(answered?.body).toEqual({ data: { customers: { edges: [{ node: { id: 'cust_pool' } }] } } });
       expect(await waitingForLock(server, 'relation')).toBe(3);
     } finally {
-      await holder.query('commit');
-      await holder.end();
+      await lock.release();
     }
     for (const answer of await Promise.all(burst)) {
       expect(answer.body.errors).toBeUndefined();
