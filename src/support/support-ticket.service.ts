@@ -26,16 +26,20 @@ export const SUPPORT_TICKET_COLUMNS = `t.id::text as id, t.customer_id as "custo
 const SEVERITIES = new Set<string>(Object.values(SupportTicketSeverity));
 const STATUSES = new Set<string>(Object.values(SupportTicketStatus));
 
-/** One column of the upsert: its value on insert, and whether an update overwrites the stored one. */
+/**
+ * One column of the upsert: its value on insert, whether an update overwrites the stored one, and
+ * with what (`update`, an SQL expression over the stored row `t` and `excluded`; default the value).
+ */
 interface ColumnValue {
   column: string;
   value: unknown;
   cast?: string;
   overwrite: boolean;
+  update?: string;
 }
 
 /** Validates the input into column values; throws BAD_USER_INPUT. */
-function toColumns(input: SupportTicketInput, now: Date): ColumnValue[] {
+function toColumns(input: SupportTicketInput, now: Date, statusChangedAt: Date | null): ColumnValue[] {
   checkStrings(input, 'input');
   const externalId = requiredLabel(input.externalId, 'externalId', MAX_ID_LENGTH);
   ensure(input.severity == null || SEVERITIES.has(input.severity), 'severity must be LOW, NORMAL, HIGH or URGENT', {
@@ -83,14 +87,42 @@ function toColumns(input: SupportTicketInput, now: Date): ColumnValue[] {
     },
     // A new ticket received already resolved, without its opening, was opened by then at the latest.
     { column: 'opened_at', value: (openedAt ?? resolvedAt ?? now).toISOString(), cast: 'timestamptz', overwrite: openedAt !== null },
-    // A ticket reopened (OPEN or PENDING) is no longer resolved: its earlier resolution is cleared.
-    {
-      column: 'resolved_at',
-      value: resolvedAt?.toISOString() ?? null,
-      cast: 'timestamptz',
-      overwrite: input.resolvedAt !== undefined || (input.status != null && input.status !== SupportTicketStatus.SOLVED),
-    },
+    resolvedAtColumn(input, { resolvedAt, openedAt, changedAt: statusChangedAt ?? now, now }),
   ];
+}
+
+/**
+ * `resolved_at`. A ticket reopened (OPEN or PENDING) is no longer resolved: its earlier resolution is
+ * cleared. One sent SOLVED without `resolvedAt` keeps the resolution it has, else is resolved when its
+ * SOLVED status is recorded (`STATUS_CHANGES`: at `statusChangedAt` or now, not before its opening
+ * nor its latest change), so that a solved ticket always reads with its resolution.
+ */
+function resolvedAtColumn(
+  input: SupportTicketInput,
+  dates: { resolvedAt: Date | null; openedAt: Date | null; changedAt: Date; now: Date },
+): ColumnValue {
+  const { resolvedAt, openedAt, changedAt, now } = dates;
+  const column = 'resolved_at';
+  if (input.resolvedAt == null && input.status === SupportTicketStatus.SOLVED) {
+    // A new ticket opens now unless told otherwise; a known one keeps its opening unless given one.
+    const opening = openedAt ? 'excluded.opened_at' : 't.opened_at';
+    // An ISO instant from a Date: safe to write into the statement.
+    const changed = `'${changedAt.toISOString()}'::timestamptz`;
+    return {
+      column,
+      value: new Date(Math.max(changedAt.getTime(), (openedAt ?? now).getTime())).toISOString(),
+      cast: 'timestamptz',
+      overwrite: true,
+      update: `case when t.status = 'SOLVED' and t.resolved_at is not null then t.resolved_at
+                    else greatest(${changed}, ${opening}, (select last_changed_at from previous)) end`,
+    };
+  }
+  return {
+    column,
+    value: resolvedAt?.toISOString() ?? null,
+    cast: 'timestamptz',
+    overwrite: input.resolvedAt !== undefined || (input.status != null && input.status !== SupportTicketStatus.SOLVED),
+  };
 }
 
 /**
@@ -161,9 +193,12 @@ export async function recordSupportTicket(
   now = new Date(),
 ): Promise<SupportTicket> {
   const customerId = checkCustomerId(input.customerId);
-  const columns = toColumns(input, now);
   const statusChangedAt = input.statusChangedAt != null ? pastInstant(input.statusChangedAt, 'statusChangedAt', now) : null;
-  const updates = [...columns.filter((c) => c.overwrite).map((c) => `${c.column} = excluded.${c.column}`), 'updated_at = now()'];
+  const columns = toColumns(input, now, statusChangedAt);
+  const updates = [
+    ...columns.filter((c) => c.overwrite).map((c) => `${c.column} = ${c.update ?? `excluded.${c.column}`}`),
+    'updated_at = now()',
+  ];
   const externalId = columns.find((c) => c.column === 'external_id')!.value;
   // The insert reads from the customer row (and queues it for rescoring): an unknown customer writes nothing.
   return inTransaction(db, (tx) =>

@@ -85,11 +85,46 @@ describe('the status history of a ticket', () => {
     const input = { customerId: 'cust_hist_now', externalId: 'T-1' };
     await server.gql(RecordSupportTicketDocument, { input: { ...input, openedAt: '2026-04-01T09:00:00Z' } });
     await server.gql(RecordSupportTicketDocument, { input: { ...input, status: 'PENDING' } });
-    await server.gql(RecordSupportTicketDocument, { input: { ...input, status: 'SOLVED' } });
+    const solved = await server.gql(RecordSupportTicketDocument, { input: { ...input, status: 'SOLVED' } });
     const changes = await statusChanges('cust_hist_now', 'T-1');
     expect(changes.map((change) => change.status)).toEqual(['OPEN', 'PENDING', 'SOLVED']);
     expectRecent(changes[1].changedAt);
     expectRecent(changes[2].changedAt);
+    // The ticket reads resolved when its SOLVED status was recorded.
+    expect(solved.recordSupportTicket.resolvedAt).toBe(changes[2].changedAt);
+
+    // Sent SOLVED again, it keeps that resolution; reopened, it has none; solved again, a new one.
+    const again = await server.gql(RecordSupportTicketDocument, { input: { ...input, status: 'SOLVED', csatRating: 5 } });
+    expect(again.recordSupportTicket.resolvedAt).toBe(changes[2].changedAt);
+    const open = await server.gql(RecordSupportTicketDocument, { input: { ...input, status: 'OPEN' } });
+    expect(open.recordSupportTicket.resolvedAt).toBeNull();
+    const resolvedAgain = await server.gql(RecordSupportTicketDocument, { input: { ...input, status: 'SOLVED' } });
+    const history = await statusChanges('cust_hist_now', 'T-1');
+    expect(history.map((change) => change.status)).toEqual(['OPEN', 'PENDING', 'SOLVED', 'OPEN', 'SOLVED']);
+    expect(resolvedAgain.recordSupportTicket.resolvedAt).toBe(history[4].changedAt);
+  });
+
+  it('resolves a ticket sent SOLVED without resolvedAt at statusChangedAt, not before its opening', async () => {
+    await createCustomer('cust_hist_solved_at');
+    const input = { customerId: 'cust_hist_solved_at', externalId: 'T-1' };
+    await server.gql(RecordSupportTicketDocument, { input: { ...input, openedAt: '2026-04-01T09:00:00Z' } });
+    const solved = await server.gql(RecordSupportTicketDocument, {
+      input: { ...input, status: 'SOLVED', statusChangedAt: '2026-04-02T10:00:00Z' },
+    });
+    expect(solved.recordSupportTicket.resolvedAt).toBe('2026-04-02T10:00:00.000Z');
+    expect(await statusChanges('cust_hist_solved_at', 'T-1')).toEqual([
+      { status: 'OPEN', changedAt: '2026-04-01T09:00:00.000Z' },
+      { status: 'SOLVED', changedAt: '2026-04-02T10:00:00.000Z' },
+    ]);
+    // A new ticket solved at a time before the opening it is given is resolved at its opening.
+    const early = await server.gql(RecordSupportTicketDocument, {
+      input: { ...input, externalId: 'T-2', status: 'SOLVED', openedAt: '2026-04-05T09:00:00Z', statusChangedAt: '2026-04-03T00:00:00Z' },
+    });
+    expect(early.recordSupportTicket.resolvedAt).toBe('2026-04-05T09:00:00.000Z');
+    expect((await statusChanges('cust_hist_solved_at', 'T-2')).map((change) => change.changedAt)).toEqual([
+      '2026-04-05T09:00:00.000Z',
+      '2026-04-05T09:00:00.000Z',
+    ]);
   });
 
   it('records a ticket first received already SOLVED as OPEN at its opening and SOLVED at its resolution', async () => {
@@ -117,6 +152,11 @@ describe('the status history of a ticket', () => {
     expect(changes[0]).toEqual({ status: 'OPEN', changedAt: '2026-05-10T08:00:00.000Z' });
     expect(changes.slice(1).map((change) => change.status)).toEqual(['SOLVED']);
     expectRecent(changes[1].changedAt);
+    const [ticket] = await query<{ resolvedAt: Date }>(
+      db,
+      `select resolved_at as "resolvedAt" from support_ticket where customer_id = 'cust_hist_solved' and external_id = 'T-2'`,
+    );
+    expect(new Date(ticket.resolvedAt).toISOString()).toBe(changes[1].changedAt);
   });
 
   it('records a reopening at now, after which the ticket is open again', async () => {
