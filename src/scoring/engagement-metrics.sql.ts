@@ -152,13 +152,20 @@ class EngagementPlan {
 function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): string {
   const w = checkedDays(r.windowDays);
   const b = r.baselineDays === undefined ? 0 : checkedDays(r.baselineDays);
+  // The days the baseline observed: no more than the account has been in use (`a.observed_days`, null
+  // without activity), or the days before its first activity would count as days without any.
+  const observed = `least(${b}.0, a.observed_days)`;
   // Null when the baseline holds nothing before the window (a new or returning account): there is
   // no usual level to compare with, and the window over itself would read as usage doubling.
   const rateRatio = (recent: string, baseline: string) =>
-    `case when ${baseline} = ${recent} then null else least(2.0, (${recent})::float8 / ${w} / ((${baseline})::float8 / ${b})) end`;
+    `case when ${baseline} = ${recent} then null else least(2.0, (${recent})::float8 / ${w} / ((${baseline})::float8 / ${observed})) end`;
+  // The `_vs_prior` metrics compare with the whole baseline before the window: a younger account's first
+  // weeks (its setup, a trial) are no usual level to measure a decline against.
+  const young = `a.observed_days < ${b}`;
   // The baseline's days before the recent window: its sums less the window's, no further read.
   const priorRatio = (recent: string, baseline: string) =>
-    `case when ${baseline} = ${recent} then null else least(2.0, (${recent})::float8 / ${w} / ((${baseline} - ${recent})::float8 / ${b - w})) end`;
+    `case when ${baseline} = ${recent} or ${young} then null
+      else least(2.0, (${recent})::float8 / ${w} / ((${baseline} - ${recent})::float8 / ${b - w})) end`;
   const shareRatio = (recent: string, baseline: string) => `case when ${baseline} = 0 then null else (${recent})::float8 / ${baseline} end`;
   const daysSince = `extract(epoch from ('${asOfIso}'::timestamptz - a.last_at)) / 86400.0`;
   switch (r.metric) {
@@ -187,7 +194,7 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
       return priorRatio(plan.events(w), plan.events(b));
     case 'events_per_active_day_vs_prior': {
       const [events, days, baselineEvents, baselineDays] = [plan.events(w), plan.activeDays(w), plan.events(b), plan.activeDays(b)];
-      return `case when ${days} = 0 or ${baselineDays} = ${days} or ${baselineEvents} = ${events} then null
+      return `case when ${days} = 0 or ${baselineDays} = ${days} or ${baselineEvents} = ${events} or ${young} then null
         else least(2.0, (${events})::float8 / ${days} / ((${baselineEvents} - ${events})::float8 / (${baselineDays} - ${days}))) end`;
     }
     // Nobody came: no share of the usual team or features to speak of (the silence signals count it).
@@ -206,9 +213,10 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
       // The usual gap is the part of the window before the silence over its active days: the silence
       // itself is no part of the rhythm, or a long one would lengthen the gap it is measured in and
       // read as shorter the longer it lasts. Below 3 active days there is no rhythm to speak of, and a day is the unit.
+      // The window's days are those the account has been in use, as for the baselines.
       const activeDays = plan.activeDays(w);
       return `case when a.last_at is null then null
-        when ${activeDays} >= 3 then ${daysSince} / (greatest(${w}.0 - ${daysSince}, 1) / ${activeDays}) else ${daysSince} end`;
+        when ${activeDays} >= 3 then ${daysSince} / (greatest(least(${w}.0, a.observed_days) - ${daysSince}, 1) / ${activeDays}) else ${daysSince} end`;
     }
     default:
       throw new Error(`not an engagement metric: ${r.metric}`);
@@ -334,8 +342,13 @@ export async function aggregateEngagement(
        where d.customer_id = c.id and d.day >= ?::date and d.day < ?::date
        order by d.day desc limit 1
      ) latest_day on true
+     -- The account's first day of use: one index probe.
+     left join lateral (
+       select d.day from engagement_day d where d.customer_id = c.id order by d.day limit 1
+     ) first_day on true
      cross join lateral (
-       select nullif(greatest(coalesce(t.last_at, '-infinity'), case when latest_day.last_at > '${scanStart}'::timestamptz then latest_day.last_at end), '-infinity') as last_at
+       select nullif(greatest(coalesce(t.last_at, '-infinity'), case when latest_day.last_at > '${scanStart}'::timestamptz then latest_day.last_at end), '-infinity') as last_at,
+              extract(epoch from ('${asOfIso}'::timestamptz - (first_day.day::timestamp at time zone 'UTC'))) / 86400.0 as observed_days
      ) a`,
     [json(ids), utcDate(end - extent * DAY_MS), utcDate(end), utcDate(end - scanDays * DAY_MS), utcDate(end)],
   );

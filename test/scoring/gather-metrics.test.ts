@@ -42,8 +42,8 @@ const REQUESTS: MetricRequest[] = (() => {
     { metric: 'feature_days_per_feature', windowDays: 3, baselineDays: 30, key: 'feature_days_per_feature_3_30' },
     { metric: 'events_vs_prior', windowDays: 21, baselineDays: 60, key: 'events_vs_prior_21_60' },
     { metric: 'active_days_vs_prior', windowDays: 21, baselineDays: 60, key: 'active_days_vs_prior_21_60' },
-    { metric: 'active_days_vs_prior', windowDays: 5, baselineDays: 9, key: 'active_days_vs_prior_5_9' },
-    { metric: 'events_per_active_day_vs_prior', windowDays: 5, baselineDays: 9, key: 'events_per_active_day_vs_prior_5_9' },
+    { metric: 'active_days_vs_prior', windowDays: 5, baselineDays: 14, key: 'active_days_vs_prior_5_14' },
+    { metric: 'events_per_active_day_vs_prior', windowDays: 5, baselineDays: 14, key: 'events_per_active_day_vs_prior_5_14' },
     { metric: 'nps_mean_score', windowDays: 90, key: 'nps_mean_score_90' },
   ] as MetricRequest[])
     byKey.set(r.key, r);

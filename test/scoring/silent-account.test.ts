@@ -38,8 +38,11 @@ beforeAll(async () => {
   for (const id of ['cust_silent', 'cust_weekdays']) {
     await server.gql(UpsertCustomerDocument, { input: { id, name: id, signedUpAt: at(0, 0), arrCents: 2_400_000 } });
   }
+  // A younger account: signed up on day 60, daily for five weeks, silent from day 95.
+  await server.gql(UpsertCustomerDocument, { input: { id: 'cust_young', name: 'cust_young', signedUpAt: at(60, 0), arrCents: 2_400_000 } });
   const events = [];
   for (let day = 0; day < 60; day++) events.push(...dayOfActivity('cust_silent', day));
+  for (let day = 60; day < 95; day++) events.push(...dayOfActivity('cust_young', day));
   for (let day = 0; day < 125; day++) {
     const weekday = new Date(day0 + day * DAY).getUTCDay();
     if (weekday !== 0 && weekday !== 6) events.push(...dayOfActivity('cust_weekdays', day));
@@ -49,7 +52,7 @@ beforeAll(async () => {
   // Daily scoring at 23:00 from day 30 to day 124: 95 runs.
   for (let day = 30; day < 125; day++) {
     const run = await server.gql(RefreshAllDocument, { asOf: at(day, 23) });
-    expect(run.refreshAllHealthScores).toMatchObject({ status: 'SUCCEEDED', customersScored: 2 });
+    expect(run.refreshAllHealthScores).toMatchObject({ status: 'SUCCEEDED', customersScored: day < 60 ? 2 : 3 });
   }
 }, 180_000);
 afterAll(() => server.stop());
@@ -57,6 +60,14 @@ afterAll(() => server.stop());
 it('drops an account that goes silent by at least one tier within 7 days', async () => {
   const lastActivity = Date.parse(at(59, 17));
   const changes = await server.gql(TierChangesDocument, { customerId: 'cust_silent', first: 100 });
+  const firstDrop = changes.tierChanges.edges.map((e) => e.node).find((c) => c.direction === 'WORSENED');
+  expect(firstDrop).toBeDefined();
+  expect(Date.parse(firstDrop!.changedAt) - lastActivity).toBeLessThanOrEqual(7 * DAY);
+});
+
+it('drops an account in use for only five weeks by a tier within 7 days of its silence, as an older one', async () => {
+  const lastActivity = Date.parse(at(94, 17));
+  const changes = await server.gql(TierChangesDocument, { customerId: 'cust_young', first: 100 });
   const firstDrop = changes.tierChanges.edges.map((e) => e.node).find((c) => c.direction === 'WORSENED');
   expect(firstDrop).toBeDefined();
   expect(Date.parse(firstDrop!.changedAt) - lastActivity).toBeLessThanOrEqual(7 * DAY);

@@ -72,12 +72,16 @@ function relativeMetricValue(
   const baselineStart = end - baselineDays * DAY_MS;
   const recent = activity.engagementEvents.filter((e) => within(e.occurredAt, start, end));
   const baseline = activity.engagementEvents.filter((e) => within(e.occurredAt, baselineStart, end));
+  const observed = Math.min(baselineDays, daysInUse(activity, end) ?? baselineDays);
+  // The `_vs_prior` metrics compare with the whole baseline before the window: a younger account's first
+  // weeks (its setup, a trial) are no usual level to measure a decline against.
+  const young = observed < baselineDays;
   // Null when the baseline holds nothing before the window: there is no usual level to compare with.
   const rateRatio = (recentCount: number, baselineCount: number) =>
-    baselineCount === recentCount ? null : Math.min(2, recentCount / windowDays / (baselineCount / baselineDays));
+    baselineCount === recentCount ? null : Math.min(2, recentCount / windowDays / (baselineCount / observed));
   // The rate of the recent window against the rate of the baseline's days before it.
   const priorRatio = (recentCount: number, baselineCount: number) =>
-    baselineCount === recentCount
+    baselineCount === recentCount || young
       ? null
       : Math.min(2, recentCount / windowDays / ((baselineCount - recentCount) / (baselineDays - windowDays)));
   const shareRatio = (recentCount: number, baselineCount: number) => (baselineCount === 0 ? null : recentCount / baselineCount);
@@ -95,7 +99,7 @@ function relativeMetricValue(
     case 'events_per_active_day_vs_prior': {
       const recentDays = distinct(recent.map(utcDay));
       const priorDays = distinct(baseline.map(utcDay)) - recentDays;
-      if (recentDays === 0 || priorDays === 0 || baseline.length === recent.length) return null;
+      if (recentDays === 0 || priorDays === 0 || baseline.length === recent.length || young) return null;
       return Math.min(2, recent.length / recentDays / ((baseline.length - recent.length) / priorDays));
     }
     case 'active_users_trend':
@@ -112,6 +116,13 @@ function relativeMetricValue(
     }
   }
   throw new Error(`${metric} has no baseline`);
+}
+
+/** Days from the UTC start of the account's first day with an engagement event to `end`; null without one by then. */
+function daysInUse(activity: ActivityLog, end: number): number | null {
+  let first = Number.POSITIVE_INFINITY;
+  for (const e of activity.engagementEvents) first = Math.min(first, e.occurredAt.getTime());
+  return first > end ? null : (end - Math.floor(first / DAY_MS) * DAY_MS) / DAY_MS;
 }
 
 /** Inclusive-end window test: from < t ≤ to. */
@@ -174,7 +185,8 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
     );
     if (last === Number.NEGATIVE_INFINITY) return null;
     const daysSince = (w.end - last) / DAY_MS;
-    return daysSince / (activeDays >= 3 ? Math.max(w.windowDays - daysSince, 1) / activeDays : 1);
+    const observed = Math.min(w.windowDays, daysInUse(w.activity, w.end) ?? w.windowDays);
+    return daysSince / (activeDays >= 3 ? Math.max(observed - daysSince, 1) / activeDays : 1);
   },
   payment_failure_streak: ({ activity, payments, end }) => {
     const all = activity.payments ?? [];

@@ -27,19 +27,23 @@
  * Metrics relative to the account's own history. The recent window is `(asOf − W, asOf]` (W =
  * `windowDays`), the baseline the longer window `(asOf − B, asOf]` (B = `baselineDays` > W) that
  * contains it: the account's usual level, recent days included, so a baseline never reads further
- * back than B days.
+ * back than B days. An account in use for fewer than B days (since the UTC start of its first day
+ * with an engagement event) has a baseline of those days instead in the `_trend` metrics: the days
+ * before it began are no part of its usual level.
  * - `active_days_trend`: (active days in the recent window / W) ÷ (active days in the baseline / B),
  *   capped at 2; null when the baseline has no active day (nothing to compare with).
  * - `events_trend`: the same with engagement event counts.
  * - `active_days_vs_prior`: (active days in the recent window / W) ÷ (active days in the rest of the
  *   baseline, `(asOf − B, asOf − W]`, / (B − W)), capped at 2; null when that earlier part has no
- *   active day. The recent days are left out of what they are compared with, so a step down reads
+ *   active day, or when the account has been in use for fewer than B days (its first weeks, a setup or
+ *   a trial, are no usual level to measure a decline against). The recent days are left out of what they are compared with, so a step down reads
  *   at its full depth while it lasts instead of diluted by itself (a halving 21 days old reads 0.5,
  *   not 0.6).
  * - `events_vs_prior`: the same with engagement event counts.
  * - `events_per_active_day_vs_prior`: how busy a day of use is, against the days before the window:
  *   events per active day in the recent window ÷ events per active day in the baseline's days before
- *   it, at most 2; null when either has no active day. A team that does half as much on the days it
+ *   it, at most 2; null when either has no active day, or for an account in use for fewer than B
+ *   days, as `active_days_vs_prior`. A team that does half as much on the days it
  *   still comes reads 0.5, whatever its cadence: an account that comes on random days, or is back
  *   from a holiday, keeps its usual number of events on each day it comes.
  * - `active_users_trend`: distinct non-null `userId`s in the recent window ÷ distinct ones in the
@@ -58,7 +62,8 @@
  * - `seat_utilisation`: distinct users in the window ÷ seats in effect at asOf (the latest plan
  *   change at or before asOf, else the customer's seats); null without seats.
  * - `silence_vs_cadence`: days since the last activity ÷ the account's usual gap between active days,
- *   the window's days before the silence ÷ its active days (1 for a daily account, 1.4 for a weekday one, 3.5 for
+ *   the window's days before the silence (those since the account's first day of use, for an
+ *   account younger than the window) ÷ its active days (1 for a daily account, 1.4 for a weekday one, 3.5 for
  *   two days a week; 1 with fewer than 3 active days: no rhythm to speak of); null without activity
  *   in the last 180 days (SILENCE_LOOKBACK_DAYS).
  * - `payment_failure_streak`: FAILED payments in the window after the last PAID one at or before asOf.

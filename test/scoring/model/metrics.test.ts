@@ -160,15 +160,16 @@ describe('metricsFromActivity (the reference for the SQL aggregates)', () => {
     // Two events a day for 39 days, then every other day one event for the last 21 days (11 of them).
     const before = Array.from({ length: 39 }, (_, d) => [event(21.2 + d), event(21.3 + d)]).flat();
     const halved = Array.from({ length: 11 }, (_, d) => event(0.5 + 2 * d));
-    const log = [...before, ...halved];
+    // In use since long before the baseline (an event 75 days ago, outside it).
+    const log = [event(75), ...before, ...halved];
     expect(measure('active_days_vs_prior', log)).toBeCloseTo(11 / 21 / (39 / 39));
     expect(measure('events_vs_prior', log)).toBeCloseTo(11 / 21 / (78 / 39));
     // Against a baseline that holds the recent days, the same step reads shallower.
     expect(measure('events_trend', log)).toBeCloseTo(11 / 21 / (89 / 60));
     // The usual level kept: 1; more use than before: capped at 2; nothing before the window: no baseline.
-    const steady = Array.from({ length: 60 }, (_, d) => event(d + 0.5));
+    const steady = [event(75), ...Array.from({ length: 60 }, (_, d) => event(d + 0.5))];
     expect(measure('active_days_vs_prior', steady)).toBeCloseTo(1);
-    expect(measure('events_vs_prior', [event(30), ...Array.from({ length: 40 }, (_, d) => event(0.1 + d / 2))])).toBe(2);
+    expect(measure('events_vs_prior', [event(75), event(30), ...Array.from({ length: 40 }, (_, d) => event(0.1 + d / 2))])).toBe(2);
     expect(measure('events_vs_prior', [event(1), event(2)])).toBeNull();
     expect(measure('active_days_vs_prior', [])).toBeNull();
   });
@@ -181,15 +182,15 @@ describe('metricsFromActivity (the reference for the SQL aggregates)', () => {
         asOf,
       ).value;
     const eventsOn = (day: number, count: number) => Array.from({ length: count }, (_, k) => event(day + 0.3 + k / 100));
-    // Four events a day for 39 days, then two a day on the same days: half as busy.
-    const before = Array.from({ length: 39 }, (_, d) => eventsOn(21 + d, 4)).flat();
+    // Four events a day for 39 days, then two a day on the same days: half as busy (in use since day 75).
+    const before = [event(75), ...Array.from({ length: 39 }, (_, d) => eventsOn(21 + d, 4)).flat()];
     const lighter = Array.from({ length: 21 }, (_, d) => eventsOn(d, 2)).flat();
     expect(measure([...before, ...lighter])).toBeCloseTo(0.5);
     // Every other day, four events each: fewer days, each as busy as before.
     const fewerDays = Array.from({ length: 11 }, (_, d) => eventsOn(2 * d, 4)).flat();
     expect(measure([...before, ...fewerDays])).toBeCloseTo(1);
     // Three days of eight events after a three-week holiday of a twice-a-week account: busier days, not fewer.
-    const twiceAWeek = Array.from({ length: 11 }, (_, w) => [...eventsOn(21 + 3.5 * w, 4)]).flat();
+    const twiceAWeek = [event(75), ...Array.from({ length: 11 }, (_, w) => [...eventsOn(21 + 3.5 * w, 4)]).flat()];
     expect(measure([...twiceAWeek, ...eventsOn(1, 8), ...eventsOn(2, 8)])).toBeCloseTo(2);
     // No day of use in the window, or none before it: nothing to compare.
     expect(measure(before)).toBeNull();
@@ -282,14 +283,33 @@ describe("metrics relative to the account's own history (the reference)", () => 
   const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
   it('rates recent active days against the baseline that contains them, and has no value without a baseline', () => {
-    const halfRecently = daily([...range(0, 20).filter((d) => d % 2 === 0), ...range(21, 59)], () => ['u1']);
+    // In use since day 75, before the baseline.
+    const halfRecently = daily([...range(0, 20).filter((d) => d % 2 === 0), ...range(21, 59), 75], () => ['u1']);
     // 11 active days in the last 21; 50 in the last 60.
     expect(relative(halfRecently, 'active_days_trend', 21, 60)).toBeCloseTo(11 / 21 / (50 / 60), 10);
     expect(relative({ engagementEvents: [] }, 'active_days_trend', 21, 60)).toBeNull();
   });
 
+  it('measures a young account against the days it has been in use, not against days before it began', () => {
+    // Daily for the last 30 days: its usual level is daily, though the 60-day baseline holds 30 active days.
+    const month = daily(range(0, 29), () => ['u1']);
+    expect(relative(month, 'active_days_trend', 21, 60)).toBeCloseTo(1, 1);
+    // Its first weeks are no usual level to measure a decline against: no `_vs_prior` value before
+    // it has been in use for the whole baseline.
+    const halved = daily([...range(0, 20).filter((d) => d % 2 === 0), ...range(21, 44)], () => ['u1']);
+    expect(relative(halved, 'active_days_vs_prior', 21, 60)).toBeNull();
+    expect(relative(halved, 'events_per_active_day_vs_prior', 21, 60)).toBeNull();
+    const older = daily([...range(0, 20).filter((d) => d % 2 === 0), ...range(21, 61)], () => ['u1']);
+    expect(relative(older, 'active_days_vs_prior', 21, 60)).toBeCloseTo(11 / 21, 1);
+    expect(relative(older, 'events_per_active_day_vs_prior', 21, 60)).toBe(1);
+    // Silent for 3 days after 30 daily ones: 3 of its usual one-day gaps, not 3 of two-day ones.
+    const silent = daily(range(3, 32), () => ['u1']);
+    expect(relative(silent, 'active_days_trend', 21, 60)).toBeLessThan(1);
+    expect(metricsFromActivity(silent, [{ metric: 'silence_vs_cadence', windowDays: 60, key: 'value' }], asOf).value).toBeCloseTo(3, 0);
+  });
+
   it('sees a champion leaving: the share of the usual users still seen, while active days hold', () => {
-    const championLeft = daily(range(0, 59), (d) => (d < 14 ? ['u1'] : ['u1', 'u2', 'u3', 'u4']));
+    const championLeft = daily([...range(0, 59), 75], (d) => (d < 14 ? ['u1'] : ['u1', 'u2', 'u3', 'u4']));
     expect(relative(championLeft, 'active_users_trend', 14, 60)).toBe(1 / 4);
     expect(relative(championLeft, 'active_days_trend', 14, 60)).toBe(1);
   });

@@ -39,6 +39,22 @@ describe('the silent-account promise (default model, daily scoring)', () => {
     },
   );
 
+  // A young account's rhythm is measured over the days it has been in use, not over the whole
+  // 60-day window: counted from before it began, a daily account's usual gap read longer than a day.
+  it.each([7, 14, 30, 45])('keeps the promise for a daily account in use for only %i days', (daysInUse) => {
+    for (const hour of [24, 9]) {
+      const days = simulateDailyScoring(
+        model,
+        activityCalendar(daysInUse, () => true),
+        { days: daysInUse + 10, scoringHour: hour },
+      );
+      const before = days[daysInUse - 1];
+      const firstDrop = days.find((d) => d.day >= daysInUse && severity(d.tierKey) > severity(before.tierKey));
+      expect([hour, firstDrop?.daysSinceLastActivity]).toEqual([hour, expect.any(Number)]);
+      expect(firstDrop!.daysSinceLastActivity!).toBeLessThan(7);
+    }
+  });
+
   it('raises a silence alert for the team on the 6th day after the last activity, not before', () => {
     const days = silentAccount(24);
     const silenceAlerts = days.filter((d) => d.actions.some((a) => a.playbook === 'silence'));
