@@ -102,6 +102,8 @@ interface HistoryRow {
    * scoring now: a trend or a drop across a model change measures the change, not the customer.
    */
   earlierScore: number | null;
+  /** Whether the point a trend window ago was scored by another model version: the trend is then not measured. */
+  trendAcrossModels: boolean | null;
   peakScore: number | null;
   /** The penalties the previous score applied (read only for a model with `penaltyHysteresis`). */
   previousPenalties?: string[] | null;
@@ -225,6 +227,7 @@ async function readBatchInputs(
      select c.id, prev.score as "previousScore", prev.tier as "previousTier", prev.model_version = ? as "previousSameModel",
             prev.model_version as "previousModelVersion",
             case when earlier.model_version = ? then earlier.score end as "earlierScore", peak.score as "peakScore",
+            earlier.model_version <> ? as "trendAcrossModels",
             next.id::text as "nextId", next.tier as "nextTier"
             ${readFlags ? `, ${appliedPenaltyNames('prev.penalties')} as "previousPenalties"` : ''}
      from jsonb_array_elements_text(?::jsonb) as c(id) cross join p
@@ -239,7 +242,7 @@ async function readBatchInputs(
                         and h.model_version = ?) peak on true
      left join lateral (select h.id, h.tier from health_score h where h.customer_id = c.id and h.as_of > p.as_of
                         order by h.as_of, h.id limit 1) next on true`,
-    [asOfIso, model.version, model.version, idsJson, model.version],
+    [asOfIso, model.version, model.version, model.version, idsJson, model.version],
   );
   // A backfill runs no playbook, so it needs no cooldown history. A live scoring counts every action
   // already logged, those of a concurrent scoring of the customer whose "now" came a moment later too
@@ -295,7 +298,7 @@ function plannedOutreach(
       past?.previousScore != null && past.previousTier && past.previousSameModel
         ? { score: past.previousScore, tierKey: past.previousTier }
         : null,
-    current: { score: result.score, tierKey: tier.key, trend, lifecycleStage },
+    current: { score: result.score, tierKey: tier.key, trend, lifecycleStage, trendUnknown: past?.trendAcrossModels === true },
     peakScoreInDropWindow: past?.peakScore ?? null,
     daysSinceLastActivity: lastActivityAt ? (asOf.getTime() - lastActivityAt.getTime()) / DAY_MS : null,
     wasPreviouslyActive: lastActivityAt !== null,
