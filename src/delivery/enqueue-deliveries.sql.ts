@@ -27,8 +27,8 @@ export const DIGEST_KEY_SQL = `'digest:' || d.destination_id || ':' || coalesce(
  * For each DECIDED action of `actionIds`, one delivery per active destination whose filter matches
  * it. Customer-facing deliveries beyond `customerMessagesPerWeek` for their customer in the last 7
  * days are written SKIPPED_WEEKLY_CAP and not queued: those that may reach the customer (email and
- * webhook; not Slack, a team channel), counting those sent or still being tried, not dead or
- * cancelled. The PENDING deliveries of a destination without digest become batch jobs of up to
+ * webhook; not Slack, a team channel, nor an email to a customer without a contact address),
+ * counting those sent or still being tried, not dead or cancelled. The PENDING deliveries of a destination without digest become batch jobs of up to
  * DELIVERIES_PER_BATCH_JOB each; those of a digest
  * destination join (or start) the one job of their destination and CSM, due `digestSeconds` after
  * it was started. Returns the deliveries written.
@@ -38,12 +38,15 @@ export async function enqueueDeliveries(tx: Db, actionIds: readonly string[], cu
   const [row] = await query<{ deliveries: number }>(
     tx,
     `with actions as (
-       select o.id, o.customer_id, o.audience, o.playbook, o.to_tier, c.csm_owner
+       select o.id, o.customer_id, o.audience, o.playbook, o.to_tier, c.csm_owner, c.contact_email
        from outreach_action o join customer c on c.id = o.customer_id
        where o.id in (select jsonb_array_elements_text(?::jsonb)::bigint) and o.status = 'DECIDED'
      ), matched as (
-       -- A customer-facing action posted to Slack tells the team; it never reaches the customer.
-       select a.*, dst.id as destination_id, (a.audience = 'CUSTOMER' and dst.kind <> 'SLACK') as reaches_customer
+       -- A customer-facing action posted to Slack tells the team; it never reaches the customer. Nor
+       -- does an email to a customer without a contact address (it is DEAD at its first attempt): it
+       -- takes no place of the week's that a webhook could use.
+       select a.*, dst.id as destination_id,
+              (a.audience = 'CUSTOMER' and dst.kind <> 'SLACK' and not (dst.kind = 'EMAIL' and a.contact_email is null)) as reaches_customer
        from actions a
        join destination dst on ${destinationIsActiveSql('dst')}
         and (dst.audience is null or dst.audience = a.audience)

@@ -14,8 +14,10 @@ import { GatheredCustomer, gatherMetrics } from './gather-metrics.sql';
 import { relinkPoints, RelinkRow } from './history-links';
 import { MARK_BACKGROUND_WORK } from '../infra/shutdown-drain';
 import { appliedPenaltyNames, encodePenalties, encodeSignals, StoredPenalty, StoredSignal } from './signal-storage';
+import { loadModelConfigs } from './scoring-model.service';
 import {
   assessCustomer,
+  carriedFlags,
   decidePlaybookActions,
   metricRequests,
   OutreachStatus,
@@ -93,11 +95,15 @@ interface HistoryRow {
   previousTier: string | null;
   /** Whether the previous point was scored by the model scoring now (null without one). */
   previousSameModel: boolean | null;
+  /** The model version that scored the previous point (null without one). */
+  previousModelVersion: number | null;
   /**
    * The score a trend window ago and the highest in the drop window, both among points of the model
    * scoring now: a trend or a drop across a model change measures the change, not the customer.
    */
   earlierScore: number | null;
+  /** Whether the point a trend window ago was scored by another model version: the trend is then not measured. */
+  trendAcrossModels: boolean | null;
   peakScore: number | null;
   /** The penalties the previous score applied (read only for a model with `penaltyHysteresis`). */
   previousPenalties?: string[] | null;
@@ -167,6 +173,8 @@ interface BatchInputs {
   customers: CustomerRow[];
   gathered: Map<string, GatheredCustomer>;
   historyById: Map<string, HistoryRow>;
+  /** The other model versions that applied flags at previous points: the flags they define as this one does carry on. */
+  previousModels: Map<number, ScoringModelConfig>;
   outreachById: Map<string, RecentAction[]>;
 }
 
@@ -217,7 +225,9 @@ async function readBatchInputs(
     tx,
     `with p as (select ?::timestamptz as as_of)
      select c.id, prev.score as "previousScore", prev.tier as "previousTier", prev.model_version = ? as "previousSameModel",
+            prev.model_version as "previousModelVersion",
             case when earlier.model_version = ? then earlier.score end as "earlierScore", peak.score as "peakScore",
+            earlier.model_version <> ? as "trendAcrossModels",
             next.id::text as "nextId", next.tier as "nextTier"
             ${readFlags ? `, ${appliedPenaltyNames('prev.penalties')} as "previousPenalties"` : ''}
      from jsonb_array_elements_text(?::jsonb) as c(id) cross join p
@@ -232,7 +242,7 @@ async function readBatchInputs(
                         and h.model_version = ?) peak on true
      left join lateral (select h.id, h.tier from health_score h where h.customer_id = c.id and h.as_of > p.as_of
                         order by h.as_of, h.id limit 1) next on true`,
-    [asOfIso, model.version, model.version, idsJson, model.version],
+    [asOfIso, model.version, model.version, model.version, idsJson, model.version],
   );
   // A backfill runs no playbook, so it needs no cooldown history. A live scoring counts every action
   // already logged, those of a concurrent scoring of the customer whose "now" came a moment later too
@@ -251,7 +261,21 @@ async function readBatchInputs(
     list.push({ playbook: o.playbook, action: o.action, createdAt: new Date(o.createdAt), status: o.status as RecentAction['status'] });
     outreachById.set(o.customerId, list);
   }
-  return { customers, gathered, historyById: new Map(history.map((h) => [h.id, h])), outreachById };
+  // After a model change, the versions that applied the previous flags (one statement; none otherwise).
+  const previousModels = await loadModelConfigs(
+    tx,
+    history
+      .filter((h) => !h.previousSameModel && h.previousModelVersion !== null && h.previousPenalties?.length)
+      .map((h) => h.previousModelVersion as number),
+  );
+  return { customers, gathered, historyById: new Map(history.map((h) => [h.id, h])), previousModels, outreachById };
+}
+
+/** The flags the previous point applied that this scoring carries on: all under the same model, else those defined alike (carriedFlags). */
+function previousFlags(past: HistoryRow | undefined, previousModels: Map<number, ScoringModelConfig>, config: ScoringModelConfig) {
+  if (!past?.previousPenalties) return null;
+  if (past.previousSameModel) return new Set(past.previousPenalties);
+  return carriedFlags(past.previousPenalties, previousModels.get(past.previousModelVersion as number) ?? null, config);
 }
 
 /** One customer's playbook actions for this scoring, less the suppressions already logged in this cooldown. */
@@ -274,7 +298,7 @@ function plannedOutreach(
       past?.previousScore != null && past.previousTier && past.previousSameModel
         ? { score: past.previousScore, tierKey: past.previousTier }
         : null,
-    current: { score: result.score, tierKey: tier.key, trend, lifecycleStage },
+    current: { score: result.score, tierKey: tier.key, trend, lifecycleStage, trendUnknown: past?.trendAcrossModels === true },
     peakScoreInDropWindow: past?.peakScore ?? null,
     daysSinceLastActivity: lastActivityAt ? (asOf.getTime() - lastActivityAt.getTime()) / DAY_MS : null,
     wasPreviouslyActive: lastActivityAt !== null,
@@ -324,9 +348,9 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
       lastActivityAt,
       previousTierKey: previousTier,
       earlierScore: past?.earlierScore ?? null,
-      // Flags of another model version are not this model's, though a flag may keep its name: a
+      // Flags of another model version carry on only where this model defines them alike: a
       // redefined one starts afresh, its start conditions asked.
-      previousPenalties: past?.previousPenalties && past.previousSameModel ? new Set(past.previousPenalties) : null,
+      previousPenalties: previousFlags(past, inputs.previousModels, config),
     });
     const { result, tier, trend, lifecycleStage, accountNps } = assessment;
     plan.scoreRows.push({

@@ -42,6 +42,17 @@ export function loadModelVersion(db: Db, loaders: LoaderRegistry, version: numbe
     .load(version);
 }
 
+/** The configs of stored model versions, by version (an unknown one is left out): one statement. */
+export async function loadModelConfigs(db: Db, versions: readonly number[]): Promise<Map<number, ScoringModelConfig>> {
+  if (versions.length === 0) return new Map();
+  const rows = await query<{ version: number; config: ScoringModelConfig }>(
+    db,
+    'select version, config from scoring_model where version in (select jsonb_array_elements_text(?::jsonb)::int)',
+    [json([...new Set(versions)])],
+  );
+  return new Map(rows.map((row) => [row.version, row.config]));
+}
+
 /** Validates and activates `config` as a new version; `shippedDefault` marks the product's own default (see adoptCurrentDefaultModel). */
 export async function updateScoringModel(db: Db, config: ScoringModelConfig, { shippedDefault = false } = {}): Promise<ActiveModel> {
   const errors = validateModel(config);

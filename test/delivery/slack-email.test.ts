@@ -5,7 +5,7 @@ import { SMTPServer } from 'smtp-server';
 import { createKey, post } from '../helpers/auth';
 import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
-import { DELIVERY_TEST_ENV, ok, Receiver, scoreNow, seedDecliningAccounts, startReceiver, waitFor } from './support';
+import { DELIVERY_TEST_ENV, ok, Receiver, scoreNow, seedDecliningAccounts, SIGNING_SECRET, startReceiver, waitFor } from './support';
 
 let server: TestServer;
 let slack: Receiver;
@@ -15,6 +15,11 @@ const mails: Array<{ to: string[]; raw: string }> = [];
 const CREATE = `mutation($input: DestinationInput!) { createDestination(input: $input) { id } }`;
 const DELIVERIES = `query($customerId: ID) { outreachLog(customerId: $customerId, first: 50) { edges { node { audience action
   deliveries { status lastError destination { kind name } } } } } }`;
+
+async function destinationId(name: string): Promise<string> {
+  const data = await ok(server, '{ destinations(first: 100) { edges { node { id name } } } }');
+  return data.destinations.edges.find((e: any) => e.node.name === name).node.id;
+}
 
 async function deliveriesOf(customerId: string) {
   const data = await ok(server, DELIVERIES, { customerId });
@@ -189,6 +194,37 @@ describe('Slack and email destinations', () => {
       expect(emailed.filter((d: any) => d.status === 'SKIPPED_WEEKLY_CAP')).toHaveLength(emailed.length - 1);
     } finally {
       await channel.stop();
+    }
+  });
+
+  it('counts no email to a customer without a contact address against the cap: it cannot reach them, and a webhook may', async () => {
+    const crm = await startReceiver(SIGNING_SECRET);
+    try {
+      await ok(server, CREATE, {
+        input: { kind: 'EMAIL', name: 'mail-n', emailFrom: 'cs@vendor.example', filter: { audience: 'CUSTOMER' } },
+      });
+      await ok(server, CREATE, {
+        input: { kind: 'WEBHOOK', name: 'crm', url: crm.url, signingSecret: SIGNING_SECRET, filter: { audience: 'CUSTOMER' } },
+      });
+      // An empty contact address is stored as none.
+      await seedDecliningAccounts(server, ['cust_n1'], { contactEmail: '' });
+      await scoreNow(server, ['cust_n1']);
+      const settled = await waitFor(async () => {
+        // (Other tests' Slack destinations, their receivers stopped, are left out.)
+        const list = (await deliveriesOf('cust_n1')).filter((d: any) => d.audience === 'CUSTOMER' && d.destination.kind !== 'SLACK');
+        return list.length > 0 && list.every((d: any) => ['DELIVERED', 'SKIPPED_WEEKLY_CAP', 'DEAD'].includes(d.status)) && list;
+      }, 'customer-facing deliveries settled');
+      const emailed = settled.filter((d: any) => d.destination.kind === 'EMAIL');
+      const posted = settled.filter((d: any) => d.destination.name === 'crm');
+      // CUSTOMER_MESSAGES_PER_WEEK=1: the week's one message goes to the CRM (the doomed email took it).
+      expect(posted.filter((d: any) => d.status === 'DELIVERED')).toHaveLength(1);
+      expect(posted.filter((d: any) => d.status === 'SKIPPED_WEEKLY_CAP')).toHaveLength(posted.length - 1);
+      // Each email is tried and found to have no address, none held back by the cap.
+      expect(emailed.length).toBeGreaterThan(0);
+      expect(emailed.every((d: any) => d.status === 'DEAD' && d.lastError === 'the customer has no contactEmail')).toBe(true);
+    } finally {
+      for (const name of ['mail-n', 'crm']) await ok(server, `mutation { deleteDestination(id: "${await destinationId(name)}") { id } }`);
+      await crm.stop();
     }
   });
 

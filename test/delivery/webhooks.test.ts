@@ -166,6 +166,35 @@ describe('webhook destinations', () => {
     for (const delivery of delivered as any[]) expect(ids.has(delivery.id)).toBe(true);
   });
 
+  it('carries the score before the one that fired the playbook, even when the customer was scored again before it was sent', async () => {
+    await seedDecliningAccounts(server, ['cust_w9']);
+    const seeded = await ok(server, `{ healthScore(customerId: "cust_w9") { score } }`);
+    receiver.status = 503;
+    try {
+      await scoreNow(server, ['cust_w9']);
+      await waitFor(async () => {
+        const list = await deliveriesOf('cust_w9');
+        return list.length > 0 && list.every((d: any) => d.status === 'RETRYING') && list;
+      }, 'deliveries retrying');
+      // A later scoring (an hourly run, a new signal) before the receiver is back: within the cooldown, nothing new is sent.
+      await scoreNow(server, ['cust_w9']);
+    } finally {
+      receiver.status = 204;
+    }
+    const delivered = await waitFor(async () => {
+      const list = await deliveriesOf('cust_w9');
+      return list.every((d: any) => d.status === 'DELIVERED') && list;
+    }, 'deliveries delivered');
+    const ids = new Set(delivered.map((d: any) => d.id));
+    const actions = receiver.received.filter((r) => ids.has(r.id)).map((r) => r.body.data.actions[0]);
+    expect(actions.length).toBeGreaterThan(0);
+    for (const action of actions) {
+      // The payload's score is the action's; the one before it is the seeded point's, not the action's own score again.
+      expect(action.previousScore).toBe(seeded.healthScore.score);
+      expect(action.score).not.toBe(action.previousScore);
+    }
+  });
+
   it('does not make scoring wait for a receiver that has not answered', async () => {
     await seedDecliningAccounts(server, ['cust_w4', 'cust_w4b']);
     receiver.hold = true;

@@ -97,20 +97,42 @@ it('does not flag an account first scored at half its usual team', async () => {
   expect(await teamFlag('cust_fresh')).toMatchObject({ rawValue: 0.5, applied: false, kept: false, points: 0 });
 });
 
-it("does not keep a flag from a score of another model version: the new version's flag starts afresh", async () => {
+it('keeps a flag across model versions that define it alike, and starts a redefined one afresh', async () => {
   await server.gql(UpsertCustomerDocument, {
     input: { id: 'cust_versioned', name: 'cust_versioned', signedUpAt: daysAgo(300, 0), arrCents: 1_000_000, seats: 25 },
   });
   await track(team('cust_versioned', 9));
   expect(await teamFlag('cust_versioned')).toMatchObject({ rawValue: 0.45, applied: true });
-  // The same configuration activated again is another version; at 10 of 20 its flag does not apply.
-  const model = await server.request<{ scoringModel: { config: Record<string, unknown> } }, unknown>('{ scoringModel { config } }');
-  const updated = await server.request('mutation ($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }', {
-    config: model.data!.scoringModel.config,
-  });
-  expect(updated.errors).toBeUndefined();
   await track(oneMoreUser('cust_versioned', 10));
+  expect(await teamFlag('cust_versioned')).toMatchObject({ rawValue: 0.5, applied: true, kept: true, tier: 'at_risk' });
+  const model = await server.request<{ scoringModel: { config: Record<string, unknown> } }, unknown>('{ scoringModel { config } }');
+  const config = model.data!.scoringModel.config;
+  const activate = async (next: unknown) => {
+    const updated = await server.request('mutation ($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }', {
+      config: next,
+    });
+    expect(updated.errors).toBeUndefined();
+  };
+  // The same configuration activated again is another version (as a new tier scheme or new weights
+  // are) that defines the flag alike: the preview says the account stays, and it does. The flag was
+  // dropped, and the account moved to healthy, at the activation alone.
+  expect(await previewedMove('cust_versioned')).toBeUndefined();
+  await activate(config);
+  expect(await teamFlag('cust_versioned')).toMatchObject({ rawValue: 0.5, applied: true, kept: true, tier: 'at_risk' });
+
+  // A version that defines the flag anew (another number of points) asks it afresh: at 10 of 20 it
+  // does not apply, and the preview says so before.
+  const penalties = (config.penalties as Array<{ name: string; points: number }>).map((penalty) =>
+    penalty.name === 'team_shrinking' ? { ...penalty, points: penalty.points - 1 } : penalty,
+  );
+  expect(await previewedMove('cust_versioned', { penalties })).toEqual({
+    customerId: 'cust_versioned',
+    fromTier: 'at_risk',
+    toTier: 'healthy',
+  });
+  await activate({ ...config, penalties });
   expect(await teamFlag('cust_versioned')).toMatchObject({ rawValue: 0.5, applied: false, kept: false, points: 0 });
+  await activate(config);
 });
 
 it('follows the threshold exactly under a model without the margin', async () => {

@@ -1,5 +1,6 @@
 // Activating a model version rescores everyone in the background, so tiers, summaries and the
 // worklist agree with the model now active; the presets are listed for the asking.
+import { DEFAULT_SCORING_MODEL } from '../../src/scoring/model';
 import { startTestServer, TestServer } from '../helpers/server';
 
 const DAY = 86_400_000;
@@ -83,4 +84,50 @@ it('runs no playbook for a tier that only the model change moved (no tier change
   expect(moved.customer).toMatchObject({ healthScore: scored.customer.healthScore, tier: 'monitor', trend: 'STABLE' });
   const after = await ok<{ outreachLog: { totalCount: number } }>('{ outreachLog(customerId: "cust_act_steady") { totalCount } }');
   expect(after.outreachLog.totalCount).toBe(before.outreachLog.totalCount);
+});
+
+it('runs no expansion play on a declining account that an activation alone reads as STABLE', async () => {
+  // The default model with a small flag for an open ticket: a busy account at the top of "healthy"
+  // drops a few points as a ticket opens, and its trend reads DECLINING.
+  const config = {
+    ...DEFAULT_SCORING_MODEL,
+    penalties: [
+      ...DEFAULT_SCORING_MODEL.penalties,
+      { name: 'open_ticket', metric: 'open_tickets', windowDays: 30, direction: 'at_least', threshold: 1, points: 6 },
+    ],
+  };
+  await ok('mutation ($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }', { config });
+  await server.app.scheduler.idle();
+  const id = 'cust_act_falling';
+  const events = Array.from({ length: 360 }, (_, i) => ({
+    customerId: id,
+    eventType: 'login',
+    userId: `u${i % 3}`,
+    feature: `f${Math.floor(i / 3) % 3}`,
+    occurredAt: daysAgo(Math.floor(i / 3) + 0.5),
+  }));
+  await ok(`mutation { upsertCustomer(input: { id: "${id}", name: "Falling", signedUpAt: "${daysAgo(200)}" }) { id } }`);
+  await ok('mutation ($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }', { events });
+  await ok(`mutation { refreshHealthScore(customerId: "${id}", asOf: "${daysAgo(10)}") { score } }`);
+  await ok(
+    `mutation { recordSupportTicket(input: { customerId: "${id}", externalId: "t1", openedAt: "${daysAgo(1)}", status: OPEN, severity: LOW }) { id } }`,
+  );
+  const falling = await ok<{ refreshHealthScore: { score: number; tier: string; trend: string } }>(
+    `mutation { refreshHealthScore(customerId: "${id}") { score tier trend } }`,
+  );
+  // In the best tier above the expansion play's 90, but falling: no upsell.
+  expect(falling.refreshHealthScore).toMatchObject({ tier: 'healthy', trend: 'DECLINING' });
+  expect(falling.refreshHealthScore.score).toBeGreaterThanOrEqual(90);
+  const expansion = `{ outreachLog(customerId: "${id}", playbook: "expansion") { totalCount } }`;
+  expect((await ok<{ outreachLog: { totalCount: number } }>(expansion)).outreachLog.totalCount).toBe(0);
+
+  // The same model activated again: its first points have no earlier point of their version, so the
+  // trend reads STABLE for a week; the account is still the falling one it was, and gets no upsell.
+  await ok('mutation ($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }', { config });
+  await server.app.scheduler.idle();
+  const rescored = await ok<{ customer: { trend: string; currentScore: { modelVersion: number } } }>(
+    `{ customer(id: "${id}") { trend currentScore { modelVersion } } }`,
+  );
+  expect(rescored.customer.trend).toBe('STABLE');
+  expect((await ok<{ outreachLog: { totalCount: number } }>(expansion)).outreachLog.totalCount).toBe(0);
 });

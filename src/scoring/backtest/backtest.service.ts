@@ -6,8 +6,16 @@
 import { ensure, InvalidInputError, NotFoundError } from '../../infra/errors';
 import { decodeCursor, encodeCursor, MAX_PAGE_SIZE, PageInfo } from '../../infra/pagination';
 import { Db, json, query, queryOne } from '../../infra/sql';
-import { getActiveModel } from '../scoring-model.service';
-import { assessCustomer, computeScore, metricRequests, readsPreviousFlags, ScoringModelConfig, validateModel } from '../model';
+import { getActiveModel, loadModelConfigs } from '../scoring-model.service';
+import {
+  assessCustomer,
+  carriedFlags,
+  computeScore,
+  metricRequests,
+  readsPreviousFlags,
+  ScoringModelConfig,
+  validateModel,
+} from '../model';
 import { BacktestReport, evaluateBacktest } from './evaluate';
 import { EvaluationSlots } from './evaluation-slots';
 import { fitSignalWeightsOffThread } from './fit-off-thread';
@@ -292,16 +300,25 @@ function movesAfter(moves: TierMove[], after: string | null): TierMove[] {
   return moves.filter((m) => m.arrCents < arrCents || (m.arrCents === arrCents && m.customerId > customerId));
 }
 
-/** The penalties each customer's latest score applied: the preview widens them as the next scoring would. */
-async function latestAppliedPenalties(db: Db, ids: string[]): Promise<Map<string, ReadonlySet<string>>> {
-  const rows = await query<{ id: string; applied: string[] }>(
+/**
+ * The flags each customer's latest score applied that a scoring under `config` would carry on: all
+ * of them where `config` defines them as the model version that scored it did (carriedFlags), as the
+ * next scoring would widen them.
+ */
+async function latestCarriedFlags(db: Db, ids: string[], config: ScoringModelConfig): Promise<Map<string, ReadonlySet<string>>> {
+  const rows = await query<{ id: string; version: number | null; applied: string[] }>(
     db,
-    `select c.id, ${appliedPenaltyNames('latest.penalties')} as applied
+    `select c.id, latest.model_version as version, ${appliedPenaltyNames('latest.penalties')} as applied
      from jsonb_array_elements_text(?::jsonb) as c(id)
-     left join lateral (select h.penalties from health_score h where h.customer_id = c.id order by h.as_of desc, h.id desc limit 1) latest on true`,
+     left join lateral (select h.penalties, h.model_version from health_score h where h.customer_id = c.id
+                        order by h.as_of desc, h.id desc limit 1) latest on true`,
     [json(ids)],
   );
-  return new Map(rows.map((row) => [row.id, new Set(row.applied)]));
+  const models = await loadModelConfigs(
+    db,
+    rows.filter((row) => row.version !== null && row.applied?.length).map((row) => row.version as number),
+  );
+  return new Map(rows.map((row) => [row.id, carriedFlags(row.applied ?? [], models.get(row.version as number) ?? null, config)]));
 }
 
 /**
@@ -348,9 +365,10 @@ async function previewOf(
       config.lifecycle.churnWindowDays + 1,
     );
     const applied = readsPreviousFlags(config)
-      ? await latestAppliedPenalties(
+      ? await latestCarriedFlags(
           db,
           batch.map((a) => a.id),
+          config,
         )
       : null;
     for (const account of batch) {

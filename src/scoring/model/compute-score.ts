@@ -318,6 +318,32 @@ export function readsPreviousFlags(model: ScoringModelConfig): boolean {
   return (model.penaltyHysteresis ?? 0) > 0 || model.penalties.some((p) => p.onlyWhen?.some((c) => c.startOnly === true));
 }
 
+/** A penalty's definition as text, its keys sorted: jsonb keeps a stored model's keys in an order of its own. */
+function penaltyDefinition(penalty: PenaltyConfig): string {
+  return JSON.stringify(penalty, (_key, value: unknown) =>
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : value,
+  );
+}
+
+/**
+ * The flags a score under `previousModel` applied that a scoring under `model` carries on: those
+ * `model` defines exactly as `previousModel` did. A flag of the same name defined anew starts afresh,
+ * its start conditions asked; one left as it was (a new tier scheme, new weights) stays kept, or a
+ * change of tiers alone would lift every flag held by its hysteresis. None without `previousModel`.
+ */
+export function carriedFlags(
+  applied: Iterable<string>,
+  previousModel: ScoringModelConfig | null,
+  model: ScoringModelConfig,
+): ReadonlySet<string> {
+  if (previousModel === null) return new Set();
+  const before = new Map(previousModel.penalties.map((penalty) => [penalty.name, penaltyDefinition(penalty)]));
+  const now = new Map(model.penalties.map((penalty) => [penalty.name, penaltyDefinition(penalty)]));
+  return new Set([...applied].filter((name) => before.has(name) && before.get(name) === now.get(name)));
+}
+
 /** The names of the penalties a score applied: what the next scoring widens (`penaltyHysteresis`). */
 export function appliedPenalties(penalties: readonly PenaltyResult[]): ReadonlySet<string> {
   return new Set(penalties.filter((p) => p.applied).map((p) => p.name));

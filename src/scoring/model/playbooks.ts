@@ -56,7 +56,18 @@ export interface PlaybookDecisionInput {
   };
   /** The customer's previous scoring; null on its first. */
   previous: { score: number; tierKey: string } | null;
-  current: { score: number; tierKey: string; trend: Trend; lifecycleStage: LifecycleStage };
+  current: {
+    score: number;
+    tierKey: string;
+    trend: Trend;
+    lifecycleStage: LifecycleStage;
+    /**
+     * True when the points a trend window ago were scored by another model version: the trend then
+     * reads STABLE without having been measured, and an account falling before the change may be
+     * falling still.
+     */
+    trendUnknown?: boolean;
+  };
   /**
    * The highest score in the `model.scoreDrop.withinDays` days before now (the score exactly that
    * many days ago also works, but the peak also catches a drop that started after a spike); null
@@ -157,8 +168,8 @@ function planPlaybook(input: PlaybookDecisionInput, playbook: PlaybookConfig, tr
  * - Silence ≥ silenceAlertDays of a previously active account runs the `silence` playbook, which
  *   has its own key and therefore its own cooldown.
  * - Advocates, or best-band customers scoring ≥ the expansion playbook's minScore, get the expansion
- *   play — unless a risk trigger fired, the account is silent or the trend is DECLINING (no upsell
- *   into a falling account).
+ *   play — unless a risk trigger fired, the account is silent or the trend is DECLINING or not
+ *   measured across a model change (no upsell into a falling account).
  * - ONBOARDING customers get only the silence alert: their 30-day windows are still filling up, so
  *   a low score is not yet a risk signal.
  * Each planned action: SUPPRESSED_COOLDOWN if its playbook already ran within its cooldown, else
@@ -183,7 +194,9 @@ export function decidePlaybookActions(input: PlaybookDecisionInput): PlannedActi
     if (playbook) planned.push(...planPlaybook(input, playbook, 'SILENCE'));
   }
 
-  if (!onboarding && !silent && triggers.length === 0 && current.trend !== 'DECLINING') {
+  // No upsell into a falling account, nor into one whose fall a model change has hidden (the trend
+  // across versions is not measured): the play waits for the trend under the new version.
+  if (!onboarding && !silent && triggers.length === 0 && current.trend !== 'DECLINING' && !current.trendUnknown) {
     const playbook = model.playbooks.find((p) => p.kind === 'expansion');
     if (
       playbook?.kind === 'expansion' &&

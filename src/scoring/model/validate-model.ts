@@ -166,6 +166,14 @@ function penaltyErrors(path: string, penalty: PenaltyConfig): string[] {
     errors.push(`${path}.threshold must be a number within ±1,000,000`);
   if (!isFiniteNumber(penalty.points) || penalty.points < 0 || penalty.points > 100) errors.push(`${path}.points must be within 0…100`);
   if (penalty.perUnit && penalty.direction !== 'at_least') errors.push(`${path}.perUnit only makes sense with "at_least"`);
+  // Per unit, the points are points × the metric: from a threshold ≥ 0 the metric (and the points)
+  // can never be negative, even widened by penaltyHysteresis (at most half of it), so a red flag
+  // never gives points back (NPS runs from −100).
+  else if (penalty.perUnit && isFiniteNumber(penalty.threshold) && penalty.threshold < 0) {
+    errors.push(
+      `${path}.threshold must be ≥ 0 for a perUnit penalty: its points are points × the metric, and a negative metric would add points`,
+    );
+  }
   if (penalty.maxPoints !== undefined && (!isFiniteNumber(penalty.maxPoints) || penalty.maxPoints < 0 || penalty.maxPoints > 100)) {
     errors.push(`${path}.maxPoints must be within 0…100`);
   }

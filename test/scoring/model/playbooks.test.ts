@@ -251,6 +251,9 @@ describe('decidePlaybookActions', () => {
 
     it('holds it back while the score is declining or the account is silent', () => {
       expect(decide({ current: { score: 92, trend: 'DECLINING' } })).toEqual([]);
+      // A trend not measured across a model change may hide a fall: the play waits for the new version's trend.
+      expect(decide({ current: { score: 92, trendUnknown: true } })).toEqual([]);
+      expect(decide({ current: { score: 92, trendUnknown: false } })).toHaveLength(3);
       expect(summary(decide({ current: { score: 92 }, daysSinceLastActivity: 8 }))).toEqual(['silence/csm_alert/SILENCE/DECIDED']);
     });
 

@@ -270,6 +270,16 @@ describe('validateModel', () => {
     expect(errorsAfter((m) => (m.penalties[1].perUnit = true))).toEqual(['penalties[1].perUnit only makes sense with "at_least"']);
   });
 
+  it('rejects a per-unit penalty whose threshold is negative: its points would be negative, a bonus', () => {
+    // NPS runs from −100: "1 point per unit from −100 on" gave an account at −80 80 points back.
+    const npsPerUnit = { name: 'nps_points', metric: 'nps_weighted', windowDays: 180, direction: 'at_least', threshold: -100, points: 1 };
+    expect(errorsAfter((m) => m.penalties.push({ ...npsPerUnit, perUnit: true, maxPoints: 30 } as never))).toEqual([
+      'penalties[15].threshold must be ≥ 0 for a perUnit penalty: its points are points × the metric, and a negative metric would add points',
+    ]);
+    expect(errorsAfter((m) => m.penalties.push({ ...npsPerUnit, threshold: 0, perUnit: true } as never))).toEqual([]);
+    expect(errorsAfter((m) => m.penalties.push(npsPerUnit as never))).toEqual([]);
+  });
+
   describe('playbooks', () => {
     it('rejects a playbook for a tier the model does not have', () => {
       expect(errorsAfter((m) => (m.tiers = TIER_PRESETS.three_tier))).toEqual([
