@@ -310,7 +310,7 @@ export async function aggregateEngagement(
   const cuts = [...plan.boundaries].sort((a, b) => a - b);
   const sumStart = new Date(end - extent * DAY_MS).toISOString();
   const ctes = [
-    `t as (select x.customer_id, ${['max(x.last_at) as last_at', ...plan.sums].join(', ')} from x group by x.customer_id)`,
+    `t as (select x.customer_id, ${['max(x.last_at) as last_at', 'min(x.day) as first_day', ...plan.sums].join(', ')} from x group by x.customer_id)`,
     distinctCountsCte('rd', 'x where x.raw', 'x.day', plan.rawDays),
     distinctCountsCte('fd', 'x where x.raw', `x.day::text || ' ' || unnest(x.features)`, plan.rawFeatureDays),
     // unnest in the select list: a lateral function scan would set up a tuplestore per row.
@@ -342,14 +342,23 @@ export async function aggregateEngagement(
        where d.customer_id = c.id and d.day >= ?::date and d.day < ?::date
        order by d.day desc limit 1
      ) latest_day on true
-     -- The account's first day of use: one index probe.
+     -- The account's first day of use, looked up (one index probe) only when its first day in the
+     -- extent is not the extent's first: used on that day, it has been in use for the whole extent,
+     -- which holds every window and baseline (observed_days is then null: no shorter baseline).
      left join lateral (
-       select d.day from engagement_day d where d.customer_id = c.id order by d.day limit 1
+       select d.day from engagement_day d where d.customer_id = c.id and t.first_day > ?::date order by d.day limit 1
      ) first_day on true
      cross join lateral (
        select nullif(greatest(coalesce(t.last_at, '-infinity'), case when latest_day.last_at > '${scanStart}'::timestamptz then latest_day.last_at end), '-infinity') as last_at,
               extract(epoch from ('${asOfIso}'::timestamptz - (first_day.day::timestamp at time zone 'UTC'))) / 86400.0 as observed_days
      ) a`,
-    [json(ids), utcDate(end - extent * DAY_MS), utcDate(end), utcDate(end - scanDays * DAY_MS), utcDate(end)],
+    [
+      json(ids),
+      utcDate(end - extent * DAY_MS),
+      utcDate(end),
+      utcDate(end - scanDays * DAY_MS),
+      utcDate(end),
+      utcDate(end - extent * DAY_MS),
+    ],
   );
 }
