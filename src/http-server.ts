@@ -276,6 +276,13 @@ async function serveExport(
 ): Promise<void> {
   const admission = await access.admitHttp(req, res);
   if (!admission) return;
+  // A download only reads: a POST, PUT or DELETE is not a way to ask for it (as GraphQL over HTTP
+  // answers a GET mutation), and its body is let through unread.
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    req.resume();
+    res.setHeader('allow', 'GET, HEAD');
+    throw new HttpError(405, 'a CSV export is downloaded with GET', { code: 'METHOD_NOT_ALLOWED' });
+  }
   if (!hasScope(admission.principal, Scope.READ)) throw new HttpError(403, 'this key has no read scope', { code: 'FORBIDDEN' });
   const db = services.orm.em.fork({ clear: true }) as Db;
   try {
