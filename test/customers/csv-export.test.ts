@@ -124,6 +124,18 @@ it('answers only GET and HEAD: another method is 405 with Allow, and runs nothin
   expect([head.status, head.headers.get('content-type')]).toEqual([200, 'text/csv; charset=utf-8']);
 });
 
+it('refuses a query parameter the export does not take, as GraphQL refuses an unknown argument', async () => {
+  for (const [path, argument] of [
+    ['/export/customers.csv?csm_owner=Kate', 'csm_owner'],
+    ['/export/customers.csv?tier=critical&first=10', 'first'],
+    ['/export/worklist.csv?orderBy=NAME_ASC', 'orderBy'],
+    ['/export/worklist.csv?search=Customer', 'search'],
+  ]) {
+    const answer = await download(path);
+    expect([path, answer.status, JSON.parse(answer.body).errors[0].extensions]).toEqual([path, 400, { code: 'BAD_USER_INPUT', argument }]);
+  }
+});
+
 it('writes instants as the API does (ISO-8601, UTC)', async () => {
   await sql(
     server.database,
