@@ -15,11 +15,19 @@ import {
   requiredLabel,
   optionalLabel,
 } from '../infra/input';
+import { loadChildPage, LoaderRegistry } from '../infra/loaders';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
 import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
 import { QueueRescore, RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import { addTimeRange } from '../infra/time-range';
-import type { BatchIngestResult, BatchItemError, EngagementEvent, EngagementEventInput, EngagementEventsArgs } from './engagement.types';
+import type {
+  BatchIngestResult,
+  BatchItemError,
+  CustomerEngagementArgs,
+  EngagementEvent,
+  EngagementEventInput,
+  EngagementEventsArgs,
+} from './engagement.types';
 
 export const MAX_BATCH_SIZE = 10_000;
 export const INSERT_CHUNK_SIZE = 5_000;
@@ -337,6 +345,35 @@ export async function listEngagementEvents(db: Db, args: EngagementEventsArgs): 
   return keysetPage<EngagementEvent>(db, {
     select: ENGAGEMENT_COLUMNS,
     from: 'engagement_event e',
+    where,
+    params,
+    sortKeys: byTimeThenId('e', 'occurred_at'),
+    direction: 'desc',
+    first: args.first,
+    after: args.after,
+  });
+}
+
+/**
+ * `Customer.engagementEvents`: a page of one customer's events, batched with the other customers'
+ * of the request. Its filters are held to the checks of `engagementEvents`' own (a NUL would reach
+ * PostgreSQL, and an overlong or broken string would be read as a filter that matches nothing).
+ */
+export function customerEngagementEvents(
+  db: Db,
+  loaders: LoaderRegistry,
+  customerId: string,
+  args: CustomerEngagementArgs,
+): Promise<ConnectionResult<EngagementEvent>> {
+  checkStrings(args, '');
+  const where = args.eventType ? ['e.event_type = ?'] : [];
+  const params: unknown[] = args.eventType ? [args.eventType] : [];
+  addTimeRange(where, params, 'e.occurred_at', filterInstant(args.from, 'from'), filterInstant(args.to, 'to'));
+  return loadChildPage<EngagementEvent>(db, loaders, customerId, {
+    name: 'Customer.engagementEvents',
+    select: ENGAGEMENT_COLUMNS,
+    from: 'engagement_event e',
+    parentColumn: 'e.customer_id',
     where,
     params,
     sortKeys: byTimeThenId('e', 'occurred_at'),

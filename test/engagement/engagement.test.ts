@@ -225,6 +225,14 @@ describe('engagementEvents', () => {
     expect(result.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 
+  it('holds Customer.engagementEvents(eventType:) to the checks of the top-level filter', async () => {
+    const nested = `query ($eventType: String) { customer(id: "cust_c") { engagementEvents(eventType: $eventType) { totalCount } } }`;
+    for (const eventType of ['login\u0000', 'login\ud800', 'x'.repeat(10_001)]) {
+      const result = await server.request(nested, { eventType });
+      expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'eventType' });
+    }
+  });
+
   it("serves each customer's events as a nested connection", async () => {
     const page = await server.gql(CustomerEngagementPageDocument, { first: 10, eventsFirst: 2 });
     const byId = new Map(page.customers.edges.map((e) => [e.node.id, e.node.engagementEvents]));
