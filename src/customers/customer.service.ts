@@ -106,7 +106,7 @@ function churnAfterSignup(input: { churnedAt?: Date | null }) {
 export const STILL_A_CUSTOMER = '(c.churned_at is null or c.churned_at > now())';
 
 /**
- * A filter on a stored label (csmOwner, plan) as the column holds it: trimmed, as every write trims
+ * A filter on a stored label (csmOwner, plan, eventType) as the column holds it: trimmed, as every write trims
  * it, so `" kate "` finds kate's accounts. Absent stays absent.
  */
 export function labelFilter<T extends string | null | undefined>(value: T): T {

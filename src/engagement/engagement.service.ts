@@ -3,7 +3,7 @@
 // the daily rollup scoring reads (engagement_day) up to date, and queues each touched customer for
 // rescoring (signalsArrived). `SingleEventWriter` shares statements between concurrent single events;
 // the app creates one (src/app.ts) and the resolver writes through it.
-import { checkCustomerId } from '../customers/customer.service';
+import { checkCustomerId, labelFilter } from '../customers/customer.service';
 import { DomainError, InvalidInputError, NotFoundError } from '../infra/errors';
 import {
   checkJsonObject,
@@ -337,9 +337,10 @@ export async function listEngagementEvents(db: Db, args: EngagementEventsArgs): 
     where.push('e.customer_id = ?');
     params.push(checkCustomerId(args.customerId));
   }
-  if (args.eventType) {
+  const eventType = labelFilter(args.eventType);
+  if (eventType) {
     where.push('e.event_type = ?');
-    params.push(args.eventType);
+    params.push(eventType);
   }
   addTimeRange(where, params, 'e.occurred_at', args.from, args.to);
   return keysetPage<EngagementEvent>(db, {
@@ -366,8 +367,9 @@ export function customerEngagementEvents(
   args: CustomerEngagementArgs,
 ): Promise<ConnectionResult<EngagementEvent>> {
   checkStrings(args, '');
-  const where = args.eventType ? ['e.event_type = ?'] : [];
-  const params: unknown[] = args.eventType ? [args.eventType] : [];
+  const eventType = labelFilter(args.eventType);
+  const where = eventType ? ['e.event_type = ?'] : [];
+  const params: unknown[] = eventType ? [eventType] : [];
   addTimeRange(where, params, 'e.occurred_at', filterInstant(args.from, 'from'), filterInstant(args.to, 'to'));
   return loadChildPage<EngagementEvent>(db, loaders, customerId, {
     name: 'Customer.engagementEvents',
