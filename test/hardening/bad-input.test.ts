@@ -330,6 +330,27 @@ cases.push({
   query: 'mutation ($input: CustomerInput!) { upsertCustomer(input: $input) { id } }',
   variables: { input: { ...customer(), arrCents: 2 ** 60 } },
 });
+// An ID sent as a JSON number past 2^53 has lost digits before GraphQL reads it: it would name another customer.
+cases.push({
+  name: 'upsertCustomer: an id given as an integer past 2^53',
+  query: 'mutation ($input: CustomerInput!) { upsertCustomer(input: $input) { id } }',
+  variablesJson: '{"input":{"id":12345678901234567890,"name":"Big Co"}}',
+});
+cases.push({
+  name: 'upsertCustomer: an id given as 1e21',
+  query: 'mutation ($input: CustomerInput!) { upsertCustomer(input: $input) { id } }',
+  variablesJson: '{"input":{"id":1e21,"name":"Big Co"}}',
+});
+cases.push({
+  name: 'trackEngagementBatch: a customerId given as an integer past 2^53',
+  query: 'mutation ($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted errors { index } } }',
+  variablesJson: '{"events":[{"customerId":"cust_ok","eventType":"login"},{"customerId":9007199254740993,"eventType":"login"}]}',
+});
+cases.push({
+  name: 'customer: an id given as an integer past 2^53',
+  query: 'query ($id: ID!) { customer(id: $id) { id } }',
+  variablesJson: '{"id":9007199254740993}',
+});
 cases.push({
   name: 'trackEngagementBatch: more than 10,000 events',
   query: 'mutation ($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }',
