@@ -432,6 +432,15 @@ const queryArgs: Array<[string, string, string, Array<[string, unknown]>]> = [
   ['outreachLog', 'from: $v', 'DateTime', [['before 1970', '1960-01-01T00:00:00Z']]],
   ['healthScores', 'tier: $v', 'String', [['a NUL', 'healthy\u0000']]],
   ['tierChanges', 'customerId: $v', 'ID', [['a NUL', 'c\u0000']]],
+  [
+    'tierChanges',
+    'since: $v',
+    'DateTime',
+    [
+      ['year 0001', '0001-01-01T00:00:00Z'],
+      ['before 1970', '1960-01-01T00:00:00Z'],
+    ],
+  ],
   ['worklist', 'first: $v', 'Int', [['first 0', 0]]],
 ];
 for (const [field, args, type, values] of queryArgs) {
