@@ -93,6 +93,11 @@ inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'id', [
 for (const field of ['id', 'name', 'plan', 'csmOwner']) inputCases('upsertCustomer', 'CustomerInput', 'id', customer, field, badLabels);
 inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'name', [
   ['a name that shows nothing (zero-width joiners)', '\u200d \u200d'],
+  // Ignorable code points that are letters or marks, not format characters: each draws nothing.
+  ['a name of Hangul fillers', '\u3164\u3164'],
+  ['a name of a halfwidth Hangul filler', '\uffa0'],
+  ['a name of variation selectors', '\ufe0f\ufe0e'],
+  ['a name of a combining grapheme joiner', '\u034f'],
 ]);
 inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'name', [
   ['an empty name', ''],
@@ -106,6 +111,7 @@ inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'seats', [['negati
 // trackEngagement
 const event = () => ({ customerId: 'cust_ok', eventType: 'login', idempotencyKey: fresh('evt') });
 inputCases('trackEngagement', 'EngagementEventInput', 'id', event, 'customerId', [...badTexts(200), ['an empty id', '']]);
+inputCases('trackEngagement', 'EngagementEventInput', 'id', event, 'eventType', [['a Hangul filler, which draws nothing', '\u3164']]);
 for (const field of ['eventType', 'userId', 'feature', 'idempotencyKey'])
   inputCases('trackEngagement', 'EngagementEventInput', 'id', event, field, badTexts(500));
 for (const field of ['eventType', 'userId', 'feature'])
