@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { getOperationAST, GraphQLSchema } from 'graphql';
+import { execute, getOperationAST, GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { AccessControl } from './auth/access-control';
 import { hasScope } from './auth/principal';
@@ -15,6 +15,7 @@ import { Scope } from './auth/scopes';
 import { exportCustomers, exportParameters, exportWorklist } from './exports/csv-export';
 import { compiledQueryGateway } from './infra/compiled-executor';
 import { GraphQLWebSocketServer, serveGraphQLWebSockets } from './infra/graphql-ws-server';
+import { refusingUnsafeIds } from './infra/id-variables';
 import { importEventsFromRequest, INGEST_EVENTS_PATH } from './ingest/event-import.http';
 import { serveDashboard } from './dashboard/static';
 import { AppServices, createContext, databaseUrlOf, GraphQLContext } from './context';
@@ -178,7 +179,9 @@ function serveWebSockets(
       // Parsed and validated once per query text; each event executed once per distinct operation.
       parse: subscriptions.parse,
       validate: subscriptions.validate,
-      subscribe: subscriptions.subscribe,
+      // An ID variable sent as a number past 2^53 is refused as over HTTP (src/infra/id-variables.ts).
+      execute: refusingUnsafeIds(execute),
+      subscribe: refusingUnsafeIds(subscriptions.subscribe),
       // The key in connection_init, then every check before an operation runs (it parses and validates).
       onConnect: access.websockets.onConnect,
       onSubscribe: access.websockets.onSubscribe,
@@ -276,6 +279,13 @@ async function serveExport(
 ): Promise<void> {
   const admission = await access.admitHttp(req, res);
   if (!admission) return;
+  // A download only reads: a POST, PUT or DELETE is not a way to ask for it (as GraphQL over HTTP
+  // answers a GET mutation), and its body is let through unread.
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    req.resume();
+    res.setHeader('allow', 'GET, HEAD');
+    throw new HttpError(405, 'a CSV export is downloaded with GET', { code: 'METHOD_NOT_ALLOWED' });
+  }
   if (!hasScope(admission.principal, Scope.READ)) throw new HttpError(403, 'this key has no read scope', { code: 'FORBIDDEN' });
   const db = services.orm.em.fork({ clear: true }) as Db;
   try {

@@ -14,6 +14,7 @@ import {
   pastInstant,
   requiredLabel,
 } from '../infra/input';
+import { isIndexEntryTooLarge } from '../infra/index-limits';
 import { LoaderRegistry } from '../infra/loaders';
 import { ConnectionResult, SortKey, keysetPage } from '../infra/pagination';
 import { Db, inTransaction, json, query, queryOne, takeTurns } from '../infra/sql';
@@ -106,7 +107,7 @@ function churnAfterSignup(input: { churnedAt?: Date | null }) {
 export const STILL_A_CUSTOMER = '(c.churned_at is null or c.churned_at > now())';
 
 /**
- * A filter on a stored label (csmOwner, plan) as the column holds it: trimmed, as every write trims
+ * A filter on a stored label (csmOwner, plan, eventType) as the column holds it: trimmed, as every write trims
  * it, so `" kate "` finds kate's accounts. Absent stays absent.
  */
 export function labelFilter<T extends string | null | undefined>(value: T): T {
@@ -165,6 +166,26 @@ const CUSTOMER_FIELD_LIST = Object.keys(CUSTOMER_COLUMN_MAP)
  */
 export async function upsertCustomer(db: Db, scheduler: RescoreScheduler | null, input: CustomerInput): Promise<Customer> {
   validateCustomerInput(input);
+  return answeringIndexLimitAsName(() => writeCustomerChecked(db, scheduler, input));
+}
+
+/**
+ * The name is indexed beside the id (`NAME_ASC`): PostgreSQL refuses an entry of both that is too
+ * large and does not compress (see infra/index-limits), which is the caller's input, not a failure.
+ */
+async function answeringIndexLimitAsName<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (!isIndexEntryTooLarge(error)) throw error;
+    throw new InvalidInputError(
+      'name is too large beside this id for the database to index it (a character outside the BMP, such as an emoji, takes 4 bytes): shorten one',
+      { argument: 'name' },
+    );
+  }
+}
+
+function writeCustomerChecked(db: Db, scheduler: RescoreScheduler | null, input: CustomerInput): Promise<Customer> {
   return answeringCheckAsInput(
     () =>
       inTransaction(db, async (tx) => {

@@ -5,12 +5,8 @@ import { Scope } from '../auth/scopes';
 import { checkCustomerFilter, getCustomer } from '../customers/customer.service';
 import { Customer } from '../customers/customer.types';
 import type { GraphQLContext } from '../context';
-import { filterInstant } from '../infra/input';
-import { loadChildPage } from '../infra/loaders';
-import { addTimeRange } from '../infra/time-range';
-import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
-import { ENGAGEMENT_COLUMNS, listEngagementEvents, trackEngagementBatch } from './engagement.service';
+import { customerEngagementEvents, listEngagementEvents, trackEngagementBatch } from './engagement.service';
 import {
   BatchIngestResult,
   CustomerEngagementArgs,
@@ -69,20 +65,6 @@ export class CustomerEngagementResolver {
     @Args() args: CustomerEngagementArgs,
     @Ctx() { db, loaders }: GraphQLContext,
   ): Promise<ConnectionResult<EngagementEvent>> {
-    const where = args.eventType ? ['e.event_type = ?'] : [];
-    const params: unknown[] = args.eventType ? [args.eventType] : [];
-    addTimeRange(where, params, 'e.occurred_at', filterInstant(args.from, 'from'), filterInstant(args.to, 'to'));
-    return loadChildPage<EngagementEvent>(db, loaders, customer.id, {
-      name: 'Customer.engagementEvents',
-      select: ENGAGEMENT_COLUMNS,
-      from: 'engagement_event e',
-      parentColumn: 'e.customer_id',
-      where,
-      params,
-      sortKeys: byTimeThenId('e', 'occurred_at'),
-      direction: 'desc',
-      first: args.first,
-      after: args.after,
-    });
+    return customerEngagementEvents(db, loaders, customer.id, args);
   }
 }

@@ -3,7 +3,7 @@
 // the daily rollup scoring reads (engagement_day) up to date, and queues each touched customer for
 // rescoring (signalsArrived). `SingleEventWriter` shares statements between concurrent single events;
 // the app creates one (src/app.ts) and the resolver writes through it.
-import { checkCustomerId } from '../customers/customer.service';
+import { checkCustomerId, labelFilter } from '../customers/customer.service';
 import { DomainError, InvalidInputError, NotFoundError } from '../infra/errors';
 import {
   checkJsonObject,
@@ -15,11 +15,20 @@ import {
   requiredLabel,
   optionalLabel,
 } from '../infra/input';
+import { INDEX_SAFE_BYTES, isIndexEntryTooLarge, utf8Bytes } from '../infra/index-limits';
+import { loadChildPage, LoaderRegistry } from '../infra/loaders';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
 import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
 import { QueueRescore, RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import { addTimeRange } from '../infra/time-range';
-import type { BatchIngestResult, BatchItemError, EngagementEvent, EngagementEventInput, EngagementEventsArgs } from './engagement.types';
+import type {
+  BatchIngestResult,
+  BatchItemError,
+  CustomerEngagementArgs,
+  EngagementEvent,
+  EngagementEventInput,
+  EngagementEventsArgs,
+} from './engagement.types';
 
 export const MAX_BATCH_SIZE = 10_000;
 export const INSERT_CHUNK_SIZE = 5_000;
@@ -54,6 +63,29 @@ export function toEngagementRow(input: EngagementEventInput, now: Date): Engagem
     // Blank is refused, not read as "no key": a client meaning a key would lose its deduplication silently.
     idempotency_key: input.idempotencyKey == null ? null : requiredText(input.idempotencyKey, 'idempotencyKey', MAX_LABEL_LENGTH),
   };
+}
+
+/**
+ * Whether a row's index entries (its customer id beside its event type, or beside its idempotency
+ * key) may be larger than PostgreSQL stores (see infra/index-limits): such a row is stored on its
+ * own, so a refusal is its own and not its statement's.
+ */
+export function mayOverflowIndex(row: EngagementRow): boolean {
+  return utf8Bytes(row.customer_id) + Math.max(utf8Bytes(row.event_type), utf8Bytes(row.idempotency_key)) > INDEX_SAFE_BYTES;
+}
+
+/** The refusal of an event whose `argument` is too large, in bytes, to be indexed beside its customer id. */
+export function eventTooLargeToIndex(argument: string): InvalidInputError {
+  return new InvalidInputError(
+    `${argument} is too large beside this customerId for the database to index it (a character outside the BMP, such as an emoji, takes 4 bytes): shorten one`,
+    { argument },
+  );
+}
+
+/** PostgreSQL's refusal of a row's index entry, as the event's own BAD_USER_INPUT; any other error as it is. */
+function asEventRefusal(error: unknown, row: EngagementRow): unknown {
+  if (!isIndexEntryTooLarge(error)) return error;
+  return eventTooLargeToIndex(utf8Bytes(row.idempotency_key) > utf8Bytes(row.event_type) ? 'idempotencyKey' : 'eventType');
 }
 
 // Storing events: the daily rollup scoring reads (`engagement_day`: counts, features used, users
@@ -152,6 +184,24 @@ async function insertEngagementRows(db: Db, rows: EngagementRow[]): Promise<numb
     accepted += result.accepted;
   }
   return accepted;
+}
+
+/**
+ * Stores one row that may not fit its index entries (mayOverflowIndex) under a savepoint: how many
+ * were new (0 for a duplicate), or the event's refusal when PostgreSQL refused the entry.
+ */
+async function insertUnderSavepoint(tx: Db, row: EngagementRow): Promise<number | InvalidInputError> {
+  await query(tx, 'savepoint oversized_event');
+  try {
+    const [result] = await query<{ accepted: number }>(tx, STORE_BATCH_CHUNK, [json([row])]);
+    await query(tx, 'release savepoint oversized_event');
+    return result.accepted;
+  } catch (error) {
+    await query(tx, 'rollback to savepoint oversized_event');
+    const refusal = asEventRefusal(error, row);
+    if (refusal instanceof InvalidInputError) return refusal;
+    throw error;
+  }
 }
 
 /**
@@ -255,7 +305,7 @@ export class SingleEventWriter {
           });
         } catch (error) {
           // The statement failed as a whole: store each call alone, so an error reaches only its own caller.
-          if (calls.length === 1) calls[0].reject(error);
+          if (calls.length === 1) calls[0].reject(asEventRefusal(error, calls[0].row));
           else for (const call of calls) this.storeAlone(call);
         }
       }
@@ -267,7 +317,7 @@ export class SingleEventWriter {
   private storeAlone(call: { row: EngagementRow; resolve: (event: EngagementEvent) => void; reject: (error: unknown) => void }): void {
     storeSingleEvents(this.db(), this.scheduler, [call.row]).then(
       ([result]) => (result instanceof Error ? call.reject(result) : call.resolve(result)),
-      call.reject,
+      (error: unknown) => call.reject(asEventRefusal(error, call.row)),
     );
   }
 }
@@ -309,13 +359,24 @@ export async function trackEngagementBatch(
       ),
     );
     const rows: EngagementRow[] = [];
+    const oversized: Array<{ index: number; row: EngagementRow }> = [];
     for (const { index, row } of candidates) {
-      if (known.has(row.customer_id)) rows.push(row);
-      else errors.push({ index, code: 'NOT_FOUND', message: `customer ${row.customer_id} does not exist` });
+      if (!known.has(row.customer_id)) errors.push({ index, code: 'NOT_FOUND', message: `customer ${row.customer_id} does not exist` });
+      else if (mayOverflowIndex(row)) oversized.push({ index, row });
+      else rows.push(row);
+    }
+    let accepted = await insertEngagementRows(tx, rows);
+    let refused = 0;
+    for (const { index, row } of oversized) {
+      const stored = await insertUnderSavepoint(tx, row);
+      if (typeof stored === 'number') accepted += stored;
+      else {
+        refused++;
+        errors.push({ index, code: stored.code, message: stored.message });
+      }
     }
     errors.sort((a, b) => a.index - b.index);
-    const accepted = await insertEngagementRows(tx, rows);
-    return { accepted, duplicates: rows.length - accepted, errors };
+    return { accepted, duplicates: rows.length + oversized.length - refused - accepted, errors };
   });
 }
 
@@ -329,14 +390,45 @@ export async function listEngagementEvents(db: Db, args: EngagementEventsArgs): 
     where.push('e.customer_id = ?');
     params.push(checkCustomerId(args.customerId));
   }
-  if (args.eventType) {
+  const eventType = labelFilter(args.eventType);
+  if (eventType) {
     where.push('e.event_type = ?');
-    params.push(args.eventType);
+    params.push(eventType);
   }
   addTimeRange(where, params, 'e.occurred_at', args.from, args.to);
   return keysetPage<EngagementEvent>(db, {
     select: ENGAGEMENT_COLUMNS,
     from: 'engagement_event e',
+    where,
+    params,
+    sortKeys: byTimeThenId('e', 'occurred_at'),
+    direction: 'desc',
+    first: args.first,
+    after: args.after,
+  });
+}
+
+/**
+ * `Customer.engagementEvents`: a page of one customer's events, batched with the other customers'
+ * of the request. Its filters are held to the checks of `engagementEvents`' own (a NUL would reach
+ * PostgreSQL, and an overlong or broken string would be read as a filter that matches nothing).
+ */
+export function customerEngagementEvents(
+  db: Db,
+  loaders: LoaderRegistry,
+  customerId: string,
+  args: CustomerEngagementArgs,
+): Promise<ConnectionResult<EngagementEvent>> {
+  checkStrings(args, '');
+  const eventType = labelFilter(args.eventType);
+  const where = eventType ? ['e.event_type = ?'] : [];
+  const params: unknown[] = eventType ? [eventType] : [];
+  addTimeRange(where, params, 'e.occurred_at', filterInstant(args.from, 'from'), filterInstant(args.to, 'to'));
+  return loadChildPage<EngagementEvent>(db, loaders, customerId, {
+    name: 'Customer.engagementEvents',
+    select: ENGAGEMENT_COLUMNS,
+    from: 'engagement_event e',
+    parentColumn: 'e.customer_id',
     where,
     params,
     sortKeys: byTimeThenId('e', 'occurred_at'),

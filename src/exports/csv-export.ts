@@ -121,13 +121,21 @@ async function withReasons(
   return { rows, pageInfo: page.pageInfo };
 }
 
+/** The filters each export takes, by path: those of `customers` and of `worklist`. */
+export const EXPORT_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
+  '/export/customers.csv': ['tier', 'lifecycleStage', 'csmOwner', 'search', 'orderBy'],
+  '/export/worklist.csv': ['csmOwner', 'tier', 'lifecycleStage'],
+};
+
 /**
  * The query string of an export, checked as a GraphQL request's arguments are: in UTF-8 (a
  * malformed `%ff` would otherwise be read as U+FFFD and match nothing, silently), each parameter at
- * most once (`?tier=a&tier=b` is no filter of one tier). An empty parameter is one not given, as a
- * form's empty field is, for every filter alike.
+ * most once (`?tier=a&tier=b` is no filter of one tier), and only the filters it takes (a misspelt
+ * `csm_owner=kate`, or the customer list's `search` sent to the worklist, would download every
+ * account). An empty parameter is one not given, as a form's empty field is, for every filter alike.
  */
 export function exportParameters(url: URL): URLSearchParams {
+  const accepted = EXPORT_PARAMETERS[url.pathname] ?? [];
   const given = new URLSearchParams();
   for (const part of url.search.slice(1).split('&')) {
     if (part === '') continue;
@@ -138,6 +146,9 @@ export function exportParameters(url: URL): URLSearchParams {
       [name, value] = [rawName, rawValue].map((text) => decodeURIComponent(text.replace(/\+/g, ' ')));
     } catch {
       throw new InvalidInputError('the query string is not valid UTF-8 once percent-decoded', { argument: rawName });
+    }
+    if (!accepted.includes(name)) {
+      throw new InvalidInputError(`${name} is not a filter of this export: it takes ${accepted.join(', ')}`, { argument: name });
     }
     if (given.has(name)) throw new InvalidInputError(`${name} is given more than once`, { argument: name });
     if (value !== '') given.set(name, value);

@@ -128,12 +128,53 @@ const CURSOR_VALUE_PATTERNS: Record<string, RegExp> = {
   smallint: /^-?\d{1,4}$/,
 };
 
+/**
+ * Values of the right shape that the type still cannot hold: PostgreSQL would refuse them in the
+ * page's statement (a 2026-02-30, an offset of +99 hours, a bigint past 2^63), which reads as an
+ * internal error rather than as the tampered cursor it is.
+ */
+const CURSOR_VALUE_IN_RANGE: Record<string, (value: string) => boolean> = {
+  timestamptz: timestampInRange,
+  bigint: (value) => BigInt(value) >= -(2n ** 63n) && BigInt(value) < 2n ** 63n,
+};
+
+const TIMESTAMP_PARTS = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d+)?[+-](\d{2})(?::(\d{2}))?(?::(\d{2}))?$/;
+
+/** A date that exists, a time of day as `::text` writes it, and an offset PostgreSQL accepts (under 16 hours). */
+function timestampInRange(value: string): boolean {
+  const match = TIMESTAMP_PARTS.exec(value);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second, offsetHours, offsetMinutes, offsetSeconds] = match
+    .slice(1)
+    .map((part) => Number(part ?? 0));
+  // Days of the month in a leap year (2000), less February's 29th otherwise: Date.UTC reads years below 100 as 19xx.
+  const daysInMonth = new Date(Date.UTC(2000, month, 0)).getUTCDate() - (month === 2 && !isLeapYear(year) ? 1 : 0);
+  return (
+    year >= 1 &&
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59 &&
+    offsetHours <= 15 &&
+    offsetMinutes <= 59 &&
+    offsetSeconds <= 59
+  );
+}
+
+function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
 /** A keyset cursor of this order, each value of its key's type. */
 export function decodeKeysetCursor(cursor: string, sortKeys: readonly SortKey[], direction: 'asc' | 'desc'): string[] {
   const values = decodeCursor(cursor, orderTag(sortKeys, direction), sortKeys.length);
   sortKeys.forEach((key, index) => {
     const pattern = CURSOR_VALUE_PATTERNS[key.type];
-    if (pattern && !pattern.test(values[index])) {
+    const inRange = CURSOR_VALUE_IN_RANGE[key.type];
+    if ((pattern && !pattern.test(values[index])) || (inRange && !inRange(values[index]))) {
       throw notACursor();
     }
   });

@@ -26,8 +26,12 @@ export function breaksALabel(value: string): boolean {
   return NOT_IN_A_LABEL.test(value);
 }
 
-/** Shows nothing: white space and format characters (zero-width spaces and joiners, marks). */
-const INVISIBLE = /^[\s\p{Cf}]*$/u;
+/**
+ * Shows nothing: white space, format characters (zero-width spaces and joiners, marks) and the other
+ * code points Unicode says to draw as nothing (Default_Ignorable_Code_Point): Hangul fillers, which
+ * are letters, and variation selectors and the combining grapheme joiner, which are marks.
+ */
+const INVISIBLE = /^[\s\p{Cf}\p{Default_Ignorable_Code_Point}]*$/u;
 
 export function showsNothing(value: string): boolean {
   return INVISIBLE.test(value);

@@ -8,7 +8,8 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { EngagementRow, rollUpInserted, toEngagementRow } from '../engagement/engagement.service';
+import { EngagementRow, eventTooLargeToIndex, rollUpInserted, toEngagementRow } from '../engagement/engagement.service';
+import { INDEX_SAFE_BYTES, isIndexEntryTooLarge } from '../infra/index-limits';
 import { queueRescoreStatement, RescoreScheduler } from '../scoring/rescore-queue';
 import type { EngagementEventInput } from '../engagement/engagement.types';
 import { DomainError, InvalidInputError } from '../infra/errors';
@@ -158,6 +159,9 @@ const COPY_STAGING =
  * rollup reads `marked` first), then the rollup rows in key order; concurrent batches of an import
  * take their locks in the same order.
  */
+/** SQL over a staged row `s`: its index entries fit whatever its text (as mayOverflowIndex, for an event). */
+const FITS_INDEX = `octet_length(s.customer_id) + greatest(octet_length(s.event_type), coalesce(octet_length(s.idempotency_key), 0)) <= ${INDEX_SAFE_BYTES}`;
+
 const MERGE_STAGED = `with known as (
     select distinct s.customer_id from engagement_import_staging s where exists (select 1 from customer c where c.id = s.customer_id)
   ), marked as (
@@ -166,6 +170,7 @@ const MERGE_STAGED = `with known as (
     insert into engagement_event (customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key)
     select s.customer_id, s.event_type, s.user_id, s.feature, s.metadata, s.occurred_at, s.idempotency_key
     from engagement_import_staging s join known k on k.customer_id = s.customer_id
+    where ${FITS_INDEX}
     order by s.customer_id, s.idempotency_key, s.line
     on conflict (customer_id, idempotency_key) where idempotency_key is not null do nothing
     returning customer_id, event_type, user_id, feature, occurred_at
@@ -175,10 +180,49 @@ const MERGE_STAGED = `with known as (
          coalesce((select json_agg(json_build_object('line', s.line, 'customerId', s.customer_id) order by s.line)
                    from engagement_import_staging s where not exists (select 1 from known k where k.customer_id = s.customer_id)), '[]') as unknown`;
 
+/** One staged line stored on its own (a row the merge left out: see FITS_INDEX), with its rollup. */
+const STORE_STAGED_LINE = `with inserted as (
+    insert into engagement_event (customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key)
+    select s.customer_id, s.event_type, s.user_id, s.feature, s.metadata, s.occurred_at, s.idempotency_key
+    from engagement_import_staging s where s.line = $1
+    on conflict (customer_id, idempotency_key) where idempotency_key is not null do nothing
+    returning customer_id, event_type, user_id, feature, occurred_at
+  ), ${rollUpInserted()}
+  select (select count(*) from inserted)::int as accepted`;
+
 interface MergeResult {
   accepted: number;
   customerIds: string[];
   unknown: Array<{ line: number; customerId: string }>;
+  /** Lines whose index entries PostgreSQL refused (too large in bytes): refused, the batch stored. */
+  oversized: number[];
+}
+
+/**
+ * The staged rows of known customers the merge left out, stored one at a time under a savepoint
+ * (they are rare: a long customer id beside a long event type or key, in 4-byte characters): how
+ * many were new, and the lines whose index entry PostgreSQL refused.
+ */
+async function storeOversizedStaged(client: Client): Promise<{ accepted: number; oversized: number[] }> {
+  const { rows } = await client.query<{ line: string }>(
+    `select s.line from engagement_import_staging s
+     where not (${FITS_INDEX}) and exists (select 1 from customer c where c.id = s.customer_id) order by s.line`,
+  );
+  let accepted = 0;
+  const oversized: number[] = [];
+  for (const { line } of rows) {
+    await client.query('savepoint oversized_event');
+    try {
+      const { rows: stored } = await client.query<{ accepted: number }>(STORE_STAGED_LINE, [line]);
+      await client.query('release savepoint oversized_event');
+      accepted += stored[0].accepted;
+    } catch (error) {
+      await client.query('rollback to savepoint oversized_event');
+      if (!isIndexEntryTooLarge(error)) throw error;
+      oversized.push(Number(line));
+    }
+  }
+  return { accepted, oversized };
 }
 
 /** Connections whose staging table has statistics (see mergeStaged). */
@@ -194,9 +238,10 @@ async function mergeStaged(client: Client): Promise<MergeResult> {
       await client.query('analyze engagement_import_staging (customer_id)');
       analyzed.add(client);
     }
-    const { rows } = await client.query<MergeResult>(MERGE_STAGED);
+    const { rows } = await client.query<Omit<MergeResult, 'oversized'>>(MERGE_STAGED);
+    const alone = await storeOversizedStaged(client);
     await client.query('commit');
-    return rows[0];
+    return { ...rows[0], accepted: rows[0].accepted + alone.accepted, oversized: alone.oversized };
   } catch (error) {
     await client.query('rollback').catch(() => undefined);
     throw error;
@@ -226,9 +271,11 @@ function importTally(options: EventImportOptions) {
   const record = (staged: number, result: MergeResult) => {
     summary.batches++;
     summary.accepted += result.accepted;
-    summary.duplicates += staged - result.unknown.length - result.accepted;
+    summary.duplicates += staged - result.unknown.length - result.oversized.length - result.accepted;
     for (const { line, customerId } of result.unknown)
       refuse({ line, code: 'NOT_FOUND', message: `customer ${customerId} does not exist` });
+    for (const line of result.oversized)
+      refuse({ line, code: 'BAD_USER_INPUT', message: eventTooLargeToIndex('eventType or idempotencyKey').message });
     for (const id of result.customerIds) customers.add(id);
     summary.customers = customers.size;
     if (result.customerIds.length > 0) options.scheduler?.scheduleRescore();

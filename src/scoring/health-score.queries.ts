@@ -2,7 +2,7 @@
 import { addCustomerSegment, checkCustomerId, CUSTOMER_COLUMNS, labelFilter, STILL_A_CUSTOMER } from '../customers/customer.service';
 import type { Customer } from '../customers/customer.types';
 import { ensure } from '../infra/errors';
-import { checkStrings } from '../infra/input';
+import { checkStrings, filterInstant } from '../infra/input';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
 import { LatestChildSpec, LoaderRegistry, loadChildPage, projectedLatestChild } from '../infra/loaders';
 import { Db, query } from '../infra/sql';
@@ -115,9 +115,11 @@ export async function scoreHistory(db: Db, customerId: string, args: HistoryArgs
 export async function listTierChanges(db: Db, args: TierChangesArgs): Promise<ConnectionResult<TierChange>> {
   const where: string[] = [];
   const params: unknown[] = [];
-  if (args.since) {
+  // A bound of a list filter, as `changes(since:)` and every from/to: no instant before 1970.
+  const since = filterInstant(args.since, 'since');
+  if (since) {
     where.push('t.changed_at >= ?');
-    params.push(args.since);
+    params.push(since);
   }
   if (args.customerId != null) {
     where.push('t.customer_id = ?');

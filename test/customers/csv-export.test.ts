@@ -111,6 +111,31 @@ it('reads its query string as GraphQL reads arguments: empty means not given, tw
   for (const row of rows) expect(row).toMatch(/^cust_csv_\d+,Customer 12\d*,,\d+,,Omar,/);
 });
 
+it('answers only GET and HEAD: another method is 405 with Allow, and runs nothing', async () => {
+  for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+    for (const path of ['/export/customers.csv', '/export/worklist.csv']) {
+      const response = await fetch(`${base()}${path}`, { method });
+      const body = await response.text();
+      expect([method, path, response.status, response.headers.get('allow')]).toEqual([method, path, 405, 'GET, HEAD']);
+      expect(JSON.parse(body).errors[0].extensions.code).toBe('METHOD_NOT_ALLOWED');
+    }
+  }
+  const head = await fetch(`${base()}/export/customers.csv`, { method: 'HEAD' });
+  expect([head.status, head.headers.get('content-type')]).toEqual([200, 'text/csv; charset=utf-8']);
+});
+
+it('refuses a query parameter the export does not take, as GraphQL refuses an unknown argument', async () => {
+  for (const [path, argument] of [
+    ['/export/customers.csv?csm_owner=Kate', 'csm_owner'],
+    ['/export/customers.csv?tier=critical&first=10', 'first'],
+    ['/export/worklist.csv?orderBy=NAME_ASC', 'orderBy'],
+    ['/export/worklist.csv?search=Customer', 'search'],
+  ]) {
+    const answer = await download(path);
+    expect([path, answer.status, JSON.parse(answer.body).errors[0].extensions]).toEqual([path, 400, { code: 'BAD_USER_INPUT', argument }]);
+  }
+});
+
 it('writes instants as the API does (ISO-8601, UTC)', async () => {
   await sql(
     server.database,

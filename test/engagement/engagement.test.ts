@@ -225,6 +225,32 @@ describe('engagementEvents', () => {
     expect(result.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 
+  it('holds Customer.engagementEvents(eventType:) to the checks of the top-level filter', async () => {
+    const nested = `query ($eventType: String) { customer(id: "cust_c") { engagementEvents(eventType: $eventType) { totalCount } } }`;
+    for (const eventType of ['login\u0000', 'login\ud800', 'x'.repeat(10_001)]) {
+      const result = await server.request(nested, { eventType });
+      expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'eventType' });
+    }
+  });
+
+  it('reads an eventType filter as the event types were stored: trimmed', async () => {
+    const count = async (eventType: string) => {
+      const result = await server.request<
+        { engagementEvents: { totalCount: number }; customer: { engagementEvents: { totalCount: number } } },
+        { eventType: string }
+      >(
+        `query ($eventType: String) {
+          engagementEvents(customerId: "cust_c", eventType: $eventType) { totalCount }
+          customer(id: "cust_c") { engagementEvents(eventType: $eventType) { totalCount } }
+        }`,
+        { eventType },
+      );
+      return [result.data?.engagementEvents.totalCount, result.data?.customer.engagementEvents.totalCount];
+    };
+    expect(await count('login')).toEqual([1, 1]);
+    expect(await count(' login\u00a0')).toEqual([1, 1]);
+  });
+
   it("serves each customer's events as a nested connection", async () => {
     const page = await server.gql(CustomerEngagementPageDocument, { first: 10, eventsFirst: 2 });
     const byId = new Map(page.customers.edges.map((e) => [e.node.id, e.node.engagementEvents]));

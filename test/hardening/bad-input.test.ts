@@ -93,6 +93,11 @@ inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'id', [
 for (const field of ['id', 'name', 'plan', 'csmOwner']) inputCases('upsertCustomer', 'CustomerInput', 'id', customer, field, badLabels);
 inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'name', [
   ['a name that shows nothing (zero-width joiners)', '\u200d \u200d'],
+  // Ignorable code points that are letters or marks, not format characters: each draws nothing.
+  ['a name of Hangul fillers', '\u3164\u3164'],
+  ['a name of a halfwidth Hangul filler', '\uffa0'],
+  ['a name of variation selectors', '\ufe0f\ufe0e'],
+  ['a name of a combining grapheme joiner', '\u034f'],
 ]);
 inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'name', [
   ['an empty name', ''],
@@ -106,6 +111,7 @@ inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'seats', [['negati
 // trackEngagement
 const event = () => ({ customerId: 'cust_ok', eventType: 'login', idempotencyKey: fresh('evt') });
 inputCases('trackEngagement', 'EngagementEventInput', 'id', event, 'customerId', [...badTexts(200), ['an empty id', '']]);
+inputCases('trackEngagement', 'EngagementEventInput', 'id', event, 'eventType', [['a Hangul filler, which draws nothing', '\u3164']]);
 for (const field of ['eventType', 'userId', 'feature', 'idempotencyKey'])
   inputCases('trackEngagement', 'EngagementEventInput', 'id', event, field, badTexts(500));
 for (const field of ['eventType', 'userId', 'feature'])
@@ -330,6 +336,27 @@ cases.push({
   query: 'mutation ($input: CustomerInput!) { upsertCustomer(input: $input) { id } }',
   variables: { input: { ...customer(), arrCents: 2 ** 60 } },
 });
+// An ID sent as a JSON number past 2^53 has lost digits before GraphQL reads it: it would name another customer.
+cases.push({
+  name: 'upsertCustomer: an id given as an integer past 2^53',
+  query: 'mutation ($input: CustomerInput!) { upsertCustomer(input: $input) { id } }',
+  variablesJson: '{"input":{"id":12345678901234567890,"name":"Big Co"}}',
+});
+cases.push({
+  name: 'upsertCustomer: an id given as 1e21',
+  query: 'mutation ($input: CustomerInput!) { upsertCustomer(input: $input) { id } }',
+  variablesJson: '{"input":{"id":1e21,"name":"Big Co"}}',
+});
+cases.push({
+  name: 'trackEngagementBatch: a customerId given as an integer past 2^53',
+  query: 'mutation ($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted errors { index } } }',
+  variablesJson: '{"events":[{"customerId":"cust_ok","eventType":"login"},{"customerId":9007199254740993,"eventType":"login"}]}',
+});
+cases.push({
+  name: 'customer: an id given as an integer past 2^53',
+  query: 'query ($id: ID!) { customer(id: $id) { id } }',
+  variablesJson: '{"id":9007199254740993}',
+});
 cases.push({
   name: 'trackEngagementBatch: more than 10,000 events',
   query: 'mutation ($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }',
@@ -411,6 +438,15 @@ const queryArgs: Array<[string, string, string, Array<[string, unknown]>]> = [
   ['outreachLog', 'from: $v', 'DateTime', [['before 1970', '1960-01-01T00:00:00Z']]],
   ['healthScores', 'tier: $v', 'String', [['a NUL', 'healthy\u0000']]],
   ['tierChanges', 'customerId: $v', 'ID', [['a NUL', 'c\u0000']]],
+  [
+    'tierChanges',
+    'since: $v',
+    'DateTime',
+    [
+      ['year 0001', '0001-01-01T00:00:00Z'],
+      ['before 1970', '1960-01-01T00:00:00Z'],
+    ],
+  ],
   ['worklist', 'first: $v', 'Int', [['first 0', 0]]],
 ];
 for (const [field, args, type, values] of queryArgs) {

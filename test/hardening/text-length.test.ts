@@ -31,6 +31,58 @@ describe('through the API', () => {
     expect(over.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'id' });
   });
 
+  it('stores texts that fit their limits beside an id of 200 four-byte characters, or refuses the one too large to index, not the request', async () => {
+    // Characters of the CJK extension B, 4 bytes each, drawn so that PostgreSQL cannot compress them.
+    let seed = 7;
+    const incompressible = (n: number) =>
+      Array.from({ length: n }, () => String.fromCodePoint(0x20000 + ((seed = (seed * 48271) % 2147483647) % 40000))).join('');
+    const id = incompressible(200);
+    const upsert = 'mutation ($id: ID!, $name: String!) { upsertCustomer(input: { id: $id, name: $name }) { id } }';
+    expect((await server.request(upsert, { id, name: 'Wide' })).errors).toBeUndefined();
+    const tooWide = await server.request(upsert, { id, name: incompressible(500) });
+    expect(tooWide.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'name' });
+    // Repeated text compresses: the same lengths fit.
+    expect((await server.request(upsert, { id, name: '😀'.repeat(500) })).errors).toBeUndefined();
+
+    const track = 'mutation ($input: EngagementEventInput!) { trackEngagement(input: $input) { id } }';
+    const single = await server.request(track, { input: { customerId: id, eventType: incompressible(500) } });
+    expect(single.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'eventType' });
+    const keyed = await server.request(track, { input: { customerId: id, eventType: 'login', idempotencyKey: incompressible(500) } });
+    expect(keyed.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'idempotencyKey' });
+
+    const batch = await server.request<
+      { trackEngagementBatch: { accepted: number; duplicates: number; errors: Array<{ index: number; code: string }> } },
+      unknown
+    >(
+      'mutation ($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted duplicates errors { index code } } }',
+      {
+        events: [
+          { customerId: id, eventType: 'login' },
+          { customerId: id, eventType: incompressible(500) },
+          { customerId: id, eventType: '😀'.repeat(500) },
+        ],
+      },
+    );
+    expect(batch.data?.trackEngagementBatch).toEqual({ accepted: 2, duplicates: 0, errors: [{ index: 1, code: 'BAD_USER_INPUT' }] });
+
+    const lines = [
+      { customerId: id, eventType: 'ndjson_login' },
+      { customerId: id, eventType: incompressible(500) },
+      { customerId: id, eventType: '😀'.repeat(499) },
+    ];
+    const imported = await fetch(`${server.url.replace(/\/graphql$/, '')}/ingest/events`, {
+      method: 'POST',
+      body: lines.map((line) => JSON.stringify(line)).join('\n'),
+    });
+    const summary = (await imported.json()) as { accepted: number; rejected: number; errors: Array<{ line: number; code: string }> };
+    expect([imported.status, summary.accepted, summary.rejected, summary.errors.map((e) => [e.line, e.code])]).toEqual([
+      200,
+      2,
+      1,
+      [[2, 'BAD_USER_INPUT']],
+    ]);
+  });
+
   it('searches for that id in full, in the list and in the CSV export, and refuses a search of 201', async () => {
     const id = '𠁀'.repeat(200);
     await server.request('mutation ($id: ID!) { upsertCustomer(input: { id: $id, name: "Searched" }) { id } }', { id });

@@ -39,3 +39,24 @@ it('refuses a cursor of another order or direction, and values its sort keys cou
     expect(refusal(() => decodeKeysetCursor(encodeCursor(tag, values), BY_TIME, 'desc'))).toEqual(refused);
   }
 });
+
+it('refuses values of the right shape that PostgreSQL would not read as their type, as `after` rather than as an internal error', () => {
+  for (const values of [
+    ['2026-12-02 10:48:29+99', '1'],
+    ['2026-12-02 10:48:29+15:60', '1'],
+    ['2026-13-02 10:48:29+00', '1'],
+    ['2026-02-30 10:48:29+00', '1'],
+    ['2026-12-02 24:00:00+00', '1'],
+    ['0000-01-01 00:00:00+00', '1'],
+    ['2026-12-02 10:48:29+00', '9999999999999999999'],
+    ['2026-12-02 10:48:29+00', '-9223372036854775809'],
+  ]) {
+    expect(refusal(() => decodeKeysetCursor(encodeCursor(tag, values), BY_TIME, 'desc'))).toEqual(refused);
+  }
+  for (const values of [
+    ['2024-02-29 23:59:59.999999-15:59', '9223372036854775807'],
+    ['1970-01-01 00:00:00+05:30', '-9223372036854775808'],
+  ]) {
+    expect(decodeKeysetCursor(encodeCursor(tag, values), BY_TIME, 'desc')).toEqual(values);
+  }
+});

@@ -108,6 +108,20 @@ describe('over WebSocket', () => {
     ws.close();
   });
 
+  it('refuses an ID variable sent as a number past 2^53, as over HTTP, and writes nothing', async () => {
+    const ws = await GraphQLSocket.connect(server.wsUrl, admin.key);
+    expect(await ws.acknowledged()).toBe('ack');
+    const upsert = await ws.run('1', 'mutation ($i: CustomerInput!) { upsertCustomer(input: $i) { id } }', {
+      i: { id: 2 ** 64, name: 'Big Co' },
+    });
+    expect(socketErrorCodes(upsert)).toEqual(['BAD_USER_INPUT']);
+    const found = await ws.run('2', 'query { customers { totalCount } }');
+    expect(found.payload).toEqual({ data: { customers: { totalCount: 0 } } });
+    const subscription = await ws.run('3', 'subscription ($c: ID) { healthScoreUpdated(customerId: $c) { score } }', { c: 2 ** 60 });
+    expect(socketErrorCodes(subscription)).toEqual(['BAD_USER_INPUT']);
+    ws.close();
+  });
+
   it('refuses a subscription to more than 100 tiers, repeated ones counted', async () => {
     const ws = await socket();
     const result = await ws.run('1', 'subscription ($t: [String!]) { healthTierChanged(tiers: $t) { customerId } }', {
