@@ -207,6 +207,7 @@ function conditionErrors(path: string, conditions: PenaltyCondition[] | undefine
  */
 function keyErrors(path: string, key: unknown, seen: Map<string, string>, what: string): string[] {
   if (!isNonEmptyString(key)) return [`${path}.key is required`];
+  if ([...key].length > MODEL_LIMITS.keyLength) return [`${path}.key is longer than ${MODEL_LIMITS.keyLength} characters`];
   if (key !== key.trim()) return [`${path}.key ${JSON.stringify(key)} starts or ends with white space`];
   if (breaksALabel(key)) return [`${path}.key ${JSON.stringify(key)} holds a control character or a direction override`];
   const folded = key.normalize('NFKC').toLowerCase();
@@ -391,8 +392,13 @@ export const MODEL_LIMITS = {
   tiers: 12,
   playbooks: 32,
   actionsPerPlaybook: 10,
-  /** Characters of a name, a key or a template. */
+  /** Characters of a name or a template. */
   textLength: 2000,
+  /**
+   * Characters of a tier or playbook key: stored beside a customer id in the indexes of what scoring
+   * writes, where an entry has to fit a third of a page whatever the characters (see infra/index-limits).
+   */
+  keyLength: 100,
   /** Characters of the whole config as JSON. */
   jsonLength: 256 * 1024,
 } as const;

@@ -58,6 +58,16 @@ describe('validateModel', () => {
       );
     });
 
+    it('refuses a tier or playbook key longer than 100 characters, which the indexes of what scoring writes could not hold', () => {
+      // 4-byte characters: 2,000 of them beside a long customer id overflowed an index entry when scoring wrote the tier.
+      const long = '😀'.repeat(MODEL_LIMITS.keyLength + 1);
+      expect(errorsAfter((m) => (m.tiers[0].key = long))).toContain(`tiers[0].key is longer than ${MODEL_LIMITS.keyLength} characters`);
+      expect(errorsAfter((m) => (m.playbooks[0].key = long))).toContain(
+        `playbooks[0].key is longer than ${MODEL_LIMITS.keyLength} characters`,
+      );
+      expect(errorsAfter((m) => (m.playbooks[0].key = '😀'.repeat(MODEL_LIMITS.keyLength)))).toEqual([]);
+    });
+
     it('refuses a NUL or a lone surrogate in a key, name or template, which the stored model (jsonb) cannot hold', () => {
       for (const [text, change] of [
         ['at\u0000risk', (m: ScoringModelConfig) => (m.tiers[0].key = 'at\u0000risk')],
