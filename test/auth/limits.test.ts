@@ -3,6 +3,7 @@
 // (429 with Retry-After; shared through Redis by every instance), failed authentications per address,
 // and the WebSocket caps: connections in total and per key, operations per connection, idle sockets.
 import http from 'node:http';
+import net from 'node:net';
 import { createKey, GraphQLSocket, post, socketErrorCodes, waitUntil } from '../helpers/auth';
 import { startTestServer, TestServer } from '../helpers/server';
 
@@ -218,6 +219,46 @@ describe('request bodies', () => {
     expect(answer.closed).toBe(true);
     expect(JSON.parse(answer.body).errors[0].extensions).toEqual({ code: 'REQUEST_TIMEOUT' });
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  /**
+   * Opens a raw connection, writes `head`, then writes `drip` every 50 ms for as long as the server
+   * keeps the connection; resolves with what it answered and how long the connection lasted.
+   */
+  function trickle(head: string, drip: string): Promise<{ answer: string; openForMs: number }> {
+    return new Promise((resolve) => {
+      const started = Date.now();
+      let answer = '';
+      const socket = net.connect(Number(new URL(server.url).port), '127.0.0.1', () => socket.write(head));
+      const timer = setInterval(() => socket.writable && socket.write(drip), 50);
+      const giveUp = setTimeout(() => socket.destroy(), 10_000);
+      socket.on('data', (chunk) => (answer += chunk));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearInterval(timer);
+        clearTimeout(giveUp);
+        resolve({ answer, openForMs: Date.now() - started });
+      });
+    });
+  }
+
+  it('closes a connection whose headers keep trickling in past BODY_TIMEOUT_MS (slowloris)', async () => {
+    const { openForMs } = await trickle('POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\n', 'x-padding: 1\r\n');
+    expect(openForMs).toBeLessThan(5000);
+  });
+
+  it('closes a connection that sends nothing within BODY_TIMEOUT_MS', async () => {
+    const { answer, openForMs } = await trickle('', '');
+    expect(answer).toBe('');
+    expect(openForMs).toBeLessThan(5000);
+  });
+
+  it('closes a connection still trickling the body of a request it has answered, within BODY_TIMEOUT_MS', async () => {
+    // Refused (no key) before its body is read: the rest of the body would hold the connection for good.
+    const head = 'POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 1000000\r\n\r\n';
+    const { answer, openForMs } = await trickle(head, 'x');
+    expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+    expect(openForMs).toBeLessThan(5000);
   });
 
   it('closes a WebSocket whose message is over the limit (1009)', async () => {
