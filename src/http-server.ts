@@ -10,7 +10,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { getOperationAST, GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { AccessControl } from './auth/access-control';
-import { hasScope } from './auth/principal';
+import { actorOf, hasScope } from './auth/principal';
 import { Scope } from './auth/scopes';
 import { exportCustomers, exportParameters, exportWorklist } from './exports/csv-export';
 import { compiledQueryGateway } from './infra/compiled-executor';
@@ -278,6 +278,9 @@ async function serveExport(
   if (!admission) return;
   if (!hasScope(admission.principal, Scope.READ)) throw new HttpError(403, 'this key has no read scope', { code: 'FORBIDDEN' });
   const db = services.orm.em.fork({ clear: true }) as Db;
+  // In the key's statement turns, as its GraphQL requests are (STATEMENTS_PER_KEY): exports started
+  // side by side would otherwise take every connection of the pool from everyone else.
+  services.statementLimits.forRequest(db, actorOf(admission.principal));
   try {
     await (url.pathname === '/export/customers.csv' ? exportCustomers : exportWorklist)(db, exportParameters(url), res);
   } catch (error) {
