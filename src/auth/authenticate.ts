@@ -95,7 +95,7 @@ export async function authenticate(
   keys: KeyRegistry,
   credentials: string | undefined,
   request: http.IncomingMessage,
-  beforeHashing?: (keyId: string) => Promise<void>,
+  beforeHashing?: (keyId: string) => Promise<(() => Promise<void>) | void>,
 ): Promise<Authentication> {
   if (credentials !== undefined) {
     const verified = await keys.verify(credentials, beforeHashing);

@@ -106,7 +106,7 @@ export class WebSocketGuard {
     let authentication: Authentication;
     try {
       authentication = await authenticate(this.options.keys, credentials, request, (keyId) =>
-        this.options.rateLimits.checkAuthFailures(address, keyId),
+        this.options.rateLimits.spendAuthAttempt(address, keyId),
       );
     } catch (error) {
       if (!(error instanceof RateLimitedError)) throw error;
@@ -114,7 +114,7 @@ export class WebSocketGuard {
       return false;
     }
     if (!authentication.ok) {
-      if (authentication.hashedFor) await this.options.rateLimits.recordAuthFailure(address, authentication.hashedFor);
+      if (authentication.hashedFor) this.options.rateLimits.recordAuthFailure(address, authentication.hashedFor);
       socket.close(CLOSE_UNAUTHORIZED, authentication.presented ? 'invalid or revoked API key' : 'an API key is required');
       return false;
     }

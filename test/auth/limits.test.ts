@@ -486,6 +486,26 @@ describe('failed authentications', () => {
     });
     expect(spoofed.status).toBe(429);
   });
+
+  it('are counted before the secret is hashed: wrong secrets sent at once are 429 past the limit, not an scrypt each', async () => {
+    const target = await createKey(server, ['read'], admin.key);
+    // Different secrets, so that none shares another's hash; all sent before any has been refused.
+    const statuses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        post(server.url, '{ healthSummary { totalCustomers } }', undefined, `hg_${target.id}_${String(i).padStart(43, 'D')}`).then(
+          (answer) => answer.status,
+        ),
+      ),
+    );
+    expect(statuses.filter((status) => status === 401)).toHaveLength(3);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(17);
+    // A right secret sent many times at once, before it was ever verified, is hashed once and spends nothing.
+    const fresh = await createKey(server, ['read'], admin.key);
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => post(server.url, '{ healthSummary { totalCustomers } }', undefined, fresh.key)),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(Array(10).fill(200));
+  });
 });
 
 describe('behind a reverse proxy (TRUST_PROXY)', () => {
