@@ -197,7 +197,7 @@ function serveWebSockets(
       onNext: (_ctx, _id, _payload, _args, result) => formatSubscriptionResult(result, formatSubscriptionError),
     },
     wsServer,
-    { maxUnacknowledgedBytes: WS_MAX_UNACKNOWLEDGED_BYTES, logger },
+    { maxUnacknowledgedBytes: WS_MAX_UNACKNOWLEDGED_BYTES, logger, spendMessage: access.websockets.spendMessage },
   );
   wsServer.on('connection', (socket, request: http.IncomingMessage) => access.websockets.connected(socket, request));
   httpServer.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -387,6 +387,9 @@ describe('under the default limits', () => {
 
 describe('the rate limit of a key', () => {
   let server: TestServer;
+  let admin: { key: string; id: string } | undefined;
+  /** The installation's admin key, created by the first test that needs one (once a key exists, keys need one). */
+  const adminKey = async () => (admin ??= await createKey(server, ['admin']));
   beforeAll(async () => {
     server = await startTestServer({ label: 'rate_limit', env: { RATE_LIMIT_REQUESTS: '5', RATE_LIMIT_WINDOW_SECONDS: '60' } });
   });
@@ -397,7 +400,7 @@ describe('the rate limit of a key', () => {
   });
 
   it('answers 429 with Retry-After and RATE_LIMITED once a key has spent its budget, over HTTP and WebSocket', async () => {
-    const admin = await createKey(server, ['admin']);
+    const admin = await adminKey();
     const reader = await createKey(server, ['read'], admin.key);
     for (let i = 0; i < 5; i++)
       expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, reader.key)).status).toBe(200);
@@ -415,6 +418,21 @@ describe('the rate limit of a key', () => {
     socket.close();
     // Another key has its own budget.
     expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, admin.key)).status).toBe(200);
+  });
+
+  it('counts every WebSocket message, pings included, and closes the socket (4429) on a large one past the budget, unread', async () => {
+    const admin = await adminKey();
+    const reader = await createKey(server, ['read'], admin.key);
+    const socket = await GraphQLSocket.connect(server.wsUrl, reader.key);
+    expect(await socket.acknowledged()).toBe('ack');
+    // Every message is parsed, however large; pings were free, so a key could send them without end.
+    for (let i = 0; i < 5; i++) {
+      socket.send({ type: 'ping' });
+      await socket.waitFor((message) => message.type === 'pong' && socket.messages.filter((m) => m.type === 'pong').length === i + 1);
+    }
+    expect(socketErrorCodes(await socket.run('1', '{ healthSummary { totalCustomers } }'))).toEqual(['RATE_LIMITED']);
+    socket.send({ type: 'ping', payload: { padding: Array.from({ length: 20_000 }, () => []) } });
+    expect(await socket.closed).toEqual({ code: 4429, reason: 'rate limit of this API key' });
   });
 });
 
