@@ -10,7 +10,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { execute, getOperationAST, GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { AccessControl } from './auth/access-control';
-import { hasScope } from './auth/principal';
+import { actorOf, hasScope } from './auth/principal';
 import { Scope } from './auth/scopes';
 import { exportCustomers, exportParameters, exportWorklist } from './exports/csv-export';
 import { compiledQueryGateway } from './infra/compiled-executor';
@@ -200,7 +200,7 @@ function serveWebSockets(
       onNext: (_ctx, _id, _payload, _args, result) => formatSubscriptionResult(result, formatSubscriptionError),
     },
     wsServer,
-    { maxUnacknowledgedBytes: WS_MAX_UNACKNOWLEDGED_BYTES, logger },
+    { maxUnacknowledgedBytes: WS_MAX_UNACKNOWLEDGED_BYTES, logger, spendMessage: access.websockets.spendMessage },
   );
   wsServer.on('connection', (socket, request: http.IncomingMessage) => access.websockets.connected(socket, request));
   httpServer.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -288,6 +288,9 @@ async function serveExport(
   }
   if (!hasScope(admission.principal, Scope.READ)) throw new HttpError(403, 'this key has no read scope', { code: 'FORBIDDEN' });
   const db = services.orm.em.fork({ clear: true }) as Db;
+  // In the key's statement turns, as its GraphQL requests are (STATEMENTS_PER_KEY): exports started
+  // side by side would otherwise take every connection of the pool from everyone else.
+  services.statementLimits.forRequest(db, actorOf(admission.principal));
   try {
     await (url.pathname === '/export/customers.csv' ? exportCustomers : exportWorklist)(db, exportParameters(url), res);
   } catch (error) {
@@ -401,12 +404,56 @@ async function listen(httpServer: http.Server, port: number, host: string): Prom
   return `http://${shown}:${bound}${GRAPHQL_PATH}`;
 }
 
+/**
+ * No limit on a whole request's time (Node's default is 300 s): a bulk import streams for as long as
+ * it keeps sending. Node derives its headers timeout from that one (the smaller of 60 s and it), so
+ * it is set here, or a client trickling header lines would hold its connection for good: headers,
+ * like a GraphQL body, must arrive within BODY_TIMEOUT_MS (checked often enough for that to hold),
+ * and so must a connection's first request.
+ */
+function createHttpServer(bodyTimeoutMs: number): http.Server {
+  const server = http.createServer({
+    requestTimeout: 0,
+    headersTimeout: bodyTimeoutMs,
+    connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(bodyTimeoutMs / 4))),
+  });
+  // Node's headers timeout starts at a request's first byte: a connection that sends nothing at
+  // all is not timed by it, and would be held for good. Its first request must arrive in time too.
+  const served = new WeakSet<Duplex>();
+  const markServed = (request: http.IncomingMessage): void => void served.add(request.socket);
+  server.on('request', markServed);
+  server.on('upgrade', markServed);
+  server.on('connection', (socket: Duplex) => {
+    const timer = setTimeout(() => served.has(socket) || socket.destroy(), bodyTimeoutMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  });
+  return server;
+}
+
+/**
+ * A request answered before its body arrived (refused from its headers, or too large) has the rest
+ * of its body read and dropped, so its client sees the answer rather than a reset. That rest must
+ * arrive within `timeoutMs` of the answer, else the connection is closed: a client trickling a byte
+ * now and then would otherwise hold it for good, without ever having been admitted.
+ */
+function boundUnreadBody(req: http.IncomingMessage, res: http.ServerResponse, timeoutMs: number): void {
+  // Taken now: a finished response may already have let go of its socket.
+  const socket = req.socket;
+  res.once('finish', () => {
+    if (req.complete || socket.destroyed) return;
+    const timer = setTimeout(() => socket.destroy(), timeoutMs);
+    timer.unref();
+    const clear = (): void => clearTimeout(timer);
+    req.once('end', clear);
+    socket.once('close', clear);
+  });
+}
+
 export async function startHttpServer(options: ServerOptions): Promise<RunningServer> {
   const { schema, services } = options;
   const logger = services.logger.child({ module: 'http' });
-  // No limit on a whole request's time (Node's default is 300 s): a bulk import streams for as long
-  // as it keeps sending; a GraphQL body has BODY_TIMEOUT_MS, headers Node's headersTimeout.
-  const httpServer = http.createServer({ requestTimeout: 0 });
+  const httpServer = createHttpServer(services.config.bodyTimeoutMs);
   const subscriptions = subscriptionExecution();
   const access = new AccessControl(services, schema, subscriptions);
   try {
@@ -425,6 +472,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
   let stopping = false;
 
   httpServer.on('request', (req, res) => {
+    boundUnreadBody(req, res, services.config.bodyTimeoutMs);
     handle(req, res).catch((error: unknown) => {
       if (error instanceof HttpError) {
         // A body that did not arrive in time is not waited for any longer: the connection goes.

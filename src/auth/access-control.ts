@@ -134,10 +134,10 @@ export class AccessControl {
     const address = clientAddress ?? 'unknown';
     try {
       const authentication = await authenticate(this.keys, credentialsFrom(req.headers.authorization), req, (keyId) =>
-        this.rateLimits.checkAuthFailures(address, keyId),
+        this.rateLimits.spendAuthAttempt(address, keyId),
       );
       if (!authentication.ok) {
-        if (authentication.hashedFor) await this.rateLimits.recordAuthFailure(address, authentication.hashedFor);
+        if (authentication.hashedFor) this.rateLimits.recordAuthFailure(address, authentication.hashedFor);
         sendError(res, 401, 'UNAUTHENTICATED', authentication.message, { 'www-authenticate': 'Bearer' });
         return null;
       }

@@ -17,7 +17,27 @@ export type Authentication =
    */
   | { ok: false; presented: boolean; hashedFor?: string; message: string };
 
-const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip'];
+/**
+ * Headers a proxy adds to what it forwards: `Via` (which HTTP requires of every proxy), the
+ * `X-Forwarded-*` family (any of them: some proxies send only `-Proto` or `-Port`), and the client
+ * address headers of load balancers and CDNs. One of them is enough to say a proxy sits between.
+ */
+const FORWARDING_HEADERS = [
+  'forwarded',
+  'via',
+  'x-real-ip',
+  'x-client-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'fastly-client-ip',
+  'x-cluster-client-ip',
+  'x-original-forwarded-for',
+  'x-envoy-external-address',
+];
+
+function forwardedByProxy(request: http.IncomingMessage): boolean {
+  return Object.keys(request.headers).some((name) => name.startsWith('x-forwarded-') || FORWARDING_HEADERS.includes(name));
+}
 
 export function isLoopbackAddress(address: string | undefined): boolean {
   if (!address) return false;
@@ -56,7 +76,7 @@ export function isLoopbackInterface(host: string): boolean {
  */
 export function isLocalRequest(request: http.IncomingMessage): boolean {
   if (!isLoopbackAddress(request.socket.remoteAddress)) return false;
-  if (FORWARDING_HEADERS.some((name) => request.headers[name] !== undefined)) return false;
+  if (forwardedByProxy(request)) return false;
   if (!request.url?.startsWith('/')) return false;
   // Node keeps the first of several Host headers; a proxy in front may have routed by another.
   if ((request.headersDistinct.host?.length ?? 0) > 1) return false;
@@ -75,7 +95,7 @@ export async function authenticate(
   keys: KeyRegistry,
   credentials: string | undefined,
   request: http.IncomingMessage,
-  beforeHashing?: (keyId: string) => Promise<void>,
+  beforeHashing?: (keyId: string) => Promise<(() => Promise<void>) | void>,
 ): Promise<Authentication> {
   if (credentials !== undefined) {
     const verified = await keys.verify(credentials, beforeHashing);

@@ -108,24 +108,28 @@ export class KeyRegistry {
   /**
    * The principal of a key, or null when it is malformed, unknown, revoked or wrong; `hashed` tells
    * whether finding out took an scrypt. `beforeHashing` runs just before one (and may throw to
-   * refuse it): only a known key id with a secret not verified before costs that much.
+   * refuse it): only a known key id with a secret not verified before costs that much. What it
+   * resolves to is called when the secret matched (the attempt it spent was no failure).
    */
   async verify(
     token: string,
-    beforeHashing?: (keyId: string) => Promise<void>,
+    beforeHashing?: (keyId: string) => Promise<(() => Promise<void>) | void>,
   ): Promise<{ principal: Principal } | { principal: null; hashed: false } | { principal: null; hashed: true; keyId: string }> {
     const parsed = parseToken(token);
     const key = parsed && this.active.get(parsed.keyId);
     if (!parsed || !key) return { principal: null, hashed: false };
     const digest = createHash('sha256').update(token).digest('base64url');
     if (this.verified.get(digest) !== key.id) {
-      await beforeHashing?.(key.id);
+      // Only a request that starts an scrypt spends an attempt: one sending a secret already being
+      // hashed waits for that hash instead.
       let pending = this.verifying.get(digest);
+      let giveBack: (() => Promise<void>) | void = undefined;
       if (!pending) {
-        pending = verifySecret(parsed.secret, key.secretHash).finally(() => this.verifying.delete(digest));
-        this.verifying.set(digest, pending);
+        giveBack = await beforeHashing?.(key.id);
+        pending = this.verifying.get(digest) ?? this.startVerifying(digest, parsed.secret, key.secretHash);
       }
       if (!(await pending)) return { principal: null, hashed: true, keyId: key.id };
+      await giveBack?.();
       // Revoked while scrypt ran: the refresh has already dropped it from `active`.
       if (!this.active.has(key.id)) return { principal: null, hashed: true, keyId: key.id };
       if (this.verified.size >= MAX_REMEMBERED) this.verified.delete(this.verified.keys().next().value as string);
@@ -133,6 +137,13 @@ export class KeyRegistry {
     }
     this.touch(key.id);
     return { principal: { kind: 'key', keyId: key.id, name: key.name, scopes: key.scopes } };
+  }
+
+  /** Hashes `secret` once for every request that sends it meanwhile. */
+  private startVerifying(digest: string, secret: string, secretHash: string): Promise<boolean> {
+    const pending = verifySecret(secret, secretHash).finally(() => this.verifying.delete(digest));
+    this.verifying.set(digest, pending);
+    return pending;
   }
 
   /** Records the use in the background; the request does not wait for it. */

@@ -61,28 +61,33 @@ export class RateLimits {
   }
 
   /**
-   * Throws RateLimitedError while the address has used up its failed authentications for the key
-   * id: per key id, so another key used from the same address (the clients behind one proxy or NAT)
-   * is not locked out with it.
+   * Spends one of the address's failed authentications for the key id, just before its secret is
+   * hashed; throws RateLimitedError when none is left. Per key id, so another key used from the same
+   * address (the clients behind one proxy or NAT) is not locked out with it. Spent before the hash,
+   * not counted after a wrong one: requests sent at once would all pass a count none of them had yet
+   * added to, each costing an scrypt. Resolves to what gives the attempt back when the secret matched.
    */
-  async checkAuthFailures(address: string, keyId: string): Promise<void> {
-    if (!this.authFailures) return;
-    const state = await this.authFailures.get(`${address} ${keyId}`).catch(() => null);
-    if (state && state.remainingPoints <= 0) {
-      throw refusal(
-        state,
-        this.config.authFailureLimit,
-        this.config.rateLimitWindowSeconds,
-        'too many failed authentications for this key from this address',
-      );
+  async spendAuthAttempt(address: string, keyId: string): Promise<() => Promise<void>> {
+    if (!this.authFailures) return async () => undefined;
+    const limiter = this.authFailures;
+    const key = `${address} ${keyId}`;
+    try {
+      await limiter.consume(key);
+    } catch (error) {
+      if (error instanceof RateLimiterRes) {
+        const what = 'too many failed authentications for this key from this address';
+        throw refusal(error, this.config.authFailureLimit, this.config.rateLimitWindowSeconds, what);
+      }
+      this.logger.warn({ err: (error as Error).message }, 'failed authentications not counted');
     }
+    return async () => {
+      await limiter.reward(key).catch(() => undefined);
+    };
   }
 
-  /** Counts (and logs: someone holds a key id without its secret) a wrong secret for `keyId` from `address`. */
-  async recordAuthFailure(address: string, keyId: string): Promise<void> {
+  /** Logs a wrong secret for `keyId` from `address` (someone holds a key id without its secret); spendAuthAttempt counted it. */
+  recordAuthFailure(address: string, keyId: string): void {
     this.logger.warn({ clientAddress: address, keyId }, 'wrong secret for an existing API key');
-    // A rejection only means this failure was over the budget; the next check refuses the address.
-    await this.authFailures?.consume(`${address} ${keyId}`).catch(() => undefined);
   }
 
   async close(): Promise<void> {

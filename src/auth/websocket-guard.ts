@@ -106,7 +106,7 @@ export class WebSocketGuard {
     let authentication: Authentication;
     try {
       authentication = await authenticate(this.options.keys, credentials, request, (keyId) =>
-        this.options.rateLimits.checkAuthFailures(address, keyId),
+        this.options.rateLimits.spendAuthAttempt(address, keyId),
       );
     } catch (error) {
       if (!(error instanceof RateLimitedError)) throw error;
@@ -114,7 +114,7 @@ export class WebSocketGuard {
       return false;
     }
     if (!authentication.ok) {
-      if (authentication.hashedFor) await this.options.rateLimits.recordAuthFailure(address, authentication.hashedFor);
+      if (authentication.hashedFor) this.options.rateLimits.recordAuthFailure(address, authentication.hashedFor);
       socket.close(CLOSE_UNAUTHORIZED, authentication.presented ? 'invalid or revoked API key' : 'an API key is required');
       return false;
     }
@@ -149,7 +149,7 @@ export class WebSocketGuard {
     }
     const { schema, execution, limits } = this.options;
     try {
-      await this.options.rateLimits.spendRequest(principal);
+      // Its request was spent as a message (spendMessage), before it was parsed.
       checkTokens(payload.query, limits);
       const document = execution.parse(payload.query);
       const errors = [...execution.validate(schema, document), ...this.limitErrorsOf(schema, document)];
@@ -164,6 +164,23 @@ export class WebSocketGuard {
       if (error instanceof RateLimitedError || error instanceof OperationLimitError) return [error.toGraphQLError()];
       // A syntax error from parsing.
       if (error instanceof GraphQLError) return [withCode(error, 'GRAPHQL_PARSE_FAILED')];
+      throw error;
+    }
+  };
+
+  /**
+   * Every message of an acknowledged connection spends a request of its key's budget before it is
+   * parsed, subscribe, complete and ping alike: parsing a message of up to WS_MAX_MESSAGE_BYTES is
+   * work, and a budget that counted only operations left a key free to send pings without end.
+   */
+  readonly spendMessage = async (socket: WebSocket): Promise<RateLimitedError | null> => {
+    const principal = this.states.get(socket)?.principal;
+    if (!principal) return null;
+    try {
+      await this.options.rateLimits.spendRequest(principal);
+      return null;
+    } catch (error) {
+      if (error instanceof RateLimitedError) return error;
       throw error;
     }
   };

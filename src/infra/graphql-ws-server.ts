@@ -13,6 +13,7 @@ import type http from 'node:http';
 import { CloseCode, handleProtocols, makeServer, ServerOptions } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
 import type { WebSocket, WebSocketServer } from 'ws';
+import type { RateLimitedError } from '../auth/auth.errors';
 import type { Logger } from './logger';
 
 /** How often a socket is pinged, and how long its pong may take (graphql-ws's `useServer` default). */
@@ -22,6 +23,39 @@ export interface GraphQLWebSocketOptions {
   /** Largest message accepted before connection_ack: a connection_init with its key. */
   maxUnacknowledgedBytes: number;
   logger: Logger;
+  /**
+   * Spends a request of the connection's budget for a message once the connection is acknowledged,
+   * before the message is parsed; resolves to the refusal when the budget is spent.
+   */
+  spendMessage?(socket: WebSocket): Promise<RateLimitedError | null>;
+}
+
+/** What closes a socket whose key has spent its budget and that sends a message too large to read anyway. */
+export const CLOSE_RATE_LIMITED = 4429;
+
+/**
+ * A message past the key's budget. Parsing is what a message costs, so one larger than a
+ * connection_init closes the socket unread. A smaller subscribe is answered RATE_LIMITED under its
+ * id, as over HTTP; any other small message (ping, complete) goes to graphql-ws as usual.
+ */
+async function refuseOverBudget(
+  socket: WebSocket,
+  data: string,
+  bytes: number,
+  refusal: RateLimitedError,
+  options: GraphQLWebSocketOptions,
+  handle: (data: string) => Promise<void>,
+): Promise<void> {
+  if (bytes > options.maxUnacknowledgedBytes) return socket.close(CLOSE_RATE_LIMITED, 'rate limit of this API key');
+  let message: { type?: unknown; id?: unknown } | null;
+  try {
+    message = JSON.parse(data) as { type?: unknown; id?: unknown } | null;
+  } catch {
+    // graphql-ws answers what is not a message.
+    return handle(data);
+  }
+  if (message?.type !== 'subscribe' || typeof message.id !== 'string') return handle(data);
+  socket.send(JSON.stringify({ id: message.id, type: 'error', payload: [refusal.toGraphQLError().toJSON()] }));
 }
 
 /** What closes the server's sockets on shutdown (as `useServer`'s `dispose`). */
@@ -81,7 +115,9 @@ function serveSocket(
             return;
           }
           try {
-            await handle(String(data));
+            const refusal = acknowledged ? await options.spendMessage?.(socket) : null;
+            if (refusal) await refuseOverBudget(socket, String(data), bytes, refusal, options, handle);
+            else await handle(String(data));
           } catch (error) {
             options.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'websocket message failed');
             socket.close(CloseCode.InternalServerError, 'Internal server error');

@@ -3,6 +3,7 @@
 // (429 with Retry-After; shared through Redis by every instance), failed authentications per address,
 // and the WebSocket caps: connections in total and per key, operations per connection, idle sockets.
 import http from 'node:http';
+import net from 'node:net';
 import { createKey, GraphQLSocket, post, socketErrorCodes, waitUntil } from '../helpers/auth';
 import { startTestServer, TestServer } from '../helpers/server';
 
@@ -220,6 +221,46 @@ describe('request bodies', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  /**
+   * Opens a raw connection, writes `head`, then writes `drip` every 50 ms for as long as the server
+   * keeps the connection; resolves with what it answered and how long the connection lasted.
+   */
+  function trickle(head: string, drip: string): Promise<{ answer: string; openForMs: number }> {
+    return new Promise((resolve) => {
+      const started = Date.now();
+      let answer = '';
+      const socket = net.connect(Number(new URL(server.url).port), '127.0.0.1', () => socket.write(head));
+      const timer = setInterval(() => socket.writable && socket.write(drip), 50);
+      const giveUp = setTimeout(() => socket.destroy(), 10_000);
+      socket.on('data', (chunk) => (answer += chunk));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearInterval(timer);
+        clearTimeout(giveUp);
+        resolve({ answer, openForMs: Date.now() - started });
+      });
+    });
+  }
+
+  it('closes a connection whose headers keep trickling in past BODY_TIMEOUT_MS (slowloris)', async () => {
+    const { openForMs } = await trickle('POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\n', 'x-padding: 1\r\n');
+    expect(openForMs).toBeLessThan(5000);
+  });
+
+  it('closes a connection that sends nothing within BODY_TIMEOUT_MS', async () => {
+    const { answer, openForMs } = await trickle('', '');
+    expect(answer).toBe('');
+    expect(openForMs).toBeLessThan(5000);
+  });
+
+  it('closes a connection still trickling the body of a request it has answered, within BODY_TIMEOUT_MS', async () => {
+    // Refused (no key) before its body is read: the rest of the body would hold the connection for good.
+    const head = 'POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 1000000\r\n\r\n';
+    const { answer, openForMs } = await trickle(head, 'x');
+    expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+    expect(openForMs).toBeLessThan(5000);
+  });
+
   it('closes a WebSocket whose message is over the limit (1009)', async () => {
     const socket = await GraphQLSocket.connect(server.wsUrl, key);
     expect(await socket.acknowledged()).toBe('ack');
@@ -346,6 +387,9 @@ describe('under the default limits', () => {
 
 describe('the rate limit of a key', () => {
   let server: TestServer;
+  let admin: { key: string; id: string } | undefined;
+  /** The installation's admin key, created by the first test that needs one (once a key exists, keys need one). */
+  const adminKey = async () => (admin ??= await createKey(server, ['admin']));
   beforeAll(async () => {
     server = await startTestServer({ label: 'rate_limit', env: { RATE_LIMIT_REQUESTS: '5', RATE_LIMIT_WINDOW_SECONDS: '60' } });
   });
@@ -356,7 +400,7 @@ describe('the rate limit of a key', () => {
   });
 
   it('answers 429 with Retry-After and RATE_LIMITED once a key has spent its budget, over HTTP and WebSocket', async () => {
-    const admin = await createKey(server, ['admin']);
+    const admin = await adminKey();
     const reader = await createKey(server, ['read'], admin.key);
     for (let i = 0; i < 5; i++)
       expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, reader.key)).status).toBe(200);
@@ -374,6 +418,21 @@ describe('the rate limit of a key', () => {
     socket.close();
     // Another key has its own budget.
     expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, admin.key)).status).toBe(200);
+  });
+
+  it('counts every WebSocket message, pings included, and closes the socket (4429) on a large one past the budget, unread', async () => {
+    const admin = await adminKey();
+    const reader = await createKey(server, ['read'], admin.key);
+    const socket = await GraphQLSocket.connect(server.wsUrl, reader.key);
+    expect(await socket.acknowledged()).toBe('ack');
+    // Every message is parsed, however large; pings were free, so a key could send them without end.
+    for (let i = 0; i < 5; i++) {
+      socket.send({ type: 'ping' });
+      await socket.waitFor((message) => message.type === 'pong' && socket.messages.filter((m) => m.type === 'pong').length === i + 1);
+    }
+    expect(socketErrorCodes(await socket.run('1', '{ healthSummary { totalCustomers } }'))).toEqual(['RATE_LIMITED']);
+    socket.send({ type: 'ping', payload: { padding: Array.from({ length: 20_000 }, () => []) } });
+    expect(await socket.closed).toEqual({ code: 4429, reason: 'rate limit of this API key' });
   });
 });
 
@@ -444,6 +503,26 @@ describe('failed authentications', () => {
       'x-forwarded-for': '203.0.113.9',
     });
     expect(spoofed.status).toBe(429);
+  });
+
+  it('are counted before the secret is hashed: wrong secrets sent at once are 429 past the limit, not an scrypt each', async () => {
+    const target = await createKey(server, ['read'], admin.key);
+    // Different secrets, so that none shares another's hash; all sent before any has been refused.
+    const statuses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        post(server.url, '{ healthSummary { totalCustomers } }', undefined, `hg_${target.id}_${String(i).padStart(43, 'D')}`).then(
+          (answer) => answer.status,
+        ),
+      ),
+    );
+    expect(statuses.filter((status) => status === 401)).toHaveLength(3);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(17);
+    // A right secret sent many times at once, before it was ever verified, is hashed once and spends nothing.
+    const fresh = await createKey(server, ['read'], admin.key);
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => post(server.url, '{ healthSummary { totalCustomers } }', undefined, fresh.key)),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(Array(10).fill(200));
   });
 });
 

@@ -80,6 +80,15 @@ describe('without any key', () => {
       { 'x-forwarded-for': '203.0.113.9' },
       { forwarded: 'for=203.0.113.9' },
       { 'x-real-ip': '203.0.113.9' },
+      // What other proxies announce themselves with: Via (which HTTP requires of every proxy), the
+      // rest of the X-Forwarded family, and the client-address headers of CDNs and load balancers.
+      { via: '1.1 proxy.example' },
+      { 'x-forwarded-proto': 'https' },
+      { 'x-forwarded-port': '443' },
+      { 'x-client-ip': '203.0.113.9' },
+      { 'true-client-ip': '203.0.113.9' },
+      { 'cf-connecting-ip': '203.0.113.9' },
+      { 'x-original-forwarded-for': '203.0.113.9' },
       { host: `attacker.example:${port}` },
       // Names that only start like a loopback address: an attacker's page rebinds them, and its
       // Origin then matches its Host.

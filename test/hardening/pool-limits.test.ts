@@ -19,13 +19,13 @@ async function testSession(server: TestServer): Promise<Client> {
 }
 
 /**
- * Holds `engagement_event` locked (ACCESS EXCLUSIVE) from a session of its own, so every statement
- * that reads or writes it waits; `release()` commits and closes that session.
+ * Holds `table` (`engagement_event` unless told) locked (ACCESS EXCLUSIVE) from a session of its own,
+ * so every statement that reads or writes it waits; `release()` commits and closes that session.
  */
-async function lockEngagementEvents(server: TestServer): Promise<{ release(): Promise<void> }> {
+async function lockEngagementEvents(server: TestServer, table = 'engagement_event'): Promise<{ release(): Promise<void> }> {
   const holder = await testSession(server);
   await holder.query('begin');
-  await holder.query('lock table engagement_event in access exclusive mode');
+  await holder.query(`lock table ${table} in access exclusive mode`);
   return {
     async release() {
       await holder.query('commit');
@@ -191,7 +191,8 @@ describe('the statements of one key', () => {
   beforeAll(async () => {
     server = await startTestServer({
       label: 'pool_per_key',
-      env: { DATABASE_POOL_MAX: '6', STATEMENTS_PER_KEY: '3', QUERY_STATEMENT_TIMEOUT_MS: '0' },
+      // No continuous rescoring: its statements would wait for a locked table beside the key's.
+      env: { DATABASE_POOL_MAX: '6', STATEMENTS_PER_KEY: '3', QUERY_STATEMENT_TIMEOUT_MS: '0', RESCORE_DEBOUNCE_MS: '0' },
     });
     const admin = (await createKey(server, ['admin'])).key;
     busy = (await createKey(server, ['read'], admin)).key;
@@ -221,6 +222,25 @@ describe('the statements of one key', () => {
       expect(Object.keys(answer.body.data ?? {})).toHaveLength(10);
     }
     // Nothing is kept for a key with no statement left.
+    expect(server.app.services.statementLimits.activeClients).toBe(0);
+  });
+
+  it('hold its CSV exports to the same turns, so downloading many at once leaves connections to another key', async () => {
+    const exportUrl = new URL('/export/customers.csv', server.url).toString();
+    const lock = await lockEngagementEvents(server, 'customer');
+    // More exports than the pool has connections: before, they took every one of them.
+    const downloads = Array.from({ length: 8 }, () =>
+      fetch(exportUrl, { headers: { authorization: `Bearer ${busy}` } }).then((response) => response.text()),
+    );
+    try {
+      await waitUntil(async () => (await waitingForLock(server, 'relation')) >= 3, 10_000, "the busy key's exports");
+      const answered = await within(post(server.url, '{ engagementEvents(first: 1) { totalCount } }', undefined, other), 10_000);
+      expect(answered?.body).toEqual({ data: { engagementEvents: { totalCount: 0 } } });
+      expect(await waitingForLock(server, 'relation')).toBe(3);
+    } finally {
+      await lock.release();
+    }
+    for (const csv of await Promise.all(downloads)) expect(csv).toMatch(/^id,name,.*\r\ncust_pool,Pool,/s);
     expect(server.app.services.statementLimits.activeClients).toBe(0);
   });
 });
