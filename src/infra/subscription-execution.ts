@@ -8,6 +8,7 @@
 // subscribed: the graph has no per-user visibility. If it ever does, the principal belongs in
 // the operation key below.
 import {
+  ASTVisitor,
   createSourceEventStream,
   DocumentNode,
   execute,
@@ -15,10 +16,15 @@ import {
   ExecutionResult,
   GraphQLError,
   GraphQLSchema,
+  OperationDefinitionNode,
   parse,
+  SingleFieldSubscriptionsRule,
+  specifiedRules,
   validate,
+  ValidationContext,
 } from 'graphql';
 import { LiveEventsLost } from './pubsub';
+import { conditionalSubscriptionRootError } from './subscription-root';
 
 /** Distinct query texts kept parsed; beyond it the oldest is forgotten (re-parsed when seen again). */
 const PARSED_DOCUMENTS = 500;
@@ -66,6 +72,23 @@ export function mapAsyncIterable<T, U>(iterable: AsyncIterable<T>, map: (value: 
   return mapped;
 }
 
+/** graphql-js 16's SingleFieldSubscriptionsRule, after conditionalSubscriptionRootError (which it would throw on). */
+export function singleFieldSubscriptionsRule(context: ValidationContext): ASTVisitor {
+  // graphql-js 16 writes it as { OperationDefinition(node) { … } }.
+  const specified = (SingleFieldSubscriptionsRule(context) as { OperationDefinition: (node: OperationDefinitionNode) => void })
+    .OperationDefinition;
+  return {
+    OperationDefinition(node) {
+      const error = conditionalSubscriptionRootError(node, (name) => context.getFragment(name));
+      if (error) context.reportError(error);
+      else specified(node);
+    },
+  };
+}
+
+/** GraphQL's own rules, with the subscription rule above in place of version 16's. */
+const SUBSCRIPTION_RULES = specifiedRules.map((rule) => (rule === SingleFieldSubscriptionsRule ? singleFieldSubscriptionsRule : rule));
+
 function isAsyncIterable<T>(value: AsyncIterable<T> | ExecutionResult): value is AsyncIterable<T> {
   return typeof (value as Partial<AsyncIterable<T>>)[Symbol.asyncIterator] === 'function';
 }
@@ -109,7 +132,7 @@ export function subscriptionExecution(): SubscriptionExecution {
       let bySchema = validated.get(schema);
       if (!bySchema) validated.set(schema, (bySchema = new WeakMap()));
       let errors = bySchema.get(document);
-      if (!errors) bySchema.set(document, (errors = validate(schema, document)));
+      if (!errors) bySchema.set(document, (errors = validate(schema, document, SUBSCRIPTION_RULES)));
       return errors;
     },
 
