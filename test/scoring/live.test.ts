@@ -110,6 +110,21 @@ it("filters a customer's changes by new tier, and merges the channels of several
   for (const s of [notHealthy, healthy, either]) await s.close();
 });
 
+it('gives a customer id holding a colon its own channel: "a:NEW" hears nothing of customer a\'s NEW changes', async () => {
+  const lookalike = await subscribe(client, OnTierChangedDocument, { customerId: 'cust_live_9:NEW' });
+  const real = await subscribe(client, OnTierChangedDocument, { customerId: 'cust_live_9', direction: 'NEW' });
+  await newCustomerScored('cust_live_9');
+  const [event] = await real.waitFor(1);
+  expect(event.healthTierChanged).toMatchObject({ customerId: 'cust_live_9', direction: 'NEW' });
+  await newCustomerScored('cust_live_9:NEW');
+  const [own] = await lookalike.waitFor(1);
+  expect(own.healthTierChanged.customerId).toBe('cust_live_9:NEW');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(lookalike.events).toHaveLength(1);
+  expect(real.events).toHaveLength(1);
+  for (const s of [lookalike, real]) await s.close();
+});
+
 it('publishes score updates and outreach for the customer scored', async () => {
   const scores = await subscribe(client, OnScoreUpdatedDocument, { customerId: 'cust_live_4' });
   const outreach = await subscribe(client, OnOutreachLoggedDocument, { customerId: 'cust_live_4' });
