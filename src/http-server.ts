@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { getOperationAST, GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLSchema, OperationTypeNode } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { AccessControl } from './auth/access-control';
 import { hasScope } from './auth/principal';
@@ -397,7 +397,10 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
   // No limit on a whole request's time (Node's default is 300 s): a bulk import streams for as long
   // as it keeps sending; a GraphQL body has BODY_TIMEOUT_MS, headers Node's headersTimeout.
   const httpServer = http.createServer({ requestTimeout: 0 });
-  const subscriptions = subscriptionExecution();
+  // Each live event is executed with a context of its own (fresh loaders and entity manager).
+  const subscriptions = subscriptionExecution({
+    eventContext: (context) => createContext(services, (context as GraphQLContext).auth, { operation: OperationTypeNode.SUBSCRIPTION }),
+  });
   const access = new AccessControl(services, schema, subscriptions);
   try {
     await access.start(options.host);

@@ -99,8 +99,18 @@ export interface SubscriptionExecution {
   subscribe(args: ExecutionArgs): Promise<EventStream<ExecutionResult> | ExecutionResult>;
 }
 
+export interface SubscriptionExecutionOptions {
+  /**
+   * The context an event is executed with, from the subscription's (made once, as it subscribed).
+   * Each event needs its own: with the subscription's, its loaders and entity manager served every
+   * later event what its first events had loaded (a renamed customer kept its old name for the
+   * subscription's life) and held everything it ever loaded.
+   */
+  eventContext?: (subscriptionContext: unknown) => unknown;
+}
+
 /** The parse, validate and subscribe functions graphql-ws is given (`useServer` options). */
-export function subscriptionExecution(): SubscriptionExecution {
+export function subscriptionExecution({ eventContext = (context) => context }: SubscriptionExecutionOptions = {}): SubscriptionExecution {
   const parsed = new Map<string, DocumentNode>();
   const validated = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, ReadonlyArray<GraphQLError>>>();
   const documentIds = new WeakMap<DocumentNode, number>();
@@ -141,14 +151,15 @@ export function subscriptionExecution(): SubscriptionExecution {
       // An ExecutionResult here carries the errors of a subscription that could not start.
       if (!isAsyncIterable(source)) return source;
       const key = operationKey(args);
+      const run = (payload: unknown) => execute({ ...args, contextValue: eventContext(args.contextValue), rootValue: payload });
       return mapAsyncIterable(source, (payload) => {
         // Not an event: the PubSub telling this subscriber that events may have been lost (pubsub.ts).
         if (payload instanceof LiveEventsLost) return payload.result;
-        if (payload === null || typeof payload !== 'object') return execute({ ...args, rootValue: payload });
+        if (payload === null || typeof payload !== 'object') return run(payload);
         let byOperation = results.get(payload);
         if (!byOperation) results.set(payload, (byOperation = new Map()));
         let result = byOperation.get(key);
-        if (!result) byOperation.set(key, (result = execute({ ...args, rootValue: payload })));
+        if (!result) byOperation.set(key, (result = run(payload)));
         return result;
       });
     },
