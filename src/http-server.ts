@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { execute, getOperationAST, GraphQLSchema } from 'graphql';
+import { execute, getOperationAST, GraphQLSchema, OperationTypeNode } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { AccessControl } from './auth/access-control';
 import { actorOf, hasScope } from './auth/principal';
@@ -454,7 +454,10 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
   const { schema, services } = options;
   const logger = services.logger.child({ module: 'http' });
   const httpServer = createHttpServer(services.config.bodyTimeoutMs);
-  const subscriptions = subscriptionExecution();
+  // Each live event is executed with a context of its own (fresh loaders and entity manager).
+  const subscriptions = subscriptionExecution({
+    eventContext: (context) => createContext(services, (context as GraphQLContext).auth, { operation: OperationTypeNode.SUBSCRIPTION }),
+  });
   const access = new AccessControl(services, schema, subscriptions);
   try {
     await access.start(options.host);

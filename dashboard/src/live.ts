@@ -2,8 +2,10 @@
 // a version that the screens' queries follow (they refetch the page they show); a screen about one
 // customer follows that customer's version only, so a scoring run's burst of other customers' events
 // leaves it alone. The latest tier changes are kept for the live feed. After a reconnect, the tier changes missed while away are
-// fetched with tierChanges(since:) — tier changes are durable rows — and counted in the feed.
-import type { Client, OperationResult } from '@urql/core';
+// fetched with tierChanges(since:) — tier changes are durable rows — and counted in the feed. A
+// RESYNC result on a subscription (the server's word that live events may have been lost, after a
+// Redis outage: src/infra/pubsub.ts) is caught up the same way, from its `since`.
+import type { Client, CombinedError, OperationResult } from '@urql/core';
 import { useEffect, useState } from 'preact/hooks';
 import type { ConnectionStatus } from './client';
 import { graphql } from './gql';
@@ -64,7 +66,7 @@ export interface LiveState {
   version: number;
   /** Latest tier changes first (live and caught up), at most {@link FEED_SIZE}. */
   feed: LiveTierChangeFragment[];
-  /** Tier changes fetched after the last reconnect; null before any reconnect. */
+  /** Tier changes fetched after the last reconnect or RESYNC; null before any. */
   caughtUp: number | null;
 }
 
@@ -78,6 +80,18 @@ const MAX_CATCH_UP_PAGES = 10;
 const MAX_REMEMBERED_IDS = 10_000;
 /** Everyone: a reconnect's catch-up may have missed any customer's events. */
 const ALL_CUSTOMERS = null;
+/** Both subscriptions get a RESYNC for one loss: those arriving this close together are caught up once. */
+const RESYNC_COALESCE_MS = 100;
+
+/**
+ * The instant from which a RESYNC result says live events may have been lost (ms), when `error`
+ * holds one; NaN when it holds one without a usable `since`; undefined when it is no RESYNC.
+ */
+function resyncSince(error: CombinedError | undefined): number | undefined {
+  const resync = error?.graphQLErrors.find((graphQLError) => graphQLError.extensions?.code === 'RESYNC');
+  if (!resync) return undefined;
+  return Date.parse(String(resync.extensions.since));
+}
 
 export class LiveUpdates {
   private state: LiveState = { status: 'connecting', version: 0, feed: [], caughtUp: null };
@@ -94,6 +108,9 @@ export class LiveUpdates {
   private refetchTimer: ReturnType<typeof setTimeout> | undefined;
   private client: Client | undefined;
   private stops: Array<() => void> = [];
+  /** The earliest loss announced by the RESYNC results waiting to be caught up. */
+  private resyncFrom: number | undefined;
+  private resyncTimer: ReturnType<typeof setTimeout> | undefined;
 
   get current(): LiveState {
     return this.state;
@@ -114,9 +131,11 @@ export class LiveUpdates {
     this.client = client;
     const tierChanges = client.subscription(TierChangedSubscription, {}).subscribe((result) => {
       if (result.data) this.record([result.data.healthTierChanged]);
+      this.resyncOn(result.error);
     });
     const scores = client.subscription(ScoreUpdatedSubscription, {}).subscribe((result) => {
       if (result.data) this.scheduleRefetch([result.data.healthScoreUpdated.customerId]);
+      this.resyncOn(result.error);
     });
     this.stops = [tierChanges.unsubscribe, scores.unsubscribe];
   }
@@ -124,6 +143,7 @@ export class LiveUpdates {
   stop(): void {
     this.stops.forEach((stop) => stop());
     clearTimeout(this.refetchTimer);
+    clearTimeout(this.resyncTimer);
   }
 
   setStatus(status: ConnectionStatus): void {
@@ -139,6 +159,29 @@ export class LiveUpdates {
     const missed = await this.fetchSince(since);
     this.update({ caughtUp: missed });
     this.scheduleRefetch([ALL_CUSTOMERS]);
+  }
+
+  /**
+   * A RESYNC result: the connection stayed up but events may not have reached it, so without a catch-up
+   * the open screen would show the state before the loss until some later event. The missed tier
+   * changes are fetched from the loss's `since` (server time, as `changedAt` is) and every screen
+   * refetches; a catch-up that finds nothing new leaves the count of the last one shown.
+   */
+  private resyncOn(error: CombinedError | undefined): void {
+    const since = resyncSince(error);
+    if (since === undefined) return;
+    const from = Number.isFinite(since) ? since : (this.lastChangeAt ?? this.firstConnectedAt ?? Date.now()) - CLOCK_MARGIN_MS;
+    this.resyncFrom = Math.min(this.resyncFrom ?? from, from);
+    if (this.resyncTimer !== undefined) return;
+    this.resyncTimer = setTimeout(() => {
+      this.resyncTimer = undefined;
+      const lostFrom = new Date(this.resyncFrom ?? from).toISOString();
+      this.resyncFrom = undefined;
+      void this.fetchSince(lostFrom).then((missed) => {
+        if (missed > 0 || this.state.caughtUp === null) this.update({ caughtUp: missed });
+        this.scheduleRefetch([ALL_CUSTOMERS]);
+      });
+    }, RESYNC_COALESCE_MS);
   }
 
   private async fetchSince(since: string): Promise<number> {

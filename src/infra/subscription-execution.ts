@@ -8,6 +8,7 @@
 // subscribed: the graph has no per-user visibility. If it ever does, the principal belongs in
 // the operation key below.
 import {
+  ASTVisitor,
   createSourceEventStream,
   DocumentNode,
   execute,
@@ -15,10 +16,15 @@ import {
   ExecutionResult,
   GraphQLError,
   GraphQLSchema,
+  OperationDefinitionNode,
   parse,
+  SingleFieldSubscriptionsRule,
+  specifiedRules,
   validate,
+  ValidationContext,
 } from 'graphql';
 import { LiveEventsLost } from './pubsub';
+import { conditionalSubscriptionRootError } from './subscription-root';
 
 /** Distinct query texts kept parsed; beyond it the oldest is forgotten (re-parsed when seen again). */
 const PARSED_DOCUMENTS = 500;
@@ -66,6 +72,23 @@ export function mapAsyncIterable<T, U>(iterable: AsyncIterable<T>, map: (value: 
   return mapped;
 }
 
+/** graphql-js 16's SingleFieldSubscriptionsRule, after conditionalSubscriptionRootError (which it would throw on). */
+export function singleFieldSubscriptionsRule(context: ValidationContext): ASTVisitor {
+  // graphql-js 16 writes it as { OperationDefinition(node) { … } }.
+  const specified = (SingleFieldSubscriptionsRule(context) as { OperationDefinition: (node: OperationDefinitionNode) => void })
+    .OperationDefinition;
+  return {
+    OperationDefinition(node) {
+      const error = conditionalSubscriptionRootError(node, (name) => context.getFragment(name));
+      if (error) context.reportError(error);
+      else specified(node);
+    },
+  };
+}
+
+/** GraphQL's own rules, with the subscription rule above in place of version 16's. */
+const SUBSCRIPTION_RULES = specifiedRules.map((rule) => (rule === SingleFieldSubscriptionsRule ? singleFieldSubscriptionsRule : rule));
+
 function isAsyncIterable<T>(value: AsyncIterable<T> | ExecutionResult): value is AsyncIterable<T> {
   return typeof (value as Partial<AsyncIterable<T>>)[Symbol.asyncIterator] === 'function';
 }
@@ -76,8 +99,18 @@ export interface SubscriptionExecution {
   subscribe(args: ExecutionArgs): Promise<EventStream<ExecutionResult> | ExecutionResult>;
 }
 
+export interface SubscriptionExecutionOptions {
+  /**
+   * The context an event is executed with, from the subscription's (made once, as it subscribed).
+   * Each event needs its own: with the subscription's, its loaders and entity manager served every
+   * later event what its first events had loaded (a renamed customer kept its old name for the
+   * subscription's life) and held everything it ever loaded.
+   */
+  eventContext?: (subscriptionContext: unknown) => unknown;
+}
+
 /** The parse, validate and subscribe functions graphql-ws is given (`useServer` options). */
-export function subscriptionExecution(): SubscriptionExecution {
+export function subscriptionExecution({ eventContext = (context) => context }: SubscriptionExecutionOptions = {}): SubscriptionExecution {
   const parsed = new Map<string, DocumentNode>();
   const validated = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, ReadonlyArray<GraphQLError>>>();
   const documentIds = new WeakMap<DocumentNode, number>();
@@ -109,7 +142,7 @@ export function subscriptionExecution(): SubscriptionExecution {
       let bySchema = validated.get(schema);
       if (!bySchema) validated.set(schema, (bySchema = new WeakMap()));
       let errors = bySchema.get(document);
-      if (!errors) bySchema.set(document, (errors = validate(schema, document)));
+      if (!errors) bySchema.set(document, (errors = validate(schema, document, SUBSCRIPTION_RULES)));
       return errors;
     },
 
@@ -118,14 +151,15 @@ export function subscriptionExecution(): SubscriptionExecution {
       // An ExecutionResult here carries the errors of a subscription that could not start.
       if (!isAsyncIterable(source)) return source;
       const key = operationKey(args);
+      const run = (payload: unknown) => execute({ ...args, contextValue: eventContext(args.contextValue), rootValue: payload });
       return mapAsyncIterable(source, (payload) => {
         // Not an event: the PubSub telling this subscriber that events may have been lost (pubsub.ts).
         if (payload instanceof LiveEventsLost) return payload.result;
-        if (payload === null || typeof payload !== 'object') return execute({ ...args, rootValue: payload });
+        if (payload === null || typeof payload !== 'object') return run(payload);
         let byOperation = results.get(payload);
         if (!byOperation) results.set(payload, (byOperation = new Map()));
         let result = byOperation.get(key);
-        if (!result) byOperation.set(key, (result = execute({ ...args, rootValue: payload })));
+        if (!result) byOperation.set(key, (result = run(payload)));
         return result;
       });
     },

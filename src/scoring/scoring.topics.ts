@@ -4,16 +4,25 @@
 import type { AppPubSub } from '../infra/pubsub';
 import type { BatchResult } from './score-customers';
 
+/**
+ * An id or a tier key as one part of a channel name. `:` separates the parts, and an id may hold one:
+ * written as it is, customer `a:NEW`'s channel was customer `a`'s channel of NEW changes, so its
+ * subscribers received another customer's events. `%` is escaped too, so that no two ids share a name.
+ */
+function channelPart(value: string): string {
+  return value.replace(/%/g, '%25').replace(/:/g, '%3A');
+}
+
 export const topics = {
   tierChanges(customerId?: string | null, toTier?: string | null, direction?: string | null): string {
-    const scope = customerId ? `customer:${customerId}` : toTier ? `tier:${toTier}` : 'all';
+    const scope = customerId ? `customer:${channelPart(customerId)}` : toTier ? `tier:${channelPart(toTier)}` : 'all';
     return `healthgraph:tier-changed:${scope}${direction ? `:${direction}` : ''}`;
   },
   scoreUpdated(customerId?: string | null): string {
-    return `healthgraph:score-updated:${customerId ? `customer:${customerId}` : 'all'}`;
+    return `healthgraph:score-updated:${customerId ? `customer:${channelPart(customerId)}` : 'all'}`;
   },
   outreachLogged(customerId?: string | null): string {
-    return `healthgraph:outreach-logged:${customerId ? `customer:${customerId}` : 'all'}`;
+    return `healthgraph:outreach-logged:${customerId ? `customer:${channelPart(customerId)}` : 'all'}`;
   },
 };
 

@@ -1,12 +1,14 @@
 // The CS dashboard in headless Chromium against a server seeded with the demo data set: every
 // screen shows what the API answers, a tier change made through the API reaches an open worklist
 // within 2 s, the drill-down reaches the raw events, the dashboard reconnects and catches up after
-// losing its connection, the layout passes axe-core and fits a phone, and with keys it asks for one
-// (read is enough to view; admin tools only for admin). Saves the README's screenshots.
+// losing its connection or being told live events were lost (RESYNC), the layout passes axe-core
+// and fits a phone, and with keys it asks for one (read is enough to view; admin tools only for
+// admin). Saves the README's screenshots.
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { createKey } from '../helpers/auth';
-import type { TestServer } from '../helpers/server';
+import { RedisBackedPubSub } from '../../src/infra/pubsub';
+import { startTestServer, TestServer } from '../helpers/server';
 import { collapse as collapseThrough, healthyActiveCustomers as healthyActive } from './collapse';
 import { Browser, openBrowser, Relay, seriousAxeViolations, startRelay } from './browser';
 import { closeSeededDashboard, openSeededDashboard, pageHelpers } from './page-helpers';
@@ -340,6 +342,30 @@ describe('with no key on a local server', () => {
       await page.locator(`[data-testid=live-feed] a[href="#/customers/${id}"]`).first().waitFor({ timeout: 5000 });
     } finally {
       await relay.close();
+    }
+  }, 90_000);
+
+  it('catches up and refetches the open screen when the server says live events were lost (RESYNC)', async () => {
+    // A second instance, on Redis: the first publishes in its own process only, so its tier changes
+    // never reach this one live, as events published while Redis was away never do.
+    const second = await startTestServer({ database: server.database, redis: true, env: { RESCORE_SWEEP_MS: '0' } });
+    try {
+      await visit('#/worklist', new URL(second.url).origin);
+      await page.waitForSelector('[data-testid=worklist] tbody tr');
+      await page.waitForSelector('[data-testid=live-indicator][data-status=live]');
+      const [id] = await healthyActiveCustomers(1);
+      const lostSince = new Date();
+      await api(`mutation { upsertCustomer(input: { id: "${id}", name: "Lost Event Co", arrCents: 9100000000000 }) { id } }`);
+      await collapse(id, 'lost');
+      const rescored = await api<{ refreshHealthScore: { tier: string } }>(`mutation { refreshHealthScore(customerId: "${id}") { tier } }`);
+      expect(['at_risk', 'critical']).toContain(rescored.refreshHealthScore.tier);
+      await page.waitForTimeout(1000);
+      expect(await page.locator(`[data-customer-id="${id}"]`).count()).toBe(0);
+      (second.app.pubsub as RedisBackedPubSub).announceLost(lostSince);
+      await page.waitForSelector(`[data-testid=worklist] tbody tr:first-child[data-customer-id="${id}"]`, { timeout: 5000 });
+      await waitForText('[data-testid=live-indicator]', /caught up [1-9]/);
+    } finally {
+      await second.stop();
     }
   }, 90_000);
 

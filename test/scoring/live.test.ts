@@ -1,6 +1,8 @@
 // Live subscriptions across instances through Redis: tier changes reach subscribers of another
 // instance, filters pick channels, clients catch up with tierChanges(since), and a Redis outage
 // loses no history and does not stop the API.
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { parse } from 'graphql';
 import type { Client } from 'graphql-ws';
 import {
   OnOutreachLoggedDocument,
@@ -108,6 +110,35 @@ it("filters a customer's changes by new tier, and merges the channels of several
   expect(healthy.events).toHaveLength(1);
   expect(either.events).toHaveLength(2);
   for (const s of [notHealthy, healthy, either]) await s.close();
+});
+
+it('gives a customer id holding a colon its own channel: "a:NEW" hears nothing of customer a\'s NEW changes', async () => {
+  const lookalike = await subscribe(client, OnTierChangedDocument, { customerId: 'cust_live_9:NEW' });
+  const real = await subscribe(client, OnTierChangedDocument, { customerId: 'cust_live_9', direction: 'NEW' });
+  await newCustomerScored('cust_live_9');
+  const [event] = await real.waitFor(1);
+  expect(event.healthTierChanged).toMatchObject({ customerId: 'cust_live_9', direction: 'NEW' });
+  await newCustomerScored('cust_live_9:NEW');
+  const [own] = await lookalike.waitFor(1);
+  expect(own.healthTierChanged.customerId).toBe('cust_live_9:NEW');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(lookalike.events).toHaveLength(1);
+  expect(real.events).toHaveLength(1);
+  for (const s of [lookalike, real]) await s.close();
+});
+
+it("resolves each event's fields afresh: a renamed customer's next event carries its new name", async () => {
+  const document: TypedDocumentNode<{ healthScoreUpdated: { customer: { name: string } } }, { id: string }> = parse(
+    'subscription ($id: ID) { healthScoreUpdated(customerId: $id) { score customer { name } } }',
+  );
+  const named = await subscribe(client, document, { id: 'cust_live_10' });
+  await newCustomerScored('cust_live_10');
+  await named.waitFor(1);
+  await writer.gql(UpsertCustomerDocument, { input: { id: 'cust_live_10', name: 'Renamed Co' } });
+  await writer.gql(RefreshHealthScoreDocument, { customerId: 'cust_live_10' });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(named.events.at(-1)?.healthScoreUpdated.customer.name).toBe('Renamed Co');
+  await named.close();
 });
 
 it('publishes score updates and outreach for the customer scored', async () => {

@@ -131,6 +131,30 @@ describe('over WebSocket', () => {
     ws.close();
   });
 
+  it("refuses @skip and @include on a subscription's root field at validation, and the socket's other operations go on", async () => {
+    const ws = await socket();
+    ws.subscribe('open', 'subscription { healthTierChanged { customerId } }');
+    const refused = [
+      ['subscription { healthTierChanged @skip(if: true) { customerId } }', undefined],
+      ['subscription ($on: Boolean!) { healthTierChanged @include(if: $on) { customerId } }', { on: true }],
+      ['subscription { ...Root } fragment Root on Subscription { healthScoreUpdated @skip(if: false) { score } }', undefined],
+      ['subscription { ... @include(if: true) { outreachLogged { id } } }', undefined],
+    ] as const;
+    for (const [index, [query, variables]] of refused.entries()) {
+      const result = await ws.run(`r${index}`, query, variables);
+      expect({ query, codes: socketErrorCodes(result), message: (result.payload as Array<{ message: string }>)[0].message }).toEqual({
+        query,
+        codes: ['GRAPHQL_VALIDATION_FAILED'],
+        message: expect.stringMatching(/must not use @skip or @include/),
+      });
+    }
+    // The connection and the subscription opened first are still there: a query on it is answered.
+    const answered = await ws.run('query', '{ customers(first: 1) { totalCount } }');
+    expect(answered.type).toBe('next');
+    expect(ws.messages.some((message) => message.id === 'open')).toBe(false);
+    ws.close();
+  });
+
   it('counts the idle time from when the last operation ended', async () => {
     const ws = await socket();
     ws.subscribe('1', 'subscription { healthTierChanged { customerId } }');

@@ -1,5 +1,5 @@
 // The live connection, always visible in the header: live, connecting or reconnecting, and how
-// many tier changes were caught up after the last reconnect.
+// many tier changes were caught up after the last reconnect or RESYNC.
 import { useLive } from '../live';
 import { useSession } from '../live-query';
 
