@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { execute, getOperationAST, GraphQLSchema, OperationTypeNode } from 'graphql';
+import { execute, getOperationAST, GraphQLSchema, OperationTypeNode, parse } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { AccessControl } from './auth/access-control';
 import { actorOf, hasScope } from './auth/principal';
@@ -340,6 +340,26 @@ function checkJsonBody(req: http.IncomingMessage): void {
   throw new HttpError(415, refusal, { code: 'UNSUPPORTED_MEDIA_TYPE' });
 }
 
+/**
+ * Refuses a subscription before Apollo sees it (400 BAD_REQUEST, as subscriptionsOverWebSocketPlugin
+ * answers one after validation): graphql-js 16 throws out of validation on `@skip`/`@include` on a
+ * subscription's root field, which Apollo answered 500. Only a document naming `subscription` is parsed
+ * here; one that does not parse is left to Apollo's error.
+ */
+function refuseSubscription(query: unknown, operationName: unknown): void {
+  if (typeof query !== 'string' || !query.includes('subscription')) return;
+  let operation;
+  try {
+    operation = getOperationAST(parse(query), typeof operationName === 'string' ? operationName : undefined);
+  } catch {
+    return;
+  }
+  if (operation?.operation === OperationTypeNode.SUBSCRIPTION)
+    throw new HttpError(400, `subscriptions are served over WebSocket (the graphql-ws protocol) at ${GRAPHQL_PATH}, not over HTTP`, {
+      code: 'BAD_REQUEST',
+    });
+}
+
 /** A GraphQL request over HTTP: admitted, its body read within the size limit, executed by Apollo. */
 async function serveGraphQL(
   req: http.IncomingMessage,
@@ -369,6 +389,9 @@ async function serveGraphQL(
   }
   const query = req.method === 'POST' ? (body as { query?: unknown } | null)?.query : url.searchParams.get('query');
   if (access.refuseLongDocument(query, res, accessHeaders)) return;
+  const operationName =
+    req.method === 'POST' ? (body as { operationName?: unknown } | null)?.operationName : url.searchParams.get('operationName');
+  refuseSubscription(query, operationName);
   // Aborted if the client goes before its answer: a model evaluation then stops, freeing its slot.
   const abandoned = abandonmentSignal(res, () => services.logger.debug({ module: 'http' }, 'GraphQL request abandoned by its client'));
   const response = await apollo.executeHTTPGraphQLRequest({

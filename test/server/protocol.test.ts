@@ -37,6 +37,16 @@ describe('over HTTP', () => {
     expect(result.status).toBe(400);
     expect(result.body.errors?.[0].extensions?.code).toBe('BAD_REQUEST');
     expect(result.body.errors?.[0].message).toMatch(/WebSocket/);
+    // With @skip/@include on its root field too, which graphql-js 16 throws on in validation.
+    const conditional = await post(
+      server.url,
+      'subscription ($on: Boolean!) { healthTierChanged @include(if: $on) { customerId } }',
+      { on: true },
+      read.key,
+    );
+    expect([conditional.status, conditional.body.errors?.[0].extensions?.code]).toEqual([400, 'BAD_REQUEST']);
+    const skipped = await post(server.url, 'subscription { healthTierChanged @skip(if: true) { customerId } }', undefined, read.key);
+    expect([skipped.status, skipped.body.errors?.[0].extensions?.code]).toEqual([400, 'BAD_REQUEST']);
   });
 
   it('answers a persisted-query mistake as the client’s: BAD_REQUEST, not an internal error', async () => {
