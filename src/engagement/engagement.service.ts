@@ -380,59 +380,55 @@ export async function trackEngagementBatch(
   });
 }
 
-export async function listEngagementEvents(db: Db, args: EngagementEventsArgs): Promise<ConnectionResult<EngagementEvent>> {
+/** What both event lists page over: events newest first. */
+const EVENT_PAGE = {
+  select: ENGAGEMENT_COLUMNS,
+  from: 'engagement_event e',
+  sortKeys: byTimeThenId('e', 'occurred_at'),
+  direction: 'desc' as const,
+};
+
+/**
+ * The filters both event lists take, checked (a NUL would reach PostgreSQL, and an overlong or
+ * broken string would be read as a filter that matches nothing), as conditions over `e`. The event
+ * type is trimmed, as stored event types are.
+ */
+function eventFilters(args: { eventType?: string | null; from?: Date | null; to?: Date | null }): { where: string[]; params: unknown[] } {
   checkStrings(args, '');
-  filterInstant(args.from, 'from');
-  filterInstant(args.to, 'to');
   const where: string[] = [];
   const params: unknown[] = [];
-  if (args.customerId != null) {
-    where.push('e.customer_id = ?');
-    params.push(checkCustomerId(args.customerId));
-  }
   const eventType = labelFilter(args.eventType);
   if (eventType) {
     where.push('e.event_type = ?');
     params.push(eventType);
   }
-  addTimeRange(where, params, 'e.occurred_at', args.from, args.to);
-  return keysetPage<EngagementEvent>(db, {
-    select: ENGAGEMENT_COLUMNS,
-    from: 'engagement_event e',
-    where,
-    params,
-    sortKeys: byTimeThenId('e', 'occurred_at'),
-    direction: 'desc',
-    first: args.first,
-    after: args.after,
-  });
+  addTimeRange(where, params, 'e.occurred_at', filterInstant(args.from, 'from'), filterInstant(args.to, 'to'));
+  return { where, params };
 }
 
-/**
- * `Customer.engagementEvents`: a page of one customer's events, batched with the other customers'
- * of the request. Its filters are held to the checks of `engagementEvents`' own (a NUL would reach
- * PostgreSQL, and an overlong or broken string would be read as a filter that matches nothing).
- */
+export async function listEngagementEvents(db: Db, args: EngagementEventsArgs): Promise<ConnectionResult<EngagementEvent>> {
+  const { where, params } = eventFilters(args);
+  if (args.customerId != null) {
+    where.push('e.customer_id = ?');
+    params.push(checkCustomerId(args.customerId));
+  }
+  return keysetPage<EngagementEvent>(db, { ...EVENT_PAGE, where, params, first: args.first, after: args.after });
+}
+
+/** `Customer.engagementEvents`: a page of one customer's events, batched with the other customers' of the request. */
 export function customerEngagementEvents(
   db: Db,
   loaders: LoaderRegistry,
   customerId: string,
   args: CustomerEngagementArgs,
 ): Promise<ConnectionResult<EngagementEvent>> {
-  checkStrings(args, '');
-  const eventType = labelFilter(args.eventType);
-  const where = eventType ? ['e.event_type = ?'] : [];
-  const params: unknown[] = eventType ? [eventType] : [];
-  addTimeRange(where, params, 'e.occurred_at', filterInstant(args.from, 'from'), filterInstant(args.to, 'to'));
+  const { where, params } = eventFilters(args);
   return loadChildPage<EngagementEvent>(db, loaders, customerId, {
+    ...EVENT_PAGE,
     name: 'Customer.engagementEvents',
-    select: ENGAGEMENT_COLUMNS,
-    from: 'engagement_event e',
     parentColumn: 'e.customer_id',
     where,
     params,
-    sortKeys: byTimeThenId('e', 'occurred_at'),
-    direction: 'desc',
     first: args.first,
     after: args.after,
   });
