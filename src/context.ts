@@ -1,7 +1,7 @@
 // What every resolver receives: the request's own EntityManager fork, its DataLoaders, and the
 // process-wide services, and who is calling. Built once per HTTP request or per WebSocket operation.
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { OperationTypeNode } from 'graphql';
+import { OperationTypeNode } from 'graphql';
 import type { KeyRegistry } from './auth/key-registry';
 import { actorOf, type Principal } from './auth/principal';
 import type { SingleEventWriter } from './engagement/engagement.service';
@@ -108,5 +108,28 @@ export function createContext(
     services,
     auth,
     signal,
+  };
+}
+
+/**
+ * The contexts live events are executed with, as graphql-ws's subscriptions ask for them
+ * (`subscriptionExecution`'s `eventContext`). An event needs a context of its own: with the
+ * subscription's, its DataLoaders and EntityManager served every later event what the first events had
+ * loaded (a renamed customer kept its old name for the subscription's life) and held all of it. One
+ * context per event and caller, not per subscriber: an event reaches thousands of subscriptions, most
+ * of them one key's, and a fork for each would repeat that work once per subscriber.
+ */
+export function liveEventContexts(services: AppServices): (subscriptionContext: unknown, payload: unknown) => GraphQLContext {
+  const contexts = new WeakMap<object, Map<string, GraphQLContext>>();
+  return (subscriptionContext, payload) => {
+    const { auth } = subscriptionContext as GraphQLContext;
+    const fresh = () => createContext(services, auth, { operation: OperationTypeNode.SUBSCRIPTION });
+    if (payload === null || typeof payload !== 'object') return fresh();
+    let byCaller = contexts.get(payload);
+    if (!byCaller) contexts.set(payload, (byCaller = new Map()));
+    const caller = actorOf(auth.principal);
+    let context = byCaller.get(caller);
+    if (!context) byCaller.set(caller, (context = fresh()));
+    return context;
   };
 }

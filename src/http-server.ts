@@ -18,7 +18,7 @@ import { GraphQLWebSocketServer, serveGraphQLWebSockets } from './infra/graphql-
 import { refusingUnsafeIds } from './infra/id-variables';
 import { importEventsFromRequest, INGEST_EVENTS_PATH } from './ingest/event-import.http';
 import { serveDashboard } from './dashboard/static';
-import { AppServices, createContext, databaseUrlOf, GraphQLContext } from './context';
+import { AppServices, createContext, databaseUrlOf, GraphQLContext, liveEventContexts } from './context';
 import { abandonmentSignal } from './infra/abandoned-request';
 import type { Logger } from './infra/logger';
 import {
@@ -477,10 +477,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
   const { schema, services } = options;
   const logger = services.logger.child({ module: 'http' });
   const httpServer = createHttpServer(services.config.bodyTimeoutMs);
-  // Each live event is executed with a context of its own (fresh loaders and entity manager).
-  const subscriptions = subscriptionExecution({
-    eventContext: (context) => createContext(services, (context as GraphQLContext).auth, { operation: OperationTypeNode.SUBSCRIPTION }),
-  });
+  const subscriptions = subscriptionExecution({ eventContext: liveEventContexts(services) });
   const access = new AccessControl(services, schema, subscriptions);
   try {
     await access.start(options.host);

@@ -101,12 +101,12 @@ export interface SubscriptionExecution {
 
 export interface SubscriptionExecutionOptions {
   /**
-   * The context an event is executed with, from the subscription's (made once, as it subscribed).
-   * Each event needs its own: with the subscription's, its loaders and entity manager served every
+   * The context an event (`payload`) is executed with, from the subscription's (made once, as it
+   * subscribed). Each event needs its own: with the subscription's, its loaders and entity manager served every
    * later event what its first events had loaded (a renamed customer kept its old name for the
    * subscription's life) and held everything it ever loaded.
    */
-  eventContext?: (subscriptionContext: unknown) => unknown;
+  eventContext?: (subscriptionContext: unknown, payload: unknown) => unknown;
 }
 
 /** The parse, validate and subscribe functions graphql-ws is given (`useServer` options). */
@@ -151,7 +151,7 @@ export function subscriptionExecution({ eventContext = (context) => context }: S
       // An ExecutionResult here carries the errors of a subscription that could not start.
       if (!isAsyncIterable(source)) return source;
       const key = operationKey(args);
-      const run = (payload: unknown) => execute({ ...args, contextValue: eventContext(args.contextValue), rootValue: payload });
+      const run = (payload: unknown) => execute({ ...args, contextValue: eventContext(args.contextValue, payload), rootValue: payload });
       return mapAsyncIterable(source, (payload) => {
         // Not an event: the PubSub telling this subscriber that events may have been lost (pubsub.ts).
         if (payload instanceof LiveEventsLost) return payload.result;
