@@ -215,7 +215,16 @@ export const MAX_EMAIL_LENGTH = 320;
 export function checkEmailAddress(value: string, argument: string): string {
   const trimmed = value.trim();
   checkTextValue(trimmed, argument, MAX_EMAIL_LENGTH);
-  if (!/^[^\s@<>,;:"()[\]\\]+@[^\s@<>,;:"()[\]\\]+\.[^\s@<>,;:"()[\]\\.]+$/.test(trimmed)) {
+  const at = trimmed.lastIndexOf('@');
+  if (
+    !/^[^\s@<>,;:"()[\]\\]+@[^\s@<>,;:"()[\]\\]+\.[^\s@<>,;:"()[\]\\.]+$/.test(trimmed) ||
+    // No empty part between dots (`kate@example..com`, `.kate@`, `kate.@`): no mail server takes one.
+    trimmed.slice(0, at).split('.').includes('') ||
+    trimmed
+      .slice(at + 1)
+      .split('.')
+      .includes('')
+  ) {
     throw new InvalidInputError(`${argument} must be one email address like kate@example.com`, { argument });
   }
   return trimmed;
