@@ -15,6 +15,11 @@ export class ForbiddenError extends AccessError {
   readonly code = 'FORBIDDEN';
 }
 
+/** The key was revoked while its operation ran: what the operation asks after that is refused. */
+export class RevokedKeyError extends AccessError {
+  readonly code = 'UNAUTHENTICATED';
+}
+
 /** The operation is deeper, wider, longer or costlier than the configured limits; nothing was run. */
 export class OperationLimitError extends AccessError {
   readonly code = 'OPERATION_LIMIT_EXCEEDED';

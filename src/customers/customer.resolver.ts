@@ -13,7 +13,8 @@ import { Customer, CustomerConnection, CustomerInput, CustomersArgs } from './cu
 import { joinedEdgeColumns } from './joined-edges';
 
 const optOutOf = (input: unknown): boolean | null | undefined => (input as CustomerInput | undefined)?.communicationOptOut;
-const optOutTarget = (input: unknown): string | undefined => (input as CustomerInput | undefined)?.id;
+// The audit target is the customer as stored (the result), not the argument as typed: ` cust_1 ` is `cust_1`.
+const optOutTarget = (_args: unknown, result: unknown): string => (result as Customer).id;
 
 @Resolver(() => Customer)
 export class CustomerResolver {
@@ -43,7 +44,7 @@ export class CustomerResolver {
   @UseMiddleware(
     auditAdminAction('customer.optOut', {
       when: (args) => optOutOf(args.input) != null,
-      target: (args) => optOutTarget(args.input),
+      target: optOutTarget,
       details: (args) => ({ optedOut: optOutOf(args.input) }),
     }),
   )
@@ -53,9 +54,7 @@ export class CustomerResolver {
   }
 
   @RequireScope(Scope.ADMIN)
-  @UseMiddleware(
-    auditAdminAction('customer.optOut', { target: (args) => String(args.customerId), details: (args) => ({ optedOut: args.optedOut }) }),
-  )
+  @UseMiddleware(auditAdminAction('customer.optOut', { target: optOutTarget, details: (args) => ({ optedOut: args.optedOut }) }))
   @Mutation(() => Customer)
   setCommunicationOptOut(
     @Arg('customerId', () => ID) customerId: string,

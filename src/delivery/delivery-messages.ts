@@ -27,7 +27,13 @@ export interface DeliveryItem {
   /** The signals and penalties of the customer's latest score. */
   signals: SignalResult[];
   penalties: PenaltyResult[];
+  /** The directory entry of the CSM the action was routed to (`decidedCsmOwner`); null without one. */
   csm: { email: string | null; slackTarget: string | null } | null;
+  /**
+   * The account's CSM when the action was decided: the destination's filter matched it and a digest
+   * is collected per this CSM, so it is who the message is for even if the account moved since.
+   */
+  decidedCsmOwner?: string | null;
 }
 
 export interface NegativeSignal {
@@ -273,8 +279,11 @@ export function emailContent(item: DeliveryItem, templates: EmailTemplates): Ema
 /** A digest email: every action's own email, one after the other. */
 export function digestEmailContent(items: readonly DeliveryItem[], templates: EmailTemplates): EmailContent {
   const parts = items.map((item) => emailContent(item, templates));
+  // The CSM the digest was collected for, not whoever owns its first account now.
+  const first = items[0];
+  const owner = first?.decidedCsmOwner !== undefined ? first.decidedCsmOwner : first?.customer.csmOwner;
   return {
-    subject: `${items.length} outreach action${items.length === 1 ? '' : 's'}${items[0]?.customer.csmOwner ? ` for ${items[0].customer.csmOwner}` : ''}`,
+    subject: `${items.length} outreach action${items.length === 1 ? '' : 's'}${owner ? ` for ${owner}` : ''}`,
     text: parts.map((part) => `${part.subject}\n\n${part.text}`).join('\n\n----\n\n'),
     html: parts.map((part) => `<h3>${escapeHtml(part.subject)}</h3>${part.html}`).join('<hr>'),
   };

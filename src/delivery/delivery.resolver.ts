@@ -43,9 +43,7 @@ export class DestinationResolver {
   }
 
   @RequireScope(Scope.ADMIN)
-  @UseMiddleware(
-    auditAdminAction('destination.create', { target: (_args, result) => (result as Destination).id, details: destinationDetails }),
-  )
+  @UseMiddleware(auditAdminAction('destination.create', { target: destinationTarget, details: destinationDetails }))
   @Mutation(() => Destination, {
     description: 'Adds a destination: actions decided from now on that its filter matches are delivered to it.',
   })
@@ -57,7 +55,7 @@ export class DestinationResolver {
   }
 
   @RequireScope(Scope.ADMIN)
-  @UseMiddleware(auditAdminAction('destination.update', { target: (args) => String(args.id), details: destinationDetails }))
+  @UseMiddleware(auditAdminAction('destination.update', { target: destinationTarget, details: destinationDetails }))
   @Mutation(() => Destination, { description: 'Changes the fields given; `paused: true` cancels its pending deliveries.' })
   updateDestination(
     @Arg('id', () => ID) id: string,
@@ -68,7 +66,7 @@ export class DestinationResolver {
   }
 
   @RequireScope(Scope.ADMIN)
-  @UseMiddleware(auditAdminAction('destination.delete', { target: (args) => String(args.id), details: destinationDetails }))
+  @UseMiddleware(auditAdminAction('destination.delete', { target: destinationTarget, details: destinationDetails }))
   @Mutation(() => Destination, { description: 'Deletes a destination and cancels its pending deliveries; its deliveries stay in the log.' })
   deleteDestination(@Arg('id', () => ID) id: string, @Ctx() { db }: GraphQLContext): Promise<Destination> {
     return deleteDestination(db, id);
@@ -83,7 +81,8 @@ export class DestinationResolver {
   @RequireScope(Scope.ADMIN)
   @UseMiddleware(
     auditAdminAction('csmContact.set', {
-      target: (args) => (args.input as CsmContactInput).owner,
+      // The owner as stored (trimmed); a removal returns nothing, so the argument is trimmed the same way.
+      target: (args, result) => (result as CsmContact | null)?.owner ?? (args.input as CsmContactInput).owner.trim(),
       details: (_args, result) => {
         const contact = result as CsmContact | null;
         return contact ? { email: contact.email, slackTarget: contact.slackTarget } : { removed: true };
@@ -97,6 +96,14 @@ export class DestinationResolver {
   setCsmContact(@Arg('input', () => CsmContactInput) input: CsmContactInput, @Ctx() { db }: GraphQLContext): Promise<CsmContact | null> {
     return setCsmContact(db, input);
   }
+}
+
+/**
+ * What an audited destination action acted on: its id as stored (the result), not as typed (`01`
+ * and `1` name one destination).
+ */
+function destinationTarget(_args: Record<string, unknown>, result: unknown): string {
+  return (result as Destination).id;
 }
 
 /**
@@ -137,7 +144,7 @@ export class DeliveryResolver {
   }
 
   @RequireScope(Scope.ADMIN)
-  @UseMiddleware(auditAdminAction('delivery.redeliver', { target: (args) => String(args.deliveryId) }))
+  @UseMiddleware(auditAdminAction('delivery.redeliver', { target: (_args, result) => (result as DeliveryRow).id }))
   @Mutation(() => Delivery, { description: 'Sends a delivery again now, whatever its status, with a fresh 24-hour retry window.' })
   redeliver(@Arg('deliveryId', () => ID) deliveryId: string, @Ctx() { db }: GraphQLContext): Promise<DeliveryRow> {
     return redeliver(db, deliveryId);

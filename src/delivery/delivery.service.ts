@@ -140,12 +140,15 @@ async function loadOpen(db: Db, where: OpenWhere, leaseMs: number): Promise<Open
               'message', o.message, 'createdAt', to_char(o.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) as action,
             json_build_object('id', c.id, 'name', c.name, 'arrCents', c.arr_cents::float8, 'csmOwner', c.csm_owner, 'contactEmail', c.contact_email) as customer,
             case when cc.owner is null then null else json_build_object('email', cc.email, 'slackTarget', cc.slack_target) end as csm,
+            d.csm_owner as "decidedCsmOwner",
             fired.previous_score as "previousScore", h.signals, coalesce(h.penalties, '[]'::json) as penalties
      from leased d
      join destination dst on dst.id = d.destination_id
      join outreach_action o on o.id = d.action_id
      join customer c on c.id = d.customer_id
-     left join csm_contact cc on cc.owner = c.csm_owner
+     -- The CSM the delivery was routed to when decided (a digest is collected per that CSM), not the
+     -- account's owner now: a digest for kate is not sent to whoever took over its first account.
+     left join csm_contact cc on cc.owner = d.csm_owner
      left join lateral (select hs.signals, hs.penalties from health_score hs where hs.customer_id = d.customer_id
                         order by hs.as_of desc, hs.id desc limit 1) h on true
      -- The score before the one that fired the playbook: the previous score of the point at the action's

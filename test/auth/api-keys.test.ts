@@ -179,6 +179,28 @@ describe('revocation', () => {
     const unknown = await post(server.url, 'mutation { revokeApiKey(id: "nosuchkey0") { id } }', undefined, admin.key);
     expect(unknown.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
+
+  it('changes nothing more once revoked, even later in the operation that revoked it', async () => {
+    const doomed = await createKey(server, ['admin'], admin.key, 'doomed');
+    const result = await post(
+      server.url,
+      `mutation {
+        revoke: revokeApiKey(id: "${doomed.id}") { revokedAt }
+        contact: setCsmContact(input: { owner: "doomed-owner", email: "doomed@example.com" }) { owner }
+        spawn: createApiKey(input: { name: "successor", scopes: [ADMIN] }) { key }
+      }`,
+      undefined,
+      doomed.key,
+    );
+    expect(result.body.errors?.map((error) => [error.path?.[0], error.extensions?.code])).toEqual([
+      ['contact', 'UNAUTHENTICATED'],
+      ['spawn', 'UNAUTHENTICATED'],
+    ]);
+    const revoked = await sql<{ revoked_at: Date | null }>(server.database, 'select revoked_at from api_key where id = $1', [doomed.id]);
+    expect(revoked[0].revoked_at).not.toBeNull();
+    expect(await sql(server.database, "select id from api_key where name = 'successor'")).toHaveLength(0);
+    expect(await sql(server.database, "select owner from csm_contact where owner = 'doomed-owner'")).toHaveLength(0);
+  });
 });
 
 /** Runs `npm run keys -- …`'s script against the test database, as an operator would. */

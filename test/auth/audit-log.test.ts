@@ -117,3 +117,25 @@ it('records where a destination sends after each change (URL masked) and what a 
   ]);
   expect(JSON.stringify(log)).not.toContain('secretpath');
 });
+
+it('names what an action acted on as stored, not as the argument was typed', async () => {
+  const as = (query: string, variables?: Record<string, unknown>) => post(server.url, query, variables, admin.key);
+  await as('mutation { setCommunicationOptOut(customerId: "  cust_audit ", optedOut: true) { id } }');
+  await as('mutation { upsertCustomer(input: { id: " cust_audit", name: "Audited", communicationOptOut: false }) { id } }');
+  await as('mutation { setCsmContact(input: { owner: " lena ", email: "lena@example.com" }) { owner } }');
+  await as('mutation { setCsmContact(input: { owner: " lena " }) { owner } }');
+  const created = await as(
+    'mutation { createDestination(input: { kind: SLACK, name: "typed", url: "https://hooks.slack.com/services/T/B/x" }) { id } }',
+  );
+  const id = (created.body.data as { createDestination: { id: string } }).createDestination.id;
+  await as('mutation($id: ID!) { updateDestination(id: $id, input: { name: "typed again" }) { id } }', { id: `0${id}` });
+  const log = await page({ first: 6 });
+  expect(log.edges.map(({ node }) => [node.action, node.target])).toEqual([
+    ['destination.update', id],
+    ['destination.create', id],
+    ['csmContact.set', 'lena'],
+    ['csmContact.set', 'lena'],
+    ['customer.optOut', 'cust_audit'],
+    ['customer.optOut', 'cust_audit'],
+  ]);
+});

@@ -281,6 +281,37 @@ describe('Slack and email destinations', () => {
     }
   });
 
+  it('sends a digest to the CSM it was collected for, even when its accounts have moved to another CSM since', async () => {
+    await ok(server, `mutation { setCsmContact(input: { owner: "mira", email: "mira@team.example" }) { owner } }`);
+    await ok(server, `mutation { setCsmContact(input: { owner: "noah", email: "noah@team.example" }) { owner } }`);
+    const created = await ok(server, CREATE, {
+      input: {
+        kind: 'EMAIL',
+        name: 'mira digest',
+        emailFrom: 'cs@vendor.example',
+        digestSeconds: 4,
+        filter: { audience: 'TEAM', csmOwner: 'mira' },
+      },
+    });
+    const id = created.createDestination.id;
+    await seedDecliningAccounts(server, ['cust_dg1', 'cust_dg2'], { csmOwner: 'mira' });
+    await scoreNow(server, ['cust_dg1', 'cust_dg2']);
+    // Both accounts move to noah while mira's digest is still collecting.
+    for (const customer of ['cust_dg1', 'cust_dg2'])
+      await ok(server, `mutation($id: ID!) { upsertCustomer(input: { id: $id, name: "Moved", csmOwner: "noah" }) { id } }`, {
+        id: customer,
+      });
+    const statuses = () => sql<{ status: string }>(server.database, 'select status from delivery where destination_id = $1', [id]);
+    await waitFor(async () => {
+      const rows = await statuses();
+      return rows.length > 0 && rows.every((row) => row.status !== 'PENDING' && row.status !== 'RETRYING');
+    }, 'digest sent');
+    expect(new Set((await statuses()).map((row) => row.status))).toEqual(new Set(['DELIVERED']));
+    const digests = mails.filter((mail) => /Subject: \d+ outreach actions? for (mira|noah)/.test(mail.raw));
+    expect(digests.map((mail) => mail.to)).toEqual([['mira@team.example']]);
+    expect(digests[0].raw).toMatch(/Subject: \d+ outreach actions? for mira/);
+  });
+
   it('refuses destination changes without the admin scope', async () => {
     const admin = await createKey(server, ['admin']);
     const reader = await createKey(server, ['read'], admin.key);
