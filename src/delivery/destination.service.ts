@@ -111,8 +111,9 @@ function checkTemplate(value: string | null | undefined, argument: string, max: 
 function checkList(values: string[] | null | undefined, argument: string): string[] | null | undefined {
   if (values === undefined || values === null) return values;
   ensure(values.length <= MAX_FILTER_VALUES, `${argument} takes at most ${MAX_FILTER_VALUES} values`, { argument });
-  const list = values.map((value) => requiredText(value, argument, MAX_NAME_LENGTH));
-  return list.length === 0 ? null : [...new Set(list)];
+  // An empty list would read as "none" to one client and as "any" to another: null is "any".
+  ensure(values.length > 0, `${argument} must name at least one value, or be null to match every one`, { argument });
+  return [...new Set(values.map((value) => requiredText(value, argument, MAX_NAME_LENGTH)))];
 }
 
 /** The columns an input sets (undefined: left alone), checked; BAD_USER_INPUT on the first bad field. */

@@ -71,6 +71,9 @@ describe('webhook destinations', () => {
     for (const [filter, argument] of [
       [{ tiers: ['critical', 'critcal'] }, 'filter.tiers'],
       [{ playbooks: ['silnce'] }, 'filter.playbooks'],
+      // An empty list is neither "none" nor "any": null is "any".
+      [{ playbooks: [] }, 'filter.playbooks'],
+      [{ tiers: [] }, 'filter.tiers'],
     ] as const) {
       const refused = await server.request(CREATE, { input: { ...input, filter } });
       expect([refused.errors?.[0].extensions?.code, refused.errors?.[0].extensions?.argument]).toEqual(['BAD_USER_INPUT', argument]);
