@@ -1,6 +1,6 @@
 // Creating, listing and revoking API keys. Creation and revocation write their audit entry in the
 // same transaction, whoever calls them (the GraphQL mutations or `npm run keys`).
-import { InvalidInputError, NotFoundError } from '../infra/errors';
+import { ensure, InvalidInputError, NotFoundError } from '../infra/errors';
 import { MAX_LABEL_LENGTH, requiredText, requiredLabel } from '../infra/input';
 import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
 import { Db, inTransaction, query, queryOne } from '../infra/sql';
@@ -55,6 +55,7 @@ export async function createApiKey(db: Db, input: { name: string; scopes: readon
 /** Revokes a key (by id, or by its `hg_<id>` prefix); revoking a revoked key changes nothing. */
 export async function revokeApiKey(db: Db, idOrPrefix: string, by: KeyActor): Promise<ApiKey> {
   const id = requiredText(idOrPrefix, 'id', MAX_LABEL_LENGTH).replace(/^hg_/, '').replace(/_$/, '');
+  ensure(id.length > 0, 'id must name a key: its id, or the hg_<id> its secret starts with', { argument: 'id' });
   return inTransaction(db, async (tx) => {
     const revoked = await queryOne<ApiKey>(
       tx,

@@ -178,6 +178,15 @@ describe('revocation', () => {
     expect(twice.body.data?.revokeApiKey.id).toBe(key.id);
     const unknown = await post(server.url, 'mutation { revokeApiKey(id: "nosuchkey0") { id } }', undefined, admin.key);
     expect(unknown.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    // A prefix with no id after it names no key: the input is wrong, not the key missing.
+    for (const id of ['hg_', 'hg__', '_']) {
+      const empty = await post(server.url, `mutation { revokeApiKey(id: "${id}") { id } }`, undefined, admin.key);
+      expect([id, empty.body.errors?.[0]?.extensions?.code, empty.body.errors?.[0]?.extensions?.argument]).toEqual([
+        id,
+        'BAD_USER_INPUT',
+        'id',
+      ]);
+    }
   });
 
   it('changes nothing more once revoked, even later in the operation that revoked it', async () => {
