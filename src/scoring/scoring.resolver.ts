@@ -87,6 +87,7 @@ export class TierChangeResolver {
 }
 
 const MAX_REASONS = 20;
+const DEFAULT_REASONS = 3;
 
 @Resolver(() => HealthScore)
 export class ScoringResolver {
@@ -117,8 +118,12 @@ export class ScoringResolver {
   })
   reasons(
     @Root() score: HealthScore,
-    @Arg('first', () => Int, { defaultValue: 3, description: 'How many, 1–20.' }) first: number,
+    // Nullable, as every `first`: a null (a variable sent as null) is the default, not an error of
+    // graphql-js's own that the formatter can only mask.
+    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_REASONS, description: 'How many, 1–20 (default 3).' })
+    given: number | null,
   ): RiskReason[] {
+    const first = given ?? DEFAULT_REASONS;
     if (!(first >= 1 && first <= MAX_REASONS))
       throw new InvalidInputError(`first must be between 1 and ${MAX_REASONS}`, { argument: 'first' });
     return riskReasons(decodeSignals(score.signals), decodePenalties(score.penalties ?? []), first);
