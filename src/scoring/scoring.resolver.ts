@@ -31,6 +31,7 @@ import {
   latestScoreSpec,
   listLatestScores,
   listTierChanges,
+  loadCustomerScoreHistory,
   loadCustomerTierChanges,
   scoreHistory,
   worklist,
@@ -375,8 +376,8 @@ export class CustomerScoreResolver {
   scoreHistory(
     @Root('id') customerId: string,
     @Args() args: HistoryArgs,
-    @Ctx() { db }: GraphQLContext,
+    @Ctx() { db, loaders }: GraphQLContext,
   ): Promise<ConnectionResult<HealthScore>> {
-    return scoreHistory(db, customerId, args);
+    return loadCustomerScoreHistory(db, loaders, customerId, args);
   }
 }
