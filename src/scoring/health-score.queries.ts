@@ -112,6 +112,33 @@ export async function scoreHistory(db: Db, customerId: string, args: HistoryArgs
   });
 }
 
+/**
+ * `Customer.scoreHistory`: one statement per page of customers (plus one for totalCount), as every
+ * other nested list, rather than one per customer. Same order, so same cursors, as `healthScoreHistory`.
+ */
+export function loadCustomerScoreHistory(
+  db: Db,
+  loaders: LoaderRegistry,
+  customerId: string,
+  args: HistoryArgs,
+): Promise<ConnectionResult<HealthScore>> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  addTimeRange(where, params, 'h.as_of', args.from, args.to);
+  return loadChildPage<HealthScore>(db, loaders, customerId, {
+    name: 'Customer.scoreHistory',
+    select: HEALTH_SCORE_COLUMNS,
+    from: 'health_score h',
+    parentColumn: 'h.customer_id',
+    where,
+    params,
+    sortKeys: byTimeThenId('h', 'as_of'),
+    direction: 'desc',
+    first: args.first,
+    after: args.after,
+  });
+}
+
 export async function listTierChanges(db: Db, args: TierChangesArgs): Promise<ConnectionResult<TierChange>> {
   const where: string[] = [];
   const params: unknown[] = [];

@@ -31,6 +31,7 @@ import {
   latestScoreSpec,
   listLatestScores,
   listTierChanges,
+  loadCustomerScoreHistory,
   loadCustomerTierChanges,
   scoreHistory,
   worklist,
@@ -87,6 +88,7 @@ export class TierChangeResolver {
 }
 
 const MAX_REASONS = 20;
+const DEFAULT_REASONS = 3;
 
 @Resolver(() => HealthScore)
 export class ScoringResolver {
@@ -117,8 +119,12 @@ export class ScoringResolver {
   })
   reasons(
     @Root() score: HealthScore,
-    @Arg('first', () => Int, { defaultValue: 3, description: 'How many, 1–20.' }) first: number,
+    // Nullable, as every `first`: a null (a variable sent as null) is the default, not an error of
+    // graphql-js's own that the formatter can only mask.
+    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_REASONS, description: 'How many, 1–20 (default 3).' })
+    given: number | null,
   ): RiskReason[] {
+    const first = given ?? DEFAULT_REASONS;
     if (!(first >= 1 && first <= MAX_REASONS))
       throw new InvalidInputError(`first must be between 1 and ${MAX_REASONS}`, { argument: 'first' });
     return riskReasons(decodeSignals(score.signals), decodePenalties(score.penalties ?? []), first);
@@ -370,8 +376,8 @@ export class CustomerScoreResolver {
   scoreHistory(
     @Root('id') customerId: string,
     @Args() args: HistoryArgs,
-    @Ctx() { db }: GraphQLContext,
+    @Ctx() { db, loaders }: GraphQLContext,
   ): Promise<ConnectionResult<HealthScore>> {
-    return scoreHistory(db, customerId, args);
+    return loadCustomerScoreHistory(db, loaders, customerId, args);
   }
 }

@@ -161,6 +161,21 @@ describe('a page of customers with its nested edges joined', () => {
     expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'first' });
   });
 
+  it('takes a null reasons(first:), literal or from a variable, as its default of 3, on every run', async () => {
+    const byDefault = await server.request('{ customer(id: "cust_d4") { currentScore { reasons { kind name pointsLost value } } } }');
+    expect(byDefault.errors).toBeUndefined();
+    const fromVariable =
+      'query ($n: Int) { customer(id: "cust_d4") { currentScore { reasons(first: $n) { kind name pointsLost value } } } }';
+    const literal = '{ customer(id: "cust_d4") { currentScore { reasons(first: null) { kind name pointsLost value } } } }';
+    // Three runs each: from the second, the document runs compiled.
+    for (let run = 0; run < 3; run++) {
+      for (const answer of [await server.request(fromVariable, { n: null }), await server.request(literal)]) {
+        expect(answer.errors).toBeUndefined();
+        expect(answer.data).toEqual(byDefault.data);
+      }
+    }
+  });
+
   it('reads only the columns a selection asks for, and answers every customer field like a single read', async () => {
     const full = await page(`${CUSTOMER_FIELDS} ${EDGES}`);
     for (const node of full) expect(node).toEqual(await oneByOne(node.id, `${CUSTOMER_FIELDS} ${EDGES}`));

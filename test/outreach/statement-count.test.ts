@@ -81,3 +81,55 @@ describe('a page of customers with nested NPS and outreach', () => {
     }
   });
 });
+
+describe('a page of customers with their score history', () => {
+  const HISTORY =
+    'scoreHistory(first: 2, from: "2026-05-01T00:00:00Z") { totalCount edges { cursor node { id score asOf } } pageInfo { hasNextPage endCursor } }';
+  type History = {
+    totalCount: number;
+    edges: Array<{ cursor: string; node: { id: string; score: number; asOf: string } }>;
+    pageInfo: unknown;
+  };
+  type Page = { customers: { edges: Array<{ node: { id: string; scoreHistory: History } }> } };
+
+  beforeAll(async () => {
+    // Customer k has k % 4 scores, an hour apart, the latest the lowest.
+    await query(
+      server.app.orm.em.fork() as Db,
+      `insert into health_score (customer_id, score, tier, trend, components, signals, coverage, model_version, as_of)
+       select 'cust_' || lpad(k::text, 2, '0'), 90 - r, 'healthy', 'STABLE', '[]', '[]', 1, 1, timestamptz '2026-05-03T00:00:00Z' + r * interval '1 hour'
+       from generate_series(0, ?) k cross join lateral generate_series(0, k % 4 - 1) r`,
+      [CUSTOMERS - 1],
+    );
+  });
+
+  async function historyPage(first: number): Promise<{ statements: string[]; page: Page }> {
+    let page: Page | undefined;
+    const statements = await statementsDuring(server.app.orm, async () => {
+      const answer = await server.request<Page, { first: number }>(
+        `query ($first: Int) { customers(first: $first) { edges { node { id ${HISTORY} } } } }`,
+        {
+          first,
+        },
+      );
+      expect(answer.errors).toBeUndefined();
+      page = answer.data ?? undefined;
+    });
+    return { statements, page: page as Page };
+  }
+
+  it('costs the same statements for 5 customers as for 50, and answers each as healthScoreHistory does', async () => {
+    const five = await historyPage(5);
+    const fifty = await historyPage(50);
+    // The customers page, one for every customer's history page, one for their totalCounts.
+    expect({ five: five.statements.length, fifty: fifty.statements.length }).toEqual({ five: 3, fifty: 3 });
+    for (const [k, { node }] of fifty.page.customers.edges.entries()) {
+      expect(node.scoreHistory.totalCount).toBe(k % 4);
+      if (k >= 8) continue;
+      const alone = await server.request<{ healthScoreHistory: History }, Record<string, never>>(
+        `{ healthScoreHistory(customerId: "${node.id}", ${HISTORY.slice('scoreHistory('.length)} }`,
+      );
+      expect(node.scoreHistory).toEqual(alone.data!.healthScoreHistory);
+    }
+  });
+});

@@ -316,6 +316,8 @@ it('previews the tiers a model would give now, and who would move, largest ARR f
   // Bounded: a cursor that did not move on would otherwise page forever.
   while (pages.at(-1)!.changesPageInfo.hasNextPage && pages.length < 5) pages.push(await page(pages.at(-1)!.changesPageInfo.endCursor));
   expect(pages.map((p) => p.changes.length)).toEqual([4, 3]);
+  // An empty cursor is none, as in every list: the first page.
+  expect(await page('')).toEqual(pages[0]);
   const all = await server.request<{ previewScoringModel: { changes: Array<{ customerId: string }> } }, unknown>(
     'query ($config: JSON!) { previewScoringModel(config: $config, first: 500) { changes { customerId } } }',
     { config },

@@ -91,6 +91,7 @@ export class BacktestResolver {
     after: string | null,
     @Ctx() { db, signal }: GraphQLContext,
   ): Promise<ScoringModelPreview> {
-    return previewScoringModel(db, config, { first: first ?? 50, after: after ?? null }, signal);
+    // An empty cursor is none, as in every list (an emptied form field, a first page's null endCursor sent as text).
+    return previewScoringModel(db, config, { first: first ?? 50, after: after || null }, signal);
   }
 }
