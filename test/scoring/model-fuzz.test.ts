@@ -89,14 +89,16 @@ function randomConfig(random: () => number): ScoringModelConfig {
   config.components[0].signals[0].weight = 1;
   config.penalties = Array.from({ length: Math.floor(random() * 4) }, (_, p) => {
     const metric = pick(METRIC_KINDS);
+    const perUnit = random() < 0.5;
     return {
       name: `p${p}`,
       metric,
       ...window(metric),
       direction: 'at_least' as const,
-      threshold: pick([-1e6, 0, 1, 1e6]),
+      // A perUnit penalty's threshold is at least 0 (validateModel): below, its points could be negative.
+      threshold: pick(perUnit ? [0, 1, 1e6] : [-1e6, 0, 1, 1e6]),
       points: pick([0, 5, 100]),
-      perUnit: random() < 0.5,
+      perUnit,
       maxPoints: pick([0, 100]),
     };
   });
