@@ -96,20 +96,19 @@ export async function listLatestScores(db: Db, args: HealthScoresArgs): Promise<
   });
 }
 
+/** What both score histories page over: a customer's points, newest first (so the same cursors). */
+const HISTORY_PAGE = {
+  select: HEALTH_SCORE_COLUMNS,
+  from: 'health_score h',
+  sortKeys: byTimeThenId('h', 'as_of'),
+  direction: 'desc' as const,
+};
+
 export async function scoreHistory(db: Db, customerId: string, args: HistoryArgs): Promise<ConnectionResult<HealthScore>> {
   const where = ['h.customer_id = ?'];
   const params: unknown[] = [checkCustomerId(customerId)];
   addTimeRange(where, params, 'h.as_of', args.from, args.to);
-  return keysetPage<HealthScore>(db, {
-    select: HEALTH_SCORE_COLUMNS,
-    from: 'health_score h',
-    where,
-    params,
-    sortKeys: byTimeThenId('h', 'as_of'),
-    direction: 'desc',
-    first: args.first,
-    after: args.after,
-  });
+  return keysetPage<HealthScore>(db, { ...HISTORY_PAGE, where, params, first: args.first, after: args.after });
 }
 
 /**
@@ -126,14 +125,11 @@ export function loadCustomerScoreHistory(
   const params: unknown[] = [];
   addTimeRange(where, params, 'h.as_of', args.from, args.to);
   return loadChildPage<HealthScore>(db, loaders, customerId, {
+    ...HISTORY_PAGE,
     name: 'Customer.scoreHistory',
-    select: HEALTH_SCORE_COLUMNS,
-    from: 'health_score h',
     parentColumn: 'h.customer_id',
     where,
     params,
-    sortKeys: byTimeThenId('h', 'as_of'),
-    direction: 'desc',
     first: args.first,
     after: args.after,
   });
