@@ -28,7 +28,6 @@ import {
   graphQLErrorFormatter,
   newRequestId,
   RETRY_AFTER_SECONDS,
-  subscriptionsOverWebSocketPlugin,
   unexpectedHttpFailure,
 } from './infra/errors';
 import type { Db } from './infra/sql';
@@ -241,7 +240,6 @@ async function startApollo(
       ...limits.plugins,
       errorContractPlugin(),
       statementLimitsPlugin(),
-      subscriptionsOverWebSocketPlugin(GRAPHQL_PATH),
       // The graph declares no cache hints, so the default cache-control plugin could only ever answer
       // `no-store` (set below instead); its per-field hook made Apollo wrap every resolver in the schema.
       ApolloServerPluginCacheControlDisabled(),
@@ -341,10 +339,12 @@ function checkJsonBody(req: http.IncomingMessage): void {
 }
 
 /**
- * Refuses a subscription before Apollo sees it (400 BAD_REQUEST, as subscriptionsOverWebSocketPlugin
- * answers one after validation): graphql-js 16 throws out of validation on `@skip`/`@include` on a
- * subscription's root field, which Apollo answered 500. Only a document naming `subscription` is parsed
- * here; one that does not parse is left to Apollo's error.
+ * Subscriptions are served over WebSocket (graphql-ws): one sent over HTTP would have nothing to
+ * stream to, so it is refused as a malformed request (400), before Apollo sees it. Not after its
+ * validation: graphql-js 16 throws out of validation on `@skip`/`@include` on a subscription's root
+ * field, which Apollo answered 500. Only a document naming `subscription` is parsed here; one that
+ * does not parse is left to Apollo's error. (A persisted query's hash alone finds no subscription:
+ * one is never stored, being refused here when first sent with its text.)
  */
 function refuseSubscription(query: unknown, operationName: unknown): void {
   if (typeof query !== 'string' || !query.includes('subscription')) return;

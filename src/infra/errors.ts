@@ -302,25 +302,6 @@ export function unexpectedHttpFailure(error: unknown, logger: Logger): { status:
 }
 
 /**
- * Subscriptions are served over WebSocket (graphql-ws); one posted over HTTP would have nothing to
- * stream to, so it is refused as a malformed request (400) before it runs.
- */
-export function subscriptionsOverWebSocketPlugin(path: string): ApolloServerPlugin<BaseContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ operation }) {
-          if (operation?.operation !== 'subscription') return;
-          throw new GraphQLError(`subscriptions are served over WebSocket (the graphql-ws protocol) at ${path}, not over HTTP`, {
-            extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
-          });
-        },
-      };
-    },
-  };
-}
-
-/**
  * The HTTP side of the error contract, as an Apollo plugin: every response carries `x-request-id`
  * (the id its masked errors are logged under), and one with a SERVICE_UNAVAILABLE error is a 503
  * with `Retry-After`, so clients and proxies retry instead of treating it as a GraphQL answer.

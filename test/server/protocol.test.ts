@@ -47,6 +47,13 @@ describe('over HTTP', () => {
     expect([conditional.status, conditional.body.errors?.[0].extensions?.code]).toEqual([400, 'BAD_REQUEST']);
     const skipped = await post(server.url, 'subscription { healthTierChanged @skip(if: true) { customerId } }', undefined, read.key);
     expect([skipped.status, skipped.body.errors?.[0].extensions?.code]).toEqual([400, 'BAD_REQUEST']);
+    // Over GET too.
+    const url = `${server.url}?query=${encodeURIComponent('subscription { healthTierChanged { customerId } }')}`;
+    const got = await fetch(url, { headers: { authorization: `Bearer ${read.key}`, 'apollo-require-preflight': 'true' } });
+    expect([got.status, ((await got.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code]).toEqual([
+      400,
+      'BAD_REQUEST',
+    ]);
   });
 
   it('answers a persisted-query mistake as the client’s: BAD_REQUEST, not an internal error', async () => {
