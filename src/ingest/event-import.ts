@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { EngagementRow, eventTooLargeToIndex, rollUpInserted, toEngagementRow } from '../engagement/engagement.service';
+import { EngagementRow, eventTooLargeToIndex, mayOverflowIndex, rollUpInserted, toEngagementRow } from '../engagement/engagement.service';
 import { INDEX_SAFE_BYTES, isIndexEntryTooLarge } from '../infra/index-limits';
 import { queueRescoreStatement, RescoreScheduler } from '../scoring/rescore-queue';
 import type { EngagementEventInput } from '../engagement/engagement.types';
@@ -228,8 +228,11 @@ async function storeOversizedStaged(client: Client): Promise<{ accepted: number;
 /** Connections whose staging table has statistics (see mergeStaged). */
 const analyzed = new WeakSet<Client>();
 
-/** Merges the batch staged in `client`'s open transaction and commits it. */
-async function mergeStaged(client: Client): Promise<MergeResult> {
+/**
+ * Merges the batch staged in `client`'s open transaction and commits it; `oversized`: whether the
+ * batch holds rows the merge leaves out (mayOverflowIndex), to be stored one at a time.
+ */
+async function mergeStaged(client: Client, oversized: boolean): Promise<MergeResult> {
   try {
     // Temporary tables are never analyzed automatically: without statistics the merge's joins are
     // planned blind. The statistics of the first batch outlive its commit (rows go, statistics stay)
@@ -239,7 +242,7 @@ async function mergeStaged(client: Client): Promise<MergeResult> {
       analyzed.add(client);
     }
     const { rows } = await client.query<Omit<MergeResult, 'oversized'>>(MERGE_STAGED);
-    const alone = await storeOversizedStaged(client);
+    const alone = oversized ? await storeOversizedStaged(client) : { accepted: 0, oversized: [] };
     await client.query('commit');
     return { ...rows[0], accepted: rows[0].accepted + alone.accepted, oversized: alone.oversized };
   } catch (error) {
@@ -301,7 +304,7 @@ async function* batchText(
   batchSize: number,
   now: Date,
   tally: Tally,
-  batch: { staged: number; ended: boolean },
+  batch: { staged: number; oversized: boolean; ended: boolean },
   signal: AbortSignal | undefined,
 ) {
   let chunk = '';
@@ -329,7 +332,9 @@ async function* batchText(
       continue;
     }
     try {
-      chunk += copyLine(number, parseEventLine(text, now));
+      const row = parseEventLine(text, now);
+      batch.oversized ||= mayOverflowIndex(row);
+      chunk += copyLine(number, row);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       tally.refuse({ line: number, code: error.code, message: error.message });
@@ -389,7 +394,7 @@ export async function importEvents(
   try {
     await openConnections(databaseUrl, Math.max(1, options.connections ?? IMPORT_CONNECTIONS), clients);
     while (!ended) {
-      const batch = { staged: 0, ended: false };
+      const batch = { staged: 0, oversized: false, ended: false };
       const client = await nextIdle();
       await client.query('begin');
       try {
@@ -407,7 +412,7 @@ export async function importEvents(
         continue;
       }
       const staged = batch.staged;
-      const merge: Promise<void> = mergeStaged(client)
+      const merge: Promise<void> = mergeStaged(client, batch.oversized)
         .then((result) => tally.record(staged, result))
         // Rethrown by nextIdle or at the end: a merge in flight has nobody awaiting it yet.
         .catch((error: unknown) => {
