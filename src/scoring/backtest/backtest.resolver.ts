@@ -91,7 +91,6 @@ export class BacktestResolver {
     after: string | null,
     @Ctx() { db, signal }: GraphQLContext,
   ): Promise<ScoringModelPreview> {
-    // An empty cursor is none, as in every list (an emptied form field, a first page's null endCursor sent as text).
-    return previewScoringModel(db, config, { first: first ?? 50, after: after || null }, signal);
+    return previewScoringModel(db, config, { first: first ?? 50, after: after ?? null }, signal);
   }
 }

@@ -293,7 +293,8 @@ const PREVIEW_ORDER = 'preview:arr-desc,id';
 
 /** The moves after a page's cursor (ARR and customer id of its last move) in the order the preview lists them. */
 function movesAfter(moves: TierMove[], after: string | null): TierMove[] {
-  if (after === null) return moves;
+  // An empty cursor is none, as in the keyset lists (infra/pagination).
+  if (!after) return moves;
   const [arr, customerId] = decodeCursor(after, PREVIEW_ORDER, 2);
   const arrCents = Number(arr);
   ensure(Number.isSafeInteger(arrCents), 'after is not a cursor of this list', { argument: 'after' });
@@ -335,7 +336,7 @@ export async function previewScoringModel(
   ensure(Number.isInteger(first) && first >= 1 && first <= MAX_PAGE_SIZE, `first must be within 1…${MAX_PAGE_SIZE}`, { argument: 'first' });
   const config = checkedConfig(configInput, 'config');
   // A bad cursor is refused before every customer is scored.
-  if (after !== null) movesAfter([], after);
+  movesAfter([], after);
   const active = await getActiveModel(db);
   return evaluationSlots.run(() => previewOf(db, config, active, { first, after }, signal), signal);
 }
