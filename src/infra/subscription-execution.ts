@@ -14,9 +14,10 @@ import {
   execute,
   ExecutionArgs,
   ExecutionResult,
+  getEnterLeaveForKind,
   GraphQLError,
   GraphQLSchema,
-  OperationDefinitionNode,
+  Kind,
   parse,
   SingleFieldSubscriptionsRule,
   specifiedRules,
@@ -74,14 +75,13 @@ export function mapAsyncIterable<T, U>(iterable: AsyncIterable<T>, map: (value: 
 
 /** graphql-js 16's SingleFieldSubscriptionsRule, after conditionalSubscriptionRootError (which it would throw on). */
 export function singleFieldSubscriptionsRule(context: ValidationContext): ASTVisitor {
-  // graphql-js 16 writes it as { OperationDefinition(node) { … } }.
-  const specified = (SingleFieldSubscriptionsRule(context) as { OperationDefinition: (node: OperationDefinitionNode) => void })
-    .OperationDefinition;
+  const specified = SingleFieldSubscriptionsRule(context);
+  const { enter } = getEnterLeaveForKind(specified, Kind.OPERATION_DEFINITION);
   return {
-    OperationDefinition(node) {
+    OperationDefinition(node, ...rest) {
       const error = conditionalSubscriptionRootError(node, (name) => context.getFragment(name));
       if (error) context.reportError(error);
-      else specified(node);
+      else enter?.call(specified, node, ...rest);
     },
   };
 }

@@ -165,6 +165,12 @@ describe('over WebSocket', () => {
         message: expect.stringMatching(/must not use @skip or @include/),
       });
     }
+    // GraphQL's own rule still holds beside this one: a subscription has one root field.
+    const twoRoots = await ws.run('two', 'subscription { healthTierChanged { customerId } outreachLogged { id } }');
+    expect({ codes: socketErrorCodes(twoRoots), message: (twoRoots.payload as Array<{ message: string }>)[0].message }).toEqual({
+      codes: ['GRAPHQL_VALIDATION_FAILED'],
+      message: expect.stringMatching(/must select only one top level field/),
+    });
     // The connection and the subscription opened first are still there: a query on it is answered.
     const answered = await ws.run('query', '{ customers(first: 1) { totalCount } }');
     expect(answered.type).toBe('next');
