@@ -273,6 +273,13 @@ function playbookErrors(model: ScoringModelConfig): string[] {
     } else if (playbook.kind !== 'silence') {
       errors.push(`${path}.kind must be "tier", "silence" or "expansion"`);
     }
+    // A setting of another kind would be silently ignored: a silence playbook given `tierKey: "critical"`
+    // would still alert in every tier.
+    const given = playbook as unknown as Record<string, unknown>;
+    if (given.tierKey !== undefined && playbook.kind !== 'tier') errors.push(`${path}.tierKey applies only to a playbook of kind "tier"`);
+    if (given.minScore !== undefined && playbook.kind !== 'expansion') {
+      errors.push(`${path}.minScore applies only to a playbook of kind "expansion"`);
+    }
     if (playbook.kind === 'silence' || playbook.kind === 'expansion') {
       const kind = playbook.kind;
       if (model.playbooks.filter((other) => other.kind === kind).indexOf(playbook) > 0) {
@@ -293,6 +300,10 @@ function playbookErrors(model: ScoringModelConfig): string[] {
       const actionPath = `${path}.actions[${actionIndex}]`;
       errors.push(...unknownKeyErrors(actionPath, action, KNOWN_KEYS.action));
       if (!isNonEmptyString(action.action)) errors.push(`${actionPath}.action is required`);
+      // Planning reads any truthy value as an escalation, the log only `true`: one meaning for both.
+      if (action.escalation !== undefined && typeof action.escalation !== 'boolean') {
+        errors.push(`${actionPath}.escalation must be true or false`);
+      }
       if (action.audience !== 'CUSTOMER' && action.audience !== 'TEAM') {
         errors.push(`${actionPath}.audience must be CUSTOMER or TEAM`);
       }

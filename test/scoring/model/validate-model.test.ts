@@ -315,6 +315,24 @@ describe('validateModel', () => {
       ]);
     });
 
+    it('rejects an escalation mark that is not true or false, which would be planned as one and logged as not one', () => {
+      expect(errorsAfter((m) => Object.assign(m.playbooks[0].actions[0], { escalation: 'yes' }))).toEqual([
+        'playbooks[0].actions[0].escalation must be true or false',
+      ]);
+      expect(errorsAfter((m) => Object.assign(m.playbooks[0].actions[0], { escalation: 1 }))).toHaveLength(1);
+      expect(errorsAfter((m) => Object.assign(m.playbooks[0].actions[0], { escalation: false }))).toEqual([]);
+    });
+
+    it('rejects a tierKey or minScore on a playbook whose kind ignores it, rather than run it for every tier or score', () => {
+      const silence = (m: ScoringModelConfig) => m.playbooks.findIndex((p) => p.kind === 'silence');
+      expect(errorsAfter((m) => Object.assign(m.playbooks[silence(m)], { tierKey: 'critical' }))).toEqual([
+        'playbooks[3].tierKey applies only to a playbook of kind "tier"',
+      ]);
+      expect(errorsAfter((m) => Object.assign(m.playbooks[0], { minScore: 20 }))).toEqual([
+        'playbooks[0].minScore applies only to a playbook of kind "expansion"',
+      ]);
+    });
+
     it('rejects a second silence playbook', () => {
       expect(errorsAfter((m) => m.playbooks.push({ ...m.playbooks.find((p) => p.kind === 'silence')!, key: 'silence_again' }))).toEqual([
         'playbooks[5]: only one "silence" playbook is allowed',
