@@ -333,6 +333,15 @@ describe('validateModel', () => {
       ]);
     });
 
+    it('names an entry that is not an object by its path, in every list of the model', () => {
+      expect(errorsAfter((m) => ((m.playbooks as unknown[])[1] = null))).toEqual(['playbooks[1] must be an object']);
+      expect(errorsAfter((m) => ((m.playbooks[2].actions as unknown[])[0] = null))).toEqual(['playbooks[2].actions[0] must be an object']);
+      expect(errorsAfter((m) => ((m.tiers as unknown[])[0] = null))).toEqual(['tiers[0] must be an object']);
+      expect(errorsAfter((m) => ((m.penalties as unknown[])[0] = 'x'))).toEqual(['penalties[0] must be an object']);
+      expect(errorsAfter((m) => ((m.components as unknown[])[0] = null))).toEqual(['components[0] must be an object']);
+      expect(errorsAfter((m) => ((m.components[1].signals as unknown[])[0] = []))).toEqual(['components[1].signals[0] must be an object']);
+    });
+
     it('rejects a second silence playbook', () => {
       expect(errorsAfter((m) => m.playbooks.push({ ...m.playbooks.find((p) => p.kind === 'silence')!, key: 'silence_again' }))).toEqual([
         'playbooks[5]: only one "silence" playbook is allowed',
