@@ -19,6 +19,7 @@ import {
   assessCustomer,
   carriedFlags,
   decidePlaybookActions,
+  longestCooldownDays,
   metricRequests,
   OutreachStatus,
   PenaltyResult,
@@ -246,14 +247,16 @@ async function readBatchInputs(
   );
   // A backfill runs no playbook, so it needs no cooldown history. A live scoring counts every action
   // already logged, those of a concurrent scoring of the customer whose "now" came a moment later too
-  // (it committed first, as this batch waited for the customer's row): each is logged once.
+  // (it committed first, as this batch waited for the customer's row): each is logged once. It reads
+  // back as far as the longest cooldown, which a model may set to years.
   const recentOutreach = options.backfill
     ? []
     : await query<{ customerId: string; playbook: string; action: string; createdAt: string; status: string }>(
         tx,
         `select customer_id as "customerId", playbook, action, created_at as "createdAt", status from outreach_action
-         where customer_id in (select jsonb_array_elements_text(?::jsonb)) and created_at > ?::timestamptz - interval '60 days'`,
-        [idsJson, asOfIso],
+         where customer_id in (select jsonb_array_elements_text(?::jsonb))
+           and created_at > ?::timestamptz - make_interval(days => ?::int)`,
+        [idsJson, asOfIso, Math.ceil(longestCooldownDays(config))],
       );
   const outreachById = new Map<string, RecentAction[]>();
   for (const o of recentOutreach) {

@@ -222,12 +222,18 @@ export class ScoringResolver {
     @Ctx() { db, services }: GraphQLContext,
   ): Promise<ScoringModelType> {
     let config: ScoringModelConfig;
+    // Checked before a preset is laid over it: spreading "x" or [1] would make a model of its characters.
+    ensure(
+      input.config == null || (typeof input.config === 'object' && !Array.isArray(input.config)),
+      'config must be a scoring model (a JSON object)',
+      { argument: 'config' },
+    );
     if (input.tierPreset) {
       checkTierPreset(input.tierPreset);
       const current = (input.config as ScoringModelConfig | undefined) ?? (await getActiveModel(db)).config;
       const preset = defaultModelWithTiers(input.tierPreset as TierPresetName);
       config = { ...current, tiers: preset.tiers, playbooks: preset.playbooks };
-    } else if (input.config && typeof input.config === 'object' && !Array.isArray(input.config)) {
+    } else if (input.config != null) {
       config = input.config as ScoringModelConfig;
     } else {
       throw new InvalidInputError('give a model as `config` (a JSON object) or a `tierPreset`', { argument: 'input' });

@@ -394,6 +394,12 @@ describe('scoring model', () => {
     expect((await server.request(UpdateModelDocument, { input: { config: negative } })).errors?.[0].extensions?.code).toBe(
       'BAD_USER_INPUT',
     );
+    // A config that is not an object is named as such, with a preset too (not read as a model whose "0" is unknown).
+    for (const notAModel of ['x', [1], 5]) {
+      const refused = await server.request(UpdateModelDocument, { input: { config: notAModel, tierPreset: 'four_tier' } });
+      expect(refused.errors?.[0].message).toBe('config must be a scoring model (a JSON object)');
+      expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'config' });
+    }
     expect((await server.gql(CurrentModelDocument, {})).scoringModel.version).toBe(1);
   });
 

@@ -118,6 +118,11 @@ function riskTriggers(input: PlaybookDecisionInput): PlaybookTrigger[] {
   return triggers;
 }
 
+/** The longest cooldown of the model's playbooks: how far back a scoring must read the outreach log. */
+export function longestCooldownDays(model: ScoringModelConfig): number {
+  return Math.max(model.cooldownDays, ...model.playbooks.map((playbook) => playbook.cooldownDays ?? model.cooldownDays));
+}
+
 function isInCooldown(input: PlaybookDecisionInput, playbook: PlaybookConfig): boolean {
   const cooldownDays = playbook.cooldownDays ?? input.model.cooldownDays;
   return input.recentActions.some((entry) => {

@@ -273,6 +273,16 @@ function playbookErrors(model: ScoringModelConfig): string[] {
     } else if (playbook.kind !== 'silence') {
       errors.push(`${path}.kind must be "tier", "silence" or "expansion"`);
     }
+    // A setting of another kind would be silently ignored: a silence playbook given `tierKey: "critical"`
+    // would still alert in every tier.
+    const given = playbook as unknown as Record<string, unknown>;
+    const knownKind = ['tier', 'silence', 'expansion'].includes(playbook.kind);
+    if (knownKind && given.tierKey !== undefined && playbook.kind !== 'tier') {
+      errors.push(`${path}.tierKey applies only to a playbook of kind "tier"`);
+    }
+    if (knownKind && given.minScore !== undefined && playbook.kind !== 'expansion') {
+      errors.push(`${path}.minScore applies only to a playbook of kind "expansion"`);
+    }
     if (playbook.kind === 'silence' || playbook.kind === 'expansion') {
       const kind = playbook.kind;
       if (model.playbooks.filter((other) => other.kind === kind).indexOf(playbook) > 0) {
@@ -293,6 +303,10 @@ function playbookErrors(model: ScoringModelConfig): string[] {
       const actionPath = `${path}.actions[${actionIndex}]`;
       errors.push(...unknownKeyErrors(actionPath, action, KNOWN_KEYS.action));
       if (!isNonEmptyString(action.action)) errors.push(`${actionPath}.action is required`);
+      // Planning reads any truthy value as an escalation, the log only `true`: one meaning for both.
+      if (action.escalation !== undefined && typeof action.escalation !== 'boolean') {
+        errors.push(`${actionPath}.escalation must be true or false`);
+      }
       if (action.audience !== 'CUSTOMER' && action.audience !== 'TEAM') {
         errors.push(`${actionPath}.audience must be CUSTOMER or TEAM`);
       }
@@ -442,12 +456,39 @@ function unstorableTextErrors(model: ScoringModelConfig): string[] {
   return [`${JSON.stringify(unstorable)}: a name, key or template may not contain NUL (U+0000) or a lone surrogate`];
 }
 
+const isObject = (value: unknown): boolean => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/**
+ * Entries of the model's lists that are not objects (`playbooks: [null]`), named by path: every rule
+ * below reads their fields, and would otherwise answer with a JavaScript error instead of the path.
+ */
+function entryShapeErrors(model: ScoringModelConfig): string[] {
+  const errors: string[] = [];
+  /** The object entries of a list with their positions; the others are reported. */
+  const entries = (path: string, list: unknown): [number, Record<string, unknown>][] => {
+    if (!Array.isArray(list)) return [];
+    const objects: [number, Record<string, unknown>][] = [];
+    list.forEach((entry, index) => {
+      if (isObject(entry)) objects.push([index, entry as Record<string, unknown>]);
+      else errors.push(`${path}[${index}] must be an object`);
+    });
+    return objects;
+  };
+  entries('tiers', model.tiers);
+  entries('penalties', model.penalties);
+  for (const [index, component] of entries('components', model.components)) entries(`components[${index}].signals`, component.signals);
+  for (const [index, playbook] of entries('playbooks', model.playbooks)) entries(`playbooks[${index}].actions`, playbook.actions);
+  return errors;
+}
+
 export function validateModel(model: ScoringModelConfig): string[] {
   if (model === null || typeof model !== 'object' || Array.isArray(model)) return ['the config must be an object'];
   const tooLarge = sizeErrors(model);
   if (tooLarge.length > 0) return tooLarge.map((error) => `the model is too large: ${error}`);
   const unstorable = unstorableTextErrors(model);
   if (unstorable.length > 0) return unstorable;
+  const misshapen = entryShapeErrors(model);
+  if (misshapen.length > 0) return misshapen;
   const errors: string[] = unknownKeyErrors('', model, KNOWN_KEYS.model);
 
   if (!Array.isArray(model.components) || model.components.length === 0) {

@@ -315,6 +315,33 @@ describe('validateModel', () => {
       ]);
     });
 
+    it('rejects an escalation mark that is not true or false, which would be planned as one and logged as not one', () => {
+      expect(errorsAfter((m) => Object.assign(m.playbooks[0].actions[0], { escalation: 'yes' }))).toEqual([
+        'playbooks[0].actions[0].escalation must be true or false',
+      ]);
+      expect(errorsAfter((m) => Object.assign(m.playbooks[0].actions[0], { escalation: 1 }))).toHaveLength(1);
+      expect(errorsAfter((m) => Object.assign(m.playbooks[0].actions[0], { escalation: false }))).toEqual([]);
+    });
+
+    it('rejects a tierKey or minScore on a playbook whose kind ignores it, rather than run it for every tier or score', () => {
+      const silence = (m: ScoringModelConfig) => m.playbooks.findIndex((p) => p.kind === 'silence');
+      expect(errorsAfter((m) => Object.assign(m.playbooks[silence(m)], { tierKey: 'critical' }))).toEqual([
+        'playbooks[3].tierKey applies only to a playbook of kind "tier"',
+      ]);
+      expect(errorsAfter((m) => Object.assign(m.playbooks[0], { minScore: 20 }))).toEqual([
+        'playbooks[0].minScore applies only to a playbook of kind "expansion"',
+      ]);
+    });
+
+    it('names an entry that is not an object by its path, in every list of the model', () => {
+      expect(errorsAfter((m) => ((m.playbooks as unknown[])[1] = null))).toEqual(['playbooks[1] must be an object']);
+      expect(errorsAfter((m) => ((m.playbooks[2].actions as unknown[])[0] = null))).toEqual(['playbooks[2].actions[0] must be an object']);
+      expect(errorsAfter((m) => ((m.tiers as unknown[])[0] = null))).toEqual(['tiers[0] must be an object']);
+      expect(errorsAfter((m) => ((m.penalties as unknown[])[0] = 'x'))).toEqual(['penalties[0] must be an object']);
+      expect(errorsAfter((m) => ((m.components as unknown[])[0] = null))).toEqual(['components[0] must be an object']);
+      expect(errorsAfter((m) => ((m.components[1].signals as unknown[])[0] = []))).toEqual(['components[1].signals[0] must be an object']);
+    });
+
     it('rejects a second silence playbook', () => {
       expect(errorsAfter((m) => m.playbooks.push({ ...m.playbooks.find((p) => p.kind === 'silence')!, key: 'silence_again' }))).toEqual([
         'playbooks[5]: only one "silence" playbook is allowed',
