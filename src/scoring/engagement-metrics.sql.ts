@@ -62,6 +62,8 @@ class EngagementPlan {
   readonly rawFeatureDays = new Map<string, string>();
   readonly features = new Map<string, string>();
   readonly users = new Map<string, string>();
+  /** The median of a window's per-day event counts (its days with an event), by alias: the window's SQL test. */
+  readonly dayMedians = new Map<string, string>();
 
   constructor(private readonly asOf: Date) {
     this.boundaries.add(asOf.getTime());
@@ -139,6 +141,14 @@ class EngagementPlan {
     return `coalesce(${kind === 'features' ? 'fe' : 'us'}."${alias}", 0)`;
   }
 
+  /** The median number of events of the window's days of use (a UTC day cut by its start counts its part in it). */
+  medianEventsPerDay(days: number, offsetDays = 0): string {
+    const name = this.window(days, offsetDays);
+    const alias = `day_median_${name}`;
+    this.dayMedians.set(alias, this.condition(name));
+    return `md."${alias}"`;
+  }
+
   distinctFeatures(days: number): string {
     return this.distinct('features', days);
   }
@@ -193,9 +203,10 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
     case 'events_vs_prior':
       return priorRatio(plan.events(w), plan.events(b));
     case 'events_per_active_day_vs_prior': {
-      const [events, days, baselineEvents, baselineDays] = [plan.events(w), plan.activeDays(w), plan.events(b), plan.activeDays(b)];
-      return `case when ${days} = 0 or ${baselineDays} = ${days} or ${baselineEvents} = ${events} or ${young} then null
-        else least(2.0, (${events})::float8 / ${days} / ((${baselineEvents} - ${events})::float8 / (${baselineDays} - ${days}))) end`;
+      // Medians, not means: one day of thousands of events (an import, a scripted sync) would raise a
+      // mean for the 60 days it stays in the baseline and read every usual day after it as a light one.
+      const [recent, prior] = [plan.medianEventsPerDay(w), plan.medianEventsPerDay(b - w, w)];
+      return `case when ${recent} is null or ${prior} is null or ${young} then null else least(2.0, ${recent} / ${prior}) end`;
     }
     // Nobody came: no share of the usual team or features to speak of (the silence signals count it).
     // Nothing before the window: no usual team or features yet, only the window's own.
@@ -236,6 +247,20 @@ function distinctCountsCte(name: string, source: string, value: string, windows:
   return `${name} as (select s.customer_id, ${counts.join(', ')} from (
       select v.customer_id, v.value, max(v.at) as latest from (select x.customer_id, x.at, ${value} as value from ${source}) v group by 1, 2
     ) s group by 1)`;
+}
+
+/**
+ * A CTE of the median per-day event count of each window (its days with an event; null without
+ * one): each UTC day's events in each window summed, then the medians (percentile_cont ignores the
+ * days a window does not hold). An empty CTE when no window needs it.
+ */
+function dayMediansCte(windows: Map<string, string>): string {
+  if (windows.size === 0) return `md as (select null::text as customer_id where false)`;
+  const perDay = [...windows].map(([alias, condition]) => `sum(x.events) filter (where ${condition}) as "${alias}"`);
+  const medians = [...windows.keys()].map((alias) => `percentile_cont(0.5) within group (order by d."${alias}") as "${alias}"`);
+  return `md as (select d.customer_id, ${medians.join(', ')} from (
+      select x.customer_id, x.day, ${perDay.join(', ')} from x group by 1, 2
+    ) d group by 1)`;
 }
 
 /** Whether a cut falls between the first and the last event of rollup day `d`, as SQL. */
@@ -316,6 +341,7 @@ export async function aggregateEngagement(
     // unnest in the select list: a lateral function scan would set up a tuplestore per row.
     distinctCountsCte('fe', 'x', 'unnest(x.features)', plan.features),
     distinctCountsCte('us', 'x', 'unnest(x.users)', plan.users),
+    dayMediansCte(plan.dayMedians),
   ];
   const needsSeats = requests.some((r) => r.metric === 'seat_utilisation');
   const seatsJoin = needsSeats
@@ -336,6 +362,7 @@ export async function aggregateEngagement(
      left join fd on fd.customer_id = c.id
      left join fe on fe.customer_id = c.id
      left join us on us.customer_id = c.id
+     left join md on md.customer_id = c.id
      ${seatsJoin}
      left join lateral (
        select d.last_at from engagement_day d

@@ -78,3 +78,18 @@ describe('lighter days of use (default model, daily scoring)', () => {
     }
   });
 });
+
+describe('lighter days of use and one exceptional day', () => {
+  it('leaves a steady daily account alone after one day of thousands of events (an import, a scripted sync)', () => {
+    const days = simulateDailyScoring(
+      model,
+      busyAccount(
+        () => true,
+        (day) => (day === CHANGE_DAY - 30 ? 1000 : 4),
+      ),
+      { days: DAYS, scoringHour: 24 },
+    );
+    expect(days.filter((d) => lighterDays(d).applied).map((d) => d.day)).toEqual([]);
+    expect(days.filter((d) => d.day >= CHANGE_DAY - 60 && d.tierKey !== 'healthy').map((d) => d.day)).toEqual([]);
+  });
+});
