@@ -10,6 +10,7 @@ export function daysBetween(from: Date, to: Date): number {
 }
 
 export interface LifecycleInput {
+  /** The signup date, if any; the stage reads it only through startedAt. */
   signedUpAt: Date | null;
   /**
    * When the customer started: its signup, or without one its first recorded signal or its creation
@@ -32,8 +33,10 @@ export interface LifecycleInput {
 /**
  * Precedence, first match wins:
  * 1. CHURNED — cancelled (churnedAt ≤ asOf), or silent for more than churnWindowDays: since the last
- *    activity, or since signup for an account that never had any. A customer cancelling in week two
- *    is churned, not onboarding.
+ *    activity, or since the customer started for an account with none (its signup, or without one its
+ *    first recorded signal or creation: an account first seen months ago through a survey answer or a
+ *    payment, and never used, is as silent as one that signed up then). A customer cancelling in week
+ *    two is churned, not onboarding.
  * 2. ONBOARDING — less than onboardingDays since the customer started (its signup, or without one
  *    its first recorded signal or creation): the 30-day windows are still filling, so a low score
  *    says little yet and must not brand a new customer at risk. Or thinly observed: less than
@@ -44,12 +47,13 @@ export interface LifecycleInput {
  * 5. ACTIVE.
  */
 export function lifecycleStageOf(input: LifecycleInput): LifecycleStage {
-  const { signedUpAt, churnedAt, asOf, lastActivityAt, tierKey, score, accountNps, model } = input;
+  const { churnedAt, asOf, lastActivityAt, tierKey, score, accountNps, model } = input;
   const { onboardingDays, churnWindowDays, advocateMinScore, advocateMinNps, minCoverage = 0 } = model.lifecycle;
 
   if (churnedAt && churnedAt.getTime() <= asOf.getTime()) return 'CHURNED';
-  const silentSince = lastActivityAt ?? signedUpAt;
-  if (silentSince && daysBetween(silentSince, asOf) > churnWindowDays) return 'CHURNED';
+  // lastActivityAt is looked for at least churnWindowDays back, so none means silent since the start.
+  const silentSince = lastActivityAt ?? input.startedAt;
+  if (daysBetween(silentSince, asOf) > churnWindowDays) return 'CHURNED';
 
   if (daysBetween(input.startedAt, asOf) < onboardingDays) return 'ONBOARDING';
   if ((input.coverage ?? 1) < minCoverage) return 'ONBOARDING';

@@ -43,7 +43,13 @@ describe('lifecycleStageOf', () => {
   it('counts silence from signup for an account that never had any activity', () => {
     expect(stage({ lastActivityAt: null, signedUpAt: daysAgo(61) })).toBe('CHURNED');
     expect(stage({ lastActivityAt: null, signedUpAt: daysAgo(10) })).toBe('ONBOARDING');
-    expect(stage({ lastActivityAt: null, signedUpAt: null })).toBe('ACTIVE');
+  });
+
+  it('counts silence from the first signal or creation for an account without a signup and without activity', () => {
+    // First seen 90 days ago (a survey answer, a payment) and never used: as silent as a signup then.
+    expect(stage({ lastActivityAt: null, signedUpAt: null, startedAt: daysAgo(90) })).toBe('CHURNED');
+    expect(stage({ lastActivityAt: null, signedUpAt: null, startedAt: daysAgo(60) })).toBe('ACTIVE');
+    expect(stage({ lastActivityAt: null, signedUpAt: null, startedAt: daysAgo(10) })).toBe('ONBOARDING');
   });
 
   it('is ONBOARDING during the first 30 days, even in a bad tier', () => {
