@@ -303,12 +303,14 @@ export class ScoringResolver {
       const { db, services } = context as GraphQLContext;
       const { pubsub } = services;
       const direction = (args.direction as string | null | undefined) ?? null;
-      const given = (args.tiers as string[] | null | undefined) ?? [];
-      ensure(given.length <= MAX_TOPICS_PER_SUBSCRIPTION, `a subscription names at most ${MAX_TOPICS_PER_SUBSCRIPTION} tiers`, {
+      const given = (args.tiers as string[] | null | undefined) ?? null;
+      // An empty list would read as "none" to one client and as "any" to another, as a destination's filter: null is "any".
+      ensure(given === null || given.length > 0, 'tiers must name at least one tier, or be null to match every one', { argument: 'tiers' });
+      ensure((given ?? []).length <= MAX_TOPICS_PER_SUBSCRIPTION, `a subscription names at most ${MAX_TOPICS_PER_SUBSCRIPTION} tiers`, {
         argument: 'tiers',
         max: MAX_TOPICS_PER_SUBSCRIPTION,
       });
-      const tiers = new Set(given);
+      const tiers = new Set(given ?? []);
       await checkModelKeys(db, 'tiers', [...tiers], 'tiers');
       const customerId = subscribedCustomer(args);
       if (customerId === null) {

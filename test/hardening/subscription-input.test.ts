@@ -50,6 +50,7 @@ it.each([
   ['a NUL in a tier', { tiers: ['healthy', 'at\u0000risk'] }],
   ['a customer id of 2,000 characters', { customerId: 'x'.repeat(2000) }],
   ['a tier no model defines (a typo would never match)', { tiers: ['healthy', 'critcal'] }],
+  ['an empty list of tiers (none, or every one?)', { tiers: [] }],
   ['an empty customer id', { customerId: '' }],
   ['a customer id longer than any customer has (201 characters)', { customerId: 'x'.repeat(201) }],
 ])('refuses a subscription with %s', async (_label, variables) => {
