@@ -275,7 +275,7 @@ async function serveExport(
   res: http.ServerResponse,
   url: URL,
 ): Promise<void> {
-  const admission = await access.admitHttp(req, res);
+  const admission = await access.admitHttp(req, res, 'GET, HEAD, OPTIONS');
   if (!admission) return;
   // A download only reads: a POST, PUT or DELETE is not a way to ask for it (as GraphQL over HTTP
   // answers a GET mutation), and its body is let through unread.
@@ -306,7 +306,7 @@ async function serveEventImport(
   res: http.ServerResponse,
   stopping: AbortSignal,
 ): Promise<void> {
-  const admission = await access.admitHttp(req, res);
+  const admission = await access.admitHttp(req, res, 'POST, OPTIONS');
   if (!admission) return;
   if (!hasScope(admission.principal, Scope.INGEST)) throw new HttpError(403, 'this key has no ingest scope', { code: 'FORBIDDEN' });
   const answer = await importEventsFromRequest(req, services, stopping);

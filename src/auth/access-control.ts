@@ -115,8 +115,9 @@ export class AccessControl {
   /**
    * Checks the Origin, the key and the key's rate limit from the headers alone, before the body is
    * read. Answers the refusals (403, 401, 429) and CORS preflights itself, and then returns null.
+   * `methods` are what the path answers, named in a preflight's answer (OPTIONS included).
    */
-  async admitHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<HttpAdmission | null> {
+  async admitHttp(req: http.IncomingMessage, res: http.ServerResponse, methods = 'GET, POST, OPTIONS'): Promise<HttpAdmission | null> {
     const origin = checkOrigin(req, this.services.config.corsOrigins);
     if (origin === 'refused') {
       sendError(res, 403, 'FORBIDDEN', 'origin not allowed: add it to CORS_ORIGINS');
@@ -126,7 +127,7 @@ export class AccessControl {
     // that cannot read a 401 cannot ask for a key again.
     for (const [name, value] of Object.entries(corsHeaders(req, origin))) res.setHeader(name, value);
     if (req.method === 'OPTIONS') {
-      res.writeHead(204, { ...(origin === 'allowed' ? preflightHeaders(req) : {}), allow: 'GET, POST, OPTIONS' });
+      res.writeHead(204, { ...(origin === 'allowed' ? preflightHeaders(req, methods) : {}), allow: methods });
       res.end();
       return null;
     }

@@ -101,6 +101,46 @@ describe('over HTTP', () => {
     expect(csv.status).toBe(200);
     expect(csv.headers.get('access-control-allow-origin')).toBe(DASHBOARD);
   });
+
+  it('lets an allowed origin send the headers its client adds (client names, tracing), with the methods each path answers', async () => {
+    const origin = new URL(server.url).origin;
+    const preflight = (path: string, method: string, headers: string) =>
+      fetch(`${origin}${path}`, {
+        method: 'OPTIONS',
+        headers: { origin: DASHBOARD, 'access-control-request-method': method, 'access-control-request-headers': headers },
+      });
+    // Apollo Client names itself; Sentry and OpenTelemetry add trace headers to every fetch.
+    const graphql = await preflight(
+      '/graphql',
+      'POST',
+      'content-type,apollographql-client-name,apollographql-client-version,sentry-trace,baggage,traceparent',
+    );
+    expect(graphql.status).toBe(204);
+    const allowedHeaders = (graphql.headers.get('access-control-allow-headers') ?? '').split(/\s*,\s*/);
+    expect(allowedHeaders).toEqual(
+      expect.arrayContaining([
+        'authorization',
+        'content-type',
+        'apollographql-client-name',
+        'apollographql-client-version',
+        'sentry-trace',
+        'baggage',
+        'traceparent',
+      ]),
+    );
+    expect(graphql.headers.get('vary')).toMatch(/access-control-request-headers/i);
+    expect(graphql.headers.get('access-control-allow-methods')).toBe('GET, POST, OPTIONS');
+    const csv = await preflight('/export/worklist.csv', 'GET', 'authorization');
+    expect([csv.headers.get('access-control-allow-methods'), csv.headers.get('allow')]).toEqual([
+      'GET, HEAD, OPTIONS',
+      'GET, HEAD, OPTIONS',
+    ]);
+    const ingest = await preflight('/ingest/events', 'POST', 'authorization,content-type,content-encoding');
+    expect([ingest.headers.get('access-control-allow-methods'), ingest.headers.get('allow')]).toEqual(['POST, OPTIONS', 'POST, OPTIONS']);
+    // A request header list that is not one (no header can be named so) is not echoed back.
+    const odd = await preflight('/graphql', 'POST', 'content-type, x bad');
+    expect(odd.headers.get('access-control-allow-headers')).not.toMatch(/x bad/);
+  });
 });
 
 describe('over WebSocket', () => {
