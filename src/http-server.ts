@@ -372,6 +372,12 @@ async function serveGraphQL(
   // Who it is and whether it may, from the headers alone: nothing is read or parsed for a refusal.
   const admission = await access.admitHttp(req, res);
   if (!admission) return;
+  // Apollo would refuse another method only after its CSRF check, answering a DELETE as a forgery.
+  if (req.method !== 'GET' && req.method !== 'POST') {
+    req.resume();
+    res.setHeader('allow', 'GET, POST, OPTIONS');
+    throw new HttpError(405, `GraphQL is asked with GET (queries) or POST, not ${req.method}`, { code: 'METHOD_NOT_ALLOWED' });
+  }
   const { responseHeaders: accessHeaders, ...auth } = admission;
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
@@ -451,7 +457,47 @@ function createHttpServer(bodyTimeoutMs: number): http.Server {
     timer.unref();
     socket.once('close', () => clearTimeout(timer));
   });
+  const responses = new WeakMap<Duplex, http.ServerResponse>();
+  server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => responses.set(request.socket, response));
+  server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => answerClientError(error, socket, responses.get(socket)));
   return server;
+}
+
+/** Node's status for each refusal of its HTTP parser, with the code and message clients get here. */
+function clientErrorAnswer(error: Error & { code?: string }): { status: number; code: string; message: string } {
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return {
+        status: 431,
+        code: 'BAD_REQUEST',
+        message: `the request line and headers are larger than ${http.maxHeaderSize} bytes: send a long GraphQL document by POST`,
+      };
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'chunk extensions too large' };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { status: 408, code: 'REQUEST_TIMEOUT', message: 'request headers not received in time' };
+    default:
+      return { status: 400, code: 'BAD_REQUEST', message: 'malformed HTTP request' };
+  }
+}
+
+/**
+ * A request Node's HTTP parser refuses (a URL past its header limit, a malformed request line or
+ * chunk, headers that did not arrive in time) is answered with the status Node's own handler gives
+ * it, but with a GraphQL error body and a request id like every other refusal, rather than a bare
+ * status line. As Node does, nothing is written once a response to this connection has started
+ * (it would corrupt that one), and the connection is closed.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex, inFlight: http.ServerResponse | undefined): void {
+  if (socket.writable && (inFlight === undefined || inFlight.writableFinished || !inFlight.headersSent)) {
+    const { status, code, message } = clientErrorAnswer(error);
+    const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+    socket.write(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${newRequestId()}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 /**
