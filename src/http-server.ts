@@ -34,6 +34,7 @@ import type { Db } from './infra/sql';
 import { SubscriptionExecution, subscriptionExecution } from './infra/subscription-execution';
 import { statementLimitsPlugin } from './infra/statement-limits';
 import { renderPlaygroundHtml, servePlaygroundAsset, wantsPlayground } from './infra/playground';
+import { errorContentType } from './infra/response-media-type';
 import { DRAIN_GRACE_MS, drainRollingBackLateRequests } from './infra/shutdown-drain';
 
 /** Largest WebSocket message before the key in connection_init is accepted (a connection_init is a few hundred bytes). */
@@ -135,10 +136,16 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(JSON.stringify(body));
 }
 
+/** A refusal's `{ errors }`, in the media type the client asked for (see errorContentType). */
+function sendErrors(res: http.ServerResponse, status: number, body: { errors: unknown[] }): void {
+  res.writeHead(status, { 'content-type': errorContentType(res.req.headers.accept), 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
 function refuseWhileStopping(res: http.ServerResponse): void {
   res.setHeader('connection', 'close');
   res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
-  sendJson(res, 503, {
+  sendErrors(res, 503, {
     errors: [
       {
         message: 'the server is shutting down: retry later',
@@ -546,14 +553,14 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
       if (error instanceof HttpError) {
         // A body that did not arrive in time is not waited for any longer: the connection goes.
         if (error.status === 408) res.setHeader('connection', 'close');
-        return sendJson(res, error.status, {
+        return sendErrors(res, error.status, {
           errors: [{ message: error.message, ...(error.extensions ? { extensions: error.extensions } : {}) }],
         });
       }
       const failure = unexpectedHttpFailure(error, logger);
       if (res.headersSent) return res.end();
       for (const [name, value] of Object.entries(failure.headers)) res.setHeader(name, value);
-      sendJson(res, failure.status, failure.body);
+      sendErrors(res, failure.status, failure.body);
     });
   });
 
@@ -573,7 +580,8 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
     if (url.pathname === '/export/customers.csv' || url.pathname === '/export/worklist.csv')
       return serveExport(access, services, req, res, url);
     if (url.pathname === INGEST_EVENTS_PATH) return serveEventImport(access, services, req, res, imports.signal);
-    if (url.pathname !== GRAPHQL_PATH) return sendJson(res, 404, { errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
+    if (url.pathname !== GRAPHQL_PATH)
+      return sendErrors(res, 404, { errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
     if (wantsPlayground(req)) {
       // The playground keeps an API key in the browser: no other page may frame it (clickjacking).
       res.writeHead(200, {

@@ -17,6 +17,7 @@ import { KeyRegistry } from './key-registry';
 import { checkTokens, CostLimit, costLimitPlugin, limitValidationRules, OperationLimits } from './operation-limits';
 import { operationScopesPlugin } from './operation-scopes';
 import { checkOrigin, corsHeaders, preflightHeaders } from './origin';
+import { errorContentType } from '../infra/response-media-type';
 import { RateLimits } from './rate-limits';
 import { WebSocketGuard } from './websocket-guard';
 
@@ -37,7 +38,7 @@ function sendError(
   headers: Record<string, string> = {},
   extensions: Record<string, unknown> = {},
 ): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
+  res.writeHead(status, { 'content-type': errorContentType(res.req.headers.accept), 'cache-control': 'no-store', ...headers });
   res.end(JSON.stringify({ errors: [{ message, extensions: { ...extensions, code } }] }));
 }
 

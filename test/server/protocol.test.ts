@@ -102,6 +102,42 @@ describe('over HTTP', () => {
     expect(csv.headers.get('access-control-allow-origin')).toBe(DASHBOARD);
   });
 
+  it('answers its own refusals in the media type the client asked for, as Apollo answers the others', async () => {
+    const refusals: Array<[string, RequestInit]> = [
+      ['no key', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' }],
+      ['a text body', { method: 'POST', headers: { 'content-type': 'text/plain', authorization: `Bearer ${read.key}` }, body: '{}' }],
+      [
+        'a subscription',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${read.key}` },
+          body: JSON.stringify({ query: 'subscription { outreachLogged { customerId } }' }),
+        },
+      ],
+      [
+        'too many tokens',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${read.key}` },
+          body: JSON.stringify({ query: `{ ${'__typename '.repeat(6000)}}` }),
+        },
+      ],
+      ['a PUT', { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${read.key}` }, body: '{}' }],
+    ];
+    for (const [what, init] of refusals) {
+      for (const [accept, type] of [
+        ['application/graphql-response+json', 'application/graphql-response+json; charset=utf-8'],
+        ['application/graphql-response+json, application/json;q=0.9', 'application/graphql-response+json; charset=utf-8'],
+        ['application/json', 'application/json; charset=utf-8'],
+      ]) {
+        const response = await fetch(server.url, { ...init, headers: { ...(init.headers as Record<string, string>), accept } });
+        expect([what, accept, response.headers.get('content-type')]).toEqual([what, accept, type]);
+        expect(response.status).toBeGreaterThanOrEqual(400);
+        expect(((await response.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBeDefined();
+      }
+    }
+  });
+
   it('lets an allowed origin send the headers its client adds (client names, tracing), with the methods each path answers', async () => {
     const origin = new URL(server.url).origin;
     const preflight = (path: string, method: string, headers: string) =>
