@@ -9,6 +9,7 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { execute, getOperationAST, GraphQLSchema, OperationTypeNode, parse } from 'graphql';
 import { WebSocketServer } from 'ws';
+import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
 import { AccessControl } from './auth/access-control';
 import { actorOf, hasScope } from './auth/principal';
 import { Scope } from './auth/scopes';
@@ -164,6 +165,35 @@ export interface ServerOptions {
   readiness(): Promise<{ status: 'ready' | 'degraded' | 'unavailable'; checks: Record<string, boolean>; detail?: string }>;
 }
 
+/** The code of each status an upgrade is refused with (by path, subprotocol, Origin, or a cap). */
+const UPGRADE_REFUSAL_CODES: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+/**
+ * An upgrade offering subprotocols, none of them graphql-ws's: refused before the handshake (400).
+ * Accepted, the socket would open with no subprotocol, which the client must fail (a bare 1006) and
+ * graphql-ws would close (4406) unseen; refused, the client sees a status and why. This is mostly
+ * `graphql-ws`, the protocol of the retired subscriptions-transport-ws. An upgrade offering none is
+ * accepted and closed 4406 by graphql-ws, which such a client can read.
+ */
+function refuseSubprotocols(request: http.IncomingMessage): { status: number; message: string } | null {
+  const offered = request.headers['sec-websocket-protocol'];
+  if (offered === undefined) return null;
+  const protocols = offered.split(',').map((protocol) => protocol.trim());
+  if (protocols.includes(GRAPHQL_TRANSPORT_WS_PROTOCOL)) return null;
+  return {
+    status: 400,
+    message:
+      `unsupported WebSocket subprotocol ${protocols.map((protocol) => JSON.stringify(protocol)).join(', ')}: this server speaks ` +
+      `"${GRAPHQL_TRANSPORT_WS_PROTOCOL}" (the graphql-ws library's protocol; subscriptions-transport-ws's "graphql-ws" is not supported)`,
+  };
+}
+
 /**
  * graphql-ws on the HTTP server's /graphql: upgrades are admitted (Origin, connection cap) before ws
  * takes the socket over, and every connection and operation goes through the access control's hooks.
@@ -213,12 +243,15 @@ function serveWebSockets(
     const refusal =
       new URL(request.url ?? '/', 'http://localhost').pathname !== GRAPHQL_PATH
         ? { status: 404, message: 'not found' }
-        : access.websockets.admitUpgrade(request, wsServer.clients.size);
+        : (refuseSubprotocols(request) ?? access.websockets.admitUpgrade(request, wsServer.clients.size));
     if (refusal) {
+      // A GraphQL error with its code, as every HTTP refusal has.
+      const body = JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: UPGRADE_REFUSAL_CODES[refusal.status] } }] });
       socket.on('error', () => socket.destroy());
       socket.end(
-        `HTTP/1.1 ${refusal.status} ${http.STATUS_CODES[refusal.status]}\r\nconnection: close\r\ncontent-type: text/plain\r\n` +
-          `x-request-id: ${newRequestId()}\r\n\r\n${refusal.message}`,
+        `HTTP/1.1 ${refusal.status} ${http.STATUS_CODES[refusal.status]}\r\nconnection: close\r\n` +
+          `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+          `x-request-id: ${newRequestId()}\r\n\r\n${body}`,
       );
       return;
     }

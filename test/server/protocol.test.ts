@@ -1,6 +1,7 @@
 // GraphQL over HTTP and graphql-ws as clients use them: what a request gets back when the client
 // errs (a code for every error, never a masked internal one), and the protocol details clients
 // depend on (GET queries with a key, CORS on every answer, the idle timeout).
+import WebSocket from 'ws';
 import { createKey, GraphQLSocket, post, socketErrorCodes } from '../helpers/auth';
 import { startTestServer, TestServer } from '../helpers/server';
 
@@ -176,6 +177,50 @@ describe('over HTTP', () => {
     // A request header list that is not one (no header can be named so) is not echoed back.
     const odd = await preflight('/graphql', 'POST', 'content-type, x bad');
     expect(odd.headers.get('access-control-allow-headers')).not.toMatch(/x bad/);
+  });
+});
+
+/** A refused upgrade's status, content type and body, or 101 with the subprotocol chosen when the socket opens. */
+function upgrade(
+  path: string,
+  protocols: string[],
+  headers: Record<string, string> = {},
+): Promise<{ status: number; type?: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${server.wsUrl.replace(/\/graphql$/, '')}${path}`, protocols, { headers });
+    socket.once('open', () => {
+      resolve({ status: 101, body: socket.protocol });
+      socket.close();
+    });
+    socket.once('unexpected-response', (_request, response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, type: response.headers['content-type'], body }));
+    });
+    socket.once('error', reject);
+  });
+}
+
+describe('a WebSocket upgrade', () => {
+  it('is refused before the handshake when the client speaks only a subprotocol this server does not (subscriptions-transport-ws)', async () => {
+    const legacy = await upgrade('/graphql', ['graphql-ws']);
+    expect(legacy.status).toBe(400);
+    expect(legacy.type).toMatch(/^application\/json/);
+    const refusal = JSON.parse(legacy.body) as { errors: Array<{ message: string; extensions: { code: string } }> };
+    expect(refusal.errors[0].extensions.code).toBe('BAD_REQUEST');
+    expect(refusal.errors[0].message).toMatch(/graphql-transport-ws/);
+    expect((await upgrade('/graphql', ['foo', 'bar'])).status).toBe(400);
+    // A client offering both gets the one spoken here.
+    expect(await upgrade('/graphql', ['graphql-ws', 'graphql-transport-ws'])).toEqual({ status: 101, body: 'graphql-transport-ws' });
+  });
+
+  it('is refused with a GraphQL error and its code, like any HTTP refusal', async () => {
+    const elsewhere = await upgrade('/nope', ['graphql-transport-ws']);
+    expect([elsewhere.status, elsewhere.type]).toEqual([404, 'application/json; charset=utf-8']);
+    expect((JSON.parse(elsewhere.body) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe('NOT_FOUND');
+    const foreign = await upgrade('/graphql', ['graphql-transport-ws'], { origin: 'https://evil.example' });
+    expect([foreign.status, foreign.type]).toEqual([403, 'application/json; charset=utf-8']);
+    expect((JSON.parse(foreign.body) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe('FORBIDDEN');
   });
 });
 
