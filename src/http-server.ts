@@ -355,6 +355,19 @@ async function serveEventImport(
 }
 
 /**
+ * Whether a charset label names UTF-8 in the Encoding standard, as browsers read it: `utf-8`, and
+ * also `utf8` (what several HTTP libraries write) and the standard's other aliases.
+ */
+function namesUtf8(label: string): boolean {
+  try {
+    return new TextDecoder(label).encoding === 'utf-8';
+  } catch {
+    // Not a label the standard knows (TextDecoder throws RangeError).
+    return false;
+  }
+}
+
+/**
  * A GraphQL POST carries JSON (GraphQL over HTTP: `application/json`, or the media type of a
  * GraphQL response, in UTF-8), not compressed: anything else is 415 rather than read as garbage.
  */
@@ -367,7 +380,7 @@ function checkJsonBody(req: http.IncomingMessage): void {
   const encoding = req.headers['content-encoding']?.trim().toLowerCase() ?? 'identity';
   const json = mediaType === 'application/json' || mediaType === 'application/graphql-response+json';
   const refusal =
-    !json || (charset !== undefined && charset !== 'utf-8')
+    !json || (charset !== undefined && !namesUtf8(charset))
       ? 'a GraphQL POST body is JSON: send Content-Type: application/json (UTF-8)'
       : encoding !== 'identity'
         ? 'a GraphQL POST body is sent uncompressed (Content-Encoding is for /ingest/events)'

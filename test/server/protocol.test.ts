@@ -322,11 +322,17 @@ describe('a POST body', () => {
   it('is JSON in UTF-8, uncompressed: another media type, charset or encoding is 415', async () => {
     expect((await send({ 'content-type': 'application/json' })).status).toBe(200);
     expect((await send({ 'content-type': 'application/json; charset=utf-8' })).status).toBe(200);
+    // Every name the Encoding standard gives UTF-8 (`utf8` is what several HTTP libraries write).
+    expect((await send({ 'content-type': 'application/json; charset=utf8' })).status).toBe(200);
+    expect((await send({ 'content-type': 'application/json; charset="UTF8"' })).status).toBe(200);
+    expect((await send({ 'content-type': 'application/json; charset=unicode-1-1-utf-8' })).status).toBe(200);
     const refusedHeaders: Array<Record<string, string>> = [
       { 'content-type': 'application/xml' },
       { 'content-type': 'text/plain' },
       { 'content-type': 'application/graphql' },
       { 'content-type': 'application/json; charset=latin1' },
+      { 'content-type': 'application/json; charset=utf-16' },
+      { 'content-type': 'application/json; charset=no-such-charset' },
       { 'content-type': 'application/json', 'content-encoding': 'zstd' },
     ];
     for (const headers of refusedHeaders) {
