@@ -9,6 +9,7 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { execute, getOperationAST, GraphQLSchema, OperationTypeNode, parse } from 'graphql';
 import { WebSocketServer } from 'ws';
+import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
 import { AccessControl } from './auth/access-control';
 import { actorOf, hasScope } from './auth/principal';
 import { Scope } from './auth/scopes';
@@ -34,6 +35,7 @@ import type { Db } from './infra/sql';
 import { SubscriptionExecution, subscriptionExecution } from './infra/subscription-execution';
 import { statementLimitsPlugin } from './infra/statement-limits';
 import { renderPlaygroundHtml, servePlaygroundAsset, wantsPlayground } from './infra/playground';
+import { errorContentType } from './infra/response-media-type';
 import { DRAIN_GRACE_MS, drainRollingBackLateRequests } from './infra/shutdown-drain';
 
 /** Largest WebSocket message before the key in connection_init is accepted (a connection_init is a few hundred bytes). */
@@ -135,10 +137,16 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(JSON.stringify(body));
 }
 
+/** A refusal's `{ errors }`, in the media type the client asked for (see errorContentType). */
+function sendErrors(res: http.ServerResponse, status: number, body: { errors: unknown[] }): void {
+  res.writeHead(status, { 'content-type': errorContentType(res.req.headers.accept), 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
 function refuseWhileStopping(res: http.ServerResponse): void {
   res.setHeader('connection', 'close');
   res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
-  sendJson(res, 503, {
+  sendErrors(res, 503, {
     errors: [
       {
         message: 'the server is shutting down: retry later',
@@ -155,6 +163,35 @@ export interface ServerOptions {
   host: string;
   /** Answers /readyz: 503 when `status` is 'unavailable'; the whole object is the body. */
   readiness(): Promise<{ status: 'ready' | 'degraded' | 'unavailable'; checks: Record<string, boolean>; detail?: string }>;
+}
+
+/** The code of each status an upgrade is refused with (by path, subprotocol, Origin, or a cap). */
+const UPGRADE_REFUSAL_CODES: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+/**
+ * An upgrade offering subprotocols, none of them graphql-ws's: refused before the handshake (400).
+ * Accepted, the socket would open with no subprotocol, which the client must fail (a bare 1006) and
+ * graphql-ws would close (4406) unseen; refused, the client sees a status and why. This is mostly
+ * `graphql-ws`, the protocol of the retired subscriptions-transport-ws. An upgrade offering none is
+ * accepted and closed 4406 by graphql-ws, which such a client can read.
+ */
+function refuseSubprotocols(request: http.IncomingMessage): { status: number; message: string } | null {
+  const offered = request.headers['sec-websocket-protocol'];
+  if (offered === undefined) return null;
+  const protocols = offered.split(',').map((protocol) => protocol.trim());
+  if (protocols.includes(GRAPHQL_TRANSPORT_WS_PROTOCOL)) return null;
+  return {
+    status: 400,
+    message:
+      `unsupported WebSocket subprotocol ${protocols.map((protocol) => JSON.stringify(protocol)).join(', ')}: this server speaks ` +
+      `"${GRAPHQL_TRANSPORT_WS_PROTOCOL}" (the graphql-ws library's protocol; subscriptions-transport-ws's "graphql-ws" is not supported)`,
+  };
 }
 
 /**
@@ -206,12 +243,15 @@ function serveWebSockets(
     const refusal =
       new URL(request.url ?? '/', 'http://localhost').pathname !== GRAPHQL_PATH
         ? { status: 404, message: 'not found' }
-        : access.websockets.admitUpgrade(request, wsServer.clients.size);
+        : (refuseSubprotocols(request) ?? access.websockets.admitUpgrade(request, wsServer.clients.size));
     if (refusal) {
+      // A GraphQL error with its code, as every HTTP refusal has.
+      const body = JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: UPGRADE_REFUSAL_CODES[refusal.status] } }] });
       socket.on('error', () => socket.destroy());
       socket.end(
-        `HTTP/1.1 ${refusal.status} ${http.STATUS_CODES[refusal.status]}\r\nconnection: close\r\ncontent-type: text/plain\r\n` +
-          `x-request-id: ${newRequestId()}\r\n\r\n${refusal.message}`,
+        `HTTP/1.1 ${refusal.status} ${http.STATUS_CODES[refusal.status]}\r\nconnection: close\r\n` +
+          `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+          `x-request-id: ${newRequestId()}\r\n\r\n${body}`,
       );
       return;
     }
@@ -275,7 +315,7 @@ async function serveExport(
   res: http.ServerResponse,
   url: URL,
 ): Promise<void> {
-  const admission = await access.admitHttp(req, res);
+  const admission = await access.admitHttp(req, res, 'GET, HEAD, OPTIONS');
   if (!admission) return;
   // A download only reads: a POST, PUT or DELETE is not a way to ask for it (as GraphQL over HTTP
   // answers a GET mutation), and its body is let through unread.
@@ -306,12 +346,25 @@ async function serveEventImport(
   res: http.ServerResponse,
   stopping: AbortSignal,
 ): Promise<void> {
-  const admission = await access.admitHttp(req, res);
+  const admission = await access.admitHttp(req, res, 'POST, OPTIONS');
   if (!admission) return;
   if (!hasScope(admission.principal, Scope.INGEST)) throw new HttpError(403, 'this key has no ingest scope', { code: 'FORBIDDEN' });
   const answer = await importEventsFromRequest(req, services, stopping);
   for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
   sendJson(res, answer.status, answer.body);
+}
+
+/**
+ * Whether a charset label names UTF-8 in the Encoding standard, as browsers read it: `utf-8`, and
+ * also `utf8` (what several HTTP libraries write) and the standard's other aliases.
+ */
+function namesUtf8(label: string): boolean {
+  try {
+    return new TextDecoder(label).encoding === 'utf-8';
+  } catch {
+    // Not a label the standard knows (TextDecoder throws RangeError).
+    return false;
+  }
 }
 
 /**
@@ -327,7 +380,7 @@ function checkJsonBody(req: http.IncomingMessage): void {
   const encoding = req.headers['content-encoding']?.trim().toLowerCase() ?? 'identity';
   const json = mediaType === 'application/json' || mediaType === 'application/graphql-response+json';
   const refusal =
-    !json || (charset !== undefined && charset !== 'utf-8')
+    !json || (charset !== undefined && !namesUtf8(charset))
       ? 'a GraphQL POST body is JSON: send Content-Type: application/json (UTF-8)'
       : encoding !== 'identity'
         ? 'a GraphQL POST body is sent uncompressed (Content-Encoding is for /ingest/events)'
@@ -372,6 +425,12 @@ async function serveGraphQL(
   // Who it is and whether it may, from the headers alone: nothing is read or parsed for a refusal.
   const admission = await access.admitHttp(req, res);
   if (!admission) return;
+  // Apollo would refuse another method only after its CSRF check, answering a DELETE as a forgery.
+  if (req.method !== 'GET' && req.method !== 'POST') {
+    req.resume();
+    res.setHeader('allow', 'GET, POST, OPTIONS');
+    throw new HttpError(405, `GraphQL is asked with GET (queries) or POST, not ${req.method}`, { code: 'METHOD_NOT_ALLOWED' });
+  }
   const { responseHeaders: accessHeaders, ...auth } = admission;
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
@@ -451,7 +510,47 @@ function createHttpServer(bodyTimeoutMs: number): http.Server {
     timer.unref();
     socket.once('close', () => clearTimeout(timer));
   });
+  const responses = new WeakMap<Duplex, http.ServerResponse>();
+  server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => responses.set(request.socket, response));
+  server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => answerClientError(error, socket, responses.get(socket)));
   return server;
+}
+
+/** Node's status for each refusal of its HTTP parser, with the code and message clients get here. */
+function clientErrorAnswer(error: Error & { code?: string }): { status: number; code: string; message: string } {
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return {
+        status: 431,
+        code: 'BAD_REQUEST',
+        message: `the request line and headers are larger than ${http.maxHeaderSize} bytes: send a long GraphQL document by POST`,
+      };
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'chunk extensions too large' };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { status: 408, code: 'REQUEST_TIMEOUT', message: 'request headers not received in time' };
+    default:
+      return { status: 400, code: 'BAD_REQUEST', message: 'malformed HTTP request' };
+  }
+}
+
+/**
+ * A request Node's HTTP parser refuses (a URL past its header limit, a malformed request line or
+ * chunk, headers that did not arrive in time) is answered with the status Node's own handler gives
+ * it, but with a GraphQL error body and a request id like every other refusal, rather than a bare
+ * status line. As Node does, nothing is written once a response to this connection has started
+ * (it would corrupt that one), and the connection is closed.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex, inFlight: http.ServerResponse | undefined): void {
+  if (socket.writable && (inFlight === undefined || inFlight.writableFinished || !inFlight.headersSent)) {
+    const { status, code, message } = clientErrorAnswer(error);
+    const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+    socket.write(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${newRequestId()}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 /**
@@ -500,14 +599,14 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
       if (error instanceof HttpError) {
         // A body that did not arrive in time is not waited for any longer: the connection goes.
         if (error.status === 408) res.setHeader('connection', 'close');
-        return sendJson(res, error.status, {
+        return sendErrors(res, error.status, {
           errors: [{ message: error.message, ...(error.extensions ? { extensions: error.extensions } : {}) }],
         });
       }
       const failure = unexpectedHttpFailure(error, logger);
       if (res.headersSent) return res.end();
       for (const [name, value] of Object.entries(failure.headers)) res.setHeader(name, value);
-      sendJson(res, failure.status, failure.body);
+      sendErrors(res, failure.status, failure.body);
     });
   });
 
@@ -527,7 +626,8 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
     if (url.pathname === '/export/customers.csv' || url.pathname === '/export/worklist.csv')
       return serveExport(access, services, req, res, url);
     if (url.pathname === INGEST_EVENTS_PATH) return serveEventImport(access, services, req, res, imports.signal);
-    if (url.pathname !== GRAPHQL_PATH) return sendJson(res, 404, { errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
+    if (url.pathname !== GRAPHQL_PATH)
+      return sendErrors(res, 404, { errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
     if (wantsPlayground(req)) {
       // The playground keeps an API key in the browser: no other page may frame it (clickjacking).
       res.writeHead(200, {

@@ -17,6 +17,7 @@ import { KeyRegistry } from './key-registry';
 import { checkTokens, CostLimit, costLimitPlugin, limitValidationRules, OperationLimits } from './operation-limits';
 import { operationScopesPlugin } from './operation-scopes';
 import { checkOrigin, corsHeaders, preflightHeaders } from './origin';
+import { errorContentType } from '../infra/response-media-type';
 import { RateLimits } from './rate-limits';
 import { WebSocketGuard } from './websocket-guard';
 
@@ -37,7 +38,7 @@ function sendError(
   headers: Record<string, string> = {},
   extensions: Record<string, unknown> = {},
 ): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
+  res.writeHead(status, { 'content-type': errorContentType(res.req.headers.accept), 'cache-control': 'no-store', ...headers });
   res.end(JSON.stringify({ errors: [{ message, extensions: { ...extensions, code } }] }));
 }
 
@@ -115,8 +116,9 @@ export class AccessControl {
   /**
    * Checks the Origin, the key and the key's rate limit from the headers alone, before the body is
    * read. Answers the refusals (403, 401, 429) and CORS preflights itself, and then returns null.
+   * `methods` are what the path answers, named in a preflight's answer (OPTIONS included).
    */
-  async admitHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<HttpAdmission | null> {
+  async admitHttp(req: http.IncomingMessage, res: http.ServerResponse, methods = 'GET, POST, OPTIONS'): Promise<HttpAdmission | null> {
     const origin = checkOrigin(req, this.services.config.corsOrigins);
     if (origin === 'refused') {
       sendError(res, 403, 'FORBIDDEN', 'origin not allowed: add it to CORS_ORIGINS');
@@ -126,7 +128,7 @@ export class AccessControl {
     // that cannot read a 401 cannot ask for a key again.
     for (const [name, value] of Object.entries(corsHeaders(req, origin))) res.setHeader(name, value);
     if (req.method === 'OPTIONS') {
-      res.writeHead(204, { ...(origin === 'allowed' ? preflightHeaders(req) : {}), allow: 'GET, POST, OPTIONS' });
+      res.writeHead(204, { ...(origin === 'allowed' ? preflightHeaders(req, methods) : {}), allow: methods });
       res.end();
       return null;
     }

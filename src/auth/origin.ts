@@ -33,12 +33,29 @@ export function corsHeaders(request: http.IncomingMessage, verdict: OriginVerdic
   };
 }
 
-/** The answer to a CORS preflight from an allowed origin. */
-export function preflightHeaders(request: http.IncomingMessage): Record<string, string> {
+/** A header name (an HTTP token): what a preflight's list of request headers may hold. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+
+/** The headers every client of the API sends beyond the CORS-safelisted ones. */
+const API_REQUEST_HEADERS = ['authorization', 'content-type', 'apollo-require-preflight', 'x-apollo-operation-name'];
+
+/**
+ * The answer to a CORS preflight from an allowed origin, for a path answering `methods`. The
+ * headers the page asks to send are allowed as well as the API's own: browser clients add their
+ * own (Apollo Client's `apollographql-client-name`, the trace headers of Sentry and OpenTelemetry),
+ * and a preflight refusing one fails the whole request. The origin is trusted by configuration and
+ * the key is still checked; what varies the answer is named in `vary`, for caches.
+ */
+export function preflightHeaders(request: http.IncomingMessage, methods: string): Record<string, string> {
+  const requested = (request.headers['access-control-request-headers'] ?? '')
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => HEADER_NAME.test(name));
   return {
     ...corsHeaders(request, 'allowed'),
-    'access-control-allow-methods': 'GET, POST, OPTIONS',
-    'access-control-allow-headers': 'authorization, content-type, apollo-require-preflight, x-apollo-operation-name',
+    vary: 'Origin, Access-Control-Request-Headers',
+    'access-control-allow-methods': methods,
+    'access-control-allow-headers': [...new Set([...API_REQUEST_HEADERS, ...requested])].join(', '),
     'access-control-max-age': '600',
   };
 }

@@ -279,7 +279,10 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
  * The answer to a request that failed outside GraphQL execution: 503 with Retry-After when the
  * database is unavailable, else a masked 500 whose request id is the one it is logged under.
  */
-export function unexpectedHttpFailure(error: unknown, logger: Logger): { status: number; headers: Record<string, string>; body: unknown } {
+export function unexpectedHttpFailure(
+  error: unknown,
+  logger: Logger,
+): { status: number; headers: Record<string, string>; body: { errors: unknown[] } } {
   const requestId = newRequestId();
   if (classifyError(error) === 'SERVICE_UNAVAILABLE') {
     logger.warn({ err: error, requestId }, 'request failed: database unavailable');

@@ -20,3 +20,12 @@ export function answersGraphQLResponseJson(accept: string | null | undefined): b
     new Negotiator({ headers: { accept } }).mediaType(APOLLO_SINGLE_RESULT_TYPES)?.startsWith('application/graphql-response+json') ?? false
   );
 }
+
+/**
+ * The content type of an error answered before Apollo runs (a refused key, body, method or
+ * document): the one Apollo would give the same client, so a client that asked for
+ * `application/graphql-response+json` gets every answer in it, as GraphQL over HTTP asks.
+ */
+export function errorContentType(accept: string | null | undefined): string {
+  return answersGraphQLResponseJson(accept) ? 'application/graphql-response+json; charset=utf-8' : 'application/json; charset=utf-8';
+}

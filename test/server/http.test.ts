@@ -1,4 +1,5 @@
 // The HTTP surface besides GraphQL POST: health probes, the offline playground, GET queries.
+import net from 'node:net';
 import { startTestServer, TestServer } from '../helpers/server';
 
 let server: TestServer;
@@ -74,4 +75,51 @@ describe('with Redis unreachable', () => {
     const result = await degraded.request('{ customers(first: 1) { totalCount } }');
     expect(result.data).toEqual({ customers: { totalCount: 0 } });
   });
+});
+
+it('answers another method than GET or POST on /graphql 405 with Allow, whatever its headers (not as a forgery)', async () => {
+  const query = `?query=${encodeURIComponent('{ __typename }')}`;
+  for (const [method, headers] of [
+    ['DELETE', {}],
+    ['PUT', { 'content-type': 'application/json' }],
+    ['PATCH', {}],
+    ['HEAD', { accept: 'application/json' }],
+  ] as const) {
+    const response = await fetch(`${server.url}${query}`, { method, headers });
+    expect([method, response.status, response.headers.get('allow')]).toEqual([method, 405, 'GET, POST, OPTIONS']);
+    if (method !== 'HEAD')
+      expect(((await response.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe(
+        'METHOD_NOT_ALLOWED',
+      );
+  }
+});
+
+/** One raw HTTP/1.1 exchange: what the server wrote before it closed the connection. */
+function rawExchange(request: string): Promise<string> {
+  const { port } = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(request));
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+it('answers a request the HTTP parser refuses (a URL too long, a malformed request) with a GraphQL error, not a bare status', async () => {
+  const cases = [
+    [`GET /graphql?query=${'%7B__typename%7D'.repeat(2000)} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 431, 'BAD_REQUEST'],
+    ['NOT-HTTP\r\n\r\n', 400, 'BAD_REQUEST'],
+  ] as const;
+  for (const [request, status, code] of cases) {
+    const answer = await rawExchange(request);
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head.split('\r\n')[0]).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+    expect(head).toMatch(/content-type: application\/json/i);
+    expect(head).toMatch(/x-request-id: /i);
+    const parsed = JSON.parse(body) as { errors: Array<{ message: string; extensions: { code: string } }> };
+    expect(parsed.errors[0].extensions.code).toBe(code);
+  }
+  // The server goes on answering.
+  expect((await fetch(`${origin()}/healthz`)).status).toBe(200);
 });

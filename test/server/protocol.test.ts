@@ -1,6 +1,7 @@
 // GraphQL over HTTP and graphql-ws as clients use them: what a request gets back when the client
 // errs (a code for every error, never a masked internal one), and the protocol details clients
 // depend on (GET queries with a key, CORS on every answer, the idle timeout).
+import WebSocket from 'ws';
 import { createKey, GraphQLSocket, post, socketErrorCodes } from '../helpers/auth';
 import { startTestServer, TestServer } from '../helpers/server';
 
@@ -100,6 +101,126 @@ describe('over HTTP', () => {
     });
     expect(csv.status).toBe(200);
     expect(csv.headers.get('access-control-allow-origin')).toBe(DASHBOARD);
+  });
+
+  it('answers its own refusals in the media type the client asked for, as Apollo answers the others', async () => {
+    const refusals: Array<[string, RequestInit]> = [
+      ['no key', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' }],
+      ['a text body', { method: 'POST', headers: { 'content-type': 'text/plain', authorization: `Bearer ${read.key}` }, body: '{}' }],
+      [
+        'a subscription',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${read.key}` },
+          body: JSON.stringify({ query: 'subscription { outreachLogged { customerId } }' }),
+        },
+      ],
+      [
+        'too many tokens',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${read.key}` },
+          body: JSON.stringify({ query: `{ ${'__typename '.repeat(6000)}}` }),
+        },
+      ],
+      ['a PUT', { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${read.key}` }, body: '{}' }],
+    ];
+    for (const [what, init] of refusals) {
+      for (const [accept, type] of [
+        ['application/graphql-response+json', 'application/graphql-response+json; charset=utf-8'],
+        ['application/graphql-response+json, application/json;q=0.9', 'application/graphql-response+json; charset=utf-8'],
+        ['application/json', 'application/json; charset=utf-8'],
+      ]) {
+        const response = await fetch(server.url, { ...init, headers: { ...(init.headers as Record<string, string>), accept } });
+        expect([what, accept, response.headers.get('content-type')]).toEqual([what, accept, type]);
+        expect(response.status).toBeGreaterThanOrEqual(400);
+        expect(((await response.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBeDefined();
+      }
+    }
+  });
+
+  it('lets an allowed origin send the headers its client adds (client names, tracing), with the methods each path answers', async () => {
+    const origin = new URL(server.url).origin;
+    const preflight = (path: string, method: string, headers: string) =>
+      fetch(`${origin}${path}`, {
+        method: 'OPTIONS',
+        headers: { origin: DASHBOARD, 'access-control-request-method': method, 'access-control-request-headers': headers },
+      });
+    // Apollo Client names itself; Sentry and OpenTelemetry add trace headers to every fetch.
+    const graphql = await preflight(
+      '/graphql',
+      'POST',
+      'content-type,apollographql-client-name,apollographql-client-version,sentry-trace,baggage,traceparent',
+    );
+    expect(graphql.status).toBe(204);
+    const allowedHeaders = (graphql.headers.get('access-control-allow-headers') ?? '').split(/\s*,\s*/);
+    expect(allowedHeaders).toEqual(
+      expect.arrayContaining([
+        'authorization',
+        'content-type',
+        'apollographql-client-name',
+        'apollographql-client-version',
+        'sentry-trace',
+        'baggage',
+        'traceparent',
+      ]),
+    );
+    expect(graphql.headers.get('vary')).toMatch(/access-control-request-headers/i);
+    expect(graphql.headers.get('access-control-allow-methods')).toBe('GET, POST, OPTIONS');
+    const csv = await preflight('/export/worklist.csv', 'GET', 'authorization');
+    expect([csv.headers.get('access-control-allow-methods'), csv.headers.get('allow')]).toEqual([
+      'GET, HEAD, OPTIONS',
+      'GET, HEAD, OPTIONS',
+    ]);
+    const ingest = await preflight('/ingest/events', 'POST', 'authorization,content-type,content-encoding');
+    expect([ingest.headers.get('access-control-allow-methods'), ingest.headers.get('allow')]).toEqual(['POST, OPTIONS', 'POST, OPTIONS']);
+    // A request header list that is not one (no header can be named so) is not echoed back.
+    const odd = await preflight('/graphql', 'POST', 'content-type, x bad');
+    expect(odd.headers.get('access-control-allow-headers')).not.toMatch(/x bad/);
+  });
+});
+
+/** A refused upgrade's status, content type and body, or 101 with the subprotocol chosen when the socket opens. */
+function upgrade(
+  path: string,
+  protocols: string[],
+  headers: Record<string, string> = {},
+): Promise<{ status: number; type?: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${server.wsUrl.replace(/\/graphql$/, '')}${path}`, protocols, { headers });
+    socket.once('open', () => {
+      resolve({ status: 101, body: socket.protocol });
+      socket.close();
+    });
+    socket.once('unexpected-response', (_request, response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, type: response.headers['content-type'], body }));
+    });
+    socket.once('error', reject);
+  });
+}
+
+describe('a WebSocket upgrade', () => {
+  it('is refused before the handshake when the client speaks only a subprotocol this server does not (subscriptions-transport-ws)', async () => {
+    const legacy = await upgrade('/graphql', ['graphql-ws']);
+    expect(legacy.status).toBe(400);
+    expect(legacy.type).toMatch(/^application\/json/);
+    const refusal = JSON.parse(legacy.body) as { errors: Array<{ message: string; extensions: { code: string } }> };
+    expect(refusal.errors[0].extensions.code).toBe('BAD_REQUEST');
+    expect(refusal.errors[0].message).toMatch(/graphql-transport-ws/);
+    expect((await upgrade('/graphql', ['foo', 'bar'])).status).toBe(400);
+    // A client offering both gets the one spoken here.
+    expect(await upgrade('/graphql', ['graphql-ws', 'graphql-transport-ws'])).toEqual({ status: 101, body: 'graphql-transport-ws' });
+  });
+
+  it('is refused with a GraphQL error and its code, like any HTTP refusal', async () => {
+    const elsewhere = await upgrade('/nope', ['graphql-transport-ws']);
+    expect([elsewhere.status, elsewhere.type]).toEqual([404, 'application/json; charset=utf-8']);
+    expect((JSON.parse(elsewhere.body) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe('NOT_FOUND');
+    const foreign = await upgrade('/graphql', ['graphql-transport-ws'], { origin: 'https://evil.example' });
+    expect([foreign.status, foreign.type]).toEqual([403, 'application/json; charset=utf-8']);
+    expect((JSON.parse(foreign.body) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe('FORBIDDEN');
   });
 });
 
@@ -201,11 +322,17 @@ describe('a POST body', () => {
   it('is JSON in UTF-8, uncompressed: another media type, charset or encoding is 415', async () => {
     expect((await send({ 'content-type': 'application/json' })).status).toBe(200);
     expect((await send({ 'content-type': 'application/json; charset=utf-8' })).status).toBe(200);
+    // Every name the Encoding standard gives UTF-8 (`utf8` is what several HTTP libraries write).
+    expect((await send({ 'content-type': 'application/json; charset=utf8' })).status).toBe(200);
+    expect((await send({ 'content-type': 'application/json; charset="UTF8"' })).status).toBe(200);
+    expect((await send({ 'content-type': 'application/json; charset=unicode-1-1-utf-8' })).status).toBe(200);
     const refusedHeaders: Array<Record<string, string>> = [
       { 'content-type': 'application/xml' },
       { 'content-type': 'text/plain' },
       { 'content-type': 'application/graphql' },
       { 'content-type': 'application/json; charset=latin1' },
+      { 'content-type': 'application/json; charset=utf-16' },
+      { 'content-type': 'application/json; charset=no-such-charset' },
       { 'content-type': 'application/json', 'content-encoding': 'zstd' },
     ];
     for (const headers of refusedHeaders) {
