@@ -7,7 +7,8 @@ import { CoreServices, databaseUrlOf } from '../context';
 import { Db, queryOne } from '../infra/sql';
 import { backfillHistory, endsOfPastDays } from './backfill-history';
 import type { RescoreScheduler } from './rescore-queue';
-import { failRunsInterruptedByACrash, refreshAllHealthScores, rescoreRequested, withSessionLock } from './scoring.service';
+import { failRunsInterruptedByACrash, refreshAllHealthScores, rescoreRequested } from './scoring.service';
+import { withSessionLock } from '../infra/session-lock';
 
 export const BACKFILL_DAYS = 30;
 const FIRST_START_BACKFILL_LOCK = 'healthgraph.first-start-backfill';

@@ -14,6 +14,7 @@ import { BatchResult, ScoredCustomer, scoreCustomerBatch } from './score-custome
 import { claimQueuedCustomers, putBackInQueue } from './rescore-queue';
 import { publishBatch } from './scoring.topics';
 import { whileScoring } from './scoring-activity';
+import { withSessionLock } from '../infra/session-lock';
 import type { ScoringRunsArgs } from './scoring.types';
 
 /** Customers scored per transaction in a full run. */
@@ -146,40 +147,6 @@ export async function refreshHealthScore(
  */
 function withFullRunLock<T>(databaseUrl: string, wait: boolean, work: (lock: Client) => Promise<T>): Promise<T | null> {
   return withSessionLock(databaseUrl, FULL_RUN_LOCK, wait, work);
-}
-
-/**
- * Holds the session-level advisory lock named `name` on a dedicated connection for the duration of
- * `work`: one holder at a time across every instance. `wait` false returns null when it is held.
- */
-export async function withSessionLock<T>(
-  databaseUrl: string,
-  name: string,
-  wait: boolean,
-  work: (lock: Client) => Promise<T>,
-): Promise<T | null> {
-  const client = new Client({ connectionString: databaseUrl });
-  // A connection lost while idle (the database restarting) is reported as an 'error' event, which
-  // unhandled would end the process. The lock goes with the session; the run's own statements
-  // report the outage.
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    if (wait) {
-      await client.query('select pg_advisory_lock(hashtext($1))', [name]);
-    } else {
-      const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock(hashtext($1)) as locked', [name]);
-      if (!rows[0].locked) return null;
-    }
-    try {
-      return await work(client);
-    } finally {
-      // Without its session the lock is already released.
-      await client.query('select pg_advisory_unlock(hashtext($1))', [name]).catch(() => undefined);
-    }
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 export const INTERRUPTED_RUN_ERROR = 'interrupted: the instance running it stopped before the run finished';
