@@ -186,12 +186,28 @@ export async function refreshAllHealthScores(
   db: Db,
   asOf: Date | null | undefined,
   wait = true,
-  { firstStart = false }: { firstStart?: boolean } = {},
+  { firstStart = false, unlessRunWithinMs }: { firstStart?: boolean; unlessRunWithinMs?: number } = {},
 ): Promise<ScoringRunRecord | null> {
   const when = checkAsOf(asOf);
   // A full run is what deliveries wait for (scoring-activity.ts): it scores every account at once.
   // Continuous rescoring of a few accounts is not waited for, or a steady stream would hold them back.
-  return withFullRunLock(databaseUrlOf(services), wait, (lock) => whileScoring(() => fullRun(services, db, lock, when, firstStart)));
+  return withFullRunLock(databaseUrlOf(services), wait, async (lock) => {
+    if (unlessRunWithinMs !== undefined && (await recentFullRun(lock, unlessRunWithinMs))) return null;
+    return whileScoring(() => fullRun(services, db, lock, when, firstStart));
+  });
+}
+
+/**
+ * Whether a full run as of its present (not a backfill) succeeded, on any instance, having started
+ * less than `withinMs` ago. Read under the full-run lock, so two instances cannot both find none.
+ */
+async function recentFullRun(lock: Client, withinMs: number): Promise<boolean> {
+  const { rows } = await lock.query<{ recent: boolean }>(
+    `select exists (select 1 from scoring_run where status = 'SUCCEEDED' and started_at > now() - make_interval(secs => $1)
+                      and as_of > started_at - make_interval(secs => $2)) as recent`,
+    [withinMs / 1000, BACKFILL_AFTER_MS / 1000],
+  );
+  return rows[0].recent;
 }
 
 /** The body of a full run, under its lock: the run's row, every batch, then the row's outcome. */
