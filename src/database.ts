@@ -6,6 +6,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { Logger as WorkerLogger, runMigrations } from 'graphile-worker';
 import { ENTITIES } from './entities';
 import { newSessionName } from './infra/shutdown-drain';
+import { withSessionLock } from './infra/session-lock';
 
 export const MIGRATIONS_PATH = path.resolve(__dirname, '../migrations');
 
@@ -48,7 +49,14 @@ const QUIET = new WorkerLogger(() => () => undefined);
  */
 export async function openDatabase(databaseUrl: string, poolMax = 10, log?: (message: string) => void): Promise<MikroORM> {
   const orm = await MikroORM.init(ormOptions(databaseUrl, poolMax, log));
-  await orm.getMigrator().up();
-  await runMigrations({ connectionString: databaseUrl, logger: QUIET });
+  // Instances started together on one database take turns: each would otherwise see the same
+  // migrations pending and run them at once, and all but one would fail on the tables the first
+  // created. The one that waits finds them applied and has nothing to do.
+  await withSessionLock(databaseUrl, MIGRATIONS_LOCK, true, async () => {
+    await orm.getMigrator().up();
+    await runMigrations({ connectionString: databaseUrl, logger: QUIET });
+  });
   return orm;
 }
+
+const MIGRATIONS_LOCK = 'healthgraph:migrations';

@@ -120,16 +120,11 @@ export class KeyRegistry {
     if (!parsed || !key) return { principal: null, hashed: false };
     const digest = createHash('sha256').update(token).digest('base64url');
     if (this.verified.get(digest) !== key.id) {
-      // Only a request that starts an scrypt spends an attempt: one sending a secret already being
-      // hashed waits for that hash instead.
-      let pending = this.verifying.get(digest);
-      let giveBack: (() => Promise<void>) | void = undefined;
-      if (!pending) {
-        giveBack = await beforeHashing?.(key.id);
-        pending = this.verifying.get(digest) ?? this.startVerifying(digest, parsed.secret, key.secretHash);
-      }
+      // Only the request that starts an scrypt spends an attempt: one sending a secret already being
+      // spent for or hashed waits for that instead (and shares its refusal, when none was left).
+      const pending =
+        this.verifying.get(digest) ?? this.startVerifying(digest, parsed.secret, key.secretHash, () => beforeHashing?.(key.id));
       if (!(await pending)) return { principal: null, hashed: true, keyId: key.id };
-      await giveBack?.();
       // Revoked while scrypt ran: the refresh has already dropped it from `active`.
       if (!this.active.has(key.id)) return { principal: null, hashed: true, keyId: key.id };
       if (this.verified.size >= MAX_REMEMBERED) this.verified.delete(this.verified.keys().next().value as string);
@@ -139,9 +134,24 @@ export class KeyRegistry {
     return { principal: { kind: 'key', keyId: key.id, name: key.name, scopes: key.scopes } };
   }
 
-  /** Hashes `secret` once for every request that sends it meanwhile. */
-  private startVerifying(digest: string, secret: string, secretHash: string): Promise<boolean> {
-    const pending = verifySecret(secret, secretHash).finally(() => this.verifying.delete(digest));
+  /**
+   * Spends the attempt, then hashes `secret`, once for every request that sends it meanwhile; gives
+   * the attempt back when it matched. Registered before the attempt is spent (a round trip to Redis):
+   * requests arriving during that round trip would otherwise each spend one, and a burst of them with
+   * a valid key, on an instance that had not verified it yet, ran out of attempts.
+   */
+  private startVerifying(
+    digest: string,
+    secret: string,
+    secretHash: string,
+    beforeHashing: () => Promise<(() => Promise<void>) | void> | undefined,
+  ): Promise<boolean> {
+    const pending = (async () => {
+      const giveBack = await beforeHashing();
+      const matched = await verifySecret(secret, secretHash);
+      if (matched) await giveBack?.();
+      return matched;
+    })().finally(() => this.verifying.delete(digest));
     this.verifying.set(digest, pending);
     return pending;
   }

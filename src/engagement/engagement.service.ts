@@ -98,6 +98,12 @@ function asEventRefusal(error: unknown, row: EngagementRow): unknown {
 const EVENT_RECORD = `customer_id text, event_type text, user_id text, feature text, metadata jsonb, occurred_at timestamptz, idempotency_key text`;
 const EVENT_COLUMNS = 'customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key';
 const SKIP_IDEMPOTENT_DUPLICATES = 'on conflict (customer_id, idempotency_key) where idempotency_key is not null do nothing';
+/**
+ * The order every writer of events inserts them in (these statements, an import's merge, a batch's
+ * rows sorted in memory by compareText, which is this byte order): statements storing the same keys
+ * at once then wait for each other in one direction only, and never deadlock.
+ */
+const KEY_ORDER = 'customer_id collate "C", idempotency_key collate "C"';
 
 /**
  * The CTE that adds `inserted` to the daily rollup, in key order. `after` names a CTE that must run
@@ -155,6 +161,7 @@ function storeSingleEventsStatement(queueRescore: QueueRescore): string {
      ), inserted as (
        insert into engagement_event (id, ${EVENT_COLUMNS})
        select new_id, ${EVENT_COLUMNS} from input where exists (select 1 from customer c where c.id = input.customer_id)
+       order by ${KEY_ORDER}, ord
        ${SKIP_IDEMPOTENT_DUPLICATES}
        returning *
      ), marked as (
@@ -172,18 +179,30 @@ function storeSingleEventsStatement(queueRescore: QueueRescore): string {
  */
 async function insertEngagementRows(db: Db, rows: EngagementRow[]): Promise<number> {
   let accepted = 0;
-  // Chunks in customer order (stable, so a customer's events keep their order): the rollup rows a
-  // batch locks then ascend across chunks as well as within each.
-  const ordered =
-    rows.length > INSERT_CHUNK_SIZE
-      ? [...rows].sort((a, b) => (a.customer_id < b.customer_id ? -1 : a.customer_id > b.customer_id ? 1 : 0))
-      : rows;
+  // In key order, as an import merges its batches: customer, then idempotency key (keyless events
+  // last), then the order sent (a stable sort: of a key repeated in the batch the first is stored).
+  // Two batches storing the same keys at once then wait for each other in one direction only; in the
+  // order each was sent, one could hold a key the other waits for while waiting for one the other
+  // holds, and PostgreSQL would end one as a deadlock. The rollup rows a batch locks ascend across
+  // chunks as well as within each.
+  const ordered = [...rows].sort((a, b) => compareText(a.customer_id, b.customer_id) || compareKeys(a.idempotency_key, b.idempotency_key));
   for (let start = 0; start < ordered.length; start += INSERT_CHUNK_SIZE) {
     const chunk = ordered.slice(start, start + INSERT_CHUNK_SIZE);
     const [result] = await query<{ accepted: number }>(db, STORE_BATCH_CHUNK, [json(chunk)]);
     accepted += result.accepted;
   }
   return accepted;
+}
+
+/** The order of KEY_ORDER's "C" collation (UTF-8 bytes), save for characters past U+FFFF against U+E000–U+FFFF. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Idempotency keys in ascending order, events without one after those with one. */
+function compareKeys(a: string | null | undefined, b: string | null | undefined): number {
+  if (a == null || b == null) return a == null ? (b == null ? 0 : 1) : -1;
+  return compareText(a, b);
 }
 
 /**

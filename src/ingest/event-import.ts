@@ -145,7 +145,8 @@ const COPY_STAGING =
 
 /**
  * The set-based merge of a staged batch, one statement. Events of unknown customers are left out
- * (and reported); the rest are inserted in key order (customer, idempotency key, line): index
+ * (and reported); the rest are inserted in key order (customer, idempotency key, line; byte order, as
+ * trackEngagement and trackEngagementBatch insert theirs, so none of them deadlocks another): index
  * entries of one customer land together, of a key repeated in the batch the first line is stored,
  * and two batches inserting the same keys at once wait for each other in one direction only (a
  * deadlock needs two keys taken in opposite orders). Duplicates are left out by `on conflict do
@@ -171,7 +172,7 @@ const MERGE_STAGED = `with known as (
     select s.customer_id, s.event_type, s.user_id, s.feature, s.metadata, s.occurred_at, s.idempotency_key
     from engagement_import_staging s join known k on k.customer_id = s.customer_id
     where ${FITS_INDEX}
-    order by s.customer_id, s.idempotency_key, s.line
+    order by s.customer_id collate "C", s.idempotency_key collate "C", s.line
     on conflict (customer_id, idempotency_key) where idempotency_key is not null do nothing
     returning customer_id, event_type, user_id, feature, occurred_at
   ), ${rollUpInserted('marked')}

@@ -7,10 +7,13 @@ import { CoreServices, databaseUrlOf } from '../context';
 import { Db, queryOne } from '../infra/sql';
 import { backfillHistory, endsOfPastDays } from './backfill-history';
 import type { RescoreScheduler } from './rescore-queue';
-import { failRunsInterruptedByACrash, refreshAllHealthScores, rescoreRequested, withSessionLock } from './scoring.service';
+import { failRunsInterruptedByACrash, refreshAllHealthScores, rescoreRequested } from './scoring.service';
+import { withSessionLock } from '../infra/session-lock';
 
 export const BACKFILL_DAYS = 30;
 const FIRST_START_BACKFILL_LOCK = 'healthgraph.first-start-backfill';
+/** The share of `SCORING_INTERVAL_MS` within which a run on any instance stands for this one's periodic run. */
+const PERIODIC_RUN_SPACING = 0.9;
 
 export class ScoringScheduler implements RescoreScheduler {
   private debounceTimer: NodeJS.Timeout | undefined;
@@ -34,7 +37,7 @@ export class ScoringScheduler implements RescoreScheduler {
     if (config.scoringIntervalMs > 0) {
       // A new model version: a full run, so tiers, summaries and the worklist agree with it.
       this.services.onModelActivated.push((version) => this.enqueue(() => this.fullRun(`model version ${version} activated`)));
-      this.periodicTimer = setInterval(() => this.enqueue(() => this.fullRun('periodic')), config.scoringIntervalMs);
+      this.periodicTimer = setInterval(() => this.enqueue(() => this.periodicRun()), config.scoringIntervalMs);
       this.periodicTimer.unref();
       // Customers marked before a restart (or by another instance that stopped) are picked up too.
       this.enqueue(() => this.backfillIfFirstStart());
@@ -117,7 +120,22 @@ export class ScoringScheduler implements RescoreScheduler {
     return this.services.orm.em.fork({ clear: true }) as Db;
   }
 
-  private async fullRun(reason = 'periodic'): Promise<void> {
+  /**
+   * Every instance has its own timer, each started when its instance started: left alone, N instances
+   * would run N full runs per interval. A turn is skipped when any instance's run started within most
+   * of an interval (not all of it: this instance's own last run, started late in its turn by a run it
+   * waited for, must not make it skip the next).
+   */
+  private async periodicRun(): Promise<void> {
+    const { scoringIntervalMs } = this.services.config;
+    const run = await refreshAllHealthScores(this.services, this.db(), new Date(), false, {
+      unlessRunWithinMs: scoringIntervalMs * PERIODIC_RUN_SPACING,
+    });
+    if (run) this.services.logger.info({ run, reason: 'periodic' }, 'full scoring run finished');
+    else this.services.logger.info({ reason: 'periodic' }, 'full scoring run skipped: another instance is running one or ran one lately');
+  }
+
+  private async fullRun(reason: string): Promise<void> {
     const run = await refreshAllHealthScores(this.services, this.db(), new Date(), false);
     if (run) this.services.logger.info({ run, reason }, 'full scoring run finished');
     else this.services.logger.info({ reason }, 'full scoring run skipped: another instance is running one');

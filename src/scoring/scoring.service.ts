@@ -14,6 +14,7 @@ import { BatchResult, ScoredCustomer, scoreCustomerBatch } from './score-custome
 import { claimQueuedCustomers, putBackInQueue } from './rescore-queue';
 import { publishBatch } from './scoring.topics';
 import { whileScoring } from './scoring-activity';
+import { withSessionLock } from '../infra/session-lock';
 import type { ScoringRunsArgs } from './scoring.types';
 
 /** Customers scored per transaction in a full run. */
@@ -148,40 +149,6 @@ function withFullRunLock<T>(databaseUrl: string, wait: boolean, work: (lock: Cli
   return withSessionLock(databaseUrl, FULL_RUN_LOCK, wait, work);
 }
 
-/**
- * Holds the session-level advisory lock named `name` on a dedicated connection for the duration of
- * `work`: one holder at a time across every instance. `wait` false returns null when it is held.
- */
-export async function withSessionLock<T>(
-  databaseUrl: string,
-  name: string,
-  wait: boolean,
-  work: (lock: Client) => Promise<T>,
-): Promise<T | null> {
-  const client = new Client({ connectionString: databaseUrl });
-  // A connection lost while idle (the database restarting) is reported as an 'error' event, which
-  // unhandled would end the process. The lock goes with the session; the run's own statements
-  // report the outage.
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    if (wait) {
-      await client.query('select pg_advisory_lock(hashtext($1))', [name]);
-    } else {
-      const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock(hashtext($1)) as locked', [name]);
-      if (!rows[0].locked) return null;
-    }
-    try {
-      return await work(client);
-    } finally {
-      // Without its session the lock is already released.
-      await client.query('select pg_advisory_unlock(hashtext($1))', [name]).catch(() => undefined);
-    }
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 export const INTERRUPTED_RUN_ERROR = 'interrupted: the instance running it stopped before the run finished';
 
 /**
@@ -219,12 +186,28 @@ export async function refreshAllHealthScores(
   db: Db,
   asOf: Date | null | undefined,
   wait = true,
-  { firstStart = false }: { firstStart?: boolean } = {},
+  { firstStart = false, unlessRunWithinMs }: { firstStart?: boolean; unlessRunWithinMs?: number } = {},
 ): Promise<ScoringRunRecord | null> {
   const when = checkAsOf(asOf);
   // A full run is what deliveries wait for (scoring-activity.ts): it scores every account at once.
   // Continuous rescoring of a few accounts is not waited for, or a steady stream would hold them back.
-  return withFullRunLock(databaseUrlOf(services), wait, (lock) => whileScoring(() => fullRun(services, db, lock, when, firstStart)));
+  return withFullRunLock(databaseUrlOf(services), wait, async (lock) => {
+    if (unlessRunWithinMs !== undefined && (await recentFullRun(lock, unlessRunWithinMs))) return null;
+    return whileScoring(() => fullRun(services, db, lock, when, firstStart));
+  });
+}
+
+/**
+ * Whether a full run as of its present (not a backfill) succeeded, on any instance, having started
+ * less than `withinMs` ago. Read under the full-run lock, so two instances cannot both find none.
+ */
+async function recentFullRun(lock: Client, withinMs: number): Promise<boolean> {
+  const { rows } = await lock.query<{ recent: boolean }>(
+    `select exists (select 1 from scoring_run where status = 'SUCCEEDED' and started_at > now() - make_interval(secs => $1)
+                      and as_of > started_at - make_interval(secs => $2)) as recent`,
+    [withinMs / 1000, BACKFILL_AFTER_MS / 1000],
+  );
+  return rows[0].recent;
 }
 
 /** The body of a full run, under its lock: the run's row, every batch, then the row's outcome. */
