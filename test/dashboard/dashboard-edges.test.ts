@@ -250,6 +250,44 @@ it('refuses a smallest score drop below 1 in words, and always says since when',
   await waitForText('main h1', 'Changes since 5 Jan 2026');
 }, 60_000);
 
+it('refuses to run a backtest without its dates in words, instead of failing in the page', async () => {
+  const pageErrors: string[] = [];
+  const onPageError = (error: Error) => pageErrors.push(error.message);
+  page.on('pageerror', onPageError);
+  try {
+    await visit('#/model');
+    await page.waitForSelector('[data-testid=presets]');
+    const from = page.getByRole('textbox', { name: 'From', exact: true });
+    await from.fill('');
+    await page.getByRole('button', { name: 'Run backtest' }).click();
+    // The browser's own check stops the form: the empty field says it is missing, no request is made.
+    expect(await from.evaluate((input) => input.validity.valueMissing)).toBe(true);
+    expect(await page.getByRole('button', { name: 'Run backtest' }).isEnabled()).toBe(true);
+    expect(pageErrors).toEqual([]);
+  } finally {
+    page.off('pageerror', onPageError);
+  }
+}, 60_000);
+
+it("gives the focus back to the signal a drill-down was opened from, and names the drill-down's pager apart from the page's", async () => {
+  const { npsResponses } = await api<{ npsResponses: { edges: Array<{ node: { customerId: string } }> } }>(
+    '{ npsResponses(first: 1) { edges { node { customerId } } } }',
+  );
+  await visit(`#/customers/${encodeURIComponent(npsResponses.edges[0].node.customerId)}`);
+  await page.waitForSelector('[data-testid=nps-answers]');
+  await page.locator('[data-signal=nps] button').focus();
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-testid=raw-nps] li');
+  expect(await page.locator('#drill-down-title:focus').count()).toBe(1);
+  // Both lists of NPS answers have a pager: a screen reader's list of landmarks tells them apart.
+  expect((await axeRuleViolations(page, ['landmark-unique'])).map((violation) => violation.id)).toEqual([]);
+  await page.keyboard.press('Tab');
+  expect(await page.evaluate('document.activeElement.textContent')).toBe('Close');
+  await page.keyboard.press('Enter');
+  await page.locator('[data-testid=drill-down]').waitFor({ state: 'detached' });
+  expect(await page.locator('[data-signal=nps] button:focus').count()).toBe(1);
+}, 60_000);
+
 it("moves focus to each new screen's heading, names the tab after the screen, and announces the live tier changes", async () => {
   await visit('');
   await page.waitForSelector('[data-testid=tier-table]');
