@@ -250,6 +250,30 @@ it('refuses a smallest score drop below 1 in words, and always says since when',
   await waitForText('main h1', 'Changes since 5 Jan 2026');
 }, 60_000);
 
+it('draws the keyboard focus ring in a colour that stands out 3:1 from what is behind it, in the header and on the screen', async () => {
+  await visit('#/worklist');
+  await page.waitForSelector('[data-testid=worklist] tbody tr');
+  const weak: string[] = [];
+  for (let step = 0; step < 16; step++) {
+    await page.keyboard.press('Tab');
+    const ring = (await page.evaluate(`(() => {
+      const element = document.activeElement;
+      const style = getComputedStyle(element);
+      const rgb = (colour) => colour.match(/[\\d.]+/g).map(Number);
+      const luminance = ([r, g, b]) => [r, g, b].map((c) => (c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4)
+        .reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+      // The ring is drawn outside the element: what is behind it is the nearest ancestor's background.
+      let behind = element.parentElement;
+      while (behind && (rgb(getComputedStyle(behind).backgroundColor)[3] ?? 1) === 0) behind = behind.parentElement;
+      const background = behind ? rgb(getComputedStyle(behind).backgroundColor) : [255, 255, 255];
+      const [lighter, darker] = [luminance(rgb(style.outlineColor)), luminance(background)].sort((a, b) => b - a);
+      return { what: element.tagName + ' ' + (element.textContent || element.getAttribute('aria-label') || '').trim().slice(0, 30), width: style.outlineWidth, contrast: (lighter + 0.05) / (darker + 0.05) };
+    })()`)) as { what: string; width: string; contrast: number };
+    if (ring.width === '0px' || ring.contrast < 3) weak.push(`${ring.what}: ${ring.contrast.toFixed(2)}:1, ${ring.width}`);
+  }
+  expect(weak).toEqual([]);
+}, 60_000);
+
 it('refuses to run a backtest without its dates in words, instead of failing in the page', async () => {
   const pageErrors: string[] = [];
   const onPageError = (error: Error) => pageErrors.push(error.message);
