@@ -4,6 +4,7 @@
 // live announcements go. The model is changed last, and restored.
 import { isDeepStrictEqual } from 'node:util';
 import type { Page } from 'playwright-core';
+import { createKey } from '../helpers/auth';
 import type { TestServer } from '../helpers/server';
 import { axeRuleViolations, Browser, openBrowser, seriousAxeViolations, startRelay } from './browser';
 import { closeSeededDashboard, openSeededDashboard, pageHelpers } from './page-helpers';
@@ -359,4 +360,14 @@ it("resets the worklist's tier filter to both and lists the new model's tiers wh
     await api('mutation { updateScoringModel(input: { tierPreset: "four_tier" }) { version } }');
     await api('mutation { refreshAllHealthScores { status } }');
   }
+}, 60_000);
+
+// Last: once a key exists, this file's server requires keys.
+it('asks for a key without speaking of a revoked one when the server starts requiring keys under a key-less page', async () => {
+  await visit('#/worklist');
+  await page.waitForSelector('[data-testid=live-indicator][data-status=live]');
+  await createKey(server, ['admin'], undefined, 'first key');
+  // The server closes the key-less socket (4401): the page had no key for it to refuse.
+  await page.waitForSelector('#api-key', { timeout: 10_000 });
+  expect(await text('[role=alert]')).toBe('This server requires an API key.');
 }, 60_000);
