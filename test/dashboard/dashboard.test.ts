@@ -420,12 +420,18 @@ describe('once the server requires keys', () => {
     expect(await page.getByRole('button', { name: 'Activate five_band_thriving', exact: true }).count()).toBe(1);
   }, 60_000);
 
-  it('puts the keyboard focus in the key field when it asks again, after Forget key and after a revocation', async () => {
+  it('puts the keyboard focus in the key field when it asks again, after Forget key, a wrong key and a revocation', async () => {
     const doomed = await createKey(server, ['read'], admin, 'doomed');
     await visit('');
     await page.waitForSelector('[data-testid=viewer]');
     await page.getByRole('button', { name: 'Forget key' }).focus();
     await page.keyboard.press('Enter');
+    await page.locator('#api-key:focus').waitFor({ timeout: 5000 });
+    // A wrong key sent with the button (disabled while it is checked): the focus comes back to the field.
+    await page.keyboard.type(`${doomed.key}x`);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await waitForText('[role=alert]', /^This key is not valid/);
     await page.locator('#api-key:focus').waitFor({ timeout: 5000 });
     await page.keyboard.type(doomed.key);
     await page.keyboard.press('Enter');

@@ -18,6 +18,9 @@ export function KeyForm({ reason, onSubmit }: { reason: string; onSubmit(key: st
           setBusy(true);
           await onSubmit(key.trim());
           setBusy(false);
+          // Still here: the key was refused. The button pressed was disabled meanwhile and lost the
+          // focus; the field takes it, its key selected, to be typed again.
+          field.current?.select();
         }}
       >
         <p role="alert">{reason}</p>
