@@ -14,7 +14,7 @@ import { NotFoundScreen } from './screens/not-found';
 import { OutreachScreen } from './screens/outreach';
 import { OverviewScreen } from './screens/overview';
 import { WorklistScreen } from './screens/worklist';
-import { checkKey, storedKey, storeKey, type Viewer } from './session';
+import { checkKey, refusedKeyReason, storedKey, storeKey, type Viewer } from './session';
 
 type Gate = { kind: 'checking' } | { kind: 'needs-key'; reason: string } | { kind: 'ready'; key: string | null; viewer: Viewer };
 
@@ -58,8 +58,7 @@ function Dashboard({ apiKey, viewer, onForget }: { apiKey: string | null; viewer
   const live = useMemo(() => new LiveUpdates(), []);
   const client = useMemo(() => {
     const webSocket = createWebSocket(apiKey, {
-      onStatus: (status) =>
-        status === 'unauthorized' ? onForget('The server no longer accepts this key (revoked?).') : live.setStatus(status),
+      onStatus: (status) => (status === 'unauthorized' ? onForget(refusedKeyReason(apiKey, 'while-open')) : live.setStatus(status)),
       onConnected: (reconnected) => void live.connected(reconnected),
     });
     return { graphql: createGraphQLClient(apiKey, webSocket), webSocket };

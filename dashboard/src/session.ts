@@ -13,6 +13,15 @@ export interface Viewer {
 
 export type SessionCheck = { kind: 'ok'; viewer: Viewer } | { kind: 'needs-key'; reason: string };
 
+/** Why the dashboard asks for a key when the server refuses to go on without one (401, 4401). */
+export function refusedKeyReason(key: string | null, refused: 'at-check' | 'while-open'): string {
+  // Without a key, the server has just started requiring one (its first key was created): no key was refused.
+  if (!key) return 'This server requires an API key.';
+  return refused === 'at-check'
+    ? 'This key is not valid (wrong, revoked or mistyped).'
+    : 'The server no longer accepts this key (revoked?).';
+}
+
 export function storedKey(): string | null {
   return sessionStorage.getItem(API_KEY_STORAGE);
 }
@@ -37,8 +46,7 @@ export async function checkKey(key: string | null): Promise<SessionCheck> {
     headers: { 'content-type': 'application/json', accept: 'application/json', ...authorizationHeaders(key) },
     body: JSON.stringify({ query: '{ viewer { keyName scopes } }' }),
   });
-  if (response.status === 401)
-    return { kind: 'needs-key', reason: key ? 'This key is not valid (wrong, revoked or mistyped).' : 'This server requires an API key.' };
+  if (response.status === 401) return { kind: 'needs-key', reason: refusedKeyReason(key, 'at-check') };
   if (response.status === 429) return { kind: 'needs-key', reason: 'Too many attempts from this address; wait a moment and try again.' };
   const body = (await response.json()) as {
     data?: { viewer: Viewer } | null;

@@ -4,6 +4,7 @@
 // live announcements go. The model is changed last, and restored.
 import { isDeepStrictEqual } from 'node:util';
 import type { Page } from 'playwright-core';
+import { createKey } from '../helpers/auth';
 import type { TestServer } from '../helpers/server';
 import { axeRuleViolations, Browser, openBrowser, seriousAxeViolations, startRelay } from './browser';
 import { closeSeededDashboard, openSeededDashboard, pageHelpers } from './page-helpers';
@@ -250,6 +251,68 @@ it('refuses a smallest score drop below 1 in words, and always says since when',
   await waitForText('main h1', 'Changes since 5 Jan 2026');
 }, 60_000);
 
+it('draws the keyboard focus ring in a colour that stands out 3:1 from what is behind it, in the header and on the screen', async () => {
+  await visit('#/worklist');
+  await page.waitForSelector('[data-testid=worklist] tbody tr');
+  const weak: string[] = [];
+  for (let step = 0; step < 16; step++) {
+    await page.keyboard.press('Tab');
+    const ring = (await page.evaluate(`(() => {
+      const element = document.activeElement;
+      const style = getComputedStyle(element);
+      const rgb = (colour) => colour.match(/[\\d.]+/g).map(Number);
+      const luminance = ([r, g, b]) => [r, g, b].map((c) => (c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4)
+        .reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+      // The ring is drawn outside the element: what is behind it is the nearest ancestor's background.
+      let behind = element.parentElement;
+      while (behind && (rgb(getComputedStyle(behind).backgroundColor)[3] ?? 1) === 0) behind = behind.parentElement;
+      const background = behind ? rgb(getComputedStyle(behind).backgroundColor) : [255, 255, 255];
+      const [lighter, darker] = [luminance(rgb(style.outlineColor)), luminance(background)].sort((a, b) => b - a);
+      return { what: element.tagName + ' ' + (element.textContent || element.getAttribute('aria-label') || '').trim().slice(0, 30), width: style.outlineWidth, contrast: (lighter + 0.05) / (darker + 0.05) };
+    })()`)) as { what: string; width: string; contrast: number };
+    if (ring.width === '0px' || ring.contrast < 3) weak.push(`${ring.what}: ${ring.contrast.toFixed(2)}:1, ${ring.width}`);
+  }
+  expect(weak).toEqual([]);
+}, 60_000);
+
+it('refuses to run a backtest without its dates in words, instead of failing in the page', async () => {
+  const pageErrors: string[] = [];
+  const onPageError = (error: Error) => pageErrors.push(error.message);
+  page.on('pageerror', onPageError);
+  try {
+    await visit('#/model');
+    await page.waitForSelector('[data-testid=presets]');
+    const from = page.getByRole('textbox', { name: 'From', exact: true });
+    await from.fill('');
+    await page.getByRole('button', { name: 'Run backtest' }).click();
+    // The browser's own check stops the form: the empty field says it is missing, no request is made.
+    expect(await from.evaluate((input) => input.validity.valueMissing)).toBe(true);
+    expect(await page.getByRole('button', { name: 'Run backtest' }).isEnabled()).toBe(true);
+    expect(pageErrors).toEqual([]);
+  } finally {
+    page.off('pageerror', onPageError);
+  }
+}, 60_000);
+
+it("gives the focus back to the signal a drill-down was opened from, and names the drill-down's pager apart from the page's", async () => {
+  const { npsResponses } = await api<{ npsResponses: { edges: Array<{ node: { customerId: string } }> } }>(
+    '{ npsResponses(first: 1) { edges { node { customerId } } } }',
+  );
+  await visit(`#/customers/${encodeURIComponent(npsResponses.edges[0].node.customerId)}`);
+  await page.waitForSelector('[data-testid=nps-answers]');
+  await page.locator('[data-signal=nps] button').focus();
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-testid=raw-nps] li');
+  expect(await page.locator('#drill-down-title:focus').count()).toBe(1);
+  // Both lists of NPS answers have a pager: a screen reader's list of landmarks tells them apart.
+  expect((await axeRuleViolations(page, ['landmark-unique'])).map((violation) => violation.id)).toEqual([]);
+  await page.keyboard.press('Tab');
+  expect(await page.evaluate('document.activeElement.textContent')).toBe('Close');
+  await page.keyboard.press('Enter');
+  await page.locator('[data-testid=drill-down]').waitFor({ state: 'detached' });
+  expect(await page.locator('[data-signal=nps] button:focus').count()).toBe(1);
+}, 60_000);
+
 it("moves focus to each new screen's heading, names the tab after the screen, and announces the live tier changes", async () => {
   await visit('');
   await page.waitForSelector('[data-testid=tier-table]');
@@ -297,4 +360,14 @@ it("resets the worklist's tier filter to both and lists the new model's tiers wh
     await api('mutation { updateScoringModel(input: { tierPreset: "four_tier" }) { version } }');
     await api('mutation { refreshAllHealthScores { status } }');
   }
+}, 60_000);
+
+// Last: once a key exists, this file's server requires keys.
+it('asks for a key without speaking of a revoked one when the server starts requiring keys under a key-less page', async () => {
+  await visit('#/worklist');
+  await page.waitForSelector('[data-testid=live-indicator][data-status=live]');
+  await createKey(server, ['admin'], undefined, 'first key');
+  // The server closes the key-less socket (4401): the page had no key for it to refuse.
+  await page.waitForSelector('#api-key', { timeout: 10_000 });
+  expect(await text('[role=alert]')).toBe('This server requires an API key.');
 }, 60_000);

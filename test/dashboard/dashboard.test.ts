@@ -6,7 +6,7 @@
 // admin). Saves the README's screenshots.
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { createKey } from '../helpers/auth';
+import { createKey, post } from '../helpers/auth';
 import { RedisBackedPubSub } from '../../src/infra/pubsub';
 import { startTestServer, TestServer } from '../helpers/server';
 import { collapse as collapseThrough, healthyActiveCustomers as healthyActive } from './collapse';
@@ -416,5 +416,30 @@ describe('once the server requires keys', () => {
     await page.waitForSelector('[data-testid=presets]');
     expect(await page.getByRole('button', { name: 'Preview' }).count()).toBe(1);
     expect(await page.getByRole('button', { name: 'Activate' }).count()).toBeGreaterThan(0);
+    // Each Activate button says which preset it activates, for a screen reader's list of buttons.
+    expect(await page.getByRole('button', { name: 'Activate five_band_thriving', exact: true }).count()).toBe(1);
+  }, 60_000);
+
+  it('puts the keyboard focus in the key field when it asks again, after Forget key, a wrong key and a revocation', async () => {
+    const doomed = await createKey(server, ['read'], admin, 'doomed');
+    await visit('');
+    await page.waitForSelector('[data-testid=viewer]');
+    await page.getByRole('button', { name: 'Forget key' }).focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#api-key:focus').waitFor({ timeout: 5000 });
+    // A wrong key sent with the button (disabled while it is checked): the focus comes back to the field.
+    await page.keyboard.type(`${doomed.key}x`);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await waitForText('[role=alert]', /^This key is not valid/);
+    await page.locator('#api-key:focus').waitFor({ timeout: 5000 });
+    await page.keyboard.type(doomed.key);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid=live-indicator][data-status=live]');
+    expect(await text('[data-testid=viewer]')).toBe('doomed (read)');
+    const revoked = await post(server.url, `mutation { revokeApiKey(id: "${doomed.id}") { revokedAt } }`, {}, admin);
+    expect(revoked.body.errors).toBeUndefined();
+    await waitForText('[role=alert]', /no longer accepts this key/);
+    await page.locator('#api-key:focus').waitFor({ timeout: 5000 });
   }, 60_000);
 });

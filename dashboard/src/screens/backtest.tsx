@@ -63,6 +63,8 @@ export function BacktestPanel() {
   return (
     <section class="card wide" aria-labelledby="backtest-title">
       <h2 id="backtest-title">Does it predict churn? (backtest)</h2>
+      {/* Every field is required: the browser refuses an empty one in words before onSubmit, which
+          could make no instant of an empty date. */}
       <form
         class="filters"
         onSubmit={(event) => {
@@ -77,16 +79,17 @@ export function BacktestPanel() {
       >
         <label>
           From
-          <input type="date" value={form.from} onChange={(event) => setForm({ ...form, from: event.currentTarget.value })} />
+          <input type="date" required value={form.from} onChange={(event) => setForm({ ...form, from: event.currentTarget.value })} />
         </label>
         <label>
           To
-          <input type="date" value={form.to} onChange={(event) => setForm({ ...form, to: event.currentTarget.value })} />
+          <input type="date" required value={form.to} onChange={(event) => setForm({ ...form, to: event.currentTarget.value })} />
         </label>
         <label>
           Horizon (days)
           <input
             type="number"
+            required
             min={1}
             max={365}
             value={form.horizonDays}
@@ -97,6 +100,7 @@ export function BacktestPanel() {
           Step (days)
           <input
             type="number"
+            required
             min={1}
             max={90}
             value={form.stepDays}

@@ -102,6 +102,13 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
     const window = windows.get(name);
     if (window) setDrillDown(window);
   };
+  const close = () => {
+    // The drill-down held the focus and goes away: the focus goes back to the signal it was opened
+    // from (still on the page), not to the document's start.
+    const opener = drillDown && document.querySelector<HTMLElement>(`[data-signal="${CSS.escape(drillDown.name)}"] button`);
+    setDrillDown(null);
+    opener?.focus();
+  };
   return (
     <section aria-labelledby="customer-title">
       <ScreenHeading id="customer-title" title={customer.name} />
@@ -211,7 +218,7 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
               customerId={customer.id}
               window={drillDown}
               asOf={score.asOf}
-              onClose={() => setDrillDown(null)}
+              onClose={close}
             />
           )}
         </>

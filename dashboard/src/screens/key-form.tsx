@@ -1,9 +1,13 @@
 // Asked when the server requires a key: the key is checked, then kept for this tab's session only.
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 export function KeyForm({ reason, onSubmit }: { reason: string; onSubmit(key: string): Promise<void> }) {
   const [key, setKey] = useState('');
   const [busy, setBusy] = useState(false);
+  const field = useRef<HTMLInputElement>(null);
+  // autofocus works on a page's first load only. Asked again (Forget key, a revoked key), the button
+  // or screen that had the focus is gone: the field takes it, not the document's start.
+  useEffect(() => field.current?.focus(), []);
   return (
     <main class="key-gate">
       <h1>healthgraph</h1>
@@ -14,6 +18,9 @@ export function KeyForm({ reason, onSubmit }: { reason: string; onSubmit(key: st
           setBusy(true);
           await onSubmit(key.trim());
           setBusy(false);
+          // Still here: the key was refused. The button pressed was disabled meanwhile and lost the
+          // focus; the field takes it, its key selected, to be typed again.
+          field.current?.select();
         }}
       >
         <p role="alert">{reason}</p>
@@ -26,7 +33,7 @@ export function KeyForm({ reason, onSubmit }: { reason: string; onSubmit(key: st
           placeholder="hg_…"
           value={key}
           onInput={(event) => setKey(event.currentTarget.value)}
-          autoFocus
+          ref={field}
         />
         <button type="submit" disabled={busy}>
           {busy ? 'Checking…' : 'Open the dashboard'}

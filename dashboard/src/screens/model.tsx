@@ -142,6 +142,8 @@ export function ModelScreen() {
               {admin && (
                 <button
                   type="button"
+                  // Every preset has its button: the name says which, where a screen reader lists the buttons.
+                  aria-label={`Activate ${preset.name}`}
                   disabled={activation.fetching}
                   onClick={() =>
                     confirm(`Activate the ${preset.name} tiers? Every account is rescored.`) && activate({ tierPreset: preset.name })
