@@ -43,7 +43,8 @@ export class BacktestInput extends BacktestGridInput {
 
 @ObjectType({
   simpleResolvers: true,
-  description: 'Churners flagged (in the two worst tiers, not onboarding) at their latest snapshot at least `leadDays` before churning.',
+  description:
+    'Churners flagged (in the two worst tiers, neither onboarding nor churned by silence: what the worklist lists) at their latest snapshot at least `leadDays` before churning.',
 })
 export class RecallAtLead {
   @Field(() => Int)

@@ -11,7 +11,7 @@ export interface SnapshotScore {
   asOf: Date;
   score: number;
   tierKey: string;
-  /** In one of the two worst tiers and not excluded (onboarding); decided by the caller. */
+  /** In one of the two worst tiers and not excluded (onboarding, or churned by silence: off the worklist); decided by the caller. */
   flagged: boolean;
 }
 
