@@ -62,8 +62,8 @@ class EngagementPlan {
   readonly rawFeatureDays = new Map<string, string>();
   readonly features = new Map<string, string>();
   readonly users = new Map<string, string>();
-  /** The median of a window's per-day event counts (its days with an event), by alias: the window's SQL test. */
-  readonly dayMedians = new Map<string, string>();
+  /** Windows whose split days' per-day event counts are summed as logarithms (`logDays`), by name: the window's SQL test. */
+  readonly splitDayLogs = new Map<string, string>();
 
   constructor(private readonly asOf: Date) {
     this.boundaries.add(asOf.getTime());
@@ -141,12 +141,24 @@ class EngagementPlan {
     return `coalesce(${kind === 'features' ? 'fe' : 'us'}."${alias}", 0)`;
   }
 
-  /** The median number of events of the window's days of use (a UTC day cut by its start counts its part in it). */
-  medianEventsPerDay(days: number, offsetDays = 0): string {
+  /**
+   * The typical day of use of a window: the geometric mean of its UTC days' event counts (a day cut by
+   * the window's start counts its part in it); null without a day of use. A rollup row is a whole
+   * day; the raw events of split days are summed per day first (CTE `sl`).
+   */
+  typicalEventsPerDay(days: number, offsetDays = 0): string {
     const name = this.window(days, offsetDays);
-    const alias = `day_median_${name}`;
-    this.dayMedians.set(alias, this.condition(name));
-    return `md."${alias}"`;
+    const [logs, count] = [`lnday_${name}`, `nday_${name}`];
+    if (!this.splitDayLogs.has(name)) {
+      const whole = `not x.raw and ${this.condition(name)}`;
+      this.sums.push(
+        `coalesce(sum(ln(x.events::float8)) filter (where ${whole}), 0) as "${logs}"`,
+        `count(*) filter (where ${whole}) as "${count}"`,
+      );
+      this.splitDayLogs.set(name, this.condition(name));
+    }
+    const n = `(coalesce(t."${count}", 0) + coalesce(sl."${count}", 0))`;
+    return `case when ${n} > 0 then exp((coalesce(t."${logs}", 0) + coalesce(sl."${logs}", 0)) / ${n}) end`;
   }
 
   distinctFeatures(days: number): string {
@@ -203,10 +215,15 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
     case 'events_vs_prior':
       return priorRatio(plan.events(w), plan.events(b));
     case 'events_per_active_day_vs_prior': {
-      // Medians, not means: one day of thousands of events (an import, a scripted sync) would raise a
-      // mean for the 60 days it stays in the baseline and read every usual day after it as a light one.
-      const [recent, prior] = [plan.medianEventsPerDay(w), plan.medianEventsPerDay(b - w, w)];
-      return `case when ${recent} is null or ${prior} is null or ${young} then null else least(2.0, ${recent} / ${prior}) end`;
+      // The milder of two readings, each blind where the other sees: the mean day, which one day of
+      // thousands of events (an import, a scripted sync) in the days before would hold high for two
+      // months, and the typical (geometric mean) day, which a few new light days (a quick weekend
+      // look) would pull down.
+      const [events, days, baselineEvents, baselineDays] = [plan.events(w), plan.activeDays(w), plan.events(b), plan.activeDays(b)];
+      const mean = `(${events})::float8 / ${days} / ((${baselineEvents} - ${events})::float8 / (${baselineDays} - ${days}))`;
+      const typical = `${plan.typicalEventsPerDay(w)} / ${plan.typicalEventsPerDay(b - w, w)}`;
+      return `case when ${days} = 0 or ${baselineDays} = ${days} or ${baselineEvents} = ${events} or ${young} then null
+        else least(2.0, greatest(${mean}, ${typical})) end`;
     }
     // Nobody came: no share of the usual team or features to speak of (the silence signals count it).
     // Nothing before the window: no usual team or features yet, only the window's own.
@@ -250,16 +267,16 @@ function distinctCountsCte(name: string, source: string, value: string, windows:
 }
 
 /**
- * A CTE of the median per-day event count of each window (its days with an event; null without
- * one): each UTC day's events in each window summed, then the medians (percentile_cont ignores the
- * days a window does not hold). An empty CTE when no window needs it.
+ * A CTE of the raw events of split days, summed per UTC day within each window and then as
+ * logarithms per customer, with the count of those days (`typicalEventsPerDay`). An empty CTE when no
+ * window needs it.
  */
-function dayMediansCte(windows: Map<string, string>): string {
-  if (windows.size === 0) return `md as (select null::text as customer_id where false)`;
-  const perDay = [...windows].map(([alias, condition]) => `sum(x.events) filter (where ${condition}) as "${alias}"`);
-  const medians = [...windows.keys()].map((alias) => `percentile_cont(0.5) within group (order by d."${alias}") as "${alias}"`);
-  return `md as (select d.customer_id, ${medians.join(', ')} from (
-      select x.customer_id, x.day, ${perDay.join(', ')} from x group by 1, 2
+function splitDayLogsCte(windows: Map<string, string>): string {
+  if (windows.size === 0) return `sl as (select null::text as customer_id where false)`;
+  const perDay = [...windows].map(([name, condition]) => `sum(x.events) filter (where ${condition}) as "${name}"`);
+  const logs = [...windows.keys()].map((name) => `sum(ln(d."${name}"::float8)) as "lnday_${name}", count(d."${name}") as "nday_${name}"`);
+  return `sl as (select d.customer_id, ${logs.join(', ')} from (
+      select x.customer_id, ${perDay.join(', ')} from x where x.raw group by x.customer_id, x.day
     ) d group by 1)`;
 }
 
@@ -341,7 +358,7 @@ export async function aggregateEngagement(
     // unnest in the select list: a lateral function scan would set up a tuplestore per row.
     distinctCountsCte('fe', 'x', 'unnest(x.features)', plan.features),
     distinctCountsCte('us', 'x', 'unnest(x.users)', plan.users),
-    dayMediansCte(plan.dayMedians),
+    splitDayLogsCte(plan.splitDayLogs),
   ];
   const needsSeats = requests.some((r) => r.metric === 'seat_utilisation');
   const seatsJoin = needsSeats
@@ -362,7 +379,7 @@ export async function aggregateEngagement(
      left join fd on fd.customer_id = c.id
      left join fe on fe.customer_id = c.id
      left join us on us.customer_id = c.id
-     left join md on md.customer_id = c.id
+     left join sl on sl.customer_id = c.id
      ${seatsJoin}
      left join lateral (
        select d.last_at from engagement_day d

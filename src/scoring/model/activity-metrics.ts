@@ -97,10 +97,12 @@ function relativeMetricValue(
     case 'events_vs_prior':
       return priorRatio(recent.length, baseline.length);
     case 'events_per_active_day_vs_prior': {
+      const recentDays = distinct(recent.map(utcDay));
+      const priorDays = distinct(baseline.map(utcDay)) - recentDays;
+      if (recentDays === 0 || priorDays === 0 || baseline.length === recent.length || young) return null;
+      const mean = recent.length / recentDays / ((baseline.length - recent.length) / priorDays);
       const prior = activity.engagementEvents.filter((e) => within(e.occurredAt, baselineStart, start));
-      const [recentLevel, priorLevel] = [medianEventsPerDay(recent), medianEventsPerDay(prior)];
-      if (recentLevel === null || priorLevel === null || young) return null;
-      return Math.min(2, recentLevel / priorLevel);
+      return Math.min(2, Math.max(mean, typicalEventsPerDay(recent) / typicalEventsPerDay(prior)));
     }
     case 'active_users_trend':
       return recent.length === 0 || baseline.length === recent.length ? null : shareRatio(users(recent), users(baseline));
@@ -118,14 +120,13 @@ function relativeMetricValue(
   throw new Error(`${metric} has no baseline`);
 }
 
-/** The median of the per-UTC-day event counts of the days that hold an event; null without one. */
-function medianEventsPerDay(events: ActivityLog['engagementEvents']): number | null {
+/** The geometric mean of the per-UTC-day event counts of the days that hold an event (NaN without one). */
+function typicalEventsPerDay(events: ActivityLog['engagementEvents']): number {
   const perDay = new Map<number, number>();
   for (const e of events) perDay.set(utcDay(e), (perDay.get(utcDay(e)) ?? 0) + 1);
-  const counts = [...perDay.values()].sort((a, b) => a - b);
-  if (counts.length === 0) return null;
-  const middle = Math.floor(counts.length / 2);
-  return counts.length % 2 === 1 ? counts[middle] : (counts[middle - 1] + counts[middle]) / 2;
+  let logs = 0;
+  for (const count of perDay.values()) logs += Math.log(count);
+  return Math.exp(logs / perDay.size);
 }
 
 /** Days from the UTC start of the account's first day with an engagement event to `end`; null without one by then. */

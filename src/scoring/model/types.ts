@@ -41,11 +41,14 @@
  *   not 0.6).
  * - `events_vs_prior`: the same with engagement event counts.
  * - `events_per_active_day_vs_prior`: how busy a day of use is, against the days before the window:
- *   the median of the recent window's per-day event counts (its UTC days with an event, a day cut by
- *   the window's start counting its part in it) ÷ the same median over the baseline's days before it,
- *   `(asOf − B, asOf − W]`, at most 2; null when either has no active day, or for an account in use
- *   for fewer than B days, as `active_days_vs_prior`. A median, so that one day of thousands of
- *   events (an import, a scripted sync) does not make every usual day after it read as a light one. A team that does half as much on the days it
+ *   the greater of two ratios of the recent window to the baseline's days before it,
+ *   `(asOf − B, asOf − W]`: events per active day, and the typical day (the geometric mean of the
+ *   UTC days' event counts, a day cut by the window's start counting its part in it); at most 2;
+ *   null when either has no active day, or for an account in use for fewer than B days, as
+ *   `active_days_vs_prior`. The mean alone would read every usual day after one day of thousands of
+ *   events (an import, a scripted sync) as a light one for as long as that day stays in the
+ *   baseline; the geometric mean alone would read a few new light days (a quick weekend look) as
+ *   lighter days of use. A day is lighter only when both say so. A team that does half as much on the days it
  *   still comes reads 0.5, whatever its cadence: an account that comes on random days, or is back
  *   from a holiday, keeps its usual number of events on each day it comes.
  * - `active_users_trend`: distinct non-null `userId`s in the recent window ÷ distinct ones in the

@@ -93,3 +93,31 @@ describe('lighter days of use and one exceptional day', () => {
     expect(days.filter((d) => d.day >= CHANGE_DAY - 60 && d.tierKey !== 'healthy').map((d) => d.day)).toEqual([]);
   });
 });
+
+describe('lighter days of use and the days that are not the usual ones', () => {
+  it('leaves alone an account with a day of thousands of events every month (a monthly sync)', () => {
+    const days = simulateDailyScoring(
+      model,
+      busyAccount(
+        () => true,
+        (day) => (day % 30 === 10 ? 1000 : 4),
+      ),
+      { days: DAYS, scoringHour: 24 },
+    );
+    expect(days.filter((d) => lighterDays(d).applied).map((d) => d.day)).toEqual([]);
+  });
+
+  it('leaves alone a weekday account whose team starts taking a quick look at weekends (more use, not lighter days)', () => {
+    const weekend = (day: number) => [0, 6].includes(dayStart(day).getUTCDay());
+    const account = busyAccount(
+      (day) => !weekend(day),
+      () => 4,
+    );
+    for (let day = CHANGE_DAY; day < DAYS; day++)
+      if (weekend(day))
+        account.engagementEvents.push({ occurredAt: new Date(dayStart(day).getTime() + 10 * 3_600_000), eventType: 'login', userId: 'u0' });
+    const days = simulateDailyScoring(model, account, { days: DAYS, scoringHour: 24 });
+    expect(days.filter((d) => lighterDays(d).applied).map((d) => d.day)).toEqual([]);
+    expect(days.filter((d) => d.day >= CHANGE_DAY - 30 && d.tierKey !== 'healthy').map((d) => d.day)).toEqual([]);
+  });
+});
