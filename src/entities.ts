@@ -12,6 +12,7 @@ import { Installation } from './infra/installation.entity';
 import { NpsResponse } from './nps/nps-response.entity';
 import { OutreachAction } from './outreach/outreach-action.entity';
 import { Payment } from './payments/payment.entity';
+import { PaymentEarlierState } from './payments/payment-earlier-state.entity';
 import { HealthScore } from './scoring/health-score.entity';
 import { RescoreRequest } from './scoring/rescore-request.entity';
 import { ScoringModel } from './scoring/scoring-model.entity';
@@ -28,6 +29,7 @@ export const ENTITIES = [
   EngagementDay,
   NpsResponse,
   Payment,
+  PaymentEarlierState,
   SupportTicket,
   SupportTicketStatusChange,
   OutreachAction,

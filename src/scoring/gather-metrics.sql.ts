@@ -2,7 +2,8 @@
 // signal table for a whole batch of customers, each metric a FILTERed aggregate over its window
 // ending at `asOf` (start exclusive, end inclusive). Nothing after `asOf` is seen.
 // Engagement, the big table, has its own statement (engagement-metrics.sql.ts); seats and ARR over
-// time come from the plan-change history, ticket states from the ticket status history.
+// time come from the plan-change history, ticket states from the ticket status history, payments'
+// states from their earlier states.
 import { Db, json, query } from '../infra/sql';
 import { aggregateEngagement, checkedDays, ENGAGEMENT_METRICS, engagementExtentDays } from './engagement-metrics.sql';
 import { NPS_HALF_LIFE_DAYS } from './model';
@@ -41,13 +42,27 @@ const TICKET_OPEN_AT_AS_OF = `x.opened_at <= p.as_of and (
     select s.status from support_ticket_status_change s where s.ticket_id = x.id and s.changed_at <= p.as_of
     order by s.changed_at desc, s.id desc limit 1) in ('OPEN', 'PENDING')`;
 
+/**
+ * Each payment of the batch as it stood at `p.as_of`: the earliest of its earlier states that ended
+ * after then (a failed invoice paid later reads failed before it was paid), else its row.
+ */
+const PAYMENTS_AS_OF = `payment_as_of as (
+  select x.id, x.customer_id, case when e.id is null then x.status else e.status end as status,
+         case when e.id is null then x.due_at else e.due_at end as due_at,
+         case when e.id is null then x.paid_at else e.paid_at end as paid_at,
+         case when e.id is null then x.occurred_at else e.occurred_at end as occurred_at
+  from payment x cross join p
+  left join lateral (select s.id, s.status, s.due_at, s.paid_at, s.occurred_at from payment_earlier_state s
+                     where s.payment_id = x.id and s.ended_at > p.as_of order by s.ended_at, s.id limit 1) e on true
+  where x.customer_id in (select jsonb_array_elements_text(?::jsonb)))`;
+
 function paymentExpression(request: MetricRequest): string {
   const w = checkedDays(request.windowDays);
   switch (request.metric) {
     case 'payment_failure_streak':
       // A payment made at the instant of a failure (the retry that settled it, recorded with it) settles it.
       return `count(*) filter (where x.status = 'FAILED' and ${inWindow('x.occurred_at', w)} and not exists (
-                select 1 from payment y where y.customer_id = x.customer_id and y.status = 'PAID'
+                select 1 from payment_as_of y where y.customer_id = x.customer_id and y.status = 'PAID'
                   and y.occurred_at >= x.occurred_at and y.occurred_at <= p.as_of))`;
     case 'unpaid_past_due':
       // Invoices are told apart by due date; an invoice counts once, whichever of its attempts is read.
@@ -55,7 +70,7 @@ function paymentExpression(request: MetricRequest): string {
       // turns it into a hash of every paid payment in the table, built again for every batch.
       return `count(distinct x.due_at) filter (where x.due_at > p.as_of - interval '${w} days' and x.due_at <= p.as_of - interval '1 day'
                 and x.status <> 'REFUNDED' and not exists (
-                  select 1 from payment y where y.customer_id = x.customer_id and y.due_at = x.due_at and y.status = 'PAID'
+                  select 1 from payment_as_of y where y.customer_id = x.customer_id and y.due_at = x.due_at and y.status = 'PAID'
                     and coalesce(y.paid_at, y.occurred_at) <= p.as_of offset 0))`;
     case 'payment_success_rate':
       return `case when count(*) filter (where ${inWindow('x.occurred_at', w)}) = 0 then null
@@ -114,6 +129,8 @@ async function aggregate(
   ids: string[],
   asOf: Date,
   extra: string[] = [],
+  /** A CTE the table names instead of a stored table, given the batch's ids (the payments as of `p.as_of`). */
+  source?: string,
 ): Promise<Array<Record<string, unknown>>> {
   if (requests.length === 0 && extra.length === 0) return [];
   const columns = [...requests.map((r) => `${expression(r)} as "${r.key}"`), ...extra];
@@ -121,12 +138,12 @@ async function aggregate(
   const range = timeColumn ? `and x.${timeColumn} > p.as_of - interval '${scanDays} days' and x.${timeColumn} <= p.as_of` : '';
   return query(
     db,
-    `with p as (select ?::timestamptz as as_of)
+    `with p as (select ?::timestamptz as as_of)${source ? `, ${source}` : ''}
      select x.customer_id as "customerId", ${columns.join(', ')}
      from ${table} x cross join p
      where x.customer_id in (select jsonb_array_elements_text(?::jsonb)) ${range}
      group by x.customer_id, p.as_of`,
-    [asOf.toISOString(), json(ids)],
+    source ? [asOf.toISOString(), json(ids), json(ids)] : [asOf.toISOString(), json(ids)],
   );
 }
 
@@ -185,7 +202,18 @@ export async function gatherMetrics(
   // Windows are validated to at most ten years; the churn window's extra day must not push past that.
   const lookback = Math.min(3650, Math.max(1, activityLookbackDays, ...engagement.map(engagementExtentDays)));
   const engagementRows = await aggregateEngagement(db, engagement, lookback, ids, asOf);
-  const paymentRows = await aggregate(db, payments, paymentExpression, 'payment', 'occurred_at', scan(payments), ids, asOf);
+  const paymentRows = await aggregate(
+    db,
+    payments,
+    paymentExpression,
+    'payment_as_of',
+    'occurred_at',
+    scan(payments),
+    ids,
+    asOf,
+    [],
+    PAYMENTS_AS_OF,
+  );
   // open_tickets is a state, not a window: support rows are not range-bounded.
   const supportRows = await aggregate(db, support, supportExpression, 'support_ticket', null, 0, ids, asOf);
   const npsRows = await aggregate(db, nps, npsExpression, 'nps_response', 'responded_at', scan(nps), ids, asOf);

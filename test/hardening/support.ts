@@ -43,6 +43,7 @@ export const WRITTEN_TABLES = [
   'engagement_day',
   'nps_response',
   'payment',
+  'payment_earlier_state',
   'support_ticket',
   'support_ticket_status_change',
   'rescore_request',
