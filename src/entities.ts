@@ -19,6 +19,7 @@ import { ScoringModel } from './scoring/scoring-model.entity';
 import { ScoringRun } from './scoring/scoring-run.entity';
 import { TierChange } from './scoring/tier-change.entity';
 import { SupportTicket } from './support/support-ticket.entity';
+import { SupportTicketEarlierState } from './support/support-ticket-earlier-state.entity';
 import { SupportTicketStatusChange } from './support/support-ticket-status-change.entity';
 
 export const ENTITIES = [
@@ -32,6 +33,7 @@ export const ENTITIES = [
   PaymentEarlierState,
   SupportTicket,
   SupportTicketStatusChange,
+  SupportTicketEarlierState,
   OutreachAction,
   HealthScore,
   TierChange,

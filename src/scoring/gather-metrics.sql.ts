@@ -2,8 +2,8 @@
 // signal table for a whole batch of customers, each metric a FILTERed aggregate over its window
 // ending at `asOf` (start exclusive, end inclusive). Nothing after `asOf` is seen.
 // Engagement, the big table, has its own statement (engagement-metrics.sql.ts); seats and ARR over
-// time come from the plan-change history, ticket states from the ticket status history, payments'
-// states from their earlier states.
+// time come from the plan-change history, ticket states from the ticket status history and earlier
+// states (severity, rating), payments' states from their earlier states.
 import { Db, json, query } from '../infra/sql';
 import { aggregateEngagement, checkedDays, ENGAGEMENT_METRICS, engagementExtentDays } from './engagement-metrics.sql';
 import { NPS_HALF_LIFE_DAYS } from './model';
@@ -41,6 +41,18 @@ const COUNT_METRICS = new Set([
 const TICKET_OPEN_AT_AS_OF = `x.opened_at <= p.as_of and (
     select s.status from support_ticket_status_change s where s.ticket_id = x.id and s.changed_at <= p.as_of
     order by s.changed_at desc, s.id desc limit 1) in ('OPEN', 'PENDING')`;
+
+/**
+ * A ticket's `column` (severity or csat_rating) at `p.as_of`: that of the earliest of its earlier
+ * states that ended after then, else its own.
+ */
+function ticketAtAsOf(column: 'severity' | 'csat_rating'): string {
+  return `(case when e.id is null then x.${column} else e.${column} end)`;
+}
+
+/** The earliest earlier state of ticket `x` that ended after `p.as_of` (none: the ticket is as it is). */
+const TICKET_EARLIER_STATE = `left join lateral (select e.id, e.severity, e.csat_rating from support_ticket_earlier_state e
+    where e.ticket_id = x.id and e.ended_at > p.as_of order by e.ended_at, e.id limit 1) e on true`;
 
 /**
  * Each payment of the batch as it stood at `p.as_of`: the earliest of its earlier states that ended
@@ -87,11 +99,11 @@ function supportExpression(request: MetricRequest): string {
   const w = checkedDays(request.windowDays);
   switch (request.metric) {
     case 'csat_mean':
-      return `avg(x.csat_rating) filter (where x.csat_rating is not null and ${inWindow('x.opened_at', w)})::float8`;
+      return `avg(${ticketAtAsOf('csat_rating')}) filter (where ${ticketAtAsOf('csat_rating')} is not null and ${inWindow('x.opened_at', w)})::float8`;
     case 'open_tickets':
       return `count(*) filter (where ${TICKET_OPEN_AT_AS_OF})`;
     case 'urgent_open_tickets':
-      return `count(*) filter (where x.severity in ('HIGH', 'URGENT') and ${TICKET_OPEN_AT_AS_OF})`;
+      return `count(*) filter (where ${ticketAtAsOf('severity')} in ('HIGH', 'URGENT') and ${TICKET_OPEN_AT_AS_OF})`;
     case 'ticket_volume_trend': {
       const b = checkedDays(request.baselineDays as number);
       return `greatest(0, count(*) filter (where ${inWindow('x.opened_at', w)})
@@ -129,8 +141,11 @@ async function aggregate(
   ids: string[],
   asOf: Date,
   extra: string[] = [],
-  /** A CTE the table names instead of a stored table, given the batch's ids (the payments as of `p.as_of`). */
-  source?: string,
+  /**
+   * `source`: a CTE the table names instead of a stored table, given the batch's ids (the payments as
+   * of `p.as_of`); `join`: joined to each row `x` (a ticket's earlier state).
+   */
+  { source, join = '' }: { source?: string; join?: string } = {},
 ): Promise<Array<Record<string, unknown>>> {
   if (requests.length === 0 && extra.length === 0) return [];
   const columns = [...requests.map((r) => `${expression(r)} as "${r.key}"`), ...extra];
@@ -140,7 +155,7 @@ async function aggregate(
     db,
     `with p as (select ?::timestamptz as as_of)${source ? `, ${source}` : ''}
      select x.customer_id as "customerId", ${columns.join(', ')}
-     from ${table} x cross join p
+     from ${table} x cross join p ${join}
      where x.customer_id in (select jsonb_array_elements_text(?::jsonb)) ${range}
      group by x.customer_id, p.as_of`,
     source ? [asOf.toISOString(), json(ids), json(ids)] : [asOf.toISOString(), json(ids)],
@@ -202,20 +217,13 @@ export async function gatherMetrics(
   // Windows are validated to at most ten years; the churn window's extra day must not push past that.
   const lookback = Math.min(3650, Math.max(1, activityLookbackDays, ...engagement.map(engagementExtentDays)));
   const engagementRows = await aggregateEngagement(db, engagement, lookback, ids, asOf);
-  const paymentRows = await aggregate(
-    db,
-    payments,
-    paymentExpression,
-    'payment_as_of',
-    'occurred_at',
-    scan(payments),
-    ids,
-    asOf,
-    [],
-    PAYMENTS_AS_OF,
-  );
+  const paymentRows = await aggregate(db, payments, paymentExpression, 'payment_as_of', 'occurred_at', scan(payments), ids, asOf, [], {
+    source: PAYMENTS_AS_OF,
+  });
   // open_tickets is a state, not a window: support rows are not range-bounded.
-  const supportRows = await aggregate(db, support, supportExpression, 'support_ticket', null, 0, ids, asOf);
+  const supportRows = await aggregate(db, support, supportExpression, 'support_ticket', null, 0, ids, asOf, [], {
+    join: TICKET_EARLIER_STATE,
+  });
   const npsRows = await aggregate(db, nps, npsExpression, 'nps_response', 'responded_at', scan(nps), ids, asOf);
   const contractionRows = await aggregateContraction(db, contraction, ids, asOf);
 

@@ -46,6 +46,7 @@ export const WRITTEN_TABLES = [
   'payment_earlier_state',
   'support_ticket',
   'support_ticket_status_change',
+  'support_ticket_earlier_state',
   'rescore_request',
   'health_score',
   'tier_change',

@@ -1,9 +1,10 @@
 // A score as of a past instant equals what was knowable then: a record changed after that instant
-// (a failed payment paid later, a refund) is read as it stood at the
+// (a failed payment paid later, a refund, a ticket escalated or rated) is read as it stood at the
 // instant. Each case scores a customer whose record later changed, and its twin that holds only what
 // was known at the instant, as of that instant: the two must score alike, signal for signal.
 import {
   RecordPaymentDocument,
+  RecordSupportTicketDocument,
   RefreshHealthScoreDocument,
   TrackEngagementBatchDocument,
   UpsertCustomerDocument,
@@ -97,5 +98,51 @@ describe('as of an instant, a record is read as it stood then', () => {
     await server.gql(RecordPaymentDocument, { input: { ...paid('refund_later'), status: 'REFUNDED', occurredAt: daysAgo(5) } });
     const asOf = daysAgo(20);
     expect(await scoreAsOf('refund_later', asOf)).toEqual(await scoreAsOf('refund_twin', asOf));
+  });
+
+  it('a ticket escalated to URGENT later reads at its earlier severity before', async () => {
+    await busyCustomer('sev_later');
+    await busyCustomer('sev_twin');
+    for (const customerId of ['sev_later', 'sev_twin']) {
+      for (const n of [1, 2, 3]) {
+        await server.gql(RecordSupportTicketDocument, {
+          input: { customerId, externalId: `T-${n}`, subject: 'slow', severity: 'LOW', status: 'OPEN', openedAt: daysAgo(30) },
+        });
+      }
+    }
+    for (const n of [1, 2, 3]) {
+      await server.gql(RecordSupportTicketDocument, { input: { customerId: 'sev_later', externalId: `T-${n}`, severity: 'URGENT' } });
+    }
+    const asOf = daysAgo(20);
+    expect(await scoreAsOf('sev_later', asOf)).toEqual(await scoreAsOf('sev_twin', asOf));
+    // Now, they are urgent.
+    const { signals } = await scoreAsOf('sev_later', new Date().toISOString());
+    expect(signals.find((s) => s.name === 'urgent_tickets')).toMatchObject({ rawValue: 3 });
+  });
+
+  it('a CSAT rating given later is not counted before it', async () => {
+    await busyCustomer('csat_later');
+    await busyCustomer('csat_twin');
+    for (const customerId of ['csat_later', 'csat_twin']) {
+      for (const n of [1, 2, 3, 4, 5]) {
+        await server.gql(RecordSupportTicketDocument, {
+          input: {
+            customerId,
+            externalId: `C-${n}`,
+            subject: 'broken',
+            status: 'SOLVED',
+            openedAt: daysAgo(30 - n),
+            resolvedAt: daysAgo(29 - n),
+          },
+        });
+      }
+    }
+    for (const n of [1, 2, 3, 4, 5]) {
+      await server.gql(RecordSupportTicketDocument, { input: { customerId: 'csat_later', externalId: `C-${n}`, csatRating: 1 } });
+    }
+    const asOf = daysAgo(20);
+    expect(await scoreAsOf('csat_later', asOf)).toEqual(await scoreAsOf('csat_twin', asOf));
+    const { signals } = await scoreAsOf('csat_later', new Date().toISOString());
+    expect(signals.find((s) => s.name === 'support_sentiment')).toMatchObject({ rawValue: 1 });
   });
 });
