@@ -145,4 +145,16 @@ describe('as of an instant, a record is read as it stood then', () => {
     const { signals } = await scoreAsOf('csat_later', new Date().toISOString());
     expect(signals.find((s) => s.name === 'support_sentiment')).toMatchObject({ rawValue: 1 });
   });
+
+  it('a plan cut later reads as the plan it had before the cut', async () => {
+    await busyCustomer('plan_later');
+    await busyCustomer('plan_twin');
+    await server.gql(UpsertCustomerDocument, {
+      input: { id: 'plan_later', name: 'plan_later', arrCents: 300_000, seats: 3, planChangedAt: daysAgo(5) },
+    });
+    const asOf = daysAgo(20);
+    expect(await scoreAsOf('plan_later', asOf)).toEqual(await scoreAsOf('plan_twin', asOf));
+    const { signals } = await scoreAsOf('plan_later', new Date().toISOString());
+    expect(signals.find((s) => s.name === 'contraction')).toMatchObject({ rawValue: 0.7 });
+  });
 });
