@@ -157,4 +157,14 @@ describe('as of an instant, a record is read as it stood then', () => {
     const { signals } = await scoreAsOf('plan_later', new Date().toISOString());
     expect(signals.find((s) => s.name === 'contraction')).toMatchObject({ rawValue: 0.7 });
   });
+
+  it('a customer without signedUpAt whose first signal, a failed payment, was paid later starts at the failure', async () => {
+    await server.gql(UpsertCustomerDocument, { input: { id: 'start_paid_later', name: 'start_paid_later' } });
+    await server.gql(RecordPaymentDocument, { input: failed('start_paid_later', 0) });
+    await server.gql(RecordPaymentDocument, {
+      input: { ...failed('start_paid_later', 0), status: 'PAID', paidAt: daysAgo(10), occurredAt: daysAgo(10) },
+    });
+    const { refreshHealthScore } = await server.gql(RefreshHealthScoreDocument, { customerId: 'start_paid_later', asOf: daysAgo(20) });
+    expect(refreshHealthScore.signals.find((s) => s.name === 'unpaid_past_due')).toMatchObject({ rawValue: 1 });
+  });
 });
