@@ -1,7 +1,8 @@
-// The states a payment had before a change of its status, each with the instant it ended. A payment
+// The states a payment had before a change of its status or of its occurredAt (another attempt), each
+// with the instant it ended. A payment
 // is upserted by its externalId, so its row holds only its latest state (a failed invoice later paid
 // reads PAID); scoring as of an earlier instant reads the state it had then: the earliest one that
-// ended after that instant, else the row. A payment with no change of status has none.
+// ended after that instant, else the row. A payment never changed so has none.
 import { Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
 import { Payment } from './payment.entity';
 

@@ -1,7 +1,7 @@
 // Payment ingestion and the customer's payment history. A payment with an externalId is upserted
 // by (customer, externalId), so a retried webhook or a later status change (FAILED → PAID) updates
-// the row instead of counting twice in the failed/total ratio; a change of status keeps the state
-// it ends (payment_earlier_state), so scoring as of an earlier instant reads the payment as it was;
+// the row instead of counting twice in the failed/total ratio; a change of status or of occurredAt
+// keeps the state it ends (payment_earlier_state), so scoring as of an earlier instant reads the payment as it was;
 // every write marks the customer for rescoring in the same statement.
 import { checkCustomerId, MAX_ID_LENGTH } from '../customers/customer.service';
 import { ensure, NotFoundError } from '../infra/errors';
@@ -45,6 +45,24 @@ const OPTIONAL_DATES: Array<['dueAt' | 'paidAt', string]> = [
   ['paidAt', 'paid_at'],
 ];
 
+/** The payment as stored before the write (none for a new one), with the end of its latest earlier state. */
+const PREVIOUS_STATE = `
+       select x.id, x.status, x.due_at, x.paid_at, x.occurred_at,
+              (select max(e.ended_at) from payment_earlier_state e where e.payment_id = x.id) as last_ended_at
+       from payment x where x.customer_id = ? and x.external_id = ?`;
+
+/**
+ * A change of status, or another attempt (a new occurredAt: a retry that failed again), keeps the
+ * state it ends, so scoring as of an earlier instant reads that one. It ended when the change took
+ * effect (parameters: paidAt, occurredAt and occurredAt as sent, or null), never before it began.
+ */
+const EARLIER_STATE = `
+       insert into payment_earlier_state (payment_id, status, due_at, paid_at, occurred_at, ended_at)
+       select b.id, b.status, b.due_at, b.paid_at, b.occurred_at,
+              greatest(case when u.status = 'PAID' then coalesce(?::timestamptz, ?::timestamptz, now())
+                            else coalesce(?::timestamptz, now()) end, b.occurred_at, b.last_ended_at)
+       from previous b join upserted u on u.id = b.id where u.status <> b.status or u.occurred_at <> b.occurred_at`;
+
 export async function recordPayment(db: Db, scheduler: RescoreScheduler | null, input: PaymentInput, now = new Date()): Promise<Payment> {
   checkStrings(input, 'input');
   const customerId = checkCustomerId(input.customerId);
@@ -78,8 +96,8 @@ export async function recordPayment(db: Db, scheduler: RescoreScheduler | null, 
     `paid_at = case when excluded.status = 'FAILED' then null else ${input.paidAt !== undefined ? 'excluded' : 'p'}.paid_at end`,
     ...(input.occurredAt != null ? ['occurred_at = excluded.occurred_at'] : []),
   ];
-  // When a change of status took effect: a payment made when it was paid, any other change when it
-  // happened (the occurredAt sent with it), else now. Never before the state it ends began.
+  // When a change took effect (EARLIER_STATE): a payment made when it was paid, any other change when
+  // it happened (the occurredAt sent with it), else now.
   const paidAtGiven = input.paidAt != null ? dates.find((d) => d.column === 'paid_at')!.value : null;
   const occurredAtGiven = input.occurredAt != null ? occurredAt : null;
   const write = (tx: Db) =>
@@ -92,10 +110,7 @@ export async function recordPayment(db: Db, scheduler: RescoreScheduler | null, 
         tx,
         `with known as (
        select id from customer where id = ?
-     ), previous as (
-       select x.id, x.status, x.due_at, x.paid_at, x.occurred_at,
-              (select max(e.ended_at) from payment_earlier_state e where e.payment_id = x.id) as last_ended_at
-       from payment x where x.customer_id = ? and x.external_id = ?
+     ), previous as (${PREVIOUS_STATE}
      ), marked as (
        ${queueRescore('select id from known')}
      ), upserted as (
@@ -103,13 +118,7 @@ export async function recordPayment(db: Db, scheduler: RescoreScheduler | null, 
        select id, ?, ?::bigint, ?, ?, ?::timestamptz, ?::timestamptz, ?::timestamptz from known
        on conflict (customer_id, external_id) where external_id is not null do update set ${updates.join(', ')}
        returning p.*
-     ), earlier_state as (
-       -- A change of status keeps the state it ends, so scoring as of an earlier instant reads that one.
-       insert into payment_earlier_state (payment_id, status, due_at, paid_at, occurred_at, ended_at)
-       select b.id, b.status, b.due_at, b.paid_at, b.occurred_at,
-              greatest(case when u.status = 'PAID' then coalesce(?::timestamptz, ?::timestamptz, now())
-                            else coalesce(?::timestamptz, now()) end, b.occurred_at, b.last_ended_at)
-       from previous b join upserted u on u.id = b.id where u.status <> b.status
+     ), earlier_state as (${EARLIER_STATE}
      )
      select ${PAYMENT_COLUMNS} from upserted p`,
         [

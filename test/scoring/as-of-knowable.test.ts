@@ -167,4 +167,25 @@ describe('as of an instant, a record is read as it stood then', () => {
     const { refreshHealthScore } = await server.gql(RefreshHealthScoreDocument, { customerId: 'start_paid_later', asOf: daysAgo(20) });
     expect(refreshHealthScore.signals.find((s) => s.name === 'unpaid_past_due')).toMatchObject({ rawValue: 1 });
   });
+
+  it('a payment retried and failed again later reads as its first attempt before the retry', async () => {
+    await busyCustomer('retry_later');
+    await busyCustomer('retry_twin');
+    const attempt = (customerId: string, day: number) => ({
+      customerId,
+      externalId: 'inv_retry',
+      amountCents: 50_000,
+      currency: 'USD',
+      status: 'FAILED' as const,
+      dueAt: daysAgo(40, 0),
+      occurredAt: daysAgo(day),
+    });
+    await server.gql(RecordPaymentDocument, { input: attempt('retry_later', 40) });
+    await server.gql(RecordPaymentDocument, { input: attempt('retry_twin', 40) });
+    await server.gql(RecordPaymentDocument, { input: attempt('retry_later', 10) });
+    const asOf = daysAgo(20);
+    const expected = await scoreAsOf('retry_twin', asOf);
+    expect(expected.signals.find((s) => s.name === 'unpaid_past_due')).toMatchObject({ rawValue: 1 });
+    expect(await scoreAsOf('retry_later', asOf)).toEqual(expected);
+  });
 });
