@@ -1,5 +1,5 @@
-// The states a payment had before a change of its status or of its occurredAt (another attempt), each
-// with the instant it ended. A payment
+// The states a payment had before a change of its status or of a date (another attempt, another due
+// date), each with the instant it ended. A payment
 // is upserted by its externalId, so its row holds only its latest state (a failed invoice later paid
 // reads PAID); scoring as of an earlier instant reads the state it had then: the earliest one that
 // ended after that instant, else the row. A payment never changed so has none.

@@ -1,6 +1,6 @@
 // Payment ingestion and the customer's payment history. A payment with an externalId is upserted
 // by (customer, externalId), so a retried webhook or a later status change (FAILED → PAID) updates
-// the row instead of counting twice in the failed/total ratio; a change of status or of occurredAt
+// the row instead of counting twice in the failed/total ratio; a change of its status or a date
 // keeps the state it ends (payment_earlier_state), so scoring as of an earlier instant reads the payment as it was;
 // every write marks the customer for rescoring in the same statement.
 import { checkCustomerId, MAX_ID_LENGTH } from '../customers/customer.service';
@@ -52,8 +52,8 @@ const PREVIOUS_STATE = `
        from payment x where x.customer_id = ? and x.external_id = ?`;
 
 /**
- * A change of status, or another attempt (a new occurredAt: a retry that failed again), keeps the
- * state it ends, so scoring as of an earlier instant reads that one. It ended when the change took
+ * A change of status or of a date (another attempt, a retry that failed again; an invoice given
+ * another due date) keeps the state it ends, so scoring as of an earlier instant reads that one. It ended when the change took
  * effect (parameters: paidAt, occurredAt and occurredAt as sent, or null), never before it began.
  */
 const EARLIER_STATE = `
@@ -61,7 +61,9 @@ const EARLIER_STATE = `
        select b.id, b.status, b.due_at, b.paid_at, b.occurred_at,
               greatest(case when u.status = 'PAID' then coalesce(?::timestamptz, ?::timestamptz, now())
                             else coalesce(?::timestamptz, now()) end, b.occurred_at, b.last_ended_at)
-       from previous b join upserted u on u.id = b.id where u.status <> b.status or u.occurred_at <> b.occurred_at`;
+       from previous b join upserted u on u.id = b.id
+       where u.status <> b.status or u.occurred_at <> b.occurred_at or u.due_at is distinct from b.due_at
+          or u.paid_at is distinct from b.paid_at`;
 
 export async function recordPayment(db: Db, scheduler: RescoreScheduler | null, input: PaymentInput, now = new Date()): Promise<Payment> {
   checkStrings(input, 'input');

@@ -188,4 +188,16 @@ describe('as of an instant, a record is read as it stood then', () => {
     expect(expected.signals.find((s) => s.name === 'unpaid_past_due')).toMatchObject({ rawValue: 1 });
     expect(await scoreAsOf('retry_later', asOf)).toEqual(expected);
   });
+
+  it('an invoice given a later due date reads past due and unpaid before the new date was given', async () => {
+    await busyCustomer('due_later');
+    await busyCustomer('due_twin');
+    await server.gql(RecordPaymentDocument, { input: failed('due_later', 0) });
+    await server.gql(RecordPaymentDocument, { input: failed('due_twin', 0) });
+    await server.gql(RecordPaymentDocument, { input: { ...failed('due_later', 0), occurredAt: undefined, dueAt: daysAgo(-20, 0) } });
+    const asOf = daysAgo(20);
+    const expected = await scoreAsOf('due_twin', asOf);
+    expect(expected.signals.find((s) => s.name === 'unpaid_past_due')).toMatchObject({ rawValue: 1 });
+    expect(await scoreAsOf('due_later', asOf)).toEqual(expected);
+  });
 });
