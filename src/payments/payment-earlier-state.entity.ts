@@ -10,12 +10,18 @@ import { Payment } from './payment.entity';
 // A payment's states by their end: scoring reads the first one ending after its instant, and
 // deleting a customer deletes its payments, and each payment its states, through this index.
 @Index({ name: 'payment_earlier_state_payment_idx', properties: ['payment', 'endedAt', 'id'] })
+// A batch's payments changed after its instant, by customer: one index range each.
+@Index({ name: 'payment_earlier_state_customer_idx', properties: ['customerId', 'endedAt'] })
 export class PaymentEarlierState {
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;
 
   @ManyToOne(() => Payment, { deleteRule: 'cascade', index: false })
   payment!: Payment;
+
+  /** The payment's customer, copied so scoring finds a customer's changed payments by one index range. */
+  @Property({ type: 'text' })
+  customerId!: string;
 
   /** PAID, FAILED or REFUNDED, as the payment was then. */
   @Property({ type: 'text' })

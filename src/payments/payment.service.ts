@@ -47,7 +47,7 @@ const OPTIONAL_DATES: Array<['dueAt' | 'paidAt', string]> = [
 
 /** The payment as stored before the write (none for a new one), with the end of its latest earlier state. */
 const PREVIOUS_STATE = `
-       select x.id, x.status, x.due_at, x.paid_at, x.occurred_at,
+       select x.id, x.customer_id, x.status, x.due_at, x.paid_at, x.occurred_at,
               (select max(e.ended_at) from payment_earlier_state e where e.payment_id = x.id) as last_ended_at
        from payment x where x.customer_id = ? and x.external_id = ?`;
 
@@ -57,8 +57,8 @@ const PREVIOUS_STATE = `
  * effect (parameters: paidAt, occurredAt and occurredAt as sent, or null), never before it began.
  */
 const EARLIER_STATE = `
-       insert into payment_earlier_state (payment_id, status, due_at, paid_at, occurred_at, ended_at)
-       select b.id, b.status, b.due_at, b.paid_at, b.occurred_at,
+       insert into payment_earlier_state (payment_id, customer_id, status, due_at, paid_at, occurred_at, ended_at)
+       select b.id, b.customer_id, b.status, b.due_at, b.paid_at, b.occurred_at,
               greatest(case when u.status = 'PAID' then coalesce(?::timestamptz, ?::timestamptz, now())
                             else coalesce(?::timestamptz, now()) end, b.occurred_at, b.last_ended_at)
        from previous b join upserted u on u.id = b.id
