@@ -12,12 +12,14 @@ import { Installation } from './infra/installation.entity';
 import { NpsResponse } from './nps/nps-response.entity';
 import { OutreachAction } from './outreach/outreach-action.entity';
 import { Payment } from './payments/payment.entity';
+import { PaymentEarlierState } from './payments/payment-earlier-state.entity';
 import { HealthScore } from './scoring/health-score.entity';
 import { RescoreRequest } from './scoring/rescore-request.entity';
 import { ScoringModel } from './scoring/scoring-model.entity';
 import { ScoringRun } from './scoring/scoring-run.entity';
 import { TierChange } from './scoring/tier-change.entity';
 import { SupportTicket } from './support/support-ticket.entity';
+import { SupportTicketEarlierState } from './support/support-ticket-earlier-state.entity';
 import { SupportTicketStatusChange } from './support/support-ticket-status-change.entity';
 
 export const ENTITIES = [
@@ -28,8 +30,10 @@ export const ENTITIES = [
   EngagementDay,
   NpsResponse,
   Payment,
+  PaymentEarlierState,
   SupportTicket,
   SupportTicketStatusChange,
+  SupportTicketEarlierState,
   OutreachAction,
   HealthScore,
   TierChange,

@@ -1,14 +1,15 @@
 // Payment ingestion and the customer's payment history. A payment with an externalId is upserted
 // by (customer, externalId), so a retried webhook or a later status change (FAILED → PAID) updates
-// the row instead of counting twice in the failed/total ratio; every write marks the customer
-// for rescoring in the same statement.
+// the row instead of counting twice in the failed/total ratio; a change of its status or a date
+// keeps the state it ends (payment_earlier_state), so scoring as of an earlier instant reads the payment as it was;
+// every write marks the customer for rescoring in the same statement.
 import { checkCustomerId, MAX_ID_LENGTH } from '../customers/customer.service';
 import { ensure, NotFoundError } from '../infra/errors';
 import { checkStrings, instantBetween, pastInstant, optionalLabel } from '../infra/input';
 import { LoaderRegistry, loadChildPage } from '../infra/loaders';
 import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
-import { Db, queryOne } from '../infra/sql';
+import { Db, inTransaction, queryOne, takeTurns } from '../infra/sql';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import { Payment, PaymentInput, PaymentStatus } from './payment.types';
 
@@ -44,6 +45,26 @@ const OPTIONAL_DATES: Array<['dueAt' | 'paidAt', string]> = [
   ['paidAt', 'paid_at'],
 ];
 
+/** The payment as stored before the write (none for a new one), with the end of its latest earlier state. */
+const PREVIOUS_STATE = `
+       select x.id, x.customer_id, x.status, x.due_at, x.paid_at, x.occurred_at,
+              (select max(e.ended_at) from payment_earlier_state e where e.payment_id = x.id) as last_ended_at
+       from payment x where x.customer_id = ? and x.external_id = ?`;
+
+/**
+ * A change of status or of a date (another attempt, a retry that failed again; an invoice given
+ * another due date) keeps the state it ends, so scoring as of an earlier instant reads that one. It ended when the change took
+ * effect (parameters: paidAt, occurredAt and occurredAt as sent, or null), never before it began.
+ */
+const EARLIER_STATE = `
+       insert into payment_earlier_state (payment_id, customer_id, status, due_at, paid_at, occurred_at, ended_at)
+       select b.id, b.customer_id, b.status, b.due_at, b.paid_at, b.occurred_at,
+              greatest(case when u.status = 'PAID' then coalesce(?::timestamptz, ?::timestamptz, now())
+                            else coalesce(?::timestamptz, now()) end, b.occurred_at, b.last_ended_at)
+       from previous b join upserted u on u.id = b.id
+       where u.status <> b.status or u.occurred_at <> b.occurred_at or u.due_at is distinct from b.due_at
+          or u.paid_at is distinct from b.paid_at`;
+
 export async function recordPayment(db: Db, scheduler: RescoreScheduler | null, input: PaymentInput, now = new Date()): Promise<Payment> {
   checkStrings(input, 'input');
   const customerId = checkCustomerId(input.customerId);
@@ -77,12 +98,21 @@ export async function recordPayment(db: Db, scheduler: RescoreScheduler | null, 
     `paid_at = case when excluded.status = 'FAILED' then null else ${input.paidAt !== undefined ? 'excluded' : 'p'}.paid_at end`,
     ...(input.occurredAt != null ? ['occurred_at = excluded.occurred_at'] : []),
   ];
-  // The insert reads from the customer row (and queues it for rescoring): an unknown customer writes nothing.
-  return signalsArrived(db, scheduler, async (queueRescore) => {
-    const row = await queryOne<Payment>(
-      db,
-      `with known as (
+  // When a change took effect (EARLIER_STATE): a payment made when it was paid, any other change when
+  // it happened (the occurredAt sent with it), else now.
+  const paidAtGiven = input.paidAt != null ? dates.find((d) => d.column === 'paid_at')!.value : null;
+  const occurredAtGiven = input.occurredAt != null ? occurredAt : null;
+  const write = (tx: Db) =>
+    // The insert reads from the customer row (and queues it for rescoring): an unknown customer writes nothing.
+    signalsArrived(tx, scheduler, async (queueRescore) => {
+      // Writes of one payment take turns: its earlier state is read before the upsert, and two
+      // concurrent writes reading the same one would record it twice.
+      if (externalId !== null) await takeTurns(tx, `payment/${customerId}/${externalId}`);
+      const row = await queryOne<Payment>(
+        tx,
+        `with known as (
        select id from customer where id = ?
+     ), previous as (${PREVIOUS_STATE}
      ), marked as (
        ${queueRescore('select id from known')}
      ), upserted as (
@@ -90,13 +120,28 @@ export async function recordPayment(db: Db, scheduler: RescoreScheduler | null, 
        select id, ?, ?::bigint, ?, ?, ?::timestamptz, ?::timestamptz, ?::timestamptz from known
        on conflict (customer_id, external_id) where external_id is not null do update set ${updates.join(', ')}
        returning p.*
+     ), earlier_state as (${EARLIER_STATE}
      )
      select ${PAYMENT_COLUMNS} from upserted p`,
-      [customerId, externalId, input.amountCents, currency.toUpperCase(), input.status, ...dates.map((d) => d.value), occurredAt],
-    );
-    if (!row) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
-    return row;
-  });
+        [
+          customerId,
+          customerId,
+          externalId,
+          externalId,
+          input.amountCents,
+          currency.toUpperCase(),
+          input.status,
+          ...dates.map((d) => d.value),
+          occurredAt,
+          paidAtGiven,
+          occurredAtGiven,
+          occurredAtGiven,
+        ],
+      );
+      if (!row) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
+      return row;
+    });
+  return externalId === null ? write(db) : inTransaction(db, write);
 }
 
 /** `Customer.payments`, newest first: one statement per page of customers (plus one for totalCount). */

@@ -2,7 +2,8 @@
 // signal table for a whole batch of customers, each metric a FILTERed aggregate over its window
 // ending at `asOf` (start exclusive, end inclusive). Nothing after `asOf` is seen.
 // Engagement, the big table, has its own statement (engagement-metrics.sql.ts); seats and ARR over
-// time come from the plan-change history, ticket states from the ticket status history.
+// time come from the plan-change history, ticket states from the ticket status history and earlier
+// states (severity, rating), payments' states from their earlier states.
 import { Db, json, query } from '../infra/sql';
 import { aggregateEngagement, checkedDays, ENGAGEMENT_METRICS, engagementExtentDays } from './engagement-metrics.sql';
 import { NPS_HALF_LIFE_DAYS } from './model';
@@ -14,7 +15,7 @@ export interface GatheredCustomer {
   lastActivityAt: Date | null;
 }
 
-/** `(asOf − N days, asOf]` as SQL over column `column`; `p.as_of` comes from the params CTE. */
+/** `(asOf − N days, asOf]` as SQL over column `column`; `p.as_of` comes from the params CTE (with the batch's `ids`). */
 function inWindow(column: string, days: number, offsetDays = 0): string {
   const end = offsetDays === 0 ? 'p.as_of' : `p.as_of - interval '${offsetDays} days'`;
   return `${column} > p.as_of - interval '${days + offsetDays} days' and ${column} <= ${end}`;
@@ -41,13 +42,53 @@ const TICKET_OPEN_AT_AS_OF = `x.opened_at <= p.as_of and (
     select s.status from support_ticket_status_change s where s.ticket_id = x.id and s.changed_at <= p.as_of
     order by s.changed_at desc, s.id desc limit 1) in ('OPEN', 'PENDING')`;
 
+/**
+ * A ticket's `column` (severity or csat_rating) at `p.as_of`: that of the earliest of its earlier
+ * states that ended after then, else its own.
+ */
+function ticketAtAsOf(column: 'severity' | 'csat_rating'): string {
+  return `(case when e.id is null then x.${column} else e.${column} end)`;
+}
+
+/** The earliest earlier state of ticket `x` that ended after `p.as_of` (none: the ticket is as it is). */
+const TICKET_EARLIER_STATE = `left join lateral (select e.id, e.severity, e.csat_rating from support_ticket_earlier_state e
+    where e.ticket_id = x.id and e.ended_at > p.as_of order by e.ended_at, e.id limit 1) e on true`;
+
+/** A payment's columns as of `p.as_of`: those of its earlier state `e` when it has one then, else its row `r`'s. */
+const PAYMENT_STATE = `r.id, r.customer_id, case when e.id is null then r.status else e.status end as status,
+    case when e.id is null then r.due_at else e.due_at end as due_at,
+    case when e.id is null then r.paid_at else e.paid_at end as paid_at,
+    case when e.id is null then r.occurred_at else e.occurred_at end as occurred_at`;
+
+/** The earliest earlier state of payment `r` that ended after `p.as_of` (none: it stood then as it is). */
+const PAYMENT_EARLIER_STATE = `left join lateral (select s.id, s.status, s.due_at, s.paid_at, s.occurred_at from payment_earlier_state s
+    where s.payment_id = r.id and s.ended_at > (select as_of from p) order by s.ended_at, s.id limit 1) e on true`;
+
+/**
+ * The payments as they stood at `p.as_of`, a derived table with the columns of `payment` that scoring
+ * reads: each as its earliest earlier state that ended after then (a failed invoice paid later reads
+ * failed before it was paid), else its row. With `scanDays`, only those that may have occurred within
+ * that many days before `p.as_of`, read by index ranges: the payments recorded in that range, and those
+ * changed after `p.as_of` (whose earlier state may lie in it).
+ */
+function paymentsAsOf(scanDays?: number): string {
+  if (scanDays === undefined) return `(select ${PAYMENT_STATE} from payment r ${PAYMENT_EARLIER_STATE})`;
+  const inRange = `r.occurred_at > (select as_of from p) - interval '${scanDays} days' and r.occurred_at <= (select as_of from p)`;
+  const batch = `(select jsonb_array_elements_text(ids) from p)`;
+  return `(select ${PAYMENT_STATE} from payment r ${PAYMENT_EARLIER_STATE} where r.customer_id in ${batch} and ${inRange}
+    union all
+    select ${PAYMENT_STATE} from payment r ${PAYMENT_EARLIER_STATE}
+    where r.id in (select c.payment_id from payment_earlier_state c where c.customer_id in ${batch} and c.ended_at > (select as_of from p))
+      and not (${inRange}))`;
+}
+
 function paymentExpression(request: MetricRequest): string {
   const w = checkedDays(request.windowDays);
   switch (request.metric) {
     case 'payment_failure_streak':
       // A payment made at the instant of a failure (the retry that settled it, recorded with it) settles it.
       return `count(*) filter (where x.status = 'FAILED' and ${inWindow('x.occurred_at', w)} and not exists (
-                select 1 from payment y where y.customer_id = x.customer_id and y.status = 'PAID'
+                select 1 from ${paymentsAsOf()} y where y.customer_id = x.customer_id and y.status = 'PAID'
                   and y.occurred_at >= x.occurred_at and y.occurred_at <= p.as_of))`;
     case 'unpaid_past_due':
       // Invoices are told apart by due date; an invoice counts once, whichever of its attempts is read.
@@ -55,7 +96,7 @@ function paymentExpression(request: MetricRequest): string {
       // turns it into a hash of every paid payment in the table, built again for every batch.
       return `count(distinct x.due_at) filter (where x.due_at > p.as_of - interval '${w} days' and x.due_at <= p.as_of - interval '1 day'
                 and x.status <> 'REFUNDED' and not exists (
-                  select 1 from payment y where y.customer_id = x.customer_id and y.due_at = x.due_at and y.status = 'PAID'
+                  select 1 from ${paymentsAsOf()} y where y.customer_id = x.customer_id and y.due_at = x.due_at and y.status = 'PAID'
                     and coalesce(y.paid_at, y.occurred_at) <= p.as_of offset 0))`;
     case 'payment_success_rate':
       return `case when count(*) filter (where ${inWindow('x.occurred_at', w)}) = 0 then null
@@ -72,11 +113,11 @@ function supportExpression(request: MetricRequest): string {
   const w = checkedDays(request.windowDays);
   switch (request.metric) {
     case 'csat_mean':
-      return `avg(x.csat_rating) filter (where x.csat_rating is not null and ${inWindow('x.opened_at', w)})::float8`;
+      return `avg(${ticketAtAsOf('csat_rating')}) filter (where ${ticketAtAsOf('csat_rating')} is not null and ${inWindow('x.opened_at', w)})::float8`;
     case 'open_tickets':
       return `count(*) filter (where ${TICKET_OPEN_AT_AS_OF})`;
     case 'urgent_open_tickets':
-      return `count(*) filter (where x.severity in ('HIGH', 'URGENT') and ${TICKET_OPEN_AT_AS_OF})`;
+      return `count(*) filter (where ${ticketAtAsOf('severity')} in ('HIGH', 'URGENT') and ${TICKET_OPEN_AT_AS_OF})`;
     case 'ticket_volume_trend': {
       const b = checkedDays(request.baselineDays as number);
       return `greatest(0, count(*) filter (where ${inWindow('x.opened_at', w)})
@@ -114,6 +155,8 @@ async function aggregate(
   ids: string[],
   asOf: Date,
   extra: string[] = [],
+  /** Joined to each row `x` (a ticket's earlier state). */
+  join = '',
 ): Promise<Array<Record<string, unknown>>> {
   if (requests.length === 0 && extra.length === 0) return [];
   const columns = [...requests.map((r) => `${expression(r)} as "${r.key}"`), ...extra];
@@ -121,12 +164,12 @@ async function aggregate(
   const range = timeColumn ? `and x.${timeColumn} > p.as_of - interval '${scanDays} days' and x.${timeColumn} <= p.as_of` : '';
   return query(
     db,
-    `with p as (select ?::timestamptz as as_of)
+    `with p as (select ?::timestamptz as as_of, ?::jsonb as ids)
      select x.customer_id as "customerId", ${columns.join(', ')}
-     from ${table} x cross join p
+     from ${table} x cross join p ${join}
      where x.customer_id in (select jsonb_array_elements_text(?::jsonb)) ${range}
      group by x.customer_id, p.as_of`,
-    [asOf.toISOString(), json(ids)],
+    [asOf.toISOString(), json(ids), json(ids)],
   );
 }
 
@@ -185,9 +228,10 @@ export async function gatherMetrics(
   // Windows are validated to at most ten years; the churn window's extra day must not push past that.
   const lookback = Math.min(3650, Math.max(1, activityLookbackDays, ...engagement.map(engagementExtentDays)));
   const engagementRows = await aggregateEngagement(db, engagement, lookback, ids, asOf);
-  const paymentRows = await aggregate(db, payments, paymentExpression, 'payment', 'occurred_at', scan(payments), ids, asOf);
+  const paymentDays = scan(payments);
+  const paymentRows = await aggregate(db, payments, paymentExpression, paymentsAsOf(paymentDays), 'occurred_at', paymentDays, ids, asOf);
   // open_tickets is a state, not a window: support rows are not range-bounded.
-  const supportRows = await aggregate(db, support, supportExpression, 'support_ticket', null, 0, ids, asOf);
+  const supportRows = await aggregate(db, support, supportExpression, 'support_ticket', null, 0, ids, asOf, [], TICKET_EARLIER_STATE);
   const npsRows = await aggregate(db, nps, npsExpression, 'nps_response', 'responded_at', scan(nps), ids, asOf);
   const contractionRows = await aggregateContraction(db, contraction, ids, asOf);
 

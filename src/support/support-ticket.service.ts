@@ -1,6 +1,7 @@
 // Support-ticket ingestion and the customer's ticket list. Helpdesks send a ticket again on every
 // change, so tickets are upserted by (customer, externalId): only the fields sent change, and the
-// same statement records the ticket's status history and marks the customer for rescoring.
+// same statement records the ticket's status history (and the severity and rating a change of
+// either ends) and marks the customer for rescoring.
 import { checkCustomerId, MAX_ID_LENGTH } from '../customers/customer.service';
 import { answeringCheckAsInput, ensure, NotFoundError } from '../infra/errors';
 import { checkStrings, optionalText, pastInstant, requiredLabel } from '../infra/input';
@@ -213,7 +214,8 @@ export async function recordSupportTicket(
             `with known as (
        select id from customer where id = ?
      ), previous as (
-       select t.id, t.status, t.opened_at, t.resolved_at,
+       select t.id, t.status, t.severity, t.csat_rating, t.opened_at, t.resolved_at,
+              (select max(e.ended_at) from support_ticket_earlier_state e where e.ticket_id = t.id) as last_state_ended_at,
               -- The latest change after the opening: the opening itself moves to the ticket's openedAt
               -- in this statement (history_redated), which every change below is held to anyway.
               (select max(later.changed_at) from (select s.changed_at from support_ticket_status_change s where s.ticket_id = t.id
@@ -230,9 +232,24 @@ export async function recordSupportTicket(
        insert into support_ticket_status_change (ticket_id, customer_id, status, changed_at)
        select id, customer_id, status, changed_at from (${STATUS_CHANGES}) change order by ord
      ), history_redated as (${HISTORY_REDATED}
+     ), state_changed as (
+       -- A change of severity or rating keeps the state it ends, so scoring as of an earlier instant reads that one.
+       insert into support_ticket_earlier_state (ticket_id, severity, csat_rating, ended_at)
+       select b.id, b.severity, b.csat_rating, greatest(coalesce(?::timestamptz, ?::timestamptz, now()), u.opened_at, b.last_state_ended_at)
+       from previous b join upserted u on u.id = b.id
+       where u.severity <> b.severity or u.csat_rating is distinct from b.csat_rating
      )
      select ${SUPPORT_TICKET_COLUMNS} from upserted t`,
-            [customerId, customerId, externalId, ...columns.map((c) => c.value), statusChangedAt?.toISOString() ?? null],
+            [
+              customerId,
+              customerId,
+              externalId,
+              ...columns.map((c) => c.value),
+              statusChangedAt?.toISOString() ?? null,
+              // A change of severity or rating is dated statusChangedAt, else the resolution sent with it, else now.
+              statusChangedAt?.toISOString() ?? null,
+              input.resolvedAt != null ? input.resolvedAt.toISOString() : null,
+            ],
           ),
         resolvedAfterOpened(input),
       );

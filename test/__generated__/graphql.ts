@@ -142,7 +142,7 @@ export type SupportTicketInput = {
   severity?: SupportTicketSeverity | null | undefined;
   /** OPEN for a new ticket when omitted. */
   status?: SupportTicketStatus | null | undefined;
-  /** When the status given took effect, for a change of status other than a resolution (a reopening, a move to PENDING) loaded after the fact; default now. Not before openedAt nor the latest status change recorded (it is moved to that); from 1970 up to a day after now. A resolution is dated by resolvedAt. */
+  /** When the status or severity given took effect, for a change other than a resolution (a reopening, a move to PENDING, an escalation) loaded after the fact; default now. Not before openedAt nor the latest status change recorded (it is moved to that); from 1970 up to a day after now. A resolution is dated by resolvedAt. */
   statusChangedAt?: string | null | undefined;
   /** At most 1,000 characters. */
   subject?: string | null | undefined;

@@ -169,6 +169,12 @@ async function storeOtherSignals(random: () => number): Promise<void> {
       `select ticket_id::text as "ticketId", status, changed_at as "changedAt" from support_ticket_status_change where customer_id = ?`,
       [customerId],
     );
+    const earlier = await query<{ ticketId: string; severity: 'LOW'; csatRating: number | null; endedAt: string }>(
+      sql,
+      `select e.ticket_id::text as "ticketId", e.severity, e.csat_rating as "csatRating", e.ended_at as "endedAt"
+       from support_ticket_earlier_state e join support_ticket t on t.id = e.ticket_id where t.customer_id = ?`,
+      [customerId],
+    );
     log.tickets = tickets.map((t) => ({
       openedAt: new Date(t.openedAt),
       resolvedAt: t.resolvedAt ? new Date(t.resolvedAt) : null,
@@ -176,6 +182,9 @@ async function storeOtherSignals(random: () => number): Promise<void> {
       severity: t.severity,
       csatRating: t.csatRating,
       statusChanges: changes.filter((ch) => ch.ticketId === t.id).map((ch) => ({ status: ch.status, changedAt: new Date(ch.changedAt) })),
+      earlierStates: earlier
+        .filter((e) => e.ticketId === t.id)
+        .map((e) => ({ severity: e.severity, csatRating: e.csatRating, endedAt: new Date(e.endedAt) })),
     }));
     log.npsResponses = (
       await query<{ respondedAt: string; score: number }>(

@@ -9,6 +9,7 @@ import type { MetricKind, MetricRequest, MetricValues } from './types';
 export const NPS_HALF_LIFE_DAYS = 30;
 
 type TicketStatus = 'OPEN' | 'PENDING' | 'SOLVED';
+type TicketSeverity = 'LOW' | 'NORMAL' | 'HIGH' | 'URGENT';
 
 export interface ActivityLog {
   engagementEvents: { occurredAt: Date; eventType: string; feature?: string | null; userId?: string | null }[];
@@ -17,10 +18,12 @@ export interface ActivityLog {
     openedAt: Date;
     resolvedAt?: Date | null;
     status: TicketStatus;
-    severity?: 'LOW' | 'NORMAL' | 'HIGH' | 'URGENT';
+    severity?: TicketSeverity;
     csatRating?: number | null;
     /** The ticket's status history; without it the ticket is open from openedAt until resolvedAt. */
     statusChanges?: { status: TicketStatus; changedAt: Date }[];
+    /** The severity and rating it had before a change of either, each until endedAt; without them it always had its own. */
+    earlierStates?: { severity: TicketSeverity; csatRating: number | null; endedAt: Date }[];
   }[];
   npsResponses?: { respondedAt: Date; score: number }[];
   /** Seats and ARR over time (`upsertCustomer`); `seats` is the customer's current value, used before the first change. */
@@ -42,6 +45,14 @@ function isOpenAt(ticket: Ticket, at: number): boolean {
     if (change.changedAt.getTime() <= at && (last === null || change.changedAt.getTime() >= last.changedAt.getTime())) last = change;
   }
   return last !== null && last.status !== 'SOLVED';
+}
+
+/** A ticket as of `at`: with the severity and rating of the earliest earlier state that ended after then, else its own. */
+function ticketAt(ticket: Ticket, at: number): Ticket {
+  const ended = (ticket.earlierStates ?? []).filter((e) => e.endedAt.getTime() > at);
+  if (ended.length === 0) return ticket;
+  const state = ended.reduce((a, b) => (b.endedAt.getTime() < a.endedAt.getTime() ? b : a));
+  return { ...ticket, severity: state.severity, csatRating: state.csatRating };
 }
 
 const utcDay = (event: { occurredAt: Date }) => Math.floor(event.occurredAt.getTime() / DAY_MS);
@@ -230,7 +241,9 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
     return Math.max(0, 1 - Math.min(arr, seats));
   },
   urgent_open_tickets: ({ activity, end }) =>
-    (activity.tickets ?? []).filter((t) => (t.severity === 'HIGH' || t.severity === 'URGENT') && isOpenAt(t, end)).length,
+    (activity.tickets ?? [])
+      .map((t) => ticketAt(t, end))
+      .filter((t) => (t.severity === 'HIGH' || t.severity === 'URGENT') && isOpenAt(t, end)).length,
   nps_weighted: ({ activity, start, end }) =>
     recencyWeightedMean(activity, start, end, (score) => (score >= 9 ? 100 : score <= 6 ? -100 : 0)),
   nps_mean_score: ({ activity, start, end }) => recencyWeightedMean(activity, start, end, (score) => score),
@@ -275,7 +288,7 @@ function metricValue(activity: ActivityLog, metric: MetricKind, windowDays: numb
     end,
     inWindow: () => events.filter((e) => within(e.occurredAt, start, end)),
     payments: (activity.payments ?? []).filter((p) => within(p.occurredAt, start, end)),
-    ticketsOpened: (activity.tickets ?? []).filter((t) => within(t.openedAt, start, end)),
+    ticketsOpened: (activity.tickets ?? []).filter((t) => within(t.openedAt, start, end)).map((t) => ticketAt(t, end)),
   });
 }
 
