@@ -190,6 +190,35 @@ describe('revocation', () => {
     }
   });
 
+  it('is revoked by the whole key too (what an operator holding a leaked key has), which no answer repeats', async () => {
+    const leaked = await createKey(server, ['read'], admin.key, 'leaked');
+    const secret = leaked.key.slice(`hg_${leaked.id}_`.length);
+    const revoked = await post<{ revokeApiKey: { id: string; revokedAt: string } }>(
+      server.url,
+      'mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }',
+      { id: leaked.key },
+      admin.key,
+    );
+    expect(revoked.body.data?.revokeApiKey).toEqual({ id: leaked.id, revokedAt: expect.any(String) });
+    expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, leaked.key)).status).toBe(401);
+    // A key that is not one (its secret cut short, another id) is not found, and its secret not repeated.
+    const unknown = await post(
+      server.url,
+      'mutation($id: ID!) { revokeApiKey(id: $id) { id } }',
+      { id: `hg_nosuchkey0_${secret.slice(0, 20)}` },
+      admin.key,
+    );
+    expect(unknown.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(JSON.stringify(unknown.body)).not.toContain(secret.slice(0, 20));
+    const audit = await sql<{ target: string; details: unknown }>(
+      server.database,
+      "select target, details from audit_log where action = 'apiKey.revoke' and target = $1",
+      [leaked.id],
+    );
+    expect(audit).toHaveLength(1);
+    expect(JSON.stringify(audit)).not.toContain(secret);
+  });
+
   it('changes nothing more once revoked, even later in the operation that revoked it', async () => {
     const doomed = await createKey(server, ['admin'], admin.key, 'doomed');
     const result = await post(
