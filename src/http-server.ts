@@ -349,7 +349,19 @@ async function serveEventImport(
   const admission = await access.admitHttp(req, res, 'POST, OPTIONS');
   if (!admission) return;
   if (!hasScope(admission.principal, Scope.INGEST)) throw new HttpError(403, 'this key has no ingest scope', { code: 'FORBIDDEN' });
-  const answer = await importEventsFromRequest(req, services, stopping);
+  // An import streams for as long as its client sends: a key revoked meanwhile (a leaked pipeline's)
+  // stops it at once, as it closes the key's WebSockets, rather than when the upload ends.
+  const revoked = new AbortController();
+  const principal = admission.principal;
+  const unwatch = access.keys.onChange((keys) => {
+    if (!keys.admits(principal)) revoked.abort();
+  });
+  let answer;
+  try {
+    answer = await importEventsFromRequest(req, services, stopping, revoked.signal);
+  } finally {
+    unwatch();
+  }
   for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
   sendJson(res, answer.status, answer.body);
 }

@@ -52,9 +52,13 @@ export async function createApiKey(db: Db, input: { name: string; scopes: readon
   }
 }
 
-/** Revokes a key (by id, or by its `hg_<id>` prefix); revoking a revoked key changes nothing. */
-export async function revokeApiKey(db: Db, idOrPrefix: string, by: KeyActor): Promise<ApiKey> {
-  const id = requiredText(idOrPrefix, 'id', MAX_LABEL_LENGTH).replace(/^hg_/, '').replace(/_$/, '');
+/**
+ * Revokes a key by its id, its `hg_<id>` prefix or the whole key (what an operator holding a leaked
+ * one has); revoking a revoked key changes nothing. Only the id is kept: an id has no underscore, so
+ * whatever follows one is the secret (or part of it), which no answer or error may repeat.
+ */
+export async function revokeApiKey(db: Db, idOrKey: string, by: KeyActor): Promise<ApiKey> {
+  const id = requiredText(idOrKey, 'id', MAX_LABEL_LENGTH).replace(/^hg_/, '').split('_')[0];
   ensure(id.length > 0, 'id must name a key: its id, or the hg_<id> its secret starts with', { argument: 'id' });
   return inTransaction(db, async (tx) => {
     const revoked = await queryOne<ApiKey>(

@@ -69,8 +69,22 @@ export class KeyRegistry {
     return this.active.has(keyId);
   }
 
-  onChange(listener: KeysChangedListener): void {
+  /**
+   * Whether a principal admitted earlier may still act: its key is still active, or, for a loopback
+   * client, still no key exists. What outlives one request (a WebSocket, a streaming import) is
+   * checked again after every refresh.
+   */
+  admits(principal: Principal): boolean {
+    return principal.kind === 'key' ? this.isActive(principal.keyId) : !this.hasKeys;
+  }
+
+  /** Calls `listener` after each refresh that changed the keys; the function returned stops it. */
+  onChange(listener: KeysChangedListener): () => void {
     this.listeners.push(listener);
+    return () => {
+      const at = this.listeners.indexOf(listener);
+      if (at >= 0) this.listeners.splice(at, 1);
+    };
   }
 
   /**

@@ -16,7 +16,7 @@ export const KEYS_USAGE = `Usage: npm run keys -- <command>
   create --name NAME --scope SCOPE   create a key and print it (shown this once); scopes: read, ingest,
                                      admin (admin implies the others); repeat --scope or separate by commas
   list                               every key: id, name, scopes, created, last used, revoked
-  revoke ID                          revoke a key (its id, or its hg_<id> prefix); running servers stop
+  revoke ID                          revoke a key (its id, its hg_<id> prefix or the whole key); running servers stop
                                      accepting it, and close its WebSockets, within API_KEY_REFRESH_MS
 
 Uses DATABASE_URL when set, else the embedded PostgreSQL of \`npm start\` (running or not).`;

@@ -230,8 +230,8 @@ export class WebSocketGuard {
     const { keys } = this.options;
     for (const [socket, state] of this.states) {
       const principal = state.principal;
-      if (principal?.kind === 'key' && !keys.isActive(principal.keyId)) socket.close(CLOSE_UNAUTHORIZED, 'API key revoked');
-      else if (principal?.kind === 'loopback' && keys.hasKeys) socket.close(CLOSE_UNAUTHORIZED, 'an API key is now required');
+      if (!principal || keys.admits(principal)) continue;
+      socket.close(CLOSE_UNAUTHORIZED, principal.kind === 'key' ? 'API key revoked' : 'an API key is now required');
     }
   }
 }

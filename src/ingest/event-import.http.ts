@@ -96,9 +96,14 @@ function refusalBeforeImport(req: http.IncomingMessage): IngestAnswer | null {
   return null;
 }
 
-/** The answer to a finished import: 200, or 503 when the server stopped it (with where). */
-function answerFor(summary: EventImportSummary): IngestAnswer {
+/** The answer to a finished import: 200, or 503 when the server stopped it, 401 when its key was revoked (with where). */
+function answerFor(summary: EventImportSummary, revoked: boolean): IngestAnswer {
   if (summary.stoppedAfterLine === undefined) return { status: 200, headers: {}, body: summary };
+  if (revoked) {
+    const message =
+      `the API key was revoked during the import: lines after ${summary.stoppedAfterLine} were not read ` + '(the lines before are stored)';
+    return { status: 401, headers: { 'www-authenticate': 'Bearer', connection: 'close' }, body: { ...summary, message } };
+  }
   const message =
     `the server is stopping: lines after ${summary.stoppedAfterLine} were not read; send them again ` +
     '(or the whole file: events with an idempotencyKey are stored once)';
@@ -128,12 +133,14 @@ function refusalOfBody(error: unknown, encoding: string): IngestAnswer | null {
 /**
  * `stopping` is aborted when the server stops: the import reads no further line, commits what it
  * read, and is answered 503 with its summary and the last line read, so the client knows where to
- * resume (or resends the file: events with an idempotencyKey are stored once).
+ * resume (or resends the file: events with an idempotencyKey are stored once). `revoked` is
+ * aborted when the request's key is revoked: the same, answered 401.
  */
 export async function importEventsFromRequest(
   req: http.IncomingMessage,
   services: AppServices,
   stopping?: AbortSignal,
+  revoked?: AbortSignal,
 ): Promise<IngestAnswer> {
   const refusal = refusalBeforeImport(req);
   if (refusal) return refusal;
@@ -157,13 +164,19 @@ export async function importEventsFromRequest(
     req.destroy(new Error(`no data for ${idleMs} ms`));
   });
   try {
-    const summary = await importEvents(databaseUrl, body, { scheduler: services.scheduler, signal: stopping });
+    const signal = AbortSignal.any([stopping, revoked].filter((given): given is AbortSignal => given !== undefined));
+    const summary = await importEvents(databaseUrl, body, { scheduler: services.scheduler, signal });
     const { lines, accepted, duplicates, rejected, seconds, stoppedAfterLine } = summary;
+    const keyRevoked = stoppedAfterLine !== undefined && revoked?.aborted === true && stopping?.aborted !== true;
     services.logger.info(
       { lines, accepted, duplicates, rejected, seconds, stoppedAfterLine },
-      stoppedAfterLine === undefined ? 'events imported' : 'event import stopped: the server is stopping',
+      stoppedAfterLine === undefined
+        ? 'events imported'
+        : keyRevoked
+          ? 'event import stopped: its API key was revoked'
+          : 'event import stopped: the server is stopping',
     );
-    return answerFor(summary);
+    return answerFor(summary, keyRevoked);
   } catch (error) {
     const answer = body === req ? null : refusalOfBody(error, encoding);
     if (!answer) throw error;

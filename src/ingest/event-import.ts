@@ -323,6 +323,8 @@ async function* batchText(
       }
       reader.lines = next.value;
       reader.at = 0;
+      // The wait may have been long: whatever arrived after the signal is not read.
+      continue;
     }
     const { number, text, unreadable } = reader.lines[reader.at++];
     reader.last = number;

@@ -2,8 +2,9 @@
 // `authorization` in connection_init on WebSocket; 401 / close 4401 for a missing, wrong or revoked
 // key; revocation closing an open socket on every instance within seconds; `npm run keys`.
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import path from 'node:path';
-import { createKey, GraphQLSocket, post, waitUntil } from '../helpers/auth';
+import { bearer, createKey, GraphQLSocket, post, waitUntil } from '../helpers/auth';
 import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 
@@ -189,6 +190,35 @@ describe('revocation', () => {
     }
   });
 
+  it('is revoked by the whole key too (what an operator holding a leaked key has), which no answer repeats', async () => {
+    const leaked = await createKey(server, ['read'], admin.key, 'leaked');
+    const secret = leaked.key.slice(`hg_${leaked.id}_`.length);
+    const revoked = await post<{ revokeApiKey: { id: string; revokedAt: string } }>(
+      server.url,
+      'mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }',
+      { id: leaked.key },
+      admin.key,
+    );
+    expect(revoked.body.data?.revokeApiKey).toEqual({ id: leaked.id, revokedAt: expect.any(String) });
+    expect((await post(server.url, '{ healthSummary { totalCustomers } }', undefined, leaked.key)).status).toBe(401);
+    // A key that is not one (its secret cut short, another id) is not found, and its secret not repeated.
+    const unknown = await post(
+      server.url,
+      'mutation($id: ID!) { revokeApiKey(id: $id) { id } }',
+      { id: `hg_nosuchkey0_${secret.slice(0, 20)}` },
+      admin.key,
+    );
+    expect(unknown.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(JSON.stringify(unknown.body)).not.toContain(secret.slice(0, 20));
+    const audit = await sql<{ target: string; details: unknown }>(
+      server.database,
+      "select target, details from audit_log where action = 'apiKey.revoke' and target = $1",
+      [leaked.id],
+    );
+    expect(audit).toHaveLength(1);
+    expect(JSON.stringify(audit)).not.toContain(secret);
+  });
+
   it('changes nothing more once revoked, even later in the operation that revoked it', async () => {
     const doomed = await createKey(server, ['admin'], admin.key, 'doomed');
     const result = await post(
@@ -209,6 +239,44 @@ describe('revocation', () => {
     expect(revoked[0].revoked_at).not.toBeNull();
     expect(await sql(server.database, "select id from api_key where name = 'successor'")).toHaveLength(0);
     expect(await sql(server.database, "select owner from csm_contact where owner = 'doomed-owner'")).toHaveLength(0);
+  });
+
+  it('stops a bulk import streaming with the key: what it sent after the revocation is not stored', async () => {
+    const pipeline = await createKey(server, ['ingest'], admin.key, 'leaked pipeline');
+    await post(server.url, 'mutation { upsertCustomer(input: { id: "cust_leak", name: "Leak" }) { id } }', undefined, admin.key);
+    // Verified once (scrypt), so the import below is admitted at once, before the revocation.
+    expect((await post(server.url, '{ __typename }', undefined, pipeline.key)).status).toBe(200);
+    const line = (kind: string, i: number) =>
+      `${JSON.stringify({ customerId: 'cust_leak', eventType: kind, idempotencyKey: `${kind}-${i}` })}\n`;
+    const lines = (kind: string) => Array.from({ length: 20 }, (_, i) => line(kind, i)).join('');
+    const request = http.request(server.url.replace(/\/graphql$/, '/ingest/events'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson', ...bearer(pipeline.key) },
+    });
+    const answer = new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: any }>((resolve, reject) => {
+      request.on('response', (response) => {
+        let text = '';
+        response.on('data', (chunk) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: JSON.parse(text) }));
+      });
+      request.on('error', reject);
+    });
+    request.write(lines('before'));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await post(server.url, `mutation { revokeApiKey(id: "${pipeline.id}") { revokedAt } }`, undefined, admin.key);
+    // The upload goes on, as a leaked key's would; it never ends.
+    request.write(lines('after'));
+    const { status, headers, body } = await answer;
+    request.destroy();
+    expect(status).toBe(401);
+    expect(headers['www-authenticate']).toBe('Bearer');
+    expect(body).toMatchObject({ accepted: 20, stoppedAfterLine: 20 });
+    expect(body.message).toContain('lines after 20 were not read');
+    const stored = await sql<{ event_type: string; count: number }>(
+      server.database,
+      `select event_type, count(*)::int as count from engagement_event where customer_id = 'cust_leak' group by 1`,
+    );
+    expect(stored).toEqual([{ event_type: 'before', count: 20 }]);
   });
 });
 

@@ -155,6 +155,40 @@ describe('without any key', () => {
   });
 });
 
+describe('a local import while the first key is created', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ label: 'open_import' });
+  });
+  afterAll(() => server?.stop());
+
+  it('reads no further line once a key exists, as local WebSockets are closed', async () => {
+    await post(server.url, 'mutation { upsertCustomer(input: { id: "cust_local", name: "Local" }) { id } }');
+    const line = (kind: string, i: number) =>
+      `${JSON.stringify({ customerId: 'cust_local', eventType: kind, idempotencyKey: `${kind}-${i}` })}\n`;
+    const lines = (kind: string) => Array.from({ length: 10 }, (_, i) => line(kind, i)).join('');
+    const request = http.request(server.url.replace(/\/graphql$/, '/ingest/events'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
+    const answer = new Promise<{ status: number; body: any }>((resolve, reject) => {
+      request.on('response', (response) => {
+        let text = '';
+        response.on('data', (chunk) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+      });
+      request.on('error', reject);
+    });
+    request.write(lines('before'));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await createKey(server, ['admin']);
+    request.write(lines('after'));
+    const { status, body } = await answer;
+    request.destroy();
+    expect([status, body.stoppedAfterLine, body.accepted]).toEqual([401, 10, 10]);
+  });
+});
+
 describe('starting up', () => {
   let database: TestDatabase;
   beforeAll(async () => {
