@@ -22,6 +22,7 @@ import { serveDashboard } from './dashboard/static';
 import { AppServices, createContext, databaseUrlOf, GraphQLContext, liveEventContexts } from './context';
 import { abandonmentSignal } from './infra/abandoned-request';
 import type { Logger } from './infra/logger';
+import { StartupRefusal } from './infra/errors';
 import {
   DomainError,
   errorContractPlugin,
@@ -486,10 +487,24 @@ async function serveGraphQL(
   res.end();
 }
 
+/** What to change when the address cannot be had (a second `npm start` on the same PORT, a HOST of another machine), in one line. */
+function listenRefusal(error: NodeJS.ErrnoException, port: number, host: string): StartupRefusal | undefined {
+  const address = `${host}:${port}`;
+  if (error.code === 'EADDRINUSE')
+    return new StartupRefusal(
+      `Cannot listen on ${address}: the port is in use (another healthgraph already running?): stop it, or set PORT`,
+    );
+  if (error.code === 'EACCES')
+    return new StartupRefusal(`Cannot listen on ${address}: permission denied (ports below 1024 need privileges): set PORT`);
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND')
+    return new StartupRefusal(`Cannot listen on ${address}: HOST is not an address of this machine: set HOST (default 127.0.0.1)`);
+  return undefined;
+}
+
 /** Listens on `host`:`port` (0: any free port) and answers the GraphQL URL clients use. */
 async function listen(httpServer: http.Server, port: number, host: string): Promise<string> {
   await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
+    httpServer.once('error', (error: NodeJS.ErrnoException) => reject(listenRefusal(error, port, host) ?? error));
     httpServer.listen(port, host, () => resolve());
   });
   const address = httpServer.address();

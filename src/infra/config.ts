@@ -264,6 +264,44 @@ function trustedProxies(env: NodeJS.ProcessEnv): string[] {
 /** Node's timers fire at once past this (a 32-bit signed count of ms). */
 const LONGEST_TIMER_MS = 2_147_483_647;
 
+/**
+ * A duration that sets a timer: Node fires a timer longer than LONGEST_TIMER_MS after 1 ms, so
+ * `SCORING_INTERVAL_MS=3000000000` would run full scorings back to back instead of monthly.
+ */
+function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  return integer(env, name, fallback, min, LONGEST_TIMER_MS);
+}
+
+/** pino's levels, `silent` included. */
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+function logLevel(env: NodeJS.ProcessEnv): string {
+  const level = nonEmpty(env.LOG_LEVEL) ?? 'info';
+  if (!LOG_LEVELS.includes(level)) {
+    throw new StartupRefusal(`Configuration error: LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  }
+  return level;
+}
+
+/**
+ * A connection URL of one of `protocols`, checked here so that a typo is one line rather than a
+ * driver's stack trace later. The value is not echoed: it may hold a password.
+ */
+function connectionUrl(env: NodeJS.ProcessEnv, name: string, protocols: string[], example: string, needsPath = false): string | undefined {
+  const value = nonEmpty(env[name]);
+  if (value === undefined) return undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(value);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !protocols.includes(parsed.protocol) || (needsPath && parsed.pathname.replace(/^\//, '') === '')) {
+    throw new StartupRefusal(`Configuration error: ${name} must be a URL like ${example}`);
+  }
+  return value;
+}
+
 /** `STATEMENTS_PER_KEY`: by default half the pool, and never more than all of it. */
 function statementsPerKey(env: NodeJS.ProcessEnv, databasePoolMax: number): number {
   return integer(env, 'STATEMENTS_PER_KEY', Math.max(1, Math.floor(databasePoolMax / 2)), 1, databasePoolMax);
@@ -287,21 +325,21 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const config: AppConfig = {
     port: integer(env, 'PORT', 4000, 0, 65_535),
     host: nonEmpty(env.HOST) ?? '127.0.0.1',
-    databaseUrl: nonEmpty(env.DATABASE_URL),
+    databaseUrl: connectionUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], 'postgres://USER:PASSWORD@HOST:5432/DATABASE', true),
     dataDir: nonEmpty(env.DATA_DIR) ?? '.data',
     embeddedPostgresPort: integer(env, 'EMBEDDED_PG_PORT', 54329, 1, 65_535),
-    redisUrl: nonEmpty(env.REDIS_URL),
+    redisUrl: connectionUrl(env, 'REDIS_URL', ['redis:', 'rediss:'], 'redis://HOST:6379'),
     redisNamespace: nonEmpty(env.REDIS_NAMESPACE),
-    logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
-    scoringIntervalMs: integer(env, 'SCORING_INTERVAL_MS', 3_600_000),
-    rescoreDebounceMs: integer(env, 'RESCORE_DEBOUNCE_MS', 2000),
-    rescoreMaxWaitMs: integer(env, 'RESCORE_MAX_WAIT_MS', 10_000),
-    rescoreSweepMs: integer(env, 'RESCORE_SWEEP_MS', 60_000),
+    logLevel: logLevel(env),
+    scoringIntervalMs: milliseconds(env, 'SCORING_INTERVAL_MS', 3_600_000),
+    rescoreDebounceMs: milliseconds(env, 'RESCORE_DEBOUNCE_MS', 2000),
+    rescoreMaxWaitMs: milliseconds(env, 'RESCORE_MAX_WAIT_MS', 10_000),
+    rescoreSweepMs: milliseconds(env, 'RESCORE_SWEEP_MS', 60_000),
     databasePoolMax,
     statementsPerKey: statementsPerKey(env, databasePoolMax),
-    queryStatementTimeoutMs: integer(env, 'QUERY_STATEMENT_TIMEOUT_MS', 5000, 0, LONGEST_TIMER_MS),
+    queryStatementTimeoutMs: milliseconds(env, 'QUERY_STATEMENT_TIMEOUT_MS', 5000),
     fullRunsWaiting: integer(env, 'FULL_RUNS_WAITING', 4, 0, 1000),
-    disableDataLoader: env.DISABLE_DATALOADER === '1',
+    disableDataLoader: flag(env, 'DISABLE_DATALOADER', false),
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     trustedProxies: trustedProxies(env),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 32 * 1024 * 1024, 1024),
@@ -318,21 +356,21 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     wsMaxPendingPerAddress: integer(env, 'WS_MAX_PENDING_PER_ADDRESS', 256, 1),
     wsMaxQueuedEvents: integer(env, 'WS_MAX_QUEUED_EVENTS', DEFAULT_MAX_QUEUED_EVENTS, 1),
     wsMaxQueuedEventsTotal: integer(env, 'WS_MAX_QUEUED_EVENTS_TOTAL', DEFAULT_MAX_QUEUED_EVENTS_TOTAL, 1),
-    importIdleTimeoutMs: integer(env, 'IMPORT_IDLE_TIMEOUT_MS', 30_000, 100),
-    bodyTimeoutMs: integer(env, 'BODY_TIMEOUT_MS', 60_000, 100),
+    importIdleTimeoutMs: milliseconds(env, 'IMPORT_IDLE_TIMEOUT_MS', 30_000, 100),
+    bodyTimeoutMs: milliseconds(env, 'BODY_TIMEOUT_MS', 60_000, 100),
     wsMaxSubscriptionsPerConnection: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1),
-    wsIdleTimeoutMs: integer(env, 'WS_IDLE_TIMEOUT_MS', 60_000),
-    apiKeyRefreshMs: integer(env, 'API_KEY_REFRESH_MS', 2000, 100),
-    smtpUrl: nonEmpty(env.SMTP_URL),
+    wsIdleTimeoutMs: milliseconds(env, 'WS_IDLE_TIMEOUT_MS', 60_000),
+    apiKeyRefreshMs: milliseconds(env, 'API_KEY_REFRESH_MS', 2000, 100),
+    smtpUrl: connectionUrl(env, 'SMTP_URL', ['smtp:', 'smtps:'], 'smtp://USER:PASSWORD@HOST:587 or smtps://…'),
     deliveryConcurrency: integer(env, 'DELIVERY_CONCURRENCY', 10),
     deliveryBatchConcurrency: integer(env, 'DELIVERY_BATCH_CONCURRENCY', 16, 1),
-    deliveryWaitForScoringMs: integer(env, 'DELIVERY_WAIT_FOR_SCORING_MS', 10_000),
-    deliveryTimeoutMs: integer(env, 'DELIVERY_TIMEOUT_MS', 10_000, 1),
-    deliveryRetryBaseMs: integer(env, 'DELIVERY_RETRY_BASE_MS', 30_000, 1),
+    deliveryWaitForScoringMs: milliseconds(env, 'DELIVERY_WAIT_FOR_SCORING_MS', 10_000),
+    deliveryTimeoutMs: milliseconds(env, 'DELIVERY_TIMEOUT_MS', 10_000, 1),
+    deliveryRetryBaseMs: milliseconds(env, 'DELIVERY_RETRY_BASE_MS', 30_000, 1),
     deliveryRetryMaxDelayMs: integer(env, 'DELIVERY_RETRY_MAX_DELAY_MS', 3_600_000, 1),
     deliveryRetryWindowMs: integer(env, 'DELIVERY_RETRY_WINDOW_MS', 86_400_000, 1),
-    deliveryLockTimeoutMs: integer(env, 'DELIVERY_LOCK_TIMEOUT_MS', 300_000, 1),
-    deliveryPollIntervalMs: integer(env, 'DELIVERY_POLL_INTERVAL_MS', 2000, 10),
+    deliveryLockTimeoutMs: milliseconds(env, 'DELIVERY_LOCK_TIMEOUT_MS', 300_000, 1),
+    deliveryPollIntervalMs: milliseconds(env, 'DELIVERY_POLL_INTERVAL_MS', 2000, 10),
     deliveryAllowPrivateNetworks: flag(env, 'DELIVERY_ALLOW_PRIVATE_NETWORKS', false),
     customerMessagesPerWeek: integer(env, 'CUSTOMER_MESSAGES_PER_WEEK', 2),
   };

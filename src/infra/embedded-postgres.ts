@@ -119,7 +119,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   } catch (error) {
     // The package rejects with `undefined` when the server exits early; the log tail says why (port in
     // use, a postmaster.pid of a server still running on this data directory, ...).
-    throw startupError(`PostgreSQL did not start on port ${port}`, error, logTail);
+    throw busyRefusal(dataDir, port, logTail) ?? startupError(`PostgreSQL did not start on port ${port}`, error, logTail);
   }
 
   const stop = stopWithProcess(pg, dataDir, info, warn);
@@ -218,6 +218,26 @@ async function ensureDatabase(pg: EmbeddedPostgresInstance, name: string): Promi
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The two ways a start fails because something else holds what it needs, said in one line with what
+ * to change: a server already running on this data directory (a second `npm start`), or another
+ * program on the port. Undefined for any other failure, which keeps PostgreSQL's output.
+ */
+function busyRefusal(dataDir: string, port: number, logTail: readonly string[]): StartupRefusal | undefined {
+  const output = logTail.join('\n');
+  const owner = /Is another postmaster \(PID (\d+)\) running/.exec(output);
+  if (owner || output.includes('lock file "postmaster.pid" already exists')) {
+    return new StartupRefusal(
+      `Embedded PostgreSQL: ${dataDir} is in use by another PostgreSQL${owner ? ` (PID ${owner[1]})` : ''}, ` +
+        'most likely the one of a healthgraph already running: stop it first, or give this one its own DATA_DIR and EMBEDDED_PG_PORT',
+    );
+  }
+  if (/could not bind .*Address already in use/.test(output)) {
+    return new StartupRefusal(`Embedded PostgreSQL: port ${port} is in use by another program: set EMBEDDED_PG_PORT to a free port`);
+  }
+  return undefined;
 }
 
 function startupError(what: string, cause: unknown, logTail: readonly string[]): Error {

@@ -28,6 +28,16 @@ it.each([
   [{ DATABASE_POOL_MAX: '6', STATEMENTS_PER_KEY: '7' }, 'Configuration error: STATEMENTS_PER_KEY must be an integer from 1 to 6, got "7"'],
   [{ QUERY_STATEMENT_TIMEOUT_MS: '3000000000' }, 'Configuration error: QUERY_STATEMENT_TIMEOUT_MS must be an integer from 0 to 2147483647'],
   [{ FULL_RUNS_WAITING: '-1' }, 'Configuration error: FULL_RUNS_WAITING must be an integer from 0 to 1000, got "-1"'],
+  [{ LOG_LEVEL: 'verbose' }, 'Configuration error: LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"'],
+  [{ DATABASE_URL: 'notaurl' }, 'Configuration error: DATABASE_URL must be a URL like postgres://USER:PASSWORD@HOST:5432/DATABASE'],
+  [{ DATABASE_URL: 'mysql://root:secret@db/app' }, 'Configuration error: DATABASE_URL must be a URL like postgres://'],
+  [{ DATABASE_URL: 'postgres://root:secret@db:5432' }, 'Configuration error: DATABASE_URL must be a URL like postgres://'],
+  [{ REDIS_URL: 'localhost:6379' }, 'Configuration error: REDIS_URL must be a URL like redis://HOST:6379'],
+  [{ SMTP_URL: 'http://mail.example.com' }, 'Configuration error: SMTP_URL must be a URL like smtp://'],
+  [{ DISABLE_DATALOADER: 'yes' }, 'Configuration error: DISABLE_DATALOADER must be true or false, got "yes"'],
+  // Node fires a longer timer after 1 ms: a monthly run would run back to back.
+  [{ SCORING_INTERVAL_MS: '3000000000' }, 'Configuration error: SCORING_INTERVAL_MS must be an integer from 0 to 2147483647'],
+  [{ RESCORE_SWEEP_MS: '3000000000' }, 'Configuration error: RESCORE_SWEEP_MS must be an integer from 0 to 2147483647'],
 ])(
   'refuses to start on %j with one line and exit code 2',
   (env, message) => {
@@ -35,6 +45,8 @@ it.each([
     expect(status).toBe(2);
     expect(stderr.trim().split('\n')).toEqual([expect.stringContaining(message)]);
     expect(stderr).not.toContain('src/');
+    // A URL's password is not echoed.
+    expect(stderr).not.toContain('secret');
   },
   60_000,
 );

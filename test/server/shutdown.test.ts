@@ -57,6 +57,17 @@ async function startMain(
   };
 }
 
+/** Runs `npm start`'s entry point expecting it to refuse the start: its exit code and what it printed. */
+function startRefused(env: Record<string, string>): { status: number | null; stderr: string } {
+  const result = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+    cwd: path.resolve(__dirname, '../..'),
+    env: { ...process.env, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', SCORING_INTERVAL_MS: '0', ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: result.status, stderr: result.stderr };
+}
+
 /** Renames `cust_quick`, as `rename` below does: it waits for the same row lock. */
 const QUICK_READ = JSON.stringify({ query: 'mutation { upsertCustomer(input: { id: "cust_quick", name: "After" }) { name } }' });
 
@@ -104,6 +115,21 @@ it('starts, prints the playground URL, and drains HTTP and WebSockets on SIGTERM
   await closed;
   expect(['complete', 'error']).toContain(await completed);
   await client.dispose();
+}, 90_000);
+
+it('refuses a second start on the port of a running one with one line and exit code 2, leaving the first serving', async () => {
+  const first = await startMain({ DATABASE_URL: database.url, REDIS_URL: '' });
+  try {
+    const port = new URL(first.url).port;
+    const second = startRefused({ DATABASE_URL: database.url, REDIS_URL: '', PORT: port });
+    expect(second.status).toBe(2);
+    expect(second.stderr.trim().split('\n')).toEqual([
+      `Cannot listen on 127.0.0.1:${port}: the port is in use (another healthgraph already running?): stop it, or set PORT`,
+    ]);
+    expect(await graphql(first.url, '{ healthSummary { totalCustomers } }')).toMatchObject({ data: { healthSummary: {} } });
+  } finally {
+    expect(await first.stop()).toBe(0);
+  }
 }, 90_000);
 
 it('on SIGTERM, answers the requests in flight: one that finishes within the drain commits and answers, a later one is rolled back and answered 503', async () => {
@@ -179,6 +205,15 @@ it('starts an embedded PostgreSQL without DATABASE_URL and keeps its data across
     expect(await graphql(first.url, 'mutation { upsertCustomer(input: { id: "cust_kept", name: "Kept" }) { id } }')).toEqual({
       data: { upsertCustomer: { id: 'cust_kept' } },
     });
+    // A second `npm start` on the same data directory says so in one line, and the first keeps its database.
+    const refused = startRefused({ ...env, PORT: '0' });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^Embedded PostgreSQL: .* is in use by another PostgreSQL \(PID \d+\), most likely the one of a healthgraph already running/,
+      ),
+    ]);
+    expect(await graphql(first.url, '{ customer(id: "cust_kept") { id } }')).toEqual({ data: { customer: { id: 'cust_kept' } } });
     // The scripts use the running server's embedded database instead of failing on its data directory.
     const seeded = spawnSync('npm', ['run', '-s', 'demo:seed', '--', '--customers', '4', '--days', '30'], {
       env: { ...process.env, ...env },
