@@ -47,10 +47,14 @@ async function startMain(
       reject(new Error(`exited before printing its URL:\n${output}`));
     });
   });
+  // A server that ends before the test stops it says why in the test's output.
+  let stopping = false;
+  child.on('exit', (code, signal) => stopping || console.error(`src/main.ts ended unasked (${code ?? signal}):\n${output}`));
   return {
     url,
     exited,
     stop: () => {
+      stopping = true;
       child.kill('SIGTERM');
       return exited;
     },
