@@ -1,6 +1,6 @@
 // `npm start` as a user runs it: migrations on start, the playground URL printed, and a graceful
 // shutdown on SIGTERM that closes open WebSocket subscriptions and exits 0.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -61,15 +61,40 @@ async function startMain(
   };
 }
 
-/** Runs `npm start`'s entry point expecting it to refuse the start: its exit code and what it printed. */
-function startRefused(env: Record<string, string>): { status: number | null; stderr: string } {
-  const result = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-    cwd: path.resolve(__dirname, '../..'),
-    env: { ...process.env, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', SCORING_INTERVAL_MS: '0', ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
+/**
+ * Runs a command to its end: its exit code and what it printed. Not spawnSync: a blocked event loop
+ * would keep fetch's pooled keep-alive connection to a server past the server's keep-alive timeout,
+ * and the next request on it would meet a connection the server had closed.
+ */
+function run(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: path.resolve(__dirname, '../..'), env: { ...process.env, ...env } });
+    let [stdout, stderr] = ['', ''];
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
   });
-  return { status: result.status, stderr: result.stderr };
+}
+
+/** Runs `npm start`'s entry point expecting it to refuse the start: its exit code and what it printed. */
+function startRefused(env: Record<string, string>): Promise<{ status: number | null; stderr: string }> {
+  return run(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+    NODE_ENV: 'production',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    SCORING_INTERVAL_MS: '0',
+    ...env,
+  });
 }
 
 /** Renames `cust_quick`, as `rename` below does: it waits for the same row lock. */
@@ -125,7 +150,7 @@ it('refuses a second start on the port of a running one with one line and exit c
   const first = await startMain({ DATABASE_URL: database.url, REDIS_URL: '' });
   try {
     const port = new URL(first.url).port;
-    const second = startRefused({ DATABASE_URL: database.url, REDIS_URL: '', PORT: port });
+    const second = await startRefused({ DATABASE_URL: database.url, REDIS_URL: '', PORT: port });
     expect(second.status).toBe(2);
     expect(second.stderr.trim().split('\n')).toEqual([
       `Cannot listen on 127.0.0.1:${port}: the port is in use (another healthgraph already running?): stop it, or set PORT`,
@@ -210,7 +235,7 @@ it('starts an embedded PostgreSQL without DATABASE_URL and keeps its data across
       data: { upsertCustomer: { id: 'cust_kept' } },
     });
     // A second `npm start` on the same data directory says so in one line, and the first keeps its database.
-    const refused = startRefused({ ...env, PORT: '0' });
+    const refused = await startRefused({ ...env, PORT: '0' });
     expect(refused.status).toBe(2);
     expect(refused.stderr.trim().split('\n')).toEqual([
       expect.stringMatching(
@@ -219,21 +244,13 @@ it('starts an embedded PostgreSQL without DATABASE_URL and keeps its data across
     ]);
     expect(await graphql(first.url, '{ customer(id: "cust_kept") { id } }')).toEqual({ data: { customer: { id: 'cust_kept' } } });
     // The scripts use the running server's embedded database instead of failing on its data directory.
-    const seeded = spawnSync('npm', ['run', '-s', 'demo:seed', '--', '--customers', '4', '--days', '30'], {
-      env: { ...process.env, ...env },
-      encoding: 'utf8',
-      timeout: 150_000,
-    });
+    const seeded = await run('npm', ['run', '-s', 'demo:seed', '--', '--customers', '4', '--days', '30'], env);
     expect([seeded.status, seeded.stdout]).toEqual([0, expect.stringContaining('using the embedded PostgreSQL that npm start runs')]);
     expect(await graphql(first.url, '{ healthSummary { totalCustomers } }')).toEqual({ data: { healthSummary: { totalCustomers: 5 } } });
     expect(await first.stop()).toBe(0);
 
     // And while it is not running: the script starts the embedded database for the load, and stops it.
-    const seededAlone = spawnSync('npm', ['run', '-s', 'demo:seed', '--', '--customers', '6', '--days', '30'], {
-      env: { ...process.env, ...env },
-      encoding: 'utf8',
-      timeout: 150_000,
-    });
+    const seededAlone = await run('npm', ['run', '-s', 'demo:seed', '--', '--customers', '6', '--days', '30'], env);
     expect([seededAlone.status, seededAlone.stdout]).toEqual([0, expect.stringContaining('starting the embedded PostgreSQL')]);
 
     const second = await startMain(env);
