@@ -122,23 +122,18 @@ export class ScoringScheduler implements RescoreScheduler {
 
   /**
    * Every instance has its own timer, each started when its instance started: left alone, N instances
-   * would run N full runs per interval. A turn is skipped when any instance's run started within most
-   * of an interval (not all of it: this instance's own last run, started late in its turn by a run it
-   * waited for, must not make it skip the next).
+   * would run N full runs per interval. A periodic turn is skipped when any instance's run started
+   * within most of an interval (not all of it: this instance's own last run, started late in its turn
+   * by a run it waited for, must not make it skip the next).
    */
-  private async periodicRun(): Promise<void> {
-    const { scoringIntervalMs } = this.services.config;
-    const run = await refreshAllHealthScores(this.services, this.db(), new Date(), false, {
-      unlessRunWithinMs: scoringIntervalMs * PERIODIC_RUN_SPACING,
-    });
-    if (run) this.services.logger.info({ run, reason: 'periodic' }, 'full scoring run finished');
-    else this.services.logger.info({ reason: 'periodic' }, 'full scoring run skipped: another instance is running one or ran one lately');
+  private periodicRun(): Promise<void> {
+    return this.fullRun('periodic', this.services.config.scoringIntervalMs * PERIODIC_RUN_SPACING);
   }
 
-  private async fullRun(reason: string): Promise<void> {
-    const run = await refreshAllHealthScores(this.services, this.db(), new Date(), false);
+  private async fullRun(reason: string, unlessRunWithinMs?: number): Promise<void> {
+    const run = await refreshAllHealthScores(this.services, this.db(), new Date(), false, { unlessRunWithinMs });
     if (run) this.services.logger.info({ run, reason }, 'full scoring run finished');
-    else this.services.logger.info({ reason }, 'full scoring run skipped: another instance is running one');
+    else this.services.logger.info({ reason }, 'full scoring run skipped: another instance is running one or ran one lately');
   }
 
   /**
