@@ -69,7 +69,7 @@ export async function backfillHistory(
       options.onInstant?.(asOf, null);
       continue;
     }
-    const run = await refreshAllHealthScores(services, db, asOf, true, { firstStart: options.firstStart });
+    const run = await refreshAllHealthScores(services, db, asOf, true, { firstStart: options.firstStart, backfill: true });
     summary.runs++;
     summary.tierChanges += run?.tierChanges ?? 0;
     options.onInstant?.(asOf, run);

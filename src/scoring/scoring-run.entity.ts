@@ -36,4 +36,11 @@ export class ScoringRun {
    */
   @Property({ type: 'boolean', default: false })
   firstStart = false;
+
+  /**
+   * A run as of a past instant: it ran no playbook and published nothing. Kept, not inferred from
+   * `asOf` and `startedAt`, because a backfill's last day may have ended moments before it started.
+   */
+  @Property({ type: 'boolean', default: false })
+  backfill = false;
 }

@@ -176,8 +176,7 @@ export async function rescoreQueued(services: CoreServices, db: Db): Promise<num
 
 /**
  * A first start: signals and no history at all. Or one cut short: runs of a first start's backfill,
- * and none of them as of now that succeeded (its last run, as of the moment its days were done; a
- * run is "as of now" when it scored the instant it started at, a backfill's instants are days before).
+ * and none of them as of now that succeeded (its last run, as of the moment its days were done).
  */
 async function needsFirstStartBackfill(db: Db): Promise<boolean> {
   const row = await queryOne<{ needed: boolean }>(
@@ -185,7 +184,7 @@ async function needsFirstStartBackfill(db: Db): Promise<boolean> {
     `select exists (select 1 from engagement_event)
         and (not exists (select 1 from health_score)
              or (exists (select 1 from scoring_run where first_start)
-                 and not exists (select 1 from scoring_run where first_start and status = 'SUCCEEDED' and as_of >= started_at - interval '1 hour'))) as needed`,
+                 and not exists (select 1 from scoring_run where first_start and status = 'SUCCEEDED' and not backfill))) as needed`,
   );
   return row?.needed ?? false;
 }

@@ -32,10 +32,11 @@ export interface ScoringRunRecord {
   startedAt: Date;
   finishedAt: Date | null;
   error: string | null;
+  backfill: boolean;
 }
 
 const RUN_COLUMNS = `id::text as id, status, customers_scored as "customersScored", tier_changes as "tierChanges", as_of as "asOf",
-  started_at as "startedAt", finished_at as "finishedAt", error`;
+  started_at as "startedAt", finished_at as "finishedAt", error, backfill`;
 
 const RUN_STATUSES = new Set(['RUNNING', 'SUCCEEDED', 'FAILED']);
 
@@ -158,13 +159,13 @@ export const INTERRUPTED_RUN_ERROR = 'interrupted: the instance running it stopp
  * batch's events: every subscriber, on every instance, is told to resync from the run's start.
  */
 async function failInterruptedRuns(services: CoreServices, lock: Client): Promise<number> {
-  const result = await lock.query<{ startedAt: Date; asOf: Date; customersScored: number }>(
+  const result = await lock.query<{ startedAt: Date; backfill: boolean; customersScored: number }>(
     `update scoring_run set status = 'FAILED', finished_at = now(), error = $1 where status = 'RUNNING'
-     returning started_at as "startedAt", as_of as "asOf", customers_scored as "customersScored"`,
+     returning started_at as "startedAt", backfill, customers_scored as "customersScored"`,
     [INTERRUPTED_RUN_ERROR],
   );
   // A backfill publishes nothing, so it cannot have left anything unpublished.
-  const unpublished = result.rows.filter((run) => run.customersScored > 0 && !isBackfill(run.asOf, run.startedAt.getTime()));
+  const unpublished = result.rows.filter((run) => run.customersScored > 0 && !run.backfill);
   if (unpublished.length > 0) services.pubsub.announceLost(new Date(Math.min(...unpublished.map((run) => run.startedAt.getTime()))));
   return result.rowCount ?? 0;
 }
@@ -177,6 +178,18 @@ export async function failRunsInterruptedByACrash(services: CoreServices): Promi
   return (await withFullRunLock(databaseUrlOf(services), false, (lock) => failInterruptedRuns(services, lock))) ?? 0;
 }
 
+export interface FullRunOptions {
+  /** The run is one of the first start's (`scoring_run.first_start`). */
+  firstStart?: boolean;
+  /** Skip the run when a full run as of its present succeeded on any instance this recently. */
+  unlessRunWithinMs?: number;
+  /**
+   * Score as a backfill whatever `asOf` is: a backfill's last day may have ended a moment ago, and
+   * its points stay history, not alerts. Otherwise a run is a backfill when `asOf` is past (isBackfill).
+   */
+  backfill?: boolean;
+}
+
 /**
  * Rescores every customer as of `asOf`. With `wait` false, returns null if another run is in
  * progress. A refused `asOf` writes nothing: it is checked before the run's row exists.
@@ -186,14 +199,15 @@ export async function refreshAllHealthScores(
   db: Db,
   asOf: Date | null | undefined,
   wait = true,
-  { firstStart = false, unlessRunWithinMs }: { firstStart?: boolean; unlessRunWithinMs?: number } = {},
+  { firstStart = false, unlessRunWithinMs, backfill }: FullRunOptions = {},
 ): Promise<ScoringRunRecord | null> {
   const when = checkAsOf(asOf);
+  const asBackfill = backfill === true || isBackfill(when);
   // A full run is what deliveries wait for (scoring-activity.ts): it scores every account at once.
   // Continuous rescoring of a few accounts is not waited for, or a steady stream would hold them back.
   return withFullRunLock(databaseUrlOf(services), wait, async (lock) => {
     if (unlessRunWithinMs !== undefined && (await recentFullRun(lock, unlessRunWithinMs))) return null;
-    return whileScoring(() => fullRun(services, db, lock, when, firstStart));
+    return whileScoring(() => fullRun(services, db, lock, when, { firstStart, backfill: asBackfill }));
   });
 }
 
@@ -204,23 +218,28 @@ export async function refreshAllHealthScores(
 async function recentFullRun(lock: Client, withinMs: number): Promise<boolean> {
   const { rows } = await lock.query<{ recent: boolean }>(
     `select exists (select 1 from scoring_run where status = 'SUCCEEDED' and started_at > now() - make_interval(secs => $1)
-                      and as_of > started_at - make_interval(secs => $2)) as recent`,
-    [withinMs / 1000, BACKFILL_AFTER_MS / 1000],
+                      and not backfill) as recent`,
+    [withinMs / 1000],
   );
   return rows[0].recent;
 }
 
 /** The body of a full run, under its lock: the run's row, every batch, then the row's outcome. */
-async function fullRun(services: CoreServices, db: Db, lock: Client, when: Date, firstStart: boolean): Promise<ScoringRunRecord> {
+async function fullRun(
+  services: CoreServices,
+  db: Db,
+  lock: Client,
+  when: Date,
+  { firstStart, backfill }: { firstStart: boolean; backfill: boolean },
+): Promise<ScoringRunRecord> {
   await failInterruptedRuns(services, lock);
   const run = (await queryOne<ScoringRunRecord>(
     db,
-    `insert into scoring_run (status, as_of, first_start) values ('RUNNING', ?, ?) returning ${RUN_COLUMNS}`,
-    [when.toISOString(), firstStart],
+    `insert into scoring_run (status, as_of, first_start, backfill) values ('RUNNING', ?, ?, ?) returning ${RUN_COLUMNS}`,
+    [when.toISOString(), firstStart, backfill],
   )) as ScoringRunRecord;
   try {
     const model = await getActiveModel(db);
-    const backfill = isBackfill(when);
     // Keyset over customer ids, read one slice at a time; each batch is read, scored and written
     // in its own transaction. A few batches are in flight so the database works on some while this
     // process computes another: every core is used, and memory stays a few batches.

@@ -230,6 +230,12 @@ export class ScoringRun {
 
   @Field(() => String, { nullable: true, description: 'Why a FAILED run failed (e.g. interrupted: the instance running it stopped).' })
   error!: string | null;
+
+  @Field({
+    description:
+      'True for a run as of a past instant (refreshAllHealthScores with a past asOf, an import or first-start backfill): it ran no playbook and published nothing.',
+  })
+  backfill!: boolean;
 }
 
 export const ScoringRunConnection = Connection(ScoringRun);
