@@ -79,7 +79,8 @@ it('lists the runs newest first through scoringRuns, with why a FAILED one faile
 
 it('counts the customers of each committed batch while a run is going, so an interrupted run tells how far it got', async () => {
   await sql(first.database, 'delete from scoring_run');
-  // One batch more than a full one; the last customer's score takes two seconds to write.
+  // One batch more than a full one; the last customer's score is written only after the full batch
+  // has committed (whichever batch a loaded machine finishes first), then two seconds later.
   await sql(
     first.database,
     `insert into customer (id, name, created_at, updated_at)
@@ -87,7 +88,15 @@ it('counts the customers of each committed batch while a run is going, so an int
   );
   await sql(
     first.database,
-    `create function slow_score() returns trigger language plpgsql as $$ begin perform pg_sleep(2); return new; end $$;
+    `create function slow_score() returns trigger language plpgsql as $$
+     begin
+       for i in 1..1200 loop
+         exit when (select coalesce(max(customers_scored), 0) from scoring_run) >= ${SCORING_BATCH_SIZE};
+         perform pg_sleep(0.05);
+       end loop;
+       perform pg_sleep(2);
+       return new;
+     end $$;
      create trigger slow_score before insert on health_score for each row
        when (new.customer_id = 'progress_${String(SCORING_BATCH_SIZE + 1).padStart(5, '0')}') execute function slow_score()`,
   );
