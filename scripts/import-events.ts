@@ -1,16 +1,17 @@
 // `npm run import -- events.ndjson [--backfill-days N]`: bulk import of engagement events
 // (src/ingest/import-command.ts) into DATABASE_URL or the embedded PostgreSQL of `npm start`.
 import 'reflect-metadata';
-import { parseImportArguments, runImportCommand } from '../src/ingest/import-command';
+import { importExitCode, parseImportArguments, runImportCommand } from '../src/ingest/import-command';
 import { readConfig } from '../src/infra/config';
 import { runScript, withScriptDatabase } from './script-database';
 
 async function main(): Promise<void> {
   const command = parseImportArguments(process.argv.slice(2));
   const config = readConfig();
-  await withScriptDatabase(config, 4, (orm, databaseUrl) =>
+  const summary = await withScriptDatabase(config, 4, (orm, databaseUrl) =>
     runImportCommand(command, orm, config, databaseUrl, (line) => console.log(line)),
   );
+  process.exitCode = importExitCode(summary);
 }
 
 runScript(main);

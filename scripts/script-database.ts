@@ -50,15 +50,15 @@ export async function scriptDatabase(config: AppConfig): Promise<ScriptDatabase>
 }
 
 /** Opens the script's database (migrated), runs `work` on it, and closes both whatever happens. */
-export async function withScriptDatabase(
+export async function withScriptDatabase<T>(
   config: AppConfig,
   poolSize: number,
-  work: (orm: MikroORM, url: string) => Promise<void>,
-): Promise<void> {
+  work: (orm: MikroORM, url: string) => Promise<T>,
+): Promise<T> {
   const database = await scriptDatabase(config);
   const orm = await openDatabase(database.url, poolSize);
   try {
-    await work(orm, database.url);
+    return await work(orm, database.url);
   } finally {
     await orm.close();
     await database.stop();

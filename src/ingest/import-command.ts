@@ -11,7 +11,7 @@ import { commandServices, CoreServices } from '../context';
 import { openDatabase } from '../database';
 import type { Db } from '../infra/sql';
 import { backfillHistory, endsOfPastDays } from '../scoring/backfill-history';
-import { importEvents, MAX_REPORTED_ERRORS } from './event-import';
+import { EventImportSummary, importEvents, MAX_REPORTED_ERRORS } from './event-import';
 
 export const MAX_BACKFILL_DAYS = 366;
 
@@ -85,14 +85,17 @@ async function readable(file: string): Promise<void> {
   }
 }
 
-/** Runs the command against the database `orm` is open on (at `databaseUrl`). */
+/**
+ * Runs the command against the database `orm` is open on (at `databaseUrl`). Returns the import's
+ * summary: a command whose lines were refused exits 1 (importExitCode), though it stored the rest.
+ */
 export async function runImportCommand(
   command: ImportCommand,
   orm: MikroORM,
   config: AppConfig,
   databaseUrl: string,
   print: (line: string) => void,
-): Promise<void> {
+): Promise<EventImportSummary> {
   if (command.file !== '-') await readable(command.file);
   const source = command.file === '-' ? process.stdin : createReadStream(command.file);
   let lastPrinted = 0;
@@ -116,6 +119,12 @@ export async function runImportCommand(
     print(`backfilling the score history of the last ${command.backfillDays} days (no outreach, nothing published)`);
     await backfillDailyHistory(services, orm.em.fork() as Db, command.backfillDays, new Date(), print);
   }
+  return summary;
+}
+
+/** 1 when some line was refused, so a script or a pipeline notices what a summary line alone would not. */
+export function importExitCode(summary: EventImportSummary): number {
+  return summary.rejected > 0 ? 1 : 0;
 }
 
 /** The built image's entry point. */
@@ -126,7 +135,7 @@ async function main(): Promise<void> {
     throw new Error('DATABASE_URL must be set (from a source checkout, `npm run import` also finds the embedded PostgreSQL)');
   const orm = await openDatabase(config.databaseUrl, 4);
   try {
-    await runImportCommand(command, orm, config, config.databaseUrl, (line) => console.log(line));
+    process.exitCode = importExitCode(await runImportCommand(command, orm, config, config.databaseUrl, (line) => console.log(line)));
   } finally {
     await orm.close();
   }

@@ -2,6 +2,7 @@
 // trackEngagementBatch's checks, bad lines reported by number while the good ones are stored, the
 // daily rollup and the rescoring queue kept as the batch mutation keeps them, idempotent, scoped
 // like the ingestion mutations; and the history backfilled afterwards without side effects.
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
@@ -10,7 +11,7 @@ import { readConfig } from '../../src/infra/config';
 import { openDatabase } from '../../src/database';
 import { ndjsonLines } from '../../src/ingest/ndjson-lines';
 import { importEvents, MAX_LINE_BYTES } from '../../src/ingest/event-import';
-import { runImportCommand } from '../../src/ingest/import-command';
+import { importExitCode, runImportCommand } from '../../src/ingest/import-command';
 import { bearer, createKey, post } from '../helpers/auth';
 import { createTestDatabase, sql } from '../helpers/database';
 import { upsertCustomer } from '../../src/customers/customer.service';
@@ -341,9 +342,10 @@ describe('npm run import -- FILE --backfill-days N', () => {
       for (const id of ['cust_a', 'cust_b', 'cust_c', 'cust_d'])
         await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, signedUpAt: new Date('2026-01-01T00:00:00Z') });
       const outreachBefore = await sql<{ n: number }>(database, 'select count(*)::int as n from outreach_action');
-      await runImportCommand({ file, backfillDays: 3 }, orm, readConfig({ LOG_LEVEL: 'silent' }), database.url, (line) =>
+      const summary = await runImportCommand({ file, backfillDays: 3 }, orm, readConfig({ LOG_LEVEL: 'silent' }), database.url, (line) =>
         printed.push(line),
       );
+      expect(importExitCode(summary)).toBe(0);
       expect(printed.find((line) => line.startsWith('imported'))).toMatch(
         /^imported .*events\.ndjson: 30 lines, 30 events stored, 0 duplicates, 0 refused/,
       );
@@ -372,6 +374,46 @@ describe('npm run import -- FILE --backfill-days N', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('npm run import with refused lines', () => {
+  it('stores the good lines, lists the refused ones and exits 1, so a script notices', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hg-import-'));
+    const file = path.join(dir, 'events.ndjson');
+    writeFileSync(
+      file,
+      ndjson([
+        { customerId: 'cust_a', eventType: 'exit_code_test', idempotencyKey: 'exit-1' },
+        { customerId: 'cust_nobody', eventType: 'exit_code_test', idempotencyKey: 'exit-2' },
+        { customerId: 'cust_b', eventType: 'exit_code_test', idempotencyKey: 'exit-3' },
+      ]),
+    );
+    // A process of its own (ts-node compiles the command on start: slow on a loaded machine).
+    const run = (target: string) =>
+      new Promise<{ code: number | null; output: string }>((resolve, reject) => {
+        const child = spawn('npm', ['run', '-s', 'import', '--', target], {
+          env: { ...process.env, DATABASE_URL: server.database.url, LOG_LEVEL: 'silent' },
+        });
+        let output = '';
+        child.stdout.on('data', (chunk) => (output += chunk));
+        child.stderr.on('data', (chunk) => (output += chunk));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, output }));
+      });
+    try {
+      const refused = await run(file);
+      expect(refused.output).toMatch(/3 lines, 2 events stored, 0 duplicates, 1 refused/);
+      expect(refused.output).toContain('line 2: NOT_FOUND customer cust_nobody does not exist');
+      expect(refused.code).toBe(1);
+      const [stored] = await sql<{ n: number }>(
+        server.database,
+        "select count(*)::int as n from engagement_event where event_type = 'exit_code_test'",
+      );
+      expect(stored.n).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
 
 describe('an import when the server stops', () => {
