@@ -257,7 +257,8 @@ function playbookErrors(model: ScoringModelConfig): string[] {
   if (!Array.isArray(model.playbooks)) return ['playbooks must be a list'];
   const keys = new Map<string, string>();
   const tiersWithPlaybook = new Set<string>();
-  const tierKeys = new Set((model.tiers ?? []).map((band) => band.key));
+  // Tiers that are not a list are tierErrors' to report; here they only leave no key to name.
+  const tierKeys = new Set(Array.isArray(model.tiers) ? model.tiers.map((band) => band.key) : []);
   model.playbooks.forEach((playbook: PlaybookConfig, index) => {
     const path = `playbooks[${index}]`;
     errors.push(...unknownKeyErrors(path, playbook, KNOWN_KEYS.playbook));

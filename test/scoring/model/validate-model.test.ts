@@ -342,6 +342,13 @@ describe('validateModel', () => {
       expect(errorsAfter((m) => ((m.components[1].signals as unknown[])[0] = []))).toEqual(['components[1].signals[0] must be an object']);
     });
 
+    it('names a list of the model given as something else (a string, an object, null) instead of failing on it', () => {
+      for (const notAList of ['healthy', { healthy: 70 }, null, 3]) {
+        const errors = errorsAfter((m) => ((m as unknown as Record<string, unknown>).tiers = notAList));
+        expect(errors).toContain('tiers must contain at least one band');
+      }
+    });
+
     it('rejects a second silence playbook', () => {
       expect(errorsAfter((m) => m.playbooks.push({ ...m.playbooks.find((p) => p.kind === 'silence')!, key: 'silence_again' }))).toEqual([
         'playbooks[5]: only one "silence" playbook is allowed',
