@@ -3,6 +3,7 @@
 // and churn per tier against the churn labels (Customer.churnedAt) in the database.
 import 'reflect-metadata';
 import { readConfig } from '../src/infra/config';
+import { InvalidInputError } from '../src/infra/errors';
 import type { Db } from '../src/infra/sql';
 import { runBacktest, suggestScoringModel } from '../src/scoring/backtest/backtest.service';
 import { backtestTable } from '../src/scoring/backtest/report-table';
@@ -100,8 +101,15 @@ async function main(): Promise<void> {
         title: 'first default model',
         report: (await runBacktest(db, { ...grid, model: { config: CLASSIC_SCORING_MODEL } })).report,
       });
-    if (options.suggest) {
-      const suggestion = await suggestScoringModel(db, grid);
+    // A history without churn (yet) has nothing to fit: the backtest above still stands, and says so.
+    const suggestion = options.suggest
+      ? await suggestScoringModel(db, grid).catch((error: unknown) => {
+          if (!(error instanceof InvalidInputError)) throw error;
+          console.log(`No fitted weights: ${error.message}`);
+          return null;
+        })
+      : null;
+    if (suggestion) {
       columns.push({ title: 'fitted weights', report: suggestion.suggested });
       const weights = Object.entries(suggestion.fit.weights)
         .map(([name, weight]) => `${name} ${weight}`)

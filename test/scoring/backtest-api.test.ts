@@ -170,6 +170,27 @@ it('backtests a stored version or a config given inline, and refuses what it can
   expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
 });
 
+it('refuses a config whose tiers are not a list with BAD_USER_INPUT naming the problem, in the backtest, the preview and the update', async () => {
+  const active = (await server.request<{ scoringModel: { config: Record<string, unknown> } }, unknown>('{ scoringModel { config } }')).data!
+    .scoringModel.config;
+  const before = await rowCounts();
+  for (const tiers of ['healthy', { healthy: 70 }]) {
+    const config = { ...active, tiers };
+    const answers = [
+      await server.request('query ($input: BacktestInput!) { backtest(input: $input) { customers } }', {
+        input: { ...GRID, model: { config } },
+      }),
+      await server.request('query ($config: JSON!) { previewScoringModel(config: $config) { changed } }', { config }),
+      await server.request('mutation ($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }', { config }),
+    ];
+    for (const answer of answers) {
+      expect(answer.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+      expect(answer.errors?.[0].extensions?.problems).toContain('tiers must contain at least one band');
+    }
+  }
+  expect(await rowCounts()).toEqual(before);
+});
+
 it('suggests weights fitted to the labelled history, non-negative and summing to 100, with both backtests', async () => {
   const before = await rowCounts();
   const result = await server.request<

@@ -62,6 +62,13 @@ it('backtests a chosen model alone, even one equal to an earlier default', async
   expect(output).toMatch(/\| figure \| model v2 \|\n/);
 }, 60_000);
 
+it('prints the backtest with --suggest on a history without churn yet, and says why no weights were fitted', async () => {
+  const { code, output } = await backtestCommand(['--weeks', '2', '--suggest']);
+  expect(output).toMatch(/\| figure \| model v\d+ \|\n/);
+  expect(output).toContain('No fitted weights: no account churned within the horizon');
+  expect(code).toBe(0);
+}, 60_000);
+
 it('refuses a date it cannot read, saying which and how to write one', async () => {
   const { code, output } = await backtestCommand(['--from', 'garbage', '--to', '2026-11-01T00:00:00Z']);
   expect(code).toBe(1);

@@ -2,6 +2,8 @@
 // worklist agree with the model now active; the presets are listed for the asking.
 import { DEFAULT_SCORING_MODEL } from '../../src/scoring/model';
 import { startTestServer, TestServer } from '../helpers/server';
+import { connect, subscribe } from '../helpers/subscriptions';
+import { OnTierChangedDocument } from '../__generated__/graphql';
 
 const DAY = 86_400_000;
 let server: TestServer;
@@ -130,4 +132,37 @@ it('runs no expansion play on a declining account that an activation alone reads
   );
   expect(rescored.customer.trend).toBe('STABLE');
   expect((await ok<{ outreachLog: { totalCount: number } }>(expansion)).outreachLog.totalCount).toBe(0);
+});
+
+it('leaves a cancelled account in the tier it left in when the new tier scheme has no such tier: no tier change, nothing published', async () => {
+  // One tier for every score, which the default tiers do not have.
+  const oneTier = {
+    ...DEFAULT_SCORING_MODEL,
+    tiers: [{ key: 'everyone', label: 'Everyone', lowerBound: 0, severity: 0 }],
+    playbooks: DEFAULT_SCORING_MODEL.playbooks.filter((playbook) => playbook.kind !== 'tier'),
+  };
+  await ok('mutation ($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }', { config: oneTier });
+  await server.app.scheduler.idle();
+  const id = 'cust_act_left';
+  await ok(`mutation { upsertCustomer(input: { id: "${id}", name: "Left", signedUpAt: "${daysAgo(120)}" }) { id } }`);
+  const scored = await ok<{ refreshHealthScore: { tier: string } }>(`mutation { refreshHealthScore(customerId: "${id}") { tier } }`);
+  expect(scored.refreshHealthScore.tier).toBe('everyone');
+  await ok(`mutation { upsertCustomer(input: { id: "${id}", name: "Left", churnedAt: "${daysAgo(1)}", churnReason: "budget" }) { id } }`);
+  const changes = `{ tierChanges(customerId: "${id}") { edges { node { fromTier toTier } } } }`;
+  const before = await ok<{ tierChanges: { edges: unknown[] } }>(changes);
+
+  const client = connect(server.wsUrl);
+  const live = await subscribe(client, OnTierChangedDocument, { customerId: id });
+  await ok('mutation { updateScoringModel(input: { tierPreset: "four_tier" }) { version } }');
+  await server.app.scheduler.idle();
+  const after = await ok<{ customer: { tier: string; lifecycleStage: string; currentScore: { modelVersion: number } } }>(
+    `{ customer(id: "${id}") { tier lifecycleStage currentScore { modelVersion } } }`,
+  );
+  // Rescored under the new version, yet still in the tier it left in: a cancelled account changes no tier.
+  expect(after.customer).toMatchObject({ tier: 'everyone', lifecycleStage: 'CHURNED' });
+  expect((await ok<{ tierChanges: { edges: unknown[] } }>(changes)).tierChanges.edges).toEqual(before.tierChanges.edges);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(live.events).toEqual([]);
+  await live.close();
+  await client.dispose();
 });

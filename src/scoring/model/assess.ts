@@ -25,9 +25,17 @@ export interface AssessmentInput {
   previousPenalties?: ReadonlySet<string> | null;
 }
 
+/**
+ * The tier a cancelled customer left in, kept when the model scoring it no longer defines it (its
+ * tier scheme changed after the churn): only its key, which no band of this model has.
+ */
+export interface TierLeftIn {
+  key: string;
+}
+
 export interface Assessment {
   result: ScoreResult;
-  tier: TierBand;
+  tier: TierBand | TierLeftIn;
   trend: Trend;
   lifecycleStage: LifecycleStage;
   /** The NPS component's raw value (account NPS) rounded to a whole number, null without one. */
@@ -44,10 +52,12 @@ export function assessCustomer(input: AssessmentInput): Assessment {
   const result = computeScore(model, input.metrics, input.previousPenalties ?? null);
   // A customer past its churn keeps the tier it left in: it is in no tier any more, and a score
   // that goes on falling as its silence grows is no change a CS team could act on (nor a live event).
+  // So does a new tier scheme: placing it in one of the new bands would record and publish a change.
   const churned = input.churnedAt !== null && input.churnedAt.getTime() <= asOf.getTime();
-  const tier =
-    (churned ? tierByKey(model.tiers, input.previousTierKey) : undefined) ??
-    tierFor(result.score, model.tiers, input.previousTierKey, model.hysteresis);
+  const tier: TierBand | TierLeftIn =
+    churned && input.previousTierKey !== null
+      ? (tierByKey(model.tiers, input.previousTierKey) ?? { key: input.previousTierKey })
+      : tierFor(result.score, model.tiers, input.previousTierKey, model.hysteresis);
   const trend = trendOf(result.score, input.earlierScore, model.trend.threshold);
   const npsValue = result.signals.find((s) => s.component === 'nps')?.rawValue ?? null;
   // Stored on the customer as a whole number (a recency-weighted NPS is fractional).

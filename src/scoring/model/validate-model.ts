@@ -165,7 +165,9 @@ function penaltyErrors(path: string, penalty: PenaltyConfig): string[] {
   if (!isFiniteNumber(penalty.threshold) || Math.abs(penalty.threshold) > MAX_MAGNITUDE)
     errors.push(`${path}.threshold must be a number within ±1,000,000`);
   if (!isFiniteNumber(penalty.points) || penalty.points < 0 || penalty.points > 100) errors.push(`${path}.points must be within 0…100`);
-  if (penalty.perUnit && penalty.direction !== 'at_least') errors.push(`${path}.perUnit only makes sense with "at_least"`);
+  // Scoring reads any truthy value as per unit: "false" would multiply the points by the metric.
+  if (penalty.perUnit !== undefined && typeof penalty.perUnit !== 'boolean') errors.push(`${path}.perUnit must be true or false`);
+  else if (penalty.perUnit && penalty.direction !== 'at_least') errors.push(`${path}.perUnit only makes sense with "at_least"`);
   // Per unit, the points are points × the metric: from a threshold ≥ 0 the metric (and the points)
   // can never be negative, even widened by penaltyHysteresis (at most half of it), so a red flag
   // never gives points back (NPS runs from −100).
@@ -257,7 +259,8 @@ function playbookErrors(model: ScoringModelConfig): string[] {
   if (!Array.isArray(model.playbooks)) return ['playbooks must be a list'];
   const keys = new Map<string, string>();
   const tiersWithPlaybook = new Set<string>();
-  const tierKeys = new Set((model.tiers ?? []).map((band) => band.key));
+  // Tiers that are not a list are tierErrors' to report; here they only leave no key to name.
+  const tierKeys = new Set(Array.isArray(model.tiers) ? model.tiers.map((band) => band.key) : []);
   model.playbooks.forEach((playbook: PlaybookConfig, index) => {
     const path = `playbooks[${index}]`;
     errors.push(...unknownKeyErrors(path, playbook, KNOWN_KEYS.playbook));

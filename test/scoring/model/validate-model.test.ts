@@ -280,6 +280,16 @@ describe('validateModel', () => {
     expect(errorsAfter((m) => (m.penalties[1].perUnit = true))).toEqual(['penalties[1].perUnit only makes sense with "at_least"']);
   });
 
+  it('rejects a per-unit mark that is not true or false: "false" or 1 would be read as per unit', () => {
+    const index = DEFAULT_SCORING_MODEL.penalties.findIndex((penalty) => penalty.direction === 'at_least' && !penalty.perUnit);
+    for (const perUnit of ['false', 'yes', 1, null, {}]) {
+      expect(errorsAfter((m) => ((m.penalties[index] as unknown as Record<string, unknown>).perUnit = perUnit))).toEqual([
+        `penalties[${index}].perUnit must be true or false`,
+      ]);
+    }
+    expect(errorsAfter((m) => (m.penalties[index].perUnit = false))).toEqual([]);
+  });
+
   it('rejects a per-unit penalty whose threshold is negative: its points would be negative, a bonus', () => {
     // NPS runs from −100: "1 point per unit from −100 on" gave an account at −80 80 points back.
     const npsPerUnit = { name: 'nps_points', metric: 'nps_weighted', windowDays: 180, direction: 'at_least', threshold: -100, points: 1 };
@@ -340,6 +350,13 @@ describe('validateModel', () => {
       expect(errorsAfter((m) => ((m.penalties as unknown[])[0] = 'x'))).toEqual(['penalties[0] must be an object']);
       expect(errorsAfter((m) => ((m.components as unknown[])[0] = null))).toEqual(['components[0] must be an object']);
       expect(errorsAfter((m) => ((m.components[1].signals as unknown[])[0] = []))).toEqual(['components[1].signals[0] must be an object']);
+    });
+
+    it('names a list of the model given as something else (a string, an object, null) instead of failing on it', () => {
+      for (const notAList of ['healthy', { healthy: 70 }, null, 3]) {
+        const errors = errorsAfter((m) => ((m as unknown as Record<string, unknown>).tiers = notAList));
+        expect(errors).toContain('tiers must contain at least one band');
+      }
     });
 
     it('rejects a second silence playbook', () => {
