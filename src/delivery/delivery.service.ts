@@ -8,6 +8,7 @@ import { addTimeRange } from '../infra/time-range';
 import { decodePenalties, decodeSignals, StoredPenalty, StoredSignal } from '../scoring/signal-storage';
 import type { PenaltyResult } from '../scoring/model';
 import type { DeliveryItem } from './delivery-messages';
+import { storableDeliveryError } from './delivery-errors';
 import { DELIVER_TASK, destinationIsActiveSql } from './enqueue-deliveries.sql';
 
 export interface DeliveryRow {
@@ -272,7 +273,7 @@ export async function recordOutcomes(
   const rows = outcomes.map(({ deliveryId, outcome: o }) => ({
     id: deliveryId,
     status: o.kind,
-    error: o.kind === 'DELIVERED' || o.kind === 'PENDING' ? null : o.kind === 'CANCELLED' ? o.reason : o.error.slice(0, 2000),
+    error: o.kind === 'DELIVERED' || o.kind === 'PENDING' ? null : o.kind === 'CANCELLED' ? o.reason : storableDeliveryError(o.error),
     next_at: o.kind === 'RETRYING' ? o.at.toISOString() : null,
     task: o.kind === 'RETRYING' || o.kind === 'PENDING' ? o.job.task : null,
     payload: o.kind === 'RETRYING' || o.kind === 'PENDING' ? o.job.payload : null,

@@ -14,6 +14,14 @@ export function hasLoneSurrogate(value: string): boolean {
 }
 
 /**
+ * Text from outside that is stored as it came rather than refused (a receiver's answer in a delivery's
+ * error): its NULs and lone surrogates, which PostgreSQL would refuse, become U+FFFD.
+ */
+export function storableText(value: string): string {
+  return value.replaceAll('\u0000', '\uFFFD').replace(/\p{Cs}/gu, '\uFFFD');
+}
+
+/**
  * What no one-line label (an id, a name, an owner, an event type, a model's key) may hold: control
  * characters (tab, newline, escape, BEL…) and the line and paragraph separators, which a list, a CSV
  * cell or a terminal would show broken or act on, and the bidirectional overrides and isolates,
