@@ -22,8 +22,8 @@ export interface HttpSendOptions {
 }
 
 /**
- * POSTs `body`; resolves on a 2xx answer, throws with the status and the answer's start otherwise.
- * Redirects are not followed. A kept-alive connection the receiver closed while it sat idle fails
+ * POSTs `body`; resolves on a 2xx answer (as soon as its status arrives), throws with the status and
+ * the answer's start otherwise. Redirects are not followed: a 3xx is a failure. A kept-alive connection the receiver closed while it sat idle fails
  * the request at once (ECONNRESET before any answer): that request is sent again on another
  * connection, as Node's documentation advises (`request.reusedSocket`), within the same time limit.
  */
@@ -55,8 +55,11 @@ function postOnce(
   const client = target.protocol === 'https:' ? https : http;
   return new Promise<void>((resolve, reject) => {
     let answered = false;
+    let settled = false;
+    // The outcome is decided once; the request may go on after it (its answer's body being read).
     const settle = (error?: Error) => {
-      clearTimeout(timer);
+      if (settled) return;
+      settled = true;
       if (error) reject(error);
       else resolve();
     };
@@ -76,15 +79,23 @@ function postOnce(
       },
       (response) => {
         answered = true;
-        // The answer is read to its end (which frees the connection); its start explains an error.
+        const status = response.statusCode ?? 0;
+        const failure = (text: string) => new Error(`HTTP ${status}${text ? `: ${text.slice(0, ERROR_ANSWER_LENGTH)}` : ''}`);
+        // A 2xx is the receiver's acceptance, whatever its body or however long that takes: a slow
+        // body must not turn a message received into a failure sent again.
+        if (status >= 200 && status < 300) settle();
+        // The answer is read to its end (which frees the connection) within the time limit; the
+        // start of a failure's explains it, and is all that is waited for.
         let text = '';
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => {
-          if (text.length < 200) text += chunk;
+          if (text.length >= ERROR_ANSWER_LENGTH) return;
+          text += chunk;
+          if (text.length >= ERROR_ANSWER_LENGTH) settle(failure(text));
         });
         response.on('end', () => {
-          const status = response.statusCode ?? 0;
-          settle(status >= 200 && status < 300 ? undefined : new Error(`HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}`));
+          clearTimeout(timer);
+          settle(status >= 200 && status < 300 ? undefined : failure(text));
         });
         response.on('error', settle);
       },
@@ -95,12 +106,16 @@ function postOnce(
       request.destroy(error);
     }, timeoutMs);
     request.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
       const stale = request.reusedSocket && !answered && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
       settle(stale ? new StaleConnectionError(error.message) : error);
     });
     request.end(body);
   });
 }
+
+/** How much of a failed answer's body its error quotes. */
+const ERROR_ANSWER_LENGTH = 200;
 
 /** POSTs `payload` signed with the destination's secret: `webhook-id` is `messageId` on every attempt. */
 export async function sendWebhook(

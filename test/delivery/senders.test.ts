@@ -71,6 +71,37 @@ describe('sendWebhook', () => {
   });
 });
 
+describe('what a receiver answers', () => {
+  it('takes a 2xx as accepted when it is answered, however long its body takes, and closes the connection at the time limit', async () => {
+    let receiverSocket: Socket | undefined;
+    // Accepts at once, then streams a body that would outlast the time limit.
+    await withReceiver(
+      (socket, _n, res) => {
+        receiverSocket = socket;
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('accepted');
+      },
+      async (receiver) => {
+        await sendWebhook(receiver.url, SECRET, 'msg_slow_body', { n: 1 }, LOCAL);
+        const socket = receiverSocket as Socket;
+        if (!socket.destroyed) await new Promise((resolve) => socket.once('close', resolve));
+      },
+    );
+  });
+
+  it("fails a non-2xx with its status and its answer's start, however long the rest of its body takes", async () => {
+    await withReceiver(
+      (_socket, _n, res) => {
+        res.writeHead(503, { 'content-type': 'text/plain' });
+        res.write('x'.repeat(300));
+      },
+      async (receiver) => {
+        await expect(sendWebhook(receiver.url, SECRET, 'msg_slow_error', { n: 1 }, LOCAL)).rejects.toThrow(`HTTP 503: ${'x'.repeat(200)}`);
+      },
+    );
+  });
+});
+
 describe('sendEmail', () => {
   it('gives up on a message the SMTP server takes longer than the delivery timeout to accept, each step however quick', async () => {
     const timeoutMs = 500;
