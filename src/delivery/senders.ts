@@ -7,6 +7,7 @@ import https from 'node:https';
 import nodemailer, { Transporter } from 'nodemailer';
 import { Webhook } from 'standardwebhooks';
 import { checkUrlHost, guardedLookup } from './address-guard';
+import { PermanentDeliveryError } from './delivery-errors';
 import type { EmailContent } from './delivery-messages';
 
 // node:http rather than fetch: a batch job sends hundreds of POSTs on the event loop that scoring
@@ -166,6 +167,17 @@ export function createMailer(smtpUrl: string | undefined, timeoutMs: number): Ma
 }
 
 /**
+ * Whether the SMTP server refused this recipient or this message with a permanent (5xx) reply
+ * (RFC 5321: the same request will fail again): no such mailbox, content rejected. A refusal of
+ * the connection, the login or the sender is the server's setup, which an operator may yet fix,
+ * and is retried like a temporary (4xx) one.
+ */
+function refusedForGood(error: unknown): boolean {
+  const { command, responseCode } = error as { command?: unknown; responseCode?: unknown };
+  return (command === 'RCPT TO' || command === 'DATA') && typeof responseCode === 'number' && responseCode >= 500 && responseCode < 600;
+}
+
+/**
  * Sends one message; throws unless the server accepted it within the mailer's timeout. Past it, the
  * send is aborted and its connection closed: a message the server had not taken whole by then is
  * never taken, so no attempt outlasts the timeout, as no webhook or Slack attempt does.
@@ -187,6 +199,7 @@ export async function sendEmail(mailer: Mailer | null, from: string, to: string,
     });
   } catch (error) {
     if (abort.signal.aborted) throw new Error(`not accepted within ${mailer.timeoutMs} ms`, { cause: error });
+    if (refusedForGood(error)) throw new PermanentDeliveryError((error as Error).message, { cause: error });
     throw error;
   } finally {
     clearTimeout(timer);

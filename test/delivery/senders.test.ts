@@ -144,6 +144,42 @@ describe('sendEmail', () => {
   });
 });
 
+describe('an SMTP refusal', () => {
+  it('is permanent when the server refuses the recipient or the message for good (5xx), and retried when only for now (4xx)', async () => {
+    // The local part says how the server answers: a refused mailbox, refused content, a full mailbox.
+    const refusal = (message: string, responseCode: number) => Object.assign(new Error(message), { responseCode });
+    const smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      onRcptTo(address, _session, callback) {
+        if (address.address.startsWith('gone')) return callback(refusal('no such user', 550));
+        if (address.address.startsWith('full')) return callback(refusal('mailbox full, try later', 452));
+        callback();
+      },
+      onData(stream, _session, callback) {
+        stream.resume();
+        stream.on('end', () => callback(refusal('rejected as spam', 554)));
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
+    const mailer = createMailer(`smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`, 2000);
+    const content = { subject: 'Checking in', text: 'Checking in', html: '<p>Checking in</p>' };
+    const send = (to: string) => sendEmail(mailer, 'alerts@healthgraph.example', to, `msg_${to}`, content);
+    try {
+      await expect(send('gone@customer.example')).rejects.toThrow(PermanentDeliveryError);
+      await expect(send('gone@customer.example')).rejects.toThrow(/550 no such user/);
+      await expect(send('spam@customer.example')).rejects.toThrow(PermanentDeliveryError);
+      const temporary = await send('full@customer.example').catch((error: unknown) => error);
+      expect(temporary).toBeInstanceOf(Error);
+      expect(temporary).not.toBeInstanceOf(PermanentDeliveryError);
+      expect(String(temporary)).toMatch(/452 mailbox full/);
+    } finally {
+      mailer?.transport.close();
+      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    }
+  });
+});
+
 describe('the address guard', () => {
   it('refuses loopback, private, link-local and reserved addresses, IPv4-mapped ones included, and allows public ones', () => {
     const refused = [
