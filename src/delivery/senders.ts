@@ -23,8 +23,8 @@ export interface HttpSendOptions {
 }
 
 /**
- * POSTs `body`; resolves on a 2xx answer (as soon as its status arrives), throws with the status and
- * the answer's start otherwise. Redirects are not followed: a 3xx is a failure. A kept-alive connection the receiver closed while it sat idle fails
+ * POSTs `body`; resolves on a 2xx answer (its body read to its end, or cut off at the time limit),
+ * throws with the status and the answer's start otherwise. Redirects are not followed: a 3xx is a failure. A kept-alive connection the receiver closed while it sat idle fails
  * the request at once (ECONNRESET before any answer): that request is sent again on another
  * connection, as Node's documentation advises (`request.reusedSocket`), within the same time limit.
  */
@@ -56,6 +56,9 @@ function postOnce(
   const client = target.protocol === 'https:' ? https : http;
   return new Promise<void>((resolve, reject) => {
     let answered = false;
+    // A 2xx status is the receiver's acceptance, whatever follows it: a body too slow to end within
+    // the time limit, or cut off, must not turn a message received into a failure sent again.
+    let accepted = false;
     let settled = false;
     // The outcome is decided once; the request may go on after it (its answer's body being read).
     const settle = (error?: Error) => {
@@ -81,35 +84,33 @@ function postOnce(
       (response) => {
         answered = true;
         const status = response.statusCode ?? 0;
+        accepted = status >= 200 && status < 300;
         const failure = (text: string) => new Error(`HTTP ${status}${text ? `: ${text.slice(0, ERROR_ANSWER_LENGTH)}` : ''}`);
-        // A 2xx is the receiver's acceptance, whatever its body or however long that takes: a slow
-        // body must not turn a message received into a failure sent again.
-        if (status >= 200 && status < 300) settle();
-        // The answer is read to its end (which frees the connection) within the time limit; the
-        // start of a failure's explains it, and is all that is waited for.
+        // The answer is read to its end within the time limit, so that its connection is kept for
+        // the next send; the start of a failure's explains it, and is all a failure waits for.
         let text = '';
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => {
-          if (text.length >= ERROR_ANSWER_LENGTH) return;
+          if (accepted || text.length >= ERROR_ANSWER_LENGTH) return;
           text += chunk;
           if (text.length >= ERROR_ANSWER_LENGTH) settle(failure(text));
         });
         response.on('end', () => {
           clearTimeout(timer);
-          settle(status >= 200 && status < 300 ? undefined : failure(text));
+          settle(accepted ? undefined : failure(text));
         });
-        response.on('error', settle);
+        response.on('error', (error) => settle(accepted ? undefined : error));
       },
     );
     const timer = setTimeout(() => {
       const error = new Error(`no answer within ${timeoutMs} ms`);
-      settle(error);
+      settle(accepted ? undefined : error);
       request.destroy(error);
     }, timeoutMs);
     request.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       const stale = request.reusedSocket && !answered && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
-      settle(stale ? new StaleConnectionError(error.message) : error);
+      settle(accepted ? undefined : stale ? new StaleConnectionError(error.message) : error);
     });
     request.end(body);
   });

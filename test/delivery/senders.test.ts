@@ -72,7 +72,7 @@ describe('sendWebhook', () => {
 });
 
 describe('what a receiver answers', () => {
-  it('takes a 2xx as accepted when it is answered, however long its body takes, and closes the connection at the time limit', async () => {
+  it('takes a 2xx as accepted however long its body takes, cutting it off at the time limit', async () => {
     let receiverSocket: Socket | undefined;
     // Accepts at once, then streams a body that would outlast the time limit.
     await withReceiver(
