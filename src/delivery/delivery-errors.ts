@@ -1,3 +1,5 @@
+import { storableText } from '../infra/text-rules';
+
 /** A failure retrying cannot fix (no address to send to, an address deliveries may not reach): the delivery is DEAD at once. */
 export class PermanentDeliveryError extends Error {}
 
@@ -18,4 +20,16 @@ export function redactDeliveryError(message: string): string {
     .replace(/(?<![\w.:])\[?(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}\]?(?::\d+)?/gi, '<address>')
     .replace(/\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b/g, '<address>')
     .replace(/\b(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]\.?(?::\d+)?/gi, '<host>');
+}
+
+/** The longest `lastError` stored. */
+const MAX_STORED_ERROR_LENGTH = 2000;
+
+/**
+ * A failure's message as `lastError` stores it: cut to its first 2,000 characters, and storable
+ * whatever the other side answered (a receiver's body may hold a NUL, and the cut of its first 200
+ * characters may halve an emoji), so that recording the attempt cannot fail and have it sent again.
+ */
+export function storableDeliveryError(message: string): string {
+  return storableText(message.slice(0, MAX_STORED_ERROR_LENGTH));
 }

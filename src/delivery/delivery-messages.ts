@@ -2,6 +2,7 @@
 // incoming-webhook message (blocks) and the email (subject, plain text, HTML) from the
 // destination's templates. Pure: the worker loads the rows and sends what these return.
 import { escapeHtml } from '../infra/html';
+import { cutText } from '../infra/text-rules';
 import { fillPlaceholders, PenaltyResult, placeholderNames, riskReasons, SignalResult } from '../scoring/model';
 
 /** One outreach action with what a message about it shows. */
@@ -162,7 +163,7 @@ export function slackMessage(items: readonly DeliveryItem[]) {
     items.length === 1
       ? `${items[0].action.trigger.replace(/_/g, ' ').toLowerCase()}: ${items[0].customer.name}`
       : `${items.length} outreach actions`;
-  const blocks: unknown[] = [{ type: 'header', text: { type: 'plain_text', text: header.slice(0, 150) } }];
+  const blocks: unknown[] = [{ type: 'header', text: { type: 'plain_text', text: cutText(header, 150) } }];
   for (const item of shown) blocks.push(...slackItemBlocks(item), { type: 'divider' });
   blocks.pop();
   if (items.length > shown.length)
@@ -267,9 +268,7 @@ export function emailContent(item: DeliveryItem, templates: EmailTemplates): Ema
   const values = emailValues(item);
   return {
     // A header cannot carry a line break.
-    subject: fillPlaceholders(templates.subject ?? defaults.subject, values)
-      .replace(/[\r\n]+/g, ' ')
-      .slice(0, 998),
+    subject: cutText(fillPlaceholders(templates.subject ?? defaults.subject, values).replace(/[\r\n]+/g, ' '), 998),
     text: fillPlaceholders(templates.text ?? defaults.text, values),
     // Values are HTML-escaped in the HTML part only.
     html: fillPlaceholders(templates.html ?? defaults.html, values, escapeHtml),

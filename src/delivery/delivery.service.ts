@@ -8,6 +8,7 @@ import { addTimeRange } from '../infra/time-range';
 import { decodePenalties, decodeSignals, StoredPenalty, StoredSignal } from '../scoring/signal-storage';
 import type { PenaltyResult } from '../scoring/model';
 import type { DeliveryItem } from './delivery-messages';
+import { storableDeliveryError } from './delivery-errors';
 import { DELIVER_TASK, destinationIsActiveSql } from './enqueue-deliveries.sql';
 
 export interface DeliveryRow {
@@ -253,7 +254,8 @@ export function recordOutcome(db: Db, claim: string, deliveryIds: readonly strin
 
 /**
  * Records the outcomes of the attempt holding `claim`, one per delivery, in one statement. An
- * outcome is recorded on a delivery still open only (one cancelled meanwhile stays CANCELLED), and
+ * outcome is recorded on a delivery still open only (one cancelled meanwhile stays CANCELLED, unless
+ * this attempt was sending it then and it was DELIVERED: it reached the receiver all the same), and
  * only while the delivery is still this attempt's: not if another attempt took it once this one
  * outlasted its lease, nor if it was redelivered since it was taken (that attempt or redeliver
  * decides what happens next). DELIVERED is the exception: a message that was sent is recorded so,
@@ -272,7 +274,7 @@ export async function recordOutcomes(
   const rows = outcomes.map(({ deliveryId, outcome: o }) => ({
     id: deliveryId,
     status: o.kind,
-    error: o.kind === 'DELIVERED' || o.kind === 'PENDING' ? null : o.kind === 'CANCELLED' ? o.reason : o.error.slice(0, 2000),
+    error: o.kind === 'DELIVERED' || o.kind === 'PENDING' ? null : o.kind === 'CANCELLED' ? o.reason : storableDeliveryError(o.error),
     next_at: o.kind === 'RETRYING' ? o.at.toISOString() : null,
     task: o.kind === 'RETRYING' || o.kind === 'PENDING' ? o.job.task : null,
     payload: o.kind === 'RETRYING' || o.kind === 'PENDING' ? o.job.payload : null,
@@ -290,13 +292,15 @@ export async function recordOutcomes(
      ), locked as (
        -- In id order, as cancelOpenDeliveries locks them: the two never deadlock. The rows as they
        -- are once locked (a statement's other reads see them as they were when it began).
-       select d.id, d.status in ('PENDING', 'RETRYING') as open, d.sending_since is not distinct from claim.at as mine,
-              d.retry_from > claim.at as redelivered
+       select d.id, d.status in ('PENDING', 'RETRYING') as open, d.status = 'CANCELLED' as cancelled,
+              d.sending_since is not distinct from claim.at as mine, d.retry_from > claim.at as redelivered
        from delivery d, claim
        where d.id in (select id from x) and (d.status in ('PENDING', 'RETRYING') or d.sending_since = claim.at)
        order by d.id for update of d
      ), decided as (
-       select x.*, l.mine, l.open and (x.status = 'DELIVERED' or (l.mine and not l.redelivered)) as recorded
+       -- A message this attempt sent while its destination was paused or deleted did reach it: DELIVERED.
+       select x.*, l.mine, (l.open and (x.status = 'DELIVERED' or (l.mine and not l.redelivered)))
+                           or (x.status = 'DELIVERED' and l.mine and l.cancelled) as recorded
        from x join locked l on l.id = x.id
      ), updated as (
        update delivery d set status = x.status, last_error = x.error, next_attempt_at = x.next_at,

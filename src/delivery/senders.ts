@@ -7,6 +7,7 @@ import https from 'node:https';
 import nodemailer, { Transporter } from 'nodemailer';
 import { Webhook } from 'standardwebhooks';
 import { checkUrlHost, guardedLookup } from './address-guard';
+import { PermanentDeliveryError } from './delivery-errors';
 import type { EmailContent } from './delivery-messages';
 
 // node:http rather than fetch: a batch job sends hundreds of POSTs on the event loop that scoring
@@ -22,8 +23,8 @@ export interface HttpSendOptions {
 }
 
 /**
- * POSTs `body`; resolves on a 2xx answer, throws with the status and the answer's start otherwise.
- * Redirects are not followed. A kept-alive connection the receiver closed while it sat idle fails
+ * POSTs `body`; resolves on a 2xx answer (its body read to its end, or cut off at the time limit),
+ * throws with the status and the answer's start otherwise. Redirects are not followed: a 3xx is a failure. A kept-alive connection the receiver closed while it sat idle fails
  * the request at once (ECONNRESET before any answer): that request is sent again on another
  * connection, as Node's documentation advises (`request.reusedSocket`), within the same time limit.
  */
@@ -55,8 +56,14 @@ function postOnce(
   const client = target.protocol === 'https:' ? https : http;
   return new Promise<void>((resolve, reject) => {
     let answered = false;
+    // A 2xx status is the receiver's acceptance, whatever follows it: a body too slow to end within
+    // the time limit, or cut off, must not turn a message received into a failure sent again.
+    let accepted = false;
+    let settled = false;
+    // The outcome is decided once; the request may go on after it (its answer's body being read).
     const settle = (error?: Error) => {
-      clearTimeout(timer);
+      if (settled) return;
+      settled = true;
       if (error) reject(error);
       else resolve();
     };
@@ -76,31 +83,41 @@ function postOnce(
       },
       (response) => {
         answered = true;
-        // The answer is read to its end (which frees the connection); its start explains an error.
+        const status = response.statusCode ?? 0;
+        accepted = status >= 200 && status < 300;
+        const failure = (text: string) => new Error(`HTTP ${status}${text ? `: ${text.slice(0, ERROR_ANSWER_LENGTH)}` : ''}`);
+        // The answer is read to its end within the time limit, so that its connection is kept for
+        // the next send; the start of a failure's explains it, and is all a failure waits for.
         let text = '';
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => {
-          if (text.length < 200) text += chunk;
+          if (accepted || text.length >= ERROR_ANSWER_LENGTH) return;
+          text += chunk;
+          if (text.length >= ERROR_ANSWER_LENGTH) settle(failure(text));
         });
         response.on('end', () => {
-          const status = response.statusCode ?? 0;
-          settle(status >= 200 && status < 300 ? undefined : new Error(`HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}`));
+          clearTimeout(timer);
+          settle(accepted ? undefined : failure(text));
         });
-        response.on('error', settle);
+        response.on('error', (error) => settle(accepted ? undefined : error));
       },
     );
     const timer = setTimeout(() => {
       const error = new Error(`no answer within ${timeoutMs} ms`);
-      settle(error);
+      settle(accepted ? undefined : error);
       request.destroy(error);
     }, timeoutMs);
     request.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
       const stale = request.reusedSocket && !answered && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
-      settle(stale ? new StaleConnectionError(error.message) : error);
+      settle(accepted ? undefined : stale ? new StaleConnectionError(error.message) : error);
     });
     request.end(body);
   });
 }
+
+/** How much of a failed answer's body its error quotes. */
+const ERROR_ANSWER_LENGTH = 200;
 
 /** POSTs `payload` signed with the destination's secret: `webhook-id` is `messageId` on every attempt. */
 export async function sendWebhook(
@@ -151,6 +168,17 @@ export function createMailer(smtpUrl: string | undefined, timeoutMs: number): Ma
 }
 
 /**
+ * Whether the SMTP server refused this recipient or this message with a permanent (5xx) reply
+ * (RFC 5321: the same request will fail again): no such mailbox, content rejected. A refusal of
+ * the connection, the login or the sender is the server's setup, which an operator may yet fix,
+ * and is retried like a temporary (4xx) one.
+ */
+function refusedForGood(error: unknown): boolean {
+  const { command, responseCode } = error as { command?: unknown; responseCode?: unknown };
+  return (command === 'RCPT TO' || command === 'DATA') && typeof responseCode === 'number' && responseCode >= 500 && responseCode < 600;
+}
+
+/**
  * Sends one message; throws unless the server accepted it within the mailer's timeout. Past it, the
  * send is aborted and its connection closed: a message the server had not taken whole by then is
  * never taken, so no attempt outlasts the timeout, as no webhook or Slack attempt does.
@@ -172,6 +200,7 @@ export async function sendEmail(mailer: Mailer | null, from: string, to: string,
     });
   } catch (error) {
     if (abort.signal.aborted) throw new Error(`not accepted within ${mailer.timeoutMs} ms`, { cause: error });
+    if (refusedForGood(error)) throw new PermanentDeliveryError((error as Error).message, { cause: error });
     throw error;
   } finally {
     clearTimeout(timer);

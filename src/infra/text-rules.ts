@@ -14,6 +14,20 @@ export function hasLoneSurrogate(value: string): boolean {
 }
 
 /**
+ * Text from outside that is stored as it came rather than refused (a receiver's answer in a delivery's
+ * error): its NULs and lone surrogates, which PostgreSQL would refuse, become U+FFFD.
+ */
+export function storableText(value: string): string {
+  return value.replaceAll('\u0000', '\uFFFD').replace(/\p{Cs}/gu, '\uFFFD');
+}
+
+/** The first `max` UTF-16 units of `value`, one less when the cut would halve a surrogate pair (an emoji). */
+export function cutText(value: string, max: number): string {
+  if (value.length <= max) return value;
+  return /[\uD800-\uDBFF]/.test(value[max - 1]) ? value.slice(0, max - 1) : value.slice(0, max);
+}
+
+/**
  * What no one-line label (an id, a name, an owner, an event type, a model's key) may hold: control
  * characters (tab, newline, escape, BEL…) and the line and paragraph separators, which a list, a CSV
  * cell or a terminal would show broken or act on, and the bidirectional overrides and isolates,

@@ -13,6 +13,7 @@ import {
   webhookPayload,
 } from '../../src/delivery/delivery-messages';
 import { maskSecret, maskUrl } from '../../src/delivery/destination.service';
+import { hasLoneSurrogate } from '../../src/infra/text-rules';
 import { signalResult as signal } from '../scoring/model/model-factory';
 
 function item(overrides: Partial<DeliveryItem['action']> = {}, customer: Partial<DeliveryItem['customer']> = {}): DeliveryItem {
@@ -98,6 +99,19 @@ describe('delivery messages', () => {
     expect(text).toContain('healthy → critical');
     expect(slackMention('C0123ABC')).toBe('<#C0123ABC>');
     expect(slackMention('@kate <x>')).toBe('@kate &lt;x&gt;');
+  });
+
+  it("cuts the Slack header at Slack's 150 characters and an email subject at 998 without halving a character", () => {
+    // "tier worsened: " is 15 characters: the emoji is the header's 150th and 151st UTF-16 units.
+    const header = (slackMessage([item({}, { name: `${'x'.repeat(134)}😀 Inc` })]).blocks[0] as any).text.text as string;
+    expect(header).toBe(`tier worsened: ${'x'.repeat(134)}`);
+    const subject = emailContent(item({}, { name: `${'x'.repeat(197)}😀` }), {
+      subject: `${'s'.repeat(800)}{{customerName}}`,
+      text: null,
+      html: null,
+    }).subject;
+    expect(subject).toBe(`${'s'.repeat(800)}${'x'.repeat(197)}`);
+    expect(hasLoneSurrogate(header + subject)).toBe(false);
   });
 
   it("keeps a digest within Slack's 50 blocks and counts the actions left out", () => {

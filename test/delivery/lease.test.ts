@@ -10,10 +10,10 @@ import { startTestServer, TestServer } from '../helpers/server';
 import { DELIVERY_TEST_ENV, ok, Receiver, scoreNow, seedDecliningAccounts, SIGNING_SECRET, startReceiver } from './support';
 
 /**
- * Short, so a test can outlast it; long enough that a few statements on a loaded machine take less,
- * or a lease meant to hold would lapse between two of them.
+ * Short, so a test can outlast it; long enough that the statements a test runs within one lease
+ * end inside it on a loaded machine (at 300 ms, a third attempt sometimes found B's lease run out).
  */
-const LEASE_MS = 1500;
+const LEASE_MS = 2000;
 
 let server: TestServer;
 let receiver: Receiver;

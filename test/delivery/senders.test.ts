@@ -71,6 +71,37 @@ describe('sendWebhook', () => {
   });
 });
 
+describe('what a receiver answers', () => {
+  it('takes a 2xx as accepted however long its body takes, cutting it off at the time limit', async () => {
+    let receiverSocket: Socket | undefined;
+    // Accepts at once, then streams a body that would outlast the time limit.
+    await withReceiver(
+      (socket, _n, res) => {
+        receiverSocket = socket;
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('accepted');
+      },
+      async (receiver) => {
+        await sendWebhook(receiver.url, SECRET, 'msg_slow_body', { n: 1 }, LOCAL);
+        const socket = receiverSocket as Socket;
+        if (!socket.destroyed) await new Promise((resolve) => socket.once('close', resolve));
+      },
+    );
+  });
+
+  it("fails a non-2xx with its status and its answer's start, however long the rest of its body takes", async () => {
+    await withReceiver(
+      (_socket, _n, res) => {
+        res.writeHead(503, { 'content-type': 'text/plain' });
+        res.write('x'.repeat(300));
+      },
+      async (receiver) => {
+        await expect(sendWebhook(receiver.url, SECRET, 'msg_slow_error', { n: 1 }, LOCAL)).rejects.toThrow(`HTTP 503: ${'x'.repeat(200)}`);
+      },
+    );
+  });
+});
+
 describe('sendEmail', () => {
   it('gives up on a message the SMTP server takes longer than the delivery timeout to accept, each step however quick', async () => {
     const timeoutMs = 500;
@@ -106,6 +137,42 @@ describe('sendEmail', () => {
       // The connection was closed before the message was complete: the server never took it.
       await new Promise((resolve) => setTimeout(resolve, 1500));
       expect(accepted).toEqual([]);
+    } finally {
+      mailer?.transport.close();
+      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    }
+  });
+});
+
+describe('an SMTP refusal', () => {
+  it('is permanent when the server refuses the recipient or the message for good (5xx), and retried when only for now (4xx)', async () => {
+    // The local part says how the server answers: a refused mailbox, refused content, a full mailbox.
+    const refusal = (message: string, responseCode: number) => Object.assign(new Error(message), { responseCode });
+    const smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      onRcptTo(address, _session, callback) {
+        if (address.address.startsWith('gone')) return callback(refusal('no such user', 550));
+        if (address.address.startsWith('full')) return callback(refusal('mailbox full, try later', 452));
+        callback();
+      },
+      onData(stream, _session, callback) {
+        stream.resume();
+        stream.on('end', () => callback(refusal('rejected as spam', 554)));
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
+    const mailer = createMailer(`smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`, 2000);
+    const content = { subject: 'Checking in', text: 'Checking in', html: '<p>Checking in</p>' };
+    const send = (to: string) => sendEmail(mailer, 'alerts@healthgraph.example', to, `msg_${to}`, content);
+    try {
+      await expect(send('gone@customer.example')).rejects.toThrow(PermanentDeliveryError);
+      await expect(send('gone@customer.example')).rejects.toThrow(/550 no such user/);
+      await expect(send('spam@customer.example')).rejects.toThrow(PermanentDeliveryError);
+      const temporary = await send('full@customer.example').catch((error: unknown) => error);
+      expect(temporary).toBeInstanceOf(Error);
+      expect(temporary).not.toBeInstanceOf(PermanentDeliveryError);
+      expect(String(temporary)).toMatch(/452 mailbox full/);
     } finally {
       mailer?.transport.close();
       await new Promise<void>((resolve) => smtp.close(() => resolve()));

@@ -26,6 +26,8 @@ export interface Receiver {
   waiting(): number;
   /** Answers every request with this status (default 204). */
   status: number;
+  /** The body of an answer that is not a 2xx (default `not now`). */
+  errorBody: string;
   stop(): Promise<void>;
   start(): Promise<void>;
 }
@@ -41,6 +43,7 @@ export async function startReceiver(secret?: string, port = 0): Promise<Receiver
     badSignatures: 0,
     hold: false,
     status: 204,
+    errorBody: 'not now',
     waiting: () => waiting.length,
     release() {
       receiver.hold = false;
@@ -61,7 +64,7 @@ export async function startReceiver(secret?: string, port = 0): Promise<Receiver
         request.on('end', async () => {
           if (receiver.hold) await new Promise<void>((go) => waiting.push(go));
           if (receiver.status < 200 || receiver.status >= 300) {
-            response.writeHead(receiver.status).end('not now');
+            response.writeHead(receiver.status).end(receiver.errorBody);
             return;
           }
           try {

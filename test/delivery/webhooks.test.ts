@@ -198,6 +198,28 @@ describe('webhook destinations', () => {
     }
   });
 
+  it("records a failed attempt whatever the receiver's answer holds: a NUL, a character its first 200 cut in two", async () => {
+    await seedDecliningAccounts(server, ['cust_w10']);
+    receiver.status = 503;
+    // PostgreSQL stores neither a NUL nor half of a surrogate pair: the emoji straddles the 200th character.
+    receiver.errorBody = `busy\u0000${'x'.repeat(194)}😀 later`;
+    let retrying: any[];
+    try {
+      await scoreNow(server, ['cust_w10']);
+      retrying = await waitFor(async () => {
+        const list = await deliveriesOf('cust_w10');
+        return list.length > 0 && list.every((d: any) => d.status === 'RETRYING' && d.attempts >= 1) && list;
+      }, 'deliveries retrying, their failed attempt recorded');
+    } finally {
+      receiver.status = 204;
+      receiver.errorBody = 'not now';
+    }
+    for (const delivery of retrying) {
+      expect(delivery.lastError).toBe(`HTTP 503: busy\uFFFD${'x'.repeat(194)}\uFFFD`);
+    }
+    await waitFor(async () => (await deliveriesOf('cust_w10')).every((d: any) => d.status === 'DELIVERED'), 'deliveries delivered');
+  });
+
   it('does not make scoring wait for a receiver that has not answered', async () => {
     await seedDecliningAccounts(server, ['cust_w4', 'cust_w4b']);
     receiver.hold = true;
