@@ -35,9 +35,10 @@ export interface BacktestOptions {
 }
 
 /**
- * Recall at a lead of L days: among churners with at least one snapshot at or before
- * churnedAt − L days (`churners`), the number (`flagged`) and share (`recall`) whose latest such
- * snapshot is flagged. `recall` is null when no churner is eligible.
+ * Recall at a lead of L days: among churners with a snapshot at or before churnedAt − L days and
+ * at most one grid step before it (`churners`), the number (`flagged`) and share (`recall`) whose
+ * latest such snapshot is flagged. `recall` is null when no churner is eligible. A churner that left
+ * long after the grid's last instant is read at no lead: that instant was not L days before its churn.
  */
 export interface RecallAtLead {
   leadDays: number;
@@ -59,7 +60,8 @@ export interface PrecisionReport {
 
 /**
  * Ranking quality at `leadDays` before churn. Positives: each churner's score at its latest
- * snapshot at or before churnedAt − leadDays; negatives: every snapshot score of non-churners.
+ * snapshot at or before churnedAt − leadDays, when at most one grid step before it (as recall);
+ * negatives: every snapshot score of non-churners.
  * `auc` is the probability that a random positive scores lower than a random negative, ties
  * counting ½ (the Mann–Whitney U statistic over positives × negatives): 1 = churners always scored
  * lower, 0.5 = no better than chance. Null when either side is empty.
@@ -73,7 +75,8 @@ export interface AucReport {
 
 /**
  * How early churners were flagged. A churner is detected when its latest snapshot before churn is
- * flagged; its lead is churnedAt − asOf of the earliest snapshot of the unbroken run of flagged
+ * flagged and at most horizonDays before it (a flag foresees churn within the horizon, as precision
+ * counts it); its lead is churnedAt − asOf of the earliest snapshot of the unbroken run of flagged
  * snapshots ending there. Quartiles interpolate linearly between order statistics; days are rounded
  * to 0.1 and null when nothing was detected.
  */
@@ -139,6 +142,11 @@ interface Frame {
   spanDays: number;
   knownUntil: number;
   horizonMs: number;
+  /**
+   * The grid's step: the shortest gap between two of its instants. A snapshot stands for a lead only
+   * within a step of it. A grid of one instant has no step: its horizon takes that part.
+   */
+  stepMs: number;
 }
 
 /**
@@ -170,7 +178,7 @@ export function evaluateBacktest(snapshots: SnapshotScore[], labels: ChurnLabel[
     outcomes.snapshots += history.length;
     tallySnapshots(history, churnedAt, frame, outcomes);
     const outcome = outcomeOf(churnedAt, frame);
-    if (outcome === 'churner' && churnedAt !== null) observeChurner(history, churnedAt, aucLeadDays, outcomes);
+    if (outcome === 'churner' && churnedAt !== null) observeChurner(history, churnedAt, aucLeadDays, frame, outcomes);
     else if (outcome === 'non_churner') observeNonChurner(history, outcomes);
   }
   return reportOf(outcomes, { customers: histories.size, horizonDays: options.horizonDays, spanDays: frame.spanDays, aucLeadDays });
@@ -212,18 +220,26 @@ function newOutcomes(bands: readonly TierBand[], leadDays: number[]): Outcomes {
   };
 }
 
-function observeChurner(history: SnapshotScore[], churnedAt: number, aucLeadDays: number, outcomes: Outcomes): void {
+function observeChurner(history: SnapshotScore[], churnedAt: number, aucLeadDays: number, frame: Frame, outcomes: Outcomes): void {
+  const { stepMs, horizonMs } = frame;
   outcomes.churners += 1;
   for (const entry of outcomes.recall) {
-    const latest = latestAtOrBefore(history, churnedAt - entry.leadDays * DAY_MS);
+    const latest = snapshotAtLead(history, churnedAt, entry.leadDays, stepMs);
     if (latest === undefined) continue;
     entry.churners += 1;
     if (latest.flagged) entry.flagged += 1;
   }
-  const scored = latestAtOrBefore(history, churnedAt - aucLeadDays * DAY_MS);
+  const scored = snapshotAtLead(history, churnedAt, aucLeadDays, stepMs);
   if (scored !== undefined) outcomes.positives.push(scored.score);
-  const lead = flaggedRunLeadDays(history, churnedAt);
+  const lead = flaggedRunLeadDays(history, churnedAt, horizonMs);
   if (lead !== null) outcomes.leads.push(lead);
+}
+
+/** The snapshot that stands for `leadDays` before churn: the latest at or before it, if at most a grid step before. */
+function snapshotAtLead(history: SnapshotScore[], churnedAt: number, leadDays: number, stepMs: number): SnapshotScore | undefined {
+  const instant = churnedAt - leadDays * DAY_MS;
+  const latest = latestAtOrBefore(history, instant);
+  return latest !== undefined && latest.asOf.getTime() >= instant - stepMs ? latest : undefined;
 }
 
 function observeNonChurner(history: SnapshotScore[], outcomes: Outcomes): void {
@@ -303,11 +319,17 @@ function groupByCustomer(snapshots: SnapshotScore[], churnTimes: Map<string, num
 function gridFrame(histories: Map<string, SnapshotScore[]>, options: BacktestOptions): Frame {
   let firstInstant = Number.POSITIVE_INFINITY;
   let lastInstant = Number.NEGATIVE_INFINITY;
+  const instants = new Set<number>();
   for (const history of histories.values()) {
     firstInstant = Math.min(firstInstant, history[0].asOf.getTime());
     lastInstant = Math.max(lastInstant, history[history.length - 1].asOf.getTime());
+    for (const snapshot of history) instants.add(snapshot.asOf.getTime());
   }
+  const ordered = Float64Array.from(instants).sort();
+  let stepMs = Number.POSITIVE_INFINITY;
+  for (let i = 1; i < ordered.length; i++) stepMs = Math.min(stepMs, ordered[i] - ordered[i - 1]);
   return {
+    stepMs: Number.isFinite(stepMs) ? stepMs : options.horizonDays * DAY_MS,
     firstInstant,
     lastInstant,
     spanDays: histories.size === 0 ? 0 : (lastInstant - firstInstant) / DAY_MS,
@@ -353,10 +375,13 @@ function latestAtOrBefore(history: SnapshotScore[], instant: number): SnapshotSc
   return low === 0 ? undefined : history[low - 1];
 }
 
-/** Days from the start of the flagged run that ends at the latest snapshot to churn; null when that snapshot is not flagged. */
-function flaggedRunLeadDays(history: SnapshotScore[], churnedAt: number): number | null {
+/**
+ * Days from the start of the flagged run that ends at the latest snapshot to churn; null when that
+ * snapshot is not flagged, or is more than the horizon before the churn (it foresaw no churn so far off).
+ */
+function flaggedRunLeadDays(history: SnapshotScore[], churnedAt: number, horizonMs: number): number | null {
   let start = history.length - 1;
-  if (start < 0 || !history[start].flagged) return null;
+  if (start < 0 || !history[start].flagged || history[start].asOf.getTime() < churnedAt - horizonMs) return null;
   while (start > 0 && history[start - 1].flagged) start -= 1;
   return (churnedAt - history[start].asOf.getTime()) / DAY_MS;
 }

@@ -187,7 +187,25 @@ describe('evaluateBacktest edge cases', () => {
     });
     expect(report.churners).toBe(1);
     expect(report.falseAlarms.nonChurners).toBe(0);
-    expect(report.leadTime.medianDays).toBe(100);
+    // The grid ends on day 14, 86 days before the churn: no snapshot of it was 7, 14 (or 0) days
+    // before the churn, so it is read at no lead, and its flags are no lead time of 86 days.
+    expect(report.recall.map((entry) => entry.churners)).toEqual([0, 0]);
+    expect(report.auc.positives).toBe(0);
+    expect(report.leadTime.detected).toBe(0);
+  });
+
+  it('reads a churner at a lead only from a snapshot within one grid step before it', () => {
+    // Weekly to day 28; churns on day 40: 7 days before is day 33, whose latest snapshot (day 28)
+    // is within a step; 14 days before is day 26 (day 21, within a step too).
+    const report = evaluateBacktest(weekly('near-end', [80, 80, 80, 40, 20]), [label('near-end', 40)], {
+      ...OPTIONS,
+      labelsKnownUntil: day(120),
+    });
+    expect(report.recall.map((entry) => [entry.leadDays, entry.churners, entry.flagged])).toEqual([
+      [7, 1, 1],
+      [14, 1, 1],
+    ]);
+    expect(report.leadTime).toMatchObject({ detected: 1, medianDays: 19 });
   });
 
   it('treats a customer without a label as a non-churner', () => {
