@@ -211,12 +211,19 @@ export function filterInstant(value: Date | null | undefined, argument: string):
 /** Longest email address SMTP carries (RFC 5321: 64 + @ + 255). */
 export const MAX_EMAIL_LENGTH = 320;
 
+/** Format characters (zero-width spaces and joiners, soft hyphens) and others Unicode draws as nothing. */
+const INVISIBLE_IN_AN_ADDRESS = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
+
 /** An address as one mailbox `local@domain.tld`: no display name, no list, no spaces or angle brackets. */
 export function checkEmailAddress(value: string, argument: string): string {
   const trimmed = value.trim();
   checkTextValue(trimmed, argument, MAX_EMAIL_LENGTH);
   const at = trimmed.lastIndexOf('@');
   if (
+    // A control character, a direction override or an invisible one is no part of a mailbox a mail
+    // server takes, and would show the address as another in the lists that print it.
+    breaksALabel(trimmed) ||
+    INVISIBLE_IN_AN_ADDRESS.test(trimmed) ||
     !/^[^\s@<>,;:"()[\]\\]+@[^\s@<>,;:"()[\]\\]+\.[^\s@<>,;:"()[\]\\.]+$/.test(trimmed) ||
     // No empty part between dots (`kate@example..com`, `.kate@`, `kate.@`): no mail server takes one.
     trimmed.slice(0, at).split('.').includes('') ||

@@ -106,6 +106,11 @@ inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'name', [
 for (const field of ['signedUpAt', 'churnedAt', 'planChangedAt'])
   inputCases('upsertCustomer', 'CustomerInput', 'id', customer, field, badPastInstants);
 inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'arrCents', [['a negative amount', -1]]);
+inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'contactEmail', [
+  ['a bell in an address', 'ka\u0007te@example.com'],
+  ['a right-to-left override in an address', 'kate@exa\u202Emple.com'],
+  ['a zero-width space in an address', 'kate@exa\u200Bmple.com'],
+]);
 inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'seats', [['negative seats', -5]]);
 
 // trackEngagement
