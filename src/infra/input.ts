@@ -152,6 +152,10 @@ export function checkJsonObject(value: unknown, argument: string): Record<string
       bound += 6 * node.length + 3;
       continue;
     }
+    if (typeof node === 'number' && !Number.isFinite(node)) {
+      // JSON.parse reads 1e400 as Infinity, which JSON (and jsonb) cannot hold: it would be stored as null.
+      throw new InvalidInputError(`${argument} holds a number too large to store (beyond ±1.8e308)`, { argument });
+    }
     if (node === null || typeof node !== 'object') {
       bound += 25;
       continue;

@@ -162,6 +162,17 @@ cases.push({
   query: 'mutation ($input: EngagementEventInput!) { trackEngagement(input: $input) { id } }',
   variablesJson: `{"input":{"customerId":"cust_ok","eventType":"login","metadata":${'{"next":'.repeat(5000)}"leaf"${'}'.repeat(5000)}}}`,
 });
+// JSON.parse reads 1e400 as Infinity, which JSON cannot write back: it would be stored as null.
+cases.push({
+  name: 'trackEngagement: a metadata number past what a double holds',
+  query: 'mutation ($input: EngagementEventInput!) { trackEngagement(input: $input) { id } }',
+  variablesJson: '{"input":{"customerId":"cust_ok","eventType":"login","metadata":{"amount":1e400}}}',
+});
+cases.push({
+  name: 'trackEngagement: a metadata literal past what a double holds, written in the document',
+  query: 'mutation { trackEngagement(input: { customerId: "cust_ok", eventType: "login", metadata: { amount: -1e400 } }) { id } }',
+  variables: {},
+});
 inputCases('trackEngagement', 'EngagementEventInput', 'id', event, 'metadata', [
   ['metadata nested 11 deep', nested(11)],
   ['metadata over 8 KB', { blob: 'x'.repeat(9000) }],
