@@ -416,8 +416,10 @@ export async function listCustomers(
     // Counted in characters, as every other text limit: an id of emoji is searched in full.
     if (longerThan(search, 200)) throw new InvalidInputError('search is longer than 200 characters', { argument: 'search', max: 200 });
     if (search) {
-      const pattern = likePattern(search);
-      where.push('(c.name ilike ? or c.id ilike ? or c.csm_owner ilike ?)');
+      // Compared in one Unicode form (NFC): an é typed as one character finds a name stored as e and
+      // a combining accent (as some systems export text), which displays the same.
+      const pattern = likePattern(search.normalize('NFC'));
+      where.push('(normalize(c.name, NFC) ilike ? or normalize(c.id, NFC) ilike ? or normalize(c.csm_owner, NFC) ilike ?)');
       params.push(pattern, pattern, pattern);
     }
   }
