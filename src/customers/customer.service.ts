@@ -68,7 +68,7 @@ export function checkCustomerId(id: string | null | undefined, argument = 'custo
 const PAST_DATES = ['signedUpAt', 'churnedAt', 'planChangedAt'] as const;
 
 export function validateCustomerInput(input: CustomerInput, now = new Date()): void {
-  checkStrings(input, 'input');
+  checkStrings(input, '');
   // Labels a list, a CSV cell and an alert show: one line of visible text each.
   requiredLabel(input.id, 'id', MAX_ID_LENGTH);
   requiredLabel(input.name, 'name', MAX_LABEL_LENGTH);

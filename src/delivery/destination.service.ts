@@ -118,7 +118,7 @@ function checkList(values: string[] | null | undefined, argument: string): strin
 
 /** The columns an input sets (undefined: left alone), checked; BAD_USER_INPUT on the first bad field. */
 function destinationColumns(input: DestinationInput, policy: DestinationPolicy): Record<string, unknown> {
-  checkStrings(input, 'input');
+  checkStrings(input, '');
   const digest = input.digestSeconds;
   ensure(
     digest == null || (digest >= MIN_DIGEST_SECONDS && digest <= MAX_DIGEST_SECONDS),
@@ -312,7 +312,7 @@ const CSM_COLUMNS = `c.owner, c.email, c.slack_target as "slackTarget", c.update
 
 /** Sets where a CSM gets team alerts; with neither an email nor a Slack target the entry is removed. */
 export async function setCsmContact(db: Db, input: CsmContactInput): Promise<CsmContact | null> {
-  checkStrings(input, 'input');
+  checkStrings(input, '');
   const owner = requiredLabel(input.owner, 'owner', MAX_NAME_LENGTH);
   const email = optionalEmailAddress(input.email, 'email') ?? null;
   const slackTarget = optionalLabel(input.slackTarget, 'slackTarget', MAX_NAME_LENGTH);

@@ -99,7 +99,8 @@ export function requiredLabel(value: string | null | undefined, argument: string
  * The catch-all behind the per-field checks: every string anywhere in an argument object (nested
  * inputs and lists included) is free of NUL and at most MAX_TEXT_LENGTH long. Keys in `opaque` hold
  * JSON values, checked by `checkJsonObject` instead. A field added later is covered without a line
- * of its own.
+ * of its own. A refusal names the field by its path under `argument`: services pass '' for an input
+ * object, so that a NUL in `name` is refused as `name`, as the field's own checks name it.
  */
 export function checkStrings(value: unknown, argument: string, opaque: readonly string[] = []): void {
   visitStrings(value, argument, 0, opaque);

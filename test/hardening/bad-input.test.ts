@@ -19,6 +19,8 @@ interface BadInput {
   variablesJson?: string;
   /** Default BAD_USER_INPUT. */
   code?: string;
+  /** The field the refusal names (`extensions.argument`) when the service, not GraphQL's types, refused it. */
+  argument?: string;
 }
 
 const cases: BadInput[] = [];
@@ -70,6 +72,7 @@ function inputCases(
       name: `${mutation}: ${field} with ${label}`,
       query: `mutation ($input: ${inputType}!) { ${mutation}(input: $input) { ${select} } }`,
       variables: { input: { ...valid(), [field]: value } },
+      argument: field,
     });
   }
 }
@@ -529,6 +532,8 @@ it.each(cases.map((c) => [c.name, c] as const))('refuses %s', async (_name, badI
   const response = await post(server.url, { query: badInput.query, variables: badInput.variables, variablesJson: badInput.variablesJson });
   expect(response.status).toBeLessThan(500);
   expect(response.body.errors?.[0]?.extensions?.code).toBe(badInput.code ?? 'BAD_USER_INPUT');
+  // Named as the input's field, whichever check refused it (a NUL and a newline in a name alike).
+  if (badInput.argument && response.status === 200) expect(response.body.errors?.[0]?.extensions?.argument).toBe(badInput.argument);
   expectNoInternals(response.text);
   expect(await fingerprint(server.database)).toEqual(before);
 });
