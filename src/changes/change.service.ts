@@ -97,8 +97,9 @@ export async function listChanges(db: Db, args: ChangesArgs): Promise<Connection
   ensure(Number.isInteger(minScoreDrop) && minScoreDrop >= 1 && minScoreDrop <= 100, 'minScoreDrop must be a whole number within 1…100', {
     argument: 'minScoreDrop',
   });
-  const owned = args.csmOwner == null ? 'select id from customer' : 'select id from customer where csm_owner = ?';
-  const ownerParams = args.csmOwner == null ? [] : [labelFilter(args.csmOwner)];
+  const csmOwner = labelFilter(args.csmOwner);
+  const owned = csmOwner == null ? 'select id from customer' : 'select id from customer where csm_owner = ?';
+  const ownerParams = csmOwner == null ? [] : [csmOwner];
   const all = sources(owned, ownerParams, since.toISOString(), minScoreDrop);
   const limit = pageSize(args.first);
   const cursor = args.after ? decodeKeysetCursor(args.after, SORT_KEYS, 'desc') : null;

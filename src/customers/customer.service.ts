@@ -68,7 +68,7 @@ export function checkCustomerId(id: string | null | undefined, argument = 'custo
 const PAST_DATES = ['signedUpAt', 'churnedAt', 'planChangedAt'] as const;
 
 export function validateCustomerInput(input: CustomerInput, now = new Date()): void {
-  checkStrings(input, 'input');
+  checkStrings(input, '');
   // Labels a list, a CSV cell and an alert show: one line of visible text each.
   requiredLabel(input.id, 'id', MAX_ID_LENGTH);
   requiredLabel(input.name, 'name', MAX_LABEL_LENGTH);
@@ -108,10 +108,13 @@ export const STILL_A_CUSTOMER = '(c.churned_at is null or c.churned_at > now())'
 
 /**
  * A filter on a stored label (csmOwner, plan, eventType) as the column holds it: trimmed, as every write trims
- * it, so `" kate "` finds kate's accounts. Absent stays absent.
+ * it, so `" kate "` finds kate's accounts. Absent or blank is null, no filter: a blank label is stored
+ * as none, so it could match nothing, and an emptied form field means "everyone" (as an empty tier does,
+ * and an empty parameter of the CSV exports).
  */
-export function labelFilter<T extends string | null | undefined>(value: T): T {
-  return (typeof value === 'string' ? value.trim() : value) as T;
+export function labelFilter(value: string | null | undefined): string | null {
+  const trimmed = value?.trim() ?? '';
+  return trimmed === '' ? null : trimmed;
 }
 
 /** Optional text as stored: trimmed, and null when empty. */
@@ -148,9 +151,10 @@ export function addCustomerSegment(
     ['csm_owner', segment.csmOwner],
     ['plan', segment.plan],
   ] as const) {
-    if (value == null) continue;
+    const label = labelFilter(value);
+    if (label == null) continue;
     where.push(`${customerIdColumn} in (select id from customer where ${column} = ?)`);
-    params.push(labelFilter(value));
+    params.push(label);
   }
 }
 
@@ -403,9 +407,10 @@ export async function listCustomers(
     where.push('c.tier = ?', STILL_A_CUSTOMER);
     params.push(args.tier);
   }
-  if (args.csmOwner != null) {
+  const csmOwner = labelFilter(args.csmOwner);
+  if (csmOwner != null) {
     where.push('c.csm_owner = ?');
-    params.push(labelFilter(args.csmOwner));
+    params.push(csmOwner);
   }
   if (args.lifecycleStage) {
     where.push('c.lifecycle_stage = ?');
@@ -416,8 +421,10 @@ export async function listCustomers(
     // Counted in characters, as every other text limit: an id of emoji is searched in full.
     if (longerThan(search, 200)) throw new InvalidInputError('search is longer than 200 characters', { argument: 'search', max: 200 });
     if (search) {
-      const pattern = likePattern(search);
-      where.push('(c.name ilike ? or c.id ilike ? or c.csm_owner ilike ?)');
+      // Compared in one Unicode form (NFC): an é typed as one character finds a name stored as e and
+      // a combining accent (as some systems export text), which displays the same.
+      const pattern = likePattern(search.normalize('NFC'));
+      where.push('(normalize(c.name, NFC) ilike ? or normalize(c.id, NFC) ilike ? or normalize(c.csm_owner, NFC) ilike ?)');
       params.push(pattern, pattern, pattern);
     }
   }

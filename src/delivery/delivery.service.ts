@@ -354,7 +354,9 @@ export async function cancelOpenDeliveries(db: Db, destinationId: string, reason
  * Sends a delivery again, whatever its status, as a message of its own with its own id: PENDING,
  * a fresh retry window, queued at once. BAD_USER_INPUT when its destination is paused or deleted.
  */
-export async function redeliver(db: Db, deliveryId: string): Promise<DeliveryRow> {
+export async function redeliver(db: Db, givenId: string): Promise<DeliveryRow> {
+  // Trimmed, as every id argument is.
+  const deliveryId = givenId.trim();
   ensure(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(deliveryId), 'deliveryId is not a delivery id', {
     argument: 'deliveryId',
   });

@@ -118,7 +118,7 @@ function checkList(values: string[] | null | undefined, argument: string): strin
 
 /** The columns an input sets (undefined: left alone), checked; BAD_USER_INPUT on the first bad field. */
 function destinationColumns(input: DestinationInput, policy: DestinationPolicy): Record<string, unknown> {
-  checkStrings(input, 'input');
+  checkStrings(input, '');
   const digest = input.digestSeconds;
   ensure(
     digest == null || (digest >= MIN_DIGEST_SECONDS && digest <= MAX_DIGEST_SECONDS),
@@ -226,8 +226,14 @@ export async function createDestination(db: Db, input: DestinationInput, policy:
   });
 }
 
-async function lockedDestination(tx: Db, id: string): Promise<Record<string, unknown> & { kind: string; paused: boolean }> {
+/** A destination id as given: trimmed, as every id argument is, and refused unless it is one. */
+function destinationId(given: string): string {
+  const id = given.trim();
   ensure(/^\d{1,18}$/.test(id), 'id is not a destination id', { argument: 'id' });
+  return id;
+}
+
+async function lockedDestination(tx: Db, id: string): Promise<Record<string, unknown> & { kind: string; paused: boolean }> {
   const row = await queryOne<Record<string, unknown> & { kind: string; paused: boolean }>(
     tx,
     `select * from destination where id = ?::bigint and deleted_at is null for update`,
@@ -237,7 +243,8 @@ async function lockedDestination(tx: Db, id: string): Promise<Record<string, unk
   return row;
 }
 
-export async function updateDestination(db: Db, id: string, input: DestinationInput, policy: DestinationPolicy): Promise<Destination> {
+export async function updateDestination(db: Db, givenId: string, input: DestinationInput, policy: DestinationPolicy): Promise<Destination> {
+  const id = destinationId(givenId);
   const changes = destinationColumns(input, policy);
   await checkFilterKeys(db, changes);
   return inTransaction(db, async (tx) => {
@@ -258,7 +265,8 @@ export async function updateDestination(db: Db, id: string, input: DestinationIn
 }
 
 /** Deletes a destination: it receives nothing more and its open deliveries are cancelled; the rows stay for the log. */
-export async function deleteDestination(db: Db, id: string): Promise<Destination> {
+export async function deleteDestination(db: Db, givenId: string): Promise<Destination> {
+  const id = destinationId(givenId);
   return inTransaction(db, async (tx) => {
     await lockedDestination(tx, id);
     await cancelOpenDeliveries(tx, id, 'destination deleted');
@@ -312,7 +320,7 @@ const CSM_COLUMNS = `c.owner, c.email, c.slack_target as "slackTarget", c.update
 
 /** Sets where a CSM gets team alerts; with neither an email nor a Slack target the entry is removed. */
 export async function setCsmContact(db: Db, input: CsmContactInput): Promise<CsmContact | null> {
-  checkStrings(input, 'input');
+  checkStrings(input, '');
   const owner = requiredLabel(input.owner, 'owner', MAX_NAME_LENGTH);
   const email = optionalEmailAddress(input.email, 'email') ?? null;
   const slackTarget = optionalLabel(input.slackTarget, 'slackTarget', MAX_NAME_LENGTH);

@@ -52,7 +52,7 @@ export interface EngagementRow {
  * describes the past: from 1970 up to a day after now.
  */
 export function toEngagementRow(input: EngagementEventInput, now: Date): EngagementRow {
-  checkStrings(input, 'input', ['metadata']);
+  checkStrings(input, '', ['metadata']);
   return {
     customer_id: checkCustomerId(input.customerId),
     event_type: requiredLabel(input.eventType, 'eventType', MAX_LABEL_LENGTH),

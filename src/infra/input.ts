@@ -99,7 +99,8 @@ export function requiredLabel(value: string | null | undefined, argument: string
  * The catch-all behind the per-field checks: every string anywhere in an argument object (nested
  * inputs and lists included) is free of NUL and at most MAX_TEXT_LENGTH long. Keys in `opaque` hold
  * JSON values, checked by `checkJsonObject` instead. A field added later is covered without a line
- * of its own.
+ * of its own. A refusal names the field by its path under `argument`: services pass '' for an input
+ * object, so that a NUL in `name` is refused as `name`, as the field's own checks name it.
  */
 export function checkStrings(value: unknown, argument: string, opaque: readonly string[] = []): void {
   visitStrings(value, argument, 0, opaque);
@@ -151,6 +152,10 @@ export function checkJsonObject(value: unknown, argument: string): Record<string
       checkTextValue(node, argument, MAX_JSON_BYTES);
       bound += 6 * node.length + 3;
       continue;
+    }
+    if (typeof node === 'number' && !Number.isFinite(node)) {
+      // JSON.parse reads 1e400 as Infinity, which JSON (and jsonb) cannot hold: it would be stored as null.
+      throw new InvalidInputError(`${argument} holds a number too large to store (beyond ±1.8e308)`, { argument });
     }
     if (node === null || typeof node !== 'object') {
       bound += 25;
@@ -211,12 +216,19 @@ export function filterInstant(value: Date | null | undefined, argument: string):
 /** Longest email address SMTP carries (RFC 5321: 64 + @ + 255). */
 export const MAX_EMAIL_LENGTH = 320;
 
+/** Format characters (zero-width spaces and joiners, soft hyphens) and others Unicode draws as nothing. */
+const INVISIBLE_IN_AN_ADDRESS = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
+
 /** An address as one mailbox `local@domain.tld`: no display name, no list, no spaces or angle brackets. */
 export function checkEmailAddress(value: string, argument: string): string {
   const trimmed = value.trim();
   checkTextValue(trimmed, argument, MAX_EMAIL_LENGTH);
   const at = trimmed.lastIndexOf('@');
   if (
+    // A control character, a direction override or an invisible one is no part of a mailbox a mail
+    // server takes, and would show the address as another in the lists that print it.
+    breaksALabel(trimmed) ||
+    INVISIBLE_IN_AN_ADDRESS.test(trimmed) ||
     !/^[^\s@<>,;:"()[\]\\]+@[^\s@<>,;:"()[\]\\]+\.[^\s@<>,;:"()[\]\\.]+$/.test(trimmed) ||
     // No empty part between dots (`kate@example..com`, `.kate@`, `kate.@`): no mail server takes one.
     trimmed.slice(0, at).split('.').includes('') ||

@@ -45,7 +45,7 @@ export async function submitNpsResponse(
   input: NpsResponseInput,
   now = new Date(),
 ): Promise<NpsResponse> {
-  checkStrings(input, 'input');
+  checkStrings(input, '');
   const customerId = checkCustomerId(input.customerId);
   ensure(Number.isInteger(input.score) && input.score >= 0 && input.score <= 10, 'score must be an integer from 0 to 10', {
     argument: 'score',

@@ -66,7 +66,7 @@ const EARLIER_STATE = `
           or u.paid_at is distinct from b.paid_at`;
 
 export async function recordPayment(db: Db, scheduler: RescoreScheduler | null, input: PaymentInput, now = new Date()): Promise<Payment> {
-  checkStrings(input, 'input');
+  checkStrings(input, '');
   const customerId = checkCustomerId(input.customerId);
   const externalId = optionalLabel(input.externalId, 'externalId', MAX_ID_LENGTH);
   ensure(input.externalId == null || externalId !== null, 'externalId must not be empty when given', { argument: 'externalId' });

@@ -187,12 +187,13 @@ export function loadCustomerTierChanges(
   });
 }
 
-export async function healthSummary(db: Db, csmOwner?: string | null): Promise<HealthSummary> {
-  checkStrings({ csmOwner }, '');
+export async function healthSummary(db: Db, csmOwnerArgument?: string | null): Promise<HealthSummary> {
+  checkStrings({ csmOwner: csmOwnerArgument }, '');
   const model = await getActiveModel(db);
   // One CSM's book, or everyone's.
+  const csmOwner = labelFilter(csmOwnerArgument);
   const owned = csmOwner == null ? 'true' : 'c.csm_owner = ?';
-  const ownerParams = csmOwner == null ? [] : [labelFilter(csmOwner)];
+  const ownerParams = csmOwner == null ? [] : [csmOwner];
   const [totals, tiers, stages, components] = await Promise.all([
     query<{ total: number; churned: number; average: number | null }>(
       db,

@@ -41,7 +41,7 @@ interface ColumnValue {
 
 /** Validates the input into column values; throws BAD_USER_INPUT. */
 function toColumns(input: SupportTicketInput, now: Date, statusChangedAt: Date | null): ColumnValue[] {
-  checkStrings(input, 'input');
+  checkStrings(input, '');
   const externalId = requiredLabel(input.externalId, 'externalId', MAX_ID_LENGTH);
   ensure(input.severity == null || SEVERITIES.has(input.severity), 'severity must be LOW, NORMAL, HIGH or URGENT', {
     argument: 'severity',

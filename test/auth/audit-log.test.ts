@@ -139,3 +139,23 @@ it('names what an action acted on as stored, not as the argument was typed', asy
     ['customer.optOut', 'cust_audit'],
   ]);
 });
+
+it('takes a destination id with white space around it, as it takes every other id, and records it as stored', async () => {
+  const as = (query: string, variables?: Record<string, unknown>) => post(server.url, query, variables, admin.key);
+  const created = await as(
+    'mutation { createDestination(input: { kind: SLACK, name: "padded", url: "https://hooks.slack.com/services/T/B/y" }) { id } }',
+  );
+  const id = (created.body.data as { createDestination: { id: string } }).createDestination.id;
+  const updated = await as('mutation($id: ID!) { updateDestination(id: $id, input: { name: "padded again" }) { id name } }', {
+    id: ` ${id} `,
+  });
+  expect(updated.body.errors).toBeUndefined();
+  expect(updated.body.data).toEqual({ updateDestination: { id, name: 'padded again' } });
+  const deleted = await as('mutation($id: ID!) { deleteDestination(id: $id) { id } }', { id: `${id}\n` });
+  expect(deleted.body.errors).toBeUndefined();
+  const log = await page({ first: 2 });
+  expect(log.edges.map(({ node }) => [node.action, node.target])).toEqual([
+    ['destination.delete', id],
+    ['destination.update', id],
+  ]);
+});

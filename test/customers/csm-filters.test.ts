@@ -160,6 +160,24 @@ it('takes a CSM filter as typed or pasted, with spaces around the name: the owne
   expect([...new Set(ids(kate.changes))]).toEqual(['cust_kate_1', 'cust_kate_2']);
 });
 
+it('reads a blank CSM or plan filter as one not given, as an empty tier, an empty event type and the CSV exports do', async () => {
+  // A blank filter cannot name an owner or a plan (a blank one is stored as none): it matched
+  // nothing, so a client sending an emptied search field saw an empty book instead of everyone's.
+  const lists = (csmOwner: string) => `{
+    customers(${csmOwner}) { totalCount }
+    worklist(${csmOwner}) { totalCount }
+    tierChanges(${csmOwner}) { totalCount }
+    outreachLog(${csmOwner}) { totalCount }
+    healthSummary(${csmOwner}) { totalCustomers }
+    changes(since: "${daysAgo(30)}", ${csmOwner}) { totalCount }
+    npsSummary(${csmOwner.replace('csmOwner', 'plan')}) { responses }
+  }`;
+  const everyone = await ok<Record<string, unknown>>(lists('csmOwner: null'));
+  expect(await ok<Record<string, unknown>>(lists('csmOwner: ""'))).toEqual(everyone);
+  expect(await ok<Record<string, unknown>>(lists('csmOwner: "  "'))).toEqual(everyone);
+  expect((everyone.customers as { totalCount: number }).totalCount).toBeGreaterThan(0);
+});
+
 it("summarises NPS for one CSM's book or one plan, over a period", async () => {
   await ok(`mutation { upsertCustomer(input: { id: "cust_kate_1", name: "cust_kate_1", plan: "enterprise" }) { id } }`);
   for (const [customerId, score, days] of [

@@ -175,6 +175,19 @@ describe('customers', () => {
     }
   });
 
+  it('finds a name by search whichever Unicode form it was stored and typed in (é precomposed, or e and a combining accent)', async () => {
+    // A name imported from a system that writes decomposed text (macOS, some exports) reads as the
+    // name a keyboard types, and is the same name to the person searching for it.
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_form_nfd', name: 'Cafe\u0301 Unicodeform' } });
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_form_nfc', name: 'R\u00e9sum\u00e9 Unicodeform' } });
+    const ids = async (search: string) =>
+      (await server.gql(ListCustomersDocument, { first: 10, search })).customers.edges.map((e) => e.node.id).sort();
+    expect(await ids('Caf\u00e9')).toEqual(['cust_form_nfd']);
+    expect(await ids('cafe\u0301 unicode')).toEqual(['cust_form_nfd']);
+    expect(await ids('Re\u0301sume\u0301')).toEqual(['cust_form_nfc']);
+    expect(await ids('\u00e9 Unicodeform')).toEqual(['cust_form_nfc', 'cust_form_nfd']);
+  });
+
   it('rejects a page size above 500 and a cursor it did not issue', async () => {
     const tooMany = await server.request(ListCustomersDocument, { first: 501 });
     expect(tooMany.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');

@@ -19,6 +19,8 @@ interface BadInput {
   variablesJson?: string;
   /** Default BAD_USER_INPUT. */
   code?: string;
+  /** The field the refusal names (`extensions.argument`) when the service, not GraphQL's types, refused it. */
+  argument?: string;
 }
 
 const cases: BadInput[] = [];
@@ -70,6 +72,7 @@ function inputCases(
       name: `${mutation}: ${field} with ${label}`,
       query: `mutation ($input: ${inputType}!) { ${mutation}(input: $input) { ${select} } }`,
       variables: { input: { ...valid(), [field]: value } },
+      argument: field,
     });
   }
 }
@@ -106,6 +109,11 @@ inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'name', [
 for (const field of ['signedUpAt', 'churnedAt', 'planChangedAt'])
   inputCases('upsertCustomer', 'CustomerInput', 'id', customer, field, badPastInstants);
 inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'arrCents', [['a negative amount', -1]]);
+inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'contactEmail', [
+  ['a bell in an address', 'ka\u0007te@example.com'],
+  ['a right-to-left override in an address', 'kate@exa\u202Emple.com'],
+  ['a zero-width space in an address', 'kate@exa\u200Bmple.com'],
+]);
 inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'seats', [['negative seats', -5]]);
 
 // trackEngagement
@@ -156,6 +164,17 @@ cases.push({
   name: 'trackEngagement: metadata nested 5,000 deep',
   query: 'mutation ($input: EngagementEventInput!) { trackEngagement(input: $input) { id } }',
   variablesJson: `{"input":{"customerId":"cust_ok","eventType":"login","metadata":${'{"next":'.repeat(5000)}"leaf"${'}'.repeat(5000)}}}`,
+});
+// JSON.parse reads 1e400 as Infinity, which JSON cannot write back: it would be stored as null.
+cases.push({
+  name: 'trackEngagement: a metadata number past what a double holds',
+  query: 'mutation ($input: EngagementEventInput!) { trackEngagement(input: $input) { id } }',
+  variablesJson: '{"input":{"customerId":"cust_ok","eventType":"login","metadata":{"amount":1e400}}}',
+});
+cases.push({
+  name: 'trackEngagement: a metadata literal past what a double holds, written in the document',
+  query: 'mutation { trackEngagement(input: { customerId: "cust_ok", eventType: "login", metadata: { amount: -1e400 } }) { id } }',
+  variables: {},
 });
 inputCases('trackEngagement', 'EngagementEventInput', 'id', event, 'metadata', [
   ['metadata nested 11 deep', nested(11)],
@@ -513,6 +532,8 @@ it.each(cases.map((c) => [c.name, c] as const))('refuses %s', async (_name, badI
   const response = await post(server.url, { query: badInput.query, variables: badInput.variables, variablesJson: badInput.variablesJson });
   expect(response.status).toBeLessThan(500);
   expect(response.body.errors?.[0]?.extensions?.code).toBe(badInput.code ?? 'BAD_USER_INPUT');
+  // Named as the input's field, whichever check refused it (a NUL and a newline in a name alike).
+  if (badInput.argument && response.status === 200) expect(response.body.errors?.[0]?.extensions?.argument).toBe(badInput.argument);
   expectNoInternals(response.text);
   expect(await fingerprint(server.database)).toEqual(before);
 });

@@ -19,3 +19,23 @@ it.each([
   expect(() => checkEmailAddress(address, 'contactEmail')).toThrow(InvalidInputError);
   expect(() => checkEmailAddress(address, 'contactEmail')).toThrow(/contactEmail must be one email address/);
 });
+
+// A control character, a direction override or an invisible character is no part of any mailbox:
+// no mail server takes `ka<BEL>te@…`, and `kate@exa<U+202E>mple.com` or a zero-width space shows as
+// another address in the lists that print it.
+it.each([
+  ['a BEL', 'ka\u0007te@example.com'],
+  ['DEL', 'kate\u007f@example.com'],
+  ['a C1 control', 'kate@exa\u0085mple.com'],
+  ['a right-to-left override', 'kate@exa\u202emple.com'],
+  ['an isolate', '\u2066kate@example.com'],
+  ['a zero-width space', 'kate@exa\u200bmple.com'],
+  ['a zero-width joiner', 'ka\u200dte@example.com'],
+  ['a soft hyphen', 'ka\u00adte@example.com'],
+])('refuses an address holding %s', (_what, address) => {
+  expect(() => checkEmailAddress(address, 'emailTo')).toThrow(/emailTo must be one email address/);
+});
+
+it('takes an address in another script (SMTPUTF8)', () => {
+  expect(checkEmailAddress('кейт@пример.рф', 'email')).toBe('кейт@пример.рф');
+});

@@ -173,6 +173,20 @@ describe('POST /ingest/events', () => {
     expect(imported.body.errors).toHaveLength(events.length);
   });
 
+  it('refuses a metadata number past what a double holds (1e400) by its line, rather than storing null in its place', async () => {
+    const result = await postNdjson(
+      '{"customerId":"cust_b","eventType":"login","userId":"u_huge","metadata":{"amount":1e400}}\n' +
+        '{"customerId":"cust_b","eventType":"login","userId":"u_huge","metadata":{"amount":-1e400}}\n',
+    );
+    expect(result.body).toMatchObject({ lines: 2, accepted: 0, rejected: 2 });
+    expect(result.body.errors.map((e: { line: number; code: string; message: string }) => [e.line, e.code, e.message])).toEqual([
+      [1, 'BAD_USER_INPUT', 'metadata holds a number too large to store (beyond ±1.8e308)'],
+      [2, 'BAD_USER_INPUT', 'metadata holds a number too large to store (beyond ±1.8e308)'],
+    ]);
+    const stored = await sql<{ n: string }>(server.database, "select count(*) as n from engagement_event where user_id = 'u_huge'");
+    expect(Number(stored[0].n)).toBe(0);
+  });
+
   it('takes an integer customer id as trackEngagementBatch does (an ID), and refuses a fractional one as it does', async () => {
     await post(server.url, 'mutation { upsertCustomer(input: { id: "31031", name: "Numeric" }) { id } }');
     const events = [
