@@ -48,6 +48,11 @@ describe('operation limits', () => {
     '{ a: healthSummary { totalCustomers } b: healthSummary { totalCustomers } c: healthSummary { totalCustomers } d: healthSummary { totalCustomers } }';
   const long = `{ healthSummary { ${'totalCustomers '.repeat(401)} } }`;
   const costly = 'query($first: Int) { customers(first: $first) { edges { node { id name tier arrCents } } } }';
+  // Each fragment spreads the next thirty times: 27,000 copies of the last one's field, in a few hundred tokens.
+  const spreadsFanningOut = [1, 2, 3]
+    .map((k) => `fragment F${k} on CustomerConnection { ${`...F${k + 1} `.repeat(30)}}`)
+    .concat('fragment F4 on CustomerConnection { totalCount }')
+    .join(' ');
   const cases: Array<[string, string, Record<string, unknown> | undefined, Record<string, unknown>]> = [
     ['depth', deep, undefined, { limit: 'depth', max: 6 }],
     ['aliases', aliased, undefined, { limit: 'aliases', max: 3 }],
@@ -55,6 +60,12 @@ describe('operation limits', () => {
     ['cost (variables count)', costly, { first: 500 }, { limit: 'cost', max: 2000, found: 1 + 500 * (1 + 1 + 4) }],
     ['aliases (of __typename too)', '{ a: __typename b: __typename c: __typename d: __typename }', undefined, { limit: 'aliases', max: 3 }],
     ['introspection', '{ __schema { queryType { name } } s: __schema { types { name } } }', undefined, { limit: 'introspection', max: 1 }],
+    [
+      'fields (fragments expanded under a page)',
+      `{ customers(first: 1) { ...F1 } } ${spreadsFanningOut}`,
+      undefined,
+      { limit: 'fields', max: 20_000 },
+    ],
   ];
 
   it.each(cases)(
