@@ -392,6 +392,24 @@ describe('under the default limits', () => {
   });
   afterAll(() => server?.stop());
 
+  it('refuses what a subscription would hold for its life past 16 KiB (its id, document and variables), and an operation id past 256 characters', async () => {
+    const socket = await GraphQLSocket.connect(server.wsUrl, key);
+    expect(await socket.acknowledged()).toBe('ack');
+    const subscription = 'subscription { healthTierChanged { customerId } }';
+    const codeOf = async (id: string, payload: Record<string, unknown>) => {
+      socket.send({ id, type: 'subscribe', payload });
+      const answer = await socket.waitFor((message) => message.id === id && message.type === 'error');
+      return (answer.payload as Array<{ extensions: Record<string, unknown> }>)[0].extensions;
+    };
+    expect(await codeOf('padded', { query: subscription, variables: { padding: 'x'.repeat(100_000) } })).toMatchObject({
+      code: 'OPERATION_LIMIT_EXCEEDED',
+      limit: 'subscription size',
+      max: 16 * 1024,
+    });
+    expect(await codeOf('i'.repeat(100_000), { query: '{ __typename }' })).toMatchObject({ code: 'BAD_REQUEST' });
+    socket.close();
+  });
+
   it('closes a socket that sends more than 16 KiB before it is acknowledged (1009), unparsed; once acknowledged, the full limit applies', async () => {
     const unauthenticated = await GraphQLSocket.open(server.wsUrl);
     unauthenticated.socket.send(`{"type":"connection_init","payload":{"x":[${'[],'.repeat(10_000)}[]]}}`);
