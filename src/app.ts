@@ -16,6 +16,7 @@ import { adoptCurrentDefaultModel } from './scoring/scoring-model.service';
 import { ScoringScheduler } from './scoring/scoring.scheduler';
 import { SingleEventWriter } from './engagement/engagement.service';
 import { StatementLimits } from './infra/statement-limits';
+import { BODIES_IN_FLIGHT_PER_KEY, BodyBudget } from './infra/body-budget';
 import { FullRunQueue } from './scoring/full-run-queue';
 
 export interface RunningApp {
@@ -33,6 +34,18 @@ export interface RunningApp {
 const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 function stripColours(message: string): string {
   return message.replace(ANSI_COLOUR, '');
+}
+
+/** What the requests of one client may hold at once: of the connection pool, and of memory for their bodies. */
+function clientLimits(config: AppConfig): Pick<AppServices, 'statementLimits' | 'requestBodies'> {
+  return {
+    statementLimits: new StatementLimits({
+      perRequest: STATEMENTS_PER_REQUEST,
+      perClient: config.statementsPerKey,
+      queryTimeoutMs: config.queryStatementTimeoutMs,
+    }),
+    requestBodies: new BodyBudget(BODIES_IN_FLIGHT_PER_KEY * config.maxBodyBytes),
+  };
 }
 
 export async function startApp(
@@ -57,11 +70,7 @@ export async function startApp(
     ...core,
     scheduler,
     engagementWriter: new SingleEventWriter(() => orm.em.fork({ clear: true }) as Db, scheduler),
-    statementLimits: new StatementLimits({
-      perRequest: STATEMENTS_PER_REQUEST,
-      perClient: config.statementsPerKey,
-      queryTimeoutMs: config.queryStatementTimeoutMs,
-    }),
+    ...clientLimits(config),
     fullRunQueue: new FullRunQueue(config.fullRunsWaiting),
   };
   let deliveryWorker: DeliveryWorker | undefined;

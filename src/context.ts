@@ -14,6 +14,7 @@ import { createLogger, Logger } from './infra/logger';
 import { AppPubSub, InProcessPubSub } from './infra/pubsub';
 import { Db } from './infra/sql';
 import type { StatementLimits } from './infra/statement-limits';
+import type { BodyBudget } from './infra/body-budget';
 
 /** The process-wide services every module may use (scripts build these alone, without a server). */
 export interface CoreServices {
@@ -55,6 +56,8 @@ export interface AppServices extends CoreServices {
   engagementWriter: SingleEventWriter;
   /** What the requests of one client may hold of the connection pool (src/infra/statement-limits.ts). */
   statementLimits: StatementLimits;
+  /** What the GraphQL request bodies of one client may hold in memory at once (src/infra/body-budget.ts). */
+  requestBodies: BodyBudget;
   /** Where full runs asked for through the API wait their turn (src/scoring/full-run-queue.ts). */
   fullRunQueue: FullRunQueue;
 }

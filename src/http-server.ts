@@ -33,6 +33,7 @@ import {
   unexpectedHttpFailure,
 } from './infra/errors';
 import type { Db } from './infra/sql';
+import type { BodyBudget } from './infra/body-budget';
 import { SubscriptionExecution, subscriptionExecution } from './infra/subscription-execution';
 import { statementLimitsPlugin } from './infra/statement-limits';
 import { renderPlaygroundHtml, servePlaygroundAsset, wantsPlayground } from './infra/playground';
@@ -55,6 +56,7 @@ class HttpError extends Error {
     readonly status: number,
     message: string,
     readonly extensions?: Record<string, unknown>,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -81,17 +83,59 @@ function valueSeparators(chunk: Buffer): number {
   return count;
 }
 
+/** How soon a client whose bodies are over its BodyBudget may send again: its bodies in flight take a second or two to answer. */
+const BODY_BUDGET_RETRY_AFTER_SECONDS = 1;
+
 /**
- * The body, up to `maxBytes` and MAX_BODY_JSON_VALUES; beyond either a 413. The answer goes out at
- * once (from Content-Length, before reading anything, when the client declared it), and the rest of
- * the body is read and dropped rather than the connection reset: a client still sending would
- * otherwise see a reset, not the 413.
+ * The bytes of one request's body taken from its client's BodyBudget as they are known (`upTo`: the
+ * body's size so far), all given back when its answer has gone (or its connection closed).
  */
-function readBody(req: http.IncomingMessage, maxBytes: number, timeoutMs: number): Promise<string> {
+function bodyReservation(
+  budget: BodyBudget,
+  client: string,
+  res: http.ServerResponse,
+): { upTo(bytes: number): boolean; error(): HttpError } {
+  let taken = 0;
+  let answered = false;
+  res.once('close', () => {
+    answered = true;
+    budget.give(client, taken);
+  });
+  return {
+    upTo(bytes) {
+      // Once the connection is gone nothing more is kept, and nothing more may be taken (it would never be given back).
+      if (answered || bytes <= taken) return true;
+      if (!budget.take(client, bytes - taken)) return false;
+      taken = bytes;
+      return true;
+    },
+    error: () =>
+      new HttpError(
+        429,
+        `with this one, the bodies of this API key's requests being read or run would exceed the ${budget.bytesPerClient} bytes one key may hold at once: retry when they are answered`,
+        { code: 'RATE_LIMITED', retryAfterSeconds: BODY_BUDGET_RETRY_AFTER_SECONDS, maxBytesInFlight: budget.bytesPerClient },
+        { 'retry-after': String(BODY_BUDGET_RETRY_AFTER_SECONDS) },
+      ),
+  };
+}
+
+/**
+ * The body, up to `maxBytes` and MAX_BODY_JSON_VALUES; beyond either a 413, and 429 past what its
+ * client may hold at once (`reservation`). The answer goes out at once (from Content-Length, before
+ * reading anything, when the client declared it), and the rest of the body is read and dropped
+ * rather than the connection reset: a client still sending would otherwise see a reset, not the answer.
+ */
+function readBody(
+  req: http.IncomingMessage,
+  maxBytes: number,
+  timeoutMs: number,
+  reservation: ReturnType<typeof bodyReservation>,
+): Promise<string> {
   const tooLarge = () => new HttpError(413, `request body larger than ${maxBytes} bytes`, { code: 'PAYLOAD_TOO_LARGE', max: maxBytes });
-  if (Number(req.headers['content-length']) > maxBytes) {
+  const declared = Number(req.headers['content-length']);
+  if (declared > maxBytes || (declared > 0 && !reservation.upTo(declared))) {
     req.resume();
-    return Promise.reject(tooLarge());
+    return Promise.reject(declared > maxBytes ? tooLarge() : reservation.error());
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -107,6 +151,7 @@ function readBody(req: http.IncomingMessage, maxBytes: number, timeoutMs: number
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > maxBytes) return refuse(tooLarge());
+      if (!reservation.upTo(size)) return refuse(reservation.error());
       values += valueSeparators(chunk);
       if (values > MAX_BODY_JSON_VALUES) {
         const message = `request body holds more than ${MAX_BODY_JSON_VALUES} JSON values (large batches go to ${INGEST_EVENTS_PATH})`;
@@ -452,7 +497,8 @@ async function serveGraphQL(
   let body: unknown;
   if (req.method === 'POST') {
     checkJsonBody(req);
-    const raw = await readBody(req, services.config.maxBodyBytes, services.config.bodyTimeoutMs);
+    const reservation = bodyReservation(services.requestBodies, actorOf(admission.principal), res);
+    const raw = await readBody(req, services.config.maxBodyBytes, services.config.bodyTimeoutMs, reservation);
     try {
       body = raw.length > 0 ? JSON.parse(raw) : {};
     } catch {
@@ -626,6 +672,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
       if (error instanceof HttpError) {
         // A body that did not arrive in time is not waited for any longer: the connection goes.
         if (error.status === 408) res.setHeader('connection', 'close');
+        for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
         return sendErrors(res, error.status, {
           errors: [{ message: error.message, ...(error.extensions ? { extensions: error.extensions } : {}) }],
         });

@@ -22,6 +22,7 @@ import {
 import { ComplexityEstimator, createComplexityRule, simpleEstimator } from 'graphql-query-complexity';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../infra/pagination';
 import { OperationLimitError } from './auth.errors';
+import { MAX_CHECKED_FIELDS, tooManyFieldsError } from './operation-scopes';
 
 export interface OperationLimits {
   maxTokens: number;
@@ -30,8 +31,11 @@ export interface OperationLimits {
   maxCost: number;
 }
 
-/** Fields the cost estimate visits at most; a document whose fragments expand beyond it is refused. */
-const MAX_ESTIMATED_FIELDS = 20_000;
+/**
+ * Fields the cost estimate visits at most: as many as the scope walk checks, so that a document whose
+ * fragments expand beyond them is refused with the same `fields` limit whichever meets it first.
+ */
+const MAX_ESTIMATED_FIELDS = MAX_CHECKED_FIELDS;
 
 function limitError(limit: string, max: number, found: number | string, message: string): OperationLimitError {
   return new OperationLimitError(message, { limit, max, found });
@@ -172,7 +176,7 @@ export class CostLimit {
     const key = JSON.stringify([request.operationName ?? null, ...costs.inputs.map((name) => variables[name] ?? null)]);
     let cost = costs.estimates.get(key);
     if (cost === undefined) {
-      cost = estimate(request, this.limits.maxCost);
+      cost = estimate(request);
       // Variables that do not coerce give no estimate: execution refuses them (BAD_USER_INPUT).
       if (cost === undefined) return;
       if (costs.estimates.size >= MAX_ESTIMATES_PER_DOCUMENT) costs.estimates.clear();
@@ -209,7 +213,7 @@ export class CostLimit {
 }
 
 /** graphql-query-complexity's estimate; undefined when the variables do not coerce. */
-function estimate(request: CostRequest, max: number): number | undefined {
+function estimate(request: CostRequest): number | undefined {
   let cost = 0;
   const rule = createComplexityRule({
     // Only to run: the limit is applied (and the estimate remembered) by the caller.
@@ -225,7 +229,7 @@ function estimate(request: CostRequest, max: number): number | undefined {
     errors = validate(request.schema, request.document, [rule]);
   } catch {
     // The estimator gave up: fragments expand to more fields than it visits.
-    throw limitError('cost', max, `> ${max}`, `the operation expands to more than ${MAX_ESTIMATED_FIELDS} fields`);
+    throw tooManyFieldsError();
   }
   return errors.length > 0 ? undefined : cost;
 }

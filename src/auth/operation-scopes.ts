@@ -36,6 +36,12 @@ import type { Scope } from './scopes';
  */
 export const MAX_CHECKED_FIELDS = 20_000;
 
+/** The refusal of an operation selecting more than MAX_CHECKED_FIELDS fields, by the walk or by the cost estimate. */
+export function tooManyFieldsError(): OperationLimitError {
+  const message = `the operation selects more than ${MAX_CHECKED_FIELDS} fields, fragments expanded: refused unchecked`;
+  return new OperationLimitError(message, { limit: 'fields', max: MAX_CHECKED_FIELDS, found: `> ${MAX_CHECKED_FIELDS}` });
+}
+
 /** `@Authorized(...scopes)`, with the scopes also in the field's `requiredScopes` extension for the walk below. */
 export function RequireScope(...scopes: Scope[]): MethodDecorator & PropertyDecorator {
   const authorized = Authorized(...scopes) as (target: object, key: string | symbol, descriptor?: PropertyDescriptor) => void;
@@ -159,10 +165,7 @@ export function operationScopeErrors(
     }
   };
   walk(operation.selectionSet, root, []);
-  if (checked > MAX_CHECKED_FIELDS) {
-    const message = `the operation selects more than ${MAX_CHECKED_FIELDS} fields, fragments expanded: refused unchecked`;
-    return [{ path: [], error: new OperationLimitError(message, { limit: 'fields', max: MAX_CHECKED_FIELDS }) }];
-  }
+  if (checked > MAX_CHECKED_FIELDS) return [{ path: [], error: tooManyFieldsError() }];
   return [...errors.values()];
 }
 

@@ -7,7 +7,7 @@
 //   - a connection with no operation open for `wsIdleTimeoutMs` is closed (1000, "idle");
 //   - a key revoked on any instance closes its sockets (4401) at the next key refresh.
 import type http from 'node:http';
-import { DocumentNode, ExecutionArgs, getOperationAST, GraphQLError, GraphQLSchema } from 'graphql';
+import { DocumentNode, ExecutionArgs, getOperationAST, GraphQLError, GraphQLSchema, OperationTypeNode } from 'graphql';
 import type { Context, SubscribePayload } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
 import type WebSocket from 'ws';
@@ -50,6 +50,22 @@ export interface WebSocketGuardOptions {
   costLimit: CostLimit;
   schema: GraphQLSchema;
   execution: SubscriptionExecution;
+}
+
+/** Longest operation id: graphql-ws clients send UUIDs, and the id is held (and sent back with every event) for the operation's life. */
+export const MAX_OPERATION_ID_LENGTH = 256;
+
+/**
+ * Most characters a subscription may hold for its life: its id, document, operation name and
+ * variables, all kept until it ends. A message may be a mebibyte (WS_MAX_MESSAGE_BYTES) and a key may
+ * open a hundred operations on each of a thousand sockets: padded subscriptions ran the server out of
+ * memory. Clients' subscriptions are a few hundred characters; queries and mutations end with their answer.
+ */
+export const MAX_SUBSCRIPTION_LENGTH = 16 * 1024;
+
+function heldLength(id: string, payload: SubscribePayload): number {
+  const extra = [payload.variables, payload.extensions].map((value) => (value ? JSON.stringify(value).length : 0));
+  return id.length + payload.query.length + (payload.operationName?.length ?? 0) + extra[0] + extra[1];
 }
 
 function noOperationMessage(operationName: string | null | undefined): string {
@@ -134,7 +150,7 @@ export class WebSocketGuard {
   /** graphql-ws `onSubscribe`: every check before an operation runs; its execution arguments when all pass. */
   readonly onSubscribe = async (
     ctx: GuardedContext,
-    _id: string,
+    id: string,
     payload: SubscribePayload,
   ): Promise<ExecutionArgs | readonly GraphQLError[]> => {
     const state = this.states.get(ctx.extra.socket);
@@ -142,6 +158,10 @@ export class WebSocketGuard {
     // Only a connection being closed (revoked, idle) gets here unauthenticated.
     if (!state || !principal) return [new GraphQLError('the connection is not authenticated', { extensions: { code: 'UNAUTHENTICATED' } })];
     state.lastActiveAt = Date.now();
+    if (id.length > MAX_OPERATION_ID_LENGTH) {
+      const message = `an operation id is at most ${MAX_OPERATION_ID_LENGTH} characters (graphql-ws clients send UUIDs)`;
+      return [new GraphQLError(message, { extensions: { code: 'BAD_REQUEST' } })];
+    }
     // `ctx.subscriptions` already holds this operation's reservation.
     const max = this.options.config.wsMaxSubscriptionsPerConnection;
     if (Object.keys(ctx.subscriptions).length > max) {
@@ -157,6 +177,13 @@ export class WebSocketGuard {
       this.options.costLimit.check({ schema, document, operationName: payload.operationName, variables: payload.variables });
       const operation = getOperationAST(document, payload.operationName);
       if (!operation) return [withCode(new GraphQLError(noOperationMessage(payload.operationName)), 'OPERATION_RESOLUTION_FAILURE')];
+      const held = operation.operation === OperationTypeNode.SUBSCRIPTION ? heldLength(id, payload) : 0;
+      if (held > MAX_SUBSCRIPTION_LENGTH) {
+        const message = `a subscription holds at most ${MAX_SUBSCRIPTION_LENGTH} characters (id, document and variables) for its life; this one ${held}`;
+        return [
+          new OperationLimitError(message, { limit: 'subscription size', max: MAX_SUBSCRIPTION_LENGTH, found: held }).toGraphQLError(),
+        ];
+      }
       const refusals = operationScopeErrors(schema, document, operation, principal, payload.variables ?? {});
       if (refusals.length > 0) return asGraphQLErrors(refusals);
       return { schema, document, operationName: payload.operationName, variableValues: payload.variables };

@@ -68,8 +68,22 @@ function csvLine(values: unknown[]): string {
   return `${values.map(csvCell).join(',')}\r\n`;
 }
 
+/**
+ * Writes `chunk`, then waits until the client has taken what is buffered, or has gone: a response
+ * whose connection closes never drains, and waiting for that would hold the export (its last page,
+ * its response) for good, once for every download cancelled mid-way.
+ */
 async function write(res: http.ServerResponse, chunk: string): Promise<void> {
-  if (!res.write(chunk)) await new Promise<void>((resolve) => res.once('drain', () => resolve()));
+  if (res.write(chunk) || res.destroyed) return;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 /** Writes the rows of every page `next(after)` returns, as CSV after a header. */

@@ -1,7 +1,7 @@
 // How graphql-ws runs subscriptions here. By default it parses and validates every subscribe
 // message and executes every event once per subscriber: one tier change watched by 5,000
 // dashboards was 5,000 executions of the same selection over the same payload. Here:
-//   - a query text is parsed once and a parsed document validated once (both cached);
+//   - a query text of ordinary length is parsed once and a parsed document validated once (both cached);
 //   - an event is executed once per distinct operation (document, operation name, variables)
 //     among the subscribers it reaches, and that one result is sent to each of them.
 // Sharing a result across subscribers is sound because nothing in an execution depends on who
@@ -29,6 +29,13 @@ import { conditionalSubscriptionRootError } from './subscription-root';
 
 /** Distinct query texts kept parsed; beyond it the oldest is forgotten (re-parsed when seen again). */
 const PARSED_DOCUMENTS = 500;
+/**
+ * Longest query text kept parsed. The token limit does not bound a text's length (one string argument
+ * can fill a WebSocket message), and 500 kept texts of a megabyte each are half a gigabyte held for good,
+ * filled by one key in seconds. Clients' subscriptions are a few hundred characters; a longer text is
+ * parsed each time it comes.
+ */
+const MAX_PARSED_TEXT_LENGTH = 16 * 1024;
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -127,7 +134,7 @@ export function subscriptionExecution({ eventContext = (context) => context }: S
 
   return {
     parse(source, options) {
-      if (typeof source !== 'string' || options) return parse(source, options);
+      if (typeof source !== 'string' || options || source.length > MAX_PARSED_TEXT_LENGTH) return parse(source, options);
       let document = parsed.get(source);
       if (!document) {
         document = parse(source);

@@ -48,6 +48,11 @@ describe('operation limits', () => {
     '{ a: healthSummary { totalCustomers } b: healthSummary { totalCustomers } c: healthSummary { totalCustomers } d: healthSummary { totalCustomers } }';
   const long = `{ healthSummary { ${'totalCustomers '.repeat(401)} } }`;
   const costly = 'query($first: Int) { customers(first: $first) { edges { node { id name tier arrCents } } } }';
+  // Each fragment spreads the next thirty times: 27,000 copies of the last one's field, in a few hundred tokens.
+  const spreadsFanningOut = [1, 2, 3]
+    .map((k) => `fragment F${k} on CustomerConnection { ${`...F${k + 1} `.repeat(30)}}`)
+    .concat('fragment F4 on CustomerConnection { totalCount }')
+    .join(' ');
   const cases: Array<[string, string, Record<string, unknown> | undefined, Record<string, unknown>]> = [
     ['depth', deep, undefined, { limit: 'depth', max: 6 }],
     ['aliases', aliased, undefined, { limit: 'aliases', max: 3 }],
@@ -55,6 +60,12 @@ describe('operation limits', () => {
     ['cost (variables count)', costly, { first: 500 }, { limit: 'cost', max: 2000, found: 1 + 500 * (1 + 1 + 4) }],
     ['aliases (of __typename too)', '{ a: __typename b: __typename c: __typename d: __typename }', undefined, { limit: 'aliases', max: 3 }],
     ['introspection', '{ __schema { queryType { name } } s: __schema { types { name } } }', undefined, { limit: 'introspection', max: 1 }],
+    [
+      'fields (fragments expanded under a page)',
+      `{ customers(first: 1) { ...F1 } } ${spreadsFanningOut}`,
+      undefined,
+      { limit: 'fields', max: 20_000 },
+    ],
   ];
 
   it.each(cases)(
@@ -269,6 +280,68 @@ describe('request bodies', () => {
   });
 });
 
+describe('the request bodies of one key at once', () => {
+  let server: TestServer;
+  let key: string;
+  let keyId: string;
+  let otherKey: string;
+  beforeAll(async () => {
+    server = await startTestServer({ label: 'body_budget', env: LIMITS });
+    const admin = (await createKey(server, ['admin'])).key;
+    ({ key, id: keyId } = await createKey(server, ['read'], admin));
+    otherKey = (await createKey(server, ['read'], admin)).key;
+  });
+  afterAll(() => server?.stop());
+
+  /** A GraphQL body of exactly `size` bytes (an unused variable pads it). */
+  function paddedBody(size: number): Buffer {
+    const empty = JSON.stringify({ query: '{ __typename }', variables: { pad: '' } });
+    return Buffer.from(JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(size - empty.length) } }));
+  }
+
+  /** Starts a POST of `body` declaring its length, and sends its first `sent` bytes; `rest()` sends the others. */
+  function startPost(body: Buffer, bearer: string, sent: number) {
+    let request!: http.ClientRequest;
+    const answer = new Promise<{ status: number; retryAfter?: string; body: string }>((resolve, reject) => {
+      request = http.request(
+        server.url,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}`, 'content-length': String(body.length) },
+        },
+        (response) => {
+          let text = '';
+          response.on('data', (chunk) => (text += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, retryAfter: response.headers['retry-after'], body: text }));
+        },
+      );
+      request.on('error', reject);
+      request.write(body.subarray(0, sent));
+    });
+    return { answer, rest: () => request.end(body.subarray(sent)) };
+  }
+
+  it("refuses (429) a key's body past twice MAX_BODY_BYTES held at once, before reading it, and takes it again once they are answered", async () => {
+    const large = paddedBody(60_000);
+    // Two large bodies of one key arriving slowly: both admitted, and held while they arrive.
+    const held = [startPost(large, key, 1000), startPost(large, key, 1000)];
+    await waitUntil(() => server.app.services.requestBodies.heldBy(keyId) === 2 * large.length, 5000, 'both bodies admitted');
+    // A third of the same key is refused from its Content-Length, whole body sent or not.
+    const third = startPost(large, key, large.length);
+    const refused = await third.answer;
+    expect(refused.status).toBe(429);
+    expect(refused.retryAfter).toBe('1');
+    expect(JSON.parse(refused.body).errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 1 });
+    // Small requests of the key fit beside them, and another key's budget is its own.
+    expect((await post(server.url, '{ __typename }', undefined, key)).status).toBe(200);
+    expect((await startPost(large, otherKey, large.length).answer).status).toBe(200);
+    for (const request of held) request.rest();
+    expect((await Promise.all(held.map((request) => request.answer))).map((answer) => answer.status)).toEqual([200, 200]);
+    await waitUntil(() => server.app.services.requestBodies.heldBy(keyId) === 0, 5000, 'the bodies given back');
+    expect((await startPost(large, key, large.length).answer).status).toBe(200);
+  });
+});
+
 describe('WebSockets before they authenticate', () => {
   let server: TestServer;
   let key: string;
@@ -318,6 +391,24 @@ describe('under the default limits', () => {
     key = (await createKey(server, ['read'])).key;
   });
   afterAll(() => server?.stop());
+
+  it('refuses what a subscription would hold for its life past 16 KiB (its id, document and variables), and an operation id past 256 characters', async () => {
+    const socket = await GraphQLSocket.connect(server.wsUrl, key);
+    expect(await socket.acknowledged()).toBe('ack');
+    const subscription = 'subscription { healthTierChanged { customerId } }';
+    const codeOf = async (id: string, payload: Record<string, unknown>) => {
+      socket.send({ id, type: 'subscribe', payload });
+      const answer = await socket.waitFor((message) => message.id === id && message.type === 'error');
+      return (answer.payload as Array<{ extensions: Record<string, unknown> }>)[0].extensions;
+    };
+    expect(await codeOf('padded', { query: subscription, variables: { padding: 'x'.repeat(100_000) } })).toMatchObject({
+      code: 'OPERATION_LIMIT_EXCEEDED',
+      limit: 'subscription size',
+      max: 16 * 1024,
+    });
+    expect(await codeOf('i'.repeat(100_000), { query: '{ __typename }' })).toMatchObject({ code: 'BAD_REQUEST' });
+    socket.close();
+  });
 
   it('closes a socket that sends more than 16 KiB before it is acknowledged (1009), unparsed; once acknowledged, the full limit applies', async () => {
     const unauthenticated = await GraphQLSocket.open(server.wsUrl);

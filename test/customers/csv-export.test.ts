@@ -1,7 +1,11 @@
 // CSV downloads of the customer list and the worklist: the graph's filters, every row (paged on the
 // server), safe cells, and the same protection as the API.
+import type http from 'node:http';
+import { PassThrough } from 'node:stream';
+import { exportCustomers } from '../../src/exports/csv-export';
+import type { Db } from '../../src/infra/sql';
 import { sql } from '../helpers/database';
-import { createKey } from '../helpers/auth';
+import { createKey, waitUntil } from '../helpers/auth';
 import { startTestServer, TestServer } from '../helpers/server';
 
 let server: TestServer;
@@ -109,6 +113,19 @@ it('reads its query string as GraphQL reads arguments: empty means not given, tw
   const rows = omar.body.trimEnd().split('\r\n').slice(1);
   expect(rows.length).toBeGreaterThan(0);
   for (const row of rows) expect(row).toMatch(/^cust_csv_\d+,Customer 12\d*,,\d+,,Omar,/);
+});
+
+it('ends when its client goes away while the answer waits to drain, instead of waiting for good', async () => {
+  // An answer nobody reads: past its first bytes every write waits for a drain that never comes; then the client goes.
+  const response = Object.assign(new PassThrough({ highWaterMark: 1 }), { writeHead: () => response });
+  const exported = exportCustomers(server.app.orm.em.fork() as Db, new URLSearchParams(), response as unknown as http.ServerResponse);
+  await waitUntil(() => response.writableNeedDrain, 10_000, 'the export waiting for its client');
+  response.destroy();
+  const outcome = await Promise.race([
+    exported.then(() => 'ended'),
+    new Promise((resolve) => setTimeout(resolve, 10_000, 'still waiting for a drain')),
+  ]);
+  expect(outcome).toBe('ended');
 });
 
 it('answers only GET and HEAD: another method is 405 with Allow, and runs nothing', async () => {

@@ -133,3 +133,13 @@ it('parses a query text once and validates a document once, and still parses wha
   expect(execution.parse(LABELS, { noLocation: true })).not.toBe(document);
   expect(execution.parse(LABELS, { noLocation: true })).toEqual(parse(LABELS, { noLocation: true }));
 });
+
+it('keeps no long query text: each is parsed again, so what the cache holds stays small whatever clients send', () => {
+  const execution = subscriptionExecution();
+  // Within the token limit, a string argument can make a text as long as a WebSocket message (a megabyte).
+  const long = `subscription { changed(channel: "${'x'.repeat(100_000)}") { id } }`;
+  const document = execution.parse(long);
+  expect(document).toEqual(parse(long));
+  expect(execution.parse(long)).not.toBe(document);
+  expect(execution.parse(LABELS)).toBe(execution.parse(LABELS));
+});
