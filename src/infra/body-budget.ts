@@ -1,8 +1,8 @@
 // What the GraphQL request bodies of one client (API key) may hold in memory at once on an instance.
 // A body is read whole before it is parsed, and its bytes, its text and the values parsed from it stay
 // in memory until the request is answered: MAX_BODY_BYTES bounds one body, not how many one key sends
-// at once, and twenty bodies of 30 MB sent together by one read key took gigabytes and held every
-// other client's answers for seconds. A body that would take a client past its budget is refused
+// at once, and a few dozen of the largest sent together by one read key would hold gigabytes and
+// delay every other client's answers. A body that would take a client past its budget is refused
 // (429 RATE_LIMITED, retry later) as soon as that is known: from its Content-Length before anything
 // is read, or at the chunk that crosses it.
 
