@@ -86,11 +86,30 @@ function checkTopics(topics: readonly string[]): void {
 /** An instance whose events failed to publish announces it here once it publishes again; every instance relays it. */
 const RESYNC_CHANNEL = 'healthgraph:live-events:resync';
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+/** The key of the object a Date is sent as over Redis: `{ "$date": "2026-01-01T00:00:00.000Z" }`. */
+const DATE_TAG = '$date';
 
-/** Redis carries JSON: dates arrive as ISO strings and are revived here. */
+/**
+ * Redis carries JSON, in which a Date is a string like any other. Each Date is sent tagged, so that
+ * the receiver revives the payload's Dates and nothing else: reviving every string shaped like an
+ * instant turned a customer whose id is `2026-01-01T00:00:00Z` into a Date on other instances, and
+ * its events into internal errors there.
+ */
+export function serializePayload(payload: unknown): string {
+  return JSON.stringify(payload, function tagDates(this: Record<string, unknown>, key: string, value: unknown) {
+    return this[key] instanceof Date ? { [DATE_TAG]: value } : value;
+  });
+}
+
+/** The `JSON.parse` reviver of serializePayload's output: tagged Dates become Dates again. */
 export function reviveDates(_key: string, value: unknown): unknown {
-  return typeof value === 'string' && ISO_DATE.test(value) ? new Date(value) : value;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const tagged = (value as Record<string, unknown>)[DATE_TAG];
+  return typeof tagged === 'string' && Object.keys(value).length === 1 ? new Date(tagged) : value;
+}
+
+function deserializePayload(source: string | Buffer): unknown {
+  return JSON.parse(source.toString(), reviveDates);
 }
 
 /** A Date, an ISO string or PostgreSQL's UTC text ('2026-01-15 09:30:00.123+00') in ms; Infinity otherwise. */
@@ -388,7 +407,12 @@ export class RedisBackedPubSub implements AppPubSub {
     ] as const) {
       client.on('error', (error) => this.logger.warn({ err: error.message, client: name }, 'redis connection error'));
     }
-    this.engine = new RedisPubSub({ publisher: this.publisher, subscriber: this.subscriber, reviver: reviveDates });
+    this.engine = new RedisPubSub({
+      publisher: this.publisher,
+      subscriber: this.subscriber,
+      serializer: serializePayload,
+      deserializer: deserializePayload,
+    });
     this.watchForLostEvents();
   }
 
