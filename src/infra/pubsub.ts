@@ -11,6 +11,7 @@ import { DEFAULT_MAX_QUEUED_EVENTS, DEFAULT_MAX_QUEUED_EVENTS_TOTAL } from './co
 import { InvalidInputError } from './errors';
 import { checkTextValue } from './input';
 import type { Logger } from './logger';
+import { failFastRedis, queueingRedis } from './redis-connection';
 
 export interface AppPubSub extends PubSub {
   readonly transport: 'redis' | 'in-process';
@@ -383,12 +384,11 @@ export class RedisBackedPubSub implements AppPubSub {
     this.budget = new QueueBudget(maxQueuedTotal);
     this.prefix = `${namespace}:`;
     this.resyncChannel = this.prefix + RESYNC_CHANNEL;
-    const retryStrategy = (attempt: number): number => Math.min(attempt * 200, 2000);
-    // Publishing must never block a mutation: with Redis away, fail fast instead of queueing.
-    this.publisher = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy });
+    // Publishing must never block a mutation: with Redis away or not answering, fail fast instead of queueing.
+    this.publisher = failFastRedis(redisUrl);
     // The subscriber keeps its queue, without a retry limit, so subscriptions made or held during an
     // outage are established when Redis is back, however long it stays away.
-    this.subscriber = new Redis(redisUrl, { maxRetriesPerRequest: null, retryStrategy });
+    this.subscriber = queueingRedis(redisUrl);
     // graphql-redis-subscriptions leaves the promises of its UNSUBSCRIBE commands unhandled: a client
     // leaving while the connection is down (or closing) would be an unhandled rejection, which ends
     // the process. Losing such a command is harmless: a connection that comes back resubscribes only
