@@ -365,6 +365,12 @@ export class RedisBackedPubSub implements AppPubSub {
   private readonly liveSubscriptions = new Map<(signal: LiveEventsLost) => void, readonly string[]>();
   /** Events of this instance that failed to publish, until announced on RESYNC_CHANNEL. */
   private publishFailures: LostTopics | undefined;
+  /**
+   * Events not published since Redis was last reachable. Only the first is logged, and the count
+   * once they are announced: an outage during a full run fails one publication per channel of every
+   * change and score, and logging each wrote hundreds of thousands of lines.
+   */
+  private unpublished = 0;
   /** Since when the subscriber connection has been down (set until it is first up, too). */
   private subscriberDownSince: number | undefined = Date.now();
 
@@ -467,9 +473,20 @@ export class RedisBackedPubSub implements AppPubSub {
     if (failures === undefined) return;
     this.publishFailures = undefined;
     const message = JSON.stringify({ since: new Date(failures.since), topics: failures.topics && [...failures.topics] });
-    this.publisher.publish(this.resyncChannel, message).catch(() => {
-      this.publishFailures = mergeLostTopics(this.publishFailures, failures.since, failures.topics);
-    });
+    const unpublished = this.unpublished;
+    this.publisher.publish(this.resyncChannel, message).then(
+      () => {
+        this.unpublished -= unpublished;
+        if (unpublished > 0)
+          this.logger.warn(
+            { unpublished, since: new Date(failures.since) },
+            'redis is back: live events not published meanwhile, subscribers told to resync',
+          );
+      },
+      () => {
+        this.publishFailures = mergeLostTopics(this.publishFailures, failures.since, failures.topics);
+      },
+    );
   }
 
   announceLost(since: Date): void {
@@ -485,7 +502,11 @@ export class RedisBackedPubSub implements AppPubSub {
         // A tier change is dated by its scoring, which can precede its publication: the loss starts there.
         const since = Math.min(Date.now(), instantOf((payload as { changedAt?: unknown } | null)?.changedAt));
         this.publishFailures = mergeLostTopics(this.publishFailures, since, new Set([topic]));
-        this.logger.warn({ err: error.message, topic }, 'event not published: redis unavailable');
+        if (this.unpublished++ === 0)
+          this.logger.warn(
+            { err: error.message, topic },
+            'event not published: redis unavailable (the next ones are counted until it is back)',
+          );
       },
     );
   }
