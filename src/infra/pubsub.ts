@@ -354,6 +354,28 @@ function mergeLostTopics(known: LostTopics | undefined, since: number, topics: R
   return merged;
 }
 
+/**
+ * An announcement of lost events (`{ since, topics }`) as published on RESYNC_CHANNEL. One that does
+ * not read as such (not JSON, not an object: another version, or anything else publishing there) still
+ * says that events were lost, so it stands for every topic, since now. Parsing it ran in the Redis
+ * client's event handler, where a throw ended the process: one bad message stopped every instance.
+ */
+function readAnnouncement(message: string, logger: Logger): LostTopics {
+  let announced: { since?: unknown; topics?: unknown } | null = null;
+  try {
+    announced = JSON.parse(message) as { since?: unknown; topics?: unknown } | null;
+  } catch {
+    // Logged below with the other unreadable announcements.
+  }
+  if (announced === null || typeof announced !== 'object') {
+    logger.warn({ message: message.slice(0, 200) }, 'unreadable announcement of lost live events: every subscriber told to resync');
+    return { since: Date.now(), topics: null };
+  }
+  const since = instantOf(announced.since);
+  const topics = Array.isArray(announced.topics) ? new Set(announced.topics.map(String)) : null;
+  return { since: Number.isFinite(since) ? since : Date.now(), topics };
+}
+
 export class RedisBackedPubSub implements AppPubSub {
   readonly transport = 'redis' as const;
   private readonly engine: RedisPubSub;
@@ -447,11 +469,7 @@ export class RedisBackedPubSub implements AppPubSub {
     // with Redis away) leave a promise rejected unhandled. ioredis resubscribes it after a reconnect.
     this.subscriber.subscribe(this.resyncChannel).catch(() => undefined);
     this.subscriber.on('message', (channel: string, message: string) => {
-      if (channel !== this.resyncChannel) return;
-      const announced = JSON.parse(message) as { since?: unknown; topics?: unknown };
-      const since = instantOf(announced.since);
-      const topics = Array.isArray(announced.topics) ? new Set(announced.topics.map(String)) : null;
-      this.notifySubscribers({ since: Number.isFinite(since) ? since : Date.now(), topics });
+      if (channel === this.resyncChannel) this.notifySubscribers(readAnnouncement(message, this.logger));
     });
   }
 
