@@ -136,3 +136,13 @@ export function liveEventContexts(services: AppServices): (subscriptionContext: 
     return context;
   };
 }
+
+/**
+ * What a live event's answer may depend on besides its operation (`subscriptionExecution`'s
+ * `audience`): the caller's scopes. A read key sees a delivery's lastError redacted and an admin
+ * sees it whole, so their subscriptions to one operation are executed apart; keys of the same scopes
+ * still share one execution of each event.
+ */
+export function liveEventAudience(subscriptionContext: unknown): string {
+  return [...(subscriptionContext as GraphQLContext).auth.principal.scopes].sort().join(',');
+}

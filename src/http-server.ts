@@ -19,7 +19,7 @@ import { GraphQLWebSocketServer, serveGraphQLWebSockets } from './infra/graphql-
 import { refusingUnsafeIds } from './infra/id-variables';
 import { importEventsFromRequest, INGEST_EVENTS_PATH } from './ingest/event-import.http';
 import { serveDashboard } from './dashboard/static';
-import { AppServices, createContext, databaseUrlOf, GraphQLContext, liveEventContexts } from './context';
+import { AppServices, createContext, databaseUrlOf, GraphQLContext, liveEventAudience, liveEventContexts } from './context';
 import { abandonmentSignal } from './infra/abandoned-request';
 import type { Logger } from './infra/logger';
 import { StartupRefusal } from './infra/errors';
@@ -649,7 +649,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
   const { schema, services } = options;
   const logger = services.logger.child({ module: 'http' });
   const httpServer = createHttpServer(services.config.bodyTimeoutMs);
-  const subscriptions = subscriptionExecution({ eventContext: liveEventContexts(services) });
+  const subscriptions = subscriptionExecution({ eventContext: liveEventContexts(services), audience: liveEventAudience });
   const access = new AccessControl(services, schema, subscriptions);
   try {
     await access.start(options.host);

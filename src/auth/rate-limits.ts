@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppConfig } from '../infra/config';
 import type { Logger } from '../infra/logger';
+import { failFastRedis } from '../infra/redis-connection';
 import { RateLimitedError } from './auth.errors';
 import type { Principal } from './principal';
 
@@ -57,12 +58,8 @@ export class RateLimits {
   ) {
     const enabled = config.rateLimitRequests > 0 || config.authFailureLimit > 0;
     if (enabled && config.redisUrl) {
-      // Fail fast while Redis is away: the in-memory insurance limiter answers instead.
-      this.redis = new Redis(config.redisUrl, {
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 1,
-        retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-      });
+      // Fail fast while Redis is away or not answering: the in-memory insurance limiter answers instead.
+      this.redis = failFastRedis(config.redisUrl);
       this.redis.on('error', (error) => this.logger.debug({ err: error.message }, 'rate-limit redis connection error'));
     }
     const window = config.rateLimitWindowSeconds;

@@ -11,6 +11,7 @@ import { DEFAULT_MAX_QUEUED_EVENTS, DEFAULT_MAX_QUEUED_EVENTS_TOTAL } from './co
 import { InvalidInputError } from './errors';
 import { checkTextValue } from './input';
 import type { Logger } from './logger';
+import { failFastRedis, queueingRedis } from './redis-connection';
 
 export interface AppPubSub extends PubSub {
   readonly transport: 'redis' | 'in-process';
@@ -86,11 +87,30 @@ function checkTopics(topics: readonly string[]): void {
 /** An instance whose events failed to publish announces it here once it publishes again; every instance relays it. */
 const RESYNC_CHANNEL = 'healthgraph:live-events:resync';
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+/** The key of the object a Date is sent as over Redis: `{ "$date": "2026-01-01T00:00:00.000Z" }`. */
+const DATE_TAG = '$date';
 
-/** Redis carries JSON: dates arrive as ISO strings and are revived here. */
+/**
+ * Redis carries JSON, in which a Date is a string like any other. Each Date is sent tagged, so that
+ * the receiver revives the payload's Dates and nothing else: reviving every string shaped like an
+ * instant turned a customer whose id is `2026-01-01T00:00:00Z` into a Date on other instances, and
+ * its events into internal errors there.
+ */
+export function serializePayload(payload: unknown): string {
+  return JSON.stringify(payload, function tagDates(this: Record<string, unknown>, key: string, value: unknown) {
+    return this[key] instanceof Date ? { [DATE_TAG]: value } : value;
+  });
+}
+
+/** The `JSON.parse` reviver of serializePayload's output: tagged Dates become Dates again. */
 export function reviveDates(_key: string, value: unknown): unknown {
-  return typeof value === 'string' && ISO_DATE.test(value) ? new Date(value) : value;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const tagged = (value as Record<string, unknown>)[DATE_TAG];
+  return typeof tagged === 'string' && Object.keys(value).length === 1 ? new Date(tagged) : value;
+}
+
+function deserializePayload(source: string | Buffer): unknown {
+  return JSON.parse(source.toString(), reviveDates);
 }
 
 /** A Date, an ISO string or PostgreSQL's UTC text ('2026-01-15 09:30:00.123+00') in ms; Infinity otherwise. */
@@ -334,6 +354,28 @@ function mergeLostTopics(known: LostTopics | undefined, since: number, topics: R
   return merged;
 }
 
+/**
+ * An announcement of lost events (`{ since, topics }`) as published on RESYNC_CHANNEL. One that does
+ * not read as such (not JSON, not an object: another version, or anything else publishing there) still
+ * says that events were lost, so it stands for every topic, since now. Parsing it ran in the Redis
+ * client's event handler, where a throw ended the process: one bad message stopped every instance.
+ */
+function readAnnouncement(message: string, logger: Logger): LostTopics {
+  let announced: { since?: unknown; topics?: unknown } | null = null;
+  try {
+    announced = JSON.parse(message) as { since?: unknown; topics?: unknown } | null;
+  } catch {
+    // Logged below with the other unreadable announcements.
+  }
+  if (announced === null || typeof announced !== 'object') {
+    logger.warn({ message: message.slice(0, 200) }, 'unreadable announcement of lost live events: every subscriber told to resync');
+    return { since: Date.now(), topics: null };
+  }
+  const since = instantOf(announced.since);
+  const topics = Array.isArray(announced.topics) ? new Set(announced.topics.map(String)) : null;
+  return { since: Number.isFinite(since) ? since : Date.now(), topics };
+}
+
 export class RedisBackedPubSub implements AppPubSub {
   readonly transport = 'redis' as const;
   private readonly engine: RedisPubSub;
@@ -345,6 +387,12 @@ export class RedisBackedPubSub implements AppPubSub {
   private readonly liveSubscriptions = new Map<(signal: LiveEventsLost) => void, readonly string[]>();
   /** Events of this instance that failed to publish, until announced on RESYNC_CHANNEL. */
   private publishFailures: LostTopics | undefined;
+  /**
+   * Events not published since Redis was last reachable. Only the first is logged, and the count
+   * once they are announced: an outage during a full run fails one publication per channel of every
+   * change and score, and logging each wrote hundreds of thousands of lines.
+   */
+  private unpublished = 0;
   /** Since when the subscriber connection has been down (set until it is first up, too). */
   private subscriberDownSince: number | undefined = Date.now();
 
@@ -364,12 +412,11 @@ export class RedisBackedPubSub implements AppPubSub {
     this.budget = new QueueBudget(maxQueuedTotal);
     this.prefix = `${namespace}:`;
     this.resyncChannel = this.prefix + RESYNC_CHANNEL;
-    const retryStrategy = (attempt: number): number => Math.min(attempt * 200, 2000);
-    // Publishing must never block a mutation: with Redis away, fail fast instead of queueing.
-    this.publisher = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy });
+    // Publishing must never block a mutation: with Redis away or not answering, fail fast instead of queueing.
+    this.publisher = failFastRedis(redisUrl);
     // The subscriber keeps its queue, without a retry limit, so subscriptions made or held during an
     // outage are established when Redis is back, however long it stays away.
-    this.subscriber = new Redis(redisUrl, { maxRetriesPerRequest: null, retryStrategy });
+    this.subscriber = queueingRedis(redisUrl);
     // graphql-redis-subscriptions leaves the promises of its UNSUBSCRIBE commands unhandled: a client
     // leaving while the connection is down (or closing) would be an unhandled rejection, which ends
     // the process. Losing such a command is harmless: a connection that comes back resubscribes only
@@ -388,7 +435,12 @@ export class RedisBackedPubSub implements AppPubSub {
     ] as const) {
       client.on('error', (error) => this.logger.warn({ err: error.message, client: name }, 'redis connection error'));
     }
-    this.engine = new RedisPubSub({ publisher: this.publisher, subscriber: this.subscriber, reviver: reviveDates });
+    this.engine = new RedisPubSub({
+      publisher: this.publisher,
+      subscriber: this.subscriber,
+      serializer: serializePayload,
+      deserializer: deserializePayload,
+    });
     this.watchForLostEvents();
   }
 
@@ -417,11 +469,7 @@ export class RedisBackedPubSub implements AppPubSub {
     // with Redis away) leave a promise rejected unhandled. ioredis resubscribes it after a reconnect.
     this.subscriber.subscribe(this.resyncChannel).catch(() => undefined);
     this.subscriber.on('message', (channel: string, message: string) => {
-      if (channel !== this.resyncChannel) return;
-      const announced = JSON.parse(message) as { since?: unknown; topics?: unknown };
-      const since = instantOf(announced.since);
-      const topics = Array.isArray(announced.topics) ? new Set(announced.topics.map(String)) : null;
-      this.notifySubscribers({ since: Number.isFinite(since) ? since : Date.now(), topics });
+      if (channel === this.resyncChannel) this.notifySubscribers(readAnnouncement(message, this.logger));
     });
   }
 
@@ -443,9 +491,20 @@ export class RedisBackedPubSub implements AppPubSub {
     if (failures === undefined) return;
     this.publishFailures = undefined;
     const message = JSON.stringify({ since: new Date(failures.since), topics: failures.topics && [...failures.topics] });
-    this.publisher.publish(this.resyncChannel, message).catch(() => {
-      this.publishFailures = mergeLostTopics(this.publishFailures, failures.since, failures.topics);
-    });
+    const unpublished = this.unpublished;
+    this.publisher.publish(this.resyncChannel, message).then(
+      () => {
+        this.unpublished -= unpublished;
+        if (unpublished > 0)
+          this.logger.warn(
+            { unpublished, since: new Date(failures.since) },
+            'redis is back: live events not published meanwhile, subscribers told to resync',
+          );
+      },
+      () => {
+        this.publishFailures = mergeLostTopics(this.publishFailures, failures.since, failures.topics);
+      },
+    );
   }
 
   announceLost(since: Date): void {
@@ -461,7 +520,11 @@ export class RedisBackedPubSub implements AppPubSub {
         // A tier change is dated by its scoring, which can precede its publication: the loss starts there.
         const since = Math.min(Date.now(), instantOf((payload as { changedAt?: unknown } | null)?.changedAt));
         this.publishFailures = mergeLostTopics(this.publishFailures, since, new Set([topic]));
-        this.logger.warn({ err: error.message, topic }, 'event not published: redis unavailable');
+        if (this.unpublished++ === 0)
+          this.logger.warn(
+            { err: error.message, topic },
+            'event not published: redis unavailable (the next ones are counted until it is back)',
+          );
       },
     );
   }

@@ -4,9 +4,9 @@
 //   - a query text of ordinary length is parsed once and a parsed document validated once (both cached);
 //   - an event is executed once per distinct operation (document, operation name, variables)
 //     among the subscribers it reaches, and that one result is sent to each of them.
-// Sharing a result across subscribers is sound because nothing in an execution depends on who
-// subscribed: the graph has no per-user visibility. If it ever does, the principal belongs in
-// the operation key below.
+// A result is shared only by subscribers of the same audience (`audience`, the caller's scopes): a
+// field may answer by scope (a delivery's lastError is redacted for a read key), and an admin's
+// answer, computed first, was sent to the read keys subscribed to the same operation.
 import {
   ASTVisitor,
   createSourceEventStream,
@@ -114,22 +114,30 @@ export interface SubscriptionExecutionOptions {
    * subscription's life) and held everything it ever loaded.
    */
   eventContext?: (subscriptionContext: unknown, payload: unknown) => unknown;
+  /**
+   * What an event's answer may depend on besides the operation, from the subscription's context
+   * (the caller's scopes): subscribers of one operation share an execution only within an audience.
+   */
+  audience?: (subscriptionContext: unknown) => string;
 }
 
 /** The parse, validate and subscribe functions graphql-ws is given (`useServer` options). */
-export function subscriptionExecution({ eventContext = (context) => context }: SubscriptionExecutionOptions = {}): SubscriptionExecution {
+export function subscriptionExecution({
+  eventContext = (context) => context,
+  audience = () => '',
+}: SubscriptionExecutionOptions = {}): SubscriptionExecution {
   const parsed = new Map<string, DocumentNode>();
   const validated = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, ReadonlyArray<GraphQLError>>>();
   const documentIds = new WeakMap<DocumentNode, number>();
   let nextDocumentId = 0;
   // Per event payload (the object the PubSub hands every local subscriber of a channel), the result
-  // for each operation key. Held only as long as some subscriber still holds the payload.
+  // for each operation key (and audience). Held only as long as some subscriber still holds the payload.
   const results = new WeakMap<object, Map<string, MaybePromise<ExecutionResult>>>();
 
   const operationKey = (args: ExecutionArgs): string => {
     let id = documentIds.get(args.document);
     if (id === undefined) documentIds.set(args.document, (id = nextDocumentId++));
-    return `${id}\u0000${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? null)}`;
+    return `${id}\u0000${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? null)}\u0000${audience(args.contextValue)}`;
   };
 
   return {

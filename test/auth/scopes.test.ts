@@ -655,4 +655,52 @@ describe('what a read key sees of a destination', () => {
       ].sort(),
     );
   });
+  it('the same in a live event, when an admin key subscribed to the same operation first: each key gets its own answer', async () => {
+    const admin = keys.get('admin')!.key;
+    const created = await post<{ createDestination: { id: string } }>(
+      server.url,
+      'mutation { createDestination(input: { kind: WEBHOOK, name: "crm-live", url: "https://hooks.example.com/live", signingSecret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }) { id } }',
+      undefined,
+      admin,
+    );
+    expect(created.body.errors).toBeUndefined();
+    await inspector.query(
+      `with action as (insert into outreach_action (customer_id, playbook, action, audience, channel, trigger, status)
+         values ($1, 'p', 'a', 'TEAM', 'webhook', 'tier', 'DECIDED') returning id)
+       insert into delivery (action_id, destination_id, customer_id, audience, status, attempts, last_error)
+       select id, $2, $1, 'TEAM', 'RETRYING', 1, 'getaddrinfo ENOTFOUND crm-live.example.com' from action`,
+      [CUSTOMER, created.body.data!.createDestination.id],
+    );
+    const subscription = `subscription { healthScoreUpdated(customerId: "${CUSTOMER}") {
+      customer { outreach(first: 500) { edges { node { deliveries { lastError } } } } } } }`;
+    const adminSocket = await GraphQLSocket.connect(server.wsUrl, admin);
+    const readSocket = await GraphQLSocket.connect(server.wsUrl, keys.get('read')!.key);
+    try {
+      expect(await adminSocket.acknowledged()).toBe('ack');
+      expect(await readSocket.acknowledged()).toBe('ack');
+      // The admin's subscription first, so that the event reaches it first.
+      adminSocket.subscribe('live', subscription);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      readSocket.subscribe('live', subscription);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const scored = await post(server.url, `mutation { refreshHealthScore(customerId: "${CUSTOMER}") { score } }`, undefined, admin);
+      expect(scored.body.errors).toBeUndefined();
+      const lastErrors = async (socket: GraphQLSocket): Promise<string[]> => {
+        const message = await socket.waitFor((m) => m.id === 'live' && m.type === 'next');
+        const { data } = message.payload as {
+          data: {
+            healthScoreUpdated: { customer: { outreach: { edges: Array<{ node: { deliveries: Array<{ lastError: string | null }> } }> } } };
+          };
+        };
+        return data.healthScoreUpdated.customer.outreach.edges.flatMap((edge) => edge.node.deliveries.map((d) => d.lastError ?? ''));
+      };
+      expect(await lastErrors(adminSocket)).toContain('getaddrinfo ENOTFOUND crm-live.example.com');
+      const seenByRead = await lastErrors(readSocket);
+      expect(seenByRead).toContain('getaddrinfo ENOTFOUND <host>');
+      expect(seenByRead.join('\n')).not.toMatch(/example\.com/);
+    } finally {
+      adminSocket.close();
+      readSocket.close();
+    }
+  });
 });

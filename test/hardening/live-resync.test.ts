@@ -138,6 +138,27 @@ it('resyncs after Redis itself drops the connection (CLIENT KILL), which the ins
   all.close();
 });
 
+it('reads an announcement of lost events that is not one as a loss on every channel, rather than stopping every instance', async () => {
+  const all = await record(client, TIER_CHANGED);
+  const channel = `${reader.app.services.config.redisNamespace}:healthgraph:live-events:resync`;
+  // A message its handler could not read was thrown out of the Redis client's socket handler: that
+  // ends a process (a server), and here shows as the subscriber connection closing.
+  let subscriberClosed = false;
+  pubsubOf(reader).subscriber.once('close', () => (subscriberClosed = true));
+  const outsider = new Redis(REDIS_URL);
+  try {
+    for (const message of ['not json', 'null']) await outsider.publish(channel, message);
+  } finally {
+    outsider.disconnect();
+  }
+  await all.waitFor(isResync);
+  expect(subscriberClosed).toBe(false);
+  // Both instances still serve, and live events still flow.
+  await newCustomerScored('cust_after_garbage');
+  await all.waitFor((r) => (r.data?.healthTierChanged as { customerId?: string } | undefined)?.customerId === 'cust_after_garbage');
+  all.close();
+});
+
 it('stays ready while Redis is unreachable, reports it in /readyz, and is ready again when it is back', async () => {
   const { publisher, subscriber } = pubsubOf(reader);
   const origin = new URL(reader.url).origin;

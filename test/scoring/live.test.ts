@@ -127,6 +127,18 @@ it('gives a customer id holding a colon its own channel: "a:NEW" hears nothing o
   for (const s of [lookalike, real]) await s.close();
 });
 
+it('delivers the events of a customer whose id reads as an instant with that id, as written', async () => {
+  const id = '2026-01-01T00:00:00Z';
+  const document: TypedDocumentNode<{ healthTierChanged: { customerId: string; customer: { id: string } } }, { id: string }> = parse(
+    'subscription ($id: ID) { healthTierChanged(customerId: $id) { customerId customer { id } } }',
+  );
+  const changes = await subscribe(client, document, { id });
+  await newCustomerScored(id);
+  const [event] = await changes.waitFor(1);
+  expect(event.healthTierChanged).toEqual({ customerId: id, customer: { id } });
+  await changes.close();
+});
+
 it("resolves each event's fields afresh: a renamed customer's next event carries its new name", async () => {
   const document: TypedDocumentNode<{ healthScoreUpdated: { customer: { name: string } } }, { id: string }> = parse(
     'subscription ($id: ID) { healthScoreUpdated(customerId: $id) { score customer { name } } }',

@@ -1,6 +1,7 @@
 // The PubSub contract: with REDIS_URL, an event published by one instance reaches a subscriber
 // connected to another instance; without it, the in-process transport serves one instance.
 import { Redis } from 'ioredis';
+import pino from 'pino';
 import { InProcessPubSub, LiveEventsLost, RedisBackedPubSub } from '../../src/infra/pubsub';
 import { createLogger } from '../../src/infra/logger';
 import { REDIS_URL, startTestServer, TestServer } from '../helpers/server';
@@ -195,6 +196,35 @@ describe('PubSub', () => {
       expectBudgetKept(result, 60, 40);
     } finally {
       await budgeted.close();
+    }
+  });
+
+  it('logs the first event it could not publish and, once Redis is back, how many: not a line per event', async () => {
+    const lines: Array<{ msg: string; unpublished?: number }> = [];
+    const recording = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as { msg: string }) });
+    const namespace = `hg:quiet:${process.pid}`;
+    const publishing = new RedisBackedPubSub(REDIS_URL, recording, namespace);
+    const listening = new RedisBackedPubSub(REDIS_URL, logger, namespace);
+    try {
+      expect(await publishing.waitUntilReady(5000)).toBe(true);
+      expect(await listening.waitUntilReady(5000)).toBe(true);
+      const topic = `test.quiet.${Date.now()}`;
+      const iterator = listening.subscribe(topic)[Symbol.asyncIterator]();
+      await waitForSubscribers(`${namespace}:${topic}`);
+      publishing.publisher.disconnect();
+      for (let i = 0; i < 200; i++) publishing.publish(topic, { n: i });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await publishing.publisher.connect();
+      // The subscriber is still told that it missed events.
+      expect((await iterator.next()).value).toBeInstanceOf(LiveEventsLost);
+      const notPublished = () => lines.filter((line) => /not published/.test(line.msg));
+      for (let i = 0; i < 100 && notPublished().length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(notPublished()).toHaveLength(2);
+      expect(notPublished()[1].unpublished).toBe(200);
+      await iterator.return?.();
+    } finally {
+      await publishing.close();
+      await listening.close();
     }
   });
 

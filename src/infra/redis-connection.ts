@@ -1,0 +1,62 @@
+// The service's Redis connections (PubSub, rate limits). A Redis that goes away is noticed by the
+// connection closing; one that stops answering with its connections open (a frozen process, a paused
+// container, a network partition that drops packets) is not, and a command sent then waits for as
+// long as it stays so. Every mutation publishes, and every request of an API key spends its budget
+// in Redis: each waited, and the whole API with them. So the connections here time out an unanswered
+// command, and a watchdog pings each: one that does not answer in time is reconnected, which takes it
+// out of the `ready` state until Redis answers again (its commands then fail at once, /readyz says
+// degraded, and its `ready` event, when Redis is back, is what tells subscribers to resync).
+import { Redis } from 'ioredis';
+
+/** How long a command (or the watchdog's ping) may wait for Redis's answer. */
+export const REDIS_ANSWER_TIMEOUT_MS = 1000;
+/** How often the watchdog pings an idle or busy connection. */
+const WATCHDOG_INTERVAL_MS = 1000;
+
+const retryStrategy = (attempt: number): number => Math.min(attempt * 200, 2000);
+
+/**
+ * Reconnects `client` whenever a ping goes unanswered for REDIS_ANSWER_TIMEOUT_MS, until it ends
+ * (`quit`, `disconnect`).
+ */
+function watch(client: Redis): Redis {
+  let pinging = false;
+  const timer = setInterval(() => {
+    if (pinging || client.status !== 'ready') return;
+    pinging = true;
+    const unanswered = setTimeout(() => {
+      if (client.status === 'ready') client.disconnect(true);
+    }, REDIS_ANSWER_TIMEOUT_MS);
+    client
+      .ping()
+      .catch(() => undefined)
+      .finally(() => {
+        clearTimeout(unanswered);
+        pinging = false;
+      });
+  }, WATCHDOG_INTERVAL_MS);
+  timer.unref();
+  client.on('end', () => clearInterval(timer));
+  return client;
+}
+
+/**
+ * A connection whose commands never wait: refused at once while it is not connected (no offline
+ * queue), and failed after REDIS_ANSWER_TIMEOUT_MS when Redis does not answer. For publishing and
+ * counting, where a lost command is better than a waiting caller.
+ */
+export function failFastRedis(url: string): Redis {
+  return watch(
+    new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: REDIS_ANSWER_TIMEOUT_MS, retryStrategy }),
+  );
+}
+
+/**
+ * A connection that keeps its commands while Redis is away and sends them once it is back, however
+ * long that takes: for subscribing, where nobody waits for the answer. Its commands carry no
+ * timeout (one queued during an outage must not expire), but its watchdog still notices a Redis that
+ * stopped answering, and the reconnection resubscribes its channels.
+ */
+export function queueingRedis(url: string): Redis {
+  return watch(new Redis(url, { maxRetriesPerRequest: null, retryStrategy }));
+}
