@@ -85,6 +85,22 @@ beforeAll(async () => {
      select 'cust_ix_' || (i % 40), 'healthy', 'monitor', 60, 'WORSENED', now() - (i % 365) * interval '1 day' - i * interval '1 second', i % 50 <> 0
      from generate_series(1, 30000) i`,
   );
+  // A book of scored accounts, most of them healthy or monitored and a few in the two worst tiers (as
+  // a real book is), each with the latest score the score lists join. Their scores are not drops, so
+  // the changes feed has none of them.
+  await sql(
+    db,
+    `insert into customer (id, name, arr_cents, health_score, tier, lifecycle_stage)
+     select 'cust_sc_' || i, 'scored ' || i, (i * 7919) % 10000000, s.score,
+            case when s.score >= 70 then 'healthy' when s.score >= 50 then 'monitor' when s.score >= 30 then 'at_risk' else 'critical' end,
+            case when s.score < 50 then 'AT_RISK' else 'ACTIVE' end
+     from generate_series(1, 20000) i cross join lateral (select case when i % 33 = 0 then i % 50 else 50 + (i * 37) % 51 end as score) s`,
+  );
+  await sql(
+    db,
+    `insert into health_score (customer_id, score, tier, trend, components, signals, coverage, model_version, as_of, backfill)
+     select c.id, c.health_score, c.tier, 'STABLE', '[]', '[]', 1, 1, now() - interval '1 hour', true from customer c where c.id like 'cust_sc_%'`,
+  );
   await sql(db, 'analyze');
 }, 120_000);
 
@@ -135,4 +151,12 @@ it("reads a page of the changes feed through each source's time index, however f
   for (const index of ['tier_change_live_time_idx', 'support_ticket_urgent_time_idx', 'nps_response_detractor_time_idx']) {
     expect(plan).toContain(`Index Scan Backward using ${index}`);
   }
+});
+
+it('reads healthScores of a score range through the score index from minScore on, not every lower score before it', async () => {
+  const plans = await plansOf(
+    `{ healthScores(minScore: 90, maxScore: 95, first: 20) { totalCount edges { node { score } } } }`,
+    'customer',
+  );
+  for (const plan of plans) expect(plan).toMatch(/Index Cond: .*COALESCE\(health_score, '-1'::integer\) >= 90/);
 });
