@@ -160,3 +160,10 @@ it('reads healthScores of a score range through the score index from minScore on
   );
   for (const plan of plans) expect(plan).toMatch(/Index Cond: .*COALESCE\(health_score, '-1'::integer\) >= 90/);
 });
+
+it('reads the worklist in its order through the ARR-at-risk index, not every account sorted', async () => {
+  const plans = await plansOf(`{ worklist(first: 20) { edges { node { id } } } }`, 'customer');
+  const page = plans.filter((plan) => plan.includes('Limit'));
+  expect(page).toHaveLength(1);
+  expect(page[0]).toContain('Index Scan Backward using customer_arr_at_risk_idx');
+});
