@@ -167,3 +167,15 @@ it('reads the worklist in its order through the ARR-at-risk index, not every acc
   expect(page).toHaveLength(1);
   expect(page[0]).toContain('Index Scan Backward using customer_arr_at_risk_idx');
 });
+
+it('reads the accounts of one tier in score order through the tier-and-score index, not every lower score first', async () => {
+  for (const query of [
+    `{ healthScores(tier: "healthy", first: 20) { edges { node { score } } } }`,
+    `{ customers(tier: "healthy", orderBy: SCORE_ASC, first: 20) { edges { node { id } } } }`,
+    `{ customers(tier: "at_risk", orderBy: SCORE_DESC, first: 20) { edges { node { id } } } }`,
+  ]) {
+    const page = (await plansOf(query, 'customer')).filter((plan) => plan.includes('Limit'));
+    expect(page).toHaveLength(1);
+    expect(page[0]).toContain('customer_tier_score_idx');
+  }
+});
