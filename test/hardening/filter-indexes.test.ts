@@ -182,3 +182,10 @@ it('reads the accounts of one tier in score order through the tier-and-score ind
     expect(page[0]).toContain('customer_tier_score_idx');
   }
 });
+
+it('reads the outreach log of one audience through its index', async () => {
+  const plans = await plansOf(`{ outreachLog(audience: CUSTOMER, first: 20) { totalCount edges { node { id } } } }`, 'outreach_action');
+  const page = plans.filter((plan) => plan.includes('Limit'));
+  expect(page).toHaveLength(1);
+  expect(page[0]).toContain('outreach_action_audience_time_idx');
+});
