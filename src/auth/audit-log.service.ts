@@ -1,13 +1,37 @@
 // The audit log: an append-only record of admin actions, read newest first.
+import { ensure } from '../infra/errors';
 import { MAX_LABEL_LENGTH, optionalText } from '../infra/input';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
 import { Db, query } from '../infra/sql';
 import type { AuditLogEntry, AuditLogArgs } from './audit-log.types';
 
+/**
+ * Every action the log records (README "Audit log"). A filter naming another matches nothing ever, so
+ * it is refused as the typo it is: an empty page would read as "nobody did that".
+ */
+export const AUDIT_ACTIONS = [
+  'apiKey.create',
+  'apiKey.revoke',
+  'customer.optOut',
+  'scoringModel.update',
+  'healthScore.refresh',
+  'scoring.fullRun',
+  'scoringModel.backtest',
+  'scoringModel.suggest',
+  'scoringModel.preview',
+  'destination.create',
+  'destination.update',
+  'destination.delete',
+  'csmContact.set',
+  'delivery.redeliver',
+] as const;
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
 export interface AuditRecord {
   /** A key id, `loopback` or `cli`. */
   actor: string;
-  action: string;
+  action: AuditAction;
   target?: string | null;
   details?: Record<string, unknown> | null;
   clientAddress?: string | null;
@@ -31,6 +55,13 @@ export function listAuditLog(db: Db, args: AuditLogArgs): Promise<ConnectionResu
   const action = optionalText(args.action, 'action', MAX_LABEL_LENGTH);
   const actor = optionalText(args.actor, 'actor', MAX_LABEL_LENGTH);
   if (action !== null) {
+    ensure(
+      (AUDIT_ACTIONS as readonly string[]).includes(action),
+      `unknown action "${action}": the log records ${AUDIT_ACTIONS.join(', ')}`,
+      {
+        argument: 'action',
+      },
+    );
     where.push('a.action = ?::text');
     params.push(action);
   }

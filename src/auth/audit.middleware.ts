@@ -7,7 +7,7 @@
 import type { MiddlewareFn } from 'type-graphql';
 import type { GraphQLContext } from '../context';
 import { ForbiddenError } from './auth.errors';
-import { recordAudit } from './audit-log.service';
+import { AuditAction, recordAudit } from './audit-log.service';
 import { actorOf, hasScope } from './principal';
 import { Scope } from './scopes';
 
@@ -21,7 +21,7 @@ export interface AuditOptions {
   details?: (args: Args, result: unknown) => Record<string, unknown> | null | undefined;
 }
 
-export function auditAdminAction(action: string, options: AuditOptions = {}): MiddlewareFn<GraphQLContext> {
+export function auditAdminAction(action: AuditAction, options: AuditOptions = {}): MiddlewareFn<GraphQLContext> {
   return async ({ args, context }, next) => {
     if (options.when && !options.when(args)) return next();
     const principal = context.auth?.principal;

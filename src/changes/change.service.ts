@@ -112,7 +112,7 @@ export async function listChanges(db: Db, args: ChangesArgs): Promise<Connection
      from ${union(pages)} order by ${orderByClause(SORT_KEYS, 'desc')} limit ${limit + 1}`,
     pages.flatMap((page) => page.params),
   );
-  return toConnection<Change>(rows, limit, { sortKeys: SORT_KEYS, direction: 'desc' }, async () => {
+  return toConnection<Change>(rows, limit, { sortKeys: SORT_KEYS, direction: 'desc', after: args.after }, async () => {
     const [row] = await queryPrepared<{ count: number }>(
       db,
       `select count(*)::int as count from ${union(all)}`,

@@ -22,7 +22,12 @@ import { Check, Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
   name: 'customer_name_keyset_idx',
   expression: 'create index "customer_name_keyset_idx" on "customer" (("name" collate "und-x-icu"), "id")',
 })
-@Index({ name: 'customer_tier_idx', properties: ['tier', 'id'] })
+// A tier's accounts in score order (`healthScores(tier:)`, `customers(tier:, orderBy: SCORE_…)`): by tier
+// alone, a page read the score index from the lowest score and skipped every other tier's account.
+@Index({
+  name: 'customer_tier_score_idx',
+  expression: 'create index "customer_tier_score_idx" on "customer" ("tier", coalesce("health_score", -1), "id")',
+})
 @Index({ name: 'customer_lifecycle_idx', properties: ['lifecycleStage', 'id'] })
 @Index({ name: 'customer_csm_owner_idx', properties: ['csmOwner', 'id'] })
 @Index({ name: 'customer_plan_idx', properties: ['plan', 'id'] })

@@ -16,6 +16,24 @@ export class PageInfo {
 
   @Field(() => String, { nullable: true })
   endCursor!: string | null;
+
+  // The Relay spec's PageInfo has all four fields; paging forward, it lets hasPreviousPage say whether
+  // rows come before the page as far as it knows without another read: the page follows a cursor.
+  @Field({ description: 'True when the page was asked for after a cursor (`after`): the rows before it are the pages already read.' })
+  hasPreviousPage!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Cursor of the first edge; null for an empty page.' })
+  startCursor!: string | null;
+}
+
+/** The PageInfo of a page of `edges` read after `after` (none for the first page). */
+export function pageInfoOf(edges: ReadonlyArray<{ cursor: string }>, hasNextPage: boolean, after: string | null | undefined): PageInfo {
+  return {
+    hasNextPage,
+    endCursor: edges.length > 0 ? edges[edges.length - 1].cursor : null,
+    hasPreviousPage: Boolean(after),
+    startCursor: edges.length > 0 ? edges[0].cursor : null,
+  };
 }
 
 export interface Edge<T> {
@@ -222,11 +240,11 @@ export function keysetCondition(sortKeys: readonly SortKey[], direction: 'asc' |
   return `(${left}) ${direction === 'asc' ? '>' : '<'} (${right})`;
 }
 
-/** Turns `limit + 1` rows (each with `__k0…` sort key columns) into a connection. */
+/** Turns `limit + 1` rows (each with `__k0…` sort key columns), read after the cursor `after`, into a connection. */
 export function toConnection<T>(
   rows: Array<Record<string, unknown>>,
   limit: number,
-  order: { sortKeys: readonly SortKey[]; direction: 'asc' | 'desc' },
+  order: { sortKeys: readonly SortKey[]; direction: 'asc' | 'desc'; after: string | null | undefined },
   count: () => Promise<number>,
 ): ConnectionResult<T> {
   const hasNextPage = rows.length > limit;
@@ -242,7 +260,7 @@ export function toConnection<T>(
   let counted: Promise<number> | undefined;
   const result = {
     edges,
-    pageInfo: { hasNextPage, endCursor: edges.length > 0 ? edges[edges.length - 1].cursor : null },
+    pageInfo: pageInfoOf(edges, hasNextPage, order.after),
   };
   Object.defineProperty(result, 'totalCount', {
     enumerable: true,

@@ -1,6 +1,13 @@
 // Read side of scoring: latest scores, history, tier changes, the summary and the worklist.
-import { addCustomerSegment, checkCustomerId, CUSTOMER_COLUMNS, labelFilter, STILL_A_CUSTOMER } from '../customers/customer.service';
-import type { Customer } from '../customers/customer.types';
+import {
+  addCustomerSegment,
+  checkCustomerId,
+  CUSTOMER_COLUMNS,
+  CUSTOMER_ORDERINGS,
+  labelFilter,
+  STILL_A_CUSTOMER,
+} from '../customers/customer.service';
+import { Customer, CustomerOrder } from '../customers/customer.types';
 import { ensure } from '../infra/errors';
 import { checkStrings, filterInstant } from '../infra/input';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
@@ -73,12 +80,17 @@ export async function listLatestScores(db: Db, args: HealthScoresArgs): Promise<
   ensure(args.minScore == null || args.maxScore == null || args.minScore <= args.maxScore, 'minScore must not be above maxScore', {
     argument: 'minScore',
   });
+  // The order of `customers(orderBy: SCORE_ASC)`, so the two lists share their cursors. The range is
+  // written on that order's own expression: the score index then starts at minScore and stops at
+  // maxScore, where a condition on the bare column is checked row by row from the lowest score up.
+  const { sortKeys, direction } = CUSTOMER_ORDERINGS[CustomerOrder.SCORE_ASC];
+  const score = sortKeys[0].expression;
   if (args.minScore != null) {
-    where.push('c.health_score >= ?');
+    where.push(`${score} >= ?`);
     params.push(args.minScore);
   }
   if (args.maxScore != null) {
-    where.push('c.health_score <= ?');
+    where.push(`${score} <= ?`);
     params.push(args.maxScore);
   }
   return keysetPage<HealthScore>(db, {
@@ -86,11 +98,8 @@ export async function listLatestScores(db: Db, args: HealthScoresArgs): Promise<
     from: `customer c ${LATEST_SCORE_JOIN}`,
     where,
     params,
-    sortKeys: [
-      { expression: 'coalesce(c.health_score, -1)', type: 'int' },
-      { expression: 'c.id', type: 'text' },
-    ],
-    direction: 'asc',
+    sortKeys,
+    direction,
     first: args.first,
     after: args.after,
   });
@@ -300,7 +309,10 @@ export async function worklist(
     where,
     params,
     sortKeys: [
-      { expression: '(c.arr_cents * (100 - c.health_score))', type: 'bigint' },
+      // ARR at risk as `customers(orderBy: ARR_AT_RISK_DESC)` writes it (every scored account has a
+      // score, so it is the same value): its index then gives the accounts in this order, and a page
+      // stops after its rows instead of sorting every account.
+      CUSTOMER_ORDERINGS[CustomerOrder.ARR_AT_RISK_DESC].sortKeys[0],
       { expression: 'coalesce(h.previous_score - h.score, 0)', type: 'int' },
       { expression: 'c.id', type: 'text' },
     ],

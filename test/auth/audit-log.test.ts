@@ -88,6 +88,16 @@ it('filters by action and by actor', async () => {
   expect((await page({ actor: 'loopback' })).edges.map(({ node }) => node.action)).toEqual(['apiKey.create']);
 });
 
+it('refuses an action the log never records, as the typo it is, rather than answer an empty log', async () => {
+  for (const action of ['customer.optout', 'apiKey.delete']) {
+    const result = await post(server.url, AUDIT_LOG, { action }, admin.key);
+    expect(result.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'action' });
+    expect(result.body.errors?.[0]?.message).toContain('customer.optOut');
+  }
+  // An action it records that did not happen yet is an empty page.
+  expect((await page({ action: 'delivery.redeliver' })).totalCount).toBe(0);
+});
+
 it('is for admins only', async () => {
   const reader = await createKey(server, ['read', 'ingest'], admin.key);
   const result = await post(server.url, AUDIT_LOG, {}, reader.key);

@@ -130,6 +130,35 @@ describe('customers', () => {
     expect(byArr.customers.edges.map((e) => e.node.id)).toEqual(['cust_page_11', 'cust_page_10']);
   });
 
+  it("answers the Relay spec's whole PageInfo: startCursor, and hasPreviousPage when a page follows a cursor", async () => {
+    type Page = {
+      edges: Array<{ cursor: string }>;
+      pageInfo: { hasPreviousPage: boolean; hasNextPage: boolean; startCursor: string | null; endCursor: string | null };
+    };
+    const pageOf = async (after: string | null) => {
+      const result = await server.request<{ customers: Page; customer: { tierChanges: Page } }, { after: string | null }>(
+        `query ($after: String) {
+          customers(first: 5, search: "page ", after: $after) { edges { cursor } pageInfo { hasPreviousPage hasNextPage startCursor endCursor } }
+          customer(id: "cust_page_00") { tierChanges(first: 5) { pageInfo { hasPreviousPage hasNextPage startCursor endCursor } } }
+        }`,
+        { after },
+      );
+      expect(result.errors).toBeUndefined();
+      return result.data!;
+    };
+    const first = await pageOf(null);
+    expect(first.customers.pageInfo).toEqual({
+      hasPreviousPage: false,
+      hasNextPage: true,
+      startCursor: first.customers.edges[0].cursor,
+      endCursor: first.customers.edges[4].cursor,
+    });
+    // An empty list has neither cursor.
+    expect(first.customer.tierChanges.pageInfo).toEqual({ hasPreviousPage: false, hasNextPage: false, startCursor: null, endCursor: null });
+    const second = await pageOf(first.customers.pageInfo.endCursor);
+    expect(second.customers.pageInfo).toMatchObject({ hasPreviousPage: true, startCursor: second.customers.edges[0].cursor });
+  });
+
   it('stores a blank plan or CSM owner as none, and takes a churn reason away with the churn', async () => {
     const blank = await server.request<{ upsertCustomer: { plan: string | null; csmOwner: string | null } }, unknown>(
       'mutation { upsertCustomer(input: { id: "cust_blank", name: "Blank", plan: "  ", csmOwner: "" }) { plan csmOwner } }',

@@ -2,6 +2,7 @@
 // are planned (EXPLAIN, after ANALYZE) on tables filled far beyond one page, and the plan must name
 // the filter's index. Without one, PostgreSQL reads the rows of every other value of the filter (or
 // of every other customer) to find a page, and the cost grows with the table, not with the page.
+import { AUDIT_ACTIONS } from '../../src/auth/audit-log.service';
 import { sql } from '../helpers/database';
 import { sentDuring } from '../helpers/statements';
 import { startTestServer, TestServer } from '../helpers/server';
@@ -54,7 +55,9 @@ beforeAll(async () => {
   await sql(
     db,
     `insert into audit_log (actor, action, at)
-     select 'key_' || (i % 25), 'action_' || (i / 25 % 20), now() - i * interval '1 minute' from generate_series(1, 30000) i`,
+     select 'key_' || (i % 25), (array[${AUDIT_ACTIONS.map((action) => `'${action}'`).join(', ')}])[i / 25 % ${AUDIT_ACTIONS.length} + 1],
+            now() - i * interval '1 minute'
+     from generate_series(1, 30000) i`,
   );
   await sql(
     db,
@@ -85,6 +88,22 @@ beforeAll(async () => {
      select 'cust_ix_' || (i % 40), 'healthy', 'monitor', 60, 'WORSENED', now() - (i % 365) * interval '1 day' - i * interval '1 second', i % 50 <> 0
      from generate_series(1, 30000) i`,
   );
+  // A book of scored accounts, most of them healthy or monitored and a few in the two worst tiers (as
+  // a real book is), each with the latest score the score lists join. Their scores are not drops, so
+  // the changes feed has none of them.
+  await sql(
+    db,
+    `insert into customer (id, name, arr_cents, health_score, tier, lifecycle_stage)
+     select 'cust_sc_' || i, 'scored ' || i, (i * 7919) % 10000000, s.score,
+            case when s.score >= 70 then 'healthy' when s.score >= 50 then 'monitor' when s.score >= 30 then 'at_risk' else 'critical' end,
+            case when s.score < 50 then 'AT_RISK' else 'ACTIVE' end
+     from generate_series(1, 20000) i cross join lateral (select case when i % 33 = 0 then i % 50 else 50 + (i * 37) % 51 end as score) s`,
+  );
+  await sql(
+    db,
+    `insert into health_score (customer_id, score, tier, trend, components, signals, coverage, model_version, as_of, backfill)
+     select c.id, c.health_score, c.tier, 'STABLE', '[]', '[]', 1, 1, now() - interval '1 hour', true from customer c where c.id like 'cust_sc_%'`,
+  );
   await sql(db, 'analyze');
 }, 120_000);
 
@@ -106,7 +125,7 @@ it('reads the outreach log of one playbook through its index', async () => {
 });
 
 it('reads the audit log of one action, and of one actor, through their indexes', async () => {
-  const byAction = await plansOf(`{ auditLog(action: "action_7", first: 20) { edges { node { id } } } }`, 'audit_log');
+  const byAction = await plansOf(`{ auditLog(action: "scoring.fullRun", first: 20) { edges { node { id } } } }`, 'audit_log');
   for (const plan of byAction) expect(plan).toContain('audit_log_action_at_idx');
   const byActor = await plansOf(`{ auditLog(actor: "key_7", first: 20) { edges { node { id } } } }`, 'audit_log');
   for (const plan of byActor) expect(plan).toContain('audit_log_actor_at_idx');
@@ -135,4 +154,38 @@ it("reads a page of the changes feed through each source's time index, however f
   for (const index of ['tier_change_live_time_idx', 'support_ticket_urgent_time_idx', 'nps_response_detractor_time_idx']) {
     expect(plan).toContain(`Index Scan Backward using ${index}`);
   }
+});
+
+it('reads healthScores of a score range through the score index from minScore on, not every lower score before it', async () => {
+  const plans = await plansOf(
+    `{ healthScores(minScore: 90, maxScore: 95, first: 20) { totalCount edges { node { score } } } }`,
+    'customer',
+  );
+  for (const plan of plans) expect(plan).toMatch(/Index Cond: .*COALESCE\(health_score, '-1'::integer\) >= 90/);
+});
+
+it('reads the worklist in its order through the ARR-at-risk index, not every account sorted', async () => {
+  const plans = await plansOf(`{ worklist(first: 20) { edges { node { id } } } }`, 'customer');
+  const page = plans.filter((plan) => plan.includes('Limit'));
+  expect(page).toHaveLength(1);
+  expect(page[0]).toContain('Index Scan Backward using customer_arr_at_risk_idx');
+});
+
+it('reads the accounts of one tier in score order through the tier-and-score index, not every lower score first', async () => {
+  for (const query of [
+    `{ healthScores(tier: "healthy", first: 20) { edges { node { score } } } }`,
+    `{ customers(tier: "healthy", orderBy: SCORE_ASC, first: 20) { edges { node { id } } } }`,
+    `{ customers(tier: "at_risk", orderBy: SCORE_DESC, first: 20) { edges { node { id } } } }`,
+  ]) {
+    const page = (await plansOf(query, 'customer')).filter((plan) => plan.includes('Limit'));
+    expect(page).toHaveLength(1);
+    expect(page[0]).toContain('customer_tier_score_idx');
+  }
+});
+
+it('reads the outreach log of one audience through its index', async () => {
+  const plans = await plansOf(`{ outreachLog(audience: CUSTOMER, first: 20) { totalCount edges { node { id } } } }`, 'outreach_action');
+  const page = plans.filter((plan) => plan.includes('Limit'));
+  expect(page).toHaveLength(1);
+  expect(page[0]).toContain('outreach_action_audience_time_idx');
 });

@@ -4,7 +4,7 @@
 // three only read: no history, tier change, outreach or event is written or published, so one whose
 // `signal` aborts (its client went away: src/infra/abandoned-request.ts) just stops, between batches.
 import { ensure, InvalidInputError, NotFoundError } from '../../infra/errors';
-import { decodeCursor, encodeCursor, MAX_PAGE_SIZE, PageInfo } from '../../infra/pagination';
+import { decodeCursor, encodeCursor, MAX_PAGE_SIZE, PageInfo, pageInfoOf } from '../../infra/pagination';
 import { Db, json, query, queryOne } from '../../infra/sql';
 import { getActiveModel, loadModelConfigs } from '../scoring-model.service';
 import {
@@ -403,7 +403,6 @@ async function previewOf(
   moves.sort((a, b) => b.arrCents - a.arrCents || (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0));
   const rest = movesAfter(moves, after);
   const page = rest.slice(0, first);
-  const last = page.at(-1);
   const counts = (bands: ScoringModelConfig['tiers'], tally: Map<string, number>) =>
     [...bands]
       .sort((a, b) => a.severity - b.severity)
@@ -413,9 +412,10 @@ async function previewOf(
     proposed: counts(config.tiers, proposed),
     changed: moves.length,
     changes: page,
-    changesPageInfo: {
-      hasNextPage: rest.length > page.length,
-      endCursor: last ? encodeCursor(PREVIEW_ORDER, [String(last.arrCents), last.customerId]) : null,
-    },
+    changesPageInfo: pageInfoOf(
+      page.map((move) => ({ cursor: encodeCursor(PREVIEW_ORDER, [String(move.arrCents), move.customerId]) })),
+      rest.length > page.length,
+      after,
+    ),
   };
 }
