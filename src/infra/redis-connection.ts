@@ -24,9 +24,16 @@ function watch(client: Redis): Redis {
   const timer = setInterval(() => {
     if (pinging || client.status !== 'ready') return;
     pinging = true;
-    const unanswered = setTimeout(() => {
-      if (client.status === 'ready') client.disconnect(true);
-    }, REDIS_ANSWER_TIMEOUT_MS);
+    // Judged once the event loop has read its sockets (setImmediate runs after the poll phase): when
+    // this process was busy past the timeout (a long computation, a starved CPU), the answer may be
+    // there unread, and it is not Redis that failed to answer.
+    const unanswered = setTimeout(
+      () =>
+        setImmediate(() => {
+          if (pinging && client.status === 'ready') client.disconnect(true);
+        }),
+      REDIS_ANSWER_TIMEOUT_MS,
+    );
     client
       .ping()
       .catch(() => undefined)

@@ -7,6 +7,7 @@
 import net from 'node:net';
 import { Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { failFastRedis, REDIS_ANSWER_TIMEOUT_MS } from '../../src/infra/redis-connection';
 import { REDIS_URL, startTestServer, TestServer } from '../helpers/server';
 import { isResync, record, RecordedSubscription } from './support';
 
@@ -144,4 +145,41 @@ it('answers queries and mutations while Redis does not answer, says so in /ready
     20_000,
   );
   all.close();
+});
+
+it('keeps a connection whose answer came while this process was too busy to read it', async () => {
+  const client = failFastRedis(REDIS_URL);
+  // A local connection stands in for the ping's answer. The ping sets off work in an I/O callback (as
+  // a request's or a query result's is) that sends the answer, then computes for longer than the
+  // timeout: the answer waits unread until it ends, and the loop's next turn runs its due timers first.
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const near = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  const far = await new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  try {
+    await new Promise<void>((resolve) => client.once('ready', () => resolve()));
+    let reconnections = 0;
+    client.on('reconnecting', () => (reconnections += 1));
+    const ping = client.ping.bind(client);
+    let pings = 0;
+    client.ping = ((...args: Parameters<typeof ping>) => {
+      if (pings++ > 0) return ping(...args);
+      far.once('data', () => {
+        far.write('+');
+        const until = Date.now() + REDIS_ANSWER_TIMEOUT_MS * 1.5;
+        while (Date.now() < until);
+      });
+      near.write('*');
+      return new Promise<'PONG'>((resolve) => near.once('data', () => resolve('PONG')));
+    }) as typeof client.ping;
+    await new Promise((resolve) => setTimeout(resolve, REDIS_ANSWER_TIMEOUT_MS * 4));
+    expect(pings).toBeGreaterThan(1);
+    expect(reconnections).toBe(0);
+    expect(client.status).toBe('ready');
+  } finally {
+    client.disconnect();
+    near.destroy();
+    far.destroy();
+    server.close();
+  }
 });
