@@ -62,7 +62,8 @@
  *   amount of use, spread over fewer features) from a small sample (an account that touches each of
  *   many features rarely shows few of them in any fortnight).
  * - `ticket_volume_trend`: tickets opened in the recent window beyond what the baseline rate
- *   predicts: max(0, recent − baseline · W / B) (0 when volume is usual).
+ *   predicts: max(0, recent − baseline · W / B) (0 when volume is usual), where B is at most the days
+ *   since the account's first event or ticket (from its UTC day), and at least W.
  * Other metrics:
  * - `seat_utilisation`: distinct users in the window ÷ seats in effect at asOf (the latest plan
  *   change at or before asOf, else the customer's seats); null without seats.
