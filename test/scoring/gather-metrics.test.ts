@@ -471,3 +471,22 @@ it("reads a young account's tickets against the days it has been known, as the r
     expect([r.key, reference[r.key]]).toEqual([r.key, 0]);
   }
 });
+
+it('has no seat utilisation for an integration whose events name no user, as the reference: no user to count is not no seat used', async () => {
+  const id = 'cust_integration';
+  await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, seats: 10 });
+  activity.set(id, []);
+  const calls = Array.from({ length: 40 }, (_, d) => ({
+    customerId: id,
+    eventType: 'api_call',
+    occurredAt: new Date(ANCHOR - d * DAY_MS - 5 * 3_600_000),
+  }));
+  await store(calls);
+  const requests = REQUESTS.filter((r) => r.metric === 'seat_utilisation');
+  const gathered = (await gatherMetrics(orm.em.fork() as Db, [id], new Date(ANCHOR), requests, LOOKBACK_DAYS)).get(id)!;
+  const reference = metricsFromActivity({ engagementEvents: activity.get(id)!, seats: 10 }, requests, new Date(ANCHOR));
+  for (const r of requests) {
+    expect([r.key, gathered.metrics[r.key]]).toEqual([r.key, null]);
+    expect([r.key, reference[r.key]]).toEqual([r.key, null]);
+  }
+});

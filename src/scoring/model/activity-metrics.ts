@@ -214,7 +214,10 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
   seat_utilisation: (w) => {
     const seats = planAt(w.activity, w.end)?.seats ?? w.activity.seats ?? null;
     if (!seats) return null;
-    return distinct(w.inWindow().flatMap((e) => (e.userId == null ? [] : [e.userId]))) / seats;
+    const events = w.inWindow();
+    const users = distinct(events.flatMap((e) => (e.userId == null ? [] : [e.userId])));
+    // Events that name no user (an integration's calls) say nothing of the seats in use.
+    return users === 0 && events.length > 0 ? null : users / seats;
   },
   silence_vs_cadence: (w) => {
     const activeDays = distinct(w.inWindow().map(utcDay));

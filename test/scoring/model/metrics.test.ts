@@ -379,6 +379,15 @@ describe("metrics relative to the account's own history (the reference)", () => 
     ).toBe(1);
   });
 
+  it('has no seat utilisation for an account whose events name no user (an integration): nobody to count is not no seat used', () => {
+    const humans = { ...daily(range(0, 59), () => ['u1', 'u2', 'u3']), seats: 10 };
+    expect(metric(humans, 'seat_utilisation')).toBeCloseTo(0.3, 10);
+    const integration = { engagementEvents: humans.engagementEvents.map((e) => ({ ...e, userId: null })), seats: 10 };
+    expect(metric(integration, 'seat_utilisation')).toBeNull();
+    // Nobody came at all in the window: none of its seats used.
+    expect(metric({ ...daily(range(40, 59), () => ['u1']), seats: 10 }, 'seat_utilisation')).toBe(0);
+  });
+
   it('reads a surge of tickets against the days the account has been known, not against days before it began', () => {
     const ticketsOn = (days: number[]): NonNullable<ActivityLog['tickets']> =>
       days.map((d) => ({ openedAt: daysBefore(d), resolvedAt: daysBefore(d - 0.1), status: 'SOLVED' }));
