@@ -235,8 +235,11 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
         else ${shareRatio(plan.distinctFeatures(w), plan.distinctFeatures(b))} end`;
     case 'feature_days_per_feature':
       return shareRatio(plan.featureDays(w), plan.distinctFeatures(b));
-    case 'seat_utilisation':
-      return `case when seats.seats > 0 then ${plan.distinctUsers(w)}::float8 / seats.seats end`;
+    case 'seat_utilisation': {
+      // Events that name no user (an integration's calls) say nothing of the seats in use.
+      const users = plan.distinctUsers(w);
+      return `case when seats.seats > 0 and not (${users} = 0 and ${plan.events(w)} > 0) then ${users}::float8 / seats.seats end`;
+    }
     case 'silence_vs_cadence': {
       // The usual gap is the part of the window before the silence over its active days: the silence
       // itself is no part of the rhythm, or a long one would lengthen the gap it is measured in and

@@ -109,6 +109,19 @@ function paymentExpression(request: MetricRequest): string {
   }
 }
 
+/**
+ * The days a ticket rate is read over, as SQL in the support aggregate: those since the customer
+ * became known (the UTC day of its first event or ticket up to `p.as_of`, whichever came first), at
+ * most the baseline, at least the window. Counted over the whole baseline, a young account's steady
+ * tickets read as a surge, the days before it began as days without any.
+ */
+function ticketBaselineDays(w: number, b: number): string {
+  const firstTicketDay = `(min(x.opened_at) filter (where x.opened_at <= p.as_of) at time zone 'UTC')::date`;
+  const firstEventDay = `(select d.day from engagement_day d where d.customer_id = x.customer_id and d.first_at <= p.as_of order by d.day limit 1)`;
+  const known = `extract(epoch from (p.as_of - (least(${firstTicketDay}, ${firstEventDay})::timestamp at time zone 'UTC')))::float8 / 86400`;
+  return `least(${b}, greatest(${w}, coalesce(${known}, ${b})))`;
+}
+
 function supportExpression(request: MetricRequest): string {
   const w = checkedDays(request.windowDays);
   switch (request.metric) {
@@ -121,7 +134,7 @@ function supportExpression(request: MetricRequest): string {
     case 'ticket_volume_trend': {
       const b = checkedDays(request.baselineDays as number);
       return `greatest(0, count(*) filter (where ${inWindow('x.opened_at', w)})
-                - (count(*) filter (where ${inWindow('x.opened_at', b)}))::float8 * ${w} / ${b})`;
+                - (count(*) filter (where ${inWindow('x.opened_at', b)}))::float8 * ${w} / ${ticketBaselineDays(w, b)})`;
     }
     case 'ticket_count':
       return `count(*) filter (where ${inWindow('x.opened_at', w)})`;

@@ -444,3 +444,49 @@ it('counts a failed payment with a payment made at the same instant as settled, 
     expect([request.key, reference[request.key]]).toEqual([request.key, 1]);
   }
 });
+
+it("reads a young account's tickets against the days it has been known, as the reference does: a steady ticket a day is no surge", async () => {
+  // In use and raising a ticket a day for 30 days, at mid-day: the 90-day baseline holds 30 days of it.
+  const id = 'cust_young_tickets';
+  await upsertCustomer(orm.em.fork() as Db, null, { id, name: id });
+  activity.set(id, []);
+  const days = Array.from({ length: 30 }, (_, d) => new Date(ANCHOR - d * DAY_MS - 12 * 3_600_000));
+  await store(days.map((occurredAt) => ({ customerId: id, eventType: 'login', userId: 'u1', occurredAt })));
+  const tickets: NonNullable<ActivityLog['tickets']> = [];
+  for (const [t, openedAt] of days.entries()) {
+    await recordSupportTicket(orm.em.fork() as Db, null, {
+      customerId: id,
+      externalId: `T-${t}`,
+      severity: SupportTicketSeverity.LOW,
+      status: SupportTicketStatus.OPEN,
+      openedAt,
+    });
+    tickets.push({ openedAt, status: 'OPEN', severity: 'LOW' });
+  }
+  const requests = REQUESTS.filter((r) => r.metric === 'ticket_volume_trend');
+  const gathered = (await gatherMetrics(orm.em.fork() as Db, [id], new Date(ANCHOR), requests, LOOKBACK_DAYS)).get(id)!;
+  const reference = metricsFromActivity({ engagementEvents: activity.get(id)!, tickets }, requests, new Date(ANCHOR));
+  for (const r of requests) {
+    expect([r.key, gathered.metrics[r.key]]).toEqual([r.key, 0]);
+    expect([r.key, reference[r.key]]).toEqual([r.key, 0]);
+  }
+});
+
+it('has no seat utilisation for an integration whose events name no user, as the reference: no user to count is not no seat used', async () => {
+  const id = 'cust_integration';
+  await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, seats: 10 });
+  activity.set(id, []);
+  const calls = Array.from({ length: 40 }, (_, d) => ({
+    customerId: id,
+    eventType: 'api_call',
+    occurredAt: new Date(ANCHOR - d * DAY_MS - 5 * 3_600_000),
+  }));
+  await store(calls);
+  const requests = REQUESTS.filter((r) => r.metric === 'seat_utilisation');
+  const gathered = (await gatherMetrics(orm.em.fork() as Db, [id], new Date(ANCHOR), requests, LOOKBACK_DAYS)).get(id)!;
+  const reference = metricsFromActivity({ engagementEvents: activity.get(id)!, seats: 10 }, requests, new Date(ANCHOR));
+  for (const r of requests) {
+    expect([r.key, gathered.metrics[r.key]]).toEqual([r.key, null]);
+    expect([r.key, reference[r.key]]).toEqual([r.key, null]);
+  }
+});

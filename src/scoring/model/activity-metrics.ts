@@ -125,7 +125,10 @@ function relativeMetricValue(
     }
     case 'ticket_volume_trend': {
       const opened = (from: number, to: number) => (activity.tickets ?? []).filter((t) => within(t.openedAt, from, to)).length;
-      return Math.max(0, opened(start, end) - (opened(baselineStart, end) * windowDays) / baselineDays);
+      return Math.max(
+        0,
+        opened(start, end) - (opened(baselineStart, end) * windowDays) / ticketBaselineDays(activity, windowDays, baselineDays, end),
+      );
     }
   }
   throw new Error(`${metric} has no baseline`);
@@ -145,6 +148,20 @@ function daysInUse(activity: ActivityLog, end: number): number | null {
   let first = Number.POSITIVE_INFINITY;
   for (const e of activity.engagementEvents) first = Math.min(first, e.occurredAt.getTime());
   return first > end ? null : (end - Math.floor(first / DAY_MS) * DAY_MS) / DAY_MS;
+}
+
+/**
+ * The days a ticket rate is read over: those since the account became known (the UTC day of its first
+ * event or ticket, whichever came first), at most the baseline, at least the window. Counted over the
+ * whole baseline, a young account's steady tickets read as a surge, the days before it began as days
+ * without any; an account younger than the window has no days before it to read a usual rate from.
+ */
+function ticketBaselineDays(activity: ActivityLog, windowDays: number, baselineDays: number, end: number): number {
+  let first = Number.POSITIVE_INFINITY;
+  for (const e of activity.engagementEvents) first = Math.min(first, e.occurredAt.getTime());
+  for (const t of activity.tickets ?? []) first = Math.min(first, t.openedAt.getTime());
+  if (first > end) return baselineDays;
+  return Math.min(baselineDays, Math.max(windowDays, (end - Math.floor(first / DAY_MS) * DAY_MS) / DAY_MS));
 }
 
 /** Inclusive-end window test: from < t ≤ to. */
@@ -197,7 +214,10 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
   seat_utilisation: (w) => {
     const seats = planAt(w.activity, w.end)?.seats ?? w.activity.seats ?? null;
     if (!seats) return null;
-    return distinct(w.inWindow().flatMap((e) => (e.userId == null ? [] : [e.userId]))) / seats;
+    const events = w.inWindow();
+    const users = distinct(events.flatMap((e) => (e.userId == null ? [] : [e.userId])));
+    // Events that name no user (an integration's calls) say nothing of the seats in use.
+    return users === 0 && events.length > 0 ? null : users / seats;
   },
   silence_vs_cadence: (w) => {
     const activeDays = distinct(w.inWindow().map(utcDay));

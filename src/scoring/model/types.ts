@@ -62,10 +62,12 @@
  *   amount of use, spread over fewer features) from a small sample (an account that touches each of
  *   many features rarely shows few of them in any fortnight).
  * - `ticket_volume_trend`: tickets opened in the recent window beyond what the baseline rate
- *   predicts: max(0, recent − baseline · W / B) (0 when volume is usual).
+ *   predicts: max(0, recent − baseline · W / B) (0 when volume is usual), where B is at most the days
+ *   since the account's first event or ticket (from its UTC day), and at least W.
  * Other metrics:
  * - `seat_utilisation`: distinct users in the window ÷ seats in effect at asOf (the latest plan
- *   change at or before asOf, else the customer's seats); null without seats.
+ *   change at or before asOf, else the customer's seats); null without seats, and when the window's
+ *   events name no user (an integration's calls: no user to count, not no seat used).
  * - `silence_vs_cadence`: days since the last activity ÷ the account's usual gap between active days,
  *   the window's days before the silence (those since the account's first day of use, for an
  *   account younger than the window) ÷ its active days (1 for a daily account, 1.4 for a weekday one, 3.5 for

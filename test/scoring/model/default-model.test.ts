@@ -142,7 +142,9 @@ describe('the default model on one pattern at a time', () => {
   it('keeps a support escalation red-flagged for a month: its tickets solved, the customer is still the one who escalated', () => {
     const asOf = new Date('2026-06-30T12:00:00Z');
     const daysAgo = (days: number) => new Date(asOf.getTime() - days * DAY_MS);
-    // Five tickets rated 2 opened three weeks ago (none in the 90 days before), solved days later.
+    // An account in use for four months (a login a week): five tickets rated 2 opened three weeks ago
+    // (none in the 90 days before), solved days later.
+    const weeklyLogins = Array.from({ length: 18 }, (_, week) => ({ occurredAt: daysAgo(week * 7), eventType: 'login' }));
     const escalation = (openedDaysAgo: number) =>
       Array.from({ length: 5 }, (_, i) => ({
         openedAt: daysAgo(openedDaysAgo + i * 0.1),
@@ -152,7 +154,7 @@ describe('the default model on one pattern at a time', () => {
       }));
     const escalated = (openedDaysAgo: number) => {
       const metrics = metricsFromActivity(
-        { engagementEvents: [], tickets: escalation(openedDaysAgo) },
+        { engagementEvents: weeklyLogins, tickets: escalation(openedDaysAgo) },
         metricRequests(DEFAULT_SCORING_MODEL),
         asOf,
       );

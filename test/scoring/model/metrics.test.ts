@@ -379,6 +379,33 @@ describe("metrics relative to the account's own history (the reference)", () => 
     ).toBe(1);
   });
 
+  it('has no seat utilisation for an account whose events name no user (an integration): nobody to count is not no seat used', () => {
+    const humans = { ...daily(range(0, 59), () => ['u1', 'u2', 'u3']), seats: 10 };
+    expect(metric(humans, 'seat_utilisation')).toBeCloseTo(0.3, 10);
+    const integration = { engagementEvents: humans.engagementEvents.map((e) => ({ ...e, userId: null })), seats: 10 };
+    expect(metric(integration, 'seat_utilisation')).toBeNull();
+    // Nobody came at all in the window: none of its seats used.
+    expect(metric({ ...daily(range(40, 59), () => ['u1']), seats: 10 }, 'seat_utilisation')).toBe(0);
+  });
+
+  it('reads a surge of tickets against the days the account has been known, not against days before it began', () => {
+    const ticketsOn = (days: number[]): NonNullable<ActivityLog['tickets']> =>
+      days.map((d) => ({ openedAt: daysBefore(d), resolvedAt: daysBefore(d - 0.1), status: 'SOLVED' }));
+    // A ticket a day since it started 30 days ago (in use since then too): its usual rate, no surge.
+    const young = { ...daily(range(0, 29), () => ['u1']), tickets: ticketsOn(range(0, 29)) };
+    expect(relative(young, 'ticket_volume_trend', 14, 90)).toBe(0);
+    // Its tickets began before its use: counted from the first ticket, as the earlier of the two.
+    const ticketsFirst = { ...daily(range(0, 9), () => ['u1']), tickets: ticketsOn(range(0, 29)) };
+    expect(relative(ticketsFirst, 'ticket_volume_trend', 14, 90)).toBe(0);
+    // Younger than the window: no days before it to read a usual rate from, so no surge either.
+    const firstWeek = { ...daily(range(0, 6), () => ['u1']), tickets: ticketsOn(range(0, 6)) };
+    expect(relative(firstWeek, 'ticket_volume_trend', 14, 90)).toBe(0);
+    // In use for a year, its first tickets ever in the last fortnight: all of them beyond its rate.
+    const longStanding = { ...daily(range(0, 364), () => ['u1']), tickets: ticketsOn(range(0, 3)) };
+    expect(relative(longStanding, 'ticket_volume_trend', 14, 90)).toBeCloseTo(4 - (4 * 14) / 90, 10);
+    expect(relative({ engagementEvents: [] }, 'ticket_volume_trend', 14, 90)).toBe(0);
+  });
+
   describe('NPS answers weighted by recency: a promoter 60 days old, then a detractor (a 2) half a day old', () => {
     const npsResponses = [
       { respondedAt: daysBefore(60), score: 10 },
