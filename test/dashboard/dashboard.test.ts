@@ -420,6 +420,35 @@ describe('once the server requires keys', () => {
     expect(await page.getByRole('button', { name: 'Activate five_band_thriving', exact: true }).count()).toBe(1);
   }, 60_000);
 
+  it('goes live again after a restarted server refused its reconnect for wrong secrets sent from its address (4429)', async () => {
+    // A short window, so that the address's lockout ends within the test.
+    const env = { AUTH_FAILURE_LIMIT: '3', RATE_LIMIT_WINDOW_SECONDS: '8', RESCORE_SWEEP_MS: '0' };
+    const before = await startTestServer({ database: server.database, env });
+    const port = before.app.port;
+    const relay: Relay = await startRelay(port);
+    let after: TestServer | undefined;
+    try {
+      await visit('', `http://127.0.0.1:${relay.port}`);
+      await enterKey(reader);
+      await page.waitForSelector('[data-testid=live-indicator][data-status=live]');
+      relay.cut();
+      await before.stop();
+      await page.waitForSelector('[data-testid=live-indicator][data-status=reconnecting]', { timeout: 30_000 });
+      // The server is back, and someone on the same address tries wrong secrets of the same key: a
+      // server that has not seen the key since it started refuses it from there for the window.
+      after = await startTestServer({ database: server.database, env: { ...env, PORT: String(port) } });
+      const wrongSecret = `${reader.slice(0, -1)}${reader.endsWith('A') ? 'B' : 'A'}`;
+      for (let attempt = 0; attempt < 4; attempt++) await post(after.url, '{ viewer { scopes } }', {}, wrongSecret);
+      expect((await post(after.url, '{ viewer { scopes } }', {}, reader)).status).toBe(429);
+      relay.restore();
+      // Its reconnect within the window is closed 4429; once the window is over it must connect again.
+      await page.waitForSelector('[data-testid=live-indicator][data-status=live]', { timeout: 30_000 });
+    } finally {
+      await relay.close();
+      await after?.stop();
+    }
+  }, 90_000);
+
   it('puts the keyboard focus in the key field when it asks again, after Forget key, a wrong key and a revocation', async () => {
     const doomed = await createKey(server, ['read'], admin, 'doomed');
     await visit('');
