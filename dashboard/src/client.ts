@@ -15,6 +15,8 @@ export interface ConnectionEvents {
 
 /** Close code of a refused key (src/auth/websocket-guard.ts): fatal, graphql-ws does not retry it. */
 const CLOSE_UNAUTHORIZED = 4401;
+/** The code of a request refused for the key's spent rate limit (src/auth/auth.errors.ts). */
+const RATE_LIMITED = 'RATE_LIMITED';
 /** Reconnect back-off: 1 s doubling, capped, plus jitter so reopened servers are not stampeded. */
 const MAX_RETRY_WAIT_MS = 5000;
 
@@ -77,11 +79,27 @@ export function createGraphQLClient(key: string | null, webSocket: WebSocketClie
 }
 
 /**
+ * Whether a subscription's end is one to try again after: a closed connection (but a refused key's,
+ * 4401), or a subscribe refused RATE_LIMITED — the key's budget is shared by every client of the key,
+ * and a reconnect during a spent window would otherwise leave the page saying "Live" with no live
+ * updates until a reload. Any other refusal of the operation itself would be refused again.
+ */
+function passes(error: unknown): boolean {
+  const code = closeCode(error);
+  if (code !== undefined) return code !== CLOSE_UNAUTHORIZED;
+  return (
+    Array.isArray(error) &&
+    error.some((graphQLError: { extensions?: { code?: unknown } }) => graphQLError?.extensions?.code === RATE_LIMITED)
+  );
+}
+
+/**
  * A subscription that outlives every closed connection but a refused key's. graphql-ws retries a
  * connection itself only for the close codes it deems passing: after the others (the server's 4429
  * for too many failed authentications from this address, 4500 for a failure on its side) it ends its
  * subscriptions for good, so the page would stay "Reconnecting…" and never live again. Those are
- * subscribed again after the same back-off; a refused key (4401) ends them, and the page asks for a key.
+ * subscribed again after the same back-off (see {@link passes}); a refused key (4401) ends them, and the
+ * page asks for a key.
  */
 function subscribeUntilKeyRefused(webSocket: WebSocketClient, payload: SubscribePayload, sink: Sink<ExecutionResult>): () => void {
   let stopped = false;
@@ -96,8 +114,7 @@ function subscribeUntilKeyRefused(webSocket: WebSocketClient, payload: Subscribe
       },
       complete: () => sink.complete(),
       error: (error) => {
-        const code = closeCode(error);
-        if (stopped || code === undefined || code === CLOSE_UNAUTHORIZED) return sink.error(error);
+        if (stopped || !passes(error)) return sink.error(error);
         void retryWait(retries++).then(start);
       },
     });
