@@ -1,8 +1,8 @@
 // The dashboard's one GraphQL client: urql over HTTP for queries and mutations, graphql-ws on the
 // same /graphql for subscriptions. The key goes in the Authorization header and in the
 // connection_init payload (how the server reads it on a WebSocket: src/auth/websocket-guard.ts).
-import { Client, fetchExchange, subscriptionExchange } from '@urql/core';
-import { createClient as createWebSocketClient, type Client as WebSocketClient } from 'graphql-ws';
+import { Client, fetchExchange, subscriptionExchange, type ExecutionResult } from '@urql/core';
+import { createClient as createWebSocketClient, type Client as WebSocketClient, type Sink, type SubscribePayload } from 'graphql-ws';
 import { authorizationHeaders, GRAPHQL_PATH } from './session';
 
 export type ConnectionStatus = 'connecting' | 'live' | 'reconnecting' | 'unauthorized';
@@ -15,8 +15,14 @@ export interface ConnectionEvents {
 
 /** Close code of a refused key (src/auth/websocket-guard.ts): fatal, graphql-ws does not retry it. */
 const CLOSE_UNAUTHORIZED = 4401;
+/** The code of a request refused for the key's spent rate limit (src/auth/auth.errors.ts). */
+const RATE_LIMITED = 'RATE_LIMITED';
 /** Reconnect back-off: 1 s doubling, capped, plus jitter so reopened servers are not stampeded. */
 const MAX_RETRY_WAIT_MS = 5000;
+
+function retryWait(retries: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** retries, MAX_RETRY_WAIT_MS) + Math.random() * 500));
+}
 
 function webSocketUrl(): string {
   return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${GRAPHQL_PATH}`;
@@ -35,8 +41,7 @@ export function createWebSocket(key: string | null, events: ConnectionEvents): W
     lazy: false,
     retryAttempts: Number.POSITIVE_INFINITY,
     shouldRetry: () => true,
-    retryWait: (retries) =>
-      new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** retries, MAX_RETRY_WAIT_MS) + Math.random() * 500)),
+    retryWait,
     keepAlive: 10_000,
     onNonLazyError: (error) => {
       if (closeCode(error) === CLOSE_UNAUTHORIZED) events.onStatus('unauthorized');
@@ -64,16 +69,59 @@ export function createGraphQLClient(key: string | null, webSocket: WebSocketClie
       subscriptionExchange({
         forwardSubscription(request) {
           const input = { ...request, query: request.query || '' };
-          return {
-            subscribe(sink) {
-              const unsubscribe = webSocket.subscribe(input, sink);
-              return { unsubscribe };
-            },
-          };
+          return { subscribe: (sink) => ({ unsubscribe: subscribeUntilKeyRefused(webSocket, input, sink) }) };
         },
       }),
     ],
     fetchOptions: () => ({ headers: { accept: 'application/graphql-response+json, application/json', ...authorizationHeaders(key) } }),
     preferGetMethod: false,
   });
+}
+
+/**
+ * Whether a subscription's end is one to try again after: a closed connection (but a refused key's,
+ * 4401), or a subscribe refused RATE_LIMITED — the key's budget is shared by every client of the key,
+ * and a reconnect during a spent window would otherwise leave the page saying "Live" with no live
+ * updates until a reload. Any other refusal of the operation itself would be refused again.
+ */
+function passes(error: unknown): boolean {
+  const code = closeCode(error);
+  if (code !== undefined) return code !== CLOSE_UNAUTHORIZED;
+  return (
+    Array.isArray(error) &&
+    error.some((graphQLError: { extensions?: { code?: unknown } }) => graphQLError?.extensions?.code === RATE_LIMITED)
+  );
+}
+
+/**
+ * A subscription that outlives every closed connection but a refused key's. graphql-ws retries a
+ * connection itself only for the close codes it deems passing: after the others (the server's 4429
+ * for too many failed authentications from this address, 4500 for a failure on its side) it ends its
+ * subscriptions for good, so the page would stay "Reconnecting…" and never live again. Those are
+ * subscribed again after the same back-off (see {@link passes}); a refused key (4401) ends them, and the
+ * page asks for a key.
+ */
+function subscribeUntilKeyRefused(webSocket: WebSocketClient, payload: SubscribePayload, sink: Sink<ExecutionResult>): () => void {
+  let stopped = false;
+  let retries = 0;
+  let unsubscribe = () => {};
+  const start = () => {
+    if (stopped) return;
+    unsubscribe = webSocket.subscribe<ExecutionResult['data'], ExecutionResult['extensions']>(payload, {
+      next: (value) => {
+        retries = 0;
+        sink.next(value);
+      },
+      complete: () => sink.complete(),
+      error: (error) => {
+        if (stopped || !passes(error)) return sink.error(error);
+        void retryWait(retries++).then(start);
+      },
+    });
+  };
+  start();
+  return () => {
+    stopped = true;
+    unsubscribe();
+  };
 }

@@ -420,6 +420,94 @@ describe('once the server requires keys', () => {
     expect(await page.getByRole('button', { name: 'Activate five_band_thriving', exact: true }).count()).toBe(1);
   }, 60_000);
 
+  it('goes live again after a restarted server refused its reconnect for wrong secrets sent from its address (4429)', async () => {
+    // A short window, so that the address's lockout ends within the test.
+    const env = { AUTH_FAILURE_LIMIT: '3', RATE_LIMIT_WINDOW_SECONDS: '8', RESCORE_SWEEP_MS: '0' };
+    const before = await startTestServer({ database: server.database, env });
+    const port = before.app.port;
+    const relay: Relay = await startRelay(port);
+    let after: TestServer | undefined;
+    try {
+      await visit('', `http://127.0.0.1:${relay.port}`);
+      await enterKey(reader);
+      await page.waitForSelector('[data-testid=live-indicator][data-status=live]');
+      relay.cut();
+      await before.stop();
+      await page.waitForSelector('[data-testid=live-indicator][data-status=reconnecting]', { timeout: 30_000 });
+      // The server is back, and someone on the same address tries wrong secrets of the same key: a
+      // server that has not seen the key since it started refuses it from there for the window.
+      after = await startTestServer({ database: server.database, env: { ...env, PORT: String(port) } });
+      const wrongSecret = `${reader.slice(0, -1)}${reader.endsWith('A') ? 'B' : 'A'}`;
+      for (let attempt = 0; attempt < 4; attempt++) await post(after.url, '{ viewer { scopes } }', {}, wrongSecret);
+      expect((await post(after.url, '{ viewer { scopes } }', {}, reader)).status).toBe(429);
+      relay.restore();
+      // Its reconnect within the window is closed 4429; once the window is over it must connect again.
+      await page.waitForSelector('[data-testid=live-indicator][data-status=live]', { timeout: 30_000 });
+    } finally {
+      await relay.close();
+      await after?.stop();
+    }
+  }, 90_000);
+
+  it("takes up its live updates again when a reconnect's subscriptions were refused for the key's spent rate limit", async () => {
+    // A small budget and a short window, so that the key's budget is spent, and back, within the test.
+    const second = await startTestServer({
+      database: server.database,
+      env: { RATE_LIMIT_REQUESTS: '30', RATE_LIMIT_WINDOW_SECONDS: '10', RESCORE_SWEEP_MS: '0' },
+    });
+    const relay: Relay = await startRelay(second.app.port);
+    const asReader = () => post(second.url, '{ viewer { scopes } }', {}, reader);
+    try {
+      await visit('', `http://127.0.0.1:${relay.port}`);
+      await enterKey(reader);
+      await page.waitForSelector('[data-testid=tier-table]');
+      await page.waitForSelector('[data-testid=live-indicator][data-status=live]');
+      relay.cut();
+      await page.waitForSelector('[data-testid=live-indicator][data-status=reconnecting]', { timeout: 30_000 });
+      // The rest of the team, on the same key, spends its budget: the reconnect's subscriptions are refused RATE_LIMITED.
+      for (let spent = 0; spent < 100 && (await asReader()).status !== 429; spent++);
+      relay.restore();
+      await page.waitForSelector('[data-testid=live-indicator][data-status=live]', { timeout: 30_000 });
+      while ((await asReader()).status === 429) await page.waitForTimeout(500);
+      // The budget is back: the page subscribes again within its back-off, and a tier change reaches it live.
+      await page.waitForTimeout(7000);
+      const healthy = await post<{ customers: { edges: Array<{ node: { id: string } }> } }>(
+        second.url,
+        '{ customers(first: 1, tier: "healthy", lifecycleStage: ACTIVE, orderBy: SCORE_DESC) { edges { node { id } } } }',
+        {},
+        admin,
+      );
+      expect(healthy.body.errors).toBeUndefined();
+      const id = healthy.body.data!.customers.edges[0].node.id;
+      for (let i = 0; i < 3; i++) {
+        const dueAt = new Date(Date.now() - (40 - i) * DAY_MS).toISOString();
+        await post(
+          second.url,
+          `mutation { recordPayment(input: { customerId: "${id}", externalId: "limited-${i}", amountCents: 100000, currency: "EUR", status: FAILED, dueAt: "${dueAt}" }) { id } }`,
+          {},
+          admin,
+        );
+        await post(
+          second.url,
+          `mutation { recordSupportTicket(input: { customerId: "${id}", externalId: "limited-${i}", severity: URGENT, csatRating: 1 }) { id } }`,
+          {},
+          admin,
+        );
+      }
+      const rescored = await post<{ refreshHealthScore: { tier: string } }>(
+        second.url,
+        `mutation { refreshHealthScore(customerId: "${id}") { tier } }`,
+        {},
+        admin,
+      );
+      expect(rescored.body.data!.refreshHealthScore.tier).not.toBe('healthy');
+      await page.locator(`[data-testid=live-feed] a[href="#/customers/${id}"]`).first().waitFor({ timeout: 5000 });
+    } finally {
+      await relay.close();
+      await second.stop();
+    }
+  }, 120_000);
+
   it('puts the keyboard focus in the key field when it asks again, after Forget key, a wrong key and a revocation', async () => {
     const doomed = await createKey(server, ['read'], admin, 'doomed');
     await visit('');
