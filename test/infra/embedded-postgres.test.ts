@@ -2,7 +2,7 @@
 // out-of-memory killer): the server it started keeps running without it, and must not refuse the
 // next start as "in use".
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -72,4 +72,45 @@ it('starts again after the process that ran it was killed, stopping the server i
   const next = starter('stop');
   expect(await next.exited).toBe(0);
   expect(next.output()).toContain('STARTED');
+}, 180_000);
+
+it('stops the embedded PostgreSQL when npm start is stopped while it is still starting', async () => {
+  const ownDir = mkdtempSync(path.join(os.tmpdir(), 'healthgraph-stopped-start-'));
+  chmodSync(ownDir, 0o755);
+  const lockFile = path.join(ownDir, 'postgres', 'postmaster.pid');
+  try {
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+      cwd: root,
+      env: {
+        ...process.env,
+        DATABASE_URL: '',
+        REDIS_URL: '',
+        DATA_DIR: ownDir,
+        EMBEDDED_PG_PORT: String(port + 1),
+        PORT: '0',
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // The database is up; the service is not yet (migrations run next).
+    for (let i = 0; i < 1200 && !output.includes('embedded PostgreSQL ready'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(output).toContain('embedded PostgreSQL ready');
+    expect(output).not.toContain('healthgraph is running');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // PostgreSQL removes its lock file as it ends.
+    for (let i = 0; i < 200 && existsSync(lockFile); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(existsSync(lockFile)).toBe(false);
+  } finally {
+    try {
+      process.kill(Number(readFileSync(lockFile, 'utf8').split('\n')[0]), 'SIGINT');
+    } catch {
+      // none running
+    }
+    rmSync(ownDir, { recursive: true, force: true });
+  }
 }, 180_000);
