@@ -54,7 +54,10 @@ export async function startApp(
   schemaOptions: SchemaOptions = {},
 ): Promise<RunningApp> {
   const ormLogger = logger.child({ module: 'orm' });
-  const orm = await openDatabase(config.databaseUrl, config.databasePoolMax, (message) => ormLogger.info(stripColours(message)));
+  const orm = await openDatabase(config.databaseUrl, config.databasePoolMax, {
+    info: (message) => ormLogger.info(stripColours(message)),
+    warn: (message) => ormLogger.warn(stripColours(message)),
+  });
   // Every instance on this database shares its Redis channels and keys; no other deployment does.
   const redisNamespace = config.redisNamespace ?? `hg:${await installationId(orm.em.fork() as Db)}`;
   config = { ...config, redisNamespace };

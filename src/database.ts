@@ -10,19 +10,34 @@ import { withSessionLock } from './infra/session-lock';
 
 export const MIGRATIONS_PATH = path.resolve(__dirname, '../migrations');
 
-export function ormOptions(databaseUrl: string, poolMax = 10, log: (message: string) => void = () => undefined): Options {
+/** Where the ORM's messages go: its own (migrations, connection) and the query builder's warnings. */
+export interface OrmLog {
+  info(message: string): void;
+  /** knex's warnings (a pooled connection found dead after a database outage, say); knex prints them to stdout otherwise. */
+  warn(message: string): void;
+}
+
+/** A command-line script's: the ORM's own messages unsaid, the query builder's warnings on stderr. */
+const SCRIPT_LOG: OrmLog = { info: () => undefined, warn: (message) => console.warn(message) };
+
+export function ormOptions(databaseUrl: string, poolMax = 10, log: OrmLog = SCRIPT_LOG): Options {
+  const warn = (message: unknown): void => log.warn(String(message));
   return {
     clientUrl: databaseUrl,
-    // Merged by MikroORM into the driver's connection settings: this ORM's sessions carry a name of
-    // their own, which the shutdown uses to end only this instance's unfinished work.
-    driverOptions: { connection: { application_name: newSessionName() } },
+    // Merged by MikroORM into the driver's settings. Connection: this ORM's sessions carry a name of
+    // their own, which the shutdown uses to end only this instance's unfinished work. log: knex's own
+    // messages go to the service's log instead of bare lines on stdout beside its JSON.
+    driverOptions: {
+      connection: { application_name: newSessionName() },
+      log: { warn, error: warn, deprecate: warn, debug: () => undefined },
+    },
     entities: ENTITIES,
     extensions: [Migrator],
     discovery: { disableDynamicFileAccess: true },
     pool: { min: 0, max: poolMax },
     allowGlobalContext: false,
     debug: ['info'],
-    logger: log,
+    logger: (message) => log.info(message),
     // graphile-worker's queue lives in its own schema and migrates itself (openDatabase below).
     schemaGenerator: { ignoreSchema: ['graphile_worker'] },
     migrations: {
@@ -47,7 +62,7 @@ const QUIET = new WorkerLogger(() => () => undefined);
  * the scoring transaction, so the queue must exist wherever the database is opened, not only where
  * a worker runs.
  */
-export async function openDatabase(databaseUrl: string, poolMax = 10, log?: (message: string) => void): Promise<MikroORM> {
+export async function openDatabase(databaseUrl: string, poolMax = 10, log?: OrmLog): Promise<MikroORM> {
   const orm = await MikroORM.init(ormOptions(databaseUrl, poolMax, log));
   // Instances started together on one database take turns: each would otherwise see the same
   // migrations pending and run them at once, and all but one would fail on the tables the first

@@ -49,6 +49,15 @@ async function main(): Promise<void> {
   }
   const config = readConfig();
   const logger = createLogger(config.logLevel);
+  // Stopped before the service is up (a rollout, Ctrl-C during the migrations): exit rather than die
+  // of the signal, so that the exit hooks run and stop an embedded PostgreSQL already started, which
+  // would otherwise outlive this process.
+  const stopWhileStarting = (signal: NodeJS.Signals): void => {
+    logger.info({ signal }, 'stopped while starting');
+    process.exit(0);
+  };
+  process.on('SIGTERM', stopWhileStarting);
+  process.on('SIGINT', stopWhileStarting);
   let databaseUrl = config.databaseUrl;
   let embedded: { stop(): Promise<void> } | undefined;
   if (!databaseUrl) {
@@ -87,6 +96,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   };
+  process.removeListener('SIGTERM', stopWhileStarting);
+  process.removeListener('SIGINT', stopWhileStarting);
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }

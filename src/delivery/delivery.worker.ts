@@ -241,10 +241,16 @@ export async function releaseStalledDeliveries(db: Db, lockTimeoutMs: number): P
   return rows[0]?.workers ?? 0;
 }
 
-function workerLogger(logger: Logger): WorkerLogger {
+/**
+ * graphile-worker's messages, as lines of module `delivery-worker`. From the service's root logger:
+ * pino repeats a key a child binds again, and a line naming `module` twice is refused by log
+ * pipelines that reject duplicate fields.
+ */
+function workerLogger(rootLogger: Logger): WorkerLogger {
+  const logger = rootLogger.child({ module: 'delivery-worker' });
   return new WorkerLogger(() => (level, message, meta) => {
     const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
-    logger[method]({ module: 'delivery-worker', ...meta }, message);
+    logger[method]({ ...meta }, message);
   });
 }
 
@@ -297,7 +303,7 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
       concurrency: config.deliveryConcurrency,
       pollInterval: config.deliveryPollIntervalMs,
       noHandleSignals: true,
-      logger: workerLogger(logger),
+      logger: workerLogger(services.logger),
       taskList: tasks(deps),
       crontab: `* * * * * ${RELEASE_TASK}`,
       // Jobs are small and many at once after a scoring run: fetch them in batches and complete

@@ -261,7 +261,10 @@ function trustedProxies(env: NodeJS.ProcessEnv): string[] {
   return entries;
 }
 
-/** Node's timers fire at once past this (a 32-bit signed count of ms). */
+/**
+ * Node's timers fire at once past this (a 32-bit signed count of ms). Bounds every duration that sets
+ * a timer, RATE_LIMIT_WINDOW_SECONDS too (the in-process budget expires a key's count with one).
+ */
 const LONGEST_TIMER_MS = 2_147_483_647;
 
 /**
@@ -348,7 +351,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxQueryAliases: integer(env, 'MAX_QUERY_ALIASES', 30),
     maxQueryCost: integer(env, 'MAX_QUERY_COST', 50_000, 1),
     rateLimitRequests: integer(env, 'RATE_LIMIT_REQUESTS', 3000),
-    rateLimitWindowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1),
+    rateLimitWindowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, Math.floor(LONGEST_TIMER_MS / 1000)),
     authFailureLimit: integer(env, 'AUTH_FAILURE_LIMIT', 30),
     wsMaxConnections: integer(env, 'WS_MAX_CONNECTIONS', 10_000, 1),
     wsMaxConnectionsPerKey: integer(env, 'WS_MAX_CONNECTIONS_PER_KEY', 1000, 1),

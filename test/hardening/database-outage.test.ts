@@ -2,12 +2,27 @@
 // ones (ALLOW_CONNECTIONS false) until restored. Meanwhile every request is answered
 // SERVICE_UNAVAILABLE with HTTP 503 and Retry-After, /readyz fails, and the service recovers on
 // its own once the database is back.
+import { Writable } from 'node:stream';
 import { Client } from 'pg';
+import pino from 'pino';
 import { ADMIN_URL } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 import { expectNoInternals, post } from './support';
 
 let server: TestServer;
+/** The server's log lines (warn and above). */
+const logLines: string[] = [];
+const logStream = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    logLines.push(
+      ...chunk
+        .toString()
+        .split('\n')
+        .filter((line) => line !== ''),
+    );
+    done();
+  },
+});
 
 async function admin(statement: string): Promise<void> {
   const client = new Client({ connectionString: ADMIN_URL });
@@ -33,7 +48,7 @@ async function bringDatabaseBack(): Promise<void> {
 const origin = () => new URL(server.url).origin;
 
 beforeAll(async () => {
-  server = await startTestServer({ label: 'db_outage', env: { RESCORE_DEBOUNCE_MS: '0' } });
+  server = await startTestServer({ label: 'db_outage', env: { RESCORE_DEBOUNCE_MS: '0' }, logger: pino({ level: 'warn' }, logStream) });
   const created = await post(server.url, { query: 'mutation { upsertCustomer(input: { id: "cust_before", name: "Before" }) { id } }' });
   expect(created.body.errors).toBeUndefined();
 });
@@ -43,6 +58,9 @@ afterAll(async () => {
 });
 
 it('answers 503 SERVICE_UNAVAILABLE with Retry-After while the database is down, and recovers when it is back', async () => {
+  // The pool holds idle connections for the outage to cut.
+  await Promise.all([1, 2, 3].map(() => post(server.url, { query: '{ customers(first: 1) { totalCount } }' })));
+  const printed = jest.spyOn(console, 'log');
   await takeDatabaseDown();
   try {
     for (const query of [
@@ -73,6 +91,13 @@ it('answers 503 SERVICE_UNAVAILABLE with Retry-After while the database is down,
   expect(response.status).toBe(200);
   expect(response.body.data).toEqual({ customers: { totalCount: 1, edges: [{ node: { id: 'cust_before' } }] } });
   expect((await fetch(`${origin()}/readyz`)).status).toBe(200);
+
+  // The connections found dead are said in the JSON log, not printed as bare lines by the driver.
+  expect(printed.mock.calls.map((call) => String(call[0]))).not.toContainEqual(expect.stringContaining('Connection Error'));
+  printed.mockRestore();
+  expect(logLines.map((line) => JSON.parse(line) as { msg?: string })).toContainEqual(
+    expect.objectContaining({ msg: expect.stringContaining('Connection Error') }),
+  );
 });
 
 it('answers SERVICE_UNAVAILABLE, not a masked internal error, to a request whose connection dies under it', async () => {

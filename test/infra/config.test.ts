@@ -39,6 +39,12 @@ it.each([
   // Node fires a longer timer after 1 ms: a monthly run would run back to back.
   [{ SCORING_INTERVAL_MS: '3000000000' }, 'Configuration error: SCORING_INTERVAL_MS must be an integer from 0 to 2147483647'],
   [{ RESCORE_SWEEP_MS: '3000000000' }, 'Configuration error: RESCORE_SWEEP_MS must be an integer from 0 to 2147483647'],
+  // The in-process budget (no Redis, or Redis away) expires a key's count with a timer of the window:
+  // past Node's longest it fired after 1 ms, and no key was ever limited.
+  [
+    { RATE_LIMIT_WINDOW_SECONDS: '2147484' },
+    'Configuration error: RATE_LIMIT_WINDOW_SECONDS must be an integer from 1 to 2147483, got "2147484"',
+  ],
 ])('refuses the setting %j with a start-up refusal that names it', (env, message) => {
   let refusal: unknown;
   try {

@@ -228,6 +228,25 @@ describe('PubSub', () => {
     }
   });
 
+  it('logs a Redis it cannot reach once per connection and outage, not at every reconnection attempt', async () => {
+    const lines: Array<{ level: number; msg: string; client?: string }> = [];
+    const recording = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as { level: number; msg: string }) });
+    const offline = new RedisBackedPubSub('redis://127.0.0.1:1', recording, `hg:unreachable:${process.pid}`);
+    try {
+      const attempts = { publisher: 0, subscriber: 0 };
+      offline.publisher.on('error', () => attempts.publisher++);
+      offline.subscriber.on('error', () => attempts.subscriber++);
+      for (let i = 0; i < 200 && Math.min(attempts.publisher, attempts.subscriber) < 4; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(Math.min(attempts.publisher, attempts.subscriber)).toBeGreaterThanOrEqual(4);
+      const warned = lines.filter((line) => line.level >= 40 && /redis connection error/.test(line.msg));
+      expect(warned.map((line) => line.client).sort()).toEqual(['publisher', 'subscriber']);
+    } finally {
+      await offline.close();
+    }
+  });
+
   it('never throws from publish when Redis is unreachable', async () => {
     const offline = new RedisBackedPubSub('redis://127.0.0.1:1', logger, 'hg:offline');
     expect(() => offline.publish('anything', { a: 1 })).not.toThrow();
