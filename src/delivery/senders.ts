@@ -179,6 +179,18 @@ function refusedForGood(error: unknown): boolean {
 }
 
 /**
+ * The right-hand side of a Message-ID: the sender's domain, as RFC 5322 advises (a bare word such as
+ * `healthgraph`, no domain at all, counts against a message in some spam filters).
+ */
+export function messageIdDomain(from: string): string {
+  const domain = from
+    .slice(from.lastIndexOf('@') + 1)
+    .replace(/>\s*$/, '')
+    .trim();
+  return /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/.test(domain) ? domain.toLowerCase() : 'healthgraph.invalid';
+}
+
+/**
  * Sends one message; throws unless the server accepted it within the mailer's timeout. Past it, the
  * send is aborted and its connection closed: a message the server had not taken whole by then is
  * never taken, so no attempt outlasts the timeout, as no webhook or Slack attempt does.
@@ -195,7 +207,7 @@ export async function sendEmail(mailer: Mailer | null, from: string, to: string,
       text: content.text,
       html: content.html,
       // The same id on every attempt lets a mailbox or a relay drop a duplicate.
-      messageId: `<${messageId}@healthgraph>`,
+      messageId: `<${messageId}@${messageIdDomain(from)}>`,
       signal: abort.signal,
     });
   } catch (error) {

@@ -144,6 +144,36 @@ describe('sendEmail', () => {
   });
 });
 
+describe("a message's id", () => {
+  it("is the same on every attempt and ends in the sender's domain", async () => {
+    const messages: string[] = [];
+    const smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      onData(stream, _session, callback) {
+        let raw = '';
+        stream.on('data', (chunk: Buffer) => (raw += chunk.toString()));
+        stream.on('end', () => {
+          messages.push(raw);
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
+    const mailer = createMailer(`smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`, 2000);
+    const content = { subject: 'Checking in', text: 'Checking in', html: '<p>Checking in</p>' };
+    try {
+      for (let attempt = 0; attempt < 2; attempt++)
+        await sendEmail(mailer, 'alerts@Mail.Example.com', 'kate@team.example', 'delivery-7f3a', content);
+      const ids = messages.map((raw) => /^Message-ID: (.*)$/im.exec(raw)?.[1].trim());
+      expect(ids).toEqual(['<delivery-7f3a@mail.example.com>', '<delivery-7f3a@mail.example.com>']);
+    } finally {
+      mailer?.transport.close();
+      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    }
+  });
+});
+
 describe('an SMTP refusal', () => {
   it('is permanent when the server refuses the recipient or the message for good (5xx), and retried when only for now (4xx)', async () => {
     // The local part says how the server answers: a refused mailbox, refused content, a full mailbox.
