@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { Logger } from './logger';
+import { cutText } from './text-rules';
 
 /**
  * The service cannot start as configured, and the message says what to change (set DATABASE_URL,
@@ -229,8 +230,24 @@ export function formatSubscriptionResult(
   return { ...result, errors: coded.map((error) => format(error.toJSON(), error)) };
 }
 
-/** The formatting proper: the code, message and extensions an error is answered with. */
+/**
+ * Longest error message answered. GraphQL's own messages quote the refused value in full (a variable
+ * of a megabyte, refused, came back twice over); past this a message is cut, its start kept.
+ */
+export const MAX_ERROR_MESSAGE_LENGTH = 1000;
+
+function withMessageCut(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  if (formatted.message.length <= MAX_ERROR_MESSAGE_LENGTH) return formatted;
+  const suffix = ` … (${formatted.message.length - MAX_ERROR_MESSAGE_LENGTH} more characters)`;
+  return { ...formatted, message: cutText(formatted.message, MAX_ERROR_MESSAGE_LENGTH - suffix.length) + suffix };
+}
+
+/** The code, message and extensions an error is answered with. */
 export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  return withMessageCut(formatErrorParts(formatted, error));
+}
+
+function formatErrorParts(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
   const code = classifyError(original);
   const located = { locations: formatted.locations, path: formatted.path };

@@ -1,6 +1,7 @@
 // Bad input over the real API, table-driven: each case is sent as a client would send it and must
 // be refused with its code (BAD_USER_INPUT unless said otherwise), never as an internal error, never
 // with a stack trace, and must write nothing: every table the API writes has the same rows after.
+import { MAX_ERROR_MESSAGE_LENGTH } from '../../src/infra/errors';
 import { expectNoInternals, fingerprint, post } from './support';
 import { startTestServer, TestServer } from '../helpers/server';
 
@@ -536,4 +537,17 @@ it.each(cases.map((c) => [c.name, c] as const))('refuses %s', async (_name, badI
   if (badInput.argument && response.status === 200) expect(response.body.errors?.[0]?.extensions?.argument).toBe(badInput.argument);
   expectNoInternals(response.text);
   expect(await fingerprint(server.database)).toEqual(before);
+});
+
+it('answers a refused value of any size with a message of bounded length, not the value echoed in full', async () => {
+  const huge = `2026-13-01T${'9'.repeat(200_000)}`;
+  const response = await post(server.url, {
+    query: 'query ($from: DateTime) { healthScoreHistory(customerId: "cust_any", from: $from, first: 1) { totalCount } }',
+    variables: { from: huge },
+  });
+  expect(response.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  const message = response.body.errors![0].message;
+  expect(message.length).toBeLessThanOrEqual(MAX_ERROR_MESSAGE_LENGTH);
+  expect(message).toContain('Variable "$from"');
+  expect(response.text.length).toBeLessThan(10_000);
 });
