@@ -96,14 +96,14 @@ const DATE_TAG = '$date';
  * instant turned a customer whose id is `2026-01-01T00:00:00Z` into a Date on other instances, and
  * its events into internal errors there.
  */
-export function serializePayload(payload: unknown): string {
+function serializePayload(payload: unknown): string {
   return JSON.stringify(payload, function tagDates(this: Record<string, unknown>, key: string, value: unknown) {
     return this[key] instanceof Date ? { [DATE_TAG]: value } : value;
   });
 }
 
 /** The `JSON.parse` reviver of serializePayload's output: tagged Dates become Dates again. */
-export function reviveDates(_key: string, value: unknown): unknown {
+function reviveDates(_key: string, value: unknown): unknown {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
   const tagged = (value as Record<string, unknown>)[DATE_TAG];
   return typeof tagged === 'string' && Object.keys(value).length === 1 ? new Date(tagged) : value;
