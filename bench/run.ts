@@ -269,6 +269,8 @@ function backtestRows(result: BacktestWorkloadResult, judge: (ok: boolean) => bo
     ...(
       [
         ['small steady accounts on random days', result.randomDays],
+        ['accounts used about once a month', result.monthly],
+        ['large teams of occasional users', result.occasionalTeams],
         ['brand-new accounts, from their signup', result.newAccounts],
       ] as const
     ).map(([who, figures]) => {

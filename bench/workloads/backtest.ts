@@ -13,7 +13,7 @@ import { BacktestReport, evaluateBacktest } from '../../src/scoring/backtest/eva
 import { collectSnapshots, gridInstants, loadAccounts, scoreSnapshots } from '../../src/scoring/backtest/snapshots';
 import { CLASSIC_SCORING_MODEL, DEFAULT_SCORING_MODEL, ScoringModelConfig } from '../../src/scoring/model';
 import { createDatabase, databaseExists, databaseUrl, dropDatabase, sql, vacuum } from '../support/databases';
-import { RandomDayFigures, simulateRandomDayAccounts } from './random-days';
+import { RandomDayFigures, simulateSteadyAccounts, SteadyShape } from './random-days';
 
 const DAY_MS = 86_400_000;
 /** Bump when the population's shape changes: older data sets are then regenerated. */
@@ -58,6 +58,10 @@ export interface BacktestWorkloadResult {
   classic: ModelFigures;
   /** Small steady accounts on random days, simulated and scored daily: each model's false alarms there. */
   randomDays: { model: RandomDayFigures; classic: RandomDayFigures };
+  /** The same for accounts used about once a month. */
+  monthly: { model: RandomDayFigures; classic: RandomDayFigures };
+  /** The same for large teams of occasional users. */
+  occasionalTeams: { model: RandomDayFigures; classic: RandomDayFigures };
   /** The same for brand-new accounts, scored from their signup. */
   newAccounts: { model: RandomDayFigures; classic: RandomDayFigures };
 }
@@ -214,14 +218,10 @@ export async function runBacktestWorkload(options: BacktestWorkloadOptions): Pro
     process.stderr.write(`  [backtest] default model: ${model.seconds.toFixed(1)} s, ${model.report.snapshots} snapshots\n`);
     const classic = await backtestModel(orm, CLASSIC_SCORING_MODEL, grid, anchor, foreseeable);
     process.stderr.write(`  [backtest] first default model: ${classic.seconds.toFixed(1)} s\n`);
-    const randomDays = {
-      model: simulateRandomDayAccounts(DEFAULT_SCORING_MODEL),
-      classic: simulateRandomDayAccounts(CLASSIC_SCORING_MODEL),
-    };
-    const newAccounts = {
-      model: simulateRandomDayAccounts(DEFAULT_SCORING_MODEL, { brandNew: true }),
-      classic: simulateRandomDayAccounts(CLASSIC_SCORING_MODEL, { brandNew: true }),
-    };
+    const steady = (shape: SteadyShape) => ({
+      model: simulateSteadyAccounts(DEFAULT_SCORING_MODEL, shape),
+      classic: simulateSteadyAccounts(CLASSIC_SCORING_MODEL, shape),
+    });
     return {
       customers: options.customers,
       weeks: options.weeks,
@@ -229,8 +229,10 @@ export async function runBacktestWorkload(options: BacktestWorkloadOptions): Pro
       generatedSeconds: reused ? null : info.generatedSeconds,
       model,
       classic,
-      randomDays,
-      newAccounts,
+      randomDays: steady('random_days'),
+      monthly: steady('monthly'),
+      occasionalTeams: steady('occasional_team'),
+      newAccounts: steady('brand_new'),
     };
   } finally {
     await orm.close(true);

@@ -1,8 +1,9 @@
-// Part of the backtest workload: small steady accounts that come on random days, which the labelled
-// population (its low-cadence accounts keep fixed weekdays) never draws, and an independently built
-// population may; and brand-new accounts, signed up on the first scored day. Each is scored daily for
-// 90 days by the pure scoring core, as a daily scoring run would; none changes its habits, so every
-// account flagged is a false alarm.
+// Part of the backtest workload: accounts whose steady habits the labelled population never draws,
+// and an independently built population may: small accounts that come on random days (its low-cadence
+// accounts keep fixed weekdays), accounts used about once a month, and large teams of occasional
+// users; and brand-new accounts, signed up on the first scored day. Each is scored daily for 90 days
+// by the pure scoring core, as a daily scoring run would; none changes its habits, so every account
+// flagged is a false alarm.
 import { mulberry32, Random } from '../../src/demo/seeded-random';
 import {
   ActivityLog,
@@ -25,43 +26,66 @@ export interface RandomDayFigures {
   everFlagged: number;
 }
 
+/** The habit simulated: see the file's header. */
+export type SteadyShape = 'random_days' | 'brand_new' | 'monthly' | 'occasional_team';
+
+type Event = ActivityLog['engagementEvents'][number];
+
+/** 1–6 events on `day`, each on one of four features, by `user()`. */
+function dayOfUse(random: Random, day: number, user: () => string): Event[] {
+  const count = 1 + Math.floor(random() * 6);
+  return Array.from({ length: count }, (_, k) => ({
+    occurredAt: new Date(START + day * DAY_MS + (9 + k) * 3_600_000),
+    eventType: 'feature_used',
+    feature: `f${Math.floor(random() * 4)}`,
+    userId: user(),
+  }));
+}
+
 /**
- * Account `index`: one or two users; each day in use with probability 2/7, 2.5/7 or 3/7 (a brand-new
- * account: every other one 0.8 instead); 1–6 events on such a day, each on one of four features,
- * from `firstDay` to the end.
+ * Account `index` of a shape, from `firstDay` to the end, in time order:
+ * - random days: one or two users; each day in use with probability 2/7, 2.5/7 or 3/7;
+ * - brand new: the same, every other one 0.8 a day instead;
+ * - monthly: one or two users; a day of use 25 to 35 days after the last;
+ * - occasional team: 20 to 60 users, each coming on a day with probability 1/14, 1/21 or 1/28.
  */
-function randomDayAccount(index: number, random: Random, firstDay: number, brandNew: boolean): ActivityLog {
-  const usePerDay = brandNew && index % 2 === 0 ? 0.8 : (2 + (index % 3) * 0.5) / 7;
-  const users = 1 + (index % 2);
-  const events: ActivityLog['engagementEvents'] = [];
-  for (let day = firstDay; day < HISTORY_DAYS + SCORED_DAYS; day++) {
-    if (random() >= usePerDay) continue;
-    const count = 1 + Math.floor(random() * 6);
-    for (let k = 0; k < count; k++)
-      events.push({
-        occurredAt: new Date(START + day * DAY_MS + (9 + k) * 3_600_000),
-        eventType: 'feature_used',
-        feature: `f${Math.floor(random() * 4)}`,
-        userId: `u${Math.floor(random() * users)}`,
-      });
+function steadyAccount(shape: SteadyShape, index: number, random: Random, firstDay: number): ActivityLog {
+  const end = HISTORY_DAYS + SCORED_DAYS;
+  const events: Event[] = [];
+  if (shape === 'monthly') {
+    for (let day = firstDay + Math.floor(random() * 30); day < end; day += 25 + Math.floor(random() * 11))
+      events.push(...dayOfUse(random, day, () => `u${Math.floor(random() * (1 + (index % 2)))}`));
+  } else if (shape === 'occasional_team') {
+    const users = 20 + Math.floor(random() * 41);
+    const perUserDay = 1 / [14, 21, 28][index % 3];
+    for (let day = firstDay; day < end; day++)
+      for (let user = 0; user < users; user++) if (random() < perUserDay) events.push(...dayOfUse(random, day, () => `u${user}`));
+  } else {
+    const usePerDay = shape === 'brand_new' && index % 2 === 0 ? 0.8 : (2 + (index % 3) * 0.5) / 7;
+    const users = 1 + (index % 2);
+    for (let day = firstDay; day < end; day++)
+      if (random() < usePerDay) events.push(...dayOfUse(random, day, () => `u${Math.floor(random() * users)}`));
   }
+  events.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
   return { engagementEvents: events };
 }
 
 /**
- * Scores `accounts` simulated accounts daily (at 20:00 UTC) for 90 days: after 150 days of history,
- * or, `brandNew`, from their signup on the first of those days.
+ * Scores `accounts` simulated accounts of a shape daily (at 20:00 UTC) for 90 days: after 150 days
+ * of history, or, brand new, from their signup on the first of those days.
  */
-export function simulateRandomDayAccounts(
+export function simulateSteadyAccounts(
   model: ScoringModelConfig,
-  { accounts = 75, seed = 1, brandNew = false }: { accounts?: number; seed?: number; brandNew?: boolean } = {},
+  shape: SteadyShape,
+  { accounts = 75, seed = 1 }: { accounts?: number; seed?: number } = {},
 ): RandomDayFigures {
   const random = mulberry32(seed);
   const requests = metricRequests(model);
+  const brandNew = shape === 'brand_new';
   const signedUpAt = new Date(START + (brandNew ? HISTORY_DAYS : 0) * DAY_MS);
   let everFlagged = 0;
   for (let index = 0; index < accounts; index++) {
-    const activity = randomDayAccount(index, random, brandNew ? HISTORY_DAYS : 0, brandNew);
+    const activity = steadyAccount(shape, index, random, brandNew ? HISTORY_DAYS : 0);
     let previousTierKey: string | null = null;
     let previousPenalties: ReadonlySet<string> | null = null;
     let lastActivityAt: Date | null = null;

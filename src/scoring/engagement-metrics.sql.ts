@@ -5,6 +5,7 @@
 // aggregating the raw events would give, for any asOf (test/scoring/gather-metrics.test.ts checks
 // it against the reference).
 import { Db, json, query } from '../infra/sql';
+import { SILENCE_LOOKBACK_DAYS } from './model';
 import type { MetricRequest } from './model';
 
 const DAY_MS = 86_400_000;
@@ -21,14 +22,12 @@ export const ENGAGEMENT_METRICS: ReadonlySet<string> = new Set([
   'events_vs_prior',
   'events_per_active_day_vs_prior',
   'active_users_trend',
+  'active_users_vs_usual',
   'feature_breadth_trend',
   'feature_days_per_feature',
   'seat_utilisation',
   'silence_vs_cadence',
 ]);
-
-/** How far back `silence_vs_cadence` looks for the last activity: past it, an account has no measurable silence. */
-export const SILENCE_LOOKBACK_DAYS = 180;
 
 export function checkedDays(value: number): number {
   if (!Number.isInteger(value) || value <= 0 || value > 3650)
@@ -62,8 +61,12 @@ class EngagementPlan {
   readonly rawFeatureDays = new Map<string, string>();
   readonly features = new Map<string, string>();
   readonly users = new Map<string, string>();
+  /** Windows whose users' days of use are counted (`userDays`), by alias: the window's start. */
+  readonly userDaysWindows = new Map<string, string>();
   /** Windows whose split days' per-day event counts are summed as logarithms (`logDays`), by name: the window's SQL test. */
   readonly splitDayLogs = new Map<string, string>();
+  /** When the account's days of use over SILENCE_LOOKBACK_DAYS are counted (lateral `sparse`), as SQL tests: any of them. */
+  readonly sparseWhen: string[] = [];
 
   constructor(private readonly asOf: Date) {
     this.boundaries.add(asOf.getTime());
@@ -168,6 +171,14 @@ class EngagementPlan {
   distinctUsers(days: number): string {
     return this.distinct('users', days);
   }
+
+  /** Each user's UTC days of use up to asOf over a window ending there, as an array per customer (null without users). */
+  userDays(days: number): string {
+    const { name, start } = this.recent(days);
+    const alias = `udays_${name}`;
+    this.userDaysWindows.set(alias, start);
+    return `us."${alias}"`;
+  }
 }
 
 /** One output column per request, as SQL over the plan's aggregates. */
@@ -230,6 +241,13 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
     case 'active_users_trend':
       return `case when ${plan.events(w)} = 0 or ${plan.events(b)} = ${plan.events(w)} then null
         else ${shareRatio(plan.distinctUsers(w), plan.distinctUsers(b))} end`;
+    case 'active_users_vs_usual': {
+      // A user of d days in the baseline is in a window of W of its B days with chance 1 − (1 − W/B)^d.
+      const unseen = `greatest(0, 1 - ${w} / ${observed})`;
+      const usual = `(select sum(1 - power(${unseen}, d)) as users from unnest(${plan.userDays(b)}) d)`;
+      return `case when ${plan.events(w)} = 0 or ${plan.events(b)} = ${plan.events(w)} then null
+        else (select least(2.0, ${plan.distinctUsers(w)} / usual.users) from ${usual} usual where usual.users > 0) end`;
+    }
     case 'feature_breadth_trend':
       return `case when ${plan.events(w)} = 0 or ${plan.events(b)} = ${plan.events(w)} then null
         else ${shareRatio(plan.distinctFeatures(w), plan.distinctFeatures(b))} end`;
@@ -243,11 +261,18 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
     case 'silence_vs_cadence': {
       // The usual gap is the part of the window before the silence over its active days: the silence
       // itself is no part of the rhythm, or a long one would lengthen the gap it is measured in and
-      // read as shorter the longer it lasts. Below 3 active days there is no rhythm to speak of, and a day is the unit.
-      // The window's days are those the account has been in use, as for the baselines.
+      // read as shorter the longer it lasts. The window's days are those the account has been in use,
+      // as for the baselines. Below 3 active days the window holds no rhythm, and the gap is read
+      // over the lookback (an account used once a month, whose silences of weeks are its habit), as
+      // the mean gap between its days of use; below 3 there either, a day is the unit.
       const activeDays = plan.activeDays(w);
+      const sparse = w < SILENCE_LOOKBACK_DAYS;
+      if (sparse) plan.sparseWhen.push(`${activeDays} < 3`);
+      const lookbackGap = `greatest(extract(epoch from (a.last_at - sparse.first_at)) / 86400.0 / (sparse.days - 1), 1)`;
       return `case when a.last_at is null then null
-        when ${activeDays} >= 3 then ${daysSince} / (greatest(least(${w}.0, a.observed_days) - ${daysSince}, 1) / ${activeDays}) else ${daysSince} end`;
+        when ${activeDays} >= 3 then ${daysSince} / (greatest(least(${w}.0, a.observed_days) - ${daysSince}, 1) / ${activeDays})
+        ${sparse ? `when sparse.days >= 3 then ${daysSince} / ${lookbackGap}` : ''}
+        else ${daysSince} end`;
     }
     default:
       throw new Error(`not an engagement metric: ${r.metric}`);
@@ -266,6 +291,27 @@ function distinctCountsCte(name: string, source: string, value: string, windows:
   const counts = [...windows].map(([alias, start]) => `count(*) filter (where s.latest > ${start}) as "${alias}"`);
   return `${name} as (select s.customer_id, ${counts.join(', ')} from (
       select v.customer_id, v.value, max(v.at) as latest from (select x.customer_id, x.at, ${value} as value from ${source}) v group by 1, 2
+    ) s group by 1)`;
+}
+
+/**
+ * The CTE `us`: per customer and window, its distinct users (as `distinctCountsCte`) and, for the
+ * windows that ask (`userDays`), the array of each user's UTC days of use in it. For those, the raw
+ * events of a split day are first made one row per user and day, as a rollup day's users are.
+ */
+function usersCte(plan: EngagementPlan): string {
+  if (plan.userDaysWindows.size === 0) return distinctCountsCte('us', 'x', 'unnest(x.users)', plan.users);
+  const source = `(select x.customer_id, x.at, unnest(x.users) as value from x where not x.raw
+      union all
+      select r.customer_id, max(r.at), r.value from (select x.customer_id, x.day, x.at, unnest(x.users) as value from x where x.raw) r
+      group by r.customer_id, r.day, r.value) v`;
+  const days = [...plan.userDaysWindows].map(([alias, start]) => `count(*) filter (where v.at > ${start}) as "${alias}"`);
+  const counts = [
+    ...[...plan.users].map(([alias, start]) => `count(*) filter (where s.latest > ${start}) as "${alias}"`),
+    ...[...plan.userDaysWindows.keys()].map((alias) => `array_agg(s."${alias}") filter (where s."${alias}" > 0) as "${alias}"`),
+  ];
+  return `us as (select s.customer_id, ${counts.join(', ')} from (
+      select v.customer_id, v.value, max(v.at) as latest, ${days.join(', ')} from ${source} group by 1, 2
     ) s group by 1)`;
 }
 
@@ -330,6 +376,24 @@ function engagementRowsCtes(cuts: number[], sumStart: string, asOfIso: string): 
 }
 
 /**
+ * The days of use over SILENCE_LOOKBACK_DAYS and the first instant of use among them, for the
+ * accounts a silence request finds with too few active days in its window (one index range scan
+ * each; none for the others): a day counts when its first event is within the lookback and at or
+ * before asOf.
+ */
+function sparseLookbackJoin(plan: EngagementPlan, end: number): string {
+  if (plan.sparseWhen.length === 0) return '';
+  const start = new Date(end - SILENCE_LOOKBACK_DAYS * DAY_MS).toISOString();
+  const asOfIso = new Date(end).toISOString();
+  return `left join lateral (
+       select count(*) as days, min(d.first_at) as first_at from engagement_day d
+       where (${plan.sparseWhen.join(' or ')}) and d.customer_id = c.id
+         and d.day >= '${utcDate(end - SILENCE_LOOKBACK_DAYS * DAY_MS)}'::date and d.day <= '${utcDate(end)}'::date
+         and d.first_at > '${start}'::timestamptz and d.first_at <= '${asOfIso}'::timestamptz
+     ) sparse on true`;
+}
+
+/**
  * Engagement metrics and lastActivityAt for a batch. Sums and counts run in one hash aggregate over
  * rows `x` (rollup days of the longest extent, and raw events of the days a boundary splits);
  * distinct counts (active days among raw events, features, users) are grouped once per value with
@@ -360,7 +424,7 @@ export async function aggregateEngagement(
     distinctCountsCte('fd', 'x where x.raw', `x.day::text || ' ' || unnest(x.features)`, plan.rawFeatureDays),
     // unnest in the select list: a lateral function scan would set up a tuplestore per row.
     distinctCountsCte('fe', 'x', 'unnest(x.features)', plan.features),
-    distinctCountsCte('us', 'x', 'unnest(x.users)', plan.users),
+    usersCte(plan),
     splitDayLogsCte(plan.splitDayLogs),
   ];
   const needsSeats = requests.some((r) => r.metric === 'seat_utilisation');
@@ -395,6 +459,7 @@ export async function aggregateEngagement(
      left join lateral (
        select d.day from engagement_day d where d.customer_id = c.id and t.first_day > ?::date order by d.day limit 1
      ) first_day on true
+     ${sparseLookbackJoin(plan, end)}
      cross join lateral (
        select nullif(greatest(coalesce(t.last_at, '-infinity'), case when latest_day.last_at > '${scanStart}'::timestamptz then latest_day.last_at end), '-infinity') as last_at,
               extract(epoch from ('${asOfIso}'::timestamptz - (first_day.day::timestamp at time zone 'UTC'))) / 86400.0 as observed_days

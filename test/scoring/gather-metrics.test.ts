@@ -26,7 +26,7 @@ import { createTestDatabase, TestDatabase } from '../helpers/database';
 
 const LOOKBACK_DAYS = DEFAULT_SCORING_MODEL.lifecycle.churnWindowDays + 1;
 const ANCHOR = Date.parse('2026-10-20T00:00:00Z');
-const CUSTOMERS = ['cust_a', 'cust_b', 'cust_c', 'cust_d', 'cust_e', 'cust_wide', 'cust_quiet'];
+const CUSTOMERS = ['cust_a', 'cust_b', 'cust_c', 'cust_d', 'cust_e', 'cust_wide', 'cust_quiet', 'cust_monthly', 'cust_faded'];
 const TYPES = ['login', 'feature_used', 'feature_used', 'page_view', 'user_added'];
 // Both models' metrics, plus windows and baselines of other lengths than the defaults'.
 const REQUESTS: MetricRequest[] = (() => {
@@ -34,6 +34,8 @@ const REQUESTS: MetricRequest[] = (() => {
   for (const r of [...metricRequests(DEFAULT_SCORING_MODEL), ...metricRequests(CLASSIC_SCORING_MODEL)]) byKey.set(r.key, r);
   for (const r of [
     { metric: 'active_users_trend', windowDays: 7, baselineDays: 30, key: 'active_users_trend_7_30' },
+    { metric: 'active_users_vs_usual', windowDays: 14, baselineDays: 60, key: 'active_users_vs_usual_14_60' },
+    { metric: 'active_users_vs_usual', windowDays: 7, baselineDays: 30, key: 'active_users_vs_usual_7_30' },
     { metric: 'active_days_trend', windowDays: 21, baselineDays: 45, key: 'active_days_trend_21_45' },
     { metric: 'silence_vs_cadence', windowDays: 21, key: 'silence_vs_cadence_21' },
     { metric: 'contraction', windowDays: 20, key: 'contraction_20' },
@@ -291,6 +293,25 @@ beforeAll(async () => {
       occurredAt: new Date(ANCHOR - (20 + d) * DAY_MS - 5 * 3_600_000),
     })),
   );
+  // cust_monthly: a day of use every 29 days (one at 180 days back and a few hours, on either side of
+  // the lookback's start as asOf moves), too few in any 60 days for a rhythm; cust_faded: daily until
+  // 100 days back, then two visits in the last 60 days.
+  await store(
+    Array.from({ length: 7 }, (_, k) => ({
+      customerId: 'cust_monthly',
+      eventType: 'login',
+      userId: 'm1',
+      occurredAt: new Date(ANCHOR - (180 - 29 * k) * DAY_MS - 9 * 3_600_000),
+    })),
+  );
+  await store(
+    [...Array.from({ length: 60 }, (_, d) => 100 + d), 50, 40].map((days) => ({
+      customerId: 'cust_faded',
+      eventType: 'login',
+      userId: 'f1',
+      occurredAt: new Date(ANCHOR - days * DAY_MS + 4 * 3_600_000),
+    })),
+  );
   await storeOtherSignals(random);
 });
 
@@ -341,6 +362,10 @@ it.each([
     // Silent for 20 days after a busy month: no share of its team or features lately, but a baseline.
     const quiet = gathered.get('cust_quiet')!.metrics;
     expect([quiet.active_users_trend_14_60, quiet.feature_breadth_trend_14_60, quiet.active_days_trend_14_60]).toEqual([null, null, 0]);
+    // Too few days of use in 60 for a rhythm: the usual gap is read over 180 days. A monthly account
+    // 6 days after its visit is no silence; one that came daily and twice since is silent for 40 gaps.
+    expect(gathered.get('cust_monthly')!.metrics.silence_vs_cadence_60).toBeLessThan(0.3);
+    expect(gathered.get('cust_faded')!.metrics.silence_vs_cadence_60).toBeGreaterThan(14);
   }
   // The wide day counts all its 80 features (plus the ordinary days' distinct ones) within 30 days.
   const features = gathered.get('cust_wide')!.metrics[requests.find((r) => r.metric === 'distinct_features')!.key];

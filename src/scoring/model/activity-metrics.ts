@@ -2,7 +2,7 @@
 // simulations, backtests of model changes, and as an oracle the SQL aggregates can be tested against.
 // It must stay a literal reading of those definitions; the SQL layer computes the same numbers set-based.
 import { DAY_MS } from './lifecycle';
-import { BASELINE_METRICS } from './types';
+import { BASELINE_METRICS, SILENCE_LOOKBACK_DAYS } from './types';
 import type { MetricKind, MetricRequest, MetricValues } from './types';
 
 /** Age at which a response's weight in `nps_weighted` and `nps_mean_score` has halved. */
@@ -57,6 +57,8 @@ function ticketAt(ticket: Ticket, at: number): Ticket {
 
 const utcDay = (event: { occurredAt: Date }) => Math.floor(event.occurredAt.getTime() / DAY_MS);
 
+type Events = ActivityLog['engagementEvents'];
+
 function distinct<T>(values: Iterable<T>): number {
   return new Set(values).size;
 }
@@ -68,6 +70,17 @@ function planAt(activity: ActivityLog, at: number): { arrCents: number; seats: n
     if (change.changedAt.getTime() <= at && (last === null || change.changedAt.getTime() >= last.changedAt.getTime())) last = change;
   }
   return last;
+}
+
+/** `active_users_vs_usual` (see MetricKind): the users seen lately ÷ those a window usually sees. */
+function usersVsUsual(recent: Events, baseline: Events, windowDays: number, observedDays: number): number | null {
+  const daysByUser = new Map<string, Set<number>>();
+  for (const e of baseline)
+    if (e.userId != null) (daysByUser.get(e.userId) ?? daysByUser.set(e.userId, new Set()).get(e.userId)!).add(utcDay(e));
+  if (daysByUser.size === 0) return null;
+  const unseen = Math.max(0, 1 - windowDays / observedDays);
+  const usual = [...daysByUser.values()].reduce((sum, days) => sum + 1 - unseen ** days.size, 0);
+  return Math.min(2, distinct(recent.flatMap((e) => (e.userId == null ? [] : [e.userId]))) / usual);
 }
 
 /** The metrics relative to the account's own baseline, and the others added with them (see MetricKind). */
@@ -117,6 +130,8 @@ function relativeMetricValue(
     }
     case 'active_users_trend':
       return recent.length === 0 || baseline.length === recent.length ? null : shareRatio(users(recent), users(baseline));
+    case 'active_users_vs_usual':
+      return recent.length === 0 || baseline.length === recent.length ? null : usersVsUsual(recent, baseline, windowDays, observed);
     case 'feature_breadth_trend':
       return recent.length === 0 || baseline.length === recent.length ? null : shareRatio(features(recent), features(baseline));
     case 'feature_days_per_feature': {
@@ -182,6 +197,22 @@ interface MetricWindow {
   ticketsOpened: NonNullable<ActivityLog['tickets']>;
 }
 
+/**
+ * The UTC days of use whose first event (up to `end`) is within the SILENCE_LOOKBACK_DAYS before
+ * `end`, and the earliest of those first events: the rhythm of an account too sparse for its window.
+ */
+function daysOfUseInLookback(events: ActivityLog['engagementEvents'], end: number): { days: number; firstAt: number } {
+  const firstOfDay = new Map<number, number>();
+  for (const e of events) {
+    const t = e.occurredAt.getTime();
+    if (t > end) continue;
+    const day = utcDay(e);
+    if (!(firstOfDay.get(day)! <= t)) firstOfDay.set(day, t);
+  }
+  const firsts = [...firstOfDay.values()].filter((t) => t > end - SILENCE_LOOKBACK_DAYS * DAY_MS);
+  return { days: firsts.length, firstAt: Math.min(...firsts) };
+}
+
 /** The metrics measured over one window, by kind: each as its definition in types.ts reads. */
 const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | null>> = {
   active_days: (w) => new Set(w.inWindow().map((e) => e.occurredAt.toISOString().slice(0, 10))).size,
@@ -223,12 +254,17 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
     const activeDays = distinct(w.inWindow().map(utcDay));
     const last = Math.max(
       Number.NEGATIVE_INFINITY,
-      ...w.events.filter((e) => within(e.occurredAt, w.end - 180 * DAY_MS, w.end)).map((e) => e.occurredAt.getTime()),
+      ...w.events.filter((e) => within(e.occurredAt, w.end - SILENCE_LOOKBACK_DAYS * DAY_MS, w.end)).map((e) => e.occurredAt.getTime()),
     );
     if (last === Number.NEGATIVE_INFINITY) return null;
     const daysSince = (w.end - last) / DAY_MS;
-    const observed = Math.min(w.windowDays, daysInUse(w.activity, w.end) ?? w.windowDays);
-    return daysSince / (activeDays >= 3 ? Math.max(observed - daysSince, 1) / activeDays : 1);
+    if (activeDays >= 3) {
+      const observed = Math.min(w.windowDays, daysInUse(w.activity, w.end) ?? w.windowDays);
+      return daysSince / (Math.max(observed - daysSince, 1) / activeDays);
+    }
+    if (w.windowDays >= SILENCE_LOOKBACK_DAYS) return daysSince;
+    const { days, firstAt } = daysOfUseInLookback(w.events, w.end);
+    return days >= 3 ? daysSince / Math.max((last - firstAt) / DAY_MS / (days - 1), 1) : daysSince;
   },
   payment_failure_streak: ({ activity, payments, end }) => {
     const all = activity.payments ?? [];

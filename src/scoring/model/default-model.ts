@@ -383,7 +383,10 @@ const ENOUGH_DAYS_OF_USE = { metric: 'active_days', windowDays: 21, direction: '
 /**
  * The condition of `lighter_days` on the account's usual team still coming: 60 % or more of the last
  * 60 days' users active in the last 14. Fewer users make lighter days too; counted twice, a champion
- * leaving put a busy account in the worst tier on one pattern.
+ * leaving put a busy account in the worst tier on one pattern. The plain share, not the share against
+ * what a fortnight usually sees: a team of occasional users, half of whom come in a fortnight, has
+ * days whose events depend on how many of them came, and three weeks of days with fewer of them read
+ * as lighter days now and then; its days hold no level to measure.
  */
 const SAME_TEAM = { metric: 'active_users_trend', windowDays: 14, baselineDays: 60, direction: 'at_least', threshold: 0.6 } as const;
 
@@ -465,7 +468,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
         },
         {
           name: 'active_users_trend',
-          metric: 'active_users_trend',
+          metric: 'active_users_vs_usual',
           windowDays: 14,
           baselineDays: 60,
           // The share of the last 60 days' team seen in the last 14: a champion leaving while one or two users
@@ -579,14 +582,17 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     { name: 'long_silence', metric: 'silence_vs_cadence', windowDays: 60, direction: 'at_least', threshold: 14, points: 35 },
     {
       name: 'team_shrinking',
-      metric: 'active_users_trend',
+      metric: 'active_users_vs_usual',
       windowDays: 14,
       baselineDays: 60,
       direction: 'below',
       threshold: 0.5,
-      // Enough on its own for "at risk": fewer than half of the usual users active for two weeks while
-      // a champion or two keep logging in is the clearest early sign there is, and healthy accounts,
-      // weekday-only and low-cadence ones included, rarely show it (bench/README.md).
+      // Enough on its own for "at risk": fewer than half of the users a fortnight usually sees, for two
+      // weeks while a champion or two keep logging in, is the clearest early sign there is, and healthy
+      // accounts, weekday-only and low-cadence ones included, rarely show it (bench/README.md). Against
+      // what a fortnight usually sees, not the plain share: a large team of occasional users shows
+      // half of itself in any fortnight (bench/README.md, session 35). A team that left weeks ago
+      // fades from it sooner than from the plain share, as its leavers' days leave the baseline.
       points: 45,
       onlyWhen: [WHILE_IN_USE],
     },

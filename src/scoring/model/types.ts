@@ -55,7 +55,14 @@
  *   baseline (the share of the usual team still seen), at most 1; null when the baseline has none,
  *   and when the recent window has no engagement event at all: nobody came, which is a silence (the
  *   silence metrics measure it), not a team that shrank.
- * - `feature_breadth_trend`: the same with distinct features.
+ * - `active_users_vs_usual`: distinct non-null `userId`s in the recent window ÷ how many of the
+ *   baseline's users a window of its length usually sees: Σ over them of 1 − (1 − W ÷ B)^d, with d
+ *   the user's UTC days of use in the baseline and B the baseline's days (those since the account's
+ *   first day of use, for a younger account; a user counts 1 when B ≤ W), at most 2. A team that all
+ *   come daily reads as `active_users_trend`; a large team of occasional users, a few of whom come
+ *   in any fortnight, reads about 1 while they keep coming, not the share of them seen. Null as
+ *   `active_users_trend`.
+ * - `feature_breadth_trend`: the same as `active_users_trend` with distinct features.
  * - `feature_days_per_feature`: feature-days in the recent window (each UTC day's distinct features,
  *   summed over the days) ÷ distinct features in the baseline: how many days each usual feature
  *   could have been seen lately; null when the baseline used none. It tells a narrowing (the usual
@@ -71,8 +78,11 @@
  * - `silence_vs_cadence`: days since the last activity ÷ the account's usual gap between active days,
  *   the window's days before the silence (those since the account's first day of use, for an
  *   account younger than the window) ÷ its active days (1 for a daily account, 1.4 for a weekday one, 3.5 for
- *   two days a week; 1 with fewer than 3 active days: no rhythm to speak of); null without activity
- *   in the last 180 days (SILENCE_LOOKBACK_DAYS).
+ *   two days a week). With fewer than 3 active days in the window, the usual gap is read over the
+ *   last 180 days (SILENCE_LOOKBACK_DAYS): the time from the first event of the first UTC day of use
+ *   whose first event is in them to the last activity ÷ (those days − 1), at least 1 (30 for an
+ *   account used once a month); with fewer than 3 there too, 1 (no rhythm to speak of). Null
+ *   without activity in the last 180 days.
  * - `payment_failure_streak`: FAILED payments in the window after the last PAID one at or before asOf.
  * - `unpaid_past_due`: invoices (distinct `dueAt`) due in `(asOf − W, asOf − 1 day]` with a payment
  *   recorded by asOf, not refunded, and none of its payments paid by asOf (status PAID and
@@ -87,6 +97,12 @@
  *   `nps_weighted`; null without responses. NPS counts a 6 and a 0 alike as a detractor; this tells
  *   an angry answer from a lukewarm one.
  */
+/**
+ * How far back `silence_vs_cadence` looks for the last activity (past it, an account has no
+ * measurable silence), and for the rhythm of an account with too few active days in its window.
+ */
+export const SILENCE_LOOKBACK_DAYS = 180;
+
 export type MetricKind =
   | 'active_days'
   | 'distinct_features'
@@ -105,6 +121,7 @@ export type MetricKind =
   | 'events_vs_prior'
   | 'events_per_active_day_vs_prior'
   | 'active_users_trend'
+  | 'active_users_vs_usual'
   | 'feature_breadth_trend'
   | 'feature_days_per_feature'
   | 'ticket_volume_trend'
@@ -135,6 +152,7 @@ export const METRIC_KINDS: readonly MetricKind[] = [
   'events_vs_prior',
   'events_per_active_day_vs_prior',
   'active_users_trend',
+  'active_users_vs_usual',
   'feature_breadth_trend',
   'feature_days_per_feature',
   'ticket_volume_trend',
@@ -156,6 +174,7 @@ export const BASELINE_METRICS: ReadonlySet<MetricKind> = new Set<MetricKind>([
   'events_vs_prior',
   'events_per_active_day_vs_prior',
   'active_users_trend',
+  'active_users_vs_usual',
   'feature_breadth_trend',
   'feature_days_per_feature',
   'ticket_volume_trend',

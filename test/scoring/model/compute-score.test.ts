@@ -282,7 +282,7 @@ describe('computeScore', () => {
         silence_vs_cadence_60: 0.5,
         active_days_trend_21_60: 1.1,
         events_trend_21_60: 1.2,
-        active_users_trend_14_60: 1,
+        active_users_vs_usual_14_60: 1,
         feature_breadth_trend_14_60: 0.9,
         seat_utilisation_30: null,
         payment_failure_streak_90: 0,

@@ -26,7 +26,7 @@ describe('the default model', () => {
       'silence_vs_cadence',
       'active_days_trend',
       'events_trend',
-      'active_users_trend',
+      'active_users_vs_usual',
       'feature_breadth_trend',
       'seat_utilisation',
     ]);
@@ -72,6 +72,7 @@ describe('the default model on one pattern at a time', () => {
     active_days_vs_prior: 1,
     events_vs_prior: 1,
     active_users_trend: 0.9,
+    active_users_vs_usual: 0.9,
     feature_breadth_trend: 0.9,
     feature_days_per_feature: 5,
     seat_utilisation: 0.6,
@@ -110,7 +111,7 @@ describe('the default model on one pattern at a time', () => {
   });
 
   it('puts it at risk when its team shrinks to a quarter while it stays as active as before', () => {
-    expect(scoreWith({ active_users_trend: 0.25 })).toEqual({ score: 42, tier: 'at_risk' });
+    expect(scoreWith({ active_users_trend: 0.25, active_users_vs_usual: 0.25 })).toEqual({ score: 42, tier: 'at_risk' });
   });
 
   it('puts it at risk on support alone with three urgent tickets open, and leaves it healthy with one', () => {
@@ -178,7 +179,10 @@ describe('the default model on one pattern at a time', () => {
     // 10 active days in three weeks: a handful of days of a few events each is no level to halve.
     expect(scoreWith({ events_per_active_day_vs_prior: 0.5, events_trend: 0.6, active_days: 10 })).toEqual({ score: 94, tier: 'healthy' });
     // A team shrunk to a quarter makes lighter days too: that one pattern is team_shrinking's alone, at risk, not critical.
-    expect(scoreWith({ active_users_trend: 0.25, events_per_active_day_vs_prior: 0.5 })).toEqual({ score: 42, tier: 'at_risk' });
+    expect(scoreWith({ active_users_trend: 0.25, active_users_vs_usual: 0.25, events_per_active_day_vs_prior: 0.5 })).toEqual({
+      score: 42,
+      tier: 'at_risk',
+    });
   });
 
   it("gives the README's worked example its figures: 90, and 19 once the champion left", () => {
@@ -188,13 +192,16 @@ describe('the default model on one pattern at a time', () => {
       active_days_trend: 0.95,
       events_trend: 0.8,
       active_users_trend: 0.75,
+      active_users_vs_usual: 0.75,
       feature_breadth_trend: 0.7,
       seat_utilisation: 0.6,
       csat_mean: 4,
       nps_weighted: 50,
     };
     expect(scoreWith(example)).toEqual({ score: 90, tier: 'healthy' });
-    expect(scoreWith({ ...example, active_users_trend: 0.25, events_trend: 0.45, events_vs_prior: 0.45 })).toEqual({
+    expect(
+      scoreWith({ ...example, active_users_trend: 0.25, active_users_vs_usual: 0.25, events_trend: 0.45, events_vs_prior: 0.45 }),
+    ).toEqual({
       score: 19,
       tier: 'critical',
     });

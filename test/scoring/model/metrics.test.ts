@@ -36,7 +36,7 @@ describe('metric keys and requests', () => {
     ]);
   });
 
-  it("asks for twenty-eight aggregates under the default model, its signals' and penalties' conditions included, baselines in the keys of the relative ones", () => {
+  it("asks for twenty-nine aggregates under the default model, its signals' and penalties' conditions included, baselines in the keys of the relative ones", () => {
     expect(metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key)).toEqual([
       // The lighter-days flag's condition: enough days of use in its three weeks for a mean per day.
       'active_days_21',
@@ -50,7 +50,9 @@ describe('metric keys and requests', () => {
       // The activity flag (active days against the days before its window) and its condition: the last week down too.
       'active_days_vs_prior_21_60',
       'active_days_vs_prior_7_60',
+      // The lighter-days flag's condition: the usual team still coming (the plain share of it).
       'active_users_trend_14_60',
+      'active_users_vs_usual_14_60',
       'contraction_90',
       'csat_mean_90',
       // The lighter-days flag (events per day of use against the days before its window) and its condition.
@@ -312,6 +314,36 @@ describe("metrics relative to the account's own history (the reference)", () => 
     const championLeft = daily([...range(0, 59), 75], (d) => (d < 14 ? ['u1'] : ['u1', 'u2', 'u3', 'u4']));
     expect(relative(championLeft, 'active_users_trend', 14, 60)).toBe(1 / 4);
     expect(relative(championLeft, 'active_days_trend', 14, 60)).toBe(1);
+  });
+
+  it('reads the users seen lately against those a fortnight usually sees: a large team of occasional users is not a team that shrank', () => {
+    // 42 users, each coming every 21st day, two a day: 28 of them in any fortnight, as usual.
+    const occasional = daily(range(0, 70), (d) => [`u${(2 * d) % 42}`, `u${(2 * d + 1) % 42}`]);
+    expect(relative(occasional, 'active_users_trend', 14, 60)).toBeCloseTo(2 / 3, 6);
+    expect(relative(occasional, 'active_users_vs_usual', 14, 60)).toBeGreaterThan(1);
+    // A daily team whose three other users left two weeks ago reads as the plain share: a quarter.
+    const championLeft = daily([...range(0, 59), 75], (d) => (d < 14 ? ['u1'] : ['u1', 'u2', 'u3', 'u4']));
+    expect(relative(championLeft, 'active_users_vs_usual', 14, 60)).toBeCloseTo(1 / 4, 4);
+    // Half the occasional team gone this fortnight: well below what the fortnights usually see.
+    const halfGone = daily(range(0, 70), (d) => [`u${(2 * d) % 42}`, `u${(2 * d + 1) % 42}`].filter((u, i) => d >= 14 || i === 0));
+    expect(relative(halfGone, 'active_users_vs_usual', 14, 60)).toBeLessThan(0.6 * relative(occasional, 'active_users_vs_usual', 14, 60)!);
+    // Nobody lately, or no user named in the baseline: no value.
+    expect(
+      relative(
+        daily(range(15, 59), () => ['u1', 'u2']),
+        'active_users_vs_usual',
+        14,
+        60,
+      ),
+    ).toBeNull();
+    expect(
+      relative(
+        daily(range(0, 59), () => []),
+        'active_users_vs_usual',
+        14,
+        60,
+      ),
+    ).toBeNull();
   });
 
   it('has no share of the usual team or features when nobody came lately: that is a silence, not a team that shrank', () => {

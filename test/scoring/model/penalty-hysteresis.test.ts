@@ -259,7 +259,7 @@ describe('the default model at daily scoring', () => {
     silence_vs_cadence_60: 0.3,
     active_days_trend_21_60: 1,
     events_trend_21_60: 1,
-    active_users_trend_14_60: 1,
+    active_users_vs_usual_14_60: 1,
     feature_breadth_trend_14_60: 1,
     active_days_trend_14_60: 1,
     active_days_trend_7_60: 1,

@@ -202,7 +202,7 @@ describe('validateModel', () => {
         "components[0].signals[1].baselineDays must be longer than windowDays: the baseline is the account's usual level over a span that holds the recent window",
       ]);
       expect(errorsAfter((m) => (engagementSignal(m, 0).baselineDays = 30))).toEqual([
-        'components[0].signals[0].baselineDays only applies to active_days_trend, events_trend, active_days_vs_prior, events_vs_prior, events_per_active_day_vs_prior, active_users_trend, feature_breadth_trend, feature_days_per_feature, ticket_volume_trend',
+        'components[0].signals[0].baselineDays only applies to active_days_trend, events_trend, active_days_vs_prior, events_vs_prior, events_per_active_day_vs_prior, active_users_trend, active_users_vs_usual, feature_breadth_trend, feature_days_per_feature, ticket_volume_trend',
       ]);
     });
   });

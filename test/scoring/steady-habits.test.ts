@@ -1,0 +1,70 @@
+// Steady habits that are not churn, end to end through the public API with past timestamps and
+// asOf: an account used about once a month, and a large team of occasional users. Neither changes
+// its habits, so scored daily for a month neither may ever reach the two worst tiers.
+import { RefreshAllDocument, TierChangesDocument, TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
+import { startTestServer, TestServer } from '../helpers/server';
+
+const DAY = 86_400_000;
+let server: TestServer;
+const today = new Date();
+const day0 = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()) - 200 * DAY;
+const at = (day: number, hour: number) => new Date(day0 + day * DAY + hour * 3_600_000).toISOString();
+const FEATURES = ['reports', 'dashboards', 'alerts', 'exports'];
+
+/** A deterministic stream in [0, 1). */
+function randomStream(seed: number): () => number {
+  let state = seed;
+  return () => (state = (state * 48271) % 2147483647) / 2147483647;
+}
+
+function visit(customerId: string, day: number, userId: string, random: () => number) {
+  return Array.from({ length: 2 + Math.floor(random() * 4) }, (_, k) => ({
+    customerId,
+    eventType: k === 0 ? 'login' : 'feature_used',
+    feature: k === 0 ? null : FEATURES[Math.floor(random() * FEATURES.length)],
+    userId,
+    occurredAt: at(day, 9 + k),
+  }));
+}
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'steady_habits', env: { RESCORE_DEBOUNCE_MS: '0' } });
+  for (const id of ['cust_monthly', 'cust_occasional_team'])
+    await server.gql(UpsertCustomerDocument, { input: { id, name: id, signedUpAt: at(0, 0), arrCents: 2_400_000 } });
+  const random = randomStream(11);
+  const events = [];
+  // A visit every 27 to 33 days, by one of two users.
+  for (let day = 3; day < 200; day += 27 + Math.floor(random() * 7))
+    events.push(...visit('cust_monthly', day, `m${Math.floor(random() * 2)}`, random));
+  // 40 users, each coming on a day with a chance of 1 in 21: about two a day, half the team in a fortnight.
+  for (let day = 0; day < 200; day++)
+    for (let user = 0; user < 40; user++) if (random() < 1 / 21) events.push(...visit('cust_occasional_team', day, `t${user}`, random));
+  for (let start = 0; start < events.length; start += 2000) {
+    const result = await server.gql(TrackEngagementBatchDocument, { events: events.slice(start, start + 2000) });
+    expect(result.trackEngagementBatch.errors).toEqual([]);
+  }
+  // Daily scoring at 23:00 over the last 35 days.
+  for (let day = 165; day < 200; day++) {
+    const run = await server.gql(RefreshAllDocument, { asOf: at(day, 23) });
+    expect(run.refreshAllHealthScores).toMatchObject({ status: 'SUCCEEDED', customersScored: 2 });
+  }
+}, 180_000);
+afterAll(() => server.stop());
+
+/** The tiers the customer was placed in over the daily runs. */
+async function tiersOf(customerId: string): Promise<string[]> {
+  const changes = await server.gql(TierChangesDocument, { customerId, first: 100 });
+  return changes.tierChanges.edges.map((e) => e.node.toTier);
+}
+
+it('never flags an account used about once a month between its visits: its weeks without use are its habit', async () => {
+  const tiers = await tiersOf('cust_monthly');
+  expect(tiers.length).toBeGreaterThan(0);
+  expect(tiers.filter((t) => t === 'at_risk' || t === 'critical')).toEqual([]);
+});
+
+it('never flags a large team of occasional users, half of whom come in any fortnight', async () => {
+  const tiers = await tiersOf('cust_occasional_team');
+  expect(tiers.length).toBeGreaterThan(0);
+  expect(tiers.filter((t) => t === 'at_risk' || t === 'critical')).toEqual([]);
+});
