@@ -79,6 +79,7 @@ export function simulateRandomDayAccounts(
         signedUpAt,
         startedAt: signedUpAt,
         churnedAt: null,
+        firstActivityAt: activity.engagementEvents[0]?.occurredAt ?? null,
         lastActivityAt,
         previousTierKey,
         earlierScore: null,
