@@ -9,7 +9,7 @@ const daysAgo = (days: number) => new Date(NOW - days * DAY).toISOString();
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startTestServer({ label: 'returning_customer' });
+  server = await startTestServer({ label: 'returning_customer', env: { RESCORE_DEBOUNCE_MS: '0' } });
 }, 60_000);
 afterAll(() => server.stop());
 
