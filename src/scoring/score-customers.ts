@@ -85,6 +85,7 @@ interface ScoreRow {
   tier: string;
   trend: string;
   previous_score: number | null;
+  peak_score: number | null;
   components: unknown;
   signals: StoredSignal[];
   penalties: StoredPenalty[];
@@ -372,6 +373,7 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
       tier: tier.key,
       trend,
       previous_score: past?.previousScore ?? null,
+      peak_score: past?.peakScore ?? null,
       components: result.components,
       signals: encodeSignals(result.signals),
       penalties: encodePenalties(result.penalties),
@@ -447,9 +449,9 @@ async function writeBatch(tx: Db, plan: BatchPlan, asOf: Date, modelVersion: num
   // returning 2,000 rows of signal JSON would cost more than writing them.
   const inserted = await query<{ id: string; customerId: string; computedAt: Date }>(
     tx,
-    `insert into health_score as h (customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, model_version, as_of, backfill)
-     select customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, ?, ?::timestamptz, ?
-     from json_to_recordset(?::json) as x(customer_id text, score smallint, tier text, trend text, previous_score smallint,
+    `insert into health_score as h (customer_id, score, tier, trend, previous_score, peak_score, components, signals, penalties, coverage, model_version, as_of, backfill)
+     select customer_id, score, tier, trend, previous_score, peak_score, components, signals, penalties, coverage, ?, ?::timestamptz, ?
+     from json_to_recordset(?::json) as x(customer_id text, score smallint, tier text, trend text, previous_score smallint, peak_score smallint,
                                           components json, signals json, penalties json, coverage real)
      returning h.id::text as id, h.customer_id as "customerId", h.computed_at as "computedAt"`,
     [modelVersion, asOfIso, options.backfill, json(plan.scoreRows)],
