@@ -28,6 +28,11 @@ import { Check, Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
   name: 'customer_tier_score_idx',
   expression: 'create index "customer_tier_score_idx" on "customer" ("tier", coalesce("health_score", -1), "id")',
 })
+// "Who has gone quiet": `customers(orderBy: LAST_ACTIVITY_…)`, never used first (customer.service.ts).
+@Index({
+  name: 'customer_last_activity_idx',
+  expression: `create index "customer_last_activity_idx" on "customer" (coalesce("last_activity_at", '1900-01-01 00:00:00+00'::timestamptz), "id")`,
+})
 @Index({ name: 'customer_lifecycle_idx', properties: ['lifecycleStage', 'id'] })
 @Index({ name: 'customer_csm_owner_idx', properties: ['csmOwner', 'id'] })
 @Index({ name: 'customer_plan_idx', properties: ['plan', 'id'] })

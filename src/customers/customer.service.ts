@@ -345,6 +345,16 @@ export async function checkCustomerFilter(db: Db, loaders: LoaderRegistry, custo
   if (customerId != null) await getCustomer(db, loaders, customerId);
 }
 
+/**
+ * Last activity, an account never used before any use: 1900, before any event (those are dated from
+ * 1970), and a date a cursor writes and reads back in any session time zone (`-infinity` is no date,
+ * and year 1 is BC west of Greenwich); the index `customer_last_activity_idx` holds the same expression.
+ */
+const LAST_ACTIVITY_KEYS: SortKey[] = [
+  { expression: `coalesce(c.last_activity_at, '1900-01-01 00:00:00+00'::timestamptz)`, type: 'timestamptz' },
+  { expression: 'c.id', type: 'text' },
+];
+
 /** The orders of `customers(orderBy:)`; exported for the benchmark, which builds a deep page's cursor. */
 export const CUSTOMER_ORDERINGS: Record<CustomerOrder, { sortKeys: SortKey[]; direction: 'asc' | 'desc' }> = {
   [CustomerOrder.NAME_ASC]: {
@@ -382,6 +392,8 @@ export const CUSTOMER_ORDERINGS: Record<CustomerOrder, { sortKeys: SortKey[]; di
     ],
     direction: 'desc',
   },
+  [CustomerOrder.LAST_ACTIVITY_ASC]: { sortKeys: LAST_ACTIVITY_KEYS, direction: 'asc' },
+  [CustomerOrder.LAST_ACTIVITY_DESC]: { sortKeys: LAST_ACTIVITY_KEYS, direction: 'desc' },
 };
 
 export function likePattern(search: string): string {
