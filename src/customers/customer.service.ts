@@ -387,7 +387,11 @@ export const CUSTOMER_ORDERINGS: Record<CustomerOrder, { sortKeys: SortKey[]; di
   },
   [CustomerOrder.ARR_AT_RISK_DESC]: {
     sortKeys: [
-      { expression: '(c.arr_cents * (100 - coalesce(c.health_score, 100)))', type: 'bigint' },
+      // A churned account (cancelled, or silent past the churn window) has lost its ARR, not put it at risk.
+      {
+        expression: `(case when c.lifecycle_stage = 'CHURNED' then 0 else c.arr_cents * (100 - coalesce(c.health_score, 100)) end)`,
+        type: 'bigint',
+      },
       { expression: 'c.id', type: 'text' },
     ],
     direction: 'desc',

@@ -166,7 +166,9 @@ registerEnumType(CustomerOrder, {
   name: 'CustomerOrder',
   valuesConfig: {
     SCORE_ASC: { description: 'Lowest score first (unscored customers first of all).' },
-    ARR_AT_RISK_DESC: { description: 'ARR × (100 − score), largest first: where the money at risk is.' },
+    ARR_AT_RISK_DESC: {
+      description: 'ARR × (100 − score), largest first: where the money at risk is (none for a CHURNED account, which has lost its ARR).',
+    },
     LAST_ACTIVITY_ASC: { description: 'The quietest first: never used, then the longest since the last activity (lastActivityAt).' },
     LAST_ACTIVITY_DESC: { description: 'The most recently active first (lastActivityAt), never used last.' },
   },
