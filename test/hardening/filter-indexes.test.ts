@@ -144,6 +144,7 @@ it('reads the changes feed of the last day through an index for each of its sour
   expect(plan).toContain('tier_change_live_time_idx');
   expect(plan).toContain('support_ticket_urgent_time_idx');
   expect(plan).toContain('nps_response_detractor_time_idx');
+  expect(plan).toContain('health_score_drop_idx');
   expect(plan).not.toMatch(/Seq Scan on (tier_change|support_ticket|nps_response)/);
 });
 
