@@ -103,6 +103,7 @@ export function simulateSteadyAccounts(
         signedUpAt,
         startedAt: signedUpAt,
         churnedAt: null,
+        firstActivityAt: activity.engagementEvents[0]?.occurredAt ?? null,
         lastActivityAt,
         previousTierKey,
         earlierScore: null,

@@ -40,8 +40,14 @@ function sources(owned: string, ownerParams: unknown[], since: string, minScoreD
       params: [since, ...ownerParams],
     },
     {
-      sql: `select 'score:' || h.id, 'SCORE_DROPPED', h.as_of, h.customer_id, h.tier, h.tier, h.previous_score::int, h.score::int, null::text
-     from health_score h where h.as_of >= ? and not h.backfill and h.previous_score > h.score and h.previous_score - h.score >= ? and h.customer_id in (${owned})
+      // A drop of minScoreDrop in one step, or a slide of small steps at the scoring that takes it
+      // minScoreDrop below the high of the drop window (listed once, from that high; a point stored
+      // before the high was kept has none). Either falls from the point before: the drop index's rows.
+      // The first `?` is in the select list: placeholders are bound in the order they are written.
+      sql: `select 'score:' || h.id, 'SCORE_DROPPED', h.as_of, h.customer_id, h.tier, h.tier,
+            (case when h.previous_score - h.score >= ? then h.previous_score else h.peak_score end)::int, h.score::int, null::text
+     from health_score h where h.as_of >= ? and not h.backfill and h.previous_score > h.score
+       and (h.previous_score - h.score >= ? or (h.peak_score - h.score >= ? and h.peak_score - h.previous_score < ?)) and h.customer_id in (${owned})
        and not exists (select 1 from tier_change t where t.customer_id = h.customer_id and t.changed_at = h.as_of)
        -- A drop the scoring saw: not one measured against a point a backfill inserted before it
        -- afterwards, nor one from a point of another model version (the model changed, not the
@@ -51,7 +57,7 @@ function sources(owned: string, ownerParams: unknown[], since: string, minScoreD
                        where prev.computed_at > h.computed_at or prev.model_version <> h.model_version)
        -- Nor the score of an account that had cancelled by then: it is in no tier, and its score falls as its silence grows.
        and not exists (select 1 from customer c where c.id = h.customer_id and c.churned_at <= h.as_of)`,
-      params: [since, minScoreDrop, ...ownerParams],
+      params: [minScoreDrop, since, minScoreDrop, minScoreDrop, minScoreDrop, ...ownerParams],
     },
     {
       sql: `select 'payment:' || p.id, 'PAYMENT_FAILED', p.occurred_at, p.customer_id, null::text, null::text, null::int, null::int, round(p.amount_cents / power(10::numeric, ${MINOR_DIGITS_SQL}), ${MINOR_DIGITS_SQL})::text || ' ' || p.currency

@@ -15,7 +15,10 @@ registerEnumType(ChangeKind, {
   name: 'ChangeKind',
   valuesConfig: {
     TIER_CHANGED: { description: 'A tier change found live (backfills are left out).' },
-    SCORE_DROPPED: { description: 'A score that fell by at least minScoreDrop points while the tier held.' },
+    SCORE_DROPPED: {
+      description:
+        'A score that fell by at least minScoreDrop points while the tier held: in one scoring (fromScore the score before), or in small steps to minScoreDrop below its high of the drop window (fromScore that high; listed once).',
+    },
     PAYMENT_FAILED: { description: 'A failed payment.' },
     URGENT_TICKET: { description: 'A HIGH or URGENT support ticket opened.' },
     DETRACTOR: { description: 'An NPS answer of 0–6.' },

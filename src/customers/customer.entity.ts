@@ -14,7 +14,7 @@ import { Check, Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
 @Index({ name: 'customer_arr_keyset_idx', properties: ['arrCents', 'id'] })
 @Index({
   name: 'customer_arr_at_risk_idx',
-  expression: 'create index "customer_arr_at_risk_idx" on "customer" (("arr_cents" * (100 - coalesce("health_score", 100))), "id")',
+  expression: `create index "customer_arr_at_risk_idx" on "customer" ((case when "lifecycle_stage" = 'CHURNED' then 0 else "arr_cents" * (100 - coalesce("health_score", 100)) end), "id")`,
 })
 // Names sort as people read them (Unicode's root collation: "alice", "Alice", "Émile", "Zoë"), not
 // by their bytes, on every PostgreSQL whatever its database's locale.
@@ -27,6 +27,11 @@ import { Check, Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
 @Index({
   name: 'customer_tier_score_idx',
   expression: 'create index "customer_tier_score_idx" on "customer" ("tier", coalesce("health_score", -1), "id")',
+})
+// "Who has gone quiet": `customers(orderBy: LAST_ACTIVITY_…)`, never used first (customer.service.ts).
+@Index({
+  name: 'customer_last_activity_idx',
+  expression: `create index "customer_last_activity_idx" on "customer" (coalesce("last_activity_at", '1900-01-01 00:00:00+00'::timestamptz), "id")`,
 })
 @Index({ name: 'customer_lifecycle_idx', properties: ['lifecycleStage', 'id'] })
 @Index({ name: 'customer_csm_owner_idx', properties: ['csmOwner', 'id'] })

@@ -345,6 +345,16 @@ export async function checkCustomerFilter(db: Db, loaders: LoaderRegistry, custo
   if (customerId != null) await getCustomer(db, loaders, customerId);
 }
 
+/**
+ * Last activity, an account never used before any use: 1900, before any event (those are dated from
+ * 1970), and a date a cursor writes and reads back in any session time zone (`-infinity` is no date,
+ * and year 1 is BC west of Greenwich); the index `customer_last_activity_idx` holds the same expression.
+ */
+const LAST_ACTIVITY_KEYS: SortKey[] = [
+  { expression: `coalesce(c.last_activity_at, '1900-01-01 00:00:00+00'::timestamptz)`, type: 'timestamptz' },
+  { expression: 'c.id', type: 'text' },
+];
+
 /** The orders of `customers(orderBy:)`; exported for the benchmark, which builds a deep page's cursor. */
 export const CUSTOMER_ORDERINGS: Record<CustomerOrder, { sortKeys: SortKey[]; direction: 'asc' | 'desc' }> = {
   [CustomerOrder.NAME_ASC]: {
@@ -377,11 +387,17 @@ export const CUSTOMER_ORDERINGS: Record<CustomerOrder, { sortKeys: SortKey[]; di
   },
   [CustomerOrder.ARR_AT_RISK_DESC]: {
     sortKeys: [
-      { expression: '(c.arr_cents * (100 - coalesce(c.health_score, 100)))', type: 'bigint' },
+      // A churned account (cancelled, or silent past the churn window) has lost its ARR, not put it at risk.
+      {
+        expression: `(case when c.lifecycle_stage = 'CHURNED' then 0 else c.arr_cents * (100 - coalesce(c.health_score, 100)) end)`,
+        type: 'bigint',
+      },
       { expression: 'c.id', type: 'text' },
     ],
     direction: 'desc',
   },
+  [CustomerOrder.LAST_ACTIVITY_ASC]: { sortKeys: LAST_ACTIVITY_KEYS, direction: 'asc' },
+  [CustomerOrder.LAST_ACTIVITY_DESC]: { sortKeys: LAST_ACTIVITY_KEYS, direction: 'desc' },
 };
 
 export function likePattern(search: string): string {

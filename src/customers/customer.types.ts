@@ -159,12 +159,18 @@ export enum CustomerOrder {
   SCORE_DESC = 'SCORE_DESC',
   ARR_DESC = 'ARR_DESC',
   ARR_AT_RISK_DESC = 'ARR_AT_RISK_DESC',
+  LAST_ACTIVITY_ASC = 'LAST_ACTIVITY_ASC',
+  LAST_ACTIVITY_DESC = 'LAST_ACTIVITY_DESC',
 }
 registerEnumType(CustomerOrder, {
   name: 'CustomerOrder',
   valuesConfig: {
     SCORE_ASC: { description: 'Lowest score first (unscored customers first of all).' },
-    ARR_AT_RISK_DESC: { description: 'ARR × (100 − score), largest first: where the money at risk is.' },
+    ARR_AT_RISK_DESC: {
+      description: 'ARR × (100 − score), largest first: where the money at risk is (none for a CHURNED account, which has lost its ARR).',
+    },
+    LAST_ACTIVITY_ASC: { description: 'The quietest first: never used, then the longest since the last activity (lastActivityAt).' },
+    LAST_ACTIVITY_DESC: { description: 'The most recently active first (lastActivityAt), never used last.' },
   },
 });
 

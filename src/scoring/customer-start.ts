@@ -16,3 +16,11 @@ export function customerStartSql(alias: string): string {
     (select min(t.opened_at) from support_ticket t where t.customer_id = ${alias}.id),
     (select min(n.responded_at) from nps_response n where n.customer_id = ${alias}.id)))`;
 }
+
+/**
+ * SQL for the first engagement event ever recorded of the customer row `alias` (one index probe):
+ * in use that long ago, a customer thinly observed now is a returning one, not a new one (lifecycle.ts).
+ */
+export function firstActivitySql(alias: string): string {
+  return `(select min(e.occurred_at) from engagement_event e where e.customer_id = ${alias}.id)`;
+}

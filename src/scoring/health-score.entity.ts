@@ -29,6 +29,14 @@ export class HealthScore {
   previousScore?: number | null;
 
   /**
+   * The highest score of the customer's points in the drop window before this one (`scoreDrop.withinDays`,
+   * same model version), as the scoring saw it; null without one. A slide a point at a time is a drop
+   * against it (the SCORE_DROP playbook trigger, and the "what changed" feed).
+   */
+  @Property({ type: 'smallint', nullable: true })
+  peakScore?: number | null;
+
+  /**
    * [{ name, score, weight, coverage }]. `json` (text) like `signals`: never queried inside, and a
    * dashboard page reads 50 of them, which `jsonb` would have to turn back into text each time.
    */

@@ -4,7 +4,7 @@
 // then write history, current state, tier changes and outreach in one bulk statement each (and,
 // when a batch scores before existing history, one more that relinks the points after it: history-links.ts).
 // The events to publish are returned, to be published only after the transaction commits.
-import { customerStartSql } from './customer-start';
+import { customerStartSql, firstActivitySql } from './customer-start';
 import { ColumnMap, selectColumns } from '../infra/columns';
 import { Db, inTransaction, json, query } from '../infra/sql';
 import { enqueueDeliveries } from '../delivery/enqueue-deliveries.sql';
@@ -75,6 +75,7 @@ interface CustomerRow {
   startedAt: string;
   churnedAt: string | null;
   createdAt: string;
+  firstActivityAt: string | null;
 }
 
 /** A health_score row as written (snake_case; the JSON columns in their stored form). */
@@ -84,6 +85,7 @@ interface ScoreRow {
   tier: string;
   trend: string;
   previous_score: number | null;
+  peak_score: number | null;
   components: unknown;
   signals: StoredSignal[];
   penalties: StoredPenalty[];
@@ -204,7 +206,8 @@ async function readBatchInputs(
   const customers = await query<CustomerRow>(
     tx,
     `select id, name, arr_cents::float8 as "arrCents", communication_opt_out as "communicationOptOut",
-            signed_up_at as "signedUpAt", start.at as "startedAt", churned_at as "churnedAt", created_at as "createdAt"
+            signed_up_at as "signedUpAt", start.at as "startedAt", churned_at as "churnedAt", created_at as "createdAt",
+            ${firstActivitySql('customer')} as "firstActivityAt"
      from customer cross join lateral (select ${customerStartSql('customer')} as at) start
      where id in (select jsonb_array_elements_text(?::jsonb))
        -- No score exists before the customer started (signed up, or with no signup known, first seen).
@@ -301,7 +304,14 @@ function plannedOutreach(
       past?.previousScore != null && past.previousTier && past.previousSameModel
         ? { score: past.previousScore, tierKey: past.previousTier }
         : null,
-    current: { score: result.score, tierKey: tier.key, trend, lifecycleStage, trendUnknown: past?.trendAcrossModels === true },
+    current: {
+      score: result.score,
+      tierKey: tier.key,
+      trend,
+      lifecycleStage,
+      trendUnknown: past?.trendAcrossModels === true,
+      coverage: result.coverage,
+    },
     peakScoreInDropWindow: past?.peakScore ?? null,
     daysSinceLastActivity: lastActivityAt ? (asOf.getTime() - lastActivityAt.getTime()) / DAY_MS : null,
     wasPreviouslyActive: lastActivityAt !== null,
@@ -349,6 +359,7 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
       startedAt: new Date(customer.startedAt),
       churnedAt: customer.churnedAt ? new Date(customer.churnedAt) : null,
       lastActivityAt,
+      firstActivityAt: customer.firstActivityAt ? new Date(customer.firstActivityAt) : null,
       previousTierKey: previousTier,
       earlierScore: past?.earlierScore ?? null,
       // Flags of another model version carry on only where this model defines them alike: a
@@ -362,6 +373,7 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
       tier: tier.key,
       trend,
       previous_score: past?.previousScore ?? null,
+      peak_score: past?.peakScore ?? null,
       components: result.components,
       signals: encodeSignals(result.signals),
       penalties: encodePenalties(result.penalties),
@@ -437,9 +449,9 @@ async function writeBatch(tx: Db, plan: BatchPlan, asOf: Date, modelVersion: num
   // returning 2,000 rows of signal JSON would cost more than writing them.
   const inserted = await query<{ id: string; customerId: string; computedAt: Date }>(
     tx,
-    `insert into health_score as h (customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, model_version, as_of, backfill)
-     select customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, ?, ?::timestamptz, ?
-     from json_to_recordset(?::json) as x(customer_id text, score smallint, tier text, trend text, previous_score smallint,
+    `insert into health_score as h (customer_id, score, tier, trend, previous_score, peak_score, components, signals, penalties, coverage, model_version, as_of, backfill)
+     select customer_id, score, tier, trend, previous_score, peak_score, components, signals, penalties, coverage, ?, ?::timestamptz, ?
+     from json_to_recordset(?::json) as x(customer_id text, score smallint, tier text, trend text, previous_score smallint, peak_score smallint,
                                           components json, signals json, penalties json, coverage real)
      returning h.id::text as id, h.customer_id as "customerId", h.computed_at as "computedAt"`,
     [modelVersion, asOfIso, options.backfill, json(plan.scoreRows)],

@@ -31,9 +31,13 @@ export type CustomerInput = {
 };
 
 export type CustomerOrder =
-  /** ARR × (100 − score), largest first: where the money at risk is. */
+  /** ARR × (100 − score), largest first: where the money at risk is (none for a CHURNED account, which has lost its ARR). */
   | 'ARR_AT_RISK_DESC'
   | 'ARR_DESC'
+  /** The quietest first: never used, then the longest since the last activity (lastActivityAt). */
+  | 'LAST_ACTIVITY_ASC'
+  /** The most recently active first (lastActivityAt), never used last. */
+  | 'LAST_ACTIVITY_DESC'
   | 'NAME_ASC'
   /** Lowest score first (unscored customers first of all). */
   | 'SCORE_ASC'

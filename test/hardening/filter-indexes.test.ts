@@ -144,6 +144,7 @@ it('reads the changes feed of the last day through an index for each of its sour
   expect(plan).toContain('tier_change_live_time_idx');
   expect(plan).toContain('support_ticket_urgent_time_idx');
   expect(plan).toContain('nps_response_detractor_time_idx');
+  expect(plan).toContain('health_score_drop_idx');
   expect(plan).not.toMatch(/Seq Scan on (tier_change|support_ticket|nps_response)/);
 });
 
@@ -169,6 +170,16 @@ it('reads the worklist in its order through the ARR-at-risk index, not every acc
   const page = plans.filter((plan) => plan.includes('Limit'));
   expect(page).toHaveLength(1);
   expect(page[0]).toContain('Index Scan Backward using customer_arr_at_risk_idx');
+});
+
+it('reads the customers in last-activity order through the last-activity index, not every account sorted', async () => {
+  for (const orderBy of ['LAST_ACTIVITY_ASC', 'LAST_ACTIVITY_DESC']) {
+    const page = (await plansOf(`{ customers(orderBy: ${orderBy}, first: 20) { edges { node { id } } } }`, 'customer')).filter((plan) =>
+      plan.includes('Limit'),
+    );
+    expect(page).toHaveLength(1);
+    expect(page[0]).toContain('customer_last_activity_idx');
+  }
 });
 
 it('reads the accounts of one tier in score order through the tier-and-score index, not every lower score first', async () => {

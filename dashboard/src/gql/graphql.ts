@@ -26,7 +26,7 @@ export type ChangeKind =
   | 'DETRACTOR'
   /** A failed payment. */
   | 'PAYMENT_FAILED'
-  /** A score that fell by at least minScoreDrop points while the tier held. */
+  /** A score that fell by at least minScoreDrop points while the tier held: in one scoring (fromScore the score before), or in small steps to minScoreDrop below its high of the drop window (fromScore that high; listed once). */
   | 'SCORE_DROPPED'
   /** A tier change found live (backfills are left out). */
   | 'TIER_CHANGED'

@@ -382,6 +382,7 @@ async function previewOf(
         startedAt: account.startedAt,
         churnedAt: account.churnedAt,
         lastActivityAt,
+        firstActivityAt: account.firstActivityAt,
         previousTierKey: account.tier,
         earlierScore: null,
         previousPenalties: applied?.get(account.id) ?? null,

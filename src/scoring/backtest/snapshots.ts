@@ -2,7 +2,7 @@
 // set-based SQL the scoring engine uses (read-only: nothing is written or published), then scored
 // in memory by any model that asks for the same metrics. Gathering is the expensive part, so a
 // backtest gathers once and scores as many models as it compares.
-import { customerStartSql } from '../customer-start';
+import { customerStartSql, firstActivitySql } from '../customer-start';
 import { ensure } from '../../infra/errors';
 import type { Db } from '../../infra/sql';
 import { query } from '../../infra/sql';
@@ -45,6 +45,8 @@ export interface AccountFacts {
   /** No snapshot exists before it, as no score does: customer-start.ts. */
   startedAt: Date;
   churnedAt: Date | null;
+  /** Its first engagement event ever recorded (a returning customer's lifecycle reads it). */
+  firstActivityAt: Date | null;
 }
 
 /** A customer at `asOf`, as a scoring run sees one: started (customer-start.ts), not yet churned. */
@@ -76,10 +78,12 @@ export async function loadAccounts(db: Db): Promise<AccountFacts[]> {
     signedUpAt: string | null;
     startedAt: string;
     churnedAt: string | null;
+    firstActivityAt: string | null;
   }>(
     db,
     `select id, name, tier, arr_cents::float8 as "arrCents", signed_up_at as "signedUpAt",
-            ${customerStartSql('customer')} as "startedAt", churned_at as "churnedAt"
+            ${customerStartSql('customer')} as "startedAt", churned_at as "churnedAt",
+            ${firstActivitySql('customer')} as "firstActivityAt"
      from customer order by id`,
   );
   return rows.map((r) => ({
@@ -87,6 +91,7 @@ export async function loadAccounts(db: Db): Promise<AccountFacts[]> {
     signedUpAt: r.signedUpAt ? new Date(r.signedUpAt) : null,
     startedAt: new Date(r.startedAt),
     churnedAt: r.churnedAt ? new Date(r.churnedAt) : null,
+    firstActivityAt: r.firstActivityAt ? new Date(r.firstActivityAt) : null,
   }));
 }
 
@@ -178,6 +183,7 @@ function* snapshotScores(set: SnapshotSet, model: ScoringModelConfig): Generator
       // The label must not reach the score: the snapshot instant is before it by construction.
       churnedAt: null,
       lastActivityAt: snapshot.lastActivityAt,
+      firstActivityAt: snapshot.account.firstActivityAt,
       previousTierKey: previousTier.get(snapshot.account.id) ?? null,
       earlierScore: null,
       previousPenalties: previousPenalties.get(snapshot.account.id) ?? null,

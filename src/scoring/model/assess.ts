@@ -17,6 +17,8 @@ export interface AssessmentInput {
   churnedAt: Date | null;
   /** Last engagement event at or before asOf; null if none. */
   lastActivityAt: Date | null;
+  /** The first engagement event ever recorded (customer-start.ts firstActivitySql); null if none. */
+  firstActivityAt: Date | null;
   /** The tier of the customer's previous scoring (hysteresis); null on its first. */
   previousTierKey: string | null;
   /** The score `model.trend.windowDays` earlier; null without one. */
@@ -68,6 +70,7 @@ export function assessCustomer(input: AssessmentInput): Assessment {
     churnedAt: input.churnedAt,
     asOf,
     lastActivityAt: input.lastActivityAt,
+    firstActivityAt: input.firstActivityAt,
     tierKey: tier.key,
     score: result.score,
     accountNps,

@@ -21,6 +21,11 @@ export interface LifecycleInput {
   asOf: Date;
   /** Last engagement event at or before asOf; null if none. */
   lastActivityAt: Date | null;
+  /**
+   * The customer's first engagement event ever recorded (customer-start.ts); null if none. One more
+   * than churnWindowDays before asOf makes a thinly observed account a returning one, not a new one.
+   */
+  firstActivityAt: Date | null;
   tierKey: string;
   score: number;
   /** Account NPS −100…100 over the model's NPS window; null without responses. */
@@ -39,8 +44,11 @@ export interface LifecycleInput {
  *    two is churned, not onboarding.
  * 2. ONBOARDING — less than onboardingDays since the customer started (its signup, or without one
  *    its first recorded signal or creation): the 30-day windows are still filling, so a low score
- *    says little yet and must not brand a new customer at risk. Or thinly observed: less than
- *    minCoverage of the model's weight has data behind it.
+ *    says little yet and must not brand a new customer at risk. Or thinly observed (less than
+ *    minCoverage of the model's weight has data behind it) and never in use before: a new
+ *    integration of a long-signed account. A returning customer (in use more than churnWindowDays
+ *    ago, back after a silence or a lifted cancellation) is thinly observed too while its usage
+ *    baselines refill, but it is no new customer: a CS team works it by its tier, like anyone else.
  * 3. AT_RISK — the tier is one of the two worst bands. Risk outranks advocacy: a bad-tier customer
  *    with a great NPS needs help before a referral request.
  * 4. ADVOCATE — score ≥ advocateMinScore and account NPS ≥ advocateMinNps.
@@ -56,11 +64,16 @@ export function lifecycleStageOf(input: LifecycleInput): LifecycleStage {
   if (daysBetween(silentSince, asOf) > churnWindowDays) return 'CHURNED';
 
   if (daysBetween(input.startedAt, asOf) < onboardingDays) return 'ONBOARDING';
-  if ((input.coverage ?? 1) < minCoverage) return 'ONBOARDING';
+  if ((input.coverage ?? 1) < minCoverage && !isReturning(input, churnWindowDays)) return 'ONBOARDING';
 
   if (isAtRiskTier(model.tiers, tierKey)) return 'AT_RISK';
 
   if (score >= advocateMinScore && accountNps !== null && accountNps >= advocateMinNps) return 'ADVOCATE';
 
   return 'ACTIVE';
+}
+
+/** In use before its latest churn window: whatever its data lacks now, the account is known. */
+function isReturning(input: LifecycleInput, churnWindowDays: number): boolean {
+  return input.firstActivityAt !== null && daysBetween(input.firstActivityAt, input.asOf) > churnWindowDays;
 }

@@ -67,6 +67,12 @@ export interface PlaybookDecisionInput {
      * falling still.
      */
     trendUnknown?: boolean;
+    /**
+     * Share of the model's weight observed (ScoreResult.coverage); 1 when unknown. Below
+     * `lifecycle.minCoverage` (a returning customer whose baselines are refilling), half the score
+     * is neutral values: no expansion play on it.
+     */
+    coverage?: number;
   };
   /**
    * The highest score in the `model.scoreDrop.withinDays` days before now (the score exactly that
@@ -174,7 +180,8 @@ function planPlaybook(input: PlaybookDecisionInput, playbook: PlaybookConfig, tr
  *   has its own key and therefore its own cooldown.
  * - Advocates, or best-band customers scoring ≥ the expansion playbook's minScore, get the expansion
  *   play — unless a risk trigger fired, the account is silent or the trend is DECLINING or not
- *   measured across a model change (no upsell into a falling account).
+ *   measured across a model change (no upsell into a falling account), or the score is thinly
+ *   observed (no upsell on neutral values).
  * - ONBOARDING customers get only the silence alert: their 30-day windows are still filling up, so
  *   a low score is not yet a risk signal.
  * Each planned action: SUPPRESSED_COOLDOWN if its playbook already ran within its cooldown, else
@@ -201,7 +208,8 @@ export function decidePlaybookActions(input: PlaybookDecisionInput): PlannedActi
 
   // No upsell into a falling account, nor into one whose fall a model change has hidden (the trend
   // across versions is not measured): the play waits for the trend under the new version.
-  if (!onboarding && !silent && triggers.length === 0 && current.trend !== 'DECLINING' && !current.trendUnknown) {
+  const thinlyObserved = (current.coverage ?? 1) < (model.lifecycle.minCoverage ?? 0);
+  if (!onboarding && !silent && !thinlyObserved && triggers.length === 0 && current.trend !== 'DECLINING' && !current.trendUnknown) {
     const playbook = model.playbooks.find((p) => p.kind === 'expansion');
     if (
       playbook?.kind === 'expansion' &&

@@ -7,7 +7,16 @@ function population(accounts: number, instants: number): SnapshotSet {
   const requests = metricRequests(DEFAULT_SCORING_MODEL);
   const facts = Array.from({ length: accounts }, (_, i) => {
     const signedUpAt = new Date(Date.UTC(2025, 0, 1));
-    return { id: `a${i}`, name: `a${i}`, tier: null, arrCents: 0, signedUpAt, startedAt: signedUpAt, churnedAt: null };
+    return {
+      id: `a${i}`,
+      name: `a${i}`,
+      tier: null,
+      arrCents: 0,
+      signedUpAt,
+      startedAt: signedUpAt,
+      churnedAt: null,
+      firstActivityAt: null,
+    };
   });
   const snapshots = facts.flatMap((account, a) =>
     Array.from({ length: instants }, (_, day) => ({

@@ -79,6 +79,7 @@ export function simulateDailyScoring(
       startedAt: CALENDAR_START,
       churnedAt: null,
       lastActivityAt: last,
+      firstActivityAt: firstActivityAt(activity),
       previousTierKey: previous?.tierKey ?? null,
       earlierScore: scoreAt(model.trend.windowDays),
       previousPenalties: previous && appliedPenalties(previous.result.penalties),
@@ -89,7 +90,7 @@ export function simulateDailyScoring(
       model,
       customer,
       previous: previous && { score: previous.score, tierKey: previous.tierKey },
-      current: { score: result.score, tierKey: tier.key, trend, lifecycleStage },
+      current: { score: result.score, tierKey: tier.key, trend, lifecycleStage, coverage: result.coverage },
       peakScoreInDropWindow: recentScores.length > 0 ? Math.max(...recentScores) : null,
       daysSinceLastActivity,
       wasPreviouslyActive: last !== null,
@@ -100,4 +101,10 @@ export function simulateDailyScoring(
     history.push({ day, asOf, score: result.score, tierKey: tier.key, trend, lifecycleStage, daysSinceLastActivity, result, actions });
   }
   return history;
+}
+
+/** The first event of the log, as the service reads it for a returning customer's lifecycle. */
+function firstActivityAt(activity: ActivityLog): Date | null {
+  const times = activity.engagementEvents.map((event) => event.occurredAt.getTime());
+  return times.length > 0 ? new Date(Math.min(...times)) : null;
 }

@@ -16,6 +16,7 @@ function stage(overrides: Partial<LifecycleInput>) {
     tierKey: 'healthy',
     score: 75,
     accountNps: 20,
+    firstActivityAt: daysAgo(400),
     model: DEFAULT_SCORING_MODEL,
     ...overrides,
   });
@@ -83,5 +84,25 @@ describe('lifecycleStageOf', () => {
     const model = { ...DEFAULT_SCORING_MODEL, lifecycle: { ...DEFAULT_SCORING_MODEL.lifecycle, churnWindowDays: 14, onboardingDays: 7 } };
     expect(stage({ model, lastActivityAt: daysAgo(15) })).toBe('CHURNED');
     expect(stage({ model, signedUpAt: daysAgo(8) })).toBe('ACTIVE');
+  });
+});
+
+describe('a returning customer (active long ago, back after a silence or a cancellation lifted)', () => {
+  // Thinly observed: the baselines of the usage trends predate the silence, so about half the weight is measured.
+  const thin = { coverage: 0.5, lastActivityAt: daysAgo(2) };
+
+  it('is ONBOARDING while thinly observed only when it was never active before: a new integration, not a return', () => {
+    expect(stage({ ...thin, firstActivityAt: daysAgo(3) })).toBe('ONBOARDING');
+    expect(stage({ ...thin, firstActivityAt: null })).toBe('ONBOARDING');
+  });
+
+  it('is staged by its tier like any established customer once its first activity is older than the churn window', () => {
+    expect(stage({ ...thin, firstActivityAt: daysAgo(300) })).toBe('ACTIVE');
+    expect(stage({ ...thin, firstActivityAt: daysAgo(300), tierKey: 'at_risk', score: 40 })).toBe('AT_RISK');
+  });
+
+  it('counts as returning only with activity more than the churn window (60 days) before now', () => {
+    expect(stage({ ...thin, firstActivityAt: daysAgo(60) })).toBe('ONBOARDING');
+    expect(stage({ ...thin, firstActivityAt: daysAgo(61) })).toBe('ACTIVE');
   });
 });

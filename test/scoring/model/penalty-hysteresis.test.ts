@@ -197,6 +197,7 @@ describe('the backtest', () => {
       signedUpAt: new Date('2025-01-01T00:00:00Z'),
       startedAt: new Date('2025-01-01T00:00:00Z'),
       churnedAt: null,
+      firstActivityAt: new Date('2025-01-01T00:00:00Z'),
     });
     const snapshot = (id: string, day: number, team: number) => {
       const values = metrics({ team });
@@ -244,6 +245,7 @@ describe('the default model at daily scoring', () => {
         startedAt: signedUpAt,
         churnedAt: null,
         lastActivityAt: new Date(Date.UTC(2026, 5, 1 + day, 18)),
+        firstActivityAt: signedUpAt,
         previousTierKey,
         earlierScore: null,
         previousPenalties,

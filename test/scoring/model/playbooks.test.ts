@@ -257,6 +257,12 @@ describe('decidePlaybookActions', () => {
       expect(summary(decide({ current: { score: 92 }, daysSinceLastActivity: 8 }))).toEqual(['silence/csm_alert/SILENCE/DECIDED']);
     });
 
+    it('holds it back while the score is thinly observed (a returning customer whose baselines are refilling)', () => {
+      expect(decide({ current: { score: 92, coverage: 0.55 } })).toEqual([]);
+      expect(decide({ current: { score: 84, lifecycleStage: 'ADVOCATE', coverage: 0.55 } })).toEqual([]);
+      expect(decide({ current: { score: 92, coverage: 0.6 } })).toHaveLength(3);
+    });
+
     it('cools down for 30 days, its own setting', () => {
       const recent = (days: number) => [{ playbook: 'expansion', createdAt: daysAgo(days) }];
       expect(decide({ current: { score: 95 }, recentActions: recent(20) }).every((a) => a.status === 'SUPPRESSED_COOLDOWN')).toBe(true);

@@ -1,0 +1,84 @@
+// A score that slides within one tier, a point or two at each scoring (an hourly run sees a silence
+// grow an hour at a time), is a drop all the same: "what changed" lists it once, at the scoring that
+// takes it `minScoreDrop` points below its high of the drop window (14 days), from that high.
+import { startTestServer, TestServer } from '../helpers/server';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const NOW = Date.now();
+const daysAgo = (days: number) => new Date(NOW - days * DAY).toISOString();
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'gradual_drop', env: { RESCORE_DEBOUNCE_MS: '0' } });
+}, 60_000);
+afterAll(() => server.stop());
+
+async function ok<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
+  const result = await server.request<T, Record<string, unknown>>(query, variables);
+  expect(result.errors).toBeUndefined();
+  return result.data as T;
+}
+
+interface Scored {
+  refreshHealthScore: { score: number; tier: string };
+}
+const scoreAt = async (asOf?: string) =>
+  (await ok<Scored>('mutation($asOf: DateTime) { refreshHealthScore(customerId: "c_slide", asOf: $asOf) { score tier } }', { asOf }))
+    .refreshHealthScore;
+
+interface Feed {
+  changes: {
+    edges: Array<{ node: { kind: string; customerId: string; fromTier: string; toTier: string; fromScore: number; toScore: number } }>;
+  };
+}
+const scoreDrops = async (minScoreDrop: number) =>
+  (
+    await ok<Feed>(
+      'query($since: DateTime!, $min: Int) { changes(since: $since, minScoreDrop: $min) { edges { node { kind customerId fromTier toTier fromScore toScore } } } }',
+      {
+        since: daysAgo(5),
+        min: minScoreDrop,
+      },
+    )
+  ).changes.edges
+    .map((e) => e.node)
+    .filter((node) => node.kind === 'SCORE_DROPPED');
+
+it('lists a slide within the healthy tier once it is minScoreDrop below the recent high, though no single step is', async () => {
+  await ok('mutation($at: DateTime!) { upsertCustomer(input: { id: "c_slide", name: "Slide", signedUpAt: $at }) { id } }', {
+    at: daysAgo(200),
+  });
+  // In use every day by three people, then silent for the last four days.
+  const events = [];
+  for (let day = 190; day >= 4; day--) {
+    for (const userId of ['u1', 'u2', 'u3'])
+      events.push({ customerId: 'c_slide', eventType: 'login', userId, occurredAt: daysAgo(day + 0.3) });
+  }
+  for (let i = 0; i < events.length; i += 500) {
+    await ok('mutation($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }', {
+      events: events.slice(i, i + 500),
+    });
+  }
+  // The history as the service wrote it: earlier points (a backfill), then the live scoring now.
+  const history = [];
+  for (const hoursBack of [96, 72, 48, 36, 24, 20, 16, 12, 8, 4])
+    history.push(await scoreAt(new Date(NOW - hoursBack * HOUR).toISOString()));
+  const now = await scoreAt();
+  const high = Math.max(...history.map((point) => point.score));
+  const previous = history[history.length - 1].score;
+  // The slide this test is about: within one tier, each step small, the whole of it large.
+  expect([...history, now].every((point) => point.tier === 'healthy')).toBe(true);
+  expect(high - now.score).toBeGreaterThanOrEqual(10);
+  expect(previous - now.score).toBeLessThan(high - now.score);
+  expect(previous - now.score).toBeGreaterThan(0);
+
+  // Exactly as far below the high as the live scoring took it: listed there, from the high.
+  expect(await scoreDrops(high - now.score)).toEqual([
+    { kind: 'SCORE_DROPPED', customerId: 'c_slide', fromTier: 'healthy', toTier: 'healthy', fromScore: high, toScore: now.score },
+  ]);
+  // Already past a smaller threshold at the scoring before (a backfilled point is never listed): not listed again.
+  expect(await scoreDrops(high - previous)).toEqual([]);
+  // Further than it went: nothing.
+  expect(await scoreDrops(high - now.score + 1)).toEqual([]);
+});
