@@ -242,7 +242,7 @@ export async function releaseStalledDeliveries(db: Db, lockTimeoutMs: number): P
 }
 
 /**
- * graphile-worker's messages, as lines of module `delivery-worker`. From the service's root logger:
+ * graphile-worker's messages, as lines of module `delivery-worker`, a failure's error under `err`. From the service's root logger:
  * pino repeats a key a child binds again, and a line naming `module` twice is refused by log
  * pipelines that reject duplicate fields.
  */
@@ -250,7 +250,10 @@ function workerLogger(rootLogger: Logger): WorkerLogger {
   const logger = rootLogger.child({ module: 'delivery-worker' });
   return new WorkerLogger(() => (level, message, meta) => {
     const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
-    logger[method]({ ...meta }, message);
+    // graphile-worker names a failure `error`; pino serializes an Error only under `err` (message,
+    // code, stack): under any other key it is logged as `{}`.
+    const { error, ...rest } = meta ?? {};
+    logger[method](error === undefined ? rest : { ...rest, err: error }, message);
   });
 }
 
