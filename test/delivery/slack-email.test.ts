@@ -314,6 +314,15 @@ describe('Slack and email destinations', () => {
     expect(digests[0].raw).toMatch(/Subject: \d+ outreach actions? for mira/);
   });
 
+  it('names the kind that takes no such setting with the right article: an EMAIL destination, a SLACK one', async () => {
+    const refusal = async (input: string) => (await server.request(`mutation { createDestination(input: ${input}) { id } }`)).errors?.[0];
+    const email = await refusal('{ kind: EMAIL, name: "e", emailFrom: "cs@vendor.example", url: "https://a.example/hooks" }');
+    expect(email?.extensions).toEqual(expect.objectContaining({ code: 'BAD_USER_INPUT', argument: 'url' }));
+    expect(email?.message).toBe('an EMAIL destination takes no url (only WEBHOOK and SLACK do)');
+    const slackWithEmail = await refusal('{ kind: SLACK, name: "s", url: "https://hooks.slack.com/x", emailTo: "x@y.example" }');
+    expect(slackWithEmail?.message).toBe('a SLACK destination takes no emailTo (only EMAIL does)');
+  });
+
   it('refuses destination changes without the admin scope', async () => {
     const admin = await createKey(server, ['admin']);
     const reader = await createKey(server, ['read'], admin.key);
