@@ -288,6 +288,17 @@ export function digestEmailContent(items: readonly DeliveryItem[], templates: Em
   };
 }
 
+/**
+ * The List-Unsubscribe address (RFC 2369) of an action's email, for customer-facing ones only (a team
+ * alert is internal): a mail to the sender, its subject naming the account, so that a mailbox offers
+ * the customer an unsubscribe button. Opting out is per account (`setCommunicationOptOut`), and the
+ * service reads no mail: whoever reads the sender's mailbox records the request.
+ */
+export function unsubscribeAddress(item: DeliveryItem, from: string): string | null {
+  if (item.action.audience !== 'CUSTOMER') return null;
+  return `mailto:${from}?subject=${encodeURIComponent(`unsubscribe ${item.customer.id}`)}`;
+}
+
 /** Who gets an action's email: the customer's contact for customer-facing actions, else the CSM (or the destination's team address). */
 export function emailRecipient(item: DeliveryItem, teamAddress: string | null): string | null {
   if (item.action.audience === 'CUSTOMER') return item.customer.contactEmail;

@@ -10,7 +10,7 @@ import type { AppServices } from '../context';
 import type { Logger } from '../infra/logger';
 import { Db, query } from '../infra/sql';
 import { scoringSettled } from '../scoring/scoring-activity';
-import { digestEmailContent, emailContent, emailRecipient, slackMessage, webhookPayload } from './delivery-messages';
+import { digestEmailContent, emailContent, emailRecipient, slackMessage, unsubscribeAddress, webhookPayload } from './delivery-messages';
 import { PermanentDeliveryError } from './delivery-errors';
 import {
   collectDigest,
@@ -86,6 +86,7 @@ async function send(open: OpenDeliveries, messageId: string, deps: WorkerDeps): 
       to,
       messageId,
       digest ? digestEmailContent(items, templates) : emailContent(items[0], templates),
+      digest ? null : unsubscribeAddress(items[0], destination.emailFrom as string),
     );
   }
 }

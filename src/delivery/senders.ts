@@ -191,11 +191,18 @@ export function messageIdDomain(from: string): string {
 }
 
 /**
- * Sends one message; throws unless the server accepted it within the mailer's timeout. Past it, the
+ * Sends one message, with a List-Unsubscribe header when `unsubscribe` is given; throws unless the server accepted it within the mailer's timeout. Past it, the
  * send is aborted and its connection closed: a message the server had not taken whole by then is
  * never taken, so no attempt outlasts the timeout, as no webhook or Slack attempt does.
  */
-export async function sendEmail(mailer: Mailer | null, from: string, to: string, messageId: string, content: EmailContent): Promise<void> {
+export async function sendEmail(
+  mailer: Mailer | null,
+  from: string,
+  to: string,
+  messageId: string,
+  content: EmailContent,
+  unsubscribe: string | null = null,
+): Promise<void> {
   if (!mailer) throw new Error('SMTP_URL is not set: email cannot be sent');
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), mailer.timeoutMs);
@@ -208,6 +215,7 @@ export async function sendEmail(mailer: Mailer | null, from: string, to: string,
       html: content.html,
       // The same id on every attempt lets a mailbox or a relay drop a duplicate.
       messageId: `<${messageId}@${messageIdDomain(from)}>`,
+      ...(unsubscribe ? { list: { unsubscribe } } : {}),
       signal: abort.signal,
     });
   } catch (error) {
