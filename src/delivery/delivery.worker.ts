@@ -191,6 +191,12 @@ async function attemptBatch(open: OpenBatch, startBy: number, deps: WorkerDeps):
   await recordOutcomes(db, open.claim, outcomes);
 }
 
+/** Attempts a digest's message; its retry carries the digest id. */
+async function attemptDigest(digestId: string, deps: WorkerDeps): Promise<void> {
+  const open = await loadOpenDeliveries(deps.db(), { digestId }, leaseMs(deps));
+  if (open) await attempt(open, digestId, { task: DIGEST_TASK, payload: { digestId } }, deps);
+}
+
 function tasks(deps: WorkerDeps): Record<string, Task> {
   return {
     // Scoring comes first: the batch's sends wait for the scoring still running here (the
@@ -208,14 +214,18 @@ function tasks(deps: WorkerDeps): Record<string, Task> {
       const open = await loadOpenDeliveries(deps.db(), { deliveryId }, leaseMs(deps));
       if (open) await attempt(open, deliveryId, { task: DELIVER_TASK, payload: { deliveryId } }, deps);
     },
-    // First run: takes the destination's waiting deliveries for the CSM as one digest. A retry
+    // First run: takes the destination's waiting deliveries for the CSM as one digest. Run again
+    // after dying, it first sends the digest it had taken, then those that joined meanwhile. A retry
     // carries the digest id, so every attempt sends the same actions under the same webhook-id.
     [DIGEST_TASK]: async (payload) => {
       const { destinationId, csmOwner, digestId } = payload as { destinationId?: string; csmOwner?: string | null; digestId?: string };
-      const id = digestId ?? (await collectDigest(deps.db(), destinationId as string, csmOwner ?? null));
-      if (!id) return;
-      const open = await loadOpenDeliveries(deps.db(), { digestId: id }, leaseMs(deps));
-      if (open) await attempt(open, id, { task: DIGEST_TASK, payload: { digestId: id } }, deps);
+      if (digestId) return attemptDigest(digestId, deps);
+      for (let round = 0; round < 2; round++) {
+        const collected = await collectDigest(deps.db(), destinationId as string, csmOwner ?? null, leaseMs(deps));
+        if (!collected) return;
+        await attemptDigest(collected.digestId, deps);
+        if (!collected.earlier) return;
+      }
     },
     [RELEASE_TASK]: async () => {
       await releaseStalledDeliveries(deps.db(), deps.lockTimeoutMs);
