@@ -4,6 +4,7 @@
 import { escapeHtml } from '../infra/html';
 import { cutText } from '../infra/text-rules';
 import { fillPlaceholders, PenaltyResult, placeholderNames, riskReasons, SignalResult } from '../scoring/model';
+import { UnsubscribeLinks, unsubscribeUrl } from './unsubscribe-link';
 
 /** One outreach action with what a message about it shows. */
 export interface DeliveryItem {
@@ -289,14 +290,16 @@ export function digestEmailContent(items: readonly DeliveryItem[], templates: Em
 }
 
 /**
- * The List-Unsubscribe address (RFC 2369) of an action's email, for customer-facing ones only (a team
- * alert is internal): a mail to the sender, its subject naming the account, so that a mailbox offers
- * the customer an unsubscribe button. Opting out is per account (`setCommunicationOptOut`), and the
- * service reads no mail: whoever reads the sender's mailbox records the request.
+ * The List-Unsubscribe targets (RFC 2369) of an action's email, for customer-facing ones only (a team
+ * alert is internal), so that a mailbox offers the customer an unsubscribe button: the account's
+ * signed one-click link when the service has a public address (RFC 8058: a POST to it opts the
+ * account out), and a mail to the sender, its subject naming the account, which someone reading that
+ * mailbox records (`setCommunicationOptOut`; the service reads no mail). Opting out is per account.
  */
-export function unsubscribeAddress(item: DeliveryItem, from: string): string | null {
-  if (item.action.audience !== 'CUSTOMER') return null;
-  return `mailto:${from}?subject=${encodeURIComponent(`unsubscribe ${item.customer.id}`)}`;
+export function unsubscribeTargets(item: DeliveryItem, from: string, links: UnsubscribeLinks | null): string[] {
+  if (item.action.audience !== 'CUSTOMER') return [];
+  const mail = `mailto:${from}?subject=${encodeURIComponent(`unsubscribe ${item.customer.id}`)}`;
+  return links ? [unsubscribeUrl(links, item.customer.id), mail] : [mail];
 }
 
 /** Who gets an action's email: the customer's contact for customer-facing actions, else the CSM (or the destination's team address). */

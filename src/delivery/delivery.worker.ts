@@ -10,7 +10,7 @@ import type { AppServices } from '../context';
 import type { Logger } from '../infra/logger';
 import { Db, query } from '../infra/sql';
 import { scoringSettled } from '../scoring/scoring-activity';
-import { digestEmailContent, emailContent, emailRecipient, slackMessage, unsubscribeAddress, webhookPayload } from './delivery-messages';
+import { digestEmailContent, emailContent, emailRecipient, slackMessage, unsubscribeTargets, webhookPayload } from './delivery-messages';
 import { PermanentDeliveryError } from './delivery-errors';
 import {
   collectDigest,
@@ -28,6 +28,7 @@ import {
 import { DELIVER_BATCH_TASK, DELIVER_TASK, DIGEST_TASK } from './enqueue-deliveries.sql';
 import { nextAttemptAt, RetryPolicy } from './retry-policy';
 import { createMailer, HttpSendOptions, Mailer, sendEmail, sendSlack, sendWebhook } from './senders';
+import type { UnsubscribeLinks } from './unsubscribe-link';
 
 const RELEASE_TASK = 'release_stalled_deliveries';
 
@@ -50,6 +51,8 @@ interface WorkerDeps {
   waitForScoringMs: number;
   retry: RetryPolicy;
   logger: Logger;
+  /** One-click unsubscribe links for customer-facing emails, when the service has a public address. */
+  unsubscribeLinks: UnsubscribeLinks | null;
 }
 
 /** Sends one message (one delivery, or a digest's) to its destination; throws when it was not accepted. */
@@ -86,7 +89,7 @@ async function send(open: OpenDeliveries, messageId: string, deps: WorkerDeps): 
       to,
       messageId,
       digest ? digestEmailContent(items, templates) : emailContent(items[0], templates),
-      digest ? null : unsubscribeAddress(items[0], destination.emailFrom as string),
+      digest ? [] : unsubscribeTargets(items[0], destination.emailFrom as string, deps.unsubscribeLinks),
     );
   }
 }
@@ -308,6 +311,7 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
     retry: { baseMs: config.deliveryRetryBaseMs, maxDelayMs: config.deliveryRetryMaxDelayMs, windowMs: config.deliveryRetryWindowMs },
     logger,
     lockTimeoutMs: config.deliveryLockTimeoutMs,
+    unsubscribeLinks: config.unsubscribeLinks,
   };
   const pgPool = openQueuePool(databaseUrl, Math.min(config.deliveryConcurrency + 2, 12), logger);
   let runner: Runner;
