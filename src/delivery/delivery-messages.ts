@@ -204,6 +204,7 @@ export const EMAIL_PLACEHOLDERS = [
   'csmOwner',
   'signals',
   'redFlags',
+  'unsubscribeUrl',
 ] as const;
 
 type EmailValues = Record<(typeof EMAIL_PLACEHOLDERS)[number], string>;
@@ -211,8 +212,8 @@ type EmailValues = Record<(typeof EMAIL_PLACEHOLDERS)[number], string>;
 export const DEFAULT_EMAIL_TEMPLATES: Record<'CUSTOMER' | 'TEAM', { subject: string; text: string; html: string }> = {
   CUSTOMER: {
     subject: 'Checking in, {{customerName}}',
-    text: '{{message}}',
-    html: '<p>{{message}}</p>',
+    text: '{{message}}\n\n--\nTo stop these emails: {{unsubscribeUrl}}\n',
+    html: '<p>{{message}}</p><p style="font-size:small;color:#666"><a href="{{unsubscribeUrl}}">Unsubscribe</a></p>',
   },
   TEAM: {
     subject: '{{customerName}}: {{action}} ({{previousTier}} → {{tier}})',
@@ -227,8 +228,9 @@ export const DEFAULT_EMAIL_TEMPLATES: Record<'CUSTOMER' | 'TEAM', { subject: str
   },
 };
 
-function emailValues(item: DeliveryItem): EmailValues {
+function emailValues(item: DeliveryItem, unsubscribeUrl: string): EmailValues {
   return {
+    unsubscribeUrl,
     customerName: item.customer.name,
     customerId: item.customer.id,
     message: item.action.message ?? '',
@@ -263,10 +265,13 @@ export interface EmailContent {
   html: string;
 }
 
-/** One action's email from the destination's templates (or the audience's defaults). */
-export function emailContent(item: DeliveryItem, templates: EmailTemplates): EmailContent {
+/**
+ * One action's email from the destination's templates (or the audience's defaults); `unsubscribe`
+ * is what `{{unsubscribeUrl}}` shows (the first of unsubscribeTargets; empty in a team alert).
+ */
+export function emailContent(item: DeliveryItem, templates: EmailTemplates, unsubscribe: readonly string[] = []): EmailContent {
   const defaults = DEFAULT_EMAIL_TEMPLATES[item.action.audience];
-  const values = emailValues(item);
+  const values = emailValues(item, unsubscribe[0] ?? '');
   return {
     // A header cannot carry a line break.
     subject: cutText(fillPlaceholders(templates.subject ?? defaults.subject, values).replace(/[\r\n]+/g, ' '), 998),

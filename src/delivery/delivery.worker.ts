@@ -83,13 +83,14 @@ async function send(open: OpenDeliveries, messageId: string, deps: WorkerDeps): 
           : 'no email for the CSM in the directory, and the destination has no emailTo',
       );
     }
+    const unsubscribe = digest ? [] : unsubscribeTargets(items[0], destination.emailFrom as string, deps.unsubscribeLinks);
     await sendEmail(
       deps.mailer,
       destination.emailFrom as string,
       to,
       messageId,
-      digest ? digestEmailContent(items, templates) : emailContent(items[0], templates),
-      digest ? [] : unsubscribeTargets(items[0], destination.emailFrom as string, deps.unsubscribeLinks),
+      digest ? digestEmailContent(items, templates) : emailContent(items[0], templates, unsubscribe),
+      unsubscribe,
     );
   }
 }

@@ -57,6 +57,10 @@ it('opts the account out with a POST to the signed link a customer-facing email 
   expect(link).toMatch(/^<https:\/\/healthgraph\.example\.com\/unsubscribe\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+>$/);
   expect(mailto).toBe('<mailto:care@vendor.example?subject=unsubscribe%20cust_x1>');
   expect(headers).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r?$/m);
+  // The message itself says how to stop them, in both parts, for a reader whose mail program shows no button.
+  const raw = (mail as { raw: string }).raw.replace(/=\r\n/g, '');
+  expect(raw).toContain(`To stop these emails: ${link.slice(1, -1)}`);
+  expect(raw).toContain(`<a href=3D"${link.slice(1, -1)}">Unsubscribe</a>`);
   // The public address is a proxy in front of the service: the path is what reaches it.
   const path = new URL(link.slice(1, -1)).pathname;
   const local = new URL(path, server.url).toString();
