@@ -19,6 +19,8 @@ import { GraphQLWebSocketServer, serveGraphQLWebSockets } from './infra/graphql-
 import { refusingUnsafeIds } from './infra/id-variables';
 import { importEventsFromRequest, INGEST_EVENTS_PATH } from './ingest/event-import.http';
 import { serveDashboard } from './dashboard/static';
+import { serveUnsubscribe } from './delivery/unsubscribe.http';
+import { UNSUBSCRIBE_PATH } from './delivery/unsubscribe-link';
 import { AppServices, createContext, databaseUrlOf, GraphQLContext, liveEventAudience, liveEventContexts } from './context';
 import { abandonmentSignal } from './infra/abandoned-request';
 import type { Logger } from './infra/logger';
@@ -700,6 +702,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
     if (url.pathname === '/export/customers.csv' || url.pathname === '/export/worklist.csv')
       return serveExport(access, services, req, res, url);
     if (url.pathname === INGEST_EVENTS_PATH) return serveEventImport(access, services, req, res, imports.signal);
+    if (url.pathname.startsWith(UNSUBSCRIBE_PATH)) return serveUnsubscribe(services, req, res, url.pathname);
     if (url.pathname !== GRAPHQL_PATH)
       return sendErrors(res, 404, { errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
     if (wantsPlayground(req)) {

@@ -29,7 +29,7 @@ export const AUDIT_ACTIONS = [
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditRecord {
-  /** A key id, `loopback` or `cli`. */
+  /** A key id, `loopback`, `cli` or `unsubscribe-link`. */
   actor: string;
   action: AuditAction;
   target?: string | null;

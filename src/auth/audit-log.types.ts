@@ -12,7 +12,10 @@ export class AuditLogEntry {
   @Field(() => DateTimeScalar)
   at!: DateTimeValue;
 
-  @Field({ description: 'The API key id that acted, `loopback` (a local client while no key existed) or `cli` (`npm run keys`).' })
+  @Field({
+    description:
+      'The API key id that acted, `loopback` (a local client while no key existed), `cli` (`npm run keys`) or `unsubscribe-link` (a customer who used the one-click link of an email).',
+  })
   actor!: string;
 
   @Field({

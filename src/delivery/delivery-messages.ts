@@ -4,6 +4,7 @@
 import { escapeHtml } from '../infra/html';
 import { cutText } from '../infra/text-rules';
 import { fillPlaceholders, PenaltyResult, placeholderNames, riskReasons, SignalResult } from '../scoring/model';
+import { UnsubscribeLinks, unsubscribeUrl } from './unsubscribe-link';
 
 /** One outreach action with what a message about it shows. */
 export interface DeliveryItem {
@@ -203,6 +204,7 @@ export const EMAIL_PLACEHOLDERS = [
   'csmOwner',
   'signals',
   'redFlags',
+  'unsubscribeUrl',
 ] as const;
 
 type EmailValues = Record<(typeof EMAIL_PLACEHOLDERS)[number], string>;
@@ -210,8 +212,8 @@ type EmailValues = Record<(typeof EMAIL_PLACEHOLDERS)[number], string>;
 export const DEFAULT_EMAIL_TEMPLATES: Record<'CUSTOMER' | 'TEAM', { subject: string; text: string; html: string }> = {
   CUSTOMER: {
     subject: 'Checking in, {{customerName}}',
-    text: '{{message}}',
-    html: '<p>{{message}}</p>',
+    text: '{{message}}\n\n--\nTo stop these emails: {{unsubscribeUrl}}\n',
+    html: '<p>{{message}}</p><p style="font-size:small;color:#666"><a href="{{unsubscribeUrl}}">Unsubscribe</a></p>',
   },
   TEAM: {
     subject: '{{customerName}}: {{action}} ({{previousTier}} → {{tier}})',
@@ -226,8 +228,9 @@ export const DEFAULT_EMAIL_TEMPLATES: Record<'CUSTOMER' | 'TEAM', { subject: str
   },
 };
 
-function emailValues(item: DeliveryItem): EmailValues {
+function emailValues(item: DeliveryItem, unsubscribeUrl: string): EmailValues {
   return {
+    unsubscribeUrl,
     customerName: item.customer.name,
     customerId: item.customer.id,
     message: item.action.message ?? '',
@@ -262,10 +265,13 @@ export interface EmailContent {
   html: string;
 }
 
-/** One action's email from the destination's templates (or the audience's defaults). */
-export function emailContent(item: DeliveryItem, templates: EmailTemplates): EmailContent {
+/**
+ * One action's email from the destination's templates (or the audience's defaults); `unsubscribe`
+ * is what `{{unsubscribeUrl}}` shows (the first of unsubscribeTargets; empty in a team alert).
+ */
+export function emailContent(item: DeliveryItem, templates: EmailTemplates, unsubscribe: readonly string[] = []): EmailContent {
   const defaults = DEFAULT_EMAIL_TEMPLATES[item.action.audience];
-  const values = emailValues(item);
+  const values = emailValues(item, unsubscribe[0] ?? '');
   return {
     // A header cannot carry a line break.
     subject: cutText(fillPlaceholders(templates.subject ?? defaults.subject, values).replace(/[\r\n]+/g, ' '), 998),
@@ -286,6 +292,19 @@ export function digestEmailContent(items: readonly DeliveryItem[], templates: Em
     text: parts.map((part) => `${part.subject}\n\n${part.text}`).join('\n\n----\n\n'),
     html: parts.map((part) => `<h3>${escapeHtml(part.subject)}</h3>${part.html}`).join('<hr>'),
   };
+}
+
+/**
+ * The List-Unsubscribe targets (RFC 2369) of an action's email, for customer-facing ones only (a team
+ * alert is internal), so that a mailbox offers the customer an unsubscribe button: the account's
+ * signed one-click link when the service has a public address (RFC 8058: a POST to it opts the
+ * account out), and a mail to the sender, its subject naming the account, which someone reading that
+ * mailbox records (`setCommunicationOptOut`; the service reads no mail). Opting out is per account.
+ */
+export function unsubscribeTargets(item: DeliveryItem, from: string, links: UnsubscribeLinks | null): string[] {
+  if (item.action.audience !== 'CUSTOMER') return [];
+  const mail = `mailto:${from}?subject=${encodeURIComponent(`unsubscribe ${item.customer.id}`)}`;
+  return links ? [unsubscribeUrl(links, item.customer.id), mail] : [mail];
 }
 
 /** Who gets an action's email: the customer's contact for customer-facing actions, else the CSM (or the destination's team address). */

@@ -207,19 +207,36 @@ export function loadOpenBatch(db: Db, deliveryIds: readonly string[], leaseMs: n
 /**
  * Takes the open deliveries of a destination's digest for one CSM into one message: they get a
  * digest id (the message's `webhook-id` on every attempt). Returns it, or null when none is open.
+ * A digest an earlier run of the job collected and never attempted to the end (its instance died
+ * after collecting it, or while sending it, and the lease has run out) is returned first, `earlier`
+ * (later actions are the next digest). PENDING with a digest id means just that: an attempt
+ * records every collected delivery as something else, and a redeliver clears the id.
  */
-export async function collectDigest(db: Db, destinationId: string, csmOwner: string | null): Promise<string | null> {
-  const row = await queryOne<{ digestId: string | null }>(
+export async function collectDigest(
+  db: Db,
+  destinationId: string,
+  csmOwner: string | null,
+  leaseMs: number,
+): Promise<{ digestId: string; earlier: boolean } | null> {
+  const row = await queryOne<{ digestId: string | null; earlier: boolean }>(
     db,
-    `with digest as (select gen_random_uuid() as id), taken as (
+    `with unsent as (
+       select d.digest_id from delivery d
+       where d.destination_id = ?::bigint and d.csm_owner is not distinct from ? and d.status = 'PENDING' and d.digest_id is not null
+         and (d.sending_since is null or d.sending_since <= now() - make_interval(secs => ?::float8 / 1000))
+       order by d.id limit 1
+     ), digest as (select gen_random_uuid() as id), taken as (
        update delivery d set digest_id = (select id from digest)
-       where d.destination_id = ?::bigint and d.csm_owner is not distinct from ? and d.status = 'PENDING' and d.digest_id is null
+       where not exists (select 1 from unsent)
+         and d.destination_id = ?::bigint and d.csm_owner is not distinct from ? and d.status = 'PENDING' and d.digest_id is null
        returning 1
      )
-     select case when exists (select 1 from taken) then (select id::text from digest) end as "digestId"`,
-    [destinationId, csmOwner],
+     select coalesce((select digest_id::text from unsent),
+                     case when exists (select 1 from taken) then (select id::text from digest) end) as "digestId",
+            exists (select 1 from unsent) as earlier`,
+    [destinationId, csmOwner, leaseMs, destinationId, csmOwner],
   );
-  return row?.digestId ?? null;
+  return row?.digestId ? { digestId: row.digestId, earlier: row.earlier } : null;
 }
 
 /**

@@ -10,7 +10,7 @@ import type { AppServices } from '../context';
 import type { Logger } from '../infra/logger';
 import { Db, query } from '../infra/sql';
 import { scoringSettled } from '../scoring/scoring-activity';
-import { digestEmailContent, emailContent, emailRecipient, slackMessage, webhookPayload } from './delivery-messages';
+import { digestEmailContent, emailContent, emailRecipient, slackMessage, unsubscribeTargets, webhookPayload } from './delivery-messages';
 import { PermanentDeliveryError } from './delivery-errors';
 import {
   collectDigest,
@@ -28,6 +28,7 @@ import {
 import { DELIVER_BATCH_TASK, DELIVER_TASK, DIGEST_TASK } from './enqueue-deliveries.sql';
 import { nextAttemptAt, RetryPolicy } from './retry-policy';
 import { createMailer, HttpSendOptions, Mailer, sendEmail, sendSlack, sendWebhook } from './senders';
+import type { UnsubscribeLinks } from './unsubscribe-link';
 
 const RELEASE_TASK = 'release_stalled_deliveries';
 
@@ -50,6 +51,8 @@ interface WorkerDeps {
   waitForScoringMs: number;
   retry: RetryPolicy;
   logger: Logger;
+  /** One-click unsubscribe links for customer-facing emails, when the service has a public address. */
+  unsubscribeLinks: UnsubscribeLinks | null;
 }
 
 /** Sends one message (one delivery, or a digest's) to its destination; throws when it was not accepted. */
@@ -80,12 +83,14 @@ async function send(open: OpenDeliveries, messageId: string, deps: WorkerDeps): 
           : 'no email for the CSM in the directory, and the destination has no emailTo',
       );
     }
+    const unsubscribe = digest ? [] : unsubscribeTargets(items[0], destination.emailFrom as string, deps.unsubscribeLinks);
     await sendEmail(
       deps.mailer,
       destination.emailFrom as string,
       to,
       messageId,
-      digest ? digestEmailContent(items, templates) : emailContent(items[0], templates),
+      digest ? digestEmailContent(items, templates) : emailContent(items[0], templates, unsubscribe),
+      unsubscribe,
     );
   }
 }
@@ -190,6 +195,12 @@ async function attemptBatch(open: OpenBatch, startBy: number, deps: WorkerDeps):
   await recordOutcomes(db, open.claim, outcomes);
 }
 
+/** Attempts a digest's message; its retry carries the digest id. */
+async function attemptDigest(digestId: string, deps: WorkerDeps): Promise<void> {
+  const open = await loadOpenDeliveries(deps.db(), { digestId }, leaseMs(deps));
+  if (open) await attempt(open, digestId, { task: DIGEST_TASK, payload: { digestId } }, deps);
+}
+
 function tasks(deps: WorkerDeps): Record<string, Task> {
   return {
     // Scoring comes first: the batch's sends wait for the scoring still running here (the
@@ -207,14 +218,18 @@ function tasks(deps: WorkerDeps): Record<string, Task> {
       const open = await loadOpenDeliveries(deps.db(), { deliveryId }, leaseMs(deps));
       if (open) await attempt(open, deliveryId, { task: DELIVER_TASK, payload: { deliveryId } }, deps);
     },
-    // First run: takes the destination's waiting deliveries for the CSM as one digest. A retry
+    // First run: takes the destination's waiting deliveries for the CSM as one digest. Run again
+    // after dying, it first sends the digest it had taken, then those that joined meanwhile. A retry
     // carries the digest id, so every attempt sends the same actions under the same webhook-id.
     [DIGEST_TASK]: async (payload) => {
       const { destinationId, csmOwner, digestId } = payload as { destinationId?: string; csmOwner?: string | null; digestId?: string };
-      const id = digestId ?? (await collectDigest(deps.db(), destinationId as string, csmOwner ?? null));
-      if (!id) return;
-      const open = await loadOpenDeliveries(deps.db(), { digestId: id }, leaseMs(deps));
-      if (open) await attempt(open, id, { task: DIGEST_TASK, payload: { digestId: id } }, deps);
+      if (digestId) return attemptDigest(digestId, deps);
+      for (let round = 0; round < 2; round++) {
+        const collected = await collectDigest(deps.db(), destinationId as string, csmOwner ?? null, leaseMs(deps));
+        if (!collected) return;
+        await attemptDigest(collected.digestId, deps);
+        if (!collected.earlier) return;
+      }
     },
     [RELEASE_TASK]: async () => {
       await releaseStalledDeliveries(deps.db(), deps.lockTimeoutMs);
@@ -242,7 +257,7 @@ export async function releaseStalledDeliveries(db: Db, lockTimeoutMs: number): P
 }
 
 /**
- * graphile-worker's messages, as lines of module `delivery-worker`. From the service's root logger:
+ * graphile-worker's messages, as lines of module `delivery-worker`, a failure's error under `err`. From the service's root logger:
  * pino repeats a key a child binds again, and a line naming `module` twice is refused by log
  * pipelines that reject duplicate fields.
  */
@@ -250,7 +265,10 @@ function workerLogger(rootLogger: Logger): WorkerLogger {
   const logger = rootLogger.child({ module: 'delivery-worker' });
   return new WorkerLogger(() => (level, message, meta) => {
     const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
-    logger[method]({ ...meta }, message);
+    // graphile-worker names a failure `error`; pino serializes an Error only under `err` (message,
+    // code, stack): under any other key it is logged as `{}`.
+    const { error, ...rest } = meta ?? {};
+    logger[method](error === undefined ? rest : { ...rest, err: error }, message);
   });
 }
 
@@ -294,6 +312,7 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
     retry: { baseMs: config.deliveryRetryBaseMs, maxDelayMs: config.deliveryRetryMaxDelayMs, windowMs: config.deliveryRetryWindowMs },
     logger,
     lockTimeoutMs: config.deliveryLockTimeoutMs,
+    unsubscribeLinks: config.unsubscribeLinks,
   };
   const pgPool = openQueuePool(databaseUrl, Math.min(config.deliveryConcurrency + 2, 12), logger);
   let runner: Runner;

@@ -166,10 +166,16 @@ const KIND_SETTINGS: Array<[column: string, argument: string, kinds: string[]]> 
   ['email_html_template', 'emailHtmlTemplate', [DestinationKind.EMAIL]],
 ];
 
+/** The article before a kind's name as it is written (EMAIL is read "ee-mail": an EMAIL destination). */
+function kindArticle(kind: string): 'a' | 'an' {
+  return /^[AEIOU]/.test(kind) ? 'an' : 'a';
+}
+
 /** What each kind needs, checked on the destination as it will be stored; and nothing it would ignore among what the input sets. */
 function checkComplete(kind: string, row: Record<string, unknown>, given: Record<string, unknown>): void {
   for (const [column, argument, kinds] of KIND_SETTINGS) {
-    ensure(given[column] == null || kinds.includes(kind), `a ${kind} destination takes no ${argument} (only ${kinds.join(' and ')} do)`, {
+    const takers = kinds.length === 1 ? `only ${kinds[0]} does` : `only ${kinds.join(' and ')} do`;
+    ensure(given[column] == null || kinds.includes(kind), `${kindArticle(kind)} ${kind} destination takes no ${argument} (${takers})`, {
       argument,
     });
   }

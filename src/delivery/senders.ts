@@ -191,11 +191,19 @@ export function messageIdDomain(from: string): string {
 }
 
 /**
- * Sends one message; throws unless the server accepted it within the mailer's timeout. Past it, the
+ * Sends one message, with a List-Unsubscribe header when `unsubscribe` names targets (and
+ * List-Unsubscribe-Post for a one-click link); throws unless the server accepted it within the mailer's timeout. Past it, the
  * send is aborted and its connection closed: a message the server had not taken whole by then is
  * never taken, so no attempt outlasts the timeout, as no webhook or Slack attempt does.
  */
-export async function sendEmail(mailer: Mailer | null, from: string, to: string, messageId: string, content: EmailContent): Promise<void> {
+export async function sendEmail(
+  mailer: Mailer | null,
+  from: string,
+  to: string,
+  messageId: string,
+  content: EmailContent,
+  unsubscribe: readonly string[] = [],
+): Promise<void> {
   if (!mailer) throw new Error('SMTP_URL is not set: email cannot be sent');
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), mailer.timeoutMs);
@@ -208,6 +216,12 @@ export async function sendEmail(mailer: Mailer | null, from: string, to: string,
       html: content.html,
       // The same id on every attempt lets a mailbox or a relay drop a duplicate.
       messageId: `<${messageId}@${messageIdDomain(from)}>`,
+      // One header naming every target (nodemailer: an array inside the array); two would be two headers.
+      ...(unsubscribe.length > 0 ? { list: { unsubscribe: [[...unsubscribe]] } } : {}),
+      // RFC 8058: an https target takes a POST that unsubscribes at once, without a page to visit.
+      ...(unsubscribe.some((target) => target.startsWith('https:'))
+        ? { headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } }
+        : {}),
       signal: abort.signal,
     });
   } catch (error) {

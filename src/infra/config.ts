@@ -200,6 +200,13 @@ export interface AppConfig {
   deliveryAllowPrivateNetworks: boolean;
   /** Customer-facing messages one customer may get per 7 days, over every destination; the rest are SKIPPED_WEEKLY_CAP. `CUSTOMER_MESSAGES_PER_WEEK`, default 2. */
   customerMessagesPerWeek: number;
+  /**
+   * One-click unsubscribe links in customer-facing emails (RFC 8058): the service's public HTTPS
+   * address (`UNSUBSCRIBE_BASE_URL`, e.g. `https://healthgraph.example.com`) and the key that signs
+   * each link (`UNSUBSCRIBE_SECRET`, at least 32 characters). Both or neither; unset, emails offer a
+   * mail to the sender only.
+   */
+  unsubscribeLinks: { baseUrl: string; secret: string } | null;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
@@ -305,6 +312,19 @@ function connectionUrl(env: NodeJS.ProcessEnv, name: string, protocols: string[]
   return value;
 }
 
+/** `UNSUBSCRIBE_BASE_URL` and `UNSUBSCRIBE_SECRET`: both (an https URL and a key long enough to be guessed by no one) or neither. */
+function unsubscribeLinks(env: NodeJS.ProcessEnv): AppConfig['unsubscribeLinks'] {
+  const baseUrl = connectionUrl(env, 'UNSUBSCRIBE_BASE_URL', ['https:'], 'https://healthgraph.example.com');
+  const secret = nonEmpty(env.UNSUBSCRIBE_SECRET);
+  if (baseUrl === undefined && secret === undefined) return null;
+  if (baseUrl === undefined || secret === undefined || secret.length < 32) {
+    throw new StartupRefusal(
+      'Configuration error: UNSUBSCRIBE_BASE_URL and UNSUBSCRIBE_SECRET (at least 32 characters: openssl rand -base64 32) go together',
+    );
+  }
+  return { baseUrl, secret };
+}
+
 /** `STATEMENTS_PER_KEY`: by default half the pool, and never more than all of it. */
 function statementsPerKey(env: NodeJS.ProcessEnv, databasePoolMax: number): number {
   return integer(env, 'STATEMENTS_PER_KEY', Math.max(1, Math.floor(databasePoolMax / 2)), 1, databasePoolMax);
@@ -376,6 +396,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     deliveryPollIntervalMs: milliseconds(env, 'DELIVERY_POLL_INTERVAL_MS', 2000, 10),
     deliveryAllowPrivateNetworks: flag(env, 'DELIVERY_ALLOW_PRIVATE_NETWORKS', false),
     customerMessagesPerWeek: integer(env, 'CUSTOMER_MESSAGES_PER_WEEK', 2),
+    unsubscribeLinks: unsubscribeLinks(env),
   };
   checkDeliveryTimeouts(config);
   return config;

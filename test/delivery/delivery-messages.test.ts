@@ -129,7 +129,11 @@ describe('delivery messages', () => {
     expect(content.subject).toBe('Alert: Evil Bcc: x@y.z 31');
     expect(content.text).toBe('Acme <b>dropped</b> / $120,000');
     expect(content.html).toBe('<p>Acme &lt;b&gt;dropped&lt;/b&gt;</p>');
-    expect(emailContent(item({ audience: 'CUSTOMER' }), { subject: null, text: null, html: null }).text).toBe('Acme <b>dropped</b>');
+    const customer = emailContent(item({ audience: 'CUSTOMER' }), { subject: null, text: null, html: null }, [
+      'mailto:cs@vendor.example?subject=unsubscribe%20cust_1',
+    ]);
+    expect(customer.text).toBe('Acme <b>dropped</b>\n\n--\nTo stop these emails: mailto:cs@vendor.example?subject=unsubscribe%20cust_1\n');
+    expect(customer.html).toContain('<a href="mailto:cs@vendor.example?subject=unsubscribe%20cust_1">Unsubscribe</a>');
     expect(digestEmailContent([item(), item()], { subject: null, text: null, html: null }).subject).toBe('2 outreach actions for kate');
     expect(unknownPlaceholders('{{customerName}} {{password}} {{ score }}')).toEqual(['password']);
   });

@@ -132,6 +132,38 @@ it('leaves out of a digest the customer-facing actions of a customer who opted o
   expect(new Set(data.actions.map((action) => action.customer.id))).toEqual(new Set(['cust_q9']));
 });
 
+it('sends a digest whose first run collected it and died before recording it when the job runs again, then the actions that joined since', async () => {
+  const server = await serve();
+  const created = await ok(server, CREATE, {
+    input: { kind: 'WEBHOOK', name: 'digest', url: receiver.url, signingSecret: SIGNING_SECRET, digestSeconds: 3 },
+  });
+  const destinationId = created.createDestination.id;
+  await seedDecliningAccounts(server, ['cust_q10', 'cust_q11']);
+  await scoreNow(server, ['cust_q10']);
+  const taken = await deliveries(server);
+  expect(taken.length).toBeGreaterThan(1);
+  // What a first run leaves when its instance dies after taking the deliveries as a digest (and
+  // starting to send it, long ago): its job is run again, as graphile-worker runs a crashed job.
+  await sql(
+    server.database,
+    `with digest as (select gen_random_uuid() as id)
+     update delivery set digest_id = (select id from digest), sending_since = now() - interval '1 hour' where destination_id = $1`,
+    [destinationId],
+  );
+  // Another account's actions join the job before it runs again.
+  await scoreNow(server, ['cust_q11']);
+  const rows = await settled(
+    server,
+    'both digests sent',
+    (list) => list.length > taken.length && list.every((row) => row.status === 'DELIVERED'),
+    10_000,
+  );
+  const sent = receiver.received.map((message) => message.body as { data: { actions: Array<{ deliveryId: string }> } });
+  expect(sent).toHaveLength(2);
+  expect(sent[0].data.actions.map((action) => action.deliveryId).sort()).toEqual(taken.map((row) => row.id).sort());
+  expect(sent.flatMap((message) => message.data.actions)).toHaveLength(rows.length);
+});
+
 it('makes a delivery DEAD once its retry window is spent, through the real worker', async () => {
   const server = await serve({ DELIVERY_RETRY_WINDOW_MS: '600' });
   await webhook(server);

@@ -10,7 +10,8 @@ import { DELIVERY_TEST_ENV, ok, Receiver, scoreNow, seedDecliningAccounts, SIGNI
 let server: TestServer;
 let slack: Receiver;
 let smtp: SMTPServer;
-const mails: Array<{ to: string[]; raw: string }> = [];
+type Mail = { to: string[]; raw: string };
+const mails: Mail[] = [];
 
 const CREATE = `mutation($input: DestinationInput!) { createDestination(input: $input) { id } }`;
 const DELIVERIES = `query($customerId: ID) { outreachLog(customerId: $customerId, first: 50) { edges { node { audience action
@@ -120,6 +121,34 @@ describe('Slack and email destinations', () => {
     expect(customerFacing.length).toBeGreaterThan(1);
     expect(customerFacing.filter((d: any) => d.status === 'DELIVERED').length).toBe(1);
     expect(customerFacing.filter((d: any) => d.status === 'SKIPPED_WEEKLY_CAP').length).toBe(customerFacing.length - 1);
+  });
+
+  it('offers unsubscribing in customer-facing emails (List-Unsubscribe: a mail to the sender naming the account), not in team alerts', async () => {
+    await ok(server, CREATE, {
+      input: { kind: 'EMAIL', name: 'mail-u', emailFrom: 'care@vendor.example', filter: { playbooks: ['critical', 'at_risk'] } },
+    });
+    await ok(
+      server,
+      `mutation { setCsmContact(input: { owner: "kate", email: "kate@team.example", slackTarget: "U024BE7LH" }) { owner } }`,
+    );
+    try {
+      await seedDecliningAccounts(server, ['cust_u1'], { contactEmail: 'ops@unsub.example' });
+      await scoreNow(server, ['cust_u1']);
+      const headersOf = (raw: string) => raw.slice(0, raw.indexOf('\r\n\r\n')).replace(/\r\n[ \t]+/g, ' ');
+      const about = () => mails.filter((m) => m.raw.includes('cust_u1'));
+      // CUSTOMER_MESSAGES_PER_WEEK=1: one email reaches the customer, from whichever destination took the week's place.
+      const customer = (await waitFor(() => about().find((m) => m.to.includes('ops@unsub.example')), 'the customer email')) as Mail;
+      await waitFor(() => about().some((m) => m.to.includes('kate@team.example')), 'the team alerts');
+      const team = about().filter((m) => m.to.includes('kate@team.example'));
+      const from = /^From: (\S+)\r?$/m.exec(headersOf(customer.raw))?.[1];
+      expect(['cs@vendor.example', 'care@vendor.example']).toContain(from);
+      expect(headersOf(customer.raw)).toMatch(
+        new RegExp(`^List-Unsubscribe: <mailto:${from?.replace(/\./g, '\\.')}\\?subject=unsubscribe%20cust_u1>\r?$`, 'm'),
+      );
+      for (const alert of team) expect(headersOf(alert.raw)).not.toMatch(/^List-Unsubscribe:/im);
+    } finally {
+      await ok(server, `mutation { deleteDestination(id: "${await destinationId('mail-u')}") { id } }`);
+    }
   });
 
   it("counts the week's earlier customer messages against the cap, and sends again once the oldest is a week old", async () => {
@@ -312,6 +341,15 @@ describe('Slack and email destinations', () => {
     const digests = mails.filter((mail) => /Subject: \d+ outreach actions? for (mira|noah)/.test(mail.raw));
     expect(digests.map((mail) => mail.to)).toEqual([['mira@team.example']]);
     expect(digests[0].raw).toMatch(/Subject: \d+ outreach actions? for mira/);
+  });
+
+  it('names the kind that takes no such setting with the right article: an EMAIL destination, a SLACK one', async () => {
+    const refusal = async (input: string) => (await server.request(`mutation { createDestination(input: ${input}) { id } }`)).errors?.[0];
+    const email = await refusal('{ kind: EMAIL, name: "e", emailFrom: "cs@vendor.example", url: "https://a.example/hooks" }');
+    expect(email?.extensions).toEqual(expect.objectContaining({ code: 'BAD_USER_INPUT', argument: 'url' }));
+    expect(email?.message).toBe('an EMAIL destination takes no url (only WEBHOOK and SLACK do)');
+    const slackWithEmail = await refusal('{ kind: SLACK, name: "s", url: "https://hooks.slack.com/x", emailTo: "x@y.example" }');
+    expect(slackWithEmail?.message).toBe('a SLACK destination takes no emailTo (only EMAIL does)');
   });
 
   it('refuses destination changes without the admin scope', async () => {

@@ -4,7 +4,8 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { startTestServer, TestServer } from '../helpers/server';
-import { DELIVERY_TEST_ENV } from './support';
+import { sql } from '../helpers/database';
+import { DELIVERY_TEST_ENV, waitFor } from './support';
 
 const lines: string[] = [];
 const stream = new Writable({
@@ -36,4 +37,14 @@ it('names each field of a worker log line once', async () => {
     expect(parsed.module).toBe('delivery-worker');
     expect(line.match(/"module":/g)).toHaveLength(1);
   }
+});
+
+it("carries a failed job's error message and code in its log line, not an empty object", async () => {
+  // A job whose payload names no delivery: its statement fails in PostgreSQL (22P02, not a uuid).
+  await sql(server.database, `select graphile_worker.add_job('deliver_outreach', '{"deliveryId":"not-a-uuid"}'::json, max_attempts => 1)`);
+  const failedLine = await waitFor(() => lines.find((line) => line.includes('"msg":"Failed task')), 'the failed job to be logged');
+  const failed = JSON.parse(failedLine as string) as Record<string, any>;
+  expect(failed.module).toBe('delivery-worker');
+  expect(failed.err).toMatchObject({ message: expect.stringContaining('invalid input syntax for type uuid'), code: '22P02' });
+  expect(failed.error).toBeUndefined();
 });

@@ -35,6 +35,13 @@ it.each([
   [{ DATABASE_URL: 'postgres://root:secret@db:5432' }, 'Configuration error: DATABASE_URL must be a URL like postgres://'],
   [{ REDIS_URL: 'localhost:6379' }, 'Configuration error: REDIS_URL must be a URL like redis://HOST:6379'],
   [{ SMTP_URL: 'http://mail.example.com' }, 'Configuration error: SMTP_URL must be a URL like smtp://'],
+  [
+    { UNSUBSCRIBE_BASE_URL: 'http://healthgraph.example.com', UNSUBSCRIBE_SECRET: 'k'.repeat(32) },
+    'UNSUBSCRIBE_BASE_URL must be a URL like https://',
+  ],
+  [{ UNSUBSCRIBE_BASE_URL: 'https://healthgraph.example.com' }, 'UNSUBSCRIBE_BASE_URL and UNSUBSCRIBE_SECRET'],
+  [{ UNSUBSCRIBE_SECRET: 'k'.repeat(32) }, 'UNSUBSCRIBE_BASE_URL and UNSUBSCRIBE_SECRET'],
+  [{ UNSUBSCRIBE_BASE_URL: 'https://healthgraph.example.com', UNSUBSCRIBE_SECRET: 'k'.repeat(31) }, 'at least 32 characters'],
   [{ DISABLE_DATALOADER: 'yes' }, 'Configuration error: DISABLE_DATALOADER must be true or false, got "yes"'],
   // Node fires a longer timer after 1 ms: a monthly run would run back to back.
   [{ SCORING_INTERVAL_MS: '3000000000' }, 'Configuration error: SCORING_INTERVAL_MS must be an integer from 0 to 2147483647'],

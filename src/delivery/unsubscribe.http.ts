@@ -1,0 +1,65 @@
+// The one-click unsubscribe endpoint (RFC 8058) behind the link of a customer-facing email. No API
+// key: the link's signature is what lets it opt its one account out. A POST (what a mailbox's
+// unsubscribe button sends, body `List-Unsubscribe=One-Click`) opts out, and the audit log says so;
+// a GET (a person following the link, or a scanner that opens every link in a message) only shows a
+// button that POSTs, so that opening a message never unsubscribes anyone.
+import type http from 'node:http';
+import type { AppServices } from '../context';
+import { recordAudit } from '../auth/audit-log.service';
+import { setCommunicationOptOut } from '../customers/customer.service';
+import { NotFoundError } from '../infra/errors';
+import { escapeHtml } from '../infra/html';
+import type { Db } from '../infra/sql';
+import { UNSUBSCRIBE_PATH, verifiedCustomerId } from './unsubscribe-link';
+
+/** The audit log's actor for an opt-out made by a link. */
+export const UNSUBSCRIBE_ACTOR = 'unsubscribe-link';
+
+function answer(res: http.ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    ...headers,
+  });
+  res.end(`<!doctype html><meta charset="utf-8"><title>Unsubscribe</title>${html}`);
+}
+
+/** Answers `/unsubscribe/<token>`; its body (the one-click form field) is not needed and not read. */
+export async function serveUnsubscribe(
+  services: AppServices,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  path: string,
+): Promise<void> {
+  req.resume();
+  const links = services.config.unsubscribeLinks;
+  const customerId = links ? verifiedCustomerId(links.secret, path.slice(UNSUBSCRIBE_PATH.length)) : null;
+  if (customerId === null) return answer(res, 404, '<p>This unsubscribe link is not valid.</p>');
+  if (req.method === 'GET' || req.method === 'HEAD') {
+    return answer(
+      res,
+      200,
+      `<p>Stop these emails?</p><form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">` +
+        `<button type="submit">Unsubscribe</button></form>`,
+    );
+  }
+  if (req.method !== 'POST') return answer(res, 405, '<p>Use the unsubscribe button.</p>', { allow: 'GET, HEAD, POST' });
+  const db = services.orm.em.fork({ clear: true }) as Db;
+  try {
+    await setCommunicationOptOut(db, customerId, true);
+  } catch (error) {
+    if (error instanceof NotFoundError) return answer(res, 404, '<p>This unsubscribe link is not valid.</p>');
+    throw error;
+  }
+  await recordAudit(db, {
+    actor: UNSUBSCRIBE_ACTOR,
+    action: 'customer.optOut',
+    target: customerId,
+    details: { optedOut: true },
+    clientAddress: req.socket.remoteAddress ?? null,
+  });
+  services.logger.info({ customerId }, 'customer opted out by an unsubscribe link');
+  answer(res, 200, `<p>You are unsubscribed: ${escapeHtml(customerId)} will get no more of these emails.</p>`);
+}

@@ -1,0 +1,96 @@
+// One-click unsubscribe (RFC 8058) from a customer-facing email, over a real SMTP server: the email
+// names a signed link, a POST to it (what a mailbox's unsubscribe button sends) opts the account out
+// and is audited, and neither opening the link nor a forged one changes anything.
+import { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { startTestServer, TestServer } from '../helpers/server';
+import { DELIVERY_TEST_ENV, ok, scoreNow, seedDecliningAccounts, waitFor } from './support';
+
+let server: TestServer;
+let smtp: SMTPServer;
+const mails: Array<{ to: string[]; raw: string }> = [];
+
+beforeAll(async () => {
+  smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onData(stream, session, callback) {
+      let raw = '';
+      stream.on('data', (chunk) => (raw += chunk));
+      stream.on('end', () => {
+        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
+  server = await startTestServer({
+    label: 'unsubscribe',
+    env: {
+      ...DELIVERY_TEST_ENV,
+      SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+      UNSUBSCRIBE_BASE_URL: 'https://healthgraph.example.com',
+      UNSUBSCRIBE_SECRET: 'a-secret-of-at-least-thirty-two-characters',
+    },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+});
+
+const headersOf = (raw: string) => raw.slice(0, raw.indexOf('\r\n\r\n')).replace(/\r\n[ \t]+/g, ' ');
+const optedOut = async (id: string) =>
+  (await ok(server, `query($id: ID!) { customer(id: $id) { communicationOptOut } }`, { id })).customer.communicationOptOut as boolean;
+
+it('opts the account out with a POST to the signed link a customer-facing email carries, and not on opening it', async () => {
+  await ok(server, `mutation($input: DestinationInput!) { createDestination(input: $input) { id } }`, {
+    input: { kind: 'EMAIL', name: 'care', emailFrom: 'care@vendor.example', filter: { audience: 'CUSTOMER' } },
+  });
+  await seedDecliningAccounts(server, ['cust_x1'], { contactEmail: 'ops@x1.example' });
+  await scoreNow(server, ['cust_x1']);
+  const mail = await waitFor(() => mails.find((m) => m.to.includes('ops@x1.example')), 'the customer email');
+  const headers = headersOf((mail as { raw: string }).raw);
+  const list = /^List-Unsubscribe: (.*)$/m.exec(headers)?.[1] ?? '';
+  const [link, mailto] = list.split(/,\s*/);
+  expect(link).toMatch(/^<https:\/\/healthgraph\.example\.com\/unsubscribe\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+>$/);
+  expect(mailto).toBe('<mailto:care@vendor.example?subject=unsubscribe%20cust_x1>');
+  expect(headers).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r?$/m);
+  // The message itself says how to stop them, in both parts, for a reader whose mail program shows no button.
+  const raw = (mail as { raw: string }).raw.replace(/=\r\n/g, '');
+  expect(raw).toContain(`To stop these emails: ${link.slice(1, -1)}`);
+  expect(raw).toContain(`<a href=3D"${link.slice(1, -1)}">Unsubscribe</a>`);
+  // The public address is a proxy in front of the service: the path is what reaches it.
+  const path = new URL(link.slice(1, -1)).pathname;
+  const local = new URL(path, server.url).toString();
+
+  const opened = await fetch(local);
+  expect(opened.status).toBe(200);
+  expect(await opened.text()).toContain('<form method="post">');
+  expect(await optedOut('cust_x1')).toBe(false);
+
+  const forged = await fetch(local.replace(/\.[A-Za-z0-9_-]+$/, `.${'A'.repeat(43)}`), {
+    method: 'POST',
+    body: 'List-Unsubscribe=One-Click',
+  });
+  expect(forged.status).toBe(404);
+  const otherAccount = await fetch(
+    local.replace(/\/unsubscribe\/[A-Za-z0-9_-]+\./, `/unsubscribe/${Buffer.from('cust_x2').toString('base64url')}.`),
+    { method: 'POST', body: 'List-Unsubscribe=One-Click' },
+  );
+  expect(otherAccount.status).toBe(404);
+  expect(await optedOut('cust_x1')).toBe(false);
+
+  const clicked = await fetch(local, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'List-Unsubscribe=One-Click',
+  });
+  expect(clicked.status).toBe(200);
+  expect(await optedOut('cust_x1')).toBe(true);
+  const audit = await ok(server, `{ auditLog(first: 5, action: "customer.optOut") { edges { node { actor target details } } } }`);
+  expect(audit.auditLog.edges.map((edge: any) => edge.node)).toEqual([
+    { actor: 'unsubscribe-link', target: 'cust_x1', details: { optedOut: true } },
+  ]);
+});
