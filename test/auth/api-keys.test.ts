@@ -328,10 +328,11 @@ describe('npm run keys', () => {
     ]);
   }, 60_000);
 
-  it('explains its usage and refuses an unknown scope', async () => {
+  it('refuses an unknown scope, and an unknown command in one line (exit code 2) that points to --help', async () => {
     expect((await keysCommand(['create', '--name', 'x', '--scope', 'root'])).output).toMatch(/unknown scope "root"/);
     const usage = await keysCommand(['frobnicate']);
-    expect(usage.code).toBe(1);
-    expect(usage.output).toMatch(/Usage: npm run keys/);
+    expect(usage.code).toBe(2);
+    expect(usage.output).toMatch(/unknown command "frobnicate": the commands are create, list and revoke \(npm run keys -- --help/);
+    expect((await keysCommand(['--help'])).output).toMatch(/Usage: npm run keys/);
   }, 60_000);
 });
