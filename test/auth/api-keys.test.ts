@@ -111,9 +111,10 @@ describe('over HTTP', () => {
     expect(await sql(server.database, 'select count(*)::int as n from customer')).toEqual(before);
   });
 
-  it('no longer treats local clients as admin once a key exists', async () => {
+  it('no longer treats local clients as admin once a key exists, and says how to create a key in a command that runs as written', async () => {
     const result = await post(server.url, '{ healthSummary { totalCustomers } }');
     expect(result.status).toBe(401);
+    expect(result.body.errors?.[0]?.message).toContain('npm run keys -- create --name NAME --scope read');
   });
 });
 
