@@ -3,13 +3,14 @@
 // and churn per tier against the churn labels (Customer.churnedAt) in the database.
 import 'reflect-metadata';
 import { readConfig } from '../src/infra/config';
-import { InvalidInputError } from '../src/infra/errors';
+import { runCommand } from '../src/infra/command-line';
+import { InvalidInputError, UsageError } from '../src/infra/errors';
 import type { Db } from '../src/infra/sql';
 import { runBacktest, suggestScoringModel } from '../src/scoring/backtest/backtest.service';
 import { backtestTable } from '../src/scoring/backtest/report-table';
 import { CLASSIC_SCORING_MODEL, DEFAULT_SCORING_MODEL } from '../src/scoring/model';
 import { activeEarlierDefault } from '../src/scoring/scoring-model.service';
-import { runScript, withScriptDatabase } from './script-database';
+import { withScriptDatabase } from './script-database';
 
 const DAY_MS = 86_400_000;
 const USAGE = `Usage: npm run backtest -- [--weeks W | --from ISO --to ISO] [--step D] [--horizon D] [--version N] [--compare-classic] [--suggest]
@@ -40,10 +41,11 @@ function parseArguments(argv: string[], now: number): Options {
   const flags = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
-    if (!match) throw new Error(`unknown argument "${argv[i]}"\n\n${USAGE}`);
-    if (['help', 'compare-classic', 'suggest'].includes(match[1])) flags.add(match[1]);
+    if (argv[i] === '-h') flags.add('help');
+    else if (!match) throw new UsageError(`unknown argument "${argv[i]}" (npm run backtest -- --help for the usage)`);
+    else if (['help', 'compare-classic', 'suggest'].includes(match[1])) flags.add(match[1]);
     else if (['weeks', 'from', 'to', 'step', 'horizon', 'version'].includes(match[1])) values.set(match[1], match[2] ?? argv[++i]);
-    else throw new Error(`unknown option --${match[1]}\n\n${USAGE}`);
+    else throw new UsageError(`unknown option --${match[1]} (npm run backtest -- --help for the usage)`);
   }
   if (flags.has('help')) {
     console.log(USAGE);
@@ -51,12 +53,14 @@ function parseArguments(argv: string[], now: number): Options {
   }
   const number = (name: string, fallback: number) => {
     const value = values.has(name) ? Number(values.get(name)) : fallback;
-    if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a whole number > 0`);
+    if (!Number.isInteger(value) || value <= 0)
+      throw new UsageError(`--${name} must be a whole number > 0, got "${values.get(name) ?? ''}"`);
     return value;
   };
   const instant = (name: string) => {
     const value = new Date(values.get(name) as string);
-    if (Number.isNaN(value.getTime())) throw new Error(`--${name} must be an ISO date-time, such as 2026-11-01T00:00:00Z\n\n${USAGE}`);
+    if (Number.isNaN(value.getTime()))
+      throw new UsageError(`--${name} must be an ISO date-time, such as 2026-11-01T00:00:00Z, got "${values.get(name) ?? ''}"`);
     return value;
   };
   const to = values.has('to') ? instant('to') : new Date(now - DAY_MS);
@@ -120,4 +124,4 @@ async function main(): Promise<void> {
   });
 }
 
-runScript(main);
+runCommand(main);

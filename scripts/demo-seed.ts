@@ -3,8 +3,9 @@
 // `npm start` uses (src/demo/demo-seed-command.ts), running or not.
 import 'reflect-metadata';
 import { DEMO_SEED_USAGE, parseDemoArguments, seedDemo } from '../src/demo/demo-seed-command';
+import { runCommand } from '../src/infra/command-line';
 import { readConfig } from '../src/infra/config';
-import { runScript, withScriptDatabase } from './script-database';
+import { withScriptDatabase } from './script-database';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -20,4 +21,4 @@ async function main(): Promise<void> {
   );
 }
 
-runScript(main);
+runCommand(main);

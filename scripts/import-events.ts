@@ -1,12 +1,14 @@
 // `npm run import -- events.ndjson [--backfill-days N]`: bulk import of engagement events
 // (src/ingest/import-command.ts) into DATABASE_URL or the embedded PostgreSQL of `npm start`.
 import 'reflect-metadata';
-import { importExitCode, parseImportArguments, runImportCommand } from '../src/ingest/import-command';
+import { IMPORT_USAGE, importExitCode, parseImportArguments, runImportCommand } from '../src/ingest/import-command';
+import { runCommand } from '../src/infra/command-line';
 import { readConfig } from '../src/infra/config';
-import { runScript, withScriptDatabase } from './script-database';
+import { withScriptDatabase } from './script-database';
 
 async function main(): Promise<void> {
   const command = parseImportArguments(process.argv.slice(2));
+  if ('help' in command) return console.log(IMPORT_USAGE);
   const config = readConfig();
   const summary = await withScriptDatabase(config, 4, (orm, databaseUrl) =>
     runImportCommand(command, orm, config, databaseUrl, (line) => console.log(line)),
@@ -14,4 +16,4 @@ async function main(): Promise<void> {
   process.exitCode = importExitCode(summary);
 }
 
-runScript(main);
+runCommand(main);

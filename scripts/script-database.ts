@@ -64,11 +64,3 @@ export async function withScriptDatabase<T>(
     await database.stop();
   }
 }
-
-/** Runs a script's main: a failure prints its message (not a stack) and exits 1. */
-export function runScript(main: () => Promise<void>): void {
-  main().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
-}

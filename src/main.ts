@@ -1,4 +1,4 @@
-// `npm start [-- --demo [--customers N --days D --seed S]]`: read the configuration, start an
+// `npm start [-- --demo [--customers N --days D --seed S]]` (`--help` for the usage): read the configuration, start an
 // embedded PostgreSQL when DATABASE_URL is unset, load the demo data set into a database without
 // customers when asked, start the service, and shut down gracefully on SIGTERM/SIGINT.
 import 'reflect-metadata';
@@ -8,14 +8,22 @@ import { customerCount, DemoSeedOptions, parseDemoArguments, seedDemo } from './
 import { AppConfig, readConfig } from './infra/config';
 import { openDatabase } from './database';
 import { startEmbeddedPostgres } from './infra/embedded-postgres';
-import { StartupRefusal } from './infra/errors';
+import { StartupRefusal, UsageError } from './infra/errors';
 import { createLogger, Logger } from './infra/logger';
 
-/** `--demo` and the demo's options, or undefined without `--demo`; any other argument is an error. */
+const START_USAGE = `Usage: npm start [-- --demo [--customers N] [--days D] [--seed S]]
+
+  --demo   load the demo data set first when the database has no customers (the options as for
+           npm run demo:seed -- --help)
+
+Configured by environment variables (README, "Configuration"): PORT, HOST, DATABASE_URL (unset: the
+embedded PostgreSQL in DATA_DIR on EMBEDDED_PG_PORT), REDIS_URL, LOG_LEVEL, …`;
+
+/** `--demo` and the demo's options, or undefined without `--demo`; any other argument is a UsageError. */
 function demoRequested(argv: string[]): DemoSeedOptions | undefined {
   if (argv.length === 0) return undefined;
   if (argv[0] !== '--demo')
-    throw new Error(`unknown argument "${argv[0]}": npm start takes only --demo [--customers N] [--days D] [--seed S]`);
+    throw new UsageError(`unknown argument "${argv[0]}": npm start takes only --demo [--customers N] [--days D] [--seed S]`);
   return parseDemoArguments(argv.slice(1));
 }
 
@@ -39,14 +47,12 @@ async function loadDemoIfEmpty(config: AppConfig, databaseUrl: string, options: 
 }
 
 async function main(): Promise<void> {
-  let demo: DemoSeedOptions | undefined;
-  try {
-    demo = demoRequested(process.argv.slice(2));
-  } catch (error) {
-    // A usage error: the message says what to type, a stack would not.
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(2);
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(START_USAGE);
+    return;
   }
+  const demo = demoRequested(argv);
   const config = readConfig();
   const logger = createLogger(config.logLevel);
   // Stopped before the service is up (a rollout, Ctrl-C during the migrations): exit rather than die
@@ -103,8 +109,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  // A refusal says what to change; a stack would not help.
-  if (error instanceof StartupRefusal) {
+  // A refusal or a usage error says what to change; a stack would not help.
+  if (error instanceof StartupRefusal || error instanceof UsageError) {
     console.error(error.message);
     process.exit(2);
   }

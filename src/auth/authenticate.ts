@@ -106,6 +106,7 @@ export async function authenticate(
   return {
     ok: false,
     presented: false,
-    message: 'an API key is required: send `Authorization: Bearer <key>` (create one with `npm run keys -- create`)',
+    message:
+      'an API key is required: send `Authorization: Bearer <key>` (create one with `npm run keys -- create --name NAME --scope read`)',
   };
 }

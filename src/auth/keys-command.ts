@@ -6,6 +6,8 @@ import type { DateTimeValue } from '../infra/scalars';
 import 'reflect-metadata';
 import { readConfig } from '../infra/config';
 import { openDatabase } from '../database';
+import { runCommand } from '../infra/command-line';
+import { StartupRefusal, UsageError } from '../infra/errors';
 import type { Db } from '../infra/sql';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-key.service';
 import type { ApiKey } from './api-key.types';
@@ -23,19 +25,39 @@ Uses DATABASE_URL when set, else the embedded PostgreSQL of \`npm start\` (runni
 
 const CLI_ACTOR = { actor: 'cli', clientAddress: null };
 
-function parseCreate(argv: string[]): { name: string; scopes: string[] } {
+/** A command line of `npm run keys`, read whole before any database work. */
+export type KeysCommand =
+  { command: 'help' } | { command: 'create'; name: string; scopes: string[] } | { command: 'list' } | { command: 'revoke'; id: string };
+
+const SEE_HELP = '(npm run keys -- --help for the usage)';
+
+function parseCreate(argv: string[]): KeysCommand {
   let name: string | undefined;
   const scopes: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const match = /^--(name|scope)(?:=(.*))?$/.exec(argv[i]);
-    const value = match ? (match[2] ?? argv[++i]) : undefined;
-    if (!match || value === undefined) throw new Error(`unexpected argument "${argv[i] ?? ''}"\n\n${KEYS_USAGE}`);
+    if (!match) throw new UsageError(`unexpected argument "${argv[i]}": create takes --name NAME --scope SCOPE`);
+    const value = match[2] ?? argv[++i];
+    if (value === undefined) throw new UsageError(`--${match[1]} needs a value`);
     if (match[1] === 'name') name = value;
     else scopes.push(...value.split(','));
   }
-  if (!name) throw new Error(`create needs --name\n\n${KEYS_USAGE}`);
-  if (scopes.length === 0) throw new Error(`create needs --scope (read, ingest or admin)\n\n${KEYS_USAGE}`);
-  return { name, scopes };
+  if (!name) throw new UsageError(`create needs --name NAME ${SEE_HELP}`);
+  if (scopes.length === 0) throw new UsageError(`create needs --scope (read, ingest or admin) ${SEE_HELP}`);
+  return { command: 'create', name, scopes };
+}
+
+/** Reads a command line; a UsageError (one line) when it is not one the command takes. */
+export function parseKeysCommand(argv: string[]): KeysCommand {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h') return { command: 'help' };
+  if (command === 'create') return parseCreate(rest);
+  if (command !== 'list' && command !== 'revoke')
+    throw new UsageError(`unknown command "${command}": the commands are create, list and revoke ${SEE_HELP}`);
+  if (command === 'revoke' && rest.length === 0) throw new UsageError(`revoke needs the key's id (npm run keys -- list shows them)`);
+  const expected = command === 'revoke' ? 1 : 0;
+  if (rest.length > expected) throw new UsageError(`unexpected argument "${rest[expected]}" after ${command} ${SEE_HELP}`);
+  return command === 'list' ? { command } : { command, id: rest[0] };
 }
 
 function describe(key: ApiKey): string {
@@ -50,11 +72,14 @@ function describe(key: ApiKey): string {
   ].join(' ');
 }
 
-/** Runs one command; `print` receives the output lines. Throws on a usage or input error. */
-export async function runKeysCommand(argv: string[], db: Db, print: (line: string) => void): Promise<void> {
-  const [command, ...rest] = argv;
-  if (command === 'create') {
-    const created = await createApiKey(db, parseCreate(rest), CLI_ACTOR);
+/** Runs one command; `print` receives the output lines. Throws on an input error (an unknown scope or key). */
+export async function runKeysCommand(
+  command: Exclude<KeysCommand, { command: 'help' }>,
+  db: Db,
+  print: (line: string) => void,
+): Promise<void> {
+  if (command.command === 'create') {
+    const created = await createApiKey(db, { name: command.name, scopes: command.scopes }, CLI_ACTOR);
     print(
       `created key ${created.apiKey.id} "${created.apiKey.name}" (${created.apiKey.scopes.join(', ')}). Send it as \`Authorization: Bearer <key>\`;`,
     );
@@ -62,7 +87,7 @@ export async function runKeysCommand(argv: string[], db: Db, print: (line: strin
     print('');
     print(`  ${created.key}`);
     print('');
-  } else if (command === 'list') {
+  } else if (command.command === 'list') {
     print(
       [
         'id'.padEnd(12),
@@ -79,29 +104,25 @@ export async function runKeysCommand(argv: string[], db: Db, print: (line: strin
       if (!page.pageInfo.hasNextPage) break;
       after = page.pageInfo.endCursor;
     }
-  } else if (command === 'revoke' && rest.length === 1) {
-    const revoked = await revokeApiKey(db, rest[0], CLI_ACTOR);
-    print(`revoked key ${revoked.id} "${revoked.name}" at ${new Date(revoked.revokedAt as Date).toISOString()}`);
   } else {
-    throw new Error(command === undefined || command === '--help' ? KEYS_USAGE : `unknown command "${argv.join(' ')}"\n\n${KEYS_USAGE}`);
+    const revoked = await revokeApiKey(db, command.id, CLI_ACTOR);
+    print(`revoked key ${revoked.id} "${revoked.name}" at ${new Date(revoked.revokedAt as Date).toISOString()}`);
   }
 }
 
 /** The built image's entry point: `node dist/src/auth/keys-command.js create --name ci --scope ingest`. */
 async function main(): Promise<void> {
+  const command = parseKeysCommand(process.argv.slice(2));
+  if (command.command === 'help') return console.log(KEYS_USAGE);
   const { databaseUrl } = readConfig();
-  if (!databaseUrl) throw new Error('DATABASE_URL must be set (from a source checkout, `npm run keys` also finds the embedded PostgreSQL)');
+  if (!databaseUrl)
+    throw new StartupRefusal('DATABASE_URL must be set (from a source checkout, `npm run keys` also finds the embedded PostgreSQL)');
   const orm = await openDatabase(databaseUrl, 2);
   try {
-    await runKeysCommand(process.argv.slice(2), orm.em.fork() as Db, (line) => console.log(line));
+    await runKeysCommand(command, orm.em.fork() as Db, (line) => console.log(line));
   } finally {
     await orm.close();
   }
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
-}
+if (require.main === module) runCommand(main);

@@ -7,6 +7,8 @@ import type { AppConfig } from '../infra/config';
 import { readConfig } from '../infra/config';
 import { commandServices } from '../context';
 import { openDatabase } from '../database';
+import { StartupRefusal, UsageError } from '../infra/errors';
+import { runCommand } from '../infra/command-line';
 import { Db, queryOne } from '../infra/sql';
 import { buildDemoDataSet, DEFAULT_DEMO_OPTIONS, DemoOptions, MAX_DEMO_CUSTOMERS, MAX_DEMO_DAYS, MIN_DEMO_DAYS } from './demo-data';
 import { DemoProgress, loadDemoData, scoreDemoHistory } from './load-demo-data';
@@ -28,21 +30,30 @@ customers. Re-running is safe: customers, payments and tickets are upserted, eve
 responses already stored are skipped, and history days already scored are not scored again.
 Different seeds on one database are not meant to be mixed: events keep the keys of the first load.`;
 
-/** Parses `--customers N --days D --seed S` (each optional); throws with the usage on anything else. */
+/** The range of `--customers` and `--days`, checked before any database work. */
+const DEMO_RANGES = {
+  customers: { min: 1, max: MAX_DEMO_CUSTOMERS },
+  days: { min: MIN_DEMO_DAYS, max: MAX_DEMO_DAYS },
+};
+
+/** Parses `--customers N --days D --seed S` (each optional); a UsageError (one line) on anything else. */
 export function parseDemoArguments(argv: readonly string[]): DemoSeedOptions {
   const options: DemoSeedOptions = { ...DEFAULT_DEMO_OPTIONS };
   for (let i = 0; i < argv.length; i++) {
     const match = /^--(customers|days|seed)(?:=(.*))?$/.exec(argv[i]);
-    if (!match) throw new Error(`unknown argument "${argv[i]}"\n\n${DEMO_SEED_USAGE}`);
+    if (!match) throw new UsageError(`unknown argument "${argv[i]}": the options are --customers N, --days D and --seed S`);
     const value = match[2] ?? argv[++i];
-    if (value === undefined) throw new Error(`--${match[1]} needs a value`);
+    if (value === undefined) throw new UsageError(`--${match[1]} needs a value`);
     if (match[1] === 'seed') {
       // Text seeds are handy ("--seed demo-day"); they are hashed to the integer the generator takes.
       options.seed = /^-?\d+$/.test(value) ? Number(value) : hashToSeed(value);
     } else {
-      const number = Number(value);
-      if (!Number.isInteger(number)) throw new Error(`--${match[1]} must be an integer, got "${value}"`);
-      options[match[1] as 'customers' | 'days'] = number;
+      const name = match[1] as 'customers' | 'days';
+      const { min, max } = DEMO_RANGES[name];
+      const number = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+      if (!(number >= min && number <= max))
+        throw new UsageError(`--${name} must be an integer from ${count(min)} to ${count(max)}, got "${value}"`);
+      options[name] = number;
     }
   }
   return options;
@@ -162,7 +173,7 @@ async function main(): Promise<void> {
   const options = parseDemoArguments(argv);
   const config = readConfig();
   if (!config.databaseUrl)
-    throw new Error('DATABASE_URL must be set (from a source checkout, `npm run demo:seed` also finds the embedded PostgreSQL)');
+    throw new StartupRefusal('DATABASE_URL must be set (from a source checkout, `npm run demo:seed` also finds the embedded PostgreSQL)');
   const orm = await openDatabase(config.databaseUrl, config.databasePoolMax);
   try {
     await seedDemo(orm, config, config.databaseUrl, options, (line) => console.log(line), process.stdout.isTTY === true);
@@ -171,9 +182,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
-}
+if (require.main === module) runCommand(main);

@@ -287,7 +287,7 @@ function busyRefusal(dataDir: string, port: number, logTail: readonly string[]):
   if (owner || output.includes('lock file "postmaster.pid" already exists')) {
     return new StartupRefusal(
       `Embedded PostgreSQL: ${dataDir} is in use by another PostgreSQL${owner ? ` (PID ${owner[1]})` : ''}, ` +
-        'most likely the one of a healthgraph already running: stop it first, or give this one its own DATA_DIR and EMBEDDED_PG_PORT',
+        'most likely the one of a healthgraph already running: stop it first, or give this one its own DATA_DIR, EMBEDDED_PG_PORT and PORT',
     );
   }
   if (/could not bind .*Address already in use/.test(output)) {

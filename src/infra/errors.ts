@@ -21,6 +21,18 @@ export class StartupRefusal extends Error {
   }
 }
 
+/**
+ * A command line a command cannot run (an unknown argument, a missing or bad value): the message is
+ * one line saying what to type; the command prints it and exits with code 2 before any database
+ * work (runCommand), as a refused start does.
+ */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
 export abstract class DomainError extends Error {
   abstract readonly code: string;
   constructor(

@@ -9,6 +9,8 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { AppConfig, readConfig } from '../infra/config';
 import { commandServices, CoreServices } from '../context';
 import { openDatabase } from '../database';
+import { runCommand } from '../infra/command-line';
+import { StartupRefusal, UsageError } from '../infra/errors';
 import type { Db } from '../infra/sql';
 import { backfillHistory, endsOfPastDays } from '../scoring/backfill-history';
 import { EventImportSummary, importEvents, MAX_REPORTED_ERRORS } from './event-import';
@@ -33,23 +35,25 @@ export interface ImportCommand {
   backfillDays: number;
 }
 
-export function parseImportArguments(argv: readonly string[]): ImportCommand {
+/** Reads the command line (`{ help: true }` for --help or -h); a UsageError (one line) on anything else. */
+export function parseImportArguments(argv: readonly string[]): ImportCommand | { help: true } {
+  if (argv.includes('--help') || argv.includes('-h')) return { help: true };
   let file: string | undefined;
   let backfillDays = 0;
   for (let i = 0; i < argv.length; i++) {
     const match = /^--backfill-days(?:=(.*))?$/.exec(argv[i]);
     if (match) {
-      const value = Number(match[1] ?? argv[++i]);
-      if (!Number.isInteger(value) || value < 1 || value > MAX_BACKFILL_DAYS)
-        throw new Error(`--backfill-days takes 1 to ${MAX_BACKFILL_DAYS}\n\n${IMPORT_USAGE}`);
-      backfillDays = value;
+      const value = match[1] ?? argv[++i];
+      backfillDays = /^\s*\d+\s*$/.test(value ?? '') ? Number(value) : NaN;
+      if (!(backfillDays >= 1 && backfillDays <= MAX_BACKFILL_DAYS))
+        throw new UsageError(`--backfill-days must be an integer from 1 to ${MAX_BACKFILL_DAYS}, got "${value ?? ''}"`);
     } else if (argv[i].startsWith('--') || file !== undefined) {
-      throw new Error(`unexpected argument "${argv[i]}"\n\n${IMPORT_USAGE}`);
+      throw new UsageError(`unexpected argument "${argv[i]}": import takes FILE.ndjson [--backfill-days N] (--help for the usage)`);
     } else {
       file = argv[i];
     }
   }
-  if (file === undefined) throw new Error(IMPORT_USAGE);
+  if (file === undefined) throw new UsageError('import needs a FILE.ndjson to read, or - for standard input (--help for the usage)');
   return { file, backfillDays };
 }
 
@@ -130,9 +134,10 @@ export function importExitCode(summary: EventImportSummary): number {
 /** The built image's entry point. */
 async function main(): Promise<void> {
   const command = parseImportArguments(process.argv.slice(2));
+  if ('help' in command) return console.log(IMPORT_USAGE);
   const config = readConfig();
   if (!config.databaseUrl)
-    throw new Error('DATABASE_URL must be set (from a source checkout, `npm run import` also finds the embedded PostgreSQL)');
+    throw new StartupRefusal('DATABASE_URL must be set (from a source checkout, `npm run import` also finds the embedded PostgreSQL)');
   const orm = await openDatabase(config.databaseUrl, 4);
   try {
     process.exitCode = importExitCode(await runImportCommand(command, orm, config, config.databaseUrl, (line) => console.log(line)));
@@ -141,9 +146,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
-}
+if (require.main === module) runCommand(main);

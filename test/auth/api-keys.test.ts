@@ -111,9 +111,10 @@ describe('over HTTP', () => {
     expect(await sql(server.database, 'select count(*)::int as n from customer')).toEqual(before);
   });
 
-  it('no longer treats local clients as admin once a key exists', async () => {
+  it('no longer treats local clients as admin once a key exists, and says how to create a key in a command that runs as written', async () => {
     const result = await post(server.url, '{ healthSummary { totalCustomers } }');
     expect(result.status).toBe(401);
+    expect(result.body.errors?.[0]?.message).toContain('npm run keys -- create --name NAME --scope read');
   });
 });
 
@@ -328,10 +329,11 @@ describe('npm run keys', () => {
     ]);
   }, 60_000);
 
-  it('explains its usage and refuses an unknown scope', async () => {
+  it('refuses an unknown scope, and an unknown command in one line (exit code 2) that points to --help', async () => {
     expect((await keysCommand(['create', '--name', 'x', '--scope', 'root'])).output).toMatch(/unknown scope "root"/);
     const usage = await keysCommand(['frobnicate']);
-    expect(usage.code).toBe(1);
-    expect(usage.output).toMatch(/Usage: npm run keys/);
+    expect(usage.code).toBe(2);
+    expect(usage.output).toMatch(/unknown command "frobnicate": the commands are create, list and revoke \(npm run keys -- --help/);
+    expect((await keysCommand(['--help'])).output).toMatch(/Usage: npm run keys/);
   }, 60_000);
 });

@@ -69,11 +69,10 @@ it('prints the backtest with --suggest on a history without churn yet, and says 
   expect(code).toBe(0);
 }, 60_000);
 
-it('refuses a date it cannot read, saying which and how to write one', async () => {
+it('refuses a date it cannot read in one line (exit code 2), saying which and how to write one', async () => {
   const { code, output } = await backtestCommand(['--from', 'garbage', '--to', '2026-11-01T00:00:00Z']);
-  expect(code).toBe(1);
-  expect(output).toContain('--from must be an ISO date-time, such as 2026-11-01T00:00:00Z');
-  expect(output).toContain('Usage: npm run backtest');
+  expect(code).toBe(2);
+  expect(output.trim()).toBe('--from must be an ISO date-time, such as 2026-11-01T00:00:00Z, got "garbage"');
 }, 60_000);
 
 it('does not count the current default as an earlier one', async () => {

@@ -234,12 +234,14 @@ it('starts an embedded PostgreSQL without DATABASE_URL and keeps its data across
     expect(await graphql(first.url, 'mutation { upsertCustomer(input: { id: "cust_kept", name: "Kept" }) { id } }')).toEqual({
       data: { upsertCustomer: { id: 'cust_kept' } },
     });
-    // A second `npm start` on the same data directory says so in one line, and the first keeps its database.
+    // A second `npm start` on the same data directory says so in one line, naming all it must change
+    // (its PORT too: otherwise it would set up a new cluster only to find the port taken), and the
+    // first keeps its database.
     const refused = await startRefused({ ...env, PORT: '0' });
     expect(refused.status).toBe(2);
     expect(refused.stderr.trim().split('\n')).toEqual([
       expect.stringMatching(
-        /^Embedded PostgreSQL: .* is in use by another PostgreSQL \(PID \d+\), most likely the one of a healthgraph already running/,
+        /^Embedded PostgreSQL: .* is in use by another PostgreSQL \(PID \d+\), most likely the one of a healthgraph already running: .*DATA_DIR, EMBEDDED_PG_PORT and PORT/,
       ),
     ]);
     expect(await graphql(first.url, '{ customer(id: "cust_kept") { id } }')).toEqual({ data: { customer: { id: 'cust_kept' } } });

@@ -1,0 +1,96 @@
+// The commands of the README misused as a newcomer misuses them: a wrong or missing argument is
+// one line saying what to type and exit code 2, before any database work (so it is not mistaken for
+// `npm run import`'s exit code 1, lines refused); `--help` prints the usage and exits 0.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { parseKeysCommand } from '../../src/auth/keys-command';
+import { parseDemoArguments } from '../../src/demo/demo-seed-command';
+import { UsageError } from '../../src/infra/errors';
+import { parseImportArguments } from '../../src/ingest/import-command';
+
+/** A database nothing answers on: a command that reaches for it fails otherwise than by its usage. */
+const NO_DATABASE = 'postgres://nobody@127.0.0.1:1/none';
+
+function npm(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync('npm', ['-s', ...args], {
+    cwd: path.resolve(__dirname, '../..'),
+    env: { ...process.env, DATABASE_URL: NO_DATABASE, LOG_LEVEL: 'silent' },
+    encoding: 'utf8',
+    timeout: 170_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function usageError(parse: () => unknown): Error {
+  try {
+    parse();
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message.split('\n')).toHaveLength(1);
+    return error as Error;
+  }
+  throw new Error('no usage error');
+}
+
+describe('the demo options', () => {
+  it('refuses a size the demo cannot build, naming the option and its range', () => {
+    expect(usageError(() => parseDemoArguments(['--days', '1'])).message).toBe('--days must be an integer from 30 to 365, got "1"');
+    expect(usageError(() => parseDemoArguments(['--customers', '0'])).message).toBe(
+      '--customers must be an integer from 1 to 100,000, got "0"',
+    );
+    expect(usageError(() => parseDemoArguments(['--customers=abc'])).message).toContain('got "abc"');
+    expect(usageError(() => parseDemoArguments(['--customer', '3'])).message).toContain('unknown argument "--customer"');
+    expect(parseDemoArguments(['--customers', '12', '--days=30', '--seed', 'demo-day'])).toMatchObject({ customers: 12, days: 30 });
+  });
+
+  it('refuses `npm start -- --demo --days 1` with one line and exit code 2, before any database work', () => {
+    const { status, stderr } = npm(['start', '--', '--demo', '--days', '1']);
+    expect(stderr.trim().split('\n')).toEqual(['--days must be an integer from 30 to 365, got "1"']);
+    expect(status).toBe(2);
+  }, 180_000);
+});
+
+describe('npm run keys', () => {
+  it('reads the command line whole before any database work', () => {
+    expect(parseKeysCommand(['create', '--name', 'ci', '--scope', 'read,ingest'])).toEqual({
+      command: 'create',
+      name: 'ci',
+      scopes: ['read', 'ingest'],
+    });
+    expect(parseKeysCommand(['list'])).toEqual({ command: 'list' });
+    expect(parseKeysCommand(['revoke', 'k3f9x2abcd'])).toEqual({ command: 'revoke', id: 'k3f9x2abcd' });
+    expect(parseKeysCommand(['-h'])).toEqual({ command: 'help' });
+    expect(usageError(() => parseKeysCommand(['create', '--name'])).message).toContain('--name needs a value');
+    expect(usageError(() => parseKeysCommand(['create', '--name', 'ci'])).message).toContain('create needs --scope');
+    expect(usageError(() => parseKeysCommand(['revoke'])).message).toContain("revoke needs the key's id");
+    expect(usageError(() => parseKeysCommand(['list', 'all'])).message).toContain('unexpected argument "all"');
+    expect(usageError(() => parseKeysCommand(['crate'])).message).toContain('unknown command "crate"');
+  });
+
+  it('refuses `revoke` without an id with one line and exit code 2, without reaching for the database', () => {
+    const { status, stderr } = npm(['run', 'keys', '--', 'revoke']);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringContaining("revoke needs the key's id")]);
+    expect(status).toBe(2);
+  }, 180_000);
+});
+
+describe('npm run import', () => {
+  it('takes --help and -h for the usage', () => {
+    expect(parseImportArguments(['--help'])).toEqual({ help: true });
+    expect(parseImportArguments(['-h'])).toEqual({ help: true });
+    expect(usageError(() => parseImportArguments([])).message).toContain('needs a FILE.ndjson');
+    expect(usageError(() => parseImportArguments(['a.ndjson', 'b.ndjson'])).message).toContain('unexpected argument "b.ndjson"');
+  });
+
+  it('prints its usage on --help, exit code 0', () => {
+    const { status, stdout } = npm(['run', 'import', '--', '--help']);
+    expect(stdout).toContain('Usage: npm run import -- FILE.ndjson [--backfill-days N]');
+    expect(status).toBe(0);
+  }, 180_000);
+
+  it('refuses a bad --backfill-days with one line and exit code 2, not the 1 of refused lines', () => {
+    const { status, stderr } = npm(['run', 'import', '--', 'events.ndjson', '--backfill-days', '0']);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringContaining('--backfill-days must be an integer from 1 to 366, got "0"')]);
+    expect(status).toBe(2);
+  }, 180_000);
+});
