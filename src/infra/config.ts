@@ -137,7 +137,7 @@ export interface AppConfig {
    */
   maxConnections: number;
   /**
-   * TCP connections one client address holds open at once on this instance, WebSockets included; the
+   * TCP connections one client address (an IPv6 /64 counted as one) holds open at once on this instance, WebSockets included; the
    * reverse proxies of `TRUST_PROXY`, which carry every client's connections, are not counted. Past
    * it the connection is answered 503 and closed. `MAX_CONNECTIONS_PER_ADDRESS`, default 1000.
    */

@@ -4,11 +4,10 @@
 // their headers a byte at a time (slowloris), would run the process out of descriptors before any
 // timeout (BODY_TIMEOUT_MS) closed them, and shut every other client out. A connection past either
 // cap is answered 503 with a GraphQL error at once, without reading its request, and closed.
-import type http from 'node:http';
-import { isIP, type Socket } from 'node:net';
+import { isIP, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { rawHttpRefusal, RETRY_AFTER_SECONDS } from './errors';
-import { trustedProxyList } from './client-address';
+import { addressBlock, trustedProxyList } from './client-address';
 
 /** How long a refused connection is kept for its client to read the answer before it is closed. */
 const REFUSED_LINGER_MS = 1000;
@@ -30,7 +29,7 @@ function addressOf(socket: Socket): string {
  * Counts `server`'s connections and refuses those past the limits. Returns whether a socket was
  * refused: its request, if one arrives before it closes, must not be served (its answer went).
  */
-export function limitConnections(server: http.Server, limits: ConnectionLimits): (socket: Duplex) => boolean {
+export function limitConnections(server: Server, limits: ConnectionLimits): (socket: Duplex) => boolean {
   const { list: proxies } = trustedProxyList(limits.trustedProxies);
   const isProxy = (address: string): boolean => {
     const family = isIP(address);
@@ -40,8 +39,9 @@ export function limitConnections(server: http.Server, limits: ConnectionLimits):
   const refused = new WeakSet<Duplex>();
   let open = 0;
   server.on('connection', (socket: Socket) => {
-    const address = addressOf(socket);
-    const counted = !isProxy(address);
+    // A trusted proxy's connections are counted only over the instance; a client's by its address block (an IPv6 /64 whole).
+    const counted = !isProxy(addressOf(socket));
+    const address = addressBlock(addressOf(socket));
     const fromAddress = counted ? (perAddress.get(address) ?? 0) : 0;
     const over =
       open >= limits.maxConnections
