@@ -13,7 +13,7 @@ import type { Context, SubscribePayload } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
 import type WebSocket from 'ws';
 import type { BodyBudget } from '../infra/body-budget';
-import type { ClientAddressOf } from '../infra/client-address';
+import { addressBlock, type ClientAddressOf } from '../infra/client-address';
 import type { AppConfig } from '../infra/config';
 import type { RequestAuth } from '../context';
 import type { SubscriptionExecution } from '../infra/subscription-execution';
@@ -97,9 +97,13 @@ export class WebSocketGuard {
     if (checkOrigin(request, this.options.config.corsOrigins) === 'refused') return { status: 403, message: 'origin not allowed' };
     if (openConnections >= this.options.config.wsMaxConnections) return { status: 503, message: 'too many WebSocket connections' };
     // Each socket may send a message before it authenticates: bound how many one address holds.
+    // Counted by address block: a client cycling through the addresses of its IPv6 /64 is one client.
     const address = this.options.clientAddressOf(request);
+    const block = address === null ? null : addressBlock(address);
     let pending = 0;
-    for (const state of this.states.values()) if (!state.principal && state.clientAddress === address) pending += 1;
+    for (const state of this.states.values()) {
+      if (!state.principal && (state.clientAddress === null ? null : addressBlock(state.clientAddress)) === block) pending += 1;
+    }
     if (pending >= this.options.config.wsMaxPendingPerAddress) {
       return { status: 429, message: 'too many WebSocket connections waiting to authenticate from this address' };
     }

@@ -90,6 +90,28 @@ describe('connections held open', () => {
   });
 });
 
+describe('WebSockets waiting to authenticate', () => {
+  it('counts the addresses of one IPv6 /64 as one address', async () => {
+    // Behind a trusted proxy, so that the test can be clients of many IPv6 addresses.
+    const proxied = await startTestServer({
+      database: server.database,
+      env: { TRUST_PROXY: '127.0.0.1', WS_MAX_PENDING_PER_ADDRESS: '2' },
+    });
+    const open: GraphQLSocket[] = [];
+    try {
+      for (const address of ['2001:db8:1:2::1', '2001:db8:1:2::2']) {
+        open.push(await GraphQLSocket.open(proxied.wsUrl, { 'x-forwarded-for': address }));
+      }
+      await expect(GraphQLSocket.open(proxied.wsUrl, { 'x-forwarded-for': '2001:db8:1:2::3' })).rejects.toMatchObject({ status: 429 });
+      // Another /64 is another client.
+      open.push(await GraphQLSocket.open(proxied.wsUrl, { 'x-forwarded-for': '2001:db8:1:3::1' }));
+    } finally {
+      for (const socket of open) socket.close();
+      await proxied.stop();
+    }
+  });
+});
+
 describe('a download its client never reads', () => {
   it('is abandoned, its connection closed, once nothing of it has been taken for SEND_TIMEOUT_MS', async () => {
     const { socket, received, closed } = await openConnection();
