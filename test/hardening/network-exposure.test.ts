@@ -3,6 +3,7 @@
 // and request encodings at the edge. Each must be bounded or refused with a GraphQL error.
 import net from 'node:net';
 import { sql } from '../helpers/database';
+import { statementsDuring } from '../helpers/statements';
 import { GraphQLSocket, socketErrorCodes, waitUntil } from '../helpers/auth';
 import { startTestServer, TestServer } from '../helpers/server';
 import { expectNoInternals } from './support';
@@ -108,6 +109,24 @@ describe('WebSockets waiting to authenticate', () => {
     } finally {
       for (const socket of open) socket.close();
       await proxied.stop();
+    }
+  });
+});
+
+describe('the readiness probe', () => {
+  it('checks the database at most once a second however many probes come: an unauthenticated flood takes no more of the pool', async () => {
+    const probed = await startTestServer({ database: server.database });
+    try {
+      const readyz = probed.url.replace(/\/graphql$/, '/readyz');
+      let answers: Array<{ status: string }> = [];
+      const sent = await statementsDuring(probed.app.orm, async () => {
+        answers = await Promise.all(Array.from({ length: 40 }, async () => (await fetch(readyz)).json() as Promise<{ status: string }>));
+      });
+      expect(answers.every((answer) => answer.status === 'ready')).toBe(true);
+      expect(sent.length).toBeGreaterThan(0);
+      expect(sent.length).toBeLessThanOrEqual(3);
+    } finally {
+      await probed.stop();
     }
   });
 });
