@@ -87,6 +87,15 @@ function valueSeparators(chunk: Buffer): number {
 }
 
 /**
+ * A client that sent `Expect: 100-continue` waits for the server's go-ahead before it sends its
+ * body; the server gives it only once the request is admitted and its body is to be read (see
+ * createHttpServer), so a request refused from its headers (401, 413, 429) costs no upload.
+ */
+function askForBody(res: http.ServerResponse): void {
+  if (/\b100-continue\b/i.test(res.req.headers.expect ?? '')) res.writeContinue();
+}
+
+/**
  * The bytes of one request's body taken from its client's BodyBudget as they are known (`upTo`: the
  * body's size so far), all given back when its answer has gone (or its connection closed).
  */
@@ -124,6 +133,7 @@ function bodyReservation(
  */
 function readBody(
   req: http.IncomingMessage,
+  res: http.ServerResponse,
   maxBytes: number,
   timeoutMs: number,
   reservation: ReturnType<typeof bodyReservation>,
@@ -134,6 +144,7 @@ function readBody(
     req.resume();
     return Promise.reject(declared > maxBytes ? tooLarge() : reservation.error());
   }
+  askForBody(res);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -443,6 +454,7 @@ async function serveEventImport(
   });
   let answer;
   try {
+    askForBody(res);
     answer = await importEventsFromRequest(req, services, stopping, revoked.signal);
   } finally {
     unwatch();
@@ -539,7 +551,7 @@ async function serveGraphQL(
   if (req.method === 'POST') {
     checkJsonBody(req);
     const reservation = bodyReservation(services.requestBodies, actorOf(admission.principal), res);
-    const raw = await readBody(req, services.config.maxBodyBytes, services.config.bodyTimeoutMs, reservation);
+    const raw = await readBody(req, res, services.config.maxBodyBytes, services.config.bodyTimeoutMs, reservation);
     // A byte order mark opening the body (what Windows tools such as PowerShell write) marks it as
     // UTF-8 and is no part of the JSON, as the import reads past it.
     const json = raw.startsWith(BYTE_ORDER_MARK) ? raw.slice(BYTE_ORDER_MARK.length) : raw;
@@ -637,10 +649,13 @@ function createHttpServer(config: AppConfig): { httpServer: http.Server; refused
 }
 
 /**
- * Requests Node answers itself with a bare status (an Expect other than 100-continue: 417) or by
- * closing the socket (CONNECT, with no listener) are answered like every other refusal.
+ * Requests Node answers itself: with a bare status (an Expect other than 100-continue: 417), by
+ * closing the socket (CONNECT, with no listener), or with a 100 Continue before anything is checked.
  */
 function refuseUnservedRequests(server: http.Server): void {
+  // Node would answer 100 Continue at once, before the request is admitted: it is served as any
+  // request, and the go-ahead given only where its body is read (askForBody).
+  server.on('checkContinue', (request: http.IncomingMessage, response: http.ServerResponse) => server.emit('request', request, response));
   server.on('checkExpectation', (request: http.IncomingMessage, response: http.ServerResponse) => {
     request.resume();
     response.setHeader('connection', 'close');

@@ -178,6 +178,41 @@ describe('GraphQL over WebSocket', () => {
   }, 60_000);
 });
 
+describe('a body announced with Expect: 100-continue', () => {
+  const post = (length: number) =>
+    `POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\nexpect: 100-continue\r\n\r\n`;
+
+  it('is refused before the client sends it when its headers already say no (413), without a 100 Continue', async () => {
+    const { socket, received } = await openConnection();
+    socket.write(post(MAX_BODY_BYTES + 1));
+    await waitUntil(() => received().includes('\r\n\r\n'), 5000, 'an answer');
+    expect(received()).toMatch(/^HTTP\/1\.1 413/);
+    socket.destroy();
+  });
+
+  it('is asked for (100 Continue) once the request is admitted, and answered', async () => {
+    const body = JSON.stringify({ query: '{ __typename }' });
+    const { socket, received } = await openConnection();
+    socket.write(post(Buffer.byteLength(body)));
+    await waitUntil(() => received().startsWith('HTTP/1.1 100'), 5000, '100 Continue');
+    socket.write(body);
+    await waitUntil(() => received().includes('{"data":{"__typename":"Query"}}'), 5000, 'the answer');
+    socket.destroy();
+  });
+
+  it('is asked for by a bulk import too (curl sends Expect for large uploads)', async () => {
+    const line = '{}\n';
+    const { socket, received } = await openConnection();
+    socket.write(
+      `POST /ingest/events HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/x-ndjson\r\ncontent-length: ${line.length}\r\nexpect: 100-continue\r\n\r\n`,
+    );
+    await waitUntil(() => received().startsWith('HTTP/1.1 100'), 5000, '100 Continue');
+    socket.write(line);
+    await waitUntil(() => received().includes('"lines":1'), 10_000, 'the import answer');
+    socket.destroy();
+  });
+});
+
 describe('request encodings', () => {
   it('accepts a JSON body that starts with a byte order mark', async () => {
     const response = await fetch(server.url, {
