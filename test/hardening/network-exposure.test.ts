@@ -138,7 +138,8 @@ describe('a download its client never reads', () => {
     // The client takes the first bytes, then stops reading: the server's writes back up.
     await waitUntil(() => received().length > 0, 10_000, 'the start of the download');
     socket.pause();
-    await new Promise((resolve) => setTimeout(resolve, SEND_TIMEOUT_MS * 3));
+    // Long enough for the server to fill the socket's buffers (a busy machine pages the export slowly), then time out.
+    await new Promise((resolve) => setTimeout(resolve, SEND_TIMEOUT_MS * 5));
     socket.resume();
     // Still open, the connection would now deliver the whole export and its last chunk.
     let timer: NodeJS.Timeout | undefined;
