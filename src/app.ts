@@ -5,7 +5,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { AppConfig } from './infra/config';
 import { AppServices, CoreServices, STATEMENTS_PER_REQUEST } from './context';
 import { openDatabase } from './database';
-import { startHttpServer } from './http-server';
+import { ServerOptions, startHttpServer } from './http-server';
 import { createLogger, Logger } from './infra/logger';
 import { installationId } from './infra/installation';
 import { AppPubSub, createPubSub, RedisBackedPubSub } from './infra/pubsub';
@@ -37,6 +37,53 @@ function stripColours(message: string): string {
 }
 
 /** What the requests of one client may hold at once: of the connection pool, and of memory for their bodies. */
+/** How long a readiness answer that the instance can serve is given again to the probes that follow it. */
+const READINESS_REUSED_MS = 1000;
+
+/**
+ * `check`, run once for all callers that arrive while it runs; an answer `reusable` says may be
+ * given again is, to the callers of the next `reuseMs`. /readyz answers anyone without a key: a
+ * flood of probes would otherwise take a pool connection (and a Redis round trip) each, and starve
+ * the clients the pool is for. An orchestrator probes every few seconds: it sees an outage a second
+ * later at most, and the return from one at once (an outage's answer is not reused).
+ */
+function reusedBriefly<T>(check: () => Promise<T>, reuseMs: number, reusable: (answer: T) => boolean): () => Promise<T> {
+  let answer: Promise<T> | undefined;
+  return () => {
+    if (answer) return answer;
+    const running = check();
+    answer = running;
+    const forget = (): void => {
+      if (answer === running) answer = undefined;
+    };
+    running.then((value) => (reusable(value) ? setTimeout(forget, reuseMs).unref() : forget()), forget);
+    return running;
+  };
+}
+
+/**
+ * What /readyz answers. Only the database decides readiness: without Redis, queries, mutations and
+ * scoring go on and live events pause (subscribers get a resync event when they resume), so no
+ * instance is pulled. Run at most once at a time, and a servable answer reused briefly (reusedBriefly).
+ */
+function readinessCheck(orm: MikroORM, pubsub: AppPubSub): ServerOptions['readiness'] {
+  return reusedBriefly(
+    async () => {
+      const unanswered = new Promise<boolean>((resolve) => setTimeout(resolve, 2000, false).unref());
+      const database = await Promise.race([orm.isConnected().catch(() => false), unanswered]);
+      const checks: Record<string, boolean> = { database };
+      if (pubsub instanceof RedisBackedPubSub) checks.redis = pubsub.isHealthy() && (await pubsub.ping());
+      if (!database) return { status: 'unavailable' as const, checks };
+      if (checks.redis === false) {
+        return { status: 'degraded' as const, checks, detail: 'redis unreachable: live events paused, queries and mutations served' };
+      }
+      return { status: 'ready' as const, checks };
+    },
+    READINESS_REUSED_MS,
+    (answer) => answer.status !== 'unavailable',
+  );
+}
+
 function clientLimits(config: AppConfig): Pick<AppServices, 'statementLimits' | 'requestBodies'> {
   return {
     statementLimits: new StatementLimits({
@@ -86,19 +133,7 @@ export async function startApp(
       services,
       port: config.port,
       host: config.host,
-      // Only the database decides readiness: without Redis, queries, mutations and scoring go on and
-      // live events pause (subscribers get a resync event when they resume), so no instance is pulled.
-      readiness: async () => {
-        const unanswered = new Promise<boolean>((resolve) => setTimeout(resolve, 2000, false).unref());
-        const database = await Promise.race([orm.isConnected().catch(() => false), unanswered]);
-        const checks: Record<string, boolean> = { database };
-        if (pubsub instanceof RedisBackedPubSub) checks.redis = pubsub.isHealthy() && (await pubsub.ping());
-        if (!database) return { status: 'unavailable' as const, checks };
-        if (checks.redis === false) {
-          return { status: 'degraded' as const, checks, detail: 'redis unreachable: live events paused, queries and mutations served' };
-        }
-        return { status: 'ready' as const, checks };
-      },
+      readiness: readinessCheck(orm, pubsub),
     });
     const adopted = await adoptCurrentDefaultModel(orm.em.fork() as Db);
     if (adopted)

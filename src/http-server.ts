@@ -31,16 +31,19 @@ import {
   formatSubscriptionResult,
   graphQLErrorFormatter,
   newRequestId,
+  rawHttpRefusal,
   RETRY_AFTER_SECONDS,
   unexpectedHttpFailure,
 } from './infra/errors';
 import type { Db } from './infra/sql';
 import type { BodyBudget } from './infra/body-budget';
+import type { AppConfig } from './infra/config';
 import { SubscriptionExecution, subscriptionExecution } from './infra/subscription-execution';
 import { statementLimitsPlugin } from './infra/statement-limits';
 import { renderPlaygroundHtml, servePlaygroundAsset, wantsPlayground } from './infra/playground';
 import { errorContentType } from './infra/response-media-type';
 import { DRAIN_GRACE_MS, drainRollingBackLateRequests } from './infra/shutdown-drain';
+import { limitConnections } from './infra/connection-limits';
 
 /** Largest WebSocket message before the key in connection_init is accepted (a connection_init is a few hundred bytes). */
 const WS_MAX_UNACKNOWLEDGED_BYTES = 16 * 1024;
@@ -85,8 +88,14 @@ function valueSeparators(chunk: Buffer): number {
   return count;
 }
 
-/** How soon a client whose bodies are over its BodyBudget may send again: its bodies in flight take a second or two to answer. */
-const BODY_BUDGET_RETRY_AFTER_SECONDS = 1;
+/**
+ * A client that sent `Expect: 100-continue` waits for the server's go-ahead before it sends its
+ * body; the server gives it only once the request is admitted and its body is to be read (see
+ * createHttpServer), so a request refused from its headers (401, 413, 429) costs no upload.
+ */
+function askForBody(res: http.ServerResponse): void {
+  if (/\b100-continue\b/i.test(res.req.headers.expect ?? '')) res.writeContinue();
+}
 
 /**
  * The bytes of one request's body taken from its client's BodyBudget as they are known (`upTo`: the
@@ -111,13 +120,10 @@ function bodyReservation(
       taken = bytes;
       return true;
     },
-    error: () =>
-      new HttpError(
-        429,
-        `with this one, the bodies of this API key's requests being read or run would exceed the ${budget.bytesPerClient} bytes one key may hold at once: retry when they are answered`,
-        { code: 'RATE_LIMITED', retryAfterSeconds: BODY_BUDGET_RETRY_AFTER_SECONDS, maxBytesInFlight: budget.bytesPerClient },
-        { 'retry-after': String(BODY_BUDGET_RETRY_AFTER_SECONDS) },
-      ),
+    error: () => {
+      const { message, extensions } = budget.refusal();
+      return new HttpError(429, message, { code: 'RATE_LIMITED', ...extensions }, { 'retry-after': String(extensions.retryAfterSeconds) });
+    },
   };
 }
 
@@ -129,6 +135,7 @@ function bodyReservation(
  */
 function readBody(
   req: http.IncomingMessage,
+  res: http.ServerResponse,
   maxBytes: number,
   timeoutMs: number,
   reservation: ReturnType<typeof bodyReservation>,
@@ -139,6 +146,7 @@ function readBody(
     req.resume();
     return Promise.reject(declared > maxBytes ? tooLarge() : reservation.error());
   }
+  askForBody(res);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -180,6 +188,27 @@ function readBody(
   });
 }
 
+const BYTE_ORDER_MARK = '\uFEFF';
+
+const PERCENT_ESCAPE = /(%[0-9A-Fa-f]{2})/;
+
+/**
+ * Whether a query string's bytes, percent-decoded as URLSearchParams decodes them (a `%` not followed
+ * by two hex digits stands for itself), are UTF-8. Apollo reads a GET's parameters with
+ * URLSearchParams, which replaces each invalid byte with U+FFFD: its document and variables would be
+ * read as text the client never sent, where a POST body that is not UTF-8 is refused. (The CSV
+ * exports check their own, naming the parameter: see exportParameters.)
+ */
+function isUtf8QueryString(search: string): boolean {
+  if (!search.includes('%')) return true;
+  const parts = search
+    .split(PERCENT_ESCAPE)
+    .map((part) =>
+      PERCENT_ESCAPE.test(part) && part.length === 3 ? Buffer.from([parseInt(part.slice(1), 16)]) : Buffer.from(part, 'utf8'),
+    );
+  return isUtf8(Buffer.concat(parts));
+}
+
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
@@ -218,9 +247,33 @@ const UPGRADE_REFUSAL_CODES: Record<number, string> = {
   400: 'BAD_REQUEST',
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
   429: 'RATE_LIMITED',
   503: 'SERVICE_UNAVAILABLE',
 };
+
+/** What RFC 6455 makes a Sec-WebSocket-Key: 16 random bytes in base64. */
+const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
+/** A subprotocol name is an HTTP token (RFC 6455 section 4.1). */
+const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * An upgrade that is no valid WebSocket handshake, refused as ws would refuse it, but with a
+ * GraphQL error as every other refusal (ws answers these in text/html).
+ */
+function refuseHandshake(request: http.IncomingMessage): { status: number; message: string } | null {
+  if (request.method !== 'GET') return { status: 405, message: `a WebSocket is opened with GET, not ${request.method}` };
+  if (request.headers.upgrade?.toLowerCase() !== 'websocket')
+    return { status: 400, message: `this server upgrades to WebSocket only, not ${JSON.stringify(request.headers.upgrade ?? '')}` };
+  if (!WEBSOCKET_KEY.test(request.headers['sec-websocket-key'] ?? ''))
+    return { status: 400, message: 'missing or invalid Sec-WebSocket-Key header' };
+  const version = request.headers['sec-websocket-version'];
+  if (version !== '13' && version !== '8') return { status: 400, message: 'missing or invalid Sec-WebSocket-Version header (13)' };
+  const offered = request.headers['sec-websocket-protocol'];
+  if (offered !== undefined && !offered.split(',').every((protocol) => HTTP_TOKEN.test(protocol.trim())))
+    return { status: 400, message: 'invalid Sec-WebSocket-Protocol header' };
+  return null;
+}
 
 /**
  * An upgrade offering subprotocols, none of them graphql-ws's: refused before the handshake (400).
@@ -253,6 +306,7 @@ function serveWebSockets(
   access: AccessControl,
   subscriptions: SubscriptionExecution,
   logger: Logger,
+  refusedConnection: (socket: Duplex) => boolean,
 ): { wsServer: WebSocketServer; wsCleanup: GraphQLWebSocketServer } {
   const { maxBodyBytes, wsMaxMessageBytes } = services.config;
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: Math.min(maxBodyBytes, wsMaxMessageBytes) });
@@ -288,19 +342,15 @@ function serveWebSockets(
   );
   wsServer.on('connection', (socket, request: http.IncomingMessage) => access.websockets.connected(socket, request));
   httpServer.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Answered 503 when it connected (limitConnections).
+    if (refusedConnection(socket)) return;
     const refusal =
       new URL(request.url ?? '/', 'http://localhost').pathname !== GRAPHQL_PATH
         ? { status: 404, message: 'not found' }
-        : (refuseSubprotocols(request) ?? access.websockets.admitUpgrade(request, wsServer.clients.size));
+        : (refuseHandshake(request) ?? refuseSubprotocols(request) ?? access.websockets.admitUpgrade(request, wsServer.clients.size));
     if (refusal) {
-      // A GraphQL error with its code, as every HTTP refusal has.
-      const body = JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: UPGRADE_REFUSAL_CODES[refusal.status] } }] });
       socket.on('error', () => socket.destroy());
-      socket.end(
-        `HTTP/1.1 ${refusal.status} ${http.STATUS_CODES[refusal.status]}\r\nconnection: close\r\n` +
-          `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
-          `x-request-id: ${newRequestId()}\r\n\r\n${body}`,
-      );
+      socket.end(rawHttpRefusal(refusal.status, UPGRADE_REFUSAL_CODES[refusal.status], refusal.message));
       return;
     }
     wsServer.handleUpgrade(request, socket, head, (websocket) => wsServer.emit('connection', websocket, request));
@@ -406,6 +456,7 @@ async function serveEventImport(
   });
   let answer;
   try {
+    askForBody(res);
     answer = await importEventsFromRequest(req, services, stopping, revoked.signal);
   } finally {
     unwatch();
@@ -496,13 +547,18 @@ async function serveGraphQL(
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
   }
+  if (req.method === 'GET' && !isUtf8QueryString(url.search))
+    throw new HttpError(400, 'the query string is not valid UTF-8 once percent-decoded', { code: 'BAD_REQUEST' });
   let body: unknown;
   if (req.method === 'POST') {
     checkJsonBody(req);
     const reservation = bodyReservation(services.requestBodies, actorOf(admission.principal), res);
-    const raw = await readBody(req, services.config.maxBodyBytes, services.config.bodyTimeoutMs, reservation);
+    const raw = await readBody(req, res, services.config.maxBodyBytes, services.config.bodyTimeoutMs, reservation);
+    // A byte order mark opening the body (what Windows tools such as PowerShell write) marks it as
+    // UTF-8 and is no part of the JSON, as the import reads past it.
+    const json = raw.startsWith(BYTE_ORDER_MARK) ? raw.slice(BYTE_ORDER_MARK.length) : raw;
     try {
-      body = raw.length > 0 ? JSON.parse(raw) : {};
+      body = json.length > 0 ? JSON.parse(json) : {};
     } catch {
       throw new HttpError(400, 'request body is not valid JSON', { code: 'BAD_REQUEST' });
     }
@@ -566,9 +622,11 @@ async function listen(httpServer: http.Server, port: number, host: string): Prom
  * it keeps sending. Node derives its headers timeout from that one (the smaller of 60 s and it), so
  * it is set here, or a client trickling header lines would hold its connection for good: headers,
  * like a GraphQL body, must arrive within BODY_TIMEOUT_MS (checked often enough for that to hold),
- * and so must a connection's first request.
+ * and so must a connection's first request. Connections past MAX_CONNECTIONS or
+ * MAX_CONNECTIONS_PER_ADDRESS are answered 503 and closed (`refusedConnection` tells them).
  */
-function createHttpServer(bodyTimeoutMs: number): http.Server {
+function createHttpServer(config: AppConfig): { httpServer: http.Server; refusedConnection: (socket: Duplex) => boolean } {
+  const { bodyTimeoutMs } = config;
   const server = http.createServer({
     requestTimeout: 0,
     headersTimeout: bodyTimeoutMs,
@@ -585,10 +643,31 @@ function createHttpServer(bodyTimeoutMs: number): http.Server {
     timer.unref();
     socket.once('close', () => clearTimeout(timer));
   });
+  refuseUnservedRequests(server);
   const responses = new WeakMap<Duplex, http.ServerResponse>();
   server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => responses.set(request.socket, response));
   server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => answerClientError(error, socket, responses.get(socket)));
-  return server;
+  return { httpServer: server, refusedConnection: limitConnections(server, config) };
+}
+
+/**
+ * Requests Node answers itself: with a bare status (an Expect other than 100-continue: 417), by
+ * closing the socket (CONNECT, with no listener), or with a 100 Continue before anything is checked.
+ */
+function refuseUnservedRequests(server: http.Server): void {
+  // Node would answer 100 Continue at once, before the request is admitted: it is served as any
+  // request, and the go-ahead given only where its body is read (askForBody).
+  server.on('checkContinue', (request: http.IncomingMessage, response: http.ServerResponse) => server.emit('request', request, response));
+  server.on('checkExpectation', (request: http.IncomingMessage, response: http.ServerResponse) => {
+    request.resume();
+    response.setHeader('connection', 'close');
+    const message = `Expect: ${request.headers.expect} is not supported (only 100-continue)`;
+    sendErrors(response, 417, { errors: [{ message, extensions: { code: 'EXPECTATION_FAILED' } }] });
+  });
+  server.on('connect', (_request: http.IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    socket.end(rawHttpRefusal(405, 'METHOD_NOT_ALLOWED', 'this server is no proxy: CONNECT is not served'));
+  });
 }
 
 /** Node's status for each refusal of its HTTP parser, with the code and message clients get here. */
@@ -619,11 +698,7 @@ function clientErrorAnswer(error: Error & { code?: string }): { status: number; 
 function answerClientError(error: Error & { code?: string }, socket: Duplex, inFlight: http.ServerResponse | undefined): void {
   if (socket.writable && (inFlight === undefined || inFlight.writableFinished || !inFlight.headersSent)) {
     const { status, code, message } = clientErrorAnswer(error);
-    const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
-    socket.write(
-      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n` +
-        `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${newRequestId()}\r\n\r\n${body}`,
-    );
+    socket.write(rawHttpRefusal(status, code, message));
   }
   socket.destroy();
 }
@@ -647,10 +722,25 @@ function boundUnreadBody(req: http.IncomingMessage, res: http.ServerResponse, ti
   });
 }
 
+/**
+ * An answer its client has stopped reading waits in the server's memory (a GraphQL answer written
+ * whole, a CSV export waiting for the socket to drain) for as long as the connection stays open.
+ * Once nothing of it has been taken for `timeoutMs` it is abandoned and the connection closed. The
+ * socket's timeout counts from its last activity, and a client still taking bytes, however slowly,
+ * keeps it going (Node re-arms it while the write queue moves); nothing waiting to be sent (the
+ * answer is still being computed, or the body still arriving) is no stall.
+ */
+function abandonStalledAnswer(res: http.ServerResponse, timeoutMs: number): void {
+  res.setTimeout(timeoutMs, () => {
+    const socket = res.socket;
+    if (socket && socket.writableLength > 0) socket.destroy();
+  });
+}
+
 export async function startHttpServer(options: ServerOptions): Promise<RunningServer> {
   const { schema, services } = options;
   const logger = services.logger.child({ module: 'http' });
-  const httpServer = createHttpServer(services.config.bodyTimeoutMs);
+  const { httpServer, refusedConnection } = createHttpServer(services.config);
   const subscriptions = subscriptionExecution({ eventContext: liveEventContexts(services), audience: liveEventAudience });
   const access = new AccessControl(services, schema, subscriptions);
   try {
@@ -659,7 +749,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
     await access.stop();
     throw error;
   }
-  const { wsServer, wsCleanup } = serveWebSockets(httpServer, schema, services, access, subscriptions, logger);
+  const { wsServer, wsCleanup } = serveWebSockets(httpServer, schema, services, access, subscriptions, logger, refusedConnection);
 
   const apollo = await startApollo(schema, httpServer, access, wsCleanup, logger);
   // Aborted first when the server stops: an import in flight stops reading and answers what it stored.
@@ -669,7 +759,10 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
   let stopping = false;
 
   httpServer.on('request', (req, res) => {
+    // Answered 503 when it connected (limitConnections): nothing more goes to it.
+    if (refusedConnection(req.socket)) return void req.resume();
     boundUnreadBody(req, res, services.config.bodyTimeoutMs);
+    abandonStalledAnswer(res, services.config.sendTimeoutMs);
     handle(req, res).catch((error: unknown) => {
       if (error instanceof HttpError) {
         // A body that did not arrive in time is not waited for any longer: the connection goes.

@@ -78,6 +78,7 @@ export class AccessControl {
       costLimit: this.costLimit,
       schema,
       execution,
+      bodies: services.requestBodies,
     });
   }
 

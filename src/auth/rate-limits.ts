@@ -2,9 +2,9 @@
 // authentications (each wrong key costs an scrypt). Counted in Redis when REDIS_URL is set, so the
 // budget is shared by every instance; in process memory otherwise, or while Redis is unreachable
 // (the library's insurance limiter). The loopback admin of a key-less installation is not limited.
-import { isIPv6 } from 'node:net';
 import { Redis } from 'ioredis';
 import { RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { addressBlock } from '../infra/client-address';
 import type { AppConfig } from '../infra/config';
 import type { Logger } from '../infra/logger';
 import { failFastRedis } from '../infra/redis-connection';
@@ -21,28 +21,8 @@ function refusal(result: RateLimiterRes, points: number, duration: number, what:
   return new RateLimitedError(`${what}: at most ${points} per ${duration} s; retry in ${retryAfterSeconds} s`, { retryAfterSeconds });
 }
 
-/**
- * Where failed authentications are counted: an IPv4 address (an IPv4-mapped IPv6 one too) as it is,
- * an IPv6 address by its /64, which one host or site is given whole, so that cycling through its
- * addresses does not earn a fresh budget of scrypts with each.
- */
-export function authFailureSource(address: string): string {
-  const bare = address.replace(/%.*$/, '').toLowerCase();
-  if (!isIPv6(bare)) return bare;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(bare);
-  if (mapped) return mapped[1];
-  const [head, tail] = bare.includes('::') ? bare.split('::') : [bare, null];
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = tail ? tail.split(':') : [];
-  // A trailing dotted IPv4 part holds two groups.
-  const width = tailGroups.concat(headGroups).some((group) => group.includes('.')) ? 7 : 8;
-  const groups =
-    tail === null ? headGroups : [...headGroups, ...Array<string>(width - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
-  return `${groups
-    .slice(0, 4)
-    .map((group) => group.replace(/^0+(?=.)/, ''))
-    .join(':')}::/64`;
-}
+/** Where failed authentications are counted: the client's address block (addressBlock), so that cycling through an IPv6 /64 earns no fresh budget of scrypts. */
+export const authFailureSource = addressBlock;
 
 export class RateLimits {
   private readonly redis: Redis | undefined;

@@ -3,7 +3,8 @@
 //   - connection_init (`onConnect`): the key (close 4401 when missing, wrong or revoked; 4429 after
 //     too many failed attempts from the address) and the cap per key (close 1013);
 //   - each subscribe message (`onSubscribe`): the cap on open operations, the key's rate limit, and
-//     the operation limits, all before anything runs;
+//     the operation limits, all before anything runs; a query or mutation holds its message until it
+//     is answered, taken from the key's BodyBudget as an HTTP body is (429's RATE_LIMITED beyond it);
 //   - a connection with no operation open for `wsIdleTimeoutMs` is closed (1000, "idle");
 //   - a key revoked on any instance closes its sockets (4401) at the next key refresh.
 import type http from 'node:http';
@@ -11,7 +12,8 @@ import { DocumentNode, ExecutionArgs, getOperationAST, GraphQLError, GraphQLSche
 import type { Context, SubscribePayload } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
 import type WebSocket from 'ws';
-import type { ClientAddressOf } from '../infra/client-address';
+import type { BodyBudget } from '../infra/body-budget';
+import { addressBlock, type ClientAddressOf } from '../infra/client-address';
 import type { AppConfig } from '../infra/config';
 import type { RequestAuth } from '../context';
 import type { SubscriptionExecution } from '../infra/subscription-execution';
@@ -22,7 +24,7 @@ import type { KeyRegistry } from './key-registry';
 import { checkTokens, CostLimit, limitValidationRules, OperationLimits } from './operation-limits';
 import { asGraphQLErrors, operationScopeErrors } from './operation-scopes';
 import { checkOrigin } from './origin';
-import type { Principal } from './principal';
+import { actorOf, type Principal } from './principal';
 import type { RateLimits } from './rate-limits';
 
 /** graphql-ws's connection context, on the ws transport. */
@@ -39,6 +41,8 @@ interface ConnectionState {
   clientAddress: string | null;
   lastActiveAt: number;
   idleTimer?: NodeJS.Timeout;
+  /** What each query or mutation running on the connection took of its key's BodyBudget, by operation id. */
+  heldBodies: Map<string, number>;
 }
 
 export interface WebSocketGuardOptions {
@@ -50,6 +54,8 @@ export interface WebSocketGuardOptions {
   costLimit: CostLimit;
   schema: GraphQLSchema;
   execution: SubscriptionExecution;
+  /** What the GraphQL requests of each key hold in memory at once, over HTTP and WebSocket alike. */
+  bodies: BodyBudget;
 }
 
 /** Longest operation id: graphql-ws clients send UUIDs, and the id is held (and sent back with every event) for the operation's life. */
@@ -91,9 +97,13 @@ export class WebSocketGuard {
     if (checkOrigin(request, this.options.config.corsOrigins) === 'refused') return { status: 403, message: 'origin not allowed' };
     if (openConnections >= this.options.config.wsMaxConnections) return { status: 503, message: 'too many WebSocket connections' };
     // Each socket may send a message before it authenticates: bound how many one address holds.
+    // Counted by address block: a client cycling through the addresses of its IPv6 /64 is one client.
     const address = this.options.clientAddressOf(request);
+    const block = address === null ? null : addressBlock(address);
     let pending = 0;
-    for (const state of this.states.values()) if (!state.principal && state.clientAddress === address) pending += 1;
+    for (const state of this.states.values()) {
+      if (!state.principal && (state.clientAddress === null ? null : addressBlock(state.clientAddress)) === block) pending += 1;
+    }
     if (pending >= this.options.config.wsMaxPendingPerAddress) {
       return { status: 429, message: 'too many WebSocket connections waiting to authenticate from this address' };
     }
@@ -102,11 +112,16 @@ export class WebSocketGuard {
 
   /** Tracks a socket from its upgrade to its close. */
   connected(socket: WebSocket, request: http.IncomingMessage): void {
-    const state: ConnectionState = { clientAddress: this.options.clientAddressOf(request), lastActiveAt: Date.now() };
+    const state: ConnectionState = {
+      clientAddress: this.options.clientAddressOf(request),
+      lastActiveAt: Date.now(),
+      heldBodies: new Map(),
+    };
     this.states.set(socket, state);
     socket.once('close', () => {
       clearTimeout(state.idleTimer);
       this.states.delete(socket);
+      if (state.principal) for (const id of [...state.heldBodies.keys()]) this.giveBody(state, state.principal, id);
       if (state.principal?.kind === 'key') this.countConnection(state.principal.keyId, -1);
     });
   }
@@ -177,8 +192,9 @@ export class WebSocketGuard {
       this.options.costLimit.check({ schema, document, operationName: payload.operationName, variables: payload.variables });
       const operation = getOperationAST(document, payload.operationName);
       if (!operation) return [withCode(new GraphQLError(noOperationMessage(payload.operationName)), 'OPERATION_RESOLUTION_FAILURE')];
-      const held = operation.operation === OperationTypeNode.SUBSCRIPTION ? heldLength(id, payload) : 0;
-      if (held > MAX_SUBSCRIPTION_LENGTH) {
+      const held = heldLength(id, payload);
+      const isSubscription = operation.operation === OperationTypeNode.SUBSCRIPTION;
+      if (isSubscription && held > MAX_SUBSCRIPTION_LENGTH) {
         const message = `a subscription holds at most ${MAX_SUBSCRIPTION_LENGTH} characters (id, document and variables) for its life; this one ${held}`;
         return [
           new OperationLimitError(message, { limit: 'subscription size', max: MAX_SUBSCRIPTION_LENGTH, found: held }).toGraphQLError(),
@@ -186,6 +202,10 @@ export class WebSocketGuard {
       }
       const refusals = operationScopeErrors(schema, document, operation, principal, payload.variables ?? {});
       if (refusals.length > 0) return asGraphQLErrors(refusals);
+      if (!isSubscription && !this.takeBody(state, principal, id, held)) {
+        const { message, extensions } = this.options.bodies.refusal();
+        return [new RateLimitedError(message, extensions).toGraphQLError()];
+      }
       return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
     } catch (error) {
       if (error instanceof RateLimitedError || error instanceof OperationLimitError) return [error.toGraphQLError()];
@@ -212,10 +232,15 @@ export class WebSocketGuard {
     }
   };
 
-  /** graphql-ws `onComplete`: the idle time of a connection counts from when its last operation ended. */
-  readonly onComplete = (ctx: GuardedContext): void => {
+  /**
+   * graphql-ws `onComplete`, once an operation has ended (a query or mutation once answered): what it
+   * held is given back, and the idle time of a connection counts from when its last operation ended.
+   */
+  readonly onComplete = (ctx: GuardedContext, id: string): void => {
     const state = this.states.get(ctx.extra.socket);
-    if (state) state.lastActiveAt = Date.now();
+    if (!state) return;
+    state.lastActiveAt = Date.now();
+    if (state.principal) this.giveBody(state, state.principal, id);
   };
 
   /** The principal and address of a connection, for the GraphQL context of its operations. */
@@ -232,6 +257,20 @@ export class WebSocketGuard {
       this.limitErrors.set(document, errors);
     }
     return errors;
+  }
+
+  /** Takes `length` of the key's BodyBudget for operation `id` until it ends; false when it does not fit. */
+  private takeBody(state: ConnectionState, principal: Principal, id: string, length: number): boolean {
+    if (!this.options.bodies.take(actorOf(principal), length)) return false;
+    state.heldBodies.set(id, length);
+    return true;
+  }
+
+  private giveBody(state: ConnectionState, principal: Principal, id: string): void {
+    const length = state.heldBodies.get(id);
+    if (length === undefined) return;
+    state.heldBodies.delete(id);
+    this.options.bodies.give(actorOf(principal), length);
   }
 
   private countConnection(keyId: string, delta: number): void {

@@ -8,7 +8,7 @@ import {
   allowOnlyGetAndHead,
   IMMUTABLE_CACHE,
   SAFE_FILE_NAME,
-  sendPlainText,
+  sendRefusal,
   sendStaticFile,
   STATIC_CONTENT_TYPES,
 } from '../infra/static-files';
@@ -63,7 +63,7 @@ export function serveDashboard(
   if (target === null) return false;
   if (!allowOnlyGetAndHead(req, res)) return true;
   if (target === 'not-found') {
-    sendPlainText(res, 404, 'Not Found');
+    sendRefusal(res, 404, 'NOT_FOUND', 'not found');
     return true;
   }
   const sent = sendStaticFile(req, res, {
@@ -72,7 +72,8 @@ export function serveDashboard(
     headers: target.page ? PAGE_HEADERS : undefined,
   });
   if (sent) return true;
-  if (target.page) sendPlainText(res, 503, 'The dashboard is not built: run `npm run dashboard:build` (npm install runs it).');
-  else sendPlainText(res, 404, 'Not Found');
+  if (target.page)
+    sendRefusal(res, 503, 'SERVICE_UNAVAILABLE', 'The dashboard is not built: run `npm run dashboard:build` (npm install runs it).');
+  else sendRefusal(res, 404, 'NOT_FOUND', 'not found');
   return true;
 }

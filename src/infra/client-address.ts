@@ -6,7 +6,7 @@
 // Who counts as local (key-less admin) does not depend on this: a forwarded request never is
 // (authenticate.ts).
 import type http from 'node:http';
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, isIPv6 } from 'node:net';
 
 /** `::ffff:10.0.0.1` (an IPv4 client of a dual-stack socket) is `10.0.0.1`. */
 function unmapped(address: string): string {
@@ -55,4 +55,27 @@ export function clientAddressReader(trustedProxies: readonly string[]): ClientAd
     }
     return address;
   };
+}
+
+/**
+ * The block of addresses one client holds, as the per-address limits count it: an IPv4 address (an
+ * IPv4-mapped IPv6 one too) as it is, an IPv6 address by its /64, which one host or site is given
+ * whole, so that cycling through its addresses does not earn a fresh budget with each.
+ */
+export function addressBlock(address: string): string {
+  const bare = address.replace(/%.*$/, '').toLowerCase();
+  if (!isIPv6(bare)) return bare;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(bare);
+  if (mapped) return mapped[1];
+  const [head, tail] = bare.includes('::') ? bare.split('::') : [bare, null];
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  // A trailing dotted IPv4 part holds two groups.
+  const width = tailGroups.concat(headGroups).some((group) => group.includes('.')) ? 7 : 8;
+  const groups =
+    tail === null ? headGroups : [...headGroups, ...Array<string>(width - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }

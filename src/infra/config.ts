@@ -130,6 +130,24 @@ export interface AppConfig {
    * (importIdleTimeoutMs bounds its pauses). `BODY_TIMEOUT_MS`, default 60 000.
    */
   bodyTimeoutMs: number;
+  /**
+   * TCP connections this instance holds open at once, WebSockets included (each holds a file
+   * descriptor and buffers, and idle or trickling ones cost the client almost nothing). A connection
+   * past it is answered 503 and closed. `MAX_CONNECTIONS`, default 12 000 (above WS_MAX_CONNECTIONS).
+   */
+  maxConnections: number;
+  /**
+   * TCP connections one client address (an IPv6 /64 counted as one) holds open at once on this instance, WebSockets included; the
+   * reverse proxies of `TRUST_PROXY`, which carry every client's connections, are not counted. Past
+   * it the connection is answered 503 and closed. `MAX_CONNECTIONS_PER_ADDRESS`, default 1000.
+   */
+  maxConnectionsPerAddress: number;
+  /**
+   * An answer of which the client takes nothing for this long (it stopped reading: the server's
+   * writes wait in memory) is abandoned and its connection closed, ms; a client that reads slowly is
+   * not. `SEND_TIMEOUT_MS`, default 60 000.
+   */
+  sendTimeoutMs: number;
   /** Sockets one address may hold open before they authenticate. `WS_MAX_PENDING_PER_ADDRESS`, default 256 (a reconnect storm through one proxy address stays within it); beyond it an upgrade is answered 429. */
   wsMaxPendingPerAddress: number;
   /**
@@ -381,6 +399,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     wsMaxQueuedEventsTotal: integer(env, 'WS_MAX_QUEUED_EVENTS_TOTAL', DEFAULT_MAX_QUEUED_EVENTS_TOTAL, 1),
     importIdleTimeoutMs: milliseconds(env, 'IMPORT_IDLE_TIMEOUT_MS', 30_000, 100),
     bodyTimeoutMs: milliseconds(env, 'BODY_TIMEOUT_MS', 60_000, 100),
+    maxConnections: integer(env, 'MAX_CONNECTIONS', 12_000, 1),
+    maxConnectionsPerAddress: integer(env, 'MAX_CONNECTIONS_PER_ADDRESS', 1000, 1),
+    sendTimeoutMs: milliseconds(env, 'SEND_TIMEOUT_MS', 60_000, 100),
     wsMaxSubscriptionsPerConnection: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1),
     wsIdleTimeoutMs: milliseconds(env, 'WS_IDLE_TIMEOUT_MS', 60_000),
     apiKeyRefreshMs: milliseconds(env, 'API_KEY_REFRESH_MS', 2000, 100),

@@ -5,6 +5,7 @@
 //   - INTERNAL_SERVER_ERROR: masked, with the request id under which it was logged.
 // No response carries a stack trace unless NODE_ENV=development.
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES as STATUS_TEXT } from 'node:http';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { Logger } from './logger';
@@ -178,6 +179,24 @@ export function classifyError(error: unknown): string | undefined {
 /** A fresh id for a request, returned as `x-request-id` and logged with its masked errors. */
 export function newRequestId(): string {
   return randomUUID();
+}
+
+/**
+ * A whole HTTP answer refusing a request, written on a socket that Node's HTTP server does not
+ * answer itself (a refused upgrade or connection, a request its parser refused): a GraphQL error
+ * with its code and a request id, as every other refusal, and the connection closed after it.
+ */
+export function rawHttpRefusal(status: number, code: string, message: string, headers: Record<string, string> = {}): string {
+  const body = JSON.stringify({
+    errors: [{ message, extensions: { code, ...('retry-after' in headers ? { retryAfterSeconds: Number(headers['retry-after']) } : {}) } }],
+  });
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  return (
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n` +
+    `${extra}content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${newRequestId()}\r\n\r\n${body}`
+  );
 }
 
 /** The request id of each error met during a request (set by `errorContractPlugin`, read by the formatter). */

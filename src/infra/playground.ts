@@ -6,7 +6,7 @@ import type http from 'node:http';
 import path from 'node:path';
 import { type RuruClientConfig, ruruHTML } from 'ruru/server';
 import { escapeHtml } from './html';
-import { allowOnlyGetAndHead, IMMUTABLE_CACHE, SAFE_FILE_NAME, sendPlainText, sendStaticFile, STATIC_CONTENT_TYPES } from './static-files';
+import { allowOnlyGetAndHead, IMMUTABLE_CACHE, SAFE_FILE_NAME, sendRefusal, sendStaticFile, STATIC_CONTENT_TYPES } from './static-files';
 
 /** URL path under which Ruru's static assets are served (must end with a slash). */
 export const PLAYGROUND_STATIC_PREFIX = '/graphql/ruru-static/';
@@ -161,7 +161,7 @@ export function servePlaygroundAsset(urlPath: string, res: http.ServerResponse):
   try {
     relative = decodeURIComponent(pathname.slice(PLAYGROUND_STATIC_PREFIX.length));
   } catch {
-    sendPlainText(res, 400, 'Bad Request');
+    sendRefusal(res, 400, 'BAD_REQUEST', 'the file name is not valid percent-encoding');
     return true;
   }
   const { dir, version } = getRuruAssets();
@@ -177,7 +177,7 @@ export function servePlaygroundAsset(urlPath: string, res: http.ServerResponse):
       cacheControl: versioned ? IMMUTABLE_CACHE : SHORT_CACHE,
       etagPrefix: version,
     });
-  if (!sent) sendPlainText(res, 404, 'Not Found');
+  if (!sent) sendRefusal(res, 404, 'NOT_FOUND', 'not found');
   return true;
 }
 

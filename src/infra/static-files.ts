@@ -44,15 +44,22 @@ export interface StaticFile {
   headers?: http.OutgoingHttpHeaders;
 }
 
-export function sendPlainText(res: http.ServerResponse, status: number, text: string, headers: http.OutgoingHttpHeaders = {}): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers });
-  res.end(text);
+/** A refusal of a file (no such file, a method other than GET), as a GraphQL error like every other answer of the server. */
+export function sendRefusal(
+  res: http.ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  headers: http.OutgoingHttpHeaders = {},
+): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
+  res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
 
 /** True for GET and HEAD; answers 405 otherwise. */
 export function allowOnlyGetAndHead(req: http.IncomingMessage, res: http.ServerResponse): boolean {
   if (req.method === 'GET' || req.method === 'HEAD') return true;
-  sendPlainText(res, 405, 'Method Not Allowed', { allow: 'GET, HEAD' });
+  sendRefusal(res, 405, 'METHOD_NOT_ALLOWED', `this is read with GET or HEAD, not ${req.method}`, { allow: 'GET, HEAD' });
   return false;
 }
 
@@ -120,6 +127,6 @@ function sendGzipped(
       res.writeHead(200, { ...headers, 'content-encoding': 'gzip', 'content-length': body.length });
       res.end(req.method === 'HEAD' ? undefined : body);
     },
-    () => sendPlainText(res, 500, 'Internal Server Error'),
+    () => sendRefusal(res, 500, 'INTERNAL_SERVER_ERROR', 'the file could not be read'),
   );
 }

@@ -99,7 +99,11 @@ it("refuses, in the dashboard's own check, names that climb out of the build fol
     // A compiled server file exists there after `npm run build`: reachable if names were not checked.
     for (const attempt of ['/assets/../../../dist/src/main.js', '/assets/..%2F..%2F..%2Fdist%2Fsrc%2Fmain.js', '/assets/.hidden.js']) {
       const response = await rawRequest(port, 'GET', attempt);
-      expect({ attempt, status: response.status, body: response.body.toString() }).toEqual({ attempt, status: 404, body: 'Not Found' });
+      expect({ attempt, status: response.status, body: JSON.parse(response.body.toString()) }).toEqual({
+        attempt,
+        status: 404,
+        body: { errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] },
+      });
     }
   } finally {
     bare.closeAllConnections();
