@@ -737,6 +737,22 @@ function abandonStalledAnswer(res: http.ServerResponse, timeoutMs: number): void
   });
 }
 
+/** The answer to a request whose handling threw: its HttpError's, or a logged 500. */
+function answerFailure(res: http.ServerResponse, error: unknown, logger: Logger): void {
+  if (error instanceof HttpError) {
+    // A body that did not arrive in time is not waited for any longer: the connection goes.
+    if (error.status === 408) res.setHeader('connection', 'close');
+    for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+    return sendErrors(res, error.status, {
+      errors: [{ message: error.message, ...(error.extensions ? { extensions: error.extensions } : {}) }],
+    });
+  }
+  const failure = unexpectedHttpFailure(error, logger);
+  if (res.headersSent) return void res.end();
+  for (const [name, value] of Object.entries(failure.headers)) res.setHeader(name, value);
+  sendErrors(res, failure.status, failure.body);
+}
+
 export async function startHttpServer(options: ServerOptions): Promise<RunningServer> {
   const { schema, services } = options;
   const logger = services.logger.child({ module: 'http' });
@@ -763,20 +779,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
     if (refusedConnection(req.socket)) return void req.resume();
     boundUnreadBody(req, res, services.config.bodyTimeoutMs);
     abandonStalledAnswer(res, services.config.sendTimeoutMs);
-    handle(req, res).catch((error: unknown) => {
-      if (error instanceof HttpError) {
-        // A body that did not arrive in time is not waited for any longer: the connection goes.
-        if (error.status === 408) res.setHeader('connection', 'close');
-        for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
-        return sendErrors(res, error.status, {
-          errors: [{ message: error.message, ...(error.extensions ? { extensions: error.extensions } : {}) }],
-        });
-      }
-      const failure = unexpectedHttpFailure(error, logger);
-      if (res.headersSent) return res.end();
-      for (const [name, value] of Object.entries(failure.headers)) res.setHeader(name, value);
-      sendErrors(res, failure.status, failure.body);
-    });
+    handle(req, res).catch((error: unknown) => answerFailure(res, error, logger));
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
