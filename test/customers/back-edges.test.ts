@@ -12,11 +12,7 @@ const now = Date.now();
 const daysAgo = (days: number) => new Date(now - days * DAY).toISOString();
 const IDS = ['cust_nav_1', 'cust_nav_2', 'cust_nav_3'];
 
-async function ok<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
-  const result = await server.request<T, Record<string, unknown>>(query, variables);
-  expect(result.errors).toBeUndefined();
-  return result.data as T;
-}
+const ok = <T>(query: string, variables?: Record<string, unknown>): Promise<T> => server.gql(query, variables);
 
 /** The SQL statements `work` sends. */
 function statementsOf(work: () => Promise<unknown>): Promise<string[]> {

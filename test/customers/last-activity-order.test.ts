@@ -31,11 +31,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => server.stop());
 
-async function ok<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
-  const result = await server.request<T, Record<string, unknown>>(query, variables);
-  expect(result.errors).toBeUndefined();
-  return result.data as T;
-}
+const ok = <T>(query: string, variables?: Record<string, unknown>): Promise<T> => server.gql(query, variables);
 
 interface Page {
   customers: { pageInfo: { hasNextPage: boolean; endCursor: string }; edges: Array<{ node: { id: string } }> };

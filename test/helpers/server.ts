@@ -23,7 +23,7 @@ export interface TestServer {
   /** Runs an operation; returns the raw response (data and errors). */
   request<T, V>(document: TypedDocumentNode<T, V> | DocumentNode | string, variables?: V): Promise<GraphQLResponse<T>>;
   /** Runs an operation and fails the test on any GraphQL error. */
-  gql<T, V>(document: TypedDocumentNode<T, V>, variables?: V): Promise<T>;
+  gql<T, V>(document: TypedDocumentNode<T, V> | string, variables?: V): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -64,7 +64,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     wsUrl: app.url.replace(/^http/, 'ws'),
     database,
     request,
-    async gql<T, V>(document: TypedDocumentNode<T, V>, variables?: V): Promise<T> {
+    async gql<T, V>(document: TypedDocumentNode<T, V> | string, variables?: V): Promise<T> {
       const result = await request(document, variables);
       if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
       return result.data as T;

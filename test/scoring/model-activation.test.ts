@@ -9,11 +9,7 @@ const DAY = 86_400_000;
 let server: TestServer;
 const daysAgo = (days: number) => new Date(Date.now() - days * DAY).toISOString();
 
-async function ok<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
-  const result = await server.request<T, Record<string, unknown>>(query, variables);
-  expect(result.errors).toBeUndefined();
-  return result.data as T;
-}
+const ok = <T>(query: string, variables?: Record<string, unknown>): Promise<T> => server.gql(query, variables);
 
 beforeAll(async () => {
   // The scheduler on (hourly runs), continuous rescoring off: only the activation runs anything.
