@@ -387,9 +387,10 @@ export const CUSTOMER_ORDERINGS: Record<CustomerOrder, { sortKeys: SortKey[]; di
   },
   [CustomerOrder.ARR_AT_RISK_DESC]: {
     sortKeys: [
-      // A churned account (cancelled, or silent past the churn window) has lost its ARR, not put it at risk.
+      // A churned account (cancelled, or silent past the churn window) has lost its ARR, not put it at
+      // risk: below every account still to keep, one with nothing at risk (no ARR, or a score of 100) included.
       {
-        expression: `(case when c.lifecycle_stage = 'CHURNED' then 0 else c.arr_cents * (100 - coalesce(c.health_score, 100)) end)`,
+        expression: `(case when c.lifecycle_stage = 'CHURNED' then -1 else c.arr_cents * (100 - coalesce(c.health_score, 100)) end)`,
         type: 'bigint',
       },
       { expression: 'c.id', type: 'text' },
