@@ -314,6 +314,24 @@ export async function setCommunicationOptOut(db: Db, customerId: string, optedOu
   return row;
 }
 
+/**
+ * Opts the account out unless it already is, and says whether this did (an unsubscribe link used
+ * again changes nothing, so it leaves nothing to audit); NotFoundError for an unknown customer.
+ */
+export async function optOutIfNotAlready(db: Db, customerId: string): Promise<boolean> {
+  const id = checkCustomerId(customerId);
+  const row = await queryOne<{ changed: boolean }>(
+    db,
+    `with changed as (
+       update customer set communication_opt_out = true, updated_at = now() where id = ? and not communication_opt_out returning id
+     )
+     select exists (select 1 from changed) as changed from customer where id = ?`,
+    [id, id],
+  );
+  if (!row) throw new NotFoundError(`customer ${id} does not exist`, { customerId: id });
+  return row.changed;
+}
+
 /** Loads customers by id through the request's DataLoader (null for unknown ids). */
 export function loadCustomer(db: Db, loaders: LoaderRegistry, id: string): Promise<Customer | null> {
   return loaders
