@@ -26,12 +26,16 @@ function answer(res: http.ServerResponse, status: number, html: string, headers:
   res.end(`<!doctype html><meta charset="utf-8"><title>Unsubscribe</title>${html}`);
 }
 
-/** Answers `/unsubscribe/<token>`; its body (the one-click form field) is not needed and not read. */
+/**
+ * Answers `/unsubscribe/<token>`; its body (the one-click form field) is not needed and not read.
+ * `clientAddress` is the client's as the audit log names it (behind TRUST_PROXY, the one forwarded).
+ */
 export async function serveUnsubscribe(
   services: AppServices,
   req: http.IncomingMessage,
   res: http.ServerResponse,
   path: string,
+  clientAddress: string | null,
 ): Promise<void> {
   req.resume();
   const links = services.config.unsubscribeLinks;
@@ -62,7 +66,7 @@ export async function serveUnsubscribe(
       action: 'customer.optOut',
       target: customerId,
       details: { optedOut: true },
-      clientAddress: req.socket.remoteAddress ?? null,
+      clientAddress,
     });
     services.logger.info({ customerId }, 'customer opted out by an unsubscribe link');
   }

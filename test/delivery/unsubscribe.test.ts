@@ -33,6 +33,8 @@ beforeAll(async () => {
       SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
       UNSUBSCRIBE_BASE_URL: 'https://healthgraph.example.com',
       UNSUBSCRIBE_SECRET: SECRET,
+      // The public address is a reverse proxy in front of the service.
+      TRUST_PROXY: '127.0.0.1',
     },
   });
 }, 60_000);
@@ -108,4 +110,19 @@ it('opts out once: the same link POSTed again (a mailbox retrying, a second clic
   expect(await optedOut('cust_again')).toBe(true);
   const audit = await ok(server, `{ auditLog(first: 20, action: "customer.optOut") { edges { node { actor target } } } }`);
   expect(audit.auditLog.edges.filter((edge: any) => edge.node.target === 'cust_again')).toHaveLength(1);
+});
+
+it("audits the opt-out under the client's address that the trusted proxy forwarded, as every other audit entry", async () => {
+  await ok(server, `mutation { upsertCustomer(input: { id: "cust_proxied", name: "Proxied" }) { id } }`);
+  const path = new URL(unsubscribeUrl({ baseUrl: 'https://healthgraph.example.com', secret: SECRET }, 'cust_proxied')).pathname;
+  const clicked = await fetch(new URL(path, server.url), {
+    method: 'POST',
+    headers: { 'x-forwarded-for': '203.0.113.9' },
+    body: 'List-Unsubscribe=One-Click',
+  });
+  expect(clicked.status).toBe(200);
+  const audit = await ok(server, `{ auditLog(first: 20, action: "customer.optOut") { edges { node { target clientAddress } } } }`);
+  expect(audit.auditLog.edges.map((edge: any) => edge.node).filter((node: any) => node.target === 'cust_proxied')).toEqual([
+    { target: 'cust_proxied', clientAddress: '203.0.113.9' },
+  ]);
 });
