@@ -66,6 +66,9 @@ describe('npm run keys', () => {
     expect(usageError(() => parseKeysCommand(['revoke'])).message).toContain("revoke needs the key's id");
     expect(usageError(() => parseKeysCommand(['list', 'all'])).message).toContain('unexpected argument "all"');
     expect(usageError(() => parseKeysCommand(['crate'])).message).toContain('unknown command "crate"');
+    // A scope that does not exist is a typo on the command line, not something to open the database for.
+    expect(usageError(() => parseKeysCommand(['create', '--name', 'ci', '--scope', 'reed'])).message).toContain('unknown scope "reed"');
+    expect(usageError(() => parseKeysCommand(['create', '--name', 'ci', '--scope', 'read,'])).message).toContain('unknown scope ""');
   });
 
   it('refuses `revoke` without an id with one line and exit code 2, without reaching for the database', () => {
