@@ -36,7 +36,6 @@ function stripColours(message: string): string {
   return message.replace(ANSI_COLOUR, '');
 }
 
-/** What the requests of one client may hold at once: of the connection pool, and of memory for their bodies. */
 /** How long a readiness answer that the instance can serve is given again to the probes that follow it. */
 const READINESS_REUSED_MS = 1000;
 
@@ -84,6 +83,7 @@ function readinessCheck(orm: MikroORM, pubsub: AppPubSub): ServerOptions['readin
   );
 }
 
+/** What the requests of one client may hold at once: of the connection pool, and of memory for their bodies. */
 function clientLimits(config: AppConfig): Pick<AppServices, 'statementLimits' | 'requestBodies'> {
   return {
     statementLimits: new StatementLimits({

@@ -798,7 +798,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
     if (url.pathname === '/export/customers.csv' || url.pathname === '/export/worklist.csv')
       return serveExport(access, services, req, res, url);
     if (url.pathname === INGEST_EVENTS_PATH) return serveEventImport(access, services, req, res, imports.signal);
-    if (url.pathname.startsWith(UNSUBSCRIBE_PATH)) return serveUnsubscribe(services, req, res, url.pathname);
+    if (url.pathname.startsWith(UNSUBSCRIBE_PATH)) return serveUnsubscribe(services, req, res, url.pathname, access.clientAddressOf(req));
     if (url.pathname !== GRAPHQL_PATH)
       return sendErrors(res, 404, { errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
     if (wantsPlayground(req)) {

@@ -11,6 +11,7 @@ import { StartupRefusal, UsageError } from '../infra/errors';
 import type { Db } from '../infra/sql';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-key.service';
 import type { ApiKey } from './api-key.types';
+import { parseScopes } from './scopes';
 
 export const KEYS_USAGE = `Usage: npm run keys -- <command>
        keys <command>        (in the Docker image)
@@ -44,6 +45,12 @@ function parseCreate(argv: string[]): KeysCommand {
   }
   if (!name) throw new UsageError(`create needs --name NAME ${SEE_HELP}`);
   if (scopes.length === 0) throw new UsageError(`create needs --scope (read, ingest or admin) ${SEE_HELP}`);
+  // A scope that does not exist is refused here, before the database is opened (or started).
+  try {
+    parseScopes(scopes);
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message} ${SEE_HELP}`);
+  }
   return { command: 'create', name, scopes };
 }
 

@@ -47,7 +47,14 @@ function sources(owned: string, ownerParams: unknown[], since: string, minScoreD
       sql: `select 'score:' || h.id, 'SCORE_DROPPED', h.as_of, h.customer_id, h.tier, h.tier,
             (case when h.previous_score - h.score >= ? then h.previous_score else h.peak_score end)::int, h.score::int, null::text
      from health_score h where h.as_of >= ? and not h.backfill and h.previous_score > h.score
-       and (h.previous_score - h.score >= ? or (h.peak_score - h.score >= ? and h.peak_score - h.previous_score < ?)) and h.customer_id in (${owned})
+       and (h.previous_score - h.score >= ? or (h.peak_score - h.score >= ? and h.peak_score - h.previous_score < ?
+         -- Once per slide: not again when the score, having climbed back a little, crosses the mark
+         -- anew; only a point at the high since the last crossing makes a new slide.
+         and not exists (select 1 from health_score e where e.customer_id = h.customer_id and e.model_version = h.model_version
+                         and e.as_of < h.as_of and e.score <= h.peak_score - ?
+                         and e.as_of > (select max(p.as_of) from health_score p where p.customer_id = h.customer_id
+                                        and p.model_version = h.model_version and p.as_of < h.as_of and p.score >= h.peak_score))))
+       and h.customer_id in (${owned})
        and not exists (select 1 from tier_change t where t.customer_id = h.customer_id and t.changed_at = h.as_of)
        -- A drop the scoring saw: not one measured against a point a backfill inserted before it
        -- afterwards, nor one from a point of another model version (the model changed, not the
@@ -57,7 +64,7 @@ function sources(owned: string, ownerParams: unknown[], since: string, minScoreD
                        where prev.computed_at > h.computed_at or prev.model_version <> h.model_version)
        -- Nor the score of an account that had cancelled by then: it is in no tier, and its score falls as its silence grows.
        and not exists (select 1 from customer c where c.id = h.customer_id and c.churned_at <= h.as_of)`,
-      params: [minScoreDrop, since, minScoreDrop, minScoreDrop, minScoreDrop, ...ownerParams],
+      params: [minScoreDrop, since, minScoreDrop, minScoreDrop, minScoreDrop, minScoreDrop, ...ownerParams],
     },
     {
       sql: `select 'payment:' || p.id, 'PAYMENT_FAILED', p.occurred_at, p.customer_id, null::text, null::text, null::int, null::int, round(p.amount_cents / power(10::numeric, ${MINOR_DIGITS_SQL}), ${MINOR_DIGITS_SQL})::text || ' ' || p.currency

@@ -14,7 +14,7 @@ import { Check, Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
 @Index({ name: 'customer_arr_keyset_idx', properties: ['arrCents', 'id'] })
 @Index({
   name: 'customer_arr_at_risk_idx',
-  expression: `create index "customer_arr_at_risk_idx" on "customer" ((case when "lifecycle_stage" = 'CHURNED' then 0 else "arr_cents" * (100 - coalesce("health_score", 100)) end), "id")`,
+  expression: `create index "customer_arr_at_risk_idx" on "customer" ((case when "lifecycle_stage" = 'CHURNED' then -1 else "arr_cents" * (100 - coalesce("health_score", 100)) end), "id")`,
 })
 // Names sort as people read them (Unicode's root collation: "alice", "Alice", "Émile", "Zoë"), not
 // by their bytes, on every PostgreSQL whatever its database's locale.

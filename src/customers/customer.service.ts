@@ -314,6 +314,24 @@ export async function setCommunicationOptOut(db: Db, customerId: string, optedOu
   return row;
 }
 
+/**
+ * Opts the account out unless it already is, and says whether this did (an unsubscribe link used
+ * again changes nothing, so it leaves nothing to audit); NotFoundError for an unknown customer.
+ */
+export async function optOutIfNotAlready(db: Db, customerId: string): Promise<boolean> {
+  const id = checkCustomerId(customerId);
+  const row = await queryOne<{ changed: boolean }>(
+    db,
+    `with changed as (
+       update customer set communication_opt_out = true, updated_at = now() where id = ? and not communication_opt_out returning id
+     )
+     select exists (select 1 from changed) as changed from customer where id = ?`,
+    [id, id],
+  );
+  if (!row) throw new NotFoundError(`customer ${id} does not exist`, { customerId: id });
+  return row.changed;
+}
+
 /** Loads customers by id through the request's DataLoader (null for unknown ids). */
 export function loadCustomer(db: Db, loaders: LoaderRegistry, id: string): Promise<Customer | null> {
   return loaders
@@ -387,9 +405,10 @@ export const CUSTOMER_ORDERINGS: Record<CustomerOrder, { sortKeys: SortKey[]; di
   },
   [CustomerOrder.ARR_AT_RISK_DESC]: {
     sortKeys: [
-      // A churned account (cancelled, or silent past the churn window) has lost its ARR, not put it at risk.
+      // A churned account (cancelled, or silent past the churn window) has lost its ARR, not put it at
+      // risk: below every account still to keep, one with nothing at risk (no ARR, or a score of 100) included.
       {
-        expression: `(case when c.lifecycle_stage = 'CHURNED' then 0 else c.arr_cents * (100 - coalesce(c.health_score, 100)) end)`,
+        expression: `(case when c.lifecycle_stage = 'CHURNED' then -1 else c.arr_cents * (100 - coalesce(c.health_score, 100)) end)`,
         type: 'bigint',
       },
       { expression: 'c.id', type: 'text' },

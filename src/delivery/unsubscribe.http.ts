@@ -6,7 +6,7 @@
 import type http from 'node:http';
 import type { AppServices } from '../context';
 import { recordAudit } from '../auth/audit-log.service';
-import { setCommunicationOptOut } from '../customers/customer.service';
+import { optOutIfNotAlready } from '../customers/customer.service';
 import { NotFoundError } from '../infra/errors';
 import { escapeHtml } from '../infra/html';
 import type { Db } from '../infra/sql';
@@ -26,12 +26,16 @@ function answer(res: http.ServerResponse, status: number, html: string, headers:
   res.end(`<!doctype html><meta charset="utf-8"><title>Unsubscribe</title>${html}`);
 }
 
-/** Answers `/unsubscribe/<token>`; its body (the one-click form field) is not needed and not read. */
+/**
+ * Answers `/unsubscribe/<token>`; its body (the one-click form field) is not needed and not read.
+ * `clientAddress` is the client's as the audit log names it (behind TRUST_PROXY, the one forwarded).
+ */
 export async function serveUnsubscribe(
   services: AppServices,
   req: http.IncomingMessage,
   res: http.ServerResponse,
   path: string,
+  clientAddress: string | null,
 ): Promise<void> {
   req.resume();
   const links = services.config.unsubscribeLinks;
@@ -47,19 +51,24 @@ export async function serveUnsubscribe(
   }
   if (req.method !== 'POST') return answer(res, 405, '<p>Use the unsubscribe button.</p>', { allow: 'GET, HEAD, POST' });
   const db = services.orm.em.fork({ clear: true }) as Db;
+  let changed: boolean;
   try {
-    await setCommunicationOptOut(db, customerId, true);
+    changed = await optOutIfNotAlready(db, customerId);
   } catch (error) {
     if (error instanceof NotFoundError) return answer(res, 404, '<p>This unsubscribe link is not valid.</p>');
     throw error;
   }
-  await recordAudit(db, {
-    actor: UNSUBSCRIBE_ACTOR,
-    action: 'customer.optOut',
-    target: customerId,
-    details: { optedOut: true },
-    clientAddress: req.socket.remoteAddress ?? null,
-  });
-  services.logger.info({ customerId }, 'customer opted out by an unsubscribe link');
+  // The same link POSTed again (a mailbox retrying, a second click, anyone holding it) answers the
+  // same, and adds nothing to the audit log: only the change is an event.
+  if (changed) {
+    await recordAudit(db, {
+      actor: UNSUBSCRIBE_ACTOR,
+      action: 'customer.optOut',
+      target: customerId,
+      details: { optedOut: true },
+      clientAddress,
+    });
+    services.logger.info({ customerId }, 'customer opted out by an unsubscribe link');
+  }
   answer(res, 200, `<p>You are unsubscribed: ${escapeHtml(customerId)} will get no more of these emails.</p>`);
 }

@@ -340,6 +340,14 @@ function unsubscribeLinks(env: NodeJS.ProcessEnv): AppConfig['unsubscribeLinks']
       'Configuration error: UNSUBSCRIBE_BASE_URL and UNSUBSCRIBE_SECRET (at least 32 characters: openssl rand -base64 32) go together',
     );
   }
+  // Each link is this address and /unsubscribe/<token>: a query or a fragment would hide that path
+  // from the service, and a user or password would go out in every customer-facing email.
+  const parsed = new URL(baseUrl);
+  if (/[?#]/.test(baseUrl) || parsed.username || parsed.password) {
+    throw new StartupRefusal(
+      'Configuration error: UNSUBSCRIBE_BASE_URL must be the public address alone, without user, query or fragment, like https://healthgraph.example.com',
+    );
+  }
   return { baseUrl, secret };
 }
 

@@ -46,3 +46,12 @@ it('lists churned accounts after every account still to keep', async () => {
   expect(nodes.filter((node) => node.id !== 'c_kept').map((node) => node.lifecycleStage)).toEqual(['CHURNED', 'CHURNED']);
   expect(nodes.map((node) => node.id)).toEqual(['c_kept', 'c_gone_silent', 'c_cancelled']);
 });
+
+it('lists churned accounts after an account still to keep that has no ARR at risk (a free plan, whatever its id)', async () => {
+  // Nothing at risk, as a churned account: its id, which sorts before theirs, must not put it behind them.
+  await customerUsedBetween('c_a_free_plan', 0, 200, 0);
+  await ok('mutation($id: ID!) { refreshHealthScore(customerId: $id) { score } }', { id: 'c_a_free_plan' });
+
+  const listed = await ok<Listed>('{ customers(orderBy: ARR_AT_RISK_DESC) { edges { node { id lifecycleStage } } } }');
+  expect(listed.customers.edges.map((edge) => edge.node.id)).toEqual(['c_kept', 'c_a_free_plan', 'c_gone_silent', 'c_cancelled']);
+});

@@ -1,6 +1,7 @@
 // A score that slides within one tier, a point or two at each scoring (an hourly run sees a silence
 // grow an hour at a time), is a drop all the same: "what changed" lists it once, at the scoring that
 // takes it `minScoreDrop` points below its high of the drop window (14 days), from that high.
+import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 
 const DAY = 86_400_000;
@@ -77,4 +78,43 @@ it('lists a slide within the healthy tier once it is minScoreDrop below the rece
   expect(await scoreDrops(high - previous)).toEqual([]);
   // Further than it went: nothing.
   expect(await scoreDrops(high - now.score + 1)).toEqual([]);
+});
+
+it('lists a slide once, not again each time a wobble around the mark takes the score back below it', async () => {
+  await ok('mutation($at: DateTime!) { upsertCustomer(input: { id: "c_wobble", name: "Wobble", signedUpAt: $at }) { id } }', {
+    at: daysAgo(200),
+  });
+  // As the scoring wrote them: each point with the score before it and the high of its drop window.
+  const points: Array<[hoursBack: number, score: number, previous: number | null, peak: number | null]> = [
+    [40, 95, null, null],
+    [30, 90, 95, 95],
+    [20, 84, 90, 95], // 11 below the high: the slide, listed
+    [10, 86, 84, 95],
+    [2, 84, 86, 95], // below the mark again, the high unchanged: the same slide
+  ];
+  for (const [hoursBack, score, previous, peak] of points)
+    await sql(
+      server.database,
+      `insert into health_score (customer_id, score, tier, trend, previous_score, peak_score, components, signals, penalties, coverage, model_version, as_of)
+       values ('c_wobble', $1, 'healthy', 'DECLINING', $2, $3, '[]', '[]', '[]', 1, (select max(version) from scoring_model), $4)`,
+      [score, previous, peak, new Date(NOW - hoursBack * HOUR).toISOString()],
+    );
+  const drops = (await scoreDrops(10)).filter((drop) => drop.customerId === 'c_wobble');
+  expect(drops).toEqual([
+    { kind: 'SCORE_DROPPED', customerId: 'c_wobble', fromTier: 'healthy', toTier: 'healthy', fromScore: 95, toScore: 84 },
+  ]);
+
+  // Back up to its high, then down again: a second slide, listed too.
+  for (const [hoursBack, score, previous] of [
+    [1.5, 95, 84],
+    [1, 90, 95],
+    [0.5, 84, 90],
+  ])
+    await sql(
+      server.database,
+      `insert into health_score (customer_id, score, tier, trend, previous_score, peak_score, components, signals, penalties, coverage, model_version, as_of)
+       values ('c_wobble', $1, 'healthy', 'DECLINING', $2, 95, '[]', '[]', '[]', 1, (select max(version) from scoring_model), $3)`,
+      [score, previous, new Date(NOW - hoursBack * HOUR).toISOString()],
+    );
+  expect((await scoreDrops(10)).filter((drop) => drop.customerId === 'c_wobble')).toHaveLength(2);
 });

@@ -3,9 +3,11 @@
 // and is audited, and neither opening the link nor a forged one changes anything.
 import { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { unsubscribeUrl } from '../../src/delivery/unsubscribe-link';
 import { startTestServer, TestServer } from '../helpers/server';
 import { DELIVERY_TEST_ENV, ok, scoreNow, seedDecliningAccounts, waitFor } from './support';
 
+const SECRET = 'a-secret-of-at-least-thirty-two-characters';
 let server: TestServer;
 let smtp: SMTPServer;
 const mails: Array<{ to: string[]; raw: string }> = [];
@@ -30,7 +32,9 @@ beforeAll(async () => {
       ...DELIVERY_TEST_ENV,
       SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
       UNSUBSCRIBE_BASE_URL: 'https://healthgraph.example.com',
-      UNSUBSCRIBE_SECRET: 'a-secret-of-at-least-thirty-two-characters',
+      UNSUBSCRIBE_SECRET: SECRET,
+      // The public address is a reverse proxy in front of the service.
+      TRUST_PROXY: '127.0.0.1',
     },
   });
 }, 60_000);
@@ -92,5 +96,33 @@ it('opts the account out with a POST to the signed link a customer-facing email 
   const audit = await ok(server, `{ auditLog(first: 5, action: "customer.optOut") { edges { node { actor target details } } } }`);
   expect(audit.auditLog.edges.map((edge: any) => edge.node)).toEqual([
     { actor: 'unsubscribe-link', target: 'cust_x1', details: { optedOut: true } },
+  ]);
+});
+
+it('opts out once: the same link POSTed again (a mailbox retrying, a second click, anyone holding the link) changes nothing and adds no audit entry', async () => {
+  await ok(server, `mutation { upsertCustomer(input: { id: "cust_again", name: "Again" }) { id } }`);
+  const path = new URL(unsubscribeUrl({ baseUrl: 'https://healthgraph.example.com', secret: SECRET }, 'cust_again')).pathname;
+  for (let click = 0; click < 3; click++) {
+    const clicked = await fetch(new URL(path, server.url), { method: 'POST', body: 'List-Unsubscribe=One-Click' });
+    expect(clicked.status).toBe(200);
+    expect(await clicked.text()).toContain('You are unsubscribed');
+  }
+  expect(await optedOut('cust_again')).toBe(true);
+  const audit = await ok(server, `{ auditLog(first: 20, action: "customer.optOut") { edges { node { actor target } } } }`);
+  expect(audit.auditLog.edges.filter((edge: any) => edge.node.target === 'cust_again')).toHaveLength(1);
+});
+
+it("audits the opt-out under the client's address that the trusted proxy forwarded, as every other audit entry", async () => {
+  await ok(server, `mutation { upsertCustomer(input: { id: "cust_proxied", name: "Proxied" }) { id } }`);
+  const path = new URL(unsubscribeUrl({ baseUrl: 'https://healthgraph.example.com', secret: SECRET }, 'cust_proxied')).pathname;
+  const clicked = await fetch(new URL(path, server.url), {
+    method: 'POST',
+    headers: { 'x-forwarded-for': '203.0.113.9' },
+    body: 'List-Unsubscribe=One-Click',
+  });
+  expect(clicked.status).toBe(200);
+  const audit = await ok(server, `{ auditLog(first: 20, action: "customer.optOut") { edges { node { target clientAddress } } } }`);
+  expect(audit.auditLog.edges.map((edge: any) => edge.node).filter((node: any) => node.target === 'cust_proxied')).toEqual([
+    { target: 'cust_proxied', clientAddress: '203.0.113.9' },
   ]);
 });

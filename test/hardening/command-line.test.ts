@@ -7,6 +7,7 @@ import { parseKeysCommand } from '../../src/auth/keys-command';
 import { parseDemoArguments } from '../../src/demo/demo-seed-command';
 import { UsageError } from '../../src/infra/errors';
 import { parseImportArguments } from '../../src/ingest/import-command';
+import { parseBacktestArguments } from '../../src/scoring/backtest/backtest-command';
 
 /** A database nothing answers on: a command that reaches for it fails otherwise than by its usage. */
 const NO_DATABASE = 'postgres://nobody@127.0.0.1:1/none';
@@ -65,6 +66,9 @@ describe('npm run keys', () => {
     expect(usageError(() => parseKeysCommand(['revoke'])).message).toContain("revoke needs the key's id");
     expect(usageError(() => parseKeysCommand(['list', 'all'])).message).toContain('unexpected argument "all"');
     expect(usageError(() => parseKeysCommand(['crate'])).message).toContain('unknown command "crate"');
+    // A scope that does not exist is a typo on the command line, not something to open the database for.
+    expect(usageError(() => parseKeysCommand(['create', '--name', 'ci', '--scope', 'reed'])).message).toContain('unknown scope "reed"');
+    expect(usageError(() => parseKeysCommand(['create', '--name', 'ci', '--scope', 'read,'])).message).toContain('unknown scope ""');
   });
 
   it('refuses `revoke` without an id with one line and exit code 2, without reaching for the database', () => {
@@ -91,6 +95,41 @@ describe('npm run import', () => {
   it('refuses a bad --backfill-days with one line and exit code 2, not the 1 of refused lines', () => {
     const { status, stderr } = npm(['run', 'import', '--', 'events.ndjson', '--backfill-days', '0']);
     expect(stderr.trim().split('\n')).toEqual([expect.stringContaining('--backfill-days must be an integer from 1 to 366, got "0"')]);
+    expect(status).toBe(2);
+  }, 180_000);
+});
+
+describe('npm run backtest', () => {
+  const NOW = Date.parse('2026-12-04T00:00:00Z');
+
+  it('refuses a grid the backtest cannot run as a usage error, naming the option, before any database work', () => {
+    expect(
+      usageError(() => parseBacktestArguments(['--from', '2026-12-01T00:00:00Z', '--to', '2026-01-01T00:00:00Z'], NOW)).message,
+    ).toContain('--from');
+    expect(usageError(() => parseBacktestArguments(['--to', '2027-06-01T00:00:00Z'], NOW)).message).toContain('--to');
+    expect(usageError(() => parseBacktestArguments(['--weeks', '100000000'], NOW)).message).toContain('--weeks');
+    expect(usageError(() => parseBacktestArguments(['--step', '1000'], NOW)).message).toContain('--step');
+    expect(usageError(() => parseBacktestArguments(['--horizon', '9999'], NOW)).message).toContain('--horizon');
+    expect(usageError(() => parseBacktestArguments(['--weeks', '1e3'], NOW)).message).toContain('got "1e3"');
+    expect(usageError(() => parseBacktestArguments(['--weeks', '600', '--step', '1'], NOW)).message).toContain('--step');
+    expect(usageError(() => parseBacktestArguments(['--week', '3'], NOW)).message).toContain('unknown option --week');
+  });
+
+  it('reads a command line it takes', () => {
+    expect(parseBacktestArguments(['-h'], NOW)).toEqual({ help: true });
+    expect(parseBacktestArguments(['--weeks=4', '--step', '1', '--suggest'], NOW)).toMatchObject({
+      from: new Date(NOW - 29 * 86_400_000),
+      to: new Date(NOW - 86_400_000),
+      stepDays: 1,
+      horizonDays: 30,
+      suggest: true,
+      compareClassic: false,
+    });
+  });
+
+  it('refuses `--from` after `--to` with one line and exit code 2, not a database error', () => {
+    const { status, stderr } = npm(['run', 'backtest', '--', '--from', '2026-06-01T00:00:00Z', '--to', '2026-01-01T00:00:00Z']);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringContaining('--from')]);
     expect(status).toBe(2);
   }, 180_000);
 });

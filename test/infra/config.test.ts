@@ -42,6 +42,14 @@ it.each([
   [{ UNSUBSCRIBE_BASE_URL: 'https://healthgraph.example.com' }, 'UNSUBSCRIBE_BASE_URL and UNSUBSCRIBE_SECRET'],
   [{ UNSUBSCRIBE_SECRET: 'k'.repeat(32) }, 'UNSUBSCRIBE_BASE_URL and UNSUBSCRIBE_SECRET'],
   [{ UNSUBSCRIBE_BASE_URL: 'https://healthgraph.example.com', UNSUBSCRIBE_SECRET: 'k'.repeat(31) }, 'at least 32 characters'],
+  // The link is this address followed by /unsubscribe/…: after a query or a fragment it would not be a
+  // path the service sees, and a user and password would go out in every customer's email.
+  [
+    { UNSUBSCRIBE_BASE_URL: 'https://healthgraph.example.com/?utm_source=mail', UNSUBSCRIBE_SECRET: 'k'.repeat(32) },
+    'UNSUBSCRIBE_BASE_URL',
+  ],
+  [{ UNSUBSCRIBE_BASE_URL: 'https://healthgraph.example.com/#', UNSUBSCRIBE_SECRET: 'k'.repeat(32) }, 'UNSUBSCRIBE_BASE_URL'],
+  [{ UNSUBSCRIBE_BASE_URL: 'https://ops:secret@healthgraph.example.com', UNSUBSCRIBE_SECRET: 'k'.repeat(32) }, 'UNSUBSCRIBE_BASE_URL'],
   [{ DISABLE_DATALOADER: 'yes' }, 'Configuration error: DISABLE_DATALOADER must be true or false, got "yes"'],
   // Node fires a longer timer after 1 ms: a monthly run would run back to back.
   [{ SCORING_INTERVAL_MS: '3000000000' }, 'Configuration error: SCORING_INTERVAL_MS must be an integer from 0 to 2147483647'],

@@ -1,0 +1,93 @@
+// The command line of `npm run backtest` (scripts/backtest.ts): read whole, and the grid it asks for
+// checked as the backtest checks it (checkedGrid), before any database is opened, so that a grid the
+// backtest refuses (--from after --to, a future --to, too many instants) is a usage error, exit code 2.
+import { InvalidInputError, UsageError } from '../../infra/errors';
+import { checkedGrid } from './backtest.service';
+
+const DAY_MS = 86_400_000;
+const SEE_HELP = '(npm run backtest -- --help for the usage)';
+
+export const BACKTEST_USAGE = `Usage: npm run backtest -- [--weeks W | --from ISO --to ISO] [--step D] [--horizon D] [--version N] [--compare-classic] [--suggest]
+
+  --weeks W          snapshots every --step days over the last W weeks, ending yesterday (default 16)
+  --from, --to       the grid's first and last instant instead (ISO date-times, not in the future)
+  --step D           days between snapshots (default 7)
+  --horizon D        days after a snapshot within which a churn counts as foreseen (default 30)
+  --version N        a stored model version (default: the active model, and the current default
+                     beside it while the active model is an earlier default of healthgraph)
+  --compare-classic  also backtest the first default model (fixed targets) on the same grid
+  --suggest          also fit the signal weights to the history and backtest the suggestion
+
+Uses DATABASE_URL when set, else the embedded PostgreSQL of \`npm start\`. Writes nothing.`;
+
+export interface BacktestOptions {
+  from: Date;
+  to: Date;
+  stepDays: number;
+  horizonDays: number;
+  version?: number;
+  compareClassic: boolean;
+  suggest: boolean;
+}
+
+const FLAGS = ['help', 'compare-classic', 'suggest'];
+const VALUES = ['weeks', 'from', 'to', 'step', 'horizon', 'version'];
+
+/** The options and flags of `argv`; a UsageError on an argument the command does not take. */
+function readArguments(argv: readonly string[]): { values: Map<string, string | undefined>; flags: Set<string> } {
+  const values = new Map<string, string | undefined>();
+  const flags = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
+    if (argv[i] === '-h') flags.add('help');
+    else if (!match) throw new UsageError(`unknown argument "${argv[i]}" ${SEE_HELP}`);
+    else if (FLAGS.includes(match[1])) flags.add(match[1]);
+    else if (VALUES.includes(match[1])) values.set(match[1], match[2] ?? argv[++i]);
+    else throw new UsageError(`unknown option --${match[1]} ${SEE_HELP}`);
+  }
+  return { values, flags };
+}
+
+/**
+ * Reads `npm run backtest`'s command line (`{ help: true }` for --help or -h) and checks its grid
+ * as of `now`; a UsageError (one line, naming the option) on anything the backtest would refuse.
+ */
+export function parseBacktestArguments(argv: readonly string[], now: number): BacktestOptions | { help: true } {
+  const { values, flags } = readArguments(argv);
+  if (flags.has('help')) return { help: true };
+  const number = (name: string, fallback: number): number => {
+    const text = values.get(name);
+    const value = values.has(name) ? (/^\s*\d+\s*$/.test(text ?? '') ? Number(text) : NaN) : fallback;
+    if (!Number.isSafeInteger(value) || value <= 0) throw new UsageError(`--${name} must be a whole number > 0, got "${text ?? ''}"`);
+    return value;
+  };
+  const instant = (name: string): Date => {
+    const value = new Date(values.get(name) ?? '');
+    if (Number.isNaN(value.getTime()))
+      throw new UsageError(`--${name} must be an ISO date-time, such as 2026-11-01T00:00:00Z, got "${values.get(name) ?? ''}"`);
+    return value;
+  };
+  const to = values.has('to') ? instant('to') : new Date(now - DAY_MS);
+  const from = values.has('from') ? instant('from') : new Date(to.getTime() - number('weeks', 16) * 7 * DAY_MS);
+  const grid = { from, to, stepDays: number('step', 7), horizonDays: number('horizon', 30) };
+  try {
+    checkedGrid(grid, now);
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+    throw new UsageError(`${optionOf(String(error.details.argument), values)}: ${error.message} ${SEE_HELP}`);
+  }
+  return {
+    ...grid,
+    version: values.has('version') ? number('version', 1) : undefined,
+    compareClassic: flags.has('compare-classic'),
+    suggest: flags.has('suggest'),
+  };
+}
+
+/** The option behind a grid argument checkedGrid refused (`from` is --weeks when --from was not given). */
+function optionOf(argument: string, values: Map<string, string | undefined>): string {
+  if (argument === 'from') return values.has('from') ? '--from' : '--weeks';
+  if (argument === 'stepDays') return '--step';
+  if (argument === 'horizonDays') return '--horizon';
+  return `--${argument}`;
+}
