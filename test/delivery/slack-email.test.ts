@@ -1,17 +1,15 @@
 // Slack messages, email over a real SMTP server (smtp-server), the CSM directory, admin templates,
 // digests and the weekly cap on customer-facing messages.
-import { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { createKey, post } from '../helpers/auth';
 import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
+import { ReceivedMail, SmtpCatcher, startSmtpCatcher } from '../helpers/smtp';
 import { DELIVERY_TEST_ENV, ok, Receiver, scoreNow, seedDecliningAccounts, SIGNING_SECRET, startReceiver, waitFor } from './support';
 
 let server: TestServer;
 let slack: Receiver;
-let smtp: SMTPServer;
-type Mail = { to: string[]; raw: string };
-const mails: Mail[] = [];
+let smtp: SmtpCatcher;
+type Mail = ReceivedMail;
 
 const CREATE = `mutation($input: DestinationInput!) { createDestination(input: $input) { id } }`;
 const DELIVERIES = `query($customerId: ID) { outreachLog(customerId: $customerId, first: 50) { edges { node { audience action
@@ -30,31 +28,18 @@ async function deliveriesOf(customerId: string) {
 }
 
 beforeAll(async () => {
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, session, callback) {
-      let raw = '';
-      stream.on('data', (chunk) => (raw += chunk));
-      stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
-  const smtpPort = (smtp.server.address() as AddressInfo).port;
+  smtp = await startSmtpCatcher();
   slack = await startReceiver();
   server = await startTestServer({
     label: 'slack_email',
-    env: { ...DELIVERY_TEST_ENV, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, CUSTOMER_MESSAGES_PER_WEEK: '1' },
+    env: { ...DELIVERY_TEST_ENV, SMTP_URL: smtp.url, CUSTOMER_MESSAGES_PER_WEEK: '1' },
   });
 }, 60_000);
 
 afterAll(async () => {
   await server?.stop();
   await slack?.stop();
-  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  await smtp?.close();
 });
 
 describe('Slack and email destinations', () => {
@@ -109,8 +94,8 @@ describe('Slack and email destinations', () => {
       const list = (await deliveriesOf('cust_e1')).filter((d: any) => d.destination.kind === 'EMAIL');
       return list.length > 0 && list.every((d: any) => d.status === 'DELIVERED' || d.status === 'SKIPPED_WEEKLY_CAP') && list;
     }, 'emails delivered');
-    const team = mails.filter((m) => m.to.includes('kate@team.example'));
-    const customer = mails.filter((m) => m.to.includes('ops@acme.example'));
+    const team = smtp.mails.filter((m) => m.to.includes('kate@team.example'));
+    const customer = smtp.mails.filter((m) => m.to.includes('ops@acme.example'));
     expect(team.length).toBe(emailed.filter((d: any) => d.audience === 'TEAM' && d.status === 'DELIVERED').length);
     expect(customer.length).toBe(1);
     expect(team[0].raw).toMatch(/Subject: Alert for Account cust_e1: score \d+/);
@@ -135,7 +120,7 @@ describe('Slack and email destinations', () => {
       await seedDecliningAccounts(server, ['cust_u1'], { contactEmail: 'ops@unsub.example' });
       await scoreNow(server, ['cust_u1']);
       const headersOf = (raw: string) => raw.slice(0, raw.indexOf('\r\n\r\n')).replace(/\r\n[ \t]+/g, ' ');
-      const about = () => mails.filter((m) => m.raw.includes('cust_u1'));
+      const about = () => smtp.mails.filter((m) => m.raw.includes('cust_u1'));
       // CUSTOMER_MESSAGES_PER_WEEK=1: one email reaches the customer, from whichever destination took the week's place.
       const customer = (await waitFor(() => about().find((m) => m.to.includes('ops@unsub.example')), 'the customer email')) as Mail;
       await waitFor(() => about().some((m) => m.to.includes('kate@team.example')), 'the team alerts');
@@ -180,7 +165,7 @@ describe('Slack and email destinations', () => {
         deliveryDays,
       ]);
     };
-    const mailsTo = () => mails.filter((m) => m.to.includes(to)).length;
+    const mailsTo = () => smtp.mails.filter((m) => m.to.includes(to)).length;
 
     await scoreNow(server, ['cust_w1']);
     const first = await settledOnes('first week settled');
@@ -338,7 +323,7 @@ describe('Slack and email destinations', () => {
       return rows.length > 0 && rows.every((row) => row.status !== 'PENDING' && row.status !== 'RETRYING');
     }, 'digest sent');
     expect(new Set((await statuses()).map((row) => row.status))).toEqual(new Set(['DELIVERED']));
-    const digests = mails.filter((mail) => /Subject: \d+ outreach actions? for (mira|noah)/.test(mail.raw));
+    const digests = smtp.mails.filter((mail) => /Subject: \d+ outreach actions? for (mira|noah)/.test(mail.raw));
     expect(digests.map((mail) => mail.to)).toEqual([['mira@team.example']]);
     expect(digests[0].raw).toMatch(/Subject: \d+ outreach actions? for mira/);
   });

@@ -1,36 +1,22 @@
 // One-click unsubscribe (RFC 8058) from a customer-facing email, over a real SMTP server: the email
 // names a signed link, a POST to it (what a mailbox's unsubscribe button sends) opts the account out
 // and is audited, and neither opening the link nor a forged one changes anything.
-import { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { unsubscribeUrl } from '../../src/delivery/unsubscribe-link';
 import { startTestServer, TestServer } from '../helpers/server';
+import { SmtpCatcher, startSmtpCatcher } from '../helpers/smtp';
 import { DELIVERY_TEST_ENV, ok, scoreNow, seedDecliningAccounts, waitFor } from './support';
 
 const SECRET = 'a-secret-of-at-least-thirty-two-characters';
 let server: TestServer;
-let smtp: SMTPServer;
-const mails: Array<{ to: string[]; raw: string }> = [];
+let smtp: SmtpCatcher;
 
 beforeAll(async () => {
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, session, callback) {
-      let raw = '';
-      stream.on('data', (chunk) => (raw += chunk));
-      stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
+  smtp = await startSmtpCatcher();
   server = await startTestServer({
     label: 'unsubscribe',
     env: {
       ...DELIVERY_TEST_ENV,
-      SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+      SMTP_URL: smtp.url,
       UNSUBSCRIBE_BASE_URL: 'https://healthgraph.example.com',
       UNSUBSCRIBE_SECRET: SECRET,
       // The public address is a reverse proxy in front of the service.
@@ -41,7 +27,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
-  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  await smtp?.close();
 });
 
 const headersOf = (raw: string) => raw.slice(0, raw.indexOf('\r\n\r\n')).replace(/\r\n[ \t]+/g, ' ');
@@ -54,7 +40,7 @@ it('opts the account out with a POST to the signed link a customer-facing email 
   });
   await seedDecliningAccounts(server, ['cust_x1'], { contactEmail: 'ops@x1.example' });
   await scoreNow(server, ['cust_x1']);
-  const mail = await waitFor(() => mails.find((m) => m.to.includes('ops@x1.example')), 'the customer email');
+  const mail = await waitFor(() => smtp.mails.find((m) => m.to.includes('ops@x1.example')), 'the customer email');
   const headers = headersOf((mail as { raw: string }).raw);
   const list = /^List-Unsubscribe: (.*)$/m.exec(headers)?.[1] ?? '';
   const [link, mailto] = list.split(/,\s*/);
