@@ -60,7 +60,7 @@
  *   the user's UTC days of use in the baseline and B the baseline's days (those since the account's
  *   first day of use, for a younger account; a user counts 1 when B ≤ W), at most 2. A team that all
  *   come daily reads as `active_users_trend`; a large team of occasional users, a few of whom come
- *   in any fortnight, reads about 1 while they keep coming, not the share of them seen. Null as
+ *   in any fortnight, reads 1 or more while they keep coming, not the share of them seen. Null as
  *   `active_users_trend`.
  * - `feature_breadth_trend`: the same as `active_users_trend` with distinct features.
  * - `feature_days_per_feature`: feature-days in the recent window (each UTC day's distinct features,
