@@ -79,18 +79,18 @@ describe('rescoring under a steady stream of signals', () => {
     const scoredBefore = (await server.gql(ScoreHistoryDocument, { customerId: 'cust_stream' })).healthScoreHistory.totalCount;
     // An event every 100 ms for 3.2 s: never quiet for the 300 ms debounce.
     const started = Date.now();
-    let firstRescoreAfterMs: number | null = null;
     while (Date.now() - started < 3200) {
       await server.gql(TrackEngagementDocument, { input: { customerId: 'cust_stream', eventType: 'login' } });
-      const scored = (await server.gql(ScoreHistoryDocument, { customerId: 'cust_stream' })).healthScoreHistory.totalCount;
-      if (firstRescoreAfterMs === null && scored > scoredBefore) firstRescoreAfterMs = Date.now() - started;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await server.app.scheduler.idle();
-    const rounds = (await server.gql(ScoreHistoryDocument, { customerId: 'cust_stream' })).healthScoreHistory.totalCount - scoredBefore;
-    // Rescored during the stream, within the max wait (plus the scoring itself)...
-    expect(firstRescoreAfterMs).not.toBeNull();
-    expect(firstRescoreAfterMs!).toBeLessThan(1800);
+    const history = (await server.gql(ScoreHistoryDocument, { customerId: 'cust_stream', first: 100 })).healthScoreHistory;
+    const rounds = history.totalCount - scoredBefore;
+    // Rescored during the stream, within the max wait: the first rescore's instant (when it began, as
+    // the server recorded it, whatever the load did to this loop's timing).
+    const rescoredAt = history.edges.map((e) => Date.parse(e.node.asOf)).filter((at) => at >= started);
+    expect(rescoredAt.length).toBeGreaterThan(0);
+    expect(Math.min(...rescoredAt) - started).toBeLessThan(1800);
     // ...about once per second of stream, not once per debounce window (with a 300 ms throttle: ~10).
     expect(rounds).toBeGreaterThanOrEqual(2);
     expect(rounds).toBeLessThanOrEqual(5);
