@@ -10,7 +10,7 @@
  */
 export function customerStartSql(alias: string): string {
   return `coalesce(${alias}.signed_up_at, least(${alias}.created_at,
-    (select min(e.occurred_at) from engagement_event e where e.customer_id = ${alias}.id),
+    ${firstActivitySql(alias)},
     (select min(p.occurred_at) from payment p where p.customer_id = ${alias}.id),
     (select min(s.occurred_at) from payment_earlier_state s where s.customer_id = ${alias}.id),
     (select min(t.opened_at) from support_ticket t where t.customer_id = ${alias}.id),
