@@ -5,7 +5,7 @@
 // aggregating the raw events would give, for any asOf (test/scoring/gather-metrics.test.ts checks
 // it against the reference).
 import { Db, json, query } from '../infra/sql';
-import { SILENCE_LOOKBACK_DAYS } from './model';
+import { earlierWindowOffsets, SILENCE_LOOKBACK_DAYS } from './model';
 import type { MetricRequest } from './model';
 
 const DAY_MS = 86_400_000;
@@ -24,6 +24,8 @@ export const ENGAGEMENT_METRICS: ReadonlySet<string> = new Set([
   'active_users_trend',
   'active_users_vs_usual',
   'feature_breadth_trend',
+  'active_users_vs_leanest',
+  'feature_breadth_vs_leanest',
   'feature_days_per_feature',
   'seat_utilisation',
   'silence_vs_cadence',
@@ -33,6 +35,12 @@ export function checkedDays(value: number): number {
   if (!Number.isInteger(value) || value <= 0 || value > 3650)
     throw new Error(`window of ${value} days is not a whole number of days in 1…3650`);
   return value;
+}
+
+/** A span of whole UTC days, first to last, as SQL dates. */
+interface DaySpan {
+  first: string;
+  last: string;
 }
 
 function utcDate(ms: number): string {
@@ -61,6 +69,9 @@ class EngagementPlan {
   readonly rawFeatureDays = new Map<string, string>();
   readonly features = new Map<string, string>();
   readonly users = new Map<string, string>();
+  /** Distinct values per earlier window of whole UTC days (`distinctEarlier`), by alias: its days. */
+  readonly earlierFeatures = new Map<string, DaySpan>();
+  readonly earlierUsers = new Map<string, DaySpan>();
   /** Windows whose users' days of use are counted (`userDays`), by alias: the window's start. */
   readonly userDaysWindows = new Map<string, string>();
   /** Windows whose split days' per-day event counts are summed as logarithms (`logDays`), by name: the window's SQL test. */
@@ -164,6 +175,30 @@ class EngagementPlan {
     return `case when ${n} > 0 then exp((coalesce(t."${logs}", 0) + coalesce(sl."${logs}", 0)) / ${n}) end`;
   }
 
+  /** The UTC days `days` of them ending `offsetDays` days before asOf's, and a name for them. */
+  private earlierDays(days: number, offsetDays: number): { name: string; span: DaySpan } {
+    const lastDay = Math.floor(this.asOf.getTime() / DAY_MS) - offsetDays;
+    const span = { first: `'${utcDate((lastDay - days + 1) * DAY_MS)}'::date`, last: `'${utcDate(lastDay * DAY_MS)}'::date` };
+    return { name: `d${checkedDays(days)}_${offsetDays}`, span };
+  }
+
+  /** Whether the UTC days `days` of them ending `offsetDays` days before asOf's hold a row `x` (an event). */
+  eventOnEarlierDays(days: number, offsetDays: number): string {
+    const { name, span } = this.earlierDays(days, offsetDays);
+    const alias = `rows_${name}`;
+    if (!this.sums.some((s) => s.endsWith(`"${alias}"`)))
+      this.sums.push(`count(*) filter (where x.day >= ${span.first} and x.day <= ${span.last}) as "${alias}"`);
+    return `coalesce(t."${alias}", 0) > 0`;
+  }
+
+  /** Distinct features or users on the UTC days `days` of them ending `offsetDays` days before asOf's. */
+  distinctEarlier(kind: 'features' | 'users', days: number, offsetDays: number): string {
+    const { name, span } = this.earlierDays(days, offsetDays);
+    const alias = `${kind}_${name}`;
+    (kind === 'features' ? this.earlierFeatures : this.earlierUsers).set(alias, span);
+    return `coalesce(${kind === 'features' ? 'fe' : 'us'}."${alias}", 0)`;
+  }
+
   distinctFeatures(days: number): string {
     return this.distinct('features', days);
   }
@@ -179,6 +214,24 @@ class EngagementPlan {
     this.userDaysWindows.set(alias, start);
     return `us."${alias}"`;
   }
+}
+
+/**
+ * The `_vs_leanest` metrics: the window's distinct users or features ÷ the fewest of an earlier
+ * window that holds an event and began once the account was in use (its first day of use at least
+ * offset + W − 1 days before asOf's; `observed_days` is null when the account was in use before the
+ * extent, which holds every earlier window).
+ */
+function vsLeanest(plan: EngagementPlan, kind: 'users' | 'features', w: number, b: number): string {
+  const earlier = earlierWindowOffsets(w, b).map(
+    (offset) =>
+      `case when ${plan.eventOnEarlierDays(w, offset)} and coalesce(floor(a.observed_days), ${b}) >= ${offset + w - 1}
+        then ${plan.distinctEarlier(kind, w, offset)} end`,
+  );
+  if (earlier.length === 0) return 'null';
+  const recent = kind === 'users' ? plan.distinctUsers(w) : plan.distinctFeatures(w);
+  return `case when ${plan.events(w)} = 0 then null
+    else (select least(2.0, ${recent}::float8 / l.fewest) from (select least(${earlier.join(', ')}) as fewest) l where l.fewest > 0) end`;
 }
 
 /** One output column per request, as SQL over the plan's aggregates. */
@@ -251,6 +304,9 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
     case 'feature_breadth_trend':
       return `case when ${plan.events(w)} = 0 or ${plan.events(b)} = ${plan.events(w)} then null
         else ${shareRatio(plan.distinctFeatures(w), plan.distinctFeatures(b))} end`;
+    case 'active_users_vs_leanest':
+    case 'feature_breadth_vs_leanest':
+      return vsLeanest(plan, r.metric === 'active_users_vs_leanest' ? 'users' : 'features', w, b);
     case 'feature_days_per_feature':
       return shareRatio(plan.featureDays(w), plan.distinctFeatures(b));
     case 'seat_utilisation': {
@@ -280,17 +336,36 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
 }
 
 /**
+ * Per earlier window, how many rows `v` of a value fall on its days (`v.day`), and then, over the
+ * groups `s` of one value each, how many values have any: the distinct values of each window.
+ */
+function earlierRowCounts(earlier: Map<string, DaySpan>): string[] {
+  return [...earlier].map(([alias, { first, last }]) => `count(*) filter (where v.day >= ${first} and v.day <= ${last}) as "${alias}"`);
+}
+
+function earlierDistinctCounts(earlier: Map<string, DaySpan>): string[] {
+  return [...earlier.keys()].map((alias) => `count(*) filter (where s."${alias}" > 0) as "${alias}"`);
+}
+
+/**
  * A CTE counting, per customer and window, the distinct values of `value` (an expression over the
  * rows `x`, a set-returning one for arrays) over `source`. Every row `x` is at or before asOf and
  * every window ends there, so a value is in a window when its latest row is after the window's
- * start: each value is grouped once, keeping only its latest instant. An empty CTE when no window
- * needs it.
+ * start: each value is grouped once, keeping only its latest instant. The earlier windows of whole
+ * days (`earlier`) count the value's rows on their days. An empty CTE when no window needs it.
  */
-function distinctCountsCte(name: string, source: string, value: string, windows: Map<string, string>): string {
-  if (windows.size === 0) return `${name} as (select null::text as customer_id where false)`;
+function distinctCountsCte(
+  name: string,
+  source: string,
+  value: string,
+  windows: Map<string, string>,
+  earlier = new Map<string, DaySpan>(),
+): string {
+  if (windows.size === 0 && earlier.size === 0) return `${name} as (select null::text as customer_id where false)`;
   const counts = [...windows].map(([alias, start]) => `count(*) filter (where s.latest > ${start}) as "${alias}"`);
-  return `${name} as (select s.customer_id, ${counts.join(', ')} from (
-      select v.customer_id, v.value, max(v.at) as latest from (select x.customer_id, x.at, ${value} as value from ${source}) v group by 1, 2
+  const perValue = ['max(v.at) as latest', ...earlierRowCounts(earlier)];
+  return `${name} as (select s.customer_id, ${[...counts, ...earlierDistinctCounts(earlier)].join(', ')} from (
+      select v.customer_id, v.value, ${perValue.join(', ')} from (select x.customer_id, x.at, x.day, ${value} as value from ${source}) v group by 1, 2
     ) s group by 1)`;
 }
 
@@ -300,18 +375,19 @@ function distinctCountsCte(name: string, source: string, value: string, windows:
  * events of a split day are first made one row per user and day, as a rollup day's users are.
  */
 function usersCte(plan: EngagementPlan): string {
-  if (plan.userDaysWindows.size === 0) return distinctCountsCte('us', 'x', 'unnest(x.users)', plan.users);
-  const source = `(select x.customer_id, x.at, unnest(x.users) as value from x where not x.raw
+  if (plan.userDaysWindows.size === 0) return distinctCountsCte('us', 'x', 'unnest(x.users)', plan.users, plan.earlierUsers);
+  const source = `(select x.customer_id, x.at, x.day, unnest(x.users) as value from x where not x.raw
       union all
-      select r.customer_id, max(r.at), r.value from (select x.customer_id, x.day, x.at, unnest(x.users) as value from x where x.raw) r
+      select r.customer_id, max(r.at), r.day, r.value from (select x.customer_id, x.day, x.at, unnest(x.users) as value from x where x.raw) r
       group by r.customer_id, r.day, r.value) v`;
   const days = [...plan.userDaysWindows].map(([alias, start]) => `count(*) filter (where v.at > ${start}) as "${alias}"`);
   const counts = [
     ...[...plan.users].map(([alias, start]) => `count(*) filter (where s.latest > ${start}) as "${alias}"`),
     ...[...plan.userDaysWindows.keys()].map((alias) => `array_agg(s."${alias}") filter (where s."${alias}" > 0) as "${alias}"`),
+    ...earlierDistinctCounts(plan.earlierUsers),
   ];
   return `us as (select s.customer_id, ${counts.join(', ')} from (
-      select v.customer_id, v.value, max(v.at) as latest, ${days.join(', ')} from ${source} group by 1, 2
+      select v.customer_id, v.value, max(v.at) as latest, ${[...days, ...earlierRowCounts(plan.earlierUsers)].join(', ')} from ${source} group by 1, 2
     ) s group by 1)`;
 }
 
@@ -423,7 +499,7 @@ export async function aggregateEngagement(
     distinctCountsCte('rd', 'x where x.raw', 'x.day', plan.rawDays),
     distinctCountsCte('fd', 'x where x.raw', `x.day::text || ' ' || unnest(x.features)`, plan.rawFeatureDays),
     // unnest in the select list: a lateral function scan would set up a tuplestore per row.
-    distinctCountsCte('fe', 'x', 'unnest(x.features)', plan.features),
+    distinctCountsCte('fe', 'x', 'unnest(x.features)', plan.features, plan.earlierFeatures),
     usersCte(plan),
     splitDayLogsCte(plan.splitDayLogs),
   ];

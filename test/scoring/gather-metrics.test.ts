@@ -47,6 +47,10 @@ const REQUESTS: MetricRequest[] = (() => {
     { metric: 'active_days_vs_prior', windowDays: 5, baselineDays: 14, key: 'active_days_vs_prior_5_14' },
     { metric: 'events_per_active_day_vs_prior', windowDays: 5, baselineDays: 14, key: 'events_per_active_day_vs_prior_5_14' },
     { metric: 'nps_mean_score', windowDays: 90, key: 'nps_mean_score_90' },
+    { metric: 'active_users_vs_leanest', windowDays: 14, baselineDays: 60, key: 'active_users_vs_leanest_14_60' },
+    { metric: 'active_users_vs_leanest', windowDays: 7, baselineDays: 30, key: 'active_users_vs_leanest_7_30' },
+    { metric: 'feature_breadth_vs_leanest', windowDays: 14, baselineDays: 60, key: 'feature_breadth_vs_leanest_14_60' },
+    { metric: 'feature_breadth_vs_leanest', windowDays: 5, baselineDays: 21, key: 'feature_breadth_vs_leanest_5_21' },
   ] as MetricRequest[])
     byKey.set(r.key, r);
   return [...byKey.values()];
@@ -411,6 +415,41 @@ it('counts a user or feature in a window by its latest event up to asOf: one exa
   expect(gathered.metrics.active_users_trend_14_60).toBe(0.5);
   expect(gathered.metrics.feature_breadth_trend_14_60).toBe(0.5);
   expect(gathered.metrics.seat_utilisation_30).toBe(0.4);
+});
+
+it('counts the users and features of an earlier fortnight over its whole UTC days, as the reference does', async () => {
+  // Mid-day: the day 21 days back holds c's two events, one before asOf's time of day and one after,
+  // both on the last day of the fortnight ending there. a comes daily; b daily but for that fortnight.
+  const asOf = ANCHOR - 2 * DAY_MS + 7 * 3_600_000;
+  const back = (days: number) => asOf - days * DAY_MS;
+  const id = 'cust_cut';
+  const event = (user: string, at: number) => ({
+    customerId: id,
+    eventType: 'feature_used',
+    feature: `f_${user}`,
+    userId: user,
+    occurredAt: new Date(at),
+  });
+  await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, seats: 10 });
+  activity.set(id, []);
+  const daily = Array.from({ length: 59 }, (_, d) => back(d + 0.5));
+  await store([
+    ...daily.map((at) => event('a', at)),
+    ...daily.filter((at) => at <= back(35) || at > back(21)).map((at) => event('b', at)),
+    event('c', back(21) - 3_600_000),
+    event('c', back(21) + 3_600_000),
+  ]);
+  const leanest = REQUESTS.filter((r) => r.metric === 'active_users_vs_leanest' || r.metric === 'feature_breadth_vs_leanest');
+  // Alone, and with a metric that counts each user's days of use (users grouped per day first).
+  for (const requests of [leanest, [...leanest, REQUESTS.find((r) => r.key === 'active_users_vs_usual_14_60')!]]) {
+    const gathered = (await gatherMetrics(orm.em.fork() as Db, [id], new Date(asOf), requests, LOOKBACK_DAYS)).get(id)!;
+    const expected = metricsFromActivity({ engagementEvents: activity.get(id)! }, requests, new Date(asOf));
+    const rounded = (value: number | null | undefined) => (value == null ? null : Number(value.toFixed(9)));
+    for (const r of requests) expect([r.key, rounded(gathered.metrics[r.key])]).toEqual([r.key, rounded(expected[r.key])]);
+    // a and b lately; the fortnight ending 21 days back saw a and c: as many.
+    expect(gathered.metrics.active_users_vs_leanest_14_60).toBe(1);
+    expect(gathered.metrics.feature_breadth_vs_leanest_14_60).toBe(1);
+  }
 });
 
 it('reads a lone NPS answer as its own value exactly, at any age: a detractor -100 and a 3 a 3', async () => {

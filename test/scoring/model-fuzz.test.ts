@@ -10,6 +10,7 @@ import { mulberry32 } from '../../src/demo/seeded-random';
 import { scoreCustomerBatch } from '../../src/scoring/score-customers';
 import {
   BASELINE_METRICS,
+  LEANEST_METRICS,
   CLASSIC_SCORING_MODEL,
   DAY_MS,
   DEFAULT_SCORING_MODEL,
@@ -64,12 +65,12 @@ function randomConfig(random: () => number): ScoringModelConfig {
     ]);
   const window = (metric: MetricKind) => {
     const windowDays = days();
-    return BASELINE_METRICS.has(metric)
-      ? {
-          windowDays: Math.min(windowDays, 3649),
-          baselineDays: Math.min(windowDays, 3649) + 1 + Math.floor(random() * (3650 - Math.min(windowDays, 3649))),
-        }
-      : { windowDays };
+    if (!BASELINE_METRICS.has(metric)) return { windowDays };
+    // A baseline longer than the window; at least twice as long for the `_vs_leanest` metrics.
+    const leanest = LEANEST_METRICS.has(metric);
+    const recent = Math.min(windowDays, leanest ? 1825 : 3649);
+    const least = leanest ? 2 * recent : recent + 1;
+    return { windowDays: recent, baselineDays: least + Math.floor(random() * (3651 - least)) };
   };
   const config = structuredClone(random() < 0.5 ? DEFAULT_SCORING_MODEL : CLASSIC_SCORING_MODEL) as ScoringModelConfig;
   config.components = [0, 1, 2].map((c) => ({

@@ -2,6 +2,7 @@
 // simulations, backtests of model changes, and as an oracle the SQL aggregates can be tested against.
 // It must stay a literal reading of those definitions; the SQL layer computes the same numbers set-based.
 import { DAY_MS } from './lifecycle';
+import { earlierWindowOffsets } from './metrics';
 import { BASELINE_METRICS, SILENCE_LOOKBACK_DAYS } from './types';
 import type { MetricKind, MetricRequest, MetricValues } from './types';
 
@@ -83,6 +84,31 @@ function usersVsUsual(recent: Events, baseline: Events, windowDays: number, obse
   return Math.min(2, distinct(recent.flatMap((e) => (e.userId == null ? [] : [e.userId]))) / usual);
 }
 
+/**
+ * The `_vs_leanest` metrics (see MetricKind): the distinct values of `valueOf` in the window ending
+ * at `end` ÷ the fewest on the UTC days of an earlier window that holds an event and whose first day
+ * is on or after the account's first day of use (`firstDay`, a UTC day number).
+ */
+function vsLeanest(
+  events: Events,
+  valueOf: (event: Events[number]) => string | null | undefined,
+  windowDays: number,
+  baselineDays: number,
+  end: number,
+  firstDay: number,
+): number | null {
+  const values = (among: Events) => distinct(among.flatMap((e) => (valueOf(e) == null ? [] : [valueOf(e)])));
+  let leanest = Number.POSITIVE_INFINITY;
+  for (const offset of earlierWindowOffsets(windowDays, baselineDays)) {
+    const last = Math.floor(end / DAY_MS) - offset;
+    const first = last - windowDays + 1;
+    const onDays = events.filter((e) => utcDay(e) >= first && utcDay(e) <= last);
+    if (firstDay <= first && onDays.length > 0) leanest = Math.min(leanest, values(onDays));
+  }
+  if (leanest === 0 || leanest === Number.POSITIVE_INFINITY) return null;
+  return Math.min(2, values(events.filter((e) => within(e.occurredAt, end - windowDays * DAY_MS, end))) / leanest);
+}
+
 /** The metrics relative to the account's own baseline, and the others added with them (see MetricKind). */
 function relativeMetricValue(
   activity: ActivityLog,
@@ -134,6 +160,13 @@ function relativeMetricValue(
       return recent.length === 0 || baseline.length === recent.length ? null : usersVsUsual(recent, baseline, windowDays, observed);
     case 'feature_breadth_trend':
       return recent.length === 0 || baseline.length === recent.length ? null : shareRatio(features(recent), features(baseline));
+    case 'active_users_vs_leanest':
+    case 'feature_breadth_vs_leanest': {
+      const valueOf = metric === 'active_users_vs_leanest' ? (e: Events[number]) => e.userId : (e: Events[number]) => e.feature;
+      const inUse = daysInUse(activity, end);
+      if (recent.length === 0 || inUse === null) return null;
+      return vsLeanest(activity.engagementEvents, valueOf, windowDays, baselineDays, end, Math.floor(end / DAY_MS) - Math.floor(inUse));
+    }
     case 'feature_days_per_feature': {
       const featureDays = distinct(recent.flatMap((e) => (e.feature == null ? [] : [`${utcDay(e)} ${e.feature}`])));
       return shareRatio(featureDays, features(baseline));

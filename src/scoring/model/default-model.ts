@@ -407,6 +407,40 @@ const ENOUGH_FEATURE_USE = {
   threshold: 1.2,
 } as const;
 
+/**
+ * The condition of `team_shrinking` on the team being smaller than it has been lately: the last
+ * fortnight's users fewer than 70 % of the fewest seen in an earlier fortnight of the last 60 days.
+ * A team whose size comes and goes with a rhythm (all of it in one week a month, people who rotate
+ * every month or so) has had fortnights as thin as this one, and reads 1 or so; a team that lost
+ * its people has not. 70 %, not half: a team that leaves over weeks thins each fortnight by less
+ * than half. Asked only to raise the flag (`startOnly`): about four weeks after they left, the
+ * earlier fortnights are as thin, and the flag stays while the team does not come back.
+ */
+const FEWER_THAN_EVER_LATELY = {
+  metric: 'active_users_vs_leanest',
+  windowDays: 14,
+  baselineDays: 60,
+  direction: 'below',
+  threshold: 0.7,
+  startOnly: true,
+} as const;
+
+/**
+ * The condition of `team_shrinking` on the account not doing much more than usual: its events over
+ * the same two weeks below 1.3 times its 60-day rate. Fewer people while the account does more is
+ * work moving to an integration (its events name no user) or to fewer, busier hands, not a champion
+ * leaving, whose team does less.
+ */
+const NOT_BUSIER = { metric: 'events_trend', windowDays: 14, baselineDays: 60, direction: 'below', threshold: 1.3 } as const;
+
+/**
+ * The condition of `feature_contraction` on the use being narrower than it has been lately, as
+ * FEWER_THAN_EVER_LATELY with the features of the narrowest earlier fortnight. A use that moves
+ * between groups of features with a project's phases has had fortnights as narrow as this one; a
+ * narrowing over weeks shows each fortnight narrower than the one before.
+ */
+const NARROWER_THAN_EVER_LATELY = { ...FEWER_THAN_EVER_LATELY, metric: 'feature_breadth_vs_leanest' } as const;
+
 /** Relative signals without a baseline (a new or long-silent account) count as "no sign of decline yet". */
 const NO_BASELINE_YET = { policy: 'neutral', value: 0.75 } as const;
 
@@ -594,7 +628,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       // half of itself in any fortnight (bench/README.md, session 35). A team that left weeks ago
       // fades from it sooner than from the plain share, as its leavers' days leave the baseline.
       points: 45,
-      onlyWhen: [WHILE_IN_USE],
+      onlyWhen: [WHILE_IN_USE, FEWER_THAN_EVER_LATELY, NOT_BUSIER],
     },
     // Both usage flags compare the last three weeks with the days before them (`_vs_prior`): against a
     // baseline that holds them, a halving reads 0.6 at most and a flag at half never fired. They need
@@ -669,7 +703,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       direction: 'below',
       threshold: 0.4,
       points: 45,
-      onlyWhen: [WHILE_IN_USE, ENOUGH_FEATURE_USE],
+      onlyWhen: [WHILE_IN_USE, ENOUGH_FEATURE_USE, NARROWER_THAN_EVER_LATELY],
     },
     // Failed payments in a row with no success since, from two: three put a busy account at risk on
     // this alone, whether or not its invoices carry due dates (unpaid_invoice_penalty needs them).

@@ -9,6 +9,22 @@ export function metricKey(metric: MetricKind, windowDays: number, baselineDays?:
   return baselineDays === undefined ? `${metric}_${windowDays}` : `${metric}_${windowDays}_${baselineDays}`;
 }
 
+/** The most earlier windows a `_vs_leanest` metric reads: each is a count per customer in its SQL. */
+export const MAX_EARLIER_WINDOWS = 8;
+
+/**
+ * How many days before asOf each earlier window of a `_vs_leanest` metric ends: W, W + ⌈W/2⌉, …, the
+ * nearest MAX_EARLIER_WINDOWS of those that start within the baseline. Windows overlap by half, so a
+ * rhythm of a few weeks (a team that comes one week a month) leaves at least one of them without its peak.
+ */
+export function earlierWindowOffsets(windowDays: number, baselineDays: number): number[] {
+  const step = Math.ceil(windowDays / 2);
+  const offsets: number[] = [];
+  for (let offset = windowDays; offset + windowDays <= baselineDays && offsets.length < MAX_EARLIER_WINDOWS; offset += step)
+    offsets.push(offset);
+  return offsets;
+}
+
 /** The metric key of a signal or penalty (the baseline only counts for metrics that have one). */
 export function metricKeyOf(source: { metric: MetricKind; windowDays: number; baselineDays?: number }): string {
   return metricKey(source.metric, source.windowDays, BASELINE_METRICS.has(source.metric) ? source.baselineDays : undefined);

@@ -63,6 +63,16 @@
  *   in any fortnight, reads 1 or more while they keep coming, not the share of them seen. Null as
  *   `active_users_trend`.
  * - `feature_breadth_trend`: the same as `active_users_trend` with distinct features.
+ * - `active_users_vs_leanest`: distinct non-null `userId`s in the recent window ÷ the fewest seen in
+ *   an earlier window of W whole UTC days within the baseline (`earlierWindowOffsets`: ending W,
+ *   W + ⌈W/2⌉, W + 2⌈W/2⌉, … days before asOf's UTC day, the nearest eight that start within the
+ *   baseline) that holds an engagement event and starts on or after the account's first day of use;
+ *   at most 2. Null when the recent window has no engagement event, when no earlier window
+ *   qualifies, and when the fewest is 0. A team that shrank reads below its thinnest fortnight; one
+ *   whose size comes and goes with a rhythm (a team that all comes one week a month, people who
+ *   rotate) has had fortnights as thin as this one, and reads 1 or so. Needs B ≥ 2W.
+ * - `feature_breadth_vs_leanest`: the same with distinct features (a use that rotates between
+ *   groups of features with the phases of a project has had windows as narrow as this one).
  * - `feature_days_per_feature`: feature-days in the recent window (each UTC day's distinct features,
  *   summed over the days) ÷ distinct features in the baseline: how many days each usual feature
  *   could have been seen lately; null when the baseline used none. It tells a narrowing (the usual
@@ -123,6 +133,8 @@ export type MetricKind =
   | 'active_users_trend'
   | 'active_users_vs_usual'
   | 'feature_breadth_trend'
+  | 'active_users_vs_leanest'
+  | 'feature_breadth_vs_leanest'
   | 'feature_days_per_feature'
   | 'ticket_volume_trend'
   | 'seat_utilisation'
@@ -154,6 +166,8 @@ export const METRIC_KINDS: readonly MetricKind[] = [
   'active_users_trend',
   'active_users_vs_usual',
   'feature_breadth_trend',
+  'active_users_vs_leanest',
+  'feature_breadth_vs_leanest',
   'feature_days_per_feature',
   'ticket_volume_trend',
   'seat_utilisation',
@@ -176,9 +190,14 @@ export const BASELINE_METRICS: ReadonlySet<MetricKind> = new Set<MetricKind>([
   'active_users_trend',
   'active_users_vs_usual',
   'feature_breadth_trend',
+  'active_users_vs_leanest',
+  'feature_breadth_vs_leanest',
   'feature_days_per_feature',
   'ticket_volume_trend',
 ]);
+
+/** The `_vs_leanest` metrics: they compare the recent window with earlier windows of its length. */
+export const LEANEST_METRICS: ReadonlySet<MetricKind> = new Set<MetricKind>(['active_users_vs_leanest', 'feature_breadth_vs_leanest']);
 
 /** One aggregate the SQL layer must compute per customer; `key` is `metricKey(metric, windowDays, baselineDays)`. */
 export interface MetricRequest {

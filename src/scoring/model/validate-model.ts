@@ -2,7 +2,7 @@
 // as JSON from `updateScoringModel`, so every rule the scoring core relies on is checked here once
 // instead of being defended against in every function.
 import { placeholderNames, TEMPLATE_PLACEHOLDERS } from './playbooks';
-import { BASELINE_METRICS, MAX_PENALTY_CONDITIONS, METRIC_KINDS } from './types';
+import { BASELINE_METRICS, LEANEST_METRICS, MAX_PENALTY_CONDITIONS, METRIC_KINDS } from './types';
 import { breaksALabel, hasLoneSurrogate, hasNul } from '../../infra/text-rules';
 import type {
   Normaliser,
@@ -36,6 +36,10 @@ function windowErrors(path: string, source: { metric: string; windowDays: number
   } else if (needsBaseline && !((source.baselineDays as number) > source.windowDays)) {
     errors.push(
       `${path}.baselineDays must be longer than windowDays: the baseline is the account's usual level over a span that holds the recent window`,
+    );
+  } else if (LEANEST_METRICS.has(source.metric as never) && (source.baselineDays as number) < 2 * source.windowDays) {
+    errors.push(
+      `${path}.baselineDays must be at least twice windowDays for metric "${source.metric}": it compares the recent window with earlier windows of its length within the baseline`,
     );
   } else if (!needsBaseline && source.baselineDays !== undefined) {
     errors.push(`${path}.baselineDays only applies to ${[...BASELINE_METRICS].join(', ')}`);

@@ -73,7 +73,9 @@ describe('the default model on one pattern at a time', () => {
     events_vs_prior: 1,
     active_users_trend: 0.9,
     active_users_vs_usual: 0.9,
+    active_users_vs_leanest: 1,
     feature_breadth_trend: 0.9,
+    feature_breadth_vs_leanest: 1,
     feature_days_per_feature: 5,
     seat_utilisation: 0.6,
     payment_failure_streak: 0,
@@ -111,7 +113,21 @@ describe('the default model on one pattern at a time', () => {
   });
 
   it('puts it at risk when its team shrinks to a quarter while it stays as active as before', () => {
-    expect(scoreWith({ active_users_trend: 0.25, active_users_vs_usual: 0.25 })).toEqual({ score: 42, tier: 'at_risk' });
+    expect(scoreWith({ active_users_trend: 0.25, active_users_vs_usual: 0.25, active_users_vs_leanest: 0.25 })).toEqual({
+      score: 42,
+      tier: 'at_risk',
+    });
+  });
+
+  it('does not take a team whose size comes and goes, or that hands its work to an integration, for a team that shrank', () => {
+    // A quarter of what a fortnight usually sees, as in a month's fortnight without the week the whole team comes.
+    expect(scoreWith({ active_users_trend: 0.25, active_users_vs_usual: 0.25, active_users_vs_leanest: 0.9 }).tier).toBe('healthy');
+    // Nor are fewer people while the account does twice as much (work moved to an integration).
+    expect(scoreWith({ active_users_trend: 0.25, active_users_vs_usual: 0.25, active_users_vs_leanest: 0.25, events_trend: 2 }).tier).toBe(
+      'healthy',
+    );
+    // Nor is a feature set that moves with a project's phases a narrowing.
+    expect(scoreWith({ feature_breadth_trend: 0.3, feature_days_per_feature: 3, feature_breadth_vs_leanest: 1 }).tier).toBe('healthy');
   });
 
   it('puts it at risk on support alone with three urgent tickets open, and leaves it healthy with one', () => {
@@ -127,9 +143,12 @@ describe('the default model on one pattern at a time', () => {
 
   it('puts it at risk when its use narrows to a quarter of its features, as much used as before', () => {
     // The same feature-days spread over a quarter of the features: about 4.5 days per usual feature.
-    expect(scoreWith({ feature_breadth_trend: 0.25, feature_days_per_feature: 4.5 })).toEqual({ score: 43, tier: 'at_risk' });
+    expect(scoreWith({ feature_breadth_trend: 0.25, feature_days_per_feature: 4.5, feature_breadth_vs_leanest: 0.25 })).toEqual({
+      score: 43,
+      tier: 'at_risk',
+    });
     // Down to one of its ten features, used every day of the fortnight: 14 feature-days ÷ 10 features.
-    expect(scoreWith({ feature_breadth_trend: 0.1, feature_days_per_feature: 1.4 }).tier).toBe('at_risk');
+    expect(scoreWith({ feature_breadth_trend: 0.1, feature_days_per_feature: 1.4, feature_breadth_vs_leanest: 0.1 }).tier).toBe('at_risk');
   });
 
   it('puts it at risk on angry NPS answers alone, and leaves it in monitor on lukewarm detractors', () => {
@@ -179,7 +198,14 @@ describe('the default model on one pattern at a time', () => {
     // 10 active days in three weeks: a handful of days of a few events each is no level to halve.
     expect(scoreWith({ events_per_active_day_vs_prior: 0.5, events_trend: 0.6, active_days: 10 })).toEqual({ score: 94, tier: 'healthy' });
     // A team shrunk to a quarter makes lighter days too: that one pattern is team_shrinking's alone, at risk, not critical.
-    expect(scoreWith({ active_users_trend: 0.25, active_users_vs_usual: 0.25, events_per_active_day_vs_prior: 0.5 })).toEqual({
+    expect(
+      scoreWith({
+        active_users_trend: 0.25,
+        active_users_vs_usual: 0.25,
+        active_users_vs_leanest: 0.25,
+        events_per_active_day_vs_prior: 0.5,
+      }),
+    ).toEqual({
       score: 42,
       tier: 'at_risk',
     });
@@ -200,7 +226,14 @@ describe('the default model on one pattern at a time', () => {
     };
     expect(scoreWith(example)).toEqual({ score: 90, tier: 'healthy' });
     expect(
-      scoreWith({ ...example, active_users_trend: 0.25, active_users_vs_usual: 0.25, events_trend: 0.45, events_vs_prior: 0.45 }),
+      scoreWith({
+        ...example,
+        active_users_trend: 0.25,
+        active_users_vs_usual: 0.25,
+        active_users_vs_leanest: 0.25,
+        events_trend: 0.45,
+        events_vs_prior: 0.45,
+      }),
     ).toEqual({
       score: 19,
       tier: 'critical',
@@ -217,6 +250,6 @@ describe('the default model on one pattern at a time', () => {
     // 0.4 of the breadth, with enough use (1.2 feature-days per usual feature) to count as a sample.
     expect(scoreWith({ feature_breadth_trend: 0.4, feature_days_per_feature: 1.2 }).tier).toBe('healthy');
     // Three of ten features kept, used as much as before, is one.
-    expect(scoreWith({ feature_breadth_trend: 0.3, feature_days_per_feature: 3 }).tier).toBe('at_risk');
+    expect(scoreWith({ feature_breadth_trend: 0.3, feature_days_per_feature: 3, feature_breadth_vs_leanest: 0.3 }).tier).toBe('at_risk');
   });
 });

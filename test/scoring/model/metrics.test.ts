@@ -36,7 +36,7 @@ describe('metric keys and requests', () => {
     ]);
   });
 
-  it("asks for twenty-nine aggregates under the default model, its signals' and penalties' conditions included, baselines in the keys of the relative ones", () => {
+  it("asks for thirty-two aggregates under the default model, its signals' and penalties' conditions included, baselines in the keys of the relative ones", () => {
     expect(metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key)).toEqual([
       // The lighter-days flag's condition: enough days of use in its three weeks for a mean per day.
       'active_days_21',
@@ -52,17 +52,23 @@ describe('metric keys and requests', () => {
       'active_days_vs_prior_7_60',
       // The lighter-days flag's condition: the usual team still coming (the plain share of it).
       'active_users_trend_14_60',
+      // The team flag's condition: fewer users than in any earlier fortnight.
+      'active_users_vs_leanest_14_60',
       'active_users_vs_usual_14_60',
       'contraction_90',
       'csat_mean_90',
       // The lighter-days flag (events per day of use against the days before its window) and its condition.
       'events_per_active_day_vs_prior_21_60',
       'events_per_active_day_vs_prior_7_60',
+      // The team flag's condition: the account not doing much more than usual.
+      'events_trend_14_60',
       'events_trend_21_60',
       // The usage flag (events against the days before its window) and its condition.
       'events_vs_prior_21_60',
       'events_vs_prior_7_60',
       'feature_breadth_trend_14_60',
+      // The feature flag's condition: fewer features than in any earlier fortnight.
+      'feature_breadth_vs_leanest_14_60',
       // The feature flag's other condition: enough feature use in its two weeks to show the usual features.
       'feature_days_per_feature_14_60',
       // The angry-detractor flag: the answers' mean score, by recency.
@@ -344,6 +350,41 @@ describe("metrics relative to the account's own history (the reference)", () => 
         60,
       ),
     ).toBeNull();
+  });
+
+  it('reads the users and features seen lately against the thinnest earlier fortnight: a rhythm of a few weeks is not a team that shrank', () => {
+    // Two regulars daily, and ten more in one week of every four (the last one 20–26 days back).
+    const heavyWeek = daily(range(0, 70), (d) => [...['r1', 'r2'], ...((d + 8) % 28 < 7 ? range(1, 10).map((n) => `t${n}`) : [])]);
+    expect(relative(heavyWeek, 'active_users_vs_usual', 14, 60)).toBeLessThan(0.5);
+    expect(relative(heavyWeek, 'active_users_vs_leanest', 14, 60)).toBe(1);
+    // Four at a time, each for 35 days, then a new name: the same team size throughout.
+    const rotating = daily(range(0, 70), (d) => range(0, 3).map((k) => `p${k}_${Math.floor((d + k * 9) / 35)}`));
+    expect(relative(rotating, 'active_users_vs_leanest', 14, 60)).toBe(1);
+    // Three of four gone two weeks ago: a quarter of every earlier fortnight's four.
+    const championLeft = daily([...range(0, 59), 75], (d) => (d < 14 ? ['u1'] : ['u1', 'u2', 'u3', 'u4']));
+    expect(relative(championLeft, 'active_users_vs_leanest', 14, 60)).toBe(1 / 4);
+    // Features: a core one plus one group of three, the group changing every 20 days; then one feature only.
+    const phases = (d: number) => [`core`, ...range(0, 2).map((k) => `g${Math.floor(d / 20)}_${k}`)];
+    const event = (d: number) => ({ occurredAt: daysBefore(d), eventType: 'feature_used', userId: 'u1' });
+    const byPhase = { engagementEvents: range(0, 70).flatMap((d) => phases(d).map((feature) => ({ ...event(d), feature }))) };
+    expect(relative(byPhase, 'feature_breadth_trend', 14, 60)).toBeLessThan(0.5);
+    expect(relative(byPhase, 'feature_breadth_vs_leanest', 14, 60)).toBe(1);
+    const narrowed = {
+      engagementEvents: range(0, 70).flatMap((d) => (d < 14 ? ['core'] : phases(d)).map((feature) => ({ ...event(d), feature }))),
+    };
+    expect(relative(narrowed, 'feature_breadth_vs_leanest', 14, 60)).toBe(1 / 4);
+    // No earlier fortnight within the days it has been in use: no value (nothing to compare with).
+    expect(
+      relative(
+        daily(range(0, 25), () => ['u1']),
+        'active_users_vs_leanest',
+        14,
+        60,
+      ),
+    ).toBeNull();
+    // An earlier fortnight with nobody (a holiday) is no team size: the thinnest of the others counts.
+    const holiday = daily([...range(0, 13).filter((d) => d % 2 === 0), ...range(35, 70)], (d) => (d < 14 ? ['u1'] : ['u1', 'u2']));
+    expect(relative(holiday, 'active_users_vs_leanest', 14, 60)).toBe(1 / 2);
   });
 
   it('has no share of the usual team or features when nobody came lately: that is a silence, not a team that shrank', () => {

@@ -201,8 +201,19 @@ describe('validateModel', () => {
       expect(errorsAfter((m) => (engagementSignal(m, 1).baselineDays = 21))).toEqual([
         "components[0].signals[1].baselineDays must be longer than windowDays: the baseline is the account's usual level over a span that holds the recent window",
       ]);
+      // The `_vs_leanest` metrics compare the window with earlier ones of its length: the baseline must hold two.
+      expect(
+        errorsAfter((m) => Object.assign(engagementSignal(m, 1), { metric: 'active_users_vs_leanest', windowDays: 14, baselineDays: 27 })),
+      ).toEqual([
+        'components[0].signals[1].baselineDays must be at least twice windowDays for metric "active_users_vs_leanest": it compares the recent window with earlier windows of its length within the baseline',
+      ]);
+      expect(
+        errorsAfter((m) =>
+          Object.assign(engagementSignal(m, 1), { metric: 'feature_breadth_vs_leanest', windowDays: 14, baselineDays: 28 }),
+        ),
+      ).toEqual([]);
       expect(errorsAfter((m) => (engagementSignal(m, 0).baselineDays = 30))).toEqual([
-        'components[0].signals[0].baselineDays only applies to active_days_trend, events_trend, active_days_vs_prior, events_vs_prior, events_per_active_day_vs_prior, active_users_trend, active_users_vs_usual, feature_breadth_trend, feature_days_per_feature, ticket_volume_trend',
+        'components[0].signals[0].baselineDays only applies to active_days_trend, events_trend, active_days_vs_prior, events_vs_prior, events_per_active_day_vs_prior, active_users_trend, active_users_vs_usual, feature_breadth_trend, active_users_vs_leanest, feature_breadth_vs_leanest, feature_days_per_feature, ticket_volume_trend',
       ]);
     });
   });
