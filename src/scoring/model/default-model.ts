@@ -626,7 +626,10 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       // accounts, weekday-only and low-cadence ones included, rarely show it (bench/README.md). Against
       // what a fortnight usually sees, not the plain share: a large team of occasional users shows
       // half of itself in any fortnight (bench/README.md, session 35). A team that left weeks ago
-      // fades from it sooner than from the plain share, as its leavers' days leave the baseline.
+      // fades from it sooner than from the plain share, as its leavers' days leave the baseline. Raised
+      // only when the team is thinner than in any earlier fortnight and the account is not busier
+      // (bench/README.md, session 36): a team whose size comes and goes, or that hands its work to an
+      // integration, is not a team that left.
       points: 45,
       onlyWhen: [WHILE_IN_USE, FEWER_THAN_EVER_LATELY, NOT_BUSIER],
     },
