@@ -66,6 +66,7 @@ describe('metric keys and requests', () => {
       // The usage flag (events against the days before its window) and its condition.
       'events_vs_prior_21_60',
       'events_vs_prior_7_60',
+      'failed_invoice_streak_90',
       'feature_breadth_trend_14_60',
       // The feature flag's condition: fewer features than in any earlier fortnight.
       'feature_breadth_vs_leanest_14_60',
@@ -75,13 +76,12 @@ describe('metric keys and requests', () => {
       'nps_mean_score_90',
       'nps_weighted_180',
       'nps_weighted_90',
-      'payment_failure_streak_90',
       'seat_utilisation_30',
       'silence_vs_cadence_60',
       'ticket_volume_trend_14_90',
       // The support escalation flag: tickets beyond the usual rate over a month.
       'ticket_volume_trend_30_90',
-      'unpaid_past_due_60',
+      'unpaid_past_grace_60',
       'urgent_open_tickets_90',
       // The usage flags' condition of an account not coming back: its week against the week before.
       'usage_trend_7',
