@@ -6,7 +6,7 @@
 // states (severity, rating), payments' states from their earlier states.
 import { Db, json, query } from '../infra/sql';
 import { aggregateEngagement, checkedDays, ENGAGEMENT_METRICS, engagementExtentDays } from './engagement-metrics.sql';
-import { NPS_HALF_LIFE_DAYS } from './model';
+import { NPS_HALF_LIFE_DAYS, UNPAID_GRACE_DAYS } from './model';
 import type { MetricRequest, MetricValues } from './model';
 
 export interface GatheredCustomer {
@@ -21,7 +21,14 @@ function inWindow(column: string, days: number, offsetDays = 0): string {
   return `${column} > p.as_of - interval '${days + offsetDays} days' and ${column} <= ${end}`;
 }
 
-const PAYMENT_METRICS = new Set(['payment_success_rate', 'late_payments', 'payment_failure_streak', 'unpaid_past_due']);
+const PAYMENT_METRICS = new Set([
+  'payment_success_rate',
+  'late_payments',
+  'payment_failure_streak',
+  'unpaid_past_due',
+  'failed_invoice_streak',
+  'unpaid_past_grace',
+]);
 const SUPPORT_METRICS = new Set(['csat_mean', 'open_tickets', 'ticket_count', 'ticket_volume_trend', 'urgent_open_tickets']);
 const NPS_METRICS = new Set(['nps', 'nps_weighted', 'nps_mean_score']);
 const COUNT_METRICS = new Set([
@@ -33,6 +40,8 @@ const COUNT_METRICS = new Set([
   'ticket_count',
   'payment_failure_streak',
   'unpaid_past_due',
+  'failed_invoice_streak',
+  'unpaid_past_grace',
   'urgent_open_tickets',
   'ticket_volume_trend',
 ]);
@@ -82,22 +91,37 @@ function paymentsAsOf(scanDays?: number): string {
       and not (${inRange}))`;
 }
 
+/** A FAILED payment `x` in the window with no PAID payment at or after it by `p.as_of`. */
+function failedSinceLastPaid(w: number): string {
+  // A payment made at the instant of a failure (the retry that settled it, recorded with it) settles it.
+  return `x.status = 'FAILED' and ${inWindow('x.occurred_at', w)} and not exists (
+                select 1 from ${paymentsAsOf()} y where y.customer_id = x.customer_id and y.status = 'PAID'
+                  and y.occurred_at >= x.occurred_at and y.occurred_at <= p.as_of)`;
+}
+
+/** Invoices due in the window and at least `pastDueDays` before `p.as_of`, not refunded, none of their payments paid by then. */
+function unpaidInvoices(w: number, pastDueDays: number): string {
+  // Invoices are told apart by due date; an invoice counts once, whichever of its attempts is read.
+  // OFFSET 0 keeps the test per row, on the customer's index range: without it the planner
+  // turns it into a hash of every paid payment in the table, built again for every batch.
+  return `count(distinct x.due_at) filter (where x.due_at > p.as_of - interval '${w} days' and x.due_at <= p.as_of - interval '${pastDueDays} days'
+                and x.status <> 'REFUNDED' and not exists (
+                  select 1 from ${paymentsAsOf()} y where y.customer_id = x.customer_id and y.due_at = x.due_at and y.status = 'PAID'
+                    and coalesce(y.paid_at, y.occurred_at) <= p.as_of offset 0))`;
+}
+
 function paymentExpression(request: MetricRequest): string {
   const w = checkedDays(request.windowDays);
   switch (request.metric) {
     case 'payment_failure_streak':
-      // A payment made at the instant of a failure (the retry that settled it, recorded with it) settles it.
-      return `count(*) filter (where x.status = 'FAILED' and ${inWindow('x.occurred_at', w)} and not exists (
-                select 1 from ${paymentsAsOf()} y where y.customer_id = x.customer_id and y.status = 'PAID'
-                  and y.occurred_at >= x.occurred_at and y.occurred_at <= p.as_of))`;
+      return `count(*) filter (where ${failedSinceLastPaid(w)})`;
+    case 'failed_invoice_streak':
+      // An invoice is its due date; a payment without one is an invoice of its own.
+      return `count(distinct coalesce('due ' || x.due_at::text, 'payment ' || x.id::text)) filter (where ${failedSinceLastPaid(w)})`;
     case 'unpaid_past_due':
-      // Invoices are told apart by due date; an invoice counts once, whichever of its attempts is read.
-      // OFFSET 0 keeps the test per row, on the customer's index range: without it the planner
-      // turns it into a hash of every paid payment in the table, built again for every batch.
-      return `count(distinct x.due_at) filter (where x.due_at > p.as_of - interval '${w} days' and x.due_at <= p.as_of - interval '1 day'
-                and x.status <> 'REFUNDED' and not exists (
-                  select 1 from ${paymentsAsOf()} y where y.customer_id = x.customer_id and y.due_at = x.due_at and y.status = 'PAID'
-                    and coalesce(y.paid_at, y.occurred_at) <= p.as_of offset 0))`;
+      return unpaidInvoices(w, 1);
+    case 'unpaid_past_grace':
+      return unpaidInvoices(w, UNPAID_GRACE_DAYS);
     case 'payment_success_rate':
       return `case when count(*) filter (where ${inWindow('x.occurred_at', w)}) = 0 then null
               else 1 - (count(*) filter (where x.status = 'FAILED' and ${inWindow('x.occurred_at', w)}))::float8

@@ -509,6 +509,71 @@ it('counts a failed payment with a payment made at the same instant as settled, 
   }
 });
 
+it('counts a failed invoice once however often it was retried, paid later read as failed before then, as the reference does', async () => {
+  // Invoice A due 40 days back fails and fails again on its retry, which is paid 31 days back; a
+  // payment without a due date fails 20 days back; invoice B due 12 days back fails twice, unpaid.
+  const id = 'cust_dunning';
+  const db = () => orm.em.fork() as Db;
+  await upsertCustomer(db(), null, { id, name: id, signedUpAt: new Date(ANCHOR - 100 * DAY_MS) });
+  const daysBack = (days: number) => new Date(ANCHOR - days * DAY_MS);
+  const payment = (externalId: string, dueDaysBack: number | null, daysBackAt: number) => ({
+    customerId: id,
+    externalId,
+    amountCents: 1000,
+    currency: 'usd',
+    status: PaymentStatus.FAILED,
+    dueAt: dueDaysBack === null ? null : daysBack(dueDaysBack),
+    paidAt: null,
+    occurredAt: daysBack(daysBackAt),
+  });
+  const attempts = [
+    payment('a_1', 40, 40),
+    payment('a_2', 40, 37),
+    payment('misc', null, 20),
+    payment('b_1', 12, 12),
+    payment('b_2', 12, 9),
+  ];
+  for (const attempt of attempts) await recordPayment(db(), null, attempt);
+  const paidAt = daysBack(31);
+  await recordPayment(db(), null, { ...attempts[1], status: PaymentStatus.PAID, paidAt, occurredAt: paidAt });
+  // The payments as they stood at `asOf`: the retry of A failed until it was paid.
+  const logAt = (asOf: Date): ActivityLog => ({
+    engagementEvents: [],
+    payments: attempts.map((a) =>
+      a.externalId === 'a_2' && asOf >= paidAt
+        ? { ...a, status: 'PAID' as const, paidAt, occurredAt: paidAt }
+        : { ...a, status: 'FAILED' as const },
+    ),
+  });
+  const requests: MetricRequest[] = (
+    ['payment_failure_streak', 'failed_invoice_streak', 'unpaid_past_due', 'unpaid_past_grace'] as const
+  ).flatMap((metric) => [90, 60].map((windowDays) => ({ metric, windowDays, key: `${metric}_${windowDays}` })));
+  // [days back, failed attempts since the last paid, failed invoices, unpaid past due, unpaid a week past due]
+  for (const [days, attemptsFailed, invoicesFailed, pastDue, pastGrace] of [
+    [36, 2, 1, 1, 0],
+    [33, 2, 1, 1, 1],
+    [30, 0, 0, 0, 0],
+    [15, 1, 1, 0, 0],
+    [8, 3, 2, 1, 0],
+    [4, 3, 2, 1, 1],
+  ]) {
+    const asOf = daysBack(days);
+    const gathered = (await gatherMetrics(db(), [id], asOf, requests, LOOKBACK_DAYS)).get(id)!.metrics;
+    const reference = metricsFromActivity(logAt(asOf), requests, asOf);
+    const expected = {
+      payment_failure_streak: attemptsFailed,
+      failed_invoice_streak: invoicesFailed,
+      unpaid_past_due: pastDue,
+      unpaid_past_grace: pastGrace,
+    };
+    for (const request of requests) {
+      const want = [days, request.key, expected[request.metric as keyof typeof expected]];
+      expect([days, request.key, gathered[request.key]]).toEqual(want);
+      expect([days, request.key, reference[request.key]]).toEqual(want);
+    }
+  }
+});
+
 it("reads a young account's tickets against the days it has been known, as the reference does: a steady ticket a day is no surge", async () => {
   // In use and raising a ticket a day for 30 days, at mid-day: the 90-day baseline holds 30 days of it.
   const id = 'cust_young_tickets';

@@ -3,7 +3,7 @@
 // It must stay a literal reading of those definitions; the SQL layer computes the same numbers set-based.
 import { DAY_MS } from './lifecycle';
 import { earlierWindowOffsets } from './metrics';
-import { BASELINE_METRICS, SILENCE_LOOKBACK_DAYS } from './types';
+import { BASELINE_METRICS, SILENCE_LOOKBACK_DAYS, UNPAID_GRACE_DAYS } from './types';
 import type { MetricKind, MetricRequest, MetricValues } from './types';
 
 /** Age at which a response's weight in `nps_weighted` and `nps_mean_score` has halved. */
@@ -246,6 +246,32 @@ function daysOfUseInLookback(events: ActivityLog['engagementEvents'], end: numbe
   return { days: firsts.length, firstAt: Math.min(...firsts) };
 }
 
+/** The FAILED payments of the window after the last PAID one at or before the window's end. */
+function failuresSinceLastPaid({ activity, payments, end }: MetricWindow): MetricWindow['payments'] {
+  const all = activity.payments ?? [];
+  const lastPaid = Math.max(
+    Number.NEGATIVE_INFINITY,
+    ...all.filter((p) => p.status === 'PAID' && p.occurredAt.getTime() <= end).map((p) => p.occurredAt.getTime()),
+  );
+  return payments.filter((p) => p.status === 'FAILED' && p.occurredAt.getTime() > lastPaid);
+}
+
+/**
+ * Invoices (distinct `dueAt`) due in the window and at least `pastDueDays` before its end, with a
+ * payment recorded by then, not refunded, and none of their payments paid by then.
+ */
+function unpaidInvoices({ activity, start, end }: MetricWindow, pastDueDays: number): number {
+  const all = (activity.payments ?? []).filter((p) => p.dueAt != null && p.occurredAt.getTime() <= end);
+  const due = new Set(all.filter((p) => within(p.dueAt!, start, end - pastDueDays * DAY_MS)).map((p) => p.dueAt!.getTime()));
+  const paidBy = (p: (typeof all)[number]) => p.status === 'PAID' && (p.paidAt ?? p.occurredAt).getTime() <= end;
+  let unpaid = 0;
+  for (const dueAt of due) {
+    const invoice = all.filter((p) => p.dueAt!.getTime() === dueAt);
+    if (invoice.some((p) => p.status !== 'REFUNDED') && !invoice.some(paidBy)) unpaid++;
+  }
+  return unpaid;
+}
+
 /** The metrics measured over one window, by kind: each as its definition in types.ts reads. */
 const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | null>> = {
   active_days: (w) => new Set(w.inWindow().map((e) => e.occurredAt.toISOString().slice(0, 10))).size,
@@ -299,25 +325,11 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
     const { days, firstAt } = daysOfUseInLookback(w.events, w.end);
     return days >= 3 ? daysSince / Math.max((last - firstAt) / DAY_MS / (days - 1), 1) : daysSince;
   },
-  payment_failure_streak: ({ activity, payments, end }) => {
-    const all = activity.payments ?? [];
-    const lastPaid = Math.max(
-      Number.NEGATIVE_INFINITY,
-      ...all.filter((p) => p.status === 'PAID' && p.occurredAt.getTime() <= end).map((p) => p.occurredAt.getTime()),
-    );
-    return payments.filter((p) => p.status === 'FAILED' && p.occurredAt.getTime() > lastPaid).length;
-  },
-  unpaid_past_due: ({ activity, start, end }) => {
-    const all = (activity.payments ?? []).filter((p) => p.dueAt != null && p.occurredAt.getTime() <= end);
-    const due = new Set(all.filter((p) => within(p.dueAt!, start, end - DAY_MS)).map((p) => p.dueAt!.getTime()));
-    const paidBy = (p: (typeof all)[number]) => p.status === 'PAID' && (p.paidAt ?? p.occurredAt).getTime() <= end;
-    let unpaid = 0;
-    for (const dueAt of due) {
-      const invoice = all.filter((p) => p.dueAt!.getTime() === dueAt);
-      if (invoice.some((p) => p.status !== 'REFUNDED') && !invoice.some(paidBy)) unpaid++;
-    }
-    return unpaid;
-  },
+  payment_failure_streak: (w) => failuresSinceLastPaid(w).length,
+  // A payment without a due date is an invoice of its own: the object stands for it.
+  failed_invoice_streak: (w) => new Set(failuresSinceLastPaid(w).map((p) => p.dueAt?.getTime() ?? p)).size,
+  unpaid_past_due: (w) => unpaidInvoices(w, 1),
+  unpaid_past_grace: (w) => unpaidInvoices(w, UNPAID_GRACE_DAYS),
   contraction: ({ activity, start, end }) => {
     const now = planAt(activity, end);
     if (!now) return null;

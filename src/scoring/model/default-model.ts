@@ -536,7 +536,8 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       signals: [
         {
           name: 'payment_failures',
-          metric: 'payment_failure_streak',
+          // By invoice, not by attempt: a card's dunning retries of one invoice are one failure.
+          metric: 'failed_invoice_streak',
           windowDays: 90,
           normaliser: { kind: 'inverse_target', max: 3 },
           weight: 8,
@@ -544,7 +545,8 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
         },
         {
           name: 'unpaid_past_due',
-          metric: 'unpaid_past_due',
+          // From a week past due: an invoice settled by its retries within days is routine, not a sign.
+          metric: 'unpaid_past_grace',
           windowDays: 60,
           normaliser: { kind: 'inverse_target', max: 2 },
           weight: 5,
@@ -708,11 +710,17 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       points: 45,
       onlyWhen: [WHILE_IN_USE, ENOUGH_FEATURE_USE, NARROWER_THAN_EVER_LATELY],
     },
-    // Failed payments in a row with no success since, from two: three put a busy account at risk on
-    // this alone, whether or not its invoices carry due dates (unpaid_invoice_penalty needs them).
+    // Payment trouble puts a busy account at risk on its own, in either of its two forms. Both count
+    // invoices, not attempts, and leave an invoice its week of grace: a card's dunning retries of one
+    // invoice, paid within days, are routine for card payments and were flagged as trouble when each
+    // retry counted and an invoice counted as unpaid from the day after its due date
+    // (bench/README.md, session 35).
+    // Failed invoices in a row with no payment since, from two (invoices without a due date count one
+    // by one): three put a busy account at risk on this alone, whether or not the invoices carry due
+    // dates (unpaid_invoice_penalty needs them).
     {
       name: 'payment_failure_penalty',
-      metric: 'payment_failure_streak',
+      metric: 'failed_invoice_streak',
       windowDays: 90,
       direction: 'at_least',
       threshold: 2,
@@ -720,18 +728,19 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       perUnit: true,
       maxPoints: 45,
     },
+    // An invoice still unpaid a week past its due date, its retries failed: at risk on its own, as a
+    // contraction is. Counted per invoice, the failures alone would wait for next month's invoice to
+    // fail before flagging an account whose card stopped working.
     {
       name: 'unpaid_invoice_penalty',
-      metric: 'unpaid_past_due',
+      metric: 'unpaid_past_grace',
       windowDays: 60,
       direction: 'at_least',
       threshold: 1,
-      points: 10,
-      perUnit: true,
-      maxPoints: 20,
+      points: 45,
     },
     // A downsell (seats or ARR cut by 30 % or more) puts a busy account at risk on its own, as three
-    // failed payments do: at 10 points it moved a busy account a few points within "healthy", and an
+    // failed invoices do: at 10 points it moved a busy account a few points within "healthy", and an
     // outside population's contractions were never flagged (bench/README.md, session 30).
     { name: 'contraction_penalty', metric: 'contraction', windowDays: 90, direction: 'at_least', threshold: 0.3, points: 45 },
     // Three HIGH or URGENT tickets open at once put a busy account at risk on their own, as payment

@@ -97,6 +97,13 @@
  * - `unpaid_past_due`: invoices (distinct `dueAt`) due in `(asOf − W, asOf − 1 day]` with a payment
  *   recorded by asOf, not refunded, and none of its payments paid by asOf (status PAID and
  *   `paidAt` (else `occurredAt`) at or before asOf).
+ * - `failed_invoice_streak`: as `payment_failure_streak`, counting invoices instead of attempts: the
+ *   distinct invoices of the FAILED payments in the window after the last PAID one at or before
+ *   asOf, an invoice told by its `dueAt` (a card's retries of one invoice count once), a payment
+ *   without `dueAt` its own invoice.
+ * - `unpaid_past_grace`: as `unpaid_past_due`, an invoice counting only once it is UNPAID_GRACE_DAYS
+ *   past due: invoices due in `(asOf − W, asOf − UNPAID_GRACE_DAYS]` with a payment recorded by
+ *   asOf, not refunded, and none of its payments paid by asOf.
  * - `contraction`: 1 − min(ARR at asOf ÷ the highest ARR in effect during the window, the same for
  *   seats), from the plan-change history; 0 when nothing was lowered, null without history.
  * - `urgent_open_tickets`: HIGH or URGENT tickets open at asOf (their last status change at or
@@ -112,6 +119,13 @@
  * measurable silence), and for the rhythm of an account with too few active days in its window.
  */
 export const SILENCE_LOOKBACK_DAYS = 180;
+
+/**
+ * How long past its due date an invoice may stay unpaid before `unpaid_past_grace` counts it: a
+ * week, the time a card's dunning retries and a customer's new card usually take to settle an
+ * invoice whose first charge failed. Routine for card payments; not a sign of trouble.
+ */
+export const UNPAID_GRACE_DAYS = 7;
 
 export type MetricKind =
   | 'active_days'
@@ -141,6 +155,8 @@ export type MetricKind =
   | 'silence_vs_cadence'
   | 'payment_failure_streak'
   | 'unpaid_past_due'
+  | 'failed_invoice_streak'
+  | 'unpaid_past_grace'
   | 'contraction'
   | 'urgent_open_tickets'
   | 'nps_weighted'
@@ -174,6 +190,8 @@ export const METRIC_KINDS: readonly MetricKind[] = [
   'silence_vs_cadence',
   'payment_failure_streak',
   'unpaid_past_due',
+  'failed_invoice_streak',
+  'unpaid_past_grace',
   'contraction',
   'urgent_open_tickets',
   'nps_weighted',

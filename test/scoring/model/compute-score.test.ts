@@ -285,8 +285,8 @@ describe('computeScore', () => {
         active_users_vs_usual_14_60: 1,
         feature_breadth_trend_14_60: 0.9,
         seat_utilisation_30: null,
-        payment_failure_streak_90: 0,
-        unpaid_past_due_60: 0,
+        failed_invoice_streak_90: 0,
+        unpaid_past_grace_60: 0,
         contraction_90: null,
         ticket_volume_trend_14_90: 0,
         urgent_open_tickets_90: 0,
@@ -413,7 +413,7 @@ describe('computeScore', () => {
     const metrics = {
       active_days_trend_21_60: 0.6,
       silence_vs_cadence_60: null,
-      payment_failure_streak_90: 2,
+      failed_invoice_streak_90: 2,
       ticket_volume_trend_14_90: 3.5,
     };
     expect(rawSignalsFromMetrics(DEFAULT_SCORING_MODEL, metrics)).toMatchObject({

@@ -78,8 +78,8 @@ describe('the default model on one pattern at a time', () => {
     feature_breadth_vs_leanest: 1,
     feature_days_per_feature: 5,
     seat_utilisation: 0.6,
-    payment_failure_streak: 0,
-    unpaid_past_due: 0,
+    failed_invoice_streak: 0,
+    unpaid_past_grace: 0,
     contraction: 0,
     ticket_volume_trend: 0,
     urgent_open_tickets: 0,
@@ -100,11 +100,21 @@ describe('the default model on one pattern at a time', () => {
     expect(scoreWith({})).toEqual({ score: 98, tier: 'healthy' });
   });
 
-  it('puts it at risk on payments alone: its last three payments failed, and critical with two invoices unpaid too', () => {
-    expect(scoreWith({ payment_failure_streak: 3 })).toEqual({ score: 45, tier: 'at_risk' });
-    expect(scoreWith({ payment_failure_streak: 3, unpaid_past_due: 2 })).toEqual({ score: 21, tier: 'critical' });
+  it('puts it at risk on payments alone: its last three invoices failed, and critical with two invoices unpaid too', () => {
+    expect(scoreWith({ failed_invoice_streak: 3 })).toEqual({ score: 45, tier: 'at_risk' });
+    expect(scoreWith({ failed_invoice_streak: 3, unpaid_past_grace: 2 })).toEqual({ score: 0, tier: 'critical' });
     // Two in a row: monitor.
-    expect(scoreWith({ payment_failure_streak: 2 })).toEqual({ score: 63, tier: 'monitor' });
+    expect(scoreWith({ failed_invoice_streak: 2 })).toEqual({ score: 63, tier: 'monitor' });
+  });
+
+  it('leaves it healthy while a card retries an invoice within its week of grace', () => {
+    // The invoice's first charge and a retry failed days ago: one failed invoice, not yet a week past due.
+    expect(scoreWith({ failed_invoice_streak: 1, unpaid_past_grace: 0 }).tier).toBe('healthy');
+  });
+
+  it('puts it at risk on an invoice unpaid a week past due alone, and on every invoice failing for two months', () => {
+    expect(scoreWith({ failed_invoice_streak: 1, unpaid_past_grace: 1 }).tier).toBe('at_risk');
+    expect(scoreWith({ failed_invoice_streak: 2, unpaid_past_grace: 1 }).tier).toBe('critical');
   });
 
   it('puts it at risk on a contraction alone: seats or ARR cut by a third, and leaves it healthy on a cut of a tenth', () => {

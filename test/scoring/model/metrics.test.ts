@@ -66,6 +66,7 @@ describe('metric keys and requests', () => {
       // The usage flag (events against the days before its window) and its condition.
       'events_vs_prior_21_60',
       'events_vs_prior_7_60',
+      'failed_invoice_streak_90',
       'feature_breadth_trend_14_60',
       // The feature flag's condition: fewer features than in any earlier fortnight.
       'feature_breadth_vs_leanest_14_60',
@@ -75,13 +76,12 @@ describe('metric keys and requests', () => {
       'nps_mean_score_90',
       'nps_weighted_180',
       'nps_weighted_90',
-      'payment_failure_streak_90',
       'seat_utilisation_30',
       'silence_vs_cadence_60',
       'ticket_volume_trend_14_90',
       // The support escalation flag: tickets beyond the usual rate over a month.
       'ticket_volume_trend_30_90',
-      'unpaid_past_due_60',
+      'unpaid_past_grace_60',
       'urgent_open_tickets_90',
       // The usage flags' condition of an account not coming back: its week against the week before.
       'usage_trend_7',
@@ -425,6 +425,31 @@ describe("metrics relative to the account's own history (the reference)", () => 
     ];
     expect(metric({ engagementEvents: [], payments }, 'payment_failure_streak', 90)).toBe(2);
     expect(metric({ engagementEvents: [], payments }, 'unpaid_past_due', 60)).toBe(1);
+  });
+
+  it('counts retries of one invoice once, and an invoice unpaid only a week past its due date', () => {
+    const due = (days: number) => daysBefore(days);
+    // One invoice due 6 days back, failed and retried twice; a payment without a due date before it.
+    const payments: NonNullable<ActivityLog['payments']> = [
+      { occurredAt: due(70), dueAt: due(70), status: 'PAID' },
+      { occurredAt: due(20), dueAt: null, status: 'FAILED' },
+      { occurredAt: due(6), dueAt: due(6), status: 'FAILED' },
+      { occurredAt: due(4), dueAt: due(6), status: 'FAILED' },
+      { occurredAt: due(2), dueAt: due(6), status: 'FAILED' },
+    ];
+    const log = { engagementEvents: [], payments };
+    expect(metric(log, 'payment_failure_streak', 90)).toBe(4);
+    expect(metric(log, 'failed_invoice_streak', 90)).toBe(2);
+    expect(metric(log, 'unpaid_past_due', 60)).toBe(1);
+    expect(metric(log, 'unpaid_past_grace', 60)).toBe(0);
+    // A day later the invoice is a week past due.
+    const dayLater = (kind: MetricKind) =>
+      metricsFromActivity(log, [{ metric: kind, windowDays: 60, key: 'k' }], new Date(asOf.getTime() + DAY_MS)).k;
+    expect(dayLater('unpaid_past_grace')).toBe(1);
+    // Paid after its retries: nothing failed since, nothing unpaid.
+    const paid = { engagementEvents: [], payments: [...payments, { occurredAt: due(1), dueAt: due(6), status: 'PAID' as const }] };
+    expect(metric(paid, 'failed_invoice_streak', 90)).toBe(0);
+    expect(metric(paid, 'unpaid_past_due', 60)).toBe(0);
   });
 
   it('measures contraction from the plan history, and urgent tickets open on the day asked', () => {
