@@ -699,10 +699,15 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     { name: 'contraction_penalty', metric: 'contraction', windowDays: 90, direction: 'at_least', threshold: 0.3, points: 45 },
     // Three HIGH or URGENT tickets open at once put a busy account at risk on their own, as payment
     // trouble does; healthy accounts almost never have more than one open (bench/README.md, seventh round).
+    // Each counts once it has been open a whole day (a reopened one, a day after its reopening): an
+    // incident whose tickets the support team solves within hours is the team doing its job, and a
+    // daily scoring run that caught them open put a busy account at risk on it (bench/README.md,
+    // session 35). The tickets of an escalation stay open for days; the signal still reads every
+    // urgent ticket open at the instant.
     {
       name: 'urgent_ticket_penalty',
-      metric: 'urgent_open_tickets',
-      windowDays: 90,
+      metric: 'urgent_tickets_open_throughout',
+      windowDays: 1,
       direction: 'at_least',
       threshold: 1,
       points: 15,
@@ -732,7 +737,13 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       direction: 'at_least',
       threshold: 3,
       points: 30,
-      onlyWhen: [{ metric: 'csat_mean', windowDays: 90, direction: 'below', threshold: 3 }],
+      // Poor ratings, not none: with no ticket rated in the 90 days the mean is missing, which holds
+      // back nothing, so an unrated burst (an incident solved within hours) counted as an escalation.
+      // A burst left unsolved is the urgent flag's; an unrated one alone costs ticket_surge_penalty.
+      onlyWhen: [
+        { metric: 'csat_mean', windowDays: 90, direction: 'below', threshold: 3 },
+        { metric: 'rated_tickets', windowDays: 90, direction: 'at_least', threshold: 1 },
+      ],
     },
     // Both detractor flags read the answers of the last 90 days (the NPS signal reads 180): weighting
     // by recency orders answers against each other, and a single answer, or a single survey's wave,
@@ -742,7 +753,18 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // on their own, with the detractor flag and the NPS signal; a lukewarm detractor (a 5 or a 6, common
     // among healthy accounts' answers) costs the detractor flag alone and leaves it in "monitor"
     // (bench/README.md, tenth round; 4 counts as angry since session 30).
-    { name: 'angry_detractor', metric: 'nps_mean_score', windowDays: 90, direction: 'below', threshold: 5, points: 20 },
+    // Two angry answers at least: one, among an account's lukewarm ones, counted in both detractor flags
+    // and put a busy account at risk on a single answer (bench/README.md, session 35); it costs the
+    // detractor flag alone. A customer who stays angry answers so again, or a colleague does.
+    {
+      name: 'angry_detractor',
+      metric: 'nps_mean_score',
+      windowDays: 90,
+      direction: 'below',
+      threshold: 5,
+      points: 20,
+      onlyWhen: [{ metric: 'nps_angry_answers', windowDays: 90, direction: 'at_least', threshold: 2 }],
+    },
   ],
   ...OUTREACH_AND_TIERS,
   // Steadier tiers at daily scoring (bench/README.md, eleventh round): a red flag that applied stays until

@@ -81,9 +81,12 @@ describe('the default model on one pattern at a time', () => {
     contraction: 0,
     ticket_volume_trend: 0,
     urgent_open_tickets: 0,
+    urgent_tickets_open_throughout: 0,
     csat_mean: null,
+    rated_tickets: 0,
     nps_weighted: null,
     nps_mean_score: null,
+    nps_angry_answers: 0,
   };
   const scoreWith = (changes: Partial<Record<string, number>>) => {
     // Every window of a metric reads the same value: a pattern that has run long enough to fill them.
@@ -114,15 +117,19 @@ describe('the default model on one pattern at a time', () => {
     expect(scoreWith({ active_users_trend: 0.25, active_users_vs_usual: 0.25 })).toEqual({ score: 42, tier: 'at_risk' });
   });
 
-  it('puts it at risk on support alone with three urgent tickets open, and leaves it healthy with one', () => {
-    expect(scoreWith({ urgent_open_tickets: 3 })).toEqual({ score: 48, tier: 'at_risk' });
-    expect(scoreWith({ urgent_open_tickets: 1 })).toEqual({ score: 80, tier: 'healthy' });
+  it('puts it at risk on support alone with three urgent tickets open for a day, and leaves it healthy with one, or three just opened', () => {
+    expect(scoreWith({ urgent_open_tickets: 3, urgent_tickets_open_throughout: 3 })).toEqual({ score: 48, tier: 'at_risk' });
+    expect(scoreWith({ urgent_open_tickets: 1, urgent_tickets_open_throughout: 1 })).toEqual({ score: 80, tier: 'healthy' });
+    // An incident's tickets, open for hours: the signal reads them, the red flag waits a day.
+    expect(scoreWith({ urgent_open_tickets: 3, urgent_tickets_open_throughout: 0 })).toEqual({ score: 93, tier: 'healthy' });
   });
 
   it('puts it at risk on a support escalation: a burst of tickets rated poorly, and not on the burst alone', () => {
     // Five tickets beyond its usual rate in two weeks, mean CSAT 2.
-    expect(scoreWith({ ticket_volume_trend: 5, csat_mean: 2 })).toEqual({ score: 41, tier: 'at_risk' });
-    expect(scoreWith({ ticket_volume_trend: 5, csat_mean: 4.5 })).toEqual({ score: 84, tier: 'healthy' });
+    expect(scoreWith({ ticket_volume_trend: 5, csat_mean: 2, rated_tickets: 4 })).toEqual({ score: 41, tier: 'at_risk' });
+    expect(scoreWith({ ticket_volume_trend: 5, csat_mean: 4.5, rated_tickets: 4 })).toEqual({ score: 84, tier: 'healthy' });
+    // None of its tickets rated: no poor rating, the burst alone.
+    expect(scoreWith({ ticket_volume_trend: 5 })).toEqual({ score: 84, tier: 'healthy' });
   });
 
   it('puts it at risk when its use narrows to a quarter of its features, as much used as before', () => {
@@ -134,10 +141,12 @@ describe('the default model on one pattern at a time', () => {
 
   it('puts it at risk on angry NPS answers alone, and leaves it in monitor on lukewarm detractors', () => {
     // Every recent answer a detractor: averaging 2 of 10, then 5.5 (fives and sixes).
-    expect(scoreWith({ nps_weighted: -100, nps_mean_score: 2 })).toEqual({ score: 47, tier: 'at_risk' });
+    expect(scoreWith({ nps_weighted: -100, nps_mean_score: 2, nps_angry_answers: 2 })).toEqual({ score: 47, tier: 'at_risk' });
     expect(scoreWith({ nps_weighted: -100, nps_mean_score: 5.5 })).toEqual({ score: 67, tier: 'monitor' });
     // Answers of 4: angry too.
-    expect(scoreWith({ nps_weighted: -100, nps_mean_score: 4 })).toEqual({ score: 47, tier: 'at_risk' });
+    expect(scoreWith({ nps_weighted: -100, nps_mean_score: 4, nps_angry_answers: 3 })).toEqual({ score: 47, tier: 'at_risk' });
+    // One angry answer: the detractor flag alone.
+    expect(scoreWith({ nps_weighted: -100, nps_mean_score: 2, nps_angry_answers: 1 })).toEqual({ score: 67, tier: 'monitor' });
   });
 
   it('keeps a support escalation red-flagged for a month: its tickets solved, the customer is still the one who escalated', () => {
