@@ -753,18 +753,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // on their own, with the detractor flag and the NPS signal; a lukewarm detractor (a 5 or a 6, common
     // among healthy accounts' answers) costs the detractor flag alone and leaves it in "monitor"
     // (bench/README.md, tenth round; 4 counts as angry since session 30).
-    // Two angry answers at least: one, among an account's lukewarm ones, counted in both detractor flags
-    // and put a busy account at risk on a single answer (bench/README.md, session 35); it costs the
-    // detractor flag alone. A customer who stays angry answers so again, or a colleague does.
-    {
-      name: 'angry_detractor',
-      metric: 'nps_mean_score',
-      windowDays: 90,
-      direction: 'below',
-      threshold: 5,
-      points: 20,
-      onlyWhen: [{ metric: 'nps_angry_answers', windowDays: 90, direction: 'at_least', threshold: 2 }],
-    },
+    { name: 'angry_detractor', metric: 'nps_mean_score', windowDays: 90, direction: 'below', threshold: 5, points: 20 },
   ],
   ...OUTREACH_AND_TIERS,
   // Steadier tiers at daily scoring (bench/README.md, eleventh round): a red flag that applied stays until

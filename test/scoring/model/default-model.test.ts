@@ -86,7 +86,6 @@ describe('the default model on one pattern at a time', () => {
     rated_tickets: 0,
     nps_weighted: null,
     nps_mean_score: null,
-    nps_angry_answers: 0,
   };
   const scoreWith = (changes: Partial<Record<string, number>>) => {
     // Every window of a metric reads the same value: a pattern that has run long enough to fill them.
@@ -141,12 +140,10 @@ describe('the default model on one pattern at a time', () => {
 
   it('puts it at risk on angry NPS answers alone, and leaves it in monitor on lukewarm detractors', () => {
     // Every recent answer a detractor: averaging 2 of 10, then 5.5 (fives and sixes).
-    expect(scoreWith({ nps_weighted: -100, nps_mean_score: 2, nps_angry_answers: 2 })).toEqual({ score: 47, tier: 'at_risk' });
+    expect(scoreWith({ nps_weighted: -100, nps_mean_score: 2 })).toEqual({ score: 47, tier: 'at_risk' });
     expect(scoreWith({ nps_weighted: -100, nps_mean_score: 5.5 })).toEqual({ score: 67, tier: 'monitor' });
     // Answers of 4: angry too.
-    expect(scoreWith({ nps_weighted: -100, nps_mean_score: 4, nps_angry_answers: 3 })).toEqual({ score: 47, tier: 'at_risk' });
-    // One angry answer: the detractor flag alone.
-    expect(scoreWith({ nps_weighted: -100, nps_mean_score: 2, nps_angry_answers: 1 })).toEqual({ score: 67, tier: 'monitor' });
+    expect(scoreWith({ nps_weighted: -100, nps_mean_score: 4 })).toEqual({ score: 47, tier: 'at_risk' });
   });
 
   it('keeps a support escalation red-flagged for a month: its tickets solved, the customer is still the one who escalated', () => {

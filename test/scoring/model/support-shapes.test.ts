@@ -1,6 +1,6 @@
-// Support and NPS red flags on a busy steady account, from its activity through the pure scoring core:
-// an incident the support team solves within hours and one lukewarm customer's angry answer are no
-// churn risk; urgent tickets left open for days and two or three angry answers are.
+// Support red flags on a busy steady account, from its activity through the pure scoring core: an
+// incident the support team solves within hours is no churn risk; urgent tickets left open for days,
+// and a burst of poorly rated tickets, are.
 import { computeScore, DEFAULT_SCORING_MODEL, metricRequests, metricsFromActivity, tierFor } from '../../../src/scoring/model';
 import type { ActivityLog } from '../../../src/scoring/model';
 
@@ -8,7 +8,6 @@ const asOf = new Date('2026-06-30T20:00:00Z');
 const hoursAgo = (hours: number) => new Date(asOf.getTime() - hours * 3_600_000);
 const daysAgo = (days: number) => hoursAgo(days * 24);
 type Tickets = NonNullable<ActivityLog['tickets']>;
-type Answers = NonNullable<ActivityLog['npsResponses']>;
 
 /** Four users on every day of 150, each using three of eight features; three tickets, solved the next day, rated 5. */
 function busyAccount(): ActivityLog {
@@ -112,43 +111,5 @@ describe('urgent tickets left open for days', () => {
       csatRating: 1,
     }));
     expect(flagged(tierAt({ ...account, tickets: [...account.tickets!, ...burst] }, asOf))).toBe(true);
-  });
-});
-
-describe("a lukewarm account's NPS answers", () => {
-  /** An answer of 7 or 8 every 40 days for 150 days, then `last` answers given `daysBefore`. */
-  const answers = (last: number[], daysBefore: number[]): Answers => [
-    ...[150, 110, 70, 30].map((d, i) => ({ respondedAt: daysAgo(d), score: 7 + (i % 2) })),
-    ...last.map((score, i) => ({ respondedAt: daysAgo(daysBefore[i]), score })),
-  ];
-
-  it('one angry answer among lukewarm ones leaves a busy account out of risk', () => {
-    const account = busyAccount();
-    for (const score of [0, 3, 4, 5, 6])
-      for (const daysBefore of [0.2, 5, 20])
-        expect([score, daysBefore, flagged(tierAt({ ...account, npsResponses: answers([score], [daysBefore]) }, asOf))]).toEqual([
-          score,
-          daysBefore,
-          false,
-        ]);
-  });
-
-  it('two or three angry answers put it at risk, given the same day or weeks apart', () => {
-    const account = busyAccount();
-    for (const [scores, days] of [
-      [
-        [2, 3],
-        [1, 1],
-      ],
-      [
-        [4, 1],
-        [20, 2],
-      ],
-      [
-        [0, 3, 4],
-        [30, 10, 1],
-      ],
-    ])
-      expect([scores, flagged(tierAt({ ...account, npsResponses: answers(scores, days) }, asOf))]).toEqual([scores, true]);
   });
 });
