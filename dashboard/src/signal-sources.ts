@@ -13,9 +13,12 @@ const SOURCES: Readonly<Record<string, SignalSource>> = {
   ticket_count: 'tickets',
   ticket_volume_trend: 'tickets',
   urgent_open_tickets: 'tickets',
+  urgent_tickets_open_throughout: 'tickets',
+  rated_tickets: 'tickets',
   nps: 'nps',
   nps_weighted: 'nps',
   nps_mean_score: 'nps',
+  nps_angry_answers: 'nps',
 };
 
 export interface SignalWindow {

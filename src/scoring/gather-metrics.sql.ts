@@ -29,8 +29,16 @@ const PAYMENT_METRICS = new Set([
   'failed_invoice_streak',
   'unpaid_past_grace',
 ]);
-const SUPPORT_METRICS = new Set(['csat_mean', 'open_tickets', 'ticket_count', 'ticket_volume_trend', 'urgent_open_tickets']);
-const NPS_METRICS = new Set(['nps', 'nps_weighted', 'nps_mean_score']);
+const SUPPORT_METRICS = new Set([
+  'csat_mean',
+  'open_tickets',
+  'ticket_count',
+  'ticket_volume_trend',
+  'urgent_open_tickets',
+  'urgent_tickets_open_throughout',
+  'rated_tickets',
+]);
+const NPS_METRICS = new Set(['nps', 'nps_weighted', 'nps_mean_score', 'nps_angry_answers']);
 const COUNT_METRICS = new Set([
   'active_days',
   'distinct_features',
@@ -43,13 +51,28 @@ const COUNT_METRICS = new Set([
   'failed_invoice_streak',
   'unpaid_past_grace',
   'urgent_open_tickets',
+  'urgent_tickets_open_throughout',
+  'rated_tickets',
+  'nps_angry_answers',
   'ticket_volume_trend',
 ]);
 
-/** A ticket is open at `p.as_of` when its last status change at or before then is OPEN or PENDING. */
-const TICKET_OPEN_AT_AS_OF = `x.opened_at <= p.as_of and (
-    select s.status from support_ticket_status_change s where s.ticket_id = x.id and s.changed_at <= p.as_of
+/** A ticket is open at `instant` when its last status change at or before then is OPEN or PENDING. */
+function ticketOpenAt(instant: string): string {
+  return `x.opened_at <= ${instant} and (
+    select s.status from support_ticket_status_change s where s.ticket_id = x.id and s.changed_at <= ${instant}
     order by s.changed_at desc, s.id desc limit 1) in ('OPEN', 'PENDING')`;
+}
+
+const TICKET_OPEN_AT_AS_OF = ticketOpenAt('p.as_of');
+
+/** A ticket open throughout `(p.as_of − days, p.as_of]`: open at both ends, and not solved in between (solved and reopened). */
+function ticketOpenThroughout(days: number): string {
+  const start = `(p.as_of - interval '${days} days')`;
+  return `${ticketOpenAt(start)} and ${TICKET_OPEN_AT_AS_OF} and not exists (
+    select 1 from support_ticket_status_change s where s.ticket_id = x.id and s.status = 'SOLVED'
+      and s.changed_at > ${start} and s.changed_at <= p.as_of)`;
+}
 
 /**
  * A ticket's `column` (severity or csat_rating) at `p.as_of`: that of the earliest of its earlier
@@ -155,6 +178,10 @@ function supportExpression(request: MetricRequest): string {
       return `count(*) filter (where ${TICKET_OPEN_AT_AS_OF})`;
     case 'urgent_open_tickets':
       return `count(*) filter (where ${ticketAtAsOf('severity')} in ('HIGH', 'URGENT') and ${TICKET_OPEN_AT_AS_OF})`;
+    case 'urgent_tickets_open_throughout':
+      return `count(*) filter (where ${ticketAtAsOf('severity')} in ('HIGH', 'URGENT') and ${ticketOpenThroughout(w)})`;
+    case 'rated_tickets':
+      return `count(*) filter (where ${ticketAtAsOf('csat_rating')} is not null and ${inWindow('x.opened_at', w)})`;
     case 'ticket_volume_trend': {
       const b = checkedDays(request.baselineDays as number);
       return `greatest(0, count(*) filter (where ${inWindow('x.opened_at', w)})
@@ -177,6 +204,7 @@ function npsExpression(request: MetricRequest): string {
     return `round((sum(${weight} * ${value}) filter (where ${inWindow('x.responded_at', w)})
             / nullif(sum(${weight}) filter (where ${inWindow('x.responded_at', w)}), 0))::numeric, 9)::float8`;
   }
+  if (request.metric === 'nps_angry_answers') return `count(*) filter (where x.score <= 4 and ${inWindow('x.responded_at', w)})`;
   const n = `count(*) filter (where ${inWindow('x.responded_at', w)})`;
   return `case when ${n} = 0 then null else round(100.0 * (count(*) filter (where x.score >= 9 and ${inWindow('x.responded_at', w)})
           - count(*) filter (where x.score <= 6 and ${inWindow('x.responded_at', w)})) / ${n}) end`;

@@ -51,6 +51,10 @@ const REQUESTS: MetricRequest[] = (() => {
     { metric: 'active_users_vs_leanest', windowDays: 7, baselineDays: 30, key: 'active_users_vs_leanest_7_30' },
     { metric: 'feature_breadth_vs_leanest', windowDays: 14, baselineDays: 60, key: 'feature_breadth_vs_leanest_14_60' },
     { metric: 'feature_breadth_vs_leanest', windowDays: 5, baselineDays: 21, key: 'feature_breadth_vs_leanest_5_21' },
+    { metric: 'nps_angry_answers', windowDays: 30, key: 'nps_angry_answers_30' },
+    { metric: 'urgent_tickets_open_throughout', windowDays: 1, key: 'urgent_tickets_open_throughout_1' },
+    { metric: 'urgent_tickets_open_throughout', windowDays: 3, key: 'urgent_tickets_open_throughout_3' },
+    { metric: 'rated_tickets', windowDays: 30, key: 'rated_tickets_30' },
   ] as MetricRequest[])
     byKey.set(r.key, r);
   return [...byKey.values()];
@@ -78,6 +82,44 @@ async function store(events: NewEvent[]): Promise<void> {
     activity
       .get(e.customerId)!
       .push({ occurredAt: e.occurredAt, eventType: e.eventType, feature: e.feature ?? null, userId: e.userId ?? null });
+}
+
+/** A customer's tickets as stored, with the status history and earlier states the services kept. */
+async function storedTickets(sql: Db, customerId: string): Promise<NonNullable<ActivityLog['tickets']>> {
+  const tickets = await query<{
+    id: string;
+    openedAt: string;
+    resolvedAt: string | null;
+    status: 'OPEN';
+    severity: 'LOW';
+    csatRating: number | null;
+  }>(
+    sql,
+    `select id::text, opened_at as "openedAt", resolved_at as "resolvedAt", status, severity, csat_rating as "csatRating" from support_ticket where customer_id = ?`,
+    [customerId],
+  );
+  const changes = await query<{ ticketId: string; status: 'OPEN'; changedAt: string }>(
+    sql,
+    `select ticket_id::text as "ticketId", status, changed_at as "changedAt" from support_ticket_status_change where customer_id = ?`,
+    [customerId],
+  );
+  const earlier = await query<{ ticketId: string; severity: 'LOW'; csatRating: number | null; endedAt: string }>(
+    sql,
+    `select e.ticket_id::text as "ticketId", e.severity, e.csat_rating as "csatRating", e.ended_at as "endedAt"
+       from support_ticket_earlier_state e join support_ticket t on t.id = e.ticket_id where t.customer_id = ?`,
+    [customerId],
+  );
+  return tickets.map((t) => ({
+    openedAt: new Date(t.openedAt),
+    resolvedAt: t.resolvedAt ? new Date(t.resolvedAt) : null,
+    status: t.status,
+    severity: t.severity,
+    csatRating: t.csatRating,
+    statusChanges: changes.filter((ch) => ch.ticketId === t.id).map((ch) => ({ status: ch.status, changedAt: new Date(ch.changedAt) })),
+    earlierStates: earlier
+      .filter((e) => e.ticketId === t.id)
+      .map((e) => ({ severity: e.severity, csatRating: e.csatRating, endedAt: new Date(e.endedAt) })),
+  }));
 }
 
 /**
@@ -158,40 +200,7 @@ async function storeOtherSignals(random: () => number): Promise<void> {
       dueAt: p.dueAt ? new Date(p.dueAt) : null,
       paidAt: p.paidAt ? new Date(p.paidAt) : null,
     }));
-    const tickets = await query<{
-      id: string;
-      openedAt: string;
-      resolvedAt: string | null;
-      status: 'OPEN';
-      severity: 'LOW';
-      csatRating: number | null;
-    }>(
-      sql,
-      `select id::text, opened_at as "openedAt", resolved_at as "resolvedAt", status, severity, csat_rating as "csatRating" from support_ticket where customer_id = ?`,
-      [customerId],
-    );
-    const changes = await query<{ ticketId: string; status: 'OPEN'; changedAt: string }>(
-      sql,
-      `select ticket_id::text as "ticketId", status, changed_at as "changedAt" from support_ticket_status_change where customer_id = ?`,
-      [customerId],
-    );
-    const earlier = await query<{ ticketId: string; severity: 'LOW'; csatRating: number | null; endedAt: string }>(
-      sql,
-      `select e.ticket_id::text as "ticketId", e.severity, e.csat_rating as "csatRating", e.ended_at as "endedAt"
-       from support_ticket_earlier_state e join support_ticket t on t.id = e.ticket_id where t.customer_id = ?`,
-      [customerId],
-    );
-    log.tickets = tickets.map((t) => ({
-      openedAt: new Date(t.openedAt),
-      resolvedAt: t.resolvedAt ? new Date(t.resolvedAt) : null,
-      status: t.status,
-      severity: t.severity,
-      csatRating: t.csatRating,
-      statusChanges: changes.filter((ch) => ch.ticketId === t.id).map((ch) => ({ status: ch.status, changedAt: new Date(ch.changedAt) })),
-      earlierStates: earlier
-        .filter((e) => e.ticketId === t.id)
-        .map((e) => ({ severity: e.severity, csatRating: e.csatRating, endedAt: new Date(e.endedAt) })),
-    }));
+    log.tickets = await storedTickets(sql, customerId);
     log.npsResponses = (
       await query<{ respondedAt: string; score: number }>(
         sql,
@@ -618,4 +627,62 @@ it('has no seat utilisation for an integration whose events name no user, as the
     expect([r.key, gathered.metrics[r.key]]).toEqual([r.key, null]);
     expect([r.key, reference[r.key]]).toEqual([r.key, null]);
   }
+});
+
+it('counts urgent tickets open throughout a window from the status history and earlier states, as the reference does', async () => {
+  const id = 'cust_urgent_history';
+  const db = () => orm.em.fork() as Db;
+  await upsertCustomer(db(), null, { id, name: id });
+  const ticket = (externalId: string, severity: SupportTicketSeverity, openedDaysAgo: number) => ({
+    customerId: id,
+    externalId,
+    severity,
+    openedAt: new Date(ANCHOR - openedDaysAgo * DAY_MS),
+  });
+  // Solved the next day, reopened (waiting on the customer) two days before ANCHOR.
+  const reopened = ticket('T-reopened', SupportTicketSeverity.URGENT, 5);
+  await recordSupportTicket(db(), null, { ...reopened, status: SupportTicketStatus.OPEN });
+  await recordSupportTicket(db(), null, { ...reopened, status: SupportTicketStatus.SOLVED, resolvedAt: new Date(ANCHOR - 4 * DAY_MS) });
+  await recordSupportTicket(db(), null, {
+    ...reopened,
+    status: SupportTicketStatus.PENDING,
+    statusChangedAt: new Date(ANCHOR - 2 * DAY_MS),
+  });
+  // NORMAL for five days, raised to HIGH a day and a half before ANCHOR, then solved half a day before it.
+  const raised = ticket('T-raised', SupportTicketSeverity.NORMAL, 6);
+  await recordSupportTicket(db(), null, { ...raised, status: SupportTicketStatus.OPEN });
+  await recordSupportTicket(db(), null, {
+    ...raised,
+    severity: SupportTicketSeverity.HIGH,
+    status: SupportTicketStatus.OPEN,
+    statusChangedAt: new Date(ANCHOR - 1.5 * DAY_MS),
+  });
+  await recordSupportTicket(db(), null, {
+    ...raised,
+    severity: SupportTicketSeverity.HIGH,
+    status: SupportTicketStatus.SOLVED,
+    resolvedAt: new Date(ANCHOR - 0.5 * DAY_MS),
+    csatRating: 2,
+  });
+  // Opened HIGH 20 hours before ANCHOR, still open.
+  await recordSupportTicket(db(), null, { ...ticket('T-fresh', SupportTicketSeverity.HIGH, 20 / 24), status: SupportTicketStatus.OPEN });
+  const tickets = await storedTickets(db(), id);
+  expect(tickets.find((t) => t.severity === 'HIGH' && t.earlierStates!.length > 0)).toBeDefined();
+  const requests = REQUESTS.filter((r) => ['urgent_tickets_open_throughout', 'urgent_open_tickets', 'rated_tickets'].includes(r.metric));
+  const seen = new Set<string>();
+  for (let hours = -6 * 24; hours <= 24; hours += 6) {
+    const asOf = new Date(ANCHOR + hours * 3_600_000);
+    const gathered = (await gatherMetrics(db(), [id], asOf, requests, LOOKBACK_DAYS)).get(id)!;
+    const reference = metricsFromActivity({ engagementEvents: [], tickets }, requests, asOf);
+    for (const r of requests) {
+      expect([hours, r.key, gathered.metrics[r.key]]).toEqual([hours, r.key, reference[r.key]]);
+      seen.add(`${r.key}=${reference[r.key]}`);
+    }
+  }
+  // Each ticket was counted at some point: the reopened one from a day after its reopening, the raised one while HIGH and open.
+  expect([...seen].filter((v) => v.startsWith('urgent_tickets_open_throughout_1=')).sort()).toEqual([
+    'urgent_tickets_open_throughout_1=0',
+    'urgent_tickets_open_throughout_1=1',
+    'urgent_tickets_open_throughout_1=2',
+  ]);
 });

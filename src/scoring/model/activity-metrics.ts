@@ -48,6 +48,11 @@ function isOpenAt(ticket: Ticket, at: number): boolean {
   return last !== null && last.status !== 'SOLVED';
 }
 
+/** Whether a ticket was solved at some instant in (from, to]: without a status history it is open in one spell, never solved and reopened. */
+function solvedWithin(ticket: Ticket, from: number, to: number): boolean {
+  return (ticket.statusChanges ?? []).some((change) => change.status === 'SOLVED' && within(change.changedAt, from, to));
+}
+
 /** A ticket as of `at`: with the severity and rating of the earliest earlier state that ended after then, else its own. */
 function ticketAt(ticket: Ticket, at: number): Ticket {
   const ended = (ticket.earlierStates ?? []).filter((e) => e.endedAt.getTime() > at);
@@ -345,9 +350,18 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
     (activity.tickets ?? [])
       .map((t) => ticketAt(t, end))
       .filter((t) => (t.severity === 'HIGH' || t.severity === 'URGENT') && isOpenAt(t, end)).length,
+  urgent_tickets_open_throughout: ({ activity, start, end }) =>
+    (activity.tickets ?? [])
+      .map((t) => ticketAt(t, end))
+      .filter(
+        (t) => (t.severity === 'HIGH' || t.severity === 'URGENT') && isOpenAt(t, start) && isOpenAt(t, end) && !solvedWithin(t, start, end),
+      ).length,
+  rated_tickets: ({ ticketsOpened }) => ticketsOpened.filter((t) => t.csatRating != null).length,
   nps_weighted: ({ activity, start, end }) =>
     recencyWeightedMean(activity, start, end, (score) => (score >= 9 ? 100 : score <= 6 ? -100 : 0)),
   nps_mean_score: ({ activity, start, end }) => recencyWeightedMean(activity, start, end, (score) => score),
+  nps_angry_answers: ({ activity, start, end }) =>
+    (activity.npsResponses ?? []).filter((r) => r.score <= 4 && within(r.respondedAt, start, end)).length,
   nps: ({ activity, start, end }) => {
     const scores = (activity.npsResponses ?? []).filter((r) => within(r.respondedAt, start, end)).map((r) => r.score);
     if (scores.length === 0) return null;

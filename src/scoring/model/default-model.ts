@@ -745,10 +745,15 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     { name: 'contraction_penalty', metric: 'contraction', windowDays: 90, direction: 'at_least', threshold: 0.3, points: 45 },
     // Three HIGH or URGENT tickets open at once put a busy account at risk on their own, as payment
     // trouble does; healthy accounts almost never have more than one open (bench/README.md, seventh round).
+    // Each counts once it has been open a whole day (a reopened one, a day after its reopening): an
+    // incident whose tickets the support team solves within hours is the team doing its job, and a
+    // daily scoring run that caught them open put a busy account at risk on it (bench/README.md,
+    // session 35). The tickets of an escalation stay open for days; the signal still reads every
+    // urgent ticket open at the instant.
     {
       name: 'urgent_ticket_penalty',
-      metric: 'urgent_open_tickets',
-      windowDays: 90,
+      metric: 'urgent_tickets_open_throughout',
+      windowDays: 1,
       direction: 'at_least',
       threshold: 1,
       points: 15,
@@ -778,7 +783,13 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       direction: 'at_least',
       threshold: 3,
       points: 30,
-      onlyWhen: [{ metric: 'csat_mean', windowDays: 90, direction: 'below', threshold: 3 }],
+      // Poor ratings, not none: with no ticket rated in the 90 days the mean is missing, which holds
+      // back nothing, so an unrated burst (an incident solved within hours) counted as an escalation.
+      // A burst left unsolved is the urgent flag's; an unrated one alone costs ticket_surge_penalty.
+      onlyWhen: [
+        { metric: 'csat_mean', windowDays: 90, direction: 'below', threshold: 3 },
+        { metric: 'rated_tickets', windowDays: 90, direction: 'at_least', threshold: 1 },
+      ],
     },
     // Both detractor flags read the answers of the last 90 days (the NPS signal reads 180): weighting
     // by recency orders answers against each other, and a single answer, or a single survey's wave,

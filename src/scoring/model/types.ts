@@ -108,11 +108,18 @@
  *   seats), from the plan-change history; 0 when nothing was lowered, null without history.
  * - `urgent_open_tickets`: HIGH or URGENT tickets open at asOf (their last status change at or
  *   before asOf is OPEN or PENDING).
+ * - `urgent_tickets_open_throughout`: HIGH or URGENT tickets (their severity as of asOf) open
+ *   throughout the window: open at its start, asOf − W, and at asOf, with no SOLVED status change
+ *   in between (a ticket solved and reopened within the window has not waited all of it: its wait
+ *   starts again at the reopening).
+ * - `rated_tickets`: tickets opened in the window with a CSAT rating as of asOf (the tickets
+ *   `csat_mean` averages; 0 when it is null).
  * - `nps_weighted`: NPS of the responses in the window weighted by recency (a response's weight
  *   halves every 30 days of age: promoters +100, passives 0, detractors −100); null without responses.
  * - `nps_mean_score`: the mean of the responses' scores (0–10) in the window, weighted by recency as
  *   `nps_weighted`; null without responses. NPS counts a 6 and a 0 alike as a detractor; this tells
  *   an angry answer from a lukewarm one.
+ * - `nps_angry_answers`: responses in the window scoring 0–4.
  */
 /**
  * How far back `silence_vs_cadence` looks for the last activity (past it, an account has no
@@ -159,8 +166,11 @@ export type MetricKind =
   | 'unpaid_past_grace'
   | 'contraction'
   | 'urgent_open_tickets'
+  | 'urgent_tickets_open_throughout'
+  | 'rated_tickets'
   | 'nps_weighted'
-  | 'nps_mean_score';
+  | 'nps_mean_score'
+  | 'nps_angry_answers';
 
 export const METRIC_KINDS: readonly MetricKind[] = [
   'active_days',
@@ -194,8 +204,11 @@ export const METRIC_KINDS: readonly MetricKind[] = [
   'unpaid_past_grace',
   'contraction',
   'urgent_open_tickets',
+  'urgent_tickets_open_throughout',
+  'rated_tickets',
   'nps_weighted',
   'nps_mean_score',
+  'nps_angry_answers',
 ];
 
 /** Metrics that compare a recent window with the account's own baseline before it: they need `baselineDays`. */

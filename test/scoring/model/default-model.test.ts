@@ -83,7 +83,9 @@ describe('the default model on one pattern at a time', () => {
     contraction: 0,
     ticket_volume_trend: 0,
     urgent_open_tickets: 0,
+    urgent_tickets_open_throughout: 0,
     csat_mean: null,
+    rated_tickets: 0,
     nps_weighted: null,
     nps_mean_score: null,
   };
@@ -140,15 +142,19 @@ describe('the default model on one pattern at a time', () => {
     expect(scoreWith({ feature_breadth_trend: 0.3, feature_days_per_feature: 3, feature_breadth_vs_leanest: 1 }).tier).toBe('healthy');
   });
 
-  it('puts it at risk on support alone with three urgent tickets open, and leaves it healthy with one', () => {
-    expect(scoreWith({ urgent_open_tickets: 3 })).toEqual({ score: 48, tier: 'at_risk' });
-    expect(scoreWith({ urgent_open_tickets: 1 })).toEqual({ score: 80, tier: 'healthy' });
+  it('puts it at risk on support alone with three urgent tickets open for a day, and leaves it healthy with one, or three just opened', () => {
+    expect(scoreWith({ urgent_open_tickets: 3, urgent_tickets_open_throughout: 3 })).toEqual({ score: 48, tier: 'at_risk' });
+    expect(scoreWith({ urgent_open_tickets: 1, urgent_tickets_open_throughout: 1 })).toEqual({ score: 80, tier: 'healthy' });
+    // An incident's tickets, open for hours: the signal reads them, the red flag waits a day.
+    expect(scoreWith({ urgent_open_tickets: 3, urgent_tickets_open_throughout: 0 })).toEqual({ score: 93, tier: 'healthy' });
   });
 
   it('puts it at risk on a support escalation: a burst of tickets rated poorly, and not on the burst alone', () => {
     // Five tickets beyond its usual rate in two weeks, mean CSAT 2.
-    expect(scoreWith({ ticket_volume_trend: 5, csat_mean: 2 })).toEqual({ score: 41, tier: 'at_risk' });
-    expect(scoreWith({ ticket_volume_trend: 5, csat_mean: 4.5 })).toEqual({ score: 84, tier: 'healthy' });
+    expect(scoreWith({ ticket_volume_trend: 5, csat_mean: 2, rated_tickets: 4 })).toEqual({ score: 41, tier: 'at_risk' });
+    expect(scoreWith({ ticket_volume_trend: 5, csat_mean: 4.5, rated_tickets: 4 })).toEqual({ score: 84, tier: 'healthy' });
+    // None of its tickets rated: no poor rating, the burst alone.
+    expect(scoreWith({ ticket_volume_trend: 5 })).toEqual({ score: 84, tier: 'healthy' });
   });
 
   it('puts it at risk when its use narrows to a quarter of its features, as much used as before', () => {

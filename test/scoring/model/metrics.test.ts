@@ -36,7 +36,7 @@ describe('metric keys and requests', () => {
     ]);
   });
 
-  it("asks for thirty-two aggregates under the default model, its signals' and penalties' conditions included, baselines in the keys of the relative ones", () => {
+  it("asks for thirty-four aggregates under the default model, its signals' and penalties' conditions included, baselines in the keys of the relative ones", () => {
     expect(metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key)).toEqual([
       // The lighter-days flag's condition: enough days of use in its three weeks for a mean per day.
       'active_days_21',
@@ -76,6 +76,8 @@ describe('metric keys and requests', () => {
       'nps_mean_score_90',
       'nps_weighted_180',
       'nps_weighted_90',
+      // The support escalation flag's other condition: some ticket rated (no rating is no poor rating).
+      'rated_tickets_90',
       'seat_utilisation_30',
       'silence_vs_cadence_60',
       'ticket_volume_trend_14_90',
@@ -83,6 +85,8 @@ describe('metric keys and requests', () => {
       'ticket_volume_trend_30_90',
       'unpaid_past_grace_60',
       'urgent_open_tickets_90',
+      // The urgent-ticket flag: HIGH or URGENT tickets open for a whole day.
+      'urgent_tickets_open_throughout_1',
       // The usage flags' condition of an account not coming back: its week against the week before.
       'usage_trend_7',
     ]);
@@ -475,6 +479,91 @@ describe("metrics relative to the account's own history (the reference)", () => 
       metricsFromActivity({ engagementEvents: [], tickets }, [{ metric: 'urgent_open_tickets', windowDays: 30, key: 'v' }], daysBefore(2))
         .v,
     ).toBe(1);
+  });
+
+  it('counts an urgent ticket once it has been open throughout the window: its severity as of then, a reopening starts its wait again', () => {
+    const open = (changes: Array<['OPEN' | 'PENDING' | 'SOLVED', number]>) =>
+      changes.map(([status, d]) => ({ status, changedAt: daysBefore(d) }));
+    const tickets: NonNullable<ActivityLog['tickets']> = [
+      // Open for three days, waiting on the customer since yesterday: open throughout the last day and two.
+      {
+        openedAt: daysBefore(3),
+        status: 'PENDING',
+        severity: 'URGENT',
+        statusChanges: open([
+          ['OPEN', 3],
+          ['PENDING', 1],
+        ]),
+      },
+      // Opened 20 hours ago: not yet a day.
+      { openedAt: daysBefore(20 / 24), status: 'OPEN', severity: 'HIGH', statusChanges: open([['OPEN', 20 / 24]]) },
+      // Solved four days ago, reopened 12 hours ago: its wait started again then.
+      {
+        openedAt: daysBefore(6),
+        status: 'OPEN',
+        severity: 'URGENT',
+        statusChanges: open([
+          ['OPEN', 6],
+          ['SOLVED', 4],
+          ['OPEN', 0.5],
+        ]),
+      },
+      // NORMAL until 6 hours ago, open for five days: HIGH now, and has waited long enough.
+      {
+        openedAt: daysBefore(5),
+        status: 'OPEN',
+        severity: 'HIGH',
+        statusChanges: open([['OPEN', 5]]),
+        earlierStates: [{ severity: 'NORMAL', csatRating: null, endedAt: daysBefore(0.25) }],
+      },
+      // URGENT until yesterday, NORMAL since: not urgent now.
+      {
+        openedAt: daysBefore(5),
+        status: 'OPEN',
+        severity: 'NORMAL',
+        statusChanges: open([['OPEN', 5]]),
+        earlierStates: [{ severity: 'URGENT', csatRating: null, endedAt: daysBefore(1) }],
+      },
+      // Without a status history: open from its opening until its resolution, in 2 hours' time.
+      { openedAt: daysBefore(2), resolvedAt: new Date(asOf.getTime() + 2 * 3_600_000), status: 'SOLVED', severity: 'URGENT' },
+    ];
+    expect(metric({ engagementEvents: [], tickets }, 'urgent_open_tickets')).toBe(5);
+    expect(metric({ engagementEvents: [], tickets }, 'urgent_tickets_open_throughout', 1)).toBe(3);
+    expect(metric({ engagementEvents: [], tickets }, 'urgent_tickets_open_throughout', 3)).toBe(2);
+    // A day earlier: the first and the last were open throughout their last day; the HIGH one was NORMAL then.
+    const dayEarlier = metricsFromActivity(
+      { engagementEvents: [], tickets },
+      [{ metric: 'urgent_tickets_open_throughout', windowDays: 1, key: 'v' }],
+      daysBefore(1),
+    );
+    expect(dayEarlier.v).toBe(2);
+  });
+
+  it('counts the tickets opened in the window that are rated, each with its rating as of then', () => {
+    const tickets: NonNullable<ActivityLog['tickets']> = [
+      { openedAt: daysBefore(10), status: 'SOLVED', csatRating: 2 },
+      { openedAt: daysBefore(5), status: 'SOLVED', csatRating: null },
+      // Rated 4 only since yesterday: unrated before.
+      {
+        openedAt: daysBefore(3),
+        status: 'SOLVED',
+        csatRating: 4,
+        earlierStates: [{ severity: 'NORMAL', csatRating: null, endedAt: daysBefore(1) }],
+      },
+      { openedAt: daysBefore(40), status: 'SOLVED', csatRating: 1 },
+    ];
+    expect(metric({ engagementEvents: [], tickets }, 'rated_tickets')).toBe(2);
+    expect(
+      metricsFromActivity({ engagementEvents: [], tickets }, [{ metric: 'rated_tickets', windowDays: 30, key: 'v' }], daysBefore(2)).v,
+    ).toBe(1);
+    expect(metric({ engagementEvents: [] }, 'rated_tickets')).toBe(0);
+  });
+
+  it('counts the NPS answers of 0–4 in the window', () => {
+    const npsResponses = [0, 4, 5, 6, 9, 3].map((score, i) => ({ respondedAt: daysBefore(i * 10 + 1), score }));
+    expect(metric({ engagementEvents: [], npsResponses }, 'nps_angry_answers', 90)).toBe(3);
+    expect(metric({ engagementEvents: [], npsResponses }, 'nps_angry_answers', 30)).toBe(2);
+    expect(metric({ engagementEvents: [] }, 'nps_angry_answers', 90)).toBe(0);
   });
 
   it('has no seat utilisation for an account whose events name no user (an integration): nobody to count is not no seat used', () => {
