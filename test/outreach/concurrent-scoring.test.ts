@@ -50,7 +50,8 @@ it('runs a playbook once when a scoring whose instant came later committed first
       },
     });
     await server.gql(RecordSupportTicketDocument, {
-      input: { customerId, externalId: `T-${k}`, severity: 'URGENT', openedAt: new Date(now - k * 3_600_000).toISOString() },
+      // Open for more than a day: the urgent-ticket flag counts a ticket once it has been open a whole day.
+      input: { customerId, externalId: `T-${k}`, severity: 'URGENT', openedAt: new Date(now - (24 + k) * 3_600_000).toISOString() },
     });
   }
   // The later instant commits first; the earlier one, a minute before (a live scoring, not a backfill), second.
