@@ -16,10 +16,11 @@ import {
   DAY_MS,
   DEFAULT_SCORING_MODEL,
   lastActivityAt,
+  metricKey,
   metricRequests,
   metricsFromActivity,
 } from '../../src/scoring/model';
-import type { ActivityLog, MetricRequest } from '../../src/scoring/model';
+import type { ActivityLog, MetricKind, MetricRequest } from '../../src/scoring/model';
 import { recordSupportTicket } from '../../src/support/support-ticket.service';
 import { SupportTicketSeverity, SupportTicketStatus } from '../../src/support/support-ticket.types';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
@@ -32,31 +33,35 @@ const TYPES = ['login', 'feature_used', 'feature_used', 'page_view', 'user_added
 const REQUESTS: MetricRequest[] = (() => {
   const byKey = new Map<string, MetricRequest>();
   for (const r of [...metricRequests(DEFAULT_SCORING_MODEL), ...metricRequests(CLASSIC_SCORING_MODEL)]) byKey.set(r.key, r);
-  for (const r of [
-    { metric: 'active_users_trend', windowDays: 7, baselineDays: 30, key: 'active_users_trend_7_30' },
-    { metric: 'active_users_vs_usual', windowDays: 14, baselineDays: 60, key: 'active_users_vs_usual_14_60' },
-    { metric: 'active_users_vs_usual', windowDays: 7, baselineDays: 30, key: 'active_users_vs_usual_7_30' },
-    { metric: 'active_days_trend', windowDays: 21, baselineDays: 45, key: 'active_days_trend_21_45' },
-    { metric: 'silence_vs_cadence', windowDays: 21, key: 'silence_vs_cadence_21' },
-    { metric: 'contraction', windowDays: 20, key: 'contraction_20' },
-    { metric: 'ticket_volume_trend', windowDays: 30, baselineDays: 120, key: 'ticket_volume_trend_30_120' },
-    { metric: 'feature_days_per_feature', windowDays: 14, baselineDays: 60, key: 'feature_days_per_feature_14_60' },
-    { metric: 'feature_days_per_feature', windowDays: 3, baselineDays: 30, key: 'feature_days_per_feature_3_30' },
-    { metric: 'events_vs_prior', windowDays: 21, baselineDays: 60, key: 'events_vs_prior_21_60' },
-    { metric: 'active_days_vs_prior', windowDays: 21, baselineDays: 60, key: 'active_days_vs_prior_21_60' },
-    { metric: 'active_days_vs_prior', windowDays: 5, baselineDays: 14, key: 'active_days_vs_prior_5_14' },
-    { metric: 'events_per_active_day_vs_prior', windowDays: 5, baselineDays: 14, key: 'events_per_active_day_vs_prior_5_14' },
-    { metric: 'nps_mean_score', windowDays: 90, key: 'nps_mean_score_90' },
-    { metric: 'active_users_vs_leanest', windowDays: 14, baselineDays: 60, key: 'active_users_vs_leanest_14_60' },
-    { metric: 'active_users_vs_leanest', windowDays: 7, baselineDays: 30, key: 'active_users_vs_leanest_7_30' },
-    { metric: 'feature_breadth_vs_leanest', windowDays: 14, baselineDays: 60, key: 'feature_breadth_vs_leanest_14_60' },
-    { metric: 'feature_breadth_vs_leanest', windowDays: 5, baselineDays: 21, key: 'feature_breadth_vs_leanest_5_21' },
-    { metric: 'nps_angry_answers', windowDays: 30, key: 'nps_angry_answers_30' },
-    { metric: 'urgent_tickets_open_throughout', windowDays: 1, key: 'urgent_tickets_open_throughout_1' },
-    { metric: 'urgent_tickets_open_throughout', windowDays: 3, key: 'urgent_tickets_open_throughout_3' },
-    { metric: 'rated_tickets', windowDays: 30, key: 'rated_tickets_30' },
-  ] as MetricRequest[])
-    byKey.set(r.key, r);
+  // [metric, window, baseline]: the key is derived as scoring derives it.
+  const extra: Array<[MetricKind, number, number?]> = [
+    ['active_users_trend', 7, 30],
+    ['active_users_vs_usual', 14, 60],
+    ['active_users_vs_usual', 7, 30],
+    ['active_days_trend', 21, 45],
+    ['silence_vs_cadence', 21],
+    ['contraction', 20],
+    ['ticket_volume_trend', 30, 120],
+    ['feature_days_per_feature', 14, 60],
+    ['feature_days_per_feature', 3, 30],
+    ['events_vs_prior', 21, 60],
+    ['active_days_vs_prior', 21, 60],
+    ['active_days_vs_prior', 5, 14],
+    ['events_per_active_day_vs_prior', 5, 14],
+    ['nps_mean_score', 90],
+    ['active_users_vs_leanest', 14, 60],
+    ['active_users_vs_leanest', 7, 30],
+    ['feature_breadth_vs_leanest', 14, 60],
+    ['feature_breadth_vs_leanest', 5, 21],
+    ['nps_angry_answers', 30],
+    ['urgent_tickets_open_throughout', 1],
+    ['urgent_tickets_open_throughout', 3],
+    ['rated_tickets', 30],
+  ];
+  for (const [metric, windowDays, baselineDays] of extra) {
+    const key = metricKey(metric, windowDays, baselineDays);
+    byKey.set(key, baselineDays === undefined ? { metric, windowDays, key } : { metric, windowDays, baselineDays, key });
+  }
   return [...byKey.values()];
 })();
 
