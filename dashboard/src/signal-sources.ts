@@ -7,6 +7,8 @@ const SOURCES: Readonly<Record<string, SignalSource>> = {
   late_payments: 'payments',
   payment_failure_streak: 'payments',
   unpaid_past_due: 'payments',
+  failed_invoice_streak: 'payments',
+  unpaid_past_grace: 'payments',
   contraction: 'plan',
   csat_mean: 'tickets',
   open_tickets: 'tickets',
