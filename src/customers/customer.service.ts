@@ -21,6 +21,7 @@ import { Db, inTransaction, json, query, queryOne, takeTurns } from '../infra/sq
 import { forgetScoresBeforeStart } from '../scoring/history-links';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import { checkModelKeys } from '../scoring/scoring-model.service';
+import { CUSTOMER_KEY_PATTERN, customerKeySql } from './customer-key';
 import type { Customer, CustomerInput, CustomersArgs } from './customer.types';
 import { CustomerOrder } from './customer.types';
 
@@ -332,6 +333,15 @@ export async function optOutIfNotAlready(db: Db, customerId: string): Promise<bo
   return row.changed;
 }
 
+/**
+ * The id of the one customer whose key (see customer-key) is `key`, else null. Read by hashing every
+ * id: it answers a rare request (an unsubscribe link of a long id, whose signature was checked first).
+ */
+export async function customerIdByKey(db: Db, key: string): Promise<string | null> {
+  const rows = await query<{ id: string }>(db, `select id from customer where ${customerKeySql('id')} = ? limit 2`, [key]);
+  return rows.length === 1 ? rows[0].id : null;
+}
+
 /** Loads customers by id through the request's DataLoader (null for unknown ids). */
 export function loadCustomer(db: Db, loaders: LoaderRegistry, id: string): Promise<Customer | null> {
   return loaders
@@ -459,8 +469,12 @@ export async function listCustomers(
       // Compared in one Unicode form (NFC): an é typed as one character finds a name stored as e and
       // a combining accent (as some systems export text), which displays the same.
       const pattern = likePattern(search.normalize('NFC'));
-      where.push('(normalize(c.name, NFC) ilike ? or normalize(c.id, NFC) ilike ? or normalize(c.csm_owner, NFC) ilike ?)');
-      params.push(pattern, pattern, pattern);
+      // A key (what an unsubscribe email's subject shows for a long id) finds its account too.
+      const key = CUSTOMER_KEY_PATTERN.test(search.toLowerCase()) ? search.toLowerCase() : null;
+      where.push(
+        `(normalize(c.name, NFC) ilike ? or normalize(c.id, NFC) ilike ? or normalize(c.csm_owner, NFC) ilike ?${key ? ` or ${customerKeySql('c.id')} = ?` : ''})`,
+      );
+      params.push(pattern, pattern, pattern, ...(key ? [key] : []));
     }
   }
   const ordering = CUSTOMER_ORDERINGS[args.orderBy ?? CustomerOrder.NAME_ASC];

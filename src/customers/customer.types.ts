@@ -191,7 +191,10 @@ export class CustomersArgs extends PageArgs {
   @Field(() => LifecycleStage, { nullable: true })
   lifecycleStage?: LifecycleStage | null;
 
-  @Field(() => String, { nullable: true, description: 'Case-insensitive match on id, name or CSM owner.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Case-insensitive match on id, name or CSM owner, or the key an unsubscribe email names a long id by.',
+  })
   search?: string | null;
 
   @Field(() => String, { nullable: true, description: "Exactly this CSM owner's accounts." })

@@ -1,6 +1,7 @@
 // What a delivery says, by destination kind: the Standard Webhooks JSON payload, the Slack
 // incoming-webhook message (blocks) and the email (subject, plain text, HTML) from the
 // destination's templates. Pure: the worker loads the rows and sends what these return.
+import { customerKey, idBeginning, isLongId, MAX_ID_BYTES_IN_HEADERS } from '../customers/customer-key';
 import { escapeHtml } from '../infra/html';
 import { cutText } from '../infra/text-rules';
 import { fillPlaceholders, PenaltyResult, placeholderNames, riskReasons, SignalResult } from '../scoring/model';
@@ -303,8 +304,16 @@ export function digestEmailContent(items: readonly DeliveryItem[], templates: Em
  */
 export function unsubscribeTargets(item: DeliveryItem, from: string, links: UnsubscribeLinks | null): string[] {
   if (item.action.audience !== 'CUSTOMER') return [];
-  const mail = `mailto:${from}?subject=${encodeURIComponent(`unsubscribe ${item.customer.id}`)}`;
+  const mail = `mailto:${from}?subject=${encodeURIComponent(`unsubscribe ${accountInSubject(item.customer.id)}`)}`;
   return links ? [unsubscribeUrl(links, item.customer.id), mail] : [mail];
+}
+
+/**
+ * How the mail's subject names the account: its id, or for an id too long for a header line (see
+ * customer-key) its beginning, an ellipsis and its key, both of which `customers(search:)` finds.
+ */
+function accountInSubject(customerId: string): string {
+  return isLongId(customerId) ? `${idBeginning(customerId, MAX_ID_BYTES_IN_HEADERS / 2)}… ${customerKey(customerId)}` : customerId;
 }
 
 /** Who gets an action's email: the customer's contact for customer-facing actions, else the CSM (or the destination's team address). */

@@ -6,11 +6,11 @@
 import type http from 'node:http';
 import type { AppServices } from '../context';
 import { recordAudit } from '../auth/audit-log.service';
-import { optOutIfNotAlready } from '../customers/customer.service';
+import { customerIdByKey, optOutIfNotAlready } from '../customers/customer.service';
 import { NotFoundError } from '../infra/errors';
 import { escapeHtml } from '../infra/html';
 import type { Db } from '../infra/sql';
-import { UNSUBSCRIBE_PATH, verifiedCustomerId } from './unsubscribe-link';
+import { UNSUBSCRIBE_PATH, UnsubscribeTarget, verifiedTarget } from './unsubscribe-link';
 
 /** The audit log's actor for an opt-out made by a link. */
 export const UNSUBSCRIBE_ACTOR = 'unsubscribe-link';
@@ -26,6 +26,11 @@ function answer(res: http.ServerResponse, status: number, html: string, headers:
   res.end(`<!doctype html><meta charset="utf-8"><title>Unsubscribe</title>${html}`);
 }
 
+/** The account a signed link names: its id, or the one account whose id has the link's key. */
+function linkedCustomerId(db: Db, target: UnsubscribeTarget): Promise<string | null> {
+  return 'customerId' in target ? Promise.resolve(target.customerId) : customerIdByKey(db, target.customerKey);
+}
+
 /**
  * Answers `/unsubscribe/<token>`; its body (the one-click form field) is not needed and not read.
  * `clientAddress` is the client's as the audit log names it (behind TRUST_PROXY, the one forwarded).
@@ -39,8 +44,8 @@ export async function serveUnsubscribe(
 ): Promise<void> {
   req.resume();
   const links = services.config.unsubscribeLinks;
-  const customerId = links ? verifiedCustomerId(links.secret, path.slice(UNSUBSCRIBE_PATH.length)) : null;
-  if (customerId === null) return answer(res, 404, '<p>This unsubscribe link is not valid.</p>');
+  const target = links ? verifiedTarget(links.secret, path.slice(UNSUBSCRIBE_PATH.length)) : null;
+  if (target === null) return answer(res, 404, '<p>This unsubscribe link is not valid.</p>');
   if (req.method === 'GET' || req.method === 'HEAD') {
     return answer(
       res,
@@ -51,6 +56,8 @@ export async function serveUnsubscribe(
   }
   if (req.method !== 'POST') return answer(res, 405, '<p>Use the unsubscribe button.</p>', { allow: 'GET, HEAD, POST' });
   const db = services.orm.em.fork({ clear: true }) as Db;
+  const customerId = await linkedCustomerId(db, target);
+  if (customerId === null) return answer(res, 404, '<p>This unsubscribe link is not valid.</p>');
   let changed: boolean;
   try {
     changed = await optOutIfNotAlready(db, customerId);

@@ -330,6 +330,8 @@ function connectionUrl(env: NodeJS.ProcessEnv, name: string, protocols: string[]
   return value;
 }
 
+const MAX_UNSUBSCRIBE_BASE_URL_LENGTH = 200;
+
 /** `UNSUBSCRIBE_BASE_URL` and `UNSUBSCRIBE_SECRET`: both (an https URL and a key long enough to be guessed by no one) or neither. */
 function unsubscribeLinks(env: NodeJS.ProcessEnv): AppConfig['unsubscribeLinks'] {
   const baseUrl = connectionUrl(env, 'UNSUBSCRIBE_BASE_URL', ['https:'], 'https://healthgraph.example.com');
@@ -347,6 +349,11 @@ function unsubscribeLinks(env: NodeJS.ProcessEnv): AppConfig['unsubscribeLinks']
     throw new StartupRefusal(
       'Configuration error: UNSUBSCRIBE_BASE_URL must be the public address alone, without user, query or fragment, like https://healthgraph.example.com',
     );
+  }
+  // The link goes in a List-Unsubscribe header line, which holds at most 998 characters and cannot
+  // be folded inside a URL: a bounded address and a bounded token keep every link well within it.
+  if (baseUrl.length > MAX_UNSUBSCRIBE_BASE_URL_LENGTH) {
+    throw new StartupRefusal(`Configuration error: UNSUBSCRIBE_BASE_URL must be at most ${MAX_UNSUBSCRIBE_BASE_URL_LENGTH} characters`);
   }
   return { baseUrl, secret };
 }

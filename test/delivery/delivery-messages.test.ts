@@ -10,10 +10,12 @@ import {
   slackMention,
   slackMessage,
   unknownPlaceholders,
+  unsubscribeTargets,
   webhookPayload,
 } from '../../src/delivery/delivery-messages';
 import { maskSecret, maskUrl } from '../../src/delivery/destination.service';
 import { hasLoneSurrogate } from '../../src/infra/text-rules';
+import { createHash, createHmac } from 'node:crypto';
 import { signalResult as signal } from '../scoring/model/model-factory';
 
 function item(overrides: Partial<DeliveryItem['action']> = {}, customer: Partial<DeliveryItem['customer']> = {}): DeliveryItem {
@@ -136,6 +138,42 @@ describe('delivery messages', () => {
     expect(customer.html).toContain('<a href="mailto:cs@vendor.example?subject=unsubscribe%20cust_1">Unsubscribe</a>');
     expect(digestEmailContent([item(), item()], { subject: null, text: null, html: null }).subject).toBe('2 outreach actions for kate');
     expect(unknownPlaceholders('{{customerName}} {{password}} {{ score }}')).toEqual(['password']);
+  });
+
+  describe('List-Unsubscribe targets', () => {
+    const links = { baseUrl: 'https://healthgraph.example.com', secret: 'a-secret-of-at-least-thirty-two-characters' };
+    const customerItem = (id: string) => item({ audience: 'CUSTOMER' }, { id });
+
+    it('names a short id whole, exactly as before: the base64url id and its HMAC, and the id in the subject', () => {
+      const hmac = createHmac('sha256', links.secret).update('healthgraph-unsubscribe\0cust_abc123').digest('base64url');
+      expect(unsubscribeTargets(customerItem('cust_abc123'), 'care@vendor.example', links)).toEqual([
+        `https://healthgraph.example.com/unsubscribe/${Buffer.from('cust_abc123').toString('base64url')}.${hmac}`,
+        'mailto:care@vendor.example?subject=unsubscribe%20cust_abc123',
+      ]);
+      // 96 bytes is still short.
+      const id = 'c'.repeat(96);
+      expect(unsubscribeTargets(customerItem(id), 'care@vendor.example', null)).toEqual([
+        `mailto:care@vendor.example?subject=unsubscribe%20${id}`,
+      ]);
+    });
+
+    it('names a long id by its key, and its beginning in the subject, so every target stays short whatever the id', () => {
+      const ids = ['😀🌏'.repeat(100), '漢'.repeat(200), 'c'.repeat(97), '%'.repeat(200), 'e\u0301'.repeat(100)];
+      for (const id of ids) {
+        const key = createHash('sha256').update(id, 'utf8').digest('hex').slice(0, 32);
+        const [link, mail] = unsubscribeTargets(customerItem(id), 'care@vendor.example', links);
+        expect(link).toMatch(new RegExp(`^https://healthgraph\\.example\\.com/unsubscribe/k\\.${key}\\.[A-Za-z0-9_-]{43}$`));
+        expect(mail.length).toBeLessThanOrEqual(250);
+        const subject = decodeURIComponent(mail.slice(mail.indexOf('?subject=') + '?subject='.length));
+        const [, beginning, shownKey] = /^unsubscribe (.+)… ([0-9a-f]{32})$/su.exec(subject) ?? [];
+        expect(shownKey).toBe(key);
+        expect(id.startsWith(beginning)).toBe(true);
+        expect(Buffer.byteLength(beginning)).toBeLessThanOrEqual(48);
+      }
+      // Cut between whole characters: an accent stays with its letter.
+      const accented = unsubscribeTargets(customerItem('e\u0301'.repeat(100)), 'care@vendor.example', null)[0];
+      expect(decodeURIComponent(accented)).toContain(`unsubscribe ${'e\u0301'.repeat(16)}… `);
+    });
   });
 
   it("sends customer-facing email to the contact and team alerts to the CSM, else the destination's address", () => {

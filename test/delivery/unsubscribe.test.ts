@@ -1,6 +1,7 @@
 // One-click unsubscribe (RFC 8058) from a customer-facing email, over a real SMTP server: the email
 // names a signed link, a POST to it (what a mailbox's unsubscribe button sends) opts the account out
 // and is audited, and neither opening the link nor a forged one changes anything.
+import { createHash, createHmac } from 'node:crypto';
 import { unsubscribeUrl } from '../../src/delivery/unsubscribe-link';
 import { startTestServer, TestServer } from '../helpers/server';
 import { SmtpCatcher, startSmtpCatcher } from '../helpers/smtp';
@@ -23,6 +24,9 @@ beforeAll(async () => {
       TRUST_PROXY: '127.0.0.1',
     },
   });
+  await ok(server, `mutation($input: DestinationInput!) { createDestination(input: $input) { id } }`, {
+    input: { kind: 'EMAIL', name: 'care', emailFrom: 'care@vendor.example', filter: { audience: 'CUSTOMER' } },
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -35,9 +39,6 @@ const optedOut = async (id: string) =>
   (await ok(server, `query($id: ID!) { customer(id: $id) { communicationOptOut } }`, { id })).customer.communicationOptOut as boolean;
 
 it('opts the account out with a POST to the signed link a customer-facing email carries, and not on opening it', async () => {
-  await ok(server, `mutation($input: DestinationInput!) { createDestination(input: $input) { id } }`, {
-    input: { kind: 'EMAIL', name: 'care', emailFrom: 'care@vendor.example', filter: { audience: 'CUSTOMER' } },
-  });
   await seedDecliningAccounts(server, ['cust_x1'], { contactEmail: 'ops@x1.example' });
   await scoreNow(server, ['cust_x1']);
   const mail = await waitFor(() => smtp.mails.find((m) => m.to.includes('ops@x1.example')), 'the customer email');
@@ -111,4 +112,65 @@ it("audits the opt-out under the client's address that the trusted proxy forward
   expect(audit.auditLog.edges.map((edge: any) => edge.node).filter((node: any) => node.target === 'cust_proxied')).toEqual([
     { target: 'cust_proxied', clientAddress: '203.0.113.9' },
   ]);
+});
+
+// An id of 200 characters outside ASCII (the longest valid one, 4 UTF-8 bytes each).
+const LONG_ID = '😀🌏'.repeat(100);
+const LONG_ID_KEY = createHash('sha256').update(LONG_ID).digest('hex').slice(0, 32);
+const post = (url: URL | string) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+const keyedToken = (key: string) =>
+  `k.${key}.${createHmac('sha256', SECRET).update(`healthgraph-unsubscribe-key\0${key}`).digest('base64url')}`;
+const searchIds = async (search: string) =>
+  (
+    await ok(server, `query($search: String) { customers(search: $search, first: 10) { edges { node { id } } } }`, { search })
+  ).customers.edges.map((edge: any) => edge.node.id);
+
+it('keeps every header line within 998 characters for the longest non-ASCII id, and its one-click link opts that account out', async () => {
+  await seedDecliningAccounts(server, [LONG_ID], { contactEmail: 'ops@long.example' });
+  // An account whose id begins as LONG_ID does: the key tells them apart.
+  await ok(server, `mutation($id: ID!) { upsertCustomer(input: { id: $id, name: "Twin" }) { id } }`, { id: `${LONG_ID.slice(0, -2)}🙂` });
+  await scoreNow(server, [LONG_ID]);
+  const mail = await waitFor(() => smtp.mails.find((m) => m.to.includes('ops@long.example')), 'the customer email');
+  const raw = (mail as { raw: string }).raw;
+  const rawHeaders = raw.slice(0, raw.indexOf('\r\n\r\n'));
+  for (const line of rawHeaders.split('\r\n')) expect(line.length).toBeLessThanOrEqual(998);
+  const list = /^List-Unsubscribe: (.*)$/m.exec(headersOf(raw))?.[1] ?? '';
+  const [link, mailto] = list.split(/,\s*/);
+  expect(link).toMatch(new RegExp(`^<https://healthgraph\\.example\\.com/unsubscribe/k\\.${LONG_ID_KEY}\\.[A-Za-z0-9_-]{43}>$`));
+  // The mail's subject names the account by its beginning and its key, which a search finds.
+  expect(decodeURIComponent(mailto)).toBe(`<mailto:care@vendor.example?subject=unsubscribe ${'😀🌏'.repeat(6)}… ${LONG_ID_KEY}>`);
+  expect(await searchIds(LONG_ID_KEY.toUpperCase())).toEqual([LONG_ID]);
+  expect(await searchIds('😀🌏'.repeat(6))).toHaveLength(2);
+
+  const local = new URL(new URL(link.slice(1, -1)).pathname, server.url);
+  expect(await optedOut(LONG_ID)).toBe(false);
+  // An altered signature, and another key under this link's signature, are not the service's links.
+  expect((await post(local.toString().replace(/.$/, (last) => (last === 'A' ? 'B' : 'A')))).status).toBe(404);
+  const twinKey = createHash('sha256')
+    .update(`${LONG_ID.slice(0, -2)}🙂`)
+    .digest('hex')
+    .slice(0, 32);
+  expect((await post(local.toString().replace(LONG_ID_KEY, twinKey))).status).toBe(404);
+  // A signed key that is no account's.
+  expect((await post(new URL(`/unsubscribe/${keyedToken('0'.repeat(32))}`, server.url))).status).toBe(404);
+  expect(await optedOut(LONG_ID)).toBe(false);
+
+  const clicked = await post(local);
+  expect(clicked.status).toBe(200);
+  expect(await optedOut(LONG_ID)).toBe(true);
+  expect(await optedOut(`${LONG_ID.slice(0, -2)}🙂`)).toBe(false);
+  const audit = await ok(server, `{ auditLog(first: 20, action: "customer.optOut") { edges { node { actor target } } } }`);
+  expect(audit.auditLog.edges.map((edge: any) => edge.node).filter((node: any) => node.target === LONG_ID)).toEqual([
+    { actor: 'unsubscribe-link', target: LONG_ID },
+  ]);
+});
+
+it('still honours a link of the earlier form for a long id (the whole id in the token), as sent before links were shortened', async () => {
+  const id = '漢'.repeat(200);
+  await ok(server, `mutation($id: ID!) { upsertCustomer(input: { id: $id, name: "Old link" }) { id } }`, { id });
+  const signature = createHmac('sha256', SECRET).update(`healthgraph-unsubscribe\0${id}`).digest('base64url');
+  const clicked = await post(new URL(`/unsubscribe/${Buffer.from(id).toString('base64url')}.${signature}`, server.url));
+  expect(clicked.status).toBe(200);
+  expect(await optedOut(id)).toBe(true);
 });

@@ -50,6 +50,11 @@ it.each([
   ],
   [{ UNSUBSCRIBE_BASE_URL: 'https://healthgraph.example.com/#', UNSUBSCRIBE_SECRET: 'k'.repeat(32) }, 'UNSUBSCRIBE_BASE_URL'],
   [{ UNSUBSCRIBE_BASE_URL: 'https://ops:secret@healthgraph.example.com', UNSUBSCRIBE_SECRET: 'k'.repeat(32) }, 'UNSUBSCRIBE_BASE_URL'],
+  // Each link is one header line of at most 998 characters.
+  [
+    { UNSUBSCRIBE_BASE_URL: `https://healthgraph.example.com/${'p'.repeat(170)}`, UNSUBSCRIBE_SECRET: 'k'.repeat(32) },
+    'UNSUBSCRIBE_BASE_URL must be at most 200 characters',
+  ],
   [{ DISABLE_DATALOADER: 'yes' }, 'Configuration error: DISABLE_DATALOADER must be true or false, got "yes"'],
   // Node fires a longer timer after 1 ms: a monthly run would run back to back.
   [{ SCORING_INTERVAL_MS: '3000000000' }, 'Configuration error: SCORING_INTERVAL_MS must be an integer from 0 to 2147483647'],
