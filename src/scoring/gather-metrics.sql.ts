@@ -99,19 +99,24 @@ const PAYMENT_EARLIER_STATE = `left join lateral (select s.id, s.status, s.due_a
 /**
  * The payments as they stood at `p.as_of`, a derived table with the columns of `payment` that scoring
  * reads: each as its earliest earlier state that ended after then (a failed invoice paid later reads
- * failed before it was paid), else its row. With `scanDays`, only those that may have occurred within
- * that many days before `p.as_of`, read by index ranges: the payments recorded in that range, and those
- * changed after `p.as_of` (whose earlier state may lie in it).
+ * failed before it was paid), else its row. With `scanDays`, only the batch's (`p.ids`) that may have
+ * occurred within that many days before `p.as_of`, read by index ranges: each customer's payments
+ * recorded in that range, and those changed after `p.as_of` (whose earlier state may lie in it).
  */
 function paymentsAsOf(scanDays?: number): string {
   if (scanDays === undefined) return `(select ${PAYMENT_STATE} from payment r ${PAYMENT_EARLIER_STATE})`;
-  const inRange = `r.occurred_at > (select as_of from p) - interval '${scanDays} days' and r.occurred_at <= (select as_of from p)`;
+  const inRange = (alias: string) =>
+    `${alias}.occurred_at > (select as_of from p) - interval '${scanDays} days' and ${alias}.occurred_at <= (select as_of from p)`;
   const batch = `(select jsonb_array_elements_text(ids) from p)`;
-  return `(select ${PAYMENT_STATE} from payment r ${PAYMENT_EARLIER_STATE} where r.customer_id in ${batch} and ${inRange}
+  // One index range per customer (OFFSET 0 keeps the planner from flattening it): the planner cannot
+  // estimate a range bounded by as_of, and otherwise scans every customer's payments in it, per batch.
+  return `(select ${PAYMENT_STATE} from ${batch} as c(id)
+    cross join lateral (select q.* from payment q where q.customer_id = c.id and ${inRange('q')} offset 0) r ${PAYMENT_EARLIER_STATE}
     union all
     select ${PAYMENT_STATE} from payment r ${PAYMENT_EARLIER_STATE}
-    where r.id in (select c.payment_id from payment_earlier_state c where c.customer_id in ${batch} and c.ended_at > (select as_of from p))
-      and not (${inRange}))`;
+    where r.id in (select s.payment_id from ${batch} as c(id) cross join lateral (
+        select s.payment_id from payment_earlier_state s where s.customer_id = c.id and s.ended_at > (select as_of from p) offset 0) s)
+      and not (${inRange('r')}))`;
 }
 
 /** A FAILED payment `x` in the window with no PAID payment at or after it by `p.as_of`. */
@@ -210,31 +215,41 @@ function npsExpression(request: MetricRequest): string {
           - count(*) filter (where x.score <= 6 and ${inWindow('x.responded_at', w)})) / ${n}) end`;
 }
 
+/** Where a per-table aggregate reads its rows `x` from. */
+interface AggregateSource {
+  /** A table, or a derived table in parentheses. */
+  table: string;
+  /** With `scanDays`, the rows are read from that many days before asOf up to asOf by this column. */
+  timeColumn: string | null;
+  scanDays: number;
+  /** The source holds the batch's rows only (it read them by customer): no filter by customer again. */
+  batchOnly?: boolean;
+  /** Joined to each row `x` (a ticket's earlier state). */
+  join?: string;
+}
+
 async function aggregate(
   db: Db,
   requests: MetricRequest[],
   expression: (request: MetricRequest) => string,
-  table: string,
-  timeColumn: string | null,
-  scanDays: number,
+  source: AggregateSource,
   ids: string[],
   asOf: Date,
-  extra: string[] = [],
-  /** Joined to each row `x` (a ticket's earlier state). */
-  join = '',
 ): Promise<Array<Record<string, unknown>>> {
-  if (requests.length === 0 && extra.length === 0) return [];
-  const columns = [...requests.map((r) => `${expression(r)} as "${r.key}"`), ...extra];
+  if (requests.length === 0) return [];
+  const columns = requests.map((r) => `${expression(r)} as "${r.key}"`);
+  const { table, timeColumn, scanDays } = source;
+  const conditions = source.batchOnly ? [] : ['x.customer_id in (select jsonb_array_elements_text(?::jsonb))'];
   // The scan range bounds the index range scan on (customer_id, time).
-  const range = timeColumn ? `and x.${timeColumn} > p.as_of - interval '${scanDays} days' and x.${timeColumn} <= p.as_of` : '';
+  if (timeColumn) conditions.push(`x.${timeColumn} > p.as_of - interval '${scanDays} days' and x.${timeColumn} <= p.as_of`);
   return query(
     db,
     `with p as (select ?::timestamptz as as_of, ?::jsonb as ids)
      select x.customer_id as "customerId", ${columns.join(', ')}
-     from ${table} x cross join p ${join}
-     where x.customer_id in (select jsonb_array_elements_text(?::jsonb)) ${range}
+     from ${table} x cross join p ${source.join ?? ''}
+     ${conditions.length > 0 ? `where ${conditions.join(' and ')}` : ''}
      group by x.customer_id, p.as_of`,
-    [asOf.toISOString(), json(ids), json(ids)],
+    source.batchOnly ? [asOf.toISOString(), json(ids)] : [asOf.toISOString(), json(ids), json(ids)],
   );
 }
 
@@ -294,10 +309,13 @@ export async function gatherMetrics(
   const lookback = Math.min(3650, Math.max(1, activityLookbackDays, ...engagement.map(engagementExtentDays)));
   const engagementRows = await aggregateEngagement(db, engagement, lookback, ids, asOf);
   const paymentDays = scan(payments);
-  const paymentRows = await aggregate(db, payments, paymentExpression, paymentsAsOf(paymentDays), 'occurred_at', paymentDays, ids, asOf);
+  const paymentSource = { table: paymentsAsOf(paymentDays), timeColumn: 'occurred_at', scanDays: paymentDays, batchOnly: true };
+  const paymentRows = await aggregate(db, payments, paymentExpression, paymentSource, ids, asOf);
   // open_tickets is a state, not a window: support rows are not range-bounded.
-  const supportRows = await aggregate(db, support, supportExpression, 'support_ticket', null, 0, ids, asOf, [], TICKET_EARLIER_STATE);
-  const npsRows = await aggregate(db, nps, npsExpression, 'nps_response', 'responded_at', scan(nps), ids, asOf);
+  const supportSource = { table: 'support_ticket', timeColumn: null, scanDays: 0, join: TICKET_EARLIER_STATE };
+  const supportRows = await aggregate(db, support, supportExpression, supportSource, ids, asOf);
+  const npsSource = { table: 'nps_response', timeColumn: 'responded_at', scanDays: scan(nps) };
+  const npsRows = await aggregate(db, nps, npsExpression, npsSource, ids, asOf);
   const contractionRows = await aggregateContraction(db, contraction, ids, asOf);
 
   const result = new Map<string, GatheredCustomer>();
