@@ -23,12 +23,25 @@ const SOURCES: Readonly<Record<string, SignalSource>> = {
   nps_angry_answers: 'nps',
 };
 
+/**
+ * Metrics of a state as of the score's instant rather than of records dated in a window: a ticket
+ * open then counts however long before it was opened. Each says which records it counts, up to an
+ * instant written after it.
+ */
+const STATES: Readonly<Record<string, (days: number) => string>> = {
+  open_tickets: () => 'open at',
+  urgent_open_tickets: () => 'HIGH or URGENT and open at',
+  urgent_tickets_open_throughout: (days) => `HIGH or URGENT and open throughout the ${days === 1 ? 'day' : `${days} days`} to`,
+};
+
 export interface SignalWindow {
   name: string;
   metric: string;
   source: SignalSource;
   /** The days the metric looks back over, its baseline included. */
   days: number;
+  /** For a metric of a state as of the score's instant, which records it counts (see STATES). */
+  state?: string;
 }
 
 interface ConfiguredMetric {
@@ -50,7 +63,18 @@ export function signalWindows(config: unknown): Map<string, SignalWindow> {
         metric: entry.metric,
         source: SOURCES[entry.metric] ?? 'events',
         days: Math.max(entry.windowDays ?? 30, entry.baselineDays ?? 0),
+        ...(STATES[entry.metric] ? { state: STATES[entry.metric](entry.windowDays ?? 30) } : {}),
       },
     ]),
   );
+}
+
+/**
+ * What the drill-down says of a payment, ticket or plan signal, whose records are listed with the
+ * customer's below it: those dated in the window, or for a state, those in that state at `asOf`.
+ */
+export function recordsBehind(window: SignalWindow, from: string, asOf: string, format: (iso: string) => string): string {
+  if (window.source === 'plan') return `Computed from the plan history (ARR and seats) since ${format(from)}.`;
+  if (window.state) return `Computed from the ${window.source} below that were ${window.state} ${format(asOf)}.`;
+  return `Computed from the ${window.source} below dated after ${format(from)}.`;
 }

@@ -1,7 +1,7 @@
 // The dashboard's drill-down lists the raw records a signal is computed from. Every metric that is
 // not read from engagement events must name its own records, or the drill-down would list events
 // for a payment, ticket, NPS or plan signal.
-import { signalWindows } from '../../dashboard/src/signal-sources';
+import { recordsBehind, signalWindows } from '../../dashboard/src/signal-sources';
 import { ENGAGEMENT_METRICS } from '../../src/scoring/engagement-metrics.sql';
 import { DEFAULT_SCORING_MODEL, METRIC_KINDS } from '../../src/scoring/model';
 
@@ -17,4 +17,22 @@ it("reads the default model's payment flags from the payments", () => {
   expect(
     ['payment_failures', 'unpaid_past_due', 'payment_failure_penalty', 'unpaid_invoice_penalty'].map((n) => windows.get(n)!.source),
   ).toEqual(['payments', 'payments', 'payments', 'payments']);
+});
+
+it('says which tickets a state counts: those open at the score, not those dated in its window', () => {
+  const windows = signalWindows({
+    penalties: [
+      { name: 'urgent', metric: 'urgent_tickets_open_throughout', windowDays: 1 },
+      { name: 'open', metric: 'open_tickets', windowDays: 90 },
+      { name: 'csat', metric: 'csat_mean', windowDays: 90 },
+      { name: 'cut', metric: 'contraction', windowDays: 90 },
+    ],
+  });
+  const asOf = '2026-12-04T12:00:00.000Z';
+  const from = '2026-09-05T12:00:00.000Z';
+  const say = (name: string) => recordsBehind(windows.get(name)!, from, asOf, (iso) => iso.slice(0, 10));
+  expect(say('urgent')).toBe('Computed from the tickets below that were HIGH or URGENT and open throughout the day to 2026-12-04.');
+  expect(say('open')).toBe('Computed from the tickets below that were open at 2026-12-04.');
+  expect(say('csat')).toBe('Computed from the tickets below dated after 2026-09-05.');
+  expect(say('cut')).toBe('Computed from the plan history (ARR and seats) since 2026-09-05.');
 });

@@ -8,7 +8,7 @@ import { TableScroll } from '../components/table-scroll';
 import { formatDateTime, humanise } from '../format';
 import { graphql } from '../gql';
 import { usePagedQuery } from '../paged-query';
-import type { SignalWindow } from '../signal-sources';
+import { recordsBehind, type SignalWindow } from '../signal-sources';
 
 const SignalEventsQuery = graphql(`
   query SignalEvents($id: ID!, $from: DateTime!, $to: DateTime!, $first: Int!, $after: String) {
@@ -86,12 +86,9 @@ export function SignalDrillDown({
       </button>
       {window.source === 'events' && <EventRows customerId={customerId} from={from} to={to} />}
       {window.source === 'nps' && <NpsRows customerId={customerId} from={from} to={to} />}
-      {(window.source === 'payments' || window.source === 'tickets') && (
-        <p>
-          Computed from the {window.source} below dated after {formatDateTime(from)}.
-        </p>
+      {(window.source === 'payments' || window.source === 'tickets' || window.source === 'plan') && (
+        <p>{recordsBehind(window, from, asOf, formatDateTime)}</p>
       )}
-      {window.source === 'plan' && <p>Computed from the plan history (ARR and seats) since {formatDateTime(from)}.</p>}
     </section>
   );
 }
