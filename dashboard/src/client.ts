@@ -87,11 +87,25 @@ export function createGraphQLClient(key: string | null, webSocket: WebSocketClie
 function passes(error: unknown): boolean {
   const code = closeCode(error);
   if (code !== undefined) return code !== CLOSE_UNAUTHORIZED;
+  return rateLimited(error);
+}
+
+function rateLimited(error: unknown): boolean {
   return (
     Array.isArray(error) &&
     error.some((graphQLError: { extensions?: { code?: unknown } }) => graphQLError?.extensions?.code === RATE_LIMITED)
   );
 }
+
+/**
+ * What a subscription asked for again after a RATE_LIMITED refusal tells its reader: the events
+ * published while it was refused reached no one, on a connection that stayed up (so no reconnect
+ * catches them up). A RESYNC without `since`, as the server's own after a lost event: the reader
+ * catches up from the last change it saw (src/live.ts).
+ */
+const REFUSED_WHILE_LIVE: ExecutionResult = {
+  errors: [{ message: 'live events may have been lost while the subscription was refused', extensions: { code: 'RESYNC' } }],
+};
 
 /**
  * A subscription that outlives every closed connection but a refused key's. graphql-ws retries a
@@ -115,7 +129,10 @@ function subscribeUntilKeyRefused(webSocket: WebSocketClient, payload: Subscribe
       complete: () => sink.complete(),
       error: (error) => {
         if (stopped || !passes(error)) return sink.error(error);
-        void retryWait(retries++).then(start);
+        void retryWait(retries++).then(() => {
+          start();
+          if (!stopped && rateLimited(error)) sink.next(REFUSED_WHILE_LIVE);
+        });
       },
     });
   };

@@ -468,40 +468,49 @@ describe('once the server requires keys', () => {
       for (let spent = 0; spent < 100 && (await asReader()).status !== 429; spent++);
       relay.restore();
       await page.waitForSelector('[data-testid=live-indicator][data-status=live]', { timeout: 30_000 });
-      while ((await asReader()).status === 429) await page.waitForTimeout(500);
-      // The budget is back: the page subscribes again within its back-off, and a tier change reaches it live.
-      await page.waitForTimeout(7000);
       const healthy = await post<{ customers: { edges: Array<{ node: { id: string } }> } }>(
         second.url,
-        '{ customers(first: 1, tier: "healthy", lifecycleStage: ACTIVE, orderBy: SCORE_DESC) { edges { node { id } } } }',
+        '{ customers(first: 2, tier: "healthy", lifecycleStage: ACTIVE, orderBy: SCORE_DESC) { edges { node { id } } } }',
         {},
         admin,
       );
       expect(healthy.body.errors).toBeUndefined();
-      const id = healthy.body.data!.customers.edges[0].node.id;
-      for (let i = 0; i < 3; i++) {
-        const dueAt = new Date(Date.now() - (40 - i) * DAY_MS).toISOString();
-        await post(
+      const [whileRefused, afterwards] = healthy.body.data!.customers.edges.map((edge) => edge.node.id);
+      const putAtRisk = async (id: string) => {
+        for (let i = 0; i < 3; i++) {
+          const dueAt = new Date(Date.now() - (40 - i) * DAY_MS).toISOString();
+          await post(
+            second.url,
+            `mutation { recordPayment(input: { customerId: "${id}", externalId: "limited-${i}", amountCents: 100000, currency: "EUR", status: FAILED, dueAt: "${dueAt}" }) { id } }`,
+            {},
+            admin,
+          );
+          await post(
+            second.url,
+            `mutation { recordSupportTicket(input: { customerId: "${id}", externalId: "limited-${i}", severity: URGENT, csatRating: 1 }) { id } }`,
+            {},
+            admin,
+          );
+        }
+        const rescored = await post<{ refreshHealthScore: { tier: string } }>(
           second.url,
-          `mutation { recordPayment(input: { customerId: "${id}", externalId: "limited-${i}", amountCents: 100000, currency: "EUR", status: FAILED, dueAt: "${dueAt}" }) { id } }`,
+          `mutation { refreshHealthScore(customerId: "${id}") { tier } }`,
           {},
           admin,
         );
-        await post(
-          second.url,
-          `mutation { recordSupportTicket(input: { customerId: "${id}", externalId: "limited-${i}", severity: URGENT, csatRating: 1 }) { id } }`,
-          {},
-          admin,
-        );
-      }
-      const rescored = await post<{ refreshHealthScore: { tier: string } }>(
-        second.url,
-        `mutation { refreshHealthScore(customerId: "${id}") { tier } }`,
-        {},
-        admin,
-      );
-      expect(rescored.body.data!.refreshHealthScore.tier).not.toBe('healthy');
-      await page.locator(`[data-testid=live-feed] a[href="#/customers/${id}"]`).first().waitFor({ timeout: 5000 });
+        expect(rescored.body.data!.refreshHealthScore.tier).not.toBe('healthy');
+      };
+      // A tier change while the page's subscriptions stand refused (the admin key's budget is its own):
+      // published to no one, on a connection that stayed up.
+      expect((await asReader()).status).toBe(429);
+      await putAtRisk(whileRefused);
+      while ((await asReader()).status === 429) await page.waitForTimeout(500);
+      // The budget is back: the page subscribes again within its back-off and catches up the change it
+      // missed, and a later tier change reaches it live.
+      await page.locator(`[data-testid=live-feed] a[href="#/customers/${whileRefused}"]`).first().waitFor({ timeout: 10_000 });
+      await page.waitForTimeout(2000);
+      await putAtRisk(afterwards);
+      await page.locator(`[data-testid=live-feed] a[href="#/customers/${afterwards}"]`).first().waitFor({ timeout: 5000 });
     } finally {
       await relay.close();
       await second.stop();
