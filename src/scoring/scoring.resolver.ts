@@ -253,7 +253,8 @@ export class ScoringResolver {
   @RequireScope(Scope.ADMIN)
   @UseMiddleware(
     auditAdminAction('healthScore.refresh', {
-      target: (args) => String(args.customerId),
+      // The id as stored (trimmed), as the opt-out's entry names it, not as the caller typed it.
+      target: (_args, score) => (score as HealthScore).customerId,
       details: (args) => ({ asOf: args.asOf ?? null }),
     }),
   )

@@ -34,7 +34,8 @@ beforeAll(async () => {
   await as('mutation { upsertCustomer(input: { id: "cust_audit", name: "Audited" }) { id } }');
   await as('mutation { setCommunicationOptOut(customerId: "cust_audit", optedOut: true) { id } }');
   await as('mutation { updateScoringModel(input: { tierPreset: "three_tier" }) { version } }');
-  await as('mutation { refreshHealthScore(customerId: "cust_audit") { score } }');
+  // Named as the admin typed it, padded: the log names the customer by its stored id.
+  await as('mutation { refreshHealthScore(customerId: " cust_audit ") { score } }');
   await as('mutation { refreshAllHealthScores { id } }');
   // Refused for its input: it changed nothing, so nothing is recorded.
   await as('mutation { updateScoringModel(input: { tierPreset: "no_such_preset" }) { version } }');
