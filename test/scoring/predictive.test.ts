@@ -163,6 +163,28 @@ it('keeps a thinly observed account ONBOARDING and out of the expansion play: a 
   }
 });
 
+it('lists a thinly observed account on the worklist when red flags put it in a bad tier: failing invoices are no missing data', async () => {
+  // Signed up long ago, used for the first time this week, every invoice failing and its answers angry.
+  await server.gql(UpsertCustomerDocument, {
+    input: { id: 'cust_poor_failing', name: 'Poor Failing', signedUpAt: daysAgo(270), arrCents: 5_000_000 },
+  });
+  const events = [{ customerId: 'cust_poor_failing', eventType: 'login', userId: 'u1', occurredAt: daysAgo(2) }];
+  expect((await server.gql(TrackEngagementBatchDocument, { events })).trackEngagementBatch.errors).toEqual([]);
+  for (let i = 1; i <= 4; i++) {
+    await server.request(
+      `mutation { recordPayment(input: { customerId: "cust_poor_failing", externalId: "f${i}", amountCents: 1000, currency: "usd", status: FAILED, dueAt: "${daysAgo(34 - i)}" }) { id } }`,
+    );
+    await server.request(`mutation { submitNpsResponse(input: { customerId: "cust_poor_failing", score: 0 }) { id } }`);
+  }
+  const { refreshHealthScore: score } = await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_poor_failing' });
+  expect(score.coverage).toBeLessThan(0.6);
+  expect(['at_risk', 'critical']).toContain(score.tier);
+  const state = await server.gql(CustomerScoreStateDocument, { id: 'cust_poor_failing' });
+  expect(state.customer!.lifecycleStage).toBe('AT_RISK');
+  const list = await server.gql(WorklistDocument, { first: 50 });
+  expect(list.worklist.edges.map((e) => e.node.id)).toContain('cust_poor_failing');
+});
+
 it('keeps a cancelled account in the tier it left in: its falling score changes no tier, and it is in no tier list or average', async () => {
   await server.gql(UpsertCustomerDocument, {
     input: { id: 'cust_cancelled', name: 'Cancelled Co', signedUpAt: daysAgo(200), arrCents: 1_000_000, seats: 5 },

@@ -75,6 +75,7 @@ export function assessCustomer(input: AssessmentInput): Assessment {
     score: result.score,
     accountNps,
     coverage: result.coverage,
+    redFlagged: result.penalties.some((penalty) => penalty.applied),
     model,
   });
   const flagged = isAtRiskTier(model.tiers, tier.key) && lifecycleStage !== 'ONBOARDING' && lifecycleStage !== 'CHURNED';

@@ -32,6 +32,8 @@ export interface LifecycleInput {
   accountNps: number | null;
   /** Share of the model's signal weight observed for this score (ScoreResult.coverage); 1 when unknown. */
   coverage?: number;
+  /** A red flag (penalty) applied to this score: a measured risk, not missing data. */
+  redFlagged?: boolean;
   model: ScoringModelConfig;
 }
 
@@ -46,9 +48,11 @@ export interface LifecycleInput {
  *    its first recorded signal or creation): the 30-day windows are still filling, so a low score
  *    says little yet and must not brand a new customer at risk. Or thinly observed (less than
  *    minCoverage of the model's weight has data behind it) and never in use before: a new
- *    integration of a long-signed account. A returning customer (in use more than churnWindowDays
- *    ago, back after a silence or a lifted cancellation) is thinly observed too while its usage
- *    baselines refill, but it is no new customer: a CS team works it by its tier, like anyone else.
+ *    integration of a long-signed account, unless a red flag applies (failing invoices, an
+ *    escalation, angry answers, a silence: measured, not missing), which stages it by its tier, as a
+ *    CS team would work it. A returning customer (in use more than churnWindowDays ago, back after a
+ *    silence or a lifted cancellation) is thinly observed too while its usage baselines refill, but
+ *    it is no new customer: a CS team works it by its tier, like anyone else.
  * 3. AT_RISK — the tier is one of the two worst bands. Risk outranks advocacy: a bad-tier customer
  *    with a great NPS needs help before a referral request.
  * 4. ADVOCATE — score ≥ advocateMinScore and account NPS ≥ advocateMinNps.
@@ -64,7 +68,7 @@ export function lifecycleStageOf(input: LifecycleInput): LifecycleStage {
   if (daysBetween(silentSince, asOf) > churnWindowDays) return 'CHURNED';
 
   if (daysBetween(input.startedAt, asOf) < onboardingDays) return 'ONBOARDING';
-  if ((input.coverage ?? 1) < minCoverage && !isReturning(input, churnWindowDays)) return 'ONBOARDING';
+  if ((input.coverage ?? 1) < minCoverage && !input.redFlagged && !isReturning(input, churnWindowDays)) return 'ONBOARDING';
 
   if (isAtRiskTier(model.tiers, tierKey)) return 'AT_RISK';
 

@@ -101,6 +101,15 @@ describe('a returning customer (active long ago, back after a silence or a cance
     expect(stage({ ...thin, firstActivityAt: daysAgo(300), tierKey: 'at_risk', score: 40 })).toBe('AT_RISK');
   });
 
+  it('is staged by its tier when a red flag applies, even as a new integration: a measured risk is no missing data', () => {
+    expect(stage({ ...thin, firstActivityAt: daysAgo(3), redFlagged: true, tierKey: 'critical', score: 10 })).toBe('AT_RISK');
+    expect(stage({ ...thin, firstActivityAt: null, redFlagged: true })).toBe('ACTIVE');
+    // Young (its first 30 days) it is onboarding whatever its flags.
+    expect(stage({ ...thin, signedUpAt: daysAgo(10), startedAt: daysAgo(10), redFlagged: true, tierKey: 'critical', score: 10 })).toBe(
+      'ONBOARDING',
+    );
+  });
+
   it('counts as returning only with activity more than the churn window (60 days) before now', () => {
     expect(stage({ ...thin, firstActivityAt: daysAgo(60) })).toBe('ONBOARDING');
     expect(stage({ ...thin, firstActivityAt: daysAgo(61) })).toBe('ACTIVE');
