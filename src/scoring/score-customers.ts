@@ -428,11 +428,21 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
  */
 async function replacePointsAt(tx: Db, customerIds: string[], asOfIso: string): Promise<void> {
   if (customerIds.length === 0) return;
+  // Each customer's rows are found through its own index range (OFFSET 0 keeps the planner from
+  // flattening the lateral): a run writes every tier change at its one instant, which the statistics
+  // taken before the run do not know, and read by time they would be all the earlier batches'
+  // changes, each tested against this batch's ids. The time test of the tier changes is kept out of
+  // the index conditions (`is true`), or their time index would be chosen for it again; a customer's
+  // tier changes are few.
   await query(
     tx,
     `with ids as (select jsonb_array_elements_text(?::jsonb) as id),
-     points as (delete from health_score h where h.customer_id in (select id from ids) and h.as_of = ?::timestamptz)
-     delete from tier_change t where t.customer_id in (select id from ids) and t.changed_at = ?::timestamptz`,
+     points as (
+       delete from health_score h where h.id in (select x.id from ids cross join lateral (
+         select s.id from health_score s where s.customer_id = ids.id and s.as_of = ?::timestamptz offset 0) x)
+     )
+     delete from tier_change t where t.id in (select x.id from ids cross join lateral (
+       select c.id from tier_change c where c.customer_id = ids.id and (c.changed_at = ?::timestamptz) is true offset 0) x)`,
     [json(customerIds), asOfIso, asOfIso],
   );
 }
