@@ -30,10 +30,14 @@ function keySignature(secret: string, key: string): Buffer {
  * for a header line (see customer-key) `<baseUrl>/unsubscribe/k.<its key>.<base64url HMAC of the key>`.
  */
 export function unsubscribeUrl(links: UnsubscribeLinks, customerId: string): string {
-  const token = isLongId(customerId)
-    ? `k.${customerKey(customerId)}.${keySignature(links.secret, customerKey(customerId)).toString('base64url')}`
-    : `${Buffer.from(customerId).toString('base64url')}.${signature(links.secret, customerId).toString('base64url')}`;
-  return `${links.baseUrl.replace(/\/+$/, '')}${UNSUBSCRIBE_PATH}${token}`;
+  return `${links.baseUrl.replace(/\/+$/, '')}${UNSUBSCRIBE_PATH}${linkToken(links.secret, customerId)}`;
+}
+
+function linkToken(secret: string, customerId: string): string {
+  if (!isLongId(customerId))
+    return `${Buffer.from(customerId).toString('base64url')}.${signature(secret, customerId).toString('base64url')}`;
+  const key = customerKey(customerId);
+  return `k.${key}.${keySignature(secret, key).toString('base64url')}`;
 }
 
 function signedBy(given: Buffer, expected: Buffer): boolean {
