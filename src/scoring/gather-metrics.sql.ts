@@ -96,6 +96,9 @@ const PAYMENT_STATE = `r.id, r.customer_id, case when e.id is null then r.status
 const PAYMENT_EARLIER_STATE = `left join lateral (select s.id, s.status, s.due_at, s.paid_at, s.occurred_at from payment_earlier_state s
     where s.payment_id = r.id and s.ended_at > (select as_of from p) order by s.ended_at, s.id limit 1) e on true`;
 
+/** The batch's customer ids, from the `p` CTE every per-table statement starts with. */
+const BATCH_IDS = `(select jsonb_array_elements_text(ids) from p)`;
+
 /**
  * The payments as they stood at `p.as_of`, a derived table with the columns of `payment` that scoring
  * reads: each as its earliest earlier state that ended after then (a failed invoice paid later reads
@@ -107,14 +110,13 @@ function paymentsAsOf(scanDays?: number): string {
   if (scanDays === undefined) return `(select ${PAYMENT_STATE} from payment r ${PAYMENT_EARLIER_STATE})`;
   const inRange = (alias: string) =>
     `${alias}.occurred_at > (select as_of from p) - interval '${scanDays} days' and ${alias}.occurred_at <= (select as_of from p)`;
-  const batch = `(select jsonb_array_elements_text(ids) from p)`;
   // One index range per customer (OFFSET 0 keeps the planner from flattening it): the planner cannot
   // estimate a range bounded by as_of, and otherwise scans every customer's payments in it, per batch.
-  return `(select ${PAYMENT_STATE} from ${batch} as c(id)
+  return `(select ${PAYMENT_STATE} from ${BATCH_IDS} as c(id)
     cross join lateral (select q.* from payment q where q.customer_id = c.id and ${inRange('q')} offset 0) r ${PAYMENT_EARLIER_STATE}
     union all
     select ${PAYMENT_STATE} from payment r ${PAYMENT_EARLIER_STATE}
-    where r.id in (select s.payment_id from ${batch} as c(id) cross join lateral (
+    where r.id in (select s.payment_id from ${BATCH_IDS} as c(id) cross join lateral (
         select s.payment_id from payment_earlier_state s where s.customer_id = c.id and s.ended_at > (select as_of from p) offset 0) s)
       and not (${inRange('r')}))`;
 }
@@ -219,9 +221,8 @@ function npsExpression(request: MetricRequest): string {
 interface AggregateSource {
   /** A table, or a derived table in parentheses. */
   table: string;
-  /** With `scanDays`, the rows are read from that many days before asOf up to asOf by this column. */
-  timeColumn: string | null;
-  scanDays: number;
+  /** Only the rows whose `column` is within `days` before asOf, up to asOf. */
+  range?: { column: string; days: number };
   /** The source holds the batch's rows only (it read them by customer): no filter by customer again. */
   batchOnly?: boolean;
   /** Joined to each row `x` (a ticket's earlier state). */
@@ -238,18 +239,18 @@ async function aggregate(
 ): Promise<Array<Record<string, unknown>>> {
   if (requests.length === 0) return [];
   const columns = requests.map((r) => `${expression(r)} as "${r.key}"`);
-  const { table, timeColumn, scanDays } = source;
-  const conditions = source.batchOnly ? [] : ['x.customer_id in (select jsonb_array_elements_text(?::jsonb))'];
+  const conditions = source.batchOnly ? [] : [`x.customer_id in ${BATCH_IDS}`];
   // The scan range bounds the index range scan on (customer_id, time).
-  if (timeColumn) conditions.push(`x.${timeColumn} > p.as_of - interval '${scanDays} days' and x.${timeColumn} <= p.as_of`);
+  const { range } = source;
+  if (range) conditions.push(`x.${range.column} > p.as_of - interval '${range.days} days' and x.${range.column} <= p.as_of`);
   return query(
     db,
     `with p as (select ?::timestamptz as as_of, ?::jsonb as ids)
      select x.customer_id as "customerId", ${columns.join(', ')}
-     from ${table} x cross join p ${source.join ?? ''}
+     from ${source.table} x cross join p ${source.join ?? ''}
      ${conditions.length > 0 ? `where ${conditions.join(' and ')}` : ''}
      group by x.customer_id, p.as_of`,
-    source.batchOnly ? [asOf.toISOString(), json(ids)] : [asOf.toISOString(), json(ids), json(ids)],
+    [asOf.toISOString(), json(ids)],
   );
 }
 
@@ -309,12 +310,12 @@ export async function gatherMetrics(
   const lookback = Math.min(3650, Math.max(1, activityLookbackDays, ...engagement.map(engagementExtentDays)));
   const engagementRows = await aggregateEngagement(db, engagement, lookback, ids, asOf);
   const paymentDays = scan(payments);
-  const paymentSource = { table: paymentsAsOf(paymentDays), timeColumn: 'occurred_at', scanDays: paymentDays, batchOnly: true };
+  const paymentSource = { table: paymentsAsOf(paymentDays), range: { column: 'occurred_at', days: paymentDays }, batchOnly: true };
   const paymentRows = await aggregate(db, payments, paymentExpression, paymentSource, ids, asOf);
   // open_tickets is a state, not a window: support rows are not range-bounded.
-  const supportSource = { table: 'support_ticket', timeColumn: null, scanDays: 0, join: TICKET_EARLIER_STATE };
+  const supportSource = { table: 'support_ticket', join: TICKET_EARLIER_STATE };
   const supportRows = await aggregate(db, support, supportExpression, supportSource, ids, asOf);
-  const npsSource = { table: 'nps_response', timeColumn: 'responded_at', scanDays: scan(nps) };
+  const npsSource = { table: 'nps_response', range: { column: 'responded_at', days: scan(nps) } };
   const npsRows = await aggregate(db, nps, npsExpression, npsSource, ids, asOf);
   const contractionRows = await aggregateContraction(db, contraction, ids, asOf);
 
