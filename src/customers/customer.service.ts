@@ -260,6 +260,18 @@ async function checkPlanChangeOrder(tx: Db, input: CustomerInput): Promise<void>
 }
 
 /**
+ * The lifecycle stage a churn date given to `upsertCustomer` settles at once, before the rescoring it
+ * queues: a cancellation in the past is CHURNED (in the answer, the lists and their filters); one
+ * lifted, or moved ahead, leaves an account CHURNED by its date with no stage until that rescoring
+ * stages it (a stage CHURNED by silence is the rescoring's to change too). As SQL for the insert (the
+ * churn date a parameter) and for the update.
+ */
+const CHURN_STAGE = {
+  insert: `case when ?::timestamptz <= statement_timestamp() then 'CHURNED' end`,
+  update: `lifecycle_stage = coalesce(excluded.lifecycle_stage, case when c.churned_at <= statement_timestamp() then null else c.lifecycle_stage end)`,
+};
+
+/**
  * The upsert itself, in one statement. The same statement keeps the plan history
  * (`customer_plan_change`): the first plan when the customer arrives (as of its sign-up), then each
  * change of ARR or seats (as of `planChangedAt`, else the statement's start: after the write it
@@ -272,6 +284,11 @@ async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: 
   const columns = ['id', 'name', ...provided.map(([, column]) => column)];
   const values: unknown[] = [input.id.trim(), input.name.trim(), ...provided.map(([, , value]) => value(input))];
   const updates = ['name = excluded.name', ...provided.map(([, column]) => `${column} = excluded.${column}`), 'updated_at = now()'];
+  const stage = input.churnedAt !== undefined ? CHURN_STAGE : null;
+  if (stage) {
+    columns.push('lifecycle_stage');
+    updates.push(stage.update);
+  }
   // A new customer is scored soon after it arrives; an existing one is rescored only when a field
   // that scoring reads changes: its sign-up or churn date (the lifecycle stage; a later sign-up may
   // also have reset its score), or its ARR or seats (the contraction signal).
@@ -283,7 +300,7 @@ async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: 
       `with previous as (
        select true as found, signed_up_at, churned_at, arr_cents, seats from customer where id = ?
      ), upserted as (
-       insert into customer as c (${columns.join(', ')}) values (${values.map(() => '?').join(', ')})
+       insert into customer as c (${columns.join(', ')}) values (${[...values.map(() => '?'), ...(stage ? [stage.insert] : [])].join(', ')})
        on conflict (id) do update set ${updates.join(', ')}
        returning ${CUSTOMER_COLUMNS}, c.arr_cents as stored_arr_cents
      ), plan_changed as (
@@ -298,7 +315,7 @@ async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: 
                        where p.found is null or exists (select 1 from plan_changed) or ${churnChanged} or ${signupChanged}`)}
      )
      select ${CUSTOMER_FIELD_LIST} from upserted`,
-      [input.id.trim(), ...values, input.planChangedAt?.toISOString() ?? null],
+      [input.id.trim(), ...values, ...(stage ? [input.churnedAt?.toISOString() ?? null] : []), input.planChangedAt?.toISOString() ?? null],
     ),
   );
   return row as Customer;

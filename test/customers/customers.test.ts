@@ -174,6 +174,30 @@ describe('customers', () => {
     expect(back.data?.upsertCustomer).toEqual({ churnedAt: null, churnReason: null });
   });
 
+  it('answers a cancellation in the past as CHURNED at once, before the rescoring it queues; one undone or not yet come is not', async () => {
+    type Staged = { upsertCustomer: { lifecycleStage: string | null } };
+    const upsert = (input: Record<string, unknown>) =>
+      server.request<Staged, unknown>('mutation($input: CustomerInput!) { upsertCustomer(input: $input) { lifecycleStage } }', { input });
+    const staged = async (input: Record<string, unknown>) => (await upsert(input)).data?.upsertCustomer.lifecycleStage;
+    await upsert({ id: 'cust_stage', name: 'Stage' });
+    const db = server.app.orm.em.fork();
+    // As scoring left it: an account in use.
+    await db.getConnection().execute("update customer set lifecycle_stage = 'ACTIVE' where id = 'cust_stage'");
+    expect(await staged({ id: 'cust_stage', name: 'Stage', churnedAt: '2026-06-01T00:00:00Z' })).toBe('CHURNED');
+    const churned = await server.gql(ListCustomersDocument, { first: 50, lifecycleStage: 'CHURNED' });
+    expect(churned.customers.edges.map((e) => e.node.id)).toContain('cust_stage');
+    // Renamed, still cancelled; then the cancellation lifted: the stage is the rescoring's to say.
+    expect(await staged({ id: 'cust_stage', name: 'Stage 2' })).toBe('CHURNED');
+    expect(await staged({ id: 'cust_stage', name: 'Stage', churnedAt: null })).toBeNull();
+    await db.getConnection().execute("update customer set lifecycle_stage = 'ACTIVE' where id = 'cust_stage'");
+    // A clock a few hours ahead of ours (the most a churn date may be ahead of now).
+    const ahead = new Date(Date.now() + 6 * 3_600_000).toISOString();
+    expect(await staged({ id: 'cust_stage', name: 'Stage', churnedAt: ahead })).toBe('ACTIVE');
+    // A customer first sent already cancelled (an import of past accounts).
+    expect(await staged({ id: 'cust_stage_new', name: 'Gone', churnedAt: '2026-06-01T00:00:00Z' })).toBe('CHURNED');
+    expect(await staged({ id: 'cust_stage_ahead', name: 'Leaving', churnedAt: ahead })).toBeNull();
+  });
+
   it('lists by tier only the customers still to keep: one past its churnedAt is in no tier', async () => {
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_tier_kept', name: 'Kept' } });
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_tier_gone', name: 'Gone', churnedAt: '2026-06-01T00:00:00Z' } });
