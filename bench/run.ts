@@ -365,6 +365,16 @@ async function main(): Promise<void> {
         ratio: `${fmt(ratio, 2)}× (rounds ${spread(comparison.roundRatios, 2, '×')})`,
         met: judge(ratio <= 1.2),
       });
+      const changed = comparison.changed.seconds.median / comparison.model.seconds.median;
+      rows.push({
+        workload: 'scoring',
+        figure: `  the default model right after a model change (one weight; previous points scored by another version) against it`,
+        target: '',
+        baseline: spread(comparison.model.seconds, 2, ' s'),
+        measured: spread(comparison.changed.seconds, 2, ' s'),
+        ratio: `${fmt(changed, 2)}× (rounds ${spread(comparison.changedRatios, 2, '×')})`,
+        met: null,
+      });
     }
     if (scoring.baseline && scoring.classic) {
       const ratio = scoring.baseline.seconds / scoring.classic.seconds.median;

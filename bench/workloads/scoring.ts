@@ -41,6 +41,22 @@ export interface ModelComparison {
   classic: ScoringSizeResult;
   /** Each round's default-model time ÷ the first model's time in the same round. */
   roundRatios: Summary;
+  /** The default model with one weight changed, whose previous points another version scored: the first run after `updateScoringModel`. */
+  changed: ScoringSizeResult;
+  /** Each round's time after the model change ÷ the default model's time in the same round. */
+  changedRatios: Summary;
+}
+
+/**
+ * The default model as a team would apply a fitted one: one signal's weight changed. The data set's
+ * history was scored by the default model's version, so a run under this one finds every previous
+ * point scored by another version and compares the flags the two define (what the first rescore
+ * after `updateScoringModel` does).
+ */
+function changedDefaultModel(): ScoringModelConfig {
+  const config = JSON.parse(JSON.stringify(DEFAULT_SCORING_MODEL)) as ScoringModelConfig;
+  config.components[0].signals[0].weight += 1;
+  return config;
 }
 
 /**
@@ -127,17 +143,18 @@ async function timeFullRuns(dataSet: DataSetInfo, runs: number, warmUp: boolean,
 /** A warm-up of each model, then `rounds` rounds of one run per model, the order swapped every round. */
 async function compareModels(dataSet: DataSetInfo, rounds: number, redisUrl: string): Promise<ModelComparison> {
   const server = await startServer({ name: `models-${dataSet.customers}`, database: dataSet.url, redisUrl });
-  const models = { model: DEFAULT_SCORING_MODEL, classic: CLASSIC_SCORING_MODEL };
-  const timed: Record<keyof typeof models, TimedRun[]> = { model: [], classic: [] };
+  const models = { model: DEFAULT_SCORING_MODEL, classic: CLASSIC_SCORING_MODEL, changed: changedDefaultModel() };
+  const labels = { model: 'default model', classic: 'first default model', changed: 'default model after a model change' };
+  const timed: Record<keyof typeof models, TimedRun[]> = { model: [], classic: [], changed: [] };
   try {
     for (let round = -1; round < rounds; round++) {
-      const order: Array<keyof typeof models> = round % 2 === 0 ? ['model', 'classic'] : ['classic', 'model'];
+      const order: Array<keyof typeof models> = round % 2 === 0 ? ['model', 'classic', 'changed'] : ['changed', 'classic', 'model'];
       for (const which of order) {
         await activateModel(dataSet, models[which]);
         const result = await timeOneRun(server, dataSet);
         if (round >= 0) timed[which].push(result);
         process.stderr.write(
-          `  [scoring] ${dataSet.customers} customers, ${which === 'model' ? 'default model' : 'first default model'}: ${result.seconds.toFixed(2)} s${round < 0 ? ' (warm-up)' : ''}\n`,
+          `  [scoring] ${dataSet.customers} customers, ${labels[which]}: ${result.seconds.toFixed(2)} s${round < 0 ? ' (warm-up)' : ''}\n`,
         );
       }
     }
@@ -146,6 +163,8 @@ async function compareModels(dataSet: DataSetInfo, rounds: number, redisUrl: str
       model: sizeResult(dataSet, timed.model),
       classic: sizeResult(dataSet, timed.classic),
       roundRatios: summarise(timed.model.map((run, i) => run.seconds / timed.classic[i].seconds)),
+      changed: sizeResult(dataSet, timed.changed),
+      changedRatios: summarise(timed.changed.map((run, i) => run.seconds / timed.model[i].seconds)),
     };
   } finally {
     await server.stop();
