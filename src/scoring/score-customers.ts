@@ -18,6 +18,7 @@ import { loadModelConfigs } from './scoring-model.service';
 import {
   assessCustomer,
   carriedFlags,
+  flagsDefinedAlike,
   decidePlaybookActions,
   longestCooldownDays,
   metricRequests,
@@ -176,8 +177,8 @@ interface BatchInputs {
   customers: CustomerRow[];
   gathered: Map<string, GatheredCustomer>;
   historyById: Map<string, HistoryRow>;
-  /** The other model versions that applied flags at previous points: the flags they define as this one does carry on. */
-  previousModels: Map<number, ScoringModelConfig>;
+  /** By the other model versions that applied flags at previous points, the flags they define as this one does: those carry on. */
+  previousModels: Map<number, ReadonlySet<string>>;
   outreachById: Map<string, RecentAction[]>;
 }
 
@@ -267,21 +268,23 @@ async function readBatchInputs(
     list.push({ playbook: o.playbook, action: o.action, createdAt: new Date(o.createdAt), status: o.status as RecentAction['status'] });
     outreachById.set(o.customerId, list);
   }
-  // After a model change, the versions that applied the previous flags (one statement; none otherwise).
-  const previousModels = await loadModelConfigs(
+  // After a model change, the versions that applied the previous flags (one statement; none otherwise),
+  // each compared with this model once for the batch.
+  const previousConfigs = await loadModelConfigs(
     tx,
     history
       .filter((h) => !h.previousSameModel && h.previousModelVersion !== null && h.previousPenalties?.length)
       .map((h) => h.previousModelVersion as number),
   );
+  const previousModels = new Map([...previousConfigs].map(([version, previous]) => [version, flagsDefinedAlike(previous, config)]));
   return { customers, gathered, historyById: new Map(history.map((h) => [h.id, h])), previousModels, outreachById };
 }
 
 /** The flags the previous point applied that this scoring carries on: all under the same model, else those defined alike (carriedFlags). */
-function previousFlags(past: HistoryRow | undefined, previousModels: Map<number, ScoringModelConfig>, config: ScoringModelConfig) {
+function previousFlags(past: HistoryRow | undefined, previousModels: Map<number, ReadonlySet<string>>) {
   if (!past?.previousPenalties) return null;
   if (past.previousSameModel) return new Set(past.previousPenalties);
-  return carriedFlags(past.previousPenalties, previousModels.get(past.previousModelVersion as number) ?? null, config);
+  return carriedFlags(past.previousPenalties, previousModels.get(past.previousModelVersion as number) ?? null);
 }
 
 /** One customer's playbook actions for this scoring, less the suppressions already logged in this cooldown. */
@@ -364,7 +367,7 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
       earlierScore: past?.earlierScore ?? null,
       // Flags of another model version carry on only where this model defines them alike: a
       // redefined one starts afresh, its start conditions asked.
-      previousPenalties: previousFlags(past, inputs.previousModels, config),
+      previousPenalties: previousFlags(past, inputs.previousModels),
     });
     const { result, tier, trend, lifecycleStage, accountNps } = assessment;
     plan.scoreRows.push({

@@ -10,6 +10,7 @@ import { getActiveModel, loadModelConfigs } from '../scoring-model.service';
 import {
   assessCustomer,
   carriedFlags,
+  flagsDefinedAlike,
   computeScore,
   metricRequests,
   readsPreviousFlags,
@@ -319,7 +320,8 @@ async function latestCarriedFlags(db: Db, ids: string[], config: ScoringModelCon
     db,
     rows.filter((row) => row.version !== null && row.applied?.length).map((row) => row.version as number),
   );
-  return new Map(rows.map((row) => [row.id, carriedFlags(row.applied ?? [], models.get(row.version as number) ?? null, config)]));
+  const alike = new Map([...models].map(([version, previous]) => [version, flagsDefinedAlike(previous, config)]));
+  return new Map(rows.map((row) => [row.id, carriedFlags(row.applied ?? [], alike.get(row.version as number) ?? null)]));
 }
 
 /**

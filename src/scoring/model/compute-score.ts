@@ -328,20 +328,25 @@ function penaltyDefinition(penalty: PenaltyConfig): string {
 }
 
 /**
- * The flags a score under `previousModel` applied that a scoring under `model` carries on: those
- * `model` defines exactly as `previousModel` did. A flag of the same name defined anew starts afresh,
- * its start conditions asked; one left as it was (a new tier scheme, new weights) stays kept, or a
- * change of tiers alone would lift every flag held by its hysteresis. None without `previousModel`.
+ * The flags a scoring under `model` carries on from a score under `previousModel`: those `model`
+ * defines exactly as `previousModel` did. A flag of the same name defined anew starts afresh, its
+ * start conditions asked; one left as it was (a new tier scheme, new weights) stays kept, or a change
+ * of tiers alone would lift every flag held by its hysteresis. Compared once per pair of models, not
+ * per customer: serialising every definition is the cost of the comparison.
  */
-export function carriedFlags(
-  applied: Iterable<string>,
-  previousModel: ScoringModelConfig | null,
-  model: ScoringModelConfig,
-): ReadonlySet<string> {
-  if (previousModel === null) return new Set();
+export function flagsDefinedAlike(previousModel: ScoringModelConfig, model: ScoringModelConfig): ReadonlySet<string> {
   const before = new Map(previousModel.penalties.map((penalty) => [penalty.name, penaltyDefinition(penalty)]));
   const now = new Map(model.penalties.map((penalty) => [penalty.name, penaltyDefinition(penalty)]));
-  return new Set([...applied].filter((name) => before.has(name) && before.get(name) === now.get(name)));
+  return new Set([...now].filter(([name, definition]) => before.get(name) === definition).map(([name]) => name));
+}
+
+/**
+ * The flags a score under another model version applied that this scoring carries on: those the two
+ * define alike (`flagsDefinedAlike`). None when that version is unknown (null).
+ */
+export function carriedFlags(applied: Iterable<string>, definedAlike: ReadonlySet<string> | null): ReadonlySet<string> {
+  if (definedAlike === null) return new Set();
+  return new Set([...applied].filter((name) => definedAlike.has(name)));
 }
 
 /** The names of the penalties a score applied: what the next scoring widens (`penaltyHysteresis`). */

@@ -5,6 +5,7 @@ import {
   appliedPenalties,
   assessCustomer,
   carriedFlags,
+  flagsDefinedAlike,
   computeScore,
   DEFAULT_SCORING_MODEL,
   metricKeyOf,
@@ -163,11 +164,11 @@ describe('penalty hysteresis', () => {
   it('carries the flags of another model version that the new one defines alike, whatever the order of their keys', () => {
     const stored = JSON.parse(JSON.stringify({ ...model(0.1), tiers: model(0.1).tiers.slice().reverse() })) as ScoringModelConfig;
     stored.penalties[0] = Object.fromEntries(Object.entries(stored.penalties[0]).reverse()) as unknown as PenaltyConfig;
-    expect([...carriedFlags(['team', 'tickets'], stored, model(0.1))].sort()).toEqual(['team', 'tickets']);
+    expect([...carriedFlags(['team', 'tickets'], flagsDefinedAlike(stored, model(0.1)))].sort()).toEqual(['team', 'tickets']);
     // Redefined (another threshold), or no longer defined: asked afresh. Without the old model: nothing carried.
     const redefined = { ...model(0.1), penalties: [{ ...teamFlag, threshold: 0.45 }, detractorFlag] };
-    expect([...carriedFlags(['team', 'tickets'], stored, redefined)]).toEqual([]);
-    expect([...carriedFlags(['team'], null, model(0.1))]).toEqual([]);
+    expect([...carriedFlags(['team', 'tickets'], flagsDefinedAlike(stored, redefined))]).toEqual([]);
+    expect([...carriedFlags(['team'], null)]).toEqual([]);
   });
 
   it('lists the flags a score applied, for the next scoring', () => {
