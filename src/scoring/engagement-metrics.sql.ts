@@ -424,7 +424,9 @@ function engagementRowsCtes(cuts: number[], sumStart: string, asOfIso: string): 
   return `rollup as materialized (
        select d.customer_id, d.day, d.first_at, d.last_at, d.event_count, d.user_added_count, d.features, d.user_ids, ${splitBy(cuts)} as split
        from engagement_day d
-       where d.customer_id in (select id from c) and d.day >= ?::date and d.day <= ?::date
+       -- One bitmap scan for the whole batch: each heap page is read once, however many of the
+       -- batch's customers have a day on it (a page holds one day of many accounts), not once per customer.
+       where d.customer_id = any(array(select id from c)) and d.day >= ?::date and d.day <= ?::date
      ),
      -- One index range scan per split day (OFFSET 0 keeps the planner from flattening it).
      raw as materialized (
