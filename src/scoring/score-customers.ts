@@ -338,6 +338,16 @@ function changeDirection(config: ScoringModelConfig, fromTier: string | null, to
   return direction === 'UNCHANGED' ? 'NEW' : direction;
 }
 
+/**
+ * Whether a customer's point is history only (marked backfill: no playbook, nothing published): the
+ * batch is a backfill, or the point lies before the customer's latest one whatever its instant (an
+ * asOf within the live slack of isBackfill, a clock behind another instance's), as the current state
+ * stays the later point's.
+ */
+function historyOnly(options: BatchOptions, past: HistoryRow | undefined): boolean {
+  return options.backfill || Boolean(past?.nextId);
+}
+
 /** Runs the pure model over every customer of the batch: the rows to write, nothing written yet. */
 function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, options: BatchOptions): BatchPlan {
   const plan: BatchPlan = {
@@ -369,9 +379,6 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
       previousPenalties: previousFlags(past, inputs.previousModels, config),
     });
     const { result, tier, trend, lifecycleStage, accountNps } = assessment;
-    // A point before the customer's latest one is history whatever its instant (an asOf within the
-    // live slack of isBackfill, a clock behind): the current state stays the later point's.
-    const backfill = options.backfill || Boolean(past?.nextId);
     plan.scoreRows.push({
       customer_id: customer.id,
       score: result.score,
@@ -383,7 +390,7 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
       signals: encodeSignals(result.signals),
       penalties: encodePenalties(result.penalties),
       coverage: result.coverage,
-      backfill,
+      backfill: historyOnly(options, past),
     });
     plan.signalsByRow.push(result.signals);
     plan.penaltiesByRow.push(result.penalties);
@@ -405,7 +412,7 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
         from_score: past?.previousScore ?? null,
         to_score: result.score,
         direction: changeDirection(config, previousTier, tier.key),
-        backfill,
+        backfill: historyOnly(options, past),
       });
     }
     // A point inserted before existing history becomes the previous point of the next one.
@@ -418,7 +425,7 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
       });
     }
     // Scoring the past (a backfill) only writes history: no playbook fires for a day gone by.
-    if (!backfill) {
+    if (!historyOnly(options, past)) {
       plan.outreachRows.push(
         ...plannedOutreach(config, customer, assessment, past, lastActivityAt, inputs.outreachById.get(customer.id) ?? [], asOf),
       );
