@@ -22,7 +22,7 @@ import { serveDashboard } from './dashboard/static';
 import { serveUnsubscribe } from './delivery/unsubscribe.http';
 import { UNSUBSCRIBE_PATH } from './delivery/unsubscribe-link';
 import { AppServices, createContext, databaseUrlOf, GraphQLContext, liveEventAudience, liveEventContexts } from './context';
-import { abandonmentSignal } from './infra/abandoned-request';
+import { abandonmentSignal, WebSocketOperationSignals } from './infra/abandoned-request';
 import type { Logger } from './infra/logger';
 import { StartupRefusal } from './infra/errors';
 import {
@@ -311,6 +311,7 @@ function serveWebSockets(
   const { maxBodyBytes, wsMaxMessageBytes } = services.config;
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: Math.min(maxBodyBytes, wsMaxMessageBytes) });
   const formatSubscriptionError = graphQLErrorFormatter({ logger });
+  const operationSignals = new WebSocketOperationSignals();
   const wsCleanup = serveGraphQLWebSockets(
     {
       schema,
@@ -323,13 +324,20 @@ function serveWebSockets(
       // The key in connection_init, then every check before an operation runs (it parses and validates).
       onConnect: access.websockets.onConnect,
       onSubscribe: access.websockets.onSubscribe,
-      onComplete: access.websockets.onComplete,
-      // One context (and EntityManager fork) per subscription operation.
-      context: (ctx, _id, _payload, args) =>
+      onComplete: (ctx, id) => {
+        operationSignals.ended(ctx.extra.socket, id);
+        return access.websockets.onComplete(ctx, id);
+      },
+      // One context (and EntityManager fork) per subscription operation. Its signal aborts when the
+      // socket closes first: a model evaluation sent over WebSocket then stops and gives its slot back.
+      context: (ctx, id, _payload, args) =>
         createContext(
           services,
           { ...access.websockets.auth(ctx), keys: access.keys },
-          { operation: getOperationAST(args.document, args.operationName)?.operation },
+          {
+            operation: getOperationAST(args.document, args.operationName)?.operation,
+            signal: operationSignals.signal(ctx.extra.socket, id),
+          },
         ),
       onError: (_ctx, _id, _payload, errors) => {
         logger.warn({ errors: errors.map((e) => e.message) }, 'subscription error');

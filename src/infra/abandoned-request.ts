@@ -31,3 +31,39 @@ export function abandonmentSignal(res: http.ServerResponse, onAbandoned?: () => 
 
 /** The signal of work that no client can abandon this way (a WebSocket operation, a script): it never aborts. */
 export const NEVER_ABANDONED: AbortSignal = new AbortController().signal;
+
+/** What a WebSocket operation's signal listens to: its socket's `close`. */
+interface ClosingSocket {
+  once(event: 'close', listener: () => void): unknown;
+}
+
+/**
+ * The signals of the operations of WebSocket connections: one per operation (a query sent over
+ * WebSocket holds an evaluation slot as one sent over HTTP does), aborted when its socket closes
+ * before the operation ended, as an HTTP request's when its response closes unsent.
+ */
+export class WebSocketOperationSignals {
+  private readonly bySocket = new WeakMap<ClosingSocket, Map<string, AbortController>>();
+
+  /** The signal of operation `id` of `socket`, which aborts if the socket closes before `ended`. */
+  signal(socket: ClosingSocket, id: string): AbortSignal {
+    let operations = this.bySocket.get(socket);
+    if (!operations) {
+      const open = new Map<string, AbortController>();
+      this.bySocket.set(socket, open);
+      socket.once('close', () => {
+        for (const controller of open.values()) controller.abort(new RequestAbandonedError());
+        open.clear();
+      });
+      operations = open;
+    }
+    const controller = new AbortController();
+    operations.set(id, controller);
+    return controller.signal;
+  }
+
+  /** Operation `id` ended (answered): a later close of its socket abandons nothing of it. */
+  ended(socket: ClosingSocket, id: string): void {
+    this.bySocket.get(socket)?.delete(id);
+  }
+}

@@ -193,6 +193,9 @@ function isValidDate(value: unknown): value is Date {
   return value instanceof Date && !Number.isNaN(value.getTime());
 }
 
+/** A client's clock a little ahead of ours does not make its `now` the future (`asOf`, a backtest's `to`). */
+export const CLOCK_SLACK_MS = 60_000;
+
 /** An instant from 1970-01-01 up to `latest`; BAD_USER_INPUT otherwise. */
 export function instantBetween(value: Date, argument: string, latest: Date): Date {
   if (!isValidDate(value)) throw new InvalidInputError(`${argument} is not a valid date-time`, { argument });

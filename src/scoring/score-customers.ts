@@ -91,6 +91,8 @@ interface ScoreRow {
   signals: StoredSignal[];
   penalties: StoredPenalty[];
   coverage: number;
+  /** History only: the batch is a backfill, or this customer already has a later point (see planBatch). */
+  backfill: boolean;
 }
 
 interface HistoryRow {
@@ -339,6 +341,16 @@ function changeDirection(config: ScoringModelConfig, fromTier: string | null, to
   return direction === 'UNCHANGED' ? 'NEW' : direction;
 }
 
+/**
+ * Whether a customer's point is history only (marked backfill: no playbook, nothing published): the
+ * batch is a backfill, or the point lies before the customer's latest one whatever its instant (an
+ * asOf within the live slack of isBackfill, a clock behind another instance's), as the current state
+ * stays the later point's.
+ */
+function historyOnly(options: BatchOptions, past: HistoryRow | undefined): boolean {
+  return options.backfill || Boolean(past?.nextId);
+}
+
 /** Runs the pure model over every customer of the batch: the rows to write, nothing written yet. */
 function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, options: BatchOptions): BatchPlan {
   const plan: BatchPlan = {
@@ -381,6 +393,7 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
       signals: encodeSignals(result.signals),
       penalties: encodePenalties(result.penalties),
       coverage: result.coverage,
+      backfill: historyOnly(options, past),
     });
     plan.signalsByRow.push(result.signals);
     plan.penaltiesByRow.push(result.penalties);
@@ -402,6 +415,7 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
         from_score: past?.previousScore ?? null,
         to_score: result.score,
         direction: changeDirection(config, previousTier, tier.key),
+        backfill: historyOnly(options, past),
       });
     }
     // A point inserted before existing history becomes the previous point of the next one.
@@ -414,7 +428,7 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
       });
     }
     // Scoring the past (a backfill) only writes history: no playbook fires for a day gone by.
-    if (!options.backfill) {
+    if (!historyOnly(options, past)) {
       plan.outreachRows.push(
         ...plannedOutreach(config, customer, assessment, past, lastActivityAt, inputs.outreachById.get(customer.id) ?? [], asOf),
       );
@@ -463,11 +477,11 @@ async function writeBatch(tx: Db, plan: BatchPlan, asOf: Date, modelVersion: num
   const inserted = await query<{ id: string; customerId: string; computedAt: Date }>(
     tx,
     `insert into health_score as h (customer_id, score, tier, trend, previous_score, peak_score, components, signals, penalties, coverage, model_version, as_of, backfill)
-     select customer_id, score, tier, trend, previous_score, peak_score, components, signals, penalties, coverage, ?, ?::timestamptz, ?
+     select customer_id, score, tier, trend, previous_score, peak_score, components, signals, penalties, coverage, ?, ?::timestamptz, backfill
      from json_to_recordset(?::json) as x(customer_id text, score smallint, tier text, trend text, previous_score smallint, peak_score smallint,
-                                          components json, signals json, penalties json, coverage real)
+                                          components json, signals json, penalties json, coverage real, backfill boolean)
      returning h.id::text as id, h.customer_id as "customerId", h.computed_at as "computedAt"`,
-    [modelVersion, asOfIso, options.backfill, json(plan.scoreRows)],
+    [modelVersion, asOfIso, json(plan.scoreRows)],
   );
   const insertedByCustomer = new Map(inserted.map((row) => [row.customerId, row]));
   const scores: ScoredCustomer[] = plan.scoreRows.map((row, index) => {
@@ -486,7 +500,7 @@ async function writeBatch(tx: Db, plan: BatchPlan, asOf: Date, modelVersion: num
       modelVersion,
       asOf,
       computedAt: new Date(stored.computedAt),
-      backfill: options.backfill,
+      backfill: row.backfill,
     };
   });
   // The current state follows the newest scoring only: backfilling past dates leaves it alone.
@@ -507,11 +521,12 @@ async function writeBatch(tx: Db, plan: BatchPlan, asOf: Date, modelVersion: num
           tx,
           `with inserted as (
              insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, direction, changed_at, backfill)
-             select customer_id, from_tier, to_tier, from_score, to_score, direction, ?::timestamptz, ?
-             from jsonb_to_recordset(?::jsonb) as x(customer_id text, from_tier text, to_tier text, from_score smallint, to_score smallint, direction text)
+             select customer_id, from_tier, to_tier, from_score, to_score, direction, ?::timestamptz, backfill
+             from jsonb_to_recordset(?::jsonb) as x(customer_id text, from_tier text, to_tier text, from_score smallint, to_score smallint, direction text,
+                                                    backfill boolean)
              returning *
            ) select ${TIER_CHANGE_COLUMNS} from inserted t order by t.id`,
-          [asOfIso, options.backfill, json(plan.tierChangeRows)],
+          [asOfIso, json(plan.tierChangeRows)],
         );
   await relinkPoints(tx, plan.relinkRows);
   const outreach = plan.outreachRows.length === 0 ? [] : await insertOutreachActions(tx, plan.outreachRows);

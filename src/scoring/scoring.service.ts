@@ -5,7 +5,7 @@ import { customerStartSql } from './customer-start';
 import { Client } from 'pg';
 import { CoreServices, databaseUrlOf } from '../context';
 import { NotFoundError, ensure } from '../infra/errors';
-import { instantBetween } from '../infra/input';
+import { CLOCK_SLACK_MS, instantBetween } from '../infra/input';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
 import { Db, query, queryOne } from '../infra/sql';
 import { TIER_PRESETS, TierPresetName } from './model';
@@ -54,9 +54,6 @@ export function listScoringRuns(db: Db, args: ScoringRunsArgs): Promise<Connecti
     after: args.after,
   });
 }
-
-/** A client's clock a little ahead of ours does not make its `now` the future. */
-const CLOCK_SLACK_MS = 60_000;
 
 /**
  * The instant to score as of: from 1970 up to now (default now). Checked before anything is written.

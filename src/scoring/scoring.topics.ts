@@ -35,7 +35,9 @@ export const topics = {
  */
 export async function publishBatch(pubsub: AppPubSub, batch: BatchResult, options: { broadcastScores: boolean }): Promise<void> {
   const messages: Array<[string, unknown]> = [];
+  // A batch scored live may still hold points written before a customer's latest one: history, not news.
   for (const change of batch.tierChanges) {
+    if (change.backfill) continue;
     for (const scope of [{ customerId: change.customerId }, { toTier: change.toTier }, {}] as Array<{
       customerId?: string;
       toTier?: string;
@@ -45,6 +47,7 @@ export async function publishBatch(pubsub: AppPubSub, batch: BatchResult, option
     }
   }
   for (const score of batch.scores) {
+    if (score.backfill) continue;
     messages.push([topics.scoreUpdated(score.customerId), score]);
     if (options.broadcastScores) messages.push([topics.scoreUpdated(), score]);
   }

@@ -5,6 +5,7 @@ import http from 'node:http';
 import { Client } from 'pg';
 import pino from 'pino';
 import { startTestServer, TestServer } from '../helpers/server';
+import { connect } from '../helpers/subscriptions';
 import { TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
 
 const DAY = 86_400_000;
@@ -154,4 +155,25 @@ it('answers a client that stays in full while another one beside it goes away', 
   const answer = await staying;
   expect(answer.errors).toBeUndefined();
   expect(answer.data).toEqual(reference.data);
+}, 120_000);
+
+it('stops the evaluations sent over a WebSocket that closes before their answer, and frees their slots', async () => {
+  const reference = await server.request<{ backtest: unknown }, unknown>(BACKTEST, { input: YEAR });
+  await eventually(async () => (await runningStatements()) === 0, 10_000, 'the reference backtest is over');
+  const client = connect(server.wsUrl);
+  // Backtests only: their statements run without a pause until they stop (a fit pauses in its thread).
+  const tenBacktests = `query ($input: BacktestInput!) { ${Array.from({ length: 10 }, (_, i) => `b${i}: backtest(input: $input) { customers }`).join(' ')} }`;
+  client.subscribe(
+    { query: tenBacktests, variables: { input: YEAR } },
+    { next: () => undefined, error: () => undefined, complete: () => undefined },
+  );
+  await eventually(async () => (await runningStatements(true)) > 0, 30_000, 'the evaluations are gathering');
+  const refused = await server.request(BACKTEST, { input: YEAR });
+  expect(refused.errors?.[0].extensions?.code).toBe('RATE_LIMITED');
+  await client.dispose();
+
+  await eventually(quietForASecond, 15_000, 'no statement of the abandoned evaluations is left running');
+  const next = await server.request<{ backtest: unknown }, unknown>(BACKTEST, { input: YEAR });
+  expect(next.errors).toBeUndefined();
+  expect(next.data).toEqual(reference.data);
 }, 120_000);

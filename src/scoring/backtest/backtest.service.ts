@@ -4,6 +4,7 @@
 // three only read: no history, tier change, outreach or event is written or published, so one whose
 // `signal` aborts (its client went away: src/infra/abandoned-request.ts) just stops, between batches.
 import { ensure, InvalidInputError, NotFoundError } from '../../infra/errors';
+import { CLOCK_SLACK_MS } from '../../infra/input';
 import { decodeCursor, encodeCursor, MAX_PAGE_SIZE, PageInfo, pageInfoOf } from '../../infra/pagination';
 import { Db, json, query, queryOne } from '../../infra/sql';
 import { getActiveModel, loadModelConfigs } from '../scoring-model.service';
@@ -91,7 +92,7 @@ export function checkedGrid(
   input: { from: Date; to: Date; stepDays?: number | null; horizonDays?: number | null },
   now = Date.now(),
 ): SnapshotGrid & { horizonDays: number } {
-  const { from, to } = input;
+  const { from } = input;
   const stepDays = input.stepDays ?? DEFAULT_STEP_DAYS;
   const horizonDays = input.horizonDays ?? DEFAULT_HORIZON_DAYS;
   ensure(
@@ -99,9 +100,11 @@ export function checkedGrid(
     'from must be a date-time from 1970 on',
     { argument: 'from' },
   );
-  ensure(to instanceof Date && !Number.isNaN(to.getTime()), 'to must be a date-time', { argument: 'to' });
+  ensure(input.to instanceof Date && !Number.isNaN(input.to.getTime()), 'to must be a date-time', { argument: 'to' });
+  ensure(input.to.getTime() <= now + CLOCK_SLACK_MS, 'to must not be in the future: a backtest replays the past', { argument: 'to' });
+  // Within the clock slack ahead, `to` is now (as a scoring's asOf): no snapshot lies ahead of now.
+  const to = input.to.getTime() > now ? new Date(now) : input.to;
   ensure(from.getTime() < to.getTime(), 'from must be before to', { argument: 'from' });
-  ensure(to.getTime() <= now, 'to must not be in the future: a backtest replays the past', { argument: 'to' });
   ensure(Number.isInteger(stepDays) && stepDays >= 1 && stepDays <= 90, 'stepDays must be a whole number of days within 1…90', {
     argument: 'stepDays',
   });

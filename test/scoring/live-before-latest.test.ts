@@ -1,0 +1,95 @@
+// A scoring as of an instant within the last five minutes counts as live (a client's clock a little
+// behind), but one earlier than the customer's latest point is not the customer's present: its
+// current state stays the later point's, so it must stay history too — no playbook run on a state
+// already past, nothing published that would tell subscribers the customer is back where it was.
+import type { Client } from 'graphql-ws';
+import { OnOutreachLoggedDocument, OnScoreUpdatedDocument, OnTierChangedDocument, UpsertCustomerDocument } from '../__generated__/graphql';
+import { connect, subscribe } from '../helpers/subscriptions';
+import { startTestServer, TestServer } from '../helpers/server';
+
+const REFRESH = `mutation ($customerId: ID!, $asOf: DateTime) { refreshHealthScore(customerId: $customerId, asOf: $asOf) { tier backfill } }`;
+type Refreshed = { refreshHealthScore: { tier: string; backfill: boolean } };
+const DAY = 86_400_000;
+const MINUTE = 60_000;
+let server: TestServer;
+let client: Client;
+
+beforeAll(async () => {
+  // Continuous rescoring off: only the scorings the test asks for write history.
+  server = await startTestServer({ label: 'live_before_latest', env: { RESCORE_DEBOUNCE_MS: '0' } });
+  client = connect(server.wsUrl);
+});
+afterAll(async () => {
+  await client.dispose();
+  await server.stop();
+});
+
+/** A busy daily account whose three invoices were recorded failed two minutes ago: critical now, healthy before. */
+async function failedMinutesAgo(id: string, now: number): Promise<void> {
+  await server.gql(UpsertCustomerDocument, { input: { id, name: id, signedUpAt: new Date(now - 120 * DAY).toISOString(), seats: 5 } });
+  const events = Array.from({ length: 100 }, (_, day) =>
+    ['u1', 'u2', 'u3'].map((userId, i) => ({
+      customerId: id,
+      eventType: 'feature_used',
+      feature: `f${(day + i) % 4}`,
+      userId,
+      occurredAt: new Date(now - (day + 1) * DAY + 3_600_000).toISOString(),
+    })),
+  ).flat();
+  await server.request('mutation ($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }', { events });
+  const recordedAt = new Date(now - 2 * MINUTE).toISOString();
+  for (const daysAgo of [60, 40, 20]) {
+    await server.request(
+      `mutation ($dueAt: DateTime!, $at: DateTime!) { recordPayment(input: { customerId: "${id}", externalId: "in_${daysAgo}",
+         amountCents: 1000, currency: "usd", status: FAILED, dueAt: $dueAt, occurredAt: $at }) { id } }`,
+      { dueAt: new Date(now - daysAgo * DAY).toISOString(), at: recordedAt },
+    );
+  }
+}
+
+it('treats a scoring of an instant before the latest point as a backfill: no playbook, nothing published, the current state kept', async () => {
+  const id = 'cust_scored_before_latest';
+  const now = Date.now();
+  await failedMinutesAgo(id, now);
+  const latest = await server.gql<Refreshed, { customerId: string }>(REFRESH, { customerId: id });
+  expect(latest.refreshHealthScore).toMatchObject({ tier: 'critical', backfill: false });
+  const outreachBefore = await server.request<{ outreachLog: { totalCount: number } }, unknown>(
+    `{ outreachLog(customerId: "${id}") { totalCount } }`,
+  );
+
+  const scores = await subscribe(client, OnScoreUpdatedDocument, { customerId: id });
+  const changes = await subscribe(client, OnTierChangedDocument, { customerId: id });
+  const outreach = await subscribe(client, OnOutreachLoggedDocument, { customerId: id });
+  // Four minutes ago: within the five minutes a live scoring allows, but before the latest point.
+  const earlier = await server.gql<Refreshed, { customerId: string; asOf: string }>(REFRESH, {
+    customerId: id,
+    asOf: new Date(now - 4 * MINUTE).toISOString(),
+  });
+  expect(earlier.refreshHealthScore.tier).toBe('healthy');
+  expect(earlier.refreshHealthScore.backfill).toBe(true);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(scores.events).toHaveLength(0);
+  expect(changes.events).toHaveLength(0);
+  expect(outreach.events).toHaveLength(0);
+
+  const after = await server.request<
+    {
+      outreachLog: { totalCount: number };
+      customer: { tier: string; healthScore: number };
+      tierChanges: { edges: Array<{ node: { toTier: string; backfill: boolean } }> };
+    },
+    unknown
+  >(
+    `{ outreachLog(customerId: "${id}") { totalCount }
+       customer(id: "${id}") { tier healthScore }
+       tierChanges(customerId: "${id}", backfill: false) { edges { node { toTier backfill } } } }`,
+  );
+  expect(after.errors).toBeUndefined();
+  // No expansion play decided for a critical account on the strength of its state four minutes ago.
+  expect(after.data!.outreachLog.totalCount).toBe(outreachBefore.data!.outreachLog.totalCount);
+  expect(after.data!.customer).toMatchObject({ tier: 'critical' });
+  expect(after.data!.tierChanges.edges.map((e) => e.node.toTier)).not.toContain('healthy');
+  await scores.close();
+  await changes.close();
+  await outreach.close();
+});
