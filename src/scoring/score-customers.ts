@@ -18,8 +18,8 @@ import { loadModelConfigs } from './scoring-model.service';
 import {
   assessCustomer,
   carriedFlags,
-  flagsDefinedAlike,
   decidePlaybookActions,
+  flagsDefinedAlike,
   longestCooldownDays,
   metricRequests,
   OutreachStatus,
@@ -27,6 +27,7 @@ import {
   readsPreviousFlags,
   ScoringModelConfig,
   SignalResult,
+  silenceInUsualGaps,
   tierDirection,
 } from './model';
 
@@ -295,7 +296,7 @@ function plannedOutreach(
   customer: CustomerRow,
   assessment: ReturnType<typeof assessCustomer>,
   past: HistoryRow | undefined,
-  lastActivityAt: Date | null,
+  { metrics, lastActivityAt }: GatheredCustomer,
   recent: RecentAction[],
   asOf: Date,
 ): NewOutreachAction[] {
@@ -320,6 +321,7 @@ function plannedOutreach(
     peakScoreInDropWindow: past?.peakScore ?? null,
     daysSinceLastActivity: lastActivityAt ? (asOf.getTime() - lastActivityAt.getTime()) / DAY_MS : null,
     wasPreviouslyActive: lastActivityAt !== null,
+    silenceInUsualGaps: silenceInUsualGaps(config, metrics),
     recentActions: recent,
     now: asOf,
   });
@@ -351,6 +353,32 @@ function historyOnly(options: BatchOptions, past: HistoryRow | undefined): boole
   return options.backfill || Boolean(past?.nextId);
 }
 
+/** One customer of the batch through the pure model, with what the batch read of it. */
+function assessInBatch(
+  config: ScoringModelConfig,
+  customer: CustomerRow,
+  { metrics, lastActivityAt }: GatheredCustomer,
+  past: HistoryRow | undefined,
+  previousModels: Map<number, ReadonlySet<string>>,
+  asOf: Date,
+) {
+  return assessCustomer({
+    model: config,
+    metrics,
+    asOf,
+    signedUpAt: customer.signedUpAt ? new Date(customer.signedUpAt) : null,
+    startedAt: new Date(customer.startedAt),
+    churnedAt: customer.churnedAt ? new Date(customer.churnedAt) : null,
+    lastActivityAt,
+    firstActivityAt: customer.firstActivityAt ? new Date(customer.firstActivityAt) : null,
+    previousTierKey: past?.previousTier ?? null,
+    earlierScore: past?.earlierScore ?? null,
+    // Flags of another model version carry on only where this model defines them alike: a
+    // redefined one starts afresh, its start conditions asked.
+    previousPenalties: previousFlags(past, previousModels),
+  });
+}
+
 /** Runs the pure model over every customer of the batch: the rows to write, nothing written yet. */
 function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, options: BatchOptions): BatchPlan {
   const plan: BatchPlan = {
@@ -363,24 +391,11 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
     outreachRows: [],
   };
   for (const customer of inputs.customers) {
-    const { metrics, lastActivityAt } = inputs.gathered.get(customer.id) ?? { metrics: {}, lastActivityAt: null };
+    const gathered = inputs.gathered.get(customer.id) ?? { metrics: {}, lastActivityAt: null };
+    const { lastActivityAt } = gathered;
     const past = inputs.historyById.get(customer.id);
     const previousTier = past?.previousTier ?? null;
-    const assessment = assessCustomer({
-      model: config,
-      metrics,
-      asOf,
-      signedUpAt: customer.signedUpAt ? new Date(customer.signedUpAt) : null,
-      startedAt: new Date(customer.startedAt),
-      churnedAt: customer.churnedAt ? new Date(customer.churnedAt) : null,
-      lastActivityAt,
-      firstActivityAt: customer.firstActivityAt ? new Date(customer.firstActivityAt) : null,
-      previousTierKey: previousTier,
-      earlierScore: past?.earlierScore ?? null,
-      // Flags of another model version carry on only where this model defines them alike: a
-      // redefined one starts afresh, its start conditions asked.
-      previousPenalties: previousFlags(past, inputs.previousModels),
-    });
+    const assessment = assessInBatch(config, customer, gathered, past, inputs.previousModels, asOf);
     const { result, tier, trend, lifecycleStage, accountNps } = assessment;
     plan.scoreRows.push({
       customer_id: customer.id,
@@ -430,7 +445,7 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
     // Scoring the past (a backfill) only writes history: no playbook fires for a day gone by.
     if (!historyOnly(options, past)) {
       plan.outreachRows.push(
-        ...plannedOutreach(config, customer, assessment, past, lastActivityAt, inputs.outreachById.get(customer.id) ?? [], asOf),
+        ...plannedOutreach(config, customer, assessment, past, gathered, inputs.outreachById.get(customer.id) ?? [], asOf),
       );
     }
   }

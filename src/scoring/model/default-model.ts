@@ -810,6 +810,9 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
   penaltyHysteresis: 0.1,
   // minCoverage: a new account has its silence, payment and support signals but no baseline yet (about half the weight).
   lifecycle: { onboardingDays: 30, churnWindowDays: 60, advocateMinScore: 80, advocateMinNps: 50, minCoverage: 0.6 },
+  // The team alert after 6 days of silence asks for 3 usual gaps too: a daily account's 6 days are 6
+  // (alerted as before), a weekday account's about 4, a weekly account's 6 days under one.
+  silenceAlertGaps: 3,
 });
 
 /**

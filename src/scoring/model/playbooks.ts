@@ -2,9 +2,11 @@
 // skip (opt-out) or suppress (cooldown). Pure, so every rule is unit-tested; the outreach service
 // writes the result to the log and publishes it.
 import { daysBetween } from './lifecycle';
+import { metricKeyOf } from './metrics';
 import { isAtRiskTier, isBestTier, isSecondWorstTier, isWorstTier, tierByKey } from './tiers';
 import type {
   LifecycleStage,
+  MetricValues,
   OutreachAudience,
   OutreachChannel,
   OutreachStatus,
@@ -84,6 +86,8 @@ export interface PlaybookDecisionInput {
   daysSinceLastActivity: number | null;
   /** True when the account had engagement before this silence (the caller decides, e.g. lastActivityAt set). */
   wasPreviouslyActive: boolean;
+  /** The silence in the account's usual gaps between days of use (`silenceInUsualGaps`); null when the model does not measure it. */
+  silenceInUsualGaps?: number | null;
   /**
    * This customer's outreach log entries of the last few weeks. Entries that were themselves
    * suppressed by a cooldown are ignored, so a cooldown cannot extend itself; logged and
@@ -171,13 +175,24 @@ function planPlaybook(input: PlaybookDecisionInput, playbook: PlaybookConfig, tr
 }
 
 /**
+ * The account's silence in its usual gaps between days of use, as the model measures it (its first
+ * `silence_vs_cadence` signal or flag); null when the model does not, or the value is missing.
+ */
+export function silenceInUsualGaps(model: ScoringModelConfig, metrics: MetricValues): number | null {
+  const sources = [...model.components.flatMap((component) => component.signals), ...model.penalties];
+  const measured = sources.find((source) => source.metric === 'silence_vs_cadence');
+  return measured ? (metrics[metricKeyOf(measured)] ?? null) : null;
+}
+
+/**
  * Decides the outreach for one scoring. Rules:
  * - CHURNED customers leave the outreach loop (win-back is a campaign, not an alert): nothing.
  * - Risk triggers (tier worsened, drop ≥ scoreDrop.points against the recent peak, worst band,
  *   second-worst band and DECLINING) run the playbook of the *current* tier once, reported with
  *   the first trigger in that order. A tier without a playbook does nothing.
  * - Silence ≥ silenceAlertDays of a previously active account runs the `silence` playbook, which
- *   has its own key and therefore its own cooldown.
+ *   has its own key and therefore its own cooldown; when the model measures silence in the account's
+ *   usual gaps, it must also last silenceAlertGaps of them (a weekly account's quiet week is its habit).
  * - Advocates, or best-band customers scoring ≥ the expansion playbook's minScore, get the expansion
  *   play — unless a risk trigger fired, the account is silent or the trend is DECLINING or not
  *   measured across a model change (no upsell into a falling account), or the score is thinly
@@ -200,7 +215,11 @@ export function decidePlaybookActions(input: PlaybookDecisionInput): PlannedActi
     if (playbook) planned.push(...planPlaybook(input, playbook, triggers[0]));
   }
 
-  const silent = wasPreviouslyActive && daysSinceLastActivity !== null && daysSinceLastActivity >= model.silenceAlertDays;
+  const silent =
+    wasPreviouslyActive &&
+    daysSinceLastActivity !== null &&
+    daysSinceLastActivity >= model.silenceAlertDays &&
+    (input.silenceInUsualGaps == null || input.silenceInUsualGaps >= (model.silenceAlertGaps ?? 0));
   if (silent) {
     const playbook = model.playbooks.find((p) => p.kind === 'silence');
     if (playbook) planned.push(...planPlaybook(input, playbook, 'SILENCE'));

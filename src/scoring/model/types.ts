@@ -455,6 +455,12 @@ export interface ScoringModelConfig {
   escalationArrCents: number;
   /** Days of silence after which a previously active account raises a team alert. Default 7. */
   silenceAlertDays: number;
+  /**
+   * …and how many of the account's usual gaps between days of use the silence must also last, where
+   * the model measures the silence in them (a `silence_vs_cadence` signal or flag): an account used
+   * once a week is not alerted every week after its usual quiet days. Absent: calendar days alone.
+   */
+  silenceAlertGaps?: number;
 }
 
 export interface SignalResult {

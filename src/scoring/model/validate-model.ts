@@ -66,6 +66,7 @@ const KNOWN_KEYS = {
     'cooldownDays',
     'escalationArrCents',
     'silenceAlertDays',
+    'silenceAlertGaps',
   ],
   component: ['name', 'signals'],
   signal: ['name', 'metric', 'windowDays', 'baselineDays', 'normaliser', 'weight', 'missing', 'onlyWhen'],
@@ -395,6 +396,12 @@ function settingsErrors(model: ScoringModelConfig): string[] {
   }
   if (!isFiniteNumber(model.silenceAlertDays) || model.silenceAlertDays <= 0 || model.silenceAlertDays > MAX_WINDOW_DAYS) {
     errors.push(`silenceAlertDays must be > 0 and at most ${MAX_WINDOW_DAYS}`);
+  }
+  if (
+    model.silenceAlertGaps !== undefined &&
+    (!isFiniteNumber(model.silenceAlertGaps) || model.silenceAlertGaps < 0 || model.silenceAlertGaps > 100)
+  ) {
+    errors.push('silenceAlertGaps must be within 0…100 when given');
   }
 
   return errors;

@@ -1,4 +1,12 @@
-import { DAY_MS, DEFAULT_SCORING_MODEL, decidePlaybookActions, renderTemplate } from '../../../src/scoring/model';
+import {
+  CLASSIC_SCORING_MODEL,
+  DAY_MS,
+  DEFAULT_SCORING_MODEL,
+  decidePlaybookActions,
+  metricRequests,
+  renderTemplate,
+  silenceInUsualGaps,
+} from '../../../src/scoring/model';
 import type { PlaybookDecisionInput, PlannedAction } from '../../../src/scoring/model';
 
 const now = new Date('2026-05-20T06:00:00Z');
@@ -119,6 +127,27 @@ describe('decidePlaybookActions', () => {
 
     it('stays quiet before 6 days', () => {
       expect(decide({ daysSinceLastActivity: 5.9 })).toEqual([]);
+    });
+
+    it("alerts only after 3 of the account's usual gaps too: a weekly account's quiet week is its habit", () => {
+      // A daily account's 6 days are 6 usual gaps; a weekly account's, under one.
+      expect(summary(decide({ daysSinceLastActivity: 6.5, silenceInUsualGaps: 6.5 }))).toEqual(['silence/csm_alert/SILENCE/DECIDED']);
+      expect(decide({ daysSinceLastActivity: 6.5, silenceInUsualGaps: 0.95 })).toEqual([]);
+      expect(decide({ daysSinceLastActivity: 20, silenceInUsualGaps: 2.9 })).toEqual([]);
+      expect(summary(decide({ daysSinceLastActivity: 21, silenceInUsualGaps: 3 }))).toEqual(['silence/csm_alert/SILENCE/DECIDED']);
+      // Not measured (a model without the silence signal, or no rhythm to measure it in): days alone.
+      expect(summary(decide({ daysSinceLastActivity: 6.5, silenceInUsualGaps: null }))).toEqual(['silence/csm_alert/SILENCE/DECIDED']);
+      const daysOnly = { ...DEFAULT_SCORING_MODEL, silenceAlertGaps: undefined };
+      expect(summary(decide({ model: daysOnly, daysSinceLastActivity: 6.5, silenceInUsualGaps: 0.95 }))).toEqual([
+        'silence/csm_alert/SILENCE/DECIDED',
+      ]);
+    });
+
+    it("reads the silence in usual gaps from the model's silence_vs_cadence metric", () => {
+      const key = metricRequests(DEFAULT_SCORING_MODEL).find((r) => r.metric === 'silence_vs_cadence')?.key as string;
+      expect(silenceInUsualGaps(DEFAULT_SCORING_MODEL, { [key]: 2.5 })).toBe(2.5);
+      expect(silenceInUsualGaps(DEFAULT_SCORING_MODEL, { [key]: null })).toBeNull();
+      expect(silenceInUsualGaps(CLASSIC_SCORING_MODEL, { [key]: 2.5 })).toBeNull();
     });
 
     it('does not alert for an account that was never active', () => {

@@ -158,6 +158,13 @@ describe('validateModel', () => {
     expect(errorsAfter((m) => delete m.penaltyHysteresis)).toEqual([]);
   });
 
+  it('takes the silence alert in 0 to 100 usual gaps, or none (days alone)', () => {
+    for (const bad of [-1, 101, Number.NaN, '3' as unknown as number])
+      expect(errorsAfter((m) => (m.silenceAlertGaps = bad))).toEqual(['silenceAlertGaps must be within 0…100 when given']);
+    for (const good of [0, 3, 100]) expect(errorsAfter((m) => (m.silenceAlertGaps = good))).toEqual([]);
+    expect(errorsAfter((m) => delete m.silenceAlertGaps)).toEqual([]);
+  });
+
   describe('windows', () => {
     it('rejects signal windows that are not whole positive days', () => {
       expect(errorsAfter((m) => (engagementSignal(m).windowDays = 0))).toEqual([
