@@ -181,7 +181,7 @@ interface BatchInputs {
   gathered: Map<string, GatheredCustomer>;
   historyById: Map<string, HistoryRow>;
   /** By the other model versions that applied flags at previous points, the flags they define as this one does: those carry on. */
-  previousModels: Map<number, ReadonlySet<string>>;
+  flagsAlikeByVersion: Map<number, ReadonlySet<string>>;
   outreachById: Map<string, RecentAction[]>;
 }
 
@@ -279,15 +279,15 @@ async function readBatchInputs(
       .filter((h) => !h.previousSameModel && h.previousModelVersion !== null && h.previousPenalties?.length)
       .map((h) => h.previousModelVersion as number),
   );
-  const previousModels = new Map([...previousConfigs].map(([version, previous]) => [version, flagsDefinedAlike(previous, config)]));
-  return { customers, gathered, historyById: new Map(history.map((h) => [h.id, h])), previousModels, outreachById };
+  const flagsAlikeByVersion = new Map([...previousConfigs].map(([version, previous]) => [version, flagsDefinedAlike(previous, config)]));
+  return { customers, gathered, historyById: new Map(history.map((h) => [h.id, h])), flagsAlikeByVersion, outreachById };
 }
 
 /** The flags the previous point applied that this scoring carries on: all under the same model, else those defined alike (carriedFlags). */
-function previousFlags(past: HistoryRow | undefined, previousModels: Map<number, ReadonlySet<string>>) {
+function previousFlags(past: HistoryRow | undefined, flagsAlikeByVersion: Map<number, ReadonlySet<string>>) {
   if (!past?.previousPenalties) return null;
   if (past.previousSameModel) return new Set(past.previousPenalties);
-  return carriedFlags(past.previousPenalties, previousModels.get(past.previousModelVersion as number) ?? null);
+  return carriedFlags(past.previousPenalties, flagsAlikeByVersion.get(past.previousModelVersion as number) ?? null);
 }
 
 /** One customer's playbook actions for this scoring, less the suppressions already logged in this cooldown. */
@@ -359,7 +359,7 @@ function assessInBatch(
   customer: CustomerRow,
   { metrics, lastActivityAt }: GatheredCustomer,
   past: HistoryRow | undefined,
-  previousModels: Map<number, ReadonlySet<string>>,
+  flagsAlikeByVersion: Map<number, ReadonlySet<string>>,
   asOf: Date,
 ) {
   return assessCustomer({
@@ -375,7 +375,7 @@ function assessInBatch(
     earlierScore: past?.earlierScore ?? null,
     // Flags of another model version carry on only where this model defines them alike: a
     // redefined one starts afresh, its start conditions asked.
-    previousPenalties: previousFlags(past, previousModels),
+    previousPenalties: previousFlags(past, flagsAlikeByVersion),
   });
 }
 
@@ -395,7 +395,7 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
     const { lastActivityAt } = gathered;
     const past = inputs.historyById.get(customer.id);
     const previousTier = past?.previousTier ?? null;
-    const assessment = assessInBatch(config, customer, gathered, past, inputs.previousModels, asOf);
+    const assessment = assessInBatch(config, customer, gathered, past, inputs.flagsAlikeByVersion, asOf);
     const { result, tier, trend, lifecycleStage, accountNps } = assessment;
     plan.scoreRows.push({
       customer_id: customer.id,

@@ -11,8 +11,8 @@ import { getActiveModel, loadModelConfigs } from '../scoring-model.service';
 import {
   assessCustomer,
   carriedFlags,
-  flagsDefinedAlike,
   computeScore,
+  flagsDefinedAlike,
   metricRequests,
   readsPreviousFlags,
   ScoringModelConfig,
