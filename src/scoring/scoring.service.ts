@@ -127,12 +127,17 @@ export async function refreshHealthScore(
     [customerId],
   );
   if (!customer) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
+  // Without an asOf, a sign-up ahead of now (within the clock slack a past date may carry) is the
+  // customer's, not an argument the caller gave.
+  const startsLater = asOf == null && customer.signedUpAt !== null;
   ensure(
     Date.parse(customer.startedAt) <= when.getTime(),
-    customer.signedUpAt
-      ? `customer ${customerId} signed up after asOf: no score exists before signup`
-      : `customer ${customerId} has no signedUpAt and nothing recorded before asOf (no event, payment, ticket or survey answer, and it was created later): no score exists before it (give signedUpAt to score its past)`,
-    { argument: 'asOf' },
+    startsLater
+      ? `customer ${customerId} signs up at ${new Date(customer.signedUpAt as string).toISOString()}, after now: no score exists before signup`
+      : customer.signedUpAt
+        ? `customer ${customerId} signed up after asOf: no score exists before signup`
+        : `customer ${customerId} has no signedUpAt and nothing recorded before asOf (no event, payment, ticket or survey answer, and it was created later): no score exists before it (give signedUpAt to score its past)`,
+    { argument: startsLater ? 'customerId' : 'asOf' },
   );
   const result = await scoreCustomers(services, db, [customerId], when, { broadcastScores: true });
   return result.scores[0];

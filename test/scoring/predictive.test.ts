@@ -221,3 +221,13 @@ it('keeps a cancelled account in the tier it left in: its falling score changes 
   const mean = current.reduce((sum, c) => sum + c.healthScore!, 0) / current.length;
   expect(lists.data!.summary.averageScore).toBeCloseTo(mean, 0);
 });
+
+it('names the customer, not an asOf it was not given, when it signs up later today', async () => {
+  const later = new Date(Date.now() + 12 * 3_600_000).toISOString();
+  await server.gql(UpsertCustomerDocument, { input: { id: 'cust_later_today', name: 'Later Today', signedUpAt: later } });
+  const now = await server.request(RefreshHealthScoreDocument, { customerId: 'cust_later_today' });
+  expect(now.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'customerId' });
+  expect(now.errors?.[0].message).toBe(`customer cust_later_today signs up at ${later}, after now: no score exists before signup`);
+  const past = await server.request(RefreshHealthScoreDocument, { customerId: 'cust_later_today', asOf: daysAgo(1) });
+  expect(past.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'asOf' });
+});
