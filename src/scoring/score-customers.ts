@@ -27,7 +27,7 @@ import {
   readsPreviousFlags,
   ScoringModelConfig,
   SignalResult,
-  silenceInUsualGaps,
+  silenceMetricKey,
   tierDirection,
 } from './model';
 
@@ -296,7 +296,7 @@ function plannedOutreach(
   customer: CustomerRow,
   assessment: ReturnType<typeof assessCustomer>,
   past: HistoryRow | undefined,
-  { metrics, lastActivityAt }: GatheredCustomer,
+  { lastActivityAt, silenceInUsualGaps }: { lastActivityAt: Date | null; silenceInUsualGaps: number | null },
   recent: RecentAction[],
   asOf: Date,
 ): NewOutreachAction[] {
@@ -321,7 +321,7 @@ function plannedOutreach(
     peakScoreInDropWindow: past?.peakScore ?? null,
     daysSinceLastActivity: lastActivityAt ? (asOf.getTime() - lastActivityAt.getTime()) / DAY_MS : null,
     wasPreviouslyActive: lastActivityAt !== null,
-    silenceInUsualGaps: silenceInUsualGaps(config, metrics),
+    silenceInUsualGaps,
     recentActions: recent,
     now: asOf,
   });
@@ -390,11 +390,13 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
     relinkRows: [],
     outreachRows: [],
   };
+  const silenceKey = silenceMetricKey(config);
   for (const customer of inputs.customers) {
     const gathered = inputs.gathered.get(customer.id) ?? { metrics: {}, lastActivityAt: null };
-    const { lastActivityAt } = gathered;
+    const { metrics, lastActivityAt } = gathered;
     const past = inputs.historyById.get(customer.id);
     const previousTier = past?.previousTier ?? null;
+    const backfill = historyOnly(options, past);
     const assessment = assessInBatch(config, customer, gathered, past, inputs.flagsAlikeByVersion, asOf);
     const { result, tier, trend, lifecycleStage, accountNps } = assessment;
     plan.scoreRows.push({
@@ -408,7 +410,7 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
       signals: encodeSignals(result.signals),
       penalties: encodePenalties(result.penalties),
       coverage: result.coverage,
-      backfill: historyOnly(options, past),
+      backfill,
     });
     plan.signalsByRow.push(result.signals);
     plan.penaltiesByRow.push(result.penalties);
@@ -430,7 +432,7 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
         from_score: past?.previousScore ?? null,
         to_score: result.score,
         direction: changeDirection(config, previousTier, tier.key),
-        backfill: historyOnly(options, past),
+        backfill,
       });
     }
     // A point inserted before existing history becomes the previous point of the next one.
@@ -443,10 +445,10 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
       });
     }
     // Scoring the past (a backfill) only writes history: no playbook fires for a day gone by.
-    if (!historyOnly(options, past)) {
-      plan.outreachRows.push(
-        ...plannedOutreach(config, customer, assessment, past, gathered, inputs.outreachById.get(customer.id) ?? [], asOf),
-      );
+    if (!backfill) {
+      const silenceInUsualGaps = silenceKey === null ? null : (metrics[silenceKey] ?? null);
+      const recent = inputs.outreachById.get(customer.id) ?? [];
+      plan.outreachRows.push(...plannedOutreach(config, customer, assessment, past, { lastActivityAt, silenceInUsualGaps }, recent, asOf));
     }
   }
   return plan;

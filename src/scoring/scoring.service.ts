@@ -4,7 +4,7 @@
 import { customerStartSql } from './customer-start';
 import { Client } from 'pg';
 import { CoreServices, databaseUrlOf } from '../context';
-import { NotFoundError, ensure } from '../infra/errors';
+import { InvalidInputError, NotFoundError, ensure } from '../infra/errors';
 import { CLOCK_SLACK_MS, instantBetween } from '../infra/input';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
 import { Db, query, queryOne } from '../infra/sql';
@@ -127,20 +127,29 @@ export async function refreshHealthScore(
     [customerId],
   );
   if (!customer) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
-  // Without an asOf, a sign-up ahead of now (within the clock slack a past date may carry) is the
-  // customer's, not an argument the caller gave.
-  const startsLater = asOf == null && customer.signedUpAt !== null;
-  ensure(
-    Date.parse(customer.startedAt) <= when.getTime(),
-    startsLater
-      ? `customer ${customerId} signs up at ${new Date(customer.signedUpAt as string).toISOString()}, after now: no score exists before signup`
-      : customer.signedUpAt
-        ? `customer ${customerId} signed up after asOf: no score exists before signup`
-        : `customer ${customerId} has no signedUpAt and nothing recorded before asOf (no event, payment, ticket or survey answer, and it was created later): no score exists before it (give signedUpAt to score its past)`,
-    { argument: startsLater ? 'customerId' : 'asOf' },
-  );
+  if (Date.parse(customer.startedAt) > when.getTime()) throw beforeStart(customerId, customer.signedUpAt, asOf != null);
   const result = await scoreCustomers(services, db, [customerId], when, { broadcastScores: true });
   return result.scores[0];
+}
+
+/**
+ * The refusal of a score before the customer started. Without an asOf, a sign-up ahead of now (within
+ * the clock slack a past date may carry) is the customer's, not an argument the caller gave.
+ */
+function beforeStart(customerId: string, signedUpAt: string | Date | null, asOfGiven: boolean): InvalidInputError {
+  if (signedUpAt === null)
+    return new InvalidInputError(
+      `customer ${customerId} has no signedUpAt and nothing recorded before asOf (no event, payment, ticket or survey answer, and it was created later): no score exists before it (give signedUpAt to score its past)`,
+      { argument: 'asOf' },
+    );
+  if (asOfGiven)
+    return new InvalidInputError(`customer ${customerId} signed up after asOf: no score exists before signup`, { argument: 'asOf' });
+  return new InvalidInputError(
+    `customer ${customerId} signs up at ${new Date(signedUpAt).toISOString()}, after now: no score exists before signup`,
+    {
+      argument: 'customerId',
+    },
+  );
 }
 
 /**

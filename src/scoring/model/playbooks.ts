@@ -6,7 +6,6 @@ import { metricKeyOf } from './metrics';
 import { isAtRiskTier, isBestTier, isSecondWorstTier, isWorstTier, tierByKey } from './tiers';
 import type {
   LifecycleStage,
-  MetricValues,
   OutreachAudience,
   OutreachChannel,
   OutreachStatus,
@@ -86,7 +85,7 @@ export interface PlaybookDecisionInput {
   daysSinceLastActivity: number | null;
   /** True when the account had engagement before this silence (the caller decides, e.g. lastActivityAt set). */
   wasPreviouslyActive: boolean;
-  /** The silence in the account's usual gaps between days of use (`silenceInUsualGaps`); null when the model does not measure it. */
+  /** The silence in the account's usual gaps between days of use (the metric of `silenceMetricKey`); null when not measured. */
   silenceInUsualGaps?: number | null;
   /**
    * This customer's outreach log entries of the last few weeks. Entries that were themselves
@@ -175,13 +174,14 @@ function planPlaybook(input: PlaybookDecisionInput, playbook: PlaybookConfig, tr
 }
 
 /**
- * The account's silence in its usual gaps between days of use, as the model measures it (its first
- * `silence_vs_cadence` signal or flag); null when the model does not, or the value is missing.
+ * The metric key under which the model measures an account's silence in its usual gaps between days
+ * of use (its first `silence_vs_cadence` signal or flag); null when it does not. Once per model, not
+ * per customer.
  */
-export function silenceInUsualGaps(model: ScoringModelConfig, metrics: MetricValues): number | null {
+export function silenceMetricKey(model: ScoringModelConfig): string | null {
   const sources = [...model.components.flatMap((component) => component.signals), ...model.penalties];
   const measured = sources.find((source) => source.metric === 'silence_vs_cadence');
-  return measured ? (metrics[metricKeyOf(measured)] ?? null) : null;
+  return measured ? metricKeyOf(measured) : null;
 }
 
 /**

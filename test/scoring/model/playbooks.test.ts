@@ -5,7 +5,7 @@ import {
   decidePlaybookActions,
   metricRequests,
   renderTemplate,
-  silenceInUsualGaps,
+  silenceMetricKey,
 } from '../../../src/scoring/model';
 import type { PlaybookDecisionInput, PlannedAction } from '../../../src/scoring/model';
 
@@ -143,11 +143,11 @@ describe('decidePlaybookActions', () => {
       ]);
     });
 
-    it("reads the silence in usual gaps from the model's silence_vs_cadence metric", () => {
-      const key = metricRequests(DEFAULT_SCORING_MODEL).find((r) => r.metric === 'silence_vs_cadence')?.key as string;
-      expect(silenceInUsualGaps(DEFAULT_SCORING_MODEL, { [key]: 2.5 })).toBe(2.5);
-      expect(silenceInUsualGaps(DEFAULT_SCORING_MODEL, { [key]: null })).toBeNull();
-      expect(silenceInUsualGaps(CLASSIC_SCORING_MODEL, { [key]: 2.5 })).toBeNull();
+    it('finds where the model measures the silence in usual gaps: its silence_vs_cadence metric, or nowhere', () => {
+      const key = metricRequests(DEFAULT_SCORING_MODEL).find((r) => r.metric === 'silence_vs_cadence')?.key;
+      expect(key).toBeDefined();
+      expect(silenceMetricKey(DEFAULT_SCORING_MODEL)).toBe(key);
+      expect(silenceMetricKey(CLASSIC_SCORING_MODEL)).toBeNull();
     });
 
     it('does not alert for an account that was never active', () => {
