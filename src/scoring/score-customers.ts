@@ -12,6 +12,7 @@ import { insertOutreachActions, NewOutreachAction } from '../outreach/outreach.s
 import type { OutreachAction } from '../outreach/outreach.types';
 import { GatheredCustomer, gatherMetrics } from './gather-metrics.sql';
 import { relinkPoints, RelinkRow } from './history-links';
+import { warmedUpFlags } from './warm-up-flags';
 import { MARK_BACKGROUND_WORK } from '../infra/shutdown-drain';
 import { appliedPenaltyNames, encodePenalties, encodeSignals, StoredPenalty, StoredSignal } from './signal-storage';
 import { loadModelConfigs } from './scoring-model.service';
@@ -104,6 +105,8 @@ interface HistoryRow {
   previousSameModel: boolean | null;
   /** The model version that scored the previous point (null without one). */
   previousModelVersion: number | null;
+  /** The previous point's instant (null without one). */
+  previousAsOf: Date | null;
   /**
    * The score a trend window ago and the highest in the drop window, both among points of the model
    * scoring now: a trend or a drop across a model change measures the change, not the customer.
@@ -183,6 +186,8 @@ interface BatchInputs {
   /** By the other model versions that applied flags at previous points, the flags they define as this one does: those carry on. */
   flagsAlikeByVersion: Map<number, ReadonlySet<string>>;
   outreachById: Map<string, RecentAction[]>;
+  /** The previous flags of the customers scored without a recent point whose start conditions a history could have met (warm-up-flags.ts). */
+  warmedFlags: Map<string, ReadonlySet<string> | null>;
 }
 
 /** The rows a batch writes, built in memory from its inputs by the pure model. */
@@ -233,13 +238,13 @@ async function readBatchInputs(
     tx,
     `with p as (select ?::timestamptz as as_of)
      select c.id, prev.score as "previousScore", prev.tier as "previousTier", prev.model_version = ? as "previousSameModel",
-            prev.model_version as "previousModelVersion",
+            prev.model_version as "previousModelVersion", prev.as_of as "previousAsOf",
             case when earlier.model_version = ? then earlier.score end as "earlierScore", peak.score as "peakScore",
             earlier.model_version <> ? as "trendAcrossModels",
             next.id::text as "nextId", next.tier as "nextTier"
             ${readFlags ? `, ${appliedPenaltyNames('prev.penalties')} as "previousPenalties"` : ''}
      from jsonb_array_elements_text(?::jsonb) as c(id) cross join p
-     left join lateral (select h.score, h.tier, h.model_version${readFlags ? ', h.penalties' : ''} from health_score h where h.customer_id = c.id and h.as_of < p.as_of
+     left join lateral (select h.score, h.tier, h.model_version, h.as_of${readFlags ? ', h.penalties' : ''} from health_score h where h.customer_id = c.id and h.as_of < p.as_of
                         order by h.as_of desc, h.id desc limit 1) prev on true
      left join lateral (select h.score, h.model_version from health_score h where h.customer_id = c.id
                         and h.as_of <= p.as_of - interval '${config.trend.windowDays} days'
@@ -280,7 +285,29 @@ async function readBatchInputs(
       .map((h) => h.previousModelVersion as number),
   );
   const flagsAlikeByVersion = new Map([...previousConfigs].map(([version, previous]) => [version, flagsDefinedAlike(previous, config)]));
-  return { customers, gathered, historyById: new Map(history.map((h) => [h.id, h])), flagsAlikeByVersion, outreachById };
+  return {
+    customers,
+    gathered,
+    historyById: new Map(history.map((h) => [h.id, h])),
+    flagsAlikeByVersion,
+    outreachById,
+    warmedFlags: new Map(),
+  };
+}
+
+/** The batch's inputs with the flags a weekly scoring would carry for the customers that need them (warm-up-flags.ts). */
+async function withWarmedUpFlags(tx: Db, inputs: BatchInputs, asOf: Date, config: ScoringModelConfig): Promise<BatchInputs> {
+  const candidates = inputs.customers.map((customer) => {
+    const past = inputs.historyById.get(customer.id);
+    return {
+      id: customer.id,
+      metrics: inputs.gathered.get(customer.id)?.metrics ?? {},
+      previousAsOf: past?.previousAsOf ? new Date(past.previousAsOf) : null,
+      previousFlags: previousFlags(past, inputs.flagsAlikeByVersion),
+      startedAt: new Date(customer.startedAt),
+    };
+  });
+  return { ...inputs, warmedFlags: await warmedUpFlags(tx, candidates, asOf, config) };
 }
 
 /** The flags the previous point applied that this scoring carries on: all under the same model, else those defined alike (carriedFlags). */
@@ -354,14 +381,9 @@ function historyOnly(options: BatchOptions, past: HistoryRow | undefined): boole
 }
 
 /** One customer of the batch through the pure model, with what the batch read of it. */
-function assessInBatch(
-  config: ScoringModelConfig,
-  customer: CustomerRow,
-  { metrics, lastActivityAt }: GatheredCustomer,
-  past: HistoryRow | undefined,
-  flagsAlikeByVersion: Map<number, ReadonlySet<string>>,
-  asOf: Date,
-) {
+function assessInBatch(config: ScoringModelConfig, customer: CustomerRow, inputs: BatchInputs, asOf: Date) {
+  const { metrics, lastActivityAt } = inputs.gathered.get(customer.id) ?? { metrics: {}, lastActivityAt: null };
+  const past = inputs.historyById.get(customer.id);
   return assessCustomer({
     model: config,
     metrics,
@@ -374,8 +396,11 @@ function assessInBatch(
     previousTierKey: past?.previousTier ?? null,
     earlierScore: past?.earlierScore ?? null,
     // Flags of another model version carry on only where this model defines them alike: a
-    // redefined one starts afresh, its start conditions asked.
-    previousPenalties: previousFlags(past, flagsAlikeByVersion),
+    // redefined one starts afresh, its start conditions asked. Without a recent point, those a weekly
+    // scoring would carry (warm-up-flags.ts).
+    previousPenalties: inputs.warmedFlags.has(customer.id)
+      ? inputs.warmedFlags.get(customer.id)
+      : previousFlags(past, inputs.flagsAlikeByVersion),
   });
 }
 
@@ -397,7 +422,7 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
     const past = inputs.historyById.get(customer.id);
     const previousTier = past?.previousTier ?? null;
     const backfill = historyOnly(options, past);
-    const assessment = assessInBatch(config, customer, gathered, past, inputs.flagsAlikeByVersion, asOf);
+    const assessment = assessInBatch(config, customer, inputs, asOf);
     const { result, tier, trend, lifecycleStage, accountNps } = assessment;
     plan.scoreRows.push({
       customer_id: customer.id,
@@ -571,7 +596,7 @@ export async function scoreCustomerBatch(
     // per batch: in the default 4 MB of work_mem it spills to disk. Background work: a stopping server
     // lets it finish (MARK_BACKGROUND_WORK).
     await query(tx, `select set_config('jit', 'off', true), set_config('work_mem', '64MB', true), ${MARK_BACKGROUND_WORK}`);
-    const inputs = await readBatchInputs(tx, ids, asOf, model, options);
+    const inputs = await withWarmedUpFlags(tx, await readBatchInputs(tx, ids, asOf, model, options), asOf, model.config);
     const written = await writeBatch(tx, planBatch(inputs, asOf, model.config, options), asOf, model.version, options);
     // Last, as it locks the run's row until the commit, which batches in flight then take in turn. In
     // the same transaction, so the row counts exactly what has committed, however the run ends.

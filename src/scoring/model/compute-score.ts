@@ -353,3 +353,28 @@ export function carriedFlags(applied: Iterable<string>, definedAlike: ReadonlySe
 export function appliedPenalties(penalties: readonly PenaltyResult[]): ReadonlySet<string> {
   return new Set(penalties.filter((p) => p.applied).map((p) => p.name));
 }
+
+/**
+ * Whether a score held a penalty back by a condition that only starts it (`startOnly`): a flag a
+ * scoring with history could be carrying, since that condition is not asked again once it applied.
+ */
+export function heldBackByStartCondition(model: ScoringModelConfig, penalties: readonly PenaltyResult[]): boolean {
+  return penalties.some(
+    (penalty, position) =>
+      penalty.heldBack && penalty.heldBackBy?.some(({ condition }) => model.penalties[position]?.onlyWhen?.[condition]?.startOnly === true),
+  );
+}
+
+/**
+ * The flags a scoring of each of `metricsInOrder` in turn (oldest instant first) would carry into the
+ * next scoring, starting from `seed`: the flags of a scoring before them (null without one).
+ */
+export function flagsCarriedThrough(
+  model: ScoringModelConfig,
+  metricsInOrder: readonly MetricValues[],
+  seed: ReadonlySet<string> | null,
+): ReadonlySet<string> | null {
+  let flags = seed;
+  for (const metrics of metricsInOrder) flags = appliedPenalties(computeScore(model, metrics, flags).penalties);
+  return flags;
+}

@@ -1,0 +1,82 @@
+// Flags that only a scoring history raises. A red flag with a `startOnly` condition is raised near a
+// decline's onset (the first fortnight a team is thinner than ever lately, the first week of halved
+// use) and then kept while the decline lasts, since that condition is not asked again. A customer
+// scored for the first time weeks into a decline (its signals loaded in one go, an import, a model
+// evaluated on a fresh installation), or after weeks without a score, has no history that saw the
+// onset, and by now the start condition no longer holds: the same account would be flagged had it
+// been scored all along, and not now.
+//
+// So, for a customer of a batch whose previous point is missing or more than a week old, when the
+// score held a penalty back by a start condition, the model is run as of the instants a weekly
+// scoring would have scored since its previous point, over the last WARM_UP_WEEKS weeks (metrics
+// gathered, nothing written), and the flags that scoring would carry become the previous flags of
+// this one. Any other customer is scored as before, so a history scored all along costs nothing more.
+import { Db } from '../infra/sql';
+import { gatherMetrics } from './gather-metrics.sql';
+import { computeScore, flagsCarriedThrough, heldBackByStartCondition, metricRequests, readsPreviousFlags } from './model';
+import type { MetricValues, ScoringModelConfig } from './model';
+
+const DAY_MS = 86_400_000;
+const WEEK_MS = 7 * DAY_MS;
+
+/**
+ * How far back the weekly scoring is run: the usage baselines' 60 days and a little. A flag raised
+ * earlier would have lifted by now, as the baselines no longer hold the days before the decline.
+ */
+export const WARM_UP_WEEKS = 9;
+
+export interface WarmUpCandidate {
+  id: string;
+  metrics: MetricValues;
+  /** The instant of the customer's previous point, null without one. */
+  previousAsOf: Date | null;
+  /** The flags its previous point carries into this scoring (null without one). */
+  previousFlags: ReadonlySet<string> | null;
+  /** When the customer started (no score exists before). */
+  startedAt: Date;
+}
+
+/** The weekly instants before `asOf` that a scoring since `after` (exclusive) and `startedAt` would have scored, oldest first. */
+export function warmUpInstants(asOf: Date, after: Date | null, startedAt: Date): Date[] {
+  const instants: Date[] = [];
+  for (let week = WARM_UP_WEEKS; week >= 1; week--) {
+    const at = asOf.getTime() - week * WEEK_MS;
+    if (at >= startedAt.getTime() && (after === null || at > after.getTime())) instants.push(new Date(at));
+  }
+  return instants;
+}
+
+/** Whether a customer is scored without a point in the last week, and its score holds a flag back by a start condition. */
+function needsWarmUp(config: ScoringModelConfig, candidate: WarmUpCandidate, asOf: Date): boolean {
+  const recent = candidate.previousAsOf !== null && asOf.getTime() - candidate.previousAsOf.getTime() <= WEEK_MS;
+  return !recent && heldBackByStartCondition(config, computeScore(config, candidate.metrics, candidate.previousFlags).penalties);
+}
+
+/**
+ * The previous flags of each customer that needs a warm-up (see the module's comment), by id: what a
+ * weekly scoring since its previous point would carry into this one. One gathering per weekly instant,
+ * for those customers only.
+ */
+export async function warmedUpFlags(
+  tx: Db,
+  candidates: readonly WarmUpCandidate[],
+  asOf: Date,
+  config: ScoringModelConfig,
+): Promise<Map<string, ReadonlySet<string> | null>> {
+  const warmed = new Map<string, ReadonlySet<string> | null>();
+  if (!readsPreviousFlags(config)) return warmed;
+  const chosen = candidates.filter((candidate) => needsWarmUp(config, candidate, asOf));
+  const instantsById = new Map(chosen.map((c) => [c.id, warmUpInstants(asOf, c.previousAsOf, c.startedAt)]));
+  const metricsById = new Map(chosen.map((c) => [c.id, [] as MetricValues[]]));
+  const requests = metricRequests(config);
+  for (let week = WARM_UP_WEEKS; week >= 1; week--) {
+    const at = new Date(asOf.getTime() - week * WEEK_MS);
+    const ids = chosen.filter((c) => instantsById.get(c.id)!.some((instant) => instant.getTime() === at.getTime())).map((c) => c.id);
+    if (ids.length === 0) continue;
+    const gathered = await gatherMetrics(tx, ids, at, requests, config.lifecycle.churnWindowDays + 1);
+    for (const id of ids) metricsById.get(id)!.push(gathered.get(id)?.metrics ?? {});
+  }
+  for (const candidate of chosen)
+    warmed.set(candidate.id, flagsCarriedThrough(config, metricsById.get(candidate.id)!, candidate.previousFlags));
+  return warmed;
+}
