@@ -208,7 +208,7 @@ async function readBatchInputs(
   asOf: Date,
   model: { version: number; config: ScoringModelConfig },
   options: BatchOptions,
-): Promise<BatchInputs> {
+): Promise<Omit<BatchInputs, 'warmedFlags'>> {
   const { config } = model;
   const idsJson = json(ids);
   const asOfIso = asOf.toISOString();
@@ -285,18 +285,16 @@ async function readBatchInputs(
       .map((h) => h.previousModelVersion as number),
   );
   const flagsAlikeByVersion = new Map([...previousConfigs].map(([version, previous]) => [version, flagsDefinedAlike(previous, config)]));
-  return {
-    customers,
-    gathered,
-    historyById: new Map(history.map((h) => [h.id, h])),
-    flagsAlikeByVersion,
-    outreachById,
-    warmedFlags: new Map(),
-  };
+  return { customers, gathered, historyById: new Map(history.map((h) => [h.id, h])), flagsAlikeByVersion, outreachById };
 }
 
 /** The batch's inputs with the flags a weekly scoring would carry for the customers that need them (warm-up-flags.ts). */
-async function withWarmedUpFlags(tx: Db, inputs: BatchInputs, asOf: Date, config: ScoringModelConfig): Promise<BatchInputs> {
+async function withWarmedUpFlags(
+  tx: Db,
+  inputs: Omit<BatchInputs, 'warmedFlags'>,
+  asOf: Date,
+  config: ScoringModelConfig,
+): Promise<BatchInputs> {
   const candidates = inputs.customers.map((customer) => {
     const past = inputs.historyById.get(customer.id);
     return {
