@@ -1,8 +1,8 @@
 // Flags that only a scoring history raises. A red flag with a `startOnly` condition is raised near a
 // decline's onset (the first fortnight a team is thinner than ever lately, the first week of halved
 // use) and then kept while the decline lasts, since that condition is not asked again. A customer
-// scored for the first time weeks into a decline (its signals loaded in one go, an import, a model
-// evaluated on a fresh installation), or after weeks without a score, has no history that saw the
+// scored for the first time weeks into a decline (its signals loaded in one go, an import, the first
+// run of a new installation), or after weeks without a score, has no history that saw the
 // onset, and by now the start condition no longer holds: the same account would be flagged had it
 // been scored all along, and not now.
 //
