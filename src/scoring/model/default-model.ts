@@ -461,13 +461,16 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
           // The cadence is learnt over 60 days: long enough to hold a holiday, short enough to follow a change of habit.
           windowDays: 60,
           // In units of the account's usual gap: a weekend of a weekday account (3 days ÷ its usual 3) costs
-          // nothing; a daily account loses it all after 7 quiet days. The largest weight: a silent
+          // nothing; a daily account loses it all after 6 quiet days. The largest weight: a silent
           // daily account must drop a tier within a week whatever its other signals. Not sooner: an
           // account that comes on random days two or three times a week has gaps of four of its
           // usual ones every few months without any change of habit (bench/README.md, ninth round).
-          // 2 and 7 rather than 1.5 and 6 since the gap is measured before the silence, which makes
-          // it shorter than a gap stretched by the silence (bench/README.md, session 29).
-          normaliser: { kind: 'recency', fullDays: 2, zeroDays: 7 },
+          // 2 rather than 1.5 since the gap is measured before the silence, which makes it shorter
+          // than a gap stretched by the silence (bench/README.md, session 29). 6 rather than 7: an
+          // account that misses one day in ten has a usual gap of about 1.1 days, and at 7 its week
+          // of silence read six and a bit of them, which kept it in its tier on the seventh day
+          // (bench/README.md, session 39).
+          normaliser: { kind: 'recency', fullDays: 2, zeroDays: 6 },
           weight: 36,
           missing: NO_BASELINE_YET,
         },

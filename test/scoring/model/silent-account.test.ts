@@ -39,6 +39,23 @@ describe('the silent-account promise (default model, daily scoring)', () => {
     },
   );
 
+  // "Active daily" as real accounts are: one missed day in ten makes the usual gap about 1.1 days,
+  // and seven quiet days read as six and a bit of them. The drop must not wait for an eighth day.
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('keeps the promise for an account active on about nine days in ten (calendar %i)', (calendar) => {
+    let state = calendar * 7919;
+    const missed = () => (state = (state * 1664525 + 1013904223) >>> 0) / 2 ** 32 < 0.1;
+    const active = Array.from({ length: LAST_ACTIVE_DAY + 1 }, (_, day) => day === LAST_ACTIVE_DAY || !missed());
+    const days = simulateDailyScoring(
+      model,
+      activityCalendar(LAST_ACTIVE_DAY + 1, (day) => active[day]),
+      { days: LAST_ACTIVE_DAY + 10, scoringHour: 24 },
+    );
+    const before = days[LAST_ACTIVE_DAY];
+    const firstDrop = days.find((d) => d.day > LAST_ACTIVE_DAY && severity(d.tierKey) > severity(before.tierKey));
+    expect([calendar, firstDrop?.daysSinceLastActivity]).toEqual([calendar, expect.any(Number)]);
+    expect(firstDrop!.daysSinceLastActivity!).toBeLessThan(7);
+  });
+
   // A young account's rhythm is measured over the days it has been in use, not over the whole
   // 60-day window: counted from before it began, a daily account's usual gap read longer than a day.
   it.each([7, 14, 30, 45])('keeps the promise for a daily account in use for only %i days', (daysInUse) => {
