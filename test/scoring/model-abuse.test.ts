@@ -1,0 +1,51 @@
+// A model that passes validation can be activated, previewed and scored through the API; one that
+// could not be scored is refused whole (BAD_USER_INPUT naming what to change), nothing written. Found
+// by an outside review sending hostile but valid configs: each of these once activated a model that
+// every scoring, preview and backtest then answered with an internal error.
+import { DEFAULT_SCORING_MODEL, ScoringModelConfig } from '../../src/scoring/model';
+import { startTestServer, TestServer } from '../helpers/server';
+
+const DAY = 86_400_000;
+let server: TestServer;
+const daysAgo = (days: number) => new Date(Date.now() - days * DAY).toISOString();
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'model_abuse' });
+  await server.gql(`mutation { upsertCustomer(input: { id: "cust_ab_1", name: "Abuse 1", signedUpAt: "${daysAgo(300)}" }) { id } }`);
+  const events = Array.from({ length: 240 }, (_, d) => ({
+    customerId: 'cust_ab_1',
+    eventType: 'feature_used',
+    feature: `f${d % 4}`,
+    userId: `u${d % 3}`,
+    occurredAt: daysAgo(d + 0.5),
+  }));
+  await server.gql('mutation($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }', { events });
+  await server.request('{ scoringModel { version } }');
+});
+afterAll(() => server.stop());
+
+const activate = (config: unknown) =>
+  server.request<{ updateScoringModel: { version: number } }, Record<string, unknown>>(
+    'mutation($config: JSON!) { updateScoringModel(input: { config: $config }) { version tiers { key severity } } }',
+    { config },
+  );
+const refresh = () =>
+  server.request<{ refreshHealthScore: { score: number } }, Record<string, unknown>>(
+    'mutation { refreshHealthScore(customerId: "cust_ab_1") { score } }',
+  );
+const preview = (config: unknown) =>
+  server.request<{ previewScoringModel: { changed: number } }, Record<string, unknown>>(
+    'query($config: JSON!) { previewScoringModel(config: $config) { changed } }',
+    { config },
+  );
+
+it('scores a model whose churn window is not a whole number of days (the silence lookback reaches past it)', async () => {
+  const config = structuredClone(DEFAULT_SCORING_MODEL) as ScoringModelConfig;
+  config.lifecycle.churnWindowDays = 200.5;
+  expect((await preview(config)).errors).toBeUndefined();
+  expect((await activate(config)).errors).toBeUndefined();
+  const scored = await refresh();
+  expect(scored.errors).toBeUndefined();
+  expect(scored.data?.refreshHealthScore.score).toEqual(expect.any(Number));
+  expect((await activate(DEFAULT_SCORING_MODEL)).errors).toBeUndefined();
+});
