@@ -3,6 +3,7 @@
 // by an outside review sending hostile but valid configs: each of these once activated a model that
 // every scoring, preview and backtest then answered with an internal error.
 import { DEFAULT_SCORING_MODEL, ScoringModelConfig } from '../../src/scoring/model';
+import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 
 const DAY = 86_400_000;
@@ -23,6 +24,8 @@ beforeAll(async () => {
   await server.request('{ scoringModel { version } }');
 });
 afterAll(() => server.stop());
+
+const modelVersions = async () => (await sql<{ n: number }>(server.database, 'select count(*)::int as n from scoring_model'))[0].n;
 
 const activate = (config: unknown) =>
   server.request<{ updateScoringModel: { version: number } }, Record<string, unknown>>(
@@ -48,4 +51,17 @@ it('scores a model whose churn window is not a whole number of days (the silence
   expect(scored.errors).toBeUndefined();
   expect(scored.data?.refreshHealthScore.score).toEqual(expect.any(Number));
   expect((await activate(DEFAULT_SCORING_MODEL)).errors).toBeUndefined();
+});
+
+it('refuses a tier severity the API cannot answer with, writing no model version', async () => {
+  const before = await modelVersions();
+  const config = structuredClone(DEFAULT_SCORING_MODEL) as ScoringModelConfig;
+  config.tiers[3].severity = 2 ** 31;
+  const answer = await activate(config);
+  expect(answer.errors?.[0].extensions).toMatchObject({
+    code: 'BAD_USER_INPUT',
+    problems: ['tiers[3].severity must be a whole number within 0…1000'],
+  });
+  expect(await modelVersions()).toBe(before);
+  expect((await server.request('{ scoringModel { tiers { key severity } } }')).errors).toBeUndefined();
 });

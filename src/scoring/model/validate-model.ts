@@ -21,6 +21,8 @@ const isFiniteNumber = (value: unknown): value is number => typeof value === 'nu
 const isPositiveInteger = (value: unknown): boolean => Number.isInteger(value) && (value as number) > 0;
 /** Ten years: the longest window the SQL aggregates accept. */
 export const MAX_WINDOW_DAYS = 3650;
+/** The highest tier severity: a rank among at most MODEL_LIMITS.tiers bands, with room to number them sparsely. */
+const MAX_SEVERITY = 1000;
 /** Bound of a normaliser's parameters and a penalty's threshold: metrics are counts, ratios, days and NPS. */
 const MAX_MAGNITUDE = 1_000_000;
 
@@ -243,7 +245,10 @@ function tierErrors(model: ScoringModelConfig): string[] {
     } else {
       lowerBounds.add(band.lowerBound);
     }
-    if (!Number.isInteger(band.severity) || band.severity < 0) errors.push(`${path}.severity must be a whole number ≥ 0`);
+    // Severity only ranks the bands; the API answers it as a 32-bit Int, which a larger one would break after it was stored.
+    if (!Number.isInteger(band.severity) || band.severity < 0 || band.severity > MAX_SEVERITY) {
+      errors.push(`${path}.severity must be a whole number within 0…${MAX_SEVERITY}`);
+    }
   });
   // Bands are defined by lower bounds only, so the one remaining gap is the bottom of the scale.
   if (!bands.some((band) => band.lowerBound === 0)) errors.push('tiers leave a gap: one band must have lowerBound 0');
