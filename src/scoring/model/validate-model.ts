@@ -2,6 +2,7 @@
 // as JSON from `updateScoringModel`, so every rule the scoring core relies on is checked here once
 // instead of being defended against in every function.
 import { placeholderNames, TEMPLATE_PLACEHOLDERS } from './playbooks';
+import { metricKeyOf } from './metrics';
 import { BASELINE_METRICS, LEANEST_METRICS, MAX_PENALTY_CONDITIONS, METRIC_KINDS } from './types';
 import { breaksALabel, hasLoneSurrogate, hasNul } from '../../infra/text-rules';
 import type {
@@ -434,7 +435,31 @@ export const MODEL_LIMITS = {
   keyLength: 100,
   /** Characters of the whole config as JSON. */
   jsonLength: 256 * 1024,
+  /**
+   * Distinct aggregates (metric, window and baseline) the signals, penalties and their conditions
+   * read: each is a column of every scoring statement, and some metrics several (the engagement
+   * statement's one row per customer holds at most 1,664 columns in PostgreSQL, nine per aggregate at
+   * most), and a value of every backtest snapshot.
+   */
+  aggregates: 128,
 } as const;
+
+/**
+ * The keys of the aggregates `model` reads, counted before its shape is checked: entries that are not
+ * objects, or lists that are not lists, are the shape checks' to report.
+ */
+function aggregateKeys(model: ScoringModelConfig): Set<string> {
+  const keys = new Set<string>();
+  const objects = (list: unknown): Record<string, unknown>[] =>
+    Array.isArray(list) ? list.filter((entry): entry is Record<string, unknown> => isObject(entry)) : [];
+  const read = (source: Record<string, unknown>) => {
+    keys.add(metricKeyOf(source as unknown as Parameters<typeof metricKeyOf>[0]));
+    for (const condition of objects(source.onlyWhen)) keys.add(metricKeyOf(condition as unknown as Parameters<typeof metricKeyOf>[0]));
+  };
+  for (const component of objects(model.components)) objects(component.signals).forEach(read);
+  objects(model.penalties).forEach(read);
+  return keys;
+}
 
 /** The size checks, before anything else is looked at: a huge model is refused without walking it. */
 function sizeErrors(model: ScoringModelConfig): string[] {
@@ -461,6 +486,12 @@ function sizeErrors(model: ScoringModelConfig): string[] {
   });
   over('characters of the longest name, key or template', longest, MODEL_LIMITS.textLength);
   over('characters of the config as JSON', json.length, MODEL_LIMITS.jsonLength);
+  if (errors.length > 0) return errors;
+  over(
+    'distinct aggregates (metric, window and baseline) read by its signals, penalties and conditions',
+    aggregateKeys(model).size,
+    MODEL_LIMITS.aggregates,
+  );
   return errors;
 }
 
