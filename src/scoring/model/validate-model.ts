@@ -481,7 +481,8 @@ function sizeErrors(model: ScoringModelConfig): string[] {
   let longest = 0;
   // A model arrives as a JSON argument, nested at most MAX_JSON_ARGUMENT_DEPTH levels (scalars.ts).
   const json = JSON.stringify(model, (_key, value: unknown) => {
-    if (typeof value === 'string') longest = Math.max(longest, value.length);
+    // In Unicode code points, as every length the API counts (an emoji is one); never more than the UTF-16 length.
+    if (typeof value === 'string' && value.length > longest) longest = Math.max(longest, [...value].length);
     return value;
   });
   over('characters of the longest name, key or template', longest, MODEL_LIMITS.textLength);
