@@ -5,6 +5,7 @@ import { placeholderNames, TEMPLATE_PLACEHOLDERS } from './playbooks';
 import { metricKeyOf } from './metrics';
 import { BASELINE_METRICS, LEANEST_METRICS, MAX_PENALTY_CONDITIONS, METRIC_KINDS } from './types';
 import { breaksALabel, hasLoneSurrogate, hasNul } from '../../infra/text-rules';
+import { longerThan } from '../../infra/input';
 import type {
   Normaliser,
   OutreachChannel,
@@ -481,8 +482,10 @@ function sizeErrors(model: ScoringModelConfig): string[] {
   let longest = 0;
   // A model arrives as a JSON argument, nested at most MAX_JSON_ARGUMENT_DEPTH levels (scalars.ts).
   const json = JSON.stringify(model, (_key, value: unknown) => {
-    // In Unicode code points, as every length the API counts (an emoji is one); never more than the UTF-16 length.
-    if (typeof value === 'string' && value.length > longest) longest = Math.max(longest, [...value].length);
+    // In Unicode code points, as every length the API counts (an emoji is one), counted only past the limit.
+    if (typeof value === 'string' && value.length > longest && longerThan(value, MODEL_LIMITS.textLength)) {
+      longest = Math.max(longest, characterCount(value));
+    }
     return value;
   });
   over('characters of the longest name, key or template', longest, MODEL_LIMITS.textLength);
@@ -494,6 +497,20 @@ function sizeErrors(model: ScoringModelConfig): string[] {
     MODEL_LIMITS.aggregates,
   );
   return errors;
+}
+
+/** Unicode code points in `value`, without an array of them (a refused name may fill the request body). */
+function characterCount(value: string): number {
+  let pairs = 0;
+  for (let i = 0; i + 1 < value.length; i++) {
+    const unit = value.charCodeAt(i);
+    const next = value.charCodeAt(i + 1);
+    if (unit >= 0xd800 && unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+      pairs++;
+      i++;
+    }
+  }
+  return value.length - pairs;
 }
 
 /** The stored model is jsonb: a key or string it cannot hold is refused by name, not by the database. */
