@@ -307,7 +307,8 @@ export async function gatherMetrics(
 
   // Sequential: inside the scoring transaction they share one connection anyway.
   // Windows are validated to at most ten years; the churn window's extra day must not push past that.
-  const lookback = Math.min(3650, Math.max(1, activityLookbackDays, ...engagement.map(engagementExtentDays)));
+  // The churn window may be a fraction of a day (a model's lifecycle setting), the scan is whole days.
+  const lookback = Math.min(3650, Math.max(1, Math.ceil(activityLookbackDays), ...engagement.map(engagementExtentDays)));
   const engagementRows = await aggregateEngagement(db, engagement, lookback, ids, asOf);
   const paymentDays = scan(payments);
   const paymentSource = { table: paymentsAsOf(paymentDays), range: { column: 'occurred_at', days: paymentDays }, batchOnly: true };

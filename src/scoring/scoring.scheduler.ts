@@ -25,6 +25,8 @@ export class ScoringScheduler implements RescoreScheduler {
   private started = false;
   private stopped = false;
   private recovery: Promise<unknown> = Promise.resolve();
+  /** The latest version activated while its full run waits in the queue; null when none waits. */
+  private activationWaiting: number | null = null;
 
   constructor(private readonly services: CoreServices) {}
 
@@ -36,7 +38,7 @@ export class ScoringScheduler implements RescoreScheduler {
     this.started = true;
     if (config.scoringIntervalMs > 0) {
       // A new model version: a full run, so tiers, summaries and the worklist agree with it.
-      this.services.onModelActivated.push((version) => this.enqueue(() => this.fullRun(`model version ${version} activated`)));
+      this.services.onModelActivated.push((version) => this.activated(version));
       this.periodicTimer = setInterval(() => this.enqueue(() => this.periodicRun()), config.scoringIntervalMs);
       this.periodicTimer.unref();
       // Customers marked before a restart (or by another instance that stopped) are picked up too.
@@ -80,6 +82,23 @@ export class ScoringScheduler implements RescoreScheduler {
     };
     this.debounceTimer = setTimeout(fire, rescoreDebounceMs);
     this.debounceTimer.unref();
+  }
+
+  /**
+   * A full run for a newly active model version. Activations that come while one waits join it: it
+   * scores under the model active when it starts, so one run serves them all, where one each (an
+   * admin script switching models in a loop) would hold the queue, and the rescoring of new signals
+   * waiting in it, for as many runs of everyone.
+   */
+  private activated(version: number): void {
+    const waiting = this.activationWaiting !== null;
+    this.activationWaiting = version;
+    if (waiting) return;
+    this.enqueue(() => {
+      const latest = this.activationWaiting;
+      this.activationWaiting = null;
+      return this.fullRun(`model version ${latest} activated`);
+    });
   }
 
   /** Waits for the work in progress (tests, shutdown). */

@@ -115,6 +115,13 @@ describe('npm run backtest', () => {
     expect(usageError(() => parseBacktestArguments(['--week', '3'], NOW)).message).toContain('unknown option --week');
   });
 
+  it('refuses a --version no stored model can have as a usage error, not a database error after the grid is printed', () => {
+    expect(usageError(() => parseBacktestArguments(['--version', '2147483648'], NOW)).message).toBe(
+      '--version must be a whole number within 1…2147483647 (a model version), got "2147483648"',
+    );
+    expect(parseBacktestArguments(['--version', '2147483647'], NOW)).toMatchObject({ version: 2147483647 });
+  });
+
   it('reads a command line it takes', () => {
     expect(parseBacktestArguments(['-h'], NOW)).toEqual({ help: true });
     expect(parseBacktestArguments(['--weeks=4', '--step', '1', '--suggest'], NOW)).toMatchObject({

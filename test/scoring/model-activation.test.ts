@@ -4,6 +4,7 @@ import { DEFAULT_SCORING_MODEL } from '../../src/scoring/model';
 import { startTestServer, TestServer } from '../helpers/server';
 import { connect, subscribe } from '../helpers/subscriptions';
 import { OnTierChangedDocument } from '../__generated__/graphql';
+import { Client } from 'pg';
 
 const DAY = 86_400_000;
 let server: TestServer;
@@ -161,4 +162,28 @@ it('leaves a cancelled account in the tier it left in when the new tier scheme h
   expect(live.events).toEqual([]);
   await live.close();
   await client.dispose();
+});
+
+it('runs one full run for activations sent while one runs, under the model active last, not one per activation', async () => {
+  await server.app.scheduler.idle();
+  const runs = async () => (await ok<{ scoringRuns: { totalCount: number } }>('{ scoringRuns { totalCount } }')).scoringRuns.totalCount;
+  const before = await runs();
+  // The first activation's run waits on a customer's row while the others come.
+  const holder = new Client({ connectionString: server.database.url });
+  await holder.connect();
+  await holder.query('begin');
+  await holder.query("select 1 from customer where id = 'cust_act_1' for update");
+  // An admin script switching presets in a loop: every activation once queued a full run of everyone,
+  // and the scheduler's queue, in which the rescoring of new signals waits too, grew with them.
+  const presets = ['three_tier', 'five_band_stable', 'five_band_thriving', 'four_tier'];
+  for (let i = 0; i < 12; i++) await ok(`mutation { updateScoringModel(input: { tierPreset: "${presets[i % 4]}" }) { version } }`);
+  const { scoringModel } = await ok<{ scoringModel: { version: number } }>('{ scoringModel { version } }');
+  await holder.query('commit');
+  await holder.end();
+  await server.app.scheduler.idle();
+  expect(await runs()).toBe(before + 2);
+  const latest = await ok<{ healthScores: { edges: Array<{ node: { modelVersion: number } }> } }>(
+    '{ healthScores { edges { node { modelVersion } } } }',
+  );
+  expect(new Set(latest.healthScores.edges.map((e) => e.node.modelVersion))).toEqual(new Set([scoringModel.version]));
 });

@@ -78,10 +78,21 @@ export function parseBacktestArguments(argv: readonly string[], now: number): Ba
   }
   return {
     ...grid,
-    version: values.has('version') ? number('version', 1) : undefined,
+    version: values.has('version') ? modelVersion(values.get('version')) : undefined,
     compareClassic: flags.has('compare-classic'),
     suggest: flags.has('suggest'),
   };
+}
+
+/** The highest model version: versions are 32-bit integers, in the table as in the API. */
+const MAX_MODEL_VERSION = 2_147_483_647;
+
+/** --version's value; a UsageError for one no stored model can have (the database would refuse to compare it). */
+function modelVersion(text: string | undefined): number {
+  const value = /^\s*\d+\s*$/.test(text ?? '') ? Number(text) : NaN;
+  if (!(Number.isInteger(value) && value >= 1 && value <= MAX_MODEL_VERSION))
+    throw new UsageError(`--version must be a whole number within 1…${MAX_MODEL_VERSION} (a model version), got "${text ?? ''}"`);
+  return value;
 }
 
 /** The option behind a grid argument checkedGrid refused (`from` is --weeks when --from was not given). */

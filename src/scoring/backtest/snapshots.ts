@@ -20,6 +20,13 @@ const BATCHES_IN_FLIGHT = 2;
  * bytes): ten thousand accounts over two years of weeks, or a hundred thousand over ten weeks.
  */
 export const MAX_SNAPSHOTS = 1_100_000;
+/**
+ * The most metric values one backtest holds (account-instants × the aggregates its model reads): a
+ * snapshot's memory grows with its values, so a model reading several times the default's aggregates
+ * would otherwise hold several times its memory on the same grid. The default model keeps its
+ * MAX_SNAPSHOTS account-instants.
+ */
+export const MAX_SNAPSHOT_VALUES = 40_000_000;
 
 export interface SnapshotGrid {
   from: Date;
@@ -119,6 +126,12 @@ export async function collectSnapshots(
   ensure(total <= MAX_SNAPSHOTS, `the grid covers ${total} account-instants; at most ${MAX_SNAPSHOTS} (widen stepDays or narrow from…to)`, {
     argument: 'stepDays',
   });
+  ensure(
+    total * requests.length <= MAX_SNAPSHOT_VALUES,
+    `the grid covers ${total} account-instants of ${requests.length} aggregates each (the model's metric, window and baseline pairs): ` +
+      `${total * requests.length} values; at most ${MAX_SNAPSHOT_VALUES} (widen stepDays, narrow from…to, or use a model reading fewer aggregates)`,
+    { argument: 'stepDays' },
+  );
   const results: Snapshot[][] = new Array(jobs.length);
   let next = 0;
   let failed = false;

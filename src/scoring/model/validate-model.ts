@@ -2,8 +2,10 @@
 // as JSON from `updateScoringModel`, so every rule the scoring core relies on is checked here once
 // instead of being defended against in every function.
 import { placeholderNames, TEMPLATE_PLACEHOLDERS } from './playbooks';
+import { metricKeyOf } from './metrics';
 import { BASELINE_METRICS, LEANEST_METRICS, MAX_PENALTY_CONDITIONS, METRIC_KINDS } from './types';
 import { breaksALabel, hasLoneSurrogate, hasNul } from '../../infra/text-rules';
+import { longerThan } from '../../infra/input';
 import type {
   Normaliser,
   OutreachChannel,
@@ -21,6 +23,8 @@ const isFiniteNumber = (value: unknown): value is number => typeof value === 'nu
 const isPositiveInteger = (value: unknown): boolean => Number.isInteger(value) && (value as number) > 0;
 /** Ten years: the longest window the SQL aggregates accept. */
 export const MAX_WINDOW_DAYS = 3650;
+/** The highest tier severity: a rank among at most MODEL_LIMITS.tiers bands, with room to number them sparsely. */
+const MAX_SEVERITY = 1000;
 /** Bound of a normaliser's parameters and a penalty's threshold: metrics are counts, ratios, days and NPS. */
 const MAX_MAGNITUDE = 1_000_000;
 
@@ -243,7 +247,10 @@ function tierErrors(model: ScoringModelConfig): string[] {
     } else {
       lowerBounds.add(band.lowerBound);
     }
-    if (!Number.isInteger(band.severity) || band.severity < 0) errors.push(`${path}.severity must be a whole number ≥ 0`);
+    // Severity only ranks the bands; the API answers it as a 32-bit Int, which a larger one would break after it was stored.
+    if (!Number.isInteger(band.severity) || band.severity < 0 || band.severity > MAX_SEVERITY) {
+      errors.push(`${path}.severity must be a whole number within 0…${MAX_SEVERITY}`);
+    }
   });
   // Bands are defined by lower bounds only, so the one remaining gap is the bottom of the scale.
   if (!bands.some((band) => band.lowerBound === 0)) errors.push('tiers leave a gap: one band must have lowerBound 0');
@@ -429,7 +436,31 @@ export const MODEL_LIMITS = {
   keyLength: 100,
   /** Characters of the whole config as JSON. */
   jsonLength: 256 * 1024,
+  /**
+   * Distinct aggregates (metric, window and baseline) the signals, penalties and their conditions
+   * read: each is a column of every scoring statement, and some metrics several (the engagement
+   * statement's one row per customer holds at most 1,664 columns in PostgreSQL, nine per aggregate at
+   * most), and a value of every backtest snapshot.
+   */
+  aggregates: 128,
 } as const;
+
+/**
+ * The keys of the aggregates `model` reads, counted before its shape is checked: entries that are not
+ * objects, or lists that are not lists, are the shape checks' to report.
+ */
+function aggregateKeys(model: ScoringModelConfig): Set<string> {
+  const keys = new Set<string>();
+  const objects = (list: unknown): Record<string, unknown>[] =>
+    Array.isArray(list) ? list.filter((entry): entry is Record<string, unknown> => isObject(entry)) : [];
+  const read = (source: Record<string, unknown>) => {
+    keys.add(metricKeyOf(source as unknown as Parameters<typeof metricKeyOf>[0]));
+    for (const condition of objects(source.onlyWhen)) keys.add(metricKeyOf(condition as unknown as Parameters<typeof metricKeyOf>[0]));
+  };
+  for (const component of objects(model.components)) objects(component.signals).forEach(read);
+  objects(model.penalties).forEach(read);
+  return keys;
+}
 
 /** The size checks, before anything else is looked at: a huge model is refused without walking it. */
 function sizeErrors(model: ScoringModelConfig): string[] {
@@ -451,12 +482,35 @@ function sizeErrors(model: ScoringModelConfig): string[] {
   let longest = 0;
   // A model arrives as a JSON argument, nested at most MAX_JSON_ARGUMENT_DEPTH levels (scalars.ts).
   const json = JSON.stringify(model, (_key, value: unknown) => {
-    if (typeof value === 'string') longest = Math.max(longest, value.length);
+    // In Unicode code points, as every length the API counts (an emoji is one), counted only past the limit.
+    if (typeof value === 'string' && value.length > longest && longerThan(value, MODEL_LIMITS.textLength)) {
+      longest = Math.max(longest, characterCount(value));
+    }
     return value;
   });
   over('characters of the longest name, key or template', longest, MODEL_LIMITS.textLength);
   over('characters of the config as JSON', json.length, MODEL_LIMITS.jsonLength);
+  if (errors.length > 0) return errors;
+  over(
+    'distinct aggregates (metric, window and baseline) read by its signals, penalties and conditions',
+    aggregateKeys(model).size,
+    MODEL_LIMITS.aggregates,
+  );
   return errors;
+}
+
+/** Unicode code points in `value`, without an array of them (a refused name may fill the request body). */
+function characterCount(value: string): number {
+  let pairs = 0;
+  for (let i = 0; i + 1 < value.length; i++) {
+    const unit = value.charCodeAt(i);
+    const next = value.charCodeAt(i + 1);
+    if (unit >= 0xd800 && unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+      pairs++;
+      i++;
+    }
+  }
+  return value.length - pairs;
 }
 
 /** The stored model is jsonb: a key or string it cannot hold is refused by name, not by the database. */

@@ -95,6 +95,15 @@ describe('validateModel', () => {
       });
       expect(huge).toEqual([expect.stringMatching(/^the model is too large: characters of the config as JSON: \d+, at most 262144$/)]);
     });
+
+    it('counts the characters of a name, label or template as Unicode code points, as every other length', () => {
+      const emoji = '🙂'.repeat(MODEL_LIMITS.textLength);
+      expect(errorsAfter((m) => (m.tiers[0].label = emoji))).toEqual([]);
+      expect(errorsAfter((m) => (m.playbooks[0].actions[0].template = emoji))).toEqual([]);
+      expect(errorsAfter((m) => (m.penalties[0].name = `${emoji}🙂`))).toEqual([
+        `the model is too large: characters of the longest name, key or template: ${MODEL_LIMITS.textLength + 1}, at most ${MODEL_LIMITS.textLength}`,
+      ]);
+    });
   });
 
   describe('weights', () => {
