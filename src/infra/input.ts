@@ -27,25 +27,29 @@ const DAY_MS = 86_400_000;
 /** A fact reported as past may carry a clock or time zone ahead of ours by up to this much. */
 export const PAST_INSTANT_SLACK_MS = DAY_MS;
 
+/** Unicode code points in `value` (as PostgreSQL's `char_length` counts them), without an array of them. */
+export function characterCount(value: string): number {
+  let pairs = 0;
+  for (let i = 0; i + 1 < value.length; i++) {
+    const unit = value.charCodeAt(i);
+    const next = value.charCodeAt(i + 1);
+    // A high surrogate followed by a low one is one character.
+    if (unit >= 0xd800 && unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+      pairs++;
+      i++;
+    }
+  }
+  return value.length - pairs;
+}
+
 /**
- * Whether `value` holds more than `max` characters (Unicode code points, as PostgreSQL's
- * `char_length` counts them): an emoji outside the Basic Multilingual Plane is one character, not the
- * two UTF-16 units of JavaScript's `length`. Counted only when the units alone do not decide.
+ * Whether `value` holds more than `max` characters (Unicode code points): an emoji outside the Basic
+ * Multilingual Plane is one character, not the two UTF-16 units of JavaScript's `length`. Counted
+ * only when the units alone do not decide.
  */
 export function longerThan(value: string, max: number): boolean {
   if (value.length <= max) return false;
-  if (value.length > 2 * max) return true;
-  let characters = 0;
-  for (let i = 0; i < value.length; i++) {
-    const unit = value.charCodeAt(i);
-    // A high surrogate followed by a low one is one character.
-    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < value.length) {
-      const next = value.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) i++;
-    }
-    if (++characters > max) return true;
-  }
-  return false;
+  return value.length > 2 * max || characterCount(value) > max;
 }
 
 /** Throws BAD_USER_INPUT unless `value` is valid Unicode without NUL and at most `max` characters long. */

@@ -5,7 +5,7 @@ import { placeholderNames, TEMPLATE_PLACEHOLDERS } from './playbooks';
 import { metricKeyOf } from './metrics';
 import { BASELINE_METRICS, LEANEST_METRICS, MAX_PENALTY_CONDITIONS, METRIC_KINDS } from './types';
 import { breaksALabel, hasLoneSurrogate, hasNul } from '../../infra/text-rules';
-import { longerThan } from '../../infra/input';
+import { characterCount, longerThan } from '../../infra/input';
 import type {
   Normaliser,
   OutreachChannel,
@@ -497,20 +497,6 @@ function sizeErrors(model: ScoringModelConfig): string[] {
     MODEL_LIMITS.aggregates,
   );
   return errors;
-}
-
-/** Unicode code points in `value`, without an array of them (a refused name may fill the request body). */
-function characterCount(value: string): number {
-  let pairs = 0;
-  for (let i = 0; i + 1 < value.length; i++) {
-    const unit = value.charCodeAt(i);
-    const next = value.charCodeAt(i + 1);
-    if (unit >= 0xd800 && unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-      pairs++;
-      i++;
-    }
-  }
-  return value.length - pairs;
 }
 
 /** The stored model is jsonb: a key or string it cannot hold is refused by name, not by the database. */
