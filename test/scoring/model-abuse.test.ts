@@ -82,15 +82,20 @@ function modelOfDistinctAggregates(count: number): ScoringModelConfig {
   return model;
 }
 
-it('scores a model whose churn window is not a whole number of days (the silence lookback reaches past it)', async () => {
-  const config = structuredClone(DEFAULT_SCORING_MODEL) as ScoringModelConfig;
-  config.lifecycle.churnWindowDays = 200.5;
+/** `config` previews, activates and scores a customer without an error; the default model is active again afterwards. */
+async function expectPreviewedActivatedAndScored(config: ScoringModelConfig): Promise<void> {
   expect((await preview(config)).errors).toBeUndefined();
   expect((await activate(config)).errors).toBeUndefined();
   const scored = await refresh();
   expect(scored.errors).toBeUndefined();
   expect(scored.data?.refreshHealthScore.score).toEqual(expect.any(Number));
   expect((await activate(DEFAULT_SCORING_MODEL)).errors).toBeUndefined();
+}
+
+it('scores a model whose churn window is not a whole number of days (the silence lookback reaches past it)', async () => {
+  const config = structuredClone(DEFAULT_SCORING_MODEL) as ScoringModelConfig;
+  config.lifecycle.churnWindowDays = 200.5;
+  await expectPreviewedActivatedAndScored(config);
 });
 
 it('refuses a tier severity the API cannot answer with, writing no model version', async () => {
@@ -122,10 +127,5 @@ it('refuses a model reading more distinct aggregates than one scoring statement 
 it('activates, previews and scores a model of as many distinct aggregates as allowed, of the most demanding metrics', async () => {
   const config = modelOfDistinctAggregates(MODEL_LIMITS.aggregates);
   expect(metricRequests(config)).toHaveLength(MODEL_LIMITS.aggregates);
-  expect((await preview(config)).errors).toBeUndefined();
-  expect((await activate(config)).errors).toBeUndefined();
-  const scored = await refresh();
-  expect(scored.errors).toBeUndefined();
-  expect(scored.data?.refreshHealthScore.score).toEqual(expect.any(Number));
-  expect((await activate(DEFAULT_SCORING_MODEL)).errors).toBeUndefined();
+  await expectPreviewedActivatedAndScored(config);
 }, 120_000);

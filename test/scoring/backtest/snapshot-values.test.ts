@@ -6,19 +6,11 @@ import type { Db } from '../../../src/infra/sql';
 import { collectSnapshots, MAX_SNAPSHOT_VALUES, MAX_SNAPSHOTS } from '../../../src/scoring/backtest/snapshots';
 import { DEFAULT_SCORING_MODEL, metricRequests, ScoringModelConfig } from '../../../src/scoring/model';
 import { InvalidInputError } from '../../../src/infra/errors';
+import { accountsSignedUpAt } from './account-facts';
 
 const DAY = 86_400_000;
 const signedUpAt = new Date(Date.UTC(2024, 0, 1));
-const accounts = Array.from({ length: 3000 }, (_, i) => ({
-  id: `a${i}`,
-  name: `a${i}`,
-  tier: null,
-  arrCents: 0,
-  signedUpAt,
-  startedAt: signedUpAt,
-  churnedAt: null,
-  firstActivityAt: null,
-}));
+const accounts = accountsSignedUpAt(3000, signedUpAt);
 /** A year of daily instants: 3,000 accounts × 366 instants, within MAX_SNAPSHOTS. */
 const grid = { from: new Date(Date.UTC(2025, 0, 1)), to: new Date(Date.UTC(2026, 0, 1)), stepDays: 1 };
 

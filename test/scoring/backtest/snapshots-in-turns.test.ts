@@ -2,22 +2,11 @@
 // snapshots is seconds of CPU, and other requests (and the health probes) must not wait for it.
 import { DEFAULT_SCORING_MODEL, metricRequests } from '../../../src/scoring/model';
 import { scoreSnapshots, scoreSnapshotsInTurns, SNAPSHOTS_PER_TURN, SnapshotSet } from '../../../src/scoring/backtest/snapshots';
+import { accountsSignedUpAt } from './account-facts';
 
 function population(accounts: number, instants: number): SnapshotSet {
   const requests = metricRequests(DEFAULT_SCORING_MODEL);
-  const facts = Array.from({ length: accounts }, (_, i) => {
-    const signedUpAt = new Date(Date.UTC(2025, 0, 1));
-    return {
-      id: `a${i}`,
-      name: `a${i}`,
-      tier: null,
-      arrCents: 0,
-      signedUpAt,
-      startedAt: signedUpAt,
-      churnedAt: null,
-      firstActivityAt: null,
-    };
-  });
+  const facts = accountsSignedUpAt(accounts, new Date(Date.UTC(2025, 0, 1)));
   const snapshots = facts.flatMap((account, a) =>
     Array.from({ length: instants }, (_, day) => ({
       account,
