@@ -301,7 +301,7 @@ async function withWarmedUpFlags(
       id: customer.id,
       metrics: inputs.gathered.get(customer.id)?.metrics ?? {},
       previousAsOf: past?.previousAsOf ? new Date(past.previousAsOf) : null,
-      previousFlags: previousFlags(past, inputs.flagsAlikeByVersion),
+      previousFlags: () => previousFlags(past, inputs.flagsAlikeByVersion),
       startedAt: new Date(customer.startedAt),
     };
   });

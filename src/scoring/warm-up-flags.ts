@@ -30,8 +30,8 @@ export interface WarmUpCandidate {
   metrics: MetricValues;
   /** The instant of the customer's previous point, null without one. */
   previousAsOf: Date | null;
-  /** The flags its previous point carries into this scoring (null without one). */
-  previousFlags: ReadonlySet<string> | null;
+  /** The flags its previous point carries into this scoring (null without one): asked only of the customers without a recent point. */
+  previousFlags: () => ReadonlySet<string> | null;
   /** When the customer started (no score exists before). */
   startedAt: Date;
 }
@@ -49,7 +49,7 @@ export function warmUpInstants(asOf: Date, after: Date | null, startedAt: Date):
 /** Whether a customer is scored without a point in the last week, and its score holds a flag back by a start condition. */
 function needsWarmUp(config: ScoringModelConfig, candidate: WarmUpCandidate, asOf: Date): boolean {
   const recent = candidate.previousAsOf !== null && asOf.getTime() - candidate.previousAsOf.getTime() <= WEEK_MS;
-  return !recent && heldBackByStartCondition(config, computeScore(config, candidate.metrics, candidate.previousFlags).penalties);
+  return !recent && heldBackByStartCondition(config, computeScore(config, candidate.metrics, candidate.previousFlags()).penalties);
 }
 
 /**
@@ -77,6 +77,6 @@ export async function warmedUpFlags(
     for (const id of ids) metricsById.get(id)!.push(gathered.get(id)?.metrics ?? {});
   }
   for (const candidate of chosen)
-    warmed.set(candidate.id, flagsCarriedThrough(config, metricsById.get(candidate.id)!, candidate.previousFlags));
+    warmed.set(candidate.id, flagsCarriedThrough(config, metricsById.get(candidate.id)!, candidate.previousFlags()));
   return warmed;
 }
