@@ -36,20 +36,19 @@ export interface WarmUpCandidate {
   startedAt: Date;
 }
 
-/** The weekly instants before `asOf` that a scoring since `after` (exclusive) and `startedAt` would have scored, oldest first. */
-export function warmUpInstants(asOf: Date, after: Date | null, startedAt: Date): Date[] {
-  const instants: Date[] = [];
-  for (let week = WARM_UP_WEEKS; week >= 1; week--) {
-    const at = asOf.getTime() - week * WEEK_MS;
-    if (at >= startedAt.getTime() && (after === null || at > after.getTime())) instants.push(new Date(at));
-  }
-  return instants;
+/** Whether a weekly scoring since `after` (exclusive) and `startedAt` would have scored the instant `at`. */
+function weeklyInstantScored(at: Date, after: Date | null, startedAt: Date): boolean {
+  return at.getTime() >= startedAt.getTime() && (after === null || at.getTime() > after.getTime());
 }
 
-/** Whether a customer is scored without a point in the last week, and its score holds a flag back by a start condition. */
-function needsWarmUp(config: ScoringModelConfig, candidate: WarmUpCandidate, asOf: Date): boolean {
-  const recent = candidate.previousAsOf !== null && asOf.getTime() - candidate.previousAsOf.getTime() <= WEEK_MS;
-  return !recent && heldBackByStartCondition(config, computeScore(config, candidate.metrics, candidate.previousFlags()).penalties);
+/** The instants a week apart over the last WARM_UP_WEEKS weeks before `asOf`, oldest first. */
+function weeklyInstants(asOf: Date): Date[] {
+  return Array.from({ length: WARM_UP_WEEKS }, (_, i) => new Date(asOf.getTime() - (WARM_UP_WEEKS - i) * WEEK_MS));
+}
+
+/** The weekly instants before `asOf` that a scoring since `after` (exclusive) and `startedAt` would have scored, oldest first. */
+export function warmUpInstants(asOf: Date, after: Date | null, startedAt: Date): Date[] {
+  return weeklyInstants(asOf).filter((at) => weeklyInstantScored(at, after, startedAt));
 }
 
 /**
@@ -65,18 +64,19 @@ export async function warmedUpFlags(
 ): Promise<Map<string, ReadonlySet<string> | null>> {
   const warmed = new Map<string, ReadonlySet<string> | null>();
   if (!readsPreviousFlags(config)) return warmed;
-  const chosen = candidates.filter((candidate) => needsWarmUp(config, candidate, asOf));
-  const instantsById = new Map(chosen.map((c) => [c.id, warmUpInstants(asOf, c.previousAsOf, c.startedAt)]));
+  // Scored without a point in the last week, and the score holds a flag back by a start condition.
+  const chosen = candidates
+    .filter((c) => c.previousAsOf === null || asOf.getTime() - c.previousAsOf.getTime() > WEEK_MS)
+    .map((c) => ({ ...c, seed: c.previousFlags() }))
+    .filter((c) => heldBackByStartCondition(config, computeScore(config, c.metrics, c.seed).penalties));
   const metricsById = new Map(chosen.map((c) => [c.id, [] as MetricValues[]]));
   const requests = metricRequests(config);
-  for (let week = WARM_UP_WEEKS; week >= 1; week--) {
-    const at = new Date(asOf.getTime() - week * WEEK_MS);
-    const ids = chosen.filter((c) => instantsById.get(c.id)!.some((instant) => instant.getTime() === at.getTime())).map((c) => c.id);
+  for (const at of weeklyInstants(asOf)) {
+    const ids = chosen.filter((c) => weeklyInstantScored(at, c.previousAsOf, c.startedAt)).map((c) => c.id);
     if (ids.length === 0) continue;
     const gathered = await gatherMetrics(tx, ids, at, requests, config.lifecycle.churnWindowDays + 1);
     for (const id of ids) metricsById.get(id)!.push(gathered.get(id)?.metrics ?? {});
   }
-  for (const candidate of chosen)
-    warmed.set(candidate.id, flagsCarriedThrough(config, metricsById.get(candidate.id)!, candidate.previousFlags()));
+  for (const candidate of chosen) warmed.set(candidate.id, flagsCarriedThrough(config, metricsById.get(candidate.id)!, candidate.seed));
   return warmed;
 }
