@@ -77,7 +77,7 @@ export interface DemoBehaviour {
   weekendUse: number;
   /** steady_low_cadence: the only weekdays (0 = Sunday) the account is used on; null for every day. */
   cadenceWeekdays: number[] | null;
-  /** Accounts with an integration also produce api_call events on the weekdays they are in use. */
+  /** Accounts with an integration also produce api_call events, naming no user, on every weekday until they cancel. */
   usesApi: boolean;
   /** Hour (UTC) around which the account's users work. */
   peakHourUtc: number;

@@ -1,5 +1,5 @@
 // A customer's signals, generated on demand from the seed and the usage model: engagement events day
-// by day (every event names its user), invoices and their charge attempts, support tickets with
+// by day (every event of a person names its user; an integration's name none), invoices and their charge attempts, support tickets with
 // realistic open times, and NPS answers. Nothing is generated after `now` or after the churn.
 import { dayActivity, featureCountOnDay, isStillUsing, participationOf, patternStrength, usersAddedOn, usersOnDay } from './demo-activity';
 import { DAY_MS, dateKey, dayOf, dayStartMs, DemoWindow, HOUR_MS, inRange, isWeekend, MINUTE_MS } from './demo-calendar';
@@ -8,8 +8,8 @@ import { between, chance, integerBetween, pick, Random, randomFor, shuffled } fr
 
 export interface DemoEvent {
   eventType: 'login' | 'feature_used' | 'page_view' | 'api_call' | 'user_added';
-  /** `u<n>@<domain>`: the user who acted (the integration's owner for api_call, the new user for user_added). */
-  userId: string;
+  /** `u<n>@<domain>`: the user who acted (the new user for user_added); null for an integration's api_call. */
+  userId: string | null;
   feature: string | null;
   metadata: Record<string, unknown> | null;
   occurredAt: Date;
@@ -131,6 +131,11 @@ export function isUsedOn(dataSet: DemoDataSet, customer: DemoCustomer, day: numb
  * Events after `now` are dropped but keep their position, so a later run the same day adds them.
  */
 export function eventsOnDay(dataSet: DemoDataSet, customer: DemoCustomer, day: number): DemoEvent[] {
+  return [...teamEventsOnDay(dataSet, customer, day), ...integrationEventsOnDay(dataSet, customer, day)];
+}
+
+/** The events of the account's people on a day it is used (`dayStream`). */
+function teamEventsOnDay(dataSet: DemoDataSet, customer: DemoCustomer, day: number): DemoEvent[] {
   const { window } = dataSet;
   const stream = dayStream(dataSet, customer, day);
   if (!stream) return [];
@@ -189,20 +194,6 @@ export function eventsOnDay(dataSet: DemoDataSet, customer: DemoCustomer, day: n
       });
     }
   }
-  if (b.usesApi && !isWeekend(window, day)) {
-    // An integration reports in hourly batches under its owner's API key; one event per batch.
-    const batches = integerBetween(random, 1, 3);
-    for (let i = 0; i < batches; i++) {
-      emit({
-        eventType: 'api_call',
-        userId: demoUserId(customer, 1),
-        feature: 'api',
-        metadata: { endpoint: pick(random, API_ENDPOINTS), requests: integerBetween(random, 20, 500) },
-        occurredAt: at(start + integerBetween(random, 1, 22) * HOUR_MS),
-        idempotencyKey: nextKey(),
-      });
-    }
-  }
   for (let i = 0; i < addedToday; i++) {
     emit({
       eventType: 'user_added',
@@ -212,6 +203,39 @@ export function eventsOnDay(dataSet: DemoDataSet, customer: DemoCustomer, day: n
       occurredAt: at(start + (b.peakHourUtc + between(random, -2, 2)) * HOUR_MS),
       idempotencyKey: nextKey(),
     });
+  }
+  return events;
+}
+
+/**
+ * An integration's syncs: on every weekday from the account's signup until it cancels, whether
+ * or not anyone uses the product that day (its team's holidays and silences included), in hourly
+ * batches under a service key that names no user; one event per batch, from the day's own stream
+ * so the team's events do not depend on it. An account that went abruptly silent switched tools
+ * and disconnected it then.
+ */
+function integrationEventsOnDay(dataSet: DemoDataSet, customer: DemoCustomer, day: number): DemoEvent[] {
+  const { window } = dataSet;
+  const b = customer.behaviour;
+  if (!b.usesApi || day < b.firstActiveDay || isWeekend(window, day)) return [];
+  if (customer.archetype === 'abrupt_silence' && patternStrength(b.churn, day) > 0) return [];
+  const random = randomFor(dataSet.options.seed, 'integration', customer.id, dateKey(window, day));
+  const start = dayStartMs(window, day);
+  const cutOff = cutOffMs(window, customer);
+  const events: DemoEvent[] = [];
+  const batches = integerBetween(random, 1, 3);
+  for (let i = 0; i < batches; i++) {
+    const occurredAt = new Date(start + integerBetween(random, 1, 22) * HOUR_MS + integerBetween(random, 0, 59) * MINUTE_MS);
+    const metadata = { endpoint: pick(random, API_ENDPOINTS), requests: integerBetween(random, 20, 500) };
+    const event = {
+      eventType: 'api_call',
+      userId: null,
+      feature: 'api',
+      metadata,
+      occurredAt,
+      idempotencyKey: `demo:${dateKey(window, day)}:api:${i}`,
+    } as const;
+    if (occurredAt >= customer.signedUpAt && occurredAt.getTime() < cutOff) events.push(event);
   }
   return events;
 }

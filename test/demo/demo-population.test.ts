@@ -45,6 +45,11 @@ function distinct(values: ReadonlyArray<string | null>): number {
   return new Set(values.filter((v) => v !== null)).size;
 }
 
+/** The events of the account's people: an integration's syncs name no user and keep their own rhythm. */
+function teamEvents(customer: DemoCustomer): DemoEvent[] {
+  return customerEvents(dataSet, customer).filter((e) => e.userId !== null);
+}
+
 function onsetDay(customer: DemoCustomer): number {
   return day(customer.signalOnsetAt as Date);
 }
@@ -148,14 +153,14 @@ describe('the population', () => {
     for (const archetype of HEALTHY_ARCHETYPES) for (const customer of ofArchetype(archetype)) expect(customer.churnedAt).toBeNull();
   });
 
-  it("names a user from the account's pool on every event, with seats above the users in use for most accounts and close to it for some", () => {
+  it("names a user from the account's pool on every event of a person, with seats above the users in use for most accounts and close to it for some", () => {
     let roomy = 0;
     let nearlyFull = 0;
     const sample = dataSet.customers.filter((c) => c.index % 4 === 0);
     for (const customer of sample) {
-      const events = customerEvents(dataSet, customer);
+      const events = teamEvents(customer);
       const pattern = new RegExp(`^u\\d+@${customer.domain.replace(/[.]/g, '\\.')}$`);
-      expect(events.filter((e) => !pattern.test(e.userId)).map((e) => e.userId)).toEqual([]);
+      expect(events.filter((e) => !pattern.test(e.userId as string)).map((e) => e.userId)).toEqual([]);
       const users = distinct(between(events, DAYS - 30, DAYS).map((e) => e.userId));
       const seats = customer.planChanges.at(-1)?.seats ?? customer.seats;
       if (seats > users) roomy++;
@@ -163,6 +168,31 @@ describe('the population', () => {
     }
     expect(roomy / sample.length).toBeGreaterThan(0.7);
     expect(nearlyFull / sample.length).toBeGreaterThan(0.05);
+  });
+
+  it("gives some accounts an integration whose syncs name no user and go on every weekday, through the team's holidays, until the churn", () => {
+    const integrated = dataSet.customers.filter((c) => c.behaviour.usesApi);
+    expect(integrated.length / dataSet.customers.length).toBeGreaterThan(0.1);
+    expect(
+      dataSet.customers.filter((c) => !c.behaviour.usesApi).every((c) => customerEvents(dataSet, c).every((e) => e.userId !== null)),
+    ).toBe(true);
+    for (const customer of integrated.filter((c) => c.index % 3 === 0)) {
+      const syncDays = activeDays(customerEvents(dataSet, customer).filter((e) => e.userId === null));
+      for (const d of syncDays) expect([0, 6]).not.toContain(weekdayOf(dataSet.window, d));
+      // Whole days: from the day after the signup to the day before the churn (or today, cut at now).
+      const lastDay = (customer.churnedAt ? churnDay(customer) : DAYS - 1) - 1;
+      const silentFrom = customer.archetype === 'abrupt_silence' ? onsetDay(customer) : lastDay + 1;
+      const weekdays = [...Array(DAYS).keys()].filter((d) => d > customer.behaviour.firstActiveDay && d <= lastDay);
+      for (const d of weekdays.filter((d) => ![0, 6].includes(weekdayOf(dataSet.window, d)))) expect(syncDays.has(d)).toBe(d < silentFrom);
+    }
+    const onHoliday = integrated.filter((c) => c.archetype === 'seasonal');
+    expect(onHoliday.length).toBeGreaterThanOrEqual(5);
+    for (const customer of onHoliday) {
+      const { from, to } = customer.behaviour.holiday!;
+      const holidayEvents = between(customerEvents(dataSet, customer), from, to);
+      expect(holidayEvents.length).toBeGreaterThan(0);
+      expect(holidayEvents.every((e) => e.eventType === 'api_call' && e.userId === null)).toBe(true);
+    }
   });
 
   it('keeps tickets open for days: solved ones carry their resolution time, open ones none', () => {
@@ -206,7 +236,7 @@ describe("the churners' leading patterns", () => {
     const checked = ofArchetype('champion_loss').filter((c) => onsetDay(c) >= 28);
     expect(checked.length).toBeGreaterThanOrEqual(20);
     for (const customer of checked) {
-      const events = customerEvents(dataSet, customer);
+      const events = teamEvents(customer);
       const onset = onsetDay(customer);
       const churn = churnDay(customer);
       const baseline = between(events, Math.max(0, onset - 60), onset);
@@ -223,7 +253,7 @@ describe("the churners' leading patterns", () => {
     const checked = ofArchetype('feature_contraction').filter((c) => onsetDay(c) >= 14);
     expect(checked.length).toBeGreaterThanOrEqual(20);
     for (const customer of checked) {
-      const events = customerEvents(dataSet, customer);
+      const events = teamEvents(customer);
       const story = customer.behaviour.churn!;
       const onset = onsetDay(customer);
       const plateauFrom = Math.max(onset + story.rampDays, churnDay(customer) - 28);
@@ -243,7 +273,7 @@ describe("the churners' leading patterns", () => {
   it('usage_halving: events and active days drop to roughly half and stay there', () => {
     const ratios: number[] = [];
     for (const customer of ofArchetype('usage_halving').filter((c) => onsetDay(c) >= 28)) {
-      const events = customerEvents(dataSet, customer);
+      const events = teamEvents(customer);
       const from = onsetDay(customer) + customer.behaviour.churn!.rampDays;
       const after = between(events, from, churnDay(customer));
       const before = between(events, onsetDay(customer) - 28, onsetDay(customer));
@@ -263,7 +293,7 @@ describe("the churners' leading patterns", () => {
     const customers = ofArchetype('slow_decay').filter((c) => onsetDay(c) >= 28);
     expect(customers.length).toBeGreaterThanOrEqual(20);
     for (const customer of customers) {
-      const events = customerEvents(dataSet, customer);
+      const events = teamEvents(customer);
       const churn = churnDay(customer);
       const lastThird = churn - Math.floor((churn - onsetDay(customer)) / 3);
       const recentPerDay = between(events, lastThird, churn).length / (churn - lastThird);
@@ -353,7 +383,7 @@ describe('the traps, which never churn', () => {
   it('steady_low_cadence: small teams active on two or three weekdays a week', () => {
     const perWeek: number[] = [];
     for (const customer of ofArchetype('steady_low_cadence')) {
-      const events = customerEvents(dataSet, customer);
+      const events = teamEvents(customer);
       expect(customer.behaviour.initialUsers).toBeLessThanOrEqual(4);
       expect(distinct(events.map((e) => e.userId))).toBeLessThanOrEqual(
         customer.behaviour.initialUsers + customer.behaviour.userAddedDays.length,
@@ -373,9 +403,9 @@ describe('the traps, which never churn', () => {
     expect(mean).toBeLessThanOrEqual(3);
   });
 
-  it('seasonal: one holiday of 7–21 days without any activity, then back to normal', () => {
+  it('seasonal: one holiday of 7–21 days without any activity of its team, then back to normal', () => {
     for (const customer of ofArchetype('seasonal')) {
-      const days = [...activeDays(customerEvents(dataSet, customer))].sort((a, b) => a - b);
+      const days = [...activeDays(teamEvents(customer))].sort((a, b) => a - b);
       const gaps = days
         .slice(1)
         .map((d, i) => d - days[i] - 1)
@@ -391,7 +421,7 @@ describe('the traps, which never churn', () => {
     for (const customer of ofArchetype('onboarding')) {
       expect(NOW.getTime() - customer.signedUpAt.getTime()).toBeLessThan(30 * DAY_MS);
       expect(customer.signedUpAt.getTime()).toBeLessThan(NOW.getTime());
-      const events = customerEvents(dataSet, customer);
+      const events = teamEvents(customer);
       for (const event of events) expect(event.occurredAt.getTime()).toBeGreaterThanOrEqual(customer.signedUpAt.getTime() - DAY_MS);
       const { payments } = customerSignals(dataSet, customer);
       for (const payment of payments) expect(payment.dueAt.getTime()).toBeGreaterThan(customer.signedUpAt.getTime());
@@ -400,7 +430,7 @@ describe('the traps, which never churn', () => {
 
   it('growing and weekday_business: growing accounts add users and use more; weekday-only accounts never at weekends', () => {
     for (const customer of ofArchetype('growing')) {
-      const events = customerEvents(dataSet, customer);
+      const events = teamEvents(customer);
       const first = customer.behaviour.firstActiveDay;
       const early = between(events, first, first + 21).length;
       expect(between(events, DAYS - 21, DAYS).length).toBeGreaterThan(early);
