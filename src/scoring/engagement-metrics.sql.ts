@@ -18,6 +18,7 @@ export const ENGAGEMENT_METRICS: ReadonlySet<string> = new Set([
   'users_added',
   'active_days_trend',
   'events_trend',
+  'team_active_days_trend',
   'active_days_vs_prior',
   'events_vs_prior',
   'events_per_active_day_vs_prior',
@@ -65,6 +66,8 @@ class EngagementPlan {
   readonly sums: string[] = [];
   /** Distinct values per window ending at asOf, by alias: the window's start (exclusive). */
   readonly rawDays = new Map<string, string>();
+  /** Distinct days among the raw events that name a user, per window, by alias. */
+  readonly rawTeamDays = new Map<string, string>();
   /** Distinct (day, feature) pairs among the raw events of split days, per window, by alias. */
   readonly rawFeatureDays = new Map<string, string>();
   readonly features = new Map<string, string>();
@@ -132,6 +135,17 @@ class EngagementPlan {
       this.rawDays.set(alias, start);
     }
     return `(coalesce(t."${alias}", 0) + coalesce(rd."${alias}", 0))`;
+  }
+
+  /** As `activeDays`, counting only the days with an event that names a user (the team's days). */
+  teamDays(days: number): string {
+    const { name, start } = this.recent(days);
+    const alias = `tdays_${name}`;
+    if (!this.rawTeamDays.has(alias)) {
+      this.sums.push(`count(*) filter (where not x.raw and cardinality(x.users) > 0 and ${this.condition(name)}) as "${alias}"`);
+      this.rawTeamDays.set(alias, start);
+    }
+    return `(coalesce(t."${alias}", 0) + coalesce(td."${alias}", 0))`;
   }
 
   /**
@@ -274,6 +288,11 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
       return rateRatio(plan.activeDays(w), plan.activeDays(b));
     case 'events_trend':
       return rateRatio(plan.events(w), plan.events(b));
+    case 'team_active_days_trend': {
+      const teamBaseline = plan.teamDays(b);
+      return `case when ${teamBaseline} = 0 then ${rateRatio(plan.activeDays(w), plan.activeDays(b))}
+        else ${rateRatio(plan.teamDays(w), teamBaseline)} end`;
+    }
     case 'active_days_vs_prior':
       return priorRatio(plan.activeDays(w), plan.activeDays(b));
     case 'events_vs_prior':
@@ -499,6 +518,7 @@ export async function aggregateEngagement(
   const ctes = [
     `t as (select x.customer_id, ${['max(x.last_at) as last_at', 'min(x.day) as first_day', ...plan.sums].join(', ')} from x group by x.customer_id)`,
     distinctCountsCte('rd', 'x where x.raw', 'x.day', plan.rawDays),
+    distinctCountsCte('td', 'x where x.raw and cardinality(x.users) > 0', 'x.day', plan.rawTeamDays),
     distinctCountsCte('fd', 'x where x.raw', `x.day::text || ' ' || unnest(x.features)`, plan.rawFeatureDays),
     // unnest in the select list: a lateral function scan would set up a tuplestore per row.
     distinctCountsCte('fe', 'x', 'unnest(x.features)', plan.features, plan.earlierFeatures),
@@ -521,6 +541,7 @@ export async function aggregateEngagement(
      from c
      left join t on t.customer_id = c.id
      left join rd on rd.customer_id = c.id
+     left join td on td.customer_id = c.id
      left join fd on fd.customer_id = c.id
      left join fe on fe.customer_id = c.id
      left join us on us.customer_id = c.id

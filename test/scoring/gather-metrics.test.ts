@@ -39,6 +39,8 @@ const REQUESTS: MetricRequest[] = (() => {
     ['active_users_vs_usual', 14, 60],
     ['active_users_vs_usual', 7, 30],
     ['active_days_trend', 21, 45],
+    ['team_active_days_trend', 14, 60],
+    ['team_active_days_trend', 5, 21],
     ['silence_vs_cadence', 21],
     ['contraction', 20],
     ['ticket_volume_trend', 30, 120],
@@ -632,6 +634,39 @@ it('has no seat utilisation for an integration whose events name no user, as the
     expect([r.key, gathered.metrics[r.key]]).toEqual([r.key, null]);
     expect([r.key, reference[r.key]]).toEqual([r.key, null]);
   }
+});
+
+it("reads the team's days apart from an integration's in team_active_days_trend, as the reference: a team away while the syncs run is not in use", async () => {
+  const [teamAway, nobodyNamed] = ['cust_team_away', 'cust_no_names'];
+  const calls = (id: string) =>
+    Array.from({ length: 60 }, (_, d) => ({
+      customerId: id,
+      eventType: 'api_call',
+      occurredAt: new Date(ANCHOR - d * DAY_MS - 5 * 3_600_000),
+    }));
+  // The team came every day but the last ten; the integration every day.
+  const logins = Array.from({ length: 50 }, (_, d) => ({
+    customerId: teamAway,
+    eventType: 'login',
+    userId: `u${d % 4}`,
+    occurredAt: new Date(ANCHOR - (d + 10) * DAY_MS - 9 * 3_600_000),
+  }));
+  for (const id of [teamAway, nobodyNamed]) {
+    await upsertCustomer(orm.em.fork() as Db, null, { id, name: id });
+    activity.set(id, []);
+  }
+  await store([...calls(teamAway), ...logins, ...calls(nobodyNamed)]);
+  const requests = REQUESTS.filter((r) => r.metric === 'team_active_days_trend' || r.metric === 'active_days_trend');
+  const gathered = await gatherMetrics(orm.em.fork() as Db, [teamAway, nobodyNamed], new Date(ANCHOR), requests, LOOKBACK_DAYS);
+  const [team, all] = [metricKey('team_active_days_trend', 14, 60), metricKey('active_days_trend', 14, 60)];
+  for (const id of [teamAway, nobodyNamed]) {
+    const reference = metricsFromActivity({ engagementEvents: activity.get(id)! }, requests, new Date(ANCHOR));
+    for (const r of requests) expect([id, r.key, gathered.get(id)!.metrics[r.key]]).toEqual([id, r.key, reference[r.key]]);
+  }
+  // Four of its fourteen days against fifty of sixty; every day for the account that names nobody.
+  expect(gathered.get(teamAway)!.metrics[team]).toBeCloseTo(4 / 14 / (50 / 60), 6);
+  expect(gathered.get(teamAway)!.metrics[all]).toBeCloseTo(1, 6);
+  expect(gathered.get(nobodyNamed)!.metrics[team]).toBeCloseTo(1, 6);
 });
 
 it('counts urgent tickets open throughout a window from the status history and earlier states, as the reference does', async () => {

@@ -142,11 +142,16 @@ function relativeMetricValue(
   const shareRatio = (recentCount: number, baselineCount: number) => (baselineCount === 0 ? null : recentCount / baselineCount);
   const users = (events: typeof recent) => distinct(events.flatMap((e) => (e.userId == null ? [] : [e.userId])));
   const features = (events: typeof recent) => distinct(events.flatMap((e) => (e.feature == null ? [] : [e.feature])));
+  const teamDays = (events: typeof recent) => distinct(events.filter((e) => e.userId != null).map(utcDay));
   switch (metric) {
     case 'active_days_trend':
       return rateRatio(distinct(recent.map(utcDay)), distinct(baseline.map(utcDay)));
     case 'events_trend':
       return rateRatio(recent.length, baseline.length);
+    case 'team_active_days_trend':
+      return teamDays(baseline) === 0
+        ? rateRatio(distinct(recent.map(utcDay)), distinct(baseline.map(utcDay)))
+        : rateRatio(teamDays(recent), teamDays(baseline));
     case 'active_days_vs_prior':
       return priorRatio(distinct(recent.map(utcDay)), distinct(baseline.map(utcDay)));
     case 'events_vs_prior':

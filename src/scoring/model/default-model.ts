@@ -345,7 +345,7 @@ export const CLASSIC_SCORING_MODEL: ScoringModelConfig = deepFreeze({
  * shrinks while the account stays in use is a champion leaving or a narrowing; one that shrinks
  * because nobody came (a holiday, a silence) is neither, and the silence signals already count it.
  */
-const WHILE_IN_USE = { metric: 'active_days_trend', windowDays: 14, baselineDays: 60, direction: 'at_least', threshold: 0.6 } as const;
+const WHILE_IN_USE = { metric: 'team_active_days_trend', windowDays: 14, baselineDays: 60, direction: 'at_least', threshold: 0.6 } as const;
 
 /**
  * The condition of the usage red flags on the account being used at all this week: at least one
@@ -353,7 +353,13 @@ const WHILE_IN_USE = { metric: 'active_days_trend', windowDays: 14, baselineDays
  * "any"). Use below half its usual level is a decline; no use at all is a silence, which the silence
  * signals and `long_silence` already count: flagged twice, a holiday sank to the worst tier.
  */
-const USED_THIS_WEEK = { metric: 'active_days_trend', windowDays: 7, baselineDays: 60, direction: 'at_least', threshold: 0.1 } as const;
+const USED_THIS_WEEK = {
+  metric: 'team_active_days_trend',
+  windowDays: 7,
+  baselineDays: 60,
+  direction: 'at_least',
+  threshold: 0.1,
+} as const;
 
 /**
  * The condition of the usage red flags on the account having a rhythm a three-week window can measure:
@@ -389,6 +395,20 @@ const ENOUGH_DAYS_OF_USE = { metric: 'active_days', windowDays: 21, direction: '
  * as lighter days now and then; its days hold no level to measure.
  */
 const SAME_TEAM = { metric: 'active_users_trend', windowDays: 14, baselineDays: 60, direction: 'at_least', threshold: 0.6 } as const;
+
+/**
+ * The condition of `lighter_days` on the team coming on its usual days over the same three weeks:
+ * 80 % or more of its rate of days of use over the last 60. An integration whose calls name no user
+ * keeps an account in use on the days its team is away, with a few events each; three weeks that
+ * hold a holiday of the team are lighter days of the integration, not of the team.
+ */
+const TEAM_ON_ITS_USUAL_DAYS = {
+  metric: 'team_active_days_trend',
+  windowDays: 21,
+  baselineDays: 60,
+  direction: 'at_least',
+  threshold: 0.8,
+} as const;
 
 /**
  * The condition of the feature red flag on the last two weeks holding enough feature use to show the
@@ -696,6 +716,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
         { metric: 'events_per_active_day_vs_prior', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.7 },
         ENOUGH_DAYS_OF_USE,
         SAME_TEAM,
+        TEAM_ON_ITS_USUAL_DAYS,
       ],
     },
     // Enough on its own for "at risk", as team_shrinking: fewer than 40 % of the usual features used for

@@ -33,6 +33,10 @@
  * - `active_days_trend`: (active days in the recent window / W) ÷ (active days in the baseline / B),
  *   capped at 2; null when the baseline has no active day (nothing to compare with).
  * - `events_trend`: the same with engagement event counts.
+ * - `team_active_days_trend`: `active_days_trend` over the days of the account's people: UTC days
+ *   with an event that names a user (`userId` not null). An integration whose calls name no user
+ *   keeps an account "active" on the days its team is away; this tells the team's days from its.
+ *   An account whose baseline names nobody (it never sends a `userId`) reads `active_days_trend`.
  * - `active_days_vs_prior`: (active days in the recent window / W) ÷ (active days in the rest of the
  *   baseline, `(asOf − B, asOf − W]`, / (B − W)), capped at 2; null when that earlier part has no
  *   active day, or when the account has been in use for fewer than B days (its first weeks, a setup or
@@ -148,6 +152,7 @@ export type MetricKind =
   | 'nps'
   | 'active_days_trend'
   | 'events_trend'
+  | 'team_active_days_trend'
   | 'active_days_vs_prior'
   | 'events_vs_prior'
   | 'events_per_active_day_vs_prior'
@@ -186,6 +191,7 @@ export const METRIC_KINDS: readonly MetricKind[] = [
   'nps',
   'active_days_trend',
   'events_trend',
+  'team_active_days_trend',
   'active_days_vs_prior',
   'events_vs_prior',
   'events_per_active_day_vs_prior',
@@ -215,6 +221,7 @@ export const METRIC_KINDS: readonly MetricKind[] = [
 export const BASELINE_METRICS: ReadonlySet<MetricKind> = new Set<MetricKind>([
   'active_days_trend',
   'events_trend',
+  'team_active_days_trend',
   'active_days_vs_prior',
   'events_vs_prior',
   'events_per_active_day_vs_prior',

@@ -36,17 +36,13 @@ describe('metric keys and requests', () => {
     ]);
   });
 
-  it("asks for thirty-four aggregates under the default model, its signals' and penalties' conditions included, baselines in the keys of the relative ones", () => {
+  it("asks for thirty-five aggregates under the default model, its signals' and penalties' conditions included, baselines in the keys of the relative ones", () => {
     expect(metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key)).toEqual([
       // The lighter-days flag's condition: enough days of use in its three weeks for a mean per day.
       'active_days_21',
       // The usage flags' condition of a rhythm to halve: enough active days in 60.
       'active_days_60',
-      // The condition of the team and feature flags: the account still in use over their two weeks.
-      'active_days_trend_14_60',
       'active_days_trend_21_60',
-      // The usage flags' and usage trends' condition: the account used this week.
-      'active_days_trend_7_60',
       // The activity flag (active days against the days before its window) and its condition: the last week down too.
       'active_days_vs_prior_21_60',
       'active_days_vs_prior_7_60',
@@ -80,6 +76,13 @@ describe('metric keys and requests', () => {
       'rated_tickets_90',
       'seat_utilisation_30',
       'silence_vs_cadence_60',
+      // The condition of the team and feature flags: the team still in use over their two weeks (an
+      // integration's days are not its team's).
+      'team_active_days_trend_14_60',
+      // The lighter-days flag's condition: the team coming on its usual days over its three weeks.
+      'team_active_days_trend_21_60',
+      // The usage flags' and usage trends' condition: the team came this week.
+      'team_active_days_trend_7_60',
       'ticket_volume_trend_14_90',
       // The support escalation flag: tickets beyond the usual rate over a month.
       'ticket_volume_trend_30_90',
