@@ -248,6 +248,13 @@ function vsLeanest(plan: EngagementPlan, kind: 'users' | 'features', w: number, 
     else (select least(2.0, ${recent}::float8 / l.fewest) from (select least(${earlier.join(', ')}) as fewest) l where l.fewest > 0) end`;
 }
 
+/** `active_days_trend` over the team's days, or over every day for an account whose baseline names nobody. */
+function teamActiveDaysTrend(plan: EngagementPlan, w: number, b: number, rateRatio: (recent: string, baseline: string) => string): string {
+  const teamBaseline = plan.teamDays(b);
+  return `case when ${teamBaseline} = 0 then ${rateRatio(plan.activeDays(w), plan.activeDays(b))}
+    else ${rateRatio(plan.teamDays(w), teamBaseline)} end`;
+}
+
 /** One output column per request, as SQL over the plan's aggregates. */
 function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): string {
   const w = checkedDays(r.windowDays);
@@ -288,11 +295,8 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
       return rateRatio(plan.activeDays(w), plan.activeDays(b));
     case 'events_trend':
       return rateRatio(plan.events(w), plan.events(b));
-    case 'team_active_days_trend': {
-      const teamBaseline = plan.teamDays(b);
-      return `case when ${teamBaseline} = 0 then ${rateRatio(plan.activeDays(w), plan.activeDays(b))}
-        else ${rateRatio(plan.teamDays(w), teamBaseline)} end`;
-    }
+    case 'team_active_days_trend':
+      return teamActiveDaysTrend(plan, w, b, rateRatio);
     case 'active_days_vs_prior':
       return priorRatio(plan.activeDays(w), plan.activeDays(b));
     case 'events_vs_prior':
