@@ -39,6 +39,7 @@ const REQUESTS: MetricRequest[] = (() => {
     ['active_users_vs_usual', 14, 60],
     ['active_users_vs_usual', 7, 30],
     ['active_days_trend', 21, 45],
+    ['active_days_trend', 14, 60],
     ['team_active_days_trend', 14, 60],
     ['team_active_days_trend', 5, 21],
     ['silence_vs_cadence', 21],
