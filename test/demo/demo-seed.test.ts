@@ -107,9 +107,13 @@ describe('the loaded data', () => {
     expect(firstLoad.planChanges).toBeGreaterThanOrEqual(1);
   });
 
-  it('names a user on every event and stores nothing of a churner after its churn', async () => {
-    const [nulls] = await query<{ n: number }>(db, 'select count(*)::int as n from engagement_event where user_id is null');
-    expect(nulls.n).toBe(0);
+  it("names a user on every event but an integration's calls, and stores nothing of a churner after its churn", async () => {
+    const unnamed = await query<{ eventType: string; n: number }>(
+      db,
+      'select event_type as "eventType", count(*)::int as n from engagement_event where user_id is null group by 1',
+    );
+    expect(unnamed.map((row) => row.eventType)).toEqual(['api_call']);
+    expect(unnamed[0].n).toBeGreaterThan(0);
     const [after] = await query<{ events: number; payments: number; tickets: number; nps: number }>(
       db,
       `select (select count(*) from engagement_event e join customer c on c.id = e.customer_id where e.occurred_at >= c.churned_at)::int as events,

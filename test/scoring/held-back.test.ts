@@ -118,12 +118,18 @@ it('shows the team flag held back, not applied, when the account was used on few
   const flag = await penalty('cust_mostly_quiet', 'team_shrinking');
   // One user in the last 14 days of the 3 seen over 60: past the threshold (0.5), held back by "while in use".
   expect(flag).toEqual({ name: 'team_shrinking', rawValue: expect.closeTo(1 / 3, 4), points: 0, applied: false, heldBack: true });
-  // What held it back: the account in use on 2 of the last 14 days against 47 or 48 of the last 60
+  // What held it back: its team in use on 2 of the last 14 days against 47 or 48 of the last 60
   // (the day 60 days back counts when the test runs before its events' hour), about a fifth of its
   // usual rhythm.
   const [condition, ...others] = await heldBackBy('cust_mostly_quiet', 'team_shrinking');
   expect(others).toEqual([]);
-  expect(condition).toMatchObject({ metric: 'active_days_trend', windowDays: 14, baselineDays: 60, direction: 'at_least', threshold: 0.6 });
+  expect(condition).toMatchObject({
+    metric: 'team_active_days_trend',
+    windowDays: 14,
+    baselineDays: 60,
+    direction: 'at_least',
+    threshold: 0.6,
+  });
   expect(condition.value).toBeGreaterThan(0.17);
   expect(condition.value).toBeLessThan(0.2);
 });
