@@ -1,6 +1,7 @@
 // A customer's signals, generated on demand from the seed and the usage model: engagement events day
-// by day (every event of a person names its user; an integration's name none), invoices and their charge attempts, support tickets with
-// realistic open times, and NPS answers. Nothing is generated after `now` or after the churn.
+// by day (every event of a person names its user; an integration's name none), invoices and their
+// charge attempts, support tickets with realistic open times, and NPS answers. Nothing is generated
+// after `now` or after the churn.
 import { dayActivity, featureCountOnDay, isStillUsing, participationOf, patternStrength, usersAddedOn, usersOnDay } from './demo-activity';
 import { DAY_MS, dateKey, dayOf, dayStartMs, DemoWindow, HOUR_MS, inRange, isWeekend, MINUTE_MS } from './demo-calendar';
 import { DemoCustomer, DemoDataSet, planAt } from './demo-data';

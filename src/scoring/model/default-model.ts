@@ -340,18 +340,21 @@ export const CLASSIC_SCORING_MODEL: ScoringModelConfig = deepFreeze({
 });
 
 /**
- * The condition of the red flags on who uses the product and how widely: the account is still in
- * use on at least 60 % of its usual days over the same two weeks. A team or a feature set that
+ * The condition of the red flags on who uses the product and how widely: the account's team is still
+ * in use on at least 60 % of its usual days over the same two weeks. A team or a feature set that
  * shrinks while the account stays in use is a champion leaving or a narrowing; one that shrinks
  * because nobody came (a holiday, a silence) is neither, and the silence signals already count it.
+ * The team's days, not every day of use: an integration whose calls name no user keeps the account
+ * in use while its team is away, and a team on holiday then read as a team that had left.
  */
 const WHILE_IN_USE = { metric: 'team_active_days_trend', windowDays: 14, baselineDays: 60, direction: 'at_least', threshold: 0.6 } as const;
 
 /**
- * The condition of the usage red flags on the account being used at all this week: at least one
- * active day in the last 7 (one such day reads at least 1/7 ÷ 1, a daily account's rate, so 0.1 is
+ * The condition of the usage red flags on the account's team using it at all this week: at least one
+ * of its days in the last 7 (one such day reads at least 1/7 ÷ 1, a daily account's rate, so 0.1 is
  * "any"). Use below half its usual level is a decline; no use at all is a silence, which the silence
- * signals and `long_silence` already count: flagged twice, a holiday sank to the worst tier.
+ * signals and `long_silence` already count: flagged twice, a holiday sank to the worst tier. An
+ * integration's calls alone are no use by the team: its week of syncs is the team's holiday.
  */
 const USED_THIS_WEEK = {
   metric: 'team_active_days_trend',
