@@ -1,7 +1,7 @@
 // An account whose integration syncs every day under a key that names no user, through the API:
 // the red flags on who uses the product and how read its team's days, not the integration's, so a
 // team away on holiday while the syncs run is not a team that left, and a champion left alone with
-// the syncs still is.
+// the syncs, or a team gone for weeks behind them, still is.
 import { TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
 import { startTestServer, TestServer } from '../helpers/server';
 
@@ -42,7 +42,7 @@ const applied = (score: Score) => score.penalties.filter((p) => p.applied).map((
 
 beforeAll(async () => {
   server = await startTestServer({ label: 'integration-accounts', env: { RESCORE_DEBOUNCE_MS: '0' } });
-  for (const id of ['cust_holiday', 'cust_short_holiday', 'cust_champion', 'cust_steady']) {
+  for (const id of ['cust_holiday', 'cust_short_holiday', 'cust_champion', 'cust_gone', 'cust_handed_over', 'cust_steady']) {
     await server.gql(UpsertCustomerDocument, { input: { id, name: id, signedUpAt: daysAgo(200), arrCents: 6_000_000, seats: 6 } });
   }
   const events = [
@@ -53,6 +53,16 @@ beforeAll(async () => {
     // Everyone but the champion gone for the last 25 days; the champion on every day, on one feature.
     ...account('cust_champion', (d) => (d <= 25 ? ['u1'] : TEAM)),
     ...account('cust_steady', () => TEAM),
+    // The team gone for the last 30 days, the syncs still running.
+    ...account('cust_gone', (d) => (d <= 30 ? [] : TEAM)),
+    // The same, but its work handed to the integration: thirty calls a day since.
+    ...account('cust_handed_over', (d) => (d <= 30 ? [] : TEAM)),
+    ...Array.from({ length: 30 * 29 }, (_, i) => ({
+      customerId: 'cust_handed_over',
+      eventType: 'api_call',
+      feature: 'api',
+      occurredAt: daysAgo(1 + Math.floor(i / 29), 4 + (i % 17)),
+    })),
   ];
   for (let i = 0; i < events.length; i += 1000) {
     const batch = events.slice(i, i + 1000);
@@ -68,6 +78,14 @@ it("raises no red flag on who uses the product while the team is away and the in
     expect(['healthy', 'monitor']).toContain(score.tier);
   }
   expect((await scoreOf('cust_steady')).tier).toBe('healthy');
+});
+
+it('flags a team gone for weeks while the syncs run, and not one that handed its work to the integration', async () => {
+  const gone = await scoreOf('cust_gone');
+  expect(applied(gone)).toContain('team_gone');
+  expect(['at_risk', 'critical']).toContain(gone.tier);
+  const handedOver = await scoreOf('cust_handed_over');
+  expect(applied(handedOver)).not.toContain('team_gone');
 });
 
 it('still flags a team that left its champion alone with the syncs', async () => {

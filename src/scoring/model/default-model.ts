@@ -737,6 +737,28 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       points: 45,
       onlyWhen: [WHILE_IN_USE, ENOUGH_FEATURE_USE, NARROWER_THAN_EVER_LATELY],
     },
+    // Enough on its own for "at risk", as team_shrinking: a team that stopped coming while the account
+    // stays in use, by an integration whose calls name no user. The silence signals count the syncs
+    // as use, and the team and feature flags ask for the team in use, so without this flag a team
+    // gone for weeks behind a running sync scored healthy (bench/README.md, session 40). Below 0.15
+    // of its usual rate of days over four weeks: a holiday of up to three weeks leaves a week of the
+    // team's days in any four. Not when nothing at all came (a silence, which long_silence counts),
+    // nor when the account does more than usual (work handed to an integration, as NOT_BUSIER).
+    // After 60 days without the team the baseline names nobody and the account reads as one
+    // run by its integration.
+    {
+      name: 'team_gone',
+      metric: 'team_active_days_trend',
+      windowDays: 28,
+      baselineDays: 60,
+      direction: 'below',
+      threshold: 0.15,
+      points: 45,
+      onlyWhen: [
+        { metric: 'active_days_trend', windowDays: 21, baselineDays: 60, direction: 'at_least', threshold: 0.5 },
+        { metric: 'events_trend', windowDays: 21, baselineDays: 60, direction: 'below', threshold: 1 },
+      ],
+    },
     // Payment trouble puts a busy account at risk on its own, in either of its two forms. Both count
     // invoices, not attempts, and leave an invoice its week of grace: a card's dunning retries of one
     // invoice, paid within days, are routine for card payments and were flagged as trouble when each

@@ -36,7 +36,7 @@ describe('metric keys and requests', () => {
     ]);
   });
 
-  it("asks for thirty-five aggregates under the default model, its signals' and penalties' conditions included, baselines in the keys of the relative ones", () => {
+  it("asks for thirty-six aggregates under the default model, its signals' and penalties' conditions included, baselines in the keys of the relative ones", () => {
     expect(metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key)).toEqual([
       // The lighter-days flag's condition: enough days of use in its three weeks for a mean per day.
       'active_days_21',
@@ -81,6 +81,8 @@ describe('metric keys and requests', () => {
       'team_active_days_trend_14_60',
       // The lighter-days flag's condition: the team coming on its usual days over its three weeks.
       'team_active_days_trend_21_60',
+      // The flag of a team gone behind a running integration.
+      'team_active_days_trend_28_60',
       // The usage flags' and usage trends' condition: the team came this week.
       'team_active_days_trend_7_60',
       'ticket_volume_trend_14_90',

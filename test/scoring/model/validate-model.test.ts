@@ -89,7 +89,8 @@ describe('validateModel', () => {
       expect(errors).toEqual([]);
       const huge = errorsAfter((m) => {
         for (let i = 0; i < 51; i++) m.components[0].signals.push({ ...m.components[0].signals[0], name: `${'z'.repeat(1990)}${i}` });
-        for (let i = 0; i < 49; i++) m.penalties.push({ ...m.penalties[0], name: `${'w'.repeat(1990)}${i}` });
+        for (let i = 0; m.penalties.length < MODEL_LIMITS.penalties; i++)
+          m.penalties.push({ ...m.penalties[0], name: `${'w'.repeat(1990)}${i}` });
         m.playbooks.forEach((p) => p.actions.forEach((a) => (a.template = long)));
         for (const p of m.playbooks) while (p.actions.length < MODEL_LIMITS.actionsPerPlaybook) p.actions.push({ ...p.actions[0] });
       });
@@ -321,7 +322,7 @@ describe('validateModel', () => {
     // NPS runs from −100: "1 point per unit from −100 on" gave an account at −80 80 points back.
     const npsPerUnit = { name: 'nps_points', metric: 'nps_weighted', windowDays: 180, direction: 'at_least', threshold: -100, points: 1 };
     expect(errorsAfter((m) => m.penalties.push({ ...npsPerUnit, perUnit: true, maxPoints: 30 } as never))).toEqual([
-      'penalties[15].threshold must be ≥ 0 for a perUnit penalty: its points are points × the metric, and a negative metric would add points',
+      `penalties[${DEFAULT_SCORING_MODEL.penalties.length}].threshold must be ≥ 0 for a perUnit penalty: its points are points × the metric, and a negative metric would add points`,
     ]);
     expect(errorsAfter((m) => m.penalties.push({ ...npsPerUnit, threshold: 0, perUnit: true } as never))).toEqual([]);
     expect(errorsAfter((m) => m.penalties.push(npsPerUnit as never))).toEqual([]);
