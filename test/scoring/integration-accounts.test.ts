@@ -42,7 +42,15 @@ const applied = (score: Score) => score.penalties.filter((p) => p.applied).map((
 
 beforeAll(async () => {
   server = await startTestServer({ label: 'integration-accounts', env: { RESCORE_DEBOUNCE_MS: '0' } });
-  for (const id of ['cust_holiday', 'cust_short_holiday', 'cust_champion', 'cust_gone', 'cust_handed_over', 'cust_steady']) {
+  for (const id of [
+    'cust_holiday',
+    'cust_short_holiday',
+    'cust_twice_a_week',
+    'cust_champion',
+    'cust_gone',
+    'cust_handed_over',
+    'cust_steady',
+  ]) {
     await server.gql(UpsertCustomerDocument, { input: { id, name: id, signedUpAt: daysAgo(200), arrCents: 6_000_000, seats: 6 } });
   }
   const events = [
@@ -50,14 +58,16 @@ beforeAll(async () => {
     ...account('cust_holiday', (d) => (d <= 16 ? [] : TEAM)),
     // Away for the last 10: three weeks of which half are the integration's light days.
     ...account('cust_short_holiday', (d) => (d <= 10 ? [] : TEAM)),
+    // Two of them on two days a week, away for the last three weeks.
+    ...account('cust_twice_a_week', (d) => (d <= 21 || ![2, 5].includes(d % 7) ? [] : ['u1', 'u2'])),
     // Everyone but the champion gone for the last 25 days; the champion on every day, on one feature.
     ...account('cust_champion', (d) => (d <= 25 ? ['u1'] : TEAM)),
     ...account('cust_steady', () => TEAM),
-    // The team gone for the last 30 days, the syncs still running.
-    ...account('cust_gone', (d) => (d <= 30 ? [] : TEAM)),
+    // The team gone for the last 36 days, the syncs still running.
+    ...account('cust_gone', (d) => (d <= 36 ? [] : TEAM)),
     // The same, but its work handed to the integration: thirty calls a day since.
-    ...account('cust_handed_over', (d) => (d <= 30 ? [] : TEAM)),
-    ...Array.from({ length: 30 * 29 }, (_, i) => ({
+    ...account('cust_handed_over', (d) => (d <= 36 ? [] : TEAM)),
+    ...Array.from({ length: 36 * 29 }, (_, i) => ({
       customerId: 'cust_handed_over',
       eventType: 'api_call',
       feature: 'api',
@@ -72,7 +82,7 @@ beforeAll(async () => {
 afterAll(() => server.stop());
 
 it("raises no red flag on who uses the product while the team is away and the integration's syncs run", async () => {
-  for (const id of ['cust_holiday', 'cust_short_holiday']) {
+  for (const id of ['cust_holiday', 'cust_short_holiday', 'cust_twice_a_week']) {
     const score = await scoreOf(id);
     expect([id, applied(score)]).toEqual([id, []]);
     expect(['healthy', 'monitor']).toContain(score.tier);

@@ -741,15 +741,17 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // stays in use, by an integration whose calls name no user. The silence signals count the syncs
     // as use, and the team and feature flags ask for the team in use, so without this flag a team
     // gone for weeks behind a running sync scored healthy (bench/README.md, session 40). Below 0.15
-    // of its usual rate of days over four weeks: a holiday of up to three weeks leaves a week of the
-    // team's days in any four. Not when nothing at all came (a silence, which long_silence counts),
-    // nor when the account does more than usual (work handed to an integration, as NOT_BUSIER).
-    // After 60 days without the team the baseline names nobody and the account reads as one
-    // run by its integration.
+    // of its usual rate of days over five weeks (raised about a month after the team left): a
+    // holiday of three weeks leaves two weeks of the team's days in any five, enough even for a team
+    // that comes two days a week on random days, which four weeks did not always leave. Not when
+    // nothing at all came (a silence, which long_silence counts), nor when the account does more than
+    // usual (work handed to an integration, as NOT_BUSIER). About two months after the team left, the
+    // baseline names nobody and the account reads as one run by its integration, as an account
+    // silent for as long is churned by silence.
     {
       name: 'team_gone',
       metric: 'team_active_days_trend',
-      windowDays: 28,
+      windowDays: 35,
       baselineDays: 60,
       direction: 'below',
       threshold: 0.15,

@@ -82,7 +82,7 @@ describe('metric keys and requests', () => {
       // The lighter-days flag's condition: the team coming on its usual days over its three weeks.
       'team_active_days_trend_21_60',
       // The flag of a team gone behind a running integration.
-      'team_active_days_trend_28_60',
+      'team_active_days_trend_35_60',
       // The usage flags' and usage trends' condition: the team came this week.
       'team_active_days_trend_7_60',
       'ticket_volume_trend_14_90',
