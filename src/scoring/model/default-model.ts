@@ -340,6 +340,14 @@ export const CLASSIC_SCORING_MODEL: ScoringModelConfig = deepFreeze({
 });
 
 /**
+ * A condition on the account's team coming on `threshold` or more of its usual rate of days (those
+ * with an event that names a user) over the last `windowDays`, against the last 60.
+ */
+function teamDaysAtLeast(windowDays: number, threshold: number) {
+  return { metric: 'team_active_days_trend', windowDays, baselineDays: 60, direction: 'at_least', threshold } as const;
+}
+
+/**
  * The condition of the red flags on who uses the product and how widely: the account's team is still
  * in use on at least 60 % of its usual days over the same two weeks. A team or a feature set that
  * shrinks while the account stays in use is a champion leaving or a narrowing; one that shrinks
@@ -347,7 +355,7 @@ export const CLASSIC_SCORING_MODEL: ScoringModelConfig = deepFreeze({
  * The team's days, not every day of use: an integration whose calls name no user keeps the account
  * in use while its team is away, and a team on holiday then read as a team that had left.
  */
-const WHILE_IN_USE = { metric: 'team_active_days_trend', windowDays: 14, baselineDays: 60, direction: 'at_least', threshold: 0.6 } as const;
+const WHILE_IN_USE = teamDaysAtLeast(14, 0.6);
 
 /**
  * The condition of the usage red flags on the account's team using it at all this week: at least one
@@ -356,13 +364,7 @@ const WHILE_IN_USE = { metric: 'team_active_days_trend', windowDays: 14, baselin
  * signals and `long_silence` already count: flagged twice, a holiday sank to the worst tier. An
  * integration's calls alone are no use by the team: its week of syncs is the team's holiday.
  */
-const USED_THIS_WEEK = {
-  metric: 'team_active_days_trend',
-  windowDays: 7,
-  baselineDays: 60,
-  direction: 'at_least',
-  threshold: 0.1,
-} as const;
+const USED_THIS_WEEK = teamDaysAtLeast(7, 0.1);
 
 /**
  * The condition of the usage red flags on the account having a rhythm a three-week window can measure:
@@ -405,13 +407,7 @@ const SAME_TEAM = { metric: 'active_users_trend', windowDays: 14, baselineDays: 
  * keeps an account in use on the days its team is away, with a few events each; three weeks that
  * hold a holiday of the team are lighter days of the integration, not of the team.
  */
-const TEAM_ON_ITS_USUAL_DAYS = {
-  metric: 'team_active_days_trend',
-  windowDays: 21,
-  baselineDays: 60,
-  direction: 'at_least',
-  threshold: 0.8,
-} as const;
+const TEAM_ON_ITS_USUAL_DAYS = teamDaysAtLeast(21, 0.8);
 
 /**
  * The condition of the feature red flag on the last two weeks holding enough feature use to show the
