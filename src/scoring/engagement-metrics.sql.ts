@@ -126,26 +126,19 @@ class EngagementPlan {
     return this.sum('users_added', this.window(days));
   }
 
-  /** Active UTC days up to asOf: rollup rows are one per day; raw events of a split day count their day once. */
-  activeDays(days: number): string {
+  /**
+   * Active UTC days up to asOf: rollup rows are one per day; raw events of a split day count their day
+   * once. With `teamOnly`, the days with an event that names a user (the team's days).
+   */
+  activeDays(days: number, teamOnly = false): string {
     const { name, start } = this.recent(days);
-    const alias = `days_${name}`;
-    if (!this.rawDays.has(alias)) {
-      this.sums.push(`count(*) filter (where not x.raw and ${this.condition(name)}) as "${alias}"`);
-      this.rawDays.set(alias, start);
+    const [alias, raw, cte] = teamOnly ? [`tdays_${name}`, this.rawTeamDays, 'td'] : [`days_${name}`, this.rawDays, 'rd'];
+    if (!raw.has(alias)) {
+      const named = teamOnly ? ' and cardinality(x.users) > 0' : '';
+      this.sums.push(`count(*) filter (where not x.raw${named} and ${this.condition(name)}) as "${alias}"`);
+      raw.set(alias, start);
     }
-    return `(coalesce(t."${alias}", 0) + coalesce(rd."${alias}", 0))`;
-  }
-
-  /** As `activeDays`, counting only the days with an event that names a user (the team's days). */
-  teamDays(days: number): string {
-    const { name, start } = this.recent(days);
-    const alias = `tdays_${name}`;
-    if (!this.rawTeamDays.has(alias)) {
-      this.sums.push(`count(*) filter (where not x.raw and cardinality(x.users) > 0 and ${this.condition(name)}) as "${alias}"`);
-      this.rawTeamDays.set(alias, start);
-    }
-    return `(coalesce(t."${alias}", 0) + coalesce(td."${alias}", 0))`;
+    return `(coalesce(t."${alias}", 0) + coalesce(${cte}."${alias}", 0))`;
   }
 
   /**
@@ -250,9 +243,9 @@ function vsLeanest(plan: EngagementPlan, kind: 'users' | 'features', w: number, 
 
 /** `active_days_trend` over the team's days, or over every day for an account whose baseline names nobody. */
 function teamActiveDaysTrend(plan: EngagementPlan, w: number, b: number, rateRatio: (recent: string, baseline: string) => string): string {
-  const teamBaseline = plan.teamDays(b);
+  const teamBaseline = plan.activeDays(b, true);
   return `case when ${teamBaseline} = 0 then ${rateRatio(plan.activeDays(w), plan.activeDays(b))}
-    else ${rateRatio(plan.teamDays(w), teamBaseline)} end`;
+    else ${rateRatio(plan.activeDays(w, true), teamBaseline)} end`;
 }
 
 /** One output column per request, as SQL over the plan's aggregates. */
