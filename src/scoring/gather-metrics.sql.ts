@@ -260,7 +260,9 @@ async function aggregate(
  */
 /**
  * `contraction` per window: how far ARR or seats at asOf fell below the highest value in effect
- * during the window (the last change before it started, and every change within it).
+ * during the window (the last change before it started, and every change within it). A plan
+ * replaced by another dated the same instant was never in effect: a correction of the plan a
+ * customer arrived with, dated its sign-up, is no downsell.
  */
 async function aggregateContraction(db: Db, requests: MetricRequest[], ids: string[], asOf: Date): Promise<Array<Record<string, unknown>>> {
   if (requests.length === 0) return [];
@@ -270,7 +272,8 @@ async function aggregateContraction(db: Db, requests: MetricRequest[], ids: stri
         (select arr_cents, seats from customer_plan_change where customer_id = c.id and changed_at <= p.as_of - interval '${w} days'
          order by changed_at desc, id desc limit 1)
         union all
-        (select arr_cents, seats from customer_plan_change where customer_id = c.id and changed_at > p.as_of - interval '${w} days' and changed_at <= p.as_of)
+        (select arr_cents, seats from customer_plan_change h where customer_id = c.id and changed_at > p.as_of - interval '${w} days' and changed_at <= p.as_of
+           and not exists (select 1 from customer_plan_change r where r.customer_id = c.id and r.changed_at = h.changed_at and r.id > h.id))
       ) h) high${i} on true`;
   });
   const outputs = requests.map(

@@ -1,6 +1,6 @@
 // The customer fields that as-of scoring reads from their history: the plan (ARR and seats) over
 // time, kept by upsertCustomer in customer_plan_change, and the churn reason.
-import { UpsertCustomerDocument } from '../__generated__/graphql';
+import { RefreshHealthScoreDocument, UpsertCustomerDocument } from '../__generated__/graphql';
 import type { Db } from '../../src/infra/sql';
 import { query, queryOne } from '../../src/infra/sql';
 import { startTestServer, TestServer } from '../helpers/server';
@@ -209,6 +209,26 @@ describe('the plan history (customer_plan_change)', () => {
     const response = await server.request(UpsertCustomerDocument, { input: { id: 'cust_plan_arr_null', name: 'Null', arrCents: null } });
     expect([response.errors?.[0].extensions?.code, response.errors?.[0].extensions?.argument]).toEqual(['BAD_USER_INPUT', 'arrCents']);
     expect(await planChanges('cust_plan_arr_null')).toEqual([]);
+  });
+
+  it('reads a plan corrected at the instant it took effect as never in effect: no contraction', async () => {
+    // A CRM sync that creates the customer, then corrects its plan dated the same sign-up instant.
+    const signedUpAt = new Date(Date.now() - 40 * 86_400_000).toISOString();
+    const contraction = async (id: string) => {
+      const { refreshHealthScore } = await server.gql(RefreshHealthScoreDocument, { customerId: id });
+      return refreshHealthScore.signals.find((s) => s.name === 'contraction')?.rawValue;
+    };
+    for (const [id, correctedAt] of [
+      ['cust_plan_fixed', signedUpAt],
+      ['cust_plan_cut', new Date(Date.parse(signedUpAt) + 86_400_000).toISOString()],
+    ]) {
+      await server.gql(UpsertCustomerDocument, { input: { id, name: id, arrCents: 2_000_000, seats: 20, signedUpAt } });
+      await server.gql(UpsertCustomerDocument, { input: { id, name: id, arrCents: 1_000_000, seats: 10, planChangedAt: correctedAt } });
+      expect(await planChanges(id)).toHaveLength(2);
+    }
+    expect(await contraction('cust_plan_fixed')).toBe(0);
+    // The same cut a day after the sign-up is a downsell: the first plan was in effect for that day.
+    expect(await contraction('cust_plan_cut')).toBe(0.5);
   });
 
   it("deletes a customer's plan history with the customer", async () => {

@@ -193,6 +193,10 @@ async function storeOtherSignals(random: () => number): Promise<void> {
   }
   // A contraction within every window: seats cut five days back.
   await upsertCustomer(db(), null, { id: 'cust_e', name: 'cust_e', seats: 2, planChangedAt: new Date(ANCHOR - 5 * DAY_MS) });
+  // A plan corrected at the instant it took effect (no downsell), then cut eight days back (one).
+  for (const seats of [40, 8])
+    await upsertCustomer(db(), null, { id: 'cust_d', name: 'cust_d', seats, planChangedAt: new Date(ANCHOR - 12 * DAY_MS) });
+  await upsertCustomer(db(), null, { id: 'cust_d', name: 'cust_d', seats: 6, planChangedAt: new Date(ANCHOR - 8 * DAY_MS) });
   const sql = orm.em.fork() as Db;
   for (const customerId of CUSTOMERS) {
     const log = others.get(customerId)!;
@@ -219,7 +223,7 @@ async function storeOtherSignals(random: () => number): Promise<void> {
     log.planChanges = (
       await query<{ changedAt: string; arrCents: string; seats: number | null }>(
         sql,
-        `select changed_at as "changedAt", arr_cents as "arrCents", seats from customer_plan_change where customer_id = ?`,
+        `select changed_at as "changedAt", arr_cents as "arrCents", seats from customer_plan_change where customer_id = ? order by id`,
         [customerId],
       )
     ).map((p) => ({ changedAt: new Date(p.changedAt), arrCents: Number(p.arrCents), seats: p.seats }));

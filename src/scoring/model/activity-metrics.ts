@@ -27,7 +27,10 @@ export interface ActivityLog {
     earlierStates?: { severity: TicketSeverity; csatRating: number | null; endedAt: Date }[];
   }[];
   npsResponses?: { respondedAt: Date; score: number }[];
-  /** Seats and ARR over time (`upsertCustomer`); `seats` is the customer's current value, used before the first change. */
+  /**
+   * Seats and ARR over time (`upsertCustomer`), in the order recorded; `seats` is the customer's current
+   * value, used before the first change.
+   */
   planChanges?: { changedAt: Date; arrCents: number; seats: number | null }[];
   seats?: number | null;
 }
@@ -343,9 +346,14 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
   contraction: ({ activity, start, end }) => {
     const now = planAt(activity, end);
     if (!now) return null;
-    const inEffect = [planAt(activity, start), ...(activity.planChanges ?? []).filter((c) => within(c.changedAt, start, end))].filter(
-      (c) => c !== null,
-    );
+    const changes = activity.planChanges ?? [];
+    // A plan replaced at the instant it took effect (a correction sent with the same date) was never in effect.
+    const replacedAtOnce = (c: (typeof changes)[number], i: number) =>
+      changes.some((later, j) => j > i && later.changedAt.getTime() === c.changedAt.getTime());
+    const inEffect = [
+      planAt(activity, start),
+      ...changes.filter((c, i) => within(c.changedAt, start, end) && !replacedAtOnce(c, i)),
+    ].filter((c) => c !== null);
     const ratio = (current: number | null, highest: number) => (current === null || !(highest > 0) ? 1 : current / highest);
     const arr = ratio(now.arrCents, Math.max(...inEffect.map((c) => c.arrCents)));
     const seats = ratio(now.seats, Math.max(0, ...inEffect.map((c) => c.seats ?? 0)));
