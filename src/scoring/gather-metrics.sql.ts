@@ -272,8 +272,8 @@ async function aggregateContraction(db: Db, requests: MetricRequest[], ids: stri
         (select arr_cents, seats from customer_plan_change where customer_id = c.id and changed_at <= p.as_of - interval '${w} days'
          order by changed_at desc, id desc limit 1)
         union all
-        (select arr_cents, seats from customer_plan_change h where customer_id = c.id and changed_at > p.as_of - interval '${w} days' and changed_at <= p.as_of
-           and not exists (select 1 from customer_plan_change r where r.customer_id = c.id and r.changed_at = h.changed_at and r.id > h.id))
+        (select arr_cents, seats from customer_plan_change pc where customer_id = c.id and changed_at > p.as_of - interval '${w} days' and changed_at <= p.as_of
+           and not exists (select 1 from customer_plan_change r where r.customer_id = c.id and r.changed_at = pc.changed_at and r.id > pc.id))
       ) h) high${i} on true`;
   });
   const outputs = requests.map(
