@@ -52,6 +52,7 @@ const REQUESTS: MetricRequest[] = (() => {
     ['active_days_vs_prior', 5, 14],
     ['events_per_active_day_vs_prior', 5, 14],
     ['nps_mean_score', 90],
+    ['nps_weighted', 90],
     ['active_users_vs_leanest', 14, 60],
     ['active_users_vs_leanest', 7, 30],
     ['feature_breadth_vs_leanest', 14, 60],

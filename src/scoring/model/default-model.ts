@@ -838,15 +838,18 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
         { metric: 'rated_tickets', windowDays: 90, direction: 'at_least', threshold: 1 },
       ],
     },
-    // Both detractor flags read the answers of the last 90 days (the NPS signal reads 180): weighting
+    // Both detractor flags read the answers of the last 60 days (the NPS signal reads 180): weighting
     // by recency orders answers against each other, and a single answer, or a single survey's wave,
-    // would otherwise keep a busy account flagged for six months after it was given.
-    { name: 'detractor_penalty', metric: 'nps_weighted', windowDays: 90, direction: 'below', threshold: -50, points: 25 },
+    // would otherwise keep a busy account flagged for six months after it was given. Two months, not
+    // three (session 41): an angry answer is a warning for the weeks after it, a healthy account that
+    // gave one was flagged a third longer, and over 90 days an older kind answer still diluted a
+    // recent angry one (bench/README.md, session 41).
+    { name: 'detractor_penalty', metric: 'nps_weighted', windowDays: 60, direction: 'below', threshold: -50, points: 25 },
     // Angry answers (the recent ones averaging below 5 of 10: answers of 0–4) put a busy account at risk
     // on their own, with the detractor flag and the NPS signal; a lukewarm detractor (a 5 or a 6, common
     // among healthy accounts' answers) costs the detractor flag alone and leaves it in "monitor"
     // (bench/README.md, tenth round; 4 counts as angry since session 30).
-    { name: 'angry_detractor', metric: 'nps_mean_score', windowDays: 90, direction: 'below', threshold: 5, points: 20 },
+    { name: 'angry_detractor', metric: 'nps_mean_score', windowDays: 60, direction: 'below', threshold: 5, points: 20 },
   ],
   ...OUTREACH_AND_TIERS,
   // Steadier tiers at daily scoring (bench/README.md, eleventh round): a red flag that applied stays until

@@ -69,9 +69,9 @@ describe('metric keys and requests', () => {
       // The feature flag's other condition: enough feature use in its two weeks to show the usual features.
       'feature_days_per_feature_14_60',
       // The angry-detractor flag: the answers' mean score, by recency.
-      'nps_mean_score_90',
+      'nps_mean_score_60',
       'nps_weighted_180',
-      'nps_weighted_90',
+      'nps_weighted_60',
       // The support escalation flag's other condition: some ticket rated (no rating is no poor rating).
       'rated_tickets_90',
       'seat_utilisation_30',

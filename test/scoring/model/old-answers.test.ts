@@ -1,5 +1,5 @@
 // An angry NPS answer is a warning while it is recent: a busy daily account that gave one is flagged
-// for the following weeks, and no longer three months on, while the answer still counts in the NPS
+// for the following weeks, and no longer two months on, while the answer still counts in the NPS
 // signal. Simulated without a database, scored daily by the default model.
 import { DEFAULT_SCORING_MODEL } from '../../../src/scoring/model';
 import { activityCalendar, dayStart, simulateDailyScoring } from './daily-simulation';
@@ -7,7 +7,7 @@ import { activityCalendar, dayStart, simulateDailyScoring } from './daily-simula
 const ANSWER_DAY = 60;
 const DETRACTOR_FLAGS = ['detractor_penalty', 'angry_detractor'];
 
-it('flags a busy account for an angry answer for three months, not six', () => {
+it('flags a busy account for an angry answer for two months, not three or six', () => {
   const activity = {
     ...activityCalendar(260, () => true),
     npsResponses: [{ score: 2, respondedAt: new Date(dayStart(ANSWER_DAY).getTime() + 10 * 3_600_000) }],
@@ -16,12 +16,12 @@ it('flags a busy account for an angry answer for three months, not six', () => {
   const flagged = (day: number) =>
     days[day].result.penalties.filter((penalty) => penalty.applied && DETRACTOR_FLAGS.includes(penalty.name)).map((p) => p.name);
   // The weeks after the answer: both flags, and the account is no longer healthy.
-  for (const day of [ANSWER_DAY + 1, ANSWER_DAY + 30, ANSWER_DAY + 85]) {
+  for (const day of [ANSWER_DAY + 1, ANSWER_DAY + 30, ANSWER_DAY + 58]) {
     expect([day, flagged(day)]).toEqual([day, DETRACTOR_FLAGS]);
     expect([day, days[day].tierKey]).not.toEqual([day, 'healthy']);
   }
-  // Three months on: neither flag, healthy again, though the NPS signal still reads the answer.
-  for (const day of [ANSWER_DAY + 95, ANSWER_DAY + 150]) {
+  // Two months on: neither flag, healthy again, though the NPS signal still reads the answer.
+  for (const day of [ANSWER_DAY + 65, ANSWER_DAY + 85, ANSWER_DAY + 150]) {
     expect([day, flagged(day), days[day].tierKey]).toEqual([day, [], 'healthy']);
     const nps = days[day].result.signals.find((signal) => signal.name === 'nps');
     expect([day, nps?.rawValue]).toEqual([day, -100]);
