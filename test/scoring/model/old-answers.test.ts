@@ -27,3 +27,18 @@ it('flags a busy account for an angry answer for two months, not three or six', 
     expect([day, nps?.rawValue]).toEqual([day, -100]);
   }
 });
+
+it('reads a recent angry answer undiluted by a kind one from months before', () => {
+  // A 10 given 65 days before the day scored, then a 3 given 35 days before it: over 90 days, weighted
+  // by recency, the two read as a mean of about 5 and an NPS of about −35, neither angry nor a detractor.
+  const scoredDay = 150;
+  const answer = (daysBefore: number, score: number) => ({
+    score,
+    respondedAt: new Date(dayStart(scoredDay - daysBefore).getTime() + 10 * 3_600_000),
+  });
+  const activity = { ...activityCalendar(scoredDay + 1, () => true), npsResponses: [answer(65, 10), answer(35, 3)] };
+  const days = simulateDailyScoring(DEFAULT_SCORING_MODEL, activity, { days: scoredDay + 1, scoringHour: 23 });
+  const applied = days[scoredDay].result.penalties.filter((penalty) => penalty.applied).map((penalty) => penalty.name);
+  expect(applied).toEqual(DETRACTOR_FLAGS);
+  expect(days[scoredDay].tierKey).not.toBe('healthy');
+});
