@@ -151,10 +151,12 @@ function relativeMetricValue(
       return rateRatio(distinct(recent.map(utcDay)), distinct(baseline.map(utcDay)));
     case 'events_trend':
       return rateRatio(recent.length, baseline.length);
-    case 'team_active_days_trend':
-      return teamDays(baseline) === 0
+    case 'team_active_days_trend': {
+      const teamBaseline = teamDays(baseline);
+      return teamBaseline === 0
         ? rateRatio(distinct(recent.map(utcDay)), distinct(baseline.map(utcDay)))
-        : rateRatio(teamDays(recent), teamDays(baseline));
+        : rateRatio(teamDays(recent), teamBaseline);
+    }
     case 'active_days_vs_prior':
       return priorRatio(distinct(recent.map(utcDay)), distinct(baseline.map(utcDay)));
     case 'events_vs_prior':
