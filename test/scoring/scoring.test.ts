@@ -51,7 +51,7 @@ beforeAll(async () => {
     ...activity('cust_healthy', range(0, 80)),
     ...activity('cust_quiet', range(40, 80)),
     ...activity('cust_small', range(35, 80)),
-    ...activity('cust_optout', range(20, 80)),
+    ...activity('cust_optout', range(26, 86)),
   ];
   expect((await server.gql(TrackEngagementBatchDocument, { events })).trackEngagementBatch.errors).toEqual([]);
   await server.gql(SubmitNpsResponseDocument, { input: { customerId: 'cust_healthy', score: 10, respondedAt: daysAgo(20) } });
@@ -232,8 +232,8 @@ describe('explainable scores', () => {
 
 describe('playbooks', () => {
   it('logs team actions but skips customer-facing ones for an opted-out account whose tier worsened, then cools down', async () => {
-    // Healthy while active 25 days ago; silent for 20 days now.
-    const before = await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_optout', asOf: daysAgo(25) });
+    // Healthy while active 30 days ago; silent for 26 days now, longer than a holiday.
+    const before = await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_optout', asOf: daysAgo(30) });
     expect(before.refreshHealthScore.tier).toBe('healthy');
     await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_optout' });
     const log = await server.gql(OutreachLogDocument, { customerId: 'cust_optout', first: 50 });

@@ -636,8 +636,18 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // the worst tier, since the usage trends leave a silence to the silence signal, which alone goes
     // no further than "monitor". Not sooner: the silence signal already drops a daily account a tier
     // within the week, and at ten gaps a daily account's holiday of ten days was flagged as if it had
-    // left (bench/README.md, session 30).
-    { name: 'long_silence', metric: 'silence_vs_cadence', windowDays: 60, direction: 'at_least', threshold: 14, points: 35 },
+    // left (bench/README.md, session 30). Nor before 24 days, whatever the rhythm: a holiday is taken
+    // in calendar weeks, and three weeks away with the weekends either side are 23 days without use,
+    // which fourteen gaps of a daily or weekday-only account are not (bench/README.md, session 42).
+    {
+      name: 'long_silence',
+      metric: 'silence_vs_cadence',
+      windowDays: 60,
+      direction: 'at_least',
+      threshold: 14,
+      points: 35,
+      onlyWhen: [{ metric: 'days_since_last_activity', windowDays: 60, direction: 'at_least', threshold: 24 }],
+    },
     {
       name: 'team_shrinking',
       metric: 'active_users_vs_usual',

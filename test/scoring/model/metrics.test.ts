@@ -36,7 +36,7 @@ describe('metric keys and requests', () => {
     ]);
   });
 
-  it("asks for thirty-six aggregates under the default model, its signals' and penalties' conditions included, baselines in the keys of the relative ones", () => {
+  it("asks for thirty-seven aggregates under the default model, its signals' and penalties' conditions included, baselines in the keys of the relative ones", () => {
     expect(metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key)).toEqual([
       // The lighter-days flag's condition: enough days of use in its three weeks for a mean per day.
       'active_days_21',
@@ -53,6 +53,8 @@ describe('metric keys and requests', () => {
       'active_users_vs_usual_14_60',
       'contraction_90',
       'csat_mean_90',
+      // The long-silence flag's condition: silent for longer than a holiday.
+      'days_since_last_activity_60',
       // The lighter-days flag (events per day of use against the days before its window) and its condition.
       'events_per_active_day_vs_prior_21_60',
       'events_per_active_day_vs_prior_7_60',

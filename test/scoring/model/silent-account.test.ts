@@ -155,10 +155,15 @@ describe('an account back from a holiday (default model, daily scoring)', () => 
 });
 
 describe('an account away on holiday (default model, daily scoring)', () => {
+  // Day 90 is a Sunday: a weekday account away for 22 days leaves on Friday 88 and is back on Monday
+  // 112, three weeks away with the weekends either side (23 days and a few hours without use).
   it.each([
     ['daily', 10],
     ['daily', 13],
+    ['daily', 16],
+    ['daily', 21],
     ['weekday', 16],
+    ['weekday', 22],
   ] as const)('drops a %s account away for %i days to monitor, and no further', (kind, awayDays) => {
     const days = 90 + awayDays + 21;
     const isUsual = kind === 'daily' ? () => true : isWeekday;
@@ -169,9 +174,36 @@ describe('an account away on holiday (default model, daily scoring)', () => {
     );
     const away = scored.filter((d) => d.day >= 90 && d.day < 90 + awayDays);
     expect(away.some((d) => d.tierKey === 'monitor')).toBe(true);
-    // Under fourteen usual gaps a silence is the silence signal's alone: the usage trends are not
-    // measured in a week with no use, and long_silence waits for a silence longer than a holiday.
+    // A silence of a holiday's length is the silence signal's alone: the usage trends are not
+    // measured in a week with no use, and long_silence waits for fourteen usual gaps and 24 days.
     expect(away.filter((d) => severity(d.tierKey) > severity('monitor')).map((d) => `${d.tierKey} on day ${d.day}`)).toEqual([]);
+  });
+
+  // A silence longer than any holiday is a red flag, for a daily account as for a weekday-only one.
+  const longSilence = (config: typeof model, isUsual: (day: number) => boolean) =>
+    simulateDailyScoring(config, activityCalendar(90, isUsual), { days: 130, scoringHour: 24 }).filter((d) => d.day >= 90);
+  const firstFlag = (days: ReturnType<typeof longSilence>) =>
+    days.find((d) => d.result.penalties.some((p) => p.name === 'long_silence' && p.applied));
+
+  it.each([
+    ['daily', () => true],
+    ['weekday', isWeekday],
+  ] as const)('puts a %s account at risk with long_silence once it has been silent for 24 days', (_kind, isUsual) => {
+    const days = longSilence(model, isUsual);
+    const flag = firstFlag(days);
+    expect(flag!.daysSinceLastActivity!).toBeGreaterThanOrEqual(24);
+    expect(flag!.daysSinceLastActivity!).toBeLessThan(25);
+    expect(severity(flag!.tierKey)).toBeGreaterThan(severity('monitor'));
+    // It stays flagged while the silence lasts.
+    expect(
+      days.filter((d) => d.day >= flag!.day && d.lifecycleStage !== 'CHURNED').every((d) => severity(d.tierKey) > severity('monitor')),
+    ).toBe(true);
+    // Fourteen usual gaps alone, without the 24 days, flag the daily account's second week of silence.
+    const gapsOnly = {
+      ...structuredClone(model),
+      penalties: model.penalties.map((p) => (p.name === 'long_silence' ? { ...p, onlyWhen: undefined } : p)),
+    };
+    expect(firstFlag(longSilence(gapsOnly, isUsual))!.daysSinceLastActivity!).toBeLessThan(21);
   });
 });
 
