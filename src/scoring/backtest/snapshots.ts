@@ -24,9 +24,9 @@ export const MAX_SNAPSHOTS = 1_100_000;
  * The most metric values one backtest holds (account-instants × the aggregates its model reads): a
  * snapshot's memory grows with its values, so a model reading several times the default's aggregates
  * would otherwise hold several times its memory on the same grid. The default model keeps its
- * MAX_SNAPSHOTS account-instants.
+ * MAX_SNAPSHOTS account-instants, with room for a few aggregates more.
  */
-export const MAX_SNAPSHOT_VALUES = 40_000_000;
+export const MAX_SNAPSHOT_VALUES = 44_000_000;
 
 export interface SnapshotGrid {
   from: Date;
