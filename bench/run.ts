@@ -272,6 +272,7 @@ function backtestRows(result: BacktestWorkloadResult, judge: (ok: boolean) => bo
         ['accounts used about once a month', result.monthly],
         ['large teams of occasional users', result.occasionalTeams],
         ['brand-new accounts, from their signup', result.newAccounts],
+        ['accounts whose team is away 1–3 weeks', result.holidays],
       ] as const
     ).map(([who, figures]) => {
       const share = (f: RandomDayFigures) => `${percent(f.everFlagged / f.accounts)} (${f.everFlagged})`;

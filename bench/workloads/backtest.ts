@@ -64,6 +64,8 @@ export interface BacktestWorkloadResult {
   occasionalTeams: { model: RandomDayFigures; classic: RandomDayFigures };
   /** The same for brand-new accounts, scored from their signup. */
   newAccounts: { model: RandomDayFigures; classic: RandomDayFigures };
+  /** The same for accounts whose team takes a holiday of one to three weeks. */
+  holidays: { model: RandomDayFigures; classic: RandomDayFigures };
 }
 
 interface PopulationInfo {
@@ -233,6 +235,7 @@ export async function runBacktestWorkload(options: BacktestWorkloadOptions): Pro
       monthly: steady('monthly'),
       occasionalTeams: steady('occasional_team'),
       newAccounts: steady('brand_new'),
+      holidays: steady('holiday'),
     };
   } finally {
     await orm.close(true);

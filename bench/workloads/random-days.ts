@@ -1,9 +1,10 @@
 // Part of the backtest workload: accounts whose steady habits the labelled population never draws,
 // and an independently built population may: small accounts that come on random days (its low-cadence
 // accounts keep fixed weekdays), accounts used about once a month, and large teams of occasional
-// users; and brand-new accounts, signed up on the first scored day. Each is scored daily for 90 days
-// by the pure scoring core, as a daily scoring run would; none changes its habits, so every account
-// flagged is a false alarm.
+// users; brand-new accounts, signed up on the first scored day; and accounts whose whole team takes
+// a holiday of one to three weeks (the population's holidays are drawn for one archetype, with
+// busy days either side). Each is scored daily for 90 days by the pure scoring core, as a daily
+// scoring run would; none changes its habits, so every account flagged is a false alarm.
 import { mulberry32, Random } from '../../src/demo/seeded-random';
 import {
   ActivityLog,
@@ -27,7 +28,7 @@ export interface RandomDayFigures {
 }
 
 /** The habit simulated: see the file's header. */
-export type SteadyShape = 'random_days' | 'brand_new' | 'monthly' | 'occasional_team';
+export type SteadyShape = 'random_days' | 'brand_new' | 'monthly' | 'occasional_team' | 'holiday';
 
 type Event = ActivityLog['engagementEvents'][number];
 
@@ -47,7 +48,10 @@ function dayOfUse(random: Random, day: number, user: () => string): Event[] {
  * - random days: one or two users; each day in use with probability 2/7, 2.5/7 or 3/7;
  * - brand new: the same, every other one 0.8 a day instead;
  * - monthly: one or two users; a day of use 25 to 35 days after the last;
- * - occasional team: 20 to 60 users, each coming on a day with probability 1/14, 1/21 or 1/28.
+ * - occasional team: 20 to 60 users, each coming on a day with probability 1/14, 1/21 or 1/28;
+ * - holiday: one to five users, on 95 % of the days, of the weekdays, or on random days 2.5 times a
+ *   week in turn, away for 7 to 21 days (nobody at all) from a day drawn in the first 60 scored; every
+ *   third one with an integration whose calls, naming no user, go on every weekday.
  */
 function steadyAccount(shape: SteadyShape, index: number, random: Random, firstDay: number): ActivityLog {
   const end = HISTORY_DAYS + SCORED_DAYS;
@@ -60,6 +64,18 @@ function steadyAccount(shape: SteadyShape, index: number, random: Random, firstD
     const perUserDay = 1 / [14, 21, 28][index % 3];
     for (let day = firstDay; day < end; day++)
       for (let user = 0; user < users; user++) if (random() < perUserDay) events.push(...dayOfUse(random, day, () => `u${user}`));
+  } else if (shape === 'holiday') {
+    const users = 1 + Math.floor(random() * 5);
+    const away = HISTORY_DAYS + Math.floor(random() * 60);
+    const back = away + 7 + Math.floor(random() * 15);
+    const habit = index % 3;
+    for (let day = firstDay; day < end; day++) {
+      const weekday = day % 7 < 5; // START is a Monday
+      if (Math.floor(index / 3) % 3 === 0 && weekday)
+        events.push({ occurredAt: new Date(START + day * DAY_MS + 2 * 3_600_000), eventType: 'api_call', feature: 'api', userId: null });
+      const inUse = habit === 0 ? random() < 0.95 : habit === 1 ? weekday && random() < 0.95 : random() < 2.5 / 7;
+      if (inUse && (day < away || day >= back)) events.push(...dayOfUse(random, day, () => `u${Math.floor(random() * users)}`));
+    }
   } else {
     const usePerDay = shape === 'brand_new' && index % 2 === 0 ? 0.8 : (2 + (index % 3) * 0.5) / 7;
     const users = 1 + (index % 2);

@@ -1,6 +1,7 @@
 // Steady habits that are not churn, end to end through the public API with past timestamps and
-// asOf: an account used about once a month, and a large team of occasional users. Neither changes
-// its habits, so scored daily for a month neither may ever reach the two worst tiers.
+// asOf: an account used about once a month, a large team of occasional users, and accounts whose
+// team takes three weeks off. None changes its habits, so scored daily for a month none may ever
+// reach the two worst tiers.
 import { RefreshAllDocument, TierChangesDocument, TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
 import { startTestServer, TestServer } from '../helpers/server';
 
@@ -29,7 +30,7 @@ function visit(customerId: string, day: number, userId: string, random: () => nu
 
 beforeAll(async () => {
   server = await startTestServer({ label: 'steady_habits', env: { RESCORE_DEBOUNCE_MS: '0' } });
-  for (const id of ['cust_monthly', 'cust_occasional_team'])
+  for (const id of ['cust_monthly', 'cust_occasional_team', 'cust_holiday_daily', 'cust_holiday_weekdays'])
     await server.gql(UpsertCustomerDocument, { input: { id, name: id, signedUpAt: at(0, 0), arrCents: 2_400_000 } });
   const random = randomStream(11);
   const events = [];
@@ -39,6 +40,14 @@ beforeAll(async () => {
   // 40 users, each coming on a day with a chance of 1 in 21: about two a day, half the team in a fortnight.
   for (let day = 0; day < 200; day++)
     for (let user = 0; user < 40; user++) if (random() < 1 / 21) events.push(...visit('cust_occasional_team', day, `t${user}`, random));
+  // Three weeks away, nobody at all: a daily account last used on day 169 and back on day 191; a
+  // weekday-only one last used on the Friday before day 171 and back on the Monday 24 days later.
+  const weekday = (day: number) => [1, 2, 3, 4, 5].includes(new Date(day0 + day * DAY).getUTCDay());
+  const friday = [...Array(7).keys()].map((k) => 170 - k).find((day) => new Date(day0 + day * DAY).getUTCDay() === 5)!;
+  for (let day = 0; day < 200; day++) {
+    if (day < 170 || day > 190) events.push(...visit('cust_holiday_daily', day, `d${day % 3}`, random));
+    if (weekday(day) && (day <= friday || day >= friday + 24)) events.push(...visit('cust_holiday_weekdays', day, `w${day % 3}`, random));
+  }
   for (let start = 0; start < events.length; start += 2000) {
     const result = await server.gql(TrackEngagementBatchDocument, { events: events.slice(start, start + 2000) });
     expect(result.trackEngagementBatch.errors).toEqual([]);
@@ -46,7 +55,7 @@ beforeAll(async () => {
   // Daily scoring at 23:00 over the last 35 days.
   for (let day = 165; day < 200; day++) {
     const run = await server.gql(RefreshAllDocument, { asOf: at(day, 23) });
-    expect(run.refreshAllHealthScores).toMatchObject({ status: 'SUCCEEDED', customersScored: 2 });
+    expect(run.refreshAllHealthScores).toMatchObject({ status: 'SUCCEEDED', customersScored: 4 });
   }
 }, 180_000);
 afterAll(() => server.stop());
@@ -68,3 +77,12 @@ it('never flags a large team of occasional users, half of whom come in any fortn
   expect(tiers.length).toBeGreaterThan(0);
   expect(tiers.filter((t) => t === 'at_risk' || t === 'critical')).toEqual([]);
 });
+
+it.each(['cust_holiday_daily', 'cust_holiday_weekdays'])(
+  'never flags %s, whose team took three weeks off: the silence drops it to monitor, and no further',
+  async (customerId) => {
+    const tiers = await tiersOf(customerId);
+    expect(tiers).toContain('monitor');
+    expect(tiers.filter((t) => t === 'at_risk' || t === 'critical')).toEqual([]);
+  },
+);

@@ -367,6 +367,16 @@ const WHILE_IN_USE = teamDaysAtLeast(14, 0.6);
 const USED_THIS_WEEK = teamDaysAtLeast(7, 0.1);
 
 /**
+ * The condition of the team and feature signals on the account being used at all in the last 7 days
+ * (its integration's calls included). A fortnight that holds only the last day or two before a
+ * silence shows the few users and features of those days: a team whose people come on different
+ * days, or a large team of occasional users, read as a team gone the week before a holiday ended.
+ * The silence is the silence signal's. An integration that goes on while the team is away keeps them
+ * measured: a team that left its integration running is not silent.
+ */
+const USED_IN_THE_LAST_WEEK = { metric: 'days_since_last_activity', windowDays: 60, direction: 'below', threshold: 7 } as const;
+
+/**
  * The condition of the usage red flags on the account having a rhythm a three-week window can measure:
  * 25 or more active days in the last 60 (about three a week). Below that, three weeks hold a handful of
  * active days, and an account that comes on random days two or three times a week halves them now
@@ -532,6 +542,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
           normaliser: { kind: 'linear', min: 0.3, max: 0.85 },
           weight: 12,
           missing: NO_BASELINE_YET,
+          onlyWhen: [USED_IN_THE_LAST_WEEK],
         },
         {
           name: 'feature_breadth_trend',
@@ -541,6 +552,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
           normaliser: { kind: 'linear', min: 0.3, max: 0.8 },
           weight: 10,
           missing: NO_BASELINE_YET,
+          onlyWhen: [USED_IN_THE_LAST_WEEK],
         },
         {
           name: 'seat_utilisation',

@@ -2,7 +2,8 @@
 // synthetic event calendar exactly as the SQL aggregates define them, then scored with the default
 // model, tiered with hysteresis and run through the playbook decisions.
 import { DEFAULT_SCORING_MODEL, tierByKey } from '../../../src/scoring/model';
-import { activityCalendar, isWeekday, simulateDailyScoring } from './daily-simulation';
+import type { ActivityLog } from '../../../src/scoring/model';
+import { activityCalendar, dayStart, isWeekday, simulateDailyScoring } from './daily-simulation';
 
 const model = DEFAULT_SCORING_MODEL;
 const LAST_ACTIVE_DAY = 59; // active on days 0…59 (60 days), silent from day 60
@@ -177,6 +178,39 @@ describe('an account away on holiday (default model, daily scoring)', () => {
     // A silence of a holiday's length is the silence signal's alone: the usage trends are not
     // measured in a week with no use, and long_silence waits for fourteen usual gaps and 24 days.
     expect(away.filter((d) => severity(d.tierKey) > severity('monitor')).map((d) => `${d.tierKey} on day ${d.day}`)).toEqual([]);
+  });
+
+  // Twelve people who each come on two weekdays a week, each to their own two of eight features: any
+  // one day shows a few of them. Away from Friday 88 to Monday 105.
+  it('drops a team whose people come on different days to monitor for a fortnight away, and no further', () => {
+    const team = (config: typeof model) => {
+      const engagementEvents: ActivityLog['engagementEvents'] = [];
+      for (let day = 0; day < 126; day++)
+        for (let user = 0; user < 12; user++)
+          if (isWeekday(day) && (day < 89 || day >= 105) && [user % 5, (user + 2) % 5].includes(day % 7))
+            engagementEvents.push({
+              occurredAt: new Date(dayStart(day).getTime() + (9 + (user % 8)) * 3_600_000),
+              eventType: 'feature_used',
+              feature: `f${(user + (day % 2)) % 8}`,
+              userId: `u${user}`,
+            });
+      return simulateDailyScoring(config, { engagementEvents }, { days: 126, scoringHour: 24 }).filter((d) => d.day >= 89 && d.day < 105);
+    };
+    const away = team(model);
+    expect(away.some((d) => d.tierKey === 'monitor')).toBe(true);
+    expect(away.filter((d) => severity(d.tierKey) > severity('monitor')).map((d) => `${d.tierKey} on day ${d.day}`)).toEqual([]);
+    // Measured on the fortnight that holds only the Friday before the silence, its team and features
+    // read as a team gone.
+    const unconditioned = {
+      ...structuredClone(model),
+      components: model.components.map((c) => ({
+        ...c,
+        signals: c.signals.map((g) =>
+          ['active_users_trend', 'feature_breadth_trend'].includes(g.name) ? { ...g, onlyWhen: undefined } : g,
+        ),
+      })),
+    };
+    expect(team(unconditioned).some((d) => severity(d.tierKey) > severity('monitor'))).toBe(true);
   });
 
   // A silence longer than any holiday is a red flag, for a daily account as for a weekday-only one.
