@@ -107,8 +107,8 @@ export async function ok<T = any>(server: TestServer, query: string, variables?:
 const DAY = 86_400_000;
 
 /**
- * Accounts active every day until 20 days ago and silent since, scored healthy as of 25 days ago
- * (a backfill: history only). The next scoring now finds their tier worsened.
+ * Accounts active every day until 26 days ago and silent since (longer than a holiday), scored
+ * healthy as of 30 days ago (a backfill: history only). The next scoring now finds their tier worsened.
  */
 export async function seedDecliningAccounts(
   server: TestServer,
@@ -131,7 +131,7 @@ export async function seedDecliningAccounts(
     });
   }
   const events = ids.flatMap((customerId) =>
-    Array.from({ length: 150 }, (_, i) => i + 20).flatMap((d) => [
+    Array.from({ length: 150 }, (_, i) => i + 26).flatMap((d) => [
       { customerId, eventType: 'login', userId: `u${d % 4}`, occurredAt: at(d, 9) },
       { customerId, eventType: 'feature_used', feature: `f${d % 6}`, userId: `u${d % 3}`, occurredAt: at(d, 11) },
     ]),
@@ -144,7 +144,7 @@ export async function seedDecliningAccounts(
   for (const id of ids)
     await ok(server, `mutation($id: ID!, $asOf: DateTime) { refreshHealthScore(customerId: $id, asOf: $asOf) { tier } }`, {
       id,
-      asOf: at(25, 12),
+      asOf: at(30, 12),
     });
 }
 
