@@ -32,10 +32,10 @@ it('suppresses a playbook whose last run is older than 60 days but within its ow
   critical.cooldownDays = 90;
   await server.gql(UpdateModelDocument, { input: { config } });
 
-  // Active every day until three weeks ago, silent since: critical now.
+  // Active every day until four weeks ago, silent since (longer than a holiday): critical now.
   const customerId = 'cust_long_cooldown';
   await server.gql(UpsertCustomerDocument, { input: { id: customerId, name: 'Long Cooldown', signedUpAt: daysAgo(300) } });
-  const events = range(21, 120).flatMap((d) => [
+  const events = range(28, 127).flatMap((d) => [
     { customerId, eventType: 'login', occurredAt: daysAgo(d, 9) },
     { customerId, eventType: 'feature_used', feature: `f${d % 6}`, occurredAt: daysAgo(d, 11) },
   ]);
