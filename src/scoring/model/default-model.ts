@@ -377,6 +377,13 @@ const USED_THIS_WEEK = teamDaysAtLeast(7, 0.1);
 const USED_IN_THE_LAST_WEEK = { metric: 'days_since_last_activity', windowDays: 60, direction: 'below', threshold: 7 } as const;
 
 /**
+ * The condition of `long_silence` on a silence longer than a holiday, whatever the account's rhythm:
+ * holidays are taken in calendar weeks, and three weeks away with the weekends either side are 23
+ * days without use (bench/README.md, session 42).
+ */
+const SILENT_LONGER_THAN_A_HOLIDAY = { metric: 'days_since_last_activity', windowDays: 60, direction: 'at_least', threshold: 24 } as const;
+
+/**
  * The condition of the usage red flags on the account having a rhythm a three-week window can measure:
  * 25 or more active days in the last 60 (about three a week). Below that, three weeks hold a handful of
  * active days, and an account that comes on random days two or three times a week halves them now
@@ -648,9 +655,8 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // the worst tier, since the usage trends leave a silence to the silence signal, which alone goes
     // no further than "monitor". Not sooner: the silence signal already drops a daily account a tier
     // within the week, and at ten gaps a daily account's holiday of ten days was flagged as if it had
-    // left (bench/README.md, session 30). Nor before 24 days, whatever the rhythm: a holiday is taken
-    // in calendar weeks, and three weeks away with the weekends either side are 23 days without use,
-    // which fourteen gaps of a daily or weekday-only account are not (bench/README.md, session 42).
+    // left (bench/README.md, session 30). Nor before 24 days: fourteen gaps of a daily or weekday-only
+    // account are shorter than a holiday of three weeks.
     {
       name: 'long_silence',
       metric: 'silence_vs_cadence',
@@ -658,7 +664,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       direction: 'at_least',
       threshold: 14,
       points: 35,
-      onlyWhen: [{ metric: 'days_since_last_activity', windowDays: 60, direction: 'at_least', threshold: 24 }],
+      onlyWhen: [SILENT_LONGER_THAN_A_HOLIDAY],
     },
     {
       name: 'team_shrinking',
