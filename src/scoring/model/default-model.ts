@@ -347,6 +347,11 @@ function teamDaysAtLeast(windowDays: number, threshold: number) {
   return { metric: 'team_active_days_trend', windowDays, baselineDays: 60, direction: 'at_least', threshold } as const;
 }
 
+/** A condition on the days since the account's last event (any, an integration's included), read over 60 days. */
+function daysSinceLastUse(direction: 'at_least' | 'below', threshold: number) {
+  return { metric: 'days_since_last_activity', windowDays: 60, direction, threshold } as const;
+}
+
 /**
  * The condition of the red flags on who uses the product and how widely: the account's team is still
  * in use on at least 60 % of its usual days over the same two weeks. A team or a feature set that
@@ -374,14 +379,14 @@ const USED_THIS_WEEK = teamDaysAtLeast(7, 0.1);
  * The silence is the silence signal's. An integration that goes on while the team is away keeps them
  * measured: a team that left its integration running is not silent.
  */
-const USED_IN_THE_LAST_WEEK = { metric: 'days_since_last_activity', windowDays: 60, direction: 'below', threshold: 7 } as const;
+const USED_IN_THE_LAST_WEEK = daysSinceLastUse('below', 7);
 
 /**
  * The condition of `long_silence` on a silence longer than a holiday, whatever the account's rhythm:
  * holidays are taken in calendar weeks, and three weeks away with the weekends either side are 23
  * days without use (bench/README.md, session 42).
  */
-const SILENT_LONGER_THAN_A_HOLIDAY = { metric: 'days_since_last_activity', windowDays: 60, direction: 'at_least', threshold: 24 } as const;
+const SILENT_LONGER_THAN_A_HOLIDAY = daysSinceLastUse('at_least', 24);
 
 /**
  * The condition of the usage red flags on the account having a rhythm a three-week window can measure:

@@ -225,6 +225,7 @@ describe('an account away on holiday (default model, daily scoring)', () => {
   ] as const)('puts a %s account at risk with long_silence once it has been silent for 24 days', (_kind, isUsual) => {
     const days = longSilence(model, isUsual);
     const flag = firstFlag(days);
+    expect(flag).toBeDefined();
     expect(flag!.daysSinceLastActivity!).toBeGreaterThanOrEqual(24);
     expect(flag!.daysSinceLastActivity!).toBeLessThan(25);
     expect(severity(flag!.tierKey)).toBeGreaterThan(severity('monitor'));
