@@ -38,11 +38,27 @@ export function checkedDays(value: number): number {
   return value;
 }
 
-/** A span of whole UTC days, first to last, as SQL dates. */
+/** A span of whole UTC days, first to last, as day numbers (days since 1970-01-01). */
 interface DaySpan {
-  first: string;
-  last: string;
+  first: number;
+  last: number;
 }
+
+/**
+ * What a sum in `t` adds up over its rows `x`, and which rows count: events and users added over
+ * every row; rollup days, those naming a user, their features and the logarithms of their event
+ * counts over rollup rows only (a split day's raw events are counted apart, per distinct day).
+ */
+type Measure = 'events' | 'users_added' | 'days' | 'team_days' | 'feature_days' | 'log_events';
+
+const MEASURES: Record<Measure, { total: string; rows?: string }> = {
+  events: { total: 'sum(x.events)' },
+  users_added: { total: 'sum(x.users_added)' },
+  days: { total: 'count(*)', rows: 'not x.raw' },
+  team_days: { total: 'count(*)', rows: 'not x.raw and cardinality(x.users) > 0' },
+  feature_days: { total: 'sum(cardinality(x.features))', rows: 'not x.raw' },
+  log_events: { total: 'sum(ln(x.events::float8))', rows: 'not x.raw' },
+};
 
 function utcDate(ms: number): string {
   return new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
@@ -63,7 +79,10 @@ export function engagementExtentDays(request: MetricRequest): number {
 class EngagementPlan {
   readonly boundaries = new Set<number>();
   private readonly windows = new Map<string, string>();
-  readonly sums: string[] = [];
+  /** The sums and counts per customer over rows `x` (CTE `t`), each over a window ending at asOf, as SQL by alias. */
+  readonly sums = new Map<string, string>();
+  /** The spans of whole UTC days on which `t` tells whether the customer has a row (`eventOnEarlierDays`), by alias. */
+  readonly rowSpans = new Map<string, DaySpan>();
   /** Distinct values per window ending at asOf, by alias: the window's start (exclusive). */
   readonly rawDays = new Map<string, string>();
   /** Distinct days among the raw events that name a user, per window, by alias. */
@@ -81,6 +100,8 @@ class EngagementPlan {
   readonly splitDayLogs = new Map<string, string>();
   /** When the account's days of use over SILENCE_LOOKBACK_DAYS are counted (lateral `sparse`), as SQL tests: any of them. */
   readonly sparseWhen: string[] = [];
+  /** The UTC days (as day numbers) where a span of whole days begins or ends (its last day + 1). */
+  readonly daySpanBounds = new Set<number>();
 
   constructor(private readonly asOf: Date) {
     this.boundaries.add(asOf.getTime());
@@ -88,7 +109,12 @@ class EngagementPlan {
 
   /** The SQL test of a window over `x.at`, registered as a boundary pair; returns its name. */
   window(days: number, offsetDays = 0): string {
-    const name = `${checkedDays(days)}_${offsetDays}`;
+    return this.span(checkedDays(days), offsetDays);
+  }
+
+  /** `window` without the bound on its length: a sum's window may reach back twice the longest (`sum`). */
+  private span(days: number, offsetDays = 0): string {
+    const name = `${days}_${offsetDays}`;
     if (!this.windows.has(name)) {
       const end = this.asOf.getTime() - offsetDays * DAY_MS;
       const start = end - days * DAY_MS;
@@ -105,25 +131,34 @@ class EngagementPlan {
     return this.windows.get(name) as string;
   }
 
+  /**
+   * The sum of `measure` over a window, as SQL over `t`. Sums add up, so a window that ends before
+   * asOf is the difference of two that end there: the windows ending at asOf nest, and share their sums.
+   */
+  private sum(measure: Measure, days: number, offsetDays = 0): string {
+    if (offsetDays > 0) return `(${this.sum(measure, days + offsetDays)} - ${this.sum(measure, offsetDays)})`;
+    const name = this.span(days);
+    const alias = `${measure}_${name}`;
+    if (!this.sums.has(alias)) {
+      const { total, rows } = MEASURES[measure];
+      const condition = rows ? `${rows} and ${this.condition(name)}` : this.condition(name);
+      this.sums.set(alias, `coalesce(${total} filter (where ${condition}), 0)`);
+    }
+    return `coalesce(t."${alias}", 0)`;
+  }
+
   /** A window ending at asOf, registered like `window`; returns its name and its start as SQL. */
   private recent(days: number): { name: string; start: string } {
     const name = this.window(days);
     return { name, start: `'${new Date(this.asOf.getTime() - days * DAY_MS).toISOString()}'::timestamptz` };
   }
 
-  private sum(column: string, name: string): string {
-    const alias = `${column}_${name}`;
-    if (!this.sums.some((s) => s.endsWith(`"${alias}"`)))
-      this.sums.push(`coalesce(sum(x.${column}) filter (where ${this.condition(name)}), 0) as "${alias}"`);
-    return `coalesce(t."${alias}", 0)`;
-  }
-
   events(days: number, offsetDays = 0): string {
-    return this.sum('events', this.window(days, offsetDays));
+    return this.sum('events', checkedDays(days), offsetDays);
   }
 
   usersAdded(days: number): string {
-    return this.sum('users_added', this.window(days));
+    return this.sum('users_added', checkedDays(days));
   }
 
   /**
@@ -133,12 +168,8 @@ class EngagementPlan {
   activeDays(days: number, teamOnly = false): string {
     const { name, start } = this.recent(days);
     const [alias, raw, cte] = teamOnly ? [`tdays_${name}`, this.rawTeamDays, 'td'] : [`days_${name}`, this.rawDays, 'rd'];
-    if (!raw.has(alias)) {
-      const named = teamOnly ? ' and cardinality(x.users) > 0' : '';
-      this.sums.push(`count(*) filter (where not x.raw${named} and ${this.condition(name)}) as "${alias}"`);
-      raw.set(alias, start);
-    }
-    return `(coalesce(t."${alias}", 0) + coalesce(${cte}."${alias}", 0))`;
+    raw.set(alias, start);
+    return `(${this.sum(teamOnly ? 'team_days' : 'days', days)} + coalesce(${cte}."${alias}", 0))`;
   }
 
   /**
@@ -148,11 +179,8 @@ class EngagementPlan {
   featureDays(days: number): string {
     const { name, start } = this.recent(days);
     const alias = `fdays_${name}`;
-    if (!this.rawFeatureDays.has(alias)) {
-      this.sums.push(`coalesce(sum(cardinality(x.features)) filter (where not x.raw and ${this.condition(name)}), 0) as "${alias}"`);
-      this.rawFeatureDays.set(alias, start);
-    }
-    return `(coalesce(t."${alias}", 0) + coalesce(fd."${alias}", 0))`;
+    this.rawFeatureDays.set(alias, start);
+    return `(${this.sum('feature_days', days)} + coalesce(fd."${alias}", 0))`;
   }
 
   private distinct(kind: 'features' | 'users', days: number): string {
@@ -169,33 +197,24 @@ class EngagementPlan {
    */
   typicalEventsPerDay(days: number, offsetDays = 0): string {
     const name = this.window(days, offsetDays);
-    const [logs, count] = [`lnday_${name}`, `nday_${name}`];
-    if (!this.splitDayLogs.has(name)) {
-      const whole = `not x.raw and ${this.condition(name)}`;
-      this.sums.push(
-        `coalesce(sum(ln(x.events::float8)) filter (where ${whole}), 0) as "${logs}"`,
-        `count(*) filter (where ${whole}) as "${count}"`,
-      );
-      this.splitDayLogs.set(name, this.condition(name));
-    }
-    const n = `(coalesce(t."${count}", 0) + coalesce(sl."${count}", 0))`;
-    return `case when ${n} > 0 then exp((coalesce(t."${logs}", 0) + coalesce(sl."${logs}", 0)) / ${n}) end`;
+    this.splitDayLogs.set(name, this.condition(name));
+    const n = `(${this.sum('days', days, offsetDays)} + coalesce(sl."nday_${name}", 0))`;
+    return `case when ${n} > 0 then exp((${this.sum('log_events', days, offsetDays)} + coalesce(sl."lnday_${name}", 0)) / ${n}) end`;
   }
 
   /** The UTC days `days` of them ending `offsetDays` days before asOf's, and a name for them. */
   private earlierDays(days: number, offsetDays: number): { name: string; span: DaySpan } {
     const lastDay = Math.floor(this.asOf.getTime() / DAY_MS) - offsetDays;
-    const span = { first: `'${utcDate((lastDay - days + 1) * DAY_MS)}'::date`, last: `'${utcDate(lastDay * DAY_MS)}'::date` };
-    return { name: `d${checkedDays(days)}_${offsetDays}`, span };
+    const span = { first: lastDay - checkedDays(days) + 1, last: lastDay };
+    this.daySpanBounds.add(span.first).add(span.last + 1);
+    return { name: `d${days}_${offsetDays}`, span };
   }
 
   /** Whether the UTC days `days` of them ending `offsetDays` days before asOf's hold a row `x` (an event). */
   eventOnEarlierDays(days: number, offsetDays: number): string {
     const { name, span } = this.earlierDays(days, offsetDays);
-    const alias = `rows_${name}`;
-    if (!this.sums.some((s) => s.endsWith(`"${alias}"`)))
-      this.sums.push(`count(*) filter (where x.day >= ${span.first} and x.day <= ${span.last}) as "${alias}"`);
-    return `coalesce(t."${alias}", 0) > 0`;
+    this.rowSpans.set(`rows_${name}`, span);
+    return `coalesce(t."rows_${name}", false)`;
   }
 
   /** Distinct features or users on the UTC days `days` of them ending `offsetDays` days before asOf's. */
@@ -351,16 +370,53 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
   }
 }
 
-/**
- * Per earlier window, how many rows `v` of a value fall on its days (`v.day`), and then, over the
- * groups `s` of one value each, how many values have any: the distinct values of each window.
- */
-function earlierRowCounts(earlier: Map<string, DaySpan>): string[] {
-  return [...earlier].map(([alias, { first, last }]) => `count(*) filter (where v.day >= ${first} and v.day <= ${last}) as "${alias}"`);
+/** The bounds of the plan's spans of whole days, in order: a day's bucket is how many are at or before it. */
+function sortedDayBounds(plan: EngagementPlan): number[] {
+  return [...plan.daySpanBounds].sort((a, b) => a - b);
 }
 
-function earlierDistinctCounts(earlier: Map<string, DaySpan>): string[] {
-  return [...earlier.keys()].map((alias) => `count(*) filter (where s."${alias}" > 0) as "${alias}"`);
+/**
+ * Which spans of whole days a group of rows has a row on, as bit masks (`bit_or` over the rows, a
+ * bit per bucket of days between the spans' bounds, 63 buckets to a mask): one aggregate for every
+ * span, where a count per span would test each row against each.
+ */
+function dayMasks(plan: EngagementPlan, day: string): string[] {
+  const bounds = sortedDayBounds(plan);
+  const bucket = `width_bucket(${day}, '{${bounds.map((d) => utcDate(d * DAY_MS)).join(',')}}'::date[])`;
+  // Buckets run from 0 (before the first bound) to the number of bounds.
+  if (bounds.length < 63) return [`bit_or(1::int8 << ${bucket}) as dmask0`];
+  const masks: string[] = [];
+  for (let k = 0; k * 63 <= bounds.length; k++)
+    masks.push(`bit_or(1::int8 << (${bucket} - ${k * 63})) filter (where ${bucket} between ${k * 63} and ${k * 63 + 62}) as dmask${k}`);
+  return masks;
+}
+
+/** Whether the masks of `dayMasks` (columns `dmask0`, … of `alias`) hold a row on the days of `span`, as SQL (null without rows). */
+function onDays(plan: EngagementPlan, alias: string, span: DaySpan): string {
+  const bounds = sortedDayBounds(plan);
+  // The span's buckets: from its first day's to the one before the day after its last.
+  const [from, to] = [bounds.indexOf(span.first) + 1, bounds.indexOf(span.last + 1)];
+  const tests: string[] = [];
+  for (let k = Math.floor(from / 63); k <= Math.floor(to / 63); k++) {
+    const [low, high] = [Math.max(from, k * 63) - k * 63, Math.min(to, k * 63 + 62) - k * 63];
+    tests.push(`${alias}.dmask${k} & ${(1n << BigInt(high + 1)) - (1n << BigInt(low))}::int8 <> 0`);
+  }
+  return tests.join(' or ');
+}
+
+/** The CTE `t`: the plan's sums per customer, and whether it has a row on each span of `rowSpans`. */
+function sumsCte(plan: EngagementPlan): string {
+  const sums = ['max(x.last_at) as last_at', 'min(x.day) as first_day', ...[...plan.sums].map(([alias, sum]) => `${sum} as "${alias}"`)];
+  const masks = plan.rowSpans.size > 0 ? dayMasks(plan, 'x.day') : [];
+  const perCustomer = `select x.customer_id, ${[...sums, ...masks].join(', ')} from x group by x.customer_id`;
+  if (plan.rowSpans.size === 0) return `t as (${perCustomer})`;
+  const spans = [...plan.rowSpans].map(([alias, span]) => `${onDays(plan, 's', span)} as "${alias}"`);
+  return `t as (select s.*, ${spans.join(', ')} from (${perCustomer}) s)`;
+}
+
+/** Over the groups `s` of one value each, how many values have a row on each earlier window's days: its distinct values. */
+function earlierDistinctCounts(plan: EngagementPlan, earlier: Map<string, DaySpan>): string[] {
+  return [...earlier].map(([alias, span]) => `count(*) filter (where ${onDays(plan, 's', span)}) as "${alias}"`);
 }
 
 /**
@@ -375,12 +431,13 @@ function distinctCountsCte(
   source: string,
   value: string,
   windows: Map<string, string>,
+  plan: EngagementPlan,
   earlier = new Map<string, DaySpan>(),
 ): string {
   if (windows.size === 0 && earlier.size === 0) return `${name} as (select null::text as customer_id where false)`;
   const counts = [...windows].map(([alias, start]) => `count(*) filter (where s.latest > ${start}) as "${alias}"`);
-  const perValue = ['max(v.at) as latest', ...earlierRowCounts(earlier)];
-  return `${name} as (select s.customer_id, ${[...counts, ...earlierDistinctCounts(earlier)].join(', ')} from (
+  const perValue = ['max(v.at) as latest', ...(earlier.size > 0 ? dayMasks(plan, 'v.day') : [])];
+  return `${name} as (select s.customer_id, ${[...counts, ...earlierDistinctCounts(plan, earlier)].join(', ')} from (
       select v.customer_id, v.value, ${perValue.join(', ')} from (select x.customer_id, x.at, x.day, ${value} as value from ${source}) v group by 1, 2
     ) s group by 1)`;
 }
@@ -391,7 +448,7 @@ function distinctCountsCte(
  * events of a split day are first made one row per user and day, as a rollup day's users are.
  */
 function usersCte(plan: EngagementPlan): string {
-  if (plan.userDaysWindows.size === 0) return distinctCountsCte('us', 'x', 'unnest(x.users)', plan.users, plan.earlierUsers);
+  if (plan.userDaysWindows.size === 0) return distinctCountsCte('us', 'x', 'unnest(x.users)', plan.users, plan, plan.earlierUsers);
   const source = `(select x.customer_id, x.at, x.day, unnest(x.users) as value from x where not x.raw
       union all
       select r.customer_id, max(r.at), r.day, r.value from (select x.customer_id, x.day, x.at, unnest(x.users) as value from x where x.raw) r
@@ -400,10 +457,11 @@ function usersCte(plan: EngagementPlan): string {
   const counts = [
     ...[...plan.users].map(([alias, start]) => `count(*) filter (where s.latest > ${start}) as "${alias}"`),
     ...[...plan.userDaysWindows.keys()].map((alias) => `array_agg(s."${alias}") filter (where s."${alias}" > 0) as "${alias}"`),
-    ...earlierDistinctCounts(plan.earlierUsers),
+    ...earlierDistinctCounts(plan, plan.earlierUsers),
   ];
+  const masks = plan.earlierUsers.size > 0 ? dayMasks(plan, 'v.day') : [];
   return `us as (select s.customer_id, ${counts.join(', ')} from (
-      select v.customer_id, v.value, max(v.at) as latest, ${[...days, ...earlierRowCounts(plan.earlierUsers)].join(', ')} from ${source} group by 1, 2
+      select v.customer_id, v.value, max(v.at) as latest, ${[...days, ...masks].join(', ')} from ${source} group by 1, 2
     ) s group by 1)`;
 }
 
@@ -513,12 +571,12 @@ export async function aggregateEngagement(
   const cuts = [...plan.boundaries].sort((a, b) => a - b);
   const sumStart = new Date(end - extent * DAY_MS).toISOString();
   const ctes = [
-    `t as (select x.customer_id, ${['max(x.last_at) as last_at', 'min(x.day) as first_day', ...plan.sums].join(', ')} from x group by x.customer_id)`,
-    distinctCountsCte('rd', 'x where x.raw', 'x.day', plan.rawDays),
-    distinctCountsCte('td', 'x where x.raw and cardinality(x.users) > 0', 'x.day', plan.rawTeamDays),
-    distinctCountsCte('fd', 'x where x.raw', `x.day::text || ' ' || unnest(x.features)`, plan.rawFeatureDays),
+    sumsCte(plan),
+    distinctCountsCte('rd', 'x where x.raw', 'x.day', plan.rawDays, plan),
+    distinctCountsCte('td', 'x where x.raw and cardinality(x.users) > 0', 'x.day', plan.rawTeamDays, plan),
+    distinctCountsCte('fd', 'x where x.raw', `x.day::text || ' ' || unnest(x.features)`, plan.rawFeatureDays, plan),
     // unnest in the select list: a lateral function scan would set up a tuplestore per row.
-    distinctCountsCte('fe', 'x', 'unnest(x.features)', plan.features, plan.earlierFeatures),
+    distinctCountsCte('fe', 'x', 'unnest(x.features)', plan.features, plan, plan.earlierFeatures),
     usersCte(plan),
     splitDayLogsCte(plan.splitDayLogs),
   ];

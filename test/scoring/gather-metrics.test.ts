@@ -15,6 +15,7 @@ import {
   CLASSIC_SCORING_MODEL,
   DAY_MS,
   DEFAULT_SCORING_MODEL,
+  earlierWindowOffsets,
   lastActivityAt,
   metricKey,
   metricRequests,
@@ -437,6 +438,30 @@ it('counts a user or feature in a window by its latest event up to asOf: one exa
   expect(gathered.metrics.active_users_trend_14_60).toBe(0.5);
   expect(gathered.metrics.feature_breadth_trend_14_60).toBe(0.5);
   expect(gathered.metrics.seat_utilisation_30).toBe(0.4);
+});
+
+it('counts distinct users and features of many earlier windows at once, as the reference does', async () => {
+  // Windows of 3 to 20 days over a 90-day baseline: their earlier windows start and end on more
+  // distinct days than 63, which one 64-bit set of days per user or feature would hold.
+  const requests: MetricRequest[] = [];
+  const bounds = new Set<number>();
+  for (let w = 3; w <= 20; w++)
+    for (const metric of ['active_users_vs_leanest', 'feature_breadth_vs_leanest'] as const) {
+      requests.push({ metric, windowDays: w, baselineDays: 90, key: metricKey(metric, w, 90) });
+      for (const offset of earlierWindowOffsets(w, 90)) bounds.add(offset).add(offset + w);
+    }
+  expect(bounds.size).toBeGreaterThan(63);
+  const asOf = new Date(ANCHOR - 0.4 * DAY_MS);
+  const gathered = await gatherMetrics(orm.em.fork() as Db, CUSTOMERS, asOf, requests, LOOKBACK_DAYS);
+  const rounded = (value: number | null | undefined) => (value == null ? null : Number(value.toFixed(9)));
+  for (const customerId of CUSTOMERS) {
+    const expected = metricsFromActivity({ engagementEvents: activity.get(customerId)! }, requests, asOf);
+    for (const r of requests)
+      expect([customerId, r.key, rounded(gathered.get(customerId)!.metrics[r.key])]).toEqual([customerId, r.key, rounded(expected[r.key])]);
+  }
+  // The busy customers' teams and feature sets vary from window to window: not all at one ratio.
+  const values = new Set(requests.map((r) => gathered.get('cust_a')!.metrics[r.key]));
+  expect(values.size).toBeGreaterThan(3);
 });
 
 it('counts the users and features of an earlier fortnight over its whole UTC days, as the reference does', async () => {
