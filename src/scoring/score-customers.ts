@@ -514,14 +514,29 @@ async function writeBatch(tx: Db, plan: BatchPlan, asOf: Date, modelVersion: num
   );
   // Only the generated columns come back: the rest of each score is already in memory, and
   // returning 2,000 rows of signal JSON would cost more than writing them.
+  // The scalar columns travel as one JSON record set; the three JSON columns, most of a row, as
+  // lines of JSON text (JSON.stringify writes no line break), zipped with the records by position
+  // (ROWS FROM). Each line is parsed once, by its cast to json: nested in the record set, it would
+  // be parsed with the whole set, then again as its column's value.
+  const lines = (column: (row: ScoreRow) => unknown) => plan.scoreRows.map((row) => JSON.stringify(column(row))).join('\n');
   const inserted = await query<{ id: string; customerId: string; computedAt: Date }>(
     tx,
     `insert into health_score as h (customer_id, score, tier, trend, previous_score, peak_score, components, signals, penalties, coverage, model_version, as_of, backfill)
-     select customer_id, score, tier, trend, previous_score, peak_score, components, signals, penalties, coverage, ?, ?::timestamptz, backfill
-     from json_to_recordset(?::json) as x(customer_id text, score smallint, tier text, trend text, previous_score smallint, peak_score smallint,
-                                          components json, signals json, penalties json, coverage real, backfill boolean)
+     select customer_id, score, tier, trend, previous_score, peak_score, components::json, signals::json, penalties::json, coverage, ?, ?::timestamptz, backfill
+     from rows from (
+       json_to_recordset(?::json) as (customer_id text, score smallint, tier text, trend text, previous_score smallint, peak_score smallint,
+                                      coverage real, backfill boolean),
+       unnest(string_to_array(?, E'\\n')), unnest(string_to_array(?, E'\\n')), unnest(string_to_array(?, E'\\n'))
+     ) as x(customer_id, score, tier, trend, previous_score, peak_score, coverage, backfill, components, signals, penalties)
      returning h.id::text as id, h.customer_id as "customerId", h.computed_at as "computedAt"`,
-    [modelVersion, asOfIso, json(plan.scoreRows)],
+    [
+      modelVersion,
+      asOfIso,
+      json(plan.scoreRows.map(({ components, signals, penalties, ...scalars }) => scalars)),
+      lines((row) => row.components),
+      lines((row) => row.signals),
+      lines((row) => row.penalties),
+    ],
   );
   const insertedByCustomer = new Map(inserted.map((row) => [row.customerId, row]));
   const scores: ScoredCustomer[] = plan.scoreRows.map((row, index) => {

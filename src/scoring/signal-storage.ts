@@ -82,6 +82,8 @@ export function decodePenalties(stored: ReadonlyArray<StoredPenalty | PenaltyObj
  * December 2026. Only the names travel, not the whole list.
  */
 export function appliedPenaltyNames(column: string): string {
-  return `array(select coalesce(x.p ->> 0, x.p ->> 'name') from json_array_elements(${column}) as x(p)
-                where coalesce(x.p ->> 3, x.p ->> 'applied') = 'true')`;
+  // Most scores apply no penalty: a list without the word `true` holds none applied, and is not parsed.
+  return `case when strpos(${column}::text, 'true') = 0 then '{}'::text[]
+    else array(select coalesce(x.p ->> 0, x.p ->> 'name') from json_array_elements(${column}) as x(p)
+               where coalesce(x.p ->> 3, x.p ->> 'applied') = 'true') end`;
 }
