@@ -94,8 +94,8 @@ class EngagementPlan {
   /** Distinct values per earlier window of whole UTC days (`distinctEarlier`), by alias: its days. */
   readonly earlierFeatures = new Map<string, DaySpan>();
   readonly earlierUsers = new Map<string, DaySpan>();
-  /** Windows whose users' days of use are counted (`userDays`), by alias: the window's start. */
-  readonly userDaysWindows = new Map<string, string>();
+  /** Windows whose users' days of use are counted (`userDays`), by alias: the window's start, or null for one that holds every row. */
+  readonly userDaysWindows = new Map<string, string | null>();
   /** Windows whose split days' per-day event counts are summed as logarithms (`logDays`), by name: the window's SQL test. */
   readonly splitDayLogs = new Map<string, string>();
   /** When the account's days of use over SILENCE_LOOKBACK_DAYS are counted (lateral `sparse`), as SQL tests: any of them. */
@@ -103,8 +103,17 @@ class EngagementPlan {
   /** The UTC days (as day numbers) where a span of whole days begins or ends (its last day + 1). */
   readonly daySpanBounds = new Set<number>();
 
-  constructor(private readonly asOf: Date) {
+  /** `extentDays`: how far back the rows `x` reach (every window lies within them). */
+  constructor(
+    private readonly asOf: Date,
+    private readonly extentDays: number,
+  ) {
     this.boundaries.add(asOf.getTime());
+  }
+
+  /** The SQL test of window `name` over `x.at`, or none (`true`) for a window of `days` that holds every row `x`. */
+  private within(days: number, name: string): string | null {
+    return days >= this.extentDays ? null : this.condition(name);
   }
 
   /** The SQL test of a window over `x.at`, registered as a boundary pair; returns its name. */
@@ -141,8 +150,8 @@ class EngagementPlan {
     const alias = `${measure}_${name}`;
     if (!this.sums.has(alias)) {
       const { total, rows } = MEASURES[measure];
-      const condition = rows ? `${rows} and ${this.condition(name)}` : this.condition(name);
-      this.sums.set(alias, `coalesce(${total} filter (where ${condition}), 0)`);
+      const condition = [rows, this.within(days, name)].filter((c) => c !== null && c !== undefined).join(' and ');
+      this.sums.set(alias, condition === '' ? `coalesce(${total}, 0)` : `coalesce(${total} filter (where ${condition}), 0)`);
     }
     return `coalesce(t."${alias}", 0)`;
   }
@@ -237,7 +246,7 @@ class EngagementPlan {
   userDays(days: number): string {
     const { name, start } = this.recent(days);
     const alias = `udays_${name}`;
-    this.userDaysWindows.set(alias, start);
+    this.userDaysWindows.set(alias, this.within(days, name) === null ? null : start);
     return `us."${alias}"`;
   }
 }
@@ -453,7 +462,9 @@ function usersCte(plan: EngagementPlan): string {
       union all
       select r.customer_id, max(r.at), r.day, r.value from (select x.customer_id, x.day, x.at, unnest(x.users) as value from x where x.raw) r
       group by r.customer_id, r.day, r.value) v`;
-  const days = [...plan.userDaysWindows].map(([alias, start]) => `count(*) filter (where v.at > ${start}) as "${alias}"`);
+  const days = [...plan.userDaysWindows].map(([alias, start]) =>
+    start === null ? `count(*) as "${alias}"` : `count(*) filter (where v.at > ${start}) as "${alias}"`,
+  );
   const counts = [
     ...[...plan.users].map(([alias, start]) => `count(*) filter (where s.latest > ${start}) as "${alias}"`),
     ...[...plan.userDaysWindows.keys()].map((alias) => `array_agg(s."${alias}") filter (where s."${alias}" > 0) as "${alias}"`),
@@ -564,9 +575,9 @@ export async function aggregateEngagement(
   const end = asOf.getTime();
   const asOfIso = asOf.toISOString();
   const scanStart = new Date(end - checkedDays(scanDays) * DAY_MS).toISOString();
-  const plan = new EngagementPlan(asOf);
-  const outputs = requests.map((r) => `${outputFor(plan, r, asOfIso)} as "${r.key}"`);
   const extent = Math.max(1, ...requests.filter((r) => r.metric !== 'days_since_last_activity').map(engagementExtentDays));
+  const plan = new EngagementPlan(asOf, extent);
+  const outputs = requests.map((r) => `${outputFor(plan, r, asOfIso)} as "${r.key}"`);
   plan.boundaries.add(end - extent * DAY_MS);
   const cuts = [...plan.boundaries].sort((a, b) => a - b);
   const sumStart = new Date(end - extent * DAY_MS).toISOString();
