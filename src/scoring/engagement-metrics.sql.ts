@@ -96,6 +96,8 @@ class EngagementPlan {
   readonly earlierUsers = new Map<string, DaySpan>();
   /** Windows whose users' days of use are counted (`userDays`), by alias: the window's start, or null for one that holds every row. */
   readonly userDaysWindows = new Map<string, string | null>();
+  /** Sums over each customer's users (`usualUsers`) in `us`, as SQL over its groups `s` of one user each, by alias. */
+  readonly usualUsersSums = new Map<string, string>();
   /** Windows whose split days' per-day event counts are summed as logarithms (`logDays`), by name: the window's SQL test. */
   readonly splitDayLogs = new Map<string, string>();
   /** When the account's days of use over SILENCE_LOOKBACK_DAYS are counted (lateral `sparse`), as SQL tests: any of them. */
@@ -244,9 +246,21 @@ class EngagementPlan {
 
   /** Each user's UTC days of use up to asOf over a window ending there, as an array per customer (null without users). */
   userDays(days: number): string {
+    return `us."${this.userDaysAlias(days)}"`;
+  }
+
+  private userDaysAlias(days: number): string {
     const { name, start } = this.recent(days);
     const alias = `udays_${name}`;
     this.userDaysWindows.set(alias, this.within(days, name) === null ? null : start);
+    return alias;
+  }
+
+  /** Σ 1 − (1 − W/B)^d over the users of a baseline of B days, d each one's days of use in it (`userDays`). */
+  usualUsers(w: number, b: number): string {
+    const days = `s."${this.userDaysAlias(b)}"`;
+    const alias = `usual_${w}_${b}`;
+    this.usualUsersSums.set(alias, `sum(1 - power(greatest(0, 1 - ${w} / ${b}.0), ${days})) filter (where ${days} > 0)`);
     return `us."${alias}"`;
   }
 }
@@ -267,6 +281,20 @@ function vsLeanest(plan: EngagementPlan, kind: 'users' | 'features', w: number, 
   const recent = kind === 'users' ? plan.distinctUsers(w) : plan.distinctFeatures(w);
   return `case when ${plan.events(w)} = 0 then null
     else (select least(2.0, ${recent}::float8 / l.fewest) from (select least(${earlier.join(', ')}) as fewest) l where l.fewest > 0) end`;
+}
+
+/**
+ * The window's distinct users against how many of the baseline's users a window of its length
+ * usually sees: a user of d days in the baseline is in a window of W of its B days with chance
+ * 1 − (1 − W/B)^d (B: the days the baseline observed, `observed`).
+ */
+function activeUsersVsUsual(plan: EngagementPlan, w: number, b: number, observed: string): string {
+  const usual = `(select sum(1 - power(greatest(0, 1 - ${w} / ${observed}), d)) as users from unnest(${plan.userDays(b)}) d)`;
+  // In use for the whole baseline (most accounts), B is the baseline's: that sum is taken in `us`.
+  const overBaseline = plan.usualUsers(w, b);
+  return `case when ${plan.events(w)} = 0 or ${plan.events(b)} = ${plan.events(w)} then null
+    when coalesce(a.observed_days, ${b}) >= ${b} then case when ${overBaseline} > 0 then least(2.0, ${plan.distinctUsers(w)} / ${overBaseline}) end
+    else (select least(2.0, ${plan.distinctUsers(w)} / usual.users) from ${usual} usual where usual.users > 0) end`;
 }
 
 /** `active_days_trend` over the team's days, or over every day for an account whose baseline names nobody. */
@@ -338,13 +366,8 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
     case 'active_users_trend':
       return `case when ${plan.events(w)} = 0 or ${plan.events(b)} = ${plan.events(w)} then null
         else ${shareRatio(plan.distinctUsers(w), plan.distinctUsers(b))} end`;
-    case 'active_users_vs_usual': {
-      // A user of d days in the baseline is in a window of W of its B days with chance 1 − (1 − W/B)^d.
-      const unseen = `greatest(0, 1 - ${w} / ${observed})`;
-      const usual = `(select sum(1 - power(${unseen}, d)) as users from unnest(${plan.userDays(b)}) d)`;
-      return `case when ${plan.events(w)} = 0 or ${plan.events(b)} = ${plan.events(w)} then null
-        else (select least(2.0, ${plan.distinctUsers(w)} / usual.users) from ${usual} usual where usual.users > 0) end`;
-    }
+    case 'active_users_vs_usual':
+      return activeUsersVsUsual(plan, w, b, observed);
     case 'feature_breadth_trend':
       return `case when ${plan.events(w)} = 0 or ${plan.events(b)} = ${plan.events(w)} then null
         else ${shareRatio(plan.distinctFeatures(w), plan.distinctFeatures(b))} end`;
@@ -468,6 +491,7 @@ function usersCte(plan: EngagementPlan): string {
   const counts = [
     ...[...plan.users].map(([alias, start]) => `count(*) filter (where s.latest > ${start}) as "${alias}"`),
     ...[...plan.userDaysWindows.keys()].map((alias) => `array_agg(s."${alias}") filter (where s."${alias}" > 0) as "${alias}"`),
+    ...[...plan.usualUsersSums].map(([alias, sum]) => `${sum} as "${alias}"`),
     ...earlierDistinctCounts(plan, plan.earlierUsers),
   ];
   const masks = plan.earlierUsers.size > 0 ? dayMasks(plan, 'v.day') : [];
