@@ -152,7 +152,7 @@ class EngagementPlan {
     const alias = `${measure}_${name}`;
     if (!this.sums.has(alias)) {
       const { total, rows } = MEASURES[measure];
-      const condition = [rows, this.within(days, name)].filter((c) => c !== null && c !== undefined).join(' and ');
+      const condition = [rows, this.within(days, name)].filter(Boolean).join(' and ');
       this.sums.set(alias, condition === '' ? `coalesce(${total}, 0)` : `coalesce(${total} filter (where ${condition}), 0)`);
     }
     return `coalesce(t."${alias}", 0)`;

@@ -556,6 +556,27 @@ it('counts a failed payment with a payment made at the same instant as settled, 
   }
 });
 
+it('counts an invoice recorded as paid, but paid after asOf, as unpaid then, as the reference does', async () => {
+  // Due 20 days back, recorded once as PAID with its payment 5 days back: unpaid between.
+  const id = 'cust_paid_late';
+  const db = () => orm.em.fork() as Db;
+  await upsertCustomer(db(), null, { id, name: id, signedUpAt: new Date(ANCHOR - 100 * DAY_MS) });
+  const [dueAt, paidAt] = [new Date(ANCHOR - 20 * DAY_MS), new Date(ANCHOR - 5 * DAY_MS)];
+  const paid = { customerId: id, externalId: 'late', amountCents: 1000, currency: 'usd', dueAt, paidAt, occurredAt: dueAt };
+  await recordPayment(db(), null, { ...paid, status: PaymentStatus.PAID });
+  const requests: MetricRequest[] = [{ metric: 'unpaid_past_grace', windowDays: 60, key: 'unpaid_past_grace_60' }];
+  for (const [daysBack, unpaid] of [
+    [10, 1],
+    [2, 0],
+  ]) {
+    const asOf = new Date(ANCHOR - daysBack * DAY_MS);
+    const gathered = (await gatherMetrics(db(), [id], asOf, requests, LOOKBACK_DAYS)).get(id)!;
+    const expected = metricsFromActivity({ engagementEvents: [], payments: [{ ...paid, status: 'PAID' }] }, requests, asOf);
+    expect([daysBack, gathered.metrics.unpaid_past_grace_60]).toEqual([daysBack, expected.unpaid_past_grace_60]);
+    expect([daysBack, gathered.metrics.unpaid_past_grace_60]).toEqual([daysBack, unpaid]);
+  }
+});
+
 it('counts a failed invoice once however often it was retried, paid later read as failed before then, as the reference does', async () => {
   // Invoice A due 40 days back fails and fails again on its retry, which is paid 31 days back; a
   // payment without a due date fails 20 days back; invoice B due 12 days back fails twice, unpaid.
