@@ -41,6 +41,8 @@ export async function enqueueDeliveries(tx: Db, actionIds: readonly string[], cu
        select o.id, o.customer_id, o.audience, o.playbook, o.to_tier, c.csm_owner, c.contact_email
        from outreach_action o join customer c on c.id = o.customer_id
        where o.id in (select jsonb_array_elements_text(?::jsonb)::bigint) and o.status = 'DECIDED'
+         -- Asked once for the statement: without a destination taking deliveries, no action is read.
+         and exists (select 1 from destination dst where ${destinationIsActiveSql('dst')})
      ), matched as (
        -- A customer-facing action posted to Slack tells the team; it never reaches the customer. Nor
        -- does an email to a customer without a contact address (it is DEAD at its first attempt): it

@@ -67,7 +67,24 @@ function invalid(index: number, argument: string, problem: string): never {
   throw new InvalidInputError(`actions[${index}].${argument} ${problem}`, { index, argument });
 }
 
-function toOutreachRow(action: NewOutreachAction, index: number): Record<string, unknown> {
+/** An outreach_action row as it is written: checked, trimmed, with SQL's nulls. */
+interface OutreachRow {
+  customer_id: string;
+  playbook: string;
+  action: string;
+  audience: OutreachAudience;
+  channel: string;
+  trigger: string;
+  from_tier: string | null;
+  to_tier: string | null;
+  score: number | null;
+  status: OutreachStatus;
+  escalation: boolean;
+  message: string | null;
+  created_at: string | null;
+}
+
+function toOutreachRow(action: NewOutreachAction, index: number): OutreachRow {
   const text = (value: string | null | undefined, name: string): string => {
     const trimmed = (value ?? '').trim();
     return trimmed.length > 0 ? trimmed : invalid(index, name, 'must not be empty');
@@ -80,13 +97,13 @@ function toOutreachRow(action: NewOutreachAction, index: number): Record<string,
     customer_id: checkCustomerId(action.customerId),
     playbook: text(action.playbook, 'playbook'),
     action: text(action.action, 'action'),
-    audience: action.audience,
+    audience: action.audience as OutreachAudience,
     channel: text(action.channel, 'channel'),
     trigger: text(action.trigger, 'trigger'),
     from_tier: action.fromTier ?? null,
     to_tier: action.toTier ?? null,
     score: action.score ?? null,
-    status: action.status,
+    status: action.status as OutreachStatus,
     escalation: action.escalation ?? false,
     message: action.message ?? null,
     created_at: action.createdAt?.toISOString() ?? null,
@@ -102,13 +119,15 @@ function toOutreachRow(action: NewOutreachAction, index: number): Record<string,
 export async function insertOutreachActions(db: Db, actions: readonly NewOutreachAction[]): Promise<OutreachAction[]> {
   if (actions.length === 0) return [];
   const rows = actions.map(toOutreachRow);
-  const inserted = await query<OutreachAction & { createdAt: Date | string }>(
+  // Only the generated columns come back, in the order of the rows (ids are drawn in that order):
+  // the rest of each action is already here, and a scoring batch logs thousands.
+  const generated = await query<{ id: string; createdAt: Date | string }>(
     db,
     `with input as (
        select * from rows from (
-         jsonb_to_recordset(?::jsonb) as (customer_id text, playbook text, action text, audience text, channel text, trigger text,
-                                          from_tier text, to_tier text, score int, status text, escalation boolean, message text,
-                                          created_at timestamptz)
+         json_to_recordset(?::json) as (customer_id text, playbook text, action text, audience text, channel text, trigger text,
+                                        from_tier text, to_tier text, score int, status text, escalation boolean, message text,
+                                        created_at timestamptz)
        ) with ordinality as x(customer_id, playbook, action, audience, channel, trigger, from_tier, to_tier, score, status,
                               escalation, message, created_at, ordinal)
      ), inserted as (
@@ -117,13 +136,28 @@ export async function insertOutreachActions(db: Db, actions: readonly NewOutreac
        select customer_id, playbook, action, audience, channel, trigger, from_tier, to_tier, score, status,
               escalation, message, coalesce(created_at, now())
        from input order by ordinal
-       returning *
+       returning id, created_at
      )
-     select ${OUTREACH_COLUMNS} from inserted o order by o.id`,
+     select o.id::text as id, o.created_at as "createdAt" from inserted o order by o.id`,
     [json(rows)],
   );
-  // Raw rows carry timestamps as text; callers in the engine get real Dates.
-  return inserted.map((action) => ({ ...action, createdAt: new Date(action.createdAt) }));
+  return rows.map((row, index) => ({
+    id: generated[index].id,
+    customerId: row.customer_id,
+    playbook: row.playbook,
+    action: row.action,
+    audience: row.audience,
+    channel: row.channel,
+    trigger: row.trigger,
+    fromTier: row.from_tier,
+    toTier: row.to_tier,
+    score: row.score,
+    status: row.status,
+    escalation: row.escalation,
+    message: row.message,
+    // Raw rows carry timestamps as text; callers in the engine get real Dates.
+    createdAt: new Date(generated[index].createdAt),
+  }));
 }
 
 export async function listOutreachLog(db: Db, args: OutreachLogArgs): Promise<ConnectionResult<OutreachAction>> {

@@ -331,12 +331,20 @@ export async function gatherMetrics(
     zeroCounts[r.key] = COUNT_METRICS.has(r.metric) ? 0 : null;
   }
   for (const id of ids) result.set(id, { metrics: { ...zeroCounts }, lastActivityAt: null });
-  for (const rows of [engagementRows, paymentRows, supportRows, npsRows, contractionRows]) {
+  // Each statement's rows hold the columns of its own requests only.
+  const answered: Array<[Array<Record<string, unknown>>, MetricRequest[]]> = [
+    [engagementRows, engagement],
+    [paymentRows, payments],
+    [supportRows, support],
+    [npsRows, nps],
+    [contractionRows, contraction],
+  ];
+  for (const [rows, asked] of answered) {
     for (const row of rows) {
       const entry = result.get(row.customerId as string);
       if (!entry) continue;
-      for (const r of requests) {
-        if (r.key in row) entry.metrics[r.key] = row[r.key] === null ? null : Number(row[r.key]);
+      for (const { key } of asked) {
+        if (key in row) entry.metrics[key] = row[key] === null ? null : Number(row[key]);
       }
       if ('lastActivityAt' in row && row.lastActivityAt) entry.lastActivityAt = new Date(row.lastActivityAt as string);
     }
