@@ -51,13 +51,13 @@ interface DaySpan {
  */
 type Measure = 'events' | 'users_added' | 'days' | 'team_days' | 'feature_days' | 'log_events';
 
-const MEASURES: Record<Measure, { total: string; rows?: string }> = {
-  events: { total: 'sum(x.events)' },
-  users_added: { total: 'sum(x.users_added)' },
-  days: { total: 'count(*)', rows: 'not x.raw' },
-  team_days: { total: 'count(*)', rows: 'not x.raw and cardinality(x.users) > 0' },
-  feature_days: { total: 'sum(cardinality(x.features))', rows: 'not x.raw' },
-  log_events: { total: 'sum(ln(x.events::float8))', rows: 'not x.raw' },
+const MEASURES: Record<Measure, { total: string; rows?: string; type: 'int8' | 'float8' }> = {
+  events: { total: 'sum(x.events)', type: 'int8' },
+  users_added: { total: 'sum(x.users_added)', type: 'int8' },
+  days: { total: 'count(*)', rows: 'not x.raw', type: 'int8' },
+  team_days: { total: 'count(*)', rows: 'not x.raw and cardinality(x.users) > 0', type: 'int8' },
+  feature_days: { total: 'sum(cardinality(x.features))', rows: 'not x.raw', type: 'int8' },
+  log_events: { total: 'sum(ln(x.events::float8))', rows: 'not x.raw', type: 'float8' },
 };
 
 function utcDate(ms: number): string {
@@ -79,8 +79,8 @@ export function engagementExtentDays(request: MetricRequest): number {
 class EngagementPlan {
   readonly boundaries = new Set<number>();
   private readonly windows = new Map<string, string>();
-  /** The sums and counts per customer over rows `x` (CTE `t`), each over a window ending at asOf, as SQL by alias. */
-  readonly sums = new Map<string, string>();
+  /** The sums and counts per customer over rows `x` (CTE `t`), each of a measure over a window ending at asOf (its days; null for one that holds every row), by alias. */
+  readonly sums = new Map<string, { measure: Measure; days: number | null }>();
   /** The spans of whole UTC days on which `t` tells whether the customer has a row (`eventOnEarlierDays`), by alias. */
   readonly rowSpans = new Map<string, DaySpan>();
   /** Distinct values per window ending at asOf, by alias: the window's start (exclusive). */
@@ -150,11 +150,7 @@ class EngagementPlan {
     if (offsetDays > 0) return `(${this.sum(measure, days + offsetDays)} - ${this.sum(measure, offsetDays)})`;
     const name = this.span(days);
     const alias = `${measure}_${name}`;
-    if (!this.sums.has(alias)) {
-      const { total, rows } = MEASURES[measure];
-      const condition = [rows, this.within(days, name)].filter(Boolean).join(' and ');
-      this.sums.set(alias, condition === '' ? `coalesce(${total}, 0)` : `coalesce(${total} filter (where ${condition}), 0)`);
-    }
+    if (!this.sums.has(alias)) this.sums.set(alias, { measure, days: this.within(days, name) === null ? null : days });
     return `coalesce(t."${alias}", 0)`;
   }
 
@@ -417,10 +413,14 @@ function dayMasks(plan: EngagementPlan, day: string): string[] {
   const bucket = `width_bucket(${day}, '{${bounds.map((d) => utcDate(d * DAY_MS)).join(',')}}'::date[])`;
   // Buckets run from 0 (before the first bound) to the number of bounds.
   if (bounds.length < 63) return [`bit_or(1::int8 << ${bucket}) as dmask0`];
-  const masks: string[] = [];
-  for (let k = 0; k * 63 <= bounds.length; k++)
-    masks.push(`bit_or(1::int8 << (${bucket} - ${k * 63})) filter (where ${bucket} between ${k * 63} and ${k * 63 + 62}) as dmask${k}`);
-  return masks;
+  return dayMaskColumns(plan).map(
+    (alias, k) => `bit_or(1::int8 << (${bucket} - ${k * 63})) filter (where ${bucket} between ${k * 63} and ${k * 63 + 62}) as ${alias}`,
+  );
+}
+
+/** The names of the columns `dayMasks` computes. */
+function dayMaskColumns(plan: EngagementPlan): string[] {
+  return Array.from({ length: Math.floor(plan.daySpanBounds.size / 63) + 1 }, (_, k) => `dmask${k}`);
 }
 
 /** Whether the masks of `dayMasks` (columns `dmask0`, … of `alias`) hold a row on the days of `span`, as SQL (null without rows). */
@@ -436,11 +436,38 @@ function onDays(plan: EngagementPlan, alias: string, span: DaySpan): string {
   return tests.join(' or ');
 }
 
-/** The CTE `t`: the plan's sums per customer, and whether it has a row on each span of `rowSpans`. */
-function sumsCte(plan: EngagementPlan): string {
-  const sums = ['max(x.last_at) as last_at', 'min(x.day) as first_day', ...[...plan.sums].map(([alias, sum]) => `${sum} as "${alias}"`)];
+/**
+ * The plan's sums per customer in two steps: first per customer and `b`, the number of the windows'
+ * starts a row is after (each measure summed once per row, where a sum per window would test each row
+ * against each window), then per customer, each window's sum over the groups with `b` at least its
+ * rank among the starts (the windows all end at asOf, so they nest). A start is exclusive; timestamps
+ * are whole microseconds, so a row is after it when it is at or after the next microsecond.
+ */
+function windowSums(plan: EngagementPlan, asOf: Date): { perBucket: string; perCustomer: string[] } {
+  const spans = [...new Set([...plan.sums.values()].map((s) => s.days).filter((d): d is number => d !== null))].sort((a, b) => b - a);
+  const starts = spans.map((days) => `${new Date(asOf.getTime() - days * DAY_MS).toISOString().slice(0, -1)}001Z`);
+  const measures = [...new Set([...plan.sums.values()].map((s) => s.measure))];
+  const perMeasure = measures.map((m) => {
+    const { total, rows } = MEASURES[m];
+    return `${rows === undefined ? total : `${total} filter (where ${rows})`} as "${m}"`;
+  });
+  const bucket = starts.length === 0 ? '0' : `width_bucket(x.at, '{${starts.join(',')}}'::timestamptz[])`;
   const masks = plan.rowSpans.size > 0 ? dayMasks(plan, 'x.day') : [];
-  const perCustomer = `select x.customer_id, ${[...sums, ...masks].join(', ')} from x group by x.customer_id`;
+  const perBucket = `select x.customer_id, ${bucket} as b, ${['max(x.last_at) as last_at', 'min(x.day) as first_day', ...perMeasure, ...masks].join(', ')}
+      from x group by 1, 2`;
+  const perCustomer = [...plan.sums].map(([alias, { measure, days }]) => {
+    const within = days === null ? '' : ` filter (where y.b >= ${spans.indexOf(days) + 1})`;
+    return `coalesce(sum(y."${measure}")${within}, 0)::${MEASURES[measure].type} as "${alias}"`;
+  });
+  return { perBucket, perCustomer };
+}
+
+/** The CTE `t`: the plan's sums per customer, and whether it has a row on each span of `rowSpans`. */
+function sumsCte(plan: EngagementPlan, asOf: Date): string {
+  const { perBucket, perCustomer: sums } = windowSums(plan, asOf);
+  const masks = plan.rowSpans.size > 0 ? dayMaskColumns(plan).map((alias) => `bit_or(y.${alias}) as ${alias}`) : [];
+  const perCustomer = `select y.customer_id, ${['max(y.last_at) as last_at', 'min(y.first_day) as first_day', ...sums, ...masks].join(', ')}
+      from (${perBucket}) y group by y.customer_id`;
   if (plan.rowSpans.size === 0) return `t as (${perCustomer})`;
   const spans = [...plan.rowSpans].map(([alias, span]) => `${onDays(plan, 's', span)} as "${alias}"`);
   return `t as (select s.*, ${spans.join(', ')} from (${perCustomer}) s)`;
@@ -606,7 +633,7 @@ export async function aggregateEngagement(
   const cuts = [...plan.boundaries].sort((a, b) => a - b);
   const sumStart = new Date(end - extent * DAY_MS).toISOString();
   const ctes = [
-    sumsCte(plan),
+    sumsCte(plan, asOf),
     distinctCountsCte('rd', 'x where x.raw', 'x.day', plan.rawDays, plan),
     distinctCountsCte('td', 'x where x.raw and cardinality(x.users) > 0', 'x.day', plan.rawTeamDays, plan),
     distinctCountsCte('fd', 'x where x.raw', `x.day::text || ' ' || unnest(x.features)`, plan.rawFeatureDays, plan),
