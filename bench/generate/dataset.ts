@@ -245,8 +245,10 @@ export async function ensureDataSet(spec: DataSetSpec, options: { lanes?: number
   await dropDatabase(spec.name);
   await createDatabase(spec.name);
   const url = databaseUrl(spec.name);
-  // Whole seconds: the anchor is "now" at generation time, so as-of scoring at it is valid.
-  const anchor = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
+  // Whole seconds, ten minutes before generation starts: scoring as of it is a backfill from the
+  // first run on (isBackfill), as the scoring workload measures, not a live run for the first few
+  // minutes after generation and a backfill after.
+  const anchor = new Date(Math.floor(Date.now() / 1000) * 1000 - 10 * 60_000);
   const orm = await openDatabase(url, lanes + 1);
   const root = orm.em.fork() as Db;
   const log = options.log === false ? () => undefined : progress;

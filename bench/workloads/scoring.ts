@@ -6,6 +6,7 @@
 // the predictive signals cost is measured by alternating the two default models on one server
 // (10 k customers, and 100 k at full scale).
 import { CLASSIC_SCORING_MODEL, DEFAULT_SCORING_MODEL, metricRequests, ScoringModelConfig } from '../../src/scoring/model';
+import { isBackfill } from '../../src/scoring/scoring.service';
 import { scorePerCustomer } from '../baselines/per-customer-scoring';
 import { DataSetInfo, forgetScoringFrom } from '../generate/dataset';
 import { sql, vacuum } from '../support/databases';
@@ -90,9 +91,56 @@ interface TimedRun {
 
 type Server = Awaited<ReturnType<typeof startServer>>;
 
+/**
+ * The customers' current state a full run writes (writeBatch, src/scoring/score-customers.ts). A run
+ * rewrites every row: where an indexed column's value changes (the score, the tier) the new version
+ * goes into each of the table's indexes; where none does, it is a cheap heap-only update. So a run
+ * costs more after another model's run than after its own, and runs that compare models start from a
+ * state chosen for each (`State`).
+ */
+const STATE_COLUMNS = [
+  'health_score',
+  'engagement_score',
+  'tier',
+  'trend',
+  'lifecycle_stage',
+  'last_activity_at',
+  'nps',
+  'scored_at',
+  'updated_at',
+];
+
+/** Keeps the customers' current state under `key` (a table of the data set's database). */
+async function saveState(dataSet: DataSetInfo, key: string): Promise<void> {
+  await sql(dataSet.name, `drop table if exists bench_state_${key}`);
+  await sql(dataSet.name, `create unlogged table bench_state_${key} as select id, ${STATE_COLUMNS.join(', ')} from customer`);
+}
+
+async function restoreState(dataSet: DataSetInfo, key: string): Promise<void> {
+  await sql(
+    dataSet.name,
+    `update customer c set (${STATE_COLUMNS.join(', ')}) = (${STATE_COLUMNS.map((column) => `s.${column}`).join(', ')})
+     from bench_state_${key} s where s.id = c.id`,
+  );
+}
+
+async function dropStates(dataSet: DataSetInfo, keys: string[]): Promise<void> {
+  for (const key of keys) await sql(dataSet.name, `drop table if exists bench_state_${key}`);
+}
+
+/** Where a run starts: the customers' state kept under `from`, and where the state it leaves is kept. */
+interface State {
+  from?: string;
+  keepAs?: string;
+}
+
 /** One full rescore of the data set as of its anchor, from a clean slate: seconds, peak server RSS (bytes) and tier changes. */
-async function timeOneRun(server: Server, dataSet: DataSetInfo): Promise<TimedRun> {
+async function timeOneRun(server: Server, dataSet: DataSetInfo, state: State = {}): Promise<TimedRun> {
+  // Live scoring would also run the playbooks, log outreach and publish: not what is measured here.
+  if (!isBackfill(dataSet.anchor))
+    throw new Error(`${dataSet.name}: its anchor is not yet in the past, so scoring as of it would not be a backfill`);
   await forgetScoringFrom(dataSet.name, dataSet.anchor);
+  if (state.from !== undefined) await restoreState(dataSet, state.from);
   // The previous run's scores, tier changes and outreach were just deleted, and every customer's
   // state rewritten: without this, each run would work among the dead rows of all earlier runs.
   await vacuum(dataSet.name, SCORING_TABLES);
@@ -108,6 +156,7 @@ async function timeOneRun(server: Server, dataSet: DataSetInfo): Promise<TimedRu
   if (result.refreshAllHealthScores.customersScored !== dataSet.customers) {
     throw new Error(`scored ${result.refreshAllHealthScores.customersScored} of ${dataSet.customers} customers`);
   }
+  if (state.keepAs !== undefined) await saveState(dataSet, state.keepAs);
   return { seconds, peak, tierChanges: result.refreshAllHealthScores.tierChanges };
 }
 
@@ -140,7 +189,12 @@ async function timeFullRuns(dataSet: DataSetInfo, runs: number, warmUp: boolean,
   }
 }
 
-/** A warm-up of each model, then `rounds` rounds of one run per model, the order swapped every round. */
+/**
+ * A warm-up of each model, then `rounds` rounds of one run per model, the order swapped every round.
+ * Each run starts from the customers' state as the daily rescore finds it: the default and the first
+ * default model from the state their own previous run left, the changed model (the first run after
+ * `updateScoringModel`) from the default model's.
+ */
 async function compareModels(dataSet: DataSetInfo, rounds: number, redisUrl: string): Promise<ModelComparison> {
   const server = await startServer({ name: `models-${dataSet.customers}`, database: dataSet.url, redisUrl });
   const models = { model: DEFAULT_SCORING_MODEL, classic: CLASSIC_SCORING_MODEL, changed: changedDefaultModel() };
@@ -151,7 +205,11 @@ async function compareModels(dataSet: DataSetInfo, rounds: number, redisUrl: str
       const order: Array<keyof typeof models> = round % 2 === 0 ? ['model', 'classic', 'changed'] : ['changed', 'classic', 'model'];
       for (const which of order) {
         await activateModel(dataSet, models[which]);
-        const result = await timeOneRun(server, dataSet);
+        const own = which === 'changed' ? 'model' : which;
+        const result = await timeOneRun(server, dataSet, {
+          from: round < 0 ? undefined : own,
+          keepAs: which === 'changed' ? undefined : own,
+        });
         if (round >= 0) timed[which].push(result);
         process.stderr.write(
           `  [scoring] ${dataSet.customers} customers, ${labels[which]}: ${result.seconds.toFixed(2)} s${round < 0 ? ' (warm-up)' : ''}\n`,
@@ -170,6 +228,7 @@ async function compareModels(dataSet: DataSetInfo, rounds: number, redisUrl: str
     await server.stop();
     // The data set is kept for later workloads (the dashboard's among them): leave it as generated.
     await forgetScoringFrom(dataSet.name, dataSet.anchor);
+    await dropStates(dataSet, ['model', 'classic']);
     await activateModel(dataSet, DEFAULT_SCORING_MODEL);
   }
 }
