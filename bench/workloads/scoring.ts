@@ -134,7 +134,10 @@ interface State {
   keepAs?: string;
 }
 
-/** One full rescore of the data set as of its anchor, from a clean slate: seconds, peak server RSS (bytes) and tier changes. */
+/**
+ * One full rescore of the data set as of its anchor, its previous runs' scores, tier changes and
+ * outreach forgotten and the customers' state as `state` says: seconds, peak server RSS (bytes) and tier changes.
+ */
 async function timeOneRun(server: Server, dataSet: DataSetInfo, state: State = {}): Promise<TimedRun> {
   // Live scoring would also run the playbooks, log outreach and publish: not what is measured here.
   if (!isBackfill(dataSet.anchor))

@@ -156,8 +156,12 @@ class EngagementPlan {
 
   /** A window ending at asOf, registered like `window`; returns its name and its start as SQL. */
   private recent(days: number): { name: string; start: string } {
-    const name = this.window(days);
-    return { name, start: `'${new Date(this.asOf.getTime() - days * DAY_MS).toISOString()}'::timestamptz` };
+    return { name: this.window(days), start: this.windowStart(days) };
+  }
+
+  /** The start (exclusive) of the window of `days` ending at asOf, as SQL. */
+  windowStart(days: number): string {
+    return `'${new Date(this.asOf.getTime() - days * DAY_MS).toISOString()}'::timestamptz`;
   }
 
   events(days: number, offsetDays = 0): string {
@@ -443,15 +447,15 @@ function onDays(plan: EngagementPlan, alias: string, span: DaySpan): string {
  * rank among the starts (the windows all end at asOf, so they nest). A start is exclusive; timestamps
  * are whole microseconds, so a row is after it when it is at or after the next microsecond.
  */
-function windowSums(plan: EngagementPlan, asOf: Date): { perBucket: string; perCustomer: string[] } {
+function windowSums(plan: EngagementPlan): { perBucket: string; perCustomer: string[] } {
   const spans = [...new Set([...plan.sums.values()].map((s) => s.days).filter((d): d is number => d !== null))].sort((a, b) => b - a);
-  const starts = spans.map((days) => `${new Date(asOf.getTime() - days * DAY_MS).toISOString().slice(0, -1)}001Z`);
+  const starts = spans.map((days) => `${plan.windowStart(days)} + interval '1 microsecond'`);
   const measures = [...new Set([...plan.sums.values()].map((s) => s.measure))];
   const perMeasure = measures.map((m) => {
     const { total, rows } = MEASURES[m];
     return `${rows === undefined ? total : `${total} filter (where ${rows})`} as "${m}"`;
   });
-  const bucket = starts.length === 0 ? '0' : `width_bucket(x.at, '{${starts.join(',')}}'::timestamptz[])`;
+  const bucket = starts.length === 0 ? '0' : `width_bucket(x.at, array[${starts.join(', ')}])`;
   const masks = plan.rowSpans.size > 0 ? dayMasks(plan, 'x.day') : [];
   const perBucket = `select x.customer_id, ${bucket} as b, ${['max(x.last_at) as last_at', 'min(x.day) as first_day', ...perMeasure, ...masks].join(', ')}
       from x group by 1, 2`;
@@ -463,8 +467,8 @@ function windowSums(plan: EngagementPlan, asOf: Date): { perBucket: string; perC
 }
 
 /** The CTE `t`: the plan's sums per customer, and whether it has a row on each span of `rowSpans`. */
-function sumsCte(plan: EngagementPlan, asOf: Date): string {
-  const { perBucket, perCustomer: sums } = windowSums(plan, asOf);
+function sumsCte(plan: EngagementPlan): string {
+  const { perBucket, perCustomer: sums } = windowSums(plan);
   const masks = plan.rowSpans.size > 0 ? dayMaskColumns(plan).map((alias) => `bit_or(y.${alias}) as ${alias}`) : [];
   const perCustomer = `select y.customer_id, ${['max(y.last_at) as last_at', 'min(y.first_day) as first_day', ...sums, ...masks].join(', ')}
       from (${perBucket}) y group by y.customer_id`;
@@ -633,7 +637,7 @@ export async function aggregateEngagement(
   const cuts = [...plan.boundaries].sort((a, b) => a - b);
   const sumStart = new Date(end - extent * DAY_MS).toISOString();
   const ctes = [
-    sumsCte(plan, asOf),
+    sumsCte(plan),
     distinctCountsCte('rd', 'x where x.raw', 'x.day', plan.rawDays, plan),
     distinctCountsCte('td', 'x where x.raw and cardinality(x.users) > 0', 'x.day', plan.rawTeamDays, plan),
     distinctCountsCte('fd', 'x where x.raw', `x.day::text || ' ' || unnest(x.features)`, plan.rawFeatureDays, plan),
