@@ -47,6 +47,8 @@ export interface ModelFigures {
    * weekly grid's snapshot can fall up to six days before that onset).
    */
   foreseeableRecall30: Record<'begun' | 'twoWeeks' | 'byLead', RecallFigure>;
+  /** `begun` by the churners' leading pattern (the population's labels): which patterns the score sees 30 days ahead. */
+  begunByPattern: Array<{ pattern: string } & RecallFigure>;
 }
 
 export interface BacktestWorkloadResult {
@@ -120,13 +122,23 @@ async function ensurePopulation(name: string, customers: number, days: number): 
   }
 }
 
-/** When each churner with a leading pattern started showing it (the population's labels). */
-function patternOnsets(dataSet: DemoDataSet): Map<string, { onset: number; churnedAt: number }> {
-  const onsets = new Map<string, { onset: number; churnedAt: number }>();
+/** When each churner with a leading pattern started showing it, and the pattern (the population's labels). */
+function patternOnsets(dataSet: DemoDataSet): Map<string, { onset: number; churnedAt: number; pattern: string }> {
+  const onsets = new Map<string, { onset: number; churnedAt: number; pattern: string }>();
   for (const l of populationLabels(dataSet))
-    if (l.churnedAt && l.foreseeable && l.signalOnsetAt)
-      onsets.set(l.customerId, { onset: l.signalOnsetAt.getTime(), churnedAt: l.churnedAt.getTime() });
+    if (l.churnedAt && l.foreseeable && l.signalOnsetAt && l.churnPattern)
+      onsets.set(l.customerId, { onset: l.signalOnsetAt.getTime(), churnedAt: l.churnedAt.getTime(), pattern: l.churnPattern });
   return onsets;
+}
+
+/** The churners of `ids` by their leading pattern, patterns in alphabetical order. */
+function byPattern(ids: Set<string>, onsets: Map<string, { pattern: string }>): Map<string, Set<string>> {
+  const patterns = new Map<string, Set<string>>();
+  for (const id of ids) {
+    const pattern = onsets.get(id)?.pattern as string;
+    patterns.set(pattern, (patterns.get(pattern) ?? new Set<string>()).add(id));
+  }
+  return new Map([...patterns].sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /** The churners whose pattern had run `days` or more at the latest grid instant at least `leadDays` before their churn. */
@@ -150,6 +162,7 @@ async function backtestModel(
   grid: { from: Date; to: Date; stepDays: number },
   anchor: Date,
   foreseeable: Record<keyof ModelFigures['foreseeableRecall30'], Set<string>>,
+  begunByPattern: Map<string, Set<string>>,
 ): Promise<ModelFigures> {
   const db = orm.em.fork() as Db;
   const started = process.hrtime.bigint();
@@ -186,6 +199,7 @@ async function backtestModel(
       twoWeeks: recallAmong(foreseeable.twoWeeks),
       byLead: recallAmong(foreseeable.byLead),
     },
+    begunByPattern: [...begunByPattern].map(([pattern, ids]) => ({ pattern, ...recallAmong(ids) })),
   };
 }
 
@@ -204,6 +218,7 @@ export async function runBacktestWorkload(options: BacktestWorkloadOptions): Pro
     twoWeeks: patternRunBy(onsets, instants, 30, 14),
     byLead: new Set([...onsets].filter(([, o]) => o.onset <= o.churnedAt - 30 * DAY_MS).map(([id]) => id)),
   };
+  const begunByPattern = byPattern(foreseeable.begun, onsets);
   await vacuum(name, [
     'engagement_day',
     'engagement_event',
@@ -216,9 +231,9 @@ export async function runBacktestWorkload(options: BacktestWorkloadOptions): Pro
   ]);
   const orm = await openDatabase(databaseUrl(name), 6);
   try {
-    const model = await backtestModel(orm, DEFAULT_SCORING_MODEL, grid, anchor, foreseeable);
+    const model = await backtestModel(orm, DEFAULT_SCORING_MODEL, grid, anchor, foreseeable, begunByPattern);
     process.stderr.write(`  [backtest] default model: ${model.seconds.toFixed(1)} s, ${model.report.snapshots} snapshots\n`);
-    const classic = await backtestModel(orm, CLASSIC_SCORING_MODEL, grid, anchor, foreseeable);
+    const classic = await backtestModel(orm, CLASSIC_SCORING_MODEL, grid, anchor, foreseeable, begunByPattern);
     process.stderr.write(`  [backtest] first default model: ${classic.seconds.toFixed(1)} s\n`);
     const steady = (shape: SteadyShape) => ({
       model: simulateSteadyAccounts(DEFAULT_SCORING_MODEL, shape),
