@@ -385,6 +385,16 @@ async function main(): Promise<void> {
         ratio: `${fmt(changed, 2)}× (rounds ${spread(comparison.changedRatios, 2, '×')})`,
         met: null,
       });
+      const signalsOnly = comparison.signalsOnly.seconds.median / comparison.classic.seconds.median;
+      rows.push({
+        workload: 'scoring',
+        figure: `  the signals issue 12 lists alone (the default model's, none of its red flags) against the first default model`,
+        target: '',
+        baseline: spread(comparison.classic.seconds, 2, ' s'),
+        measured: spread(comparison.signalsOnly.seconds, 2, ' s'),
+        ratio: `${fmt(signalsOnly, 2)}× (rounds ${spread(comparison.signalsOnlyRatios, 2, '×')})`,
+        met: null,
+      });
     }
     if (scoring.baseline && scoring.classic) {
       const ratio = scoring.baseline.seconds / scoring.classic.seconds.median;

@@ -46,6 +46,10 @@ export interface ModelComparison {
   changed: ScoringSizeResult;
   /** Each round's time after the model change ÷ the default model's time in the same round. */
   changedRatios: Summary;
+  /** The signals issue 12 asks for alone (`signalsOnlyModel`): what they cost before any red flag. */
+  signalsOnly: ScoringSizeResult;
+  /** Each round's signals-only time ÷ the first model's time in the same round. */
+  signalsOnlyRatios: Summary;
 }
 
 /**
@@ -58,6 +62,16 @@ function changedDefaultModel(): ScoringModelConfig {
   const config = JSON.parse(JSON.stringify(DEFAULT_SCORING_MODEL)) as ScoringModelConfig;
   config.components[0].signals[0].weight += 1;
   return config;
+}
+
+/**
+ * The default model's signals without its red flags: the signals relative to the account's own
+ * history that issue 12 lists (usage, active users and seats, feature breadth, silence against the
+ * usual gap, payment risk, support, detractors), each explained, scored on their own. What the issue
+ * asks for costs this much before anything the default model adds to it.
+ */
+function signalsOnlyModel(): ScoringModelConfig {
+  return { ...DEFAULT_SCORING_MODEL, penalties: [] };
 }
 
 /**
@@ -193,19 +207,30 @@ async function timeFullRuns(dataSet: DataSetInfo, runs: number, warmUp: boolean,
 }
 
 /**
- * A warm-up of each model, then `rounds` rounds of one run per model, the order swapped every round.
- * Each run starts from the customers' state as the daily rescore finds it: the default and the first
- * default model from the state their own previous run left, the changed model (the first run after
- * `updateScoringModel`) from the default model's.
+ * A warm-up of each model, then `rounds` rounds of one run per model, the order reversed every round.
+ * Each run starts from the customers' state as the daily rescore finds it: the default model, the
+ * first default model and the signals alone from the state their own previous run left, the changed
+ * model (the first run after `updateScoringModel`) from the default model's.
  */
 async function compareModels(dataSet: DataSetInfo, rounds: number, redisUrl: string): Promise<ModelComparison> {
   const server = await startServer({ name: `models-${dataSet.customers}`, database: dataSet.url, redisUrl });
-  const models = { model: DEFAULT_SCORING_MODEL, classic: CLASSIC_SCORING_MODEL, changed: changedDefaultModel() };
-  const labels = { model: 'default model', classic: 'first default model', changed: 'default model after a model change' };
-  const timed: Record<keyof typeof models, TimedRun[]> = { model: [], classic: [], changed: [] };
+  const models = {
+    model: DEFAULT_SCORING_MODEL,
+    classic: CLASSIC_SCORING_MODEL,
+    changed: changedDefaultModel(),
+    signals: signalsOnlyModel(),
+  };
+  const labels = {
+    model: 'default model',
+    classic: 'first default model',
+    changed: 'default model after a model change',
+    signals: "the issue's signals alone",
+  };
+  const timed: Record<keyof typeof models, TimedRun[]> = { model: [], classic: [], changed: [], signals: [] };
   try {
     for (let round = -1; round < rounds; round++) {
-      const order: Array<keyof typeof models> = round % 2 === 0 ? ['model', 'classic', 'changed'] : ['changed', 'classic', 'model'];
+      const forward: Array<keyof typeof models> = ['model', 'classic', 'changed', 'signals'];
+      const order = round % 2 === 0 ? forward : [...forward].reverse();
       for (const which of order) {
         await activateModel(dataSet, models[which]);
         const own = which === 'changed' ? 'model' : which;
@@ -226,12 +251,14 @@ async function compareModels(dataSet: DataSetInfo, rounds: number, redisUrl: str
       roundRatios: summarise(timed.model.map((run, i) => run.seconds / timed.classic[i].seconds)),
       changed: sizeResult(dataSet, timed.changed),
       changedRatios: summarise(timed.changed.map((run, i) => run.seconds / timed.model[i].seconds)),
+      signalsOnly: sizeResult(dataSet, timed.signals),
+      signalsOnlyRatios: summarise(timed.signals.map((run, i) => run.seconds / timed.classic[i].seconds)),
     };
   } finally {
     await server.stop();
     // The data set is kept for later workloads (the dashboard's among them): leave it as generated.
     await forgetScoringFrom(dataSet.name, dataSet.anchor);
-    await dropStates(dataSet, ['model', 'classic']);
+    await dropStates(dataSet, ['model', 'classic', 'signals']);
     await activateModel(dataSet, DEFAULT_SCORING_MODEL);
   }
 }
