@@ -19,8 +19,13 @@ import type { ScoringRunsArgs } from './scoring.types';
 
 /** Customers scored per transaction in a full run. */
 export const SCORING_BATCH_SIZE = 2000;
-/** Batches of a full run scored at the same time, each on its own connection (3: measured best on 2 cores). */
-const BATCHES_IN_FLIGHT = 3;
+/**
+ * Batches of a full run scored at the same time, each on its own connection. Two keep both cores busy
+ * (one batch's statements run while the other's scores are computed); a third ran no faster and, in
+ * a live run that also plans its outreach, took the server past its memory target (bench/README.md,
+ * session 46).
+ */
+const BATCHES_IN_FLIGHT = 2;
 const FULL_RUN_LOCK = 'healthgraph.full-scoring-run';
 
 export interface ScoringRunRecord {
