@@ -231,15 +231,16 @@ function backtestRows(result: BacktestWorkloadResult, judge: (ok: boolean) => bo
       percent(classic.foreseeableRecall30.byLead.recall),
       null,
     ),
-    ...model.begunByPattern.map((figure, i) =>
-      row(
+    ...model.begunByPattern.map((figure) => {
+      const first = classic.begunByPattern.find((f) => f.pattern === figure.pattern);
+      return row(
         `  of the begun, ${figure.pattern.replace(/_/g, ' ')} (${figure.churners})`,
         '',
         `${percent(figure.recall)} (${figure.flagged})`,
-        `${percent(classic.begunByPattern[i].recall)} (${classic.begunByPattern[i].flagged})`,
+        first ? `${percent(first.recall)} (${first.flagged})` : '',
         null,
-      ),
-    ),
+      );
+    }),
     row(
       'recall 7 / 14 / 30 days ahead, every churner',
       '',
