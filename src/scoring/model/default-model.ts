@@ -881,8 +881,19 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // Angry answers (the recent ones averaging below 5 of 10: answers of 0–4) put a busy account at risk
     // on their own, with the detractor flag and the NPS signal; a lukewarm detractor (a 5 or a 6, common
     // among healthy accounts' answers) costs the detractor flag alone and leaves it in "monitor"
-    // (bench/README.md, tenth round; 4 counts as angry since session 30).
-    { name: 'angry_detractor', metric: 'nps_mean_score', windowDays: 60, direction: 'below', threshold: 5, points: 20 },
+    // (bench/README.md, tenth round; 4 counts as angry since session 30). Two angry answers or more,
+    // not one (session 47): healthy accounts give an answer of 0–4 now and then, and in two outside
+    // populations that answered so one time in twenty, one angry answer was most of their false alarms;
+    // one answer still costs the detractor flag, and "monitor" runs its check-in.
+    {
+      name: 'angry_detractor',
+      metric: 'nps_mean_score',
+      windowDays: 60,
+      direction: 'below',
+      threshold: 5,
+      points: 20,
+      onlyWhen: [{ metric: 'nps_angry_answers', windowDays: 60, direction: 'at_least', threshold: 2 }],
+    },
   ],
   ...OUTREACH_AND_TIERS,
   // Steadier tiers at daily scoring (bench/README.md, eleventh round): a red flag that applied stays until

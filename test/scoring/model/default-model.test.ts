@@ -88,6 +88,7 @@ describe('the default model on one pattern at a time', () => {
     rated_tickets: 0,
     nps_weighted: null,
     nps_mean_score: null,
+    nps_angry_answers: 0,
   };
   const scoreWith = (changes: Partial<Record<string, number>>) => {
     // Every window of a metric reads the same value: a pattern that has run long enough to fill them.
@@ -167,12 +168,14 @@ describe('the default model on one pattern at a time', () => {
     expect(scoreWith({ feature_breadth_trend: 0.1, feature_days_per_feature: 1.4, feature_breadth_vs_leanest: 0.1 }).tier).toBe('at_risk');
   });
 
-  it('puts it at risk on angry NPS answers alone, and leaves it in monitor on lukewarm detractors', () => {
-    // Every recent answer a detractor: averaging 2 of 10, then 5.5 (fives and sixes).
-    expect(scoreWith({ nps_weighted: -100, nps_mean_score: 2 })).toEqual({ score: 47, tier: 'at_risk' });
-    expect(scoreWith({ nps_weighted: -100, nps_mean_score: 5.5 })).toEqual({ score: 67, tier: 'monitor' });
+  it('puts it at risk on angry NPS answers alone, two or more, and leaves it in monitor on one, or on lukewarm detractors', () => {
+    // Every recent answer a detractor: two averaging 2 of 10, then fives and sixes averaging 5.5.
+    expect(scoreWith({ nps_weighted: -100, nps_mean_score: 2, nps_angry_answers: 2 })).toEqual({ score: 47, tier: 'at_risk' });
+    expect(scoreWith({ nps_weighted: -100, nps_mean_score: 5.5, nps_angry_answers: 0 })).toEqual({ score: 67, tier: 'monitor' });
     // Answers of 4: angry too.
-    expect(scoreWith({ nps_weighted: -100, nps_mean_score: 4 })).toEqual({ score: 47, tier: 'at_risk' });
+    expect(scoreWith({ nps_weighted: -100, nps_mean_score: 4, nps_angry_answers: 3 })).toEqual({ score: 47, tier: 'at_risk' });
+    // One angry answer: the detractor flag alone, as healthy accounts give one now and then.
+    expect(scoreWith({ nps_weighted: -100, nps_mean_score: 2, nps_angry_answers: 1 })).toEqual({ score: 67, tier: 'monitor' });
   });
 
   it('keeps a support escalation red-flagged for a month: its tickets solved, the customer is still the one who escalated', () => {

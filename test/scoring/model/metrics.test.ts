@@ -36,7 +36,7 @@ describe('metric keys and requests', () => {
     ]);
   });
 
-  it("asks for thirty-seven aggregates under the default model, its signals' and penalties' conditions included, baselines in the keys of the relative ones", () => {
+  it("asks for thirty-eight aggregates under the default model, its signals' and penalties' conditions included, baselines in the keys of the relative ones", () => {
     expect(metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key)).toEqual([
       // The lighter-days flag's condition: enough days of use in its three weeks for a mean per day.
       'active_days_21',
@@ -70,6 +70,8 @@ describe('metric keys and requests', () => {
       'feature_breadth_vs_leanest_14_60',
       // The feature flag's other condition: enough feature use in its two weeks to show the usual features.
       'feature_days_per_feature_14_60',
+      // The angry-detractor flag's condition: two angry answers or more.
+      'nps_angry_answers_60',
       // The angry-detractor flag: the answers' mean score, by recency.
       'nps_mean_score_60',
       'nps_weighted_180',
