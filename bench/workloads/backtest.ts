@@ -17,7 +17,7 @@ import { RandomDayFigures, simulateSteadyAccounts, SteadyShape } from './random-
 
 const DAY_MS = 86_400_000;
 /** Bump when the population's shape changes: older data sets are then regenerated. */
-const POPULATION_VERSION = 2;
+const POPULATION_VERSION = 3;
 const SEED = 12;
 const HORIZON_DAYS = 30;
 /** Days of history behind the first snapshot: the longest window plus baseline of the default model, and a margin. */
