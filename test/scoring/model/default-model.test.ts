@@ -203,6 +203,34 @@ describe('the default model on one pattern at a time', () => {
     expect(escalated(35)).toBe(false);
   });
 
+  it('red-flags an escalation of four poorly rated tickets on a quiet account, not four well-rated ones', () => {
+    const asOf = new Date('2026-06-30T12:00:00Z');
+    const daysAgo = (days: number) => new Date(asOf.getTime() - days * DAY_MS);
+    const weeklyLogins = Array.from({ length: 18 }, (_, week) => ({ occurredAt: daysAgo(week * 7), eventType: 'login' }));
+    // One routine ticket two months ago, rated 5; then four opened over a week, 25 days ago, solved in
+    // three days. Against 90 days that hold them, four tickets read about two beyond the usual rate.
+    const routine = { openedAt: daysAgo(60), resolvedAt: daysAgo(59), status: 'SOLVED' as const, csatRating: 5 };
+    const burst = (rating: number) =>
+      Array.from({ length: 4 }, (_, i) => ({
+        openedAt: daysAgo(25 - i * 2),
+        resolvedAt: daysAgo(22 - i * 2),
+        status: 'SOLVED' as const,
+        csatRating: rating,
+      }));
+    const escalation = (rating: number) => {
+      const metrics = metricsFromActivity(
+        { engagementEvents: weeklyLogins, tickets: [routine, ...burst(rating)] },
+        metricRequests(DEFAULT_SCORING_MODEL),
+        asOf,
+      );
+      return computeScore(DEFAULT_SCORING_MODEL, metrics).penalties.find((p) => p.name === 'support_escalation');
+    };
+    expect(escalation(2)?.rawValue).toBeCloseTo(4 - 5 / 3, 6);
+    expect(escalation(2)?.applied).toBe(true);
+    // An incident the support team handled well: the same burst rated 4, no escalation.
+    expect(escalation(4)?.applied).toBe(false);
+  });
+
   it('costs a drop of use to 40 % two red flags, but not on an account with too few active days for three weeks to measure', () => {
     // Three weeks at 40 % of the days before them; against a 60-day baseline that holds them, 0.5.
     const dropped = { active_days_trend: 0.5, events_trend: 0.5, active_days_vs_prior: 0.4, events_vs_prior: 0.4 };
