@@ -886,9 +886,10 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // on their own, with the detractor flag and the NPS signal; a lukewarm detractor (a 5 or a 6, common
     // among healthy accounts' answers) costs the detractor flag alone and leaves it in "monitor"
     // (bench/README.md, tenth round; 4 counts as angry since session 30). Two angry answers or more,
-    // not one (session 47): healthy accounts give an answer of 0–4 now and then, and in two outside
-    // populations that answered so one time in twenty, one angry answer was most of their false alarms;
-    // one answer still costs the detractor flag, and "monitor" runs its check-in.
+    // not one (bench/README.md, session 47): healthy accounts give an answer of 0–4 now and then, and
+    // on an outside population whose healthy accounts answered so one time in twenty, one angry answer
+    // was three quarters of the false alarms. One answer still costs the detractor flag: a drop the
+    // score-drop playbook reports.
     {
       name: 'angry_detractor',
       metric: 'nps_mean_score',
