@@ -106,10 +106,17 @@ export class ScoringResolver {
   }
 
   @FieldResolver(() => [PenaltyScore])
-  async penalties(@Root() score: HealthScore, @Ctx() { db, loaders }: GraphQLContext): Promise<PenaltyScore[]> {
+  async penalties(
+    @Root() score: HealthScore,
+    @Ctx() { db, loaders }: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<PenaltyScore[]> {
     const penalties = decodePenalties(score.penalties ?? []);
-    // The held-back conditions are stored by their position in the model: the model that scored it says which they are.
-    const model = penalties.some((p) => p.heldBackBy?.length) ? await loadModelVersion(db, loaders, score.modelVersion) : null;
+    // The held-back conditions are stored by their position in the model: the model that scored it
+    // says which they are. Read only when a query asks for them (a page of scores otherwise costs
+    // one statement more for every held-back flag among them).
+    const describe = selectedFields(info).has('heldBackBy') && penalties.some((p) => p.heldBackBy?.length);
+    const model = describe ? await loadModelVersion(db, loaders, score.modelVersion) : null;
     return penalties.map((penalty, i) => ({ ...penalty, heldBackBy: describeHeldBack(model, penalty, i), kept: penalty.kept === true }));
   }
 

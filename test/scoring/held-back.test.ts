@@ -7,6 +7,7 @@
 import { RefreshHealthScoreDocument, TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
 import { decodePenalties, encodePenalties } from '../../src/scoring/signal-storage';
 import { startTestServer, TestServer } from '../helpers/server';
+import { statementsDuring } from '../helpers/statements';
 
 const DAY = 86_400_000;
 let server: TestServer;
@@ -132,6 +133,18 @@ it('shows the team flag held back, not applied, when the account was used on few
   });
   expect(condition.value).toBeGreaterThan(0.17);
   expect(condition.value).toBeLessThan(0.2);
+});
+
+it('reads the model that scored it only when a query asks what held a flag back', async () => {
+  await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_mostly_quiet' });
+  const statements = (selection: string) =>
+    statementsDuring(server.app.orm, async () => {
+      const result = await server.request(`query { healthScore(customerId: "cust_mostly_quiet") { penalties { ${selection} } } }`);
+      expect(result.errors).toBeUndefined();
+    });
+  const modelReads = (sent: string[]) => sent.filter((sql) => /from scoring_model/.test(sql));
+  expect(modelReads(await statements('name applied heldBack'))).toEqual([]);
+  expect(modelReads(await statements('name heldBackBy { metric }'))).toHaveLength(1);
 });
 
 it('has no share of the team to measure when nobody came at all: a silence, which the team flag does not count', async () => {
