@@ -857,8 +857,8 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // before they cancelled (bench/README.md, session 30). Two tickets beyond the usual rate, not three
     // (session 47): the usual rate is read over 90 days that hold the burst, so a burst of four
     // tickets on a quiet account reads about two, and an outside population's escalations of three to
-    // six tickets were flagged for days, then not again before they cancelled; with the poor ratings
-    // asked, two cost no healthy account a flag in three populations.
+    // six tickets were flagged for days, then not again before they cancelled. With the poor ratings
+    // asked, two flagged no healthy account more in any of three populations.
     {
       name: 'support_escalation',
       metric: 'ticket_volume_trend',

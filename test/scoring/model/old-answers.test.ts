@@ -1,7 +1,8 @@
 // An angry NPS answer is a warning while it is recent. One answer of 0–4 costs a busy daily account
-// the detractor flag, which leaves it in "monitor" (healthy accounts give one now and then); two put it
-// at risk for the following weeks, and no longer two months on, while the answers still count in the
-// NPS signal. Simulated without a database, scored daily by the default model.
+// the detractor flag, 30 points with the NPS signal, and leaves it out of the two worst tiers (healthy
+// accounts give one now and then); two put it at risk for the following weeks, and no longer two
+// months on, while the answers still count in the NPS signal. Simulated without a database, scored
+// daily by the default model.
 import { DEFAULT_SCORING_MODEL } from '../../../src/scoring/model';
 import { activityCalendar, dayStart, simulateDailyScoring } from './daily-simulation';
 
