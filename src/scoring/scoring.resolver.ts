@@ -113,8 +113,8 @@ export class ScoringResolver {
   ): Promise<PenaltyScore[]> {
     const penalties = decodePenalties(score.penalties ?? []);
     // The held-back conditions are stored by their position in the model: the model that scored it
-    // says which they are. Read only when a query asks for them (a page of scores otherwise costs
-    // one statement more for every held-back flag among them).
+    // says which they are. Read only when a query asks for them: a page of scores otherwise cost one
+    // statement more (batched per request) whenever a flag among them was held back.
     const describe = selectedFields(info).has('heldBackBy') && penalties.some((p) => p.heldBackBy?.length);
     const model = describe ? await loadModelVersion(db, loaders, score.modelVersion) : null;
     return penalties.map((penalty, i) => ({ ...penalty, heldBackBy: describeHeldBack(model, penalty, i), kept: penalty.kept === true }));

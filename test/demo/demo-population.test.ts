@@ -440,4 +440,16 @@ describe('the traps, which never churn', () => {
       for (const d of activeDays(customerEvents(dataSet, customer))) expect([0, 6]).not.toContain(weekdayOf(dataSet.window, d));
     }
   });
+
+  it('steady and weekday accounts answer NPS mostly 7–10, with an angry answer (0–4) about one time in twenty', () => {
+    const answers = [...ofArchetype('steady'), ...ofArchetype('weekday_business')].flatMap((customer) =>
+      customerSignals(dataSet, customer).npsResponses.map((response) => response.score),
+    );
+    const share = (test: (score: number) => boolean) => answers.filter(test).length / answers.length;
+    expect(answers.length).toBeGreaterThan(300);
+    expect(share((score) => score >= 7)).toBeGreaterThan(0.7);
+    // A healthy account's unhappy user now and then: what a red flag on one angry answer costs is measured.
+    expect(share((score) => score <= 4)).toBeGreaterThan(0.02);
+    expect(share((score) => score <= 4)).toBeLessThan(0.09);
+  });
 });
