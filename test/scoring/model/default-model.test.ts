@@ -178,57 +178,43 @@ describe('the default model on one pattern at a time', () => {
     expect(scoreWith({ nps_weighted: -100, nps_mean_score: 2, nps_angry_answers: 1 })).toEqual({ score: 67, tier: 'monitor' });
   });
 
+  // An account in use for four months (a login a week), scored on 30 June 2026 with these tickets:
+  // its support_escalation flag.
+  const ESCALATION_AS_OF = new Date('2026-06-30T12:00:00Z');
+  const daysBefore = (days: number) => new Date(ESCALATION_AS_OF.getTime() - days * DAY_MS);
+  type Ticket = { openedAt: Date; resolvedAt: Date; status: 'SOLVED'; csatRating: number };
+  const escalationFlag = (tickets: Ticket[]) => {
+    const weeklyLogins = Array.from({ length: 18 }, (_, week) => ({ occurredAt: daysBefore(week * 7), eventType: 'login' }));
+    const metrics = metricsFromActivity(
+      { engagementEvents: weeklyLogins, tickets },
+      metricRequests(DEFAULT_SCORING_MODEL),
+      ESCALATION_AS_OF,
+    );
+    return computeScore(DEFAULT_SCORING_MODEL, metrics).penalties.find((p) => p.name === 'support_escalation');
+  };
+  /** `count` tickets rated `rating`, opened `openedDaysAgo` (then every `apartDays`), each solved three days after it opened. */
+  const burst = (count: number, openedDaysAgo: number, rating: number, apartDays: number): Ticket[] =>
+    Array.from({ length: count }, (_, i) => ({
+      openedAt: daysBefore(openedDaysAgo - i * apartDays),
+      resolvedAt: daysBefore(openedDaysAgo - i * apartDays - 3),
+      status: 'SOLVED',
+      csatRating: rating,
+    }));
+
   it('keeps a support escalation red-flagged for a month: its tickets solved, the customer is still the one who escalated', () => {
-    const asOf = new Date('2026-06-30T12:00:00Z');
-    const daysAgo = (days: number) => new Date(asOf.getTime() - days * DAY_MS);
-    // An account in use for four months (a login a week): five tickets rated 2 opened three weeks ago
-    // (none in the 90 days before), solved days later.
-    const weeklyLogins = Array.from({ length: 18 }, (_, week) => ({ occurredAt: daysAgo(week * 7), eventType: 'login' }));
-    const escalation = (openedDaysAgo: number) =>
-      Array.from({ length: 5 }, (_, i) => ({
-        openedAt: daysAgo(openedDaysAgo + i * 0.1),
-        resolvedAt: daysAgo(openedDaysAgo - 3),
-        status: 'SOLVED' as const,
-        csatRating: 2,
-      }));
-    const escalated = (openedDaysAgo: number) => {
-      const metrics = metricsFromActivity(
-        { engagementEvents: weeklyLogins, tickets: escalation(openedDaysAgo) },
-        metricRequests(DEFAULT_SCORING_MODEL),
-        asOf,
-      );
-      return computeScore(DEFAULT_SCORING_MODEL, metrics).penalties.find((p) => p.name === 'support_escalation')?.applied;
-    };
-    expect(escalated(21)).toBe(true);
-    expect(escalated(35)).toBe(false);
+    // Five tickets rated 2 opened within half a day (none in the 90 days before), solved three days later.
+    expect(escalationFlag(burst(5, 21, 2, 0.1))?.applied).toBe(true);
+    expect(escalationFlag(burst(5, 35, 2, 0.1))?.applied).toBe(false);
   });
 
   it('red-flags an escalation of four poorly rated tickets on a quiet account, not four well-rated ones', () => {
-    const asOf = new Date('2026-06-30T12:00:00Z');
-    const daysAgo = (days: number) => new Date(asOf.getTime() - days * DAY_MS);
-    const weeklyLogins = Array.from({ length: 18 }, (_, week) => ({ occurredAt: daysAgo(week * 7), eventType: 'login' }));
-    // One routine ticket two months ago, rated 5; then four opened over a week, 25 days ago, solved in
-    // three days. Against 90 days that hold them, four tickets read about two beyond the usual rate.
-    const routine = { openedAt: daysAgo(60), resolvedAt: daysAgo(59), status: 'SOLVED' as const, csatRating: 5 };
-    const burst = (rating: number) =>
-      Array.from({ length: 4 }, (_, i) => ({
-        openedAt: daysAgo(25 - i * 2),
-        resolvedAt: daysAgo(22 - i * 2),
-        status: 'SOLVED' as const,
-        csatRating: rating,
-      }));
-    const escalation = (rating: number) => {
-      const metrics = metricsFromActivity(
-        { engagementEvents: weeklyLogins, tickets: [routine, ...burst(rating)] },
-        metricRequests(DEFAULT_SCORING_MODEL),
-        asOf,
-      );
-      return computeScore(DEFAULT_SCORING_MODEL, metrics).penalties.find((p) => p.name === 'support_escalation');
-    };
-    expect(escalation(2)?.rawValue).toBeCloseTo(4 - 5 / 3, 6);
-    expect(escalation(2)?.applied).toBe(true);
+    // One routine ticket two months ago, rated 5; then four opened over a week, 25 days ago. Against
+    // 90 days that hold them, four tickets read about two beyond the usual rate.
+    const routine = burst(1, 60, 5, 0);
+    expect(escalationFlag([...routine, ...burst(4, 25, 2, 2)])?.rawValue).toBeCloseTo(4 - 5 / 3, 6);
+    expect(escalationFlag([...routine, ...burst(4, 25, 2, 2)])?.applied).toBe(true);
     // An incident the support team handled well: the same burst rated 4, no escalation.
-    expect(escalation(4)?.applied).toBe(false);
+    expect(escalationFlag([...routine, ...burst(4, 25, 4, 2)])?.applied).toBe(false);
   });
 
   it('costs a drop of use to 40 % two red flags, but not on an account with too few active days for three weeks to measure', () => {
