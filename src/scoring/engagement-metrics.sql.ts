@@ -22,6 +22,7 @@ export const ENGAGEMENT_METRICS: ReadonlySet<string> = new Set([
   'active_days_vs_prior',
   'events_vs_prior',
   'events_per_active_day_vs_prior',
+  'users_per_team_day_vs_prior',
   'active_users_trend',
   'active_users_vs_usual',
   'feature_breadth_trend',
@@ -46,10 +47,10 @@ interface DaySpan {
 
 /**
  * What a sum in `t` adds up over its rows `x`, and which rows count: events and users added over
- * every row; rollup days, those naming a user, their features and the logarithms of their event
- * counts over rollup rows only (a split day's raw events are counted apart, per distinct day).
+ * every row; rollup days, those naming a user, their features, their users and the logarithms of
+ * their event counts over rollup rows only (a split day's raw events are counted apart, per distinct day).
  */
-type Measure = 'events' | 'users_added' | 'days' | 'team_days' | 'feature_days' | 'log_events';
+type Measure = 'events' | 'users_added' | 'days' | 'team_days' | 'feature_days' | 'user_days' | 'log_events';
 
 const MEASURES: Record<Measure, { total: string; rows?: string; type: 'int8' | 'float8' }> = {
   events: { total: 'sum(x.events)', type: 'int8' },
@@ -57,6 +58,7 @@ const MEASURES: Record<Measure, { total: string; rows?: string; type: 'int8' | '
   days: { total: 'count(*)', rows: 'not x.raw', type: 'int8' },
   team_days: { total: 'count(*)', rows: 'not x.raw and cardinality(x.users) > 0', type: 'int8' },
   feature_days: { total: 'sum(cardinality(x.features))', rows: 'not x.raw', type: 'int8' },
+  user_days: { total: 'sum(cardinality(x.users))', rows: 'not x.raw', type: 'int8' },
   log_events: { total: 'sum(ln(x.events::float8))', rows: 'not x.raw', type: 'float8' },
 };
 
@@ -89,6 +91,8 @@ class EngagementPlan {
   readonly rawTeamDays = new Map<string, string>();
   /** Distinct (day, feature) pairs among the raw events of split days, per window, by alias. */
   readonly rawFeatureDays = new Map<string, string>();
+  /** Distinct (day, user) pairs among the raw events of split days, per window, by alias. */
+  readonly rawUserDays = new Map<string, string>();
   readonly features = new Map<string, string>();
   readonly users = new Map<string, string>();
   /** Distinct values per earlier window of whole UTC days (`distinctEarlier`), by alias: its days. */
@@ -192,6 +196,17 @@ class EngagementPlan {
     const alias = `fdays_${name}`;
     this.rawFeatureDays.set(alias, start);
     return `(${this.sum('feature_days', days)} + coalesce(fd."${alias}", 0))`;
+  }
+
+  /**
+   * User-days up to asOf (each day's distinct users, summed over the days): a rollup row holds its
+   * day's distinct users; the raw events of a split day count each of its (day, user) pairs once.
+   */
+  userDayCount(days: number): string {
+    const { name, start } = this.recent(days);
+    const alias = `udc_${name}`;
+    this.rawUserDays.set(alias, start);
+    return `(${this.sum('user_days', days)} + coalesce(ud."${alias}", 0))`;
   }
 
   private distinct(kind: 'features' | 'users', days: number): string {
@@ -304,6 +319,18 @@ function teamActiveDaysTrend(plan: EngagementPlan, w: number, b: number, rateRat
     else ${rateRatio(plan.activeDays(w, true), teamBaseline)} end`;
 }
 
+/** `users_per_team_day_vs_prior`: user-days per team day in the window against the baseline's days before it. */
+function usersPerTeamDayVsPrior(plan: EngagementPlan, w: number, b: number, young: string): string {
+  const [userDays, teamDays, baselineUserDays, baselineTeamDays] = [
+    plan.userDayCount(w),
+    plan.activeDays(w, true),
+    plan.userDayCount(b),
+    plan.activeDays(b, true),
+  ];
+  return `case when ${teamDays} = 0 or ${baselineTeamDays} = ${teamDays} or ${young} then null
+    else least(2.0, (${userDays})::float8 / ${teamDays} / ((${baselineUserDays} - ${userDays})::float8 / (${baselineTeamDays} - ${teamDays}))) end`;
+}
+
 /** One output column per request, as SQL over the plan's aggregates. */
 function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): string {
   const w = checkedDays(r.windowDays);
@@ -361,6 +388,8 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
       return `case when ${days} = 0 or ${baselineDays} = ${days} or ${baselineEvents} = ${events} or ${young} then null
         else least(2.0, greatest(${mean}, ${typical})) end`;
     }
+    case 'users_per_team_day_vs_prior':
+      return usersPerTeamDayVsPrior(plan, w, b, young);
     // Nobody came: no share of the usual team or features to speak of (the silence signals count it).
     // Nothing before the window: no usual team or features yet, only the window's own.
     case 'active_users_trend':
@@ -641,6 +670,7 @@ export async function aggregateEngagement(
     distinctCountsCte('rd', 'x where x.raw', 'x.day', plan.rawDays, plan),
     distinctCountsCte('td', 'x where x.raw and cardinality(x.users) > 0', 'x.day', plan.rawTeamDays, plan),
     distinctCountsCte('fd', 'x where x.raw', `x.day::text || ' ' || unnest(x.features)`, plan.rawFeatureDays, plan),
+    distinctCountsCte('ud', 'x where x.raw', `x.day::text || ' ' || unnest(x.users)`, plan.rawUserDays, plan),
     // unnest in the select list: a lateral function scan would set up a tuplestore per row.
     distinctCountsCte('fe', 'x', 'unnest(x.features)', plan.features, plan, plan.earlierFeatures),
     usersCte(plan),
@@ -664,6 +694,7 @@ export async function aggregateEngagement(
      left join rd on rd.customer_id = c.id
      left join td on td.customer_id = c.id
      left join fd on fd.customer_id = c.id
+     left join ud on ud.customer_id = c.id
      left join fe on fe.customer_id = c.id
      left join us on us.customer_id = c.id
      left join sl on sl.customer_id = c.id

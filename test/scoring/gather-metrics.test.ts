@@ -37,6 +37,8 @@ const REQUESTS: MetricRequest[] = (() => {
   // [metric, window, baseline]: the key is derived as scoring derives it.
   const extra: Array<[MetricKind, number, number?]> = [
     ['active_users_trend', 7, 30],
+    // The assertions below read it; the default model no longer asks for it.
+    ['active_users_trend', 14, 60],
     ['active_users_vs_usual', 14, 60],
     ['active_users_vs_usual', 7, 30],
     ['active_days_trend', 21, 45],
@@ -52,6 +54,8 @@ const REQUESTS: MetricRequest[] = (() => {
     ['active_days_vs_prior', 21, 60],
     ['active_days_vs_prior', 5, 14],
     ['events_per_active_day_vs_prior', 5, 14],
+    ['users_per_team_day_vs_prior', 5, 14],
+    ['users_per_team_day_vs_prior', 7, 30],
     ['nps_mean_score', 90],
     ['nps_weighted', 90],
     ['active_users_vs_leanest', 14, 60],

@@ -169,6 +169,8 @@ function relativeMetricValue(
       const prior = activity.engagementEvents.filter((e) => within(e.occurredAt, baselineStart, start));
       return Math.min(2, Math.max(mean, typicalEventsPerDay(recent) / typicalEventsPerDay(prior)));
     }
+    case 'users_per_team_day_vs_prior':
+      return young ? null : usersPerTeamDayVsPrior(recent, baseline);
     case 'active_users_trend':
       return recent.length === 0 || baseline.length === recent.length ? null : shareRatio(users(recent), users(baseline));
     case 'active_users_vs_usual':
@@ -195,6 +197,17 @@ function relativeMetricValue(
     }
   }
   throw new Error(`${metric} has no baseline`);
+}
+
+/** `users_per_team_day_vs_prior` of an account in use for the whole baseline (see MetricKind). */
+function usersPerTeamDayVsPrior(recent: Events, baseline: Events): number | null {
+  const named = (events: Events) => events.filter((e) => e.userId != null);
+  const teamDays = (events: Events) => distinct(named(events).map(utcDay));
+  const userDays = (events: Events) => distinct(named(events).map((e) => `${utcDay(e)} ${e.userId}`));
+  const [recentTeamDays, recentUserDays] = [teamDays(recent), userDays(recent)];
+  const priorTeamDays = teamDays(baseline) - recentTeamDays;
+  if (recentTeamDays === 0 || priorTeamDays === 0) return null;
+  return Math.min(2, recentUserDays / recentTeamDays / ((userDays(baseline) - recentUserDays) / priorTeamDays));
 }
 
 /** The geometric mean of the per-UTC-day event counts of the days that hold an event (NaN without one). */

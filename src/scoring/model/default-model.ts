@@ -414,14 +414,23 @@ const NOT_COMING_BACK = { metric: 'usage_trend', windowDays: 7, direction: 'belo
 const ENOUGH_DAYS_OF_USE = { metric: 'active_days', windowDays: 21, direction: 'at_least', threshold: 14 } as const;
 
 /**
- * The condition of `lighter_days` on the account's usual team still coming: 60 % or more of the last
- * 60 days' users active in the last 14. Fewer users make lighter days too; counted twice, a champion
- * leaving put a busy account in the worst tier on one pattern. The plain share, not the share against
- * what a fortnight usually sees: a team of occasional users, half of whom come in a fortnight, has
- * days whose events depend on how many of them came, and three weeks of days with fewer of them read
- * as lighter days now and then; its days hold no level to measure.
+ * The condition of `lighter_days` on the account's people coming as often as before: its users per
+ * day of the team over the last three weeks at 80 % or more of those in the days before them. The
+ * flag's pattern is a team doing less on each day; fewer of its people on each day make lighter days
+ * too, and they are another pattern: a quiet month of a seasonal business, a team whose people come
+ * less often (the usage flags), a champion leaving (`team_shrinking`), counted twice by this flag. An
+ * outside population's seasonal accounts, whose people came a third as often for a month, were
+ * flagged by it for each such month, and it caught no churner there that did not thin its team too
+ * (bench/README.md, session 48). It replaced the share of the last 60 days' users seen in the last
+ * 14, which a quiet month keeps: most of its people still come at least once in a fortnight.
  */
-const SAME_TEAM = { metric: 'active_users_trend', windowDays: 14, baselineDays: 60, direction: 'at_least', threshold: 0.6 } as const;
+const SAME_PEOPLE_EACH_DAY = {
+  metric: 'users_per_team_day_vs_prior',
+  windowDays: 21,
+  baselineDays: 60,
+  direction: 'at_least',
+  threshold: 0.8,
+} as const;
 
 /**
  * The condition of `lighter_days` on the team coming on its usual days over the same three weeks:
@@ -735,7 +744,8 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // and events against a baseline that holds the recent weeks read 0.6 at most after a halving. Per
     // day of use the measure ignores how many days an account comes, so a holiday or a random rhythm
     // does not move it; ENOUGH_DAYS_OF_USE keeps a handful of days from passing for a level, and
-    // SAME_TEAM leaves a team that shrank, whose days are lighter too, to team_shrinking alone.
+    // SAME_PEOPLE_EACH_DAY leaves days lighter by fewer people (a quiet month, a team that shrank) to
+    // the usage flags and team_shrinking.
     {
       name: 'lighter_days',
       metric: 'events_per_active_day_vs_prior',
@@ -747,7 +757,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       onlyWhen: [
         { metric: 'events_per_active_day_vs_prior', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.7 },
         ENOUGH_DAYS_OF_USE,
-        SAME_TEAM,
+        SAME_PEOPLE_EACH_DAY,
         TEAM_ON_ITS_USUAL_DAYS,
       ],
     },

@@ -55,6 +55,13 @@
  *   lighter days of use. A day is lighter only when both say so. A team that does half as much on the days it
  *   still comes reads 0.5, whatever its cadence: an account that comes on random days, or is back
  *   from a holiday, keeps its usual number of events on each day it comes.
+ * - `users_per_team_day_vs_prior`: how many of its people an account sees on a day, against the
+ *   days before the window: (user-days ÷ team days) in the recent window ÷ the same in the baseline's
+ *   days before it, a user-day being a distinct UTC day and non-null `userId` with an event, a team
+ *   day a UTC day with at least one; at most 2; null as `events_per_active_day_vs_prior` (no team day
+ *   on either side, or an account in use for fewer than B days). A team whose people come as often as
+ *   before reads 1 however much each does; a quiet month, or a team whose people come less often,
+ *   reads below it.
  * - `active_users_trend`: distinct non-null `userId`s in the recent window ÷ distinct ones in the
  *   baseline (the share of the usual team still seen), at most 1; null when the baseline has none,
  *   and when the recent window has no engagement event at all: nobody came, which is a silence (the
@@ -156,6 +163,7 @@ export type MetricKind =
   | 'active_days_vs_prior'
   | 'events_vs_prior'
   | 'events_per_active_day_vs_prior'
+  | 'users_per_team_day_vs_prior'
   | 'active_users_trend'
   | 'active_users_vs_usual'
   | 'feature_breadth_trend'
@@ -195,6 +203,7 @@ export const METRIC_KINDS: readonly MetricKind[] = [
   'active_days_vs_prior',
   'events_vs_prior',
   'events_per_active_day_vs_prior',
+  'users_per_team_day_vs_prior',
   'active_users_trend',
   'active_users_vs_usual',
   'feature_breadth_trend',
@@ -225,6 +234,7 @@ export const BASELINE_METRICS: ReadonlySet<MetricKind> = new Set<MetricKind>([
   'active_days_vs_prior',
   'events_vs_prior',
   'events_per_active_day_vs_prior',
+  'users_per_team_day_vs_prior',
   'active_users_trend',
   'active_users_vs_usual',
   'feature_breadth_trend',

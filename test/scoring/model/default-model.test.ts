@@ -69,6 +69,7 @@ describe('the default model on one pattern at a time', () => {
     active_days_trend: 1,
     events_trend: 1,
     events_per_active_day_vs_prior: 1,
+    users_per_team_day_vs_prior: 1,
     active_days_vs_prior: 1,
     events_vs_prior: 1,
     active_users_trend: 0.9,
@@ -225,7 +226,7 @@ describe('the default model on one pattern at a time', () => {
     expect(scoreWith({ ...dropped, active_days: 20 })).toEqual({ score: 85, tier: 'healthy' });
   });
 
-  it('puts it at risk when each day of use holds half its usual events, on as many days as before, unless it has too few days to measure or fewer users', () => {
+  it('puts it at risk when each day of use holds half its usual events, on as many days as before, unless it has too few days to measure or fewer people each day', () => {
     // Three weeks of half the events per day of use: events against a 60-day baseline that holds them read 0.6.
     expect(scoreWith({ events_per_active_day_vs_prior: 0.5, events_trend: 0.6 })).toEqual({ score: 44, tier: 'at_risk' });
     // 10 active days in three weeks: a handful of days of a few events each is no level to halve.
@@ -236,12 +237,18 @@ describe('the default model on one pattern at a time', () => {
         active_users_trend: 0.25,
         active_users_vs_usual: 0.25,
         active_users_vs_leanest: 0.25,
+        users_per_team_day_vs_prior: 0.25,
         events_per_active_day_vs_prior: 0.5,
       }),
     ).toEqual({
       score: 42,
       tier: 'at_risk',
     });
+    // A quiet month: its people come a third as often, so its days are lighter, but most of them
+    // still come in a fortnight. Not the flag's pattern: the usage trends count it, in "healthy".
+    const quietMonth = { events_per_active_day_vs_prior: 0.4, users_per_team_day_vs_prior: 0.35, events_trend: 0.6 };
+    expect(scoreWith(quietMonth)).toEqual({ score: 94, tier: 'healthy' });
+    expect(scoreWith({ ...quietMonth, users_per_team_day_vs_prior: 0.8 })).toEqual({ score: 44, tier: 'at_risk' });
   });
 
   it("gives the README's worked example its figures: 90, and 19 once the champion left", () => {

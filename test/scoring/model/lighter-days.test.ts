@@ -11,13 +11,20 @@ const CHANGE_DAY = 100;
 const DAYS = 160;
 const severity = (tierKey: string) => tierByKey(model.tiers, tierKey)!.severity;
 
-/** Five users on each day `isActive` says yes, each with `eventsOn(day)` events on one of six features. */
-function busyAccount(isActive: (day: number) => boolean, eventsOn: (day: number) => number): ActivityLog {
+/**
+ * Five users on each day `isActive` says yes, each with `eventsOn(day)` events on one of six
+ * features; with `comes`, only the users it says come that day.
+ */
+function busyAccount(
+  isActive: (day: number) => boolean,
+  eventsOn: (day: number) => number,
+  comes: (day: number, user: number) => boolean = () => true,
+): ActivityLog {
   const engagementEvents: ActivityLog['engagementEvents'] = [];
   for (let day = 0; day < DAYS; day++) {
     if (!isActive(day)) continue;
     for (let user = 0; user < 5; user++)
-      for (let k = 0; k < eventsOn(day); k++)
+      for (let k = 0; k < (comes(day, user) ? eventsOn(day) : 0); k++)
         engagementEvents.push({
           occurredAt: new Date(dayStart(day).getTime() + (9 + user) * 3_600_000 + k * 60_000),
           eventType: 'feature_used',
@@ -59,6 +66,28 @@ describe('lighter days of use (default model, daily scoring)', () => {
       { days: DAYS, scoringHour: 24 },
     );
     expect(days.filter((d) => lighterDays(d).applied)).toEqual([]);
+  });
+
+  it('leaves alone a quiet month whose people come a third as often, most of them still in any fortnight', () => {
+    // A seasonal business: for 30 days each user comes one day in three, then as before. Its days of
+    // use hold fewer events (fewer people on each), which is not a team doing less on each day.
+    for (let seed = 1; seed <= 3; seed++) {
+      const random = mulberry32(seed);
+      const present = Array.from({ length: DAYS * 5 }, () => random() < 1 / 3);
+      const days = simulateDailyScoring(
+        model,
+        busyAccount(
+          () => true,
+          () => 4,
+          (day, user) => day < CHANGE_DAY || day >= CHANGE_DAY + 30 || present[day * 5 + user],
+        ),
+        { days: DAYS, scoringHour: 24 },
+      );
+      const quiet = days.filter((d) => d.day >= CHANGE_DAY && d.day < CHANGE_DAY + 30);
+      // Its days read lighter: the flag's own metric is below its threshold on most days of the month.
+      expect(quiet.filter((d) => lighterDays(d).rawValue !== null && lighterDays(d).rawValue! < 0.6).length).toBeGreaterThan(5);
+      expect(days.filter((d) => lighterDays(d).applied).map((d) => d.day)).toEqual([]);
+    }
   });
 
   it('never raises it on an account that comes on random days with a random number of events', () => {

@@ -46,8 +46,6 @@ describe('metric keys and requests', () => {
       // The activity flag (active days against the days before its window) and its condition: the last week down too.
       'active_days_vs_prior_21_60',
       'active_days_vs_prior_7_60',
-      // The lighter-days flag's condition: the usual team still coming (the plain share of it).
-      'active_users_trend_14_60',
       // The team flag's condition: fewer users than in any earlier fortnight.
       'active_users_vs_leanest_14_60',
       'active_users_vs_usual_14_60',
@@ -98,6 +96,8 @@ describe('metric keys and requests', () => {
       'urgent_tickets_open_throughout_1',
       // The usage flags' condition of an account not coming back: its week against the week before.
       'usage_trend_7',
+      // The lighter-days flag's condition: as many of its people on each day of the team as before.
+      'users_per_team_day_vs_prior_21_60',
     ]);
     expect(metricRequests(DEFAULT_SCORING_MODEL).find((r) => r.metric === 'ticket_volume_trend')).toEqual({
       metric: 'ticket_volume_trend',

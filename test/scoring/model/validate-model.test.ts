@@ -230,7 +230,7 @@ describe('validateModel', () => {
         ),
       ).toEqual([]);
       expect(errorsAfter((m) => (engagementSignal(m, 0).baselineDays = 30))).toEqual([
-        'components[0].signals[0].baselineDays only applies to active_days_trend, events_trend, team_active_days_trend, active_days_vs_prior, events_vs_prior, events_per_active_day_vs_prior, active_users_trend, active_users_vs_usual, feature_breadth_trend, active_users_vs_leanest, feature_breadth_vs_leanest, feature_days_per_feature, ticket_volume_trend',
+        'components[0].signals[0].baselineDays only applies to active_days_trend, events_trend, team_active_days_trend, active_days_vs_prior, events_vs_prior, events_per_active_day_vs_prior, users_per_team_day_vs_prior, active_users_trend, active_users_vs_usual, feature_breadth_trend, active_users_vs_leanest, feature_breadth_vs_leanest, feature_days_per_feature, ticket_volume_trend',
       ]);
     });
   });
