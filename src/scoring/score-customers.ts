@@ -447,7 +447,10 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
       last_activity_at: lastActivityAt?.toISOString() ?? null,
       nps: accountNps,
     });
-    if (previousTier !== tier.key) {
+    // A customer past its churn keeps the tier it left in (assessCustomer); one first scored after it
+    // was never in a tier a CS team worked, so its first band is no change either (nor a live event).
+    const churned = customer.churnedAt !== null && Date.parse(customer.churnedAt) <= asOf.getTime();
+    if (previousTier !== tier.key && !churned) {
       plan.tierChangeRows.push({
         customer_id: customer.id,
         from_tier: previousTier,
