@@ -54,9 +54,9 @@ describe('operation limits', () => {
     .concat('fragment F4 on CustomerConnection { totalCount }')
     .join(' ');
   const cases: Array<[string, string, Record<string, unknown> | undefined, Record<string, unknown>]> = [
-    ['depth', deep, undefined, { limit: 'depth', max: 6 }],
-    ['aliases', aliased, undefined, { limit: 'aliases', max: 3 }],
-    ['tokens', long, undefined, { limit: 'tokens', max: 400 }],
+    ['depth', deep, undefined, { limit: 'depth', max: 6, found: '> 6' }],
+    ['aliases', aliased, undefined, { limit: 'aliases', max: 3, found: '> 3' }],
+    ['tokens', long, undefined, { limit: 'tokens', max: 400, found: '> 400' }],
     ['cost (variables count)', costly, { first: 500 }, { limit: 'cost', max: 2000, found: 1 + 500 * (1 + 1 + 4) }],
     ['aliases (of __typename too)', '{ a: __typename b: __typename c: __typename d: __typename }', undefined, { limit: 'aliases', max: 3 }],
     ['introspection', '{ __schema { queryType { name } } s: __schema { types { name } } }', undefined, { limit: 'introspection', max: 1 }],
