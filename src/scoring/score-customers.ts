@@ -447,10 +447,7 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
       last_activity_at: lastActivityAt?.toISOString() ?? null,
       nps: accountNps,
     });
-    // A customer past its churn keeps the tier it left in (assessCustomer); one first scored after it
-    // was never in a tier a CS team worked, so its first band is no change either (nor a live event).
-    const churned = customer.churnedAt !== null && Date.parse(customer.churnedAt) <= asOf.getTime();
-    if (previousTier !== tier.key && !churned) {
+    if (previousTier !== tier.key) {
       plan.tierChangeRows.push({
         customer_id: customer.id,
         from_tier: previousTier,
@@ -458,7 +455,9 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
         from_score: past?.previousScore ?? null,
         to_score: result.score,
         direction: changeDirection(config, previousTier, tier.key),
-        backfill,
+        // A customer past its churn keeps the tier it left in; one first scored after it (an import
+        // of past churners) gets its first tier as history only, not as a change to act on or publish.
+        backfill: backfill || assessment.cancelled,
       });
     }
     // A point inserted before existing history becomes the previous point of the next one.

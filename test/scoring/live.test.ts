@@ -81,6 +81,34 @@ it('delivers a tier change made on one instance to a subscriber of another, filt
   await others.close();
 });
 
+it('publishes no tier change for a customer first scored after it cancelled: its first tier is history only', async () => {
+  // As an import of past churners goes: the customer with its churnedAt first, then its scoring.
+  const gone = await subscribe(client, OnTierChangedDocument, { customerId: 'cust_live_gone' });
+  const after = await subscribe(client, OnTierChangedDocument, { customerId: 'cust_live_after_gone' });
+  const now = Date.now();
+  const input = { id: 'cust_live_gone', name: 'Gone', signedUpAt: new Date(now - 400 * DAY).toISOString() };
+  await writer.gql(UpsertCustomerDocument, { input: { ...input, churnedAt: new Date(now - 30 * DAY).toISOString() } });
+  await writer.gql(RefreshHealthScoreDocument, { customerId: 'cust_live_gone' });
+  // A change published after it arrives after anything the first scoring published.
+  await newCustomerScored('cust_live_after_gone');
+  await after.waitFor(1);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(gone.events).toHaveLength(0);
+  const changes = (backfill: boolean) =>
+    reader.request(
+      `{ tierChanges(customerId: "cust_live_gone", backfill: ${backfill}) { totalCount edges { node { fromTier toTier } } } }`,
+    );
+  expect((await changes(false)).data).toEqual({ tierChanges: { totalCount: 0, edges: [] } });
+  // Its history stays whole: the first point's tier is recorded, as a backfill.
+  expect((await changes(true)).data).toEqual({ tierChanges: { totalCount: 1, edges: [{ node: { fromTier: null, toTier: 'healthy' } }] } });
+  // Scored again after its churn is undone, it goes on from that tier: a change only if its tier moves.
+  await writer.gql(UpsertCustomerDocument, { input: { ...input, churnedAt: null } });
+  await writer.gql(RefreshHealthScoreDocument, { customerId: 'cust_live_gone' });
+  expect((await changes(false)).data).toEqual({ tierChanges: { totalCount: 0, edges: [] } });
+  await gone.close();
+  await after.close();
+});
+
 it('filters by new tier and by direction through channels', async () => {
   const healthy = await subscribe(client, OnTierChangedDocument, { tiers: ['healthy'] });
   const critical = await subscribe(client, OnTierChangedDocument, { tiers: ['critical'] });

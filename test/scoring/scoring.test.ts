@@ -317,26 +317,6 @@ describe('full runs and the read side', () => {
     expect(inTiers(after)).toBe(inTiers(before));
   });
 
-  it('records and publishes no tier change for a customer first scored after it cancelled, however often it is scored', async () => {
-    // As an import of historic churners does: the customer with its churnedAt first, then its scoring.
-    const churnedAt = daysAgo(30);
-    await server.gql(UpsertCustomerDocument, {
-      input: { id: 'cust_gone_before', name: 'Gone Before', signedUpAt: daysAgo(400), churnedAt },
-    });
-    await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_gone_before', asOf: daysAgo(10) });
-    await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_gone_before' });
-    const changes = await sql(server.database, 'select 1 from tier_change where customer_id = $1', ['cust_gone_before']);
-    expect(changes).toEqual([]);
-    // Scored before its churn, it does change tier then; after it, it keeps the tier it left in.
-    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_gone_later', name: 'Gone Later', signedUpAt: daysAgo(400), churnedAt } });
-    await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_gone_later', asOf: daysAgo(40) });
-    await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_gone_later' });
-    const later = await sql<{ to_tier: string }>(server.database, 'select to_tier from tier_change where customer_id = $1', [
-      'cust_gone_later',
-    ]);
-    expect(later).toHaveLength(1);
-  });
-
   it("sums a tier's ARR past 2^53 cents without failing the summary", async () => {
     const signedUpAt = daysAgo(200);
     const ids = ['cust_huge_1', 'cust_huge_2'];

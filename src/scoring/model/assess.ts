@@ -47,6 +47,8 @@ export interface Assessment {
    * alone never flags an account) nor CHURNED: what a CS team is asked to act on.
    */
   flagged: boolean;
+  /** Past its churnedAt at asOf: in no tier any more, it keeps the one it left in. */
+  cancelled: boolean;
 }
 
 export function assessCustomer(input: AssessmentInput): Assessment {
@@ -79,5 +81,5 @@ export function assessCustomer(input: AssessmentInput): Assessment {
     model,
   });
   const flagged = isAtRiskTier(model.tiers, tier.key) && lifecycleStage !== 'ONBOARDING' && lifecycleStage !== 'CHURNED';
-  return { result, tier, trend, lifecycleStage, accountNps, flagged };
+  return { result, tier, trend, lifecycleStage, accountNps, flagged, cancelled: churned };
 }
