@@ -50,7 +50,7 @@ interface DaySpan {
  * every row; rollup days, those naming a user, their features, their users and the logarithms of
  * their event counts over rollup rows only (a split day's raw events are counted apart, per distinct day).
  */
-type Measure = 'events' | 'users_added' | 'days' | 'team_days' | 'feature_days' | 'user_days' | 'log_events';
+type Measure = 'events' | 'users_added' | 'days' | 'team_days' | 'feature_days' | 'person_days' | 'log_events';
 
 const MEASURES: Record<Measure, { total: string; rows?: string; type: 'int8' | 'float8' }> = {
   events: { total: 'sum(x.events)', type: 'int8' },
@@ -58,7 +58,7 @@ const MEASURES: Record<Measure, { total: string; rows?: string; type: 'int8' | '
   days: { total: 'count(*)', rows: 'not x.raw', type: 'int8' },
   team_days: { total: 'count(*)', rows: 'not x.raw and cardinality(x.users) > 0', type: 'int8' },
   feature_days: { total: 'sum(cardinality(x.features))', rows: 'not x.raw', type: 'int8' },
-  user_days: { total: 'sum(cardinality(x.users))', rows: 'not x.raw', type: 'int8' },
+  person_days: { total: 'sum(cardinality(x.users))', rows: 'not x.raw', type: 'int8' },
   log_events: { total: 'sum(ln(x.events::float8))', rows: 'not x.raw', type: 'float8' },
 };
 
@@ -92,7 +92,7 @@ class EngagementPlan {
   /** Distinct (day, feature) pairs among the raw events of split days, per window, by alias. */
   readonly rawFeatureDays = new Map<string, string>();
   /** Distinct (day, user) pairs among the raw events of split days, per window, by alias. */
-  readonly rawUserDays = new Map<string, string>();
+  readonly rawPersonDays = new Map<string, string>();
   readonly features = new Map<string, string>();
   readonly users = new Map<string, string>();
   /** Distinct values per earlier window of whole UTC days (`distinctEarlier`), by alias: its days. */
@@ -199,14 +199,15 @@ class EngagementPlan {
   }
 
   /**
-   * User-days up to asOf (each day's distinct users, summed over the days): a rollup row holds its
-   * day's distinct users; the raw events of a split day count each of its (day, user) pairs once.
+   * Person-days up to asOf (each day's distinct users, summed over the days; `userDays` is each
+   * user's days instead): a rollup row holds its day's distinct users; the raw events of a split day
+   * count each of its (day, user) pairs once.
    */
-  userDayCount(days: number): string {
+  personDays(days: number): string {
     const { name, start } = this.recent(days);
-    const alias = `udc_${name}`;
-    this.rawUserDays.set(alias, start);
-    return `(${this.sum('user_days', days)} + coalesce(ud."${alias}", 0))`;
+    const alias = `pdays_${name}`;
+    this.rawPersonDays.set(alias, start);
+    return `(${this.sum('person_days', days)} + coalesce(pd."${alias}", 0))`;
   }
 
   private distinct(kind: 'features' | 'users', days: number): string {
@@ -321,14 +322,14 @@ function teamActiveDaysTrend(plan: EngagementPlan, w: number, b: number, rateRat
 
 /** `users_per_team_day_vs_prior`: user-days per team day in the window against the baseline's days before it. */
 function usersPerTeamDayVsPrior(plan: EngagementPlan, w: number, b: number, young: string): string {
-  const [userDays, teamDays, baselineUserDays, baselineTeamDays] = [
-    plan.userDayCount(w),
+  const [personDays, teamDays, baselinePersonDays, baselineTeamDays] = [
+    plan.personDays(w),
     plan.activeDays(w, true),
-    plan.userDayCount(b),
+    plan.personDays(b),
     plan.activeDays(b, true),
   ];
   return `case when ${teamDays} = 0 or ${baselineTeamDays} = ${teamDays} or ${young} then null
-    else least(2.0, (${userDays})::float8 / ${teamDays} / ((${baselineUserDays} - ${userDays})::float8 / (${baselineTeamDays} - ${teamDays}))) end`;
+    else least(2.0, (${personDays})::float8 / ${teamDays} / ((${baselinePersonDays} - ${personDays})::float8 / (${baselineTeamDays} - ${teamDays}))) end`;
 }
 
 /** One output column per request, as SQL over the plan's aggregates. */
@@ -670,7 +671,7 @@ export async function aggregateEngagement(
     distinctCountsCte('rd', 'x where x.raw', 'x.day', plan.rawDays, plan),
     distinctCountsCte('td', 'x where x.raw and cardinality(x.users) > 0', 'x.day', plan.rawTeamDays, plan),
     distinctCountsCte('fd', 'x where x.raw', `x.day::text || ' ' || unnest(x.features)`, plan.rawFeatureDays, plan),
-    distinctCountsCte('ud', 'x where x.raw', `x.day::text || ' ' || unnest(x.users)`, plan.rawUserDays, plan),
+    distinctCountsCte('pd', 'x where x.raw', `x.day::text || ' ' || unnest(x.users)`, plan.rawPersonDays, plan),
     // unnest in the select list: a lateral function scan would set up a tuplestore per row.
     distinctCountsCte('fe', 'x', 'unnest(x.features)', plan.features, plan, plan.earlierFeatures),
     usersCte(plan),
@@ -694,7 +695,7 @@ export async function aggregateEngagement(
      left join rd on rd.customer_id = c.id
      left join td on td.customer_id = c.id
      left join fd on fd.customer_id = c.id
-     left join ud on ud.customer_id = c.id
+     left join pd on pd.customer_id = c.id
      left join fe on fe.customer_id = c.id
      left join us on us.customer_id = c.id
      left join sl on sl.customer_id = c.id

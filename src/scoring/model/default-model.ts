@@ -416,13 +416,11 @@ const ENOUGH_DAYS_OF_USE = { metric: 'active_days', windowDays: 21, direction: '
 /**
  * The condition of `lighter_days` on the account's people coming as often as before: its users per
  * day of the team over the last three weeks at 80 % or more of those in the days before them. The
- * flag's pattern is a team doing less on each day; fewer of its people on each day make lighter days
- * too, and they are another pattern: a quiet month of a seasonal business, a team whose people come
- * less often (the usage flags), a champion leaving (`team_shrinking`), counted twice by this flag. An
- * outside population's seasonal accounts, whose people came a third as often for a month, were
- * flagged by it for each such month, and it caught no churner there that did not thin its team too
- * (bench/README.md, session 48). It replaced the share of the last 60 days' users seen in the last
- * 14, which a quiet month keeps: most of its people still come at least once in a fortnight.
+ * flag's pattern is a team doing less on each day. Fewer people on each day make lighter days too:
+ * a seasonal business's quiet month, people coming less often (the usage flags' pattern), a champion
+ * leaving (`team_shrinking`'s). The share of the usual team seen in a fortnight, asked before, does
+ * not tell a quiet month apart: most of its people still come once in a fortnight (bench/README.md,
+ * session 48).
  */
 const SAME_PEOPLE_EACH_DAY = {
   metric: 'users_per_team_day_vs_prior',

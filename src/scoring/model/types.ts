@@ -61,7 +61,9 @@
  *   day a UTC day with at least one; at most 2; null as `events_per_active_day_vs_prior` (no team day
  *   on either side, or an account in use for fewer than B days). A team whose people come as often as
  *   before reads 1 however much each does; a quiet month, or a team whose people come less often,
- *   reads below it.
+ *   reads below it. As in `events_per_active_day_vs_prior`, the earlier part is the baseline's counts
+ *   less the window's: a UTC day cut by the window's start is a team day of the window only, and
+ *   its users seen only before the cut stay in the earlier user-days.
  * - `active_users_trend`: distinct non-null `userId`s in the recent window ÷ distinct ones in the
  *   baseline (the share of the usual team still seen), at most 1; null when the baseline has none,
  *   and when the recent window has no engagement event at all: nobody came, which is a silence (the

@@ -84,7 +84,7 @@ describe('lighter days of use (default model, daily scoring)', () => {
         { days: DAYS, scoringHour: 24 },
       );
       const quiet = days.filter((d) => d.day >= CHANGE_DAY && d.day < CHANGE_DAY + 30);
-      // Its days read lighter: the flag's own metric is below its threshold on most days of the month.
+      // Its days read lighter: the flag's own metric is below its threshold on days of the month.
       expect(quiet.filter((d) => lighterDays(d).rawValue !== null && lighterDays(d).rawValue! < 0.6).length).toBeGreaterThan(5);
       expect(days.filter((d) => lighterDays(d).applied).map((d) => d.day)).toEqual([]);
     }
