@@ -697,6 +697,30 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       points: 45,
       onlyWhen: [WHILE_IN_USE, FEWER_THAN_EVER_LATELY, NOT_BUSIER],
     },
+    // team_shrinking read over the last week, until the fortnight reads as it: a team whose people leave
+    // over a week or two is still seen whole in a fortnight until its last leaver's last day is two
+    // weeks old, so team_shrinking is raised up to two weeks after they left; a week sees it at once.
+    // Below 0.35 rather than 0.5: a week shows fewer of a team of occasional users than a fortnight, and
+    // at 0.4 and 0.5 more low-cadence accounts were flagged for about as many churners (bench/README.md,
+    // session 48). Its conditions are team_shrinking's over the week, the earlier weeks those of the
+    // last four (a team that all comes one week a month has had a thin one; eight weeks back cost the
+    // engagement statement twice as much for one low-cadence account less), and the fortnight not yet
+    // below team_shrinking's threshold: one pattern, counted once.
+    {
+      name: 'team_shrinking_this_week',
+      metric: 'active_users_vs_usual',
+      windowDays: 7,
+      baselineDays: 60,
+      direction: 'below',
+      threshold: 0.35,
+      points: 45,
+      onlyWhen: [
+        teamDaysAtLeast(7, 0.6),
+        { ...FEWER_THAN_EVER_LATELY, windowDays: 7, baselineDays: 28 },
+        { ...NOT_BUSIER, windowDays: 7 },
+        { metric: 'active_users_vs_usual', windowDays: 14, baselineDays: 60, direction: 'at_least', threshold: 0.5 },
+      ],
+    },
     // Both usage flags compare the last three weeks with the days before them (`_vs_prior`): against a
     // baseline that holds them, a halving reads 0.6 at most and a flag at half never fired. They need
     // the last week down as well, but not empty: an account back from a holiday at its usual level has

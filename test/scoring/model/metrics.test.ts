@@ -36,7 +36,7 @@ describe('metric keys and requests', () => {
     ]);
   });
 
-  it("asks for thirty-eight aggregates under the default model, its signals' and penalties' conditions included, baselines in the keys of the relative ones", () => {
+  it("asks for forty-one aggregates under the default model, its signals' and penalties' conditions included, baselines in the keys of the relative ones", () => {
     expect(metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key)).toEqual([
       // The lighter-days flag's condition: enough days of use in its three weeks for a mean per day.
       'active_days_21',
@@ -48,7 +48,11 @@ describe('metric keys and requests', () => {
       'active_days_vs_prior_7_60',
       // The team flag's condition: fewer users than in any earlier fortnight.
       'active_users_vs_leanest_14_60',
+      // The week's team flag's condition: fewer users than in any earlier week of the last four.
+      'active_users_vs_leanest_7_28',
       'active_users_vs_usual_14_60',
+      // The week's team flag: the users of the last 7 days against those a week usually sees.
+      'active_users_vs_usual_7_60',
       'contraction_90',
       'csat_mean_90',
       // The long-silence flag's condition: silent for longer than a holiday.
@@ -59,6 +63,8 @@ describe('metric keys and requests', () => {
       // The team flag's condition: the account not doing much more than usual.
       'events_trend_14_60',
       'events_trend_21_60',
+      // The week's team flag's condition: the account not doing much more than usual that week.
+      'events_trend_7_60',
       // The usage flag (events against the days before its window) and its condition.
       'events_vs_prior_21_60',
       'events_vs_prior_7_60',
