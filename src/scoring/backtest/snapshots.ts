@@ -26,7 +26,7 @@ export const MAX_SNAPSHOTS = 1_100_000;
  * would otherwise hold several times its memory on the same grid. The default model keeps its
  * MAX_SNAPSHOTS account-instants, with room for a few aggregates more.
  */
-export const MAX_SNAPSHOT_VALUES = 44_000_000;
+export const MAX_SNAPSHOT_VALUES = 48_400_000;
 
 export interface SnapshotGrid {
   from: Date;

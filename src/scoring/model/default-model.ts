@@ -704,7 +704,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // at 0.4 and 0.5 more low-cadence accounts were flagged for about as many churners (bench/README.md,
     // session 48). Its conditions are team_shrinking's over the week, the earlier weeks those of the
     // last four (a team that all comes one week a month has had a thin one; eight weeks back cost the
-    // engagement statement twice as much for one low-cadence account less), and the fortnight not yet
+    // engagement statement more for one low-cadence account less), and the fortnight not yet
     // below team_shrinking's threshold: one pattern, counted once.
     {
       name: 'team_shrinking_this_week',
