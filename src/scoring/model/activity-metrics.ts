@@ -72,6 +72,9 @@ function distinct<T>(values: Iterable<T>): number {
   return new Set(values).size;
 }
 
+/** The UTC days with an event that names a user: the team's days. */
+const teamDays = (events: Events) => distinct(events.filter((e) => e.userId != null).map(utcDay));
+
 /** The value of a plan field in effect at `at`: the last change at or before it, else the customer's current value. */
 function planAt(activity: ActivityLog, at: number): { arrCents: number; seats: number | null } | null {
   let last: NonNullable<ActivityLog['planChanges']>[number] | null = null;
@@ -145,7 +148,6 @@ function relativeMetricValue(
   const shareRatio = (recentCount: number, baselineCount: number) => (baselineCount === 0 ? null : recentCount / baselineCount);
   const users = (events: typeof recent) => distinct(events.flatMap((e) => (e.userId == null ? [] : [e.userId])));
   const features = (events: typeof recent) => distinct(events.flatMap((e) => (e.feature == null ? [] : [e.feature])));
-  const teamDays = (events: typeof recent) => distinct(events.filter((e) => e.userId != null).map(utcDay));
   switch (metric) {
     case 'active_days_trend':
       return rateRatio(distinct(recent.map(utcDay)), distinct(baseline.map(utcDay)));
@@ -201,9 +203,7 @@ function relativeMetricValue(
 
 /** `users_per_team_day_vs_prior` of an account in use for the whole baseline (see MetricKind). */
 function usersPerTeamDayVsPrior(recent: Events, baseline: Events): number | null {
-  const named = (events: Events) => events.filter((e) => e.userId != null);
-  const teamDays = (events: Events) => distinct(named(events).map(utcDay));
-  const userDays = (events: Events) => distinct(named(events).map((e) => `${utcDay(e)} ${e.userId}`));
+  const userDays = (events: Events) => distinct(events.flatMap((e) => (e.userId == null ? [] : [`${utcDay(e)} ${e.userId}`])));
   const [recentTeamDays, recentUserDays] = [teamDays(recent), userDays(recent)];
   const priorTeamDays = teamDays(baseline) - recentTeamDays;
   if (recentTeamDays === 0 || priorTeamDays === 0) return null;

@@ -37,6 +37,30 @@ export function activityCalendar(days: number, isActive: (day: number) => boolea
   return { engagementEvents };
 }
 
+/**
+ * `users` people over `days` days: on each day, person `user` has `eventsOf(day, user)` feature_used
+ * events (0: not there that day), from 09:00 plus an hour per person, a minute apart, rotating
+ * through `features` features.
+ */
+export function peopleActivity(
+  days: number,
+  users: number,
+  features: number,
+  eventsOf: (day: number, user: number) => number,
+): ActivityLog {
+  const engagementEvents: ActivityLog['engagementEvents'] = [];
+  for (let day = 0; day < days; day++)
+    for (let user = 0; user < users; user++)
+      for (let k = 0; k < eventsOf(day, user); k++)
+        engagementEvents.push({
+          occurredAt: new Date(dayStart(day).getTime() + (9 + user) * 3_600_000 + k * 60_000),
+          eventType: 'feature_used',
+          feature: `f${(day + user + k) % features}`,
+          userId: `u${user}`,
+        });
+  return { engagementEvents };
+}
+
 export interface DailyScoring {
   day: number;
   asOf: Date;

@@ -4,7 +4,7 @@
 import { mulberry32 } from '../../../src/demo/seeded-random';
 import { DEFAULT_SCORING_MODEL, tierByKey } from '../../../src/scoring/model';
 import type { ActivityLog } from '../../../src/scoring/model';
-import { dayStart, simulateDailyScoring } from './daily-simulation';
+import { dayStart, peopleActivity, simulateDailyScoring } from './daily-simulation';
 
 const model = DEFAULT_SCORING_MODEL;
 const CHANGE_DAY = 100;
@@ -20,19 +20,7 @@ function busyAccount(
   eventsOn: (day: number) => number,
   comes: (day: number, user: number) => boolean = () => true,
 ): ActivityLog {
-  const engagementEvents: ActivityLog['engagementEvents'] = [];
-  for (let day = 0; day < DAYS; day++) {
-    if (!isActive(day)) continue;
-    for (let user = 0; user < 5; user++)
-      for (let k = 0; k < (comes(day, user) ? eventsOn(day) : 0); k++)
-        engagementEvents.push({
-          occurredAt: new Date(dayStart(day).getTime() + (9 + user) * 3_600_000 + k * 60_000),
-          eventType: 'feature_used',
-          feature: `f${(day + user + k) % 6}`,
-          userId: `u${user}`,
-        });
-  }
-  return { engagementEvents };
+  return peopleActivity(DAYS, 5, 6, (day, user) => (isActive(day) && comes(day, user) ? eventsOn(day) : 0));
 }
 
 const lighterDays = (day: ReturnType<typeof simulateDailyScoring>[number]) => day.result.penalties.find((p) => p.name === 'lighter_days')!;

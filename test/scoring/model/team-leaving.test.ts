@@ -4,7 +4,7 @@
 import { mulberry32 } from '../../../src/demo/seeded-random';
 import { DEFAULT_SCORING_MODEL, tierByKey } from '../../../src/scoring/model';
 import type { ActivityLog, ScoringModelConfig } from '../../../src/scoring/model';
-import { dayStart, simulateDailyScoring } from './daily-simulation';
+import { peopleActivity, simulateDailyScoring } from './daily-simulation';
 
 const model = DEFAULT_SCORING_MODEL;
 const CHANGE_DAY = 100;
@@ -15,19 +15,7 @@ const applied = (day: ReturnType<typeof simulateDailyScoring>[number], name: str
 
 /** `users` people, each with three events on the days `comes(day, user)` says yes, on one of five features. */
 function team(users: number, comes: (day: number, user: number) => boolean): ActivityLog {
-  const engagementEvents: ActivityLog['engagementEvents'] = [];
-  for (let day = 0; day < DAYS; day++)
-    for (let user = 0; user < users; user++) {
-      if (!comes(day, user)) continue;
-      for (let k = 0; k < 3; k++)
-        engagementEvents.push({
-          occurredAt: new Date(dayStart(day).getTime() + (9 + user) * 3_600_000 + k * 60_000),
-          eventType: 'feature_used',
-          feature: `f${(day + user + k) % 5}`,
-          userId: `u${user}`,
-        });
-    }
-  return { engagementEvents };
+  return peopleActivity(DAYS, users, 5, (day, user) => (comes(day, user) ? 3 : 0));
 }
 
 /** Eight daily users; from CHANGE_DAY six of them leave, one a day, and two keep coming every day. */
