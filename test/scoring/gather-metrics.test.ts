@@ -561,11 +561,11 @@ it('counts a failed payment with a payment made at the same instant as settled, 
 });
 
 it('counts an invoice recorded as paid, but paid after asOf, as unpaid then, as the reference does', async () => {
-  // Due 20 days back, recorded once as PAID with its payment 5 days back: unpaid between.
+  // Due 30 days back, recorded once as PAID with its payment 5 days back: unpaid between.
   const id = 'cust_paid_late';
   const db = () => orm.em.fork() as Db;
   await upsertCustomer(db(), null, { id, name: id, signedUpAt: new Date(ANCHOR - 100 * DAY_MS) });
-  const [dueAt, paidAt] = [new Date(ANCHOR - 20 * DAY_MS), new Date(ANCHOR - 5 * DAY_MS)];
+  const [dueAt, paidAt] = [new Date(ANCHOR - 30 * DAY_MS), new Date(ANCHOR - 5 * DAY_MS)];
   const paid = { customerId: id, externalId: 'late', amountCents: 1000, currency: 'usd', dueAt, paidAt, occurredAt: dueAt };
   await recordPayment(db(), null, { ...paid, status: PaymentStatus.PAID });
   const requests: MetricRequest[] = [{ metric: 'unpaid_past_grace', windowDays: 60, key: 'unpaid_past_grace_60' }];
@@ -582,8 +582,8 @@ it('counts an invoice recorded as paid, but paid after asOf, as unpaid then, as 
 });
 
 it('counts a failed invoice once however often it was retried, paid later read as failed before then, as the reference does', async () => {
-  // Invoice A due 40 days back fails and fails again on its retry, which is paid 31 days back; a
-  // payment without a due date fails 20 days back; invoice B due 12 days back fails twice, unpaid.
+  // Invoice A due 40 days back fails and fails again on its retry, which is paid 24 days back (16 days
+  // past due); a payment without a due date fails 20 days back; invoice B due 18 days back fails twice, unpaid.
   const id = 'cust_dunning';
   const db = () => orm.em.fork() as Db;
   await upsertCustomer(db(), null, { id, name: id, signedUpAt: new Date(ANCHOR - 100 * DAY_MS) });
@@ -602,11 +602,11 @@ it('counts a failed invoice once however often it was retried, paid later read a
     payment('a_1', 40, 40),
     payment('a_2', 40, 37),
     payment('misc', null, 20),
-    payment('b_1', 12, 12),
-    payment('b_2', 12, 9),
+    payment('b_1', 18, 18),
+    payment('b_2', 18, 15),
   ];
   for (const attempt of attempts) await recordPayment(db(), null, attempt);
-  const paidAt = daysBack(31);
+  const paidAt = daysBack(24);
   await recordPayment(db(), null, { ...attempts[1], status: PaymentStatus.PAID, paidAt, occurredAt: paidAt });
   // The payments as they stood at `asOf`: the retry of A failed until it was paid.
   const logAt = (asOf: Date): ActivityLog => ({
@@ -620,12 +620,13 @@ it('counts a failed invoice once however often it was retried, paid later read a
   const requests: MetricRequest[] = (
     ['payment_failure_streak', 'failed_invoice_streak', 'unpaid_past_due', 'unpaid_past_grace'] as const
   ).flatMap((metric) => [90, 60].map((windowDays) => ({ metric, windowDays, key: `${metric}_${windowDays}` })));
-  // [days back, failed attempts since the last paid, failed invoices, unpaid past due, unpaid a week past due]
+  // [days back, failed attempts since the last paid, failed invoices, unpaid past due, unpaid two weeks past due]
   for (const [days, attemptsFailed, invoicesFailed, pastDue, pastGrace] of [
     [36, 2, 1, 1, 0],
-    [33, 2, 1, 1, 1],
-    [30, 0, 0, 0, 0],
-    [15, 1, 1, 0, 0],
+    [27, 2, 1, 1, 0],
+    [26, 2, 1, 1, 1],
+    [22, 0, 0, 0, 0],
+    [19, 1, 1, 0, 0],
     [8, 3, 2, 1, 0],
     [4, 3, 2, 1, 1],
   ]) {

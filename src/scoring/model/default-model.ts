@@ -598,7 +598,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
         },
         {
           name: 'unpaid_past_due',
-          // From a week past due: an invoice settled by its retries within days is routine, not a sign.
+          // From two weeks past due (UNPAID_GRACE_DAYS): an invoice settled by its dunning retries is routine, not a sign.
           metric: 'unpaid_past_grace',
           windowDays: 60,
           normaliser: { kind: 'inverse_target', max: 2 },
@@ -761,9 +761,13 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
         NOT_COMING_BACK,
       ],
     },
-    // Enough on its own for "at risk": a team that still comes on its usual days but does much less on
-    // each of them (a client lost, a budget cut). The two flags above miss it: the days do not halve,
-    // and events against a baseline that holds the recent weeks read 0.6 at most after a halving. Per
+    // A team that still comes on its usual days but does much less on each of them (a client lost, a
+    // budget cut). The two flags above miss it: the days do not halve, and events against a baseline
+    // that holds the recent weeks read 0.6 at most after a halving. 25 points: "monitor" on its own,
+    // "at risk" with another sign, as the usage flags. At 50 it put busy accounts at risk on their own
+    // for three or four weeks of ordinary low volume: on the populations built outside in sessions 48
+    // and 49 it was a false alarm's first cause far more often than a churner's, and on ours it
+    // flagged no churner 30 days ahead (bench/README.md, session 49). Per
     // day of use the measure ignores how many days an account comes, so a holiday or a random rhythm
     // does not move it; ENOUGH_DAYS_OF_USE keeps a handful of days from passing for a level, and
     // SAME_PEOPLE_EACH_DAY leaves days lighter by fewer people (a quiet month, a team that shrank) to
@@ -775,7 +779,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       baselineDays: 60,
       direction: 'below',
       threshold: 0.6,
-      points: 50,
+      points: 25,
       onlyWhen: [
         { metric: 'events_per_active_day_vs_prior', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.7 },
         ENOUGH_DAYS_OF_USE,
@@ -823,10 +827,11 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       ],
     },
     // Payment trouble puts a busy account at risk on its own, in either of its two forms. Both count
-    // invoices, not attempts, and leave an invoice its week of grace: a card's dunning retries of one
-    // invoice, paid within days, are routine for card payments and were flagged as trouble when each
-    // retry counted and an invoice counted as unpaid from the day after its due date
-    // (bench/README.md, session 35).
+    // invoices, not attempts, and leave an invoice its two weeks of grace: a card's dunning retries of
+    // one invoice, paid within days, are routine for card payments and were flagged as trouble when
+    // each retry counted and an invoice counted as unpaid from the day after its due date
+    // (bench/README.md, session 35), and retries that paid it 8–14 days past due when the grace was a
+    // week (session 49).
     // Failed invoices in a row with no payment since, from two (invoices without a due date count one
     // by one): three put a busy account at risk on this alone, whether or not the invoices carry due
     // dates (unpaid_invoice_penalty needs them).
@@ -840,7 +845,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       perUnit: true,
       maxPoints: 45,
     },
-    // An invoice still unpaid a week past its due date, its retries failed: at risk on its own, as a
+    // An invoice still unpaid two weeks past its due date, its retries failed: at risk on its own, as a
     // contraction is. Counted per invoice, the failures alone would wait for next month's invoice to
     // fail before flagging an account whose card stopped working.
     {

@@ -141,11 +141,13 @@
 export const SILENCE_LOOKBACK_DAYS = 180;
 
 /**
- * How long past its due date an invoice may stay unpaid before `unpaid_past_grace` counts it: a
- * week, the time a card's dunning retries and a customer's new card usually take to settle an
- * invoice whose first charge failed. Routine for card payments; not a sign of trouble.
+ * How long past its due date an invoice may stay unpaid before `unpaid_past_grace` counts it: two
+ * weeks, the length of a card's usual dunning schedule (retries spread over up to two weeks, or a
+ * customer's new card), within which an invoice whose first charge failed is routinely settled. A
+ * week flagged healthy accounts whose invoice a retry paid 8–14 days past due, in two outside
+ * populations built independently (bench/README.md, session 49).
  */
-export const UNPAID_GRACE_DAYS = 7;
+export const UNPAID_GRACE_DAYS = 14;
 
 export type MetricKind =
   | 'active_days'

@@ -111,12 +111,12 @@ describe('the default model on one pattern at a time', () => {
     expect(scoreWith({ failed_invoice_streak: 2 })).toEqual({ score: 63, tier: 'monitor' });
   });
 
-  it('leaves it healthy while a card retries an invoice within its week of grace', () => {
-    // The invoice's first charge and a retry failed days ago: one failed invoice, not yet a week past due.
+  it('leaves it healthy while a card retries an invoice within its two weeks of grace', () => {
+    // The invoice's first charge and a retry failed days ago: one failed invoice, not yet two weeks past due.
     expect(scoreWith({ failed_invoice_streak: 1, unpaid_past_grace: 0 }).tier).toBe('healthy');
   });
 
-  it('puts it at risk on an invoice unpaid a week past due alone, and on every invoice failing for two months', () => {
+  it('puts it at risk on an invoice unpaid two weeks past due alone, and on every invoice failing for two months', () => {
     expect(scoreWith({ failed_invoice_streak: 1, unpaid_past_grace: 1 }).tier).toBe('at_risk');
     expect(scoreWith({ failed_invoice_streak: 2, unpaid_past_grace: 1 }).tier).toBe('critical');
   });
@@ -226,9 +226,9 @@ describe('the default model on one pattern at a time', () => {
     expect(scoreWith({ ...dropped, active_days: 20 })).toEqual({ score: 85, tier: 'healthy' });
   });
 
-  it('puts it at risk when each day of use holds half its usual events, on as many days as before, unless it has too few days to measure or fewer people each day', () => {
+  it('lowers it to monitor when each day of use holds half its usual events, on as many days as before, unless it has too few days to measure or fewer people each day', () => {
     // Three weeks of half the events per day of use: events against a 60-day baseline that holds them read 0.6.
-    expect(scoreWith({ events_per_active_day_vs_prior: 0.5, events_trend: 0.6 })).toEqual({ score: 44, tier: 'at_risk' });
+    expect(scoreWith({ events_per_active_day_vs_prior: 0.5, events_trend: 0.6 })).toEqual({ score: 69, tier: 'monitor' });
     // 10 active days in three weeks: a handful of days of a few events each is no level to halve.
     expect(scoreWith({ events_per_active_day_vs_prior: 0.5, events_trend: 0.6, active_days: 10 })).toEqual({ score: 94, tier: 'healthy' });
     // A team shrunk to a quarter makes lighter days too: that one pattern is team_shrinking's alone, at risk, not critical.
@@ -248,7 +248,7 @@ describe('the default model on one pattern at a time', () => {
     // still come in a fortnight. Not the flag's pattern: the usage trends count it, in "healthy".
     const quietMonth = { events_per_active_day_vs_prior: 0.4, users_per_team_day_vs_prior: 0.35, events_trend: 0.6 };
     expect(scoreWith(quietMonth)).toEqual({ score: 94, tier: 'healthy' });
-    expect(scoreWith({ ...quietMonth, users_per_team_day_vs_prior: 0.8 })).toEqual({ score: 44, tier: 'at_risk' });
+    expect(scoreWith({ ...quietMonth, users_per_team_day_vs_prior: 0.8 })).toEqual({ score: 69, tier: 'monitor' });
   });
 
   it("gives the README's worked example its figures: 90, and 19 once the champion left", () => {

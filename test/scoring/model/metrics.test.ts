@@ -446,7 +446,7 @@ describe("metrics relative to the account's own history (the reference)", () => 
     expect(metric({ engagementEvents: [], payments }, 'unpaid_past_due', 60)).toBe(1);
   });
 
-  it('counts retries of one invoice once, and an invoice unpaid only a week past its due date', () => {
+  it('counts retries of one invoice once, and an invoice unpaid only two weeks past its due date', () => {
     const due = (days: number) => daysBefore(days);
     // One invoice due 6 days back, failed and retried twice; a payment without a due date before it.
     const payments: NonNullable<ActivityLog['payments']> = [
@@ -461,10 +461,11 @@ describe("metrics relative to the account's own history (the reference)", () => 
     expect(metric(log, 'failed_invoice_streak', 90)).toBe(2);
     expect(metric(log, 'unpaid_past_due', 60)).toBe(1);
     expect(metric(log, 'unpaid_past_grace', 60)).toBe(0);
-    // A day later the invoice is a week past due.
-    const dayLater = (kind: MetricKind) =>
-      metricsFromActivity(log, [{ metric: kind, windowDays: 60, key: 'k' }], new Date(asOf.getTime() + DAY_MS)).k;
-    expect(dayLater('unpaid_past_grace')).toBe(1);
+    // Seven days later it is 13 days past due, within the dunning's two weeks; a day after that, past them.
+    const daysLater = (days: number, kind: MetricKind) =>
+      metricsFromActivity(log, [{ metric: kind, windowDays: 60, key: 'k' }], new Date(asOf.getTime() + days * DAY_MS)).k;
+    expect(daysLater(7, 'unpaid_past_grace')).toBe(0);
+    expect(daysLater(8, 'unpaid_past_grace')).toBe(1);
     // Paid after its retries: nothing failed since, nothing unpaid.
     const paid = { engagementEvents: [], payments: [...payments, { occurredAt: due(1), dueAt: due(6), status: 'PAID' as const }] };
     expect(metric(paid, 'failed_invoice_streak', 90)).toBe(0);
