@@ -918,15 +918,28 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // three (session 41): an angry answer is a warning for the weeks after it, a healthy account that
     // gave one was flagged a third longer, and over 90 days an older kind answer still diluted a
     // recent angry one (bench/README.md, session 41).
-    { name: 'detractor_penalty', metric: 'nps_weighted', windowDays: 60, direction: 'below', threshold: -50, points: 25 },
+    // Angry answers, not lukewarm ones (session 49): with the recent answers averaging 5 of 10 or more
+    // (fives and sixes, which NPS counts as detractors as it does a 0), the NPS signal alone counts
+    // them. Healthy accounts give a 5 or a 6 often (on an outside population, one answer in seven), and
+    // one of them with another mild sign put busy accounts at risk; no population's churners lost
+    // their flag for it (bench/README.md, session 49).
+    {
+      name: 'detractor_penalty',
+      metric: 'nps_weighted',
+      windowDays: 60,
+      direction: 'below',
+      threshold: -50,
+      points: 25,
+      onlyWhen: [{ metric: 'nps_mean_score', windowDays: 60, direction: 'below', threshold: 5 }],
+    },
     // Angry answers (the recent ones averaging below 5 of 10: answers of 0–4) put a busy account at risk
     // on their own, with the detractor flag and the NPS signal; a lukewarm detractor (a 5 or a 6, common
-    // among healthy accounts' answers) costs the detractor flag alone and leaves it in "monitor"
-    // (bench/README.md, tenth round; 4 counts as angry since session 30). Two angry answers or more,
+    // among healthy accounts' answers) costs the NPS signal alone (the detractor flag too until session
+    // 49; bench/README.md, tenth round; 4 counts as angry since session 30). Two angry answers or more,
     // not one (bench/README.md, session 47): healthy accounts give an answer of 0–4 now and then, and
     // on an outside population whose healthy accounts answered so one time in twenty, one angry answer
-    // was three quarters of the false alarms. One answer still costs the detractor flag: a drop the
-    // score-drop playbook reports.
+    // was three quarters of the false alarms. One angry answer still costs the detractor flag: a drop
+    // the score-drop playbook reports.
     {
       name: 'angry_detractor',
       metric: 'nps_mean_score',

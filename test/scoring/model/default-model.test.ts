@@ -169,10 +169,11 @@ describe('the default model on one pattern at a time', () => {
     expect(scoreWith({ feature_breadth_trend: 0.1, feature_days_per_feature: 1.4, feature_breadth_vs_leanest: 0.1 }).tier).toBe('at_risk');
   });
 
-  it('puts it at risk on angry NPS answers alone, two or more, and leaves it in monitor on one, or on lukewarm detractors', () => {
+  it('puts it at risk on angry NPS answers alone, two or more, leaves it in monitor on one, and healthy on lukewarm detractors', () => {
     // Every recent answer a detractor: two averaging 2 of 10, then fives and sixes averaging 5.5.
     expect(scoreWith({ nps_weighted: -100, nps_mean_score: 2, nps_angry_answers: 2 })).toEqual({ score: 47, tier: 'at_risk' });
-    expect(scoreWith({ nps_weighted: -100, nps_mean_score: 5.5, nps_angry_answers: 0 })).toEqual({ score: 67, tier: 'monitor' });
+    // Fives and sixes: the NPS signal alone counts them, not the detractor flag (common among healthy accounts' answers).
+    expect(scoreWith({ nps_weighted: -100, nps_mean_score: 5.5, nps_angry_answers: 0 })).toEqual({ score: 92, tier: 'healthy' });
     // Answers of 4: angry too.
     expect(scoreWith({ nps_weighted: -100, nps_mean_score: 4, nps_angry_answers: 3 })).toEqual({ score: 47, tier: 'at_risk' });
     // One angry answer: the detractor flag alone, as healthy accounts give one now and then.
