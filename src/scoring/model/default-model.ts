@@ -763,11 +763,11 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     },
     // A team that still comes on its usual days but does much less on each of them (a client lost, a
     // budget cut). The two flags above miss it: the days do not halve, and events against a baseline
-    // that holds the recent weeks read 0.6 at most after a halving. 25 points: "monitor" on its own,
-    // "at risk" with another sign, as the usage flags. At 50 it put busy accounts at risk on their own
-    // for three or four weeks of ordinary low volume: on the populations built outside in sessions 48
-    // and 49 it was a false alarm's first cause far more often than a churner's, and on ours it
-    // flagged no churner 30 days ahead (bench/README.md, session 49). Per
+    // that holds the recent weeks read 0.6 at most after a halving. 25 points: a drop the score-drop
+    // playbook reports, and out of "healthy" with another sign (or from a score already lower), as
+    // the usage flags. At 50 it put busy accounts at risk on their own for weeks of ordinary low
+    // volume: on the populations built outside in sessions 48 and 49, and on ours, it flagged healthy
+    // accounts far more often than churners (bench/README.md, session 49). Per
     // day of use the measure ignores how many days an account comes, so a holiday or a random rhythm
     // does not move it; ENOUGH_DAYS_OF_USE keeps a handful of days from passing for a level, and
     // SAME_PEOPLE_EACH_DAY leaves days lighter by fewer people (a quiet month, a team that shrank) to
@@ -830,8 +830,8 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // invoices, not attempts, and leave an invoice its two weeks of grace: a card's dunning retries of
     // one invoice, paid within days, are routine for card payments and were flagged as trouble when
     // each retry counted and an invoice counted as unpaid from the day after its due date
-    // (bench/README.md, session 35), and retries that paid it 8–14 days past due when the grace was a
-    // week (session 49).
+    // (bench/README.md, session 35), and retries that paid it in the second week past due when the
+    // grace was a week (session 49).
     // Failed invoices in a row with no payment since, from two (invoices without a due date count one
     // by one): three put a busy account at risk on this alone, whether or not the invoices carry due
     // dates (unpaid_invoice_penalty needs them).
@@ -920,9 +920,9 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // recent angry one (bench/README.md, session 41).
     // Angry answers, not lukewarm ones (session 49): with the recent answers averaging 5 of 10 or more
     // (fives and sixes, which NPS counts as detractors as it does a 0), the NPS signal alone counts
-    // them. Healthy accounts give a 5 or a 6 often (on an outside population, one answer in seven), and
-    // one of them with another mild sign put busy accounts at risk; no population's churners lost
-    // their flag for it (bench/README.md, session 49).
+    // them. Healthy accounts give a 5 or a 6 often, and one of them with another mild sign put busy
+    // accounts at risk; no population's churners lost their flag 30 days ahead for it
+    // (bench/README.md, session 49).
     {
       name: 'detractor_penalty',
       metric: 'nps_weighted',
@@ -938,8 +938,8 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // 49; bench/README.md, tenth round; 4 counts as angry since session 30). Two angry answers or more,
     // not one (bench/README.md, session 47): healthy accounts give an answer of 0–4 now and then, and
     // on an outside population whose healthy accounts answered so one time in twenty, one angry answer
-    // was three quarters of the false alarms. One angry answer still costs the detractor flag: a drop
-    // the score-drop playbook reports.
+    // was three quarters of the false alarms. One angry answer still costs the detractor flag while the
+    // recent answers average below 5: a drop the score-drop playbook reports.
     {
       name: 'angry_detractor',
       metric: 'nps_mean_score',

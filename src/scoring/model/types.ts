@@ -144,8 +144,9 @@ export const SILENCE_LOOKBACK_DAYS = 180;
  * How long past its due date an invoice may stay unpaid before `unpaid_past_grace` counts it: two
  * weeks, the length of a card's usual dunning schedule (retries spread over up to two weeks, or a
  * customer's new card), within which an invoice whose first charge failed is routinely settled. A
- * week flagged healthy accounts whose invoice a retry paid 8–14 days past due, in two outside
- * populations built independently (bench/README.md, session 49).
+ * week flagged healthy accounts whose invoice a later retry paid, in the populations built outside
+ * (bench/README.md, session 49). A constant of the product, not of a model: every model version that
+ * reads `unpaid_past_grace` reads it, older ones in a backtest included.
  */
 export const UNPAID_GRACE_DAYS = 14;
 

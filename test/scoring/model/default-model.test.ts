@@ -174,6 +174,8 @@ describe('the default model on one pattern at a time', () => {
     expect(scoreWith({ nps_weighted: -100, nps_mean_score: 2, nps_angry_answers: 2 })).toEqual({ score: 47, tier: 'at_risk' });
     // Fives and sixes: the NPS signal alone counts them, not the detractor flag (common among healthy accounts' answers).
     expect(scoreWith({ nps_weighted: -100, nps_mean_score: 5.5, nps_angry_answers: 0 })).toEqual({ score: 92, tier: 'healthy' });
+    // A 4 among sixes, averaging 5: lukewarm on the whole, the NPS signal alone too.
+    expect(scoreWith({ nps_weighted: -100, nps_mean_score: 5, nps_angry_answers: 1 })).toEqual({ score: 92, tier: 'healthy' });
     // Answers of 4: angry too.
     expect(scoreWith({ nps_weighted: -100, nps_mean_score: 4, nps_angry_answers: 3 })).toEqual({ score: 47, tier: 'at_risk' });
     // One angry answer: the detractor flag alone, as healthy accounts give one now and then.
@@ -227,8 +229,9 @@ describe('the default model on one pattern at a time', () => {
     expect(scoreWith({ ...dropped, active_days: 20 })).toEqual({ score: 85, tier: 'healthy' });
   });
 
-  it('lowers it to monitor when each day of use holds half its usual events, on as many days as before, unless it has too few days to measure or fewer people each day', () => {
-    // Three weeks of half the events per day of use: events against a 60-day baseline that holds them read 0.6.
+  it('drops it 25 points when each day of use holds half its usual events, on as many days as before, unless it has too few days to measure or fewer people each day', () => {
+    // Three weeks of half the events per day of use: events against a 60-day baseline that holds them
+    // read 0.6. Scored without a previous tier, "monitor"; one healthy before stays healthy at 69.
     expect(scoreWith({ events_per_active_day_vs_prior: 0.5, events_trend: 0.6 })).toEqual({ score: 69, tier: 'monitor' });
     // 10 active days in three weeks: a handful of days of a few events each is no level to halve.
     expect(scoreWith({ events_per_active_day_vs_prior: 0.5, events_trend: 0.6, active_days: 10 })).toEqual({ score: 94, tier: 'healthy' });

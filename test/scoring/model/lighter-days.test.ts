@@ -26,7 +26,7 @@ function busyAccount(
 const lighterDays = (day: ReturnType<typeof simulateDailyScoring>[number]) => day.result.penalties.find((p) => p.name === 'lighter_days')!;
 
 describe('lighter days of use (default model, daily scoring)', () => {
-  it('takes an account whose days of use hold half their events out of "healthy" within three weeks, on that flag, and no further on it alone', () => {
+  it('drops an account whose days of use hold half their events within three weeks, out of "healthy" on that flag, and no further than "monitor"', () => {
     const days = simulateDailyScoring(
       model,
       busyAccount(
@@ -35,14 +35,20 @@ describe('lighter days of use (default model, daily scoring)', () => {
       ),
       { days: DAYS, scoringHour: 24 },
     );
-    expect(days[CHANGE_DAY - 1].tierKey).toBe('healthy');
+    const before = days[CHANGE_DAY - 1];
+    expect(before.tierKey).toBe('healthy');
+    // The flag's first day: a drop the score-drop playbook reports.
+    const first = days.find((d) => d.day >= CHANGE_DAY && lighterDays(d).applied)!;
+    expect(first.day - CHANGE_DAY).toBeLessThanOrEqual(21);
+    expect(lighterDays(first)).toMatchObject({ applied: true, points: 25 });
+    expect(before.score - first.score).toBeGreaterThanOrEqual(model.scoreDrop.points);
+    // Out of "healthy" within three weeks, for two weeks or more: without the flag's points, not on its first day out.
     const lowered = days.filter((d) => d.day >= CHANGE_DAY && d.tierKey !== 'healthy');
     expect(lowered.length).toBeGreaterThanOrEqual(14);
     expect(lowered[0].day - CHANGE_DAY).toBeLessThanOrEqual(21);
-    expect(lighterDays(lowered[0])).toMatchObject({ applied: true, points: 25 });
-    // Without the flag (its points back), the same day would have stayed healthy.
+    expect(lighterDays(lowered[0]).applied).toBe(true);
     expect(lowered[0].score + 25).toBeGreaterThanOrEqual(70);
-    // One sign of a team doing less, not enough on its own for the worklist: "monitor", as the usage flags.
+    // A team doing less on each day, not enough on its own for the worklist.
     expect(days.filter((d) => d.day >= CHANGE_DAY && severity(d.tierKey) >= severity('at_risk'))).toEqual([]);
   });
 
