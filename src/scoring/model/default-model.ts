@@ -598,7 +598,8 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
         },
         {
           name: 'unpaid_past_due',
-          // From two weeks past due (UNPAID_GRACE_DAYS): an invoice settled by its dunning retries is routine, not a sign.
+          // From two weeks past due (UNPAID_GRACE_DAYS): an invoice settled by its dunning retries is
+          // routine, not a sign.
           metric: 'unpaid_past_grace',
           windowDays: 60,
           normaliser: { kind: 'inverse_target', max: 2 },
