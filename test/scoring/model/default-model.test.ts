@@ -229,7 +229,7 @@ describe('the default model on one pattern at a time', () => {
     expect(scoreWith({ ...dropped, active_days: 20 })).toEqual({ score: 85, tier: 'healthy' });
   });
 
-  it('drops it 25 points when each day of use holds half its usual events, on as many days as before, unless it has too few days to measure or fewer people each day', () => {
+  it("costs it lighter_days' 25 points when each day of use holds half its usual events, on as many days as before, unless it has too few days to measure or fewer people each day", () => {
     // Three weeks of half the events per day of use: events against a 60-day baseline that holds them
     // read 0.6. Scored without a previous tier, "monitor"; one healthy before stays healthy at 69.
     expect(scoreWith({ events_per_active_day_vs_prior: 0.5, events_trend: 0.6 })).toEqual({ score: 69, tier: 'monitor' });
