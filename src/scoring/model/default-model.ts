@@ -707,6 +707,11 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // last four (a team that all comes one week a month has had a thin one; eight weeks back cost the
     // engagement statement more for one low-cadence account less), and the fortnight not yet
     // below team_shrinking's threshold: one pattern, counted once.
+    // Fewer points than the fortnight's flag: one thin week is a warning ("monitor" on its own or with a
+    // mild sign, at risk with another red flag), a thin fortnight is the pattern. A small team whose
+    // members take their holidays one or two at a time has thin weeks: at 45 points, such a week and a
+    // passive NPS answer put busy accounts of two outside populations at risk. Most champion losses the
+    // week catches early are at risk a week later, on the fortnight's flag (bench/README.md, session 50).
     {
       name: 'team_shrinking_this_week',
       metric: 'active_users_vs_usual',
@@ -714,7 +719,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       baselineDays: 60,
       direction: 'below',
       threshold: 0.35,
-      points: 45,
+      points: 35,
       onlyWhen: [
         teamDaysAtLeast(7, 0.6),
         { ...FEWER_THAN_EVER_LATELY, windowDays: 7, baselineDays: 28 },

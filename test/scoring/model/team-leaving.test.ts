@@ -4,7 +4,7 @@
 import { mulberry32 } from '../../../src/demo/seeded-random';
 import { DEFAULT_SCORING_MODEL, tierByKey } from '../../../src/scoring/model';
 import type { ActivityLog, ScoringModelConfig } from '../../../src/scoring/model';
-import { peopleActivity, simulateDailyScoring } from './daily-simulation';
+import { dayStart, peopleActivity, simulateDailyScoring } from './daily-simulation';
 
 const model = DEFAULT_SCORING_MODEL;
 const CHANGE_DAY = 100;
@@ -61,6 +61,20 @@ describe("the team's people leaving over a week (default model, daily scoring)",
       );
       expect(days.filter((d) => applied(d, 'team_shrinking_this_week')).map((d) => d.day)).toEqual([]);
     }
+  });
+
+  it('reads one thin week as a warning: a busy account with a mild sign goes to "monitor" on it, not "at risk"', () => {
+    // Four of a team of five take the same week off; a passive NPS answer (6) three weeks earlier is the
+    // mild sign. At the flag's earlier 45 points the two together put the account at risk.
+    const log = {
+      ...team(5, (day, user) => user === 0 || day < 100 || day >= 107),
+      npsResponses: [{ respondedAt: dayStart(80), score: 6 }],
+    };
+    const days = simulateDailyScoring(model, log, { days: DAYS, scoringHour: 24 }).filter((d) => d.day >= 98 && d.day < 116);
+    const thin = days.filter((d) => applied(d, 'team_shrinking_this_week'));
+    expect(thin.length).toBeGreaterThan(0);
+    expect(thin.map((d) => d.tierKey)).toEqual(thin.map(() => 'monitor'));
+    expect(days.filter((d) => severity(d.tierKey) >= severity('at_risk')).map((d) => d.day)).toEqual([]);
   });
 
   it('leaves alone a team of four whose members take a fortnight off one after another', () => {
