@@ -707,11 +707,12 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // last four (a team that all comes one week a month has had a thin one; eight weeks back cost the
     // engagement statement more for one low-cadence account less), and the fortnight not yet
     // below team_shrinking's threshold: one pattern, counted once.
-    // Fewer points than the fortnight's flag: one thin week is a warning ("monitor" on its own or with a
-    // mild sign, at risk with another red flag), a thin fortnight is the pattern. A small team whose
-    // members take their holidays one or two at a time has thin weeks: at 45 points, such a week and a
-    // passive NPS answer put busy accounts of two outside populations at risk. Most champion losses the
-    // week catches early are at risk a week later, on the fortnight's flag (bench/README.md, session 50).
+    // Fewer points than the fortnight's flag: one thin week is a warning ("monitor" on its own or with
+    // the signals' small losses, at risk with another red flag of 20 points or more), a thin fortnight is
+    // the pattern. A small team whose members take their holidays a few at a time has thin weeks: at 45
+    // points, such a week and a lukewarm NPS answer put busy accounts of an outside population at risk.
+    // The cost: some champion losses the week's flag put at risk early are at risk only a week later, on
+    // the fortnight's flag (bench/README.md, session 50).
     {
       name: 'team_shrinking_this_week',
       metric: 'active_users_vs_usual',

@@ -64,17 +64,25 @@ describe("the team's people leaving over a week (default model, daily scoring)",
   });
 
   it('reads one thin week as a warning: a busy account with a mild sign goes to "monitor" on it, not "at risk"', () => {
-    // Four of a team of five take the same week off; a passive NPS answer (6) three weeks earlier is the
-    // mild sign. At the flag's earlier 45 points the two together put the account at risk.
+    // Four of a team of five take the same week off; a lukewarm NPS answer (a 6) three weeks earlier is
+    // the mild sign, which costs the NPS signal alone.
     const log = {
       ...team(5, (day, user) => user === 0 || day < 100 || day >= 107),
       npsResponses: [{ respondedAt: dayStart(80), score: 6 }],
     };
-    const days = simulateDailyScoring(model, log, { days: DAYS, scoringHour: 24 }).filter((d) => d.day >= 98 && d.day < 116);
-    const thin = days.filter((d) => applied(d, 'team_shrinking_this_week'));
+    const around = (config: ScoringModelConfig) =>
+      simulateDailyScoring(config, log, { days: DAYS, scoringHour: 24 }).filter((d) => d.day >= 98 && d.day < 116);
+    const thinDays = (config: ScoringModelConfig) => around(config).filter((d) => applied(d, 'team_shrinking_this_week'));
+    const thin = thinDays(model);
     expect(thin.length).toBeGreaterThan(0);
     expect(thin.map((d) => d.tierKey)).toEqual(thin.map(() => 'monitor'));
-    expect(days.filter((d) => severity(d.tierKey) >= severity('at_risk')).map((d) => d.day)).toEqual([]);
+    expect(around(model).filter((d) => severity(d.tierKey) >= severity('at_risk'))).toEqual([]);
+    // The same week at the flag's earlier 45 points: the two together put the account at risk.
+    const at45: ScoringModelConfig = {
+      ...model,
+      penalties: model.penalties!.map((p) => (p.name === 'team_shrinking_this_week' ? { ...p, points: 45 } : p)),
+    };
+    expect(thinDays(at45).map((d) => d.tierKey)).toContain('at_risk');
   });
 
   it('leaves alone a team of four whose members take a fortnight off one after another', () => {
