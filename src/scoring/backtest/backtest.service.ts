@@ -16,6 +16,7 @@ import {
   metricRequests,
   readsPreviousFlags,
   ScoringModelConfig,
+  silencePromiseWarnings,
   validateModel,
 } from '../model';
 import { BacktestReport, evaluateBacktest } from './evaluate';
@@ -202,24 +203,13 @@ export async function suggestScoringModel(db: Db, request: Omit<BacktestRequest,
   }, signal);
 }
 
-/**
- * What the suggestion gives up: the signals the active model weights and the fit does not. Silence
- * above all: the score's promise that a daily account going quiet drops a tier within days rests on
- * it, and a labelled history whose churners faded slowly gives it no weight.
- */
+/** What the suggestion gives up: the signals the active model weights and the fit does not. */
 function droppedSignalWarnings(active: ScoringModelConfig, suggested: ScoringModelConfig): string[] {
   const weightOf = (model: ScoringModelConfig) => new Map(model.components.flatMap((c) => c.signals.map((s) => [s.name, s.weight])));
   const before = weightOf(active);
   const dropped = [...weightOf(suggested)].filter(([name, weight]) => weight === 0 && (before.get(name) ?? 0) > 0).map(([name]) => name);
   if (dropped.length === 0) return [];
-  const silence = active.components.flatMap((c) => c.signals).filter((s) => s.metric === 'silence_vs_cadence' && dropped.includes(s.name));
-  return [
-    `weight 0 for ${dropped.join(', ')}: the suggested score ignores ${dropped.length === 1 ? 'it' : 'them'}`,
-    ...silence.map(
-      (s) =>
-        `${s.name} weighted 0: an account that goes silent would no longer drop a tier within days; keep its weight if that promise matters`,
-    ),
-  ];
+  return [`weight 0 for ${dropped.join(', ')}: the suggested score ignores ${dropped.length === 1 ? 'it' : 'them'}`];
 }
 
 /** Fits the weights to a collected history; BAD_USER_INPUT (no argument: a property of the data) when it holds nothing to fit. */
@@ -259,7 +249,9 @@ async function suggestionFrom(
   for (const component of config.components) {
     for (const signal of component.signals) signal.weight = fit.weights[signal.name] ?? 0;
   }
-  warnings.push(...droppedSignalWarnings(active.config, config));
+  // Above all, silence: the promise that a daily account going quiet drops a tier within days rests
+  // on its weight, and a history whose churners faded slowly gives it little or none.
+  warnings.push(...droppedSignalWarnings(active.config, config), ...silencePromiseWarnings(active.config, config));
   return {
     config,
     fit,

@@ -13,3 +13,4 @@ export * from './default-model';
 export * from './activity-metrics';
 export * from './assess';
 export * from './risk-reasons';
+export * from './silence-promise';
