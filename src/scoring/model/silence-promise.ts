@@ -6,6 +6,7 @@
 import { metricsFromActivity } from './activity-metrics';
 import type { ActivityLog } from './activity-metrics';
 import { assessCustomer } from './assess';
+import type { Assessment } from './assess';
 import { appliedPenalties } from './compute-score';
 import { DAY_MS } from './lifecycle';
 import { metricRequests } from './metrics';
@@ -20,11 +21,12 @@ const START = Date.UTC(2026, 0, 5);
 const FEATURES = ['dashboards', 'reports', 'alerts', 'exports'];
 
 /**
- * The reference account: three people using the product every day (four features between them), and
- * a monthly invoice paid on its due date, as most customers are billed: the payment signals are in
- * its score, which is where fitted weights put most of theirs.
+ * The reference account: three people using the product every day (four features between them), a
+ * monthly invoice paid on its due date and a plan on record, as every customer the service holds has
+ * one from its first `upsertCustomer`: the payment and contraction signals count in its score, as in
+ * a real customer's, and dilute silence's share of the weight as they would there.
  */
-function dailyAccount(): ActivityLog {
+export function silencePromiseAccount(): ActivityLog {
   const at = (day: number, hour: number) => new Date(START + day * DAY_MS + hour * 3_600_000);
   const engagementEvents: ActivityLog['engagementEvents'] = [];
   for (let day = 0; day < DAYS_IN_USE; day++) {
@@ -35,56 +37,65 @@ function dailyAccount(): ActivityLog {
   const payments: NonNullable<ActivityLog['payments']> = [];
   for (let day = 0; day < DAYS_IN_USE; day += 30)
     payments.push({ occurredAt: at(day, 8), status: 'PAID', dueAt: at(day, 0), paidAt: at(day, 8) });
-  return { engagementEvents, payments };
+  return { engagementEvents, payments, planChanges: [{ changedAt: at(0, 0), arrCents: 1_200_000, seats: 10 }], seats: 10 };
 }
 
 /**
  * Whether `model` keeps the promise: the reference account, scored at the end of its last day of use
- * and again 7 days after its last event (carrying the tier and red flags of the first scoring, as a
- * daily run would), is in a worse tier the second time.
+ * and then once a day at the hour of its last event (1, 2, … 6 days after it, carrying its tier and
+ * red flags from one scoring to the next, as a daily run does), is in a worse tier at one of them. The
+ * run 6 days after is the last within 7 days for a daily run at any hour, and the one that has seen
+ * the least of the silence: a model that drops the account by then drops it at any hour.
  */
 export function keepsSilencePromise(model: ScoringModelConfig): boolean {
-  const activity = dailyAccount();
+  const activity = silencePromiseAccount();
   const requests = metricRequests(model);
   const events = activity.engagementEvents;
   const lastActivityAt = events[events.length - 1].occurredAt;
-  const common = {
-    model,
-    signedUpAt: new Date(START),
-    startedAt: new Date(START),
-    churnedAt: null,
-    lastActivityAt,
-    firstActivityAt: events[0].occurredAt,
-    earlierScore: null,
-  };
-  const inUseAsOf = new Date(START + DAYS_IN_USE * DAY_MS);
-  const inUse = assessCustomer({
-    ...common,
-    asOf: inUseAsOf,
-    metrics: metricsFromActivity(activity, requests, inUseAsOf),
-    previousTierKey: null,
-    previousPenalties: null,
-  });
-  const silentAsOf = new Date(lastActivityAt.getTime() + SILENCE_PROMISE_DAYS * DAY_MS);
-  const silent = assessCustomer({
-    ...common,
-    asOf: silentAsOf,
-    metrics: metricsFromActivity(activity, requests, silentAsOf),
-    previousTierKey: inUse.tier.key,
-    previousPenalties: appliedPenalties(inUse.result.penalties),
-  });
+  const scoreAt = (asOf: Date, previous: Assessment | null) =>
+    assessCustomer({
+      model,
+      asOf,
+      metrics: metricsFromActivity(activity, requests, asOf),
+      signedUpAt: new Date(START),
+      startedAt: new Date(START),
+      churnedAt: null,
+      lastActivityAt,
+      firstActivityAt: events[0].occurredAt,
+      previousTierKey: previous?.tier.key ?? null,
+      earlierScore: null,
+      previousPenalties: previous && appliedPenalties(previous.result.penalties),
+    });
   const severity = (key: string) => tierByKey(model.tiers, key)?.severity ?? 0;
-  return severity(silent.tier.key) > severity(inUse.tier.key);
+  const inUse = scoreAt(new Date(START + DAYS_IN_USE * DAY_MS), null);
+  let previous = inUse;
+  for (let days = 1; days < SILENCE_PROMISE_DAYS; days++) {
+    previous = scoreAt(new Date(lastActivityAt.getTime() + days * DAY_MS), previous);
+    if (severity(previous.tier.key) > severity(inUse.tier.key)) return true;
+  }
+  return false;
 }
 
+/** The signals that read how long an account has been silent. */
+const SILENCE_METRICS = new Set(['silence_vs_cadence', 'days_since_last_activity']);
+
 /**
- * The warning a suggestion carries when its weights break the promise the active model keeps: its
- * silence signal named with its weight. None when the model has no silence signal.
+ * The warning a suggestion carries when its weights break the promise the active model keeps: the
+ * silence signal named with its weight, and its share of all the weights beside the active model's
+ * (only shares matter: the score divides by the sum, so a suggestion can break the promise with
+ * silence's weight unchanged).
  */
 export function silencePromiseWarnings(active: ScoringModelConfig, suggested: ScoringModelConfig): string[] {
-  const silence = suggested.components.flatMap((c) => c.signals).find((s) => s.metric === 'silence_vs_cadence');
-  if (!silence || !keepsSilencePromise(active) || keepsSilencePromise(suggested)) return [];
+  if (!keepsSilencePromise(active) || keepsSilencePromise(suggested)) return [];
+  const broken = 'an account that goes silent would no longer drop a tier within days';
+  const silence = (model: ScoringModelConfig) => model.components.flatMap((c) => c.signals).find((s) => SILENCE_METRICS.has(s.metric));
+  const share = (model: ScoringModelConfig) => {
+    const total = model.components.flatMap((c) => c.signals).reduce((sum, s) => sum + s.weight, 0);
+    return total > 0 ? Math.round((100 * (silence(model)?.weight ?? 0)) / total) : 0;
+  };
+  const signal = silence(suggested);
+  if (!signal) return [`the suggested weights: ${broken}; keep a silence signal's share of the weight if that promise matters`];
   return [
-    `${silence.name} weighted ${silence.weight}: an account that goes silent would no longer drop a tier within days; keep its weight if that promise matters`,
+    `${signal.name} weighted ${signal.weight}: ${broken} (${share(suggested)} % of the weight, ${share(active)} % in the active model); keep its share if that promise matters`,
   ];
 }
