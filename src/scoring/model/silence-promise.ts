@@ -14,7 +14,7 @@ import { tierByKey } from './tiers';
 import type { ScoringModelConfig } from './types';
 
 /** Days of silence within which an account used every day must leave its tier. */
-export const SILENCE_PROMISE_DAYS = 7;
+const SILENCE_PROMISE_DAYS = 7;
 /** Days of daily use before the silence: a full 60-day baseline and more. */
 const DAYS_IN_USE = 90;
 const START = Date.UTC(2026, 0, 5);
