@@ -9,6 +9,7 @@ const SOURCES: Readonly<Record<string, SignalSource>> = {
   unpaid_past_due: 'payments',
   failed_invoice_streak: 'payments',
   unpaid_past_grace: 'payments',
+  unpaid_later_than_usual: 'payments',
   contraction: 'plan',
   csat_mean: 'tickets',
   open_tickets: 'tickets',

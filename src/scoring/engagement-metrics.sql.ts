@@ -12,6 +12,7 @@ const DAY_MS = 86_400_000;
 
 export const ENGAGEMENT_METRICS: ReadonlySet<string> = new Set([
   'active_days',
+  'team_active_days',
   'distinct_features',
   'days_since_last_activity',
   'usage_trend',
@@ -355,6 +356,8 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
   switch (r.metric) {
     case 'active_days':
       return plan.activeDays(w);
+    case 'team_active_days':
+      return plan.activeDays(w, true);
     case 'distinct_features':
       return plan.distinctFeatures(w);
     case 'days_since_last_activity': {

@@ -6,7 +6,7 @@
 // states (severity, rating), payments' states from their earlier states.
 import { Db, json, query } from '../infra/sql';
 import { aggregateEngagement, checkedDays, ENGAGEMENT_METRICS, engagementExtentDays } from './engagement-metrics.sql';
-import { NPS_HALF_LIFE_DAYS, UNPAID_GRACE_DAYS } from './model';
+import { LATE_FOR_ANYONE_DAYS, LATENESS_HISTORY_DAYS, NPS_HALF_LIFE_DAYS, UNPAID_GRACE_DAYS } from './model';
 import type { MetricRequest, MetricValues } from './model';
 
 export interface GatheredCustomer {
@@ -28,6 +28,7 @@ const PAYMENT_METRICS = new Set([
   'unpaid_past_due',
   'failed_invoice_streak',
   'unpaid_past_grace',
+  'unpaid_later_than_usual',
 ]);
 const SUPPORT_METRICS = new Set([
   'csat_mean',
@@ -41,6 +42,7 @@ const SUPPORT_METRICS = new Set([
 const NPS_METRICS = new Set(['nps', 'nps_weighted', 'nps_mean_score', 'nps_angry_answers']);
 const COUNT_METRICS = new Set([
   'active_days',
+  'team_active_days',
   'distinct_features',
   'users_added',
   'late_payments',
@@ -50,6 +52,7 @@ const COUNT_METRICS = new Set([
   'unpaid_past_due',
   'failed_invoice_streak',
   'unpaid_past_grace',
+  'unpaid_later_than_usual',
   'urgent_open_tickets',
   'urgent_tickets_open_throughout',
   'rated_tickets',
@@ -130,7 +133,7 @@ function failedSinceLastPaid(w: number): string {
 }
 
 /** Invoices due in the window and at least `pastDueDays` before `p.as_of`, not refunded, none of their payments paid by then. */
-function unpaidInvoices(w: number, pastDueDays: number): string {
+function unpaidInvoices(w: number, pastDueDays: number, lateness = ''): string {
   // Invoices are told apart by due date; an invoice counts once, whichever of its attempts is read.
   // OFFSET 0 keeps the test per row, on the customer's index range: without it the planner
   // turns it into a hash of every paid payment in the table, built again for every batch.
@@ -139,8 +142,22 @@ function unpaidInvoices(w: number, pastDueDays: number): string {
   return `count(distinct x.due_at) filter (where x.due_at > p.as_of - interval '${w} days' and x.due_at <= p.as_of - interval '${pastDueDays} days'
                 and x.status <> 'REFUNDED' and not (x.status = 'PAID' and coalesce(x.paid_at, x.occurred_at) <= p.as_of) and not exists (
                   select 1 from ${paymentsAsOf()} y where y.customer_id = x.customer_id and y.due_at = x.due_at and y.status = 'PAID'
-                    and coalesce(y.paid_at, y.occurred_at) <= p.as_of offset 0))`;
+                    and coalesce(y.paid_at, y.occurred_at) <= p.as_of offset 0)${lateness})`;
 }
+
+/**
+ * The test of `unpaid_later_than_usual` on an unpaid invoice `x` already past UNPAID_GRACE_DAYS: due
+ * longer ago than the account's longest lateness over LATENESS_HISTORY_DAYS (each invoice paid by
+ * `p.as_of` from its due date to its first payment), capped at LATE_FOR_ANYONE_DAYS. Asked last, of
+ * the few invoices still unpaid two weeks past due. Without a paid invoice the habit is none: LEAST
+ * skips a null, which would otherwise give every such account the whole month.
+ */
+const LATER_THAN_USUAL = `
+                and x.due_at <= p.as_of - (select least(interval '${LATE_FOR_ANYONE_DAYS} days', coalesce(max(l.late), interval '0')) from (
+                  select min(coalesce(y.paid_at, y.occurred_at)) - y.due_at as late from ${paymentsAsOf()} y
+                  where y.customer_id = x.customer_id and y.status = 'PAID' and coalesce(y.paid_at, y.occurred_at) <= p.as_of
+                    and y.due_at > p.as_of - interval '${LATENESS_HISTORY_DAYS} days' and y.due_at <= p.as_of
+                  group by y.due_at offset 0) l)`;
 
 function paymentExpression(request: MetricRequest): string {
   const w = checkedDays(request.windowDays);
@@ -154,6 +171,8 @@ function paymentExpression(request: MetricRequest): string {
       return unpaidInvoices(w, 1);
     case 'unpaid_past_grace':
       return unpaidInvoices(w, UNPAID_GRACE_DAYS);
+    case 'unpaid_later_than_usual':
+      return unpaidInvoices(w, UNPAID_GRACE_DAYS, LATER_THAN_USUAL);
     case 'payment_success_rate':
       return `case when count(*) filter (where ${inWindow('x.occurred_at', w)}) = 0 then null
               else 1 - (count(*) filter (where x.status = 'FAILED' and ${inWindow('x.occurred_at', w)}))::float8

@@ -45,6 +45,7 @@ const REQUESTS: MetricRequest[] = (() => {
     ['active_days_trend', 14, 60],
     ['team_active_days_trend', 14, 60],
     ['team_active_days_trend', 5, 21],
+    ['team_active_days', 14],
     ['silence_vs_cadence', 21],
     ['contraction', 20],
     ['ticket_volume_trend', 30, 120],
@@ -578,6 +579,80 @@ it('counts an invoice recorded as paid, but paid after asOf, as unpaid then, as 
     const expected = metricsFromActivity({ engagementEvents: [], payments: [{ ...paid, status: 'PAID' }] }, requests, asOf);
     expect([daysBack, gathered.metrics.unpaid_past_grace_60]).toEqual([daysBack, expected.unpaid_past_grace_60]);
     expect([daysBack, gathered.metrics.unpaid_past_grace_60]).toEqual([daysBack, unpaid]);
+  }
+});
+
+it("counts an invoice unpaid later than the account's own habit of paying late, two weeks to a month past due, as the reference does", async () => {
+  const db = () => orm.em.fork() as Db;
+  const daysBack = (days: number) => new Date(ANCHOR - days * DAY_MS);
+  // Per account: [invoice, due days back, paid days back or null]; each invoice's card fails at its due date.
+  const accounts: Array<[string, Array<[string, number, number | null]>]> = [
+    // Pays three weeks late, and once promptly after a retry; its latest invoice is unpaid.
+    [
+      'cust_late_habit',
+      [
+        ['i1', 130, 110],
+        ['i2', 100, 95],
+        ['i3', 40, null],
+      ],
+    ],
+    // Paid one invoice seven weeks late: no account is given more than a month.
+    [
+      'cust_late_once',
+      [
+        ['i1', 150, 101],
+        ['i2', 40, null],
+      ],
+    ],
+    // Paid late, but more than LATENESS_HISTORY_DAYS before: two weeks, as a prompt payer.
+    [
+      'cust_late_long_ago',
+      [
+        ['i1', 230, 205],
+        ['i2', 40, null],
+      ],
+    ],
+  ];
+  const requests: MetricRequest[] = [
+    { metric: 'unpaid_later_than_usual', windowDays: 60, key: 'later_60' },
+    { metric: 'unpaid_past_grace', windowDays: 60, key: 'grace_60' },
+  ];
+  for (const [id, invoices] of accounts) {
+    await upsertCustomer(db(), null, { id, name: id, signedUpAt: daysBack(300) });
+    const payments: NonNullable<ActivityLog['payments']> = [];
+    for (const [invoice, due, paid] of invoices) {
+      const base = { customerId: id, amountCents: 1000, currency: 'usd', dueAt: daysBack(due) };
+      const failed = { ...base, externalId: `${invoice}_failed`, status: PaymentStatus.FAILED, paidAt: null, occurredAt: daysBack(due) };
+      await recordPayment(db(), null, failed);
+      payments.push({ ...failed, status: 'FAILED' });
+      if (paid === null) continue;
+      const settled = {
+        ...base,
+        externalId: `${invoice}_paid`,
+        status: PaymentStatus.PAID,
+        paidAt: daysBack(paid),
+        occurredAt: daysBack(paid),
+      };
+      await recordPayment(db(), null, settled);
+      payments.push({ ...settled, status: 'PAID' });
+    }
+    others.set(id, { payments });
+  }
+  // [account, days back, unpaid later than usual, unpaid two weeks past due]: the latest invoice is 40 days back.
+  for (const [id, days, later, grace] of [
+    ['cust_late_habit', 25, 0, 1],
+    ['cust_late_habit', 21, 0, 1],
+    ['cust_late_habit', 19, 1, 1],
+    ['cust_late_once', 11, 0, 1],
+    ['cust_late_once', 9, 1, 1],
+    ['cust_late_long_ago', 25, 1, 1],
+    ['cust_late_long_ago', 27, 0, 0],
+  ] as const) {
+    const asOf = daysBack(days);
+    const gathered = (await gatherMetrics(db(), [id], asOf, requests, LOOKBACK_DAYS)).get(id)!.metrics;
+    const reference = metricsFromActivity({ engagementEvents: [], payments: others.get(id)!.payments }, requests, asOf);
+    expect([id, days, gathered.later_60, gathered.grace_60]).toEqual([id, days, later, grace]);
+    expect([id, days, reference.later_60, reference.grace_60]).toEqual([id, days, later, grace]);
   }
 });
 

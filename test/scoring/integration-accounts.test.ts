@@ -50,6 +50,7 @@ beforeAll(async () => {
     'cust_gone',
     'cust_handed_over',
     'cust_steady',
+    'cust_run_by_integration',
   ]) {
     await server.gql(UpsertCustomerDocument, { input: { id, name: id, signedUpAt: daysAgo(200), arrCents: 6_000_000, seats: 6 } });
   }
@@ -63,6 +64,8 @@ beforeAll(async () => {
     // Everyone but the champion gone for the last 25 days; the champion on every day, on one feature.
     ...account('cust_champion', (d) => (d <= 25 ? ['u1'] : TEAM)),
     ...account('cust_steady', () => TEAM),
+    // Run by its integration: its admin looks in on three days in the 90, none in the last 35.
+    ...account('cust_run_by_integration', (d) => ([40, 55, 80].includes(d) ? ['admin'] : [])),
     // The team gone for the last 36 days, the syncs still running.
     ...account('cust_gone', (d) => (d <= 36 ? [] : TEAM)),
     // The same, but its work handed to the integration: thirty calls a day since.
@@ -96,6 +99,12 @@ it('flags a team gone for weeks while the syncs run, and not one that handed its
   expect(['at_risk', 'critical']).toContain(gone.tier);
   const handedOver = await scoreOf('cust_handed_over');
   expect(applied(handedOver)).not.toContain('team_gone');
+});
+
+it('does not take an account run by its integration, whose admin looks in now and then, for a team gone', async () => {
+  const score = await scoreOf('cust_run_by_integration');
+  expect(applied(score)).toEqual([]);
+  expect(score.tier).toBe('healthy');
 });
 
 it('still flags a team that left its champion alone with the syncs', async () => {

@@ -3,7 +3,7 @@
 // It must stay a literal reading of those definitions; the SQL layer computes the same numbers set-based.
 import { DAY_MS } from './lifecycle';
 import { earlierWindowOffsets } from './metrics';
-import { BASELINE_METRICS, SILENCE_LOOKBACK_DAYS, UNPAID_GRACE_DAYS } from './types';
+import { BASELINE_METRICS, LATE_FOR_ANYONE_DAYS, LATENESS_HISTORY_DAYS, SILENCE_LOOKBACK_DAYS, UNPAID_GRACE_DAYS } from './types';
 import type { MetricKind, MetricRequest, MetricValues } from './types';
 
 /** Age at which a response's weight in `nps_weighted` and `nps_mean_score` has halved. */
@@ -300,9 +300,25 @@ function unpaidInvoices({ activity, start, end }: MetricWindow, pastDueDays: num
   return unpaid;
 }
 
+/**
+ * The account's longest lateness, in days, among the invoices due in the last LATENESS_HISTORY_DAYS
+ * and paid by `end`: each from its due date to its first payment; 0 without any.
+ */
+function usualLatenessDays({ activity, end }: MetricWindow): number {
+  const firstPaid = new Map<number, number>();
+  for (const p of activity.payments ?? []) {
+    const paidAt = (p.paidAt ?? p.occurredAt).getTime();
+    if (p.status !== 'PAID' || p.dueAt == null || paidAt > end || !within(p.dueAt, end - LATENESS_HISTORY_DAYS * DAY_MS, end)) continue;
+    const due = p.dueAt.getTime();
+    firstPaid.set(due, Math.min(firstPaid.get(due) ?? Number.POSITIVE_INFINITY, paidAt));
+  }
+  return Math.max(0, ...[...firstPaid].map(([due, paidAt]) => (paidAt - due) / DAY_MS));
+}
+
 /** The metrics measured over one window, by kind: each as its definition in types.ts reads. */
 const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | null>> = {
   active_days: (w) => new Set(w.inWindow().map((e) => e.occurredAt.toISOString().slice(0, 10))).size,
+  team_active_days: (w) => teamDays(w.inWindow()),
   distinct_features: (w) => new Set(w.inWindow().flatMap((e) => (e.feature == null ? [] : [e.feature]))).size,
   days_since_last_activity: ({ events, end }) => {
     let last = Number.NEGATIVE_INFINITY;
@@ -358,6 +374,7 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
   failed_invoice_streak: (w) => new Set(failuresSinceLastPaid(w).map((p) => p.dueAt?.getTime() ?? p)).size,
   unpaid_past_due: (w) => unpaidInvoices(w, 1),
   unpaid_past_grace: (w) => unpaidInvoices(w, UNPAID_GRACE_DAYS),
+  unpaid_later_than_usual: (w) => unpaidInvoices(w, Math.max(UNPAID_GRACE_DAYS, Math.min(LATE_FOR_ANYONE_DAYS, usualLatenessDays(w)))),
   contraction: ({ activity, start, end }) => {
     const now = planAt(activity, end);
     if (!now) return null;

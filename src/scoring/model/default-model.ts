@@ -489,6 +489,15 @@ const NOT_BUSIER = { metric: 'events_trend', windowDays: 14, baselineDays: 60, d
  */
 const NARROWER_THAN_EVER_LATELY = { ...FEWER_THAN_EVER_LATELY, metric: 'feature_breadth_vs_leanest' } as const;
 
+/**
+ * The condition of `team_gone` on the account having had a team that came regularly: its people on
+ * 6 or more days of the last 60, about once a week (twice a week over the days before a team left a
+ * month ago). An account run by its integration, whose admin looks in once or twice a month, has no
+ * team rhythm to lose: five quiet weeks are its habit, and an outside population's such accounts
+ * were nearly all flagged as teams gone (bench/README.md, session 51).
+ */
+const TEAM_CAME_REGULARLY = { metric: 'team_active_days', windowDays: 60, direction: 'at_least', threshold: 6 } as const;
+
 /** Relative signals without a baseline (a new or long-silent account) count as "no sign of decline yet". */
 const NO_BASELINE_YET = { policy: 'neutral', value: 0.75 } as const;
 
@@ -599,8 +608,8 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
         {
           name: 'unpaid_past_due',
           // From two weeks past due (UNPAID_GRACE_DAYS): an invoice settled by its dunning retries is
-          // routine, not a sign.
-          metric: 'unpaid_past_grace',
+          // routine, not a sign. Nor is an account's usual lateness, as for unpaid_invoice_penalty.
+          metric: 'unpaid_later_than_usual',
           windowDays: 60,
           normaliser: { kind: 'inverse_target', max: 2 },
           weight: 5,
@@ -831,6 +840,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       onlyWhen: [
         { metric: 'active_days_trend', windowDays: 21, baselineDays: 60, direction: 'at_least', threshold: 0.5 },
         { metric: 'events_trend', windowDays: 21, baselineDays: 60, direction: 'below', threshold: 1 },
+        TEAM_CAME_REGULARLY,
       ],
     },
     // Payment trouble puts a busy account at risk on its own, in either of its two forms. Both count
@@ -855,9 +865,13 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // An invoice still unpaid two weeks past its due date, its retries failed: at risk on its own, as a
     // contraction is. Counted per invoice, the failures alone would wait for next month's invoice to
     // fail before flagging an account whose card stopped working.
+    // Later than the account's own habit, too (`unpaid_later_than_usual`, up to a month past due): an
+    // account that pays its invoices three weeks late, and pays them, is as healthy at three weeks as
+    // a prompt payer at one; on an outside population nine in ten such accounts were put at risk by
+    // each late invoice (bench/README.md, session 51). Its first late invoice still counts from two weeks.
     {
       name: 'unpaid_invoice_penalty',
-      metric: 'unpaid_past_grace',
+      metric: 'unpaid_later_than_usual',
       windowDays: 60,
       direction: 'at_least',
       threshold: 1,

@@ -8,6 +8,8 @@
  * when nothing happened; null means "no data to compute this from".
  *
  * - `active_days`: distinct UTC calendar days with at least one engagement event in the window.
+ * - `team_active_days`: `active_days` over the events that name a user (`userId` not null): the days
+ *   the account's people came, an integration's calls apart.
  * - `distinct_features`: distinct non-null `feature` values among engagement events in the window.
  * - `days_since_last_activity`: fractional days from the last engagement event at or before asOf to
  *   asOf; null when there is none. The window does not change the value; the SQL layer may use it
@@ -117,6 +119,10 @@
  * - `unpaid_past_grace`: as `unpaid_past_due`, an invoice counting only once it is UNPAID_GRACE_DAYS
  *   past due: invoices due in `(asOf − W, asOf − UNPAID_GRACE_DAYS]` with a payment recorded by
  *   asOf, not refunded, and none of its payments paid by asOf.
+ * - `unpaid_later_than_usual`: as `unpaid_past_grace`, with the account's own habit as the grace when
+ *   it is longer: an invoice counts once it is as far past its due date as the latest the account
+ *   paid an invoice due in the last LATENESS_HISTORY_DAYS (from the due date to its first payment,
+ *   paid by asOf), at least UNPAID_GRACE_DAYS and at most LATE_FOR_ANYONE_DAYS.
  * - `contraction`: 1 − min(ARR at asOf ÷ the highest ARR in effect during the window, the same for
  *   seats), from the plan-change history; 0 when nothing was lowered, null without history.
  * - `urgent_open_tickets`: HIGH or URGENT tickets open at asOf (their last status change at or
@@ -150,8 +156,22 @@ export const SILENCE_LOOKBACK_DAYS = 180;
  */
 export const UNPAID_GRACE_DAYS = 14;
 
+/**
+ * How far back `unpaid_later_than_usual` looks for the account's habit of paying late: six months,
+ * about six monthly invoices or two quarterly ones.
+ */
+export const LATENESS_HISTORY_DAYS = 180;
+
+/**
+ * The longest grace `unpaid_later_than_usual` gives an account for its habit: an invoice unpaid a
+ * month past its due date is late for any account, whatever it let happen before (one invoice held
+ * back for months over a dispute would otherwise excuse every later one).
+ */
+export const LATE_FOR_ANYONE_DAYS = 30;
+
 export type MetricKind =
   | 'active_days'
+  | 'team_active_days'
   | 'distinct_features'
   | 'days_since_last_activity'
   | 'usage_trend'
@@ -182,6 +202,7 @@ export type MetricKind =
   | 'unpaid_past_due'
   | 'failed_invoice_streak'
   | 'unpaid_past_grace'
+  | 'unpaid_later_than_usual'
   | 'contraction'
   | 'urgent_open_tickets'
   | 'urgent_tickets_open_throughout'
@@ -192,6 +213,7 @@ export type MetricKind =
 
 export const METRIC_KINDS: readonly MetricKind[] = [
   'active_days',
+  'team_active_days',
   'distinct_features',
   'days_since_last_activity',
   'usage_trend',
@@ -222,6 +244,7 @@ export const METRIC_KINDS: readonly MetricKind[] = [
   'unpaid_past_due',
   'failed_invoice_streak',
   'unpaid_past_grace',
+  'unpaid_later_than_usual',
   'contraction',
   'urgent_open_tickets',
   'urgent_tickets_open_throughout',

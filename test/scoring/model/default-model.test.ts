@@ -66,6 +66,7 @@ describe('the default model on one pattern at a time', () => {
   const STEADY_BUSY: Partial<Record<string, number | null>> = {
     silence_vs_cadence: 0.5,
     active_days: 55,
+    team_active_days: 55,
     active_days_trend: 1,
     events_trend: 1,
     events_per_active_day_vs_prior: 1,
@@ -80,7 +81,7 @@ describe('the default model on one pattern at a time', () => {
     feature_days_per_feature: 5,
     seat_utilisation: 0.6,
     failed_invoice_streak: 0,
-    unpaid_past_grace: 0,
+    unpaid_later_than_usual: 0,
     contraction: 0,
     ticket_volume_trend: 0,
     urgent_open_tickets: 0,
@@ -106,19 +107,19 @@ describe('the default model on one pattern at a time', () => {
 
   it('puts it at risk on payments alone: its last three invoices failed, and critical with two invoices unpaid too', () => {
     expect(scoreWith({ failed_invoice_streak: 3 })).toEqual({ score: 45, tier: 'at_risk' });
-    expect(scoreWith({ failed_invoice_streak: 3, unpaid_past_grace: 2 })).toEqual({ score: 0, tier: 'critical' });
+    expect(scoreWith({ failed_invoice_streak: 3, unpaid_later_than_usual: 2 })).toEqual({ score: 0, tier: 'critical' });
     // Two in a row: monitor.
     expect(scoreWith({ failed_invoice_streak: 2 })).toEqual({ score: 63, tier: 'monitor' });
   });
 
   it('leaves it healthy while a card retries an invoice within its two weeks of grace', () => {
     // The invoice's first charge and a retry failed days ago: one failed invoice, not yet two weeks past due.
-    expect(scoreWith({ failed_invoice_streak: 1, unpaid_past_grace: 0 }).tier).toBe('healthy');
+    expect(scoreWith({ failed_invoice_streak: 1, unpaid_later_than_usual: 0 }).tier).toBe('healthy');
   });
 
   it('puts it at risk on an invoice unpaid two weeks past due alone, and on every invoice failing for two months', () => {
-    expect(scoreWith({ failed_invoice_streak: 1, unpaid_past_grace: 1 }).tier).toBe('at_risk');
-    expect(scoreWith({ failed_invoice_streak: 2, unpaid_past_grace: 1 }).tier).toBe('critical');
+    expect(scoreWith({ failed_invoice_streak: 1, unpaid_later_than_usual: 1 }).tier).toBe('at_risk');
+    expect(scoreWith({ failed_invoice_streak: 2, unpaid_later_than_usual: 1 }).tier).toBe('critical');
   });
 
   it('puts it at risk on a contraction alone: seats or ARR cut by a third, and leaves it healthy on a cut of a tenth', () => {

@@ -36,7 +36,7 @@ describe('metric keys and requests', () => {
     ]);
   });
 
-  it("asks for forty-one aggregates under the default model, its signals' and penalties' conditions included, baselines in the keys of the relative ones", () => {
+  it("asks for forty-two aggregates under the default model, its signals' and penalties' conditions included, baselines in the keys of the relative ones", () => {
     expect(metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key)).toEqual([
       // The lighter-days flag's condition: enough days of use in its three weeks for a mean per day.
       'active_days_21',
@@ -84,6 +84,8 @@ describe('metric keys and requests', () => {
       'rated_tickets_90',
       'seat_utilisation_30',
       'silence_vs_cadence_60',
+      // The condition of the team-gone flag: a team that came about once a week or more.
+      'team_active_days_60',
       // The condition of the team and feature flags: the team still in use over their two weeks (an
       // integration's days are not its team's).
       'team_active_days_trend_14_60',
@@ -96,7 +98,8 @@ describe('metric keys and requests', () => {
       'ticket_volume_trend_14_90',
       // The support escalation flag: tickets beyond the usual rate over a month.
       'ticket_volume_trend_30_90',
-      'unpaid_past_grace_60',
+      // The unpaid-invoice flag and signal: unpaid longer past due than the account's habit.
+      'unpaid_later_than_usual_60',
       'urgent_open_tickets_90',
       // The urgent-ticket flag: HIGH or URGENT tickets open for a whole day.
       'urgent_tickets_open_throughout_1',
