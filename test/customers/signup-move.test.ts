@@ -134,3 +134,75 @@ describe('clearing a sign-up date', () => {
     expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'asOf' });
   });
 });
+
+/** The plan history as stored, oldest first. */
+async function planHistory(id: string) {
+  const rows = await sql<{ arrCents: number; seats: number | null; changedAt: Date }>(
+    server.database,
+    `select arr_cents::float8 as "arrCents", seats, changed_at as "changedAt" from customer_plan_change
+     where customer_id = $1 order by changed_at, id`,
+    [id],
+  );
+  return rows.map((row) => ({ ...row, changedAt: row.changedAt.toISOString() }));
+}
+
+/** A scoring as of now, without what differs between two customers (ids, times). */
+async function scoring(id: string) {
+  const result = await server.request<{ refreshHealthScore: Record<string, unknown> }, { id: string }>(
+    `mutation ($id: ID!) { refreshHealthScore(customerId: $id) {
+       score tier coverage signals { name rawValue value } penalties { name points } customer { lifecycleStage } } }`,
+    { id },
+  );
+  expect(result.errors).toBeUndefined();
+  return result.data!.refreshHealthScore;
+}
+
+const upsert = (input: Record<string, unknown>) =>
+  server.gql(UpsertCustomerDocument, { input: { name: String(input.id), ...input } as never });
+
+describe('the plan history when a sign-up date moves later', () => {
+  it('starts with the plan in effect at the new date: a plan cut before it is no contraction', async () => {
+    await upsert({ id: 'cust_plan_moved', signedUpAt: ago(60 * DAY), arrCents: 1_000_000, seats: 20 });
+    await upsert({ id: 'cust_plan_moved', arrCents: 100_000, seats: 2, planChangedAt: ago(50 * DAY) });
+    await moveSignup('cust_plan_moved', ago(40 * DAY));
+    // The same customer as if created on the new date with the plan it then had.
+    await upsert({ id: 'cust_plan_born_small', signedUpAt: ago(40 * DAY), arrCents: 100_000, seats: 2 });
+
+    const arrivedWith = [{ arrCents: 100_000, seats: 2, changedAt: ago(40 * DAY) }];
+    expect(await planHistory('cust_plan_moved')).toEqual(arrivedWith);
+    expect(await planHistory('cust_plan_born_small')).toEqual(arrivedWith);
+    const moved = await scoring('cust_plan_moved');
+    expect((moved.signals as Array<{ name: string; rawValue: number }>).find((s) => s.name === 'contraction')?.rawValue).toBe(0);
+    expect(moved).toEqual(await scoring('cust_plan_born_small'));
+  });
+
+  it('keeps the changes from the new date on, and one dated the new date itself as the plan it arrived with', async () => {
+    await upsert({ id: 'cust_plan_kept', signedUpAt: ago(60 * DAY), arrCents: 1_000_000, seats: 20 });
+    await upsert({ id: 'cust_plan_kept', arrCents: 500_000, seats: 10, planChangedAt: ago(50 * DAY) });
+    await upsert({ id: 'cust_plan_kept', arrCents: 400_000, seats: 8, planChangedAt: ago(40 * DAY) });
+    await upsert({ id: 'cust_plan_kept', arrCents: 300_000, seats: 6, planChangedAt: ago(30 * DAY) });
+    await moveSignup('cust_plan_kept', ago(40 * DAY));
+    expect(await planHistory('cust_plan_kept')).toEqual([
+      { arrCents: 400_000, seats: 8, changedAt: ago(40 * DAY) },
+      { arrCents: 300_000, seats: 6, changedAt: ago(30 * DAY) },
+    ]);
+    // A change after the new date is still a downsell.
+    const contraction = (await scoring('cust_plan_kept')).signals as Array<{ name: string; rawValue: number }>;
+    expect(contraction.find((s) => s.name === 'contraction')?.rawValue).toBeCloseTo(0.25);
+  });
+
+  it('leaves the plan history as it was when the sign-up moves earlier, or the move is refused', async () => {
+    await upsert({ id: 'cust_plan_earlier', signedUpAt: ago(60 * DAY), arrCents: 1_000_000, seats: 20 });
+    await upsert({ id: 'cust_plan_earlier', arrCents: 100_000, seats: 2, planChangedAt: ago(50 * DAY), churnedAt: ago(45 * DAY) });
+    const before = await planHistory('cust_plan_earlier');
+    expect(before).toHaveLength(2);
+    await moveSignup('cust_plan_earlier', ago(90 * DAY));
+    expect(await planHistory('cust_plan_earlier')).toEqual(before);
+    // After its churn: refused whole, the plan history included.
+    const refused = await server.request(UpsertCustomerDocument, {
+      input: { id: 'cust_plan_earlier', name: 'cust_plan_earlier', signedUpAt: ago(40 * DAY) },
+    });
+    expect(refused.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(await planHistory('cust_plan_earlier')).toEqual(before);
+  });
+});
