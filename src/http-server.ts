@@ -572,7 +572,7 @@ async function serveGraphQL(
     }
   }
   const query = req.method === 'POST' ? (body as { query?: unknown } | null)?.query : url.searchParams.get('query');
-  if (access.refuseLongDocument(query, res, accessHeaders)) return;
+  if (access.refuseBeforeParsing(query, res, accessHeaders)) return;
   const operationName =
     req.method === 'POST' ? (body as { operationName?: unknown } | null)?.operationName : url.searchParams.get('operationName');
   refuseSubscription(query, operationName);

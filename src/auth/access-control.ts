@@ -10,11 +10,11 @@ import { StartupRefusal } from '../infra/errors';
 import type { Logger } from '../infra/logger';
 import type { Db } from '../infra/sql';
 import type { SubscriptionExecution } from '../infra/subscription-execution';
-import { OperationLimitError, RateLimitedError } from './auth.errors';
+import { DocumentValidationError, OperationLimitError, RateLimitedError } from './auth.errors';
 import { authenticate, credentialsFrom, isLoopbackInterface } from './authenticate';
 import { ClientAddressOf, clientAddressReader } from '../infra/client-address';
 import { KeyRegistry } from './key-registry';
-import { checkTokens, CostLimit, costLimitPlugin, limitValidationRules, OperationLimits } from './operation-limits';
+import { checkBeforeParsing, CostLimit, costLimitPlugin, limitValidationRules, OperationLimits } from './operation-limits';
 import { operationScopesPlugin } from './operation-scopes';
 import { checkOrigin, corsHeaders, preflightHeaders } from './origin';
 import { errorContentType } from '../infra/response-media-type';
@@ -154,14 +154,17 @@ export class AccessControl {
     }
   }
 
-  /** Refuses (400) a document with too many tokens before Apollo parses it; true when it did. */
-  refuseLongDocument(query: unknown, res: http.ServerResponse, headers: Record<string, string>): boolean {
+  /**
+   * Refuses (400) a document with too many tokens, or a value nested too deep to parse, before Apollo
+   * parses it; true when it did.
+   */
+  refuseBeforeParsing(query: unknown, res: http.ServerResponse, headers: Record<string, string>): boolean {
     if (typeof query !== 'string') return false;
     try {
-      checkTokens(query, this.limits);
+      checkBeforeParsing(query, this.limits);
       return false;
     } catch (error) {
-      if (!(error instanceof OperationLimitError)) throw error;
+      if (!(error instanceof OperationLimitError || error instanceof DocumentValidationError)) throw error;
       sendError(res, 400, error.code, error.message, headers, error.details);
       return true;
     }

@@ -25,6 +25,14 @@ export class OperationLimitError extends AccessError {
   readonly code = 'OPERATION_LIMIT_EXCEEDED';
 }
 
+/**
+ * The document is refused before it is parsed, as GraphQL's validation would refuse it after: parsing
+ * it would exhaust the stack (a value nested thousands of levels deep).
+ */
+export class DocumentValidationError extends AccessError {
+  readonly code = 'GRAPHQL_VALIDATION_FAILED';
+}
+
 /** The key has used its request budget; `retryAfterSeconds` says when it may try again. */
 export class RateLimitedError extends AccessError {
   readonly code = 'RATE_LIMITED';

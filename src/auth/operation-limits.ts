@@ -1,5 +1,6 @@
 // Operation limits, refused before anything runs (OPERATION_LIMIT_EXCEEDED, with `limit`, `max` and
-// `found`): tokens while parsing (GraphQL Armor's max-tokens parser), depth, aliases and introspection at
+// `found`): the nesting of values and tokens before parsing (graphql-js's lexer, GraphQL Armor's
+// max-tokens parser), depth, aliases and introspection at
 // validation (GraphQL Armor's rules, run once per distinct document), and the estimated cost with
 // the request's variables (graphql-query-complexity) just before execution. The same checks guard
 // HTTP (through Apollo) and WebSocket operations (websocket-guard.ts).
@@ -12,6 +13,9 @@ import {
   GraphQLError,
   GraphQLSchema,
   Kind,
+  Lexer,
+  Source,
+  TokenKind,
   TypeInfo,
   validate,
   ValidationContext,
@@ -20,8 +24,9 @@ import {
   visitWithTypeInfo,
 } from 'graphql';
 import { ComplexityEstimator, createComplexityRule, simpleEstimator } from 'graphql-query-complexity';
+import { JSON_ARGUMENT_TOO_DEEP, MAX_JSON_ARGUMENT_DEPTH } from '../infra/input';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../infra/pagination';
-import { OperationLimitError } from './auth.errors';
+import { DocumentValidationError, OperationLimitError } from './auth.errors';
 import { MAX_CHECKED_FIELDS, tooManyFieldsError } from './operation-scopes';
 
 export interface OperationLimits {
@@ -47,11 +52,63 @@ function reportTo(context: ValidationContext | null, error: OperationLimitError)
 }
 
 /**
+ * The checks of a document before it is parsed, over HTTP and WebSocket alike: a value nested too
+ * deep (DocumentValidationError), then too many tokens (OperationLimitError).
+ */
+export function checkBeforeParsing(source: string, limits: OperationLimits): void {
+  checkValueNesting(source, limits);
+  checkTokens(source, limits);
+}
+
+/**
+ * How deep a value written in a document may nest before it is parsed: a JSON argument's own limit,
+ * and as much again for the input objects and lists around it. Past this, a JSON value in it nests
+ * deeper than MAX_JSON_ARGUMENT_DEPTH (or the value fits no input type); below it, the JSON scalar
+ * draws the line exactly, once the document is parsed.
+ */
+const MAX_VALUE_NESTING = 2 * MAX_JSON_ARGUMENT_DEPTH;
+
+/**
+ * Throws when a value written in the document (an argument, a variable's default or type) nests
+ * deeper than MAX_VALUE_NESTING, with the refusal the JSON scalar gives one nested less deeply.
+ * graphql-js parses values recursively and no option bounds their nesting (its parse options bound
+ * tokens, comments and length; GraphQL Armor's depth rule runs on the parsed document), so a few
+ * thousand `[` under the token limit exhausted the stack of whichever parse met them first, and the
+ * answer was the stack's error. The brackets are counted from graphql-js's own lexer, which reads
+ * strings, block strings and comments as the parser does (a bracket in them is none) and keeps no
+ * stack. Values are the only brackets within parentheses, which do not nest in GraphQL. Past
+ * `maxTokens` tokens the scan stops: the token limit refuses the rest.
+ */
+function checkValueNesting(source: string, limits: OperationLimits): void {
+  if (source.length <= MAX_VALUE_NESTING) return;
+  const lexer = new Lexer(new Source(source));
+  let inParentheses = false;
+  let depth = 0;
+  try {
+    for (let tokens = 0, token = lexer.advance(); token.kind !== TokenKind.EOF && tokens < limits.maxTokens; token = lexer.advance()) {
+      tokens += 1;
+      if (token.kind === TokenKind.PAREN_L || token.kind === TokenKind.PAREN_R) {
+        inParentheses = token.kind === TokenKind.PAREN_L;
+        depth = 0;
+      } else if (inParentheses && (token.kind === TokenKind.BRACKET_L || token.kind === TokenKind.BRACE_L)) {
+        depth += 1;
+        if (depth > MAX_VALUE_NESTING) throw new DocumentValidationError(JSON_ARGUMENT_TOO_DEEP);
+      } else if (inParentheses && (token.kind === TokenKind.BRACKET_R || token.kind === TokenKind.BRACE_R)) {
+        depth -= 1;
+      }
+    }
+  } catch (error) {
+    if (error instanceof DocumentValidationError) throw error;
+    // A syntax error: parsing proper reports it, with its position.
+  }
+}
+
+/**
  * Throws when `source` has more than `maxTokens` tokens. Every token is at least one character, so
  * a shorter text is not even lexed: only long documents pay for this pass, and a huge one is
  * abandoned as soon as it crosses the limit.
  */
-export function checkTokens(source: string, limits: OperationLimits): void {
+function checkTokens(source: string, limits: OperationLimits): void {
   if (source.length <= limits.maxTokens) return;
   const max = limits.maxTokens;
   const refuse = (): never => {

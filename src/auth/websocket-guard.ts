@@ -18,10 +18,10 @@ import type { AppConfig } from '../infra/config';
 import type { RequestAuth } from '../context';
 import type { SubscriptionExecution } from '../infra/subscription-execution';
 import { withCode } from '../infra/errors';
-import { OperationLimitError, RateLimitedError, SubscriptionLimitError } from './auth.errors';
+import { DocumentValidationError, OperationLimitError, RateLimitedError, SubscriptionLimitError } from './auth.errors';
 import { Authentication, authenticate, credentialsFrom } from './authenticate';
 import type { KeyRegistry } from './key-registry';
-import { checkTokens, CostLimit, limitValidationRules, OperationLimits } from './operation-limits';
+import { checkBeforeParsing, CostLimit, limitValidationRules, OperationLimits } from './operation-limits';
 import { asGraphQLErrors, operationScopeErrors } from './operation-scopes';
 import { checkOrigin } from './origin';
 import { actorOf, type Principal } from './principal';
@@ -185,7 +185,7 @@ export class WebSocketGuard {
     const { schema, execution, limits } = this.options;
     try {
       // Its request was spent as a message (spendMessage), before it was parsed.
-      checkTokens(payload.query, limits);
+      checkBeforeParsing(payload.query, limits);
       const document = execution.parse(payload.query);
       const errors = [...execution.validate(schema, document), ...this.limitErrorsOf(schema, document)];
       if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
@@ -208,7 +208,8 @@ export class WebSocketGuard {
       }
       return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
     } catch (error) {
-      if (error instanceof RateLimitedError || error instanceof OperationLimitError) return [error.toGraphQLError()];
+      if (error instanceof RateLimitedError || error instanceof OperationLimitError || error instanceof DocumentValidationError)
+        return [error.toGraphQLError()];
       // A syntax error from parsing.
       if (error instanceof GraphQLError) return [withCode(error, 'GRAPHQL_PARSE_FAILED')];
       throw error;

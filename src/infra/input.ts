@@ -21,6 +21,8 @@ export const MAX_JSON_BYTES = 8 * 1024;
  * would otherwise end in an internal error.
  */
 export const MAX_JSON_ARGUMENT_DEPTH = 64;
+/** The refusal of a JSON argument past MAX_JSON_ARGUMENT_DEPTH, wherever it is met. */
+export const JSON_ARGUMENT_TOO_DEEP = `JSON value nested deeper than ${MAX_JSON_ARGUMENT_DEPTH} levels`;
 
 export const EARLIEST_INSTANT = new Date('1970-01-01T00:00:00.000Z');
 const DAY_MS = 86_400_000;

@@ -2,7 +2,7 @@
 // with BAD_USER_INPUT before any resolver runs); JSON is free-form; SafeInt is a 53-bit integer.
 import { GraphQLError, GraphQLScalarType } from 'graphql';
 import { DateTimeISOResolver, JSONResolver, SafeIntResolver } from 'graphql-scalars';
-import { MAX_JSON_ARGUMENT_DEPTH, nestsDeeperThan } from './input';
+import { JSON_ARGUMENT_TOO_DEEP, MAX_JSON_ARGUMENT_DEPTH, nestsDeeperThan } from './input';
 
 const dateTimeConfig = DateTimeISOResolver.toConfig();
 
@@ -40,7 +40,7 @@ const jsonConfig = JSONResolver.toConfig();
 /** A JSON argument within MAX_JSON_ARGUMENT_DEPTH; a GraphQL coercion error (BAD_USER_INPUT) otherwise. */
 function checkedDepth(value: unknown): unknown {
   if (nestsDeeperThan(value, MAX_JSON_ARGUMENT_DEPTH)) {
-    throw new GraphQLError(`JSON value nested deeper than ${MAX_JSON_ARGUMENT_DEPTH} levels`);
+    throw new GraphQLError(JSON_ARGUMENT_TOO_DEEP);
   }
   return value;
 }

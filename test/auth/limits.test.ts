@@ -410,6 +410,43 @@ describe('under the default limits', () => {
     socket.close();
   });
 
+  it('refuses a value nested thousands of levels deep in the document as one nested 65 levels deep, over HTTP and WebSocket', async () => {
+    // Under the token limit, and deep enough to exhaust the stack of a recursive parse.
+    const metadata = (value: string) =>
+      `mutation { trackEngagement(input: { customerId: "c", eventType: "x", metadata: ${value} }) { id } }`;
+    const lists = (levels: number) => metadata(`{ a: ${'['.repeat(levels)}${']'.repeat(levels)} }`);
+    const objects = (levels: number) => metadata(`${'{a:'.repeat(levels)}1${'}'.repeat(levels)}`);
+    const socket = await GraphQLSocket.connect(server.wsUrl, key);
+    expect(await socket.acknowledged()).toBe('ack');
+    const answers = async (id: string, query: string) => {
+      const overHttp = await post(server.url, query, undefined, key);
+      const overSocket = await socket.run(id, query);
+      return { http: [overHttp.status, overHttp.body.errors], socket: [overSocket.type, overSocket.payload] };
+    };
+    const refused = { message: 'JSON value nested deeper than 64 levels', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } };
+    const expected = { http: [400, [refused]], socket: ['error', [refused]] };
+    expect(await answers('65', lists(64))).toEqual(expected);
+    expect(await answers('2400', lists(2_400))).toEqual(expected);
+    expect(await answers('1600', objects(1_600))).toEqual(expected);
+    // Within the limit the JSON argument is read: the key may not track engagement.
+    const within = await answers('64', lists(63));
+    expect(within.http[1]).toMatchObject([{ extensions: { code: 'FORBIDDEN' } }]);
+    // Brackets in strings, block strings and comments are no nesting.
+    const search = (value: string) => `{ customers(first: 1, search: ${value}) { totalCount } }`;
+    const quoted = `"${'['.repeat(190)}"`;
+    for (const [id, query] of [
+      ['string', search(quoted)],
+      ['block string', search(`"""${'['.repeat(190)}"""`)],
+      ['comment', search(`${quoted} # ${'['.repeat(3_000)}\n`)],
+    ]) {
+      expect(await answers(id, query)).toEqual({
+        http: [200, undefined],
+        socket: ['next', { data: { customers: { totalCount: 0 } } }],
+      });
+    }
+    socket.close();
+  });
+
   it('closes a socket that sends more than 16 KiB before it is acknowledged (1009), unparsed; once acknowledged, the full limit applies', async () => {
     const unauthenticated = await GraphQLSocket.open(server.wsUrl);
     unauthenticated.socket.send(`{"type":"connection_init","payload":{"x":[${'[],'.repeat(10_000)}[]]}}`);
