@@ -413,6 +413,17 @@ async function startApollo(
   return apollo;
 }
 
+/**
+ * A probe (/healthz, /readyz) only reads: another method is refused 405 with Allow, as the other
+ * routes that only read refuse it, its body let through unread. Answered 200, a DELETE or a POST
+ * would read as accepted.
+ */
+function refuseUnlessProbe(req: http.IncomingMessage, path: string): void {
+  if (req.method === 'GET' || req.method === 'HEAD') return;
+  req.resume();
+  throw new HttpError(405, `${path} is probed with GET or HEAD, not ${req.method}`, { code: 'METHOD_NOT_ALLOWED' }, { allow: 'GET, HEAD' });
+}
+
 /** A CSV download: admitted like a GraphQL request, and only with the read scope. */
 async function serveExport(
   access: AccessControl,
@@ -794,6 +805,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
     // Every answer carries one; GraphQL's (Apollo's plugin) and an unexpected failure's replace it with the id they log.
     res.setHeader('x-request-id', newRequestId());
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/healthz' || url.pathname === '/readyz') refuseUnlessProbe(req, url.pathname);
     // Alive while it drains: a liveness probe failing now would have the process killed mid-drain.
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (stopping) return refuseWhileStopping(res);

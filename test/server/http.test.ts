@@ -27,6 +27,20 @@ it('reports database and Redis readiness on /readyz', async () => {
   expect(await response.json()).toEqual({ status: 'ready', checks: { database: true, redis: true } });
 });
 
+it('answers the probes only GET and HEAD: another method is 405 with Allow, as on the other routes that only read', async () => {
+  for (const path of ['/healthz', '/readyz']) {
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+      const response = await fetch(`${origin()}${path}`, { method });
+      expect([path, method, response.status, response.headers.get('allow')]).toEqual([path, method, 405, 'GET, HEAD']);
+      expect(((await response.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe(
+        'METHOD_NOT_ALLOWED',
+      );
+    }
+    const head = await fetch(`${origin()}${path}`, { method: 'HEAD' });
+    expect([path, head.status, await head.text()]).toEqual([path, 200, '']);
+  }
+});
+
 it('serves the offline playground to a browser, with every asset from this server', async () => {
   const response = await fetch(server.url, { headers: { accept: 'text/html,application/xhtml+xml' } });
   expect(response.status).toBe(200);
