@@ -1,9 +1,10 @@
 // Operation limits, refused before anything runs (OPERATION_LIMIT_EXCEEDED, with `limit`, `max` and
-// `found`): the nesting of values and tokens before parsing (graphql-js's lexer, GraphQL Armor's
-// max-tokens parser), depth, aliases and introspection at
+// `found`): tokens while parsing (GraphQL Armor's max-tokens parser), depth, aliases and introspection at
 // validation (GraphQL Armor's rules, run once per distinct document), and the estimated cost with
-// the request's variables (graphql-query-complexity) just before execution. The same checks guard
-// HTTP (through Apollo) and WebSocket operations (websocket-guard.ts).
+// the request's variables (graphql-query-complexity) just before execution. Before the tokens, a value
+// nested too deep for a recursive parse is refused as the JSON scalar refuses it once parsed
+// (GRAPHQL_VALIDATION_FAILED). The same checks guard HTTP (through Apollo) and WebSocket operations
+// (websocket-guard.ts).
 import type { ApolloServerPlugin } from '@apollo/server';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
