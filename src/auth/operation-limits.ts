@@ -81,7 +81,7 @@ const MAX_VALUE_NESTING = 2 * MAX_JSON_ARGUMENT_DEPTH;
  * `maxTokens` tokens the scan stops: the token limit refuses the rest.
  */
 function checkValueNesting(source: string, limits: OperationLimits): void {
-  if (source.length <= MAX_VALUE_NESTING) return;
+  if (!hasMoreOpeningBracketsThan(source, MAX_VALUE_NESTING)) return;
   const lexer = new Lexer(new Source(source));
   let inParentheses = false;
   let depth = 0;
@@ -102,6 +102,19 @@ function checkValueNesting(source: string, limits: OperationLimits): void {
     if (error instanceof DocumentValidationError) throw error;
     // A syntax error: parsing proper reports it, with its position.
   }
+}
+
+/**
+ * Whether `source` holds more than `count` characters `[` or `{`, strings and comments included: a
+ * document with fewer cannot nest anything deeper, so nearly every document is spared the lexer.
+ */
+function hasMoreOpeningBracketsThan(source: string, count: number): boolean {
+  let found = 0;
+  for (let i = 0; i < source.length; i++) {
+    const code = source.charCodeAt(i);
+    if ((code === 0x5b || code === 0x7b) && ++found > count) return true;
+  }
+  return false;
 }
 
 /**
