@@ -77,30 +77,32 @@ const MAX_VALUE_NESTING = 2 * MAX_JSON_ARGUMENT_DEPTH;
  * thousand `[` under the token limit exhausted the stack of whichever parse met them first, and the
  * answer was the stack's error. The brackets are counted from graphql-js's own lexer, which reads
  * strings, block strings and comments as the parser does (a bracket in them is none) and keeps no
- * stack. Values are the only brackets within parentheses, which do not nest in GraphQL. Past
+ * stack. Values are the only brackets within parentheses (arguments, and variable definitions with
+ * their types, defaults and directives, whose arguments open parentheses within them). Past
  * `maxTokens` tokens the scan stops: the token limit refuses the rest.
  */
 function checkValueNesting(source: string, limits: OperationLimits): void {
   if (!hasMoreOpeningBracketsThan(source, MAX_VALUE_NESTING)) return;
   const lexer = new Lexer(new Source(source));
-  let inParentheses = false;
+  let parentheses = 0;
   let depth = 0;
   try {
     for (let tokens = 0, token = lexer.advance(); token.kind !== TokenKind.EOF && tokens < limits.maxTokens; token = lexer.advance()) {
       tokens += 1;
-      if (token.kind === TokenKind.PAREN_L || token.kind === TokenKind.PAREN_R) {
-        inParentheses = token.kind === TokenKind.PAREN_L;
-        depth = 0;
-      } else if (inParentheses && (token.kind === TokenKind.BRACKET_L || token.kind === TokenKind.BRACE_L)) {
+      if (token.kind === TokenKind.PAREN_L) parentheses += 1;
+      else if (token.kind === TokenKind.PAREN_R) {
+        parentheses = Math.max(0, parentheses - 1);
+        if (parentheses === 0) depth = 0;
+      } else if (parentheses > 0 && (token.kind === TokenKind.BRACKET_L || token.kind === TokenKind.BRACE_L)) {
         depth += 1;
         if (depth > MAX_VALUE_NESTING) throw new DocumentValidationError(JSON_ARGUMENT_TOO_DEEP);
-      } else if (inParentheses && (token.kind === TokenKind.BRACKET_R || token.kind === TokenKind.BRACE_R)) {
+      } else if (parentheses > 0 && (token.kind === TokenKind.BRACKET_R || token.kind === TokenKind.BRACE_R)) {
         depth -= 1;
       }
     }
   } catch (error) {
-    if (error instanceof DocumentValidationError) throw error;
     // A syntax error: parsing proper reports it, with its position.
+    if (!(error instanceof GraphQLError)) throw error;
   }
 }
 

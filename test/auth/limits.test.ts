@@ -428,6 +428,10 @@ describe('under the default limits', () => {
     expect(await answers('65', lists(64))).toEqual(expected);
     expect(await answers('2400', lists(2_400))).toEqual(expected);
     expect(await answers('1600', objects(1_600))).toEqual(expected);
+    // In a variable's default, after another variable's directive, whose arguments open parentheses within the definitions.
+    const deepDefault = (before: string) => `query (${before}$x: JSON = ${'['.repeat(2_400)}${']'.repeat(2_400)}) { __typename }`;
+    expect(await answers('default', deepDefault(''))).toEqual(expected);
+    expect(await answers('after a directive', deepDefault('$a: Int @skip(if: true), '))).toEqual(expected);
     // Within the limit the JSON argument is read: the key may not track engagement.
     const within = await answers('64', lists(63));
     expect(within.http[1]).toMatchObject([{ extensions: { code: 'FORBIDDEN' } }]);
