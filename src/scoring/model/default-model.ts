@@ -494,9 +494,11 @@ const NARROWER_THAN_EVER_LATELY = { ...FEWER_THAN_EVER_LATELY, metric: 'feature_
  * 6 or more days of the last 60, about once a week (twice a week over the days before a team left a
  * month ago). An account run by its integration, whose admin looks in once or twice a month, has no
  * team rhythm to lose: five quiet weeks are its habit, and an outside population's such accounts
- * were nearly all flagged as teams gone (bench/README.md, session 51).
+ * were flagged as teams gone (bench/README.md, session 51). Asked only to raise the flag
+ * (`startOnly`): the 60 days hold the team's absence too, and a team of two days a week no longer
+ * reads 6 a week after the flag was raised, while it has not come back.
  */
-const TEAM_CAME_REGULARLY = { metric: 'team_active_days', windowDays: 60, direction: 'at_least', threshold: 6 } as const;
+const TEAM_CAME_REGULARLY = { metric: 'team_active_days', windowDays: 60, direction: 'at_least', threshold: 6, startOnly: true } as const;
 
 /** Relative signals without a baseline (a new or long-silent account) count as "no sign of decline yet". */
 const NO_BASELINE_YET = { policy: 'neutral', value: 0.75 } as const;

@@ -1,0 +1,54 @@
+// A team that stops coming while its integration's syncs run is flagged about a month after it
+// left, and stays flagged while it does not come back; an account run by its integration, whose
+// admin looks in now and then, never is.
+import { DEFAULT_SCORING_MODEL } from '../../../src/scoring/model';
+import type { ActivityLog } from '../../../src/scoring/model';
+import { dayStart, simulateDailyScoring } from './daily-simulation';
+
+/** A sync every day at 03:00 that names no user, and `teamOn(day)`'s people at 10:00 on two features. */
+function syncedAccount(days: number, teamOn: (day: number) => string[]): ActivityLog {
+  const engagementEvents: ActivityLog['engagementEvents'] = [];
+  for (let day = 0; day < days; day++) {
+    engagementEvents.push({
+      occurredAt: new Date(dayStart(day).getTime() + 3 * 3_600_000),
+      eventType: 'api_call',
+      feature: 'api',
+      userId: null,
+    });
+    for (const [i, userId] of teamOn(day).entries()) {
+      const at = dayStart(day).getTime() + (10 + i) * 3_600_000;
+      engagementEvents.push({ occurredAt: new Date(at), eventType: 'feature_used', feature: `f${(day + i) % 3}`, userId });
+      engagementEvents.push({ occurredAt: new Date(at + 60_000), eventType: 'feature_used', feature: `f${(day + i + 1) % 3}`, userId });
+    }
+  }
+  return { engagementEvents };
+}
+
+const flaggedDays = (activity: ActivityLog, days: number) =>
+  simulateDailyScoring(DEFAULT_SCORING_MODEL, activity, { days, scoringHour: 20 })
+    .filter((scoring) => scoring.result.penalties.some((p) => p.name === 'team_gone' && p.applied))
+    .map((scoring) => scoring.day);
+
+it('flags a team of two days a week gone behind the syncs from about a month after it left, on every day until its baseline forgets it', () => {
+  const LEFT = 100;
+  // Tuesdays and Fridays until day 100.
+  const days = flaggedDays(
+    syncedAccount(170, (day) => (day < LEFT && [1, 4].includes(day % 7) ? ['u1', 'u2'] : [])),
+    170,
+  );
+  expect(days.length).toBeGreaterThan(0);
+  const [first, last] = [days[0], days[days.length - 1]];
+  expect(first - LEFT).toBeGreaterThanOrEqual(28);
+  expect(first - LEFT).toBeLessThanOrEqual(36);
+  // Every day from the first on, for three weeks or more: the flag does not wait for a rhythm it can no longer see.
+  expect(last - first).toBeGreaterThanOrEqual(21);
+  expect(days).toEqual(Array.from({ length: last - first + 1 }, (_, i) => first + i));
+});
+
+it('does not flag an account run by its integration whose admin looks in on a day or two a month', () => {
+  const days = flaggedDays(
+    syncedAccount(200, (day) => (day % 23 === 5 ? ['admin'] : [])),
+    200,
+  );
+  expect(days).toEqual([]);
+});
