@@ -18,7 +18,6 @@ import { isIndexEntryTooLarge } from '../infra/index-limits';
 import { LoaderRegistry } from '../infra/loaders';
 import { ConnectionResult, SortKey, keysetPage } from '../infra/pagination';
 import { Db, inTransaction, json, query, queryOne, takeTurns } from '../infra/sql';
-import { customerStartSql } from '../scoring/customer-start';
 import { forgetScoresBeforeStart } from '../scoring/history-links';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import { checkModelKeys } from '../scoring/scoring-model.service';
@@ -167,9 +166,8 @@ const CUSTOMER_FIELD_LIST = Object.keys(CUSTOMER_COLUMN_MAP)
 
 /**
  * Inserts or updates a customer; fields left out of the input keep their stored value. A sign-up
- * date also removes, in the same transaction, whatever was scored before it (`forgetScoresBeforeStart`)
- * and the plan changes before it (`startPlanHistoryAtStart`): no score and no plan exists before a
- * customer signed up, including when its sign-up date moves later.
+ * date also removes, in the same transaction, whatever was scored before it (`forgetScoresBeforeStart`):
+ * no score exists before a customer signed up, including when its sign-up date moves later.
  */
 export async function upsertCustomer(db: Db, scheduler: RescoreScheduler | null, input: CustomerInput): Promise<Customer> {
   validateCustomerInput(input);
@@ -203,7 +201,6 @@ function writeCustomerChecked(db: Db, scheduler: RescoreScheduler | null, input:
         const written = await writeCustomer(tx, scheduler, input);
         // A sign-up date set, moved or cleared (the start is then the first signal or the creation).
         if (input.signedUpAt === undefined) return written;
-        await startPlanHistoryAtStart(tx, written.id);
         const reset = await forgetScoresBeforeStart(tx, [written.id]);
         if (reset.length === 0) return written;
         // Its current score was from before the sign-up: answered as it now stands, never scored.
@@ -259,33 +256,6 @@ async function checkPlanChangeOrder(tx: Db, input: CustomerInput): Promise<void>
     !lastChangeAt || at >= lastChangeAt.getTime(),
     `${when} must not be before the last recorded plan change (${lastChangeAt?.toISOString()}): record changes in the order they took effect`,
     { argument },
-  );
-}
-
-/**
- * Makes the plan history start at the customer's start (its sign-up; without one, as customer-start.ts
- * says), as the score history does, once a sign-up date moved later or was cleared: the plan in effect
- * at the start becomes the plan the customer arrived with, dated then, and the changes before it go.
- * Kept, they would be plans in effect before the customer existed, and a plan cut before the new
- * sign-up would read as a contraction, where a plan set at the sign-up, as a customer created then
- * has it, is none. A change dated the start itself already is that plan: the ones before it just go.
- */
-async function startPlanHistoryAtStart(tx: Db, customerId: string): Promise<void> {
-  await query(
-    tx,
-    `with started as (
-       select c.id, ${customerStartSql('c')} as started_at from customer c where c.id = ?
-     ), arrived_with as (
-       select p.id, s.started_at from started s
-       join lateral (select id from customer_plan_change where customer_id = s.id and changed_at < s.started_at
-                     order by changed_at desc, id desc limit 1) p on true
-       where not exists (select 1 from customer_plan_change q where q.customer_id = s.id and q.changed_at = s.started_at)
-     ), dropped as (
-       delete from customer_plan_change p using started s
-       where p.customer_id = s.id and p.changed_at < s.started_at and p.id not in (select id from arrived_with)
-     )
-     update customer_plan_change p set changed_at = a.started_at from arrived_with a where p.id = a.id`,
-    [customerId],
   );
 }
 

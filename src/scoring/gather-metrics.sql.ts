@@ -283,17 +283,20 @@ async function aggregate(
  * `contraction` per window: how far ARR or seats at asOf fell below the highest value in effect
  * during the window (the last change before it started, and every change within it). A plan
  * replaced by another dated the same instant was never in effect: a correction of the plan a
- * customer arrived with, dated its sign-up, is no downsell.
+ * customer arrived with, dated its sign-up, is no downsell. Nor is a window reaching back before
+ * the sign-up: it starts there, with the plan then in effect, so a sign-up date moved later reads
+ * the plans before it as a customer created on that date with that plan would have them.
  */
 async function aggregateContraction(db: Db, requests: MetricRequest[], ids: string[], asOf: Date): Promise<Array<Record<string, unknown>>> {
   if (requests.length === 0) return [];
   const highest = requests.map((r, i) => {
-    const w = checkedDays(r.windowDays);
+    // The window starts at the sign-up at the earliest (GREATEST skips a null one).
+    const start = `greatest(p.as_of - interval '${checkedDays(r.windowDays)} days', cu.signed_up_at)`;
     return `left join lateral (select max(h.arr_cents) as arr, max(h.seats) as seats from (
-        (select arr_cents, seats from customer_plan_change where customer_id = c.id and changed_at <= p.as_of - interval '${w} days'
+        (select arr_cents, seats from customer_plan_change where customer_id = c.id and changed_at <= ${start}
          order by changed_at desc, id desc limit 1)
         union all
-        (select arr_cents, seats from customer_plan_change pc where customer_id = c.id and changed_at > p.as_of - interval '${w} days' and changed_at <= p.as_of
+        (select arr_cents, seats from customer_plan_change pc where customer_id = c.id and changed_at > ${start} and changed_at <= p.as_of
            and not exists (select 1 from customer_plan_change r where r.customer_id = c.id and r.changed_at = pc.changed_at and r.id > pc.id))
       ) h) high${i} on true`;
   });
@@ -307,6 +310,7 @@ async function aggregateContraction(db: Db, requests: MetricRequest[], ids: stri
     `with p as (select ?::timestamptz as as_of)
      select c.id as "customerId", ${outputs.join(', ')}
      from jsonb_array_elements_text(?::jsonb) as c(id) cross join p
+     join customer cu on cu.id = c.id
      left join lateral (select arr_cents, seats from customer_plan_change where customer_id = c.id and changed_at <= p.as_of
                         order by changed_at desc, id desc limit 1) now on true
      ${highest.join('\n     ')}`,

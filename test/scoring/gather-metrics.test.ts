@@ -234,7 +234,13 @@ async function storeOtherSignals(random: () => number): Promise<void> {
         [customerId],
       )
     ).map((p) => ({ changedAt: new Date(p.changedAt), arrCents: Number(p.arrCents), seats: p.seats }));
-    log.seats = (await query<{ seats: number | null }>(sql, 'select seats from customer where id = ?', [customerId]))[0].seats;
+    const [customer] = await query<{ seats: number | null; signedUpAt: string | null }>(
+      sql,
+      'select seats, signed_up_at as "signedUpAt" from customer where id = ?',
+      [customerId],
+    );
+    log.seats = customer.seats;
+    log.signedUpAt = customer.signedUpAt ? new Date(customer.signedUpAt) : null;
   }
 }
 
@@ -587,7 +593,7 @@ it("counts an invoice unpaid later than the account's own habit of paying late, 
   const daysBack = (days: number) => new Date(ANCHOR - days * DAY_MS);
   // Per account: [invoice, due days back, paid days back or null]; each invoice's card fails at its due date.
   const accounts: Array<[string, Array<[string, number, number | null]>]> = [
-    // Pays three weeks late, and once promptly after a retry; its latest invoice is unpaid.
+    // Pays three weeks late, and once five days late after a retry; its latest invoice is unpaid.
     [
       'cust_late_habit',
       [
@@ -642,6 +648,8 @@ it("counts an invoice unpaid later than the account's own habit of paying late, 
   for (const [id, days, later, grace] of [
     ['cust_late_habit', 25, 0, 1],
     ['cust_late_habit', 21, 0, 1],
+    // As late as the habit: counted from then on, as the grace of two weeks counts from its last instant.
+    ['cust_late_habit', 20, 1, 1],
     ['cust_late_habit', 19, 1, 1],
     ['cust_late_once', 11, 0, 1],
     ['cust_late_once', 9, 1, 1],
@@ -653,6 +661,45 @@ it("counts an invoice unpaid later than the account's own habit of paying late, 
     const reference = metricsFromActivity({ engagementEvents: [], payments: others.get(id)!.payments }, requests, asOf);
     expect([id, days, gathered.later_60, gathered.grace_60]).toEqual([id, days, later, grace]);
     expect([id, days, reference.later_60, reference.grace_60]).toEqual([id, days, later, grace]);
+  }
+});
+
+it('reads no plan before the sign-up in contraction, as the reference does: a sign-up moved later starts with the plan then in effect', async () => {
+  const db = () => orm.em.fork() as Db;
+  const daysBack = (days: number) => new Date(ANCHOR - days * DAY_MS);
+  const id = 'cust_signup_moved';
+  await upsertCustomer(db(), null, {
+    id,
+    name: id,
+    signedUpAt: daysBack(100),
+    arrCents: 1_000_000,
+    seats: 20,
+    planChangedAt: daysBack(100),
+  });
+  await upsertCustomer(db(), null, { id, name: id, arrCents: 100_000, seats: 2, planChangedAt: daysBack(50) });
+  await upsertCustomer(db(), null, { id, name: id, arrCents: 80_000, seats: 2, planChangedAt: daysBack(20) });
+  await upsertCustomer(db(), null, { id, name: id, signedUpAt: daysBack(40) });
+  const planChanges = [
+    { changedAt: daysBack(100), arrCents: 1_000_000, seats: 20 },
+    { changedAt: daysBack(50), arrCents: 100_000, seats: 2 },
+    { changedAt: daysBack(20), arrCents: 80_000, seats: 2 },
+  ];
+  const requests: MetricRequest[] = [90, 30].map((windowDays) => ({ metric: 'contraction', windowDays, key: `contraction_${windowDays}` }));
+  // [days back, over 90 days, over 30 days]: from the sign-up, the plan of 100,000 cut to 80,000.
+  for (const [days, over90, over30] of [
+    [30, 0, 0],
+    [10, 0.2, 0.2],
+  ]) {
+    const asOf = daysBack(days);
+    const gathered = (await gatherMetrics(db(), [id], asOf, requests, LOOKBACK_DAYS)).get(id)!.metrics;
+    const reference = metricsFromActivity({ engagementEvents: [], planChanges, seats: 2, signedUpAt: daysBack(40) }, requests, asOf);
+    for (const [key, want] of [
+      ['contraction_90', over90],
+      ['contraction_30', over30],
+    ] as const) {
+      expect([days, key, gathered[key]]).toEqual([days, key, expect.closeTo(want, 9)]);
+      expect([days, key, reference[key]]).toEqual([days, key, expect.closeTo(want, 9)]);
+    }
   }
 });
 

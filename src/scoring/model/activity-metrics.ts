@@ -33,6 +33,8 @@ export interface ActivityLog {
    */
   planChanges?: { changedAt: Date; arrCents: number; seats: number | null }[];
   seats?: number | null;
+  /** The customer's sign-up: `contraction` reads no plan before the plan in effect then. */
+  signedUpAt?: Date | null;
 }
 
 type Ticket = NonNullable<ActivityLog['tickets']>[number];
@@ -304,7 +306,7 @@ function unpaidInvoices({ activity, start, end }: MetricWindow, pastDueDays: num
  * The account's longest lateness, in days, among the invoices due in the last LATENESS_HISTORY_DAYS
  * and paid by `end`: each from its due date to its first payment; 0 without any.
  */
-function usualLatenessDays({ activity, end }: MetricWindow): number {
+function longestLatenessDays({ activity, end }: MetricWindow): number {
   const firstPaid = new Map<number, number>();
   for (const p of activity.payments ?? []) {
     const paidAt = (p.paidAt ?? p.occurredAt).getTime();
@@ -374,11 +376,12 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
   failed_invoice_streak: (w) => new Set(failuresSinceLastPaid(w).map((p) => p.dueAt?.getTime() ?? p)).size,
   unpaid_past_due: (w) => unpaidInvoices(w, 1),
   unpaid_past_grace: (w) => unpaidInvoices(w, UNPAID_GRACE_DAYS),
-  unpaid_later_than_usual: (w) => unpaidInvoices(w, Math.max(UNPAID_GRACE_DAYS, Math.min(LATE_FOR_ANYONE_DAYS, usualLatenessDays(w)))),
-  contraction: ({ activity, start, end }) => {
+  unpaid_later_than_usual: (w) => unpaidInvoices(w, Math.max(UNPAID_GRACE_DAYS, Math.min(LATE_FOR_ANYONE_DAYS, longestLatenessDays(w)))),
+  contraction: ({ activity, start: windowStart, end }) => {
     const now = planAt(activity, end);
     if (!now) return null;
     const changes = activity.planChanges ?? [];
+    const start = Math.max(windowStart, activity.signedUpAt?.getTime() ?? Number.NEGATIVE_INFINITY);
     // A plan replaced at the instant it took effect (a correction sent with the same date) was never in effect.
     const replacedAtOnce = (c: (typeof changes)[number], i: number) =>
       changes.some((later, j) => j > i && later.changedAt.getTime() === c.changedAt.getTime());

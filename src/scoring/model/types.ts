@@ -124,7 +124,8 @@
  *   paid an invoice due in the last LATENESS_HISTORY_DAYS (from the due date to its first payment,
  *   paid by asOf), at least UNPAID_GRACE_DAYS and at most LATE_FOR_ANYONE_DAYS.
  * - `contraction`: 1 − min(ARR at asOf ÷ the highest ARR in effect during the window, the same for
- *   seats), from the plan-change history; 0 when nothing was lowered, null without history.
+ *   seats), from the plan-change history; 0 when nothing was lowered, null without history. The
+ *   window starts at the sign-up at the earliest: a plan before it is no plan the customer had.
  * - `urgent_open_tickets`: HIGH or URGENT tickets open at asOf (their last status change at or
  *   before asOf is OPEN or PENDING).
  * - `urgent_tickets_open_throughout`: HIGH or URGENT tickets (their severity as of asOf) open
