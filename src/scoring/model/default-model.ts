@@ -869,8 +869,8 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // fail before flagging an account whose card stopped working.
     // Later than the account's own habit, too (`unpaid_later_than_usual`, up to a month past due): an
     // account that pays its invoices three weeks late, and pays them, is as healthy at three weeks as
-    // a prompt payer at one; on an outside population nine in ten such accounts were put at risk by
-    // each late invoice (bench/README.md, session 51). Its first late invoice still counts from two weeks.
+    // a prompt payer at one, and an outside population's such accounts were put at risk by their late
+    // invoices (bench/README.md, session 51). Its first late invoice still counts from two weeks.
     {
       name: 'unpaid_invoice_penalty',
       metric: 'unpaid_later_than_usual',
