@@ -363,13 +363,25 @@ function daysSinceLastUse(direction: 'at_least' | 'below', threshold: number) {
 const WHILE_IN_USE = teamDaysAtLeast(14, 0.6);
 
 /**
- * The condition of the usage red flags on the account's team using it at all this week: at least one
- * of its days in the last 7 (one such day reads at least 1/7 ÷ 1, a daily account's rate, so 0.1 is
- * "any"). Use below half its usual level is a decline; no use at all is a silence, which the silence
- * signals and `long_silence` already count: flagged twice, a holiday sank to the worst tier. An
- * integration's calls alone are no use by the team: its week of syncs is the team's holiday.
+ * The condition of the usage trend signals on the account's team using it at all this week: at least
+ * one of its days in the last 7 (one such day reads at least 1/7 ÷ 1, a daily account's rate, so 0.1
+ * is "any"). Use below its usual level is a decline; no use at all is a silence, which the silence
+ * signal and `long_silence` count, not a decline of use. An integration's calls alone are no use by
+ * the team: its week of syncs is the team's holiday.
  */
 const USED_THIS_WEEK = teamDaysAtLeast(7, 0.1);
+
+/**
+ * The condition of the usage red flags on the account's team in use this week, not only looking in:
+ * on 30 % or more of its usual rate of days over the last 7 (two days of a weekday team's five; any
+ * day of a team that comes twice a week). A week with one person looking in on a day is a holiday or
+ * a company shutdown with someone on call, not a halving: raised in its second week, the flags stayed
+ * for weeks after the team was back, and an outside population's shutdowns were most of its false
+ * alarms (bench/README.md, session 51). Asked only to raise a flag (`startOnly`): an account whose
+ * use keeps falling, to a day a week or none, keeps the flag it raised while it still came on fewer
+ * days; asked on every scoring, its weeks of one and two days lifted it and raised it again.
+ */
+const IN_USE_THIS_WEEK = { ...teamDaysAtLeast(7, 0.3), startOnly: true } as const;
 
 /**
  * The condition of the team and feature signals on the account being used at all in the last 7 days
@@ -743,7 +755,8 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // baseline that holds them, a halving reads 0.6 at most and a flag at half never fired. They need
     // the last week down as well, but not empty: an account back from a holiday at its usual level has
     // three weeks that still look halved, and a flag then would be a false alarm; one still away is a
-    // silence (USED_THIS_WEEK), one just back is up on its week before (NOT_COMING_BACK). And a rhythm
+    // silence or a team away with someone looking in (IN_USE_THIS_WEEK), one just back is up on its
+    // week before (NOT_COMING_BACK). And a rhythm
     // to halve (REGULAR_RHYTHM). Below 0.55 rather than 0.5: a halving of three weeks reads 0.5 to
     // 0.55 as its first days enter the days before (bench/README.md, session 28). The last week is
     // asked only to raise a flag (`startOnly`), as NOT_COMING_BACK: an account that now comes every
@@ -759,7 +772,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       points: 15,
       onlyWhen: [
         { metric: 'events_vs_prior', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.65, startOnly: true },
-        USED_THIS_WEEK,
+        IN_USE_THIS_WEEK,
         REGULAR_RHYTHM,
         NOT_COMING_BACK,
       ],
@@ -774,7 +787,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       points: 15,
       onlyWhen: [
         { metric: 'active_days_vs_prior', windowDays: 7, baselineDays: 60, direction: 'below', threshold: 0.65, startOnly: true },
-        USED_THIS_WEEK,
+        IN_USE_THIS_WEEK,
         REGULAR_RHYTHM,
         NOT_COMING_BACK,
       ],

@@ -213,6 +213,45 @@ describe('an account away on holiday (default model, daily scoring)', () => {
     expect(team(unconditioned).some((d) => severity(d.tierKey) > severity('monitor'))).toBe(true);
   });
 
+  // A daily team away from day 90 to day 105, one of them looking in on a day of each week away.
+  it('raises no usage flag on a daily account away for 16 days with someone looking in once a week, and keeps it no worse than monitor once back', () => {
+    const lookedIn = (config: typeof model) => {
+      const activity = activityCalendar(134, (d) => d < 90 || d >= 106);
+      for (const day of [93, 100])
+        activity.engagementEvents.push({
+          occurredAt: new Date(dayStart(day).getTime() + 10 * 3_600_000),
+          eventType: 'login',
+          userId: 'u1',
+        });
+      return simulateDailyScoring(config, activity, { days: 134, scoringHour: 24 }).filter((d) => d.day >= 90);
+    };
+    const usageFlagged = (days: ReturnType<typeof lookedIn>) =>
+      days
+        .filter((d) => d.result.penalties.some((p) => ['usage_halved', 'activity_halved'].includes(p.name) && p.applied))
+        .map((d) => d.day);
+    const worseThanMonitorOnceBack = (days: ReturnType<typeof lookedIn>) =>
+      days.filter((d) => d.day >= 106 && severity(d.tierKey) > severity('monitor')).map((d) => `${d.tierKey} on day ${d.day}`);
+    const days = lookedIn(model);
+    expect(usageFlagged(days)).toEqual([]);
+    expect(worseThanMonitorOnceBack(days)).toEqual([]);
+    // Any day of the team counted as use: both flags raised in the second week away, and kept for weeks after the return.
+    const anyDay = {
+      ...structuredClone(model),
+      penalties: model.penalties.map((p) =>
+        ['usage_halved', 'activity_halved'].includes(p.name)
+          ? {
+              ...p,
+              onlyWhen: p.onlyWhen!.map((c) =>
+                c.metric === 'team_active_days_trend' && c.windowDays === 7 ? { ...c, threshold: 0.1, startOnly: undefined } : c,
+              ),
+            }
+          : p,
+      ),
+    };
+    expect(usageFlagged(lookedIn(anyDay)).filter((day) => day >= 106).length).toBeGreaterThan(7);
+    expect(worseThanMonitorOnceBack(lookedIn(anyDay)).length).toBeGreaterThan(0);
+  });
+
   // A silence longer than any holiday is a red flag, for a daily account as for a weekday-only one.
   const longSilence = (config: typeof model, isUsual: (day: number) => boolean) =>
     simulateDailyScoring(config, activityCalendar(90, isUsual), { days: 130, scoringHour: 24 }).filter((d) => d.day >= 90);
