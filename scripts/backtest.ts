@@ -57,6 +57,8 @@ async function main(): Promise<void> {
         .map(([name, weight]) => `${name} ${weight}`)
         .join(', ');
       console.log(`Fitted on ${suggestion.fit.samples} snapshots (${suggestion.fit.positives} followed by churn): ${weights}`);
+      // What `suggestScoringModel` warns of (too few churners, the silence promise broken) before anyone applies them.
+      for (const warning of suggestion.warnings) console.log(`Warning: ${warning}`);
     }
     console.log(`\n${backtestTable(columns)}\n\n${result.instants} instants, ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
   });

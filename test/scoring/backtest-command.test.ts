@@ -8,6 +8,7 @@ import { Db, json, query } from '../../src/infra/sql';
 import { DEFAULT_SCORING_MODEL } from '../../src/scoring/model';
 import { activeEarlierDefault, updateScoringModel } from '../../src/scoring/scoring-model.service';
 import { upsertCustomer } from '../../src/customers/customer.service';
+import { trackEngagementBatch } from '../../src/engagement/engagement.service';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 // The default model as shipped from commit 31eb71e until the shipped_default migration.
 import SHIPPED_31EB71E from './fixtures/shipped-default-31eb71e.json';
@@ -66,6 +67,28 @@ it('prints the backtest with --suggest on a history without churn yet, and says 
   const { code, output } = await backtestCommand(['--weeks', '2', '--suggest']);
   expect(output).toMatch(/\| figure \| model v\d+ \|\n/);
   expect(output).toContain('No fitted weights: no account churned within the horizon');
+  expect(code).toBe(0);
+}, 60_000);
+
+it('prints the warnings of the fitted weights with --suggest: too few churners to rest on', async () => {
+  // Eight accounts used every day for 120 days; three of them stop 40 days before the end and cancel 25 days later.
+  const events = [];
+  for (let a = 0; a < 8; a++) {
+    const id = `cust_fit_${a}`;
+    const churns = a < 3;
+    await upsertCustomer(db(), null, {
+      id,
+      name: id,
+      signedUpAt: new Date(Date.now() - 130 * DAY),
+      churnedAt: churns ? new Date(Date.now() - 15 * DAY) : undefined,
+    });
+    for (let d = 120; d >= 1; d--)
+      if (!churns || d > 40) events.push({ customerId: id, eventType: 'login', userId: 'u1', occurredAt: new Date(Date.now() - d * DAY) });
+  }
+  await trackEngagementBatch(db(), null, events);
+  const { code, output } = await backtestCommand(['--weeks', '12', '--suggest']);
+  expect(output).toContain('Fitted on');
+  expect(output).toMatch(/^Warning: fitted to 3 churned accounts: too few for the weights to mean much/m);
   expect(code).toBe(0);
 }, 60_000);
 
