@@ -132,8 +132,11 @@ function failedSinceLastPaid(w: number): string {
                   and y.occurred_at >= x.occurred_at and y.occurred_at <= p.as_of)`;
 }
 
-/** Invoices due in the window and at least `pastDueDays` before `p.as_of`, not refunded, none of their payments paid by then. */
-function unpaidInvoices(w: number, pastDueDays: number, lateness = ''): string {
+/**
+ * Invoices due in the window and at least `pastDueDays` before `p.as_of`, not refunded, none of their
+ * payments paid by then; `andAlso`, a further SQL test on the invoice's row, asked after those.
+ */
+function unpaidInvoices(w: number, pastDueDays: number, andAlso = ''): string {
   // Invoices are told apart by due date; an invoice counts once, whichever of its attempts is read.
   // OFFSET 0 keeps the test per row, on the customer's index range: without it the planner
   // turns it into a hash of every paid payment in the table, built again for every batch.
@@ -142,12 +145,12 @@ function unpaidInvoices(w: number, pastDueDays: number, lateness = ''): string {
   return `count(distinct x.due_at) filter (where x.due_at > p.as_of - interval '${w} days' and x.due_at <= p.as_of - interval '${pastDueDays} days'
                 and x.status <> 'REFUNDED' and not (x.status = 'PAID' and coalesce(x.paid_at, x.occurred_at) <= p.as_of) and not exists (
                   select 1 from ${paymentsAsOf()} y where y.customer_id = x.customer_id and y.due_at = x.due_at and y.status = 'PAID'
-                    and coalesce(y.paid_at, y.occurred_at) <= p.as_of offset 0)${lateness})`;
+                    and coalesce(y.paid_at, y.occurred_at) <= p.as_of offset 0)${andAlso})`;
 }
 
 /**
  * The test of `unpaid_later_than_usual` on an unpaid invoice `x` already past UNPAID_GRACE_DAYS: due
- * longer ago than the account's longest lateness over LATENESS_HISTORY_DAYS (each invoice paid by
+ * at least as long ago as the account's longest lateness over LATENESS_HISTORY_DAYS (each invoice paid by
  * `p.as_of` from its due date to its first payment), capped at LATE_FOR_ANYONE_DAYS. Asked last, of
  * the few invoices still unpaid two weeks past due. Without a paid invoice the habit is none: LEAST
  * skips a null, which would otherwise give every such account the whole month.
