@@ -45,10 +45,18 @@ it('flags a team of two days a week gone behind the syncs from about a month aft
   expect(days).toEqual(Array.from({ length: last - first + 1 }, (_, i) => first + i));
 });
 
-it('does not flag an account run by its integration whose admin looks in on a day or two a month', () => {
-  const days = flaggedDays(
-    syncedAccount(200, (day) => (day % 23 === 5 ? ['admin'] : [])),
-    200,
+// Its admin looks in on two days a week apart, then not for five or six weeks: gaps as long as a team gone.
+const adminDays = new Set([5, 12, 50, 57, 95, 102, 140, 147, 185, 192]);
+
+it('does not flag an account run by its integration whose admin looks in on a few days every six weeks', () => {
+  const account = syncedAccount(200, (day) => (adminDays.has(day) ? ['admin'] : []));
+  expect(flaggedDays(account, 200)).toEqual([]);
+  // Without the team's rhythm asked for, its quiet weeks read as a team gone.
+  const withoutRhythm = structuredClone(DEFAULT_SCORING_MODEL);
+  const teamGone = withoutRhythm.penalties.find((p) => p.name === 'team_gone')!;
+  teamGone.onlyWhen = teamGone.onlyWhen!.filter((c) => c.metric !== 'team_active_days');
+  const flagged = simulateDailyScoring(withoutRhythm, account, { days: 200, scoringHour: 20 }).filter((scoring) =>
+    scoring.result.penalties.some((p) => p.name === 'team_gone' && p.applied),
   );
-  expect(days).toEqual([]);
+  expect(flagged.length).toBeGreaterThan(0);
 });
