@@ -3,8 +3,9 @@
 // much as everything else together. Apollo accepts another executor only through its gateway
 // interface, so this is a "gateway" serving our own schema. Queries and mutations of one root field
 // are compiled; subscriptions (served by graphql-ws), mutations of several fields, operations with a
-// variable inside a JSON literal, documents seen once and requests with invalid variables still run
-// through graphql-js, so their answers (and errors) are graphql-js's own.
+// variable inside a JSON literal, requests that leave out a variable of an input object's field,
+// documents seen once and requests with invalid variables still run through graphql-js, so their
+// answers (and errors) are graphql-js's own.
 import type { GatewayExecutor, GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from '@apollo/server-gateway-interface';
 import {
   DocumentNode,
@@ -25,10 +26,17 @@ import { unsafeIdVariableError } from './id-variables';
 /** A document is compiled the second time it is run: one-off documents are not worth compiling (a few ms each). */
 const COMPILE_AFTER_RUNS = 2;
 
+/** An operation as graphql-jit compiled it. */
+interface CompiledOperation {
+  query: CompiledQuery;
+  /** See variablesOfInputFields: a request that leaves one of these out runs through graphql-js. */
+  inputFieldVariables: readonly string[];
+}
+
 interface DocumentState {
   runs: number;
   /** Compiled operations by name ('' for an anonymous one); null when graphql-jit refused it. */
-  compiled: Map<string, CompiledQuery | null>;
+  compiled: Map<string, CompiledOperation | null>;
 }
 
 /**
@@ -115,12 +123,48 @@ export function holdsVariableInScalarLiteral(schema: GraphQLSchema, document: Do
   return found;
 }
 
+/**
+ * The variables without a default that stand for an input object's field in a literal
+ * (`input: { id: $id, csmOwner: $csmOwner }`), the usual shape of a generated client's mutation.
+ * A client leaves out the variables it has no value for; graphql-js then leaves the field out, as
+ * the GraphQL specification says, and a field left out keeps its stored value. graphql-jit's
+ * compiled code sets it to null instead, which clears it: from the second time a document was
+ * sent, an update wiped the fields it did not name. A variable of an argument or a list item is
+ * read alike by both.
+ */
+export function variablesOfInputFields(document: DocumentNode, operation: OperationDefinitionNode): string[] {
+  const defaulted = new Set(
+    (operation.variableDefinitions ?? [])
+      .filter((definition) => definition.defaultValue)
+      .map((definition) => definition.variable.name.value),
+  );
+  const names = new Set<string>();
+  visit(
+    { ...document, definitions: [operation, ...document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION)] },
+    {
+      ObjectField(node) {
+        if (node.value.kind === Kind.VARIABLE && !defaulted.has(node.value.name.value)) names.add(node.value.name.value);
+      },
+    },
+  );
+  return [...names];
+}
+
+/** Whether `variables` leaves out one of `names`. */
+function leavesOut(variables: Record<string, unknown>, names: readonly string[]): boolean {
+  return names.some((name) => !Object.prototype.hasOwnProperty.call(variables, name) || variables[name] === undefined);
+}
+
 export function compiledQueryGateway(schema: GraphQLSchema): GatewayInterface {
   // Keyed by the parsed document, which Apollo's document cache hands back for a repeated query;
   // an entry goes when Apollo evicts the document.
   const documents = new WeakMap<DocumentNode, DocumentState>();
 
-  const compiledFor = (document: DocumentNode, operation: OperationDefinitionNode, operationName: string | null): CompiledQuery | null => {
+  const compiledFor = (
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    operationName: string | null,
+  ): CompiledOperation | null => {
     let state = documents.get(document);
     if (!state) documents.set(document, (state = { runs: 0, compiled: new Map() }));
     if (++state.runs < COMPILE_AFTER_RUNS) return null;
@@ -130,7 +174,8 @@ export function compiledQueryGateway(schema: GraphQLSchema): GatewayInterface {
       const result = holdsVariableInScalarLiteral(schema, document, operation)
         ? null
         : compileQuery(schema, document, operationName ?? undefined);
-      compiled = result && isCompiledQuery(result) ? result : null;
+      compiled =
+        result && isCompiledQuery(result) ? { query: result, inputFieldVariables: variablesOfInputFields(document, operation) } : null;
       state.compiled.set(key, compiled);
     }
     return compiled;
@@ -148,13 +193,13 @@ export function compiledQueryGateway(schema: GraphQLSchema): GatewayInterface {
     if (unsafeId) return { errors: [unsafeId] };
     if (operation?.operation === 'query' || (operation?.operation === 'mutation' && isSingleField(operation))) {
       const compiled = compiledFor(document, operation, operationName);
-      if (compiled) {
+      if (compiled && !leavesOut(variables, compiled.inputFieldVariables)) {
         // graphql-jit coerces the variables with code compiled for this operation: for a batch of
         // 5,000 input objects that is several times cheaper than graphql-js's generic walk. When
         // they do not coerce it answers without `data` and before running anything (so a mutation
         // has not run): the request then goes to graphql-js, whose variable errors Apollo answers
         // as BAD_USER_INPUT, with graphql-js's own messages.
-        const result = await compiled.query(undefined, context, variables);
+        const result = await compiled.query.query(undefined, context, variables);
         if ('data' in result) return result.errors ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
       }
     }

@@ -3,7 +3,7 @@
 import { GraphQLSchema, OperationDefinitionNode, parse } from 'graphql';
 import { InProcessPubSub } from '../../src/infra/pubsub';
 import { buildAppSchema } from '../../src/schema';
-import { holdsVariableInScalarLiteral } from '../../src/infra/compiled-executor';
+import { holdsVariableInScalarLiteral, variablesOfInputFields } from '../../src/infra/compiled-executor';
 import { GraphQLResponse, startTestServer, TestServer } from '../helpers/server';
 
 let server: TestServer;
@@ -131,6 +131,40 @@ describe('mutations run again (compiled)', () => {
     expect(await storedEvents('cust_jit_3')).toBe(0);
   });
 
+  it('keep the stored value of an input field whose variable the client left out, however often the document is sent', async () => {
+    const created = await post(
+      `mutation { upsertCustomer(input: { id: "cust_jit_kept", name: "Kept", csmOwner: "kate", plan: "enterprise", arrCents: 9000,
+         contactEmail: "ops@kept.example", communicationOptOut: true, signedUpAt: "2026-01-01T00:00:00Z",
+         churnedAt: "2026-11-01T00:00:00Z", churnReason: "price" }) { id } }`,
+      {},
+    );
+    expect(created.body.errors).toBeUndefined();
+    // A generated client's update: a variable per optional field, the ones without a value left out.
+    const UPDATE = `mutation Update($id: ID!, $name: String!, $plan: String, $csmOwner: String, $arrCents: SafeInt, $contactEmail: String,
+       $optOut: Boolean, $churnedAt: DateTime, $churnReason: String) {
+       upsertCustomer(input: { id: $id, name: $name, plan: $plan, csmOwner: $csmOwner, arrCents: $arrCents, contactEmail: $contactEmail,
+         communicationOptOut: $optOut, churnedAt: $churnedAt, churnReason: $churnReason }) {
+         name plan csmOwner arrCents contactEmail communicationOptOut churnedAt churnReason } }`;
+    const kept = {
+      plan: 'enterprise',
+      csmOwner: 'kate',
+      arrCents: 9000,
+      contactEmail: 'ops@kept.example',
+      communicationOptOut: true,
+      churnedAt: '2026-11-01T00:00:00.000Z',
+      churnReason: 'price',
+    };
+    for (let run = 0; run < 3; run++) {
+      const renamed = await post(UPDATE, { id: 'cust_jit_kept', name: `Renamed ${run}` });
+      expect(renamed.body).toEqual({ data: { upsertCustomer: { name: `Renamed ${run}`, ...kept } } });
+    }
+    // A variable given as null still clears its field, compiled or not.
+    for (let run = 0; run < 3; run++) {
+      const cleared = await post(UPDATE, { id: 'cust_jit_kept', name: 'Cleared', csmOwner: null, plan: 'growth' });
+      expect(cleared.body).toEqual({ data: { upsertCustomer: { name: 'Cleared', ...kept, csmOwner: null, plan: 'growth' } } });
+    }
+  });
+
   it('run their root fields one after the other, in order', async () => {
     const RENAME = `mutation Rename($id: ID!) { a: upsertCustomer(input: { id: $id, name: "First" }) { name } b: upsertCustomer(input: { id: $id, name: "Second" }) { name } }`;
     for (let run = 0; run < 3; run++) {
@@ -209,6 +243,15 @@ describe('which operations are compiled', () => {
     expect(holds('mutation ($id: ID!) { upsertCustomer(input: { id: $id, name: "N" }) { id } }')).toBe(false);
     expect(holds('mutation ($e: [EngagementEventInput!]!) { trackEngagementBatch(events: $e) { accepted } }')).toBe(false);
     expect(holds('mutation ($m: JSON) { trackEngagement(input: { customerId: "c", eventType: "t", metadata: $m }) { id } }')).toBe(false);
+  });
+
+  it('names the variables of input fields without a default, in nested inputs and fragments too', () => {
+    const document = parse(`mutation ($id: ID!, $owner: String, $plan: String = "growth", $arr: SafeInt, $first: Int, $v: String) {
+      upsertCustomer(input: { id: $id, csmOwner: $owner, plan: $plan, arrCents: $arr }) { id engagementEvents(first: $first) { totalCount } }
+      ...F }
+      fragment F on Mutation { submitNpsResponse(input: { customerId: $id, score: 5, comment: $v }) { id } }`);
+    const [operation] = document.definitions as OperationDefinitionNode[];
+    expect(variablesOfInputFields(document, operation).sort()).toEqual(['arr', 'id', 'owner', 'v']);
   });
 
   it('leaves to graphql-js a variable inside a scalar literal', () => {
