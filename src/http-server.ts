@@ -16,7 +16,7 @@ import { Scope } from './auth/scopes';
 import { exportCustomers, exportParameters, exportWorklist } from './exports/csv-export';
 import { compiledQueryGateway } from './infra/compiled-executor';
 import { GraphQLWebSocketServer, serveGraphQLWebSockets } from './infra/graphql-ws-server';
-import { refusingUnsafeIds } from './infra/id-variables';
+import { refusingBadVariables } from './infra/variable-refusals';
 import { importEventsFromRequest, INGEST_EVENTS_PATH } from './ingest/event-import.http';
 import { serveDashboard } from './dashboard/static';
 import { serveUnsubscribe } from './delivery/unsubscribe.http';
@@ -318,9 +318,10 @@ function serveWebSockets(
       // Parsed and validated once per query text; each event executed once per distinct operation.
       parse: subscriptions.parse,
       validate: subscriptions.validate,
-      // An ID variable sent as a number past 2^53 is refused as over HTTP (src/infra/id-variables.ts).
-      execute: refusingUnsafeIds(execute),
-      subscribe: refusingUnsafeIds(subscriptions.subscribe),
+      // Variables refused as over HTTP (src/infra/variable-refusals.ts): an ID sent as a number past
+      // 2^53, a null where a value is required.
+      execute: refusingBadVariables(execute),
+      subscribe: refusingBadVariables(subscriptions.subscribe),
       // The key in connection_init, then every check before an operation runs (it parses and validates).
       onConnect: access.websockets.onConnect,
       onSubscribe: access.websockets.onSubscribe,

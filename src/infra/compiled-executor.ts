@@ -21,7 +21,7 @@ import {
 } from 'graphql';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { withCode } from './errors';
-import { unsafeIdVariableError } from './id-variables';
+import { variableRefusal } from './variable-refusals';
 
 /** A document is compiled the second time it is run: one-off documents are not worth compiling (a few ms each). */
 const COMPILE_AFTER_RUNS = 2;
@@ -189,8 +189,8 @@ export function compiledQueryGateway(schema: GraphQLSchema): GatewayInterface {
       const message = `$${oversized} holds a list of more than ${MAX_LIST_VARIABLE_ITEMS.toLocaleString('en-US')} items`;
       return { errors: [new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argument: oversized } })] };
     }
-    const unsafeId = operation ? unsafeIdVariableError(schema, operation, variables) : null;
-    if (unsafeId) return { errors: [unsafeId] };
+    const refusal = operation ? variableRefusal(schema, document, operation, variables) : null;
+    if (refusal) return { errors: [refusal] };
     if (operation?.operation === 'query' || (operation?.operation === 'mutation' && isSingleField(operation))) {
       const compiled = compiledFor(document, operation, operationName);
       if (compiled && !leavesOut(variables, compiled.inputFieldVariables)) {

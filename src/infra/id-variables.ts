@@ -4,9 +4,6 @@
 // another customer than the one sent, or create it. Such a variable is refused, as Int and SafeInt
 // refuse an integer they cannot hold; in a document's literal the digits are kept as written.
 import {
-  ExecutionArgs,
-  ExecutionResult,
-  getOperationAST,
   GraphQLError,
   GraphQLID,
   GraphQLInputType,
@@ -76,18 +73,4 @@ export function unsafeIdVariableError(
     }
   }
   return null;
-}
-
-/**
- * graphql-ws's execute and subscribe, which read the variables as graphql-js does: an ID past 2^53 is
- * answered in a `next` result as BAD_USER_INPUT (as any variable that does not fit its type), before
- * anything runs.
- */
-export function refusingUnsafeIds<R>(run: (args: ExecutionArgs) => R): (args: ExecutionArgs) => R | ExecutionResult {
-  return (args) => {
-    const operation = getOperationAST(args.document, args.operationName);
-    const variables = (args.variableValues ?? {}) as Record<string, unknown>;
-    const error = operation ? unsafeIdVariableError(args.schema, operation, variables) : null;
-    return error ? { errors: [error] } : run(args);
-  };
 }

@@ -377,6 +377,25 @@ cases.push({
   query: 'query ($id: ID!) { customer(id: $id) { id } }',
   variablesJson: '{"id":9007199254740993}',
 });
+// A nullable variable with a default may stand where a value is required; sent as null, it is the client's mistake.
+cases.push({
+  name: 'customer: a defaulted id variable sent as null',
+  query: 'query ($id: ID = "cust_ok") { customer(id: $id) { id } }',
+  variables: { id: null },
+  argument: 'id',
+});
+cases.push({
+  name: 'setCommunicationOptOut: a defaulted customerId variable sent as null',
+  query: 'mutation ($id: ID = "cust_ok") { setCommunicationOptOut(customerId: $id, optedOut: true) { id } }',
+  variables: { id: null },
+  argument: 'id',
+});
+cases.push({
+  name: 'upsertCustomer: a defaulted name variable sent as null inside the input',
+  query: 'mutation ($name: String = "Named") { upsertCustomer(input: { id: "cust_null_name", name: $name }) { id } }',
+  variables: { name: null },
+  argument: 'name',
+});
 cases.push({
   name: 'trackEngagementBatch: more than 10,000 events',
   query: 'mutation ($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }',

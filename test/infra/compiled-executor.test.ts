@@ -32,6 +32,11 @@ const CASES: Array<[string, string, Record<string, unknown>]> = [
   ['BAD_USER_INPUT from a resolver', 'query Big($first: Int) { customers(first: $first) { edges { cursor } } }', { first: 501 }],
   ['a variable of the wrong type', 'query Typed($first: Int) { customers(first: $first) { edges { cursor } } }', { first: 'many' }],
   ['a non-null variable left out', 'query Required($id: ID!) { customer(id: $id) { id } }', {}],
+  [
+    'a defaulted variable sent as null where a value is required',
+    'query Defaulted($id: ID = "cust_jit_1") { customer(id: $id) { id } }',
+    { id: null },
+  ],
   ['an Int variable given 2.5', 'query Fraction($first: Int) { customers(first: $first) { edges { cursor } } }', { first: 2.5 }],
   [
     'an enum variable given an unknown value',
@@ -58,6 +63,8 @@ describe('queries run again (compiled)', () => {
     };
     const first = await post();
     expect(first.status).toBeLessThan(500);
+    // Every case is an answer or the client's mistake, never the server's.
+    expect(JSON.stringify(first.body)).not.toContain('INTERNAL_SERVER_ERROR');
     for (let run = 0; run < 3; run++) expect(await post()).toEqual(first);
   });
 });

@@ -260,6 +260,18 @@ describe('over WebSocket', () => {
     ws.close();
   });
 
+  it('refuses a defaulted variable sent as null where a value is required, as over HTTP', async () => {
+    const ws = await GraphQLSocket.connect(server.wsUrl, admin.key);
+    expect(await ws.acknowledged()).toBe('ack');
+    const query = await ws.run('1', 'query ($id: ID = "cust_any") { customer(id: $id) { id } }', { id: null });
+    expect(socketErrorCodes(query)).toEqual(['BAD_USER_INPUT']);
+    const subscription = await ws.run('2', 'subscription ($t: String = "critical") { healthTierChanged(tiers: [$t]) { customerId } }', {
+      t: null,
+    });
+    expect(socketErrorCodes(subscription)).toEqual(['BAD_USER_INPUT']);
+    ws.close();
+  });
+
   it('refuses a subscription to more than 100 tiers, repeated ones counted', async () => {
     const ws = await socket();
     const result = await ws.run('1', 'subscription ($t: [String!]) { healthTierChanged(tiers: $t) { customerId } }', {
