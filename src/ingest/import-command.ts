@@ -4,7 +4,7 @@
 // lines, and optionally backfills the score history of the last N days, without side effects.
 import 'reflect-metadata';
 import { constants, createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { AppConfig, readConfig } from '../infra/config';
 import { commandServices, CoreServices } from '../context';
@@ -87,6 +87,8 @@ async function readable(file: string): Promise<void> {
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? String(error));
     throw new Error(`cannot read ${file}: ${reason}`, { cause: error });
   }
+  // A directory passes the access check, and reading it then failed with the stream's raw EISDIR.
+  if ((await stat(file)).isDirectory()) throw new Error(`cannot read ${file}: it is a directory, not a file of events`);
 }
 
 /**

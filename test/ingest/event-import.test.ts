@@ -382,6 +382,9 @@ describe('npm run import -- FILE --backfill-days N', () => {
       await expect(
         runImportCommand({ file: missing, backfillDays: 3 }, orm, readConfig({ LOG_LEVEL: 'silent' }), database.url, () => {}),
       ).rejects.toThrow(`cannot read ${missing}: no such file`);
+      await expect(
+        runImportCommand({ file: dir, backfillDays: 0 }, orm, readConfig({ LOG_LEVEL: 'silent' }), database.url, () => {}),
+      ).rejects.toThrow(`cannot read ${dir}: it is a directory, not a file of events`);
     } finally {
       await orm.close();
       await database.drop();
