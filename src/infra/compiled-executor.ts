@@ -100,27 +100,60 @@ function isSingleField(operation: OperationDefinitionNode): boolean {
 }
 
 /**
- * Whether a variable sits inside the literal of a scalar (`metadata: { a: $v }`, a JSON value).
- * graphql-jit reads such a literal once, when it compiles, without the variables: from the second
- * run on `$v` was dropped (its key stored missing, or null in a list), and the checks of the value
- * it held (a depth limit) skipped. graphql-js hands the variables to the scalar's `parseLiteral`
- * on every run, so such operations stay with it. A variable in a position of known input type (an
- * argument, an input object's field, a list's item) is read per run by both.
+ * graphql-jit writes an argument's literal into the code it generates as JSON, then turns strings
+ * that start with its markers for values JSON cannot hold (`"__MAGIC_DATE__…<text>"`) into code
+ * (`new Date(<text>)`). The markers are public: a string literal holding one ran the client's text
+ * as JavaScript in the server from the document's second run on.
  */
-export function holdsVariableInScalarLiteral(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): boolean {
+const GRAPHQL_JIT_MARKER = '__MAGIC_';
+
+/**
+ * Why an operation must run through graphql-js every time (graphql-jit would answer or write
+ * otherwise than graphql-js did on its first run), or null when it may be compiled:
+ * - `a variable inside a scalar literal` (`metadata: { a: $v }`, a JSON value): graphql-jit reads such
+ *   a literal once, when it compiles, without the variables: from the second run on `$v` was
+ *   dropped (its key stored missing, or null in a list), and the checks of the value it held (a
+ *   depth limit) skipped. graphql-js hands the variables to the scalar's `parseLiteral` on every run.
+ *   A variable in a position of known input type (an argument, an input object's field, a list's
+ *   item) is read per run by both.
+ * - `graphql-jit's marker in a literal` (GRAPHQL_JIT_MARKER), in a string or a name.
+ * - `a variable's default`: graphql-jit writes it into its code as plain JSON, so a DateTime default
+ *   reached the resolvers as a string from the second run on, and was refused.
+ * - `@skip or @include`: graphql-jit marks a fragment as seen before reading its condition, and
+ *   keeps a spread's condition on the fragment's fields in the shared document, so a fragment spread
+ *   twice, once skipped, lost its fields (in the document's other operations too); and a skipped
+ *   field moved the keys of the answer.
+ * - `a __proto__ key in a literal`: graphql-jit rebuilds a literal as a JavaScript object literal,
+ *   where `__proto__` sets the prototype, so the key was dropped from what was stored.
+ */
+export function reasonToInterpret(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): string | null {
+  if ((operation.variableDefinitions ?? []).some((definition) => definition.defaultValue)) return "a variable's default";
   const typeInfo = new TypeInfo(schema);
-  let found = false;
+  let reason: string | null = null;
+  // Every rule is asked of every node (documents are small, and this runs once per compilation); the reason kept is the last found.
   visit(
     { ...document, definitions: [operation, ...document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION)] },
     visitWithTypeInfo(typeInfo, {
       Variable(node, _key, parent) {
         // A variable definition's own `$name` is not a use of it.
         if (parent && !Array.isArray(parent) && (parent as { kind?: string }).kind === Kind.VARIABLE_DEFINITION) return;
-        if (!typeInfo.getInputType()) found = true;
+        if (!typeInfo.getInputType()) reason = 'a variable inside a scalar literal';
+      },
+      StringValue(node) {
+        if (node.value.includes(GRAPHQL_JIT_MARKER)) reason = "graphql-jit's marker in a literal";
+      },
+      Name(node) {
+        if (node.value.includes(GRAPHQL_JIT_MARKER)) reason = "graphql-jit's marker in a literal";
+      },
+      ObjectField(node) {
+        if (node.name.value === '__proto__') reason = 'a __proto__ key in a literal';
+      },
+      Directive(node) {
+        if (node.name.value === 'skip' || node.name.value === 'include') reason = '@skip or @include';
       },
     }),
   );
-  return found;
+  return reason;
 }
 
 /**
@@ -171,9 +204,7 @@ export function compiledQueryGateway(schema: GraphQLSchema): GatewayInterface {
     const key = operationName ?? '';
     let compiled = state.compiled.get(key);
     if (compiled === undefined) {
-      const result = holdsVariableInScalarLiteral(schema, document, operation)
-        ? null
-        : compileQuery(schema, document, operationName ?? undefined);
+      const result = reasonToInterpret(schema, document, operation) ? null : compileQuery(schema, document, operationName ?? undefined);
       compiled =
         result && isCompiledQuery(result) ? { query: result, inputFieldVariables: variablesOfInputFields(document, operation) } : null;
       state.compiled.set(key, compiled);

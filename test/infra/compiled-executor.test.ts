@@ -3,7 +3,7 @@
 import { GraphQLSchema, OperationDefinitionNode, parse } from 'graphql';
 import { InProcessPubSub } from '../../src/infra/pubsub';
 import { buildAppSchema } from '../../src/schema';
-import { holdsVariableInScalarLiteral, variablesOfInputFields } from '../../src/infra/compiled-executor';
+import { reasonToInterpret, variablesOfInputFields } from '../../src/infra/compiled-executor';
 import { GraphQLResponse, startTestServer, TestServer } from '../helpers/server';
 
 let server: TestServer;
@@ -234,15 +234,61 @@ describe('variables inside a JSON literal', () => {
   });
 });
 
+describe('documents graphql-jit would run otherwise', () => {
+  const post = async (query: string, variables: Record<string, unknown> = {}) => {
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: response.status, body: (await response.json()) as GraphQLResponse<Record<string, unknown>> };
+  };
+  const sameEveryRun = async (query: string, variables: Record<string, unknown> = {}) => {
+    const first = await post(query, variables);
+    for (let run = 0; run < 3; run++) expect(await post(query, variables)).toEqual(first);
+    return first.body;
+  };
+
+  it("store a string holding graphql-jit's date marker as sent, never running its text", async () => {
+    const note = '__MAGIC_DATE__33a9e76d_02e0_4128_8e92_3530ad3da74d(1000*process.pid)';
+    const body = await sameEveryRun(
+      `mutation { trackEngagement(input: { customerId: "cust_jit_1", eventType: "jit_marker", metadata: { note: "${note}" } }) { metadata } }`,
+    );
+    expect(body).toEqual({ data: { trackEngagement: { metadata: { note } } } });
+  });
+
+  it('read a DateTime default on every run', async () => {
+    const body = await sameEveryRun(
+      'query ($from: DateTime = "2026-01-01T00:00:00Z") { engagementEvents(customerId: "cust_jit_1", from: $from, first: 1) { totalCount } }',
+    );
+    expect(body.errors).toBeUndefined();
+  });
+
+  it('keep the fields of a fragment spread again after a skipped spread of it', async () => {
+    const body = await sameEveryRun(
+      '{ a: customer(id: "cust_jit_1") { ...F @skip(if: true) } b: customer(id: "cust_jit_2") { ...F } } fragment F on Customer { id name }',
+    );
+    expect(body).toEqual({ data: { a: {}, b: { id: 'cust_jit_2', name: 'Jit 2' } } });
+  });
+
+  it('store a __proto__ key of a JSON literal', async () => {
+    const body = await sameEveryRun(
+      'mutation { trackEngagement(input: { customerId: "cust_jit_1", eventType: "jit_proto", metadata: { __proto__: { a: 1 }, b: 2 } }) { metadata } }',
+    );
+    expect(JSON.stringify(body)).toBe('{"data":{"trackEngagement":{"metadata":{"b":2,"__proto__":{"a":1}}}}}');
+  });
+});
+
 describe('which operations are compiled', () => {
   let schema: GraphQLSchema;
   beforeAll(async () => {
     schema = await buildAppSchema(new InProcessPubSub());
   });
-  const holds = (source: string) => {
+  const holds = (source: string) => reasonOf(source) === 'a variable inside a scalar literal';
+  const reasonOf = (source: string) => {
     const document = parse(source);
     const [operation] = document.definitions as OperationDefinitionNode[];
-    return holdsVariableInScalarLiteral(schema, document, operation);
+    return reasonToInterpret(schema, document, operation);
   };
 
   it('keeps every variable of a typed position (argument, input field, list item) compiled', () => {
@@ -250,6 +296,20 @@ describe('which operations are compiled', () => {
     expect(holds('mutation ($id: ID!) { upsertCustomer(input: { id: $id, name: "N" }) { id } }')).toBe(false);
     expect(holds('mutation ($e: [EngagementEventInput!]!) { trackEngagementBatch(events: $e) { accepted } }')).toBe(false);
     expect(holds('mutation ($m: JSON) { trackEngagement(input: { customerId: "c", eventType: "t", metadata: $m }) { id } }')).toBe(false);
+  });
+
+  it('leaves to graphql-js what graphql-jit runs otherwise, and compiles the rest', () => {
+    expect(reasonOf('query ($id: ID!) { customer(id: $id) { id name } }')).toBeNull();
+    expect(reasonOf('{ customers(search: "__MAGIC_NAN__57f286b9_4c20_487f_b409_79804ddcb4f8") { totalCount } }')).toBe(
+      "graphql-jit's marker in a literal",
+    );
+    expect(reasonOf('query ($from: DateTime = "2026-01-01T00:00:00Z") { engagementEvents(from: $from) { totalCount } }')).toBe(
+      "a variable's default",
+    );
+    expect(reasonOf('{ customer(id: "c") { id name @skip(if: true) } }')).toBe('@skip or @include');
+    expect(reasonOf('mutation { trackEngagement(input: { customerId: "c", eventType: "t", metadata: { __proto__: 1 } }) { id } }')).toBe(
+      'a __proto__ key in a literal',
+    );
   });
 
   it('names the variables of input fields without a default, in nested inputs and fragments too', () => {
