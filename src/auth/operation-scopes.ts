@@ -27,6 +27,7 @@ import { answersGraphQLResponseJson } from '../infra/response-media-type';
 import { ForbiddenError, OperationLimitError } from './auth.errors';
 import { hasScope, Principal } from './principal';
 import type { Scope } from './scopes';
+import { storedReadbackErrors } from './stored-readback';
 
 /**
  * Fields the walk visits at most, fragments expanded (a legitimate operation selects hundreds). An
@@ -183,14 +184,21 @@ export function asGraphQLErrors(refusals: ForbiddenErrorAt[]): GraphQLError[] {
   );
 }
 
-/** The walk as an Apollo plugin: it runs once the operation is known, before execution. */
+/**
+ * The walk as an Apollo plugin: it runs once the operation is known, before execution; then what an
+ * ingest mutation's answer may show of a record already stored (stored-readback.ts).
+ */
 export function operationScopesPlugin(): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, contextValue, request }) {
           if (!operation) return;
-          const refusals = operationScopeErrors(schema, document, operation, contextValue.auth?.principal, request.variables ?? {});
+          const principal = contextValue.auth?.principal;
+          const variables = request.variables ?? {};
+          let refusals = operationScopeErrors(schema, document, operation, principal, variables);
+          if (refusals.length === 0)
+            refusals = await storedReadbackErrors(schema, document, operation, principal, variables, contextValue.db);
           if (refusals.length === 0) return;
           // Answered as execution answers a refused root field (the field's path; HTTP 200 to an
           // application/json client), but without `data`, which application/graphql-response+json

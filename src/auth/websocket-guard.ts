@@ -23,6 +23,8 @@ import { Authentication, authenticate, credentialsFrom } from './authenticate';
 import type { KeyRegistry } from './key-registry';
 import { checkBeforeParsing, CostLimit, limitValidationRules, OperationLimits } from './operation-limits';
 import { asGraphQLErrors, operationScopeErrors } from './operation-scopes';
+import type { Db } from '../infra/sql';
+import { storedReadbackErrors } from './stored-readback';
 import { checkOrigin } from './origin';
 import { actorOf, type Principal } from './principal';
 import type { RateLimits } from './rate-limits';
@@ -56,6 +58,8 @@ export interface WebSocketGuardOptions {
   execution: SubscriptionExecution;
   /** What the GraphQL requests of each key hold in memory at once, over HTTP and WebSocket alike. */
   bodies: BodyBudget;
+  /** A database handle for the checks that read stored records before an operation runs (stored-readback.ts). */
+  db: () => Db;
 }
 
 /** Longest operation id: graphql-ws clients send UUIDs, and the id is held (and sent back with every event) for the operation's life. */
@@ -202,6 +206,8 @@ export class WebSocketGuard {
       }
       const refusals = operationScopeErrors(schema, document, operation, principal, payload.variables ?? {});
       if (refusals.length > 0) return asGraphQLErrors(refusals);
+      const storedRefusals = await storedReadbackErrors(schema, document, operation, principal, payload.variables ?? {}, this.options.db());
+      if (storedRefusals.length > 0) return asGraphQLErrors(storedRefusals);
       if (!isSubscription && !this.takeBody(state, principal, id, held)) {
         const { message, extensions } = this.options.bodies.refusal();
         return [new RateLimitedError(message, extensions).toGraphQLError()];

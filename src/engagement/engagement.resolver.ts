@@ -1,12 +1,16 @@
 // Engagement ingestion mutations, the event feed, and `Customer.engagementEvents`.
-import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { RequireScope } from '../auth/operation-scopes';
+import { AnswersStoredRecord } from '../auth/stored-readback';
 import { Scope } from '../auth/scopes';
 import { checkCustomerFilter, getCustomer } from '../customers/customer.service';
 import { Customer } from '../customers/customer.types';
 import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
-import { customerEngagementEvents, listEngagementEvents, trackEngagementBatch } from './engagement.service';
+import { selectedFields } from '../infra/selection';
+import { answerAudience } from '../ingest/stored-record-readback';
+import { customerEngagementEvents, ENGAGEMENT_EVENT_READBACK, listEngagementEvents, trackEngagementBatch } from './engagement.service';
 import {
   BatchIngestResult,
   CustomerEngagementArgs,
@@ -25,13 +29,15 @@ export class EngagementResolver {
   }
 
   @RequireScope(Scope.INGEST)
+  @AnswersStoredRecord(ENGAGEMENT_EVENT_READBACK)
   @Mutation(() => EngagementEvent, { description: 'Records one product-usage event. NOT_FOUND for an unknown customer.' })
   trackEngagement(
     @Arg('input', () => EngagementEventInput) input: EngagementEventInput,
-    @Ctx() { services }: GraphQLContext,
+    @Ctx() { services, auth }: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<EngagementEvent> {
     // Concurrent calls share statements: the app's one writer (src/app.ts).
-    return services.engagementWriter.write(input);
+    return services.engagementWriter.write(input, new Date(), answerAudience(auth.principal, selectedFields(info).keys()));
   }
 
   @RequireScope(Scope.INGEST)

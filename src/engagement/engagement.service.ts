@@ -21,6 +21,7 @@ import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination'
 import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
 import { QueueRescore, RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import { addTimeRange } from '../infra/time-range';
+import { AnswerAudience, checkAnswerOfStoredRecord, StoredRecordReadback, storedUnderKey } from '../ingest/stored-record-readback';
 import type {
   BatchIngestResult,
   BatchItemError,
@@ -149,6 +150,35 @@ const STORE_BATCH_CHUNK = `with inserted as (
      ), ${rollUpInserted()}
      select (select count(*) from inserted)::int as accepted, (select count(*) from rolled_up)::int as days`;
 
+/** The event's customer and idempotency key, as a write stores them; null without a key. */
+function eventKey(input: EngagementEventInput): { customerId: string; idempotencyKey: string } | null {
+  const customerId = checkCustomerId(input.customerId);
+  if (input.idempotencyKey == null) return null;
+  return { customerId, idempotencyKey: requiredText(input.idempotencyKey, 'idempotencyKey', MAX_LABEL_LENGTH) };
+}
+
+/** A repeated key stores nothing: of the event stored first it may show only the identity (stored-record-readback.ts). */
+export const ENGAGEMENT_EVENT_READBACK: StoredRecordReadback<EngagementEventInput> = {
+  record: 'an event',
+  keyField: 'idempotencyKey',
+  isStored: (db, input) =>
+    storedUnderKey(
+      () => eventKey(input),
+      async ({ customerId, idempotencyKey }) =>
+        (await queryOne(db, 'select 1 from engagement_event where customer_id = ? and idempotency_key = ?', [
+          customerId,
+          idempotencyKey,
+        ])) !== undefined,
+    ),
+  fieldsFromInput: () => [],
+};
+
+/** A single event's answer: the event, and whether it was stored before this call (a repeated idempotency key). */
+interface StoredEvent {
+  event: EngagementEvent;
+  storedBefore: boolean;
+}
+
 /**
  * Stores single events (`$events` numbered by `ord`) of existing customers and queues those
  * customers, in one statement. Each row's id is drawn up front so its caller's row can be found in
@@ -167,9 +197,9 @@ function storeSingleEventsStatement(queueRescore: QueueRescore): string {
      ), marked as (
        ${queueRescore('select customer_id from inserted')}
      ), ${rollUpInserted('marked')}
-     select i.ord, ${ENGAGEMENT_COLUMNS} from input i join inserted e on e.id = i.new_id
+     select i.ord, false as "storedBefore", ${ENGAGEMENT_COLUMNS} from input i join inserted e on e.id = i.new_id
      union all
-     select i.ord, ${ENGAGEMENT_COLUMNS} from input i join engagement_event e on e.customer_id = i.customer_id and e.idempotency_key = i.idempotency_key
+     select i.ord, true, ${ENGAGEMENT_COLUMNS} from input i join engagement_event e on e.customer_id = i.customer_id and e.idempotency_key = i.idempotency_key
      where i.idempotency_key is not null and not exists (select 1 from inserted x where x.id = i.new_id)`;
 }
 
@@ -251,14 +281,14 @@ async function storeSingleEvents(
   db: Db,
   scheduler: RescoreScheduler | null,
   rows: EngagementRow[],
-): Promise<Array<EngagementEvent | DomainError>> {
+): Promise<Array<StoredEvent | DomainError>> {
   const found = await signalsArrived(db, scheduler, (queueRescore) =>
-    query<EngagementEvent & { ord: number }>(db, storeSingleEventsStatement(queueRescore), [
+    query<EngagementEvent & { ord: number; storedBefore: boolean }>(db, storeSingleEventsStatement(queueRescore), [
       json(rows.map((row, ord) => ({ ...row, ord }))),
     ]),
   );
-  const results: Array<EngagementEvent | DomainError | undefined> = new Array(rows.length);
-  for (const { ord, ...event } of found) results[ord] ??= event;
+  const results: Array<StoredEvent | DomainError | undefined> = new Array(rows.length);
+  for (const { ord, storedBefore, ...event } of found) results[ord] ??= { event, storedBefore };
   for (let ord = 0; ord < rows.length; ord++) {
     if (results[ord]) continue;
     // Nothing stored and nothing found: an unknown customer, or the same key stored by a call of
@@ -271,9 +301,11 @@ async function storeSingleEvents(
           [row.customer_id, row.idempotency_key],
         )
       : undefined;
-    results[ord] = duplicate ?? new NotFoundError(`customer ${row.customer_id} does not exist`, { customerId: row.customer_id });
+    results[ord] = duplicate
+      ? { event: duplicate, storedBefore: true }
+      : new NotFoundError(`customer ${row.customer_id} does not exist`, { customerId: row.customer_id });
   }
-  return results as Array<EngagementEvent | DomainError>;
+  return results as Array<StoredEvent | DomainError>;
 }
 
 /**
@@ -283,7 +315,7 @@ async function storeSingleEvents(
  * one per call; alone, a call waits for nothing.
  */
 export class SingleEventWriter {
-  private queue: Array<{ row: EngagementRow; resolve: (event: EngagementEvent) => void; reject: (error: unknown) => void }> = [];
+  private queue: Array<{ row: EngagementRow; resolve: (stored: StoredEvent) => void; reject: (error: unknown) => void }> = [];
   private inFlight = 0;
 
   constructor(
@@ -292,8 +324,18 @@ export class SingleEventWriter {
     private readonly options: { maxInFlight: number; maxPerStatement: number } = { maxInFlight: 2, maxPerStatement: 500 },
   ) {}
 
-  /** Validates (an invalid event is rejected at once, without a statement) and stores one event. */
-  write(input: EngagementEventInput, now = new Date()): Promise<EngagementEvent> {
+  /**
+   * Validates (an invalid event is rejected at once, without a statement) and stores one event. An
+   * event already stored under its key is the answer, unless `audience` may not read it (FORBIDDEN;
+   * nothing was stored either way).
+   */
+  async write(input: EngagementEventInput, now = new Date(), audience?: AnswerAudience): Promise<EngagementEvent> {
+    const { event, storedBefore } = await this.store(input, now);
+    if (storedBefore) checkAnswerOfStoredRecord(ENGAGEMENT_EVENT_READBACK, input, audience);
+    return event;
+  }
+
+  private store(input: EngagementEventInput, now: Date): Promise<StoredEvent> {
     let row: EngagementRow;
     try {
       row = toEngagementRow(input, now);
@@ -333,7 +375,7 @@ export class SingleEventWriter {
     }
   }
 
-  private storeAlone(call: { row: EngagementRow; resolve: (event: EngagementEvent) => void; reject: (error: unknown) => void }): void {
+  private storeAlone(call: { row: EngagementRow; resolve: (stored: StoredEvent) => void; reject: (error: unknown) => void }): void {
     storeSingleEvents(this.db(), this.scheduler, [call.row]).then(
       ([result]) => (result instanceof Error ? call.reject(result) : call.resolve(result)),
       (error: unknown) => call.reject(asEventRefusal(error, call.row)),

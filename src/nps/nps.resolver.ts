@@ -2,13 +2,22 @@
 import { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { RequireScope } from '../auth/operation-scopes';
+import { AnswersStoredRecord } from '../auth/stored-readback';
 import { Scope } from '../auth/scopes';
 import { checkCustomerFilter, getCustomer } from '../customers/customer.service';
 import { Customer, PageArgs } from '../customers/customer.types';
 import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
 import { selectedFields } from '../infra/selection';
-import { listNpsResponses, loadCustomerNpsResponses, loadLatestNpsResponse, submitNpsResponse, summariseNps } from './nps.service';
+import { answerAudience } from '../ingest/stored-record-readback';
+import {
+  listNpsResponses,
+  loadCustomerNpsResponses,
+  loadLatestNpsResponse,
+  NPS_ANSWER_READBACK,
+  submitNpsResponse,
+  summariseNps,
+} from './nps.service';
 import { NpsResponse, NpsResponseConnection, NpsResponseInput, NpsResponsesArgs, NpsSummary, NpsSummaryArgs } from './nps.types';
 
 @Resolver(() => NpsResponse)
@@ -20,14 +29,16 @@ export class NpsResolver {
   }
 
   @RequireScope(Scope.INGEST)
+  @AnswersStoredRecord(NPS_ANSWER_READBACK)
   @Mutation(() => NpsResponse, {
     description: 'Records one survey answer and marks the customer for rescoring. NOT_FOUND for an unknown customer.',
   })
   submitNpsResponse(
     @Arg('input', () => NpsResponseInput) input: NpsResponseInput,
-    @Ctx() { db, services }: GraphQLContext,
+    @Ctx() { db, services, auth }: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<NpsResponse> {
-    return submitNpsResponse(db, services.scheduler, input);
+    return submitNpsResponse(db, services.scheduler, input, new Date(), answerAudience(auth.principal, selectedFields(info).keys()));
   }
 
   @RequireScope(Scope.READ)

@@ -9,6 +9,7 @@ import { LatestChildSpec, LoaderRegistry, loadChildPage, loadLatestChild, projec
 import { ConnectionResult, keysetPage, SortKey, whereClause } from '../infra/pagination';
 import { Db, query, queryOne } from '../infra/sql';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
+import { AnswerAudience, checkAnswerOfStoredRecord, StoredRecordReadback, storedUnderKey } from '../ingest/stored-record-readback';
 import { addTimeRange } from '../infra/time-range';
 import type { NpsResponse, NpsResponseInput, NpsResponsesArgs, NpsSummary, NpsSummaryArgs } from './nps.types';
 
@@ -35,15 +36,38 @@ const NEWEST_FIRST: SortKey[] = [
   { expression: 'n.id', type: 'bigint' },
 ];
 
+/** The answer's customer and survey id, as a submission stores them; null without an externalId. */
+function npsAnswerKey(input: NpsResponseInput): { customerId: string; externalId: string } | null {
+  const customerId = checkCustomerId(input.customerId);
+  const externalId = optionalLabel(input.externalId, 'externalId', MAX_ID_LENGTH);
+  return externalId === null ? null : { customerId, externalId };
+}
+
+/** A repeated submission stores nothing: of the answer stored first it may show only the identity (stored-record-readback.ts). */
+export const NPS_ANSWER_READBACK: StoredRecordReadback<NpsResponseInput> = {
+  record: 'an NPS answer',
+  keyField: 'externalId',
+  isStored: (db, input) =>
+    storedUnderKey(
+      () => npsAnswerKey(input),
+      async ({ customerId, externalId }) =>
+        (await queryOne(db, 'select 1 from nps_response where customer_id = ? and external_id = ?', [customerId, externalId])) !==
+        undefined,
+    ),
+  fieldsFromInput: () => [],
+};
+
 /**
  * Stores one answer. With an `externalId` (the survey tool's id of the answer, unique per customer),
- * a retried submission stores nothing and returns the answer stored first.
+ * a retried submission stores nothing and returns the answer stored first, unless `audience` may
+ * not read it (FORBIDDEN; nothing was stored either way).
  */
 export async function submitNpsResponse(
   db: Db,
   scheduler: RescoreScheduler | null,
   input: NpsResponseInput,
   now = new Date(),
+  audience?: AnswerAudience,
 ): Promise<NpsResponse> {
   checkStrings(input, '');
   const customerId = checkCustomerId(input.customerId);
@@ -58,7 +82,7 @@ export async function submitNpsResponse(
   // The insert reads from the customer row (and queues it for rescoring): an unknown customer inserts
   // nothing. A repeated externalId inserts nothing either, and the stored answer is read instead.
   return signalsArrived(db, scheduler, async (queueRescore) => {
-    const row = await queryOne<NpsResponse>(
+    const row = await queryOne<NpsResponse & { storedBefore: boolean }>(
       db,
       `with known as (
        select id from customer where id = ?
@@ -70,13 +94,17 @@ export async function submitNpsResponse(
      ), marked as (
        ${queueRescore('select customer_id from inserted')}
      )
-     select ${NPS_COLUMNS} from inserted n
+     select ${NPS_COLUMNS}, false as "storedBefore" from inserted n
      union all
-     select ${NPS_COLUMNS} from nps_response n
+     select ${NPS_COLUMNS}, true from nps_response n
      where ?::text is not null and n.customer_id = ? and n.external_id = ? and not exists (select 1 from inserted)`,
       [customerId, externalId, input.score, comment, respondent, respondedAt.toISOString(), externalId, customerId, externalId],
     );
-    if (row) return row;
+    if (row) {
+      const { storedBefore, ...answer } = row;
+      if (storedBefore) checkAnswerOfStoredRecord(NPS_ANSWER_READBACK, input, audience);
+      return answer;
+    }
     // Stored by a concurrent submission that committed after this statement began: visible now.
     const stored = externalId
       ? await queryOne<NpsResponse>(db, `select ${NPS_COLUMNS} from nps_response n where n.customer_id = ? and n.external_id = ?`, [
@@ -84,7 +112,10 @@ export async function submitNpsResponse(
           externalId,
         ])
       : undefined;
-    if (stored) return stored;
+    if (stored) {
+      checkAnswerOfStoredRecord(NPS_ANSWER_READBACK, input, audience);
+      return stored;
+    }
     throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
   });
 }

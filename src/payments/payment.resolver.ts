@@ -1,12 +1,16 @@
 // Payment ingestion and `Customer.payments`.
-import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Ctx, FieldResolver, Info, Mutation, Resolver, Root } from 'type-graphql';
 import { RequireScope } from '../auth/operation-scopes';
+import { AnswersStoredRecord } from '../auth/stored-readback';
 import { Scope } from '../auth/scopes';
 import { getCustomer } from '../customers/customer.service';
 import { Customer, PageArgs } from '../customers/customer.types';
 import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
-import { loadCustomerPayments, recordPayment } from './payment.service';
+import { selectedFields } from '../infra/selection';
+import { answerAudience } from '../ingest/stored-record-readback';
+import { loadCustomerPayments, PAYMENT_READBACK, recordPayment } from './payment.service';
 import { Payment, PaymentConnection, PaymentInput } from './payment.types';
 
 @Resolver(() => Payment)
@@ -18,12 +22,17 @@ export class PaymentResolver {
   }
 
   @RequireScope(Scope.INGEST)
+  @AnswersStoredRecord(PAYMENT_READBACK)
   @Mutation(() => Payment, {
     description:
       'Records a payment attempt (upserted by customer and externalId when given) and marks the customer for rescoring. NOT_FOUND for an unknown customer.',
   })
-  recordPayment(@Arg('input', () => PaymentInput) input: PaymentInput, @Ctx() { db, services }: GraphQLContext): Promise<Payment> {
-    return recordPayment(db, services.scheduler, input);
+  recordPayment(
+    @Arg('input', () => PaymentInput) input: PaymentInput,
+    @Ctx() { db, services, auth }: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Payment> {
+    return recordPayment(db, services.scheduler, input, new Date(), answerAudience(auth.principal, selectedFields(info).keys()));
   }
 }
 

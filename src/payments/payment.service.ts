@@ -11,6 +11,7 @@ import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
 import { Db, inTransaction, queryOne, takeTurns } from '../infra/sql';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
+import { AnswerAudience, refuseUndecidedFieldsOfStored, StoredRecordReadback, storedUnderKey } from '../ingest/stored-record-readback';
 import { Payment, PaymentInput, PaymentStatus } from './payment.types';
 
 export const PAYMENT_COLUMNS = `p.id::text as id, p.customer_id as "customerId", p.external_id as "externalId",
@@ -65,7 +66,54 @@ const EARLIER_STATE = `
        where u.status <> b.status or u.occurred_at <> b.occurred_at or u.due_at is distinct from b.due_at
           or u.paid_at is distinct from b.paid_at`;
 
-export async function recordPayment(db: Db, scheduler: RescoreScheduler | null, input: PaymentInput, now = new Date()): Promise<Payment> {
+/** The payment's customer and billing id, as a write stores them; null without an externalId. */
+function paymentKey(input: PaymentInput): { customerId: string; externalId: string } | null {
+  const customerId = checkCustomerId(input.customerId);
+  const externalId = optionalLabel(input.externalId, 'externalId', MAX_ID_LENGTH);
+  return externalId === null ? null : { customerId, externalId };
+}
+
+/** Whether a payment is stored under this customer and billing id. */
+async function paymentStored(db: Db, key: { customerId: string; externalId: string }): Promise<boolean> {
+  return (
+    (await queryOne(db, 'select 1 from payment where customer_id = ? and external_id = ?', [key.customerId, key.externalId])) !== undefined
+  );
+}
+
+/**
+ * What a write of a stored payment sets from the input (stored-record-readback.ts): the amount,
+ * currency and status always; a date when given (`paidAt` cleared by FAILED too); `occurredAt` kept
+ * unless given.
+ */
+export const PAYMENT_READBACK: StoredRecordReadback<PaymentInput> = {
+  record: 'a payment',
+  keyField: 'externalId',
+  isStored: (db, input) =>
+    storedUnderKey(
+      () => paymentKey(input),
+      (key) => paymentStored(db, key),
+    ),
+  fieldsFromInput: (input) => [
+    'amountCents',
+    'currency',
+    'status',
+    ...(input.dueAt !== undefined ? ['dueAt'] : []),
+    ...(input.paidAt !== undefined || input.status === PaymentStatus.FAILED ? ['paidAt'] : []),
+    ...(input.occurredAt != null ? ['occurredAt'] : []),
+  ],
+};
+
+/**
+ * Records a payment; with an externalId, updates the one stored under it, unless `audience` may not
+ * read what the answer would show of it (FORBIDDEN, before anything is written).
+ */
+export async function recordPayment(
+  db: Db,
+  scheduler: RescoreScheduler | null,
+  input: PaymentInput,
+  now = new Date(),
+  audience?: AnswerAudience,
+): Promise<Payment> {
   checkStrings(input, '');
   const customerId = checkCustomerId(input.customerId);
   const externalId = optionalLabel(input.externalId, 'externalId', MAX_ID_LENGTH);
@@ -106,8 +154,12 @@ export async function recordPayment(db: Db, scheduler: RescoreScheduler | null, 
     // The insert reads from the customer row (and queues it for rescoring): an unknown customer writes nothing.
     signalsArrived(tx, scheduler, async (queueRescore) => {
       // Writes of one payment take turns: its earlier state is read before the upsert, and two
-      // concurrent writes reading the same one would record it twice.
-      if (externalId !== null) await takeTurns(tx, `payment/${customerId}/${externalId}`);
+      // concurrent writes reading the same one would record it twice; what the answer may show of a
+      // stored one is decided then too.
+      if (externalId !== null) {
+        await takeTurns(tx, `payment/${customerId}/${externalId}`);
+        await refuseUndecidedFieldsOfStored(PAYMENT_READBACK, input, audience, () => paymentStored(tx, { customerId, externalId }));
+      }
       const row = await queryOne<Payment>(
         tx,
         `with known as (

@@ -1,12 +1,16 @@
 // Support-ticket ingestion and `Customer.supportTickets`.
-import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Ctx, FieldResolver, Info, Mutation, Resolver, Root } from 'type-graphql';
 import { RequireScope } from '../auth/operation-scopes';
+import { AnswersStoredRecord } from '../auth/stored-readback';
 import { Scope } from '../auth/scopes';
 import { getCustomer } from '../customers/customer.service';
 import { Customer } from '../customers/customer.types';
 import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
-import { loadCustomerSupportTickets, recordSupportTicket } from './support-ticket.service';
+import { selectedFields } from '../infra/selection';
+import { answerAudience } from '../ingest/stored-record-readback';
+import { loadCustomerSupportTickets, recordSupportTicket, SUPPORT_TICKET_READBACK } from './support-ticket.service';
 import { CustomerSupportTicketsArgs, SupportTicket, SupportTicketConnection, SupportTicketInput } from './support-ticket.types';
 
 @Resolver(() => SupportTicket)
@@ -18,15 +22,17 @@ export class SupportTicketResolver {
   }
 
   @RequireScope(Scope.INGEST)
+  @AnswersStoredRecord(SUPPORT_TICKET_READBACK)
   @Mutation(() => SupportTicket, {
     description:
       'Creates or updates a ticket by (customer, externalId) and marks the customer for rescoring. NOT_FOUND for an unknown customer.',
   })
   recordSupportTicket(
     @Arg('input', () => SupportTicketInput) input: SupportTicketInput,
-    @Ctx() { db, services }: GraphQLContext,
+    @Ctx() { db, services, auth }: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<SupportTicket> {
-    return recordSupportTicket(db, services.scheduler, input);
+    return recordSupportTicket(db, services.scheduler, input, new Date(), answerAudience(auth.principal, selectedFields(info).keys()));
   }
 }
 

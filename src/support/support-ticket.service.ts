@@ -10,6 +10,7 @@ import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
 import { Db, inTransaction, queryOne, takeTurns } from '../infra/sql';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
+import { AnswerAudience, refuseUndecidedFieldsOfStored, StoredRecordReadback, storedUnderKey } from '../ingest/stored-record-readback';
 import {
   CustomerSupportTicketsArgs,
   SupportTicket,
@@ -187,11 +188,55 @@ function resolvedAfterOpened(input: { resolvedAt?: Date | null }) {
   };
 }
 
+/** The SupportTicket field of each column an update may overwrite. */
+const FIELD_OF_COLUMN: Record<string, keyof SupportTicket> = {
+  subject: 'subject',
+  severity: 'severity',
+  status: 'status',
+  csat_rating: 'csatRating',
+  sentiment: 'sentiment',
+  opened_at: 'openedAt',
+  resolved_at: 'resolvedAt',
+};
+
+/** Whether a ticket is stored under this customer and helpdesk id. */
+async function ticketStored(db: Db, customerId: string, externalId: string): Promise<boolean> {
+  return (
+    (await queryOne(db, 'select 1 from support_ticket where customer_id = ? and external_id = ?', [customerId, externalId])) !== undefined
+  );
+}
+
+/**
+ * What a write of a stored ticket sets from the input (stored-record-readback.ts): the columns it
+ * overwrites with the value sent (not a resolution kept or computed from the stored ticket), and
+ * `updatedAt`, the write's own time.
+ */
+export const SUPPORT_TICKET_READBACK: StoredRecordReadback<SupportTicketInput> = {
+  record: 'a ticket',
+  keyField: 'externalId',
+  isStored: (db, input) =>
+    storedUnderKey(
+      () => ({ customerId: checkCustomerId(input.customerId), externalId: requiredLabel(input.externalId, 'externalId', MAX_ID_LENGTH) }),
+      ({ customerId, externalId }) => ticketStored(db, customerId, externalId),
+    ),
+  fieldsFromInput: (input) => [
+    ...toColumns(input, new Date(), null)
+      .filter((column) => column.overwrite && column.update === undefined && column.column in FIELD_OF_COLUMN)
+      .map((column) => FIELD_OF_COLUMN[column.column]),
+    'updatedAt',
+  ],
+};
+
+/**
+ * Creates the ticket or updates the one stored under its externalId, unless `audience` may not read
+ * what the answer would show of it (FORBIDDEN, before anything is written).
+ */
 export async function recordSupportTicket(
   db: Db,
   scheduler: RescoreScheduler | null,
   input: SupportTicketInput,
   now = new Date(),
+  audience?: AnswerAudience,
 ): Promise<SupportTicket> {
   const customerId = checkCustomerId(input.customerId);
   const statusChangedAt = input.statusChangedAt != null ? pastInstant(input.statusChangedAt, 'statusChangedAt', now) : null;
@@ -207,6 +252,8 @@ export async function recordSupportTicket(
       // Writes of one ticket take turns: the status history compares with the ticket as it was, and
       // two concurrent writes reading the same "before" would record one change twice.
       await takeTurns(tx, `support_ticket/${customerId}/${externalId}`);
+      // Before the upsert, under the ticket's lock: what the answer may show of a stored one.
+      await refuseUndecidedFieldsOfStored(SUPPORT_TICKET_READBACK, input, audience, () => ticketStored(tx, customerId, String(externalId)));
       const row = await answeringCheckAsInput(
         () =>
           queryOne<SupportTicket>(
