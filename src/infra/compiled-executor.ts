@@ -125,6 +125,15 @@ const GRAPHQL_JIT_MARKER = '__MAGIC_';
  *   field moved the keys of the answer.
  * - `a __proto__ key in a literal`: graphql-jit rebuilds a literal as a JavaScript object literal,
  *   where `__proto__` sets the prototype, so the key was dropped from what was stored.
+ * - `an underscore in a response key`: graphql-jit names each field's resolve info by its response
+ *   path joined with `_`, so `currentScore_customer: customers` and `customer { currentScore }`
+ *   shared one and a resolver read the other field's selection; and it writes answers as object
+ *   literals, where an alias `__proto__` vanished. No field of the schema has an underscore, so a
+ *   key without one names one path.
+ * - `a variable named after an Object.prototype member`: graphql-jit keeps the variables in a plain
+ *   object, so `$__proto__` was dropped (a filter ignored, a field cleared), and a `$constructor`
+ *   left out read the inherited member.
+ * - `a negative zero`: graphql-jit writes literals as JSON, which has no -0.
  */
 export function reasonToInterpret(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): string | null {
   if ((operation.variableDefinitions ?? []).some((definition) => definition.defaultValue)) return "a variable's default";
@@ -150,6 +159,20 @@ export function reasonToInterpret(schema: GraphQLSchema, document: DocumentNode,
       },
       Directive(node) {
         if (node.name.value === 'skip' || node.name.value === 'include') reason = '@skip or @include';
+      },
+      Field(node) {
+        const key = (node.alias ?? node.name).value;
+        if (key !== '__typename' && key.includes('_')) reason = 'an underscore in a response key';
+      },
+      VariableDefinition(node) {
+        if (Object.prototype.hasOwnProperty.call(Object.prototype, node.variable.name.value))
+          reason = 'a variable named after an Object.prototype member';
+      },
+      IntValue(node) {
+        if (Object.is(Number(node.value), -0)) reason = 'a negative zero';
+      },
+      FloatValue(node) {
+        if (Object.is(Number(node.value), -0)) reason = 'a negative zero';
       },
     }),
   );

@@ -271,6 +271,14 @@ describe('documents graphql-jit would run otherwise', () => {
     expect(body).toEqual({ data: { a: {}, b: { id: 'cust_jit_2', name: 'Jit 2' } } });
   });
 
+  it('read a variable named $__proto__', async () => {
+    const body = await sameEveryRun(
+      'query ($__proto__: String) { customers(search: $__proto__) { totalCount } }',
+      JSON.parse('{"__proto__": "jit 2"}'),
+    );
+    expect(body).toEqual({ data: { customers: { totalCount: 1 } } });
+  });
+
   it('store a __proto__ key of a JSON literal', async () => {
     const body = await sameEveryRun(
       'mutation { trackEngagement(input: { customerId: "cust_jit_1", eventType: "jit_proto", metadata: { __proto__: { a: 1 }, b: 2 } }) { metadata } }',
@@ -310,6 +318,17 @@ describe('which operations are compiled', () => {
     expect(reasonOf('mutation { trackEngagement(input: { customerId: "c", eventType: "t", metadata: { __proto__: 1 } }) { id } }')).toBe(
       'a __proto__ key in a literal',
     );
+    expect(reasonOf('{ currentScore_customer: customers { totalCount } }')).toBe('an underscore in a response key');
+    expect(reasonOf('{ customers { __proto__: totalCount } }')).toBe('an underscore in a response key');
+    expect(reasonOf('{ customers { __typename totalCount } }')).toBeNull();
+    expect(reasonOf('query ($__proto__: String) { customers(csmOwner: $__proto__) { totalCount } }')).toBe(
+      'a variable named after an Object.prototype member',
+    );
+    expect(reasonOf('query ($constructor: String) { customers(csmOwner: $constructor) { totalCount } }')).toBe(
+      'a variable named after an Object.prototype member',
+    );
+    expect(reasonOf('{ customers(first: -0) { totalCount } }')).toBe('a negative zero');
+    expect(reasonOf('{ customers(first: 0) { totalCount } }')).toBeNull();
   });
 
   it('names the variables of input fields without a default, in nested inputs and fragments too', () => {
