@@ -92,11 +92,11 @@ describe('the default model on one pattern at a time', () => {
     nps_mean_score: null,
     nps_angry_answers: 0,
   };
-  const scoreWith = (changes: Partial<Record<string, number>>) => {
+  const scoreWith = (changes: Partial<Record<string, number | null>>) => {
     // Every window of a metric reads the same value: a pattern that has run long enough to fill them.
     const metrics: MetricValues = {};
     for (const request of metricRequests(DEFAULT_SCORING_MODEL))
-      metrics[request.key] = changes[request.metric] ?? STEADY_BUSY[request.metric] ?? null;
+      metrics[request.key] = request.metric in changes ? (changes[request.metric] ?? null) : (STEADY_BUSY[request.metric] ?? null);
     const result = computeScore(DEFAULT_SCORING_MODEL, metrics);
     return { score: result.score, tier: tierFor(result.score, DEFAULT_SCORING_MODEL.tiers, null, 0).key };
   };
@@ -122,9 +122,20 @@ describe('the default model on one pattern at a time', () => {
     expect(scoreWith({ failed_invoice_streak: 2, unpaid_later_than_usual: 1 }).tier).toBe('critical');
   });
 
-  it('puts it at risk on a contraction alone: seats or ARR cut by a third, and leaves it healthy on a cut of a tenth', () => {
-    expect(scoreWith({ contraction: 1 / 3 })).toEqual({ score: 49, tier: 'at_risk' });
-    expect(scoreWith({ contraction: 0.1 })).toEqual({ score: 96, tier: 'healthy' });
+  it('puts it at risk on a contraction alone when the cut reaches seats its people use, and leaves it healthy on a cut of a tenth', () => {
+    // Its last 30 days' users fill the seats left: the cut let people go.
+    expect(scoreWith({ contraction: 1 / 3, seat_utilisation: 1 })).toEqual({ score: 49, tier: 'at_risk' });
+    expect(scoreWith({ contraction: 0.1, seat_utilisation: 1 })).toEqual({ score: 96, tier: 'healthy' });
+    // No seats to count (an account without seats, or whose events name no user): the cut alone.
+    expect(scoreWith({ contraction: 1 / 3, seat_utilisation: null })).toEqual({ score: 49, tier: 'at_risk' });
+  });
+
+  it('leaves it healthy when the cut only removed seats nobody used, its use unchanged, and puts it at risk when its use is falling too', () => {
+    // STEADY_BUSY uses 60 % of its seats: a cut by a third leaves some unused.
+    expect(scoreWith({ contraction: 1 / 3 })).toEqual({ score: 94, tier: 'healthy' });
+    expect(scoreWith({ contraction: 1 / 3, events_trend: 0.75 }).tier).toBe('at_risk');
+    // Between the two (80–90 % of the seats used), a cut flags neither: each flag's threshold widened once applied stays clear of the other's.
+    expect(scoreWith({ contraction: 1 / 3, seat_utilisation: 0.85, events_trend: 0.75 }).tier).toBe('healthy');
   });
 
   it('puts it at risk when its team shrinks to a quarter while it stays as active as before', () => {
