@@ -514,10 +514,13 @@ const TEAM_CAME_REGULARLY = { metric: 'team_active_days', windowDays: 60, direct
 
 /**
  * The condition of `contraction_penalty` on the cut reaching seats people use: the last 30 days'
- * users 90 % or more of the seats now in effect. A customer that cuts the seats nobody used pays for
- * what it uses; on two outside populations, such cuts with use unchanged were put at risk for the
- * three months the cut stays in the window (bench/README.md, session 52). A cut below the people
- * who use the product is a team being let go.
+ * users 90 % or more of the seats now in effect (or no seats to count: the cut alone). A customer
+ * that cuts the seats nobody used pays for what it uses; on two outside populations, such cuts with
+ * use unchanged were put at risk for the three months the cut stays in the window (bench/README.md,
+ * session 52). A cut below the people who use the product is a team being let go. The cost: a
+ * declining account that cuts its unused seats is left to the usage flags; a second flag for it (the
+ * cut with the account's events falling) would count one cut twice for an account with no seats to
+ * count, since a condition whose metric is missing holds.
  */
 const CUT_INTO_SEATS_IN_USE = { metric: 'seat_utilisation', windowDays: 30, direction: 'at_least', threshold: 0.9 } as const;
 
@@ -904,7 +907,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // A downsell (seats or ARR cut by 30 % or more) puts a busy account at risk on its own, as three
     // failed invoices do: at 10 points it moved a busy account a few points within "healthy", and an
     // outside population's contractions were never flagged (bench/README.md, session 30). When the
-    // cut reaches seats in use (CUT_INTO_SEATS_IN_USE), or an account with no seats to count.
+    // cut reaches seats in use (CUT_INTO_SEATS_IN_USE).
     {
       name: 'contraction_penalty',
       metric: 'contraction',
@@ -913,25 +916,6 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       threshold: 0.3,
       points: 45,
       onlyWhen: [CUT_INTO_SEATS_IN_USE],
-    },
-    // A cut that left seats nobody uses (the last 30 days' users below 80 % of the seats), by an
-    // account whose use is falling: its events over the last three weeks below 80 % of its 60-day
-    // rate. The customer is shrinking its use and its contract together, as a slow decay that ends
-    // in a cancellation does; with its use unchanged, the same cut is housekeeping. Below 0.8, not
-    // 0.9: a flag that applied keeps its conditions widened by a tenth (penaltyHysteresis), so
-    // contraction_penalty, once applied, holds down to 0.81, and this one up to 0.88. Neither starts
-    // where the other holds: one cut, counted once.
-    {
-      name: 'contraction_while_declining',
-      metric: 'contraction',
-      windowDays: 90,
-      direction: 'at_least',
-      threshold: 0.3,
-      points: 45,
-      onlyWhen: [
-        { ...CUT_INTO_SEATS_IN_USE, direction: 'below', threshold: 0.8 },
-        { metric: 'events_trend', windowDays: 21, baselineDays: 60, direction: 'below', threshold: 0.8 },
-      ],
     },
     // Three HIGH or URGENT tickets open at once put a busy account at risk on their own, as payment
     // trouble does; healthy accounts almost never have more than one open (bench/README.md, seventh round).
