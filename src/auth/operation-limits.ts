@@ -246,7 +246,11 @@ export class CostLimit {
     const costs = this.costsOf(request.schema, request.document);
     if (!costs.paged) return;
     const variables = request.variables ?? {};
-    const key = JSON.stringify([request.operationName ?? null, ...costs.inputs.map((name) => variables[name] ?? null)]);
+    // A variable left out (its default applies) and one sent as null are different requests.
+    const key = JSON.stringify([
+      request.operationName ?? null,
+      ...costs.inputs.map((name) => (Object.prototype.hasOwnProperty.call(variables, name) ? variables[name] : '\u0000absent')),
+    ]);
     let cost = costs.estimates.get(key);
     if (cost === undefined) {
       cost = estimate(request);
@@ -285,6 +289,9 @@ export class CostLimit {
   }
 }
 
+/** What graphql-query-complexity throws past `maxQueryNodes`. */
+const ESTIMATOR_GAVE_UP = 'Query exceeds the maximum allowed number of nodes.';
+
 /** graphql-query-complexity's estimate; undefined when the variables do not coerce. */
 function estimate(request: CostRequest): number | undefined {
   let cost = 0;
@@ -300,9 +307,11 @@ function estimate(request: CostRequest): number | undefined {
   let errors: readonly GraphQLError[];
   try {
     errors = validate(request.schema, request.document, [rule]);
-  } catch {
+  } catch (error) {
     // The estimator gave up: fragments expand to more fields than it visits.
-    throw tooManyFieldsError();
+    if (error instanceof GraphQLError && error.message === ESTIMATOR_GAVE_UP) throw tooManyFieldsError();
+    // Anything else is a value it could not read (a null for @include's `if`): execution refuses it.
+    return undefined;
   }
   return errors.length > 0 ? undefined : cost;
 }

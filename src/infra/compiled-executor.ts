@@ -11,7 +11,9 @@ import {
   DocumentNode,
   execute,
   GraphQLError,
+  getNullableType,
   GraphQLSchema,
+  isListType,
   Kind,
   OperationDefinitionNode,
   printSchema,
@@ -21,6 +23,7 @@ import {
 } from 'graphql';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { withCode } from './errors';
+import { operationDocument } from './operation-fragments';
 import { variableRefusal } from './variable-refusals';
 
 /** A document is compiled the second time it is run: one-off documents are not worth compiling (a few ms each). */
@@ -141,12 +144,19 @@ export function reasonToInterpret(schema: GraphQLSchema, document: DocumentNode,
   let reason: string | null = null;
   // Every rule is asked of every node (documents are small, and this runs once per compilation); the reason kept is the last found.
   visit(
-    { ...document, definitions: [operation, ...document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION)] },
+    operationDocument(document, operation),
     visitWithTypeInfo(typeInfo, {
       Variable(node, _key, parent) {
         // A variable definition's own `$name` is not a use of it.
         if (parent && !Array.isArray(parent) && (parent as { kind?: string }).kind === Kind.VARIABLE_DEFINITION) return;
         if (!typeInfo.getInputType()) reason = 'a variable inside a scalar literal';
+      },
+      ListValue(node) {
+        // A list in a scalar's position (`metadata: [$v]`) is the scalar's literal: TypeInfo gives its
+        // items the scalar's type, so the Variable rule above does not see them as inside a literal.
+        const type = typeInfo.getInputType();
+        if (type && !isListType(getNullableType(type)) && node.values.some((value) => value.kind === Kind.VARIABLE))
+          reason = 'a variable inside a scalar literal';
       },
       StringValue(node) {
         if (node.value.includes(GRAPHQL_JIT_MARKER)) reason = "graphql-jit's marker in a literal";
@@ -195,14 +205,11 @@ export function variablesOfInputFields(document: DocumentNode, operation: Operat
       .map((definition) => definition.variable.name.value),
   );
   const names = new Set<string>();
-  visit(
-    { ...document, definitions: [operation, ...document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION)] },
-    {
-      ObjectField(node) {
-        if (node.value.kind === Kind.VARIABLE && !defaulted.has(node.value.name.value)) names.add(node.value.name.value);
-      },
+  visit(operationDocument(document, operation), {
+    ObjectField(node) {
+      if (node.value.kind === Kind.VARIABLE && !defaulted.has(node.value.name.value)) names.add(node.value.name.value);
     },
-  );
+  });
   return [...names];
 }
 

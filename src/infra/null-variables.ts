@@ -15,6 +15,7 @@ import {
   visit,
   visitWithTypeInfo,
 } from 'graphql';
+import { operationDocument } from './operation-fragments';
 
 /** A BAD_USER_INPUT error for the first variable sent as null where its use needs a value; null when none is. */
 export function nullForRequiredVariableError(
@@ -33,7 +34,7 @@ export function nullForRequiredVariableError(
   const typeInfo = new TypeInfo(schema);
   let refusal: GraphQLError | null = null;
   visit(
-    { ...document, definitions: [operation, ...document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION)] },
+    operationDocument(document, operation),
     visitWithTypeInfo(typeInfo, {
       Variable(node, _key, parent) {
         if (refusal || !candidates.has(node.name.value)) return;

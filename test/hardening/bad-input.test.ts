@@ -391,6 +391,12 @@ cases.push({
   argument: 'id',
 });
 cases.push({
+  name: "customers: a defaulted @include condition sent as null in a paged document (not a field count's refusal)",
+  query: 'query ($b: Boolean = true) { customers(first: 1) @include(if: $b) { totalCount } }',
+  variables: { b: null },
+  argument: 'b',
+});
+cases.push({
   name: 'upsertCustomer: a defaulted name variable sent as null inside the input',
   query: 'mutation ($name: String = "Named") { upsertCustomer(input: { id: "cust_null_name", name: $name }) { id } }',
   variables: { name: null },

@@ -331,6 +331,14 @@ describe('which operations are compiled', () => {
     expect(reasonOf('{ customers(first: 0) { totalCount } }')).toBeNull();
   });
 
+  it("reads only the fragments the chosen operation spreads, not another operation's", () => {
+    const document = parse(`query O($v: String) { customers(search: $v) { totalCount } }
+      query P($v: String) { ...G } fragment G on Query { customers(csmOwner: $v) { totalCount } customer(id: "c") { name @skip(if: true) } }`);
+    const [o, p] = document.definitions as OperationDefinitionNode[];
+    expect(reasonToInterpret(schema, document, o)).toBeNull();
+    expect(reasonToInterpret(schema, document, p)).toBe('@skip or @include');
+  });
+
   it('names the variables of input fields without a default, in nested inputs and fragments too', () => {
     const document = parse(`mutation ($id: ID!, $owner: String, $plan: String = "growth", $arr: SafeInt, $first: Int, $v: String) {
       upsertCustomer(input: { id: $id, csmOwner: $owner, plan: $plan, arrCents: $arr }) { id engagementEvents(first: $first) { totalCount } }
@@ -345,6 +353,29 @@ describe('which operations are compiled', () => {
       holds('mutation ($v: String) { trackEngagement(input: { customerId: "c", eventType: "t", metadata: { a: [$v] } }) { id } }'),
     ).toBe(true);
     expect(holds('query ($v: Int) { previewScoringModel(config: { hysteresis: $v }) { __typename } }')).toBe(true);
+    expect(holds('mutation ($v: String) { trackEngagement(input: { customerId: "c", eventType: "t", metadata: [$v] }) { id } }')).toBe(
+      true,
+    );
+    expect(holds('mutation ($v: String) { trackEngagement(input: { customerId: "c", eventType: "t", metadata: [[$v]] }) { id } }')).toBe(
+      true,
+    );
+  });
+});
+
+describe('a null for a variable with a default', () => {
+  it("is refused only where the chosen operation needs a value, not where another operation's fragment does", async () => {
+    const query = `query O($id: ID = "cust_jit_1") { engagementEvents(first: 1, customerId: $id) { totalCount } }
+      query P($id: ID = "cust_jit_1") { ...G } fragment G on Query { customer(id: $id) { id } }`;
+    for (let run = 0; run < 3; run++) {
+      const response = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, operationName: 'O', variables: { id: null } }),
+      });
+      const body = (await response.json()) as GraphQLResponse<{ engagementEvents: { totalCount: number } }>;
+      expect(body.errors).toBeUndefined();
+      expect(body.data?.engagementEvents.totalCount).toBeGreaterThan(0);
+    }
   });
 });
 
