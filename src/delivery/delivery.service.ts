@@ -10,6 +10,7 @@ import type { PenaltyResult } from '../scoring/model';
 import type { DeliveryItem } from './delivery-messages';
 import { storableDeliveryError } from './delivery-errors';
 import { DELIVER_TASK, destinationIsActiveSql } from './enqueue-deliveries.sql';
+import type { SendingState } from './send-check';
 
 export interface DeliveryRow {
   id: string;
@@ -341,14 +342,20 @@ export async function recordOutcomes(
   );
 }
 
-/** Whether a destination still takes deliveries (not paused, not deleted). */
-export async function destinationIsActive(db: Db, destinationId: string): Promise<boolean> {
-  const row = await queryOne<{ active: boolean }>(
+/**
+ * Whether a destination still takes deliveries (not paused, not deleted), and which of `customerIds`
+ * have opted out of messages, as committed now: one (prepared) statement, which a batch job runs
+ * before its sends (see send-check.ts).
+ */
+export async function readSendingState(db: Db, destinationId: string, customerIds: readonly string[]): Promise<SendingState> {
+  const [row] = await queryPrepared<{ active: boolean | null; optedOut: string[] }>(
     db,
-    `select ${destinationIsActiveSql('destination')} as active from destination where id = ?::bigint`,
-    [destinationId],
+    `select (select ${destinationIsActiveSql('dst')} from destination dst where dst.id = ?::bigint) as active,
+            array(select c.id from customer c
+                  where c.id in (select jsonb_array_elements_text(?::jsonb)) and c.communication_opt_out) as "optedOut"`,
+    [destinationId, json(customerIds)],
   );
-  return row?.active ?? false;
+  return { destinationActive: row?.active ?? false, optedOutCustomerIds: new Set(row?.optedOut ?? []) };
 }
 
 /**

@@ -16,24 +16,29 @@ import {
   collectDigest,
   DeliveryJob,
   DeliveryOutcome,
-  destinationIsActive,
   loadOpenBatch,
   loadOpenDeliveries,
   OpenBatch,
   OpenDeliveries,
+  OpenDelivery,
   OPTED_OUT,
-  recordOutcome,
+  readSendingState,
   recordOutcomes,
 } from './delivery.service';
 import { DELIVER_BATCH_TASK, DELIVER_TASK, DIGEST_TASK } from './enqueue-deliveries.sql';
 import { nextAttemptAt, RetryPolicy } from './retry-policy';
+import { createSendCheck, SendCheck, SendStop } from './send-check';
 import { createMailer, HttpSendOptions, Mailer, sendEmail, sendSlack, sendWebhook } from './senders';
 import type { UnsubscribeLinks } from './unsubscribe-link';
 
 const RELEASE_TASK = 'release_stalled_deliveries';
 
-/** A batch job sees a destination paused or deleted meanwhile within this, and sends no more to it. */
-const RECHECK_DESTINATION_MS = 1000;
+/**
+ * How old an answer a batch job's team alert may start on: the job sees its destination paused or
+ * deleted meanwhile within this, and sends no more to it (a customer-facing send reads it, with the
+ * customer's opt-out, right before it starts).
+ */
+const TEAM_SEND_CHECK_MAX_AGE_MS = 1000;
 
 interface WorkerDeps {
   lockTimeoutMs: number;
@@ -110,13 +115,16 @@ async function sendOnce(open: OpenDeliveries, messageId: string, retryJob: Deliv
   }
 }
 
-/** Attempts a message (a delivery, or a digest) and records what happened; a retry is queued as `retryJob`. */
+/**
+ * Attempts a message (a delivery, or a digest) and records what happened, with the opted-out
+ * deliveries left out of it, in one statement; a retry is queued as `retryJob`. It sends right after
+ * loading them: nothing comes between the opt-outs read and the send.
+ */
 async function attempt(open: OpenDeliveries, messageId: string, retryJob: DeliveryJob, deps: WorkerDeps): Promise<void> {
-  if (open.optedOutIds.length > 0) await recordOutcome(deps.db(), open.claim, open.optedOutIds, OPTED_OUT);
-  if (open.items.length === 0) return;
-  const ids = open.items.map((item) => item.deliveryId);
+  const withheld = open.optedOutIds.map((deliveryId) => ({ deliveryId, outcome: OPTED_OUT }));
+  if (open.items.length === 0) return recordOutcomes(deps.db(), open.claim, withheld);
   const outcome = !open.destination.active ? CANCELLED : await sendOnce(open, messageId, retryJob, deps);
-  await recordOutcome(deps.db(), open.claim, ids, outcome);
+  await recordOutcomes(deps.db(), open.claim, [...withheld, ...open.items.map(({ deliveryId }) => ({ deliveryId, outcome }))]);
 }
 
 /** Runs `work` on every item, at most `limit` at once; the results in the items' order. */
@@ -131,23 +139,6 @@ async function mapConcurrently<T, R>(items: readonly T[], limit: number, work: (
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
   return results;
-}
-
-/**
- * Whether the destination still takes deliveries, asked again at most every
- * RECHECK_DESTINATION_MS; a failed check keeps the last answer (the batch goes on).
- */
-function destinationCheck(db: Db, destinationId: string): () => Promise<boolean> {
-  let checkedAt = Date.now();
-  let answer = Promise.resolve(true);
-  return () => {
-    if (Date.now() - checkedAt >= RECHECK_DESTINATION_MS) {
-      checkedAt = Date.now();
-      const previous = answer;
-      answer = destinationIsActive(db, destinationId).catch(() => previous);
-    }
-    return answer;
-  };
 }
 
 /**
@@ -170,29 +161,56 @@ function leaseMs(deps: WorkerDeps): number {
 
 /**
  * Sends a batch job's open deliveries, each as its own message (its delivery id as webhook-id),
- * `batchConcurrency` at once, and records every outcome in one statement. No send starts after
- * `startBy`: the deliveries left are handed to jobs of their own (still PENDING, not an attempt).
- * Once the destination is paused or deleted the rest are not sent (pausing cancelled them).
+ * `batchConcurrency` at once, and records every outcome in one statement.
  */
 async function attemptBatch(open: OpenBatch, startBy: number, deps: WorkerDeps): Promise<void> {
   const db = deps.db();
-  const isActive = destinationCheck(db, open.destination.id);
-  const outcomes = await mapConcurrently(open.items, deps.batchConcurrency, async ({ retryFrom, attempts, optedOut, ...item }) => {
-    const job = { task: DELIVER_TASK, payload: { deliveryId: item.deliveryId } };
-    let outcome: DeliveryOutcome;
-    if (!open.destination.active || !(await isActive())) outcome = CANCELLED;
-    else if (optedOut) outcome = OPTED_OUT;
-    else if (Date.now() > startBy) outcome = { kind: 'PENDING', job };
-    else
-      outcome = await sendOnce(
-        { destination: open.destination, items: [item], retryFrom, attempts, optedOutIds: [], claim: open.claim },
-        item.deliveryId,
-        job,
-        deps,
-      );
-    return { deliveryId: item.deliveryId, outcome };
+  const mayStart = createSendCheck((customerIds) => readSendingState(db, open.destination.id, customerIds), TEAM_SEND_CHECK_MAX_AGE_MS, {
+    destinationActive: open.destination.active,
+    knownAt: Date.now(),
   });
+  const outcomes = await mapConcurrently(open.items, deps.batchConcurrency, async (delivery) => ({
+    deliveryId: delivery.deliveryId,
+    outcome: await batchDeliveryOutcome(open, delivery, startBy, mayStart, deps),
+  }));
   await recordOutcomes(db, open.claim, outcomes);
+}
+
+/**
+ * What becomes of one delivery of a batch. No send starts after `startBy`: the deliveries left are
+ * handed to jobs of their own (still PENDING, not an attempt). Each send first asks `mayStart`: once
+ * the destination is paused or deleted the rest are not sent (pausing cancelled them), and a
+ * customer-facing one whose customer has opted out is CANCELLED, as its own job would close it.
+ * Should that check fail, the delivery is handed on rather than sent unchecked.
+ */
+async function batchDeliveryOutcome(
+  open: OpenBatch,
+  { retryFrom, attempts, optedOut, ...item }: OpenDelivery,
+  startBy: number,
+  mayStart: SendCheck,
+  deps: WorkerDeps,
+): Promise<DeliveryOutcome> {
+  const job = { task: DELIVER_TASK, payload: { deliveryId: item.deliveryId } };
+  const handOn: DeliveryOutcome = { kind: 'PENDING', job };
+  if (!open.destination.active) return CANCELLED;
+  if (optedOut) return OPTED_OUT;
+  if (Date.now() > startBy) return handOn;
+  let stop: SendStop;
+  try {
+    stop = await mayStart(item.action.audience === 'CUSTOMER' ? item.customer.id : null);
+  } catch (error) {
+    deps.logger.warn({ deliveryId: item.deliveryId, err: error }, 'could not check the delivery before sending it: handed on');
+    return handOn;
+  }
+  if (stop === 'DESTINATION_INACTIVE') return CANCELLED;
+  if (stop === 'OPTED_OUT') return OPTED_OUT;
+  if (Date.now() > startBy) return handOn;
+  return sendOnce(
+    { destination: open.destination, items: [item], retryFrom, attempts, optedOutIds: [], claim: open.claim },
+    item.deliveryId,
+    job,
+    deps,
+  );
 }
 
 /** Attempts a digest's message; its retry carries the digest id. */

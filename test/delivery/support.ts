@@ -14,9 +14,20 @@ export interface Received {
   headers: http.IncomingHttpHeaders;
 }
 
+/** A request as it arrived, before the receiver answered it (held, slowed or refused alike). */
+export interface Arrival {
+  id: string;
+  /** When its body had arrived whole, ms since the epoch. */
+  at: number;
+  /** The body as sent (not verified). */
+  body: any;
+}
+
 export interface Receiver {
   url: string;
   received: Received[];
+  /** Every request, in the order they arrived, whatever the answer. */
+  arrivals: Arrival[];
   /** Requests refused because their signature did not verify. */
   badSignatures: number;
   /** While set, requests wait for `release()` before being answered. */
@@ -28,6 +39,10 @@ export interface Receiver {
   status: number;
   /** The body of an answer that is not a 2xx (default `not now`). */
   errorBody: string;
+  /** Headers of an answer that is not a 2xx (`Retry-After`, say). */
+  errorHeaders: Record<string, string>;
+  /** How long each answer waits once the request has arrived, ms (default 0). */
+  answerDelayMs: number;
   stop(): Promise<void>;
   start(): Promise<void>;
 }
@@ -40,10 +55,13 @@ export async function startReceiver(secret?: string, port = 0): Promise<Receiver
   const receiver: Receiver = {
     url: '',
     received: [],
+    arrivals: [],
     badSignatures: 0,
     hold: false,
     status: 204,
     errorBody: 'not now',
+    errorHeaders: {},
+    answerDelayMs: 0,
     waiting: () => waiting.length,
     release() {
       receiver.hold = false;
@@ -62,9 +80,11 @@ export async function startReceiver(secret?: string, port = 0): Promise<Receiver
         let body = '';
         request.on('data', (chunk) => (body += chunk));
         request.on('end', async () => {
+          receiver.arrivals.push({ id: String(request.headers['webhook-id'] ?? ''), at: Date.now(), body: parseJson(body) });
           if (receiver.hold) await new Promise<void>((go) => waiting.push(go));
+          if (receiver.answerDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, receiver.answerDelayMs));
           if (receiver.status < 200 || receiver.status >= 300) {
-            response.writeHead(receiver.status).end(receiver.errorBody);
+            response.writeHead(receiver.status, receiver.errorHeaders).end(receiver.errorBody);
             return;
           }
           try {
@@ -85,6 +105,14 @@ export async function startReceiver(secret?: string, port = 0): Promise<Receiver
     });
   await listen();
   return receiver;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 20_000): Promise<T> {

@@ -5,18 +5,26 @@ import { SMTPServer } from 'smtp-server';
 export interface ReceivedMail {
   to: string[];
   raw: string;
+  /** When its content had arrived whole (before the server accepted it), ms since the epoch. */
+  at: number;
 }
 
 export interface SmtpCatcher {
   /** `smtp://127.0.0.1:PORT`, for SMTP_URL. */
   url: string;
   mails: ReceivedMail[];
+  /** While set, each message waits for `release()` before it is accepted (it is in `mails` already). */
+  hold: boolean;
+  release(): void;
+  /** Messages held right now. */
+  waiting(): number;
   close(): Promise<void>;
 }
 
 /** Listens on a free port of 127.0.0.1, without authentication or STARTTLS. */
 export async function startSmtpCatcher(): Promise<SmtpCatcher> {
   const mails: ReceivedMail[] = [];
+  const held: Array<() => void> = [];
   const smtp = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -24,15 +32,23 @@ export async function startSmtpCatcher(): Promise<SmtpCatcher> {
       let raw = '';
       stream.on('data', (chunk) => (raw += chunk));
       stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
-        callback();
+        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw, at: Date.now() });
+        if (catcher.hold) held.push(() => callback());
+        else callback();
       });
     },
   });
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
-  return {
+  const catcher: SmtpCatcher = {
     url: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
     mails,
+    hold: false,
+    release() {
+      catcher.hold = false;
+      held.splice(0).forEach((accept) => accept());
+    },
+    waiting: () => held.length,
     close: () => new Promise<void>((resolve) => smtp.close(() => resolve())),
   };
+  return catcher;
 }
