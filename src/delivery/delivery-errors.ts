@@ -4,6 +4,19 @@ import { storableText } from '../infra/text-rules';
 export class PermanentDeliveryError extends Error {}
 
 /**
+ * A refusal for now that says when to try again (HTTP 429 or 503 with Retry-After): the next attempt
+ * waits at least `retryAfterMs`, within the longest retry delay configured.
+ */
+export class RetryLaterError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
  * `lastError` as a key without the admin scope reads it. A failure's message can name what only an
  * admin may see: the destination's host or the address it resolves to, an email address, or the
  * receiver's own answer (the first 200 characters of an HTTP error's body). Those parts are

@@ -11,7 +11,7 @@ import type { Logger } from '../infra/logger';
 import { Db, query } from '../infra/sql';
 import { scoringSettled } from '../scoring/scoring-activity';
 import { digestEmailContent, emailContent, emailRecipient, slackMessage, unsubscribeTargets, webhookPayload } from './delivery-messages';
-import { PermanentDeliveryError } from './delivery-errors';
+import { PermanentDeliveryError, RetryLaterError } from './delivery-errors';
 import {
   collectDigest,
   DeliveryJob,
@@ -109,7 +109,11 @@ async function sendOnce(open: OpenDeliveries, messageId: string, retryJob: Deliv
     return { kind: 'DELIVERED' };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const at = error instanceof PermanentDeliveryError ? null : nextAttemptAt(open.retryFrom, new Date(), open.attempts + 1, deps.retry);
+    const requestedWaitMs = error instanceof RetryLaterError ? error.retryAfterMs : null;
+    const at =
+      error instanceof PermanentDeliveryError
+        ? null
+        : nextAttemptAt(open.retryFrom, new Date(), open.attempts + 1, deps.retry, { requestedWaitMs });
     deps.logger.warn({ messageId, destinationId: open.destination.id, error: message, nextAttemptAt: at }, 'delivery attempt failed');
     return at ? { kind: 'RETRYING', error: message, at, job: retryJob } : { kind: 'DEAD', error: message };
   }

@@ -26,15 +26,19 @@ export function retryDelayMs(
 
 /**
  * When to try again after `attempts` failed attempts, or null when the retry window is spent (the
- * delivery is then DEAD). A retry is scheduled only if it falls inside the window.
+ * delivery is then DEAD). A retry is scheduled only if it falls inside the window. A receiver that
+ * asked for a wait (`requestedWaitMs`, its Retry-After) is tried again no sooner than that, nor later
+ * than `maxDelayMs` from now: a receiver cannot hold a delivery past the longest wait configured.
  */
 export function nextAttemptAt(
   retryFrom: Date,
   now: Date,
   attempts: number,
   policy: RetryPolicy,
-  random: () => number = Math.random,
+  { requestedWaitMs = null, random = Math.random }: { requestedWaitMs?: number | null; random?: () => number } = {},
 ): Date | null {
-  const next = new Date(now.getTime() + retryDelayMs(attempts, policy, random));
+  const backoff = retryDelayMs(attempts, policy, random);
+  const wait = requestedWaitMs === null ? backoff : Math.max(backoff, Math.min(requestedWaitMs, policy.maxDelayMs));
+  const next = new Date(now.getTime() + wait);
   return next.getTime() <= retryFrom.getTime() + policy.windowMs ? next : null;
 }

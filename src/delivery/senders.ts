@@ -7,7 +7,7 @@ import https from 'node:https';
 import nodemailer, { Transporter } from 'nodemailer';
 import { Webhook } from 'standardwebhooks';
 import { checkUrlHost, guardedLookup } from './address-guard';
-import { PermanentDeliveryError } from './delivery-errors';
+import { PermanentDeliveryError, RetryLaterError } from './delivery-errors';
 import type { EmailContent } from './delivery-messages';
 
 // node:http rather than fetch: a batch job sends hundreds of POSTs on the event loop that scoring
@@ -85,7 +85,11 @@ function postOnce(
         answered = true;
         const status = response.statusCode ?? 0;
         accepted = status >= 200 && status < 300;
-        const failure = (text: string) => new Error(`HTTP ${status}${text ? `: ${text.slice(0, ERROR_ANSWER_LENGTH)}` : ''}`);
+        const retryAfter = RETRY_AFTER_STATUSES.has(status) ? retryAfterMs(response.headers['retry-after'], Date.now()) : null;
+        const failure = (text: string) => {
+          const message = `HTTP ${status}${text ? `: ${text.slice(0, ERROR_ANSWER_LENGTH)}` : ''}`;
+          return retryAfter === null ? new Error(message) : new RetryLaterError(message, retryAfter);
+        };
         // The answer is read to its end within the time limit, so that its connection is kept for
         // the next send; the start of a failure's explains it, and is all a failure waits for.
         let text = '';
@@ -118,6 +122,21 @@ function postOnce(
 
 /** How much of a failed answer's body its error quotes. */
 const ERROR_ANSWER_LENGTH = 200;
+
+/** The refusals whose Retry-After is honoured: too many requests (RFC 6585), unavailable for now (RFC 9110). */
+const RETRY_AFTER_STATUSES = new Set([429, 503]);
+
+/**
+ * The wait a Retry-After header asks for, ms from `now`: delta-seconds, or an HTTP date (RFC 9110
+ * 10.2.3; a date already past asks for none). Null when absent or unreadable: the backoff decides.
+ */
+export function retryAfterMs(header: string | undefined, now: number): number | null {
+  const value = header?.trim() ?? '';
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  // The three HTTP date forms begin with the day's name (`Sun, 06 Nov 1994 08:49:37 GMT`).
+  const date = /^[A-Za-z]{3}/.test(value) ? Date.parse(value) : NaN;
+  return Number.isNaN(date) ? null : Math.max(0, date - now);
+}
 
 /** POSTs `payload` signed with the destination's secret: `webhook-id` is `messageId` on every attempt. */
 export async function sendWebhook(

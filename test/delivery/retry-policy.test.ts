@@ -25,24 +25,57 @@ describe('retry policy', () => {
   it('retries for 24 hours after the delivery was queued, then gives up (DEAD)', () => {
     const queued = new Date('2026-12-01T00:00:00Z');
     // After the third failure the ceiling is 30 s × 2² = 120 s; halfway up its upper half is 90 s.
-    expect(nextAttemptAt(queued, new Date('2026-12-01T01:00:00Z'), 3, policy, () => 0.5)).toEqual(new Date('2026-12-01T01:01:30Z'));
-    expect(nextAttemptAt(queued, new Date('2026-12-01T23:59:00Z'), 20, policy, () => 1)).toBeNull();
+    expect(nextAttemptAt(queued, new Date('2026-12-01T01:00:00Z'), 3, policy, { random: () => 0.5 })).toEqual(
+      new Date('2026-12-01T01:01:30Z'),
+    );
+    expect(nextAttemptAt(queued, new Date('2026-12-01T23:59:00Z'), 20, policy, { random: () => 1 })).toBeNull();
     // At the window's edge: a first retry 15 s later still fits 20 s before the end, not 10 s before it.
-    expect(nextAttemptAt(queued, new Date('2026-12-01T23:59:40Z'), 1, policy, () => 0)).toEqual(new Date('2026-12-01T23:59:55Z'));
-    expect(nextAttemptAt(queued, new Date('2026-12-01T23:59:50Z'), 1, policy, () => 0)).toBeNull();
+    expect(nextAttemptAt(queued, new Date('2026-12-01T23:59:40Z'), 1, policy, { random: () => 0 })).toEqual(
+      new Date('2026-12-01T23:59:55Z'),
+    );
+    expect(nextAttemptAt(queued, new Date('2026-12-01T23:59:50Z'), 1, policy, { random: () => 0 })).toBeNull();
     // Exactly at the window's end still counts as inside it.
-    expect(nextAttemptAt(queued, new Date('2026-12-01T23:59:45Z'), 1, policy, () => 0)).toEqual(new Date('2026-12-02T00:00:00Z'));
+    expect(nextAttemptAt(queued, new Date('2026-12-01T23:59:45Z'), 1, policy, { random: () => 0 })).toEqual(
+      new Date('2026-12-02T00:00:00Z'),
+    );
     // Retrying from the first failure onwards, the attempts end inside the window.
     let now = queued;
     let attempts = 0;
     for (
-      let next = nextAttemptAt(queued, now, 1, policy, () => 1);
+      let next = nextAttemptAt(queued, now, 1, policy, { random: () => 1 });
       next;
-      next = nextAttemptAt(queued, now, ++attempts + 1, policy, () => 1)
+      next = nextAttemptAt(queued, now, ++attempts + 1, policy, { random: () => 1 })
     )
       now = next;
     expect(now.getTime()).toBeLessThanOrEqual(queued.getTime() + policy.windowMs);
     expect(now.getTime()).toBeGreaterThan(queued.getTime() + policy.windowMs - policy.maxDelayMs);
     expect(attempts).toBeGreaterThan(20);
+  });
+});
+
+describe("a receiver's Retry-After", () => {
+  const queued = new Date('2026-12-01T00:00:00Z');
+  const failedAt = new Date('2026-12-01T01:00:00Z');
+
+  it('puts the next attempt no sooner than the receiver asked, when that is later than the backoff', () => {
+    // The first retry's backoff is 15–30 s; the receiver asked for two minutes.
+    expect(nextAttemptAt(queued, failedAt, 1, policy, { requestedWaitMs: 120_000, random: () => 1 })).toEqual(
+      new Date('2026-12-01T01:02:00Z'),
+    );
+    // A shorter wait than the backoff's changes nothing: the backoff still spreads the retries.
+    expect(nextAttemptAt(queued, failedAt, 1, policy, { requestedWaitMs: 1_000, random: () => 1 })).toEqual(
+      new Date('2026-12-01T01:00:30Z'),
+    );
+    expect(nextAttemptAt(queued, failedAt, 1, policy, { requestedWaitMs: 0, random: () => 0 })).toEqual(new Date('2026-12-01T01:00:15Z'));
+  });
+
+  it('waits no longer than the maximum delay, whatever the receiver asked', () => {
+    expect(nextAttemptAt(queued, failedAt, 1, policy, { requestedWaitMs: 86_400_000, random: () => 0 })).toEqual(
+      new Date('2026-12-01T02:00:00Z'),
+    );
+  });
+
+  it('gives up (DEAD) when the wait asked for ends past the retry window', () => {
+    expect(nextAttemptAt(queued, new Date('2026-12-01T23:30:00Z'), 1, policy, { requestedWaitMs: 3_600_000, random: () => 0 })).toBeNull();
   });
 });

@@ -8,8 +8,8 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { BlockedAddressError, guardedLookup, isNonPublicAddress } from '../../src/delivery/address-guard';
-import { PermanentDeliveryError } from '../../src/delivery/delivery-errors';
-import { createMailer, sendEmail, sendSlack, sendWebhook } from '../../src/delivery/senders';
+import { PermanentDeliveryError, RetryLaterError } from '../../src/delivery/delivery-errors';
+import { createMailer, retryAfterMs, sendEmail, sendSlack, sendWebhook } from '../../src/delivery/senders';
 
 /** The receivers here listen on loopback. */
 const LOCAL = { timeoutMs: 2000, allowPrivateNetworks: true };
@@ -316,5 +316,38 @@ describe('the address guard', () => {
         }
       },
     );
+  });
+});
+
+describe('Retry-After', () => {
+  const now = Date.parse('2026-12-01T10:00:00Z');
+
+  it('reads delta-seconds and HTTP dates (a past date asks for no wait), and nothing else', () => {
+    expect(retryAfterMs('120', now)).toBe(120_000);
+    expect(retryAfterMs(' 0 ', now)).toBe(0);
+    expect(retryAfterMs('Tue, 01 Dec 2026 10:00:30 GMT', now)).toBe(30_000);
+    expect(retryAfterMs('Tuesday, 01-Dec-26 10:00:30 GMT', now)).toBe(30_000);
+    expect(retryAfterMs('Tue Dec  1 10:00:30 2026', now)).not.toBeNull();
+    expect(retryAfterMs('Mon, 30 Nov 2026 10:00:00 GMT', now)).toBe(0);
+    for (const unreadable of [undefined, '', '-5', '1.5', 'soon', '2026-12-01T10:00:30Z']) expect(retryAfterMs(unreadable, now)).toBeNull();
+  });
+
+  it('carries the wait a 429 or 503 asks for, and not that of any other refusal', async () => {
+    for (const [status, expected] of [
+      [429, 7_000],
+      [503, 7_000],
+      [500, null],
+      [502, null],
+    ] as const) {
+      await withReceiver(
+        (_socket, _n, res) => res.writeHead(status, { 'Retry-After': '7' }).end('busy'),
+        async (receiver) => {
+          const failure = await sendWebhook(receiver.url, SECRET, 'msg_r', { n: 1 }, LOCAL).catch((error: unknown) => error);
+          expect(failure).toBeInstanceOf(Error);
+          expect((failure as Error).message).toBe(`HTTP ${status}: busy`);
+          expect(failure instanceof RetryLaterError ? failure.retryAfterMs : null).toBe(expected);
+        },
+      );
+    }
   });
 });

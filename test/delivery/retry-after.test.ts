@@ -1,0 +1,138 @@
+// A receiver that answers 429 or 503 with Retry-After is tried again no sooner than it asked (in
+// seconds, or at an HTTP date), and never later than DELIVERY_RETRY_MAX_DELAY_MS: the backoff alone
+// would try it again within a few hundred milliseconds here.
+import { sql } from '../helpers/database';
+import { startTestServer, TestServer } from '../helpers/server';
+import { DELIVERY_TEST_ENV, ok, Receiver, scoreNow, seedDecliningAccounts, SIGNING_SECRET, startReceiver, waitFor } from './support';
+
+const MAX_DELAY_MS = 2500;
+
+let server: TestServer;
+let receiver: Receiver;
+/** Slack posts are not signed: a receiver that does not verify them. */
+let slack: Receiver;
+
+interface Row {
+  id: string;
+  status: string;
+  attempts: number;
+  lastAttemptAt: Date | null;
+  nextAttemptAt: Date | null;
+}
+
+function deliveriesOf(customerId: string): Promise<Row[]> {
+  return sql<Row>(
+    server.database,
+    `select id::text, status, attempts, last_attempt_at as "lastAttemptAt", next_attempt_at as "nextAttemptAt"
+     from delivery where customer_id = $1 order by id`,
+    [customerId],
+  );
+}
+
+/** The time between a delivery's first and second arrival at the receiver, for each delivery of the customer. */
+function gapsBetweenFirstTwoAttempts(rows: Row[]): number[] {
+  return rows.map((row) => {
+    const [first, second] = receiver.arrivals.filter((arrival) => arrival.id === row.id);
+    return second.at - first.at;
+  });
+}
+
+/**
+ * Refuses every request with `status` and `headers` while the customer's deliveries make their first
+ * attempt, then accepts; resolves with them once delivered, and what was recorded while they waited.
+ */
+async function refuseOnceThenAccept(receiver: Receiver, customerId: string, status: number, headers: Record<string, string>) {
+  await seedDecliningAccounts(server, [customerId]);
+  receiver.status = status;
+  receiver.errorHeaders = headers;
+  let retrying: Row[];
+  try {
+    await scoreNow(server, [customerId]);
+    retrying = (await waitFor(async () => {
+      const rows = await deliveriesOf(customerId);
+      return rows.length > 0 && rows.every((row) => row.status === 'RETRYING') && rows;
+    }, 'every delivery refused once')) as Row[];
+  } finally {
+    receiver.status = 204;
+    receiver.errorHeaders = {};
+  }
+  const delivered = (await waitFor(
+    async () => {
+      const rows = await deliveriesOf(customerId);
+      return rows.every((row) => row.status === 'DELIVERED') && rows;
+    },
+    'every delivery delivered',
+    MAX_DELAY_MS * 3,
+  )) as Row[];
+  return { retrying, delivered };
+}
+
+beforeAll(async () => {
+  receiver = await startReceiver(SIGNING_SECRET);
+  slack = await startReceiver();
+  server = await startTestServer({
+    label: 'retry_after',
+    // Backoff from 100 ms: a first retry 50–100 ms after the failure, unless the receiver asks for more.
+    env: { ...DELIVERY_TEST_ENV, DELIVERY_RETRY_BASE_MS: '100', DELIVERY_RETRY_MAX_DELAY_MS: String(MAX_DELAY_MS) },
+  });
+}, 60_000);
+
+// Each test's destination takes only its own account's deliveries.
+afterEach(async () => {
+  const data = await ok(server, '{ destinations(first: 100) { edges { node { id } } } }');
+  for (const { node } of data.destinations.edges)
+    await ok(server, 'mutation($id: ID!) { deleteDestination(id: $id) { id } }', { id: node.id });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await receiver?.stop();
+  await slack?.stop();
+});
+
+it('retries a webhook answered 429 with Retry-After in seconds no sooner than it asked', async () => {
+  await ok(server, `mutation($input: DestinationInput!) { createDestination(input: $input) { id } }`, {
+    input: { kind: 'WEBHOOK', name: 'crm', url: receiver.url, signingSecret: SIGNING_SECRET, filter: { audience: 'TEAM' } },
+  });
+  const { retrying, delivered } = await refuseOnceThenAccept(receiver, 'cust_r1', 429, { 'Retry-After': '1' });
+  for (const row of retrying) {
+    const refused = receiver.arrivals.find((arrival) => arrival.id === row.id);
+    expect(row.attempts).toBe(1);
+    expect((row.nextAttemptAt as Date).getTime() - (refused?.at as number)).toBeGreaterThanOrEqual(1000);
+  }
+  const gaps = gapsBetweenFirstTwoAttempts(delivered);
+  for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(1000);
+  expect(delivered.every((row) => row.attempts === 2)).toBe(true);
+});
+
+it('retries a Slack post answered 503 with Retry-After as an HTTP date no sooner than that date', async () => {
+  await ok(server, `mutation($input: DestinationInput!) { createDestination(input: $input) { id } }`, {
+    input: { kind: 'SLACK', name: 'cs-alerts', url: slack.url, filter: { audience: 'TEAM' } },
+  });
+  // An HTTP date counts whole seconds: at least a second from now, at most two.
+  const notBefore = Math.ceil((Date.now() + 1000) / 1000) * 1000;
+  const { delivered } = await refuseOnceThenAccept(slack, 'cust_r2', 503, { 'Retry-After': new Date(notBefore).toUTCString() });
+  // Slack posts carry no webhook-id: each delivery was refused once, then accepted no sooner than the date.
+  expect(slack.arrivals).toHaveLength(2 * delivered.length);
+  const accepted = await sql<{ deliveredAt: Date }>(
+    server.database,
+    `select delivered_at as "deliveredAt" from delivery where customer_id = 'cust_r2'`,
+  );
+  for (const row of accepted) expect(row.deliveredAt.getTime()).toBeGreaterThanOrEqual(notBefore);
+});
+
+it('waits no longer than DELIVERY_RETRY_MAX_DELAY_MS, whatever Retry-After asks', async () => {
+  await ok(server, `mutation($input: DestinationInput!) { createDestination(input: $input) { id } }`, {
+    input: { kind: 'WEBHOOK', name: 'crm-2', url: receiver.url, signingSecret: SIGNING_SECRET, filter: { audience: 'TEAM' } },
+  });
+  const { retrying, delivered } = await refuseOnceThenAccept(receiver, 'cust_r3', 503, { 'Retry-After': '3600' });
+  for (const row of retrying) {
+    const waitMs = (row.nextAttemptAt as Date).getTime() - (row.lastAttemptAt as Date).getTime();
+    expect(waitMs).toBeGreaterThanOrEqual(MAX_DELAY_MS - 100);
+    expect(waitMs).toBeLessThanOrEqual(MAX_DELAY_MS + 5);
+  }
+  for (const gap of gapsBetweenFirstTwoAttempts(delivered)) {
+    expect(gap).toBeGreaterThanOrEqual(MAX_DELAY_MS - 50);
+    expect(gap).toBeLessThan(MAX_DELAY_MS + 2000);
+  }
+});
