@@ -253,11 +253,17 @@ export interface DeliveryJob {
   payload: Record<string, string>;
 }
 
+/**
+ * What became of a delivery. An attempt's outcome carries `attemptedAt`, when that attempt ended (the
+ * receiver's answer, or the failure): its `lastAttemptAt`, and for DELIVERED its `deliveredAt`,
+ * however long after it the outcome is recorded (a batch records all of its outcomes at its end).
+ */
 export type DeliveryOutcome =
-  | { kind: 'DELIVERED' }
+  | { kind: 'DELIVERED'; attemptedAt: Date }
   | { kind: 'CANCELLED'; reason: string }
-  | { kind: 'DEAD'; error: string }
-  | { kind: 'RETRYING'; error: string; at: Date; job: DeliveryJob }
+  | { kind: 'DEAD'; error: string; attemptedAt: Date }
+  /** `at`: when the next attempt is due. */
+  | { kind: 'RETRYING'; error: string; attemptedAt: Date; at: Date; job: DeliveryJob }
   /** Not attempted: still PENDING, handed to `job`, queued to run at once. */
   | { kind: 'PENDING'; job: DeliveryJob };
 
@@ -294,6 +300,7 @@ export async function recordOutcomes(
     status: o.kind,
     error: o.kind === 'DELIVERED' || o.kind === 'PENDING' ? null : o.kind === 'CANCELLED' ? o.reason : storableDeliveryError(o.error),
     next_at: o.kind === 'RETRYING' ? o.at.toISOString() : null,
+    attempted_at: o.kind === 'DELIVERED' || o.kind === 'RETRYING' || o.kind === 'DEAD' ? o.attemptedAt.toISOString() : null,
     task: o.kind === 'RETRYING' || o.kind === 'PENDING' ? o.job.task : null,
     payload: o.kind === 'RETRYING' || o.kind === 'PENDING' ? o.job.payload : null,
   }));
@@ -304,7 +311,8 @@ export async function recordOutcomes(
     // message sent again. In the statement, not one before it: no round trip more per outcome.
     `with x as (
        select x.* from (select ${MARK_BACKGROUND_WORK}) as background,
-         jsonb_to_recordset(?::jsonb) as x(id uuid, status text, error text, next_at timestamptz, task text, payload json)
+         jsonb_to_recordset(?::jsonb) as x(id uuid, status text, error text, next_at timestamptz, attempted_at timestamptz,
+                                           task text, payload json)
      ), claim as (
        select ?::timestamptz as at
      ), locked as (
@@ -323,9 +331,9 @@ export async function recordOutcomes(
      ), updated as (
        update delivery d set status = x.status, last_error = x.error, next_attempt_at = x.next_at,
               sending_since = case when x.mine then null else d.sending_since end,
-              attempts = d.attempts + (x.status in ('DELIVERED', 'RETRYING', 'DEAD'))::int,
-              last_attempt_at = case when x.status in ('DELIVERED', 'RETRYING', 'DEAD') then now() else d.last_attempt_at end,
-              delivered_at = case when x.status = 'DELIVERED' then now() else d.delivered_at end
+              attempts = d.attempts + (x.attempted_at is not null)::int,
+              last_attempt_at = coalesce(x.attempted_at, d.last_attempt_at),
+              delivered_at = case when x.status = 'DELIVERED' then x.attempted_at else d.delivered_at end
        from decided x where d.id = x.id and x.recorded
        returning x.task, x.payload, x.next_at
      ), released as (

@@ -106,16 +106,17 @@ const CANCELLED: DeliveryOutcome = { kind: 'CANCELLED', reason: 'destination pau
 async function sendOnce(open: OpenDeliveries, messageId: string, retryJob: DeliveryJob, deps: WorkerDeps): Promise<DeliveryOutcome> {
   try {
     await send(open, messageId, deps);
-    return { kind: 'DELIVERED' };
+    return { kind: 'DELIVERED', attemptedAt: new Date() };
   } catch (error) {
+    const attemptedAt = new Date();
     const message = error instanceof Error ? error.message : String(error);
     const requestedWaitMs = error instanceof RetryLaterError ? error.retryAfterMs : null;
     const at =
       error instanceof PermanentDeliveryError
         ? null
-        : nextAttemptAt(open.retryFrom, new Date(), open.attempts + 1, deps.retry, { requestedWaitMs });
+        : nextAttemptAt(open.retryFrom, attemptedAt, open.attempts + 1, deps.retry, { requestedWaitMs });
     deps.logger.warn({ messageId, destinationId: open.destination.id, error: message, nextAttemptAt: at }, 'delivery attempt failed');
-    return at ? { kind: 'RETRYING', error: message, at, job: retryJob } : { kind: 'DEAD', error: message };
+    return at ? { kind: 'RETRYING', error: message, attemptedAt, at, job: retryJob } : { kind: 'DEAD', error: message, attemptedAt };
   }
 }
 

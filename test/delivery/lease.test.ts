@@ -68,6 +68,7 @@ async function queuedAttempts(id: string): Promise<number> {
 const retrying = (deliveryId: string, error: string): DeliveryOutcome => ({
   kind: 'RETRYING',
   error,
+  attemptedAt: new Date(),
   at: new Date(Date.now() + 60_000),
   job: { task: DELIVER_TASK, payload: { deliveryId } },
 });
@@ -91,14 +92,14 @@ it("ignores the failure of an attempt that lost its lease: the newer attempt's c
   expect(await queuedAttempts(id)).toBe(0);
   // B still sends it alone: a third attempt finds it taken.
   await expect(loadOpenDeliveries(db(), { deliveryId: id }, LEASE_MS)).rejects.toThrow(/another attempt is sending/);
-  await recordOutcome(db(), b.claim, [id], { kind: 'DELIVERED' });
+  await recordOutcome(db(), b.claim, [id], { kind: 'DELIVERED', attemptedAt: new Date() });
   expect(await row(id)).toEqual({ status: 'DELIVERED', attempts: 1, lastError: null, claimed: false });
 });
 
 it('records the late success of an attempt that lost its lease, and the newer attempt cannot reopen the message', async () => {
   const id = deliveryIds[1];
   const { a, b } = await twoAttempts(id);
-  await recordOutcome(db(), a.claim, [id], { kind: 'DELIVERED' });
+  await recordOutcome(db(), a.claim, [id], { kind: 'DELIVERED', attemptedAt: new Date() });
   // Sent: closed. B's claim is B's to free.
   expect(await row(id)).toEqual({ status: 'DELIVERED', attempts: 1, lastError: null, claimed: true });
   await recordOutcome(db(), b.claim, [id], retrying(id, 'B failed'));

@@ -1,7 +1,7 @@
 // The queue's life cycle through the real worker: a deleted destination's pending deliveries are
 // cancelled, a delivery that keeps failing ends DEAD once its retry window is spent, a batch job
-// stops sending to a destination paused mid-batch (and a redeliver after it is sent at once) and
-// hands on what it has no time left for, two
+// stops sending to a destination paused mid-batch (and a redeliver after it is sent at once),
+// hands on what it has no time left for and records each delivery's own send time, two
 // instances share the queue, and the lock timeout must exceed the send timeout.
 import { readConfig } from '../../src/infra/config';
 import { sql } from '../helpers/database';
@@ -248,6 +248,27 @@ it('hands on the deliveries a batch job has no time left for, each sent once', a
   expect(delivered.length).toBeGreaterThan(2);
   expect(delivered.every((row) => row.attempts === 1)).toBe(true);
   expect(receiver.received.map((r) => r.id).sort()).toEqual(delivered.map((row) => row.id).sort());
+});
+
+it('records when each delivery of a batch was accepted, not when the batch recorded its outcomes', async () => {
+  const server = await serve({ DELIVERY_CONCURRENCY: '1', DELIVERY_BATCH_CONCURRENCY: '1' });
+  await webhook(server);
+  await seedDecliningAccounts(server, ['cust_q14', 'cust_q15']);
+  // Each answer comes 200 ms after its request: the batch sends for several times that.
+  receiver.answerDelayMs = 200;
+  await ok(server, `mutation { refreshAllHealthScores { status } }`);
+  await settled(server, 'every delivery delivered', (rows) => rows.every((row) => row.status === 'DELIVERED'));
+  const rows = await sql<{ id: string; deliveredAt: Date; lastAttemptAt: Date }>(
+    server.database,
+    `select id::text, delivered_at as "deliveredAt", last_attempt_at as "lastAttemptAt" from delivery`,
+  );
+  expect(rows.length).toBeGreaterThan(2);
+  for (const row of rows) {
+    const arrival = receiver.arrivals.find((message) => message.id === row.id);
+    expect(row.deliveredAt.getTime() - (arrival?.at as number)).toBeGreaterThanOrEqual(195);
+    expect(row.deliveredAt.getTime() - (arrival?.at as number)).toBeLessThan(350);
+    expect(row.lastAttemptAt).toEqual(row.deliveredAt);
+  }
 });
 
 it('shares the queue between two instances: each delivery arrives once, under its own id', async () => {
