@@ -300,10 +300,6 @@ export interface DeliveryWorker {
 }
 
 /**
- * Unless DELIVERY_CONCURRENCY is 0, starts this instance's worker. Jobs left locked by a crashed
- * instance are released first.
- */
-/**
  * The queue's connections, in a pool of our own that stop() ends and awaits: graphile-worker ends a
  * pool it made without waiting, and drops its error listener first, so a connection the server
  * closed meanwhile (a restart, a dropped database) would surface as an unhandled 'error' event and
@@ -318,6 +314,10 @@ function openQueuePool(databaseUrl: string, max: number, logger: Logger): Pool {
   return pgPool;
 }
 
+/**
+ * Unless DELIVERY_CONCURRENCY is 0, starts this instance's worker. Jobs left locked by a crashed
+ * instance are released first.
+ */
 export async function startDeliveryWorker(services: AppServices, databaseUrl: string): Promise<DeliveryWorker> {
   const { config } = services;
   const logger = services.logger.child({ module: 'delivery' });
