@@ -198,7 +198,7 @@ export function operationScopesPlugin(): ApolloServerPlugin<GraphQLContext> {
           const variables = request.variables ?? {};
           let refusals = operationScopeErrors(schema, document, operation, principal, variables);
           if (refusals.length === 0)
-            refusals = await storedReadbackErrors(schema, document, operation, principal, variables, contextValue.db);
+            refusals = await storedReadbackErrors(schema, document, operation, principal, variables, () => contextValue.db);
           if (refusals.length === 0) return;
           // Answered as execution answers a refused root field (the field's path; HTTP 200 to an
           // application/json client), but without `data`, which application/graphql-response+json

@@ -65,7 +65,7 @@ export async function storedReadbackErrors(
   operation: OperationDefinitionNode,
   principal: Principal | undefined,
   variables: Record<string, unknown>,
-  db: Db,
+  db: () => Db,
 ): Promise<ForbiddenErrorAt[]> {
   const mutationType = schema.getMutationType();
   if (operation.operation !== OperationTypeNode.MUTATION || !mutationType || hasScope(principal, Scope.READ)) return [];
@@ -89,7 +89,7 @@ export async function storedReadbackErrors(
       continue;
     }
     const beyond = fieldsBeyondRequest(readback, input, selected);
-    if (beyond.length === 0 || !(await readback.isStored(db, input))) continue;
+    if (beyond.length === 0 || !(await readback.isStored(db(), input))) continue;
     refusals.push({ path: [node.alias?.value ?? node.name.value], error: storedRecordRefusal(readback, beyond) });
   }
   return refusals;

@@ -17,7 +17,7 @@ import { addressBlock, type ClientAddressOf } from '../infra/client-address';
 import type { AppConfig } from '../infra/config';
 import type { RequestAuth } from '../context';
 import type { SubscriptionExecution } from '../infra/subscription-execution';
-import { withCode } from '../infra/errors';
+import { classifyError, databaseUnavailableError, withCode } from '../infra/errors';
 import { DocumentValidationError, OperationLimitError, RateLimitedError, SubscriptionLimitError } from './auth.errors';
 import { Authentication, authenticate, credentialsFrom } from './authenticate';
 import type { KeyRegistry } from './key-registry';
@@ -206,7 +206,7 @@ export class WebSocketGuard {
       }
       const refusals = operationScopeErrors(schema, document, operation, principal, payload.variables ?? {});
       if (refusals.length > 0) return asGraphQLErrors(refusals);
-      const storedRefusals = await storedReadbackErrors(schema, document, operation, principal, payload.variables ?? {}, this.options.db());
+      const storedRefusals = await storedReadbackErrors(schema, document, operation, principal, payload.variables ?? {}, this.options.db);
       if (storedRefusals.length > 0) return asGraphQLErrors(storedRefusals);
       if (!isSubscription && !this.takeBody(state, principal, id, held)) {
         const { message, extensions } = this.options.bodies.refusal();
@@ -218,6 +218,9 @@ export class WebSocketGuard {
         return [error.toGraphQLError()];
       // A syntax error from parsing.
       if (error instanceof GraphQLError) return [withCode(error, 'GRAPHQL_PARSE_FAILED')];
+      // The stored-record check reads the database: an outage is answered as over HTTP, and the
+      // socket, with its other operations, stays open (a thrown error would close it).
+      if (classifyError(error) === 'SERVICE_UNAVAILABLE') return [databaseUnavailableError()];
       throw error;
     }
   };

@@ -176,6 +176,13 @@ export function classifyError(error: unknown): string | undefined {
   return undefined;
 }
 
+/** What a request is answered while the database cannot serve it. */
+export function databaseUnavailableError(): GraphQLError {
+  return new GraphQLError('the database is unavailable: retry later', {
+    extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: RETRY_AFTER_SECONDS },
+  });
+}
+
 /** A fresh id for a request, returned as `x-request-id` and logged with its masked errors. */
 export function newRequestId(): string {
   return randomUUID();
@@ -300,11 +307,8 @@ function formatErrorParts(formatted: GraphQLFormattedError, error: unknown): Gra
     };
   }
   if (code === 'SERVICE_UNAVAILABLE') {
-    return {
-      message: 'the database is unavailable: retry later',
-      ...located,
-      extensions: { code, retryAfterSeconds: RETRY_AFTER_SECONDS },
-    };
+    const unavailable = databaseUnavailableError();
+    return { message: unavailable.message, ...located, extensions: unavailable.extensions };
   }
   if (code === 'BAD_USER_INPUT' && (original as { name?: unknown } | undefined)?.name === 'ArgumentValidationError') {
     return { ...formatted, extensions: { ...formatted.extensions, code } };

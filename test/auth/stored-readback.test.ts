@@ -5,6 +5,7 @@
 // over HTTP and over WebSocket. Retries and status changes by a pipeline still run.
 import { Client } from 'pg';
 import { createKey, GraphQLSocket, post, socketErrorCodes } from '../helpers/auth';
+import { ADMIN_URL } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 
 const CUSTOMER = 'cust_readback';
@@ -51,7 +52,7 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  await inspector?.end();
+  await inspector?.end().catch(() => undefined);
   await server?.stop();
 });
 
@@ -181,5 +182,36 @@ describe.each(['HTTP', 'WebSocket'] as const)('over %s, an ingest-only key', (tr
       expect(codes).toEqual([]);
       expect(data).toMatchObject({ submitNpsResponse: { score: 2, comment: SECRET_COMMENT, respondent: 'cfo@acme.example' } });
     }
+  });
+});
+
+describe('a database outage while the check reads whether a record is stored', () => {
+  const database = async (allow: boolean) => {
+    const client = new Client({ connectionString: ADMIN_URL });
+    await client.connect();
+    try {
+      await client.query(`alter database "${server.database.name}" allow_connections ${allow}`);
+      if (!allow)
+        await client.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [
+          server.database.name,
+        ]);
+    } finally {
+      await client.end();
+    }
+  };
+  afterAll(() => database(true));
+
+  it('is answered SERVICE_UNAVAILABLE over WebSocket, and the socket stays open for the rest', async () => {
+    const ws = await GraphQLSocket.connect(server.wsUrl, ingest);
+    expect(await ws.acknowledged()).toBe('ack');
+    await inspector.end();
+    await database(false);
+    const refused = await ws.run('1', READBACKS[0][1]);
+    expect(socketErrorCodes(refused)).toEqual(['SERVICE_UNAVAILABLE']);
+    await database(true);
+    const identity = `mutation { submitNpsResponse(input: { customerId: "${CUSTOMER}", score: 10, externalId: "resp_9" }) { id customerId externalId } }`;
+    const retried = await ws.run('2', identity);
+    expect(socketErrorCodes(retried)).toEqual([]);
+    ws.close();
   });
 });
