@@ -284,15 +284,29 @@ export async function releaseStalledDeliveries(db: Db, lockTimeoutMs: number): P
  * pino repeats a key a child binds again, and a line naming `module` twice is refused by log
  * pipelines that reject duplicate fields.
  */
-function workerLogger(rootLogger: Logger): WorkerLogger {
+function workerLogger(rootLogger: Logger, stopping: () => boolean): WorkerLogger {
   const logger = rootLogger.child({ module: 'delivery-worker' });
   return new WorkerLogger(() => (level, message, meta) => {
-    const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
+    const method = workerLogMethod(level, message, stopping());
     // graphile-worker names a failure `error`; pino serializes an Error only under `err` (message,
     // code, stack): under any other key it is logged as `{}`.
     const { error, ...rest } = meta ?? {};
     logger[method](error === undefined ? rest : { ...rest, err: error }, message);
   });
+}
+
+/**
+ * What graphile-worker logs when its local queue is released while jobs it fetched are completing:
+ * its own race at a graceful stop, in which nothing is lost (the jobs in flight are recorded, and a
+ * job left locked is released at the next start). Logged at error level, it raised error alerts at
+ * every deploy that stopped the service during deliveries.
+ */
+const RELEASE_RACE_MESSAGES = ['Releasing local queue failed', 'Error occurred whilst attempting to release runner options'];
+
+/** The log method of a graphile-worker message: its level, but the release race of a stop as a warning. */
+export function workerLogMethod(level: string, message: string, stopping: boolean): 'error' | 'warn' | 'debug' {
+  if (level === 'error') return stopping && RELEASE_RACE_MESSAGES.some((start) => message.startsWith(start)) ? 'warn' : 'error';
+  return level === 'warning' ? 'warn' : 'debug';
 }
 
 export interface DeliveryWorker {
@@ -338,6 +352,7 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
     unsubscribeLinks: config.unsubscribeLinks,
   };
   const pgPool = openQueuePool(databaseUrl, Math.min(config.deliveryConcurrency + 2, 12), logger);
+  let stopping = false;
   let runner: Runner;
   try {
     runner = await run({
@@ -345,7 +360,7 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
       concurrency: config.deliveryConcurrency,
       pollInterval: config.deliveryPollIntervalMs,
       noHandleSignals: true,
-      logger: workerLogger(services.logger),
+      logger: workerLogger(services.logger, () => stopping),
       taskList: tasks(deps),
       crontab: `* * * * * ${RELEASE_TASK}`,
       // Jobs are small and many at once after a scoring run: fetch them in batches and complete
@@ -360,6 +375,7 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
   return {
     async stop() {
       // Graceful: the jobs in flight finish (each bounded below DELIVERY_LOCK_TIMEOUT_MS) and are recorded.
+      stopping = true;
       await runner.stop();
       await pgPool.end();
       deps.mailer?.transport.close();

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { startTestServer, TestServer } from '../helpers/server';
 import { sql } from '../helpers/database';
 import { DELIVERY_TEST_ENV, waitFor } from './support';
+import { workerLogMethod } from '../../src/delivery/delivery.worker';
 
 const lines: string[] = [];
 const stream = new Writable({
@@ -47,4 +48,17 @@ it("carries a failed job's error message and code in its log line, not an empty 
   expect(failed.module).toBe('delivery-worker');
   expect(failed.err).toMatchObject({ message: expect.stringContaining('invalid input syntax for type uuid'), code: '22P02' });
   expect(failed.error).toBeUndefined();
+});
+
+describe("the level of graphile-worker's messages", () => {
+  it('logs its local queue released while jobs complete, at a graceful stop, as a warning, and any other error as an error', () => {
+    const race = 'Releasing local queue failed: Error: Cannot background something when the queue is already released';
+    expect(workerLogMethod('error', race, true)).toBe('warn');
+    expect(workerLogMethod('error', 'Error occurred whilst attempting to release runner options: Errors occurred', true)).toBe('warn');
+    // Not stopping: the same message is an error, as is any other while stopping.
+    expect(workerLogMethod('error', race, false)).toBe('error');
+    expect(workerLogMethod('error', 'Failed task 1 (deliver_outreach)', true)).toBe('error');
+    expect(workerLogMethod('warning', 'anything', false)).toBe('warn');
+    expect(workerLogMethod('info', 'Worker connected', false)).toBe('debug');
+  });
 });
