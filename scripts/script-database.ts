@@ -1,6 +1,7 @@
 // The database a command-line script works on: DATABASE_URL when set, else the embedded PostgreSQL
 // of `npm start` (the same cluster, so a script sees what the service shows): the one a running
 // `npm start` serves, or, when none is running, one started for the script.
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client } from 'pg';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -27,14 +28,28 @@ async function runningEmbeddedDatabase(port: number): Promise<ScriptDatabase | u
   }
 }
 
+/**
+ * The port of the PostgreSQL holding `dataDir`, from the fourth line of its `postmaster.pid`; undefined
+ * when none does. A `npm start` given another EMBEDDED_PG_PORT than this command serves the same data
+ * directory on its own port: found here, the command uses it instead of refusing the directory as in use.
+ */
+async function portOfRunningCluster(dataDir: string): Promise<number | undefined> {
+  const lock = await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
+  const port = Number(lock?.split('\n')[3]);
+  return Number.isInteger(port) && port > 0 && port <= 65_535 ? port : undefined;
+}
+
 export async function scriptDatabase(config: AppConfig): Promise<ScriptDatabase> {
   if (config.databaseUrl) return { url: config.databaseUrl, stop: async () => undefined };
-  const running = await runningEmbeddedDatabase(config.embeddedPostgresPort);
+  const dataDir = path.resolve(config.dataDir, 'postgres');
+  const clusterPort = await portOfRunningCluster(dataDir);
+  const running =
+    (await runningEmbeddedDatabase(config.embeddedPostgresPort)) ??
+    (clusterPort !== undefined && clusterPort !== config.embeddedPostgresPort ? await runningEmbeddedDatabase(clusterPort) : undefined);
   if (running) {
     console.log(`DATABASE_URL not set: using the embedded PostgreSQL that npm start runs (${running.url.replace(/:[^:@/]*@/, ':***@')})`);
     return running;
   }
-  const dataDir = path.resolve(config.dataDir, 'postgres');
   console.log(`DATABASE_URL not set: starting the embedded PostgreSQL in ${dataDir} (port ${config.embeddedPostgresPort})`);
   const started = await startEmbeddedPostgres({
     dataDir,

@@ -6,6 +6,8 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { readConfig } from '../../src/infra/config';
+import { scriptDatabase } from '../../scripts/script-database';
 
 const root = path.resolve(__dirname, '../..');
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'healthgraph-orphan-'));
@@ -72,6 +74,20 @@ it('starts again after the process that ran it was killed, stopping the server i
   const next = starter('stop');
   expect(await next.exited).toBe(0);
   expect(next.output()).toContain('STARTED');
+}, 180_000);
+
+it('lets a command find the embedded PostgreSQL a npm start serves on another EMBEDDED_PG_PORT, instead of refusing its directory', async () => {
+  const server = starter('stay');
+  const url = await server.started;
+  try {
+    // A command run without the server's EMBEDDED_PG_PORT: its own default would find the directory in use.
+    const database = await scriptDatabase(readConfig({ DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(port + 2), LOG_LEVEL: 'silent' }));
+    expect(database.url).toBe(url);
+    await database.stop();
+  } finally {
+    server.kill();
+    await server.exited;
+  }
 }, 180_000);
 
 it('stops the embedded PostgreSQL when npm start is stopped while it is still starting', async () => {
