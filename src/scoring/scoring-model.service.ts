@@ -53,15 +53,24 @@ export async function loadModelConfigs(db: Db, versions: readonly number[]): Pro
   return new Map(rows.map((row) => [row.version, row.config]));
 }
 
-/** Validates and activates `config` as a new version; `shippedDefault` marks the product's own default (see adoptCurrentDefaultModel). */
-export async function updateScoringModel(db: Db, config: ScoringModelConfig, { shippedDefault = false } = {}): Promise<ActiveModel> {
-  const errors = validateModel(config);
-  if (errors.length > 0)
-    throw new InvalidInputError(`invalid scoring model: ${errors.join('; ')}`, { argument: 'input', problems: errors });
+/**
+ * Validates and activates `config` as a new version; `shippedDefault` marks the product's own default
+ * (see adoptCurrentDefaultModel). Given a function, the new model is made from the active one, read
+ * once concurrent updates are serialised: a change laid over the current model (a tier preset) keeps
+ * a change another admin activated a moment before.
+ */
+export async function updateScoringModel(
+  db: Db,
+  config: ScoringModelConfig | ((active: ScoringModelConfig) => ScoringModelConfig),
+  { shippedDefault = false } = {},
+): Promise<ActiveModel> {
+  if (typeof config !== 'function') checkModel(config);
   return inTransaction(db, async (tx) => {
     await getActiveModel(tx);
-    // Serialise concurrent updates: the version number is max + 1.
+    // Serialise concurrent updates: the version number is max + 1, and the active model read below is the latest.
     await query(tx, 'lock table scoring_model in share row exclusive mode');
+    if (typeof config === 'function') config = config((await getActiveModel(tx)).config);
+    checkModel(config);
     await query(tx, 'update scoring_model set active = false where active');
     const row = await queryOne<ActiveModel>(
       tx,
@@ -72,6 +81,12 @@ export async function updateScoringModel(db: Db, config: ScoringModelConfig, { s
     );
     return row as ActiveModel;
   });
+}
+
+function checkModel(config: ScoringModelConfig): void {
+  const errors = validateModel(config);
+  if (errors.length > 0)
+    throw new InvalidInputError(`invalid scoring model: ${errors.join('; ')}`, { argument: 'input', problems: errors });
 }
 
 /** JSON with object keys sorted, so two configs compare equal whatever order jsonb kept their keys in. */

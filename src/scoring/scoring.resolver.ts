@@ -228,7 +228,7 @@ export class ScoringResolver {
     @Arg('input', () => ScoringModelInput) input: ScoringModelInput,
     @Ctx() { db, services }: GraphQLContext,
   ): Promise<ScoringModelType> {
-    let config: ScoringModelConfig;
+    let config: ScoringModelConfig | ((active: ScoringModelConfig) => ScoringModelConfig);
     // Checked before a preset is laid over it: spreading "x" or [1] would make a model of its characters.
     ensure(
       input.config == null || (typeof input.config === 'object' && !Array.isArray(input.config)),
@@ -237,9 +237,10 @@ export class ScoringResolver {
     );
     if (input.tierPreset) {
       checkTierPreset(input.tierPreset);
-      const current = (input.config as ScoringModelConfig | undefined) ?? (await getActiveModel(db)).config;
       const preset = defaultModelWithTiers(input.tierPreset as TierPresetName);
-      config = { ...current, tiers: preset.tiers, playbooks: preset.playbooks };
+      const given = input.config as ScoringModelConfig | undefined;
+      // Without a config, laid over the model active when the update takes its turn (updateScoringModel).
+      config = (active) => ({ ...(given ?? active), tiers: preset.tiers, playbooks: preset.playbooks });
     } else if (input.config != null) {
       config = input.config as ScoringModelConfig;
     } else {

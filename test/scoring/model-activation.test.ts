@@ -187,3 +187,21 @@ it('runs one full run for activations sent while one runs, under the model activ
   );
   expect(new Set(latest.healthScores.edges.map((e) => e.node.modelVersion))).toEqual(new Set([scoringModel.version]));
 });
+
+it("lays a tier preset over the model active when its turn comes, keeping another admin's change activated a moment before", async () => {
+  await ok('mutation { updateScoringModel(input: { tierPreset: "four_tier" }) { version } }');
+  await server.app.scheduler.idle();
+  for (let trial = 0; trial < 6; trial++) {
+    const { scoringModel } = await ok<{ scoringModel: { config: Record<string, unknown> } }>('{ scoringModel { config } }');
+    const changed = { ...scoringModel.config, cooldownDays: 10 + trial };
+    // Sent together: whichever commits last, the cooldown survives (a config replaces the model whole;
+    // a preset changes only its tiers and playbooks).
+    await Promise.all([
+      ok('mutation ($c: JSON!) { updateScoringModel(input: { config: $c }) { version } }', { c: changed }),
+      ok('mutation { updateScoringModel(input: { tierPreset: "five_band_stable" }) { version } }'),
+    ]);
+    const after = await ok<{ scoringModel: { config: { cooldownDays: number } } }>('{ scoringModel { config } }');
+    expect(after.scoringModel.config.cooldownDays).toBe(10 + trial);
+  }
+  await server.app.scheduler.idle();
+});
