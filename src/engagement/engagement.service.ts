@@ -21,7 +21,13 @@ import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination'
 import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
 import { QueueRescore, RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import { addTimeRange } from '../infra/time-range';
-import { AnswerAudience, checkAnswerOfStoredRecord, StoredRecordReadback, storedUnderKey } from '../ingest/stored-record-readback';
+import {
+  AnswerAudience,
+  checkAnswerOfStoredRecord,
+  RecordKey,
+  StoredRecordReadback,
+  storedUnderKey,
+} from '../ingest/stored-record-readback';
 import type {
   BatchIngestResult,
   BatchItemError,
@@ -151,25 +157,17 @@ const STORE_BATCH_CHUNK = `with inserted as (
      select (select count(*) from inserted)::int as accepted, (select count(*) from rolled_up)::int as days`;
 
 /** The event's customer and idempotency key, as a write stores them; null without a key. */
-function eventKey(input: EngagementEventInput): { customerId: string; idempotencyKey: string } | null {
+function eventKey(input: EngagementEventInput): RecordKey | null {
   const customerId = checkCustomerId(input.customerId);
   if (input.idempotencyKey == null) return null;
-  return { customerId, idempotencyKey: requiredText(input.idempotencyKey, 'idempotencyKey', MAX_LABEL_LENGTH) };
+  return { customerId, key: requiredText(input.idempotencyKey, 'idempotencyKey', MAX_LABEL_LENGTH) };
 }
 
 /** A repeated key stores nothing: of the event stored first it may show only the identity (stored-record-readback.ts). */
 export const ENGAGEMENT_EVENT_READBACK: StoredRecordReadback<EngagementEventInput> = {
   record: 'an event',
   keyField: 'idempotencyKey',
-  isStored: (db, input) =>
-    storedUnderKey(
-      () => eventKey(input),
-      async ({ customerId, idempotencyKey }) =>
-        (await queryOne(db, 'select 1 from engagement_event where customer_id = ? and idempotency_key = ?', [
-          customerId,
-          idempotencyKey,
-        ])) !== undefined,
-    ),
+  isStored: (db, input) => storedUnderKey(db, { table: 'engagement_event', keyColumn: 'idempotency_key' }, () => eventKey(input)),
   fieldsFromInput: () => [],
 };
 

@@ -9,7 +9,7 @@ import { ForbiddenError } from '../auth/auth.errors';
 import { hasScope, Principal } from '../auth/principal';
 import { Scope } from '../auth/scopes';
 import { InvalidInputError } from '../infra/errors';
-import type { Db } from '../infra/sql';
+import { Db, queryOne } from '../infra/sql';
 
 /** What any answer may show of a stored record: the type's name, the record's id and its customer's (sent by the request). */
 const IDENTITY_FIELDS = ['__typename', 'id', 'customerId'];
@@ -109,14 +109,35 @@ export function checkAnswerOfStoredRecord<Input>(
   if (undecided.length > 0) throw storedRecordRefusal(readback, undecided);
 }
 
-/** `isStored` from a key reader: a key the write would refuse matches nothing, since nothing is written. */
-export async function storedUnderKey<Key>(readKey: () => Key | null, lookUp: (key: Key) => Promise<boolean>): Promise<boolean> {
-  let key: Key | null;
+/** Where a kind of record is kept under its customer and idempotency key (the code's own names, never input). */
+export interface RecordKeyColumns {
+  table: string;
+  keyColumn: string;
+}
+
+/** A record's customer and idempotency key, as a write stores them. */
+export interface RecordKey {
+  customerId: string;
+  key: string;
+}
+
+/** Whether a record is stored under `key`: one lookup of the unique index on its customer and key. */
+export async function recordStored(db: Db, where: RecordKeyColumns, { customerId, key }: RecordKey): Promise<boolean> {
+  const row = await queryOne(db, `select 1 from ${where.table} where customer_id = ? and ${where.keyColumn} = ?`, [customerId, key]);
+  return row !== undefined;
+}
+
+/**
+ * `isStored` from a key reader (null: the input has no key): a key the write would refuse matches
+ * nothing, since nothing is written.
+ */
+export async function storedUnderKey(db: Db, where: RecordKeyColumns, readKey: () => RecordKey | null): Promise<boolean> {
+  let key: RecordKey | null;
   try {
     key = readKey();
   } catch (error) {
     if (error instanceof InvalidInputError) return false;
     throw error;
   }
-  return key === null ? false : lookUp(key);
+  return key === null ? false : recordStored(db, where, key);
 }

@@ -9,7 +9,13 @@ import { LatestChildSpec, LoaderRegistry, loadChildPage, loadLatestChild, projec
 import { ConnectionResult, keysetPage, SortKey, whereClause } from '../infra/pagination';
 import { Db, query, queryOne } from '../infra/sql';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
-import { AnswerAudience, checkAnswerOfStoredRecord, StoredRecordReadback, storedUnderKey } from '../ingest/stored-record-readback';
+import {
+  AnswerAudience,
+  checkAnswerOfStoredRecord,
+  RecordKey,
+  StoredRecordReadback,
+  storedUnderKey,
+} from '../ingest/stored-record-readback';
 import { addTimeRange } from '../infra/time-range';
 import type { NpsResponse, NpsResponseInput, NpsResponsesArgs, NpsSummary, NpsSummaryArgs } from './nps.types';
 
@@ -37,23 +43,17 @@ const NEWEST_FIRST: SortKey[] = [
 ];
 
 /** The answer's customer and survey id, as a submission stores them; null without an externalId. */
-function npsAnswerKey(input: NpsResponseInput): { customerId: string; externalId: string } | null {
+function npsAnswerKey(input: NpsResponseInput): RecordKey | null {
   const customerId = checkCustomerId(input.customerId);
   const externalId = optionalLabel(input.externalId, 'externalId', MAX_ID_LENGTH);
-  return externalId === null ? null : { customerId, externalId };
+  return externalId === null ? null : { customerId, key: externalId };
 }
 
 /** A repeated submission stores nothing: of the answer stored first it may show only the identity (stored-record-readback.ts). */
 export const NPS_ANSWER_READBACK: StoredRecordReadback<NpsResponseInput> = {
   record: 'an NPS answer',
   keyField: 'externalId',
-  isStored: (db, input) =>
-    storedUnderKey(
-      () => npsAnswerKey(input),
-      async ({ customerId, externalId }) =>
-        (await queryOne(db, 'select 1 from nps_response where customer_id = ? and external_id = ?', [customerId, externalId])) !==
-        undefined,
-    ),
+  isStored: (db, input) => storedUnderKey(db, { table: 'nps_response', keyColumn: 'external_id' }, () => npsAnswerKey(input)),
   fieldsFromInput: () => [],
 };
 

@@ -11,7 +11,15 @@ import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
 import { Db, inTransaction, queryOne, takeTurns } from '../infra/sql';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
-import { AnswerAudience, refuseUndecidedFieldsOfStored, StoredRecordReadback, storedUnderKey } from '../ingest/stored-record-readback';
+import {
+  AnswerAudience,
+  recordStored,
+  RecordKey,
+  RecordKeyColumns,
+  refuseUndecidedFieldsOfStored,
+  StoredRecordReadback,
+  storedUnderKey,
+} from '../ingest/stored-record-readback';
 import { Payment, PaymentInput, PaymentStatus } from './payment.types';
 
 export const PAYMENT_COLUMNS = `p.id::text as id, p.customer_id as "customerId", p.external_id as "externalId",
@@ -67,18 +75,14 @@ const EARLIER_STATE = `
           or u.paid_at is distinct from b.paid_at`;
 
 /** The payment's customer and billing id, as a write stores them; null without an externalId. */
-function paymentKey(input: PaymentInput): { customerId: string; externalId: string } | null {
+function paymentKey(input: PaymentInput): RecordKey | null {
   const customerId = checkCustomerId(input.customerId);
   const externalId = optionalLabel(input.externalId, 'externalId', MAX_ID_LENGTH);
-  return externalId === null ? null : { customerId, externalId };
+  return externalId === null ? null : { customerId, key: externalId };
 }
 
-/** Whether a payment is stored under this customer and billing id. */
-async function paymentStored(db: Db, key: { customerId: string; externalId: string }): Promise<boolean> {
-  return (
-    (await queryOne(db, 'select 1 from payment where customer_id = ? and external_id = ?', [key.customerId, key.externalId])) !== undefined
-  );
-}
+/** Where a payment is kept under its customer and billing id. */
+const PAYMENT_KEY: RecordKeyColumns = { table: 'payment', keyColumn: 'external_id' };
 
 /**
  * What a write of a stored payment sets from the input (stored-record-readback.ts): the amount,
@@ -88,11 +92,7 @@ async function paymentStored(db: Db, key: { customerId: string; externalId: stri
 export const PAYMENT_READBACK: StoredRecordReadback<PaymentInput> = {
   record: 'a payment',
   keyField: 'externalId',
-  isStored: (db, input) =>
-    storedUnderKey(
-      () => paymentKey(input),
-      (key) => paymentStored(db, key),
-    ),
+  isStored: (db, input) => storedUnderKey(db, PAYMENT_KEY, () => paymentKey(input)),
   fieldsFromInput: (input) => [
     'amountCents',
     'currency',
@@ -102,6 +102,16 @@ export const PAYMENT_READBACK: StoredRecordReadback<PaymentInput> = {
     ...(input.occurredAt != null ? ['occurredAt'] : []),
   ],
 };
+
+/**
+ * Writes of one payment take turns: its earlier state is read before the upsert, and two concurrent
+ * writes reading the same one would record it twice. What the answer may show of a stored one is
+ * decided then too (stored-record-readback.ts).
+ */
+async function takePaymentsTurn(tx: Db, key: RecordKey, input: PaymentInput, audience: AnswerAudience | undefined): Promise<void> {
+  await takeTurns(tx, `payment/${key.customerId}/${key.key}`);
+  await refuseUndecidedFieldsOfStored(PAYMENT_READBACK, input, audience, () => recordStored(tx, PAYMENT_KEY, key));
+}
 
 /**
  * Records a payment; with an externalId, updates the one stored under it, unless `audience` may not
@@ -153,13 +163,7 @@ export async function recordPayment(
   const write = (tx: Db) =>
     // The insert reads from the customer row (and queues it for rescoring): an unknown customer writes nothing.
     signalsArrived(tx, scheduler, async (queueRescore) => {
-      // Writes of one payment take turns: its earlier state is read before the upsert, and two
-      // concurrent writes reading the same one would record it twice; what the answer may show of a
-      // stored one is decided then too.
-      if (externalId !== null) {
-        await takeTurns(tx, `payment/${customerId}/${externalId}`);
-        await refuseUndecidedFieldsOfStored(PAYMENT_READBACK, input, audience, () => paymentStored(tx, { customerId, externalId }));
-      }
+      if (externalId !== null) await takePaymentsTurn(tx, { customerId, key: externalId }, input, audience);
       const row = await queryOne<Payment>(
         tx,
         `with known as (

@@ -10,7 +10,14 @@ import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
 import { Db, inTransaction, queryOne, takeTurns } from '../infra/sql';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
-import { AnswerAudience, refuseUndecidedFieldsOfStored, StoredRecordReadback, storedUnderKey } from '../ingest/stored-record-readback';
+import {
+  AnswerAudience,
+  recordStored,
+  RecordKeyColumns,
+  refuseUndecidedFieldsOfStored,
+  StoredRecordReadback,
+  storedUnderKey,
+} from '../ingest/stored-record-readback';
 import {
   CustomerSupportTicketsArgs,
   SupportTicket,
@@ -199,12 +206,8 @@ const FIELD_OF_COLUMN: Record<string, keyof SupportTicket> = {
   resolved_at: 'resolvedAt',
 };
 
-/** Whether a ticket is stored under this customer and helpdesk id. */
-async function ticketStored(db: Db, customerId: string, externalId: string): Promise<boolean> {
-  return (
-    (await queryOne(db, 'select 1 from support_ticket where customer_id = ? and external_id = ?', [customerId, externalId])) !== undefined
-  );
-}
+/** Where a ticket is kept under its customer and helpdesk id. */
+const TICKET_KEY: RecordKeyColumns = { table: 'support_ticket', keyColumn: 'external_id' };
 
 /**
  * What a write of a stored ticket sets from the input (stored-record-readback.ts): the columns it
@@ -215,10 +218,10 @@ export const SUPPORT_TICKET_READBACK: StoredRecordReadback<SupportTicketInput> =
   record: 'a ticket',
   keyField: 'externalId',
   isStored: (db, input) =>
-    storedUnderKey(
-      () => ({ customerId: checkCustomerId(input.customerId), externalId: requiredLabel(input.externalId, 'externalId', MAX_ID_LENGTH) }),
-      ({ customerId, externalId }) => ticketStored(db, customerId, externalId),
-    ),
+    storedUnderKey(db, TICKET_KEY, () => ({
+      customerId: checkCustomerId(input.customerId),
+      key: requiredLabel(input.externalId, 'externalId', MAX_ID_LENGTH),
+    })),
   fieldsFromInput: (input) => [
     ...toColumns(input, new Date(), null)
       .filter((column) => column.overwrite && column.update === undefined && column.column in FIELD_OF_COLUMN)
@@ -253,7 +256,9 @@ export async function recordSupportTicket(
       // two concurrent writes reading the same "before" would record one change twice.
       await takeTurns(tx, `support_ticket/${customerId}/${externalId}`);
       // Before the upsert, under the ticket's lock: what the answer may show of a stored one.
-      await refuseUndecidedFieldsOfStored(SUPPORT_TICKET_READBACK, input, audience, () => ticketStored(tx, customerId, String(externalId)));
+      await refuseUndecidedFieldsOfStored(SUPPORT_TICKET_READBACK, input, audience, () =>
+        recordStored(tx, TICKET_KEY, { customerId, key: String(externalId) }),
+      );
       const row = await answeringCheckAsInput(
         () =>
           queryOne<SupportTicket>(
