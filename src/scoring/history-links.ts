@@ -52,6 +52,49 @@ export async function relinkPoints(tx: Db, rows: readonly RelinkRow[]): Promise<
   );
 }
 
+/** A published tier change taken over by a point scored just before the one it was published at. */
+export interface MovedChange {
+  id: string;
+  /** The earlier point's instant and score: the change now ends there. */
+  changed_at: string;
+  to_score: number;
+}
+
+/**
+ * The live (published) tier changes at the given points, by customer id: one statement, none for
+ * no points. A live scoring reads them for the customers it finds already scored a moment later.
+ */
+export async function publishedChangesAt(
+  tx: Db,
+  points: ReadonlyArray<{ customerId: string; asOf: string }>,
+): Promise<Map<string, string>> {
+  if (points.length === 0) return new Map();
+  const rows = await query<{ customerId: string; id: string }>(
+    tx,
+    `select t.customer_id as "customerId", t.id::text as id
+     from jsonb_to_recordset(?::jsonb) as p("customerId" text, "asOf" timestamptz)
+     join tier_change t on t.customer_id = p."customerId" and t.changed_at = p."asOf" and not t.backfill`,
+    [json(points)],
+  );
+  return new Map(rows.map((row) => [row.customerId, row.id]));
+}
+
+/**
+ * Moves published tier changes to the instant of a point scored just before the one they were
+ * published at, with that point's tier (a live scoring that committed after a later one): the change
+ * happened by then, and keeping its row (id, `backfill: false`) keeps the history to what clients were
+ * told. Run before relinkPoints, which would otherwise delete it as a change between equal tiers.
+ */
+export async function moveChanges(tx: Db, rows: readonly MovedChange[]): Promise<void> {
+  if (rows.length === 0) return;
+  await query(
+    tx,
+    `update tier_change t set changed_at = m.changed_at, to_score = m.to_score
+     from jsonb_to_recordset(?::jsonb) as m(id bigint, changed_at timestamptz, to_score smallint) where t.id = m.id`,
+    [json(rows)],
+  );
+}
+
 /** The customer ids of forgetScoresBeforeStart's statement, as an array (one `?`: the ids as JSON). */
 const IDS = 'array(select jsonb_array_elements_text(?::jsonb))';
 

@@ -11,7 +11,7 @@ import { enqueueDeliveries } from '../delivery/enqueue-deliveries.sql';
 import { insertOutreachActions, NewOutreachAction } from '../outreach/outreach.service';
 import type { OutreachAction } from '../outreach/outreach.types';
 import { GatheredCustomer, gatherMetrics } from './gather-metrics.sql';
-import { relinkPoints, RelinkRow } from './history-links';
+import { MovedChange, moveChanges, publishedChangesAt, relinkPoints, RelinkRow } from './history-links';
 import { warmedUpFlags } from './warm-up-flags';
 import { MARK_BACKGROUND_WORK } from '../infra/shutdown-drain';
 import { appliedPenaltyNames, encodePenalties, encodeSignals, StoredPenalty, StoredSignal } from './signal-storage';
@@ -117,9 +117,10 @@ interface HistoryRow {
   peakScore: number | null;
   /** The penalties the previous score applied (read only for a model with `penaltyHysteresis`). */
   previousPenalties?: string[] | null;
-  /** The earliest point after asOf (there is one when the batch scores before existing history): its id and tier. */
+  /** The earliest point after asOf (there is one when the batch scores before existing history): its id, tier and instant. */
   nextId: string | null;
   nextTier: string | null;
+  nextAsOf: Date | null;
 }
 
 /** A health_score row, by GraphQL field. */
@@ -188,6 +189,19 @@ interface BatchInputs {
   outreachById: Map<string, RecentAction[]>;
   /** The previous flags of the customers scored without a recent point whose start conditions a history could have met (warm-up-flags.ts). */
   warmedFlags: Map<string, ReadonlySet<string> | null>;
+  /** Of the customers a live batch scores before their latest point, the tier change published at that point, by customer id. */
+  publishedNextChanges: Map<string, string>;
+}
+
+/** A tier change a batch writes, at its instant. */
+interface TierChangeRow {
+  customer_id: string;
+  from_tier: string | null;
+  to_tier: string;
+  from_score: number | null;
+  to_score: number;
+  direction: string;
+  backfill: boolean;
 }
 
 /** The rows a batch writes, built in memory from its inputs by the pure model. */
@@ -197,8 +211,9 @@ interface BatchPlan {
   signalsByRow: SignalResult[][];
   penaltiesByRow: PenaltyResult[][];
   stateRows: unknown[];
-  tierChangeRows: unknown[];
+  tierChangeRows: TierChangeRow[];
   relinkRows: RelinkRow[];
+  movedChanges: MovedChange[];
   outreachRows: NewOutreachAction[];
 }
 
@@ -241,7 +256,7 @@ async function readBatchInputs(
             prev.model_version as "previousModelVersion", prev.as_of as "previousAsOf",
             case when earlier.model_version = ? then earlier.score end as "earlierScore", peak.score as "peakScore",
             earlier.model_version <> ? as "trendAcrossModels",
-            next.id::text as "nextId", next.tier as "nextTier"
+            next.id::text as "nextId", next.tier as "nextTier", next.as_of as "nextAsOf"
             ${readFlags ? `, ${appliedPenaltyNames('prev.penalties')} as "previousPenalties"` : ''}
      from jsonb_array_elements_text(?::jsonb) as c(id) cross join p
      left join lateral (select h.score, h.tier, h.model_version, h.as_of${readFlags ? ', h.penalties' : ''} from health_score h where h.customer_id = c.id and h.as_of < p.as_of
@@ -253,14 +268,46 @@ async function readBatchInputs(
      left join lateral (select max(h.score) as score from health_score h where h.customer_id = c.id
                         and h.as_of >= p.as_of - interval '${config.scoreDrop.withinDays} days' and h.as_of < p.as_of
                         and h.model_version = ?) peak on true
-     left join lateral (select h.id, h.tier from health_score h where h.customer_id = c.id and h.as_of > p.as_of
+     left join lateral (select h.id, h.tier, h.as_of from health_score h where h.customer_id = c.id and h.as_of > p.as_of
                         order by h.as_of, h.id limit 1) next on true`,
     [asOfIso, model.version, model.version, model.version, idsJson, model.version],
   );
-  // A backfill runs no playbook, so it needs no cooldown history. A live scoring counts every action
-  // already logged, those of a concurrent scoring of the customer whose "now" came a moment later too
-  // (it committed first, as this batch waited for the customer's row): each is logged once. It reads
-  // back as far as the longest cooldown, which a model may set to years.
+  const outreachById = await readRecentOutreach(tx, idsJson, asOf, config, options);
+  // After a model change, the versions that applied the previous flags (one statement; none otherwise),
+  // each compared with this model once for the batch.
+  const previousConfigs = await loadModelConfigs(
+    tx,
+    history
+      .filter((h) => !h.previousSameModel && h.previousModelVersion !== null && h.previousPenalties?.length)
+      .map((h) => h.previousModelVersion as number),
+  );
+  const flagsAlikeByVersion = new Map([...previousConfigs].map(([version, previous]) => [version, flagsDefinedAlike(previous, config)]));
+  const publishedNextChanges = await publishedChangesAfter(tx, history, options);
+  return {
+    customers,
+    gathered,
+    historyById: new Map(history.map((h) => [h.id, h])),
+    flagsAlikeByVersion,
+    outreachById,
+    publishedNextChanges,
+  };
+}
+
+/**
+ * The outreach logged for each customer, by customer id. A backfill runs no playbook, so it needs no
+ * cooldown history. A live scoring counts every action already logged, those of a concurrent scoring
+ * of the customer whose "now" came a moment later too (it committed first, as this batch waited for
+ * the customer's row): each is logged once. It reads back as far as the longest cooldown, which a
+ * model may set to years.
+ */
+async function readRecentOutreach(
+  tx: Db,
+  idsJson: string,
+  asOf: Date,
+  config: ScoringModelConfig,
+  options: BatchOptions,
+): Promise<Map<string, RecentAction[]>> {
+  const asOfIso = asOf.toISOString();
   const recentOutreach = options.backfill
     ? []
     : await query<{ customerId: string; playbook: string; action: string; createdAt: string; status: string }>(
@@ -276,16 +323,20 @@ async function readBatchInputs(
     list.push({ playbook: o.playbook, action: o.action, createdAt: new Date(o.createdAt), status: o.status as RecentAction['status'] });
     outreachById.set(o.customerId, list);
   }
-  // After a model change, the versions that applied the previous flags (one statement; none otherwise),
-  // each compared with this model once for the batch.
-  const previousConfigs = await loadModelConfigs(
+  return outreachById;
+}
+
+/**
+ * A live scoring finds a later point only when another scoring of the customer, a moment later,
+ * committed while it waited: that point's tier change was published (a backfill publishes nothing).
+ */
+function publishedChangesAfter(tx: Db, history: HistoryRow[], options: BatchOptions): Promise<Map<string, string>> {
+  if (options.backfill) return Promise.resolve(new Map());
+  const later = history.filter((h) => h.nextAsOf !== null);
+  return publishedChangesAt(
     tx,
-    history
-      .filter((h) => !h.previousSameModel && h.previousModelVersion !== null && h.previousPenalties?.length)
-      .map((h) => h.previousModelVersion as number),
+    later.map((h) => ({ customerId: h.id, asOf: new Date(h.nextAsOf as Date).toISOString() })),
   );
-  const flagsAlikeByVersion = new Map([...previousConfigs].map(([version, previous]) => [version, flagsDefinedAlike(previous, config)]));
-  return { customers, gathered, historyById: new Map(history.map((h) => [h.id, h])), flagsAlikeByVersion, outreachById };
 }
 
 /** The batch's inputs with the flags a weekly scoring would carry for the customers that need them (warm-up-flags.ts). */
@@ -411,6 +462,7 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
     stateRows: [],
     tierChangeRows: [],
     relinkRows: [],
+    movedChanges: [],
     outreachRows: [],
   };
   const silenceKey = silenceMetricKey(config);
@@ -447,7 +499,12 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
       last_activity_at: lastActivityAt?.toISOString() ?? null,
       nps: accountNps,
     });
-    if (previousTier !== tier.key) {
+    const publishedNextChange = inputs.publishedNextChanges.get(customer.id);
+    if (previousTier !== tier.key && publishedNextChange !== undefined && past?.nextTier === tier.key) {
+      // The later point's published change happened by this instant: it moves here, its id and its
+      // mark kept, so the history keeps the change clients were told of rather than a copy of it.
+      plan.movedChanges.push({ id: publishedNextChange, changed_at: asOf.toISOString(), to_score: result.score });
+    } else if (previousTier !== tier.key) {
       plan.tierChangeRows.push({
         customer_id: customer.id,
         from_tier: previousTier,
@@ -482,38 +539,53 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
 /**
  * An instant is scored once per customer: scoring it again (a retried backfill, a second
  * `refreshHealthScore` with the same asOf) replaces its point and the tier change at it, so the
- * history never holds two points at one instant nor the same change twice. The batch holds its
- * customers' rows, so two runs scoring one instant at once take turns and the second sees the first.
+ * history never holds two points at one instant nor the same change twice. A change the new scoring
+ * finds again (the same tiers) keeps its row, its id and, once published, its live mark, with the new
+ * scores: it is the change clients were told of, not a new one to publish again. Returns the customers
+ * whose change was kept. The batch holds its customers' rows, so two runs scoring one instant at once
+ * take turns and the second sees the first.
  */
-async function replacePointsAt(tx: Db, customerIds: string[], asOfIso: string): Promise<void> {
-  if (customerIds.length === 0) return;
+async function replacePointsAt(tx: Db, customerIds: string[], asOfIso: string, changes: TierChangeRow[]): Promise<Set<string>> {
+  if (customerIds.length === 0) return new Set();
   // Each customer's rows are found through its own index range (OFFSET 0 keeps the planner from
   // flattening the lateral): a run writes every tier change at its one instant, which the statistics
   // taken before the run do not know, and read by time they would be all the earlier batches'
   // changes, each tested against this batch's ids. The time test of the tier changes is kept out of
   // the index conditions (`is true`), or their time index would be chosen for it again; a customer's
   // tier changes are few.
-  await query(
+  const kept = await query<{ customerId: string }>(
     tx,
     `with ids as (select jsonb_array_elements_text(?::jsonb) as id),
      points as (
        delete from health_score h where h.id in (select x.id from ids cross join lateral (
          select s.id from health_score s where s.customer_id = ids.id and s.as_of = ?::timestamptz offset 0) x)
+     ), found as (
+       select x.* from ids cross join lateral (
+         select c.id, c.customer_id, c.from_tier, c.to_tier, c.backfill from tier_change c
+         where c.customer_id = ids.id and (c.changed_at = ?::timestamptz) is true offset 0) x
+     ), kept as (
+       update tier_change t set from_score = p.from_score, to_score = p.to_score, direction = p.direction
+       from found f join jsonb_to_recordset(?::jsonb) as p(customer_id text, from_tier text, to_tier text, from_score smallint,
+                                                          to_score smallint, direction text, backfill boolean)
+         on p.customer_id = f.customer_id and p.from_tier is not distinct from f.from_tier and p.to_tier = f.to_tier
+            and (p.backfill or not f.backfill)
+       where t.id = f.id
+       returning t.id, t.customer_id
+     ), dropped as (
+       delete from tier_change t where t.id in (select id from found) and t.id not in (select id from kept)
      )
-     delete from tier_change t where t.id in (select x.id from ids cross join lateral (
-       select c.id from tier_change c where c.customer_id = ids.id and (c.changed_at = ?::timestamptz) is true offset 0) x)`,
-    [json(customerIds), asOfIso, asOfIso],
+     select customer_id as "customerId" from kept`,
+    [json(customerIds), asOfIso, asOfIso, json(changes)],
   );
+  return new Set(kept.map((row) => row.customerId));
 }
 
 /** Writes a planned batch: history, current state, tier changes and outreach, one bulk statement each. */
 async function writeBatch(tx: Db, plan: BatchPlan, asOf: Date, modelVersion: number, options: BatchOptions): Promise<BatchResult> {
   const asOfIso = asOf.toISOString();
-  await replacePointsAt(
-    tx,
-    plan.scoreRows.map((row) => row.customer_id),
-    asOfIso,
-  );
+  const customerIds = plan.scoreRows.map((row) => row.customer_id);
+  const keptChanges = await replacePointsAt(tx, customerIds, asOfIso, plan.tierChangeRows);
+  const newChanges = plan.tierChangeRows.filter((row) => !keptChanges.has(row.customer_id));
   // Only the generated columns come back: the rest of each score is already in memory, and
   // returning 2,000 rows of signal JSON would cost more than writing them.
   // The scalar columns travel as one JSON record set; the three JSON columns, most of a row, as
@@ -572,7 +644,7 @@ async function writeBatch(tx: Db, plan: BatchPlan, asOf: Date, modelVersion: num
     [asOfIso, json(plan.stateRows), asOfIso],
   );
   const tierChanges =
-    plan.tierChangeRows.length === 0
+    newChanges.length === 0
       ? []
       : await query<TierChangeRecord>(
           tx,
@@ -583,8 +655,9 @@ async function writeBatch(tx: Db, plan: BatchPlan, asOf: Date, modelVersion: num
                                                     backfill boolean)
              returning *
            ) select ${TIER_CHANGE_COLUMNS} from inserted t order by t.id`,
-          [asOfIso, json(plan.tierChangeRows)],
+          [asOfIso, json(newChanges)],
         );
+  await moveChanges(tx, plan.movedChanges);
   await relinkPoints(tx, plan.relinkRows);
   const outreach = plan.outreachRows.length === 0 ? [] : await insertOutreachActions(tx, plan.outreachRows);
   // Deliveries and their jobs commit with the actions, or not at all (a backfill decides none).

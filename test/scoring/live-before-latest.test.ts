@@ -93,3 +93,68 @@ it('treats a scoring of an instant before the latest point as a backfill: no pla
   await changes.close();
   await outreach.close();
 });
+
+it('keeps the tier change that was published when a scoring a moment earlier finds the same tier: moved to its instant, same id', async () => {
+  const id = 'cust_change_kept';
+  const now = Date.now();
+  await failedMinutesAgo(id, now);
+  // Healthy the day before, then critical now: the change to critical is published.
+  await server.gql<Refreshed, { customerId: string; asOf: string }>(REFRESH, { customerId: id, asOf: new Date(now - DAY).toISOString() });
+  const changes = await subscribe(client, OnTierChangedDocument, { customerId: id });
+  const latest = await server.gql<Refreshed, { customerId: string; asOf: string }>(REFRESH, {
+    customerId: id,
+    asOf: new Date(now).toISOString(),
+  });
+  expect(latest.refreshHealthScore).toMatchObject({ tier: 'critical', backfill: false });
+  const [published] = await changes.waitFor(1);
+  expect(published.healthTierChanged.toTier).toBe('critical');
+
+  // A minute earlier (the payments were recorded two minutes ago): critical too, so the change
+  // happened by then; the change clients were told of is the one the history keeps.
+  const earlier = await server.gql<Refreshed, { customerId: string; asOf: string }>(REFRESH, {
+    customerId: id,
+    asOf: new Date(now - MINUTE).toISOString(),
+  });
+  expect(earlier.refreshHealthScore).toMatchObject({ tier: 'critical', backfill: true });
+  const after = await server.request<
+    {
+      live: { edges: Array<{ node: { id: string; toTier: string; changedAt: string } }> };
+      all: { edges: Array<{ node: { id: string; fromTier: string | null; toTier: string; changedAt: string; backfill: boolean } }> };
+    },
+    unknown
+  >(
+    `{ live: tierChanges(customerId: "${id}", backfill: false) { edges { node { id toTier changedAt } } }
+       all: tierChanges(customerId: "${id}") { edges { node { id fromTier toTier changedAt backfill } } } }`,
+  );
+  expect(after.errors).toBeUndefined();
+  expect(after.data!.live.edges.map((e) => e.node)).toEqual([
+    { id: published.healthTierChanged.id, toTier: 'critical', changedAt: new Date(now - MINUTE).toISOString() },
+  ]);
+  // One change to critical in the whole history, at the earlier point: the chain stays whole.
+  expect(after.data!.all.edges.map((e) => e.node).filter((c) => c.toTier === 'critical')).toHaveLength(1);
+  await changes.close();
+});
+
+it('scores the same instant again without publishing its tier change a second time: the change keeps its id', async () => {
+  const id = 'cust_same_instant';
+  const now = Date.now();
+  await failedMinutesAgo(id, now);
+  await server.gql<Refreshed, { customerId: string; asOf: string }>(REFRESH, { customerId: id, asOf: new Date(now - DAY).toISOString() });
+  const changes = await subscribe(client, OnTierChangedDocument, { customerId: id });
+  const at = new Date(now).toISOString();
+  await server.gql<Refreshed, { customerId: string; asOf: string }>(REFRESH, { customerId: id, asOf: at });
+  const [published] = await changes.waitFor(1);
+  const again = await server.gql<Refreshed, { customerId: string; asOf: string }>(REFRESH, { customerId: id, asOf: at });
+  expect(again.refreshHealthScore).toMatchObject({ tier: 'critical', backfill: false });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(changes.events).toHaveLength(1);
+  const after = await server.request<
+    { tierChanges: { edges: Array<{ node: { id: string; toTier: string; changedAt: string } }> } },
+    unknown
+  >(`{ tierChanges(customerId: "${id}", backfill: false) { edges { node { id toTier changedAt } } } }`);
+  expect(after.errors).toBeUndefined();
+  expect(after.data!.tierChanges.edges.map((e) => e.node)).toEqual([
+    { id: published.healthTierChanged.id, toTier: 'critical', changedAt: at },
+  ]);
+  await changes.close();
+});
