@@ -33,6 +33,11 @@ import { Check, Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
   name: 'customer_last_activity_idx',
   expression: `create index "customer_last_activity_idx" on "customer" (coalesce("last_activity_at", '1900-01-01 00:00:00+00'::timestamptz), "id")`,
 })
+// Customers whose churn date has come since their last scoring (a date given ahead): queueChurnsDue.
+@Index({
+  name: 'customer_churn_due_idx',
+  expression: 'create index "customer_churn_due_idx" on "customer" ("churned_at") where "scored_at" < "churned_at"',
+})
 @Index({ name: 'customer_lifecycle_idx', properties: ['lifecycleStage', 'id'] })
 @Index({ name: 'customer_csm_owner_idx', properties: ['csmOwner', 'id'] })
 @Index({ name: 'customer_plan_idx', properties: ['plan', 'id'] })

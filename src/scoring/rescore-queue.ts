@@ -66,6 +66,16 @@ export async function signalsArrived<T>(
 }
 
 /**
+ * Queues the customers whose churn date has come since they were last scored (`upsertCustomer` takes
+ * one up to a day ahead): each scoring round stages them CHURNED, as a churn date already past is at
+ * once, rather than the next full run an hour later, while the worklist and summaries, which compare
+ * the date with now, already leave them out. Read through its partial index: usually none.
+ */
+export async function queueChurnsDue(db: Db): Promise<void> {
+  await query(db, queueRescoreStatement(`select id from customer where scored_at < churned_at and churned_at <= statement_timestamp()`));
+}
+
+/**
  * Takes up to `limit` customers queued at or before `queuedBy` off the queue, oldest first, skipping
  * rows another instance is claiming (`FOR UPDATE SKIP LOCKED`): instances share the work.
  */

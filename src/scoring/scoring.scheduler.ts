@@ -6,7 +6,7 @@
 import { CoreServices, databaseUrlOf } from '../context';
 import { Db, queryOne } from '../infra/sql';
 import { backfillHistory, endsOfPastDays } from './backfill-history';
-import type { RescoreScheduler } from './rescore-queue';
+import { queueChurnsDue, RescoreScheduler } from './rescore-queue';
 import { failRunsInterruptedByACrash, refreshAllHealthScores, rescoreRequested } from './scoring.service';
 import { withSessionLock } from '../infra/session-lock';
 
@@ -180,11 +180,12 @@ export class ScoringScheduler implements RescoreScheduler {
 }
 
 /**
- * Rescores the customers queued before it started, batch after batch. Those queued meanwhile wait
+ * Rescores the customers queued before it started (with those whose churn date has come), batch after batch. Those queued meanwhile wait
  * for the next debounce: under a steady stream rescoring comes in rounds, not in a loop that never ends.
  */
 export async function rescoreQueued(services: CoreServices, db: Db): Promise<number> {
   let total = 0;
+  await queueChurnsDue(db);
   const queuedBy = new Date();
   for (;;) {
     const scored = await rescoreRequested(services, db, { queuedBy });
