@@ -72,7 +72,8 @@ export function validateCustomerInput(input: CustomerInput, now = new Date()): v
   checkStrings(input, '');
   // Labels a list, a CSV cell and an alert show: one line of visible text each.
   requiredLabel(input.id, 'id', MAX_ID_LENGTH);
-  requiredLabel(input.name, 'name', MAX_LABEL_LENGTH);
+  // Left out, the stored name stays (writeCustomerChecked asks for one to create the account).
+  if (input.name !== undefined) requiredLabel(input.name, 'name', MAX_LABEL_LENGTH);
   optionalLabel(input.plan, 'plan', MAX_PLAN_LENGTH);
   optionalLabel(input.csmOwner, 'csmOwner', MAX_PLAN_LENGTH);
   checkedText(input.churnReason, 'churnReason', MAX_CHURN_REASON_LENGTH);
@@ -197,6 +198,7 @@ function writeCustomerChecked(db: Db, scheduler: RescoreScheduler | null, input:
         // Writes of one customer take turns: the plan history compares with the customer as it was,
         // and two concurrent writes reading the same "before" would record a change twice or miss one.
         await takeTurns(tx, `customer/${input.id.trim()}`);
+        if (input.name === undefined) await checkNamedOrStored(tx, input.id.trim());
         await checkPlanChangeOrder(tx, input);
         const written = await writeCustomer(tx, scheduler, input);
         // A sign-up date set, moved or cleared (the start is then the first signal or the creation).
@@ -208,6 +210,12 @@ function writeCustomerChecked(db: Db, scheduler: RescoreScheduler | null, input:
       }),
     churnAfterSignup(input),
   );
+}
+
+/** An upsert without a name updates a stored account: it cannot create one (BAD_USER_INPUT naming `name`). */
+async function checkNamedOrStored(tx: Db, id: string): Promise<void> {
+  const stored = await queryOne<{ id: string }>(tx, 'select id from customer where id = ?', [id]);
+  ensure(stored !== undefined, `name is required to create customer ${id}: no customer has this id yet`, { argument: 'name' });
 }
 
 /**
@@ -281,9 +289,16 @@ async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: 
   // A churn undone (churnedAt: null) takes its reason with it, unless a reason is given.
   const input = given.churnedAt === null && given.churnReason === undefined ? { ...given, churnReason: null } : given;
   const provided = FIELDS.filter(([key]) => input[key] !== undefined);
+  const named = typeof input.name === 'string';
   const columns = ['id', 'name', ...provided.map(([, column]) => column)];
-  const values: unknown[] = [input.id.trim(), input.name.trim(), ...provided.map(([, , value]) => value(input))];
-  const updates = ['name = excluded.name', ...provided.map(([, column]) => `${column} = excluded.${column}`), 'updated_at = now()'];
+  const values: unknown[] = [input.id.trim(), named ? input.name?.trim() : input.id.trim(), ...provided.map(([, , value]) => value(input))];
+  // Left out, the name is the stored one (checkNamedOrStored found the account), kept by the update.
+  const placeholders = values.map((_, index) => (index === 1 && !named ? '(select s.name from customer s where s.id = ?)' : '?'));
+  const updates = [
+    ...(named ? ['name = excluded.name'] : []),
+    ...provided.map(([, column]) => `${column} = excluded.${column}`),
+    'updated_at = now()',
+  ];
   const stage = input.churnedAt !== undefined ? CHURN_STAGE : null;
   if (stage) {
     columns.push('lifecycle_stage');
@@ -300,7 +315,7 @@ async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: 
       `with previous as (
        select true as found, signed_up_at, churned_at, arr_cents, seats from customer where id = ?
      ), upserted as (
-       insert into customer as c (${columns.join(', ')}) values (${[...values.map(() => '?'), ...(stage ? [stage.insert] : [])].join(', ')})
+       insert into customer as c (${columns.join(', ')}) values (${[...placeholders, ...(stage ? [stage.insert] : [])].join(', ')})
        on conflict (id) do update set ${updates.join(', ')}
        returning ${CUSTOMER_COLUMNS}, c.arr_cents as stored_arr_cents
      ), plan_changed as (

@@ -112,8 +112,11 @@ export class CustomerInput {
   @Field(() => ID, { description: 'Your own identifier for the account, e.g. `cust_abc123`; at most 200 characters.' })
   id!: string;
 
-  @Field({ description: 'Not empty; at most 500 characters.' })
-  name!: string;
+  @Field(() => String, {
+    nullable: true,
+    description: 'Required to create the account; left out, an existing account keeps its name. Not empty; at most 500 characters.',
+  })
+  name?: string | null;
 
   @Field(() => String, { nullable: true, description: 'At most 200 characters.' })
   plan?: string | null;

@@ -19,8 +19,8 @@ export type CustomerInput = {
   csmOwner?: string | null | undefined;
   /** Your own identifier for the account, e.g. `cust_abc123`; at most 200 characters. */
   id: string | number;
-  /** Not empty; at most 500 characters. */
-  name: string;
+  /** Required to create the account; left out, an existing account keeps its name. Not empty; at most 500 characters. */
+  name?: string | null | undefined;
   /** At most 200 characters. */
   plan?: string | null | undefined;
   /** When a change of arrCents or seats took effect; defaults to now; the history of these changes feeds the contraction signal. */

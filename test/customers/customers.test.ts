@@ -43,6 +43,23 @@ describe('customers', () => {
     expect(fetched.customer).toMatchObject({ id: 'cust_abc123', name: 'Acme Corp', arrCents: 12_000_000 });
   });
 
+  it('updates an account without its name, which it keeps; creating one needs a name, and a name cannot be cleared', async () => {
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_unnamed_update', name: 'Kept Name', seats: 3 } });
+    const updated = await server.gql(UpsertCustomerDocument, { input: { id: 'cust_unnamed_update', seats: 9 } });
+    expect(updated.upsertCustomer).toMatchObject({ name: 'Kept Name', seats: 9 });
+
+    const created = await server.request(UpsertCustomerDocument, { input: { id: 'cust_never_named', seats: 9 } });
+    expect(created.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'name' });
+    expect(created.errors?.[0].message).toContain('name is required to create');
+    const stillMissing = await server.request(GetCustomerDocument, { id: 'cust_never_named' });
+    expect(stillMissing.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+
+    const cleared = await server.request(UpsertCustomerDocument, { input: { id: 'cust_unnamed_update', name: null } });
+    expect(cleared.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'name' });
+    const fetched = await server.gql(GetCustomerDocument, { id: 'cust_unnamed_update' });
+    expect(fetched.customer).toMatchObject({ name: 'Kept Name', seats: 9 });
+  });
+
   it('answers NOT_FOUND for an unknown customer and BAD_USER_INPUT for an empty id', async () => {
     const unknown = await server.request(GetCustomerDocument, { id: 'cust_nope' });
     expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
