@@ -9,6 +9,7 @@ import { Pool } from 'pg';
 import type { AppServices } from '../context';
 import type { Logger } from '../infra/logger';
 import { Db, query } from '../infra/sql';
+import { isDatabaseOutage } from '../infra/errors';
 import { scoringSettled } from '../scoring/scoring-activity';
 import { digestEmailContent, emailContent, emailRecipient, slackMessage, unsubscribeTargets, webhookPayload } from './delivery-messages';
 import { PermanentDeliveryError, RetryLaterError } from './delivery-errors';
@@ -287,7 +288,7 @@ export async function releaseStalledDeliveries(db: Db, lockTimeoutMs: number): P
 function workerLogger(rootLogger: Logger, stopping: () => boolean): WorkerLogger {
   const logger = rootLogger.child({ module: 'delivery-worker' });
   return new WorkerLogger(() => (level, message, meta) => {
-    const method = workerLogMethod(level, message, stopping());
+    const method = workerLogMethod(level, message, stopping(), meta?.error);
     // graphile-worker names a failure `error`; pino serializes an Error only under `err` (message,
     // code, stack): under any other key it is logged as `{}`.
     const { error, ...rest } = meta ?? {};
@@ -303,9 +304,17 @@ function workerLogger(rootLogger: Logger, stopping: () => boolean): WorkerLogger
  */
 const RELEASE_RACE_MESSAGES = ['Releasing local queue failed', 'Error occurred whilst attempting to release runner options'];
 
-/** The log method of a graphile-worker message: its level, but the release race of a stop as a warning. */
-export function workerLogMethod(level: string, message: string, stopping: boolean): 'error' | 'warn' | 'debug' {
-  if (level === 'error') return stopping && RELEASE_RACE_MESSAGES.some((start) => message.startsWith(start)) ? 'warn' : 'error';
+/**
+ * The log method of a graphile-worker message: its level, but as a warning the release race of a
+ * stop, and a failure that is the database being unavailable (a restart, a failover): the worker
+ * retries its listener, its polling and its cron every few seconds, each time logging an error, and
+ * an outage already shows in /readyz; the pool logs the lost connection once as a warning too.
+ */
+export function workerLogMethod(level: string, message: string, stopping: boolean, error?: unknown): 'error' | 'warn' | 'debug' {
+  if (level === 'error') {
+    const raced = stopping && RELEASE_RACE_MESSAGES.some((start) => message.startsWith(start));
+    return raced || (error !== undefined && isDatabaseOutage(error)) ? 'warn' : 'error';
+  }
   return level === 'warning' ? 'warn' : 'debug';
 }
 

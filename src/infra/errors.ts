@@ -158,6 +158,11 @@ function isDatabaseUnavailable(error: unknown): boolean {
   return typeof message === 'string' && UNAVAILABLE_DRIVER_MESSAGES.some((pattern) => pattern.test(message));
 }
 
+/** Whether an error (or what it wraps) says the database cannot serve now: an outage, not a fault. */
+export function isDatabaseOutage(error: unknown): boolean {
+  return errorChain(error).some(isDatabaseUnavailable);
+}
+
 /**
  * The code an error is answered with: a domain error's own; SERVICE_UNAVAILABLE for a database that
  * cannot serve; BAD_USER_INPUT for a value PostgreSQL refused or type-graphql's argument validation;

@@ -60,5 +60,31 @@ describe("the level of graphile-worker's messages", () => {
     expect(workerLogMethod('error', 'Failed task 1 (deliver_outreach)', true)).toBe('error');
     expect(workerLogMethod('warning', 'anything', false)).toBe('warn');
     expect(workerLogMethod('info', 'Worker connected', false)).toBe('debug');
+    // The database unavailable (here, the session ended by a restart) is an outage, not a fault.
+    const ended = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+    expect(workerLogMethod('error', 'Error with notify listener', false, ended)).toBe('warn');
+    expect(workerLogMethod('error', 'Failed task 1 (deliver_outreach)', false, new Error('boom'))).toBe('error');
   });
+});
+
+it("logs the worker's lost database connections as warnings, not errors: an outage is not a fault", async () => {
+  await waitFor(() => lines.some((line) => line.includes('Worker connected')), 'the worker to connect');
+  const from = lines.length;
+  // The queue's own pool names no application: its sessions (the LISTEN one among them), as a
+  // database restart or failover would end them (57P01).
+  const ended = await sql<{ pid: number }>(
+    server.database,
+    `select pid from (select pid from pg_stat_activity
+                      where datname = current_database() and application_name = '' and pid <> pg_backend_pid() offset 0) s
+     where pg_terminate_backend(pid)`,
+  );
+  expect(ended.length).toBeGreaterThan(0);
+  const noticed = await waitFor(
+    () => lines.slice(from).find((line) => line.includes('"module":"delivery-worker"') && line.includes('"level":40')),
+    'the lost connection to be logged',
+  );
+  expect(JSON.parse(noticed as string).err).toMatchObject({ code: '57P01' });
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  const workerErrors = lines.slice(from).filter((line) => line.includes('"module":"delivery-worker"') && line.includes('"level":50'));
+  expect(workerErrors).toEqual([]);
 });
