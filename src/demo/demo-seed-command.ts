@@ -10,6 +10,7 @@ import { openDatabase } from '../database';
 import { StartupRefusal, UsageError } from '../infra/errors';
 import { runCommand } from '../infra/command-line';
 import { Db, queryOne } from '../infra/sql';
+import { analyzeTables } from '../infra/table-statistics';
 import { buildDemoDataSet, DEFAULT_DEMO_OPTIONS, DemoOptions, MAX_DEMO_CUSTOMERS, MAX_DEMO_DAYS, MIN_DEMO_DAYS } from './demo-data';
 import { DemoProgress, loadDemoData, scoreDemoHistory } from './load-demo-data';
 import { hashToSeed } from './seeded-random';
@@ -134,6 +135,8 @@ export async function seedDemo(
     concurrency: Math.max(1, Math.min(8, config.databasePoolMax - 2)),
   });
   const scored = await scoreDemoHistory(services, db, dataSet, { onProgress: progress });
+  // A bulk load: the planner's statistics describe the empty tables until taken again (table-statistics.ts).
+  await analyzeTables(db);
 
   const archetypes = Object.entries(loaded.archetypes)
     .map(([name, n]) => `${name} ${count(n)}`)

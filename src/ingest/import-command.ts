@@ -12,10 +12,16 @@ import { openDatabase } from '../database';
 import { runCommand } from '../infra/command-line';
 import { StartupRefusal, UsageError } from '../infra/errors';
 import type { Db } from '../infra/sql';
+import { analyzeTables } from '../infra/table-statistics';
+
 import { backfillHistory, endsOfPastDays } from '../scoring/backfill-history';
 import { EventImportSummary, importEvents, MAX_REPORTED_ERRORS } from './event-import';
 
 export const MAX_BACKFILL_DAYS = 366;
+
+/** What an import writes, and what its backfill adds: analyzed after each. */
+const IMPORTED_TABLES = ['engagement_event', 'engagement_day', 'rescore_request'];
+const SCORED_TABLES = ['health_score', 'tier_change', 'customer'];
 
 export const IMPORT_USAGE = `Usage: npm run import -- FILE.ndjson [--backfill-days N]
        import FILE.ndjson [--backfill-days N]        (in the Docker image)
@@ -120,10 +126,13 @@ export async function runImportCommand(
   for (const error of summary.errors) print(`  line ${error.line}: ${error.code} ${error.message}`);
   if (summary.rejected > summary.errors.length)
     print(`  … and ${summary.rejected - summary.errors.length} more refused lines (the first ${MAX_REPORTED_ERRORS} are listed)`);
+  // The planner's statistics describe the tables before the load until they are taken again (table-statistics.ts).
+  if (summary.accepted > 0) await analyzeTables(orm.em.fork() as Db, IMPORTED_TABLES);
   if (command.backfillDays > 0) {
     const services = commandServices(orm, config, databaseUrl);
     print(`backfilling the score history of the last ${command.backfillDays} days (no outreach, nothing published)`);
     await backfillDailyHistory(services, orm.em.fork() as Db, command.backfillDays, new Date(), print);
+    await analyzeTables(orm.em.fork() as Db, SCORED_TABLES);
   }
   return summary;
 }

@@ -9,6 +9,7 @@ import { backfillHistory, endsOfPastDays } from './backfill-history';
 import { queueChurnsDue, RescoreScheduler } from './rescore-queue';
 import { failRunsInterruptedByACrash, refreshAllHealthScores, rescoreRequested } from './scoring.service';
 import { withSessionLock } from '../infra/session-lock';
+import { analyzeChangedTables } from '../infra/table-statistics';
 
 export const BACKFILL_DAYS = 30;
 const FIRST_START_BACKFILL_LOCK = 'healthgraph.first-start-backfill';
@@ -145,8 +146,23 @@ export class ScoringScheduler implements RescoreScheduler {
    * within most of an interval (not all of it: this instance's own last run, started late in its turn
    * by a run it waited for, must not make it skip the next).
    */
-  private periodicRun(): Promise<void> {
-    return this.fullRun('periodic', this.services.config.scoringIntervalMs * PERIODIC_RUN_SPACING);
+  private async periodicRun(): Promise<void> {
+    await this.fullRun('periodic', this.services.config.scoringIntervalMs * PERIODIC_RUN_SPACING);
+    await this.analyzeChangedTables();
+  }
+
+  /**
+   * Once an interval, after the periodic run: the statistics of the tables an hour of ingestion and
+   * scoring changed, where autovacuum has not taken them (table-statistics.ts). A failure is logged:
+   * the next interval tries again.
+   */
+  private async analyzeChangedTables(): Promise<void> {
+    try {
+      const analyzed = await analyzeChangedTables(this.db());
+      if (analyzed.length > 0) this.services.logger.info({ tables: analyzed }, 'planner statistics taken again');
+    } catch (error) {
+      this.services.logger.warn({ err: error }, 'planner statistics not taken');
+    }
   }
 
   private async fullRun(reason: string, unlessRunWithinMs?: number): Promise<void> {
@@ -172,10 +188,13 @@ export class ScoringScheduler implements RescoreScheduler {
       this.services.logger.info({ days: BACKFILL_DAYS }, 'first start with existing data: backfilling score history');
       // The ends of the days, as `npm run import -- --backfill-days` scores them: days it scored are skipped.
       const days = endsOfPastDays(BACKFILL_DAYS, new Date());
+      // Existing data loaded by other means may never have been analyzed: the backfill plans from it.
+      await this.analyzeChangedTables();
       await backfillHistory(this.services, db, days, { stopped: () => this.stopped, firstStart: true });
       // As of the moment the days are done: a run as of now, which ends the first start.
       if (!this.stopped) await refreshAllHealthScores(this.services, db, new Date(), true, { firstStart: true });
     });
+    await this.analyzeChangedTables();
   }
 }
 

@@ -370,6 +370,12 @@ describe('npm run import -- FILE --backfill-days N', () => {
       expect(history).toEqual([{ backfill: true, n: 3 * 4, days: 3 }]);
       expect(await sql(database, 'select count(*)::int as n from tier_change where not backfill')).toEqual([{ n: 0 }]);
       expect(await sql(database, 'select count(*)::int as n from outreach_action')).toEqual(outreachBefore);
+      // A bulk load leaves the planner statistics of what it wrote (src/infra/table-statistics.ts).
+      const analyzed = await sql<{ name: string }>(
+        database,
+        `select relname as name from pg_stat_user_tables where last_analyze is not null and relname in ('engagement_event', 'engagement_day', 'health_score') order by 1`,
+      );
+      expect(analyzed.map((table) => table.name)).toEqual(['engagement_day', 'engagement_event', 'health_score']);
       // Again: every day is already scored.
       printed.length = 0;
       await runImportCommand({ file, backfillDays: 3 }, orm, readConfig({ LOG_LEVEL: 'silent' }), database.url, (line) =>

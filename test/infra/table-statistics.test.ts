@@ -1,0 +1,102 @@
+// After a bulk load the planner needs statistics of what was loaded, whether or not autovacuum runs
+// (this machine's PostgreSQL runs without it, as some installations do): the demo load, the periodic
+// scoring run and the rule that picks the tables to analyze.
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { openDatabase } from '../../src/database';
+import { seedDemo } from '../../src/demo/demo-seed-command';
+import { readConfig } from '../../src/infra/config';
+import { Db, inTransaction, query } from '../../src/infra/sql';
+import { analyzeChangedTables } from '../../src/infra/table-statistics';
+import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { startTestServer } from '../helpers/server';
+import { sql } from '../helpers/database';
+
+/** The tables of the application's schema that have statistics (analyzed at least once), by name. */
+async function analyzed(db: (text: string) => Promise<Array<{ name: string }>>): Promise<string[]> {
+  const rows = await db(
+    `select relname as name from pg_stat_user_tables where schemaname = current_schema() and last_analyze is not null order by 1`,
+  );
+  return rows.map((row) => row.name);
+}
+
+/** Waits until the statistics views count `rows` changed rows of `table` since its last analyze. */
+async function reported(db: Db, table: string, rows: number): Promise<void> {
+  for (let waited = 0; waited < 15_000; waited += 100) {
+    const [row] = await query<{ changed: number }>(
+      db,
+      'select n_mod_since_analyze::int as changed from pg_stat_user_tables where relname = ?',
+      [table],
+    );
+    if (row.changed >= rows) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the changes of ${table} were not reported`);
+}
+
+describe('analyzeChangedTables', () => {
+  let database: TestDatabase;
+  let orm: MikroORM;
+  beforeAll(async () => {
+    database = await createTestDatabase('table_statistics');
+    orm = await openDatabase(database.url, 2);
+  });
+  afterAll(async () => {
+    await orm?.close();
+    await database?.drop();
+  });
+
+  it('analyzes the tables whose rows changed by more than autovacuum would wait for, and only those', async () => {
+    const db = orm.em.fork() as Db;
+    await analyzeChangedTables(db);
+    // The counters a connection keeps reach the statistics views when it reports (forced here, at its commit).
+    await inTransaction(db, async (tx) => {
+      await query(tx, `insert into customer (id, name) select 'c' || n, 'Customer ' || n from generate_series(1, 400) n`);
+      await query(tx, 'select pg_stat_force_next_flush()');
+    });
+    await reported(db, 'customer', 400);
+    expect(await analyzeChangedTables(db)).toEqual(['customer']);
+    // Nothing changed since: nothing to analyze; a few rows among many are not enough either.
+    expect(await analyzeChangedTables(db)).toEqual([]);
+    await inTransaction(db, async (tx) => {
+      await query(tx, `update customer set plan = 'pro' where id in ('c1', 'c2', 'c3')`);
+      await query(tx, 'select pg_stat_force_next_flush()');
+    });
+    await reported(db, 'customer', 3);
+    expect(await analyzeChangedTables(db)).toEqual([]);
+    const [stats] = await query<{ rows: number }>(db, `select count(*)::int as rows from pg_stats where tablename = 'customer'`);
+    expect(stats.rows).toBeGreaterThan(0);
+  });
+});
+
+it('leaves the demo load analyzed: the planner knows what it loaded', async () => {
+  const database = await createTestDatabase('demo_statistics');
+  const orm = await openDatabase(database.url, 6);
+  try {
+    const config = readConfig({ LOG_LEVEL: 'silent', SCORING_INTERVAL_MS: '0' });
+    await seedDemo(orm, { ...config, databaseUrl: database.url }, database.url, { customers: 20, days: 30, seed: 3 }, () => undefined);
+    const tables = await analyzed((text) => query(orm.em.fork() as Db, text));
+    expect(tables).toEqual(expect.arrayContaining(['customer', 'engagement_day', 'engagement_event', 'health_score', 'tier_change']));
+  } finally {
+    await orm.close();
+    await database.drop();
+  }
+}, 120_000);
+
+it('analyzes what an interval of ingestion and scoring changed after the periodic run', async () => {
+  const server = await startTestServer({ label: 'periodic_statistics', env: { SCORING_INTERVAL_MS: '1500', RESCORE_DEBOUNCE_MS: '0' } });
+  try {
+    const customers = Array.from(
+      { length: 80 },
+      (_, n) => `mutation { c${n}: upsertCustomer(input: { id: "cust_${n}", name: "C ${n}" }) { id } }`,
+    );
+    for (const document of customers) expect((await server.request(document)).errors).toBeUndefined();
+    const read = (text: string) => sql<{ name: string }>(server.database, text);
+    for (let waited = 0; !(await analyzed(read)).includes('health_score'); waited += 200) {
+      if (waited > 15_000) throw new Error('the periodic run did not analyze the tables it changed');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(await analyzed(read)).toEqual(expect.arrayContaining(['customer', 'health_score']));
+  } finally {
+    await server.stop();
+  }
+}, 60_000);
