@@ -8,6 +8,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { AppConfig } from '../src/infra/config';
 import { openDatabase } from '../src/database';
 import { embeddedDatabaseUrl, startEmbeddedPostgres } from '../src/infra/embedded-postgres';
+import { UsageError } from '../src/infra/errors';
 
 export interface ScriptDatabase {
   url: string;
@@ -64,12 +65,36 @@ export async function scriptDatabase(config: AppConfig): Promise<ScriptDatabase>
   return { url: started.databaseUrl, stop: () => started.stop() };
 }
 
-/** Opens the script's database (migrated), runs `work` on it, and closes both whatever happens. */
+/**
+ * Refuses a DATABASE_URL naming a database that does not exist (UsageError, exit 2). Opening it would
+ * create it (MikroORM creates a missing database, as `npm start` wants on a new server): a command
+ * that only reads would then answer a mistyped name with an empty report from a new database.
+ */
+async function ensureExists(url: string): Promise<void> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  try {
+    await client.connect();
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== '3D000') throw error;
+    throw new UsageError(
+      `the database of DATABASE_URL does not exist: ${(error as Error).message} (this command reads an existing database)`,
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Opens the script's database (migrated), runs `work` on it, and closes both whatever happens. A
+ * command that only reads (`existing`) refuses a DATABASE_URL whose database does not exist.
+ */
 export async function withScriptDatabase<T>(
   config: AppConfig,
   poolSize: number,
   work: (orm: MikroORM, url: string) => Promise<T>,
+  options: { existing?: boolean } = {},
 ): Promise<T> {
+  if (options.existing && config.databaseUrl) await ensureExists(config.databaseUrl);
   const database = await scriptDatabase(config);
   const orm = await openDatabase(database.url, poolSize);
   try {

@@ -3,11 +3,13 @@
 // `npm run import`'s exit code 1, lines refused); `--help` prints the usage and exits 0.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { Client } from 'pg';
 import { parseKeysCommand } from '../../src/auth/keys-command';
 import { parseDemoArguments } from '../../src/demo/demo-seed-command';
 import { UsageError } from '../../src/infra/errors';
 import { parseImportArguments } from '../../src/ingest/import-command';
 import { parseBacktestArguments } from '../../src/scoring/backtest/backtest-command';
+import { ADMIN_URL } from '../helpers/database';
 
 /** A database nothing answers on: a command that reaches for it fails otherwise than by its usage. */
 const NO_DATABASE = 'postgres://nobody@127.0.0.1:1/none';
@@ -133,6 +135,27 @@ describe('npm run backtest', () => {
       compareClassic: false,
     });
   });
+
+  it('refuses a DATABASE_URL naming no database with one line and exit code 2, creating none', async () => {
+    const missing = `hg_mistyped_${process.pid}`;
+    const url = new URL(ADMIN_URL);
+    url.pathname = `/${missing}`;
+    const result = spawnSync('npm', ['-s', 'run', 'backtest', '--', '--weeks', '2'], {
+      cwd: path.resolve(__dirname, '../..'),
+      env: { ...process.env, DATABASE_URL: url.toString(), LOG_LEVEL: 'silent' },
+      encoding: 'utf8',
+      timeout: 170_000,
+    });
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining('the database of DATABASE_URL does not exist')]);
+    expect(result.status).toBe(2);
+    const client = new Client({ connectionString: ADMIN_URL });
+    await client.connect();
+    try {
+      expect((await client.query('select 1 from pg_database where datname = $1', [missing])).rows).toEqual([]);
+    } finally {
+      await client.end();
+    }
+  }, 180_000);
 
   it('refuses `--from` after `--to` with one line and exit code 2, not a database error', () => {
     const { status, stderr } = npm(['run', 'backtest', '--', '--from', '2026-06-01T00:00:00Z', '--to', '2026-01-01T00:00:00Z']);

@@ -115,6 +115,8 @@ export function checkedGrid(
     { argument: 'horizonDays' },
   );
   const instants = Math.floor((to.getTime() - from.getTime()) / (stepDays * DAY_MS)) + 1;
+  // As `from` = `to`: one instant follows no account over time (and its false alarms per 90 days would read its span as none).
+  ensure(instants >= 2, `from…to holds a single instant: it must span at least one step (stepDays: ${stepDays})`, { argument: 'to' });
   ensure(
     instants <= MAX_SNAPSHOT_INSTANTS,
     `the grid has ${instants} instants; at most ${MAX_SNAPSHOT_INSTANTS} (widen stepDays or narrow from…to)`,
