@@ -255,9 +255,9 @@ it('suggests weights fitted to the labelled history, non-negative and summing to
 });
 
 it('refuses to fit a history in which no signal tells the churners apart; runs two evaluations at once, queues eight, refuses more', async () => {
-  // One instant before any event: every account looks the same, though three churn within the horizon.
+  // Two instants in the accounts' first days: every account looks the same, though three churn within the horizon.
   const blank = await server.request('query ($input: SuggestScoringModelInput!) { suggestScoringModel(input: $input) { samples } }', {
-    input: { from: daysAgo(166, 0), to: daysAgo(165, 0), stepDays: 7, horizonDays: 150 },
+    input: { from: daysAgo(166, 0), to: daysAgo(165, 0), stepDays: 1, horizonDays: 150 },
   });
   expect(blank.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   expect(blank.errors?.[0].message).toMatch(/nothing to weight/);
