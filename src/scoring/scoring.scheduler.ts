@@ -22,6 +22,7 @@ export class ScoringScheduler implements RescoreScheduler {
   private lastSignalAt = 0;
   private periodicTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private statisticsTimer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
   private started = false;
   private stopped = false;
@@ -51,6 +52,10 @@ export class ScoringScheduler implements RescoreScheduler {
     if (config.rescoreSweepMs > 0 && config.rescoreDebounceMs > 0) {
       this.sweepTimer = setInterval(() => this.scheduleRescore(), config.rescoreSweepMs);
       this.sweepTimer.unref();
+    }
+    if (config.rescoreSweepMs > 0) {
+      this.statisticsTimer = setInterval(() => this.enqueue(() => this.analyzeChangedTables()), config.rescoreSweepMs);
+      this.statisticsTimer.unref();
     }
   }
 
@@ -126,6 +131,7 @@ export class ScoringScheduler implements RescoreScheduler {
     clearTimeout(this.debounceTimer);
     clearInterval(this.periodicTimer);
     clearInterval(this.sweepTimer);
+    clearInterval(this.statisticsTimer);
     await this.running;
   }
 
@@ -146,15 +152,14 @@ export class ScoringScheduler implements RescoreScheduler {
    * within most of an interval (not all of it: this instance's own last run, started late in its turn
    * by a run it waited for, must not make it skip the next).
    */
-  private async periodicRun(): Promise<void> {
-    await this.fullRun('periodic', this.services.config.scoringIntervalMs * PERIODIC_RUN_SPACING);
-    await this.analyzeChangedTables();
+  private periodicRun(): Promise<void> {
+    return this.fullRun('periodic', this.services.config.scoringIntervalMs * PERIODIC_RUN_SPACING);
   }
 
   /**
-   * Once an interval, after the periodic run: the statistics of the tables an hour of ingestion and
-   * scoring changed, where autovacuum has not taken them (table-statistics.ts). A failure is logged:
-   * the next interval tries again.
+   * Every RESCORE_SWEEP_MS, between scoring rounds: the statistics of the tables ingestion and scoring
+   * changed past autovacuum's rule, where autovacuum has not taken them (table-statistics.ts). A
+   * failure is logged: the next turn tries again.
    */
   private async analyzeChangedTables(): Promise<void> {
     try {

@@ -82,8 +82,11 @@ it('leaves the demo load analyzed: the planner knows what it loaded', async () =
   }
 }, 120_000);
 
-it('analyzes what an interval of ingestion and scoring changed after the periodic run', async () => {
-  const server = await startTestServer({ label: 'periodic_statistics', env: { SCORING_INTERVAL_MS: '1500', RESCORE_DEBOUNCE_MS: '0' } });
+it('analyzes what ingestion and scoring changed, every RESCORE_SWEEP_MS', async () => {
+  const server = await startTestServer({
+    label: 'periodic_statistics',
+    env: { SCORING_INTERVAL_MS: '0', RESCORE_DEBOUNCE_MS: '100', RESCORE_SWEEP_MS: '1000' },
+  });
   try {
     const customers = Array.from(
       { length: 80 },
@@ -92,7 +95,7 @@ it('analyzes what an interval of ingestion and scoring changed after the periodi
     for (const document of customers) expect((await server.request(document)).errors).toBeUndefined();
     const read = (text: string) => sql<{ name: string }>(server.database, text);
     for (let waited = 0; !(await analyzed(read)).includes('health_score'); waited += 200) {
-      if (waited > 15_000) throw new Error('the periodic run did not analyze the tables it changed');
+      if (waited > 30_000) throw new Error('the tables ingestion and scoring changed were not analyzed');
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(await analyzed(read)).toEqual(expect.arrayContaining(['customer', 'health_score']));
