@@ -58,7 +58,12 @@ function usePageWalk<Data, Variables extends AnyVariables>(
       if (!connection) return;
       const last = lastPageIndex(connection.totalCount, pageSize);
       const endCursor = connection.pageInfo.endCursor;
-      if (target > last || !connection.pageInfo.hasNextPage || !endCursor) return pages.goTo(Math.min(target, last, page + span - 1));
+      if (target > last) {
+        // The list ends before the page asked for: its last page, walked to from here if this step ended before it.
+        if (connection.pageInfo.hasNextPage && endCursor && page + span <= last) pages.learn(page + span, endCursor);
+        return pages.goTo(last);
+      }
+      if (!connection.pageInfo.hasNextPage || !endCursor) return pages.goTo(Math.min(target, last, page + span - 1));
       if (page + span === target) return pages.learn(target, endCursor);
       pages.learn(page + span, endCursor);
       await walkFrom({ page: page + span, after: endCursor });

@@ -1,9 +1,11 @@
 // The dashboard's paged lists in headless Chromium against their own seeded server: the page and
-// the filters kept in the link (browser back, a reload and a shared link find them again), the
-// keyboard focus kept on the pager across a page change, a loading note while a list's first page
-// is asked for, and a page that a live change empties giving way to the last page with rows. The
-// live change is made last: it takes accounts off the worklist.
+// the filters kept in the link (browser back, a reload and a shared link find them again), an old
+// link far past the end opening at the last page, the keyboard focus kept on the pager across a
+// page change, a loading note while a list's first page is asked for, and a page that a live
+// change empties giving way to the last page with rows. The live change is made last: it takes
+// accounts off the worklist.
 import type { Page } from 'playwright-core';
+import { sql } from '../helpers/database';
 import type { TestServer } from '../helpers/server';
 import { Browser, openBrowser } from './browser';
 import { closeSeededDashboard, openSeededDashboard, pageHelpers } from './page-helpers';
@@ -116,6 +118,30 @@ it('opens a link to a page past the end of a list at its last page, and a link w
     await visit(link);
     await waitForText('[data-testid=page-range]', `1–${PAGE_SIZE} of ${total}`);
   }
+}, 60_000);
+
+it('opens a link far past the end of a list longer than one walk step (500 rows) at its last page', async () => {
+  // Failed payments are changes: enough of them today for the changes to run over many 500-row steps.
+  const [{ id }] = await sql<{ id: string }>(server.database, 'select id from customer order by id limit 1');
+  await sql(
+    server.database,
+    `insert into payment (customer_id, external_id, amount_cents, currency, status, due_at, occurred_at)
+     select $1, 'walk-' || n, 1000, 'EUR', 'FAILED', now() - interval '1 hour', now() - interval '1 hour'
+     from generate_series(1, 1200) as n`,
+    [id],
+  );
+  const since = new Date();
+  since.setDate(since.getDate() - 1);
+  since.setHours(0, 0, 0, 0);
+  const { changes } = await api<{ changes: { totalCount: number } }>(
+    `query($since: DateTime!) { changes(since: $since, first: 1) { totalCount } }`,
+    { since: since.toISOString() },
+  );
+  expect(changes.totalCount).toBeGreaterThan(1200);
+  const lastPage = Math.ceil(changes.totalCount / PAGE_SIZE);
+  await visit('#/changes?page=100000');
+  await waitForText('[data-testid=page-range]', `${(lastPage - 1) * PAGE_SIZE + 1}–${changes.totalCount} of ${changes.totalCount}`, 20_000);
+  expect(new URL(page.url()).hash).toBe(`#/changes?page=${lastPage}`);
 }, 60_000);
 
 it("keeps the outreach log's and the changes' filters in the link", async () => {
