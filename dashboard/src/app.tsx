@@ -1,6 +1,6 @@
 // The shell: the key gate, then the navigation, the live indicator and the screen of the route.
 import { Provider } from '@urql/preact';
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { createGraphQLClient, createWebSocket } from './client';
 import { LiveIndicator } from './components/live-indicator';
 import { LiveUpdates } from './live';
@@ -20,24 +20,32 @@ type Gate = { kind: 'checking' } | { kind: 'needs-key'; reason: string } | { kin
 
 export function App() {
   const [gate, setGate] = useState<Gate>({ kind: 'checking' });
+  // A refusal that ends by itself (429) has the key checked again at its end, unless another is entered first.
+  const retry = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
   const tryKey = async (key: string | null) => {
+    clearTimeout(retry.current);
     try {
       const check = await checkKey(key);
       if (check.kind === 'ok') {
         storeKey(key);
         setGate({ kind: 'ready', key, viewer: check.viewer });
-      } else {
-        storeKey(null);
-        setGate({ kind: 'needs-key', reason: check.reason });
+        return;
       }
+      // Only a key the server says is wrong or revoked is forgotten: a reload while its budget is spent keeps it.
+      if (check.keyRefused) storeKey(null);
+      setGate({ kind: 'needs-key', reason: check.reason });
+      if (check.retryAfterSeconds !== undefined) retry.current = setTimeout(() => void tryKey(key), check.retryAfterSeconds * 1000);
     } catch {
       // No usable answer came back (server down, connection cut, a proxy's error page).
       setGate({ kind: 'needs-key', reason: 'Cannot reach the server: reload the page once it is running again.' });
     }
   };
 
-  useEffect(() => void tryKey(storedKey()), []);
+  useEffect(() => {
+    void tryKey(storedKey());
+    return () => clearTimeout(retry.current);
+  }, []);
 
   if (gate.kind === 'checking') return <p class="loading">Connecting…</p>;
   if (gate.kind === 'needs-key') return <KeyForm reason={gate.reason} onSubmit={tryKey} />;

@@ -11,7 +11,21 @@ export interface Viewer {
   scopes: Scope[];
 }
 
-export type SessionCheck = { kind: 'ok'; viewer: Viewer } | { kind: 'needs-key'; reason: string };
+export type SessionCheck =
+  | { kind: 'ok'; viewer: Viewer }
+  | {
+      kind: 'needs-key';
+      reason: string;
+      /** The server said the key is wrong or revoked (401): it is forgotten. Any other refusal keeps it. */
+      keyRefused: boolean;
+      /** When the refusal passes by itself (429's Retry-After): the same key is checked again then. */
+      retryAfterSeconds?: number;
+    };
+
+type GraphQLAnswer = {
+  data?: { viewer: Viewer } | null;
+  errors?: Array<{ message: string; extensions?: { code?: string; retryAfterSeconds?: number } }>;
+};
 
 /** Why the dashboard asks for a key when the server refuses to go on without one (401, 4401). */
 export function refusedKeyReason(key: string | null, refused: 'at-check' | 'while-open'): string {
@@ -46,14 +60,21 @@ export async function checkKey(key: string | null): Promise<SessionCheck> {
     headers: { 'content-type': 'application/json', accept: 'application/json', ...authorizationHeaders(key) },
     body: JSON.stringify({ query: '{ viewer { keyName scopes } }' }),
   });
-  if (response.status === 401) return { kind: 'needs-key', reason: refusedKeyReason(key, 'at-check') };
-  if (response.status === 429) return { kind: 'needs-key', reason: 'Too many attempts from this address; wait a moment and try again.' };
-  const body = (await response.json()) as {
-    data?: { viewer: Viewer } | null;
-    errors?: Array<{ message: string; extensions?: { code?: string } }>;
-  };
+  if (response.status === 401) return { kind: 'needs-key', reason: refusedKeyReason(key, 'at-check'), keyRefused: true };
+  const body = (await response.json()) as GraphQLAnswer;
+  if (response.status === 429) {
+    // The key's request budget spent, or too many wrong secrets for it from this address: either way
+    // the key itself was not refused, and the refusal ends with its window.
+    const refusal = body.errors?.[0];
+    const retryAfterSeconds = Number(refusal?.extensions?.retryAfterSeconds ?? response.headers.get('retry-after'));
+    const reason = refusal?.message ?? `The server answered ${response.status}.`;
+    return Number.isFinite(retryAfterSeconds) && retryAfterSeconds > 0
+      ? { kind: 'needs-key', reason: `${reason} The dashboard tries again then.`, keyRefused: false, retryAfterSeconds }
+      : { kind: 'needs-key', reason, keyRefused: false };
+  }
   if (body.errors?.some((error) => error.extensions?.code === 'FORBIDDEN'))
-    return { kind: 'needs-key', reason: 'This key has no read scope: the dashboard needs a read (or admin) key.' };
-  if (!body.data) return { kind: 'needs-key', reason: body.errors?.[0]?.message ?? `The server answered ${response.status}.` };
+    return { kind: 'needs-key', reason: 'This key has no read scope: the dashboard needs a read (or admin) key.', keyRefused: false };
+  if (!body.data)
+    return { kind: 'needs-key', reason: body.errors?.[0]?.message ?? `The server answered ${response.status}.`, keyRefused: false };
   return { kind: 'ok', viewer: body.data.viewer };
 }

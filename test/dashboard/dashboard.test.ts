@@ -517,6 +517,32 @@ describe('once the server requires keys', () => {
     }
   }, 120_000);
 
+  it("keeps a valid key through a reload while its request budget is spent, says so in the server's words, and opens once it is back", async () => {
+    const second = await startTestServer({
+      database: server.database,
+      env: { RATE_LIMIT_REQUESTS: '30', RATE_LIMIT_WINDOW_SECONDS: '15', RESCORE_SWEEP_MS: '0' },
+    });
+    const asReader = () => post(second.url, '{ viewer { scopes } }', {}, reader);
+    try {
+      await visit('', new URL(second.url).origin);
+      await enterKey(reader);
+      await page.waitForSelector('[data-testid=tier-table]');
+      let answer = await asReader();
+      for (let spent = 0; spent < 100 && answer.status !== 429; spent++) answer = await asReader();
+      expect(answer.status).toBe(429);
+      await page.reload();
+      await page.waitForSelector('#api-key');
+      // RATE_LIMITED for the key's budget: not the lockout of wrong secrets from this address.
+      expect(await text('[role=alert]')).toMatch(/^rate limit of this API key: at most 30 per 15 s; retry in \d+ s\b/);
+      expect(await page.evaluate(`sessionStorage.getItem('healthgraph:dashboard:apiKey')`)).toBe(reader);
+      // Once the window is over, the kept key is checked again and the dashboard opens without asking.
+      await page.waitForSelector('[data-testid=tier-table]', { timeout: 20_000 });
+      expect(await text('[data-testid=viewer]')).toBe('cs team (read)');
+    } finally {
+      await second.stop();
+    }
+  }, 60_000);
+
   it('puts the keyboard focus in the key field when it asks again, after Forget key, a wrong key and a revocation', async () => {
     const doomed = await createKey(server, ['read'], admin, 'doomed');
     await visit('');
