@@ -5,7 +5,7 @@ import { createGraphQLClient, createWebSocket } from './client';
 import { LiveIndicator } from './components/live-indicator';
 import { LiveUpdates } from './live';
 import { SessionContext, type Session } from './live-query';
-import { useRoute } from './router';
+import { focusScreenOnceOpened, useRoute } from './router';
 import { ChangesScreen } from './screens/changes';
 import { CustomerScreen } from './screens/customer';
 import { KeyForm } from './screens/key-form';
@@ -48,7 +48,16 @@ export function App() {
   }, []);
 
   if (gate.kind === 'checking') return <p class="loading">Connecting…</p>;
-  if (gate.kind === 'needs-key') return <KeyForm reason={gate.reason} onSubmit={tryKey} />;
+  if (gate.kind === 'needs-key')
+    return (
+      <KeyForm
+        reason={gate.reason}
+        onSubmit={(key) => {
+          focusScreenOnceOpened();
+          return tryKey(key);
+        }}
+      />
+    );
   return (
     <Dashboard
       key={gate.key ?? ''}

@@ -60,6 +60,11 @@ export function navigatedSinceLoad(): boolean {
   return navigated;
 }
 
+/** The key form was sent and its button is gone: the screen it opens takes the focus as one reached by a link does. */
+export function focusScreenOnceOpened(): void {
+  navigated = true;
+}
+
 /** Told when a screen rewrites its own list state in the hash (no hashchange event comes of that). */
 const listStateListeners = new Set<() => void>();
 

@@ -559,6 +559,8 @@ describe('once the server requires keys', () => {
     await page.keyboard.type(doomed.key);
     await page.keyboard.press('Enter');
     await page.waitForSelector('[data-testid=live-indicator][data-status=live]');
+    // The form is gone with the focus it had: the screen it opened has it, at its heading.
+    await page.locator('main h1:focus', { hasText: 'Overview' }).waitFor({ timeout: 5000 });
     expect(await text('[data-testid=viewer]')).toBe('doomed (read)');
     const revoked = await post(server.url, `mutation { revokeApiKey(id: "${doomed.id}") { revokedAt } }`, {}, admin);
     expect(revoked.body.errors).toBeUndefined();
