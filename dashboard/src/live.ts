@@ -1,10 +1,11 @@
 // What makes open screens live: every tier change and score update arriving on the WebSocket bumps
 // a version that the screens' queries follow (they refetch the page they show); a screen about one
 // customer follows that customer's version only, so a scoring run's burst of other customers' events
-// leaves it alone. The latest tier changes are kept for the live feed. After a reconnect, the tier changes missed while away are
-// fetched with tierChanges(since:) — tier changes are durable rows — and counted in the feed. A
-// RESYNC result on a subscription (the server's word that live events may have been lost, after a
-// Redis outage: src/infra/pubsub.ts) is caught up the same way, from its `since`.
+// leaves it alone. The latest tier changes are kept for the live feed. After a reconnect, the tier
+// changes missed while away are fetched with tierChanges(since:) — tier changes are durable rows —
+// and counted in the feed, leaving out those that were there before the page opened. A RESYNC
+// result on a subscription (the server's word that live events may have been lost, after a Redis
+// outage: src/infra/pubsub.ts) is caught up the same way, from its `since`.
 import type { Client, CombinedError, OperationResult } from '@urql/core';
 import { useEffect, useState } from 'preact/hooks';
 import type { ConnectionStatus } from './client';
@@ -105,6 +106,13 @@ export class LiveUpdates {
   private readonly pendingCustomers = new Set<string | null>();
   private lastChangeAt: number | null = null;
   private firstConnectedAt: number | null = null;
+  /**
+   * The tier changes that were already there when the page first connected (within the clock margin
+   * before it): a catch-up reaching back that far finds them, but they were never missed. Known by
+   * id, as the browser's clock cannot be compared with the server's `changedAt`.
+   */
+  private readonly knownAtOpen = new Set<string>();
+  private knownAtOpenLoaded: Promise<void> = Promise.resolve();
   private refetchTimer: ReturnType<typeof setTimeout> | undefined;
   private client: Client | undefined;
   private stops: Array<() => void> = [];
@@ -138,6 +146,8 @@ export class LiveUpdates {
       this.resyncOn(result.error);
     });
     this.stops = [tierChanges.unsubscribe, scores.unsubscribe];
+    // The socket may have been acknowledged before this client was given.
+    if (this.firstConnectedAt !== null) this.loadKnownAtOpen();
   }
 
   stop(): void {
@@ -153,6 +163,7 @@ export class LiveUpdates {
   async connected(reconnected: boolean): Promise<void> {
     if (!reconnected) {
       this.firstConnectedAt = Date.now();
+      if (this.client) this.loadKnownAtOpen();
       return;
     }
     const since = new Date((this.lastChangeAt ?? this.firstConnectedAt ?? Date.now()) - CLOCK_MARGIN_MS).toISOString();
@@ -184,21 +195,35 @@ export class LiveUpdates {
     }, RESYNC_COALESCE_MS);
   }
 
+  private loadKnownAtOpen(): void {
+    const since = new Date((this.firstConnectedAt ?? Date.now()) - CLOCK_MARGIN_MS).toISOString();
+    this.knownAtOpenLoaded = this.eachPageSince(since, (changes) => changes.forEach((change) => this.knownAtOpen.add(change.id)));
+  }
+
+  /** Records the tier changes since `since` that were not there when the page opened; returns how many were new. */
   private async fetchSince(since: string): Promise<number> {
-    if (!this.client) return 0;
-    let after: string | null = null;
+    await this.knownAtOpenLoaded;
     let missed = 0;
+    await this.eachPageSince(since, (changes) => {
+      missed += this.record(changes.filter((change) => !this.knownAtOpen.has(change.id)));
+    });
+    return missed;
+  }
+
+  /** Hands each page of the tier changes since `since` to `take`, up to MAX_CATCH_UP_PAGES. */
+  private async eachPageSince(since: string, take: (changes: LiveTierChangeFragment[]) => void): Promise<void> {
+    if (!this.client) return;
+    let after: string | null = null;
     for (let page = 0; page < MAX_CATCH_UP_PAGES; page++) {
       const result: OperationResult<MissedTierChangesQuery> = await this.client
         .query(MissedTierChangesQuery, { since, after }, { requestPolicy: 'network-only' })
         .toPromise();
       const connection = result.data?.tierChanges;
-      if (!connection) break;
-      missed += this.record(connection.edges.map((edge) => edge.node));
-      if (!connection.pageInfo.hasNextPage) break;
+      if (!connection) return;
+      take(connection.edges.map((edge) => edge.node));
+      if (!connection.pageInfo.hasNextPage) return;
       after = connection.pageInfo.endCursor ?? null;
     }
-    return missed;
   }
 
   /** Adds unseen changes to the feed; returns how many were new. */

@@ -345,6 +345,38 @@ describe('with no key on a local server', () => {
     }
   }, 90_000);
 
+  it('counts as caught up only the tier changes made while it was away, not those from just before the page opened', async () => {
+    const [beforeOpen, whileAway] = await healthyActiveCustomers(2);
+    await collapse(beforeOpen, 'before-open');
+    await api(`mutation { refreshHealthScore(customerId: "${beforeOpen}") { tier } }`);
+    const relay: Relay = await startRelay(server.app.port);
+    try {
+      await visit('', `http://127.0.0.1:${relay.port}`);
+      await page.waitForSelector('[data-testid=tier-table]');
+      await page.waitForSelector('[data-testid=live-indicator][data-status=live]');
+      const openedAt = new Date().toISOString();
+      relay.cut();
+      await page.waitForSelector('[data-testid=live-indicator][data-status=reconnecting]', { timeout: 30_000 });
+      await collapse(whileAway, 'while-away');
+      await api(`mutation { refreshHealthScore(customerId: "${whileAway}") { tier } }`);
+      const { tierChanges } = await api<{ tierChanges: { edges: Array<{ node: { customerId: string } }> } }>(
+        'query($since: DateTime!) { tierChanges(since: $since, first: 500) { edges { node { customerId } } } }',
+        { since: openedAt },
+      );
+      const missed = tierChanges.edges.map((edge) => edge.node.customerId);
+      expect(missed).toContain(whileAway);
+      expect(missed).not.toContain(beforeOpen);
+      relay.restore();
+      await page.waitForSelector('[data-testid=live-indicator][data-status=live]', { timeout: 30_000 });
+      await waitForText('[data-testid=live-indicator]', /caught up \d+$/);
+      expect(await text('[data-testid=live-indicator]')).toBe(`Live · caught up ${missed.length}`);
+      await page.locator(`[data-testid=live-feed] a[href="#/customers/${whileAway}"]`).first().waitFor({ timeout: 5000 });
+      expect(await page.locator(`[data-testid=live-feed] a[href="#/customers/${beforeOpen}"]`).count()).toBe(0);
+    } finally {
+      await relay.close();
+    }
+  }, 90_000);
+
   it('catches up and refetches the open screen when the server says live events were lost (RESYNC)', async () => {
     // A second instance, on Redis: the first publishes in its own process only, so its tier changes
     // never reach this one live, as events published while Redis was away never do.
