@@ -339,6 +339,28 @@ it("moves focus to each new screen's heading, names the tab after the screen, an
   }
 }, 60_000);
 
+it('keeps the worklist within a 320 px phone when an admin gives its tiers 50-character labels', async () => {
+  type Model = { scoringModel: { config: { tiers: Array<{ key: string; label: string }> } } };
+  const { scoringModel } = await api<Model>('{ scoringModel { config } }');
+  const original = scoringModel.config;
+  const longLabel = (key: string) => `${key} accounts that need a call from their CSM today`.padEnd(50, '!').slice(0, 50);
+  const relabelled = { ...original, tiers: original.tiers.map((tier) => ({ ...tier, label: longLabel(tier.key) })) };
+  const activate = (config: unknown) =>
+    api('mutation($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }', { config });
+  await activate(relabelled);
+  const phone = await openBrowser({ width: 320, height: 640 });
+  try {
+    await phone.page.goto(`${origin}/#/worklist`);
+    await phone.page.waitForSelector('[data-testid=worklist] tbody tr');
+    await phone.page.locator('select option', { hasText: longLabel('critical') }).waitFor({ state: 'attached' });
+    expect((await documentWidth(phone.page)).scrollWidth).toBe(320);
+    expect(await overflowingOutsideScrollContainers(phone.page)).toEqual([]);
+  } finally {
+    await phone.close();
+    await activate(original);
+  }
+}, 60_000);
+
 it("resets the worklist's tier filter to both and lists the new model's tiers when the model changes", async () => {
   await visit('#/worklist');
   await page.waitForSelector('[data-testid=worklist] tbody tr');
