@@ -791,6 +791,8 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
   httpServer.on('request', (req, res) => {
     // Answered 503 when it connected (limitConnections): nothing more goes to it.
     if (refusedConnection(req.socket)) return void req.resume();
+    // Every answer is read as the type it declares (JSON, CSV), never sniffed as a page or a script.
+    res.setHeader('x-content-type-options', 'nosniff');
     boundUnreadBody(req, res, services.config.bodyTimeoutMs);
     abandonStalledAnswer(res, services.config.sendTimeoutMs);
     handle(req, res).catch((error: unknown) => answerFailure(res, error, logger));

@@ -21,10 +21,12 @@ const ASSETS_PREFIX = '/assets/';
 // Hashed asset names change with their content and are cached for good; the page is revalidated each time.
 const PAGE_CACHE = 'no-cache';
 
-// Same-origin only: scripts, styles, the API over HTTP and WebSocket. uPlot and Preact set inline styles.
+// Same-origin only: scripts, styles, the API over HTTP and WebSocket (CSP3's 'self' takes in the
+// page's own host over ws: and wss:; a bare ws: would let the page talk to any host). uPlot and
+// Preact set inline styles.
 const PAGE_HEADERS: http.OutgoingHttpHeaders = {
   'content-security-policy':
-    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+    "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
   'referrer-policy': 'no-referrer',
 };
 

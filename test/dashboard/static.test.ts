@@ -52,6 +52,33 @@ it('serves the dashboard page at / and keeps the playground at /graphql', async 
   expect(await playground.text()).toContain('ruru');
 });
 
+it("lets the page connect to its own origin only, over HTTP and WebSocket (no other host's ws:)", async () => {
+  const page = await fetch(`${origin}/`, { headers: { accept: 'text/html' } });
+  const policy = (page.headers.get('content-security-policy') ?? '').split(';').map((directive) => directive.trim());
+  expect(policy).toContain("connect-src 'self'");
+});
+
+it('marks every answer nosniff: GraphQL, CSV exports, refusals and probes as well as the page', async () => {
+  const answers = {
+    graphql: await fetch(`${origin}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    }),
+    graphqlError: await fetch(`${origin}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' }),
+    customersCsv: await fetch(`${origin}/export/customers.csv`),
+    worklistCsv: await fetch(`${origin}/export/worklist.csv`),
+    notFound: await fetch(`${origin}/nowhere`),
+    healthz: await fetch(`${origin}/healthz`),
+    page: await fetch(`${origin}/`, { headers: { accept: 'text/html' } }),
+  };
+  const headers = Object.fromEntries(
+    Object.entries(answers).map(([name, answer]) => [name, [answer.status < 500, answer.headers.get('x-content-type-options')]]),
+  );
+  expect(headers).toEqual(Object.fromEntries(Object.keys(answers).map((name) => [name, [true, 'nosniff']])));
+  expect(answers.customersCsv.headers.get('content-type')).toMatch(/^text\/csv/);
+});
+
 it('serves hashed assets with their content type, cached for good, gzipped and revalidated', async () => {
   const assets = readdirSync(path.join(DASHBOARD_BUILD_DIR, 'assets'));
   const script = assets.find((name) => name.endsWith('.js'))!;
