@@ -67,6 +67,11 @@ export function formatDate(iso: string | null | undefined): string {
   return iso ? date.format(new Date(iso)) : '—';
 }
 
+/** A time axis's ticks (seconds since the epoch, as uPlot gives them) as the dates the rest of the dashboard writes. */
+export function formatAxisDates(ticks: number[]): string[] {
+  return ticks.map((seconds) => date.format(new Date(seconds * 1000)));
+}
+
 export function formatNumber(value: number | null | undefined, digits = 0): string {
   return value == null ? '—' : value.toFixed(digits);
 }

@@ -3,7 +3,11 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { formatDate } from '../format';
+import { formatAxisDates, formatDate } from '../format';
+
+const DAY_SECONDS = 86_400;
+/** The steps between the time axis's ticks: whole days, weeks, months (about), years. */
+const DAY_TICKS = [1, 2, 7, 14, 30, 61, 91, 182, 365, 730].map((days) => days * DAY_SECONDS);
 
 export interface ScorePoint {
   asOf: string;
@@ -58,7 +62,12 @@ export function ScoreChart({ points }: { points: ScorePoint[] }) {
         height: 220,
         scales: { y: { range: [0, 100] } },
         series: [{}, { label: 'score', stroke: '#2563eb', width: 2, points: { show: points.length < 60 } }],
-        axes: [{}, { values: (_plot, ticks) => ticks.map(String) }],
+        // Dates as the rest of the dashboard writes them (6 Dec 2026), not uPlot's US-style 12/6;
+        // scores are daily, so ticks fall on whole days, spaced for the longer label.
+        axes: [
+          { values: (_plot, ticks) => formatAxisDates(ticks), incrs: DAY_TICKS, space: 90 },
+          { values: (_plot, ticks) => ticks.map(String) },
+        ],
         legend: { show: false },
         plugins: [markVersionChanges(changes)],
       },
