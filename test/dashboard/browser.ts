@@ -59,9 +59,11 @@ export async function openBrowser(viewport = { width: 1280, height: 900 }): Prom
     ],
   });
   const foreign: string[] = [];
-  await context.route('**/*', (route) => {
+  await context.route('**/*', async (route) => {
     const url = new URL(route.request().url());
-    if (['127.0.0.1', 'localhost'].includes(url.hostname) || url.protocol === 'data:' || url.protocol === 'blob:') return route.continue();
+    if (['127.0.0.1', 'localhost'].includes(url.hostname) || url.protocol === 'data:' || url.protocol === 'blob:')
+      // A request the page dropped meanwhile (a test navigating away) is already handled: nothing to let through.
+      return route.continue().catch(() => undefined);
     foreign.push(url.href);
     return route.abort();
   });
