@@ -196,7 +196,7 @@ export function newRequestId(): string {
 /**
  * A whole HTTP answer refusing a request, written on a socket that Node's HTTP server does not
  * answer itself (a refused upgrade or connection, a request its parser refused): a GraphQL error
- * with its code and a request id, as every other refusal, and the connection closed after it.
+ * with its code, a request id and `nosniff`, as every other refusal, and the connection closed after it.
  */
 export function rawHttpRefusal(status: number, code: string, message: string, headers: Record<string, string> = {}): string {
   const body = JSON.stringify({
@@ -207,6 +207,8 @@ export function rawHttpRefusal(status: number, code: string, message: string, he
     .join('');
   return (
     `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n` +
+    // As every answer of the request handler (http-server.ts): a JSON refusal is never sniffed as a page.
+    'x-content-type-options: nosniff\r\n' +
     `${extra}content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${newRequestId()}\r\n\r\n${body}`
   );
 }

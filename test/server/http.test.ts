@@ -131,6 +131,7 @@ it('answers a request the HTTP parser refuses (a URL too long, a malformed reque
     expect(head.split('\r\n')[0]).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
     expect(head).toMatch(/content-type: application\/json/i);
     expect(head).toMatch(/x-request-id: /i);
+    expect(head).toMatch(/x-content-type-options: nosniff/i);
     const parsed = JSON.parse(body) as { errors: Array<{ message: string; extensions: { code: string } }> };
     expect(parsed.errors[0].extensions.code).toBe(code);
   }
