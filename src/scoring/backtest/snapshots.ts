@@ -146,9 +146,12 @@ export async function collectSnapshots(
         requests,
         model.lifecycle.churnWindowDays + 1,
       );
-      results[index] = batch.map((account) => {
+      // One buffer for the batch, each snapshot a view of its part: a buffer of its own per snapshot
+      // would cost more memory in its bookkeeping than its values take.
+      const block = new Float64Array(batch.length * requests.length);
+      results[index] = batch.map((account, row) => {
         const { metrics, lastActivityAt } = gathered.get(account.id) ?? { metrics: {}, lastActivityAt: null };
-        const values = new Float64Array(requests.length);
+        const values = block.subarray(row * requests.length, (row + 1) * requests.length);
         requests.forEach((r, i) => (values[i] = metrics[r.key] ?? Number.NaN));
         return { account, asOf, values, lastActivityAt };
       });
