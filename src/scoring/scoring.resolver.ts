@@ -122,7 +122,7 @@ export class ScoringResolver {
 
   @FieldResolver(() => [RiskReason], {
     description:
-      'Why the score is not 100, the costliest first: the red flags applied and the signals below their best, ranked together by the points they cost (missing signals left out). The worklist and the alerts rank the same way.',
+      'Why the score is not 100, the costliest first: the red flags applied and the signals below their best, ranked together by the points they cost (signals not measured, missing or held back by their condition, left out). The worklist and the alerts rank the same way.',
   })
   reasons(
     @Root() score: HealthScore,

@@ -22,15 +22,16 @@ function round(value: number, digits: number): number {
 }
 
 /**
- * The `count` reasons that cost the score most points, largest first (ties by name). Missing signals
- * are left out (they hold their neutral value, not a measurement), as are penalties not applied.
+ * The `count` reasons that cost the score most points, largest first (ties by name). Signals with no
+ * measurement are left out: missing ones, and ones held back by their `onlyWhen` condition, which
+ * hold their missing policy's value, not a reading of the account; as are penalties not applied.
  */
 export function riskReasons(signals: readonly SignalResult[], penalties: readonly PenaltyResult[], count = 3): RiskReason[] {
   const flagged = penalties
     .filter((penalty) => penalty.applied && penalty.points > 0)
     .map((penalty): RiskReason => ({ kind: 'PENALTY', name: penalty.name, pointsLost: round(penalty.points, 1), value: null }));
   const costly = signals
-    .filter((signal) => !signal.missing && signal.value !== null && signal.effectiveWeight > 0)
+    .filter((signal) => !signal.missing && signal.rawValue !== null && signal.value !== null && signal.effectiveWeight > 0)
     .map((signal): RiskReason => ({
       kind: 'SIGNAL',
       name: signal.name,

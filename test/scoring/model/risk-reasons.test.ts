@@ -30,6 +30,13 @@ describe('riskReasons', () => {
     expect(reasons).toEqual([]);
   });
 
+  it('leaves out a signal held back by its condition: it holds its missing value, not a reading of the account', () => {
+    const heldBack = { ...signal('active_days_trend', 0.75, 0.2), rawValue: null };
+    expect(riskReasons([heldBack, signal('silence', 0.5, 0.1)], [], 5)).toEqual([
+      { kind: 'SIGNAL', name: 'silence', pointsLost: 5, value: 0.5 },
+    ]);
+  });
+
   it('returns at most `count`, ties broken by name so the order is stable', () => {
     const reasons = riskReasons([signal('b_signal', 0.5, 0.2), signal('a_signal', 0.5, 0.2)], [penalty('c_flag', 10)], 2);
     expect(reasons.map((reason) => reason.name)).toEqual(['a_signal', 'b_signal']);
