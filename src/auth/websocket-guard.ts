@@ -16,7 +16,7 @@ import type { BodyBudget } from '../infra/body-budget';
 import { addressBlock, type ClientAddressOf } from '../infra/client-address';
 import type { AppConfig } from '../infra/config';
 import type { RequestAuth } from '../context';
-import type { SubscriptionExecution } from '../infra/subscription-execution';
+import { MAX_SUBSCRIPTION_NODES, type SubscriptionExecution, syntaxNodesUpTo } from '../infra/subscription-execution';
 import { classifyError, databaseUnavailableError, withCode } from '../infra/errors';
 import { DocumentValidationError, OperationLimitError, RateLimitedError, SubscriptionLimitError } from './auth.errors';
 import { Authentication, authenticate, credentialsFrom } from './authenticate';
@@ -72,6 +72,27 @@ export const MAX_OPERATION_ID_LENGTH = 256;
  * memory. Clients' subscriptions are a few hundred characters; queries and mutations end with their answer.
  */
 export const MAX_SUBSCRIPTION_LENGTH = 16 * 1024;
+
+/**
+ * The refusal of a subscription that would hold more than its share for its life: its text (id,
+ * document, variables) past MAX_SUBSCRIPTION_LENGTH characters, or its parsed document past
+ * MAX_SUBSCRIPTION_NODES syntax nodes. Null for any other operation, or one within both.
+ */
+function subscriptionHeldRefusal(document: DocumentNode, operationName: string | null | undefined, held: number): GraphQLError | null {
+  if (getOperationAST(document, operationName)?.operation !== OperationTypeNode.SUBSCRIPTION) return null;
+  if (held > MAX_SUBSCRIPTION_LENGTH) {
+    const message = `a subscription holds at most ${MAX_SUBSCRIPTION_LENGTH} characters (id, document and variables) for its life; this one ${held}`;
+    return new OperationLimitError(message, { limit: 'subscription size', max: MAX_SUBSCRIPTION_LENGTH, found: held }).toGraphQLError();
+  }
+  const nodes = syntaxNodesUpTo(document, MAX_SUBSCRIPTION_NODES);
+  if (nodes <= MAX_SUBSCRIPTION_NODES) return null;
+  const message = `a subscription's document holds at most ${MAX_SUBSCRIPTION_NODES} syntax nodes (fields, arguments, values) for its life; this one more`;
+  return new OperationLimitError(message, {
+    limit: 'subscription nodes',
+    max: MAX_SUBSCRIPTION_NODES,
+    found: `> ${MAX_SUBSCRIPTION_NODES}`,
+  }).toGraphQLError();
+}
 
 function heldLength(id: string, payload: SubscribePayload): number {
   const extra = [payload.variables, payload.extensions].map((value) => (value ? JSON.stringify(value).length : 0));
@@ -191,19 +212,17 @@ export class WebSocketGuard {
       // Its request was spent as a message (spendMessage), before it was parsed.
       checkBeforeParsing(payload.query, limits);
       const document = execution.parse(payload.query);
+      const held = heldLength(id, payload);
+      // What a subscription would hold for its life is refused before validation, which costs as
+      // much as the document is large.
+      const heldRefusal = subscriptionHeldRefusal(document, payload.operationName, held);
+      if (heldRefusal) return [heldRefusal];
       const errors = [...execution.validate(schema, document), ...this.limitErrorsOf(schema, document)];
       if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
       this.options.costLimit.check({ schema, document, operationName: payload.operationName, variables: payload.variables });
       const operation = getOperationAST(document, payload.operationName);
       if (!operation) return [withCode(new GraphQLError(noOperationMessage(payload.operationName)), 'OPERATION_RESOLUTION_FAILURE')];
-      const held = heldLength(id, payload);
       const isSubscription = operation.operation === OperationTypeNode.SUBSCRIPTION;
-      if (isSubscription && held > MAX_SUBSCRIPTION_LENGTH) {
-        const message = `a subscription holds at most ${MAX_SUBSCRIPTION_LENGTH} characters (id, document and variables) for its life; this one ${held}`;
-        return [
-          new OperationLimitError(message, { limit: 'subscription size', max: MAX_SUBSCRIPTION_LENGTH, found: held }).toGraphQLError(),
-        ];
-      }
       const refusals = operationScopeErrors(schema, document, operation, principal, payload.variables ?? {});
       if (refusals.length > 0) return asGraphQLErrors(refusals);
       const storedRefusals = await storedReadbackErrors(schema, document, operation, principal, payload.variables ?? {}, this.options.db);

@@ -19,6 +19,8 @@ import {
   GraphQLSchema,
   Kind,
   parse,
+  BREAK,
+  visit,
   SingleFieldSubscriptionsRule,
   specifiedRules,
   validate,
@@ -28,7 +30,7 @@ import { LiveEventsLost } from './pubsub';
 import { conditionalSubscriptionRootError } from './subscription-root';
 
 /** Distinct query texts kept parsed; beyond it the oldest is forgotten (re-parsed when seen again). */
-const PARSED_DOCUMENTS = 500;
+const PARSED_DOCUMENTS = 200;
 /**
  * Longest query text kept parsed. The token limit does not bound a text's length (one string argument
  * can fill a WebSocket message), and 500 kept texts of a megabyte each are half a gigabyte held for good,
@@ -36,6 +38,26 @@ const PARSED_DOCUMENTS = 500;
  * parsed each time it comes.
  */
 const MAX_PARSED_TEXT_LENGTH = 16 * 1024;
+/**
+ * Most syntax nodes (fields, arguments, values…) of a document kept parsed, and of any subscription,
+ * which holds its parsed document for its life. Its text does not bound its memory: a node, with its
+ * position in the text, takes hundreds of bytes, so 16 KiB of repeated fields parsed to about a
+ * megabyte, and one read key's subscriptions of such documents held gigabytes. Clients' subscriptions
+ * have a few dozen.
+ */
+export const MAX_SUBSCRIPTION_NODES = 500;
+
+/** The syntax nodes of `document`, counted up to one past `max` (enough to refuse it). */
+export function syntaxNodesUpTo(document: DocumentNode, max: number): number {
+  let nodes = 0;
+  visit(document, {
+    enter() {
+      nodes++;
+      return nodes > max ? BREAK : undefined;
+    },
+  });
+  return nodes;
+}
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -146,6 +168,7 @@ export function subscriptionExecution({
       let document = parsed.get(source);
       if (!document) {
         document = parse(source);
+        if (syntaxNodesUpTo(document, MAX_SUBSCRIPTION_NODES) > MAX_SUBSCRIPTION_NODES) return document;
         if (parsed.size >= PARSED_DOCUMENTS) parsed.delete(parsed.keys().next().value as string);
         parsed.set(source, document);
       }

@@ -410,6 +410,36 @@ describe('under the default limits', () => {
     socket.close();
   });
 
+  it('refuses a subscription whose parsed document would be large, within 16 KiB of text: more than 500 syntax nodes', async () => {
+    const socket = await GraphQLSocket.connect(server.wsUrl, key);
+    expect(await socket.acknowledged()).toBe('ack');
+    const fields = (n: number) => Array.from({ length: n }, (_, i) => ['customerId', 'fromTier', 'toTier', 'direction'][i % 4]).join(' ');
+    const answer = async (id: string, query: string) => {
+      socket.send({ id, type: 'subscribe', payload: { query } });
+      return socket.waitFor((message) => message.id === id && (message.type === 'error' || message.type === 'next'));
+    };
+    // 1,500 repeated fields within 16 KiB: most of a megabyte parsed, held as long as the subscription lasts.
+    const repeated = await answer('fields', `subscription { healthTierChanged { ${fields(1_500)} } }`);
+    expect(repeated.type).toBe('error');
+    expect((repeated.payload as Array<{ extensions: Record<string, unknown> }>)[0].extensions).toMatchObject({
+      code: 'OPERATION_LIMIT_EXCEEDED',
+      limit: 'subscription nodes',
+      max: 500,
+    });
+    // A list of values in an argument counts as well.
+    const tiers = Array.from({ length: 600 }, () => '"x"').join(', ');
+    const listed = await answer('values', `subscription { healthTierChanged(tiers: [${tiers}]) { customerId } }`);
+    expect((listed.payload as Array<{ extensions: Record<string, unknown> }>)[0].extensions).toMatchObject({ limit: 'subscription nodes' });
+    // A query past the subscriptions' node budget is answered: it holds nothing once answered.
+    const query = await answer('query', `{ healthSummary { ${Array.from({ length: 300 }, () => 'totalCustomers').join(' ')} } }`);
+    expect(query.type).toBe('next');
+    // A subscription of a few dozen fields, as clients send, is taken (no error before its first event).
+    socket.send({ id: 'ordinary', type: 'subscribe', payload: { query: `subscription { healthTierChanged { ${fields(40)} } }` } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(socket.messages.filter((message) => message.id === 'ordinary')).toEqual([]);
+    socket.close();
+  });
+
   it('refuses a value nested thousands of levels deep in the document as one nested 65 levels deep, over HTTP and WebSocket', async () => {
     // Under the token limit, and deep enough to exhaust the stack of a recursive parse.
     const metadata = (value: string) =>

@@ -3,7 +3,7 @@
 // variables or selections get their own execution; unsubscribing leaves the channel at once.
 import { GraphQLError, GraphQLID, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString, parse } from 'graphql';
 import { InProcessPubSub } from '../../src/infra/pubsub';
-import { EventStream, subscriptionExecution } from '../../src/infra/subscription-execution';
+import { EventStream, MAX_SUBSCRIPTION_NODES, subscriptionExecution, syntaxNodesUpTo } from '../../src/infra/subscription-execution';
 
 interface Change {
   id: string;
@@ -142,4 +142,13 @@ it('keeps no long query text: each is parsed again, so what the cache holds stay
   expect(document).toEqual(parse(long));
   expect(execution.parse(long)).not.toBe(document);
   expect(execution.parse(LABELS)).toBe(execution.parse(LABELS));
+});
+
+it('keeps parsed only documents of a few hundred syntax nodes: a large one is parsed again each time it comes', () => {
+  const execution = subscriptionExecution();
+  const small = 'subscription { changed { id } }';
+  expect(execution.parse(small)).toBe(execution.parse(small));
+  const large = `subscription { changed { ${Array.from({ length: MAX_SUBSCRIPTION_NODES }, () => 'id').join(' ')} } }`;
+  expect(syntaxNodesUpTo(execution.parse(large), MAX_SUBSCRIPTION_NODES)).toBe(MAX_SUBSCRIPTION_NODES + 1);
+  expect(execution.parse(large)).not.toBe(execution.parse(large));
 });
