@@ -103,8 +103,13 @@ export interface ActiveKeyRow {
   secretHash: string;
 }
 
-export function loadActiveKeys(db: Db): Promise<ActiveKeyRow[]> {
-  return query<ActiveKeyRow>(db, `select id, name, scopes, secret_hash as "secretHash" from api_key where revoked_at is null`);
+/** The active keys, and whether any key was ever created (a revoked one is kept, never deleted). */
+export async function loadActiveKeys(db: Db): Promise<{ active: ActiveKeyRow[]; anyCreated: boolean }> {
+  const rows = await query<ActiveKeyRow & { revoked: boolean }>(
+    db,
+    `select id, name, scopes, secret_hash as "secretHash", revoked_at is not null as revoked from api_key`,
+  );
+  return { active: rows.filter((row) => !row.revoked).map(({ revoked, ...key }) => key), anyCreated: rows.length > 0 };
 }
 
 /** Marks keys as used now; a key already marked within the last minute is left alone. */

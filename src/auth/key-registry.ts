@@ -19,6 +19,7 @@ export type KeysChangedListener = (registry: KeyRegistry) => void;
 
 export class KeyRegistry {
   private active = new Map<string, ActiveKeyRow>();
+  private anyCreated = false;
   private loaded = false;
   /** sha256 of a verified key → its id. */
   private readonly verified = new Map<string, string>();
@@ -60,9 +61,13 @@ export class KeyRegistry {
     clearInterval(this.timer);
   }
 
-  /** True while at least one key is active: from then on every request needs one. */
+  /**
+   * True once a key has been created, even if every key has since been revoked: from then on every
+   * request needs one. Revoking the last key must not hand this machine's clients admin again (an
+   * operator revoking every key in an incident, with the server listening on every interface).
+   */
   get hasKeys(): boolean {
-    return this.active.size > 0;
+    return this.anyCreated;
   }
 
   isActive(keyId: string): boolean {
@@ -102,20 +107,20 @@ export class KeyRegistry {
   }
 
   private async load(): Promise<void> {
-    const rows = await loadActiveKeys(this.db());
+    const { active: rows, anyCreated } = await loadActiveKeys(this.db());
     const next = new Map(rows.map((row) => [row.id, row]));
-    const changed = !this.loaded || next.size !== this.active.size || rows.some((row) => !this.active.has(row.id));
+    const changed =
+      !this.loaded || anyCreated !== this.anyCreated || next.size !== this.active.size || rows.some((row) => !this.active.has(row.id));
     const hadKeys = this.hasKeys;
+    const hadActive = this.active.size > 0;
     this.active = next;
+    this.anyCreated = anyCreated;
     this.loaded = true;
     if (!changed) return;
     for (const [digest, keyId] of this.verified) if (!next.has(keyId)) this.verified.delete(digest);
-    if (hadKeys !== this.hasKeys) {
-      this.logger.info(
-        { keys: next.size },
-        this.hasKeys ? 'an API key exists: every request now needs one' : 'no API key is active: loopback clients are admin',
-      );
-    }
+    if (!hadKeys && this.hasKeys) this.logger.info({ keys: next.size }, 'an API key exists: every request now needs one');
+    if (hadActive && next.size === 0)
+      this.logger.warn('every API key is revoked: no request is admitted until a key is created (npm run keys -- create)');
     for (const listener of this.listeners) listener(this);
   }
 

@@ -189,6 +189,36 @@ describe('a local import while the first key is created', () => {
   });
 });
 
+describe('once every key is revoked', () => {
+  let server: TestServer;
+  afterAll(() => server?.stop());
+
+  it('admits no key-less local client again: key-less mode ended with the first key, for good', async () => {
+    server = await startTestServer({ label: 'all_revoked' });
+    const admin = await createKey(server, ['admin']);
+    expect((await post(server.url, '{ healthSummary { totalCustomers } }')).status).toBe(401);
+    // The admin revokes its own key, the only one.
+    const revoked = await post<{ revokeApiKey: { revokedAt: string | null } }>(
+      server.url,
+      `mutation { revokeApiKey(id: "${admin.id}") { revokedAt } }`,
+      undefined,
+      admin.key,
+    );
+    expect(revoked.body.data?.revokeApiKey.revokedAt).toEqual(expect.any(String));
+    const keyless = await post(server.url, '{ apiKeys { totalCount } }');
+    expect([keyless.status, keyless.body.errors?.[0].extensions?.code]).toEqual([401, 'UNAUTHENTICATED']);
+    const socket = await GraphQLSocket.connect(server.wsUrl);
+    expect(await socket.acknowledged()).toEqual({ code: 4401, reason: 'an API key is required' });
+    // As does a second instance starting on the same database.
+    const second = await startTestServer({ database: server.database });
+    try {
+      expect((await post(second.url, '{ apiKeys { totalCount } }')).status).toBe(401);
+    } finally {
+      await second.stop();
+    }
+  });
+});
+
 describe('starting up', () => {
   let database: TestDatabase;
   beforeAll(async () => {
