@@ -71,8 +71,9 @@ export interface ScopedArgument {
   action: string;
 }
 
-export function RequireScopeForArgument(argument: ScopedArgument): MethodDecorator {
-  return Extensions({ scopedArguments: [argument] }) as MethodDecorator;
+export function RequireScopeForArgument(...scopedArguments: ScopedArgument[]): MethodDecorator {
+  // One decorator for all of a field's: a second `Extensions` of the same name would replace the first.
+  return Extensions({ scopedArguments }) as MethodDecorator;
 }
 
 /** The value `path` reaches in a field's arguments, variables read; undefined when not given. */

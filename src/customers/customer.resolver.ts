@@ -40,7 +40,12 @@ export class CustomerResolver {
   @RequireScope(Scope.INGEST)
   // Setting communicationOptOut here is the opt-out change setCommunicationOptOut makes: admin, audited,
   // and refused before the operation runs (RequireScopeForArgument) as well as by the audit's own check.
-  @RequireScopeForArgument({ path: ['input', 'communicationOptOut'], scopes: [Scope.ADMIN], action: 'customer.optOut' })
+  // Setting contactEmail needs read as well: the messages sent there show the customer's score and
+  // signals, and carry its unsubscribe link, which an ingest-only key must not redirect to itself.
+  @RequireScopeForArgument(
+    { path: ['input', 'communicationOptOut'], scopes: [Scope.ADMIN], action: 'customer.optOut' },
+    { path: ['input', 'contactEmail'], scopes: [Scope.READ], action: 'customer.contactEmail' },
+  )
   @UseMiddleware(
     auditAdminAction('customer.optOut', {
       when: (args) => optOutOf(args.input) != null,

@@ -482,6 +482,37 @@ describe('what an ingest-only key sees', () => {
     expect(entry).toEqual({ actor: admin.id, action: 'customer.optOut', target: CUSTOMER, details: { optedOut: false } });
   });
 
+  it("sets a customer's contact address only with the read scope too: the messages sent there show what an ingest-only key may not read", async () => {
+    const setAddress = (address: string | null) =>
+      `mutation { upsertCustomer(input: { id: "${CUSTOMER}", contactEmail: ${address === null ? 'null' : `"${address}"`} }) { id } }`;
+    const before = await databaseDigest();
+    for (const document of [setAddress('attacker@evil.example'), setAddress('ops@matrix.example')]) {
+      const refused = await post(server.url, document, undefined, keys.get('ingest')!.key);
+      expect(refused.body.errors?.map((error) => [error.extensions?.code, error.message])).toEqual([
+        ['FORBIDDEN', 'customer.contactEmail needs the read scope'],
+      ]);
+    }
+    // Through a variable too, before anything runs.
+    const byVariable = await post(
+      server.url,
+      'mutation ($input: CustomerInput!) { upsertCustomer(input: $input) { id } }',
+      { input: { id: CUSTOMER, contactEmail: 'attacker@evil.example' } },
+      keys.get('ingest')!.key,
+    );
+    expect(byVariable.body.errors?.map((error) => error.extensions?.code)).toEqual(['FORBIDDEN']);
+    expect(await databaseDigest()).toEqual(before);
+    // A key that reads anyway sets it; without the address, an ingest key updates the rest as before.
+    const set = await post(server.url, setAddress('ops@matrix.example'), undefined, keys.get('read+ingest')!.key);
+    expect(set.body.errors).toBeUndefined();
+    const other = await post(
+      server.url,
+      `mutation { upsertCustomer(input: { id: "${CUSTOMER}", plan: "pro" }) { id } }`,
+      undefined,
+      keys.get('ingest')!.key,
+    );
+    expect(other.body.errors).toBeUndefined();
+  });
+
   it('refuses an opt-out change before the operation runs, so a write before it in the document is not made either', async () => {
     const ingest = keys.get('ingest')!.key;
     const track = `a: trackEngagement(input: { customerId: "${CUSTOMER}", eventType: "before_opt_out" }) { id }`;
