@@ -96,7 +96,11 @@ export function parseEventLine(text: string, now: Date): EngagementRow {
     const field = fields[key];
     const required = key === 'customerId' || key === 'eventType';
     if (field === undefined || field === null ? required : typeof field !== 'string') {
-      const expected = key === 'customerId' ? 'a string or an integer' : `a string${required ? '' : ' or null'}`;
+      // JSON.parse rounds an integer past 2^53 (a warehouse's 64-bit id): only a string keeps it.
+      const expected =
+        key === 'customerId'
+          ? 'a string or an integer up to 2^53 − 1 (send a larger id as a string)'
+          : `a string${required ? '' : ' or null'}`;
       throw new InvalidInputError(`${key} must be ${expected}`, { argument: key });
     }
   }

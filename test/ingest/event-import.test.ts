@@ -199,8 +199,14 @@ describe('POST /ingest/events', () => {
       { events: [events[0]] },
     );
     expect(batch.body.errors).toBeUndefined();
-    const imported = await postNdjson(ndjson(events.map((event) => ({ ...event, eventType: 'numeric_import' }))));
-    expect(imported.body.errors.map((e: { line: number; code: string }) => [e.line, e.code])).toEqual([[2, 'BAD_USER_INPUT']]);
+    // Past 2^53 an integer id is refused saying to send it as a string (JSON.parse would have rounded it).
+    const huge = '{"customerId":12345678901234567890,"eventType":"numeric_import"}';
+    const imported = await postNdjson(`${ndjson(events.map((event) => ({ ...event, eventType: 'numeric_import' })))}${huge}\n`);
+    expect(imported.body.errors.map((e: { line: number; code: string }) => [e.line, e.code])).toEqual([
+      [2, 'BAD_USER_INPUT'],
+      [3, 'BAD_USER_INPUT'],
+    ]);
+    expect(imported.body.errors[1].message).toBe('customerId must be a string or an integer up to 2^53 − 1 (send a larger id as a string)');
     const stored = await sql<{ customerId: string }>(
       server.database,
       `select customer_id as "customerId" from engagement_event where event_type = 'numeric_import'`,
