@@ -4,7 +4,8 @@
 // leaves every table described as it was, or, never analyzed, not at all: the dashboard's feed of
 // changes was planned as if the history were empty and took seconds instead of milliseconds on a
 // freshly seeded demo. So the bulk loads (the demo, `npm run import`) analyze what they loaded, as
-// PostgreSQL's "Populating a Database" advises, and the periodic scoring run what has changed enough.
+// PostgreSQL's "Populating a Database" advises, and each instance's scheduler, between scoring
+// rounds, what has changed enough since (scoring.scheduler.ts).
 import { Db, query } from './sql';
 
 /**
