@@ -60,6 +60,12 @@ export interface MovedChange {
   to_score: number;
 }
 
+/** A tier change that was published: its id and the tier it came from. */
+export interface PublishedChange {
+  id: string;
+  fromTier: string | null;
+}
+
 /**
  * The live (published) tier changes at the given points, by customer id: one statement, none for
  * no points. A live scoring reads them for the customers it finds already scored a moment later.
@@ -67,23 +73,24 @@ export interface MovedChange {
 export async function publishedChangesAt(
   tx: Db,
   points: ReadonlyArray<{ customerId: string; asOf: string }>,
-): Promise<Map<string, string>> {
+): Promise<Map<string, PublishedChange>> {
   if (points.length === 0) return new Map();
-  const rows = await query<{ customerId: string; id: string }>(
+  const rows = await query<{ customerId: string } & PublishedChange>(
     tx,
-    `select t.customer_id as "customerId", t.id::text as id
+    `select t.customer_id as "customerId", t.id::text as id, t.from_tier as "fromTier"
      from jsonb_to_recordset(?::jsonb) as p("customerId" text, "asOf" timestamptz)
      join tier_change t on t.customer_id = p."customerId" and t.changed_at = p."asOf" and not t.backfill`,
     [json(points)],
   );
-  return new Map(rows.map((row) => [row.customerId, row.id]));
+  return new Map(rows.map(({ customerId, ...change }) => [customerId, change]));
 }
 
 /**
  * Moves published tier changes to the instant of a point scored just before the one they were
- * published at, with that point's tier (a live scoring that committed after a later one): the change
- * happened by then, and keeping its row (id, `backfill: false`) keeps the history to what clients were
- * told. Run before relinkPoints, which would otherwise delete it as a change between equal tiers.
+ * published at, with that point's tier and the same tier before it (a live scoring that committed
+ * after a later one): the change happened by then, and keeping its row (id, `backfill: false`) keeps
+ * the history to what clients were told. Run before relinkPoints, which would otherwise delete it as
+ * a change between equal tiers.
  */
 export async function moveChanges(tx: Db, rows: readonly MovedChange[]): Promise<void> {
   if (rows.length === 0) return;

@@ -11,7 +11,7 @@ import { enqueueDeliveries } from '../delivery/enqueue-deliveries.sql';
 import { insertOutreachActions, NewOutreachAction } from '../outreach/outreach.service';
 import type { OutreachAction } from '../outreach/outreach.types';
 import { GatheredCustomer, gatherMetrics } from './gather-metrics.sql';
-import { MovedChange, moveChanges, publishedChangesAt, relinkPoints, RelinkRow } from './history-links';
+import { MovedChange, moveChanges, PublishedChange, publishedChangesAt, relinkPoints, RelinkRow } from './history-links';
 import { warmedUpFlags } from './warm-up-flags';
 import { MARK_BACKGROUND_WORK } from '../infra/shutdown-drain';
 import { appliedPenaltyNames, encodePenalties, encodeSignals, StoredPenalty, StoredSignal } from './signal-storage';
@@ -190,7 +190,7 @@ interface BatchInputs {
   /** The previous flags of the customers scored without a recent point whose start conditions a history could have met (warm-up-flags.ts). */
   warmedFlags: Map<string, ReadonlySet<string> | null>;
   /** Of the customers a live batch scores before their latest point, the tier change published at that point, by customer id. */
-  publishedNextChanges: Map<string, string>;
+  publishedNextChanges: Map<string, PublishedChange>;
 }
 
 /** A tier change a batch writes, at its instant. */
@@ -330,7 +330,7 @@ async function readRecentOutreach(
  * A live scoring finds a later point only when another scoring of the customer, a moment later,
  * committed while it waited: that point's tier change was published (a backfill publishes nothing).
  */
-function publishedChangesAfter(tx: Db, history: HistoryRow[], options: BatchOptions): Promise<Map<string, string>> {
+function publishedChangesAfter(tx: Db, history: HistoryRow[], options: BatchOptions): Promise<Map<string, PublishedChange>> {
   if (options.backfill) return Promise.resolve(new Map());
   const later = history.filter((h) => h.nextAsOf !== null);
   return publishedChangesAt(
@@ -499,11 +499,13 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
       last_activity_at: lastActivityAt?.toISOString() ?? null,
       nps: accountNps,
     });
-    const publishedNextChange = inputs.publishedNextChanges.get(customer.id);
-    if (previousTier !== tier.key && publishedNextChange !== undefined && past?.nextTier === tier.key) {
-      // The later point's published change happened by this instant: it moves here, its id and its
-      // mark kept, so the history keeps the change clients were told of rather than a copy of it.
-      plan.movedChanges.push({ id: publishedNextChange, changed_at: asOf.toISOString(), to_score: result.score });
+    const published = inputs.publishedNextChanges.get(customer.id);
+    if (previousTier !== tier.key && published?.fromTier === previousTier && past?.nextTier === tier.key) {
+      // The later point's published change, the same move, happened by this instant: it moves here,
+      // its id and its mark kept, so the history keeps the change clients were told of rather than a
+      // copy of it. A change from another tier (this instant scored before, otherwise) is not this
+      // move: the point is linked as any point scored before history is.
+      plan.movedChanges.push({ id: published.id, changed_at: asOf.toISOString(), to_score: result.score });
     } else if (previousTier !== tier.key) {
       plan.tierChangeRows.push({
         customer_id: customer.id,

@@ -158,3 +158,39 @@ it('scores the same instant again without publishing its tier change a second ti
   ]);
   await changes.close();
 });
+
+it('scores an instant again after its move was undone by a later record: the later change, from another tier, is not moved there', async () => {
+  const id = 'cust_move_undone';
+  const now = Date.now();
+  await failedMinutesAgo(id, now);
+  const at = (ms: number) => ({ customerId: id, asOf: new Date(ms).toISOString() });
+  expect((await server.gql<Refreshed, { customerId: string; asOf: string }>(REFRESH, at(now - DAY))).refreshHealthScore.tier).toBe(
+    'healthy',
+  );
+  // A minute ago, after the failures: critical (published).
+  const t1 = now - MINUTE;
+  expect((await server.gql<Refreshed, { customerId: string; asOf: string }>(REFRESH, at(t1))).refreshHealthScore.tier).toBe('critical');
+  // The oldest invoice turns out paid before t1: the account is better than critical from then on.
+  await server.request(
+    `mutation ($dueAt: DateTime!, $at: DateTime!) { recordPayment(input: { customerId: "${id}", externalId: "in_60",
+       amountCents: 1000, currency: "usd", status: PAID, dueAt: $dueAt, occurredAt: $at }) { id } }`,
+    { dueAt: new Date(now - 60 * DAY).toISOString(), at: new Date(now - 90_000).toISOString() },
+  );
+  const t2 = (await server.gql<Refreshed, { customerId: string; asOf: string }>(REFRESH, at(now))).refreshHealthScore.tier;
+  expect(t2).not.toBe('critical');
+  // t1 again: now in t2's tier, and the change published at t2 came from critical, not from healthy.
+  const again = await server.gql<Refreshed, { customerId: string; asOf: string }>(REFRESH, at(t1));
+  expect(again.refreshHealthScore).toMatchObject({ tier: t2, backfill: true });
+  const changes = await server.request<
+    { tierChanges: { edges: Array<{ node: { fromTier: string | null; toTier: string; changedAt: string; backfill: boolean } }> } },
+    unknown
+  >(`{ tierChanges(customerId: "${id}", first: 10) { edges { node { fromTier toTier changedAt backfill } } } }`);
+  expect(changes.errors).toBeUndefined();
+  // In time order, each change goes from the tier of the point before it.
+  const chain = changes.data!.tierChanges.edges.map((edge) => edge.node);
+  expect(chain.map((change) => [change.fromTier, change.toTier])).toEqual([
+    [null, 'healthy'],
+    ['healthy', t2],
+  ]);
+  expect(chain[1]).toMatchObject({ changedAt: new Date(t1).toISOString(), backfill: true });
+});
