@@ -13,7 +13,7 @@ import type { SubscriptionExecution } from '../infra/subscription-execution';
 import { DocumentValidationError, OperationLimitError, RateLimitedError } from './auth.errors';
 import { authenticate, credentialsFrom, isLoopbackInterface } from './authenticate';
 import { ClientAddressOf, clientAddressReader } from '../infra/client-address';
-import { KeyRegistry } from './key-registry';
+import { EVERY_KEY_REVOKED, KeyRegistry } from './key-registry';
 import { checkBeforeParsing, CostLimit, costLimitPlugin, limitValidationRules, OperationLimits } from './operation-limits';
 import { operationScopesPlugin } from './operation-scopes';
 import { checkOrigin, corsHeaders, preflightHeaders } from './origin';
@@ -90,7 +90,8 @@ export class AccessControl {
   async start(host: string): Promise<void> {
     await this.keys.start();
     if (this.keys.hasKeys) {
-      this.logger.info('API keys exist: every request needs one');
+      if (this.keys.hasActiveKeys) this.logger.info('API keys exist: every request needs one');
+      else this.logger.warn(EVERY_KEY_REVOKED);
       return;
     }
     if (!isLoopbackInterface(host)) {

@@ -105,11 +105,13 @@ export interface ActiveKeyRow {
 
 /** The active keys, and whether any key was ever created (a revoked one is kept, never deleted). */
 export async function loadActiveKeys(db: Db): Promise<{ active: ActiveKeyRow[]; anyCreated: boolean }> {
-  const rows = await query<ActiveKeyRow & { revoked: boolean }>(
+  const active = await query<ActiveKeyRow>(
     db,
-    `select id, name, scopes, secret_hash as "secretHash", revoked_at is not null as revoked from api_key`,
+    `select id, name, scopes, secret_hash as "secretHash" from api_key where revoked_at is null`,
   );
-  return { active: rows.filter((row) => !row.revoked).map(({ revoked, ...key }) => key), anyCreated: rows.length > 0 };
+  if (active.length > 0) return { active, anyCreated: true };
+  const [row] = await query<{ anyCreated: boolean }>(db, 'select exists (select 1 from api_key) as "anyCreated"');
+  return { active, anyCreated: row.anyCreated };
 }
 
 /** Marks keys as used now; a key already marked within the last minute is left alone. */

@@ -17,6 +17,9 @@ const TOUCH_INTERVAL_MS = 60_000;
 
 export type KeysChangedListener = (registry: KeyRegistry) => void;
 
+/** What is logged when every key is revoked (as it happens, and at a start that finds it so). */
+export const EVERY_KEY_REVOKED = 'every API key is revoked: no request is admitted until a key is created (npm run keys -- create)';
+
 export class KeyRegistry {
   private active = new Map<string, ActiveKeyRow>();
   private anyCreated = false;
@@ -70,6 +73,11 @@ export class KeyRegistry {
     return this.anyCreated;
   }
 
+  /** True while some key is active; false before the first key, or once every key is revoked. */
+  get hasActiveKeys(): boolean {
+    return this.active.size > 0;
+  }
+
   isActive(keyId: string): boolean {
     return this.active.has(keyId);
   }
@@ -119,8 +127,7 @@ export class KeyRegistry {
     if (!changed) return;
     for (const [digest, keyId] of this.verified) if (!next.has(keyId)) this.verified.delete(digest);
     if (!hadKeys && this.hasKeys) this.logger.info({ keys: next.size }, 'an API key exists: every request now needs one');
-    if (hadActive && next.size === 0)
-      this.logger.warn('every API key is revoked: no request is admitted until a key is created (npm run keys -- create)');
+    if (hadActive && next.size === 0) this.logger.warn(EVERY_KEY_REVOKED);
     for (const listener of this.listeners) listener(this);
   }
 

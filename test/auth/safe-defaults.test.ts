@@ -258,6 +258,20 @@ describe('starting up', () => {
       await app.stop();
     }
   });
+
+  it('says at start-up when every key is revoked that nothing is admitted, and admits no key-less local client', async () => {
+    const orm = await openDatabase(database.url, 1);
+    await orm.em.getConnection().execute('update api_key set revoked_at = now() where revoked_at is null');
+    await orm.close();
+    const lines: string[] = [];
+    const app = await start({ HOST: '127.0.0.1' }, lines);
+    try {
+      expect(lines.join('')).toContain('every API key is revoked: no request is admitted until a key is created');
+      expect((await post(app.url.replace('localhost', '127.0.0.1'), '{ healthSummary { totalCustomers } }')).status).toBe(401);
+    } finally {
+      await app.stop();
+    }
+  });
 });
 
 describe('browser origins', () => {

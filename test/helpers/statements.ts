@@ -1,10 +1,12 @@
 // The SQL statements the application sends while some work runs, read through knex's documented
 // `query` event. The application's periodic background work, which is part of no request, is left
-// out: the API-key registry's refresh and the delivery worker's once-a-minute release of stalled
-// jobs. A count then says what the work itself costs whenever a poll happens to fire.
+// out: the API-key registry's refresh, the delivery worker's once-a-minute release of stalled jobs
+// and the scheduler's look at the planner statistics. A count then says what the work itself costs
+// whenever a poll happens to fire.
 import type { MikroORM } from '@mikro-orm/postgresql';
 
-const BACKGROUND = /\bfrom api_key where revoked_at is null\b|\bgraphile_worker\.force_unlock_workers\(/;
+const BACKGROUND =
+  /\bfrom api_key where revoked_at is null\b|\bexists \(select 1 from api_key\)|\bgraphile_worker\.force_unlock_workers\(|\bfrom pg_stat_user_tables\b|^analyze\b/;
 
 export interface SentStatement {
   /** The SQL as sent, with `$n` placeholders. */
