@@ -158,6 +158,11 @@ function isDatabaseUnavailable(error: unknown): boolean {
   return typeof message === 'string' && UNAVAILABLE_DRIVER_MESSAGES.some((pattern) => pattern.test(message));
 }
 
+/** Whether an error, or what it wraps (the ORM wraps the driver's), carries PostgreSQL's SQLSTATE `state`. */
+export function hasSqlState(error: unknown, state: string): boolean {
+  return errorChain(error).some((link) => (link as { code?: unknown }).code === state);
+}
+
 /** Whether an error (or what it wraps) says the database cannot serve now: an outage, not a fault. */
 export function isDatabaseOutage(error: unknown): boolean {
   return errorChain(error).some(isDatabaseUnavailable);

@@ -7,6 +7,7 @@ import { seedDemo } from '../../src/demo/demo-seed-command';
 import { readConfig } from '../../src/infra/config';
 import { Db, inTransaction, query } from '../../src/infra/sql';
 import { analyzeChangedTables } from '../../src/infra/table-statistics';
+import { Client } from 'pg';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 import { startTestServer } from '../helpers/server';
 import { sql } from '../helpers/database';
@@ -65,6 +66,34 @@ describe('analyzeChangedTables', () => {
     expect(await analyzeChangedTables(db)).toEqual([]);
     const [stats] = await query<{ rows: number }>(db, `select count(*)::int as rows from pg_stats where tablename = 'customer'`);
     expect(stats.rows).toBeGreaterThan(0);
+  });
+
+  it('skips a table it would wait for (a VACUUM or an index build holds it), and lets one instance at a time take the statistics', async () => {
+    const db = orm.em.fork() as Db;
+    await inTransaction(db, async (tx) => {
+      await query(tx, `insert into customer (id, name) select 'd' || n, 'Other ' || n from generate_series(1, 4000) n`);
+      await query(tx, 'select pg_stat_force_next_flush()');
+    });
+    await reported(db, 'customer', 4000);
+    const holder = new Client({ connectionString: database.url });
+    await holder.connect();
+    try {
+      // Another instance sweeping: nothing is done.
+      await holder.query('begin');
+      await holder.query(`select pg_advisory_xact_lock(hashtext('healthgraph.table-statistics'))`);
+      expect(await analyzeChangedTables(db)).toEqual([]);
+      await holder.query('rollback');
+      // The table held as a VACUUM holds it: skipped after the lock timeout, not waited for.
+      await holder.query('begin');
+      await holder.query('lock table customer in share update exclusive mode');
+      const startedAt = Date.now();
+      expect(await analyzeChangedTables(db)).toEqual([]);
+      expect(Date.now() - startedAt).toBeLessThan(5_000);
+      await holder.query('rollback');
+    } finally {
+      await holder.end();
+    }
+    expect(await analyzeChangedTables(db)).toEqual(['customer']);
   });
 });
 
