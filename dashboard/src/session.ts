@@ -61,7 +61,9 @@ export async function checkKey(key: string | null): Promise<SessionCheck> {
     body: JSON.stringify({ query: '{ viewer { keyName scopes } }' }),
   });
   if (response.status === 401) return { kind: 'needs-key', reason: refusedKeyReason(key, 'at-check'), keyRefused: true };
-  const body = (await response.json()) as GraphQLAnswer;
+  // A proxy's own refusal (an HTML 429 or 502) has no GraphQL body: its status and Retry-After still say enough.
+  const body =
+    response.status === 429 ? ((await response.json().catch(() => ({}))) as GraphQLAnswer) : ((await response.json()) as GraphQLAnswer);
   if (response.status === 429) {
     // The key's request budget spent, or too many wrong secrets for it from this address: either way
     // the key itself was not refused, and the refusal ends with its window.

@@ -575,6 +575,27 @@ describe('once the server requires keys', () => {
     }
   }, 60_000);
 
+  it("reads a proxy's HTML 429 at the key check by its status and Retry-After, keeping the key", async () => {
+    await visit('');
+    await page.waitForSelector('[data-testid=viewer], #api-key');
+    if (await page.locator('#api-key').count()) await enterKey(reader);
+    await page.waitForSelector('[data-testid=viewer]');
+    let refused = 0;
+    await page.route('**/graphql', async (route) => {
+      if (route.request().postDataJSON()?.query?.includes('viewer') && refused++ === 0)
+        return route.fulfill({ status: 429, headers: { 'content-type': 'text/html', 'retry-after': '1' }, body: '<html>slow down</html>' });
+      await route.fallback();
+    });
+    try {
+      await page.reload();
+      await waitForText('[role=alert]', /^The server answered 429\. The dashboard tries again then\./);
+      // Checked again after the second the proxy asked for: the kept key opens the dashboard.
+      await page.waitForSelector('[data-testid=viewer]', { timeout: 10_000 });
+    } finally {
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+  }, 60_000);
+
   it('puts the keyboard focus in the key field when it asks again, after Forget key, a wrong key and a revocation', async () => {
     const doomed = await createKey(server, ['read'], admin, 'doomed');
     await visit('');
