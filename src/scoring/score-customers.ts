@@ -582,8 +582,34 @@ async function replacePointsAt(tx: Db, customerIds: string[], asOfIso: string, c
   return new Set(kept.map((row) => row.customerId));
 }
 
-/** Writes a planned batch: history, current state, tier changes and outreach, one bulk statement each. */
-async function writeBatch(tx: Db, plan: BatchPlan, asOf: Date, modelVersion: number, options: BatchOptions): Promise<BatchResult> {
+/** Inserts a batch's new tier changes at its instant, in one statement; returns them as read (none: no statement). */
+async function insertTierChanges(tx: Db, asOfIso: string, rows: TierChangeRow[]): Promise<TierChangeRecord[]> {
+  if (rows.length === 0) return [];
+  return query<TierChangeRecord>(
+    tx,
+    `with inserted as (
+       insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, direction, changed_at, backfill)
+       select customer_id, from_tier, to_tier, from_score, to_score, direction, ?::timestamptz, backfill
+       from jsonb_to_recordset(?::jsonb) as x(customer_id text, from_tier text, to_tier text, from_score smallint, to_score smallint, direction text,
+                                              backfill boolean)
+       returning *
+     ) select ${TIER_CHANGE_COLUMNS} from inserted t order by t.id`,
+    [asOfIso, json(rows)],
+  );
+}
+
+/**
+ * Writes a planned batch: history, current state, tier changes and outreach, one bulk statement each.
+ * Also returns how many tier changes its points now have at their instant: the new ones (published),
+ * those kept from an earlier scoring of the instant and those moved to it.
+ */
+async function writeBatch(
+  tx: Db,
+  plan: BatchPlan,
+  asOf: Date,
+  modelVersion: number,
+  options: BatchOptions,
+): Promise<BatchResult & { changesAtInstant: number }> {
   const asOfIso = asOf.toISOString();
   const customerIds = plan.scoreRows.map((row) => row.customer_id);
   const keptChanges = await replacePointsAt(tx, customerIds, asOfIso, plan.tierChangeRows);
@@ -645,20 +671,7 @@ async function writeBatch(tx: Db, plan: BatchPlan, asOf: Date, modelVersion: num
      where c.id = x.id and (c.scored_at is null or c.scored_at <= ?::timestamptz)`,
     [asOfIso, json(plan.stateRows), asOfIso],
   );
-  const tierChanges =
-    newChanges.length === 0
-      ? []
-      : await query<TierChangeRecord>(
-          tx,
-          `with inserted as (
-             insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, direction, changed_at, backfill)
-             select customer_id, from_tier, to_tier, from_score, to_score, direction, ?::timestamptz, backfill
-             from jsonb_to_recordset(?::jsonb) as x(customer_id text, from_tier text, to_tier text, from_score smallint, to_score smallint, direction text,
-                                                    backfill boolean)
-             returning *
-           ) select ${TIER_CHANGE_COLUMNS} from inserted t order by t.id`,
-          [asOfIso, json(newChanges)],
-        );
+  const tierChanges = await insertTierChanges(tx, asOfIso, newChanges);
   await moveChanges(tx, plan.movedChanges);
   await relinkPoints(tx, plan.relinkRows);
   const outreach = plan.outreachRows.length === 0 ? [] : await insertOutreachActions(tx, plan.outreachRows);
@@ -668,7 +681,7 @@ async function writeBatch(tx: Db, plan: BatchPlan, asOf: Date, modelVersion: num
     outreach.filter((action) => action.status === 'DECIDED').map((action) => action.id),
     options.customerMessagesPerWeek,
   );
-  return { scores, tierChanges, outreach };
+  return { scores, tierChanges, outreach, changesAtInstant: tierChanges.length + keptChanges.size + plan.movedChanges.length };
 }
 
 /** Scores a batch in one transaction: read its inputs, run the pure model, write the results. */
@@ -687,13 +700,19 @@ export async function scoreCustomerBatch(
     // lets it finish (MARK_BACKGROUND_WORK).
     await query(tx, `select set_config('jit', 'off', true), set_config('work_mem', '64MB', true), ${MARK_BACKGROUND_WORK}`);
     const inputs = await withWarmedUpFlags(tx, await readBatchInputs(tx, ids, asOf, model, options), asOf, model.config);
-    const written = await writeBatch(tx, planBatch(inputs, asOf, model.config, options), asOf, model.version, options);
+    const { changesAtInstant, ...written } = await writeBatch(
+      tx,
+      planBatch(inputs, asOf, model.config, options),
+      asOf,
+      model.version,
+      options,
+    );
     // Last, as it locks the run's row until the commit, which batches in flight then take in turn. In
     // the same transaction, so the row counts exactly what has committed, however the run ends.
     if (options.runId !== undefined)
       await query(tx, 'update scoring_run set customers_scored = customers_scored + ?, tier_changes = tier_changes + ? where id = ?', [
         written.scores.length,
-        written.tierChanges.length,
+        changesAtInstant,
         options.runId,
       ]);
     return written;

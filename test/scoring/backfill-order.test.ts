@@ -162,7 +162,13 @@ describe('an instant scored again', () => {
   it('replaces its point and the tier change at it, whether run again, for one customer or at once', async () => {
     const before = { history: await history('cust_dipped'), changes: await tierChanges('cust_dipped') };
     // A retried backfill, a single rescoring of a scored instant, and several of them at once.
-    expect((await server.gql(RefreshAllDocument, { asOf: EARLIER })).refreshAllHealthScores.status).toBe('SUCCEEDED');
+    const retried = (await server.gql(RefreshAllDocument, { asOf: EARLIER })).refreshAllHealthScores;
+    expect(retried.status).toBe('SUCCEEDED');
+    // The run counts the changes its points have, those it found again and kept as well.
+    const atEarlier = async (id: string) => (await tierChanges(id)).filter((change) => change.changedAt === EARLIER).length;
+    const changesAtEarlier = (await Promise.all(['cust_went_quiet', 'cust_steady', 'cust_dipped'].map(atEarlier))).reduce((a, b) => a + b);
+    expect(changesAtEarlier).toBeGreaterThan(0);
+    expect(retried.tierChanges).toBe(changesAtEarlier);
     await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_dipped', asOf: EARLIER });
     await Promise.all(Array.from({ length: 5 }, () => server.gql(RefreshHealthScoreDocument, { customerId: 'cust_dipped', asOf: D })));
     expect(await history('cust_dipped')).toEqual(before.history);
