@@ -72,7 +72,11 @@ export async function signalsArrived<T>(
  * the date with now, already leave them out. Read through its partial index: usually none.
  */
 export async function queueChurnsDue(db: Db): Promise<void> {
-  await query(db, queueRescoreStatement(`select id from customer where scored_at < churned_at and churned_at <= statement_timestamp()`));
+  // Now by this process's clock, which its scoring reads too: by the database's, a clock behind it
+  // would score the customer before its churn date, and queue it again every round until they agree.
+  await query(db, queueRescoreStatement(`select id from customer where scored_at < churned_at and churned_at <= ?::timestamptz`), [
+    new Date().toISOString(),
+  ]);
 }
 
 /**
