@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 describe('Slack and email destinations', () => {
-  it('posts a Slack message with the account, tier change, score, three most negative signals and ARR, mentioning the CSM', async () => {
+  it('posts a Slack message with the account, tier change, score, its most negative signals (up to three) and ARR, mentioning the CSM', async () => {
     await ok(
       server,
       `mutation { setCsmContact(input: { owner: "kate", email: "kate@team.example", slackTarget: "U024BE7LH" }) { owner } }`,
@@ -67,7 +67,11 @@ describe('Slack and email destinations', () => {
     expect(text).toMatch(/\*Score\*\\n\d+ \(was \d+\)/);
     const signals = message.blocks.find((b: any) => b.type === 'context').elements[0].text as string;
     expect(signals.startsWith('Most negative: ')).toBe(true);
-    expect(signals.split('pts)').length - 1).toBe(3);
+    // Up to three, each measured: the silent account's trends, held back while nobody came, are no reading.
+    const listed = signals.split('pts)').length - 1;
+    expect(listed).toBeGreaterThanOrEqual(1);
+    expect(listed).toBeLessThanOrEqual(3);
+    expect(signals).toContain('silence');
     expect(message.text).toContain('Account cust_s1');
   });
 
