@@ -3,8 +3,10 @@
 // (`Intl.NumberFormat`'s maximumFractionDigits), which is how amounts are usually *displayed*, and
 // gives 0 for HUF, IDR, IQD and others whose minor unit ISO 4217 keeps.
 
+// Imported by the dashboard too (dashboard/src/format.ts), so it imports nothing.
+
 /** The currencies whose minor unit is not two digits (ISO 4217, list one); every other code has two. */
-const MINOR_DIGITS_OTHER_THAN_TWO: Readonly<Record<string, number>> = {
+export const MINOR_DIGITS_OTHER_THAN_TWO: Readonly<Record<string, number>> = {
   BIF: 0,
   CLP: 0,
   DJF: 0,
@@ -32,6 +34,11 @@ const MINOR_DIGITS_OTHER_THAN_TWO: Readonly<Record<string, number>> = {
   CLF: 4,
   UYW: 4,
 };
+
+/** How many digits `currency`'s minor unit has (two for a code the table does not name). */
+export function minorUnitDigits(currency: string): number {
+  return Object.hasOwn(MINOR_DIGITS_OTHER_THAN_TWO, currency) ? MINOR_DIGITS_OTHER_THAN_TWO[currency] : 2;
+}
 
 /** SQL: the minor-unit digits of the currency code in `column`. */
 export function minorDigitsSql(column: string): string {

@@ -1,7 +1,7 @@
 // How the dashboard writes figures: payment amounts in their currency's own minor unit (ISO 4217),
 // by the same rule as the server's `detail` of a failed payment on the Changes screen.
-import { formatAmount, formatAxisDates, formatDate, MINOR_DIGITS_OTHER_THAN_TWO, minorUnitDigits } from '../../dashboard/src/format';
-import { minorDigitsSql } from '../../src/payments/minor-units';
+import { formatAmount, formatAxisDates, formatDate } from '../../dashboard/src/format';
+import { minorDigitsSql, MINOR_DIGITS_OTHER_THAN_TWO, minorUnitDigits } from '../../src/payments/minor-units';
 import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
 
 it("writes an amount in its currency's own minor unit, as the README's examples do", () => {
@@ -35,7 +35,7 @@ describe("against the server's rule", () => {
   });
   afterAll(() => database?.drop());
 
-  it("gives every currency the minor-unit digits the server's Changes detail uses", async () => {
+  it("gives every currency the same minor-unit digits in SQL (the Changes detail) as in the dashboard's code", async () => {
     const codes = [...new Set([...Intl.supportedValuesOf('currency'), ...Object.keys(MINOR_DIGITS_OTHER_THAN_TWO), 'XYZ'])];
     const rows = await sql<{ currency: string; digits: number }>(
       database,
