@@ -95,7 +95,7 @@ export function Pager(props: {
   label: string;
 }) {
   const { pages, pageSize, shown, totalCount, hasNextPage, endCursor, label } = props;
-  const first = totalCount === 0 ? 0 : pages.page * pageSize + 1;
+  const first = pages.page * pageSize + 1;
   const navigation = useRef<HTMLElement>(null);
   const buttons = { previous: useRef<HTMLButtonElement>(null), next: useRef<HTMLButtonElement>(null) };
   useEffect(() => {
@@ -108,6 +108,8 @@ export function Pager(props: {
     const order = wanted === 'next' ? [buttons.next, buttons.previous] : [buttons.previous, buttons.next];
     (order.find((button) => button.current && !button.current.disabled)?.current ?? navigation.current).focus();
   });
+  // An empty list has no pages: "0–0 of 0" and two disabled buttons would say nothing under its empty-state words.
+  if (totalCount === 0) return null;
   return (
     <nav class="pager" aria-label={`${label} pages`} ref={navigation} tabIndex={-1}>
       <button type="button" ref={buttons.previous} onClick={pages.previous} disabled={pages.page === 0}>

@@ -112,18 +112,15 @@ export function WorklistScreen() {
         <>
           <WorklistTable worklist={worklist} />
           {worklist.edges.length === 0 && <p class="muted">No account needs attention with these filters.</p>}
-          {/* An empty list has no pages: "0–0 of 0" and two disabled buttons would say nothing. */}
-          {worklist.totalCount > 0 && (
-            <Pager
-              pages={pages}
-              pageSize={PAGE_SIZE}
-              shown={worklist.edges.length}
-              totalCount={worklist.totalCount}
-              hasNextPage={worklist.pageInfo.hasNextPage}
-              endCursor={worklist.pageInfo.endCursor}
-              label="Worklist"
-            />
-          )}
+          <Pager
+            pages={pages}
+            pageSize={PAGE_SIZE}
+            shown={worklist.edges.length}
+            totalCount={worklist.totalCount}
+            hasNextPage={worklist.pageInfo.hasNextPage}
+            endCursor={worklist.pageInfo.endCursor}
+            label="Worklist"
+          />
         </>
       )}
     </section>
