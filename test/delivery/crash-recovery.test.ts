@@ -1,11 +1,11 @@
 // Kill the service mid-queue (SIGKILL of a real `src/main.ts` process while it is sending), start
 // another on the same database: every delivery arrives, and a message sent twice carries the same
 // webhook-id both times.
-import { ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
+import { ChildProcess } from 'node:child_process';
 import { post } from '../helpers/auth';
 import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
+import { MAIN_COMMAND, ServiceProcess, startServiceProcess } from '../helpers/service-process';
 import { DELIVERY_TEST_ENV, ok, Receiver, seedDecliningAccounts, SIGNING_SECRET, startReceiver, waitFor } from './support';
 
 const IDS = ['cust_k1', 'cust_k2', 'cust_k3', 'cust_k4'];
@@ -32,7 +32,7 @@ afterAll(async () => {
   await database.drop();
 });
 
-async function startService(): Promise<{ process: ChildProcess; url: string }> {
+function startService(): Promise<ServiceProcess> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...DELIVERY_TEST_ENV,
@@ -45,21 +45,12 @@ async function startService(): Promise<{ process: ChildProcess; url: string }> {
     DELIVERY_CONCURRENCY: '2',
     DELIVERY_BATCH_CONCURRENCY: '1',
   };
-  const started = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-    cwd: path.resolve(__dirname, '../..'),
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  started.stdout!.on('data', (chunk) => (output += chunk));
-  started.stderr!.on('data', (chunk) => (output += chunk));
-  const url = (await waitFor(() => /playground at (http:\/\/\S+)/.exec(output)?.[1], `the service to start`, 90_000)) as string;
-  return { process: started, url };
+  return startServiceProcess(MAIN_COMMAND, env, 90_000);
 }
 
 it('loses nothing when the instance delivering is killed, and a duplicate carries the same webhook-id', async () => {
   const service = await startService();
-  child = service.process;
+  child = service.child;
   receiver.hold = true;
   for (const id of IDS) {
     const scored = await post(service.url, `mutation($id: ID!) { refreshHealthScore(customerId: $id) { tier } }`, { id });
@@ -70,7 +61,7 @@ it('loses nothing when the instance delivering is killed, and a duplicate carrie
   // Two attempts are in flight at the receiver (two jobs, one send each), the rest wait in the queue.
   await waitFor(() => receiver.waiting() === 2, 'two attempts in flight');
   child.kill('SIGKILL');
-  await new Promise((resolve) => child!.on('exit', resolve));
+  await service.exited;
   // The killed process's requests reach the receiver's handler anyway (it had their bodies): as
   // far as the receiver knows they arrived, though the sender never heard back.
   receiver.release();

@@ -1,8 +1,7 @@
 // `npm start -- --demo` as a user runs it: an empty database gets the demo data set before the
 // service reports itself up (and the log says so); a database with customers is left alone.
-import { ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { ServiceProcess, startServiceProcess } from '../helpers/service-process';
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -10,53 +9,23 @@ beforeAll(async () => {
 });
 afterAll(() => database.drop());
 
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  url: string;
-}
-
 /** `npm start -- <args>` on the test database; resolves once the playground URL is printed. */
-async function npmStart(args: string[]): Promise<Started> {
-  const child = spawn('npm', ['start', '--', ...args], {
-    cwd: path.resolve(__dirname, '../..'),
-    env: {
-      ...process.env,
-      DATABASE_URL: database.url,
-      REDIS_URL: '',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      SCORING_INTERVAL_MS: '0',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL printed:\n${output}`)), 140_000);
-    const poll = setInterval(() => {
-      const match = /playground at (http:\/\/\S+)/.exec(output);
-      if (match) {
-        clearInterval(poll);
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    }, 50);
-    child.on('exit', () => {
-      clearInterval(poll);
-      clearTimeout(timer);
-      reject(new Error(`exited before printing its URL:\n${output}`));
-    });
-  });
-  return { child, output: () => output, url };
+function npmStart(args: string[]): Promise<ServiceProcess> {
+  const env = {
+    ...process.env,
+    DATABASE_URL: database.url,
+    REDIS_URL: '',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    SCORING_INTERVAL_MS: '0',
+  };
+  return startServiceProcess(['npm', ['start', '--', ...args]], env, 140_000);
 }
 
-async function stop(started: Started): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) => started.child.on('exit', (code) => resolve(code)));
+function stop(started: ServiceProcess): Promise<number | null> {
   started.child.kill('SIGTERM');
-  return exited;
+  return started.exited;
 }
 
 async function customerFacts(url: string): Promise<unknown> {

@@ -2,21 +2,18 @@
 // once the service is up, error responses carry no stack trace or file path, a masked error's
 // request id is in the log, and SIGTERM to the npm process drains the server and leaves no node
 // process behind.
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { openDatabase } from '../../src/database';
 import { INTERRUPTED_RUN_ERROR } from '../../src/scoring/scoring.service';
 import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
 import { REDIS_URL } from '../helpers/server';
+import { ServiceProcess, startServiceProcess } from '../helpers/service-process';
 import { expectNoInternals, post } from './support';
 
 let database: TestDatabase;
-let npm: ChildProcess;
-let output = '';
-let url: string;
-let exited: Promise<number | null>;
+let service: ServiceProcess;
 
 beforeAll(async () => {
   database = await createTestDatabase('npm_start');
@@ -38,29 +35,10 @@ beforeAll(async () => {
     SCORING_INTERVAL_MS: '0',
   };
   delete env.NODE_ENV;
-  npm = spawn('npm', ['start'], { cwd: path.resolve(__dirname, '../..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
-  npm.stdout!.on('data', (chunk) => (output += chunk));
-  npm.stderr!.on('data', (chunk) => (output += chunk));
-  exited = new Promise((resolve) => npm.on('exit', (code) => resolve(code)));
-  url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL printed:\n${output}`)), 90_000);
-    const poll = setInterval(() => {
-      const match = /playground at (http:\/\/\S+)/.exec(output);
-      if (match) {
-        clearInterval(poll);
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    }, 50);
-    npm.on('exit', () => {
-      clearInterval(poll);
-      clearTimeout(timer);
-      reject(new Error(`exited before printing its URL:\n${output}`));
-    });
-  });
+  service = await startServiceProcess(['npm', ['start']], env, 90_000);
 }, 120_000);
 afterAll(async () => {
-  if (npm.exitCode === null && npm.signalCode === null) npm.kill('SIGKILL');
+  if (service && service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
   await database.drop();
 });
 
@@ -73,23 +51,23 @@ it('marks the run a killed process left RUNNING as FAILED, with the reason, befo
 });
 
 it('answers errors without stack traces or file paths, and logs a masked error under its request id', async () => {
-  const bad = await post(url, { query: 'mutation { upsertCustomer(input: { id: "cust\\u0000", name: "x" }) { id } }' });
+  const bad = await post(service.url, { query: 'mutation { upsertCustomer(input: { id: "cust\\u0000", name: "x" }) { id } }' });
   expect(bad.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   expectNoInternals(bad.text);
-  const invalid = await post(url, { query: '{ customers { nope } }' });
+  const invalid = await post(service.url, { query: '{ customers { nope } }' });
   expect(invalid.status).toBe(400);
   expectNoInternals(invalid.text);
 
   await sql(database, 'alter table nps_response rename to nps_response_moved');
   try {
-    const masked = await post(url, { query: '{ npsSummary { responses } }' });
+    const masked = await post(service.url, { query: '{ npsSummary { responses } }' });
     expect(masked.body.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
     expectNoInternals(masked.text);
     const requestId = masked.body.errors![0].extensions!.requestId as string;
     expect(requestId).toBeTruthy();
     // The log line reaches the pipe a moment after the response.
-    for (let i = 0; i < 40 && !output.includes(requestId); i++) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(output).toContain(`"requestId":"${requestId}"`);
+    for (let i = 0; i < 40 && !service.output().includes(requestId); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(service.output()).toContain(`"requestId":"${requestId}"`);
   } finally {
     await sql(database, 'alter table nps_response_moved rename to nps_response');
   }
@@ -107,10 +85,10 @@ it('drains on SIGTERM sent to the npm process: sockets closed, exit 0, no node p
     return direct.flatMap((child) => [child, ...children(child)]);
   };
   // Every process npm started: the server itself, and a shell if one stood between them.
-  const started = children(npm.pid!);
+  const started = children(service.child.pid!);
   expect(started.length).toBeGreaterThan(0);
   const client = createClient({
-    url: url.replace(/^http/, 'ws'),
+    url: service.url.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
     retryAttempts: 0,
     lazy: false,
@@ -123,10 +101,10 @@ it('drains on SIGTERM sent to the npm process: sockets closed, exit 0, no node p
   );
   await new Promise((resolve) => setTimeout(resolve, 300));
 
-  npm.kill('SIGTERM');
-  expect(await exited).toBe(0);
+  service.child.kill('SIGTERM');
+  expect(await service.exited).toBe(0);
   await closed;
-  expect(output).toMatch(/"signal":"SIGTERM","msg":"shutting down"/);
+  expect(service.output()).toMatch(/"signal":"SIGTERM","msg":"shutting down"/);
   for (const pid of started) expect(() => process.kill(pid, 0)).toThrow();
   await client.dispose();
 }, 60_000);

@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { Client } from 'pg';
 import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
 import { REDIS_URL } from '../helpers/server';
+import { MAIN_COMMAND, PROJECT_ROOT, startServiceProcess } from '../helpers/service-process';
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -21,35 +22,14 @@ afterAll(() => database.drop());
 async function startMain(
   env: Record<string, string>,
 ): Promise<{ url: string; stop(): Promise<number | null>; exited: Promise<number | null> }> {
-  const root = path.resolve(__dirname, '../..');
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-    cwd: root,
-    env: { ...process.env, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', SCORING_INTERVAL_MS: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL printed:\n${output}`)), 60_000);
-    const poll = setInterval(() => {
-      const match = /playground at (http:\/\/\S+)/.exec(output);
-      if (match) {
-        clearInterval(poll);
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    }, 50);
-    child.on('exit', () => {
-      clearInterval(poll);
-      clearTimeout(timer);
-      reject(new Error(`exited before printing its URL:\n${output}`));
-    });
-  });
+  const { child, url, output, exited } = await startServiceProcess(
+    MAIN_COMMAND,
+    { ...process.env, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', SCORING_INTERVAL_MS: '0', ...env },
+    60_000,
+  );
   // A server that ends before the test stops it says why in the test's output.
   let stopping = false;
-  child.on('exit', (code, signal) => stopping || console.error(`src/main.ts ended unasked (${code ?? signal}):\n${output}`));
+  child.on('exit', (code, signal) => stopping || console.error(`src/main.ts ended unasked (${code ?? signal}):\n${output()}`));
   return {
     url,
     exited,
@@ -72,7 +52,7 @@ function run(
   env: Record<string, string>,
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: path.resolve(__dirname, '../..'), env: { ...process.env, ...env } });
+    const child = spawn(command, args, { cwd: PROJECT_ROOT, env: { ...process.env, ...env } });
     let [stdout, stderr] = ['', ''];
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
