@@ -48,7 +48,8 @@ export interface LifecycleInput {
  *    its first recorded signal or creation): the 30-day windows are still filling, so a low score
  *    says little yet and must not brand a new customer at risk. Or thinly observed (less than
  *    minCoverage of the model's weight has data behind it) and never in use before: a new
- *    integration of a long-signed account, unless a red flag applies (failing invoices, an
+ *    integration of a long-signed account; or nothing measured at all (coverage 0), in use before or
+ *    not. Unless a red flag applies (failing invoices, an
  *    escalation, angry answers, a silence: measured, not missing), which stages it by its tier, as a
  *    CS team would work it. A returning customer (in use more than churnWindowDays ago, back after a
  *    silence or a lifted cancellation) is thinly observed too while its usage baselines refill, but
@@ -68,7 +69,11 @@ export function lifecycleStageOf(input: LifecycleInput): LifecycleStage {
   if (daysBetween(silentSince, asOf) > churnWindowDays) return 'CHURNED';
 
   if (daysBetween(input.startedAt, asOf) < onboardingDays) return 'ONBOARDING';
-  if ((input.coverage ?? 1) < minCoverage && !input.redFlagged && !isReturning(input, churnWindowDays)) return 'ONBOARDING';
+  // Nothing measured at all (coverage 0: a model whose every signal was excluded as missing scores 0
+  // on no evidence) is no reason to call anyone, whatever the account's past.
+  const coverage = input.coverage ?? 1;
+  const unobserved = coverage === 0 || (coverage < minCoverage && !isReturning(input, churnWindowDays));
+  if (unobserved && !input.redFlagged) return 'ONBOARDING';
 
   if (isAtRiskTier(model.tiers, tierKey)) return 'AT_RISK';
 

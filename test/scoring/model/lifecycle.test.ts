@@ -1,5 +1,6 @@
-import { DAY_MS, DEFAULT_SCORING_MODEL, lifecycleStageOf } from '../../../src/scoring/model';
-import type { LifecycleInput } from '../../../src/scoring/model';
+import { assessCustomer, DAY_MS, DEFAULT_SCORING_MODEL, lifecycleStageOf, metricKeyOf } from '../../../src/scoring/model';
+import type { AssessmentInput, LifecycleInput } from '../../../src/scoring/model';
+import { modelWith, signal } from './model-factory';
 
 const asOf = new Date('2026-06-01T12:00:00Z');
 const daysAgo = (days: number) => new Date(asOf.getTime() - days * DAY_MS);
@@ -113,5 +114,52 @@ describe('a returning customer (active long ago, back after a silence or a cance
   it('counts as returning only with activity more than the churn window (60 days) before now', () => {
     expect(stage({ ...thin, firstActivityAt: daysAgo(60) })).toBe('ONBOARDING');
     expect(stage({ ...thin, firstActivityAt: daysAgo(61) })).toBe('ACTIVE');
+  });
+});
+
+describe('a score with nothing measured (coverage 0: every signal of a model of your own excluded as missing)', () => {
+  // Such a model scores 0 on no evidence: the account is in the worst tier, but nobody is to be called.
+  const model = modelWith([
+    {
+      name: 'nps',
+      signals: [signal({ name: 'nps', metric: 'nps', windowDays: 180, normaliser: { kind: 'linear', min: -100, max: 100 } })],
+    },
+  ]);
+  model.lifecycle = { ...model.lifecycle, minCoverage: undefined };
+
+  function assess(overrides: Partial<AssessmentInput>) {
+    const signedUpAt = daysAgo(400);
+    return assessCustomer({
+      model,
+      metrics: {},
+      asOf,
+      signedUpAt,
+      startedAt: signedUpAt,
+      churnedAt: null,
+      lastActivityAt: daysAgo(1),
+      firstActivityAt: signedUpAt,
+      previousTierKey: null,
+      earlierScore: null,
+      ...overrides,
+    });
+  }
+
+  it('is ONBOARDING and not flagged, even for an account in use for a year and a model without minCoverage', () => {
+    const assessment = assess({});
+    expect(assessment.result).toMatchObject({ score: 0, coverage: 0 });
+    expect(assessment.tier.key).toBe('critical');
+    expect(assessment.lifecycleStage).toBe('ONBOARDING');
+    expect(assessment.flagged).toBe(false);
+  });
+
+  it('is staged by its tier once a red flag applies: a measured risk is no missing data', () => {
+    expect(stage({ coverage: 0, redFlagged: true, tierKey: 'critical', score: 0 })).toBe('AT_RISK');
+  });
+
+  it('is staged by its tier with any signal measured, when the model sets no minCoverage', () => {
+    const measured = assess({ metrics: { [metricKeyOf(model.components[0].signals[0])]: -60 } });
+    expect(measured.result.coverage).toBe(1);
+    expect(measured.lifecycleStage).toBe('AT_RISK');
+    expect(measured.flagged).toBe(true);
   });
 });
