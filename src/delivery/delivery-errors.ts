@@ -19,12 +19,13 @@ export class RetryLaterError extends Error {
 /**
  * `lastError` as a key without the admin scope reads it. A failure's message can name what only an
  * admin may see: the destination's host or the address it resolves to, an email address, or the
- * receiver's own answer (the first 200 characters of an HTTP error's body). Those parts are
- * replaced by placeholders; the kind of failure (`HTTP 503`, `ECONNREFUSED`, a timeout) stays.
+ * receiver's own answer (the first 200 characters of an HTTP error's body, an SMTP server's reply).
+ * Those parts are replaced by placeholders, an answer by nothing; the kind of failure (`HTTP 503`,
+ * `SMTP 550`, `ECONNREFUSED`, a timeout) stays.
  */
 export function redactDeliveryError(message: string): string {
-  const status = /^HTTP (\d{3})\b/.exec(message);
-  if (status) return `HTTP ${status[1]}`;
+  const status = /^(HTTP|SMTP) (\d{3})\b/.exec(message);
+  if (status) return `${status[1]} ${status[2]}`;
   return message
     .replace(/^(getaddrinfo [A-Z_]+) \S+/, '$1 <host>')
     .replace(/^\S+( \(this machine\))? resolves to /, '<host> resolves to ')

@@ -245,8 +245,12 @@ export async function sendEmail(
     });
   } catch (error) {
     if (abort.signal.aborted) throw new Error(`not accepted within ${mailer.timeoutMs} ms`, { cause: error });
-    if (refusedForGood(error)) throw new PermanentDeliveryError((error as Error).message, { cause: error });
-    throw error;
+    const replyCode = (error as { responseCode?: unknown }).responseCode;
+    if (typeof replyCode !== 'number') throw error;
+    // The server's reply code first, as an HTTP failure has its status: what a key without the
+    // admin scope reads of it (delivery-errors.ts), the server's own words being an admin's.
+    const message = `SMTP ${replyCode}: ${(error as Error).message}`;
+    throw refusedForGood(error) ? new PermanentDeliveryError(message, { cause: error }) : new Error(message, { cause: error });
   } finally {
     clearTimeout(timer);
   }

@@ -34,22 +34,32 @@ export function unsubscribeUrl(links: UnsubscribeLinks, customerId: string): str
 }
 
 function linkToken(secret: string, customerId: string): string {
-  if (!isLongId(customerId))
-    return `${Buffer.from(customerId).toString('base64url')}.${signature(secret, customerId).toString('base64url')}`;
+  if (!isLongId(customerId)) return idToken(secret, customerId);
   const key = customerKey(customerId);
   return `k.${key}.${keySignature(secret, key).toString('base64url')}`;
 }
 
-function signedBy(given: Buffer, expected: Buffer): boolean {
-  return given.length === expected.length && timingSafeEqual(given, expected);
+/** The token of the form naming the id itself (every link of a short id, and long ids' links before keys). */
+function idToken(secret: string, customerId: string): string {
+  return `${Buffer.from(customerId).toString('base64url')}.${signature(secret, customerId).toString('base64url')}`;
+}
+
+/**
+ * Whether `given` is the text the service wrote. Compared as text, not as decoded bytes: base64url
+ * leaves the low bits of a last character unused, so several spellings decode to the same bytes, and
+ * a link altered there would pass.
+ */
+function sameText(given: string, expected: string): boolean {
+  const [a, b] = [Buffer.from(given), Buffer.from(expected)];
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** What a link's token names, or null unless the service signed it. Either form verifies, whatever the id's length. */
 export function verifiedTarget(secret: string, token: string): UnsubscribeTarget | null {
   const keyed = /^k\.([0-9a-f]{32})\.([A-Za-z0-9_-]+)$/.exec(token);
-  if (keyed) return signedBy(Buffer.from(keyed[2], 'base64url'), keySignature(secret, keyed[1])) ? { customerKey: keyed[1] } : null;
+  if (keyed) return sameText(keyed[2], keySignature(secret, keyed[1]).toString('base64url')) ? { customerKey: keyed[1] } : null;
   const match = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(token);
   if (!match) return null;
   const customerId = Buffer.from(match[1], 'base64url').toString('utf8');
-  return signedBy(Buffer.from(match[2], 'base64url'), signature(secret, customerId)) ? { customerId } : null;
+  return sameText(token, idToken(secret, customerId)) ? { customerId } : null;
 }

@@ -647,6 +647,7 @@ describe('what a read key sees of a destination', () => {
       'hooks.internal.corp resolves to 10.0.0.5, which is a loopback, private or reserved address',
       'connect ECONNREFUSED [fd00::12]:443',
       "Can't send mail - all recipients were rejected: 550 5.1.1 <bob@acme.io>: Recipient address rejected",
+      "SMTP 451: Can't send mail - all recipients were rejected: 451 4.7.1 Greylisted by mx.acme.io, try again later",
       'no answer within 10000 ms',
     ];
     for (const error of errors) {
@@ -682,6 +683,7 @@ describe('what a read key sees of a destination', () => {
         '<host> resolves to <address>, which is a loopback, private or reserved address',
         'connect ECONNREFUSED <address>',
         "Can't send mail - all recipients were rejected: 550 5.1.1 <<address>>: Recipient address rejected",
+        'SMTP 451',
         'no answer within 10000 ms',
       ].sort(),
     );

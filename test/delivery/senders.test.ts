@@ -197,12 +197,12 @@ describe('an SMTP refusal', () => {
     const send = (to: string) => sendEmail(mailer, 'alerts@healthgraph.example', to, `msg_${to}`, content);
     try {
       await expect(send('gone@customer.example')).rejects.toThrow(PermanentDeliveryError);
-      await expect(send('gone@customer.example')).rejects.toThrow(/550 no such user/);
+      await expect(send('gone@customer.example')).rejects.toThrow(/^SMTP 550: .*550 no such user/);
       await expect(send('spam@customer.example')).rejects.toThrow(PermanentDeliveryError);
       const temporary = await send('full@customer.example').catch((error: unknown) => error);
       expect(temporary).toBeInstanceOf(Error);
       expect(temporary).not.toBeInstanceOf(PermanentDeliveryError);
-      expect(String(temporary)).toMatch(/452 mailbox full/);
+      expect((temporary as Error).message).toMatch(/^SMTP 452: .*452 mailbox full/);
     } finally {
       mailer?.transport.close();
       await new Promise<void>((resolve) => smtp.close(() => resolve()));
