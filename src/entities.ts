@@ -14,6 +14,7 @@ import { OutreachAction } from './outreach/outreach-action.entity';
 import { Payment } from './payments/payment.entity';
 import { PaymentEarlierState } from './payments/payment-earlier-state.entity';
 import { HealthScore } from './scoring/health-score.entity';
+import { RescoreClaim } from './scoring/rescore-claim.entity';
 import { RescoreRequest } from './scoring/rescore-request.entity';
 import { ScoringModel } from './scoring/scoring-model.entity';
 import { ScoringRun } from './scoring/scoring-run.entity';
@@ -40,6 +41,7 @@ export const ENTITIES = [
   ScoringModel,
   ScoringRun,
   RescoreRequest,
+  RescoreClaim,
   ApiKey,
   AuditLogEntry,
   Destination,

@@ -5,7 +5,7 @@
 // From there (README, "When scoring runs"): ScoringScheduler.scheduleRescore (debounce) →
 // rescoreQueued → rescoreRequested (claimQueuedCustomers) → scoreCustomers → scoreCustomerBatch →
 // publishBatch.
-import { afterCommit, Db, json, query } from '../infra/sql';
+import { afterCommit, Db, query } from '../infra/sql';
 
 /** What a write wakes once it has committed: this process's scoring scheduler (`ScoringScheduler`). */
 export interface RescoreScheduler {
@@ -80,28 +80,80 @@ export async function queueChurnsDue(db: Db): Promise<void> {
 }
 
 /**
- * Takes up to `limit` customers queued at or before `queuedBy` off the queue, oldest first, skipping
- * rows another instance is claiming (`FOR UPDATE SKIP LOCKED`): instances share the work.
+ * How long after its claim a round's customers are taken for abandoned, the process that claimed them
+ * having died before their scores were committed, and queued again. A round scores one batch (at
+ * most SCORING_BATCH_SIZE customers), which takes seconds; a round still going past this only scores
+ * some customers twice.
  */
-export async function claimQueuedCustomers(db: Db, queuedBy: Date, limit: number): Promise<Array<{ id: string; requestedAt: string }>> {
-  return query<{ id: string; requestedAt: string }>(
-    db,
-    `delete from rescore_request
-     where customer_id in (select customer_id from rescore_request where requested_at <= ?::timestamptz
-                           order by requested_at limit ? for update skip locked)
-     returning customer_id as id, requested_at as "requestedAt"`,
-    [queuedBy.toISOString(), limit],
-  );
+export const CLAIM_LEASE_MS = 120_000;
+
+/** Customers taken off the queue by one round (`claimQueuedCustomers`), and the claim that keeps them until they are scored. */
+export interface ClaimedCustomers {
+  claimId: string | null;
+  customers: Array<{ id: string; requestedAt: string }>;
 }
 
-/** Puts claimed customers back in the queue (their scoring failed), with their first request time. */
-export async function putBackInQueue(db: Db, claimed: Array<{ id: string; requestedAt: string }>): Promise<void> {
-  await query(
+/**
+ * Takes up to `limit` customers queued at or before `queuedBy` off the queue, oldest first, skipping
+ * rows another instance is claiming (`FOR UPDATE SKIP LOCKED`): instances share the work. The same
+ * statement records them in a claim (`rescore_claim`), which `releaseClaim` drops once their scores
+ * are committed: were the process to die between the two, the claim outlives it, and
+ * `requeueAbandonedClaims` queues them again. The queue rows themselves go at once, so that a signal
+ * arriving while they are scored queues its customer anew (queueRescoreStatement).
+ */
+export async function claimQueuedCustomers(db: Db, queuedBy: Date, limit: number): Promise<ClaimedCustomers> {
+  const rows = await query<{ id: string; requestedAt: string; claimId: string }>(
     db,
-    `insert into rescore_request (customer_id, requested_at)
-     select x.id, x."requestedAt" from json_to_recordset(?::json) as x(id text, "requestedAt" timestamptz)
-     where exists (select 1 from customer c where c.id = x.id)
-     on conflict (customer_id) do nothing`,
-    [json(claimed)],
+    `with claimed as (
+       delete from rescore_request
+       where customer_id in (select customer_id from rescore_request where requested_at <= ?::timestamptz
+                             order by requested_at limit ? for update skip locked)
+       returning customer_id as id, requested_at as "requestedAt"
+     ), claim as (
+       insert into rescore_claim (customers) select jsonb_agg(to_jsonb(claimed)) from claimed having count(*) > 0 returning id
+     )
+     select claimed.id, claimed."requestedAt", (select id::text from claim) as "claimId" from claimed`,
+    [queuedBy.toISOString(), limit],
   );
+  return { claimId: rows[0]?.claimId ?? null, customers: rows.map(({ id, requestedAt }) => ({ id, requestedAt })) };
+}
+
+/** Drops a claim whose customers' scores are committed. */
+export async function releaseClaim(db: Db, claimId: string): Promise<void> {
+  await query(db, `delete from rescore_claim where id = ?`, [claimId]);
+}
+
+/**
+ * Queues the customers of the claims `which` selects again (a customer since deleted excepted), with
+ * their first request time, and drops the claims: one statement, so a claim is never both queued again
+ * and kept.
+ */
+async function requeueClaims(db: Db, which: string, bindings: unknown[]): Promise<number> {
+  const rows = await query<{ n: number }>(
+    db,
+    `with gone as (delete from rescore_claim where ${which} returning customers),
+     queued as (
+       insert into rescore_request (customer_id, requested_at)
+       select x.id, x."requestedAt" from gone, jsonb_to_recordset(gone.customers) as x(id text, "requestedAt" timestamptz)
+       where exists (select 1 from customer c where c.id = x.id)
+       on conflict (customer_id) do nothing returning 1
+     )
+     select count(*)::int as n from queued`,
+    bindings,
+  );
+  return rows[0].n;
+}
+
+/** Puts a claim's customers back in the queue (their scoring failed), with their first request time. */
+export async function putBackInQueue(db: Db, claimId: string): Promise<void> {
+  await requeueClaims(db, 'id = ?', [claimId]);
+}
+
+/**
+ * Queues again the customers of claims older than CLAIM_LEASE_MS (by the database's clock, which every
+ * instance shares): a process died between claiming them and committing their scores. Each round
+ * calls it first, so they are scored at the latest a sweep (RESCORE_SWEEP_MS) after the lease.
+ */
+export async function requeueAbandonedClaims(db: Db): Promise<number> {
+  return requeueClaims(db, `claimed_at < now() - ? * interval '1 millisecond'`, [CLAIM_LEASE_MS]);
 }

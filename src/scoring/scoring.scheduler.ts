@@ -6,7 +6,7 @@
 import { CoreServices, databaseUrlOf } from '../context';
 import { Db, queryOne } from '../infra/sql';
 import { backfillHistory, endsOfPastDays } from './backfill-history';
-import { queueChurnsDue, RescoreScheduler } from './rescore-queue';
+import { queueChurnsDue, requeueAbandonedClaims, RescoreScheduler } from './rescore-queue';
 import { failRunsInterruptedByACrash, refreshAllHealthScores, rescoreRequested } from './scoring.service';
 import { withSessionLock } from '../infra/session-lock';
 import { analyzeChangedTables } from '../infra/table-statistics';
@@ -204,11 +204,13 @@ export class ScoringScheduler implements RescoreScheduler {
 }
 
 /**
- * Rescores the customers queued before it started (with those whose churn date has come), batch after batch. Those queued meanwhile wait
+ * Rescores the customers queued before it started (with those whose churn date has come, and those
+ * an instance that died had claimed), batch after batch. Those queued meanwhile wait
  * for the next debounce: under a steady stream rescoring comes in rounds, not in a loop that never ends.
  */
 export async function rescoreQueued(services: CoreServices, db: Db): Promise<number> {
   let total = 0;
+  await requeueAbandonedClaims(db);
   await queueChurnsDue(db);
   const queuedBy = new Date();
   for (;;) {

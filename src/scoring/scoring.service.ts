@@ -11,7 +11,7 @@ import { Db, query, queryOne } from '../infra/sql';
 import { TIER_PRESETS, TierPresetName } from './model';
 import { getActiveModel } from './scoring-model.service';
 import { BatchResult, ScoredCustomer, scoreCustomerBatch } from './score-customers';
-import { claimQueuedCustomers, putBackInQueue } from './rescore-queue';
+import { claimQueuedCustomers, putBackInQueue, releaseClaim } from './rescore-queue';
 import { publishBatch } from './scoring.topics';
 import { whileScoring } from './scoring-activity';
 import { withSessionLock } from '../infra/session-lock';
@@ -310,22 +310,24 @@ async function fullRun(
 
 /**
  * Claims customers queued for rescoring (skipping rows another instance is claiming) and scores them
- * now. If scoring fails they go back in the queue.
+ * now, then drops the claim. If scoring fails they go back in the queue; if the process dies first,
+ * the claim outlives it and a later round queues them again (requeueAbandonedClaims).
  */
 export async function rescoreRequested(services: CoreServices, db: Db, options: { limit?: number; queuedBy?: Date } = {}): Promise<number> {
-  const claimed = await claimQueuedCustomers(db, options.queuedBy ?? new Date(), options.limit ?? SCORING_BATCH_SIZE);
-  if (claimed.length === 0) return 0;
+  const { claimId, customers } = await claimQueuedCustomers(db, options.queuedBy ?? new Date(), options.limit ?? SCORING_BATCH_SIZE);
+  if (claimId === null) return 0;
   try {
     await scoreCustomers(
       services,
       db,
-      claimed.map((r) => r.id),
+      customers.map((r) => r.id),
       new Date(),
       { broadcastScores: true },
     );
   } catch (error) {
-    await putBackInQueue(db, claimed).catch(() => undefined);
+    await putBackInQueue(db, claimId).catch(() => undefined);
     throw error;
   }
-  return claimed.length;
+  await releaseClaim(db, claimId);
+  return customers.length;
 }

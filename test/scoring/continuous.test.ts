@@ -3,6 +3,7 @@
 import { Client } from 'pg';
 import type { Db } from '../../src/infra/sql';
 import { endsOfPastDays } from '../../src/scoring/backfill-history';
+import { CLAIM_LEASE_MS } from '../../src/scoring/rescore-queue';
 import { BACKFILL_DAYS } from '../../src/scoring/scoring.scheduler';
 import { refreshAllHealthScores, rescoreRequested } from '../../src/scoring/scoring.service';
 import {
@@ -116,6 +117,41 @@ describe('customers queued by an instance that stopped', () => {
     }
     expect(score).not.toBeNull();
     expect(await sql(server.database, `select 1 from rescore_request where customer_id = 'cust_orphaned'`)).toEqual([]);
+    expect(await sql(server.database, `select 1 from rescore_claim`)).toEqual([]);
+  });
+});
+
+describe('customers claimed by an instance that died before their scores were committed', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ label: 'claims', env: { RESCORE_DEBOUNCE_MS: '100', RESCORE_SWEEP_MS: '300' } });
+  });
+  afterAll(() => server.stop());
+
+  async function scoreOf(id: string): Promise<number | null | undefined> {
+    return (await server.gql(CustomerScoreStateDocument, { id })).customer.healthScore;
+  }
+
+  it('are queued again once the claim is older than its lease, and scored by the instances still running', async () => {
+    await sql(server.database, `insert into customer (id, name) values ('cust_claimed', 'Claimed'), ('cust_in_flight', 'In flight')`);
+    // What a dead instance leaves: its round's claim (the queue rows gone), written before the lease
+    // began, and the claim of a round as young as one still in flight elsewhere.
+    const claim = (id: string) => JSON.stringify([{ id, requestedAt: new Date(Date.now() - 60_000).toISOString() }]);
+    await sql(server.database, `insert into rescore_claim (claimed_at, customers) values (now() - $1 * interval '1 millisecond', $2)`, [
+      CLAIM_LEASE_MS + 1000,
+      claim('cust_claimed'),
+    ]);
+    const [inFlight] = await sql<{ id: string }>(server.database, `insert into rescore_claim (customers) values ($1) returning id::text`, [
+      claim('cust_in_flight'),
+    ]);
+
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && (await scoreOf('cust_claimed')) == null) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await scoreOf('cust_claimed')).not.toBeNull();
+    // The young claim is left to the round that holds it, however many sweeps pass meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await scoreOf('cust_in_flight')).toBeNull();
+    expect(await sql(server.database, `select id::text from rescore_claim`)).toEqual([inFlight]);
   });
 });
 
@@ -258,6 +294,7 @@ describe('a failed rescoring round', () => {
         "select requested_at from rescore_request where customer_id = 'cust_requeue'",
       );
       expect(requeued).toEqual([{ requested_at: queued.requested_at }]);
+      expect(await sql(server.database, 'select 1 from rescore_claim')).toEqual([]);
       const scores = await sql<{ n: number }>(
         server.database,
         "select count(*)::int as n from health_score where customer_id = 'cust_requeue'",
@@ -269,6 +306,7 @@ describe('a failed rescoring round', () => {
     // The next round scores it and empties the queue.
     expect(await rescoreRequested(server.app.services, db())).toBeGreaterThanOrEqual(1);
     expect(await sql(server.database, "select 1 from rescore_request where customer_id = 'cust_requeue'")).toEqual([]);
+    expect(await sql(server.database, 'select 1 from rescore_claim')).toEqual([]);
     expect((await server.gql(ScoreHistoryDocument, { customerId: 'cust_requeue' })).healthScoreHistory.totalCount).toBe(1);
   });
 });
