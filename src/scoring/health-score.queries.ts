@@ -12,7 +12,7 @@ import { ensure } from '../infra/errors';
 import { checkStrings, filterInstant } from '../infra/input';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
 import { LatestChildSpec, LoaderRegistry, loadChildPage, projectedLatestChild } from '../infra/loaders';
-import { Db, query } from '../infra/sql';
+import { Db, json, query } from '../infra/sql';
 import { addTimeRange } from '../infra/time-range';
 import { bandsBestFirst, isAtRiskTier } from './model';
 import { HEALTH_SCORE_COLUMN_MAP, HEALTH_SCORE_COLUMNS, TIER_CHANGE_COLUMNS } from './score-customers';
@@ -144,14 +144,30 @@ export function loadCustomerScoreHistory(
   });
 }
 
+/**
+ * The instants of the full runs of the present going on at `since`: a run's tier changes are dated at
+ * its asOf and committed batch by batch over the seconds after it, so those of a run still going at
+ * `since` are dated before it and may have been committed after a change dated later. A client
+ * catching up from the last change it received (`tierChanges(since:)`) gets them too, and tells
+ * those it has seen by their ids.
+ */
+async function runsGoingOn(db: Db, since: Date): Promise<string[]> {
+  const rows = await query<{ asOf: string }>(
+    db,
+    `select as_of as "asOf" from scoring_run where as_of < ? and not backfill and (finished_at is null or finished_at >= ?)`,
+    [since, since],
+  );
+  return rows.map((row) => new Date(row.asOf).toISOString());
+}
+
 export async function listTierChanges(db: Db, args: TierChangesArgs): Promise<ConnectionResult<TierChange>> {
   const where: string[] = [];
   const params: unknown[] = [];
   // A bound of a list filter, as `changes(since:)` and every from/to: no instant before 1970.
   const since = filterInstant(args.since, 'since');
   if (since) {
-    where.push('t.changed_at >= ?');
-    params.push(since);
+    where.push(`(t.changed_at >= ? or t.changed_at = any(array(select jsonb_array_elements_text(?::jsonb)::timestamptz)))`);
+    params.push(since, json(await runsGoingOn(db, since)));
   }
   if (args.customerId != null) {
     where.push('t.customer_id = ?');

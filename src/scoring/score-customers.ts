@@ -217,6 +217,20 @@ interface BatchPlan {
   outreachRows: NewOutreachAction[];
 }
 
+/**
+ * A full run as of its present leaves out the customers a scoring as of a later instant has already
+ * scored under its model (continuous rescoring or refreshHealthScore while the run went on): they are
+ * up to date, and a point dated before theirs would rewrite the tier change they published into one
+ * from the run's tier (history-links.ts). A backfill writes its points before later ones on purpose.
+ * Tested on the customer's own row first (its latest score's time), so the history is read only for
+ * the few scored meanwhile. The SQL and its three parameters (asOf twice, the model's version).
+ */
+function supersededByLaterScore(options: BatchOptions): string {
+  if (options.runId === undefined || options.backfill) return '';
+  return `and not (customer.scored_at > ?::timestamptz
+                   and exists (select 1 from health_score h where h.customer_id = customer.id and h.as_of > ?::timestamptz and h.model_version = ?))`;
+}
+
 async function readBatchInputs(
   tx: Db,
   ids: string[],
@@ -236,9 +250,10 @@ async function readBatchInputs(
      where id in (select jsonb_array_elements_text(?::jsonb))
        -- No score exists before the customer started (signed up, or with no signup known, first seen).
        and start.at <= ?::timestamptz
+       ${supersededByLaterScore(options)}
      order by id
      for no key update of customer`,
-    [idsJson, asOfIso],
+    options.runId !== undefined && !options.backfill ? [idsJson, asOfIso, asOfIso, asOfIso, model.version] : [idsJson, asOfIso],
   );
   const gathered = await gatherMetrics(
     tx,

@@ -194,3 +194,41 @@ it('scores an instant again after its move was undone by a later record: the lat
   ]);
   expect(chain[1]).toMatchObject({ changedAt: new Date(t1).toISOString(), backfill: true });
 });
+
+it('leaves out of a full run as of a moment past the customers a live scoring has scored since: their published change stays as it was', async () => {
+  const id = 'cust_live_during_run';
+  const now = Date.now();
+  await failedMinutesAgo(id, now);
+  await server.gql<Refreshed, { customerId: string; asOf: string }>(REFRESH, { customerId: id, asOf: new Date(now - DAY).toISOString() });
+  const changes = await subscribe(client, OnTierChangedDocument, { customerId: id });
+  const live = await server.gql<Refreshed, { customerId: string }>(REFRESH, { customerId: id });
+  expect(live.refreshHealthScore).toMatchObject({ tier: 'critical', backfill: false });
+  const [published] = await changes.waitFor(1);
+
+  // A full run as of half a minute before that scoring (one that started then and reaches this
+  // customer after the live scoring committed): a run of the present, not a backfill.
+  const runAsOf = new Date(Date.parse(published.healthTierChanged.changedAt) - 30_000).toISOString();
+  const run = await server.request<{ refreshAllHealthScores: { status: string; backfill: boolean } }, unknown>(
+    `mutation ($asOf: DateTime) { refreshAllHealthScores(asOf: $asOf) { status backfill } }`,
+    { asOf: runAsOf },
+  );
+  expect(run.errors).toBeUndefined();
+  expect(run.data!.refreshAllHealthScores).toEqual({ status: 'SUCCEEDED', backfill: false });
+  const after = await server.request<
+    {
+      healthScoreHistory: { edges: Array<{ node: { asOf: string } }> };
+      tierChanges: { edges: Array<{ node: { id: string; fromTier: string | null; toTier: string; changedAt: string } }> };
+    },
+    unknown
+  >(
+    `{ healthScoreHistory(customerId: "${id}", first: 10) { edges { node { asOf } } }
+       tierChanges(customerId: "${id}", backfill: false) { edges { node { id fromTier toTier changedAt } } } }`,
+  );
+  expect(after.errors).toBeUndefined();
+  expect(after.data!.healthScoreHistory.edges.map((edge) => edge.node.asOf)).not.toContain(runAsOf);
+  expect(after.data!.tierChanges.edges.map((edge) => edge.node)).toEqual([
+    { id: published.healthTierChanged.id, fromTier: 'healthy', toTier: 'critical', changedAt: published.healthTierChanged.changedAt },
+  ]);
+  expect(changes.events).toHaveLength(1);
+  await changes.close();
+});
