@@ -730,7 +730,13 @@ function boundUnreadBody(req: http.IncomingMessage, res: http.ServerResponse, ti
     if (req.complete || socket.destroyed) return;
     const timer = setTimeout(() => socket.destroy(), timeoutMs);
     timer.unref();
-    const clear = (): void => clearTimeout(timer);
+    // Off the socket again once the body is in: a keep-alive connection carries many requests, and
+    // a listener left per refused one piled up on it (MaxListenersExceededWarning).
+    const clear = (): void => {
+      clearTimeout(timer);
+      req.off('end', clear);
+      socket.off('close', clear);
+    };
     req.once('end', clear);
     socket.once('close', clear);
   });
