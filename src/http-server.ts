@@ -340,8 +340,11 @@ function serveWebSockets(
             signal: operationSignals.signal(ctx.extra.socket, id),
           },
         ),
+      // An operation refused before it runs (parse, validation, limits): the client's mistake, answered
+      // to it, as over HTTP, where such refusals are not logged; at warn, one key could write a line per
+      // request of its budget.
       onError: (_ctx, _id, _payload, errors) => {
-        logger.warn({ errors: errors.map((e) => e.message) }, 'subscription error');
+        logger.debug({ errors: errors.map((e) => e.message) }, 'subscription refused');
       },
       // Errors in subscription results get the same contract as over HTTP: codes kept, the unexpected masked with a request id.
       onNext: (_ctx, _id, _payload, _args, result) => formatSubscriptionResult(result, formatSubscriptionError),

@@ -119,7 +119,11 @@ function serveSocket(
             if (refusal) await refuseOverBudget(socket, String(data), bytes, refusal, options, handle);
             else await handle(String(data));
           } catch (error) {
-            options.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'websocket message failed');
+            const message = error instanceof Error ? error.message : String(error);
+            // A message only a server sends (next, error, connection_ack), which graphql-ws throws for:
+            // the client broke the protocol, as with any other invalid message (4400), not the server.
+            if (message.startsWith('Unexpected message of type')) return socket.close(CloseCode.BadRequest, 'Invalid message received');
+            options.logger.warn({ err: message }, 'websocket message failed');
             socket.close(CloseCode.InternalServerError, 'Internal server error');
           }
         }),

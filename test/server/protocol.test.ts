@@ -311,6 +311,16 @@ describe('over WebSocket', () => {
     ws.close();
   });
 
+  it.each([
+    ['next', { id: 'x', type: 'next', payload: {} }],
+    ['connection_ack', { type: 'connection_ack' }],
+    ['error', { id: 'x', type: 'error', payload: [] }],
+  ])('closes 4400 on a message only a server sends (%s): the client broke the protocol, not the server', async (_type, message) => {
+    const ws = await socket();
+    ws.send(message);
+    expect(await ws.closed).toEqual({ code: 4400, reason: 'Invalid message received' });
+  });
+
   it('counts the idle time from when the last operation ended', async () => {
     const ws = await socket();
     ws.subscribe('1', 'subscription { healthTierChanged { customerId } }');
