@@ -55,7 +55,7 @@ const CRITICAL_ACTIONS: PlaybookAction[] = [
     action: 'csm_alert',
     audience: 'TEAM',
     channel: 'SLACK',
-    template: '{{customerName}} is {{tier}} at {{score}} (was {{previousScore}}, {{trigger}}). Call them today.',
+    template: '{{customerName}} {{change}}: score {{score}} (was {{previousScore}}). Call them today.',
   },
   {
     action: 'escalation_flag',
@@ -90,7 +90,7 @@ const AT_RISK_ACTIONS: PlaybookAction[] = [
     action: 'csm_alert',
     audience: 'TEAM',
     channel: 'SLACK',
-    template: '{{customerName}} moved to {{tier}} at {{score}} (was {{previousScore}}, {{trigger}}).',
+    template: '{{customerName}} {{change}}: score {{score}} (was {{previousScore}}).',
   },
   {
     action: 'escalation_flag',
@@ -103,7 +103,7 @@ const AT_RISK_ACTIONS: PlaybookAction[] = [
     action: 'check_in_email',
     audience: 'CUSTOMER',
     channel: 'EMAIL',
-    template: 'Hi {{customerName}}, we noticed things have been quieter lately. Is there anything we can help with?',
+    template: 'Hi {{customerName}}, we want to make sure you are getting what you need from us. Is there anything we can help with?',
   },
   {
     action: 'offer',

@@ -23,6 +23,7 @@ export const TEMPLATE_PLACEHOLDERS = [
   'tier',
   'previousTier',
   'trigger',
+  'change',
   'daysSinceLastActivity',
 ] as const;
 
@@ -142,17 +143,43 @@ function isInCooldown(input: PlaybookDecisionInput, playbook: PlaybookConfig): b
   });
 }
 
+/**
+ * What happened, in the words of a message to a CS team (`{{change}}`): the trigger read with the
+ * account's tiers and scores, where the trigger's name alone (AT_RISK_DECLINING) is a code, and a
+ * sentence of its own ("moved to") would be wrong for an account already there.
+ */
+function changeInWords(input: PlaybookDecisionInput, trigger: PlaybookTrigger, tier: string, previousTier: string): string {
+  const { model, current, peakScoreInDropWindow, daysSinceLastActivity } = input;
+  switch (trigger) {
+    case 'TIER_WORSENED':
+      return `dropped from ${previousTier} to ${tier}`;
+    case 'SCORE_DROP':
+      return `fell ${(peakScoreInDropWindow ?? current.score) - current.score} points within ${model.scoreDrop.withinDays} days (${tier})`;
+    case 'CRITICAL':
+      return `is ${tier}`;
+    case 'AT_RISK_DECLINING':
+      return `is ${tier} and still declining`;
+    case 'SILENCE':
+      return daysSinceLastActivity === null ? 'has had no activity' : `has had no activity for ${Math.floor(daysSinceLastActivity)} days`;
+    case 'EXPANSION':
+      return `is thriving (${tier})`;
+  }
+}
+
 function planPlaybook(input: PlaybookDecisionInput, playbook: PlaybookConfig, trigger: PlaybookTrigger): PlannedAction[] {
   const { model, customer, previous, current, daysSinceLastActivity } = input;
   const highValueAtRisk = Number(customer.arrCents) >= model.escalationArrCents && isAtRiskTier(model.tiers, current.tierKey);
   const coolingDown = isInCooldown(input, playbook);
+  const tier = tierByKey(model.tiers, current.tierKey)?.label ?? current.tierKey;
+  const previousTier = previous ? (tierByKey(model.tiers, previous.tierKey)?.label ?? previous.tierKey) : '—';
   const values: TemplateValues = {
     customerName: customer.name ?? customer.id ?? 'customer',
     score: String(current.score),
     previousScore: previous ? String(previous.score) : '—',
-    tier: tierByKey(model.tiers, current.tierKey)?.label ?? current.tierKey,
-    previousTier: previous ? (tierByKey(model.tiers, previous.tierKey)?.label ?? previous.tierKey) : '—',
+    tier,
+    previousTier,
     trigger,
+    change: changeInWords(input, trigger, tier, previousTier),
     daysSinceLastActivity: daysSinceLastActivity === null ? 'unknown' : String(Math.floor(daysSinceLastActivity)),
   };
   return playbook.actions

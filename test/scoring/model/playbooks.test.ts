@@ -112,7 +112,24 @@ describe('decidePlaybookActions', () => {
         peakScoreInDropWindow: 45,
         current: { score: 29, tierKey: 'critical' },
       });
-      expect(alert.message).toBe('Acme is Critical at 29 (was 45, TIER_WORSENED). Call them today.');
+      expect(alert.message).toBe('Acme dropped from At risk to Critical: score 29 (was 45). Call them today.');
+    });
+
+    it('says what happened in words for each trigger, never that an account moved to the tier it was already in', () => {
+      const message = (overrides: Overrides) => decide(overrides)[0].message;
+      expect(
+        message({
+          previous: { score: 42, tierKey: 'at_risk' },
+          peakScoreInDropWindow: 48,
+          current: { score: 40, tierKey: 'at_risk', trend: 'DECLINING' },
+        }),
+      ).toBe('Acme is At risk and still declining: score 40 (was 42).');
+      expect(
+        message({ previous: { score: 45, tierKey: 'at_risk' }, peakScoreInDropWindow: 52, current: { score: 35, tierKey: 'at_risk' } }),
+      ).toBe('Acme fell 17 points within 14 days (At risk): score 35 (was 45).');
+      expect(
+        message({ previous: { score: 22, tierKey: 'critical' }, peakScoreInDropWindow: 24, current: { score: 21, tierKey: 'critical' } }),
+      ).toBe('Acme is Critical: score 21 (was 22). Call them today.');
     });
   });
 
