@@ -11,7 +11,7 @@ import { DEFAULT_MAX_QUEUED_EVENTS, DEFAULT_MAX_QUEUED_EVENTS_TOTAL } from './co
 import { InvalidInputError } from './errors';
 import { checkTextValue } from './input';
 import type { Logger } from './logger';
-import { failFastRedis, queueingRedis } from './redis-connection';
+import { failFastRedis, isCommandTimeout, queueingRedis } from './redis-connection';
 
 export interface AppPubSub extends PubSub {
   readonly transport: 'redis' | 'in-process';
@@ -536,16 +536,27 @@ export class RedisBackedPubSub implements AppPubSub {
     this.engine.publish(this.prefix + topic, payload).then(
       () => this.announceResync(),
       (error: Error) => {
-        // A tier change is dated by its scoring, which can precede its publication: the loss starts there.
-        const since = Math.min(Date.now(), instantOf((payload as { changedAt?: unknown } | null)?.changedAt));
-        this.publishFailures = mergeLostTopics(this.publishFailures, since, new Set([topic]));
-        if (this.unpublished++ === 0)
-          this.logger.warn(
-            { err: error.message, topic },
-            'event not published: redis unavailable (the next ones are counted until it is back)',
-          );
+        if (!isCommandTimeout(error)) return this.publishLost(topic, payload, error);
+        // Unanswered in time, which is also what a process too busy to read its socket sees: the
+        // timer fires before the loop's poll phase reads the answer waiting there. Redis runs a
+        // connection's commands in order, so a ping sent after it and answered means it was published.
+        this.publisher.ping().then(
+          () => this.announceResync(),
+          () => this.publishLost(topic, payload, error),
+        );
       },
     );
+  }
+
+  private publishLost(topic: string, payload: unknown, error: Error): void {
+    // A tier change is dated by its scoring, which can precede its publication: the loss starts there.
+    const since = Math.min(Date.now(), instantOf((payload as { changedAt?: unknown } | null)?.changedAt));
+    this.publishFailures = mergeLostTopics(this.publishFailures, since, new Set([topic]));
+    if (this.unpublished++ === 0)
+      this.logger.warn(
+        { err: error.message, topic },
+        'event not published: redis unavailable (the next ones are counted until it is back)',
+      );
   }
 
   subscribe(topic: string): AsyncIterable<unknown> {

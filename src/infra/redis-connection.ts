@@ -47,6 +47,11 @@ function watch(client: Redis): Redis {
   return client;
 }
 
+/** Whether `error` is ioredis's refusal of a command unanswered within its `commandTimeout`. */
+export function isCommandTimeout(error: Error): boolean {
+  return error.message === 'Command timed out';
+}
+
 /**
  * A connection whose commands never wait: refused at once while it is not connected (no offline
  * queue), and failed after REDIS_ANSWER_TIMEOUT_MS when Redis does not answer. For publishing and

@@ -7,6 +7,8 @@
 import { Redis } from 'ioredis';
 import type { Client } from 'graphql-ws';
 import { RedisBackedPubSub } from '../../src/infra/pubsub';
+import { REDIS_ANSWER_TIMEOUT_MS } from '../../src/infra/redis-connection';
+import { topics } from '../../src/scoring/scoring.topics';
 import { failRunsInterruptedByACrash } from '../../src/scoring/scoring.service';
 import { sql } from '../helpers/database';
 import { connect } from '../helpers/subscriptions';
@@ -78,6 +80,21 @@ it('tells the subscribers of every instance whose channels lost events to resync
   await all.waitFor((r) => (r.data?.healthTierChanged as { customerId?: string } | undefined)?.customerId === 'cust_after_1');
   all.close();
   mine.close();
+});
+
+it('takes a publication answered while this process was too busy to read the answer for no loss: no resync', async () => {
+  const all = await record(client, TIER_CHANGED);
+  const pubsub = pubsubOf(writer);
+  // Sent, then the loop held past the answer's timeout: the answer waits unread, and the command's
+  // timer fires before the loop reads it (a long computation, a starved CPU).
+  pubsub.publish(topics.tierChanges(), { customerId: 'cust_busy', changedAt: new Date().toISOString() });
+  const until = Date.now() + REDIS_ANSWER_TIMEOUT_MS * 1.5;
+  while (Date.now() < until);
+  await newCustomerScored('cust_after_busy');
+  await all.waitFor((r) => (r.data?.healthTierChanged as { customerId?: string } | undefined)?.customerId === 'cust_after_busy');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(all.results.filter(isResync)).toEqual([]);
+  all.close();
 });
 
 it('tells every subscriber to resync from its start when a full run died after a batch committed, whose events it may not have published', async () => {
