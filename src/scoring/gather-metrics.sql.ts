@@ -283,6 +283,16 @@ async function aggregate(
  * with no rows; ratios, means and NPS are null when there is nothing to compute them from.
  */
 /**
+ * A metric as stored and compared, the same however PostgreSQL summed it: a float8 sum (of
+ * logarithms, of recency weights) depends in its last bits on the order the rows were read, so the
+ * same instant scored twice gave a red flag's raw value as 1.0107100881157531 and …527. Kept to
+ * twelve decimals, far below anything a threshold or a score can tell.
+ */
+export function reproducible(value: number): number {
+  return Number.isInteger(value) ? value : Math.round(value * 1e12) / 1e12;
+}
+
+/**
  * `contraction` per window: how far ARR or seats at asOf fell below the highest value in effect
  * during the window (the last change before it started, and every change within it). A plan
  * replaced by another dated the same instant was never in effect: a correction of the plan a
@@ -370,7 +380,7 @@ export async function gatherMetrics(
       const entry = result.get(row.customerId as string);
       if (!entry) continue;
       for (const { key } of asked) {
-        if (key in row) entry.metrics[key] = row[key] === null ? null : Number(row[key]);
+        if (key in row) entry.metrics[key] = row[key] === null ? null : reproducible(Number(row[key]));
       }
       if ('lastActivityAt' in row && row.lastActivityAt) entry.lastActivityAt = new Date(row.lastActivityAt as string);
     }

@@ -151,13 +151,16 @@ export function loadCustomerScoreHistory(
  * catching up from the last change it received (`tierChanges(since:)`) gets them too, and tells
  * those it has seen by their ids.
  */
-async function runsGoingOn(db: Db, since: Date): Promise<string[]> {
+async function runsGoingOn(db: Db, since: Date): Promise<Date[]> {
+  // `finished_at` is by the database's clock, `since` by an instance's: a run that ended within a
+  // minute of it counts as going on (its changes are then sent again, and told apart by their ids).
   const rows = await query<{ asOf: string }>(
     db,
-    `select as_of as "asOf" from scoring_run where as_of < ? and not backfill and (finished_at is null or finished_at >= ?)`,
+    `select as_of as "asOf" from scoring_run
+     where as_of < ? and not backfill and (finished_at is null or finished_at >= ?::timestamptz - interval '1 minute')`,
     [since, since],
   );
-  return rows.map((row) => new Date(row.asOf).toISOString());
+  return rows.map((row) => new Date(row.asOf));
 }
 
 export async function listTierChanges(db: Db, args: TierChangesArgs): Promise<ConnectionResult<TierChange>> {
@@ -166,8 +169,15 @@ export async function listTierChanges(db: Db, args: TierChangesArgs): Promise<Co
   // A bound of a list filter, as `changes(since:)` and every from/to: no instant before 1970.
   const since = filterInstant(args.since, 'since');
   if (since) {
-    where.push(`(t.changed_at >= ? or t.changed_at = any(array(select jsonb_array_elements_text(?::jsonb)::timestamptz)))`);
-    params.push(since, json(await runsGoingOn(db, since)));
+    const runs = await runsGoingOn(db, since);
+    where.push('t.changed_at >= ?');
+    if (runs.length === 0) params.push(since);
+    else {
+      // The earliest bound is the index range; the rest of the test filters within it.
+      params.push(runs.reduce((earliest, run) => (run < earliest ? run : earliest), since));
+      where.push(`(t.changed_at >= ? or t.changed_at = any(array(select jsonb_array_elements_text(?::jsonb)::timestamptz)))`);
+      params.push(since, json(runs.map((run) => run.toISOString())));
+    }
   }
   if (args.customerId != null) {
     where.push('t.customer_id = ?');

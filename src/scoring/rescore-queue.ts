@@ -136,6 +136,8 @@ async function requeueClaims(db: Db, which: string, bindings: unknown[]): Promis
        insert into rescore_request (customer_id, requested_at)
        select x.id, x."requestedAt" from gone, jsonb_to_recordset(gone.customers) as x(id text, "requestedAt" timestamptz)
        where exists (select 1 from customer c where c.id = x.id)
+       -- In id order, as every write queues: two inserts locking the same rows in orders of their own deadlock.
+       order by x.id
        on conflict (customer_id) do nothing returning 1
      )
      select count(*)::int as n from queued`,

@@ -218,17 +218,19 @@ interface BatchPlan {
 }
 
 /**
- * A full run as of its present leaves out the customers a scoring as of a later instant has already
- * scored under its model (continuous rescoring or refreshHealthScore while the run went on): they are
- * up to date, and a point dated before theirs would rewrite the tier change they published into one
- * from the run's tier (history-links.ts). A backfill writes its points before later ones on purpose.
- * Tested on the customer's own row first (its latest score's time), so the history is read only for
- * the few scored meanwhile. The SQL and its three parameters (asOf twice, the model's version).
+ * Whether a full run as of its present finds the customer already scored as of a later instant
+ * under its model or a newer one (continuous rescoring, refreshHealthScore, while the run went on),
+ * as SQL over the history statement's customer `c` and instant `p`, with the model's version as its
+ * parameter; false otherwise. Such a customer is up to date, and a point of the run dated before
+ * theirs would rewrite the tier change they published into one from the run's tier
+ * (history-links.ts). A backfill writes its points before later ones on purpose. Asked in the history
+ * statement, after the one that locked the rows: its snapshot sees a scoring that held a row and
+ * committed while the batch waited for it, which the locking statement's did not.
  */
-function supersededByLaterScore(options: BatchOptions): string {
-  if (options.runId === undefined || options.backfill) return '';
-  return `and not (customer.scored_at > ?::timestamptz
-                   and exists (select 1 from health_score h where h.customer_id = customer.id and h.as_of > ?::timestamptz and h.model_version = ?))`;
+function supersededSql(options: BatchOptions): string {
+  // The parameter is there either way, so the statement's list of them stays one.
+  if (options.runId === undefined || options.backfill) return 'false and ?::int is null';
+  return 'exists (select 1 from health_score h where h.customer_id = c.id and h.as_of > p.as_of and h.model_version >= ?)';
 }
 
 async function readBatchInputs(
@@ -239,9 +241,8 @@ async function readBatchInputs(
   options: BatchOptions,
 ): Promise<Omit<BatchInputs, 'warmedFlags'>> {
   const { config } = model;
-  const idsJson = json(ids);
   const asOfIso = asOf.toISOString();
-  const customers = await query<CustomerRow>(
+  const locked = await query<CustomerRow>(
     tx,
     `select id, name, arr_cents::float8 as "arrCents", communication_opt_out as "communicationOptOut",
             signed_up_at as "signedUpAt", start.at as "startedAt", churned_at as "churnedAt", created_at as "createdAt",
@@ -250,28 +251,21 @@ async function readBatchInputs(
      where id in (select jsonb_array_elements_text(?::jsonb))
        -- No score exists before the customer started (signed up, or with no signup known, first seen).
        and start.at <= ?::timestamptz
-       ${supersededByLaterScore(options)}
      order by id
      for no key update of customer`,
-    options.runId !== undefined && !options.backfill ? [idsJson, asOfIso, asOfIso, asOfIso, model.version] : [idsJson, asOfIso],
-  );
-  const gathered = await gatherMetrics(
-    tx,
-    customers.map((c) => c.id),
-    asOf,
-    metricRequests(config),
-    config.lifecycle.churnWindowDays + 1,
+    [json(ids), asOfIso],
   );
   // The previous score's flags matter only to a model that widens them or asks a condition only to start one.
   const readFlags = readsPreviousFlags(config);
-  const history = await query<HistoryRow>(
+  const history = await query<HistoryRow & { superseded: boolean }>(
     tx,
     `with p as (select ?::timestamptz as as_of)
      select c.id, prev.score as "previousScore", prev.tier as "previousTier", prev.model_version = ? as "previousSameModel",
             prev.model_version as "previousModelVersion", prev.as_of as "previousAsOf",
             case when earlier.model_version = ? then earlier.score end as "earlierScore", peak.score as "peakScore",
             earlier.model_version <> ? as "trendAcrossModels",
-            next.id::text as "nextId", next.tier as "nextTier", next.as_of as "nextAsOf"
+            next.id::text as "nextId", next.tier as "nextTier", next.as_of as "nextAsOf",
+            ${supersededSql(options)} as superseded
             ${readFlags ? `, ${appliedPenaltyNames('prev.penalties')} as "previousPenalties"` : ''}
      from jsonb_array_elements_text(?::jsonb) as c(id) cross join p
      left join lateral (select h.score, h.tier, h.model_version, h.as_of${readFlags ? ', h.penalties' : ''} from health_score h where h.customer_id = c.id and h.as_of < p.as_of
@@ -285,23 +279,34 @@ async function readBatchInputs(
                         and h.model_version = ?) peak on true
      left join lateral (select h.id, h.tier, h.as_of from health_score h where h.customer_id = c.id and h.as_of > p.as_of
                         order by h.as_of, h.id limit 1) next on true`,
-    [asOfIso, model.version, model.version, model.version, idsJson, model.version],
+    [asOfIso, model.version, model.version, model.version, model.version, json(locked.map((c) => c.id)), model.version],
+  );
+  const superseded = new Set(history.filter((h) => h.superseded).map((h) => h.id));
+  const customers = superseded.size === 0 ? locked : locked.filter((c) => !superseded.has(c.id));
+  const kept = superseded.size === 0 ? history : history.filter((h) => !h.superseded);
+  const idsJson = json(customers.map((c) => c.id));
+  const gathered = await gatherMetrics(
+    tx,
+    customers.map((c) => c.id),
+    asOf,
+    metricRequests(config),
+    config.lifecycle.churnWindowDays + 1,
   );
   const outreachById = await readRecentOutreach(tx, idsJson, asOf, config, options);
   // After a model change, the versions that applied the previous flags (one statement; none otherwise),
   // each compared with this model once for the batch.
   const previousConfigs = await loadModelConfigs(
     tx,
-    history
+    kept
       .filter((h) => !h.previousSameModel && h.previousModelVersion !== null && h.previousPenalties?.length)
       .map((h) => h.previousModelVersion as number),
   );
   const flagsAlikeByVersion = new Map([...previousConfigs].map(([version, previous]) => [version, flagsDefinedAlike(previous, config)]));
-  const publishedNextChanges = await publishedChangesAfter(tx, history, options);
+  const publishedNextChanges = await publishedChangesAfter(tx, kept, options);
   return {
     customers,
     gathered,
-    historyById: new Map(history.map((h) => [h.id, h])),
+    historyById: new Map(kept.map((h) => [h.id, h])),
     flagsAlikeByVersion,
     outreachById,
     publishedNextChanges,

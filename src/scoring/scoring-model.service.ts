@@ -27,7 +27,7 @@ export async function getActiveModel(db: Db): Promise<ActiveModel> {
   )) as ActiveModel;
 }
 
-/** The config of a stored model version (versions are never changed once written), batched per request; null when unknown. */
+/** The config of a stored model version (never changed once written, but for a shipped default's message wording: adoptCurrentDefaultModel), batched per request; null when unknown. */
 export function loadModelVersion(db: Db, loaders: LoaderRegistry, version: number): Promise<ScoringModelConfig | null> {
   return loaders
     .get<number, ScoringModelConfig | null>('scoringModelVersion', async (versions) => {
@@ -113,10 +113,29 @@ export async function activeEarlierDefault(db: Db): Promise<ActiveModel | null> 
   return { version: active.version, config: active.config, createdAt: active.createdAt };
 }
 
-/** An installation on an earlier default moves to the current default as a new version. Returns it, or null. */
+/** A model without the wording of its messages (its playbook actions' templates): what scoring reads. */
+function scoringPart(config: ScoringModelConfig): ScoringModelConfig {
+  const copy = structuredClone(config);
+  for (const playbook of copy.playbooks ?? [])
+    for (const action of playbook.actions ?? []) delete (action as { template?: string }).template;
+  return copy;
+}
+
+/**
+ * An installation on an earlier default moves to the current default as a new version. Returns the
+ * model now active, or null when it stays as it was. An earlier default that differs only in the
+ * wording of its messages gets the new wording in place, under its version: scoring compares points
+ * under one version only (trend, drops, a tier worsened), so a new version for new words would mute
+ * those alerts for a week or two on every account.
+ */
 export async function adoptCurrentDefaultModel(db: Db): Promise<ActiveModel | null> {
-  if ((await activeEarlierDefault(db)) === null) return null;
-  return updateScoringModel(db, structuredClone(DEFAULT_SCORING_MODEL), { shippedDefault: true });
+  const earlier = await activeEarlierDefault(db);
+  if (earlier === null) return null;
+  if (canonicalJson(scoringPart(earlier.config)) !== canonicalJson(scoringPart(DEFAULT_SCORING_MODEL)))
+    return updateScoringModel(db, structuredClone(DEFAULT_SCORING_MODEL), { shippedDefault: true });
+  const config = structuredClone(DEFAULT_SCORING_MODEL);
+  await query(db, 'update scoring_model set config = ?::jsonb where version = ?', [json(config), earlier.version]);
+  return { ...earlier, config };
 }
 
 /**

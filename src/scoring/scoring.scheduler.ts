@@ -171,7 +171,8 @@ export class ScoringScheduler implements RescoreScheduler {
   }
 
   private async fullRun(reason: string, unlessRunWithinMs?: number): Promise<void> {
-    const run = await refreshAllHealthScores(this.services, this.db(), new Date(), false, { unlessRunWithinMs });
+    // As of now when it gets the lock (null), not when it was asked for.
+    const run = await refreshAllHealthScores(this.services, this.db(), null, false, { unlessRunWithinMs });
     if (run) this.services.logger.info({ run, reason }, 'full scoring run finished');
     else this.services.logger.info({ reason }, 'full scoring run skipped: another instance is running one or ran one lately');
   }
@@ -197,7 +198,7 @@ export class ScoringScheduler implements RescoreScheduler {
       await this.analyzeChangedTables();
       await backfillHistory(this.services, db, days, { stopped: () => this.stopped, firstStart: true });
       // As of the moment the days are done: a run as of now, which ends the first start.
-      if (!this.stopped) await refreshAllHealthScores(this.services, db, new Date(), true, { firstStart: true });
+      if (!this.stopped) await refreshAllHealthScores(this.services, db, null, true, { firstStart: true });
     });
     await this.analyzeChangedTables();
   }
@@ -210,7 +211,10 @@ export class ScoringScheduler implements RescoreScheduler {
  */
 export async function rescoreQueued(services: CoreServices, db: Db): Promise<number> {
   let total = 0;
-  await requeueAbandonedClaims(db);
+  // Not a reason to score nobody: the claims stay for the next round.
+  await requeueAbandonedClaims(db).catch((error: unknown) =>
+    services.logger.warn({ err: error }, 'abandoned rescoring claims not queued again'),
+  );
   await queueChurnsDue(db);
   const queuedBy = new Date();
   for (;;) {

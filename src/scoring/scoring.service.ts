@@ -218,14 +218,15 @@ export async function refreshAllHealthScores(
   { firstStart = false, unlessRunWithinMs, backfill }: FullRunOptions = {},
 ): Promise<ScoringRunRecord | null> {
   const given = checkAsOf(asOf);
+  // Past or not as asked: a run waiting for the lock does not turn into a backfill as it waits.
+  const asBackfill = backfill === true || isBackfill(given);
   // A full run is what deliveries wait for (scoring-activity.ts): it scores every account at once.
   // Continuous rescoring of a few accounts is not waited for, or a steady stream would hold them back.
   return withFullRunLock(databaseUrlOf(services), wait, async (lock) => {
     if (unlessRunWithinMs !== undefined && (await recentFullRun(lock, unlessRunWithinMs))) return null;
-    // A run as of now is as of when it gets the lock: one that waited for another instance's run
-    // would otherwise be dated before the live scorings done meanwhile.
+    // A run as of now (no asOf) is as of when it gets the lock: one that waited for another
+    // instance's run would otherwise be dated before the live scorings done meanwhile.
     const when = asOf == null ? new Date() : given;
-    const asBackfill = backfill === true || isBackfill(when);
     return whileScoring(() => fullRun(services, db, lock, when, { firstStart, backfill: asBackfill }));
   });
 }

@@ -23,14 +23,15 @@ export interface ServiceProcess {
  * what it printed when it exits first, or prints none within `timeoutMs` (and is then killed).
  */
 export async function startServiceProcess(command: [string, string[]], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<ServiceProcess> {
-  const child = spawn(command[0], command[1], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a process that never prints its URL is killed with what it started (npm's node).
+  const child = spawn(command[0], command[1], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      process.kill(-(child.pid as number), 'SIGKILL');
       finish(new Error(`no URL printed:\n${output}`));
     }, timeoutMs);
     const poll = setInterval(() => {
@@ -39,6 +40,7 @@ export async function startServiceProcess(command: [string, string[]], env: Node
     }, 50);
     const onExit = () => finish(new Error(`exited before printing its URL:\n${output}`));
     child.on('exit', onExit);
+    child.once('error', (error) => finish(error));
     function finish(error: Error | null, found?: string): void {
       clearInterval(poll);
       clearTimeout(timer);

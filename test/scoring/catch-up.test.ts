@@ -38,8 +38,8 @@ async function caughtUp(since: string): Promise<string[]> {
 }
 
 it('includes the changes of a full run still going at `since`, dated before it, and not those of a run that had ended', async () => {
-  const runAsOf = at(30);
-  const liveAt = at(10);
+  const runAsOf = at(300);
+  const liveAt = at(100);
   const [run] = await sql<{ id: string }>(
     database,
     `insert into scoring_run (status, as_of, started_at) values ('RUNNING', $1, $1) returning id::text`,
@@ -54,7 +54,10 @@ it('includes the changes of a full run still going at `since`, dated before it, 
   // The client had received the live change and catches up from its changedAt: the run's change,
   // committed after it, is in the answer (first: it is dated earlier).
   expect(await caughtUp(liveAt)).toEqual(['cust_run', 'cust_live']);
-  // Once the run has ended before that instant, catching up from it no longer reads the run's changes.
-  await sql(database, `update scoring_run set status = 'SUCCEEDED', finished_at = $1 where id = $2`, [at(20), run.id]);
+  // Ended within a minute of that instant (the database's clock and an instance's may differ): still read.
+  await sql(database, `update scoring_run set status = 'SUCCEEDED', finished_at = $1 where id = $2`, [at(130), run.id]);
+  expect(await caughtUp(liveAt)).toEqual(['cust_run', 'cust_live']);
+  // Ended well before it: catching up from it no longer reads the run's changes.
+  await sql(database, `update scoring_run set finished_at = $1 where id = $2`, [at(200), run.id]);
   expect(await caughtUp(liveAt)).toEqual(['cust_live']);
 });

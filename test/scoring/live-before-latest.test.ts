@@ -2,7 +2,11 @@
 // behind), but one earlier than the customer's latest point is not the customer's present: its
 // current state stays the later point's, so it must stay history too — no playbook run on a state
 // already past, nothing published that would tell subscribers the customer is back where it was.
-import type { Client } from 'graphql-ws';
+import type { Client as WsClient } from 'graphql-ws';
+import { Client } from 'pg';
+import type { Db } from '../../src/infra/sql';
+import { refreshAllHealthScores } from '../../src/scoring/scoring.service';
+import { sql } from '../helpers/database';
 import { OnOutreachLoggedDocument, OnScoreUpdatedDocument, OnTierChangedDocument, UpsertCustomerDocument } from '../__generated__/graphql';
 import { connect, subscribe } from '../helpers/subscriptions';
 import { startTestServer, TestServer } from '../helpers/server';
@@ -12,7 +16,7 @@ type Refreshed = { refreshHealthScore: { tier: string; backfill: boolean } };
 const DAY = 86_400_000;
 const MINUTE = 60_000;
 let server: TestServer;
-let client: Client;
+let client: WsClient;
 
 beforeAll(async () => {
   // Continuous rescoring off: only the scorings the test asks for write history.
@@ -232,3 +236,47 @@ it('leaves out of a full run as of a moment past the customers a live scoring ha
   expect(changes.events).toHaveLength(1);
   await changes.close();
 });
+
+it('leaves the customer out of a full run that reached it while a live scoring held its row, and waited for it', async () => {
+  const id = 'cust_live_held';
+  const now = Date.now();
+  await failedMinutesAgo(id, now);
+  await server.gql<Refreshed, { customerId: string; asOf: string }>(REFRESH, { customerId: id, asOf: new Date(now - DAY).toISOString() });
+  const runAsOf = new Date(Date.now() - 30_000).toISOString();
+  // A live scoring in another session, as a batch writes one: the customer's row held, its point as
+  // of now written, not yet committed when the run reaches the customer and waits for the row.
+  const live = new Client({ connectionString: server.database.url });
+  await live.connect();
+  try {
+    await live.query('begin');
+    await live.query('select 1 from customer where id = $1 for no key update', [id]);
+    await live.query(
+      `insert into health_score (customer_id, score, tier, trend, previous_score, peak_score, components, signals, penalties, coverage, model_version, as_of, backfill)
+       select customer_id, score, tier, trend, previous_score, peak_score, components, signals, penalties, coverage, model_version, now(), false
+       from health_score where customer_id = $1 order by as_of desc limit 1`,
+      [id],
+    );
+    await live.query('update customer set scored_at = now() where id = $1', [id]);
+    const run = refreshAllHealthScores(server.app.services, server.app.orm.em.fork() as unknown as Db, new Date(runAsOf));
+    await waitForLockWaiters(live, 1);
+    await live.query('commit');
+    expect((await run)?.status).toBe('SUCCEEDED');
+  } finally {
+    await live.end();
+  }
+  const points = await sql<{ asOf: Date }>(server.database, `select as_of as "asOf" from health_score where customer_id = $1`, [id]);
+  expect(points.map((point) => point.asOf.toISOString())).not.toContain(runAsOf);
+});
+
+/** Waits until `count` sessions of the test database wait for a lock (the row `holder` holds, or one queued behind it). */
+async function waitForLockWaiters(holder: Client, count: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { rows } = await holder.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+    );
+    if (rows[0].n >= count) return;
+    if (Date.now() > deadline) throw new Error(`${rows[0].n} of ${count} sessions waiting for the held row`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -45,6 +45,21 @@ it('activates the current default as a new version when the first default model 
   expect(await adoptCurrentDefaultModel(db())).toBeNull();
 });
 
+it('rewords the messages of an earlier default in place, under its version, when only their templates differ', async () => {
+  const config = structuredClone(DEFAULT_SCORING_MODEL);
+  config.playbooks[0].actions[0].template = 'Old words about {{customerName}}.';
+  await activate(config, true);
+  const adopted = await adoptCurrentDefaultModel(db());
+  expect(adopted?.version).toBe(1);
+  expect(await getActiveModel(db())).toMatchObject({ version: 1, config: DEFAULT_SCORING_MODEL });
+  expect(await sql(database, 'select count(*)::int as n from scoring_model')).toEqual([{ n: 1 }]);
+  expect(await adoptCurrentDefaultModel(db())).toBeNull();
+  // Anything scoring reads differing as well: a new version, as before.
+  config.hysteresis = (config.hysteresis ?? 0) + 1;
+  await activate(config, true);
+  expect((await adoptCurrentDefaultModel(db()))?.version).toBe(2);
+});
+
 it('leaves the first default model alone when someone activated it through the API', async () => {
   await activate(CLASSIC_SCORING_MODEL, false);
   expect(await adoptCurrentDefaultModel(db())).toBeNull();
