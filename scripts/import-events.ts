@@ -1,7 +1,7 @@
 // `npm run import -- events.ndjson [--backfill-days N]`: bulk import of engagement events
 // (src/ingest/import-command.ts) into DATABASE_URL or the embedded PostgreSQL of `npm start`.
 import 'reflect-metadata';
-import { IMPORT_USAGE, importExitCode, parseImportArguments, runImportCommand } from '../src/ingest/import-command';
+import { IMPORT_USAGE, importExitCode, parseImportArguments, readable, runImportCommand } from '../src/ingest/import-command';
 import { runCommand } from '../src/infra/command-line';
 import { readConfig } from '../src/infra/config';
 import { withScriptDatabase } from './script-database';
@@ -9,6 +9,8 @@ import { withScriptDatabase } from './script-database';
 async function main(): Promise<void> {
   const command = parseImportArguments(process.argv.slice(2));
   if ('help' in command) return console.log(IMPORT_USAGE);
+  // Before the embedded PostgreSQL is started for it.
+  if (command.file !== '-') await readable(command.file);
   const config = readConfig();
   const summary = await withScriptDatabase(config, 4, (orm, databaseUrl) =>
     runImportCommand(command, orm, config, databaseUrl, (line) => console.log(line)),

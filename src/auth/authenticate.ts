@@ -107,6 +107,6 @@ export async function authenticate(
     ok: false,
     presented: false,
     message:
-      'an API key is required: send `Authorization: Bearer <key>` (create one with `npm run keys -- create --name NAME --scope read`)',
+      'an API key is required: send `Authorization: Bearer <key>` (create one with `npm run keys -- create --name NAME --scope SCOPE`: read to query, ingest to send signals, admin for both and settings)',
   };
 }

@@ -57,7 +57,8 @@ function parseCreate(argv: string[]): KeysCommand {
 /** Reads a command line; a UsageError (one line) when it is not one the command takes. */
 export function parseKeysCommand(argv: string[]): KeysCommand {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h') return { command: 'help' };
+  if (command === '--help' || command === '-h') return { command: 'help' };
+  if (command === undefined) throw new UsageError(`a command is needed: create, list or revoke ${SEE_HELP}`);
   if (command === 'create') return parseCreate(rest);
   if (command !== 'list' && command !== 'revoke')
     throw new UsageError(`unknown command "${command}": the commands are create, list and revoke ${SEE_HELP}`);

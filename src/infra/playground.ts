@@ -74,7 +74,8 @@ export function renderPlaygroundHtml(options: PlaygroundHtmlOptions): string {
     // without React's types installed, making every optional prop look required.
     clientConfig: HIDDEN_DEBUG_TOOLS as RuruClientConfig,
     htmlParts: {
-      titleTag: `<title>${escapeHtml(title)}</title>`,
+      // No icon to fetch: a browser would ask for /favicon.ico, a 404 in its console.
+      titleTag: `<title>${escapeHtml(title)}</title><link rel="icon" href="data:," />`,
       // Before Ruru's own scripts, which pick up the patched fetch and WebSocket.
       headerScripts: (original) => API_KEY_SCRIPT + original,
       bodyContent: (original) => original + API_KEY_FIELD,

@@ -84,8 +84,8 @@ export async function backfillDailyHistory(
   });
 }
 
-/** Throws a one-line error unless `file` can be read (before any database work). */
-async function readable(file: string): Promise<void> {
+/** Throws a one-line error unless `file` can be read: before any database is opened (or started). */
+export async function readable(file: string): Promise<void> {
   try {
     await access(file, constants.R_OK);
   } catch (error) {
@@ -146,6 +146,7 @@ export function importExitCode(summary: EventImportSummary): number {
 async function main(): Promise<void> {
   const command = parseImportArguments(process.argv.slice(2));
   if ('help' in command) return console.log(IMPORT_USAGE);
+  if (command.file !== '-') await readable(command.file);
   const config = readConfig();
   if (!config.databaseUrl)
     throw new StartupRefusal('DATABASE_URL must be set (from a source checkout, `npm run import` also finds the embedded PostgreSQL)');

@@ -68,6 +68,8 @@ describe('npm run keys', () => {
     expect(usageError(() => parseKeysCommand(['revoke'])).message).toContain("revoke needs the key's id");
     expect(usageError(() => parseKeysCommand(['list', 'all'])).message).toContain('unexpected argument "all"');
     expect(usageError(() => parseKeysCommand(['crate'])).message).toContain('unknown command "crate"');
+    // No command at all is a command line to correct, not a request for the usage.
+    expect(usageError(() => parseKeysCommand([])).message).toContain('a command is needed: create, list or revoke');
     // A scope that does not exist is a typo on the command line, not something to open the database for.
     expect(usageError(() => parseKeysCommand(['create', '--name', 'ci', '--scope', 'reed'])).message).toContain('unknown scope "reed"');
     expect(usageError(() => parseKeysCommand(['create', '--name', 'ci', '--scope', 'read,'])).message).toContain('unknown scope ""');
@@ -94,6 +96,12 @@ describe('npm run import', () => {
     expect(status).toBe(0);
   }, 180_000);
 
+  it('says a file it cannot read is so in one line, exit code 1, before it reaches for the database (none answers here)', () => {
+    const { status, stderr } = npm(['run', 'import', '--', '/nonexistent/events.ndjson']);
+    expect(stderr.trim().split('\n')).toEqual(['cannot read /nonexistent/events.ndjson: no such file']);
+    expect(status).toBe(1);
+  }, 180_000);
+
   it('refuses a bad --backfill-days with one line and exit code 2, not the 1 of refused lines', () => {
     const { status, stderr } = npm(['run', 'import', '--', 'events.ndjson', '--backfill-days', '0']);
     expect(stderr.trim().split('\n')).toEqual([expect.stringContaining('--backfill-days must be an integer from 1 to 366, got "0"')]);
@@ -113,8 +121,12 @@ describe('npm run backtest', () => {
     expect(usageError(() => parseBacktestArguments(['--step', '1000'], NOW)).message).toContain('--step');
     expect(usageError(() => parseBacktestArguments(['--horizon', '9999'], NOW)).message).toContain('--horizon');
     expect(usageError(() => parseBacktestArguments(['--weeks', '1e3'], NOW)).message).toContain('got "1e3"');
-    expect(usageError(() => parseBacktestArguments(['--weeks', '600', '--step', '1'], NOW)).message).toContain('--step');
+    // The grid's own words name the command's options, not the API's arguments.
+    const tooMany = usageError(() => parseBacktestArguments(['--weeks', '600', '--step', '1'], NOW)).message;
+    expect(tooMany).toContain('(widen --step or narrow --from…--to)');
+    expect(tooMany).not.toContain('stepDays');
     expect(usageError(() => parseBacktestArguments(['--week', '3'], NOW)).message).toContain('unknown option --week');
+    expect(usageError(() => parseBacktestArguments(['--horizon'], NOW)).message).toContain('--horizon needs a value');
   });
 
   it('refuses a --version no stored model can have as a usage error, not a database error after the grid is printed', () => {

@@ -42,6 +42,9 @@ it('renders offline and runs a subscription in the browser', async () => {
       return route.abort();
     });
     const page = context.pages()[0] ?? (await context.newPage());
+    // Every asset the page asks this server for is there.
+    const missing: string[] = [];
+    page.on('response', (response) => void (response.status() === 404 && missing.push(response.url())));
     await page.goto(server.url, { waitUntil: 'load' });
     await page.waitForSelector('.graphiql-query-editor .monaco-editor', { timeout: 30_000 });
     await page.waitForTimeout(1000); // introspection
@@ -62,6 +65,7 @@ it('renders offline and runs a subscription in the browser', async () => {
     const result = (await page.evaluate(resultText)) as string;
     expect(result.replace(/\s+/g, ' ')).toMatch(/"direction": "NEW"/);
     expect(foreign).toEqual([]);
+    expect(missing).toEqual([]);
   } finally {
     await context.close();
     rmSync(userDataDir, { recursive: true, force: true });

@@ -42,8 +42,11 @@ function readArguments(argv: readonly string[]): { values: Map<string, string | 
     if (argv[i] === '-h') flags.add('help');
     else if (!match) throw new UsageError(`unknown argument "${argv[i]}" ${SEE_HELP}`);
     else if (FLAGS.includes(match[1])) flags.add(match[1]);
-    else if (VALUES.includes(match[1])) values.set(match[1], match[2] ?? argv[++i]);
-    else throw new UsageError(`unknown option --${match[1]} ${SEE_HELP}`);
+    else if (VALUES.includes(match[1])) {
+      const value = match[2] ?? argv[++i];
+      if (value === undefined) throw new UsageError(`--${match[1]} needs a value ${SEE_HELP}`);
+      values.set(match[1], value);
+    } else throw new UsageError(`unknown option --${match[1]} ${SEE_HELP}`);
   }
   return { values, flags };
 }
@@ -74,7 +77,12 @@ export function parseBacktestArguments(argv: readonly string[], now: number): Ba
     checkedGrid(grid, now);
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
-    throw new UsageError(`${optionOf(String(error.details.argument), values)}: ${error.message} ${SEE_HELP}`);
+    // The grid's checks are the API's, which name its arguments: here they are options.
+    const message = error.message
+      .replace(/\bstepDays\b/g, '--step')
+      .replace(/\bhorizonDays\b/g, '--horizon')
+      .replace(/\bfrom…to\b/g, '--from…--to');
+    throw new UsageError(`${optionOf(String(error.details.argument), values)}: ${message} ${SEE_HELP}`);
   }
   return {
     ...grid,
