@@ -11,6 +11,7 @@ import { StartupRefusal, UsageError } from '../infra/errors';
 import { runCommand } from '../infra/command-line';
 import { Db, queryOne } from '../infra/sql';
 import { analyzeTables } from '../infra/table-statistics';
+import { holdingRescoring } from '../scoring/bulk-load-hold';
 import { buildDemoDataSet, DEFAULT_DEMO_OPTIONS, DemoOptions, MAX_DEMO_CUSTOMERS, MAX_DEMO_DAYS, MIN_DEMO_DAYS } from './demo-data';
 import { DemoProgress, loadDemoData, scoreDemoHistory } from './load-demo-data';
 import { hashToSeed } from './seeded-random';
@@ -129,12 +130,15 @@ export async function seedDemo(
       `(seed ${options.seed}) into ${withoutPassword(databaseUrl)}`,
   );
   const progress = progressPrinter(print, interactive);
-  // Below the pool size: the scoring advisory lock and the ORM's own queries need connections too.
-  const loaded = await loadDemoData(db, dataSet, {
-    onProgress: progress,
-    concurrency: Math.max(1, Math.min(8, config.databasePoolMax - 2)),
+  // A running service rescores none of it until it is all loaded and scored (bulk-load-hold.ts).
+  const { loaded, scored } = await holdingRescoring(databaseUrl, async () => {
+    // Below the pool size: the scoring advisory lock and the ORM's own queries need connections too.
+    const loaded = await loadDemoData(db, dataSet, {
+      onProgress: progress,
+      concurrency: Math.max(1, Math.min(8, config.databasePoolMax - 2)),
+    });
+    return { loaded, scored: await scoreDemoHistory(services, db, dataSet, { onProgress: progress }) };
   });
-  const scored = await scoreDemoHistory(services, db, dataSet, { onProgress: progress });
   // A bulk load: the planner's statistics describe the empty tables until taken again (table-statistics.ts).
   await analyzeTables(db);
 

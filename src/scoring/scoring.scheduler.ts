@@ -6,6 +6,7 @@
 import { CoreServices, databaseUrlOf } from '../context';
 import { Db, queryOne } from '../infra/sql';
 import { backfillHistory, endsOfPastDays } from './backfill-history';
+import { bulkLoadGoingOn } from './bulk-load-hold';
 import { queueChurnsDue, requeueAbandonedClaims, RescoreScheduler } from './rescore-queue';
 import { failRunsInterruptedByACrash, refreshAllHealthScores, rescoreRequested } from './scoring.service';
 import { withSessionLock } from '../infra/session-lock';
@@ -211,6 +212,8 @@ export class ScoringScheduler implements RescoreScheduler {
  */
 export async function rescoreQueued(services: CoreServices, db: Db): Promise<number> {
   let total = 0;
+  // A bulk load going on: its customers stay queued for the first round after it (bulk-load-hold.ts).
+  if (await bulkLoadGoingOn(db)) return 0;
   // Not a reason to score nobody: the claims stay for the next round.
   await requeueAbandonedClaims(db).catch((error: unknown) =>
     services.logger.warn({ err: error }, 'abandoned rescoring claims not queued again'),

@@ -3,6 +3,7 @@
 import { Client } from 'pg';
 import type { Db } from '../../src/infra/sql';
 import { endsOfPastDays } from '../../src/scoring/backfill-history';
+import { holdingRescoring } from '../../src/scoring/bulk-load-hold';
 import { CLAIM_LEASE_MS } from '../../src/scoring/rescore-queue';
 import { BACKFILL_DAYS } from '../../src/scoring/scoring.scheduler';
 import { refreshAllHealthScores, rescoreRequested } from '../../src/scoring/scoring.service';
@@ -118,6 +119,30 @@ describe('customers queued by an instance that stopped', () => {
     expect(score).not.toBeNull();
     expect(await sql(server.database, `select 1 from rescore_request where customer_id = 'cust_orphaned'`)).toEqual([]);
     expect(await sql(server.database, `select 1 from rescore_claim`)).toEqual([]);
+  });
+});
+
+describe('a bulk load going on (npm run demo:seed beside a running service)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ label: 'bulk_hold', env: { RESCORE_DEBOUNCE_MS: '100', RESCORE_SWEEP_MS: '300' } });
+  });
+  afterAll(() => server.stop());
+
+  const scoreOf = async (id: string) => (await server.gql(CustomerScoreStateDocument, { id })).customer.healthScore;
+
+  it('holds continuous rescoring off until it ends, then the customers it queued are scored', async () => {
+    await holdingRescoring(server.database.url, async () => {
+      await server.gql(UpsertCustomerDocument, { input: { id: 'cust_half_loaded', name: 'Half loaded' } });
+      await server.gql(TrackEngagementDocument, { input: { customerId: 'cust_half_loaded', eventType: 'login' } });
+      // Several debounces and sweeps pass: nothing is scored while the load goes on.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(await scoreOf('cust_half_loaded')).toBeNull();
+      expect(await sql(server.database, `select 1 from rescore_request where customer_id = 'cust_half_loaded'`)).toHaveLength(1);
+    });
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && (await scoreOf('cust_half_loaded')) == null) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await scoreOf('cust_half_loaded')).not.toBeNull();
   });
 });
 

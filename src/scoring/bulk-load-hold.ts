@@ -1,0 +1,33 @@
+// Continuous rescoring held off while a bulk load runs (`npm run demo:seed` beside a running
+// service): the load queues each customer as its first rows arrive, and a round in the middle of it
+// scored half-loaded accounts live, tier changes, alerts and customer emails included, from data
+// that was not all there yet. The load holds a shared advisory lock for its duration; a round finds
+// it held and leaves the queue as it is, for the round after the load.
+import { Client } from 'pg';
+import { Db, queryOne } from '../infra/sql';
+
+const BULK_LOAD_LOCK = 'healthgraph:bulk-load';
+
+/** Runs `work` holding off continuous rescoring on every instance of `databaseUrl` (loads may overlap). */
+export async function holdingRescoring<T>(databaseUrl: string, work: () => Promise<T>): Promise<T> {
+  const session = new Client({ connectionString: databaseUrl });
+  // The hold goes with its session, whatever ends it; an idle session's error must not end the process.
+  session.on('error', () => undefined);
+  await session.connect();
+  try {
+    await session.query('select pg_advisory_lock_shared(hashtext($1))', [BULK_LOAD_LOCK]);
+    return await work();
+  } finally {
+    await session.end().catch(() => undefined);
+  }
+}
+
+/** Whether a bulk load holds continuous rescoring off (in one statement: the probe takes nothing it keeps). */
+export async function bulkLoadGoingOn(db: Db): Promise<boolean> {
+  const row = await queryOne<{ free: boolean }>(
+    db,
+    'select case when pg_try_advisory_lock(hashtext(?)) then pg_advisory_unlock(hashtext(?)) else false end as free',
+    [BULK_LOAD_LOCK, BULK_LOAD_LOCK],
+  );
+  return row?.free !== true;
+}
