@@ -1,7 +1,7 @@
 // `npm start -- --demo` as a user runs it: an empty database gets the demo data set before the
 // service reports itself up (and the log says so); a database with customers is left alone.
 import { createTestDatabase, TestDatabase } from '../helpers/database';
-import { ServiceProcess, startServiceProcess } from '../helpers/service-process';
+import { serviceEnv, ServiceProcess, startServiceProcess } from '../helpers/service-process';
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -11,16 +11,7 @@ afterAll(() => database.drop());
 
 /** `npm start -- <args>` on the test database; resolves once the playground URL is printed. */
 function npmStart(args: string[]): Promise<ServiceProcess> {
-  const env = {
-    ...process.env,
-    DATABASE_URL: database.url,
-    REDIS_URL: '',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'info',
-    SCORING_INTERVAL_MS: '0',
-  };
-  return startServiceProcess(['npm', ['start', '--', ...args]], env, 140_000);
+  return startServiceProcess(['npm', ['start', '--', ...args]], serviceEnv(database.url, { LOG_LEVEL: 'info' }), 140_000);
 }
 
 function stop(started: ServiceProcess): Promise<number | null> {

@@ -8,6 +8,14 @@ export const PROJECT_ROOT = path.resolve(__dirname, '../..');
 /** `npm start`'s command line: node running src/main.ts through ts-node. */
 export const MAIN_COMMAND: [string, string[]] = [process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts']];
 
+/**
+ * The environment of a service on `databaseUrl` alone: no Redis, a free port on this machine, no
+ * periodic run (a test asks for what it scores); `extra` adds or overrides settings.
+ */
+export function serviceEnv(databaseUrl: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: '', PORT: '0', HOST: '127.0.0.1', SCORING_INTERVAL_MS: '0', ...extra };
+}
+
 export interface ServiceProcess {
   child: ChildProcess;
   /** The playground URL it printed. */

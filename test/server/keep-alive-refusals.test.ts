@@ -4,23 +4,14 @@
 // leak on the server's stderr).
 import net from 'node:net';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
-import { MAIN_COMMAND, ServiceProcess, startServiceProcess } from '../helpers/service-process';
+import { MAIN_COMMAND, serviceEnv, ServiceProcess, startServiceProcess } from '../helpers/service-process';
 
 const MAX_BODY_BYTES = 1024;
 let database: TestDatabase;
 let service: ServiceProcess;
 beforeAll(async () => {
   database = await createTestDatabase('keep_alive_refusals');
-  const env = {
-    ...process.env,
-    DATABASE_URL: database.url,
-    REDIS_URL: '',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    SCORING_INTERVAL_MS: '0',
-    MAX_BODY_BYTES: String(MAX_BODY_BYTES),
-  };
-  service = await startServiceProcess(MAIN_COMMAND, env, 90_000);
+  service = await startServiceProcess(MAIN_COMMAND, serviceEnv(database.url, { MAX_BODY_BYTES: String(MAX_BODY_BYTES) }), 90_000);
 }, 120_000);
 afterAll(async () => {
   if (service && service.child.exitCode === null) {
