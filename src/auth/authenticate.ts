@@ -107,6 +107,6 @@ export async function authenticate(
     ok: false,
     presented: false,
     message:
-      'an API key is required: send `Authorization: Bearer <key>` (create one with `npm run keys -- create --name NAME --scope SCOPE`: read to query, ingest to send signals, admin for both and settings)',
+      'an API key is required: send `Authorization: Bearer <key>` (create one with `npm run keys -- create --name NAME --scope read` to query, `--scope ingest` to send signals, `--scope admin` for both and the settings)',
   };
 }

@@ -115,6 +115,8 @@ describe('over HTTP', () => {
     const result = await post(server.url, '{ healthSummary { totalCustomers } }');
     expect(result.status).toBe(401);
     expect(result.body.errors?.[0]?.message).toContain('npm run keys -- create --name NAME --scope read');
+    // The scope a pipeline sending signals needs, too.
+    expect(result.body.errors?.[0]?.message).toContain('`--scope ingest` to send signals');
   });
 });
 
