@@ -90,7 +90,8 @@ export const CLAIM_LEASE_MS = 120_000;
 /** Customers taken off the queue by one round (`claimQueuedCustomers`), and the claim that keeps them until they are scored. */
 export interface ClaimedCustomers {
   claimId: string | null;
-  customers: Array<{ id: string; requestedAt: string }>;
+  /** Their ids; the claim keeps each one's first request time, for putting it back. */
+  customerIds: string[];
 }
 
 /**
@@ -102,7 +103,7 @@ export interface ClaimedCustomers {
  * arriving while they are scored queues its customer anew (queueRescoreStatement).
  */
 export async function claimQueuedCustomers(db: Db, queuedBy: Date, limit: number): Promise<ClaimedCustomers> {
-  const rows = await query<{ id: string; requestedAt: string; claimId: string }>(
+  const rows = await query<{ id: string; claimId: string }>(
     db,
     `with claimed as (
        delete from rescore_request
@@ -112,10 +113,10 @@ export async function claimQueuedCustomers(db: Db, queuedBy: Date, limit: number
      ), claim as (
        insert into rescore_claim (customers) select jsonb_agg(to_jsonb(claimed)) from claimed having count(*) > 0 returning id
      )
-     select claimed.id, claimed."requestedAt", (select id::text from claim) as "claimId" from claimed`,
+     select claimed.id, (select id::text from claim) as "claimId" from claimed`,
     [queuedBy.toISOString(), limit],
   );
-  return { claimId: rows[0]?.claimId ?? null, customers: rows.map(({ id, requestedAt }) => ({ id, requestedAt })) };
+  return { claimId: rows[0]?.claimId ?? null, customerIds: rows.map((row) => row.id) };
 }
 
 /** Drops a claim whose customers' scores are committed. */

@@ -318,20 +318,14 @@ async function fullRun(
  * the claim outlives it and a later round queues them again (requeueAbandonedClaims).
  */
 export async function rescoreRequested(services: CoreServices, db: Db, options: { limit?: number; queuedBy?: Date } = {}): Promise<number> {
-  const { claimId, customers } = await claimQueuedCustomers(db, options.queuedBy ?? new Date(), options.limit ?? SCORING_BATCH_SIZE);
+  const { claimId, customerIds } = await claimQueuedCustomers(db, options.queuedBy ?? new Date(), options.limit ?? SCORING_BATCH_SIZE);
   if (claimId === null) return 0;
   try {
-    await scoreCustomers(
-      services,
-      db,
-      customers.map((r) => r.id),
-      new Date(),
-      { broadcastScores: true },
-    );
+    await scoreCustomers(services, db, customerIds, new Date(), { broadcastScores: true });
   } catch (error) {
     await putBackInQueue(db, claimId).catch(() => undefined);
     throw error;
   }
   await releaseClaim(db, claimId);
-  return customers.length;
+  return customerIds.length;
 }

@@ -51,6 +51,11 @@ async function failedMinutesAgo(id: string, now: number): Promise<void> {
   }
 }
 
+/** Scores `id` as of the day before `now` (before the failures: healthy), a point of its history. */
+async function scoreDayBefore(id: string, now: number): Promise<void> {
+  await server.gql<Refreshed, { customerId: string; asOf: string }>(REFRESH, { customerId: id, asOf: new Date(now - DAY).toISOString() });
+}
+
 it('treats a scoring of an instant before the latest point as a backfill: no playbook, nothing published, the current state kept', async () => {
   const id = 'cust_scored_before_latest';
   const now = Date.now();
@@ -103,7 +108,7 @@ it('keeps the tier change that was published when a scoring a moment earlier fin
   const now = Date.now();
   await failedMinutesAgo(id, now);
   // Healthy the day before, then critical now: the change to critical is published.
-  await server.gql<Refreshed, { customerId: string; asOf: string }>(REFRESH, { customerId: id, asOf: new Date(now - DAY).toISOString() });
+  await scoreDayBefore(id, now);
   const changes = await subscribe(client, OnTierChangedDocument, { customerId: id });
   const latest = await server.gql<Refreshed, { customerId: string; asOf: string }>(REFRESH, {
     customerId: id,
@@ -143,7 +148,7 @@ it('scores the same instant again without publishing its tier change a second ti
   const id = 'cust_same_instant';
   const now = Date.now();
   await failedMinutesAgo(id, now);
-  await server.gql<Refreshed, { customerId: string; asOf: string }>(REFRESH, { customerId: id, asOf: new Date(now - DAY).toISOString() });
+  await scoreDayBefore(id, now);
   const changes = await subscribe(client, OnTierChangedDocument, { customerId: id });
   const at = new Date(now).toISOString();
   await server.gql<Refreshed, { customerId: string; asOf: string }>(REFRESH, { customerId: id, asOf: at });
@@ -203,7 +208,7 @@ it('leaves out of a full run as of a moment past the customers a live scoring ha
   const id = 'cust_live_during_run';
   const now = Date.now();
   await failedMinutesAgo(id, now);
-  await server.gql<Refreshed, { customerId: string; asOf: string }>(REFRESH, { customerId: id, asOf: new Date(now - DAY).toISOString() });
+  await scoreDayBefore(id, now);
   const changes = await subscribe(client, OnTierChangedDocument, { customerId: id });
   const live = await server.gql<Refreshed, { customerId: string }>(REFRESH, { customerId: id });
   expect(live.refreshHealthScore).toMatchObject({ tier: 'critical', backfill: false });
@@ -241,7 +246,7 @@ it('leaves the customer out of a full run that reached it while a live scoring h
   const id = 'cust_live_held';
   const now = Date.now();
   await failedMinutesAgo(id, now);
-  await server.gql<Refreshed, { customerId: string; asOf: string }>(REFRESH, { customerId: id, asOf: new Date(now - DAY).toISOString() });
+  await scoreDayBefore(id, now);
   const runAsOf = new Date(Date.now() - 30_000).toISOString();
   // A live scoring in another session, as a batch writes one: the customer's row held, its point as
   // of now written, not yet committed when the run reaches the customer and waits for the row.
