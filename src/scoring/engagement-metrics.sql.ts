@@ -309,7 +309,7 @@ function activeUsersVsUsual(plan: EngagementPlan, w: number, b: number, observed
   const usual = `(select sum(1 - power(greatest(0, 1 - ${w} / ${observed}), d)) as users from unnest(${plan.userDays(b)}) d)`;
   // In use for the whole baseline (most accounts), B is the baseline's: that sum is taken in `us`.
   const overBaseline = plan.usualUsers(w, b);
-  return `case when ${plan.events(w)} = 0 or ${plan.events(b)} = ${plan.events(w)} then null
+  return `case when ${plan.events(b)} = ${plan.events(w)} then null
     when coalesce(a.observed_days, ${b}) >= ${b} then case when ${overBaseline} > 0 then least(2.0, ${plan.distinctUsers(w)} / ${overBaseline}) end
     else (select least(2.0, ${plan.distinctUsers(w)} / usual.users) from ${usual} usual where usual.users > 0) end`;
 }
@@ -394,15 +394,15 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
     }
     case 'users_per_team_day_vs_prior':
       return usersPerTeamDayVsPrior(plan, w, b, young);
-    // Nobody came: no share of the usual team or features to speak of (the silence signals count it).
-    // Nothing before the window: no usual team or features yet, only the window's own.
+    // Nothing before the window: no usual team or features yet, only the window's own. Nobody came in
+    // it: none of them seen, 0 (a red flag raised before a silence is not lifted by it).
     case 'active_users_trend':
-      return `case when ${plan.events(w)} = 0 or ${plan.events(b)} = ${plan.events(w)} then null
+      return `case when ${plan.events(b)} = ${plan.events(w)} then null
         else ${shareRatio(plan.distinctUsers(w), plan.distinctUsers(b))} end`;
     case 'active_users_vs_usual':
       return activeUsersVsUsual(plan, w, b, observed);
     case 'feature_breadth_trend':
-      return `case when ${plan.events(w)} = 0 or ${plan.events(b)} = ${plan.events(w)} then null
+      return `case when ${plan.events(b)} = ${plan.events(w)} then null
         else ${shareRatio(plan.distinctFeatures(w), plan.distinctFeatures(b))} end`;
     case 'active_users_vs_leanest':
     case 'feature_breadth_vs_leanest':

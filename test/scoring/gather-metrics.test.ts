@@ -397,9 +397,9 @@ it.each([
   if (asOfMs === ANCHOR) {
     const trivial = requests.filter((r) => CUSTOMERS.every((id) => [0, null].includes(gathered.get(id)!.metrics[r.key] ?? null)));
     expect(trivial.map((r) => r.key)).toEqual([]);
-    // Silent for 20 days after a busy month: no share of its team or features lately, but a baseline.
+    // Silent for 20 days after a busy month: none of its team or features seen lately, against a baseline.
     const quiet = gathered.get('cust_quiet')!.metrics;
-    expect([quiet.active_users_trend_14_60, quiet.feature_breadth_trend_14_60, quiet.active_days_trend_14_60]).toEqual([null, null, 0]);
+    expect([quiet.active_users_trend_14_60, quiet.feature_breadth_trend_14_60, quiet.active_days_trend_14_60]).toEqual([0, 0, 0]);
     // Too few days of use in 60 for a rhythm: the usual gap is read over 180 days. A monthly account
     // 6 days after its visit is no silence; one that came daily and twice since is silent for 40 gaps.
     expect(gathered.get('cust_monthly')!.metrics.silence_vs_cadence_60).toBeLessThan(0.3);

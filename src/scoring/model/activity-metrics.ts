@@ -176,11 +176,11 @@ function relativeMetricValue(
     case 'users_per_team_day_vs_prior':
       return young ? null : usersPerTeamDayVsPrior(recent, baseline);
     case 'active_users_trend':
-      return recent.length === 0 || baseline.length === recent.length ? null : shareRatio(users(recent), users(baseline));
+      return baseline.length === recent.length ? null : shareRatio(users(recent), users(baseline));
     case 'active_users_vs_usual':
-      return recent.length === 0 || baseline.length === recent.length ? null : usersVsUsual(recent, baseline, windowDays, observed);
+      return baseline.length === recent.length ? null : usersVsUsual(recent, baseline, windowDays, observed);
     case 'feature_breadth_trend':
-      return recent.length === 0 || baseline.length === recent.length ? null : shareRatio(features(recent), features(baseline));
+      return baseline.length === recent.length ? null : shareRatio(features(recent), features(baseline));
     case 'active_users_vs_leanest':
     case 'feature_breadth_vs_leanest': {
       const valueOf = metric === 'active_users_vs_leanest' ? (e: Events[number]) => e.userId : (e: Events[number]) => e.feature;

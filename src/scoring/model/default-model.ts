@@ -359,8 +359,12 @@ function daysSinceLastUse(direction: 'at_least' | 'below', threshold: number) {
  * because nobody came (a holiday, a silence) is neither, and the silence signals already count it.
  * The team's days, not every day of use: an integration whose calls name no user keeps the account
  * in use while its team is away, and a team on holiday then read as a team that had left.
+ * Asked only to raise a flag (`startOnly`), as every condition on the account being in use: a flag
+ * is lifted by what the account does (its team or features back), never by its doing nothing. Asked
+ * on every scoring, a silence after a champion left or a narrowing lifted the flag within a week and
+ * moved the account to a better tier, off the worklist, until `long_silence` (session 55).
  */
-const WHILE_IN_USE = teamDaysAtLeast(14, 0.6);
+const WHILE_IN_USE = { ...teamDaysAtLeast(14, 0.6), startOnly: true } as const;
 
 /**
  * The condition of the usage trend signals on the account's team using it at all this week: at least
@@ -405,8 +409,9 @@ const SILENT_LONGER_THAN_A_HOLIDAY = daysSinceLastUse('at_least', 24);
  * 25 or more active days in the last 60 (about three a week). Below that, three weeks hold a handful of
  * active days, and an account that comes on random days two or three times a week halves them now
  * and then without any change of habit; its silences are still counted against its usual gap.
+ * Asked only to raise a flag, as WHILE_IN_USE: a silence empties the 60 days too.
  */
-const REGULAR_RHYTHM = { metric: 'active_days', windowDays: 60, direction: 'at_least', threshold: 25 } as const;
+const REGULAR_RHYTHM = { metric: 'active_days', windowDays: 60, direction: 'at_least', threshold: 25, startOnly: true } as const;
 
 /**
  * The condition of the usage red flags on the account not coming back: its last 7 days hold less
@@ -421,9 +426,10 @@ const NOT_COMING_BACK = { metric: 'usage_trend', windowDays: 7, direction: 'belo
 /**
  * The condition of `lighter_days` on the last three weeks holding enough days of use for their mean
  * to be a level: 14 or more active days in 21 (two days in three). An account used on a handful of days,
- * with a few events each, halves its events per day now and then by chance.
+ * with a few events each, halves its events per day now and then by chance. Asked only to raise
+ * the flag, as WHILE_IN_USE.
  */
-const ENOUGH_DAYS_OF_USE = { metric: 'active_days', windowDays: 21, direction: 'at_least', threshold: 14 } as const;
+const ENOUGH_DAYS_OF_USE = { metric: 'active_days', windowDays: 21, direction: 'at_least', threshold: 14, startOnly: true } as const;
 
 /**
  * The condition of `lighter_days` on the account's people coming as often as before: its users per
@@ -446,9 +452,10 @@ const SAME_PEOPLE_EACH_DAY = {
  * The condition of `lighter_days` on the team coming on its usual days over the same three weeks:
  * 80 % or more of its rate of days of use over the last 60. An integration whose calls name no user
  * keeps an account in use on the days its team is away, with a few events each; three weeks that
- * hold a holiday of the team are lighter days of the integration, not of the team.
+ * hold a holiday of the team are lighter days of the integration, not of the team. Asked only to
+ * raise the flag, as WHILE_IN_USE.
  */
-const TEAM_ON_ITS_USUAL_DAYS = teamDaysAtLeast(21, 0.8);
+const TEAM_ON_ITS_USUAL_DAYS = { ...teamDaysAtLeast(21, 0.8), startOnly: true } as const;
 
 /**
  * The condition of the feature red flag on the last two weeks holding enough feature use to show the
@@ -457,7 +464,8 @@ const TEAM_ON_ITS_USUAL_DAYS = teamDaysAtLeast(21, 0.8);
  * features rarely shows few of them in any fortnight, with or without a narrowing; one that narrows
  * keeps its amount of use and spreads it over fewer features. Below 1.4: a narrowing to one of ten
  * features, used every day of the fortnight, reads 1.4, and at 1.5 it could never be flagged
- * (bench/README.md, session 30).
+ * (bench/README.md, session 30). Asked only to raise the flag, as WHILE_IN_USE: a silence empties
+ * the fortnight.
  */
 const ENOUGH_FEATURE_USE = {
   metric: 'feature_days_per_feature',
@@ -465,6 +473,7 @@ const ENOUGH_FEATURE_USE = {
   baselineDays: 60,
   direction: 'at_least',
   threshold: 1.2,
+  startOnly: true,
 } as const;
 
 /**
@@ -757,7 +766,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       threshold: 0.35,
       points: 35,
       onlyWhen: [
-        teamDaysAtLeast(7, 0.6),
+        { ...teamDaysAtLeast(7, 0.6), startOnly: true },
         { ...FEWER_THAN_EVER_LATELY, windowDays: 7, baselineDays: 28 },
         { ...NOT_BUSIER, windowDays: 7 },
         { metric: 'active_users_vs_usual', windowDays: 14, baselineDays: 60, direction: 'at_least', threshold: 0.5 },
@@ -855,7 +864,8 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // nothing at all came (a silence, which long_silence counts), nor when the account does more than
     // usual (work handed to an integration, as NOT_BUSIER). About two months after the team left, the
     // baseline names nobody and the account reads as one run by its integration, as an account
-    // silent for as long is churned by silence.
+    // silent for as long is churned by silence. The account in use is asked only to raise the flag, as
+    // WHILE_IN_USE: an integration that stops too leaves the team as gone as before.
     {
       name: 'team_gone',
       metric: 'team_active_days_trend',
@@ -865,7 +875,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       threshold: 0.15,
       points: 45,
       onlyWhen: [
-        { metric: 'active_days_trend', windowDays: 21, baselineDays: 60, direction: 'at_least', threshold: 0.5 },
+        { metric: 'active_days_trend', windowDays: 21, baselineDays: 60, direction: 'at_least', threshold: 0.5, startOnly: true },
         { metric: 'events_trend', windowDays: 21, baselineDays: 60, direction: 'below', threshold: 1 },
         TEAM_CAME_REGULARLY,
       ],

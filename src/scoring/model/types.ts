@@ -67,9 +67,10 @@
  *   less the window's: a UTC day cut by the window's start is a team day of the window only, and
  *   its users seen only before the cut stay in the earlier user-days.
  * - `active_users_trend`: distinct non-null `userId`s in the recent window ÷ distinct ones in the
- *   baseline (the share of the usual team still seen), at most 1; null when the baseline has none,
- *   and when the recent window has no engagement event at all: nobody came, which is a silence (the
- *   silence metrics measure it), not a team that shrank.
+ *   baseline (the share of the usual team still seen), at most 1; null when the baseline has none
+ *   before the window. A window nobody came in reads 0 (until session 55, null: a silence lifted
+ *   the red flags raised before it); the default model's team and feature signals are not measured
+ *   after a week without use (their `onlyWhen`), so a silence still costs the silence signals alone.
  * - `active_users_vs_usual`: distinct non-null `userId`s in the recent window ÷ how many of the
  *   baseline's users a window of its length usually sees: Σ over them of 1 − (1 − W ÷ B)^d, with d
  *   the user's UTC days of use in the baseline and B the baseline's days (those since the account's
