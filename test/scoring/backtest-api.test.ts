@@ -261,6 +261,8 @@ it('refuses to fit a history in which no signal tells the churners apart; runs t
   });
   expect(blank.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   expect(blank.errors?.[0].message).toMatch(/nothing to weight/);
+  // The range to widen is what the refusal names.
+  expect(blank.errors?.[0].extensions?.argument).toBe('from');
   // Daily backtests of the 180 days the accounts have been in use, in one request: two run at once,
   // eight more wait their turn, the rest is refused at once (admission is decided as each starts).
   const input = { from: daysAgo(180, 0), to: daysAgo(1, 0), stepDays: 1 };

@@ -89,9 +89,13 @@ export type SupportTicketStatus =
   | 'PENDING'
   | 'SOLVED';
 
+/** A tier change's direction, by the tiers' severity in the model that scored it. */
 export type TierDirection =
+  /** To a better tier (a lower severity). */
   | 'IMPROVED'
+  /** Neither: the customer's first tier, a move from a tier the model no longer defines (a new tier scheme), or between two tiers of equal severity. */
   | 'NEW'
+  /** To a worse tier (a higher severity). */
   | 'WORSENED';
 
 /** Score now vs the score `trend.windowDays` earlier. */

@@ -214,7 +214,7 @@ function droppedSignalWarnings(active: ScoringModelConfig, suggested: ScoringMod
   return [`weight 0 for ${dropped.join(', ')}: the suggested score ignores ${dropped.length === 1 ? 'it' : 'them'}`];
 }
 
-/** Fits the weights to a collected history; BAD_USER_INPUT (no argument: a property of the data) when it holds nothing to fit. */
+/** Fits the weights to a collected history; BAD_USER_INPUT naming `from` (the range to widen) when it holds nothing to fit. */
 async function suggestionFrom(
   set: SnapshotSet,
   active: { version: number; config: ScoringModelConfig },
@@ -226,10 +226,12 @@ async function suggestionFrom(
   ensure(
     training.labels.some((l) => l === 1),
     'no account churned within the horizon of a snapshot whose horizon has elapsed in from…to: nothing to fit to',
+    { argument: 'from' },
   );
   ensure(
     training.labels.some((l) => l === 0),
     'every snapshot in from…to was followed by churn: nothing to tell apart',
+    { argument: 'from' },
   );
   let fit: FittedWeights;
   try {
@@ -238,6 +240,7 @@ async function suggestionFrom(
     if (!(error instanceof NothingToWeightError)) throw error;
     throw new InvalidInputError(
       'no signal of the active model is worse before churn than otherwise in from…to: nothing to weight (widen from…to, or label more churned accounts)',
+      { argument: 'from' },
     );
   }
   const warnings =
