@@ -3,6 +3,7 @@
 // connection_init payload (how the server reads it on a WebSocket: src/auth/websocket-guard.ts).
 import { Client, fetchExchange, subscriptionExchange, type ExecutionResult } from '@urql/core';
 import { createClient as createWebSocketClient, type Client as WebSocketClient, type Sink, type SubscribePayload } from 'graphql-ws';
+import { fetchNotingServerDate } from './server-clock';
 import { authorizationHeaders, GRAPHQL_PATH } from './session';
 
 export type ConnectionStatus = 'connecting' | 'live' | 'reconnecting' | 'unauthorized';
@@ -75,6 +76,7 @@ export function createGraphQLClient(key: string | null, webSocket: WebSocketClie
     ],
     fetchOptions: () => ({ headers: { accept: 'application/graphql-response+json, application/json', ...authorizationHeaders(key) } }),
     preferGetMethod: false,
+    fetch: fetchNotingServerDate,
   });
 }
 

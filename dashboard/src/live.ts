@@ -11,6 +11,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { ConnectionStatus } from './client';
 import { graphql } from './gql';
 import type { LiveTierChangeFragment, MissedTierChangesQuery } from './gql/graphql';
+import { serverNow } from './server-clock';
 
 export const LiveTierChangeFields = graphql(`
   fragment LiveTierChange on TierChange {
@@ -74,7 +75,11 @@ export interface LiveState {
 const FEED_SIZE = 50;
 /** Live events arrive in bursts (a scoring run): screens refetch at most this often. */
 const REFETCH_THROTTLE_MS = 300;
-/** Changes are asked for from a little before the last one seen: the browser's clock may differ from the server's. */
+/**
+ * Changes are asked for from a little before the last one seen, or before the page connected by the
+ * server's clock as the page reckons it (server-clock.ts): a change dated by another instance, or
+ * committed a moment after its date, is not missed.
+ */
 const CLOCK_MARGIN_MS = 60_000;
 /** How many pages of missed changes a reconnect fetches; beyond that the screens' refetch shows the state anyway. */
 const MAX_CATCH_UP_PAGES = 10;
@@ -104,12 +109,14 @@ export class LiveUpdates {
   private allCustomersVersion = 0;
   /** Customers with events since the last version bump; ALL_CUSTOMERS among them means everyone. */
   private readonly pendingCustomers = new Set<string | null>();
+  /** The latest `changedAt` seen (the server's clock). */
   private lastChangeAt: number | null = null;
+  /** When the page first connected, by the server's clock. */
   private firstConnectedAt: number | null = null;
   /**
    * The tier changes that were already there when the page first connected (within the clock margin
    * before it): a catch-up reaching back that far finds them, but they were never missed. Known by
-   * id, as the browser's clock cannot be compared with the server's `changedAt`.
+   * id: the page's reckoning of the server's clock is good to a second or two, not to the instant.
    */
   private readonly knownAtOpen = new Set<string>();
   private knownAtOpenLoaded: Promise<void> = Promise.resolve();
@@ -162,11 +169,11 @@ export class LiveUpdates {
 
   async connected(reconnected: boolean): Promise<void> {
     if (!reconnected) {
-      this.firstConnectedAt = Date.now();
+      this.firstConnectedAt = serverNow();
       if (this.client) this.loadKnownAtOpen();
       return;
     }
-    const since = new Date((this.lastChangeAt ?? this.firstConnectedAt ?? Date.now()) - CLOCK_MARGIN_MS).toISOString();
+    const since = new Date(this.catchUpFrom()).toISOString();
     const missed = await this.fetchSince(since);
     this.update({ caughtUp: missed });
     this.scheduleRefetch([ALL_CUSTOMERS]);
@@ -181,7 +188,7 @@ export class LiveUpdates {
   private resyncOn(error: CombinedError | undefined): void {
     const since = resyncSince(error);
     if (since === undefined) return;
-    const from = Number.isFinite(since) ? since : (this.lastChangeAt ?? this.firstConnectedAt ?? Date.now()) - CLOCK_MARGIN_MS;
+    const from = Number.isFinite(since) ? since : this.catchUpFrom();
     this.resyncFrom = Math.min(this.resyncFrom ?? from, from);
     if (this.resyncTimer !== undefined) return;
     this.resyncTimer = setTimeout(() => {
@@ -195,8 +202,13 @@ export class LiveUpdates {
     }, RESYNC_COALESCE_MS);
   }
 
+  /** Where a catch-up without a `since` of its own starts (server time): before the last change seen, or the first connection. */
+  private catchUpFrom(): number {
+    return (this.lastChangeAt ?? this.firstConnectedAt ?? serverNow()) - CLOCK_MARGIN_MS;
+  }
+
   private loadKnownAtOpen(): void {
-    const since = new Date((this.firstConnectedAt ?? Date.now()) - CLOCK_MARGIN_MS).toISOString();
+    const since = new Date((this.firstConnectedAt ?? serverNow()) - CLOCK_MARGIN_MS).toISOString();
     this.knownAtOpenLoaded = this.eachPageSince(since, (changes) => changes.forEach((change) => this.knownAtOpen.add(change.id)));
   }
 

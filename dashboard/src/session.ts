@@ -1,6 +1,8 @@
 // The API key of this browser tab's session (sessionStorage: gone when the tab closes) and what it
 // may do, asked of the server once (`viewer`). Without any key the server answers only a client on
 // its own machine while no key exists; otherwise it answers 401 and the dashboard asks for a key.
+import { fetchNotingServerDate } from './server-clock';
+
 export const API_KEY_STORAGE = 'healthgraph:dashboard:apiKey';
 export const GRAPHQL_PATH = '/graphql';
 
@@ -55,7 +57,8 @@ export function isAdmin(viewer: Viewer): boolean {
 
 /** Asks the server who `key` is: a key that cannot read gets a reason to show instead. */
 export async function checkKey(key: string | null): Promise<SessionCheck> {
-  const response = await fetch(GRAPHQL_PATH, {
+  // Its answer gives the server's time before the WebSocket opens (see server-clock.ts).
+  const response = await fetchNotingServerDate(GRAPHQL_PATH, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json', ...authorizationHeaders(key) },
     body: JSON.stringify({ query: '{ viewer { keyName scopes } }' }),

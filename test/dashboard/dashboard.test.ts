@@ -379,6 +379,33 @@ describe('with no key on a local server', () => {
     }
   }, 90_000);
 
+  it("catches up the tier changes it missed when the browser's clock is ahead of the server's", async () => {
+    const skewed = await openBrowser();
+    const relay: Relay = await startRelay(server.app.port);
+    try {
+      await skewed.page.clock.install({ time: new Date(Date.now() + 10 * 60_000) });
+      await skewed.page.clock.resume();
+      await skewed.page.goto(`http://127.0.0.1:${relay.port}/`);
+      await skewed.page.waitForSelector('[data-testid=tier-table]');
+      await skewed.page.waitForSelector('[data-testid=live-indicator][data-status=live]');
+      // Cut before any live event: the page has seen no change to date a catch-up from.
+      relay.cut();
+      await skewed.page.waitForSelector('[data-testid=live-indicator][data-status=reconnecting]', { timeout: 30_000 });
+      const [id] = await healthyActiveCustomers(1);
+      await collapse(id, 'skewed');
+      const rescored = await api<{ refreshHealthScore: { tier: string } }>(`mutation { refreshHealthScore(customerId: "${id}") { tier } }`);
+      expect(rescored.refreshHealthScore.tier).not.toBe('healthy');
+      relay.restore();
+      await skewed.page.waitForSelector('[data-testid=live-indicator][data-status=live]', { timeout: 30_000 });
+      await skewed.page.locator('[data-testid=live-indicator]', { hasText: /caught up \d+$/ }).waitFor({ timeout: 10_000 });
+      expect(await skewed.page.locator('[data-testid=live-indicator]').innerText()).toMatch(/caught up [1-9]/);
+      await skewed.page.locator(`[data-testid=live-feed] a[href="#/customers/${id}"]`).first().waitFor({ timeout: 5000 });
+    } finally {
+      await relay.close();
+      await skewed.close();
+    }
+  }, 90_000);
+
   it('catches up and refetches the open screen when the server says live events were lost (RESYNC)', async () => {
     // A second instance, on Redis: the first publishes in its own process only, so its tier changes
     // never reach this one live, as events published while Redis was away never do.
