@@ -8,6 +8,19 @@ import { formatAxisDates, formatDate } from '../format';
 const DAY_SECONDS = 86_400;
 /** The steps between the time axis's ticks: whole days, weeks, months (about), years. */
 const DAY_TICKS = [1, 2, 7, 14, 30, 61, 91, 182, 365, 730].map((days) => days * DAY_SECONDS);
+/** How far either side of a lone score the time axis reaches. */
+const LONE_SCORE_DAYS = 3;
+
+/**
+ * The time axis's range for scores at `times` (seconds, oldest first): their own, but a few days
+ * either side of a lone instant, which uPlot would widen to some 1,000 days after it (its "one day"
+ * for a time scale is 86,400 divided by its unit, 0.001 for times in seconds).
+ */
+function timeRange(times: number[]): uPlot.Range.Function {
+  const first = times[0];
+  const last = times[times.length - 1];
+  return (_plot, min, max) => (first === last ? [first - LONE_SCORE_DAYS * DAY_SECONDS, last + LONE_SCORE_DAYS * DAY_SECONDS] : [min, max]);
+}
 
 export interface ScorePoint {
   asOf: string;
@@ -55,12 +68,13 @@ export function ScoreChart({ points }: { points: ScorePoint[] }) {
   useEffect(() => {
     const element = container.current;
     if (!element || points.length === 0) return;
-    const data: uPlot.AlignedData = [points.map((point) => Date.parse(point.asOf) / 1000), points.map((point) => point.score)];
+    const times = points.map((point) => Date.parse(point.asOf) / 1000);
+    const data: uPlot.AlignedData = [times, points.map((point) => point.score)];
     const plot = new uPlot(
       {
         width: Math.max(280, element.clientWidth),
         height: 220,
-        scales: { y: { range: [0, 100] } },
+        scales: { x: { time: true, range: timeRange(times) }, y: { range: [0, 100] } },
         series: [{}, { label: 'score', stroke: '#2563eb', width: 2, points: { show: points.length < 60 } }],
         // Dates as the rest of the dashboard writes them (6 Dec 2026), not uPlot's US-style 12/6;
         // scores are daily, so ticks fall on whole days, spaced for the longer label.
@@ -87,7 +101,7 @@ export function ScoreChart({ points }: { points: ScorePoint[] }) {
       <div
         ref={container}
         role="img"
-        aria-label={`Score history: ${points.length} scores from ${formatDate(points[0].asOf)} to ${formatDate(points[points.length - 1].asOf)}, latest ${points[points.length - 1].score}`}
+        aria-label={`Score history: ${points.length} ${points.length === 1 ? 'score' : 'scores'} from ${formatDate(points[0].asOf)} to ${formatDate(points[points.length - 1].asOf)}, latest ${points[points.length - 1].score}`}
       />
       <figcaption data-testid="model-changes">
         {changes.length === 0
