@@ -1,19 +1,29 @@
 // What the dashboard writes of the data itself, in headless Chromium against its own seeded server:
-// the time axis of a history of one score.
-import type { Page } from 'playwright-core';
+// right-to-left names with Latin words and digits in their own order wherever they are shown, the
+// time axis of a history of one score, a cancelled account's date and reason, a count of one in the
+// singular, and the bounds of the Changes screen's date field.
+import type { Locator, Page } from 'playwright-core';
 import type { TestServer } from '../helpers/server';
 import type { Browser } from './browser';
+import { collapse, healthyActiveCustomers } from './collapse';
 import { closeSeededDashboard, openSeededDashboard, pageHelpers } from './page-helpers';
 
 const DAY_MS = 86_400_000;
+/** Hebrew with a Latin word and a number, as an Israeli company is often named. */
+const RTL_NAME = 'אופק Systems בע״מ 123';
+const RTL_CSM = 'דנה Cohen 2';
+const RTL_PLAN = 'מתקדם Plus 3';
+/** The ticket subject, NPS respondent and comment, event feature and user of that customer. */
+const RTL_RECORDS = ['תקלה API 500', 'רון Levi 7', 'מעולה great 10', 'דוחות reports 4', 'משתמש user 9'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 let server: TestServer;
 let origin: string;
 let browser: Browser;
 let page: Page;
+let rtlId: string;
 
-const { api, visit } = pageHelpers(() => ({ server, page, origin }));
+const { api, waitForText, visit, text } = pageHelpers(() => ({ server, page, origin }));
 
 beforeAll(async () => {
   ({ server, origin, browser, page } = await openSeededDashboard('dashboard_text', {
@@ -39,9 +49,98 @@ beforeAll(async () => {
 
 afterAll(() => closeSeededDashboard({ server, browser }));
 
+/** Where the first occurrence of `part` in `element`'s text is drawn: its left edge, in px. */
+function leftOf(element: Locator, part: string): Promise<number> {
+  return element.evaluate((root: any, wanted: string) => {
+    const walker = root.ownerDocument.createTreeWalker(root, 4 /* NodeFilter.SHOW_TEXT */);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const at = node.data.indexOf(wanted);
+      if (at < 0) continue;
+      const range = root.ownerDocument.createRange();
+      range.setStart(node, at);
+      range.setEnd(node, at + wanted.length);
+      return range.getBoundingClientRect().left;
+    }
+    throw new Error(`"${wanted}" is not in the element`);
+  }, part);
+}
+
+/**
+ * Whether `text` (a Hebrew word, then a Latin one, then more) reads right to left in `element`: its
+ * first word drawn to the right of its second, as a right-to-left paragraph orders them (a
+ * left-to-right one draws the Hebrew word first, on the left, and moves a number after a later
+ * Hebrew word ahead of it).
+ */
+async function readsRightToLeft(element: Locator, text: string): Promise<boolean> {
+  const [hebrew, latin] = text.split(' ');
+  return (await leftOf(element, hebrew)) > (await leftOf(element, latin));
+}
+
+/** The texts in `main` holding one of `parts` that are not isolated in a <bdi> or an element of dir="auto". */
+function unisolated(parts: string[]): Promise<string[]> {
+  return page.locator('main').evaluate((main: any, wanted: string[]) => {
+    const walker = main.ownerDocument.createTreeWalker(main, 4 /* NodeFilter.SHOW_TEXT */);
+    const found: string[] = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode())
+      if (wanted.some((part) => node.data.includes(part)) && !node.parentElement.closest('bdi, [dir=auto]')) found.push(node.data);
+    return found;
+  }, parts);
+}
+
 async function createCustomer(input: Record<string, unknown>): Promise<void> {
   await api('mutation($input: CustomerInput!) { upsertCustomer(input: $input) { id } }', { input });
 }
+
+it('writes right-to-left names, CSMs, plans and records with Latin words and digits in their own order on every screen', async () => {
+  [rtlId] = await healthyActiveCustomers(server, 1);
+  await createCustomer({ id: rtlId, name: RTL_NAME, csmOwner: RTL_CSM, plan: RTL_PLAN });
+  const [subject, respondent, comment, feature, user] = RTL_RECORDS;
+  await api(
+    `mutation($id: ID!, $subject: String!, $respondent: String!, $comment: String!, $feature: String!, $user: String!) {
+      recordSupportTicket(input: { customerId: $id, externalId: "rtl-1", subject: $subject }) { id }
+      submitNpsResponse(input: { customerId: $id, score: 9, respondent: $respondent, comment: $comment }) { id }
+      trackEngagement(input: { customerId: $id, eventType: "login", feature: $feature, userId: $user }) { id }
+    }`,
+    { id: rtlId, subject, respondent, comment, feature, user },
+  );
+  // The overview open as the account collapses: its tier change arrives in the live feed.
+  await visit('');
+  await page.waitForSelector('[data-testid=live-indicator][data-status=live]');
+  await collapse(server, rtlId, 'rtl');
+  const rescored = await api<{ refreshHealthScore: { tier: string } }>(`mutation { refreshHealthScore(customerId: "${rtlId}") { tier } }`);
+  expect(['at_risk', 'critical']).toContain(rescored.refreshHealthScore.tier);
+  const feedLink = page.locator(`[data-testid=live-feed] a[href="#/customers/${rtlId}"]`).first();
+  await feedLink.waitFor({ timeout: 5000 });
+  expect(await readsRightToLeft(feedLink, RTL_NAME)).toBe(true);
+  expect(await unisolated([RTL_NAME])).toEqual([]);
+
+  await visit('#/worklist');
+  const row = page.locator(`[data-testid=worklist] tr[data-customer-id="${rtlId}"]`);
+  await row.waitFor();
+  expect(await readsRightToLeft(row.locator('th a'), RTL_NAME)).toBe(true);
+  expect(await readsRightToLeft(row.locator('td').first(), RTL_CSM)).toBe(true);
+  expect(await unisolated([RTL_NAME, RTL_CSM])).toEqual([]);
+
+  await visit(`#/customers/${rtlId}`);
+  await page.waitForSelector('[data-testid=tickets] tbody tr');
+  await page.waitForSelector('[data-testid=nps-answers] tbody tr');
+  expect(await readsRightToLeft(page.locator('main h1'), RTL_NAME)).toBe(true);
+  expect(await readsRightToLeft(page.locator('[data-testid=customer-facts]'), RTL_PLAN)).toBe(true);
+  for (const record of [subject, respondent, comment])
+    expect(await readsRightToLeft(page.locator('main tbody', { hasText: record }).first(), record)).toBe(true);
+  expect(await unisolated([RTL_NAME, RTL_CSM, RTL_PLAN, subject, respondent, comment])).toEqual([]);
+  await page.locator('[data-signal=silence] button').click();
+  await page.waitForSelector('[data-testid=raw-events] tbody tr');
+  expect(await readsRightToLeft(page.locator('[data-testid=raw-events] tbody'), feature)).toBe(true);
+  expect(await readsRightToLeft(page.locator('[data-testid=raw-events] tbody'), user)).toBe(true);
+  expect(await unisolated([feature, user])).toEqual([]);
+
+  await visit('#/changes');
+  const changeLink = page.locator(`[data-testid=changes] a[href="#/customers/${rtlId}"]`).first();
+  await changeLink.waitFor();
+  expect(await readsRightToLeft(changeLink, RTL_NAME)).toBe(true);
+  expect(await unisolated([RTL_NAME])).toEqual([]);
+}, 90_000);
 
 it('draws the time axis of a history of one score around that score, not years away', async () => {
   await createCustomer({ id: 'one-score', name: 'One Score Co' });
@@ -61,4 +160,50 @@ it('draws the time axis of a history of one score around that score, not years a
   for (let waited = 0; (await drawnDays()).length === 0 && waited < 5000; waited += 100) await page.waitForTimeout(100);
   expect((await drawnDays()).length).toBeGreaterThan(0);
   for (const day of await drawnDays()) expect(Math.abs(day - asOf)).toBeLessThan(8 * DAY_MS);
+}, 60_000);
+
+it("says when a cancelled account cancelled and why on its page, and nothing of the kind for another's", async () => {
+  const churnedAt = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - 20 * DAY_MS + 12 * 3_600_000);
+  const reason = 'moved to a competitor';
+  await createCustomer({ id: 'cancelled-co', name: 'Cancelled Co', churnedAt: churnedAt.toISOString(), churnReason: reason });
+  await createCustomer({ id: 'cancelled-no-reason', name: 'Quiet Exit', churnedAt: churnedAt.toISOString() });
+  const day = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium' }).format(churnedAt);
+  await visit('#/customers/cancelled-co');
+  await waitForText('[data-testid=churned]', `Cancelled on ${day} — ${reason}`);
+  await visit('#/customers/cancelled-no-reason');
+  await waitForText('[data-testid=churned]', `Cancelled on ${day}`);
+  await visit(`#/customers/${rtlId}`);
+  await page.waitForSelector('[data-testid=customer-facts]');
+  expect(await page.locator('[data-testid=churned]').count()).toBe(0);
+}, 60_000);
+
+it('writes "from 1 answer" for an NPS of one answer, and "answers" for more', async () => {
+  await visit('');
+  await page.waitForSelector('[data-testid=tier-table]');
+  expect(await text('main .card p.figure:has([data-testid=nps])')).toMatch(/^NPS -?\d+ from \d+ answers$/);
+  await createCustomer({ id: 'single-answer', name: 'Single Answer Co', csmOwner: 'Solo Owner' });
+  await api('mutation { submitNpsResponse(input: { customerId: "single-answer", score: 0 }) { id } }');
+  await page.getByLabel('CSM owner').fill('Solo Owner');
+  await page.getByLabel('CSM owner').dispatchEvent('change');
+  await waitForText('main .card p.figure:has([data-testid=nps])', 'NPS -100 from 1 answer');
+}, 60_000);
+
+it("refuses a Changes date before 1970 in words, keeping the last valid one, instead of showing the server's bounds", async () => {
+  await visit('#/changes');
+  await page.waitForSelector('[data-testid=changes] tbody tr');
+  const since = page.getByLabel('Since', { exact: true });
+  expect(await since.getAttribute('min')).toBe('1970-01-01');
+  await since.fill('1960-01-01');
+  await since.dispatchEvent('change');
+  await waitForText('main [role=alert]', /1 Jan 1970/);
+  expect(await since.getAttribute('aria-invalid')).toBe('true');
+  expect(await text('main')).not.toMatch(/must be between/);
+  expect(await text('main h1')).toBe('Changes since yesterday');
+  expect(await page.locator('[data-testid=changes] tbody tr').count()).toBeGreaterThan(0);
+  // The first day there is, at local midnight (before 1970 in UTC east of Greenwich), lists from 1970 on.
+  await since.fill('1970-01-01');
+  await since.dispatchEvent('change');
+  await waitForText('main h1', 'Changes since 1 Jan 1970');
+  await page.locator('main [role=alert]').waitFor({ state: 'detached' });
+  await page.waitForSelector('[data-testid=changes] tbody tr');
 }, 60_000);

@@ -16,7 +16,13 @@ export function LiveIndicator() {
         {state.caughtUp !== null && <span class="muted"> · caught up {state.caughtUp}</span>}
       </span>
       <span class="muted" data-testid="viewer">
-        {viewer.keyName ? `${viewer.keyName} (${viewer.scopes.join(', ').toLowerCase()})` : 'local session'}
+        {viewer.keyName ? (
+          <>
+            <bdi>{viewer.keyName}</bdi> ({viewer.scopes.join(', ').toLowerCase()})
+          </>
+        ) : (
+          'local session'
+        )}
       </span>
       {viewer.keyName && (
         <button type="button" class="link" onClick={forgetKey}>

@@ -38,7 +38,7 @@ export function OutreachStatus({ action }: { action: OutreachStatusFieldsFragmen
           title={delivery.lastError ?? `${delivery.attempts} attempt(s)`}
         >
           {' '}
-          {delivery.destination.name}: {humanise(delivery.status)}
+          <bdi>{delivery.destination.name}</bdi>: {humanise(delivery.status)}
         </span>
       ))}
     </span>

@@ -41,6 +41,8 @@ const ChangesQuery = graphql(`
 const PAGE_SIZE = 25;
 /** The range `changes(minScoreDrop:)` takes. */
 const SCORE_DROP = { min: 1, max: 100, default: 10 };
+/** The days the Since field takes: the server takes instants from 1970 on; a link, four-digit years. */
+const SINCE_DAYS = { min: '1970-01-01', max: '9999-12-31' };
 
 type Change = ChangesData['changes']['edges'][number]['node'];
 
@@ -63,6 +65,12 @@ function sinceLabel(since: string): string {
   return formatDate(`${since}T00:00:00`);
 }
 
+/** Whether a Since field's value can be used: a day within SINCE_DAYS, or empty (yesterday). */
+function validSince(text: string): boolean {
+  // yyyy-mm-dd compares as text: linkedDay has checked the form.
+  return text === '' || (linkedDay(text) !== '' && text >= SINCE_DAYS.min && text <= SINCE_DAYS.max);
+}
+
 /** The smallest score drop typed, or null when it is not a whole number within the range. */
 function parseScoreDrop(text: string): number | null {
   const value = Number(text);
@@ -78,7 +86,8 @@ export function ChangesScreen() {
   };
   // A new filter starts again at the first page; a default leaves the link.
   const setFilter = (name: keyof typeof filters, value: string) => changeLink({ [name]: value, page: '' });
-  const since = useMemo(() => new Date(`${filters.since || yesterday()}T00:00:00`).toISOString(), [filters.since]);
+  // Local midnight of 1 Jan 1970 east of Greenwich is still 1969 in UTC, before what the server takes.
+  const since = useMemo(() => new Date(Math.max(0, Date.parse(`${filters.since || yesterday()}T00:00:00`))).toISOString(), [filters.since]);
   const { connection, pages, error, fetching } = usePagedQuery(
     ChangesQuery,
     { since, csmOwner: filters.csmOwner.trim() || null, minScoreDrop: filters.minScoreDrop, first: PAGE_SIZE },
@@ -91,10 +100,7 @@ export function ChangesScreen() {
         Changes since {sinceLabel(filters.since)}
       </ScreenHeading>
       <form class="filters" onSubmit={(event) => event.preventDefault()}>
-        <label>
-          Since
-          <input type="date" value={filters.since} onChange={(event) => setFilter('since', event.currentTarget.value)} />
-        </label>
+        <SinceField applied={filters.since} onValid={(day) => setFilter('since', day)} />
         <label>
           CSM owner
           <input
@@ -120,6 +126,40 @@ export function ChangesScreen() {
         columns={COLUMNS}
       />
     </section>
+  );
+}
+
+/**
+ * The Since day: one out of range (a year typed as 1960) stays as typed and is said so; only a valid
+ * one reaches the list, whose day follows the link otherwise (back, a shared link).
+ */
+function SinceField({ applied, onValid }: { applied: string; onValid(day: string): void }) {
+  const [invalidDay, setInvalidDay] = useState<string | null>(null);
+  return (
+    <>
+      <label>
+        Since
+        <input
+          type="date"
+          min={SINCE_DAYS.min}
+          max={SINCE_DAYS.max}
+          value={invalidDay ?? applied}
+          aria-invalid={invalidDay !== null}
+          aria-describedby={invalidDay !== null ? 'since-error' : undefined}
+          onChange={(event) => {
+            const day = event.currentTarget.value;
+            setInvalidDay(validSince(day) ? null : day);
+            if (validSince(day)) onValid(day);
+          }}
+        />
+      </label>
+      {invalidDay !== null && (
+        <p class="error field-error" role="alert" id="since-error">
+          The day is from {formatDate(`${SINCE_DAYS.min}T00:00:00`)} to {formatDate(`${SINCE_DAYS.max}T00:00:00`)}; the list still uses{' '}
+          {sinceLabel(applied)}.
+        </p>
+      )}
+    </>
   );
 }
 
@@ -158,13 +198,22 @@ function ScoreDropField({ applied, onValid }: { applied: number; onValid(drop: n
 
 const COLUMNS: Array<Column<Change>> = [
   { header: 'When', cell: (row) => formatDateTime(row.at) },
-  { header: 'Account', cell: (row) => <a href={customerHref(row.customerId)}>{row.customerName}</a>, wraps: true },
+  {
+    header: 'Account',
+    cell: (row) => (
+      <a href={customerHref(row.customerId)}>
+        <bdi>{row.customerName}</bdi>
+      </a>
+    ),
+    wraps: true,
+  },
   { header: 'What', cell: (row) => humanise(row.kind) },
   { header: 'Detail', cell: (row) => <ChangeDetail change={row} />, wraps: true },
 ];
 
 function ChangeDetail({ change }: { change: Change }) {
-  if (!change.toTier && change.toScore == null) return <>{change.detail ?? ''}</>;
+  // The detail may hold a ticket's subject, written in any direction.
+  if (!change.toTier && change.toScore == null) return change.detail ? <bdi>{change.detail}</bdi> : null;
   return (
     <>
       {change.fromTier !== change.toTier && (

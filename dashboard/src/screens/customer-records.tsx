@@ -138,8 +138,8 @@ function NpsAnswers({ customerId }: { customerId: string }) {
       columns={[
         { header: 'When', cell: (row) => formatDateTime(row.respondedAt) },
         { header: 'Score', cell: (row) => row.score, numeric: true },
-        { header: 'Who', cell: (row) => row.respondent ?? '—', wraps: true },
-        { header: 'Comment', cell: (row) => row.comment ?? '', wraps: true },
+        { header: 'Who', cell: (row) => (row.respondent ? <bdi>{row.respondent}</bdi> : '—'), wraps: true },
+        { header: 'Comment', cell: (row) => row.comment && <bdi>{row.comment}</bdi>, wraps: true },
       ]}
     />
   );
@@ -189,7 +189,21 @@ function Tickets({ customerId }: { customerId: string }) {
       connection={connection}
       columns={[
         { header: 'Opened', cell: (row) => formatDateTime(row.openedAt) },
-        { header: 'Ticket', cell: (row) => `${row.externalId}${row.subject ? ` · ${row.subject}` : ''}`, wraps: true },
+        {
+          header: 'Ticket',
+          cell: (row) => (
+            <>
+              <bdi>{row.externalId}</bdi>
+              {row.subject && (
+                <>
+                  {' · '}
+                  <bdi>{row.subject}</bdi>
+                </>
+              )}
+            </>
+          ),
+          wraps: true,
+        },
         { header: 'Severity', cell: (row) => humanise(row.severity) },
         { header: 'Status', cell: (row) => humanise(row.status) },
         { header: 'CSAT', cell: (row) => formatNumber(row.csatRating), numeric: true },

@@ -9,7 +9,7 @@ import { ScoreChart, type ScorePoint } from '../components/score-chart';
 import { ScreenHeading } from '../components/screen-heading';
 import { TableScroll } from '../components/table-scroll';
 import { isNotFound, refusedArgument } from '../errors';
-import { formatCents, formatDateTime, formatNumber, formatPercent, humanise } from '../format';
+import { formatCents, formatDate, formatDateTime, formatNumber, formatPercent, humanise } from '../format';
 import { graphql } from '../gql';
 import type { CustomerPageQuery } from '../gql/graphql';
 import { useLiveQuery } from '../live-query';
@@ -34,6 +34,8 @@ const CustomerQuery = graphql(`
       nps
       lastActivityAt
       communicationOptOut
+      churnedAt
+      churnReason
       currentScore {
         asOf
         score
@@ -111,7 +113,20 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
   };
   return (
     <section aria-labelledby="customer-title">
-      <ScreenHeading id="customer-title" title={customer.name} />
+      <ScreenHeading id="customer-title" title={customer.name}>
+        <bdi>{customer.name}</bdi>
+      </ScreenHeading>
+      {customer.churnedAt && (
+        <p class="cancelled" data-testid="churned">
+          Cancelled on {formatDate(customer.churnedAt)}
+          {customer.churnReason && (
+            <>
+              {' — '}
+              <bdi>{customer.churnReason}</bdi>
+            </>
+          )}
+        </p>
+      )}
       <CustomerFacts customer={customer} />
       <h2>Score history</h2>
       <ScoreChart points={history} />
@@ -247,11 +262,11 @@ function CustomerFacts({ customer }: { customer: CustomerPageQuery['customer'] }
       </div>
       <div>
         <dt>Plan</dt>
-        <dd>{customer.plan ?? '—'}</dd>
+        <dd>{customer.plan ? <bdi>{customer.plan}</bdi> : '—'}</dd>
       </div>
       <div>
         <dt>CSM</dt>
-        <dd>{customer.csmOwner ?? '—'}</dd>
+        <dd>{customer.csmOwner ? <bdi>{customer.csmOwner}</bdi> : '—'}</dd>
       </div>
       <div>
         <dt>Stage</dt>

@@ -142,7 +142,15 @@ export function OutreachScreen() {
         connection={connection}
         columns={[
           { header: 'When', cell: (row) => formatDateTime(row.createdAt) },
-          { header: 'Account', cell: (row) => <a href={customerHref(row.customerId)}>{row.customer.name}</a>, wraps: true },
+          {
+            header: 'Account',
+            cell: (row) => (
+              <a href={customerHref(row.customerId)}>
+                <bdi>{row.customer.name}</bdi>
+              </a>
+            ),
+            wraps: true,
+          },
           { header: 'Playbook', cell: (row) => `${row.playbook} (${humanise(row.trigger)})${row.escalation ? ' · escalation' : ''}` },
           { header: 'Action', cell: (row) => `${humanise(row.action)} · ${row.channel.toLowerCase()}` },
           { header: 'Audience', cell: (row) => humanise(row.audience) },

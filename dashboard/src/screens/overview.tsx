@@ -140,7 +140,8 @@ export function OverviewScreen() {
           <article class="card" aria-labelledby="nps-title">
             <h2 id="nps-title">NPS, last {npsDays} days</h2>
             <p class="figure">
-              NPS <strong data-testid="nps">{nps.nps ?? '—'}</strong> from <span data-testid="nps-responses">{nps.responses}</span> answers
+              NPS <strong data-testid="nps">{nps.nps ?? '—'}</strong> from <span data-testid="nps-responses">{nps.responses}</span>{' '}
+              {nps.responses === 1 ? 'answer' : 'answers'}
             </p>
             <dl class="pairs">
               <div>
@@ -203,8 +204,10 @@ function FeedList({ feed }: { feed: LiveTierChangeFragment[] }) {
     <ul class="feed" data-testid="live-feed">
       {feed.slice(0, 10).map((change) => (
         <li key={change.id}>
-          <a href={customerHref(change.customerId)}>{change.customer.name}</a> <TierBadge tier={change.fromTier} /> →{' '}
-          <TierBadge tier={change.toTier} /> ({change.fromScore ?? '—'} → {change.toScore})
+          <a href={customerHref(change.customerId)}>
+            <bdi>{change.customer.name}</bdi>
+          </a>{' '}
+          <TierBadge tier={change.fromTier} /> → <TierBadge tier={change.toTier} /> ({change.fromScore ?? '—'} → {change.toScore})
           <span class="muted"> {formatDateTime(change.changedAt)}</span>
         </li>
       ))}

@@ -123,8 +123,8 @@ function EventRows({ customerId, from, to }: { customerId: string; from: string;
               <tr key={node.id} data-event-id={node.id}>
                 <td>{formatDateTime(node.occurredAt)}</td>
                 <td>{node.eventType}</td>
-                <td class="wraps">{node.feature ?? '—'}</td>
-                <td class="wraps">{node.userId ?? '—'}</td>
+                <td class="wraps">{node.feature ? <bdi>{node.feature}</bdi> : '—'}</td>
+                <td class="wraps">{node.userId ? <bdi>{node.userId}</bdi> : '—'}</td>
               </tr>
             ))}
           </tbody>
@@ -156,8 +156,17 @@ function NpsRows({ customerId, from, to }: { customerId: string; from: string; t
       <ul class="wrapping-list" data-testid="raw-nps">
         {answers.edges.map(({ node }) => (
           <li key={node.id}>
-            {formatDateTime(node.respondedAt)}: <strong>{node.score}</strong> {node.respondent ? `from ${node.respondent}` : ''}{' '}
-            {node.comment ? `“${node.comment}”` : ''}
+            {formatDateTime(node.respondedAt)}: <strong>{node.score}</strong>{' '}
+            {node.respondent && (
+              <>
+                from <bdi>{node.respondent}</bdi>
+              </>
+            )}{' '}
+            {node.comment && (
+              <>
+                “<bdi>{node.comment}</bdi>”
+              </>
+            )}
           </li>
         ))}
       </ul>

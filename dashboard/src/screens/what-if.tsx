@@ -112,8 +112,11 @@ export function WhatIfPanel({ config }: { config: unknown }) {
           <ul class="wrapping-list">
             {preview.changes.map((change) => (
               <li key={change.customerId}>
-                <a href={customerHref(change.customerId)}>{change.name}</a> ({formatCents(change.arrCents)}):{' '}
-                <TierBadge tier={change.fromTier} /> → <TierBadge tier={change.toTier} /> at {change.toScore}
+                <a href={customerHref(change.customerId)}>
+                  <bdi>{change.name}</bdi>
+                </a>{' '}
+                ({formatCents(change.arrCents)}): <TierBadge tier={change.fromTier} /> → <TierBadge tier={change.toTier} /> at{' '}
+                {change.toScore}
               </li>
             ))}
           </ul>

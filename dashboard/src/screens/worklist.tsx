@@ -198,10 +198,12 @@ function WorklistRow({ account }: { account: WorklistData['worklist']['edges'][n
   return (
     <tr data-customer-id={account.id}>
       <th scope="row" class="wraps">
-        <a href={customerHref(account.id)}>{account.name}</a>
+        <a href={customerHref(account.id)}>
+          <bdi>{account.name}</bdi>
+        </a>
         <span class="muted block">{account.lifecycleStage ? humanise(account.lifecycleStage) : ''}</span>
       </th>
-      <td class="wraps">{account.csmOwner ?? '—'}</td>
+      <td class="wraps">{account.csmOwner ? <bdi>{account.csmOwner}</bdi> : '—'}</td>
       <td data-testid="row-tier">
         <TierBadge tier={account.tier} />
       </td>
