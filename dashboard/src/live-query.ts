@@ -1,7 +1,7 @@
 // useQuery that follows the live updates: the screen's current query is run again (same page,
 // same filters) whenever a tier change or score update arrives — of `customerId` only, for a screen
-// about one customer — keeping what is shown meanwhile; an answer to other variables (the previous
-// page, the previous filter) is not passed on as data.
+// about one customer — keeping what is shown meanwhile, and after the request in flight if there is
+// one; an answer to other variables (the previous page, the previous filter) is not passed on as data.
 import { createRequest, type AnyVariables, type DocumentInput } from '@urql/core';
 import { useQuery } from '@urql/preact';
 import { createContext } from 'preact';
@@ -37,8 +37,11 @@ export function useLiveQuery<Data, Variables extends AnyVariables>(
   const shownVersion = useRef(version);
   useEffect(() => {
     if (shownVersion.current === version) return;
+    // A request in flight is left to finish (running it again would abort it, and the server would
+    // answer it all the same): the events since are fetched once it has come, whatever their number.
+    if (result.fetching && !pause) return;
     shownVersion.current = version;
     if (!pause) reexecute({ requestPolicy: 'network-only' });
-  }, [version, pause, reexecute]);
+  }, [version, pause, reexecute, result.fetching]);
   return result.operation && result.operation.key !== requested ? { ...result, data: undefined, error: undefined } : result;
 }

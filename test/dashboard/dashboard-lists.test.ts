@@ -1,8 +1,8 @@
 // The dashboard's paged lists in headless Chromium against their own seeded server: the page and
 // the filters kept in the link (browser back, a reload and a shared link find them again), an old
 // link far past the end opening at the last page, the keyboard focus kept on the pager across a
-// page change, a loading note while a list's first page is asked for, and a page that a live
-// change empties giving way to the last page with rows. The live change is made last: it takes
+// page change, a loading note while a list's first page is asked for, a live refetch in flight
+// left to finish, and a page that a live change empties giving way to the last page with rows. The live change is made last: it takes
 // accounts off the worklist.
 import type { Page } from 'playwright-core';
 import { sql } from '../helpers/database';
@@ -219,6 +219,41 @@ it('shows a loading note on the changes and the outreach log while their first p
     }
     await page.waitForSelector(`${table} tbody tr`);
     expect(await page.locator('main .loading').count()).toBe(0);
+  }
+}, 60_000);
+
+it('lets a live refetch in flight finish, and fetches once more after it, rather than abort it for a later event', async () => {
+  await visit('#/worklist');
+  await page.waitForSelector('[data-testid=worklist] tbody tr');
+  await page.waitForSelector('[data-testid=live-indicator][data-status=live]');
+  const [id] = await worklistIds(0, 1);
+  const worklistRequests: string[] = [];
+  const failed: string[] = [];
+  const onRequest = (request: { postDataJSON(): any }) => {
+    if (request.postDataJSON()?.operationName === 'Worklist') worklistRequests.push('sent');
+  };
+  const onFailed = (request: { url(): string; failure(): { errorText: string } | null }) =>
+    failed.push(`${request.url()} ${request.failure()?.errorText}`);
+  page.on('request', onRequest);
+  page.on('requestfailed', onFailed);
+  // A slow server: each worklist answer takes 1.5 s, long enough for a second live event to arrive meanwhile.
+  await page.route('**/graphql', async (route) => {
+    if (route.request().postDataJSON()?.operationName === 'Worklist') await page.waitForTimeout(1500);
+    await route.fallback().catch(() => undefined);
+  });
+  try {
+    await api(`mutation($id: ID!) { refreshHealthScore(customerId: $id) { score } }`, { id });
+    for (let waited = 0; worklistRequests.length === 0 && waited < 3000; waited += 50) await page.waitForTimeout(50);
+    expect(worklistRequests).toHaveLength(1);
+    await api(`mutation($id: ID!) { refreshHealthScore(customerId: $id) { score } }`, { id });
+    await page.waitForTimeout(4500);
+    expect(failed).toEqual([]);
+    expect(worklistRequests).toHaveLength(2);
+    expect(await page.locator('[data-testid=worklist] tbody tr').count()).toBeGreaterThan(0);
+  } finally {
+    page.off('request', onRequest);
+    page.off('requestfailed', onFailed);
+    await page.unrouteAll({ behavior: 'wait' });
   }
 }, 60_000);
 
