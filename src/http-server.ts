@@ -44,6 +44,7 @@ import { renderPlaygroundHtml, servePlaygroundAsset, wantsPlayground } from './i
 import { errorContentType } from './infra/response-media-type';
 import { DRAIN_GRACE_MS, drainRollingBackLateRequests } from './infra/shutdown-drain';
 import { limitConnections } from './infra/connection-limits';
+import { JsonScan, MAX_REQUEST_JSON_DEPTH, REQUEST_JSON_TOO_DEEP } from './infra/json-scan';
 
 /** Largest WebSocket message before the key in connection_init is accepted (a connection_init is a few hundred bytes). */
 const WS_MAX_UNACKNOWLEDGED_BYTES = 16 * 1024;
@@ -68,31 +69,22 @@ class HttpError extends Error {
 }
 
 /**
- * Values a GraphQL request body may hold, counted as the bytes that open an array or object or
- * separate two values (`[`, `{`, `,`; inside strings too, so a bound from above). JSON.parse is
+ * Values a GraphQL request body may hold, counted by JsonScan before it is parsed. JSON.parse is
  * synchronous and its cost grows with the values, not the bytes: a body of empty arrays held the
  * server far longer than one of text of the same size. A 10,000-event batch holds about a tenth of this.
  */
 export const MAX_BODY_JSON_VALUES = 1_000_000;
-
-const OPEN_ARRAY = 0x5b;
-const OPEN_OBJECT = 0x7b;
-const COMMA = 0x2c;
-
-function valueSeparators(chunk: Buffer): number {
-  let count = 0;
-  for (let i = 0; i < chunk.length; i++) {
-    const byte = chunk[i];
-    if (byte === COMMA || byte === OPEN_ARRAY || byte === OPEN_OBJECT) count++;
-  }
-  return count;
-}
 
 /**
  * A client that sent `Expect: 100-continue` waits for the server's go-ahead before it sends its
  * body; the server gives it only once the request is admitted and its body is to be read (see
  * createHttpServer), so a request refused from its headers (401, 413, 429) costs no upload.
  */
+/** A request whose JSON nests deeper than MAX_REQUEST_JSON_DEPTH, refused before it is parsed (BAD_USER_INPUT, as a variable nested too deep is once parsed). */
+function tooDeep(): HttpError {
+  return new HttpError(400, REQUEST_JSON_TOO_DEEP, { code: 'BAD_USER_INPUT', maxDepth: MAX_REQUEST_JSON_DEPTH });
+}
+
 function askForBody(res: http.ServerResponse): void {
   if (/\b100-continue\b/i.test(res.req.headers.expect ?? '')) res.writeContinue();
 }
@@ -128,7 +120,8 @@ function bodyReservation(
 }
 
 /**
- * The body, up to `maxBytes` and MAX_BODY_JSON_VALUES; beyond either a 413, and 429 past what its
+ * The body, up to `maxBytes` and MAX_BODY_JSON_VALUES; beyond either a 413, 400 nested deeper than
+ * MAX_REQUEST_JSON_DEPTH, and 429 past what its
  * client may hold at once (`reservation`). The answer goes out at once (from Content-Length, before
  * reading anything, when the client declared it), and the rest of the body is read and dropped
  * rather than the connection reset: a client still sending would otherwise see a reset, not the answer.
@@ -150,7 +143,7 @@ function readBody(
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let values = 0;
+    const scan = new JsonScan();
     const refuse = (error: HttpError): void => {
       clearTimeout(deadline);
       req.off('data', onData);
@@ -162,11 +155,12 @@ function readBody(
       size += chunk.length;
       if (size > maxBytes) return refuse(tooLarge());
       if (!reservation.upTo(size)) return refuse(reservation.error());
-      values += valueSeparators(chunk);
-      if (values > MAX_BODY_JSON_VALUES) {
+      scan.feed(chunk);
+      if (scan.values > MAX_BODY_JSON_VALUES) {
         const message = `request body holds more than ${MAX_BODY_JSON_VALUES} JSON values (large batches go to ${INGEST_EVENTS_PATH})`;
         return refuse(new HttpError(413, message, { code: 'PAYLOAD_TOO_LARGE', maxValues: MAX_BODY_JSON_VALUES }));
       }
+      if (scan.tooDeep) return refuse(tooDeep());
       chunks.push(chunk);
     };
     const deadline = setTimeout(
@@ -566,6 +560,9 @@ async function serveGraphQL(
   }
   if (req.method === 'GET' && !isUtf8QueryString(url.search))
     throw new HttpError(400, 'the query string is not valid UTF-8 once percent-decoded', { code: 'BAD_REQUEST' });
+  // A GET's JSON parameters are held to the nesting a POST body is (its URL is short: the cost is the walk after parsing).
+  if (req.method === 'GET' && ['variables', 'extensions'].some((name) => new JsonScan().feed(url.searchParams.get(name) ?? '').tooDeep))
+    throw tooDeep();
   let body: unknown;
   if (req.method === 'POST') {
     checkJsonBody(req);

@@ -1,11 +1,14 @@
 // graphql-ws served on a `ws` server: graphql-ws's documented `makeServer`, wired to the sockets the
-// way its own `useServer` (graphql-ws/use/ws) does, with two differences that adapter cannot be
+// way its own `useServer` (graphql-ws/use/ws) does, with three differences that adapter cannot be
 // configured for:
 // - Until the connection is acknowledged (the key in connection_init accepted), a message larger
 //   than `maxUnacknowledgedBytes` closes the socket (1009) before graphql-ws parses it. Anyone may
 //   open a socket and send one message, and JSON.parse holds the event loop for as long as a
 //   message of nested arrays takes to parse: hundreds of such sockets froze the server
 //   (bench/README, session 26). A connection_init carries a key: a few hundred bytes.
+// - A message nesting deeper than MAX_REQUEST_JSON_DEPTH closes the socket (4400) before it is
+//   parsed, as an HTTP body nested so deep is refused: parsing it, and walking its variables after,
+//   cost the server as much as its nesting (thousands of levels ran the guard out of stack).
 // - Failures are logged through the service's logger (structured, one line), not console.error
 //   with a stack; a socket that errors (a message over the size limit, a reset) is closed as the
 //   adapter closes it.
@@ -14,6 +17,7 @@ import { CloseCode, handleProtocols, makeServer, ServerOptions } from 'graphql-w
 import type { Extra } from 'graphql-ws/use/ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { RateLimitedError } from '../auth/auth.errors';
+import { JsonScan, REQUEST_JSON_TOO_DEEP } from './json-scan';
 import type { Logger } from './logger';
 
 /** How often a socket is pinged, and how long its pong may take (graphql-ws's `useServer` default). */
@@ -68,6 +72,13 @@ function isAcknowledgement(data: string): boolean {
   return data.startsWith('{"type":"connection_ack"');
 }
 
+/** Whether a message nests deeper than MAX_REQUEST_JSON_DEPTH: read before graphql-ws parses it, as an HTTP body is. */
+function nestsTooDeep(data: Buffer | ArrayBuffer | Buffer[]): boolean {
+  const scan = new JsonScan();
+  for (const part of Array.isArray(data) ? data : [data]) scan.feed(Buffer.isBuffer(part) ? part : Buffer.from(part));
+  return scan.tooDeep;
+}
+
 function keepAlive(socket: WebSocket): () => void {
   let pongWait: NodeJS.Timeout | null = null;
   const pingInterval = setInterval(() => {
@@ -112,6 +123,10 @@ function serveSocket(
           const bytes = Array.isArray(data) ? data.reduce((sum, part) => sum + part.length, 0) : data.byteLength;
           if (!acknowledged && bytes > options.maxUnacknowledgedBytes) {
             socket.close(1009, `at most ${options.maxUnacknowledgedBytes} bytes before the connection is acknowledged`);
+            return;
+          }
+          if (nestsTooDeep(data)) {
+            socket.close(CloseCode.BadRequest, REQUEST_JSON_TOO_DEEP);
             return;
           }
           try {

@@ -179,6 +179,67 @@ describe('GraphQL over WebSocket', () => {
   }, 60_000);
 });
 
+describe('JSON nested deeper than a request needs', () => {
+  const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+  /** A body for `{ __typename }` whose unused variable `zz` nests so that the whole body is `depth` deep. */
+  const bodyOfDepth = (depth: number) => `{"query":"{ __typename }","variables":{"zz":${nested(depth - 2)}}}`;
+  const postBody = async (body: string) => {
+    const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    return {
+      status: response.status,
+      body: (await response.json()) as { data?: unknown; errors?: Array<{ extensions: Record<string, unknown> }> },
+    };
+  };
+
+  it('refuses a body nested past 128 levels (400 BAD_USER_INPUT) before parsing it, and answers one at 128', async () => {
+    let refused: Awaited<ReturnType<typeof postBody>> | undefined;
+    expect(await statementsDuring(server.app.orm, async () => (refused = await postBody(bodyOfDepth(5000))))).toEqual([]);
+    expect(refused?.status).toBe(400);
+    expect(refused?.body.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', maxDepth: 128 });
+    expect(await postBody(bodyOfDepth(129))).toMatchObject({ status: 400 });
+    expect(await postBody(bodyOfDepth(128))).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });
+    // Brackets in a string are no nesting, escaped quotes included.
+    const text = `\\"${'['.repeat(1000)}\\"`;
+    expect(await postBody(`{"query":"{ __typename }","variables":{"zz":"${text}"}}`)).toEqual({
+      status: 200,
+      body: { data: { __typename: 'Query' } },
+    });
+  });
+
+  it('refuses a GET whose variables or extensions nest past 128 levels', async () => {
+    for (const parameter of ['variables', 'extensions']) {
+      const url = `${server.url}?query=${encodeURIComponent('{ __typename }')}&${parameter}=${encodeURIComponent(`{"zz":${nested(1000)}}`)}`;
+      const response = await fetch(url, { headers: { 'apollo-require-preflight': 'true' } });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { errors: Array<{ extensions: unknown }> }).errors[0].extensions).toEqual({
+        code: 'BAD_USER_INPUT',
+        maxDepth: 128,
+      });
+    }
+  });
+
+  it('closes a WebSocket (4400) whose subscribe message nests thousands of levels deep, before parsing it, where it was a 4500', async () => {
+    const socket = await GraphQLSocket.connect(server.wsUrl);
+    expect(await socket.acknowledged()).toBe('ack');
+    socket.socket.send(`{"type":"subscribe","id":"deep","payload":{"query":"{ __typename }","variables":{"zz":${nested(5000)}}}}`);
+    expect(await socket.closed).toEqual({ code: 4400, reason: 'request JSON nested deeper than 128 levels' });
+    // Another socket, with a message of ordinary nesting, is served.
+    const other = await GraphQLSocket.connect(server.wsUrl);
+    expect(await other.acknowledged()).toBe('ack');
+    expect(await other.run('flat', '{ __typename }', { zz: JSON.parse(nested(100)) as unknown })).toEqual({
+      type: 'next',
+      payload: { data: { __typename: 'Query' } },
+    });
+    other.close();
+  });
+
+  it('closes a socket whose first message nests past 128 levels, before it is acknowledged', async () => {
+    const socket = await GraphQLSocket.open(server.wsUrl);
+    socket.socket.send(`{"type":"connection_init","payload":{"zz":${nested(1000)}}}`);
+    expect(await socket.closed).toEqual({ code: 4400, reason: 'request JSON nested deeper than 128 levels' });
+  });
+});
+
 describe('a body announced with Expect: 100-continue', () => {
   const post = (length: number) =>
     `POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\nexpect: 100-continue\r\n\r\n`;
