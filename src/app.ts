@@ -17,6 +17,7 @@ import { ScoringScheduler } from './scoring/scoring.scheduler';
 import { SingleEventWriter } from './engagement/engagement.service';
 import { StatementLimits } from './infra/statement-limits';
 import { BODIES_IN_FLIGHT_PER_KEY, BodyBudget } from './infra/body-budget';
+import { OperationsInFlight } from './infra/operations-in-flight';
 import { FullRunQueue } from './scoring/full-run-queue';
 
 export interface RunningApp {
@@ -83,8 +84,8 @@ function readinessCheck(orm: MikroORM, pubsub: AppPubSub): ServerOptions['readin
   );
 }
 
-/** What the requests of one client may hold at once: of the connection pool, and of memory for their bodies. */
-function clientLimits(config: AppConfig): Pick<AppServices, 'statementLimits' | 'requestBodies'> {
+/** What the requests of one client may hold at once: of the connection pool, of memory for their bodies, and operations in flight. */
+function clientLimits(config: AppConfig): Pick<AppServices, 'statementLimits' | 'requestBodies' | 'operationsInFlight'> {
   return {
     statementLimits: new StatementLimits({
       perRequest: STATEMENTS_PER_REQUEST,
@@ -92,6 +93,7 @@ function clientLimits(config: AppConfig): Pick<AppServices, 'statementLimits' | 
       queryTimeoutMs: config.queryStatementTimeoutMs,
     }),
     requestBodies: new BodyBudget(BODIES_IN_FLIGHT_PER_KEY * config.maxBodyBytes),
+    operationsInFlight: new OperationsInFlight(config.operationsPerKey),
   };
 }
 

@@ -15,6 +15,7 @@ import { AppPubSub, InProcessPubSub } from './infra/pubsub';
 import { Db } from './infra/sql';
 import type { StatementLimits } from './infra/statement-limits';
 import type { BodyBudget } from './infra/body-budget';
+import type { OperationsInFlight } from './infra/operations-in-flight';
 
 /** The process-wide services every module may use (scripts build these alone, without a server). */
 export interface CoreServices {
@@ -58,6 +59,8 @@ export interface AppServices extends CoreServices {
   statementLimits: StatementLimits;
   /** What the GraphQL request bodies of one client may hold in memory at once (src/infra/body-budget.ts). */
   requestBodies: BodyBudget;
+  /** The GraphQL operations one client may have in flight at once (src/infra/operations-in-flight.ts). */
+  operationsInFlight: OperationsInFlight;
   /** Where full runs asked for through the API wait their turn (src/scoring/full-run-queue.ts). */
   fullRunQueue: FullRunQueue;
 }

@@ -37,6 +37,7 @@ import {
 } from './infra/errors';
 import type { Db } from './infra/sql';
 import type { BodyBudget } from './infra/body-budget';
+import type { OperationsInFlight } from './infra/operations-in-flight';
 import type { AppConfig } from './infra/config';
 import { SubscriptionExecution, subscriptionExecution } from './infra/subscription-execution';
 import { statementLimitsPlugin } from './infra/statement-limits';
@@ -535,6 +536,19 @@ function refuseSubscription(query: unknown, operationName: unknown): void {
     });
 }
 
+/**
+ * Counts the request among its client's operations in flight until its answer has gone (or its
+ * connection closed); refuses it (429), its body unread, when the client has OPERATIONS_PER_KEY already.
+ */
+function takeOperationTurn(operations: OperationsInFlight, client: string, req: http.IncomingMessage, res: http.ServerResponse): void {
+  if (!operations.take(client)) {
+    req.resume();
+    const { message, extensions } = operations.refusal();
+    throw new HttpError(429, message, { code: 'RATE_LIMITED', ...extensions }, { 'retry-after': String(extensions.retryAfterSeconds) });
+  }
+  res.once('close', () => operations.give(client));
+}
+
 /** A GraphQL request over HTTP: admitted, its body read within the size limit, executed by Apollo. */
 async function serveGraphQL(
   req: http.IncomingMessage,
@@ -553,6 +567,7 @@ async function serveGraphQL(
     res.setHeader('allow', 'GET, POST, OPTIONS');
     throw new HttpError(405, `GraphQL is asked with GET (queries) or POST, not ${req.method}`, { code: 'METHOD_NOT_ALLOWED' });
   }
+  takeOperationTurn(services.operationsInFlight, actorOf(admission.principal), req, res);
   const { responseHeaders: accessHeaders, ...auth } = admission;
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {

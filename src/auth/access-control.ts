@@ -79,6 +79,7 @@ export class AccessControl {
       schema,
       execution,
       bodies: services.requestBodies,
+      operations: services.operationsInFlight,
       db: () => services.orm.em.fork({ clear: true }) as Db,
     });
   }

@@ -4,7 +4,8 @@
 //     too many failed attempts from the address) and the cap per key (close 1013);
 //   - each subscribe message (`onSubscribe`): the cap on open operations, the key's rate limit, and
 //     the operation limits, all before anything runs; a query or mutation holds its message until it
-//     is answered, taken from the key's BodyBudget as an HTTP body is (429's RATE_LIMITED beyond it);
+//     is answered, taken from the key's BodyBudget as an HTTP body is, and a turn of the key's
+//     operations in flight as an HTTP request does (429's RATE_LIMITED beyond either);
 //   - a connection with no operation open for `wsIdleTimeoutMs` is closed (1000, "idle");
 //   - a key revoked on any instance closes its sockets (4401) at the next key refresh.
 import type http from 'node:http';
@@ -13,6 +14,7 @@ import type { Context, SubscribePayload } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
 import type WebSocket from 'ws';
 import type { BodyBudget } from '../infra/body-budget';
+import type { OperationsInFlight } from '../infra/operations-in-flight';
 import { addressBlock, type ClientAddressOf } from '../infra/client-address';
 import type { AppConfig } from '../infra/config';
 import type { RequestAuth } from '../context';
@@ -43,8 +45,11 @@ interface ConnectionState {
   clientAddress: string | null;
   lastActiveAt: number;
   idleTimer?: NodeJS.Timeout;
-  /** What each query or mutation running on the connection took of its key's BodyBudget, by operation id. */
-  heldBodies: Map<string, number>;
+  /**
+   * The queries and mutations running on the connection, by operation id: each holds a turn of its
+   * key's operations in flight and this much of its BodyBudget until it ends.
+   */
+  running: Map<string, number>;
 }
 
 export interface WebSocketGuardOptions {
@@ -58,6 +63,8 @@ export interface WebSocketGuardOptions {
   execution: SubscriptionExecution;
   /** What the GraphQL requests of each key hold in memory at once, over HTTP and WebSocket alike. */
   bodies: BodyBudget;
+  /** The GraphQL operations each key has in flight at once, over HTTP and WebSocket alike. */
+  operations: OperationsInFlight;
   /** A database handle for the checks that read stored records before an operation runs (stored-readback.ts). */
   db: () => Db;
 }
@@ -140,13 +147,13 @@ export class WebSocketGuard {
     const state: ConnectionState = {
       clientAddress: this.options.clientAddressOf(request),
       lastActiveAt: Date.now(),
-      heldBodies: new Map(),
+      running: new Map(),
     };
     this.states.set(socket, state);
     socket.once('close', () => {
       clearTimeout(state.idleTimer);
       this.states.delete(socket);
-      if (state.principal) for (const id of [...state.heldBodies.keys()]) this.giveBody(state, state.principal, id);
+      if (state.principal) for (const id of [...state.running.keys()]) this.release(state, state.principal, id);
       if (state.principal?.kind === 'key') this.countConnection(state.principal.keyId, -1);
     });
   }
@@ -227,10 +234,8 @@ export class WebSocketGuard {
       if (refusals.length > 0) return asGraphQLErrors(refusals);
       const storedRefusals = await storedReadbackErrors(schema, document, operation, principal, payload.variables ?? {}, this.options.db);
       if (storedRefusals.length > 0) return asGraphQLErrors(storedRefusals);
-      if (!isSubscription && !this.takeBody(state, principal, id, held)) {
-        const { message, extensions } = this.options.bodies.refusal();
-        return [new RateLimitedError(message, extensions).toGraphQLError()];
-      }
+      const refusal = isSubscription ? null : this.hold(state, principal, id, held);
+      if (refusal) return [refusal.toGraphQLError()];
       return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
     } catch (error) {
       if (error instanceof RateLimitedError || error instanceof OperationLimitError || error instanceof DocumentValidationError)
@@ -269,7 +274,7 @@ export class WebSocketGuard {
     const state = this.states.get(ctx.extra.socket);
     if (!state) return;
     state.lastActiveAt = Date.now();
-    if (state.principal) this.giveBody(state, state.principal, id);
+    if (state.principal) this.release(state, state.principal, id);
   };
 
   /** The principal and address of a connection, for the GraphQL context of its operations. */
@@ -288,18 +293,32 @@ export class WebSocketGuard {
     return errors;
   }
 
-  /** Takes `length` of the key's BodyBudget for operation `id` until it ends; false when it does not fit. */
-  private takeBody(state: ConnectionState, principal: Principal, id: string, length: number): boolean {
-    if (!this.options.bodies.take(actorOf(principal), length)) return false;
-    state.heldBodies.set(id, length);
-    return true;
+  /**
+   * Takes, for the query or mutation `id` until it ends, a turn of its key's operations in flight and
+   * `length` of its BodyBudget; the refusal (nothing taken) when either is spent.
+   */
+  private hold(state: ConnectionState, principal: Principal, id: string, length: number): RateLimitedError | null {
+    const client = actorOf(principal);
+    const { operations, bodies } = this.options;
+    if (!operations.take(client)) {
+      const { message, extensions } = operations.refusal();
+      return new RateLimitedError(message, extensions);
+    }
+    if (!bodies.take(client, length)) {
+      operations.give(client);
+      const { message, extensions } = bodies.refusal();
+      return new RateLimitedError(message, extensions);
+    }
+    state.running.set(id, length);
+    return null;
   }
 
-  private giveBody(state: ConnectionState, principal: Principal, id: string): void {
-    const length = state.heldBodies.get(id);
+  private release(state: ConnectionState, principal: Principal, id: string): void {
+    const length = state.running.get(id);
     if (length === undefined) return;
-    state.heldBodies.delete(id);
+    state.running.delete(id);
     this.options.bodies.give(actorOf(principal), length);
+    this.options.operations.give(actorOf(principal));
   }
 
   private countConnection(keyId: string, delta: number): void {

@@ -57,6 +57,14 @@ export interface AppConfig {
    */
   statementsPerKey: number;
   /**
+   * GraphQL operations (queries and mutations, over HTTP and WebSocket) one client has in flight at
+   * once on this instance, from when its request is admitted until its answer has gone; one past it is
+   * refused RATE_LIMITED (HTTP 429). Subscriptions are not counted. `OPERATIONS_PER_KEY`, default twice
+   * STATEMENTS_PER_KEY: enough for a client's parallel requests, few enough that one key's costly
+   * queries cannot hold the memory and event loop every other client needs.
+   */
+  operationsPerKey: number;
+  /**
    * Longest one database statement of a GraphQL query (a read-only operation) may run, ms; then it is
    * cancelled and its field answers STATEMENT_TIMEOUT. Mutations, subscriptions, scoring runs,
    * imports and migrations are never timed. `QUERY_STATEMENT_TIMEOUT_MS`, default 5000; 0 disables.
@@ -378,6 +386,7 @@ function checkDeliveryTimeouts(config: AppConfig): void {
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const databasePoolMax = integer(env, 'DATABASE_POOL_MAX', 10, 1);
+  const statementsOfAKey = statementsPerKey(env, databasePoolMax);
   const config: AppConfig = {
     port: integer(env, 'PORT', 4000, 0, 65_535),
     host: nonEmpty(env.HOST) ?? '127.0.0.1',
@@ -392,7 +401,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rescoreMaxWaitMs: milliseconds(env, 'RESCORE_MAX_WAIT_MS', 10_000),
     rescoreSweepMs: milliseconds(env, 'RESCORE_SWEEP_MS', 60_000),
     databasePoolMax,
-    statementsPerKey: statementsPerKey(env, databasePoolMax),
+    statementsPerKey: statementsOfAKey,
+    operationsPerKey: integer(env, 'OPERATIONS_PER_KEY', 2 * statementsOfAKey, 1),
     queryStatementTimeoutMs: milliseconds(env, 'QUERY_STATEMENT_TIMEOUT_MS', 5000),
     fullRunsWaiting: integer(env, 'FULL_RUNS_WAITING', 4, 0, 1000),
     disableDataLoader: flag(env, 'DISABLE_DATALOADER', false),

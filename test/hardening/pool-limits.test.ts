@@ -244,3 +244,78 @@ describe('the statements of one key', () => {
     expect(server.app.services.statementLimits.activeClients).toBe(0);
   });
 });
+
+describe('the operations of one key in flight', () => {
+  let server: TestServer;
+  let busy: { key: string; id: string };
+  let other: string;
+  const slow = '{ engagementEvents(first: 1) { totalCount } }';
+  beforeAll(async () => {
+    server = await startTestServer({
+      label: 'pool_in_flight',
+      env: {
+        OPERATIONS_PER_KEY: '3',
+        DATABASE_POOL_MAX: '6',
+        STATEMENTS_PER_KEY: '3',
+        QUERY_STATEMENT_TIMEOUT_MS: '0',
+        RESCORE_DEBOUNCE_MS: '0',
+      },
+    });
+    const admin = (await createKey(server, ['admin'])).key;
+    busy = await createKey(server, ['read'], admin);
+    other = (await createKey(server, ['read'], admin)).key;
+    await post(server.url, 'mutation { upsertCustomer(input: { id: "cust_pool", name: "Pool" }) { id } }', undefined, admin);
+  });
+  afterAll(() => server?.stop());
+
+  it('are at most OPERATIONS_PER_KEY over HTTP and WebSocket together: one more is refused 429 RATE_LIMITED, while another key is answered', async () => {
+    const lock = await lockEngagementEvents(server);
+    const socket = await GraphQLSocket.connect(server.wsUrl, busy.key);
+    expect(await socket.acknowledged()).toBe('ack');
+    const held = [post(server.url, slow, undefined, busy.key), post(server.url, slow, undefined, busy.key)];
+    const heldOverSocket = socket.run('held', slow);
+    try {
+      await waitUntil(async () => (await waitingForLock(server, 'relation')) === 3, 10_000, "the busy key's operations");
+      expect(server.app.services.operationsInFlight.heldBy(busy.id)).toBe(3);
+      const refused = await post(server.url, '{ __typename }', undefined, busy.key);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(refused.body.errors?.[0].extensions).toEqual({ code: 'RATE_LIMITED', retryAfterSeconds: 1, maxOperationsInFlight: 3 });
+      const overSocket = await socket.run('refused', '{ __typename }');
+      expect(overSocket.type).toBe('error');
+      expect((overSocket.payload as Array<{ extensions: unknown }>)[0].extensions).toEqual({
+        code: 'RATE_LIMITED',
+        retryAfterSeconds: 1,
+        maxOperationsInFlight: 3,
+      });
+      // Another key is answered meanwhile, and so is the health probe.
+      const answered = await within(post(server.url, '{ customers(first: 5) { edges { node { id } } } }', undefined, other), 10_000);
+      expect(answered?.body).toEqual({ data: { customers: { edges: [{ node: { id: 'cust_pool' } }] } } });
+      expect((await fetch(new URL('/healthz', server.url))).status).toBe(200);
+    } finally {
+      await lock.release();
+    }
+    expect((await Promise.all(held)).map((answer) => answer.body)).toEqual(
+      Array(2).fill({ data: { engagementEvents: { totalCount: 0 } } }),
+    );
+    expect(await heldOverSocket).toEqual({ type: 'next', payload: { data: { engagementEvents: { totalCount: 0 } } } });
+    // Each turn is given back once its answer has gone: the key is served again.
+    await waitUntil(() => server.app.services.operationsInFlight.heldBy(busy.id) === 0, 5000, 'the turns given back');
+    expect((await post(server.url, '{ __typename }', undefined, busy.key)).body).toEqual({ data: { __typename: 'Query' } });
+    expect((await socket.run('again', '{ __typename }')).type).toBe('next');
+    socket.close();
+    await waitUntil(() => server.app.services.operationsInFlight.heldBy(busy.id) === 0, 5000, 'the turns given back');
+  });
+
+  it('does not count subscriptions: a key may hold more of them open than OPERATIONS_PER_KEY and still query', async () => {
+    const socket = await GraphQLSocket.connect(server.wsUrl, busy.key);
+    expect(await socket.acknowledged()).toBe('ack');
+    for (let i = 0; i < 5; i++) socket.subscribe(`live${i}`, 'subscription { healthTierChanged { customerId } }');
+    expect(await socket.run('query', '{ __typename }')).toEqual({ type: 'next', payload: { data: { __typename: 'Query' } } });
+    expect((await post(server.url, '{ __typename }', undefined, busy.key)).status).toBe(200);
+    // The subscriptions stay open, none refused, and hold no turn.
+    expect(socket.messages.filter((message) => message.id?.startsWith('live'))).toEqual([]);
+    expect(server.app.services.operationsInFlight.heldBy(busy.id)).toBe(0);
+    socket.close();
+  });
+});
