@@ -24,7 +24,7 @@ import {
   visit,
   visitWithTypeInfo,
 } from 'graphql';
-import { ComplexityEstimator, createComplexityRule, simpleEstimator } from 'graphql-query-complexity';
+import { ComplexityEstimator, createComplexityRule, fieldExtensionsEstimator, simpleEstimator } from 'graphql-query-complexity';
 import { JSON_ARGUMENT_TOO_DEEP, MAX_JSON_ARGUMENT_DEPTH } from '../infra/input';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../infra/pagination';
 import { DocumentValidationError, OperationLimitError } from './auth.errors';
@@ -218,7 +218,7 @@ export interface CostRequest {
 
 /** What the estimate of a document depends on, found once per parsed document. */
 interface DocumentCosts {
-  /** Whether it selects a page (a field taking `first`); without one nothing multiplies. */
+  /** Whether it selects a page (a field taking `first`) or a list of a declared length; without either nothing multiplies. */
   paged: boolean;
   /** The variables the estimate reads: those given to `first`, and the `if` of @skip and @include. */
   inputs: string[];
@@ -274,7 +274,8 @@ export class CostLimit {
       document,
       visitWithTypeInfo(typeInfo, {
         Field() {
-          if (typeInfo.getFieldDef()?.args.some((argument) => argument.name === 'first')) paged = true;
+          const field = typeInfo.getFieldDef();
+          if (field?.args.some((argument) => argument.name === 'first') || field?.extensions.complexity !== undefined) paged = true;
         },
         Argument(node) {
           // `first` of a field, or `if` of @skip and @include (the only arguments of directives here).
@@ -300,7 +301,8 @@ function estimate(request: CostRequest): number | undefined {
     maximumComplexity: Number.MAX_SAFE_INTEGER,
     variables: request.variables ?? {},
     operationName: request.operationName ?? undefined,
-    estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })],
+    // A list with an expected length declared on its field (src/infra/list-cost.ts) counts its items as a page does.
+    estimators: [pageEstimator, fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
     maxQueryNodes: MAX_ESTIMATED_FIELDS,
     onComplete: (complexity) => (cost = complexity),
   });

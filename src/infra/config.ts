@@ -103,7 +103,8 @@ export interface AppConfig {
   maxQueryAliases: number;
   /**
    * Highest estimated cost of an operation: each field costs 1 plus its children, and a field taking
-   * `first` (a page) costs 1 + first × its children (`first` defaults to 50, counted at most 500). An
+   * `first` (a page) costs 1 + first × its children (`first` defaults to 50, counted at most 500), and
+   * a list of a declared length (a score's signals: src/infra/list-cost.ts) 1 + that length × its children. An
    * operation that selects no page is not estimated: nothing in it multiplies, and MAX_QUERY_TOKENS
    * bounds it. `MAX_QUERY_COST`, default 50 000 (the dashboard page of the README fits 500 customers at a time).
    */

@@ -51,6 +51,7 @@ import {
   ScoringRunConnection,
   ScoringRunsArgs,
   PenaltyScore,
+  SCORE_LIST_COST,
   SignalScore,
   TierChange,
   TierChangeConnection,
@@ -98,14 +99,14 @@ export class ScoringResolver {
     return getCustomer(db, loaders, row.customerId);
   }
 
-  @FieldResolver(() => [SignalScore])
+  @FieldResolver(() => [SignalScore], { complexity: SCORE_LIST_COST.signals })
   signals(@Root() score: HealthScore): SignalScore[] {
     // Rows read from health_score carry the stored (positional) form; scores fresh from the engine
     // carry objects. Both come out as objects.
     return decodeSignals(score.signals);
   }
 
-  @FieldResolver(() => [PenaltyScore])
+  @FieldResolver(() => [PenaltyScore], { complexity: SCORE_LIST_COST.penalties })
   async penalties(
     @Root() score: HealthScore,
     @Ctx() { db, loaders }: GraphQLContext,

@@ -3,7 +3,8 @@ import { ArgsType, Field, Float, ID, InputType, Int, ObjectType } from 'type-gra
 import { PageArgs } from '../customers/customer.types';
 import { Connection } from '../infra/pagination';
 import { DateTimeScalar, JSONScalar, DateTimeValue } from '../infra/scalars';
-import type { PenaltyResult, SignalResult } from './model';
+import { listOf } from '../infra/list-cost';
+import { MAX_PENALTY_CONDITIONS, MODEL_LIMITS, type PenaltyResult, type SignalResult } from './model';
 import { LifecycleStage, RiskReasonKind, TierDirection, Trend } from './scoring.enums';
 import type { StoredPenalty, StoredSignal } from './signal-storage';
 
@@ -95,6 +96,7 @@ export class PenaltyScore {
   heldBack!: boolean;
 
   @Field(() => [HeldBackCondition], {
+    complexity: listOf(MAX_PENALTY_CONDITIONS),
     description:
       "When held back: the conditions that did not hold, each with its metric's value (empty otherwise, and for scores written before they were kept, on 1 December 2026).",
   })
@@ -122,6 +124,18 @@ export class RiskReason {
   value!: number | null;
 }
 
+/**
+ * The cost estimate of a score's lists (src/infra/list-cost.ts): a score lists every component,
+ * signal and penalty of its model, counted as half of what a model may have, above what the default
+ * model has. Declared on the field resolvers of `signals` and `penalties` (a field resolver's options
+ * replace its field's).
+ */
+export const SCORE_LIST_COST = {
+  components: listOf(MODEL_LIMITS.components / 2),
+  signals: listOf(MODEL_LIMITS.signals / 2),
+  penalties: listOf(MODEL_LIMITS.penalties / 2),
+};
+
 @ObjectType({ simpleResolvers: true, description: 'One scoring of one customer, with its explanation.' })
 export class HealthScore {
   @Field(() => ID)
@@ -142,7 +156,7 @@ export class HealthScore {
   @Field(() => Int, { nullable: true })
   previousScore!: number | null;
 
-  @Field(() => [ComponentScore])
+  @Field(() => [ComponentScore], { complexity: SCORE_LIST_COST.components })
   components!: ComponentScore[];
 
   /** As stored (positional arrays) in a row, as objects in a score fresh from the engine: ScoringResolver.signals answers both. */

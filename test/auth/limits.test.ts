@@ -392,6 +392,24 @@ describe('under the default limits', () => {
   });
   afterAll(() => server?.stop());
 
+  it("counts a score's signals, penalties and components by their expected length (32, 32 and 8), over HTTP and WebSocket", async () => {
+    const explained = (first: number) =>
+      `{ healthScores(first: ${first}) { edges { node { signals { name value } penalties { name applied } components { name } } } } }`;
+    // 1 + first × (edges 1 + node (1 + signals (1 + 32 × 2) + penalties (1 + 32 × 2) + components (1 + 8 × 1)))
+    const refused = await post(server.url, explained(500), undefined, key);
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors?.[0].extensions).toMatchObject({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'cost', found: 1 + 500 * 141 });
+    expect((await post(server.url, explained(300), undefined, key)).body).toEqual({ data: { healthScores: { edges: [] } } });
+    const socket = await GraphQLSocket.connect(server.wsUrl, key);
+    expect(await socket.acknowledged()).toBe('ack');
+    const overSocket = await socket.run('explained', explained(500));
+    expect(overSocket.type).toBe('error');
+    expect((overSocket.payload as Array<{ extensions: unknown }>)[0].extensions).toMatchObject({ limit: 'cost', found: 1 + 500 * 141 });
+    // One score, outside any page, is not estimated: nothing in it multiplies but its lists.
+    expect((await post(server.url, '{ healthScore(customerId: "nobody") { signals { name } } }', undefined, key)).status).toBe(200);
+    socket.close();
+  });
+
   it('refuses what a subscription would hold for its life past 16 KiB (its id, document and variables), and an operation id past 256 characters', async () => {
     const socket = await GraphQLSocket.connect(server.wsUrl, key);
     expect(await socket.acknowledged()).toBe('ack');
