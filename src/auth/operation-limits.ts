@@ -11,10 +11,13 @@ import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { MaxTokensParserWLexer } from '@escape.tech/graphql-armor-max-tokens';
 import {
   DocumentNode,
+  getIntrospectionQuery,
   GraphQLError,
   GraphQLSchema,
   Kind,
   Lexer,
+  parse,
+  SelectionSetNode,
   Source,
   TokenKind,
   TypeInfo,
@@ -138,9 +141,68 @@ function checkTokens(source: string, limits: OperationLimits): void {
   }
 }
 
-/** Depth and alias limits as validation rules (GraphQL Armor), reporting OPERATION_LIMIT_EXCEEDED. */
+/**
+ * The nesting of fields of `document`, a fragment's fields counted where it is spread (as the depth
+ * rule counts them with `flattenFragments`). For a document whose fragments do not spread themselves.
+ */
+function selectionDepth(document: DocumentNode): number {
+  const fragments = new Map<string, SelectionSetNode>();
+  for (const definition of document.definitions)
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition.selectionSet);
+  const depthOf = (selections: SelectionSetNode | undefined): number => {
+    let deepest = 0;
+    for (const selection of selections?.selections ?? []) {
+      const depth =
+        selection.kind === Kind.FIELD
+          ? 1 + depthOf(selection.selectionSet)
+          : depthOf(selection.kind === Kind.INLINE_FRAGMENT ? selection.selectionSet : fragments.get(selection.name.value));
+      deepest = Math.max(deepest, depth);
+    }
+    return deepest;
+  };
+  return Math.max(
+    0,
+    ...document.definitions.map((definition) => (definition.kind === Kind.OPERATION_DEFINITION ? depthOf(definition.selectionSet) : 0)),
+  );
+}
+
+/**
+ * How deep the fields under `__schema` may nest: as deep as graphql-js's own full introspection query
+ * (what the playground and code generators send), which is deeper than MAX_QUERY_DEPTH's default, its
+ * type references unwrapping `ofType` nine times. Beyond it nothing is a client's introspection, and
+ * `fields { type { ofType { fields …` nested without end multiplies the schema.
+ */
+const INTROSPECTION_DEPTH = selectionDepth(
+  parse(
+    getIntrospectionQuery({
+      descriptions: true,
+      specifiedByUrl: true,
+      directiveIsRepeatable: true,
+      schemaDescription: true,
+      inputValueDeprecation: true,
+      oneOf: true,
+    }),
+  ),
+);
+
+function depthError(max: number, what: string): OperationLimitError {
+  return limitError('depth', max, `> ${max}`, `${what} is nested deeper than ${max} levels`);
+}
+
+/**
+ * Depth and alias limits as validation rules (GraphQL Armor), reporting OPERATION_LIMIT_EXCEEDED. The
+ * fields under `__schema` are held to INTROSPECTION_DEPTH instead of `maxDepth` (when it is higher).
+ */
 export function limitValidationRules(limits: OperationLimits): ValidationRule[] {
+  const introspectionDepth = Math.max(limits.maxDepth, INTROSPECTION_DEPTH);
   return [
+    maxDepthRule({
+      n: introspectionDepth,
+      ignoreIntrospection: false,
+      flattenFragments: true,
+      propagateOnRejection: false,
+      onReject: [(context) => reportTo(context, depthError(introspectionDepth, 'the introspection'))],
+    }),
     maxDepthRule({
       n: limits.maxDepth,
       // The nesting of fields: a fragment spread or an inline fragment is no level of its own, so
@@ -148,13 +210,7 @@ export function limitValidationRules(limits: OperationLimits): ValidationRule[] 
       // depth as one written out.
       flattenFragments: true,
       propagateOnRejection: false,
-      onReject: [
-        (context) =>
-          reportTo(
-            context,
-            limitError('depth', limits.maxDepth, `> ${limits.maxDepth}`, `the operation is nested deeper than ${limits.maxDepth} levels`),
-          ),
-      ],
+      onReject: [(context) => reportTo(context, depthError(limits.maxDepth, 'the operation'))],
     }),
     maxAliasesRule({
       n: limits.maxAliases,

@@ -3,6 +3,7 @@
 // (429 with Retry-After; shared through Redis by every instance), failed authentications per address,
 // and the WebSocket caps: connections in total and per key, operations per connection, idle sockets.
 import http from 'node:http';
+import { getIntrospectionQuery } from 'graphql';
 import net from 'node:net';
 import { createKey, GraphQLSocket, post, socketErrorCodes, waitUntil } from '../helpers/auth';
 import { startTestServer, TestServer } from '../helpers/server';
@@ -60,6 +61,12 @@ describe('operation limits', () => {
     ['cost (variables count)', costly, { first: 500 }, { limit: 'cost', max: 2000, found: 1 + 500 * (1 + 1 + 4) }],
     ['aliases (of __typename too)', '{ a: __typename b: __typename c: __typename d: __typename }', undefined, { limit: 'aliases', max: 3 }],
     ['introspection', '{ __schema { queryType { name } } s: __schema { types { name } } }', undefined, { limit: 'introspection', max: 1 }],
+    [
+      'depth (under __schema, as deep as the standard introspection query)',
+      `{ __schema { types { ${'ofType { '.repeat(30)}name${' }'.repeat(30)} } } }`,
+      undefined,
+      { limit: 'depth', max: 15, found: '> 15' },
+    ],
     [
       'fields (fragments expanded under a page)',
       `{ customers(first: 1) { ...F1 } } ${spreadsFanningOut}`,
@@ -127,6 +134,9 @@ describe('operation limits', () => {
       key,
     );
     expect(introspection.body.errors).toBeUndefined();
+    // graphql-js's full introspection query (the playground's and codegen's), deeper than MAX_QUERY_DEPTH.
+    const full = getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true, specifiedByUrl: true, oneOf: true });
+    expect((await post(server.url, full, undefined, key)).body.errors).toBeUndefined();
   });
 
   it('says what to change when a document repeats one field too often for graphql-js to check (within the default limits)', async () => {
