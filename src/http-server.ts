@@ -77,15 +77,18 @@ class HttpError extends Error {
 export const MAX_BODY_JSON_VALUES = 1_000_000;
 
 /**
- * A client that sent `Expect: 100-continue` waits for the server's go-ahead before it sends its
- * body; the server gives it only once the request is admitted and its body is to be read (see
- * createHttpServer), so a request refused from its headers (401, 413, 429) costs no upload.
+ * A request whose JSON nests deeper than MAX_REQUEST_JSON_DEPTH, refused before it is parsed:
+ * BAD_USER_INPUT, as a variable nested too deep is once parsed.
  */
-/** A request whose JSON nests deeper than MAX_REQUEST_JSON_DEPTH, refused before it is parsed (BAD_USER_INPUT, as a variable nested too deep is once parsed). */
 function tooDeep(): HttpError {
   return new HttpError(400, REQUEST_JSON_TOO_DEEP, { code: 'BAD_USER_INPUT', maxDepth: MAX_REQUEST_JSON_DEPTH });
 }
 
+/**
+ * A client that sent `Expect: 100-continue` waits for the server's go-ahead before it sends its
+ * body; the server gives it only once the request is admitted and its body is to be read (see
+ * createHttpServer), so a request refused from its headers (401, 413, 429) costs no upload.
+ */
 function askForBody(res: http.ServerResponse): void {
   if (/\b100-continue\b/i.test(res.req.headers.expect ?? '')) res.writeContinue();
 }
@@ -121,11 +124,11 @@ function bodyReservation(
 }
 
 /**
- * The body, up to `maxBytes` and MAX_BODY_JSON_VALUES; beyond either a 413, 400 nested deeper than
- * MAX_REQUEST_JSON_DEPTH, and 429 past what its
- * client may hold at once (`reservation`). The answer goes out at once (from Content-Length, before
- * reading anything, when the client declared it), and the rest of the body is read and dropped
- * rather than the connection reset: a client still sending would otherwise see a reset, not the answer.
+ * The body, up to `maxBytes` and MAX_BODY_JSON_VALUES (beyond either a 413) and MAX_REQUEST_JSON_DEPTH
+ * (400), and 429 past what its client may hold at once (`reservation`). The answer goes out at once
+ * (from Content-Length, before reading anything, when the client declared it), and the rest of the
+ * body is read and dropped rather than the connection reset: a client still sending would otherwise
+ * see a reset, not the answer.
  */
 function readBody(
   req: http.IncomingMessage,
