@@ -93,7 +93,7 @@ function clientLimits(config: AppConfig): Pick<AppServices, 'statementLimits' | 
       queryTimeoutMs: config.queryStatementTimeoutMs,
     }),
     requestBodies: new BodyBudget(BODIES_IN_FLIGHT_PER_KEY * config.maxBodyBytes),
-    operationsInFlight: new OperationsInFlight(config.operationsPerKey),
+    operationsInFlight: new OperationsInFlight(config.operationsPerKey, config.operationsWaitingPerKey),
   };
 }
 

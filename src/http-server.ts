@@ -541,15 +541,31 @@ function refuseSubscription(query: unknown, operationName: unknown): void {
 
 /**
  * Counts the request among its client's operations in flight until its answer has gone (or its
- * connection closed); refuses it (429), its body unread, when the client has OPERATIONS_PER_KEY already.
+ * connection closed), after waiting its turn, its body unread, while the client has OPERATIONS_PER_KEY
+ * running; refuses it (429) when as many wait already. False when the client went away meanwhile.
  */
-function takeOperationTurn(operations: OperationsInFlight, client: string, req: http.IncomingMessage, res: http.ServerResponse): void {
-  if (!operations.take(client)) {
+async function takeOperationTurn(
+  operations: OperationsInFlight,
+  client: string,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<boolean> {
+  const gone = new AbortController();
+  const onClose = () => gone.abort();
+  res.once('close', onClose);
+  const granted = await operations.take(client, gone.signal);
+  res.off('close', onClose);
+  if (gone.signal.aborted) {
+    if (granted) operations.give(client);
+    return false;
+  }
+  if (!granted) {
     req.resume();
     const { message, extensions } = operations.refusal();
     throw new HttpError(429, message, { code: 'RATE_LIMITED', ...extensions }, { 'retry-after': String(extensions.retryAfterSeconds) });
   }
   res.once('close', () => operations.give(client));
+  return true;
 }
 
 /** A GraphQL request over HTTP: admitted, its body read within the size limit, executed by Apollo. */
@@ -570,7 +586,7 @@ async function serveGraphQL(
     res.setHeader('allow', 'GET, POST, OPTIONS');
     throw new HttpError(405, `GraphQL is asked with GET (queries) or POST, not ${req.method}`, { code: 'METHOD_NOT_ALLOWED' });
   }
-  takeOperationTurn(services.operationsInFlight, actorOf(admission.principal), req, res);
+  if (!(await takeOperationTurn(services.operationsInFlight, actorOf(admission.principal), req, res))) return;
   const { responseHeaders: accessHeaders, ...auth } = admission;
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {

@@ -50,6 +50,8 @@ interface ConnectionState {
    * key's operations in flight and this much of its BodyBudget until it ends.
    */
   running: Map<string, number>;
+  /** The socket has closed: an operation that got its turn only now gives it back at once. */
+  closed?: boolean;
 }
 
 export interface WebSocketGuardOptions {
@@ -151,6 +153,7 @@ export class WebSocketGuard {
     };
     this.states.set(socket, state);
     socket.once('close', () => {
+      state.closed = true;
       clearTimeout(state.idleTimer);
       this.states.delete(socket);
       if (state.principal) for (const id of [...state.running.keys()]) this.release(state, state.principal, id);
@@ -234,7 +237,7 @@ export class WebSocketGuard {
       if (refusals.length > 0) return asGraphQLErrors(refusals);
       const storedRefusals = await storedReadbackErrors(schema, document, operation, principal, payload.variables ?? {}, this.options.db);
       if (storedRefusals.length > 0) return asGraphQLErrors(storedRefusals);
-      const refusal = isSubscription ? null : this.hold(state, principal, id, held);
+      const refusal = isSubscription ? null : await this.hold(state, principal, id, held);
       if (refusal) return [refusal.toGraphQLError()];
       return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
     } catch (error) {
@@ -294,13 +297,16 @@ export class WebSocketGuard {
   }
 
   /**
-   * Takes, for the query or mutation `id` until it ends, a turn of its key's operations in flight and
-   * `length` of its BodyBudget; the refusal (nothing taken) when either is spent.
+   * Takes, for the query or mutation `id` until it ends, a turn of its key's operations in flight
+   * (after waiting for one, as over HTTP) and `length` of its BodyBudget; the refusal (nothing taken)
+   * when either is spent, or when the socket closed while it waited.
    */
-  private hold(state: ConnectionState, principal: Principal, id: string, length: number): RateLimitedError | null {
+  private async hold(state: ConnectionState, principal: Principal, id: string, length: number): Promise<RateLimitedError | null> {
     const client = actorOf(principal);
     const { operations, bodies } = this.options;
-    if (!operations.take(client)) {
+    const granted = await operations.take(client);
+    if (granted && state.closed) operations.give(client);
+    if (!granted || state.closed) {
       const { message, extensions } = operations.refusal();
       return new RateLimitedError(message, extensions);
     }

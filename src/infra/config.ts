@@ -2,6 +2,7 @@
 // Nothing below src/infra reads process.env. A bad value refuses the start (StartupRefusal: one line,
 // exit code 2), like listening on another interface without a key.
 import { trustedProxyList } from './client-address';
+import { WAITING_PER_CLIENT } from './operations-in-flight';
 import { StartupRefusal } from './errors';
 
 /** Live events one subscription may have waiting to be sent, by default (`WS_MAX_QUEUED_EVENTS`). */
@@ -58,12 +59,14 @@ export interface AppConfig {
   statementsPerKey: number;
   /**
    * GraphQL operations (queries and mutations, over HTTP and WebSocket) one client has in flight at
-   * once on this instance, from when its request is admitted until its answer has gone; one past it is
-   * refused RATE_LIMITED (HTTP 429). Subscriptions are not counted. `OPERATIONS_PER_KEY`, default twice
+   * once on this instance, from when its request is admitted until its answer has gone; one past it
+   * waits its turn, its body unread. Subscriptions are not counted. `OPERATIONS_PER_KEY`, default twice
    * STATEMENTS_PER_KEY: enough for a client's parallel requests, few enough that one key's costly
    * queries cannot hold the memory and event loop every other client needs.
    */
   operationsPerKey: number;
+  /** Operations of one client that may wait for a turn (operationsPerKey); one more is refused RATE_LIMITED (HTTP 429). `OPERATIONS_WAITING_PER_KEY`, default 200. */
+  operationsWaitingPerKey: number;
   /**
    * Longest one database statement of a GraphQL query (a read-only operation) may run, ms; then it is
    * cancelled and its field answers STATEMENT_TIMEOUT. Mutations, subscriptions, scoring runs,
@@ -404,6 +407,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databasePoolMax,
     statementsPerKey: statementsOfAKey,
     operationsPerKey: integer(env, 'OPERATIONS_PER_KEY', 2 * statementsOfAKey, 1),
+    operationsWaitingPerKey: integer(env, 'OPERATIONS_WAITING_PER_KEY', WAITING_PER_CLIENT, 0),
     queryStatementTimeoutMs: milliseconds(env, 'QUERY_STATEMENT_TIMEOUT_MS', 5000),
     fullRunsWaiting: integer(env, 'FULL_RUNS_WAITING', 4, 0, 1000),
     disableDataLoader: flag(env, 'DISABLE_DATALOADER', false),

@@ -255,6 +255,7 @@ describe('the operations of one key in flight', () => {
       label: 'pool_in_flight',
       env: {
         OPERATIONS_PER_KEY: '3',
+        OPERATIONS_WAITING_PER_KEY: '1',
         DATABASE_POOL_MAX: '6',
         STATEMENTS_PER_KEY: '3',
         QUERY_STATEMENT_TIMEOUT_MS: '0',
@@ -268,15 +269,19 @@ describe('the operations of one key in flight', () => {
   });
   afterAll(() => server?.stop());
 
-  it('are at most OPERATIONS_PER_KEY over HTTP and WebSocket together: one more is refused 429 RATE_LIMITED, while another key is answered', async () => {
+  it('are at most OPERATIONS_PER_KEY over HTTP and WebSocket together: one more waits its turn, one past the queue is refused 429 RATE_LIMITED, while another key is answered', async () => {
     const lock = await lockEngagementEvents(server);
     const socket = await GraphQLSocket.connect(server.wsUrl, busy.key);
     expect(await socket.acknowledged()).toBe('ack');
     const held = [post(server.url, slow, undefined, busy.key), post(server.url, slow, undefined, busy.key)];
     const heldOverSocket = socket.run('held', slow);
+    let waiting: ReturnType<typeof post> | undefined;
     try {
       await waitUntil(async () => (await waitingForLock(server, 'relation')) === 3, 10_000, "the busy key's operations");
       expect(server.app.services.operationsInFlight.heldBy(busy.id)).toBe(3);
+      // The next one waits for a turn (OPERATIONS_WAITING_PER_KEY: 1), the one after it is refused.
+      waiting = post(server.url, '{ __typename }', undefined, busy.key);
+      await waitUntil(() => server.app.services.operationsInFlight.heldBy(busy.id) === 4, 5000, 'the fourth operation waiting');
       const refused = await post(server.url, '{ __typename }', undefined, busy.key);
       expect(refused.status).toBe(429);
       expect(refused.headers.get('retry-after')).toBe('1');
@@ -292,12 +297,15 @@ describe('the operations of one key in flight', () => {
       const answered = await within(post(server.url, '{ customers(first: 5) { edges { node { id } } } }', undefined, other), 10_000);
       expect(answered?.body).toEqual({ data: { customers: { edges: [{ node: { id: 'cust_pool' } }] } } });
       expect((await fetch(new URL('/healthz', server.url))).status).toBe(200);
+      // Still waiting: its turn comes when one of the three is answered.
+      expect(await within(waiting, 200)).toBeUndefined();
     } finally {
       await lock.release();
     }
     expect((await Promise.all(held)).map((answer) => answer.body)).toEqual(
       Array(2).fill({ data: { engagementEvents: { totalCount: 0 } } }),
     );
+    expect((await waiting!).body).toEqual({ data: { __typename: 'Query' } });
     expect(await heldOverSocket).toEqual({ type: 'next', payload: { data: { engagementEvents: { totalCount: 0 } } } });
     // Each turn is given back once its answer has gone: the key is served again.
     await waitUntil(() => server.app.services.operationsInFlight.heldBy(busy.id) === 0, 5000, 'the turns given back');

@@ -46,8 +46,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     SCORING_INTERVAL_MS: '0',
     DATABASE_POOL_MAX: '5',
-    // Tests of races send one client's requests by the dozen at once; the cap on a key's operations in
-    // flight (twice STATEMENTS_PER_KEY by default) has its own tests, which set it (test/hardening/pool-limits.test.ts).
+    // Tests of races send one client's requests by the dozen at once, to run them at the same time: the
+    // cap on a key's operations in flight (twice STATEMENTS_PER_KEY by default) would have all but a few
+    // wait their turn. It has its own tests, which set it (test/hardening/pool-limits.test.ts).
     OPERATIONS_PER_KEY: '1000',
     ...(options.redis ? { REDIS_URL: REDIS_URL } : {}),
     ...options.env,
