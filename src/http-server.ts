@@ -10,7 +10,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { execute, getOperationAST, GraphQLSchema, OperationTypeNode, parse } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
-import { AccessControl } from './auth/access-control';
+import { AccessControl, HttpAdmission } from './auth/access-control';
 import { actorOf, hasScope } from './auth/principal';
 import { Scope } from './auth/scopes';
 import { exportCustomers, exportParameters, exportWorklist } from './exports/csv-export';
@@ -540,9 +540,11 @@ function refuseSubscription(query: unknown, operationName: unknown): void {
 }
 
 /**
- * Counts the request among its client's operations in flight until its answer has gone (or its
- * connection closed), after waiting its turn, its body unread, while the client has OPERATIONS_PER_KEY
- * running; refuses it (429) when as many wait already. False when the client went away meanwhile.
+ * A turn among the client's operations in flight, after waiting for one, its body unread, while the
+ * client has OPERATIONS_PER_KEY running; refuses the request (429) when as many wait already. False
+ * when the client went away before its turn (nothing taken, nobody to answer). The caller gives the
+ * turn back once the operation has ended: not when the connection closes, which does not stop its
+ * statements, so a client sending and dropping requests would otherwise run more than its share.
  */
 async function takeOperationTurn(
   operations: OperationsInFlight,
@@ -550,12 +552,14 @@ async function takeOperationTurn(
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ): Promise<boolean> {
+  // Gone during admission already: its 'close' has been emitted, and no listener would hear it.
+  if (req.socket.destroyed) return false;
   const gone = new AbortController();
   const onClose = () => gone.abort();
   res.once('close', onClose);
   const granted = await operations.take(client, gone.signal);
   res.off('close', onClose);
-  if (gone.signal.aborted) {
+  if (gone.signal.aborted || req.socket.destroyed) {
     if (granted) operations.give(client);
     return false;
   }
@@ -564,7 +568,6 @@ async function takeOperationTurn(
     const { message, extensions } = operations.refusal();
     throw new HttpError(429, message, { code: 'RATE_LIMITED', ...extensions }, { 'retry-after': String(extensions.retryAfterSeconds) });
   }
-  res.once('close', () => operations.give(client));
   return true;
 }
 
@@ -586,7 +589,25 @@ async function serveGraphQL(
     res.setHeader('allow', 'GET, POST, OPTIONS');
     throw new HttpError(405, `GraphQL is asked with GET (queries) or POST, not ${req.method}`, { code: 'METHOD_NOT_ALLOWED' });
   }
-  if (!(await takeOperationTurn(services.operationsInFlight, actorOf(admission.principal), req, res))) return;
+  const client = actorOf(admission.principal);
+  if (!(await takeOperationTurn(services.operationsInFlight, client, req, res))) return;
+  try {
+    await executeAdmitted(req, res, url, apollo, access, services, admission);
+  } finally {
+    services.operationsInFlight.give(client);
+  }
+}
+
+/** An admitted GraphQL request over HTTP, its turn taken: its body read within the size limit, executed by Apollo, answered. */
+async function executeAdmitted(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  url: URL,
+  apollo: ApolloServer<GraphQLContext>,
+  access: AccessControl,
+  services: AppServices,
+  admission: HttpAdmission,
+): Promise<void> {
   const { responseHeaders: accessHeaders, ...auth } = admission;
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {

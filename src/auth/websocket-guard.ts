@@ -40,6 +40,12 @@ export const CLOSE_TOO_MANY_FAILED_AUTHENTICATIONS = 4429;
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 export const CLOSE_IDLE = 1000;
 
+/**
+ * How long a query or mutation of a closed socket keeps its turn at most when graphql-ws never says it
+ * ended (an error out of its execution): longer than any query statement runs (QUERY_STATEMENT_TIMEOUT_MS).
+ */
+const ORPHANED_TURN_RELEASE_MS = 60_000;
+
 interface ConnectionState {
   principal?: Principal;
   clientAddress: string | null;
@@ -116,6 +122,8 @@ function noOperationMessage(operationName: string | null | undefined): string {
 
 export class WebSocketGuard {
   private readonly states = new Map<WebSocket, ConnectionState>();
+  /** Closed connections whose queries or mutations still run: each gives back its turn as it ends (onComplete). */
+  private readonly closedWhileRunning = new WeakMap<WebSocket, ConnectionState>();
   private readonly connectionsPerKey = new Map<string, number>();
   /** Depth and alias errors of each parsed document (validated once, as Apollo does for HTTP). */
   private readonly limitErrors = new WeakMap<DocumentNode, readonly GraphQLError[]>();
@@ -156,7 +164,17 @@ export class WebSocketGuard {
       state.closed = true;
       clearTimeout(state.idleTimer);
       this.states.delete(socket);
-      if (state.principal) for (const id of [...state.running.keys()]) this.release(state, state.principal, id);
+      // A closed socket does not stop what its operations run: each keeps its turn until it ends, as
+      // over HTTP, or a client opening and closing sockets would run more than its share at once.
+      // graphql-ws calls onComplete for each; should one end without it, its turn comes back later.
+      const principal = state.principal;
+      if (principal && state.running.size > 0) {
+        this.closedWhileRunning.set(socket, state);
+        const release = () => {
+          for (const id of [...state.running.keys()]) this.release(state, principal, id);
+        };
+        setTimeout(release, ORPHANED_TURN_RELEASE_MS).unref();
+      }
       if (state.principal?.kind === 'key') this.countConnection(state.principal.keyId, -1);
     });
   }
@@ -211,6 +229,13 @@ export class WebSocketGuard {
     if (id.length > MAX_OPERATION_ID_LENGTH) {
       const message = `an operation id is at most ${MAX_OPERATION_ID_LENGTH} characters (graphql-ws clients send UUIDs)`;
       return [new GraphQLError(message, { extensions: { code: 'BAD_REQUEST' } })];
+    }
+    // graphql-ws forgets an id once its client completes it, while its query may still run here: a
+    // second operation under the id would take a turn that the first's end gives back in its stead.
+    if (state.running.has(id)) {
+      return [
+        new GraphQLError(`operation ${JSON.stringify(id)} is still running: use another id`, { extensions: { code: 'BAD_REQUEST' } }),
+      ];
     }
     // `ctx.subscriptions` already holds this operation's reservation.
     const max = this.options.config.wsMaxSubscriptionsPerConnection;
@@ -274,7 +299,7 @@ export class WebSocketGuard {
    * held is given back, and the idle time of a connection counts from when its last operation ended.
    */
   readonly onComplete = (ctx: GuardedContext, id: string): void => {
-    const state = this.states.get(ctx.extra.socket);
+    const state = this.states.get(ctx.extra.socket) ?? this.closedWhileRunning.get(ctx.extra.socket);
     if (!state) return;
     state.lastActiveAt = Date.now();
     if (state.principal) this.release(state, state.principal, id);

@@ -4,6 +4,7 @@
 // waiting as long is not. One key's burst of counting requests leaves connections to another key.
 // Slow statements are made by a lock a test session holds on a table: every statement reading it
 // waits, on the server's connection, until the test lets go.
+import net from 'node:net';
 import { Client } from 'pg';
 import { createKey, GraphQLSocket, post, waitUntil } from '../helpers/auth';
 import { sql } from '../helpers/database';
@@ -313,6 +314,70 @@ describe('the operations of one key in flight', () => {
     expect((await socket.run('again', '{ __typename }')).type).toBe('next');
     socket.close();
     await waitUntil(() => server.app.services.operationsInFlight.heldBy(busy.id) === 0, 5000, 'the turns given back');
+  });
+
+  it('keeps no turn of a request whose client went away before it was admitted', async () => {
+    const url = new URL(server.url);
+    const body = JSON.stringify({ query: '{ __typename }' });
+    await Promise.all(
+      Array.from(
+        { length: 20 },
+        () =>
+          new Promise<void>((resolve) => {
+            const socket = net.connect(Number(url.port), url.hostname, () => {
+              socket.write(
+                `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${busy.key}\r\n` +
+                  `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+              );
+              setImmediate(() => socket.destroy());
+            });
+            socket.on('close', () => resolve());
+            socket.on('error', () => resolve());
+          }),
+      ),
+    );
+    await waitUntil(() => server.app.services.operationsInFlight.heldBy(busy.id) === 0, 5000, 'no turn kept by the requests gone');
+    expect((await within(post(server.url, '{ __typename }', undefined, busy.key), 5000))?.body).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('keeps the turn of a request whose client went away until its statement has ended', async () => {
+    const lock = await lockEngagementEvents(server);
+    const gone = new AbortController();
+    const dropped = fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${busy.key}` },
+      body: JSON.stringify({ query: slow }),
+      signal: gone.signal,
+    }).catch(() => 'aborted');
+    try {
+      await waitUntil(async () => (await waitingForLock(server, 'relation')) === 1, 10_000, 'the statement waiting');
+      gone.abort();
+      expect(await dropped).toBe('aborted');
+      // Its statement still waits on the server: the turn is still taken.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(server.app.services.operationsInFlight.heldBy(busy.id)).toBe(1);
+    } finally {
+      await lock.release();
+    }
+    await waitUntil(() => server.app.services.operationsInFlight.heldBy(busy.id) === 0, 5000, 'the turn given back once it ended');
+  });
+
+  it('refuses a WebSocket operation under the id of one its client completed while it still runs, and keeps no turn', async () => {
+    const lock = await lockEngagementEvents(server);
+    const socket = await GraphQLSocket.connect(server.wsUrl, busy.key);
+    expect(await socket.acknowledged()).toBe('ack');
+    try {
+      socket.subscribe('x', slow);
+      await waitUntil(async () => (await waitingForLock(server, 'relation')) === 1, 10_000, 'the statement waiting');
+      socket.send({ id: 'x', type: 'complete' });
+      const again = await socket.run('x', '{ __typename }');
+      expect(again.type).toBe('error');
+      expect((again.payload as Array<{ extensions: { code: string } }>)[0].extensions.code).toBe('BAD_REQUEST');
+    } finally {
+      await lock.release();
+    }
+    await waitUntil(() => server.app.services.operationsInFlight.heldBy(busy.id) === 0, 5000, 'the turn given back');
+    socket.close();
   });
 
   it('does not count subscriptions: a key may hold more of them open than OPERATIONS_PER_KEY and still query', async () => {
