@@ -328,16 +328,42 @@ function penaltyDefinition(penalty: PenaltyConfig): string {
 }
 
 /**
+ * `penalty` without the `startOnly` of the conditions `earlier` asked at every scoring: a flag that
+ * applied under `earlier` would apply under `penalty` too (it is raised alike and kept at least as
+ * long), so such a change alone does not make it a new flag.
+ */
+function withoutNewStartOnly(penalty: PenaltyConfig, earlier: PenaltyConfig | undefined): PenaltyConfig {
+  if (!earlier || !penalty.onlyWhen?.some((condition, i) => condition.startOnly && !earlier.onlyWhen?.[i]?.startOnly)) return penalty;
+  return {
+    ...penalty,
+    onlyWhen: penalty.onlyWhen.map((condition, i) => {
+      if (!condition.startOnly || earlier.onlyWhen?.[i]?.startOnly) return condition;
+      const { startOnly: _dropped, ...asked } = condition;
+      return asked;
+    }),
+  };
+}
+
+/**
  * The flags a scoring under `model` carries on from a score under `previousModel`: those `model`
- * defines exactly as `previousModel` did. A flag of the same name defined anew starts afresh, its
- * start conditions asked; one left as it was (a new tier scheme, new weights) stays kept, or a change
- * of tiers alone would lift every flag held by its hysteresis. Compared once per pair of models, not
- * per customer: serialising every definition is the cost of the comparison.
+ * defines as `previousModel` did, or with conditions it asked at every scoring now asked only to raise
+ * them (a flag that applied would apply under the new definition too: session 55 made the default
+ * model's conditions on the account being in use so, and its upgrade lifted no flag). A flag of the
+ * same name defined anew otherwise starts afresh, its start conditions asked; one left as it was (a new
+ * tier scheme, new weights) stays kept, or a change of tiers alone would lift every flag held by its
+ * hysteresis. Compared once per pair of models, not per customer: serialising every definition is the
+ * cost of the comparison.
  */
 export function flagsDefinedAlike(previousModel: ScoringModelConfig, model: ScoringModelConfig): ReadonlySet<string> {
-  const before = new Map(previousModel.penalties.map((penalty) => [penalty.name, penaltyDefinition(penalty)]));
-  const now = new Map(model.penalties.map((penalty) => [penalty.name, penaltyDefinition(penalty)]));
-  return new Set([...now].filter(([name, definition]) => before.get(name) === definition).map(([name]) => name));
+  const before = new Map(previousModel.penalties.map((penalty) => [penalty.name, penalty]));
+  return new Set(
+    model.penalties
+      .filter((penalty) => {
+        const earlier = before.get(penalty.name);
+        return earlier !== undefined && penaltyDefinition(earlier) === penaltyDefinition(withoutNewStartOnly(penalty, earlier));
+      })
+      .map((penalty) => penalty.name),
+  );
 }
 
 /**

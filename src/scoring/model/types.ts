@@ -70,7 +70,9 @@
  *   baseline (the share of the usual team still seen), at most 1; null when the baseline has none
  *   before the window. A window nobody came in reads 0 (until session 55, null: a silence lifted
  *   the red flags raised before it); the default model's team and feature signals are not measured
- *   after a week without use (their `onlyWhen`), so a silence still costs the silence signals alone.
+ *   after a week without use (their `onlyWhen`), so no signal of it counts a silence twice; a red flag
+ *   raised on these metrics before a silence stays through it. A model whose signals read them
+ *   without such a condition counts a silent window as none of the team or features seen.
  * - `active_users_vs_usual`: distinct non-null `userId`s in the recent window ÷ how many of the
  *   baseline's users a window of its length usually sees: Σ over them of 1 − (1 − W ÷ B)^d, with d
  *   the user's UTC days of use in the baseline and B the baseline's days (those since the account's

@@ -171,6 +171,20 @@ describe('penalty hysteresis', () => {
     expect([...carriedFlags(['team'], null)]).toEqual([]);
   });
 
+  it('carries a flag whose conditions are now asked only to raise it, and not the other way round', () => {
+    const askedAlways = { ...model(0.1), penalties: [{ ...teamFlag, onlyWhen: [inUse] }, detractorFlag, ticketFlag] };
+    const startOnly = { ...model(0.1), penalties: [{ ...teamFlag, onlyWhen: [{ ...inUse, startOnly: true }] }, detractorFlag, ticketFlag] };
+    // Raised alike and kept at least as long: a flag that applied under the earlier model applies now.
+    expect([...carriedFlags(['team', 'tickets'], flagsDefinedAlike(askedAlways, startOnly))].sort()).toEqual(['team', 'tickets']);
+    // Asked again at every scoring: it may have to lift, so it is asked afresh.
+    expect([...carriedFlags(['team', 'tickets'], flagsDefinedAlike(startOnly, askedAlways))]).toEqual(['tickets']);
+    // The default model from one whose every condition was asked at every scoring (as before session 55): every flag carried.
+    const everyScoring = structuredClone(DEFAULT_SCORING_MODEL) as ScoringModelConfig;
+    for (const penalty of everyScoring.penalties) for (const condition of penalty.onlyWhen ?? []) delete condition.startOnly;
+    const names = DEFAULT_SCORING_MODEL.penalties.map((penalty) => penalty.name);
+    expect([...flagsDefinedAlike(everyScoring, DEFAULT_SCORING_MODEL)].sort()).toEqual([...names].sort());
+  });
+
   it('lists the flags a score applied, for the next scoring', () => {
     const result = computeScore(model(0.1), metrics({ team: 0.3, tickets: 6 }));
     expect([...appliedPenalties(result.penalties)].sort()).toEqual(['team', 'tickets']);
