@@ -156,8 +156,11 @@ export async function startApp(
       deliveryWorker,
       stop: () =>
         (stopping ??= (async () => {
+          // From the first moment no scoring round starts: the batch being scored finishes while the
+          // requests drain, and the customers still queued wait in the database for the next start.
+          const scoringStopped = scheduler.stop();
           await server.close();
-          await scheduler.stop();
+          await scoringStopped;
           // After scoring: the last batch's deliveries are queued; attempts in flight finish and are recorded.
           await (deliveryWorker as DeliveryWorker).stop();
           await pubsub.close();

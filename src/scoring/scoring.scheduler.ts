@@ -85,7 +85,7 @@ export class ScoringScheduler implements RescoreScheduler {
         return;
       }
       this.debounceTimer = undefined;
-      this.enqueue(() => rescoreQueued(this.services, this.db()));
+      this.enqueue(() => rescoreQueued(this.services, this.db(), { stopped: () => this.stopped }));
     };
     this.debounceTimer = setTimeout(fire, rescoreDebounceMs);
     this.debounceTimer.unref();
@@ -138,9 +138,13 @@ export class ScoringScheduler implements RescoreScheduler {
 
   private enqueue(work: () => Promise<unknown>): void {
     if (this.stopped) return;
-    this.running = this.running.then(work).catch((error: unknown) => {
-      this.services.logger.error({ err: error }, 'scoring failed');
-    });
+    // Work queued behind a round that was going on when the service began to stop does not start:
+    // what it would have scored stays queued in the database for the next start (or another instance).
+    this.running = this.running
+      .then(() => (this.stopped ? undefined : work()))
+      .catch((error: unknown) => {
+        this.services.logger.error({ err: error }, 'scoring failed');
+      });
   }
 
   private db(): Db {
@@ -205,12 +209,25 @@ export class ScoringScheduler implements RescoreScheduler {
   }
 }
 
+export interface RescoreRoundOptions {
+  /** Asked before each batch is claimed: once it answers true (the service is stopping), no further batch is taken. */
+  stopped?: () => boolean;
+  /** Customers per batch, default SCORING_BATCH_SIZE. */
+  batchSize?: number;
+}
+
 /**
  * Rescores the customers queued before it started (with those whose churn date has come, and those
  * an instance that died had claimed), batch after batch. Those queued meanwhile wait
  * for the next debounce: under a steady stream rescoring comes in rounds, not in a loop that never ends.
+ * Once `stopped` says so it claims no further batch: the batch being scored is finished and its claim
+ * dropped (rescoreRequested), and the customers not yet claimed stay queued for the next start.
  */
-export async function rescoreQueued(services: CoreServices, db: Db): Promise<number> {
+export async function rescoreQueued(
+  services: CoreServices,
+  db: Db,
+  { stopped = () => false, batchSize }: RescoreRoundOptions = {},
+): Promise<number> {
   let total = 0;
   // A bulk load going on: its customers stay queued for the first round after it (bulk-load-hold.ts).
   if (await bulkLoadGoingOn(db)) return 0;
@@ -221,7 +238,8 @@ export async function rescoreQueued(services: CoreServices, db: Db): Promise<num
   await queueChurnsDue(db);
   const queuedBy = new Date();
   for (;;) {
-    const scored = await rescoreRequested(services, db, { queuedBy });
+    if (stopped()) return total;
+    const scored = await rescoreRequested(services, db, { queuedBy, limit: batchSize });
     total += scored;
     if (scored === 0) return total;
   }

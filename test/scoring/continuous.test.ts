@@ -5,7 +5,7 @@ import type { Db } from '../../src/infra/sql';
 import { endsOfPastDays } from '../../src/scoring/backfill-history';
 import { holdingRescoring } from '../../src/scoring/bulk-load-hold';
 import { CLAIM_LEASE_MS } from '../../src/scoring/rescore-queue';
-import { BACKFILL_DAYS } from '../../src/scoring/scoring.scheduler';
+import { BACKFILL_DAYS, rescoreQueued } from '../../src/scoring/scoring.scheduler';
 import { refreshAllHealthScores, rescoreRequested } from '../../src/scoring/scoring.service';
 import {
   CustomerScoreStateDocument,
@@ -333,5 +333,40 @@ describe('a failed rescoring round', () => {
     expect(await sql(server.database, "select 1 from rescore_request where customer_id = 'cust_requeue'")).toEqual([]);
     expect(await sql(server.database, 'select 1 from rescore_claim')).toEqual([]);
     expect((await server.gql(ScoreHistoryDocument, { customerId: 'cust_requeue' })).healthScoreHistory.totalCount).toBe(1);
+  });
+});
+
+describe('a rescoring round when the service stops', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    // Continuous rescoring off: the test runs the round itself.
+    server = await startTestServer({ label: 'round_stop', env: { RESCORE_DEBOUNCE_MS: '0' } });
+  });
+  afterAll(() => server.stop());
+
+  it('finishes the batch it is scoring, claims no further one, and leaves the rest queued with no claim behind', async () => {
+    const ids = ['cust_stop_1', 'cust_stop_2', 'cust_stop_3', 'cust_stop_4', 'cust_stop_5'];
+    await sql(server.database, `insert into customer (id, name) select id, id from unnest($1::text[]) as id`, [ids]);
+    await sql(server.database, `insert into rescore_request (customer_id) select unnest($1::text[]) order by 1`, [ids]);
+    const db = server.app.orm.em.fork() as unknown as Db;
+    // The service begins to stop while the first batch is being scored.
+    let asked = 0;
+    const scored = await rescoreQueued(server.app.services, db, { batchSize: 2, stopped: () => asked++ > 0 });
+
+    expect(scored).toBe(2);
+    const [{ n: withScores }] = await sql<{ n: number }>(
+      server.database,
+      `select count(distinct customer_id)::int as n from health_score where customer_id like 'cust_stop_%'`,
+    );
+    expect(withScores).toBe(2);
+    expect(await sql(server.database, `select count(*)::int as n from rescore_request where customer_id like 'cust_stop_%'`)).toEqual([
+      { n: 3 },
+    ]);
+    expect(await sql(server.database, 'select 1 from rescore_claim')).toEqual([]);
+    // Stopped before its first batch, it claims nothing.
+    expect(await rescoreQueued(server.app.services, db, { batchSize: 2, stopped: () => true })).toBe(0);
+    expect(await sql(server.database, `select count(*)::int as n from rescore_request where customer_id like 'cust_stop_%'`)).toEqual([
+      { n: 3 },
+    ]);
   });
 });
