@@ -5,6 +5,7 @@
 // From there (README, "When scoring runs"): ScoringScheduler.scheduleRescore (debounce) →
 // rescoreQueued → rescoreRequested (claimQueuedCustomers) → scoreCustomers → scoreCustomerBatch →
 // publishBatch.
+import { MARK_BACKGROUND_WORK } from '../infra/shutdown-drain';
 import { afterCommit, Db, query } from '../infra/sql';
 
 /** What a write wakes once it has committed: this process's scoring scheduler (`ScoringScheduler`). */
@@ -101,14 +102,19 @@ export interface ClaimedCustomers {
  * are committed: were the process to die between the two, the claim outlives it, and
  * `requeueAbandonedClaims` queues them again. The queue rows themselves go at once, so that a signal
  * arriving while they are scored queues its customer anew (queueRescoreStatement).
+ *
+ * This statement, like those that drop or requeue a claim, is the scheduler's (background work): it
+ * marks itself (MARK_BACKGROUND_WORK) so that a stopping server's drain, which ends the requests still
+ * at work, does not end it as one of them.
  */
 export async function claimQueuedCustomers(db: Db, queuedBy: Date, limit: number): Promise<ClaimedCustomers> {
   const rows = await query<{ id: string; claimId: string }>(
     db,
     `with claimed as (
        delete from rescore_request
-       where customer_id in (select customer_id from rescore_request where requested_at <= ?::timestamptz
-                             order by requested_at limit ? for update skip locked)
+       where customer_id in (select customer_id from (select ${MARK_BACKGROUND_WORK}) as background, rescore_request
+                             where requested_at <= ?::timestamptz
+                             order by requested_at limit ? for update of rescore_request skip locked)
        returning customer_id as id, requested_at as "requestedAt"
      ), claim as (
        insert into rescore_claim (customers) select jsonb_agg(to_jsonb(claimed)) from claimed having count(*) > 0 returning id
@@ -121,18 +127,18 @@ export async function claimQueuedCustomers(db: Db, queuedBy: Date, limit: number
 
 /** Drops a claim whose customers' scores are committed. */
 export async function releaseClaim(db: Db, claimId: string): Promise<void> {
-  await query(db, `delete from rescore_claim where id = ?`, [claimId]);
+  await query(db, `delete from rescore_claim using (select ${MARK_BACKGROUND_WORK}) as background where id = ?`, [claimId]);
 }
 
 /**
  * Queues the customers of the claims `which` selects again (a customer since deleted excepted), with
  * their first request time, and drops the claims: one statement, so a claim is never both queued again
- * and kept.
+ * and kept. Background work, as the claim is (see claimQueuedCustomers).
  */
 async function requeueClaims(db: Db, which: string, bindings: unknown[]): Promise<number> {
   const rows = await query<{ n: number }>(
     db,
-    `with gone as (delete from rescore_claim where ${which} returning customers),
+    `with gone as (delete from rescore_claim using (select ${MARK_BACKGROUND_WORK}) as background where ${which} returning customers),
      queued as (
        insert into rescore_request (customer_id, requested_at)
        select x.id, x."requestedAt" from gone, jsonb_to_recordset(gone.customers) as x(id text, "requestedAt" timestamptz)

@@ -4,7 +4,8 @@ import { Client } from 'pg';
 import type { Db } from '../../src/infra/sql';
 import { endsOfPastDays } from '../../src/scoring/backfill-history';
 import { holdingRescoring } from '../../src/scoring/bulk-load-hold';
-import { CLAIM_LEASE_MS } from '../../src/scoring/rescore-queue';
+import { endBusySessions, sessionNameOf } from '../../src/infra/shutdown-drain';
+import { CLAIM_LEASE_MS, claimQueuedCustomers, putBackInQueue } from '../../src/scoring/rescore-queue';
 import { BACKFILL_DAYS, rescoreQueued } from '../../src/scoring/scoring.scheduler';
 import { refreshAllHealthScores, rescoreRequested } from '../../src/scoring/scoring.service';
 import {
@@ -368,5 +369,20 @@ describe('a rescoring round when the service stops', () => {
     expect(await sql(server.database, `select count(*)::int as n from rescore_request where customer_id like 'cust_stop_%'`)).toEqual([
       { n: 3 },
     ]);
+  });
+
+  it("claims as background work: the drain's end, which ends the requests still at work, leaves the claim be", async () => {
+    await sql(server.database, `insert into customer (id, name) values ('cust_claiming', 'Claiming')`);
+    await sql(server.database, `insert into rescore_request (customer_id) values ('cust_claiming')`);
+    const claimId = await (server.app.orm.em.fork() as unknown as Db).transactional(async (tx) => {
+      const claimed = await claimQueuedCustomers(tx, new Date(), 10);
+      expect(claimed.customerIds).toContain('cust_claiming');
+      // Its transaction still open, as a request's held by a lock would be: not ended.
+      expect(await endBusySessions(server.database.url, sessionNameOf(server.app.orm) as string)).toBe(0);
+      return claimed.claimId as string;
+    });
+    await putBackInQueue(server.app.orm.em.fork() as unknown as Db, claimId);
+    expect(await sql(server.database, `select 1 from rescore_request where customer_id = 'cust_claiming'`)).toHaveLength(1);
+    expect(await sql(server.database, 'select 1 from rescore_claim')).toEqual([]);
   });
 });
