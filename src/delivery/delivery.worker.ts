@@ -303,6 +303,21 @@ function workerLogger(rootLogger: Logger, stopping: () => boolean): WorkerLogger
  * every deploy that stopped the service during deliveries.
  */
 const RELEASE_RACE_MESSAGES = ['Releasing local queue failed', 'Error occurred whilst attempting to release runner options'];
+/**
+ * The error of that race, thrown by the local queue when jobs come back to it after its release. The
+ * stop's other steps report it wrapped ("Deactivation failed", "Error occurred during graceful
+ * shutdown", then "… forceful shutdown", with an AggregateError "Errors occurred whilst deactivating
+ * queue" around it): they are known by it, whatever their own message.
+ */
+const RELEASED_QUEUE_ERROR = 'Cannot background something when the queue is already released';
+
+/** Whether `error` is the release race's, alone or gathered with nothing else (an AggregateError, a cause). */
+function isReleaseRace(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.message.startsWith(RELEASED_QUEUE_ERROR)) return true;
+  if (error instanceof AggregateError) return error.errors.length > 0 && error.errors.every(isReleaseRace);
+  return isReleaseRace(error.cause);
+}
 
 /**
  * The log method of a graphile-worker message: its level, but as a warning the release race of a
@@ -312,7 +327,7 @@ const RELEASE_RACE_MESSAGES = ['Releasing local queue failed', 'Error occurred w
  */
 export function workerLogMethod(level: string, message: string, stopping: boolean, error?: unknown): 'error' | 'warn' | 'debug' {
   if (level === 'error') {
-    const raced = stopping && RELEASE_RACE_MESSAGES.some((start) => message.startsWith(start));
+    const raced = stopping && (RELEASE_RACE_MESSAGES.some((start) => message.startsWith(start)) || isReleaseRace(error));
     return raced || (error !== undefined && isDatabaseOutage(error)) ? 'warn' : 'error';
   }
   return level === 'warning' ? 'warn' : 'debug';

@@ -58,6 +58,22 @@ describe("the level of graphile-worker's messages", () => {
     // Not stopping: the same message is an error, as is any other while stopping.
     expect(workerLogMethod('error', race, false)).toBe('error');
     expect(workerLogMethod('error', 'Failed task 1 (deliver_outreach)', true)).toBe('error');
+    // The same race reported by the stop's later steps, known by the error they carry, not their message.
+    const released = new Error('Cannot background something when the queue is already released');
+    const deactivating = new AggregateError([released, released], 'Errors occurred whilst deactivating queue');
+    for (const message of [
+      'Deactivation failed: AggregateError: Errors occurred whilst deactivating queue',
+      'Error occurred during graceful shutdown: Errors occurred whilst deactivating queue',
+      'Error occurred during forceful shutdown: Errors occurred whilst deactivating queue',
+    ]) {
+      expect(workerLogMethod('error', message, true, deactivating)).toBe('warn');
+      expect(workerLogMethod('error', message, false, deactivating)).toBe('error');
+    }
+    // Gathered with another failure, it is an error: the other failure is not the race.
+    const mixed = new AggregateError([released, new Error('boom')], 'Errors occurred whilst deactivating queue');
+    expect(workerLogMethod('error', 'Deactivation failed: AggregateError: Errors occurred whilst deactivating queue', true, mixed)).toBe(
+      'error',
+    );
     expect(workerLogMethod('warning', 'anything', false)).toBe('warn');
     expect(workerLogMethod('info', 'Worker connected', false)).toBe('debug');
     // The database unavailable (here, the session ended by a restart) is an outage, not a fault.
