@@ -42,7 +42,7 @@ export interface EventImportSummary {
   rejected: number;
   /** At most MAX_REPORTED_ERRORS refusals, sorted by line number (past the cap, those of the batches that finished first). */
   errors: ImportLineError[];
-  /** Known customers named by valid lines, queued for rescoring (as trackEngagementBatch queues them). */
+  /** Customers that got at least one new event, queued for rescoring (one whose lines were all duplicates is not: nothing of it changed). */
   customers: number;
   batches: number;
   seconds: number;
@@ -162,15 +162,14 @@ const COPY_STAGING =
  *
  * Order of the writes: the events (the first count reads `inserted`), then the rescoring marks (the
  * rollup reads `marked` first), then the rollup rows in key order; concurrent batches of an import
- * take their locks in the same order.
+ * take their locks in the same order. Only the customers that got a new event are queued: lines that
+ * were all duplicates (a file sent again) change nothing to score.
  */
 /** SQL over a staged row `s`: its index entries fit whatever its text (as mayOverflowIndex, for an event). */
 const FITS_INDEX = `octet_length(s.customer_id) + greatest(octet_length(s.event_type), coalesce(octet_length(s.idempotency_key), 0)) <= ${INDEX_SAFE_BYTES}`;
 
 const MERGE_STAGED = `with known as (
     select distinct s.customer_id from engagement_import_staging s where exists (select 1 from customer c where c.id = s.customer_id)
-  ), marked as (
-    ${queueRescoreStatement('select customer_id from known')}
   ), inserted as (
     insert into engagement_event (customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key)
     select s.customer_id, s.event_type, s.user_id, s.feature, s.metadata, s.occurred_at, s.idempotency_key
@@ -179,24 +178,29 @@ const MERGE_STAGED = `with known as (
     order by s.customer_id collate "C", s.idempotency_key collate "C", s.line
     on conflict (customer_id, idempotency_key) where idempotency_key is not null do nothing
     returning customer_id, event_type, user_id, feature, occurred_at
+  ), marked as (
+    ${queueRescoreStatement('select customer_id from inserted')}
   ), ${rollUpInserted('marked')}
   select (select count(*) from inserted)::int as accepted, (select count(*) from rolled_up)::int as days,
-         coalesce((select json_agg(customer_id) from known), '[]') as "customerIds",
+         coalesce((select json_agg(distinct customer_id) from inserted), '[]') as "customerIds",
          coalesce((select json_agg(json_build_object('line', s.line, 'customerId', s.customer_id) order by s.line)
                    from engagement_import_staging s where not exists (select 1 from known k where k.customer_id = s.customer_id)), '[]') as unknown`;
 
-/** One staged line stored on its own (a row the merge left out: see FITS_INDEX), with its rollup. */
+/** One staged line stored on its own (a row the merge left out: see FITS_INDEX), its customer queued if it is new, with its rollup. */
 const STORE_STAGED_LINE = `with inserted as (
     insert into engagement_event (customer_id, event_type, user_id, feature, metadata, occurred_at, idempotency_key)
     select s.customer_id, s.event_type, s.user_id, s.feature, s.metadata, s.occurred_at, s.idempotency_key
     from engagement_import_staging s where s.line = $1
     on conflict (customer_id, idempotency_key) where idempotency_key is not null do nothing
     returning customer_id, event_type, user_id, feature, occurred_at
-  ), ${rollUpInserted()}
-  select (select count(*) from inserted)::int as accepted`;
+  ), marked as (
+    ${queueRescoreStatement('select customer_id from inserted')}
+  ), ${rollUpInserted('marked')}
+  select (select count(*) from inserted)::int as accepted, (select customer_id from inserted) as "customerId"`;
 
 interface MergeResult {
   accepted: number;
+  /** The customers that got a new event, queued for rescoring. */
   customerIds: string[];
   unknown: Array<{ line: number; customerId: string }>;
   /** Lines whose index entries PostgreSQL refused (too large in bytes): refused, the batch stored. */
@@ -208,26 +212,28 @@ interface MergeResult {
  * (they are rare: a long customer id beside a long event type or key, in 4-byte characters): how
  * many were new, and the lines whose index entry PostgreSQL refused.
  */
-async function storeOversizedStaged(client: Client): Promise<{ accepted: number; oversized: number[] }> {
+async function storeOversizedStaged(client: Client): Promise<{ accepted: number; oversized: number[]; customerIds: string[] }> {
   const { rows } = await client.query<{ line: string }>(
     `select s.line from engagement_import_staging s
      where not (${FITS_INDEX}) and exists (select 1 from customer c where c.id = s.customer_id) order by s.line`,
   );
   let accepted = 0;
   const oversized: number[] = [];
+  const customerIds: string[] = [];
   for (const { line } of rows) {
     await client.query('savepoint oversized_event');
     try {
-      const { rows: stored } = await client.query<{ accepted: number }>(STORE_STAGED_LINE, [line]);
+      const { rows: stored } = await client.query<{ accepted: number; customerId: string | null }>(STORE_STAGED_LINE, [line]);
       await client.query('release savepoint oversized_event');
       accepted += stored[0].accepted;
+      if (stored[0].customerId !== null) customerIds.push(stored[0].customerId);
     } catch (error) {
       await client.query('rollback to savepoint oversized_event');
       if (!isIndexEntryTooLarge(error)) throw error;
       oversized.push(Number(line));
     }
   }
-  return { accepted, oversized };
+  return { accepted, oversized, customerIds };
 }
 
 /** Connections whose staging table has statistics (see mergeStaged). */
@@ -247,9 +253,14 @@ async function mergeStaged(client: Client, oversized: boolean): Promise<MergeRes
       analyzed.add(client);
     }
     const { rows } = await client.query<Omit<MergeResult, 'oversized'>>(MERGE_STAGED);
-    const alone = oversized ? await storeOversizedStaged(client) : { accepted: 0, oversized: [] };
+    const alone = oversized ? await storeOversizedStaged(client) : { accepted: 0, oversized: [], customerIds: [] };
     await client.query('commit');
-    return { ...rows[0], accepted: rows[0].accepted + alone.accepted, oversized: alone.oversized };
+    return {
+      ...rows[0],
+      accepted: rows[0].accepted + alone.accepted,
+      customerIds: [...rows[0].customerIds, ...alone.customerIds],
+      oversized: alone.oversized,
+    };
   } catch (error) {
     await client.query('rollback').catch(() => undefined);
     throw error;

@@ -405,6 +405,54 @@ describe('npm run import -- FILE --backfill-days N', () => {
   });
 });
 
+describe('npm run import of a file sent again', () => {
+  it('queues for rescoring only the customers that got a new event, and says how many', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hg-import-'));
+    const file = path.join(dir, 'events.ndjson');
+    // An id of 200 emoji beside an event type of 499: a line stored on its own (mayOverflowIndex).
+    const wide = '😀'.repeat(200);
+    const lines = [
+      { customerId: 'cust_a', eventType: 'login', idempotencyKey: 'again-1' },
+      { customerId: 'cust_b', eventType: 'login', idempotencyKey: 'again-2' },
+      { customerId: wide, eventType: '😀'.repeat(499), idempotencyKey: 'again-3' },
+    ];
+    // A database of its own, with no server rescoring what arrives.
+    const database = await createTestDatabase('import_again');
+    const orm: MikroORM = await openDatabase(database.url, 4);
+    const importFile = async (events: unknown[]) => {
+      writeFileSync(file, ndjson(events));
+      const printed: string[] = [];
+      const summary = await runImportCommand({ file, backfillDays: 0 }, orm, readConfig({ LOG_LEVEL: 'silent' }), database.url, (line) =>
+        printed.push(line),
+      );
+      const queued = await sql<{ id: string }>(database, 'select customer_id as id from rescore_request order by 1');
+      await sql(database, 'delete from rescore_request');
+      return { summary, printed: printed.join('\n'), queued: queued.map((row) => row.id) };
+    };
+    try {
+      for (const id of ['cust_a', 'cust_b', wide]) await upsertCustomer(orm.em.fork() as Db, null, { id, name: 'Again' });
+      await sql(database, 'delete from rescore_request');
+      const first = await importFile(lines);
+      expect(first.summary).toMatchObject({ accepted: 3, duplicates: 0, customers: 3 });
+      expect(first.queued).toEqual(['cust_a', 'cust_b', wide]);
+
+      const again = await importFile(lines);
+      expect(again.summary).toMatchObject({ accepted: 0, duplicates: 3, customers: 0 });
+      expect(again.printed).toContain('0 customers queued for rescoring');
+      expect(again.queued).toEqual([]);
+
+      // One new event each for the customer of a line stored on its own and for cust_b: those two only.
+      const more = await importFile([...lines, { ...lines[1], idempotencyKey: 'again-4' }, { ...lines[2], idempotencyKey: 'again-5' }]);
+      expect(more.summary).toMatchObject({ accepted: 2, duplicates: 3, customers: 2 });
+      expect(more.queued).toEqual(['cust_b', wide]);
+    } finally {
+      await orm.close();
+      await database.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('npm run import with refused lines', () => {
   it('stores the good lines, lists the refused ones and exits 1, so a script notices', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'hg-import-'));
