@@ -3,9 +3,10 @@
 // checks the ingest scope first; this bounds how many imports one instance runs at once (each holds
 // a database connection of its own).
 import type http from 'node:http';
-import { finished } from 'node:stream';
+import { finished, PassThrough } from 'node:stream';
 import zlib from 'node:zlib';
 import type { AppServices } from '../context';
+import { sessionNameOf } from '../infra/shutdown-drain';
 import { EventImportSummary, importEvents } from './event-import';
 
 export const INGEST_EVENTS_PATH = '/ingest/events';
@@ -36,8 +37,14 @@ export interface IngestAnswer {
     | { errors: Array<{ message: string; extensions: Record<string, unknown> }> };
 }
 
+/** The request body as the import reads it: piped into `stage`, which decodes it (or passes it on). */
+interface RequestBody {
+  stage: Decoder | PassThrough;
+  chunks: AsyncIterable<Buffer>;
+}
+
 /** The request body decompressed as its Content-Encoding says; null for an encoding not supported. */
-function decodedBody(req: http.IncomingMessage): AsyncIterable<Buffer> | null {
+function decodedBody(req: http.IncomingMessage): RequestBody | null {
   const encoding = String(req.headers['content-encoding'] ?? 'identity')
     .trim()
     .toLowerCase();
@@ -47,21 +54,36 @@ function decodedBody(req: http.IncomingMessage): AsyncIterable<Buffer> | null {
     deflate: zlib.createInflate,
     br: zlib.createBrotliDecompress,
   };
-  if (encoding === 'identity' || encoding === '') return req;
-  const decoder = decoders[encoding];
+  const identity = encoding === 'identity' || encoding === '';
+  const decoder = identity ? () => new PassThrough() : decoders[encoding];
   if (!decoder) return null;
-  // Piped, not `pipeline`d: an import that lets go of `decoded` early (a body refused as too
-  // expansive, the server stopping) destroys it, and pipeline would destroy the request with it,
-  // which then can no longer be answered. A request cut short still ends the import: its error is
-  // passed on. zlib may emit an error after the reader has let go (a body cut short ends in an error
-  // at flush): a listener of its own keeps that from being an uncaught exception.
-  const decoded = decoder();
-  decoded.on('error', () => undefined);
+  // Piped, not `pipeline`d, and never read directly: an import that lets go of its body early (a
+  // body refused as too expansive, the server stopping) destroys what it reads, and the request
+  // destroyed with it could no longer be answered, nor the rest of its body be read (see
+  // letGoOfBody). A request cut short still ends the import: its error is passed on. zlib may emit an
+  // error after the reader has let go (a body cut short ends in an error at flush): a listener of its
+  // own keeps that from being an uncaught exception.
+  const stage = decoder();
+  stage.on('error', () => undefined);
   finished(req, (error) => {
-    if (error) decoded.destroy(error);
+    if (error) stage.destroy(error);
   });
-  req.pipe(decoded);
-  return withinRatio(decoded);
+  req.pipe(stage);
+  return { stage, chunks: identity ? stage : withinRatio(stage as Decoder) };
+}
+
+/**
+ * Once the import is done with the body (the whole of it, or up to where it stopped): the rest is
+ * read and dropped. A client still uploading when it is answered (the server stopping) then gets
+ * its answer instead of a connection reset, which would be all it saw were the socket closed with
+ * its data unread; a stopping server ends the connection once the answer is out, and closes it
+ * when the client stops sending, or at the end of the drain.
+ */
+function letGoOfBody(req: http.IncomingMessage, { stage }: RequestBody): void {
+  req.unpipe(stage);
+  // A read the import left waiting (the server stopping while the client sent nothing) ends with it.
+  stage.destroy();
+  if (!req.complete) req.resume();
 }
 
 /** `decoded`'s chunks, until it has put out more than MAX_DECOMPRESSION_RATIO times what it took in. */
@@ -105,9 +127,11 @@ function answerFor(summary: EventImportSummary, revoked: boolean): IngestAnswer 
     return { status: 401, headers: { 'www-authenticate': 'Bearer', connection: 'close' }, body: { ...summary, message } };
   }
   const message =
-    `the server is stopping: lines after ${summary.stoppedAfterLine} were not read; send them again ` +
+    `the server is stopping: lines after ${summary.stoppedAfterLine} are not stored; send them again ` +
     '(or the whole file: events with an idempotencyKey are stored once)';
-  return { status: 503, headers: { 'retry-after': '5', connection: 'close' }, body: { ...summary, message } };
+  // No Connection: close, which has Node close the socket as soon as the answer is written, with the
+  // client's upload still arriving (a reset): the stopping server ends the connection itself.
+  return { status: 503, headers: { 'retry-after': '5' }, body: { ...summary, message } };
 }
 
 /** The answer to an import that failed on its body: not what its encoding says, or too expansive; null for another failure. */
@@ -131,10 +155,11 @@ function refusalOfBody(error: unknown, encoding: string): IngestAnswer | null {
 }
 
 /**
- * `stopping` is aborted when the server stops: the import reads no further line, commits what it
- * read, and is answered 503 with its summary and the last line read, so the client knows where to
- * resume (or resends the file: events with an idempotencyKey are stored once). `revoked` is
- * aborted when the request's key is revoked: the same, answered 401.
+ * `stopping` is aborted when the server stops: the import reads no further line, rolls back the
+ * batch it was reading, and is answered 503 with its summary and the last line of the batches
+ * committed, within the drain, so the client knows where to resume (or resends the file: events with
+ * an idempotencyKey are stored once). `revoked` is aborted when the request's key is revoked: the
+ * import reads no further line, commits what it read, and is answered 401 with the last line read.
  */
 export async function importEventsFromRequest(
   req: http.IncomingMessage,
@@ -164,8 +189,12 @@ export async function importEventsFromRequest(
     req.destroy(new Error(`no data for ${idleMs} ms`));
   });
   try {
-    const signal = AbortSignal.any([stopping, revoked].filter((given): given is AbortSignal => given !== undefined));
-    const summary = await importEvents(databaseUrl, body, { scheduler: services.scheduler, signal });
+    const summary = await importEvents(databaseUrl, body.chunks, {
+      scheduler: services.scheduler,
+      signal: revoked,
+      stopping,
+      sessionName: sessionNameOf(services.orm),
+    });
     const { lines, accepted, duplicates, rejected, seconds, stoppedAfterLine } = summary;
     const keyRevoked = stoppedAfterLine !== undefined && revoked?.aborted === true && stopping?.aborted !== true;
     services.logger.info(
@@ -178,10 +207,11 @@ export async function importEventsFromRequest(
     );
     return answerFor(summary, keyRevoked);
   } catch (error) {
-    const answer = body === req ? null : refusalOfBody(error, encoding);
+    const answer = body.chunks === body.stage ? null : refusalOfBody(error, encoding);
     if (!answer) throw error;
     return answer;
   } finally {
+    letGoOfBody(req, body);
     running--;
   }
 }

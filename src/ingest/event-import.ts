@@ -46,7 +46,11 @@ export interface EventImportSummary {
   customers: number;
   batches: number;
   seconds: number;
-  /** Set when the import was stopped (the server stopping) before the end of the input: the last line read. */
+  /**
+   * Set when the import was stopped before the end of the input: the line up to which the input is
+   * stored (its key revoked: the last line read; the server stopping: the last line of the last batch
+   * committed). The counts and errors are those of the lines up to it.
+   */
   stoppedAfterLine?: number;
 }
 
@@ -63,10 +67,23 @@ export interface EventImportOptions {
   scheduler?: RescoreScheduler | null;
   onProgress?: (summary: EventImportSummary) => void;
   /**
-   * Aborted when the server stops: no line is read past the one being read, the batch in progress
-   * is committed, and the summary says where the import stopped (`stoppedAfterLine`).
+   * Aborted when the request's key is revoked: no line is read past the one being read, the batch in
+   * progress is committed, and the summary says where the import stopped (`stoppedAfterLine`).
    */
   signal?: AbortSignal;
+  /**
+   * Aborted when the server stops, which leaves the import its drain to answer: it stops at once,
+   * also while it waits for its client to send; the batch being read, not yet merged, is rolled back
+   * rather than merged (merging a large batch could outlast the drain); the merges under way finish,
+   * or are ended by the drain with the requests still at work (see `sessionName`) and roll back.
+   * `stoppedAfterLine` is the last line of the batches committed.
+   */
+  stopping?: AbortSignal;
+  /**
+   * The `application_name` of the import's sessions: the server's (shutdown-drain.ts), so that the
+   * end of a stopping server's drain ends a merge still running, as it ends a late request's statement.
+   */
+  sessionName?: string;
 }
 
 const EVENT_FIELDS = new Set(['customerId', 'eventType', 'userId', 'feature', 'metadata', 'occurredAt', 'idempotencyKey']);
@@ -312,6 +329,56 @@ interface LineReader {
   at: number;
   /** The number of the last line taken (0 before the first). */
   last: number;
+  /** A read of `chunks` left waiting when the server stopped (nextLines). */
+  pending?: Promise<unknown>;
+}
+
+/** One batch of an import: the lines it read (from `firstLine` to `lastLine`) and what became of them. */
+interface Batch {
+  firstLine: number;
+  lastLine: number;
+  /** Lines read, blank ones not counted, and how many of them were refused as they were read. */
+  lines: number;
+  refused: number;
+  /** Valid lines COPYed into the staging table. */
+  staged: number;
+  oversized: boolean;
+  /** The input ended with this batch, or the import was stopped while it was read (`cut`). */
+  ended: boolean;
+  cut: boolean;
+  /** Committed (or nothing to commit); false once rolled back; undefined while its merge runs. */
+  stored?: boolean;
+}
+
+/** A batch to read after line `after`. */
+function newBatch(after: number): Batch {
+  return { firstLine: after + 1, lastLine: after, lines: 0, refused: 0, staged: 0, oversized: false, ended: false, cut: false };
+}
+
+/**
+ * The next chunk of lines, or null once `stopping` is aborted first: a client that has stopped
+ * sending does not hold a stopping server's import. The read left waiting settles when the body
+ * ends or is destroyed (the caller's part), its failure then ignored.
+ */
+async function nextLines(reader: LineReader, stopping: AbortSignal | undefined): Promise<IteratorResult<NdjsonLine[]> | null> {
+  const next = reader.chunks.next();
+  if (!stopping) return next;
+  if (stopping.aborted) {
+    reader.pending = next.catch(() => undefined);
+    return null;
+  }
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<null>((resolve) => {
+    onAbort = () => resolve(null);
+    stopping.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    const first = await Promise.race([next, aborted]);
+    if (first === null) reader.pending = next.catch(() => undefined);
+    return first;
+  } finally {
+    stopping.removeEventListener('abort', onAbort);
+  }
 }
 
 /** The next batch of `reader`'s lines as COPY text, in chunks: at most `batchSize` valid lines, the refused ones tallied. */
@@ -320,18 +387,19 @@ async function* batchText(
   batchSize: number,
   now: Date,
   tally: Tally,
-  batch: { staged: number; oversized: boolean; ended: boolean },
+  batch: Batch,
   signal: AbortSignal | undefined,
+  stopping: AbortSignal | undefined,
 ) {
   let chunk = '';
   while (batch.staged < batchSize) {
-    if (signal?.aborted) {
-      batch.ended = true;
-      tally.summary.stoppedAfterLine = reader.last;
+    if (signal?.aborted || stopping?.aborted) {
+      batch.ended = batch.cut = true;
       break;
     }
     if (reader.at === reader.lines.length) {
-      const next = await reader.chunks.next();
+      const next = await nextLines(reader, stopping);
+      if (next === null) continue;
       if (next.done) {
         batch.ended = true;
         break;
@@ -342,11 +410,13 @@ async function* batchText(
       continue;
     }
     const { number, text, unreadable } = reader.lines[reader.at++];
-    reader.last = number;
+    reader.last = batch.lastLine = number;
     tally.summary.lines++;
+    batch.lines++;
     if (text === null) {
       const message = unreadable === 'not UTF-8' ? 'the line is not valid UTF-8' : `the line is longer than ${MAX_LINE_BYTES} bytes`;
       tally.refuse({ line: number, code: 'BAD_USER_INPUT', message });
+      batch.refused++;
       continue;
     }
     try {
@@ -356,6 +426,7 @@ async function* batchText(
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       tally.refuse({ line: number, code: error.code, message: error.message });
+      batch.refused++;
       continue;
     }
     batch.staged++;
@@ -368,9 +439,12 @@ async function* batchText(
 }
 
 /** Opens the import's connections, each with its settings and its staging table. */
-async function openConnections(databaseUrl: string, count: number, clients: Client[]): Promise<void> {
+async function openConnections(databaseUrl: string, count: number, clients: Client[], sessionName: string | undefined): Promise<void> {
   for (let i = 0; i < count; i++) {
-    const client = new Client({ connectionString: databaseUrl });
+    const client = new Client({ connectionString: databaseUrl, application_name: sessionName });
+    // A session ended by a stopping server's drain fails the statement it ran (the merge, which rolls
+    // back and is reported); the same loss reported again as an event on the client is no failure.
+    client.on('error', () => undefined);
     clients.push(client);
     await client.connect();
     for (const setting of SESSION_SETTINGS) await client.query(setting);
@@ -408,16 +482,19 @@ export async function importEvents(
     if (failure !== undefined) throw failure;
     return nextIdle();
   };
+  const { signal, stopping } = options;
+  const batches: Batch[] = [];
   let ended = false;
   try {
-    await openConnections(databaseUrl, Math.max(1, options.connections ?? IMPORT_CONNECTIONS), clients);
+    await openConnections(databaseUrl, Math.max(1, options.connections ?? IMPORT_CONNECTIONS), clients, options.sessionName);
     while (!ended) {
-      const batch = { staged: 0, oversized: false, ended: false };
+      const batch = newBatch(reader.last);
+      batches.push(batch);
       const client = await nextIdle();
       await client.query('begin');
       try {
         await pipeline(
-          Readable.from(batchText(reader, batchSize, now, tally, batch, options.signal)),
+          Readable.from(batchText(reader, batchSize, now, tally, batch, signal, stopping)),
           client.query(copyFrom(COPY_STAGING)),
         );
       } catch (error) {
@@ -425,28 +502,55 @@ export async function importEvents(
         throw error;
       }
       ended = batch.ended;
-      if (batch.staged === 0) {
+      // Stopping, the batch being read is not merged (its lines are sent again): the answer cannot wait for its merge.
+      const dropped = batch.cut && stopping?.aborted === true;
+      if (batch.staged === 0 || dropped) {
         await client.query('rollback');
+        batch.stored = !dropped;
         continue;
       }
       const staged = batch.staged;
       const merge: Promise<void> = mergeStaged(client, batch.oversized)
-        .then((result) => tally.record(staged, result))
-        // Rethrown by nextIdle or at the end: a merge in flight has nobody awaiting it yet.
+        .then((result) => {
+          batch.stored = true;
+          tally.record(staged, result);
+        })
+        // Rethrown by nextIdle or at the end: a merge in flight has nobody awaiting it yet. Once the
+        // server is stopping, a merge ended by its drain rolled back: its lines are sent again.
         .catch((error: unknown) => {
-          failure ??= error;
+          batch.stored = false;
+          if (!stopping?.aborted) failure ??= error;
         })
         .finally(() => merges.delete(client));
       merges.set(client, merge);
     }
     await Promise.all(merges.values());
     if (failure !== undefined) throw failure;
+    if (batches.some((batch) => batch.cut)) leaveOutUnstored(tally.summary, batches);
     tally.summary.errors.sort((a, b) => a.line - b.line);
     tally.summary.seconds = (Date.now() - startedAt) / 1000;
     return tally.summary;
   } finally {
     await Promise.all(merges.values());
-    await reader.chunks.return(undefined);
+    // A read left waiting (nextLines) settles once the caller ends or destroys the source: not awaited here.
+    if (reader.pending) void reader.chunks.return(undefined).catch(() => undefined);
+    else await reader.chunks.return(undefined);
     await Promise.all(clients.map((client) => client.end().catch(() => undefined)));
+  }
+}
+
+/**
+ * The summary of an import stopped before the end of its input: `stoppedAfterLine`, the last line of
+ * the batches stored one after the other from the first, and the lines of the batches not stored
+ * (rolled back) left out of its counts and errors.
+ */
+function leaveOutUnstored(summary: EventImportSummary, batches: Batch[]): void {
+  const firstUnstored = batches.findIndex((batch) => batch.stored !== true);
+  summary.stoppedAfterLine = firstUnstored === -1 ? batches[batches.length - 1].lastLine : batches[firstUnstored].firstLine - 1;
+  for (const batch of batches) {
+    if (batch.stored === true) continue;
+    summary.lines -= batch.lines;
+    summary.rejected -= batch.refused;
+    summary.errors = summary.errors.filter((error) => error.line < batch.firstLine || error.line > batch.lastLine);
   }
 }

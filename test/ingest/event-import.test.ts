@@ -10,6 +10,8 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { readConfig } from '../../src/infra/config';
 import { openDatabase } from '../../src/database';
 import { ndjsonLines } from '../../src/ingest/ndjson-lines';
+import { endBusySessions } from '../../src/infra/shutdown-drain';
+import { Client } from 'pg';
 import { importEvents, MAX_LINE_BYTES } from '../../src/ingest/event-import';
 import { importExitCode, runImportCommand } from '../../src/ingest/import-command';
 import { bearer, createKey, post } from '../helpers/auth';
@@ -494,44 +496,110 @@ describe('npm run import with refused lines', () => {
 });
 
 describe('an import when the server stops', () => {
-  it('reads no further line, keeps what it stored, and answers 503 with the last line read', async () => {
+  it('answers 503 at once, its client silent or not, with nothing of the batch it was reading stored', async () => {
     const stopping = await startTestServer({ label: 'import_stop' });
     try {
       await post(stopping.url, 'mutation { upsertCustomer(input: { id: "cust_stop", name: "Stop" }) { id } }');
       const line = (i: number) => `${JSON.stringify({ customerId: 'cust_stop', eventType: 'login', idempotencyKey: `stop-${i}` })}\n`;
-      const answer = new Promise<{ status: number; body: any }>((resolve, reject) => {
+      const answer = new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: any }>((resolve, reject) => {
         const request = http.request(
           stopping.url.replace(/\/graphql$/, '/ingest/events'),
           { method: 'POST', headers: { 'content-type': 'application/x-ndjson' } },
           (response) => {
             let text = '';
             response.on('data', (chunk) => (text += chunk));
-            response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: JSON.parse(text) }));
           },
         );
         request.on('error', reject);
+        // 100 lines, then nothing: the upload neither goes on nor ends.
         request.write(Array.from({ length: 100 }, (_, i) => line(i)).join(''));
-        // The server starts stopping while the upload goes on; it never ends.
-        setTimeout(() => {
-          void stopping.app.stop();
-          setTimeout(() => request.write(Array.from({ length: 100 }, (_, i) => line(100 + i)).join('')), 200);
-        }, 500);
+        setTimeout(() => void stopping.app.stop(), 500);
       });
-      const { status, body } = await answer;
+      const { status, headers, body } = await answer;
       expect(status).toBe(503);
-      expect(body.stoppedAfterLine).toBeGreaterThanOrEqual(100);
-      expect(body.stoppedAfterLine).toBeLessThan(200);
-      expect(body.accepted).toBe(body.stoppedAfterLine);
-      expect(body.message).toContain(`lines after ${body.stoppedAfterLine} were not read`);
+      expect(headers['retry-after']).toBe('5');
+      // Its 100 lines were the batch being read: rolled back, not merged, so none is stored.
+      expect(body).toMatchObject({ stoppedAfterLine: 0, lines: 0, accepted: 0, batches: 0 });
+      expect(body.message).toContain('lines after 0 are not stored');
       const [stored] = await sql<{ count: number }>(
         stopping.database,
         `select count(*)::int as count from engagement_event where customer_id = 'cust_stop'`,
       );
-      expect(stored.count).toBe(body.accepted);
+      expect(stored.count).toBe(0);
     } finally {
       await stopping.stop();
     }
   }, 60_000);
+
+  it('keeps the batches it committed and says where they end; the batch it was reading is rolled back', async () => {
+    const database = await createTestDatabase('import_stop_batches');
+    const orm: MikroORM = await openDatabase(database.url, 2);
+    try {
+      await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_stop', name: 'Stop' });
+      const line = (i: number) => JSON.stringify({ customerId: 'cust_stop', eventType: 'login', idempotencyKey: `batch-${i}` });
+      const stopping = new AbortController();
+      // 50 lines (a batch, merged), then 30 more with a bad one (the next batch, being read) and silence.
+      async function* upload() {
+        yield ndjson(Array.from({ length: 50 }, (_, i) => line(i + 1)));
+        yield ndjson([...Array.from({ length: 29 }, (_, i) => line(i + 51)), 'not json']);
+        await new Promise(() => undefined);
+      }
+      const summary = await importEvents(database.url, upload(), {
+        batchSize: 50,
+        stopping: stopping.signal,
+        // The server stops once the first batch is committed.
+        onProgress: (progress) => progress.batches === 1 && stopping.abort(),
+      });
+      expect(summary).toMatchObject({ stoppedAfterLine: 50, lines: 50, accepted: 50, duplicates: 0, rejected: 0, errors: [], batches: 1 });
+      expect(await sql(database, `select count(*)::int as n from engagement_event`)).toEqual([{ n: 50 }]);
+    } finally {
+      await orm.close();
+      await database.drop();
+    }
+  });
+
+  it('is answered within the drain when a merge still runs at its end: the drain ends the session, and the batch is not stored', async () => {
+    const database = await createTestDatabase('import_stop_merge');
+    const orm: MikroORM = await openDatabase(database.url, 2);
+    const holder = new Client({ connectionString: database.url });
+    holder.on('error', () => undefined);
+    try {
+      await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_stop', name: 'Stop' });
+      await holder.connect();
+      // The merge queues its customer: it waits for this lock on the queue row.
+      await holder.query('begin');
+      await holder.query(`select 1 from rescore_request where customer_id = 'cust_stop' for update`);
+      const line = (i: number) => JSON.stringify({ customerId: 'cust_stop', eventType: 'login', idempotencyKey: `merge-${i}` });
+      const stopping = new AbortController();
+      async function* upload() {
+        yield ndjson(Array.from({ length: 50 }, (_, i) => line(i + 1)));
+        await new Promise(() => undefined);
+      }
+      const imported = importEvents(database.url, upload(), {
+        batchSize: 50,
+        stopping: stopping.signal,
+        sessionName: 'healthgraph stopping1',
+      });
+      const waiting = async () =>
+        (
+          await sql(
+            database,
+            `select 1 from pg_stat_activity where application_name = 'healthgraph stopping1' and wait_event_type = 'Lock'`,
+          )
+        ).length > 0;
+      for (let tries = 0; tries < 200 && !(await waiting()); tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+      stopping.abort();
+      // The end of the drain: the instance's sessions still at work are ended.
+      expect(await endBusySessions(database.url, 'healthgraph stopping1')).toBe(1);
+      expect(await imported).toMatchObject({ stoppedAfterLine: 0, lines: 0, accepted: 0, batches: 0 });
+      expect(await sql(database, `select count(*)::int as n from engagement_event`)).toEqual([{ n: 0 }]);
+    } finally {
+      await holder.end().catch(() => undefined);
+      await orm.close();
+      await database.drop();
+    }
+  });
 });
 
 describe('an upload that stalls', () => {

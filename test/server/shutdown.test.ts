@@ -1,6 +1,7 @@
 // `npm start` as a user runs it: migrations on start, the playground URL printed, and a graceful
 // shutdown on SIGTERM that closes open WebSocket subscriptions and exits 0.
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import net from 'node:net';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -11,6 +12,7 @@ import { Client } from 'pg';
 import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
 import { REDIS_URL } from '../helpers/server';
 import { MAIN_COMMAND, PROJECT_ROOT, startServiceProcess } from '../helpers/service-process';
+import { DRAIN_GRACE_MS } from '../../src/infra/shutdown-drain';
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -21,7 +23,7 @@ afterAll(() => database.drop());
 /** Runs `npm start`'s entry point as a user would (NODE_ENV=production) and waits for its URL. */
 async function startMain(
   env: Record<string, string>,
-): Promise<{ url: string; stop(): Promise<number | null>; exited: Promise<number | null> }> {
+): Promise<{ url: string; stop(): Promise<number | null>; exited: Promise<number | null>; output(): string }> {
   const { child, url, output, exited } = await startServiceProcess(
     MAIN_COMMAND,
     { ...process.env, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', SCORING_INTERVAL_MS: '0', ...env },
@@ -33,6 +35,7 @@ async function startMain(
   return {
     url,
     exited,
+    output,
     stop: () => {
       stopping = true;
       child.kill('SIGTERM');
@@ -201,6 +204,76 @@ it('on SIGTERM, answers the requests in flight: one that finishes within the dra
     { id: 'cust_stuck', name: 'Before' },
   ]);
 }, 90_000);
+
+it('on SIGTERM during a bulk import still uploading, answers 503 with where to resume within the drain, and exits 0', async () => {
+  const { url, stop, output } = await startMain({ DATABASE_URL: database.url, REDIS_URL: '' });
+  await graphql(url, 'mutation { upsertCustomer(input: { id: "cust_upload", name: "Upload" }) { id } }');
+  // Every merge of the import waits, as on a loaded database, for a lock another session holds on
+  // its customer's queue row (a merge queues the customers it stores events for): none can commit.
+  await sql(database, `insert into rescore_request (customer_id) values ('cust_upload') on conflict do nothing`);
+  const holder = new Client({ connectionString: database.url });
+  holder.on('error', () => undefined);
+  await holder.connect();
+  await holder.query('begin');
+  await holder.query(`select 1 from rescore_request where customer_id = 'cust_upload' for update`);
+  const request = http.request(url.replace(/\/graphql$/, '/ingest/events'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson' },
+  });
+  try {
+    let answered = false;
+    const answer = new Promise<{ status: number; retryAfter: unknown; body: any; at: number }>((resolve, reject) => {
+      request.on('response', (response) => {
+        answered = true;
+        let text = '';
+        response.on('data', (chunk) => (text += chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            retryAfter: response.headers['retry-after'],
+            body: JSON.parse(text),
+            at: Date.now(),
+          }),
+        );
+      });
+      // A reset before the answer (the socket closed with the upload unread) fails the test.
+      request.on('error', (error) => answered || reject(error));
+    });
+    // Lines as fast as the server takes them (fewer than a batch before the signal), until it answers.
+    let sent = 0;
+    let sendUpTo = 50_000;
+    const line = (i: number) => `${JSON.stringify({ customerId: 'cust_upload', eventType: 'login', idempotencyKey: `upload-${i}` })}\n`;
+    const pump = (): void => {
+      while (!answered && sent < sendUpTo) {
+        const chunk = Array.from({ length: 1000 }, (_, i) => line(sent + i)).join('');
+        sent += 1000;
+        // On at the next turn of the event loop, not within the write's callback: a server taking
+        // lines as fast as they come would otherwise keep this loop from ever reading its answer.
+        if (!request.write(chunk)) return void request.once('drain', () => setImmediate(pump));
+      }
+    };
+    pump();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const signalledAt = Date.now();
+    const exited = stop();
+    sendUpTo = Infinity;
+    pump();
+    const { status, retryAfter, body, at } = await answer;
+    request.destroy();
+    expect([status, retryAfter]).toEqual([503, '5']);
+    // At once: the batch it was reading is rolled back rather than merged (which would wait for the lock).
+    expect(at - signalledAt).toBeLessThan(DRAIN_GRACE_MS / 2);
+    expect(body).toMatchObject({ stoppedAfterLine: 0, accepted: 0 });
+    expect(await exited).toBe(0);
+    // Nothing half-written.
+    expect(await sql(database, `select count(*)::int as n from engagement_event where customer_id = 'cust_upload'`)).toEqual([{ n: 0 }]);
+    expect(output()).not.toMatch(/"level":50|shutdown timed out/);
+  } finally {
+    request.destroy();
+    await holder.query('rollback').catch(() => undefined);
+    await holder.end();
+  }
+}, 120_000);
 
 it('starts an embedded PostgreSQL without DATABASE_URL and keeps its data across restarts', async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'healthgraph-embedded-'));
