@@ -147,14 +147,17 @@ it('reads the model that scored it only when a query asks what held a flag back'
   expect(modelReads(await statements('name heldBackBy { metric }'))).toHaveLength(1);
 });
 
-it('has no share of the team to measure when nobody came at all: a silence, which the team flag does not count', async () => {
+it('sees none of the team when nobody came at all: a silence, which the team flag is not raised on (held back by "while in use")', async () => {
   expect(await penalty('cust_quiet', 'team_shrinking')).toEqual({
     name: 'team_shrinking',
-    rawValue: null,
+    rawValue: 0,
     points: 0,
     applied: false,
-    heldBack: false,
+    heldBack: true,
   });
+  const [condition, ...others] = await heldBackBy('cust_quiet', 'team_shrinking');
+  expect(others).toEqual([]);
+  expect(condition).toMatchObject({ metric: 'team_active_days_trend', windowDays: 14, value: 0 });
 });
 
 it('flags usage below half its usual level while the account is in use, and holds the flag back when nobody came', async () => {
