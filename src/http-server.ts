@@ -552,7 +552,7 @@ async function takeOperationTurn(
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ): Promise<boolean> {
-  // Gone during admission already: its 'close' has been emitted, and no listener would hear it.
+  // Gone during admission already (its 'close' emitted, which no listener would now hear): nobody to answer, nothing to run.
   if (req.socket.destroyed) return false;
   const gone = new AbortController();
   const onClose = () => gone.abort();

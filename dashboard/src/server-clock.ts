@@ -7,7 +7,7 @@
 let offsetMs = 0;
 
 /** Takes the server's time from `response`'s Date header (whole seconds: its middle is taken). */
-export function noteServerDate(response: Response): void {
+function noteServerDate(response: Response): void {
   const serverDate = Date.parse(response.headers.get('date') ?? '');
   if (Number.isFinite(serverDate)) offsetMs = serverDate + 500 - Date.now();
 }

@@ -4,7 +4,7 @@
 // to raise them. Simulated without a database, scored daily by the default model.
 import { DEFAULT_SCORING_MODEL, tierByKey } from '../../../src/scoring/model';
 import type { ActivityLog } from '../../../src/scoring/model';
-import { peopleActivity, simulateDailyScoring } from './daily-simulation';
+import { dayStart, peopleActivity, simulateDailyScoring } from './daily-simulation';
 
 const model = DEFAULT_SCORING_MODEL;
 const CHANGE_DAY = 100;
@@ -22,8 +22,7 @@ function account(users: number, features: number, eventsOf: (day: number, user: 
 /** Five daily users on eight features; from CHANGE_DAY every event is on the first feature. */
 function narrowing(): ActivityLog {
   const log = account(5, 8, () => 3);
-  for (const event of log.engagementEvents)
-    if (event.occurredAt.getTime() >= Date.UTC(2026, 0, 5) + CHANGE_DAY * 86_400_000) event.feature = 'f0';
+  for (const event of log.engagementEvents) if (event.occurredAt.getTime() >= dayStart(CHANGE_DAY).getTime()) event.feature = 'f0';
   return log;
 }
 
