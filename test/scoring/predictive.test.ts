@@ -185,6 +185,29 @@ it('lists a thinly observed account on the worklist when red flags put it in a b
   expect(list.worklist.edges.map((e) => e.node.id)).toContain('cust_poor_failing');
 });
 
+it('lists a young account on the worklist when its invoices fail: its first weeks of use are onboarding, its payments are not', async () => {
+  // Signed up 20 days ago, used daily since by its team, and its first invoices have failed for two weeks.
+  await server.gql(UpsertCustomerDocument, {
+    input: { id: 'cust_young_failing', name: 'Young Failing', signedUpAt: daysAgo(20), arrCents: 5_000_000, seats: 5 },
+  });
+  const events = usage('cust_young_failing', 19, 0);
+  expect((await server.gql(TrackEngagementBatchDocument, { events })).trackEngagementBatch.errors).toEqual([]);
+  for (let i = 1; i <= 3; i++) {
+    await server.request(
+      `mutation { recordPayment(input: { customerId: "cust_young_failing", externalId: "y${i}", amountCents: 1000, currency: "usd", status: FAILED, dueAt: "${daysAgo(19 - i)}" }) { id } }`,
+    );
+  }
+  const { refreshHealthScore: score } = await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_young_failing' });
+  expect(['at_risk', 'critical']).toContain(score.tier);
+  const state = await server.gql(CustomerScoreStateDocument, { id: 'cust_young_failing' });
+  expect(state.customer!.lifecycleStage).toBe('AT_RISK');
+  const list = await server.gql(WorklistDocument, { first: 50 });
+  expect(list.worklist.edges.map((e) => e.node.id)).toContain('cust_young_failing');
+  // Its tier's playbook runs, as for any account in that tier (a new account without data gets none: above).
+  const outreach = await server.gql(OutreachLogDocument, { customerId: 'cust_young_failing', first: 10 });
+  expect(outreach.outreachLog.totalCount).toBeGreaterThan(0);
+});
+
 it('keeps a cancelled account in the tier it left in: its falling score changes no tier, and it is in no tier list or average', async () => {
   await server.gql(UpsertCustomerDocument, {
     input: { id: 'cust_cancelled', name: 'Cancelled Co', signedUpAt: daysAgo(200), arrCents: 1_000_000, seats: 5 },

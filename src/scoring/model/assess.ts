@@ -5,6 +5,7 @@ import { computeScore } from './compute-score';
 import { lifecycleStageOf } from './lifecycle';
 import { isAtRiskTier, tierByKey, tierFor } from './tiers';
 import { trendOf } from './trend';
+import { USAGE_METRICS } from './types';
 import type { LifecycleStage, MetricValues, ScoreResult, ScoringModelConfig, TierBand, Trend } from './types';
 
 export interface AssessmentInput {
@@ -78,8 +79,15 @@ export function assessCustomer(input: AssessmentInput): Assessment {
     accountNps,
     coverage: result.coverage,
     redFlagged: result.penalties.some((penalty) => penalty.applied),
+    redFlaggedBeyondUsage: result.penalties.some((penalty) => penalty.applied && !readsUsage(model, penalty.name)),
     model,
   });
   const flagged = isAtRiskTier(model.tiers, tier.key) && lifecycleStage !== 'ONBOARDING' && lifecycleStage !== 'CHURNED';
   return { result, tier, trend, lifecycleStage, accountNps, flagged, cancelled: churned };
+}
+
+/** Whether the model's penalty of that name reads the account's use of the product (USAGE_METRICS). */
+function readsUsage(model: ScoringModelConfig, penaltyName: string): boolean {
+  const penalty = model.penalties.find((candidate) => candidate.name === penaltyName);
+  return penalty === undefined || USAGE_METRICS.has(penalty.metric);
 }

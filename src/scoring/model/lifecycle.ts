@@ -34,6 +34,12 @@ export interface LifecycleInput {
   coverage?: number;
   /** A red flag (penalty) applied to this score: a measured risk, not missing data. */
   redFlagged?: boolean;
+  /**
+   * A red flag on something other than the account's use of the product applied (failing invoices, a
+   * contraction, an escalation, angry answers: USAGE_METRICS lists what is use). Such a fact is as
+   * true of an account in its first weeks as of any other; its use is still its onboarding.
+   */
+  redFlaggedBeyondUsage?: boolean;
   model: ScoringModelConfig;
 }
 
@@ -46,7 +52,9 @@ export interface LifecycleInput {
  *    two is churned, not onboarding.
  * 2. ONBOARDING — less than onboardingDays since the customer started (its signup, or without one
  *    its first recorded signal or creation): the 30-day windows are still filling, so a low score
- *    says little yet and must not brand a new customer at risk. Or thinly observed (less than
+ *    says little yet and must not brand a new customer at risk. Unless a red flag on something other
+ *    than its use (its invoices failing, an escalation, angry answers) puts it in one of the two worst
+ *    tiers: AT_RISK, as a CS team would work a new customer whose every payment fails. Or thinly observed (less than
  *    minCoverage of the model's weight has data behind it) and never in use before: a new
  *    integration of a long-signed account; or nothing measured at all (coverage 0), in use before or
  *    not. Unless a red flag applies (failing invoices, an
@@ -68,7 +76,9 @@ export function lifecycleStageOf(input: LifecycleInput): LifecycleStage {
   const silentSince = lastActivityAt ?? input.startedAt;
   if (daysBetween(silentSince, asOf) > churnWindowDays) return 'CHURNED';
 
-  if (daysBetween(input.startedAt, asOf) < onboardingDays) return 'ONBOARDING';
+  if (daysBetween(input.startedAt, asOf) < onboardingDays) {
+    return input.redFlaggedBeyondUsage && isAtRiskTier(model.tiers, tierKey) ? 'AT_RISK' : 'ONBOARDING';
+  }
   // Nothing measured at all (coverage 0: a model whose every signal was excluded as missing scores 0
   // on no evidence) is no reason to call anyone, whatever the account's past.
   const coverage = input.coverage ?? 1;

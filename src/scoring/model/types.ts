@@ -258,6 +258,37 @@ export const METRIC_KINDS: readonly MetricKind[] = [
   'nps_angry_answers',
 ];
 
+/**
+ * Metrics read from the account's use of the product (engagement events and the plan's seats beside
+ * them). In an account's first weeks they describe its onboarding, not a change: a trial team that
+ * settles at its core users, or a ramp-up, reads as a shrinking team or a doubling against a baseline
+ * that is the onboarding itself. The other metrics (payments, support, NPS, a contraction) are facts
+ * whatever the account's age.
+ */
+export const USAGE_METRICS: ReadonlySet<MetricKind> = new Set<MetricKind>([
+  'active_days',
+  'team_active_days',
+  'distinct_features',
+  'days_since_last_activity',
+  'usage_trend',
+  'users_added',
+  'active_days_trend',
+  'events_trend',
+  'team_active_days_trend',
+  'active_days_vs_prior',
+  'events_vs_prior',
+  'events_per_active_day_vs_prior',
+  'users_per_team_day_vs_prior',
+  'active_users_trend',
+  'active_users_vs_usual',
+  'feature_breadth_trend',
+  'active_users_vs_leanest',
+  'feature_breadth_vs_leanest',
+  'feature_days_per_feature',
+  'seat_utilisation',
+  'silence_vs_cadence',
+]);
+
 /** Metrics that compare a recent window with the account's own baseline before it: they need `baselineDays`. */
 export const BASELINE_METRICS: ReadonlySet<MetricKind> = new Set<MetricKind>([
   'active_days_trend',

@@ -105,10 +105,18 @@ describe('a returning customer (active long ago, back after a silence or a cance
   it('is staged by its tier when a red flag applies, even as a new integration: a measured risk is no missing data', () => {
     expect(stage({ ...thin, firstActivityAt: daysAgo(3), redFlagged: true, tierKey: 'critical', score: 10 })).toBe('AT_RISK');
     expect(stage({ ...thin, firstActivityAt: null, redFlagged: true })).toBe('ACTIVE');
-    // Young (its first 30 days) it is onboarding whatever its flags.
+    // Young (its first 30 days) it is onboarding whatever flags on its use apply (its use is its onboarding).
     expect(stage({ ...thin, signedUpAt: daysAgo(10), startedAt: daysAgo(10), redFlagged: true, tierKey: 'critical', score: 10 })).toBe(
       'ONBOARDING',
     );
+  });
+
+  it('is AT_RISK in its first 30 days only when a red flag on something other than its use puts it in a bad tier', () => {
+    const young = { signedUpAt: daysAgo(10), startedAt: daysAgo(10), redFlagged: true, redFlaggedBeyondUsage: true };
+    expect(stage({ ...young, tierKey: 'critical', score: 10 })).toBe('AT_RISK');
+    expect(stage({ ...young, tierKey: 'at_risk', score: 40 })).toBe('AT_RISK');
+    // A flag that leaves it in a good tier leaves it onboarding.
+    expect(stage({ ...young, tierKey: 'monitor', score: 60 })).toBe('ONBOARDING');
   });
 
   it('counts as returning only with activity more than the churn window (60 days) before now', () => {
@@ -161,5 +169,55 @@ describe('a score with nothing measured (coverage 0: every signal of a model of 
     expect(measured.result.coverage).toBe(1);
     expect(measured.lifecycleStage).toBe('AT_RISK');
     expect(measured.flagged).toBe(true);
+  });
+});
+
+describe('a young account with a red flag (its first 30 days)', () => {
+  // A steady signal at 0.8 and two red flags of 45 points: one on its team, one on its invoices.
+  const model = modelWith(
+    [{ name: 'engagement', signals: [signal({ name: 'days', metric: 'active_days', normaliser: { kind: 'linear', min: 0, max: 10 } })] }],
+    [
+      {
+        name: 'team_shrinking',
+        metric: 'active_users_vs_usual',
+        windowDays: 14,
+        baselineDays: 60,
+        direction: 'below',
+        threshold: 0.5,
+        points: 45,
+      },
+      { name: 'invoices_failing', metric: 'failed_invoice_streak', windowDays: 90, direction: 'at_least', threshold: 2, points: 45 },
+    ],
+  );
+  const days = metricKeyOf(model.components[0].signals[0]);
+
+  function assessYoung(metrics: Record<string, number>) {
+    const signedUpAt = daysAgo(20);
+    return assessCustomer({
+      model,
+      metrics: { [days]: 8, ...metrics },
+      asOf,
+      signedUpAt,
+      startedAt: signedUpAt,
+      churnedAt: null,
+      lastActivityAt: daysAgo(1),
+      firstActivityAt: signedUpAt,
+      previousTierKey: null,
+      earlierScore: null,
+    });
+  }
+
+  it('is flagged AT_RISK when its invoices fail: a fact, whatever its age', () => {
+    const assessment = assessYoung({ [metricKeyOf(model.penalties[1])]: 3 });
+    expect(assessment.tier.key).toBe('at_risk');
+    expect(assessment.lifecycleStage).toBe('AT_RISK');
+    expect(assessment.flagged).toBe(true);
+  });
+
+  it('stays ONBOARDING when only its use is flagged: a trial team settling at its core users is no team leaving', () => {
+    const assessment = assessYoung({ [metricKeyOf(model.penalties[0])]: 0.3 });
+    expect(assessment.tier.key).toBe('at_risk');
+    expect(assessment.lifecycleStage).toBe('ONBOARDING');
+    expect(assessment.flagged).toBe(false);
   });
 });
