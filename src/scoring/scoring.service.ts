@@ -194,6 +194,19 @@ export async function failRunsInterruptedByACrash(services: CoreServices): Promi
   return (await withFullRunLock(databaseUrlOf(services), false, (lock) => failInterruptedRuns(services, lock))) ?? 0;
 }
 
+/**
+ * Whether the latest full run as of its present ended interrupted (its instance stopped or died before
+ * it finished): its tiers are half of it and half of the run before, so a start runs it again.
+ */
+export async function lastFullRunInterrupted(db: Db): Promise<boolean> {
+  const row = await queryOne<{ interrupted: boolean }>(
+    db,
+    `select status = 'FAILED' and error = ? as interrupted from scoring_run where not backfill order by started_at desc limit 1`,
+    [INTERRUPTED_RUN_ERROR],
+  );
+  return row?.interrupted ?? false;
+}
+
 export interface FullRunOptions {
   /** The run is one of the first start's (`scoring_run.first_start`). */
   firstStart?: boolean;
@@ -204,6 +217,13 @@ export interface FullRunOptions {
    * its points stay history, not alerts. Otherwise a run is a backfill when `asOf` is past (isBackfill).
    */
   backfill?: boolean;
+  /**
+   * Asked before each batch is read: once it answers true (the service is stopping), the batches in
+   * flight finish and the run ends there, marked FAILED with INTERRUPTED_RUN_ERROR as a run whose
+   * instance died is, and the next start runs it again. A run of 100,000 accounts would otherwise
+   * outlast the shutdown's drain.
+   */
+  stopped?: () => boolean;
 }
 
 /**
@@ -215,7 +235,7 @@ export async function refreshAllHealthScores(
   db: Db,
   asOf: Date | null | undefined,
   wait = true,
-  { firstStart = false, unlessRunWithinMs, backfill }: FullRunOptions = {},
+  { firstStart = false, unlessRunWithinMs, backfill, stopped = () => false }: FullRunOptions = {},
 ): Promise<ScoringRunRecord | null> {
   const given = checkAsOf(asOf);
   // Past or not as asked: a run waiting for the lock does not turn into a backfill as it waits.
@@ -227,7 +247,7 @@ export async function refreshAllHealthScores(
     // A run as of now (no asOf) is as of when it gets the lock: one that waited for another
     // instance's run would otherwise be dated before the live scorings done meanwhile.
     const when = asOf == null ? new Date() : given;
-    return whileScoring(() => fullRun(services, db, lock, when, { firstStart, backfill: asBackfill }));
+    return whileScoring(() => fullRun(services, db, lock, when, { firstStart, backfill: asBackfill, stopped }));
   });
 }
 
@@ -250,7 +270,7 @@ async function fullRun(
   db: Db,
   lock: Client,
   when: Date,
-  { firstStart, backfill }: { firstStart: boolean; backfill: boolean },
+  { firstStart, backfill, stopped }: { firstStart: boolean; backfill: boolean; stopped: () => boolean },
 ): Promise<ScoringRunRecord> {
   await failInterruptedRuns(services, lock);
   const run = (await queryOne<ScoringRunRecord>(
@@ -266,8 +286,10 @@ async function fullRun(
     let after = '';
     let reading: Promise<string[]> = Promise.resolve([]);
     let done = false;
+    let interrupted = false;
     const nextSlice = (): Promise<string[]> =>
       (reading = reading.then(async () => {
+        if (!done && stopped()) done = interrupted = true;
         if (done) return [];
         const ids = (
           await query<{ id: string }>(db, 'select id from customer where id > ? order by id limit ?', [after, SCORING_BATCH_SIZE])
@@ -298,6 +320,14 @@ async function fullRun(
     );
     const failure = workers.find((w): w is PromiseRejectedResult => w.status === 'rejected');
     if (failure) throw failure.reason;
+    if (interrupted) {
+      services.logger.warn({ runId: run.id }, 'full scoring run stopped with the service: the next start runs it again');
+      return (await queryOne<ScoringRunRecord>(
+        db,
+        `update scoring_run set status = 'FAILED', finished_at = now(), error = ? where id = ? returning ${RUN_COLUMNS}`,
+        [INTERRUPTED_RUN_ERROR, run.id],
+      )) as ScoringRunRecord;
+    }
     return (await queryOne<ScoringRunRecord>(
       db,
       `update scoring_run set status = 'SUCCEEDED', finished_at = now() where id = ? returning ${RUN_COLUMNS}`,

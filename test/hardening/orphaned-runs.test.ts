@@ -2,7 +2,8 @@
 // unless another instance is running a full run right now (it holds the full-run lock: its run is
 // real). The next full run, holding the lock, clears what is left.
 import { Client } from 'pg';
-import { INTERRUPTED_RUN_ERROR, SCORING_BATCH_SIZE } from '../../src/scoring/scoring.service';
+import type { Db } from '../../src/infra/sql';
+import { INTERRUPTED_RUN_ERROR, refreshAllHealthScores, SCORING_BATCH_SIZE } from '../../src/scoring/scoring.service';
 import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 import { post } from './support';
@@ -151,6 +152,32 @@ it('runs again, at the next start, a full run that was cut short (tiers half of 
     expect((await runs()).map((run) => [run.status, run.error])).toEqual([
       ['FAILED', INTERRUPTED_RUN_ERROR],
       ['SUCCEEDED', null],
+    ]);
+  } finally {
+    await restarted.stop();
+  }
+});
+
+it('ends a full run at the batch in flight when the service stops, and the next start runs it again', async () => {
+  await sql(first.database, 'delete from scoring_run');
+  const { services } = first.app;
+  // Stopping once the first batch has been read: the batches in flight finish, no further one starts.
+  let asked = 0;
+  const run = await refreshAllHealthScores(services, services.orm.em.fork() as Db, null, true, { stopped: () => ++asked > 1 });
+  const customers = Number((await sql<{ n: string }>(first.database, 'select count(*) as n from customer'))[0].n);
+  expect(customers).toBeGreaterThan(SCORING_BATCH_SIZE);
+  expect(run).toMatchObject({ status: 'FAILED', error: INTERRUPTED_RUN_ERROR, customersScored: SCORING_BATCH_SIZE });
+  const restarted = await startTestServer({ database: first.database, env: { SCORING_INTERVAL_MS: '3600000' } });
+  try {
+    await restarted.app.scheduler.recovered();
+    await restarted.app.scheduler.idle();
+    const after = await sql<{ status: string; scored: number }>(
+      first.database,
+      'select status, customers_scored as scored from scoring_run order by id',
+    );
+    expect(after).toEqual([
+      { status: 'FAILED', scored: SCORING_BATCH_SIZE },
+      { status: 'SUCCEEDED', scored: customers },
     ]);
   } finally {
     await restarted.stop();
