@@ -8,7 +8,7 @@ import { Db, queryOne } from '../infra/sql';
 import { backfillHistory, endsOfPastDays } from './backfill-history';
 import { bulkLoadGoingOn } from './bulk-load-hold';
 import { queueChurnsDue, requeueAbandonedClaims, RescoreScheduler } from './rescore-queue';
-import { failRunsInterruptedByACrash, refreshAllHealthScores, rescoreRequested } from './scoring.service';
+import { failRunsInterruptedByACrash, lastFullRunInterrupted, refreshAllHealthScores, rescoreRequested } from './scoring.service';
 import { withSessionLock } from '../infra/session-lock';
 import { analyzeChangedTables } from '../infra/table-statistics';
 
@@ -16,6 +16,8 @@ export const BACKFILL_DAYS = 30;
 const FIRST_START_BACKFILL_LOCK = 'healthgraph.first-start-backfill';
 /** The share of `SCORING_INTERVAL_MS` within which a run on any instance stands for this one's periodic run. */
 const PERIODIC_RUN_SPACING = 0.9;
+/** How often a first start waiting for a bulk load looks whether it has ended. */
+const BULK_LOAD_POLL_MS = 1000;
 
 export class ScoringScheduler implements RescoreScheduler {
   private debounceTimer: NodeJS.Timeout | undefined;
@@ -120,10 +122,10 @@ export class ScoringScheduler implements RescoreScheduler {
 
   private async failInterruptedRuns(): Promise<void> {
     const failed = await failRunsInterruptedByACrash(this.services);
-    if (failed === 0) return;
-    this.services.logger.warn({ runs: failed }, 'scoring runs left RUNNING by a process that stopped were marked FAILED');
-    // Run again what was cut short (a run for a new model version among them), so tiers do not stay
-    // half of one run and half of the one before until the next periodic run.
+    if (failed > 0) this.services.logger.warn({ runs: failed }, 'scoring runs left RUNNING by a process that stopped were marked FAILED');
+    // Run again what was cut short, by a crash or by a stop (a run for a new model version among
+    // them), so tiers do not stay half of one run and half of the one before until the next periodic run.
+    if (failed === 0 && !(await lastFullRunInterrupted(this.db()))) return;
     if (this.services.config.scoringIntervalMs > 0) this.enqueue(() => this.fullRun('a run was interrupted'));
   }
 
@@ -176,10 +178,28 @@ export class ScoringScheduler implements RescoreScheduler {
   }
 
   private async fullRun(reason: string, unlessRunWithinMs?: number): Promise<void> {
+    // Half-loaded accounts scored live would alert and mail on data not all there yet; the load queues
+    // its customers, and the first round after it scores them.
+    if (await bulkLoadGoingOn(this.db())) {
+      this.services.logger.info({ reason }, 'full scoring run skipped: a bulk load is going on');
+      return;
+    }
     // As of now when it gets the lock (null), not when it was asked for.
-    const run = await refreshAllHealthScores(this.services, this.db(), null, false, { unlessRunWithinMs });
+    const run = await refreshAllHealthScores(this.services, this.db(), null, false, { unlessRunWithinMs, stopped: () => this.stopped });
     if (run) this.services.logger.info({ run, reason }, 'full scoring run finished');
     else this.services.logger.info({ reason }, 'full scoring run skipped: another instance is running one or ran one lately');
+  }
+
+  /** Waits while a bulk load holds rescoring off; false when the service stopped meanwhile. */
+  private async waitForBulkLoads(db: Db): Promise<boolean> {
+    let logged = false;
+    while (await bulkLoadGoingOn(db)) {
+      if (this.stopped) return false;
+      if (!logged) this.services.logger.info('first start: waiting for the bulk load going on to end before backfilling');
+      logged = true;
+      await new Promise((resolve) => setTimeout(resolve, BULK_LOAD_POLL_MS));
+    }
+    return !this.stopped;
   }
 
   /**
@@ -192,6 +212,9 @@ export class ScoringScheduler implements RescoreScheduler {
     const db = this.db();
     // Most starts have nothing to backfill: they open no connection for the lock.
     if (!(await needsFirstStartBackfill(db))) return;
+    // A start beside a bulk load (`npm run demo:seed`, `npm run import`) would backfill a month of
+    // history from half of the data: it waits for the load, which may write that history itself.
+    if (!(await this.waitForBulkLoads(db))) return;
     // One instance backfills; another starting meanwhile leaves it the work (and resumes it, at its
     // next start, should that instance stop halfway). Asked again under the lock: it may have finished.
     await withSessionLock(databaseUrlOf(this.services), FIRST_START_BACKFILL_LOCK, false, async () => {
@@ -203,7 +226,7 @@ export class ScoringScheduler implements RescoreScheduler {
       await this.analyzeChangedTables();
       await backfillHistory(this.services, db, days, { stopped: () => this.stopped, firstStart: true });
       // As of the moment the days are done: a run as of now, which ends the first start.
-      if (!this.stopped) await refreshAllHealthScores(this.services, db, null, true, { firstStart: true });
+      if (!this.stopped) await refreshAllHealthScores(this.services, db, null, true, { firstStart: true, stopped: () => this.stopped });
     });
     await this.analyzeChangedTables();
   }

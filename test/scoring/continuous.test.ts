@@ -289,6 +289,53 @@ describe('history written by other runs than a first start', () => {
   });
 });
 
+describe('a start beside a bulk load (`npm start` while `npm run demo:seed` loads)', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase('start_beside_load');
+  });
+  afterAll(() => database.drop());
+
+  const runs = async () => (await sql<{ n: number }>(database, 'select count(*)::int as n from scoring_run'))[0].n;
+
+  it('backfills nothing from half of the data: the first start waits for the load, then backfills what it loaded', async () => {
+    await (await loaderWithDailyCustomer(database, 'cust_loading', 90)).stop();
+    let started: TestServer | undefined;
+    try {
+      await holdingRescoring(database.url, async () => {
+        started = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0', SCORING_INTERVAL_MS: '300' } });
+        // Several periodic turns pass while the load goes on: no run at all.
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        expect(await runs()).toBe(0);
+      });
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && (await runs()) < BACKFILL_DAYS + 1) await new Promise((resolve) => setTimeout(resolve, 200));
+      const history = await started!.gql(ScoreHistoryDocument, { customerId: 'cust_loading', first: 100 });
+      expect(history.healthScoreHistory.totalCount).toBeGreaterThanOrEqual(BACKFILL_DAYS + 1);
+    } finally {
+      await started?.stop();
+    }
+  });
+
+  it('runs no periodic full run while a load goes on, and runs them again once it has ended', async () => {
+    const liveRuns = async () => (await sql<{ n: number }>(database, 'select count(*)::int as n from scoring_run where not backfill'))[0].n;
+    const before = await liveRuns();
+    let started: TestServer | undefined;
+    try {
+      await holdingRescoring(database.url, async () => {
+        started = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0', SCORING_INTERVAL_MS: '300' } });
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        expect(await liveRuns()).toBe(before);
+      });
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && (await liveRuns()) === before) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await liveRuns()).toBeGreaterThan(before);
+    } finally {
+      await started?.stop();
+    }
+  });
+});
+
 describe('a failed rescoring round', () => {
   let server: TestServer;
   beforeAll(async () => {
