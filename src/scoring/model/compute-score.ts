@@ -199,15 +199,17 @@ function normaliseSignals(compiled: ReturnType<typeof compile>, metrics: MetricV
     let cTotalWeight = 0;
     let cObservedWeight = 0;
     for (const { config: signal, key, conditionKeys } of compiled.components[c].signals) {
-      // Held back by its conditions, a signal takes its missing policy's value, yet was observed: what
-      // its conditions measured is data, and a silent account is not a data-poor one.
+      // Held back by its conditions, a signal takes its missing policy's value, yet was observed when
+      // its own metric has a value: a silent account is not a data-poor one. One without a baseline
+      // is, silent or not: its coverage must not rise as its silence holds the signal back.
       const heldBack = !measured(signal, conditionKeys, metrics);
-      const rawValue = heldBack ? null : metricValue(metrics, key);
+      const ownValue = metricValue(metrics, key);
+      const rawValue = heldBack ? null : ownValue;
       let value: number | null;
       pass.rawValues[i] = rawValue;
       if (rawValue !== null) value = normalise(rawValue, signal.normaliser);
       else value = signal.missing.policy === 'neutral' ? clamp01(signal.missing.value) : null;
-      pass.missing[i] = rawValue === null && !heldBack;
+      pass.missing[i] = ownValue === null;
       if (!pass.missing[i]) {
         cObservedWeight += signal.weight;
         pass.observedWeight += signal.weight;

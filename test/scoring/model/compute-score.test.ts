@@ -60,16 +60,17 @@ function referenceScore(model: ScoringModelConfig, metrics: MetricValues): Score
   for (const component of model.components) {
     for (const signal of component.signals) {
       // A signal whose `onlyWhen` does not hold is not measured: it takes its missing policy's value,
-      // but counts as observed.
+      // but counts as observed when its own metric has a value.
       const measured = failedConditions(signal, metrics).length === 0;
-      const rawValue = measured ? readMetric(metrics, signal) : null;
+      const ownValue = readMetric(metrics, signal);
+      const rawValue = measured ? ownValue : null;
       const base = { name: signal.name, component: component.name, rawValue, weight: signal.weight };
       if (rawValue !== null) {
         evaluated.push({ ...base, value: normalise(rawValue, signal.normaliser), missing: false, included: true });
       } else if (signal.missing.policy === 'neutral') {
-        evaluated.push({ ...base, value: clamp01(signal.missing.value), missing: measured, included: true });
+        evaluated.push({ ...base, value: clamp01(signal.missing.value), missing: ownValue === null, included: true });
       } else {
-        evaluated.push({ ...base, value: null, missing: measured, included: false });
+        evaluated.push({ ...base, value: null, missing: ownValue === null, included: false });
       }
     }
   }
@@ -261,6 +262,11 @@ describe('computeScore', () => {
       expect(computeScore(conditional, { active_days_30: 20, active_days_trend_21_60: 0.2, active_days_trend_7_60: 0 }).coverage).toBe(1);
       expect(trend(null)).toMatchObject({ rawValue: 0.2, value: 0.2, missing: false });
       expect(metricRequests(conditional).map((r) => r.key)).toContain('active_days_trend_7_60');
+      // Without a baseline it is missing, held back or not: a silent week adds no coverage to an
+      // account with nothing before its last few logins.
+      const noBaseline = computeScore(conditional, { active_days_30: 2, active_days_trend_21_60: null, active_days_trend_7_60: 0 });
+      expect(noBaseline.signals[1]).toMatchObject({ rawValue: null, value: 0.75, missing: true });
+      expect(noBaseline.coverage).toBe(0.75);
     });
 
     it('treats absent metric keys and non-finite numbers as missing', () => {
