@@ -64,7 +64,7 @@ export function assessCustomer(input: AssessmentInput): Assessment {
       ? (tierByKey(model.tiers, input.previousTierKey) ?? { key: input.previousTierKey })
       : tierFor(result.score, model.tiers, input.previousTierKey, model.hysteresis);
   const trend = trendOf(result.score, input.earlierScore, model.trend.threshold);
-  const npsValue = result.signals.find((s) => s.component === 'nps')?.rawValue ?? null;
+  const npsValue = accountNpsOf(model, result);
   // Stored on the customer as a whole number (a recency-weighted NPS is fractional).
   const accountNps = npsValue === null ? null : Math.round(npsValue);
   const lifecycleStage = lifecycleStageOf({
@@ -90,4 +90,27 @@ export function assessCustomer(input: AssessmentInput): Assessment {
 function readsUsage(model: ScoringModelConfig, penaltyName: string): boolean {
   const penalty = model.penalties.find((candidate) => candidate.name === penaltyName);
   return penalty === undefined || USAGE_METRICS.has(penalty.metric);
+}
+
+/**
+ * The account NPS (−100…100) a score measured: the raw value of the model's first signal on an NPS
+ * metric, in whichever component a model of your own puts it (a component renamed "survey" still
+ * makes advocates); null without one or without answers.
+ */
+export function accountNpsOf(model: ScoringModelConfig, result: ScoreResult): number | null {
+  const npsSignal = model.components.flatMap((c) => c.signals).find((s) => s.metric === 'nps' || s.metric === 'nps_weighted');
+  if (npsSignal === undefined) return null;
+  return result.signals.find((s) => s.name === npsSignal.name)?.rawValue ?? null;
+}
+
+/**
+ * The engagement score a score measured: the component named `engagement`, or else the first whose
+ * signals all read the account's use (USAGE_METRICS), whatever a model of your own calls it.
+ */
+export function engagementScoreOf(model: ScoringModelConfig, result: ScoreResult): number | null {
+  const component =
+    model.components.find((c) => c.name === 'engagement') ??
+    model.components.find((c) => c.signals.length > 0 && c.signals.every((s) => USAGE_METRICS.has(s.metric)));
+  if (component === undefined) return null;
+  return result.components.find((c) => c.name === component.name)?.score ?? null;
 }

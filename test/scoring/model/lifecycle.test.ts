@@ -1,6 +1,13 @@
-import { assessCustomer, DAY_MS, DEFAULT_SCORING_MODEL, lifecycleStageOf, metricKeyOf } from '../../../src/scoring/model';
+import {
+  assessCustomer,
+  DAY_MS,
+  DEFAULT_SCORING_MODEL,
+  engagementScoreOf,
+  lifecycleStageOf,
+  metricKeyOf,
+} from '../../../src/scoring/model';
 import type { AssessmentInput, LifecycleInput } from '../../../src/scoring/model';
-import { modelWith, signal } from './model-factory';
+import { defaultModelCopy, modelWith, signal } from './model-factory';
 
 const asOf = new Date('2026-06-01T12:00:00Z');
 const daysAgo = (days: number) => new Date(asOf.getTime() - days * DAY_MS);
@@ -219,5 +226,61 @@ describe('a young account with a red flag (its first 30 days)', () => {
     expect(assessment.tier.key).toBe('at_risk');
     expect(assessment.lifecycleStage).toBe('ONBOARDING');
     expect(assessment.flagged).toBe(false);
+  });
+});
+
+describe('a model of your own whose components have other names', () => {
+  // The default model with its components renamed: the same signals, the same scores.
+  const renamed = defaultModelCopy();
+  const names: Record<string, string> = { engagement: 'product_usage', nps: 'survey' };
+  for (const component of renamed.components) component.name = names[component.name] ?? component.name;
+  const npsSignal = renamed.components.flatMap((c) => c.signals).find((s) => s.metric === 'nps_weighted')!;
+
+  function assessWith(model: typeof renamed) {
+    const signedUpAt = daysAgo(400);
+    return assessCustomer({
+      model,
+      // A busy, steady account whose answers are mostly promoters'.
+      metrics: {
+        silence_vs_cadence_60: 0.5,
+        days_since_last_activity_60: 0.5,
+        team_active_days_trend_7_60: 1,
+        active_days_trend_21_60: 1,
+        events_trend_21_60: 1,
+        active_users_vs_usual_14_60: 1,
+        feature_breadth_trend_14_60: 1,
+        seat_utilisation_30: 0.5,
+        failed_invoice_streak_90: 0,
+        unpaid_later_than_usual_60: 0,
+        contraction_90: 0,
+        [metricKeyOf(npsSignal)]: 70,
+      },
+      asOf,
+      signedUpAt,
+      startedAt: signedUpAt,
+      churnedAt: null,
+      lastActivityAt: daysAgo(1),
+      firstActivityAt: signedUpAt,
+      previousTierKey: null,
+      earlierScore: null,
+    });
+  }
+
+  it('reads the account NPS from its NPS signal, wherever it is: its promoters are advocates as under the default model', () => {
+    const underDefault = assessWith(defaultModelCopy());
+    const underRenamed = assessWith(renamed);
+    expect(underDefault.accountNps).toBe(70);
+    expect(underRenamed.accountNps).toBe(70);
+    expect(underRenamed.lifecycleStage).toBe(underDefault.lifecycleStage);
+    expect(underRenamed.lifecycleStage).toBe('ADVOCATE');
+  });
+
+  it('reads the engagement score from the component of the account’s use, whatever its name', () => {
+    const underDefault = assessWith(defaultModelCopy());
+    const underRenamed = assessWith(renamed);
+    const engagement = underDefault.result.components.find((c) => c.name === 'engagement')!.score;
+    expect(engagement).not.toBeNull();
+    expect(engagementScoreOf(defaultModelCopy(), underDefault.result)).toBe(engagement);
+    expect(engagementScoreOf(renamed, underRenamed.result)).toBe(engagement);
   });
 });
