@@ -91,16 +91,20 @@ function randomConfig(random: () => number): ScoringModelConfig {
   config.penalties = Array.from({ length: Math.floor(random() * 4) }, (_, p) => {
     const metric = pick(METRIC_KINDS);
     const perUnit = random() < 0.5;
+    const threshold = pick(perUnit ? [0, 1, 1e6] : [-1e6, 0, 1, 1e6]);
+    const points = pick([0, 5, 100]);
+    // Only a perUnit penalty's points × the metric has a cap (validateModel).
+    const maxPoints = pick([0, 100]);
     return {
       name: `p${p}`,
       metric,
       ...window(metric),
       direction: 'at_least' as const,
       // A perUnit penalty's threshold is at least 0 (validateModel): below, its points could be negative.
-      threshold: pick(perUnit ? [0, 1, 1e6] : [-1e6, 0, 1, 1e6]),
-      points: pick([0, 5, 100]),
+      threshold,
+      points,
       perUnit,
-      maxPoints: pick([0, 100]),
+      ...(perUnit ? { maxPoints } : {}),
     };
   });
   config.lifecycle = { ...config.lifecycle, churnWindowDays: days(), onboardingDays: days(), minCoverage: random() };

@@ -187,6 +187,9 @@ function penaltyErrors(path: string, penalty: PenaltyConfig): string[] {
   }
   if (penalty.maxPoints !== undefined && (!isFiniteNumber(penalty.maxPoints) || penalty.maxPoints < 0 || penalty.maxPoints > 100)) {
     errors.push(`${path}.maxPoints must be within 0…100`);
+  } else if (penalty.maxPoints !== undefined && penalty.perUnit !== true) {
+    // It caps points × the metric; a flag of fixed points has nothing to cap, and a cap stored and ignored would mislead.
+    errors.push(`${path}.maxPoints only applies to a perUnit penalty`);
   }
   errors.push(...conditionErrors(path, penalty.onlyWhen));
   return errors;
@@ -556,6 +559,8 @@ export function validateModel(model: ScoringModelConfig): string[] {
   const names = new Set<string>();
   const claimName = (path: string, name: string) => {
     if (!isNonEmptyString(name)) return;
+    // Names show in explanations, reasons and alerts as written, and key the stored detail: as tier keys.
+    if (name !== name.trim()) errors.push(`${path}.name ${JSON.stringify(name)} starts or ends with white space`);
     // Signal and penalty names key the raw-signal record and the stored per-signal detail.
     if (names.has(name)) errors.push(`${path}.name "${name}" is used more than once among signals and penalties`);
     names.add(name);
@@ -565,6 +570,8 @@ export function validateModel(model: ScoringModelConfig): string[] {
     const path = `components[${componentIndex}]`;
     errors.push(...unknownKeyErrors(path, component, KNOWN_KEYS.component));
     if (!isNonEmptyString(component.name)) errors.push(`${path}.name is required`);
+    else if (component.name !== component.name.trim())
+      errors.push(`${path}.name ${JSON.stringify(component.name)} starts or ends with white space`);
     else if (componentNames.has(component.name)) errors.push(`${path}.name "${component.name}" is used by more than one component`);
     else componentNames.add(component.name);
     if (!Array.isArray(component.signals) || component.signals.length === 0) {

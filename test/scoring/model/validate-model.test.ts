@@ -41,6 +41,18 @@ describe('validateModel', () => {
       ).toEqual([`the model is too large: components: 17, at most ${MODEL_LIMITS.components}`]);
     });
 
+    it('refuses a component, signal or penalty name with white space around it: names show in reasons and alerts as written', () => {
+      expect(errorsAfter((m) => (m.components[0].signals[0].name = ` ${m.components[0].signals[0].name}`))).toEqual([
+        `components[0].signals[0].name " ${DEFAULT_SCORING_MODEL.components[0].signals[0].name}" starts or ends with white space`,
+      ]);
+      expect(errorsAfter((m) => (m.penalties[0].name = `${m.penalties[0].name} `))).toEqual([
+        `penalties[0].name "${DEFAULT_SCORING_MODEL.penalties[0].name} " starts or ends with white space`,
+      ]);
+      expect(errorsAfter((m) => (m.components[1].name = `\t${m.components[1].name}`))).toEqual([
+        `components[1].name "\\t${DEFAULT_SCORING_MODEL.components[1].name}" starts or ends with white space`,
+      ]);
+    });
+
     it('refuses a tier or playbook key with white space around it, a control character, or differing from another only in case', () => {
       expect(errorsAfter((m) => (m.tiers[0].key = ` ${m.tiers[0].key}`))).toEqual([
         `tiers[0].key " ${DEFAULT_SCORING_MODEL.tiers[0].key}" starts or ends with white space`,
@@ -326,6 +338,13 @@ describe('validateModel', () => {
     ]);
     expect(errorsAfter((m) => m.penalties.push({ ...npsPerUnit, threshold: 0, perUnit: true } as never))).toEqual([]);
     expect(errorsAfter((m) => m.penalties.push(npsPerUnit as never))).toEqual([]);
+  });
+
+  it('refuses maxPoints on a penalty of fixed points: it caps points × the metric, and a cap stored and ignored would mislead', () => {
+    const index = DEFAULT_SCORING_MODEL.penalties.findIndex((p) => p.perUnit !== true);
+    expect(errorsAfter((m) => (m.penalties[index].maxPoints = 0))).toEqual([
+      `penalties[${index}].maxPoints only applies to a perUnit penalty`,
+    ]);
   });
 
   describe('playbooks', () => {
