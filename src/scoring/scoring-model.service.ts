@@ -27,6 +27,17 @@ export async function getActiveModel(db: Db): Promise<ActiveModel> {
   )) as ActiveModel;
 }
 
+/** A stored model version, active or not (the one to roll back to: `updateScoringModel` with its config); null when never stored. */
+export async function getModelVersion(db: Db, version: number): Promise<(ActiveModel & { active: boolean }) | null> {
+  await getActiveModel(db);
+  const row = await queryOne<ActiveModel & { active: boolean }>(
+    db,
+    'select version, config, created_at as "createdAt", active from scoring_model where version = ?',
+    [version],
+  );
+  return row ?? null;
+}
+
 /** The config of a stored model version (never changed once written, but for a shipped default's message wording: adoptCurrentDefaultModel), batched per request; null when unknown. */
 export function loadModelVersion(db: Db, loaders: LoaderRegistry, version: number): Promise<ScoringModelConfig | null> {
   return loaders

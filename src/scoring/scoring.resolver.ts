@@ -8,14 +8,14 @@ import { Scope } from '../auth/scopes';
 import { checkCustomerFilter, checkCustomerId, getCustomer } from '../customers/customer.service';
 import { Customer, CustomerConnection } from '../customers/customer.types';
 import type { GraphQLContext } from '../context';
-import { ensure, InvalidInputError } from '../infra/errors';
+import { ensure, InvalidInputError, NotFoundError } from '../infra/errors';
 import { MAX_TOPICS_PER_SUBSCRIPTION } from '../infra/pubsub';
 import { loadLatestChild } from '../infra/loaders';
 import { ConnectionResult } from '../infra/pagination';
 import { DateTimeScalar } from '../infra/scalars';
 import { selectedFields } from '../infra/selection';
 import { defaultModelWithTiers, describeHeldBack, riskReasons, ScoringModelConfig, TIER_PRESETS, TierPresetName } from './model';
-import { checkModelKeys, getActiveModel, loadModelVersion, updateScoringModel } from './scoring-model.service';
+import { checkModelKeys, getActiveModel, getModelVersion, loadModelVersion, updateScoringModel } from './scoring-model.service';
 import {
   checkAsOf,
   checkTierPreset,
@@ -61,8 +61,8 @@ import { topics } from './scoring.topics';
 import { decodePenalties, decodeSignals } from './signal-storage';
 import { OutreachAction } from '../outreach/outreach.types';
 
-function toModelType(model: { version: number; config: ScoringModelConfig; createdAt: Date }): ScoringModelType {
-  return { version: model.version, tiers: model.config.tiers, config: model.config, createdAt: model.createdAt };
+function toModelType(model: { version: number; config: ScoringModelConfig; createdAt: Date }, active = true): ScoringModelType {
+  return { version: model.version, tiers: model.config.tiers, config: model.config, createdAt: model.createdAt, active };
 }
 
 /** The latest score, reading the explanation columns only when `info` selects them. */
@@ -181,8 +181,8 @@ export class ScoringResolver {
   @RequireScope(Scope.READ)
   @Query(() => CustomerConnection, { description: 'Accounts in the two worst tiers, by ARR × risk, then by their latest decline.' })
   worklist(
-    @Arg('first', () => Int, { nullable: true }) first: number | null,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('first', () => Int, { nullable: true, description: 'Page size, 1–500 (default 50).' }) first: number | null,
+    @Arg('after', () => String, { nullable: true, description: 'Cursor of the last edge of the previous page.' }) after: string | null,
     @Arg('csmOwner', () => String, { nullable: true, description: "Only this CSM owner's accounts." }) csmOwner: string | null,
     @Arg('tier', () => String, { nullable: true, description: 'Only this tier (one of the two worst).' }) tier: string | null,
     @Arg('lifecycleStage', () => LifecycleStage, { nullable: true, description: 'Only accounts in this lifecycle stage.' })
@@ -212,9 +212,20 @@ export class ScoringResolver {
   }
 
   @RequireScope(Scope.READ)
-  @Query(() => ScoringModelType)
-  async scoringModel(@Ctx() { db }: GraphQLContext): Promise<ScoringModelType> {
-    return toModelType(await getActiveModel(db));
+  @Query(() => ScoringModelType, {
+    description:
+      'The active model, or a stored version of it (every version stays stored: roll back with updateScoringModel(input: { config }) given its config).',
+  })
+  async scoringModel(
+    @Arg('version', () => Int, { nullable: true, description: 'A stored version (1 and up); the active one when omitted.' })
+    version: number | null | undefined,
+    @Ctx() { db }: GraphQLContext,
+  ): Promise<ScoringModelType> {
+    if (version == null) return toModelType(await getActiveModel(db));
+    ensure(version >= 1, 'version must be 1 or more', { argument: 'version' });
+    const stored = await getModelVersion(db, version);
+    if (!stored) throw new NotFoundError(`scoring model version ${version} does not exist`, { argument: 'version' });
+    return toModelType(stored, stored.active);
   }
 
   @RequireScope(Scope.ADMIN)

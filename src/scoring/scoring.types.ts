@@ -290,6 +290,9 @@ export class ScoringModelType {
 
   @Field(() => DateTimeScalar)
   createdAt!: DateTimeValue;
+
+  @Field({ description: 'Whether this version is the one scoring now.' })
+  active!: boolean;
 }
 
 @ObjectType({

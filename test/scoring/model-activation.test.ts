@@ -205,3 +205,28 @@ it("lays a tier preset over the model active when its turn comes, keeping anothe
   }
   await server.app.scheduler.idle();
 });
+
+it('reads any stored version, active or not, so that an admin can roll back to it without a copy of their own', async () => {
+  const active = await ok<{ scoringModel: { version: number; active: boolean } }>('{ scoringModel { version active } }');
+  expect(active.scoringModel).toMatchObject({ active: true });
+  const first = await ok<{ scoringModel: { version: number; active: boolean; config: { tiers: Array<{ key: string }> } } }>(
+    '{ scoringModel(version: 1) { version active config } }',
+  );
+  expect(first.scoringModel).toMatchObject({ version: 1, active: active.scoringModel.version === 1 });
+  expect(first.scoringModel.config).toEqual(JSON.parse(JSON.stringify(DEFAULT_SCORING_MODEL)));
+  // Rolled back by activating its config again: a new version, the same model.
+  const rolledBack = await ok<{ updateScoringModel: { version: number } }>(
+    'mutation ($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }',
+    { config: first.scoringModel.config },
+  );
+  expect(rolledBack.updateScoringModel.version).toBeGreaterThan(active.scoringModel.version);
+  const now = await ok<{ scoringModel: { version: number; config: unknown } }>('{ scoringModel { version config } }');
+  expect(now.scoringModel).toEqual({ version: rolledBack.updateScoringModel.version, config: first.scoringModel.config });
+  expect((await ok<{ scoringModel: { active: boolean } }>('{ scoringModel(version: 1) { active } }')).scoringModel.active).toBe(false);
+  await server.app.scheduler.idle();
+
+  const unknown = await server.request('{ scoringModel(version: 999999) { version } }');
+  expect(unknown.errors?.[0].extensions).toMatchObject({ code: 'NOT_FOUND', argument: 'version' });
+  const refused = await server.request('{ scoringModel(version: 0) { version } }');
+  expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'version' });
+});
