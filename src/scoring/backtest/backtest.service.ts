@@ -128,13 +128,15 @@ export function checkedGrid(
 async function report(
   set: SnapshotSet,
   config: ScoringModelConfig,
-  horizonDays: number,
+  grid: SnapshotGrid & { horizonDays: number },
   now: Date,
   signal: AbortSignal | undefined,
 ): Promise<BacktestReport> {
   const labels = set.accounts.map((a) => ({ customerId: a.id, churnedAt: a.churnedAt }));
   const scores = await scoreSnapshotsInTurns(set, config, signal);
-  return evaluateBacktest(scores, labels, { tiers: config.tiers, horizonDays, labelsKnownUntil: now });
+  const instants = gridInstants(grid);
+  const gridSpanDays = (instants[instants.length - 1].getTime() - instants[0].getTime()) / DAY_MS;
+  return evaluateBacktest(scores, labels, { tiers: config.tiers, horizonDays: grid.horizonDays, labelsKnownUntil: now, gridSpanDays });
 }
 
 export interface BacktestResult {
@@ -150,7 +152,7 @@ export async function runBacktest(db: Db, request: BacktestRequest, signal?: Abo
   const model = await modelUnderTest(db, request.model);
   return evaluationSlots.run(async () => {
     const set = await collectSnapshots(db, model.config, grid, { signal });
-    return { model, report: await report(set, model.config, grid.horizonDays, now, signal), instants: gridInstants(grid).length };
+    return { model, report: await report(set, model.config, grid, now, signal), instants: gridInstants(grid).length };
   }, signal);
 }
 
@@ -264,10 +266,10 @@ async function suggestionFrom(
     warnings,
     current: {
       model: { version: active.version, config: active.config },
-      report: await report(set, active.config, grid.horizonDays, now, signal),
+      report: await report(set, active.config, grid, now, signal),
       instants: gridInstants(grid).length,
     },
-    suggested: await report(set, config, grid.horizonDays, now, signal),
+    suggested: await report(set, config, grid, now, signal),
   };
 }
 
