@@ -28,7 +28,8 @@ export const DIGEST_KEY_SQL = `'digest:' || d.destination_id || ':' || coalesce(
  * it. Customer-facing deliveries beyond `customerMessagesPerWeek` for their customer in the last 7
  * days are written SKIPPED_WEEKLY_CAP and not queued: those that may reach the customer (email and
  * webhook; not Slack, a team channel, nor an email to a customer without a contact address),
- * counting those sent or still being tried, not dead or cancelled. The PENDING deliveries of a destination without digest become batch jobs of up to
+ * counting those sent or still being tried, not dead or cancelled, and for a rescue (any action but
+ * an expansion play's) only the week's rescues. The PENDING deliveries of a destination without digest become batch jobs of up to
  * DELIVERIES_PER_BATCH_JOB each; those of a digest
  * destination join (or start) the one job of their destination and CSM, due `digestSeconds` after
  * it was started. Returns the deliveries written.
@@ -38,7 +39,7 @@ export async function enqueueDeliveries(tx: Db, actionIds: readonly string[], cu
   const [row] = await query<{ deliveries: number }>(
     tx,
     `with actions as (
-       select o.id, o.customer_id, o.audience, o.playbook, o.to_tier, c.csm_owner, c.contact_email
+       select o.id, o.customer_id, o.audience, o.playbook, o.to_tier, c.csm_owner, c.contact_email, o.trigger = 'EXPANSION' as upsell
        from outreach_action o join customer c on c.id = o.customer_id
        where o.id in (select jsonb_array_elements_text(?::jsonb)::bigint) and o.status = 'DECIDED'
          -- Asked once for the statement: without a destination taking deliveries, no action is read.
@@ -56,13 +57,18 @@ export async function enqueueDeliveries(tx: Db, actionIds: readonly string[], cu
         and (dst.tiers is null or a.to_tier = any(dst.tiers))
         and (dst.csm_owner is null or dst.csm_owner = a.csm_owner)
      ), sent_this_week as (
-       select x.customer_id, count(*) as sent from delivery x join destination xd on xd.id = x.destination_id and xd.kind <> 'SLACK'
+       -- An upsell counts every message of the week; a rescue counts only the week's rescues: an
+       -- upsell sent on Monday must not keep Wednesday's offer of help from the customer.
+       select x.customer_id, count(*) as sent, count(*) filter (where xo.trigger <> 'EXPANSION') as rescues_sent
+       from delivery x join destination xd on xd.id = x.destination_id and xd.kind <> 'SLACK'
+       join outreach_action xo on xo.id = x.action_id
        where x.customer_id in (select customer_id from matched where reaches_customer) and x.audience = 'CUSTOMER'
          and x.created_at > now() - interval '7 days' and x.status not in ('SKIPPED_WEEKLY_CAP', 'CANCELLED', 'DEAD')
        group by x.customer_id
      ), ranked as (
        select m.*, case when m.reaches_customer
-                   then coalesce(s.sent, 0) + row_number() over (partition by m.customer_id, m.reaches_customer order by m.id, m.destination_id)
+                   then coalesce(case when m.upsell then s.sent else s.rescues_sent end, 0)
+                        + row_number() over (partition by m.customer_id, m.reaches_customer order by m.id, m.destination_id)
                    else 0 end as nth
        from matched m left join sent_this_week s on s.customer_id = m.customer_id
      ), inserted as (

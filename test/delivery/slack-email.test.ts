@@ -1,6 +1,8 @@
 // Slack messages, email over a real SMTP server (smtp-server), the CSM directory, admin templates,
 // digests and the weekly cap on customer-facing messages.
 import { createKey, post } from '../helpers/auth';
+import { enqueueDeliveries } from '../../src/delivery/enqueue-deliveries.sql';
+import type { Db } from '../../src/infra/sql';
 import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 import { ReceivedMail, SmtpCatcher, startSmtpCatcher } from '../helpers/smtp';
@@ -191,6 +193,50 @@ describe('Slack and email destinations', () => {
     const thirdNew = third.filter((r) => !second.some((f) => f.id === r.id));
     expect(thirdNew.filter((r) => r.status === 'DELIVERED')).toHaveLength(1);
     await waitFor(() => mailsTo() === 2, 'the second email');
+  });
+
+  it('lets no upsell of the week keep a rescue from the customer, while a rescue of the week caps an upsell', async () => {
+    const to = 'ops@upsold.example';
+    await seedDecliningAccounts(server, ['cust_upsold'], { contactEmail: to });
+    // The expansion play emailed it this week, before its trouble began (one message: the week's cap).
+    const expansionDelivered = async (customerId: string) => {
+      const [action] = await sql<{ id: string }>(
+        server.database,
+        `insert into outreach_action (customer_id, playbook, action, audience, channel, trigger, from_tier, to_tier, score, status, message, created_at)
+         values ($1, 'expansion', 'referral_request', 'CUSTOMER', 'EMAIL', 'EXPANSION', 'healthy', 'healthy', 96, 'DECIDED', 'Would you refer a peer?', now() - interval '2 days')
+         returning id::text`,
+        [customerId],
+      );
+      await sql(
+        server.database,
+        `insert into delivery (action_id, destination_id, customer_id, audience, status, attempts, created_at, delivered_at)
+         select $1, id, $2, 'CUSTOMER', 'DELIVERED', 1, now() - interval '2 days', now() - interval '2 days' from destination where name = 'mail-w'`,
+        [action.id, customerId],
+      );
+    };
+    await expansionDelivered('cust_upsold');
+    await scoreNow(server, ['cust_upsold']);
+    const rescues = await waitFor(async () => {
+      const rows = await sql<{ status: string; trigger: string }>(
+        server.database,
+        `select d.status, o.trigger from delivery d join outreach_action o on o.id = d.action_id
+         where d.customer_id = 'cust_upsold' and d.audience = 'CUSTOMER' and o.trigger <> 'EXPANSION'`,
+      );
+      return rows.length > 0 && rows.every((r) => r.status === 'DELIVERED' || r.status === 'SKIPPED_WEEKLY_CAP') && rows;
+    }, 'the rescue settled');
+    expect((rescues || []).filter((r) => r.status === 'DELIVERED')).toHaveLength(1);
+    await waitFor(() => smtp.mails.filter((m) => m.to.includes(to)).length === 1, 'the rescue email');
+
+    // The other way round, the week's rescue caps an upsell (the cap is read when the action is decided).
+    const [upsell] = await sql<{ id: string }>(
+      server.database,
+      `insert into outreach_action (customer_id, playbook, action, audience, channel, trigger, from_tier, to_tier, score, status, message)
+       values ('cust_upsold', 'expansion', 'referral_request', 'CUSTOMER', 'EMAIL', 'EXPANSION', 'healthy', 'healthy', 96, 'DECIDED', 'Refer a peer?')
+       returning id::text`,
+    );
+    await enqueueDeliveries(server.app.orm.em.fork() as unknown as Db, [upsell.id], 1);
+    const [capped] = await sql<{ status: string }>(server.database, `select status from delivery where action_id = $1`, [upsell.id]);
+    expect(capped.status).toBe('SKIPPED_WEEKLY_CAP');
   });
 
   it('neither counts nor caps a customer-facing action posted to Slack: the team channel never reaches the customer', async () => {
