@@ -153,6 +153,7 @@ it('backtests a stored version or a config given inline, and refuses what it can
     { ...GRID, horizonDays: 1000 },
     { ...GRID, model: { config: { components: [] } } },
     { ...GRID, model: { version: 1, config: {} } },
+    { ...GRID, step: 14 },
   ];
   for (const input of refusals) {
     const refused = await server.request(`query ($input: BacktestInput!) { backtest(input: $input) { customers } }`, { input });
@@ -161,6 +162,19 @@ it('backtests a stored version or a config given inline, and refuses what it can
       'BAD_USER_INPUT',
     ]);
   }
+  // `step`, issue 12's name for stepDays, is the same grid.
+  const { stepDays, ...gridWithoutStepDays } = GRID;
+  const byStep = await server.request<{ backtest: Report }, unknown>(
+    `query ($input: BacktestInput!) { backtest(input: $input) { ${REPORT} } }`,
+    {
+      input: { ...gridWithoutStepDays, step: stepDays },
+    },
+  );
+  const byStepDays = await server.request<{ backtest: Report }, unknown>(
+    `query ($input: BacktestInput!) { backtest(input: $input) { ${REPORT} } }`,
+    { input: GRID },
+  );
+  expect(byStep.data!.backtest).toEqual(byStepDays.data!.backtest);
   // A year of daily snapshots is within bounds (the accounts are looked at from their signup on).
   const daily = await server.request<{ backtest: Report }, unknown>(
     `query ($input: BacktestInput!) { backtest(input: $input) { ${REPORT} } }`,

@@ -9,6 +9,8 @@ export type BacktestInput = {
   /** Days after a snapshot within which a churn counts as foreseen by it, 1…365. Default 30. */
   horizonDays?: number | null | undefined;
   model?: BacktestModelInput | null | undefined;
+  /** The same as stepDays, under the name issue 12 gave it (`backtest(input: { from, to, step, horizonDays })`); give either. */
+  step?: number | null | undefined;
   /** Days between snapshot instants, 1…90. Default 7. */
   stepDays?: number | null | undefined;
   /** Not in the future. */

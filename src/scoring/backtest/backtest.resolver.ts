@@ -22,11 +22,11 @@ function toReport(result: BacktestResult): BacktestReport {
 
 /** What the audit log keeps of an evaluation's input: its grid (defaults filled in) and model version, not a whole config. */
 function gridDetails(input: unknown): Record<string, unknown> {
-  const { from, to, stepDays, horizonDays, model } = input as BacktestInput;
+  const { from, to, stepDays, step, horizonDays, model } = input as BacktestInput;
   return {
     from,
     to,
-    stepDays: stepDays ?? DEFAULT_STEP_DAYS,
+    stepDays: stepDays ?? step ?? DEFAULT_STEP_DAYS,
     horizonDays: horizonDays ?? DEFAULT_HORIZON_DAYS,
     modelVersion: model?.version ?? null,
     modelConfig: model?.config != null,

@@ -57,6 +57,8 @@ export interface BacktestRequest {
   from: Date;
   to: Date;
   stepDays?: number | null;
+  /** stepDays under another name (see BacktestGridInput.step). */
+  step?: number | null;
   horizonDays?: number | null;
 }
 
@@ -90,11 +92,18 @@ async function modelUnderTest(db: Db, model: BacktestRequest['model']): Promise<
 
 /** Checks a grid and horizon: past instants only, a bounded number of them. */
 export function checkedGrid(
-  input: { from: Date; to: Date; stepDays?: number | null; horizonDays?: number | null },
+  input: { from: Date; to: Date; stepDays?: number | null; step?: number | null; horizonDays?: number | null },
   now = Date.now(),
 ): SnapshotGrid & { horizonDays: number } {
   const { from } = input;
-  const stepDays = input.stepDays ?? DEFAULT_STEP_DAYS;
+  ensure(
+    input.stepDays == null || input.step == null || input.stepDays === input.step,
+    'give stepDays or step (the same), not two values',
+    {
+      argument: 'step',
+    },
+  );
+  const stepDays = input.stepDays ?? input.step ?? DEFAULT_STEP_DAYS;
   const horizonDays = input.horizonDays ?? DEFAULT_HORIZON_DAYS;
   ensure(
     from instanceof Date && !Number.isNaN(from.getTime()) && from.getTime() >= Date.UTC(1970, 0, 1),

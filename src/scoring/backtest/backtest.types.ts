@@ -30,6 +30,12 @@ export class BacktestGridInput {
 
   @Field(() => Int, {
     nullable: true,
+    description: 'The same as stepDays, under the name issue 12 gave it (`backtest(input: { from, to, step, horizonDays })`); give either.',
+  })
+  step?: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
     description: 'Days after a snapshot within which a churn counts as foreseen by it, 1…365. Default 30.',
   })
   horizonDays?: number | null;
