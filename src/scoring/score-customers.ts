@@ -416,6 +416,7 @@ function plannedOutreach(
       coverage: result.coverage,
     },
     peakScoreInDropWindow: past?.peakScore ?? null,
+    earlierScore: past?.earlierScore ?? null,
     daysSinceLastActivity: lastActivityAt ? (asOf.getTime() - lastActivityAt.getTime()) / DAY_MS : null,
     wasPreviouslyActive: lastActivityAt !== null,
     silenceInUsualGaps,

@@ -31,10 +31,20 @@ export type TemplateValues = Record<(typeof TEMPLATE_PLACEHOLDERS)[number], stri
 
 /** `{{name}}`, with spaces allowed inside the braces: the one placeholder syntax of playbook and email templates. */
 const PLACEHOLDER = /\{\{\s*(\w+)\s*\}\}/g;
+/** A placeholder and the full stop after it, if any. */
+const PLACEHOLDER_AND_STOP = /(\{\{\s*(\w+)\s*\}\})(\.?)/g;
 
-/** Replaces each `{{name}}` that `values` has, through `escape`; unknown ones are left visible rather than silently blanked. */
+/**
+ * Replaces each `{{name}}` that `values` has, through `escape`; unknown ones are left visible rather
+ * than silently blanked. A value that ends with a full stop takes the place of the template's own
+ * after it: "… open for {{customerName}}." reads "… open for Acme Inc.", not "Acme Inc..".
+ */
 export function fillPlaceholders(template: string, values: Readonly<Record<string, string>>, escape = (text: string) => text): string {
-  return template.replace(PLACEHOLDER, (whole, name: string) => (Object.hasOwn(values, name) ? escape(values[name]) : whole));
+  return template.replace(PLACEHOLDER_AND_STOP, (_whole, placeholder: string, name: string, stop: string) => {
+    if (!Object.hasOwn(values, name)) return placeholder + stop;
+    const value = escape(values[name]);
+    return value.endsWith('.') ? value : value + stop;
+  });
 }
 
 /** The placeholder names a template uses, in order of appearance. */
@@ -82,6 +92,8 @@ export interface PlaybookDecisionInput {
    * without history. A drop of ≥ scoreDrop.points from it runs the tier playbook.
    */
   peakScoreInDropWindow: number | null;
+  /** The score `model.trend.windowDays` earlier that the trend compared with (same model version); null without one. */
+  earlierScore?: number | null;
   /** Days since the last engagement event at or before now; null if never. */
   daysSinceLastActivity: number | null;
   /** True when the account had engagement before this silence (the caller decides, e.g. lastActivityAt set). */
@@ -153,12 +165,18 @@ function changeInWords(input: PlaybookDecisionInput, trigger: PlaybookTrigger, t
   switch (trigger) {
     case 'TIER_WORSENED':
       return `dropped from ${previousTier} to ${tier}`;
-    case 'SCORE_DROP':
-      return `fell ${(peakScoreInDropWindow ?? current.score) - current.score} points within ${model.scoreDrop.withinDays} days (${tier})`;
+    // Each names the score it compares with: `{{previousScore}}` is the previous scoring's, which a
+    // drop over two weeks or a decline over the trend's window need not have come from.
+    case 'SCORE_DROP': {
+      const peak = peakScoreInDropWindow ?? current.score;
+      return `fell ${peak - current.score} points from ${peak} within ${model.scoreDrop.withinDays} days (${tier})`;
+    }
     case 'CRITICAL':
       return `is ${tier}`;
     case 'AT_RISK_DECLINING':
-      return `is ${tier} and still declining`;
+      return input.earlierScore == null
+        ? `is ${tier} and still declining`
+        : `is ${tier} and still declining (${input.earlierScore} at least ${model.trend.windowDays} days ago)`;
     case 'SILENCE':
       return daysSinceLastActivity === null ? 'has had no activity' : `has had no activity for ${Math.floor(daysSinceLastActivity)} days`;
     case 'EXPANSION':

@@ -124,9 +124,18 @@ describe('decidePlaybookActions', () => {
           current: { score: 40, tierKey: 'at_risk', trend: 'DECLINING' },
         }),
       ).toBe('Acme is At risk and still declining: score 40 (was 42).');
+      // The score the decline is measured from, which a rise since the previous scoring does not contradict.
+      expect(
+        message({
+          previous: { score: 40, tierKey: 'at_risk' },
+          peakScoreInDropWindow: 58,
+          earlierScore: 58,
+          current: { score: 49, tierKey: 'at_risk', trend: 'DECLINING' },
+        }),
+      ).toBe('Acme is At risk and still declining (58 at least 7 days ago): score 49 (was 40).');
       expect(
         message({ previous: { score: 45, tierKey: 'at_risk' }, peakScoreInDropWindow: 52, current: { score: 35, tierKey: 'at_risk' } }),
-      ).toBe('Acme fell 17 points within 14 days (At risk): score 35 (was 45).');
+      ).toBe('Acme fell 17 points from 52 within 14 days (At risk): score 35 (was 45).');
       expect(
         message({ previous: { score: 22, tierKey: 'critical' }, peakScoreInDropWindow: 24, current: { score: 21, tierKey: 'critical' } }),
       ).toBe('Acme is Critical: score 21 (was 22). Call them today.');
@@ -345,5 +354,14 @@ describe('renderTemplate', () => {
     expect(renderTemplate('Hi {{customerName}}, {{ score }} / {{nope}}', { customerName: 'Acme', score: '42' })).toBe(
       'Hi Acme, 42 / {{nope}}',
     );
+  });
+
+  it('lets a value that ends with a full stop take the place of the one after it', () => {
+    const template = 'Early access is open for {{customerName}}. Score {{score}}.';
+    expect(renderTemplate(template, { customerName: 'Thistle Biotech Inc.', score: '42' })).toBe(
+      'Early access is open for Thistle Biotech Inc. Score 42.',
+    );
+    expect(renderTemplate(template, { customerName: 'Acme', score: '42' })).toBe('Early access is open for Acme. Score 42.');
+    expect(renderTemplate('{{nope}}.', {})).toBe('{{nope}}.');
   });
 });
