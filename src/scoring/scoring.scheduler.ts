@@ -125,8 +125,9 @@ export class ScoringScheduler implements RescoreScheduler {
     if (failed > 0) this.services.logger.warn({ runs: failed }, 'scoring runs left RUNNING by a process that stopped were marked FAILED');
     // Run again what was cut short, by a crash or by a stop (a run for a new model version among
     // them), so tiers do not stay half of one run and half of the one before until the next periodic run.
+    if (this.services.config.scoringIntervalMs === 0) return;
     if (failed === 0 && !(await lastFullRunInterrupted(this.db()))) return;
-    if (this.services.config.scoringIntervalMs > 0) this.enqueue(() => this.fullRun('a run was interrupted'));
+    this.enqueue(() => this.fullRun('a run was interrupted'));
   }
 
   async stop(): Promise<void> {
