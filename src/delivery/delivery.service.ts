@@ -1,6 +1,7 @@
 // Deliveries as the graph and the worker see them: what one job sends (the rows behind a message),
 // its outcome, `redeliver`, the per-action list (batched) and the counts per status.
-import { NotFoundError, ensure } from '../infra/errors';
+import { STILL_A_CUSTOMER } from '../customers/customer.service';
+import { InvalidInputError, NotFoundError, ensure } from '../infra/errors';
 import { LoaderRegistry, groupBy } from '../infra/loaders';
 import { MARK_BACKGROUND_WORK } from '../infra/shutdown-drain';
 import { Db, json, query, queryOne, queryPrepared } from '../infra/sql';
@@ -10,7 +11,7 @@ import type { PenaltyResult } from '../scoring/model';
 import type { DeliveryItem } from './delivery-messages';
 import { storableDeliveryError } from './delivery-errors';
 import { DELIVER_TASK, destinationIsActiveSql } from './enqueue-deliveries.sql';
-import type { SendingState } from './send-check';
+import type { SendingState, WithholdReason } from './send-check';
 
 export interface DeliveryRow {
   id: string;
@@ -51,10 +52,11 @@ export interface OpenDeliveries {
   retryFrom: Date;
   attempts: number;
   /**
-   * Those of them (ids) that are customer-facing messages to a customer who has opted out since
-   * they were decided: not in `items`, closed without being sent (a digest goes out without them).
+   * Those of them that are customer-facing messages to a customer who has opted out or churned
+   * since they were decided: not in `items`, closed without being sent with these outcomes (a digest
+   * goes out without them).
    */
-  optedOutIds: string[];
+  withheld: Array<{ deliveryId: string; outcome: DeliveryOutcome }>;
   /** This attempt's claim on them: recordOutcomes records and frees only what it still holds. */
   claim: string;
 }
@@ -63,15 +65,28 @@ export interface OpenDeliveries {
 export interface OpenDelivery extends DeliveryItem {
   retryFrom: Date;
   attempts: number;
-  /** A customer-facing message whose customer has opted out since it was decided: it is not sent. */
-  optedOut: boolean;
+  /** Set for a customer-facing message whose customer has opted out or churned since it was decided: it is not sent. */
+  withheld: WithholdReason | null;
 }
 
-/** The outcome of a message withheld because its customer opted out after it was decided. */
-export const OPTED_OUT: DeliveryOutcome = {
-  kind: 'CANCELLED',
-  reason: 'the customer has opted out of messages since this one was decided',
+/** What became of the customer, as the reasons and refusals name it. */
+const WITHHOLD_REASON_TEXT: Record<WithholdReason, string> = {
+  OPTED_OUT: 'opted out of messages',
+  CHURNED: 'churned',
 };
+
+/** The outcome of a customer-facing message withheld because its customer opted out or churned after it was decided. */
+export const WITHHELD: Record<WithholdReason, DeliveryOutcome> = {
+  OPTED_OUT: { kind: 'CANCELLED', reason: `the customer has ${WITHHOLD_REASON_TEXT.OPTED_OUT} since this one was decided` },
+  CHURNED: { kind: 'CANCELLED', reason: `the customer has ${WITHHOLD_REASON_TEXT.CHURNED} since this one was decided` },
+};
+
+/**
+ * SQL over a customer row `c`: why a customer-facing message is no longer sent to it ('OPTED_OUT',
+ * 'CHURNED'), or null. A customer whose churnedAt has come has cancelled: a message decided while it
+ * was at risk ("can we talk this week?") would reach it after it left. Team alerts are not withheld.
+ */
+const WITHHOLD_REASON_SQL = `case when c.communication_opt_out then 'OPTED_OUT' when not ${STILL_A_CUSTOMER} then 'CHURNED' end`;
 
 /** A batch job's open deliveries, all to one destination. */
 export interface OpenBatch {
@@ -86,7 +101,7 @@ type ItemRow = Omit<DeliveryItem, 'signals' | 'penalties'> & {
   penalties: Array<StoredPenalty | PenaltyResult>;
   retryFrom: string;
   attempts: number;
-  optedOut: boolean;
+  withheld: WithholdReason | null;
   claim: string;
 };
 
@@ -132,7 +147,7 @@ async function loadOpen(db: Db, where: OpenWhere, leaseMs: number): Promise<Open
        returning d.*
      )
      select d.id::text as "deliveryId", d.retry_from as "retryFrom", d.attempts, ${CLAIM_TEXT_SQL('d.sending_since')} as claim,
-            (o.audience = 'CUSTOMER' and c.communication_opt_out) as "optedOut",
+            case when o.audience = 'CUSTOMER' then ${WITHHOLD_REASON_SQL} end as withheld,
             json_build_object('id', dst.id::text, 'kind', dst.kind, 'name', dst.name, 'url', dst.url, 'signingSecret', dst.signing_secret,
               'emailFrom', dst.email_from, 'emailTo', dst.email_to, 'emailSubjectTemplate', dst.email_subject_template,
               'emailTextTemplate', dst.email_text_template, 'emailHtmlTemplate', dst.email_html_template,
@@ -193,10 +208,10 @@ export async function loadOpenDeliveries(
   return {
     destination: open.destination,
     claim: open.claim,
-    items: open.items.filter((item) => !item.optedOut).map(({ retryFrom, attempts, optedOut, ...item }) => item),
+    items: open.items.filter((item) => !item.withheld).map(({ retryFrom, attempts, withheld, ...item }) => item),
     retryFrom: new Date(Math.min(...open.items.map((item) => item.retryFrom.getTime()))),
     attempts: Math.max(...open.items.map((item) => item.attempts)),
-    optedOutIds: open.items.filter((item) => item.optedOut).map((item) => item.deliveryId),
+    withheld: open.items.flatMap(({ deliveryId, withheld }) => (withheld ? [{ deliveryId, outcome: WITHHELD[withheld] }] : [])),
   };
 }
 
@@ -352,18 +367,19 @@ export async function recordOutcomes(
 
 /**
  * Whether a destination still takes deliveries (not paused, not deleted), and which of `customerIds`
- * have opted out of messages, as committed now: one (prepared) statement, which a batch job runs
- * before its sends (see send-check.ts).
+ * have opted out of messages or churned, as committed now: one (prepared) statement, which a batch
+ * job runs before its sends (see send-check.ts).
  */
 export async function readSendingState(db: Db, destinationId: string, customerIds: readonly string[]): Promise<SendingState> {
-  const [row] = await queryPrepared<{ active: boolean | null; optedOut: string[] }>(
+  const [row] = await queryPrepared<{ active: boolean | null; withheld: Record<string, WithholdReason> | null }>(
     db,
     `select (select ${destinationIsActiveSql('dst')} from destination dst where dst.id = ?::bigint) as active,
-            array(select c.id from customer c
-                  where c.id in (select jsonb_array_elements_text(?::jsonb)) and c.communication_opt_out) as "optedOut"`,
+            (select json_object_agg(c.id, c.reason) from (
+               select c.id, ${WITHHOLD_REASON_SQL} as reason from customer c where c.id in (select jsonb_array_elements_text(?::jsonb))
+             ) c where c.reason is not null) as withheld`,
     [destinationId, json(customerIds)],
   );
-  return { destinationActive: row?.active ?? false, optedOutCustomerIds: new Set(row?.optedOut ?? []) };
+  return { destinationActive: row?.active ?? false, withheldCustomers: new Map(Object.entries(row?.withheld ?? {})) };
 }
 
 /**
@@ -384,7 +400,8 @@ export async function cancelOpenDeliveries(db: Db, destinationId: string, reason
 
 /**
  * Sends a delivery again, whatever its status, as a message of its own with its own id: PENDING,
- * a fresh retry window, queued at once. BAD_USER_INPUT when its destination is paused or deleted.
+ * a fresh retry window, queued at once. BAD_USER_INPUT when its destination is paused or deleted,
+ * and for a customer-facing one whose customer has opted out or churned.
  */
 export async function redeliver(db: Db, givenId: string): Promise<DeliveryRow> {
   // Trimmed, as every id argument is.
@@ -392,17 +409,19 @@ export async function redeliver(db: Db, givenId: string): Promise<DeliveryRow> {
   ensure(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(deliveryId), 'deliveryId is not a delivery id', {
     argument: 'deliveryId',
   });
-  const found = await queryOne<{ active: boolean; optedOut: boolean }>(
+  const found = await queryOne<{ active: boolean; withheld: WithholdReason | null }>(
     db,
-    `select ${destinationIsActiveSql('dst')} as active, (d.audience = 'CUSTOMER' and c.communication_opt_out) as "optedOut"
+    `select ${destinationIsActiveSql('dst')} as active, case when d.audience = 'CUSTOMER' then ${WITHHOLD_REASON_SQL} end as withheld
      from delivery d join destination dst on dst.id = d.destination_id join customer c on c.id = d.customer_id where d.id = ?::uuid`,
     [deliveryId],
   );
   if (!found) throw new NotFoundError(`delivery ${deliveryId} does not exist`, { deliveryId });
   ensure(found.active, "the delivery's destination is paused or deleted: resume it first", { argument: 'deliveryId' });
-  ensure(!found.optedOut, 'the customer has opted out of messages: a customer-facing delivery is not sent again', {
-    argument: 'deliveryId',
-  });
+  if (found.withheld) {
+    throw new InvalidInputError(`the customer has ${WITHHOLD_REASON_TEXT[found.withheld]}: a customer-facing delivery is not sent again`, {
+      argument: 'deliveryId',
+    });
+  }
   const row = await queryOne<DeliveryRow>(
     db,
     `with updated as (

@@ -22,9 +22,9 @@ import {
   OpenBatch,
   OpenDeliveries,
   OpenDelivery,
-  OPTED_OUT,
   readSendingState,
   recordOutcomes,
+  WITHHELD,
 } from './delivery.service';
 import { DELIVER_BATCH_TASK, DELIVER_TASK, DIGEST_TASK } from './enqueue-deliveries.sql';
 import { nextAttemptAt, RetryPolicy } from './retry-policy';
@@ -37,7 +37,7 @@ const RELEASE_TASK = 'release_stalled_deliveries';
 /**
  * How old an answer a batch job's team alert may start on: the job sees its destination paused or
  * deleted meanwhile within this, and sends no more to it (a customer-facing send reads it, with the
- * customer's opt-out, right before it starts).
+ * customer's opt-out and churn, right before it starts).
  */
 const TEAM_SEND_CHECK_MAX_AGE_MS = 1000;
 
@@ -122,12 +122,13 @@ async function sendOnce(open: OpenDeliveries, messageId: string, retryJob: Deliv
 }
 
 /**
- * Attempts a message (a delivery, or a digest) and records what happened, with the opted-out
- * deliveries left out of it, in one statement; a retry is queued as `retryJob`. It sends right after
- * loading them: nothing comes between the opt-outs read and the send.
+ * Attempts a message (a delivery, or a digest) and records what happened, with the deliveries
+ * withheld from their customer (opted out, churned) left out of it, in one statement; a retry is
+ * queued as `retryJob`. It sends right after loading them: nothing comes between the opt-outs and
+ * churns read and the send.
  */
 async function attempt(open: OpenDeliveries, messageId: string, retryJob: DeliveryJob, deps: WorkerDeps): Promise<void> {
-  const withheld = open.optedOutIds.map((deliveryId) => ({ deliveryId, outcome: OPTED_OUT }));
+  const { withheld } = open;
   if (open.items.length === 0) return recordOutcomes(deps.db(), open.claim, withheld);
   const outcome = !open.destination.active ? CANCELLED : await sendOnce(open, messageId, retryJob, deps);
   await recordOutcomes(deps.db(), open.claim, [...withheld, ...open.items.map(({ deliveryId }) => ({ deliveryId, outcome }))]);
@@ -186,12 +187,12 @@ async function attemptBatch(open: OpenBatch, startBy: number, deps: WorkerDeps):
  * What becomes of one delivery of a batch. No send starts after `startBy`: the deliveries left are
  * handed to jobs of their own (still PENDING, not an attempt). Each send first asks `mayStart`: once
  * the destination is paused or deleted the rest are not sent (pausing cancelled them), and a
- * customer-facing one whose customer has opted out is CANCELLED, as its own job would close it.
+ * customer-facing one whose customer has opted out or churned is CANCELLED, as its own job would close it.
  * Should that check fail, the delivery is handed on rather than sent unchecked.
  */
 async function batchDeliveryOutcome(
   open: OpenBatch,
-  { retryFrom, attempts, optedOut, ...item }: OpenDelivery,
+  { retryFrom, attempts, withheld, ...item }: OpenDelivery,
   startBy: number,
   mayStart: SendCheck,
   deps: WorkerDeps,
@@ -199,7 +200,7 @@ async function batchDeliveryOutcome(
   const job = { task: DELIVER_TASK, payload: { deliveryId: item.deliveryId } };
   const handOn: DeliveryOutcome = { kind: 'PENDING', job };
   if (!open.destination.active) return CANCELLED;
-  if (optedOut) return OPTED_OUT;
+  if (withheld) return WITHHELD[withheld];
   if (Date.now() > startBy) return handOn;
   let stop: SendStop;
   try {
@@ -209,10 +210,10 @@ async function batchDeliveryOutcome(
     return handOn;
   }
   if (stop === 'DESTINATION_INACTIVE') return CANCELLED;
-  if (stop === 'OPTED_OUT') return OPTED_OUT;
+  if (stop) return WITHHELD[stop];
   if (Date.now() > startBy) return handOn;
   return sendOnce(
-    { destination: open.destination, items: [item], retryFrom, attempts, optedOutIds: [], claim: open.claim },
+    { destination: open.destination, items: [item], retryFrom, attempts, withheld: [], claim: open.claim },
     item.deliveryId,
     job,
     deps,

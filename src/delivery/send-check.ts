@@ -1,22 +1,26 @@
 // Whether a batch job may still start a send. A batch's sends span minutes, and meanwhile its
-// destination may be paused or deleted, or a customer opt out. A customer-facing send waits for an
-// answer read after it asked, so an opt-out committed before then stops it; any other send takes an
-// answer at most `maxAgeMs` old. The sends asking while a read is under way share the next read.
+// destination may be paused or deleted, or a customer opt out or churn. A customer-facing send waits
+// for an answer read after it asked, so an opt-out or a churn committed before then stops it; any
+// other send takes an answer at most `maxAgeMs` old. The sends asking while a read is under way
+// share the next read.
+
+/** Why a customer-facing message is no longer sent to its customer: it opted out, or its churnedAt has come. */
+export type WithholdReason = 'OPTED_OUT' | 'CHURNED';
 
 /** What stops sends, as one read found it. */
 export interface SendingState {
   /** The destination is neither paused nor deleted. */
   destinationActive: boolean;
-  /** Those of the customers asked about who have opted out of messages. */
-  optedOutCustomerIds: ReadonlySet<string>;
+  /** Those of the customers asked about who are sent no more customer-facing messages, and why. */
+  withheldCustomers: ReadonlyMap<string, WithholdReason>;
 }
 
 /** Why a send may not start; null when it may. */
-export type SendStop = 'DESTINATION_INACTIVE' | 'OPTED_OUT' | null;
+export type SendStop = 'DESTINATION_INACTIVE' | WithholdReason | null;
 
 /**
  * Asks whether a send may start: `customerId` for a customer-facing message (its customer's opt-out
- * is read again), null for a team one. Rejects when the read fails: the caller does not send.
+ * and churn are read again), null for a team one. Rejects when the read fails: the caller does not send.
  */
 export type SendCheck = (customerId: string | null) => Promise<SendStop>;
 
@@ -66,6 +70,6 @@ export function createSendCheck(
       void readForWaiting();
     });
     if (!state.destinationActive) return 'DESTINATION_INACTIVE';
-    return customerId !== null && state.optedOutCustomerIds.has(customerId) ? 'OPTED_OUT' : null;
+    return customerId === null ? null : (state.withheldCustomers.get(customerId) ?? null);
   };
 }

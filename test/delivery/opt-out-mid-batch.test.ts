@@ -1,7 +1,7 @@
-// A customer who opts out while a batch job is sending its deliveries: the job reads the opt-out again
-// before each customer-facing send, so nothing for that customer starts after the opt-out has
-// committed, and its deliveries end CANCELLED as a single delivery's job leaves them. Team alerts
-// about that customer still go out.
+// A customer who opts out (or churns) while a batch job is sending its deliveries: the job reads the
+// opt-out and the churn again before each customer-facing send, so nothing for that customer starts
+// after either has committed, and its deliveries end CANCELLED as a single delivery's job leaves
+// them. Team alerts about that customer still go out.
 import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 import { SmtpCatcher, startSmtpCatcher } from '../helpers/smtp';
@@ -41,6 +41,17 @@ async function allClosed(kind: string): Promise<Row[]> {
 async function optOut(customerIds: string[]): Promise<number> {
   for (const id of customerIds)
     await ok(server, 'mutation($id: ID!) { setCommunicationOptOut(customerId: $id, optedOut: true) { id } }', { id });
+  return Date.now();
+}
+
+/** Marks the customers churned a second ago, one mutation each; resolves once every churn has committed, with that time. */
+async function churn(customerIds: string[]): Promise<number> {
+  const churnedAt = new Date(Date.now() - 1000).toISOString();
+  for (const id of customerIds) {
+    await ok(server, 'mutation($input: CustomerInput!) { upsertCustomer(input: $input) { id } }', {
+      input: { id, churnedAt, churnReason: 'moved to a competitor' },
+    });
+  }
   return Date.now();
 }
 
@@ -91,6 +102,41 @@ it('starts no webhook for a customer once its opt-out has committed, mid-batch: 
   expect(rest.filter((row) => row.audience === 'TEAM' && toOptedOut(row.customerId)).length).toBeGreaterThan(0);
   expect(rest.every((row) => row.status === 'DELIVERED')).toBe(true);
   expect(receiver.received.map((message) => message.id).sort()).toEqual(rest.map((row) => row.id).sort());
+  await ok(server, `mutation($id: ID!) { deleteDestination(id: $id) { id } }`, { id: destination.createDestination.id });
+});
+
+it('starts no webhook for a customer once its churn has committed, mid-batch: its deliveries are CANCELLED, team alerts still go', async () => {
+  const destination = await ok(server, CREATE, {
+    input: { kind: 'WEBHOOK', name: 'crm', url: receiver.url, signingSecret: SIGNING_SECRET },
+  });
+  const ids = ['cust_c1', 'cust_c2', 'cust_c3', 'cust_c4', 'cust_c5'];
+  await seedDecliningAccounts(server, ids);
+  receiver.hold = true;
+  const arrivedBefore = receiver.arrivals.length;
+  await ok(server, `mutation { refreshAllHealthScores { status } }`);
+  await waitFor(() => receiver.waiting() === 2, 'two sends in flight, held by the receiver');
+  const customerOf = (arrival: { body: any }) => arrival.body.data.actions[0].customer.id as string;
+  const inFlight = new Set(receiver.arrivals.slice(arrivedBefore).map(customerOf));
+  const churned = ids.filter((id) => !inFlight.has(id));
+  expect(churned.length).toBeGreaterThanOrEqual(3);
+  const committed = await churn(churned);
+  receiver.release();
+  const rows = (await allClosed('WEBHOOK')).filter((row) => ids.includes(row.customerId));
+
+  const late = receiver.arrivals.filter(
+    (arrival) => arrival.body.data.actions[0].audience === 'CUSTOMER' && churned.includes(customerOf(arrival)),
+  );
+  expect(late.map((arrival) => ({ id: arrival.id, afterCommitMs: arrival.at - committed }))).toEqual([]);
+  const withheld = rows.filter((row) => row.audience === 'CUSTOMER' && churned.includes(row.customerId));
+  expect(withheld.length).toBeGreaterThanOrEqual(churned.length);
+  for (const row of withheld) {
+    expect(row).toMatchObject({ status: 'CANCELLED', lastError: 'the customer has churned since this one was decided' });
+  }
+  const rest = rows.filter((row) => !withheld.includes(row));
+  expect(rest.filter((row) => row.audience === 'TEAM' && churned.includes(row.customerId)).length).toBeGreaterThan(0);
+  expect(rest.every((row) => row.status === 'DELIVERED')).toBe(true);
+  const received = new Set(receiver.received.map((message) => message.id));
+  expect(rest.filter((row) => !received.has(row.id))).toEqual([]);
   await ok(server, `mutation($id: ID!) { deleteDestination(id: $id) { id } }`, { id: destination.createDestination.id });
 });
 

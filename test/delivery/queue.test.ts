@@ -1,6 +1,6 @@
 // The queue's life cycle through the real worker: a deleted destination's pending deliveries are
-// cancelled, a delivery that keeps failing ends DEAD once its retry window is spent, a batch job
-// stops sending to a destination paused mid-batch (and a redeliver after it is sent at once),
+// cancelled, a customer-facing one to a customer who opted out or churned since is withheld, a
+// delivery that keeps failing ends DEAD once its retry window is spent, a batch job stops sending to a destination paused mid-batch (and a redeliver after it is sent at once),
 // hands on what it has no time left for and records each delivery's own send time, two
 // instances share the queue, and the lock timeout must exceed the send timeout.
 import { readConfig } from '../../src/infra/config';
@@ -97,6 +97,44 @@ it('withholds a customer-facing delivery once its customer opts out, and will no
   expect(receiver.received.map((message) => message.id).sort()).toEqual(team.map((row) => row.id).sort());
   const again = await server.request('mutation ($id: ID!) { redeliver(deliveryId: $id) { status } }', { id: customerFacing[0].id });
   expect(again.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'deliveryId' });
+});
+
+it('withholds a customer-facing delivery once its customer has churned, not one whose churn is still ahead, and will not send it again', async () => {
+  const server = await serve();
+  await webhook(server);
+  await seedDecliningAccounts(server, ['cust_q10', 'cust_q11']);
+  receiver.status = 500;
+  await scoreNow(server, ['cust_q10', 'cust_q11']);
+  await settled(server, 'every delivery retrying', (rows) => rows.every((row) => row.status === 'RETRYING'));
+  const churn = (id: string, churnedAt: Date) =>
+    ok(server, 'mutation($input: CustomerInput!) { upsertCustomer(input: $input) { id } }', {
+      input: { id, churnedAt: churnedAt.toISOString(), churnReason: 'moved to a competitor' },
+    });
+  // Cancelling at the end of its term, an hour from now: still a customer until then.
+  await churn('cust_q11', new Date(Date.now() + 3_600_000));
+  await churn('cust_q10', new Date(Date.now() - 1000));
+  receiver.status = 204;
+  await settled(server, 'every delivery closed', (rows) => rows.every((row) => row.status !== 'RETRYING' && row.status !== 'PENDING'));
+  const closed = await sql<{ id: string; customerId: string; audience: string; status: string; lastError: string | null }>(
+    server.database,
+    'select id::text, customer_id as "customerId", audience, status, last_error as "lastError" from delivery order by id',
+  );
+  const toChurned = closed.filter((row) => row.audience === 'CUSTOMER' && row.customerId === 'cust_q10');
+  expect(toChurned.length).toBeGreaterThan(0);
+  for (const row of toChurned) {
+    expect(row).toMatchObject({ status: 'CANCELLED', lastError: 'the customer has churned since this one was decided' });
+  }
+  // The team's alerts about it still go out, and so does everything for the account still a customer.
+  const sent = closed.filter((row) => !toChurned.includes(row));
+  expect(sent.filter((row) => row.audience === 'TEAM' && row.customerId === 'cust_q10').length).toBeGreaterThan(0);
+  expect(sent.filter((row) => row.audience === 'CUSTOMER' && row.customerId === 'cust_q11').length).toBeGreaterThan(0);
+  expect(sent.every((row) => row.status === 'DELIVERED')).toBe(true);
+  expect(receiver.received.map((message) => message.id).sort()).toEqual(sent.map((row) => row.id).sort());
+  const again = await server.request('mutation ($id: ID!) { redeliver(deliveryId: $id) { status } }', { id: toChurned[0].id });
+  expect(again.errors?.[0]).toMatchObject({
+    message: 'the customer has churned: a customer-facing delivery is not sent again',
+    extensions: { code: 'BAD_USER_INPUT', argument: 'deliveryId' },
+  });
 });
 
 it('leaves out of a digest the customer-facing actions of a customer who opted out while it waited, and sends the rest', async () => {

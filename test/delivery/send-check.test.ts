@@ -15,7 +15,7 @@ function controlledReads() {
     new Promise<SendingState>((resolve, reject) =>
       reads.push({
         customerIds,
-        answer: (state) => resolve({ destinationActive: true, optedOutCustomerIds: new Set(), ...state }),
+        answer: (state) => resolve({ destinationActive: true, withheldCustomers: new Map(), ...state }),
         fail: reject,
       }),
     );
@@ -36,8 +36,18 @@ describe('the check before each send of a batch', () => {
     const second = mayStart('cust_a');
     await settle();
     expect(reads).toHaveLength(2);
-    reads[1].answer({ optedOutCustomerIds: new Set(['cust_a']) });
+    reads[1].answer({ withheldCustomers: new Map([['cust_a', 'OPTED_OUT']]) });
     await expect(second).resolves.toBe('OPTED_OUT');
+  });
+
+  it('stops a customer-facing send whose customer has churned, as one whose customer opted out, and no team send', async () => {
+    const { reads, read } = controlledReads();
+    const mayStart = createSendCheck(read, 1000, { destinationActive: true, knownAt: Date.now() });
+    const toChurned = mayStart('cust_a');
+    await settle();
+    reads[0].answer({ withheldCustomers: new Map([['cust_a', 'CHURNED']]) });
+    await expect(toChurned).resolves.toBe('CHURNED');
+    await expect(mayStart(null)).resolves.toBeNull();
   });
 
   it('does not answer a send with a read that was already under way when it asked: it waits for the next', async () => {
@@ -56,7 +66,7 @@ describe('the check before each send of a batch', () => {
     await settle();
     // The sends that asked meanwhile share the next read.
     expect(reads.map((r) => r.customerIds)).toEqual([['cust_a'], ['cust_b', 'cust_c']]);
-    reads[1].answer({ optedOutCustomerIds: new Set(['cust_c']) });
+    reads[1].answer({ withheldCustomers: new Map([['cust_c', 'OPTED_OUT']]) });
     await expect(late).resolves.toBeNull();
     await expect(lateToo).resolves.toBe('OPTED_OUT');
   });
@@ -84,7 +94,7 @@ describe('the check before each send of a batch', () => {
     const mayStart = createSendCheck(read, 1000, { destinationActive: true, knownAt: Date.now() });
     const send = mayStart('cust_a');
     await settle();
-    reads[0].answer({ destinationActive: false, optedOutCustomerIds: new Set(['cust_a']) });
+    reads[0].answer({ destinationActive: false, withheldCustomers: new Map([['cust_a', 'OPTED_OUT']]) });
     await expect(send).resolves.toBe('DESTINATION_INACTIVE');
   });
 
