@@ -34,6 +34,19 @@ const COLUMNS: Array<Column<Customer>> = [
   ['churned_at', (c) => isoInstant(c.churnedAt)],
 ];
 
+/**
+ * What a team's own mail tool needs (the opt-out to honour, the address) and why a churned account
+ * left. Added after every column each export had (the worklist's `score_drop` and `reasons` too), so
+ * that a reader by position keeps reading the ones it knew.
+ */
+const CONTACT_AND_CHURN_COLUMNS: Array<Column<Customer>> = [
+  ['communication_opt_out', (c) => c.communicationOptOut],
+  ['contact_email', (c) => c.contactEmail],
+  ['churn_reason', (c) => c.churnReason],
+];
+
+const CUSTOMERS_COLUMNS: Array<Column<Customer>> = [...COLUMNS, ...CONTACT_AND_CHURN_COLUMNS];
+
 /** A worklist row: the customer, and why its latest score is low. */
 interface WorklistRow {
   customer: Customer;
@@ -43,10 +56,13 @@ interface WorklistRow {
   reasons: string;
 }
 
+const ofWorklistRow = ([name, read]: Column<Customer>): Column<WorklistRow> => [name, (row) => read(row.customer)];
+
 const WORKLIST_COLUMNS: Array<Column<WorklistRow>> = [
-  ...COLUMNS.map(([name, read]): Column<WorklistRow> => [name, (row) => read(row.customer)]),
+  ...COLUMNS.map(ofWorklistRow),
   ['score_drop', (row) => row.scoreDrop],
   ['reasons', (row) => row.reasons],
+  ...CONTACT_AND_CHURN_COLUMNS.map(ofWorklistRow),
 ];
 
 const PAGE = 500;
@@ -186,7 +202,9 @@ export function exportCustomers(db: Db, query: URLSearchParams, res: http.Server
     search: query.get('search'),
     orderBy: enumValue<CustomerOrder>(CustomerOrder, query.get('orderBy'), 'orderBy') ?? CustomerOrder.NAME_ASC,
   };
-  return streamPages(res, 'customers.csv', COLUMNS, async (after) => nodes(await listCustomers(db, { ...args, first: PAGE, after })));
+  return streamPages(res, 'customers.csv', CUSTOMERS_COLUMNS, async (after) =>
+    nodes(await listCustomers(db, { ...args, first: PAGE, after })),
+  );
 }
 
 /** `GET /export/worklist.csv?csmOwner=&tier=&lifecycleStage=`: the worklist, every page, with each account's score drop and reasons. */

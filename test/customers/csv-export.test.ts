@@ -19,6 +19,43 @@ async function download(
   return { status: response.status, type: response.headers.get('content-type'), body: await response.text() };
 }
 
+/** The rows of a CSV document, each an array of cells (RFC 4180: a quoted cell may hold commas, quotes and line breaks). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (quoted && char === '"' && text[i + 1] === '"') {
+      cell += '"';
+      i++;
+    } else if (char === '"') {
+      quoted = !quoted;
+    } else if (!quoted && char === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (!quoted && char === '\r' && text[i + 1] === '\n') {
+      rows.push([...row, cell]);
+      row = [];
+      cell = '';
+      i++;
+    } else {
+      cell += char;
+    }
+  }
+  return rows;
+}
+
+/** Each data row of a CSV document by its header's column names. */
+function records(text: string): Array<Record<string, string>> {
+  const [header, ...rows] = parseCsv(text);
+  return rows.map((cells) => Object.fromEntries(header.map((name, i) => [name, cells[i]])));
+}
+
+const CUSTOMER_HEADER = 'id,name,plan,arr_cents,seats,csm_owner,health_score,tier,trend,lifecycle_stage,last_activity_at,churned_at';
+const CONTACT_AND_CHURN_HEADER = 'communication_opt_out,contact_email,churn_reason';
+
 beforeAll(async () => {
   server = await startTestServer({ label: 'csv_export', env: { RESCORE_DEBOUNCE_MS: '0' } });
   // One set-based insert (a statement per row on a connection each is minutes on a loaded machine).
@@ -57,7 +94,8 @@ it('downloads every customer of a filter as CSV, across server-side pages, with 
   expect(all.status).toBe(200);
   expect(all.type).toBe('text/csv; charset=utf-8');
   const lines = all.body.trimEnd().split('\r\n');
-  expect(lines[0]).toBe('id,name,plan,arr_cents,seats,csm_owner,health_score,tier,trend,lifecycle_stage,last_activity_at,churned_at');
+  // The columns added since the first come last: a reader by position keeps the ones it knew.
+  expect(lines[0]).toBe(`${CUSTOMER_HEADER},${CONTACT_AND_CHURN_HEADER}`);
   expect(lines).toHaveLength(1 + 1203);
   expect(new Set(lines.slice(1).map((line) => line.split(',')[0])).size).toBe(1203);
   expect(all.body).toContain('cust_csv_0000,"Acme, ""Quoted"" Inc.",');
@@ -76,18 +114,12 @@ it("downloads the worklist, one CSM's if asked, and refuses bad filters with a 4
   // Critical accounts are every tenth (i % 10 === 0); Kate's are every third: i % 30 === 0.
   expect(rows).toHaveLength(41);
   expect(rows.every((row) => row.includes(',Kate,'))).toBe(true);
-  // After the customer's columns: how far the score fell, and the three reasons that cost it most.
-  expect(worklist.body.split('\r\n')[0]).toBe(
-    'id,name,plan,arr_cents,seats,csm_owner,health_score,tier,trend,lifecycle_stage,last_activity_at,churned_at,score_drop,reasons',
-  );
-  const dropped = rows.find((row) => row.startsWith('cust_csv_0030,'));
-  expect(dropped?.split(',').slice(-2)).toEqual(['50', '"payment_failures −45; detractor −25; events_trend −12"']);
-  expect(
-    rows
-      .find((row) => row.startsWith('cust_csv_0060,'))
-      ?.split(',')
-      .slice(-2),
-  ).toEqual(['0', '']);
+  // After the customer's columns: how far the score fell, and the three reasons that cost it most;
+  // then the columns added since, at the end, where a reader by position does not look.
+  expect(worklist.body.split('\r\n')[0]).toBe(`${CUSTOMER_HEADER},score_drop,reasons,${CONTACT_AND_CHURN_HEADER}`);
+  const byId = new Map(records(worklist.body).map((record) => [record.id, record]));
+  expect(byId.get('cust_csv_0030')).toMatchObject({ score_drop: '50', reasons: 'payment_failures −45; detractor −25; events_trend −12' });
+  expect(byId.get('cust_csv_0060')).toMatchObject({ score_drop: '0', reasons: '' });
   expect((await download('/export/worklist.csv?tier=critical&lifecycleStage=ACTIVE')).body.trimEnd().split('\r\n')).toHaveLength(1 + 121);
   const healthy = await download('/export/worklist.csv?tier=healthy');
   expect([healthy.status, JSON.parse(healthy.body).errors[0].extensions]).toEqual([400, { code: 'BAD_USER_INPUT', argument: 'tier' }]);
@@ -159,8 +191,35 @@ it('writes instants as the API does (ISO-8601, UTC)', async () => {
     `update customer set last_activity_at = '2026-11-30T09:15:00.250Z', churned_at = '2026-12-01T00:00:00Z' where id = 'cust_csv_0002'`,
   );
   const all = await download('/export/customers.csv');
-  const row = all.body.split('\r\n').find((line) => line.startsWith('cust_csv_0002,'));
-  expect(row?.split(',').slice(-2)).toEqual(['2026-11-30T09:15:00.250Z', '2026-12-01T00:00:00.000Z']);
+  const row = records(all.body).find((record) => record.id === 'cust_csv_0002');
+  expect(row).toMatchObject({ last_activity_at: '2026-11-30T09:15:00.250Z', churned_at: '2026-12-01T00:00:00.000Z' });
+});
+
+it("ends each account's row with its opt-out, contact email and churn reason, defused as any cell, in both exports", async () => {
+  await sql(
+    server.database,
+    `update customer set communication_opt_out = true, contact_email = 'ops@acme.example', churned_at = '2026-12-02T00:00:00Z',
+       churn_reason = E'=moved to a competitor, "cheaper"\nand slower' where id = 'cust_csv_0003'`,
+  );
+  await sql(server.database, `update customer set contact_email = 'cfo@kate.example' where id = 'cust_csv_0030'`);
+  const customers = await download('/export/customers.csv');
+  const byId = new Map(records(customers.body).map((record) => [record.id, record]));
+  expect(byId.get('cust_csv_0003')).toMatchObject({
+    communication_opt_out: 'true',
+    contact_email: 'ops@acme.example',
+    churned_at: '2026-12-02T00:00:00.000Z',
+    churn_reason: `'=moved to a competitor, "cheaper"\nand slower`,
+  });
+  expect(customers.body).toContain(`,true,ops@acme.example,"'=moved to a competitor, ""cheaper""\nand slower"\r\n`);
+  expect(byId.get('cust_csv_0004')).toMatchObject({ communication_opt_out: 'false', contact_email: '', churn_reason: '' });
+  // The worklist's rows end alike: an account that has not churned, with its contact columns.
+  const worklist = records((await download('/export/worklist.csv?csmOwner=Kate')).body);
+  expect(worklist.find((record) => record.id === 'cust_csv_0030')).toMatchObject({
+    communication_opt_out: 'false',
+    contact_email: 'cfo@kate.example',
+    churned_at: '',
+    churn_reason: '',
+  });
 });
 
 it('is protected like the API once keys exist: 401 without a key, 403 without the read scope', async () => {
