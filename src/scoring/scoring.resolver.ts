@@ -232,7 +232,7 @@ export class ScoringResolver {
   @UseMiddleware(
     auditAdminAction('scoringModel.update', {
       target: (_args, model) => String((model as ScoringModelType).version),
-      details: (args) => ({ tierPreset: (args.input as ScoringModelInput).tierPreset ?? null }),
+      details: (args) => ({ tierPreset: (args.input as ScoringModelInput).tierPreset?.trim() ?? null }),
     }),
   )
   @Mutation(() => ScoringModelType, { description: 'Validates and activates a new model version. Scores record the version they used.' })
@@ -247,9 +247,11 @@ export class ScoringResolver {
       'config must be a scoring model (a JSON object)',
       { argument: 'config' },
     );
-    if (input.tierPreset) {
-      checkTierPreset(input.tierPreset);
-      const preset = defaultModelWithTiers(input.tierPreset as TierPresetName);
+    // Trimmed, as every text argument is.
+    const tierPreset = input.tierPreset?.trim();
+    if (tierPreset) {
+      checkTierPreset(tierPreset);
+      const preset = defaultModelWithTiers(tierPreset as TierPresetName);
       const given = input.config as ScoringModelConfig | undefined;
       // Without a config, laid over the model active when the update takes its turn (updateScoringModel).
       config = (active) => ({ ...(given ?? active), tiers: preset.tiers, playbooks: preset.playbooks });

@@ -102,6 +102,12 @@ it('replays the default model over past weeks and sees the churners coming, writ
   expect(result.errors).toBeUndefined();
   const report = result.data!.backtest;
   expect(report).toMatchObject({ customers: 9, churners: 3, instants: 12, modelVersion: 1 });
+  // The audit log names the model scored, the active one's version when none was given.
+  const [audited] = await sql<{ details: { modelVersion: number | null } }>(
+    server.database,
+    `select details from audit_log where action = 'scoringModel.backtest' order by id desc limit 1`,
+  );
+  expect(audited.details.modelVersion).toBe(1);
   // Each churner is looked at only before its churn.
   expect(report.snapshots).toBe(6 * 12 + (8 + 10 + 8));
   // 7 days ahead, the two that also came on a third of their days are back in "monitor": that fell

@@ -230,3 +230,12 @@ it('reads any stored version, active or not, so that an admin can roll back to i
   const refused = await server.request('{ scoringModel(version: 0) { version } }');
   expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'version' });
 });
+
+it('takes a tier preset named with white space around it, as every text argument is trimmed', async () => {
+  const padded = await ok<{ updateScoringModel: { tiers: Array<{ key: string }> } }>(
+    'mutation { updateScoringModel(input: { tierPreset: "  three_tier " }) { tiers { key } } }',
+  );
+  expect(padded.updateScoringModel.tiers.map((t) => t.key)).toEqual(['healthy', 'at_risk', 'critical']);
+  await ok('mutation { updateScoringModel(input: { tierPreset: "four_tier" }) { version } }');
+  await server.app.scheduler.idle();
+});

@@ -20,15 +20,19 @@ function toReport(result: BacktestResult): BacktestReport {
   return { ...result.report, modelVersion: result.model.version, instants: result.instants };
 }
 
-/** What the audit log keeps of an evaluation's input: its grid (defaults filled in) and model version, not a whole config. */
-function gridDetails(input: unknown): Record<string, unknown> {
+/**
+ * What the audit log keeps of an evaluation's input: its grid (defaults filled in) and model version
+ * (the active one's when none was given, as the answer names it), not a whole config.
+ */
+function gridDetails(input: unknown, answer?: unknown): Record<string, unknown> {
   const { from, to, stepDays, step, horizonDays, model } = input as BacktestInput;
+  const answeredVersion = (answer as { modelVersion?: number | null } | undefined)?.modelVersion ?? null;
   return {
     from,
     to,
     stepDays: stepDays ?? step ?? DEFAULT_STEP_DAYS,
     horizonDays: horizonDays ?? DEFAULT_HORIZON_DAYS,
-    modelVersion: model?.version ?? null,
+    modelVersion: model?.version ?? answeredVersion,
     modelConfig: model?.config != null,
   };
 }
@@ -36,7 +40,7 @@ function gridDetails(input: unknown): Record<string, unknown> {
 @Resolver()
 export class BacktestResolver {
   @RequireScope(Scope.ADMIN)
-  @UseMiddleware(auditAdminAction('scoringModel.backtest', { details: (args) => gridDetails(args.input) }))
+  @UseMiddleware(auditAdminAction('scoringModel.backtest', { details: (args, report) => gridDetails(args.input, report) }))
   @Query(() => BacktestReport, {
     description:
       'Scores every account as of each instant of a past grid with a model (the active one by default) and measures the scores ' +
