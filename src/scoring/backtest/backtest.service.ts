@@ -137,15 +137,13 @@ export function checkedGrid(
 async function report(
   set: SnapshotSet,
   config: ScoringModelConfig,
-  grid: SnapshotGrid & { horizonDays: number },
+  horizonDays: number,
   now: Date,
   signal: AbortSignal | undefined,
 ): Promise<BacktestReport> {
   const labels = set.accounts.map((a) => ({ customerId: a.id, churnedAt: a.churnedAt }));
   const scores = await scoreSnapshotsInTurns(set, config, signal);
-  const instants = gridInstants(grid);
-  const gridSpanDays = (instants[instants.length - 1].getTime() - instants[0].getTime()) / DAY_MS;
-  return evaluateBacktest(scores, labels, { tiers: config.tiers, horizonDays: grid.horizonDays, labelsKnownUntil: now, gridSpanDays });
+  return evaluateBacktest(scores, labels, { tiers: config.tiers, horizonDays, labelsKnownUntil: now });
 }
 
 export interface BacktestResult {
@@ -161,7 +159,7 @@ export async function runBacktest(db: Db, request: BacktestRequest, signal?: Abo
   const model = await modelUnderTest(db, request.model);
   return evaluationSlots.run(async () => {
     const set = await collectSnapshots(db, model.config, grid, { signal });
-    return { model, report: await report(set, model.config, grid, now, signal), instants: gridInstants(grid).length };
+    return { model, report: await report(set, model.config, grid.horizonDays, now, signal), instants: gridInstants(grid).length };
   }, signal);
 }
 
@@ -275,10 +273,10 @@ async function suggestionFrom(
     warnings,
     current: {
       model: { version: active.version, config: active.config },
-      report: await report(set, active.config, grid, now, signal),
+      report: await report(set, active.config, grid.horizonDays, now, signal),
       instants: gridInstants(grid).length,
     },
-    suggested: await report(set, config, grid, now, signal),
+    suggested: await report(set, config, grid.horizonDays, now, signal),
   };
 }
 

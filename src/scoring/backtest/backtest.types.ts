@@ -170,10 +170,7 @@ export class BacktestReport {
   @Field(() => Int)
   horizonDays!: number;
 
-  @Field(() => Float, {
-    description:
-      "Days from the grid's first instant to its last, whether or not any account was observed at them (false alarms are scaled to 90 days by it).",
-  })
+  @Field(() => Float)
   spanDays!: number;
 
   @Field(() => [RecallAtLead])

@@ -32,11 +32,6 @@ export interface BacktestOptions {
   aucLeadDays?: number;
   /** Labels (churnedAt) are known up to this instant, usually now. */
   labelsKnownUntil: Date;
-  /**
-   * Days from the grid's first instant to its last, whether or not any account was observed at them:
-   * what the false alarms are scaled to 90 days by. Without it, the span of the snapshots given.
-   */
-  gridSpanDays?: number;
 }
 
 /**
@@ -126,7 +121,7 @@ export interface BacktestReport {
   /** Snapshots counted: every one given, less those at or after the account's churn. */
   snapshots: number;
   horizonDays: number;
-  /** Days from the grid's first to its last instant (`gridSpanDays`), or from the first to the last snapshot. */
+  /** Days from the first to the last snapshot instant. */
   spanDays: number;
   recall: RecallAtLead[];
   precision: PrecisionReport;
@@ -186,8 +181,7 @@ export function evaluateBacktest(snapshots: SnapshotScore[], labels: ChurnLabel[
     if (outcome === 'churner' && churnedAt !== null) observeChurner(history, churnedAt, aucLeadDays, frame, outcomes);
     else if (outcome === 'non_churner') observeNonChurner(history, outcomes);
   }
-  const spanDays = options.gridSpanDays ?? frame.spanDays;
-  return reportOf(outcomes, { customers: histories.size, horizonDays: options.horizonDays, spanDays, aucLeadDays });
+  return reportOf(outcomes, { customers: histories.size, horizonDays: options.horizonDays, spanDays: frame.spanDays, aucLeadDays });
 }
 
 /** Running counts over customers; turned into shares once at the end. */

@@ -220,14 +220,6 @@ describe('evaluateBacktest edge cases', () => {
     expect(report.falseAlarms).toEqual({ nonChurners: 2, flagged: 1, rate: 0.5, ratePer90Days: 0.25 });
   });
 
-  it('spreads it over the whole grid given, not only the instants some account was observed at', () => {
-    // A grid of 360 days whose accounts all signed up on its day 180: the rate is over the 360 days.
-    const snapshots = [...weekly('alarmed', [20], 180), ...weekly('quiet', [80], 180), snapshot('quiet', 360, 80)];
-    const report = evaluateBacktest(snapshots, [], { ...OPTIONS, labelsKnownUntil: day(400), gridSpanDays: 360 });
-    expect(report.spanDays).toBe(360);
-    expect(report.falseAlarms).toEqual({ nonChurners: 2, flagged: 1, rate: 0.5, ratePer90Days: 0.125 });
-  });
-
   it('defaults to recall at 7, 14 and 30 days and the AUC at 30 days', () => {
     const report = evaluateBacktest([], [], { tiers: TIERS, horizonDays: 30, labelsKnownUntil: day(0) });
     expect(report.recall.map((entry) => entry.leadDays)).toEqual([7, 14, 30]);
