@@ -170,7 +170,10 @@ export class BacktestReport {
   @Field(() => Int)
   horizonDays!: number;
 
-  @Field(() => Float)
+  @Field(() => Float, {
+    description:
+      'Days from the first to the last instant of the grid at which an account was observed: what false alarms are scaled to 90 days by (weeks of the grid before the first signup or after the last account left do not dilute them).',
+  })
   spanDays!: number;
 
   @Field(() => [RecallAtLead])
