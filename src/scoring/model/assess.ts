@@ -5,7 +5,7 @@ import { computeScore } from './compute-score';
 import { lifecycleStageOf } from './lifecycle';
 import { isAtRiskTier, tierByKey, tierFor } from './tiers';
 import { trendOf } from './trend';
-import { USAGE_METRICS } from './types';
+import { BASELINE_METRICS, USAGE_METRICS } from './types';
 import type { LifecycleStage, MetricValues, ScoreResult, ScoringModelConfig, TierBand, Trend } from './types';
 
 export interface AssessmentInput {
@@ -79,17 +79,55 @@ export function assessCustomer(input: AssessmentInput): Assessment {
     accountNps,
     coverage: result.coverage,
     redFlagged: result.penalties.some((penalty) => penalty.applied),
-    redFlaggedBeyondUsage: result.penalties.some((penalty) => penalty.applied && !readsUsage(model, penalty.name)),
+    atRiskForFacts: isAtRiskTier(model.tiers, tier.key) && !isAtRiskTier(model.tiers, tierWithoutFacts(model, result).key),
     model,
   });
   const flagged = isAtRiskTier(model.tiers, tier.key) && lifecycleStage !== 'ONBOARDING' && lifecycleStage !== 'CHURNED';
   return { result, tier, trend, lifecycleStage, accountNps, flagged, cancelled: churned };
 }
 
-/** Whether the model's penalty of that name reads the account's use of the product (USAGE_METRICS). */
-function readsUsage(model: ScoringModelConfig, penaltyName: string): boolean {
-  const penalty = model.penalties.find((candidate) => candidate.name === penaltyName);
-  return penalty === undefined || USAGE_METRICS.has(penalty.metric);
+/** What a model's assessments read of it, worked out once per model rather than once per customer. */
+interface ModelReadings {
+  /** Its penalties on facts whatever the account's age (failing invoices, urgent tickets, angry answers, a contraction). */
+  factPenalties: ReadonlySet<string>;
+  /** The signal the account NPS is read from; null without one. */
+  npsSignal: string | null;
+  /** The component the engagement score is read from; null without one. */
+  engagementComponent: string | null;
+}
+
+const readingsByModel = new WeakMap<ScoringModelConfig, ModelReadings>();
+
+function readingsOf(model: ScoringModelConfig): ModelReadings {
+  let readings = readingsByModel.get(model);
+  if (readings) return readings;
+  // A fact is neither the account's use nor compared with its own baseline: in an account's first
+  // weeks, both describe its onboarding (a trial team settling, setup tickets against week one).
+  const factPenalties = new Set(
+    model.penalties.filter((p) => !USAGE_METRICS.has(p.metric) && !BASELINE_METRICS.has(p.metric)).map((p) => p.name),
+  );
+  const signals = model.components.flatMap((c) => c.signals);
+  const engagement =
+    model.components.find((c) => c.name === 'engagement') ??
+    model.components.find((c) => c.signals.length > 0 && c.signals.every((s) => USAGE_METRICS.has(s.metric)));
+  readings = {
+    factPenalties,
+    npsSignal: signals.find((s) => s.metric === 'nps' || s.metric === 'nps_weighted')?.name ?? null,
+    engagementComponent: engagement?.name ?? null,
+  };
+  readingsByModel.set(model, readings);
+  return readings;
+}
+
+/**
+ * The tier the score would be in without the red flags on facts (tier bounds alone, no hysteresis):
+ * a young account is at risk for its facts only when they are what put it in a bad tier.
+ */
+function tierWithoutFacts(model: ScoringModelConfig, result: ScoreResult): TierBand {
+  const { factPenalties } = readingsOf(model);
+  const otherPoints = result.penalties.reduce((sum, p) => (p.applied && !factPenalties.has(p.name) ? sum + p.points : sum), 0);
+  const score = Math.min(100, Math.max(0, Math.round(result.scoreBeforePenalties - otherPoints)));
+  return tierFor(score, model.tiers, null, 0);
 }
 
 /**
@@ -98,9 +136,9 @@ function readsUsage(model: ScoringModelConfig, penaltyName: string): boolean {
  * makes advocates); null without one or without answers.
  */
 export function accountNpsOf(model: ScoringModelConfig, result: ScoreResult): number | null {
-  const npsSignal = model.components.flatMap((c) => c.signals).find((s) => s.metric === 'nps' || s.metric === 'nps_weighted');
-  if (npsSignal === undefined) return null;
-  return result.signals.find((s) => s.name === npsSignal.name)?.rawValue ?? null;
+  const { npsSignal } = readingsOf(model);
+  if (npsSignal === null) return null;
+  return result.signals.find((s) => s.name === npsSignal)?.rawValue ?? null;
 }
 
 /**
@@ -108,9 +146,7 @@ export function accountNpsOf(model: ScoringModelConfig, result: ScoreResult): nu
  * signals all read the account's use (USAGE_METRICS), whatever a model of your own calls it.
  */
 export function engagementScoreOf(model: ScoringModelConfig, result: ScoreResult): number | null {
-  const component =
-    model.components.find((c) => c.name === 'engagement') ??
-    model.components.find((c) => c.signals.length > 0 && c.signals.every((s) => USAGE_METRICS.has(s.metric)));
-  if (component === undefined) return null;
-  return result.components.find((c) => c.name === component.name)?.score ?? null;
+  const { engagementComponent } = readingsOf(model);
+  if (engagementComponent === null) return null;
+  return result.components.find((c) => c.name === engagementComponent)?.score ?? null;
 }

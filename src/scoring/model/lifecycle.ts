@@ -35,11 +35,12 @@ export interface LifecycleInput {
   /** A red flag (penalty) applied to this score: a measured risk, not missing data. */
   redFlagged?: boolean;
   /**
-   * A red flag on something other than the account's use of the product applied (failing invoices, a
-   * contraction, an escalation, angry answers: USAGE_METRICS lists what is use). Such a fact is as
-   * true of an account in its first weeks as of any other; its use is still its onboarding.
+   * In one of the two worst tiers because of red flags on facts (failing invoices, urgent tickets, a
+   * contraction, angry answers: neither the account's use nor a comparison with its own baseline),
+   * and not without them. Such a fact is as true of an account in its first weeks as of any other;
+   * its use, and its baselines, are still its onboarding.
    */
-  redFlaggedBeyondUsage?: boolean;
+  atRiskForFacts?: boolean;
   model: ScoringModelConfig;
 }
 
@@ -52,9 +53,9 @@ export interface LifecycleInput {
  *    two is churned, not onboarding.
  * 2. ONBOARDING — less than onboardingDays since the customer started (its signup, or without one
  *    its first recorded signal or creation): the 30-day windows are still filling, so a low score
- *    says little yet and must not brand a new customer at risk. Unless a red flag on something other
- *    than its use (its invoices failing, an escalation, angry answers) puts it in one of the two worst
- *    tiers: AT_RISK, as a CS team would work a new customer whose every payment fails. Or thinly observed (less than
+ *    says little yet and must not brand a new customer at risk. Unless red flags on facts (its
+ *    invoices failing, urgent tickets, angry answers) are what put it in one of the two worst tiers:
+ *    AT_RISK, as a CS team would work a new customer whose every payment fails. Or thinly observed (less than
  *    minCoverage of the model's weight has data behind it) and never in use before: a new
  *    integration of a long-signed account; or nothing measured at all (coverage 0), in use before or
  *    not. Unless a red flag applies (failing invoices, an
@@ -77,7 +78,7 @@ export function lifecycleStageOf(input: LifecycleInput): LifecycleStage {
   if (daysBetween(silentSince, asOf) > churnWindowDays) return 'CHURNED';
 
   if (daysBetween(input.startedAt, asOf) < onboardingDays) {
-    return input.redFlaggedBeyondUsage && isAtRiskTier(model.tiers, tierKey) ? 'AT_RISK' : 'ONBOARDING';
+    return input.atRiskForFacts && isAtRiskTier(model.tiers, tierKey) ? 'AT_RISK' : 'ONBOARDING';
   }
   // Nothing measured at all (coverage 0: a model whose every signal was excluded as missing scores 0
   // on no evidence) is no reason to call anyone, whatever the account's past.

@@ -119,7 +119,7 @@ describe('a returning customer (active long ago, back after a silence or a cance
   });
 
   it('is AT_RISK in its first 30 days only when a red flag on something other than its use puts it in a bad tier', () => {
-    const young = { signedUpAt: daysAgo(10), startedAt: daysAgo(10), redFlagged: true, redFlaggedBeyondUsage: true };
+    const young = { signedUpAt: daysAgo(10), startedAt: daysAgo(10), redFlagged: true, atRiskForFacts: true };
     expect(stage({ ...young, tierKey: 'critical', score: 10 })).toBe('AT_RISK');
     expect(stage({ ...young, tierKey: 'at_risk', score: 40 })).toBe('AT_RISK');
     // A flag that leaves it in a good tier leaves it onboarding.
@@ -194,6 +194,17 @@ describe('a young account with a red flag (its first 30 days)', () => {
         points: 45,
       },
       { name: 'invoices_failing', metric: 'failed_invoice_streak', windowDays: 90, direction: 'at_least', threshold: 2, points: 45 },
+      // Against its own baseline, which for a young account is its first weeks.
+      {
+        name: 'ticket_surge',
+        metric: 'ticket_volume_trend',
+        windowDays: 14,
+        baselineDays: 90,
+        direction: 'at_least',
+        threshold: 2,
+        points: 45,
+      },
+      { name: 'poor_ratings', metric: 'csat_mean', windowDays: 90, direction: 'below', threshold: 2.5, points: 10 },
     ],
   );
   const days = metricKeyOf(model.components[0].signals[0]);
@@ -219,6 +230,21 @@ describe('a young account with a red flag (its first 30 days)', () => {
     expect(assessment.tier.key).toBe('at_risk');
     expect(assessment.lifecycleStage).toBe('AT_RISK');
     expect(assessment.flagged).toBe(true);
+  });
+
+  it('stays ONBOARDING for setup tickets against its first weeks: a comparison with its own baseline is onboarding too', () => {
+    const assessment = assessYoung({ [metricKeyOf(model.penalties[2])]: 3 });
+    expect(assessment.tier.key).toBe('at_risk');
+    expect(assessment.lifecycleStage).toBe('ONBOARDING');
+  });
+
+  it('stays ONBOARDING when a fact is not what put it in a bad tier: a slow start with a poor rating', () => {
+    // Used on 3 days of 10 (30, at risk already), and one poor rating (−10).
+    const assessment = assessYoung({ [days]: 3, [metricKeyOf(model.penalties[3])]: 2 });
+    expect(assessment.tier.key).toBe('critical');
+    expect(assessment.lifecycleStage).toBe('ONBOARDING');
+    // The same rating on a busy young account puts it nowhere near a bad tier: onboarding as well.
+    expect(assessYoung({ [metricKeyOf(model.penalties[3])]: 2 }).lifecycleStage).toBe('ONBOARDING');
   });
 
   it('stays ONBOARDING when only its use is flagged: a trial team settling at its core users is no team leaving', () => {
