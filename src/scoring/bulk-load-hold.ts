@@ -22,12 +22,21 @@ export async function holdingRescoring<T>(databaseUrl: string, work: () => Promi
   }
 }
 
-/** Whether a bulk load holds continuous rescoring off (in one statement: the probe takes nothing it keeps). */
+/**
+ * Whether a bulk load holds continuous rescoring off. Read from pg_locks rather than by trying the
+ * lock: a try takes it for an instant, and two instances probing at once each saw the other's probe
+ * as a load. A bigint key is held as its high and low 32 bits (classid, objid; objsubid 1).
+ */
 export async function bulkLoadGoingOn(db: Db): Promise<boolean> {
-  const row = await queryOne<{ free: boolean }>(
+  const row = await queryOne<{ held: boolean }>(
     db,
-    'select case when pg_try_advisory_lock(hashtext(?)) then pg_advisory_unlock(hashtext(?)) else false end as free',
+    `select exists (
+       select 1 from pg_locks
+       where locktype = 'advisory' and mode = 'ShareLock' and granted and objsubid = 1
+         and database = (select oid from pg_database where datname = current_database())
+         and classid = ((hashtext(?)::bigint >> 32) & 4294967295)::oid
+         and objid = (hashtext(?)::bigint & 4294967295)::oid) as held`,
     [BULK_LOAD_LOCK, BULK_LOAD_LOCK],
   );
-  return row?.free !== true;
+  return row?.held === true;
 }

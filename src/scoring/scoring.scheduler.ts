@@ -126,8 +126,10 @@ export class ScoringScheduler implements RescoreScheduler {
     // Run again what was cut short, by a crash or by a stop (a run for a new model version among
     // them), so tiers do not stay half of one run and half of the one before until the next periodic run.
     if (this.services.config.scoringIntervalMs === 0) return;
-    if (failed === 0 && !(await lastFullRunInterrupted(this.db()))) return;
-    this.enqueue(() => this.fullRun('a run was interrupted'));
+    // Asked when its turn comes: a first start cut short finishes with a full run of its own first.
+    this.enqueue(async () => {
+      if (await lastFullRunInterrupted(this.db())) await this.fullRun('a run was interrupted');
+    });
   }
 
   async stop(): Promise<void> {
@@ -160,7 +162,13 @@ export class ScoringScheduler implements RescoreScheduler {
    * within most of an interval (not all of it: this instance's own last run, started late in its turn
    * by a run it waited for, must not make it skip the next).
    */
-  private periodicRun(): Promise<void> {
+  private async periodicRun(): Promise<void> {
+    // Half-loaded accounts scored live would alert and mail on data not all there yet: the next turn
+    // comes, and the first rescoring round after the load scores the customers it loaded.
+    if (await bulkLoadGoingOn(this.db())) {
+      this.services.logger.info('periodic full scoring run skipped: a bulk load is going on');
+      return;
+    }
     return this.fullRun('periodic', this.services.config.scoringIntervalMs * PERIODIC_RUN_SPACING);
   }
 
@@ -179,12 +187,9 @@ export class ScoringScheduler implements RescoreScheduler {
   }
 
   private async fullRun(reason: string, unlessRunWithinMs?: number): Promise<void> {
-    // Half-loaded accounts scored live would alert and mail on data not all there yet; the load queues
-    // its customers, and the first round after it scores them.
-    if (await bulkLoadGoingOn(this.db())) {
-      this.services.logger.info({ reason }, 'full scoring run skipped: a bulk load is going on');
-      return;
-    }
+    // A run that must happen (a model activated, a run cut short) waits for a bulk load going on
+    // rather than score its half-loaded accounts live.
+    if (!(await this.waitForBulkLoads(this.db(), reason))) return;
     // As of now when it gets the lock (null), not when it was asked for.
     const run = await refreshAllHealthScores(this.services, this.db(), null, false, { unlessRunWithinMs, stopped: () => this.stopped });
     if (run) this.services.logger.info({ run, reason }, 'full scoring run finished');
@@ -192,11 +197,11 @@ export class ScoringScheduler implements RescoreScheduler {
   }
 
   /** Waits while a bulk load holds rescoring off; false when the service stopped meanwhile. */
-  private async waitForBulkLoads(db: Db): Promise<boolean> {
+  private async waitForBulkLoads(db: Db, reason: string): Promise<boolean> {
     let logged = false;
     while (await bulkLoadGoingOn(db)) {
       if (this.stopped) return false;
-      if (!logged) this.services.logger.info('first start: waiting for the bulk load going on to end before backfilling');
+      if (!logged) this.services.logger.info({ reason }, 'scoring waits for the bulk load going on to end');
       logged = true;
       await new Promise((resolve) => setTimeout(resolve, BULK_LOAD_POLL_MS));
     }
@@ -215,7 +220,7 @@ export class ScoringScheduler implements RescoreScheduler {
     if (!(await needsFirstStartBackfill(db))) return;
     // A start beside a bulk load (`npm run demo:seed`, `npm run import`) would backfill a month of
     // history from half of the data: it waits for the load, which may write that history itself.
-    if (!(await this.waitForBulkLoads(db))) return;
+    if (!(await this.waitForBulkLoads(db, 'first-start backfill'))) return;
     // One instance backfills; another starting meanwhile leaves it the work (and resumes it, at its
     // next start, should that instance stop halfway). Asked again under the lock: it may have finished.
     await withSessionLock(databaseUrlOf(this.services), FIRST_START_BACKFILL_LOCK, false, async () => {

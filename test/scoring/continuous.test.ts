@@ -307,11 +307,56 @@ describe('a start beside a bulk load (`npm start` while `npm run demo:seed` load
         // Several periodic turns pass while the load goes on: no run at all.
         await new Promise((resolve) => setTimeout(resolve, 1500));
         expect(await runs()).toBe(0);
+        // The load's second half arrives after the service started.
+        await started.gql(UpsertCustomerDocument, {
+          input: { id: 'cust_loaded_late', name: 'Loaded late', signedUpAt: new Date(Date.now() - 120 * DAY).toISOString() },
+        });
+        const events = Array.from({ length: 90 }, (_, d) => ({
+          customerId: 'cust_loaded_late',
+          eventType: 'login',
+          occurredAt: new Date(Date.now() - d * DAY).toISOString(),
+        }));
+        await started.gql(TrackEngagementBatchDocument, { events });
+        expect(await runs()).toBe(0);
       });
       const deadline = Date.now() + 20_000;
       while (Date.now() < deadline && (await runs()) < BACKFILL_DAYS + 1) await new Promise((resolve) => setTimeout(resolve, 200));
-      const history = await started!.gql(ScoreHistoryDocument, { customerId: 'cust_loading', first: 100 });
-      expect(history.healthScoreHistory.totalCount).toBeGreaterThanOrEqual(BACKFILL_DAYS + 1);
+      await started!.app.scheduler.idle();
+      // The month of history covers what the load brought after the start too.
+      for (const customerId of ['cust_loading', 'cust_loaded_late']) {
+        const history = await started!.gql(ScoreHistoryDocument, { customerId, first: 100 });
+        expect({ customerId, points: history.healthScoreHistory.totalCount >= BACKFILL_DAYS + 1 }).toEqual({ customerId, points: true });
+      }
+    } finally {
+      await started?.stop();
+    }
+  });
+
+  it('runs the full run of a model activated during a load once the load has ended, under that model', async () => {
+    let started: TestServer | undefined;
+    try {
+      started = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0', SCORING_INTERVAL_MS: '3600000' } });
+      // What its start queued is done (a run the last test's stop cut short is run again).
+      await started.app.scheduler.recovered();
+      await started.app.scheduler.idle();
+      const liveRunsBefore = (await sql<{ n: number }>(database, 'select count(*)::int as n from scoring_run where not backfill'))[0].n;
+      let version = 0;
+      await holdingRescoring(database.url, async () => {
+        const activated = await started!.gql<{ updateScoringModel: { version: number } }, Record<string, never>>(
+          'mutation { updateScoringModel(input: { tierPreset: "three_tier" }) { version } }',
+          {},
+        );
+        version = activated.updateScoringModel.version;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        const liveRuns = (await sql<{ n: number }>(database, 'select count(*)::int as n from scoring_run where not backfill'))[0].n;
+        expect(liveRuns).toBe(liveRunsBefore);
+      });
+      await started.app.scheduler.idle();
+      const [latest] = await sql<{ model_version: number }>(
+        database,
+        `select model_version from health_score where customer_id = 'cust_loading' order by as_of desc limit 1`,
+      );
+      expect(latest.model_version).toBe(version);
     } finally {
       await started?.stop();
     }
