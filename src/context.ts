@@ -11,7 +11,8 @@ import type { AppConfig } from './infra/config';
 import { NEVER_ABANDONED } from './infra/abandoned-request';
 import { LoaderRegistry } from './infra/loaders';
 import { createLogger, Logger } from './infra/logger';
-import { AppPubSub, InProcessPubSub } from './infra/pubsub';
+import { installationId } from './infra/installation';
+import { AppPubSub, InProcessPubSub, RedisBackedPubSub } from './infra/pubsub';
 import { Db } from './infra/sql';
 import type { StatementLimits } from './infra/statement-limits';
 import type { BodyBudget } from './infra/body-budget';
@@ -33,17 +34,21 @@ export function databaseUrlOf(services: CoreServices): string {
 }
 
 /**
- * The services of a command run from a shell (the demo seed, the import): no server, so live events
- * reach nobody outside this process, and nothing listens for model activations.
+ * The services of a command run from a shell (the demo seed, the import): no server, and nothing
+ * listens for model activations. With `REDIS_URL`, what it publishes (the demo seed's run as of now)
+ * reaches the subscribers of every instance on the database, under the channels' namespace the
+ * instances use; without it, nobody outside this process. Close `pubsub` when done.
  */
-export function commandServices(orm: MikroORM, config: AppConfig, databaseUrl: string): CoreServices {
-  return {
-    orm,
-    pubsub: new InProcessPubSub(),
-    logger: createLogger(config.logLevel),
-    config: { ...config, databaseUrl },
-    onModelActivated: [],
-  };
+export async function commandServices(orm: MikroORM, config: AppConfig, databaseUrl: string): Promise<CoreServices> {
+  const logger = createLogger(config.logLevel);
+  let pubsub: AppPubSub = new InProcessPubSub();
+  if (config.redisUrl) {
+    const namespace = config.redisNamespace ?? `hg:${await installationId(orm.em.fork() as Db)}`;
+    const redis = new RedisBackedPubSub(config.redisUrl, logger, namespace);
+    if (!(await redis.waitUntilReady(3000))) logger.warn('redis is not reachable yet: live events of this command may reach nobody');
+    pubsub = redis;
+  }
+  return { orm, pubsub, logger, config: { ...config, databaseUrl }, onModelActivated: [] };
 }
 
 /** A running server's services: the core ones and the writers and scheduler built on them (src/app.ts). */

@@ -5,7 +5,7 @@ import 'reflect-metadata';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { AppConfig } from '../infra/config';
 import { readConfig } from '../infra/config';
-import { commandServices } from '../context';
+import { commandServices, CoreServices } from '../context';
 import { openDatabase } from '../database';
 import { StartupRefusal, UsageError } from '../infra/errors';
 import { runCommand } from '../infra/command-line';
@@ -122,7 +122,24 @@ export async function seedDemo(
   interactive = false,
 ): Promise<void> {
   const startedAt = Date.now();
-  const services = commandServices(orm, config, databaseUrl);
+  const services = await commandServices(orm, config, databaseUrl);
+  try {
+    await seedWith(services, databaseUrl, options, print, interactive, startedAt);
+  } finally {
+    await services.pubsub.close();
+  }
+}
+
+/** seedDemo's work, with the services it closes after it. */
+async function seedWith(
+  services: CoreServices,
+  databaseUrl: string,
+  options: DemoSeedOptions,
+  print: (line: string) => void,
+  interactive: boolean,
+  startedAt: number,
+): Promise<void> {
+  const { config, orm } = services;
   const db = orm.em.fork() as Db;
   const dataSet = buildDemoDataSet({ ...options, now: new Date() });
   print(
