@@ -254,7 +254,7 @@ export class ScoringResolver {
       const preset = defaultModelWithTiers(tierPreset as TierPresetName);
       const given = input.config as ScoringModelConfig | undefined;
       // Without a config, laid over the model active when the update takes its turn (updateScoringModel).
-      config = (active) => ({ ...(given ?? active), tiers: preset.tiers, playbooks: preset.playbooks });
+      config = (active) => ({ ...(given ?? withoutIgnoredCaps(active)), tiers: preset.tiers, playbooks: preset.playbooks });
     } else if (input.config != null) {
       config = input.config as ScoringModelConfig;
     } else {
@@ -411,4 +411,20 @@ export class CustomerScoreResolver {
   ): Promise<ConnectionResult<HealthScore>> {
     return loadCustomerScoreHistory(db, loaders, customerId, args);
   }
+}
+
+/**
+ * A stored model as the rules of today take it: a version stored before `maxPoints` was refused on a
+ * penalty without `perUnit` (where it was ignored) drops it, so that a tier preset laid over the
+ * active model is not refused for a setting it never had an effect of.
+ */
+function withoutIgnoredCaps(config: ScoringModelConfig): ScoringModelConfig {
+  return {
+    ...config,
+    penalties: config.penalties.map((penalty) => {
+      if (penalty.perUnit === true || penalty.maxPoints === undefined) return penalty;
+      const { maxPoints: _ignored, ...uncapped } = penalty;
+      return uncapped;
+    }),
+  };
 }

@@ -1,6 +1,7 @@
 // Activating a model version rescores everyone in the background, so tiers, summaries and the
 // worklist agree with the model now active; the presets are listed for the asking.
 import { DEFAULT_SCORING_MODEL } from '../../src/scoring/model';
+import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 import { connect, subscribe } from '../helpers/subscriptions';
 import { OnTierChangedDocument } from '../__generated__/graphql';
@@ -236,6 +237,25 @@ it('takes a tier preset named with white space around it, as every text argument
     'mutation { updateScoringModel(input: { tierPreset: "  three_tier " }) { tiers { key } } }',
   );
   expect(padded.updateScoringModel.tiers.map((t) => t.key)).toEqual(['healthy', 'at_risk', 'critical']);
+  await ok('mutation { updateScoringModel(input: { tierPreset: "four_tier" }) { version } }');
+  await server.app.scheduler.idle();
+});
+
+it('lays a tier preset over an active model stored before a cap on fixed points was refused, dropping that cap', async () => {
+  // What a version stored before the rule looks like: maxPoints on a penalty without perUnit, which never took effect.
+  const config = JSON.parse(JSON.stringify(DEFAULT_SCORING_MODEL));
+  const fixed = config.penalties.findIndex((p: { perUnit?: boolean }) => p.perUnit !== true);
+  config.penalties[fixed].maxPoints = 20;
+  await sql(server.database, 'update scoring_model set active = false where active');
+  await sql(
+    server.database,
+    `insert into scoring_model (version, config, active) select max(version) + 1, $1::jsonb, true from scoring_model`,
+    [JSON.stringify(config)],
+  );
+  const preset = await ok<{ updateScoringModel: { config: { penalties: Array<Record<string, unknown>> } } }>(
+    'mutation { updateScoringModel(input: { tierPreset: "three_tier" }) { config } }',
+  );
+  expect(preset.updateScoringModel.config.penalties[fixed]).not.toHaveProperty('maxPoints');
   await ok('mutation { updateScoringModel(input: { tierPreset: "four_tier" }) { version } }');
   await server.app.scheduler.idle();
 });
