@@ -183,3 +183,39 @@ it('ends a full run at the batch in flight when the service stops, and the next 
     await restarted.stop();
   }
 });
+
+it("stops the scheduler's full run at the batches in flight when the service stops, marked interrupted", async () => {
+  await sql(first.database, 'delete from scoring_run');
+  // More batches than a run has in flight at once, so that some are still to be read when the stop comes.
+  await sql(
+    first.database,
+    `insert into customer (id, name, created_at, updated_at)
+     select 'stopped_' || lpad(n::text, 5, '0'), 'Stopped ' || n, now(), now() from generate_series(1, ${2 * SCORING_BATCH_SIZE}) n`,
+  );
+  const customers = Number((await sql<{ n: string }>(first.database, 'select count(*) as n from customer'))[0].n);
+  expect(customers).toBeGreaterThan(3 * SCORING_BATCH_SIZE);
+  // Each score waits a little: the stop comes while the run is at its first batches.
+  await sql(
+    first.database,
+    `create function slow_scores() returns trigger language plpgsql as $$ begin perform pg_sleep(0.001); return new; end $$;
+     create trigger slow_scores before insert on health_score for each row execute function slow_scores()`,
+  );
+  const instance = await startTestServer({ database: first.database, env: { SCORING_INTERVAL_MS: '3600000', RESCORE_DEBOUNCE_MS: '0' } });
+  try {
+    await instance.app.scheduler.recovered();
+    await instance.app.scheduler.idle();
+    // A model activation: the scheduler's full run of everyone.
+    await post(instance.url, { query: 'mutation { updateScoringModel(input: { tierPreset: "three_tier" }) { version } }' });
+    for (let i = 0; i < 200 && (await runs()).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  } finally {
+    await instance.stop();
+    await sql(first.database, 'drop trigger slow_scores on health_score; drop function slow_scores()');
+  }
+  const [run] = await sql<{ status: string; error: string | null; scored: number }>(
+    first.database,
+    'select status, error, customers_scored as scored from scoring_run',
+  );
+  expect(run).toMatchObject({ status: 'FAILED', error: INTERRUPTED_RUN_ERROR });
+  expect(run.scored).toBeLessThan(customers);
+  await post(first.url, { query: 'mutation { updateScoringModel(input: { tierPreset: "four_tier" }) { version } }' });
+});
