@@ -10,30 +10,6 @@ import type { MetricRequest } from './model';
 
 const DAY_MS = 86_400_000;
 
-export const ENGAGEMENT_METRICS: ReadonlySet<string> = new Set([
-  'active_days',
-  'team_active_days',
-  'distinct_features',
-  'days_since_last_activity',
-  'usage_trend',
-  'users_added',
-  'active_days_trend',
-  'events_trend',
-  'team_active_days_trend',
-  'active_days_vs_prior',
-  'events_vs_prior',
-  'events_per_active_day_vs_prior',
-  'users_per_team_day_vs_prior',
-  'active_users_trend',
-  'active_users_vs_usual',
-  'feature_breadth_trend',
-  'active_users_vs_leanest',
-  'feature_breadth_vs_leanest',
-  'feature_days_per_feature',
-  'seat_utilisation',
-  'silence_vs_cadence',
-]);
-
 export function checkedDays(value: number): number {
   if (!Number.isInteger(value) || value <= 0 || value > 3650)
     throw new Error(`window of ${value} days is not a whole number of days in 1…3650`);

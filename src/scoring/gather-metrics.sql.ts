@@ -5,8 +5,8 @@
 // time come from the plan-change history, ticket states from the ticket status history and earlier
 // states (severity, rating), payments' states from their earlier states.
 import { Db, json, query } from '../infra/sql';
-import { aggregateEngagement, checkedDays, ENGAGEMENT_METRICS, engagementExtentDays } from './engagement-metrics.sql';
-import { LATE_FOR_ANYONE_DAYS, LATENESS_HISTORY_DAYS, NPS_HALF_LIFE_DAYS, UNPAID_GRACE_DAYS } from './model';
+import { aggregateEngagement, checkedDays, engagementExtentDays } from './engagement-metrics.sql';
+import { LATE_FOR_ANYONE_DAYS, LATENESS_HISTORY_DAYS, NPS_HALF_LIFE_DAYS, UNPAID_GRACE_DAYS, USAGE_METRICS } from './model';
 import type { MetricRequest, MetricValues } from './model';
 
 export interface GatheredCustomer {
@@ -339,7 +339,7 @@ export async function gatherMetrics(
   /** Engagement is scanned at least this far back for `lastActivityAt` (the churn window). */
   activityLookbackDays = 1,
 ): Promise<Map<string, GatheredCustomer>> {
-  const engagement = requests.filter((r) => ENGAGEMENT_METRICS.has(r.metric));
+  const engagement = requests.filter((r) => USAGE_METRICS.has(r.metric));
   const payments = requests.filter((r) => PAYMENT_METRICS.has(r.metric));
   const support = requests.filter((r) => SUPPORT_METRICS.has(r.metric));
   const nps = requests.filter((r) => NPS_METRICS.has(r.metric));

@@ -2,13 +2,12 @@
 // not read from engagement events must name its own records, or the drill-down would list events
 // for a payment, ticket, NPS or plan signal.
 import { recordsBehind, signalWindows } from '../../dashboard/src/signal-sources';
-import { ENGAGEMENT_METRICS } from '../../src/scoring/engagement-metrics.sql';
-import { DEFAULT_SCORING_MODEL, METRIC_KINDS } from '../../src/scoring/model';
+import { DEFAULT_SCORING_MODEL, METRIC_KINDS, USAGE_METRICS } from '../../src/scoring/model';
 
 it('names the records of every metric not computed from engagement events', () => {
   const config = { penalties: METRIC_KINDS.map((metric) => ({ name: metric, metric, windowDays: 30 })) };
   const windows = signalWindows(config);
-  const misread = METRIC_KINDS.filter((metric) => !ENGAGEMENT_METRICS.has(metric) && windows.get(metric)!.source === 'events');
+  const misread = METRIC_KINDS.filter((metric) => !USAGE_METRICS.has(metric) && windows.get(metric)!.source === 'events');
   expect(misread).toEqual([]);
 });
 

@@ -9,7 +9,6 @@ import { Db, query } from '../../src/infra/sql';
 import { submitNpsResponse } from '../../src/nps/nps.service';
 import { recordPayment } from '../../src/payments/payment.service';
 import { PaymentStatus } from '../../src/payments/payment.types';
-import { ENGAGEMENT_METRICS } from '../../src/scoring/engagement-metrics.sql';
 import { gatherMetrics, reproducible } from '../../src/scoring/gather-metrics.sql';
 import {
   CLASSIC_SCORING_MODEL,
@@ -20,6 +19,7 @@ import {
   metricKey,
   metricRequests,
   metricsFromActivity,
+  USAGE_METRICS,
 } from '../../src/scoring/model';
 import type { ActivityLog, MetricKind, MetricRequest } from '../../src/scoring/model';
 import { recordSupportTicket } from '../../src/support/support-ticket.service';
@@ -437,7 +437,7 @@ it('counts a user or feature in a window by its latest event up to asOf: one exa
     event('u_mid', start(20) - 5 * 3_600_000),
     event('u_mid', start(20) - 4 * 3_600_000),
   ]);
-  const requests = REQUESTS.filter((r) => ENGAGEMENT_METRICS.has(r.metric));
+  const requests = REQUESTS.filter((r) => USAGE_METRICS.has(r.metric));
   const gathered = (await gatherMetrics(orm.em.fork() as Db, ['cust_edge'], new Date(asOf), requests, LOOKBACK_DAYS)).get('cust_edge')!;
   const expected = metricsFromActivity({ engagementEvents: activity.get('cust_edge')!, seats: 10 }, requests, new Date(asOf));
   for (const r of requests) {
