@@ -16,7 +16,7 @@ export const BACKFILL_DAYS = 30;
 const FIRST_START_BACKFILL_LOCK = 'healthgraph.first-start-backfill';
 /** The share of `SCORING_INTERVAL_MS` within which a run on any instance stands for this one's periodic run. */
 const PERIODIC_RUN_SPACING = 0.9;
-/** How often a first start waiting for a bulk load looks whether it has ended. */
+/** How often scoring that waits for a bulk load (a first start, a run that must happen) looks whether it has ended. */
 const BULK_LOAD_POLL_MS = 1000;
 
 export class ScoringScheduler implements RescoreScheduler {
