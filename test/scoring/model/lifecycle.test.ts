@@ -30,6 +30,29 @@ function stage(overrides: Partial<LifecycleInput>) {
   });
 }
 
+/** An assessment of an account signed up `signedUpDaysAgo` days ago and active yesterday; a test gives the model and metrics. */
+function assessAccount(
+  model: AssessmentInput['model'],
+  metrics: AssessmentInput['metrics'],
+  signedUpDaysAgo: number,
+  overrides: Partial<AssessmentInput> = {},
+) {
+  const signedUpAt = daysAgo(signedUpDaysAgo);
+  return assessCustomer({
+    model,
+    metrics,
+    asOf,
+    signedUpAt,
+    startedAt: signedUpAt,
+    churnedAt: null,
+    lastActivityAt: daysAgo(1),
+    firstActivityAt: signedUpAt,
+    previousTierKey: null,
+    earlierScore: null,
+    ...overrides,
+  });
+}
+
 describe('lifecycleStageOf', () => {
   it('is ACTIVE for an established, engaged customer', () => {
     expect(stage({})).toBe('ACTIVE');
@@ -142,22 +165,7 @@ describe('a score with nothing measured (coverage 0: every signal of a model of 
   ]);
   model.lifecycle = { ...model.lifecycle, minCoverage: undefined };
 
-  function assess(overrides: Partial<AssessmentInput>) {
-    const signedUpAt = daysAgo(400);
-    return assessCustomer({
-      model,
-      metrics: {},
-      asOf,
-      signedUpAt,
-      startedAt: signedUpAt,
-      churnedAt: null,
-      lastActivityAt: daysAgo(1),
-      firstActivityAt: signedUpAt,
-      previousTierKey: null,
-      earlierScore: null,
-      ...overrides,
-    });
-  }
+  const assess = (overrides: Partial<AssessmentInput>) => assessAccount(model, {}, 400, overrides);
 
   it('is ONBOARDING and not flagged, even for an account in use for a year and a model without minCoverage', () => {
     const assessment = assess({});
@@ -209,21 +217,7 @@ describe('a young account with a red flag (its first 30 days)', () => {
   );
   const days = metricKeyOf(model.components[0].signals[0]);
 
-  function assessYoung(metrics: Record<string, number>) {
-    const signedUpAt = daysAgo(20);
-    return assessCustomer({
-      model,
-      metrics: { [days]: 8, ...metrics },
-      asOf,
-      signedUpAt,
-      startedAt: signedUpAt,
-      churnedAt: null,
-      lastActivityAt: daysAgo(1),
-      firstActivityAt: signedUpAt,
-      previousTierKey: null,
-      earlierScore: null,
-    });
-  }
+  const assessYoung = (metrics: Record<string, number>) => assessAccount(model, { [days]: 8, ...metrics }, 20);
 
   it('is flagged AT_RISK when its invoices fail: a fact, whatever its age', () => {
     const assessment = assessYoung({ [metricKeyOf(model.penalties[1])]: 3 });
@@ -262,12 +256,11 @@ describe('a model of your own whose components have other names', () => {
   for (const component of renamed.components) component.name = names[component.name] ?? component.name;
   const npsSignal = renamed.components.flatMap((c) => c.signals).find((s) => s.metric === 'nps_weighted')!;
 
-  function assessWith(model: typeof renamed) {
-    const signedUpAt = daysAgo(400);
-    return assessCustomer({
+  // A busy, steady account whose answers are mostly promoters'.
+  const assessWith = (model: typeof renamed) =>
+    assessAccount(
       model,
-      // A busy, steady account whose answers are mostly promoters'.
-      metrics: {
+      {
         silence_vs_cadence_60: 0.5,
         days_since_last_activity_60: 0.5,
         team_active_days_trend_7_60: 1,
@@ -281,16 +274,8 @@ describe('a model of your own whose components have other names', () => {
         contraction_90: 0,
         [metricKeyOf(npsSignal)]: 70,
       },
-      asOf,
-      signedUpAt,
-      startedAt: signedUpAt,
-      churnedAt: null,
-      lastActivityAt: daysAgo(1),
-      firstActivityAt: signedUpAt,
-      previousTierKey: null,
-      earlierScore: null,
-    });
-  }
+      400,
+    );
 
   it('reads the account NPS from its NPS signal, wherever it is: its promoters are advocates as under the default model', () => {
     const underDefault = assessWith(defaultModelCopy());
