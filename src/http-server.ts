@@ -571,15 +571,16 @@ async function takeOperationTurn(
   return true;
 }
 
+/** What answers GraphQL over HTTP: Apollo, the access checks before it, and the services it runs on. */
+interface GraphQLEndpoint {
+  apollo: ApolloServer<GraphQLContext>;
+  access: AccessControl;
+  services: AppServices;
+}
+
 /** A GraphQL request over HTTP: admitted, its body read within the size limit, executed by Apollo. */
-async function serveGraphQL(
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-  url: URL,
-  apollo: ApolloServer<GraphQLContext>,
-  access: AccessControl,
-  services: AppServices,
-): Promise<void> {
+async function serveGraphQL(req: http.IncomingMessage, res: http.ServerResponse, url: URL, endpoint: GraphQLEndpoint): Promise<void> {
+  const { access, services } = endpoint;
   // Who it is and whether it may, from the headers alone: nothing is read or parsed for a refusal.
   const admission = await access.admitHttp(req, res);
   if (!admission) return;
@@ -592,7 +593,7 @@ async function serveGraphQL(
   const client = actorOf(admission.principal);
   if (!(await takeOperationTurn(services.operationsInFlight, client, req, res))) return;
   try {
-    await executeAdmitted(req, res, url, apollo, access, services, admission);
+    await executeAdmitted(req, res, url, endpoint, admission);
   } finally {
     services.operationsInFlight.give(client);
   }
@@ -603,9 +604,7 @@ async function executeAdmitted(
   req: http.IncomingMessage,
   res: http.ServerResponse,
   url: URL,
-  apollo: ApolloServer<GraphQLContext>,
-  access: AccessControl,
-  services: AppServices,
+  { apollo, access, services }: GraphQLEndpoint,
   admission: HttpAdmission,
 ): Promise<void> {
   const { responseHeaders: accessHeaders, ...auth } = admission;
@@ -892,7 +891,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
       res.end(renderPlaygroundHtml({ endpoint: GRAPHQL_PATH }));
       return;
     }
-    return serveGraphQL(req, res, url, apollo, access, services);
+    return serveGraphQL(req, res, url, { apollo, access, services });
   }
 
   return {
