@@ -39,10 +39,16 @@ export function databaseUrlOf(services: CoreServices): string {
  * reaches the subscribers of every instance on the database, under the channels' namespace the
  * instances use; without it, nobody outside this process. Close `pubsub` when done.
  */
-export async function commandServices(orm: MikroORM, config: AppConfig, databaseUrl: string): Promise<CoreServices> {
+export async function commandServices(
+  orm: MikroORM,
+  config: AppConfig,
+  databaseUrl: string,
+  { publishes = true }: { publishes?: boolean } = {},
+): Promise<CoreServices> {
   const logger = createLogger(config.logLevel);
   let pubsub: AppPubSub = new InProcessPubSub();
-  if (config.redisUrl) {
+  // A command that scores only the past (a backfill) publishes nothing: no Redis connection for it.
+  if (config.redisUrl && publishes) {
     const namespace = config.redisNamespace ?? `hg:${await installationId(orm.em.fork() as Db)}`;
     const redis = new RedisBackedPubSub(config.redisUrl, logger, namespace);
     if (!(await redis.waitUntilReady(3000))) logger.warn('redis is not reachable yet: live events of this command may reach nobody');

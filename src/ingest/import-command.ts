@@ -129,7 +129,7 @@ export async function runImportCommand(
   // The planner's statistics describe the tables before the load until they are taken again (table-statistics.ts).
   if (summary.accepted > 0) await analyzeTables(orm.em.fork() as Db, IMPORTED_TABLES);
   if (command.backfillDays > 0) {
-    const services = await commandServices(orm, config, databaseUrl);
+    const services = await commandServices(orm, config, databaseUrl, { publishes: false });
     print(`backfilling the score history of the last ${command.backfillDays} days (no outreach, nothing published)`);
     try {
       await backfillDailyHistory(services, orm.em.fork() as Db, command.backfillDays, new Date(), print);
