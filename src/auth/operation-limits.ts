@@ -226,7 +226,50 @@ export function limitValidationRules(limits: OperationLimits): ValidationRule[] 
       ],
     }),
     introspectionRule(),
+    batchFieldRule(),
   ];
+}
+
+/**
+ * Mutation fields that take a whole batch of signals: one per operation. The batch's own limit
+ * (MAX_BATCH_SIZE items) bounds one field; aliased copies of it in one request would each take a
+ * full batch, thirty times the documented limit from a single request.
+ */
+const BATCH_FIELDS: ReadonlySet<string> = new Set(['trackEngagementBatch']);
+const MAX_BATCH_FIELDS = 1;
+
+function batchFieldRule(): ValidationRule {
+  return (context) => ({
+    OperationDefinition(operation) {
+      if (operation.operation !== 'mutation') return;
+      const found = batchResponseKeys(operation.selectionSet, context, new Set(), new Set());
+      if (found.size > MAX_BATCH_FIELDS) {
+        reportTo(
+          context,
+          limitError('batches', MAX_BATCH_FIELDS, found.size, `the operation has ${found.size} batch fields; send one batch per request`),
+        );
+      }
+    },
+  });
+}
+
+/**
+ * The response keys of the batch fields among a mutation's root fields, through inline fragments and
+ * fragment spreads. By response key: the same field under the same key is merged and runs once.
+ */
+function batchResponseKeys(selections: SelectionSetNode, context: ValidationContext, keys: Set<string>, spread: Set<string>): Set<string> {
+  for (const selection of selections.selections) {
+    if (selection.kind === Kind.FIELD) {
+      if (BATCH_FIELDS.has(selection.name.value)) keys.add(selection.alias?.value ?? selection.name.value);
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      batchResponseKeys(selection.selectionSet, context, keys, spread);
+    } else if (!spread.has(selection.name.value)) {
+      spread.add(selection.name.value);
+      const fragment = context.getFragment(selection.name.value);
+      if (fragment) batchResponseKeys(fragment.selectionSet, context, keys, spread);
+    }
+  }
+  return keys;
 }
 
 /**

@@ -37,10 +37,12 @@ async function statementsDuring(server: TestServer, work: () => Promise<unknown>
 
 describe('operation limits', () => {
   let server: TestServer;
+  let admin: string;
   let key: string;
   beforeAll(async () => {
     server = await startTestServer({ label: 'op_limits', env: LIMITS });
-    key = (await createKey(server, ['read'])).key;
+    admin = (await createKey(server, ['admin'])).key;
+    key = (await createKey(server, ['read'], admin)).key;
   });
   afterAll(() => server?.stop());
 
@@ -66,6 +68,12 @@ describe('operation limits', () => {
       `{ __schema { types { ${'ofType { '.repeat(30)}name${' }'.repeat(30)} } } }`,
       undefined,
       { limit: 'depth', max: 15, found: '> 15' },
+    ],
+    [
+      'batches (one batch mutation per operation, aliased or spread from a fragment)',
+      'mutation($e: [EngagementEventInput!]!) { a: trackEngagementBatch(events: $e) { accepted } ...B } fragment B on Mutation { b: trackEngagementBatch(events: $e) { accepted } }',
+      { e: [] },
+      { limit: 'batches', max: 1, found: 2 },
     ],
     [
       'fields (fragments expanded under a page)',
@@ -137,6 +145,20 @@ describe('operation limits', () => {
     // graphql-js's full introspection query (the playground's and codegen's), deeper than MAX_QUERY_DEPTH.
     const full = getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true, specifiedByUrl: true, oneOf: true });
     expect((await post(server.url, full, undefined, key)).body.errors).toBeUndefined();
+  });
+
+  it('admits one batch per mutation: the same field twice under one key (merged, run once), and two operations of one batch each', async () => {
+    const merged =
+      'mutation($e: [EngagementEventInput!]!) { trackEngagementBatch(events: $e) { accepted } trackEngagementBatch(events: $e) { accepted } }';
+    expect((await post(server.url, merged, { e: [] }, admin)).body).toEqual({ data: { trackEngagementBatch: { accepted: 0 } } });
+    const two =
+      'mutation A($e: [EngagementEventInput!]!) { trackEngagementBatch(events: $e) { accepted } } mutation B($e: [EngagementEventInput!]!) { trackEngagementBatch(events: $e) { accepted } }';
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+      body: JSON.stringify({ query: two, operationName: 'B', variables: { e: [] } }),
+    });
+    expect(await response.json()).toEqual({ data: { trackEngagementBatch: { accepted: 0 } } });
   });
 
   it('says what to change when a document repeats one field too often for graphql-js to check (within the default limits)', async () => {
