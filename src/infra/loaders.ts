@@ -108,6 +108,8 @@ export interface LatestChildSpec {
   select: string;
   from: string;
   parentColumn: string;
+  /** A condition on the children besides the parent's (no bindings). */
+  where?: string;
   orderBy: string;
 }
 
@@ -131,7 +133,7 @@ export function loadLatestChild<T>(db: Db, loaders: LoaderRegistry, parentId: st
     const rows = await queryPrepared<Record<string, unknown>>(
       db,
       `select parent.id as "__parent", child.* from jsonb_array_elements_text(?::jsonb) as parent(id)
-       cross join lateral (select ${spec.select} from ${spec.from} where ${spec.parentColumn} = parent.id order by ${spec.orderBy} limit 1) child`,
+       cross join lateral (select ${spec.select} from ${spec.from} where ${spec.parentColumn} = parent.id${spec.where ? ` and (${spec.where})` : ''} order by ${spec.orderBy} limit 1) child`,
       [json(ids)],
     );
     const byParent = new Map(rows.map(({ __parent, ...rest }) => [__parent as string, rest as T]));

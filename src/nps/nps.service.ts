@@ -149,8 +149,15 @@ export function listNpsResponses(db: Db, args: NpsResponsesArgs): Promise<Connec
   });
 }
 
+/**
+ * An answer dated ahead of now (a clock ahead of ours) counts once its date has come, as scoring and
+ * `Customer.nps` count it: the summary and the latest answer read the answers given by now.
+ */
+const ANSWERED_BY_NOW = 'n.responded_at <= now()';
+
 export async function summariseNps(db: Db, args: NpsSummaryArgs): Promise<NpsSummary> {
   const { where, params } = npsFilters(args);
+  where.push(ANSWERED_BY_NOW);
   const [row] = await query<NpsSummary>(
     db,
     `select count(*)::int as responses,
@@ -190,6 +197,7 @@ export function latestNpsResponseSpec(fields?: ReadonlyMap<string, unknown>): La
     name: 'Customer.latestNpsResponse',
     from: 'nps_response n',
     parentColumn: 'n.customer_id',
+    where: ANSWERED_BY_NOW,
     orderBy: 'n.responded_at desc, n.id desc',
   };
   return projectedLatestChild(spec, NPS_COLUMN_MAP, fields);

@@ -211,6 +211,19 @@ describe('Customer.npsResponses and Customer.latestNpsResponse', () => {
     expect(second.customer.npsResponses.pageInfo.hasNextPage).toBe(false);
   });
 
+  it('counts an answer dated ahead of now (a clock ahead of ours) once its date has come: not in npsSummary or latestNpsResponse before', async () => {
+    await createCustomer('cust_nps_ahead');
+    await submitScores('cust_nps_ahead', [10]);
+    const ahead = new Date(Date.now() + 20 * 3_600_000).toISOString();
+    await server.gql(SubmitNpsResponseDocument, { input: { customerId: 'cust_nps_ahead', score: 1, respondedAt: ahead } });
+    const { npsSummary } = await server.gql(NpsSummaryDocument, { customerId: 'cust_nps_ahead' });
+    expect(npsSummary).toMatchObject({ responses: 1, promoters: 1, detractors: 0, nps: 100 });
+    const { customer } = await server.gql(CustomerNpsDocument, { id: 'cust_nps_ahead' });
+    expect(customer.latestNpsResponse?.score).toBe(10);
+    // Listed, as every stored record is.
+    expect(customer.npsResponses.totalCount).toBe(2);
+  });
+
   it('is null and empty for a customer without answers', async () => {
     const { customer } = await server.gql(CustomerNpsDocument, { id: 'cust_sum_none' });
     expect(customer.latestNpsResponse).toBeNull();
