@@ -45,7 +45,7 @@ import { renderPlaygroundHtml, servePlaygroundAsset, wantsPlayground } from './i
 import { errorContentType } from './infra/response-media-type';
 import { DRAIN_GRACE_MS, drainRollingBackLateRequests } from './infra/shutdown-drain';
 import { limitConnections } from './infra/connection-limits';
-import { JsonScan, MAX_REQUEST_JSON_DEPTH, REQUEST_JSON_TOO_DEEP } from './infra/json-scan';
+import { JsonScan, MAX_OBJECT_MEMBERS, MAX_REQUEST_JSON_DEPTH, REQUEST_JSON_TOO_DEEP, REQUEST_JSON_TOO_WIDE } from './infra/json-scan';
 
 /** Largest WebSocket message before the key in connection_init is accepted (a connection_init is a few hundred bytes). */
 const WS_MAX_UNACKNOWLEDGED_BYTES = 16 * 1024;
@@ -82,6 +82,11 @@ export const MAX_BODY_JSON_VALUES = 1_000_000;
  */
 function tooDeep(): HttpError {
   return new HttpError(400, REQUEST_JSON_TOO_DEEP, { code: 'BAD_USER_INPUT', maxDepth: MAX_REQUEST_JSON_DEPTH });
+}
+
+/** A request holding an object of more than MAX_OBJECT_MEMBERS members, refused before it is parsed. */
+function tooWide(): HttpError {
+  return new HttpError(400, REQUEST_JSON_TOO_WIDE, { code: 'BAD_USER_INPUT', maxMembers: MAX_OBJECT_MEMBERS });
 }
 
 /**
@@ -165,6 +170,7 @@ function readBody(
         return refuse(new HttpError(413, message, { code: 'PAYLOAD_TOO_LARGE', maxValues: MAX_BODY_JSON_VALUES }));
       }
       if (scan.tooDeep) return refuse(tooDeep());
+      if (scan.tooWide) return refuse(tooWide());
       chunks.push(chunk);
     };
     const deadline = setTimeout(

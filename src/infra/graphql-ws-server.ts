@@ -17,7 +17,7 @@ import { CloseCode, handleProtocols, makeServer, ServerOptions } from 'graphql-w
 import type { Extra } from 'graphql-ws/use/ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { RateLimitedError } from '../auth/auth.errors';
-import { JsonScan, REQUEST_JSON_TOO_DEEP } from './json-scan';
+import { JsonScan, REQUEST_JSON_TOO_DEEP, REQUEST_JSON_TOO_WIDE } from './json-scan';
 import type { Logger } from './logger';
 
 /** How often a socket is pinged, and how long its pong may take (graphql-ws's `useServer` default). */
@@ -72,12 +72,22 @@ function isAcknowledgement(data: string): boolean {
   return data.startsWith('{"type":"connection_ack"');
 }
 
-/** Whether a message nests deeper than MAX_REQUEST_JSON_DEPTH: read before graphql-ws parses it, as an HTTP body is. */
-function nestsTooDeep(data: Buffer | ArrayBuffer | Buffer[]): boolean {
+/**
+ * Why a message is refused before graphql-ws parses it, as an HTTP body is: nested deeper than
+ * MAX_REQUEST_JSON_DEPTH, or holding an object wider than MAX_OBJECT_MEMBERS; null when it may be parsed.
+ */
+function shapeRefusal(data: Buffer | ArrayBuffer | Buffer[]): string | null {
   const scan = new JsonScan();
   for (const part of Array.isArray(data) ? data : [data]) scan.feed(Buffer.isBuffer(part) ? part : Buffer.from(part));
-  return scan.tooDeep;
+  return scan.tooDeep ? REQUEST_JSON_TOO_DEEP : scan.tooWide ? REQUEST_JSON_TOO_WIDE : null;
 }
+
+/**
+ * The pong answering a client's ping, without its payload. graphql-ws's own pong echoes the payload
+ * whole: a megabyte of ping was a megabyte written back, its JSON built on the event loop, for
+ * every ping a client cared to send. The protocol makes the payload optional.
+ */
+const PONG = JSON.stringify({ type: 'pong' });
 
 function keepAlive(socket: WebSocket): () => void {
   let pongWait: NodeJS.Timeout | null = null;
@@ -118,6 +128,11 @@ function serveSocket(
           socket.send(data, (error) => (error ? reject(error) : resolve()));
         }),
       close: (code, reason) => socket.close(code, reason),
+      onPing: () =>
+        new Promise<void>((resolve) => {
+          if (socket.readyState !== socket.OPEN) return resolve();
+          socket.send(PONG, () => resolve());
+        }),
       onMessage: (handle) =>
         socket.on('message', async (data: Buffer | ArrayBuffer | Buffer[]) => {
           const bytes = Array.isArray(data) ? data.reduce((sum, part) => sum + part.length, 0) : data.byteLength;
@@ -125,13 +140,14 @@ function serveSocket(
             socket.close(1009, `at most ${options.maxUnacknowledgedBytes} bytes before the connection is acknowledged`);
             return;
           }
-          if (nestsTooDeep(data)) {
-            socket.close(CloseCode.BadRequest, REQUEST_JSON_TOO_DEEP);
+          const refusal = shapeRefusal(data);
+          if (refusal) {
+            socket.close(CloseCode.BadRequest, refusal);
             return;
           }
           try {
-            const refusal = acknowledged ? await options.spendMessage?.(socket) : null;
-            if (refusal) await refuseOverBudget(socket, String(data), bytes, refusal, options, handle);
+            const overBudget = acknowledged ? await options.spendMessage?.(socket) : null;
+            if (overBudget) await refuseOverBudget(socket, String(data), bytes, overBudget, options, handle);
             else await handle(String(data));
           } catch (error) {
             const message = error instanceof Error ? error.message : String(error);

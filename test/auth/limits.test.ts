@@ -531,6 +531,30 @@ describe('under the default limits', () => {
     socket.close();
   });
 
+  it('refuses a request holding an object of more than 10,000 members before parsing it, over HTTP (400) and WebSocket (4400)', async () => {
+    const members = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`k${i}`, i]));
+    const wide = await post(server.url, '{ __typename }', { x: members(10_001) }, key);
+    expect(wide.status).toBe(400);
+    expect(wide.body.errors).toEqual([
+      { message: 'request JSON holds an object of more than 10000 members', extensions: { code: 'BAD_USER_INPUT', maxMembers: 10_000 } },
+    ]);
+    // Members of nested objects count per object, and lists are no objects.
+    const within = { x: members(10_000), y: { z: members(10_000) }, list: Array.from({ length: 10_000 }, (_, i) => i) };
+    expect(await post(server.url, '{ __typename }', within, key)).toMatchObject({ status: 200, body: { data: { __typename: 'Query' } } });
+    const socket = await GraphQLSocket.connect(server.wsUrl, key);
+    expect(await socket.acknowledged()).toBe('ack');
+    socket.send({ id: 'wide', type: 'subscribe', payload: { query: '{ __typename }', variables: { x: members(10_001) } } });
+    expect(await socket.closed).toMatchObject({ code: 4400, reason: 'request JSON holds an object of more than 10000 members' });
+  });
+
+  it("answers a client's ping with a pong that does not echo its payload", async () => {
+    const socket = await GraphQLSocket.connect(server.wsUrl, key);
+    expect(await socket.acknowledged()).toBe('ack');
+    socket.send({ type: 'ping', payload: { pad: 'x'.repeat(512 * 1024) } });
+    expect(await socket.waitFor((message) => message.type === 'pong')).toEqual({ type: 'pong' });
+    socket.close();
+  });
+
   it('closes a socket that sends more than 16 KiB before it is acknowledged (1009), unparsed; once acknowledged, the full limit applies', async () => {
     const unauthenticated = await GraphQLSocket.open(server.wsUrl);
     unauthenticated.socket.send(`{"type":"connection_init","payload":{"x":[${'[],'.repeat(10_000)}[]]}}`);
