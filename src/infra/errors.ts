@@ -128,7 +128,9 @@ const UNAVAILABLE_SOCKET_CODES = new Set([
 ]);
 /**
  * node-postgres and knex report a lost or unobtainable connection with plain errors that carry no
- * code: these are their documented messages (pg `Client`, knex's pool), matched exactly.
+ * code: these are their documented messages (pg `Client`, knex's pool), matched exactly, or after
+ * the statement knex writes before the message of a statement's error (`<sql> - Connection
+ * terminated unexpectedly`: a server stopped while the statement ran).
  */
 const UNAVAILABLE_DRIVER_MESSAGES = [
   /^Connection terminated/,
@@ -137,6 +139,12 @@ const UNAVAILABLE_DRIVER_MESSAGES = [
   /^timeout expired$/,
   /^Knex: Timeout acquiring a connection/,
 ];
+
+/** The driver's own message of an error knex prefixed with its statement (`<sql> - <message>`), else the message. */
+function driverMessages(message: string): string[] {
+  const at = message.lastIndexOf(' - ');
+  return at < 0 ? [message] : [message, message.slice(at + 3)];
+}
 
 /** The error and what it wraps (GraphQL's originalError, `cause`, MikroORM's `previous`), outermost first. */
 function errorChain(error: unknown): unknown[] {
@@ -155,7 +163,9 @@ function isDatabaseUnavailable(error: unknown): boolean {
     if (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_SOCKET_CODES.has(code)) return true;
     if (code === '55000' && typeof message === 'string' && message.includes('not currently accepting connections')) return true;
   }
-  return typeof message === 'string' && UNAVAILABLE_DRIVER_MESSAGES.some((pattern) => pattern.test(message));
+  // PostgreSQL's own errors carry a SQLSTATE, and their messages may quote the values of the statement.
+  if (code !== undefined || typeof message !== 'string') return false;
+  return driverMessages(message).some((text) => UNAVAILABLE_DRIVER_MESSAGES.some((pattern) => pattern.test(text)));
 }
 
 /** Whether an error, or what it wraps (the ORM wraps the driver's), carries PostgreSQL's SQLSTATE `state`. */
