@@ -11,7 +11,7 @@ import { DEFAULT_MAX_QUEUED_EVENTS, DEFAULT_MAX_QUEUED_EVENTS_TOTAL } from './co
 import { InvalidInputError } from './errors';
 import { checkTextValue } from './input';
 import type { Logger } from './logger';
-import { failFastRedis, isCommandTimeout, queueingRedis } from './redis-connection';
+import { failFastRedis, isCommandTimeout, messagesReadUpTo, queueingRedis } from './redis-connection';
 
 export interface AppPubSub extends PubSub {
   readonly transport: 'redis' | 'in-process';
@@ -470,7 +470,9 @@ export class RedisBackedPubSub implements AppPubSub {
    */
   private watchForLostEvents(): void {
     this.publisher.on('ready', () => this.announceResync());
-    this.subscriber.on('close', () => (this.subscriberDownSince ??= Date.now()));
+    // Messages published after the last instant the subscriber had read everything may be lost with
+    // the connection (Redis drops what it had queued for it), not only those published once it closed.
+    this.subscriber.on('close', () => (this.subscriberDownSince ??= messagesReadUpTo(this.subscriber) ?? Date.now()));
     this.subscriber.on('ready', () => {
       const since = this.subscriberDownSince;
       this.subscriberDownSince = undefined;

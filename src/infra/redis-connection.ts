@@ -16,26 +16,59 @@ const WATCHDOG_INTERVAL_MS = 1000;
 const retryStrategy = (attempt: number): number => Math.min(attempt * 200, 2000);
 
 /**
+ * When each watched connection last had everything Redis sent it read: the instant its latest
+ * answered ping was sent. Redis answers in order, so a PONG comes after every message it queued
+ * before the PING; a subscriber that loses its connection may have lost messages published after
+ * that instant, not before.
+ */
+const readUpTo = new WeakMap<Redis, number>();
+
+/** The instant up to which `client` is known to have read every message Redis sent it, if it was ever pinged. */
+export function messagesReadUpTo(client: Redis): number | undefined {
+  return readUpTo.get(client);
+}
+
+/**
  * Reconnects `client` whenever a ping goes unanswered for REDIS_ANSWER_TIMEOUT_MS, until it ends
- * (`quit`, `disconnect`).
+ * (`quit`, `disconnect`). A subscriber's ping waits behind the messages Redis sent before it: while
+ * messages keep arriving, Redis is answering, and the ping is given another REDIS_ANSWER_TIMEOUT_MS
+ * (a burst of events is no outage, and reconnecting would drop the messages still on their way).
  */
 function watch(client: Redis): Redis {
   let pinging = false;
+  let heard = false;
+  const hear = (): void => {
+    heard = true;
+  };
+  client.on('message', hear);
+  client.on('pmessage', hear);
   const timer = setInterval(() => {
     if (pinging || client.status !== 'ready') return;
     pinging = true;
-    // Judged once the event loop has read its sockets (setImmediate runs after the poll phase): when
-    // this process was busy past the timeout (a long computation, a starved CPU), the answer may be
-    // there unread, and it is not Redis that failed to answer.
-    const unanswered = setTimeout(
-      () =>
-        setImmediate(() => {
-          if (pinging && client.status === 'ready') client.disconnect(true);
-        }),
-      REDIS_ANSWER_TIMEOUT_MS,
-    );
+    heard = false;
+    const sentAt = Date.now();
+    let unanswered: NodeJS.Timeout;
+    const judge = (): void => {
+      // Judged once the event loop has read its sockets (setImmediate runs after the poll phase): when
+      // this process was busy past the timeout (a long computation, a starved CPU), the answer may be
+      // there unread, and it is not Redis that failed to answer.
+      unanswered = setTimeout(
+        () =>
+          setImmediate(() => {
+            if (!pinging || client.status !== 'ready') return;
+            if (heard) {
+              heard = false;
+              return judge();
+            }
+            client.disconnect(true);
+          }),
+        REDIS_ANSWER_TIMEOUT_MS,
+      );
+    };
+    judge();
     client
       .ping()
+      .then(() => readUpTo.set(client, sentAt))
       .catch(() => undefined)
       .finally(() => {
         clearTimeout(unanswered);
