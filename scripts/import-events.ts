@@ -12,8 +12,13 @@ async function main(): Promise<void> {
   // Before the embedded PostgreSQL is started for it.
   if (command.file !== '-') await readable(command.file);
   const config = readConfig();
-  const summary = await withScriptDatabase(config, 4, (orm, databaseUrl) =>
-    runImportCommand(command, orm, config, databaseUrl, (line) => console.log(line)),
+  // Its events belong to customers already stored: a mistyped DATABASE_URL would create an empty
+  // database and refuse every line as NOT_FOUND.
+  const summary = await withScriptDatabase(
+    config,
+    4,
+    (orm, databaseUrl) => runImportCommand(command, orm, config, databaseUrl, (line) => console.log(line)),
+    { existing: true },
   );
   process.exitCode = importExitCode(summary);
 }

@@ -148,26 +148,34 @@ describe('npm run backtest', () => {
     });
   });
 
-  it('refuses a DATABASE_URL naming no database with one line and exit code 2, creating none', async () => {
-    const missing = `hg_mistyped_${process.pid}`;
-    const url = new URL(ADMIN_URL);
-    url.pathname = `/${missing}`;
-    const result = spawnSync('npm', ['-s', 'run', 'backtest', '--', '--weeks', '2'], {
-      cwd: path.resolve(__dirname, '../..'),
-      env: { ...process.env, DATABASE_URL: url.toString(), LOG_LEVEL: 'silent' },
-      encoding: 'utf8',
-      timeout: 170_000,
-    });
-    expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining('the database of DATABASE_URL does not exist')]);
-    expect(result.status).toBe(2);
-    const client = new Client({ connectionString: ADMIN_URL });
-    await client.connect();
-    try {
-      expect((await client.query('select 1 from pg_database where datname = $1', [missing])).rows).toEqual([]);
-    } finally {
-      await client.end();
-    }
-  }, 180_000);
+  it.each([
+    ['backtest', ['--weeks', '2']],
+    ['import', ['-']],
+  ])(
+    'refuses a DATABASE_URL naming no database with one line and exit code 2, creating none (%s)',
+    async (command, args) => {
+      const missing = `hg_mistyped_${command}_${process.pid}`;
+      const url = new URL(ADMIN_URL);
+      url.pathname = `/${missing}`;
+      const result = spawnSync('npm', ['-s', 'run', command, '--', ...args], {
+        input: '{"customerId":"c1","eventType":"login"}\n',
+        cwd: path.resolve(__dirname, '../..'),
+        env: { ...process.env, DATABASE_URL: url.toString(), LOG_LEVEL: 'silent' },
+        encoding: 'utf8',
+        timeout: 170_000,
+      });
+      expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining('the database of DATABASE_URL does not exist')]);
+      expect(result.status).toBe(2);
+      const client = new Client({ connectionString: ADMIN_URL });
+      await client.connect();
+      try {
+        expect((await client.query('select 1 from pg_database where datname = $1', [missing])).rows).toEqual([]);
+      } finally {
+        await client.end();
+      }
+    },
+    180_000,
+  );
 
   it('refuses `--from` after `--to` with one line and exit code 2, not a database error', () => {
     const { status, stderr } = npm(['run', 'backtest', '--', '--from', '2026-06-01T00:00:00Z', '--to', '2026-01-01T00:00:00Z']);
