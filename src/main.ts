@@ -4,6 +4,7 @@
 import 'reflect-metadata';
 import path from 'node:path';
 import { startApp } from './app';
+import { dashboardStartupLine } from './dashboard/static';
 import { customerCount, DemoSeedOptions, parseDemoArguments, seedDemo } from './demo/demo-seed-command';
 import { AppConfig, readConfig } from './infra/config';
 import { openDatabase } from './database';
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
   await app.scheduler.recovered();
   logger.info({ url: app.url }, `healthgraph ready: open ${app.url} for the playground`);
   // Plain line for humans reading the terminal.
-  process.stdout.write(`\n  healthgraph is running: playground at ${app.url}\n  dashboard at ${new URL('/', app.url).href}\n`);
+  process.stdout.write(`\n  healthgraph is running: playground at ${app.url}\n  ${dashboardStartupLine(app.url)}\n`);
   // The embedded database is a local development one with a well-known password: say where it is.
   if (embedded) process.stdout.write(`  embedded PostgreSQL: ${databaseUrl}\n`);
   process.stdout.write('\n');

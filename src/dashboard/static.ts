@@ -50,10 +50,27 @@ function fileFor(pathname: string, buildDir: string): { filePath: string; page: 
   return { filePath: path.join(buildDir, 'assets', name), page: false };
 }
 
+/** What the page answers, and `npm start` prints, while there is no build: how to make one. */
+export const DASHBOARD_NOT_BUILT = 'The dashboard is not built: run `npm run dashboard:build` (npm install runs it), then reload.';
+
+/** Whether the dashboard page has been built into `buildDir`. */
+export function isDashboardBuilt(buildDir = DASHBOARD_BUILD_DIR): boolean {
+  return existsSync(path.join(buildDir, 'index.html'));
+}
+
+/**
+ * `npm start`'s line about the dashboard: its address, or, with no build, the command that makes
+ * one (files are read per request, so the running service serves a build made after it started).
+ */
+export function dashboardStartupLine(baseUrl: string, buildDir = DASHBOARD_BUILD_DIR): string {
+  const url = new URL('/', baseUrl).href;
+  return isDashboardBuilt(buildDir) ? `dashboard at ${url}` : `dashboard not built: run \`npm run dashboard:build\`, then open ${url}`;
+}
+
 /**
  * Answers `/`, `/index.html` and `/assets/*` from the dashboard build and returns true; returns
- * false without touching `res` for any other path. GET and HEAD only; gzip when accepted; 503 with
- * the command to run when the dashboard was never built.
+ * false without touching `res` for any other path. GET and HEAD only; gzip when accepted. A build
+ * never made is a 404 naming the command to run: nothing is down, and retrying would not help.
  */
 export function serveDashboard(
   pathname: string,
@@ -74,8 +91,6 @@ export function serveDashboard(
     headers: target.page ? PAGE_HEADERS : undefined,
   });
   if (sent) return true;
-  if (target.page)
-    sendRefusal(res, 503, 'SERVICE_UNAVAILABLE', 'The dashboard is not built: run `npm run dashboard:build` (npm install runs it).');
-  else sendRefusal(res, 404, 'NOT_FOUND', 'not found');
+  sendRefusal(res, 404, 'NOT_FOUND', target.page ? DASHBOARD_NOT_BUILT : 'not found');
   return true;
 }

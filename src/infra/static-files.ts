@@ -73,8 +73,8 @@ function fileStats(filePath: string): Stats | undefined {
 
 /**
  * Sends `file` (a 304 when the client's ETag matches) and returns true; returns false without
- * touching `res` when there is no such file, so the caller chooses the answer (404, or 503 for a
- * build that was never made).
+ * touching `res` when there is no such file, so the caller chooses the answer (a 404, saying what to
+ * run for a build that was never made).
  */
 export function sendStaticFile(req: http.IncomingMessage, res: http.ServerResponse, file: StaticFile): boolean {
   const stats = fileStats(file.filePath);

@@ -2,10 +2,10 @@
 // /graphql), hashed assets cached for good with their content type, gzip and revalidation, no
 // path out of the build folder, and a clear answer when the dashboard was never built.
 import http from 'node:http';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DASHBOARD_BUILD_DIR, serveDashboard } from '../../src/dashboard/static';
+import { DASHBOARD_BUILD_DIR, dashboardStartupLine, serveDashboard } from '../../src/dashboard/static';
 import { startTestServer, TestServer } from '../helpers/server';
 import { ensureDashboardBuilt } from './browser';
 
@@ -147,13 +147,30 @@ it('says how to build the dashboard when it was never built', async () => {
   try {
     const port = (bare.address() as { port: number }).port;
     const page = await rawRequest(port, 'GET', '/');
-    expect(page.status).toBe(503);
-    expect(page.body.toString()).toContain('npm run dashboard:build');
+    // Not an outage (no 503 and no Retry-After): nothing comes back until someone builds it.
+    expect(page.status).toBe(404);
+    expect(page.headers['retry-after']).toBeUndefined();
+    expect(JSON.parse(page.body.toString())).toEqual({
+      errors: [{ message: expect.stringContaining('run `npm run dashboard:build`'), extensions: { code: 'NOT_FOUND' } }],
+    });
     expect((await rawRequest(port, 'GET', '/assets/index-abc.js')).status).toBe(404);
     expect((await rawRequest(port, 'GET', '/other')).status).toBe(418);
   } finally {
     bare.closeAllConnections();
     await new Promise((resolve) => bare.close(resolve));
+    rmSync(emptyBuild, { recursive: true, force: true });
+  }
+});
+
+it('says at start-up where the dashboard is, or that it is not built and the command that builds it', () => {
+  const emptyBuild = mkdtempSync(path.join(os.tmpdir(), 'hg-dashboard-line-'));
+  try {
+    expect(dashboardStartupLine('http://127.0.0.1:4000/graphql', emptyBuild)).toBe(
+      'dashboard not built: run `npm run dashboard:build`, then open http://127.0.0.1:4000/',
+    );
+    writeFileSync(path.join(emptyBuild, 'index.html'), '<!doctype html>');
+    expect(dashboardStartupLine('http://127.0.0.1:4000/graphql', emptyBuild)).toBe('dashboard at http://127.0.0.1:4000/');
+  } finally {
     rmSync(emptyBuild, { recursive: true, force: true });
   }
 });
