@@ -310,10 +310,12 @@ export interface ScoreHistorySummary {
 }
 
 /**
- * Scores every customer as of each of the last `historyDays` days (now − k days, k = historyDays…1)
- * and then as of `now`, so dashboards show history, trends and tier changes at once. A past day on
- * which these customers were already scored (within 12 hours) is skipped: a re-run adds no second
- * history point per day.
+ * Scores every customer as of each of the last `historyDays` days of the data set (its `now` − k
+ * days, k = historyDays…1), then as of the real now, so dashboards show history, trends and tier
+ * changes at once. A past day on which these customers were already scored (within 12 hours) is
+ * skipped: a re-run adds no second history point per day. The last run is a live one (tier changes
+ * published, outreach decided) however long loading took: as of the data set's `now`, a slow load
+ * would have made it a backfill that tells no one.
  */
 export async function scoreDemoHistory(
   services: CoreServices,
@@ -323,22 +325,24 @@ export async function scoreDemoHistory(
 ): Promise<ScoreHistorySummary> {
   const startedAt = Date.now();
   const historyDays = options.historyDays ?? 30;
-  const now = dataSet.window.now;
+  const end = dataSet.window.now;
   const total = historyDays + 1;
   let done = 0;
-  const report = (asOf: Date, run: ScoringRunRecord | null) =>
+  const report = (when: string, run: ScoringRunRecord | null) =>
     options.onProgress?.({
       phase: 'scoring',
       done: ++done,
       total,
-      detail: run
-        ? `as of ${asOf === now ? 'now' : asOf.toISOString().slice(0, 10)}: ${run.customersScored} scored, ${run.tierChanges} tier changes`
-        : `${asOf.toISOString().slice(0, 10)} already scored`,
+      detail: run ? `as of ${when}: ${run.customersScored} scored, ${run.tierChanges} tier changes` : `${when} already scored`,
     });
-  const days = Array.from({ length: historyDays }, (_, i) => new Date(now.getTime() - (historyDays - i) * DAY_MS));
-  const history = await backfillHistory(services, db, days, { customerIds: dataSet.customers.map((c) => c.id), onInstant: report });
-  const latest = await refreshAllHealthScores(services, db, now, true);
-  if (latest) report(now, latest);
+  const days = Array.from({ length: historyDays }, (_, i) => new Date(end.getTime() - (historyDays - i) * DAY_MS));
+  const history = await backfillHistory(services, db, days, {
+    customerIds: dataSet.customers.map((c) => c.id),
+    onInstant: (asOf, run) => report(asOf.toISOString().slice(0, 10), run),
+  });
+  // No asOf: as of when the run gets the lock, the present, so never a backfill.
+  const latest = await refreshAllHealthScores(services, db, null, true);
+  if (latest) report('now', latest);
   return {
     runs: history.runs + 1,
     skipped: history.skipped,

@@ -234,7 +234,23 @@ describe('loading again', () => {
     const history = await scoreDemoHistory(services, db, dataSet);
     expect(history).toMatchObject({ runs: 1, skipped: 30 });
     const historyAfter = await queryOne<{ n: number }>(db, 'select count(*)::int as n from health_score');
-    // The one run is as of the data set's instant again: it replaces each customer's point there.
-    expect((historyAfter?.n ?? 0) - (historyBefore?.n ?? 0)).toBe(0);
+    // The one run is as of the present: each customer's current score, no second point on a past day.
+    expect((historyAfter?.n ?? 0) - (historyBefore?.n ?? 0)).toBe(CUSTOMERS);
+  });
+});
+
+describe('the last run', () => {
+  it('is live as of the real now, however long loading took: not a silent backfill as of when the seed began', async () => {
+    // The data set of a seed that began 20 minutes ago: a load that slow, whatever the machine.
+    const begunEarlier = buildDemoDataSet({ ...dataSet.options, now: new Date(Date.now() - 20 * 60_000) });
+    const before = new Date();
+    await scoreDemoHistory(services, db, begunEarlier, { historyDays: 1 });
+    const last = await queryOne<{ asOf: Date; backfill: boolean; status: string }>(
+      db,
+      'select as_of as "asOf", backfill, status from scoring_run order by started_at desc, id desc limit 1',
+    );
+    // Not a backfill: its tier changes are published and its outreach decided, as the README's "Run it" says.
+    expect(last).toMatchObject({ backfill: false, status: 'SUCCEEDED' });
+    expect(new Date(last!.asOf).getTime()).toBeGreaterThanOrEqual(before.getTime());
   });
 });
