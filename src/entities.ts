@@ -3,6 +3,7 @@ import { ApiKey } from './auth/api-key.entity';
 import { AuditLogEntry } from './auth/audit-log.entity';
 import { Customer } from './customers/customer.entity';
 import { CustomerPlanChange } from './customers/customer-plan-change.entity';
+import { DemoSeed } from './demo/demo-seed.entity';
 import { CsmContact } from './delivery/csm-contact.entity';
 import { Delivery } from './delivery/delivery.entity';
 import { Destination } from './delivery/destination.entity';
@@ -47,4 +48,5 @@ export const ENTITIES = [
   Destination,
   Delivery,
   CsmContact,
+  DemoSeed,
 ];

@@ -6,16 +6,19 @@ import path from 'node:path';
 import { startApp } from './app';
 import { dashboardStartupLine } from './dashboard/static';
 import { customerCount, DemoSeedOptions, parseDemoArguments, seedDemo } from './demo/demo-seed-command';
+import { demoSeedFlags, recordedDemoSeed, sameDemoOptions } from './demo/demo-seed-record';
 import { AppConfig, readConfig } from './infra/config';
 import { openDatabase } from './database';
 import { startEmbeddedPostgres } from './infra/embedded-postgres';
 import { StartupRefusal, UsageError } from './infra/errors';
 import { createLogger, Logger } from './infra/logger';
+import type { Db } from './infra/sql';
 
 const START_USAGE = `Usage: npm start [-- --demo [--customers N] [--days D] [--seed S]]
 
-  --demo   load the demo data set first when the database has no customers (the options as for
-           npm run demo:seed -- --help)
+  --demo   load the demo data set first when the database has no customers, or finish a load of
+           it that was interrupted; other options than the database was seeded with are refused
+           (the options as for npm run demo:seed -- --help)
 
 Configured by environment variables (README, "Configuration"): PORT, HOST, DATABASE_URL (unset: the
 embedded PostgreSQL in DATA_DIR on EMBEDDED_PG_PORT), REDIS_URL, LOG_LEVEL, …`;
@@ -28,19 +31,31 @@ function demoRequested(argv: string[]): DemoSeedOptions | undefined {
   return parseDemoArguments(argv.slice(1));
 }
 
-/** `--demo`: an empty database gets the demo data set before the service starts; one with customers is left alone. */
-async function loadDemoIfEmpty(config: AppConfig, databaseUrl: string, options: DemoSeedOptions, logger: Logger): Promise<void> {
+/**
+ * `--demo`: an empty database gets the demo data set before the service starts, as does one whose
+ * load of it was interrupted; one that holds it, or customers of its own, is left alone; other
+ * options than those it was seeded with are refused (exit code 2), as `npm run demo:seed` refuses them.
+ */
+async function loadDemoWhenAsked(config: AppConfig, databaseUrl: string, options: DemoSeedOptions, logger: Logger): Promise<void> {
   const orm = await openDatabase(databaseUrl, config.databasePoolMax);
   try {
-    const customers = await customerCount(orm);
-    if (customers > 0) {
-      logger.info({ customers }, `--demo: the database already has ${customers} customers, demo data not loaded`);
-      return;
+    const record = await recordedDemoSeed(orm.em.fork() as Db);
+    const flags = { customers: options.customers, days: options.days, seed: options.seed };
+    if (record === null) {
+      const customers = await customerCount(orm);
+      if (customers > 0) {
+        logger.info({ customers }, `--demo: the database already has ${customers} customers, demo data not loaded`);
+        return;
+      }
+      logger.info(flags, '--demo: the database has no customers, loading the demo data set');
+    } else if (sameDemoOptions(record, options)) {
+      if (record.loadedAt !== null) {
+        logger.info(flags, `--demo: the database already holds this demo data set (${demoSeedFlags(record)}), demo data not loaded`);
+        return;
+      }
+      logger.info(flags, '--demo: the last load of this demo data set did not finish, loading it again');
     }
-    logger.info(
-      { customers: options.customers, days: options.days, seed: options.seed },
-      '--demo: the database has no customers, loading the demo data set',
-    );
+    // Other options than those recorded: seedDemo refuses them before writing anything.
     await seedDemo(orm, config, databaseUrl, options, (line) => process.stdout.write(`${line}\n`));
   } finally {
     await orm.close();
@@ -73,7 +88,7 @@ async function main(): Promise<void> {
     databaseUrl = started.databaseUrl;
     embedded = started;
   }
-  if (demo) await loadDemoIfEmpty(config, databaseUrl, demo, logger);
+  if (demo) await loadDemoWhenAsked(config, databaseUrl, demo, logger);
   const app = await startApp({ ...config, databaseUrl }, logger);
   // A run a killed process left RUNNING is FAILED before anyone is told the service is up.
   await app.scheduler.recovered();

@@ -12,25 +12,30 @@ import { runCommand } from '../infra/command-line';
 import { Db, queryOne } from '../infra/sql';
 import { analyzeTables } from '../infra/table-statistics';
 import { holdingRescoring } from '../scoring/bulk-load-hold';
-import { buildDemoDataSet, DEFAULT_DEMO_OPTIONS, DemoOptions, MAX_DEMO_CUSTOMERS, MAX_DEMO_DAYS, MIN_DEMO_DAYS } from './demo-data';
+import { buildDemoDataSet, DEFAULT_DEMO_OPTIONS, MAX_DEMO_CUSTOMERS, MAX_DEMO_DAYS, MIN_DEMO_DAYS } from './demo-data';
+import { claimDemoSeed, DemoSeedOptions, DemoSeedRecord, markDemoSeedLoaded } from './demo-seed-record';
 import { DemoProgress, loadDemoData, scoreDemoHistory } from './load-demo-data';
 import { hashToSeed } from './seeded-random';
 
-export type DemoSeedOptions = Omit<DemoOptions, 'now'>;
+export type { DemoSeedOptions } from './demo-seed-record';
 
 export const DEMO_SEED_USAGE = `Usage: npm run demo:seed -- [--customers N] [--days D] [--seed S]
        demo-seed [--customers N] [--days D] [--seed S]      (in the Docker image)
        npm start -- --demo [--customers N] [--days D] [--seed S]
 
   --customers N  number of customers, 1–${count(MAX_DEMO_CUSTOMERS)} (default ${count(DEFAULT_DEMO_OPTIONS.customers)})
-  --days D       days of signals ending now, ${MIN_DEMO_DAYS}–${MAX_DEMO_DAYS} (default ${DEFAULT_DEMO_OPTIONS.days})
+  --days D       days of signals ending now (on a re-run, where the first load's ended), ${MIN_DEMO_DAYS}–${MAX_DEMO_DAYS} (default ${DEFAULT_DEMO_OPTIONS.days})
   --seed S       integer or text; the same seed on the same day gives the same data (default ${DEFAULT_DEMO_OPTIONS.seed})
 
 demo:seed uses DATABASE_URL when set, else the embedded PostgreSQL of \`npm start\` (DATA_DIR,
-EMBEDDED_PG_PORT), running or not. \`npm start -- --demo\` loads it only into a database without
-customers. Re-running is safe: customers, payments and tickets are upserted, events and NPS
-responses already stored are skipped, and history days already scored are not scored again.
-Different seeds on one database are not meant to be mixed: events keep the keys of the first load.`;
+EMBEDDED_PG_PORT), running or not. The database records the options it was seeded with and when
+that data set ends. Re-running with the same options is safe: it loads that same data set again
+(so it completes an interrupted load and changes nothing already stored) and scores as of now.
+Other options, or a database with customers it did not seed, are refused with exit code 2 before
+anything is written: seed a fresh database instead (a DATA_DIR and EMBEDDED_PG_PORT of its own,
+or DATABASE_URL naming an empty one).
+\`npm start -- --demo\` loads the demo into a database without customers, finishes an interrupted
+load, and refuses other options than those recorded in the same way.`;
 
 /** The range of `--customers` and `--days`, checked before any database work. */
 const DEMO_RANGES = {
@@ -112,6 +117,8 @@ function progressPrinter(print: (line: string) => void, interactive: boolean): (
  * Loads the demo data set through the service's ingestion code into the database `orm` is open on,
  * then scores 30 days of history so the dashboard has trends and tier changes at once; `print`
  * receives the progress and the summary (progress rewritten in place when `interactive`, a terminal).
+ * The database records the data set (demo-seed-record.ts): a StartupRefusal, before anything is
+ * written, when it holds another one or customers of its own.
  */
 export async function seedDemo(
   orm: MikroORM,
@@ -122,9 +129,11 @@ export async function seedDemo(
   interactive = false,
 ): Promise<void> {
   const startedAt = Date.now();
+  // Before anything else: a refused load writes nothing and connects to nothing more.
+  const claimed = await claimDemoSeed(orm.em.fork() as Db, options, new Date(startedAt));
   const services = await commandServices(orm, config, databaseUrl);
   try {
-    await seedWith(services, databaseUrl, options, print, interactive, startedAt);
+    await seedWith(services, databaseUrl, options, claimed, print, interactive, startedAt);
   } finally {
     await services.pubsub.close();
   }
@@ -135,16 +144,19 @@ async function seedWith(
   services: CoreServices,
   databaseUrl: string,
   options: DemoSeedOptions,
+  claimed: { record: DemoSeedRecord; isNew: boolean },
   print: (line: string) => void,
   interactive: boolean,
   startedAt: number,
 ): Promise<void> {
   const { config, orm } = services;
   const db = orm.em.fork() as Db;
-  const dataSet = buildDemoDataSet({ ...options, now: new Date() });
+  // From the recorded instant: a later load regenerates exactly the data set the first one loaded.
+  const dataSet = buildDemoDataSet({ ...options, now: claimed.record.anchoredAt });
   print(
     `Loading ${count(options.customers)} demo customers with ${options.days} days of signals ending ${dataSet.window.now.toISOString()} ` +
-      `(seed ${options.seed}) into ${withoutPassword(databaseUrl)}`,
+      `(seed ${options.seed}) into ${withoutPassword(databaseUrl)}` +
+      (claimed.isNew ? '' : ': the data set this database was seeded with, again'),
   );
   const progress = progressPrinter(print, interactive);
   // A running service rescores none of it until it is all loaded and scored (bulk-load-hold.ts).
@@ -158,6 +170,7 @@ async function seedWith(
   });
   // A bulk load: the planner's statistics describe the empty tables until taken again (table-statistics.ts).
   await analyzeTables(db);
+  await markDemoSeedLoaded(db, new Date());
 
   const archetypes = Object.entries(loaded.archetypes)
     .map(([name, n]) => `${name} ${count(n)}`)
