@@ -10,6 +10,7 @@ import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { MaxTokensParserWLexer } from '@escape.tech/graphql-armor-max-tokens';
 import {
+  BREAK,
   DocumentNode,
   getIntrospectionQuery,
   GraphQLError,
@@ -201,7 +202,11 @@ export function limitValidationRules(limits: OperationLimits): ValidationRule[] 
       ignoreIntrospection: false,
       flattenFragments: true,
       propagateOnRejection: false,
-      onReject: [(context) => reportTo(context, depthError(introspectionDepth, 'the introspection'))],
+      // Every field counts here; only a document that introspects is told about the introspection's
+      // depth (a plain query that deep is refused by the rule below, with its own limit).
+      onReject: [
+        (context) => (selectsIntrospection(context) ? reportTo(context, depthError(introspectionDepth, 'the introspection')) : undefined),
+      ],
     }),
     maxDepthRule({
       n: limits.maxDepth,
@@ -270,6 +275,22 @@ function batchResponseKeys(selections: SelectionSetNode, context: ValidationCont
     }
   }
   return keys;
+}
+
+/** Whether the document being validated selects `__schema` or `__type` anywhere. */
+function selectsIntrospection(context: ValidationContext | null): boolean {
+  if (!context) return false;
+  let found = false;
+  visit(context.getDocument(), {
+    Field(node) {
+      if (node.name.value === '__schema' || node.name.value === '__type') {
+        found = true;
+        return BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 /**

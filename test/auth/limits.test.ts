@@ -56,8 +56,11 @@ describe('operation limits', () => {
     .map((k) => `fragment F${k} on CustomerConnection { ${`...F${k + 1} `.repeat(30)}}`)
     .concat('fragment F4 on CustomerConnection { totalCount }')
     .join(' ');
+  // Sixteen fields deep, past the introspection's depth too: refused once, with the operation's limit.
+  const deeper = `{ customers(first: 1) { edges { node { ${'scoreHistory(first: 1) { edges { node { customer { '.repeat(3)}id ${'} } } } '.repeat(3)}} } } }`;
   const cases: Array<[string, string, Record<string, unknown> | undefined, Record<string, unknown>]> = [
     ['depth', deep, undefined, { limit: 'depth', max: 6, found: '> 6' }],
+    ['depth (of a plain query deeper than the introspection may nest)', deeper, undefined, { limit: 'depth', max: 6, found: '> 6' }],
     ['aliases', aliased, undefined, { limit: 'aliases', max: 3, found: '> 3' }],
     ['tokens', long, undefined, { limit: 'tokens', max: 400, found: '> 400' }],
     ['cost (variables count)', costly, { first: 500 }, { limit: 'cost', max: 2000, found: 1 + 500 * (1 + 1 + 4) }],
