@@ -228,7 +228,17 @@ export const MAX_EMAIL_LENGTH = 320;
 /** Format characters (zero-width spaces and joiners, soft hyphens) and others Unicode draws as nothing. */
 const INVISIBLE_IN_AN_ADDRESS = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
 
-/** An address as one mailbox `local@domain.tld`: no display name, no list, no spaces or angle brackets. */
+/**
+ * A label of a host name (RFC 1123, letters of any script for an internationalised one): letters,
+ * digits and inner hyphens, at most 63 characters. `p5_b1.example` is no host a mail server finds,
+ * and the message would only fail at its first send.
+ */
+const HOST_LABEL = /^[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?$/u;
+
+/**
+ * An address as one mailbox `local@domain.tld`: no display name, no list, no spaces or angle
+ * brackets, and a domain that is a host name.
+ */
 export function checkEmailAddress(value: string, argument: string): string {
   const trimmed = value.trim();
   checkTextValue(trimmed, argument, MAX_EMAIL_LENGTH);
@@ -241,10 +251,10 @@ export function checkEmailAddress(value: string, argument: string): string {
     !/^[^\s@<>,;:"()[\]\\]+@[^\s@<>,;:"()[\]\\]+\.[^\s@<>,;:"()[\]\\.]+$/.test(trimmed) ||
     // No empty part between dots (`kate@example..com`, `.kate@`, `kate.@`): no mail server takes one.
     trimmed.slice(0, at).split('.').includes('') ||
-    trimmed
+    !trimmed
       .slice(at + 1)
       .split('.')
-      .includes('')
+      .every((label) => HOST_LABEL.test(label))
   ) {
     throw new InvalidInputError(`${argument} must be one email address like kate@example.com`, { argument });
   }

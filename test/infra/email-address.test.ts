@@ -5,6 +5,7 @@ import { InvalidInputError } from '../../src/infra/errors';
 
 it('takes one mailbox, trimmed', () => {
   expect(checkEmailAddress(' kate.smith+cs@mail.example.com ', 'contactEmail')).toBe('kate.smith+cs@mail.example.com');
+  expect(checkEmailAddress('ops_team@my-company2.example.co.uk', 'contactEmail')).toBe('ops_team@my-company2.example.co.uk');
 });
 
 it.each([
@@ -15,6 +16,12 @@ it.each([
   'ka..te@example.com',
   'kate@example',
   'a@b@c.com',
+  // The domain is a host name: letters, digits and inner hyphens in each label.
+  'ops@p5_b1.example',
+  'ops@-example.com',
+  'ops@example-.com',
+  `ops@${'a'.repeat(64)}.com`,
+  'ops@exa!mple.com',
 ])('refuses %s, naming the argument', (address) => {
   expect(() => checkEmailAddress(address, 'contactEmail')).toThrow(InvalidInputError);
   expect(() => checkEmailAddress(address, 'contactEmail')).toThrow(/contactEmail must be one email address/);
