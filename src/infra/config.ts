@@ -327,7 +327,14 @@ function logLevel(env: NodeJS.ProcessEnv): string {
  * A connection URL of one of `protocols`, checked here so that a typo is one line rather than a
  * driver's stack trace later. The value is not echoed: it may hold a password.
  */
-function connectionUrl(env: NodeJS.ProcessEnv, name: string, protocols: string[], example: string, needsPath = false): string | undefined {
+function connectionUrl(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  protocols: string[],
+  example: string,
+  needsPath = false,
+  needsHost = false,
+): string | undefined {
   const value = nonEmpty(env[name]);
   if (value === undefined) return undefined;
   let parsed: URL | undefined;
@@ -336,10 +343,27 @@ function connectionUrl(env: NodeJS.ProcessEnv, name: string, protocols: string[]
   } catch {
     parsed = undefined;
   }
-  if (!parsed || !protocols.includes(parsed.protocol) || (needsPath && parsed.pathname.replace(/^\//, '') === '')) {
+  if (
+    !parsed ||
+    !protocols.includes(parsed.protocol) ||
+    (needsPath && parsed.pathname.replace(/^\//, '') === '') ||
+    (needsHost && parsed.hostname === '') ||
+    !decodes(parsed.username) ||
+    !decodes(parsed.password)
+  ) {
     throw new StartupRefusal(`Configuration error: ${name} must be a URL like ${example}`);
   }
   return value;
+}
+
+/** Whether a URL's user or password is well percent-encoded (`p%ZZ` is not: the driver would fail on it at its first use). */
+function decodes(part: string): boolean {
+  try {
+    decodeURIComponent(part);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const MAX_UNSUBSCRIBE_BASE_URL_LENGTH = 200;
@@ -435,7 +459,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     wsMaxSubscriptionsPerConnection: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1),
     wsIdleTimeoutMs: milliseconds(env, 'WS_IDLE_TIMEOUT_MS', 60_000),
     apiKeyRefreshMs: milliseconds(env, 'API_KEY_REFRESH_MS', 2000, 100),
-    smtpUrl: connectionUrl(env, 'SMTP_URL', ['smtp:', 'smtps:'], 'smtp://USER:PASSWORD@HOST:587 or smtps://…'),
+    smtpUrl: connectionUrl(env, 'SMTP_URL', ['smtp:', 'smtps:'], 'smtp://USER:PASSWORD@HOST:587 or smtps://…', false, true),
     deliveryConcurrency: integer(env, 'DELIVERY_CONCURRENCY', 10),
     deliveryBatchConcurrency: integer(env, 'DELIVERY_BATCH_CONCURRENCY', 16, 1),
     deliveryWaitForScoringMs: milliseconds(env, 'DELIVERY_WAIT_FOR_SCORING_MS', 10_000),

@@ -35,6 +35,10 @@ it.each([
   [{ DATABASE_URL: 'postgres://root:secret@db:5432' }, 'Configuration error: DATABASE_URL must be a URL like postgres://'],
   [{ REDIS_URL: 'localhost:6379' }, 'Configuration error: REDIS_URL must be a URL like redis://HOST:6379'],
   [{ SMTP_URL: 'http://mail.example.com' }, 'Configuration error: SMTP_URL must be a URL like smtp://'],
+  // No host to send to, or a password whose percent-escape is broken: the first email would fail, not the start.
+  [{ SMTP_URL: 'smtp://' }, 'Configuration error: SMTP_URL must be a URL like smtp://'],
+  [{ SMTP_URL: 'smtp://user:p%ZZ@mail.example.com' }, 'Configuration error: SMTP_URL must be a URL like smtp://'],
+  [{ DATABASE_URL: 'postgres://user:p%ZZ@db:5432/app' }, 'Configuration error: DATABASE_URL must be a URL like postgres://'],
   [
     { UNSUBSCRIBE_BASE_URL: 'http://healthgraph.example.com', UNSUBSCRIBE_SECRET: 'k'.repeat(32) },
     'UNSUBSCRIBE_BASE_URL must be a URL like https://',
