@@ -163,6 +163,16 @@ export function checkJsonObject(value: unknown, argument: string): Record<string
       // JSON.parse reads 1e400 as Infinity, which JSON (and jsonb) cannot hold: it would be stored as null.
       throw new InvalidInputError(`${argument} holds a number too large to store (beyond ±1.8e308)`, { argument });
     }
+    if (typeof node === 'number' && Number.isInteger(node) && !Number.isSafeInteger(node)) {
+      // Read rounded already (12345678901234567890 is 12345678901234567000): stored, another system's
+      // 64-bit id would come back as another id without a word.
+      throw new InvalidInputError(
+        `${argument} holds an integer beyond ±(2^53 − 1), which a JSON number cannot keep exactly: send it as a string`,
+        {
+          argument,
+        },
+      );
+    }
     if (node === null || typeof node !== 'object') {
       bound += 25;
       continue;

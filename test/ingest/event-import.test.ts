@@ -189,6 +189,22 @@ describe('POST /ingest/events', () => {
     expect(Number(stored[0].n)).toBe(0);
   });
 
+  it('refuses a metadata integer past 2^53 − 1 (a 64-bit id JSON rounds), by its line, and keeps one within it exact', async () => {
+    const result = await postNdjson(
+      '{"customerId":"cust_b","eventType":"login","userId":"u_bigint","metadata":{"stripeId":12345678901234567890}}\n' +
+        '{"customerId":"cust_b","eventType":"login","userId":"u_bigint","metadata":{"stripeId":9007199254740991,"ratio":1.5}}\n',
+    );
+    expect(result.body).toMatchObject({ lines: 2, accepted: 1, rejected: 1 });
+    expect(result.body.errors.map((e: { line: number; code: string; message: string }) => [e.line, e.code, e.message])).toEqual([
+      [1, 'BAD_USER_INPUT', 'metadata holds an integer beyond ±(2^53 − 1), which a JSON number cannot keep exactly: send it as a string'],
+    ]);
+    const stored = await sql<{ metadata: Record<string, unknown> }>(
+      server.database,
+      "select metadata from engagement_event where user_id = 'u_bigint'",
+    );
+    expect(stored.map((row) => row.metadata)).toEqual([{ stripeId: 9007199254740991, ratio: 1.5 }]);
+  });
+
   it('takes an integer customer id as trackEngagementBatch does (an ID), and refuses a fractional one as it does', async () => {
     await post(server.url, 'mutation { upsertCustomer(input: { id: "31031", name: "Numeric" }) { id } }');
     const events = [
