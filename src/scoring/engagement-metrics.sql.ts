@@ -5,7 +5,7 @@
 // aggregating the raw events would give, for any asOf (test/scoring/gather-metrics.test.ts checks
 // it against the reference).
 import { Db, json, query } from '../infra/sql';
-import { earlierWindowOffsets, SILENCE_LOOKBACK_DAYS } from './model';
+import { earlierWindowOffsets, SHORT_VISIT_DAYS, SILENCE_LOOKBACK_DAYS } from './model';
 import type { MetricRequest } from './model';
 
 const DAY_MS = 86_400_000;
@@ -83,6 +83,8 @@ class EngagementPlan {
   readonly splitDayLogs = new Map<string, string>();
   /** When the account's days of use over SILENCE_LOOKBACK_DAYS are counted (lateral `sparse`), as SQL tests: any of them. */
   readonly sparseWhen: string[] = [];
+  /** Windows whose visits `sparse` counts among its days, by their length in days: the window's start (exclusive), as SQL. */
+  readonly sparseWindows = new Map<number, string>();
   /** The UTC days (as day numbers) where a span of whole days begins or ends (its last day + 1). */
   readonly daySpanBounds = new Set<number>();
 
@@ -249,6 +251,15 @@ class EngagementPlan {
     return alias;
   }
 
+  /**
+   * The visits (runs of consecutive UTC days) among the days of use of the window of `days` ending
+   * at asOf, counted in `sparse`: for the accounts it reads (its `sparseWhen`) only, 0 for the others.
+   */
+  sparseWindowVisits(days: number): string {
+    this.sparseWindows.set(days, this.windowStart(days));
+    return `sparse."visits_${days}"`;
+  }
+
   /** Σ 1 − (1 − W/B)^d over the users of a baseline of B days, d each one's days of use in it (`userDays`). */
   usualUsers(w: number, b: number): string {
     const days = `s."${this.userDaysAlias(b)}"`;
@@ -307,6 +318,37 @@ function usersPerTeamDayVsPrior(plan: EngagementPlan, w: number, b: number, youn
   ];
   return `case when ${teamDays} = 0 or ${baselineTeamDays} = ${teamDays} or ${young} then null
     else least(2.0, (${personDays})::float8 / ${teamDays} / ((${baselinePersonDays} - ${personDays})::float8 / (${baselineTeamDays} - ${teamDays}))) end`;
+}
+
+/**
+ * `silence_vs_cadence`. The usual gap is the part of the window before the silence over its active
+ * days: the silence itself is no part of the rhythm, or a long one would lengthen the gap it is
+ * measured in and read as shorter the longer it lasts. The window's days are those the account has
+ * been in use, as for the baselines. Below 3 active days the window holds no rhythm, and the gap is
+ * read over the lookback (an account used once a month, whose silences of weeks are its habit), as
+ * the mean gap between its days of use; below 3 there either, a day is the unit. An account that
+ * comes in short bursts (a monthly visit of two days in a row) has fewer than 3 visits in its window
+ * though more days: its days over the window would read as a rhythm of a few days. When its lookback
+ * holds at least 3 such visits, rare ones, its usual gap is the mean gap between them there.
+ */
+function silenceVsCadence(plan: EngagementPlan, w: number, daysSince: string): string {
+  const activeDays = plan.activeDays(w);
+  const windowFormula = `${daysSince} / (greatest(least(${w}.0, a.observed_days) - ${daysSince}, 1) / ${activeDays})`;
+  if (w >= SILENCE_LOOKBACK_DAYS)
+    return `case when a.last_at is null then null when ${activeDays} >= 3 then ${windowFormula} else ${daysSince} end`;
+  // Fewer than 3 visits of at most SHORT_VISIT_DAYS each on average are at most twice that many
+  // days: accounts with more are not read in the lookback, and pay no scan for it.
+  plan.sparseWhen.push(`${activeDays} <= ${2 * SHORT_VISIT_DAYS}`);
+  const windowVisits = plan.sparseWindowVisits(w);
+  const span = `extract(epoch from (a.last_at - sparse.first_at)) / 86400.0`;
+  // At least 3 short visits in the lookback, fewer than 3 to a window on average.
+  const inVisits = `(sparse.visits >= 3 and sparse.days <= ${SHORT_VISIT_DAYS} * sparse.visits and 3 * ${span} >= ${w} * (sparse.visits - 1))`;
+  const burstsInWindow = `(${windowVisits} < 3 and ${activeDays} <= ${SHORT_VISIT_DAYS} * ${windowVisits})`;
+  return `case when a.last_at is null then null
+    when ${activeDays} >= 3 and not (${burstsInWindow} and ${inVisits}) then ${windowFormula}
+    when ${inVisits} then ${daysSince} / greatest(${span} / (sparse.visits - 1), 1)
+    when sparse.days >= 3 then ${daysSince} / greatest(${span} / (sparse.days - 1), 1)
+    else ${daysSince} end`;
 }
 
 /** One output column per request, as SQL over the plan's aggregates. */
@@ -390,22 +432,8 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
       const users = plan.distinctUsers(w);
       return `case when seats.seats > 0 and not (${users} = 0 and ${plan.events(w)} > 0) then ${users}::float8 / seats.seats end`;
     }
-    case 'silence_vs_cadence': {
-      // The usual gap is the part of the window before the silence over its active days: the silence
-      // itself is no part of the rhythm, or a long one would lengthen the gap it is measured in and
-      // read as shorter the longer it lasts. The window's days are those the account has been in use,
-      // as for the baselines. Below 3 active days the window holds no rhythm, and the gap is read
-      // over the lookback (an account used once a month, whose silences of weeks are its habit), as
-      // the mean gap between its days of use; below 3 there either, a day is the unit.
-      const activeDays = plan.activeDays(w);
-      const sparse = w < SILENCE_LOOKBACK_DAYS;
-      if (sparse) plan.sparseWhen.push(`${activeDays} < 3`);
-      const lookbackGap = `greatest(extract(epoch from (a.last_at - sparse.first_at)) / 86400.0 / (sparse.days - 1), 1)`;
-      return `case when a.last_at is null then null
-        when ${activeDays} >= 3 then ${daysSince} / (greatest(least(${w}.0, a.observed_days) - ${daysSince}, 1) / ${activeDays})
-        ${sparse ? `when sparse.days >= 3 then ${daysSince} / ${lookbackGap}` : ''}
-        else ${daysSince} end`;
-    }
+    case 'silence_vs_cadence':
+      return silenceVsCadence(plan, w, daysSince);
     default:
       throw new Error(`not an engagement metric: ${r.metric}`);
   }
@@ -603,20 +631,33 @@ function engagementRowsCtes(cuts: number[], sumStart: string, asOfIso: string): 
 }
 
 /**
- * The days of use over SILENCE_LOOKBACK_DAYS and the first instant of use among them, for the
- * accounts a silence request finds with too few active days in its window (one index range scan
- * each; none for the others): a day counts when its first event is within the lookback and at or
- * before asOf.
+ * The days of use over SILENCE_LOOKBACK_DAYS, the first instant of use among them and the visits
+ * they form (runs of consecutive UTC days), for the accounts a silence request finds with too few
+ * active days in its window (one index range scan each; none for the others): a day counts when its
+ * first event is within the lookback and at or before asOf. Also the visits among the days of use of
+ * each silence window (`sparseWindowVisits`). A window is shorter than the lookback by a day or more,
+ * so its days are the last of the lookback's: those with an event after the window's start (their
+ * last); a day of the window begins one of its visits when it begins one of the lookback's or the
+ * day before it is not in the window.
  */
 function sparseLookbackJoin(plan: EngagementPlan, end: number): string {
   if (plan.sparseWhen.length === 0) return '';
   const start = new Date(end - SILENCE_LOOKBACK_DAYS * DAY_MS).toISOString();
   const asOfIso = new Date(end).toISOString();
+  const windowVisits = [...plan.sparseWindows].map(
+    ([days, windowStart]) =>
+      `count(*) filter (where v.last_at > ${windowStart} and (v.begins_visit or not v.previous_last_at > ${windowStart})) as "visits_${days}"`,
+  );
   return `left join lateral (
-       select count(*) as days, min(d.first_at) as first_at from engagement_day d
-       where (${plan.sparseWhen.join(' or ')}) and d.customer_id = c.id
-         and d.day >= '${utcDate(end - SILENCE_LOOKBACK_DAYS * DAY_MS)}'::date and d.day <= '${utcDate(end)}'::date
-         and d.first_at > '${start}'::timestamptz and d.first_at <= '${asOfIso}'::timestamptz
+       select ${['count(*) as days', 'min(v.first_at) as first_at', 'count(*) filter (where v.begins_visit) as visits', ...windowVisits].join(', ')}
+       from (
+         select d.first_at, d.last_at, d.day - 1 is distinct from lag(d.day) over days as begins_visit, lag(d.last_at) over days as previous_last_at
+         from engagement_day d
+         where (${plan.sparseWhen.join(' or ')}) and d.customer_id = c.id
+           and d.day >= '${utcDate(end - SILENCE_LOOKBACK_DAYS * DAY_MS)}'::date and d.day <= '${utcDate(end)}'::date
+           and d.first_at > '${start}'::timestamptz and d.first_at <= '${asOfIso}'::timestamptz
+         window days as (order by d.day)
+       ) v
      ) sparse on true`;
 }
 

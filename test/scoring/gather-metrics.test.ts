@@ -28,7 +28,22 @@ import { createTestDatabase, TestDatabase } from '../helpers/database';
 
 const LOOKBACK_DAYS = DEFAULT_SCORING_MODEL.lifecycle.churnWindowDays + 1;
 const ANCHOR = Date.parse('2026-10-20T00:00:00Z');
-const CUSTOMERS = ['cust_a', 'cust_b', 'cust_c', 'cust_d', 'cust_e', 'cust_wide', 'cust_quiet', 'cust_monthly', 'cust_faded'];
+const CUSTOMERS = [
+  'cust_a',
+  'cust_b',
+  'cust_c',
+  'cust_d',
+  'cust_e',
+  'cust_wide',
+  'cust_quiet',
+  'cust_monthly',
+  'cust_faded',
+  'cust_bursts',
+  'cust_bursts_of_three',
+  'cust_bursts_three_weekly',
+  'cust_pairs',
+  'cust_holiday',
+];
 const TYPES = ['login', 'feature_used', 'feature_used', 'page_view', 'user_added'];
 // Both models' metrics, plus windows and baselines of other lengths than the defaults'.
 const REQUESTS: MetricRequest[] = (() => {
@@ -350,6 +365,44 @@ beforeAll(async () => {
       occurredAt: new Date(ANCHOR - days * DAY_MS + 4 * 3_600_000),
     })),
   );
+  // cust_bursts: a visit of two consecutive UTC days every 28 to 36 days (hours after the day's start:
+  // the lookback half a day back starts at 14:24 on the first day of one); cust_bursts_three_weekly:
+  // the same every three weeks (the window a month back starts at 07:12 on the second day of one,
+  // a visit of the window on a single day); cust_bursts_of_three: three days in a row every 29 days;
+  // cust_pairs: two days in a row every week until 49 days back; cust_holiday: daily, with two weeks
+  // off 20 days back.
+  const login = (customerId: string, daysBack: number, hours: number) => ({
+    customerId,
+    eventType: 'login',
+    userId: 'v1',
+    occurredAt: new Date(ANCHOR - daysBack * DAY_MS + hours * 3_600_000),
+  });
+  await store(
+    [31, 59, 95, 124, 152, 181].flatMap((first) => [
+      login('cust_bursts', first, 10),
+      login('cust_bursts', first, 20),
+      login('cust_bursts', first - 1, 5),
+    ]),
+  );
+  await store(
+    [31, 52, 73, 95, 115, 136, 157, 178].flatMap((first) => [
+      login('cust_bursts_three_weekly', first, 10),
+      login('cust_bursts_three_weekly', first - 1, 5),
+      login('cust_bursts_three_weekly', first - 1, 9),
+    ]),
+  );
+  await store([22, 51, 80, 109, 138, 167].flatMap((first) => [0, 1, 2].map((k) => login('cust_bursts_of_three', first - k, 9 + k))));
+  await store(
+    Array.from({ length: 22 }, (_, k) => 50 + 7 * k).flatMap((first) => [
+      login('cust_pairs', first, 9),
+      login('cust_pairs', first - 1, 15),
+    ]),
+  );
+  await store(
+    Array.from({ length: 190 }, (_, d) => d + 2)
+      .filter((daysBack) => daysBack < 20 || daysBack > 33)
+      .map((daysBack) => login('cust_holiday', daysBack, 11)),
+  );
   await storeOtherSignals(random);
 });
 
@@ -404,6 +457,13 @@ it.each([
     // 6 days after its visit is no silence; one that came daily and twice since is silent for 40 gaps.
     expect(gathered.get('cust_monthly')!.metrics.silence_vs_cadence_60).toBeLessThan(0.3);
     expect(gathered.get('cust_faded')!.metrics.silence_vs_cadence_60).toBeGreaterThan(14);
+    // An account that comes two or three days in a row once a month, about a month after its last
+    // visit, is one of its usual gaps into its silence, not three or four of a few days each. One that
+    // came on two days in a row every week, silent for seven weeks, is as silent as a twice-a-week one.
+    expect(gathered.get('cust_bursts')!.metrics.silence_vs_cadence_60).toBeGreaterThan(0.8);
+    expect(gathered.get('cust_bursts')!.metrics.silence_vs_cadence_60).toBeLessThan(1.2);
+    expect(gathered.get('cust_bursts_of_three')!.metrics.silence_vs_cadence_60).toBeLessThan(1);
+    expect(gathered.get('cust_pairs')!.metrics.silence_vs_cadence_60).toBeGreaterThan(14);
   }
   // The wide day counts all its 80 features (plus the ordinary days' distinct ones) within 30 days.
   const features = gathered.get('cust_wide')!.metrics[requests.find((r) => r.metric === 'distinct_features')!.key];

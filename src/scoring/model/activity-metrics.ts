@@ -3,7 +3,14 @@
 // It must stay a literal reading of those definitions; the SQL layer computes the same numbers set-based.
 import { DAY_MS } from './lifecycle';
 import { earlierWindowOffsets } from './metrics';
-import { BASELINE_METRICS, LATE_FOR_ANYONE_DAYS, LATENESS_HISTORY_DAYS, SILENCE_LOOKBACK_DAYS, UNPAID_GRACE_DAYS } from './types';
+import {
+  BASELINE_METRICS,
+  LATE_FOR_ANYONE_DAYS,
+  LATENESS_HISTORY_DAYS,
+  SHORT_VISIT_DAYS,
+  SILENCE_LOOKBACK_DAYS,
+  UNPAID_GRACE_DAYS,
+} from './types';
 import type { MetricKind, MetricRequest, MetricValues } from './types';
 
 /** Age at which a response's weight in `nps_weighted` and `nps_mean_score` has halved. */
@@ -260,11 +267,26 @@ interface MetricWindow {
   ticketsOpened: NonNullable<ActivityLog['tickets']>;
 }
 
+/** How many visits the UTC days `days` (day numbers) form: runs of consecutive days. */
+function visitsAmong(days: Iterable<number>): number {
+  const set = new Set(days);
+  let visits = 0;
+  for (const day of set) if (!set.has(day - 1)) visits++;
+  return visits;
+}
+
+/** Whether `days` of use in `visits` visits are short visits: at most SHORT_VISIT_DAYS each on average. */
+const inShortVisits = (days: number, visits: number) => days <= SHORT_VISIT_DAYS * visits;
+
 /**
- * The UTC days of use whose first event (up to `end`) is within the SILENCE_LOOKBACK_DAYS before
- * `end`, and the earliest of those first events: the rhythm of an account too sparse for its window.
+ * The usual gap of `silence_vs_cadence` over the SILENCE_LOOKBACK_DAYS before `end`, for an account
+ * too sparse for its window of `windowDays`: over the UTC days of use whose first event (up to
+ * `end`) is in the lookback, from the earliest of those first events to the last activity, ÷ the
+ * visits among those days less one when they are at least 3 short visits that come fewer than 3 to
+ * a window (an account used in short bursts), else ÷ the days less one; at least 1, and 1 with
+ * fewer than 3 days. `inVisits` tells which.
  */
-function daysOfUseInLookback(events: ActivityLog['engagementEvents'], end: number): { days: number; firstAt: number } {
+function usualGapOverLookback(events: Events, end: number, last: number, windowDays: number): { gap: number; inVisits: boolean } {
   const firstOfDay = new Map<number, number>();
   for (const e of events) {
     const t = e.occurredAt.getTime();
@@ -272,8 +294,13 @@ function daysOfUseInLookback(events: ActivityLog['engagementEvents'], end: numbe
     const day = utcDay(e);
     if (!(firstOfDay.get(day)! <= t)) firstOfDay.set(day, t);
   }
-  const firsts = [...firstOfDay.values()].filter((t) => t > end - SILENCE_LOOKBACK_DAYS * DAY_MS);
-  return { days: firsts.length, firstAt: Math.min(...firsts) };
+  const counted = [...firstOfDay].filter(([, t]) => t > end - SILENCE_LOOKBACK_DAYS * DAY_MS);
+  const days = counted.length;
+  const visits = visitsAmong(counted.map(([day]) => day));
+  const span = (last - Math.min(...counted.map(([, t]) => t))) / DAY_MS;
+  const inVisits = visits >= 3 && inShortVisits(days, visits) && 3 * span >= windowDays * (visits - 1);
+  const units = inVisits ? visits : days;
+  return { gap: units >= 3 ? Math.max(span / (units - 1), 1) : 1, inVisits };
 }
 
 /** The FAILED payments of the window after the last PAID one at or before the window's end. */
@@ -356,20 +383,22 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
     return users === 0 && events.length > 0 ? null : users / seats;
   },
   silence_vs_cadence: (w) => {
-    const activeDays = distinct(w.inWindow().map(utcDay));
+    const windowDays = new Set(w.inWindow().map(utcDay));
+    const activeDays = windowDays.size;
     const last = Math.max(
       Number.NEGATIVE_INFINITY,
       ...w.events.filter((e) => within(e.occurredAt, w.end - SILENCE_LOOKBACK_DAYS * DAY_MS, w.end)).map((e) => e.occurredAt.getTime()),
     );
     if (last === Number.NEGATIVE_INFINITY) return null;
     const daysSince = (w.end - last) / DAY_MS;
-    if (activeDays >= 3) {
+    const lookback = w.windowDays < SILENCE_LOOKBACK_DAYS ? usualGapOverLookback(w.events, w.end, last, w.windowDays) : null;
+    const windowVisits = visitsAmong(windowDays);
+    const burstsInWindow = windowVisits < 3 && inShortVisits(activeDays, windowVisits);
+    if (activeDays >= 3 && !(burstsInWindow && lookback?.inVisits)) {
       const observed = Math.min(w.windowDays, daysInUse(w.activity, w.end) ?? w.windowDays);
       return daysSince / (Math.max(observed - daysSince, 1) / activeDays);
     }
-    if (w.windowDays >= SILENCE_LOOKBACK_DAYS) return daysSince;
-    const { days, firstAt } = daysOfUseInLookback(w.events, w.end);
-    return days >= 3 ? daysSince / Math.max((last - firstAt) / DAY_MS / (days - 1), 1) : daysSince;
+    return daysSince / (lookback?.gap ?? 1);
   },
   payment_failure_streak: (w) => failuresSinceLastPaid(w).length,
   // A payment without a due date is an invoice of its own: the object stands for it.

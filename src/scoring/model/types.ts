@@ -109,8 +109,16 @@
  *   two days a week). With fewer than 3 active days in the window, the usual gap is read over the
  *   last 180 days (SILENCE_LOOKBACK_DAYS): the time from the first event of the first UTC day of use
  *   whose first event is in them to the last activity ÷ (those days − 1), at least 1 (30 for an
- *   account used once a month); with fewer than 3 there too, 1 (no rhythm to speak of). Null
- *   without activity in the last 180 days.
+ *   account used once a month); with fewer than 3 there too, 1 (no rhythm to speak of). An account
+ *   that comes in short rare visits counts visits there instead of days, a visit being a run of
+ *   consecutive UTC days of use: when those days form at least 3 visits of at most SHORT_VISIT_DAYS
+ *   on average, fewer than 3 to a window on average (the time from that first event to the last
+ *   activity ≥ W/3 × (visits − 1)), the usual gap is that time ÷ (visits − 1) (30 for an account
+ *   that comes for two or three days in a row once a month). Such an account's gap is read over the
+ *   180 days also when its window holds 3 active days or more, but fewer than 3 visits of at most
+ *   SHORT_VISIT_DAYS on average (a couple of its visits: their days over the window would read as a
+ *   rhythm of a few days). A window of 180 days or more is its own lookback: below 3 active days,
+ *   1. Null without activity in the last 180 days.
  * - `payment_failure_streak`: FAILED payments in the window after the last PAID one at or before asOf.
  * - `unpaid_past_due`: invoices (distinct `dueAt`) due in `(asOf − W, asOf − 1 day]` with a payment
  *   recorded by asOf, not refunded, and none of its payments paid by asOf (status PAID and
@@ -149,6 +157,13 @@
  * measurable silence), and for the rhythm of an account with too few active days in its window.
  */
 export const SILENCE_LOOKBACK_DAYS = 180;
+
+/**
+ * The longest mean visit (a run of consecutive UTC days of use) of an account that comes in short
+ * bursts, for `silence_vs_cadence`: a monthly visit of two or three days in a row is one visit, not
+ * two or three days a month. Longer, the runs are use with breaks (a daily account's holiday).
+ */
+export const SHORT_VISIT_DAYS = 3;
 
 /**
  * How long past its due date an invoice may stay unpaid before `unpaid_past_grace` counts it: two

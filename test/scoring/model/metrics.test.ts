@@ -446,6 +446,54 @@ describe("metrics relative to the account's own history (the reference)", () => 
     expect(metric({ engagementEvents: [] }, 'silence_vs_cadence', 60)).toBeNull();
   });
 
+  // Visits of `length` consecutive days, the last one ending `silence` days back, every 25 to 31 days.
+  const visits = (length: number, silence: number) => {
+    const days: number[] = [];
+    for (let first = silence + length - 1, k = 0; first < 250; first += [28, 25, 31, 27][k++ % 4])
+      days.push(...range(first - length + 1, first));
+    return daily(days, () => ['u1']);
+  };
+
+  it.each([
+    ['a day', 1],
+    ['two days in a row', 2],
+    ['three days in a row', 3],
+  ])('measures the silence of an account that comes once a month for %s in its months, not in its days', (_label, length) => {
+    const gaps = (silence: number) => metric(visits(length, silence), 'silence_vs_cadence', 60)!;
+    // A month after its last visit: one usual gap. Three weeks: less than one, not two or three of a few days each.
+    expect(gaps(30)).toBeCloseTo(1, 0);
+    expect(gaps(21)).toBeLessThan(1);
+    // Three months: three usual gaps (the silence alert's), as for an account used on single days.
+    expect(gaps(90)).toBeCloseTo(3, 0);
+  });
+
+  it('keeps daily, weekday, twice-a-week and holiday rhythms in days: the window before the silence over its active days', () => {
+    // Calendars as the days of use, in days back (each at asOf's hour); the window's usual gap, as ever.
+    const silenceIn = (days: number[]) =>
+      metric(
+        daily(days, () => ['u1']),
+        'silence_vs_cadence',
+        60,
+      );
+    const overWindow = (days: number[]) => {
+      const silence = Math.min(...days);
+      const active = days.filter((d) => d < 60).length;
+      return silence / ((60 - silence) / active);
+    };
+    const calendars: Record<string, number[]> = {
+      daily: range(5, 300),
+      weekdays: range(3, 300).filter((d) => (d - 3) % 7 < 5),
+      'two days in a row each week': range(9, 300).filter((d) => (d - 9) % 7 < 2),
+      'two days apart each week': range(9, 300).filter((d) => [0, 3].includes((d - 9) % 7)),
+      'daily with a fortnight off': range(4, 300).filter((d) => d < 20 || d > 33),
+      // Silent for seven weeks: fourteen of its usual gaps and more, not seven of weeks between visits.
+      'two days in a row each week, then silent': range(49, 300).filter((d) => (d - 49) % 7 < 2),
+    };
+    for (const [name, days] of Object.entries(calendars))
+      expect([name, silenceIn(days)]).toEqual([name, expect.closeTo(overWindow(days), 6)]);
+    expect(overWindow(calendars['two days in a row each week, then silent'])).toBeGreaterThan(14);
+  });
+
   it('counts the failed payments since the last success and the invoices past due and unpaid', () => {
     const due = (days: number) => daysBefore(days);
     const payments: NonNullable<ActivityLog['payments']> = [
