@@ -1,7 +1,7 @@
 // Steady habits that are not churn, end to end through the public API with past timestamps and
-// asOf: an account used about once a month, a large team of occasional users, and accounts whose
-// team takes three weeks off. None changes its habits, so scored daily for a month none may ever
-// reach the two worst tiers.
+// asOf: accounts used about once a month (for a day, or two days in a row), a large team of
+// occasional users, and accounts whose team takes three weeks off. None changes its habits, so
+// scored daily for a month none may ever reach the two worst tiers.
 import { RefreshAllDocument, TierChangesDocument, TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
 import { startTestServer, TestServer } from '../helpers/server';
 
@@ -30,7 +30,7 @@ function visit(customerId: string, day: number, userId: string, random: () => nu
 
 beforeAll(async () => {
   server = await startTestServer({ label: 'steady_habits', env: { RESCORE_DEBOUNCE_MS: '0' } });
-  for (const id of ['cust_monthly', 'cust_occasional_team', 'cust_holiday_daily', 'cust_holiday_weekdays'])
+  for (const id of ['cust_monthly', 'cust_monthly_pairs', 'cust_occasional_team', 'cust_holiday_daily', 'cust_holiday_weekdays'])
     await server.gql(UpsertCustomerDocument, { input: { id, name: id, signedUpAt: at(0, 0), arrCents: 2_400_000 } });
   const random = randomStream(11);
   const events = [];
@@ -48,6 +48,9 @@ beforeAll(async () => {
     if (day < 170 || day > 190) events.push(...visit('cust_holiday_daily', day, `d${day % 3}`, random));
     if (weekday(day) && (day <= friday || day >= friday + 24)) events.push(...visit('cust_holiday_weekdays', day, `w${day % 3}`, random));
   }
+  // Two days in a row every 25 to 31 days (drawn last: the others' days stay as they were).
+  for (let day = 5; day < 199; day += 25 + Math.floor(random() * 7))
+    for (const next of [0, 1]) events.push(...visit('cust_monthly_pairs', day + next, `p${Math.floor(random() * 2)}`, random));
   for (let start = 0; start < events.length; start += 2000) {
     const result = await server.gql(TrackEngagementBatchDocument, { events: events.slice(start, start + 2000) });
     expect(result.trackEngagementBatch.errors).toEqual([]);
@@ -55,7 +58,7 @@ beforeAll(async () => {
   // Daily scoring at 23:00 over the last 35 days.
   for (let day = 165; day < 200; day++) {
     const run = await server.gql(RefreshAllDocument, { asOf: at(day, 23) });
-    expect(run.refreshAllHealthScores).toMatchObject({ status: 'SUCCEEDED', customersScored: 4 });
+    expect(run.refreshAllHealthScores).toMatchObject({ status: 'SUCCEEDED', customersScored: 5 });
   }
 }, 180_000);
 afterAll(() => server.stop());
@@ -66,11 +69,26 @@ async function tiersOf(customerId: string): Promise<string[]> {
   return changes.tierChanges.edges.map((e) => e.node.toTier);
 }
 
-it('never flags an account used about once a month between its visits: its weeks without use are its habit', async () => {
-  const tiers = await tiersOf('cust_monthly');
-  expect(tiers.length).toBeGreaterThan(0);
-  expect(tiers.filter((t) => t === 'at_risk' || t === 'critical')).toEqual([]);
-});
+it.each(['cust_monthly', 'cust_monthly_pairs'])(
+  'never flags %s, used about once a month, between its visits: its weeks without use are its habit',
+  async (customerId) => {
+    const tiers = await tiersOf(customerId);
+    expect(tiers.length).toBeGreaterThan(0);
+    expect(tiers.filter((t) => t === 'at_risk' || t === 'critical')).toEqual([]);
+  },
+);
+
+it.each(['cust_monthly', 'cust_monthly_pairs'])(
+  'never counts the weeks between the visits of %s as a silence: within two of its usual gaps, the silence signal costs nothing',
+  async (customerId) => {
+    const history = await server.request<{ healthScoreHistory: { edges: Array<{ node: { reasons: Array<{ name: string }> } }> } }, unknown>(
+      `{ healthScoreHistory(customerId: "${customerId}", first: 100) { edges { node { reasons(first: 20) { name } } } } }`,
+    );
+    const reasons = history.data!.healthScoreHistory.edges.map((e) => e.node.reasons.map((r) => r.name));
+    expect(reasons).toHaveLength(35);
+    expect(reasons.filter((names) => names.includes('silence'))).toEqual([]);
+  },
+);
 
 it('never flags a large team of occasional users, half of whom come in any fortnight', async () => {
   const tiers = await tiersOf('cust_occasional_team');
