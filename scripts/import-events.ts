@@ -14,13 +14,24 @@ async function main(): Promise<void> {
   const config = readConfig();
   // Its events belong to customers already stored: a mistyped DATABASE_URL would create an empty
   // database and refuse every line as NOT_FOUND.
+  // Ctrl-C (or SIGTERM) stops after the batch in progress and says where to resume; a second one quits at once.
+  const stop = new AbortController();
+  let interruptedBy: NodeJS.Signals | undefined;
+  const interrupt = (signal: NodeJS.Signals): void => {
+    if (interruptedBy) process.exit(signal === 'SIGINT' ? 130 : 143);
+    interruptedBy = signal;
+    console.error(`\n${signal}: stopping after the batch in progress (again to quit at once)`);
+    stop.abort();
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
   const summary = await withScriptDatabase(
     config,
     4,
-    (orm, databaseUrl) => runImportCommand(command, orm, config, databaseUrl, (line) => console.log(line)),
-    { existing: true },
+    (orm, databaseUrl) => runImportCommand(command, orm, config, databaseUrl, (line) => console.log(line), stop.signal),
+    { existing: true, handlesInterrupts: true },
   );
-  process.exitCode = importExitCode(summary);
+  process.exitCode = interruptedBy ? (interruptedBy === 'SIGINT' ? 130 : 143) : importExitCode(summary);
 }
 
 runCommand(main);

@@ -40,7 +40,7 @@ async function portOfRunningCluster(dataDir: string): Promise<number | undefined
   return Number.isInteger(port) && port > 0 && port <= 65_535 ? port : undefined;
 }
 
-export async function scriptDatabase(config: AppConfig): Promise<ScriptDatabase> {
+export async function scriptDatabase(config: AppConfig, handlesInterrupts = false): Promise<ScriptDatabase> {
   if (config.databaseUrl) return { url: config.databaseUrl, stop: async () => undefined };
   const dataDir = path.resolve(config.dataDir, 'postgres');
   const clusterPort = await portOfRunningCluster(dataDir);
@@ -57,11 +57,13 @@ export async function scriptDatabase(config: AppConfig): Promise<ScriptDatabase>
     port: config.embeddedPostgresPort,
     logger: { info: (_details, message) => console.log(`  embedded PostgreSQL: ${message ?? ''}`) },
   });
-  // Ctrl-C: exit through process.exit so the embedded server's exit hook stops it.
-  process.once('SIGINT', () => {
-    console.error('\ninterrupted');
-    process.exit(130);
-  });
+  // Ctrl-C: exit through process.exit so the embedded server's exit hook stops it (unless the command
+  // stops its own work first, and exits through its own handler or its end).
+  if (!handlesInterrupts)
+    process.once('SIGINT', () => {
+      console.error('\ninterrupted');
+      process.exit(130);
+    });
   return { url: started.databaseUrl, stop: () => started.stop() };
 }
 
@@ -86,16 +88,17 @@ async function ensureExists(url: string): Promise<void> {
 
 /**
  * Opens the script's database (migrated), runs `work` on it, and closes both whatever happens. A
- * command that only reads (`existing`) refuses a DATABASE_URL whose database does not exist.
+ * command that only reads (`existing`) refuses a DATABASE_URL whose database does not exist; one that
+ * `handlesInterrupts` installs its own SIGINT handler.
  */
 export async function withScriptDatabase<T>(
   config: AppConfig,
   poolSize: number,
   work: (orm: MikroORM, url: string) => Promise<T>,
-  options: { existing?: boolean } = {},
+  options: { existing?: boolean; handlesInterrupts?: boolean } = {},
 ): Promise<T> {
   if (options.existing && config.databaseUrl) await ensureExists(config.databaseUrl);
-  const database = await scriptDatabase(config);
+  const database = await scriptDatabase(config, options.handlesInterrupts);
   const orm = await openDatabase(database.url, poolSize);
   try {
     return await work(orm, database.url);

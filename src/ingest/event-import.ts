@@ -357,7 +357,7 @@ function newBatch(after: number): Batch {
 
 /**
  * The next chunk of lines, or null once `stopping` is aborted first: a client that has stopped
- * sending does not hold a stopping server's import. The read left waiting settles when the body
+ * sending does not hold a stopping server's import (or a stopped one's). The read left waiting settles when the body
  * ends or is destroyed (the caller's part), its failure then ignored.
  */
 async function nextLines(reader: LineReader, stopping: AbortSignal | undefined): Promise<IteratorResult<NdjsonLine[]> | null> {
@@ -392,13 +392,15 @@ async function* batchText(
   stopping: AbortSignal | undefined,
 ) {
   let chunk = '';
+  // Either ends a wait for more input: a stopped import reads nothing more, however long its source takes to send.
+  const interrupt = signal && stopping ? AbortSignal.any([signal, stopping]) : (signal ?? stopping);
   while (batch.staged < batchSize) {
     if (signal?.aborted || stopping?.aborted) {
       batch.ended = batch.cut = true;
       break;
     }
     if (reader.at === reader.lines.length) {
-      const next = await nextLines(reader, stopping);
+      const next = await nextLines(reader, interrupt);
       if (next === null) continue;
       if (next.done) {
         batch.ended = true;

@@ -100,6 +100,8 @@ export async function readable(file: string): Promise<void> {
 /**
  * Runs the command against the database `orm` is open on (at `databaseUrl`). Returns the import's
  * summary: a command whose lines were refused exits 1 (importExitCode), though it stored the rest.
+ * `stop` aborted (Ctrl-C) reads no further line, commits the batch in progress, and says where to
+ * resume; the backfill is then not run.
  */
 export async function runImportCommand(
   command: ImportCommand,
@@ -107,6 +109,7 @@ export async function runImportCommand(
   config: AppConfig,
   databaseUrl: string,
   print: (line: string) => void,
+  stop?: AbortSignal,
 ): Promise<EventImportSummary> {
   if (command.file !== '-') await readable(command.file);
   const source = command.file === '-' ? process.stdin : createReadStream(command.file);
@@ -117,6 +120,10 @@ export async function runImportCommand(
       lastPrinted = Date.now();
       print(`  ${progress.lines.toLocaleString('en-US')} lines, ${progress.accepted.toLocaleString('en-US')} stored`);
     },
+    signal: stop,
+  }).finally(() => {
+    // Stopped while it waited for more (a pipe, standard input), the source is still open: nothing more is read of it.
+    if (stop?.aborted) source.destroy();
   });
   print(
     `imported ${command.file}: ${summary.lines} lines, ${summary.accepted} events stored, ${summary.duplicates} duplicates, ` +
@@ -126,9 +133,16 @@ export async function runImportCommand(
   for (const error of summary.errors) print(`  line ${error.line}: ${error.code} ${error.message}`);
   if (summary.rejected > summary.errors.length)
     print(`  … and ${summary.rejected - summary.errors.length} more refused lines (the first ${MAX_REPORTED_ERRORS} are listed)`);
+  if (summary.stoppedAfterLine !== undefined) {
+    const next = summary.stoppedAfterLine + 1;
+    print(
+      `stopped after line ${summary.stoppedAfterLine}: every line up to it is stored; resume from line ${next}` +
+        (command.file === '-' ? '' : ` (tail -n +${next} ${command.file} | npm run import -- -)`),
+    );
+  }
   // The planner's statistics describe the tables before the load until they are taken again (table-statistics.ts).
   if (summary.accepted > 0) await analyzeTables(orm.em.fork() as Db, IMPORTED_TABLES);
-  if (command.backfillDays > 0) {
+  if (command.backfillDays > 0 && summary.stoppedAfterLine === undefined) {
     const services = await commandServices(orm, config, databaseUrl, { publishes: false });
     print(`backfilling the score history of the last ${command.backfillDays} days (no outreach, nothing published)`);
     try {

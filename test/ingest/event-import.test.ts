@@ -2,7 +2,7 @@
 // trackEngagementBatch's checks, bad lines reported by number while the good ones are stored, the
 // daily rollup and the rescoring queue kept as the batch mutation keeps them, idempotent, scoped
 // like the ingestion mutations; and the history backfilled afterwards without side effects.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import http from 'node:http';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
@@ -20,7 +20,7 @@ import { upsertCustomer } from '../../src/customers/customer.service';
 import type { Db } from '../../src/infra/sql';
 import { startTestServer, TestServer } from '../helpers/server';
 import { DECOMPRESSION_ALLOWANCE_BYTES, MAX_DECOMPRESSION_RATIO } from '../../src/ingest/event-import.http';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -352,6 +352,50 @@ describe('a key repeated within a batch', () => {
       { customer_id: 'cust_a', feature: 'line-1' },
       { customer_id: 'cust_b', feature: null },
     ]);
+  });
+});
+
+describe('npm run import stopped (Ctrl-C)', () => {
+  it('reads no further line, commits what it read, says where to resume, and runs no backfill', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hg-import-stop-'));
+    const fifo = path.join(dir, 'events.ndjson');
+    // A pipe whose writer stays open: the import waits for more lines, as on a file still being read.
+    execFileSync('mkfifo', [fifo]);
+    const database = await createTestDatabase('import_stop');
+    const orm: MikroORM = await openDatabase(database.url, 4);
+    const printed: string[] = [];
+    const stop = new AbortController();
+    try {
+      await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_a', name: 'A', signedUpAt: new Date('2026-01-01T00:00:00Z') });
+      const importing = runImportCommand(
+        { file: fifo, backfillDays: 3 },
+        orm,
+        readConfig({ LOG_LEVEL: 'silent' }),
+        database.url,
+        (line) => printed.push(line),
+        stop.signal,
+      );
+      const writer = createWriteStream(fifo);
+      writer.write(
+        ndjson(Array.from({ length: 40 }, (_, i) => ({ customerId: 'cust_a', eventType: 'login', idempotencyKey: `stop-${i}` }))),
+      );
+      // Read by the import (it has opened the pipe and taken the lines) before it is stopped.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      stop.abort();
+      const summary = await importing;
+      writer.destroy();
+      expect(summary).toMatchObject({ stoppedAfterLine: 40, accepted: 40 });
+      expect(printed).toContain(
+        `stopped after line 40: every line up to it is stored; resume from line 41 (tail -n +41 ${fifo} | npm run import -- -)`,
+      );
+      expect(await sql(database, 'select count(*)::int as n from engagement_event')).toEqual([{ n: 40 }]);
+      expect(await sql(database, 'select count(*)::int as n from health_score')).toEqual([{ n: 0 }]);
+      expect(printed.some((line) => line.startsWith('backfilling'))).toBe(false);
+    } finally {
+      await orm.close();
+      await database.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
