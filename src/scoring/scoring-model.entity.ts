@@ -19,7 +19,8 @@ export class ScoringModel {
   /**
    * Written by the product as its default (first use, or moving to a newer default), not chosen
    * through `updateScoringModel`: at start-up an active shipped default that differs from the
-   * current default is replaced by it.
+   * current default is replaced by it. Sending its config through `updateScoringModel` while it is
+   * active clears the mark: chosen, not a copy stored under a new version.
    */
   @Property({ type: 'boolean', default: false })
   shippedDefault = false;

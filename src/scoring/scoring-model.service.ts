@@ -64,24 +64,37 @@ export async function loadModelConfigs(db: Db, versions: readonly number[]): Pro
   return new Map(rows.map((row) => [row.version, row.config]));
 }
 
+/** What `updateScoringModel` leaves active; `activated` false when it was active already and nothing was stored. */
+export interface UpdatedModel extends ActiveModel {
+  activated: boolean;
+}
+
 /**
  * Validates and activates `config` as a new version; `shippedDefault` marks the product's own default
  * (see adoptCurrentDefaultModel). Given a function, the new model is made from the active one, read
  * once concurrent updates are serialised: a change laid over the current model (a tier preset) keeps
- * a change another admin activated a moment before.
+ * a change another admin activated a moment before. A config equal to the active one's stores no
+ * version: a new version would restart every comparison scoring makes within one version (trend,
+ * drops, a tier worsened) and rescore everyone for nothing. Sent through the API for a shipped default,
+ * it still marks that version chosen, so the next release's default leaves it alone, as a copy would be.
  */
 export async function updateScoringModel(
   db: Db,
   config: ScoringModelConfig | ((active: ScoringModelConfig) => ScoringModelConfig),
   { shippedDefault = false } = {},
-): Promise<ActiveModel> {
+): Promise<UpdatedModel> {
   if (typeof config !== 'function') checkModel(config);
   return inTransaction(db, async (tx) => {
     await getActiveModel(tx);
     // Serialise concurrent updates: the version number is max + 1, and the active model read below is the latest.
     await query(tx, 'lock table scoring_model in share row exclusive mode');
-    if (typeof config === 'function') config = config((await getActiveModel(tx)).config);
+    const active = await getActiveModel(tx);
+    if (typeof config === 'function') config = config(active.config);
     checkModel(config);
+    if (canonicalJson(config) === canonicalJson(active.config)) {
+      if (!shippedDefault) await query(tx, 'update scoring_model set shipped_default = false where active');
+      return { ...active, activated: false };
+    }
     await query(tx, 'update scoring_model set active = false where active');
     const row = await queryOne<ActiveModel>(
       tx,
@@ -90,7 +103,7 @@ export async function updateScoringModel(
        returning version, config, created_at as "createdAt"`,
       [json(config), shippedDefault],
     );
-    return row as ActiveModel;
+    return { ...(row as ActiveModel), activated: true };
   });
 }
 

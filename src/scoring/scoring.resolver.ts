@@ -235,7 +235,10 @@ export class ScoringResolver {
       details: (args) => ({ tierPreset: (args.input as ScoringModelInput).tierPreset?.trim() ?? null }),
     }),
   )
-  @Mutation(() => ScoringModelType, { description: 'Validates and activates a new model version. Scores record the version they used.' })
+  @Mutation(() => ScoringModelType, {
+    description:
+      'Validates and activates a new model version. Scores record the version they used. A config equal to the active one (a preset already applied) changes nothing: the answer is the active model, and nothing is rescored.',
+  })
   async updateScoringModel(
     @Arg('input', () => ScoringModelInput) input: ScoringModelInput,
     @Ctx() { db, services }: GraphQLContext,
@@ -267,8 +270,9 @@ export class ScoringResolver {
       if (error instanceof TypeError) throw new InvalidInputError(`invalid scoring model: ${error.message}`, { argument: 'input' });
       throw error;
     }
-    // Tiers, summaries and the worklist must agree with the model now active: everyone is rescored in the background.
-    for (const listener of services.onModelActivated) listener(activated.version);
+    // Tiers, summaries and the worklist must agree with the model now active: everyone is rescored in the
+    // background. A config equal to the active one's changed nothing, so nothing is rescored.
+    if (activated.activated) for (const listener of services.onModelActivated) listener(activated.version);
     return toModelType(activated);
   }
 

@@ -121,9 +121,12 @@ it('runs no expansion play on a declining account that an activation alone reads
   const expansion = `{ outreachLog(customerId: "${id}", playbook: "expansion") { totalCount } }`;
   expect((await ok<{ outreachLog: { totalCount: number } }>(expansion)).outreachLog.totalCount).toBe(0);
 
-  // The same model activated again: its first points have no earlier point of their version, so the
-  // trend reads STABLE for a week; the account is still the falling one it was, and gets no upsell.
-  await ok('mutation ($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }', { config });
+  // Another version that scores as this one does (only its cooldown differs): its first points have no
+  // earlier point of their version, so the trend reads STABLE for a week; the account is still the
+  // falling one it was, and gets no upsell.
+  await ok('mutation ($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }', {
+    config: { ...config, cooldownDays: config.cooldownDays + 1 },
+  });
   await server.app.scheduler.idle();
   const rescored = await ok<{ customer: { trend: string; currentScore: { modelVersion: number } } }>(
     `{ customer(id: "${id}") { trend currentScore { modelVersion } } }`,
@@ -187,6 +190,31 @@ it('runs one full run for activations sent while one runs, under the model activ
     '{ healthScores { edges { node { modelVersion } } } }',
   );
   expect(new Set(latest.healthScores.edges.map((e) => e.node.modelVersion))).toEqual(new Set([scoringModel.version]));
+});
+
+it('changes nothing for a config equal to the active one: no new version, no run, the active model as the answer', async () => {
+  await ok('mutation { updateScoringModel(input: { tierPreset: "four_tier" }) { version } }');
+  await server.app.scheduler.idle();
+  const runs = async () => (await ok<{ scoringRuns: { totalCount: number } }>('{ scoringRuns { totalCount } }')).scoringRuns.totalCount;
+  const before = await runs();
+  const { scoringModel } = await ok<{ scoringModel: { version: number; createdAt: string; config: Record<string, unknown> } }>(
+    '{ scoringModel { version createdAt config } }',
+  );
+  // The preset already applied, and the same config with its keys in another order.
+  const again = await ok<{ updateScoringModel: { version: number; active: boolean; createdAt: string } }>(
+    'mutation { updateScoringModel(input: { tierPreset: "four_tier" }) { version active createdAt } }',
+  );
+  expect(again.updateScoringModel).toEqual({ version: scoringModel.version, active: true, createdAt: scoringModel.createdAt });
+  const reordered = Object.fromEntries(Object.entries(scoringModel.config).reverse());
+  const same = await ok<{ updateScoringModel: { version: number } }>(
+    'mutation ($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }',
+    { config: reordered },
+  );
+  expect(same.updateScoringModel.version).toBe(scoringModel.version);
+  await server.app.scheduler.idle();
+  expect(await runs()).toBe(before);
+  const [{ versions }] = await sql<{ versions: number }>(server.database, 'select max(version)::int as versions from scoring_model');
+  expect(versions).toBe(scoringModel.version);
 });
 
 it("lays a tier preset over the model active when its turn comes, keeping another admin's change activated a moment before", async () => {

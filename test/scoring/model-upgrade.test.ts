@@ -101,6 +101,16 @@ it('writes the default of first use as shipped, and a model activated through th
   expect((await getActiveModel(db())).version).toBe(2);
 });
 
+it('keeps an earlier default someone sends through the API as chosen, under its version, without storing a copy', async () => {
+  await activate(earlierDefault(), true);
+  const kept = await updateScoringModel(db(), earlierDefault() as ScoringModelConfig);
+  expect(kept).toMatchObject({ version: 1, activated: false });
+  expect(await sql(database, 'select version, shipped_default as "shippedDefault" from scoring_model')).toEqual([
+    { version: 1, shippedDefault: false },
+  ]);
+  expect(await adoptCurrentDefaultModel(db())).toBeNull();
+});
+
 describe('the migration that adds shipped_default', () => {
   let scratch: TestDatabase;
   afterAll(async () => scratch?.drop());
