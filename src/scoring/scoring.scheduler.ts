@@ -30,8 +30,13 @@ export class ScoringScheduler implements RescoreScheduler {
   private started = false;
   private stopped = false;
   private recovery: Promise<unknown> = Promise.resolve();
-  /** The latest version activated while its full run waits in the queue; null when none waits. */
-  private activationWaiting: number | null = null;
+  /** Activations seen, and how many of them a full run has served (runForActivations). */
+  private activationsSeen = 0;
+  private activationsServed = 0;
+  /** The version activated last. */
+  private latestActivated: number | null = null;
+  /** A run for activations is queued or has yet to read the model: a new activation joins it. */
+  private activationRunQueued = false;
 
   constructor(private readonly services: CoreServices) {}
 
@@ -94,20 +99,46 @@ export class ScoringScheduler implements RescoreScheduler {
   }
 
   /**
-   * A full run for a newly active model version. Activations that come while one waits join it: it
-   * scores under the model active when it starts, so one run serves them all, where one each (an
-   * admin script switching models in a loop) would hold the queue, and the rescoring of new signals
-   * waiting in it, for as many runs of everyone.
+   * A full run for a newly active model version. Activations that come before that run has read the
+   * model join it: it scores under the model active when it reads it, so one run serves them all, where
+   * one each (an admin script switching models in a loop) would hold the queue, and the rescoring of
+   * new signals waiting in it, for as many runs of everyone.
    */
   private activated(version: number): void {
-    const waiting = this.activationWaiting !== null;
-    this.activationWaiting = version;
-    if (waiting) return;
-    this.enqueue(() => {
-      const latest = this.activationWaiting;
-      this.activationWaiting = null;
-      return this.fullRun(`model version ${latest} activated`);
-    });
+    this.activationsSeen += 1;
+    this.latestActivated = version;
+    if (this.activationRunQueued) return;
+    this.activationRunQueued = true;
+    this.enqueue(() => this.runForActivations());
+  }
+
+  /**
+   * The run `activated` queued. The activations seen before it started are served by it whatever
+   * happens (their commits came before it reads the model; a run skipped or failed is not retried, as
+   * no run is); those seen since, once it has read the model they activated last. Until then a new
+   * activation queues nothing: the run's start, its bulk-load wait and its lock come before it reads
+   * the model, and an activation in between is one it scores under. One that comes after the read
+   * under an older model gets a run of its own, when this one ends.
+   */
+  private async runForActivations(): Promise<void> {
+    const seenAtStart = this.activationsSeen;
+    let released = false;
+    const release = (): void => {
+      released = true;
+      this.activationRunQueued = false;
+    };
+    try {
+      await this.fullRun(`model version ${this.latestActivated} activated`, undefined, (scoredUnder) => {
+        this.activationsServed = scoredUnder === this.latestActivated ? this.activationsSeen : seenAtStart;
+        if (this.activationsServed === this.activationsSeen) release();
+      });
+    } finally {
+      if (!released) {
+        this.activationsServed = Math.max(this.activationsServed, seenAtStart);
+        if (this.activationsServed < this.activationsSeen) this.enqueue(() => this.runForActivations());
+        else release();
+      }
+    }
   }
 
   /** Waits for the work in progress (tests, shutdown). */
@@ -186,12 +217,16 @@ export class ScoringScheduler implements RescoreScheduler {
     }
   }
 
-  private async fullRun(reason: string, unlessRunWithinMs?: number): Promise<void> {
+  private async fullRun(reason: string, unlessRunWithinMs?: number, onModelRead?: (version: number) => void): Promise<void> {
     // A run that must happen (a model activated, a run cut short) waits for a bulk load going on
     // rather than score its half-loaded accounts live.
     if (!(await this.waitForBulkLoads(this.db(), reason))) return;
     // As of now when it gets the lock (null), not when it was asked for.
-    const run = await refreshAllHealthScores(this.services, this.db(), null, false, { unlessRunWithinMs, stopped: () => this.stopped });
+    const run = await refreshAllHealthScores(this.services, this.db(), null, false, {
+      unlessRunWithinMs,
+      stopped: () => this.stopped,
+      onModelRead,
+    });
     if (run) this.services.logger.info({ run, reason }, 'full scoring run finished');
     else this.services.logger.info({ reason }, 'full scoring run skipped: another instance is running one or ran one lately');
   }

@@ -224,6 +224,8 @@ export interface FullRunOptions {
    * outlast the shutdown's drain.
    */
   stopped?: () => boolean;
+  /** Told the version of the model the run scores under, once it has read it (after its lock and its row). */
+  onModelRead?: (version: number) => void;
 }
 
 /**
@@ -235,7 +237,7 @@ export async function refreshAllHealthScores(
   db: Db,
   asOf: Date | null | undefined,
   wait = true,
-  { firstStart = false, unlessRunWithinMs, backfill, stopped = () => false }: FullRunOptions = {},
+  { firstStart = false, unlessRunWithinMs, backfill, stopped = () => false, onModelRead }: FullRunOptions = {},
 ): Promise<ScoringRunRecord | null> {
   const given = checkAsOf(asOf);
   // Past or not as asked: a run waiting for the lock does not turn into a backfill as it waits.
@@ -247,7 +249,7 @@ export async function refreshAllHealthScores(
     // A run as of now (no asOf) is as of when it gets the lock: one that waited for another
     // instance's run would otherwise be dated before the live scorings done meanwhile.
     const when = asOf == null ? new Date() : given;
-    return whileScoring(() => fullRun(services, db, lock, when, { firstStart, backfill: asBackfill, stopped }));
+    return whileScoring(() => fullRun(services, db, lock, when, { firstStart, backfill: asBackfill, stopped, onModelRead }));
   });
 }
 
@@ -270,7 +272,12 @@ async function fullRun(
   db: Db,
   lock: Client,
   when: Date,
-  { firstStart, backfill, stopped }: { firstStart: boolean; backfill: boolean; stopped: () => boolean },
+  {
+    firstStart,
+    backfill,
+    stopped,
+    onModelRead,
+  }: Required<Pick<FullRunOptions, 'firstStart' | 'backfill' | 'stopped'>> & Pick<FullRunOptions, 'onModelRead'>,
 ): Promise<ScoringRunRecord> {
   await failInterruptedRuns(services, lock);
   const run = (await queryOne<ScoringRunRecord>(
@@ -280,6 +287,7 @@ async function fullRun(
   )) as ScoringRunRecord;
   try {
     const model = await getActiveModel(db);
+    onModelRead?.(model.version);
     // Keyset over customer ids, read one slice at a time; each batch is read, scored and written
     // in its own transaction. A few batches are in flight so the database works on some while this
     // process computes another: every core is used, and memory stays a few batches.

@@ -1,6 +1,7 @@
 // Activating a model version rescores everyone in the background, so tiers, summaries and the
 // worklist agree with the model now active; the presets are listed for the asking.
 import { DEFAULT_SCORING_MODEL } from '../../src/scoring/model';
+import { holdingRescoring } from '../../src/scoring/bulk-load-hold';
 import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 import { connect, subscribe } from '../helpers/subscriptions';
@@ -190,6 +191,29 @@ it('runs one full run for activations sent while one runs, under the model activ
     '{ healthScores { edges { node { modelVersion } } } }',
   );
   expect(new Set(latest.healthScores.edges.map((e) => e.node.modelVersion))).toEqual(new Set([scoringModel.version]));
+});
+
+it('joins an activation that comes before the run of the one before has read the model to that run', async () => {
+  await server.app.scheduler.idle();
+  const runs = async () => (await ok<{ scoringRuns: { totalCount: number } }>('{ scoringRuns { totalCount } }')).scoringRuns.totalCount;
+  const before = await runs();
+  // A bulk load going on: the first activation's run has started and waits for it before it takes its
+  // lock and reads the model; the second activation comes meanwhile, as two sent 54 ms apart did.
+  let second = 0;
+  await holdingRescoring(server.database.url, async () => {
+    await ok('mutation { updateScoringModel(input: { tierPreset: "three_tier" }) { version } }');
+    const activated = await ok<{ updateScoringModel: { version: number } }>(
+      'mutation { updateScoringModel(input: { tierPreset: "four_tier" }) { version } }',
+    );
+    second = activated.updateScoringModel.version;
+  });
+  await server.app.scheduler.idle();
+  // One run, under the second version: a second run would score everyone again under the same model.
+  expect(await runs()).toBe(before + 1);
+  const latest = await ok<{ healthScores: { edges: Array<{ node: { modelVersion: number } }> } }>(
+    '{ healthScores { edges { node { modelVersion } } } }',
+  );
+  expect(new Set(latest.healthScores.edges.map((e) => e.node.modelVersion))).toEqual(new Set([second]));
 });
 
 it('changes nothing for a config equal to the active one: no new version, no run, the active model as the answer', async () => {
