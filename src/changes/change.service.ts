@@ -36,7 +36,10 @@ function sources(owned: string, ownerParams: unknown[], since: string, minScoreD
   return [
     {
       sql: `select 'tier:' || t.id, 'TIER_CHANGED', t.changed_at, t.customer_id, t.from_tier, t.to_tier, t.from_score::int, t.to_score::int, null::text
-            from tier_change t where t.changed_at >= ? and not t.backfill and t.customer_id in (${owned})`,
+            from tier_change t where t.changed_at >= ? and not t.backfill and t.customer_id in (${owned})
+              -- Not a move between points of two model versions: the model changed, not the account
+              -- (tierChanges lists it, with both versions). As the feed index has it.
+              and coalesce(t.from_model_version = t.model_version, true)`,
       params: [since, ...ownerParams],
     },
     {

@@ -11,6 +11,8 @@ export interface RelinkRow {
   next_id: string;
   from_tier: string | null;
   from_score: number | null;
+  /** The model version of the point now before it. */
+  from_model_version: number | null;
   /** WORSENED / IMPROVED / NEW; null when the two tiers are the same: the point then has no tier change. */
   direction: string | null;
 }
@@ -32,20 +34,23 @@ export async function relinkPoints(tx: Db, rows: readonly RelinkRow[]): Promise<
   await query(
     tx,
     `with x as (
-       select n.id, n.customer_id, n.as_of, n.tier, n.score, r.from_tier, r.from_score, r.direction
-       from jsonb_to_recordset(?::jsonb) as r(next_id bigint, from_tier text, from_score smallint, direction text)
+       select n.id, n.customer_id, n.as_of, n.tier, n.score, n.model_version, r.from_tier, r.from_score, r.from_model_version, r.direction
+       from jsonb_to_recordset(?::jsonb) as r(next_id bigint, from_tier text, from_score smallint, from_model_version int, direction text)
        join health_score n on n.id = r.next_id
      ), relinked as (
        update health_score h set previous_score = x.from_score from x where h.id = x.id
      ), dropped as (
        delete from tier_change t using x where x.direction is null and t.customer_id = x.customer_id and t.changed_at = x.as_of
      ), updated as (
-       update tier_change t set from_tier = x.from_tier, from_score = x.from_score, direction = x.direction,
+       update tier_change t set from_tier = x.from_tier, from_score = x.from_score, from_model_version = x.from_model_version,
+              model_version = x.model_version, direction = x.direction,
               backfill = t.backfill or t.from_tier is distinct from x.from_tier
        from x where x.direction is not null and t.customer_id = x.customer_id and t.changed_at = x.as_of
      )
-     insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, direction, changed_at, backfill)
-     select x.customer_id, x.from_tier, x.tier, x.from_score, x.score, x.direction, x.as_of, true from x
+     insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, model_version, from_model_version, direction,
+                              changed_at, backfill)
+     select x.customer_id, x.from_tier, x.tier, x.from_score, x.score, x.model_version, x.from_model_version, x.direction, x.as_of, true
+     from x
      where x.direction is not null
        and not exists (select 1 from tier_change t where t.customer_id = x.customer_id and t.changed_at = x.as_of)`,
     [json(rows)],
@@ -55,9 +60,10 @@ export async function relinkPoints(tx: Db, rows: readonly RelinkRow[]): Promise<
 /** A published tier change taken over by a point scored just before the one it was published at. */
 export interface MovedChange {
   id: string;
-  /** The earlier point's instant and score: the change now ends there. */
+  /** The earlier point's instant, score and model version: the change now ends there. */
   changed_at: string;
   to_score: number;
+  model_version: number;
 }
 
 /** A tier change that was published: its id and the tier it came from. */
@@ -96,8 +102,8 @@ export async function moveChanges(tx: Db, rows: readonly MovedChange[]): Promise
   if (rows.length === 0) return;
   await query(
     tx,
-    `update tier_change t set changed_at = m.changed_at, to_score = m.to_score
-     from jsonb_to_recordset(?::jsonb) as m(id bigint, changed_at timestamptz, to_score smallint) where t.id = m.id`,
+    `update tier_change t set changed_at = m.changed_at, to_score = m.to_score, model_version = m.model_version
+     from jsonb_to_recordset(?::jsonb) as m(id bigint, changed_at timestamptz, to_score smallint, model_version int) where t.id = m.id`,
     [json(rows)],
   );
 }
@@ -148,7 +154,7 @@ export async function forgetScoresBeforeStart(tx: Db, customerIds: readonly stri
     );
     await relinkPoints(
       tx,
-      firstPoints.map((point) => ({ next_id: point.id, from_tier: null, from_score: null, direction: 'NEW' })),
+      firstPoints.map((point) => ({ next_id: point.id, from_tier: null, from_score: null, from_model_version: null, direction: 'NEW' })),
     );
   }
   return forgotten.reset;

@@ -59,6 +59,8 @@ export interface TierChangeRecord {
   toTier: string;
   fromScore: number | null;
   toScore: number;
+  modelVersion: number | null;
+  fromModelVersion: number | null;
   direction: string;
   changedAt: Date;
   backfill: boolean;
@@ -145,7 +147,8 @@ export const HEALTH_SCORE_COLUMN_MAP: ColumnMap = {
 export const HEALTH_SCORE_COLUMNS = selectColumns(HEALTH_SCORE_COLUMN_MAP);
 
 export const TIER_CHANGE_COLUMNS = `t.id::text as id, t.customer_id as "customerId", t.from_tier as "fromTier", t.to_tier as "toTier",
-  t.from_score as "fromScore", t.to_score as "toScore", t.direction, t.changed_at as "changedAt", t.backfill`;
+  t.from_score as "fromScore", t.to_score as "toScore", t.model_version as "modelVersion", t.from_model_version as "fromModelVersion",
+  t.direction, t.changed_at as "changedAt", t.backfill`;
 
 interface RecentAction {
   playbook: string;
@@ -201,6 +204,9 @@ interface TierChangeRow {
   to_tier: string;
   from_score: number | null;
   to_score: number;
+  /** The model versions of the points it lies between (tier-change.entity.ts). */
+  model_version: number;
+  from_model_version: number | null;
   direction: string;
   backfill: boolean;
 }
@@ -475,9 +481,8 @@ function assessInBatch(config: ScoringModelConfig, customer: CustomerRow, inputs
   });
 }
 
-/** Runs the pure model over every customer of the batch: the rows to write, nothing written yet. */
-function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, options: BatchOptions): BatchPlan {
-  const plan: BatchPlan = {
+function emptyPlan(): BatchPlan {
+  return {
     scoreRows: [],
     signalsByRow: [],
     penaltiesByRow: [],
@@ -487,6 +492,17 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
     movedChanges: [],
     outreachRows: [],
   };
+}
+
+/** Runs the pure model over every customer of the batch: the rows to write, nothing written yet. */
+function planBatch(
+  inputs: BatchInputs,
+  asOf: Date,
+  model: { version: number; config: ScoringModelConfig },
+  options: BatchOptions,
+): BatchPlan {
+  const { config } = model;
+  const plan = emptyPlan();
   const silenceKey = silenceMetricKey(config);
   for (const customer of inputs.customers) {
     const gathered = inputs.gathered.get(customer.id) ?? { metrics: {}, lastActivityAt: null };
@@ -527,7 +543,7 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
       // its id and its mark kept, so the history keeps the change clients were told of rather than a
       // copy of it. A change from another tier (this instant scored before, otherwise) is not this
       // move: the point is linked as any point scored before history is.
-      plan.movedChanges.push({ id: published.id, changed_at: asOf.toISOString(), to_score: result.score });
+      plan.movedChanges.push({ id: published.id, changed_at: asOf.toISOString(), to_score: result.score, model_version: model.version });
     } else if (previousTier !== tier.key) {
       plan.tierChangeRows.push({
         customer_id: customer.id,
@@ -535,6 +551,8 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
         to_tier: tier.key,
         from_score: past?.previousScore ?? null,
         to_score: result.score,
+        model_version: model.version,
+        from_model_version: past?.previousModelVersion ?? null,
         direction: changeDirection(config, previousTier, tier.key),
         // A customer past its churn keeps the tier it left in; one first scored after it (an import
         // of past churners) gets its first tier as history only, not as a change to act on or publish.
@@ -547,6 +565,7 @@ function planBatch(inputs: BatchInputs, asOf: Date, config: ScoringModelConfig, 
         next_id: past.nextId,
         from_tier: tier.key,
         from_score: result.score,
+        from_model_version: model.version,
         direction: past.nextTier === tier.key ? null : changeDirection(config, tier.key, past.nextTier),
       });
     }
@@ -588,9 +607,11 @@ async function replacePointsAt(tx: Db, customerIds: string[], asOfIso: string, c
          select c.id, c.customer_id, c.from_tier, c.to_tier, c.backfill from tier_change c
          where c.customer_id = ids.id and (c.changed_at = ?::timestamptz) is true offset 0) x
      ), kept as (
-       update tier_change t set from_score = p.from_score, to_score = p.to_score, direction = p.direction
+       update tier_change t set from_score = p.from_score, to_score = p.to_score, model_version = p.model_version,
+              from_model_version = p.from_model_version, direction = p.direction
        from found f join jsonb_to_recordset(?::jsonb) as p(customer_id text, from_tier text, to_tier text, from_score smallint,
-                                                          to_score smallint, direction text, backfill boolean)
+                                                          to_score smallint, model_version int, from_model_version int,
+                                                          direction text, backfill boolean)
          on p.customer_id = f.customer_id and p.from_tier is not distinct from f.from_tier and p.to_tier = f.to_tier
             and (p.backfill or not f.backfill)
        where t.id = f.id
@@ -610,10 +631,11 @@ async function insertTierChanges(tx: Db, asOfIso: string, rows: TierChangeRow[])
   return query<TierChangeRecord>(
     tx,
     `with inserted as (
-       insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, direction, changed_at, backfill)
-       select customer_id, from_tier, to_tier, from_score, to_score, direction, ?::timestamptz, backfill
-       from jsonb_to_recordset(?::jsonb) as x(customer_id text, from_tier text, to_tier text, from_score smallint, to_score smallint, direction text,
-                                              backfill boolean)
+       insert into tier_change (customer_id, from_tier, to_tier, from_score, to_score, model_version, from_model_version, direction,
+                                changed_at, backfill)
+       select customer_id, from_tier, to_tier, from_score, to_score, model_version, from_model_version, direction, ?::timestamptz, backfill
+       from jsonb_to_recordset(?::jsonb) as x(customer_id text, from_tier text, to_tier text, from_score smallint, to_score smallint,
+                                              model_version int, from_model_version int, direction text, backfill boolean)
        returning *
      ) select ${TIER_CHANGE_COLUMNS} from inserted t order by t.id`,
     [asOfIso, json(rows)],
@@ -722,13 +744,7 @@ export async function scoreCustomerBatch(
     // lets it finish (MARK_BACKGROUND_WORK).
     await query(tx, `select set_config('jit', 'off', true), set_config('work_mem', '64MB', true), ${MARK_BACKGROUND_WORK}`);
     const inputs = await withWarmedUpFlags(tx, await readBatchInputs(tx, ids, asOf, model, options), asOf, model.config);
-    const { changesAtInstant, ...written } = await writeBatch(
-      tx,
-      planBatch(inputs, asOf, model.config, options),
-      asOf,
-      model.version,
-      options,
-    );
+    const { changesAtInstant, ...written } = await writeBatch(tx, planBatch(inputs, asOf, model, options), asOf, model.version, options);
     // Last, as it locks the run's row until the commit, which batches in flight then take in turn. In
     // the same transaction, so the row counts exactly what has committed, however the run ends.
     if (options.runId !== undefined)

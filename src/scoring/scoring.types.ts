@@ -207,6 +207,16 @@ export class TierChange {
   @Field(() => Int)
   toScore!: number;
 
+  @Field(() => Int, { nullable: true, description: 'The model version that scored the point the change goes to (toScore).' })
+  modelVersion!: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'The model version that scored the point the change comes from (fromScore); null for a change from no tier. When it differs from modelVersion, the model changed, not the account: `changes` leaves the change out.',
+  })
+  fromModelVersion!: number | null;
+
   @Field(() => TierDirection)
   direction!: TierDirection;
 

@@ -6,10 +6,16 @@ import { Customer } from '../customers/customer.entity';
 @Entity({ tableName: 'tier_change' })
 @Index({ name: 'tier_change_time_idx', properties: ['changedAt', 'id'] })
 @Index({ name: 'tier_change_customer_time_idx', properties: ['customer', 'changedAt', 'id'] })
-// Live changes only (the changes feed, tierChanges(backfill: false)): a backfilled history holds far more of the others.
+// Live changes only (tierChanges(backfill: false)): a backfilled history holds far more of the others.
 @Index({
   name: 'tier_change_live_time_idx',
   expression: 'create index "tier_change_live_time_idx" on "tier_change" ("changed_at", "id") where not "backfill"',
+})
+// The changes feed: live changes the account made, not the moves of a model change (a run after an activation moves thousands).
+@Index({
+  name: 'tier_change_feed_time_idx',
+  expression:
+    'create index "tier_change_feed_time_idx" on "tier_change" ("changed_at", "id") where not "backfill" and coalesce("from_model_version" = "model_version", true)',
 })
 export class TierChange {
   @PrimaryKey({ type: 'bigint', autoincrement: true })
@@ -29,6 +35,17 @@ export class TierChange {
 
   @Property({ type: 'smallint' })
   toScore!: number;
+
+  /**
+   * The model versions of the points the change lies between: the point at its instant (as
+   * `toScore`) and the one before it (as `fromScore`; null when there is none). Kept with them
+   * wherever the history is relinked. Different, the model moved, not the account.
+   */
+  @Property({ type: 'integer', nullable: true })
+  modelVersion?: number | null;
+
+  @Property({ type: 'integer', nullable: true })
+  fromModelVersion?: number | null;
 
   /** WORSENED, IMPROVED or NEW. */
   @Property({ type: 'text' })

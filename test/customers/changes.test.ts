@@ -180,3 +180,32 @@ it('lists no score drop of an account cancelled by then, nor one from a point of
   const drops = feed.changes.edges.filter((e) => e.node.kind === 'SCORE_DROPPED' && e.node.customer.id.match(/gone|model/));
   expect(drops.map((e) => [e.node.customer.id, e.node.toScore])).toEqual([['cust_ch_model', 5]]);
 });
+
+it('lists no tier change between points of two model versions, which tierChanges keeps with both versions', async () => {
+  await ok(`mutation { upsertCustomer(input: { id: "cust_ch_moved", name: "Moved", signedUpAt: "${hoursAgo(2000)}" }) { id } }`);
+  const change = (from: string | null, to: string, fromVersion: number | null, version: number, at: number) =>
+    sql(
+      server.database,
+      `insert into tier_change (customer_id, from_tier, to_tier, to_score, direction, from_model_version, model_version, changed_at)
+       values ('cust_ch_moved', $1, $2, 50, 'WORSENED', $3, $4, $5)`,
+      [from, to, fromVersion, version, hoursAgo(at)],
+    );
+  // First scored healthy under version 1; version 2's bands call the same score thriving (the model
+  // moved, not the account); then a real fall under version 2.
+  await change(null, 'healthy', null, 1, 20);
+  await change('healthy', 'thriving', 1, 2, 4);
+  await change('thriving', 'at_risk', 2, 2, 2);
+  const feed = await ok<{ changes: { edges: Array<{ node: { kind: string; toTier: string; customer: { id: string } } }> } }>(
+    `{ changes(since: "${hoursAgo(24)}", first: 100) { edges { node { kind toTier customer { id } } } } }`,
+  );
+  const listed = feed.changes.edges.filter((e) => e.node.customer.id === 'cust_ch_moved');
+  expect(listed.map((e) => e.node.toTier)).toEqual(['at_risk', 'healthy']);
+  const log = await ok<{ tierChanges: { edges: Array<{ node: { toTier: string; modelVersion: number; fromModelVersion: number } }> } }>(
+    `{ tierChanges(customerId: "cust_ch_moved") { edges { node { toTier fromModelVersion modelVersion } } } }`,
+  );
+  expect(log.tierChanges.edges.map((e) => e.node)).toEqual([
+    { toTier: 'healthy', fromModelVersion: null, modelVersion: 1 },
+    { toTier: 'thriving', fromModelVersion: 1, modelVersion: 2 },
+    { toTier: 'at_risk', fromModelVersion: 2, modelVersion: 2 },
+  ]);
+});

@@ -141,7 +141,7 @@ it('sums the deliveries of a period from the index alone', async () => {
 
 it('reads the changes feed of the last day through an index for each of its sources', async () => {
   const [plan] = await plansOf(`{ changes(since: "${daysAgo(1)}") { edges { node { id } } } }`, 'tier_change');
-  expect(plan).toContain('tier_change_live_time_idx');
+  expect(plan).toContain('tier_change_feed_time_idx');
   expect(plan).toContain('support_ticket_urgent_time_idx');
   expect(plan).toContain('nps_response_detractor_time_idx');
   expect(plan).toContain('health_score_drop_idx');
@@ -152,7 +152,7 @@ it("reads a page of the changes feed through each source's time index, however f
   const [plan] = await plansOf(`{ changes(since: "${daysAgo(400)}", first: 20) { edges { node { id } } } }`, 'tier_change');
   // Each source gives its newest rows in order and stops at the page's size; the page merges them.
   expect(plan).toContain('Merge Append');
-  for (const index of ['tier_change_live_time_idx', 'support_ticket_urgent_time_idx', 'nps_response_detractor_time_idx']) {
+  for (const index of ['tier_change_feed_time_idx', 'support_ticket_urgent_time_idx', 'nps_response_detractor_time_idx']) {
     expect(plan).toContain(`Index Scan Backward using ${index}`);
   }
 });

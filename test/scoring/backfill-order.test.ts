@@ -7,6 +7,7 @@ import {
   TrackEngagementBatchDocument,
   UpsertCustomerDocument,
 } from '../__generated__/graphql';
+import { tierChangesOffTheirPoints } from '../helpers/history';
 import { startTestServer, TestServer } from '../helpers/server';
 
 const DAY = 86_400_000;
@@ -244,4 +245,9 @@ describe('a point scored between a published change and the point before it', ()
     );
     expect(listed.data!.tierChanges.edges.map((e) => e.node.changedAt)).toContain(published.changedAt);
   });
+});
+
+it('records with every tier change the model versions of the points it lies between', async () => {
+  await server.app.scheduler.idle();
+  expect(await tierChangesOffTheirPoints(server.database)).toEqual([]);
 });

@@ -9,6 +9,7 @@ import { refreshAllHealthScores } from '../../src/scoring/scoring.service';
 import { sql } from '../helpers/database';
 import { OnOutreachLoggedDocument, OnScoreUpdatedDocument, OnTierChangedDocument, UpsertCustomerDocument } from '../__generated__/graphql';
 import { connect, subscribe } from '../helpers/subscriptions';
+import { tierChangesOffTheirPoints } from '../helpers/history';
 import { startTestServer, TestServer } from '../helpers/server';
 
 const REFRESH = `mutation ($customerId: ID!, $asOf: DateTime) { refreshHealthScore(customerId: $customerId, asOf: $asOf) { tier backfill } }`;
@@ -285,3 +286,8 @@ async function waitForLockWaiters(holder: Client, count: number): Promise<void> 
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+it('records with every tier change the model versions of the points it lies between', async () => {
+  await server.app.scheduler.idle();
+  expect(await tierChangesOffTheirPoints(server.database)).toEqual([]);
+});

@@ -3,6 +3,7 @@
 import { DEFAULT_SCORING_MODEL } from '../../src/scoring/model';
 import { holdingRescoring } from '../../src/scoring/bulk-load-hold';
 import { sql } from '../helpers/database';
+import { tierChangesOffTheirPoints } from '../helpers/history';
 import { startTestServer, TestServer } from '../helpers/server';
 import { connect, subscribe } from '../helpers/subscriptions';
 import { OnTierChangedDocument } from '../__generated__/graphql';
@@ -310,4 +311,41 @@ it('lays a tier preset over an active model stored before a cap on fixed points 
   expect(preset.updateScoringModel.config.penalties[fixed]).not.toHaveProperty('maxPoints');
   await ok('mutation { updateScoringModel(input: { tierPreset: "four_tier" }) { version } }');
   await server.app.scheduler.idle();
+});
+
+it('leaves the tier changes a model change made out of the changes feed, and tells them in tierChanges by their model versions', async () => {
+  await server.app.scheduler.idle();
+  const since = new Date().toISOString();
+  const tried = await ok<{ updateScoringModel: { version: number } }>(
+    'mutation { updateScoringModel(input: { tierPreset: "five_band_thriving" }) { version } }',
+  );
+  await server.app.scheduler.idle();
+  const back = await ok<{ updateScoringModel: { version: number } }>(
+    'mutation { updateScoringModel(input: { tierPreset: "four_tier" }) { version } }',
+  );
+  await server.app.scheduler.idle();
+  const log = await ok<{
+    tierChanges: { edges: Array<{ node: { fromTier: string; toTier: string; modelVersion: number; fromModelVersion: number } }> };
+  }>(`{ tierChanges(since: "${since}", first: 500) { edges { node { fromTier toTier modelVersion fromModelVersion } } } }`);
+  // The busy account moved into thriving and back; nothing else happened to anyone.
+  expect(log.tierChanges.edges.map((e) => e.node)).toContainEqual({
+    fromTier: 'healthy',
+    toTier: 'thriving',
+    modelVersion: tried.updateScoringModel.version,
+    fromModelVersion: tried.updateScoringModel.version - 1,
+  });
+  expect(log.tierChanges.edges.map((e) => e.node)).toContainEqual({
+    fromTier: 'thriving',
+    toTier: 'healthy',
+    modelVersion: back.updateScoringModel.version,
+    fromModelVersion: tried.updateScoringModel.version,
+  });
+  for (const { node } of log.tierChanges.edges) expect(node.fromModelVersion).not.toBe(node.modelVersion);
+  const feed = await ok<{ changes: { totalCount: number } }>(`{ changes(since: "${since}") { totalCount } }`);
+  expect(feed.changes.totalCount).toBe(0);
+});
+
+it('records with every tier change the model versions of the points it lies between', async () => {
+  await server.app.scheduler.idle();
+  expect(await tierChangesOffTheirPoints(server.database)).toEqual([]);
 });
