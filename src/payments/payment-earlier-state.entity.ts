@@ -2,7 +2,8 @@
 // date), each with the instant it ended. A payment
 // is upserted by its externalId, so its row holds only its latest state (a failed invoice later paid
 // reads PAID); scoring as of an earlier instant reads the state it had then: the earliest one that
-// ended after that instant, else the row. A payment never changed so has none.
+// ended after that instant, else the row. A payment never changed so has none. A change dated before
+// the payment's current state (a webhook arriving late) is placed among them at its own date.
 import { Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
 import { Payment } from './payment.entity';
 

@@ -2,7 +2,8 @@
 // by (customer, externalId), so a retried webhook or a later status change (FAILED → PAID) updates
 // the row instead of counting twice in the failed/total ratio; a change of its status or a date
 // keeps the state it ends (payment_earlier_state), so scoring as of an earlier instant reads the payment as it was;
-// every write marks the customer for rescoring in the same statement.
+// a change dated before the payment's current state arrived late, and goes into that history at its
+// own date instead (payment-late-change.ts); every write marks the customer for rescoring in the same statement.
 import { checkCustomerId, MAX_ID_LENGTH } from '../customers/customer.service';
 import { ensure, NotFoundError } from '../infra/errors';
 import { checkStrings, instantBetween, pastInstant, optionalLabel } from '../infra/input';
@@ -13,6 +14,7 @@ import { Db, inTransaction, queryOne, takeTurns } from '../infra/sql';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import {
   AnswerAudience,
+  checkAnswerOfStoredRecord,
   recordStored,
   RecordKey,
   RecordKeyColumns,
@@ -20,6 +22,7 @@ import {
   StoredRecordReadback,
   storedUnderKey,
 } from '../ingest/stored-record-readback';
+import { PaymentChange, placeLatePayment, recordLatePayment } from './payment-late-change';
 import { Payment, PaymentInput, PaymentStatus } from './payment.types';
 
 export const PAYMENT_COLUMNS = `p.id::text as id, p.customer_id as "customerId", p.external_id as "externalId",
@@ -63,13 +66,16 @@ const PREVIOUS_STATE = `
 /**
  * A change of status or of a date (another attempt, a retry that failed again; an invoice given
  * another due date) keeps the state it ends, so scoring as of an earlier instant reads that one. It ended when the change took
- * effect (parameters: paidAt, occurredAt and occurredAt as sent, or null), never before it began.
+ * effect (parameters: paidAt, occurredAt and occurredAt as sent, or null), never before it began: its
+ * own date (a payment made when it was paid, else its attempt: stateDate in payment-late-change.ts,
+ * which sends a change dated earlier into the history instead) or the end of the state before it.
  */
 const EARLIER_STATE = `
        insert into payment_earlier_state (payment_id, customer_id, status, due_at, paid_at, occurred_at, ended_at)
        select b.id, b.customer_id, b.status, b.due_at, b.paid_at, b.occurred_at,
               greatest(case when u.status = 'PAID' then coalesce(?::timestamptz, ?::timestamptz, now())
-                            else coalesce(?::timestamptz, now()) end, b.occurred_at, b.last_ended_at)
+                            else coalesce(?::timestamptz, now()) end,
+                       case when b.status = 'PAID' and b.paid_at is not null then b.paid_at else b.occurred_at end, b.last_ended_at)
        from previous b join upserted u on u.id = b.id
        where u.status <> b.status or u.occurred_at <> b.occurred_at or u.due_at is distinct from b.due_at
           or u.paid_at is distinct from b.paid_at`;
@@ -113,17 +119,11 @@ async function takePaymentsTurn(tx: Db, key: RecordKey, input: PaymentInput, aud
   await refuseUndecidedFieldsOfStored(PAYMENT_READBACK, input, audience, () => recordStored(tx, PAYMENT_KEY, key));
 }
 
-/**
- * Records a payment; with an externalId, updates the one stored under it, unless `audience` may not
- * read what the answer would show of it (FORBIDDEN, before anything is written).
- */
-export async function recordPayment(
-  db: Db,
-  scheduler: RescoreScheduler | null,
-  input: PaymentInput,
-  now = new Date(),
-  audience?: AnswerAudience,
-): Promise<Payment> {
+/** What a late change (payment-late-change.ts) decides of its answer: none of the payment's fields, which it leaves as they are. */
+const LATE_PAYMENT_READBACK: StoredRecordReadback<PaymentInput> = { ...PAYMENT_READBACK, fieldsFromInput: () => [] };
+
+/** The input checked (BAD_USER_INPUT otherwise), its dates as ISO-8601 text (`given`: sent, null included). */
+function checkedPayment(input: PaymentInput, now: Date) {
   checkStrings(input, '');
   const customerId = checkCustomerId(input.customerId);
   const externalId = optionalLabel(input.externalId, 'externalId', MAX_ID_LENGTH);
@@ -146,6 +146,37 @@ export async function recordPayment(
     return { column, given: value !== undefined, value: value == null ? null : isoDate(value, key, now) };
   });
   const occurredAt = isoDate(input.occurredAt ?? now, 'occurredAt', now);
+  return { customerId, externalId, currency, dates, occurredAt };
+}
+
+/** The change `input` makes to a stored payment (payment-late-change.ts): its status, and the dates it sends. */
+function paymentChange(input: PaymentInput, { dates, occurredAt }: ReturnType<typeof checkedPayment>): PaymentChange {
+  const change: PaymentChange = { status: input.status };
+  for (const date of dates) {
+    if (!date.given) continue;
+    const value = date.value === null ? null : new Date(date.value);
+    if (date.column === 'due_at') change.dueAt = value;
+    else change.paidAt = value;
+  }
+  if (input.occurredAt != null) change.occurredAt = new Date(occurredAt);
+  return change;
+}
+
+/**
+ * Records a payment; with an externalId, updates the one stored under it, unless `audience` may not
+ * read what the answer would show of it (FORBIDDEN, before anything is written). A change dated
+ * before the stored payment's current state is recorded in its history instead (payment-late-change.ts),
+ * and the answer is the payment as it stands.
+ */
+export async function recordPayment(
+  db: Db,
+  scheduler: RescoreScheduler | null,
+  input: PaymentInput,
+  now = new Date(),
+  audience?: AnswerAudience,
+): Promise<Payment> {
+  const checked = checkedPayment(input, now);
+  const { customerId, externalId, currency, dates, occurredAt } = checked;
 
   const updates = [
     'amount_cents = excluded.amount_cents',
@@ -163,7 +194,15 @@ export async function recordPayment(
   const write = (tx: Db) =>
     // The insert reads from the customer row (and queues it for rescoring): an unknown customer writes nothing.
     signalsArrived(tx, scheduler, async (queueRescore) => {
-      if (externalId !== null) await takePaymentsTurn(tx, { customerId, key: externalId }, input, audience);
+      if (externalId !== null) {
+        await takePaymentsTurn(tx, { customerId, key: externalId }, input, audience);
+        const late = await placeLatePayment(tx, customerId, externalId, paymentChange(input, checked));
+        if (late) {
+          // Its answer shows the payment as it stands, which the change did not decide.
+          checkAnswerOfStoredRecord(LATE_PAYMENT_READBACK, input, audience);
+          return recordLatePayment(tx, late, queueRescore, PAYMENT_COLUMNS);
+        }
+      }
       const row = await queryOne<Payment>(
         tx,
         `with known as (

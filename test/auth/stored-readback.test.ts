@@ -155,15 +155,17 @@ describe.each(['HTTP', 'WebSocket'] as const)('over %s, an ingest-only key', (tr
       expect(codes).toEqual([]);
       expect(data).toMatchObject({ recordSupportTicket: { status: 'SOLVED', resolvedAt: at, openedAt: at } });
     }
-    const payment = (status: string, paidAt: string | null) =>
-      `mutation { recordPayment(input: { customerId: "${CUSTOMER}", externalId: "inv-progress-${transport}", amountCents: 500, currency: "eur", status: ${status}${paidAt ? `, paidAt: "${paidAt}"` : ''} }) { id amountCents currency status paidAt } }`;
+    // The attempt failed before it was paid: a payment dated before the failure would be an earlier state arrived late.
+    const failedAt = new Date(Date.now() - 2 * 3_600_000).toISOString();
+    const payment = (status: string, date: string) =>
+      `mutation { recordPayment(input: { customerId: "${CUSTOMER}", externalId: "inv-progress-${transport}", amountCents: 500, currency: "eur", status: ${status}, ${status === 'PAID' ? 'paidAt' : 'occurredAt'}: "${date}" }) { id amountCents currency status paidAt } }`;
     for (const [status, paidAt] of [
       ['FAILED', null],
       ['FAILED', null],
       ['PAID', at],
       ['PAID', at],
     ] as const) {
-      const { data, codes } = await run(payment(status, paidAt));
+      const { data, codes } = await run(payment(status, paidAt ?? failedAt));
       expect(codes).toEqual([]);
       expect(data).toMatchObject({ recordPayment: { amountCents: 500, currency: 'EUR', status, paidAt } });
     }

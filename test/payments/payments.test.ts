@@ -150,7 +150,8 @@ describe('recordPayment', () => {
       input: { ...input, status: 'PAID', dueAt: '2026-03-01T00:00:00Z', paidAt: '2026-03-01T09:00:00Z' },
     });
     expect(paid.recordPayment.paidAt).toBe('2026-03-01T09:00:00.000Z');
-    const reversed = await server.gql(RecordPaymentDocument, { input: { ...input, status: 'FAILED' } });
+    // Dated: a payment recorded after it, dated before it, would be an earlier state arrived late.
+    const reversed = await server.gql(RecordPaymentDocument, { input: { ...input, status: 'FAILED', occurredAt: '2026-03-03T09:00:00Z' } });
     expect(reversed.recordPayment).toMatchObject({ id: paid.recordPayment.id, status: 'FAILED', paidAt: null });
     // Paid again: a date must come with it, the earlier one is gone.
     const repaid = await server.gql(RecordPaymentDocument, { input: { ...input, status: 'PAID', paidAt: '2026-03-05T09:00:00Z' } });
