@@ -2,7 +2,9 @@
 // ended. A ticket is upserted by its externalId, so its row holds only its latest ones; scoring as of
 // an earlier instant reads those it had then (a ticket escalated to URGENT later was not urgent
 // before, a rating given later was not known before): the earliest state that ended after that
-// instant, else the ticket's own. Its status has its own history (support_ticket_status_change).
+// instant, else the ticket's own. Its status has its own history (support_ticket_status_change). A
+// change dated before the ticket's current state (a webhook arriving late) is placed among them at
+// its own date, until the ticket's next recorded change.
 import { Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
 import { SupportTicket } from './support-ticket.entity';
 

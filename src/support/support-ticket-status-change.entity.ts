@@ -1,6 +1,8 @@
 // The history of a ticket's status: the status it was received with at its opening, and each later
 // change. A ticket's status as of t is the status of its last change at or before t (by changedAt,
-// then id), so scoring as of a past day sees the ticket open on the days it was open.
+// then id), so scoring as of a past day sees the ticket open on the days it was open. A change dated
+// before the ticket's latest one (a webhook arriving late) is recorded at its own date, the ticket
+// keeping its status; one at the instant of another, recorded later, replaces it.
 import { Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
 import { SupportTicket } from './support-ticket.entity';
 

@@ -1,7 +1,8 @@
 // Support-ticket ingestion and the customer's ticket list. Helpdesks send a ticket again on every
 // change, so tickets are upserted by (customer, externalId): only the fields sent change, and the
 // same statement records the ticket's status history (and the severity and rating a change of
-// either ends) and marks the customer for rescoring.
+// either ends) and marks the customer for rescoring. A change dated before the ticket's current
+// state arrived late, and goes into those histories at its own date instead (support-ticket-late-change.ts).
 import { checkCustomerId, MAX_ID_LENGTH } from '../customers/customer.service';
 import { answeringCheckAsInput, ensure, NotFoundError } from '../infra/errors';
 import { checkStrings, optionalText, pastInstant, requiredLabel } from '../infra/input';
@@ -12,12 +13,14 @@ import { Db, inTransaction, queryOne, takeTurns } from '../infra/sql';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import {
   AnswerAudience,
+  checkAnswerOfStoredRecord,
   recordStored,
   RecordKeyColumns,
   refuseUndecidedFieldsOfStored,
   StoredRecordReadback,
   storedUnderKey,
 } from '../ingest/stored-record-readback';
+import { placeLateTicket, recordLateTicket, ticketChange } from './support-ticket-late-change';
 import {
   CustomerSupportTicketsArgs,
   SupportTicket,
@@ -140,8 +143,9 @@ function resolvedAtColumn(
  * opening, except that one received already SOLVED was OPEN then and SOLVED at its resolution (or
  * now). An update that changes the status records the new one at the resolution when it is SOLVED and
  * resolved_at is known, else at `statusChangedAt` (a reopening loaded after the fact), else now. A
- * change is never dated before the ticket's opening or its latest change, so the
- * latest change is always the status the ticket has.
+ * change is never dated before the ticket's opening or its latest change (one dated before its
+ * latest change is recorded late instead, support-ticket-late-change.ts), so the latest change is
+ * always the status the ticket has.
  */
 const STATUS_CHANGES = `
   select 1 as ord, u.id, u.customer_id, case when u.status = 'SOLVED' then 'OPEN' else u.status end as status, u.opened_at as changed_at
@@ -230,9 +234,14 @@ export const SUPPORT_TICKET_READBACK: StoredRecordReadback<SupportTicketInput> =
   ],
 };
 
+/** What a late change (support-ticket-late-change.ts) decides of its answer: none of the ticket's fields, which it leaves as they are. */
+const LATE_TICKET_READBACK: StoredRecordReadback<SupportTicketInput> = { ...SUPPORT_TICKET_READBACK, fieldsFromInput: () => [] };
+
 /**
  * Creates the ticket or updates the one stored under its externalId, unless `audience` may not read
- * what the answer would show of it (FORBIDDEN, before anything is written).
+ * what the answer would show of it (FORBIDDEN, before anything is written). A change dated before the
+ * stored ticket's current state is recorded in its histories instead (support-ticket-late-change.ts),
+ * and the answer is the ticket as it stands.
  */
 export async function recordSupportTicket(
   db: Db,
@@ -259,6 +268,13 @@ export async function recordSupportTicket(
       await refuseUndecidedFieldsOfStored(SUPPORT_TICKET_READBACK, input, audience, () =>
         recordStored(tx, TICKET_KEY, { customerId, key: String(externalId) }),
       );
+      const change = ticketChange(input, statusChangedAt);
+      const late = change && (await placeLateTicket(tx, customerId, String(externalId), change));
+      if (late) {
+        // Its answer shows the ticket as it stands, which the change did not decide.
+        checkAnswerOfStoredRecord(LATE_TICKET_READBACK, input, audience);
+        return recordLateTicket(tx, late, queueRescore, SUPPORT_TICKET_COLUMNS);
+      }
       const row = await answeringCheckAsInput(
         () =>
           queryOne<SupportTicket>(

@@ -130,13 +130,13 @@ async function storedTickets(sql: Db, customerId: string): Promise<NonNullable<A
   );
   const changes = await query<{ ticketId: string; status: 'OPEN'; changedAt: string }>(
     sql,
-    `select ticket_id::text as "ticketId", status, changed_at as "changedAt" from support_ticket_status_change where customer_id = ?`,
+    `select ticket_id::text as "ticketId", status, changed_at as "changedAt" from support_ticket_status_change where customer_id = ? order by id`,
     [customerId],
   );
   const earlier = await query<{ ticketId: string; severity: 'LOW'; csatRating: number | null; endedAt: string }>(
     sql,
     `select e.ticket_id::text as "ticketId", e.severity, e.csat_rating as "csatRating", e.ended_at as "endedAt"
-       from support_ticket_earlier_state e join support_ticket t on t.id = e.ticket_id where t.customer_id = ?`,
+       from support_ticket_earlier_state e join support_ticket t on t.id = e.ticket_id where t.customer_id = ? order by e.id`,
     [customerId],
   );
   return tickets.map((t) => ({
@@ -968,6 +968,60 @@ it('counts urgent tickets open throughout a window from the status history and e
     'urgent_tickets_open_throughout_1=1',
     'urgent_tickets_open_throughout_1=2',
   ]);
+});
+
+it('reads the states of changes that arrived late on the days they held, as the reference does', async () => {
+  // Webhooks out of order: each ticket and payment is sent its latest state first, then earlier ones.
+  const id = 'cust_out_of_order';
+  const db = () => orm.em.fork() as Db;
+  await upsertCustomer(db(), null, { id, name: id });
+  const daysBack = (days: number) => new Date(ANCHOR - days * DAY_MS);
+  // URGENT, solved 2 days back; the move to PENDING of 6 days back and an escalation of 8 days back arrive after.
+  const ticket = { customerId: id, externalId: 'T-1', openedAt: daysBack(10) };
+  await recordSupportTicket(db(), null, { ...ticket, severity: SupportTicketSeverity.HIGH, status: SupportTicketStatus.OPEN });
+  await recordSupportTicket(db(), null, { ...ticket, status: SupportTicketStatus.SOLVED, resolvedAt: daysBack(2), csatRating: 4 });
+  await recordSupportTicket(db(), null, { ...ticket, status: SupportTicketStatus.PENDING, statusChangedAt: daysBack(6) });
+  await recordSupportTicket(db(), null, { ...ticket, severity: SupportTicketSeverity.URGENT, statusChangedAt: daysBack(8) });
+  await recordSupportTicket(db(), null, { ...ticket, status: SupportTicketStatus.PENDING, statusChangedAt: daysBack(6) });
+  // An invoice paid 3 days back; its failures of 9 and 5 days back arrive after.
+  const invoice = { customerId: id, externalId: 'in_1', amountCents: 1000, currency: 'usd', dueAt: daysBack(10) };
+  const paidAt = daysBack(3);
+  await recordPayment(db(), null, { ...invoice, status: PaymentStatus.PAID, paidAt, occurredAt: paidAt });
+  for (const days of [9, 5, 9]) await recordPayment(db(), null, { ...invoice, status: PaymentStatus.FAILED, occurredAt: daysBack(days) });
+  const tickets = await storedTickets(db(), id);
+  expect(tickets[0]).toMatchObject({ status: 'SOLVED', severity: 'HIGH' });
+  // The payment as it stood at `asOf`: the attempt of 9 days back failed, the retry of 5 days back failed, paid 3 days back.
+  const paymentAt = (asOf: Date): NonNullable<ActivityLog['payments']> => {
+    const failedAt = [daysBack(5), daysBack(9)].find((at) => at <= asOf);
+    if (asOf >= paidAt) return [{ ...invoice, status: 'PAID', paidAt, occurredAt: paidAt }];
+    return failedAt ? [{ ...invoice, status: 'FAILED', paidAt: null, occurredAt: failedAt }] : [];
+  };
+  const requests = REQUESTS.filter((r) =>
+    [
+      'urgent_tickets_open_throughout',
+      'urgent_open_tickets',
+      'open_tickets',
+      'rated_tickets',
+      'csat_mean',
+      'payment_failure_streak',
+      'failed_invoice_streak',
+      'unpaid_past_due',
+      'late_payments',
+    ].includes(r.metric),
+  );
+  const seen = new Set<string>();
+  for (let days = 12; days >= 0; days--) {
+    const asOf = daysBack(days - 0.5);
+    const gathered = (await gatherMetrics(db(), [id], asOf, requests, LOOKBACK_DAYS)).get(id)!;
+    const reference = metricsFromActivity({ engagementEvents: [], tickets, payments: paymentAt(asOf) }, requests, asOf);
+    for (const r of requests) {
+      expect([days, r.key, gathered.metrics[r.key]]).toEqual([days, r.key, reference[r.key]]);
+      seen.add(`${r.metric}=${reference[r.key]}`);
+    }
+  }
+  // The late states were read: the ticket urgent and open, the invoice failed, on some of those days.
+  expect(seen).toContain('urgent_tickets_open_throughout=1');
+  expect(seen).toContain('failed_invoice_streak=1');
 });
 
 describe('a metric summed in floating point', () => {

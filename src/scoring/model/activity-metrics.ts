@@ -28,9 +28,15 @@ export interface ActivityLog {
     status: TicketStatus;
     severity?: TicketSeverity;
     csatRating?: number | null;
-    /** The ticket's status history; without it the ticket is open from openedAt until resolvedAt. */
+    /**
+     * The ticket's status history, in the order recorded (of two changes at one instant, the later
+     * recorded decides); without it the ticket is open from openedAt until resolvedAt.
+     */
     statusChanges?: { status: TicketStatus; changedAt: Date }[];
-    /** The severity and rating it had before a change of either, each until endedAt; without them it always had its own. */
+    /**
+     * The severity and rating it had before a change of either, each until endedAt, in the order
+     * recorded (of two ending at one instant, the earlier recorded is read); without them it always had its own.
+     */
     earlierStates?: { severity: TicketSeverity; csatRating: number | null; endedAt: Date }[];
   }[];
   npsResponses?: { respondedAt: Date; score: number }[];
