@@ -45,7 +45,9 @@ export const PaymentConnection = Connection(Payment);
 @InputType({
   description:
     'A payment attempt. With an externalId, recording the same (customer, externalId) again updates the stored payment ' +
-    '(a retried webhook or a status change), and omitted optional fields keep their stored value.',
+    '(a retried webhook or a status change), and omitted optional fields keep their stored value. An update dated (paidAt ' +
+    "of a payment made, else occurredAt) before the stored payment's current state is an earlier state arriving late: " +
+    'recorded in its history, the payment left as it is.',
 })
 export class PaymentInput {
   @Field(() => ID, { description: 'At most 200 characters.' })

@@ -61,7 +61,9 @@ export const SupportTicketConnection = Connection(SupportTicket);
 @InputType({
   description:
     'Creates the ticket or updates the one with the same (customer, externalId). On an update, omitted fields keep ' +
-    'their stored value and an explicit null clears an optional one.',
+    'their stored value and an explicit null clears an optional one. An update dated (resolvedAt of a resolution, else ' +
+    "statusChangedAt) before the stored ticket's current state is an earlier state arriving late: recorded in its history, " +
+    'the ticket left as it is.',
 })
 export class SupportTicketInput {
   @Field(() => ID, { description: 'At most 200 characters.' })
@@ -102,7 +104,8 @@ export class SupportTicketInput {
   @Field(() => DateTimeScalar, {
     nullable: true,
     description:
-      'When the status or severity given took effect, for a change other than a resolution (a reopening, a move to PENDING, an escalation) loaded after the fact; default now. Not before openedAt nor the latest status change recorded (it is moved to that); from 1970 up to a day after now. A resolution is dated by resolvedAt.',
+      'When the status or severity given took effect, for a change other than a resolution (a reopening, a move to PENDING, an escalation) loaded after the fact; default now. Not before openedAt (it is moved to that); from 1970 up to a day after now. A resolution is dated by resolvedAt. ' +
+      "A change dated before the ticket's current state (its latest status, severity or rating change) arrived late: it is recorded in the ticket's history at its date, and the ticket is left as it is.",
   })
   statusChangedAt?: Date | null;
 }

@@ -97,7 +97,7 @@ export type OutreachStatus =
   /** Not taken: the same playbook ran for this customer within its cooldown. */
   | 'SUPPRESSED_COOLDOWN';
 
-/** A payment attempt. With an externalId, recording the same (customer, externalId) again updates the stored payment (a retried webhook or a status change), and omitted optional fields keep their stored value. */
+/** A payment attempt. With an externalId, recording the same (customer, externalId) again updates the stored payment (a retried webhook or a status change), and omitted optional fields keep their stored value. An update dated (paidAt of a payment made, else occurredAt) before the stored payment's current state is an earlier state arriving late: recorded in its history, the payment left as it is. */
 export type PaymentInput = {
   /** Amount in cents, ≥ 0. */
   amountCents: number;
@@ -128,7 +128,7 @@ export type ScoringModelInput = {
   tierPreset?: string | null | undefined;
 };
 
-/** Creates the ticket or updates the one with the same (customer, externalId). On an update, omitted fields keep their stored value and an explicit null clears an optional one. */
+/** Creates the ticket or updates the one with the same (customer, externalId). On an update, omitted fields keep their stored value and an explicit null clears an optional one. An update dated (resolvedAt of a resolution, else statusChangedAt) before the stored ticket's current state is an earlier state arriving late: recorded in its history, the ticket left as it is. */
 export type SupportTicketInput = {
   /** 1–5. */
   csatRating?: number | null | undefined;
@@ -146,7 +146,7 @@ export type SupportTicketInput = {
   severity?: SupportTicketSeverity | null | undefined;
   /** OPEN for a new ticket when omitted. */
   status?: SupportTicketStatus | null | undefined;
-  /** When the status or severity given took effect, for a change other than a resolution (a reopening, a move to PENDING, an escalation) loaded after the fact; default now. Not before openedAt nor the latest status change recorded (it is moved to that); from 1970 up to a day after now. A resolution is dated by resolvedAt. */
+  /** When the status or severity given took effect, for a change other than a resolution (a reopening, a move to PENDING, an escalation) loaded after the fact; default now. Not before openedAt (it is moved to that); from 1970 up to a day after now. A resolution is dated by resolvedAt. A change dated before the ticket's current state (its latest status, severity or rating change) arrived late: it is recorded in the ticket's history at its date, and the ticket is left as it is. */
   statusChangedAt?: string | null | undefined;
   /** At most 1,000 characters. */
   subject?: string | null | undefined;
