@@ -52,9 +52,27 @@ interface StoredTicket {
   at: string;
   /** When its current state took effect: its latest status change or end of an earlier state. */
   since: string;
+  /** Its latest status change. */
+  status_since: string | null;
+  status: SupportTicketStatus;
   status_then: SupportTicketStatus | null;
   next_change_at: string | null;
   history: Array<{ severity: SupportTicketSeverity; csat_rating: number | null; ended_at: string }>;
+}
+
+/**
+ * Whether `change` is dated before the state it would end. A change of status is judged against the
+ * ticket's status history alone: a rating or severity recorded later (an undated one is dated when
+ * it arrives) does not make a status change that came after the last one late, which would leave the
+ * history's newest status other than the ticket's. A resolution sent to a ticket already solved is a
+ * correction of its date, recorded as such, not a second resolution.
+ */
+function isLate(change: TicketChange, stored: StoredTicket): boolean {
+  if (change.status !== undefined) {
+    if (change.status === SupportTicketStatus.SOLVED && stored.status === SupportTicketStatus.SOLVED) return false;
+    return stored.status_since !== null && new Date(stored.at).getTime() < new Date(stored.status_since).getTime();
+  }
+  return new Date(stored.at).getTime() < new Date(stored.since).getTime();
 }
 
 /**
@@ -65,7 +83,9 @@ interface StoredTicket {
 export async function placeLateTicket(tx: Db, customerId: string, externalId: string, change: TicketChange): Promise<LateTicket | null> {
   const stored = await queryOne<StoredTicket>(
     tx,
-    `select t.id::text as id, t.severity, t.csat_rating, c.at, greatest(
+    `select t.id::text as id, t.status, t.severity, t.csat_rating, c.at,
+            (select max(s.changed_at) from support_ticket_status_change s where s.ticket_id = t.id) as status_since,
+            greatest(
               (select max(s.changed_at) from support_ticket_status_change s where s.ticket_id = t.id),
               (select max(e.ended_at) from support_ticket_earlier_state e where e.ticket_id = t.id)) as since,
             (select s.status from support_ticket_status_change s where s.ticket_id = t.id and s.changed_at <= c.at
@@ -78,7 +98,7 @@ export async function placeLateTicket(tx: Db, customerId: string, externalId: st
      where t.customer_id = ? and t.external_id = ?`,
     [change.at.toISOString(), customerId, externalId],
   );
-  if (!stored || new Date(stored.at).getTime() >= new Date(stored.since).getTime()) return null;
+  if (!stored || !isLate(change, stored)) return null;
   const at = new Date(stored.at);
   const status = change.status !== undefined && change.status !== stored.status_then ? change.status : null;
   let history: EndedState<SeverityState>[] | null = null;

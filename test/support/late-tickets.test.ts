@@ -110,6 +110,42 @@ describe('a ticket change that arrives after a later one', () => {
     expect(await urgentFlagAsOf('cust_ooo_ticket', '2026-11-07T00:00:00Z')).toBe(true);
   });
 
+  it('applies a reopening dated after the last status change though a rating was recorded later, and a resolution after it', async () => {
+    await createCustomer('cust_ooo_reopen');
+    const send = sender('cust_ooo_reopen', 'A');
+    const day = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString();
+    await send({ severity: 'URGENT', status: 'OPEN', openedAt: day(10) });
+    await send({ status: 'SOLVED', resolvedAt: day(6) });
+    // Rated without a date: recorded now, after the reopening below.
+    await send({ csatRating: 2 });
+    const reopened = await send({ status: 'OPEN', statusChangedAt: day(4) });
+    expect(reopened).toMatchObject({ status: 'OPEN', resolvedAt: null });
+    expect((await statusChanges('cust_ooo_reopen', 'A')).map((change) => change.split(' ')[0])).toEqual(['OPEN', 'SOLVED', 'OPEN']);
+    expect(await send({ status: 'SOLVED', resolvedAt: day(2) })).toMatchObject({ status: 'SOLVED' });
+    expect((await statusChanges('cust_ooo_reopen', 'A')).map((change) => change.split(' ')[0])).toEqual([
+      'OPEN',
+      'SOLVED',
+      'OPEN',
+      'SOLVED',
+    ]);
+    expect(await metricsAsOf('cust_ooo_reopen', new Date().toISOString())).toMatchObject({ open_tickets: 0, urgent_open_tickets: 0 });
+  });
+
+  it('moves the resolution of a solved ticket sent SOLVED with an earlier resolvedAt (a correction), as before', async () => {
+    await createCustomer('cust_ooo_correct');
+    const send = sender('cust_ooo_correct', 'A');
+    await send({ status: 'OPEN', openedAt: '2026-11-01T00:00:00Z' });
+    await send({ status: 'SOLVED', resolvedAt: '2026-11-10T00:00:00Z' });
+    expect(await send({ status: 'SOLVED', resolvedAt: '2026-11-08T00:00:00Z' })).toMatchObject({
+      status: 'SOLVED',
+      resolvedAt: '2026-11-08T00:00:00.000Z',
+    });
+    expect(await statusChanges('cust_ooo_correct', 'A')).toEqual([
+      'OPEN at 2026-11-01T00:00:00.000Z',
+      'SOLVED at 2026-11-08T00:00:00.000Z',
+    ]);
+  });
+
   it('records the same late change once, however often it is sent', async () => {
     await createCustomer('cust_ooo_ticket_twice');
     const send = sender('cust_ooo_ticket_twice', 'A');
