@@ -31,8 +31,8 @@ demo:seed uses DATABASE_URL when set, else the embedded PostgreSQL of \`npm star
 EMBEDDED_PG_PORT), running or not. The database records the options it was seeded with and when
 that data set ends. Re-running with the same options is safe: it loads that same data set again
 (so it completes an interrupted load and changes nothing already stored) and scores as of now.
-Other options, or a database with customers it did not seed, are refused with exit code 2 before
-anything is written: seed a fresh database instead (a DATA_DIR and EMBEDDED_PG_PORT of its own,
+Other options, or a database with demo customers it holds no record of (an earlier release's), are
+refused with exit code 2 before anything is written (customers of your own stay, the demo's beside them): seed a fresh database instead (a DATA_DIR and EMBEDDED_PG_PORT of its own,
 or DATABASE_URL naming an empty one).
 \`npm start -- --demo\` loads the demo into a database without customers, finishes an interrupted
 load, and refuses other options than those recorded in the same way.`;

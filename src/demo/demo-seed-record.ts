@@ -18,6 +18,9 @@ export interface DemoSeedRecord extends Pick<DemoSeedOptions, 'customers' | 'day
 
 const RECORD_COLUMNS = 'customers, days, seed, anchored_at as "anchoredAt", loaded_at as "loadedAt"';
 
+/** The demo's customer ids (demoCustomerId), as a LIKE pattern (`_` escaped). */
+const DEMO_CUSTOMER_IDS = 'cust\\_demo\\_%';
+
 const FRESH_DATABASE = 'seed a fresh database (a DATA_DIR and EMBEDDED_PG_PORT of its own, or DATABASE_URL naming an empty one)';
 
 /** The options as typed on the command line. */
@@ -44,25 +47,26 @@ export async function recordedDemoSeed(db: Db): Promise<DemoSeedRecord | null> {
 /**
  * The record to load the demo data set of `options` by: the one this database holds, when its options
  * are these (the data set is regenerated from its instant, so the load repeats the first); else, in a
- * database with neither customers nor a record, a new one ending at `now`. Refuses, writing nothing,
- * other options than those recorded, and a database with customers but no record.
+ * database with neither demo customers nor a record, a new one ending at `now` (customers of its own
+ * are left beside the demo's, whose ids no one else's share). Refuses, writing nothing, other options
+ * than those recorded, and a database with demo customers but no record.
  */
 export async function claimDemoSeed(db: Db, options: DemoSeedOptions, now: Date): Promise<{ record: DemoSeedRecord; isNew: boolean }> {
   const written = await queryOne<RecordRow>(
     db,
     `insert into demo_seed (customers, days, seed, anchored_at)
-     select ?, ?, ?, ? where not exists (select 1 from customer)
+     select ?, ?, ?, ? where not exists (select 1 from customer where id like ?)
      on conflict do nothing returning ${RECORD_COLUMNS}`,
-    [options.customers, options.days, options.seed, now.toISOString()],
+    [options.customers, options.days, options.seed, now.toISOString(), DEMO_CUSTOMER_IDS],
   );
   if (written) return { record: fromRow(written), isNew: true };
   // Its own statement: a record a concurrent seed committed meanwhile is not in the insert's snapshot.
   const record = await recordedDemoSeed(db);
   if (!record) {
-    const customers = await queryOne<{ n: number }>(db, 'select count(*)::int as n from customer');
+    const customers = await queryOne<{ n: number }>(db, 'select count(*)::int as n from customer where id like ?', [DEMO_CUSTOMER_IDS]);
     throw new StartupRefusal(
-      `the database has ${customers?.n ?? 0} customers and no record of a demo seed (its own data, or a demo loaded by an earlier ` +
-        `release): the demo loads only into an empty database or one it seeded; ${FRESH_DATABASE}`,
+      `the database has ${customers?.n ?? 0} demo customers and no record of the demo seed that loaded them (a demo loaded by an ` +
+        `earlier release): the demo loads only into a database without demo customers or one it seeded; ${FRESH_DATABASE}`,
     );
   }
   if (!sameDemoOptions(record, options)) {

@@ -116,19 +116,39 @@ it.each([
   60_000,
 );
 
-it('refuses a database with customers of its own, and writes nothing', async () => {
-  const other = await createTestDatabase('demo_seed_foreign');
+it('seeds a database holding customers of its own beside them, and records the data set', async () => {
+  const other = await createTestDatabase('demo_seed_beside');
   const otherOrm = await openDatabase(other.url, 4);
   try {
     const otherDb = otherOrm.em.fork() as Db;
     await upsertCustomer(otherDb, null, { id: 'cust_own', name: 'Own Customer' });
+    const config = readConfig({ LOG_LEVEL: 'silent', SCORING_INTERVAL_MS: '0' });
+    await seedDemo(otherOrm, { ...config, databaseUrl: other.url }, other.url, OPTIONS, () => undefined);
+    const counts = await queryOne(
+      otherDb,
+      `select (select count(*) from customer where id = 'cust_own')::int as own,
+              (select count(*) from customer where id like 'cust\\_demo\\_%')::int as demo, (select count(*) from demo_seed)::int as records`,
+    );
+    expect(counts).toEqual({ own: 1, demo: OPTIONS.customers, records: 1 });
+  } finally {
+    await otherOrm.close();
+    await other.drop();
+  }
+}, 120_000);
+
+it('refuses a database holding demo customers but no record (a demo of an earlier release), and writes nothing', async () => {
+  const other = await createTestDatabase('demo_seed_foreign');
+  const otherOrm = await openDatabase(other.url, 4);
+  try {
+    const otherDb = otherOrm.em.fork() as Db;
+    await upsertCustomer(otherDb, null, { id: 'cust_demo_0001', name: 'Demo Customer' });
     const config = readConfig({ LOG_LEVEL: 'silent', SCORING_INTERVAL_MS: '0' });
     const refusal = await seedDemo(otherOrm, { ...config, databaseUrl: other.url }, other.url, OPTIONS, () => undefined).then(
       () => undefined,
       (error: unknown) => error,
     );
     expect(commandExitCode(refusal)).toBe(2);
-    expect((refusal as Error).message).toMatch(/^the database has 1 customers and no record of a demo seed .*seed a fresh database/);
+    expect((refusal as Error).message).toMatch(/^the database has 1 demo customers and no record of the demo seed .*seed a fresh database/);
     const counts = await queryOne(
       otherDb,
       'select (select count(*) from customer)::int as customers, (select count(*) from demo_seed)::int as records',
