@@ -113,6 +113,15 @@ it('withholds a customer-facing delivery once its customer has churned, not one 
   // Cancelling at the end of its term, an hour from now: still a customer until then.
   await churn('cust_q11', new Date(Date.now() + 3_600_000));
   await churn('cust_q10', new Date(Date.now() - 1000));
+  // Withheld at their next attempt while the receiver still refuses: an attempt that began before the
+  // churn was recorded (a send racing it, which may go) cannot then be answered 204.
+  await waitFor(async () => {
+    const rows = await sql<{ status: string }>(
+      server.database,
+      "select status from delivery where customer_id = 'cust_q10' and audience = 'CUSTOMER'",
+    );
+    return rows.length > 0 && rows.every((row) => row.status === 'CANCELLED');
+  }, "the churned customer's messages withheld");
   receiver.status = 204;
   await settled(server, 'every delivery closed', (rows) => rows.every((row) => row.status !== 'RETRYING' && row.status !== 'PENDING'));
   const closed = await sql<{ id: string; customerId: string; audience: string; status: string; lastError: string | null }>(
