@@ -6,7 +6,7 @@
 // rescoreQueued → rescoreRequested (claimQueuedCustomers) → scoreCustomers → scoreCustomerBatch →
 // publishBatch.
 import { MARK_BACKGROUND_WORK } from '../infra/shutdown-drain';
-import { afterCommit, Db, query } from '../infra/sql';
+import { afterCommit, Db, json, query } from '../infra/sql';
 
 /** What a write wakes once it has committed: this process's scoring scheduler (`ScoringScheduler`). */
 export interface RescoreScheduler {
@@ -95,8 +95,24 @@ export interface ClaimedCustomers {
   customerIds: string[];
 }
 
+/** Nothing claimed. */
+export const NO_CLAIM: ClaimedCustomers = { claimId: null, customerIds: [] };
+
+/** Which queued customers a claim takes: those queued at or before an instant, or given ones. */
+export type ClaimScope = { queuedBy: Date } | { customerIds: string[] };
+
 /**
- * Takes up to `limit` customers queued at or before `queuedBy` off the queue, oldest first, skipping
+ * The instant a scoring round starts, by the database's clock: the clock `requested_at` is written
+ * with, which may be ahead of this process's. A round that compared the queue with its own clock would
+ * leave every customer queued within the gap for the round after the gap has passed.
+ */
+export async function roundStart(db: Db): Promise<Date> {
+  const [row] = await query<{ at: Date }>(db, 'select statement_timestamp() as at');
+  return new Date(row.at);
+}
+
+/**
+ * Takes up to `limit` customers of `scope` off the queue, oldest first, skipping
  * rows another instance is claiming (`FOR UPDATE SKIP LOCKED`): instances share the work. The same
  * statement records them in a claim (`rescore_claim`), which `releaseClaim` drops once their scores
  * are committed: were the process to die between the two, the claim outlives it, and
@@ -107,20 +123,24 @@ export interface ClaimedCustomers {
  * marks itself (MARK_BACKGROUND_WORK) so that a stopping server's drain, which ends the requests still
  * at work, does not end it as one of them.
  */
-export async function claimQueuedCustomers(db: Db, queuedBy: Date, limit: number): Promise<ClaimedCustomers> {
+export async function claimQueuedCustomers(db: Db, scope: ClaimScope, limit: number): Promise<ClaimedCustomers> {
+  const [condition, binding] =
+    'queuedBy' in scope
+      ? ['requested_at <= ?::timestamptz', scope.queuedBy.toISOString()]
+      : ['customer_id in (select jsonb_array_elements_text(?::jsonb))', json(scope.customerIds)];
   const rows = await query<{ id: string; claimId: string }>(
     db,
     `with claimed as (
        delete from rescore_request
        where customer_id in (select customer_id from (select ${MARK_BACKGROUND_WORK}) as background, rescore_request
-                             where requested_at <= ?::timestamptz
+                             where ${condition}
                              order by requested_at limit ? for update of rescore_request skip locked)
        returning customer_id as id, requested_at as "requestedAt"
      ), claim as (
        insert into rescore_claim (customers) select jsonb_agg(to_jsonb(claimed)) from claimed having count(*) > 0 returning id
      )
      select claimed.id, (select id::text from claim) as "claimId" from claimed`,
-    [queuedBy.toISOString(), limit],
+    [binding, limit],
   );
   return { claimId: rows[0]?.claimId ?? null, customerIds: rows.map((row) => row.id) };
 }

@@ -7,7 +7,7 @@ import { CoreServices, databaseUrlOf } from '../context';
 import { Db, queryOne } from '../infra/sql';
 import { backfillHistory, endsOfPastDays } from './backfill-history';
 import { bulkLoadGoingOn } from './bulk-load-hold';
-import { queueChurnsDue, requeueAbandonedClaims, RescoreScheduler } from './rescore-queue';
+import { queueChurnsDue, requeueAbandonedClaims, RescoreScheduler, roundStart } from './rescore-queue';
 import { failRunsInterruptedByACrash, lastFullRunInterrupted, refreshAllHealthScores, rescoreRequested } from './scoring.service';
 import { withSessionLock } from '../infra/session-lock';
 import { analyzeChangedTables } from '../infra/table-statistics';
@@ -300,7 +300,8 @@ export async function rescoreQueued(
     services.logger.warn({ err: error }, 'abandoned rescoring claims not queued again'),
   );
   await queueChurnsDue(db);
-  const queuedBy = new Date();
+  // By the database's clock, which dates the queue: this process's may be behind it.
+  const queuedBy = await roundStart(db);
   for (;;) {
     if (stopped()) return total;
     const scored = await rescoreRequested(services, db, { queuedBy, limit: batchSize });

@@ -11,7 +11,7 @@ import { Db, query, queryOne } from '../infra/sql';
 import { TIER_PRESETS, TierPresetName } from './model';
 import { getActiveModel } from './scoring-model.service';
 import { BatchResult, ScoredCustomer, scoreCustomerBatch } from './score-customers';
-import { claimQueuedCustomers, putBackInQueue, releaseClaim } from './rescore-queue';
+import { ClaimedCustomers, claimQueuedCustomers, NO_CLAIM, putBackInQueue, releaseClaim, roundStart } from './rescore-queue';
 import { publishBatch } from './scoring.topics';
 import { whileScoring } from './scoring-activity';
 import { withSessionLock } from '../infra/session-lock';
@@ -133,7 +133,11 @@ export async function refreshHealthScore(
   );
   if (!customer) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
   if (Date.parse(customer.startedAt) > when.getTime()) throw beforeStart(customerId, customer.signedUpAt, asOf != null);
-  const result = await scoreCustomers(services, db, [customerId], when, { broadcastScores: true });
+  // Scored as of now, the customer's queued rescoring is done: what queued it had committed before
+  // the claim, and the scoring, which comes after, sees it. Left queued, it would be scored again for
+  // nothing. A score as of another instant leaves it queued: signals dated after that instant are not in it.
+  const claimed = asOf == null ? await claimQueuedCustomers(db, { customerIds: [customerId] }, 1) : NO_CLAIM;
+  const result = await scoreClaimed(db, claimed, () => scoreCustomers(services, db, [customerId], when, { broadcastScores: true }));
   return result.scores[0];
 }
 
@@ -352,18 +356,33 @@ async function fullRun(
 
 /**
  * Claims customers queued for rescoring (skipping rows another instance is claiming) and scores them
- * now, then drops the claim. If scoring fails they go back in the queue; if the process dies first,
- * the claim outlives it and a later round queues them again (requeueAbandonedClaims).
+ * now, then drops the claim. `queuedBy` (an instant by the database's clock, roundStart) leaves out
+ * those queued after it; without it, every customer queued by now is a candidate.
  */
 export async function rescoreRequested(services: CoreServices, db: Db, options: { limit?: number; queuedBy?: Date } = {}): Promise<number> {
-  const { claimId, customerIds } = await claimQueuedCustomers(db, options.queuedBy ?? new Date(), options.limit ?? SCORING_BATCH_SIZE);
-  if (claimId === null) return 0;
+  const claimed = await claimQueuedCustomers(
+    db,
+    { queuedBy: options.queuedBy ?? (await roundStart(db)) },
+    options.limit ?? SCORING_BATCH_SIZE,
+  );
+  if (claimed.claimId === null) return 0;
+  await scoreClaimed(db, claimed, () => scoreCustomers(services, db, claimed.customerIds, new Date(), { broadcastScores: true }));
+  return claimed.customerIds.length;
+}
+
+/**
+ * Runs `score`, the scoring of a claim's customers, then drops the claim. If scoring fails they go back
+ * in the queue; if the process dies first, the claim outlives it and a later round queues them again
+ * (requeueAbandonedClaims).
+ */
+async function scoreClaimed<T>(db: Db, { claimId }: ClaimedCustomers, score: () => Promise<T>): Promise<T> {
+  let result: T;
   try {
-    await scoreCustomers(services, db, customerIds, new Date(), { broadcastScores: true });
+    result = await score();
   } catch (error) {
-    await putBackInQueue(db, claimId).catch(() => undefined);
+    if (claimId !== null) await putBackInQueue(db, claimId).catch(() => undefined);
     throw error;
   }
-  await releaseClaim(db, claimId);
-  return customerIds.length;
+  if (claimId !== null) await releaseClaim(db, claimId);
+  return result;
 }

@@ -467,7 +467,7 @@ describe('a rescoring round when the service stops', () => {
     await sql(server.database, `insert into customer (id, name) values ('cust_claiming', 'Claiming')`);
     await sql(server.database, `insert into rescore_request (customer_id) values ('cust_claiming')`);
     const claimId = await (server.app.orm.em.fork() as unknown as Db).transactional(async (tx) => {
-      const claimed = await claimQueuedCustomers(tx, new Date(), 10);
+      const claimed = await claimQueuedCustomers(tx, { queuedBy: new Date() }, 10);
       expect(claimed.customerIds).toContain('cust_claiming');
       // Its transaction still open, as a request's held by a lock would be: not ended.
       expect(await endBusySessions(server.database.url, sessionNameOf(server.app.orm) as string)).toBe(0);

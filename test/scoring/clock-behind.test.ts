@@ -1,0 +1,92 @@
+// The rescoring queue is dated by the database's clock (`rescore_request.requested_at`): an instance
+// whose own clock is behind the database's still takes what was queued before its round started,
+// and a customer scored on demand as of now is no longer queued.
+import {
+  CustomerScoreStateDocument,
+  RefreshHealthScoreDocument,
+  TrackEngagementDocument,
+  UpsertCustomerDocument,
+} from '../__generated__/graphql';
+import { sql } from '../helpers/database';
+import { startTestServer, TestServer } from '../helpers/server';
+
+const DAY = 86_400_000;
+const BEHIND_MS = 600_000;
+
+/** Every timer stays real: only `Date` reads this process's clock `BEHIND_MS` behind the database's, and runs on from there. */
+function setClockBehind(): void {
+  jest.useFakeTimers({
+    now: Date.now() - BEHIND_MS,
+    advanceTimers: true,
+    doNotFake: [
+      'hrtime',
+      'nextTick',
+      'performance',
+      'queueMicrotask',
+      'setImmediate',
+      'clearImmediate',
+      'setInterval',
+      'clearInterval',
+      'setTimeout',
+      'clearTimeout',
+    ],
+  });
+}
+
+describe('an instance whose clock is behind the database', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ label: 'clock_behind', env: { RESCORE_DEBOUNCE_MS: '100', RESCORE_SWEEP_MS: '300' } });
+  });
+  afterAll(() => server.stop());
+  afterEach(() => jest.useRealTimers());
+
+  const scoreOf = async (id: string) => (await server.gql(CustomerScoreStateDocument, { id })).customer.healthScore;
+
+  it('rescores a customer queued just now within the debounce, not once its clock has caught up', async () => {
+    setClockBehind();
+    const [{ ahead }] = await sql<{ ahead: number }>(server.database, 'select (extract(epoch from now()) * 1000 - $1)::float8 as ahead', [
+      Date.now(),
+    ]);
+    expect(ahead).toBeGreaterThan(BEHIND_MS - 60_000);
+    await server.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_behind', name: 'Behind', signedUpAt: new Date(Date.now() - 30 * DAY).toISOString() },
+    });
+    await server.gql(TrackEngagementDocument, { input: { customerId: 'cust_behind', eventType: 'login' } });
+    const deadline = performance.now() + 5000;
+    while (performance.now() < deadline && (await scoreOf('cust_behind')) == null) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await scoreOf('cust_behind')).not.toBeNull();
+    await server.app.scheduler.idle();
+    expect(await sql(server.database, `select 1 from rescore_request where customer_id = 'cust_behind'`)).toEqual([]);
+    expect(await sql(server.database, 'select 1 from rescore_claim')).toEqual([]);
+  });
+});
+
+describe('refreshHealthScore and the rescoring queue', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    // Continuous rescoring off: the queue holds what the writes queued until the test looks.
+    server = await startTestServer({ label: 'refresh_queue', env: { RESCORE_DEBOUNCE_MS: '0' } });
+  });
+  afterAll(() => server.stop());
+
+  const queued = (id: string) => sql(server.database, `select 1 from rescore_request where customer_id = $1`, [id]);
+
+  it('takes the customer off the queue when it scores it as of now', async () => {
+    await server.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_refreshed', name: 'Refreshed', signedUpAt: new Date(Date.now() - 30 * DAY).toISOString() },
+    });
+    await server.gql(TrackEngagementDocument, { input: { customerId: 'cust_refreshed', eventType: 'login' } });
+    expect(await queued('cust_refreshed')).toHaveLength(1);
+    await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_refreshed' });
+    expect(await queued('cust_refreshed')).toEqual([]);
+    expect(await sql(server.database, 'select 1 from rescore_claim')).toEqual([]);
+  });
+
+  it('leaves it queued when it scores it as of a past instant, which does not see the signals since', async () => {
+    await server.gql(TrackEngagementDocument, { input: { customerId: 'cust_refreshed', eventType: 'login' } });
+    await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_refreshed', asOf: new Date(Date.now() - 2 * DAY).toISOString() });
+    expect(await queued('cust_refreshed')).toHaveLength(1);
+    expect(await sql(server.database, 'select 1 from rescore_claim')).toEqual([]);
+  });
+});
