@@ -311,13 +311,15 @@ export async function rescoreQueued(
 }
 
 /**
- * A first start: signals and no history at all. Or one cut short: runs of a first start's backfill,
- * and none of them as of now that succeeded (its last run, as of the moment its days were done).
+ * A first start: signals of any kind (engagement events, payments, NPS answers, support tickets) and
+ * no history at all. Or one cut short: runs of a first start's backfill, and none of them as of now
+ * that succeeded (its last run, as of the moment its days were done).
  */
 async function needsFirstStartBackfill(db: Db): Promise<boolean> {
   const row = await queryOne<{ needed: boolean }>(
     db,
-    `select exists (select 1 from engagement_event)
+    `select (exists (select 1 from engagement_event) or exists (select 1 from payment) or exists (select 1 from nps_response)
+             or exists (select 1 from support_ticket))
         and (not exists (select 1 from health_score)
              or (exists (select 1 from scoring_run where first_start)
                  and not exists (select 1 from scoring_run where first_start and status = 'SUCCEEDED' and not backfill))) as needed`,

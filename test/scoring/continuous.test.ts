@@ -10,8 +10,11 @@ import { BACKFILL_DAYS, rescoreQueued } from '../../src/scoring/scoring.schedule
 import { refreshAllHealthScores, rescoreRequested } from '../../src/scoring/scoring.service';
 import {
   CustomerScoreStateDocument,
+  RecordPaymentDocument,
+  RecordSupportTicketDocument,
   RefreshAllDocument,
   ScoreHistoryDocument,
+  SubmitNpsResponseDocument,
   TrackEngagementBatchDocument,
   TrackEngagementDocument,
   UpsertCustomerDocument,
@@ -246,6 +249,46 @@ describe('first start', () => {
     await (await loaderWithDailyCustomer(database, 'cust_old', 90)).stop();
     expect(await historyAfterAStart(database, 'cust_old')).toHaveLength(31);
     expect(await historyAfterAStart(database, 'cust_old')).toHaveLength(31);
+  });
+});
+
+describe('first start over signals other than engagement events', () => {
+  /** Writes one customer signed up 120 days ago whose only signal is of `kind`, dated 40 days ago. */
+  const signals: Record<string, (loader: TestServer, customerId: string) => Promise<unknown>> = {
+    payments: (loader, customerId) =>
+      loader.gql(RecordPaymentDocument, {
+        input: {
+          customerId,
+          amountCents: 10_000,
+          currency: 'USD',
+          status: 'PAID',
+          occurredAt: new Date(Date.now() - 40 * DAY).toISOString(),
+        },
+      }),
+    'NPS answers': (loader, customerId) =>
+      loader.gql(SubmitNpsResponseDocument, {
+        input: { customerId, score: 9, respondedAt: new Date(Date.now() - 40 * DAY).toISOString() },
+      }),
+    'support tickets': (loader, customerId) =>
+      loader.gql(RecordSupportTicketDocument, {
+        input: { customerId, externalId: 'tk_1', subject: 'Export', openedAt: new Date(Date.now() - 40 * DAY).toISOString() },
+      }),
+  };
+
+  it.each(Object.keys(signals))('backfills 30 days of history from %s alone', async (kind) => {
+    const database = await createTestDatabase('backfill_signals');
+    try {
+      const loader = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0' } });
+      await loader.gql(UpsertCustomerDocument, {
+        input: { id: 'cust_signals', name: 'Signals', signedUpAt: new Date(Date.now() - 120 * DAY).toISOString() },
+      });
+      await signals[kind](loader, 'cust_signals');
+      await loader.stop();
+      expect(await sql(database, 'select 1 from engagement_event')).toEqual([]);
+      expect(await historyAfterAStart(database, 'cust_signals')).toHaveLength(BACKFILL_DAYS + 1);
+    } finally {
+      await database.drop();
+    }
   });
 });
 
