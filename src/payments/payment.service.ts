@@ -39,15 +39,22 @@ const ISO_4217_BEYOND_ICU = ['BOV', 'CHE', 'CHW', 'CLF', 'COU', 'MXV', 'USN', 'U
 /** The currencies in use (ISO 4217): the runtime's ICU data and the codes it lacks. `XYZ` is a typo, not money. */
 const CURRENCIES = new Set<string>([...Intl.supportedValuesOf('currency'), ...ISO_4217_BEYOND_ICU]);
 
-/** How far ahead an invoice may fall due (a multi-year contract), in days. */
-const MAX_DUE_AHEAD_DAYS = 3660;
+/** How far ahead an invoice may fall due (a multi-year contract), in calendar years. */
+const MAX_DUE_AHEAD_YEARS = 10;
+
+/** The latest an invoice may fall due: the same instant of the calendar MAX_DUE_AHEAD_YEARS years on. */
+function latestDueAt(now: Date): Date {
+  const latest = new Date(now.getTime());
+  latest.setUTCFullYear(latest.getUTCFullYear() + MAX_DUE_AHEAD_YEARS);
+  return latest;
+}
 
 /**
- * The instant a date field may hold, as ISO-8601 text: an invoice falls due within ten years from
- * 1970 on; a payment (or its attempt) happened, from 1970 up to a day after now.
+ * The instant a date field may hold, as ISO-8601 text: an invoice falls due from 1970 up to ten years
+ * after now; a payment (or its attempt) happened, from 1970 up to a day after now.
  */
 function isoDate(value: Date, argument: 'dueAt' | 'paidAt' | 'occurredAt', now: Date): string {
-  if (argument === 'dueAt') return instantBetween(value, argument, new Date(now.getTime() + MAX_DUE_AHEAD_DAYS * 86_400_000)).toISOString();
+  if (argument === 'dueAt') return instantBetween(value, argument, latestDueAt(now)).toISOString();
   return pastInstant(value, argument, now).toISOString();
 }
 

@@ -158,6 +158,21 @@ describe('recordPayment', () => {
     expect(repaid.recordPayment).toMatchObject({ status: 'PAID', paidAt: '2026-03-05T09:00:00.000Z' });
   });
 
+  it('accepts a dueAt up to ten years ahead, and refuses one a few days past them', async () => {
+    await createCustomer('cust_pay_due_ahead');
+    const inYears = (years: number, days: number) => {
+      const at = new Date();
+      at.setUTCFullYear(at.getUTCFullYear() + years);
+      return new Date(at.getTime() + days * 86_400_000).toISOString();
+    };
+    const input = { customerId: 'cust_pay_due_ahead', amountCents: 100, currency: 'USD', status: 'PAID' as const };
+    const accepted = await server.gql(RecordPaymentDocument, { input: { ...input, externalId: 'in_ten_years', dueAt: inYears(10, -1) } });
+    expect(accepted.recordPayment.customerId).toBe('cust_pay_due_ahead');
+    const refused = await server.request(RecordPaymentDocument, { input: { ...input, externalId: 'in_past_ten', dueAt: inYears(10, 5) } });
+    expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'dueAt' });
+    expect(await storedPayments('cust_pay_due_ahead')).toBe(1);
+  });
+
   it('scopes externalId to the customer', async () => {
     await createCustomer('cust_pay_other');
     const other = await server.gql(RecordPaymentDocument, {
