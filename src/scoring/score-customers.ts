@@ -471,6 +471,7 @@ function assessInBatch(config: ScoringModelConfig, customer: CustomerRow, inputs
     lastActivityAt,
     firstActivityAt: customer.firstActivityAt ? new Date(customer.firstActivityAt) : null,
     previousTierKey: past?.previousTier ?? null,
+    nextTierKey: past?.nextTier ?? null,
     earlierScore: past?.earlierScore ?? null,
     // Flags of another model version carry on only where this model defines them alike: a
     // redefined one starts afresh, its start conditions asked. Without a recent point, those a weekly

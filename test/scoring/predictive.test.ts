@@ -6,6 +6,8 @@ import {
   OutreachLogDocument,
   RefreshAllDocument,
   RefreshHealthScoreDocument,
+  ScoreHistoryDocument,
+  TierChangesDocument,
   TrackEngagementBatchDocument,
   UpsertCustomerDocument,
   WorklistDocument,
@@ -243,6 +245,28 @@ it('keeps a cancelled account in the tier it left in: its falling score changes 
   expect(current.length).toBeLessThan(scored.length);
   const mean = current.reduce((sum, c) => sum + c.healthScore!, 0) / current.length;
   expect(lists.data!.summary.averageScore).toBeCloseTo(mean, 0);
+});
+
+it('keeps a cancelled account in the tier it left in when its past is scored after its live points: one tier after the churn', async () => {
+  const id = 'cust_cancelled_late';
+  await server.gql(UpsertCustomerDocument, {
+    input: { id, name: 'Cancelled Late', signedUpAt: daysAgo(200), arrCents: 1_000_000, seats: 5 },
+  });
+  expect((await server.gql(TrackEngagementBatchDocument, { events: usage(id, 120, 26) })).trackEngagementBatch.errors).toEqual([]);
+  // Scored live before its cancellation is known: four weeks silent, no longer healthy.
+  const live = (await server.gql(RefreshHealthScoreDocument, { customerId: id })).refreshHealthScore;
+  expect(live.tier).not.toBe('healthy');
+  // Its cancellation, dated before that point, arrives; a live point after it keeps the tier it left in.
+  await server.gql(UpsertCustomerDocument, { input: { id, name: 'Cancelled Late', churnedAt: daysAgo(30) } });
+  expect((await server.gql(RefreshHealthScoreDocument, { customerId: id })).refreshHealthScore.tier).toBe(live.tier);
+  // Its past after the churn, scored now (a backfill): still busy the day before, as a customer it would score healthy.
+  const past = (await server.gql(RefreshHealthScoreDocument, { customerId: id, asOf: daysAgo(25) })).refreshHealthScore;
+  expect(past.score).toBeGreaterThan(70);
+  expect(past.tier).toBe(live.tier);
+  const history = await server.gql(ScoreHistoryDocument, { customerId: id, first: 10 });
+  expect(new Set(history.healthScoreHistory.edges.map((e) => e.node.tier))).toEqual(new Set([live.tier]));
+  const changes = await server.gql(TierChangesDocument, { customerId: id, since: daysAgo(30), first: 10 });
+  expect(changes.tierChanges.edges.filter((e) => e.node.fromTier !== null)).toEqual([]);
 });
 
 it('names the customer, not an asOf it was not given, when it signs up later today', async () => {

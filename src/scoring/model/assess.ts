@@ -22,6 +22,11 @@ export interface AssessmentInput {
   firstActivityAt: Date | null;
   /** The tier of the customer's previous scoring (hysteresis); null on its first. */
   previousTierKey: string | null;
+  /**
+   * The tier of the customer's next point, when an instant before its latest is scored (a backfill);
+   * null or absent otherwise. Past its churn with no point before, that is the tier it left in.
+   */
+  nextTierKey?: string | null;
   /** The score `model.trend.windowDays` earlier; null without one. */
   earlierScore: number | null;
   /** The penalties applied at the customer's previous scoring (`penaltyHysteresis`); none on its first. */
@@ -58,10 +63,13 @@ export function assessCustomer(input: AssessmentInput): Assessment {
   // A customer past its churn keeps the tier it left in: it is in no tier any more, and a score
   // that goes on falling as its silence grows is no change a CS team could act on (nor a live event).
   // So does a new tier scheme: placing it in one of the new bands would record and publish a change.
+  // An instant scored before the customer's first point (a backfill under live history) takes the
+  // tier of the point after it, past the churn too: the history after a churn holds one tier.
   const churned = input.churnedAt !== null && input.churnedAt.getTime() <= asOf.getTime();
+  const tierLeftIn = input.previousTierKey ?? input.nextTierKey ?? null;
   const tier: TierBand | TierLeftIn =
-    churned && input.previousTierKey !== null
-      ? (tierByKey(model.tiers, input.previousTierKey) ?? { key: input.previousTierKey })
+    churned && tierLeftIn !== null
+      ? (tierByKey(model.tiers, tierLeftIn) ?? { key: tierLeftIn })
       : tierFor(result.score, model.tiers, input.previousTierKey, model.hysteresis);
   const trend = trendOf(result.score, input.earlierScore, model.trend.threshold);
   const npsValue = accountNpsOf(model, result);

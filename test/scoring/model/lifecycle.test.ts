@@ -118,6 +118,29 @@ describe('lifecycleStageOf', () => {
   });
 });
 
+describe('a cancelled account (past its churnedAt): in no tier any more, it keeps the one it left in', () => {
+  const scored = assessAccount(DEFAULT_SCORING_MODEL, {}, 400).tier.key;
+  const other = DEFAULT_SCORING_MODEL.tiers.map((tier) => tier.key).find((key) => key !== scored) as string;
+  const cancelled = (overrides: Partial<AssessmentInput>) =>
+    assessAccount(DEFAULT_SCORING_MODEL, {}, 400, { churnedAt: daysAgo(5), ...overrides });
+
+  it("keeps its previous point's tier, whatever its score", () => {
+    expect(cancelled({ previousTierKey: other }).tier.key).toBe(other);
+    expect(cancelled({ previousTierKey: other, nextTierKey: scored }).tier.key).toBe(other);
+  });
+
+  it('takes the tier of the point after it when scored before its first (a backfill under live history)', () => {
+    expect(cancelled({ nextTierKey: other })).toMatchObject({ tier: { key: other }, cancelled: true });
+  });
+
+  it('is placed by its score on its first point with none after it, and before its churn whatever the point after it holds', () => {
+    expect(cancelled({}).tier.key).toBe(scored);
+    expect(
+      assessAccount(DEFAULT_SCORING_MODEL, {}, 400, { churnedAt: new Date(asOf.getTime() + DAY_MS), nextTierKey: other }).tier.key,
+    ).toBe(scored);
+  });
+});
+
 describe('a returning customer (active long ago, back after a silence or a cancellation lifted)', () => {
   // Thinly observed: the baselines of the usage trends predate the silence, so about half the weight is measured.
   const thin = { coverage: 0.5, lastActivityAt: daysAgo(2) };
