@@ -4,7 +4,7 @@
 // either ends) and marks the customer for rescoring. A change dated before the ticket's current
 // state arrived late, and goes into those histories at its own date instead (support-ticket-late-change.ts).
 import { checkCustomerId, MAX_ID_LENGTH } from '../customers/customer.service';
-import { answeringCheckAsInput, ensure, NotFoundError } from '../infra/errors';
+import { answeringCheckAsInput, ensure, InvalidInputError, NotFoundError } from '../infra/errors';
 import { checkStrings, optionalText, pastInstant, requiredLabel } from '../infra/input';
 import { LoaderRegistry, loadChildPage } from '../infra/loaders';
 import { byTimeThenId } from '../infra/pagination';
@@ -54,10 +54,21 @@ interface ColumnValue {
 function toColumns(input: SupportTicketInput, now: Date, statusChangedAt: Date | null): ColumnValue[] {
   checkStrings(input, '');
   const externalId = requiredLabel(input.externalId, 'externalId', MAX_ID_LENGTH);
-  ensure(input.severity == null || SEVERITIES.has(input.severity), 'severity must be LOW, NORMAL, HIGH or URGENT', {
-    argument: 'severity',
+  // A ticket always has a severity, a status and an opening: null would clear none of them, and
+  // reading it as "left out" would answer a field that was meant to change with the stored one.
+  ensure(
+    input.severity === undefined || SEVERITIES.has(input.severity as string),
+    'severity must be LOW, NORMAL, HIGH or URGENT when given (it cannot be cleared: leave it out to keep the stored one)',
+    { argument: 'severity' },
+  );
+  ensure(
+    input.status === undefined || STATUSES.has(input.status as string),
+    'status must be OPEN, PENDING or SOLVED when given (it cannot be cleared: leave it out to keep the stored one)',
+    { argument: 'status' },
+  );
+  ensure(input.openedAt !== null, 'openedAt must be a date when given (it cannot be cleared: leave it out to keep the stored one)', {
+    argument: 'openedAt',
   });
-  ensure(input.status == null || STATUSES.has(input.status), 'status must be OPEN, PENDING or SOLVED', { argument: 'status' });
   ensure(
     input.csatRating == null || (Number.isInteger(input.csatRating) && input.csatRating >= 1 && input.csatRating <= 5),
     'csatRating must be an integer from 1 to 5',
@@ -105,9 +116,11 @@ function toColumns(input: SupportTicketInput, now: Date, statusChangedAt: Date |
 
 /**
  * `resolved_at`. A ticket reopened (OPEN or PENDING) is no longer resolved: its earlier resolution is
- * cleared. One sent SOLVED without `resolvedAt` keeps the resolution it has, else is resolved when its
- * SOLVED status is recorded (`STATUS_CHANGES`: at `statusChangedAt` or now, not before its opening
- * nor its latest change), so that a solved ticket always reads with its resolution.
+ * cleared. One sent SOLVED without `resolvedAt` (left out or null) keeps the resolution it has, else is
+ * resolved when its SOLVED status is recorded (`STATUS_CHANGES`: at `statusChangedAt` or now, not
+ * before its opening nor its latest change); `resolvedAt: null` without a status clears only the
+ * resolution of a ticket that is not solved (which has none), so that a solved ticket always reads
+ * with its resolution.
  */
 function resolvedAtColumn(
   input: SupportTicketInput,
@@ -128,6 +141,10 @@ function resolvedAtColumn(
       update: `case when t.status = 'SOLVED' and t.resolved_at is not null then t.resolved_at
                     else greatest(${changed}, ${opening}, (select last_changed_at from previous)) end`,
     };
+  }
+  if (input.resolvedAt === null && input.status === undefined) {
+    // Not a resolution undone: that is a reopening, which says what the ticket is now.
+    return { column, value: null, cast: 'timestamptz', overwrite: true, update: `case when t.status = 'SOLVED' then t.resolved_at end` };
   }
   return {
     column,
@@ -199,6 +216,26 @@ function resolvedAfterOpened(input: { resolvedAt?: Date | null }) {
   };
 }
 
+/**
+ * `resolvedAt` without a status corrects the resolution of a SOLVED ticket. An OPEN or PENDING one (a
+ * new ticket opens OPEN) would read unsolved with a resolution: solving it takes `status: SOLVED`.
+ * Run under the ticket's turn (takeTurns), before anything is written.
+ */
+async function checkResolutionOfSolved(tx: Db, customerId: string, externalId: string, input: SupportTicketInput): Promise<void> {
+  if (input.resolvedAt == null || input.status !== undefined) return;
+  const stored = await queryOne<{ status: SupportTicketStatus }>(
+    tx,
+    'select status from support_ticket where customer_id = ? and external_id = ?',
+    [customerId, externalId],
+  );
+  if (stored?.status === SupportTicketStatus.SOLVED) return;
+  const ticket = stored ? `ticket ${externalId} is ${stored.status}` : `a new ticket opens OPEN`;
+  throw new InvalidInputError(
+    `resolvedAt without a status corrects the resolution of a SOLVED ticket, and ${ticket}: send status: SOLVED with it to solve it`,
+    { argument: 'resolvedAt' },
+  );
+}
+
 /** The SupportTicket field of each column an update may overwrite. */
 const FIELD_OF_COLUMN: Record<string, keyof SupportTicket> = {
   subject: 'subject',
@@ -268,6 +305,7 @@ export async function recordSupportTicket(
       await refuseUndecidedFieldsOfStored(SUPPORT_TICKET_READBACK, input, audience, () =>
         recordStored(tx, TICKET_KEY, { customerId, key: String(externalId) }),
       );
+      await checkResolutionOfSolved(tx, customerId, String(externalId), input);
       const change = ticketChange(input, statusChangedAt);
       const late = change && (await placeLateTicket(tx, customerId, String(externalId), change));
       if (late) {

@@ -61,7 +61,8 @@ export const SupportTicketConnection = Connection(SupportTicket);
 @InputType({
   description:
     'Creates the ticket or updates the one with the same (customer, externalId). On an update, omitted fields keep ' +
-    'their stored value and an explicit null clears an optional one. An update dated (resolvedAt of a resolution, else ' +
+    'their stored value and an explicit null clears subject, csatRating or sentiment; severity, status and openedAt ' +
+    'cannot be cleared (null is BAD_USER_INPUT), and resolvedAt goes with the status (see there). An update dated (resolvedAt of a resolution, else ' +
     "statusChangedAt) before the stored ticket's current state is an earlier state arriving late: recorded in its history, " +
     'the ticket left as it is.',
 })
@@ -97,7 +98,10 @@ export class SupportTicketInput {
   @Field(() => DateTimeScalar, {
     nullable: true,
     description:
-      'Not before openedAt; from 1970 up to a day after now. A ticket reopened (status OPEN or PENDING) without it is no longer resolved.',
+      'Not before openedAt; from 1970 up to a day after now. A ticket reopened (status OPEN or PENDING) is no longer resolved. ' +
+      'Sent SOLVED without it (left out or null), a ticket keeps its resolution, else is resolved at statusChangedAt or now. ' +
+      'Without a status, it corrects the resolution of a SOLVED ticket (BAD_USER_INPUT for an OPEN or PENDING one), and null ' +
+      'leaves a solved ticket its resolution.',
   })
   resolvedAt?: Date | null;
 

@@ -164,6 +164,79 @@ describe('recordSupportTicket', () => {
   });
 });
 
+describe('what a ticket always has: a severity, a status, an opening, and a resolution while solved', () => {
+  const ticketRow = (externalId: string) =>
+    query(db, 'select * from support_ticket where customer_id = ? and external_id = ?', ['cust_tk_kept', externalId]);
+  const statusChanges = (externalId: string) =>
+    query(
+      db,
+      `select s.status, s.changed_at from support_ticket_status_change s join support_ticket t on t.id = s.ticket_id
+       where t.customer_id = ? and t.external_id = ? order by s.changed_at, s.id`,
+      ['cust_tk_kept', externalId],
+    );
+  const record = (input: Record<string, unknown>) =>
+    server.request(RecordSupportTicketDocument, { input: { customerId: 'cust_tk_kept', ...input } as never });
+
+  it('keeps the resolution of a solved ticket sent resolvedAt: null without a status, as one sent SOLVED without it', async () => {
+    await createCustomer('cust_tk_kept');
+    await record({ externalId: 'Z1' });
+    const solved = await record({ externalId: 'Z1', status: 'SOLVED', csatRating: 3 });
+    const { resolvedAt } = solved.data!.recordSupportTicket;
+    expect(resolvedAt).not.toBeNull();
+    const history = await statusChanges('Z1');
+
+    const nulled = await record({ externalId: 'Z1', resolvedAt: null });
+    expect(nulled.errors).toBeUndefined();
+    expect(nulled.data!.recordSupportTicket).toMatchObject({ status: 'SOLVED', resolvedAt, csatRating: 3 });
+    const solvedAgain = await record({ externalId: 'Z1', status: 'SOLVED', resolvedAt: null });
+    expect(solvedAgain.data!.recordSupportTicket).toMatchObject({ status: 'SOLVED', resolvedAt });
+    expect(await statusChanges('Z1')).toEqual(history);
+
+    // An open ticket has no resolution to keep; a reopening still clears one.
+    const open = await record({ externalId: 'Z2', resolvedAt: null });
+    expect(open.data!.recordSupportTicket).toMatchObject({ status: 'OPEN', resolvedAt: null });
+    const reopened = await record({ externalId: 'Z1', status: 'PENDING', resolvedAt: null });
+    expect(reopened.data!.recordSupportTicket).toMatchObject({ status: 'PENDING', resolvedAt: null });
+  });
+
+  it('refuses an explicit null for severity, status or openedAt, which cannot be cleared, naming it and writing nothing', async () => {
+    await record({ externalId: 'Z3', severity: 'HIGH', openedAt: '2026-02-01T00:00:00Z' });
+    const [before] = await ticketRow('Z3');
+    for (const field of ['severity', 'status', 'openedAt']) {
+      const response = await record({ externalId: 'Z3', subject: 'changed', [field]: null });
+      expect(response.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: field });
+      expect(response.errors?.[0].message).toContain('cannot be cleared');
+      // Nor does one create a ticket.
+      const created = await record({ externalId: `Z3-${field}`, [field]: null });
+      expect(created.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: field });
+    }
+    expect(await ticketRow('Z3')).toEqual([before]);
+    expect(await storedTickets('cust_tk_kept')).toBe(3);
+  });
+
+  it('refuses resolvedAt without a status for a ticket that is not solved, new or stored, writing nothing', async () => {
+    const at = new Date(Date.now() - 3_600_000).toISOString();
+    await record({ externalId: 'Z4', status: 'PENDING', openedAt: new Date(Date.now() - 86_400_000).toISOString() });
+    const [before] = await ticketRow('Z4');
+    const history = await statusChanges('Z4');
+    const stored = await record({ externalId: 'Z4', resolvedAt: at });
+    expect(stored.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'resolvedAt' });
+    expect(stored.errors?.[0].message).toContain('ticket Z4 is PENDING');
+    expect(await ticketRow('Z4')).toEqual([before]);
+    expect(await statusChanges('Z4')).toEqual(history);
+    const created = await record({ externalId: 'Z5', resolvedAt: at });
+    expect(created.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'resolvedAt' });
+    expect(await ticketRow('Z5')).toEqual([]);
+
+    // With SOLVED it solves the ticket; without a status it then corrects its resolution.
+    const solved = await record({ externalId: 'Z4', status: 'SOLVED', resolvedAt: at });
+    expect(solved.data!.recordSupportTicket).toMatchObject({ status: 'SOLVED', resolvedAt: at });
+    const earlier = new Date(Date.now() - 7_200_000).toISOString();
+    const corrected = await record({ externalId: 'Z4', resolvedAt: earlier });
+    expect(corrected.data!.recordSupportTicket).toMatchObject({ status: 'SOLVED', resolvedAt: earlier });
+  });
+});
+
 describe('the order of opening and resolution', () => {
   const DAY = 86_400_000;
   const daysAgo = (days: number) => new Date(Math.floor(Date.now() / DAY) * DAY - days * DAY).toISOString();
