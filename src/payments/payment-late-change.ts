@@ -34,6 +34,16 @@ export function changeDate(change: PaymentChange): Date | null {
   return change.occurredAt ?? null;
 }
 
+/**
+ * The paid date of the state a late change brings, as the payment service writes one: none once it
+ * failed; a payment made without a date keeps the one it had, else was paid when the change took effect.
+ */
+function paidAtAfter(change: PaymentChange, held: PaymentState, at: Date): Date | null {
+  if (change.status === PaymentStatus.FAILED) return null;
+  if (change.status === PaymentStatus.PAID) return change.paidAt ?? held.paidAt ?? at;
+  return change.paidAt !== undefined ? change.paidAt : held.paidAt;
+}
+
 /** The date of a payment's state: its payment for one made, else its attempt. */
 function stateDate(state: PaymentState): Date {
   return state.status === PaymentStatus.PAID && state.paidAt !== null ? state.paidAt : state.occurredAt;
@@ -88,8 +98,7 @@ export async function placeLatePayment(tx: Db, customerId: string, externalId: s
     from: (held: PaymentState): PaymentState => ({
       status: change.status,
       dueAt: change.dueAt !== undefined ? change.dueAt : held.dueAt,
-      // A payment that failed is not paid.
-      paidAt: change.status === PaymentStatus.FAILED ? null : change.paidAt !== undefined ? change.paidAt : held.paidAt,
+      paidAt: paidAtAfter(change, held, at),
       occurredAt: change.occurredAt ?? held.occurredAt,
     }),
   };

@@ -4,6 +4,8 @@ import { Customer } from '../customers/customer.entity';
 
 @Entity({ tableName: 'payment' })
 @Check({ name: 'payment_failed_unpaid', expression: "((status <> 'FAILED') OR (paid_at IS NULL))" })
+// A payment made has its date: recorded PAID without one, it is paid when that is recorded (payment.service.ts).
+@Check({ name: 'payment_paid_dated', expression: "((status <> 'PAID') OR (paid_at IS NOT NULL))" })
 @Index({ name: 'payment_customer_time_idx', properties: ['customer', 'occurredAt', 'id'] })
 @Index({ name: 'payment_status_time_idx', properties: ['status', 'occurredAt'] })
 @Index({

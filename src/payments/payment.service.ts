@@ -98,9 +98,18 @@ function paymentKey(input: PaymentInput): RecordKey | null {
 const PAYMENT_KEY: RecordKeyColumns = { table: 'payment', keyColumn: 'external_id' };
 
 /**
+ * The `paidAt` a write sends: undefined when it sends none. A payment recorded PAID always has a paid
+ * date, so `paidAt: null` with PAID clears nothing: it is one left out, as `resolvedAt: null` is for a
+ * ticket sent SOLVED (the paid date is then kept, or is when PAID is recorded: paidAtColumn).
+ */
+function paidAtSent(input: PaymentInput): Date | null | undefined {
+  return input.paidAt === null && input.status === PaymentStatus.PAID ? undefined : input.paidAt;
+}
+
+/**
  * What a write of a stored payment sets from the input (stored-record-readback.ts): the amount,
- * currency and status always; a date when given (`paidAt` cleared by FAILED too); `occurredAt` kept
- * unless given.
+ * currency and status always; a date when given (`paidAt` cleared by FAILED too, not one kept or
+ * computed for PAID); `occurredAt` kept unless given.
  */
 export const PAYMENT_READBACK: StoredRecordReadback<PaymentInput> = {
   record: 'a payment',
@@ -111,7 +120,7 @@ export const PAYMENT_READBACK: StoredRecordReadback<PaymentInput> = {
     'currency',
     'status',
     ...(input.dueAt !== undefined ? ['dueAt'] : []),
-    ...(input.paidAt !== undefined || input.status === PaymentStatus.FAILED ? ['paidAt'] : []),
+    ...(paidAtSent(input) !== undefined || input.status === PaymentStatus.FAILED ? ['paidAt'] : []),
     ...(input.occurredAt != null ? ['occurredAt'] : []),
   ],
 };
@@ -148,12 +157,42 @@ function checkedPayment(input: PaymentInput, now: Date) {
   );
   ensure(STATUSES.has(input.status), 'status must be PAID, FAILED or REFUNDED', { argument: 'status' });
   ensure(input.status !== PaymentStatus.FAILED || input.paidAt == null, 'a FAILED payment has no paidAt', { argument: 'paidAt' });
+  // Every payment has an attempt: null would clear none, and reading it as "left out" would keep a stored date meant to change.
+  ensure(
+    input.occurredAt !== null,
+    'occurredAt must be a date when given (it cannot be cleared: leave it out to keep the stored one, or now for a new payment)',
+    { argument: 'occurredAt' },
+  );
   const dates = OPTIONAL_DATES.map(([key, column]) => {
-    const value = input[key];
+    const value = key === 'paidAt' ? paidAtSent(input) : input[key];
     return { column, given: value !== undefined, value: value == null ? null : isoDate(value, key, now) };
   });
   const occurredAt = isoDate(input.occurredAt ?? now, 'occurredAt', now);
   return { customerId, externalId, currency, dates, occurredAt };
+}
+
+/**
+ * `paid_at`, for the insert and for the update (SQL over the stored row `p`, `excluded` and the
+ * `previous` state). A payment that failed is not paid, whatever an earlier call said. One recorded
+ * PAID without `paidAt` keeps the paid date it has, else was paid when PAID is recorded: at the
+ * `occurredAt` sent with it, else now, never before the state it ends (the date EARLIER_STATE ends
+ * that state at), so it never reads paid before it was. Without a status that pays it, a `paidAt`
+ * left out keeps the stored one and null clears it.
+ */
+function paidAtColumn(input: PaymentInput, checked: Pick<ReturnType<typeof checkedPayment>, 'dates' | 'occurredAt'>) {
+  const sent = checked.dates.find((d) => d.column === 'paid_at')!;
+  const paidWhenRecorded = input.status === PaymentStatus.PAID && sent.value === null;
+  const insert = paidWhenRecorded ? checked.occurredAt : sent.value;
+  // The state it ends dates from its payment for one made, else its attempt; it may have ended later still.
+  const endedState = `(select greatest(case when b.status = 'PAID' and b.paid_at is not null then b.paid_at else b.occurred_at end,
+                                        b.last_ended_at) from previous b)`;
+  const recordedAt = input.occurredAt != null ? 'excluded.occurred_at' : 'now()';
+  const update = paidWhenRecorded
+    ? `coalesce(p.paid_at, greatest(${recordedAt}, ${endedState}))`
+    : sent.given
+      ? 'excluded.paid_at'
+      : 'p.paid_at';
+  return { insert, update: `paid_at = case when excluded.status = 'FAILED' then null else ${update} end` };
 }
 
 /** The change `input` makes to a stored payment (payment-late-change.ts): its status, and the dates it sends. */
@@ -184,14 +223,14 @@ export async function recordPayment(
 ): Promise<Payment> {
   const checked = checkedPayment(input, now);
   const { customerId, externalId, currency, dates, occurredAt } = checked;
+  const paidAt = paidAtColumn(input, checked);
 
   const updates = [
     'amount_cents = excluded.amount_cents',
     'currency = excluded.currency',
     'status = excluded.status',
     ...dates.filter((d) => d.given && d.column !== 'paid_at').map((d) => `${d.column} = excluded.${d.column}`),
-    // A payment that failed is not paid, whatever an earlier call said.
-    `paid_at = case when excluded.status = 'FAILED' then null else ${input.paidAt !== undefined ? 'excluded' : 'p'}.paid_at end`,
+    paidAt.update,
     ...(input.occurredAt != null ? ['occurred_at = excluded.occurred_at'] : []),
   ];
   // When a change took effect (EARLIER_STATE): a payment made when it was paid, any other change when
@@ -233,7 +272,7 @@ export async function recordPayment(
           input.amountCents,
           currency.toUpperCase(),
           input.status,
-          ...dates.map((d) => d.value),
+          ...dates.map((d) => (d.column === 'paid_at' ? paidAt.insert : d.value)),
           occurredAt,
           paidAtGiven,
           occurredAtGiven,

@@ -33,7 +33,10 @@ export class Payment {
   @Field(() => DateTimeScalar, { nullable: true })
   dueAt!: DateTimeValue | null;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was paid; null while unpaid and once it FAILED.' })
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: 'When it was paid: always set while PAID; null once it FAILED, and for a refund recorded without it.',
+  })
   paidAt!: DateTimeValue | null;
 
   @Field(() => DateTimeScalar, { description: 'When the attempt (or its latest status change) happened.' })
@@ -45,7 +48,8 @@ export const PaymentConnection = Connection(Payment);
 @InputType({
   description:
     'A payment attempt. With an externalId, recording the same (customer, externalId) again updates the stored payment ' +
-    '(a retried webhook or a status change), and omitted optional fields keep their stored value. An update dated (paidAt ' +
+    '(a retried webhook or a status change): omitted optional fields keep their stored value, null clears dueAt or paidAt ' +
+    '(not with PAID, see paidAt) and occurredAt cannot be cleared (null is BAD_USER_INPUT). An update dated (paidAt ' +
     "of a payment made, else occurredAt) before the stored payment's current state is an earlier state arriving late: " +
     'recorded in its history, the payment left as it is.',
 })
@@ -73,14 +77,18 @@ export class PaymentInput {
 
   @Field(() => DateTimeScalar, {
     nullable: true,
-    description: 'From 1970 up to a day after now. Not with FAILED: a failed payment is not paid, and recording one FAILED clears it.',
+    description:
+      'From 1970 up to a day after now. Not with FAILED: a failed payment is not paid, and recording one FAILED clears it. ' +
+      'Recorded PAID without it (left out or null), a payment keeps the paid date it has, else was paid at the occurredAt sent ' +
+      'with it (a new payment: its own), else now.',
   })
   paidAt?: Date | null;
 
   @Field(() => DateTimeScalar, {
     nullable: true,
     description:
-      'Defaults to the time the payment is received; on an update the stored time is kept unless given. From 1970 up to a day after now.',
+      'Defaults to the time the payment is received; on an update the stored time is kept unless given (null is BAD_USER_INPUT). ' +
+      'From 1970 up to a day after now.',
   })
   occurredAt?: Date | null;
 }

@@ -97,7 +97,7 @@ export type OutreachStatus =
   /** Not taken: the same playbook ran for this customer within its cooldown. */
   | 'SUPPRESSED_COOLDOWN';
 
-/** A payment attempt. With an externalId, recording the same (customer, externalId) again updates the stored payment (a retried webhook or a status change), and omitted optional fields keep their stored value. An update dated (paidAt of a payment made, else occurredAt) before the stored payment's current state is an earlier state arriving late: recorded in its history, the payment left as it is. */
+/** A payment attempt. With an externalId, recording the same (customer, externalId) again updates the stored payment (a retried webhook or a status change): omitted optional fields keep their stored value, null clears dueAt or paidAt (not with PAID, see paidAt) and occurredAt cannot be cleared (null is BAD_USER_INPUT). An update dated (paidAt of a payment made, else occurredAt) before the stored payment's current state is an earlier state arriving late: recorded in its history, the payment left as it is. */
 export type PaymentInput = {
   /** Amount in cents, ≥ 0. */
   amountCents: number;
@@ -109,9 +109,9 @@ export type PaymentInput = {
   dueAt?: string | null | undefined;
   /** The billing system's id; the upsert key within the customer; at most 200 characters. */
   externalId?: string | null | undefined;
-  /** Defaults to the time the payment is received; on an update the stored time is kept unless given. From 1970 up to a day after now. */
+  /** Defaults to the time the payment is received; on an update the stored time is kept unless given (null is BAD_USER_INPUT). From 1970 up to a day after now. */
   occurredAt?: string | null | undefined;
-  /** From 1970 up to a day after now. Not with FAILED: a failed payment is not paid, and recording one FAILED clears it. */
+  /** From 1970 up to a day after now. Not with FAILED: a failed payment is not paid, and recording one FAILED clears it. Recorded PAID without it (left out or null), a payment keeps the paid date it has, else was paid at the occurredAt sent with it (a new payment: its own), else now. */
   paidAt?: string | null | undefined;
   status: PaymentStatus;
 };

@@ -136,6 +136,43 @@ describe('a payment change that arrives after a later one', () => {
     expect((await earlierStates('cust_in_order', 'in_1')).map((state) => state.split(' ')[0])).toEqual(['FAILED', 'PAID', 'REFUNDED']);
   });
 
+  it('reads a failed payment sent PAID without paidAt unpaid until it was recorded paid, and paid after', async () => {
+    await createCustomer('cust_paid_undated');
+    const send = sender('cust_paid_undated', 'in_1');
+    const dueAt = '2026-11-01T00:00:00Z';
+    await send({ status: 'FAILED', dueAt, occurredAt: '2026-11-01T00:00:00Z' });
+    const paid = await send({ status: 'PAID' });
+    // The failure ended at the very instant the payment reads paid.
+    expect(await earlierStates('cust_paid_undated', 'in_1')).toEqual([`FAILED until ${paid.paidAt}`]);
+    const paidAt = Date.parse(paid.paidAt!);
+    expect(await metricsAsOf('cust_paid_undated', new Date(paidAt - 1).toISOString())).toMatchObject({
+      payment_failure_streak: 1,
+      unpaid_past_due: 1,
+    });
+    // (An instant recorded now is stored to the microsecond, and answered to the millisecond.)
+    expect(await metricsAsOf('cust_paid_undated', new Date(paidAt + 1).toISOString())).toMatchObject({
+      payment_failure_streak: 0,
+      unpaid_past_due: 0,
+    });
+
+    // A late payment without a date (its occurredAt before the state it would end) was paid then.
+    await createCustomer('cust_paid_late');
+    const late = sender('cust_paid_late', 'in_1');
+    const failed = await late({ status: 'FAILED', dueAt, occurredAt: '2026-11-20T00:00:00Z' });
+    expect(await late({ status: 'PAID', occurredAt: '2026-11-10T00:00:00Z' })).toEqual(failed);
+    const rows = await query<{ status: string; paidAt: Date | null }>(
+      context.db,
+      `select e.status, e.paid_at as "paidAt" from payment_earlier_state e join payment p on p.id = e.payment_id
+       where p.customer_id = ? order by e.ended_at, e.id`,
+      ['cust_paid_late'],
+    );
+    expect(rows.map((row) => [row.status, row.paidAt && new Date(row.paidAt).toISOString()])).toEqual([
+      ['FAILED', null],
+      ['PAID', '2026-11-10T00:00:00.000Z'],
+    ]);
+    expect(await metricsAsOf('cust_paid_late', '2026-11-15T00:00:00Z')).toMatchObject({ payment_failure_streak: 0, unpaid_past_due: 0 });
+  });
+
   it('refuses a caller without read that selects what the late change does not decide, writing nothing', async () => {
     await createCustomer('cust_ooo_ingest');
     const send = sender('cust_ooo_ingest', 'in_1');

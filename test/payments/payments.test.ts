@@ -173,6 +173,38 @@ describe('recordPayment', () => {
     expect(await storedPayments('cust_pay_due_ahead')).toBe(1);
   });
 
+  it('gives a payment recorded PAID without paidAt a paid date: the one it has, else when PAID is recorded', async () => {
+    await createCustomer('cust_pay_dated');
+    const record = async (input: Record<string, unknown>) =>
+      (
+        await server.gql(RecordPaymentDocument, {
+          input: { customerId: 'cust_pay_dated', amountCents: 4_900, currency: 'USD', ...input } as never,
+        })
+      ).recordPayment;
+    // A failed invoice paid later, sent PAID without a date: paid when that is recorded.
+    await record({ externalId: 'in_1', status: 'FAILED', dueAt: '2026-03-01T00:00:00Z', occurredAt: '2026-03-01T00:00:00Z' });
+    const before = Date.now();
+    const paid = await record({ externalId: 'in_1', status: 'PAID' });
+    expect(paid.status).toBe('PAID');
+    expect(Date.parse(paid.paidAt!)).toBeGreaterThanOrEqual(before - 1000);
+    expect(Date.parse(paid.paidAt!)).toBeLessThanOrEqual(Date.now());
+    // Sent again, PAID without a date (left out or null) keeps the date it has.
+    expect(await record({ externalId: 'in_1', status: 'PAID' })).toEqual(paid);
+    expect(await record({ externalId: 'in_1', status: 'PAID', paidAt: null })).toEqual(paid);
+
+    // With the attempt's occurredAt, paid then; a new payment made without a date, at its attempt.
+    await record({ externalId: 'in_2', status: 'FAILED', occurredAt: '2026-03-01T00:00:00Z' });
+    const retried = await record({ externalId: 'in_2', status: 'PAID', occurredAt: '2026-03-04T00:00:00Z' });
+    expect(retried).toMatchObject({ status: 'PAID', paidAt: '2026-03-04T00:00:00.000Z', occurredAt: '2026-03-04T00:00:00.000Z' });
+    const made = await record({ externalId: 'in_3', status: 'PAID', paidAt: null, occurredAt: '2026-03-05T00:00:00Z' });
+    expect(made).toMatchObject({ paidAt: '2026-03-05T00:00:00.000Z' });
+    const undated = await record({ status: 'PAID' });
+    expect(undated.paidAt).toBe(undated.occurredAt);
+    // A refund keeps the date it was paid; null clears it there, as it may for a payment not made.
+    expect(await record({ externalId: 'in_3', status: 'REFUNDED' })).toMatchObject({ paidAt: '2026-03-05T00:00:00.000Z' });
+    expect(await record({ externalId: 'in_3', status: 'REFUNDED', paidAt: null })).toMatchObject({ paidAt: null });
+  });
+
   it('scopes externalId to the customer', async () => {
     await createCustomer('cust_pay_other');
     const other = await server.gql(RecordPaymentDocument, {
@@ -200,6 +232,7 @@ describe('recordPayment', () => {
       ['unparseable dueAt', { ...valid, dueAt: 'not-a-date' }],
       ['unparseable occurredAt', { ...valid, occurredAt: '2026-13-45T99:00:00Z' }],
       ['a failed payment paid', { ...valid, status: 'FAILED', paidAt: '2026-03-02T00:00:00Z' }],
+      ['occurredAt cleared', { ...valid, occurredAt: null }],
     ];
     for (const [label, input] of bad) {
       const response = await server.request(RecordPaymentDocument, { input: input as never });
