@@ -91,6 +91,11 @@ export function validateCustomerInput(input: CustomerInput, now = new Date()): v
     'churnedAt must not be before signedUpAt',
     { argument: 'churnedAt' },
   );
+  ensure(
+    input.churnedAt !== null || optionalText(input.churnReason) === null,
+    'churnReason is the reason of a churn, and churnedAt: null undoes the churn (and clears its reason): leave churnReason out',
+    { argument: 'churnReason' },
+  );
 }
 
 /**
@@ -199,6 +204,7 @@ function writeCustomerChecked(db: Db, scheduler: RescoreScheduler | null, input:
         // and two concurrent writes reading the same "before" would record a change twice or miss one.
         await takeTurns(tx, `customer/${input.id.trim()}`);
         if (input.name === undefined) await checkNamedOrStored(tx, input.id.trim());
+        await checkReasonOfChurn(tx, input);
         await checkPlanChangeOrder(tx, input);
         const written = await writeCustomer(tx, scheduler, input);
         // A sign-up date set, moved or cleared (the start is then the first signal or the creation).
@@ -216,6 +222,20 @@ function writeCustomerChecked(db: Db, scheduler: RescoreScheduler | null, input:
 async function checkNamedOrStored(tx: Db, id: string): Promise<void> {
   const stored = await queryOne<{ id: string }>(tx, 'select id from customer where id = ?', [id]);
   ensure(stored !== undefined, `name is required to create customer ${id}: no customer has this id yet`, { argument: 'name' });
+}
+
+/**
+ * A churn reason says why an account churned: sent without `churnedAt`, it needs the churn date the
+ * account has (BAD_USER_INPUT naming `churnReason` otherwise), or the export would show a reason for
+ * an account that never left. Clearing it (null, blank) needs nothing.
+ */
+async function checkReasonOfChurn(tx: Db, input: CustomerInput): Promise<void> {
+  if (input.churnedAt !== undefined || optionalText(input.churnReason) === null) return;
+  const id = input.id.trim();
+  const stored = await queryOne<{ churnedAt: Date | null }>(tx, 'select churned_at as "churnedAt" from customer where id = ?', [id]);
+  ensure(stored?.churnedAt != null, `churnReason is the reason of a churn, and customer ${id} has no churnedAt: send churnedAt with it`, {
+    argument: 'churnReason',
+  });
 }
 
 /**
@@ -286,8 +306,8 @@ const CHURN_STAGE = {
  * waited for, where the transaction's start could be before it).
  */
 async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: CustomerInput): Promise<Customer> {
-  // A churn undone (churnedAt: null) takes its reason with it, unless a reason is given.
-  const input = given.churnedAt === null && given.churnReason === undefined ? { ...given, churnReason: null } : given;
+  // A churn undone (churnedAt: null) takes its reason with it (validateCustomerInput refuses one sent with it).
+  const input = given.churnedAt === null ? { ...given, churnReason: null } : given;
   const provided = FIELDS.filter(([key]) => input[key] !== undefined);
   const named = typeof input.name === 'string';
   const columns = ['id', 'name', ...provided.map(([, column]) => column)];

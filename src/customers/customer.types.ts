@@ -143,7 +143,12 @@ export class CustomerInput {
   @Field(() => DateTimeScalar, { nullable: true, description: 'When the customer cancelled (the churn label).' })
   churnedAt?: Date | null;
 
-  @Field(() => String, { nullable: true, description: 'At most 1,000 characters; an empty one is stored as null.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Why the customer cancelled: only for an account with a churnedAt, stored or sent with it (BAD_USER_INPUT otherwise); ' +
+      'churnedAt: null clears it. At most 1,000 characters; an empty one is stored as null.',
+  })
   churnReason?: string | null;
 
   @Field(() => Boolean, { nullable: true, description: 'Same as setCommunicationOptOut.' })

@@ -7,7 +7,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 export type CustomerInput = {
   /** ≥ 0. */
   arrCents?: number | null | undefined;
-  /** At most 1,000 characters; an empty one is stored as null. */
+  /** Why the customer cancelled: only for an account with a churnedAt, stored or sent with it (BAD_USER_INPUT otherwise); churnedAt: null clears it. At most 1,000 characters; an empty one is stored as null. */
   churnReason?: string | null | undefined;
   /** When the customer cancelled (the churn label). */
   churnedAt?: string | null | undefined;

@@ -275,7 +275,8 @@ describe('Customer.churnReason', () => {
   });
 
   it('is cleared by null or an empty string', async () => {
-    await server.request(UPSERT_CHURN_REASON, { input: { id: 'cust_churn_clear', name: 'Clear', churnReason: 'budget' } });
+    const churnedAt = '2026-09-30T00:00:00.000Z';
+    await server.request(UPSERT_CHURN_REASON, { input: { id: 'cust_churn_clear', name: 'Clear', churnedAt, churnReason: 'budget' } });
     const cleared = await server.request<ChurnReasonAnswer, unknown>(UPSERT_CHURN_REASON, {
       input: { id: 'cust_churn_clear', name: 'Clear', churnReason: null },
     });
@@ -287,8 +288,40 @@ describe('Customer.churnReason', () => {
     expect(blank.data?.upsertCustomer.churnReason).toBeNull();
   });
 
+  it('refuses a reason for an account that has no churnedAt, new or stored, naming churnReason and writing nothing', async () => {
+    const stored = (id: string) => queryOne(db, 'select * from customer where id = ?', [id]);
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_churn_none', name: 'Stays' } });
+    const before = await stored('cust_churn_none');
+    for (const input of [
+      { id: 'cust_churn_none', churnReason: 'x' },
+      { id: 'cust_churn_none', churnedAt: null, churnReason: 'x' },
+      { id: 'cust_churn_new', name: 'New', churnReason: 'x' },
+    ]) {
+      const response = await server.request(UPSERT_CHURN_REASON, { input });
+      expect(response.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'churnReason' });
+    }
+    expect(await stored('cust_churn_none')).toEqual(before);
+    expect(await stored('cust_churn_new')).toBeUndefined();
+
+    // Given churnedAt, or once it has one, a reason is taken; undoing the churn clears it.
+    const churned = await server.request<ChurnReasonAnswer, unknown>(UPSERT_CHURN_REASON, {
+      input: { id: 'cust_churn_none', churnedAt: '2026-09-30T00:00:00.000Z', churnReason: 'budget' },
+    });
+    expect(churned.data?.upsertCustomer).toMatchObject({ churnReason: 'budget' });
+    const reasoned = await server.request<ChurnReasonAnswer, unknown>(UPSERT_CHURN_REASON, {
+      input: { id: 'cust_churn_none', churnReason: 'price' },
+    });
+    expect(reasoned.data?.upsertCustomer).toMatchObject({ churnedAt: '2026-09-30T00:00:00.000Z', churnReason: 'price' });
+    const undone = await server.request<ChurnReasonAnswer, unknown>(UPSERT_CHURN_REASON, {
+      input: { id: 'cust_churn_none', churnedAt: null },
+    });
+    expect(undone.data?.upsertCustomer).toMatchObject({ churnedAt: null, churnReason: null });
+  });
+
   it('refuses a reason longer than 1,000 characters with BAD_USER_INPUT, writing nothing', async () => {
-    await server.request(UPSERT_CHURN_REASON, { input: { id: 'cust_churn_long', name: 'Long', churnReason: 'price' } });
+    await server.request(UPSERT_CHURN_REASON, {
+      input: { id: 'cust_churn_long', name: 'Long', churnedAt: '2026-09-30T00:00:00.000Z', churnReason: 'price' },
+    });
     const response = await server.request(UPSERT_CHURN_REASON, {
       input: { id: 'cust_churn_long', name: 'Long', churnReason: 'x'.repeat(1_001) },
     });
