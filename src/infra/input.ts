@@ -246,6 +246,13 @@ const INVISIBLE_IN_AN_ADDRESS = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
 const HOST_LABEL = /^[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?$/u;
 
 /**
+ * The last label of a host name is a top-level domain, never all digits (RFC 3696, section 2): a
+ * domain such as `1.2.3.4` is an IP address written without its brackets, which no mail server
+ * delivers to as a host name.
+ */
+const NUMERIC_LABEL = /^\p{N}+$/u;
+
+/**
  * An address as one mailbox `local@domain.tld`: no display name, no list, no spaces or angle
  * brackets, and a domain that is a host name.
  */
@@ -264,7 +271,8 @@ export function checkEmailAddress(value: string, argument: string): string {
     !trimmed
       .slice(at + 1)
       .split('.')
-      .every((label) => HOST_LABEL.test(label))
+      .every((label) => HOST_LABEL.test(label)) ||
+    NUMERIC_LABEL.test(trimmed.slice(trimmed.lastIndexOf('.') + 1))
   ) {
     throw new InvalidInputError(`${argument} must be one email address like kate@example.com`, { argument });
   }

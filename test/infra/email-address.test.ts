@@ -22,6 +22,10 @@ it.each([
   'ops@example-.com',
   `ops@${'a'.repeat(64)}.com`,
   'ops@exa!mple.com',
+  // An all-numeric top-level label is no host name: an IP address is not a mail domain.
+  'a@1.2.3.4',
+  'ops@example.123',
+  'ops@example.\u0663\u0664',
 ])('refuses %s, naming the argument', (address) => {
   expect(() => checkEmailAddress(address, 'contactEmail')).toThrow(InvalidInputError);
   expect(() => checkEmailAddress(address, 'contactEmail')).toThrow(/contactEmail must be one email address/);
@@ -41,6 +45,11 @@ it.each([
   ['a soft hyphen', 'ka\u00adte@example.com'],
 ])('refuses an address holding %s', (_what, address) => {
   expect(() => checkEmailAddress(address, 'emailTo')).toThrow(/emailTo must be one email address/);
+});
+
+it('takes digits in a domain, the top-level label excepted', () => {
+  expect(checkEmailAddress('ops@123.example.com', 'contactEmail')).toBe('ops@123.example.com');
+  expect(checkEmailAddress('ops@example.xn--p1ai', 'contactEmail')).toBe('ops@example.xn--p1ai');
 });
 
 it('takes an address in another script (SMTPUTF8)', () => {
