@@ -50,7 +50,22 @@ export const JSONScalar = new GraphQLScalarType({
   parseValue: (value) => jsonConfig.parseValue!(checkedDepth(value)),
   parseLiteral: (ast, variables) => checkedDepth(jsonConfig.parseLiteral!(ast, variables)),
 });
-export const SafeIntScalar = SafeIntResolver;
+const safeIntConfig = SafeIntResolver.toConfig();
+
+/**
+ * graphql-scalars' SafeInt, with a refused variable quoted as graphql-js quotes one for its own Int
+ * (`"100"` for a string), so the message shows a string sent where a number belongs; written bare, it
+ * reads as the number the client believes it sent.
+ */
+export const SafeIntScalar = new GraphQLScalarType({
+  ...safeIntConfig,
+  parseValue(value) {
+    if (typeof value !== 'number' || !Number.isInteger(value)) {
+      throw new GraphQLError(`SafeInt cannot represent non-integer value: ${JSON.stringify(value)}`);
+    }
+    return safeIntConfig.parseValue!(value);
+  },
+});
 
 /**
  * A DateTime field's value as the graph's objects carry it: PostgreSQL's timestamp text in a row read

@@ -2,7 +2,8 @@
 // exactly what going through a Date gives; anything else still goes through a Date and its checks.
 import { DateTimeISOResolver } from 'graphql-scalars';
 import { mulberry32 } from '../../src/demo/seeded-random';
-import { serializeDateTime } from '../../src/infra/scalars';
+import { GraphQLInt } from 'graphql';
+import { SafeIntScalar, serializeDateTime } from '../../src/infra/scalars';
 
 const throughDate = (text: string): unknown => DateTimeISOResolver.serialize(new Date(text));
 
@@ -38,4 +39,22 @@ it('takes Dates and other offsets through a Date, and rejects what is not a date
   expect(serializeDateTime('2026-01-15T10:30:00+01:00')).toBe('2026-01-15T09:30:00.000Z');
   expect(() => serializeDateTime('infinity')).toThrow('DateTime cannot represent an invalid Date instance');
   expect(() => serializeDateTime(new Date(Number.NaN))).toThrow('DateTime cannot represent an invalid Date instance');
+});
+
+it('quotes a value SafeInt refuses as graphql-js quotes one for Int: a string "100" is not the number 100', () => {
+  for (const value of ['100', '', 1.5, true, [1], { amount: 1 }]) {
+    const intMessage = (() => {
+      try {
+        GraphQLInt.parseValue(value);
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    expect(intMessage).toMatch(/^Int cannot represent non-integer value: /);
+    if (typeof value !== 'object') expect(() => SafeIntScalar.parseValue(value)).toThrow(intMessage!.replace(/^Int/, 'SafeInt'));
+  }
+  expect(() => SafeIntScalar.parseValue('100')).toThrow('SafeInt cannot represent non-integer value: "100"');
+  expect(() => SafeIntScalar.parseValue({ amount: 1 })).toThrow('SafeInt cannot represent non-integer value: {"amount":1}');
+  expect(() => SafeIntScalar.parseValue(2 ** 53)).toThrow('SafeInt cannot represent unsafe integer value: 9007199254740992');
+  expect(SafeIntScalar.parseValue(2 ** 53 - 1)).toBe(2 ** 53 - 1);
 });
