@@ -102,13 +102,30 @@ async function write(res: http.ServerResponse, chunk: string): Promise<void> {
   });
 }
 
-/** Writes the rows of every page `next(after)` returns, as CSV after a header. */
+/**
+ * The UTF-8 byte order mark. Excel on Windows reads a CSV file without one in the system's legacy code
+ * page, garbling every name outside ASCII; programs, which take UTF-8 as the header says, would read
+ * it as part of the first column's name, so it is written only when asked (`?bom=1`).
+ */
+const BYTE_ORDER_MARK = '\uFEFF';
+
+/** `bom=1` (or `true`) asks for a byte order mark, `0` (or `false`) or leaving it out for none; anything else is refused. */
+function wantsByteOrderMark(query: URLSearchParams): boolean {
+  const value = query.get('bom');
+  if (value === null || value === '0' || value === 'false') return false;
+  if (value === '1' || value === 'true') return true;
+  throw new InvalidInputError('bom must be 1 (a UTF-8 byte order mark first, for Excel) or 0 (none, the default)', { argument: 'bom' });
+}
+
+/** Writes the rows of every page `next(after)` returns, as CSV after a header (and a byte order mark, if `query` asks for one). */
 async function streamPages<T>(
   res: http.ServerResponse,
+  query: URLSearchParams,
   filename: string,
   columns: ReadonlyArray<Column<T>>,
   next: (after: string | null) => Promise<{ rows: T[]; pageInfo: ConnectionResult<Customer>['pageInfo'] }>,
 ): Promise<void> {
+  const byteOrderMark = wantsByteOrderMark(query) ? BYTE_ORDER_MARK : '';
   // The first page is read before the headers go out, so a refused filter is still a clean 400.
   let page = await next(null);
   res.writeHead(200, {
@@ -116,7 +133,7 @@ async function streamPages<T>(
     'content-disposition': `attachment; filename="${filename}"`,
     'cache-control': 'no-store',
   });
-  await write(res, csvLine(columns.map(([name]) => name)));
+  await write(res, byteOrderMark + csvLine(columns.map(([name]) => name)));
   for (;;) {
     await write(res, page.rows.map((row) => csvLine(columns.map(([, read]) => read(row)))).join(''));
     if (!page.pageInfo.hasNextPage || res.destroyed) break;
@@ -151,10 +168,10 @@ async function withReasons(
   return { rows, pageInfo: page.pageInfo };
 }
 
-/** The filters each export takes, by path: those of `customers` and of `worklist`. */
+/** The parameters each export takes, by path: the filters of `customers` and of `worklist`, and `bom`. */
 export const EXPORT_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
-  '/export/customers.csv': ['tier', 'lifecycleStage', 'csmOwner', 'search', 'orderBy'],
-  '/export/worklist.csv': ['csmOwner', 'tier', 'lifecycleStage'],
+  '/export/customers.csv': ['tier', 'lifecycleStage', 'csmOwner', 'search', 'orderBy', 'bom'],
+  '/export/worklist.csv': ['csmOwner', 'tier', 'lifecycleStage', 'bom'],
 };
 
 /**
@@ -178,7 +195,7 @@ export function exportParameters(url: URL): URLSearchParams {
       throw new InvalidInputError('the query string is not valid UTF-8 once percent-decoded', { argument: rawName });
     }
     if (!accepted.includes(name)) {
-      throw new InvalidInputError(`${name} is not a filter of this export: it takes ${accepted.join(', ')}`, { argument: name });
+      throw new InvalidInputError(`${name} is not a parameter of this export: it takes ${accepted.join(', ')}`, { argument: name });
     }
     if (given.has(name)) throw new InvalidInputError(`${name} is given more than once`, { argument: name });
     if (value !== '') given.set(name, value);
@@ -193,7 +210,7 @@ function enumValue<T extends string>(values: Record<string, T>, raw: string | nu
   return values[raw];
 }
 
-/** `GET /export/customers.csv?tier=&lifecycleStage=&csmOwner=&search=&orderBy=`: the `customers` list, every page. */
+/** `GET /export/customers.csv?tier=&lifecycleStage=&csmOwner=&search=&orderBy=&bom=`: the `customers` list, every page. */
 export function exportCustomers(db: Db, query: URLSearchParams, res: http.ServerResponse): Promise<void> {
   const args: CustomersArgs = {
     tier: query.get('tier'),
@@ -202,14 +219,14 @@ export function exportCustomers(db: Db, query: URLSearchParams, res: http.Server
     search: query.get('search'),
     orderBy: enumValue<CustomerOrder>(CustomerOrder, query.get('orderBy'), 'orderBy') ?? CustomerOrder.NAME_ASC,
   };
-  return streamPages(res, 'customers.csv', CUSTOMERS_COLUMNS, async (after) =>
+  return streamPages(res, query, 'customers.csv', CUSTOMERS_COLUMNS, async (after) =>
     nodes(await listCustomers(db, { ...args, first: PAGE, after })),
   );
 }
 
-/** `GET /export/worklist.csv?csmOwner=&tier=&lifecycleStage=`: the worklist, every page, with each account's score drop and reasons. */
+/** `GET /export/worklist.csv?csmOwner=&tier=&lifecycleStage=&bom=`: the worklist, every page, with each account's score drop and reasons. */
 export function exportWorklist(db: Db, params: URLSearchParams, res: http.ServerResponse): Promise<void> {
-  return streamPages(res, 'worklist.csv', WORKLIST_COLUMNS, async (after) =>
+  return streamPages(res, params, 'worklist.csv', WORKLIST_COLUMNS, async (after) =>
     withReasons(
       db,
       await worklist(db, PAGE, after, {

@@ -185,6 +185,34 @@ it('refuses a query parameter the export does not take, as GraphQL refuses an un
   }
 });
 
+it('opens with a UTF-8 byte order mark when asked (bom=1), for Excel on Windows, and without one by default', async () => {
+  await sql(server.database, `update customer set name = 'Zürich Ünited 株式会社' where id = 'cust_csv_0003'`);
+  const bytes = async (path: string) => {
+    const response = await fetch(`${base()}${path}`);
+    return { status: response.status, body: Buffer.from(await response.arrayBuffer()) };
+  };
+  const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+  for (const path of ['/export/customers.csv', '/export/worklist.csv']) {
+    const plain = await bytes(path);
+    expect([path, plain.status, plain.body.subarray(0, 3).equals(BOM)]).toEqual([path, 200, false]);
+    expect((await bytes(`${path}?bom=0`)).body.equals(plain.body)).toBe(true);
+    for (const query of ['bom=1', 'bom=true']) {
+      const marked = await bytes(`${path}?${query}`);
+      // The same bytes after the mark.
+      expect([path, query, marked.body.subarray(0, 3).equals(BOM), marked.body.subarray(3).equals(plain.body)]).toEqual([
+        path,
+        query,
+        true,
+        true,
+      ]);
+    }
+  }
+  const customers = (await bytes('/export/customers.csv?bom=1&csmOwner=Kate')).body.toString('utf8');
+  expect(customers).toContain(',Zürich Ünited 株式会社,');
+  const refused = await download('/export/customers.csv?bom=yes');
+  expect([refused.status, JSON.parse(refused.body).errors[0].extensions]).toEqual([400, { code: 'BAD_USER_INPUT', argument: 'bom' }]);
+});
+
 it('writes instants as the API does (ISO-8601, UTC)', async () => {
   await sql(
     server.database,
