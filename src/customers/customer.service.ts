@@ -144,23 +144,37 @@ const FIELDS: Array<[keyof CustomerInput, string, (input: CustomerInput) => unkn
   ['contactEmail', 'contact_email', (input) => optionalEmailAddress(input.contactEmail, 'contactEmail') ?? null],
 ];
 
-/**
- * Narrows a list of records that carry a customer id to one segment of the book: the accounts of a
- * CSM owner, on a plan, or both (each indexed on customer).
- */
-export function addCustomerSegment(
-  where: string[],
-  params: unknown[],
-  customerIdColumn: string,
-  segment: { csmOwner?: string | null; plan?: string | null },
-): void {
+/** A segment of the book: a CSM owner's accounts, a plan's, or both (each indexed on customer with the id). */
+export interface CustomerSegment {
+  csmOwner?: string | null;
+  plan?: string | null;
+}
+
+/** The customer columns a segment filters on, with the label each must hold (blank ones left out: see labelFilter). */
+function segmentLabels(segment: CustomerSegment): Array<[column: string, label: string]> {
+  const labels: Array<[string, string]> = [];
   for (const [column, value] of [
     ['csm_owner', segment.csmOwner],
     ['plan', segment.plan],
   ] as const) {
     const label = labelFilter(value);
-    if (label == null) continue;
+    if (label != null) labels.push([column, label]);
+  }
+  return labels;
+}
+
+/** Narrows a list of records that carry a customer id (in `customerIdColumn`) to one segment of the book. */
+export function addCustomerSegment(where: string[], params: unknown[], customerIdColumn: string, segment: CustomerSegment): void {
+  for (const [column, label] of segmentLabels(segment)) {
     where.push(`${customerIdColumn} in (select id from customer where ${column} = ?)`);
+    params.push(label);
+  }
+}
+
+/** Narrows a list of customers (rows `c`) to one segment of the book. */
+export function addSegmentFilter(where: string[], params: unknown[], segment: CustomerSegment): void {
+  for (const [column, label] of segmentLabels(segment)) {
+    where.push(`c.${column} = ?`);
     params.push(label);
   }
 }
@@ -504,11 +518,7 @@ export async function listCustomers(
     where.push('c.tier = ?', STILL_A_CUSTOMER);
     params.push(args.tier);
   }
-  const csmOwner = labelFilter(args.csmOwner);
-  if (csmOwner != null) {
-    where.push('c.csm_owner = ?');
-    params.push(csmOwner);
-  }
+  addSegmentFilter(where, params, args);
   if (args.lifecycleStage) {
     where.push('c.lifecycle_stage = ?');
     params.push(args.lifecycleStage);

@@ -208,6 +208,9 @@ export class CustomersArgs extends PageArgs {
   @Field(() => String, { nullable: true, description: "Exactly this CSM owner's accounts." })
   csmOwner?: string | null;
 
+  @Field(() => String, { nullable: true, description: "Exactly this plan's accounts." })
+  plan?: string | null;
+
   @Field(() => CustomerOrder, { nullable: true, defaultValue: CustomerOrder.NAME_ASC })
   orderBy?: CustomerOrder;
 }

@@ -170,8 +170,8 @@ async function withReasons(
 
 /** The parameters each export takes, by path: the filters of `customers` and of `worklist`, and `bom`. */
 export const EXPORT_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
-  '/export/customers.csv': ['tier', 'lifecycleStage', 'csmOwner', 'search', 'orderBy', 'bom'],
-  '/export/worklist.csv': ['csmOwner', 'tier', 'lifecycleStage', 'bom'],
+  '/export/customers.csv': ['tier', 'lifecycleStage', 'csmOwner', 'plan', 'search', 'orderBy', 'bom'],
+  '/export/worklist.csv': ['csmOwner', 'plan', 'tier', 'lifecycleStage', 'bom'],
 };
 
 /**
@@ -210,12 +210,13 @@ function enumValue<T extends string>(values: Record<string, T>, raw: string | nu
   return values[raw];
 }
 
-/** `GET /export/customers.csv?tier=&lifecycleStage=&csmOwner=&search=&orderBy=&bom=`: the `customers` list, every page. */
+/** `GET /export/customers.csv?tier=&lifecycleStage=&csmOwner=&plan=&search=&orderBy=&bom=`: the `customers` list, every page. */
 export function exportCustomers(db: Db, query: URLSearchParams, res: http.ServerResponse): Promise<void> {
   const args: CustomersArgs = {
     tier: query.get('tier'),
     lifecycleStage: enumValue<LifecycleStage>(LifecycleStage, query.get('lifecycleStage'), 'lifecycleStage'),
     csmOwner: query.get('csmOwner'),
+    plan: query.get('plan'),
     search: query.get('search'),
     orderBy: enumValue<CustomerOrder>(CustomerOrder, query.get('orderBy'), 'orderBy') ?? CustomerOrder.NAME_ASC,
   };
@@ -224,13 +225,14 @@ export function exportCustomers(db: Db, query: URLSearchParams, res: http.Server
   );
 }
 
-/** `GET /export/worklist.csv?csmOwner=&tier=&lifecycleStage=&bom=`: the worklist, every page, with each account's score drop and reasons. */
+/** `GET /export/worklist.csv?csmOwner=&plan=&tier=&lifecycleStage=&bom=`: the worklist, every page, with each account's score drop and reasons. */
 export function exportWorklist(db: Db, params: URLSearchParams, res: http.ServerResponse): Promise<void> {
   return streamPages(res, params, 'worklist.csv', WORKLIST_COLUMNS, async (after) =>
     withReasons(
       db,
       await worklist(db, PAGE, after, {
         csmOwner: params.get('csmOwner'),
+        plan: params.get('plan'),
         tier: params.get('tier'),
         lifecycleStage: enumValue<LifecycleStage>(LifecycleStage, params.get('lifecycleStage'), 'lifecycleStage'),
       }),

@@ -1,10 +1,11 @@
 // Read side of scoring: latest scores, history, tier changes, the summary and the worklist.
 import {
   addCustomerSegment,
+  addSegmentFilter,
   checkCustomerId,
   CUSTOMER_COLUMNS,
   CUSTOMER_ORDERINGS,
-  labelFilter,
+  CustomerSegment,
   STILL_A_CUSTOMER,
 } from '../customers/customer.service';
 import { Customer, CustomerOrder } from '../customers/customer.types';
@@ -222,13 +223,14 @@ export function loadCustomerTierChanges(
   });
 }
 
-export async function healthSummary(db: Db, csmOwnerArgument?: string | null): Promise<HealthSummary> {
-  checkStrings({ csmOwner: csmOwnerArgument }, '');
+export async function healthSummary(db: Db, segment: CustomerSegment = {}): Promise<HealthSummary> {
+  checkStrings({ csmOwner: segment.csmOwner, plan: segment.plan }, '');
   const model = await getActiveModel(db);
-  // One CSM's book, or everyone's.
-  const csmOwner = labelFilter(csmOwnerArgument);
-  const owned = csmOwner == null ? 'true' : 'c.csm_owner = ?';
-  const ownerParams = csmOwner == null ? [] : [csmOwner];
+  // One CSM's book, one plan's, or everyone's.
+  const conditions: string[] = [];
+  const ownerParams: unknown[] = [];
+  addSegmentFilter(conditions, ownerParams, segment);
+  const owned = conditions.length === 0 ? 'true' : conditions.join(' and ');
   const [totals, tiers, stages, components] = await Promise.all([
     query<{ total: number; churned: number; average: number | null }>(
       db,
@@ -280,9 +282,8 @@ export async function healthSummary(db: Db, csmOwnerArgument?: string | null): P
   };
 }
 
-/** Narrows the worklist: one CSM's book, one of the two worst tiers, one lifecycle stage. */
-export interface WorklistFilter {
-  csmOwner?: string | null;
+/** Narrows the worklist: one CSM's book, one plan, one of the two worst tiers, one lifecycle stage. */
+export interface WorklistFilter extends CustomerSegment {
   tier?: string | null;
   lifecycleStage?: string | null;
 }
@@ -298,8 +299,8 @@ export async function worklist(
   after: string | null | undefined,
   filter: WorklistFilter = {},
 ): Promise<ConnectionResult<Customer>> {
-  const { csmOwner, tier, lifecycleStage } = filter;
-  checkStrings({ csmOwner, tier, after }, '');
+  const { tier, lifecycleStage } = filter;
+  checkStrings({ csmOwner: filter.csmOwner, plan: filter.plan, tier, after }, '');
   const model = await getActiveModel(db);
   const worstTiers = model.config.tiers.filter((band) => isAtRiskTier(model.config.tiers, band.key)).map((band) => band.key);
   if (tier) {
@@ -319,8 +320,8 @@ export async function worklist(
     STILL_A_CUSTOMER,
   ];
   const params: unknown[] = [JSON.stringify(worstTiers)];
+  addSegmentFilter(where, params, filter);
   for (const [column, value] of [
-    ['csm_owner', labelFilter(csmOwner)],
     // An empty tier is no filter, as in `customers(tier:)`.
     ['tier', tier || null],
     ['lifecycle_stage', lifecycleStage],

@@ -173,9 +173,10 @@ export class ScoringResolver {
   @Query(() => HealthSummary)
   healthSummary(
     @Arg('csmOwner', () => String, { nullable: true, description: "Only this CSM owner's accounts." }) csmOwner: string | null,
+    @Arg('plan', () => String, { nullable: true, description: "Only this plan's accounts." }) plan: string | null,
     @Ctx() { db }: GraphQLContext,
   ): Promise<HealthSummary> {
-    return healthSummary(db, csmOwner);
+    return healthSummary(db, { csmOwner, plan });
   }
 
   @RequireScope(Scope.READ)
@@ -187,9 +188,10 @@ export class ScoringResolver {
     @Arg('tier', () => String, { nullable: true, description: 'Only this tier (one of the two worst).' }) tier: string | null,
     @Arg('lifecycleStage', () => LifecycleStage, { nullable: true, description: 'Only accounts in this lifecycle stage.' })
     lifecycleStage: LifecycleStage | null,
+    @Arg('plan', () => String, { nullable: true, description: "Only this plan's accounts." }) plan: string | null,
     @Ctx() { db }: GraphQLContext,
   ): Promise<ConnectionResult<Customer>> {
-    return worklist(db, first, after, { csmOwner, tier, lifecycleStage });
+    return worklist(db, first, after, { csmOwner, plan, tier, lifecycleStage });
   }
 
   @RequireScope(Scope.READ)

@@ -262,3 +262,48 @@ it('answers NOT_FOUND for a list filtered by a customer that does not exist, an 
     expect({ list, errors: known.errors }).toEqual({ list, errors: undefined });
   }
 });
+
+it("keeps the customer list, the worklist and the summary to one plan's accounts, as typed or pasted", async () => {
+  // Set directly, scores included: new accounts score healthy, and none of these is queued for rescoring.
+  await sql(
+    server.database,
+    `insert into customer (id, name, plan, csm_owner, arr_cents, tier, lifecycle_stage, health_score, signed_up_at)
+     values ('cust_scale_1', 'Scale 1', 'Scale', 'Omar', 500000, 'critical', 'AT_RISK', 20, now() - interval '100 days'),
+            ('cust_scale_2', 'Scale 2', 'Scale', 'Kate', 300000, 'healthy', 'ACTIVE', 90, now() - interval '100 days'),
+            ('cust_scaleup_1', 'Scale-up 1', 'Scale-up', 'Omar', 700000, 'critical', 'AT_RISK', 25, now() - interval '100 days')`,
+  );
+  await sql(
+    server.database,
+    `insert into health_score (customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, model_version, as_of)
+     select id, health_score, tier, 'STABLE', health_score, '[]', '[]', '[]', 1, 1, now() from customer where id like 'cust_scale%'`,
+  );
+  const padded = JSON.stringify(' Scale ');
+  const scale = await ok<{
+    customers: { edges: Array<{ node: { id: string } }> };
+    worklist: { edges: Array<{ node: { id: string } }> };
+    healthSummary: { totalCustomers: number; tiers: Array<{ tier: string; count: number; arrCents: number }> };
+    omars: { edges: Array<{ node: { id: string } }> };
+  }>(`{
+    customers(plan: ${padded}) { edges { node { id } } }
+    worklist(plan: ${padded}) { edges { node { id } } }
+    healthSummary(plan: ${padded}) { totalCustomers tiers { tier count arrCents } }
+    omars: customers(plan: "Scale", csmOwner: "Omar") { edges { node { id } } }
+  }`);
+  // Exactly the plan: not "Scale-up", whose name starts with it.
+  expect(ids(scale.customers)).toEqual(['cust_scale_1', 'cust_scale_2']);
+  expect(ids(scale.worklist)).toEqual(['cust_scale_1']);
+  expect(scale.healthSummary.totalCustomers).toBe(2);
+  expect(scale.healthSummary.tiers.filter((band) => band.count > 0)).toEqual([
+    { tier: 'healthy', count: 1, arrCents: 300000 },
+    { tier: 'critical', count: 1, arrCents: 500000 },
+  ]);
+  expect(ids(scale.omars)).toEqual(['cust_scale_1']);
+  for (const list of [
+    'customers(plan: $plan) { totalCount }',
+    'worklist(plan: $plan) { totalCount }',
+    'healthSummary(plan: $plan) { totalCustomers }',
+  ]) {
+    const refused = await server.request(`query ($plan: String) { ${list} }`, { plan: 'Sc\u0000ale' });
+    expect({ list, code: refused.errors?.[0].extensions?.code }).toEqual({ list, code: 'BAD_USER_INPUT' });
+  }
+});

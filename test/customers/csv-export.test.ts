@@ -250,6 +250,26 @@ it("ends each account's row with its opt-out, contact email and churn reason, de
   });
 });
 
+it("downloads one plan's accounts from both exports, as the lists filter them", async () => {
+  await sql(server.database, `update customer set plan = case when id < 'cust_csv_0100' then 'Scale' else 'Starter' end`);
+  const customers = await download('/export/customers.csv?plan=Scale');
+  expect(customers.status).toBe(200);
+  expect(
+    records(customers.body)
+      .map((record) => record.id)
+      .sort(),
+  ).toEqual(Array.from({ length: 100 }, (_, i) => `cust_csv_${String(i).padStart(4, '0')}`).sort());
+  const worklist = await download('/export/worklist.csv?plan=Scale&csmOwner=Kate');
+  // Critical accounts are every tenth, Kate's every third: i % 30 === 0 below 100.
+  expect(
+    records(worklist.body)
+      .map((record) => record.id)
+      .sort(),
+  ).toEqual(['cust_csv_0000', 'cust_csv_0030', 'cust_csv_0060', 'cust_csv_0090']);
+  const refused = await download('/export/worklist.csv?plan=Scale&plan=Starter');
+  expect([refused.status, JSON.parse(refused.body).errors[0].extensions]).toEqual([400, { code: 'BAD_USER_INPUT', argument: 'plan' }]);
+});
+
 it('is protected like the API once keys exist: 401 without a key, 403 without the read scope', async () => {
   const admin = await createKey(server, ['admin']);
   const ingest = await createKey(server, ['ingest'], admin.key);
