@@ -24,6 +24,7 @@ export const AUDIT_ACTIONS = [
   'destination.delete',
   'csmContact.set',
   'delivery.redeliver',
+  'npsResponse.delete',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -1,6 +1,7 @@
 // NPS ingestion, the response list and summary, and the customer's NPS edges.
 import { GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
+import { auditAdminAction } from '../auth/audit.middleware';
 import { RequireScope } from '../auth/operation-scopes';
 import { AnswersStoredRecord } from '../auth/stored-readback';
 import { Scope } from '../auth/scopes';
@@ -11,6 +12,7 @@ import type { ConnectionResult } from '../infra/pagination';
 import { selectedFields } from '../infra/selection';
 import { answerAudience } from '../ingest/stored-record-readback';
 import {
+  deleteNpsResponse,
   listNpsResponses,
   loadCustomerNpsResponses,
   loadLatestNpsResponse,
@@ -31,7 +33,8 @@ export class NpsResolver {
   @RequireScope(Scope.INGEST)
   @AnswersStoredRecord(NPS_ANSWER_READBACK)
   @Mutation(() => NpsResponse, {
-    description: 'Records one survey answer and marks the customer for rescoring. NOT_FOUND for an unknown customer.',
+    description:
+      'Records one survey answer and marks the customer for rescoring; with an externalId already stored for the customer, replaces the fields sent (the same answer sent again changes nothing). NOT_FOUND for an unknown customer.',
   })
   submitNpsResponse(
     @Arg('input', () => NpsResponseInput) input: NpsResponseInput,
@@ -39,6 +42,25 @@ export class NpsResolver {
     @Info() info: GraphQLResolveInfo,
   ): Promise<NpsResponse> {
     return submitNpsResponse(db, services.scheduler, input, new Date(), answerAudience(auth.principal, selectedFields(info).keys()));
+  }
+
+  @RequireScope(Scope.ADMIN)
+  @UseMiddleware(
+    auditAdminAction('npsResponse.delete', {
+      target: (_args, result) => (result as NpsResponse).customerId,
+      details: (_args, result) => ({ externalId: (result as NpsResponse).externalId, score: (result as NpsResponse).score }),
+    }),
+  )
+  @Mutation(() => NpsResponse, {
+    description:
+      "Deletes the customer's answer stored under externalId (one submitted for the wrong customer), marks the customer for rescoring and returns the answer deleted. NOT_FOUND when there is none.",
+  })
+  deleteNpsResponse(
+    @Arg('customerId', () => ID) customerId: string,
+    @Arg('externalId', () => String) externalId: string,
+    @Ctx() { db, services }: GraphQLContext,
+  ): Promise<NpsResponse> {
+    return deleteNpsResponse(db, services.scheduler, customerId, externalId);
   }
 
   @RequireScope(Scope.READ)

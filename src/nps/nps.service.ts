@@ -1,18 +1,20 @@
-// NPS survey ingestion and reads. A response is stored and its customer marked for rescoring in
-// one statement; the summary (promoters, passives, detractors, NPS) is one aggregate, so a
-// dashboard tile costs one round trip whatever the number of responses.
+// NPS survey ingestion and reads. A response is stored (or, under its externalId, replaced) and its
+// customer marked for rescoring in one statement; the summary (promoters, passives, detractors,
+// NPS) is one aggregate, so a dashboard tile costs one round trip whatever the number of responses.
 import { addCustomerSegment, checkCustomerId } from '../customers/customer.service';
 import { ColumnMap, selectColumns } from '../infra/columns';
 import { ensure, NotFoundError } from '../infra/errors';
 import { checkStrings, filterInstant, MAX_ID_LENGTH, optionalText, pastInstant, optionalLabel } from '../infra/input';
 import { LatestChildSpec, LoaderRegistry, loadChildPage, loadLatestChild, projectedLatestChild } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey, whereClause } from '../infra/pagination';
-import { Db, query, queryOne } from '../infra/sql';
+import { Db, inTransaction, query, queryOne, takeTurns } from '../infra/sql';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import {
   AnswerAudience,
-  checkAnswerOfStoredRecord,
+  recordStored,
   RecordKey,
+  RecordKeyColumns,
+  refuseUndecidedFieldsOfStored,
   StoredRecordReadback,
   storedUnderKey,
 } from '../ingest/stored-record-readback';
@@ -49,26 +51,32 @@ function npsAnswerKey(input: NpsResponseInput): RecordKey | null {
   return externalId === null ? null : { customerId, key: externalId };
 }
 
-/** A repeated submission stores nothing: of the answer stored first it may show only the identity (stored-record-readback.ts). */
+/** Where an answer is kept under its customer and survey id. */
+const NPS_ANSWER_KEY: RecordKeyColumns = { table: 'nps_response', keyColumn: 'external_id' };
+
+/**
+ * The answer's columns a submission sets from its input, by GraphQL field: the score always; the
+ * comment and respondent when sent (null clears them); respondedAt when sent and not null (left out,
+ * a new answer is dated now and a stored one keeps its date, so a retry sent later changes nothing).
+ */
+function answerFieldsSent(input: NpsResponseInput): Array<[field: string, column: string]> {
+  const sent: Array<[string, string]> = [['score', 'score']];
+  if (input.comment !== undefined) sent.push(['comment', 'comment']);
+  if (input.respondent !== undefined) sent.push(['respondent', 'respondent']);
+  if (input.respondedAt != null) sent.push(['respondedAt', 'responded_at']);
+  return sent;
+}
+
+/** A submission of a stored answer replaces the fields it sends (stored-record-readback.ts). */
 export const NPS_ANSWER_READBACK: StoredRecordReadback<NpsResponseInput> = {
   record: 'an NPS answer',
   keyField: 'externalId',
-  isStored: (db, input) => storedUnderKey(db, { table: 'nps_response', keyColumn: 'external_id' }, () => npsAnswerKey(input)),
-  fieldsFromInput: () => [],
+  isStored: (db, input) => storedUnderKey(db, NPS_ANSWER_KEY, () => npsAnswerKey(input)),
+  fieldsFromInput: (input) => answerFieldsSent(input).map(([field]) => field),
 };
 
-/**
- * Stores one answer. With an `externalId` (the survey tool's id of the answer, unique per customer),
- * a retried submission stores nothing and returns the answer stored first, unless `audience` may
- * not read it (FORBIDDEN; nothing was stored either way).
- */
-export async function submitNpsResponse(
-  db: Db,
-  scheduler: RescoreScheduler | null,
-  input: NpsResponseInput,
-  now = new Date(),
-  audience?: AnswerAudience,
-): Promise<NpsResponse> {
+/** The input checked (BAD_USER_INPUT otherwise), as stored. */
+function checkedAnswer(input: NpsResponseInput, now: Date) {
   checkStrings(input, '');
   const customerId = checkCustomerId(input.customerId);
   ensure(Number.isInteger(input.score) && input.score >= 0 && input.score <= 10, 'score must be an integer from 0 to 10', {
@@ -79,44 +87,88 @@ export async function submitNpsResponse(
   const comment = optionalText(input.comment, 'comment', MAX_COMMENT_LENGTH);
   const respondent = optionalLabel(input.respondent, 'respondent', MAX_RESPONDENT_LENGTH);
   const respondedAt = pastInstant(input.respondedAt ?? now, 'respondedAt', now);
-  // The insert reads from the customer row (and queues it for rescoring): an unknown customer inserts
-  // nothing. A repeated externalId inserts nothing either, and the stored answer is read instead.
-  return signalsArrived(db, scheduler, async (queueRescore) => {
-    const row = await queryOne<NpsResponse & { storedBefore: boolean }>(
-      db,
-      `with known as (
+  return { customerId, externalId, comment, respondent, respondedAt };
+}
+
+/**
+ * Stores one answer. With an `externalId` (the survey tool's id of the answer, unique per customer),
+ * a submission of an answer already stored replaces the fields it sends (a respondent who edited the
+ * answer, an integrator correcting it) and queues a rescoring; the same answer sent again writes
+ * nothing and queues nothing. Submissions of one answer take turns, and one whose answer would show
+ * `audience` a stored answer it may not read is refused (FORBIDDEN) before anything is written.
+ */
+export async function submitNpsResponse(
+  db: Db,
+  scheduler: RescoreScheduler | null,
+  input: NpsResponseInput,
+  now = new Date(),
+  audience?: AnswerAudience,
+): Promise<NpsResponse> {
+  const { customerId, externalId, comment, respondent, respondedAt } = checkedAnswer(input, now);
+  const sent = answerFieldsSent(input).map(([, column]) => column);
+  const write = (tx: Db) =>
+    // The insert reads from the customer row (and queues it for rescoring): an unknown customer writes nothing.
+    signalsArrived(tx, scheduler, async (queueRescore) => {
+      if (externalId !== null) {
+        await takeTurns(tx, `nps_response/${customerId}/${externalId}`);
+        await refuseUndecidedFieldsOfStored(NPS_ANSWER_READBACK, input, audience, () =>
+          recordStored(tx, NPS_ANSWER_KEY, { customerId, key: externalId }),
+        );
+      }
+      // An answer sent again as stored is updated by nothing, and returned as stored (read after the
+      // turn, so a submission that went first is visible).
+      const row = await queryOne<NpsResponse>(
+        tx,
+        `with known as (
        select id from customer where id = ?
-     ), inserted as (
-       insert into nps_response (customer_id, external_id, score, comment, respondent, responded_at)
+     ), upserted as (
+       insert into nps_response as n (customer_id, external_id, score, comment, respondent, responded_at)
        select id, ?, ?, ?, ?, ?::timestamptz from known
-       on conflict (customer_id, external_id) where external_id is not null do nothing
-       returning *
+       on conflict (customer_id, external_id) where external_id is not null
+       do update set ${sent.map((column) => `${column} = excluded.${column}`).join(', ')}
+       where ${sent.map((column) => `n.${column} is distinct from excluded.${column}`).join(' or ')}
+       returning n.*
      ), marked as (
-       ${queueRescore('select customer_id from inserted')}
+       ${queueRescore('select customer_id from upserted')}
      )
-     select ${NPS_COLUMNS}, false as "storedBefore" from inserted n
+     select ${NPS_COLUMNS} from upserted n
      union all
-     select ${NPS_COLUMNS}, true from nps_response n
-     where ?::text is not null and n.customer_id = ? and n.external_id = ? and not exists (select 1 from inserted)`,
-      [customerId, externalId, input.score, comment, respondent, respondedAt.toISOString(), externalId, customerId, externalId],
+     select ${NPS_COLUMNS} from nps_response n
+     where n.customer_id = ? and n.external_id = ? and not exists (select 1 from upserted)`,
+        [customerId, externalId, input.score, comment, respondent, respondedAt.toISOString(), customerId, externalId],
+      );
+      if (!row) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
+      return row;
+    });
+  return externalId === null ? write(db) : inTransaction(db, write);
+}
+
+/**
+ * Deletes the answer stored under `externalId` for the customer (one submitted for the wrong
+ * customer) and queues the customer for rescoring; returns it as it was. NOT_FOUND when there is none.
+ */
+export async function deleteNpsResponse(
+  db: Db,
+  scheduler: RescoreScheduler | null,
+  customerIdArgument: string,
+  externalIdArgument: string,
+): Promise<NpsResponse> {
+  const customerId = checkCustomerId(customerIdArgument);
+  const externalId = optionalLabel(externalIdArgument, 'externalId', MAX_ID_LENGTH);
+  ensure(externalId !== null, 'externalId must not be empty', { argument: 'externalId' });
+  return signalsArrived(db, scheduler, async (queueRescore) => {
+    const row = await queryOne<NpsResponse>(
+      db,
+      `with deleted as (
+       delete from nps_response where customer_id = ? and external_id = ? returning *
+     ), marked as (
+       ${queueRescore('select customer_id from deleted')}
+     )
+     select ${NPS_COLUMNS} from deleted n`,
+      [customerId, externalId],
     );
-    if (row) {
-      const { storedBefore, ...answer } = row;
-      if (storedBefore) checkAnswerOfStoredRecord(NPS_ANSWER_READBACK, input, audience);
-      return answer;
-    }
-    // Stored by a concurrent submission that committed after this statement began: visible now.
-    const stored = externalId
-      ? await queryOne<NpsResponse>(db, `select ${NPS_COLUMNS} from nps_response n where n.customer_id = ? and n.external_id = ?`, [
-          customerId,
-          externalId,
-        ])
-      : undefined;
-    if (stored) {
-      checkAnswerOfStoredRecord(NPS_ANSWER_READBACK, input, audience);
-      return stored;
-    }
-    throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
+    if (!row) throw new NotFoundError(`customer ${customerId} has no NPS answer with externalId ${externalId}`, { customerId, externalId });
+    return row;
   });
 }
 

@@ -28,7 +28,7 @@ export class NpsResponse {
   @Field(() => DateTimeScalar)
   respondedAt!: DateTimeValue;
 
-  @Field(() => DateTimeScalar, { description: 'When the response was received.' })
+  @Field(() => DateTimeScalar, { description: 'When the response was first received (a later submission that replaces it keeps this).' })
   createdAt!: DateTimeValue;
 }
 
@@ -42,22 +42,28 @@ export class NpsResponseInput {
   @Field(() => String, {
     nullable: true,
     description:
-      "Idempotency key: the survey tool's id of the answer, at most 200 characters. A retried submission with the same externalId for the customer stores nothing and returns the answer stored first.",
+      "The survey tool's id of the answer, at most 200 characters, unique per customer: a submission with an externalId already stored replaces the score and the other fields it sends (a retry of the same answer changes nothing) and returns the answer as stored.",
   })
   externalId?: string | null;
 
   @Field(() => Int, { description: 'An integer 0–10.' })
   score!: number;
 
-  @Field(() => String, { nullable: true, description: 'At most 10,000 characters.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'At most 10,000 characters. Left out, an answer already stored keeps its comment; null clears it.',
+  })
   comment?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'At most 500 characters.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'At most 500 characters. Left out, an answer already stored keeps its respondent; null clears it.',
+  })
   respondent?: string | null;
 
   @Field(() => DateTimeScalar, {
     nullable: true,
-    description: 'Defaults to the time the response is received; from 1970 up to a day after now.',
+    description: 'Defaults to the time the response is received (an answer already stored keeps its own); from 1970 up to a day after now.',
   })
   respondedAt?: Date | null;
 }

@@ -120,6 +120,13 @@ const ROWS: Row[] = [
     document: `mutation { recordSupportTicket(input: { customerId: "${CUSTOMER}", externalId: "T-${Math.random()}" }) { id } }`,
   },
   {
+    field: 'deleteNpsResponse',
+    kind: 'mutation',
+    scope: 'admin',
+    document: async () => `mutation { deleteNpsResponse(customerId: "${CUSTOMER}", externalId: "${await storedAnswer()}") { id } }`,
+    audited: 'npsResponse.delete',
+  },
+  {
     field: 'setCommunicationOptOut',
     kind: 'mutation',
     scope: 'admin',
@@ -210,6 +217,17 @@ async function pausedDestination(): Promise<string> {
     `insert into destination (kind, name, url) values ('SLACK', 'matrix', 'http://127.0.0.1:9/hook') returning id::text`,
   );
   return row.id;
+}
+
+/** The externalId of an NPS answer to delete, written directly (not through the operation under test). */
+async function storedAnswer(): Promise<string> {
+  const [row] = await sql<{ externalId: string }>(
+    server.database,
+    `insert into nps_response (customer_id, external_id, score, responded_at) values ($1, 'resp_' || gen_random_uuid(), 3, now())
+     returning external_id as "externalId"`,
+    [CUSTOMER],
+  );
+  return row.externalId;
 }
 
 /** A DEAD delivery of a decided action to an active destination that nothing answers. */

@@ -1,5 +1,5 @@
-// NPS answers take an optional idempotency key (externalId, unique per customer): a retried
-// submission stores one row and returns the answer stored first, however many retries race.
+// NPS answers take an optional key (externalId, unique per customer): a retried submission stores
+// one row, however many retries race, and a corrected one replaces the answer stored.
 import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 import { post } from './support';
@@ -28,7 +28,7 @@ const stored = async (customerId: string) =>
 
 beforeAll(async () => {
   server = await startTestServer({ label: 'nps_external_id', env: { RESCORE_DEBOUNCE_MS: '0' } });
-  for (const id of ['cust_a', 'cust_b', 'cust_race']) {
+  for (const id of ['cust_a', 'cust_b', 'cust_race', 'cust_fix']) {
     expect(
       (await post(server.url, { query: `mutation { upsertCustomer(input: { id: "${id}", name: "${id}" }) { id } }` })).body.errors,
     ).toBeUndefined();
@@ -36,13 +36,13 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-it('stores a retried submission once and returns the answer stored first', async () => {
+it('stores a retried submission once, and a corrected one in its place', async () => {
   const first = await submit({ customerId: 'cust_a', externalId: 'survey-1', score: 9, comment: 'Great' });
   const retried = await submit({ customerId: 'cust_a', externalId: 'survey-1', score: 9, comment: 'Great' });
   const changed = await submit({ customerId: 'cust_a', externalId: ' survey-1 ', score: 3, comment: 'edited' });
   expect(first).toMatchObject({ customerId: 'cust_a', externalId: 'survey-1', score: 9, comment: 'Great' });
   expect(retried).toEqual(first);
-  expect(changed).toEqual(first);
+  expect(changed).toEqual({ ...first, score: 3, comment: 'edited' });
   expect(await stored('cust_a')).toBe(1);
 });
 
@@ -54,12 +54,38 @@ it('keeps keys per customer, and stores every answer sent without a key', async 
   expect(await stored('cust_a')).toBe(1);
 });
 
-it('stores one row when retries of the same answer race', async () => {
+it('stores one row when retries of the same answer race, and when corrections of it race', async () => {
   const answers = await Promise.all(
     Array.from({ length: 20 }, () => submit({ customerId: 'cust_race', externalId: 'survey-race', score: 10 })),
   );
   expect(new Set(answers.map((a) => a.id)).size).toBe(1);
   expect(await stored('cust_race')).toBe(1);
+  // Each correction is applied after the one before it: the row holds the one applied last, which answered with it.
+  const corrections = await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      submit({ customerId: 'cust_race', externalId: 'survey-race', score: i % 11, comment: `take ${i}` }),
+    ),
+  );
+  expect(new Set(corrections.map((a) => a.id))).toEqual(new Set([answers[0].id]));
+  const [row] = await sql<{ score: number; comment: string }>(
+    server.database,
+    `select score, comment from nps_response where customer_id = 'cust_race'`,
+  );
+  expect(corrections).toContainEqual(expect.objectContaining(row));
+  expect(await stored('cust_race')).toBe(1);
+});
+
+it('scores the corrected answer: a 0 sent by mistake and corrected to 9 leaves no detractor', async () => {
+  const refresh = async () =>
+    (
+      await post(server.url, {
+        query: 'mutation { refreshHealthScore(customerId: "cust_fix") { customer { nps } } }',
+      })
+    ).body.data as { refreshHealthScore: { customer: { nps: number | null } } };
+  await submit({ customerId: 'cust_fix', externalId: 'survey_wrong_1', score: 0 });
+  expect((await refresh()).refreshHealthScore.customer.nps).toBe(-100);
+  await submit({ customerId: 'cust_fix', externalId: 'survey_wrong_1', score: 9 });
+  expect((await refresh()).refreshHealthScore.customer.nps).toBe(100);
 });
 
 it('still answers NOT_FOUND for an unknown customer, with or without a key', async () => {

@@ -1,6 +1,12 @@
-import { CustomerNpsDocument, NpsResponsesDocument, NpsSummaryDocument, SubmitNpsResponseDocument } from '../__generated__/graphql';
+import {
+  CustomerNpsDocument,
+  DeleteNpsResponseDocument,
+  NpsResponsesDocument,
+  NpsSummaryDocument,
+  SubmitNpsResponseDocument,
+} from '../__generated__/graphql';
 import type { Db } from '../../src/infra/sql';
-import { query } from '../../src/infra/sql';
+import { query, queryOne } from '../../src/infra/sql';
 import { useIngestionServer } from '../helpers/ingestion';
 import type { TestServer } from '../helpers/server';
 
@@ -92,6 +98,96 @@ describe('submitNpsResponse', () => {
     const response = await server.request('mutation { submitNpsResponse(input: { customerId: "cust_nps_bad", score: 7.5 }) { id } }');
     expect(response.errors?.[0].message).toMatch(/Int cannot represent non-integer value: 7.5/);
     expect(await storedResponses('cust_nps_bad')).toBe(0);
+  });
+});
+
+describe('submitNpsResponse with an externalId already stored (an answer edited or corrected)', () => {
+  /** The stored row, every column. */
+  const storedAnswer = (customerId: string) => queryOne(db, 'select * from nps_response where customer_id = ?', [customerId]);
+
+  it('replaces the score and the fields sent, keeps those left out, and queues a rescoring', async () => {
+    await createCustomer('cust_nps_fix');
+    const wrong = await server.gql(SubmitNpsResponseDocument, {
+      input: {
+        customerId: 'cust_nps_fix',
+        externalId: 'survey_wrong_1',
+        score: 0,
+        comment: 'Meant 9',
+        respondent: 'ana@example.com',
+        respondedAt: '2026-02-01T10:00:00.000Z',
+      },
+    });
+    await query(db, 'delete from rescore_request where customer_id = ?', ['cust_nps_fix']);
+    signalled.length = 0;
+    const fixed = await server.gql(SubmitNpsResponseDocument, {
+      input: { customerId: 'cust_nps_fix', externalId: 'survey_wrong_1', score: 9 },
+    });
+    expect(fixed.submitNpsResponse).toEqual({ ...wrong.submitNpsResponse, score: 9 });
+    expect(await storedResponses('cust_nps_fix')).toBe(1);
+    expect(await rescoreRequestedAt('cust_nps_fix')).not.toBeNull();
+    expect(signalled).toHaveLength(1);
+
+    // A comment cleared and the answer dated again: each field sent replaces the stored one.
+    const edited = await server.gql(SubmitNpsResponseDocument, {
+      input: { customerId: 'cust_nps_fix', externalId: 'survey_wrong_1', score: 9, comment: null, respondedAt: '2026-02-02T10:00:00.000Z' },
+    });
+    expect(edited.submitNpsResponse).toMatchObject({
+      id: wrong.submitNpsResponse.id,
+      score: 9,
+      comment: null,
+      respondent: 'ana@example.com',
+      respondedAt: '2026-02-02T10:00:00.000Z',
+    });
+  });
+
+  it('writes nothing and queues nothing for the same answer sent again, later and without its date', async () => {
+    await createCustomer('cust_nps_retry');
+    const input = { customerId: 'cust_nps_retry', externalId: 'resp_1', score: 4, comment: 'Slow', respondent: 'bo@example.com' };
+    const first = await server.gql(SubmitNpsResponseDocument, { input });
+    const stored = await storedAnswer('cust_nps_retry');
+    await query(db, 'delete from rescore_request where customer_id = ?', ['cust_nps_retry']);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const retried = await server.gql(SubmitNpsResponseDocument, { input: { ...input, externalId: ' resp_1 ' } });
+    expect(retried.submitNpsResponse).toEqual(first.submitNpsResponse);
+    expect(await storedAnswer('cust_nps_retry')).toEqual(stored);
+    expect(await rescoreRequestedAt('cust_nps_retry')).toBeNull();
+  });
+});
+
+describe('deleteNpsResponse', () => {
+  it('deletes an answer submitted for the wrong customer, queues a rescoring and records it in the audit log', async () => {
+    await createCustomer('cust_nps_wrong');
+    await createCustomer('cust_nps_right');
+    const input = { externalId: 'resp_misfiled', score: 2, respondedAt: '2026-02-01T10:00:00.000Z' };
+    const misfiled = await server.gql(SubmitNpsResponseDocument, { input: { ...input, customerId: 'cust_nps_wrong' } });
+    await server.gql(SubmitNpsResponseDocument, { input: { ...input, customerId: 'cust_nps_right' } });
+    await query(db, 'delete from rescore_request where customer_id = ?', ['cust_nps_wrong']);
+
+    const deleted = await server.gql(DeleteNpsResponseDocument, { customerId: 'cust_nps_wrong', externalId: 'resp_misfiled' });
+    expect(deleted.deleteNpsResponse).toEqual(misfiled.submitNpsResponse);
+    expect([await storedResponses('cust_nps_wrong'), await storedResponses('cust_nps_right')]).toEqual([0, 1]);
+    expect(await rescoreRequestedAt('cust_nps_wrong')).not.toBeNull();
+    const audit = await queryOne<{ action: string; target: string; details: unknown }>(
+      db,
+      'select action, target, details from audit_log order by id desc limit 1',
+    );
+    expect(audit).toEqual({
+      action: 'npsResponse.delete',
+      target: 'cust_nps_wrong',
+      details: { externalId: 'resp_misfiled', score: 2 },
+    });
+
+    // Deleted already: nothing to delete, and nothing audited.
+    const again = await server.request(DeleteNpsResponseDocument, { customerId: 'cust_nps_wrong', externalId: 'resp_misfiled' });
+    expect(again.errors?.[0].extensions).toMatchObject({ code: 'NOT_FOUND', customerId: 'cust_nps_wrong' });
+    const blank = await server.request(DeleteNpsResponseDocument, { customerId: 'cust_nps_right', externalId: '  ' });
+    expect(blank.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'externalId' });
+    expect(await storedResponses('cust_nps_right')).toBe(1);
+    const audited = await queryOne<{ count: number }>(
+      db,
+      `select count(*)::int as count from audit_log where action = 'npsResponse.delete'`,
+    );
+    expect(audited?.count).toBe(1);
   });
 });
 
