@@ -1,7 +1,7 @@
 // Thin resolver: GraphQL arguments in, service call, GraphQL shape out. A page of customers may join
 // the edges it selects into its own statement (joined-edges.ts).
 import { GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, Ctx, ID, Info, Mutation, Query, Resolver, UseMiddleware } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
 import { RequireScope, RequireScopeForArgument } from '../auth/operation-scopes';
 import { auditAdminAction } from '../auth/audit.middleware';
 import { Scope } from '../auth/scopes';
@@ -9,7 +9,8 @@ import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
 import { selectedFields } from '../infra/selection';
 import { getCustomer, listCustomers, setCommunicationOptOut, upsertCustomer } from './customer.service';
-import { Customer, CustomerConnection, CustomerInput, CustomersArgs } from './customer.types';
+import { loadCustomerPlanChanges } from './customer-plan-change.service';
+import { Customer, CustomerConnection, CustomerInput, CustomersArgs, PageArgs, PlanChange, PlanChangeConnection } from './customer.types';
 import { joinedEdgeColumns } from './joined-edges';
 
 const optOutOf = (input: unknown): boolean | null | undefined => (input as CustomerInput | undefined)?.communicationOptOut;
@@ -56,6 +57,18 @@ export class CustomerResolver {
   @Mutation(() => Customer)
   upsertCustomer(@Arg('input', () => CustomerInput) input: CustomerInput, @Ctx() { db, services }: GraphQLContext): Promise<Customer> {
     return upsertCustomer(db, services.scheduler, input);
+  }
+
+  @RequireScope(Scope.READ)
+  @FieldResolver(() => PlanChangeConnection, {
+    description: "The customer's plan history (ARR and seats as each change took effect), the latest first.",
+  })
+  planChanges(
+    @Root('id') customerId: string,
+    @Args() args: PageArgs,
+    @Ctx() { db, loaders }: GraphQLContext,
+  ): Promise<ConnectionResult<PlanChange>> {
+    return loadCustomerPlanChanges(db, loaders, customerId, args);
   }
 
   @RequireScope(Scope.ADMIN)

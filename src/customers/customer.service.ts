@@ -96,6 +96,13 @@ export function validateCustomerInput(input: CustomerInput, now = new Date()): v
     'churnReason is the reason of a churn, and churnedAt: null undoes the churn (and clears its reason): leave churnReason out',
     { argument: 'churnReason' },
   );
+  if (input.correctsLastPlanChange) {
+    ensure(input.arrCents !== undefined || input.seats !== undefined, 'correctsLastPlanChange needs the corrected arrCents or seats', {
+      argument: 'correctsLastPlanChange',
+    });
+    const dated = 'a correction (correctsLastPlanChange) is dated the change it corrects: send no planChangedAt with it';
+    ensure(input.planChangedAt == null, dated, { argument: 'planChangedAt' });
+  }
 }
 
 /**
@@ -277,6 +284,15 @@ async function checkPlanChangeOrder(tx: Db, input: CustomerInput): Promise<void>
     [input.id.trim()],
   );
   const { known } = stored;
+  if (input.correctsLastPlanChange) {
+    // Dated the instant of the change it corrects (writeCustomer), so it keeps the history's order.
+    ensure(
+      known && stored.lastChangeAt !== null,
+      `customer ${input.id.trim()} has no recorded plan change to correct (correctsLastPlanChange): create it with its plan`,
+      { argument: 'correctsLastPlanChange' },
+    );
+    return;
+  }
   const arrChanges = input.arrCents !== undefined && String(input.arrCents) !== stored.arrCents;
   const seatsChange = input.seats !== undefined && (input.seats ?? null) !== stored.seats;
   // The plan the customer already has, sent again, records nothing: there is nothing to order.
@@ -317,7 +333,10 @@ const CHURN_STAGE = {
  * The upsert itself, in one statement. The same statement keeps the plan history
  * (`customer_plan_change`): the first plan when the customer arrives (as of its sign-up), then each
  * change of ARR or seats (as of `planChangedAt`, else the statement's start: after the write it
- * waited for, where the transaction's start could be before it).
+ * waited for, where the transaction's start could be before it). A correction
+ * (`correctsLastPlanChange`) is dated the latest change, read in the same statement: to the
+ * microsecond, which no `planChangedAt` sent back from an answer could match, so the change it
+ * corrects reads as replaced, never in effect.
  */
 async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: CustomerInput): Promise<Customer> {
   // A churn undone (churnedAt: null) takes its reason with it (validateCustomerInput refuses one sent with it).
@@ -343,6 +362,9 @@ async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: 
   // also have reset its score), or its ARR or seats (the contraction signal).
   const churnChanged = input.churnedAt !== undefined ? 'u."churnedAt" is distinct from p.churned_at' : 'false';
   const signupChanged = input.signedUpAt !== undefined ? 'u."signedUpAt" is distinct from p.signed_up_at' : 'false';
+  const changeTakesEffect = input.correctsLastPlanChange
+    ? '(select max(x.changed_at) from customer_plan_change x where x.customer_id = u.id)'
+    : 'statement_timestamp()';
   const row = await signalsArrived(db, scheduler, (queueRescore) =>
     queryOne<Customer>(
       db,
@@ -355,7 +377,7 @@ async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: 
      ), plan_changed as (
        insert into customer_plan_change (customer_id, arr_cents, seats, changed_at)
        select u.id, u.stored_arr_cents, u.seats,
-              case when p.found is null then coalesce(u."signedUpAt", statement_timestamp()) else coalesce(?::timestamptz, statement_timestamp()) end
+              case when p.found is null then coalesce(u."signedUpAt", statement_timestamp()) else coalesce(?::timestamptz, ${changeTakesEffect}) end
        from upserted u left join previous p on true
        where p.found is null or u.stored_arr_cents is distinct from p.arr_cents or u.seats is distinct from p.seats
        returning 1

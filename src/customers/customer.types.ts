@@ -103,6 +103,34 @@ export class Customer {
 
 export const CustomerConnection = Connection(Customer);
 
+@ObjectType({
+  simpleResolvers: true,
+  description: "One entry of a customer's plan history: its ARR and seats from `changedAt` on (upsertCustomer records one per change).",
+})
+export class PlanChange {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => DateTimeScalar, {
+    description: 'When the plan took effect: `planChangedAt`, else when it was recorded; the sign-up for the first.',
+  })
+  changedAt!: DateTimeValue;
+
+  @Field(() => SafeIntScalar, { description: 'ARR from changedAt on, in cents.' })
+  arrCents!: number;
+
+  @Field(() => Int, { nullable: true })
+  seats!: number | null;
+
+  @Field({
+    description:
+      'true when a change recorded later and dated the same instant corrected this one (`correctsLastPlanChange`): it was never in effect, and scoring reads the correction.',
+  })
+  corrected!: boolean;
+}
+
+export const PlanChangeConnection = Connection(PlanChange);
+
 @InputType({
   description:
     'Creates the customer or updates it; omitted fields keep their stored value. No text may contain a NUL character, and ' +
@@ -133,6 +161,15 @@ export class CustomerInput {
       'When a change of arrCents or seats took effect; defaults to now; the history of these changes feeds the contraction signal.',
   })
   planChangedAt?: Date | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'true: the arrCents or seats sent correct the latest recorded plan change (a typo), rather than change the plan. ' +
+      'The correction is dated the instant of the change it corrects, which then was never in effect (no contraction); ' +
+      'not with planChangedAt, and only for a stored customer.',
+  })
+  correctsLastPlanChange?: boolean | null;
 
   @Field(() => DateTimeScalar, { nullable: true })
   signedUpAt?: Date | null;

@@ -15,6 +15,8 @@ export type CustomerInput = {
   communicationOptOut?: boolean | null | undefined;
   /** Where customer-facing email goes; at most 320 characters; an empty one is stored as null. */
   contactEmail?: string | null | undefined;
+  /** true: the arrCents or seats sent correct the latest recorded plan change (a typo), rather than change the plan. The correction is dated the instant of the change it corrects, which then was never in effect (no contraction); not with planChangedAt, and only for a stored customer. */
+  correctsLastPlanChange?: boolean | null | undefined;
   /** At most 200 characters. */
   csmOwner?: string | null | undefined;
   /** Your own identifier for the account, e.g. `cust_abc123`; at most 200 characters. */

@@ -231,6 +231,97 @@ describe('the plan history (customer_plan_change)', () => {
     expect(await contraction('cust_plan_cut')).toBe(0.5);
   });
 
+  const PLAN_CHANGES = `query ($id: ID!, $first: Int, $after: String) { customer(id: $id) { planChanges(first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } edges { node { changedAt arrCents seats corrected } } } } }`;
+  interface PlanChangesAnswer {
+    customer: {
+      planChanges: {
+        totalCount: number;
+        pageInfo: { hasNextPage: boolean; endCursor: string | null };
+        edges: Array<{ node: { changedAt: string; arrCents: number; seats: number | null; corrected: boolean } }>;
+      };
+    };
+  }
+  const readPlanChanges = async (id: string, first = 50, after: string | null = null) => {
+    const answer = await server.request<PlanChangesAnswer, unknown>(PLAN_CHANGES, { id, first, after });
+    expect(answer.errors).toBeUndefined();
+    return answer.data!.customer.planChanges;
+  };
+  const contractionOf = async (id: string) => {
+    const { refreshHealthScore } = await server.gql(RefreshHealthScoreDocument, { customerId: id });
+    return refreshHealthScore.signals.find((s) => s.name === 'contraction')?.rawValue;
+  };
+
+  it('reads the plan history back through Customer.planChanges, the latest first, paged', async () => {
+    await server.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_plan_read', name: 'Read', arrCents: 500_000, seats: 5, signedUpAt: '2026-01-01T00:00:00.000Z' },
+    });
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_read', seats: 8, planChangedAt: '2026-03-01T00:00:00.000Z' } });
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_read', arrCents: 900_000 } });
+    const first = await readPlanChanges('cust_plan_read', 2);
+    expect(first.totalCount).toBe(3);
+    expect(first.edges.map((edge) => edge.node)).toEqual([
+      { changedAt: expect.any(String), arrCents: 900_000, seats: 8, corrected: false },
+      { changedAt: '2026-03-01T00:00:00.000Z', arrCents: 500_000, seats: 8, corrected: false },
+    ]);
+    // The change sent without planChangedAt took effect when it was recorded: its date is told back.
+    expectRecent(first.edges[0].node.changedAt);
+    const rest = await readPlanChanges('cust_plan_read', 2, first.pageInfo.endCursor);
+    expect(rest.edges.map((edge) => edge.node)).toEqual([
+      { changedAt: '2026-01-01T00:00:00.000Z', arrCents: 500_000, seats: 5, corrected: false },
+    ]);
+    expect(rest.pageInfo.hasNextPage).toBe(false);
+  });
+
+  it('corrects a typo of seats or ARR with correctsLastPlanChange: the typo was never in effect, so no contraction', async () => {
+    const signedUpAt = new Date(Date.now() - 40 * 86_400_000).toISOString();
+    for (const [id, typo, fix, correctsLastPlanChange] of [
+      ['cust_typo_seats', { seats: 60 }, { seats: 6 }, true],
+      ['cust_typo_arr', { arrCents: 100_000_000 }, { arrCents: 1_000_000 }, true],
+      // The same fix sent as a change: 60 seats were in effect for a moment, and 6 reads as a cut from them.
+      ['cust_typo_as_change', { seats: 60 }, { seats: 6 }, false],
+    ] as const) {
+      await server.gql(UpsertCustomerDocument, { input: { id, name: id, arrCents: 1_000_000, seats: 6, signedUpAt } });
+      await server.gql(UpsertCustomerDocument, { input: { id, ...typo } });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const fixed = await server.request(UpsertCustomerDocument, { input: { id, ...fix, correctsLastPlanChange } });
+      expect(fixed.errors).toBeUndefined();
+      expect(await rescoreRequested(id)).toBe(true);
+    }
+    expect(await contractionOf('cust_typo_seats')).toBe(0);
+    expect(await contractionOf('cust_typo_arr')).toBe(0);
+    expect(await contractionOf('cust_typo_as_change')).toBe(0.9);
+
+    // The history keeps the typo, marked corrected, and the correction dated the same instant.
+    const { edges } = await readPlanChanges('cust_typo_seats');
+    expect(edges.map((edge) => [edge.node.seats, edge.node.corrected])).toEqual([
+      [6, false],
+      [60, true],
+      [6, false],
+    ]);
+    expect(edges[0].node.changedAt).toBe(edges[1].node.changedAt);
+    const [correction, typo] = await query<{ changedAt: string }>(
+      db,
+      `select changed_at::text as "changedAt" from customer_plan_change where customer_id = 'cust_typo_seats' order by id desc limit 2`,
+    );
+    expect(correction.changedAt).toBe(typo.changedAt);
+  });
+
+  it('refuses a correction with planChangedAt, without arrCents or seats, or of a customer not stored, writing nothing', async () => {
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_typo_refused', name: 'Refused', seats: 3 } });
+    for (const [input, argument] of [
+      [{ id: 'cust_typo_refused', seats: 4, correctsLastPlanChange: true, planChangedAt: new Date().toISOString() }, 'planChangedAt'],
+      [{ id: 'cust_typo_refused', plan: 'pro', correctsLastPlanChange: true }, 'correctsLastPlanChange'],
+      [{ id: 'cust_typo_new', name: 'New', seats: 4, correctsLastPlanChange: true }, 'correctsLastPlanChange'],
+    ] as const) {
+      const refused = await server.request(UpsertCustomerDocument, { input });
+      expect({ input, error: refused.errors?.[0].extensions }).toMatchObject({ input, error: { code: 'BAD_USER_INPUT', argument } });
+    }
+    expect((await planChanges('cust_typo_refused')).map((change) => change.seats)).toEqual([3]);
+    expect(await planChanges('cust_typo_new')).toEqual([]);
+    expect(await queryOne(db, `select 1 from customer where id = 'cust_typo_new'`)).toBeUndefined();
+  });
+
   it("deletes a customer's plan history with the customer", async () => {
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_plan_gone', name: 'Gone', seats: 1 } });
     await query(db, `delete from customer where id = 'cust_plan_gone'`);
