@@ -122,6 +122,7 @@ export function simulateSteadyAccounts(
         firstActivityAt: activity.engagementEvents[0]?.occurredAt ?? null,
         lastActivityAt,
         previousTierKey,
+        previousBands: model.tiers,
         earlierScore: null,
         previousPenalties,
       });

@@ -30,6 +30,7 @@ import {
   ScoringModelConfig,
   SignalResult,
   silenceMetricKey,
+  TierBand,
   tierDirection,
 } from './model';
 
@@ -190,6 +191,8 @@ interface BatchInputs {
   historyById: Map<string, HistoryRow>;
   /** By the other model versions that applied flags at previous points, the flags they define as this one does: those carry on. */
   flagsAlikeByVersion: Map<number, ReadonlySet<string>>;
+  /** By the other model versions that scored previous points, their tier bands: a tier they placed is held where its bounds are unchanged (tierHeldFrom). */
+  bandsByVersion: Map<number, readonly TierBand[]>;
   outreachById: Map<string, RecentAction[]>;
   /** The previous flags of the customers scored without a recent point whose start conditions a history could have met (warm-up-flags.ts). */
   warmedFlags: Map<string, ReadonlySet<string> | null>;
@@ -300,21 +303,21 @@ async function readBatchInputs(
     config.lifecycle.churnWindowDays + 1,
   );
   const outreachById = await readRecentOutreach(tx, idsJson, asOf, config, options);
-  // After a model change, the versions that applied the previous flags (one statement; none otherwise),
-  // each compared with this model once for the batch.
+  // After a model change, the versions that scored the previous points (one statement; none
+  // otherwise): their tier bands, and their flags compared with this model once for the batch.
   const previousConfigs = await loadModelConfigs(
     tx,
-    kept
-      .filter((h) => !h.previousSameModel && h.previousModelVersion !== null && h.previousPenalties?.length)
-      .map((h) => h.previousModelVersion as number),
+    kept.filter((h) => !h.previousSameModel && h.previousModelVersion !== null).map((h) => h.previousModelVersion as number),
   );
   const flagsAlikeByVersion = new Map([...previousConfigs].map(([version, previous]) => [version, flagsDefinedAlike(previous, config)]));
+  const bandsByVersion = new Map([...previousConfigs].map(([version, previous]) => [version, previous.tiers]));
   const publishedNextChanges = await publishedChangesAfter(tx, kept, options);
   return {
     customers,
     gathered,
     historyById: new Map(kept.map((h) => [h.id, h])),
     flagsAlikeByVersion,
+    bandsByVersion,
     outreachById,
     publishedNextChanges,
   };
@@ -391,6 +394,16 @@ function previousFlags(past: HistoryRow | undefined, flagsAlikeByVersion: Map<nu
   if (!past?.previousPenalties) return null;
   if (past.previousSameModel) return new Set(past.previousPenalties);
   return carriedFlags(past.previousPenalties, flagsAlikeByVersion.get(past.previousModelVersion as number) ?? null);
+}
+
+/** The tier bands the previous point was placed by: this model's under the same version, else those of the version that scored it. */
+function previousBands(
+  config: ScoringModelConfig,
+  past: HistoryRow | undefined,
+  bandsByVersion: Map<number, readonly TierBand[]>,
+): readonly TierBand[] | null {
+  if (!past || past.previousModelVersion === null) return null;
+  return past.previousSameModel ? config.tiers : (bandsByVersion.get(past.previousModelVersion) ?? null);
 }
 
 /** One customer's playbook actions for this scoring, less the suppressions already logged in this cooldown. */
@@ -472,6 +485,7 @@ function assessInBatch(config: ScoringModelConfig, customer: CustomerRow, inputs
     firstActivityAt: customer.firstActivityAt ? new Date(customer.firstActivityAt) : null,
     previousTierKey: past?.previousTier ?? null,
     nextTierKey: past?.nextTier ?? null,
+    previousBands: previousBands(config, past, inputs.bandsByVersion),
     earlierScore: past?.earlierScore ?? null,
     // Flags of another model version carry on only where this model defines them alike: a
     // redefined one starts afresh, its start conditions asked. Without a recent point, those a weekly

@@ -345,6 +345,74 @@ it('leaves the tier changes a model change made out of the changes feed, and tel
   expect(feed.changes.totalCount).toBe(0);
 });
 
+it('places a score in its own band of a new tier scheme: hysteresis holds no tier whose bounds another version set otherwise', async () => {
+  await server.app.scheduler.idle();
+  const id = 'cust_act_bands';
+  // In use every day until 8 days ago: a silence puts its score in the middle of the range.
+  const events = Array.from({ length: 82 }, (_, day) => ({
+    customerId: id,
+    eventType: 'login',
+    userId: `u${day % 3}`,
+    occurredAt: daysAgo(day + 8.5),
+  }));
+  await ok(`mutation { upsertCustomer(input: { id: "${id}", name: "Bands", signedUpAt: "${daysAgo(200)}" }) { id } }`);
+  await ok('mutation ($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }', { events });
+  const score = (await ok<{ refreshHealthScore: { score: number } }>(`mutation { refreshHealthScore(customerId: "${id}") { score } }`))
+    .refreshHealthScore.score;
+  expect(score).toBeGreaterThanOrEqual(4);
+  expect(score).toBeLessThanOrEqual(94);
+  // The default model with its four tiers moved around this score, and tier hysteresis 2.
+  const withBands = (healthy: number, monitor: number, atRisk: number) => ({
+    ...DEFAULT_SCORING_MODEL,
+    hysteresis: 2,
+    tiers: DEFAULT_SCORING_MODEL.tiers.map((band) => ({
+      ...band,
+      lowerBound: { healthy, monitor, at_risk: atRisk, critical: 0 }[band.key],
+    })),
+  });
+  const atRiskAround = withBands(score + 2, score + 1, score - 1);
+  const monitorFrom = withBands(score + 3, score, score - 3);
+  const atRiskAbove = withBands(score + 5, score + 3, score + 1);
+  const activate = async (config: object) => {
+    await ok('mutation ($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }', { config });
+    await server.app.scheduler.idle();
+    return ok<{ customer: { healthScore: number; tier: string; lifecycleStage: string } }>(
+      `{ customer(id: "${id}") { healthScore tier lifecycleStage } }`,
+    );
+  };
+  const onWorklist = async () =>
+    (
+      await ok<{ worklist: { edges: Array<{ node: { id: string } }> } }>('{ worklist(first: 500) { edges { node { id } } } }')
+    ).worklist.edges.some((edge) => edge.node.id === id);
+
+  expect((await activate(atRiskAround)).customer).toEqual({ healthScore: score, tier: 'at_risk', lifecycleStage: 'AT_RISK' });
+  // The preview lists the move that activating the next model makes.
+  const preview = await ok<{ previewScoringModel: { changes: Array<{ customerId: string; fromTier: string; toTier: string }> } }>(
+    'query ($config: JSON!) { previewScoringModel(config: $config, first: 500) { changes { customerId fromTier toTier } } }',
+    { config: monitorFrom },
+  );
+  expect(preview.previewScoringModel.changes.filter((move) => move.customerId === id)).toEqual([
+    { customerId: id, fromTier: 'at_risk', toTier: 'monitor' },
+  ]);
+  // Within 2 points of the at_risk that ends at the score, yet at_risk no longer holds it: its bounds moved.
+  expect((await activate(monitorFrom)).customer).toEqual({ healthScore: score, tier: 'monitor', lifecycleStage: 'ACTIVE' });
+  expect(await onWorklist()).toBe(false);
+  expect((await activate(atRiskAround)).customer).toMatchObject({ healthScore: score, tier: 'at_risk' });
+  // The other way: at_risk moved 1 point above the score, which is critical there.
+  expect((await activate(atRiskAbove)).customer).toEqual({ healthScore: score, tier: 'critical', lifecycleStage: 'AT_RISK' });
+  expect(await onWorklist()).toBe(true);
+  const changes = await ok<{ tierChanges: { edges: Array<{ node: { fromTier: string | null; toTier: string } }> } }>(
+    `{ tierChanges(customerId: "${id}", first: 50) { edges { node { fromTier toTier } } } }`,
+  );
+  // After its first tier under the default model, oldest first.
+  expect(changes.tierChanges.edges.slice(-4).map((edge) => [edge.node.fromTier, edge.node.toTier])).toEqual([
+    [expect.any(String), 'at_risk'],
+    ['at_risk', 'monitor'],
+    ['monitor', 'at_risk'],
+    ['at_risk', 'critical'],
+  ]);
+});
+
 it('records with every tier change the model versions of the points it lies between', async () => {
   await server.app.scheduler.idle();
   expect(await tierChangesOffTheirPoints(server.database)).toEqual([]);

@@ -17,6 +17,7 @@ import {
   readsPreviousFlags,
   ScoringModelConfig,
   silencePromiseWarnings,
+  TierBand,
   validateModel,
 } from '../model';
 import { BacktestReport, evaluateBacktest } from './evaluate';
@@ -311,26 +312,45 @@ function movesAfter(moves: TierMove[], after: string | null): TierMove[] {
   return moves.filter((m) => m.arrCents < arrCents || (m.arrCents === arrCents && m.customerId > customerId));
 }
 
-/**
- * The flags each customer's latest score applied that a scoring under `config` would carry on: all
- * of them where `config` defines them as the model version that scored it did (carriedFlags), as the
- * next scoring would widen them.
- */
-async function latestCarriedFlags(db: Db, ids: string[], config: ScoringModelConfig): Promise<Map<string, ReadonlySet<string>>> {
-  const rows = await query<{ id: string; version: number | null; applied: string[] }>(
+/** What a customer's latest score passes on to a scoring under another model, as the next scoring would take it. */
+interface LatestPoint {
+  /** The tier bands of the model version that scored it: its tier is held only where they agree (tierHeldFrom). */
+  bands: readonly TierBand[] | null;
+  /**
+   * The flags it applied that the scoring carries on: those the model defines as that version did
+   * (carriedFlags), as the next scoring would widen them. Null when the model does not read them.
+   */
+  flags: ReadonlySet<string> | null;
+}
+
+/** Each customer's latest score, by customer id, as a scoring under `config` would start from it. */
+async function latestPoints(db: Db, ids: string[], config: ScoringModelConfig): Promise<Map<string, LatestPoint>> {
+  const readFlags = readsPreviousFlags(config);
+  const rows = await query<{ id: string; version: number | null; applied?: string[] | null }>(
     db,
-    `select c.id, latest.model_version as version, ${appliedPenaltyNames('latest.penalties')} as applied
+    `select c.id, latest.model_version as version${readFlags ? `, ${appliedPenaltyNames('latest.penalties')} as applied` : ''}
      from jsonb_array_elements_text(?::jsonb) as c(id)
-     left join lateral (select h.penalties, h.model_version from health_score h where h.customer_id = c.id
+     left join lateral (select h.model_version${readFlags ? ', h.penalties' : ''} from health_score h where h.customer_id = c.id
                         order by h.as_of desc, h.id desc limit 1) latest on true`,
     [json(ids)],
   );
   const models = await loadModelConfigs(
     db,
-    rows.filter((row) => row.version !== null && row.applied?.length).map((row) => row.version as number),
+    rows.filter((row) => row.version !== null).map((row) => row.version as number),
   );
-  const alike = new Map([...models].map(([version, previous]) => [version, flagsDefinedAlike(previous, config)]));
-  return new Map(rows.map((row) => [row.id, carriedFlags(row.applied ?? [], alike.get(row.version as number) ?? null)]));
+  const alike = new Map(readFlags ? [...models].map(([version, previous]) => [version, flagsDefinedAlike(previous, config)]) : []);
+  return new Map(
+    rows.map((row) => {
+      const version = row.version as number;
+      return [
+        row.id,
+        {
+          bands: models.get(version)?.tiers ?? null,
+          flags: readFlags ? carriedFlags(row.applied ?? [], alike.get(version) ?? null) : null,
+        },
+      ];
+    }),
+  );
 }
 
 /**
@@ -376,13 +396,11 @@ async function previewOf(
       requests,
       config.lifecycle.churnWindowDays + 1,
     );
-    const applied = readsPreviousFlags(config)
-      ? await latestCarriedFlags(
-          db,
-          batch.map((a) => a.id),
-          config,
-        )
-      : null;
+    const latest = await latestPoints(
+      db,
+      batch.map((a) => a.id),
+      config,
+    );
     for (const account of batch) {
       const { metrics, lastActivityAt } = gathered.get(account.id) ?? { metrics: {}, lastActivityAt: null };
       const { tier, result } = assessCustomer({
@@ -395,8 +413,9 @@ async function previewOf(
         lastActivityAt,
         firstActivityAt: account.firstActivityAt,
         previousTierKey: account.tier,
+        previousBands: latest.get(account.id)?.bands ?? null,
         earlierScore: null,
-        previousPenalties: applied?.get(account.id) ?? null,
+        previousPenalties: latest.get(account.id)?.flags ?? null,
       });
       proposed.set(tier.key, (proposed.get(tier.key) ?? 0) + 1);
       if (account.tier) current.set(account.tier, (current.get(account.tier) ?? 0) + 1);

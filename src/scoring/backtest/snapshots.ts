@@ -201,6 +201,7 @@ function* snapshotScores(set: SnapshotSet, model: ScoringModelConfig): Generator
       lastActivityAt: snapshot.lastActivityAt,
       firstActivityAt: snapshot.account.firstActivityAt,
       previousTierKey: previousTier.get(snapshot.account.id) ?? null,
+      previousBands: model.tiers,
       earlierScore: null,
       previousPenalties: previousPenalties.get(snapshot.account.id) ?? null,
     });

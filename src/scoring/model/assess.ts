@@ -1,9 +1,10 @@
-// One customer's assessment at one instant: score, tier (with hysteresis against its previous
-// tier), trend, lifecycle stage and whether it counts as flagged (at risk and not excused). Shared
-// by the scoring batch, which writes it, and by the backtest and preview, which only look.
+// One customer's assessment at one instant: score, tier (with hysteresis against its previous tier
+// where its bounds are unchanged), trend, lifecycle stage and whether it counts as flagged (at risk
+// and not excused). Shared by the scoring batch, which writes it, and by the backtest and preview,
+// which only look.
 import { computeScore } from './compute-score';
 import { lifecycleStageOf } from './lifecycle';
-import { isAtRiskTier, tierByKey, tierFor } from './tiers';
+import { isAtRiskTier, tierByKey, tierFor, tierHeldFrom } from './tiers';
 import { trendOf } from './trend';
 import { BASELINE_METRICS, USAGE_METRICS } from './types';
 import type { LifecycleStage, MetricValues, ScoreResult, ScoringModelConfig, TierBand, Trend } from './types';
@@ -27,6 +28,12 @@ export interface AssessmentInput {
    * null or absent otherwise. Past its churn with no point before, that is the tier it left in.
    */
   nextTierKey?: string | null;
+  /**
+   * The tier bands of the model version that scored the previous point (`model.tiers` under the same
+   * model): hysteresis holds the previous tier only where they gave it the bounds `model` gives it
+   * (tierHeldFrom). Null when unknown: the score then takes its plain band.
+   */
+  previousBands: readonly TierBand[] | null;
   /** The score `model.trend.windowDays` earlier; null without one. */
   earlierScore: number | null;
   /** The penalties applied at the customer's previous scoring (`penaltyHysteresis`); none on its first. */
@@ -70,7 +77,7 @@ export function assessCustomer(input: AssessmentInput): Assessment {
   const tier: TierBand | TierLeftIn =
     churned && tierLeftIn !== null
       ? (tierByKey(model.tiers, tierLeftIn) ?? { key: tierLeftIn })
-      : tierFor(result.score, model.tiers, input.previousTierKey, model.hysteresis);
+      : tierFor(result.score, model.tiers, tierHeldFrom(input.previousTierKey, input.previousBands, model.tiers), model.hysteresis);
   const trend = trendOf(result.score, input.earlierScore, model.trend.threshold);
   const npsValue = accountNpsOf(model, result);
   // Stored on the customer as a whole number (a recency-weighted NPS is fractional).

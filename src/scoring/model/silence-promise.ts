@@ -63,6 +63,7 @@ export function keepsSilencePromise(model: ScoringModelConfig): boolean {
       lastActivityAt,
       firstActivityAt: events[0].occurredAt,
       previousTierKey: previous?.tier.key ?? null,
+      previousBands: model.tiers,
       earlierScore: null,
       previousPenalties: previous && appliedPenalties(previous.result.penalties),
     });

@@ -23,7 +23,8 @@ export function bandBounds(band: TierBand, bands: readonly TierBand[]): { lower:
 
 /**
  * The tier for a score. Without a previous tier (or one no longer in the bands, after a model
- * change) it is the plain band lookup. With one, the customer stays in it while
+ * change; across model versions, see tierHeldFrom) it is the plain band lookup. With one, the
+ * customer stays in it while
  * lower − hysteresis ≤ score < upper + hysteresis: with healthy ≥ 70 and hysteresis 2 a healthy
  * account becomes monitor only below 68, and a monitor account becomes healthy only at 72.
  */
@@ -39,6 +40,30 @@ export function tierFor(
     if (score >= lower - hysteresis && score < upper + hysteresis) return previous;
   }
   return bandForScore(score, bands);
+}
+
+/**
+ * The previous tier that hysteresis may hold under `bands`: `previousTierKey` when `previousBands`,
+ * those of the model version that scored the previous point, gave that tier the bounds `bands` give
+ * it; otherwise none, and the score takes its plain band. A new tier scheme, or a band a model of
+ * your own moves, places every score in its own band: a tier of the same name held from other bounds
+ * would leave a score outside the tier it reads (a 50 kept "at_risk" where at_risk is 30–49). A
+ * change that leaves the tier's bounds as they were (new weights or flags, another band split) keeps
+ * its hysteresis, so a model change alone does not flap a score on its boundary.
+ */
+export function tierHeldFrom(
+  previousTierKey: string | null | undefined,
+  previousBands: readonly TierBand[] | null,
+  bands: readonly TierBand[],
+): string | null {
+  if (previousTierKey == null || previousBands === null) return null;
+  const before = tierByKey(previousBands, previousTierKey);
+  const now = tierByKey(bands, previousTierKey);
+  if (!before || !now) return null;
+  if (previousBands === bands) return previousTierKey;
+  const was = bandBounds(before, previousBands);
+  const is = bandBounds(now, bands);
+  return was.lower === is.lower && was.upper === is.upper ? previousTierKey : null;
 }
 
 export function tierByKey(bands: readonly TierBand[], key: string | null | undefined): TierBand | undefined {

@@ -105,6 +105,7 @@ export function simulateDailyScoring(
       lastActivityAt: last,
       firstActivityAt: firstActivityAt(activity),
       previousTierKey: previous?.tierKey ?? null,
+      previousBands: model.tiers,
       earlierScore: scoreAt(model.trend.windowDays),
       previousPenalties: previous && appliedPenalties(previous.result.penalties),
     });

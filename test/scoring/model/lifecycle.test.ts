@@ -48,6 +48,7 @@ function assessAccount(
     lastActivityAt: daysAgo(1),
     firstActivityAt: signedUpAt,
     previousTierKey: null,
+    previousBands: model.tiers,
     earlierScore: null,
     ...overrides,
   });

@@ -262,6 +262,7 @@ describe('the default model at daily scoring', () => {
         lastActivityAt: new Date(Date.UTC(2026, 5, 1 + day, 18)),
         firstActivityAt: signedUpAt,
         previousTierKey,
+        previousBands: config.tiers,
         earlierScore: null,
         previousPenalties,
       });

@@ -8,7 +8,9 @@ import {
   isWorstTier,
   tierDirection,
   tierFor,
+  tierHeldFrom,
 } from '../../../src/scoring/model';
+import type { TierBand } from '../../../src/scoring/model';
 
 const bands = TIER_PRESETS.four_tier;
 const HYSTERESIS = 2;
@@ -81,6 +83,43 @@ describe('tierFor', () => {
     const shuffled = [bands[2], bands[0], bands[3], bands[1]];
     expect(bandForScore(55, shuffled).key).toBe('monitor');
     expect(tierFor(68, shuffled, 'healthy', HYSTERESIS).key).toBe('healthy');
+  });
+});
+
+describe('tierHeldFrom: hysteresis across model versions', () => {
+  /** The tier a scoring under `scheme` gives `score`, its previous point placed in `previousTier` under `previousScheme`. */
+  const rescored = (score: number, previousTier: string, previousScheme: readonly TierBand[] | null, scheme: readonly TierBand[]) =>
+    tierFor(score, scheme, tierHeldFrom(previousTier, previousScheme, scheme), HYSTERESIS).key;
+
+  it('holds no at_risk of 40–69 over a 50 back under four_tier, where at_risk is 30–49: the 50 is monitor', () => {
+    expect(rescored(50, 'monitor', TIER_PRESETS.four_tier, TIER_PRESETS.three_tier)).toBe('at_risk');
+    expect(rescored(50, 'at_risk', TIER_PRESETS.three_tier, TIER_PRESETS.four_tier)).toBe('monitor');
+  });
+
+  it('holds no at_risk of 30–49 over a 48 under five_band_thriving, where at_risk is 50–69: the 48 is churning', () => {
+    expect(rescored(48, 'at_risk', TIER_PRESETS.four_tier, TIER_PRESETS.five_band_thriving)).toBe('churning');
+    // Nor a best band whose upper bound a new band above it closes: a 91 is thriving.
+    expect(rescored(91, 'healthy', TIER_PRESETS.four_tier, TIER_PRESETS.five_band_thriving)).toBe('thriving');
+  });
+
+  it('holds a tier whose bounds a new version left as they were, whatever else changed', () => {
+    // A copy, as a new version read back from the database is: equal bounds, not the same object.
+    expect(rescored(68, 'healthy', structuredClone(TIER_PRESETS.four_tier), TIER_PRESETS.four_tier)).toBe('healthy');
+    // monitor split at 60: healthy keeps its bounds and its hysteresis, monitor (now 50–59) does not.
+    const withWatch: TierBand[] = [
+      { key: 'healthy', label: 'Healthy', lowerBound: 70, severity: 0 },
+      { key: 'watch', label: 'Watch', lowerBound: 60, severity: 1 },
+      { key: 'monitor', label: 'Monitor', lowerBound: 50, severity: 2 },
+      { key: 'at_risk', label: 'At risk', lowerBound: 30, severity: 3 },
+      { key: 'critical', label: 'Critical', lowerBound: 0, severity: 4 },
+    ];
+    expect(rescored(68, 'healthy', TIER_PRESETS.four_tier, withWatch)).toBe('healthy');
+    expect(rescored(61, 'monitor', TIER_PRESETS.four_tier, withWatch)).toBe('watch');
+  });
+
+  it('takes the plain band when the bands that placed the previous tier are unknown', () => {
+    expect(tierHeldFrom('healthy', null, TIER_PRESETS.four_tier)).toBeNull();
+    expect(rescored(68, 'healthy', null, TIER_PRESETS.four_tier)).toBe('monitor');
   });
 });
 
