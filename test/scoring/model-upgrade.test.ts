@@ -85,6 +85,15 @@ it('moves an installation from an earlier default the product wrote to the curre
   expect(await adoptCurrentDefaultModel(db())).toBeNull();
 });
 
+it("moves an installation on the default with tier hysteresis 3 to the specification's 2, as a new version that keeps every tier's bounds", async () => {
+  await activate({ ...structuredClone(DEFAULT_SCORING_MODEL), hysteresis: 3 }, true);
+  const adopted = await adoptCurrentDefaultModel(db());
+  expect([adopted?.version, adopted?.config.hysteresis, adopted?.config.penaltyHysteresis]).toEqual([2, 2, 0.1]);
+  // Only the hysteresis changed: the tiers its points were placed in keep theirs across the move.
+  expect(adopted?.config.tiers).toEqual(DEFAULT_SCORING_MODEL.tiers);
+  expect(await adoptCurrentDefaultModel(db())).toBeNull();
+});
+
 it('writes the default of first use as shipped, and a model activated through the API as chosen, whatever its config', async () => {
   await query(db(), 'delete from scoring_model');
   await getActiveModel(db());

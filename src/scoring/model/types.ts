@@ -515,7 +515,11 @@ export interface ScoringModelConfig {
   components: ComponentConfig[];
   penalties: PenaltyConfig[];
   tiers: TierBand[];
-  /** Points a score must move past a band's bounds before it leaves its previous tier (the default model 3, the first default model 2). */
+  /**
+   * Points a score must move past a band's bounds before it leaves its previous tier (both default
+   * models 2, as the specification states). Across model versions, only a tier whose bounds are
+   * unchanged is held (tierHeldFrom).
+   */
   hysteresis: number;
   /**
    * Share of a red flag's threshold (and of each of its conditions') by which a flag that applied at

@@ -32,6 +32,13 @@ describe('the default model', () => {
     ]);
   });
 
+  it("keeps the specification's tier hysteresis of 2 points: a healthy account is monitor below 68, a monitor one healthy at 72", () => {
+    expect([DEFAULT_SCORING_MODEL.hysteresis, DEFAULT_SCORING_MODEL.penaltyHysteresis]).toEqual([2, 0.1]);
+    const { tiers, hysteresis } = DEFAULT_SCORING_MODEL;
+    expect([68, 67].map((score) => tierFor(score, tiers, 'healthy', hysteresis).key)).toEqual(['healthy', 'monitor']);
+    expect([71, 72].map((score) => tierFor(score, tiers, 'monitor', hysteresis).key)).toEqual(['monitor', 'healthy']);
+  });
+
   it('is frozen, so a caller cannot change the defaults for everyone', () => {
     expect(() => {
       (DEFAULT_SCORING_MODEL.tiers[0] as { lowerBound: number }).lowerBound = 10;
@@ -50,7 +57,7 @@ describe('the default model', () => {
       ['at_risk', 'check_in_email'],
     ]);
     model.hysteresis = 5;
-    expect(DEFAULT_SCORING_MODEL.hysteresis).toBe(3);
+    expect(DEFAULT_SCORING_MODEL.hysteresis).toBe(2);
   });
 
   it('gives the three-tier scheme only the critical and at-risk playbooks', () => {
