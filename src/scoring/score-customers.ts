@@ -438,6 +438,7 @@ function plannedOutreach(
     earlierScore: past?.earlierScore ?? null,
     daysSinceLastActivity: lastActivityAt ? (asOf.getTime() - lastActivityAt.getTime()) / DAY_MS : null,
     wasPreviouslyActive: lastActivityAt !== null,
+    firstActivityAt: customer.firstActivityAt ? new Date(customer.firstActivityAt) : null,
     silenceInUsualGaps,
     recentActions: recent,
     now: asOf,

@@ -77,3 +77,26 @@ it('keeps a long-signed-up account whose first use is this week in ONBOARDING (n
   await useDaily('c_first_use', 3, 0);
   expect((await scoreNow('c_first_use')).refreshHealthScore.customer.lifecycleStage).toBe('ONBOARDING');
 });
+
+it('stages a long-signed-up account first used two days ago, with a promoter answer, ACTIVE: no advocate, no expansion play', async () => {
+  // Its seats, payments, tickets and answer observed: coverage above lifecycle.minCoverage, a score
+  // in the best tier on neutral usage values, and an NPS of 100.
+  await ok('mutation($input: CustomerInput!) { upsertCustomer(input: $input) { id } }', {
+    input: { id: 'c_new_to_it', name: 'c_new_to_it', arrCents: 6_000_000, seats: 5, signedUpAt: daysAgo(400) },
+  });
+  await useDaily('c_new_to_it', 2, 1);
+  await ok('mutation($input: NpsResponseInput!) { submitNpsResponse(input: $input) { id } }', {
+    input: { customerId: 'c_new_to_it', score: 9, respondent: 'u1', respondedAt: daysAgo(1) },
+  });
+  const scored = await ok<{
+    refreshHealthScore: { score: number; tier: string; coverage: number; customer: { lifecycleStage: string; nps: number } };
+  }>('mutation { refreshHealthScore(customerId: "c_new_to_it") { score tier coverage customer { lifecycleStage nps } } }');
+  expect(scored.refreshHealthScore).toMatchObject({ tier: 'healthy', customer: { nps: 100 } });
+  expect(scored.refreshHealthScore.score).toBeGreaterThanOrEqual(80);
+  expect(scored.refreshHealthScore.coverage).toBeGreaterThanOrEqual(0.6);
+  expect(scored.refreshHealthScore.customer.lifecycleStage).toBe('ACTIVE');
+  const outreach = await ok<{ outreachLog: { edges: Array<{ node: { playbook: string } }> } }>(
+    '{ outreachLog(customerId: "c_new_to_it") { edges { node { playbook } } } }',
+  );
+  expect(outreach.outreachLog.edges.map((e) => e.node.playbook)).not.toContain('expansion');
+});

@@ -65,7 +65,9 @@ export interface LifecycleInput {
  *    it is no new customer: a CS team works it by its tier, like anyone else.
  * 3. AT_RISK — the tier is one of the two worst bands. Risk outranks advocacy: a bad-tier customer
  *    with a great NPS needs help before a referral request.
- * 4. ADVOCATE — score ≥ advocateMinScore and account NPS ≥ advocateMinNps.
+ * 4. ADVOCATE — score ≥ advocateMinScore and account NPS ≥ advocateMinNps, once the account has been
+ *    in use for onboardingDays (newToTheProduct): one signed long ago and used for the first time days
+ *    ago scores high on neutral usage values and is no power user yet.
  * 5. ACTIVE.
  */
 export function lifecycleStageOf(input: LifecycleInput): LifecycleStage {
@@ -88,9 +90,24 @@ export function lifecycleStageOf(input: LifecycleInput): LifecycleStage {
 
   if (isAtRiskTier(model.tiers, tierKey)) return 'AT_RISK';
 
-  if (score >= advocateMinScore && accountNps !== null && accountNps >= advocateMinNps) return 'ADVOCATE';
+  if (
+    score >= advocateMinScore &&
+    accountNps !== null &&
+    accountNps >= advocateMinNps &&
+    !newToTheProduct(input.firstActivityAt, asOf, onboardingDays)
+  )
+    return 'ADVOCATE';
 
   return 'ACTIVE';
+}
+
+/**
+ * In use for less than `onboardingDays` (its first engagement event ever recorded since, or none):
+ * whatever its signup date, its use is still its onboarding's, read by usage signals that are
+ * neutral values until it has a baseline. Such an account is no advocate and gets no expansion play.
+ */
+export function newToTheProduct(firstActivityAt: Date | null, asOf: Date, onboardingDays: number): boolean {
+  return firstActivityAt === null || daysBetween(firstActivityAt, asOf) < onboardingDays;
 }
 
 /** In use before its latest churn window: whatever its data lacks now, the account is known. */

@@ -1,7 +1,7 @@
 // Playbook decisions: given a fresh scoring and a little history, which outreach actions to log,
 // skip (opt-out) or suppress (cooldown). Pure, so every rule is unit-tested; the outreach service
 // writes the result to the log and publishes it.
-import { daysBetween } from './lifecycle';
+import { daysBetween, newToTheProduct } from './lifecycle';
 import { metricKeyOf } from './metrics';
 import { isAtRiskTier, isBestTier, isSecondWorstTier, isWorstTier, tierByKey } from './tiers';
 import type {
@@ -98,6 +98,8 @@ export interface PlaybookDecisionInput {
   daysSinceLastActivity: number | null;
   /** True when the account had engagement before this silence (the caller decides, e.g. lastActivityAt set). */
   wasPreviouslyActive: boolean;
+  /** The customer's first engagement event ever recorded; null if none. In use for less than `lifecycle.onboardingDays`, no expansion play (newToTheProduct). */
+  firstActivityAt: Date | null;
   /** The silence in the account's usual gaps between days of use (the metric of `silenceMetricKey`); null when not measured. */
   silenceInUsualGaps?: number | null;
   /**
@@ -241,7 +243,7 @@ export function silenceMetricKey(model: ScoringModelConfig): string | null {
  * - Advocates, or best-band customers scoring ≥ the expansion playbook's minScore, get the expansion
  *   play — unless a risk trigger fired, the account is silent or the trend is DECLINING or not
  *   measured across a model change (no upsell into a falling account), or the score is thinly
- *   observed (no upsell on neutral values).
+ *   observed or the account in use for less than onboardingDays (no upsell on neutral values).
  * - ONBOARDING customers get only the silence alert: their 30-day windows are still filling up, so
  *   a low score is not yet a risk signal.
  * Each planned action: SUPPRESSED_COOLDOWN if its playbook already ran within its cooldown, else
@@ -272,8 +274,18 @@ export function decidePlaybookActions(input: PlaybookDecisionInput): PlannedActi
 
   // No upsell into a falling account, nor into one whose fall a model change has hidden (the trend
   // across versions is not measured): the play waits for the trend under the new version.
+  // Nor into an account whose high score rests on neutral values: thinly observed, or new to the product.
   const thinlyObserved = (current.coverage ?? 1) < (model.lifecycle.minCoverage ?? 0);
-  if (!onboarding && !silent && !thinlyObserved && triggers.length === 0 && current.trend !== 'DECLINING' && !current.trendUnknown) {
+  const newToIt = newToTheProduct(input.firstActivityAt, input.now, model.lifecycle.onboardingDays);
+  if (
+    !onboarding &&
+    !silent &&
+    !thinlyObserved &&
+    !newToIt &&
+    triggers.length === 0 &&
+    current.trend !== 'DECLINING' &&
+    !current.trendUnknown
+  ) {
     const playbook = model.playbooks.find((p) => p.kind === 'expansion');
     if (
       playbook?.kind === 'expansion' &&

@@ -119,6 +119,7 @@ export function simulateDailyScoring(
       peakScoreInDropWindow: recentScores.length > 0 ? Math.max(...recentScores) : null,
       daysSinceLastActivity,
       wasPreviouslyActive: last !== null,
+      firstActivityAt: firstActivityAt(activity),
       recentActions: outreachLog,
       now: asOf,
     });

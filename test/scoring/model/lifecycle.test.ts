@@ -108,6 +108,13 @@ describe('lifecycleStageOf', () => {
     expect(stage({ score: 95, accountNps: null })).toBe('ACTIVE');
   });
 
+  it('is no ADVOCATE before the account has been in use for 30 days, whatever its signup: ACTIVE', () => {
+    // Signed up long ago, first used two days ago: its score rests on neutral usage values.
+    expect(stage({ score: 90, accountNps: 100, firstActivityAt: daysAgo(2) })).toBe('ACTIVE');
+    expect(stage({ score: 90, accountNps: 100, firstActivityAt: daysAgo(29.9) })).toBe('ACTIVE');
+    expect(stage({ score: 90, accountNps: 100, firstActivityAt: daysAgo(30) })).toBe('ADVOCATE');
+  });
+
   it('puts risk before advocacy when both seem to hold', () => {
     expect(stage({ tierKey: 'at_risk', score: 85, accountNps: 70 })).toBe('AT_RISK');
   });

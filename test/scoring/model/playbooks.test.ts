@@ -26,6 +26,7 @@ function decide(overrides: Overrides = {}) {
     peakScoreInDropWindow: 80,
     daysSinceLastActivity: 0.5,
     wasPreviouslyActive: true,
+    firstActivityAt: daysAgo(400),
     recentActions: [],
     now,
     ...rest,
@@ -316,6 +317,11 @@ describe('decidePlaybookActions', () => {
       expect(decide({ current: { score: 92, coverage: 0.55 } })).toEqual([]);
       expect(decide({ current: { score: 84, lifecycleStage: 'ADVOCATE', coverage: 0.55 } })).toEqual([]);
       expect(decide({ current: { score: 92, coverage: 0.6 } })).toHaveLength(3);
+    });
+
+    it('holds it back while the account has been in use for less than 30 days, whatever its signup and score', () => {
+      expect(decide({ current: { score: 95 }, firstActivityAt: daysAgo(2) })).toEqual([]);
+      expect(decide({ current: { score: 95 }, firstActivityAt: daysAgo(30) })).toHaveLength(3);
     });
 
     it('cools down for 30 days, its own setting', () => {
