@@ -411,6 +411,17 @@ it('places a score in its own band of a new tier scheme: hysteresis holds no tie
     ['monitor', 'at_risk'],
     ['at_risk', 'critical'],
   ]);
+  // Scored as of an instant between its last two points (a backfill): from the at_risk of the version
+  // before, under the one active now, critical too.
+  const history = await ok<{ customer: { scoreHistory: { edges: Array<{ node: { asOf: string } }> } } }>(
+    `{ customer(id: "${id}") { scoreHistory(first: 50) { edges { node { asOf } } } } }`,
+  );
+  const [latest, before] = history.customer.scoreHistory.edges.map((edge) => Date.parse(edge.node.asOf)).sort((a, b) => b - a);
+  const between = new Date((latest + before) / 2).toISOString();
+  const backfilled = await ok<{ refreshHealthScore: { score: number; tier: string; backfill: boolean } }>(
+    `mutation { refreshHealthScore(customerId: "${id}", asOf: "${between}") { score tier backfill } }`,
+  );
+  expect(backfilled.refreshHealthScore).toEqual({ score, tier: 'critical', backfill: true });
 });
 
 it('records with every tier change the model versions of the points it lies between', async () => {
