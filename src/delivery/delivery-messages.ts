@@ -104,6 +104,11 @@ export function slackMention(target: string): string {
   return slackText(target);
 }
 
+/** Whether the message has no earlier score to show: none, or the same as this one ("score 43 (was 43)" tells nothing). */
+function noPreviousScore(item: DeliveryItem): boolean {
+  return item.previousScore === null || item.previousScore === item.action.score;
+}
+
 function tierChange(item: DeliveryItem): string {
   const { fromTier, toTier } = item.action;
   return fromTier && fromTier !== toTier ? `${fromTier} → ${toTier}` : (toTier ?? 'unscored');
@@ -117,12 +122,7 @@ function slackItemBlocks(item: DeliveryItem): unknown[] {
     : item.customer.csmOwner
       ? slackText(item.customer.csmOwner)
       : 'none';
-  const score =
-    item.action.score === null
-      ? 'n/a'
-      : item.previousScore === null
-        ? `${item.action.score}`
-        : `${item.action.score} (was ${item.previousScore})`;
+  const score = item.action.score === null ? 'n/a' : `${item.action.score}${noPreviousScore(item) ? '' : ` (was ${item.previousScore})`}`;
   return [
     {
       type: 'section',
@@ -269,16 +269,19 @@ export interface EmailContent {
 /**
  * One action's email from the destination's templates (or the audience's defaults); `unsubscribe`
  * is what `{{unsubscribeUrl}}` shows (the first of unsubscribeTargets; empty in a team alert).
+ * Without an earlier score to show, a part in parentheses holding `{{previousScore}}` is left out
+ * ("Score: 43", not "Score: 43 (was n/a)").
  */
 export function emailContent(item: DeliveryItem, templates: EmailTemplates, unsubscribe: readonly string[] = []): EmailContent {
   const defaults = DEFAULT_EMAIL_TEMPLATES[item.action.audience];
   const values = emailValues(item, unsubscribe[0] ?? '');
+  const absent = noPreviousScore(item) ? ['previousScore'] : [];
   return {
     // A header cannot carry a line break.
-    subject: cutText(fillPlaceholders(templates.subject ?? defaults.subject, values).replace(/[\r\n]+/g, ' '), 998),
-    text: fillPlaceholders(templates.text ?? defaults.text, values),
+    subject: cutText(fillPlaceholders(templates.subject ?? defaults.subject, values, undefined, absent).replace(/[\r\n]+/g, ' '), 998),
+    text: fillPlaceholders(templates.text ?? defaults.text, values, undefined, absent),
     // Values are HTML-escaped in the HTML part only.
-    html: fillPlaceholders(templates.html ?? defaults.html, values, escapeHtml),
+    html: fillPlaceholders(templates.html ?? defaults.html, values, escapeHtml, absent),
   };
 }
 

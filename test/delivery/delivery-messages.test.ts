@@ -140,6 +140,29 @@ describe('delivery messages', () => {
     expect(unknownPlaceholders('{{customerName}} {{password}} {{ score }}')).toEqual(['password']);
   });
 
+  it('shows the score before only when there is one and it differs: no "(was n/a)" nor "43 (was 43)"', () => {
+    const none = { subject: null, text: null, html: null };
+    const withPrevious = emailContent(item(), none);
+    expect(withPrevious.text).toContain('Score: 31 (was 78)\n');
+    expect(withPrevious.html).toContain('<td>31 (was 78)</td>');
+    expect(JSON.stringify(slackMessage([item()]).blocks)).toContain('*Score*\\n31 (was 78)');
+    for (const previousScore of [null, 31]) {
+      const first = { ...item(), previousScore };
+      const email = emailContent(first, none);
+      expect(email.text).toContain('Score: 31\n');
+      expect(email.html).toContain('<td>31</td>');
+      expect(JSON.stringify(slackMessage([first]).blocks)).toContain('*Score*\\n31"');
+      // An admin's template: the part in parentheses goes; the placeholder elsewhere still says something.
+      const own = emailContent(first, {
+        subject: '{{customerName}} at {{score}} (before: {{previousScore}})',
+        text: 'Before: {{previousScore}}',
+        html: null,
+      });
+      expect(own.subject).toBe('Acme & <Co> at 31');
+      expect(own.text).toBe(`Before: ${previousScore ?? 'n/a'}`);
+    }
+  });
+
   describe('List-Unsubscribe targets', () => {
     const links = { baseUrl: 'https://healthgraph.example.com', secret: 'a-secret-of-at-least-thirty-two-characters' };
     const customerItem = (id: string) => item({ audience: 'CUSTOMER' }, { id });

@@ -33,14 +33,28 @@ export type TemplateValues = Record<(typeof TEMPLATE_PLACEHOLDERS)[number], stri
 const PLACEHOLDER = /\{\{\s*(\w+)\s*\}\}/g;
 /** A placeholder and the full stop after it, if any. */
 const PLACEHOLDER_AND_STOP = /(\{\{\s*(\w+)\s*\}\})(\.?)/g;
+/** A part of a template in parentheses (not nested), with the spaces before it. */
+const PARENTHESISED_PART = /[ \t]*\([^()]*\)/g;
 
 /**
  * Replaces each `{{name}}` that `values` has, through `escape`; unknown ones are left visible rather
  * than silently blanked. A value that ends with a full stop takes the place of the template's own
  * after it: "… open for {{customerName}}." reads "… open for Acme Inc.", not "Acme Inc..".
+ * `absent` names placeholders with nothing to tell this time (no previous score): a part in
+ * parentheses that holds one is left out, so "score {{score}} (was {{previousScore}})." reads
+ * "score 43." rather than "score 43 (was 43)."; elsewhere they still render their value.
  */
-export function fillPlaceholders(template: string, values: Readonly<Record<string, string>>, escape = (text: string) => text): string {
-  return template.replace(PLACEHOLDER_AND_STOP, (_whole, placeholder: string, name: string, stop: string) => {
+export function fillPlaceholders(
+  template: string,
+  values: Readonly<Record<string, string>>,
+  escape = (text: string) => text,
+  absent: readonly string[] = [],
+): string {
+  const told =
+    absent.length === 0
+      ? template
+      : template.replace(PARENTHESISED_PART, (part) => (placeholderNames(part).some((name) => absent.includes(name)) ? '' : part));
+  return told.replace(PLACEHOLDER_AND_STOP, (_whole, placeholder: string, name: string, stop: string) => {
     if (!Object.hasOwn(values, name)) return placeholder + stop;
     const value = escape(values[name]);
     return value.endsWith('.') ? value : value + stop;
@@ -52,8 +66,9 @@ export function placeholderNames(template: string): string[] {
   return [...template.matchAll(PLACEHOLDER)].map((match) => match[1]);
 }
 
-export function renderTemplate(template: string, values: Partial<TemplateValues>): string {
-  return fillPlaceholders(template, values as Record<string, string>);
+/** A playbook action's message; `absent` as in fillPlaceholders. */
+export function renderTemplate(template: string, values: Partial<TemplateValues>, absent: readonly (keyof TemplateValues)[] = []): string {
+  return fillPlaceholders(template, values as Record<string, string>, undefined, absent);
 }
 
 export interface PlaybookDecisionInput {
@@ -202,6 +217,8 @@ function planPlaybook(input: PlaybookDecisionInput, playbook: PlaybookConfig, tr
     change: changeInWords(input, trigger, tier, previousTier),
     daysSinceLastActivity: daysSinceLastActivity === null ? 'unknown' : String(Math.floor(daysSinceLastActivity)),
   };
+  // "score 0 (was 0)" tells nothing, and "(was —)" less: the part is left out.
+  const absent: (keyof TemplateValues)[] = previous === null || previous.score === current.score ? ['previousScore'] : [];
   return playbook.actions
     .filter((action) => !action.escalation || highValueAtRisk)
     .map((action) => ({
@@ -210,7 +227,7 @@ function planPlaybook(input: PlaybookDecisionInput, playbook: PlaybookConfig, tr
       audience: action.audience,
       channel: action.channel,
       trigger,
-      message: renderTemplate(action.template, values),
+      message: renderTemplate(action.template, values, absent),
       escalation: action.escalation === true,
       status: coolingDown
         ? 'SUPPRESSED_COOLDOWN'

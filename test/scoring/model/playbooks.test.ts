@@ -141,6 +141,36 @@ describe('decidePlaybookActions', () => {
         message({ previous: { score: 22, tierKey: 'critical' }, peakScoreInDropWindow: 24, current: { score: 21, tierKey: 'critical' } }),
       ).toBe('Acme is Critical: score 21 (was 22). Call them today.');
     });
+
+    it('leaves "(was …)" out of a message when there is no previous score, or it is the current one', () => {
+      const message = (overrides: Overrides) => decide(overrides)[0].message;
+      const critical = { peakScoreInDropWindow: 0, current: { score: 0, tierKey: 'critical' } } as const;
+      expect(message({ ...critical, previous: { score: 0, tierKey: 'critical' } })).toBe('Acme is Critical: score 0. Call them today.');
+      expect(message({ ...critical, previous: null })).toBe('Acme is Critical: score 0. Call them today.');
+      expect(
+        message({
+          previous: { score: 43, tierKey: 'at_risk' },
+          peakScoreInDropWindow: 97,
+          earlierScore: 97,
+          current: { score: 43, tierKey: 'at_risk', trend: 'DECLINING' },
+        }),
+      ).toBe('Acme is At risk and still declining (97 at least 7 days ago): score 43.');
+      // A template of the admin's that uses it outside parentheses still reads sensibly.
+      const own = {
+        ...DEFAULT_SCORING_MODEL,
+        playbooks: DEFAULT_SCORING_MODEL.playbooks.map((playbook) =>
+          playbook.key === 'critical'
+            ? {
+                ...playbook,
+                actions: [{ ...playbook.actions[0], template: 'Was {{previousScore}}, now {{score}} ({{previousScore}} before).' }],
+              }
+            : playbook,
+        ),
+      };
+      expect(message({ ...critical, model: own, previous: null })).toBe('Was —, now 0.');
+      expect(message({ ...critical, model: own, previous: { score: 0, tierKey: 'critical' } })).toBe('Was 0, now 0.');
+      expect(message({ ...critical, model: own, previous: { score: 9, tierKey: 'critical' } })).toBe('Was 9, now 0 (9 before).');
+    });
   });
 
   describe('silence', () => {
@@ -369,5 +399,12 @@ describe('renderTemplate', () => {
     );
     expect(renderTemplate(template, { customerName: 'Acme', score: '42' })).toBe('Early access is open for Acme. Score 42.');
     expect(renderTemplate('{{nope}}.', {})).toBe('{{nope}}.');
+  });
+
+  it('leaves out a part in parentheses holding a placeholder with nothing to tell, and only that part', () => {
+    const template = '{{customerName}} ({{tier}}): score {{score}} (was {{ previousScore }}), last {{previousScore}}.';
+    const values = { customerName: 'Acme', tier: 'Critical', score: '12', previousScore: '—' };
+    expect(renderTemplate(template, values, ['previousScore'])).toBe('Acme (Critical): score 12, last —.');
+    expect(renderTemplate(template, { ...values, previousScore: '30' })).toBe('Acme (Critical): score 12 (was 30), last 30.');
   });
 });
