@@ -42,7 +42,7 @@ export class OutreachAction {
   @Property({ type: 'integer', nullable: true })
   score?: number | null;
 
-  /** DECIDED, SKIPPED_OPT_OUT or SUPPRESSED_COOLDOWN. */
+  /** An OutreachStatus: DECIDED, SKIPPED_OPT_OUT, SUPPRESSED_COOLDOWN or SUPPRESSED_DUPLICATE. */
   @Property({ type: 'text' })
   status!: string;
 

@@ -90,7 +90,7 @@ function toOutreachRow(action: NewOutreachAction, index: number): OutreachRow {
     return trimmed.length > 0 ? trimmed : invalid(index, name, 'must not be empty');
   };
   if (!AUDIENCES.has(action.audience)) invalid(index, 'audience', 'must be CUSTOMER or TEAM');
-  if (!STATUSES.has(action.status)) invalid(index, 'status', 'must be DECIDED, SKIPPED_OPT_OUT or SUPPRESSED_COOLDOWN');
+  if (!STATUSES.has(action.status)) invalid(index, 'status', `must be one of ${[...STATUSES].join(', ')}`);
   if (action.score != null && !Number.isInteger(action.score)) invalid(index, 'score', 'must be an integer');
   if (action.createdAt != null && Number.isNaN(action.createdAt.getTime())) invalid(index, 'createdAt', 'is not a valid date-time');
   return {

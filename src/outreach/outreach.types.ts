@@ -17,6 +17,10 @@ registerEnumType(OutreachStatus, {
     },
     SKIPPED_OPT_OUT: { description: 'Customer-facing action not sent: the customer opted out of communication.' },
     SUPPRESSED_COOLDOWN: { description: 'Not taken: the same playbook ran for this customer within its cooldown.' },
+    SUPPRESSED_DUPLICATE: {
+      description:
+        'Not taken: another playbook decided the same action (name, audience and channel) in the same scoring of this customer. Starts its playbook’s cooldown.',
+    },
   },
 });
 

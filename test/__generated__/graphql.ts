@@ -97,7 +97,9 @@ export type OutreachStatus =
   /** Customer-facing action not sent: the customer opted out of communication. */
   | 'SKIPPED_OPT_OUT'
   /** Not taken: the same playbook ran for this customer within its cooldown. */
-  | 'SUPPRESSED_COOLDOWN';
+  | 'SUPPRESSED_COOLDOWN'
+  /** Not taken: another playbook decided the same action (name, audience and channel) in the same scoring of this customer. Starts its playbook’s cooldown. */
+  | 'SUPPRESSED_DUPLICATE';
 
 /** A payment attempt. With an externalId, recording the same (customer, externalId) again updates the stored payment (a retried webhook or a status change): omitted optional fields keep their stored value, null clears dueAt or paidAt (not with PAID, see paidAt) and occurredAt cannot be cleared (null is BAD_USER_INPUT). An update dated (paidAt of a payment made, else occurredAt) before the stored payment's current state is an earlier state arriving late: recorded in its history, the payment left as it is. */
 export type PaymentInput = {

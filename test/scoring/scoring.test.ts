@@ -241,7 +241,10 @@ describe('playbooks', () => {
     expect(actions.length).toBeGreaterThan(0);
     expect(actions.filter((a) => a.audience === 'CUSTOMER').every((a) => a.status === 'SKIPPED_OPT_OUT')).toBe(true);
     expect(actions.filter((a) => a.audience === 'CUSTOMER').length).toBeGreaterThan(0);
-    expect(actions.filter((a) => a.audience === 'TEAM').every((a) => a.status === 'DECIDED')).toBe(true);
+    // Silent too: the silence playbook's team actions repeat the tier playbook's, and are decided once.
+    const team = actions.filter((a) => a.audience === 'TEAM');
+    expect(team.every((a) => a.status === (a.playbook === 'silence' ? 'SUPPRESSED_DUPLICATE' : 'DECIDED'))).toBe(true);
+    expect(team.some((a) => a.playbook === 'silence')).toBe(true);
     expect(actions.some((a) => a.trigger === 'TIER_WORSENED')).toBe(true);
     // $80k ARR in one of the two worst tiers: the team gets an escalation flag.
     expect(actions.some((a) => a.escalation && a.audience === 'TEAM')).toBe(true);

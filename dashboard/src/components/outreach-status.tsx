@@ -24,6 +24,7 @@ const STATUS_LABELS: Readonly<Record<string, string>> = {
   DECIDED: 'decided',
   SKIPPED_OPT_OUT: 'skipped: opted out',
   SUPPRESSED_COOLDOWN: 'suppressed: cooldown',
+  SUPPRESSED_DUPLICATE: 'suppressed: decided by another playbook',
 };
 
 export function OutreachStatus({ action }: { action: OutreachStatusFieldsFragment }) {

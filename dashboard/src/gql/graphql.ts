@@ -68,7 +68,9 @@ export type OutreachStatus =
   /** Customer-facing action not sent: the customer opted out of communication. */
   | 'SKIPPED_OPT_OUT'
   /** Not taken: the same playbook ran for this customer within its cooldown. */
-  | 'SUPPRESSED_COOLDOWN';
+  | 'SUPPRESSED_COOLDOWN'
+  /** Not taken: another playbook decided the same action (name, audience and channel) in the same scoring of this customer. Starts its playbook’s cooldown. */
+  | 'SUPPRESSED_DUPLICATE';
 
 export type PaymentStatus =
   | 'FAILED'

@@ -49,7 +49,7 @@ const OutreachLogQuery = graphql(`
 
 const PAGE_SIZE = 25;
 const AUDIENCES: OutreachAudience[] = ['CUSTOMER', 'TEAM'];
-const STATUSES: Status[] = ['DECIDED', 'SKIPPED_OPT_OUT', 'SUPPRESSED_COOLDOWN'];
+const STATUSES: Status[] = ['DECIDED', 'SKIPPED_OPT_OUT', 'SUPPRESSED_COOLDOWN', 'SUPPRESSED_DUPLICATE'];
 
 /** A date input's day (local midnight) as an instant; `endOfDay` for the exclusive upper bound. */
 function dayBound(value: string, endOfDay: boolean): string | null {

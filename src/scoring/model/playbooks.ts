@@ -1,6 +1,6 @@
 // Playbook decisions: given a fresh scoring and a little history, which outreach actions to log,
-// skip (opt-out) or suppress (cooldown). Pure, so every rule is unit-tested; the outreach service
-// writes the result to the log and publishes it.
+// skip (opt-out) or suppress (cooldown, or decided by another playbook of the same scoring). Pure,
+// so every rule is unit-tested; the outreach service writes the result to the log and publishes it.
 import { daysBetween, newToTheProduct } from './lifecycle';
 import { metricKeyOf } from './metrics';
 import { isAtRiskTier, isBestTier, isSecondWorstTier, isWorstTier, tierByKey } from './tiers';
@@ -119,8 +119,8 @@ export interface PlaybookDecisionInput {
   silenceInUsualGaps?: number | null;
   /**
    * This customer's outreach log entries of the last few weeks. Entries that were themselves
-   * suppressed by a cooldown are ignored, so a cooldown cannot extend itself; logged and
-   * opt-out-skipped runs both start one.
+   * suppressed by a cooldown are ignored, so a cooldown cannot extend itself; logged, opt-out-skipped
+   * and duplicate-suppressed runs all start one.
    */
   recentActions: { playbook: string; createdAt: Date; status?: OutreachStatus }[];
   now: Date;
@@ -238,6 +238,24 @@ function planPlaybook(input: PlaybookDecisionInput, playbook: PlaybookConfig, tr
 }
 
 /**
+ * Decides each action once per scoring: a silent critical account runs the critical and the silence
+ * playbook together, and the team would get two alerts and two escalation tasks at once. Where a
+ * later playbook decides an action an earlier one already did (same name, audience and channel),
+ * it is SUPPRESSED_DUPLICATE: logged, with its message, not taken, and its playbook's cooldown
+ * starts as if it had run (the team was told), so it does not come a day later instead.
+ */
+function decidedOnce(planned: readonly PlannedAction[]): PlannedAction[] {
+  const decided = new Set<string>();
+  return planned.map((action) => {
+    if (action.status !== 'DECIDED') return action;
+    const key = JSON.stringify([action.action, action.audience, action.channel]);
+    if (decided.has(key)) return { ...action, status: 'SUPPRESSED_DUPLICATE' };
+    decided.add(key);
+    return action;
+  });
+}
+
+/**
  * The metric key under which the model measures an account's silence in its usual gaps between days
  * of use (its first `silence_vs_cadence` signal or flag); null when it does not. Once per model, not
  * per customer.
@@ -264,8 +282,9 @@ export function silenceMetricKey(model: ScoringModelConfig): string | null {
  * - ONBOARDING customers get only the silence alert: their 30-day windows are still filling up, so
  *   a low score is not yet a risk signal.
  * Each planned action: SUPPRESSED_COOLDOWN if its playbook already ran within its cooldown, else
- * SKIPPED_OPT_OUT for customer-facing actions of opted-out customers, else DECIDED. Escalation
- * actions are planned only for accounts with arrCents ≥ escalationArrCents in the two worst bands.
+ * SKIPPED_OPT_OUT for customer-facing actions of opted-out customers, else SUPPRESSED_DUPLICATE if
+ * an earlier playbook of this scoring decided the same action, else DECIDED. Escalation actions are
+ * planned only for accounts with arrCents ≥ escalationArrCents in the two worst bands.
  */
 export function decidePlaybookActions(input: PlaybookDecisionInput): PlannedAction[] {
   const { model, current, daysSinceLastActivity, wasPreviouslyActive } = input;
@@ -312,5 +331,5 @@ export function decidePlaybookActions(input: PlaybookDecisionInput): PlannedActi
     }
   }
 
-  return planned;
+  return decidedOnce(planned);
 }

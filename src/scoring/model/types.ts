@@ -474,6 +474,7 @@ export const OutreachStatus = {
   DECIDED: 'DECIDED',
   SKIPPED_OPT_OUT: 'SKIPPED_OPT_OUT',
   SUPPRESSED_COOLDOWN: 'SUPPRESSED_COOLDOWN',
+  SUPPRESSED_DUPLICATE: 'SUPPRESSED_DUPLICATE',
 } as const;
 export type OutreachStatus = (typeof OutreachStatus)[keyof typeof OutreachStatus];
 

@@ -222,6 +222,37 @@ describe('decidePlaybookActions', () => {
       expect(actions.filter((a) => a.playbook === 'at_risk').every((a) => a.status === 'SUPPRESSED_COOLDOWN')).toBe(true);
       expect(actions.filter((a) => a.playbook === 'silence').map((a) => a.status)).toEqual(['DECIDED']);
     });
+
+    it('decides a team action once when a silent critical account runs both playbooks, and starts both cooldowns', () => {
+      const silentCritical = {
+        customer: { name: 'BigCo', arrCents: HIGH_ARR, communicationOptOut: false },
+        previous: { score: 22, tierKey: 'critical' },
+        current: { score: 21, tierKey: 'critical' },
+        peakScoreInDropWindow: 24,
+        daysSinceLastActivity: 25,
+      } as const;
+      const actions = decide(silentCritical);
+      expect(summary(actions)).toEqual([
+        'critical/csm_alert/CRITICAL/DECIDED',
+        'critical/escalation_flag/CRITICAL/DECIDED',
+        'critical/executive_outreach/CRITICAL/DECIDED',
+        'critical/check_in_email/CRITICAL/DECIDED',
+        'critical/offer/CRITICAL/DECIDED',
+        'silence/csm_alert/SILENCE/SUPPRESSED_DUPLICATE',
+        'silence/escalation_flag/SILENCE/SUPPRESSED_DUPLICATE',
+      ]);
+      // The next day neither playbook runs: the silence alert does not come a day late instead.
+      const nextDay = decide({
+        ...silentCritical,
+        now: new Date(now.getTime() + DAY_MS),
+        daysSinceLastActivity: 26,
+        recentActions: actions.map((a) => ({ playbook: a.playbook, createdAt: now, status: a.status })),
+      });
+      expect(nextDay.every((a) => a.status === 'SUPPRESSED_COOLDOWN')).toBe(true);
+      // A playbook already cooling down decides nothing, so the other's action is the one taken.
+      const critical = decide({ ...silentCritical, recentActions: [{ playbook: 'critical', createdAt: daysAgo(2) }] });
+      expect(critical.filter((a) => a.playbook === 'silence').map((a) => a.status)).toEqual(['DECIDED', 'DECIDED']);
+    });
   });
 
   describe('opt-out', () => {
