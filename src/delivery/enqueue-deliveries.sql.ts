@@ -3,6 +3,7 @@
 // job; a committed one cannot lose them. graphile-worker's SQL API (`add_jobs`) enqueues set-based,
 // and its NOTIFY wakes a worker as the transaction commits.
 import { Db, json, query } from '../infra/sql';
+import type { TierBand } from '../scoring/model';
 
 /** Sends one delivery: a retry, a `redeliver`, or one a batch job handed on. Payload `{ deliveryId }`. */
 export const DELIVER_TASK = 'deliver_outreach';
@@ -23,22 +24,36 @@ export const DELIVERIES_PER_BATCH_JOB = 200;
 /** The job key that collects a destination's digest for one CSM: later actions join the waiting job. */
 export const DIGEST_KEY_SQL = `'digest:' || d.destination_id || ':' || coalesce(d.csm_owner, '')`;
 
+/** The weekly cap on the messages that reach one customer. */
+export interface CustomerMessageCap {
+  /** Customer-facing messages one customer may get in 7 days (`CUSTOMER_MESSAGES_PER_WEEK`). */
+  perWeek: number;
+  /** The scoring model's tiers: their severities tell a message decided in a worse tier than the week's. */
+  tiers: readonly Pick<TierBand, 'key' | 'severity'>[];
+}
+
 /**
  * For each DECIDED action of `actionIds`, one delivery per active destination whose filter matches
- * it. Customer-facing deliveries beyond `customerMessagesPerWeek` for their customer in the last 7
- * days are written SKIPPED_WEEKLY_CAP and not queued: those that may reach the customer (email and
- * webhook; not Slack, a team channel, nor an email to a customer without a contact address),
- * counting those sent or still being tried, not dead or cancelled, and for a rescue (any action but
- * an expansion play's) only the week's rescues. The PENDING deliveries of a destination without digest become batch jobs of up to
- * DELIVERIES_PER_BATCH_JOB each; those of a digest
- * destination join (or start) the one job of their destination and CSM, due `digestSeconds` after
- * it was started. Returns the deliveries written.
+ * it. Customer-facing deliveries beyond `cap.perWeek` for their customer in the last 7 days are
+ * written SKIPPED_WEEKLY_CAP and not queued: those that may reach the customer (email and webhook;
+ * not Slack, a team channel, nor an email to a customer without a contact address), counting those
+ * sent or still being tried, not dead or cancelled, and for a rescue (any action but an expansion
+ * play's) only the week's rescues. Past the cap, a rescue decided in a tier worse than every one the
+ * week's rescues were decided in still sends its first delivery (the playbook's first customer-facing
+ * action): a mild tier's check-in must not keep the critical one's "can we talk?" from the customer,
+ * and as each such message raises the week's worst tier, a week holds at most one per tier above the
+ * mildest. The PENDING deliveries of a destination without digest become batch jobs of up to
+ * DELIVERIES_PER_BATCH_JOB each; those of a digest destination join (or start) the one job of their
+ * destination and CSM, due `digestSeconds` after it was started. Returns the deliveries written.
  */
-export async function enqueueDeliveries(tx: Db, actionIds: readonly string[], customerMessagesPerWeek: number): Promise<number> {
+export async function enqueueDeliveries(tx: Db, actionIds: readonly string[], cap: CustomerMessageCap): Promise<number> {
   if (actionIds.length === 0) return 0;
+  const severities = Object.fromEntries(cap.tiers.map((tier) => [tier.key, tier.severity]));
   const [row] = await query<{ deliveries: number }>(
     tx,
-    `with actions as (
+    `with settings as (
+       select ?::jsonb as severity, ?::int as per_week
+     ), actions as (
        select o.id, o.customer_id, o.audience, o.playbook, o.to_tier, c.csm_owner, c.contact_email, o.trigger = 'EXPANSION' as upsell
        from outreach_action o join customer c on c.id = o.customer_id
        where o.id in (select jsonb_array_elements_text(?::jsonb)::bigint) and o.status = 'DECIDED'
@@ -58,22 +73,29 @@ export async function enqueueDeliveries(tx: Db, actionIds: readonly string[], cu
         and (dst.csm_owner is null or dst.csm_owner = a.csm_owner)
      ), sent_this_week as (
        -- An upsell counts every message of the week; a rescue counts only the week's rescues: an
-       -- upsell sent on Monday must not keep Wednesday's offer of help from the customer.
-       select x.customer_id, count(*) as sent, count(*) filter (where xo.trigger <> 'EXPANSION') as rescues_sent
+       -- upsell sent on Monday must not keep Wednesday's offer of help from the customer. The worst
+       -- tier of the week's rescues: one this model does not know (an older tier scheme's) counts as
+       -- worse than any, letting nothing past the cap.
+       select x.customer_id, count(*) as sent, count(*) filter (where xo.trigger <> 'EXPANSION') as rescues_sent,
+              max(coalesce((st.severity ->> xo.to_tier)::int, 2147483647)) filter (where xo.trigger <> 'EXPANSION') as worst_rescue
        from delivery x join destination xd on xd.id = x.destination_id and xd.kind <> 'SLACK'
        join outreach_action xo on xo.id = x.action_id
+       cross join settings st
        where x.customer_id in (select customer_id from matched where reaches_customer) and x.audience = 'CUSTOMER'
          and x.created_at > now() - interval '7 days' and x.status not in ('SKIPPED_WEEKLY_CAP', 'CANCELLED', 'DEAD')
        group by x.customer_id
      ), ranked as (
-       select m.*, case when m.reaches_customer
-                   then coalesce(case when m.upsell then s.sent else s.rescues_sent end, 0)
-                        + row_number() over (partition by m.customer_id, m.reaches_customer order by m.id, m.destination_id)
-                   else 0 end as nth
-       from matched m left join sent_this_week s on s.customer_id = m.customer_id
+       select m.*, s.worst_rescue, (st.severity ->> m.to_tier)::int as severity, st.per_week,
+              coalesce(case when m.upsell then s.sent else s.rescues_sent end, 0) as sent_before,
+              row_number() over (partition by m.customer_id, m.reaches_customer order by m.id, m.destination_id) as nth_in_batch
+       from matched m left join sent_this_week s on s.customer_id = m.customer_id cross join settings st
      ), inserted as (
        insert into delivery (action_id, destination_id, customer_id, audience, csm_owner, status)
-       select id, destination_id, customer_id, audience, csm_owner, case when nth > ? then 'SKIPPED_WEEKLY_CAP' else 'PENDING' end
+       select id, destination_id, customer_id, audience, csm_owner,
+              case when not reaches_customer or sent_before + nth_in_batch <= per_week then 'PENDING'
+                   -- Past the cap: the first of a rescue decided in a tier worse than all the week's.
+                   when not upsell and nth_in_batch = 1 and per_week > 0 and severity > worst_rescue then 'PENDING'
+                   else 'SKIPPED_WEEKLY_CAP' end
        from ranked
        returning id, destination_id, csm_owner, status
      ), batched as (
@@ -96,7 +118,7 @@ export async function enqueueDeliveries(tx: Db, actionIds: readonly string[], cu
        select count(*) from graphile_worker.add_jobs(coalesce((select array_agg(spec) from specs), '{}'::graphile_worker.job_spec[]), true)
      )
      select (select count(*) from inserted)::int as deliveries, (select count(*) from queued)::int as jobs`,
-    [json(actionIds), customerMessagesPerWeek],
+    [json(severities), cap.perWeek, json(actionIds)],
   );
   return row.deliveries;
 }

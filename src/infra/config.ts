@@ -228,7 +228,11 @@ export interface AppConfig {
    * database, Redis or a cloud metadata service. `DELIVERY_ALLOW_PRIVATE_NETWORKS`, `true` or `false` (default).
    */
   deliveryAllowPrivateNetworks: boolean;
-  /** Customer-facing messages one customer may get per 7 days, over every destination; the rest are SKIPPED_WEEKLY_CAP. `CUSTOMER_MESSAGES_PER_WEEK`, default 2. */
+  /**
+   * Customer-facing messages one customer may get per 7 days, over every destination; the rest are
+   * SKIPPED_WEEKLY_CAP, but for the first message of a tier worse than the week's (enqueueDeliveries).
+   * `CUSTOMER_MESSAGES_PER_WEEK`, default 2.
+   */
   customerMessagesPerWeek: number;
   /**
    * One-click unsubscribe links in customer-facing emails (RFC 8058): the service's public HTTPS

@@ -667,7 +667,7 @@ async function writeBatch(
   tx: Db,
   plan: BatchPlan,
   asOf: Date,
-  modelVersion: number,
+  model: { version: number; config: ScoringModelConfig },
   options: BatchOptions,
 ): Promise<BatchResult & { changesAtInstant: number }> {
   const asOfIso = asOf.toISOString();
@@ -692,7 +692,7 @@ async function writeBatch(
      ) as x(customer_id, score, tier, trend, previous_score, peak_score, coverage, backfill, components, signals, penalties)
      returning h.id::text as id, h.customer_id as "customerId", h.computed_at as "computedAt"`,
     [
-      modelVersion,
+      model.version,
       asOfIso,
       json(plan.scoreRows.map(({ components, signals, penalties, ...scalars }) => scalars)),
       lines((row) => row.components),
@@ -714,7 +714,7 @@ async function writeBatch(
       signals: plan.signalsByRow[index],
       penalties: plan.penaltiesByRow[index],
       coverage: row.coverage,
-      modelVersion,
+      modelVersion: model.version,
       asOf,
       computedAt: new Date(stored.computedAt),
       backfill: row.backfill,
@@ -739,7 +739,7 @@ async function writeBatch(
   await enqueueDeliveries(
     tx,
     outreach.filter((action) => action.status === 'DECIDED').map((action) => action.id),
-    options.customerMessagesPerWeek,
+    { perWeek: options.customerMessagesPerWeek, tiers: model.config.tiers },
   );
   return { scores, tierChanges, outreach, changesAtInstant: tierChanges.length + keptChanges.size + plan.movedChanges.length };
 }
@@ -760,7 +760,7 @@ export async function scoreCustomerBatch(
     // lets it finish (MARK_BACKGROUND_WORK).
     await query(tx, `select set_config('jit', 'off', true), set_config('work_mem', '64MB', true), ${MARK_BACKGROUND_WORK}`);
     const inputs = await withWarmedUpFlags(tx, await readBatchInputs(tx, ids, asOf, model, options), asOf, model.config);
-    const { changesAtInstant, ...written } = await writeBatch(tx, planBatch(inputs, asOf, model, options), asOf, model.version, options);
+    const { changesAtInstant, ...written } = await writeBatch(tx, planBatch(inputs, asOf, model, options), asOf, model, options);
     // Last, as it locks the run's row until the commit, which batches in flight then take in turn. In
     // the same transaction, so the row counts exactly what has committed, however the run ends.
     if (options.runId !== undefined)

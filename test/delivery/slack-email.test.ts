@@ -3,6 +3,7 @@
 import { createKey, post } from '../helpers/auth';
 import { enqueueDeliveries } from '../../src/delivery/enqueue-deliveries.sql';
 import type { Db } from '../../src/infra/sql';
+import { DEFAULT_SCORING_MODEL } from '../../src/scoring/model';
 import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 import { ReceivedMail, SmtpCatcher, startSmtpCatcher } from '../helpers/smtp';
@@ -234,7 +235,7 @@ describe('Slack and email destinations', () => {
        values ('cust_upsold', 'expansion', 'referral_request', 'CUSTOMER', 'EMAIL', 'EXPANSION', 'healthy', 'healthy', 96, 'DECIDED', 'Refer a peer?')
        returning id::text`,
     );
-    await enqueueDeliveries(server.app.orm.em.fork() as unknown as Db, [upsell.id], 1);
+    await enqueueDeliveries(server.app.orm.em.fork() as unknown as Db, [upsell.id], { perWeek: 1, tiers: DEFAULT_SCORING_MODEL.tiers });
     const [capped] = await sql<{ status: string }>(server.database, `select status from delivery where action_id = $1`, [upsell.id]);
     expect(capped.status).toBe('SKIPPED_WEEKLY_CAP');
   });
