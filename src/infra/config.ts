@@ -170,9 +170,9 @@ export interface AppConfig {
   wsMaxQueuedEvents: number;
   /**
    * Live events all subscriptions of this instance may have waiting together. Once it is reached,
-   * a subscription holding its fair share of it (this ÷ the subscriptions with events waiting) or
-   * more has them replaced by one RESYNC, so subscribers that read keep their events.
-   * `WS_MAX_QUEUED_EVENTS_TOTAL`, default 200 000.
+   * the subscriptions whose clients have gone longest without taking an event have theirs replaced
+   * by one RESYNC each, until a quarter of it is free: clients that stopped reading give way, and
+   * one that reads keeps its events. `WS_MAX_QUEUED_EVENTS_TOTAL`, default 200 000.
    */
   wsMaxQueuedEventsTotal: number;
   /** Open WebSocket connections of one API key on this instance. `WS_MAX_CONNECTIONS_PER_KEY`, default 1000; beyond it the socket is closed with 1013. */

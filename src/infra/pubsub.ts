@@ -130,25 +130,121 @@ function lostSince(value: unknown, queuedAt: number): number {
   return Math.min(queuedAt, instantOf((value as { changedAt?: unknown } | null)?.changedAt));
 }
 
+/** A subscription's queue as the instance's budget sees it. */
+interface BudgetedQueue {
+  /** Events waiting (the resync signals among them not counted). */
+  readonly events: number;
+  /** Replaces everything waiting by one LiveEventsLost dated from the oldest of it. */
+  cutBack(): void;
+}
+
 /**
- * Live events waiting, summed over every subscription of an instance, and how many subscriptions
- * have some waiting. One budget bounds their sum: the per-subscription cap alone lets thousands of
+ * Live events waiting, summed over every subscription of an instance, and the line of the
+ * subscriptions that have some waiting: the one whose reader has gone longest without taking an
+ * event at the front. One budget bounds the sum: the per-subscription cap alone lets thousands of
  * subscriptions that stop reading each hold thousands of events (gigabytes, and seconds of garbage
- * collection that stall every request).
+ * collection that stall every request). Once it is spent, the front of the line gives way: a
+ * subscription whose client stopped reading stays there, while one whose client reads goes to the
+ * back at every event it takes, so it loses nothing to the clients that stopped. Holding the most
+ * is no sign of a stalled client: a burst fills a reader's queue faster than its socket drains it.
  */
 export class QueueBudget {
+  /** Events waiting; a resync signal is not counted (a cut-back subscription keeps one in their place). */
   queued = 0;
-  busyQueues = 0;
+  /** The subscriptions with something waiting, in the order their readers last took an event or caught up. */
+  private readonly line = new Set<BudgetedQueue>();
 
   constructor(readonly maxQueued: number) {}
 
+  /** `queue` (whose reader had caught up) has something waiting again: it joins at the back. */
+  joined(queue: BudgetedQueue): void {
+    this.line.add(queue);
+  }
+
+  /** `queue`'s reader took what waited at its front: back of the line, or out of it with nothing left. */
+  progressed(queue: BudgetedQueue, stillWaiting: boolean): void {
+    this.line.delete(queue);
+    if (stillWaiting) this.line.add(queue);
+  }
+
+  left(queue: BudgetedQueue): void {
+    this.line.delete(queue);
+  }
+
   /**
-   * Whether a queue of `length` gives way: only when the budget is spent, and then only a queue
-   * holding its fair share or more, so subscribers that read keep their events while those that do
-   * not are cut back.
+   * Room for one more event: once the budget is spent, the subscriptions at the front of the line
+   * are cut back in turn until a quarter of it is free again, so the line is walked once per quarter
+   * of the budget, not at every event. A cut-back subscription keeps its place: only its reader
+   * taking an event moves it.
    */
-  exceededBy(length: number): boolean {
-    return this.queued >= this.maxQueued && length >= Math.max(2, Math.floor(this.maxQueued / Math.max(1, this.busyQueues)));
+  makeRoom(): void {
+    if (this.queued < this.maxQueued) return;
+    const target = this.maxQueued - Math.ceil(this.maxQueued / 4);
+    for (const queue of this.line) {
+      if (this.queued <= target) return;
+      if (queue.events > 0) queue.cutBack();
+    }
+  }
+}
+
+/**
+ * What waits for one subscription's reader, oldest first, each value with the instant it came. Every
+ * change goes through these methods, which keep the instance's budget (its sum and its line) in step.
+ */
+class WaitingValues<T> implements BudgetedQueue {
+  private readonly values: Array<{ value: T | LiveEventsLost; at: number }> = [];
+  events = 0;
+
+  constructor(private readonly budget: QueueBudget) {}
+
+  get length(): number {
+    return this.values.length;
+  }
+
+  push(value: T | LiveEventsLost): void {
+    if (this.values.length === 0) this.budget.joined(this);
+    if (!(value instanceof LiveEventsLost)) {
+      this.events += 1;
+      this.budget.queued += 1;
+    }
+    this.values.push({ value, at: Date.now() });
+  }
+
+  /** The oldest value (the queue must hold one), taken by the reader. */
+  shift(): T | LiveEventsLost {
+    const { value } = this.values.shift()!;
+    if (!(value instanceof LiveEventsLost)) {
+      this.events -= 1;
+      this.budget.queued -= 1;
+    }
+    this.budget.progressed(this, this.values.length > 0);
+    return value;
+  }
+
+  cutBack(): void {
+    let since = Infinity;
+    for (const { value, at } of this.values) since = Math.min(since, lostSince(value, at));
+    // The resync of an earlier cut, still waiting, stands for this one too when it is dated early
+    // enough: a stalled subscription is cut back again and again, and a new signal costs a stack trace.
+    const head = this.values[0];
+    const signal =
+      head.value instanceof LiveEventsLost && head.value.since.getTime() <= since
+        ? head
+        : { value: new LiveEventsLost(new Date(since)), at: Date.now() };
+    this.budget.queued -= this.events;
+    this.events = 0;
+    // In place: the subscription keeps its place in the budget's line.
+    this.values.length = 0;
+    this.values.push(signal);
+  }
+
+  /** Everything dropped, for good: the subscription closed. */
+  clear(): void {
+    if (this.values.length === 0) return;
+    this.budget.queued -= this.events;
+    this.events = 0;
+    this.values.length = 0;
+    this.budget.left(this);
   }
 }
 
@@ -156,12 +252,12 @@ export class QueueBudget {
  * A push queue exposed as an AsyncIterator; `return()` (client unsubscribed) runs `onClose`.
  * At most `maxQueued` values wait: a subscriber that stops reading (its socket's buffers full,
  * graphql-ws awaiting each send) would otherwise hold every later event in memory. Beyond it, or
- * when the instance's `budget` is spent and this queue holds its fair share of it, the waiting
- * events are dropped and one LiveEventsLost, dated from the oldest of them, takes their place: the
- * client catches up with a query, as after a Redis outage. A value is queued as it is pushed; only
- * its hand-over to the reader goes through `deliveries` (each resumes the subscription, which runs and
- * writes to its socket in that turn), so what waits there is at most one hand-over per subscription,
- * however many events a burst brings.
+ * when the instance's `budget` is spent and this subscription is at the front of its line (see
+ * QueueBudget), the waiting events are dropped and one LiveEventsLost, dated from the oldest of
+ * them, takes their place: the client catches up with a query, as after a Redis outage. A value is
+ * queued as it is pushed; only its hand-over to the reader goes through `deliveries` (each resumes
+ * the subscription, which runs and writes to its socket in that turn), so what waits there is at
+ * most one hand-over per subscription, however many events a burst brings.
  */
 export function pushIterator<T>(
   onClose: () => void,
@@ -171,29 +267,9 @@ export function pushIterator<T>(
     deliveries,
   }: { maxQueued?: number; budget?: QueueBudget; deliveries?: DeliveryQueue } = {},
 ): { push(value: T | LiveEventsLost): void; iterator: AsyncIterableIterator<T | LiveEventsLost> } {
-  type Queued = { value: T | LiveEventsLost; at: number };
-  const values: Queued[] = [];
+  const queue = new WaitingValues<T>(budget);
   const waiting: Array<(result: IteratorResult<T | LiveEventsLost>) => void> = [];
   let done = false;
-  // Every change of `values` goes through these three, which keep the budget's sums in step.
-  const clear = (): void => {
-    if (values.length === 0) return;
-    budget.queued -= values.length;
-    budget.busyQueues -= 1;
-    values.length = 0;
-  };
-  const enqueue = (entry: Queued): void => {
-    if (values.length === 0) budget.busyQueues += 1;
-    budget.queued += 1;
-    values.push(entry);
-  };
-  const dequeue = (): Queued | undefined => {
-    const head = values.shift();
-    if (head === undefined) return undefined;
-    budget.queued -= 1;
-    if (values.length === 0) budget.busyQueues -= 1;
-    return head;
-  };
   /**
    * Resolves a reader's `next()` with `result`, through `deliveries` when given. A subscription
    * closed in between (the client completed it, or left) gets `done` instead: nothing is sent for it.
@@ -205,7 +281,7 @@ export function pushIterator<T>(
   const finish = (): Promise<IteratorResult<T | LiveEventsLost>> => {
     if (!done) {
       done = true;
-      clear();
+      queue.clear();
       onClose();
       for (const resolve of waiting.splice(0)) resolve({ value: undefined, done: true });
     }
@@ -213,8 +289,10 @@ export function pushIterator<T>(
   };
   const iterator: AsyncIterableIterator<T | LiveEventsLost> = {
     next: () => {
-      const head = dequeue();
-      if (head) return new Promise((resolve) => handOver(resolve, { value: head.value, done: false }));
+      if (queue.length > 0) {
+        const value = queue.shift();
+        return new Promise((resolve) => handOver(resolve, { value, done: false }));
+      }
       if (done) return Promise.resolve({ value: undefined, done: true });
       return new Promise((resolve) => waiting.push(resolve));
     },
@@ -233,13 +311,9 @@ export function pushIterator<T>(
         handOver(resolve, { value, done: false });
         return;
       }
-      const at = Date.now();
-      if (values.length >= maxQueued || budget.exceededBy(values.length)) {
-        const since = lostSince(values[0].value, values[0].at);
-        clear();
-        enqueue({ value: new LiveEventsLost(new Date(since)), at });
-      }
-      enqueue({ value, at });
+      if (queue.length >= maxQueued) queue.cutBack();
+      if (!(value instanceof LiveEventsLost)) budget.makeRoom();
+      queue.push(value);
     },
     iterator,
   };

@@ -59,7 +59,7 @@ export interface Closed {
   reason: string;
 }
 
-type ProtocolMessage = { type: string; id?: string; payload?: unknown };
+export type ProtocolMessage = { type: string; id?: string; payload?: unknown };
 
 /** A graphql-transport-ws connection driven message by message. */
 export class GraphQLSocket {
