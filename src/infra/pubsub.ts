@@ -124,10 +124,21 @@ function instantOf(value: unknown): number {
   return Number.isNaN(ms) ? Infinity : ms;
 }
 
+/**
+ * When an event happened, by its own time: a tier change's `changedAt`, a score's `computedAt`, an
+ * outreach action's `createdAt`; Infinity when it carries none. Each can precede its publication (a
+ * tier change is dated by its scoring), so a loss is dated from it, not from the failed delivery.
+ */
+function eventInstant(payload: unknown): number {
+  if (payload === null || typeof payload !== 'object') return Infinity;
+  const { changedAt, computedAt, createdAt } = payload as { changedAt?: unknown; computedAt?: unknown; createdAt?: unknown };
+  return instantOf(changedAt ?? computedAt ?? createdAt);
+}
+
 /** The instant from which a queued value's event may be missed, for the resync that replaces it. */
 function lostSince(value: unknown, queuedAt: number): number {
   if (value instanceof LiveEventsLost) return value.since.getTime();
-  return Math.min(queuedAt, instantOf((value as { changedAt?: unknown } | null)?.changedAt));
+  return Math.min(queuedAt, eventInstant(value));
 }
 
 /** A subscription's queue as the instance's budget sees it. */
@@ -625,8 +636,8 @@ export class RedisBackedPubSub implements AppPubSub {
   }
 
   private publishLost(topic: string, payload: unknown, error: Error): void {
-    // A tier change is dated by its scoring, which can precede its publication: the loss starts there.
-    const since = Math.min(Date.now(), instantOf((payload as { changedAt?: unknown } | null)?.changedAt));
+    // An event is dated by its own time (a tier change by its scoring), which can precede its publication: the loss starts there.
+    const since = Math.min(Date.now(), eventInstant(payload));
     this.publishFailures = mergeLostTopics(this.publishFailures, since, new Set([topic]));
     if (this.unpublished++ === 0)
       this.logger.warn(

@@ -227,6 +227,28 @@ describe('PubSub', () => {
     }
   });
 
+  it('dates the resync for a score it could not publish from its computedAt', async () => {
+    const namespace = `hg:score-lost:${process.pid}`;
+    const pubsub = new RedisBackedPubSub(REDIS_URL, logger, namespace);
+    try {
+      await readyAndSettled(pubsub);
+      const topic = `test.score-lost.${Date.now()}`;
+      const iterator = pubsub.subscribe(topic)[Symbol.asyncIterator]();
+      await waitForSubscribers(`${namespace}:${topic}`);
+      const computedAt = new Date(Date.now() - 60_000);
+      pubsub.publisher.disconnect();
+      pubsub.publish(topic, { customerId: 'cust_1', score: 42, computedAt });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await pubsub.publisher.connect();
+      const lost = (await iterator.next()).value as LiveEventsLost;
+      expect(lost).toBeInstanceOf(LiveEventsLost);
+      expect(lost.since).toEqual(computedAt);
+      await iterator.return?.();
+    } finally {
+      await pubsub.close();
+    }
+  });
+
   it('logs the first event it could not publish and, once Redis is back, how many: not a line per event', async () => {
     const lines: Array<{ msg: string; unpublished?: number }> = [];
     const recording = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as { msg: string }) });
@@ -356,6 +378,22 @@ describe('in-process PubSub', () => {
     }
     expect(held).toBeLessThanOrEqual(100);
     await reader.return?.();
+  });
+
+  it('dates the resync replacing lost scores and outreach actions from their own time, not from when they were dropped', async () => {
+    const pubsub = new InProcessPubSub(2);
+    const scores = pubsub.subscribe('scores')[Symbol.asyncIterator]();
+    const outreach = pubsub.subscribe('outreach')[Symbol.asyncIterator]();
+    const at = (minute: number) => new Date(Date.UTC(2026, 10, 20, 12, minute));
+    for (let minute = 1; minute <= 3; minute++) {
+      pubsub.publish('scores', { customerId: 'cust_1', score: 50, computedAt: at(minute) });
+      pubsub.publish('outreach', { customerId: 'cust_1', createdAt: at(minute + 10).toISOString() });
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(((await scores.next()).value as LiveEventsLost).since).toEqual(at(1));
+    expect(((await outreach.next()).value as LiveEventsLost).since).toEqual(at(11));
+    await scores.return?.();
+    await outreach.return?.();
   });
 
   it('hands nothing to a subscription closed before its turn came: the client completed it, so no event follows', async () => {
