@@ -73,11 +73,16 @@ export async function signalsArrived<T>(
  * the date with now, already leave them out. Read through its partial index: usually none.
  */
 export async function queueChurnsDue(db: Db): Promise<void> {
-  // Now by this process's clock, which its scoring reads too: by the database's, a clock behind it
-  // would score the customer before its churn date, and queue it again every round until they agree.
-  await query(db, queueRescoreStatement(`select id from customer where scored_at < churned_at and churned_at <= ?::timestamptz`), [
-    new Date().toISOString(),
-  ]);
+  // Now by the later of the database's clock and this process's, the clocks the round's scoring reads
+  // too (scoringNow, read after this): by a clock ahead of that instant, the customer would be scored
+  // before its churn date, and queued again every round until the clocks agree.
+  await query(
+    db,
+    queueRescoreStatement(
+      `select id from customer where scored_at < churned_at and churned_at <= greatest(statement_timestamp(), ?::timestamptz)`,
+    ),
+    [new Date().toISOString()],
+  );
 }
 
 /**
@@ -102,11 +107,12 @@ export const NO_CLAIM: ClaimedCustomers = { claimId: null, customerIds: [] };
 export type ClaimScope = { queuedBy: Date } | { customerIds: string[] };
 
 /**
- * The instant a scoring round starts, by the database's clock: the clock `requested_at` is written
- * with, which may be ahead of this process's. A round that compared the queue with its own clock would
- * leave every customer queued within the gap for the round after the gap has passed.
+ * Now by the database's clock: the clock that dates the queue (`requested_at`) and a new customer
+ * (`created_at`, its start without a signup or a signal), which may be ahead of this process's. A
+ * round compares the queue with it: by its own clock, it would leave every customer queued within
+ * the gap for the round after the gap has passed.
  */
-export async function roundStart(db: Db): Promise<Date> {
+export async function databaseNow(db: Db): Promise<Date> {
   const [row] = await query<{ at: Date }>(db, 'select statement_timestamp() as at');
   return new Date(row.at);
 }

@@ -7,7 +7,7 @@ import { CoreServices, databaseUrlOf } from '../context';
 import { Db, queryOne } from '../infra/sql';
 import { backfillHistory, endsOfPastDays } from './backfill-history';
 import { bulkLoadGoingOn } from './bulk-load-hold';
-import { queueChurnsDue, requeueAbandonedClaims, RescoreScheduler, roundStart } from './rescore-queue';
+import { databaseNow, queueChurnsDue, requeueAbandonedClaims, RescoreScheduler } from './rescore-queue';
 import { failRunsInterruptedByACrash, lastFullRunInterrupted, refreshAllHealthScores, rescoreRequested } from './scoring.service';
 import { withSessionLock } from '../infra/session-lock';
 import { analyzeChangedTables } from '../infra/table-statistics';
@@ -301,7 +301,7 @@ export async function rescoreQueued(
   );
   await queueChurnsDue(db);
   // By the database's clock, which dates the queue: this process's may be behind it.
-  const queuedBy = await roundStart(db);
+  const queuedBy = await databaseNow(db);
   for (;;) {
     if (stopped()) return total;
     const scored = await rescoreRequested(services, db, { queuedBy, limit: batchSize });

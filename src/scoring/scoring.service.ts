@@ -11,7 +11,7 @@ import { Db, query, queryOne } from '../infra/sql';
 import { TIER_PRESETS, TierPresetName } from './model';
 import { getActiveModel } from './scoring-model.service';
 import { BatchResult, ScoredCustomer, scoreCustomerBatch } from './score-customers';
-import { ClaimedCustomers, claimQueuedCustomers, NO_CLAIM, putBackInQueue, releaseClaim, roundStart } from './rescore-queue';
+import { ClaimedCustomers, claimQueuedCustomers, databaseNow, NO_CLAIM, putBackInQueue, releaseClaim } from './rescore-queue';
 import { publishBatch } from './scoring.topics';
 import { whileScoring } from './scoring-activity';
 import { withSessionLock } from '../infra/session-lock';
@@ -93,6 +93,23 @@ const BACKFILL_AFTER_MS = 5 * 60_000;
  */
 export function isBackfill(asOf: Date, now = Date.now()): boolean {
   return asOf.getTime() < now - BACKFILL_AFTER_MS;
+}
+
+/**
+ * Now, for the live scoring of customers taken off the queue (a rescoring round, `refreshHealthScore`
+ * without asOf), read once they are claimed: the later of the database's clock and this process's.
+ * What queued them had committed before the claim, so it is dated before this instant by whichever
+ * of the two clocks dated it: the queue and a new customer's start by the database's, a signal sent
+ * without a date by the receiving instance's (this one, or another whose clock agrees with the
+ * database's). Scored as of this process's clock alone, an instance whose clock is behind would take
+ * them off the queue and leave what queued them out of their score, or leave a new customer unscored.
+ */
+export async function scoringNow(db: Db): Promise<Date> {
+  return laterOf(new Date(), await databaseNow(db));
+}
+
+function laterOf(one: Date, other: Date): Date {
+  return one.getTime() >= other.getTime() ? one : other;
 }
 
 /** Scores the given customers (one transaction per batch) and publishes what changed. */
@@ -356,17 +373,20 @@ async function fullRun(
 
 /**
  * Claims customers queued for rescoring (skipping rows another instance is claiming) and scores them
- * now, then drops the claim. `queuedBy` (an instant by the database's clock, roundStart) leaves out
- * those queued after it; without it, every customer queued by now is a candidate.
+ * as of now, read once they are claimed (scoringNow), then drops the claim. `queuedBy` (an instant by
+ * the database's clock, databaseNow) leaves out those queued after it; without it, every customer
+ * queued by now is a candidate.
  */
 export async function rescoreRequested(services: CoreServices, db: Db, options: { limit?: number; queuedBy?: Date } = {}): Promise<number> {
   const claimed = await claimQueuedCustomers(
     db,
-    { queuedBy: options.queuedBy ?? (await roundStart(db)) },
+    { queuedBy: options.queuedBy ?? (await databaseNow(db)) },
     options.limit ?? SCORING_BATCH_SIZE,
   );
   if (claimed.claimId === null) return 0;
-  await scoreClaimed(db, claimed, () => scoreCustomers(services, db, claimed.customerIds, new Date(), { broadcastScores: true }));
+  await scoreClaimed(db, claimed, async () =>
+    scoreCustomers(services, db, claimed.customerIds, await scoringNow(db), { broadcastScores: true }),
+  );
   return claimed.customerIds.length;
 }
 

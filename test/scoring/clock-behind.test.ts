@@ -1,6 +1,7 @@
 // The rescoring queue is dated by the database's clock (`rescore_request.requested_at`): an instance
 // whose own clock is behind the database's still takes what was queued before its round started,
-// and a customer scored on demand as of now is no longer queued.
+// and scores it as of an instant that what queued it precedes; a customer scored on demand as of now
+// is no longer queued.
 import {
   CustomerScoreStateDocument,
   RefreshHealthScoreDocument,
@@ -59,6 +60,47 @@ describe('an instance whose clock is behind the database', () => {
     await server.app.scheduler.idle();
     expect(await sql(server.database, `select 1 from rescore_request where customer_id = 'cust_behind'`)).toEqual([]);
     expect(await sql(server.database, 'select 1 from rescore_claim')).toEqual([]);
+  });
+
+  /** Waits up to five seconds for `ready` (asked every 100 ms); returns whether it came. */
+  async function within5s(ready: () => Promise<boolean>): Promise<boolean> {
+    const deadline = performance.now() + 5000;
+    while (performance.now() < deadline) {
+      if (await ready()) return true;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return ready();
+  }
+
+  const databaseNow = async () => (await sql<{ now: Date }>(server.database, 'select now()'))[0].now;
+  const lastActivityAt = async (id: string) =>
+    (
+      await server.gql<{ customer: { lastActivityAt: string | null } }, { id: string }>(
+        'query ($id: ID!) { customer(id: $id) { lastActivityAt } }',
+        { id },
+      )
+    ).customer.lastActivityAt;
+
+  it('scores a new customer, without a signup or a signal, that the round took off the queue: it started by the database clock', async () => {
+    setClockBehind();
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_behind_new', name: 'Behind New' } });
+    expect(await within5s(async () => (await scoreOf('cust_behind_new')) != null)).toBe(true);
+    await server.app.scheduler.idle();
+    expect(await sql(server.database, `select 1 from rescore_request where customer_id = 'cust_behind_new'`)).toEqual([]);
+  });
+
+  it('scores an event dated by the clock of an instance that agrees with the database: the round that takes it off the queue counts it', async () => {
+    await server.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_behind_event', name: 'Behind Event', signedUpAt: new Date(Date.now() - 30 * DAY).toISOString() },
+    });
+    await server.app.scheduler.idle();
+    setClockBehind();
+    // Sent to another instance, whose clock agrees with the database's, as this one rescores.
+    const occurredAt = (await databaseNow()).toISOString();
+    await server.gql(TrackEngagementDocument, { input: { customerId: 'cust_behind_event', eventType: 'login', occurredAt } });
+    expect(await within5s(async () => (await lastActivityAt('cust_behind_event')) === occurredAt)).toBe(true);
+    await server.app.scheduler.idle();
+    expect(await sql(server.database, `select 1 from rescore_request where customer_id = 'cust_behind_event'`)).toEqual([]);
   });
 });
 
