@@ -100,9 +100,6 @@ export interface ClaimedCustomers {
   customerIds: string[];
 }
 
-/** Nothing claimed. */
-export const NO_CLAIM: ClaimedCustomers = { claimId: null, customerIds: [] };
-
 /** Which queued customers a claim takes: those queued at or before an instant, or given ones. */
 export type ClaimScope = { queuedBy: Date } | { customerIds: string[] };
 

@@ -11,7 +11,7 @@ import { Db, query, queryOne } from '../infra/sql';
 import { TIER_PRESETS, TierPresetName } from './model';
 import { getActiveModel } from './scoring-model.service';
 import { BatchResult, ScoredCustomer, scoreCustomerBatch } from './score-customers';
-import { ClaimedCustomers, claimQueuedCustomers, databaseNow, NO_CLAIM, putBackInQueue, releaseClaim } from './rescore-queue';
+import { ClaimedCustomers, claimQueuedCustomers, databaseNow, putBackInQueue, releaseClaim } from './rescore-queue';
 import { publishBatch } from './scoring.topics';
 import { whileScoring } from './scoring-activity';
 import { withSessionLock } from '../infra/session-lock';
@@ -142,19 +142,28 @@ export async function refreshHealthScore(
   customerId: string,
   asOf: Date | null | undefined,
 ): Promise<ScoredCustomer> {
-  const when = checkAsOf(asOf);
-  const customer = await queryOne<{ signedUpAt: string | null; startedAt: string }>(
+  const given = asOf == null ? null : checkAsOf(asOf);
+  const customer = await queryOne<{ signedUpAt: string | null; startedAt: string; databaseNow: string }>(
     db,
-    `select signed_up_at as "signedUpAt", ${customerStartSql('c')} as "startedAt" from customer c where id = ?`,
+    `select signed_up_at as "signedUpAt", ${customerStartSql('c')} as "startedAt", statement_timestamp() as "databaseNow"
+     from customer c where id = ?`,
     [customerId],
   );
   if (!customer) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
-  if (Date.parse(customer.startedAt) > when.getTime()) throw beforeStart(customerId, customer.signedUpAt, asOf != null);
-  // Scored as of now, the customer's queued rescoring is done: what queued it had committed before
-  // the claim, and the scoring, which comes after, sees it. Left queued, it would be scored again for
-  // nothing. A score as of another instant leaves it queued: signals dated after that instant are not in it.
-  const claimed = asOf == null ? await claimQueuedCustomers(db, { customerIds: [customerId] }, 1) : NO_CLAIM;
-  const result = await scoreClaimed(db, claimed, () => scoreCustomers(services, db, [customerId], when, { broadcastScores: true }));
+  // Without asOf, now by the clocks the scoring reads (scoringNow): a customer the database has just
+  // created, with no signup, has started by then whatever this process's clock says.
+  const checkedAt = given ?? laterOf(new Date(), new Date(customer.databaseNow));
+  if (Date.parse(customer.startedAt) > checkedAt.getTime()) throw beforeStart(customerId, customer.signedUpAt, given !== null);
+  // A score as of another instant leaves the customer queued: signals dated after that instant are not in it.
+  if (given !== null) return (await scoreCustomers(services, db, [customerId], given, { broadcastScores: true })).scores[0];
+  // Scored as of now, the customer's queued rescoring is done, and it is taken off the queue: now is
+  // read after the claim (scoringNow), so what queued it, committed before the claim, is in the score.
+  // Left queued, it would be scored again for nothing. Never before the instant its start was checked
+  // against (a clock stepped back meanwhile): the batch would leave it out.
+  const claimed = await claimQueuedCustomers(db, { customerIds: [customerId] }, 1);
+  const result = await scoreClaimed(db, claimed, async () =>
+    scoreCustomers(services, db, [customerId], laterOf(checkedAt, await scoringNow(db)), { broadcastScores: true }),
+  );
   return result.scores[0];
 }
 

@@ -1,7 +1,8 @@
 // The rescoring queue is dated by the database's clock (`rescore_request.requested_at`): an instance
 // whose own clock is behind the database's still takes what was queued before its round started,
 // and scores it as of an instant that what queued it precedes; a customer scored on demand as of now
-// is no longer queued.
+// is no longer queued, and what queued it is in that score.
+import * as rescoreQueue from '../../src/scoring/rescore-queue';
 import {
   CustomerScoreStateDocument,
   RefreshHealthScoreDocument,
@@ -102,6 +103,16 @@ describe('an instance whose clock is behind the database', () => {
     await server.app.scheduler.idle();
     expect(await sql(server.database, `select 1 from rescore_request where customer_id = 'cust_behind_event'`)).toEqual([]);
   });
+
+  it('scores a customer created just now on demand, without a signup or a signal: not refused as started after now', async () => {
+    setClockBehind();
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_behind_refreshed', name: 'Behind Refreshed' } });
+    const occurredAt = (await databaseNow()).toISOString();
+    await server.gql(TrackEngagementDocument, { input: { customerId: 'cust_behind_refreshed', eventType: 'login', occurredAt } });
+    const scored = await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_behind_refreshed' });
+    expect(scored.refreshHealthScore.score).toEqual(expect.any(Number));
+    expect(await lastActivityAt('cust_behind_refreshed')).toBe(occurredAt);
+  });
 });
 
 describe('refreshHealthScore and the rescoring queue', () => {
@@ -123,6 +134,33 @@ describe('refreshHealthScore and the rescoring queue', () => {
     await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_refreshed' });
     expect(await queued('cust_refreshed')).toEqual([]);
     expect(await sql(server.database, 'select 1 from rescore_claim')).toEqual([]);
+  });
+
+  it('scores, as of now, what queued the customer it takes off the queue: an event committed just before the claim, after the call began', async () => {
+    await server.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_raced', name: 'Raced', signedUpAt: new Date(Date.now() - 30 * DAY).toISOString() },
+    });
+    const claim = rescoreQueue.claimQueuedCustomers;
+    let occurredAt: string | null = null;
+    const spy = jest.spyOn(rescoreQueue, 'claimQueuedCustomers').mockImplementationOnce(async (...args) => {
+      // A login a moment after the call began, committed before the claim.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      occurredAt = (await server.gql(TrackEngagementDocument, { input: { customerId: 'cust_raced', eventType: 'login' } })).trackEngagement
+        .occurredAt as string;
+      return claim(...args);
+    });
+    try {
+      await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_raced' });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(occurredAt).not.toBeNull();
+    expect(await queued('cust_raced')).toEqual([]);
+    const scored = await server.gql<{ customer: { lastActivityAt: string | null } }, { id: string }>(
+      'query ($id: ID!) { customer(id: $id) { lastActivityAt } }',
+      { id: 'cust_raced' },
+    );
+    expect(scored.customer.lastActivityAt).toBe(occurredAt);
   });
 
   it('leaves it queued when it scores it as of a past instant, which does not see the signals since', async () => {
