@@ -247,26 +247,50 @@ it('keeps a cancelled account in the tier it left in: its falling score changes 
   expect(lists.data!.summary.averageScore).toBeCloseTo(mean, 0);
 });
 
-it('keeps a cancelled account in the tier it left in when its past is scored after its live points: one tier after the churn', async () => {
-  const id = 'cust_cancelled_late';
-  await server.gql(UpsertCustomerDocument, {
-    input: { id, name: 'Cancelled Late', signedUpAt: daysAgo(200), arrCents: 1_000_000, seats: 5 },
+describe('a cancelled account whose past is scored after its live points: one tier after the churn, in any order', () => {
+  // Busy until 26 days ago, cancelled 30 days ago, its cancellation recorded after it was scored live.
+  const CHURN_DAYS_AGO = 30;
+  it.each([
+    ['one day after the churn', [25]],
+    ['the day before the churn, then one after it', [35, 25]],
+    ['one day after the churn, then the day before it', [25, 35]],
+    ['a range over the churn, oldest first (as backfillHistory scores it)', [35, 31, 29, 25, 20]],
+    ['a range over the churn, newest first', [20, 25, 29, 31, 35]],
+    ['a range over the churn, in no order', [29, 35, 20, 31, 25]],
+  ])('%s', async (_, pastDays) => {
+    const id = `cust_cancelled_late_${pastDays.join('_')}`;
+    await server.gql(UpsertCustomerDocument, {
+      input: { id, name: 'Cancelled Late', signedUpAt: daysAgo(200), arrCents: 1_000_000, seats: 5 },
+    });
+    expect((await server.gql(TrackEngagementBatchDocument, { events: usage(id, 120, 26) })).trackEngagementBatch.errors).toEqual([]);
+    // Scored live before its cancellation is known: four weeks silent, no longer healthy.
+    const live = (await server.gql(RefreshHealthScoreDocument, { customerId: id })).refreshHealthScore;
+    expect(live.tier).not.toBe('healthy');
+    // Its cancellation, dated before that point, arrives; a live point after it keeps the tier it left in.
+    await server.gql(UpsertCustomerDocument, { input: { id, name: 'Cancelled Late', churnedAt: daysAgo(CHURN_DAYS_AGO) } });
+    expect((await server.gql(RefreshHealthScoreDocument, { customerId: id })).refreshHealthScore.tier).toBe(live.tier);
+    // Its past, scored now (a backfill): busy until days after the churn, as a customer it would score healthy then.
+    for (const days of pastDays) {
+      const past = (await server.gql(RefreshHealthScoreDocument, { customerId: id, asOf: daysAgo(days) })).refreshHealthScore;
+      if (days >= 25) expect(past.score).toBeGreaterThan(70);
+    }
+    const history = (await server.gql(ScoreHistoryDocument, { customerId: id, first: 20 })).healthScoreHistory.edges
+      .map((e) => e.node)
+      .reverse();
+    const churnedAt = Date.parse(daysAgo(CHURN_DAYS_AGO));
+    const [before, after] = [history.filter((p) => Date.parse(p.asOf) < churnedAt), history.filter((p) => Date.parse(p.asOf) >= churnedAt)];
+    expect(before.map((p) => p.tier)).toEqual(before.map(() => 'healthy'));
+    expect(after.map((p) => p.tier)).toEqual(after.map(() => live.tier));
+    // Its tier changes describe consecutive points: one move, at the first point after the churn when a point before it reads healthy.
+    const changes = (await server.gql(TierChangesDocument, { customerId: id, first: 20 })).tierChanges.edges.map((e) => e.node);
+    const moves = history.flatMap((point, i) =>
+      i > 0 && history[i - 1].tier !== point.tier ? [{ fromTier: history[i - 1].tier, toTier: point.tier, changedAt: point.asOf }] : [],
+    );
+    expect(changes.filter((c) => c.fromTier !== null).map(({ fromTier, toTier, changedAt }) => ({ fromTier, toTier, changedAt }))).toEqual(
+      moves,
+    );
+    expect(moves.length).toBe(before.length > 0 ? 1 : 0);
   });
-  expect((await server.gql(TrackEngagementBatchDocument, { events: usage(id, 120, 26) })).trackEngagementBatch.errors).toEqual([]);
-  // Scored live before its cancellation is known: four weeks silent, no longer healthy.
-  const live = (await server.gql(RefreshHealthScoreDocument, { customerId: id })).refreshHealthScore;
-  expect(live.tier).not.toBe('healthy');
-  // Its cancellation, dated before that point, arrives; a live point after it keeps the tier it left in.
-  await server.gql(UpsertCustomerDocument, { input: { id, name: 'Cancelled Late', churnedAt: daysAgo(30) } });
-  expect((await server.gql(RefreshHealthScoreDocument, { customerId: id })).refreshHealthScore.tier).toBe(live.tier);
-  // Its past after the churn, scored now (a backfill): still busy the day before, as a customer it would score healthy.
-  const past = (await server.gql(RefreshHealthScoreDocument, { customerId: id, asOf: daysAgo(25) })).refreshHealthScore;
-  expect(past.score).toBeGreaterThan(70);
-  expect(past.tier).toBe(live.tier);
-  const history = await server.gql(ScoreHistoryDocument, { customerId: id, first: 10 });
-  expect(new Set(history.healthScoreHistory.edges.map((e) => e.node.tier))).toEqual(new Set([live.tier]));
-  const changes = await server.gql(TierChangesDocument, { customerId: id, since: daysAgo(30), first: 10 });
-  expect(changes.tierChanges.edges.filter((e) => e.node.fromTier !== null)).toEqual([]);
 });
 
 it('names the customer, not an asOf it was not given, when it signs up later today', async () => {

@@ -134,11 +134,12 @@ describe('a cancelled account (past its churnedAt): in no tier any more, it keep
 
   it("keeps its previous point's tier, whatever its score", () => {
     expect(cancelled({ previousTierKey: other }).tier.key).toBe(other);
-    expect(cancelled({ previousTierKey: other, nextTierKey: scored }).tier.key).toBe(other);
   });
 
-  it('takes the tier of the point after it when scored before its first (a backfill under live history)', () => {
+  it('takes the tier of the point after it when scored before a later point (a backfill under live history), whatever the point before holds', () => {
     expect(cancelled({ nextTierKey: other })).toMatchObject({ tier: { key: other }, cancelled: true });
+    expect(cancelled({ previousTierKey: scored, nextTierKey: other }).tier.key).toBe(other);
+    expect(cancelled({ previousTierKey: other, nextTierKey: scored }).tier.key).toBe(scored);
   });
 
   it('is placed by its score on its first point with none after it, and before its churn whatever the point after it holds', () => {
