@@ -10,7 +10,14 @@ import { LatestChildSpec, LoaderRegistry, loadChildPage, loadLatestChild, projec
 import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
 import { Db, json, query } from '../infra/sql';
 import { checkModelKeys } from '../scoring/scoring-model.service';
-import { CustomerOutreachArgs, OutreachAction, OutreachAudience, OutreachLogArgs, OutreachStatus } from './outreach.types';
+import {
+  CustomerOutreachArgs,
+  OutreachAction,
+  OutreachAudience,
+  OutreachLogArgs,
+  OutreachStatus,
+  OutreachStatusValue,
+} from './outreach.types';
 
 /** An outreach_action row, by GraphQL field. */
 const OUTREACH_COLUMN_MAP: ColumnMap = {
@@ -57,6 +64,11 @@ export interface NewOutreachAction {
   message?: string | null;
   /** Default: the database's now() (an as-of backfill passes its asOf). */
   createdAt?: Date | null;
+}
+
+/** The status a filter of the graph asks for, as rows hold it: LOGGED is DECIDED's former name. */
+export function storedOutreachStatus(status: OutreachStatusValue): OutreachStatus {
+  return status === OutreachStatusValue.LOGGED ? OutreachStatus.DECIDED : status;
 }
 
 const AUDIENCES = new Set<string>(Object.values(OutreachAudience));
@@ -170,7 +182,7 @@ export async function listOutreachLog(db: Db, args: OutreachLogArgs): Promise<Co
   }
   if (args.status) {
     where.push('o.status = ?');
-    params.push(args.status);
+    params.push(storedOutreachStatus(args.status));
   }
   if (args.audience) {
     where.push('o.audience = ?');
@@ -212,7 +224,7 @@ export function loadCustomerOutreach(
     from: 'outreach_action o',
     parentColumn: 'o.customer_id',
     where: args.status ? ['o.status = ?'] : [],
-    params: args.status ? [args.status] : [],
+    params: args.status ? [storedOutreachStatus(args.status)] : [],
     sortKeys: NEWEST_FIRST,
     direction: 'desc',
     first: args.first,

@@ -8,7 +8,16 @@ import { OutreachAudience, OutreachStatus } from '../scoring/model/types';
 
 // The outreach enums are the scoring model's (model/types.ts), registered here for the graph.
 export { OutreachAudience, OutreachStatus };
-registerEnumType(OutreachStatus, {
+
+/**
+ * The graph's OutreachStatus: the model's statuses, plus LOGGED, DECIDED's name before deliveries
+ * existed. A client written to the old name keeps filtering with it (storedOutreachStatus reads it
+ * as DECIDED); no action is ever answered LOGGED, as no row holds it.
+ */
+export const OutreachStatusValue = { ...OutreachStatus, LOGGED: 'LOGGED' } as const;
+export type OutreachStatusValue = (typeof OutreachStatusValue)[keyof typeof OutreachStatusValue];
+
+registerEnumType(OutreachStatusValue, {
   name: 'OutreachStatus',
   valuesConfig: {
     DECIDED: {
@@ -20,6 +29,10 @@ registerEnumType(OutreachStatus, {
     SUPPRESSED_DUPLICATE: {
       description:
         'Not taken: another playbook decided the same action (name, audience and channel) in the same scoring of this customer. Starts its playbook’s cooldown.',
+    },
+    LOGGED: {
+      description: "DECIDED's former name, accepted as a filter meaning DECIDED; never answered.",
+      deprecationReason: 'Use DECIDED',
     },
   },
 });
@@ -64,7 +77,7 @@ export class OutreachAction {
   @Field(() => Int, { nullable: true, description: 'The health score that fired the playbook.' })
   score!: number | null;
 
-  @Field(() => OutreachStatus)
+  @Field(() => OutreachStatusValue)
   status!: OutreachStatus;
 
   @Field({ description: "True for a high-value account's escalation." })
@@ -84,8 +97,8 @@ export class OutreachLogArgs extends PageArgs {
   @Field(() => ID, { nullable: true, description: "Only this customer's; NOT_FOUND for an unknown customer." })
   customerId?: string | null;
 
-  @Field(() => OutreachStatus, { nullable: true })
-  status?: OutreachStatus | null;
+  @Field(() => OutreachStatusValue, { nullable: true })
+  status?: OutreachStatusValue | null;
 
   @Field(() => OutreachAudience, { nullable: true })
   audience?: OutreachAudience | null;
@@ -108,6 +121,6 @@ export class OutreachLogArgs extends PageArgs {
 
 @ArgsType()
 export class CustomerOutreachArgs extends PageArgs {
-  @Field(() => OutreachStatus, { nullable: true })
-  status?: OutreachStatus | null;
+  @Field(() => OutreachStatusValue, { nullable: true })
+  status?: OutreachStatusValue | null;
 }

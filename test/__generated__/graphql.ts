@@ -94,6 +94,8 @@ export type OutreachAudience =
 export type OutreachStatus =
   /** The playbook decided on the action; whether it reached anyone is in `deliveries` (was LOGGED before deliveries existed). */
   | 'DECIDED'
+  /** DECIDED's former name, accepted as a filter meaning DECIDED; never answered. */
+  | 'LOGGED'
   /** Customer-facing action not sent: the customer opted out of communication. */
   | 'SKIPPED_OPT_OUT'
   /** Not taken: the same playbook ran for this customer within its cooldown. */

@@ -196,6 +196,34 @@ describe('outreachLog', () => {
     expect(none.outreachLog).toMatchObject({ totalCount: 0, edges: [] });
   });
 
+  it('still takes LOGGED, the name DECIDED had before deliveries, as a filter meaning DECIDED, and answers DECIDED', async () => {
+    const decided = await server.gql(OutreachLogDocument, { status: 'DECIDED' });
+    // Twice each: the second run of a document is compiled (compiled-executor.ts), and must read it alike.
+    for (let run = 0; run < 2; run++) {
+      const logged = await server.gql(OutreachLogDocument, { status: 'LOGGED' });
+      expect(logged.outreachLog).toEqual(decided.outreachLog);
+      const literal = await server.gql<{ outreachLog: { totalCount: number; edges: { node: { status: string } }[] } }, never>(
+        '{ outreachLog(status: LOGGED) { totalCount edges { node { status } } } }',
+      );
+      expect(literal.outreachLog.totalCount).toBe(decided.outreachLog.totalCount);
+      expect(literal.outreachLog.edges.every((edge) => edge.node.status === 'DECIDED')).toBe(true);
+      const customer = await server.gql(CustomerOutreachDocument, { id: 'cust_out_b', status: 'LOGGED' });
+      expect(customer.customer.outreach.totalCount).toBe(2);
+      expect(customer.customer.outreach.edges.map((edge) => edge.node.status)).toEqual(['DECIDED', 'DECIDED']);
+    }
+    const introspection = await server.gql<
+      { __type: { enumValues: { name: string; isDeprecated: boolean; deprecationReason: string | null }[] } },
+      never
+    >('{ __type(name: "OutreachStatus") { enumValues(includeDeprecated: true) { name isDeprecated deprecationReason } } }');
+    expect(introspection.__type.enumValues).toContainEqual({ name: 'LOGGED', isDeprecated: true, deprecationReason: 'Use DECIDED' });
+    expect(introspection.__type.enumValues.filter((value) => !value.isDeprecated).map((value) => value.name)).toEqual([
+      'DECIDED',
+      'SKIPPED_OPT_OUT',
+      'SUPPRESSED_COOLDOWN',
+      'SUPPRESSED_DUPLICATE',
+    ]);
+  });
+
   it('rejects a page size above 500, an unknown status, a foreign cursor and an empty customerId', async () => {
     const tooMany = await server.request(OutreachLogDocument, { first: 501 });
     expect(tooMany.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
