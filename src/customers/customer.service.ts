@@ -121,6 +121,14 @@ function churnAfterSignup(input: { churnedAt?: Date | null }) {
 export const STILL_A_CUSTOMER = '(c.churned_at is null or c.churned_at > now())';
 
 /**
+ * SQL over a customer row `c`: an account still to keep, neither cancelled nor CHURNED by a silence
+ * past the churn window. The lost ones keep a tier but are in none of the book's (healthSummary's
+ * tiers and averages, `customers(tier:)`, `healthScores(tier:)`), as the worklist leaves them out
+ * and ARR_AT_RISK_DESC sorts them below every account still to keep.
+ */
+export const STILL_TO_KEEP = `(${STILL_A_CUSTOMER} and c.lifecycle_stage is distinct from 'CHURNED')`;
+
+/**
  * A filter on a stored label (csmOwner, plan, eventType) as the column holds it: trimmed, as every write trims
  * it, so `" kate "` finds kate's accounts. Absent or blank is null, no filter: a blank label is stored
  * as none, so it could match nothing, and an emptied form field means "everyone" (as an empty tier does,
@@ -536,8 +544,8 @@ export async function listCustomers(
   const params: unknown[] = [];
   if (args.tier) {
     await checkModelKeys(db, 'tiers', [args.tier], 'tier');
-    // A customer past its churnedAt is in no tier (it keeps its last one), as healthSummary counts them.
-    where.push('c.tier = ?', STILL_A_CUSTOMER);
+    // A lost customer is in no tier (it keeps its last one), as healthSummary counts them.
+    where.push('c.tier = ?', STILL_TO_KEEP);
     params.push(args.tier);
   }
   addSegmentFilter(where, params, args);

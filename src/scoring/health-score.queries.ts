@@ -6,7 +6,7 @@ import {
   CUSTOMER_COLUMNS,
   CUSTOMER_ORDERINGS,
   CustomerSegment,
-  STILL_A_CUSTOMER,
+  STILL_TO_KEEP,
 } from '../customers/customer.service';
 import { Customer, CustomerOrder } from '../customers/customer.types';
 import { ensure } from '../infra/errors';
@@ -72,8 +72,8 @@ export async function listLatestScores(db: Db, args: HealthScoresArgs): Promise<
   const params: unknown[] = [];
   if (args.tier) {
     await checkModelKeys(db, 'tiers', [args.tier], 'tier');
-    // A customer who cancelled keeps its last tier, but is in no tier any more (as in `customers(tier:)`).
-    where.push('c.tier = ?', STILL_A_CUSTOMER);
+    // A lost customer (cancelled, or churned by silence) keeps its last tier, but is in no tier any more (as in `customers(tier:)`).
+    where.push('c.tier = ?', STILL_TO_KEEP);
     params.push(args.tier);
   }
   ensure(args.minScore == null || (args.minScore >= 0 && args.minScore <= 100), 'minScore must be 0–100', { argument: 'minScore' });
@@ -234,16 +234,17 @@ export async function healthSummary(db: Db, segment: CustomerSegment = {}): Prom
   const [totals, tiers, stages, components] = await Promise.all([
     query<{ total: number; churned: number; average: number | null }>(
       db,
-      `select count(*)::int as total, count(*) filter (where not ${STILL_A_CUSTOMER})::int as churned,
-              avg(health_score) filter (where ${STILL_A_CUSTOMER})::float8 as average
+      `select count(*)::int as total, count(*) filter (where not ${STILL_TO_KEEP})::int as churned,
+              avg(health_score) filter (where ${STILL_TO_KEEP})::float8 as average
        from customer c where ${owned}`,
       ownerParams,
     ),
-    // A customer who cancelled keeps its last tier, but is in no tier of the book any more, nor in its averages.
+    // A lost customer (cancelled, or CHURNED by silence) keeps its last tier, but is in no tier of the
+    // book any more, nor in its averages: it is counted once, as churned.
     query<{ tier: string; count: number; arrCents: string }>(
       db,
       `select tier, count(*)::int as count, sum(arr_cents)::text as "arrCents" from customer c
-       where tier is not null and ${STILL_A_CUSTOMER} and ${owned} group by tier`,
+       where tier is not null and ${STILL_TO_KEEP} and ${owned} group by tier`,
       ownerParams,
     ),
     query<{ stage: string; count: number }>(
@@ -256,7 +257,7 @@ export async function healthSummary(db: Db, segment: CustomerSegment = {}): Prom
       // Components are stored as json text (see the health_score entity): each array is parsed once, straight into records.
       `select comp.name, avg(comp.score) as average
        from customer c ${LATEST_SCORE_JOIN} cross join json_to_recordset(h.components) as comp(name text, score float8)
-       where ${STILL_A_CUSTOMER} and ${owned}
+       where ${STILL_TO_KEEP} and ${owned}
        group by 1`,
       ownerParams,
     ),
@@ -316,8 +317,8 @@ export async function worklist(
   );
   const where = [
     'c.tier in (select jsonb_array_elements_text(?::jsonb))',
-    `c.lifecycle_stage is distinct from 'CHURNED' and c.lifecycle_stage is distinct from 'ONBOARDING'`,
-    STILL_A_CUSTOMER,
+    STILL_TO_KEEP,
+    `c.lifecycle_stage is distinct from 'ONBOARDING'`,
   ];
   const params: unknown[] = [JSON.stringify(worstTiers)];
   addSegmentFilter(where, params, filter);

@@ -375,16 +375,19 @@ export class LifecycleCount {
 
 @ObjectType({ simpleResolvers: true })
 export class HealthSummary {
-  @Field(() => Int, { description: 'Every customer, those who cancelled included.' })
+  @Field(() => Int, { description: 'Every customer, the churned ones included.' })
   totalCustomers!: number;
 
-  @Field(() => Int, { description: 'Customers who cancelled (churnedAt passed): in no tier below.' })
+  @Field(() => Int, {
+    description:
+      'Customers lost: cancelled (churnedAt passed) or CHURNED by a silence past the churn window. In no tier below, nor in the averages.',
+  })
   churnedCustomers!: number;
 
-  @Field(() => Float, { nullable: true })
+  @Field(() => Float, { nullable: true, description: 'Of the customers still to keep (those in the tiers).' })
   averageScore!: number | null;
 
-  @Field(() => [TierSummary], { description: 'Customers per tier, best first, those who cancelled left out.' })
+  @Field(() => [TierSummary], { description: 'Customers per tier, best first, the churned ones (churnedCustomers) left out.' })
   tiers!: TierSummary[];
 
   @Field(() => [ComponentAverage])

@@ -91,11 +91,12 @@ it('filters tier changes, the summary and the outreach log by CSM', async () => 
     '{ tierChanges(csmOwner: "Kate") { edges { node { customerId } } } }',
   );
   expect(ids(changes.tierChanges)).toEqual(['cust_kate_1', 'cust_kate_2']);
-  const summary = await ok<{ healthSummary: { totalCustomers: number; tiers: Array<{ count: number }> } }>(
-    '{ healthSummary(csmOwner: "Omar") { totalCustomers tiers { count } } }',
+  const summary = await ok<{ healthSummary: { totalCustomers: number; churnedCustomers: number; tiers: Array<{ count: number }> } }>(
+    '{ healthSummary(csmOwner: "Omar") { totalCustomers churnedCustomers tiers { count } } }',
   );
   expect(summary.healthSummary.totalCustomers).toBe(1);
-  expect(summary.healthSummary.tiers.reduce((n, t) => n + t.count, 0)).toBe(1);
+  // Omar's one account, in a tier or churned (never used in the 100 days since its sign-up, it is churned by its silence).
+  expect(summary.healthSummary.tiers.reduce((n, t) => n + t.count, 0) + summary.healthSummary.churnedCustomers).toBe(1);
   const log = await ok<{ outreachLog: { edges: Array<{ node: { customerId: string } }> } }>(
     '{ outreachLog(csmOwner: "Kate") { edges { node { customerId } } } }',
   );

@@ -30,8 +30,9 @@ afterAll(() => server?.stop());
 it('gives each tier of the summary the ARR of its customers still to keep, for everyone and for one CSM', async () => {
   const rows = await sql<{ tier: string; csm_owner: string; arr: string }>(
     server.database,
-    // Customers who cancelled keep their last tier but are in none of the summary's.
-    'select tier, csm_owner, arr_cents::text as arr from customer where tier is not null and (churned_at is null or churned_at > now())',
+    // Customers who cancelled, or churned by silence, keep their last tier but are in none of the summary's.
+    `select tier, csm_owner, arr_cents::text as arr from customer
+     where tier is not null and (churned_at is null or churned_at > now()) and lifecycle_stage is distinct from 'CHURNED'`,
   );
   const owner = rows[0].csm_owner;
   const { everyone, one } = await api<{

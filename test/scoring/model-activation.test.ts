@@ -19,8 +19,9 @@ beforeAll(async () => {
   // The scheduler on (hourly runs), continuous rescoring off: only the activation runs anything.
   server = await startTestServer({ label: 'model_activation', env: { SCORING_INTERVAL_MS: '3600000', RESCORE_DEBOUNCE_MS: '0' } });
   await server.app.scheduler.idle();
+  // Signed up weeks ago and not used yet: onboarding, in a tier (never used for months, they would be churned by their silence).
   for (const id of ['cust_act_1', 'cust_act_2', 'cust_act_3']) {
-    await ok(`mutation { upsertCustomer(input: { id: "${id}", name: "${id}", signedUpAt: "${daysAgo(120)}" }) { id } }`);
+    await ok(`mutation { upsertCustomer(input: { id: "${id}", name: "${id}", signedUpAt: "${daysAgo(20)}" }) { id } }`);
   }
   await ok('mutation { refreshAllHealthScores { status } }');
 });

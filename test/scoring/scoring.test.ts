@@ -306,7 +306,8 @@ describe('full runs and the read side', () => {
 
   it('counts a customer who cancelled apart from the tiers, which hold the book still to keep', async () => {
     const before = (await server.gql(SummaryDocument, {})).healthSummary;
-    const signedUpAt = new Date(Date.now() - 200 * 86_400_000).toISOString();
+    // Signed up 20 days ago and not used yet: onboarding, in a tier (one signed up long ago and never used is churned by its silence).
+    const signedUpAt = daysAgo(20);
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_cancelled', name: 'Cancelled', signedUpAt } });
     await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_cancelled' });
     const scored = (await server.gql(SummaryDocument, {})).healthSummary;
@@ -320,8 +321,43 @@ describe('full runs and the read side', () => {
     expect(inTiers(after)).toBe(inTiers(before));
   });
 
+  it('counts an account churned by a silence past the churn window once, as churned: in no tier, nor in the averages or the tier lists', async () => {
+    const before = (await server.gql(SummaryDocument, {})).healthSummary;
+    const input = { id: 'cust_gone_silent', name: 'Gone Silent', arrCents: 5_000_000, signedUpAt: daysAgo(200) };
+    await server.gql(UpsertCustomerDocument, { input });
+    // Used for months, silent for the last 70 days: past the 60 of the churn window, without cancelling.
+    expect(
+      (await server.gql(TrackEngagementBatchDocument, { events: activity(input.id, range(70, 150)) })).trackEngagementBatch.errors,
+    ).toEqual([]);
+    const { refreshHealthScore: scored } = await server.gql(RefreshHealthScoreDocument, { customerId: input.id });
+    const read = await server.gql<
+      {
+        customer: { lifecycleStage: string; churnedAt: string | null };
+        customers: { edges: Array<{ node: { id: string } }> };
+        healthScores: { edges: Array<{ node: { customerId: string } }> };
+      },
+      never
+    >(
+      `{ customer(id: "${input.id}") { lifecycleStage churnedAt }
+         customers(tier: "${scored.tier}", first: 500) { edges { node { id } } }
+         healthScores(tier: "${scored.tier}", first: 500) { edges { node { customerId } } } }`,
+    );
+    expect(read.customer).toEqual({ lifecycleStage: 'CHURNED', churnedAt: null });
+    const after = (await server.gql(SummaryDocument, {})).healthSummary;
+    const churnedStage = (summary: typeof before) => summary.lifecycleStages.find((stage) => stage.stage === 'CHURNED')!.count;
+    expect(after).toMatchObject({ totalCustomers: before.totalCustomers + 1, churnedCustomers: before.churnedCustomers + 1 });
+    expect(churnedStage(after)).toBe(churnedStage(before) + 1);
+    // The book still to keep is the one it was: the same tiers, ARR and averages.
+    expect(after.tiers).toEqual(before.tiers);
+    expect(after.averageScore).toBe(before.averageScore);
+    expect(after.components).toEqual(before.components);
+    expect(read.customers.edges.map((edge) => edge.node.id)).not.toContain(input.id);
+    expect(read.healthScores.edges.map((edge) => edge.node.customerId)).not.toContain(input.id);
+  });
+
   it("sums a tier's ARR past 2^53 cents without failing the summary", async () => {
-    const signedUpAt = daysAgo(200);
+    // Recent sign-ups, in a tier while not used yet (see above).
+    const signedUpAt = daysAgo(20);
     const ids = ['cust_huge_1', 'cust_huge_2'];
     const tierOf = (summary: { tiers: Array<{ tier: string; count: number }> }) => new Map(summary.tiers.map((t) => [t.tier, t.count]));
     const before = tierOf((await server.gql(SummaryDocument, {})).healthSummary);

@@ -1,5 +1,5 @@
-// Overview: the book at a glance — customers and ARR per tier (those who cancelled counted apart,
-// as the tiers leave them out), average component scores, lifecycle stages, NPS for a period, and
+// Overview: the book at a glance — customers and ARR per tier (those churned, cancelled or silent
+// past the churn window, counted apart, as the tiers leave them out), average component scores, lifecycle stages, NPS for a period, and
 // the tier changes arriving live.
 import { useMemo, useState } from 'preact/hooks';
 import { ErrorNote, TierBadge } from '../components/badges';
@@ -169,7 +169,7 @@ export function OverviewScreen() {
   );
 }
 
-/** The customers the tier table holds, and apart from them those who cancelled and those not scored yet. */
+/** The customers the tier table holds, and apart from them those churned and those not scored yet. */
 function CustomerCounts({ summary }: { summary: OverviewQuery['healthSummary'] }) {
   const inTiers = summary.tiers.reduce((sum, tier) => sum + tier.count, 0);
   const unscored = summary.totalCustomers - summary.churnedCustomers - inTiers;
@@ -178,7 +178,8 @@ function CustomerCounts({ summary }: { summary: OverviewQuery['healthSummary'] }
       <span data-testid="customers-in-tiers">{inTiers}</span> customers · average score{' '}
       <span data-testid="average-score">{formatNumber(summary.averageScore, 1)}</span>
       <span class="muted block">
-        <span data-testid="churned-customers">{summary.churnedCustomers}</span> more cancelled, in no tier
+        <span data-testid="churned-customers">{summary.churnedCustomers}</span> more churned (cancelled, or silent past the churn window),
+        in no tier
         {unscored > 0 && <>; {unscored} not scored yet</>}
       </span>
     </p>
