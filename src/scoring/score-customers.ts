@@ -1,6 +1,7 @@
 // Scores a batch of customers as of a time, in one transaction and a bounded number of SQL
 // statements whatever the batch size: gather the metrics (one aggregate per signal table), read
-// the previous scores and recent outreach (one statement each), run the pure model in memory,
+// the previous scores and recent outreach (one statement each), run the pure model in memory (with
+// one more read, for the accounts the expansion play may reach, of the tiers they left in its hold),
 // then write history, current state, tier changes and outreach in one bulk statement each (and,
 // when a batch scores before existing history, one more that relinks the points after it: history-links.ts).
 // The events to publish are returned, to be published only after the transaction commits.
@@ -21,11 +22,13 @@ import {
   carriedFlags,
   decidePlaybookActions,
   engagementScoreOf,
+  expansionHoldDays,
   flagsDefinedAlike,
   longestCooldownDays,
   metricRequests,
   OutreachStatus,
   PenaltyResult,
+  qualifiesForExpansion,
   readsPreviousFlags,
   ScoringModelConfig,
   SignalResult,
@@ -198,6 +201,15 @@ interface BatchInputs {
   warmedFlags: Map<string, ReadonlySet<string> | null>;
   /** Of the customers a live batch scores before their latest point, the tier change published at that point, by customer id. */
   publishedNextChanges: Map<string, PublishedChange>;
+}
+
+type Assessment = ReturnType<typeof assessCustomer>;
+
+/** The batch's inputs with each customer through the pure model, in the order of `customers`, and the expansion play's hold of those it may reach. */
+interface AssessedBatch extends BatchInputs {
+  assessments: Assessment[];
+  /** By customer id (readTiersInExpansionHold). */
+  tiersInExpansionHold: Map<string, string[]>;
 }
 
 /** A tier change a batch writes, at its instant. */
@@ -410,13 +422,14 @@ function previousBands(
 function plannedOutreach(
   config: ScoringModelConfig,
   customer: CustomerRow,
-  assessment: ReturnType<typeof assessCustomer>,
-  past: HistoryRow | undefined,
+  assessment: Assessment,
+  batch: AssessedBatch,
   { lastActivityAt, silenceInUsualGaps }: { lastActivityAt: Date | null; silenceInUsualGaps: number | null },
-  recent: RecentAction[],
   asOf: Date,
 ): NewOutreachAction[] {
   const { result, tier, trend, lifecycleStage } = assessment;
+  const past = batch.historyById.get(customer.id);
+  const recent = batch.outreachById.get(customer.id) ?? [];
   const actions = decidePlaybookActions({
     model: config,
     customer: { id: customer.id, name: customer.name, arrCents: customer.arrCents, communicationOptOut: customer.communicationOptOut },
@@ -440,6 +453,7 @@ function plannedOutreach(
     wasPreviouslyActive: lastActivityAt !== null,
     firstActivityAt: customer.firstActivityAt ? new Date(customer.firstActivityAt) : null,
     silenceInUsualGaps,
+    tiersInExpansionHold: batch.tiersInExpansionHold.get(customer.id) ?? null,
     recentActions: recent,
     now: asOf,
   });
@@ -497,6 +511,57 @@ function assessInBatch(config: ScoringModelConfig, customer: CustomerRow, inputs
   });
 }
 
+/** Each customer of the batch through the pure model, in the order of `inputs.customers`: what the plan is built from. */
+function assessBatch(config: ScoringModelConfig, inputs: BatchInputs, asOf: Date): Assessment[] {
+  return inputs.customers.map((customer) => assessInBatch(config, customer, inputs, asOf));
+}
+
+/**
+ * For each customer whose scoring may run the expansion play (qualifiesForExpansion), every tier it
+ * was in under this model version within the play's hold before asOf: its previous point's, and
+ * those its tier changes in the hold left. One statement, for those customers only (none when none
+ * qualifies or the hold is off). Each customer's changes in the hold are one range of its own index
+ * (customer, time: OFFSET 0 keeps the planner from flattening the lateral into a scan by time). A
+ * change whose earlier point's version is unknown counts: unknown is no reason to ask for a referral.
+ */
+async function readTiersInExpansionHold(
+  tx: Db,
+  inputs: BatchInputs,
+  assessments: Assessment[],
+  asOf: Date,
+  model: { version: number; config: ScoringModelConfig },
+  options: BatchOptions,
+): Promise<Map<string, string[]>> {
+  const holdDays = expansionHoldDays(model.config);
+  const tiersById = new Map<string, string[]>();
+  if (holdDays === 0) return tiersById;
+  for (const [index, customer] of inputs.customers.entries()) {
+    const past = inputs.historyById.get(customer.id);
+    const { result, tier, trend, lifecycleStage } = assessments[index];
+    if (historyOnly(options, past)) continue;
+    if (
+      !qualifiesForExpansion(model.config, { score: result.score, tierKey: tier.key, trend, lifecycleStage, coverage: result.coverage })
+    ) {
+      continue;
+    }
+    tiersById.set(customer.id, past?.previousSameModel && past.previousTier ? [past.previousTier] : []);
+  }
+  if (tiersById.size === 0) return tiersById;
+  const left = await query<{ customerId: string; fromTier: string }>(
+    tx,
+    `select c.id as "customerId", t.from_tier as "fromTier"
+     from jsonb_array_elements_text(?::jsonb) as c(id)
+     cross join lateral (select t.from_tier from tier_change t
+                         where t.customer_id = c.id and t.from_tier is not null
+                           and t.changed_at > ?::timestamptz and t.changed_at < ?::timestamptz
+                           and coalesce(t.from_model_version = ?, true)
+                         offset 0) t`,
+    [json([...tiersById.keys()]), new Date(asOf.getTime() - holdDays * DAY_MS).toISOString(), asOf.toISOString(), model.version],
+  );
+  for (const { customerId, fromTier } of left) tiersById.get(customerId)?.push(fromTier);
+  return tiersById;
+}
+
 function emptyPlan(): BatchPlan {
   return {
     scoreRows: [],
@@ -512,7 +577,7 @@ function emptyPlan(): BatchPlan {
 
 /** Runs the pure model over every customer of the batch: the rows to write, nothing written yet. */
 function planBatch(
-  inputs: BatchInputs,
+  inputs: AssessedBatch,
   asOf: Date,
   model: { version: number; config: ScoringModelConfig },
   options: BatchOptions,
@@ -520,13 +585,13 @@ function planBatch(
   const { config } = model;
   const plan = emptyPlan();
   const silenceKey = silenceMetricKey(config);
-  for (const customer of inputs.customers) {
+  for (const [index, customer] of inputs.customers.entries()) {
     const gathered = inputs.gathered.get(customer.id) ?? { metrics: {}, lastActivityAt: null };
     const { metrics, lastActivityAt } = gathered;
     const past = inputs.historyById.get(customer.id);
     const previousTier = past?.previousTier ?? null;
     const backfill = historyOnly(options, past);
-    const assessment = assessInBatch(config, customer, inputs, asOf);
+    const assessment = inputs.assessments[index];
     const { result, tier, trend, lifecycleStage, accountNps } = assessment;
     plan.scoreRows.push({
       customer_id: customer.id,
@@ -588,8 +653,7 @@ function planBatch(
     // Scoring the past (a backfill) only writes history: no playbook fires for a day gone by.
     if (!backfill) {
       const silenceInUsualGaps = silenceKey === null ? null : (metrics[silenceKey] ?? null);
-      const recent = inputs.outreachById.get(customer.id) ?? [];
-      plan.outreachRows.push(...plannedOutreach(config, customer, assessment, past, { lastActivityAt, silenceInUsualGaps }, recent, asOf));
+      plan.outreachRows.push(...plannedOutreach(config, customer, assessment, inputs, { lastActivityAt, silenceInUsualGaps }, asOf));
     }
   }
   return plan;
@@ -760,7 +824,10 @@ export async function scoreCustomerBatch(
     // lets it finish (MARK_BACKGROUND_WORK).
     await query(tx, `select set_config('jit', 'off', true), set_config('work_mem', '64MB', true), ${MARK_BACKGROUND_WORK}`);
     const inputs = await withWarmedUpFlags(tx, await readBatchInputs(tx, ids, asOf, model, options), asOf, model.config);
-    const { changesAtInstant, ...written } = await writeBatch(tx, planBatch(inputs, asOf, model, options), asOf, model, options);
+    const assessments = assessBatch(model.config, inputs, asOf);
+    const tiersInExpansionHold = await readTiersInExpansionHold(tx, inputs, assessments, asOf, model, options);
+    const plan = planBatch({ ...inputs, assessments, tiersInExpansionHold }, asOf, model, options);
+    const { changesAtInstant, ...written } = await writeBatch(tx, plan, asOf, model, options);
     // Last, as it locks the run's row until the commit, which batches in flight then take in turn. In
     // the same transaction, so the row counts exactly what has committed, however the run ends.
     if (options.runId !== undefined)

@@ -118,6 +118,15 @@ export interface PlaybookDecisionInput {
   /** The silence in the account's usual gaps between days of use (the metric of `silenceMetricKey`); null when not measured. */
   silenceInUsualGaps?: number | null;
   /**
+   * Every tier the account was in, under the model version scoring now, within the expansion
+   * playbook's hold (expansionHoldDays) before now: the previous point's and those its tier changes
+   * in the hold left. A tier worse than the current one holds the expansion play back: an account
+   * critical minutes ago is not asked for a referral. Needed only for an account that
+   * qualifiesForExpansion (the scoring batch reads it for those alone); null, not read, holds such an
+   * account back as well.
+   */
+  tiersInExpansionHold: readonly string[] | null;
+  /**
    * This customer's outreach log entries of the last few weeks. Entries that were themselves
    * suppressed by a cooldown are ignored, so a cooldown cannot extend itself; logged, opt-out-skipped
    * and duplicate-suppressed runs all start one.
@@ -237,6 +246,40 @@ function planPlaybook(input: PlaybookDecisionInput, playbook: PlaybookConfig, tr
     }));
 }
 
+/** How long an account stays out of the expansion play after being in a worse tier, when the model does not say. */
+export const DEFAULT_EXPANSION_HOLD_DAYS = 14;
+
+/** The expansion playbook's hold in days (`holdDays`, DEFAULT_EXPANSION_HOLD_DAYS when absent); 0 without an expansion playbook. */
+export function expansionHoldDays(model: ScoringModelConfig): number {
+  const playbook = model.playbooks.find((p) => p.kind === 'expansion');
+  return playbook?.kind === 'expansion' ? (playbook.holdDays ?? DEFAULT_EXPANSION_HOLD_DAYS) : 0;
+}
+
+/**
+ * Whether the account's state now calls for the expansion play: an advocate, or in the best band at
+ * the playbook's minScore, past onboarding, on a score observed well enough (not one half made of
+ * neutral values). What happened around it (a risk trigger, a silence, the trend, the hold) is
+ * decidePlaybookActions' to weigh; the scoring batch reads the hold for these accounts only.
+ */
+export function qualifiesForExpansion(model: ScoringModelConfig, current: PlaybookDecisionInput['current']): boolean {
+  const playbook = model.playbooks.find((p) => p.kind === 'expansion');
+  if (playbook?.kind !== 'expansion' || current.lifecycleStage === 'ONBOARDING' || current.lifecycleStage === 'CHURNED') return false;
+  if ((current.coverage ?? 1) < (model.lifecycle.minCoverage ?? 0)) return false;
+  return current.lifecycleStage === 'ADVOCATE' || (isBestTier(model.tiers, current.tierKey) && current.score >= playbook.minScore);
+}
+
+/** Whether the account was in a tier worse than its current one within the hold (or that was not read). */
+function inExpansionHold(input: PlaybookDecisionInput): boolean {
+  if (expansionHoldDays(input.model) === 0) return false;
+  if (input.tiersInExpansionHold === null) return true;
+  const current = tierByKey(input.model.tiers, input.current.tierKey);
+  // A key this model does not know (another version's tier scheme) says nothing about its bands.
+  return input.tiersInExpansionHold.some((key) => {
+    const tier = tierByKey(input.model.tiers, key);
+    return tier !== undefined && current !== undefined && tier.severity > current.severity;
+  });
+}
+
 /**
  * Decides each action once per scoring: a silent critical account runs the critical and the silence
  * playbook together, and the team would get two alerts and two escalation tasks at once. Where a
@@ -277,8 +320,10 @@ export function silenceMetricKey(model: ScoringModelConfig): string | null {
  *   usual gaps, it must also last silenceAlertGaps of them (a weekly account's quiet week is its habit).
  * - Advocates, or best-band customers scoring ≥ the expansion playbook's minScore, get the expansion
  *   play — unless a risk trigger fired, the account is silent or the trend is DECLINING or not
- *   measured across a model change (no upsell into a falling account), or the score is thinly
- *   observed or the account in use for less than onboardingDays (no upsell on neutral values).
+ *   measured across a model change (no upsell into a falling account), the score is thinly
+ *   observed or the account in use for less than onboardingDays (no upsell on neutral values), or
+ *   the account was in a worse tier within the playbook's holdDays (no referral request from an
+ *   account critical minutes ago).
  * - ONBOARDING customers get only the silence alert: their 30-day windows are still filling up, so
  *   a low score is not yet a risk signal.
  * Each planned action: SUPPRESSED_COOLDOWN if its playbook already ran within its cooldown, else
@@ -309,26 +354,21 @@ export function decidePlaybookActions(input: PlaybookDecisionInput): PlannedActi
   }
 
   // No upsell into a falling account, nor into one whose fall a model change has hidden (the trend
-  // across versions is not measured): the play waits for the trend under the new version.
-  // Nor into an account whose high score rests on neutral values: thinly observed, or new to the product.
-  const thinlyObserved = (current.coverage ?? 1) < (model.lifecycle.minCoverage ?? 0);
+  // across versions is not measured): the play waits for the trend under the new version. Nor into
+  // an account whose high score rests on neutral values (thinly observed: qualifiesForExpansion; or
+  // new to the product), nor into one worse off within the hold: a jump out of the worst tier reads IMPROVING.
   const newToIt = newToTheProduct(input.firstActivityAt, input.now, model.lifecycle.onboardingDays);
   if (
-    !onboarding &&
-    !silent &&
-    !thinlyObserved &&
+    qualifiesForExpansion(model, current) &&
     !newToIt &&
+    !silent &&
     triggers.length === 0 &&
     current.trend !== 'DECLINING' &&
-    !current.trendUnknown
+    !current.trendUnknown &&
+    !inExpansionHold(input)
   ) {
     const playbook = model.playbooks.find((p) => p.kind === 'expansion');
-    if (
-      playbook?.kind === 'expansion' &&
-      (current.lifecycleStage === 'ADVOCATE' || (isBestTier(model.tiers, current.tierKey) && current.score >= playbook.minScore))
-    ) {
-      planned.push(...planPlaybook(input, playbook, 'EXPANSION'));
-    }
+    if (playbook) planned.push(...planPlaybook(input, playbook, 'EXPANSION'));
   }
 
   return decidedOnce(planned);

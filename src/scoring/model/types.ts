@@ -505,12 +505,13 @@ export interface PlaybookAction {
  * - `tier`: runs for customers in `tierKey` when a risk trigger fires (tier worsened, score drop,
  *   critical, at-risk-and-declining).
  * - `silence`: runs when a previously active account has had no activity for model.silenceAlertDays.
- * - `expansion`: runs for advocates, or for customers in the best band scoring ≥ `minScore`.
+ * - `expansion`: runs for advocates, or for customers in the best band scoring ≥ `minScore`, that
+ *   have been in no worse tier for `holdDays` (default 14 when absent; 0 turns the hold off).
  */
 export type PlaybookConfig =
   | { key: string; kind: 'tier'; tierKey: string; actions: PlaybookAction[]; cooldownDays?: number }
   | { key: string; kind: 'silence'; actions: PlaybookAction[]; cooldownDays?: number }
-  | { key: string; kind: 'expansion'; minScore: number; actions: PlaybookAction[]; cooldownDays?: number };
+  | { key: string; kind: 'expansion'; minScore: number; holdDays?: number; actions: PlaybookAction[]; cooldownDays?: number };
 
 export interface ScoringModelConfig {
   components: ComponentConfig[];

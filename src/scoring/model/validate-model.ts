@@ -81,7 +81,7 @@ const KNOWN_KEYS = {
   trend: ['windowDays', 'threshold'],
   lifecycle: ['onboardingDays', 'minCoverage', 'churnWindowDays', 'advocateMinScore', 'advocateMinNps'],
   scoreDrop: ['points', 'withinDays'],
-  playbook: ['key', 'kind', 'tierKey', 'minScore', 'cooldownDays', 'actions'],
+  playbook: ['key', 'kind', 'tierKey', 'minScore', 'holdDays', 'cooldownDays', 'actions'],
   action: ['action', 'audience', 'channel', 'template', 'escalation'],
 } as const satisfies Record<string, readonly string[]>;
 
@@ -288,6 +288,12 @@ function playbookErrors(model: ScoringModelConfig): string[] {
       if (!isFiniteNumber(playbook.minScore) || playbook.minScore < 0 || playbook.minScore > 100) {
         errors.push(`${path}.minScore must be within 0…100`);
       }
+      if (
+        playbook.holdDays !== undefined &&
+        (!isFiniteNumber(playbook.holdDays) || playbook.holdDays < 0 || playbook.holdDays > MAX_WINDOW_DAYS)
+      ) {
+        errors.push(`${path}.holdDays must be within 0…${MAX_WINDOW_DAYS}`);
+      }
     } else if (playbook.kind !== 'silence') {
       errors.push(`${path}.kind must be "tier", "silence" or "expansion"`);
     }
@@ -298,8 +304,10 @@ function playbookErrors(model: ScoringModelConfig): string[] {
     if (knownKind && given.tierKey !== undefined && playbook.kind !== 'tier') {
       errors.push(`${path}.tierKey applies only to a playbook of kind "tier"`);
     }
-    if (knownKind && given.minScore !== undefined && playbook.kind !== 'expansion') {
-      errors.push(`${path}.minScore applies only to a playbook of kind "expansion"`);
+    for (const setting of ['minScore', 'holdDays']) {
+      if (knownKind && given[setting] !== undefined && playbook.kind !== 'expansion') {
+        errors.push(`${path}.${setting} applies only to a playbook of kind "expansion"`);
+      }
     }
     if (playbook.kind === 'silence' || playbook.kind === 'expansion') {
       const kind = playbook.kind;

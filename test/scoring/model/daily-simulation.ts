@@ -6,6 +6,7 @@ import {
   appliedPenalties,
   assessCustomer,
   decidePlaybookActions,
+  expansionHoldDays,
   lastActivityAt,
   metricRequests,
   metricsFromActivity,
@@ -120,6 +121,7 @@ export function simulateDailyScoring(
       daysSinceLastActivity,
       wasPreviouslyActive: last !== null,
       firstActivityAt: firstActivityAt(activity),
+      tiersInExpansionHold: tiersWithin(history, asOf, expansionHoldDays(model)),
       recentActions: outreachLog,
       now: asOf,
     });
@@ -127,6 +129,17 @@ export function simulateDailyScoring(
     history.push({ day, asOf, score: result.score, tierKey: tier.key, trend, lifecycleStage, daysSinceLastActivity, result, actions });
   }
   return history;
+}
+
+/**
+ * The tiers held within `days` before `asOf`: of the points in them, and of the last point before
+ * them (held into the window), as the scoring batch reads them from the previous point and the tier
+ * changes.
+ */
+function tiersWithin(history: readonly DailyScoring[], asOf: Date, days: number): string[] {
+  const start = asOf.getTime() - days * DAY_MS;
+  const before = history.filter((h) => h.asOf.getTime() <= start).at(-1);
+  return [...(before ? [before.tierKey] : []), ...history.filter((h) => h.asOf.getTime() > start).map((h) => h.tierKey)];
 }
 
 /** The first event of the log, as the service reads it for a returning customer's lifecycle. */

@@ -3,6 +3,7 @@ import {
   DAY_MS,
   DEFAULT_SCORING_MODEL,
   decidePlaybookActions,
+  expansionHoldDays,
   metricRequests,
   renderTemplate,
   silenceMetricKey,
@@ -27,6 +28,7 @@ function decide(overrides: Overrides = {}) {
     daysSinceLastActivity: 0.5,
     wasPreviouslyActive: true,
     firstActivityAt: daysAgo(400),
+    tiersInExpansionHold: ['healthy'],
     recentActions: [],
     now,
     ...rest,
@@ -383,6 +385,37 @@ describe('decidePlaybookActions', () => {
     it('holds it back while the account has been in use for less than 30 days, whatever its signup and score', () => {
       expect(decide({ current: { score: 95 }, firstActivityAt: daysAgo(2) })).toEqual([]);
       expect(decide({ current: { score: 95 }, firstActivityAt: daysAgo(30) })).toHaveLength(3);
+    });
+
+    it('waits until the account has been in no worse tier for 14 days: a jump out of the worst tier earns no referral request', () => {
+      // Critical (score 0, failing payments) at the previous scoring, 98 once its invoices were paid.
+      const jump = {
+        previous: { score: 0, tierKey: 'critical' },
+        peakScoreInDropWindow: 0,
+        current: { score: 98, trend: 'IMPROVING' as const },
+      };
+      expect(decide({ ...jump, tiersInExpansionHold: ['critical'] })).toEqual([]);
+      // Healthy since, with the critical spell still within the hold; an advocate below 90 just out of monitor alike.
+      expect(decide({ current: { score: 98 }, tiersInExpansionHold: ['healthy', 'critical'] })).toEqual([]);
+      expect(decide({ current: { score: 84, lifecycleStage: 'ADVOCATE' }, tiersInExpansionHold: ['monitor', 'healthy'] })).toEqual([]);
+      expect(decide({ current: { score: 84, lifecycleStage: 'ADVOCATE' }, tiersInExpansionHold: ['healthy'] })).toHaveLength(3);
+      // A tier another version's scheme named says nothing of this model's bands.
+      expect(decide({ current: { score: 95 }, tiersInExpansionHold: ['healthy', 'thriving'] })).toHaveLength(3);
+      // Best tier throughout the hold (or no point in it): the play.
+      expect(decide({ current: { score: 95 }, tiersInExpansionHold: [] })).toHaveLength(3);
+      // Not read for an account that qualifies: held back, rather than asked on a guess.
+      expect(decide({ current: { score: 95 }, tiersInExpansionHold: null })).toEqual([]);
+    });
+
+    it('takes its hold from the playbook: holdDays 0 turns it off', () => {
+      const model = structuredClone(DEFAULT_SCORING_MODEL);
+      const expansion = model.playbooks.find((p) => p.kind === 'expansion')!;
+      expect(expansionHoldDays(model)).toBe(14);
+      expect(expansion.kind === 'expansion' && expansion.holdDays).toBeUndefined();
+      if (expansion.kind === 'expansion') expansion.holdDays = 0;
+      expect(expansionHoldDays(model)).toBe(0);
+      expect(decide({ model, current: { score: 95 }, tiersInExpansionHold: ['critical'] })).toHaveLength(3);
+      expect(decide({ model, current: { score: 95 }, tiersInExpansionHold: null })).toHaveLength(3);
     });
 
     it('cools down for 30 days, its own setting', () => {

@@ -388,6 +388,19 @@ describe('validateModel', () => {
       expect(errorsAfter((m) => Object.assign(m.playbooks[0], { minScore: 20 }))).toEqual([
         'playbooks[0].minScore applies only to a playbook of kind "expansion"',
       ]);
+      expect(errorsAfter((m) => Object.assign(m.playbooks[0], { holdDays: 14 }))).toEqual([
+        'playbooks[0].holdDays applies only to a playbook of kind "expansion"',
+      ]);
+    });
+
+    it("takes the expansion play's holdDays within 0…3650 days, absent meaning the default", () => {
+      const expansion = (m: ScoringModelConfig) => m.playbooks.findIndex((p) => p.kind === 'expansion');
+      for (const holdDays of [0, 14, 3650]) expect(errorsAfter((m) => Object.assign(m.playbooks[expansion(m)], { holdDays }))).toEqual([]);
+      for (const holdDays of [-1, 3651, '14', Number.NaN]) {
+        expect(errorsAfter((m) => Object.assign(m.playbooks[expansion(m)], { holdDays }))).toEqual([
+          'playbooks[4].holdDays must be within 0…3650',
+        ]);
+      }
     });
 
     it('names an entry that is not an object by its path, in every list of the model', () => {
