@@ -78,12 +78,14 @@ export class ScoringScheduler implements RescoreScheduler {
     const maxWaitMs = Math.max(this.services.config.rescoreMaxWaitMs, rescoreDebounceMs);
     // Before start, nothing is scheduled: start picks up what was queued meanwhile.
     if (!this.started || this.stopped || rescoreDebounceMs === 0) return;
-    const now = Date.now();
+    // A monotonic clock: the system clock stepped back (a time sync) between a signal and its timer
+    // would have the timer wait the step out, the rescoring of every signal until then with it.
+    const now = performance.now();
     this.lastSignalAt = now;
     if (this.debounceTimer) return;
     this.firstSignalAt = now;
     const fire = () => {
-      const at = Date.now();
+      const at = performance.now();
       const quietFor = at - this.lastSignalAt;
       const waitedFor = at - this.firstSignalAt;
       if (quietFor < rescoreDebounceMs && waitedFor < maxWaitMs) {

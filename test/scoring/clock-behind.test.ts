@@ -115,6 +115,27 @@ describe('an instance whose clock is behind the database', () => {
   });
 });
 
+describe('a system clock set back (a time sync) while a rescoring waits for its debounce', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    // No sweep, whose signals would set the debounce's clock right: only the timer the write armed.
+    server = await startTestServer({ label: 'clock_set_back', env: { RESCORE_DEBOUNCE_MS: '500', RESCORE_SWEEP_MS: '0' } });
+  });
+  afterAll(() => server.stop());
+  afterEach(() => jest.useRealTimers());
+
+  it('rescores within the debounce: its timer does not wait the step out', async () => {
+    await server.gql(UpsertCustomerDocument, {
+      input: { id: 'cust_set_back', name: 'Set Back', signedUpAt: new Date(Date.now() - 30 * DAY).toISOString() },
+    });
+    setClockBehind();
+    const deadline = performance.now() + 5000;
+    const scored = async () => (await server.gql(CustomerScoreStateDocument, { id: 'cust_set_back' })).customer.healthScore != null;
+    while (performance.now() < deadline && !(await scored())) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await scored()).toBe(true);
+  });
+});
+
 describe('refreshHealthScore and the rescoring queue', () => {
   let server: TestServer;
   beforeAll(async () => {
