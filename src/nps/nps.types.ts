@@ -63,7 +63,9 @@ export class NpsResponseInput {
 
   @Field(() => DateTimeScalar, {
     nullable: true,
-    description: 'Defaults to the time the response is received (an answer already stored keeps its own); from 1970 up to a day after now.',
+    description:
+      'Left out or null (every answer has a date): the time the response is received, and an answer already stored keeps its own. ' +
+      'From 1970 up to a day after now.',
   })
   respondedAt?: Date | null;
 }

@@ -77,7 +77,7 @@ export type NpsResponseInput = {
   customerId: string | number;
   /** The survey tool's id of the answer, at most 200 characters, unique per customer: a submission with an externalId already stored replaces the score and the other fields it sends (a retry of the same answer changes nothing) and returns the answer as stored. */
   externalId?: string | null | undefined;
-  /** Defaults to the time the response is received (an answer already stored keeps its own); from 1970 up to a day after now. */
+  /** Left out or null (every answer has a date): the time the response is received, and an answer already stored keeps its own. From 1970 up to a day after now. */
   respondedAt?: string | null | undefined;
   /** At most 500 characters. Left out, an answer already stored keeps its respondent; null clears it. */
   respondent?: string | null | undefined;

@@ -152,6 +152,17 @@ describe('submitNpsResponse with an externalId already stored (an answer edited 
     expect(await storedAnswer('cust_nps_retry')).toEqual(stored);
     expect(await rescoreRequestedAt('cust_nps_retry')).toBeNull();
   });
+
+  it('reads respondedAt: null as left out (a stored answer keeps its date, a new one is dated now), where null clears a comment', async () => {
+    await createCustomer('cust_nps_null');
+    const input = { customerId: 'cust_nps_null', externalId: 'resp_1', score: 4, comment: 'Slow', respondedAt: '2026-02-01T10:00:00.000Z' };
+    const first = await server.gql(SubmitNpsResponseDocument, { input });
+    const nulls = await server.gql(SubmitNpsResponseDocument, { input: { ...input, comment: null, respondedAt: null } });
+    expect(nulls.submitNpsResponse).toEqual({ ...first.submitNpsResponse, comment: null });
+    const before = Date.now();
+    const fresh = await server.gql(SubmitNpsResponseDocument, { input: { ...input, externalId: 'resp_2', respondedAt: null } });
+    expect(Date.parse(fresh.submitNpsResponse.respondedAt)).toBeGreaterThanOrEqual(before - 1000);
+  });
 });
 
 describe('deleteNpsResponse', () => {
