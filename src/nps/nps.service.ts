@@ -55,6 +55,14 @@ function npsAnswerKey(input: NpsResponseInput): RecordKey | null {
 const NPS_ANSWER_KEY: RecordKeyColumns = { table: 'nps_response', keyColumn: 'external_id' };
 
 /**
+ * Makes the writes of one answer (submissions and its deletion) take turns: a submission decides
+ * from the stored answer, and a write committed in between would be undone or brought back.
+ */
+function takeAnswerTurn(tx: Db, customerId: string, externalId: string): Promise<void> {
+  return takeTurns(tx, `nps_response/${customerId}/${externalId}`);
+}
+
+/**
  * The answer's columns a submission sets from its input, by GraphQL field: the score always; the
  * comment and respondent when sent (null clears them); respondedAt when sent and not null (left out,
  * a new answer is dated now and a stored one keeps its date, so a retry sent later changes nothing).
@@ -110,7 +118,7 @@ export async function submitNpsResponse(
     // The insert reads from the customer row (and queues it for rescoring): an unknown customer writes nothing.
     signalsArrived(tx, scheduler, async (queueRescore) => {
       if (externalId !== null) {
-        await takeTurns(tx, `nps_response/${customerId}/${externalId}`);
+        await takeAnswerTurn(tx, customerId, externalId);
         await refuseUndecidedFieldsOfStored(NPS_ANSWER_READBACK, input, audience, () =>
           recordStored(tx, NPS_ANSWER_KEY, { customerId, key: externalId }),
         );
@@ -146,6 +154,8 @@ export async function submitNpsResponse(
 /**
  * Deletes the answer stored under `externalId` for the customer (one submitted for the wrong
  * customer) and queues the customer for rescoring; returns it as it was. NOT_FOUND when there is none.
+ * It waits for the answer's turn: a submission in flight that found the answer stored would otherwise
+ * write it again, as a new answer with a new id, once the deletion committed.
  */
 export async function deleteNpsResponse(
   db: Db,
@@ -156,20 +166,24 @@ export async function deleteNpsResponse(
   const customerId = checkCustomerId(customerIdArgument);
   const externalId = optionalLabel(externalIdArgument, 'externalId', MAX_ID_LENGTH);
   ensure(externalId !== null, 'externalId must not be empty', { argument: 'externalId' });
-  return signalsArrived(db, scheduler, async (queueRescore) => {
-    const row = await queryOne<NpsResponse>(
-      db,
-      `with deleted as (
+  return inTransaction(db, (tx) =>
+    signalsArrived(tx, scheduler, async (queueRescore) => {
+      await takeAnswerTurn(tx, customerId, externalId);
+      const row = await queryOne<NpsResponse>(
+        tx,
+        `with deleted as (
        delete from nps_response where customer_id = ? and external_id = ? returning *
      ), marked as (
        ${queueRescore('select customer_id from deleted')}
      )
      select ${NPS_COLUMNS} from deleted n`,
-      [customerId, externalId],
-    );
-    if (!row) throw new NotFoundError(`customer ${customerId} has no NPS answer with externalId ${externalId}`, { customerId, externalId });
-    return row;
-  });
+        [customerId, externalId],
+      );
+      if (!row)
+        throw new NotFoundError(`customer ${customerId} has no NPS answer with externalId ${externalId}`, { customerId, externalId });
+      return row;
+    }),
+  );
 }
 
 function npsFilters(args: NpsSummaryArgs): { where: string[]; params: unknown[] } {

@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import {
   CustomerNpsDocument,
   DeleteNpsResponseDocument,
@@ -199,6 +200,31 @@ describe('deleteNpsResponse', () => {
       `select count(*)::int as count from audit_log where action = 'npsResponse.delete'`,
     );
     expect(audited?.count).toBe(1);
+  });
+  it('waits for a submission of the answer in flight, so an answer that submission found stored does not come back', async () => {
+    await createCustomer('cust_nps_race');
+    const input = { customerId: 'cust_nps_race', externalId: 'resp_race', score: 2, respondedAt: '2026-02-01T10:00:00.000Z' };
+    await server.gql(SubmitNpsResponseDocument, { input });
+    // A submission holding the answer's turn, which found it stored and is about to correct it.
+    const submission = new Client({ connectionString: server.database.url });
+    await submission.connect();
+    try {
+      await submission.query('begin');
+      await submission.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', ['nps_response/cust_nps_race/resp_race']);
+      const deleting = server.request(DeleteNpsResponseDocument, { customerId: 'cust_nps_race', externalId: 'resp_race' });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await submission.query(
+        `insert into nps_response (customer_id, external_id, score, responded_at) values ('cust_nps_race', 'resp_race', 9, '2026-02-01T10:00:00Z')
+         on conflict (customer_id, external_id) where external_id is not null do update set score = excluded.score`,
+      );
+      await submission.query('commit');
+      const deleted = await deleting;
+      // Deleted after the correction, which it answers: no answer is left under the key.
+      expect(deleted.data?.deleteNpsResponse).toMatchObject({ externalId: 'resp_race', score: 9 });
+      expect(await storedResponses('cust_nps_race')).toBe(0);
+    } finally {
+      await submission.end();
+    }
   });
 });
 
