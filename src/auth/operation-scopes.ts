@@ -69,6 +69,14 @@ export interface ScopedArgument {
   scopes: Scope[];
   /** The refusal's subject, as the resolver's own check names it ('customer.optOut'). */
   action: string;
+  /**
+   * Whether the argument, given and not null, needs the scopes with the field's other arguments as
+   * sent (`argument(path)`: the value a path reaches, variables read; undefined when not given).
+   * Default: always. For an argument whose check reads a stored value only in some requests.
+   */
+  when?: (argument: (path: string[]) => unknown) => boolean;
+  /** Why it needs them, and what to send instead, appended to the refusal. */
+  reason?: string;
 }
 
 export function RequireScopeForArgument(...scopedArguments: ScopedArgument[]): MethodDecorator {
@@ -76,7 +84,7 @@ export function RequireScopeForArgument(...scopedArguments: ScopedArgument[]): M
   return Extensions({ scopedArguments }) as MethodDecorator;
 }
 
-/** The value `path` reaches in a field's arguments, variables read; undefined when not given. */
+/** The value `path` reaches in a field's arguments, as sent (a literal as its plain value), variables read; undefined when not given. */
 function argumentValue(selection: FieldNode, path: string[], variables: Record<string, unknown>): unknown {
   const [name, ...rest] = path;
   const argument = selection.arguments?.find((a) => a.name.value === name);
@@ -90,7 +98,7 @@ function argumentValue(selection: FieldNode, path: string[], variables: Record<s
         value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
       return value;
     }
-    if (i === rest.length) return node === undefined ? undefined : node.kind === Kind.NULL ? null : node;
+    if (i === rest.length) return node === undefined ? undefined : valueFromASTUntyped(node, variables);
     node = node?.kind === Kind.OBJECT ? node.fields.find((f) => f.name.value === rest[i])?.value : undefined;
     if (node === undefined) return undefined;
   }
@@ -145,11 +153,13 @@ export function operationScopeErrors(
         for (const argument of (field.extensions?.scopedArguments as ScopedArgument[] | undefined) ?? []) {
           const given = argumentValue(selection, argument.path, values);
           if (given === undefined || given === null || argument.scopes.some((scope) => hasScope(principal, scope))) continue;
+          if (argument.when && !argument.when((path) => argumentValue(selection, path, values))) continue;
           const key = at.join('.');
           if (!errors.has(key)) {
+            const why = argument.reason ? `: ${argument.reason}` : '';
             errors.set(key, {
               path: at,
-              error: new ForbiddenError(`${argument.action} needs the ${argument.scopes.join(' or ')} scope`, {
+              error: new ForbiddenError(`${argument.action} needs the ${argument.scopes.join(' or ')} scope${why}`, {
                 requiredScopes: argument.scopes,
               }),
             });

@@ -8,7 +8,7 @@ import { Scope } from '../auth/scopes';
 import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
 import { selectedFields } from '../infra/selection';
-import { getCustomer, listCustomers, setCommunicationOptOut, upsertCustomer } from './customer.service';
+import { getCustomer, listCustomers, REASON_WITHOUT_CHURN_DATE, setCommunicationOptOut, upsertCustomer } from './customer.service';
 import { loadCustomerPlanChanges } from './customer-plan-change.service';
 import { Customer, CustomerConnection, CustomerInput, CustomersArgs, PageArgs, PlanChange, PlanChangeConnection } from './customer.types';
 import { joinedEdgeColumns } from './joined-edges';
@@ -42,10 +42,12 @@ export class CustomerResolver {
   // Setting communicationOptOut here is the opt-out change setCommunicationOptOut makes: admin, audited,
   // and refused before the operation runs (RequireScopeForArgument) as well as by the audit's own check.
   // Setting contactEmail needs read as well: the messages sent there show the customer's score and
-  // signals, and carry its unsubscribe link, which an ingest-only key must not redirect to itself.
+  // signals, and carry its unsubscribe link, which an ingest-only key must not redirect to itself. A
+  // churn reason without churnedAt needs read too: whether it is taken says whether the account churned.
   @RequireScopeForArgument(
     { path: ['input', 'communicationOptOut'], scopes: [Scope.ADMIN], action: 'customer.optOut' },
     { path: ['input', 'contactEmail'], scopes: [Scope.READ], action: 'customer.contactEmail' },
+    REASON_WITHOUT_CHURN_DATE,
   )
   @UseMiddleware(
     auditAdminAction('customer.optOut', {

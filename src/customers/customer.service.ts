@@ -1,5 +1,7 @@
 // Customer reads and writes. Customers are few (thousands) but read on every dashboard page,
 // so lookups go through a DataLoader and lists use keyset pagination on indexed sort keys.
+import type { ScopedArgument } from '../auth/operation-scopes';
+import { Scope } from '../auth/scopes';
 import { ColumnMap, selectColumns } from '../infra/columns';
 import { answeringCheckAsInput, InvalidInputError, NotFoundError, ensure } from '../infra/errors';
 import {
@@ -256,7 +258,8 @@ async function checkNamedOrStored(tx: Db, id: string): Promise<void> {
 /**
  * A churn reason says why an account churned: sent without `churnedAt`, it needs the churn date the
  * account has (BAD_USER_INPUT naming `churnReason` otherwise), or the export would show a reason for
- * an account that never left. Clearing it (null, blank) needs nothing.
+ * an account that never left. Clearing it (null, blank) needs nothing. Taken or refused by the stored
+ * churn date, such a reason needs `read` as well (REASON_WITHOUT_CHURN_DATE).
  */
 async function checkReasonOfChurn(tx: Db, input: CustomerInput): Promise<void> {
   if (input.churnedAt !== undefined || optionalText(input.churnReason) === null) return;
@@ -266,6 +269,24 @@ async function checkReasonOfChurn(tx: Db, input: CustomerInput): Promise<void> {
     argument: 'churnReason',
   });
 }
+
+/**
+ * The scope check of a reason sent without `churnedAt`, before the operation runs: whether checkReasonOfChurn
+ * takes it tells whether the account churned, the churn label an ingest-only key may not read, so such a
+ * key sends `churnedAt` with the reason (FORBIDDEN otherwise, whatever is stored).
+ */
+export const REASON_WITHOUT_CHURN_DATE: ScopedArgument = {
+  path: ['input', 'churnReason'],
+  scopes: [Scope.READ],
+  action: 'customer.churnReason',
+  when: (argument) => {
+    const reason = argument(['input', 'churnReason']);
+    return argument(['input', 'churnedAt']) === undefined && typeof reason === 'string' && optionalText(reason) !== null;
+  },
+  reason:
+    "sent without churnedAt, a reason is taken or refused by the account's stored churn date, which an ingest-only key may not " +
+    'read: send churnedAt with it',
+};
 
 /**
  * A plan change takes effect after the ones already recorded and after the sign-up: the history is

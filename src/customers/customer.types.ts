@@ -184,7 +184,8 @@ export class CustomerInput {
     nullable: true,
     description:
       'Why the customer cancelled: only for an account with a churnedAt, stored or sent with it (BAD_USER_INPUT otherwise); ' +
-      'churnedAt: null clears it. At most 1,000 characters; an empty one is stored as null.',
+      'churnedAt: null clears it. Sent without churnedAt, it needs the read scope as well (FORBIDDEN otherwise). ' +
+      'At most 1,000 characters; an empty one is stored as null.',
   })
   churnReason?: string | null;
 

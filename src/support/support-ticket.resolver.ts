@@ -1,7 +1,7 @@
 // Support-ticket ingestion and `Customer.supportTickets`.
 import { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Ctx, FieldResolver, Info, Mutation, Resolver, Root } from 'type-graphql';
-import { RequireScope } from '../auth/operation-scopes';
+import { RequireScope, RequireScopeForArgument } from '../auth/operation-scopes';
 import { AnswersStoredRecord } from '../auth/stored-readback';
 import { Scope } from '../auth/scopes';
 import { getCustomer } from '../customers/customer.service';
@@ -10,7 +10,12 @@ import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
 import { selectedFields } from '../infra/selection';
 import { answerAudience } from '../ingest/stored-record-readback';
-import { loadCustomerSupportTickets, recordSupportTicket, SUPPORT_TICKET_READBACK } from './support-ticket.service';
+import {
+  loadCustomerSupportTickets,
+  recordSupportTicket,
+  RESOLUTION_WITHOUT_STATUS,
+  SUPPORT_TICKET_READBACK,
+} from './support-ticket.service';
 import { CustomerSupportTicketsArgs, SupportTicket, SupportTicketConnection, SupportTicketInput } from './support-ticket.types';
 
 @Resolver(() => SupportTicket)
@@ -22,6 +27,7 @@ export class SupportTicketResolver {
   }
 
   @RequireScope(Scope.INGEST)
+  @RequireScopeForArgument(RESOLUTION_WITHOUT_STATUS)
   @AnswersStoredRecord(SUPPORT_TICKET_READBACK)
   @Mutation(() => SupportTicket, {
     description:

@@ -3,6 +3,8 @@
 // same statement records the ticket's status history (and the severity and rating a change of
 // either ends) and marks the customer for rescoring. A change dated before the ticket's current
 // state arrived late, and goes into those histories at its own date instead (support-ticket-late-change.ts).
+import type { ScopedArgument } from '../auth/operation-scopes';
+import { Scope } from '../auth/scopes';
 import { checkCustomerId, MAX_ID_LENGTH } from '../customers/customer.service';
 import { answeringCheckAsInput, ensure, InvalidInputError, NotFoundError } from '../infra/errors';
 import { checkStrings, optionalText, pastInstant, requiredLabel } from '../infra/input';
@@ -219,7 +221,8 @@ function resolvedAfterOpened(input: { resolvedAt?: Date | null }) {
 /**
  * `resolvedAt` without a status corrects the resolution of a SOLVED ticket. An OPEN or PENDING one (a
  * new ticket opens OPEN) would read unsolved with a resolution: solving it takes `status: SOLVED`.
- * Run under the ticket's turn (takeTurns), before anything is written.
+ * Run under the ticket's turn (takeTurns), before anything is written. Taken or refused by the stored
+ * status, such a `resolvedAt` needs `read` as well (RESOLUTION_WITHOUT_STATUS).
  */
 async function checkResolutionOfSolved(tx: Db, customerId: string, externalId: string, input: SupportTicketInput): Promise<void> {
   if (input.resolvedAt == null || input.status !== undefined) return;
@@ -235,6 +238,21 @@ async function checkResolutionOfSolved(tx: Db, customerId: string, externalId: s
     { argument: 'resolvedAt' },
   );
 }
+
+/**
+ * The scope check of a `resolvedAt` sent without a status, before the operation runs: whether
+ * checkResolutionOfSolved takes it tells the stored ticket's status, which an ingest-only key may not
+ * read, so such a key sends `status: SOLVED` with it (FORBIDDEN otherwise, whatever is stored).
+ */
+export const RESOLUTION_WITHOUT_STATUS: ScopedArgument = {
+  path: ['input', 'resolvedAt'],
+  scopes: [Scope.READ],
+  action: 'supportTicket.resolvedAt',
+  when: (argument) => argument(['input', 'status']) === undefined,
+  reason:
+    "sent without a status, resolvedAt is taken or refused by the stored ticket's status, which an ingest-only key may not read: " +
+    'send status: SOLVED with it',
+};
 
 /** The SupportTicket field of each column an update may overwrite. */
 const FIELD_OF_COLUMN: Record<string, keyof SupportTicket> = {

@@ -100,8 +100,8 @@ export class SupportTicketInput {
     description:
       'Not before openedAt; from 1970 up to a day after now. A ticket reopened (status OPEN or PENDING) is no longer resolved. ' +
       'Sent SOLVED without it (left out or null), a ticket keeps its resolution, else is resolved at statusChangedAt or now. ' +
-      'Without a status, it corrects the resolution of a SOLVED ticket (BAD_USER_INPUT for an OPEN or PENDING one), and null ' +
-      'leaves a solved ticket its resolution.',
+      'Without a status, it corrects the resolution of a SOLVED ticket (BAD_USER_INPUT for an OPEN or PENDING one; it needs ' +
+      'the read scope as well, FORBIDDEN otherwise), and null leaves a solved ticket its resolution.',
   })
   resolvedAt?: Date | null;
 

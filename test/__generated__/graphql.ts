@@ -7,7 +7,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 export type CustomerInput = {
   /** ≥ 0. */
   arrCents?: number | null | undefined;
-  /** Why the customer cancelled: only for an account with a churnedAt, stored or sent with it (BAD_USER_INPUT otherwise); churnedAt: null clears it. At most 1,000 characters; an empty one is stored as null. */
+  /** Why the customer cancelled: only for an account with a churnedAt, stored or sent with it (BAD_USER_INPUT otherwise); churnedAt: null clears it. Sent without churnedAt, it needs the read scope as well (FORBIDDEN otherwise). At most 1,000 characters; an empty one is stored as null. */
   churnReason?: string | null | undefined;
   /** When the customer cancelled (the churn label). */
   churnedAt?: string | null | undefined;
@@ -144,7 +144,7 @@ export type SupportTicketInput = {
   externalId: string;
   /** Defaults to the time the ticket is first received; on an update the stored time is kept unless given. From 1970 up to a day after now. */
   openedAt?: string | null | undefined;
-  /** Not before openedAt; from 1970 up to a day after now. A ticket reopened (status OPEN or PENDING) is no longer resolved. Sent SOLVED without it (left out or null), a ticket keeps its resolution, else is resolved at statusChangedAt or now. Without a status, it corrects the resolution of a SOLVED ticket (BAD_USER_INPUT for an OPEN or PENDING one), and null leaves a solved ticket its resolution. */
+  /** Not before openedAt; from 1970 up to a day after now. A ticket reopened (status OPEN or PENDING) is no longer resolved. Sent SOLVED without it (left out or null), a ticket keeps its resolution, else is resolved at statusChangedAt or now. Without a status, it corrects the resolution of a SOLVED ticket (BAD_USER_INPUT for an OPEN or PENDING one; it needs the read scope as well, FORBIDDEN otherwise), and null leaves a solved ticket its resolution. */
   resolvedAt?: string | null | undefined;
   /** −1 … 1. */
   sentiment?: number | null | undefined;

@@ -9,6 +9,8 @@ import { ADMIN_URL } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 
 const CUSTOMER = 'cust_readback';
+/** A customer that churned, beside CUSTOMER, which never did. */
+const CHURNED = 'cust_readback_churned';
 const SECRET_COMMENT = 'Your product lost our data, we are talking to Competitor X';
 
 let server: TestServer;
@@ -43,6 +45,12 @@ beforeAll(async () => {
   );
   await asAdmin(
     `mutation { recordSupportTicket(input: { customerId: "${CUSTOMER}", externalId: "T-7", subject: "Security incident: leaked credentials", severity: URGENT, status: OPEN, sentiment: -0.9 }) { id } }`,
+  );
+  await asAdmin(
+    `mutation { recordSupportTicket(input: { customerId: "${CUSTOMER}", externalId: "T-8", subject: "Refund", status: SOLVED, resolvedAt: "2026-01-05T00:00:00Z", openedAt: "2026-01-04T00:00:00Z" }) { id } }`,
+  );
+  await asAdmin(
+    `mutation { upsertCustomer(input: { id: "${CHURNED}", name: "Gone", churnedAt: "2026-01-10T00:00:00Z", churnReason: "budget" }) { id } }`,
   );
   await asAdmin(
     `mutation { recordPayment(input: { customerId: "${CUSTOMER}", externalId: "inv_7", amountCents: 990000, currency: "usd", status: FAILED, dueAt: "2026-01-01T00:00:00Z", occurredAt: "2026-01-02T00:00:00Z" }) { id } }`,
@@ -178,6 +186,48 @@ describe.each(['HTTP', 'WebSocket'] as const)('over %s, an ingest-only key', (tr
     const first = await run(document);
     expect(first.codes).toEqual([]);
     for (let attempt = 0; attempt < 2; attempt++) expect((await run(document)).codes).toEqual(['FORBIDDEN']);
+  });
+
+  it("cannot learn a ticket's status or an account's churn label from whether a rule reading them takes its write", async () => {
+    const customers = async () => (await inspector.query('select * from customer order by id')).rows;
+    const before = { records: await storedRecords(), customers: await customers() };
+    const resolution = (key: string) =>
+      `mutation { recordSupportTicket(input: { customerId: "${CUSTOMER}", externalId: "${key}", resolvedAt: "2026-01-06T00:00:00Z" }) { id } }`;
+    const reason = (id: string) => `mutation { upsertCustomer(input: { id: "${id}", churnReason: "probe" }) { id } }`;
+    // An open ticket, a solved one, none; an account that never churned, one that did: refused alike, naming what to send.
+    const probes: Array<[string, Record<string, unknown> | undefined]> = [
+      [resolution('T-7'), undefined],
+      [resolution('T-8'), undefined],
+      [resolution('T-none'), undefined],
+      [reason(CUSTOMER), undefined],
+      [reason(CHURNED), undefined],
+      ['mutation ($input: CustomerInput!) { upsertCustomer(input: $input) { id } }', { input: { id: CHURNED, churnReason: 'probe' } }],
+      [
+        'mutation ($input: SupportTicketInput!) { recordSupportTicket(input: $input) { id } }',
+        { input: { customerId: CUSTOMER, externalId: 'T-8', resolvedAt: '2026-01-06T00:00:00Z' } },
+      ],
+    ];
+    for (const [document, variables] of probes) {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        expect({ document, attempt, ...(await run(document, variables)) }).toEqual({ document, attempt, data: null, codes: ['FORBIDDEN'] });
+      }
+    }
+    expect({ records: await storedRecords(), customers: await customers() }).toEqual(before);
+
+    // Sent with what the rule would otherwise read, or clearing, the same writes run.
+    const allowed = [
+      `mutation { recordSupportTicket(input: { customerId: "${CUSTOMER}", externalId: "T-8", status: SOLVED, resolvedAt: "2026-01-05T00:00:00Z" }) { id } }`,
+      `mutation { upsertCustomer(input: { id: "${CHURNED}", churnedAt: "2026-01-10T00:00:00Z", churnReason: "budget" }) { id } }`,
+      `mutation { upsertCustomer(input: { id: "${CUSTOMER}", churnReason: null }) { id } }`,
+      `mutation { upsertCustomer(input: { id: "${CUSTOMER}", churnReason: "  " }) { id } }`,
+      `mutation { recordSupportTicket(input: { customerId: "${CUSTOMER}", externalId: "T-7", resolvedAt: null }) { id } }`,
+    ];
+    for (const document of allowed) expect({ document, codes: (await run(document)).codes }).toEqual({ document, codes: [] });
+    // A key that reads may be told: the stored value decides.
+    expect((await run(resolution('T-7'), undefined, readIngest)).codes).toEqual(['BAD_USER_INPUT']);
+    expect((await run(resolution('T-8'), undefined, readIngest)).codes).toEqual([]);
+    expect((await run(reason(CUSTOMER), undefined, readIngest)).codes).toEqual(['BAD_USER_INPUT']);
+    expect((await run(reason(CHURNED), undefined, readIngest)).codes).toEqual([]);
   });
 
   it('with read as well, gets the stored record whole', async () => {
