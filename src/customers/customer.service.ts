@@ -39,7 +39,9 @@ const CUSTOMER_COLUMN_MAP: ColumnMap = {
   communicationOptOut: 'c.communication_opt_out',
   contactEmail: 'c.contact_email',
   churnedAt: 'c.churned_at',
-  churnReason: 'c.churn_reason',
+  // A reason is the reason of a churn (checkReasonOfChurn): one stored on an account without a churn
+  // date, as writes took before that rule, is kept but reads as none, here for every reader.
+  churnReason: 'case when c.churned_at is not null then c.churn_reason end',
   healthScore: 'c.health_score',
   engagementScore: 'c.engagement_score',
   tier: 'c.tier',
@@ -379,6 +381,11 @@ async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: 
   const updates = [
     ...(named ? ['name = excluded.name'] : []),
     ...provided.map(([, column]) => `${column} = excluded.${column}`),
+    // A churn recorded on an account without one starts without a reason unless one is sent: a reason
+    // stored while it had no churn date (which reads as none) is no reason of this churn.
+    ...(input.churnedAt != null && input.churnReason === undefined
+      ? ['churn_reason = case when c.churned_at is null then null else c.churn_reason end']
+      : []),
     'updated_at = now()',
   ];
   const stage = input.churnedAt !== undefined ? CHURN_STAGE : null;

@@ -250,6 +250,14 @@ it("ends each account's row with its opt-out, contact email and churn reason, de
   });
 });
 
+it('shows no churn reason for an account without a churn date, one stored before the rule included', async () => {
+  await sql(server.database, `update customer set churn_reason = 'a note from before' where id = 'cust_csv_0030' and churned_at is null`);
+  const customers = records((await download('/export/customers.csv')).body);
+  expect(customers.find((record) => record.id === 'cust_csv_0030')).toMatchObject({ churned_at: '', churn_reason: '' });
+  const worklist = records((await download('/export/worklist.csv?csmOwner=Kate')).body);
+  expect(worklist.find((record) => record.id === 'cust_csv_0030')).toMatchObject({ churned_at: '', churn_reason: '' });
+});
+
 it("downloads one plan's accounts from both exports, as the lists filter them", async () => {
   await sql(server.database, `update customer set plan = case when id < 'cust_csv_0100' then 'Scale' else 'Starter' end`);
   const customers = await download('/export/customers.csv?plan=Scale');

@@ -426,4 +426,35 @@ describe('Customer.churnReason', () => {
     });
     expect(atLimit.data?.upsertCustomer.churnReason).toHaveLength(1_000);
   });
+
+  it('reads a reason stored without a churn date (as writes took before the rule) as none, and a churn recorded later does not take it', async () => {
+    const reasonOf = async (id: string) =>
+      (await server.request<{ customer: { churnReason: string | null } }, unknown>(GET_CHURN_REASON, { id })).data?.customer.churnReason;
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_churn_legacy', name: 'Legacy' } });
+    await query(db, `update customer set churn_reason = 'kept after an undone churn' where id = ?`, ['cust_churn_legacy']);
+    expect(await reasonOf('cust_churn_legacy')).toBeNull();
+    const listed = await server.request<{ customers: { edges: Array<{ node: { id: string; churnReason: string | null } }> } }, unknown>(
+      LIST_CHURN_REASONS,
+      { search: 'cust_churn_legacy' },
+    );
+    expect(listed.data?.customers.edges.map((edge) => edge.node)).toEqual([{ id: 'cust_churn_legacy', churnReason: null }]);
+    // Kept, not destroyed, while the account has no churn.
+    const stored = () =>
+      queryOne<{ churnReason: string | null }>(db, 'select churn_reason as "churnReason" from customer where id = ?', [
+        'cust_churn_legacy',
+      ]);
+    expect(await stored()).toEqual({ churnReason: 'kept after an undone churn' });
+
+    const churned = await server.request<ChurnReasonAnswer, unknown>(UPSERT_CHURN_REASON, {
+      input: { id: 'cust_churn_legacy', churnedAt: '2026-10-31T00:00:00.000Z' },
+    });
+    expect(churned.data?.upsertCustomer).toEqual({ id: 'cust_churn_legacy', churnedAt: '2026-10-31T00:00:00.000Z', churnReason: null });
+    expect(await stored()).toEqual({ churnReason: null });
+    // The reason of this churn is kept when its date is corrected.
+    await server.request(UPSERT_CHURN_REASON, { input: { id: 'cust_churn_legacy', churnReason: 'budget' } });
+    const corrected = await server.request<ChurnReasonAnswer, unknown>(UPSERT_CHURN_REASON, {
+      input: { id: 'cust_churn_legacy', churnedAt: '2026-10-30T00:00:00.000Z' },
+    });
+    expect(corrected.data?.upsertCustomer.churnReason).toBe('budget');
+  });
 });
