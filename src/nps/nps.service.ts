@@ -8,6 +8,7 @@ import { checkStrings, filterInstant, MAX_ID_LENGTH, optionalText, pastInstant, 
 import { LatestChildSpec, LoaderRegistry, loadChildPage, loadLatestChild, projectedLatestChild } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey, whereClause } from '../infra/pagination';
 import { Db, inTransaction, query, queryOne, takeTurns } from '../infra/sql';
+import { forgetScoresBeforeStart } from '../scoring/history-links';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import {
   AnswerAudience,
@@ -103,7 +104,9 @@ function checkedAnswer(input: NpsResponseInput, now: Date) {
  * a submission of an answer already stored replaces the fields it sends (a respondent who edited the
  * answer, an integrator correcting it) and queues a rescoring; the same answer sent again writes
  * nothing and queues nothing. Submissions of one answer take turns, and one whose answer would show
- * `audience` a stored answer it may not read is refused (FORBIDDEN) before anything is written.
+ * `audience` a stored answer it may not read is refused (FORBIDDEN) before anything is written. An
+ * answer dated later may move later the start of a customer without a sign-up date (customer-start.ts):
+ * what was scored before that start goes (forgetScoresBeforeStart), as when an answer is deleted.
  */
 export async function submitNpsResponse(
   db: Db,
@@ -125,10 +128,12 @@ export async function submitNpsResponse(
       }
       // An answer sent again as stored is updated by nothing, and returned as stored (read after the
       // turn, so a submission that went first is visible).
-      const row = await queryOne<NpsResponse>(
+      const row = await queryOne<NpsResponse & { datedLater: boolean | null }>(
         tx,
         `with known as (
        select id from customer where id = ?
+     ), previous as (
+       select n.responded_at from nps_response n where n.customer_id = ? and n.external_id = ?
      ), upserted as (
        insert into nps_response as n (customer_id, external_id, score, comment, respondent, responded_at)
        select id, ?, ?, ?, ?, ?::timestamptz from known
@@ -139,14 +144,28 @@ export async function submitNpsResponse(
      ), marked as (
        ${queueRescore('select customer_id from upserted')}
      )
-     select ${NPS_COLUMNS} from upserted n
+     select ${NPS_COLUMNS}, (select n.responded_at > p.responded_at from previous p) as "datedLater" from upserted n
      union all
-     select ${NPS_COLUMNS} from nps_response n
+     select ${NPS_COLUMNS}, false from nps_response n
      where n.customer_id = ? and n.external_id = ? and not exists (select 1 from upserted)`,
-        [customerId, externalId, input.score, comment, respondent, respondedAt.toISOString(), customerId, externalId],
+        [
+          customerId,
+          customerId,
+          externalId,
+          externalId,
+          input.score,
+          comment,
+          respondent,
+          respondedAt.toISOString(),
+          customerId,
+          externalId,
+        ],
       );
       if (!row) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
-      return row;
+      const { datedLater, ...answer } = row;
+      // Only an answer stored under its externalId is dated later, in this transaction (it has one then).
+      if (datedLater) await forgetScoresBeforeStart(tx, [customerId]);
+      return answer;
     });
   return externalId === null ? write(db) : inTransaction(db, write);
 }
@@ -155,7 +174,8 @@ export async function submitNpsResponse(
  * Deletes the answer stored under `externalId` for the customer (one submitted for the wrong
  * customer) and queues the customer for rescoring; returns it as it was. NOT_FOUND when there is none.
  * It waits for the answer's turn: a submission in flight that found the answer stored would otherwise
- * write it again, as a new answer with a new id, once the deletion committed.
+ * write it again, as a new answer with a new id, once the deletion committed. The customer's start may
+ * move later without it: what was scored before goes (forgetScoresBeforeStart).
  */
 export async function deleteNpsResponse(
   db: Db,
@@ -181,6 +201,7 @@ export async function deleteNpsResponse(
       );
       if (!row)
         throw new NotFoundError(`customer ${customerId} has no NPS answer with externalId ${externalId}`, { customerId, externalId });
+      await forgetScoresBeforeStart(tx, [customerId]);
       return row;
     }),
   );

@@ -2,7 +2,8 @@
 // before it (`previous_score`) and, when the tier differs, a tier change at its instant (matched by
 // `(customer_id, changed_at = as_of)`, as every reader relates the two). The two edits that insert
 // or remove points out of order keep that chain whole, in one place: a backfill before existing
-// points (score-customers.ts) and a sign-up date moved later (upsertCustomer).
+// points (score-customers.ts) and a customer's start moved later (a sign-up date in upsertCustomer;
+// without one, its first signal dated later or deleted: an NPS answer, a ticket's opening).
 import { Db, json, query } from '../infra/sql';
 import { customerStartSql } from './customer-start';
 
@@ -115,11 +116,13 @@ const IDS = 'array(select jsonb_array_elements_text(?::jsonb))';
  * Deletes the score history and tier changes of `customerIds` dated before their start (their
  * sign-up, or without one their first recorded signal or creation: customer-start.ts), makes the
  * earliest point left start the history (no previous score, a change from no tier), and resets the
- * current score of those whose latest scoring was before the sign-up to a never-scored customer's
- * (the change of sign-up date queued them for rescoring). Returns the ids whose current score was
- * reset. Run after the write that set the dates, in its transaction: it sees scores committed while
- * that write waited for the customer's row lock, and scoring, which takes that lock first, waits for
- * the transaction and then skips a customer not yet signed up.
+ * current score of those whose latest scoring was before the start to a never-scored customer's
+ * (the write that moved the start queued them for rescoring). Returns the ids whose current score was
+ * reset. Run after the write that set the dates, in its transaction. A sign-up date is on the
+ * customer row: this sees the scores committed while that write waited for the row's lock, and
+ * scoring, which takes that lock first, waits for the transaction and then skips a customer not yet
+ * signed up. A signal's date is not (its write does not wait for that lock): a scoring batch already
+ * running as of an instant before the new start may still commit a point there.
  */
 export async function forgetScoresBeforeStart(tx: Db, customerIds: readonly string[]): Promise<string[]> {
   const [forgotten] = await query<{ dropped: string[]; reset: string[] }>(

@@ -12,6 +12,7 @@ import { LoaderRegistry, loadChildPage } from '../infra/loaders';
 import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
 import { Db, inTransaction, queryOne, takeTurns } from '../infra/sql';
+import { forgetScoresBeforeStart } from '../scoring/history-links';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import {
   AnswerAudience,
@@ -333,7 +334,7 @@ export async function recordSupportTicket(
       }
       const row = await answeringCheckAsInput(
         () =>
-          queryOne<SupportTicket>(
+          queryOne<SupportTicket & { openedLater: boolean | null }>(
             tx,
             `with known as (
        select id from customer where id = ?
@@ -363,7 +364,7 @@ export async function recordSupportTicket(
        from previous b join upserted u on u.id = b.id
        where u.severity <> b.severity or u.csat_rating is distinct from b.csat_rating
      )
-     select ${SUPPORT_TICKET_COLUMNS} from upserted t`,
+     select ${SUPPORT_TICKET_COLUMNS}, (select t.opened_at > p.opened_at from previous p) as "openedLater" from upserted t`,
             [
               customerId,
               customerId,
@@ -378,7 +379,11 @@ export async function recordSupportTicket(
         resolvedAfterOpened(input),
       );
       if (!row) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
-      return row;
+      const { openedLater, ...ticket } = row;
+      // An opening corrected later may move later the start of a customer without a sign-up date
+      // (customer-start.ts): what was scored before that start goes.
+      if (openedLater) await forgetScoresBeforeStart(tx, [customerId]);
+      return ticket;
     }),
   );
 }

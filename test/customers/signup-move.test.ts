@@ -1,6 +1,14 @@
-// No score exists before a customer signed up, also when upsertCustomer moves its sign-up date later:
-// what was scored before the new date goes, and the history left starts from no tier.
-import { RefreshHealthScoreDocument, TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
+// No score exists before a customer signed up, also when upsertCustomer moves its sign-up date later
+// (or, without one, a correction or deletion moves its first signal later): what was scored before the
+// new start goes, and the history left starts from no tier.
+import {
+  DeleteNpsResponseDocument,
+  RecordSupportTicketDocument,
+  RefreshHealthScoreDocument,
+  SubmitNpsResponseDocument,
+  TrackEngagementBatchDocument,
+  UpsertCustomerDocument,
+} from '../__generated__/graphql';
 import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 
@@ -132,6 +140,48 @@ describe('clearing a sign-up date', () => {
     // And as of before its first signal, it is not scored again.
     const refused = await server.request(RefreshHealthScoreDocument, { customerId: 'cust_cleared', asOf: ago(89 * DAY + 12 * HOUR) });
     expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'asOf' });
+  });
+});
+
+describe('a first signal dated later or deleted (a customer without a sign-up date)', () => {
+  /** A customer created now, whose first signal (`record`, dated 30 days ago) starts it, scored as of 20 and 10 days ago. */
+  async function startedBySignal(id: string, record: () => Promise<unknown>) {
+    await server.gql(UpsertCustomerDocument, { input: { id, name: id, arrCents: 500_000 } });
+    await record();
+    for (const asOf of [ago(20 * DAY), ago(10 * DAY)]) await server.gql(RefreshHealthScoreDocument, { customerId: id, asOf });
+    const scored = await scoreState(id);
+    expect(scored.history.map((point) => point.asOf)).toEqual([ago(20 * DAY), ago(10 * DAY)]);
+    return scored;
+  }
+
+  it('an NPS answer dated later removes the scores from before the start it moves to, and deleted, those from before the creation', async () => {
+    const answer = (respondedAt: string) =>
+      server.gql(SubmitNpsResponseDocument, { input: { customerId: 'cust_answer_moved', externalId: 'resp_1', score: 9, respondedAt } });
+    const scored = await startedBySignal('cust_answer_moved', () => answer(ago(30 * DAY)));
+    const kept = scored.history[1];
+
+    await answer(ago(15 * DAY));
+    const trimmed = await scoreState('cust_answer_moved');
+    expect(trimmed.history).toEqual([{ ...kept, previousScore: null }]);
+    expect(trimmed.tierChanges.map((change) => change.changedAt)).toEqual([kept.asOf]);
+    expect(trimmed.current).toEqual(scored.current);
+
+    // Deleted, the customer starts at its creation: nothing scored before it is left, the current score included.
+    await server.gql(DeleteNpsResponseDocument, { customerId: 'cust_answer_moved', externalId: 'resp_1' });
+    const deleted = await scoreState('cust_answer_moved');
+    expect(deleted.history).toEqual([]);
+    expect(deleted.tierChanges).toEqual([]);
+    expect(deleted.current).toMatchObject({ healthScore: null, tier: null, scoredAt: null, currentScore: null });
+  });
+
+  it("a ticket's opening corrected later removes the scores from before the start it moves to", async () => {
+    const ticket = (openedAt: string) =>
+      server.gql(RecordSupportTicketDocument, {
+        input: { customerId: 'cust_ticket_moved', externalId: 'T-1', severity: 'NORMAL', status: 'OPEN', openedAt },
+      });
+    const scored = await startedBySignal('cust_ticket_moved', () => ticket(ago(30 * DAY)));
+    await ticket(ago(15 * DAY));
+    expect((await scoreState('cust_ticket_moved')).history).toEqual([{ ...scored.history[1], previousScore: null }]);
   });
 });
 
