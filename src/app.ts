@@ -159,8 +159,12 @@ export async function startApp(
           // From the first moment no scoring round starts: the batch being scored finishes while the
           // requests drain, and the customers still queued wait in the database for the next start.
           const scoringStopped = scheduler.stop();
+          // A run asked for through the API too: its caller is answered within the drain (503), its
+          // batches in flight finish, and it ends marked interrupted before the ORM and Redis close.
+          const fullRunsStopped = services.fullRunQueue.stop();
           await server.close();
           await scoringStopped;
+          await fullRunsStopped;
           // After scoring: the last batch's deliveries are queued; attempts in flight finish and are recorded.
           await (deliveryWorker as DeliveryWorker).stop();
           await pubsub.close();

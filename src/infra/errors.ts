@@ -1,7 +1,7 @@
 // Typed domain errors, mapped once to GraphQL `extensions.code` in the error formatter.
 // Services throw these; nothing matches on message strings. The error contract of a response:
 //   - BAD_USER_INPUT, NOT_FOUND, …: the domain error's own code and message;
-//   - SERVICE_UNAVAILABLE: the database cannot be reached; HTTP 503 with Retry-After;
+//   - SERVICE_UNAVAILABLE: the database cannot be reached, or the instance is stopping; HTTP 503 with Retry-After;
 //   - INTERNAL_SERVER_ERROR: masked, with the request id under which it was logged.
 // No response carries a stack trace unless NODE_ENV=development.
 import { randomUUID } from 'node:crypto';
@@ -100,6 +100,18 @@ export async function answeringCheckAsInput<T>(
 
 /** Seconds a client is asked to wait (`Retry-After`) before retrying after SERVICE_UNAVAILABLE. */
 export const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The instance began to stop before it finished what was asked, and the message says what became of
+ * it: SERVICE_UNAVAILABLE, HTTP 503 with Retry-After, as a request rolled back at the end of the
+ * drain is answered. Send it again: another instance, or this one once started again, takes it.
+ */
+export class ServiceStoppingError extends DomainError {
+  readonly code = 'SERVICE_UNAVAILABLE';
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(message, { ...details, retryAfterSeconds: RETRY_AFTER_SECONDS });
+  }
+}
 
 /**
  * Values PostgreSQL cannot take, which can only come from the caller: invalid_text_representation,

@@ -5,22 +5,26 @@ import { Client } from 'pg';
 /**
  * Holds the session-level advisory lock named `name` on a dedicated connection for the duration of
  * `work`: one holder at a time across every instance. `wait` false returns null when it is held.
+ * When `signal` aborts before the lock is held (a stopping service, while another instance's work
+ * holds it), the wait ends there and the signal's reason is thrown, `work` not run.
  */
 export async function withSessionLock<T>(
   databaseUrl: string,
   name: string,
   wait: boolean,
   work: (lock: Client) => Promise<T>,
+  signal?: AbortSignal,
 ): Promise<T | null> {
+  signal?.throwIfAborted();
   const client = new Client({ connectionString: databaseUrl });
   // A connection lost while idle (the database restarting) is reported as an 'error' event, which
   // unhandled would end the process. The lock goes with the session; the run's own statements
   // report the outage.
   client.on('error', () => undefined);
-  await client.connect();
   try {
+    await client.connect();
     if (wait) {
-      await client.query('select pg_advisory_lock(hashtext($1))', [name]);
+      await waitForLock(client, databaseUrl, name, signal);
     } else {
       const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock(hashtext($1)) as locked', [name]);
       if (!rows[0].locked) return null;
@@ -31,6 +35,43 @@ export async function withSessionLock<T>(
       // Without its session the lock is already released.
       await client.query('select pg_advisory_unlock(hashtext($1))', [name]).catch(() => undefined);
     }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Takes the lock on `client`, waiting for it. A session waiting for a lock reads nothing from its
+ * client, not even the connection closing: an abort of `signal` cancels the wait from a session of
+ * its own, and throws the signal's reason (also when the lock came first: `work` is not run).
+ */
+async function waitForLock(client: Client, databaseUrl: string, name: string, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) {
+    await client.query('select pg_advisory_lock(hashtext($1))', [name]);
+    return;
+  }
+  const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+  signal.throwIfAborted();
+  const cancel = (): void => void cancelStatement(databaseUrl, rows[0].pid);
+  signal.addEventListener('abort', cancel, { once: true });
+  try {
+    await client.query('select pg_advisory_lock(hashtext($1))', [name]);
+  } finally {
+    signal.removeEventListener('abort', cancel);
+    // Whatever the wait ended with (cancelled, or the lock): the caller stops here, and releases it.
+    signal.throwIfAborted();
+  }
+}
+
+/** Cancels the statement session `pid` is running; a failure is left to that statement to end. */
+async function cancelStatement(databaseUrl: string, pid: number): Promise<void> {
+  const client = new Client({ connectionString: databaseUrl });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('select pg_cancel_backend($1)', [pid]);
+  } catch {
+    // The session may be gone already.
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -3,13 +3,19 @@
 // lock, each waiting for it on a session of its own outside the pool: unqueued, concurrent calls
 // opened one session each, without bound, towards PostgreSQL's max_connections. One at a time (the
 // lock admits no more), a few more waiting in order; past that, refused at once with nothing written.
+// The queue also holds them to the instance's stop: every caller is answered within the drain.
+import { setMaxListeners } from 'node:events';
 import { RateLimitedError } from '../auth/auth.errors';
+import type { CoreServices } from '../context';
 import { ConcurrencyLimit } from '../infra/concurrency-limit';
-
-/** Seconds a refused caller is asked to wait. */
-const RETRY_AFTER_SECONDS = 5;
+import { RETRY_AFTER_SECONDS, ServiceStoppingError } from '../infra/errors';
+import type { Db } from '../infra/sql';
+import { checkAsOf, INTERRUPTED_RUN_ERROR, refreshAllHealthScores, ScoringRunRecord } from './scoring.service';
 
 export class FullRunQueue extends ConcurrencyLimit {
+  private readonly stopping = new AbortController();
+  private readonly runs = new Set<Promise<unknown>>();
+
   constructor(maxWaiting: number) {
     super(1, {
       maxWaiting,
@@ -19,5 +25,88 @@ export class FullRunQueue extends ConcurrencyLimit {
           { retryAfterSeconds: RETRY_AFTER_SECONDS },
         ),
     });
+    // A listener for each call waiting its turn (FULL_RUNS_WAITING may be hundreds): not a leak.
+    setMaxListeners(0, this.stopping.signal);
   }
+
+  /** Aborted once the instance begins to stop, with the answer of a call whose run has no row yet. */
+  get stopSignal(): AbortSignal {
+    return this.stopping.signal;
+  }
+
+  /** `run`, whose end the instance's stop waits for: its caller may be answered before it ends (refreshAllOnDemand). */
+  keepUntilEnded<T>(run: Promise<T>): Promise<T> {
+    const ended: Promise<unknown> = run.then(
+      () => this.runs.delete(ended),
+      () => this.runs.delete(ended),
+    );
+    this.runs.add(ended);
+    return run;
+  }
+
+  /**
+   * From now on no run asked for through the API starts here, and their callers are answered (see
+   * refreshAllOnDemand). Resolves once the run going on has finished its batches in flight and is
+   * marked: the stop closes the ORM and Redis only after it.
+   */
+  async stop(): Promise<void> {
+    this.stopping.abort(
+      new ServiceStoppingError('the server is stopping: this full scoring run was not started, and nothing was written; send it again'),
+    );
+    await Promise.all(this.runs);
+  }
+}
+
+const STOPPED = Symbol('stopped');
+
+/** `work`'s outcome, or STOPPED as soon as `signal` aborts, whichever comes first. */
+async function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | typeof STOPPED> {
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<typeof STOPPED>((resolve) => {
+    onAbort = () => resolve(STOPPED);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * `refreshAllHealthScores` through the API: everyone scored as of `asOf` (now by default), in the
+ * call's turn on this instance, after a run in progress on any instance. A stop of the instance
+ * answers the call at once, 503 (ServiceStoppingError), where a run lasting longer than the drain
+ * would have had its connection cut and the ORM closed under it: a call still waiting (its turn, or
+ * the lock) leaves with nothing written; a run going on claims no further batch, and the answer names
+ * it, to be marked FAILED as interrupted once its batches in flight have committed (the stop waits for
+ * them, as for the scheduler's runs).
+ */
+export async function refreshAllOnDemand(
+  services: CoreServices,
+  db: Db,
+  asOf: Date | null,
+  queue: FullRunQueue,
+): Promise<ScoringRunRecord> {
+  checkAsOf(asOf);
+  const stopping = queue.stopSignal;
+  return queue.run(async () => {
+    let started = (_runId: string): void => undefined;
+    const runStarted = new Promise<string>((resolve) => (started = resolve));
+    const run = queue.keepUntilEnded(
+      refreshAllHealthScores(services, db, asOf, true, { signal: stopping, onStarted: ({ runId }) => started(runId) }),
+    ) as Promise<ScoringRunRecord>;
+    const finished = await untilAborted(run, stopping);
+    if (finished !== STOPPED) return finished;
+    // A run still waiting for the lock leaves it at once, throwing the stop's own answer. One with a
+    // row goes on to the end of its batches in flight, behind this answer.
+    const outcome = await Promise.race([run.then((record) => ({ record })), runStarted.then((runId) => ({ runId }))]);
+    if ('record' in outcome && outcome.record.error !== INTERRUPTED_RUN_ERROR) return outcome.record;
+    const runId = 'record' in outcome ? outcome.record.id : outcome.runId;
+    throw new ServiceStoppingError(
+      `the server is stopping: full scoring run ${runId} claims no further batch and ends FAILED (interrupted) once the ` +
+        'batches in progress have committed (scoringRuns tells how far it got); send it again',
+      { runId },
+    );
+  }, stopping);
 }

@@ -16,14 +16,8 @@ import { DateTimeScalar } from '../infra/scalars';
 import { selectedFields } from '../infra/selection';
 import { defaultModelWithTiers, describeHeldBack, riskReasons, ScoringModelConfig, TIER_PRESETS, TierPresetName } from './model';
 import { checkModelKeys, getActiveModel, getModelVersion, loadModelVersion, updateScoringModel } from './scoring-model.service';
-import {
-  checkAsOf,
-  checkTierPreset,
-  listScoringRuns,
-  refreshAllHealthScores,
-  refreshHealthScore,
-  ScoringRunRecord,
-} from './scoring.service';
+import { checkTierPreset, listScoringRuns, refreshHealthScore, ScoringRunRecord } from './scoring.service';
+import { refreshAllOnDemand } from './full-run-queue';
 import { LifecycleStage, TierDirection } from './scoring.enums';
 import {
   getHealthScoreAt,
@@ -320,9 +314,8 @@ export class ScoringResolver {
     @Arg('asOf', () => DateTimeScalar, { nullable: true }) asOf: Date | null,
     @Ctx() { db, services }: GraphQLContext,
   ): Promise<ScoringRun> {
-    checkAsOf(asOf);
     // Its turn on this instance first, holding nothing; then the lock, on a session of its own.
-    return (await services.fullRunQueue.run(() => refreshAllHealthScores(services, db, asOf, true))) as ScoringRun;
+    return (await refreshAllOnDemand(services, db, asOf, services.fullRunQueue)) as ScoringRun;
   }
 
   @RequireScope(Scope.READ)

@@ -8,7 +8,13 @@ import { Db, queryOne } from '../infra/sql';
 import { backfillHistory, endsOfPastDays } from './backfill-history';
 import { bulkLoadGoingOn } from './bulk-load-hold';
 import { databaseNow, queueChurnsDue, requeueAbandonedClaims, RescoreScheduler } from './rescore-queue';
-import { failRunsInterruptedByACrash, lastFullRunInterrupted, refreshAllHealthScores, rescoreRequested } from './scoring.service';
+import {
+  failRunsInterruptedByACrash,
+  type FullRunOptions,
+  lastFullRunInterrupted,
+  refreshAllHealthScores,
+  rescoreRequested,
+} from './scoring.service';
 import { withSessionLock } from '../infra/session-lock';
 import { analyzeChangedTables } from '../infra/table-statistics';
 
@@ -130,7 +136,7 @@ export class ScoringScheduler implements RescoreScheduler {
       this.activationRunQueued = false;
     };
     try {
-      await this.fullRun(`model version ${this.latestActivated} activated`, undefined, (scoredUnder) => {
+      await this.fullRun(`model version ${this.latestActivated} activated`, undefined, ({ modelVersion: scoredUnder }) => {
         this.activationsServed = scoredUnder === this.latestActivated ? this.activationsSeen : seenAtStart;
         if (this.activationsServed === this.activationsSeen) release();
       });
@@ -219,7 +225,7 @@ export class ScoringScheduler implements RescoreScheduler {
     }
   }
 
-  private async fullRun(reason: string, unlessRunWithinMs?: number, onModelRead?: (version: number) => void): Promise<void> {
+  private async fullRun(reason: string, unlessRunWithinMs?: number, onStarted?: FullRunOptions['onStarted']): Promise<void> {
     // A run that must happen (a model activated, a run cut short) waits for a bulk load going on
     // rather than score its half-loaded accounts live.
     if (!(await this.waitForBulkLoads(this.db(), reason))) return;
@@ -227,7 +233,7 @@ export class ScoringScheduler implements RescoreScheduler {
     const run = await refreshAllHealthScores(this.services, this.db(), null, false, {
       unlessRunWithinMs,
       stopped: () => this.stopped,
-      onModelRead,
+      onStarted,
     });
     if (run) this.services.logger.info({ run, reason }, 'full scoring run finished');
     else this.services.logger.info({ reason }, 'full scoring run skipped: another instance is running one or ran one lately');

@@ -192,8 +192,13 @@ function beforeStart(customerId: string, signedUpAt: string | Date | null, asOfG
  * only one full run happens at a time across every instance. `wait` false returns null when
  * another run holds it.
  */
-function withFullRunLock<T>(databaseUrl: string, wait: boolean, work: (lock: Client) => Promise<T>): Promise<T | null> {
-  return withSessionLock(databaseUrl, FULL_RUN_LOCK, wait, work);
+function withFullRunLock<T>(
+  databaseUrl: string,
+  wait: boolean,
+  work: (lock: Client) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T | null> {
+  return withSessionLock(databaseUrl, FULL_RUN_LOCK, wait, work, signal);
 }
 
 export const INTERRUPTED_RUN_ERROR = 'interrupted: the instance running it stopped before the run finished';
@@ -254,8 +259,14 @@ export interface FullRunOptions {
    * outlast the shutdown's drain.
    */
   stopped?: () => boolean;
-  /** Told the version of the model the run scores under, once it has read it (after its lock and its row). */
-  onModelRead?: (version: number) => void;
+  /**
+   * The service's stop as a signal, for a run that waits for the lock (`wait` true): aborted before
+   * the run has its row, the run ends there with nothing written, throwing the signal's reason (see
+   * withSessionLock); after, it is `stopped`'s answer (when `stopped` is not given).
+   */
+  signal?: AbortSignal;
+  /** Told the run's id and the version of the model it scores under, once it has its row and has read the model. */
+  onStarted?: (run: { runId: string; modelVersion: number }) => void;
 }
 
 /**
@@ -267,20 +278,27 @@ export async function refreshAllHealthScores(
   db: Db,
   asOf: Date | null | undefined,
   wait = true,
-  { firstStart = false, unlessRunWithinMs, backfill, stopped = () => false, onModelRead }: FullRunOptions = {},
+  { firstStart = false, unlessRunWithinMs, backfill, signal, stopped = () => signal?.aborted === true, onStarted }: FullRunOptions = {},
 ): Promise<ScoringRunRecord | null> {
   const given = checkAsOf(asOf);
   // Past or not as asked: a run waiting for the lock does not turn into a backfill as it waits.
   const asBackfill = backfill === true || isBackfill(given);
   // A full run is what deliveries wait for (scoring-activity.ts): it scores every account at once.
   // Continuous rescoring of a few accounts is not waited for, or a steady stream would hold them back.
-  return withFullRunLock(databaseUrlOf(services), wait, async (lock) => {
-    if (unlessRunWithinMs !== undefined && (await recentFullRun(lock, unlessRunWithinMs))) return null;
-    // A run as of now (no asOf) is as of when it gets the lock: one that waited for another
-    // instance's run would otherwise be dated before the live scorings done meanwhile.
-    const when = asOf == null ? new Date() : given;
-    return whileScoring(() => fullRun(services, db, lock, when, { firstStart, backfill: asBackfill, stopped, onModelRead }));
-  });
+  return withFullRunLock(
+    databaseUrlOf(services),
+    wait,
+    async (lock) => {
+      // Stopped as the lock came: no row, as if still waiting.
+      signal?.throwIfAborted();
+      if (unlessRunWithinMs !== undefined && (await recentFullRun(lock, unlessRunWithinMs))) return null;
+      // A run as of now (no asOf) is as of when it gets the lock: one that waited for another
+      // instance's run would otherwise be dated before the live scorings done meanwhile.
+      const when = asOf == null ? new Date() : given;
+      return whileScoring(() => fullRun(services, db, lock, when, { firstStart, backfill: asBackfill, stopped, onStarted }));
+    },
+    signal,
+  );
 }
 
 /**
@@ -306,8 +324,8 @@ async function fullRun(
     firstStart,
     backfill,
     stopped,
-    onModelRead,
-  }: Required<Pick<FullRunOptions, 'firstStart' | 'backfill' | 'stopped'>> & Pick<FullRunOptions, 'onModelRead'>,
+    onStarted,
+  }: Required<Pick<FullRunOptions, 'firstStart' | 'backfill' | 'stopped'>> & Pick<FullRunOptions, 'onStarted'>,
 ): Promise<ScoringRunRecord> {
   await failInterruptedRuns(services, lock);
   const run = (await queryOne<ScoringRunRecord>(
@@ -317,7 +335,7 @@ async function fullRun(
   )) as ScoringRunRecord;
   try {
     const model = await getActiveModel(db);
-    onModelRead?.(model.version);
+    onStarted?.({ runId: run.id, modelVersion: model.version });
     // Keyset over customer ids, read one slice at a time; each batch is read, scored and written
     // in its own transaction. A few batches are in flight so the database works on some while this
     // process computes another: every core is used, and memory stays a few batches.

@@ -4,6 +4,7 @@
 import { Client } from 'pg';
 import type { Db } from '../../src/infra/sql';
 import { INTERRUPTED_RUN_ERROR, refreshAllHealthScores, SCORING_BATCH_SIZE } from '../../src/scoring/scoring.service';
+import { DRAIN_GRACE_MS } from '../../src/infra/shutdown-drain';
 import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 import { post } from './support';
@@ -218,4 +219,112 @@ it("stops the scheduler's full run at the batches in flight when the service sto
   expect(run).toMatchObject({ status: 'FAILED', error: INTERRUPTED_RUN_ERROR });
   expect(run.scored).toBeLessThan(customers);
   await post(first.url, { query: 'mutation { updateScoringModel(input: { tierPreset: "four_tier" }) { version } }' });
+});
+
+describe('a refreshAllHealthScores call when the service stops', () => {
+  /** The full-run lock as another instance in the middle of its run holds it. */
+  async function holdFullRunLock(): Promise<Client> {
+    const other = new Client({ connectionString: first.database.url });
+    other.on('error', () => undefined);
+    await other.connect();
+    await other.query("select pg_advisory_lock(hashtext('healthgraph.full-scoring-run'))");
+    return other;
+  }
+
+  async function waitUntil(condition: () => Promise<boolean>, what: string): Promise<void> {
+    for (let i = 0; i < 500; i++) {
+      if (await condition()) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  }
+
+  it('is answered 503 at once, naming its run, which claims no further batch and ends marked interrupted before the service has stopped', async () => {
+    await sql(first.database, 'delete from scoring_run');
+    // More batches than a run has in flight at once, so that some are still to be read when the stop comes.
+    await sql(
+      first.database,
+      `insert into customer (id, name, created_at, updated_at)
+       select 'asked_' || lpad(n::text, 5, '0'), 'Asked ' || n, now(), now() from generate_series(1, ${3 * SCORING_BATCH_SIZE}) n
+       on conflict do nothing`,
+    );
+    const customers = Number((await sql<{ n: string }>(first.database, 'select count(*) as n from customer'))[0].n);
+    // Each score waits a little: a batch lasts seconds, and the run many times that.
+    await sql(
+      first.database,
+      `create function slow_scores() returns trigger language plpgsql as $$ begin perform pg_sleep(0.001); return new; end $$;
+       create trigger slow_scores before insert on health_score for each row execute function slow_scores()`,
+    );
+    const instance = await startTestServer({ database: first.database, redis: true });
+    let stopped: Promise<void> | undefined;
+    try {
+      const answer = post(instance.url, { query: 'mutation { refreshAllHealthScores { id status customersScored error } }' });
+      await waitUntil(async () => (await runs()).some((run) => run.status === 'RUNNING'), 'the run to start');
+      const stoppedAt = Date.now();
+      stopped = instance.stop();
+      const response = await answer;
+      // Within the drain, not after the batches in flight: they may outlast it.
+      expect(Date.now() - stoppedAt).toBeLessThan(DRAIN_GRACE_MS / 2);
+      const [running] = await runs();
+      expect([response.status, response.headers.get('retry-after')]).toEqual([503, '5']);
+      expect(response.body).toEqual({
+        data: null,
+        errors: [
+          expect.objectContaining({
+            message: expect.stringMatching(new RegExp(`^the server is stopping: full scoring run ${running.id} claims no further batch`)),
+            extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 5, runId: running.id },
+          }),
+        ],
+      });
+      // The stop ends once the run has finished its batches in flight and is marked.
+      await stopped;
+      const [run] = await sql<{ status: string; error: string | null; scored: number; finished: boolean }>(
+        first.database,
+        'select status, error, customers_scored as scored, finished_at is not null as finished from scoring_run',
+      );
+      expect(run).toMatchObject({ status: 'FAILED', error: INTERRUPTED_RUN_ERROR, finished: true });
+      expect(run.scored % SCORING_BATCH_SIZE).toBe(0);
+      expect(run.scored).toBeLessThan(customers);
+    } finally {
+      await (stopped ?? instance.stop());
+      await sql(first.database, 'drop trigger slow_scores on health_score; drop function slow_scores()');
+    }
+  });
+
+  it('answers 503 at once with nothing written to calls still waiting for the lock or for their turn, and the stop does not wait for the lock', async () => {
+    await sql(first.database, 'delete from scoring_run');
+    const other = await holdFullRunLock();
+    const instance = await startTestServer({ database: first.database });
+    try {
+      const waiting = [1, 2].map(() => post(instance.url, { query: 'mutation { refreshAllHealthScores { id status } }' }));
+      // One waits for the lock (its session's wait shows in pg_locks), the other for its turn on the instance.
+      await waitUntil(
+        async () =>
+          (
+            await sql<{ n: number }>(first.database, "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted")
+          )[0].n === 1,
+        'a call to wait for the lock',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const stoppedAt = Date.now();
+      await instance.stop();
+      expect(Date.now() - stoppedAt).toBeLessThan(DRAIN_GRACE_MS / 2);
+      for (const response of await Promise.all(waiting)) {
+        expect([response.status, response.headers.get('retry-after')]).toEqual([503, '5']);
+        expect(response.body.errors).toEqual([
+          expect.objectContaining({
+            message: 'the server is stopping: this full scoring run was not started, and nothing was written; send it again',
+            extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 5 },
+          }),
+        ]);
+      }
+      expect(await runs()).toEqual([]);
+      expect(
+        (await sql<{ n: number }>(first.database, "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted"))[0]
+          .n,
+      ).toBe(0);
+    } finally {
+      await other.end();
+    }
+  });
 });
