@@ -137,7 +137,8 @@ export async function startApp(
       host: config.host,
       readiness: readinessCheck(orm, pubsub),
     });
-    const adopted = await adoptCurrentDefaultModel(orm.em.fork() as Db);
+    // A new version is activated as any is: the scheduler, listening already, rescores everyone once it starts.
+    const adopted = await adoptCurrentDefaultModel(services, orm.em.fork() as Db);
     if (adopted)
       logger.info(
         { version: adopted.version },

@@ -1,6 +1,7 @@
 // The active scoring model: versioned JSON in `scoring_model`. Version 1 is the default model,
 // inserted on first use; `updateScoringModel` validates and activates a new version. Rows the product
 // wrote as its default are marked `shipped_default`, so a newer default can replace them.
+import type { CoreServices } from '../context';
 import { InvalidInputError } from '../infra/errors';
 import type { LoaderRegistry } from '../infra/loaders';
 import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
@@ -107,6 +108,22 @@ export async function updateScoringModel(
   });
 }
 
+/**
+ * `updateScoringModel`, and a new version announced to `onModelActivated` once committed: the
+ * scheduler then rescores everyone (scoring.scheduler.ts), so tiers, summaries and the worklist agree
+ * with the model now active. Every activation goes through here, so none is left without its run.
+ */
+export async function activateScoringModel(
+  services: Pick<CoreServices, 'onModelActivated'>,
+  db: Db,
+  config: ScoringModelConfig | ((active: ScoringModelConfig) => ScoringModelConfig),
+  options: { shippedDefault?: boolean } = {},
+): Promise<UpdatedModel> {
+  const updated = await updateScoringModel(db, config, options);
+  if (updated.activated) for (const listener of services.onModelActivated) listener(updated.version);
+  return updated;
+}
+
 function checkModel(config: ScoringModelConfig): void {
   const errors = validateModel(config);
   if (errors.length > 0)
@@ -146,20 +163,22 @@ function scoringPart(config: ScoringModelConfig): ScoringModelConfig {
 }
 
 /**
- * An installation on an earlier default moves to the current default as a new version. Returns the
- * model now active, or null when it stays as it was. An earlier default that differs only in the
- * wording of its messages gets the new wording in place, under its version: scoring compares points
- * under one version only (trend, drops, a tier worsened), so a new version for new words would mute
- * those alerts for a week or two on every account.
+ * An installation on an earlier default moves to the current default as a new version, activated as
+ * any is (activateScoringModel: everyone rescored under it). Returns the model now active, or null
+ * when it stays as it was. An earlier default that differs only in the wording of its messages gets
+ * the new wording in place, under its version (`activated` false: scoring reads the same model):
+ * scoring compares points under one version only (trend, drops, a tier worsened), so a new version
+ * for new words would mute those alerts for a week or two on every account. Instances starting at
+ * once activate the new version once: the others find it active (updateScoringModel serialises them).
  */
-export async function adoptCurrentDefaultModel(db: Db): Promise<ActiveModel | null> {
+export async function adoptCurrentDefaultModel(services: Pick<CoreServices, 'onModelActivated'>, db: Db): Promise<UpdatedModel | null> {
   const earlier = await activeEarlierDefault(db);
   if (earlier === null) return null;
   if (canonicalJson(scoringPart(earlier.config)) !== canonicalJson(scoringPart(DEFAULT_SCORING_MODEL)))
-    return updateScoringModel(db, structuredClone(DEFAULT_SCORING_MODEL), { shippedDefault: true });
+    return activateScoringModel(services, db, structuredClone(DEFAULT_SCORING_MODEL), { shippedDefault: true });
   const config = structuredClone(DEFAULT_SCORING_MODEL);
   await query(db, 'update scoring_model set config = ?::jsonb where version = ?', [json(config), earlier.version]);
-  return { ...earlier, config };
+  return { ...earlier, config, activated: false };
 }
 
 /**

@@ -15,7 +15,7 @@ import { ConnectionResult } from '../infra/pagination';
 import { DateTimeScalar } from '../infra/scalars';
 import { selectedFields } from '../infra/selection';
 import { defaultModelWithTiers, describeHeldBack, riskReasons, ScoringModelConfig, TIER_PRESETS, TierPresetName } from './model';
-import { checkModelKeys, getActiveModel, getModelVersion, loadModelVersion, updateScoringModel } from './scoring-model.service';
+import { activateScoringModel, checkModelKeys, getActiveModel, getModelVersion, loadModelVersion } from './scoring-model.service';
 import { checkTierPreset, listScoringRuns, refreshHealthScore, ScoringRunRecord } from './scoring.service';
 import { refreshAllOnDemand } from './full-run-queue';
 import { LifecycleStage, TierDirection } from './scoring.enums';
@@ -261,14 +261,12 @@ export class ScoringResolver {
     }
     let activated;
     try {
-      activated = await updateScoringModel(db, config);
+      activated = await activateScoringModel(services, db, config);
     } catch (error) {
       if (error instanceof TypeError) throw new InvalidInputError(`invalid scoring model: ${error.message}`, { argument: 'input' });
       throw error;
     }
-    // Tiers, summaries and the worklist must agree with the model now active: everyone is rescored in the
-    // background. A config equal to the active one's changed nothing, so nothing is rescored.
-    if (activated.activated) for (const listener of services.onModelActivated) listener(activated.version);
+    // A config equal to the active one's changed nothing: no version, and nothing is rescored.
     return toModelType(activated);
   }
 

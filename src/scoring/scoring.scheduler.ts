@@ -35,6 +35,8 @@ export class ScoringScheduler implements RescoreScheduler {
   private running: Promise<unknown> = Promise.resolve();
   private started = false;
   private stopped = false;
+  /** Aborted with `stopped`: a run waiting for the full-run lock leaves it. */
+  private readonly stopping = new AbortController();
   private recovery: Promise<unknown> = Promise.resolve();
   /** Activations seen, and how many of them a full run has served (runForActivations). */
   private activationsSeen = 0;
@@ -44,7 +46,12 @@ export class ScoringScheduler implements RescoreScheduler {
   /** A run for activations is queued or has yet to read the model: a new activation joins it. */
   private activationRunQueued = false;
 
-  constructor(private readonly services: CoreServices) {}
+  constructor(private readonly services: CoreServices) {
+    // A new model version: a full run, so tiers, summaries and the worklist agree with it. Heard from
+    // the start, so that one activated before the scheduler starts (the current default adopted at
+    // start-up, adoptCurrentDefaultModel) gets its run once it does.
+    if (services.config.scoringIntervalMs > 0) services.onModelActivated.push((version) => this.activated(version));
+  }
 
   start(): void {
     const { config } = this.services;
@@ -53,12 +60,11 @@ export class ScoringScheduler implements RescoreScheduler {
     this.recovery = this.running;
     this.started = true;
     if (config.scoringIntervalMs > 0) {
-      // A new model version: a full run, so tiers, summaries and the worklist agree with it.
-      this.services.onModelActivated.push((version) => this.activated(version));
       this.periodicTimer = setInterval(() => this.enqueue(() => this.periodicRun()), config.scoringIntervalMs);
       this.periodicTimer.unref();
       // Customers marked before a restart (or by another instance that stopped) are picked up too.
       this.enqueue(() => this.backfillIfFirstStart());
+      if (this.activationsSeen > this.activationsServed) this.queueRunForActivations();
       this.scheduleRescore();
     }
     // The queue is in the database: customers queued by an instance that stopped before scoring them,
@@ -115,14 +121,22 @@ export class ScoringScheduler implements RescoreScheduler {
   private activated(version: number): void {
     this.activationsSeen += 1;
     this.latestActivated = version;
-    if (this.activationRunQueued) return;
+    // Before start, queued by start, behind the recovery of runs a dead process left RUNNING.
+    if (!this.started || this.activationRunQueued) return;
+    this.queueRunForActivations();
+  }
+
+  private queueRunForActivations(): void {
     this.activationRunQueued = true;
     this.enqueue(() => this.runForActivations());
   }
 
   /**
-   * The run `activated` queued. The activations seen before it started are served by it whatever
-   * happens (their commits came before it reads the model; a run skipped or failed is not retried, as
+   * The run `activated` queued. It waits for a full run going on on any instance, rather than skip its
+   * turn as the periodic run does: that run may have read the model before the activation, and an
+   * instance starting beside this one holds the lock for a moment to look for runs a dead process
+   * left. The activations seen before it started are served by it whatever
+   * happens (their commits came before it reads the model; a run failed is not retried, as
    * no run is); those seen since, once it has read the model they activated last. Until then a new
    * activation queues nothing: the run's start, its bulk-load wait and its lock come before it reads
    * the model, and an activation in between is one it scores under. One that comes after the read
@@ -136,9 +150,12 @@ export class ScoringScheduler implements RescoreScheduler {
       this.activationRunQueued = false;
     };
     try {
-      await this.fullRun(`model version ${this.latestActivated} activated`, undefined, ({ modelVersion: scoredUnder }) => {
-        this.activationsServed = scoredUnder === this.latestActivated ? this.activationsSeen : seenAtStart;
-        if (this.activationsServed === this.activationsSeen) release();
+      await this.fullRun(`model version ${this.latestActivated} activated`, {
+        waitForLock: true,
+        onStarted: ({ modelVersion: scoredUnder }) => {
+          this.activationsServed = scoredUnder === this.latestActivated ? this.activationsSeen : seenAtStart;
+          if (this.activationsServed === this.activationsSeen) release();
+        },
       });
     } finally {
       if (!released) {
@@ -173,6 +190,7 @@ export class ScoringScheduler implements RescoreScheduler {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     clearTimeout(this.debounceTimer);
     clearInterval(this.periodicTimer);
     clearInterval(this.sweepTimer);
@@ -208,7 +226,7 @@ export class ScoringScheduler implements RescoreScheduler {
       this.services.logger.info('periodic full scoring run skipped: a bulk load is going on');
       return;
     }
-    return this.fullRun('periodic', this.services.config.scoringIntervalMs * PERIODIC_RUN_SPACING);
+    return this.fullRun('periodic', { unlessRunWithinMs: this.services.config.scoringIntervalMs * PERIODIC_RUN_SPACING });
   }
 
   /**
@@ -225,17 +243,29 @@ export class ScoringScheduler implements RescoreScheduler {
     }
   }
 
-  private async fullRun(reason: string, unlessRunWithinMs?: number, onStarted?: FullRunOptions['onStarted']): Promise<void> {
+  /**
+   * A full run as of now. Without `waitForLock` it is skipped while another runs on any instance,
+   * and, given `unlessRunWithinMs`, when one succeeded that recently (FullRunOptions).
+   */
+  private async fullRun(
+    reason: string,
+    { waitForLock = false, ...options }: Pick<FullRunOptions, 'unlessRunWithinMs' | 'onStarted'> & { waitForLock?: boolean } = {},
+  ): Promise<void> {
     // A run that must happen (a model activated, a run cut short) waits for a bulk load going on
     // rather than score its half-loaded accounts live.
     if (!(await this.waitForBulkLoads(this.db(), reason))) return;
+    const { signal } = this.stopping;
     // As of now when it gets the lock (null), not when it was asked for.
-    const run = await refreshAllHealthScores(this.services, this.db(), null, false, {
-      unlessRunWithinMs,
+    const run = await refreshAllHealthScores(this.services, this.db(), null, waitForLock, {
+      ...options,
       stopped: () => this.stopped,
-      onStarted,
+      signal,
+    }).catch((error: unknown) => {
+      if (signal.aborted && error === signal.reason) return undefined;
+      throw error;
     });
-    if (run) this.services.logger.info({ run, reason }, 'full scoring run finished');
+    if (run === undefined) this.services.logger.info({ reason }, 'full scoring run not started: the service is stopping');
+    else if (run) this.services.logger.info({ run, reason }, 'full scoring run finished');
     else this.services.logger.info({ reason }, 'full scoring run skipped: another instance is running one or ran one lately');
   }
 
