@@ -158,6 +158,20 @@ function driverMessages(message: string): string[] {
   return at < 0 ? [message] : [message, message.slice(at + 3)];
 }
 
+/**
+ * An error's message without the statement knex writes before a driver's (`<sql> - <message>`), for
+ * where the statement must not go: it is internal, and long enough to push the reason out of a
+ * stored text (a full run's `error`, which read-scope keys list). Only a database error carries one
+ * (a SQLSTATE or a socket's code, or a driver's message of a lost connection); another is as it is.
+ */
+export function driverMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const fromDatabase = errorChain(error).some(
+    (link) => typeof (link as { code?: unknown }).code === 'string' || isDatabaseUnavailable(link),
+  );
+  return fromDatabase ? driverMessages(message).at(-1)! : message;
+}
+
 /** The error and what it wraps (GraphQL's originalError, `cause`, MikroORM's `previous`), outermost first. */
 function errorChain(error: unknown): unknown[] {
   const chain: unknown[] = [];

@@ -4,7 +4,8 @@
 import { customerStartSql } from './customer-start';
 import { Client } from 'pg';
 import { CoreServices, databaseUrlOf } from '../context';
-import { InvalidInputError, NotFoundError, ensure } from '../infra/errors';
+import { driverMessage, InvalidInputError, NotFoundError, ensure } from '../infra/errors';
+import { cutText } from '../infra/text-rules';
 import { CLOCK_SLACK_MS, instantBetween } from '../infra/input';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
 import { Db, query, queryOne } from '../infra/sql';
@@ -390,8 +391,9 @@ async function fullRun(
       [run.id],
     )) as ScoringRunRecord;
   } catch (error) {
+    // Why it failed, as the driver says it (not the statement it was running), within the column's length.
     await query(db, `update scoring_run set status = 'FAILED', finished_at = now(), error = ? where id = ?`, [
-      String((error as Error).message).slice(0, 2000),
+      cutText(driverMessage(error), 2000),
       run.id,
     ]);
     throw error;

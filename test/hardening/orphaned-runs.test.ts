@@ -133,14 +133,48 @@ it("commits a run's counts with its batches: a batch whose count cannot be writt
   } finally {
     await sql(first.database, 'drop trigger refuse_count on scoring_run; drop function refuse_count()');
   }
-  const [row] = await sql<{ status: string; scored: number; asOf: Date }>(
+  const [row] = await sql<{ status: string; scored: number; asOf: Date; error: string }>(
     first.database,
-    'select status, customers_scored as scored, as_of as "asOf" from scoring_run',
+    'select status, customers_scored as scored, as_of as "asOf", error from scoring_run',
   );
   expect([row.status, row.scored]).toEqual(['FAILED', 0]);
+  // The reason, as the database gave it: not the statement it ended.
+  expect(row.error).toBe('count refused');
   // No score of that run committed: the row's 0 is what happened.
   const written = await sql<{ n: string }>(first.database, 'select count(*) as n from health_score where as_of = $1', [row.asOf]);
   expect(Number(written[0].n)).toBe(0);
+});
+
+it('records why a run failed as the database said it, not the statement it was running, when its session is ended', async () => {
+  await sql(first.database, 'delete from scoring_run');
+  const [{ id }] = await sql<{ id: string }>(first.database, 'select min(id) as id from customer');
+  // The batch scoring the first customer sleeps in its insert, where an administrator ends its session.
+  await sql(
+    first.database,
+    `create function hold_score() returns trigger language plpgsql as $$ begin perform pg_sleep(60); return new; end $$;
+     create trigger hold_score before insert on health_score for each row when (new.customer_id = '${id}') execute function hold_score()`,
+  );
+  try {
+    const answer = post(first.url, { query: 'mutation { refreshAllHealthScores { status } }' });
+    const sleeping = () =>
+      sql<{ pid: number }>(
+        first.database,
+        "select pid from pg_stat_activity where datname = current_database() and wait_event = 'PgSleep'",
+      );
+    for (let i = 0; i < 500 && (await sleeping()).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    await sql(
+      first.database,
+      "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and wait_event = 'PgSleep'",
+    );
+    const response = await answer;
+    expect([response.status, response.body.errors?.[0]?.extensions?.code]).toEqual([503, 'SERVICE_UNAVAILABLE']);
+  } finally {
+    await sql(first.database, 'drop trigger hold_score on health_score; drop function hold_score()');
+  }
+  const listed = await post(first.url, { query: '{ scoringRuns(first: 1) { edges { node { status error } } } }' });
+  expect(listed.body.data).toEqual({
+    scoringRuns: { edges: [{ node: { status: 'FAILED', error: 'terminating connection due to administrator command' } }] },
+  });
 });
 
 it('runs again, at the next start, a full run that was cut short (tiers half of one model and half of another otherwise wait an hour)', async () => {

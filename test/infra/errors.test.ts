@@ -3,7 +3,7 @@
 // which knex prefixes with the statement. It is an outage (SERVICE_UNAVAILABLE, HTTP 503), not a fault.
 import net from 'node:net';
 import knex, { Knex } from 'knex';
-import { classifyError, isDatabaseOutage } from '../../src/infra/errors';
+import { classifyError, driverMessage, isDatabaseOutage } from '../../src/infra/errors';
 import { ADMIN_URL } from '../helpers/database';
 
 /** A TCP proxy to the test PostgreSQL whose connections can be cut, as a server stopped at once cuts them. */
@@ -51,6 +51,8 @@ describe('a statement whose connection is cut', () => {
     expect((error as Error).message).toMatch(/^select pg_sleep\(5\) - Connection terminated unexpectedly$/);
     expect(isDatabaseOutage(error)).toBe(true);
     expect(classifyError(error)).toBe('SERVICE_UNAVAILABLE');
+    // Stored (a full run's error), it is the driver's message: not the statement.
+    expect(driverMessage(error)).toBe('Connection terminated unexpectedly');
   });
 
   it('still reads a statement that failed for another reason as no outage, whatever the values written into it', async () => {
@@ -62,4 +64,8 @@ describe('a statement whose connection is cut', () => {
     // invalid_text_representation: a value only the caller can have sent.
     expect(classifyError(error)).toBe('BAD_USER_INPUT');
   });
+});
+
+it("leaves the message of an error that did not come from the database as it is, ' - ' and all", () => {
+  expect(driverMessage(new TypeError('weights - 2 of them - do not add up'))).toBe('weights - 2 of them - do not add up');
 });
