@@ -103,12 +103,28 @@ const committing = new WeakMap<Db, Array<() => void>>();
 export async function inTransaction<T>(db: Db, work: (tx: Db) => Promise<T>): Promise<T> {
   if (db.isInTransaction()) return work(db);
   const callbacks: Array<() => void> = [];
-  const result = await db.transactional((tx) => {
+  const result = await db.transactional(async (tx) => {
+    await throwIfNotBegun(tx as Db);
     committing.set(tx as Db, callbacks);
     return work(tx as Db);
   });
   for (const callback of callbacks) callback();
   return result;
+}
+
+/**
+ * knex hands over a transaction whose BEGIN failed (its connection lost as it began: a pooled
+ * connection whose session was just ended) as if it had begun, completed: its first statement would
+ * fail with knex's "Transaction query already complete", which says nothing of the lost connection
+ * and reads as a fault. Throws the error the BEGIN failed with instead (an outage: SERVICE_UNAVAILABLE).
+ */
+async function throwIfNotBegun(tx: Db): Promise<void> {
+  const transaction = tx.getTransactionContext<Knex.Transaction>();
+  if (!transaction?.isCompleted()) return;
+  throw await transaction.executionPromise.then(
+    () => new Error('the transaction ended before its work began'),
+    (error: unknown) => error,
+  );
 }
 
 /**

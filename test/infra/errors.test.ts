@@ -3,13 +3,21 @@
 // which knex prefixes with the statement. It is an outage (SERVICE_UNAVAILABLE, HTTP 503), not a fault.
 import net from 'node:net';
 import knex, { Knex } from 'knex';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { ormOptions } from '../../src/database';
 import { classifyError, driverMessage, isDatabaseOutage } from '../../src/infra/errors';
+import { Db, inTransaction, query } from '../../src/infra/sql';
 import { ADMIN_URL } from '../helpers/database';
 
-/** A TCP proxy to the test PostgreSQL whose connections can be cut, as a server stopped at once cuts them. */
-async function cuttableProxy(): Promise<{ port: number; cut(): void; close(): Promise<void> }> {
+/**
+ * A TCP proxy to the test PostgreSQL whose connections can be cut, as a server stopped at once cuts
+ * them: now (`cut`), or as the client sends a statement holding `text` (`cutAt`), which never arrives.
+ */
+async function cuttableProxy(): Promise<{ port: number; url(): string; cut(): void; cutAt(text: string): void; close(): Promise<void> }> {
   const target = new URL(ADMIN_URL);
   const sockets = new Set<net.Socket>();
+  let cutAt: string | undefined;
+  const cut = () => sockets.forEach((socket) => socket.destroy());
   const proxy = net.createServer((client) => {
     const upstream = net.connect(Number(target.port || 5432), target.hostname);
     for (const socket of [client, upstream]) {
@@ -17,12 +25,25 @@ async function cuttableProxy(): Promise<{ port: number; cut(): void; close(): Pr
       socket.on('error', () => undefined);
       socket.on('close', () => sockets.delete(socket));
     }
-    client.pipe(upstream).pipe(client);
+    client.on('data', (chunk: Buffer) => {
+      if (cutAt !== undefined && chunk.includes(cutAt)) {
+        cutAt = undefined;
+        cut();
+      } else upstream.write(chunk);
+    });
+    upstream.pipe(client);
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const port = (proxy.address() as net.AddressInfo).port;
   return {
-    port: (proxy.address() as net.AddressInfo).port,
-    cut: () => sockets.forEach((socket) => socket.destroy()),
+    port,
+    url: () => {
+      const url = new URL(ADMIN_URL);
+      url.host = `127.0.0.1:${port}`;
+      return url.toString();
+    },
+    cut,
+    cutAt: (text) => (cutAt = text),
     close: () => new Promise<void>((resolve) => proxy.close(() => resolve())),
   };
 }
@@ -32,9 +53,7 @@ describe('a statement whose connection is cut', () => {
   let db: Knex;
   beforeAll(async () => {
     proxy = await cuttableProxy();
-    const url = new URL(ADMIN_URL);
-    url.host = `127.0.0.1:${proxy.port}`;
-    db = knex({ client: 'pg', connection: url.toString(), pool: { min: 0, max: 1 } });
+    db = knex({ client: 'pg', connection: proxy.url(), pool: { min: 0, max: 1 } });
   });
   afterAll(async () => {
     await db.destroy();
@@ -68,4 +87,36 @@ describe('a statement whose connection is cut', () => {
 
 it("leaves the message of an error that did not come from the database as it is, ' - ' and all", () => {
   expect(driverMessage(new TypeError('weights - 2 of them - do not add up'))).toBe('weights - 2 of them - do not add up');
+});
+
+describe('a transaction whose connection is lost as it begins', () => {
+  let proxy: Awaited<ReturnType<typeof cuttableProxy>>;
+  let orm: MikroORM;
+  beforeAll(async () => {
+    proxy = await cuttableProxy();
+    orm = await MikroORM.init(ormOptions(proxy.url(), 1));
+  });
+  afterAll(async () => {
+    await orm.close(true);
+    await proxy.close();
+  });
+
+  it('is an outage (SERVICE_UNAVAILABLE), not knex\'s "Transaction query already complete" at its first statement', async () => {
+    // The pool holds the connection, which the BEGIN of the next transaction finds cut.
+    await query(orm.em.fork() as Db, 'select 1');
+    proxy.cutAt('BEGIN');
+    let reached = false;
+    const error = await inTransaction(orm.em.fork() as Db, async (tx) => {
+      reached = true;
+      return query(tx, 'select 1');
+    }).then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(driverMessage(error)).not.toMatch(/Transaction query already complete/);
+    expect(classifyError(error)).toBe('SERVICE_UNAVAILABLE');
+    expect(reached).toBe(false);
+    // The pool gives a working connection next.
+    expect(await query(orm.em.fork() as Db, 'select 1 as one')).toEqual([{ one: 1 }]);
+  });
 });
