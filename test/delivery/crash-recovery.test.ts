@@ -85,4 +85,7 @@ it('loses nothing when the instance delivering is killed, and a duplicate carrie
   // jobs' other deliveries, still open, were sent once.
   expect(received.length).toBe(ids.length + 2);
   expect(receiver.badSignatures).toBe(0);
+  // `attempts` counts the recorded attempts (README, "Delivering alerts"): the sends the kill cut were never recorded.
+  const attempts = await sql<{ id: string; attempts: number }>(database, 'select id::text, attempts from delivery order by id');
+  expect(attempts).toEqual(ids.map((id) => ({ id, attempts: 1 })));
 }, 180_000);
