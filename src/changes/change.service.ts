@@ -15,6 +15,7 @@ import {
 } from '../infra/pagination';
 import { minorDigitsSql } from '../payments/minor-units';
 import { queryPrepared, type Db } from '../infra/sql';
+import { MODEL_SCORING_SQL, scoredAlikeSql } from '../scoring/scoring-model.service';
 import type { Change, ChangesArgs } from './change.types';
 
 /** SQL: the minor-unit digits of a failed payment's currency, so an amount in minor units reads as written on an invoice. */
@@ -29,7 +30,8 @@ interface Source {
 /**
  * The sources of changes since `since` for the customers in `owned` (`ownerParams` its values). A
  * record dated ahead of now (a clock ahead of ours; up to a day is accepted) is listed once its
- * date has come, as the score counts it: not at the top of the feed before it happened.
+ * date has come, as the score counts it: not at the top of the feed before it happened. They read
+ * `model_scoring` (MODEL_SCORING_SQL) in the statement's with clause (WITH_MODEL_SCORING).
  */
 function sources(owned: string, ownerParams: unknown[], since: string, minScoreDrop: number): Source[] {
   const columns = 'id, kind, at, customer_id, from_tier, to_tier, from_score, to_score, detail';
@@ -43,6 +45,17 @@ function sources(owned: string, ownerParams: unknown[], since: string, minScoreD
       params: [since, ...ownerParams],
     },
     {
+      // A move between points of two versions that score alike (only their playbook settings
+      // differ) is the account's, as within one version. Such moves are few (a change of playbook
+      // settings moves nobody), read through the index of moves across versions by their pair of
+      // versions, never past the thousands an activation's run makes.
+      sql: `select 'tier:' || t.id, 'TIER_CHANGED', t.changed_at, t.customer_id, t.from_tier, t.to_tier, t.from_score::int, t.to_score::int, null::text
+            from model_scoring later join model_scoring earlier on earlier.scoring = later.scoring and earlier.version <> later.version
+            join tier_change t on t.model_version = later.version and t.from_model_version = earlier.version
+            where t.changed_at >= ? and not t.backfill and t.from_model_version <> t.model_version and t.customer_id in (${owned})`,
+      params: [since, ...ownerParams],
+    },
+    {
       // A drop of minScoreDrop in one step, or a slide of small steps at the scoring that takes it
       // minScoreDrop below the high of the drop window (listed once, from that high; a point stored
       // before the high was kept has none). Either falls from the point before: the drop index's rows.
@@ -53,18 +66,18 @@ function sources(owned: string, ownerParams: unknown[], since: string, minScoreD
        and (h.previous_score - h.score >= ? or (h.peak_score - h.score >= ? and h.peak_score - h.previous_score < ?
          -- Once per slide: not again when the score, having climbed back a little, crosses the mark
          -- anew; only a point at the high since the last crossing makes a new slide.
-         and not exists (select 1 from health_score e where e.customer_id = h.customer_id and e.model_version = h.model_version
+         and not exists (select 1 from health_score e where e.customer_id = h.customer_id and ${scoredAlikeSql('e.model_version', 'h.model_version')}
                          and e.as_of < h.as_of and e.score <= h.peak_score - ?
                          and e.as_of > (select max(p.as_of) from health_score p where p.customer_id = h.customer_id
-                                        and p.model_version = h.model_version and p.as_of < h.as_of and p.score >= h.peak_score))))
+                                        and ${scoredAlikeSql('p.model_version', 'h.model_version')} and p.as_of < h.as_of and p.score >= h.peak_score))))
        and h.customer_id in (${owned})
        and not exists (select 1 from tier_change t where t.customer_id = h.customer_id and t.changed_at = h.as_of)
        -- A drop the scoring saw: not one measured against a point a backfill inserted before it
-       -- afterwards, nor one from a point of another model version (the model changed, not the
-       -- account: playbooks do not count it either).
+       -- afterwards, nor one from a point of a model version that scores otherwise (the model
+       -- changed, not the account: playbooks do not count it either).
        and not exists (select 1 from (select p.computed_at, p.model_version from health_score p where p.customer_id = h.customer_id and p.as_of < h.as_of
                                       order by p.as_of desc, p.id desc limit 1) prev
-                       where prev.computed_at > h.computed_at or prev.model_version <> h.model_version)
+                       where prev.computed_at > h.computed_at or not ${scoredAlikeSql('prev.model_version', 'h.model_version')})
        -- Nor the score of an account that had cancelled by then: it is in no tier, and its score falls as its silence grows.
        and not exists (select 1 from customer c where c.id = h.customer_id and c.churned_at <= h.as_of)`,
       params: [minScoreDrop, since, minScoreDrop, minScoreDrop, minScoreDrop, minScoreDrop, ...ownerParams],
@@ -86,6 +99,9 @@ function sources(owned: string, ownerParams: unknown[], since: string, minScoreD
     },
   ].map((source) => ({ sql: `select * from (${source.sql}) as source (${columns})`, params: source.params }));
 }
+
+/** The with clause the sources read the stored versions' likeness from. */
+const WITH_MODEL_SCORING = `with model_scoring as (${MODEL_SCORING_SQL})`;
 
 const SORT_KEYS: SortKey[] = [
   { expression: 'ch.at', type: 'timestamptz' },
@@ -123,7 +139,8 @@ export async function listChanges(db: Db, args: ChangesArgs): Promise<Connection
   const union = (parts: Source[]) => `(${parts.map((part) => part.sql).join(' union all ')}) ch join customer c on c.id = ch.customer_id`;
   const rows = await queryPrepared(
     db,
-    `select ch.id, ch.kind, ch.at, ch.customer_id as "customerId", c.name as "customerName", ch.from_tier as "fromTier", ch.to_tier as "toTier",
+    `${WITH_MODEL_SCORING}
+     select ch.id, ch.kind, ch.at, ch.customer_id as "customerId", c.name as "customerName", ch.from_tier as "fromTier", ch.to_tier as "toTier",
             ch.from_score as "fromScore", ch.to_score as "toScore", ch.detail, ${sortKeySelect(SORT_KEYS)}
      from ${union(pages)} order by ${orderByClause(SORT_KEYS, 'desc')} limit ${limit + 1}`,
     pages.flatMap((page) => page.params),
@@ -131,7 +148,7 @@ export async function listChanges(db: Db, args: ChangesArgs): Promise<Connection
   return toConnection<Change>(rows, limit, { sortKeys: SORT_KEYS, direction: 'desc', after: args.after }, async () => {
     const [row] = await queryPrepared<{ count: number }>(
       db,
-      `select count(*)::int as count from ${union(all)}`,
+      `${WITH_MODEL_SCORING} select count(*)::int as count from ${union(all)}`,
       all.flatMap((source) => source.params),
     );
     return row.count;

@@ -16,7 +16,7 @@ import { MovedChange, moveChanges, PublishedChange, publishedChangesAt, relinkPo
 import { warmedUpFlags } from './warm-up-flags';
 import { MARK_BACKGROUND_WORK } from '../infra/shutdown-drain';
 import { appliedPenaltyNames, encodePenalties, encodeSignals, StoredPenalty, StoredSignal } from './signal-storage';
-import { loadModelConfigs } from './scoring-model.service';
+import { ALIKE_VERSIONS_SQL, loadModelConfigs } from './scoring-model.service';
 import {
   assessCustomer,
   carriedFlags,
@@ -108,18 +108,22 @@ interface HistoryRow {
   id: string;
   previousScore: number | null;
   previousTier: string | null;
-  /** Whether the previous point was scored by the model scoring now (null without one). */
-  previousSameModel: boolean | null;
+  /**
+   * Whether the previous point was scored by the model scoring now, or by a version that scores alike
+   * (only its playbook settings differ: scoresAlike); null without one.
+   */
+  previousScoredAlike: boolean | null;
   /** The model version that scored the previous point (null without one). */
   previousModelVersion: number | null;
   /** The previous point's instant (null without one). */
   previousAsOf: Date | null;
   /**
    * The score a trend window ago and the highest in the drop window, both among points of the model
-   * scoring now: a trend or a drop across a model change measures the change, not the customer.
+   * scoring now or of versions that score alike: a trend or a drop across a change of what scores
+   * measures the change, not the customer; a change of playbook settings alone changes no score.
    */
   earlierScore: number | null;
-  /** Whether the point a trend window ago was scored by another model version: the trend is then not measured. */
+  /** Whether the point a trend window ago was scored by a version that scores otherwise: the trend is then not measured. */
   trendAcrossModels: boolean | null;
   peakScore: number | null;
   /** The penalties the previous score applied (read only for a model with `penaltyHysteresis`). */
@@ -279,13 +283,17 @@ async function readBatchInputs(
   );
   // The previous score's flags matter only to a model that widens them or asks a condition only to start one.
   const readFlags = readsPreviousFlags(config);
+  // `alike`: the versions that score as this one does (itself included, scoresAlike), whose points
+  // a scoring compares with (the previous tier, the trend, the drop window's peak).
   const history = await query<HistoryRow & { superseded: boolean }>(
     tx,
-    `with p as (select ?::timestamptz as as_of)
-     select c.id, prev.score as "previousScore", prev.tier as "previousTier", prev.model_version = ? as "previousSameModel",
+    `with p as (select ?::timestamptz as as_of),
+     ${ALIKE_VERSIONS_SQL}
+     select c.id, prev.score as "previousScore", prev.tier as "previousTier",
+            prev.model_version in (select version from alike) as "previousScoredAlike",
             prev.model_version as "previousModelVersion", prev.as_of as "previousAsOf",
-            case when earlier.model_version = ? then earlier.score end as "earlierScore", peak.score as "peakScore",
-            earlier.model_version <> ? as "trendAcrossModels",
+            case when earlier.model_version in (select version from alike) then earlier.score end as "earlierScore", peak.score as "peakScore",
+            earlier.model_version not in (select version from alike) as "trendAcrossModels",
             next.id::text as "nextId", next.tier as "nextTier", next.as_of as "nextAsOf",
             ${supersededSql(options)} as superseded
             ${readFlags ? `, ${appliedPenaltyNames('prev.penalties')} as "previousPenalties"` : ''}
@@ -298,10 +306,10 @@ async function readBatchInputs(
                         order by h.as_of desc, h.id desc limit 1) earlier on true
      left join lateral (select max(h.score) as score from health_score h where h.customer_id = c.id
                         and h.as_of >= p.as_of - interval '${config.scoreDrop.withinDays} days' and h.as_of < p.as_of
-                        and h.model_version = ?) peak on true
+                        and h.model_version in (select version from alike)) peak on true
      left join lateral (select h.id, h.tier, h.as_of from health_score h where h.customer_id = c.id and h.as_of > p.as_of
                         order by h.as_of, h.id limit 1) next on true`,
-    [asOfIso, model.version, model.version, model.version, model.version, json(locked.map((c) => c.id)), model.version],
+    [asOfIso, model.version, model.version, json(locked.map((c) => c.id))],
   );
   const superseded = new Set(history.filter((h) => h.superseded).map((h) => h.id));
   const customers = superseded.size === 0 ? locked : locked.filter((c) => !superseded.has(c.id));
@@ -319,7 +327,7 @@ async function readBatchInputs(
   // otherwise): their tier bands, and their flags compared with this model once for the batch.
   const previousConfigs = await loadModelConfigs(
     tx,
-    kept.filter((h) => !h.previousSameModel && h.previousModelVersion !== null).map((h) => h.previousModelVersion as number),
+    kept.filter((h) => !h.previousScoredAlike && h.previousModelVersion !== null).map((h) => h.previousModelVersion as number),
   );
   const flagsAlikeByVersion = new Map([...previousConfigs].map(([version, previous]) => [version, flagsDefinedAlike(previous, config)]));
   const bandsByVersion = new Map([...previousConfigs].map(([version, previous]) => [version, previous.tiers]));
@@ -401,21 +409,21 @@ async function withWarmedUpFlags(
   return { ...inputs, warmedFlags: await warmedUpFlags(tx, candidates, asOf, config) };
 }
 
-/** The flags the previous point applied that this scoring carries on: all under the same model, else those defined alike (carriedFlags). */
+/** The flags the previous point applied that this scoring carries on: all under a model that scores alike, else those defined alike (carriedFlags). */
 function previousFlags(past: HistoryRow | undefined, flagsAlikeByVersion: Map<number, ReadonlySet<string>>) {
   if (!past?.previousPenalties) return null;
-  if (past.previousSameModel) return new Set(past.previousPenalties);
+  if (past.previousScoredAlike) return new Set(past.previousPenalties);
   return carriedFlags(past.previousPenalties, flagsAlikeByVersion.get(past.previousModelVersion as number) ?? null);
 }
 
-/** The tier bands the previous point was placed by: this model's under the same version, else those of the version that scored it. */
+/** The tier bands the previous point was placed by: this model's under a version that scores alike, else those of the version that scored it. */
 function previousBands(
   config: ScoringModelConfig,
   past: HistoryRow | undefined,
   bandsByVersion: Map<number, readonly TierBand[]>,
 ): readonly TierBand[] | null {
   if (!past || past.previousModelVersion === null) return null;
-  return past.previousSameModel ? config.tiers : (bandsByVersion.get(past.previousModelVersion) ?? null);
+  return past.previousScoredAlike ? config.tiers : (bandsByVersion.get(past.previousModelVersion) ?? null);
 }
 
 /** One customer's playbook actions for this scoring, less the suppressions already logged in this cooldown. */
@@ -433,10 +441,11 @@ function plannedOutreach(
   const actions = decidePlaybookActions({
     model: config,
     customer: { id: customer.id, name: customer.name, arrCents: customer.arrCents, communicationOptOut: customer.communicationOptOut },
-    // A tier or a drop compared across models is the model change, not the customer's: a new tier
-    // scheme or new weights would otherwise alert (and write to) every customer they move.
+    // A tier or a drop compared across models that score otherwise is the model change, not the
+    // customer's: a new tier scheme or new weights would otherwise alert (and write to) every customer
+    // they move. A change of playbook settings alone moves nobody: the comparison holds across it.
     previous:
-      past?.previousScore != null && past.previousTier && past.previousSameModel
+      past?.previousScore != null && past.previousTier && past.previousScoredAlike
         ? { score: past.previousScore, tierKey: past.previousTier }
         : null,
     current: {
@@ -518,7 +527,7 @@ function assessBatch(config: ScoringModelConfig, inputs: BatchInputs, asOf: Date
 
 /**
  * For each customer whose scoring may run the expansion play (qualifiesForExpansion), every tier it
- * was in under this model version within the play's hold before asOf: its previous point's, and
+ * was in under this model version, or one that scores alike, within the play's hold before asOf: its previous point's, and
  * those its tier changes in the hold left. One statement, for those customers only (none when none
  * qualifies or the hold is off). Each customer's changes in the hold are one range of its own index
  * (customer, time: OFFSET 0 keeps the planner from flattening the lateral into a scan by time). A
@@ -544,19 +553,20 @@ async function readTiersInExpansionHold(
     ) {
       continue;
     }
-    tiersById.set(customer.id, past?.previousSameModel && past.previousTier ? [past.previousTier] : []);
+    tiersById.set(customer.id, past?.previousScoredAlike && past.previousTier ? [past.previousTier] : []);
   }
   if (tiersById.size === 0) return tiersById;
   const left = await query<{ customerId: string; fromTier: string }>(
     tx,
-    `select c.id as "customerId", t.from_tier as "fromTier"
+    `with ${ALIKE_VERSIONS_SQL}
+     select c.id as "customerId", t.from_tier as "fromTier"
      from jsonb_array_elements_text(?::jsonb) as c(id)
      cross join lateral (select t.from_tier from tier_change t
                          where t.customer_id = c.id and t.from_tier is not null
                            and t.changed_at > ?::timestamptz and t.changed_at < ?::timestamptz
-                           and coalesce(t.from_model_version = ?, true)
+                           and coalesce(t.from_model_version in (select version from alike), true)
                          offset 0) t`,
-    [json([...tiersById.keys()]), new Date(asOf.getTime() - holdDays * DAY_MS).toISOString(), asOf.toISOString(), model.version],
+    [model.version, json([...tiersById.keys()]), new Date(asOf.getTime() - holdDays * DAY_MS).toISOString(), asOf.toISOString()],
   );
   for (const { customerId, fromTier } of left) tiersById.get(customerId)?.push(fromTier);
   return tiersById;

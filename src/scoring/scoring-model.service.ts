@@ -5,7 +5,7 @@ import type { CoreServices } from '../context';
 import { InvalidInputError } from '../infra/errors';
 import type { LoaderRegistry } from '../infra/loaders';
 import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
-import { DEFAULT_SCORING_MODEL, ScoringModelConfig, validateModel } from './model';
+import { canonicalJson, DEFAULT_SCORING_MODEL, PLAYBOOK_SETTINGS, ScoringModelConfig, scoresAlike, validateModel } from './model';
 
 export interface ActiveModel {
   version: number;
@@ -65,9 +65,14 @@ export async function loadModelConfigs(db: Db, versions: readonly number[]): Pro
   return new Map(rows.map((row) => [row.version, row.config]));
 }
 
-/** What `updateScoringModel` leaves active; `activated` false when it was active already and nothing was stored. */
+/**
+ * What `updateScoringModel` leaves active; `activated` false when it was active already and nothing
+ * was stored; `scoringChanged` false then too, and when the new version scores every account as the
+ * one before did (scoresAlike: only its playbook settings differ): there is nothing to rescore.
+ */
 export interface UpdatedModel extends ActiveModel {
   activated: boolean;
+  scoringChanged: boolean;
 }
 
 /**
@@ -75,9 +80,10 @@ export interface UpdatedModel extends ActiveModel {
  * (see adoptCurrentDefaultModel). Given a function, the new model is made from the active one, read
  * once concurrent updates are serialised: a change laid over the current model (a tier preset) keeps
  * a change another admin activated a moment before. A config equal to the active one's stores no
- * version: a new version would restart every comparison scoring makes within one version (trend,
- * drops, a tier worsened) and rescore everyone for nothing. Sent through the API for a shipped default,
- * it still marks that version chosen, so the next release's default leaves it alone, as a copy would be.
+ * version: there would be nothing to rescore and one more version to read. Sent through the API for a
+ * shipped default, it still marks that version chosen, so the next release's default leaves it alone,
+ * as a copy would be. Equal to the active one, a model made from it is not checked again: it is the
+ * model scoring now, though rules added since it was stored would refuse it.
  */
 export async function updateScoringModel(
   db: Db,
@@ -91,11 +97,11 @@ export async function updateScoringModel(
     await query(tx, 'lock table scoring_model in share row exclusive mode');
     const active = await getActiveModel(tx);
     if (typeof config === 'function') config = config(active.config);
-    checkModel(config);
     if (canonicalJson(config) === canonicalJson(active.config)) {
       if (!shippedDefault) await query(tx, 'update scoring_model set shipped_default = false where active');
-      return { ...active, activated: false };
+      return { ...active, activated: false, scoringChanged: false };
     }
+    checkModel(config);
     await query(tx, 'update scoring_model set active = false where active');
     const row = await queryOne<ActiveModel>(
       tx,
@@ -104,14 +110,17 @@ export async function updateScoringModel(
        returning version, config, created_at as "createdAt"`,
       [json(config), shippedDefault],
     );
-    return { ...(row as ActiveModel), activated: true };
+    return { ...(row as ActiveModel), activated: true, scoringChanged: !scoresAlike(config, active.config) };
   });
 }
 
 /**
  * `updateScoringModel`, and a new version announced to `onModelActivated` once committed: the
  * scheduler then rescores everyone (scoring.scheduler.ts), so tiers, summaries and the worklist agree
- * with the model now active. Every activation goes through here, so none is left without its run.
+ * with the model now active. A version that changes only playbook settings scores every account as
+ * the one before did (`scoringChanged` false): it is not announced, as there is nothing to rescore;
+ * each customer's next scoring runs its playbooks. Every activation goes through here, so none that
+ * needs its run is left without it.
  */
 export async function activateScoringModel(
   services: Pick<CoreServices, 'onModelActivated'>,
@@ -120,23 +129,36 @@ export async function activateScoringModel(
   options: { shippedDefault?: boolean } = {},
 ): Promise<UpdatedModel> {
   const updated = await updateScoringModel(db, config, options);
-  if (updated.activated) for (const listener of services.onModelActivated) listener(updated.version);
+  if (updated.scoringChanged) for (const listener of services.onModelActivated) listener(updated.version);
   return updated;
+}
+
+/**
+ * SQL: every stored version with `scoring`, the first version whose config differs from its own at
+ * most in the playbook settings (PLAYBOOK_SETTINGS), compared as jsonb (key order aside), as
+ * scoresAlike compares them: versions of one `scoring` score every account alike. A statement names it
+ * `model_scoring` in its with clause (scoredAlikeSql reads it there); the versions are few.
+ */
+export const MODEL_SCORING_SQL = `select version, min(version) over (partition by config - array[${PLAYBOOK_SETTINGS.map((key) => `'${key}'`).join(', ')}]) as scoring
+  from scoring_model`;
+
+/**
+ * SQL: with-clause entries `model_scoring` (MODEL_SCORING_SQL) and `alike`, the versions that score
+ * as the version the one parameter names (itself included).
+ */
+export const ALIKE_VERSIONS_SQL = `model_scoring as (${MODEL_SCORING_SQL}),
+     alike as (select version from model_scoring where scoring = (select scoring from model_scoring where version = ?))`;
+
+/** SQL: whether the stored versions `a` and `b` (SQL expressions) score alike, read in `model_scoring` (MODEL_SCORING_SQL). */
+export function scoredAlikeSql(a: string, b: string): string {
+  return `(${a} = ${b} or exists (select 1 from model_scoring x join model_scoring y on y.scoring = x.scoring
+                                   where x.version = ${a} and y.version = ${b}))`;
 }
 
 function checkModel(config: ScoringModelConfig): void {
   const errors = validateModel(config);
   if (errors.length > 0)
     throw new InvalidInputError(`invalid scoring model: ${errors.join('; ')}`, { argument: 'input', problems: errors });
-}
-
-/** JSON with object keys sorted, so two configs compare equal whatever order jsonb kept their keys in. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : v,
-  );
 }
 
 /**
@@ -154,8 +176,8 @@ export async function activeEarlierDefault(db: Db): Promise<ActiveModel | null> 
   return { version: active.version, config: active.config, createdAt: active.createdAt };
 }
 
-/** A model without the wording of its messages (its playbook actions' templates): what scoring reads. */
-function scoringPart(config: ScoringModelConfig): ScoringModelConfig {
+/** A model without the wording of its messages (its playbook actions' templates). */
+function withoutWording(config: ScoringModelConfig): ScoringModelConfig {
   const copy = structuredClone(config);
   for (const playbook of copy.playbooks ?? [])
     for (const action of playbook.actions ?? []) delete (action as { template?: string }).template;
@@ -164,21 +186,21 @@ function scoringPart(config: ScoringModelConfig): ScoringModelConfig {
 
 /**
  * An installation on an earlier default moves to the current default as a new version, activated as
- * any is (activateScoringModel: everyone rescored under it). Returns the model now active, or null
- * when it stays as it was. An earlier default that differs only in the wording of its messages gets
- * the new wording in place, under its version (`activated` false: scoring reads the same model):
- * scoring compares points under one version only (trend, drops, a tier worsened), so a new version
- * for new words would mute those alerts for a week or two on every account. Instances starting at
- * once activate the new version once: the others find it active (updateScoringModel serialises them).
+ * any is (activateScoringModel: everyone rescored under it, unless only its playbook settings
+ * differ). Returns the model now active, or null when it stays as it was. An earlier default that
+ * differs only in the wording of its messages gets the new wording in place, under its version
+ * (`activated` false: scoring reads the same model): words alone are no model an admin would want to
+ * roll back to, and need no version of their own. Instances starting at once activate the new version
+ * once: the others find it active (updateScoringModel serialises them).
  */
 export async function adoptCurrentDefaultModel(services: Pick<CoreServices, 'onModelActivated'>, db: Db): Promise<UpdatedModel | null> {
   const earlier = await activeEarlierDefault(db);
   if (earlier === null) return null;
-  if (canonicalJson(scoringPart(earlier.config)) !== canonicalJson(scoringPart(DEFAULT_SCORING_MODEL)))
+  if (canonicalJson(withoutWording(earlier.config)) !== canonicalJson(withoutWording(DEFAULT_SCORING_MODEL)))
     return activateScoringModel(services, db, structuredClone(DEFAULT_SCORING_MODEL), { shippedDefault: true });
   const config = structuredClone(DEFAULT_SCORING_MODEL);
   await query(db, 'update scoring_model set config = ?::jsonb where version = ?', [json(config), earlier.version]);
-  return { ...earlier, config, activated: false };
+  return { ...earlier, config, activated: false, scoringChanged: false };
 }
 
 /**

@@ -233,7 +233,7 @@ export class ScoringResolver {
   )
   @Mutation(() => ScoringModelType, {
     description:
-      'Validates and activates a new model version. Scores record the version they used. A config equal to the active one (a preset already applied) changes nothing: the answer is the active model, and nothing is rescored.',
+      'Validates and activates a new model version. Scores record the version they used. A config equal to the active one (a preset already applied) changes nothing: the answer is the active model, and nothing is rescored. One that changes only playbook settings (playbooks, cooldownDays, escalationArrCents, silenceAlertDays, silenceAlertGaps, scoreDrop) is a new version that scores as the one before: nothing is rescored, and trends, score drops and tier changes compare across the two as within one version.',
   })
   async updateScoringModel(
     @Arg('input', () => ScoringModelInput) input: ScoringModelInput,
@@ -266,7 +266,8 @@ export class ScoringResolver {
       if (error instanceof TypeError) throw new InvalidInputError(`invalid scoring model: ${error.message}`, { argument: 'input' });
       throw error;
     }
-    // A config equal to the active one's changed nothing: no version, and nothing is rescored.
+    // A config equal to the active one's changed nothing: no version, and nothing is rescored; nor is
+    // one that changes only playbook settings (activateScoringModel).
     return toModelType(activated);
   }
 

@@ -142,6 +142,7 @@ it('sums the deliveries of a period from the index alone', async () => {
 it('reads the changes feed of the last day through an index for each of its sources', async () => {
   const [plan] = await plansOf(`{ changes(since: "${daysAgo(1)}") { edges { node { id } } } }`, 'tier_change');
   expect(plan).toContain('tier_change_feed_time_idx');
+  expect(plan).toContain('tier_change_model_move_idx');
   expect(plan).toContain('support_ticket_urgent_time_idx');
   expect(plan).toContain('nps_response_detractor_time_idx');
   expect(plan).toContain('health_score_drop_idx');

@@ -14,6 +14,17 @@ let server: TestServer;
 const daysAgo = (days: number) => new Date(Date.now() - days * DAY).toISOString();
 
 const ok = <T>(query: string, variables?: Record<string, unknown>): Promise<T> => server.gql(query, variables);
+/** A red flag no account raises: a model with it scores everyone as the model without it, yet is another way of scoring. */
+const NEVER_RAISED = { name: 'never_raised', metric: 'open_tickets', windowDays: 30, direction: 'at_least', threshold: 1000, points: 1 };
+/** A busy account's 120 days of use, three logins a day by its three users, up to half a day ago. */
+const busyDays = (customerId: string) =>
+  Array.from({ length: 360 }, (_, i) => ({
+    customerId,
+    eventType: 'login',
+    userId: `u${i % 3}`,
+    feature: `f${Math.floor(i / 3) % 3}`,
+    occurredAt: daysAgo(Math.floor(i / 3) + 0.5),
+  }));
 
 beforeAll(async () => {
   // The scheduler on (hourly runs), continuous rescoring off: only the activation runs anything.
@@ -124,11 +135,11 @@ it('runs no expansion play on a declining account that an activation alone reads
   const expansion = `{ outreachLog(customerId: "${id}", playbook: "expansion") { totalCount } }`;
   expect((await ok<{ outreachLog: { totalCount: number } }>(expansion)).outreachLog.totalCount).toBe(0);
 
-  // Another version that scores as this one does (only its cooldown differs): its first points have no
-  // earlier point of their version, so the trend reads STABLE for a week; the account is still the
-  // falling one it was, and gets no upsell.
+  // Another version whose scores are this one's (it adds a flag no account raises), yet another way of
+  // scoring: its first points have no earlier point that scored alike, so the trend reads STABLE for a
+  // week; the account is still the falling one it was, and gets no upsell.
   await ok('mutation ($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }', {
-    config: { ...config, cooldownDays: config.cooldownDays + 1 },
+    config: { ...config, penalties: [...config.penalties, NEVER_RAISED] },
   });
   await server.app.scheduler.idle();
   const rescored = await ok<{ customer: { trend: string; currentScore: { modelVersion: number } } }>(
@@ -136,6 +147,110 @@ it('runs no expansion play on a declining account that an activation alone reads
   );
   expect(rescored.customer.trend).toBe('STABLE');
   expect((await ok<{ outreachLog: { totalCount: number } }>(expansion)).outreachLog.totalCount).toBe(0);
+});
+
+it("compares points across a version that changes only playbook settings: a decline, a drop and a worse tier stay the account's", async () => {
+  // The default model with a heavy flag for an open ticket: a busy account falls from the top of
+  // healthy into at_risk as a ticket opens.
+  const config = {
+    ...DEFAULT_SCORING_MODEL,
+    penalties: [
+      ...DEFAULT_SCORING_MODEL.penalties,
+      { name: 'open_ticket', metric: 'open_tickets', windowDays: 30, direction: 'at_least', threshold: 1, points: 50 },
+    ],
+  };
+  await ok('mutation ($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }', { config });
+  await server.app.scheduler.idle();
+  const since = new Date().toISOString();
+  const ticket = (customerId: string, days: number) =>
+    ok(
+      `mutation { recordSupportTicket(input: { customerId: "${customerId}", externalId: "t1", openedAt: "${daysAgo(days)}", status: OPEN, severity: LOW }) { id } }`,
+    );
+  const score = (customerId: string, asOf?: string) =>
+    ok<{ refreshHealthScore: { score: number; tier: string; trend: string; modelVersion: number } }>(
+      `mutation { refreshHealthScore(customerId: "${customerId}"${asOf ? `, asOf: "${asOf}"` : ''}) { score tier trend modelVersion } }`,
+    ).then((data) => data.refreshHealthScore);
+  const triggers = async (customerId: string) =>
+    (
+      await ok<{ outreachLog: { edges: Array<{ node: { playbook: string; trigger: string } }> } }>(
+        `{ outreachLog(customerId: "${customerId}") { edges { node { playbook trigger } } } }`,
+      )
+    ).outreachLog.edges.map((edge) => edge.node);
+  // One account in at_risk and falling before the edit, another falling after it; both healthy ten days ago.
+  const falling = 'cust_act_pb_falling';
+  const dropping = 'cust_act_pb_dropping';
+  for (const id of [falling, dropping]) {
+    await ok(`mutation { upsertCustomer(input: { id: "${id}", name: "${id}", signedUpAt: "${daysAgo(200)}" }) { id } }`);
+    await ok('mutation ($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }', {
+      events: busyDays(id),
+    });
+    expect(await score(id, daysAgo(10))).toMatchObject({ tier: 'healthy' });
+  }
+  await ticket(falling, 3);
+  expect(await score(falling, daysAgo(2))).toMatchObject({ tier: 'at_risk', trend: 'DECLINING' });
+
+  // An admin rewords the critical playbook's alert, lengthens the cooldown and adds a team action to at_risk.
+  const runs = async () => (await ok<{ scoringRuns: { totalCount: number } }>('{ scoringRuns { totalCount } }')).scoringRuns.totalCount;
+  const runsBefore = await runs();
+  const edited = {
+    ...config,
+    cooldownDays: config.cooldownDays + 1,
+    playbooks: config.playbooks.map((playbook) => {
+      if (playbook.key === 'critical')
+        return {
+          ...playbook,
+          actions: playbook.actions.map((action) =>
+            action.action === 'csm_alert' ? { ...action, template: `URGENT: ${action.template}` } : action,
+          ),
+        };
+      if (playbook.key === 'at_risk')
+        return {
+          ...playbook,
+          actions: [
+            ...playbook.actions,
+            { action: 'account_review', audience: 'TEAM', channel: 'CRM_TASK', template: 'Review {{customerName}}.' },
+          ],
+        };
+      return playbook;
+    }),
+  };
+  const { updateScoringModel } = await ok<{ updateScoringModel: { version: number } }>(
+    'mutation ($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }',
+    { config: edited },
+  );
+  await server.app.scheduler.idle();
+  // A new version, but no score, tier or trend to change: nobody is rescored.
+  expect(await runs()).toBe(runsBefore);
+
+  // Still declining against its healthy score of ten days ago: the at-risk-and-declining trigger fires.
+  expect(await score(falling)).toMatchObject({ tier: 'at_risk', trend: 'DECLINING', modelVersion: updateScoringModel.version });
+  expect(await triggers(falling)).toContainEqual({ playbook: 'at_risk', trigger: 'AT_RISK_DECLINING' });
+  // A drop under the new version is measured against the points before it: declining, a worse tier,
+  // and the move is in the changes feed.
+  await ticket(dropping, 1);
+  expect(await score(dropping)).toMatchObject({ tier: 'at_risk', trend: 'DECLINING' });
+  expect(await triggers(dropping)).toContainEqual({ playbook: 'at_risk', trigger: 'TIER_WORSENED' });
+  const feed = await ok<{ changes: { edges: Array<{ node: { kind: string; customerName: string; fromTier: string; toTier: string } }> } }>(
+    `{ changes(since: "${since}", first: 50) { edges { node { kind customerName fromTier toTier } } } }`,
+  );
+  expect(feed.changes.edges.map((edge) => edge.node)).toContainEqual({
+    kind: 'TIER_CHANGED',
+    customerName: dropping,
+    fromTier: 'healthy',
+    toTier: 'at_risk',
+  });
+
+  // A change of what scores (here a flag no account raises) is a model change: rescored, the trend
+  // not measured across it until a week of points under the new version.
+  await ok('mutation ($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }', {
+    config: { ...edited, penalties: [...edited.penalties, NEVER_RAISED] },
+  });
+  await server.app.scheduler.idle();
+  expect(await runs()).toBe(runsBefore + 1);
+  expect((await ok<{ customer: { tier: string; trend: string } }>(`{ customer(id: "${falling}") { tier trend } }`)).customer).toEqual({
+    tier: 'at_risk',
+    trend: 'STABLE',
+  });
 });
 
 it('leaves a cancelled account in the tier it left in when the new tier scheme has no such tier: no tier change, nothing published', async () => {

@@ -14,3 +14,4 @@ export * from './activity-metrics';
 export * from './assess';
 export * from './risk-reasons';
 export * from './silence-promise';
+export * from './model-versions';

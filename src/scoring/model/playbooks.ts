@@ -89,9 +89,9 @@ export interface PlaybookDecisionInput {
     trend: Trend;
     lifecycleStage: LifecycleStage;
     /**
-     * True when the points a trend window ago were scored by another model version: the trend then
-     * reads STABLE without having been measured, and an account falling before the change may be
-     * falling still.
+     * True when the points a trend window ago were scored by a model version that scores otherwise
+     * (not only its playbook settings differ): the trend then reads STABLE without having been
+     * measured, and an account falling before the change may be falling still.
      */
     trendUnknown?: boolean;
     /**
@@ -107,7 +107,7 @@ export interface PlaybookDecisionInput {
    * without history. A drop of ≥ scoreDrop.points from it runs the tier playbook.
    */
   peakScoreInDropWindow: number | null;
-  /** The score `model.trend.windowDays` earlier that the trend compared with (same model version); null without one. */
+  /** The score `model.trend.windowDays` earlier that the trend compared with (a model version that scores alike); null without one. */
   earlierScore?: number | null;
   /** Days since the last engagement event at or before now; null if never. */
   daysSinceLastActivity: number | null;
