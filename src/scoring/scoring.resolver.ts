@@ -14,9 +14,16 @@ import { loadLatestChild } from '../infra/loaders';
 import { ConnectionResult } from '../infra/pagination';
 import { DateTimeScalar } from '../infra/scalars';
 import { selectedFields } from '../infra/selection';
-import { defaultModelWithTiers, describeHeldBack, riskReasons, ScoringModelConfig, TIER_PRESETS, TierPresetName } from './model';
+import { describeHeldBack, riskReasons, ScoringModelConfig } from './model';
 import { activateScoringModel, checkModelKeys, getActiveModel, getModelVersion, loadModelVersion } from './scoring-model.service';
-import { checkTierPreset, listScoringRuns, refreshHealthScore, ScoringRunRecord } from './scoring.service';
+import {
+  checkTierPreset,
+  listScoringRuns,
+  listTierPresets,
+  refreshHealthScore,
+  ScoringRunRecord,
+  tierPresetUpdate,
+} from './scoring.service';
 import { refreshAllOnDemand } from './full-run-queue';
 import { LifecycleStage, TierDirection } from './scoring.enums';
 import {
@@ -199,12 +206,8 @@ export class ScoringResolver {
   @Query(() => [ScoringModelPreset], {
     description: "The tier presets updateScoringModel(input: { tierPreset }) takes; four_tier is the default model's.",
   })
-  scoringModelPresets(): ScoringModelPreset[] {
-    return (Object.keys(TIER_PRESETS) as TierPresetName[]).map((name) => ({
-      name,
-      isDefault: name === 'four_tier',
-      tiers: [...TIER_PRESETS[name]],
-    }));
+  async scoringModelPresets(@Ctx() { db }: GraphQLContext): Promise<ScoringModelPreset[]> {
+    return listTierPresets(db);
   }
 
   @RequireScope(Scope.READ)
@@ -249,11 +252,7 @@ export class ScoringResolver {
     // Trimmed, as every text argument is.
     const tierPreset = input.tierPreset?.trim();
     if (tierPreset) {
-      checkTierPreset(tierPreset);
-      const preset = defaultModelWithTiers(tierPreset as TierPresetName);
-      const given = input.config as ScoringModelConfig | undefined;
-      // Without a config, laid over the model active when the update takes its turn (updateScoringModel).
-      config = (active) => ({ ...(given ?? withoutIgnoredCaps(active)), tiers: preset.tiers, playbooks: preset.playbooks });
+      config = tierPresetUpdate(checkTierPreset(tierPreset), input.config as ScoringModelConfig | undefined);
     } else if (input.config != null) {
       config = input.config as ScoringModelConfig;
     } else {
@@ -409,20 +408,4 @@ export class CustomerScoreResolver {
   ): Promise<ConnectionResult<HealthScore>> {
     return loadCustomerScoreHistory(db, loaders, customerId, args);
   }
-}
-
-/**
- * A stored model as the rules of today take it: a version stored before `maxPoints` was refused on a
- * penalty without `perUnit` (where it was ignored) drops it, so that a tier preset laid over the
- * active model is not refused for a setting it never had an effect of.
- */
-function withoutIgnoredCaps(config: ScoringModelConfig): ScoringModelConfig {
-  return {
-    ...config,
-    penalties: config.penalties.map((penalty) => {
-      if (penalty.perUnit === true || penalty.maxPoints === undefined) return penalty;
-      const { maxPoints: _ignored, ...uncapped } = penalty;
-      return uncapped;
-    }),
-  };
 }

@@ -9,7 +9,7 @@ import { cutText } from '../infra/text-rules';
 import { CLOCK_SLACK_MS, instantBetween } from '../infra/input';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
 import { Db, query, queryOne } from '../infra/sql';
-import { TIER_PRESETS, TierPresetName } from './model';
+import { sameTiers, ScoringModelConfig, TIER_PRESETS, TierBand, TierPresetName, withTierPreset } from './model';
 import { getActiveModel } from './scoring-model.service';
 import { BatchResult, ScoredCustomer, scoreCustomerBatch } from './score-customers';
 import { ClaimedCustomers, claimQueuedCustomers, databaseNow, putBackInQueue, releaseClaim } from './rescore-queue';
@@ -83,6 +83,56 @@ export function checkTierPreset(name: string): TierPresetName {
     argument: 'tierPreset',
   });
   return name as TierPresetName;
+}
+
+/** A tier preset as `scoringModelPresets` lists it. */
+export interface TierPreset {
+  name: TierPresetName;
+  isDefault: boolean;
+  /** Whether the active model's tiers are the preset's: activating it changes nothing. */
+  active: boolean;
+  tiers: TierBand[];
+}
+
+/** The tier presets, the one whose tiers the active model has marked. */
+export async function listTierPresets(db: Db): Promise<TierPreset[]> {
+  const { config } = await getActiveModel(db);
+  return (Object.keys(TIER_PRESETS) as TierPresetName[]).map((name) => ({
+    name,
+    isDefault: name === 'four_tier',
+    active: sameTiers(config.tiers, TIER_PRESETS[name]),
+    tiers: [...TIER_PRESETS[name]],
+  }));
+}
+
+/**
+ * The model a `tierPreset` makes (withTierPreset), as updateScoringModel takes it: laid over the
+ * `config` sent with it, else over the model active when the update takes its turn, so that it keeps
+ * a change another admin activated a moment before. Tiers that are the preset's already leave the
+ * active model as it is: nothing is stored.
+ */
+export function tierPresetUpdate(name: TierPresetName, given?: ScoringModelConfig): (active: ScoringModelConfig) => ScoringModelConfig {
+  return (active) => {
+    if (given) return withTierPreset(given, name);
+    const laid = withTierPreset(active, name);
+    return laid === active ? active : withoutIgnoredCaps(laid);
+  };
+}
+
+/**
+ * A stored model as the rules of today take it: a version stored before `maxPoints` was refused on a
+ * penalty without `perUnit` (where it was ignored) drops it, so that a tier preset laid over the
+ * active model is not refused for a setting it never had an effect of.
+ */
+function withoutIgnoredCaps(config: ScoringModelConfig): ScoringModelConfig {
+  return {
+    ...config,
+    penalties: config.penalties.map((penalty) => {
+      if (penalty.perUnit === true || penalty.maxPoints === undefined) return penalty;
+      const { maxPoints: _ignored, ...uncapped } = penalty;
+      return uncapped;
+    }),
+  };
 }
 
 /** A scoring this long before now is of the past (a client's clock a little behind is not). */

@@ -307,7 +307,8 @@ export class ScoringModelType {
 
 @ObjectType({
   simpleResolvers: true,
-  description: 'A tier scheme updateScoringModel(input: { tierPreset }) applies, with its playbooks re-attached by severity.',
+  description:
+    "A tier scheme updateScoringModel(input: { tierPreset }) applies: the model's tiers become the preset's, a tier it has already keeps its playbooks, a tier new to it gets the preset's default playbook, and the playbooks of tiers the preset does not have are dropped.",
 })
 export class ScoringModelPreset {
   @Field({ description: 'The name to pass as tierPreset.' })
@@ -315,6 +316,9 @@ export class ScoringModelPreset {
 
   @Field({ description: 'True for the scheme of the default model.' })
   isDefault!: boolean;
+
+  @Field({ description: "Whether the active model's tiers are this preset's (the same bands): activating it changes nothing." })
+  active!: boolean;
 
   @Field(() => [TierBandType])
   tiers!: TierBandType[];
@@ -328,7 +332,7 @@ export class ScoringModelInput {
   @Field(() => String, {
     nullable: true,
     description:
-      'Replace the tiers (and their playbooks) of the current model with a preset: four_tier, three_tier, five_band_thriving, five_band_stable. Given with `config`, the preset replaces the tiers and playbooks of that config instead.',
+      "Replace the tiers of the current model with a preset: four_tier, three_tier, five_band_thriving, five_band_stable. A tier the model has already keeps its playbooks, a tier new to it gets the preset's default playbook, and the playbooks of tiers the preset does not have are dropped; everything else is kept. The preset whose tiers the model has already changes nothing. Given with `config`, the preset is laid over that config instead.",
   })
   tierPreset?: string | null;
 }

@@ -130,7 +130,7 @@ export type PaymentStatus =
 export type ScoringModelInput = {
   /** A complete model (the shape of `scoringModel.config`). */
   config?: unknown;
-  /** Replace the tiers (and their playbooks) of the current model with a preset: four_tier, three_tier, five_band_thriving, five_band_stable. Given with `config`, the preset replaces the tiers and playbooks of that config instead. */
+  /** Replace the tiers of the current model with a preset: four_tier, three_tier, five_band_thriving, five_band_stable. A tier the model has already keeps its playbooks, a tier new to it gets the preset's default playbook, and the playbooks of tiers the preset does not have are dropped; everything else is kept. The preset whose tiers the model has already changes nothing. Given with `config`, the preset is laid over that config instead. */
   tierPreset?: string | null | undefined;
 };
 

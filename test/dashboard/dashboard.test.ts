@@ -259,12 +259,18 @@ describe('with no key on a local server', () => {
     await page.waitForSelector('[data-testid=presets]');
     const { scoringModel, scoringModelPresets } = await api<{
       scoringModel: { version: number; config: { components: Array<{ signals: Array<{ name: string; weight: number }> }> } };
-      scoringModelPresets: Array<{ name: string }>;
-    }>('{ scoringModel { version config } scoringModelPresets { name } }');
+      scoringModelPresets: Array<{ name: string; active: boolean }>;
+    }>('{ scoringModel { version config } scoringModelPresets { name active } }');
     expect(await text('[data-testid=model-version]')).toBe(`v${scoringModel.version}`);
     expect(await page.locator('[data-preset]').evaluateAll((items) => items.map((item) => item.getAttribute('data-preset')))).toEqual(
       scoringModelPresets.map((preset) => preset.name),
     );
+    // The preset whose tiers the model has reads as active, with nothing to activate; the others can be.
+    expect(scoringModelPresets.filter((preset) => preset.active).map((preset) => preset.name)).toEqual(['four_tier']);
+    const active = page.getByRole('button', { name: 'four_tier is active', exact: true });
+    expect([await active.textContent(), await active.isDisabled()]).toEqual(['Active', true]);
+    expect(await page.getByRole('button', { name: 'Activate four_tier', exact: true }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Activate five_band_thriving', exact: true }).isEnabled()).toBe(true);
     // What if silence counted for nothing?
     await page.getByLabel('silence', { exact: true }).fill('0');
     await page.getByRole('button', { name: 'Preview' }).click();
@@ -470,6 +476,9 @@ describe('once the server requires keys', () => {
     expect(await page.locator('[data-testid=admin-only-note]').count()).toBe(1);
     expect(await page.getByRole('button', { name: 'Preview' }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Activate' }).count()).toBe(0);
+    // The preset in use is said in words instead.
+    expect(await text('[data-preset=four_tier]')).toContain('(active)');
+    expect(await text('[data-preset=three_tier]')).not.toContain('(active)');
     await page.getByRole('button', { name: 'Forget key' }).click();
     await enterKey(admin);
     await page.waitForSelector('[data-testid=viewer]');

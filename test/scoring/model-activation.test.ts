@@ -376,6 +376,55 @@ it("lays a tier preset over the model active when its turn comes, keeping anothe
   await server.app.scheduler.idle();
 });
 
+it("keeps the active model's playbooks when a preset changes the tiers, and changes nothing for the preset whose tiers are active", async () => {
+  await ok('mutation { updateScoringModel(input: { tierPreset: "four_tier" }) { version } }');
+  await server.app.scheduler.idle();
+  type Playbook = { key: string; actions: Array<{ action: string; template: string }> };
+  type Model = { version: number; config: { playbooks: Playbook[] } & Record<string, unknown> };
+  const { scoringModel } = await ok<{ scoringModel: Model }>('{ scoringModel { version config } }');
+  // No customer-facing monitor playbook, and an alert of the team's own words.
+  const edited = {
+    ...scoringModel.config,
+    playbooks: scoringModel.config.playbooks
+      .filter((playbook) => playbook.key !== 'monitor')
+      .map((playbook) =>
+        playbook.key === 'critical'
+          ? {
+              ...playbook,
+              actions: playbook.actions.map((a) => (a.action === 'csm_alert' ? { ...a, template: `URGENT: ${a.template}` } : a)),
+            }
+          : playbook,
+      ),
+  };
+  const update = (input: string, variables?: Record<string, unknown>) =>
+    ok<{ updateScoringModel: Model }>(
+      `mutation ${variables ? '($config: JSON!) ' : ''}{ updateScoringModel(input: ${input}) { version config } }`,
+      variables,
+    ).then((data) => data.updateScoringModel);
+  const keys = (model: Model) => model.config.playbooks.map((playbook) => playbook.key);
+  const alert = (model: Model) =>
+    model.config.playbooks.find((playbook) => playbook.key === 'critical')?.actions.find((a) => a.action === 'csm_alert')?.template;
+  const mine = await update('{ config: $config }', { config: edited });
+  expect(keys(mine)).toEqual(['critical', 'at_risk', 'silence', 'expansion']);
+
+  // The preset whose tiers the model has: no new version, the monitor playbook still gone.
+  const same = await update('{ tierPreset: "four_tier" }');
+  expect(same.version).toBe(mine.version);
+  expect(keys(same)).toEqual(keys(mine));
+  const presets = await ok<{ scoringModelPresets: Array<{ name: string; active: boolean }> }>('{ scoringModelPresets { name active } }');
+  expect(presets.scoringModelPresets.filter((preset) => preset.active).map((preset) => preset.name)).toEqual(['four_tier']);
+
+  // Five bands and back: the tiers both have keep their playbooks as the team wrote them; a tier new
+  // to the model gets the preset's default playbook, and one the preset has not loses its own.
+  const five = await update('{ tierPreset: "five_band_thriving" }');
+  expect(keys(five)).toEqual(['critical', 'at_risk', 'churning', 'silence', 'expansion']);
+  expect(alert(five)).toMatch(/^URGENT: /);
+  const back = await update('{ tierPreset: "four_tier" }');
+  expect(keys(back)).toEqual(['critical', 'at_risk', 'monitor', 'silence', 'expansion']);
+  expect(alert(back)).toMatch(/^URGENT: /);
+  await server.app.scheduler.idle();
+});
+
 it('reads any stored version, active or not, so that an admin can roll back to it without a copy of their own', async () => {
   const active = await ok<{ scoringModel: { version: number; active: boolean } }>('{ scoringModel { version active } }');
   expect(active.scoringModel).toMatchObject({ active: true });

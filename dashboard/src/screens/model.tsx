@@ -30,6 +30,7 @@ const ModelQuery = graphql(`
     scoringModelPresets {
       name
       isDefault
+      active
       tiers {
         key
         label
@@ -137,21 +138,30 @@ export function ModelScreen() {
           {data.scoringModelPresets.map((preset) => (
             <li key={preset.name} data-preset={preset.name}>
               <strong>{preset.name}</strong>
-              {preset.isDefault && <span class="muted"> (default)</span>}:{' '}
+              {preset.isDefault && <span class="muted"> (default)</span>}
+              {preset.active && !admin && <span class="muted"> (active)</span>}:{' '}
               {preset.tiers.map((tier) => `${tier.label} ≥ ${tier.lowerBound}`).join(', ')}
-              {admin && (
-                <button
-                  type="button"
-                  // Every preset has its button: the name says which, where a screen reader lists the buttons.
-                  aria-label={`Activate ${preset.name}`}
-                  disabled={activation.fetching}
-                  onClick={() =>
-                    confirm(`Activate the ${preset.name} tiers? Every account is rescored.`) && activate({ tierPreset: preset.name })
-                  }
-                >
-                  Activate
-                </button>
-              )}
+              {admin &&
+                (preset.active ? (
+                  // The model's tiers already: activating it again would change nothing.
+                  <button type="button" aria-label={`${preset.name} is active`} disabled data-testid="active-preset">
+                    Active
+                  </button>
+                ) : (
+                  <button
+                    type="button"
+                    // Every preset has its button: the name says which, where a screen reader lists the buttons.
+                    aria-label={`Activate ${preset.name}`}
+                    disabled={activation.fetching}
+                    onClick={() =>
+                      confirm(
+                        `Activate the ${preset.name} tiers? Every account is rescored; tiers the model has keep their playbooks, new ones get the preset's.`,
+                      ) && activate({ tierPreset: preset.name })
+                    }
+                  >
+                    Activate
+                  </button>
+                ))}
             </li>
           ))}
         </ul>

@@ -1,5 +1,6 @@
 // The default scoring model (signals from the seeds, weights tuned so silence is caught within a
 // week while a weekday-only rhythm is left alone) and the tier presets for the seeds' other schemes.
+import { sameTiers } from './tiers';
 import type { PlaybookAction, PlaybookConfig, ScoringModelConfig, TierBand } from './types';
 
 /** Freezes shared defaults so a caller mutating "its" model fails loudly instead of changing everyone's. */
@@ -1038,4 +1039,27 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
 export function defaultModelWithTiers(preset: TierPresetName): ScoringModelConfig {
   const tiers = TIER_PRESETS[preset];
   return structuredClone({ ...DEFAULT_SCORING_MODEL, tiers, playbooks: defaultPlaybooksFor(tiers) });
+}
+
+/**
+ * `config` with the tiers of `preset`, and only what must change with them: a tier the model has
+ * already keeps its playbooks as they are (reworded, with an action added, or removed: a removed one
+ * is not brought back), a tier new to the model gets the preset's default playbook
+ * (defaultPlaybooksFor), after the other tier playbooks, and the playbooks of tiers the preset does
+ * not have go with them. Everything else is kept: weights, flags, hysteresis, cooldowns, the silence
+ * and expansion playbooks. `config` itself when its tiers are the preset's: nothing to change.
+ */
+export function withTierPreset(config: ScoringModelConfig, preset: TierPresetName): ScoringModelConfig {
+  const tiers = TIER_PRESETS[preset];
+  if (sameTiers(config.tiers, tiers)) return config;
+  const presetKeys = new Set(tiers.map((band) => band.key));
+  const modelKeys = new Set(config.tiers.map((band) => band.key));
+  const kept = config.playbooks.filter((playbook) => playbook.kind !== 'tier' || presetKeys.has(playbook.tierKey));
+  const added = defaultPlaybooksFor(tiers).filter((playbook) => playbook.kind === 'tier' && !modelKeys.has(playbook.tierKey));
+  const afterTierPlaybooks = kept.reduce((end, playbook, index) => (playbook.kind === 'tier' ? index + 1 : end), 0);
+  return structuredClone({
+    ...config,
+    tiers,
+    playbooks: [...kept.slice(0, afterTierPlaybooks), ...added, ...kept.slice(afterTierPlaybooks)],
+  });
 }

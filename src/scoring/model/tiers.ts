@@ -66,6 +66,17 @@ export function tierHeldFrom(
   return was.lower === is.lower && was.upper === is.upper ? previousTierKey : null;
 }
 
+/** Whether two tier schemes are the same bands (each key with the same label, bounds and severity), in whatever order they are listed. */
+export function sameTiers(a: readonly TierBand[], b: readonly TierBand[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((band) => {
+      const other = tierByKey(b, band.key);
+      return other !== undefined && other.label === band.label && other.lowerBound === band.lowerBound && other.severity === band.severity;
+    })
+  );
+}
+
 export function tierByKey(bands: readonly TierBand[], key: string | null | undefined): TierBand | undefined {
   return key == null ? undefined : bands.find((band) => band.key === key);
 }

@@ -7,7 +7,9 @@ import {
   MetricValues,
   TIER_PRESETS,
   defaultModelWithTiers,
+  ScoringModelConfig,
   tierFor,
+  withTierPreset,
 } from '../../../src/scoring/model';
 
 describe('the default model', () => {
@@ -63,6 +65,45 @@ describe('the default model', () => {
   it('gives the three-tier scheme only the critical and at-risk playbooks', () => {
     const model = defaultModelWithTiers('three_tier');
     expect(model.playbooks.map((p) => p.key)).toEqual(['critical', 'at_risk', 'silence', 'expansion']);
+  });
+});
+
+describe('withTierPreset: a tier preset changes the tiers and only what must change with them', () => {
+  /** The default model without its monitor playbook, the critical alert reworded and a longer cooldown. */
+  const edited = (): ScoringModelConfig => {
+    const model = structuredClone(DEFAULT_SCORING_MODEL);
+    model.playbooks = model.playbooks.filter((playbook) => playbook.key !== 'monitor');
+    model.playbooks[0].actions[0].template = `URGENT: ${model.playbooks[0].actions[0].template}`;
+    model.cooldownDays = 10;
+    return model;
+  };
+  const tierPlaybooks = (model: ScoringModelConfig) => model.playbooks.flatMap((p) => (p.kind === 'tier' ? [p.tierKey] : []));
+
+  it("leaves a model whose tiers are the preset's as it is: the removed playbook stays removed", () => {
+    const model = edited();
+    expect(withTierPreset(model, 'four_tier')).toBe(model);
+    // The same bands listed in another order are the same tiers.
+    const reordered = { ...model, tiers: [...model.tiers].reverse() };
+    expect(withTierPreset(reordered, 'four_tier')).toBe(reordered);
+  });
+
+  it("keeps the playbooks of the tiers the preset has too, gives a new tier the preset's default and drops those of tiers it has not", () => {
+    const model = edited();
+    const thriving = withTierPreset(model, 'five_band_thriving');
+    expect(thriving.tiers).toEqual(TIER_PRESETS.five_band_thriving);
+    // critical and at_risk as they were (the reworded alert too); churning, new, gets the preset's second-worst playbook.
+    expect(tierPlaybooks(thriving)).toEqual(['critical', 'at_risk', 'churning']);
+    expect(thriving.playbooks[0]).toEqual(model.playbooks[0]);
+    expect(thriving.playbooks.find((p) => p.key === 'churning')).toEqual(
+      defaultModelWithTiers('five_band_thriving').playbooks.find((p) => p.key === 'churning'),
+    );
+    expect(thriving.playbooks.slice(-2).map((p) => p.key)).toEqual(['silence', 'expansion']);
+    expect([thriving.cooldownDays, thriving.hysteresis, thriving.components]).toEqual([10, model.hysteresis, model.components]);
+    // Back: churning's playbook goes with its tier; monitor, a tier new to that model, gets the default monitor playbook.
+    const back = withTierPreset(thriving, 'four_tier');
+    expect(tierPlaybooks(back)).toEqual(['critical', 'at_risk', 'monitor']);
+    expect(back.playbooks[0].actions[0].template).toMatch(/^URGENT: /);
+    expect(model.tiers).toEqual(TIER_PRESETS.four_tier);
   });
 });
 
