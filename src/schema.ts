@@ -22,6 +22,9 @@ import { BacktestResolver } from './scoring/backtest/backtest.resolver';
 import { CustomerScoreResolver, ScoringResolver, TierChangeResolver } from './scoring/scoring.resolver';
 import { CustomerSupportTicketResolver, SupportTicketResolver } from './support/support-ticket.resolver';
 
+// Every query and mutation field is declared `nullable: true`: a field that fails answers null with its
+// error, and its siblings keep their answers (a non-null root field would null the whole `data`).
+// test/server/schema-conventions.test.ts holds every field to it.
 export const RESOLVERS = [
   CustomerResolver,
   EngagementResolver,

@@ -17,7 +17,7 @@ type PagedVariables = { first: number; after?: string | null };
 export function usePagedQuery<Data, Variables extends AnyVariables & PagedVariables, Connection extends ConnectionPage<unknown>>(
   query: DocumentInput<Data, Variables>,
   variables: Variables,
-  connectionOf: (data: Data) => Connection | undefined,
+  connectionOf: (data: Data) => Connection | null | undefined,
   { position, customerId }: { position?: PagePosition; customerId?: string } = {},
 ) {
   const pageSize = variables.first;
@@ -25,7 +25,8 @@ export function usePagedQuery<Data, Variables extends AnyVariables & PagedVariab
   const pages = usePages(list, position);
   const walk = usePageWalk(pages, list, (after, first) => ({ query, variables: { ...variables, first, after } }), connectionOf, pageSize);
   const result = useLiveQuery(query, { ...variables, after: pages.after ?? null }, { pause: pages.after === undefined, customerId });
-  const connection = result.data ? connectionOf(result.data) : undefined;
+  // A root field is null when it failed (its error is in result.error): no page to show.
+  const connection = (result.data && connectionOf(result.data)) ?? undefined;
   useEffect(() => {
     if (connection && connection.edges.length === 0 && pages.page > 0)
       pages.goTo(Math.min(pages.page - 1, lastPageIndex(connection.totalCount, pageSize)));
@@ -38,7 +39,7 @@ function usePageWalk<Data, Variables extends AnyVariables>(
   pages: PageState,
   list: string,
   request: (after: string | null, first: number) => { query: DocumentInput<Data, Variables>; variables: Variables },
-  connectionOf: (data: Data) => ConnectionPage<unknown> | undefined,
+  connectionOf: (data: Data) => ConnectionPage<unknown> | null | undefined,
   pageSize: number,
 ): { walking: boolean; error: CombinedError | undefined } {
   const client = useClient();
@@ -53,7 +54,7 @@ function usePageWalk<Data, Variables extends AnyVariables>(
       const { query, variables } = request(after, span * pageSize);
       const result = await client.query(query, variables, { requestPolicy: 'network-only' }).toPromise();
       if (cancelled) return;
-      const connection = result.data ? connectionOf(result.data) : undefined;
+      const connection = (result.data && connectionOf(result.data)) ?? undefined;
       setError(connection ? undefined : result.error);
       if (!connection) return;
       const last = lastPageIndex(connection.totalCount, pageSize);

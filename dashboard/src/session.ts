@@ -25,7 +25,7 @@ export type SessionCheck =
     };
 
 type GraphQLAnswer = {
-  data?: { viewer: Viewer } | null;
+  data?: { viewer: Viewer | null } | null;
   errors?: Array<{ message: string; extensions?: { code?: string; retryAfterSeconds?: number } }>;
 };
 
@@ -79,7 +79,8 @@ export async function checkKey(key: string | null): Promise<SessionCheck> {
   }
   if (body.errors?.some((error) => error.extensions?.code === 'FORBIDDEN'))
     return { kind: 'needs-key', reason: 'This key has no read scope: the dashboard needs a read (or admin) key.', keyRefused: false };
-  if (!body.data)
+  // `viewer` is null, beside its error, when it failed (root fields are nullable).
+  if (!body.data?.viewer)
     return { kind: 'needs-key', reason: body.errors?.[0]?.message ?? `The server answered ${response.status}.`, keyRefused: false };
   return { kind: 'ok', viewer: body.data.viewer };
 }

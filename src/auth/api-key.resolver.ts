@@ -18,20 +18,21 @@ function actor(context: GraphQLContext): KeyActor {
 @Resolver(() => ApiKey)
 export class ApiKeyResolver {
   @RequireScope(Scope.READ)
-  @Query(() => Viewer, { description: "The calling key's name and scopes (every scope for a local session without keys)." })
+  @Query(() => Viewer, { nullable: true, description: "The calling key's name and scopes (every scope for a local session without keys)." })
   viewer(@Ctx() { auth }: GraphQLContext): Viewer {
     const { principal } = auth;
     return { keyName: principal.kind === 'key' ? principal.name : null, scopes: [...principal.scopes] };
   }
 
   @RequireScope(Scope.ADMIN)
-  @Query(() => ApiKeyConnection, { description: 'Every API key, revoked ones included, newest first.' })
+  @Query(() => ApiKeyConnection, { nullable: true, description: 'Every API key, revoked ones included, newest first.' })
   apiKeys(@Args() args: PageArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<ApiKey>> {
     return listApiKeys(db, args);
   }
 
   @RequireScope(Scope.ADMIN)
   @Mutation(() => CreatedApiKey, {
+    nullable: true,
     description:
       'Creates a key; the answer holds its secret, shown this once. Once a key exists, every request needs one (loopback clients included).',
   })
@@ -45,7 +46,10 @@ export class ApiKeyResolver {
   }
 
   @RequireScope(Scope.ADMIN)
-  @Mutation(() => ApiKey, { description: 'Revokes a key: it stops working, and its WebSockets close, within seconds on every instance.' })
+  @Mutation(() => ApiKey, {
+    nullable: true,
+    description: 'Revokes a key: it stops working, and its WebSockets close, within seconds on every instance.',
+  })
   async revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() context: GraphQLContext): Promise<ApiKey> {
     const revoked = await revokeApiKey(context.db, id, actor(context));
     await context.auth.keys.refresh();

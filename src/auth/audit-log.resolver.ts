@@ -10,7 +10,7 @@ import { Scope } from './scopes';
 @Resolver(() => AuditLogEntry)
 export class AuditLogResolver {
   @RequireScope(Scope.ADMIN)
-  @Query(() => AuditLogConnection, { description: 'Admin actions, newest first: who (key id), what, on what, when.' })
+  @Query(() => AuditLogConnection, { nullable: true, description: 'Admin actions, newest first: who (key id), what, on what, when.' })
   auditLog(@Args() args: AuditLogArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<AuditLogEntry>> {
     return listAuditLog(db, args);
   }

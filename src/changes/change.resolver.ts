@@ -13,6 +13,7 @@ import { Change, ChangeConnection, ChangesArgs } from './change.types';
 export class ChangeResolver {
   @RequireScope(Scope.READ)
   @Query(() => ChangeConnection, {
+    nullable: true,
     description:
       'What changed since an instant, newest first: tier changes, score drops within a tier, failed payments, urgent tickets, detractor answers.',
   })

@@ -20,13 +20,13 @@ const optOutTarget = (_args: unknown, result: unknown): string => (result as Cus
 @Resolver(() => Customer)
 export class CustomerResolver {
   @RequireScope(Scope.READ)
-  @Query(() => Customer, { description: 'One customer by its id; NOT_FOUND when unknown.' })
+  @Query(() => Customer, { nullable: true, description: 'One customer by its id; NOT_FOUND when unknown.' })
   customer(@Arg('id', () => ID) id: string, @Ctx() { db, loaders }: GraphQLContext): Promise<Customer> {
     return getCustomer(db, loaders, id, 'id');
   }
 
   @RequireScope(Scope.READ)
-  @Query(() => CustomerConnection)
+  @Query(() => CustomerConnection, { nullable: true })
   customers(
     @Args() args: CustomersArgs,
     @Ctx() { db, loaders }: GraphQLContext,
@@ -56,7 +56,7 @@ export class CustomerResolver {
       details: (args) => ({ optedOut: optOutOf(args.input) }),
     }),
   )
-  @Mutation(() => Customer)
+  @Mutation(() => Customer, { nullable: true })
   upsertCustomer(@Arg('input', () => CustomerInput) input: CustomerInput, @Ctx() { db, services }: GraphQLContext): Promise<Customer> {
     return upsertCustomer(db, services.scheduler, input);
   }
@@ -75,7 +75,7 @@ export class CustomerResolver {
 
   @RequireScope(Scope.ADMIN)
   @UseMiddleware(auditAdminAction('customer.optOut', { target: optOutTarget, details: (args) => ({ optedOut: args.optedOut }) }))
-  @Mutation(() => Customer)
+  @Mutation(() => Customer, { nullable: true })
   setCommunicationOptOut(
     @Arg('customerId', () => ID) customerId: string,
     @Arg('optedOut') optedOut: boolean,

@@ -37,7 +37,10 @@ import {
 @Resolver(() => Destination)
 export class DestinationResolver {
   @RequireScope(Scope.ADMIN)
-  @Query(() => DestinationConnection, { description: 'The destinations outreach is delivered to (not deleted ones), oldest first.' })
+  @Query(() => DestinationConnection, {
+    nullable: true,
+    description: 'The destinations outreach is delivered to (not deleted ones), oldest first.',
+  })
   destinations(@Args() args: PageArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<Destination>> {
     return listDestinations(db, args);
   }
@@ -45,6 +48,7 @@ export class DestinationResolver {
   @RequireScope(Scope.ADMIN)
   @UseMiddleware(auditAdminAction('destination.create', { target: destinationTarget, details: destinationDetails }))
   @Mutation(() => Destination, {
+    nullable: true,
     description: 'Adds a destination: actions decided from now on that its filter matches are delivered to it.',
   })
   createDestination(
@@ -56,7 +60,7 @@ export class DestinationResolver {
 
   @RequireScope(Scope.ADMIN)
   @UseMiddleware(auditAdminAction('destination.update', { target: destinationTarget, details: destinationDetails }))
-  @Mutation(() => Destination, { description: 'Changes the fields given; `paused: true` cancels its pending deliveries.' })
+  @Mutation(() => Destination, { nullable: true, description: 'Changes the fields given; `paused: true` cancels its pending deliveries.' })
   updateDestination(
     @Arg('id', () => ID) id: string,
     @Arg('input', () => DestinationInput) input: DestinationInput,
@@ -67,13 +71,16 @@ export class DestinationResolver {
 
   @RequireScope(Scope.ADMIN)
   @UseMiddleware(auditAdminAction('destination.delete', { target: destinationTarget, details: destinationDetails }))
-  @Mutation(() => Destination, { description: 'Deletes a destination and cancels its pending deliveries; its deliveries stay in the log.' })
+  @Mutation(() => Destination, {
+    nullable: true,
+    description: 'Deletes a destination and cancels its pending deliveries; its deliveries stay in the log.',
+  })
   deleteDestination(@Arg('id', () => ID) id: string, @Ctx() { db }: GraphQLContext): Promise<Destination> {
     return deleteDestination(db, id);
   }
 
   @RequireScope(Scope.ADMIN)
-  @Query(() => CsmContactConnection, { description: 'The CSM directory, by owner.' })
+  @Query(() => CsmContactConnection, { nullable: true, description: 'The CSM directory, by owner.' })
   csmContacts(@Args() args: PageArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<CsmContact>> {
     return listCsmContacts(db, args);
   }
@@ -145,13 +152,19 @@ export class DeliveryResolver {
 
   @RequireScope(Scope.ADMIN)
   @UseMiddleware(auditAdminAction('delivery.redeliver', { target: (_args, result) => (result as DeliveryRow).id }))
-  @Mutation(() => Delivery, { description: 'Sends a delivery again now, whatever its status, with a fresh 24-hour retry window.' })
+  @Mutation(() => Delivery, {
+    nullable: true,
+    description: 'Sends a delivery again now, whatever its status, with a fresh 24-hour retry window.',
+  })
   redeliver(@Arg('deliveryId', () => ID) deliveryId: string, @Ctx() { db }: GraphQLContext): Promise<DeliveryRow> {
     return redeliver(db, deliveryId);
   }
 
   @RequireScope(Scope.READ)
-  @Query(() => DeliverySummary, { description: 'Deliveries per status, in all and per destination, created in [from, to).' })
+  @Query(() => DeliverySummary, {
+    nullable: true,
+    description: 'Deliveries per status, in all and per destination, created in [from, to).',
+  })
   async deliverySummary(@Args() args: DeliverySummaryArgs, @Ctx() { db }: GraphQLContext): Promise<DeliverySummary> {
     const rows = await countDeliveriesByStatus(db, args);
     const total = new Map<string, number>();

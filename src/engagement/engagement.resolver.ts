@@ -30,7 +30,7 @@ export class EngagementResolver {
 
   @RequireScope(Scope.INGEST)
   @AnswersStoredRecord(ENGAGEMENT_EVENT_READBACK)
-  @Mutation(() => EngagementEvent, { description: 'Records one product-usage event. NOT_FOUND for an unknown customer.' })
+  @Mutation(() => EngagementEvent, { nullable: true, description: 'Records one product-usage event. NOT_FOUND for an unknown customer.' })
   trackEngagement(
     @Arg('input', () => EngagementEventInput) input: EngagementEventInput,
     @Ctx() { services, auth }: GraphQLContext,
@@ -42,6 +42,7 @@ export class EngagementResolver {
 
   @RequireScope(Scope.INGEST)
   @Mutation(() => BatchIngestResult, {
+    nullable: true,
     description: 'Records up to 10,000 events; invalid items are reported by index, valid ones stored.',
   })
   async trackEngagementBatch(
@@ -52,7 +53,7 @@ export class EngagementResolver {
   }
 
   @RequireScope(Scope.READ)
-  @Query(() => EngagementEventConnection, { description: 'Events, newest first.' })
+  @Query(() => EngagementEventConnection, { nullable: true, description: 'Events, newest first.' })
   async engagementEvents(
     @Args() args: EngagementEventsArgs,
     @Ctx() { db, loaders }: GraphQLContext,

@@ -33,6 +33,7 @@ export class NpsResolver {
   @RequireScope(Scope.INGEST)
   @AnswersStoredRecord(NPS_ANSWER_READBACK)
   @Mutation(() => NpsResponse, {
+    nullable: true,
     description:
       'Records one survey answer and marks the customer for rescoring; with an externalId already stored for the customer, replaces the fields sent (the same answer sent again changes nothing). NOT_FOUND for an unknown customer.',
   })
@@ -52,6 +53,7 @@ export class NpsResolver {
     }),
   )
   @Mutation(() => NpsResponse, {
+    nullable: true,
     description:
       "Deletes the customer's answer stored under externalId (one submitted for the wrong customer), marks the customer for rescoring and returns the answer deleted. NOT_FOUND when there is none.",
   })
@@ -64,14 +66,14 @@ export class NpsResolver {
   }
 
   @RequireScope(Scope.READ)
-  @Query(() => NpsResponseConnection, { description: 'Survey answers, newest first.' })
+  @Query(() => NpsResponseConnection, { nullable: true, description: 'Survey answers, newest first.' })
   async npsResponses(@Args() args: NpsResponsesArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<NpsResponse>> {
     await checkCustomerFilter(db, loaders, args.customerId);
     return listNpsResponses(db, args);
   }
 
   @RequireScope(Scope.READ)
-  @Query(() => NpsSummary, { description: 'Average, promoters/passives/detractors and NPS of the matching answers.' })
+  @Query(() => NpsSummary, { nullable: true, description: 'Average, promoters/passives/detractors and NPS of the matching answers.' })
   async npsSummary(@Args() args: NpsSummaryArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<NpsSummary> {
     await checkCustomerFilter(db, loaders, args.customerId);
     return summariseNps(db, args);

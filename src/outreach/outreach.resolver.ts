@@ -20,7 +20,7 @@ export class OutreachResolver {
   }
 
   @RequireScope(Scope.READ)
-  @Query(() => OutreachActionConnection, { description: 'The proactive outreach log, newest first.' })
+  @Query(() => OutreachActionConnection, { nullable: true, description: 'The proactive outreach log, newest first.' })
   async outreachLog(@Args() args: OutreachLogArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<OutreachAction>> {
     await checkCustomerFilter(db, loaders, args.customerId);
     return listOutreachLog(db, args);

@@ -24,6 +24,7 @@ export class PaymentResolver {
   @RequireScope(Scope.INGEST)
   @AnswersStoredRecord(PAYMENT_READBACK)
   @Mutation(() => Payment, {
+    nullable: true,
     description:
       'Records a payment attempt (upserted by customer and externalId when given) and marks the customer for rescoring. NOT_FOUND for an unknown customer.',
   })

@@ -154,13 +154,13 @@ export class ScoringResolver {
   }
 
   @RequireScope(Scope.READ)
-  @Query(() => HealthScoreConnection, { description: 'The latest score of every scored customer, lowest first.' })
+  @Query(() => HealthScoreConnection, { nullable: true, description: 'The latest score of every scored customer, lowest first.' })
   healthScores(@Args() args: HealthScoresArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<HealthScore>> {
     return listLatestScores(db, args);
   }
 
   @RequireScope(Scope.READ)
-  @Query(() => HealthScoreConnection, { description: "A customer's scores, newest asOf first." })
+  @Query(() => HealthScoreConnection, { nullable: true, description: "A customer's scores, newest asOf first." })
   async healthScoreHistory(
     @Arg('customerId', () => ID) customerId: string,
     @Args() args: HistoryArgs,
@@ -171,7 +171,7 @@ export class ScoringResolver {
   }
 
   @RequireScope(Scope.READ)
-  @Query(() => HealthSummary)
+  @Query(() => HealthSummary, { nullable: true })
   healthSummary(
     @Arg('csmOwner', () => String, { nullable: true, description: "Only this CSM owner's accounts." }) csmOwner: string | null,
     @Arg('plan', () => String, { nullable: true, description: "Only this plan's accounts." }) plan: string | null,
@@ -181,7 +181,10 @@ export class ScoringResolver {
   }
 
   @RequireScope(Scope.READ)
-  @Query(() => CustomerConnection, { description: 'Accounts in the two worst tiers, by ARR × risk, then by their latest decline.' })
+  @Query(() => CustomerConnection, {
+    nullable: true,
+    description: 'Accounts in the two worst tiers, by ARR × risk, then by their latest decline.',
+  })
   worklist(
     @Arg('first', () => Int, { nullable: true, description: 'Page size, 1–500 (default 50).' }) first: number | null,
     @Arg('after', () => String, { nullable: true, description: 'Cursor of the last edge of the previous page.' }) after: string | null,
@@ -196,7 +199,10 @@ export class ScoringResolver {
   }
 
   @RequireScope(Scope.READ)
-  @Query(() => TierChangeConnection, { description: 'Tier transitions in time order; `since` catches up after a reconnect.' })
+  @Query(() => TierChangeConnection, {
+    nullable: true,
+    description: 'Tier transitions in time order; `since` catches up after a reconnect.',
+  })
   async tierChanges(@Args() args: TierChangesArgs, @Ctx() { db, loaders }: GraphQLContext): Promise<ConnectionResult<TierChange>> {
     await checkCustomerFilter(db, loaders, args.customerId);
     return listTierChanges(db, args);
@@ -204,6 +210,7 @@ export class ScoringResolver {
 
   @RequireScope(Scope.READ)
   @Query(() => [ScoringModelPreset], {
+    nullable: true,
     description: "The tier presets updateScoringModel(input: { tierPreset }) takes; four_tier is the default model's.",
   })
   async scoringModelPresets(@Ctx() { db }: GraphQLContext): Promise<ScoringModelPreset[]> {
@@ -212,6 +219,7 @@ export class ScoringResolver {
 
   @RequireScope(Scope.READ)
   @Query(() => ScoringModelType, {
+    nullable: true,
     description:
       'The active model, or a stored version of it (every version stays stored: roll back with updateScoringModel(input: { config }) given its config).',
   })
@@ -235,6 +243,7 @@ export class ScoringResolver {
     }),
   )
   @Mutation(() => ScoringModelType, {
+    nullable: true,
     description:
       'Validates and activates a new model version. Scores record the version they used. A config equal to the active one (a preset already applied) changes nothing: the answer is the active model, and nothing is rescored. One that changes only playbook settings (playbooks, cooldownDays, escalationArrCents, silenceAlertDays, silenceAlertGaps, scoreDrop) is a new version that scores as the one before: nothing is rescored, and trends, score drops and tier changes compare across the two as within one version.',
   })
@@ -278,7 +287,10 @@ export class ScoringResolver {
       details: (args) => ({ asOf: args.asOf ?? null }),
     }),
   )
-  @Mutation(() => HealthScore, { description: 'Scores one customer now, or as of a past time (only signals up to asOf count).' })
+  @Mutation(() => HealthScore, {
+    nullable: true,
+    description: 'Scores one customer now, or as of a past time (only signals up to asOf count).',
+  })
   async refreshHealthScore(
     @Arg('customerId', () => ID) customerId: string,
     @Arg('asOf', () => DateTimeScalar, { nullable: true }) asOf: Date | null,
@@ -290,6 +302,7 @@ export class ScoringResolver {
 
   @RequireScope(Scope.READ)
   @Query(() => ScoringRunConnection, {
+    nullable: true,
     description:
       'Full scoring runs (hourly, refreshAllHealthScores, a model change), newest first: how each ended, and why a FAILED one failed.',
   })
@@ -305,6 +318,7 @@ export class ScoringResolver {
     }),
   )
   @Mutation(() => ScoringRun, {
+    nullable: true,
     description:
       'Scores every customer as of asOf (default now). Waits for a run already in progress; RATE_LIMITED when too many already wait on this instance.',
   })

@@ -30,6 +30,7 @@ export class SupportTicketResolver {
   @RequireScopeForArgument(RESOLUTION_WITHOUT_STATUS)
   @AnswersStoredRecord(SUPPORT_TICKET_READBACK)
   @Mutation(() => SupportTicket, {
+    nullable: true,
     description:
       'Creates or updates a ticket by (customer, externalId) and marks the customer for rescoring. NOT_FOUND for an unknown customer.',
   })

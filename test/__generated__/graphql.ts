@@ -191,7 +191,7 @@ export type UpsertCustomerMutationVariables = Exact<{
 }>;
 
 
-export type UpsertCustomerMutation = { upsertCustomer: { id: string, name: string, plan: string | null, arrCents: number, seats: number | null, signedUpAt: string | null, csmOwner: string | null, communicationOptOut: boolean, churnedAt: string | null, healthScore: number | null, tier: string | null, lifecycleStage: LifecycleStage | null, lastActivityAt: string | null } };
+export type UpsertCustomerMutation = { upsertCustomer: { id: string, name: string, plan: string | null, arrCents: number, seats: number | null, signedUpAt: string | null, csmOwner: string | null, communicationOptOut: boolean, churnedAt: string | null, healthScore: number | null, tier: string | null, lifecycleStage: LifecycleStage | null, lastActivityAt: string | null } | null };
 
 export type SetOptOutMutationVariables = Exact<{
   customerId: string | number;
@@ -199,14 +199,14 @@ export type SetOptOutMutationVariables = Exact<{
 }>;
 
 
-export type SetOptOutMutation = { setCommunicationOptOut: { id: string, communicationOptOut: boolean } };
+export type SetOptOutMutation = { setCommunicationOptOut: { id: string, communicationOptOut: boolean } | null };
 
 export type GetCustomerQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type GetCustomerQuery = { customer: { id: string, name: string, plan: string | null, arrCents: number, seats: number | null, signedUpAt: string | null, csmOwner: string | null, communicationOptOut: boolean, churnedAt: string | null, healthScore: number | null, tier: string | null, lifecycleStage: LifecycleStage | null, lastActivityAt: string | null } };
+export type GetCustomerQuery = { customer: { id: string, name: string, plan: string | null, arrCents: number, seats: number | null, signedUpAt: string | null, csmOwner: string | null, communicationOptOut: boolean, churnedAt: string | null, healthScore: number | null, tier: string | null, lifecycleStage: LifecycleStage | null, lastActivityAt: string | null } | null };
 
 export type ListCustomersQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -218,21 +218,21 @@ export type ListCustomersQueryVariables = Exact<{
 }>;
 
 
-export type ListCustomersQuery = { customers: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, name: string, arrCents: number, healthScore: number | null } }> } };
+export type ListCustomersQuery = { customers: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, name: string, arrCents: number, healthScore: number | null } }> } | null };
 
 export type TrackEngagementMutationVariables = Exact<{
   input: EngagementEventInput;
 }>;
 
 
-export type TrackEngagementMutation = { trackEngagement: { id: string, customerId: string, eventType: string, userId: string | null, feature: string | null, metadata: unknown, occurredAt: string, idempotencyKey: string | null } };
+export type TrackEngagementMutation = { trackEngagement: { id: string, customerId: string, eventType: string, userId: string | null, feature: string | null, metadata: unknown, occurredAt: string, idempotencyKey: string | null } | null };
 
 export type TrackEngagementBatchMutationVariables = Exact<{
   events: Array<EngagementEventInput> | EngagementEventInput;
 }>;
 
 
-export type TrackEngagementBatchMutation = { trackEngagementBatch: { accepted: number, duplicates: number, errors: Array<{ index: number, code: string, message: string }> } };
+export type TrackEngagementBatchMutation = { trackEngagementBatch: { accepted: number, duplicates: number, errors: Array<{ index: number, code: string, message: string }> } | null };
 
 export type EngagementEventsQueryVariables = Exact<{
   customerId?: string | number | null | undefined;
@@ -244,7 +244,7 @@ export type EngagementEventsQueryVariables = Exact<{
 }>;
 
 
-export type EngagementEventsQuery = { engagementEvents: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, customerId: string, eventType: string, occurredAt: string } }> } };
+export type EngagementEventsQuery = { engagementEvents: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, customerId: string, eventType: string, occurredAt: string } }> } | null };
 
 export type CustomerEngagementPageQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -252,7 +252,7 @@ export type CustomerEngagementPageQueryVariables = Exact<{
 }>;
 
 
-export type CustomerEngagementPageQuery = { customers: { edges: Array<{ node: { id: string, engagementEvents: { totalCount: number, edges: Array<{ node: { id: string, eventType: string, occurredAt: string } }> } } }> } };
+export type CustomerEngagementPageQuery = { customers: { edges: Array<{ node: { id: string, engagementEvents: { totalCount: number, edges: Array<{ node: { id: string, eventType: string, occurredAt: string } }> } } }> } | null };
 
 export type NpsResponseFieldsFragment = { id: string, customerId: string, externalId: string | null, score: number, comment: string | null, respondent: string | null, respondedAt: string, createdAt: string };
 
@@ -261,7 +261,7 @@ export type SubmitNpsResponseMutationVariables = Exact<{
 }>;
 
 
-export type SubmitNpsResponseMutation = { submitNpsResponse: { id: string, customerId: string, externalId: string | null, score: number, comment: string | null, respondent: string | null, respondedAt: string, createdAt: string } };
+export type SubmitNpsResponseMutation = { submitNpsResponse: { id: string, customerId: string, externalId: string | null, score: number, comment: string | null, respondent: string | null, respondedAt: string, createdAt: string } | null };
 
 export type DeleteNpsResponseMutationVariables = Exact<{
   customerId: string | number;
@@ -269,7 +269,7 @@ export type DeleteNpsResponseMutationVariables = Exact<{
 }>;
 
 
-export type DeleteNpsResponseMutation = { deleteNpsResponse: { id: string, customerId: string, externalId: string | null, score: number, comment: string | null, respondent: string | null, respondedAt: string, createdAt: string } };
+export type DeleteNpsResponseMutation = { deleteNpsResponse: { id: string, customerId: string, externalId: string | null, score: number, comment: string | null, respondent: string | null, respondedAt: string, createdAt: string } | null };
 
 export type NpsResponsesQueryVariables = Exact<{
   customerId?: string | number | null | undefined;
@@ -280,7 +280,7 @@ export type NpsResponsesQueryVariables = Exact<{
 }>;
 
 
-export type NpsResponsesQuery = { npsResponses: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, customerId: string, externalId: string | null, score: number, comment: string | null, respondent: string | null, respondedAt: string, createdAt: string } }> } };
+export type NpsResponsesQuery = { npsResponses: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, customerId: string, externalId: string | null, score: number, comment: string | null, respondent: string | null, respondedAt: string, createdAt: string } }> } | null };
 
 export type NpsSummaryQueryVariables = Exact<{
   customerId?: string | number | null | undefined;
@@ -289,7 +289,7 @@ export type NpsSummaryQueryVariables = Exact<{
 }>;
 
 
-export type NpsSummaryQuery = { npsSummary: { responses: number, averageScore: number | null, promoters: number, passives: number, detractors: number, nps: number | null } };
+export type NpsSummaryQuery = { npsSummary: { responses: number, averageScore: number | null, promoters: number, passives: number, detractors: number, nps: number | null } | null };
 
 export type CustomerNpsQueryVariables = Exact<{
   id: string | number;
@@ -298,7 +298,7 @@ export type CustomerNpsQueryVariables = Exact<{
 }>;
 
 
-export type CustomerNpsQuery = { customer: { id: string, latestNpsResponse: { id: string, score: number, respondedAt: string } | null, npsResponses: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, score: number, respondedAt: string } }> } } };
+export type CustomerNpsQuery = { customer: { id: string, latestNpsResponse: { id: string, score: number, respondedAt: string } | null, npsResponses: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, score: number, respondedAt: string } }> } } | null };
 
 export type OutreachActionFieldsFragment = { id: string, customerId: string, playbook: string, action: string, audience: OutreachAudience, channel: string, trigger: string, fromTier: string | null, toTier: string | null, score: number | null, status: OutreachStatus, escalation: boolean, message: string | null, createdAt: string };
 
@@ -310,7 +310,7 @@ export type OutreachLogQueryVariables = Exact<{
 }>;
 
 
-export type OutreachLogQuery = { outreachLog: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, customerId: string, playbook: string, action: string, audience: OutreachAudience, channel: string, trigger: string, fromTier: string | null, toTier: string | null, score: number | null, status: OutreachStatus, escalation: boolean, message: string | null, createdAt: string } }> } };
+export type OutreachLogQuery = { outreachLog: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, customerId: string, playbook: string, action: string, audience: OutreachAudience, channel: string, trigger: string, fromTier: string | null, toTier: string | null, score: number | null, status: OutreachStatus, escalation: boolean, message: string | null, createdAt: string } }> } | null };
 
 export type CustomerOutreachQueryVariables = Exact<{
   id: string | number;
@@ -320,14 +320,14 @@ export type CustomerOutreachQueryVariables = Exact<{
 }>;
 
 
-export type CustomerOutreachQuery = { customer: { id: string, lastOutreachAction: { id: string, customerId: string, playbook: string, action: string, audience: OutreachAudience, channel: string, trigger: string, fromTier: string | null, toTier: string | null, score: number | null, status: OutreachStatus, escalation: boolean, message: string | null, createdAt: string } | null, outreach: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, playbook: string, status: OutreachStatus, createdAt: string } }> } } };
+export type CustomerOutreachQuery = { customer: { id: string, lastOutreachAction: { id: string, customerId: string, playbook: string, action: string, audience: OutreachAudience, channel: string, trigger: string, fromTier: string | null, toTier: string | null, score: number | null, status: OutreachStatus, escalation: boolean, message: string | null, createdAt: string } | null, outreach: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, playbook: string, status: OutreachStatus, createdAt: string } }> } } | null };
 
 export type CustomerHealthPageQueryVariables = Exact<{
   first?: number | null | undefined;
 }>;
 
 
-export type CustomerHealthPageQuery = { customers: { edges: Array<{ node: { id: string, latestNpsResponse: { score: number, respondedAt: string } | null, lastOutreachAction: { playbook: string, status: OutreachStatus, createdAt: string } | null, npsResponses: { totalCount: number, edges: Array<{ node: { score: number } }> }, outreach: { edges: Array<{ node: { id: string, action: string } }> } } }> } };
+export type CustomerHealthPageQuery = { customers: { edges: Array<{ node: { id: string, latestNpsResponse: { score: number, respondedAt: string } | null, lastOutreachAction: { playbook: string, status: OutreachStatus, createdAt: string } | null, npsResponses: { totalCount: number, edges: Array<{ node: { score: number } }> }, outreach: { edges: Array<{ node: { id: string, action: string } }> } } }> } | null };
 
 export type PaymentFieldsFragment = { id: string, customerId: string, externalId: string | null, amountCents: number, currency: string, status: PaymentStatus, dueAt: string | null, paidAt: string | null, occurredAt: string };
 
@@ -336,7 +336,7 @@ export type RecordPaymentMutationVariables = Exact<{
 }>;
 
 
-export type RecordPaymentMutation = { recordPayment: { id: string, customerId: string, externalId: string | null, amountCents: number, currency: string, status: PaymentStatus, dueAt: string | null, paidAt: string | null, occurredAt: string } };
+export type RecordPaymentMutation = { recordPayment: { id: string, customerId: string, externalId: string | null, amountCents: number, currency: string, status: PaymentStatus, dueAt: string | null, paidAt: string | null, occurredAt: string } | null };
 
 export type CustomerPaymentsQueryVariables = Exact<{
   id: string | number;
@@ -345,7 +345,7 @@ export type CustomerPaymentsQueryVariables = Exact<{
 }>;
 
 
-export type CustomerPaymentsQuery = { customer: { id: string, payments: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, customerId: string, externalId: string | null, amountCents: number, currency: string, status: PaymentStatus, dueAt: string | null, paidAt: string | null, occurredAt: string } }> } } };
+export type CustomerPaymentsQuery = { customer: { id: string, payments: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, customerId: string, externalId: string | null, amountCents: number, currency: string, status: PaymentStatus, dueAt: string | null, paidAt: string | null, occurredAt: string } }> } } | null };
 
 export type ScoreFieldsFragment = { id: string, customerId: string, score: number, tier: string, trend: Trend, previousScore: number | null, coverage: number, modelVersion: number, asOf: string, components: Array<{ name: string, score: number | null, weight: number }>, signals: Array<{ name: string, component: string, rawValue: number | null, value: number | null, weight: number, contribution: number, missing: boolean }> };
 
@@ -355,14 +355,14 @@ export type RefreshHealthScoreMutationVariables = Exact<{
 }>;
 
 
-export type RefreshHealthScoreMutation = { refreshHealthScore: { id: string, customerId: string, score: number, tier: string, trend: Trend, previousScore: number | null, coverage: number, modelVersion: number, asOf: string, components: Array<{ name: string, score: number | null, weight: number }>, signals: Array<{ name: string, component: string, rawValue: number | null, value: number | null, weight: number, contribution: number, missing: boolean }> } };
+export type RefreshHealthScoreMutation = { refreshHealthScore: { id: string, customerId: string, score: number, tier: string, trend: Trend, previousScore: number | null, coverage: number, modelVersion: number, asOf: string, components: Array<{ name: string, score: number | null, weight: number }>, signals: Array<{ name: string, component: string, rawValue: number | null, value: number | null, weight: number, contribution: number, missing: boolean }> } | null };
 
 export type RefreshAllMutationVariables = Exact<{
   asOf?: string | null | undefined;
 }>;
 
 
-export type RefreshAllMutation = { refreshAllHealthScores: { id: string, status: string, customersScored: number, tierChanges: number, asOf: string, finishedAt: string | null } };
+export type RefreshAllMutation = { refreshAllHealthScores: { id: string, status: string, customersScored: number, tierChanges: number, asOf: string, finishedAt: string | null } | null };
 
 export type LatestScoreQueryVariables = Exact<{
   customerId: string | number;
@@ -380,7 +380,7 @@ export type ScoreHistoryQueryVariables = Exact<{
 }>;
 
 
-export type ScoreHistoryQuery = { healthScoreHistory: { totalCount: number, edges: Array<{ node: { score: number, tier: string, trend: Trend, asOf: string } }> } };
+export type ScoreHistoryQuery = { healthScoreHistory: { totalCount: number, edges: Array<{ node: { score: number, tier: string, trend: Trend, asOf: string } }> } | null };
 
 export type LatestScoresQueryVariables = Exact<{
   tier?: string | null | undefined;
@@ -390,7 +390,7 @@ export type LatestScoresQueryVariables = Exact<{
 }>;
 
 
-export type LatestScoresQuery = { healthScores: { totalCount: number, edges: Array<{ node: { customerId: string, score: number, tier: string } }> } };
+export type LatestScoresQuery = { healthScores: { totalCount: number, edges: Array<{ node: { customerId: string, score: number, tier: string } }> } | null };
 
 export type TierChangesQueryVariables = Exact<{
   since?: string | null | undefined;
@@ -400,38 +400,38 @@ export type TierChangesQueryVariables = Exact<{
 }>;
 
 
-export type TierChangesQuery = { tierChanges: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, customerId: string, fromTier: string | null, toTier: string, fromScore: number | null, toScore: number, direction: TierDirection, changedAt: string } }> } };
+export type TierChangesQuery = { tierChanges: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, customerId: string, fromTier: string | null, toTier: string, fromScore: number | null, toScore: number, direction: TierDirection, changedAt: string } }> } | null };
 
 export type SummaryQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type SummaryQuery = { healthSummary: { totalCustomers: number, churnedCustomers: number, averageScore: number | null, tiers: Array<{ tier: string, label: string, count: number, arrCents: number }>, components: Array<{ name: string, averageScore: number | null }>, lifecycleStages: Array<{ stage: LifecycleStage, count: number }> } };
+export type SummaryQuery = { healthSummary: { totalCustomers: number, churnedCustomers: number, averageScore: number | null, tiers: Array<{ tier: string, label: string, count: number, arrCents: number }>, components: Array<{ name: string, averageScore: number | null }>, lifecycleStages: Array<{ stage: LifecycleStage, count: number }> } | null };
 
 export type WorklistQueryVariables = Exact<{
   first?: number | null | undefined;
 }>;
 
 
-export type WorklistQuery = { worklist: { edges: Array<{ node: { id: string, arrCents: number, healthScore: number | null, tier: string | null } }> } };
+export type WorklistQuery = { worklist: { edges: Array<{ node: { id: string, arrCents: number, healthScore: number | null, tier: string | null } }> } | null };
 
 export type CurrentModelQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type CurrentModelQuery = { scoringModel: { version: number, config: unknown, tiers: Array<{ key: string, label: string, lowerBound: number, severity: number }> } };
+export type CurrentModelQuery = { scoringModel: { version: number, config: unknown, tiers: Array<{ key: string, label: string, lowerBound: number, severity: number }> } | null };
 
 export type UpdateModelMutationVariables = Exact<{
   input: ScoringModelInput;
 }>;
 
 
-export type UpdateModelMutation = { updateScoringModel: { version: number, tiers: Array<{ key: string, lowerBound: number }> } };
+export type UpdateModelMutation = { updateScoringModel: { version: number, tiers: Array<{ key: string, lowerBound: number }> } | null };
 
 export type CustomerScoreStateQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type CustomerScoreStateQuery = { customer: { id: string, healthScore: number | null, tier: string | null, trend: Trend | null, lifecycleStage: LifecycleStage | null, currentScore: { score: number, tier: string } | null } };
+export type CustomerScoreStateQuery = { customer: { id: string, healthScore: number | null, tier: string | null, trend: Trend | null, lifecycleStage: LifecycleStage | null, currentScore: { score: number, tier: string } | null } | null };
 
 export type OnTierChangedSubscriptionVariables = Exact<{
   customerId?: string | number | null | undefined;
@@ -463,7 +463,7 @@ export type RecordSupportTicketMutationVariables = Exact<{
 }>;
 
 
-export type RecordSupportTicketMutation = { recordSupportTicket: { id: string, customerId: string, externalId: string, subject: string | null, severity: SupportTicketSeverity, status: SupportTicketStatus, csatRating: number | null, sentiment: number | null, openedAt: string, resolvedAt: string | null, updatedAt: string } };
+export type RecordSupportTicketMutation = { recordSupportTicket: { id: string, customerId: string, externalId: string, subject: string | null, severity: SupportTicketSeverity, status: SupportTicketStatus, csatRating: number | null, sentiment: number | null, openedAt: string, resolvedAt: string | null, updatedAt: string } | null };
 
 export type CustomerSupportTicketsQueryVariables = Exact<{
   id: string | number;
@@ -473,7 +473,7 @@ export type CustomerSupportTicketsQueryVariables = Exact<{
 }>;
 
 
-export type CustomerSupportTicketsQuery = { customer: { id: string, supportTickets: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, customerId: string, externalId: string, subject: string | null, severity: SupportTicketSeverity, status: SupportTicketStatus, csatRating: number | null, sentiment: number | null, openedAt: string, resolvedAt: string | null, updatedAt: string } }> } } };
+export type CustomerSupportTicketsQuery = { customer: { id: string, supportTickets: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, customerId: string, externalId: string, subject: string | null, severity: SupportTicketSeverity, status: SupportTicketStatus, csatRating: number | null, sentiment: number | null, openedAt: string, resolvedAt: string | null, updatedAt: string } }> } } | null };
 
 export const CustomerFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"CustomerFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Customer"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"plan"}},{"kind":"Field","name":{"kind":"Name","value":"arrCents"}},{"kind":"Field","name":{"kind":"Name","value":"seats"}},{"kind":"Field","name":{"kind":"Name","value":"signedUpAt"}},{"kind":"Field","name":{"kind":"Name","value":"csmOwner"}},{"kind":"Field","name":{"kind":"Name","value":"communicationOptOut"}},{"kind":"Field","name":{"kind":"Name","value":"churnedAt"}},{"kind":"Field","name":{"kind":"Name","value":"healthScore"}},{"kind":"Field","name":{"kind":"Name","value":"tier"}},{"kind":"Field","name":{"kind":"Name","value":"lifecycleStage"}},{"kind":"Field","name":{"kind":"Name","value":"lastActivityAt"}}]}}]} as unknown as DocumentNode<CustomerFieldsFragment, unknown>;
 export const NpsResponseFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"NpsResponseFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"NpsResponse"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"customerId"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"score"}},{"kind":"Field","name":{"kind":"Name","value":"comment"}},{"kind":"Field","name":{"kind":"Name","value":"respondent"}},{"kind":"Field","name":{"kind":"Name","value":"respondedAt"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]} as unknown as DocumentNode<NpsResponseFieldsFragment, unknown>;

@@ -39,7 +39,7 @@ it('stores each key once when batches holding the same keys in different orders 
       batches.map((batch, i) => (i % 2 ? other : server).request(TrackEngagementBatchDocument, { events: batch })),
     );
     expect(results.flatMap((result) => result.errors ?? [])).toEqual([]);
-    const answers = results.map((result) => result.data!.trackEngagementBatch);
+    const answers = results.map((result) => result.data!.trackEngagementBatch!);
     expect(answers.reduce((sum, answer) => sum + answer.accepted, 0)).toBe(KEYS);
     expect(answers.reduce((sum, answer) => sum + answer.duplicates, 0)).toBe(KEYS * (BATCHES - 1));
   }

@@ -89,12 +89,12 @@ describe('concurrent trackEngagement calls', () => {
         return;
       }
       expect(result.errors).toBeUndefined();
-      const event = result.data!.trackEngagement;
+      const event = result.data!.trackEngagement!;
       expect(event.customerId).toBe('cust_many');
       if (i !== 10 && i !== 11) expect(event).toMatchObject({ feature: `f${i}`, occurredAt: calls[i].occurredAt });
     });
-    expect(results[10].data!.trackEngagement.id).toBe(results[11].data!.trackEngagement.id);
-    expect(new Set(results.filter((r) => r.data).map((r) => r.data!.trackEngagement.id)).size).toBe(58);
+    expect(results[10].data!.trackEngagement!.id).toBe(results[11].data!.trackEngagement!.id);
+    expect(new Set(results.filter((r) => r.data?.trackEngagement).map((r) => r.data!.trackEngagement!.id)).size).toBe(58);
     expect(await eventCount('cust_many')).toBe(58);
   });
 

@@ -302,7 +302,7 @@ describe('a refreshAllHealthScores call when the service stops', () => {
       const [running] = await runs();
       expect([response.status, response.headers.get('retry-after')]).toEqual([503, '5']);
       expect(response.body).toEqual({
-        data: null,
+        data: { refreshAllHealthScores: null },
         errors: [
           expect.objectContaining({
             message: expect.stringMatching(new RegExp(`^the server is stopping: full scoring run ${running.id} claims no further batch`)),

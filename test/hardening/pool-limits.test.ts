@@ -103,7 +103,7 @@ describe('full runs asked for through the API', () => {
       await waitUntil(() => answers.length === 9, 10_000, 'the refusals');
       await waitUntil(async () => (await waitingForLock(server, 'advisory')) === 1, 10_000, 'a run waiting for the lock');
       for (const answer of answers) {
-        expect(answer.body.data).toBeNull();
+        expect(answer.body.data).toEqual({ refreshAllHealthScores: null });
         expect(answer.body.errors?.[0].extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 5 });
       }
       expect(await waitingForLock(server, 'advisory')).toBe(1);
@@ -151,7 +151,7 @@ describe('a statement of a query past QUERY_STATEMENT_TIMEOUT_MS', () => {
       expect(query?.body.errors).toEqual([
         expect.objectContaining({ path: ['engagementEvents'], extensions: { code: 'STATEMENT_TIMEOUT', timeoutMs: 300 } }),
       ]);
-      expect(query?.body.data).toBeNull();
+      expect(query?.body.data).toEqual({ engagementEvents: null });
       // Cancelled in the database, not only given up on: the mutation is the only statement left waiting.
       await waitUntil(async () => (await waitingForLock(server, 'relation')) === 1, 10_000, 'the cancelled statement to end');
       expect(await settled(mutation)).toBe(false);

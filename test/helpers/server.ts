@@ -15,6 +15,16 @@ export interface GraphQLResponse<T> {
   errors?: Array<{ message: string; path?: Array<string | number>; extensions?: { code?: string; [key: string]: unknown } }>;
 }
 
+/**
+ * Root fields are nullable, so that a failing one costs only itself; but `gql` fails the test on any
+ * error, so the root fields it answers are null only where null is their meaning: these.
+ */
+const ROOT_FIELDS_NULL_BY_MEANING = ['healthScore', 'setCsmContact'] as const;
+type NullByMeaning = (typeof ROOT_FIELDS_NULL_BY_MEANING)[number];
+
+/** An answer of `gql`: its root fields as answered without an error (see ROOT_FIELDS_NULL_BY_MEANING). */
+export type Answered<T> = T extends object ? { [K in keyof T]: K extends NullByMeaning ? T[K] : NonNullable<T[K]> } : T;
+
 export interface TestServer {
   app: RunningApp;
   url: string;
@@ -22,8 +32,8 @@ export interface TestServer {
   database: TestDatabase;
   /** Runs an operation; returns the raw response (data and errors). */
   request<T, V>(document: TypedDocumentNode<T, V> | DocumentNode | string, variables?: V): Promise<GraphQLResponse<T>>;
-  /** Runs an operation and fails the test on any GraphQL error. */
-  gql<T, V>(document: TypedDocumentNode<T, V> | string, variables?: V): Promise<T>;
+  /** Runs an operation and fails the test on any GraphQL error, or on a root field answered null without one. */
+  gql<T, V>(document: TypedDocumentNode<T, V> | string, variables?: V): Promise<Answered<T>>;
   stop(): Promise<void>;
 }
 
@@ -68,10 +78,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     wsUrl: app.url.replace(/^http/, 'ws'),
     database,
     request,
-    async gql<T, V>(document: TypedDocumentNode<T, V> | string, variables?: V): Promise<T> {
+    async gql<T, V>(document: TypedDocumentNode<T, V> | string, variables?: V): Promise<Answered<T>> {
       const result = await request(document, variables);
       if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
-      return result.data as T;
+      const nulls = Object.entries(result.data ?? {}).filter(
+        ([field, value]) => value === null && !(ROOT_FIELDS_NULL_BY_MEANING as readonly string[]).includes(field),
+      );
+      if (nulls.length > 0) throw new Error(`root fields answered null without an error: ${nulls.map(([field]) => field).join(', ')}`);
+      return result.data as Answered<T>;
     },
     async stop() {
       await app.stop();

@@ -83,7 +83,7 @@ describe('submitNpsResponse', () => {
     for (const [label, input] of bad) {
       const response = await server.request(SubmitNpsResponseDocument, { input: input as never });
       expect({ label, code: response.errors?.[0].extensions?.code }).toEqual({ label, code: 'BAD_USER_INPUT' });
-      expect(response.data ?? null).toBeNull();
+      expect(response.data?.submitNpsResponse ?? null).toBeNull();
     }
     const unknown = await server.request(SubmitNpsResponseDocument, { input: { customerId: 'cust_nps_nobody', score: 8 } });
     expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');

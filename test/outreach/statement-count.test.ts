@@ -4,7 +4,7 @@ import { CustomerHealthPageDocument, CustomerHealthPageQuery } from '../__genera
 import { query } from '../../src/infra/sql';
 import type { Db } from '../../src/infra/sql';
 import { insertOutreachActions, NewOutreachAction } from '../../src/outreach/outreach.service';
-import { startTestServer, TestServer } from '../helpers/server';
+import { Answered, startTestServer, TestServer } from '../helpers/server';
 import { statementsDuring } from '../helpers/statements';
 
 const CUSTOMERS = 50;
@@ -51,10 +51,10 @@ beforeAll(async () => {
 afterAll(() => server.stop());
 
 /** Runs the page query and records every SQL statement sent while it runs. */
-async function countStatements(first: number): Promise<{ statements: string[]; page: CustomerHealthPageQuery }> {
-  let page: CustomerHealthPageQuery | undefined;
+async function countStatements(first: number): Promise<{ statements: string[]; page: Answered<CustomerHealthPageQuery> }> {
+  let page: Answered<CustomerHealthPageQuery> | undefined;
   const statements = await statementsDuring(server.app.orm, async () => (page = await server.gql(CustomerHealthPageDocument, { first })));
-  return { statements, page: page as CustomerHealthPageQuery };
+  return { statements, page: page! };
 }
 
 describe('a page of customers with nested NPS and outreach', () => {

@@ -368,7 +368,7 @@ describe('full runs and the read side', () => {
     const summary = await server.request(SummaryDocument, {});
     expect(summary.errors).toBeUndefined();
     // Both accounts (the same signals: none) are in one tier, whose total is twice the largest SafeInt.
-    const grown = summary.data!.healthSummary.tiers.find((t) => t.count === (before.get(t.tier) ?? 0) + 2)!;
+    const grown = summary.data!.healthSummary!.tiers.find((t) => t.count === (before.get(t.tier) ?? 0) + 2)!;
     expect(grown.arrCents).toBeGreaterThanOrEqual(2 * Number.MAX_SAFE_INTEGER);
     // Cancelled, they leave the tiers, so the tests after this one see the book they saw before.
     const churnedAt = new Date(Date.now() - 60_000).toISOString();

@@ -181,7 +181,7 @@ describe('what a ticket always has: a severity, a status, an opening, and a reso
     await createCustomer('cust_tk_kept');
     await record({ externalId: 'Z1' });
     const solved = await record({ externalId: 'Z1', status: 'SOLVED', csatRating: 3 });
-    const { resolvedAt } = solved.data!.recordSupportTicket;
+    const { resolvedAt } = solved.data!.recordSupportTicket!;
     expect(resolvedAt).not.toBeNull();
     const history = await statusChanges('Z1');
 

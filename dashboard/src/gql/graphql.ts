@@ -130,14 +130,14 @@ export type MissedTierChangesQueryVariables = Exact<{
 }>;
 
 
-export type MissedTierChangesQuery = { tierChanges: { edges: Array<{ node: { id: string, customerId: string, fromTier: string | null, toTier: string, fromScore: number | null, toScore: number, direction: TierDirection, changedAt: string, customer: { name: string } } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type MissedTierChangesQuery = { tierChanges: { edges: Array<{ node: { id: string, customerId: string, fromTier: string | null, toTier: string, fromScore: number | null, toScore: number, direction: TierDirection, changedAt: string, customer: { name: string } } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } | null };
 
 export type BacktestQueryVariables = Exact<{
   input: BacktestInput;
 }>;
 
 
-export type BacktestQuery = { backtest: { customers: number, churners: number, instants: number, horizonDays: number, recall: Array<{ leadDays: number, churners: number, flagged: number, recall: number | null }>, precision: { precision: number | null, flaggedSnapshots: number, truePositives: number }, auc: { auc: number | null, leadDays: number }, leadTime: { detected: number, medianDays: number | null, p25Days: number | null, p75Days: number | null }, falseAlarms: { rate: number | null, ratePer90Days: number | null }, tierChurnRates: Array<{ tierKey: string, snapshots: number, churned: number, rate: number | null }> } };
+export type BacktestQuery = { backtest: { customers: number, churners: number, instants: number, horizonDays: number, recall: Array<{ leadDays: number, churners: number, flagged: number, recall: number | null }>, precision: { precision: number | null, flaggedSnapshots: number, truePositives: number }, auc: { auc: number | null, leadDays: number }, leadTime: { detected: number, medianDays: number | null, p25Days: number | null, p75Days: number | null }, falseAlarms: { rate: number | null, ratePer90Days: number | null }, tierChurnRates: Array<{ tierKey: string, snapshots: number, churned: number, rate: number | null }> } | null };
 
 export type ChangesQueryVariables = Exact<{
   since: string;
@@ -148,7 +148,7 @@ export type ChangesQueryVariables = Exact<{
 }>;
 
 
-export type ChangesQuery = { changes: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, at: string, kind: ChangeKind, customerId: string, customerName: string, fromTier: string | null, toTier: string | null, fromScore: number | null, toScore: number | null, detail: string | null } }> } };
+export type ChangesQuery = { changes: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, at: string, kind: ChangeKind, customerId: string, customerName: string, fromTier: string | null, toTier: string | null, fromScore: number | null, toScore: number | null, detail: string | null } }> } | null };
 
 export type CustomerNpsQueryVariables = Exact<{
   id: string | number;
@@ -157,7 +157,7 @@ export type CustomerNpsQueryVariables = Exact<{
 }>;
 
 
-export type CustomerNpsQuery = { customer: { npsResponses: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, respondedAt: string, score: number, respondent: string | null, comment: string | null } }> } } };
+export type CustomerNpsQuery = { customer: { npsResponses: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, respondedAt: string, score: number, respondent: string | null, comment: string | null } }> } } | null };
 
 export type CustomerPaymentsQueryVariables = Exact<{
   id: string | number;
@@ -166,7 +166,7 @@ export type CustomerPaymentsQueryVariables = Exact<{
 }>;
 
 
-export type CustomerPaymentsQuery = { customer: { payments: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, occurredAt: string, amountCents: number, currency: string, status: PaymentStatus, dueAt: string | null, paidAt: string | null } }> } } };
+export type CustomerPaymentsQuery = { customer: { payments: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, occurredAt: string, amountCents: number, currency: string, status: PaymentStatus, dueAt: string | null, paidAt: string | null } }> } } | null };
 
 export type CustomerTicketsQueryVariables = Exact<{
   id: string | number;
@@ -175,7 +175,7 @@ export type CustomerTicketsQueryVariables = Exact<{
 }>;
 
 
-export type CustomerTicketsQuery = { customer: { supportTickets: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, externalId: string, openedAt: string, resolvedAt: string | null, severity: SupportTicketSeverity, status: SupportTicketStatus, subject: string | null, csatRating: number | null } }> } } };
+export type CustomerTicketsQuery = { customer: { supportTickets: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, externalId: string, openedAt: string, resolvedAt: string | null, severity: SupportTicketSeverity, status: SupportTicketStatus, subject: string | null, csatRating: number | null } }> } } | null };
 
 export type CustomerOutreachQueryVariables = Exact<{
   id: string | number;
@@ -184,26 +184,26 @@ export type CustomerOutreachQueryVariables = Exact<{
 }>;
 
 
-export type CustomerOutreachQuery = { customer: { outreach: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, createdAt: string, playbook: string, trigger: string, action: string, audience: OutreachAudience, channel: string, status: OutreachStatus, deliveries: Array<{ id: string, status: DeliveryStatus, attempts: number, lastError: string | null, destination: { name: string } }> } }> } } };
+export type CustomerOutreachQuery = { customer: { outreach: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, createdAt: string, playbook: string, trigger: string, action: string, audience: OutreachAudience, channel: string, status: OutreachStatus, deliveries: Array<{ id: string, status: DeliveryStatus, attempts: number, lastError: string | null, destination: { name: string } }> } }> } } | null };
 
 export type CustomerPageQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type CustomerPageQuery = { customer: { id: string, name: string, plan: string | null, csmOwner: string | null, arrCents: number, seats: number | null, lifecycleStage: LifecycleStage | null, tier: string | null, healthScore: number | null, trend: Trend | null, nps: number | null, lastActivityAt: string | null, communicationOptOut: boolean, churnedAt: string | null, churnReason: string | null, currentScore: { asOf: string, score: number, tier: string, coverage: number, modelVersion: number, components: Array<{ name: string, score: number | null, weight: number }>, signals: Array<{ name: string, component: string, contribution: number, weight: number, value: number | null, rawValue: number | null, missing: boolean }>, penalties: Array<{ name: string, points: number, applied: boolean, rawValue: number | null }> } | null, scoreHistory: { edges: Array<{ node: { asOf: string, score: number, modelVersion: number } }> } }, scoringModel: { version: number, config: unknown } };
+export type CustomerPageQuery = { customer: { id: string, name: string, plan: string | null, csmOwner: string | null, arrCents: number, seats: number | null, lifecycleStage: LifecycleStage | null, tier: string | null, healthScore: number | null, trend: Trend | null, nps: number | null, lastActivityAt: string | null, communicationOptOut: boolean, churnedAt: string | null, churnReason: string | null, currentScore: { asOf: string, score: number, tier: string, coverage: number, modelVersion: number, components: Array<{ name: string, score: number | null, weight: number }>, signals: Array<{ name: string, component: string, contribution: number, weight: number, value: number | null, rawValue: number | null, missing: boolean }>, penalties: Array<{ name: string, points: number, applied: boolean, rawValue: number | null }> } | null, scoreHistory: { edges: Array<{ node: { asOf: string, score: number, modelVersion: number } }> } } | null, scoringModel: { version: number, config: unknown } | null };
 
 export type ModelPageQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ModelPageQuery = { scoringModel: { version: number, createdAt: string, config: unknown, tiers: Array<{ key: string, label: string, lowerBound: number, severity: number }> }, scoringModelPresets: Array<{ name: string, isDefault: boolean, active: boolean, tiers: Array<{ key: string, label: string, lowerBound: number }> }> };
+export type ModelPageQuery = { scoringModel: { version: number, createdAt: string, config: unknown, tiers: Array<{ key: string, label: string, lowerBound: number, severity: number }> } | null, scoringModelPresets: Array<{ name: string, isDefault: boolean, active: boolean, tiers: Array<{ key: string, label: string, lowerBound: number }> }> | null };
 
 export type ActivateTierPresetMutationVariables = Exact<{
   tierPreset: string;
 }>;
 
 
-export type ActivateTierPresetMutation = { updateScoringModel: { version: number } };
+export type ActivateTierPresetMutation = { updateScoringModel: { version: number } | null };
 
 export type OutreachLogQueryVariables = Exact<{
   first: number;
@@ -216,7 +216,7 @@ export type OutreachLogQueryVariables = Exact<{
 }>;
 
 
-export type OutreachLogQuery = { outreachLog: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, createdAt: string, customerId: string, playbook: string, trigger: string, action: string, audience: OutreachAudience, channel: string, score: number | null, escalation: boolean, status: OutreachStatus, customer: { name: string }, deliveries: Array<{ id: string, status: DeliveryStatus, attempts: number, lastError: string | null, destination: { name: string } }> } }> } };
+export type OutreachLogQuery = { outreachLog: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, createdAt: string, customerId: string, playbook: string, trigger: string, action: string, audience: OutreachAudience, channel: string, score: number | null, escalation: boolean, status: OutreachStatus, customer: { name: string }, deliveries: Array<{ id: string, status: DeliveryStatus, attempts: number, lastError: string | null, destination: { name: string } }> } }> } | null };
 
 export type OverviewQueryVariables = Exact<{
   csmOwner?: string | null | undefined;
@@ -224,7 +224,7 @@ export type OverviewQueryVariables = Exact<{
 }>;
 
 
-export type OverviewQuery = { healthSummary: { totalCustomers: number, churnedCustomers: number, averageScore: number | null, tiers: Array<{ tier: string, label: string, count: number, arrCents: number }>, components: Array<{ name: string, averageScore: number | null }>, lifecycleStages: Array<{ stage: LifecycleStage, count: number }> }, npsSummary: { responses: number, nps: number | null, averageScore: number | null, promoters: number, passives: number, detractors: number } };
+export type OverviewQuery = { healthSummary: { totalCustomers: number, churnedCustomers: number, averageScore: number | null, tiers: Array<{ tier: string, label: string, count: number, arrCents: number }>, components: Array<{ name: string, averageScore: number | null }>, lifecycleStages: Array<{ stage: LifecycleStage, count: number }> } | null, npsSummary: { responses: number, nps: number | null, averageScore: number | null, promoters: number, passives: number, detractors: number } | null };
 
 export type SignalEventsQueryVariables = Exact<{
   id: string | number;
@@ -235,7 +235,7 @@ export type SignalEventsQueryVariables = Exact<{
 }>;
 
 
-export type SignalEventsQuery = { customer: { engagementEvents: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, occurredAt: string, eventType: string, feature: string | null, userId: string | null } }> } } };
+export type SignalEventsQuery = { customer: { engagementEvents: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, occurredAt: string, eventType: string, feature: string | null, userId: string | null } }> } } | null };
 
 export type SignalNpsQueryVariables = Exact<{
   id: string | number;
@@ -246,14 +246,14 @@ export type SignalNpsQueryVariables = Exact<{
 }>;
 
 
-export type SignalNpsQuery = { npsResponses: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, respondedAt: string, score: number, respondent: string | null, comment: string | null } }> } };
+export type SignalNpsQuery = { npsResponses: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, respondedAt: string, score: number, respondent: string | null, comment: string | null } }> } | null };
 
 export type PreviewScoringModelQueryVariables = Exact<{
   config: unknown;
 }>;
 
 
-export type PreviewScoringModelQuery = { previewScoringModel: { changed: number, current: Array<{ tier: string, label: string, count: number }>, proposed: Array<{ tier: string, label: string, count: number }>, changes: Array<{ customerId: string, name: string, arrCents: number, fromTier: string | null, toTier: string, toScore: number }> } };
+export type PreviewScoringModelQuery = { previewScoringModel: { changed: number, current: Array<{ tier: string, label: string, count: number }>, proposed: Array<{ tier: string, label: string, count: number }>, changes: Array<{ customerId: string, name: string, arrCents: number, fromTier: string | null, toTier: string, toScore: number }> } | null };
 
 export type WorklistQueryVariables = Exact<{
   first: number;
@@ -263,12 +263,12 @@ export type WorklistQueryVariables = Exact<{
 }>;
 
 
-export type WorklistQuery = { worklist: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, name: string, csmOwner: string | null, arrCents: number, healthScore: number | null, tier: string | null, trend: Trend | null, lifecycleStage: LifecycleStage | null, currentScore: { reasons: Array<{ kind: RiskReasonKind, name: string, pointsLost: number }> } | null } }> } };
+export type WorklistQuery = { worklist: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, name: string, csmOwner: string | null, arrCents: number, healthScore: number | null, tier: string | null, trend: Trend | null, lifecycleStage: LifecycleStage | null, currentScore: { reasons: Array<{ kind: RiskReasonKind, name: string, pointsLost: number }> } | null } }> } | null };
 
 export type WorklistTiersQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type WorklistTiersQuery = { scoringModel: { tiers: Array<{ key: string, label: string, severity: number }> } };
+export type WorklistTiersQuery = { scoringModel: { tiers: Array<{ key: string, label: string, severity: number }> } | null };
 
 export const OutreachStatusFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"OutreachStatusFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"OutreachAction"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"deliveries"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"lastError"}},{"kind":"Field","name":{"kind":"Name","value":"destination"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}}]} as unknown as DocumentNode<OutreachStatusFieldsFragment, unknown>;
 export const LiveTierChangeFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"LiveTierChange"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"TierChange"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"customerId"}},{"kind":"Field","name":{"kind":"Name","value":"fromTier"}},{"kind":"Field","name":{"kind":"Name","value":"toTier"}},{"kind":"Field","name":{"kind":"Name","value":"fromScore"}},{"kind":"Field","name":{"kind":"Name","value":"toScore"}},{"kind":"Field","name":{"kind":"Name","value":"direction"}},{"kind":"Field","name":{"kind":"Name","value":"changedAt"}},{"kind":"Field","name":{"kind":"Name","value":"customer"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<LiveTierChangeFragment, unknown>;

@@ -44,7 +44,7 @@ const SCORE_DROP = { min: 1, max: 100, default: 10 };
 /** The days the Since field takes: the server takes instants from 1970 on; a link, four-digit years. */
 const SINCE_DAYS = { min: '1970-01-01', max: '9999-12-31' };
 
-type Change = ChangesData['changes']['edges'][number]['node'];
+type Change = NonNullable<ChangesData['changes']>['edges'][number]['node'];
 
 /** A local day as yyyy-mm-dd, the value of a date field. */
 function dayValue(day: Date): string {

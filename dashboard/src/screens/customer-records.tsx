@@ -123,7 +123,7 @@ function NpsAnswers({ customerId }: { customerId: string }) {
   const { connection, pages, error, fetching } = usePagedQuery(
     NpsQuery,
     { id: customerId, first: PAGE_SIZE },
-    (data) => data.customer.npsResponses,
+    (data) => data.customer?.npsResponses,
     { customerId },
   );
   return (
@@ -149,7 +149,7 @@ function Payments({ customerId }: { customerId: string }) {
   const { connection, pages, error, fetching } = usePagedQuery(
     PaymentsQuery,
     { id: customerId, first: PAGE_SIZE },
-    (data) => data.customer.payments,
+    (data) => data.customer?.payments,
     { customerId },
   );
   return (
@@ -175,7 +175,7 @@ function Tickets({ customerId }: { customerId: string }) {
   const { connection, pages, error, fetching } = usePagedQuery(
     TicketsQuery,
     { id: customerId, first: PAGE_SIZE },
-    (data) => data.customer.supportTickets,
+    (data) => data.customer?.supportTickets,
     { customerId },
   );
   return (
@@ -216,7 +216,7 @@ function Outreach({ customerId }: { customerId: string }) {
   const { connection, pages, error, fetching } = usePagedQuery(
     OutreachQuery,
     { id: customerId, first: PAGE_SIZE },
-    (data) => data.customer.outreach,
+    (data) => data.customer?.outreach,
     { customerId },
   );
   return (

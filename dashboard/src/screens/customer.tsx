@@ -84,7 +84,7 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
   const { data, error, fetching } = useLiveQuery(CustomerQuery, { id: customerId }, { customerId });
   const [drillDown, setDrillDown] = useState<SignalWindow | null>(null);
   const customer = data?.customer;
-  const windows = useMemo(() => signalWindows(data?.scoringModel.config), [data?.scoringModel.config]);
+  const windows = useMemo(() => signalWindows(data?.scoringModel?.config), [data?.scoringModel?.config]);
   const history = useMemo<ScorePoint[]>(
     () => [...(customer?.scoreHistory.edges ?? [])].reverse().map((edge) => edge.node),
     [customer?.scoreHistory],
@@ -243,7 +243,7 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
   );
 }
 
-function CustomerFacts({ customer }: { customer: CustomerPageQuery['customer'] }) {
+function CustomerFacts({ customer }: { customer: NonNullable<CustomerPageQuery['customer']> }) {
   return (
     <dl class="pairs facts" data-testid="customer-facts">
       <div>

@@ -135,7 +135,7 @@ export function ModelScreen() {
       <article class="card wide">
         <h2>Tier presets</h2>
         <ul class="presets" data-testid="presets">
-          {data.scoringModelPresets.map((preset) => (
+          {(data.scoringModelPresets ?? []).map((preset) => (
             <li key={preset.name} data-preset={preset.name}>
               <strong>{preset.name}</strong>
               {preset.isDefault && <span class="muted"> (default)</span>}

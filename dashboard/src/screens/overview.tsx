@@ -170,7 +170,7 @@ export function OverviewScreen() {
 }
 
 /** The customers the tier table holds, and apart from them those churned and those not scored yet. */
-function CustomerCounts({ summary }: { summary: OverviewQuery['healthSummary'] }) {
+function CustomerCounts({ summary }: { summary: NonNullable<OverviewQuery['healthSummary']> }) {
   const inTiers = summary.tiers.reduce((sum, tier) => sum + tier.count, 0);
   const unscored = summary.totalCustomers - summary.churnedCustomers - inTiers;
   return (

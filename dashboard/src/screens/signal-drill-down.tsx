@@ -98,7 +98,7 @@ function EventRows({ customerId, from, to }: { customerId: string; from: string;
     connection: events,
     pages,
     error,
-  } = usePagedQuery(SignalEventsQuery, { id: customerId, from, to, first: PAGE_SIZE }, (data) => data.customer.engagementEvents, {
+  } = usePagedQuery(SignalEventsQuery, { id: customerId, from, to, first: PAGE_SIZE }, (data) => data.customer?.engagementEvents, {
     customerId,
   });
   if (error) return <ErrorNote error={error} />;

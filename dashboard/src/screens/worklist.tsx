@@ -70,6 +70,8 @@ interface Filters {
 }
 
 type Tier = { key: string; label: string; severity: number };
+/** A page of the worklist as answered (the root field is null only when it failed). */
+type Worklist = NonNullable<WorklistData['worklist']>;
 
 /** The tiers the worklist holds, worst first: the model's two worst, never its best (as the server decides). */
 function worklistTiers(tiers: readonly Tier[]): Tier[] {
@@ -81,7 +83,7 @@ export function WorklistScreen() {
   const filters: Filters = { csmOwner: link.csmOwner ?? '', tier: link.tier ?? '' };
   // A new filter starts again at the first page.
   const setFilter = (name: keyof Filters, value: string) => changeLink({ [name]: value, page: '' });
-  const tiers = useLiveQuery(WorklistTiersQuery, {}).data?.scoringModel.tiers;
+  const tiers = useLiveQuery(WorklistTiersQuery, {}).data?.scoringModel?.tiers;
   const worstTiers = worklistTiers(tiers ?? []);
   const tierGone = tiers !== undefined && filters.tier !== '' && !worstTiers.some((tier) => tier.key === filters.tier);
   const {
@@ -162,7 +164,7 @@ function WorklistFilters({
   );
 }
 
-function WorklistTable({ worklist }: { worklist: WorklistData['worklist'] }) {
+function WorklistTable({ worklist }: { worklist: Worklist }) {
   return (
     <TableScroll label="Worklist">
       <table data-testid="worklist">
@@ -194,7 +196,7 @@ function WorklistTable({ worklist }: { worklist: WorklistData['worklist'] }) {
   );
 }
 
-function WorklistRow({ account }: { account: WorklistData['worklist']['edges'][number]['node'] }) {
+function WorklistRow({ account }: { account: Worklist['edges'][number]['node'] }) {
   return (
     <tr data-customer-id={account.id}>
       <th scope="row" class="wraps">

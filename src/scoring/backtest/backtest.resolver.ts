@@ -42,6 +42,7 @@ export class BacktestResolver {
   @RequireScope(Scope.ADMIN)
   @UseMiddleware(auditAdminAction('scoringModel.backtest', { details: (args, report) => gridDetails(args.input, report) }))
   @Query(() => BacktestReport, {
+    nullable: true,
     description:
       'Scores every account as of each instant of a past grid with a model (the active one by default) and measures the scores ' +
       'against the churn labels known today (Customer.churnedAt): recall 7/14/30 days ahead, precision, AUC, lead times, false ' +
@@ -54,6 +55,7 @@ export class BacktestResolver {
   @RequireScope(Scope.ADMIN)
   @UseMiddleware(auditAdminAction('scoringModel.suggest', { details: (args) => gridDetails(args.input) }))
   @Query(() => SuggestedScoringModel, {
+    nullable: true,
     description:
       "Fits the active model's signal weights to the labelled history of from…to and backtests them beside the current weights. Writes nothing.",
   })
@@ -85,6 +87,7 @@ export class BacktestResolver {
     auditAdminAction('scoringModel.preview', { details: (args) => ({ first: args.first ?? null, after: args.after ?? null }) }),
   )
   @Query(() => ScoringModelPreview, {
+    nullable: true,
     description: 'The tier distribution now and under `config`, and the customers that would change tier. Writes nothing.',
   })
   async previewScoringModel(
