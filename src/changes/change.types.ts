@@ -13,6 +13,7 @@ export enum ChangeKind {
 }
 registerEnumType(ChangeKind, {
   name: 'ChangeKind',
+  description: 'What kind of change an entry of `changes` is.',
   valuesConfig: {
     TIER_CHANGED: { description: 'A tier change found live (backfills are left out).' },
     SCORE_DROPPED: {

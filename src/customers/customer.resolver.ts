@@ -26,7 +26,10 @@ export class CustomerResolver {
   }
 
   @RequireScope(Scope.READ)
-  @Query(() => CustomerConnection, { nullable: true })
+  @Query(() => CustomerConnection, {
+    nullable: true,
+    description: 'Customers, filtered by tier, lifecycleStage, csmOwner and search, in the order orderBy (NAME_ASC by default).',
+  })
   customers(
     @Args() args: CustomersArgs,
     @Ctx() { db, loaders }: GraphQLContext,
@@ -56,7 +59,11 @@ export class CustomerResolver {
       details: (args) => ({ optedOut: optOutOf(args.input) }),
     }),
   )
-  @Mutation(() => Customer, { nullable: true })
+  @Mutation(() => Customer, {
+    nullable: true,
+    description:
+      'Creates a customer by its id (scored soon after), or updates the fields given of one: fields left out keep their value, null clears one.',
+  })
   upsertCustomer(@Arg('input', () => CustomerInput) input: CustomerInput, @Ctx() { db, services }: GraphQLContext): Promise<Customer> {
     return upsertCustomer(db, services.scheduler, input);
   }
@@ -75,7 +82,10 @@ export class CustomerResolver {
 
   @RequireScope(Scope.ADMIN)
   @UseMiddleware(auditAdminAction('customer.optOut', { target: optOutTarget, details: (args) => ({ optedOut: args.optedOut }) }))
-  @Mutation(() => Customer, { nullable: true })
+  @Mutation(() => Customer, {
+    nullable: true,
+    description: 'Opts a customer out of customer-facing outreach (or back in); audited. NOT_FOUND for an unknown customer.',
+  })
   setCommunicationOptOut(
     @Arg('customerId', () => ID) customerId: string,
     @Arg('optedOut') optedOut: boolean,

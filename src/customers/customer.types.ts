@@ -210,7 +210,11 @@ export enum CustomerOrder {
 }
 registerEnumType(CustomerOrder, {
   name: 'CustomerOrder',
+  description: 'The order of `customers`; equal values are ordered by id.',
   valuesConfig: {
+    NAME_ASC: { description: 'By name as people read them (ICU root collation: `alpha`, `ALPHA`, `Beta`, `Émile`), not byte by byte.' },
+    SCORE_DESC: { description: 'Highest score first (unscored customers last of all).' },
+    ARR_DESC: { description: 'Largest ARR (arrCents) first.' },
     SCORE_ASC: { description: 'Lowest score first (unscored customers first of all).' },
     ARR_AT_RISK_DESC: {
       description: 'ARR × (100 − score), largest first: where the money at risk is (none for a CHURNED account, which has lost its ARR).',

@@ -12,6 +12,7 @@ export enum DestinationKind {
 }
 registerEnumType(DestinationKind, {
   name: 'DestinationKind',
+  description: 'Where a destination delivers.',
   valuesConfig: {
     WEBHOOK: { description: 'An HTTPS endpoint of yours, signed per Standard Webhooks (`url`, `signingSecret`).' },
     SLACK: { description: 'A Slack incoming webhook (`url`): a message with blocks per action.' },
@@ -29,6 +30,7 @@ export enum DeliveryStatus {
 }
 registerEnumType(DeliveryStatus, {
   name: 'DeliveryStatus',
+  description: 'Where a delivery of an action to a destination stands.',
   valuesConfig: {
     PENDING: { description: 'Queued (or waiting for its digest), not yet attempted.' },
     RETRYING: { description: 'An attempt failed; the next one is at `nextAttemptAt`.' },

@@ -19,6 +19,7 @@ export type OutreachStatusValue = (typeof OutreachStatusValue)[keyof typeof Outr
 
 registerEnumType(OutreachStatusValue, {
   name: 'OutreachStatus',
+  description: 'What became of a playbook action.',
   valuesConfig: {
     DECIDED: {
       description:
@@ -39,6 +40,7 @@ registerEnumType(OutreachStatusValue, {
 
 registerEnumType(OutreachAudience, {
   name: 'OutreachAudience',
+  description: 'Whom a playbook action is for.',
   valuesConfig: {
     CUSTOMER: { description: 'Reaches the customer (email, in-app).' },
     TEAM: { description: 'Reaches the customer-success team (alert, task, escalation).' },

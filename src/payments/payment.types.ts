@@ -8,7 +8,17 @@ export enum PaymentStatus {
   FAILED = 'FAILED',
   REFUNDED = 'REFUNDED',
 }
-registerEnumType(PaymentStatus, { name: 'PaymentStatus' });
+registerEnumType(PaymentStatus, {
+  name: 'PaymentStatus',
+  description: 'The state of a payment attempt.',
+  valuesConfig: {
+    PAID: { description: 'Paid, at paidAt (default its occurredAt).' },
+    FAILED: {
+      description: 'The attempt failed (it has no paidAt): a failed payment, and its invoice unpaid until a payment of it is PAID.',
+    },
+    REFUNDED: { description: 'Paid back: it neither pays its invoice nor leaves it unpaid.' },
+  },
+});
 
 @ObjectType({ description: 'An invoice payment attempt; failed payments are the strongest involuntary-churn signal.' })
 export class Payment {

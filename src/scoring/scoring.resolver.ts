@@ -171,7 +171,11 @@ export class ScoringResolver {
   }
 
   @RequireScope(Scope.READ)
-  @Query(() => HealthSummary, { nullable: true })
+  @Query(() => HealthSummary, {
+    nullable: true,
+    description:
+      'The tier distribution (customers and ARR per tier) of the customers still to keep, their average and component scores and lifecycle counts, with the churned counted apart.',
+  })
   healthSummary(
     @Arg('csmOwner', () => String, { nullable: true, description: "Only this CSM owner's accounts." }) csmOwner: string | null,
     @Arg('plan', () => String, { nullable: true, description: "Only this plan's accounts." }) plan: string | null,

@@ -11,14 +11,31 @@ export enum SupportTicketSeverity {
   HIGH = 'HIGH',
   URGENT = 'URGENT',
 }
-registerEnumType(SupportTicketSeverity, { name: 'SupportTicketSeverity' });
+registerEnumType(SupportTicketSeverity, {
+  name: 'SupportTicketSeverity',
+  description: "A ticket's severity, as the helpdesk set it; HIGH and URGENT ones are the urgent tickets of scoring.",
+  valuesConfig: {
+    LOW: { description: 'Low priority.' },
+    NORMAL: { description: "Normal priority (a new ticket's default)." },
+    HIGH: { description: 'High priority: counts among urgent tickets while open.' },
+    URGENT: { description: 'Urgent: counts among urgent tickets while open.' },
+  },
+});
 
 export enum SupportTicketStatus {
   OPEN = 'OPEN',
   PENDING = 'PENDING',
   SOLVED = 'SOLVED',
 }
-registerEnumType(SupportTicketStatus, { name: 'SupportTicketStatus' });
+registerEnumType(SupportTicketStatus, {
+  name: 'SupportTicketStatus',
+  description: "A ticket's status; OPEN and PENDING are open, SOLVED is resolved (at resolvedAt).",
+  valuesConfig: {
+    OPEN: { description: 'Open.' },
+    PENDING: { description: "Open, and waiting (the helpdesk's pending): counts as open, as OPEN does." },
+    SOLVED: { description: 'Resolved, at resolvedAt.' },
+  },
+});
 
 @ObjectType({ description: "A helpdesk ticket, kept up to date by the helpdesk's own id." })
 export class SupportTicket {

@@ -32,17 +32,21 @@ export type CustomerInput = {
   signedUpAt?: string | null | undefined;
 };
 
+/** The order of `customers`; equal values are ordered by id. */
 export type CustomerOrder =
   /** ARR × (100 − score), largest first: where the money at risk is (none for a CHURNED account, which has lost its ARR). */
   | 'ARR_AT_RISK_DESC'
+  /** Largest ARR (arrCents) first. */
   | 'ARR_DESC'
   /** The quietest first: never used, then the longest since the last activity (lastActivityAt). */
   | 'LAST_ACTIVITY_ASC'
   /** The most recently active first (lastActivityAt), never used last. */
   | 'LAST_ACTIVITY_DESC'
+  /** By name as people read them (ICU root collation: `alpha`, `ALPHA`, `Beta`, `Émile`), not byte by byte. */
   | 'NAME_ASC'
   /** Lowest score first (unscored customers first of all). */
   | 'SCORE_ASC'
+  /** Highest score first (unscored customers last of all). */
   | 'SCORE_DESC';
 
 /** One product-usage event. No text may contain a NUL character (BAD_USER_INPUT). */
@@ -63,11 +67,17 @@ export type EngagementEventInput = {
   userId?: string | null | undefined;
 };
 
+/** Where the account is in its life with the product; the first that matches, in this order: CHURNED, ONBOARDING, AT_RISK, ADVOCATE, ACTIVE. */
 export type LifecycleStage =
+  /** Any other scored account. */
   | 'ACTIVE'
+  /** Score ≥ `lifecycle.advocateMinScore` (80) and account NPS ≥ `lifecycle.advocateMinNps` (50). */
   | 'ADVOCATE'
+  /** In one of the two worst tiers (outranks ADVOCATE). */
   | 'AT_RISK'
+  /** Cancelled (churnedAt has come), or no activity for more than `lifecycle.churnWindowDays` (60 days; never used: since its start). */
   | 'CHURNED'
+  /** Its first `lifecycle.onboardingDays` (30) from its start (sign-up, else first signal or creation), or thinly observed (coverage below `lifecycle.minCoverage`, or 0); unless red flags (failing invoices, urgent tickets, angry answers) stage it by its tier. */
   | 'ONBOARDING';
 
 export type NpsResponseInput = {
@@ -85,12 +95,14 @@ export type NpsResponseInput = {
   score: number;
 };
 
+/** Whom a playbook action is for. */
 export type OutreachAudience =
   /** Reaches the customer (email, in-app). */
   | 'CUSTOMER'
   /** Reaches the customer-success team (alert, task, escalation). */
   | 'TEAM';
 
+/** What became of a playbook action. */
 export type OutreachStatus =
   /** The playbook decided on the action; whether it reached anyone is in `deliveries` (was LOGGED before deliveries existed). */
   | 'DECIDED'
@@ -122,9 +134,13 @@ export type PaymentInput = {
   status: PaymentStatus;
 };
 
+/** The state of a payment attempt. */
 export type PaymentStatus =
+  /** The attempt failed (it has no paidAt): a failed payment, and its invoice unpaid until a payment of it is PAID. */
   | 'FAILED'
+  /** Paid, at paidAt (default its occurredAt). */
   | 'PAID'
+  /** Paid back: it neither pays its invoice nor leaves it unpaid. */
   | 'REFUNDED';
 
 export type ScoringModelInput = {
@@ -158,15 +174,24 @@ export type SupportTicketInput = {
   subject?: string | null | undefined;
 };
 
+/** A ticket's severity, as the helpdesk set it; HIGH and URGENT ones are the urgent tickets of scoring. */
 export type SupportTicketSeverity =
+  /** High priority: counts among urgent tickets while open. */
   | 'HIGH'
+  /** Low priority. */
   | 'LOW'
+  /** Normal priority (a new ticket's default). */
   | 'NORMAL'
+  /** Urgent: counts among urgent tickets while open. */
   | 'URGENT';
 
+/** A ticket's status; OPEN and PENDING are open, SOLVED is resolved (at resolvedAt). */
 export type SupportTicketStatus =
+  /** Open. */
   | 'OPEN'
+  /** Open, and waiting (the helpdesk's pending): counts as open, as OPEN does. */
   | 'PENDING'
+  /** Resolved, at resolvedAt. */
   | 'SOLVED';
 
 /** A tier change's direction, by the tiers' severity in the model that scored it. */
@@ -180,8 +205,11 @@ export type TierDirection =
 
 /** Score now vs the score `trend.windowDays` earlier. */
 export type Trend =
+  /** More than `trend.threshold` points below it. */
   | 'DECLINING'
+  /** More than `trend.threshold` points above it (default 5 points, against the score 7 days earlier). */
   | 'IMPROVING'
+  /** Within `trend.threshold` points of it, or no earlier score to compare with (none in the window, or of another model version). */
   | 'STABLE';
 
 export type CustomerFieldsFragment = { id: string, name: string, plan: string | null, arrCents: number, seats: number | null, signedUpAt: string | null, csmOwner: string | null, communicationOptOut: boolean, churnedAt: string | null, healthScore: number | null, tier: string | null, lifecycleStage: LifecycleStage | null, lastActivityAt: string | null };

@@ -1,6 +1,7 @@
-// What every part of the schema keeps to, so that a field added later keeps to it too: root fields
-// that cost only themselves when they fail.
-import { GraphQLObjectType, GraphQLSchema, isNonNullType } from 'graphql';
+// What every part of the schema keeps to, so that a field or an enum added later keeps to it too:
+// root fields that cost only themselves when they fail, and descriptions a client's tooling
+// (GraphiQL, codegen, an IDE) shows for every operation and every enum value.
+import { GraphQLObjectType, GraphQLSchema, isEnumType, isNonNullType } from 'graphql';
 import { InProcessPubSub } from '../../src/infra/pubsub';
 import { buildAppSchema } from '../../src/schema';
 
@@ -21,4 +22,25 @@ it('makes every query and mutation field nullable, so that its error nulls no fi
     .filter(({ field }) => isNonNullType(field.type))
     .map(({ name }) => name);
   expect(nonNull).toEqual([]);
+});
+
+it('describes every query, mutation and subscription field', () => {
+  const undescribed = rootFields(schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType())
+    .filter(({ field }) => !field.description?.trim())
+    .map(({ name }) => name);
+  expect(undescribed).toEqual([]);
+});
+
+it('describes every enum and each of its values', () => {
+  const undescribed = Object.values(schema.getTypeMap())
+    .filter(isEnumType)
+    .filter((type) => !type.name.startsWith('__'))
+    .flatMap((type) => [
+      ...(type.description?.trim() ? [] : [type.name]),
+      ...type
+        .getValues()
+        .filter((value) => !value.description?.trim())
+        .map((value) => `${type.name}.${value.name}`),
+    ]);
+  expect(undescribed).toEqual([]);
 });

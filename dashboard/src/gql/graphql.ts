@@ -23,6 +23,7 @@ export type BacktestModelInput = {
   version?: number | null | undefined;
 };
 
+/** What kind of change an entry of `changes` is. */
 export type ChangeKind =
   /** An NPS answer of 0–6. */
   | 'DETRACTOR'
@@ -35,6 +36,7 @@ export type ChangeKind =
   /** A HIGH or URGENT support ticket opened. */
   | 'URGENT_TICKET';
 
+/** Where a delivery of an action to a destination stands. */
 export type DeliveryStatus =
   /** Its destination was paused or deleted before it was sent. */
   | 'CANCELLED'
@@ -49,19 +51,27 @@ export type DeliveryStatus =
   /** Not sent: the customer already got CUSTOMER_MESSAGES_PER_WEEK customer-facing messages in the last 7 days. */
   | 'SKIPPED_WEEKLY_CAP';
 
+/** Where the account is in its life with the product; the first that matches, in this order: CHURNED, ONBOARDING, AT_RISK, ADVOCATE, ACTIVE. */
 export type LifecycleStage =
+  /** Any other scored account. */
   | 'ACTIVE'
+  /** Score ≥ `lifecycle.advocateMinScore` (80) and account NPS ≥ `lifecycle.advocateMinNps` (50). */
   | 'ADVOCATE'
+  /** In one of the two worst tiers (outranks ADVOCATE). */
   | 'AT_RISK'
+  /** Cancelled (churnedAt has come), or no activity for more than `lifecycle.churnWindowDays` (60 days; never used: since its start). */
   | 'CHURNED'
+  /** Its first `lifecycle.onboardingDays` (30) from its start (sign-up, else first signal or creation), or thinly observed (coverage below `lifecycle.minCoverage`, or 0); unless red flags (failing invoices, urgent tickets, angry answers) stage it by its tier. */
   | 'ONBOARDING';
 
+/** Whom a playbook action is for. */
 export type OutreachAudience =
   /** Reaches the customer (email, in-app). */
   | 'CUSTOMER'
   /** Reaches the customer-success team (alert, task, escalation). */
   | 'TEAM';
 
+/** What became of a playbook action. */
 export type OutreachStatus =
   /** The playbook decided on the action; whether it reached anyone is in `deliveries` (was LOGGED before deliveries existed). */
   | 'DECIDED'
@@ -74,25 +84,40 @@ export type OutreachStatus =
   /** Not taken: another playbook decided the same action (name, audience and channel) in the same scoring of this customer. Starts its playbook’s cooldown. */
   | 'SUPPRESSED_DUPLICATE';
 
+/** The state of a payment attempt. */
 export type PaymentStatus =
+  /** The attempt failed (it has no paidAt): a failed payment, and its invoice unpaid until a payment of it is PAID. */
   | 'FAILED'
+  /** Paid, at paidAt (default its occurredAt). */
   | 'PAID'
+  /** Paid back: it neither pays its invoice nor leaves it unpaid. */
   | 'REFUNDED';
 
 /** A red flag that took points, or a signal below its best. */
 export type RiskReasonKind =
+  /** A red flag (a penalty of the model) that took points off the score. */
   | 'PENALTY'
+  /** A signal below its best, costing the points its shortfall weighs. */
   | 'SIGNAL';
 
+/** A ticket's severity, as the helpdesk set it; HIGH and URGENT ones are the urgent tickets of scoring. */
 export type SupportTicketSeverity =
+  /** High priority: counts among urgent tickets while open. */
   | 'HIGH'
+  /** Low priority. */
   | 'LOW'
+  /** Normal priority (a new ticket's default). */
   | 'NORMAL'
+  /** Urgent: counts among urgent tickets while open. */
   | 'URGENT';
 
+/** A ticket's status; OPEN and PENDING are open, SOLVED is resolved (at resolvedAt). */
 export type SupportTicketStatus =
+  /** Open. */
   | 'OPEN'
+  /** Open, and waiting (the helpdesk's pending): counts as open, as OPEN does. */
   | 'PENDING'
+  /** Resolved, at resolvedAt. */
   | 'SOLVED';
 
 /** A tier change's direction, by the tiers' severity in the model that scored it. */
@@ -106,8 +131,11 @@ export type TierDirection =
 
 /** Score now vs the score `trend.windowDays` earlier. */
 export type Trend =
+  /** More than `trend.threshold` points below it. */
   | 'DECLINING'
+  /** More than `trend.threshold` points above it (default 5 points, against the score 7 days earlier). */
   | 'IMPROVING'
+  /** Within `trend.threshold` points of it, or no earlier score to compare with (none in the window, or of another model version). */
   | 'STABLE';
 
 export type OutreachStatusFieldsFragment = { status: OutreachStatus, deliveries: Array<{ id: string, status: DeliveryStatus, attempts: number, lastError: string | null, destination: { name: string } }> };
