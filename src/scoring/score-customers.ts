@@ -669,29 +669,40 @@ function planBatch(
   return plan;
 }
 
+/** What replacePointsAt found at the instant. */
+interface ReplacedAtInstant {
+  /** The customers whose tier change at the instant was kept. */
+  keptChanges: Set<string>;
+  /** The id of each customer's point at the instant, deleted: its replacement is written under it. */
+  pointIds: Map<string, string>;
+}
+
 /**
  * An instant is scored once per customer: scoring it again (a retried backfill, a second
  * `refreshHealthScore` with the same asOf) replaces its point and the tier change at it, so the
- * history never holds two points at one instant nor the same change twice. A change the new scoring
- * finds again (the same tiers) keeps its row, its id and, once published, its live mark, with the new
- * scores: it is the change clients were told of, not a new one to publish again. Returns the customers
- * whose change was kept. The batch holds its customers' rows, so two runs scoring one instant at once
- * take turns and the second sees the first.
+ * history never holds two points at one instant nor the same change twice. The new point takes the
+ * old one's id: it stands for the same thing (the customer's score at that instant), and a client that
+ * cached the point by its id (a normalised cache) sees it updated rather than holding one that no
+ * longer exists. A change the new scoring finds again (the same tiers) keeps its row, its id and, once
+ * published, its live mark, with the new scores: it is the change clients were told of, not a new one
+ * to publish again. The batch holds its customers' rows, so two runs scoring one instant at once take
+ * turns and the second sees the first.
  */
-async function replacePointsAt(tx: Db, customerIds: string[], asOfIso: string, changes: TierChangeRow[]): Promise<Set<string>> {
-  if (customerIds.length === 0) return new Set();
+async function replacePointsAt(tx: Db, customerIds: string[], asOfIso: string, changes: TierChangeRow[]): Promise<ReplacedAtInstant> {
+  if (customerIds.length === 0) return { keptChanges: new Set(), pointIds: new Map() };
   // Each customer's rows are found through its own index range (OFFSET 0 keeps the planner from
   // flattening the lateral): a run writes every tier change at its one instant, which the statistics
   // taken before the run do not know, and read by time they would be all the earlier batches'
   // changes, each tested against this batch's ids. The time test of the tier changes is kept out of
   // the index conditions (`is true`), or their time index would be chosen for it again; a customer's
   // tier changes are few.
-  const kept = await query<{ customerId: string }>(
+  const [replaced] = await query<{ keptChanges: string[]; pointIds: Record<string, string> }>(
     tx,
     `with ids as (select jsonb_array_elements_text(?::jsonb) as id),
      points as (
        delete from health_score h where h.id in (select x.id from ids cross join lateral (
          select s.id from health_score s where s.customer_id = ids.id and s.as_of = ?::timestamptz offset 0) x)
+       returning h.id, h.customer_id
      ), found as (
        select x.* from ids cross join lateral (
          select c.id, c.customer_id, c.from_tier, c.to_tier, c.backfill from tier_change c
@@ -709,10 +720,13 @@ async function replacePointsAt(tx: Db, customerIds: string[], asOfIso: string, c
      ), dropped as (
        delete from tier_change t where t.id in (select id from found) and t.id not in (select id from kept)
      )
-     select customer_id as "customerId" from kept`,
+     -- A customer with two points at the instant (stored before an instant was scored once) keeps the first id.
+     select coalesce((select json_agg(customer_id) from kept), '[]') as "keptChanges",
+            coalesce((select json_object_agg(customer_id, id) from (select customer_id, min(id)::text as id from points group by customer_id) p),
+                     '{}') as "pointIds"`,
     [json(customerIds), asOfIso, asOfIso, json(changes)],
   );
-  return new Set(kept.map((row) => row.customerId));
+  return { keptChanges: new Set(replaced.keptChanges), pointIds: new Map(Object.entries(replaced.pointIds)) };
 }
 
 /** Inserts a batch's new tier changes at its instant, in one statement; returns them as read (none: no statement). */
@@ -746,7 +760,7 @@ async function writeBatch(
 ): Promise<BatchResult & { changesAtInstant: number }> {
   const asOfIso = asOf.toISOString();
   const customerIds = plan.scoreRows.map((row) => row.customer_id);
-  const keptChanges = await replacePointsAt(tx, customerIds, asOfIso, plan.tierChangeRows);
+  const { keptChanges, pointIds } = await replacePointsAt(tx, customerIds, asOfIso, plan.tierChangeRows);
   const newChanges = plan.tierChangeRows.filter((row) => !keptChanges.has(row.customer_id));
   // Only the generated columns come back: the rest of each score is already in memory, and
   // returning 2,000 rows of signal JSON would cost more than writing them.
@@ -757,18 +771,24 @@ async function writeBatch(
   const lines = (column: (row: ScoreRow) => unknown) => plan.scoreRows.map((row) => JSON.stringify(column(row))).join('\n');
   const inserted = await query<{ id: string; customerId: string; computedAt: Date }>(
     tx,
-    `insert into health_score as h (customer_id, score, tier, trend, previous_score, peak_score, components, signals, penalties, coverage, model_version, as_of, backfill)
-     select customer_id, score, tier, trend, previous_score, peak_score, components::json, signals::json, penalties::json, coverage, ?, ?::timestamptz, backfill
+    `insert into health_score as h (id, customer_id, score, tier, trend, previous_score, peak_score, components, signals, penalties, coverage, model_version, as_of, backfill)
+     select coalesce(point_id, nextval(pg_get_serial_sequence('health_score', 'id'))), customer_id, score, tier, trend, previous_score, peak_score,
+            components::json, signals::json, penalties::json, coverage, ?, ?::timestamptz, backfill
      from rows from (
        json_to_recordset(?::json) as (customer_id text, score smallint, tier text, trend text, previous_score smallint, peak_score smallint,
-                                      coverage real, backfill boolean),
+                                      coverage real, backfill boolean, point_id bigint),
        unnest(string_to_array(?, E'\\n')), unnest(string_to_array(?, E'\\n')), unnest(string_to_array(?, E'\\n'))
-     ) as x(customer_id, score, tier, trend, previous_score, peak_score, coverage, backfill, components, signals, penalties)
+     ) as x(customer_id, score, tier, trend, previous_score, peak_score, coverage, backfill, point_id, components, signals, penalties)
      returning h.id::text as id, h.customer_id as "customerId", h.computed_at as "computedAt"`,
     [
       model.version,
       asOfIso,
-      json(plan.scoreRows.map(({ components, signals, penalties, ...scalars }) => scalars)),
+      json(
+        plan.scoreRows.map(({ components, signals, penalties, ...scalars }) => ({
+          ...scalars,
+          point_id: pointIds.get(scalars.customer_id) ?? null,
+        })),
+      ),
       lines((row) => row.components),
       lines((row) => row.signals),
       lines((row) => row.penalties),

@@ -42,6 +42,7 @@ interface TierChangeNode {
 }
 
 interface HistoryNode {
+  id: string;
   score: number;
   tier: string;
   previousScore: number | null;
@@ -61,7 +62,7 @@ async function tierChanges(customerId: string): Promise<TierChangeNode[]> {
 /** Oldest first. */
 async function history(customerId: string): Promise<HistoryNode[]> {
   const result = await server.request<{ healthScoreHistory: { edges: Array<{ node: HistoryNode }> } }, { customerId: string }>(
-    `query ($customerId: ID!) { healthScoreHistory(customerId: $customerId, first: 50) { edges { node { score tier previousScore asOf } } } }`,
+    `query ($customerId: ID!) { healthScoreHistory(customerId: $customerId, first: 50) { edges { node { id score tier previousScore asOf } } } }`,
     { customerId },
   );
   expect(result.errors).toBeUndefined();
@@ -160,7 +161,7 @@ describe('a backfill before the existing history', () => {
 });
 
 describe('an instant scored again', () => {
-  it('replaces its point and the tier change at it, whether run again, for one customer or at once', async () => {
+  it('replaces its point, under the same id, and the tier change at it, whether run again, for one customer or at once', async () => {
     const before = { history: await history('cust_dipped'), changes: await tierChanges('cust_dipped') };
     // A retried backfill, a single rescoring of a scored instant, and several of them at once.
     const retried = (await server.gql(RefreshAllDocument, { asOf: EARLIER })).refreshAllHealthScores;
@@ -170,7 +171,9 @@ describe('an instant scored again', () => {
     const changesAtEarlier = (await Promise.all(['cust_went_quiet', 'cust_steady', 'cust_dipped'].map(atEarlier))).reduce((a, b) => a + b);
     expect(changesAtEarlier).toBeGreaterThan(0);
     expect(retried.tierChanges).toBe(changesAtEarlier);
-    await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_dipped', asOf: EARLIER });
+    // The point a client holds (a normalised cache keeps it by id) is the one that was replaced.
+    const rescored = (await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_dipped', asOf: EARLIER })).refreshHealthScore;
+    expect(rescored.id).toBe(before.history.find((point) => point.asOf === EARLIER)?.id);
     await Promise.all(Array.from({ length: 5 }, () => server.gql(RefreshHealthScoreDocument, { customerId: 'cust_dipped', asOf: D })));
     expect(await history('cust_dipped')).toEqual(before.history);
     expect(await tierChanges('cust_dipped')).toEqual(before.changes);
