@@ -81,11 +81,14 @@ export function Connection<T extends object>(nodeType: ClassType<T>, name: strin
   return ConnectionType;
 }
 
-/** Validates `first`: 1…500, default 50. */
-export function pageSize(first: number | null | undefined): number {
-  if (first === undefined || first === null) return DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
-    throw new InvalidInputError(`first must be between 1 and ${MAX_PAGE_SIZE}`, { argument: 'first', max: MAX_PAGE_SIZE });
+/**
+ * Validates `first`: 1…`max` (500), `byDefault` (50) when left out or null. Every `first` of the graph
+ * goes through here, so each is refused alike: the same message, and `extensions.max`.
+ */
+export function pageSize(first: number | null | undefined, { max = MAX_PAGE_SIZE, byDefault = DEFAULT_PAGE_SIZE } = {}): number {
+  if (first === undefined || first === null) return byDefault;
+  if (!Number.isInteger(first) || first < 1 || first > max) {
+    throw new InvalidInputError(`first must be between 1 and ${max}`, { argument: 'first', max });
   }
   return first;
 }

@@ -11,7 +11,7 @@ import type { GraphQLContext } from '../context';
 import { ensure, InvalidInputError, NotFoundError } from '../infra/errors';
 import { MAX_TOPICS_PER_SUBSCRIPTION } from '../infra/pubsub';
 import { loadLatestChild } from '../infra/loaders';
-import { ConnectionResult } from '../infra/pagination';
+import { ConnectionResult, pageSize } from '../infra/pagination';
 import { DateTimeScalar } from '../infra/scalars';
 import { selectedFields } from '../infra/selection';
 import { describeHeldBack, riskReasons, ScoringModelConfig } from './model';
@@ -133,9 +133,7 @@ export class ScoringResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_REASONS, description: 'How many, 1–20 (default 3).' })
     given: number | null,
   ): RiskReason[] {
-    const first = given ?? DEFAULT_REASONS;
-    if (!(first >= 1 && first <= MAX_REASONS))
-      throw new InvalidInputError(`first must be between 1 and ${MAX_REASONS}`, { argument: 'first' });
+    const first = pageSize(given, { max: MAX_REASONS, byDefault: DEFAULT_REASONS });
     return riskReasons(decodeSignals(score.signals), decodePenalties(score.penalties ?? []), first);
   }
 

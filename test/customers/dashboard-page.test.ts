@@ -157,8 +157,13 @@ describe('a page of customers with its nested edges joined', () => {
       for (const flag of score.penalties.filter((p) => p.applied && p.points > 0))
         expect(score.reasons).toContainEqual({ kind: 'PENALTY', name: flag.name, pointsLost: flag.points, value: null });
     }
-    const refused = await server.request('{ customer(id: "cust_d4") { currentScore { reasons(first: 0) { name } } } }');
-    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'first' });
+    // Refused as every list's `first` is: the same message, and its largest in `extensions.max`.
+    for (const first of [0, 21]) {
+      const refused = await server.request(`{ customer(id: "cust_d4") { currentScore { reasons(first: ${first}) { name } } } }`);
+      expect(refused.errors?.map(({ message, extensions }) => ({ message, extensions }))).toEqual([
+        { message: 'first must be between 1 and 20', extensions: { code: 'BAD_USER_INPUT', argument: 'first', max: 20 } },
+      ]);
+    }
   });
 
   it('takes a null reasons(first:), literal or from a variable, as its default of 3, on every run', async () => {

@@ -382,8 +382,19 @@ it('previews the tiers a model would give now, and who would move, largest ARR f
     config,
   });
   expect(refused.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
-  const none = await server.request('query ($config: JSON!) { previewScoringModel(config: $config, first: 0) { changed } }', { config });
-  expect(none.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'first' });
+  // Refused as every list's `first` is: the same message, and the largest page in `extensions.max`.
+  for (const first of [0, 501]) {
+    const refusedSize = await server.request(
+      'query ($config: JSON!, $first: Int) { previewScoringModel(config: $config, first: $first) { changed } }',
+      {
+        config,
+        first,
+      },
+    );
+    expect(refusedSize.errors?.map(({ message, extensions }) => ({ message, extensions }))).toEqual([
+      { message: 'first must be between 1 and 500', extensions: { code: 'BAD_USER_INPUT', argument: 'first', max: 500 } },
+    ]);
+  }
   expect(await rowCounts()).toEqual(before);
 });
 

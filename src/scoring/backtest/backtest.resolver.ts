@@ -98,6 +98,6 @@ export class BacktestResolver {
     after: string | null,
     @Ctx() { db, signal }: GraphQLContext,
   ): Promise<ScoringModelPreview> {
-    return previewScoringModel(db, config, { first: first ?? 50, after: after ?? null }, signal);
+    return previewScoringModel(db, config, { first, after: after ?? null }, signal);
   }
 }

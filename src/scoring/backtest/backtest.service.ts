@@ -5,7 +5,7 @@
 // `signal` aborts (its client went away: src/infra/abandoned-request.ts) just stops, between batches.
 import { ensure, InvalidInputError, NotFoundError } from '../../infra/errors';
 import { CLOCK_SLACK_MS } from '../../infra/input';
-import { decodeCursor, encodeCursor, MAX_PAGE_SIZE, PageInfo, pageInfoOf } from '../../infra/pagination';
+import { decodeCursor, encodeCursor, PageInfo, pageInfoOf, pageSize } from '../../infra/pagination';
 import { Db, json, query, queryOne } from '../../infra/sql';
 import { getActiveModel, loadModelConfigs } from '../scoring-model.service';
 import {
@@ -361,10 +361,10 @@ async function latestPoints(db: Db, ids: string[], config: ScoringModelConfig): 
 export async function previewScoringModel(
   db: Db,
   configInput: unknown,
-  { first = 50, after = null }: { first?: number; after?: string | null } = {},
+  { first: given = null, after = null }: { first?: number | null; after?: string | null } = {},
   signal?: AbortSignal,
 ): Promise<ModelPreview> {
-  ensure(Number.isInteger(first) && first >= 1 && first <= MAX_PAGE_SIZE, `first must be within 1…${MAX_PAGE_SIZE}`, { argument: 'first' });
+  const first = pageSize(given);
   const config = checkedConfig(configInput, 'config');
   // A bad cursor is refused before every customer is scored.
   movesAfter([], after);
