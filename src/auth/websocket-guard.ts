@@ -31,6 +31,24 @@ import { checkOrigin } from './origin';
 import { actorOf, type Principal } from './principal';
 import type { RateLimits } from './rate-limits';
 
+/**
+ * The key a connection_init payload carries as `authorization`, in either shape clients send: at its
+ * top level (`{ authorization: "Bearer …" }`, graphql-ws's own examples), or as an HTTP header would
+ * be, in `headers` (`{ headers: { Authorization: "Bearer …" } }`, Apollo's and others'). Names are
+ * matched without regard to case, as HTTP header names are; the top level comes first.
+ */
+export function connectionInitCredentials(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  const fromObject = (object: unknown): string | undefined => {
+    if (typeof object !== 'object' || object === null || Array.isArray(object)) return undefined;
+    for (const [name, value] of Object.entries(object)) {
+      const credentials = name.toLowerCase() === 'authorization' ? credentialsFrom(value) : undefined;
+      if (credentials) return credentials;
+    }
+    return undefined;
+  };
+  return fromObject(params) ?? fromObject(params?.headers);
+}
+
 /** graphql-ws's connection context, on the ws transport. */
 type GuardedContext = Context<Record<string, unknown> | undefined, Extra>;
 
@@ -179,14 +197,13 @@ export class WebSocketGuard {
     });
   }
 
-  /** graphql-ws `onConnect`: authenticates the connection_init payload (or the upgrade's Authorization header). */
+  /** graphql-ws `onConnect`: authenticates the connection_init payload (see connectionInitCredentials), or the upgrade's Authorization header. */
   readonly onConnect = async (ctx: GuardedContext): Promise<boolean> => {
     const { socket, request } = ctx.extra;
     const state = this.states.get(socket);
     if (!state) return false;
     const address = state.clientAddress ?? 'unknown';
-    const params = ctx.connectionParams ?? {};
-    const credentials = credentialsFrom(params.authorization ?? params.Authorization) ?? credentialsFrom(request.headers.authorization);
+    const credentials = connectionInitCredentials(ctx.connectionParams) ?? credentialsFrom(request.headers.authorization);
     let authentication: Authentication;
     try {
       authentication = await authenticate(this.options.keys, credentials, request, (keyId) =>

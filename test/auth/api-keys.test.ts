@@ -130,6 +130,22 @@ describe('over WebSocket', () => {
     inHeader.close();
   });
 
+  it('acknowledges a key in connection_init as an HTTP header would be, in `headers` (as Apollo examples send it)', async () => {
+    const wrong = admin.key.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+    const sent = async (payload: Record<string, unknown>) => {
+      const socket = await GraphQLSocket.open(server.wsUrl);
+      socket.send({ type: 'connection_init', payload });
+      const answer = await socket.acknowledged();
+      socket.close();
+      return answer;
+    };
+    expect(await sent({ headers: { authorization: `Bearer ${admin.key}` } })).toBe('ack');
+    expect(await sent({ headers: { Authorization: `Bearer ${admin.key}` } })).toBe('ack');
+    expect(await sent({ headers: { 'content-type': 'application/json', AUTHORIZATION: admin.key } })).toBe('ack');
+    expect(await sent({ headers: { authorization: `Bearer ${wrong}` } })).toEqual({ code: 4401, reason: 'invalid or revoked API key' });
+    expect(await sent({ headers: 'authorization' })).toEqual({ code: 4401, reason: 'an API key is required' });
+  });
+
   it('closes with 4401 without a key or with a wrong one', async () => {
     for (const key of [undefined, admin.key.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))]) {
       const socket = await GraphQLSocket.connect(server.wsUrl, key);
