@@ -1,7 +1,8 @@
 // A model that passes validation can be activated, previewed and scored through the API; one that
 // could not be scored is refused whole (BAD_USER_INPUT naming what to change), nothing written. Found
 // by an outside review sending hostile but valid configs: each of these once activated a model that
-// every scoring, preview and backtest then answered with an internal error.
+// every scoring, preview and backtest then answered with an internal error. Text of the model that
+// people read (keys, labels, names) and would see as nothing or broken over lines is refused alike.
 import { BASELINE_METRICS, DEFAULT_SCORING_MODEL, MetricKind, metricRequests, ScoringModelConfig } from '../../src/scoring/model';
 import { MODEL_LIMITS } from '../../src/scoring/model/validate-model';
 import { sql } from '../helpers/database';
@@ -129,3 +130,49 @@ it('activates, previews and scores a model of as many distinct aggregates as all
   expect(metricRequests(config)).toHaveLength(MODEL_LIMITS.aggregates);
   await expectPreviewedActivatedAndScored(config);
 }, 120_000);
+
+const activeVersion = async () =>
+  (await server.request<{ scoringModel: { version: number } }, Record<string, unknown>>('{ scoringModel { version } }')).data?.scoringModel
+    .version;
+
+/** The default model with one change. */
+const defaultWith = (change: (config: ScoringModelConfig) => void): ScoringModelConfig => {
+  const config = structuredClone(DEFAULT_SCORING_MODEL) as ScoringModelConfig;
+  change(config);
+  return config;
+};
+
+it.each<[string, ScoringModelConfig, string]>([
+  [
+    'a tier playbook without its tierKey',
+    defaultWith((config) => (config.playbooks[3].kind = 'tier')),
+    'playbooks[3].tierKey is required for a tier playbook',
+  ],
+  [
+    'a tier key that is only a zero-width space',
+    defaultWith((config) => (config.tiers[0].key = '\u200b')),
+    'tiers[0].key shows nothing: it holds only characters displayed as nothing (U+200B)',
+  ],
+  [
+    'a tier label of white space and a word joiner',
+    defaultWith((config) => (config.tiers[1].label = ' \u2060 ')),
+    'tiers[1].label shows nothing: it holds only characters displayed as nothing (U+0020, U+2060)',
+  ],
+  [
+    'a tier label broken over two lines',
+    defaultWith((config) => (config.tiers[0].label = 'Hea\nlthy')),
+    'tiers[0].label "Hea\\nlthy" holds a control character or a direction override',
+  ],
+  [
+    'a signal name holding an escape sequence',
+    defaultWith((config) => (config.components[0].signals[0].name = 'active\u001b[2Jdays')),
+    'components[0].signals[0].name "active\\u001b[2Jdays" holds a control character or a direction override',
+  ],
+])('refuses %s through updateScoringModel and previewScoringModel, the active version unmoved', async (_case, config, problem) => {
+  const [version, versions] = [await activeVersion(), await modelVersions()];
+  for (const answer of [await activate(config), await preview(config)]) {
+    expect(answer.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', problems: [problem] });
+  }
+  expect(await activeVersion()).toBe(version);
+  expect(await modelVersions()).toBe(versions);
+});

@@ -4,13 +4,14 @@
 import { placeholderNames, TEMPLATE_PLACEHOLDERS } from './playbooks';
 import { metricKeyOf } from './metrics';
 import { BASELINE_METRICS, LEANEST_METRICS, MAX_PENALTY_CONDITIONS, METRIC_KINDS } from './types';
-import { breaksALabel, hasLoneSurrogate, hasNul } from '../../infra/text-rules';
+import { breaksALabel, hasLoneSurrogate, hasNul, showsNothing } from '../../infra/text-rules';
 import { characterCount, longerThan } from '../../infra/input';
 import type {
   Normaliser,
   OutreachChannel,
   PenaltyCondition,
   PenaltyConfig,
+  PlaybookAction,
   PlaybookConfig,
   ScoringModelConfig,
   SignalConfig,
@@ -51,6 +52,44 @@ function windowErrors(path: string, source: { metric: string; windowDays: number
   return errors;
 }
 const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
+/** A setting left out (or null, as JSON clients send an unset field): it is required, not of an unknown value. */
+const isAbsent = (value: unknown): value is null | undefined => value === undefined || value === null;
+
+/** The code points of `value`, text that displays as nothing, named: a message quoting it would show nothing either. */
+function invisibleCodePoints(value: string): string {
+  const points = new Set([...value].map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`));
+  return [...points].join(', ');
+}
+
+/**
+ * `value` as JSON, with the line separators and direction overrides JSON leaves as they are written
+ * as escapes: a message quoting them would otherwise break its line or display reordered.
+ */
+function quoted(value: string): string {
+  return JSON.stringify(value).replace(
+    /[\u2028\u2029\u202A-\u202E\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+/**
+ * What a one-line text of the model that people read must be (a tier's key and label, a component's,
+ * signal's or penalty's name, an action's name): lists, reasons, alerts and Slack messages show it as
+ * written, so it holds something visible, no white space around it, and, like every label of the API
+ * (infra/input's labels), no control character, line separator or direction override. The first
+ * problem of `value`, the field at `path`, or null.
+ */
+function oneLineTextProblem(path: string, value: unknown): string | null {
+  if (!isNonEmptyString(value)) return `${path} is required`;
+  if (showsNothing(value)) return `${path} shows nothing: it holds only characters displayed as nothing (${invisibleCodePoints(value)})`;
+  if (value !== value.trim()) return `${path} ${quoted(value)} starts or ends with white space`;
+  if (breaksALabel(value)) return `${path} ${quoted(value)} holds a control character or a direction override`;
+  return null;
+}
+const oneLineTextErrors = (path: string, value: unknown): string[] => {
+  const problem = oneLineTextProblem(path, value);
+  return problem === null ? [] : [problem];
+};
 
 /**
  * The keys an object of the model may hold. A key the scoring core does not read (a misspelt
@@ -137,16 +176,23 @@ function normaliserValueErrors(path: string, normaliser: Normaliser): string[] {
         : [`${path} needs min < max, both within ±1,000,000`];
     case 'ratio':
       return [];
-    default:
-      return [`${path}.kind "${(normaliser as { kind?: unknown }).kind}" is not a known normaliser`];
+    default: {
+      const kind: unknown = (normaliser as { kind?: unknown }).kind;
+      return [isAbsent(kind) ? `${path}.kind is required` : `${path}.kind ${JSON.stringify(kind)} is not a known normaliser`];
+    }
   }
+}
+
+function metricErrors(path: string, metric: unknown): string[] {
+  if (isAbsent(metric)) return [`${path}.metric is required`];
+  return METRIC_KINDS.includes(metric as never) ? [] : [`${path}.metric ${JSON.stringify(metric)} is not a known metric`];
 }
 
 function signalErrors(path: string, signal: SignalConfig): string[] {
   const errors: string[] = unknownKeyErrors(path, signal, KNOWN_KEYS.signal);
   errors.push(...unknownKeyErrors(`${path}.missing`, signal.missing, KNOWN_KEYS.missing));
-  if (!isNonEmptyString(signal.name)) errors.push(`${path}.name is required`);
-  if (!METRIC_KINDS.includes(signal.metric)) errors.push(`${path}.metric "${signal.metric}" is not a known metric`);
+  errors.push(...oneLineTextErrors(`${path}.name`, signal.name));
+  errors.push(...metricErrors(path, signal.metric));
   errors.push(...windowErrors(path, signal));
   if (!isFiniteNumber(signal.weight) || signal.weight < 0 || signal.weight > 1_000_000)
     errors.push(`${path}.weight must be within 0…1,000,000`);
@@ -165,8 +211,8 @@ function signalErrors(path: string, signal: SignalConfig): string[] {
 
 function penaltyErrors(path: string, penalty: PenaltyConfig): string[] {
   const errors: string[] = unknownKeyErrors(path, penalty, KNOWN_KEYS.penalty);
-  if (!isNonEmptyString(penalty.name)) errors.push(`${path}.name is required`);
-  if (!METRIC_KINDS.includes(penalty.metric)) errors.push(`${path}.metric "${penalty.metric}" is not a known metric`);
+  errors.push(...oneLineTextErrors(`${path}.name`, penalty.name));
+  errors.push(...metricErrors(path, penalty.metric));
   errors.push(...windowErrors(path, penalty));
   if (penalty.direction !== 'at_least' && penalty.direction !== 'below') {
     errors.push(`${path}.direction must be "at_least" or "below"`);
@@ -203,7 +249,7 @@ function conditionErrors(path: string, conditions: PenaltyCondition[] | undefine
     const at = `${path}.onlyWhen[${index}]`;
     if (!condition || typeof condition !== 'object') return [`${at} must be a condition`];
     const errors: string[] = unknownKeyErrors(at, condition, KNOWN_KEYS.condition);
-    if (!METRIC_KINDS.includes(condition.metric)) errors.push(`${at}.metric "${condition.metric}" is not a known metric`);
+    errors.push(...metricErrors(at, condition.metric));
     errors.push(...windowErrors(at, condition));
     if (condition.direction !== 'at_least' && condition.direction !== 'below') errors.push(`${at}.direction must be "at_least" or "below"`);
     if (!isFiniteNumber(condition.threshold) || Math.abs(condition.threshold) > MAX_MAGNITUDE)
@@ -215,15 +261,15 @@ function conditionErrors(path: string, conditions: PenaltyCondition[] | undefine
 
 /**
  * A tier or playbook key is what filters, alerts and exports name: it must be given as written
- * (no white space around it, none of the characters no label holds) and tell itself apart from the
+ * (one line of visible text, as oneLineTextProblem has it) and tell itself apart from the
  * others by more than case or Unicode form ("At_Risk" beside "at_risk" is a typo waiting to happen).
  * `seen` maps each key's folded form to the key.
  */
 function keyErrors(path: string, key: unknown, seen: Map<string, string>, what: string): string[] {
   if (!isNonEmptyString(key)) return [`${path}.key is required`];
   if ([...key].length > MODEL_LIMITS.keyLength) return [`${path}.key is longer than ${MODEL_LIMITS.keyLength} characters`];
-  if (key !== key.trim()) return [`${path}.key ${JSON.stringify(key)} starts or ends with white space`];
-  if (breaksALabel(key)) return [`${path}.key ${JSON.stringify(key)} holds a control character or a direction override`];
+  const problem = oneLineTextProblem(`${path}.key`, key);
+  if (problem !== null) return [problem];
   const folded = key.normalize('NFKC').toLowerCase();
   const other = seen.get(folded);
   if (other === key) return [`${path}.key "${key}" is used by more than one ${what}`];
@@ -242,7 +288,7 @@ function tierErrors(model: ScoringModelConfig): string[] {
     const path = `tiers[${index}]`;
     errors.push(...unknownKeyErrors(path, band, KNOWN_KEYS.tier));
     errors.push(...keyErrors(path, band.key, keys, 'band'));
-    if (!isNonEmptyString(band.label)) errors.push(`${path}.label is required`);
+    errors.push(...oneLineTextErrors(`${path}.label`, band.label));
     if (!Number.isInteger(band.lowerBound) || band.lowerBound < 0 || band.lowerBound > 100) {
       errors.push(`${path}.lowerBound must be a whole number within 0…100`);
     } else if (lowerBounds.has(band.lowerBound)) {
@@ -258,12 +304,42 @@ function tierErrors(model: ScoringModelConfig): string[] {
   // Bands are defined by lower bounds only, so the one remaining gap is the bottom of the scale.
   if (!bands.some((band) => band.lowerBound === 0)) errors.push('tiers leave a gap: one band must have lowerBound 0');
   // Severity drives "worst band" and "two worst bands"; it must rank bands the same way scores do.
-  const byBound = [...bands].sort((a, b) => b.lowerBound - a.lowerBound);
+  // A band is named by its key, or by its place when it has none (that is reported above).
+  const named = bands.map((band, index) => ({ band, name: isNonEmptyString(band.key) ? `"${band.key}"` : `tiers[${index}]` }));
+  const byBound = named.sort((a, b) => b.band.lowerBound - a.band.lowerBound);
   for (let i = 1; i < byBound.length; i++) {
-    if (!(byBound[i].severity > byBound[i - 1].severity)) {
+    if (!(byBound[i].band.severity > byBound[i - 1].band.severity)) {
       errors.push(
-        `tiers: severity must increase as lowerBound falls ("${byBound[i].key}" is below "${byBound[i - 1].key}" but not more severe)`,
+        `tiers: severity must increase as lowerBound falls (${byBound[i].name} is below ${byBound[i - 1].name} but not more severe)`,
       );
+    }
+  }
+  return errors;
+}
+
+function actionErrors(actionPath: string, action: PlaybookAction): string[] {
+  const errors: string[] = unknownKeyErrors(actionPath, action, KNOWN_KEYS.action);
+  errors.push(...oneLineTextErrors(`${actionPath}.action`, action.action));
+  // Planning reads any truthy value as an escalation, the log only `true`: one meaning for both.
+  if (action.escalation !== undefined && typeof action.escalation !== 'boolean') {
+    errors.push(`${actionPath}.escalation must be true or false`);
+  }
+  if (action.audience !== 'CUSTOMER' && action.audience !== 'TEAM') {
+    errors.push(`${actionPath}.audience must be CUSTOMER or TEAM`);
+  }
+  if (isAbsent(action.channel)) errors.push(`${actionPath}.channel is required`);
+  else if (!CHANNELS.includes(action.channel))
+    errors.push(`${actionPath}.channel ${JSON.stringify(action.channel)} is not a known channel`);
+  else if (action.audience === 'CUSTOMER' && !CUSTOMER_CHANNELS.includes(action.channel)) {
+    errors.push(`${actionPath}: a customer-facing action needs channel EMAIL or IN_APP`);
+  }
+  if (typeof action.template !== 'string') {
+    errors.push(`${actionPath}.template is required`);
+  } else {
+    for (const name of placeholderNames(action.template)) {
+      if (!(TEMPLATE_PLACEHOLDERS as readonly string[]).includes(name)) {
+        errors.push(`${actionPath}.template uses unknown placeholder {{${name}}}`);
+      }
     }
   }
   return errors;
@@ -281,7 +357,9 @@ function playbookErrors(model: ScoringModelConfig): string[] {
     errors.push(...unknownKeyErrors(path, playbook, KNOWN_KEYS.playbook));
     errors.push(...keyErrors(path, playbook.key, keys, 'playbook'));
     if (playbook.kind === 'tier') {
-      if (!tierKeys.has(playbook.tierKey)) errors.push(`${path}.tierKey "${playbook.tierKey}" is not a tier of this model`);
+      if (isAbsent(playbook.tierKey)) errors.push(`${path}.tierKey is required for a tier playbook`);
+      else if (!tierKeys.has(playbook.tierKey))
+        errors.push(`${path}.tierKey ${JSON.stringify(playbook.tierKey)} is not a tier of this model`);
       else if (tiersWithPlaybook.has(playbook.tierKey)) errors.push(`${path}: tier "${playbook.tierKey}" already has a playbook`);
       else tiersWithPlaybook.add(playbook.tierKey);
     } else if (playbook.kind === 'expansion') {
@@ -325,31 +403,7 @@ function playbookErrors(model: ScoringModelConfig): string[] {
       errors.push(`${path}.actions must contain at least one action`);
       return;
     }
-    playbook.actions.forEach((action, actionIndex) => {
-      const actionPath = `${path}.actions[${actionIndex}]`;
-      errors.push(...unknownKeyErrors(actionPath, action, KNOWN_KEYS.action));
-      if (!isNonEmptyString(action.action)) errors.push(`${actionPath}.action is required`);
-      // Planning reads any truthy value as an escalation, the log only `true`: one meaning for both.
-      if (action.escalation !== undefined && typeof action.escalation !== 'boolean') {
-        errors.push(`${actionPath}.escalation must be true or false`);
-      }
-      if (action.audience !== 'CUSTOMER' && action.audience !== 'TEAM') {
-        errors.push(`${actionPath}.audience must be CUSTOMER or TEAM`);
-      }
-      if (!CHANNELS.includes(action.channel)) errors.push(`${actionPath}.channel "${action.channel}" is not a known channel`);
-      else if (action.audience === 'CUSTOMER' && !CUSTOMER_CHANNELS.includes(action.channel)) {
-        errors.push(`${actionPath}: a customer-facing action needs channel EMAIL or IN_APP`);
-      }
-      if (typeof action.template !== 'string') {
-        errors.push(`${actionPath}.template is required`);
-      } else {
-        for (const name of placeholderNames(action.template)) {
-          if (!(TEMPLATE_PLACEHOLDERS as readonly string[]).includes(name)) {
-            errors.push(`${actionPath}.template uses unknown placeholder {{${name}}}`);
-          }
-        }
-      }
-    });
+    playbook.actions.forEach((action, actionIndex) => errors.push(...actionErrors(`${path}.actions[${actionIndex}]`, action)));
   });
   return errors;
 }
@@ -567,8 +621,6 @@ export function validateModel(model: ScoringModelConfig): string[] {
   const names = new Set<string>();
   const claimName = (path: string, name: string) => {
     if (!isNonEmptyString(name)) return;
-    // Names show in explanations, reasons and alerts as written, and key the stored detail: as tier keys.
-    if (name !== name.trim()) errors.push(`${path}.name ${JSON.stringify(name)} starts or ends with white space`);
     // Signal and penalty names key the raw-signal record and the stored per-signal detail.
     if (names.has(name)) errors.push(`${path}.name "${name}" is used more than once among signals and penalties`);
     names.add(name);
@@ -577,9 +629,8 @@ export function validateModel(model: ScoringModelConfig): string[] {
   components.forEach((component, componentIndex) => {
     const path = `components[${componentIndex}]`;
     errors.push(...unknownKeyErrors(path, component, KNOWN_KEYS.component));
-    if (!isNonEmptyString(component.name)) errors.push(`${path}.name is required`);
-    else if (component.name !== component.name.trim())
-      errors.push(`${path}.name ${JSON.stringify(component.name)} starts or ends with white space`);
+    const nameProblem = oneLineTextProblem(`${path}.name`, component.name);
+    if (nameProblem !== null) errors.push(nameProblem);
     else if (componentNames.has(component.name)) errors.push(`${path}.name "${component.name}" is used by more than one component`);
     else componentNames.add(component.name);
     if (!Array.isArray(component.signals) || component.signals.length === 0) {

@@ -11,6 +11,8 @@ function errorsAfter(change: (model: ScoringModelConfig) => void): string[] {
 }
 
 const engagementSignal = (model: ScoringModelConfig, index = 0) => model.components[0].signals[index];
+/** Leaves a setting out, as a client that forgot it would. */
+const without = (object: object, key: string) => delete (object as Record<string, unknown>)[key];
 
 describe('validateModel', () => {
   it('accepts the default model', () => {
@@ -447,6 +449,111 @@ describe('validateModel', () => {
       'lifecycle.onboardingDay',
       'playbooks[0].actions[0].chanel',
     ]);
+  });
+
+  describe('text people read: keys, labels, names and actions', () => {
+    it('refuses a tier or playbook key, a tier label or a name that shows nothing: only white space, zero-width or fill characters', () => {
+      expect(errorsAfter((m) => (m.tiers[0].key = '\u200b'))).toEqual([
+        'tiers[0].key shows nothing: it holds only characters displayed as nothing (U+200B)',
+      ]);
+      expect(errorsAfter((m) => (m.playbooks[3].key = '\u2060\ufeff'))).toEqual([
+        'playbooks[3].key shows nothing: it holds only characters displayed as nothing (U+2060, U+FEFF)',
+      ]);
+      expect(errorsAfter((m) => (m.tiers[0].label = '\u3164'))).toEqual([
+        'tiers[0].label shows nothing: it holds only characters displayed as nothing (U+3164)',
+      ]);
+      expect(errorsAfter((m) => (m.tiers[0].label = ' \u200d '))).toEqual([
+        'tiers[0].label shows nothing: it holds only characters displayed as nothing (U+0020, U+200D)',
+      ]);
+      expect(errorsAfter((m) => (m.tiers[2].label = '   '))).toEqual(['tiers[2].label is required']);
+      expect(errorsAfter((m) => (m.components[2].name = '\u200c'))).toEqual([
+        'components[2].name shows nothing: it holds only characters displayed as nothing (U+200C)',
+      ]);
+      expect(errorsAfter((m) => (engagementSignal(m).name = '\u200b'))).toEqual([
+        'components[0].signals[0].name shows nothing: it holds only characters displayed as nothing (U+200B)',
+      ]);
+      expect(errorsAfter((m) => (m.penalties[0].name = '\u00ad'))).toEqual([
+        'penalties[0].name shows nothing: it holds only characters displayed as nothing (U+00AD)',
+      ]);
+      expect(errorsAfter((m) => (m.playbooks[0].actions[0].action = '\u200b'))).toEqual([
+        'playbooks[0].actions[0].action shows nothing: it holds only characters displayed as nothing (U+200B)',
+      ]);
+    });
+
+    it('takes invisible characters within text that shows something, as in emoji sequences', () => {
+      expect(errorsAfter((m) => (m.tiers[0].label = 'Healthy 👩\u200d💻'))).toEqual([]);
+      expect(errorsAfter((m) => (m.tiers[0].key = 'healthy\u200dcore'))).toEqual([]);
+    });
+
+    it('refuses a control character, a line separator or a direction override in a tier label, a name or an action: each is shown on one line', () => {
+      expect(errorsAfter((m) => (m.tiers[0].label = 'Hea\nlthy'))).toEqual([
+        'tiers[0].label "Hea\\nlthy" holds a control character or a direction override',
+      ]);
+      expect(errorsAfter((m) => (m.tiers[3].label = 'Crit\u2028ical'))).toEqual([
+        'tiers[3].label "Crit\\u2028ical" holds a control character or a direction override',
+      ]);
+      expect(errorsAfter((m) => (m.components[0].name = 'engage\u202Etnem'))).toEqual([
+        'components[0].name "engage\\u202Etnem" holds a control character or a direction override',
+      ]);
+      expect(errorsAfter((m) => (engagementSignal(m).name = 'active\u001b[31mdays'))).toEqual([
+        'components[0].signals[0].name "active\\u001b[31mdays" holds a control character or a direction override',
+      ]);
+      expect(errorsAfter((m) => (m.penalties[1].name = 'late\rpayer'))).toEqual([
+        'penalties[1].name "late\\rpayer" holds a control character or a direction override',
+      ]);
+      expect(errorsAfter((m) => (m.playbooks[1].actions[0].action = 'csm\talert'))).toEqual([
+        'playbooks[1].actions[0].action "csm\\talert" holds a control character or a direction override',
+      ]);
+    });
+
+    it('refuses a tier label or an action with white space around it, as keys and names', () => {
+      expect(errorsAfter((m) => (m.tiers[0].label = 'Healthy '))).toEqual(['tiers[0].label "Healthy " starts or ends with white space']);
+      expect(errorsAfter((m) => (m.playbooks[0].actions[0].action = ' csm_alert'))).toEqual([
+        'playbooks[0].actions[0].action " csm_alert" starts or ends with white space',
+      ]);
+    });
+
+    it('keeps line breaks in a template, which is a message and not a label', () => {
+      expect(errorsAfter((m) => (m.playbooks[0].actions[0].template = 'Hi {{customerName}},\n\nyour score is {{score}}.'))).toEqual([]);
+    });
+  });
+
+  describe('a setting left out is named as required, not quoted as "undefined"', () => {
+    it('asks a tier playbook for its tierKey', () => {
+      expect(errorsAfter((m) => (m.playbooks[3].kind = 'tier'))).toEqual(['playbooks[3].tierKey is required for a tier playbook']);
+      expect(errorsAfter((m) => without(m.playbooks[0], 'tierKey'))).toEqual(['playbooks[0].tierKey is required for a tier playbook']);
+      expect(errorsAfter((m) => ((m.playbooks[0] as unknown as Record<string, unknown>).tierKey = null))).toEqual([
+        'playbooks[0].tierKey is required for a tier playbook',
+      ]);
+      expect(errorsAfter((m) => ((m.playbooks[0] as unknown as Record<string, unknown>).tierKey = 3))).toEqual([
+        'playbooks[0].tierKey 3 is not a tier of this model',
+      ]);
+    });
+
+    it("asks for a signal's, penalty's or condition's metric, a normaliser's kind and an action's channel", () => {
+      expect(errorsAfter((m) => without(engagementSignal(m), 'metric'))).toEqual(['components[0].signals[0].metric is required']);
+      expect(errorsAfter((m) => without(m.penalties[0], 'metric'))).toEqual(['penalties[0].metric is required']);
+      expect(errorsAfter((m) => (m.penalties[0].onlyWhen = [{ windowDays: 7, direction: 'at_least', threshold: 1 } as never]))).toEqual([
+        'penalties[0].onlyWhen[0].metric is required',
+      ]);
+      expect(errorsAfter((m) => without(engagementSignal(m).normaliser, 'kind'))).toEqual([
+        'components[0].signals[0].normaliser.kind is required',
+      ]);
+      expect(errorsAfter((m) => without(m.playbooks[0].actions[0], 'channel'))).toEqual(['playbooks[0].actions[0].channel is required']);
+    });
+
+    it('names a band without a key by its place when the severities are out of order', () => {
+      expect(
+        errorsAfter((m) => {
+          without(m.tiers[2], 'key');
+          m.tiers[2].severity = 0;
+        }),
+      ).toEqual([
+        'tiers[2].key is required',
+        'tiers: severity must increase as lowerBound falls (tiers[2] is below "monitor" but not more severe)',
+        'playbooks[1].tierKey "at_risk" is not a tier of this model',
+      ]);
+    });
   });
 
   it('reports every broken rule at once', () => {
