@@ -45,8 +45,8 @@ function sources(owned: string, ownerParams: unknown[], since: string, minScoreD
       params: [since, ...ownerParams],
     },
     {
-      // A move between points of two versions that score alike (only their playbook settings
-      // differ) is the account's, as within one version. Such moves are few (a change of playbook
+      // A move between points of two versions that score alike (of one run, differing only in playbook
+      // settings) is the account's, as within one version. Such moves are few (a change of playbook
       // settings moves nobody), read through the index of moves across versions by their pair of
       // versions, never past the thousands an activation's run makes.
       sql: `select 'tier:' || t.id, 'TIER_CHANGED', t.changed_at, t.customer_id, t.from_tier, t.to_tier, t.from_score::int, t.to_score::int, null::text

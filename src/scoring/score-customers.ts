@@ -110,7 +110,7 @@ interface HistoryRow {
   previousTier: string | null;
   /**
    * Whether the previous point was scored by the model scoring now, or by a version that scores alike
-   * (only its playbook settings differ: scoresAlike); null without one.
+   * (of its run of versions differing only in playbook settings: MODEL_SCORING_SQL); null without one.
    */
   previousScoredAlike: boolean | null;
   /** The model version that scored the previous point (null without one). */

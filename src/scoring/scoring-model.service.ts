@@ -133,14 +133,22 @@ export async function activateScoringModel(
   return updated;
 }
 
+/** SQL: the playbook settings (PLAYBOOK_SETTINGS) as a text array, the keys `config - …` leaves out. */
+const SCORING_SETTINGS_REMOVED = `array[${PLAYBOOK_SETTINGS.map((key) => `'${key}'`).join(', ')}]`;
+
 /**
- * SQL: every stored version with `scoring`, the first version whose config differs from its own at
- * most in the playbook settings (PLAYBOOK_SETTINGS), compared as jsonb (key order aside), as
- * scoresAlike compares them: versions of one `scoring` score every account alike. A statement names it
- * `model_scoring` in its with clause (scoredAlikeSql reads it there); the versions are few.
+ * SQL: every stored version with `scoring`, the first version of its run: versions activated one
+ * after another (in version order, as every activation stores the next version), each differing from
+ * the one before at most in the playbook settings (PLAYBOOK_SETTINGS), compared as jsonb (key order
+ * aside) as scoresAlike compares them. Versions of one run score every account alike, and their points
+ * are compared as one version's. A rollback (A, then B, then A's config again) is three runs: the
+ * account's points under B lie between A's and the third's, and a fall B saw measured again against
+ * A's points would be alerted twice. A statement names it `model_scoring` in its with clause
+ * (scoredAlikeSql reads it there); the versions are few.
  */
-export const MODEL_SCORING_SQL = `select version, min(version) over (partition by config - array[${PLAYBOOK_SETTINGS.map((key) => `'${key}'`).join(', ')}]) as scoring
-  from scoring_model`;
+export const MODEL_SCORING_SQL = `select version, max(version) filter (where starts_run) over (order by version) as scoring
+  from (select version, (config - ${SCORING_SETTINGS_REMOVED}) is distinct from lag(config - ${SCORING_SETTINGS_REMOVED}) over (order by version) as starts_run
+        from scoring_model) versions`;
 
 /**
  * SQL: with-clause entries `model_scoring` (MODEL_SCORING_SQL) and `alike`, the versions that score

@@ -213,7 +213,7 @@ export class TierChange {
   @Field(() => Int, {
     nullable: true,
     description:
-      'The model version that scored the point the change comes from (fromScore); null for a change from no tier. When it differs from modelVersion and the two versions score otherwise (more than their playbook settings differ), the model changed, not the account: `changes` leaves the change out.',
+      'The model version that scored the point the change comes from (fromScore); null for a change from no tier. When it differs from modelVersion and the two versions score otherwise (they are not of one run of versions activated one after another, each differing from the one before only in playbook settings), the model changed, not the account: `changes` leaves the change out.',
   })
   fromModelVersion!: number | null;
 

@@ -17,7 +17,7 @@ import { Customer } from '../customers/customer.entity';
   expression:
     'create index "tier_change_feed_time_idx" on "tier_change" ("changed_at", "id") where not "backfill" and coalesce("from_model_version" = "model_version", true)',
 })
-// The feed's moves across two versions that score alike (only their playbook settings differ), by
+// The feed's moves across two versions that score alike (of one run differing only in playbook settings), by
 // their pair of versions: the thousands of moves an activation's run makes are never read for them.
 @Index({
   name: 'tier_change_model_move_idx',
@@ -46,8 +46,9 @@ export class TierChange {
   /**
    * The model versions of the points the change lies between: the point at its instant (as
    * `toScore`) and the one before it (as `fromScore`; null when there is none). Kept with them
-   * wherever the history is relinked. Different, and the two versions score otherwise (more than
-   * their playbook settings differ: scoresAlike), the model moved, not the account.
+   * wherever the history is relinked. Different, and the two versions score otherwise (not of one
+   * run of versions differing only in playbook settings: MODEL_SCORING_SQL), the model moved, not the
+   * account.
    */
   @Property({ type: 'integer', nullable: true })
   modelVersion?: number | null;

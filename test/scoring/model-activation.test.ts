@@ -1,6 +1,7 @@
 // Activating a model version rescores everyone in the background, so tiers, summaries and the
 // worklist agree with the model now active; the presets are listed for the asking.
-import { DEFAULT_SCORING_MODEL } from '../../src/scoring/model';
+import { DEFAULT_SCORING_MODEL, ScoringModelConfig, scoresAlike } from '../../src/scoring/model';
+import { MODEL_SCORING_SQL } from '../../src/scoring/scoring-model.service';
 import { holdingRescoring } from '../../src/scoring/bulk-load-hold';
 import { sql } from '../helpers/database';
 import { tierChangesOffTheirPoints } from '../helpers/history';
@@ -251,6 +252,111 @@ it("compares points across a version that changes only playbook settings: a decl
     tier: 'at_risk',
     trend: 'STABLE',
   });
+});
+
+it('reads a rollback (A, then B, then A again) as a model change: the fall B saw is not alerted again by the run, and the trend reads STABLE', async () => {
+  // A: the default model with a heavy flag for an open ticket. B: another way of scoring (a flag no
+  // account raises). The third version is A's config again: a rollback, a new version.
+  const modelA = {
+    ...DEFAULT_SCORING_MODEL,
+    penalties: [
+      ...DEFAULT_SCORING_MODEL.penalties,
+      { name: 'open_ticket', metric: 'open_tickets', windowDays: 30, direction: 'at_least', threshold: 1, points: 50 },
+    ],
+  };
+  const modelB = { ...modelA, penalties: [...modelA.penalties, NEVER_RAISED] };
+  const activate = async (config: object) => {
+    await ok('mutation ($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }', { config });
+    await server.app.scheduler.idle();
+  };
+  await activate(modelA);
+  const id = 'cust_act_rollback';
+  await ok(`mutation { upsertCustomer(input: { id: "${id}", name: "Rollback", signedUpAt: "${daysAgo(200)}" }) { id } }`);
+  await ok('mutation ($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }', { events: busyDays(id) });
+  // Healthy ten days ago, under A: the point a trend a week later, and a drop within two weeks, compare with.
+  const healthy = await ok<{ refreshHealthScore: { score: number; tier: string } }>(
+    `mutation { refreshHealthScore(customerId: "${id}", asOf: "${daysAgo(10)}") { score tier } }`,
+  );
+  expect(healthy.refreshHealthScore.tier).toBe('healthy');
+
+  // B is activated, and the account falls while it is live: B's scoring sees the fall and alerts.
+  await activate(modelB);
+  await ok(
+    `mutation { recordSupportTicket(input: { customerId: "${id}", externalId: "t1", openedAt: "${daysAgo(1)}", status: OPEN, severity: LOW }) { id } }`,
+  );
+  const fallen = await ok<{ refreshHealthScore: { score: number; tier: string } }>(
+    `mutation { refreshHealthScore(customerId: "${id}") { score tier } }`,
+  );
+  expect(fallen.refreshHealthScore.tier).toBe('at_risk');
+  expect(healthy.refreshHealthScore.score - fallen.refreshHealthScore.score).toBeGreaterThanOrEqual(modelA.scoreDrop.points);
+
+  // Rolled back to A. Its run measures nothing against A's old points across B: no score drop or
+  // decline alerted again, and the trend is not measured until a week of points under it.
+  const rolledBackAt = new Date().toISOString();
+  await activate(modelA);
+  const after = await ok<{ customer: { tier: string; trend: string } }>(`{ customer(id: "${id}") { tier trend } }`);
+  expect(after.customer).toEqual({ tier: 'at_risk', trend: 'STABLE' });
+  const log = await ok<{ outreachLog: { edges: Array<{ node: { trigger: string; createdAt: string } }> } }>(
+    `{ outreachLog(customerId: "${id}", from: "${rolledBackAt}") { edges { node { trigger createdAt } } } }`,
+  );
+  expect(log.outreachLog.edges.map((edge) => edge.node.trigger)).toEqual([]);
+});
+
+it('lists a tier move whose earlier point a backfill under a later version of the same run relinked, by its pair of versions', async () => {
+  // The model with the heavy ticket flag, active after the rollback above.
+  const { scoringModel } = await ok<{ scoringModel: { version: number; config: typeof DEFAULT_SCORING_MODEL } }>(
+    '{ scoringModel { version config } }',
+  );
+  const id = 'cust_act_relinked';
+  await ok(`mutation { upsertCustomer(input: { id: "${id}", name: "Relinked", signedUpAt: "${daysAgo(200)}" }) { id } }`);
+  await ok('mutation ($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }', { events: busyDays(id) });
+  expect(
+    (
+      await ok<{ refreshHealthScore: { tier: string } }>(
+        `mutation { refreshHealthScore(customerId: "${id}", asOf: "${daysAgo(10)}") { tier } }`,
+      )
+    ).refreshHealthScore.tier,
+  ).toBe('healthy');
+  await ok(
+    `mutation { recordSupportTicket(input: { customerId: "${id}", externalId: "t1", openedAt: "${daysAgo(1)}", status: OPEN, severity: LOW }) { id } }`,
+  );
+  const since = new Date().toISOString();
+  expect(
+    (await ok<{ refreshHealthScore: { tier: string } }>(`mutation { refreshHealthScore(customerId: "${id}") { tier } }`)).refreshHealthScore
+      .tier,
+  ).toBe('at_risk');
+  // Two edits of playbook settings, then a backfill under the second, two days ago: the live point's
+  // move is now from that point, of a later version than its own.
+  let latest = scoringModel.version;
+  for (const days of [1, 2]) {
+    const config = { ...scoringModel.config, cooldownDays: scoringModel.config.cooldownDays + days };
+    latest = (
+      await ok<{ updateScoringModel: { version: number } }>(
+        'mutation ($c: JSON!) { updateScoringModel(input: { config: $c }) { version } }',
+        { c: config },
+      )
+    ).updateScoringModel.version;
+  }
+  await server.app.scheduler.idle();
+  expect(
+    (
+      await ok<{ refreshHealthScore: { tier: string } }>(
+        `mutation { refreshHealthScore(customerId: "${id}", asOf: "${daysAgo(2)}") { tier } }`,
+      )
+    ).refreshHealthScore.tier,
+  ).toBe('healthy');
+  const moves = await ok<{
+    tierChanges: { edges: Array<{ node: { fromTier: string; toTier: string; modelVersion: number; fromModelVersion: number } }> };
+  }>(`{ tierChanges(customerId: "${id}", since: "${since}") { edges { node { fromTier toTier modelVersion fromModelVersion } } } }`);
+  expect(moves.tierChanges.edges.map((edge) => edge.node)).toEqual([
+    { fromTier: 'healthy', toTier: 'at_risk', modelVersion: scoringModel.version, fromModelVersion: latest },
+  ]);
+  const feed = await ok<{ changes: { edges: Array<{ node: { kind: string; customerId: string; fromTier: string; toTier: string } }> } }>(
+    `{ changes(since: "${since}", first: 500) { edges { node { kind customerId fromTier toTier } } } }`,
+  );
+  expect(feed.changes.edges.map((edge) => edge.node).filter((node) => node.customerId === id)).toEqual([
+    { kind: 'TIER_CHANGED', customerId: id, fromTier: 'healthy', toTier: 'at_risk' },
+  ]);
 });
 
 it('leaves a cancelled account in the tier it left in when the new tier scheme has no such tier: no tier change, nothing published', async () => {
@@ -592,4 +698,23 @@ it('places a score in its own band of a new tier scheme: hysteresis holds no tie
 it('records with every tier change the model versions of the points it lies between', async () => {
   await server.app.scheduler.idle();
   expect(await tierChangesOffTheirPoints(server.database)).toEqual([]);
+});
+
+it("groups the stored versions into runs as each activation compared its model with the one before's (the database and scoresAlike agree)", async () => {
+  const stored = await sql<{ version: number; config: ScoringModelConfig }>(
+    server.database,
+    'select version, config from scoring_model order by version',
+  );
+  const runs = await sql<{ version: number; scoring: number }>(server.database, `${MODEL_SCORING_SQL} order by version`);
+  const expected: Array<{ version: number; scoring: number }> = [];
+  stored.forEach(({ version, config }, i) =>
+    expected.push({ version, scoring: i > 0 && scoresAlike(config, stored[i - 1].config) ? expected[i - 1].scoring : version }),
+  );
+  expect(runs).toEqual(expected);
+  // This file's versions hold runs of several versions, and models alike in runs apart (rollbacks).
+  expect(new Set(runs.map((run) => run.scoring)).size).toBeLessThan(runs.length);
+  const rolledBack = stored.some(({ config }, i) =>
+    stored.slice(0, i).some((earlier, j) => runs[j].scoring !== runs[i].scoring && scoresAlike(config, earlier.config)),
+  );
+  expect(rolledBack).toBe(true);
 });

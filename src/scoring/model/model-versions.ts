@@ -1,7 +1,7 @@
 // Which settings of a model decide what a scoring stores (score, tier, trend, lifecycle stage) and
-// which only decide the playbooks run on it. Two versions that differ only in the latter score every
-// account alike, so scoring compares its points across them as within one version (trend, score
-// drop, a tier worsened), and activating one has nothing to rescore.
+// which only decide the playbooks run on it. A version that differs from the one before only in the
+// latter scores every account alike, so scoring compares its points with that one's as within one
+// version (trend, score drop, a tier worsened), and activating it has nothing to rescore.
 import type { ScoringModelConfig } from './types';
 
 /**
@@ -36,7 +36,9 @@ export function scoringPartOf(config: ScoringModelConfig): Omit<ScoringModelConf
 
 /**
  * Whether two models score every account alike: equal but for their playbook settings (key order
- * aside). The database tells stored versions apart by the same rule (scoring-model.service.ts).
+ * aside). Stored versions are compared as one only within a run of versions activated one after
+ * another, each alike the one before by this rule (MODEL_SCORING_SQL, scoring-model.service.ts): a
+ * rollback to an earlier model is a model change, as the version it replaces scored otherwise.
  */
 export function scoresAlike(a: ScoringModelConfig, b: ScoringModelConfig): boolean {
   return canonicalJson(scoringPartOf(a)) === canonicalJson(scoringPartOf(b));

@@ -90,8 +90,9 @@ export interface PlaybookDecisionInput {
     lifecycleStage: LifecycleStage;
     /**
      * True when the points a trend window ago were scored by a model version that scores otherwise
-     * (not only its playbook settings differ): the trend then reads STABLE without having been
-     * measured, and an account falling before the change may be falling still.
+     * (not of the run of versions differing only in playbook settings that the one scoring now ends):
+     * the trend then reads STABLE without having been measured, and an account falling before the
+     * change may be falling still.
      */
     trendUnknown?: boolean;
     /**
