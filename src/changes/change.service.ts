@@ -15,7 +15,7 @@ import {
 } from '../infra/pagination';
 import { minorDigitsSql } from '../payments/minor-units';
 import { queryPrepared, type Db } from '../infra/sql';
-import { MODEL_SCORING_SQL, scoredAlikeSql } from '../scoring/scoring-model.service';
+import { scoredAlikeSql, WITH_MODEL_SCORING } from '../scoring/scoring-model.service';
 import type { Change, ChangesArgs } from './change.types';
 
 /** SQL: the minor-unit digits of a failed payment's currency, so an amount in minor units reads as written on an invoice. */
@@ -99,9 +99,6 @@ function sources(owned: string, ownerParams: unknown[], since: string, minScoreD
     },
   ].map((source) => ({ sql: `select * from (${source.sql}) as source (${columns})`, params: source.params }));
 }
-
-/** The with clause the sources read the stored versions' likeness from. */
-const WITH_MODEL_SCORING = `with model_scoring as (${MODEL_SCORING_SQL})`;
 
 const SORT_KEYS: SortKey[] = [
   { expression: 'ch.at', type: 'timestamptz' },

@@ -9,7 +9,8 @@ import type { ConnectionResult } from '../infra/pagination';
 import { Db, json, query } from '../infra/sql';
 import { riskReasons } from '../scoring/model';
 import { decodePenalties, decodeSignals, StoredPenalty, StoredSignal } from '../scoring/signal-storage';
-import { worklist } from '../scoring/health-score.queries';
+import { LATEST_SCORE_JOIN, SCORE_DROP_SQL, worklist } from '../scoring/health-score.queries';
+import { WITH_MODEL_SCORING } from '../scoring/scoring-model.service';
 import { LifecycleStage } from '../scoring/scoring.enums';
 
 /** An instant as the API answers it (ISO-8601, UTC): rows read as text carry PostgreSQL's own format. */
@@ -50,7 +51,7 @@ const CUSTOMERS_COLUMNS: Array<Column<Customer>> = [...COLUMNS, ...CONTACT_AND_C
 /** A worklist row: the customer, and why its latest score is low. */
 interface WorklistRow {
   customer: Customer;
-  /** Points lost since the score before it; null for a first score. */
+  /** Points lost since the score before it; null for a first score, or one after a model change (SCORE_DROP_SQL). */
   scoreDrop: number | null;
   /** `HealthScore.reasons(first: 3)`, as `name −points` joined by `; `. */
   reasons: string;
@@ -144,15 +145,19 @@ async function streamPages<T>(
 
 const nodes = (page: ConnectionResult<Customer>) => ({ rows: page.edges.map((edge) => edge.node), pageInfo: page.pageInfo });
 
-/** The page's customers with their latest score's drop and reasons (one read for the page). */
+/**
+ * The page's customers with their latest score's drop (none across a model change, as the worklist
+ * orders by it: SCORE_DROP_SQL) and reasons (one read for the page).
+ */
 async function withReasons(
   db: Db,
   page: ConnectionResult<Customer>,
 ): Promise<{ rows: WorklistRow[]; pageInfo: ConnectionResult<Customer>['pageInfo'] }> {
   const latest = await query<{ customerId: string; drop: number | null; signals: StoredSignal[]; penalties: StoredPenalty[] | null }>(
     db,
-    `select distinct on (customer_id) customer_id as "customerId", previous_score - score as drop, signals, penalties
-     from health_score where customer_id in (select jsonb_array_elements_text(?::jsonb)) order by customer_id, as_of desc, id desc`,
+    `${WITH_MODEL_SCORING}
+     select c.id as "customerId", ${SCORE_DROP_SQL} as drop, h.signals, h.penalties
+     from jsonb_array_elements_text(?::jsonb) as c(id) ${LATEST_SCORE_JOIN}`,
     [json(page.edges.map((edge) => edge.node.id))],
   );
   const byId = new Map(latest.map((row) => [row.customerId, row]));

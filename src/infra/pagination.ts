@@ -218,6 +218,8 @@ export function byTimeThenId(alias: string, timeColumn: string): SortKey[] {
 }
 
 export interface KeysetQuery {
+  /** A with clause (`with name as (…)`, no parameters) the other clauses read; none when absent. */
+  with?: string;
   /** Select list (aliased to the GraphQL type's property names). */
   select: string;
   /** FROM clause with joins. */
@@ -291,13 +293,17 @@ export async function keysetPage<T>(db: Db, spec: KeysetQuery): Promise<Connecti
   }
   const rows = await queryPrepared(
     db,
-    `select ${spec.select}, ${sortKeySelect(spec.sortKeys)} from ${spec.from} ${whereClause(conditions)}
+    `${spec.with ?? ''} select ${spec.select}, ${sortKeySelect(spec.sortKeys)} from ${spec.from} ${whereClause(conditions)}
      order by ${orderByClause(spec.sortKeys, spec.direction)} limit ${limit + 1}`,
     params,
   );
   const countFilter = whereClause(spec.where);
   return toConnection<T>(rows, limit, spec, async () => {
-    const [row] = await queryPrepared<{ count: number }>(db, `select count(*)::int as count from ${spec.from} ${countFilter}`, spec.params);
+    const [row] = await queryPrepared<{ count: number }>(
+      db,
+      `${spec.with ?? ''} select count(*)::int as count from ${spec.from} ${countFilter}`,
+      spec.params,
+    );
     return row.count;
   });
 }

@@ -17,7 +17,7 @@ import { Db, json, query } from '../infra/sql';
 import { addTimeRange } from '../infra/time-range';
 import { bandsBestFirst, isAtRiskTier } from './model';
 import { HEALTH_SCORE_COLUMN_MAP, HEALTH_SCORE_COLUMNS, TIER_CHANGE_COLUMNS } from './score-customers';
-import { checkModelKeys, getActiveModel } from './scoring-model.service';
+import { checkModelKeys, getActiveModel, scoredAlikeSql, WITH_MODEL_SCORING } from './scoring-model.service';
 import type {
   CustomerTierChangesArgs,
   HealthScore,
@@ -30,6 +30,17 @@ import type {
 
 /** The latest scoring of each customer is the one with the greatest asOf. */
 export const LATEST_SCORE_JOIN = `cross join lateral (select * from health_score h0 where h0.customer_id = c.id order by h0.as_of desc, h0.id desc limit 1) h`;
+
+/**
+ * SQL: how far the point `h` fell from the point before it (previous_score − score, negative for a
+ * rise), null without one or when that point was scored by a version that scores otherwise
+ * (scoredAlikeSql): the model moved, not the account, as the trend, the score-drop trigger and the
+ * changes feed read it. The statement names `model_scoring` in its with clause (WITH_MODEL_SCORING).
+ */
+export const SCORE_DROP_SQL = `case when not exists (
+    select 1 from (select p.model_version from health_score p where p.customer_id = h.customer_id and p.as_of < h.as_of
+                   order by p.as_of desc, p.id desc limit 1) prev
+    where not ${scoredAlikeSql('prev.model_version', 'h.model_version')}) then h.previous_score - h.score end`;
 
 /**
  * A customer's latest score, with the columns `fields` (the selection) asks for: the explanation
@@ -332,6 +343,7 @@ export async function worklist(
     params.push(value);
   }
   return keysetPage<Customer>(db, {
+    with: WITH_MODEL_SCORING,
     select: CUSTOMER_COLUMNS,
     from: `customer c ${LATEST_SCORE_JOIN}`,
     where,
@@ -341,7 +353,8 @@ export async function worklist(
       // score, so it is the same value): its index then gives the accounts in this order, and a page
       // stops after its rows instead of sorting every account.
       CUSTOMER_ORDERINGS[CustomerOrder.ARR_AT_RISK_DESC].sortKeys[0],
-      { expression: 'coalesce(h.previous_score - h.score, 0)', type: 'int' },
+      // The latest decline, none across a model change (SCORE_DROP_SQL).
+      { expression: `coalesce(${SCORE_DROP_SQL}, 0)`, type: 'int' },
       { expression: 'c.id', type: 'text' },
     ],
     direction: 'desc',

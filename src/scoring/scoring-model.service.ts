@@ -157,6 +157,9 @@ export const MODEL_SCORING_SQL = `select version, max(version) filter (where sta
 export const ALIKE_VERSIONS_SQL = `model_scoring as (${MODEL_SCORING_SQL}),
      alike as (select version from model_scoring where scoring = (select scoring from model_scoring where version = ?))`;
 
+/** SQL: the with clause that names MODEL_SCORING_SQL `model_scoring`, for a statement that reads no other common table. */
+export const WITH_MODEL_SCORING = `with model_scoring as (${MODEL_SCORING_SQL})`;
+
 /** SQL: whether the stored versions `a` and `b` (SQL expressions) score alike, read in `model_scoring` (MODEL_SCORING_SQL). */
 export function scoredAlikeSql(a: string, b: string): string {
   return `(${a} = ${b} or exists (select 1 from model_scoring x join model_scoring y on y.scoring = x.scoring

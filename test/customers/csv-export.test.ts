@@ -278,6 +278,51 @@ it("downloads one plan's accounts from both exports, as the lists filter them", 
   expect([refused.status, JSON.parse(refused.body).errors[0].extensions]).toEqual([400, { code: 'BAD_USER_INPUT', argument: 'plan' }]);
 });
 
+it('counts a score_drop, and orders the worklist by it, only from a point scored by a version that scores alike', async () => {
+  const ok = <T>(query: string, variables?: Record<string, unknown>): Promise<T> => server.gql(query, variables);
+  type Model = { version: number; config: { cooldownDays: number; penalties: object[] } & Record<string, unknown> };
+  const activate = async (config: object) =>
+    (
+      await ok<{ updateScoringModel: Model }>('mutation ($c: JSON!) { updateScoringModel(input: { config: $c }) { version config } }', {
+        c: config,
+      })
+    ).updateScoringModel;
+  const { scoringModel: first } = await ok<{ scoringModel: Model }>('{ scoringModel { version config } }');
+  // The next version changes only a playbook setting; the one after adds a flag no account raises: another way of scoring.
+  const edited = await activate({ ...first.config, cooldownDays: first.config.cooldownDays + 1 });
+  const neverRaised = { name: 'never_raised', metric: 'open_tickets', windowDays: 30, direction: 'at_least', threshold: 1000, points: 1 };
+  const other = await activate({ ...edited.config, penalties: [...edited.config.penalties, neverRaised] });
+  // Two critical accounts alike, each from 60 to 20: one across the playbook edit, one across the model change.
+  for (const [id, from, to] of [
+    ['cust_drop_alike', first.version, edited.version],
+    ['cust_drop_model', edited.version, other.version],
+  ] as const) {
+    await sql(
+      server.database,
+      `insert into customer (id, name, csm_owner, arr_cents, tier, lifecycle_stage, health_score) values ($1, $1, 'Vera', 500000, 'critical', 'ACTIVE', 20)`,
+      [id],
+    );
+    await sql(
+      server.database,
+      `insert into health_score (customer_id, score, tier, trend, previous_score, components, signals, penalties, coverage, model_version, as_of)
+       values ($1, 60, 'at_risk', 'STABLE', null, '[]', '[]', '[]', 1, $2, now() - interval '2 hours'),
+              ($1, 20, 'critical', 'DECLINING', 60, '[]', '[]', '[]', 1, $3, now())`,
+      [id, from, to],
+    );
+  }
+  const rows = records((await download('/export/worklist.csv?csmOwner=Vera')).body);
+  // The model moved the other account, not the account itself: no drop, as in the trend and `changes`.
+  expect(rows.map((row) => [row.id, row.score_drop])).toEqual([
+    ['cust_drop_alike', '40'],
+    ['cust_drop_model', ''],
+  ]);
+  // Equal ARR at risk: the latest decline orders them, and only the one across the playbook edit declined.
+  const worklist = await ok<{ worklist: { edges: Array<{ node: { id: string } }> } }>(
+    '{ worklist(csmOwner: "Vera") { edges { node { id } } } }',
+  );
+  expect(worklist.worklist.edges.map((edge) => edge.node.id)).toEqual(['cust_drop_alike', 'cust_drop_model']);
+});
+
 it('is protected like the API once keys exist: 401 without a key, 403 without the read scope', async () => {
   const admin = await createKey(server, ['admin']);
   const ingest = await createKey(server, ['ingest'], admin.key);
