@@ -54,6 +54,24 @@ export function loadModelVersion(db: Db, loaders: LoaderRegistry, version: numbe
     .load(version);
 }
 
+/**
+ * The first version of the run `version` belongs to (MODEL_SCORING_SQL): two points whose versions
+ * give the same one were scored alike. Batched per request; a version never stored is its own.
+ */
+export function loadScoringVersion(db: Db, loaders: LoaderRegistry, version: number): Promise<number> {
+  return loaders
+    .get<number, number>('scoringVersion', async (versions) => {
+      const rows = await query<{ version: number; scoring: number }>(
+        db,
+        `${WITH_MODEL_SCORING} select version, scoring from model_scoring where version in (select jsonb_array_elements_text(?::jsonb)::int)`,
+        [json(versions)],
+      );
+      const byVersion = new Map(rows.map((row) => [row.version, row.scoring]));
+      return versions.map((version) => byVersion.get(version) ?? version);
+    })
+    .load(version);
+}
+
 /** The configs of stored model versions, by version (an unknown one is left out): one statement. */
 export async function loadModelConfigs(db: Db, versions: readonly number[]): Promise<Map<number, ScoringModelConfig>> {
   if (versions.length === 0) return new Map();

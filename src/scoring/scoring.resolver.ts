@@ -15,7 +15,14 @@ import { ConnectionResult, pageSize } from '../infra/pagination';
 import { DateTimeScalar } from '../infra/scalars';
 import { selectedFields } from '../infra/selection';
 import { describeHeldBack, riskReasons, ScoringModelConfig } from './model';
-import { activateScoringModel, checkModelKeys, getActiveModel, getModelVersion, loadModelVersion } from './scoring-model.service';
+import {
+  activateScoringModel,
+  checkModelKeys,
+  getActiveModel,
+  getModelVersion,
+  loadModelVersion,
+  loadScoringVersion,
+} from './scoring-model.service';
 import {
   checkTierPreset,
   listScoringRuns,
@@ -120,6 +127,14 @@ export class ScoringResolver {
     const describe = selectedFields(info).has('heldBackBy') && penalties.some((p) => p.heldBackBy?.length);
     const model = describe ? await loadModelVersion(db, loaders, score.modelVersion) : null;
     return penalties.map((penalty, i) => ({ ...penalty, heldBackBy: describeHeldBack(model, penalty, i), kept: penalty.kept === true }));
+  }
+
+  @FieldResolver(() => Int, {
+    description:
+      "The first model version of the run modelVersion belongs to: versions activated one after another, each differing from the one before only in playbook settings, score every account alike, and their scores are compared as one version's (trend, score drops, tier changes). Where it differs from the score before's, the model changed how it scores; a version that changed only playbook settings keeps it.",
+  })
+  scoringVersion(@Root() score: { modelVersion: number }, @Ctx() { db, loaders }: GraphQLContext): Promise<number> {
+    return loadScoringVersion(db, loaders, score.modelVersion);
   }
 
   @FieldResolver(() => [RiskReason], {

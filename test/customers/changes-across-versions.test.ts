@@ -127,3 +127,25 @@ it("lists no drop or tier move from a point of a model rolled back to (A, then B
   );
   expect(moves.tierChanges.edges.map((edge) => edge.node)).toEqual([{ modelVersion: v5, fromModelVersion: v3 }]);
 });
+
+it("tells each score the first version of its run (scoringVersion): a chart marks a model change only where it differs from the score before's", async () => {
+  const history = async (id: string) =>
+    (
+      await ok<{ healthScoreHistory: { edges: Array<{ node: { modelVersion: number; scoringVersion: number } }> } }>(
+        `{ healthScoreHistory(customerId: "${id}") { edges { node { modelVersion scoringVersion } } } }`,
+      )
+    ).healthScoreHistory.edges.map((edge) => [edge.node.modelVersion, edge.node.scoringVersion]);
+  const [v1, v2, v3, , v5] = versions;
+  // Newest first.
+  expect(await history('cust_cv_slide')).toEqual([
+    [v3, v1],
+    [v2, v1],
+    [v2, v1],
+    [v1, v1],
+    [v1, v1],
+  ]);
+  expect(await history('cust_cv_rollback')).toEqual([
+    [v5, v5],
+    [v3, v1],
+  ]);
+});

@@ -1,9 +1,11 @@
-// A customer's score over time (uPlot), with a dashed line where the model version changed.
+// A customer's score over time (uPlot), with a dashed line where the model changed how it scores
+// (model-changes.ts: not where a version changed only playbook settings).
 // The same changes are listed in text under the chart for keyboards and screen readers.
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { formatAxisDates, formatDate } from '../format';
+import { modelChanges, modelChangesInWords, type ModelChange, type ScorePoint } from '../model-changes';
 
 const DAY_SECONDS = 86_400;
 /** The steps between the time axis's ticks: whole days, weeks, months (about), years. */
@@ -22,23 +24,7 @@ function timeRange(times: number[]): uPlot.Range.Function {
   return (_plot, min, max) => (first === last ? [first - LONE_SCORE_DAYS * DAY_SECONDS, last + LONE_SCORE_DAYS * DAY_SECONDS] : [min, max]);
 }
 
-export interface ScorePoint {
-  asOf: string;
-  score: number;
-  modelVersion: number;
-}
-
-/** Where the model version differs from the previous point's (oldest first). */
-export function modelVersionChanges(points: ScorePoint[]): Array<{ index: number; point: ScorePoint; from: number }> {
-  const changes: Array<{ index: number; point: ScorePoint; from: number }> = [];
-  points.forEach((point, index) => {
-    if (index > 0 && point.modelVersion !== points[index - 1].modelVersion)
-      changes.push({ index, point, from: points[index - 1].modelVersion });
-  });
-  return changes;
-}
-
-function markVersionChanges(changes: ReturnType<typeof modelVersionChanges>): uPlot.Plugin {
+function markVersionChanges(changes: readonly ModelChange[]): uPlot.Plugin {
   return {
     hooks: {
       draw: (plot) => {
@@ -64,7 +50,7 @@ function markVersionChanges(changes: ReturnType<typeof modelVersionChanges>): uP
 
 export function ScoreChart({ points }: { points: ScorePoint[] }) {
   const container = useRef<HTMLDivElement>(null);
-  const changes = modelVersionChanges(points);
+  const changes = modelChanges(points);
   useEffect(() => {
     const element = container.current;
     if (!element || points.length === 0) return;
@@ -103,11 +89,7 @@ export function ScoreChart({ points }: { points: ScorePoint[] }) {
         role="img"
         aria-label={`Score history: ${points.length} ${points.length === 1 ? 'score' : 'scores'} from ${formatDate(points[0].asOf)} to ${formatDate(points[points.length - 1].asOf)}, latest ${points[points.length - 1].score}`}
       />
-      <figcaption data-testid="model-changes">
-        {changes.length === 0
-          ? `Model version ${points[points.length - 1].modelVersion} throughout.`
-          : changes.map((change) => `v${change.from} → v${change.point.modelVersion} on ${formatDate(change.point.asOf)}`).join('; ')}
-      </figcaption>
+      <figcaption data-testid="model-changes">{modelChangesInWords(points, changes, formatDate)}</figcaption>
     </figure>
   );
 }

@@ -1,11 +1,11 @@
-// Customer page: who the account is, its score over time (model versions marked), the components,
+// Customer page: who the account is, its score over time (model changes marked), the components,
 // signals and penalties of its latest score with their contributions and coverage, the raw
 // records behind any signal (drill-down), and its NPS answers, payments, tickets and outreach.
 // An id the server does not know, or refuses as no id at all (blank, too long), gets a not-found
 // page with the way back to the worklist: either way no customer is at that link.
 import { useMemo, useState } from 'preact/hooks';
 import { ErrorNote, TierBadge, TrendArrow } from '../components/badges';
-import { ScoreChart, type ScorePoint } from '../components/score-chart';
+import { ScoreChart } from '../components/score-chart';
 import { ScreenHeading } from '../components/screen-heading';
 import { TableScroll } from '../components/table-scroll';
 import { isNotFound, refusedArgument } from '../errors';
@@ -13,6 +13,7 @@ import { formatCents, formatDate, formatDateTime, formatNumber, formatPercent, h
 import { graphql } from '../gql';
 import type { CustomerPageQuery } from '../gql/graphql';
 import { useLiveQuery } from '../live-query';
+import type { ScorePoint } from '../model-changes';
 import { signalWindows, type SignalWindow } from '../signal-sources';
 import { CustomerRecords } from './customer-records';
 import { NotFoundScreen } from './not-found';
@@ -69,6 +70,7 @@ const CustomerQuery = graphql(`
             asOf
             score
             modelVersion
+            scoringVersion
           }
         }
       }
