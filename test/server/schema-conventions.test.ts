@@ -2,7 +2,16 @@
 // root fields that cost only themselves when they fail, descriptions a client's tooling (GraphiQL,
 // codegen, an IDE) shows for every operation and every enum value, and lists paged as the README's
 // "The graph" says.
-import { getNamedType, GraphQLObjectType, GraphQLSchema, isEnumType, isNonNullType, isObjectType } from 'graphql';
+import {
+  getNamedType,
+  getNullableType,
+  GraphQLObjectType,
+  GraphQLSchema,
+  isEnumType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+} from 'graphql';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InProcessPubSub } from '../../src/infra/pubsub';
@@ -48,14 +57,33 @@ it('describes every enum and each of its values', () => {
   expect(undescribed).toEqual([]);
 });
 
+/** The lists paged otherwise, each by the words the README's "The graph" names it with. */
+const PAGED_OTHERWISE: Record<string, string> = {
+  'Query.previewScoringModel': '`previewScoringModel(first, after)`',
+  'HealthScore.reasons': '`HealthScore.reasons(first:)`',
+};
+
 it('pages every list as a Relay connection, but the exceptions the README names where it says so', () => {
   const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
   const conventions = readme.slice(readme.indexOf('## The graph'), readme.indexOf('### Errors and what the API refuses'));
-  const pagedOtherwise = Object.values(schema.getTypeMap())
+  const fields = Object.values(schema.getTypeMap())
     .filter(isObjectType)
     .filter((type) => !type.name.startsWith('__'))
-    .flatMap((type) => Object.values(type.getFields()).map((field) => ({ type, field })))
-    .filter(({ field }) => field.args.some((arg) => arg.name === 'after') && !getNamedType(field.type).name.endsWith('Connection'));
-  expect(pagedOtherwise.map(({ type, field }) => `${type.name}.${field.name}`)).toEqual(['Query.previewScoringModel']);
-  for (const { field } of pagedOtherwise) expect(conventions).toContain(`\`${field.name}(first, after)\``);
+    .flatMap((type) => Object.values(type.getFields()).map((field) => ({ name: `${type.name}.${field.name}`, field })));
+  // A field that takes a page size or a cursor, or answers a list and takes any argument (a list a
+  // client sizes or filters): a plain list of it, however few its arguments, is an exception to name.
+  const sized = fields.filter(
+    ({ field }) =>
+      field.args.some((arg) => arg.name === 'first' || arg.name === 'after') ||
+      (isListType(getNullableType(field.type)) && field.args.length > 0),
+  );
+  const pagedOtherwise = sized.filter(({ field }) => !getNamedType(field.type).name.endsWith('Connection')).map(({ name }) => name);
+  expect(pagedOtherwise.sort()).toEqual(Object.keys(PAGED_OTHERWISE).sort());
+  for (const name of pagedOtherwise) expect(conventions).toContain(PAGED_OTHERWISE[name]);
+  // And every connection is paged by both.
+  const unpaged = fields
+    .filter(({ field }) => getNamedType(field.type).name.endsWith('Connection'))
+    .filter(({ field }) => !['first', 'after'].every((name) => field.args.some((arg) => arg.name === name)))
+    .map(({ name }) => name);
+  expect(unpaged).toEqual([]);
 });
