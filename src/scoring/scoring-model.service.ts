@@ -184,7 +184,8 @@ export function scoredAlikeSql(a: string, b: string): string {
                                    where x.version = ${a} and y.version = ${b}))`;
 }
 
-function checkModel(config: ScoringModelConfig): void {
+/** BAD_USER_INPUT listing every broken rule of `config` (validateModel) in `extensions.problems`. */
+export function checkModel(config: ScoringModelConfig): void {
   const errors = validateModel(config);
   if (errors.length > 0)
     throw new InvalidInputError(`invalid scoring model: ${errors.join('; ')}`, { argument: 'input', problems: errors });

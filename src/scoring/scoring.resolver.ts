@@ -278,7 +278,7 @@ export class ScoringResolver {
     // Trimmed, as every text argument is.
     const tierPreset = input.tierPreset?.trim();
     if (tierPreset) {
-      config = tierPresetUpdate(checkTierPreset(tierPreset), input.config as ScoringModelConfig | undefined);
+      config = tierPresetUpdate(checkTierPreset(tierPreset), input.config);
     } else if (input.config != null) {
       config = input.config as ScoringModelConfig;
     } else {

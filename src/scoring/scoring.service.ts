@@ -10,7 +10,7 @@ import { CLOCK_SLACK_MS, instantBetween } from '../infra/input';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
 import { Db, query, queryOne } from '../infra/sql';
 import { sameTiers, ScoringModelConfig, TIER_PRESETS, TierBand, TierPresetName, withTierPreset } from './model';
-import { getActiveModel } from './scoring-model.service';
+import { checkModel, getActiveModel } from './scoring-model.service';
 import { BatchResult, ScoredCustomer, scoreCustomerBatch } from './score-customers';
 import { ClaimedCustomers, claimQueuedCustomers, databaseNow, putBackInQueue, releaseClaim } from './rescore-queue';
 import { publishBatch } from './scoring.topics';
@@ -109,11 +109,18 @@ export async function listTierPresets(db: Db): Promise<TierPreset[]> {
  * The model a `tierPreset` makes (withTierPreset), as updateScoringModel takes it: laid over the
  * `config` sent with it, else over the model active when the update takes its turn, so that it keeps
  * a change another admin activated a moment before. Tiers that are the preset's already leave the
- * active model as it is: nothing is stored.
+ * active model as it is: nothing is stored. A `config` sent (anything but null or undefined: `false`
+ * is a config, and no model) is checked whole first, as a model of its own: withTierPreset reads its
+ * tiers and playbooks, and would otherwise fail on them with a JavaScript error instead of the
+ * problems, or lay the preset over something that is no model.
  */
-export function tierPresetUpdate(name: TierPresetName, given?: ScoringModelConfig): (active: ScoringModelConfig) => ScoringModelConfig {
+export function tierPresetUpdate(name: TierPresetName, given?: unknown): (active: ScoringModelConfig) => ScoringModelConfig {
+  if (given != null) {
+    checkModel(given as ScoringModelConfig);
+    const laid = withTierPreset(given as ScoringModelConfig, name);
+    return () => laid;
+  }
   return (active) => {
-    if (given) return withTierPreset(given, name);
     const laid = withTierPreset(active, name);
     return laid === active ? active : withoutIgnoredCaps(laid);
   };

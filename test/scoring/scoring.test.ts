@@ -440,7 +440,31 @@ describe('scoring model', () => {
       expect(refused.errors?.[0].message).toBe('config must be a scoring model (a JSON object)');
       expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'config' });
     }
+    // A falsy config is a config sent, not a preset alone: refused, not read as "lay the preset over the active model".
+    for (const falsy of [false, 0, '']) {
+      const refused = await server.request(UpdateModelDocument, { input: { config: falsy, tierPreset: 'three_tier' } });
+      expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'config' });
+      expect(refused.data?.updateScoringModel).toBeNull();
+    }
     expect((await server.gql(CurrentModelDocument, {})).scoringModel.version).toBe(1);
+  });
+
+  it('checks a config sent with a preset as the model it is before laying the preset over it', async () => {
+    const { scoringModel } = await server.gql(CurrentModelDocument, {});
+    const { playbooks: _playbooks, ...withoutPlaybooks } = structuredClone(scoringModel.config as Record<string, unknown>);
+    const textTiers = { ...structuredClone(scoringModel.config as Record<string, unknown>), tiers: 'x' };
+    const objectTiers = { ...structuredClone(scoringModel.config as Record<string, unknown>), tiers: { healthy: 70 } };
+    for (const [config, problem] of [
+      [withoutPlaybooks, 'playbooks must be a list'],
+      [textTiers, 'tiers must contain at least one band'],
+      [objectTiers, 'tiers must contain at least one band'],
+    ] as const) {
+      const refused = await server.request(UpdateModelDocument, { input: { config, tierPreset: 'three_tier' } });
+      expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'input' });
+      expect(refused.errors?.[0].extensions?.problems).toContain(problem);
+      expect(refused.errors?.[0].message).not.toMatch(/undefined|is not a function|Cannot read/);
+    }
+    expect((await server.gql(CurrentModelDocument, {})).scoringModel.version).toBe(scoringModel.version);
   });
 
   it('activates a preset as a new version that later scores record', async () => {
