@@ -1,7 +1,8 @@
 // Typed domain errors, mapped once to GraphQL `extensions.code` in the error formatter.
 // Services throw these; nothing matches on message strings. The error contract of a response:
 //   - BAD_USER_INPUT, NOT_FOUND, …: the domain error's own code and message;
-//   - SERVICE_UNAVAILABLE: the database cannot be reached, or the instance is stopping; HTTP 503 with Retry-After;
+//   - SERVICE_UNAVAILABLE: the database cannot be reached, or the instance is stopping; HTTP 503 with
+//     Retry-After when nothing else answered (answersNothing), else 200 with the code on the failed fields;
 //   - INTERNAL_SERVER_ERROR: masked, with the request id under which it was logged.
 // No response carries a stack trace unless NODE_ENV=development.
 import { randomUUID } from 'node:crypto';
@@ -9,6 +10,7 @@ import { STATUS_CODES as STATUS_TEXT } from 'node:http';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { Logger } from './logger';
+import { answersGraphQLResponseJson } from './response-media-type';
 import { cutText } from './text-rules';
 
 /**
@@ -404,10 +406,33 @@ export function unexpectedHttpFailure(
   };
 }
 
+/** What decides a response's status: its `data` and the paths of its errors. */
+interface ExecutionOutcome {
+  data?: Record<string, unknown> | null;
+  errors?: ReadonlyArray<{ path?: ReadonlyArray<string | number> }>;
+}
+
+/**
+ * Whether a response answers nothing, so that an outage met on the way is the request's (HTTP 503):
+ * no `data` (nothing ran), or, to an `application/json` client, every root field `null` with an error
+ * of its own (a null root field without one is an answer, `healthScore` of a customer not scored
+ * yet). A root field that answered, a mutation among them, makes it the fields' failure, answered 200
+ * with the code on each: a client that follows `Retry-After` resends the whole document, and the
+ * mutations that committed in it would be written twice. `application/graphql-response+json` MUST be
+ * answered 2xx whenever `data` is not null (GraphQL over HTTP).
+ */
+export function answersNothing(outcome: ExecutionOutcome, graphqlResponseJson: boolean): boolean {
+  if (outcome.data == null) return true;
+  if (graphqlResponseJson) return false;
+  const failed = new Set(outcome.errors?.map((error) => error.path?.[0]));
+  return Object.entries(outcome.data).every(([field, value]) => value === null && failed.has(field));
+}
+
 /**
  * The HTTP side of the error contract, as an Apollo plugin: every response carries `x-request-id`
- * (the id its masked errors are logged under), and one with a SERVICE_UNAVAILABLE error is a 503
- * with `Retry-After`, so clients and proxies retry instead of treating it as a GraphQL answer.
+ * (the id its masked errors are logged under), and one that met a SERVICE_UNAVAILABLE error and
+ * answers nothing else (answersNothing) is a 503 with `Retry-After`, so clients and proxies retry
+ * instead of treating it as a GraphQL answer.
  */
 export function errorContractPlugin(): ApolloServerPlugin<BaseContext> {
   return {
@@ -421,9 +446,10 @@ export function errorContractPlugin(): ApolloServerPlugin<BaseContext> {
             if (classifyError(error) === 'SERVICE_UNAVAILABLE') unavailable = true;
           }
         },
-        async willSendResponse({ response }) {
+        async willSendResponse({ request, response }) {
           response.http.headers.set('x-request-id', requestId);
-          if (unavailable) {
+          const outcome = response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
+          if (unavailable && answersNothing(outcome, answersGraphQLResponseJson(request.http?.headers.get('accept')))) {
             response.http.status = 503;
             response.http.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
           }

@@ -116,3 +116,84 @@ it('answers SERVICE_UNAVAILABLE, not a masked internal error, to a request whose
     await bringDatabaseBack();
   }
 });
+
+describe('a field cut by the loss of its connection, beside fields that answered', () => {
+  const GRAPHQL_RESPONSE_JSON = { accept: 'application/graphql-response+json' };
+  const LOCKED = 'mutation { locked: upsertCustomer(input: { id: "cust_before", name: "Locked" }) { id } }';
+
+  /**
+   * Sends `query` while another session holds cust_before's row, and ends the server's session once
+   * it waits for that row: the field writing it fails as in an outage (SERVICE_UNAVAILABLE), the
+   * fields before it have answered and committed.
+   */
+  async function cutWhileWaitingForTheRow(query: string, headers: Record<string, string> = {}) {
+    const holder = new Client({ connectionString: server.database.url });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query("select 1 from customer where id = 'cust_before' for update");
+      const answer = post(server.url, { query }, headers);
+      let ended = 0;
+      // pg_locks, not pg_stat_activity: a transaction sees the sessions as they were at its first read
+      // of pg_stat_activity, and the server may open its connection after that.
+      for (let attempt = 0; attempt < 300 && ended === 0; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const { rows } = await holder.query(
+          'select pg_terminate_backend(pid) from pg_locks where not granted and pg_backend_pid() = any(pg_blocking_pids(pid))',
+        );
+        ended = rows.length;
+      }
+      expect(ended).toBe(1);
+      return await answer;
+    } finally {
+      await holder.query('rollback');
+      await holder.end();
+    }
+  }
+
+  it.each([
+    ['application/json', {}],
+    ['application/graphql-response+json', GRAPHQL_RESPONSE_JSON],
+  ])(
+    'answers 200 without Retry-After to %s when an earlier mutation committed: sent again, it would be written twice',
+    async (_mediaType, headers) => {
+      const id = `cust_committed_${Object.keys(headers).length}`;
+      const response = await cutWhileWaitingForTheRow(
+        `mutation { committed: upsertCustomer(input: { id: "${id}", name: "Committed" }) { id } ${LOCKED.slice('mutation {'.length)}`,
+        headers,
+      );
+      expect(response.status).toBe(200);
+      expect(response.headers.get('retry-after')).toBeNull();
+      expect(response.body.data).toEqual({ committed: { id }, locked: null });
+      expect(response.body.errors).toEqual([
+        expect.objectContaining({ path: ['locked'], extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 5 } }),
+      ]);
+      expectNoInternals(response.text);
+      const stored = await post(server.url, { query: `{ customer(id: "${id}") { name } }` });
+      expect(stored.body.data).toEqual({ customer: { name: 'Committed' } });
+    },
+  );
+
+  it('answers 503 with Retry-After to an application/json client when the failed field is the only one', async () => {
+    const response = await cutWhileWaitingForTheRow(LOCKED);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(response.body.data).toEqual({ locked: null });
+    expect(response.body.errors?.[0]).toMatchObject({
+      path: ['locked'],
+      extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 5 },
+    });
+  });
+
+  it('answers 200 to an application/graphql-response+json client when the failed field is the only one: its data is not null', async () => {
+    const response = await cutWhileWaitingForTheRow(LOCKED, GRAPHQL_RESPONSE_JSON);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
+    expect(response.headers.get('retry-after')).toBeNull();
+    expect(response.body.data).toEqual({ locked: null });
+    expect(response.body.errors?.[0]).toMatchObject({
+      path: ['locked'],
+      extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 5 },
+    });
+  });
+});

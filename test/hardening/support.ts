@@ -21,10 +21,11 @@ export interface RawResponse {
 export async function post(
   url: string,
   request: { query: string; variables?: Record<string, unknown>; variablesJson?: string; operationName?: string },
+  headers: Record<string, string> = {},
 ): Promise<RawResponse> {
   const { variablesJson, ...rest } = request;
   const payload = variablesJson === undefined ? JSON.stringify(rest) : `${JSON.stringify(rest).slice(0, -1)},"variables":${variablesJson}}`;
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload });
   const text = await response.text();
   let body: RawResponse['body'] = {};
   try {

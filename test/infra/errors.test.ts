@@ -5,7 +5,7 @@ import net from 'node:net';
 import knex, { Knex } from 'knex';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { ormOptions } from '../../src/database';
-import { classifyError, driverMessage, isDatabaseOutage } from '../../src/infra/errors';
+import { answersNothing, classifyError, driverMessage, isDatabaseOutage } from '../../src/infra/errors';
 import { Db, inTransaction, query } from '../../src/infra/sql';
 import { ADMIN_URL } from '../helpers/database';
 
@@ -118,5 +118,27 @@ describe('a transaction whose connection is lost as it begins', () => {
     expect(reached).toBe(false);
     // The pool gives a working connection next.
     expect(await query(orm.em.fork() as Db, 'select 1 as one')).toEqual([{ one: 1 }]);
+  });
+});
+
+describe("a response that answers nothing, whose outage is the request's (HTTP 503)", () => {
+  const lone = { data: { refreshAllHealthScores: null }, errors: [{ path: ['refreshAllHealthScores'] }] };
+
+  it('is one without data, to either media type', () => {
+    for (const graphqlResponseJson of [false, true]) {
+      expect(answersNothing({ errors: [{}] }, graphqlResponseJson)).toBe(true);
+      expect(answersNothing({ data: null, errors: [{}] }, graphqlResponseJson)).toBe(true);
+    }
+  });
+
+  it('is one whose root fields all failed, to application/json alone: graphql-response+json with data is 2xx', () => {
+    expect(answersNothing(lone, false)).toBe(true);
+    expect(answersNothing({ data: { a: null, b: null }, errors: [{ path: ['a'] }, { path: ['b', 'edges', 0] }] }, false)).toBe(true);
+    expect(answersNothing(lone, true)).toBe(false);
+  });
+
+  it('is not one where a root field answered, a null without an error (a customer not scored yet) included', () => {
+    expect(answersNothing({ data: { committed: { id: 'c1' }, refreshAllHealthScores: null }, errors: lone.errors }, false)).toBe(false);
+    expect(answersNothing({ data: { healthScore: null, refreshAllHealthScores: null }, errors: lone.errors }, false)).toBe(false);
   });
 });
