@@ -1,6 +1,6 @@
 // Access control of the graphql-ws transport, as the hooks graphql-ws documents:
 //   - the upgrade: the Origin check and the cap on open connections (answered 403 / 503);
-//   - connection_init (`onConnect`): the key (close 4401 when missing, wrong or revoked; 4429 after
+//   - connection_init (`onConnect`): the key (close 4401 when missing, wrong, revoked or two; 4429 after
 //     too many failed attempts from the address) and the cap per key (close 1013);
 //   - each subscribe message (`onSubscribe`): the cap on open operations, the key's rate limit, and
 //     the operation limits, all before anything runs; a query or mutation holds its message until it
@@ -32,21 +32,24 @@ import { actorOf, type Principal } from './principal';
 import type { RateLimits } from './rate-limits';
 
 /**
- * The key a connection_init payload carries as `authorization`, in either shape clients send: at its
+ * The keys a connection_init payload carries as `authorization`, in either shape clients send: at its
  * top level (`{ authorization: "Bearer …" }`, graphql-ws's own examples), or as an HTTP header would
  * be, in `headers` (`{ headers: { Authorization: "Bearer …" } }`, Apollo's and others'). Names are
- * matched without regard to case, as HTTP header names are; the top level comes first.
+ * matched without regard to case, as HTTP header names are; empty values are none. Each key once: more
+ * than one is an ambiguous payload (`{ Authorization: "Bearer old", authorization: "Bearer new" }`),
+ * refused rather than settled by the order of its members, which the client's serialiser chose and a
+ * proxy or log reading the payload may settle otherwise.
  */
-export function connectionInitCredentials(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
-  const fromObject = (object: unknown): string | undefined => {
-    if (typeof object !== 'object' || object === null || Array.isArray(object)) return undefined;
+export function connectionInitCredentials(params: Readonly<Record<string, unknown>> | undefined): string[] {
+  const found = new Set<string>();
+  for (const object of [params, params?.headers]) {
+    if (typeof object !== 'object' || object === null || Array.isArray(object)) continue;
     for (const [name, value] of Object.entries(object)) {
       const credentials = name.toLowerCase() === 'authorization' ? credentialsFrom(value) : undefined;
-      if (credentials) return credentials;
+      if (credentials) found.add(credentials);
     }
-    return undefined;
-  };
-  return fromObject(params) ?? fromObject(params?.headers);
+  }
+  return [...found];
 }
 
 /** graphql-ws's connection context, on the ws transport. */
@@ -197,13 +200,21 @@ export class WebSocketGuard {
     });
   }
 
-  /** graphql-ws `onConnect`: authenticates the connection_init payload (see connectionInitCredentials), or the upgrade's Authorization header. */
+  /**
+   * graphql-ws `onConnect`: authenticates the connection_init payload's key (see connectionInitCredentials;
+   * two different ones are closed 4401 unread), or else the upgrade's Authorization header.
+   */
   readonly onConnect = async (ctx: GuardedContext): Promise<boolean> => {
     const { socket, request } = ctx.extra;
     const state = this.states.get(socket);
     if (!state) return false;
     const address = state.clientAddress ?? 'unknown';
-    const credentials = connectionInitCredentials(ctx.connectionParams) ?? credentialsFrom(request.headers.authorization);
+    const sent = connectionInitCredentials(ctx.connectionParams);
+    if (sent.length > 1) {
+      socket.close(CLOSE_UNAUTHORIZED, 'two different API keys in connection_init: send one');
+      return false;
+    }
+    const credentials = sent[0] ?? credentialsFrom(request.headers.authorization);
     let authentication: Authentication;
     try {
       authentication = await authenticate(this.options.keys, credentials, request, (keyId) =>

@@ -146,6 +146,31 @@ describe('over WebSocket', () => {
     expect(await sent({ headers: 'authorization' })).toEqual({ code: 4401, reason: 'an API key is required' });
   });
 
+  it('closes with 4401 a connection_init carrying two different keys, in whatever order or place, and takes one sent twice', async () => {
+    const other = admin.key.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+    const sent = async (payload: Record<string, unknown>) => {
+      const socket = await GraphQLSocket.open(server.wsUrl);
+      socket.send({ type: 'connection_init', payload });
+      const answer = await socket.acknowledged();
+      socket.close();
+      return answer;
+    };
+    const ambiguous = { code: 4401, reason: 'two different API keys in connection_init: send one' };
+    // Whichever of the two is the valid one, and whichever comes first.
+    for (const [first, second] of [
+      [other, admin.key],
+      [admin.key, other],
+    ]) {
+      expect(await sent({ Authorization: `Bearer ${first}`, authorization: `Bearer ${second}` })).toEqual(ambiguous);
+      expect(await sent({ authorization: `Bearer ${first}`, headers: { Authorization: `Bearer ${second}` } })).toEqual(ambiguous);
+      expect(await sent({ headers: { AUTHORIZATION: first, authorization: `Bearer ${second}` } })).toEqual(ambiguous);
+    }
+    // The same key twice (with and without "Bearer"), or beside an empty value, is no ambiguity.
+    expect(await sent({ Authorization: `Bearer ${admin.key}`, authorization: admin.key })).toBe('ack');
+    expect(await sent({ authorization: `Bearer ${admin.key}`, headers: { Authorization: `Bearer ${admin.key}` } })).toBe('ack');
+    expect(await sent({ Authorization: '', authorization: `Bearer ${admin.key}`, headers: { authorization: ' ' } })).toBe('ack');
+  });
+
   it('closes with 4401 without a key or with a wrong one', async () => {
     for (const key of [undefined, admin.key.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))]) {
       const socket = await GraphQLSocket.connect(server.wsUrl, key);
