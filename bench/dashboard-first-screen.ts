@@ -66,9 +66,10 @@ async function main(): Promise<void> {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query: OVERVIEW_QUERY, variables: { csmOwner: null, npsFrom } }),
       });
-      const body = (await response.json()) as { data?: { healthSummary: { totalCustomers: number } } };
-      if (body.data?.healthSummary.totalCustomers !== CUSTOMERS)
-        throw new Error(`unexpected answer: ${JSON.stringify(body).slice(0, 200)}`);
+      const body = (await response.json()) as { data?: { healthSummary: { totalCustomers: number } | null } | null; errors?: unknown[] };
+      // A failed field answers null beside its error (root fields are nullable), its siblings answered.
+      if (body.errors?.length || body.data?.healthSummary?.totalCustomers !== CUSTOMERS)
+        throw new Error(`unexpected answer (HTTP ${response.status}): ${JSON.stringify(body).slice(0, 500)}`);
       return performance.now() - started;
     });
     const firstScreen = await repeat(RUNS, async () => {

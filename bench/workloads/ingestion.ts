@@ -157,9 +157,15 @@ export async function runIngestion(options: IngestionOptions): Promise<Ingestion
             while (sent < bodies.length) {
               const body = bodies[sent++];
               const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-              const result = (await response.json()) as { data?: { trackEngagementBatch: { accepted: number } }; errors?: unknown };
-              if (!result.data) throw new Error(`batch failed: ${JSON.stringify(result.errors).slice(0, 500)}`);
-              accepted += result.data.trackEngagementBatch.accepted;
+              const result = (await response.json()) as {
+                data?: { trackEngagementBatch: { accepted: number } | null } | null;
+                errors?: unknown[];
+              };
+              // A failed batch answers `trackEngagementBatch: null` beside its error (root fields are nullable), not a null data.
+              const batch = result.data?.trackEngagementBatch;
+              if (result.errors?.length || !batch)
+                throw new Error(`batch failed (HTTP ${response.status}): ${JSON.stringify(result.errors ?? result).slice(0, 500)}`);
+              accepted += batch.accepted;
             }
           }),
         );
