@@ -478,7 +478,7 @@ async function serveEventImport(
   let answer;
   try {
     askForBody(res);
-    answer = await importEventsFromRequest(req, services, stopping, revoked.signal);
+    answer = await importEventsFromRequest(req, services, actorOf(principal), stopping, revoked.signal);
   } finally {
     unwatch();
   }

@@ -131,14 +131,15 @@ export interface AppConfig {
    */
   wsMaxMessageBytes: number;
   /**
-   * A bulk import (`POST /ingest/events`) whose client sends nothing for this long is abandoned (its
-   * committed batches stay), ms: a trickling upload would otherwise hold one of the two import slots.
-   * `IMPORT_IDLE_TIMEOUT_MS`, default 30 000.
+   * A bulk import (`POST /ingest/events`) whose client completes no line for this long, ms, is stopped
+   * and answered 408 with where to resume (every line it read is stored): an upload trickling a byte
+   * now and then would otherwise hold an import slot for good. Counted while the import waits for its
+   * client only. `IMPORT_IDLE_TIMEOUT_MS`, default 30 000.
    */
   importIdleTimeoutMs: number;
   /**
    * Longest a GraphQL request's body may take to arrive, ms; then 408. Node's own limit on a whole
-   * request (300 s) is off, so that a bulk import may stream for as long as it keeps sending
+   * request (300 s) is off, so that a bulk import may stream for as long as it keeps sending lines
    * (importIdleTimeoutMs bounds its pauses). `BODY_TIMEOUT_MS`, default 60 000.
    */
   bodyTimeoutMs: number;

@@ -1,7 +1,7 @@
 // POST /ingest/events: the request body (NDJSON, streamed, any size) imported by importEvents, the
 // summary answered as JSON once the last line is stored. The HTTP server admits the request and
 // checks the ingest scope first; this bounds how many imports one instance runs at once (each holds
-// a database connection of its own).
+// database connections of its own), and how many of them one key runs.
 import type http from 'node:http';
 import { finished, PassThrough } from 'node:stream';
 import zlib from 'node:zlib';
@@ -12,6 +12,11 @@ import { EventImportSummary, importEvents } from './event-import';
 export const INGEST_EVENTS_PATH = '/ingest/events';
 /** Imports one instance runs at once; more are answered 429 with Retry-After. */
 export const MAX_CONCURRENT_IMPORTS = 2;
+/**
+ * Imports one key (or the key-less local operator) runs at once on an instance: all the slots but
+ * one, so that a key, leaked or misused, cannot keep every other client from importing.
+ */
+export const MAX_IMPORTS_PER_KEY = MAX_CONCURRENT_IMPORTS - 1;
 /**
  * How many times its compressed size a body may grow to once decompressed (past the allowance
  * below). NDJSON compresses well, but a body past this is built to make the server work far more
@@ -27,6 +32,8 @@ type Decoder = zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress;
 class DecompressionBombError extends Error {}
 
 let running = 0;
+/** Imports running, by actor (actorOf: the key id, or `loopback`). */
+const runningByActor = new Map<string, number>();
 
 export interface IngestAnswer {
   status: number;
@@ -101,30 +108,51 @@ function refused(status: number, code: string, message: string, headers: Record<
   return { status, headers, body: { errors: [{ message, extensions: { code, ...details } }] } };
 }
 
-/** Why the import cannot start: another method, both slots taken, an encoding it cannot read; null when it can. */
-function refusalBeforeImport(req: http.IncomingMessage): IngestAnswer | null {
+/** A refusal for want of an import slot: 429 with Retry-After. */
+function noSlot(message: string, details: Record<string, number>): IngestAnswer {
+  return refused(429, 'RATE_LIMITED', `${message}; retry later`, { 'retry-after': '5' }, { retryAfterSeconds: 5, ...details });
+}
+
+/** Why the import cannot start: another method, the instance's slots or the key's taken; null when it can. */
+function refusalBeforeImport(req: http.IncomingMessage, actor: string): IngestAnswer | null {
   if (req.method !== 'POST') return refused(405, 'METHOD_NOT_ALLOWED', 'POST an NDJSON body: one event per line', { allow: 'POST' });
-  if (running >= MAX_CONCURRENT_IMPORTS) {
-    return refused(
-      429,
-      'RATE_LIMITED',
-      `${MAX_CONCURRENT_IMPORTS} imports are running on this instance; retry later`,
-      {
-        'retry-after': '5',
-      },
-      { retryAfterSeconds: 5 },
-    );
+  if (running >= MAX_CONCURRENT_IMPORTS) return noSlot(`${MAX_CONCURRENT_IMPORTS} imports are running on this instance`, {});
+  if ((runningByActor.get(actor) ?? 0) >= MAX_IMPORTS_PER_KEY) {
+    const imports = `${MAX_IMPORTS_PER_KEY} import${MAX_IMPORTS_PER_KEY === 1 ? '' : 's'}`;
+    return noSlot(`this key already runs ${imports} on this instance, as many as one key may`, {
+      maxImportsPerKey: MAX_IMPORTS_PER_KEY,
+    });
   }
   return null;
 }
 
-/** The answer to a finished import: 200, or 503 when the server stopped it, 401 when its key was revoked (with where). */
-function answerFor(summary: EventImportSummary, revoked: boolean): IngestAnswer {
-  if (summary.stoppedAfterLine === undefined) return { status: 200, headers: {}, body: summary };
-  if (revoked) {
+/** Counts an import of `actor` as running (`by` 1) or done (`by` -1). */
+function countImport(actor: string, by: 1 | -1): void {
+  running += by;
+  const count = (runningByActor.get(actor) ?? 0) + by;
+  if (count === 0) runningByActor.delete(actor);
+  else runningByActor.set(actor, count);
+}
+
+/** Why an import stopped before the end of its body. */
+type StopReason = 'stopping' | 'revoked' | 'stalled';
+
+/**
+ * The answer to a finished import: 200, or, stopped, with where: 503 when the server stopped it, 401
+ * when its key was revoked, 408 when its client sent no line for idleMs.
+ */
+function answerFor(summary: EventImportSummary, reason: StopReason | null, idleMs: number): IngestAnswer {
+  if (reason === null) return { status: 200, headers: {}, body: summary };
+  if (reason === 'revoked') {
     const message =
       `the API key was revoked during the import: lines after ${summary.stoppedAfterLine} were not read ` + '(the lines before are stored)';
     return { status: 401, headers: { 'www-authenticate': 'Bearer', connection: 'close' }, body: { ...summary, message } };
+  }
+  if (reason === 'stalled') {
+    const message =
+      `no line was completed for ${idleMs} ms: lines after ${summary.stoppedAfterLine} were not read ` +
+      '(the lines before are stored); send them in a new request';
+    return { status: 408, headers: { connection: 'close' }, body: { ...summary, message } };
   }
   const message =
     `the server is stopping: lines after ${summary.stoppedAfterLine} are not stored; send them again ` +
@@ -155,19 +183,22 @@ function refusalOfBody(error: unknown, encoding: string): IngestAnswer | null {
 }
 
 /**
- * `stopping` is aborted when the server stops: the import reads no further line, rolls back the
- * batch it was reading, and is answered 503 with its summary and the last line of the batches
- * committed, within the drain, so the client knows where to resume (or resends the file: events with
- * an idempotencyKey are stored once). `revoked` is aborted when the request's key is revoked: the
- * import reads no further line, commits what it read, and is answered 401 with the last line read.
+ * The import of `actor` (actorOf: its key id). `stopping` is aborted when the server stops: the
+ * import reads no further line, rolls back the batch it was reading, and is answered 503 with its
+ * summary and the last line of the batches committed, within the drain, so the client knows where to
+ * resume (or resends the file: events with an idempotencyKey are stored once). `revoked` is aborted
+ * when the request's key is revoked: the import reads no further line, commits what it read, and is
+ * answered 401 with the last line read. A client that completes no line for importIdleTimeoutMs is
+ * answered the same way, 408.
  */
 export async function importEventsFromRequest(
   req: http.IncomingMessage,
   services: AppServices,
+  actor: string,
   stopping?: AbortSignal,
   revoked?: AbortSignal,
 ): Promise<IngestAnswer> {
-  const refusal = refusalBeforeImport(req);
+  const refusal = refusalBeforeImport(req, actor);
   if (refusal) return refusal;
   const encoding = String(req.headers['content-encoding']);
   const body = decodedBody(req);
@@ -181,37 +212,40 @@ export async function importEventsFromRequest(
   }
   const databaseUrl = services.config.databaseUrl;
   if (!databaseUrl) throw new Error('the service runs without a database URL');
-  running++;
-  // A client trickling a byte now and then would otherwise hold an import slot and a connection for good.
+  countImport(actor, 1);
+  // Measured in lines, not bytes, and only while the import waits for its client (not while it
+  // merges): a client trickling a byte now and then would otherwise hold an import slot for good.
   const idleMs = services.config.importIdleTimeoutMs;
-  req.setTimeout(idleMs, () => {
-    services.logger.warn({ idleMs }, 'event import abandoned: the client sent nothing for too long');
-    req.destroy(new Error(`no data for ${idleMs} ms`));
-  });
   try {
     const summary = await importEvents(databaseUrl, body.chunks, {
       scheduler: services.scheduler,
       signal: revoked,
       stopping,
+      idleTimeoutMs: idleMs,
       sessionName: sessionNameOf(services.orm),
     });
     const { lines, accepted, duplicates, rejected, seconds, stoppedAfterLine } = summary;
-    const keyRevoked = stoppedAfterLine !== undefined && revoked?.aborted === true && stopping?.aborted !== true;
-    services.logger.info(
-      { lines, accepted, duplicates, rejected, seconds, stoppedAfterLine },
-      stoppedAfterLine === undefined
-        ? 'events imported'
-        : keyRevoked
-          ? 'event import stopped: its API key was revoked'
-          : 'event import stopped: the server is stopping',
-    );
-    return answerFor(summary, keyRevoked);
+    // Stopped by neither of its signals, the import stopped on its idle timeout.
+    const reason: StopReason | null =
+      stoppedAfterLine === undefined ? null : stopping?.aborted ? 'stopping' : revoked?.aborted ? 'revoked' : 'stalled';
+    const logged = { lines, accepted, duplicates, rejected, seconds, stoppedAfterLine };
+    if (reason === 'stalled') services.logger.warn({ ...logged, idleMs }, 'event import stopped: the client sent no line for too long');
+    else
+      services.logger.info(
+        logged,
+        reason === null
+          ? 'events imported'
+          : reason === 'revoked'
+            ? 'event import stopped: its API key was revoked'
+            : 'event import stopped: the server is stopping',
+      );
+    return answerFor(summary, reason, idleMs);
   } catch (error) {
     const answer = body.chunks === body.stage ? null : refusalOfBody(error, encoding);
     if (!answer) throw error;
     return answer;
   } finally {
     letGoOfBody(req, body);
-    running--;
+    countImport(actor, -1);
   }
 }

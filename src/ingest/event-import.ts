@@ -4,6 +4,8 @@
 // events, the daily rollup and the rescoring queue. Bad lines are reported by line number and the
 // good ones stored; memory stays bounded whatever the input's size (lines are streamed into COPY as
 // they are parsed: a line, a chunk of COPY text, and at most MAX_REPORTED_ERRORS errors are held).
+// A batch's transaction is open only while its lines arrive: it begins at its first complete line and
+// is committed once its source keeps it waiting, so a slow client never holds a transaction for long.
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { Client } from 'pg';
@@ -24,6 +26,20 @@ export const IMPORT_CONNECTIONS = 2;
 export const MAX_LINE_BYTES = 64 * 1024;
 /** Errors listed in the summary; beyond them only their number is kept. */
 export const MAX_REPORTED_ERRORS = 1_000;
+/**
+ * Longest a batch waits for its source's next line with its transaction open: then the batch is
+ * committed, and the next one begins when a line arrives (a paused or slow client holds no
+ * transaction, nor the vacuum horizon, while it is silent).
+ */
+export const MAX_BATCH_WAIT_MS = 1_000;
+/**
+ * Longest a batch reads with its transaction open: past it, the batch is committed as soon as it
+ * would wait for its source, however briefly (a client sending a line now and then, never pausing for
+ * MAX_BATCH_WAIT_MS, writes a batch at least this often rather than one endless transaction). A
+ * source whose lines are already there when the import asks for them never waits: a fast upload or a
+ * file is read in full batches of `batchSize`.
+ */
+export const MAX_BATCH_READ_MS = 10_000;
 
 export interface ImportLineError {
   line: number;
@@ -48,8 +64,9 @@ export interface EventImportSummary {
   seconds: number;
   /**
    * Set when the import was stopped before the end of the input: the line up to which the input is
-   * stored (its key revoked: the last line read; the server stopping: the last line of the last batch
-   * committed). The counts and errors are those of the lines up to it.
+   * stored (its key revoked, or its source silent for idleTimeoutMs: the last line read; the server
+   * stopping: the last line of the last batch committed). The counts and errors are those of the lines
+   * up to it.
    */
   stoppedAfterLine?: number;
 }
@@ -79,6 +96,17 @@ export interface EventImportOptions {
    * `stoppedAfterLine` is the last line of the batches committed.
    */
   stopping?: AbortSignal;
+  /**
+   * The longest the import waits for its source's next line (a line completed, not a byte): past it,
+   * it stops as when `signal` is aborted, every line read stored. A client trickling a byte now and
+   * then would otherwise keep its import, and the instance's import slot, for good. Unset: as long as
+   * the source takes (a file, a pipe).
+   */
+  idleTimeoutMs?: number;
+  /** Longest a batch waits for its source with its transaction open, default MAX_BATCH_WAIT_MS. */
+  batchWaitMs?: number;
+  /** Longest a batch reads with its transaction open before it is committed at its next wait, default MAX_BATCH_READ_MS. */
+  batchReadMs?: number;
   /**
    * The `application_name` of the import's sessions: the server's (shutdown-drain.ts), so that the
    * end of a stopping server's drain ends a merge still running, as it ends a late request's statement.
@@ -329,14 +357,50 @@ interface LineReader {
   at: number;
   /** The number of the last line taken (0 before the first). */
   last: number;
-  /** A read of `chunks` left waiting when the server stopped (nextLines). */
-  pending?: Promise<unknown>;
+  /**
+   * The read of `chunks` under way: a wait cut short (a batch committed on a pause, the import
+   * stopped) leaves it to the next wait, or, once the import is over, to settle when the body ends or
+   * is destroyed (the caller's part).
+   */
+  pending?: Promise<IteratorResult<NdjsonLine[]>>;
+  /** When `pending` began: how long the source has kept the import waiting for its next line. */
+  waitingSince: number;
+}
+
+/** How an import reads its batches: its settings, its tally, and what stops it. */
+interface ImportReading {
+  reader: LineReader;
+  tally: Tally;
+  now: Date;
+  batchSize: number;
+  batchWaitMs: number;
+  batchReadMs: number;
+  idleTimeoutMs: number;
+  /** Aborted when the import is to stop (`signal` or `stopping`): a stopped import waits for no line. */
+  interrupt?: AbortSignal;
+}
+
+/** How an import of `source` reads it, as its options say. */
+function importReading(source: AsyncIterable<Buffer | string>, options: EventImportOptions, tally: Tally): ImportReading {
+  const { signal, stopping } = options;
+  return {
+    reader: { chunks: ndjsonLineChunks(source, MAX_LINE_BYTES), lines: [], at: 0, last: 0, waitingSince: Date.now() },
+    tally,
+    now: options.now ?? new Date(),
+    batchSize: options.batchSize ?? IMPORT_BATCH_SIZE,
+    batchWaitMs: options.batchWaitMs ?? MAX_BATCH_WAIT_MS,
+    batchReadMs: options.batchReadMs ?? MAX_BATCH_READ_MS,
+    idleTimeoutMs: options.idleTimeoutMs ?? Infinity,
+    interrupt: signal && stopping ? AbortSignal.any([signal, stopping]) : (signal ?? stopping),
+  };
 }
 
 /** One batch of an import: the lines it read (from `firstLine` to `lastLine`) and what became of them. */
 interface Batch {
   firstLine: number;
   lastLine: number;
+  /** When its transaction began. */
+  openedAt: number;
   /** Lines read, blank ones not counted, and how many of them were refused as they were read. */
   lines: number;
   refused: number;
@@ -350,65 +414,107 @@ interface Batch {
   stored?: boolean;
 }
 
-/** A batch to read after line `after`. */
+/** A batch to read after line `after`, its transaction just begun. */
 function newBatch(after: number): Batch {
-  return { firstLine: after + 1, lastLine: after, lines: 0, refused: 0, staged: 0, oversized: false, ended: false, cut: false };
+  return {
+    firstLine: after + 1,
+    lastLine: after,
+    openedAt: Date.now(),
+    lines: 0,
+    refused: 0,
+    staged: 0,
+    oversized: false,
+    ended: false,
+    cut: false,
+  };
 }
 
 /**
- * The next chunk of lines, or null once `stopping` is aborted first: a client that has stopped
- * sending does not hold a stopping server's import (or a stopped one's). The read left waiting settles when the body
- * ends or is destroyed (the caller's part), its failure then ignored.
+ * What a wait for the source's next lines came to: its next chunk of lines (or its end), or what cut
+ * it short: `interrupt` aborted, the wait allowed over (`paused`), or the source silent for
+ * idleTimeoutMs since the read began (`stalled`).
  */
-async function nextLines(reader: LineReader, stopping: AbortSignal | undefined): Promise<IteratorResult<NdjsonLine[]> | null> {
-  const next = reader.chunks.next();
-  if (!stopping) return next;
-  if (stopping.aborted) {
-    reader.pending = next.catch(() => undefined);
-    return null;
+type Arrival = IteratorResult<NdjsonLine[]> | 'interrupted' | 'paused' | 'stalled';
+
+/**
+ * The source's next chunk of lines, waiting at most `waitMs` (and never past idleTimeoutMs since the
+ * read began). Lines that have already arrived are taken whatever the wait allowed, even none: only
+ * a wait for the client is cut short. A read cut short stays under way, for the next wait.
+ */
+async function nextLines(reading: ImportReading, waitMs: number): Promise<Arrival> {
+  const { reader, interrupt } = reading;
+  if (reader.pending === undefined) {
+    reader.pending = reader.chunks.next();
+    // Its failure is the next wait's to report; one left waiting at the end is no unhandled rejection.
+    reader.pending.catch(() => undefined);
+    reader.waitingSince = Date.now();
   }
+  const read = reader.pending;
+  if (interrupt?.aborted) return 'interrupted';
+  const idleMs = reader.waitingSince + reading.idleTimeoutMs - Date.now();
+  let timer: NodeJS.Timeout | undefined;
   let onAbort = (): void => undefined;
-  const aborted = new Promise<null>((resolve) => {
-    onAbort = () => resolve(null);
-    stopping.addEventListener('abort', onAbort, { once: true });
+  const cut = new Promise<'interrupted' | 'paused' | 'stalled'>((resolve) => {
+    onAbort = () => resolve('interrupted');
+    interrupt?.addEventListener('abort', onAbort, { once: true });
+    const wait = Math.min(waitMs, idleMs);
+    // A read already settled wins the race over a timer of 0: its reaction runs before any timer.
+    if (wait !== Infinity) timer = setTimeout(() => resolve(idleMs <= waitMs ? 'stalled' : 'paused'), Math.max(0, wait));
   });
   try {
-    const first = await Promise.race([next, aborted]);
-    if (first === null) reader.pending = next.catch(() => undefined);
-    return first;
+    const arrival = await Promise.race([read, cut]);
+    if (typeof arrival !== 'string') reader.pending = undefined;
+    return arrival;
   } finally {
-    stopping.removeEventListener('abort', onAbort);
+    clearTimeout(timer);
+    interrupt?.removeEventListener('abort', onAbort);
   }
 }
 
-/** The next batch of `reader`'s lines as COPY text, in chunks: at most `batchSize` valid lines, the refused ones tallied. */
-async function* batchText(
-  reader: LineReader,
-  batchSize: number,
-  now: Date,
-  tally: Tally,
-  batch: Batch,
-  signal: AbortSignal | undefined,
-  stopping: AbortSignal | undefined,
-) {
+/**
+ * Waits, with no transaction open, until the source has a line to read: 'line', or 'ended' at the
+ * end of the source, 'stopped' once `interrupt` is aborted, 'stalled' when it sends no line for
+ * idleTimeoutMs.
+ */
+async function awaitLine(reading: ImportReading): Promise<'line' | 'ended' | 'stopped' | 'stalled'> {
+  const { reader } = reading;
+  for (;;) {
+    if (reading.interrupt?.aborted) return 'stopped';
+    if (reader.at < reader.lines.length) return 'line';
+    // No wait allowed but idleTimeoutMs: a wait cut short is a stop or a stall.
+    const arrival = await nextLines(reading, Infinity);
+    if (typeof arrival === 'string') return arrival === 'interrupted' ? 'stopped' : 'stalled';
+    if (arrival.done) return 'ended';
+    reader.lines = arrival.value;
+    reader.at = 0;
+  }
+}
+
+/**
+ * The next batch of the source's lines as COPY text, in chunks: at most `batchSize` valid lines, the
+ * refused ones tallied. The batch ends early, to be committed, when its source keeps it waiting longer
+ * than batchWaitMs, or at its first wait once it has read for batchReadMs.
+ */
+async function* batchText(reading: ImportReading, batch: Batch) {
+  const { reader, tally, now, interrupt } = reading;
   let chunk = '';
-  // Either ends a wait for more input: a stopped import reads nothing more, however long its source takes to send.
-  const interrupt = signal && stopping ? AbortSignal.any([signal, stopping]) : (signal ?? stopping);
-  while (batch.staged < batchSize) {
-    if (signal?.aborted || stopping?.aborted) {
+  while (batch.staged < reading.batchSize) {
+    if (interrupt?.aborted) {
       batch.ended = batch.cut = true;
       break;
     }
     if (reader.at === reader.lines.length) {
-      const next = await nextLines(reader, interrupt);
-      if (next === null) continue;
+      const next = await nextLines(reading, Math.min(reading.batchWaitMs, batch.openedAt + reading.batchReadMs - Date.now()));
+      // The wait may have been long: whatever arrived after the signal is not read.
+      if (next === 'interrupted') continue;
+      // The client is slow: the batch is committed rather than held open; the next begins at its next line.
+      if (next === 'paused' || next === 'stalled') break;
       if (next.done) {
         batch.ended = true;
         break;
       }
       reader.lines = next.value;
       reader.at = 0;
-      // The wait may have been long: whatever arrived after the signal is not read.
       continue;
     }
     const { number, text, unreadable } = reader.lines[reader.at++];
@@ -468,10 +574,10 @@ export async function importEvents(
   options: EventImportOptions = {},
 ): Promise<EventImportSummary> {
   const startedAt = Date.now();
-  const now = options.now ?? new Date();
-  const batchSize = options.batchSize ?? IMPORT_BATCH_SIZE;
   const tally = importTally(options);
-  const reader: LineReader = { chunks: ndjsonLineChunks(source, MAX_LINE_BYTES), lines: [], at: 0, last: 0 };
+  const { stopping } = options;
+  const reading = importReading(source, options, tally);
+  const { reader } = reading;
   const clients: Client[] = [];
   const merges = new Map<Client, Promise<void>>();
   let failure: unknown;
@@ -484,26 +590,29 @@ export async function importEvents(
     if (failure !== undefined) throw failure;
     return nextIdle();
   };
-  const { signal, stopping } = options;
   const batches: Batch[] = [];
   let ended = false;
+  let stopped = false;
   try {
     await openConnections(databaseUrl, Math.max(1, options.connections ?? IMPORT_CONNECTIONS), clients, options.sessionName);
-    while (!ended) {
+    while (!ended && !stopped) {
+      const client = await nextIdle();
+      // The transaction begins once a line is there to write: a silent client holds none.
+      const arrival = await awaitLine(reading);
+      if (arrival === 'ended') break;
+      stopped = arrival !== 'line';
+      if (stopped) break;
+      await client.query('begin');
       const batch = newBatch(reader.last);
       batches.push(batch);
-      const client = await nextIdle();
-      await client.query('begin');
       try {
-        await pipeline(
-          Readable.from(batchText(reader, batchSize, now, tally, batch, signal, stopping)),
-          client.query(copyFrom(COPY_STAGING)),
-        );
+        await pipeline(Readable.from(batchText(reading, batch)), client.query(copyFrom(COPY_STAGING)));
       } catch (error) {
         await client.query('rollback').catch(() => undefined);
         throw error;
       }
       ended = batch.ended;
+      stopped = batch.cut;
       // Stopping, the batch being read is not merged (its lines are sent again): the answer cannot wait for its merge.
       const dropped = batch.cut && stopping?.aborted === true;
       if (batch.staged === 0 || dropped) {
@@ -528,7 +637,7 @@ export async function importEvents(
     }
     await Promise.all(merges.values());
     if (failure !== undefined) throw failure;
-    if (batches.some((batch) => batch.cut)) leaveOutUnstored(tally.summary, batches);
+    if (stopped) leaveOutUnstored(tally.summary, batches, reader.last);
     tally.summary.errors.sort((a, b) => a.line - b.line);
     tally.summary.seconds = (Date.now() - startedAt) / 1000;
     return tally.summary;
@@ -543,12 +652,12 @@ export async function importEvents(
 
 /**
  * The summary of an import stopped before the end of its input: `stoppedAfterLine`, the last line of
- * the batches stored one after the other from the first, and the lines of the batches not stored
- * (rolled back) left out of its counts and errors.
+ * the batches stored one after the other from the first (`lastRead` when all of them are), and the
+ * lines of the batches not stored (rolled back) left out of its counts and errors.
  */
-function leaveOutUnstored(summary: EventImportSummary, batches: Batch[]): void {
+function leaveOutUnstored(summary: EventImportSummary, batches: Batch[], lastRead: number): void {
   const firstUnstored = batches.findIndex((batch) => batch.stored !== true);
-  summary.stoppedAfterLine = firstUnstored === -1 ? batches[batches.length - 1].lastLine : batches[firstUnstored].firstLine - 1;
+  summary.stoppedAfterLine = firstUnstored === -1 ? lastRead : batches[firstUnstored].firstLine - 1;
   for (const batch of batches) {
     if (batch.stored === true) continue;
     summary.lines -= batch.lines;

@@ -4,6 +4,7 @@
 // like the ingestion mutations; and the history backfilled afterwards without side effects.
 import { execFileSync, spawn } from 'node:child_process';
 import http from 'node:http';
+import net from 'node:net';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -12,14 +13,14 @@ import { openDatabase } from '../../src/database';
 import { ndjsonLines } from '../../src/ingest/ndjson-lines';
 import { endBusySessions } from '../../src/infra/shutdown-drain';
 import { Client } from 'pg';
-import { importEvents, MAX_LINE_BYTES } from '../../src/ingest/event-import';
+import { importEvents, MAX_BATCH_WAIT_MS, MAX_LINE_BYTES } from '../../src/ingest/event-import';
 import { importExitCode, runImportCommand } from '../../src/ingest/import-command';
 import { bearer, createKey, post } from '../helpers/auth';
 import { createTestDatabase, sql } from '../helpers/database';
 import { upsertCustomer } from '../../src/customers/customer.service';
 import type { Db } from '../../src/infra/sql';
 import { startTestServer, TestServer } from '../helpers/server';
-import { DECOMPRESSION_ALLOWANCE_BYTES, MAX_DECOMPRESSION_RATIO } from '../../src/ingest/event-import.http';
+import { DECOMPRESSION_ALLOWANCE_BYTES, MAX_DECOMPRESSION_RATIO, MAX_IMPORTS_PER_KEY } from '../../src/ingest/event-import.http';
 import { createWriteStream, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -607,6 +608,8 @@ describe('an import when the server stops', () => {
       }
       const summary = await importEvents(database.url, upload(), {
         batchSize: 50,
+        // The second batch waits for its client until the server stops, however slow the first merge.
+        batchWaitMs: 60_000,
         stopping: stopping.signal,
         // The server stops once the first batch is committed.
         onProgress: (progress) => progress.batches === 1 && stopping.abort(),
@@ -662,34 +665,201 @@ describe('an import when the server stops', () => {
   });
 });
 
-describe('an upload that stalls', () => {
-  it('is abandoned after IMPORT_IDLE_TIMEOUT_MS, and its import slot freed', async () => {
-    const idle = await startTestServer({ label: 'import_idle', env: { IMPORT_IDLE_TIMEOUT_MS: '500' } });
-    try {
-      const url = idle.url.replace(/\/graphql$/, '/ingest/events');
-      // Two trickling uploads hold both slots until they are abandoned.
-      const stalled = [0, 1].map(
-        () =>
-          new Promise<string>((resolve) => {
-            const request = http.request(url, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' } });
-            request.on('error', (error) => resolve(String(error)));
-            request.on('response', (response) => resolve(`answered ${response.statusCode}`));
-            request.write('{"customerId"');
-          }),
+/** A chunked POST /ingest/events over a raw socket, its body sent a piece at a time as the test says, and its answer. */
+function rawUpload(url: string, key: string) {
+  const { hostname, port } = new URL(url);
+  const socket = net.connect(Number(port), hostname);
+  socket.setNoDelay(true);
+  socket.on('error', () => undefined);
+  socket.write(
+    `POST /ingest/events HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${key}\r\n` +
+      'Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n',
+  );
+  // The server closes the connection once it has answered (Connection: close): the answer is what came before.
+  const answer = new Promise<{ status: number; head: string; body: any; at: number }>((resolve, reject) => {
+    let received = Buffer.alloc(0);
+    let at = 0;
+    socket.on('data', (data: Buffer) => {
+      at ||= Date.now();
+      received = Buffer.concat([received, data]);
+    });
+    socket.on('close', () => {
+      const text = received.toString();
+      const end = text.indexOf('\r\n\r\n');
+      if (end === -1) return reject(new Error(`closed unanswered: ${text}`));
+      const head = text.slice(0, end);
+      let body = text.slice(end + 4);
+      // Chunked: the chunks' sizes dropped.
+      if (/transfer-encoding: chunked/i.test(head)) body = body.replace(/(^|\r\n)[0-9a-f]+\r\n/gi, '');
+      resolve({ status: Number(head.split(' ')[1]), head, body: JSON.parse(body), at });
+    });
+  });
+  return {
+    answer,
+    /** Sends `text` as one chunk of the body (nothing once the socket is closed). */
+    send: (text: string): void => {
+      if (!socket.destroyed) socket.write(`${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`);
+    },
+    close: (): void => void socket.destroy(),
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The age in seconds of the oldest transaction a client session other than the watcher's holds open
+ * on `databaseUrl`, the largest seen until `stop` is called.
+ */
+async function watchTransactions(databaseUrl: string): Promise<{ stop: () => Promise<number> }> {
+  const watcher = new Client({ connectionString: databaseUrl });
+  await watcher.connect();
+  let oldest = 0;
+  let watching = true;
+  const watched = (async () => {
+    while (watching) {
+      const { rows } = await watcher.query<{ age: number }>(
+        `select coalesce(max(extract(epoch from clock_timestamp() - xact_start)), 0)::float8 as age from pg_stat_activity
+         where datname = current_database() and backend_type = 'client backend' and pid <> pg_backend_pid()`,
       );
-      const outcomes = await Promise.all(stalled);
-      expect(outcomes.every((outcome) => /socket hang up|ECONNRESET/.test(outcome))).toBe(true);
-      // The slots come free once each abandoned import has rolled back its batch in progress.
-      let status = 0;
-      for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {
-        status = (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: '' })).status;
-        if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect(status).toBe(200);
-    } finally {
-      await idle.stop();
+      oldest = Math.max(oldest, rows[0].age);
+      await sleep(100);
     }
-  }, 60_000);
+  })();
+  return {
+    // Idempotent: called again on the way out of a test that failed.
+    stop: async () => {
+      watching = false;
+      await watched.catch(() => undefined);
+      await watcher.end().catch(() => undefined);
+      return oldest;
+    },
+  };
+}
+
+describe('a slow or trickling upload', () => {
+  it('holds no transaction while its client trickles, leaves a slot to other keys, and is stopped 408 with where to resume once it completes no line for IMPORT_IDLE_TIMEOUT_MS', async () => {
+    const idleMs = 3000;
+    const slow = await startTestServer({ label: 'import_trickle', env: { IMPORT_IDLE_TIMEOUT_MS: String(idleMs) } });
+    const url = slow.url.replace(/\/graphql$/, '/ingest/events');
+    let upload: ReturnType<typeof rawUpload> | undefined;
+    let transactions: Awaited<ReturnType<typeof watchTransactions>> | undefined;
+    let dribble: NodeJS.Timeout | undefined;
+    try {
+      const admin = await createKey(slow, ['admin']);
+      const pipeline = await createKey(slow, ['ingest'], admin.key, 'trickling pipeline');
+      await post(slow.url, 'mutation { upsertCustomer(input: { id: "cust_slow", name: "Slow" }) { id } }', undefined, admin.key);
+      // Verified once (scrypt), so that the uploads below are admitted at once.
+      expect((await post(slow.url, '{ __typename }', undefined, pipeline.key)).status).toBe(200);
+      const line = (key: string) => `${JSON.stringify({ customerId: 'cust_slow', eventType: 'login', idempotencyKey: key })}\n`;
+      const importAs = async (key: string, body: string) => {
+        const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', ...bearer(key) }, body });
+        return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as any };
+      };
+      transactions = await watchTransactions(slow.database.url);
+      const trickler = rawUpload(url, pipeline.key);
+      upload = trickler;
+      // Four lines, each sent a few bytes at a time over 1.5 s: the import waits longer than
+      // MAX_BATCH_WAIT_MS for each, with the batch of the one before committed.
+      const trickled = (async () => {
+        for (let i = 1; i <= 4; i++) {
+          const text = line(`slow-${i}`);
+          for (let at = 0; at < text.length; at += Math.ceil(text.length / 6)) {
+            await sleep(250);
+            trickler.send(text.slice(at, at + Math.ceil(text.length / 6)));
+          }
+        }
+        return Date.now();
+      })();
+      await sleep(500);
+      // The key holds all it may of the instance's imports; another key still has a slot.
+      const again = await importAs(pipeline.key, line('slow-again'));
+      expect([again.status, again.retryAfter, again.body.errors[0].extensions]).toEqual([
+        429,
+        '5',
+        { code: 'RATE_LIMITED', retryAfterSeconds: 5, maxImportsPerKey: MAX_IMPORTS_PER_KEY },
+      ]);
+      const other = await importAs(admin.key, line('other-1'));
+      expect([other.status, other.body.accepted]).toEqual([200, 1]);
+      const lastLineAt = await trickled;
+      // Then a byte every 200 ms of a line it never ends: no line completes.
+      const unfinished = `{"customerId":"cust_slow","eventType":"login","metadata":{"note":"${'x'.repeat(500)}`;
+      let at = 0;
+      dribble = setInterval(() => trickler.send(unfinished[at++ % unfinished.length]), 200);
+      const answer = await trickler.answer;
+      clearInterval(dribble);
+      const oldest = await transactions.stop();
+
+      expect(answer.status).toBe(408);
+      expect(answer.head).toMatch(/connection: close/i);
+      // Stopped within IMPORT_IDLE_TIMEOUT_MS of its last line, its import slot free again.
+      expect(answer.at - lastLineAt).toBeGreaterThanOrEqual(idleMs - 300);
+      expect(answer.at - lastLineAt).toBeLessThan(idleMs + 2500);
+      // Every line it completed is stored, and the answer says so and where to resume.
+      expect(answer.body).toMatchObject({ stoppedAfterLine: 4, lines: 4, accepted: 4, rejected: 0, errors: [] });
+      expect(answer.body.message).toContain('lines after 4 were not read');
+      const stored = await sql<{ key: string }>(
+        slow.database,
+        `select idempotency_key as key from engagement_event where customer_id = 'cust_slow' order by 1`,
+      );
+      expect(stored.map((row) => row.key)).toEqual(['other-1', 'slow-1', 'slow-2', 'slow-3', 'slow-4']);
+      // No transaction outlived a batch's wait for its next line by much, in nine seconds of upload.
+      expect(oldest).toBeLessThan((MAX_BATCH_WAIT_MS + 1500) / 1000);
+      const resumed = await importAs(pipeline.key, line('slow-5'));
+      expect([resumed.status, resumed.body.accepted]).toEqual([200, 1]);
+    } finally {
+      clearInterval(dribble);
+      upload?.close();
+      await transactions?.stop();
+      await slow.stop();
+    }
+  }, 90_000);
+
+  it('commits a batch that has read for batchReadMs at its next wait, so a client never pausing long holds no long transaction', async () => {
+    const database = await createTestDatabase('import_batch_age');
+    const orm: MikroORM = await openDatabase(database.url, 2);
+    try {
+      await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_steady', name: 'Steady' });
+      // A line every 100 ms for 3 s: never a pause of MAX_BATCH_WAIT_MS.
+      async function* steady() {
+        for (let i = 1; i <= 30; i++) {
+          yield `${JSON.stringify({ customerId: 'cust_steady', eventType: 'login', idempotencyKey: `steady-${i}` })}\n`;
+          await sleep(100);
+        }
+      }
+      const transactions = await watchTransactions(database.url);
+      const summary = await importEvents(database.url, steady(), { batchReadMs: 700 });
+      const oldest = await transactions.stop();
+      expect(summary).toMatchObject({ lines: 30, accepted: 30, rejected: 0 });
+      expect(summary.batches).toBeGreaterThanOrEqual(3);
+      expect(oldest).toBeLessThan(0.7 + 1);
+      expect(await sql(database, `select count(*)::int as n from engagement_event`)).toEqual([{ n: 30 }]);
+    } finally {
+      await orm.close();
+      await database.drop();
+    }
+  });
+
+  it('reads lines already there in full batches, whatever batchReadMs: only a wait for the client ends a batch early', async () => {
+    const database = await createTestDatabase('import_batch_full');
+    const orm: MikroORM = await openDatabase(database.url, 2);
+    try {
+      await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_fast', name: 'Fast' });
+      const chunks = Array.from({ length: 10 }, (_, chunk) =>
+        ndjson(
+          Array.from({ length: 100 }, (_, i) => ({
+            customerId: 'cust_fast',
+            eventType: 'login',
+            idempotencyKey: `fast-${chunk * 100 + i}`,
+          })),
+        ),
+      );
+      const summary = await importEvents(database.url, Readable.from(chunks), { batchSize: 400, batchReadMs: 0 });
+      expect(summary).toMatchObject({ lines: 1000, accepted: 1000, batches: 3 });
+    } finally {
+      await orm.close();
+      await database.drop();
+    }
+  });
 });
 
 describe('a compressed body', () => {

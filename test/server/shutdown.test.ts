@@ -254,9 +254,13 @@ it('on SIGTERM during a bulk import still uploading, answers 503 with where to r
       }
     };
     pump();
+    // Then a line every 100 ms up to the signal: still uploading (a client silent for
+    // MAX_BATCH_WAIT_MS would have its batch committed, and the merge would wait for the lock).
+    const trickle = setInterval(() => answered || request.write(line(sent++)), 100);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const signalledAt = Date.now();
     const exited = stop();
+    clearInterval(trickle);
     // Still uploading after the signal, yet never a whole batch in all: a loaded server may read on for
     // a moment before it sees the signal, and a batch it had completed would rightly be merged (held
     // by the lock until the end of the drain) rather than dropped.
