@@ -1,9 +1,10 @@
 // A customer's score history is a chain of points (`health_score`), each with the score of the one
 // before it (`previous_score`) and, when the tier differs, a tier change at its instant (matched by
-// `(customer_id, changed_at = as_of)`, as every reader relates the two). The two edits that insert
+// `(customer_id, changed_at = as_of)`, as every reader relates the two). The edits that insert
 // or remove points out of order keep that chain whole, in one place: a backfill before existing
-// points (score-customers.ts) and a customer's start moved later (a sign-up date in upsertCustomer;
-// without one, its first signal dated later or deleted: an NPS answer, a ticket's opening).
+// points (score-customers.ts; past a churn, the points after it then hold the tier it left in) and a
+// customer's start moved later (a sign-up date in upsertCustomer; without one, its first signal dated
+// later or deleted: an NPS answer, a ticket's opening).
 import { Db, json, query } from '../infra/sql';
 import { customerStartSql } from './customer-start';
 
@@ -55,6 +56,42 @@ export async function relinkPoints(tx: Db, rows: readonly RelinkRow[]): Promise<
      where x.direction is not null
        and not exists (select 1 from tier_change t where t.customer_id = x.customer_id and t.changed_at = x.as_of)`,
     [json(rows)],
+  );
+}
+
+/** The points after a customer's churn that take the tier of a point written just before them. */
+export interface HeldTierRow {
+  customer_id: string;
+  /** The tier of the point written: the last before the churn, or the first at or after it. */
+  tier: string;
+  churned_at: string;
+}
+
+/**
+ * Makes every point of each customer later than `asOfIso` and at or after its churn hold `tier`, in
+ * one statement, with its tier changes there deleted (they would be between equal tiers) and its
+ * current tier when its latest point is one of them. A cancelled account keeps the tier it left in:
+ * the tier of its last point before the churn, which may be written after the points that follow the
+ * churn (the first start's backfill of the last weeks, then the days before them). Their scores and
+ * trends stay as scored, as relinkPoints leaves them.
+ */
+export async function holdTierAfterChurn(tx: Db, asOfIso: string, rows: readonly HeldTierRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await query(
+    tx,
+    `with x as (
+       select * from jsonb_to_recordset(?::jsonb) as x(customer_id text, tier text, churned_at timestamptz)
+     ), held as (
+       update health_score h set tier = x.tier
+       from x where h.customer_id = x.customer_id and h.as_of > ?::timestamptz and h.as_of >= x.churned_at and h.tier <> x.tier
+     ), dropped as (
+       delete from tier_change t using x
+       where t.customer_id = x.customer_id and t.changed_at > ?::timestamptz and t.changed_at >= x.churned_at
+     )
+     update customer c set tier = x.tier
+     from x where c.id = x.customer_id and c.scored_at > ?::timestamptz and c.scored_at >= x.churned_at
+       and c.tier is distinct from x.tier`,
+    [json(rows), asOfIso, asOfIso, asOfIso],
   );
 }
 

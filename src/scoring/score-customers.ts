@@ -12,7 +12,16 @@ import { enqueueDeliveries } from '../delivery/enqueue-deliveries.sql';
 import { insertOutreachActions, NewOutreachAction } from '../outreach/outreach.service';
 import type { OutreachAction } from '../outreach/outreach.types';
 import { GatheredCustomer, gatherMetrics } from './gather-metrics.sql';
-import { MovedChange, moveChanges, PublishedChange, publishedChangesAt, relinkPoints, RelinkRow } from './history-links';
+import {
+  HeldTierRow,
+  holdTierAfterChurn,
+  MovedChange,
+  moveChanges,
+  PublishedChange,
+  publishedChangesAt,
+  relinkPoints,
+  RelinkRow,
+} from './history-links';
 import { warmedUpFlags } from './warm-up-flags';
 import { MARK_BACKGROUND_WORK } from '../infra/shutdown-drain';
 import { appliedPenaltyNames, encodePenalties, encodeSignals, StoredPenalty, StoredSignal } from './signal-storage';
@@ -239,6 +248,7 @@ interface BatchPlan {
   stateRows: unknown[];
   tierChangeRows: TierChangeRow[];
   relinkRows: RelinkRow[];
+  heldTierRows: HeldTierRow[];
   movedChanges: MovedChange[];
   outreachRows: NewOutreachAction[];
 }
@@ -494,6 +504,19 @@ function historyOnly(options: BatchOptions, past: HistoryRow | undefined): boole
   return options.backfill || Boolean(past?.nextId);
 }
 
+/**
+ * Whether the point scored is the customer's last before its churn, or its first at or after it, with
+ * a later point at or after the churn: the points there hold the tier it left in, which is this
+ * point's (assessCustomer), however many were scored before it (holdTierAfterChurn).
+ */
+function leadsIntoChurn(customer: CustomerRow, past: HistoryRow | undefined): boolean {
+  if (customer.churnedAt === null || !past?.nextAsOf) return false;
+  const churnedAt = new Date(customer.churnedAt).getTime();
+  return (
+    new Date(past.nextAsOf).getTime() >= churnedAt && (past.previousAsOf === null || new Date(past.previousAsOf).getTime() < churnedAt)
+  );
+}
+
 /** One customer of the batch through the pure model, with what the batch read of it. */
 function assessInBatch(config: ScoringModelConfig, customer: CustomerRow, inputs: BatchInputs, asOf: Date) {
   const { metrics, lastActivityAt } = inputs.gathered.get(customer.id) ?? { metrics: {}, lastActivityAt: null };
@@ -580,6 +603,7 @@ function emptyPlan(): BatchPlan {
     stateRows: [],
     tierChangeRows: [],
     relinkRows: [],
+    heldTierRows: [],
     movedChanges: [],
     outreachRows: [],
   };
@@ -650,14 +674,19 @@ function planBatch(
         backfill: backfill || assessment.cancelled,
       });
     }
-    // A point inserted before existing history becomes the previous point of the next one.
+    // A point inserted before existing history becomes the previous point of the next one. Past a
+    // churn, the points after it take the tier it leaves in, the next one's too.
+    const held = leadsIntoChurn(customer, past);
+    if (held && customer.churnedAt) {
+      plan.heldTierRows.push({ customer_id: customer.id, tier: tier.key, churned_at: new Date(customer.churnedAt).toISOString() });
+    }
     if (past?.nextId && past.nextTier) {
       plan.relinkRows.push({
         next_id: past.nextId,
         from_tier: tier.key,
         from_score: result.score,
         from_model_version: model.version,
-        direction: past.nextTier === tier.key ? null : changeDirection(config, tier.key, past.nextTier),
+        direction: held || past.nextTier === tier.key ? null : changeDirection(config, tier.key, past.nextTier),
       });
     }
     // Scoring the past (a backfill) only writes history: no playbook fires for a day gone by.
@@ -828,6 +857,7 @@ async function writeBatch(
   const tierChanges = await insertTierChanges(tx, asOfIso, newChanges);
   await moveChanges(tx, plan.movedChanges);
   await relinkPoints(tx, plan.relinkRows);
+  await holdTierAfterChurn(tx, asOfIso, plan.heldTierRows);
   const outreach = plan.outreachRows.length === 0 ? [] : await insertOutreachActions(tx, plan.outreachRows);
   // Deliveries and their jobs commit with the actions, or not at all (a backfill decides none).
   await enqueueDeliveries(

@@ -248,7 +248,7 @@ it('keeps a cancelled account in the tier it left in: its falling score changes 
   expect(lists.data!.summary.averageScore).toBeCloseTo(mean, 0);
 });
 
-describe('a cancelled account whose past is scored after its live points: one tier after the churn, in any order', () => {
+describe('a cancelled account whose past is scored after its live points: one tier after the churn, the one it left in, in any order', () => {
   // Busy until 26 days ago, cancelled 30 days ago, its cancellation recorded after it was scored live.
   const CHURN_DAYS_AGO = 30;
   it.each([
@@ -281,8 +281,11 @@ describe('a cancelled account whose past is scored after its live points: one ti
     const churnedAt = Date.parse(daysAgo(CHURN_DAYS_AGO));
     const [before, after] = [history.filter((p) => Date.parse(p.asOf) < churnedAt), history.filter((p) => Date.parse(p.asOf) >= churnedAt)];
     expect(before.map((p) => p.tier)).toEqual(before.map(() => 'healthy'));
-    expect(after.map((p) => p.tier)).toEqual(after.map(() => live.tier));
-    // Its tier changes describe consecutive points: one move, at the first point after the churn when a point before it reads healthy.
+    // The points after the churn hold the tier it left in: that of the point before it once one is
+    // written (the live points too), else the one they were scored in.
+    const leftIn = before.length > 0 ? 'healthy' : live.tier;
+    expect(after.map((p) => p.tier)).toEqual(after.map(() => leftIn));
+    // Its tier changes describe consecutive points: none after its first.
     const changes = (await server.gql(TierChangesDocument, { customerId: id, first: 20 })).tierChanges.edges.map((e) => e.node);
     const moves = history.flatMap((point, i) =>
       i > 0 && history[i - 1].tier !== point.tier ? [{ fromTier: history[i - 1].tier, toTier: point.tier, changedAt: point.asOf }] : [],
@@ -290,7 +293,45 @@ describe('a cancelled account whose past is scored after its live points: one ti
     expect(changes.filter((c) => c.fromTier !== null).map(({ fromTier, toTier, changedAt }) => ({ fromTier, toTier, changedAt }))).toEqual(
       moves,
     );
-    expect(moves.length).toBe(before.length > 0 ? 1 : 0);
+    expect(moves).toEqual([]);
+  });
+});
+
+describe('a cancelled account holds the tier of its last point before the churn, whatever order its past is scored in', () => {
+  // Busy until its cancellation 30 days ago: healthy up to it, a month silent after it.
+  const CHURN_DAYS_AGO = 30;
+  it.each([
+    // The first start backfills its last weeks (no point before them), then the days before, oldest first.
+    ['the points after the churn first, then those before it, oldest first', [12, 8, 4], [40, 35, 31, 29, 25, 20, 16]],
+    ['the points before the churn first, then those after it', [40, 35, 31], [29, 25, 20, 16, 12, 8, 4]],
+    ['the points before the churn newest first, after the points after it', [12, 8, 4], [31, 35, 40, 29, 25]],
+  ])('%s', async (_, firstDays, thenDays) => {
+    const id = `cust_cancelled_held_${firstDays.join('_')}_${thenDays.join('_')}`;
+    await server.gql(UpsertCustomerDocument, {
+      input: { id, name: 'Cancelled Healthy', signedUpAt: daysAgo(200), arrCents: 1_000_000, seats: 5, churnedAt: daysAgo(CHURN_DAYS_AGO) },
+    });
+    expect(
+      (await server.gql(TrackEngagementBatchDocument, { events: usage(id, 120, CHURN_DAYS_AGO) })).trackEngagementBatch.errors,
+    ).toEqual([]);
+    const scores = new Map<number, number>();
+    for (const days of [...firstDays, ...thenDays]) {
+      scores.set(days, (await server.gql(RefreshHealthScoreDocument, { customerId: id, asOf: daysAgo(days, 0) })).refreshHealthScore.score);
+    }
+    // Weeks silent, its latest point scores below healthy on its own.
+    expect(scores.get(4)).toBeLessThan(70);
+    const history = (await server.gql(ScoreHistoryDocument, { customerId: id, first: 20 })).healthScoreHistory.edges
+      .map((e) => e.node)
+      .reverse();
+    const churnedAt = Date.parse(daysAgo(CHURN_DAYS_AGO));
+    const before = history.filter((p) => Date.parse(p.asOf) < churnedAt);
+    const after = history.filter((p) => Date.parse(p.asOf) >= churnedAt);
+    expect(before.at(-1)?.tier).toBe('healthy');
+    expect(after.map((p) => p.tier)).toEqual(after.map(() => 'healthy'));
+    // No tier change at or after the churn: its only change is its first tier.
+    const changes = (await server.gql(TierChangesDocument, { customerId: id, first: 20 })).tierChanges.edges.map((e) => e.node);
+    expect(changes.filter((c) => Date.parse(c.changedAt) >= churnedAt)).toEqual([]);
+    const state = (await server.gql(CustomerScoreStateDocument, { id })).customer;
+    expect(state?.tier).toBe('healthy');
   });
 });
 

@@ -25,7 +25,8 @@ export interface AssessmentInput {
   previousTierKey: string | null;
   /**
    * The tier of the customer's next point, when an instant before its latest is scored (a backfill);
-   * null or absent otherwise. Past its churn, that point is too, and its tier is the one the customer left in.
+   * null or absent otherwise. Past its churn with no point before, that point is past it too and holds
+   * the tier the customer left in.
    */
   nextTierKey?: string | null;
   /**
@@ -70,13 +71,13 @@ export function assessCustomer(input: AssessmentInput): Assessment {
   // A customer past its churn keeps the tier it left in: it is in no tier any more, and a score
   // that goes on falling as its silence grows is no change a CS team could act on (nor a live event).
   // So does a new tier scheme: placing it in one of the new bands would record and publish a change.
-  // An instant scored before a later point (a backfill under live history) takes that point's tier,
-  // not the previous point's: the later point is past the churn too, and it is not scored again (it
-  // may have been scored live before the churn was recorded, and published). So the points after a
-  // churn hold one tier in whatever order they are scored: a point before the churn in another
-  // tier shows as one move, at the first point after it.
+  // That is the tier of its last point before the churn, which is the previous point's: a point before
+  // the churn, or one after it holding that tier. Without a point before, the points after the churn
+  // hold the tier of the first of them scored (its own score's), until a point before the churn is
+  // written, whose tier they then all take (score-customers.ts, holdTierAfterChurn): so they hold one
+  // tier, the one it left in, whatever order they are scored in.
   const churned = input.churnedAt !== null && input.churnedAt.getTime() <= asOf.getTime();
-  const tierLeftIn = input.nextTierKey ?? input.previousTierKey ?? null;
+  const tierLeftIn = input.previousTierKey ?? input.nextTierKey ?? null;
   const tier: TierBand | TierLeftIn =
     churned && tierLeftIn !== null
       ? (tierByKey(model.tiers, tierLeftIn) ?? { key: tierLeftIn })

@@ -132,14 +132,14 @@ describe('a cancelled account (past its churnedAt): in no tier any more, it keep
   const cancelled = (overrides: Partial<AssessmentInput>) =>
     assessAccount(DEFAULT_SCORING_MODEL, {}, 400, { churnedAt: daysAgo(5), ...overrides });
 
-  it("keeps its previous point's tier, whatever its score", () => {
+  it("keeps its previous point's tier, whatever its score and whatever the point after it holds (it follows: holdTierAfterChurn)", () => {
     expect(cancelled({ previousTierKey: other }).tier.key).toBe(other);
+    expect(cancelled({ previousTierKey: other, nextTierKey: scored }).tier.key).toBe(other);
+    expect(cancelled({ previousTierKey: scored, nextTierKey: other }).tier.key).toBe(scored);
   });
 
-  it('takes the tier of the point after it when scored before a later point (a backfill under live history), whatever the point before holds', () => {
+  it('takes the tier of the point after it when scored before its first (the points after the churn hold one tier)', () => {
     expect(cancelled({ nextTierKey: other })).toMatchObject({ tier: { key: other }, cancelled: true });
-    expect(cancelled({ previousTierKey: scored, nextTierKey: other }).tier.key).toBe(other);
-    expect(cancelled({ previousTierKey: other, nextTierKey: scored }).tier.key).toBe(scored);
   });
 
   it('is placed by its score on its first point with none after it, and before its churn whatever the point after it holds', () => {
