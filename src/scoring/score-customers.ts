@@ -132,8 +132,6 @@ interface HistoryRow {
    * measures the change, not the customer; a change of playbook settings alone changes no score.
    */
   earlierScore: number | null;
-  /** Whether the point a trend window ago was scored by a version that scores otherwise: the trend is then not measured. */
-  trendAcrossModels: boolean | null;
   peakScore: number | null;
   /** The penalties the previous score applied (read only for a model with `penaltyHysteresis`). */
   previousPenalties?: string[] | null;
@@ -303,7 +301,6 @@ async function readBatchInputs(
             prev.model_version in (select version from alike) as "previousScoredAlike",
             prev.model_version as "previousModelVersion", prev.as_of as "previousAsOf",
             case when earlier.model_version in (select version from alike) then earlier.score end as "earlierScore", peak.score as "peakScore",
-            earlier.model_version not in (select version from alike) as "trendAcrossModels",
             next.id::text as "nextId", next.tier as "nextTier", next.as_of as "nextAsOf",
             ${supersededSql(options)} as superseded
             ${readFlags ? `, ${appliedPenaltyNames('prev.penalties')} as "previousPenalties"` : ''}
@@ -463,7 +460,7 @@ function plannedOutreach(
       tierKey: tier.key,
       trend,
       lifecycleStage,
-      trendUnknown: past?.trendAcrossModels === true,
+      trendUnknown: !assessment.trendMeasured,
       coverage: result.coverage,
     },
     peakScoreInDropWindow: past?.peakScore ?? null,

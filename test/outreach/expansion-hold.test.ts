@@ -64,6 +64,8 @@ beforeAll(async () => {
 afterAll(() => server.stop());
 
 it('offers the expansion play to an account in the best tier throughout the hold', async () => {
+  // Scored ten days ago too: its trend is measured (without a point a trend window ago, no play).
+  await scoredAt('cust_steady', 10);
   await scoredAt('cust_steady', 3);
   const { refreshHealthScore: score } = await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_steady' });
   expect(score).toMatchObject({ tier: 'healthy' });
@@ -72,6 +74,7 @@ it('offers the expansion play to an account in the best tier throughout the hold
 });
 
 it('holds it back from an account critical at its previous scoring, now at 90+', async () => {
+  await scoredAt('cust_just_critical', 10);
   await criticalAt('cust_just_critical', 0.01);
   const { refreshHealthScore: score } = await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_just_critical' });
   expect(score.score).toBeGreaterThanOrEqual(90);
@@ -83,6 +86,7 @@ it('holds it back from an account that left the worst tier within the last 14 da
   await scoredAt('cust_critical_last_week', 7);
   await criticalAt('cust_critical_weeks_ago', 20);
   await scoredAt('cust_critical_weeks_ago', 16);
+  await scoredAt('cust_critical_weeks_ago', 10);
   const changes = await sql<{ customer_id: string; from_tier: string }>(
     server.database,
     `select customer_id, from_tier from tier_change where customer_id in ('cust_critical_last_week', 'cust_critical_weeks_ago') and from_tier is not null order by 1`,

@@ -695,6 +695,60 @@ it('places a score in its own band of a new tier scheme: hysteresis holds no tie
   expect(backfilled.refreshHealthScore).toEqual({ score, tier: 'critical', backfill: true });
 });
 
+it('runs no expansion play on an account whose trend is not measured: first scored less than a trend window ago, before and after an activation', async () => {
+  const activate = async (config: unknown) => {
+    await ok('mutation ($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }', { config });
+    await server.app.scheduler.idle();
+  };
+  await activate(DEFAULT_SCORING_MODEL);
+  const expansion = async (customerId: string) =>
+    (
+      await ok<{ outreachLog: { edges: Array<{ node: { action: string; status: string } }> } }>(
+        `{ outreachLog(customerId: "${customerId}", playbook: "expansion", first: 50) { edges { node { action status } } } }`,
+      )
+    ).outreachLog.edges.map((edge) => `${edge.node.action}/${edge.node.status}`);
+  // Six months of daily use by three users; no signedUpAt. One first scored now, the other scored ten days ago too.
+  const [fresh, measured] = ['cust_act_unmeasured', 'cust_act_measured'];
+  for (const id of [fresh, measured]) {
+    await ok(`mutation { upsertCustomer(input: { id: "${id}", name: "${id}" }) { id } }`);
+    const events = Array.from({ length: 540 }, (_, i) => ({
+      customerId: id,
+      eventType: 'login',
+      userId: `u${i % 3}`,
+      feature: `f${Math.floor(i / 3) % 3}`,
+      occurredAt: daysAgo(Math.floor(i / 3) + 0.5),
+    }));
+    await ok('mutation ($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }', { events });
+  }
+  await ok(`mutation { refreshHealthScore(customerId: "${measured}", asOf: "${daysAgo(10)}") { score } }`);
+  for (const id of [fresh, measured]) {
+    const scored = await ok<{ refreshHealthScore: { score: number; tier: string; trend: string } }>(
+      `mutation { refreshHealthScore(customerId: "${id}") { score tier trend } }`,
+    );
+    expect(scored.refreshHealthScore).toMatchObject({ tier: 'healthy', trend: 'STABLE' });
+    expect(scored.refreshHealthScore.score).toBeGreaterThanOrEqual(90);
+  }
+  // STABLE against a point ten days ago is measured: the play. Without one, STABLE says nothing: none.
+  expect(await expansion(measured)).toHaveLength(3);
+  expect(await expansion(fresh)).toEqual([]);
+
+  // No cooldown on the play (a version that scores alike), then one signal weighs one more (a model
+  // change, every account rescored): still no trend measured for the fresh account, nor under the new
+  // version for the other.
+  const noCooldown = {
+    ...DEFAULT_SCORING_MODEL,
+    playbooks: DEFAULT_SCORING_MODEL.playbooks.map((playbook) =>
+      playbook.kind === 'expansion' ? { ...playbook, cooldownDays: 0 } : playbook,
+    ),
+  };
+  await activate(noCooldown);
+  const [engagement, ...others] = noCooldown.components;
+  const [first, ...rest] = engagement.signals;
+  await activate({ ...noCooldown, components: [{ ...engagement, signals: [{ ...first, weight: first.weight + 1 }, ...rest] }, ...others] });
+  expect(await expansion(fresh)).toEqual([]);
+  expect(await expansion(measured)).toHaveLength(3);
+});
+
 it('records with every tier change the model versions of the points it lies between', async () => {
   await server.app.scheduler.idle();
   expect(await tierChangesOffTheirPoints(server.database)).toEqual([]);

@@ -35,7 +35,10 @@ export interface AssessmentInput {
    * (tierHeldFrom). Null when unknown: the score then takes its plain band.
    */
   previousBands: readonly TierBand[] | null;
-  /** The score `model.trend.windowDays` earlier; null without one. */
+  /**
+   * The score `model.trend.windowDays` earlier, of this model version or one that scores alike; null
+   * without one (none then, or one a version that scores otherwise gave): the trend is not measured.
+   */
   earlierScore: number | null;
   /** The penalties applied at the customer's previous scoring (`penaltyHysteresis`); none on its first. */
   previousPenalties?: ReadonlySet<string> | null;
@@ -53,6 +56,11 @@ export interface Assessment {
   result: ScoreResult;
   tier: TierBand | TierLeftIn;
   trend: Trend;
+  /**
+   * Whether the trend compared the score with one a trend window earlier: without one (a customer
+   * first scored less than a window ago, or a model change since) it reads STABLE unmeasured.
+   */
+  trendMeasured: boolean;
   lifecycleStage: LifecycleStage;
   /** The NPS component's raw value (account NPS) rounded to a whole number, null without one. */
   accountNps: number | null;
@@ -102,7 +110,7 @@ export function assessCustomer(input: AssessmentInput): Assessment {
     model,
   });
   const flagged = isAtRiskTier(model.tiers, tier.key) && lifecycleStage !== 'ONBOARDING' && lifecycleStage !== 'CHURNED';
-  return { result, tier, trend, lifecycleStage, accountNps, flagged, cancelled: churned };
+  return { result, tier, trend, trendMeasured: input.earlierScore !== null, lifecycleStage, accountNps, flagged, cancelled: churned };
 }
 
 /** What a model's assessments read of it, worked out once per model rather than once per customer. */

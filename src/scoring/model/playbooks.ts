@@ -89,9 +89,10 @@ export interface PlaybookDecisionInput {
     trend: Trend;
     lifecycleStage: LifecycleStage;
     /**
-     * True when the points a trend window ago were scored by a model version that scores otherwise
-     * (not of the run of versions differing only in playbook settings that the one scoring now ends):
-     * the trend then reads STABLE without having been measured, and an account falling before the
+     * True when the trend was not measured (Assessment.trendMeasured): no point a trend window ago
+     * (an account first scored less than a window ago) or one a model version that scores otherwise
+     * gave (not of the run of versions differing only in playbook settings that the one scoring now
+     * ends). The trend then reads STABLE, and an account falling before its first scoring or the model
      * change may be falling still.
      */
     trendUnknown?: boolean;
@@ -321,7 +322,8 @@ export function silenceMetricKey(model: ScoringModelConfig): string | null {
  *   usual gaps, it must also last silenceAlertGaps of them (a weekly account's quiet week is its habit).
  * - Advocates, or best-band customers scoring ≥ the expansion playbook's minScore, get the expansion
  *   play — unless a risk trigger fired, the account is silent or the trend is DECLINING or not
- *   measured across a model change (no upsell into a falling account), the score is thinly
+ *   measured (no point a trend window ago, or a model change since: no upsell into an account that
+ *   may be falling), the score is thinly
  *   observed or the account in use for less than onboardingDays (no upsell on neutral values), or
  *   the account was in a worse tier within the playbook's holdDays (no referral request from an
  *   account critical minutes ago).
@@ -354,8 +356,9 @@ export function decidePlaybookActions(input: PlaybookDecisionInput): PlannedActi
     if (playbook) planned.push(...planPlaybook(input, playbook, 'SILENCE'));
   }
 
-  // No upsell into a falling account, nor into one whose fall a model change has hidden (the trend
-  // across versions is not measured): the play waits for the trend under the new version. Nor into
+  // No upsell into a falling account, nor into one whose trend is not measured (first scored less than
+  // a trend window ago, or a model change since, whose STABLE could hide a fall): the play waits for a
+  // measured trend, under the new version after a change. Nor into
   // an account whose high score rests on neutral values (thinly observed: qualifiesForExpansion; or
   // new to the product), nor into one worse off within the hold: a jump out of the worst tier reads IMPROVING.
   const newToIt = newToTheProduct(input.firstActivityAt, input.now, model.lifecycle.onboardingDays);

@@ -370,7 +370,7 @@ describe('decidePlaybookActions', () => {
 
     it('holds it back while the score is declining or the account is silent', () => {
       expect(decide({ current: { score: 92, trend: 'DECLINING' } })).toEqual([]);
-      // A trend not measured across a model change may hide a fall: the play waits for the new version's trend.
+      // A trend not measured (no point a trend window ago, or a model change since) may hide a fall: the play waits for one.
       expect(decide({ current: { score: 92, trendUnknown: true } })).toEqual([]);
       expect(decide({ current: { score: 92, trendUnknown: false } })).toHaveLength(3);
       expect(summary(decide({ current: { score: 92 }, daysSinceLastActivity: 8 }))).toEqual(['silence/csm_alert/SILENCE/DECIDED']);
