@@ -115,7 +115,14 @@ describe('npm run backtest', () => {
   it('refuses a grid the backtest cannot run as a usage error, naming the option, before any database work', () => {
     expect(
       usageError(() => parseBacktestArguments(['--from', '2026-12-01T00:00:00Z', '--to', '2026-01-01T00:00:00Z'], NOW)).message,
-    ).toContain('--from');
+    ).toContain('--to: to must be after from');
+    // Without --to the grid ends yesterday: a --from after it is the option to change.
+    expect(usageError(() => parseBacktestArguments(['--from', '2026-12-03T12:00:00Z'], NOW)).message).toContain(
+      '--from: to must be after from',
+    );
+    expect(usageError(() => parseBacktestArguments(['--from', '2027-01-01T00:00:00Z'], NOW)).message).toContain(
+      '--from: from must not be in the future',
+    );
     expect(usageError(() => parseBacktestArguments(['--to', '2027-06-01T00:00:00Z'], NOW)).message).toContain('--to');
     expect(usageError(() => parseBacktestArguments(['--weeks', '100000000'], NOW)).message).toContain('--weeks');
     expect(usageError(() => parseBacktestArguments(['--step', '1000'], NOW)).message).toContain('--step');
@@ -179,7 +186,7 @@ describe('npm run backtest', () => {
 
   it('refuses `--from` after `--to` with one line and exit code 2, not a database error', () => {
     const { status, stderr } = npm(['run', 'backtest', '--', '--from', '2026-06-01T00:00:00Z', '--to', '2026-01-01T00:00:00Z']);
-    expect(stderr.trim().split('\n')).toEqual([expect.stringContaining('--from')]);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringContaining('--to: to must be after from')]);
     expect(status).toBe(2);
   }, 180_000);
 });

@@ -103,9 +103,11 @@ function modelVersion(text: string | undefined): number {
   return value;
 }
 
-/** The option behind a grid argument checkedGrid refused (`from` is --weeks when --from was not given). */
+/** The option behind a grid argument checkedGrid refused (`from` is --weeks when --from was not given, `to` --from when --to was not). */
 function optionOf(argument: string, values: Map<string, string | undefined>): string {
   if (argument === 'from') return values.has('from') ? '--from' : '--weeks';
+  // Without --to, the grid ends yesterday: a `to` refused for ending before --from is --from's.
+  if (argument === 'to') return values.has('to') ? '--to' : '--from';
   if (argument === 'stepDays') return '--step';
   if (argument === 'horizonDays') return '--horizon';
   return `--${argument}`;

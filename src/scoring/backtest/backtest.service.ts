@@ -105,6 +105,8 @@ export function checkedGrid(
     },
   );
   const stepDays = input.stepDays ?? input.step ?? DEFAULT_STEP_DAYS;
+  // A refusal of the step names the field the client sent it in.
+  const stepArgument = input.stepDays == null && input.step != null ? 'step' : 'stepDays';
   const horizonDays = input.horizonDays ?? DEFAULT_HORIZON_DAYS;
   ensure(
     from instanceof Date && !Number.isNaN(from.getTime()) && from.getTime() >= Date.UTC(1970, 0, 1),
@@ -115,9 +117,11 @@ export function checkedGrid(
   ensure(input.to.getTime() <= now + CLOCK_SLACK_MS, 'to must not be in the future: a backtest replays the past', { argument: 'to' });
   // Within the clock slack ahead, `to` is now (as a scoring's asOf): no snapshot lies ahead of now.
   const to = input.to.getTime() > now ? new Date(now) : input.to;
-  ensure(from.getTime() < to.getTime(), 'from must be before to', { argument: 'from' });
-  ensure(Number.isInteger(stepDays) && stepDays >= 1 && stepDays <= 90, 'stepDays must be a whole number of days within 1…90', {
-    argument: 'stepDays',
+  ensure(from.getTime() <= now, 'from must not be in the future: a backtest replays the past', { argument: 'from' });
+  // A `from` in the past, `to` is what ends the grid too early: as for a grid of a single instant below.
+  ensure(from.getTime() < to.getTime(), 'to must be after from', { argument: 'to' });
+  ensure(Number.isInteger(stepDays) && stepDays >= 1 && stepDays <= 90, `${stepArgument} must be a whole number of days within 1…90`, {
+    argument: stepArgument,
   });
   ensure(
     Number.isInteger(horizonDays) && horizonDays >= 1 && horizonDays <= 365,
@@ -126,13 +130,15 @@ export function checkedGrid(
   );
   const instants = Math.floor((to.getTime() - from.getTime()) / (stepDays * DAY_MS)) + 1;
   // As `from` = `to`: one instant follows no account over time (and its false alarms per 90 days would read its span as none).
-  ensure(instants >= 2, `from…to holds a single instant: it must span at least one step (stepDays: ${stepDays})`, { argument: 'to' });
+  ensure(instants >= 2, `from…to holds a single instant: it must span at least one step (${stepArgument}: ${stepDays})`, {
+    argument: 'to',
+  });
   ensure(
     instants <= MAX_SNAPSHOT_INSTANTS,
-    `the grid has ${instants} instants; at most ${MAX_SNAPSHOT_INSTANTS} (widen stepDays or narrow from…to)`,
-    { argument: 'stepDays' },
+    `the grid has ${instants} instants; at most ${MAX_SNAPSHOT_INSTANTS} (widen ${stepArgument} or narrow from…to)`,
+    { argument: stepArgument },
   );
-  return { from, to, stepDays, horizonDays };
+  return { from, to, stepDays, stepArgument, horizonDays };
 }
 
 async function report(

@@ -32,6 +32,8 @@ export interface SnapshotGrid {
   from: Date;
   to: Date;
   stepDays: number;
+  /** The input field the client gave the step in, which a refusal of the grid names; stepDays when absent. */
+  stepArgument?: 'step' | 'stepDays';
 }
 
 /** The grid's instants, from `from` by `stepDays` up to `to` inclusive. */
@@ -123,14 +125,15 @@ export async function collectSnapshots(
     for (let start = 0; start < alive.length; start += BATCH_SIZE) jobs.push({ asOf, batch: alive.slice(start, start + BATCH_SIZE) });
   }
   const total = jobs.reduce((n, job) => n + job.batch.length, 0);
-  ensure(total <= MAX_SNAPSHOTS, `the grid covers ${total} account-instants; at most ${MAX_SNAPSHOTS} (widen stepDays or narrow from…to)`, {
-    argument: 'stepDays',
+  const step = grid.stepArgument ?? 'stepDays';
+  ensure(total <= MAX_SNAPSHOTS, `the grid covers ${total} account-instants; at most ${MAX_SNAPSHOTS} (widen ${step} or narrow from…to)`, {
+    argument: step,
   });
   ensure(
     total * requests.length <= MAX_SNAPSHOT_VALUES,
     `the grid covers ${total} account-instants of ${requests.length} aggregates each (the model's metric, window and baseline pairs): ` +
-      `${total * requests.length} values; at most ${MAX_SNAPSHOT_VALUES} (widen stepDays, narrow from…to, or use a model reading fewer aggregates)`,
-    { argument: 'stepDays' },
+      `${total * requests.length} values; at most ${MAX_SNAPSHOT_VALUES} (widen ${step}, narrow from…to, or use a model reading fewer aggregates)`,
+    { argument: step },
   );
   const results: Snapshot[][] = new Array(jobs.length);
   let next = 0;
