@@ -4,8 +4,8 @@
 import 'reflect-metadata';
 import { readConfig } from '../src/infra/config';
 import { runCommand } from '../src/infra/command-line';
-import { InvalidInputError } from '../src/infra/errors';
-import type { Db } from '../src/infra/sql';
+import { InvalidInputError, UsageError } from '../src/infra/errors';
+import { Db, queryOne } from '../src/infra/sql';
 import { BACKTEST_USAGE, parseBacktestArguments } from '../src/scoring/backtest/backtest-command';
 import { runBacktest, suggestScoringModel } from '../src/scoring/backtest/backtest.service';
 import { backtestTable } from '../src/scoring/backtest/report-table';
@@ -22,6 +22,9 @@ async function main(): Promise<void> {
     config.databasePoolMax,
     async (orm) => {
       const db = orm.em.fork() as Db;
+      // A version never stored is what the user typed, as a bad option is: one line, before the header.
+      if (options.version !== undefined && !(await queryOne(db, 'select 1 from scoring_model where version = ?', [options.version])))
+        throw new UsageError(`--version ${options.version}: no scoring model of that version is stored`);
       const grid = { from: options.from, to: options.to, stepDays: options.stepDays, horizonDays: options.horizonDays };
       console.log(
         `Backtest from ${grid.from.toISOString()} to ${grid.to.toISOString()} every ${grid.stepDays} days, horizon ${grid.horizonDays} days`,

@@ -99,6 +99,12 @@ it('refuses a date it cannot read in one line (exit code 2), saying which and ho
   expect(output.trim()).toBe('--from must be an ISO date-time, such as 2026-11-01T00:00:00Z, got "garbage"');
 }, 60_000);
 
+it('refuses a --version never stored in one line (exit code 2), before the header', async () => {
+  const { code, output } = await backtestCommand(['--weeks', '2', '--version', '99']);
+  expect(code).toBe(2);
+  expect(output.trim()).toBe('--version 99: no scoring model of that version is stored');
+}, 60_000);
+
 it('does not count the current default as an earlier one', async () => {
   await updateScoringModel(db(), structuredClone(DEFAULT_SCORING_MODEL), { shippedDefault: true });
   expect(await activeEarlierDefault(db())).toBeNull();
