@@ -41,6 +41,24 @@ async function post(url: string, body: string, headers: Record<string, string>, 
   }
 }
 
+/**
+ * Calls `onExpiry` once `ms` have passed, unless the returned function cancels it first. The call
+ * waits one more turn of the event loop: timers run before the loop reads its sockets, so after a
+ * stall (a busy process, a loaded machine) an answer that had arrived in time would be read only
+ * after the attempt was given up, and a message the receiver accepted sent again. One turn lets
+ * every answer already received be read first.
+ */
+function deadline(ms: number, onExpiry: () => void): () => void {
+  let immediate: NodeJS.Immediate | undefined;
+  const timer = setTimeout(() => {
+    immediate = setImmediate(onExpiry);
+  }, ms);
+  return () => {
+    clearTimeout(timer);
+    if (immediate) clearImmediate(immediate);
+  };
+}
+
 /** A receiver may have closed several idle connections at once: each is tried once at most. */
 const MAX_STALE_CONNECTIONS = 3;
 
@@ -100,19 +118,19 @@ function postOnce(
           if (text.length >= ERROR_ANSWER_LENGTH) settle(failure(text));
         });
         response.on('end', () => {
-          clearTimeout(timer);
+          cancelDeadline();
           settle(accepted ? undefined : failure(text));
         });
         response.on('error', (error) => settle(accepted ? undefined : error));
       },
     );
-    const timer = setTimeout(() => {
+    const cancelDeadline = deadline(timeoutMs, () => {
       const error = new Error(`no answer within ${timeoutMs} ms`);
       settle(accepted ? undefined : error);
       request.destroy(error);
-    }, timeoutMs);
+    });
     request.on('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
+      cancelDeadline();
       const stale = request.reusedSocket && !answered && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
       settle(accepted ? undefined : stale ? new StaleConnectionError(error.message) : error);
     });
@@ -169,9 +187,12 @@ export interface Mailer {
 
 /**
  * One SMTP transport per worker, from SMTP_URL: a connection per message (several at once from a
- * batch job). nodemailer's timeouts bound each step (connecting, the greeting, every exchange
- * without progress), not a message: a server that answers each step just in time would hold one for
- * several times `timeoutMs`. So sendEmail also cuts the whole message off at `timeoutMs`.
+ * batch job). nodemailer's timeouts bound each step, not a message: a server that answers each step
+ * just in time would hold one for several times `timeoutMs`. So sendEmail cuts the whole message off
+ * at `timeoutMs`, and that limit alone decides once the message is on its way: nodemailer's idle
+ * limit (`socketTimeout`) is left at its default, minutes, because its timer, like any, fires before
+ * the loop reads the server's reply, and after a stall would give up a message the server had just
+ * accepted (see `deadline`). Connecting and the greeting, before anything is sent, keep theirs.
  */
 export function createMailer(smtpUrl: string | undefined, timeoutMs: number): Mailer | null {
   if (!smtpUrl) return null;
@@ -180,7 +201,6 @@ export function createMailer(smtpUrl: string | undefined, timeoutMs: number): Ma
       url: smtpUrl,
       connectionTimeout: timeoutMs,
       greetingTimeout: timeoutMs,
-      socketTimeout: timeoutMs,
     }),
     timeoutMs,
   };
@@ -212,8 +232,9 @@ export function messageIdDomain(from: string): string {
 /**
  * Sends one message, with a List-Unsubscribe header when `unsubscribe` names targets (and
  * List-Unsubscribe-Post for a one-click link); throws unless the server accepted it within the mailer's timeout. Past it, the
- * send is aborted and its connection closed: a message the server had not taken whole by then is
- * never taken, so no attempt outlasts the timeout, as no webhook or Slack attempt does.
+ * send is aborted and its connection closed, so no attempt outlasts the timeout, as no webhook or
+ * Slack attempt does; an acceptance received by then is read first (see `deadline`). A server that
+ * takes the whole message and answers only after the timeout has it, and will get it again.
  */
 export async function sendEmail(
   mailer: Mailer | null,
@@ -225,7 +246,7 @@ export async function sendEmail(
 ): Promise<void> {
   if (!mailer) throw new Error('SMTP_URL is not set: email cannot be sent');
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), mailer.timeoutMs);
+  const cancelDeadline = deadline(mailer.timeoutMs, () => abort.abort());
   try {
     await mailer.transport.sendMail({
       from,
@@ -252,6 +273,6 @@ export async function sendEmail(
     const message = `SMTP ${replyCode}: ${(error as Error).message}`;
     throw refusedForGood(error) ? new PermanentDeliveryError(message, { cause: error }) : new Error(message, { cause: error });
   } finally {
-    clearTimeout(timer);
+    cancelDeadline();
   }
 }

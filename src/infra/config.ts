@@ -205,8 +205,8 @@ export interface AppConfig {
   deliveryWaitForScoringMs: number;
   /**
    * Longest one attempt may take, ms, on every channel: a webhook or Slack POST (connect, send,
-   * answer), an email (connect to the server's acceptance; nodemailer's own step timeouts are the
-   * same). `DELIVERY_TIMEOUT_MS`, default 10 000.
+   * answer), an email (connect to the server's acceptance; nodemailer's limits on connecting and on
+   * the greeting are the same). `DELIVERY_TIMEOUT_MS`, default 10 000.
    */
   deliveryTimeoutMs: number;
   /** Delay before the first retry, ms; each later retry waits twice as long, with full jitter. `DELIVERY_RETRY_BASE_MS`, default 30 000. */

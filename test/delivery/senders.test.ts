@@ -89,6 +89,25 @@ describe('what a receiver answers', () => {
     );
   });
 
+  it('takes an answer that arrived in time as accepted though the process was too busy to read it before the time limit', async () => {
+    // The receiver answers 204 at once; then this process (client and receiver alike) is busy past
+    // the time limit, so the client's timer and its answer are both due when the event loop comes back.
+    const timeoutMs = 1000;
+    await withReceiver(
+      (_socket, _n, res) => {
+        res.writeHead(204).end();
+        // After the answer has been written (Node writes it on the next tick).
+        setImmediate(() => {
+          const until = Date.now() + timeoutMs + 500;
+          while (Date.now() < until);
+        });
+      },
+      async (receiver) => {
+        await sendWebhook(receiver.url, SECRET, 'msg_stalled', { n: 1 }, { ...LOCAL, timeoutMs });
+      },
+    );
+  });
+
   it("fails a non-2xx with its status and its answer's start, however long the rest of its body takes", async () => {
     await withReceiver(
       (_socket, _n, res) => {

@@ -18,6 +18,11 @@ export interface SmtpCatcher {
   release(): void;
   /** Messages held right now. */
   waiting(): number;
+  /**
+   * When set, the next message accepted blocks this process for this long, ms, right after the server
+   * answered 250 (then it is reset to 0): a stalled event loop, which reads the reply only after.
+   */
+  stallAfterAcceptingMs: number;
   close(): Promise<void>;
 }
 
@@ -35,6 +40,11 @@ export async function startSmtpCatcher(): Promise<SmtpCatcher> {
         mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw, at: Date.now() });
         if (catcher.hold) held.push(() => callback());
         else callback();
+        // smtp-server writes its reply as the callback is called: it is on its way before the stall.
+        const stallMs = catcher.stallAfterAcceptingMs;
+        catcher.stallAfterAcceptingMs = 0;
+        const until = Date.now() + stallMs;
+        while (Date.now() < until);
       });
     },
   });
@@ -48,6 +58,7 @@ export async function startSmtpCatcher(): Promise<SmtpCatcher> {
       held.splice(0).forEach((accept) => accept());
     },
     waiting: () => held.length,
+    stallAfterAcceptingMs: 0,
     close: () => new Promise<void>((resolve) => smtp.close(() => resolve())),
   };
   return catcher;
