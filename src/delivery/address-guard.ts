@@ -3,8 +3,9 @@
 // private network (server-side request forgery). Unless DELIVERY_ALLOW_PRIVATE_NETWORKS is set, a
 // send is refused when the address it would connect to is loopback, private, link-local, or in one
 // of the special-purpose ranges listed below (some of which tunnel to IPv4 addresses). The check runs on the address actually connected to (the request's
-// DNS lookup is replaced by one that checks what it resolved), so a name that resolves differently
-// at send time than when the URL was saved (DNS rebinding) is caught too.
+// DNS lookup is replaced by one that checks what it resolved), so a name that resolves inward is
+// caught at every send, however it resolved before (DNS rebinding); saving a URL checks only what it
+// says without a lookup (checkUrlHost).
 import dns from 'node:dns';
 import net from 'node:net';
 import type { LookupFunction } from 'node:net';

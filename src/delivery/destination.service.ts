@@ -80,7 +80,8 @@ function checkUrl(url: string, policy: DestinationPolicy): string {
   }
   if (!parsed || !/^https?:$/.test(parsed.protocol)) throw new InvalidInputError('url must be an http or https URL', { argument: 'url' });
   if (!policy.allowPrivateNetworks) {
-    // A host name is checked again on every send, against the address it then resolves to.
+    // Only what the URL itself says (a literal address, localhost): a host name is not looked up
+    // here, since what it resolves to can change; every send checks the addresses it then resolves to.
     try {
       checkUrlHost(parsed);
     } catch (error) {

@@ -7,7 +7,7 @@ import dns from 'node:dns';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import { BlockedAddressError, guardedLookup, isNonPublicAddress } from '../../src/delivery/address-guard';
+import { BlockedAddressError, checkUrlHost, guardedLookup, isNonPublicAddress } from '../../src/delivery/address-guard';
 import { PermanentDeliveryError, RetryLaterError } from '../../src/delivery/delivery-errors';
 import { createMailer, retryAfterMs, sendEmail, sendSlack, sendWebhook } from '../../src/delivery/senders';
 
@@ -326,6 +326,9 @@ describe('the address guard', () => {
               ? callback(null, [{ address: '127.0.0.1', family: 4 }])
               : callback(null, '127.0.0.1', 4)) as unknown as typeof dns.lookup);
         try {
+          // Saving the URL looks nothing up: what the name resolves to then says nothing of later.
+          checkUrlHost(new URL(`http://rebound.example:${receiver.port}/hooks`));
+          expect(stub).not.toHaveBeenCalled();
           const sent = sendWebhook(`http://rebound.example:${receiver.port}/hooks`, SECRET, 'msg_6', { n: 6 }, GUARDED);
           await expect(sent).rejects.toThrow(/^rebound\.example resolves to 127\.0\.0\.1, which is a loopback/);
           await expect(sent).rejects.toBeInstanceOf(PermanentDeliveryError);
