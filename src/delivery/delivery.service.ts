@@ -400,7 +400,8 @@ export async function cancelOpenDeliveries(db: Db, destinationId: string, reason
 
 /**
  * Sends a delivery again, whatever its status, as a message of its own with its own id: PENDING,
- * a fresh retry window, queued at once. BAD_USER_INPUT when its destination is paused or deleted,
+ * a fresh retry window, queued at once; no longer DELIVERED, it has no deliveredAt until an attempt
+ * is accepted again (attempts keeps counting). BAD_USER_INPUT when its destination is paused or deleted,
  * and for a customer-facing one whose customer has opted out or churned.
  */
 export async function redeliver(db: Db, givenId: string): Promise<DeliveryRow> {
@@ -425,7 +426,8 @@ export async function redeliver(db: Db, givenId: string): Promise<DeliveryRow> {
   const row = await queryOne<DeliveryRow>(
     db,
     `with updated as (
-       update delivery d set status = 'PENDING', last_error = null, next_attempt_at = null, digest_id = null, retry_from = now()
+       update delivery d set status = 'PENDING', last_error = null, next_attempt_at = null, digest_id = null, retry_from = now(),
+              delivered_at = null
        where d.id = ?::uuid returning d.*
      ), queued as (
        select graphile_worker.add_job('${DELIVER_TASK}', json_build_object('deliveryId', d.id), job_key => 'delivery:' || d.id) from updated d

@@ -222,7 +222,10 @@ export class Delivery {
   @Field(() => DateTimeScalar, { nullable: true })
   nextAttemptAt!: DateTimeValue | null;
 
-  @Field(() => DateTimeScalar, { nullable: true })
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: 'When the receiver accepted the message: set while the delivery is DELIVERED, null otherwise (a redeliver clears it).',
+  })
   deliveredAt!: DateTimeValue | null;
 }
 

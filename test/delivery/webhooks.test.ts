@@ -281,6 +281,33 @@ describe('webhook destinations', () => {
     expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
   });
 
+  it('clears deliveredAt when a delivered message is redelivered: it reads as the redelivery goes, not as the first send went', async () => {
+    await seedDecliningAccounts(server, ['cust_w9']);
+    await scoreNow(server, ['cust_w9']);
+    const [sent] = await waitFor(async () => {
+      const list = await deliveriesOf('cust_w9');
+      return list.length > 0 && list.every((d: any) => d.status === 'DELIVERED') && list;
+    }, 'delivered');
+    expect(sent.deliveredAt).not.toBeNull();
+    receiver.status = 503;
+    try {
+      const again = await ok(server, `mutation($id: ID!) { redeliver(deliveryId: $id) { status attempts deliveredAt } }`, { id: sent.id });
+      expect(again.redeliver).toEqual({ status: 'PENDING', attempts: sent.attempts, deliveredAt: null });
+      const failed = await waitFor(
+        async () => (await deliveriesOf('cust_w9')).find((d: any) => d.id === sent.id && d.attempts > sent.attempts),
+        'the redelivery failed',
+      );
+      expect(failed).toMatchObject({ status: 'RETRYING', lastError: 'HTTP 503: not now', deliveredAt: null });
+    } finally {
+      receiver.status = 204;
+    }
+    const delivered = await waitFor(
+      async () => (await deliveriesOf('cust_w9')).find((d: any) => d.id === sent.id && d.status === 'DELIVERED'),
+      'the redelivery delivered',
+    );
+    expect(Date.parse(delivered.deliveredAt)).toBeGreaterThan(Date.parse(sent.deliveredAt));
+  });
+
   it('sends a message once when it is redelivered while an attempt is sending it', async () => {
     await seedDecliningAccounts(server, ['cust_w8']);
     receiver.hold = true;
