@@ -247,7 +247,10 @@ export class CustomersArgs extends PageArgs {
   })
   search?: string | null;
 
-  @Field(() => String, { nullable: true, description: "Exactly this CSM owner's accounts." })
+  @Field(() => String, {
+    nullable: true,
+    description: "Exactly this CSM owner's accounts (trimmed); blank is no filter: everyone's, as in every list.",
+  })
   csmOwner?: string | null;
 
   @Field(() => String, { nullable: true, description: "Exactly this plan's accounts." })

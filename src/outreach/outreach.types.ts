@@ -111,7 +111,10 @@ export class OutreachLogArgs extends PageArgs {
   @Field(() => String, { nullable: true, description: 'The playbook key, e.g. `critical`, `silence`, `expansion`.' })
   playbook?: string | null;
 
-  @Field(() => String, { nullable: true, description: "Exactly this CSM owner's accounts." })
+  @Field(() => String, {
+    nullable: true,
+    description: "Exactly this CSM owner's accounts (trimmed); blank is no filter: everyone's, as in every list.",
+  })
   csmOwner?: string | null;
 
   @Field(() => DateTimeScalar, { nullable: true, description: 'Inclusive lower bound on createdAt.' })

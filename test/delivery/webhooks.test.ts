@@ -142,6 +142,15 @@ describe('webhook destinations', () => {
   it('filters the log by delivery status and counts deliveries per status and destination', async () => {
     const delivered = await ok(server, `{ outreachLog(deliveryStatus: DELIVERED, first: 50) { totalCount } }`);
     expect(delivered.outreachLog.totalCount).toBe(receiver.received.length);
+    // A blank csmOwner is no filter, in the log as in the customer list (an emptied form field).
+    const blank = await ok(
+      server,
+      `{ all: outreachLog(first: 1) { totalCount } blank: outreachLog(csmOwner: " ", first: 1) { totalCount }
+      customers: customers(first: 1) { totalCount } blankCustomers: customers(csmOwner: "", first: 1) { totalCount } }`,
+    );
+    expect(blank.all.totalCount).toBeGreaterThan(0);
+    expect(blank.blank.totalCount).toBe(blank.all.totalCount);
+    expect(blank.blankCustomers.totalCount).toBe(blank.customers.totalCount);
     const summary = await ok(
       server,
       `{ deliverySummary { total { status count } byDestination { destination { id name } counts { status count } } } }`,
