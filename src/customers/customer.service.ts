@@ -441,20 +441,21 @@ export async function setCommunicationOptOut(db: Db, customerId: string, optedOu
 
 /**
  * Opts the account out unless it already is, and says whether this did (an unsubscribe link used
- * again changes nothing, so it leaves nothing to audit); NotFoundError for an unknown customer.
+ * again changes nothing, so it leaves nothing to audit) and the account's name, which the page
+ * shows; NotFoundError for an unknown customer.
  */
-export async function optOutIfNotAlready(db: Db, customerId: string): Promise<boolean> {
+export async function optOutIfNotAlready(db: Db, customerId: string): Promise<{ changed: boolean; name: string }> {
   const id = checkCustomerId(customerId);
-  const row = await queryOne<{ changed: boolean }>(
+  const row = await queryOne<{ changed: boolean; name: string }>(
     db,
     `with changed as (
        update customer set communication_opt_out = true, updated_at = now() where id = ? and not communication_opt_out returning id
      )
-     select exists (select 1 from changed) as changed from customer where id = ?`,
+     select exists (select 1 from changed) as changed, name from customer where id = ?`,
     [id, id],
   );
   if (!row) throw new NotFoundError(`customer ${id} does not exist`, { customerId: id });
-  return row.changed;
+  return row;
 }
 
 /**

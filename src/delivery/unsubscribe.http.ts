@@ -59,8 +59,9 @@ export async function serveUnsubscribe(
   const customerId = await linkedCustomerId(db, target);
   if (customerId === null) return answer(res, 404, '<p>This unsubscribe link is not valid.</p>');
   let changed: boolean;
+  let name: string;
   try {
-    changed = await optOutIfNotAlready(db, customerId);
+    ({ changed, name } = await optOutIfNotAlready(db, customerId));
   } catch (error) {
     if (error instanceof NotFoundError) return answer(res, 404, '<p>This unsubscribe link is not valid.</p>');
     throw error;
@@ -77,5 +78,6 @@ export async function serveUnsubscribe(
     });
     services.logger.info({ customerId }, 'customer opted out by an unsubscribe link');
   }
-  answer(res, 200, `<p>You are unsubscribed: ${escapeHtml(customerId)} will get no more of these emails.</p>`);
+  // The name the customer knows itself by; the id is an internal key.
+  answer(res, 200, `<p>You are unsubscribed: ${escapeHtml(name)} will get no more of these emails.</p>`);
 }

@@ -99,6 +99,18 @@ it('opts out once: the same link POSTed again (a mailbox retrying, a second clic
   expect(audit.auditLog.edges.filter((edge: any) => edge.node.target === 'cust_again')).toHaveLength(1);
 });
 
+it('names the account by its name, escaped, and not by its internal id, every time the link is POSTed', async () => {
+  await ok(server, `mutation { upsertCustomer(input: { id: "cust_named_9f2", name: "Acme <Labs> & Co" }) { id } }`);
+  const path = new URL(unsubscribeUrl({ baseUrl: 'https://healthgraph.example.com', secret: SECRET }, 'cust_named_9f2')).pathname;
+  for (let click = 0; click < 2; click++) {
+    const page = await (await fetch(new URL(path, server.url), { method: 'POST', body: 'List-Unsubscribe=One-Click' })).text();
+    expect(page).toContain('You are unsubscribed: Acme &lt;Labs&gt; &amp; Co will get no more of these emails.');
+    expect(page).not.toContain('cust_named_9f2');
+  }
+  const opened = await (await fetch(new URL(path, server.url))).text();
+  expect(opened).not.toContain('cust_named_9f2');
+});
+
 it("audits the opt-out under the client's address that the trusted proxy forwarded, as every other audit entry", async () => {
   await ok(server, `mutation { upsertCustomer(input: { id: "cust_proxied", name: "Proxied" }) { id } }`);
   const path = new URL(unsubscribeUrl({ baseUrl: 'https://healthgraph.example.com', secret: SECRET }, 'cust_proxied')).pathname;
