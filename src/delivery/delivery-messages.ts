@@ -3,6 +3,7 @@
 // destination's templates. Pure: the worker loads the rows and sends what these return.
 import { customerKey, idBeginning, isLongId, MAX_ID_BYTES_IN_HEADERS } from '../customers/customer-key';
 import { escapeHtml } from '../infra/html';
+import { splitEmailSender } from '../infra/input';
 import { cutText } from '../infra/text-rules';
 import { fillPlaceholders, PenaltyResult, placeholderNames, riskReasons, SignalResult } from '../scoring/model';
 import { UnsubscribeLinks, unsubscribeUrl } from './unsubscribe-link';
@@ -307,7 +308,8 @@ export function digestEmailContent(items: readonly DeliveryItem[], templates: Em
  */
 export function unsubscribeTargets(item: DeliveryItem, from: string, links: UnsubscribeLinks | null): string[] {
   if (item.action.audience !== 'CUSTOMER') return [];
-  const mail = `mailto:${from}?subject=${encodeURIComponent(`unsubscribe ${accountInSubject(item.customer.id)}`)}`;
+  // The sender's address alone: a display name is no part of a mailto: URL.
+  const mail = `mailto:${splitEmailSender(from).address}?subject=${encodeURIComponent(`unsubscribe ${accountInSubject(item.customer.id)}`)}`;
   return links ? [unsubscribeUrl(links, item.customer.id), mail] : [mail];
 }
 

@@ -165,7 +165,11 @@ export class DestinationInput {
   })
   signingSecret?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'EMAIL (required): the sender address.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'EMAIL (required): the sender, an address (`alerts@example.com`) or a name and one (`healthgraph alerts <alerts@example.com>`).',
+  })
   emailFrom?: string | null;
 
   @Field(() => String, { nullable: true })

@@ -6,6 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import nodemailer, { Transporter } from 'nodemailer';
 import { Webhook } from 'standardwebhooks';
+import { splitEmailSender } from '../infra/input';
 import { checkUrlHost, guardedLookup } from './address-guard';
 import { PermanentDeliveryError, RetryLaterError } from './delivery-errors';
 import type { EmailContent } from './delivery-messages';
@@ -219,18 +220,18 @@ function refusedForGood(error: unknown): boolean {
 
 /**
  * The right-hand side of a Message-ID: the sender's domain, as RFC 5322 advises (a bare word such as
- * `healthgraph`, no domain at all, counts against a message in some spam filters).
+ * `healthgraph`, no domain at all, counts against a message in some spam filters). `from` as stored
+ * (see checkEmailSender), a display name and all.
  */
 export function messageIdDomain(from: string): string {
-  const domain = from
-    .slice(from.lastIndexOf('@') + 1)
-    .replace(/>\s*$/, '')
-    .trim();
+  const { address } = splitEmailSender(from);
+  const domain = address.slice(address.lastIndexOf('@') + 1).trim();
   return /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/.test(domain) ? domain.toLowerCase() : 'healthgraph.invalid';
 }
 
 /**
- * Sends one message, with a List-Unsubscribe header when `unsubscribe` names targets (and
+ * Sends one message from `from` as a destination stores it (an address, or a name and one: see
+ * checkEmailSender), with a List-Unsubscribe header when `unsubscribe` names targets (and
  * List-Unsubscribe-Post for a one-click link); throws unless the server accepted it within the mailer's timeout. Past it, the
  * send is aborted and its connection closed, so no attempt outlasts the timeout, as no webhook or
  * Slack attempt does; an acceptance received by then is read first (see `deadline`). A server that
@@ -248,8 +249,10 @@ export async function sendEmail(
   const abort = new AbortController();
   const cancelDeadline = deadline(mailer.timeoutMs, () => abort.abort());
   try {
+    const sender = splitEmailSender(from);
     await mailer.transport.sendMail({
-      from,
+      // Parts rather than the text: nodemailer quotes or encodes the name as the header needs.
+      from: sender.name === null ? sender.address : { name: sender.name, address: sender.address },
       to,
       subject: content.subject,
       text: content.text,

@@ -279,6 +279,60 @@ export function checkEmailAddress(value: string, argument: string): string {
   return trimmed;
 }
 
+/** Longest display name of an email's sender. */
+const MAX_SENDER_NAME_LENGTH = 200;
+
+/** An email's sender: its address, and the name mail programs show for it. */
+export interface EmailSender {
+  name: string | null;
+  address: string;
+}
+
+/**
+ * An email's sender as stored: one address (`alerts@example.com`), or a display name before it in
+ * angle brackets (`healthgraph alerts <alerts@example.com>`; double quotes around the name are taken
+ * off). The name is one line (no CR or LF could add a header), without `<`, `>`, `"` or `\`: it is
+ * stored bare and quoted or encoded as the header needs when a message is written. A name showing
+ * nothing leaves the address alone.
+ */
+export function checkEmailSender(value: string, argument: string): string {
+  const checkAddress = (address: string) => {
+    try {
+      return checkEmailAddress(address, argument);
+    } catch (error) {
+      if (!(error instanceof InvalidInputError)) throw error;
+      throw new InvalidInputError(
+        `${argument} must be one email address like alerts@example.com (at most ${MAX_EMAIL_LENGTH} characters), ` +
+          'or a name and one: healthgraph alerts <alerts@example.com>',
+        { argument },
+      );
+    }
+  };
+  const named = /^([^<>]*)<([^<>]*)>$/.exec(value.trim());
+  if (!named) return checkAddress(value);
+  const quoted = /^"([^"]*)"$/.exec(named[1].trim());
+  const name = (quoted ? quoted[1] : named[1]).trim();
+  checkLabelValue(name, argument, MAX_SENDER_NAME_LENGTH);
+  if (/["\\]/.test(name)) {
+    throw new InvalidInputError(`${argument}: the name before <address> may not hold a double quote or a backslash`, { argument });
+  }
+  const address = checkAddress(named[2]);
+  return showsNothing(name) ? address : `${name} <${address}>`;
+}
+
+/** A sender as checkEmailSender stores it, in its two parts. */
+export function splitEmailSender(sender: string): EmailSender {
+  const named = /^(.*) <([^<>]*)>$/.exec(sender);
+  return named ? { name: named[1], address: named[2] } : { name: null, address: sender };
+}
+
+/** An optional sender: null when blank, undefined when absent, else as checkEmailSender stores it. */
+export function optionalEmailSender<T extends string | null | undefined>(value: T, argument: string): string | Exclude<T, string> | null {
+  if (value === undefined) return undefined as Exclude<T, string>;
+  if (value === null || value.trim() === '') return null;
+  return checkEmailSender(value, argument);
+}
+
 /**
  * An optional address: null when blank (clears it), undefined when absent (leaves it), else checked
  * and trimmed as by {@link checkEmailAddress}.

@@ -173,6 +173,10 @@ describe('delivery messages', () => {
         `https://healthgraph.example.com/unsubscribe/${Buffer.from('cust_abc123').toString('base64url')}.${hmac}`,
         'mailto:care@vendor.example?subject=unsubscribe%20cust_abc123',
       ]);
+      // A sender with a display name: the mail goes to its address alone.
+      expect(unsubscribeTargets(customerItem('cust_abc123'), 'healthgraph care <care@vendor.example>', null)).toEqual([
+        'mailto:care@vendor.example?subject=unsubscribe%20cust_abc123',
+      ]);
       // 96 bytes is still short.
       const id = 'c'.repeat(96);
       expect(unsubscribeTargets(customerItem(id), 'care@vendor.example', null)).toEqual([

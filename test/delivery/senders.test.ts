@@ -193,6 +193,45 @@ describe("a message's id", () => {
   });
 });
 
+describe("a sender's name", () => {
+  it('shows in From, quoted or encoded as the header needs, and the Message-ID takes the domain of its address', async () => {
+    const messages: string[] = [];
+    const smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      onData(stream, _session, callback) {
+        let raw = '';
+        stream.on('data', (chunk: Buffer) => (raw += chunk.toString()));
+        stream.on('end', () => {
+          messages.push(raw);
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
+    const mailer = createMailer(`smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`, 2000);
+    const content = { subject: 'Checking in', text: 'Checking in', html: '<p>Checking in</p>' };
+    try {
+      for (const from of ['healthgraph alerts <alerts@Mail.Example.com>', 'Acme, Inc. <care@acme.example>', 'Zoë <zoe@acme.example>'])
+        await sendEmail(mailer, from, 'kate@team.example', 'delivery-8c1d', content);
+      const header = (raw: string, name: string) => new RegExp(`^${name}: (.*)$`, 'im').exec(raw)?.[1].trim();
+      expect(messages.map((raw) => header(raw, 'From'))).toEqual([
+        'healthgraph alerts <alerts@mail.example.com>',
+        '"Acme, Inc." <care@acme.example>',
+        '=?UTF-8?Q?Zo=C3=AB?= <zoe@acme.example>',
+      ]);
+      expect(messages.map((raw) => header(raw, 'Message-ID'))).toEqual([
+        '<delivery-8c1d@mail.example.com>',
+        '<delivery-8c1d@acme.example>',
+        '<delivery-8c1d@acme.example>',
+      ]);
+    } finally {
+      mailer?.transport.close();
+      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    }
+  });
+});
+
 describe('an SMTP refusal', () => {
   it('is permanent when the server refuses the recipient or the message for good (5xx), and retried when only for now (4xx)', async () => {
     // The local part says how the server answers: a refused mailbox, refused content, a full mailbox.

@@ -307,6 +307,39 @@ describe('Slack and email destinations', () => {
     expect(missing.errors?.[0].extensions?.code).toBe('NOT_FOUND');
   });
 
+  it('takes a sender name in emailFrom (Name <address>), stored bare, and refuses one that could add a header', async () => {
+    const created = await ok(server, `mutation($input: DestinationInput!) { createDestination(input: $input) { id emailFrom } }`, {
+      input: { kind: 'EMAIL', name: 'named-sender', emailFrom: ' "healthgraph alerts"  <alerts@vendor.example> ', paused: true },
+    });
+    try {
+      expect(created.createDestination.emailFrom).toBe('healthgraph alerts <alerts@vendor.example>');
+      const id = created.createDestination.id;
+      const update = (emailFrom: string) =>
+        server.request<any, Record<string, unknown>>(
+          `mutation($id: ID!, $emailFrom: String) { updateDestination(id: $id, input: { emailFrom: $emailFrom }) { emailFrom } }`,
+          {
+            id,
+            emailFrom,
+          },
+        );
+      expect((await update('Zoë & Co <zoe@vendor.example>')).data?.updateDestination.emailFrom).toBe('Zoë & Co <zoe@vendor.example>');
+      for (const refused of [
+        'Team\r\nBcc: spy@evil.example <team@vendor.example>',
+        'A "quoted" name <team@vendor.example>',
+        'Team <not an address>',
+        'Team <team@vendor.example',
+        'team@vendor.example, spy@evil.example',
+      ]) {
+        const answer = await update(refused);
+        expect(answer.errors?.[0].extensions).toEqual(expect.objectContaining({ code: 'BAD_USER_INPUT', argument: 'emailFrom' }));
+      }
+      // A name showing nothing leaves the address alone.
+      expect((await update(' <team@vendor.example>')).data?.updateDestination.emailFrom).toBe('team@vendor.example');
+    } finally {
+      await ok(server, `mutation { deleteDestination(id: "${created.createDestination.id}") { id } }`);
+    }
+  });
+
   it('marks an email with no one to send it to DEAD at once, with the reason', async () => {
     await seedDecliningAccounts(server, ['cust_e2'], { csmOwner: 'nobody', contactEmail: '' });
     await scoreNow(server, ['cust_e2']);
