@@ -211,6 +211,29 @@ export const EMAIL_PLACEHOLDERS = [
 
 type EmailValues = Record<(typeof EMAIL_PLACEHOLDERS)[number], string>;
 
+/**
+ * What a customer-facing email may show: its own name, the playbook's message written for it, and
+ * how to unsubscribe. The rest (score, tiers, signals, red flags, playbook, ARR, CSM, the internal
+ * id) is the team's view of the account.
+ */
+export const CUSTOMER_EMAIL_PLACEHOLDERS: ReadonlyArray<(typeof EMAIL_PLACEHOLDERS)[number]> = [
+  'customerName',
+  'message',
+  'unsubscribeUrl',
+];
+
+/**
+ * The template an email of `audience` is written from: the destination's own, else the built-in one.
+ * One destination may send both team and customer emails from the same templates, so a customer-facing
+ * email takes the destination's own only when it uses nothing but CUSTOMER_EMAIL_PLACEHOLDERS: a
+ * subject such as `{{customerName}}: {{signals}}` is for the team, and the customer gets the built-in one.
+ */
+function templateFor(audience: 'CUSTOMER' | 'TEAM', own: string | null, builtIn: string): string {
+  if (own === null) return builtIn;
+  const internal = placeholderNames(own).some((name) => !(CUSTOMER_EMAIL_PLACEHOLDERS as readonly string[]).includes(name));
+  return audience === 'CUSTOMER' && internal ? builtIn : own;
+}
+
 export const DEFAULT_EMAIL_TEMPLATES: Record<'CUSTOMER' | 'TEAM', { subject: string; text: string; html: string }> = {
   CUSTOMER: {
     subject: 'Checking in, {{customerName}}',
@@ -268,21 +291,26 @@ export interface EmailContent {
 }
 
 /**
- * One action's email from the destination's templates (or the audience's defaults); `unsubscribe`
+ * One action's email from the destination's templates (or the audience's defaults; see templateFor
+ * for a customer's); `unsubscribe`
  * is what `{{unsubscribeUrl}}` shows (the first of unsubscribeTargets; empty in a team alert).
  * Without an earlier score to show, a part in parentheses holding `{{previousScore}}` is left out
  * ("Score: 43", not "Score: 43 (was n/a)").
  */
 export function emailContent(item: DeliveryItem, templates: EmailTemplates, unsubscribe: readonly string[] = []): EmailContent {
-  const defaults = DEFAULT_EMAIL_TEMPLATES[item.action.audience];
+  const { audience } = item.action;
+  const defaults = DEFAULT_EMAIL_TEMPLATES[audience];
   const values = emailValues(item, unsubscribe[0] ?? '');
   const absent = noPreviousScore(item) ? ['previousScore'] : [];
   return {
     // A header cannot carry a line break.
-    subject: cutText(fillPlaceholders(templates.subject ?? defaults.subject, values, undefined, absent).replace(/[\r\n]+/g, ' '), 998),
-    text: fillPlaceholders(templates.text ?? defaults.text, values, undefined, absent),
+    subject: cutText(
+      fillPlaceholders(templateFor(audience, templates.subject, defaults.subject), values, undefined, absent).replace(/[\r\n]+/g, ' '),
+      998,
+    ),
+    text: fillPlaceholders(templateFor(audience, templates.text, defaults.text), values, undefined, absent),
     // Values are HTML-escaped in the HTML part only.
-    html: fillPlaceholders(templates.html ?? defaults.html, values, escapeHtml, absent),
+    html: fillPlaceholders(templateFor(audience, templates.html, defaults.html), values, escapeHtml, absent),
   };
 }
 

@@ -68,6 +68,10 @@ export class DestinationFilter {
  */
 const AdminOnly = Extensions({ requiredScopes: [Scope.ADMIN] });
 
+/** What the email template fields say of customer-facing emails (see templateFor in delivery-messages.ts). */
+const CUSTOMER_TEMPLATES =
+  'A customer-facing email uses it only if it has no placeholder but {{customerName}}, {{message}} and {{unsubscribeUrl}}, else the built-in one.';
+
 @ObjectType({ description: 'Where outreach is delivered. Secrets are answered masked; the configuration needs the admin scope.' })
 export class Destination {
   @Field(() => ID)
@@ -99,15 +103,18 @@ export class Destination {
   emailTo!: string | null;
 
   @AdminOnly
-  @Field(() => String, { nullable: true, description: 'EMAIL: subject template; null uses the built-in one.' })
+  @Field(() => String, { nullable: true, description: `EMAIL: subject template; null uses the built-in one. ${CUSTOMER_TEMPLATES}` })
   emailSubjectTemplate!: string | null;
 
   @AdminOnly
-  @Field(() => String, { nullable: true, description: 'EMAIL: plain-text template; null uses the built-in one.' })
+  @Field(() => String, { nullable: true, description: `EMAIL: plain-text template; null uses the built-in one. ${CUSTOMER_TEMPLATES}` })
   emailTextTemplate!: string | null;
 
   @AdminOnly
-  @Field(() => String, { nullable: true, description: 'EMAIL: HTML template (values are HTML-escaped); null uses the built-in one.' })
+  @Field(() => String, {
+    nullable: true,
+    description: `EMAIL: HTML template (values are HTML-escaped); null uses the built-in one. ${CUSTOMER_TEMPLATES}`,
+  })
   emailHtmlTemplate!: string | null;
 
   @AdminOnly

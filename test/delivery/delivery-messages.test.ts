@@ -140,6 +140,28 @@ describe('delivery messages', () => {
     expect(unknownPlaceholders('{{customerName}} {{password}} {{ score }}')).toEqual(['password']);
   });
 
+  it("writes a customer's email from the destination's templates only where they show nothing internal, else from the built-in ones", () => {
+    const templates = {
+      subject: '{{customerName}}: {{signals}}',
+      text: 'Dear {{customerName}}, {{message}} ({{unsubscribeUrl}})',
+      html: '<p>{{message}}</p><p>Score {{score}}, {{tier}}, CSM {{csmOwner}}, id {{customerId}}</p>',
+    };
+    const unsubscribe = ['https://healthgraph.example.com/unsubscribe/Y3VzdF8x.c2lnbmVk'];
+    const customer = emailContent(item({ audience: 'CUSTOMER' }), templates, unsubscribe);
+    expect(customer.subject).toBe('Checking in, Acme & <Co>');
+    expect(customer.text).toBe(`Dear Acme & <Co>, Acme <b>dropped</b> (${unsubscribe[0]})`);
+    expect(customer.html).toBe(
+      `<p>Acme &lt;b&gt;dropped&lt;/b&gt;</p><p style="font-size:small;color:#666"><a href="${unsubscribe[0]}">Unsubscribe</a></p>`,
+    );
+    for (const part of [customer.subject, customer.text, customer.html]) {
+      for (const internal of ['silence', '31', 'critical', 'kate', 'cust_1']) expect(part).not.toContain(internal);
+    }
+    // The team's email of the same destination is written from them all.
+    const team = emailContent(item(), templates);
+    expect(team.subject).toBe('Acme & <Co>: silence 0 (−30 pts), active_days_trend 0.5 (−10 pts), seats 0.2 (−4 pts)');
+    expect(team.html).toBe('<p>Acme &lt;b&gt;dropped&lt;/b&gt;</p><p>Score 31, critical, CSM kate, id cust_1</p>');
+  });
+
   it('shows the score before only when there is one and it differs: no "(was n/a)" nor "43 (was 43)"', () => {
     const none = { subject: null, text: null, html: null };
     const withPrevious = emailContent(item(), none);
