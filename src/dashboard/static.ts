@@ -23,10 +23,12 @@ const PAGE_CACHE = 'no-cache';
 
 // Same-origin only: scripts, styles, the API over HTTP and WebSocket (CSP3's 'self' takes in the
 // page's own host over ws: and wss:; a bare ws: would let the page talk to any host). uPlot and
-// Preact set inline styles.
+// Preact set inline styles. No other page may frame it (clickjacking): frame-ancestors, and
+// X-Frame-Options for browsers that do not read CSP's.
 const PAGE_HEADERS: http.OutgoingHttpHeaders = {
   'content-security-policy':
     "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
 };
 

@@ -2,10 +2,12 @@
 // key: the link's signature is what lets it opt its one account out. A POST (what a mailbox's
 // unsubscribe button sends, body `List-Unsubscribe=One-Click`) opts out, and the audit log says so;
 // a GET (a person following the link, or a scanner that opens every link in a message) only shows a
-// button that POSTs, so that opening a message never unsubscribes anyone.
+// button that POSTs, so that opening a message never unsubscribes anyone. As the API does, it refuses
+// a request carrying another site's Origin, and no other page may frame it.
 import type http from 'node:http';
 import type { AppServices } from '../context';
 import { recordAudit } from '../auth/audit-log.service';
+import { checkOrigin } from '../auth/origin';
 import { customerIdByKey, optOutIfNotAlready } from '../customers/customer.service';
 import { NotFoundError } from '../infra/errors';
 import { escapeHtml } from '../infra/html';
@@ -15,20 +17,41 @@ import { UNSUBSCRIBE_PATH, UnsubscribeTarget, verifiedTarget } from './unsubscri
 /** The audit log's actor for an opt-out made by a link. */
 export const UNSUBSCRIBE_ACTOR = 'unsubscribe-link';
 
+/**
+ * The page runs nothing and loads nothing; it posts its form to itself, and no other page may frame
+ * it (a framed button could be clicked under a decoy). `same-origin`, not `no-referrer`: no other
+ * site learns the link, and the form's POST carries the page's own Origin, which a browser sends as
+ * `null` under `no-referrer` and the check below would refuse.
+ */
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'same-origin',
+  'content-security-policy': "default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+};
+
 function answer(res: http.ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, {
-    'content-type': 'text/html; charset=utf-8',
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-    ...headers,
-  });
+  res.writeHead(status, { ...PAGE_HEADERS, ...headers });
   res.end(`<!doctype html><meta charset="utf-8"><title>Unsubscribe</title>${html}`);
 }
 
 /** The account a signed link names: its id, or the one account whose id has the link's key. */
 function linkedCustomerId(db: Db, target: UnsubscribeTarget): Promise<string | null> {
   return 'customerId' in target ? Promise.resolve(target.customerId) : customerIdByKey(db, target.customerKey);
+}
+
+/**
+ * Whether a request carrying an Origin comes from another site's page. A mailbox's one-click POST
+ * (RFC 8058) is sent by the provider's servers, with no Origin; the page's own button sends the
+ * origin the page was served from: this server's Host, or the public address the links name
+ * (UNSUBSCRIBE_BASE_URL), when a reverse proxy in front rewrites the Host.
+ */
+function foreignOrigin(services: AppServices, req: http.IncomingMessage): boolean {
+  const links = services.config.unsubscribeLinks;
+  const allowed = links ? [...services.config.corsOrigins, new URL(links.baseUrl).origin] : services.config.corsOrigins;
+  return checkOrigin(req, allowed) === 'refused';
 }
 
 /**
@@ -43,6 +66,7 @@ export async function serveUnsubscribe(
   clientAddress: string | null,
 ): Promise<void> {
   req.resume();
+  if (foreignOrigin(services, req)) return answer(res, 403, '<p>This page cannot be used from another site.</p>');
   const links = services.config.unsubscribeLinks;
   const target = links ? verifiedTarget(links.secret, path.slice(UNSUBSCRIBE_PATH.length)) : null;
   if (target === null) return answer(res, 404, '<p>This unsubscribe link is not valid.</p>');

@@ -58,6 +58,13 @@ it("lets the page connect to its own origin only, over HTTP and WebSocket (no ot
   expect(policy).toContain("connect-src 'self'");
 });
 
+it('lets no other page frame the dashboard (clickjacking): CSP frame-ancestors and X-Frame-Options', async () => {
+  const page = await fetch(`${origin}/`, { headers: { accept: 'text/html' } });
+  const policy = (page.headers.get('content-security-policy') ?? '').split(';').map((directive) => directive.trim());
+  expect(policy).toContain("frame-ancestors 'none'");
+  expect(page.headers.get('x-frame-options')).toBe('DENY');
+});
+
 it('marks every answer nosniff: GraphQL, CSV exports, refusals and probes as well as the page', async () => {
   const answers = {
     graphql: await fetch(`${origin}/graphql`, {

@@ -126,6 +126,49 @@ it("audits the opt-out under the client's address that the trusted proxy forward
   ]);
 });
 
+it("lets no other page frame the unsubscribe page, and refuses another site's Origin (403) while the page's own button and a mailbox's one-click POST work", async () => {
+  const linkOf = async (id: string) => {
+    await ok(server, `mutation($id: ID!) { upsertCustomer(input: { id: $id, name: "Framed" }) { id } }`, { id });
+    return new URL(new URL(unsubscribeUrl({ baseUrl: 'https://healthgraph.example.com', secret: SECRET }, id)).pathname, server.url);
+  };
+  const oneClick = (url: URL, origin?: string) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(origin ? { origin } : {}) },
+      body: 'List-Unsubscribe=One-Click',
+    });
+  const link = await linkOf('cust_framed');
+  const page = await fetch(link);
+  expect(page.status).toBe(200);
+  expect(page.headers.get('x-frame-options')).toBe('DENY');
+  const policy = (page.headers.get('content-security-policy') ?? '').split(';').map((directive) => directive.trim());
+  expect(policy).toEqual(expect.arrayContaining(["frame-ancestors 'none'", "form-action 'self'", "default-src 'none'"]));
+  // The form's POST carries the page's origin (a browser sends `null` under no-referrer).
+  expect(page.headers.get('referrer-policy')).toBe('same-origin');
+
+  // A page on another site (or an opaque origin: a sandboxed frame) changes nothing, nor does it see the page.
+  for (const origin of ['https://evil.example', 'null', 'https://healthgraph.example.com.evil.example']) {
+    const refused = await oneClick(link, origin);
+    expect([origin, refused.status]).toEqual([origin, 403]);
+    expect(await refused.text()).toContain('cannot be used from another site');
+  }
+  expect((await fetch(link, { headers: { origin: 'https://evil.example' } })).status).toBe(403);
+  expect(await optedOut('cust_framed')).toBe(false);
+  const audit = await ok(server, `{ auditLog(first: 50, action: "customer.optOut") { edges { node { target } } } }`);
+  expect(audit.auditLog.edges.filter((edge: any) => edge.node.target === 'cust_framed')).toEqual([]);
+
+  // The page's own button, from the public address of the links (a proxy in front rewriting the Host)…
+  expect((await oneClick(link, 'https://healthgraph.example.com')).status).toBe(200);
+  expect(await optedOut('cust_framed')).toBe(true);
+  // …or from this server's own host; and a mailbox's one-click POST (RFC 8058), which carries no Origin.
+  const direct = await linkOf('cust_framed_direct');
+  expect((await oneClick(direct, new URL(server.url).origin)).status).toBe(200);
+  expect(await optedOut('cust_framed_direct')).toBe(true);
+  const mailbox = await linkOf('cust_framed_mailbox');
+  expect((await oneClick(mailbox)).status).toBe(200);
+  expect(await optedOut('cust_framed_mailbox')).toBe(true);
+});
+
 // An id of 200 characters outside ASCII (the longest valid one, 4 UTF-8 bytes each).
 const LONG_ID = '😀🌏'.repeat(100);
 const LONG_ID_KEY = createHash('sha256').update(LONG_ID).digest('hex').slice(0, 32);
