@@ -142,7 +142,12 @@ function readBody(
   timeoutMs: number,
   reservation: ReturnType<typeof bodyReservation>,
 ): Promise<string> {
-  const tooLarge = () => new HttpError(413, `request body larger than ${maxBytes} bytes`, { code: 'PAYLOAD_TOO_LARGE', max: maxBytes });
+  const tooLarge = () =>
+    new HttpError(
+      413,
+      `request body larger than ${maxBytes} bytes (MAX_BODY_BYTES): send a large batch in parts, or stream it to ${INGEST_EVENTS_PATH}`,
+      { code: 'PAYLOAD_TOO_LARGE', max: maxBytes },
+    );
   const declared = Number(req.headers['content-length']);
   if (declared > maxBytes || (declared > 0 && !reservation.upTo(declared))) {
     req.resume();

@@ -9,6 +9,8 @@ import { StartupRefusal } from './errors';
 export const DEFAULT_MAX_QUEUED_EVENTS = 10_000;
 /** Live events all of an instance's subscriptions may have waiting together, by default (`WS_MAX_QUEUED_EVENTS_TOTAL`). */
 export const DEFAULT_MAX_QUEUED_EVENTS_TOTAL = 200_000;
+/** Largest GraphQL request body, by default (`MAX_BODY_BYTES`; see `maxBodyBytes`). */
+export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 export interface AppConfig {
   /** TCP port of the HTTP + WebSocket server. `PORT`, default 4000 (0 picks a free port). */
@@ -94,8 +96,12 @@ export interface AppConfig {
    */
   trustedProxies: string[];
   /**
-   * Largest request body in bytes, answered 413 beyond it, and a bound on the largest WebSocket
-   * message. `MAX_BODY_BYTES`, default 33 554 432 (32 MiB: a batch of 10,000 events fits with room).
+   * Largest GraphQL request body in bytes, answered 413 beyond it (before it is read when its
+   * Content-Length says so), and a bound on the largest WebSocket message. A body is read, decoded
+   * and parsed whole on the event loop, so every client waits for the largest one a key may send:
+   * the bound is a margin above the largest body a client needs, a batch of 10,000 events with a few
+   * ids and attributes of metadata each; heavier loads stream to /ingest/events, which it does not
+   * bound. `MAX_BODY_BYTES`, default 8 388 608 (8 MiB).
    */
   maxBodyBytes: number;
   /** Most lexical tokens in a GraphQL document (checked while parsing). `MAX_QUERY_TOKENS`, default 5000. */
@@ -442,7 +448,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     disableDataLoader: flag(env, 'DISABLE_DATALOADER', false),
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     trustedProxies: trustedProxies(env),
-    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 32 * 1024 * 1024, 1024),
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1024),
     maxQueryTokens: integer(env, 'MAX_QUERY_TOKENS', 5000, 1),
     maxQueryDepth: integer(env, 'MAX_QUERY_DEPTH', 12, 1),
     maxQueryAliases: integer(env, 'MAX_QUERY_ALIASES', 30),

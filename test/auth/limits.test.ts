@@ -624,6 +624,83 @@ describe('under the default limits', () => {
   });
 });
 
+describe('the GraphQL body limit by default (MAX_BODY_BYTES)', () => {
+  let server: TestServer;
+  let ingest: string;
+  beforeAll(async () => {
+    server = await startTestServer({ label: 'default_body_limit' });
+    const admin = (await createKey(server, ['admin'])).key;
+    ingest = (await createKey(server, ['ingest'], admin)).key;
+    await post(server.url, 'mutation { upsertCustomer(input: { id: "cust_batch", name: "Batch" }) { id } }', undefined, admin);
+  });
+  afterAll(() => server?.stop());
+
+  const BATCH =
+    'mutation TrackBatch($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted errors { index } } }';
+
+  it('takes a batch of 10,000 events with the fields and metadata of a real product, of about 6 MiB', async () => {
+    const id = (prefix: string, i: number) =>
+      `${prefix}_${i.toString(16).padStart(8, '0')}-4f1c-9a2e-${(i * 7919).toString(16).padStart(12, '0')}`;
+    const events = Array.from({ length: 10_000 }, (_, i) => ({
+      customerId: 'cust_batch',
+      eventType: 'feature_used',
+      userId: id('user', i % 40),
+      feature: 'reports.export.csv',
+      occurredAt: new Date(Date.UTC(2026, 10, 1) + i * 1000).toISOString(),
+      idempotencyKey: id('evt', i),
+      metadata: {
+        plan: 'enterprise',
+        browser: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15',
+        path: '/reports/weekly/export',
+        durationMs: 1234,
+        rows: 5000,
+        workspaceId: id('ws', i % 3),
+        sessionId: id('session', i % 500),
+      },
+    }));
+    const body = JSON.stringify({ query: BATCH, variables: { events } });
+    expect(body.length).toBeGreaterThan(5 * 1024 * 1024);
+    const answer = await post<{ trackEngagementBatch: { accepted: number; errors: unknown[] } }>(server.url, BATCH, { events }, ingest);
+    expect(answer.status).toBe(200);
+    expect(answer.body.data?.trackEngagementBatch).toEqual({ accepted: 10_000, errors: [] });
+  });
+
+  it('answers a body past 8 MiB 413 from its Content-Length, before reading any of it, saying where large loads go', async () => {
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = http.request(
+        server.url,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${ingest}`, 'content-length': String(8 * 1024 * 1024 + 1) },
+        },
+        (response) => {
+          let text = '';
+          response.on('data', (chunk) => (text += chunk));
+          response.on('end', () => {
+            request.destroy();
+            resolve({ status: response.statusCode ?? 0, body: text });
+          });
+        },
+      );
+      request.on('error', reject);
+      // The body's first bytes only: the answer comes without the rest.
+      request.write('{"query":"query($s: String) { __typename }","variables":{"s":"xxxx');
+    });
+    expect(answer.status).toBe(413);
+    const [error] = JSON.parse(answer.body).errors;
+    expect(error.extensions).toEqual({ code: 'PAYLOAD_TOO_LARGE', max: 8 * 1024 * 1024 });
+    expect(error.message).toContain('/ingest/events');
+    // Streamed without a length, it is refused at the chunk that crosses the limit.
+    const streamed = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ingest}` },
+      body: new Blob([`{"query":"query($s: String) { __typename }","variables":{"s":"${'x'.repeat(9 * 1024 * 1024)}"}}`]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
+  });
+});
+
 describe('the rate limit of a key', () => {
   let server: TestServer;
   let admin: { key: string; id: string } | undefined;
