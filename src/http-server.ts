@@ -334,9 +334,9 @@ function serveWebSockets(
       // The key in connection_init, then every check before an operation runs (it parses and validates).
       onConnect: access.websockets.onConnect,
       onSubscribe: access.websockets.onSubscribe,
-      onComplete: (ctx, id) => {
+      onComplete: (ctx, id, payload) => {
         operationSignals.ended(ctx.extra.socket, id);
-        return access.websockets.onComplete(ctx, id);
+        return access.websockets.onComplete(ctx, id, payload);
       },
       // One context (and EntityManager fork) per subscription operation. Its signal aborts when the
       // socket closes first: a model evaluation sent over WebSocket then stops and gives its slot back.

@@ -5,7 +5,8 @@
 //   - each subscribe message (`onSubscribe`): the cap on open operations, the key's rate limit, and
 //     the operation limits, all before anything runs; a query or mutation holds its message until it
 //     is answered, taken from the key's BodyBudget as an HTTP body is, and a turn of the key's
-//     operations in flight as an HTTP request does (429's RATE_LIMITED beyond either);
+//     operations in flight as an HTTP request does (429's RATE_LIMITED beyond either); a subscription
+//     holds its place among the key's subscriptions on the instance until it ends (subscriptions-per-key.ts);
 //   - a connection with no operation open for `wsIdleTimeoutMs` is closed (1000, "idle");
 //   - a key revoked on any instance closes its sockets (4401) at the next key refresh.
 import type http from 'node:http';
@@ -30,6 +31,7 @@ import { storedReadbackErrors } from './stored-readback';
 import { checkOrigin } from './origin';
 import { actorOf, type Principal } from './principal';
 import type { RateLimits } from './rate-limits';
+import { SubscriptionsPerKey } from './subscriptions-per-key';
 
 /**
  * The keys a connection_init payload carries as `authorization`, in either shape clients send: at its
@@ -77,6 +79,11 @@ interface ConnectionState {
    * key's operations in flight and this much of its BodyBudget until it ends.
    */
   running: Map<string, number>;
+  /**
+   * The subscriptions open on the connection, by their subscribe message's payload (an id may be used
+   * again once completed, before the first one's end is known), with the syntax nodes each holds.
+   */
+  subscriptions: Map<SubscribePayload, number>;
   /** The socket has closed: an operation that got its turn only now gives it back at once. */
   closed?: boolean;
 }
@@ -109,18 +116,22 @@ export const MAX_OPERATION_ID_LENGTH = 256;
  */
 export const MAX_SUBSCRIPTION_LENGTH = 16 * 1024;
 
+/** The syntax nodes of a subscription's document (counted up to one past MAX_SUBSCRIPTION_NODES); null for another operation. */
+function subscriptionNodes(document: DocumentNode, operationName: string | null | undefined): number | null {
+  if (getOperationAST(document, operationName)?.operation !== OperationTypeNode.SUBSCRIPTION) return null;
+  return syntaxNodesUpTo(document, MAX_SUBSCRIPTION_NODES);
+}
+
 /**
  * The refusal of a subscription that would hold more than its share for its life: its text (id,
  * document, variables) past MAX_SUBSCRIPTION_LENGTH characters, or its parsed document past
- * MAX_SUBSCRIPTION_NODES syntax nodes. Null for any other operation, or one within both.
+ * MAX_SUBSCRIPTION_NODES syntax nodes. Null for one within both.
  */
-function subscriptionHeldRefusal(document: DocumentNode, operationName: string | null | undefined, held: number): GraphQLError | null {
-  if (getOperationAST(document, operationName)?.operation !== OperationTypeNode.SUBSCRIPTION) return null;
+function subscriptionHeldRefusal(nodes: number, held: number): GraphQLError | null {
   if (held > MAX_SUBSCRIPTION_LENGTH) {
     const message = `a subscription holds at most ${MAX_SUBSCRIPTION_LENGTH} characters (id, document and variables) for its life; this one ${held}`;
     return new OperationLimitError(message, { limit: 'subscription size', max: MAX_SUBSCRIPTION_LENGTH, found: held }).toGraphQLError();
   }
-  const nodes = syntaxNodesUpTo(document, MAX_SUBSCRIPTION_NODES);
   if (nodes <= MAX_SUBSCRIPTION_NODES) return null;
   const message = `a subscription's document holds at most ${MAX_SUBSCRIPTION_NODES} syntax nodes (fields, arguments, values) for its life; this one more`;
   return new OperationLimitError(message, {
@@ -149,9 +160,14 @@ export class WebSocketGuard {
   /** Depth and alias errors of each parsed document (validated once, as Apollo does for HTTP). */
   private readonly limitErrors = new WeakMap<DocumentNode, readonly GraphQLError[]>();
   private readonly limitRules;
+  private readonly subscriptionsPerKey: SubscriptionsPerKey;
 
   constructor(private readonly options: WebSocketGuardOptions) {
     this.limitRules = limitValidationRules(options.limits);
+    this.subscriptionsPerKey = new SubscriptionsPerKey({
+      maxSubscriptions: options.config.wsMaxSubscriptionsPerKey,
+      maxNodes: options.config.wsMaxSubscriptionNodesPerKey,
+    });
     options.keys.onChange(() => this.closeUnauthorized());
   }
 
@@ -179,12 +195,15 @@ export class WebSocketGuard {
       clientAddress: this.options.clientAddressOf(request),
       lastActiveAt: Date.now(),
       running: new Map(),
+      subscriptions: new Map(),
     };
     this.states.set(socket, state);
     socket.once('close', () => {
       state.closed = true;
       clearTimeout(state.idleTimer);
       this.states.delete(socket);
+      // graphql-ws ends them all now: their places are free at once.
+      for (const payload of [...state.subscriptions.keys()]) this.releaseSubscription(state, payload);
       // A closed socket does not stop what its operations run: each keeps its turn until it ends, as
       // over HTTP, or a client opening and closing sockets would run more than its share at once.
       // graphql-ws calls onComplete for each; should one end without it, its turn comes back later.
@@ -271,15 +290,19 @@ export class WebSocketGuard {
       return [new SubscriptionLimitError(`at most ${max} operations may be open on one connection`, { max }).toGraphQLError()];
     }
     const { schema, execution, limits } = this.options;
+    let admitted = false;
     try {
       // Its request was spent as a message (spendMessage), before it was parsed.
       checkBeforeParsing(payload.query, limits);
       const document = execution.parse(payload.query);
       const held = heldLength(id, payload);
-      // What a subscription would hold for its life is refused before validation, which costs as
-      // much as the document is large.
-      const heldRefusal = subscriptionHeldRefusal(document, payload.operationName, held);
-      if (heldRefusal) return [heldRefusal];
+      // What a subscription would hold for its life is refused, and its place among its key's
+      // subscriptions taken, before validation, which costs as much as the document is large.
+      const nodes = subscriptionNodes(document, payload.operationName);
+      if (nodes !== null) {
+        const refusal = subscriptionHeldRefusal(nodes, held) ?? this.holdSubscription(state, principal, payload, nodes)?.toGraphQLError();
+        if (refusal) return [refusal];
+      }
       const errors = [...execution.validate(schema, document), ...this.limitErrorsOf(schema, document)];
       if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
       this.options.costLimit.check({ schema, document, operationName: payload.operationName, variables: payload.variables });
@@ -292,6 +315,7 @@ export class WebSocketGuard {
       if (storedRefusals.length > 0) return asGraphQLErrors(storedRefusals);
       const refusal = isSubscription ? null : await this.hold(state, principal, id, held);
       if (refusal) return [refusal.toGraphQLError()];
+      admitted = true;
       return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
     } catch (error) {
       if (error instanceof RateLimitedError || error instanceof OperationLimitError || error instanceof DocumentValidationError)
@@ -302,6 +326,9 @@ export class WebSocketGuard {
       // socket, with its other operations, stays open (a thrown error would close it).
       if (classifyError(error) === 'SERVICE_UNAVAILABLE') return [databaseUnavailableError()];
       throw error;
+    } finally {
+      // A subscription refused once it had taken its place gives it back.
+      if (!admitted) this.releaseSubscription(state, payload);
     }
   };
 
@@ -326,11 +353,12 @@ export class WebSocketGuard {
    * graphql-ws `onComplete`, once an operation has ended (a query or mutation once answered): what it
    * held is given back, and the idle time of a connection counts from when its last operation ended.
    */
-  readonly onComplete = (ctx: GuardedContext, id: string): void => {
+  readonly onComplete = (ctx: GuardedContext, id: string, payload: SubscribePayload): void => {
     const state = this.states.get(ctx.extra.socket) ?? this.closedWhileRunning.get(ctx.extra.socket);
     if (!state) return;
     state.lastActiveAt = Date.now();
     if (state.principal) this.release(state, state.principal, id);
+    this.releaseSubscription(state, payload);
   };
 
   /** The principal and address of a connection, for the GraphQL context of its operations. */
@@ -370,6 +398,28 @@ export class WebSocketGuard {
     }
     state.running.set(id, length);
     return null;
+  }
+
+  /**
+   * Takes, for the subscription of `payload` until it ends, a place among its key's subscriptions on
+   * the instance and the syntax nodes of its document; the refusal (nothing taken) past either cap.
+   */
+  private holdSubscription(
+    state: ConnectionState,
+    principal: Principal,
+    payload: SubscribePayload,
+    nodes: number,
+  ): SubscriptionLimitError | null {
+    const refusal = this.subscriptionsPerKey.take(actorOf(principal), nodes);
+    if (!refusal) state.subscriptions.set(payload, nodes);
+    return refusal;
+  }
+
+  private releaseSubscription(state: ConnectionState, payload: SubscribePayload): void {
+    const nodes = state.subscriptions.get(payload);
+    if (nodes === undefined || !state.principal) return;
+    state.subscriptions.delete(payload);
+    this.subscriptionsPerKey.give(actorOf(state.principal), nodes);
   }
 
   private release(state: ConnectionState, principal: Principal, id: string): void {

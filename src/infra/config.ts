@@ -186,6 +186,20 @@ export interface AppConfig {
   wsMaxConnectionsPerKey: number;
   /** Operations open at once on one WebSocket connection. `WS_MAX_SUBSCRIPTIONS_PER_CONNECTION`, default 100; beyond it SUBSCRIPTION_LIMIT_EXCEEDED. */
   wsMaxSubscriptionsPerConnection: number;
+  /**
+   * Subscriptions one API key (the key-less local admin counting as one) has open at once on this
+   * instance, over all its connections: each holds its parsed document and its execution state for
+   * its life, and the caps per connection times the connections a key may open allowed a hundred
+   * thousand. `WS_MAX_SUBSCRIPTIONS_PER_KEY`, default 1000 (a dashboard tab opens two); beyond it
+   * SUBSCRIPTION_LIMIT_EXCEEDED.
+   */
+  wsMaxSubscriptionsPerKey: number;
+  /**
+   * Syntax nodes the documents of one API key's open subscriptions hold together on this instance
+   * (each counted as the 500-node cap of one counts them). `WS_MAX_SUBSCRIPTION_NODES_PER_KEY`,
+   * default 50 000 (a dashboard tab's two subscriptions hold 46); beyond it SUBSCRIPTION_LIMIT_EXCEEDED.
+   */
+  wsMaxSubscriptionNodesPerKey: number;
   /** A WebSocket connection with no operation open for this long is closed (1000, "idle"), ms. `WS_IDLE_TIMEOUT_MS`, default 60 000; 0 disables. */
   wsIdleTimeoutMs: number;
   /** How often each instance re-reads the API key table, ms: a key revoked anywhere (the CLI included) stops working, and its sockets close, within this. `API_KEY_REFRESH_MS`, default 2000. */
@@ -468,6 +482,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxConnectionsPerAddress: integer(env, 'MAX_CONNECTIONS_PER_ADDRESS', 1000, 1),
     sendTimeoutMs: milliseconds(env, 'SEND_TIMEOUT_MS', 60_000, 100),
     wsMaxSubscriptionsPerConnection: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1),
+    wsMaxSubscriptionsPerKey: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_KEY', 1000, 1),
+    wsMaxSubscriptionNodesPerKey: integer(env, 'WS_MAX_SUBSCRIPTION_NODES_PER_KEY', 50_000, 1),
     wsIdleTimeoutMs: milliseconds(env, 'WS_IDLE_TIMEOUT_MS', 60_000),
     apiKeyRefreshMs: milliseconds(env, 'API_KEY_REFRESH_MS', 2000, 100),
     smtpUrl: connectionUrl(env, 'SMTP_URL', ['smtp:', 'smtps:'], 'smtp://USER:PASSWORD@HOST:587 or smtps://…', false, true),

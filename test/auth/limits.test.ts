@@ -701,6 +701,108 @@ describe('the GraphQL body limit by default (MAX_BODY_BYTES)', () => {
   });
 });
 
+describe('the subscriptions of one key over all its sockets, under the default limits', () => {
+  let server: TestServer;
+  let admin: string;
+  beforeAll(async () => {
+    server = await startTestServer({ label: 'subscriptions_per_key' });
+    admin = (await createKey(server, ['admin'])).key;
+  });
+  afterAll(() => server?.stop());
+
+  /** Connected and acknowledged sockets of `key`. */
+  const sockets = (key: string, count: number) =>
+    Promise.all(
+      Array.from({ length: count }, async () => {
+        const socket = await GraphQLSocket.connect(server.wsUrl, key);
+        expect(await socket.acknowledged()).toBe('ack');
+        return socket;
+      }),
+    );
+  /**
+   * Waits until each socket has handled what was sent on it before: a subscription taken answers
+   * nothing until an event, but a query sent after it is answered after it was taken or refused.
+   */
+  let barriers = 0;
+  const settled = async (open: GraphQLSocket[]) => {
+    for (const socket of open) {
+      const id = `barrier-${barriers++}`;
+      socket.subscribe(id, '{ __typename }');
+      // Validating hundreds of large documents takes a loaded machine seconds.
+      expect(await socket.waitFor((message) => message.id === id, 60_000)).toMatchObject({ type: 'next' });
+    }
+  };
+  const refusals = (open: GraphQLSocket[]) =>
+    open
+      .flatMap((socket) => socket.messages.filter((message) => message.type === 'error'))
+      .map((message) => (message.payload as Array<{ extensions: Record<string, unknown> }>)[0].extensions);
+  const closeAll = async (open: GraphQLSocket[]) => {
+    for (const socket of open) socket.close();
+    await Promise.all(open.map((socket) => socket.closed));
+  };
+  // As the probe sent them: a distinct name each, so that none shares another's parsed document; 480 nodes each.
+  const large = () =>
+    `subscription S_${Math.random().toString(36).slice(2)} { healthScoreUpdated(customerId: "nope") { ${'score '.repeat(235)}} }`;
+  const DASHBOARD = [
+    'subscription LiveScoreUpdated { healthScoreUpdated { customerId score } }',
+    'subscription LiveTierChanged { healthTierChanged { id customerId fromTier toTier fromScore toScore direction changedAt customer { name } } }',
+  ];
+
+  it("refuses a key's subscription past 50,000 syntax nodes held over its sockets, while another key's dashboard subscribes", async () => {
+    const { key } = await createKey(server, ['read'], admin, 'prober');
+    const open = await sockets(key, 2);
+    for (let i = 0; i < 110; i++) open[i % 2].subscribe(`large-${i}`, large());
+    await settled(open);
+    // 104 × 480 nodes fit in 50,000; the other six do not.
+    const refused = refusals(open);
+    expect(refused).toHaveLength(6);
+    for (const extensions of refused)
+      expect(extensions).toMatchObject({ code: 'SUBSCRIPTION_LIMIT_EXCEEDED', limit: 'subscription nodes per key', max: 50_000 });
+    // A small one still fits in what is left.
+    open[0].subscribe('small', DASHBOARD[0]);
+    // Another key is not held back by this one's: a dashboard tab's two subscriptions, and a large one.
+    const { key: other } = await createKey(server, ['read'], admin, 'dashboard');
+    const [tab] = await sockets(other, 1);
+    DASHBOARD.forEach((query, i) => tab.subscribe(`live-${i}`, query));
+    tab.subscribe('large', large());
+    await settled([...open, tab]);
+    expect(refusals(open)).toHaveLength(6);
+    expect(refusals([tab])).toEqual([]);
+    // Ended (the sockets closed), they give their nodes back.
+    await closeAll(open);
+    const [again] = await sockets(key, 1);
+    again.subscribe('again', large());
+    await settled([again]);
+    expect(refusals([again])).toEqual([]);
+    await closeAll([again, tab]);
+  });
+
+  it("refuses a key's 1,001st subscription over its sockets, and takes one again once another is completed", async () => {
+    const { key } = await createKey(server, ['read'], admin, 'many');
+    const open = await sockets(key, 21);
+    // Refused after taking their places (an unknown field is found by validation), these give them back.
+    for (let i = 0; i < 5; i++) open[20].subscribe(`invalid-${i}`, 'subscription { healthScoreUpdated { nope } }');
+    await settled(open.slice(20));
+    expect(refusals(open).map((extensions) => extensions.code)).toEqual(Array(5).fill('GRAPHQL_VALIDATION_FAILED'));
+    open[20].messages.length = 0;
+    for (let i = 0; i < 1_000; i++) open[i % 20].subscribe(`sub-${i}`, DASHBOARD[i % 2]);
+    await settled(open.slice(0, 20));
+    expect(refusals(open)).toEqual([]);
+    const over = await open[20].run('over', DASHBOARD[0]);
+    expect(over.type).toBe('error');
+    expect(over.payload).toEqual([
+      expect.objectContaining({ extensions: { code: 'SUBSCRIPTION_LIMIT_EXCEEDED', limit: 'subscriptions per key', max: 1000 } }),
+    ]);
+    expect((over.payload as Array<{ message: string }>)[0].message).toContain('WS_MAX_SUBSCRIPTIONS_PER_KEY');
+    open[0].send({ id: 'sub-0', type: 'complete' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    open[20].subscribe('in-its-place', DASHBOARD[0]);
+    await settled(open.slice(20));
+    expect(open[20].messages.filter((message) => message.id === 'in-its-place')).toEqual([]);
+    await closeAll(open);
+  });
+});
+
 describe('the rate limit of a key', () => {
   let server: TestServer;
   let admin: { key: string; id: string } | undefined;
