@@ -41,6 +41,7 @@ import type { OperationsInFlight } from './infra/operations-in-flight';
 import type { AppConfig } from './infra/config';
 import { SubscriptionExecution, subscriptionExecution } from './infra/subscription-execution';
 import { statementLimitsPlugin } from './infra/statement-limits';
+import { IntrospectionCache } from './infra/introspection-cache';
 import { renderPlaygroundHtml, servePlaygroundAsset, wantsPlayground } from './infra/playground';
 import { errorContentType } from './infra/response-media-type';
 import { DRAIN_GRACE_MS, drainRollingBackLateRequests } from './infra/shutdown-drain';
@@ -314,6 +315,7 @@ function serveWebSockets(
   services: AppServices,
   access: AccessControl,
   subscriptions: SubscriptionExecution,
+  introspection: IntrospectionCache,
   logger: Logger,
   refusedConnection: (socket: Duplex) => boolean,
 ): { wsServer: WebSocketServer; wsCleanup: GraphQLWebSocketServer } {
@@ -328,8 +330,8 @@ function serveWebSockets(
       parse: subscriptions.parse,
       validate: subscriptions.validate,
       // Variables refused as over HTTP (src/infra/variable-refusals.ts): an ID sent as a number past
-      // 2^53, a null where a value is required.
-      execute: refusingBadVariables(execute),
+      // 2^53, a null where a value is required. Introspection is answered from memory once it has run.
+      execute: refusingBadVariables(introspection.executing(execute)),
       subscribe: refusingBadVariables(subscriptions.subscribe),
       // The key in connection_init, then every check before an operation runs (it parses and validates).
       onConnect: access.websockets.onConnect,
@@ -385,6 +387,7 @@ async function startApollo(
   httpServer: http.Server,
   access: AccessControl,
   wsCleanup: GraphQLWebSocketServer,
+  introspection: IntrospectionCache,
   logger: Logger,
 ): Promise<ApolloServer<GraphQLContext>> {
   const limits = access.apolloOptions();
@@ -399,6 +402,8 @@ async function startApollo(
       ...limits.plugins,
       errorContractPlugin(),
       statementLimitsPlugin(),
+      // Introspection answered from memory once it has run, after the checks above.
+      introspection.apolloPlugin(),
       // The graph declares no cache hints, so the default cache-control plugin could only ever answer
       // `no-store` (set below instead); its per-field hook made Apollo wrap every resolver in the schema.
       ApolloServerPluginCacheControlDisabled(),
@@ -838,21 +843,42 @@ function answerFailure(res: http.ServerResponse, error: unknown, logger: Logger)
   sendErrors(res, failure.status, failure.body);
 }
 
+/** The access layer (keys, scopes, limits), started; stopped again when it cannot start. */
+async function startAccessControl(
+  services: AppServices,
+  schema: GraphQLSchema,
+  subscriptions: SubscriptionExecution,
+  host: string,
+): Promise<AccessControl> {
+  const access = new AccessControl(services, schema, subscriptions);
+  try {
+    await access.start(host);
+  } catch (error) {
+    await access.stop();
+    throw error;
+  }
+  return access;
+}
+
 export async function startHttpServer(options: ServerOptions): Promise<RunningServer> {
   const { schema, services } = options;
   const logger = services.logger.child({ module: 'http' });
   const { httpServer, refusedConnection } = createHttpServer(services.config);
   const subscriptions = subscriptionExecution({ eventContext: liveEventContexts(services), audience: liveEventAudience });
-  const access = new AccessControl(services, schema, subscriptions);
-  try {
-    await access.start(options.host);
-  } catch (error) {
-    await access.stop();
-    throw error;
-  }
-  const { wsServer, wsCleanup } = serveWebSockets(httpServer, schema, services, access, subscriptions, logger, refusedConnection);
+  const access = await startAccessControl(services, schema, subscriptions, options.host);
+  const introspection = new IntrospectionCache();
+  const { wsServer, wsCleanup } = serveWebSockets(
+    httpServer,
+    schema,
+    services,
+    access,
+    subscriptions,
+    introspection,
+    logger,
+    refusedConnection,
+  );
 
-  const apollo = await startApollo(schema, httpServer, access, wsCleanup, logger);
+  const apollo = await startApollo(schema, httpServer, access, wsCleanup, introspection, logger);
   // Aborted first when the server stops: an import in flight stops reading and answers what it stored.
   const imports = new AbortController();
   // Set when the server stops: a request still arriving on an open keep-alive connection is answered
