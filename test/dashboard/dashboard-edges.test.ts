@@ -351,7 +351,8 @@ it('keeps the worklist within a 320 px phone when an admin gives its tiers 50-ch
   type Model = { scoringModel: { config: { tiers: Array<{ key: string; label: string }> } } };
   const { scoringModel } = await api<Model>('{ scoringModel { config } }');
   const original = scoringModel.config;
-  const longLabel = (key: string) => `${key} accounts that need a call from their CSM today`.padEnd(50, '!').slice(0, 50);
+  // 50 characters that neither start nor end with white space (the server refuses such a label).
+  const longLabel = (key: string) => `${key} accounts that need a call from their CSM today`.slice(0, 49).trimEnd().padEnd(50, '!');
   const relabelled = { ...original, tiers: original.tiers.map((tier) => ({ ...tier, label: longLabel(tier.key) })) };
   const activate = (config: unknown) =>
     api('mutation($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }', { config });
