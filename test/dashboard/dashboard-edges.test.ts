@@ -1,9 +1,10 @@
 // The dashboard at its edges, in headless Chromium against its own seeded server: a very long
 // customer name, a phone 375 px wide, a malformed or unknown link, errors said in words, a filter
-// whose tier the model no longer has, an invalid input, and where focus, the tab's title and the
-// live announcements go. The model is changed last, and restored.
+// whose tier the model no longer has (or a link's that the worklist never holds), an invalid input,
+// where focus, the tab's title and the live announcements go, and a preset activated from the Model
+// page shown at once. The model is changed last, and restored.
 import { isDeepStrictEqual } from 'node:util';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { createKey } from '../helpers/auth';
 import type { TestServer } from '../helpers/server';
 import { axeRuleViolations, Browser, openBrowser, seriousAxeViolations, startRelay } from './browser';
@@ -62,6 +63,11 @@ async function settled<T>(read: () => Promise<T>, expected: T, timeout = 10_000)
     answer = await read();
   }
   return answer;
+}
+
+/** The text of the choice a select shows: null when it shows none (selectedIndex -1, a blank box). */
+function shownChoice(select: Locator): Promise<string | null> {
+  return select.evaluate((element: any) => (element.selectedIndex >= 0 ? element.options[element.selectedIndex].text : null));
 }
 
 beforeAll(async () => {
@@ -222,6 +228,21 @@ it('shows no pager under an empty worklist, only the words saying it is empty', 
   expect(await page.locator('main nav.pager').count()).toBe(0);
   await visit('#/worklist');
   await page.waitForSelector('main nav.pager [data-testid=page-range]');
+}, 60_000);
+
+it("shows both in the worklist's tier filter for a link naming a tier the worklist does not hold", async () => {
+  const { worklist } = await api<{ worklist: { totalCount: number } }>('{ worklist(first: 1) { totalCount } }');
+  for (const link of ['#/worklist?tier=healthy', '#/worklist?tier=bogus']) {
+    await visit(link);
+    await waitForText('[data-testid=page-range]', new RegExp(`of ${worklist.totalCount}$`));
+    const tier = page.getByLabel('Tier');
+    await tier.locator('option[value=critical]').waitFor({ state: 'attached' });
+    expect({ link, hash: new URL(page.url()).hash, shown: await shownChoice(tier) }).toEqual({ link, hash: '#/worklist', shown: 'both' });
+  }
+  // A tier it holds is shown once the tiers are known.
+  await visit('#/worklist?tier=critical');
+  await page.waitForSelector('[data-testid=worklist] tbody tr');
+  expect(await settled(() => shownChoice(page.getByLabel('Tier')), 'Critical')).toBe('Critical');
 }, 60_000);
 
 it('offers no lifecycle stage filter on the worklist, whose accounts are all at risk', async () => {
@@ -386,6 +407,9 @@ it("resets the worklist's tier filter to both and lists the new model's tiers wh
     const tierChoices = () => tier.locator('option').evaluateAll((options) => options.map((option) => option.value));
     expect(await settled(tierChoices, ['', 'critical', 'churning'], 20_000)).toEqual(['', 'critical', 'churning']);
     expect(await tier.inputValue()).toBe('');
+    // Shown as both, not as a blank box that selects nothing.
+    expect(await settled(() => shownChoice(tier), 'both')).toBe('both');
+    expect(new URL(page.url()).hash).toBe('#/worklist');
     await page.waitForSelector('[data-testid=worklist] tbody tr');
     expect(await page.locator('main [role=alert]').count()).toBe(0);
   } finally {

@@ -138,6 +138,11 @@ function WorklistFilters({
   tiers: readonly Tier[];
   onChange(name: keyof Filters, value: string): void;
 }) {
+  // The select is only ever given a value one of its options has: given another (a link's unknown
+  // tier, a tier the new model dropped), it would select nothing and read as empty, and the filter's
+  // reset to both would then change nothing Preact can see (it compares with the value the select
+  // reads), leaving it blank.
+  const shownTier = tiers.some((tier) => tier.key === filters.tier) ? filters.tier : '';
   return (
     <form class="filters" onSubmit={(event) => event.preventDefault()}>
       <label>
@@ -151,7 +156,7 @@ function WorklistFilters({
       </label>
       <label>
         Tier
-        <select value={filters.tier} onChange={(event) => onChange('tier', event.currentTarget.value)}>
+        <select value={shownTier} onChange={(event) => onChange('tier', event.currentTarget.value)}>
           <option value="">both</option>
           {tiers.map((tier) => (
             <option key={tier.key} value={tier.key}>
