@@ -2,6 +2,7 @@
 // same filters) whenever a tier change or score update arrives — of `customerId` only, for a screen
 // about one customer — keeping what is shown meanwhile, and after the request in flight if there is
 // one; an answer to other variables (the previous page, the previous filter) is not passed on as data.
+// `refetch` asks again at once, for a screen that has just changed what it shows.
 import { createRequest, type AnyVariables, type DocumentInput } from '@urql/core';
 import { useQuery } from '@urql/preact';
 import { createContext } from 'preact';
@@ -43,5 +44,9 @@ export function useLiveQuery<Data, Variables extends AnyVariables>(
     shownVersion.current = version;
     if (!pause) reexecute({ requestPolicy: 'network-only' });
   }, [version, pause, reexecute, result.fetching]);
-  return result.operation && result.operation.key !== requested ? { ...result, data: undefined, error: undefined } : result;
+  // A change the screen made itself (a mutation) announces nothing live when it moves no tier: the screen asks again at once.
+  const refetch = () => reexecute({ requestPolicy: 'network-only' });
+  return result.operation && result.operation.key !== requested
+    ? { ...result, data: undefined, error: undefined, refetch }
+    : { ...result, refetch };
 }

@@ -418,6 +418,40 @@ it("resets the worklist's tier filter to both and lists the new model's tiers wh
   }
 }, 60_000);
 
+it("shows the model it has just activated at once, with no rescoring run's live events to refetch it", async () => {
+  type Model = { scoringModel: { version: number }; scoringModelPresets: Array<{ name: string; active: boolean }> };
+  const activeNow = () => api<Model>('{ scoringModel { version } scoringModelPresets { name active } }');
+  await visit('#/model');
+  await page.waitForSelector('[data-testid=live-indicator][data-status=live]');
+  await page.getByRole('button', { name: 'four_tier is active', exact: true }).waitFor();
+  const confirmEvery = (dialog: { accept(): Promise<void> }) => void dialog.accept();
+  page.on('dialog', confirmEvery);
+  try {
+    // No run follows an activation here (the scheduler is off in tests): no tier moves, no live event
+    // arrives, and only the page's own answer can show the new version.
+    for (const [preset, before] of [
+      ['three_tier', 'four_tier'],
+      ['four_tier', 'three_tier'],
+    ]) {
+      const started = Date.now();
+      await page.getByRole('button', { name: `Activate ${preset}`, exact: true }).click();
+      await page.getByRole('button', { name: `${preset} is active`, exact: true }).waitFor({ timeout: 2000 });
+      expect(Date.now() - started).toBeLessThan(2000);
+      const { scoringModel, scoringModelPresets } = await activeNow();
+      expect(scoringModelPresets.filter((item) => item.active).map((item) => item.name)).toEqual([preset]);
+      expect(await text('[data-testid=model-version]')).toBe(`v${scoringModel.version}`);
+      expect(await page.getByRole('button', { name: `Activate ${before}`, exact: true }).isEnabled()).toBe(true);
+      expect(await text('[data-testid=activation-status]')).toBe(
+        `Activated ${preset}: the model is v${scoringModel.version}, and every account is being rescored.`,
+      );
+    }
+    expect(await page.locator('main [role=alert]').count()).toBe(0);
+  } finally {
+    page.off('dialog', confirmEvery);
+    await api('mutation { updateScoringModel(input: { tierPreset: "four_tier" }) { version } }');
+  }
+}, 60_000);
+
 // Last: once a key exists, this file's server requires keys.
 it('asks for a key without speaking of a revoked one when the server starts requiring keys under a key-less page', async () => {
   await visit('#/worklist');

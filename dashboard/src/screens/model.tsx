@@ -2,13 +2,14 @@
 // for admin keys also the what-if preview of changed weights, activating a preset, and the backtest
 // ("does it predict churn?"). Without admin those controls are not shown at all.
 import { Fragment } from 'preact';
-import { useMemo } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { useMutation } from '@urql/preact';
 import { ErrorNote, TierBadge } from '../components/badges';
 import { ScreenHeading } from '../components/screen-heading';
 import { TableScroll } from '../components/table-scroll';
 import { formatDateTime } from '../format';
 import { graphql } from '../gql';
+import type { ModelPageQuery } from '../gql/graphql';
 import { useLiveQuery, useSession } from '../live-query';
 import { isAdmin } from '../session';
 import { BacktestPanel } from './backtest';
@@ -51,8 +52,7 @@ const ActivatePresetMutation = graphql(`
 export function ModelScreen() {
   const { viewer } = useSession();
   const admin = isAdmin(viewer);
-  const { data, error } = useLiveQuery(ModelQuery, {});
-  const [activation, activate] = useMutation(ActivatePresetMutation);
+  const { data, error, refetch } = useLiveQuery(ModelQuery, {});
   const model = data?.scoringModel;
   const signals = useMemo(() => {
     const config = (model?.config ?? {}) as { components?: Array<{ name: string; signals: Array<{ name: string; weight: number }> }> };
@@ -132,41 +132,7 @@ export function ModelScreen() {
       </div>
       {/* Outside the grid: a card spanning every track keeps the empty ones from collapsing, which
           leaves the two cards above one narrow track each. */}
-      <article class="card wide">
-        <h2>Tier presets</h2>
-        <ul class="presets" data-testid="presets">
-          {(data.scoringModelPresets ?? []).map((preset) => (
-            <li key={preset.name} data-preset={preset.name}>
-              <strong>{preset.name}</strong>
-              {preset.isDefault && <span class="muted"> (default)</span>}
-              {preset.active && !admin && <span class="muted"> (active)</span>}:{' '}
-              {preset.tiers.map((tier) => `${tier.label} ≥ ${tier.lowerBound}`).join(', ')}
-              {admin &&
-                (preset.active ? (
-                  // The model's tiers already: activating it again would change nothing.
-                  <button type="button" aria-label={`${preset.name} is active`} disabled data-testid="active-preset">
-                    Active
-                  </button>
-                ) : (
-                  <button
-                    type="button"
-                    // Every preset has its button: the name says which, where a screen reader lists the buttons.
-                    aria-label={`Activate ${preset.name}`}
-                    disabled={activation.fetching}
-                    onClick={() =>
-                      confirm(
-                        `Activate the ${preset.name} tiers? Every account is rescored; tiers the model has keep their playbooks, new ones get the preset's.`,
-                      ) && activate({ tierPreset: preset.name })
-                    }
-                  >
-                    Activate
-                  </button>
-                ))}
-            </li>
-          ))}
-        </ul>
-        <ErrorNote error={activation.error} />
-      </article>
+      <TierPresets presets={data.scoringModelPresets ?? []} admin={admin} version={model.version} onActivated={refetch} />
       {admin ? (
         <>
           <WhatIfPanel config={model.config} />
@@ -178,6 +144,79 @@ export function ModelScreen() {
         </p>
       )}
     </section>
+  );
+}
+
+type Preset = NonNullable<ModelPageQuery['scoringModelPresets']>[number];
+
+/**
+ * The tier presets, each with its Activate button for an admin. The page is asked again as soon as an
+ * activation is answered: the live events that refetch it come only from the rescoring run after it,
+ * seconds later or never (an activation that moves no account's tier). Until the page shows the new
+ * version, the buttons stay disabled and the old preset is not offered as one to activate.
+ */
+function TierPresets({
+  presets,
+  admin,
+  version,
+  onActivated,
+}: {
+  presets: readonly Preset[];
+  admin: boolean;
+  version: number;
+  onActivated(): void;
+}) {
+  const [activation, activate] = useMutation(ActivatePresetMutation);
+  const [activated, setActivated] = useState<{ preset: string; version: number } | null>(null);
+  const showing = activated !== null && version >= activated.version;
+  const activatePreset = async (preset: string) => {
+    if (
+      !confirm(
+        `Activate the ${preset} tiers? Every account is rescored; tiers the model has keep their playbooks, new ones get the preset's.`,
+      )
+    )
+      return;
+    setActivated(null);
+    const answer = (await activate({ tierPreset: preset })).data?.updateScoringModel;
+    if (!answer) return;
+    setActivated({ preset, version: answer.version });
+    onActivated();
+  };
+  return (
+    <article class="card wide">
+      <h2>Tier presets</h2>
+      <ul class="presets" data-testid="presets">
+        {presets.map((preset) => (
+          <li key={preset.name} data-preset={preset.name}>
+            <strong>{preset.name}</strong>
+            {preset.isDefault && <span class="muted"> (default)</span>}
+            {preset.active && !admin && <span class="muted"> (active)</span>}:{' '}
+            {preset.tiers.map((tier) => `${tier.label} ≥ ${tier.lowerBound}`).join(', ')}
+            {admin &&
+              (preset.active ? (
+                // The model's tiers already: activating it again would change nothing.
+                <button type="button" aria-label={`${preset.name} is active`} disabled data-testid="active-preset">
+                  Active
+                </button>
+              ) : (
+                <button
+                  type="button"
+                  // Every preset has its button: the name says which, where a screen reader lists the buttons.
+                  aria-label={`Activate ${preset.name}`}
+                  disabled={activation.fetching || (activated !== null && !showing)}
+                  onClick={() => void activatePreset(preset.name)}
+                >
+                  Activate
+                </button>
+              ))}
+          </li>
+        ))}
+      </ul>
+      <ErrorNote error={activation.error} />
+      <p role="status" class="muted" data-testid="activation-status">
+        {showing && `Activated ${activated.preset}: the model is v${activated.version}, and every account is being rescored.`}
+      </p>
+    </article>
   );
 }
 
