@@ -7,6 +7,7 @@ import { minorUnitDigits } from '../../src/payments/minor-units';
 const money = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const dateTime = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 const date = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium' });
+const time = new Intl.DateTimeFormat('en-GB', { timeStyle: 'short' });
 
 /** ARR and other amounts are stored in cents. */
 export function formatCents(cents: number | null | undefined): string {
@@ -31,9 +32,14 @@ export function formatDate(iso: string | null | undefined): string {
   return iso ? date.format(new Date(iso)) : '—';
 }
 
-/** A time axis's ticks (seconds since the epoch, as uPlot gives them) as the dates the rest of the dashboard writes. */
-export function formatAxisDates(ticks: number[]): string[] {
-  return ticks.map((seconds) => date.format(new Date(seconds * 1000)));
+/** A time axis's tick (seconds since the epoch, as uPlot gives it) as the day the rest of the dashboard writes: 6 Dec 2026. */
+export function formatAxisDay(seconds: number): string {
+  return date.format(new Date(seconds * 1000));
+}
+
+/** A time axis's tick as the time of day the rest of the dashboard writes: 14:05. */
+export function formatAxisTime(seconds: number): string {
+  return time.format(new Date(seconds * 1000));
 }
 
 export function formatNumber(value: number | null | undefined, digits = 0): string {

@@ -1,7 +1,7 @@
 // What the dashboard writes of the data itself, in headless Chromium against its own seeded server:
 // right-to-left names with Latin words and digits in their own order wherever they are shown, the
-// time axis of a history of one score, a cancelled account's date and reason, a count of one in the
-// singular, and the bounds of the Changes screen's date field.
+// time axis of a history of one score and of scores within a day, a cancelled account's date and
+// reason, a count of one in the singular, and the bounds of the Changes screen's date field.
 import type { Locator, Page } from 'playwright-core';
 import type { TestServer } from '../helpers/server';
 import type { Browser } from './browser';
@@ -206,4 +206,47 @@ it("refuses a Changes date before 1970 in words, keeping the last valid one, ins
   await waitForText('main h1', 'Changes since 1 Jan 1970');
   await page.locator('main [role=alert]').waitFor({ state: 'detached' });
   await page.waitForSelector('[data-testid=changes] tbody tr');
+}, 60_000);
+
+it('labels the time axis in hours for scores within a day, and joins the labels of model changes minutes apart', async () => {
+  await createCustomer({ id: 'busy-day', name: 'Busy Day Co', signedUpAt: new Date(Date.now() - 2 * DAY_MS).toISOString() });
+  const scoreAt = (msAgo: number) =>
+    api<{ refreshHealthScore: { modelVersion: number } }>(
+      'mutation($at: DateTime!) { refreshHealthScore(customerId: "busy-day", asOf: $at) { modelVersion } }',
+      {
+        at: new Date(Date.now() - msAgo).toISOString(),
+      },
+    );
+  const activate = (preset: string) =>
+    api<{ updateScoringModel: { version: number } }>(`mutation { updateScoringModel(input: { tierPreset: "${preset}" }) { version } }`);
+  const HOUR_MS = 3_600_000;
+  const versions: number[] = [];
+  try {
+    // Scores hours apart, and two model changes two minutes apart among them.
+    await scoreAt(10 * HOUR_MS);
+    await scoreAt(5 * HOUR_MS);
+    versions.push((await activate('three_tier')).updateScoringModel.version);
+    await scoreAt(5 * HOUR_MS - 2 * 60_000);
+    versions.push((await activate('four_tier')).updateScoringModel.version);
+    await scoreAt(5 * HOUR_MS - 4 * 60_000);
+    await scoreAt(HOUR_MS);
+  } finally {
+    await activate('four_tier');
+  }
+  await visit('#/customers/busy-day');
+  await page.waitForSelector('.chart canvas');
+  const drawn = () => page.evaluate(() => (globalThis as any).drawnTexts as string[]);
+  for (let waited = 0; !(await drawn()).some((label) => /^\d{2}:\d{2}$/.test(label)) && waited < 5000; waited += 100)
+    await page.waitForTimeout(100);
+  const labels = await drawn();
+  // Hours on the axis (14:00), the day written under the first.
+  expect(labels.filter((label) => /^\d{2}:00$/.test(label)).length).toBeGreaterThan(1);
+  expect(labels.some((label) => /^\d{1,2} [A-Z][a-z]{2} \d{4}$/.test(label))).toBe(true);
+  // One label for the two changes, not two drawn over each other.
+  expect(labels).toContain(`v${versions[0]}, v${versions[1]}`);
+  expect(labels).not.toContain(`v${versions[0]}`);
+  expect(await page.locator('.chart [role=img]').getAttribute('aria-label')).toMatch(/^Score history: 5 scores from /);
+  expect(await text('[data-testid=model-changes]')).toMatch(
+    new RegExp(`^v\\d+ → v${versions[0]} on .+, \\d{2}:\\d{2}; v${versions[0]} → v${versions[1]} on .+, \\d{2}:\\d{2}$`),
+  );
 }, 60_000);

@@ -1,6 +1,6 @@
 // How the dashboard writes figures: payment amounts in their currency's own minor unit (ISO 4217),
 // by the same rule as the server's `detail` of a failed payment on the Changes screen.
-import { formatAmount, formatAxisDates, formatDate } from '../../dashboard/src/format';
+import { formatAmount, formatAxisDay, formatDate } from '../../dashboard/src/format';
 import { minorDigitsSql, MINOR_DIGITS_OTHER_THAN_TWO, minorUnitDigits } from '../../src/payments/minor-units';
 import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
 
@@ -22,10 +22,10 @@ it('writes small, negative and odd amounts exactly, and an unknown code with two
   expect(formatAmount(100, 'toString')).toBe('1.00 toString');
 });
 
-it("writes the score chart's axis dates as the rest of the dashboard does (6 Dec 2026), not US-style 12/6", () => {
+it("writes the score chart's axis days as the rest of the dashboard does (6 Dec 2026), not US-style 12/6", () => {
   const noon = Date.UTC(2026, 11, 6, 12);
-  expect(formatAxisDates([noon / 1000, (noon + 86_400_000) / 1000])).toEqual(['6 Dec 2026', '7 Dec 2026']);
-  expect(formatAxisDates([noon / 1000])).toEqual([formatDate(new Date(noon).toISOString())]);
+  expect([noon / 1000, (noon + 86_400_000) / 1000].map(formatAxisDay)).toEqual(['6 Dec 2026', '7 Dec 2026']);
+  expect(formatAxisDay(noon / 1000)).toBe(formatDate(new Date(noon).toISOString()));
 });
 
 describe("against the server's rule", () => {

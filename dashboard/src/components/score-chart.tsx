@@ -1,29 +1,21 @@
 // A customer's score over time (uPlot), with a dashed line where the model changed how it scores
-// (model-changes.ts: not where a version changed only playbook settings).
-// The same changes are listed in text under the chart for keyboards and screen readers.
+// (model-changes.ts: not where a version changed only playbook settings). The time axis and the
+// changes' labels follow chart-axis.ts: ticks in hours within a day, labels joined where they would
+// overlap. The same changes are listed in text under the chart (with their time: several may fall
+// on one day) for keyboards and screen readers.
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { formatAxisDates, formatDate } from '../format';
+import { changeLabels, TIME_TICKS, timeAxisLabels, timeAxisRange } from '../chart-axis';
+import { formatDate, formatDateTime } from '../format';
 import { modelChanges, modelChangesInWords, type ModelChange, type ScorePoint } from '../model-changes';
 
-const DAY_SECONDS = 86_400;
-/** The steps between the time axis's ticks: whole days, weeks, months (about), years. */
-const DAY_TICKS = [1, 2, 7, 14, 30, 61, 91, 182, 365, 730].map((days) => days * DAY_SECONDS);
-/** How far either side of a lone score the time axis reaches. */
-const LONE_SCORE_DAYS = 3;
-
-/**
- * The time axis's range for scores at `times` (seconds, oldest first): their own, but a few days
- * either side of a lone instant, which uPlot would widen to some 1,000 days after it (its "one day"
- * for a time scale is 86,400 divided by its unit, 0.001 for times in seconds).
- */
+/** The time axis's range for scores at `times` (seconds, oldest first): see timeAxisRange. */
 function timeRange(times: number[]): uPlot.Range.Function {
-  const first = times[0];
-  const last = times[times.length - 1];
-  return (_plot, min, max) => (first === last ? [first - LONE_SCORE_DAYS * DAY_SECONDS, last + LONE_SCORE_DAYS * DAY_SECONDS] : [min, max]);
+  return () => timeAxisRange(times[0], times[times.length - 1]);
 }
 
+/** A dashed line at each model change, and labels naming the versions, joined where they would overlap. */
 function markVersionChanges(changes: readonly ModelChange[]): uPlot.Plugin {
   return {
     hooks: {
@@ -34,18 +26,38 @@ function markVersionChanges(changes: readonly ModelChange[]): uPlot.Plugin {
         ctx.fillStyle = '#5b21b6';
         ctx.setLineDash([4, 4]);
         ctx.font = `${12 * devicePixelRatio}px system-ui, sans-serif`;
-        for (const change of changes) {
-          const x = plot.valToPos(Date.parse(change.point.asOf) / 1000, 'x', true);
+        // As changeLabels measures them: from their left edge (uPlot leaves the canvas aligned as its axes were).
+        ctx.textAlign = 'left';
+        ctx.textBaseline = 'alphabetic';
+        const marks = changes.map((change) => ({
+          x: plot.valToPos(Date.parse(change.point.asOf) / 1000, 'x', true),
+          version: change.point.modelVersion,
+        }));
+        for (const { x } of marks) {
           ctx.beginPath();
           ctx.moveTo(x, plot.bbox.top);
           ctx.lineTo(x, plot.bbox.top + plot.bbox.height);
           ctx.stroke();
-          ctx.fillText(`v${change.point.modelVersion}`, x + 4, plot.bbox.top + 14 * devicePixelRatio);
         }
+        const bounds = { left: plot.bbox.left, right: plot.bbox.left + plot.bbox.width };
+        const labels = changeLabels(marks, (text) => ctx.measureText(text).width, {
+          bounds,
+          offset: 4 * devicePixelRatio,
+          gap: 8 * devicePixelRatio,
+        });
+        for (const label of labels) ctx.fillText(label.text, label.left, plot.bbox.top + 14 * devicePixelRatio);
         ctx.restore();
       },
     },
   };
+}
+
+/** How the chart's description names the span of the scores: by day, or by time when they fall on one day. */
+function spanInWords(first: string, last: string): string {
+  const sameDay = formatDate(first) === formatDate(last);
+  return sameDay && first !== last
+    ? `from ${formatDateTime(first)} to ${formatDateTime(last)}`
+    : `from ${formatDate(first)} to ${formatDate(last)}`;
 }
 
 export function ScoreChart({ points }: { points: ScorePoint[] }) {
@@ -62,10 +74,10 @@ export function ScoreChart({ points }: { points: ScorePoint[] }) {
         height: 220,
         scales: { x: { time: true, range: timeRange(times) }, y: { range: [0, 100] } },
         series: [{}, { label: 'score', stroke: '#2563eb', width: 2, points: { show: points.length < 60 } }],
-        // Dates as the rest of the dashboard writes them (6 Dec 2026), not uPlot's US-style 12/6;
-        // scores are daily, so ticks fall on whole days, spaced for the longer label.
+        // Dates and times as the rest of the dashboard writes them (6 Dec 2026, 14:00), not uPlot's
+        // US-style 12/6 and 2pm; ticks in minutes or hours within a day, spaced for the longer label.
         axes: [
-          { values: (_plot, ticks) => formatAxisDates(ticks), incrs: DAY_TICKS, space: 90 },
+          { values: (_plot, ticks, _axis, _space, step) => timeAxisLabels(ticks, step), incrs: [...TIME_TICKS], space: 90 },
           { values: (_plot, ticks) => ticks.map(String) },
         ],
         legend: { show: false },
@@ -87,9 +99,9 @@ export function ScoreChart({ points }: { points: ScorePoint[] }) {
       <div
         ref={container}
         role="img"
-        aria-label={`Score history: ${points.length} ${points.length === 1 ? 'score' : 'scores'} from ${formatDate(points[0].asOf)} to ${formatDate(points[points.length - 1].asOf)}, latest ${points[points.length - 1].score}`}
+        aria-label={`Score history: ${points.length} ${points.length === 1 ? 'score' : 'scores'} ${spanInWords(points[0].asOf, points[points.length - 1].asOf)}, latest ${points[points.length - 1].score}`}
       />
-      <figcaption data-testid="model-changes">{modelChangesInWords(points, changes, formatDate)}</figcaption>
+      <figcaption data-testid="model-changes">{modelChangesInWords(points, changes, formatDateTime)}</figcaption>
     </figure>
   );
 }
