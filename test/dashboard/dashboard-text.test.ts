@@ -1,7 +1,8 @@
 // What the dashboard writes of the data itself, in headless Chromium against its own seeded server:
 // right-to-left names with Latin words and digits in their own order wherever they are shown, the
 // time axis of a history of one score and of scores within a day, a cancelled account's date and
-// reason, a count of one in the singular, and the bounds of the Changes screen's date field.
+// reason, a count of one in the singular, and the bounds of the Changes screen's date field (typed
+// or in the link).
 import type { Locator, Page } from 'playwright-core';
 import type { TestServer } from '../helpers/server';
 import type { Browser } from './browser';
@@ -206,6 +207,31 @@ it("refuses a Changes date before 1970 in words, keeping the last valid one, ins
   await waitForText('main h1', 'Changes since 1 Jan 1970');
   await page.locator('main [role=alert]').waitFor({ state: 'detached' });
   await page.waitForSelector('[data-testid=changes] tbody tr');
+}, 60_000);
+
+it('refuses a Since day before 1970 in a link as it refuses one typed, keeping the last valid day', async () => {
+  await visit('#/changes?since=1900-01-01');
+  await waitForText('main [role=alert]', /1 Jan 1970.*the list still uses yesterday/);
+  expect(await text('main h1')).toBe('Changes since yesterday');
+  const since = page.getByLabel('Since', { exact: true });
+  expect(await since.inputValue()).toBe('1900-01-01');
+  expect(await since.getAttribute('aria-invalid')).toBe('true');
+  // The link names the day the list uses.
+  expect(new URL(page.url()).hash).toBe('#/changes');
+  await page.waitForSelector('[data-testid=changes] tbody tr');
+
+  // Edited by hand from a valid day: the list keeps that day, as it does for a day typed.
+  await visit('#/changes?since=2026-01-05');
+  await waitForText('main h1', 'Changes since 5 Jan 2026');
+  await page.evaluate("location.hash = '#/changes?since=1950-06-01'");
+  await waitForText('main [role=alert]', /the list still uses 5 Jan 2026/);
+  expect(await text('main h1')).toBe('Changes since 5 Jan 2026');
+  expect(new URL(page.url()).hash).toBe('#/changes?since=2026-01-05');
+  // A valid day then ends the refusal.
+  await since.fill('2026-02-01');
+  await since.dispatchEvent('change');
+  await waitForText('main h1', 'Changes since 1 Feb 2026');
+  await page.locator('main [role=alert]').waitFor({ state: 'detached' });
 }, 60_000);
 
 it('labels the time axis in hours for scores within a day, and joins the labels of model changes minutes apart', async () => {

@@ -1,8 +1,8 @@
 // Changes since yesterday (or another day): tier changes, score drops, failed payments, urgent
 // tickets and detractor answers, newest first, for one CSM or everyone. A smallest score drop out
-// of range is said so next to its field, and the list keeps the last valid one meanwhile. The page
-// and the filters are kept in the link.
-import { useMemo, useState } from 'preact/hooks';
+// of range, or a Since day before 1970 (typed, or in the link), is said so next to its field, and
+// the list keeps the last valid one meanwhile. The page and the filters are kept in the link.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { TierBadge } from '../components/badges';
 import { RecordTable, type Column } from '../components/record-table';
 import { ScreenHeading } from '../components/screen-heading';
@@ -79,8 +79,18 @@ function parseScoreDrop(text: string): number | null {
 
 export function ChangesScreen() {
   const [link, changeLink] = useListState();
+  // A Since day out of range in the link (typed into it, or shared so) is refused as one typed into
+  // the field is: said so in words, the list kept on the last valid day (the default, on a link
+  // opened afresh), which the link then names again.
+  const linkedSince = linkedDay(link.since);
+  const refusedSince = validSince(linkedSince) ? null : linkedSince;
+  const lastValidSince = useRef('');
+  if (refusedSince === null) lastValidSince.current = linkedSince;
+  useEffect(() => {
+    if (refusedSince !== null) changeLink({ since: lastValidSince.current });
+  }, [refusedSince]);
   const filters = {
-    since: linkedDay(link.since) || yesterday(),
+    since: lastValidSince.current || yesterday(),
     csmOwner: link.csmOwner ?? '',
     minScoreDrop: parseScoreDrop(link.minScoreDrop ?? '') ?? SCORE_DROP.default,
   };
@@ -100,7 +110,7 @@ export function ChangesScreen() {
         Changes since {sinceLabel(filters.since)}
       </ScreenHeading>
       <form class="filters" onSubmit={(event) => event.preventDefault()}>
-        <SinceField applied={filters.since} onValid={(day) => setFilter('since', day)} />
+        <SinceField applied={filters.since} refused={refusedSince} onValid={(day) => setFilter('since', day)} />
         <label>
           CSM owner
           <input
@@ -130,11 +140,17 @@ export function ChangesScreen() {
 }
 
 /**
- * The Since day: one out of range (a year typed as 1960) stays as typed and is said so; only a valid
- * one reaches the list, whose day follows the link otherwise (back, a shared link).
+ * The Since day: one out of range (a year typed as 1960, or `refused` in the link) stays as typed
+ * and is said so; only a valid one reaches the list, whose day follows the link otherwise (back, a
+ * shared link).
  */
-function SinceField({ applied, onValid }: { applied: string; onValid(day: string): void }) {
-  const [invalidDay, setInvalidDay] = useState<string | null>(null);
+function SinceField({ applied, refused, onValid }: { applied: string; refused: string | null; onValid(day: string): void }) {
+  const [invalidDay, setInvalidDay] = useState<string | null>(refused);
+  // A valid day applied (typed, or from the link) ends the refusal; a refused one in the link starts one.
+  useEffect(() => setInvalidDay(null), [applied]);
+  useEffect(() => {
+    if (refused !== null) setInvalidDay(refused);
+  }, [refused]);
   return (
     <>
       <label>
