@@ -2,7 +2,8 @@
 // and every screen has a link that can be bookmarked or opened in a new tab. A link that names no
 // screen (mistyped, truncated, its percent-encoding malformed) gets a not-found page, not a blank one.
 // A list screen keeps its page and filters in the hash too (#/worklist?page=2&tier=critical), so
-// that browser back, a reload and a shared link find the same list again.
+// that browser back, a reload and a shared link find the same list again; paging adds a history
+// entry (back returns to the page before), a filter replaces it.
 import { useEffect, useState } from 'preact/hooks';
 import type { PagePosition } from './components/pager';
 
@@ -87,13 +88,22 @@ function readListState(): ListState {
   return Object.fromEntries(new URLSearchParams(splitHash(location.hash).query));
 }
 
+/** How a change of the list state goes into the browser's history. */
+export interface ListStateChange {
+  /**
+   * A new history entry, so that back returns to the state before (paging with Next and Previous);
+   * otherwise the change replaces the entry (a filter, a page corrected by the list itself). Default: false.
+   */
+  newEntry?: boolean;
+}
+
 /**
  * The list state in the hash of the screen shown (its page and filters, as text), and a function
  * that changes some of it. An empty value is left out of the link, so the defaults make no noise.
- * The change replaces the history entry rather than adding one: back leaves the list, as before,
- * but finds it as it was left.
+ * A filter replaces the history entry: back leaves the list, as before, but finds it as it was left;
+ * a page turned by Next or Previous is a new entry, so that back returns to the page before.
  */
-export function useListState(): [ListState, (changes: Record<string, string>) => void] {
+export function useListState(): [ListState, (changes: Record<string, string>, how?: ListStateChange) => void] {
   const [state, setState] = useState(readListState);
   useEffect(() => {
     const onChange = () => setState(readListState());
@@ -104,25 +114,42 @@ export function useListState(): [ListState, (changes: Record<string, string>) =>
       listStateListeners.delete(onChange);
     };
   }, []);
-  const change = (changes: Record<string, string>) => {
+  const change = (changes: Record<string, string>, { newEntry = false }: ListStateChange = {}) => {
     const params = new URLSearchParams(splitHash(location.hash).query);
     for (const [name, value] of Object.entries(changes)) {
       if (value === '') params.delete(name);
       else params.set(name, value);
     }
     const query = params.toString();
-    history.replaceState(history.state, '', `#${splitHash(location.hash).path}${query ? `?${query}` : ''}`);
+    const hash = `#${splitHash(location.hash).path}${query ? `?${query}` : ''}`;
+    if (hash === location.hash) return;
+    if (newEntry) history.pushState(null, '', hash);
+    else history.replaceState(history.state, '', hash);
     listStateListeners.forEach((listener) => listener());
   };
   return [state, change];
 }
 
-/** The page of a list screen as its link keeps it: `page`, numbered from 1 as shown, absent for the first. */
-export function linkedPage(state: ListState, change: (changes: Record<string, string>) => void): PagePosition {
-  const shown = Number(state.page);
+/** The 0-based page a link's `page` names (numbered from 1 as shown); the first for anything that is no page number. */
+function linkedPageIndex(text: string | undefined): number {
+  const shown = Number(text);
+  return text !== undefined && /^\d+$/.test(text) && Number.isSafeInteger(shown) && shown >= 1 ? shown - 1 : 0;
+}
+
+/**
+ * The page of a list screen as its link keeps it: `page`, numbered from 1 as shown, absent for the
+ * first. A link whose `page` is no page number (`abc`, `-1`, `1.5`, `0`) opens the first page and is
+ * rewritten to say so, as is one that writes a page otherwise (`page=1`, `page=02`).
+ */
+export function useLinkedPage(state: ListState, change: (changes: Record<string, string>, how?: ListStateChange) => void): PagePosition {
+  const page = linkedPageIndex(state.page);
+  const written = page > 0 ? String(page + 1) : '';
+  useEffect(() => {
+    if ((state.page ?? '') !== written) change({ page: written });
+  }, [state.page]);
   return {
-    page: Number.isSafeInteger(shown) && shown >= 1 ? shown - 1 : 0,
-    setPage: (page) => change({ page: page > 0 ? String(page + 1) : '' }),
+    page,
+    setPage: (next, how) => change({ page: next > 0 ? String(next + 1) : '' }, how),
   };
 }
 

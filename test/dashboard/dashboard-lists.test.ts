@@ -1,9 +1,10 @@
 // The dashboard's paged lists in headless Chromium against their own seeded server: the page and
-// the filters kept in the link (browser back, a reload and a shared link find them again), an old
-// link far past the end opening at the last page, the keyboard focus kept on the pager across a
-// page change, a loading note while a list's first page is asked for, a live refetch in flight
-// left to finish, and a page that a live change empties giving way to the last page with rows. The live change is made last: it takes
-// accounts off the worklist.
+// the filters kept in the link (browser back, a reload and a shared link find them again; a page
+// turned is a history entry of its own), a link's junk page number rewritten, an old link far past
+// the end opening at the last page, the keyboard focus kept on the pager across a page change, a
+// loading note while a list's first page is asked for, a live refetch in flight left to finish, and
+// a page that a live change empties giving way to the last page with rows. The live change is made
+// last: it takes accounts off the worklist.
 import type { Page } from 'playwright-core';
 import { sql } from '../helpers/database';
 import type { TestServer } from '../helpers/server';
@@ -48,6 +49,13 @@ async function focusedPagerButton(): Promise<string | null> {
     return null;
   }
   return (await focused.innerText()).trim();
+}
+
+/** The page's hash once it is `expected` (a link the page rewrites), or as it is after 5 s. */
+async function settledHash(expected: string): Promise<string> {
+  const hash = () => new URL(page.url()).hash;
+  for (let waited = 0; hash() !== expected && waited < 5000; waited += 50) await page.waitForTimeout(50);
+  return hash();
 }
 
 beforeAll(async () => {
@@ -118,6 +126,58 @@ it('opens a link to a page past the end of a list at its last page, and a link w
     await visit(link);
     await waitForText('[data-testid=page-range]', `1–${PAGE_SIZE} of ${total}`);
   }
+}, 60_000);
+
+it('opens a link whose page is no page number at the first page, and rewrites the link to say so', async () => {
+  const total = await worklistTotal();
+  for (const [link, hash] of [
+    ['#/worklist?page=abc', '#/worklist'],
+    ['#/worklist?page=-1', '#/worklist'],
+    ['#/worklist?page=1.5', '#/worklist'],
+    ['#/worklist?page=0', '#/worklist'],
+    ['#/worklist?page=1', '#/worklist'],
+    ['#/worklist?tier=critical&page=x', '#/worklist?tier=critical'],
+    ['#/changes?page=abc', '#/changes'],
+    ['#/outreach?page=-1', '#/outreach'],
+  ]) {
+    await visit(link);
+    await page.waitForSelector('[data-testid=page-range]');
+    expect({ link, hash: await settledHash(hash) }).toEqual({ link, hash });
+    expect(await text('[data-testid=page-range]')).toMatch(/^1–/);
+  }
+  // A page number written otherwise is written as the pager writes it.
+  await visit('#/worklist?page=02');
+  await waitForText('[data-testid=page-range]', `26–${Math.min(total, 2 * PAGE_SIZE)} of ${total}`);
+  expect(await settledHash('#/worklist?page=2')).toBe('#/worklist?page=2');
+}, 60_000);
+
+it('adds a history entry for each page turned, so that back returns to the page before; a filter replaces it', async () => {
+  const total = await worklistTotal();
+  const [firstPage, secondPage] = [await worklistIds(0, PAGE_SIZE), await worklistIds(PAGE_SIZE, PAGE_SIZE)];
+  await visit('#/worklist');
+  await page.waitForSelector('[data-testid=worklist] tbody tr');
+  await page.getByRole('button', { name: 'Next →' }).click();
+  await waitForText('[data-testid=page-range]', /^26–/);
+  expect(new URL(page.url()).hash).toBe('#/worklist?page=2');
+  await page.goBack();
+  await waitForText('[data-testid=page-range]', `1–${PAGE_SIZE} of ${total}`);
+  expect(new URL(page.url()).hash).toBe('#/worklist');
+  expect(await shownWorklistIds()).toEqual(firstPage);
+  await page.goForward();
+  await waitForText('[data-testid=page-range]', /^26–/);
+  expect(await shownWorklistIds()).toEqual(secondPage);
+  // Previous is a page turned too.
+  await page.getByRole('button', { name: '← Previous' }).click();
+  await waitForText('[data-testid=page-range]', /^1–/);
+  await page.goBack();
+  await waitForText('[data-testid=page-range]', /^26–/);
+  // A filter chosen on the second page takes that page's place: back goes to the first page, unfiltered.
+  await page.getByLabel('Tier').selectOption('critical');
+  expect(new URL(page.url()).hash).toBe('#/worklist?tier=critical');
+  await page.goBack();
+  await waitForText('[data-testid=page-range]', `1–${PAGE_SIZE} of ${total}`);
+  expect(new URL(page.url()).hash).toBe('#/worklist');
+  expect(await page.getByLabel('Tier').inputValue()).toBe('');
 }, 60_000);
 
 it('opens a link far past the end of a list longer than one walk step (500 rows) at its last page', async () => {

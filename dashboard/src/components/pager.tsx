@@ -27,7 +27,8 @@ export interface PageState {
 /** Where the page number is kept: in the link for a list screen, in the component otherwise. */
 export interface PagePosition {
   page: number;
-  setPage(page: number): void;
+  /** `newEntry`: the user turned the page (Next, Previous), which browser back should undo; not a correction of the list's own. */
+  setPage(page: number, how?: { newEntry?: boolean }): void;
 }
 
 /** How many lists' cursors are kept: a long-open tab forgets the oldest. */
@@ -55,7 +56,7 @@ export function usePages(list: string, position?: PagePosition): PageState {
   const [, setLearned] = useState(0);
   const focusAfterChange = useRef<PagerButton | null>(null);
   const page = position ? position.page : local.list === list ? local.page : 0;
-  const setPage = position ? position.setPage : (next: number) => setLocal({ list, page: next });
+  const setPage: PagePosition['setPage'] = position ? position.setPage : (next) => setLocal({ list, page: next });
   const cursors = cursorsOf(list);
   return {
     page,
@@ -64,14 +65,14 @@ export function usePages(list: string, position?: PagePosition): PageState {
       if (!endCursor) return;
       cursors[page + 1] = endCursor;
       focusAfterChange.current = 'next';
-      setPage(page + 1);
+      setPage(page + 1, { newEntry: true });
     },
     previous() {
       if (page === 0) return;
       focusAfterChange.current = 'previous';
-      setPage(page - 1);
+      setPage(page - 1, { newEntry: true });
     },
-    goTo: setPage,
+    goTo: (next) => setPage(next),
     learn(at, after) {
       cursors[at] = after;
       setLearned((count) => count + 1);

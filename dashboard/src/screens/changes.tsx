@@ -10,7 +10,7 @@ import { formatDate, formatDateTime, humanise } from '../format';
 import { graphql } from '../gql';
 import type { ChangesQuery as ChangesData } from '../gql/graphql';
 import { usePagedQuery } from '../paged-query';
-import { customerHref, linkedDay, linkedPage, useListState } from '../router';
+import { customerHref, linkedDay, useLinkedPage, useListState } from '../router';
 
 const ChangesQuery = graphql(`
   query Changes($since: DateTime!, $csmOwner: String, $minScoreDrop: Int, $first: Int!, $after: String) {
@@ -98,11 +98,12 @@ export function ChangesScreen() {
   const setFilter = (name: keyof typeof filters, value: string) => changeLink({ [name]: value, page: '' });
   // Local midnight of 1 Jan 1970 east of Greenwich is still 1969 in UTC, before what the server takes.
   const since = useMemo(() => new Date(Math.max(0, Date.parse(`${filters.since || yesterday()}T00:00:00`))).toISOString(), [filters.since]);
+  const position = useLinkedPage(link, changeLink);
   const { connection, pages, error, fetching } = usePagedQuery(
     ChangesQuery,
     { since, csmOwner: filters.csmOwner.trim() || null, minScoreDrop: filters.minScoreDrop, first: PAGE_SIZE },
     (data) => data.changes,
-    { position: linkedPage(link, changeLink) },
+    { position },
   );
   return (
     <section aria-labelledby="changes-title">

@@ -7,7 +7,7 @@ import { formatDateTime, humanise } from '../format';
 import { graphql } from '../gql';
 import type { OutreachAudience, OutreachStatus as Status } from '../gql/graphql';
 import { usePagedQuery } from '../paged-query';
-import { customerHref, linkedDay, linkedPage, useListState } from '../router';
+import { customerHref, linkedDay, useLinkedPage, useListState } from '../router';
 
 const OutreachLogQuery = graphql(`
   query OutreachLog(
@@ -75,6 +75,7 @@ export function OutreachScreen() {
   };
   // A new filter starts again at the first page.
   const setFilter = (name: keyof typeof filters, value: string) => changeLink({ [name]: value, page: '' });
+  const position = useLinkedPage(link, changeLink);
   const { connection, pages, error, fetching } = usePagedQuery(
     OutreachLogQuery,
     {
@@ -86,7 +87,7 @@ export function OutreachScreen() {
       to: dayBound(filters.to, true),
     },
     (data) => data.outreachLog,
-    { position: linkedPage(link, changeLink) },
+    { position },
   );
   return (
     <section aria-labelledby="outreach-title">

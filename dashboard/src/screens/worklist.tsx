@@ -17,7 +17,7 @@ import { graphql } from '../gql';
 import type { WorklistQuery as WorklistData } from '../gql/graphql';
 import { useLiveQuery } from '../live-query';
 import { usePagedQuery } from '../paged-query';
-import { customerHref, linkedPage, useListState } from '../router';
+import { customerHref, useLinkedPage, useListState } from '../router';
 
 const WorklistQuery = graphql(`
   query Worklist($first: Int!, $after: String, $csmOwner: String, $tier: String) {
@@ -86,6 +86,7 @@ export function WorklistScreen() {
   const tiers = useLiveQuery(WorklistTiersQuery, {}).data?.scoringModel?.tiers;
   const worstTiers = worklistTiers(tiers ?? []);
   const tierGone = tiers !== undefined && filters.tier !== '' && !worstTiers.some((tier) => tier.key === filters.tier);
+  const position = useLinkedPage(link, changeLink);
   const {
     connection: worklist,
     pages,
@@ -95,7 +96,7 @@ export function WorklistScreen() {
     WorklistQuery,
     { first: PAGE_SIZE, csmOwner: filters.csmOwner.trim() || null, tier: (!tierGone && filters.tier) || null },
     (data) => data.worklist,
-    { position: linkedPage(link, changeLink) },
+    { position },
   );
   // The server refuses a tier the active model does not put on the worklist (another preset was
   // activated meanwhile): the filter goes back to both rather than leave the screen on an error.
