@@ -1,27 +1,63 @@
+/// <reference lib="es2023.intl" />
 // How figures are written on screen (one place, so every screen agrees with the others).
-// ARR has no currency in the graph: whole units with grouping, no symbol.
-// A payment's amount in its currency's minor unit, by the server's ISO 4217 table: the Changes
-// screen's `detail` (written by the server) and the customer page then agree.
+// Money is written by one formatter, Intl.NumberFormat with grouping: a payment in its currency
+// (its symbol or code, as en-US writes it: $12,500.00, €1,000.00, ¥150,000, BHD 150.000), with the
+// digits of its currency's minor unit by the server's ISO 4217 table (not the runtime's, which drops
+// them for HUF, IQD and others), so that the customer page and the Changes screen agree; ARR, which
+// has no currency in the graph, in whole units with the same grouping and no symbol.
+// Amounts are formatted from their decimal text (Intl takes it exactly, ES2023): an amount in minor
+// units up to 2^53 has more digits than a double divided by 100 keeps.
 import { minorUnitDigits } from '../../src/payments/minor-units';
 
-const money = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const dateTime = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 const date = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium' });
 const time = new Intl.DateTimeFormat('en-GB', { timeStyle: 'short' });
 
-/** ARR and other amounts are stored in cents. */
-export function formatCents(cents: number | null | undefined): string {
-  return cents == null ? '—' : money.format(Math.round(cents / 100));
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+
+/** The one money formatter: grouped, `digits` decimals, in `currency` when there is one. */
+function moneyFormat(currency: string | null, digits: number): Intl.NumberFormat {
+  const key = `${currency ?? ''} ${digits}`;
+  let format = moneyFormats.get(key);
+  if (!format) {
+    const style: Intl.NumberFormatOptions = currency === null ? {} : { style: 'currency', currency };
+    format = new Intl.NumberFormat('en-US', { ...style, minimumFractionDigits: digits, maximumFractionDigits: digits });
+    moneyFormats.set(key, format);
+  }
+  return format;
 }
 
-/** An amount given in `currency`'s minor unit, as written on an invoice: `1200.00 USD`, `150000 JPY`, `150.000 BHD`. */
+/** ARR and other amounts without a currency, stored in cents: whole units, grouped (150,000). */
+export function formatCents(cents: number | null | undefined): string {
+  return cents == null ? '—' : moneyFormat(null, 0).format(Math.round(cents / 100));
+}
+
+/** An amount given in `currency`'s minor unit, as its currency writes it: `$1,200.00`, `¥150,000`, `BHD 150.000`. */
 export function formatAmount(minorUnits: number, currency: string): string {
   const digits = minorUnitDigits(currency);
   // In whole digits, not by dividing: the amount stays exactly the integer it was given as.
   const written = String(Math.abs(minorUnits)).padStart(digits + 1, '0');
   const units = written.slice(0, written.length - digits);
   const fraction = digits > 0 ? `.${written.slice(written.length - digits)}` : '';
-  return `${minorUnits < 0 ? '-' : ''}${units}${fraction} ${currency}`;
+  return formatDecimalAmount(`${minorUnits < 0 ? '-' : ''}${units}${fraction}`, currency);
+}
+
+/** An amount written as a decimal (`1200.00`, digits and a point only, as the server writes a failed payment's) in `currency`. */
+function formatDecimalAmount(decimal: string, currency: string): string {
+  const amount = decimal as `${number}`;
+  // A code Intl does not take as one (not three letters) is written after the number, as it came.
+  if (!/^[A-Za-z]{3}$/.test(currency)) return `${moneyFormat(null, minorUnitDigits(currency)).format(amount)} ${currency}`;
+  return moneyFormat(currency.toUpperCase(), minorUnitDigits(currency.toUpperCase())).format(amount);
+}
+
+/**
+ * A failed payment's `detail` on the Changes screen (the server writes its amount and currency as
+ * `1200.00 USD`, the amount in the currency's own minor unit) as the customer page writes payments;
+ * any other text as it came.
+ */
+export function formatPaymentDetail(detail: string): string {
+  const payment = /^(-?\d+(?:\.\d+)?) ([A-Z]{3})$/.exec(detail);
+  return payment ? formatDecimalAmount(payment[1], payment[2]) : detail;
 }
 
 export function formatDateTime(iso: string | null | undefined): string {

@@ -1,8 +1,8 @@
 // What the dashboard writes of the data itself, in headless Chromium against its own seeded server:
 // right-to-left names with Latin words and digits in their own order wherever they are shown, the
 // time axis of a history of one score and of scores within a day, a cancelled account's date and
-// reason, a count of one in the singular, and the bounds of the Changes screen's date field (typed
-// or in the link).
+// reason, a count of one in the singular, the bounds of the Changes screen's date field (typed or in
+// the link), and money.
 import type { Locator, Page } from 'playwright-core';
 import type { TestServer } from '../helpers/server';
 import type { Browser } from './browser';
@@ -232,6 +232,25 @@ it('refuses a Since day before 1970 in a link as it refuses one typed, keeping t
   await since.dispatchEvent('change');
   await waitForText('main h1', 'Changes since 1 Feb 2026');
   await page.locator('main [role=alert]').waitFor({ state: 'detached' });
+}, 60_000);
+
+it('writes money one way: a payment in its currency, grouped, on the customer page and on the Changes screen alike', async () => {
+  await createCustomer({ id: 'money-co', name: 'Money Co', arrCents: 15_000_000, csmOwner: 'Money Owner' });
+  await api(
+    `mutation {
+      a: recordPayment(input: { customerId: "money-co", externalId: "usd", amountCents: 1250000, currency: "USD", status: FAILED, dueAt: "${new Date(Date.now() - DAY_MS).toISOString()}" }) { id }
+      b: recordPayment(input: { customerId: "money-co", externalId: "bhd", amountCents: 1500000, currency: "BHD", status: PAID }) { id }
+    }`,
+  );
+  await visit('#/customers/money-co');
+  await page.waitForSelector('[data-testid=payments] tbody tr');
+  const amounts = await page.locator('[data-testid=payments] tbody tr td:nth-child(2)').allInnerTexts();
+  expect(amounts.sort()).toEqual(['$12,500.00', 'BHD\u00a01,500.000'].sort());
+  expect(await text('[data-testid=customer-arr]')).toBe('150,000');
+  await visit('#/changes?csmOwner=Money%20Owner');
+  const failed = page.locator('[data-testid=changes] tr', { hasText: 'Money Co' }).filter({ hasText: 'payment failed' });
+  await failed.first().waitFor();
+  expect(await failed.first().locator('td').last().innerText()).toBe('$12,500.00');
 }, 60_000);
 
 it('labels the time axis in hours for scores within a day, and joins the labels of model changes minutes apart', async () => {

@@ -1,25 +1,41 @@
-// How the dashboard writes figures: payment amounts in their currency's own minor unit (ISO 4217),
-// by the same rule as the server's `detail` of a failed payment on the Changes screen.
-import { formatAmount, formatAxisDay, formatDate } from '../../dashboard/src/format';
+// How the dashboard writes figures: money by one formatter (Intl.NumberFormat, grouped), payment
+// amounts in their currency with its own minor unit (ISO 4217), by the same rule as the server's
+// `detail` of a failed payment on the Changes screen, which is written the same way; ARR, which has
+// no currency, grouped in whole units.
+import { formatAmount, formatAxisDay, formatCents, formatDate, formatPaymentDetail } from '../../dashboard/src/format';
 import { minorDigitsSql, MINOR_DIGITS_OTHER_THAN_TWO, minorUnitDigits } from '../../src/payments/minor-units';
 import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
 
-it("writes an amount in its currency's own minor unit, as the README's examples do", () => {
-  expect(formatAmount(120000, 'USD')).toBe('1200.00 USD');
-  expect(formatAmount(150000, 'JPY')).toBe('150000 JPY');
-  expect(formatAmount(150000, 'BHD')).toBe('150.000 BHD');
-  expect(formatAmount(12345, 'CLF')).toBe('1.2345 CLF');
+// Intl separates a currency code from the number with a no-break space.
+const NBSP = '\u00a0';
+
+it("writes an amount in its currency, grouped, with its currency's own minor unit", () => {
+  expect(formatAmount(1250000, 'USD')).toBe('$12,500.00');
+  expect(formatAmount(120000, 'EUR')).toBe('€1,200.00');
+  expect(formatAmount(150000, 'JPY')).toBe('¥150,000');
+  expect(formatAmount(150000, 'BHD')).toBe(`BHD${NBSP}150.000`);
+  expect(formatAmount(12345, 'CLF')).toBe(`CLF${NBSP}1.2345`);
+  // ISO 4217 keeps two digits for HUF and three for IQD, where the runtime's own data keeps none.
+  expect(formatAmount(150000, 'HUF')).toBe(`HUF${NBSP}1,500.00`);
+  expect(formatAmount(1500000, 'IQD')).toBe(`IQD${NBSP}1,500.000`);
 });
 
-it('writes small, negative and odd amounts exactly, and an unknown code with two digits', () => {
-  expect(formatAmount(5, 'EUR')).toBe('0.05 EUR');
-  expect(formatAmount(1005, 'KWD')).toBe('1.005 KWD');
-  expect(formatAmount(-250, 'USD')).toBe('-2.50 USD');
-  expect(formatAmount(0, 'JPY')).toBe('0 JPY');
-  expect(formatAmount(Number.MAX_SAFE_INTEGER, 'USD')).toBe('90071992547409.91 USD');
-  expect(() => formatAmount(100, 'XYZ')).not.toThrow();
-  expect(formatAmount(100, 'XYZ')).toBe('1.00 XYZ');
+it('writes small, negative, huge and odd amounts exactly, and an unknown code with two digits', () => {
+  expect(formatAmount(5, 'EUR')).toBe('€0.05');
+  expect(formatAmount(1005, 'KWD')).toBe(`KWD${NBSP}1.005`);
+  expect(formatAmount(-250, 'USD')).toBe('-$2.50');
+  expect(formatAmount(-50, 'USD')).toBe('-$0.50');
+  expect(formatAmount(0, 'JPY')).toBe('¥0');
+  expect(formatAmount(Number.MAX_SAFE_INTEGER, 'USD')).toBe('$90,071,992,547,409.91');
+  expect(formatAmount(100, 'XYZ')).toBe(`XYZ${NBSP}1.00`);
   expect(formatAmount(100, 'toString')).toBe('1.00 toString');
+});
+
+it('writes ARR, which has no currency, in whole units with the same grouping', () => {
+  expect(formatCents(15_000_000)).toBe('150,000');
+  expect(formatCents(12_345_678_950)).toBe('123,456,790');
+  expect(formatCents(0)).toBe('0');
+  expect(formatCents(null)).toBe('—');
 });
 
 it("writes the score chart's axis days as the rest of the dashboard does (6 Dec 2026), not US-style 12/6", () => {
@@ -44,5 +60,30 @@ describe("against the server's rule", () => {
     );
     const server = Object.fromEntries(rows.map((row) => [row.currency, Number(row.digits)]));
     expect(Object.fromEntries(codes.map((code) => [code, minorUnitDigits(code)]))).toEqual(server);
+  });
+
+  it("writes a failed payment's detail on the Changes screen (the server's words) as the customer page writes the payment", async () => {
+    const payments: Array<[number, string]> = [
+      [1250000, 'USD'],
+      [5, 'EUR'],
+      [150000, 'JPY'],
+      [150000, 'BHD'],
+      [150000, 'HUF'],
+      [12345, 'CLF'],
+      [Number.MAX_SAFE_INTEGER, 'EUR'],
+    ];
+    // The expression of the Changes feed's failed payments (src/changes/change.service.ts).
+    const rows = await sql<{ detail: string }>(
+      database,
+      `select round(p.amount_cents / power(10::numeric, ${minorDigitsSql('p.currency')}), ${minorDigitsSql('p.currency')})::text || ' ' || p.currency as detail
+       from unnest($1::bigint[], $2::text[]) with ordinality as p(amount_cents, currency, n) order by n`,
+      [payments.map(([minorUnits]) => minorUnits), payments.map(([, currency]) => currency)],
+    );
+    expect(rows.map((row) => formatPaymentDetail(row.detail))).toEqual(
+      payments.map(([minorUnits, currency]) => formatAmount(minorUnits, currency)),
+    );
+    // Any other detail (a ticket's subject, an NPS score) as it came.
+    expect(formatPaymentDetail('URGENT: export fails 12.50 USD twice')).toBe('URGENT: export fails 12.50 USD twice');
+    expect(formatPaymentDetail('3')).toBe('3');
   });
 });

@@ -6,7 +6,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { TierBadge } from '../components/badges';
 import { RecordTable, type Column } from '../components/record-table';
 import { ScreenHeading } from '../components/screen-heading';
-import { formatDate, formatDateTime, humanise } from '../format';
+import { formatDate, formatDateTime, formatPaymentDetail, humanise } from '../format';
 import { graphql } from '../gql';
 import type { ChangesQuery as ChangesData } from '../gql/graphql';
 import { usePagedQuery } from '../paged-query';
@@ -229,6 +229,8 @@ const COLUMNS: Array<Column<Change>> = [
 ];
 
 function ChangeDetail({ change }: { change: Change }) {
+  // A failed payment's amount as the customer page writes payments.
+  if (change.kind === 'PAYMENT_FAILED' && change.detail) return <>{formatPaymentDetail(change.detail)}</>;
   // The detail may hold a ticket's subject, written in any direction.
   if (!change.toTier && change.toScore == null) return change.detail ? <bdi>{change.detail}</bdi> : null;
   return (
