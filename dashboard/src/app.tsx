@@ -8,6 +8,7 @@ import { SessionContext, type Session } from './live-query';
 import { focusScreenOnceOpened, useRoute } from './router';
 import { ChangesScreen } from './screens/changes';
 import { CustomerScreen } from './screens/customer';
+import { CustomersScreen } from './screens/customers';
 import { KeyForm } from './screens/key-form';
 import { ModelScreen } from './screens/model';
 import { NotFoundScreen } from './screens/not-found';
@@ -100,6 +101,7 @@ function Dashboard({ apiKey, viewer, onForget }: { apiKey: string | null; viewer
 const NAVIGATION = [
   { href: '#/', screen: 'overview', label: 'Overview' },
   { href: '#/worklist', screen: 'worklist', label: 'Worklist' },
+  { href: '#/customers', screen: 'customers', label: 'Customers' },
   { href: '#/changes', screen: 'changes', label: 'Changes' },
   { href: '#/outreach', screen: 'outreach', label: 'Outreach log' },
   { href: '#/model', screen: 'model', label: 'Model' },
@@ -131,6 +133,7 @@ function Shell() {
       <main id="main" tabIndex={-1}>
         {route.screen === 'overview' && <OverviewScreen />}
         {route.screen === 'worklist' && <WorklistScreen />}
+        {route.screen === 'customers' && <CustomersScreen />}
         {route.screen === 'customer' && <CustomerScreen key={route.customerId} customerId={route.customerId} />}
         {route.screen === 'outreach' && <OutreachScreen />}
         {route.screen === 'changes' && <ChangesScreen />}

@@ -10,6 +10,7 @@ import type { PagePosition } from './components/pager';
 export type Route =
   | { screen: 'overview' }
   | { screen: 'worklist' }
+  | { screen: 'customers' }
   | { screen: 'customer'; customerId: string }
   | { screen: 'outreach' }
   | { screen: 'changes' }
@@ -19,6 +20,7 @@ export type Route =
 const SCREENS: ReadonlyMap<string, Route> = new Map<string, Route>([
   ['/', { screen: 'overview' }],
   ['/worklist', { screen: 'worklist' }],
+  ['/customers', { screen: 'customers' }],
   ['/outreach', { screen: 'outreach' }],
   ['/changes', { screen: 'changes' }],
   ['/model', { screen: 'model' }],

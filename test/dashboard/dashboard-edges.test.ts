@@ -118,6 +118,7 @@ it('fits a 375 px phone on every screen: the page never scrolls sideways, wide t
     for (const [route, ready] of [
       ['#/', '[data-testid=tier-table]'],
       ['#/worklist', '[data-testid=worklist] tbody tr'],
+      ['#/customers', '[data-testid=customers] tbody tr'],
       [`#/customers/${encodeURIComponent(longNamedId)}`, '[data-testid=signals-table]'],
       ['#/changes', '[data-testid=changes] tbody tr'],
       ['#/outreach', '[data-testid=outreach-log] tbody tr'],
@@ -144,6 +145,7 @@ it('names each table that scrolls in its own box apart from the section around i
       ['#/worklist', '[data-testid=worklist] tbody tr'],
       ['#/changes', '[data-testid=changes] tbody tr'],
       ['#/outreach', '[data-testid=outreach-log] tbody tr'],
+      ['#/customers', '[data-testid=customers] tbody tr'],
       [`#/customers/${encodeURIComponent(longNamedId)}`, '[data-testid=signals-table]'],
     ]) {
       await phone.page.goto('about:blank');

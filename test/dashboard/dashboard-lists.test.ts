@@ -2,13 +2,13 @@
 // the filters kept in the link (browser back, a reload and a shared link find them again; a page
 // turned is a history entry of its own), a link's junk page number rewritten, an old link far past
 // the end opening at the last page, the keyboard focus kept on the pager across a page change, a
-// loading note while a list's first page is asked for, a live refetch in flight left to finish, and
-// a page that a live change empties giving way to the last page with rows. The live change is made
-// last: it takes accounts off the worklist.
+// loading note while a list's first page is asked for, looking customers up, a live refetch in
+// flight left to finish, and a page that a live change empties giving way to the last page with
+// rows. The live change is made last: it takes accounts off the worklist.
 import type { Page } from 'playwright-core';
 import { sql } from '../helpers/database';
 import type { TestServer } from '../helpers/server';
-import { Browser, openBrowser } from './browser';
+import { Browser, openBrowser, seriousAxeViolations } from './browser';
 import { closeSeededDashboard, openSeededDashboard, pageHelpers } from './page-helpers';
 
 const PAGE_SIZE = 25;
@@ -280,6 +280,55 @@ it('shows a loading note on the changes and the outreach log while their first p
     await page.waitForSelector(`${table} tbody tr`);
     expect(await page.locator('main .loading').count()).toBe(0);
   }
+}, 60_000);
+
+it('looks customers up by name, id or CSM, paged, each linked to its page, with the keyboard alone', async () => {
+  type Customers = { customers: { totalCount: number; edges: Array<{ node: { id: string; name: string; csmOwner: string | null } }> } };
+  const everyone = await api<Customers>('{ customers(first: 500, orderBy: NAME_ASC) { totalCount edges { node { id name csmOwner } } } }');
+  await visit('#/customers');
+  await waitForText('main section.records h2', `Accounts (${everyone.customers.totalCount})`);
+  const shownIds = () =>
+    page.locator('[data-testid=customers] tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-id')));
+  expect(await shownIds()).toEqual(everyone.customers.edges.slice(0, PAGE_SIZE).map((edge) => edge.node.id));
+  await page.getByRole('button', { name: 'Next →' }).click();
+  await waitForText('[data-testid=page-range]', /^26–/);
+  expect(await shownIds()).toEqual(everyone.customers.edges.slice(PAGE_SIZE, 2 * PAGE_SIZE).map((edge) => edge.node.id));
+  expect(new URL(page.url()).hash).toBe('#/customers?page=2');
+
+  // A healthy account, which no worklist lists: found by a part of its name, typed and sent with Enter.
+  const [healthy] = (
+    await api<Customers>('{ customers(first: 1, tier: "healthy", orderBy: NAME_ASC) { totalCount edges { node { id name csmOwner } } } }')
+  ).customers.edges;
+  const part = healthy.node.name.slice(1, 6).trim().toUpperCase();
+  const matching = await api<Customers>(
+    'query($search: String) { customers(first: 500, search: $search) { totalCount edges { node { id name csmOwner } } } }',
+    {
+      search: part,
+    },
+  );
+  const search = page.getByRole('searchbox', { name: 'Name, id or CSM' });
+  await search.focus();
+  await page.keyboard.type(part);
+  await page.keyboard.press('Enter');
+  const count = matching.customers.totalCount;
+  await waitForText('[data-testid=customers-found]', `${count} ${count === 1 ? 'customer matches' : 'customers match'} “${part}”.`);
+  expect(new URL(page.url()).hash).toBe(`#/customers?${new URLSearchParams({ search: part })}`);
+  expect(await shownIds()).toEqual(matching.customers.edges.slice(0, PAGE_SIZE).map((edge) => edge.node.id));
+  expect({ violations: await seriousAxeViolations(page) }).toEqual({ violations: [] });
+  // Tab from the field to the button, then to the account's link, and open it.
+  await page.keyboard.press('Tab');
+  expect(await page.evaluate('document.activeElement.textContent')).toBe('Search');
+  await page.locator(`[data-testid=customers] a[href="#/customers/${encodeURIComponent(healthy.node.id)}"]`).focus();
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-testid=signals-table]');
+  expect(await text('main h1')).toBe(healthy.node.name);
+  // Back finds the search again; nothing found says so.
+  await page.goBack();
+  await waitForText('[data-testid=customers-found]', /customers? match/);
+  expect(await search.inputValue()).toBe(part);
+  await visit('#/customers?search=no-such-customer-anywhere');
+  await waitForText('[data-testid=customers-found]', '0 customers match “no-such-customer-anywhere”.');
+  await waitForText('main section.records p.muted', 'None.');
 }, 60_000);
 
 it('lets a live refetch in flight finish, and fetches once more after it, rather than abort it for a later event', async () => {

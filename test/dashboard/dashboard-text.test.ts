@@ -136,6 +136,12 @@ it('writes right-to-left names, CSMs, plans and records with Latin words and dig
   expect(await readsRightToLeft(page.locator('[data-testid=raw-events] tbody'), user)).toBe(true);
   expect(await unisolated([feature, user])).toEqual([]);
 
+  await visit(`#/customers?search=${encodeURIComponent(rtlId)}`);
+  const found = page.locator(`[data-testid=customers] a[href="#/customers/${rtlId}"]`);
+  await found.waitFor();
+  expect(await readsRightToLeft(found, RTL_NAME)).toBe(true);
+  expect(await unisolated([RTL_NAME, RTL_CSM, RTL_PLAN])).toEqual([]);
+
   await visit('#/changes');
   const changeLink = page.locator(`[data-testid=changes] a[href="#/customers/${rtlId}"]`).first();
   await changeLink.waitFor();
