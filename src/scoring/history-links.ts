@@ -73,25 +73,35 @@ export interface HeldTierRow {
  * current tier when its latest point is one of them. A cancelled account keeps the tier it left in:
  * the tier of its last point before the churn, which may be written after the points that follow the
  * churn (the first start's backfill of the last weeks, then the days before them). Their scores and
- * trends stay as scored, as relinkPoints leaves them.
+ * trends stay as scored, as relinkPoints leaves them. The hold stops at the first live tier change
+ * past the churn (a move scored and published before the churn was recorded): that change, the points
+ * from it on and the current tier stay what clients were told, so `tierChanges(backfill: false)`
+ * keeps to what they saw.
  */
 export async function holdTierAfterChurn(tx: Db, asOfIso: string, rows: readonly HeldTierRow[]): Promise<void> {
   if (rows.length === 0) return;
   await query(
     tx,
-    `with x as (
-       select * from jsonb_to_recordset(?::jsonb) as x(customer_id text, tier text, churned_at timestamptz)
+    `with r as (
+       select * from jsonb_to_recordset(?::jsonb) as r(customer_id text, tier text, churned_at timestamptz)
+     ), x as (
+       select r.*, (select min(t.changed_at) from tier_change t
+                    where t.customer_id = r.customer_id and not t.backfill
+                      and t.changed_at > ?::timestamptz and t.changed_at >= r.churned_at) as live_at
+       from r
      ), held as (
        update health_score h set tier = x.tier
-       from x where h.customer_id = x.customer_id and h.as_of > ?::timestamptz and h.as_of >= x.churned_at and h.tier <> x.tier
+       from x where h.customer_id = x.customer_id and h.as_of > ?::timestamptz and h.as_of >= x.churned_at
+         and (x.live_at is null or h.as_of < x.live_at) and h.tier <> x.tier
      ), dropped as (
        delete from tier_change t using x
        where t.customer_id = x.customer_id and t.changed_at > ?::timestamptz and t.changed_at >= x.churned_at
+         and (x.live_at is null or t.changed_at < x.live_at)
      )
      update customer c set tier = x.tier
-     from x where c.id = x.customer_id and c.scored_at > ?::timestamptz and c.scored_at >= x.churned_at
+     from x where c.id = x.customer_id and x.live_at is null and c.scored_at > ?::timestamptz and c.scored_at >= x.churned_at
        and c.tier is distinct from x.tier`,
-    [json(rows), asOfIso, asOfIso, asOfIso],
+    [json(rows), asOfIso, asOfIso, asOfIso, asOfIso],
   );
 }
 

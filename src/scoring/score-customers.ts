@@ -683,7 +683,9 @@ function planBatch(
         from_tier: tier.key,
         from_score: result.score,
         from_model_version: model.version,
-        direction: held || past.nextTier === tier.key ? null : changeDirection(config, tier.key, past.nextTier),
+        // Past a churn, holdTierAfterChurn (run after) gives the next point this tier and drops the
+        // change relinked here, unless that point's change is a live one, which stays.
+        direction: past.nextTier === tier.key ? null : changeDirection(config, tier.key, past.nextTier),
       });
     }
     // Scoring the past (a backfill) only writes history: no playbook fires for a day gone by.

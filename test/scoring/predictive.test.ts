@@ -335,6 +335,29 @@ describe('a cancelled account holds the tier of its last point before the churn,
   });
 });
 
+it('keeps a live tier change scored after the churn before the churn was recorded: a backfill before the churn holds no tier past it', async () => {
+  const id = 'cust_cancelled_late_record';
+  await server.gql(UpsertCustomerDocument, {
+    input: { id, name: 'Recorded Late', signedUpAt: daysAgo(200), arrCents: 1_000_000, seats: 5 },
+  });
+  expect((await server.gql(TrackEngagementBatchDocument, { events: usage(id, 120, 30) })).trackEngagementBatch.errors).toEqual([]);
+  expect((await server.gql(RefreshHealthScoreDocument, { customerId: id, asOf: daysAgo(40, 0) })).refreshHealthScore.tier).toBe('healthy');
+  // Scored live today, weeks silent: a move out of healthy, published.
+  const live = (await server.gql(RefreshHealthScoreDocument, { customerId: id })).refreshHealthScore;
+  expect(live.tier).not.toBe('healthy');
+  const changesBefore = (await server.gql(TierChangesDocument, { customerId: id, first: 20 })).tierChanges.edges.map((e) => e.node);
+  const published = changesBefore.find((c) => c.changedAt === live.asOf);
+  expect(published).toMatchObject({ fromTier: 'healthy', toTier: live.tier });
+  // The cancellation is recorded afterwards, dated before that move; then a day before it is scored.
+  await server.gql(UpsertCustomerDocument, { input: { id, name: 'Recorded Late', churnedAt: daysAgo(30) } });
+  expect((await server.gql(RefreshHealthScoreDocument, { customerId: id, asOf: daysAgo(35, 0) })).refreshHealthScore.tier).toBe('healthy');
+  const changesAfter = (await server.gql(TierChangesDocument, { customerId: id, first: 20 })).tierChanges.edges.map((e) => e.node);
+  expect(changesAfter.find((c) => c.changedAt === live.asOf)).toMatchObject({ id: published?.id, fromTier: 'healthy', toTier: live.tier });
+  const history = (await server.gql(ScoreHistoryDocument, { customerId: id, first: 20 })).healthScoreHistory.edges.map((e) => e.node);
+  expect(history.find((p) => p.asOf === live.asOf)?.tier).toBe(live.tier);
+  expect((await server.gql(CustomerScoreStateDocument, { id })).customer?.tier).toBe(live.tier);
+});
+
 it('names the customer, not an asOf it was not given, when it signs up later today', async () => {
   const later = new Date(Date.now() + 12 * 3_600_000).toISOString();
   await server.gql(UpsertCustomerDocument, { input: { id: 'cust_later_today', name: 'Later Today', signedUpAt: later } });
