@@ -121,6 +121,15 @@ describe('over HTTP', () => {
 });
 
 describe('over WebSocket', () => {
+  /** What the server answers a connection_init carrying `payload`: 'ack', or the close code and reason. */
+  const sent = async (payload: Record<string, unknown>) => {
+    const socket = await GraphQLSocket.open(server.wsUrl);
+    socket.send({ type: 'connection_init', payload });
+    const answer = await socket.acknowledged();
+    socket.close();
+    return answer;
+  };
+
   it('acknowledges a valid key in connection_init, or one sent as the upgrade Authorization header', async () => {
     const inPayload = await GraphQLSocket.connect(server.wsUrl, admin.key);
     expect(await inPayload.acknowledged()).toBe('ack');
@@ -132,13 +141,6 @@ describe('over WebSocket', () => {
 
   it('acknowledges a key in connection_init as an HTTP header would be, in `headers` (as Apollo examples send it)', async () => {
     const wrong = admin.key.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
-    const sent = async (payload: Record<string, unknown>) => {
-      const socket = await GraphQLSocket.open(server.wsUrl);
-      socket.send({ type: 'connection_init', payload });
-      const answer = await socket.acknowledged();
-      socket.close();
-      return answer;
-    };
     expect(await sent({ headers: { authorization: `Bearer ${admin.key}` } })).toBe('ack');
     expect(await sent({ headers: { Authorization: `Bearer ${admin.key}` } })).toBe('ack');
     expect(await sent({ headers: { 'content-type': 'application/json', AUTHORIZATION: admin.key } })).toBe('ack');
@@ -148,13 +150,6 @@ describe('over WebSocket', () => {
 
   it('closes with 4401 a connection_init carrying two different keys, in whatever order or place, and takes one sent twice', async () => {
     const other = admin.key.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
-    const sent = async (payload: Record<string, unknown>) => {
-      const socket = await GraphQLSocket.open(server.wsUrl);
-      socket.send({ type: 'connection_init', payload });
-      const answer = await socket.acknowledged();
-      socket.close();
-      return answer;
-    };
     const ambiguous = { code: 4401, reason: 'two different API keys in connection_init: send one' };
     // Whichever of the two is the valid one, and whichever comes first.
     for (const [first, second] of [

@@ -10,6 +10,7 @@ import { SMTPServer } from 'smtp-server';
 import { BlockedAddressError, checkUrlHost, guardedLookup, isNonPublicAddress } from '../../src/delivery/address-guard';
 import { PermanentDeliveryError, RetryLaterError } from '../../src/delivery/delivery-errors';
 import { createMailer, retryAfterMs, sendEmail, sendSlack, sendWebhook } from '../../src/delivery/senders';
+import { startSmtpCatcher } from '../helpers/smtp';
 
 /** The receivers here listen on loopback. */
 const LOCAL = { timeoutMs: 2000, allowPrivateNetworks: true };
@@ -165,69 +166,43 @@ describe('sendEmail', () => {
 
 describe("a message's id", () => {
   it("is the same on every attempt and ends in the sender's domain", async () => {
-    const messages: string[] = [];
-    const smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, _session, callback) {
-        let raw = '';
-        stream.on('data', (chunk: Buffer) => (raw += chunk.toString()));
-        stream.on('end', () => {
-          messages.push(raw);
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
-    const mailer = createMailer(`smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`, 2000);
+    const smtp = await startSmtpCatcher();
+    const mailer = createMailer(smtp.url, 2000);
     const content = { subject: 'Checking in', text: 'Checking in', html: '<p>Checking in</p>' };
     try {
       for (let attempt = 0; attempt < 2; attempt++)
         await sendEmail(mailer, 'alerts@Mail.Example.com', 'kate@team.example', 'delivery-7f3a', content);
-      const ids = messages.map((raw) => /^Message-ID: (.*)$/im.exec(raw)?.[1].trim());
+      const ids = smtp.mails.map(({ raw }) => /^Message-ID: (.*)$/im.exec(raw)?.[1].trim());
       expect(ids).toEqual(['<delivery-7f3a@mail.example.com>', '<delivery-7f3a@mail.example.com>']);
     } finally {
       mailer?.transport.close();
-      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+      await smtp.close();
     }
   });
 });
 
 describe("a sender's name", () => {
   it('shows in From, quoted or encoded as the header needs, and the Message-ID takes the domain of its address', async () => {
-    const messages: string[] = [];
-    const smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, _session, callback) {
-        let raw = '';
-        stream.on('data', (chunk: Buffer) => (raw += chunk.toString()));
-        stream.on('end', () => {
-          messages.push(raw);
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
-    const mailer = createMailer(`smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`, 2000);
+    const smtp = await startSmtpCatcher();
+    const mailer = createMailer(smtp.url, 2000);
     const content = { subject: 'Checking in', text: 'Checking in', html: '<p>Checking in</p>' };
     try {
       for (const from of ['healthgraph alerts <alerts@Mail.Example.com>', 'Acme, Inc. <care@acme.example>', 'Zoë <zoe@acme.example>'])
         await sendEmail(mailer, from, 'kate@team.example', 'delivery-8c1d', content);
       const header = (raw: string, name: string) => new RegExp(`^${name}: (.*)$`, 'im').exec(raw)?.[1].trim();
-      expect(messages.map((raw) => header(raw, 'From'))).toEqual([
+      expect(smtp.mails.map(({ raw }) => header(raw, 'From'))).toEqual([
         'healthgraph alerts <alerts@mail.example.com>',
         '"Acme, Inc." <care@acme.example>',
         '=?UTF-8?Q?Zo=C3=AB?= <zoe@acme.example>',
       ]);
-      expect(messages.map((raw) => header(raw, 'Message-ID'))).toEqual([
+      expect(smtp.mails.map(({ raw }) => header(raw, 'Message-ID'))).toEqual([
         '<delivery-8c1d@mail.example.com>',
         '<delivery-8c1d@acme.example>',
         '<delivery-8c1d@acme.example>',
       ]);
     } finally {
       mailer?.transport.close();
-      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+      await smtp.close();
     }
   });
 });
