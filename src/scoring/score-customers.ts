@@ -29,6 +29,7 @@ import { ALIKE_VERSIONS_SQL, loadModelConfigs } from './scoring-model.service';
 import {
   assessCustomer,
   carriedFlags,
+  changeDirection,
   decidePlaybookActions,
   engagementScoreOf,
   expansionHoldDays,
@@ -43,7 +44,6 @@ import {
   SignalResult,
   silenceMetricKey,
   TierBand,
-  tierDirection,
 } from './model';
 
 const DAY_MS = 86_400_000;
@@ -485,12 +485,6 @@ function plannedOutreach(
     }));
 }
 
-/** A tier change's direction; a change between two tiers of equal severity is recorded as NEW. */
-function changeDirection(config: ScoringModelConfig, fromTier: string | null, toTier: string): string {
-  const direction = tierDirection(config.tiers, fromTier, toTier);
-  return direction === 'UNCHANGED' ? 'NEW' : direction;
-}
-
 /**
  * Whether a customer's point is history only (marked backfill: no playbook, nothing published): the
  * batch is a backfill, or the point lies before the customer's latest one whatever its instant (an
@@ -665,7 +659,7 @@ function planBatch(
         to_score: result.score,
         model_version: model.version,
         from_model_version: past?.previousModelVersion ?? null,
-        direction: changeDirection(config, previousTier, tier.key),
+        direction: changeDirection(config.tiers, previousTier, tier.key),
         // A customer past its churn keeps the tier it left in; one first scored after it (an import
         // of past churners) gets its first tier as history only, not as a change to act on or publish.
         backfill: backfill || assessment.cancelled,
@@ -685,7 +679,7 @@ function planBatch(
         from_model_version: model.version,
         // Past a churn, holdTierAfterChurn (run after) gives the next point this tier and drops the
         // change relinked here, unless that point's change is a live one, which stays.
-        direction: past.nextTier === tier.key ? null : changeDirection(config, tier.key, past.nextTier),
+        direction: past.nextTier === tier.key ? null : changeDirection(config.tiers, tier.key, past.nextTier),
       });
     }
     // Scoring the past (a backfill) only writes history: no playbook fires for a day gone by.

@@ -125,3 +125,9 @@ export function tierDirection(
   if (to.severity < from.severity) return 'IMPROVED';
   return 'UNCHANGED';
 }
+
+/** A tier change's direction, as recorded: a change between two tiers of equal severity is NEW. */
+export function changeDirection(bands: readonly TierBand[], fromKey: string | null, toKey: string): 'WORSENED' | 'IMPROVED' | 'NEW' {
+  const direction = tierDirection(bands, fromKey, toKey);
+  return direction === 'UNCHANGED' ? 'NEW' : direction;
+}

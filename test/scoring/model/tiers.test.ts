@@ -2,6 +2,7 @@ import {
   TIER_PRESETS,
   bandBounds,
   bandForScore,
+  changeDirection,
   isAtRiskTier,
   isBestTier,
   isSecondWorstTier,
@@ -191,5 +192,16 @@ describe('tier ranks', () => {
     expect(tierDirection(bands, 'critical', 'at_risk')).toBe('IMPROVED');
     expect(tierDirection(bands, 'monitor', 'monitor')).toBe('UNCHANGED');
     expect(tierDirection(bands, null, 'monitor')).toBe('NEW');
+  });
+
+  it('records a change between two tiers of equal severity, or from a tier the bands do not know, as NEW', () => {
+    const sameSeverity = [
+      { key: 'ok', label: 'OK', lowerBound: 50, severity: 0 },
+      { key: 'fine', label: 'Fine', lowerBound: 25, severity: 0 },
+      { key: 'bad', label: 'Bad', lowerBound: 0, severity: 1 },
+    ];
+    expect(changeDirection(sameSeverity, 'ok', 'fine')).toBe('NEW');
+    expect(changeDirection(sameSeverity, 'ok', 'bad')).toBe('WORSENED');
+    expect(changeDirection(bands, 'thriving', 'healthy')).toBe('NEW');
   });
 });
