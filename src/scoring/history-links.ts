@@ -7,6 +7,7 @@
 // later or deleted: an NPS answer, a ticket's opening).
 import { Db, json, query } from '../infra/sql';
 import { customerStartSql } from './customer-start';
+import { changeDirection, TierBand } from './model';
 
 /** A point's new link to the one before it: its tier and score, or nulls when it now starts the history. */
 export interface RelinkRow {
@@ -29,9 +30,10 @@ export interface RelinkRow {
  * change that was published (if any was), and nothing live happened, so `tierChanges(backfill: false)`
  * keeps to what clients saw. A change that still comes from the tier it came from keeps its mark: a
  * point scored between two others with the earlier one's tier changes only its `fromScore`, and the
- * move that was published is still the move that happened.
+ * move that was published is still the move that happened. A cancelled account's first live move past
+ * its churn is not relinked here but by holdTierAfterChurn, which keeps it published (linkIntoHistory).
  */
-export async function relinkPoints(tx: Db, rows: readonly RelinkRow[]): Promise<void> {
+async function relinkPoints(tx: Db, rows: readonly RelinkRow[]): Promise<void> {
   if (rows.length === 0) return;
   await query(
     tx,
@@ -67,28 +69,68 @@ export interface HeldTierRow {
   churned_at: string;
 }
 
+/** A held customer's first live move past its churn, as found before the batch relinked anything. */
+interface LiveMove {
+  customer_id: string;
+  id: string;
+  changed_at: Date;
+  to_tier: string;
+  /** The (first) point at the move's instant: the point the change is at. */
+  point_id: string;
+}
+
 /**
- * Makes every point of each customer later than `asOfIso` and at or after its churn hold `tier`, in
- * one statement, with its tier changes there deleted (they would be between equal tiers) and its
- * current tier when its latest point is one of them. A cancelled account keeps the tier it left in:
- * the tier of its last point before the churn, which may be written after the points that follow the
- * churn (the first start's backfill of the last weeks, then the days before them). Their scores and
- * trends stay as scored, as relinkPoints leaves them. The hold stops at the first live tier change
- * past the churn (a move scored and published before the churn was recorded): that change, the points
- * from it on and the current tier stay what clients were told, so `tierChanges(backfill: false)`
- * keeps to what they saw.
+ * The first live move (a published change from one tier to another) later than `asOfIso` and at or
+ * after each held customer's churn: a move scored and published before the churn was recorded. A
+ * published first tier (from no tier: a customer scored before its history was loaded) is no move;
+ * the history written before it replaces it, as it would without a churn.
  */
-export async function holdTierAfterChurn(tx: Db, asOfIso: string, rows: readonly HeldTierRow[]): Promise<void> {
+async function firstLiveMovesPastChurn(tx: Db, asOfIso: string, rows: readonly HeldTierRow[]): Promise<LiveMove[]> {
+  if (rows.length === 0) return [];
+  return query<LiveMove>(
+    tx,
+    `select r.customer_id, t.id::text as id, t.changed_at, t.to_tier,
+            (select min(h.id)::text from health_score h where h.customer_id = r.customer_id and h.as_of = t.changed_at) as point_id
+     from jsonb_to_recordset(?::jsonb) as r(customer_id text, churned_at timestamptz)
+     cross join lateral (select t.id, t.changed_at, t.to_tier from tier_change t
+                         where t.customer_id = r.customer_id and not t.backfill and t.from_tier is not null
+                           and t.changed_at > ?::timestamptz and t.changed_at >= r.churned_at
+                         order by t.changed_at, t.id limit 1) t`,
+    [json(rows), asOfIso],
+  );
+}
+
+/** A held customer with its first live move past the churn (nulls without one). */
+interface HeldUpToMove extends HeldTierRow {
+  live_id: string | null;
+  live_at: string | null;
+  /** The move's direction from the held tier; null when the held tier is the one it moved to. */
+  direction: string | null;
+}
+
+/**
+ * Makes every point of each customer later than `asOfIso`, at or after its churn and before its
+ * first live move past the churn (`live_at`) hold `tier`, in one statement, with its tier changes
+ * there deleted (they would be between equal tiers) and, without such a move, its current tier. A
+ * cancelled account keeps the tier it left in: the tier of its last point before the churn, which may
+ * be written after the points that follow the churn (the first start's backfill of the last weeks,
+ * then the days before them). Their scores and trends stay as scored, as relinkPoints leaves them.
+ *
+ * The live move, the points from it on and the current tier stay what clients were told, and the
+ * move stays published (its id, its instant, `backfill: false`) whatever the history written before
+ * it: it now comes from the held tier, the tier and score of the point now before it. When the held
+ * tier is the one it moved to, the move happened by the point written: it takes the place of that
+ * point's change (from the tier before it), as two live scorings a moment apart move theirs
+ * (moveChanges). Only with no change there (the account already in that tier before the point
+ * written) does the history hold no move for it, and it is deleted.
+ */
+async function holdTierAfterChurn(tx: Db, asOfIso: string, rows: readonly HeldUpToMove[]): Promise<void> {
   if (rows.length === 0) return;
   await query(
     tx,
-    `with r as (
-       select * from jsonb_to_recordset(?::jsonb) as r(customer_id text, tier text, churned_at timestamptz)
-     ), x as (
-       select r.*, (select min(t.changed_at) from tier_change t
-                    where t.customer_id = r.customer_id and not t.backfill
-                      and t.changed_at > ?::timestamptz and t.changed_at >= r.churned_at) as live_at
-       from r
+    `with x as (
+       select * from jsonb_to_recordset(?::jsonb)
+         as x(customer_id text, tier text, churned_at timestamptz, live_id bigint, live_at timestamptz, direction text)
      ), held as (
        update health_score h set tier = x.tier
        from x where h.customer_id = x.customer_id and h.as_of > ?::timestamptz and h.as_of >= x.churned_at
@@ -97,11 +139,37 @@ export async function holdTierAfterChurn(tx: Db, asOfIso: string, rows: readonly
        delete from tier_change t using x
        where t.customer_id = x.customer_id and t.changed_at > ?::timestamptz and t.changed_at >= x.churned_at
          and (x.live_at is null or t.changed_at < x.live_at)
+     ), before_move as (
+       select x.*, b.score, b.model_version
+       from x cross join lateral (select h.score, h.model_version from health_score h
+                                  where h.customer_id = x.customer_id and h.as_of < x.live_at
+                                  order by h.as_of desc, h.id desc limit 1) b
+       where x.live_id is not null
+     ), followed as (
+       update health_score h set previous_score = m.score
+       from before_move m where h.customer_id = m.customer_id and h.as_of = m.live_at
+     ), relinked as (
+       update tier_change t set from_tier = m.tier, from_score = m.score, from_model_version = m.model_version, direction = m.direction
+       from before_move m where t.id = m.live_id and m.direction is not null
+     ), taken as (
+       select m.live_id, c.id, c.from_tier, c.from_score, c.from_model_version, c.to_score, c.model_version, c.direction
+       from before_move m join tier_change c on c.customer_id = m.customer_id and c.changed_at = ?::timestamptz
+       where m.direction is null
+     ), replaced as (
+       delete from tier_change t using taken where t.id = taken.id
+     ), moved as (
+       update tier_change t set changed_at = ?::timestamptz, from_tier = taken.from_tier, from_score = taken.from_score,
+              from_model_version = taken.from_model_version, to_score = taken.to_score, model_version = taken.model_version,
+              direction = taken.direction
+       from taken where t.id = taken.live_id
+     ), unplaced as (
+       delete from tier_change t using before_move m
+       where t.id = m.live_id and m.direction is null and m.live_id not in (select live_id from taken)
      )
      update customer c set tier = x.tier
-     from x where c.id = x.customer_id and x.live_at is null and c.scored_at > ?::timestamptz and c.scored_at >= x.churned_at
+     from x where c.id = x.customer_id and x.live_id is null and c.scored_at > ?::timestamptz and c.scored_at >= x.churned_at
        and c.tier is distinct from x.tier`,
-    [json(rows), asOfIso, asOfIso, asOfIso, asOfIso],
+    [json(rows), asOfIso, asOfIso, asOfIso, asOfIso, asOfIso],
   );
 }
 
@@ -146,13 +214,55 @@ export async function publishedChangesAt(
  * the history to what clients were told. Run before relinkPoints, which would otherwise delete it as
  * a change between equal tiers.
  */
-export async function moveChanges(tx: Db, rows: readonly MovedChange[]): Promise<void> {
+async function moveChanges(tx: Db, rows: readonly MovedChange[]): Promise<void> {
   if (rows.length === 0) return;
   await query(
     tx,
     `update tier_change t set changed_at = m.changed_at, to_score = m.to_score, model_version = m.model_version
      from jsonb_to_recordset(?::jsonb) as m(id bigint, changed_at timestamptz, to_score smallint, model_version int) where t.id = m.id`,
     [json(rows)],
+  );
+}
+
+/** What a batch's points change in the history around them (planned with the points: score-customers.ts). */
+export interface HistoryLinks {
+  /** Published changes taken over by points scored just before the ones they were published at. */
+  moved: readonly MovedChange[];
+  /** The points that now follow a point of the batch. */
+  relink: readonly RelinkRow[];
+  /** The customers whose points after their churn take the tier of their point in the batch. */
+  held: readonly HeldTierRow[];
+}
+
+/**
+ * Links a batch's points, written as of `asOfIso`, into the history around them: the published
+ * changes they take over move to them, the points after them follow them, and past a churn the points
+ * after it hold the tier it was left in, up to the first live move past the churn. That move is found
+ * before anything is relinked, and relinked by the hold only: relinking its point to a point before
+ * it with another tier would mark it backfill, or delete it, and the hold would then pass over it and
+ * set back the current tier clients were told. `tiers`: the scoring model's, for the direction of a
+ * move now from the held tier. Nothing to link costs no statement.
+ */
+export async function linkIntoHistory(tx: Db, asOfIso: string, links: HistoryLinks, tiers: readonly TierBand[]): Promise<void> {
+  await moveChanges(tx, links.moved);
+  const liveMoves = new Map((await firstLiveMovesPastChurn(tx, asOfIso, links.held)).map((move) => [move.customer_id, move]));
+  const livePoints = new Set([...liveMoves.values()].map((move) => move.point_id));
+  await relinkPoints(
+    tx,
+    links.relink.filter((row) => !livePoints.has(row.next_id)),
+  );
+  await holdTierAfterChurn(
+    tx,
+    asOfIso,
+    links.held.map((row) => {
+      const move = liveMoves.get(row.customer_id);
+      return {
+        ...row,
+        live_id: move?.id ?? null,
+        live_at: move ? new Date(move.changed_at).toISOString() : null,
+        direction: !move || move.to_tier === row.tier ? null : changeDirection(tiers, row.tier, move.to_tier),
+      };
+    }),
   );
 }
 

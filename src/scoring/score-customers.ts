@@ -12,16 +12,7 @@ import { enqueueDeliveries } from '../delivery/enqueue-deliveries.sql';
 import { insertOutreachActions, NewOutreachAction } from '../outreach/outreach.service';
 import type { OutreachAction } from '../outreach/outreach.types';
 import { GatheredCustomer, gatherMetrics } from './gather-metrics.sql';
-import {
-  HeldTierRow,
-  holdTierAfterChurn,
-  MovedChange,
-  moveChanges,
-  PublishedChange,
-  publishedChangesAt,
-  relinkPoints,
-  RelinkRow,
-} from './history-links';
+import { HeldTierRow, linkIntoHistory, MovedChange, PublishedChange, publishedChangesAt, RelinkRow } from './history-links';
 import { warmedUpFlags } from './warm-up-flags';
 import { MARK_BACKGROUND_WORK } from '../infra/shutdown-drain';
 import { appliedPenaltyNames, encodePenalties, encodeSignals, StoredPenalty, StoredSignal } from './signal-storage';
@@ -498,7 +489,7 @@ function historyOnly(options: BatchOptions, past: HistoryRow | undefined): boole
 /**
  * Whether the point scored is the customer's last before its churn, or its first at or after it, with
  * a later point at or after the churn: the points there hold the tier it left in, which is this
- * point's (assessCustomer), however many were scored before it (holdTierAfterChurn).
+ * point's (assessCustomer), however many were scored before it (linkIntoHistory).
  */
 function leadsIntoChurn(customer: CustomerRow, past: HistoryRow | undefined): boolean {
   if (customer.churnedAt === null || !past?.nextAsOf) return false;
@@ -677,8 +668,8 @@ function planBatch(
         from_tier: tier.key,
         from_score: result.score,
         from_model_version: model.version,
-        // Past a churn, holdTierAfterChurn (run after) gives the next point this tier and drops the
-        // change relinked here, unless that point's change is a live one, which stays.
+        // Past a churn, linkIntoHistory holds this tier over the next point and drops its change, or,
+        // when the next point is a live move's, relinks that move itself, keeping it published.
         direction: past.nextTier === tier.key ? null : changeDirection(config.tiers, tier.key, past.nextTier),
       });
     }
@@ -848,9 +839,7 @@ async function writeBatch(
     [asOfIso, json(plan.stateRows), asOfIso],
   );
   const tierChanges = await insertTierChanges(tx, asOfIso, newChanges);
-  await moveChanges(tx, plan.movedChanges);
-  await relinkPoints(tx, plan.relinkRows);
-  await holdTierAfterChurn(tx, asOfIso, plan.heldTierRows);
+  await linkIntoHistory(tx, asOfIso, { moved: plan.movedChanges, relink: plan.relinkRows, held: plan.heldTierRows }, model.config.tiers);
   const outreach = plan.outreachRows.length === 0 ? [] : await insertOutreachActions(tx, plan.outreachRows);
   // Deliveries and their jobs commit with the actions, or not at all (a backfill decides none).
   await enqueueDeliveries(

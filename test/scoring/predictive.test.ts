@@ -4,6 +4,7 @@
 import {
   CustomerScoreStateDocument,
   OutreachLogDocument,
+  RecordPaymentDocument,
   RefreshAllDocument,
   RefreshHealthScoreDocument,
   ScoreHistoryDocument,
@@ -35,6 +36,18 @@ function usage(customerId: string, from: number, to: number, declineFrom = -1) {
     }
   }
   return events;
+}
+
+/** The customer's tier changes found live (what was published), oldest first. */
+async function liveChanges(customerId: string) {
+  const changes = await server.gql(TierChangesDocument, { customerId, backfill: false, first: 20 });
+  return changes.tierChanges.edges.map((e) => e.node);
+}
+
+/** The customer's score history, oldest first. */
+async function historyOf(customerId: string) {
+  const history = await server.gql(ScoreHistoryDocument, { customerId, first: 20 });
+  return history.healthScoreHistory.edges.map((e) => e.node).reverse();
 }
 
 beforeAll(async () => {
@@ -333,29 +346,125 @@ describe('a cancelled account holds the tier of its last point before the churn,
     const state = (await server.gql(CustomerScoreStateDocument, { id })).customer;
     expect(state?.tier).toBe('healthy');
   });
-});
 
-it('keeps a live tier change scored after the churn before the churn was recorded: a backfill before the churn holds no tier past it', async () => {
-  const id = 'cust_cancelled_late_record';
-  await server.gql(UpsertCustomerDocument, {
-    input: { id, name: 'Recorded Late', signedUpAt: daysAgo(200), arrCents: 1_000_000, seats: 5 },
+  // Scored and published live before its cancellation was recorded: a move out of healthy, on the
+  // only points past day 40 (with a point between the churn and the move in the last two). Then the
+  // cancellation arrives and days before the churn are scored (backfills), the last before it each time.
+  it.each([
+    {
+      title: 'the tier the move came from: the move stays as published',
+      busy: [[120, 30]],
+      churn: 30,
+      failedPaymentsBeforeMove: [],
+      backfilled: [35],
+      tiers: ['healthy', 'healthy', 'critical'],
+      published: { fromTier: 'healthy', toTier: 'critical', at: 'live' },
+    },
+    {
+      title: 'a third tier: the move now comes from it',
+      busy: [
+        [120, 42],
+        [35, 30],
+      ],
+      churn: 30,
+      failedPaymentsBeforeMove: [],
+      backfilled: [35],
+      tiers: ['healthy', 'monitor', 'critical'],
+      published: { fromTier: 'monitor', toTier: 'critical', at: 'live' },
+    },
+    {
+      title: 'a third tier, then a later day another: the move, still listed live, comes from the latest',
+      busy: [
+        [120, 42],
+        [35, 30],
+      ],
+      churn: 30,
+      failedPaymentsBeforeMove: [],
+      backfilled: [35, 33],
+      tiers: ['healthy', 'monitor', 'healthy', 'critical'],
+      published: { fromTier: 'healthy', toTier: 'critical', at: 'live' },
+    },
+    {
+      title: 'the tier the move went to: the move happened by then',
+      busy: [
+        [120, 42],
+        [35, 7],
+      ],
+      churn: 6,
+      failedPaymentsBeforeMove: [],
+      backfilled: [35],
+      tiers: ['healthy', 'monitor', 'monitor'],
+      published: { fromTier: 'healthy', toTier: 'monitor', at: 35 },
+    },
+    {
+      title: 'a third tier, with a live point between the churn and the move: that point holds it',
+      busy: [
+        [120, 42],
+        [35, 0],
+      ],
+      churn: 30,
+      failedPaymentsBeforeMove: [3, 2, 1],
+      backfilled: [35],
+      tiers: ['healthy', 'monitor', 'monitor', 'at_risk'],
+      published: { fromTier: 'monitor', toTier: 'at_risk', at: 'live' },
+    },
+    {
+      title: 'the tier the move went to, with a live point between the churn and the move',
+      busy: [
+        [120, 42],
+        [35, 0],
+      ],
+      churn: 30,
+      failedPaymentsBeforeMove: [3, 2],
+      backfilled: [35],
+      tiers: ['healthy', 'monitor', 'monitor', 'monitor'],
+      published: { fromTier: 'healthy', toTier: 'monitor', at: 35 },
+    },
+  ])('keeps the live move past the churn published when the day before the churn scores $title', async (scenario) => {
+    const id = `cust_recorded_late_${scenario.backfilled.join('_')}_${scenario.tiers.join('_')}_${scenario.churn}`;
+    await server.gql(UpsertCustomerDocument, {
+      input: { id, name: 'Recorded Late', signedUpAt: daysAgo(200), arrCents: 1_000_000, seats: 5 },
+    });
+    const events = scenario.busy.flatMap(([from, to]) => usage(id, from, to));
+    expect((await server.gql(TrackEngagementBatchDocument, { events })).trackEngagementBatch.errors).toEqual([]);
+    expect((await server.gql(RefreshHealthScoreDocument, { customerId: id, asOf: daysAgo(40, 0) })).refreshHealthScore.tier).toBe(
+      'healthy',
+    );
+    let live = (await server.gql(RefreshHealthScoreDocument, { customerId: id })).refreshHealthScore;
+    if (scenario.failedPaymentsBeforeMove.length > 0) {
+      expect(live.tier).toBe('healthy');
+      for (const days of scenario.failedPaymentsBeforeMove) {
+        await server.gql(RecordPaymentDocument, {
+          input: { customerId: id, amountCents: 100_000, currency: 'EUR', status: 'FAILED', occurredAt: daysAgo(days) },
+        });
+      }
+      live = (await server.gql(RefreshHealthScoreDocument, { customerId: id })).refreshHealthScore;
+    }
+    const [published, ...others] = await liveChanges(id);
+    expect(others).toEqual([]);
+    expect(published).toMatchObject({ fromTier: 'healthy', toTier: scenario.published.toTier, changedAt: live.asOf });
+    await server.gql(UpsertCustomerDocument, { input: { id, name: 'Recorded Late', churnedAt: daysAgo(scenario.churn) } });
+    for (const days of scenario.backfilled) await server.gql(RefreshHealthScoreDocument, { customerId: id, asOf: daysAgo(days, 0) });
+    // The move clients were told of is still listed live, under its id, now following the history.
+    const { fromTier, toTier, at } = scenario.published;
+    const changedAt = typeof at === 'number' ? daysAgo(at, 0) : live.asOf;
+    expect(await liveChanges(id)).toEqual([expect.objectContaining({ id: published.id, fromTier, toTier, changedAt, backfill: false })]);
+    const history = await historyOf(id);
+    expect(history.map((point) => point.tier)).toEqual(scenario.tiers);
+    expect((await server.gql(CustomerScoreStateDocument, { id })).customer?.tier).toBe(scenario.tiers.at(-1));
+    // Every change, published or backfilled, describes two consecutive points.
+    const changes = (await server.gql(TierChangesDocument, { customerId: id, first: 20 })).tierChanges.edges.map((e) => e.node);
+    const moves = history.flatMap((point, i) =>
+      i > 0 && history[i - 1].tier !== point.tier
+        ? [{ fromTier: history[i - 1].tier, fromScore: history[i - 1].score, toTier: point.tier, changedAt: point.asOf }]
+        : [],
+    );
+    expect(
+      changes
+        .filter((c) => c.fromTier !== null)
+        .map(({ fromTier, fromScore, toTier, changedAt }) => ({ fromTier, fromScore, toTier, changedAt })),
+    ).toEqual(moves);
   });
-  expect((await server.gql(TrackEngagementBatchDocument, { events: usage(id, 120, 30) })).trackEngagementBatch.errors).toEqual([]);
-  expect((await server.gql(RefreshHealthScoreDocument, { customerId: id, asOf: daysAgo(40, 0) })).refreshHealthScore.tier).toBe('healthy');
-  // Scored live today, weeks silent: a move out of healthy, published.
-  const live = (await server.gql(RefreshHealthScoreDocument, { customerId: id })).refreshHealthScore;
-  expect(live.tier).not.toBe('healthy');
-  const changesBefore = (await server.gql(TierChangesDocument, { customerId: id, first: 20 })).tierChanges.edges.map((e) => e.node);
-  const published = changesBefore.find((c) => c.changedAt === live.asOf);
-  expect(published).toMatchObject({ fromTier: 'healthy', toTier: live.tier });
-  // The cancellation is recorded afterwards, dated before that move; then a day before it is scored.
-  await server.gql(UpsertCustomerDocument, { input: { id, name: 'Recorded Late', churnedAt: daysAgo(30) } });
-  expect((await server.gql(RefreshHealthScoreDocument, { customerId: id, asOf: daysAgo(35, 0) })).refreshHealthScore.tier).toBe('healthy');
-  const changesAfter = (await server.gql(TierChangesDocument, { customerId: id, first: 20 })).tierChanges.edges.map((e) => e.node);
-  expect(changesAfter.find((c) => c.changedAt === live.asOf)).toMatchObject({ id: published?.id, fromTier: 'healthy', toTier: live.tier });
-  const history = (await server.gql(ScoreHistoryDocument, { customerId: id, first: 20 })).healthScoreHistory.edges.map((e) => e.node);
-  expect(history.find((p) => p.asOf === live.asOf)?.tier).toBe(live.tier);
-  expect((await server.gql(CustomerScoreStateDocument, { id })).customer?.tier).toBe(live.tier);
 });
 
 it('names the customer, not an asOf it was not given, when it signs up later today', async () => {
