@@ -776,7 +776,7 @@ async function writeBatch(
   const { keptChanges, pointIds } = await replacePointsAt(tx, customerIds, asOfIso, plan.tierChangeRows);
   const newChanges = plan.tierChangeRows.filter((row) => !keptChanges.has(row.customer_id));
   // Only the generated columns come back: the rest of each score is already in memory, and
-  // returning 2,000 rows of signal JSON would cost more than writing them.
+  // returning the signal JSON of a whole batch would send the largest part of the write back again.
   // The scalar columns travel as one JSON record set; the three JSON columns, most of a row, as
   // lines of JSON text (JSON.stringify writes no line break), zipped with the records by position
   // (ROWS FROM). Each line is parsed once, by its cast to json: nested in the record set, it would
@@ -861,9 +861,9 @@ export async function scoreCustomerBatch(
   if (ids.length === 0) return { scores: [], tierChanges: [], outreach: [] };
   return inTransaction(db, async (tx) => {
     // These statements are large by the planner's estimates but cheap to run: compiling them
-    // (JIT, on by default) costs more than it saves. The engagement aggregate materialises a few MB
-    // per batch: in the default 4 MB of work_mem it spills to disk. Background work: a stopping server
-    // lets it finish (MARK_BACKGROUND_WORK).
+    // (JIT, on by default) costs more than it saves. The engagement aggregate materialises the
+    // events of the whole batch, more than the default work_mem holds: it would spill to disk.
+    // Background work: a stopping server lets it finish (MARK_BACKGROUND_WORK).
     await query(tx, `select set_config('jit', 'off', true), set_config('work_mem', '64MB', true), ${MARK_BACKGROUND_WORK}`);
     const inputs = await withWarmedUpFlags(tx, await readBatchInputs(tx, ids, asOf, model, options), asOf, model.config);
     const assessments = assessBatch(model.config, inputs, asOf);
