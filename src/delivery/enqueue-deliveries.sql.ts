@@ -34,17 +34,21 @@ export interface CustomerMessageCap {
 
 /**
  * For each DECIDED action of `actionIds`, one delivery per active destination whose filter matches
- * it. Customer-facing deliveries beyond `cap.perWeek` for their customer in the last 7 days are
- * written SKIPPED_WEEKLY_CAP and not queued: those that may reach the customer (email and webhook;
- * not Slack, a team channel, nor an email to a customer without a contact address), counting those
- * sent or still being tried, not dead or cancelled, and for a rescue (any action but an expansion
- * play's) only the week's rescues. Past the cap, a rescue decided in a tier worse than every one the
- * week's rescues were decided in still sends its first delivery (the playbook's first customer-facing
- * action): a mild tier's check-in must not keep the critical one's "can we talk?" from the customer,
- * and as each such message raises the week's worst tier, a week holds at most one per tier above the
- * mildest. The PENDING deliveries of a destination without digest become batch jobs of up to
- * DELIVERIES_PER_BATCH_JOB each; those of a digest destination join (or start) the one job of their
- * destination and CSM, due `digestSeconds` after it was started. Returns the deliveries written.
+ * it. The cap counts messages, not deliveries: a customer-facing action is one message to its
+ * customer however many destinations take it (a webhook to the CRM and the customer's mailbox
+ * alike), and its deliveries that may reach the customer (email and webhook; not Slack, a team
+ * channel, nor an email to a customer without a contact address) are all sent or all written
+ * SKIPPED_WEEKLY_CAP and not queued. Past `cap.perWeek` actions for their customer in the last 7
+ * days (those with a delivery sent or still being tried, not dead or cancelled; for a rescue, any
+ * action but an expansion play's, only the week's rescues), an action is skipped, but for a rescue
+ * decided in a tier worse than every one the week's rescues were decided in: its playbook's first
+ * customer-facing action still goes to every destination taking it. A mild tier's check-in must not
+ * keep the critical one's "can we talk?" from the customer, and as each such message raises the
+ * week's worst tier, a week holds at most one per tier above the mildest. The customer's row, locked
+ * by the scoring batch, keeps two instances from counting the same week at once. The PENDING
+ * deliveries of a destination without digest become batch jobs of up to DELIVERIES_PER_BATCH_JOB
+ * each; those of a digest destination join (or start) the one job of their destination and CSM, due
+ * `digestSeconds` after it was started. Returns the deliveries written.
  */
 export async function enqueueDeliveries(tx: Db, actionIds: readonly string[], cap: CustomerMessageCap): Promise<number> {
   if (actionIds.length === 0) return 0;
@@ -72,11 +76,13 @@ export async function enqueueDeliveries(tx: Db, actionIds: readonly string[], ca
         and (dst.tiers is null or a.to_tier = any(dst.tiers))
         and (dst.csm_owner is null or dst.csm_owner = a.csm_owner)
      ), sent_this_week as (
-       -- An upsell counts every message of the week; a rescue counts only the week's rescues: an
-       -- upsell sent on Monday must not keep Wednesday's offer of help from the customer. The worst
-       -- tier of the week's rescues: one this model does not know (an older tier scheme's) counts as
-       -- worse than any, letting nothing past the cap.
-       select x.customer_id, count(*) as sent, count(*) filter (where xo.trigger <> 'EXPANSION') as rescues_sent,
+       -- Messages, not deliveries: an action sent through a webhook and by email is one. An upsell
+       -- counts every message of the week; a rescue counts only the week's rescues: an upsell sent on
+       -- Monday must not keep Wednesday's offer of help from the customer. The worst tier of the
+       -- week's rescues: one this model does not know (an older tier scheme's) counts as worse than
+       -- any, letting nothing past the cap.
+       select x.customer_id, count(distinct x.action_id) as sent,
+              count(distinct x.action_id) filter (where xo.trigger <> 'EXPANSION') as rescues_sent,
               max(coalesce((st.severity ->> xo.to_tier)::int, 2147483647)) filter (where xo.trigger <> 'EXPANSION') as worst_rescue
        from delivery x join destination xd on xd.id = x.destination_id and xd.kind <> 'SLACK'
        join outreach_action xo on xo.id = x.action_id
@@ -87,13 +93,14 @@ export async function enqueueDeliveries(tx: Db, actionIds: readonly string[], ca
      ), ranked as (
        select m.*, s.worst_rescue, (st.severity ->> m.to_tier)::int as severity, st.per_week,
               coalesce(case when m.upsell then s.sent else s.rescues_sent end, 0) as sent_before,
-              row_number() over (partition by m.customer_id, m.reaches_customer order by m.id, m.destination_id) as nth_in_batch
+              -- The action's place among the customer's messages of this batch, the same for each of its deliveries.
+              dense_rank() over (partition by m.customer_id, m.reaches_customer order by m.id) as nth_in_batch
        from matched m left join sent_this_week s on s.customer_id = m.customer_id cross join settings st
      ), inserted as (
        insert into delivery (action_id, destination_id, customer_id, audience, csm_owner, status)
        select id, destination_id, customer_id, audience, csm_owner,
               case when not reaches_customer or sent_before + nth_in_batch <= per_week then 'PENDING'
-                   -- Past the cap: the first of a rescue decided in a tier worse than all the week's.
+                   -- Past the cap: the first message of a rescue decided in a tier worse than all the week's.
                    when not upsell and nth_in_batch = 1 and per_week > 0 and severity > worst_rescue then 'PENDING'
                    else 'SKIPPED_WEEKLY_CAP' end
        from ranked

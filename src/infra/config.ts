@@ -250,8 +250,9 @@ export interface AppConfig {
    */
   deliveryAllowPrivateNetworks: boolean;
   /**
-   * Customer-facing messages one customer may get per 7 days, over every destination; the rest are
-   * SKIPPED_WEEKLY_CAP, but for the first message of a tier worse than the week's (enqueueDeliveries).
+   * Customer-facing messages (actions) one customer may get per 7 days, one action counting once
+   * however many destinations send it; the rest are SKIPPED_WEEKLY_CAP on every destination, but for
+   * the first message of a tier worse than the week's (enqueueDeliveries).
    * `CUSTOMER_MESSAGES_PER_WEEK`, default 2.
    */
   customerMessagesPerWeek: number;

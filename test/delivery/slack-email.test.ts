@@ -147,6 +147,11 @@ describe('Slack and email destinations', () => {
     await ok(server, CREATE, {
       input: { kind: 'EMAIL', name: 'mail-w', emailFrom: 'cs@vendor.example', filter: { audience: 'CUSTOMER' } },
     });
+    // From here on the customer's emails go through mail-w alone: a second email destination taking
+    // them would send each message twice (one message of the week, two deliveries).
+    await ok(server, `mutation($id: ID!) { updateDestination(id: $id, input: { filter: { audience: TEAM } }) { id } }`, {
+      id: await destinationId('mail'),
+    });
     const to = 'ops@weekly.example';
     await seedDecliningAccounts(server, ['cust_w1'], { contactEmail: to });
     const customerDeliveries = () =>
