@@ -30,7 +30,7 @@ export const AUDIT_ACTIONS = [
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditRecord {
-  /** A key id, `loopback`, `cli` or `unsubscribe-link`. */
+  /** A key id, `loopback`, `cli`, `unsubscribe-link` or `delivery-worker`. */
   actor: string;
   action: AuditAction;
   target?: string | null;

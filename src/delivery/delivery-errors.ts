@@ -4,6 +4,15 @@ import { storableText } from '../infra/text-rules';
 export class PermanentDeliveryError extends Error {}
 
 /**
+ * The receiver answered 410 Gone: its endpoint no longer exists (Standard Webhooks: stop sending to
+ * it; Slack: the channel was archived). The delivery is DEAD at once and its destination is paused.
+ */
+export class EndpointGoneError extends PermanentDeliveryError {}
+
+/** What a delivery answered 410 Gone reads after the receiver's answer, in `lastError`. */
+export const ENDPOINT_GONE_NOTE = 'the receiver says this endpoint is gone: not retried, and the destination is paused';
+
+/**
  * A refusal for now that says when to try again (HTTP 429 or 503 with Retry-After): the next attempt
  * waits at least `retryAfterMs`, within the longest retry delay configured.
  */

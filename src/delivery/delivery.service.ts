@@ -276,7 +276,8 @@ export interface DeliveryJob {
 export type DeliveryOutcome =
   | { kind: 'DELIVERED'; attemptedAt: Date }
   | { kind: 'CANCELLED'; reason: string }
-  | { kind: 'DEAD'; error: string; attemptedAt: Date }
+  /** `endpointGone`: the receiver answered 410 Gone, and the destination is to be paused. */
+  | { kind: 'DEAD'; error: string; attemptedAt: Date; endpointGone?: boolean }
   /** `at`: when the next attempt is due. */
   | { kind: 'RETRYING'; error: string; attemptedAt: Date; at: Date; job: DeliveryJob }
   /** Not attempted: still PENDING, handed to `job`, queued to run at once. */

@@ -37,7 +37,7 @@ registerEnumType(DeliveryStatus, {
     DELIVERED: { description: 'The destination accepted it (HTTP 2xx, or the SMTP server took the message).' },
     DEAD: {
       description:
-        'Retries for 24 hours (DELIVERY_RETRY_WINDOW_MS) all failed, or there is no one to send it to; `redeliver` sends it again.',
+        'Retries for 24 hours (DELIVERY_RETRY_WINDOW_MS) all failed, the receiver refused it for good (HTTP 410 Gone, which pauses the destination; an SMTP 5xx for its recipient or content), or there is no one to send it to; `redeliver` sends it again.',
     },
     CANCELLED: { description: 'Its destination was paused or deleted before it was sent.' },
     SKIPPED_WEEKLY_CAP: {
@@ -128,7 +128,10 @@ export class Destination {
   })
   digestSeconds!: number | null;
 
-  @Field({ description: 'A paused destination receives nothing; its pending deliveries were cancelled.' })
+  @Field({
+    description:
+      'A paused destination receives nothing; its pending deliveries were cancelled. Paused by an admin, or by its receiver answering HTTP 410 Gone.',
+  })
   paused!: boolean;
 
   @Field(() => DateTimeScalar)

@@ -12,7 +12,7 @@ import { Db, query } from '../infra/sql';
 import { isDatabaseOutage } from '../infra/errors';
 import { scoringSettled } from '../scoring/scoring-activity';
 import { digestEmailContent, emailContent, emailRecipient, slackMessage, unsubscribeTargets, webhookPayload } from './delivery-messages';
-import { PermanentDeliveryError, RetryLaterError } from './delivery-errors';
+import { EndpointGoneError, PermanentDeliveryError, RetryLaterError } from './delivery-errors';
 import {
   collectDigest,
   DeliveryJob,
@@ -27,6 +27,7 @@ import {
   WITHHELD,
 } from './delivery.service';
 import { DELIVER_BATCH_TASK, DELIVER_TASK, DIGEST_TASK } from './enqueue-deliveries.sql';
+import { pauseGoneDestination } from './destination.service';
 import { nextAttemptAt, RetryPolicy } from './retry-policy';
 import { createSendCheck, SendCheck, SendStop } from './send-check';
 import { createMailer, HttpSendOptions, Mailer, sendEmail, sendSlack, sendWebhook } from './senders';
@@ -117,7 +118,24 @@ async function sendOnce(open: OpenDeliveries, messageId: string, retryJob: Deliv
         ? null
         : nextAttemptAt(open.retryFrom, attemptedAt, open.attempts + 1, deps.retry, { requestedWaitMs });
     deps.logger.warn({ messageId, destinationId: open.destination.id, error: message, nextAttemptAt: at }, 'delivery attempt failed');
-    return at ? { kind: 'RETRYING', error: message, attemptedAt, at, job: retryJob } : { kind: 'DEAD', error: message, attemptedAt };
+    if (at) return { kind: 'RETRYING', error: message, attemptedAt, at, job: retryJob };
+    return { kind: 'DEAD', error: message, attemptedAt, endpointGone: error instanceof EndpointGoneError };
+  }
+}
+
+/**
+ * Pauses the destination once its receiver answered 410 Gone to one of `outcomes` (after they are
+ * recorded: pausing first would cancel the very delivery that was refused). A pause that fails is
+ * logged: the outcomes stand, and the next 410 pauses it.
+ */
+async function pauseIfEndpointGone(destinationId: string, outcomes: readonly DeliveryOutcome[], deps: WorkerDeps): Promise<void> {
+  if (!outcomes.some((outcome) => outcome.kind === 'DEAD' && outcome.endpointGone)) return;
+  try {
+    if (await pauseGoneDestination(deps.db(), destinationId)) {
+      deps.logger.warn({ destinationId }, 'destination paused: its receiver answered 410 Gone');
+    }
+  } catch (error) {
+    deps.logger.error({ destinationId, err: error }, 'could not pause a destination whose receiver answered 410 Gone');
   }
 }
 
@@ -132,6 +150,7 @@ async function attempt(open: OpenDeliveries, messageId: string, retryJob: Delive
   if (open.items.length === 0) return recordOutcomes(deps.db(), open.claim, withheld);
   const outcome = !open.destination.active ? CANCELLED : await sendOnce(open, messageId, retryJob, deps);
   await recordOutcomes(deps.db(), open.claim, [...withheld, ...open.items.map(({ deliveryId }) => ({ deliveryId, outcome }))]);
+  await pauseIfEndpointGone(open.destination.id, [outcome], deps);
 }
 
 /** Runs `work` on every item, at most `limit` at once; the results in the items' order. */
@@ -181,6 +200,11 @@ async function attemptBatch(open: OpenBatch, startBy: number, deps: WorkerDeps):
     outcome: await batchDeliveryOutcome(open, delivery, startBy, mayStart, deps),
   }));
   await recordOutcomes(db, open.claim, outcomes);
+  await pauseIfEndpointGone(
+    open.destination.id,
+    outcomes.map(({ outcome }) => outcome),
+    deps,
+  );
 }
 
 /**

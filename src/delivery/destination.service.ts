@@ -15,6 +15,7 @@ import {
 import { LoaderRegistry } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
 import { Db, inTransaction, json, query, queryOne, takeTurns } from '../infra/sql';
+import { recordAudit } from '../auth/audit-log.service';
 import { checkModelKeys } from '../scoring/scoring-model.service';
 import { checkUrlHost } from './address-guard';
 import { unknownPlaceholders } from './delivery-messages';
@@ -270,6 +271,38 @@ export async function updateDestination(db: Db, givenId: string, input: Destinat
     );
     return toDestination(stored as StoredDestination);
   });
+}
+
+/** The audit log's actor for what the delivery worker changes by itself. */
+export const DELIVERY_WORKER_ACTOR = 'delivery-worker';
+
+/**
+ * Pauses a destination whose receiver answered 410 Gone (Standard Webhooks: the endpoint no longer
+ * exists, stop sending to it), as an admin's `paused: true` does: its open deliveries are cancelled,
+ * and the audit log records the change. One already paused or deleted is left alone. Resuming it
+ * (`updateDestination(paused: false)`, once its URL is fixed) is an admin's decision. Returns whether
+ * this call paused it.
+ */
+export async function pauseGoneDestination(db: Db, id: string): Promise<boolean> {
+  const paused = await inTransaction(db, async (tx) => {
+    // The destination row first, then its deliveries in id order, as updateDestination takes them.
+    const row = await queryOne<{ name: string; kind: string }>(
+      tx,
+      `update destination set paused = true, updated_at = now() where id = ?::bigint and deleted_at is null and not paused
+       returning name, kind`,
+      [id],
+    );
+    if (row) await cancelOpenDeliveries(tx, id, 'destination paused: its receiver answered 410 Gone');
+    return row;
+  });
+  if (!paused) return false;
+  await recordAudit(db, {
+    actor: DELIVERY_WORKER_ACTOR,
+    action: 'destination.update',
+    target: id,
+    details: { changed: ['paused'], name: paused.name, kind: paused.kind, paused: true, reason: 'the receiver answered 410 Gone' },
+  });
+  return true;
 }
 
 /** Deletes a destination: it receives nothing more and its open deliveries are cancelled; the rows stay for the log. */

@@ -8,7 +8,7 @@ import nodemailer, { Transporter } from 'nodemailer';
 import { Webhook } from 'standardwebhooks';
 import { splitEmailSender } from '../infra/input';
 import { checkUrlHost, guardedLookup } from './address-guard';
-import { PermanentDeliveryError, RetryLaterError } from './delivery-errors';
+import { ENDPOINT_GONE_NOTE, EndpointGoneError, PermanentDeliveryError, RetryLaterError } from './delivery-errors';
 import type { EmailContent } from './delivery-messages';
 
 // node:http rather than fetch: a batch job sends hundreds of POSTs on the event loop that scoring
@@ -25,7 +25,7 @@ export interface HttpSendOptions {
 
 /**
  * POSTs `body`; resolves on a 2xx answer (its body read to its end, or cut off at the time limit),
- * throws with the status and the answer's start otherwise. Redirects are not followed: a 3xx is a failure. A kept-alive connection the receiver closed while it sat idle fails
+ * throws with the status and the answer's start otherwise (an EndpointGoneError for a 410). Redirects are not followed: a 3xx is a failure. A kept-alive connection the receiver closed while it sat idle fails
  * the request at once (ECONNRESET before any answer): that request is sent again on another
  * connection, as Node's documentation advises (`request.reusedSocket`), within the same time limit.
  */
@@ -107,6 +107,7 @@ function postOnce(
         const retryAfter = RETRY_AFTER_STATUSES.has(status) ? retryAfterMs(response.headers['retry-after'], Date.now()) : null;
         const failure = (text: string) => {
           const message = `HTTP ${status}${text ? `: ${text.slice(0, ERROR_ANSWER_LENGTH)}` : ''}`;
+          if (status === GONE) return new EndpointGoneError(`${message} (${ENDPOINT_GONE_NOTE})`);
           return retryAfter === null ? new Error(message) : new RetryLaterError(message, retryAfter);
         };
         // The answer is read to its end within the time limit, so that its connection is kept for
@@ -141,6 +142,9 @@ function postOnce(
 
 /** How much of a failed answer's body its error quotes. */
 const ERROR_ANSWER_LENGTH = 200;
+
+/** The answer of an endpoint that no longer exists: retrying it for a day would only be refused again. */
+const GONE = 410;
 
 /** The refusals whose Retry-After is honoured: too many requests (RFC 6585), unavailable for now (RFC 9110). */
 const RETRY_AFTER_STATUSES = new Set([429, 503]);

@@ -1,6 +1,7 @@
 // A receiver that answers 429 or 503 with Retry-After is tried again no sooner than it asked (in
 // seconds, or at an HTTP date), and never later than DELIVERY_RETRY_MAX_DELAY_MS: the backoff alone
-// would try it again within a few hundred milliseconds here.
+// would try it again within a few hundred milliseconds here. One that answers 410 Gone is not tried
+// again at all, and its destination is paused.
 import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 import { DELIVERY_TEST_ENV, ok, Receiver, scoreNow, seedDecliningAccounts, SIGNING_SECRET, startReceiver, waitFor } from './support';
@@ -38,13 +39,14 @@ function gapsBetweenFirstTwoAttempts(rows: Row[]): number[] {
 }
 
 /**
- * Refuses every request with `status` and `headers` while the customer's deliveries make their first
- * attempt, then accepts; resolves with them once delivered, and what was recorded while they waited.
+ * Refuses every request with `status` and the headers `headers` returns (asked once the account is
+ * seeded, which takes seconds) while the customer's deliveries make their first attempt, then
+ * accepts; resolves with them once delivered, and what was recorded while they waited.
  */
-async function refuseOnceThenAccept(receiver: Receiver, customerId: string, status: number, headers: Record<string, string>) {
+async function refuseOnceThenAccept(receiver: Receiver, customerId: string, status: number, headers: () => Record<string, string>) {
   await seedDecliningAccounts(server, [customerId]);
   receiver.status = status;
-  receiver.errorHeaders = headers;
+  receiver.errorHeaders = headers();
   let retrying: Row[];
   try {
     await scoreNow(server, [customerId]);
@@ -94,7 +96,7 @@ it('retries a webhook answered 429 with Retry-After in seconds no sooner than it
   await ok(server, `mutation($input: DestinationInput!) { createDestination(input: $input) { id } }`, {
     input: { kind: 'WEBHOOK', name: 'crm', url: receiver.url, signingSecret: SIGNING_SECRET, filter: { audience: 'TEAM' } },
   });
-  const { retrying, delivered } = await refuseOnceThenAccept(receiver, 'cust_r1', 429, { 'Retry-After': '1' });
+  const { retrying, delivered } = await refuseOnceThenAccept(receiver, 'cust_r1', 429, () => ({ 'Retry-After': '1' }));
   for (const row of retrying) {
     const refused = receiver.arrivals.find((arrival) => arrival.id === row.id);
     expect(row.attempts).toBe(1);
@@ -109,9 +111,13 @@ it('retries a Slack post answered 503 with Retry-After as an HTTP date no sooner
   await ok(server, `mutation($input: DestinationInput!) { createDestination(input: $input) { id } }`, {
     input: { kind: 'SLACK', name: 'cs-alerts', url: slack.url, filter: { audience: 'TEAM' } },
   });
-  // An HTTP date counts whole seconds: at least a second from now, at most two.
-  const notBefore = Math.ceil((Date.now() + 1000) / 1000) * 1000;
-  const { delivered } = await refuseOnceThenAccept(slack, 'cust_r2', 503, { 'Retry-After': new Date(notBefore).toUTCString() });
+  // An HTTP date counts whole seconds: at least two from when the account is seeded, at most three (a
+  // date taken before seeding, or too close, could be past by the first attempt, asking for no wait).
+  let notBefore = 0;
+  const { delivered } = await refuseOnceThenAccept(slack, 'cust_r2', 503, () => {
+    notBefore = Math.ceil((Date.now() + 2000) / 1000) * 1000;
+    return { 'Retry-After': new Date(notBefore).toUTCString() };
+  });
   // Slack posts carry no webhook-id: each delivery was refused once, then accepted no sooner than the date.
   expect(slack.arrivals).toHaveLength(2 * delivered.length);
   const accepted = await sql<{ deliveredAt: Date }>(
@@ -125,7 +131,7 @@ it('waits no longer than DELIVERY_RETRY_MAX_DELAY_MS, whatever Retry-After asks'
   await ok(server, `mutation($input: DestinationInput!) { createDestination(input: $input) { id } }`, {
     input: { kind: 'WEBHOOK', name: 'crm-2', url: receiver.url, signingSecret: SIGNING_SECRET, filter: { audience: 'TEAM' } },
   });
-  const { retrying, delivered } = await refuseOnceThenAccept(receiver, 'cust_r3', 503, { 'Retry-After': '3600' });
+  const { retrying, delivered } = await refuseOnceThenAccept(receiver, 'cust_r3', 503, () => ({ 'Retry-After': '3600' }));
   for (const row of retrying) {
     const waitMs = (row.nextAttemptAt as Date).getTime() - (row.lastAttemptAt as Date).getTime();
     expect(waitMs).toBe(MAX_DELAY_MS);
@@ -134,4 +140,55 @@ it('waits no longer than DELIVERY_RETRY_MAX_DELAY_MS, whatever Retry-After asks'
     expect(gap).toBeGreaterThanOrEqual(MAX_DELAY_MS - 50);
     expect(gap).toBeLessThan(MAX_DELAY_MS + 2000);
   }
+});
+
+it('gives a webhook answered 410 Gone up at once, without retrying it, and pauses its destination', async () => {
+  const created = await ok(server, `mutation($input: DestinationInput!) { createDestination(input: $input) { id } }`, {
+    input: { kind: 'WEBHOOK', name: 'crm-gone', url: receiver.url, signingSecret: SIGNING_SECRET, filter: { audience: 'TEAM' } },
+  });
+  const destinationId = created.createDestination.id;
+  await seedDecliningAccounts(server, ['cust_r4', 'cust_r5']);
+  receiver.status = 410;
+  receiver.errorBody = 'this endpoint was removed';
+  try {
+    await scoreNow(server, ['cust_r4']);
+    const dead = (await waitFor(async () => {
+      const rows = await deliveriesOf('cust_r4');
+      return rows.length > 0 && rows.every((row) => row.status === 'DEAD') && rows;
+    }, 'every delivery dead')) as Row[];
+    // Retries would come 50–300 ms apart: none comes.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    for (const row of dead) {
+      expect(row.attempts).toBe(1);
+      expect(row.nextAttemptAt).toBeNull();
+      expect(receiver.arrivals.filter((arrival) => arrival.id === row.id)).toHaveLength(1);
+    }
+    const errors = await sql<{ lastError: string }>(
+      server.database,
+      `select last_error as "lastError" from delivery where customer_id = 'cust_r4'`,
+    );
+    for (const { lastError } of errors) {
+      expect(lastError).toBe(
+        'HTTP 410: this endpoint was removed (the receiver says this endpoint is gone: not retried, and the destination is paused)',
+      );
+    }
+  } finally {
+    receiver.status = 204;
+    receiver.errorBody = 'not now';
+  }
+  const destination = await ok(server, `{ destinations(first: 100) { edges { node { id paused } } } }`);
+  expect(destination.destinations.edges.find((edge: any) => edge.node.id === destinationId).node.paused).toBe(true);
+  const audit = await ok(server, `{ auditLog(first: 5, actor: "delivery-worker") { edges { node { action target details } } } }`);
+  expect(audit.auditLog.edges.map((edge: any) => edge.node)).toEqual([
+    {
+      action: 'destination.update',
+      target: destinationId,
+      details: { changed: ['paused'], name: 'crm-gone', kind: 'WEBHOOK', paused: true, reason: 'the receiver answered 410 Gone' },
+    },
+  ]);
+  // Paused, it is sent nothing more, until an admin resumes it.
+  const arrived = receiver.arrivals.length;
+  await scoreNow(server, ['cust_r5']);
+  expect(await deliveriesOf('cust_r5')).toEqual([]);
+  expect(receiver.arrivals).toHaveLength(arrived);
 });

@@ -40,7 +40,7 @@ export type ChangeKind =
 export type DeliveryStatus =
   /** Its destination was paused or deleted before it was sent. */
   | 'CANCELLED'
-  /** Retries for 24 hours (DELIVERY_RETRY_WINDOW_MS) all failed, or there is no one to send it to; `redeliver` sends it again. */
+  /** Retries for 24 hours (DELIVERY_RETRY_WINDOW_MS) all failed, the receiver refused it for good (HTTP 410 Gone, which pauses the destination; an SMTP 5xx for its recipient or content), or there is no one to send it to; `redeliver` sends it again. */
   | 'DEAD'
   /** The destination accepted it (HTTP 2xx, or the SMTP server took the message). */
   | 'DELIVERED'
