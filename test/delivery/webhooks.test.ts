@@ -1,6 +1,7 @@
 // Outreach delivered to a signed webhook, end to end through the real service and a real HTTP
 // receiver that verifies every signature with the standardwebhooks library.
 import { Webhook } from 'standardwebhooks';
+import { DEFAULT_SCORING_MODEL } from '../../src/scoring/model';
 import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 import { DELIVERY_TEST_ENV, ok, Receiver, scoreNow, seedDecliningAccounts, SIGNING_SECRET, startReceiver, waitFor } from './support';
@@ -363,5 +364,30 @@ describe('webhook destinations', () => {
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect(receiver.received.length).toBe(before);
     expect((await deliveriesOf('cust_w6')).every((d: any) => d.status === 'CANCELLED')).toBe(true);
+  });
+
+  it('carries no previous score after a model change that scores otherwise: the model changed, not the account', async () => {
+    await ok(server, CREATE, {
+      input: { kind: 'WEBHOOK', name: 'crm-2', url: receiver.url, signingSecret: SIGNING_SECRET, filter: { audience: 'TEAM' } },
+    });
+    // Scored healthy 30 days ago under the model of the time; then a red flag is added (one that never
+    // applies, yet a model that scores otherwise), and the next scoring finds the account critical.
+    await seedDecliningAccounts(server, ['cust_w11']);
+    const neverRaised = { name: 'never_raised', metric: 'open_tickets', windowDays: 30, direction: 'at_least', threshold: 1000, points: 1 };
+    await ok(server, 'mutation ($c: JSON!) { updateScoringModel(input: { config: $c }) { version } }', {
+      c: { ...DEFAULT_SCORING_MODEL, penalties: [...DEFAULT_SCORING_MODEL.penalties, neverRaised] },
+    });
+    await scoreNow(server, ['cust_w11']);
+    const delivered = await waitFor(async () => {
+      const list = await deliveriesOf('cust_w11');
+      return list.length > 0 && list.every((d: any) => d.status === 'DELIVERED') && list;
+    }, 'deliveries delivered');
+    const ids = new Set(delivered.map((d: any) => d.id));
+    const actions = receiver.received.filter((r) => ids.has(r.id)).map((r) => r.body.data.actions[0]);
+    const alert = actions.find((action) => action.action === 'csm_alert');
+    expect(alert).toMatchObject({ playbook: 'critical', trigger: 'CRITICAL', previousScore: null });
+    // The message leaves the old model's score out too.
+    expect(alert.message).toBe(`Account cust_w11 is Critical: score ${alert.score}. Call them today.`);
+    expect(actions.every((action) => action.previousScore === null)).toBe(true);
   });
 });
