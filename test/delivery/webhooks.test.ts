@@ -1,9 +1,12 @@
 // Outreach delivered to a signed webhook, end to end through the real service and a real HTTP
 // receiver that verifies every signature with the standardwebhooks library.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { DEFAULT_SCORING_MODEL } from '../../src/scoring/model';
 import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
+import { readmeBlockAfter } from '../readme/readme-blocks';
 import { DELIVERY_TEST_ENV, ok, Receiver, scoreNow, seedDecliningAccounts, SIGNING_SECRET, startReceiver, waitFor } from './support';
 
 let server: TestServer;
@@ -19,6 +22,16 @@ async function deliveriesOf(customerId: string) {
   return data.outreachLog.edges.flatMap((e: any) =>
     e.node.deliveries.map((d: any) => ({ ...d, audience: e.node.audience, actionId: e.node.id })),
   );
+}
+
+const README_PAYLOAD = JSON.parse(readmeBlockAfter(readFileSync(path.join(__dirname, '../../README.md'), 'utf8'), 'The payload:', 'json'));
+
+/** Every field of a JSON value as a path, in order, with the kind of its value (a list's first item stands for all). */
+function fieldPaths(value: unknown, at = ''): string[] {
+  if (Array.isArray(value)) return value.length === 0 ? [`${at}: empty list`] : fieldPaths(value[0], `${at}[]`);
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value).flatMap(([key, field]) => fieldPaths(field, `${at}.${key}`));
+  return [`${at}: ${value === null ? 'null' : typeof value}`];
 }
 
 async function jobCount(): Promise<number> {
@@ -106,6 +119,8 @@ describe('webhook destinations', () => {
     expect(receiver.badSignatures).toBe(0);
     expect(receiver.received.map((r) => r.id).sort()).toEqual(deliveries.map((d: any) => d.id).sort());
     const message = receiver.received[0];
+    // The README's example has the fields sent, in the order sent (test/readme/webhook-payload.test.ts checks its values).
+    expect(fieldPaths(message.body)).toEqual(fieldPaths(README_PAYLOAD));
     expect(message.body.type).toBe('outreach.action');
     const [action] = message.body.data.actions;
     expect(action).toEqual(

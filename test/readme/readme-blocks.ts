@@ -65,3 +65,11 @@ export function readmeExamples(markdown: string): ReadmeExample[] {
   });
   return examples;
 }
+
+/** The text of the first ````language` block after the line `introduction` (e.g. "The payload:"), for checks of a documented example. */
+export function readmeBlockAfter(markdown: string, introduction: string, language: string): string {
+  const introducedAt = markdown.split('\n').findIndex((line) => line.trim() === introduction);
+  const block = fencedBlocks(markdown).find((candidate) => candidate.line > introducedAt + 1 && candidate.language === language);
+  if (introducedAt < 0 || !block) throw new Error(`no \`\`\`${language} block after "${introduction}" in the README`);
+  return block.text;
+}
