@@ -12,8 +12,8 @@ import { ENDPOINT_GONE_NOTE, EndpointGoneError, PermanentDeliveryError, RetryLat
 import type { EmailContent } from './delivery-messages';
 
 // node:http rather than fetch: a batch job sends hundreds of POSTs on the event loop that scoring
-// runs on, and fetch (its streams and AbortSignal.timeout per request) costs several times the CPU
-// per request. Kept-alive agents: a batch's sends to one receiver reuse connections.
+// runs on, and fetch (its streams and AbortSignal.timeout per request) costs far more CPU per
+// request (bench/README.md). Kept-alive agents: a batch's sends to one receiver reuse connections.
 const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
 
 export interface HttpSendOptions {

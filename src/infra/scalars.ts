@@ -15,9 +15,10 @@ const POSTGRES_UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.
 
 /**
  * A DateTime's output: a Date, or a timestamp string from a raw SQL row. PostgreSQL's own UTC
- * strings are rewritten to the ISO form directly (milliseconds, truncated as a Date would); parsing
- * each into a Date to print it again cost a dashboard page of 100 timestamps about 60 µs. Anything
- * else (other offsets, 'infinity', BC) goes through a Date and graphql-scalars' checks.
+ * strings are rewritten to the ISO form directly (milliseconds, truncated as a Date would): parsing
+ * each into a Date to print it again was a noticeable part of serving a page of timestamps
+ * (bench/README.md). Anything else (other offsets, 'infinity', BC) goes through a Date and
+ * graphql-scalars' checks.
  */
 export function serializeDateTime(value: unknown): unknown {
   if (typeof value === 'string') {

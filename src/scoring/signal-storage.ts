@@ -1,9 +1,9 @@
 // How a score's signals are kept in `health_score.signals`: one positional array per signal,
 // `[name, component, rawValue, value, weight, effectiveWeight, contribution, missing]`, instead of
 // an object repeating its eight keys. Every scoring of every customer writes one such list, so the
-// keys were most of the history: with the default model a row took 1.9 kB, 1.35 kB of it the
-// signals, and the keys about 60 % of that. The API still answers objects (`decodeSignals`), and
-// rows written before this format (objects) are read as they are.
+// repeated keys were most of a row's signals, and the signals most of the row (bench/README.md). The
+// API still answers objects (`decodeSignals`), and rows written before this format (objects) are
+// read as they are.
 // Penalties (`health_score.penalties`) are kept the same way, `[name, rawValue, points, applied]`,
 // with a fifth element only for a penalty its `onlyWhen` held back: the conditions that did not hold,
 // each `[position in onlyWhen, value]` (the model version of the row tells the rest; `true` in rows
