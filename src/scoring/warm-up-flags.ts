@@ -36,19 +36,14 @@ export interface WarmUpCandidate {
   startedAt: Date;
 }
 
-/** Whether a weekly scoring since `after` (exclusive) and `startedAt` would have scored the instant `at`. */
-function weeklyInstantScored(at: Date, after: Date | null, startedAt: Date): boolean {
-  return at.getTime() >= startedAt.getTime() && (after === null || at.getTime() > after.getTime());
-}
-
-/** The instants a week apart over the last WARM_UP_WEEKS weeks before `asOf`, oldest first. */
-function weeklyInstants(asOf: Date): Date[] {
-  return Array.from({ length: WARM_UP_WEEKS }, (_, i) => new Date(asOf.getTime() - (WARM_UP_WEEKS - i) * WEEK_MS));
-}
-
-/** The weekly instants before `asOf` that a scoring since `after` (exclusive) and `startedAt` would have scored, oldest first. */
+/**
+ * The weekly instants over the last WARM_UP_WEEKS weeks before `asOf` that a weekly scoring since
+ * `after` (exclusive) and `startedAt` would have scored, oldest first.
+ */
 export function warmUpInstants(asOf: Date, after: Date | null, startedAt: Date): Date[] {
-  return weeklyInstants(asOf).filter((at) => weeklyInstantScored(at, after, startedAt));
+  return Array.from({ length: WARM_UP_WEEKS }, (_, i) => new Date(asOf.getTime() - (WARM_UP_WEEKS - i) * WEEK_MS)).filter(
+    (at) => at.getTime() >= startedAt.getTime() && (after === null || at.getTime() > after.getTime()),
+  );
 }
 
 /**
@@ -69,12 +64,19 @@ export async function warmedUpFlags(
     .filter((c) => c.previousAsOf === null || asOf.getTime() - c.previousAsOf.getTime() > WEEK_MS)
     .map((c) => ({ ...c, seed: c.previousFlags() }))
     .filter((c) => heldBackByStartCondition(config, computeScore(config, c.metrics, c.seed).penalties));
+  // Each weekly instant with the customers scored then, gathered oldest first: a customer's metrics in time order.
+  const idsByInstant = new Map<number, string[]>();
+  for (const c of chosen) {
+    for (const at of warmUpInstants(asOf, c.previousAsOf, c.startedAt)) {
+      const ids = idsByInstant.get(at.getTime());
+      if (ids) ids.push(c.id);
+      else idsByInstant.set(at.getTime(), [c.id]);
+    }
+  }
   const metricsById = new Map(chosen.map((c) => [c.id, [] as MetricValues[]]));
   const requests = metricRequests(config);
-  for (const at of weeklyInstants(asOf)) {
-    const ids = chosen.filter((c) => weeklyInstantScored(at, c.previousAsOf, c.startedAt)).map((c) => c.id);
-    if (ids.length === 0) continue;
-    const gathered = await gatherMetrics(tx, ids, at, requests, config.lifecycle.churnWindowDays + 1);
+  for (const [at, ids] of [...idsByInstant].sort(([a], [b]) => a - b)) {
+    const gathered = await gatherMetrics(tx, ids, new Date(at), requests, config.lifecycle.churnWindowDays + 1);
     for (const id of ids) metricsById.get(id)!.push(gathered.get(id)?.metrics ?? {});
   }
   for (const candidate of chosen) warmed.set(candidate.id, flagsCarriedThrough(config, metricsById.get(candidate.id)!, candidate.seed));
