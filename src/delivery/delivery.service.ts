@@ -291,15 +291,6 @@ export type DeliveryOutcome =
   /** Not attempted: still PENDING, handed to `job`, queued to run at once. */
   | { kind: 'PENDING'; job: DeliveryJob };
 
-/** Records an attempt's outcome on every delivery of a message; a retry's job is queued in the same statement. */
-export function recordOutcome(db: Db, claim: string, deliveryIds: readonly string[], outcome: DeliveryOutcome): Promise<void> {
-  return recordOutcomes(
-    db,
-    claim,
-    deliveryIds.map((deliveryId) => ({ deliveryId, outcome })),
-  );
-}
-
 /**
  * Records the outcomes of the attempt holding `claim`, one per delivery, in one statement. An
  * outcome is recorded on a delivery still open only (one cancelled meanwhile stays CANCELLED, unless

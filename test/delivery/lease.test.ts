@@ -2,7 +2,7 @@
 // that outlasted its lease (another attempt took the deliveries since) neither overwrites the newer
 // attempt's state nor frees its claim, while a message it did send is still recorded DELIVERED. The
 // attempts are the worker's own functions on a real database; the worker itself is off.
-import { DeliveryOutcome, loadOpenDeliveries, recordOutcome } from '../../src/delivery/delivery.service';
+import { DeliveryOutcome, loadOpenDeliveries, recordOutcomes } from '../../src/delivery/delivery.service';
 import { DELIVER_TASK } from '../../src/delivery/enqueue-deliveries.sql';
 import type { Db } from '../../src/infra/sql';
 import { sql } from '../helpers/database';
@@ -73,6 +73,10 @@ const retrying = (deliveryId: string, error: string): DeliveryOutcome => ({
   job: { task: DELIVER_TASK, payload: { deliveryId } },
 });
 
+/** The outcome of the attempt holding `claim`, on one delivery, recorded as the worker records it. */
+const recordOutcome = (claim: string, deliveryId: string, outcome: DeliveryOutcome) =>
+  recordOutcomes(db(), claim, [{ deliveryId, outcome }]);
+
 /** Attempt A takes the delivery, outlasts its lease, and attempt B takes it in turn. */
 async function twoAttempts(id: string) {
   const a = await loadOpenDeliveries(db(), { deliveryId: id }, LEASE_MS);
@@ -87,22 +91,22 @@ async function twoAttempts(id: string) {
 it("ignores the failure of an attempt that lost its lease: the newer attempt's claim and state stay", async () => {
   const id = deliveryIds[0];
   const { a, b } = await twoAttempts(id);
-  await recordOutcome(db(), a.claim, [id], retrying(id, 'A timed out'));
+  await recordOutcome(a.claim, id, retrying(id, 'A timed out'));
   expect(await row(id)).toEqual({ status: 'PENDING', attempts: 0, lastError: null, claimed: true });
   expect(await queuedAttempts(id)).toBe(0);
   // B still sends it alone: a third attempt finds it taken.
   await expect(loadOpenDeliveries(db(), { deliveryId: id }, LEASE_MS)).rejects.toThrow(/another attempt is sending/);
-  await recordOutcome(db(), b.claim, [id], { kind: 'DELIVERED', attemptedAt: new Date() });
+  await recordOutcome(b.claim, id, { kind: 'DELIVERED', attemptedAt: new Date() });
   expect(await row(id)).toEqual({ status: 'DELIVERED', attempts: 1, lastError: null, claimed: false });
 });
 
 it('records the late success of an attempt that lost its lease, and the newer attempt cannot reopen the message', async () => {
   const id = deliveryIds[1];
   const { a, b } = await twoAttempts(id);
-  await recordOutcome(db(), a.claim, [id], { kind: 'DELIVERED', attemptedAt: new Date() });
+  await recordOutcome(a.claim, id, { kind: 'DELIVERED', attemptedAt: new Date() });
   // Sent: closed. B's claim is B's to free.
   expect(await row(id)).toEqual({ status: 'DELIVERED', attempts: 1, lastError: null, claimed: true });
-  await recordOutcome(db(), b.claim, [id], retrying(id, 'B failed'));
+  await recordOutcome(b.claim, id, retrying(id, 'B failed'));
   expect(await row(id)).toEqual({ status: 'DELIVERED', attempts: 1, lastError: null, claimed: false });
   expect(await queuedAttempts(id)).toBe(0);
 });
@@ -113,7 +117,7 @@ it('keeps a redeliver asked for while an attempt was sending: that attempt’s f
   expect(a).not.toBeNull();
   await sleep(5);
   await ok(server, `mutation($id: ID!) { redeliver(deliveryId: $id) { status } }`, { id });
-  await recordOutcome(db(), a!.claim, [id], retrying(id, 'A failed'));
+  await recordOutcome(a!.claim, id, retrying(id, 'A failed'));
   // The redeliver's own job, queued at once, is the next attempt, and it may take the delivery now.
   expect(await row(id)).toEqual({ status: 'PENDING', attempts: 0, lastError: null, claimed: false });
   const [job] = await sql<{ due: boolean }>(

@@ -179,12 +179,6 @@ export function metricsOf(set: SnapshotSet, snapshot: Snapshot): MetricValues {
   return metrics;
 }
 
-/** Whether `model` reads only metrics the set has (so it can be scored from it without gathering again). */
-export function canScore(set: SnapshotSet, model: ScoringModelConfig): boolean {
-  const keys = new Set(set.requests.map((r) => r.key));
-  return metricRequests(model).every((r) => keys.has(r.key));
-}
-
 /**
  * Scores every snapshot with `model`, account by account in time order, so each tier carries the
  * hysteresis of the account's previous snapshot as a daily scoring would.

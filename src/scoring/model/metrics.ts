@@ -2,7 +2,7 @@
 // under. The SQL side computes every `metricRequests(model)` entry per customer in one pass and
 // returns `Record<metricKey, number | null>`; the scoring core maps those keys back to signals.
 import { BASELINE_METRICS } from './types';
-import type { MetricKind, MetricRequest, MetricValues, RawSignals, ScoringModelConfig } from './types';
+import type { MetricKind, MetricRequest, MetricValues, ScoringModelConfig } from './types';
 
 /** Stable key of one aggregate, e.g. `active_days_30`, or `active_days_trend_14_60` with a baseline. */
 export function metricKey(metric: MetricKind, windowDays: number, baselineDays?: number): string {
@@ -63,14 +63,4 @@ export function readMetric(
 ): number | null {
   const value = metrics[metricKeyOf(source)];
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
-
-/** The raw value behind each signal and penalty, keyed by its name (for explanations and logs). */
-export function rawSignalsFromMetrics(model: ScoringModelConfig, metrics: MetricValues): RawSignals {
-  const raw: RawSignals = {};
-  for (const component of model.components) {
-    for (const signal of component.signals) raw[signal.name] = readMetric(metrics, signal);
-  }
-  for (const penalty of model.penalties) raw[penalty.name] = readMetric(metrics, penalty);
-  return raw;
 }

@@ -337,9 +337,6 @@ export interface MetricRequest {
 /** What the SQL layer returns per customer: metric key (e.g. `active_days_30`) → value or null. */
 export type MetricValues = Record<string, number | null | undefined>;
 
-/** Raw values keyed by signal or penalty name (what a metric means for this model). */
-export type RawSignals = Record<string /* signal or penalty name */, number | null>;
-
 /**
  * Maps a raw metric value to 0…1 (1 = healthy).
  * - `target`: min(1, x / target) — "20 active days a month is all we ask".

@@ -1,4 +1,4 @@
-import { DEFAULT_SCORING_MODEL, computeScore, describeHeldBack, metricRequests, rawSignalsFromMetrics } from '../../../src/scoring/model';
+import { DEFAULT_SCORING_MODEL, computeScore, describeHeldBack, metricRequests } from '../../../src/scoring/model';
 import type { MetricValues } from '../../../src/scoring/model';
 import { clamp01, normalise } from '../../../src/scoring/model/normalise';
 import { readMetric } from '../../../src/scoring/model/metrics';
@@ -422,7 +422,9 @@ describe('computeScore', () => {
       failed_invoice_streak_90: 2,
       ticket_volume_trend_14_90: 3.5,
     };
-    expect(rawSignalsFromMetrics(DEFAULT_SCORING_MODEL, metrics)).toMatchObject({
+    const result = computeScore(DEFAULT_SCORING_MODEL, metrics);
+    const rawByName = Object.fromEntries([...result.signals, ...result.penalties].map((item) => [item.name, item.rawValue]));
+    expect(rawByName).toMatchObject({
       active_days_trend: 0.6,
       silence: null,
       payment_failures: 2,
