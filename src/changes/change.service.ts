@@ -2,7 +2,7 @@
 // tickets and detractor answers, merged into one keyset-paged list, newest first, in one statement.
 import { labelFilter } from '../customers/customer.service';
 import { ensure } from '../infra/errors';
-import { checkStrings, filterInstant } from '../infra/input';
+import { checkStrings, filterInstant, happenedByNow } from '../infra/input';
 import {
   ConnectionResult,
   decodeKeysetCursor,
@@ -13,6 +13,7 @@ import {
   sortKeySelect,
   toConnection,
 } from '../infra/pagination';
+import { ANSWERED_BY_NOW, DETRACTOR_ANSWER } from '../nps/nps.service';
 import { minorDigitsSql } from '../payments/minor-units';
 import { queryPrepared, type Db } from '../infra/sql';
 import { scoredAlikeSql, WITH_MODEL_SCORING } from '../scoring/scoring-model.service';
@@ -84,17 +85,17 @@ function sources(owned: string, ownerParams: unknown[], since: string, minScoreD
     },
     {
       sql: `select 'payment:' || p.id, 'PAYMENT_FAILED', p.occurred_at, p.customer_id, null::text, null::text, null::int, null::int, round(p.amount_cents / power(10::numeric, ${MINOR_DIGITS_SQL}), ${MINOR_DIGITS_SQL})::text || ' ' || p.currency
-     from payment p where p.occurred_at >= ? and p.occurred_at <= now() and p.status = 'FAILED' and p.customer_id in (${owned})`,
+     from payment p where p.occurred_at >= ? and ${happenedByNow('p.occurred_at')} and p.status = 'FAILED' and p.customer_id in (${owned})`,
       params: [since, ...ownerParams],
     },
     {
       sql: `select 'ticket:' || s.id, 'URGENT_TICKET', s.opened_at, s.customer_id, null::text, null::text, null::int, null::int, s.severity || coalesce(': ' || s.subject, '')
-     from support_ticket s where s.opened_at >= ? and s.opened_at <= now() and s.severity in ('HIGH', 'URGENT') and s.customer_id in (${owned})`,
+     from support_ticket s where s.opened_at >= ? and ${happenedByNow('s.opened_at')} and s.severity in ('HIGH', 'URGENT') and s.customer_id in (${owned})`,
       params: [since, ...ownerParams],
     },
     {
       sql: `select 'nps:' || n.id, 'DETRACTOR', n.responded_at, n.customer_id, null::text, null::text, null::int, null::int, n.score::text
-     from nps_response n where n.responded_at >= ? and n.responded_at <= now() and n.score <= 6 and n.customer_id in (${owned})`,
+     from nps_response n where n.responded_at >= ? and ${ANSWERED_BY_NOW} and ${DETRACTOR_ANSWER} and n.customer_id in (${owned})`,
       params: [since, ...ownerParams],
     },
   ].map((source) => ({ sql: `select * from (${source.sql}) as source (${columns})`, params: source.params }));

@@ -3,6 +3,7 @@ import { ArgsType, Field, ID, Int, ObjectType, registerEnumType } from 'type-gra
 import { PageArgs } from '../customers/customer.types';
 import { Connection } from '../infra/pagination';
 import { DateTimeScalar, DateTimeValue } from '../infra/scalars';
+import { DETRACTOR_MAX_SCORE } from '../nps/nps-categories';
 
 export enum ChangeKind {
   TIER_CHANGED = 'TIER_CHANGED',
@@ -22,7 +23,7 @@ registerEnumType(ChangeKind, {
     },
     PAYMENT_FAILED: { description: 'A failed payment.' },
     URGENT_TICKET: { description: 'A HIGH or URGENT support ticket opened.' },
-    DETRACTOR: { description: 'An NPS answer of 0–6.' },
+    DETRACTOR: { description: `An NPS answer of 0–${DETRACTOR_MAX_SCORE}.` },
   },
 });
 

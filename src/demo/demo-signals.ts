@@ -6,6 +6,7 @@ import { dayActivity, featureCountOnDay, isStillUsing, participationOf, patternS
 import { DAY_MS, dateKey, dayOf, dayStartMs, DemoWindow, HOUR_MS, inRange, isWeekend, MINUTE_MS } from './demo-calendar';
 import { DemoCustomer, DemoDataSet, planAt } from './demo-data';
 import { between, chance, integerBetween, pick, Random, randomFor, shuffled } from './seeded-random';
+import { npsCategory } from '../nps/nps-categories';
 
 export interface DemoEvent {
   eventType: 'login' | 'feature_used' | 'page_view' | 'api_call' | 'user_added';
@@ -502,10 +503,9 @@ export function customerNpsResponses(dataSet: DemoDataSet, customer: DemoCustome
       const respondedAt = new Date(dayStartMs(window, answerDay) + (b.peakHourUtc + between(random, -3, 4)) * HOUR_MS);
       if (respondedAt.getTime() >= cutOff) continue;
       const score = pick(random, scores);
-      const band = score >= 9 ? 'promoter' : score >= 7 ? 'passive' : 'detractor';
       responses.push({
         score,
-        comment: chance(random, 0.4) ? pick(random, NPS_COMMENTS[band]) : null,
+        comment: chance(random, 0.4) ? pick(random, NPS_COMMENTS[npsCategory(score)]) : null,
         respondent: demoUserId(customer, user),
         // Whole seconds: the respondent and time identify a response on a re-run.
         respondedAt: new Date(Math.floor(respondedAt.getTime() / 1000) * 1000),

@@ -226,6 +226,15 @@ export function pastInstant(value: Date, argument: string, now = new Date()): Da
   return instantBetween(value, argument, new Date(now.getTime() + PAST_INSTANT_SLACK_MS));
 }
 
+/**
+ * SQL: what happened at `column` (an instant pastInstant took, which may be up to a day ahead: a
+ * clock ahead of ours) has happened by now. A summary or a feed counts it once its date has come, as
+ * scoring does, not before it happened.
+ */
+export function happenedByNow(column: string): string {
+  return `${column} <= now()`;
+}
+
 /** A bound of a time filter: any instant from 1970 on (absent is no bound). */
 export function filterInstant(value: Date | null | undefined, argument: string): Date | null {
   if (value === undefined || value === null) return null;

@@ -1,6 +1,7 @@
 // One answer to the NPS survey ("how likely are you to recommend us", 0–10).
 import { Check, Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
 import { Customer } from '../customers/customer.entity';
+import { DETRACTOR_MAX_SCORE } from './nps-categories';
 
 @Entity({ tableName: 'nps_response' })
 @Index({ name: 'nps_response_customer_time_idx', properties: ['customer', 'respondedAt', 'id'] })
@@ -8,7 +9,7 @@ import { Customer } from '../customers/customer.entity';
 // Detractor answers (the changes feed).
 @Index({
   name: 'nps_response_detractor_time_idx',
-  expression: 'create index "nps_response_detractor_time_idx" on "nps_response" ("responded_at") where "score" <= 6',
+  expression: `create index "nps_response_detractor_time_idx" on "nps_response" ("responded_at") where "score" <= ${DETRACTOR_MAX_SCORE}`,
 })
 @Check({ name: 'nps_response_score_range', expression: '((score >= 0) AND (score <= 10))' })
 @Index({

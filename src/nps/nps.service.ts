@@ -4,7 +4,7 @@
 import { addCustomerSegment, checkCustomerId } from '../customers/customer.service';
 import { ColumnMap, selectColumns } from '../infra/columns';
 import { ensure, NotFoundError } from '../infra/errors';
-import { checkStrings, filterInstant, MAX_ID_LENGTH, optionalText, pastInstant, optionalLabel } from '../infra/input';
+import { checkStrings, filterInstant, happenedByNow, MAX_ID_LENGTH, optionalText, pastInstant, optionalLabel } from '../infra/input';
 import { LatestChildSpec, LoaderRegistry, loadChildPage, loadLatestChild, projectedLatestChild } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey, whereClause } from '../infra/pagination';
 import { Db, inTransaction, query, queryOne, takeTurns } from '../infra/sql';
@@ -21,6 +21,7 @@ import {
 } from '../ingest/stored-record-readback';
 import { addTimeRange } from '../infra/time-range';
 import type { NpsResponse, NpsResponseInput, NpsResponsesArgs, NpsSummary, NpsSummaryArgs } from './nps.types';
+import { DETRACTOR_MAX_SCORE, PROMOTER_MIN_SCORE } from './nps-categories';
 
 export const MAX_COMMENT_LENGTH = 10_000;
 export const MAX_RESPONDENT_LENGTH = 500;
@@ -237,10 +238,15 @@ export function listNpsResponses(db: Db, args: NpsResponsesArgs): Promise<Connec
 }
 
 /**
- * An answer dated ahead of now (a clock ahead of ours) counts once its date has come, as scoring and
- * `Customer.nps` count it: the summary and the latest answer read the answers given by now.
+ * SQL: the answer `n` was given by now (happenedByNow), as scoring and `Customer.nps` count it: the
+ * summary, the latest answer and the changes feed read the answers given by now.
  */
-const ANSWERED_BY_NOW = 'n.responded_at <= now()';
+export const ANSWERED_BY_NOW = happenedByNow('n.responded_at');
+
+/** SQL: the answer `n` is a promoter's, a passive's, a detractor's (nps-categories.ts). */
+const PROMOTER_ANSWER = `n.score >= ${PROMOTER_MIN_SCORE}`;
+const PASSIVE_ANSWER = `n.score > ${DETRACTOR_MAX_SCORE} and n.score < ${PROMOTER_MIN_SCORE}`;
+export const DETRACTOR_ANSWER = `n.score <= ${DETRACTOR_MAX_SCORE}`;
 
 export async function summariseNps(db: Db, args: NpsSummaryArgs): Promise<NpsSummary> {
   const { where, params } = npsFilters(args);
@@ -249,10 +255,10 @@ export async function summariseNps(db: Db, args: NpsSummaryArgs): Promise<NpsSum
     db,
     `select count(*)::int as responses,
             round(avg(n.score), 2)::float8 as "averageScore",
-            count(*) filter (where n.score >= 9)::int as promoters,
-            count(*) filter (where n.score between 7 and 8)::int as passives,
-            count(*) filter (where n.score <= 6)::int as detractors,
-            round(100.0 * (count(*) filter (where n.score >= 9) - count(*) filter (where n.score <= 6)) / nullif(count(*), 0))::int as nps
+            count(*) filter (where ${PROMOTER_ANSWER})::int as promoters,
+            count(*) filter (where ${PASSIVE_ANSWER})::int as passives,
+            count(*) filter (where ${DETRACTOR_ANSWER})::int as detractors,
+            round(100.0 * (count(*) filter (where ${PROMOTER_ANSWER}) - count(*) filter (where ${DETRACTOR_ANSWER})) / nullif(count(*), 0))::int as nps
      from nps_response n ${whereClause(where)}`,
     params,
   );

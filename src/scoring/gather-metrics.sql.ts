@@ -5,6 +5,7 @@
 // time come from the plan-change history, ticket states from the ticket status history and earlier
 // states (severity, rating), payments' states from their earlier states.
 import { Db, json, query } from '../infra/sql';
+import { DETRACTOR_MAX_SCORE, PROMOTER_MIN_SCORE } from '../nps/nps-categories';
 import { aggregateEngagement, checkedDays, engagementExtentDays } from './engagement-metrics.sql';
 import { LATE_FOR_ANYONE_DAYS, LATENESS_HISTORY_DAYS, NPS_HALF_LIFE_DAYS, UNPAID_GRACE_DAYS, USAGE_METRICS } from './model';
 import type { MetricRequest, MetricValues } from './model';
@@ -230,15 +231,18 @@ function npsExpression(request: MetricRequest): string {
   if (request.metric === 'nps_weighted' || request.metric === 'nps_mean_score') {
     // In float8: extract() answers numeric, and numeric power() is arbitrary-precision arithmetic, slow per row.
     const weight = `power(0.5::float8, extract(epoch from (p.as_of - x.responded_at))::float8 / 86400.0 / ${NPS_HALF_LIFE_DAYS})`;
-    const value = request.metric === 'nps_weighted' ? 'case when x.score >= 9 then 100 when x.score <= 6 then -100 else 0 end' : 'x.score';
+    const value =
+      request.metric === 'nps_weighted'
+        ? `case when x.score >= ${PROMOTER_MIN_SCORE} then 100 when x.score <= ${DETRACTOR_MAX_SCORE} then -100 else 0 end`
+        : 'x.score';
     // Rounded once per customer: in float8 a lone detractor's w·(−100)/w can come out as −99.999…, not −100.
     return `round((sum(${weight} * ${value}) filter (where ${inWindow('x.responded_at', w)})
             / nullif(sum(${weight}) filter (where ${inWindow('x.responded_at', w)}), 0))::numeric, 9)::float8`;
   }
   if (request.metric === 'nps_angry_answers') return `count(*) filter (where x.score <= 4 and ${inWindow('x.responded_at', w)})`;
   const n = `count(*) filter (where ${inWindow('x.responded_at', w)})`;
-  return `case when ${n} = 0 then null else round(100.0 * (count(*) filter (where x.score >= 9 and ${inWindow('x.responded_at', w)})
-          - count(*) filter (where x.score <= 6 and ${inWindow('x.responded_at', w)})) / ${n}) end`;
+  return `case when ${n} = 0 then null else round(100.0 * (count(*) filter (where x.score >= ${PROMOTER_MIN_SCORE} and ${inWindow('x.responded_at', w)})
+          - count(*) filter (where x.score <= ${DETRACTOR_MAX_SCORE} and ${inWindow('x.responded_at', w)})) / ${n}) end`;
 }
 
 /** Where a per-table aggregate reads its rows `x` from. */

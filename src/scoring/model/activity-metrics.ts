@@ -1,6 +1,7 @@
 // An in-memory reference implementation of the metric definitions in types.ts (MetricKind), for
 // simulations, backtests of model changes, and as an oracle the SQL aggregates can be tested against.
 // It must stay a literal reading of those definitions; the SQL layer computes the same numbers set-based.
+import { npsCategory } from '../../nps/nps-categories';
 import { DAY_MS } from './lifecycle';
 import { earlierWindowOffsets } from './metrics';
 import {
@@ -15,6 +16,9 @@ import type { MetricKind, MetricRequest, MetricValues } from './types';
 
 /** Age at which a response's weight in `nps_weighted` and `nps_mean_score` has halved. */
 export const NPS_HALF_LIFE_DAYS = 30;
+
+/** What an answer counts for in `nps_weighted`: as in NPS, +100 a promoter, 0 a passive, −100 a detractor. */
+const NPS_WEIGHTED_VALUE = { promoter: 100, passive: 0, detractor: -100 } as const;
 
 type TicketStatus = 'OPEN' | 'PENDING' | 'SOLVED';
 type TicketSeverity = 'LOW' | 'NORMAL' | 'HIGH' | 'URGENT';
@@ -440,16 +444,15 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
         (t) => (t.severity === 'HIGH' || t.severity === 'URGENT') && isOpenAt(t, start) && isOpenAt(t, end) && !solvedWithin(t, start, end),
       ).length,
   rated_tickets: ({ ticketsOpened }) => ticketsOpened.filter((t) => t.csatRating != null).length,
-  nps_weighted: ({ activity, start, end }) =>
-    recencyWeightedMean(activity, start, end, (score) => (score >= 9 ? 100 : score <= 6 ? -100 : 0)),
+  nps_weighted: ({ activity, start, end }) => recencyWeightedMean(activity, start, end, (score) => NPS_WEIGHTED_VALUE[npsCategory(score)]),
   nps_mean_score: ({ activity, start, end }) => recencyWeightedMean(activity, start, end, (score) => score),
   nps_angry_answers: ({ activity, start, end }) =>
     (activity.npsResponses ?? []).filter((r) => r.score <= 4 && within(r.respondedAt, start, end)).length,
   nps: ({ activity, start, end }) => {
     const scores = (activity.npsResponses ?? []).filter((r) => within(r.respondedAt, start, end)).map((r) => r.score);
     if (scores.length === 0) return null;
-    const promoters = scores.filter((s) => s >= 9).length;
-    const detractors = scores.filter((s) => s <= 6).length;
+    const promoters = scores.filter((s) => npsCategory(s) === 'promoter').length;
+    const detractors = scores.filter((s) => npsCategory(s) === 'detractor').length;
     // Rounded half away from zero, as PostgreSQL's round() does.
     const nps = (100 * (promoters - detractors)) / scores.length;
     return Math.sign(nps) * Math.round(Math.abs(nps));
