@@ -1,11 +1,24 @@
 // The active scoring model: versioned JSON in `scoring_model`. Version 1 is the default model,
-// inserted on first use; `updateScoringModel` validates and activates a new version. Rows the product
-// wrote as its default are marked `shipped_default`, so a newer default can replace them.
+// inserted on first use; `updateScoringModel` validates and activates a new version, given as a config
+// or as a tier preset laid over one (modelUpdateFrom). Rows the product wrote as its default are
+// marked `shipped_default`, so a newer default can replace them.
 import type { CoreServices } from '../context';
-import { InvalidInputError } from '../infra/errors';
+import { ensure, InvalidInputError } from '../infra/errors';
 import type { LoaderRegistry } from '../infra/loaders';
 import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
-import { canonicalJson, DEFAULT_SCORING_MODEL, PLAYBOOK_SETTINGS, ScoringModelConfig, scoresAlike, validateModel } from './model';
+import {
+  canonicalJson,
+  DEFAULT_SCORING_MODEL,
+  PLAYBOOK_SETTINGS,
+  sameTiers,
+  ScoringModelConfig,
+  scoresAlike,
+  TIER_PRESETS,
+  TierBand,
+  TierPresetName,
+  validateModel,
+  withTierPreset,
+} from './model';
 
 export interface ActiveModel {
   version: number;
@@ -93,6 +106,9 @@ export interface UpdatedModel extends ActiveModel {
   scoringChanged: boolean;
 }
 
+/** A model to activate: a config, or one made from the active model once the update takes its turn (a tier preset laid over it). */
+export type ModelUpdate = ScoringModelConfig | ((active: ScoringModelConfig) => ScoringModelConfig);
+
 /**
  * Validates and activates `config` as a new version; `shippedDefault` marks the product's own default
  * (see adoptCurrentDefaultModel). Given a function, the new model is made from the active one, read
@@ -103,11 +119,7 @@ export interface UpdatedModel extends ActiveModel {
  * as a copy would be. Equal to the active one, a model made from it is not checked again: it is the
  * model scoring now, though rules added since it was stored would refuse it.
  */
-export async function updateScoringModel(
-  db: Db,
-  config: ScoringModelConfig | ((active: ScoringModelConfig) => ScoringModelConfig),
-  { shippedDefault = false } = {},
-): Promise<UpdatedModel> {
+export async function updateScoringModel(db: Db, config: ModelUpdate, { shippedDefault = false } = {}): Promise<UpdatedModel> {
   if (typeof config !== 'function') checkModel(config);
   return inTransaction(db, async (tx) => {
     await getActiveModel(tx);
@@ -143,7 +155,7 @@ export async function updateScoringModel(
 export async function activateScoringModel(
   services: Pick<CoreServices, 'onModelActivated'>,
   db: Db,
-  config: ScoringModelConfig | ((active: ScoringModelConfig) => ScoringModelConfig),
+  config: ModelUpdate,
   options: { shippedDefault?: boolean } = {},
 ): Promise<UpdatedModel> {
   const updated = await updateScoringModel(db, config, options);
@@ -189,6 +201,92 @@ export function checkModel(config: ScoringModelConfig): void {
   const errors = validateModel(config);
   if (errors.length > 0)
     throw new InvalidInputError(`invalid scoring model: ${errors.join('; ')}`, { argument: 'input', problems: errors });
+}
+
+/**
+ * The preset a `tierPreset` names; BAD_USER_INPUT for any other name, including the properties every
+ * object inherits (`constructor`, `__proto__`, `toString`…), which an `in` test would accept.
+ */
+export function checkTierPreset(name: string): TierPresetName {
+  ensure(Object.hasOwn(TIER_PRESETS, name), `unknown tierPreset: one of ${Object.keys(TIER_PRESETS).join(', ')}`, {
+    argument: 'tierPreset',
+  });
+  return name as TierPresetName;
+}
+
+/** A tier preset as `scoringModelPresets` lists it. */
+export interface TierPreset {
+  name: TierPresetName;
+  isDefault: boolean;
+  /** Whether the active model's tiers are the preset's: activating it changes nothing. */
+  active: boolean;
+  tiers: TierBand[];
+}
+
+/** The tier presets, the one whose tiers the active model has marked. */
+export async function listTierPresets(db: Db): Promise<TierPreset[]> {
+  const { config } = await getActiveModel(db);
+  return (Object.keys(TIER_PRESETS) as TierPresetName[]).map((name) => ({
+    name,
+    isDefault: name === 'four_tier',
+    active: sameTiers(config.tiers, TIER_PRESETS[name]),
+    tiers: [...TIER_PRESETS[name]],
+  }));
+}
+
+/**
+ * The model a `tierPreset` makes (withTierPreset), as updateScoringModel takes it: laid over the
+ * `config` sent with it, else over the model active when the update takes its turn, so that it keeps
+ * a change another admin activated a moment before. Tiers that are the preset's already leave the
+ * active model as it is: nothing is stored. A `config` sent (anything but null or undefined: `false`
+ * is a config, and no model) is checked whole first, as a model of its own: withTierPreset reads its
+ * tiers and playbooks, and would otherwise fail on them with a JavaScript error instead of the
+ * problems, or lay the preset over something that is no model.
+ */
+export function tierPresetUpdate(name: TierPresetName, given?: unknown): (active: ScoringModelConfig) => ScoringModelConfig {
+  if (given != null) {
+    checkModel(given as ScoringModelConfig);
+    const laid = withTierPreset(given as ScoringModelConfig, name);
+    return () => laid;
+  }
+  return (active) => {
+    const laid = withTierPreset(active, name);
+    return laid === active ? active : withoutIgnoredCaps(laid);
+  };
+}
+
+/**
+ * A stored model as the rules of today take it: a version stored before `maxPoints` was refused on a
+ * penalty without `perUnit` (where it was ignored) drops it, so that a tier preset laid over the
+ * active model is not refused for a setting it never had an effect of.
+ */
+function withoutIgnoredCaps(config: ScoringModelConfig): ScoringModelConfig {
+  return {
+    ...config,
+    penalties: config.penalties.map((penalty) => {
+      if (penalty.perUnit === true || penalty.maxPoints === undefined) return penalty;
+      const { maxPoints: _ignored, ...uncapped } = penalty;
+      return uncapped;
+    }),
+  };
+}
+
+/**
+ * The model an `updateScoringModel` input asks for (updateScoringModel takes it): its `tierPreset`
+ * (trimmed, as every text argument) laid over its `config`, or over the active model without one
+ * (tierPresetUpdate); else its `config`. BAD_USER_INPUT for a `config` that is not a JSON object,
+ * checked before a preset is laid over it (spreading "x" or [1] would make a model of its
+ * characters), and for an input that gives neither. The config itself is checked as it is activated.
+ */
+export function modelUpdateFrom(input: { config?: unknown; tierPreset?: string | null }): ModelUpdate {
+  const { config } = input;
+  ensure(config == null || (typeof config === 'object' && !Array.isArray(config)), 'config must be a scoring model (a JSON object)', {
+    argument: 'config',
+  });
+  const tierPreset = input.tierPreset?.trim();
+  if (tierPreset) return tierPresetUpdate(checkTierPreset(tierPreset), config);
+  if (config != null) return config as ScoringModelConfig;
+  throw new InvalidInputError('give a model as `config` (a JSON object) or a `tierPreset`', { argument: 'input' });
 }
 
 /**

@@ -8,7 +8,7 @@ import { Scope } from '../auth/scopes';
 import { checkCustomerFilter, checkCustomerId, getCustomer } from '../customers/customer.service';
 import { Customer, CustomerConnection } from '../customers/customer.types';
 import type { GraphQLContext } from '../context';
-import { ensure, InvalidInputError, NotFoundError } from '../infra/errors';
+import { ensure, NotFoundError } from '../infra/errors';
 import { MAX_TOPICS_PER_SUBSCRIPTION } from '../infra/pubsub';
 import { loadLatestChild } from '../infra/loaders';
 import { ConnectionResult, pageSize } from '../infra/pagination';
@@ -20,17 +20,12 @@ import {
   checkModelKeys,
   getActiveModel,
   getModelVersion,
+  listTierPresets,
   loadModelVersion,
   loadScoringVersion,
+  modelUpdateFrom,
 } from './scoring-model.service';
-import {
-  checkTierPreset,
-  listScoringRuns,
-  listTierPresets,
-  refreshHealthScore,
-  ScoringRunRecord,
-  tierPresetUpdate,
-} from './scoring.service';
+import { listScoringRuns, refreshHealthScore, ScoringRunRecord } from './scoring.service';
 import { refreshAllOnDemand } from './full-run-queue';
 import { LifecycleStage, TierDirection } from './scoring.enums';
 import {
@@ -268,32 +263,7 @@ export class ScoringResolver {
     @Arg('input', () => ScoringModelInput) input: ScoringModelInput,
     @Ctx() { db, services }: GraphQLContext,
   ): Promise<ScoringModelType> {
-    let config: ScoringModelConfig | ((active: ScoringModelConfig) => ScoringModelConfig);
-    // Checked before a preset is laid over it: spreading "x" or [1] would make a model of its characters.
-    ensure(
-      input.config == null || (typeof input.config === 'object' && !Array.isArray(input.config)),
-      'config must be a scoring model (a JSON object)',
-      { argument: 'config' },
-    );
-    // Trimmed, as every text argument is.
-    const tierPreset = input.tierPreset?.trim();
-    if (tierPreset) {
-      config = tierPresetUpdate(checkTierPreset(tierPreset), input.config);
-    } else if (input.config != null) {
-      config = input.config as ScoringModelConfig;
-    } else {
-      throw new InvalidInputError('give a model as `config` (a JSON object) or a `tierPreset`', { argument: 'input' });
-    }
-    let activated;
-    try {
-      activated = await activateScoringModel(services, db, config);
-    } catch (error) {
-      if (error instanceof TypeError) throw new InvalidInputError(`invalid scoring model: ${error.message}`, { argument: 'input' });
-      throw error;
-    }
-    // A config equal to the active one's changed nothing: no version, and nothing is rescored; nor is
-    // one that changes only playbook settings (activateScoringModel).
-    return toModelType(activated);
+    return toModelType(await activateScoringModel(services, db, modelUpdateFrom(input)));
   }
 
   @RequireScope(Scope.ADMIN)

@@ -9,8 +9,7 @@ import { cutText } from '../infra/text-rules';
 import { CLOCK_SLACK_MS, instantBetween } from '../infra/input';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
 import { Db, query, queryOne } from '../infra/sql';
-import { sameTiers, ScoringModelConfig, TIER_PRESETS, TierBand, TierPresetName, withTierPreset } from './model';
-import { checkModel, getActiveModel } from './scoring-model.service';
+import { getActiveModel } from './scoring-model.service';
 import { BatchResult, ScoredCustomer, scoreCustomerBatch } from './score-customers';
 import { ClaimedCustomers, claimQueuedCustomers, databaseNow, putBackInQueue, releaseClaim } from './rescore-queue';
 import { publishBatch } from './scoring.topics';
@@ -72,74 +71,6 @@ export function checkAsOf(asOf: Date | null | undefined): Date {
   ensure(!(value.getTime() > now + CLOCK_SLACK_MS), 'asOf must not be in the future', { argument: 'asOf' });
   const checked = instantBetween(value, 'asOf', new Date(now + CLOCK_SLACK_MS));
   return checked.getTime() > now ? new Date(now) : checked;
-}
-
-/**
- * The preset a `tierPreset` names; BAD_USER_INPUT for any other name, including the properties every
- * object inherits (`constructor`, `__proto__`, `toString`…), which an `in` test would accept.
- */
-export function checkTierPreset(name: string): TierPresetName {
-  ensure(Object.hasOwn(TIER_PRESETS, name), `unknown tierPreset: one of ${Object.keys(TIER_PRESETS).join(', ')}`, {
-    argument: 'tierPreset',
-  });
-  return name as TierPresetName;
-}
-
-/** A tier preset as `scoringModelPresets` lists it. */
-export interface TierPreset {
-  name: TierPresetName;
-  isDefault: boolean;
-  /** Whether the active model's tiers are the preset's: activating it changes nothing. */
-  active: boolean;
-  tiers: TierBand[];
-}
-
-/** The tier presets, the one whose tiers the active model has marked. */
-export async function listTierPresets(db: Db): Promise<TierPreset[]> {
-  const { config } = await getActiveModel(db);
-  return (Object.keys(TIER_PRESETS) as TierPresetName[]).map((name) => ({
-    name,
-    isDefault: name === 'four_tier',
-    active: sameTiers(config.tiers, TIER_PRESETS[name]),
-    tiers: [...TIER_PRESETS[name]],
-  }));
-}
-
-/**
- * The model a `tierPreset` makes (withTierPreset), as updateScoringModel takes it: laid over the
- * `config` sent with it, else over the model active when the update takes its turn, so that it keeps
- * a change another admin activated a moment before. Tiers that are the preset's already leave the
- * active model as it is: nothing is stored. A `config` sent (anything but null or undefined: `false`
- * is a config, and no model) is checked whole first, as a model of its own: withTierPreset reads its
- * tiers and playbooks, and would otherwise fail on them with a JavaScript error instead of the
- * problems, or lay the preset over something that is no model.
- */
-export function tierPresetUpdate(name: TierPresetName, given?: unknown): (active: ScoringModelConfig) => ScoringModelConfig {
-  if (given != null) {
-    checkModel(given as ScoringModelConfig);
-    const laid = withTierPreset(given as ScoringModelConfig, name);
-    return () => laid;
-  }
-  return (active) => {
-    const laid = withTierPreset(active, name);
-    return laid === active ? active : withoutIgnoredCaps(laid);
-  };
-}
-
-/**
- * A stored model as the rules of today take it: a version stored before `maxPoints` was refused on a
- * penalty without `perUnit` (where it was ignored) drops it, so that a tier preset laid over the
- * active model is not refused for a setting it never had an effect of.
- */
-function withoutIgnoredCaps(config: ScoringModelConfig): ScoringModelConfig {
-  return {
-    ...config,
-    penalties: config.penalties.map((penalty) => {
-      if (penalty.perUnit === true || penalty.maxPoints === undefined) return penalty;
-      const { maxPoints: _ignored, ...uncapped } = penalty;
-      return uncapped;
-    }),
-  };
 }
 
 /** A scoring this long before now is of the past (a client's clock a little behind is not). */

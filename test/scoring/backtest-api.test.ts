@@ -213,7 +213,7 @@ it('refuses a config whose tiers are not a list with BAD_USER_INPUT naming the p
     ];
     for (const answer of answers) {
       expect(answer.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
-      expect(answer.errors?.[0].extensions?.problems).toContain('tiers must contain at least one band');
+      expect(answer.errors?.[0].extensions?.problems).toContain('tiers must be a list');
     }
   }
   expect(await rowCounts()).toEqual(before);

@@ -456,8 +456,8 @@ describe('scoring model', () => {
     const objectTiers = { ...structuredClone(scoringModel.config as Record<string, unknown>), tiers: { healthy: 70 } };
     for (const [config, problem] of [
       [withoutPlaybooks, 'playbooks must be a list'],
-      [textTiers, 'tiers must contain at least one band'],
-      [objectTiers, 'tiers must contain at least one band'],
+      [textTiers, 'tiers must be a list'],
+      [objectTiers, 'tiers must be a list'],
     ] as const) {
       const refused = await server.request(UpdateModelDocument, { input: { config, tierPreset: 'three_tier' } });
       expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'input' });

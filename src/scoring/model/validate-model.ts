@@ -141,8 +141,7 @@ function unknownKeyErrors(path: string, value: unknown, known: readonly string[]
     .map((key) => `${path ? `${path}.` : ''}${key} is not a setting of a scoring model (known here: ${known.join(', ')})`);
 }
 
-function normaliserErrors(path: string, normaliser: Normaliser | undefined): string[] {
-  if (!normaliser || typeof normaliser !== 'object') return [`${path} is required`];
+function normaliserErrors(path: string, normaliser: Normaliser): string[] {
   const known = Object.hasOwn(NORMALISER_KEYS, normaliser.kind) ? NORMALISER_KEYS[normaliser.kind] : null;
   const unknown = known ? unknownKeyErrors(path, normaliser, known) : [];
   return [...unknown, ...normaliserValueErrors(path, normaliser)];
@@ -198,13 +197,13 @@ function signalErrors(path: string, signal: SignalConfig): string[] {
     errors.push(`${path}.weight must be within 0…1,000,000`);
   errors.push(...normaliserErrors(`${path}.normaliser`, signal.normaliser));
   const missing = signal.missing;
-  if (!missing || (missing.policy !== 'neutral' && missing.policy !== 'exclude')) {
+  if (missing.policy !== 'neutral' && missing.policy !== 'exclude') {
     errors.push(`${path}.missing.policy must be "neutral" or "exclude"`);
   } else if (missing.policy === 'neutral' && !(isFiniteNumber(missing.value) && missing.value >= 0 && missing.value <= 1)) {
     errors.push(`${path}.missing.value must be within 0…1`);
   }
   errors.push(...conditionErrors(path, signal.onlyWhen));
-  if (Array.isArray(signal.onlyWhen) && signal.onlyWhen.some((condition) => condition?.startOnly !== undefined))
+  if ((signal.onlyWhen ?? []).some((condition) => condition.startOnly !== undefined))
     errors.push(`${path}.onlyWhen: startOnly only applies to a penalty's conditions`);
   return errors;
 }
@@ -243,11 +242,10 @@ function penaltyErrors(path: string, penalty: PenaltyConfig): string[] {
 
 function conditionErrors(path: string, conditions: PenaltyCondition[] | undefined): string[] {
   if (conditions === undefined) return [];
-  if (!Array.isArray(conditions) || conditions.length > MAX_PENALTY_CONDITIONS)
+  if (conditions.length > MAX_PENALTY_CONDITIONS)
     return [`${path}.onlyWhen must be a list of at most ${MAX_PENALTY_CONDITIONS} conditions`];
   return conditions.flatMap((condition, index) => {
     const at = `${path}.onlyWhen[${index}]`;
-    if (!condition || typeof condition !== 'object') return [`${at} must be a condition`];
     const errors: string[] = unknownKeyErrors(at, condition, KNOWN_KEYS.condition);
     errors.push(...metricErrors(at, condition.metric));
     errors.push(...windowErrors(at, condition));
@@ -280,7 +278,7 @@ function keyErrors(path: string, key: unknown, seen: Map<string, string>, what: 
 
 function tierErrors(model: ScoringModelConfig): string[] {
   const bands = model.tiers;
-  if (!Array.isArray(bands) || bands.length === 0) return ['tiers must contain at least one band'];
+  if (bands.length === 0) return ['tiers must contain at least one band'];
   const errors: string[] = [];
   const keys = new Map<string, string>();
   const lowerBounds = new Set<number>();
@@ -347,11 +345,9 @@ function actionErrors(actionPath: string, action: PlaybookAction): string[] {
 
 function playbookErrors(model: ScoringModelConfig): string[] {
   const errors: string[] = [];
-  if (!Array.isArray(model.playbooks)) return ['playbooks must be a list'];
   const keys = new Map<string, string>();
   const tiersWithPlaybook = new Set<string>();
-  // Tiers that are not a list are tierErrors' to report; here they only leave no key to name.
-  const tierKeys = new Set(Array.isArray(model.tiers) ? model.tiers.map((band) => band.key) : []);
+  const tierKeys = new Set(model.tiers.map((band) => band.key));
   model.playbooks.forEach((playbook: PlaybookConfig, index) => {
     const path = `playbooks[${index}]`;
     errors.push(...unknownKeyErrors(path, playbook, KNOWN_KEYS.playbook));
@@ -399,12 +395,36 @@ function playbookErrors(model: ScoringModelConfig): string[] {
     ) {
       errors.push(`${path}.cooldownDays must be within 0…${MAX_WINDOW_DAYS}`);
     }
-    if (!Array.isArray(playbook.actions) || playbook.actions.length === 0) {
+    if (playbook.actions.length === 0) {
       errors.push(`${path}.actions must contain at least one action`);
       return;
     }
     playbook.actions.forEach((action, actionIndex) => errors.push(...actionErrors(`${path}.actions[${actionIndex}]`, action)));
   });
+  return errors;
+}
+
+/** The lifecycle settings: onboarding, churn window, coverage, advocates. */
+function lifecycleErrors(lifecycle: ScoringModelConfig['lifecycle']): string[] {
+  const errors: string[] = [];
+  if (!isFiniteNumber(lifecycle.onboardingDays) || lifecycle.onboardingDays <= 0 || lifecycle.onboardingDays > MAX_WINDOW_DAYS) {
+    errors.push(`lifecycle.onboardingDays must be > 0 and at most ${MAX_WINDOW_DAYS}`);
+  }
+  if (!isFiniteNumber(lifecycle.churnWindowDays) || lifecycle.churnWindowDays <= 0 || lifecycle.churnWindowDays > MAX_WINDOW_DAYS) {
+    errors.push(`lifecycle.churnWindowDays must be within 1…${MAX_WINDOW_DAYS}`);
+  }
+  if (
+    lifecycle.minCoverage !== undefined &&
+    !(isFiniteNumber(lifecycle.minCoverage) && lifecycle.minCoverage >= 0 && lifecycle.minCoverage <= 1)
+  ) {
+    errors.push('lifecycle.minCoverage must be within 0…1');
+  }
+  if (!isFiniteNumber(lifecycle.advocateMinScore) || lifecycle.advocateMinScore < 0 || lifecycle.advocateMinScore > 100) {
+    errors.push('lifecycle.advocateMinScore must be within 0…100');
+  }
+  if (!isFiniteNumber(lifecycle.advocateMinNps) || lifecycle.advocateMinNps < -100 || lifecycle.advocateMinNps > 100) {
+    errors.push('lifecycle.advocateMinNps must be within −100…100');
+  }
   return errors;
 }
 
@@ -424,41 +444,19 @@ function settingsErrors(model: ScoringModelConfig): string[] {
     errors.push('penaltyHysteresis must be within 0…0.5');
   }
 
-  if (!model.trend || !isPositiveInteger(model.trend.windowDays) || model.trend.windowDays > MAX_WINDOW_DAYS) {
+  if (!isPositiveInteger(model.trend.windowDays) || model.trend.windowDays > MAX_WINDOW_DAYS) {
     errors.push(`trend.windowDays must be a whole number of days within 1…${MAX_WINDOW_DAYS}`);
   }
-  if (!model.trend || !isFiniteNumber(model.trend.threshold) || model.trend.threshold < 0 || model.trend.threshold > 100) {
+  if (!isFiniteNumber(model.trend.threshold) || model.trend.threshold < 0 || model.trend.threshold > 100) {
     errors.push('trend.threshold must be within 0…100');
   }
 
-  const lifecycle = model.lifecycle;
-  if (!lifecycle) {
-    errors.push('lifecycle is required');
-  } else {
-    if (!isFiniteNumber(lifecycle.onboardingDays) || lifecycle.onboardingDays <= 0 || lifecycle.onboardingDays > MAX_WINDOW_DAYS) {
-      errors.push(`lifecycle.onboardingDays must be > 0 and at most ${MAX_WINDOW_DAYS}`);
-    }
-    if (!isFiniteNumber(lifecycle.churnWindowDays) || lifecycle.churnWindowDays <= 0 || lifecycle.churnWindowDays > MAX_WINDOW_DAYS) {
-      errors.push(`lifecycle.churnWindowDays must be within 1…${MAX_WINDOW_DAYS}`);
-    }
-    if (
-      lifecycle.minCoverage !== undefined &&
-      !(isFiniteNumber(lifecycle.minCoverage) && lifecycle.minCoverage >= 0 && lifecycle.minCoverage <= 1)
-    ) {
-      errors.push('lifecycle.minCoverage must be within 0…1');
-    }
-    if (!isFiniteNumber(lifecycle.advocateMinScore) || lifecycle.advocateMinScore < 0 || lifecycle.advocateMinScore > 100) {
-      errors.push('lifecycle.advocateMinScore must be within 0…100');
-    }
-    if (!isFiniteNumber(lifecycle.advocateMinNps) || lifecycle.advocateMinNps < -100 || lifecycle.advocateMinNps > 100) {
-      errors.push('lifecycle.advocateMinNps must be within −100…100');
-    }
-  }
+  errors.push(...lifecycleErrors(model.lifecycle));
 
-  if (!model.scoreDrop || !isFiniteNumber(model.scoreDrop.points) || model.scoreDrop.points <= 0 || model.scoreDrop.points > 100) {
+  if (!isFiniteNumber(model.scoreDrop.points) || model.scoreDrop.points <= 0 || model.scoreDrop.points > 100) {
     errors.push('scoreDrop.points must be > 0 and at most 100');
   }
-  if (!model.scoreDrop || !isPositiveInteger(model.scoreDrop.withinDays) || model.scoreDrop.withinDays > MAX_WINDOW_DAYS) {
+  if (!isPositiveInteger(model.scoreDrop.withinDays) || model.scoreDrop.withinDays > MAX_WINDOW_DAYS) {
     errors.push(`scoreDrop.withinDays must be a whole number of days within 1…${MAX_WINDOW_DAYS}`);
   }
   if (!isFiniteNumber(model.cooldownDays) || model.cooldownDays < 0 || model.cooldownDays > MAX_WINDOW_DAYS)
@@ -479,7 +477,6 @@ function settingsErrors(model: ScoringModelConfig): string[] {
   return errors;
 }
 
-/** Every rule a model breaks, as readable messages with a path; [] when the model is valid. */
 /**
  * How large a model may be. Every signal is an aggregate of every scoring statement and a column of
  * every backtest snapshot, so an unbounded model is an unbounded run (the default has 13 signals
@@ -575,47 +572,63 @@ function unstorableTextErrors(model: ScoringModelConfig): string[] {
   return [`${JSON.stringify(unstorable)}: a name, key or template may not contain NUL (U+0000) or a lone surrogate`];
 }
 
-const isObject = (value: unknown): boolean => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /**
- * Entries of the model's lists that are not objects (`playbooks: [null]`), named by path: every rule
- * below reads their fields, and would otherwise answer with a JavaScript error instead of the path.
+ * The shape of the model: each of its lists a list of objects and each of its objects an object, or
+ * the problem named by its path (`tiers must be a list`, `trend is required`, `playbooks[1] must be an
+ * object`). Checked before any rule reads a field: every rule below reads the fields of the objects
+ * it is given as they are, and would otherwise answer a JavaScript error instead of the path.
  */
-function entryShapeErrors(model: ScoringModelConfig): string[] {
+function shapeErrors(model: ScoringModelConfig): string[] {
   const errors: string[] = [];
-  /** The object entries of a list with their positions; the others are reported. */
-  const entries = (path: string, list: unknown): [number, Record<string, unknown>][] => {
-    if (!Array.isArray(list)) return [];
-    const objects: [number, Record<string, unknown>][] = [];
-    list.forEach((entry, index) => {
-      if (isObject(entry)) objects.push([index, entry as Record<string, unknown>]);
-      else errors.push(`${path}[${index}] must be an object`);
-    });
-    return objects;
+  /** Reports `value`, at `path`, unless it is an object. */
+  const object = (path: string, value: unknown) => {
+    if (!isObject(value)) errors.push(isAbsent(value) ? `${path} is required` : `${path} must be an object`);
   };
-  entries('tiers', model.tiers);
-  entries('penalties', model.penalties);
-  for (const [index, component] of entries('components', model.components)) entries(`components[${index}].signals`, component.signals);
-  for (const [index, playbook] of entries('playbooks', model.playbooks)) entries(`playbooks[${index}].actions`, playbook.actions);
+  /** The entries of the list at `path` that are objects, each with its path; the other problems are reported. */
+  const list = (path: string, value: unknown, optional = false): [string, Record<string, unknown>][] => {
+    if (!Array.isArray(value)) {
+      if (!(optional && value === undefined)) errors.push(`${path} must be a list`);
+      return [];
+    }
+    return value.flatMap((entry, index): [string, Record<string, unknown>][] => {
+      if (isObject(entry)) return [[`${path}[${index}]`, entry]];
+      errors.push(`${path}[${index}] must be an object`);
+      return [];
+    });
+  };
+  for (const setting of ['trend', 'lifecycle', 'scoreDrop'] as const) object(setting, model[setting]);
+  for (const [path, component] of list('components', model.components)) {
+    for (const [at, signal] of list(`${path}.signals`, component.signals)) {
+      object(`${at}.normaliser`, signal.normaliser);
+      object(`${at}.missing`, signal.missing);
+      list(`${at}.onlyWhen`, signal.onlyWhen, true);
+    }
+  }
+  for (const [path, penalty] of list('penalties', model.penalties)) list(`${path}.onlyWhen`, penalty.onlyWhen, true);
+  list('tiers', model.tiers);
+  for (const [path, playbook] of list('playbooks', model.playbooks)) list(`${path}.actions`, playbook.actions);
   return errors;
 }
 
+/**
+ * Every rule a model breaks, as readable messages with a path; [] when the model is valid. Any value
+ * may be given (a model arrives as JSON): its size is checked first, then the text it holds, then its
+ * shape (shapeErrors), each alone when broken, and only a model of the right shape has its rules read.
+ */
 export function validateModel(model: ScoringModelConfig): string[] {
-  if (model === null || typeof model !== 'object' || Array.isArray(model)) return ['the config must be an object'];
+  if (!isObject(model)) return ['the config must be an object'];
   const tooLarge = sizeErrors(model);
   if (tooLarge.length > 0) return tooLarge.map((error) => `the model is too large: ${error}`);
   const unstorable = unstorableTextErrors(model);
   if (unstorable.length > 0) return unstorable;
-  const misshapen = entryShapeErrors(model);
+  const misshapen = shapeErrors(model);
   if (misshapen.length > 0) return misshapen;
   const errors: string[] = unknownKeyErrors('', model, KNOWN_KEYS.model);
 
-  if (!Array.isArray(model.components) || model.components.length === 0) {
-    errors.push('components must contain at least one component');
-  }
-  const components = Array.isArray(model.components) ? model.components : [];
-  const penalties = Array.isArray(model.penalties) ? model.penalties : [];
-  if (!Array.isArray(model.penalties)) errors.push('penalties must be a list (may be empty)');
+  const { components, penalties } = model;
+  if (components.length === 0) errors.push('components must contain at least one component');
 
   const componentNames = new Set<string>();
   const names = new Set<string>();
@@ -633,7 +646,7 @@ export function validateModel(model: ScoringModelConfig): string[] {
     if (nameProblem !== null) errors.push(nameProblem);
     else if (componentNames.has(component.name)) errors.push(`${path}.name "${component.name}" is used by more than one component`);
     else componentNames.add(component.name);
-    if (!Array.isArray(component.signals) || component.signals.length === 0) {
+    if (component.signals.length === 0) {
       errors.push(`${path}.signals must contain at least one signal`);
       return;
     }

@@ -11,6 +11,16 @@ function errorsAfter(change: (model: ScoringModelConfig) => void): string[] {
 }
 
 const engagementSignal = (model: ScoringModelConfig, index = 0) => model.components[0].signals[index];
+/** Every list and object within `value`, by its path (as problems name it) and its keys from the top. */
+function partsOf(value: object, path = '', keys: string[] = []): Array<{ path: string; keys: string[]; isList: boolean }> {
+  return Object.entries(value).flatMap(([key, child]) => {
+    if (child === null || typeof child !== 'object') return [];
+    const at = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+    const part = { path: at, keys: [...keys, key], isList: Array.isArray(child) };
+    return [part, ...partsOf(child as object, at, part.keys)];
+  });
+}
+
 /** Leaves a setting out, as a client that forgot it would. */
 const without = (object: object, key: string) => delete (object as Record<string, unknown>)[key];
 
@@ -299,7 +309,7 @@ describe('validateModel', () => {
     expect(errorsAfter((m) => (m.penalties[index].onlyWhen = Array(5).fill(condition(m))))).toEqual([
       `penalties[${index}].onlyWhen must be a list of at most 4 conditions`,
     ]);
-    expect(errorsAfter((m) => (m.penalties[index].onlyWhen = [null as never]))).toEqual([`${at} must be a condition`]);
+    expect(errorsAfter((m) => (m.penalties[index].onlyWhen = [null as never]))).toEqual([`${at} must be an object`]);
     expect(errorsAfter((m) => (condition(m).startOnly = 'yes' as never))).toEqual([`${at}.startOnly must be true or false`]);
     expect(errorsAfter((m) => (condition(m).startOnly = false))).toEqual([]);
   });
@@ -416,8 +426,26 @@ describe('validateModel', () => {
 
     it('names a list of the model given as something else (a string, an object, null) instead of failing on it', () => {
       for (const notAList of ['healthy', { healthy: 70 }, null, 3]) {
-        const errors = errorsAfter((m) => ((m as unknown as Record<string, unknown>).tiers = notAList));
-        expect(errors).toContain('tiers must contain at least one band');
+        expect(errorsAfter((m) => ((m as unknown as Record<string, unknown>).tiers = notAList))).toEqual(['tiers must be a list']);
+      }
+    });
+
+    it('names by its path every list or object of the model given as something else, or left out, before reading any rule', () => {
+      const parts = partsOf(DEFAULT_SCORING_MODEL);
+      expect(parts.length).toBeGreaterThan(100);
+      for (const { path, keys, isList } of parts) {
+        const inList = path.endsWith(']');
+        // A list entry cannot be left out (the list is shorter), and onlyWhen may be.
+        const leftOut = inList || path.endsWith('onlyWhen') ? [] : [undefined];
+        for (const wrong of [null, 5, 'x', isList ? {} : [], ...leftOut]) {
+          const problem = isList ? 'must be a list' : wrong == null && !inList ? 'is required' : 'must be an object';
+          // A copy that shares nothing: the default model's penalties share their conditions.
+          const model = JSON.parse(JSON.stringify(DEFAULT_SCORING_MODEL)) as ScoringModelConfig;
+          const parent = keys.slice(0, -1).reduce<Record<string, unknown>>((at, key) => at[key] as Record<string, unknown>, model as never);
+          if (wrong === undefined) delete parent[keys[keys.length - 1]];
+          else parent[keys[keys.length - 1]] = wrong;
+          expect([path, wrong, validateModel(model)]).toEqual([path, wrong, [`${path} ${problem}`]]);
+        }
       }
     });
 
