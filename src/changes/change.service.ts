@@ -22,53 +22,41 @@ import type { Change, ChangesArgs } from './change.types';
 /** SQL: the minor-unit digits of a failed payment's currency, so an amount in minor units reads as written on an invoice. */
 const MINOR_DIGITS_SQL = minorDigitsSql('p.currency');
 
-/** A source of changes: a statement whose rows are changes (its columns named by `sources`), and its values. */
-interface Source {
-  sql: string;
-  params: unknown[];
-}
-
 /**
- * The sources of changes since `since` for the customers in `owned` (`ownerParams` its values). A
- * record dated ahead of now (a clock ahead of ours; up to a day is accepted) is listed once its
- * date has come, as the score counts it: not at the top of the feed before it happened. They read
- * `model_scoring` (MODEL_SCORING_SQL) in the statement's with clause (WITH_MODEL_SCORING).
+ * The sources of changes, each a statement whose rows are changes (its columns named here), since
+ * `:since` for the customers in `owned`, and score drops of at least `:min_score_drop`. A record dated
+ * ahead of now (a clock ahead of ours; up to a day is accepted) is listed once its date has come, as
+ * the score counts it: not at the top of the feed before it happened. They read `model_scoring`
+ * (MODEL_SCORING_SQL) in the statement's with clause (WITH_MODEL_SCORING).
  */
-function sources(owned: string, ownerParams: unknown[], since: string, minScoreDrop: number): Source[] {
+function sources(owned: string): string[] {
   const columns = 'id, kind, at, customer_id, from_tier, to_tier, from_score, to_score, detail';
   return [
-    {
-      sql: `select 'tier:' || t.id, 'TIER_CHANGED', t.changed_at, t.customer_id, t.from_tier, t.to_tier, t.from_score::int, t.to_score::int, null::text
-            from tier_change t where t.changed_at >= ? and not t.backfill and t.customer_id in (${owned})
-              -- Not a move between points of two model versions: the model changed, not the account
-              -- (tierChanges lists it, with both versions). As the feed index has it.
-              and coalesce(t.from_model_version = t.model_version, true)`,
-      params: [since, ...ownerParams],
-    },
-    {
-      // A move between points of two versions that score alike (of one run, differing only in playbook
-      // settings) is the account's, as within one version. Such moves are few (a change of playbook
-      // settings moves nobody), read through the index of moves across versions by their pair of
-      // versions, never past the thousands an activation's run makes.
-      sql: `select 'tier:' || t.id, 'TIER_CHANGED', t.changed_at, t.customer_id, t.from_tier, t.to_tier, t.from_score::int, t.to_score::int, null::text
-            from model_scoring later join model_scoring earlier on earlier.scoring = later.scoring and earlier.version <> later.version
-            join tier_change t on t.model_version = later.version and t.from_model_version = earlier.version
-            where t.changed_at >= ? and not t.backfill and t.from_model_version <> t.model_version and t.customer_id in (${owned})`,
-      params: [since, ...ownerParams],
-    },
-    {
-      // A drop of minScoreDrop in one step, or a slide of small steps at the scoring that takes it
-      // minScoreDrop below the high of the drop window (listed once, from that high; a point stored
-      // before the high was kept has none). Either falls from the point before: the drop index's rows.
-      // The first `?` is in the select list: placeholders are bound in the order they are written.
-      sql: `select 'score:' || h.id, 'SCORE_DROPPED', h.as_of, h.customer_id, h.tier, h.tier,
-            (case when h.previous_score - h.score >= ? then h.previous_score else h.peak_score end)::int, h.score::int, null::text
-     from health_score h where h.as_of >= ? and not h.backfill and h.previous_score > h.score
-       and (h.previous_score - h.score >= ? or (h.peak_score - h.score >= ? and h.peak_score - h.previous_score < ?
+    `select 'tier:' || t.id, 'TIER_CHANGED', t.changed_at, t.customer_id, t.from_tier, t.to_tier, t.from_score::int, t.to_score::int, null::text
+     from tier_change t where t.changed_at >= :since and not t.backfill and t.customer_id in (${owned})
+       -- Not a move between points of two model versions: the model changed, not the account
+       -- (tierChanges lists it, with both versions). As the feed index has it.
+       and coalesce(t.from_model_version = t.model_version, true)`,
+    // A move between points of two versions that score alike (of one run, differing only in playbook
+    // settings) is the account's, as within one version. Such moves are few (a change of playbook
+    // settings moves nobody), read through the index of moves across versions by their pair of
+    // versions, never past the thousands an activation's run makes.
+    `select 'tier:' || t.id, 'TIER_CHANGED', t.changed_at, t.customer_id, t.from_tier, t.to_tier, t.from_score::int, t.to_score::int, null::text
+     from model_scoring later join model_scoring earlier on earlier.scoring = later.scoring and earlier.version <> later.version
+     join tier_change t on t.model_version = later.version and t.from_model_version = earlier.version
+     where t.changed_at >= :since and not t.backfill and t.from_model_version <> t.model_version and t.customer_id in (${owned})`,
+    // A drop of minScoreDrop in one step, or a slide of small steps at the scoring that takes it
+    // minScoreDrop below the high of the drop window (listed once, from that high; a point stored
+    // before the high was kept has none). Either falls from the point before: the drop index's rows.
+    `select 'score:' || h.id, 'SCORE_DROPPED', h.as_of, h.customer_id, h.tier, h.tier,
+            (case when h.previous_score - h.score >= :min_score_drop then h.previous_score else h.peak_score end)::int, h.score::int, null::text
+     from health_score h where h.as_of >= :since and not h.backfill and h.previous_score > h.score
+       and (h.previous_score - h.score >= :min_score_drop
+            or (h.peak_score - h.score >= :min_score_drop and h.peak_score - h.previous_score < :min_score_drop
          -- Once per slide: not again when the score, having climbed back a little, crosses the mark
          -- anew; only a point at the high since the last crossing makes a new slide.
          and not exists (select 1 from health_score e where e.customer_id = h.customer_id and ${scoredAlikeSql('e.model_version', 'h.model_version')}
-                         and e.as_of < h.as_of and e.score <= h.peak_score - ?
+                         and e.as_of < h.as_of and e.score <= h.peak_score - :min_score_drop
                          and e.as_of > (select max(p.as_of) from health_score p where p.customer_id = h.customer_id
                                         and ${scoredAlikeSql('p.model_version', 'h.model_version')} and p.as_of < h.as_of and p.score >= h.peak_score))))
        and h.customer_id in (${owned})
@@ -81,43 +69,31 @@ function sources(owned: string, ownerParams: unknown[], since: string, minScoreD
                        where prev.computed_at > h.computed_at or not ${scoredAlikeSql('prev.model_version', 'h.model_version')})
        -- Nor the score of an account that had cancelled by then: it is in no tier, and its score falls as its silence grows.
        and not exists (select 1 from customer c where c.id = h.customer_id and c.churned_at <= h.as_of)`,
-      params: [minScoreDrop, since, minScoreDrop, minScoreDrop, minScoreDrop, minScoreDrop, ...ownerParams],
-    },
-    {
-      sql: `select 'payment:' || p.id, 'PAYMENT_FAILED', p.occurred_at, p.customer_id, null::text, null::text, null::int, null::int, round(p.amount_cents / power(10::numeric, ${MINOR_DIGITS_SQL}), ${MINOR_DIGITS_SQL})::text || ' ' || p.currency
-     from payment p where p.occurred_at >= ? and ${happenedByNow('p.occurred_at')} and p.status = 'FAILED' and p.customer_id in (${owned})`,
-      params: [since, ...ownerParams],
-    },
-    {
-      sql: `select 'ticket:' || s.id, 'URGENT_TICKET', s.opened_at, s.customer_id, null::text, null::text, null::int, null::int, s.severity || coalesce(': ' || s.subject, '')
-     from support_ticket s where s.opened_at >= ? and ${happenedByNow('s.opened_at')} and s.severity in ('HIGH', 'URGENT') and s.customer_id in (${owned})`,
-      params: [since, ...ownerParams],
-    },
-    {
-      sql: `select 'nps:' || n.id, 'DETRACTOR', n.responded_at, n.customer_id, null::text, null::text, null::int, null::int, n.score::text
-     from nps_response n where n.responded_at >= ? and ${ANSWERED_BY_NOW} and ${DETRACTOR_ANSWER} and n.customer_id in (${owned})`,
-      params: [since, ...ownerParams],
-    },
-  ].map((source) => ({ sql: `select * from (${source.sql}) as source (${columns})`, params: source.params }));
+    `select 'payment:' || p.id, 'PAYMENT_FAILED', p.occurred_at, p.customer_id, null::text, null::text, null::int, null::int, round(p.amount_cents / power(10::numeric, ${MINOR_DIGITS_SQL}), ${MINOR_DIGITS_SQL})::text || ' ' || p.currency
+     from payment p where p.occurred_at >= :since and ${happenedByNow('p.occurred_at')} and p.status = 'FAILED' and p.customer_id in (${owned})`,
+    `select 'ticket:' || s.id, 'URGENT_TICKET', s.opened_at, s.customer_id, null::text, null::text, null::int, null::int, s.severity || coalesce(': ' || s.subject, '')
+     from support_ticket s where s.opened_at >= :since and ${happenedByNow('s.opened_at')} and s.severity in ('HIGH', 'URGENT') and s.customer_id in (${owned})`,
+    `select 'nps:' || n.id, 'DETRACTOR', n.responded_at, n.customer_id, null::text, null::text, null::int, null::int, n.score::text
+     from nps_response n where n.responded_at >= :since and ${ANSWERED_BY_NOW} and ${DETRACTOR_ANSWER} and n.customer_id in (${owned})`,
+  ].map((source) => `select * from (${source}) as source (${columns})`);
 }
 
 const SORT_KEYS: SortKey[] = [
   { expression: 'ch.at', type: 'timestamptz' },
   { expression: 'ch.id', type: 'text' },
 ];
+/** The names the cursor's values are bound under, one per sort key. */
+const CURSOR_NAMES = ['after_at', 'after_id'];
 
 /**
- * A source cut to what it can add to the page: its newest `limit` rows past the cursor. A page then
- * reads a page of each source through its time index, however far back `since` goes, rather than
- * every change since then to sort them all. The cursor's instant bounds the time column on its own
- * too, so a later page starts its index scan there.
+ * A source cut to what it can add to the page: its newest `limit` rows past the cursor (when
+ * `after`). A page then reads a page of each source through its time index, however far back `since`
+ * goes, rather than every change since then to sort them all. The cursor's instant bounds the time
+ * column on its own too, so a later page starts its index scan there.
  */
-function pageOf(source: Source, cursor: string[] | null, limit: number): Source {
-  const after = cursor ? `where ch.at <= ?::timestamptz and ${keysetCondition(SORT_KEYS, 'desc')}` : '';
-  return {
-    sql: `(select * from (${source.sql}) ch ${after} order by ${orderByClause(SORT_KEYS, 'desc')} limit ${limit})`,
-    params: [...source.params, ...(cursor ? [cursor[0], ...cursor] : [])],
-  };
+function pageOf(source: string, after: boolean, limit: number): string {
+  const past = after ? `where ch.at <= :after_at::timestamptz and ${keysetCondition(SORT_KEYS, 'desc', CURSOR_NAMES)}` : '';
+  return `(select * from (${source}) ch ${past} order by ${orderByClause(SORT_KEYS, 'desc')} limit ${limit})`;
 }
 
 export async function listChanges(db: Db, args: ChangesArgs): Promise<ConnectionResult<Change>> {
@@ -128,26 +104,31 @@ export async function listChanges(db: Db, args: ChangesArgs): Promise<Connection
     argument: 'minScoreDrop',
   });
   const csmOwner = labelFilter(args.csmOwner);
-  const owned = csmOwner == null ? 'select id from customer' : 'select id from customer where csm_owner = ?';
-  const ownerParams = csmOwner == null ? [] : [csmOwner];
-  const all = sources(owned, ownerParams, since.toISOString(), minScoreDrop);
+  const all = sources(csmOwner == null ? 'select id from customer' : 'select id from customer where csm_owner = :csm_owner');
   const limit = pageSize(args.first);
   const cursor = args.after ? decodeKeysetCursor(args.after, SORT_KEYS, 'desc') : null;
-  const pages = all.map((source) => pageOf(source, cursor, limit + 1));
-  const union = (parts: Source[]) => `(${parts.map((part) => part.sql).join(' union all ')}) ch join customer c on c.id = ch.customer_id`;
+  // Every value by name, bound once however many sources read it.
+  const values = {
+    since: since.toISOString(),
+    min_score_drop: minScoreDrop,
+    csm_owner: csmOwner,
+    ...(cursor ? Object.fromEntries(CURSOR_NAMES.map((name, i) => [name, cursor[i]])) : {}),
+  };
+  const pages = all.map((source) => pageOf(source, cursor !== null, limit + 1));
+  const union = (parts: string[]) => `(${parts.join(' union all ')}) ch join customer c on c.id = ch.customer_id`;
   const rows = await queryPrepared(
     db,
     `${WITH_MODEL_SCORING}
      select ch.id, ch.kind, ch.at, ch.customer_id as "customerId", c.name as "customerName", ch.from_tier as "fromTier", ch.to_tier as "toTier",
             ch.from_score as "fromScore", ch.to_score as "toScore", ch.detail, ${sortKeySelect(SORT_KEYS)}
      from ${union(pages)} order by ${orderByClause(SORT_KEYS, 'desc')} limit ${limit + 1}`,
-    pages.flatMap((page) => page.params),
+    values,
   );
   return toConnection<Change>(rows, limit, { sortKeys: SORT_KEYS, direction: 'desc', after: args.after }, async () => {
     const [row] = await queryPrepared<{ count: number }>(
       db,
       `${WITH_MODEL_SCORING} select count(*)::int as count from ${union(all)}`,
-      all.flatMap((source) => source.params),
+      values,
     );
     return row.count;
   });

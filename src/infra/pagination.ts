@@ -238,10 +238,13 @@ export function whereClause(conditions: readonly string[]): string {
   return conditions.length > 0 ? `where ${conditions.map((c) => `(${c})`).join(' and ')}` : '';
 }
 
-/** Builds the keyset condition `(a, b) > (?::t1, ?::t2)` for a decoded cursor. */
-export function keysetCondition(sortKeys: readonly SortKey[], direction: 'asc' | 'desc'): string {
+/**
+ * Builds the keyset condition `(a, b) > (?::t1, ?::t2)` for a decoded cursor; given `names` (one per
+ * sort key), its values are the named `(:name1::t1, :name2::t2)` instead (infra/sql.ts).
+ */
+export function keysetCondition(sortKeys: readonly SortKey[], direction: 'asc' | 'desc', names?: readonly string[]): string {
   const left = sortKeys.map((k) => k.expression).join(', ');
-  const right = sortKeys.map((k) => `?::${k.type}`).join(', ');
+  const right = sortKeys.map((k, i) => `${names ? `:${names[i]}` : '?'}::${k.type}`).join(', ');
   return `(${left}) ${direction === 'asc' ? '>' : '<'} (${right})`;
 }
 

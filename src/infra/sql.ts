@@ -1,5 +1,8 @@
 // Set-based SQL through the request's forked EntityManager, inside its transaction when it has one.
-// Placeholders are knex-style `?` (`??` an identifier, `\?` a plain `?`); arrays and record sets
+// Placeholders are knex-style `?` (`??` an identifier, `\?` a plain `?`), bound in the order they are
+// written, or, with the values given as an object, `:name` (knex's named bindings, not mixed with `?`
+// in one statement): a value a statement reads in several places, or in a fragment written elsewhere,
+// is bound once under its name, and no place depends on the order of the others. Arrays and record sets
 // travel as one JSON parameter each (`jsonb_array_elements_text(?::jsonb)`, `jsonb_to_recordset(?::jsonb)`)
 // so a statement's size never depends on how many rows it touches.
 //
@@ -36,7 +39,10 @@ export function setStatementPolicy(db: Db, policy: StatementPolicy): void {
   policies.set(db, policy);
 }
 
-function run<Row>(db: Db, sql: string, params: readonly unknown[], name?: string): Promise<Row[]> {
+/** A statement's values: in the order of its `?` placeholders, or by the names of its `:name` ones. */
+export type SqlParams = readonly unknown[] | Readonly<Record<string, unknown>>;
+
+function run<Row>(db: Db, sql: string, params: SqlParams, name?: string): Promise<Row[]> {
   const policy = policies.get(db);
   return policy
     ? policy.run((timeoutMs) => execute<Row>(db, sql, params, name, timeoutMs))
@@ -46,12 +52,11 @@ function run<Row>(db: Db, sql: string, params: readonly unknown[], name?: string
 async function execute<Row>(
   db: Db,
   sql: string,
-  params: readonly unknown[],
+  params: SqlParams,
   name: string | undefined,
   timeoutMs: number | undefined,
 ): Promise<Row[]> {
-  // knex refuses an undefined binding; an absent value is SQL's null.
-  const statement = db.getKnex().raw(sql, params.map((value) => (value === undefined ? null : value)) as Knex.RawBinding[]);
+  const statement = db.getKnex().raw(sql, bindingsOf(params));
   if (name) statement.options({ name });
   const transaction = db.getTransactionContext<Knex.Transaction>();
   if (transaction) statement.transacting(transaction);
@@ -69,6 +74,13 @@ async function execute<Row>(
   }
 }
 
+/** `params` as knex takes them: it refuses an undefined binding, and an absent value is SQL's null. */
+function bindingsOf(params: SqlParams): readonly Knex.RawBinding[] | Knex.ValueDict {
+  const orNull = (value: unknown) => (value === undefined ? null : value) as Knex.RawBinding;
+  if (Array.isArray(params)) return params.map(orNull);
+  return Object.fromEntries(Object.entries(params).map(([key, value]) => [key, orNull(value)])) as Knex.ValueDict;
+}
+
 /**
  * knex's error for a statement past its `.timeout()`, which carries the timeout it was given (its
  * error for a pool that gave no connection in time is the same class, without it: an outage).
@@ -77,7 +89,7 @@ function isQueryTimeout(error: unknown, timeoutMs: number): boolean {
   return error instanceof knex.KnexTimeoutError && (error as { timeout?: unknown }).timeout === timeoutMs;
 }
 
-export function query<Row = Record<string, unknown>>(db: Db, sql: string, params: unknown[] = []): Promise<Row[]> {
+export function query<Row = Record<string, unknown>>(db: Db, sql: string, params: SqlParams = []): Promise<Row[]> {
   return run<Row>(db, sql, params);
 }
 
@@ -87,11 +99,11 @@ export function query<Row = Record<string, unknown>>(db: Db, sql: string, params
  * plans each shape once instead of on every request. Each `?` must be typed by its context (a cast,
  * or a comparison with a column); the text must not depend on the values.
  */
-export function queryPrepared<Row = Record<string, unknown>>(db: Db, sql: string, params: unknown[] = []): Promise<Row[]> {
+export function queryPrepared<Row = Record<string, unknown>>(db: Db, sql: string, params: SqlParams = []): Promise<Row[]> {
   return run<Row>(db, sql, params, `hg_${createHash('sha1').update(sql).digest('base64url').slice(0, 20)}`);
 }
 
-export async function queryOne<Row = Record<string, unknown>>(db: Db, sql: string, params: unknown[] = []): Promise<Row | undefined> {
+export async function queryOne<Row = Record<string, unknown>>(db: Db, sql: string, params: SqlParams = []): Promise<Row | undefined> {
   const rows = await query<Row>(db, sql, params);
   return rows[0];
 }

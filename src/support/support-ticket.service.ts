@@ -13,7 +13,7 @@ import { byTimeThenId } from '../infra/pagination';
 import type { ConnectionResult } from '../infra/pagination';
 import { Db, inTransaction, queryOne, takeTurns } from '../infra/sql';
 import { forgetScoresBeforeStart } from '../scoring/history-links';
-import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
+import { QueueRescore, RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import {
   AnswerAudience,
   checkAnswerOfStoredRecord,
@@ -162,7 +162,7 @@ function resolvedAtColumn(
  * written) and `previous` (as it was; none for a new ticket). A new ticket has its own status at its
  * opening, except that one received already SOLVED was OPEN then and SOLVED at its resolution (or
  * now). An update that changes the status records the new one at the resolution when it is SOLVED and
- * resolved_at is known, else at `statusChangedAt` (a reopening loaded after the fact), else now. A
+ * resolved_at is known, else at `:status_changed_at` (a reopening loaded after the fact), else now. A
  * change is never dated before the ticket's opening or its latest change (one dated before its
  * latest change is recorded late instead, support-ticket-late-change.ts), so the latest change is
  * always the status the ticket has.
@@ -175,7 +175,7 @@ const STATUS_CHANGES = `
   from upserted u where not exists (select 1 from previous) and u.status = 'SOLVED'
   union all
   select 3, u.id, u.customer_id, u.status,
-         greatest(case when u.status = 'SOLVED' and u.resolved_at is not null then u.resolved_at else coalesce(?::timestamptz, now()) end,
+         greatest(case when u.status = 'SOLVED' and u.resolved_at is not null then u.resolved_at else coalesce(:status_changed_at::timestamptz, now()) end,
                   u.opened_at, p.last_changed_at)
   from upserted u join previous p on p.id = u.id where u.status <> p.status`;
 
@@ -294,6 +294,49 @@ export const SUPPORT_TICKET_READBACK: StoredRecordReadback<SupportTicketInput> =
 const LATE_TICKET_READBACK: StoredRecordReadback<SupportTicketInput> = { ...SUPPORT_TICKET_READBACK, fieldsFromInput: () => [] };
 
 /**
+ * The statement that writes a ticket (see the module's head), over its `columns` and the values named
+ * `customer_id`, each column's own, `status_changed_at` and `resolution_sent` (the input's resolvedAt).
+ * Answers the ticket as written, and whether its opening moved later (`openedLater`).
+ */
+function upsertTicketSql(columns: ColumnValue[], queueRescore: QueueRescore): string {
+  const updates = [
+    ...columns.filter((c) => c.overwrite).map((c) => `${c.column} = ${c.update ?? `excluded.${c.column}`}`),
+    'updated_at = now()',
+  ];
+  return `with known as (
+       select id from customer where id = :customer_id
+     ), previous as (
+       select t.id, t.status, t.severity, t.csat_rating, t.opened_at, t.resolved_at,
+              (select max(e.ended_at) from support_ticket_earlier_state e where e.ticket_id = t.id) as last_state_ended_at,
+              -- The latest change after the opening: the opening itself moves to the ticket's openedAt
+              -- in this statement (history_redated), which every change below is held to anyway.
+              (select max(later.changed_at) from (select s.changed_at from support_ticket_status_change s where s.ticket_id = t.id
+                                                  order by s.changed_at, s.id offset 1) later) as last_changed_at
+       from support_ticket t where t.customer_id = :customer_id and t.external_id = :external_id
+     ), marked as (
+       ${queueRescore('select id from known')}
+     ), upserted as (
+       insert into support_ticket as t (customer_id, ${columns.map((c) => c.column).join(', ')})
+       select id, ${columns.map((c) => `:${c.column}${c.cast ? `::${c.cast}` : ''}`).join(', ')} from known
+       on conflict (customer_id, external_id) do update set ${updates.join(', ')}
+       returning t.*
+     ), status_changed as (
+       insert into support_ticket_status_change (ticket_id, customer_id, status, changed_at)
+       select id, customer_id, status, changed_at from (${STATUS_CHANGES}) change order by ord
+     ), history_redated as (${HISTORY_REDATED}
+     ), state_changed as (
+       -- A change of severity or rating keeps the state it ends, dated statusChangedAt, else the
+       -- resolution sent with it, else now, so scoring as of an earlier instant reads that state.
+       insert into support_ticket_earlier_state (ticket_id, severity, csat_rating, ended_at)
+       select b.id, b.severity, b.csat_rating,
+              greatest(coalesce(:status_changed_at::timestamptz, :resolution_sent::timestamptz, now()), u.opened_at, b.last_state_ended_at)
+       from previous b join upserted u on u.id = b.id
+       where u.severity <> b.severity or u.csat_rating is distinct from b.csat_rating
+     )
+     select ${SUPPORT_TICKET_COLUMNS}, (select t.opened_at > p.opened_at from previous p) as "openedLater" from upserted t`;
+}
+
+/**
  * Creates the ticket or updates the one stored under its externalId, unless `audience` may not read
  * what the answer would show of it (FORBIDDEN, before anything is written). A change dated before the
  * stored ticket's current state is recorded in its histories instead (support-ticket-late-change.ts),
@@ -309,11 +352,13 @@ export async function recordSupportTicket(
   const customerId = checkCustomerId(input.customerId);
   const statusChangedAt = input.statusChangedAt != null ? pastInstant(input.statusChangedAt, 'statusChangedAt', now) : null;
   const columns = toColumns(input, now, statusChangedAt);
-  const updates = [
-    ...columns.filter((c) => c.overwrite).map((c) => `${c.column} = ${c.update ?? `excluded.${c.column}`}`),
-    'updated_at = now()',
-  ];
-  const externalId = columns.find((c) => c.column === 'external_id')!.value;
+  const externalId = String(columns.find((c) => c.column === 'external_id')!.value);
+  const values = {
+    customer_id: customerId,
+    ...Object.fromEntries(columns.map((c) => [c.column, c.value])),
+    status_changed_at: statusChangedAt?.toISOString() ?? null,
+    resolution_sent: input.resolvedAt?.toISOString() ?? null,
+  };
   // The insert reads from the customer row (and queues it for rescoring): an unknown customer writes nothing.
   return inTransaction(db, (tx) =>
     signalsArrived(tx, scheduler, async (queueRescore) => {
@@ -322,60 +367,18 @@ export async function recordSupportTicket(
       await takeTurns(tx, `support_ticket/${customerId}/${externalId}`);
       // Before the upsert, under the ticket's lock: what the answer may show of a stored one.
       await refuseUndecidedFieldsOfStored(SUPPORT_TICKET_READBACK, input, audience, () =>
-        recordStored(tx, TICKET_KEY, { customerId, key: String(externalId) }),
+        recordStored(tx, TICKET_KEY, { customerId, key: externalId }),
       );
-      await checkResolutionOfSolved(tx, customerId, String(externalId), input);
+      await checkResolutionOfSolved(tx, customerId, externalId, input);
       const change = ticketChange(input, statusChangedAt);
-      const late = change && (await placeLateTicket(tx, customerId, String(externalId), change));
+      const late = change && (await placeLateTicket(tx, customerId, externalId, change));
       if (late) {
         // Its answer shows the ticket as it stands, which the change did not decide.
         checkAnswerOfStoredRecord(LATE_TICKET_READBACK, input, audience);
         return recordLateTicket(tx, late, queueRescore, SUPPORT_TICKET_COLUMNS);
       }
       const row = await answeringCheckAsInput(
-        () =>
-          queryOne<SupportTicket & { openedLater: boolean | null }>(
-            tx,
-            `with known as (
-       select id from customer where id = ?
-     ), previous as (
-       select t.id, t.status, t.severity, t.csat_rating, t.opened_at, t.resolved_at,
-              (select max(e.ended_at) from support_ticket_earlier_state e where e.ticket_id = t.id) as last_state_ended_at,
-              -- The latest change after the opening: the opening itself moves to the ticket's openedAt
-              -- in this statement (history_redated), which every change below is held to anyway.
-              (select max(later.changed_at) from (select s.changed_at from support_ticket_status_change s where s.ticket_id = t.id
-                                                  order by s.changed_at, s.id offset 1) later) as last_changed_at
-       from support_ticket t where t.customer_id = ? and t.external_id = ?
-     ), marked as (
-       ${queueRescore('select id from known')}
-     ), upserted as (
-       insert into support_ticket as t (customer_id, ${columns.map((c) => c.column).join(', ')})
-       select id, ${columns.map((c) => (c.cast ? `?::${c.cast}` : '?')).join(', ')} from known
-       on conflict (customer_id, external_id) do update set ${updates.join(', ')}
-       returning t.*
-     ), status_changed as (
-       insert into support_ticket_status_change (ticket_id, customer_id, status, changed_at)
-       select id, customer_id, status, changed_at from (${STATUS_CHANGES}) change order by ord
-     ), history_redated as (${HISTORY_REDATED}
-     ), state_changed as (
-       -- A change of severity or rating keeps the state it ends, so scoring as of an earlier instant reads that one.
-       insert into support_ticket_earlier_state (ticket_id, severity, csat_rating, ended_at)
-       select b.id, b.severity, b.csat_rating, greatest(coalesce(?::timestamptz, ?::timestamptz, now()), u.opened_at, b.last_state_ended_at)
-       from previous b join upserted u on u.id = b.id
-       where u.severity <> b.severity or u.csat_rating is distinct from b.csat_rating
-     )
-     select ${SUPPORT_TICKET_COLUMNS}, (select t.opened_at > p.opened_at from previous p) as "openedLater" from upserted t`,
-            [
-              customerId,
-              customerId,
-              externalId,
-              ...columns.map((c) => c.value),
-              statusChangedAt?.toISOString() ?? null,
-              // A change of severity or rating is dated statusChangedAt, else the resolution sent with it, else now.
-              statusChangedAt?.toISOString() ?? null,
-              input.resolvedAt != null ? input.resolvedAt.toISOString() : null,
-            ],
-          ),
+        () => queryOne<SupportTicket & { openedLater: boolean | null }>(tx, upsertTicketSql(columns, queueRescore), values),
         resolvedAfterOpened(input),
       );
       if (!row) throw new NotFoundError(`customer ${customerId} does not exist`, { customerId });
