@@ -9,11 +9,11 @@ import { decodeCursor, encodeCursor, PageInfo, pageInfoOf, pageSize } from '../.
 import { Db, json, query, queryOne } from '../../infra/sql';
 import { getActiveModel, loadModelConfigs } from '../scoring-model.service';
 import {
+  Assessment,
   assessCustomer,
   carriedFlags,
   computeScore,
   flagsDefinedAlike,
-  metricRequests,
   readsPreviousFlags,
   ScoringModelConfig,
   silencePromiseWarnings,
@@ -25,7 +25,9 @@ import { EvaluationSlots } from './evaluation-slots';
 import { fitSignalWeightsOffThread } from './fit-off-thread';
 import { FittedWeights, NothingToWeightError } from './fit-weights';
 import {
+  AccountFacts,
   collectSnapshots,
+  gatheringFor,
   gridInstants,
   isCustomerAt,
   loadAccounts,
@@ -291,19 +293,25 @@ export interface TierMove {
   customerId: string;
   name: string;
   arrCents: number;
-  fromTier: string | null;
+  /** The tier the active model gives it now. */
+  fromTier: string;
   toTier: string;
   toScore: number;
 }
 
 export interface ModelPreview {
+  /** Customers per tier of the active model, scored now (not their stored tiers, which may be older). */
   current: Array<{ tier: string; label: string; count: number }>;
+  /** Customers per tier of the proposed model, scored at the same instant from the same metrics. */
   proposed: Array<{ tier: string; label: string; count: number }>;
   changed: number;
   /** A page of the customers that would change tier, largest ARR first (at most `first`, after `after`). */
   changes: TierMove[];
   changesPageInfo: PageInfo;
 }
+
+/** Customers per gathering statement of the preview, as in a scoring run. */
+const PREVIEW_BATCH_SIZE = 2000;
 
 /** The order a preview's cursor names (encodeCursor). */
 const PREVIEW_ORDER = 'preview:arr-desc,id';
@@ -329,9 +337,12 @@ interface LatestPoint {
   flags: ReadonlySet<string> | null;
 }
 
-/** Each customer's latest score, by customer id, as a scoring under `config` would start from it. */
-async function latestPoints(db: Db, ids: string[], config: ScoringModelConfig): Promise<Map<string, LatestPoint>> {
-  const readFlags = readsPreviousFlags(config);
+/**
+ * Each customer's latest score as a scoring under each of `models` would start from it: one map by
+ * customer id per model, in the order of `models`, from one statement.
+ */
+async function latestPoints(db: Db, ids: string[], models: readonly ScoringModelConfig[]): Promise<Array<Map<string, LatestPoint>>> {
+  const readFlags = models.some(readsPreviousFlags);
   const rows = await query<{ id: string; version: number | null; applied?: string[] | null }>(
     db,
     `select c.id, latest.model_version as version${readFlags ? `, ${appliedPenaltyNames('latest.penalties')} as applied` : ''}
@@ -340,29 +351,84 @@ async function latestPoints(db: Db, ids: string[], config: ScoringModelConfig): 
                         order by h.as_of desc, h.id desc limit 1) latest on true`,
     [json(ids)],
   );
-  const models = await loadModelConfigs(
+  const versions = await loadModelConfigs(
     db,
     rows.filter((row) => row.version !== null).map((row) => row.version as number),
   );
-  const alike = new Map(readFlags ? [...models].map(([version, previous]) => [version, flagsDefinedAlike(previous, config)]) : []);
-  return new Map(
-    rows.map((row) => {
-      const version = row.version as number;
-      return [
-        row.id,
-        {
-          bands: models.get(version)?.tiers ?? null,
-          flags: readFlags ? carriedFlags(row.applied ?? [], alike.get(version) ?? null) : null,
-        },
-      ];
-    }),
-  );
+  return models.map((model) => {
+    const alike = readsPreviousFlags(model)
+      ? new Map([...versions].map(([version, previous]) => [version, flagsDefinedAlike(previous, model)]))
+      : null;
+    return new Map(
+      rows.map((row) => {
+        const version = row.version as number;
+        return [
+          row.id,
+          {
+            bands: versions.get(version)?.tiers ?? null,
+            flags: alike ? carriedFlags(row.applied ?? [], alike.get(version) ?? null) : null,
+          },
+        ];
+      }),
+    );
+  });
+}
+
+/** One customer scored now by the active model and by the proposed one, from the same metrics and the same latest score. */
+interface PreviewedCustomer {
+  account: AccountFacts;
+  current: Assessment;
+  proposed: Assessment;
 }
 
 /**
- * Every customer scored now under `config`, beside its current tier; nothing is written. The
- * changes are paged by keyset (ARR, then customer id), so a page follows on from the last one
- * seen even when scores have moved in between. `signal` stops it between batches of customers.
+ * A batch of customers through both models at `asOf`: their metrics gathered once, for what either
+ * model reads, and scored twice in memory, a slice per turn of the event loop (`inTurns`).
+ */
+async function previewBatch(
+  db: Db,
+  batch: AccountFacts[],
+  models: { active: ScoringModelConfig; proposed: ScoringModelConfig },
+  asOf: Date,
+  signal: AbortSignal | undefined,
+): Promise<PreviewedCustomer[]> {
+  const ids = batch.map((a) => a.id);
+  const { requests, activityLookbackDays } = gatheringFor([models.active, models.proposed]);
+  const gathered = await gatherMetrics(db.fork() as Db, ids, asOf, requests, activityLookbackDays);
+  const [latestActive, latestProposed] = await latestPoints(db, ids, [models.active, models.proposed]);
+  const previewed: PreviewedCustomer[] = [];
+  for await (const account of inTurns(batch, signal)) {
+    const { metrics, lastActivityAt } = gathered.get(account.id) ?? { metrics: {}, lastActivityAt: null };
+    const assess = (model: ScoringModelConfig, latest: LatestPoint | undefined) =>
+      assessCustomer({
+        model,
+        metrics,
+        asOf,
+        signedUpAt: account.signedUpAt,
+        startedAt: account.startedAt,
+        churnedAt: account.churnedAt,
+        lastActivityAt,
+        firstActivityAt: account.firstActivityAt,
+        previousTierKey: account.tier,
+        previousBands: latest?.bands ?? null,
+        earlierScore: null,
+        previousPenalties: latest?.flags ?? null,
+      });
+    previewed.push({
+      account,
+      current: assess(models.active, latestActive.get(account.id)),
+      proposed: assess(models.proposed, latestProposed.get(account.id)),
+    });
+  }
+  return previewed;
+}
+
+/**
+ * Every customer scored now under the active model and under `config`, at the same instant from the
+ * same metrics and the same latest score, so the changes are the config's alone (not those time has
+ * made since the last scoring); nothing is written. The changes are paged by keyset (ARR, then
+ * customer id), so a page follows on from the last one seen even when scores have moved in between.
+ * `signal` stops it between batches of customers.
  */
 export async function previewScoringModel(
   db: Db,
@@ -375,66 +441,30 @@ export async function previewScoringModel(
   // A bad cursor is refused before every customer is scored.
   movesAfter([], after);
   const active = await getActiveModel(db);
-  return evaluationSlots.run(() => previewOf(db, config, active, { first, after }, signal), signal);
+  return evaluationSlots.run(() => previewOf(db, { active: active.config, proposed: config }, { first, after }, signal), signal);
 }
 
 async function previewOf(
   db: Db,
-  config: ScoringModelConfig,
-  active: { config: ScoringModelConfig },
+  models: { active: ScoringModelConfig; proposed: ScoringModelConfig },
   { first, after }: { first: number; after: string | null },
   signal: AbortSignal | undefined,
 ): Promise<ModelPreview> {
   const asOf = new Date();
-  const accounts = await loadAccounts(db);
-  const requests = metricRequests(config);
+  // Customers now: started, and not churned (a churned account has no tier to move to).
+  const customers = (await loadAccounts(db)).filter((a) => isCustomerAt(a, asOf));
   const moves: TierMove[] = [];
-  const proposed = new Map<string, number>();
   const current = new Map<string, number>();
-  for (let start = 0; start < accounts.length; start += 2000) {
+  const proposed = new Map<string, number>();
+  for (let start = 0; start < customers.length; start += PREVIEW_BATCH_SIZE) {
     signal?.throwIfAborted();
-    // Customers today: signed up, and not churned (a churned account has no tier to move to).
-    const batch = accounts.slice(start, start + 2000).filter((a) => isCustomerAt(a, asOf));
-    const gathered = await gatherMetrics(
-      db.fork() as Db,
-      batch.map((a) => a.id),
-      asOf,
-      requests,
-      config.lifecycle.churnWindowDays + 1,
-    );
-    const latest = await latestPoints(
-      db,
-      batch.map((a) => a.id),
-      config,
-    );
-    for (const account of batch) {
-      const { metrics, lastActivityAt } = gathered.get(account.id) ?? { metrics: {}, lastActivityAt: null };
-      const { tier, result } = assessCustomer({
-        model: config,
-        metrics,
-        asOf,
-        signedUpAt: account.signedUpAt,
-        startedAt: account.startedAt,
-        churnedAt: account.churnedAt,
-        lastActivityAt,
-        firstActivityAt: account.firstActivityAt,
-        previousTierKey: account.tier,
-        previousBands: latest.get(account.id)?.bands ?? null,
-        earlierScore: null,
-        previousPenalties: latest.get(account.id)?.flags ?? null,
-      });
-      proposed.set(tier.key, (proposed.get(tier.key) ?? 0) + 1);
-      if (account.tier) current.set(account.tier, (current.get(account.tier) ?? 0) + 1);
-      if (tier.key !== account.tier) {
-        moves.push({
-          customerId: account.id,
-          name: account.name,
-          arrCents: account.arrCents,
-          fromTier: account.tier,
-          toTier: tier.key,
-          toScore: result.score,
-        });
-      }
+    const batch = customers.slice(start, start + PREVIEW_BATCH_SIZE);
+    for (const { account, current: now, proposed: next } of await previewBatch(db, batch, models, asOf, signal)) {
+      current.set(now.tier.key, (current.get(now.tier.key) ?? 0) + 1);
+      proposed.set(next.tier.key, (proposed.get(next.tier.key) ?? 0) + 1);
+      if (next.tier.key === now.tier.key) continue;
+      const { id: customerId, name, arrCents } = account;
+      moves.push({ customerId, name, arrCents, fromTier: now.tier.key, toTier: next.tier.key, toScore: next.result.score });
     }
   }
   moves.sort((a, b) => b.arrCents - a.arrCents || (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0));
@@ -445,8 +475,8 @@ async function previewOf(
       .sort((a, b) => a.severity - b.severity)
       .map((band) => ({ tier: band.key, label: band.label, count: tally.get(band.key) ?? 0 }));
   return {
-    current: counts(active.config.tiers, current),
-    proposed: counts(config.tiers, proposed),
+    current: counts(models.active.tiers, current),
+    proposed: counts(models.proposed.tiers, proposed),
     changed: moves.length,
     changes: page,
     changesPageInfo: pageInfoOf(

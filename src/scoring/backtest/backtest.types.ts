@@ -257,7 +257,10 @@ export class TierMove {
   @Field(() => SafeIntScalar)
   arrCents!: number;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The tier the active model gives the customer now (scored at the same instant as `toTier`).',
+  })
   fromTier!: string | null;
 
   @Field()
@@ -269,10 +272,12 @@ export class TierMove {
 
 @ObjectType({ simpleResolvers: true, description: 'What a model would change now. Nothing was written to compute it.' })
 export class ScoringModelPreview {
-  @Field(() => [TierCount], { description: 'Customers per tier today, under the active model.' })
+  @Field(() => [TierCount], {
+    description: 'Customers per tier under the active model, scored now from the same metrics as `proposed` (not their stored tiers).',
+  })
   current!: TierCount[];
 
-  @Field(() => [TierCount], { description: 'Customers per tier if the model were applied now.' })
+  @Field(() => [TierCount], { description: 'Customers per tier under `config`, scored at the same instant as `current`.' })
   proposed!: TierCount[];
 
   @Field(() => Int)

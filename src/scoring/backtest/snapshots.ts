@@ -105,6 +105,19 @@ export async function loadAccounts(db: Db): Promise<AccountFacts[]> {
 }
 
 /**
+ * What one gathering asks so that every model of `models` can be scored from it: the metrics any of
+ * them reads, each once (in key order, as metricRequests), and engagement scanned back for the last
+ * activity over the longest churn window among them.
+ */
+export function gatheringFor(models: readonly ScoringModelConfig[]): { requests: MetricRequest[]; activityLookbackDays: number } {
+  const byKey = new Map(models.flatMap((model) => metricRequests(model).map((request) => [request.key, request] as const)));
+  return {
+    requests: [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
+    activityLookbackDays: Math.max(...models.map((model) => model.lifecycle.churnWindowDays + 1)),
+  };
+}
+
+/**
  * Gathers the metrics of `model` for every account that had signed up and not yet churned, at every
  * instant of the grid. A label (churnedAt) only decides which instants an account is looked at,
  * never what is seen at them: every metric stops at the instant. Given `accounts`, those are looked
@@ -117,7 +130,7 @@ export async function collectSnapshots(
   grid: SnapshotGrid,
   { accounts, signal }: { accounts?: AccountFacts[]; signal?: AbortSignal } = {},
 ): Promise<SnapshotSet> {
-  const requests = metricRequests(model);
+  const { requests, activityLookbackDays } = gatheringFor([model]);
   const all = accounts ?? (await loadAccounts(db));
   const jobs: Array<{ asOf: Date; batch: AccountFacts[] }> = [];
   for (const asOf of gridInstants(grid)) {
@@ -147,7 +160,7 @@ export async function collectSnapshots(
         batch.map((a) => a.id),
         asOf,
         requests,
-        model.lifecycle.churnWindowDays + 1,
+        activityLookbackDays,
       );
       // One buffer for the batch, each snapshot a view of its part: a buffer of its own per snapshot
       // would cost more memory in its bookkeeping than its values take.

@@ -1,0 +1,135 @@
+// The what-if preview compares two scorings at the same instant: the active model's and the proposed
+// one's, from the same metrics and the same latest score. A tier that time alone has changed since
+// the last stored scoring is no change the proposed config makes, and a customer never scored is
+// counted on both sides.
+import { TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
+import { sql } from '../helpers/database';
+import { startTestServer, TestServer } from '../helpers/server';
+
+const DAY = 86_400_000;
+let server: TestServer;
+const today = Math.floor(Date.now() / DAY) * DAY;
+const daysAgo = (days: number, hour = 12) => new Date(today - days * DAY + hour * 3_600_000).toISOString();
+
+/** Three users on three features every day from 120 days ago up to `lastDay` days ago. */
+function dailyUse(customerId: string, lastDay: number) {
+  const events = [];
+  for (let day = 120; day >= lastDay; day--) {
+    for (let user = 0; user < 3; user++) {
+      events.push({
+        customerId,
+        eventType: 'feature_used',
+        feature: `f${(day + user) % 3}`,
+        userId: `${customerId}_u${user}`,
+        occurredAt: daysAgo(day, 8 + user),
+      });
+    }
+  }
+  return events;
+}
+
+// Largest ARR first: the account gone silent since its last stored score, a steady one, one never scored.
+const FADED = 'cust_pv_faded';
+const STEADY = 'cust_pv_steady';
+const NEVER_SCORED = 'cust_pv_never';
+
+interface Preview {
+  current: Array<{ tier: string; count: number }>;
+  proposed: Array<{ tier: string; count: number }>;
+  changed: number;
+  changes: Array<{ customerId: string; arrCents: number; fromTier: string | null; toTier: string }>;
+}
+
+async function preview(config: unknown): Promise<Preview> {
+  const result = await server.request<{ previewScoringModel: Preview }, unknown>(
+    `query ($config: JSON!) { previewScoringModel(config: $config, first: 10) {
+       current { tier count } proposed { tier count } changed changes { customerId arrCents fromTier toTier } } }`,
+    { config },
+  );
+  expect(result.errors).toBeUndefined();
+  return result.data!.previewScoringModel;
+}
+
+async function storedTier(customerId: string): Promise<string | null> {
+  const [row] = await sql<{ tier: string | null }>(server.database, 'select tier from customer where id = $1', [customerId]);
+  return row.tier;
+}
+
+async function rowCounts(): Promise<number[]> {
+  const [row] = await sql<Record<string, number>>(
+    server.database,
+    `select (select count(*)::int from health_score) a, (select count(*)::int from tier_change) b, (select count(*)::int from outreach_action) c`,
+  );
+  return Object.values(row);
+}
+
+const activeConfig = async () =>
+  (await server.request<{ scoringModel: { config: Record<string, unknown> } }, unknown>('{ scoringModel { config } }')).data!.scoringModel
+    .config;
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'preview-now', env: { RESCORE_DEBOUNCE_MS: '0' } });
+  for (const [id, arrCents] of [
+    [FADED, 3_000_000],
+    [STEADY, 2_000_000],
+    [NEVER_SCORED, 1_000_000],
+  ] as const) {
+    await server.gql(UpsertCustomerDocument, { input: { id, name: id, signedUpAt: daysAgo(130), arrCents } });
+  }
+  const events = [...dailyUse(FADED, 10), ...dailyUse(STEADY, 0), ...dailyUse(NEVER_SCORED, 0)];
+  expect((await server.gql(TrackEngagementBatchDocument, { events })).trackEngagementBatch.errors).toEqual([]);
+  // The last stored scores are nine days old: the faded account had been silent a day then.
+  for (const id of [FADED, STEADY]) {
+    const scored = await server.request(
+      'mutation ($id: ID!, $asOf: DateTime) { refreshHealthScore(customerId: $id, asOf: $asOf) { tier } }',
+      {
+        id,
+        asOf: daysAgo(9),
+      },
+    );
+    expect(scored.errors).toBeUndefined();
+  }
+  expect([await storedTier(FADED), await storedTier(STEADY), await storedTier(NEVER_SCORED)]).toEqual(['healthy', 'healthy', null]);
+}, 60_000);
+afterAll(() => server.stop());
+
+it('changes no one when the active model is previewed, however old the stored scores, counting a customer never scored on both sides', async () => {
+  const before = await rowCounts();
+  const same = await preview(await activeConfig());
+  expect(same.changed).toBe(0);
+  expect(same.changes).toEqual([]);
+  expect(same.proposed).toEqual(same.current);
+  expect(same.current.reduce((n, t) => n + t.count, 0)).toBe(3);
+  expect(await rowCounts()).toEqual(before);
+});
+
+it('lists the changes the config makes, largest ARR first, each from the tier the active model gives now', async () => {
+  const config = {
+    ...(await activeConfig()),
+    // Every band's bound raised: a top account must score 100, so every one of the three moves to "rest".
+    tiers: [
+      { key: 'top', label: 'Top', lowerBound: 100, severity: 0 },
+      { key: 'rest', label: 'Rest', lowerBound: 0, severity: 1 },
+    ],
+    playbooks: [],
+  };
+  const moved = await preview(config);
+  expect(moved.changed).toBe(3);
+  expect(moved.changes.map((c) => [c.customerId, c.arrCents, c.toTier])).toEqual([
+    [FADED, 3_000_000, 'rest'],
+    [STEADY, 2_000_000, 'rest'],
+    [NEVER_SCORED, 1_000_000, 'rest'],
+  ]);
+  expect(moved.proposed).toEqual([
+    { tier: 'top', count: 0 },
+    { tier: 'rest', count: 3 },
+  ]);
+  const fromTiers = Object.fromEntries(moved.changes.map((c) => [c.customerId, c.fromTier]));
+  // Scored now, the active model has moved the faded account out of the healthy tier its stored
+  // score holds (time alone did that): the preview's "from" is that tier, and so is the next scoring's.
+  const refreshed = await server.request('mutation { refreshAllHealthScores { status } }');
+  expect(refreshed.errors).toBeUndefined();
+  expect(await storedTier(FADED)).not.toBe('healthy');
+  expect(fromTiers).toEqual({ [FADED]: await storedTier(FADED), [STEADY]: 'healthy', [NEVER_SCORED]: await storedTier(NEVER_SCORED) });
+  expect(moved.current.find((t) => t.tier === 'healthy')?.count).toBe(2);
+});
