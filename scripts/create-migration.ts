@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { runMigrations } from 'graphile-worker';
 import { ormOptions } from '../src/database';
+import { sessionUrl } from '../src/infra/postgres-session';
 
 async function main(): Promise<void> {
   const adminUrl = process.env.ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
     await migrator.up();
     // The queue's own schema (graphile_worker) exists beside ours in every running database: the
     // comparison must not mistake it for something to drop.
-    await runMigrations({ connectionString: url.toString() });
+    await runMigrations({ connectionString: sessionUrl(url.toString()) });
     if (process.argv.includes('--check')) {
       if (await migrator.checkMigrationNeeded()) {
         console.error('the entities differ from the committed migrations: run `npm run migration:create` and commit it');

@@ -8,6 +8,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { AppConfig } from '../src/infra/config';
 import { openDatabase } from '../src/database';
 import { embeddedDatabaseUrl, startEmbeddedPostgres } from '../src/infra/embedded-postgres';
+import { sessionUrl } from '../src/infra/postgres-session';
 import { UsageError } from '../src/infra/errors';
 
 export interface ScriptDatabase {
@@ -18,7 +19,7 @@ export interface ScriptDatabase {
 /** The embedded PostgreSQL of a running `npm start`, or undefined when nothing answers on its port. */
 async function runningEmbeddedDatabase(port: number): Promise<ScriptDatabase | undefined> {
   const url = embeddedDatabaseUrl(port);
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  const client = new Client({ connectionString: sessionUrl(url), connectionTimeoutMillis: 2000 });
   try {
     await client.connect();
     return { url, stop: async () => undefined };
@@ -73,7 +74,7 @@ export async function scriptDatabase(config: AppConfig, handlesInterrupts = fals
  * that only reads would then answer a mistyped name with an empty report from a new database.
  */
 async function ensureExists(url: string): Promise<void> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  const client = new Client({ connectionString: sessionUrl(url), connectionTimeoutMillis: 10_000 });
   try {
     await client.connect();
   } catch (error) {

@@ -11,6 +11,7 @@ import { installationId } from './infra/installation';
 import { AppPubSub, createPubSub, RedisBackedPubSub } from './infra/pubsub';
 import { buildAppSchema, SchemaOptions } from './schema';
 import { Db } from './infra/sql';
+import { sessionUrl } from './infra/postgres-session';
 import { DeliveryWorker, startDeliveryWorker } from './delivery/delivery.worker';
 import { adoptCurrentDefaultModel } from './scoring/scoring-model.service';
 import { ScoringScheduler } from './scoring/scoring.scheduler';
@@ -128,7 +129,8 @@ export async function startApp(
   let deliveryWorker: DeliveryWorker | undefined;
   try {
     // Before the server takes requests: deliveries a crashed instance left locked are released.
-    deliveryWorker = await startDeliveryWorker(services, config.databaseUrl);
+    // The queue's pool (graphile-worker's) takes a connection string: it carries the session settings.
+    deliveryWorker = await startDeliveryWorker(services, sessionUrl(config.databaseUrl));
     const schema = await buildAppSchema(pubsub, schemaOptions);
     const server = await startHttpServer({
       schema,

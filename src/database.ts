@@ -7,6 +7,7 @@ import { Logger as WorkerLogger, runMigrations } from 'graphile-worker';
 import { ENTITIES } from './entities';
 import { newSessionName } from './infra/shutdown-drain';
 import { withSessionLock } from './infra/session-lock';
+import { sessionOptions, sessionUrl } from './infra/postgres-session';
 
 export const MIGRATIONS_PATH = path.resolve(__dirname, '../migrations');
 
@@ -25,10 +26,11 @@ export function ormOptions(databaseUrl: string, poolMax = 10, log: OrmLog = SCRI
   return {
     clientUrl: databaseUrl,
     // Merged by MikroORM into the driver's settings. Connection: this ORM's sessions carry a name of
-    // their own, which the shutdown uses to end only this instance's unfinished work. log: knex's own
+    // their own, which the shutdown uses to end only this instance's unfinished work, and start with
+    // the service's settings (MikroORM reads no parameter of the URL's query). log: knex's own
     // messages go to the service's log instead of bare lines on stdout beside its JSON.
     driverOptions: {
-      connection: { application_name: newSessionName() },
+      connection: { application_name: newSessionName(), options: sessionOptions(databaseUrl) },
       log: { warn, error: warn, deprecate: warn, debug: () => undefined },
     },
     entities: ENTITIES,
@@ -69,7 +71,7 @@ export async function openDatabase(databaseUrl: string, poolMax = 10, log?: OrmL
   // created. The one that waits finds them applied and has nothing to do.
   await withSessionLock(databaseUrl, MIGRATIONS_LOCK, true, async () => {
     await orm.getMigrator().up();
-    await runMigrations({ connectionString: databaseUrl, logger: QUIET });
+    await runMigrations({ connectionString: sessionUrl(databaseUrl), logger: QUIET });
   });
   return orm;
 }

@@ -3,6 +3,7 @@
 // service (same windows, same as-of bounds) and scores them with the same pure model, so the only
 // difference with `refreshAllHealthScores` is the shape of the database work.
 import { Client } from 'pg';
+import { sessionUrl } from '../../src/infra/postgres-session';
 import { CLASSIC_SCORING_MODEL, computeScore, metricRequests, MetricRequest, tierFor, trendOf } from '../../src/scoring/model';
 
 const window = (column: string, days: number, offsetDays = 0) =>
@@ -46,7 +47,7 @@ export function metricQuery(request: MetricRequest): string {
 
 /** Scores `customerIds` one by one; returns the number scored. Writes only to its own table. */
 export async function scorePerCustomer(databaseUrl: string, customerIds: readonly string[], asOf: Date): Promise<number> {
-  const client = new Client({ connectionString: databaseUrl });
+  const client = new Client({ connectionString: sessionUrl(databaseUrl) });
   await client.connect();
   try {
     await client.query(`create table if not exists bench_baseline_score (customer_id text primary key, score int not null, tier text not null,

@@ -1,6 +1,7 @@
 // Benchmark databases live next to the test ones on the same server, named `hg_bench_*`. Data sets
 // are kept between runs (they take minutes to generate) and reused when their recorded size matches.
 import { Client } from 'pg';
+import { sessionUrl } from '../../src/infra/postgres-session';
 
 export const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -12,7 +13,7 @@ export function databaseUrl(name: string): string {
 }
 
 export async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
+  const client = new Client({ connectionString: sessionUrl(url) });
   await client.connect();
   try {
     return await work(client);

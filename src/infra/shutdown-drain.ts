@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
+import { sessionUrl } from './postgres-session';
 
 /**
  * A select-list item to run first in a transaction of background work (a scoring batch, a
@@ -42,7 +43,7 @@ export function sessionNameOf(orm: MikroORM): string | undefined {
  * of its own: the pool may be held by those very requests.
  */
 export async function endBusySessions(databaseUrl: string, sessionName: string): Promise<number> {
-  const client = new Client({ connectionString: databaseUrl });
+  const client = new Client({ connectionString: sessionUrl(databaseUrl) });
   await client.connect();
   try {
     const ended = await client.query(

@@ -16,6 +16,7 @@ import { queueRescoreStatement, RescoreScheduler } from '../scoring/rescore-queu
 import type { EngagementEventInput } from '../engagement/engagement.types';
 import { DomainError, InvalidInputError } from '../infra/errors';
 import { DateTimeScalar } from '../infra/scalars';
+import { sessionUrl } from '../infra/postgres-session';
 import { NdjsonLine, ndjsonLineChunks } from './ndjson-lines';
 
 /** Events per COPY and merge (one transaction each). */
@@ -549,7 +550,7 @@ async function* batchText(reading: ImportReading, batch: Batch) {
 /** Opens the import's connections, each with its settings and its staging table. */
 async function openConnections(databaseUrl: string, count: number, clients: Client[], sessionName: string | undefined): Promise<void> {
   for (let i = 0; i < count; i++) {
-    const client = new Client({ connectionString: databaseUrl, application_name: sessionName });
+    const client = new Client({ connectionString: sessionUrl(databaseUrl), application_name: sessionName });
     // A session ended by a stopping server's drain fails the statement it ran (the merge, which rolls
     // back and is reported); the same loss reported again as an event on the client is no failure.
     client.on('error', () => undefined);

@@ -5,12 +5,13 @@
 // it held and leaves the queue as it is, for the round after the load.
 import { Client } from 'pg';
 import { Db, queryOne } from '../infra/sql';
+import { sessionUrl } from '../infra/postgres-session';
 
 const BULK_LOAD_LOCK = 'healthgraph:bulk-load';
 
 /** Runs `work` holding off continuous rescoring on every instance of `databaseUrl` (loads may overlap). */
 export async function holdingRescoring<T>(databaseUrl: string, work: () => Promise<T>): Promise<T> {
-  const session = new Client({ connectionString: databaseUrl });
+  const session = new Client({ connectionString: sessionUrl(databaseUrl) });
   // The hold goes with its session, whatever ends it; an idle session's error must not end the process.
   session.on('error', () => undefined);
   await session.connect();

@@ -1,6 +1,7 @@
 // Each test file gets its own PostgreSQL database, created fresh and dropped afterwards, so
 // tests never see each other's rows. TEST_DATABASE_URL points at the server (default: local trust auth).
 import { Client } from 'pg';
+import { sessionUrl } from '../../src/infra/postgres-session';
 
 export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -11,7 +12,7 @@ export interface TestDatabase {
 }
 
 async function admin<T>(work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: ADMIN_URL });
+  const client = new Client({ connectionString: sessionUrl(ADMIN_URL) });
   await client.connect();
   try {
     return await work(client);
@@ -22,7 +23,7 @@ async function admin<T>(work: (client: Client) => Promise<T>): Promise<T> {
 
 /** Runs one statement on a test database directly (no ORM, no server) and returns its rows. */
 export async function sql<T>(database: TestDatabase, text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: database.url });
+  const client = new Client({ connectionString: sessionUrl(database.url) });
   await client.connect();
   try {
     return (await client.query(text, values)).rows as T[];
