@@ -827,8 +827,18 @@ function abandonStalledAnswer(res: http.ServerResponse, timeoutMs: number): void
   });
 }
 
-/** The answer to a request whose handling threw: its HttpError's, or a logged 500. */
+/**
+ * The answer to a request whose handling threw: its HttpError's, or a logged 500. An answer already
+ * under way (a CSV export whose later page failed) can no longer say so: the failure is logged and
+ * the connection cut, so that its client sees a truncated transfer, not a complete download.
+ */
 function answerFailure(res: http.ServerResponse, error: unknown, logger: Logger): void {
+  if (res.headersSent) {
+    unexpectedHttpFailure(error, logger);
+    // One that had ended is left to finish sending.
+    if (!res.writableEnded) res.destroy();
+    return;
+  }
   if (error instanceof HttpError) {
     // A body that did not arrive in time is not waited for any longer: the connection goes.
     if (error.status === 408) res.setHeader('connection', 'close');
@@ -838,7 +848,6 @@ function answerFailure(res: http.ServerResponse, error: unknown, logger: Logger)
     });
   }
   const failure = unexpectedHttpFailure(error, logger);
-  if (res.headersSent) return void res.end();
   for (const [name, value] of Object.entries(failure.headers)) res.setHeader(name, value);
   sendErrors(res, failure.status, failure.body);
 }

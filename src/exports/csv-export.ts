@@ -127,8 +127,11 @@ async function streamPages<T>(
   next: (after: string | null) => Promise<{ rows: T[]; pageInfo: ConnectionResult<Customer>['pageInfo'] }>,
 ): Promise<void> {
   const byteOrderMark = wantsByteOrderMark(query) ? BYTE_ORDER_MARK : '';
-  // The first page is read before the headers go out, so a refused filter is still a clean 400.
+  const lines = (rows: T[]): string => rows.map((row) => csvLine(columns.map(([, read]) => read(row)))).join('');
+  // The first page is read and written out before the headers go, so that a refused filter is still
+  // a clean 400 and a failure a 500. A later page's failure cuts the transfer (answerFailure, src/http-server.ts).
   let page = await next(null);
+  let text = lines(page.rows);
   res.writeHead(200, {
     'content-type': 'text/csv; charset=utf-8',
     'content-disposition': `attachment; filename="${filename}"`,
@@ -136,9 +139,10 @@ async function streamPages<T>(
   });
   await write(res, byteOrderMark + csvLine(columns.map(([name]) => name)));
   for (;;) {
-    await write(res, page.rows.map((row) => csvLine(columns.map(([, read]) => read(row)))).join(''));
+    await write(res, text);
     if (!page.pageInfo.hasNextPage || res.destroyed) break;
     page = await next(page.pageInfo.endCursor);
+    text = lines(page.rows);
   }
   res.end();
 }

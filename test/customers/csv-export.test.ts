@@ -1,6 +1,7 @@
 // CSV downloads of the customer list and the worklist: the graph's filters, every row (paged on the
 // server), safe cells, and the same protection as the API.
 import type http from 'node:http';
+import { get as httpGet } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { exportCustomers } from '../../src/exports/csv-export';
 import type { Db } from '../../src/infra/sql';
@@ -321,6 +322,42 @@ it('counts a score_drop, and orders the worklist by it, only from a point scored
     '{ worklist(csmOwner: "Vera") { edges { node { id } } } }',
   );
   expect(worklist.worklist.edges.map((edge) => edge.node.id)).toEqual(['cust_drop_alike', 'cust_drop_model']);
+});
+
+/** A download read by Node's HTTP client, which says whether the transfer arrived whole (`complete`). */
+function downloadWhole(path: string): Promise<{ status: number; complete: boolean; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet(`${base()}${path}`, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      // A transfer cut short is reported as an error ('aborted') before 'close'.
+      response.on('error', () => undefined);
+      response.on('close', () => resolve({ status: response.statusCode ?? 0, complete: response.complete, body }));
+    });
+    request.on('error', reject);
+  });
+}
+
+it('cuts the transfer of an export that fails after its first page, so that the download reads as incomplete; a failure before is a 500', async () => {
+  // An instant JavaScript cannot write (its row's cells throw), on the last page by ARR (the smallest).
+  await sql(server.database, `update customer set last_activity_at = 'infinity' where id = 'cust_csv_0000'`);
+  try {
+    const cut = await downloadWhole('/export/customers.csv?orderBy=ARR_DESC');
+    expect([cut.status, cut.complete]).toEqual([200, false]);
+    expect(cut.body.split('\r\n').length).toBeGreaterThan(500);
+    const before = await downloadWhole('/export/customers.csv?search=Acme');
+    expect([before.status, before.complete, JSON.parse(before.body).errors[0].extensions.code]).toEqual([
+      500,
+      true,
+      'INTERNAL_SERVER_ERROR',
+    ]);
+    // The server goes on answering, whole.
+    const whole = await downloadWhole('/export/customers.csv?search=Customer+12');
+    expect([whole.status, whole.complete]).toEqual([200, true]);
+  } finally {
+    await sql(server.database, `update customer set last_activity_at = null where id = 'cust_csv_0000'`);
+  }
 });
 
 it('is protected like the API once keys exist: 401 without a key, 403 without the read scope', async () => {
