@@ -13,7 +13,7 @@ import { LATEST_SCORE_JOIN, SCORE_DROP_SQL, worklist } from '../scoring/health-s
 import { WITH_MODEL_SCORING } from '../scoring/scoring-model.service';
 import { LifecycleStage } from '../scoring/scoring.enums';
 
-/** An instant as the API answers it (ISO-8601, UTC): rows read as text carry PostgreSQL's own format. */
+/** An instant as the API answers it (RFC 3339, UTC): rows read as text carry PostgreSQL's own format. */
 function isoInstant(value: unknown): string | null {
   return value == null ? null : new Date(value as string | Date).toISOString();
 }

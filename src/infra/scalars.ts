@@ -1,6 +1,6 @@
-// Scalars used across the graph. DateTime is ISO-8601 (values that do not parse are rejected
-// with BAD_USER_INPUT before any resolver runs); JSON is free-form; SafeInt is a 53-bit integer.
-import { GraphQLError, GraphQLScalarType } from 'graphql';
+// Scalars used across the graph. DateTime is an RFC 3339 date-time (values that do not parse are
+// rejected with BAD_USER_INPUT before any resolver runs); JSON is free-form; SafeInt is a 53-bit integer.
+import { ASTNode, GraphQLError, GraphQLScalarType } from 'graphql';
 import { DateTimeISOResolver, JSONResolver, SafeIntResolver } from 'graphql-scalars';
 import { JSON_ARGUMENT_TOO_DEEP, MAX_JSON_ARGUMENT_DEPTH, nestsDeeperThan } from './input';
 
@@ -29,11 +29,31 @@ export function serializeDateTime(value: unknown): unknown {
   return dateTimeConfig.serialize!(value);
 }
 
+/**
+ * What a DateTime input must be, said by every refusal of one: RFC 3339's date-time, the profile of
+ * ISO 8601 graphql-scalars checks. Other ISO 8601 forms (a date alone, no seconds, no offset, `+0100`)
+ * are refused rather than guessed at: an instant without an offset is a different one in each zone.
+ */
+export const DATE_TIME_FORMAT =
+  'an RFC 3339 date-time, with seconds and an offset (Z or one like +02:00): e.g. 2026-11-24T09:30:00Z or 2026-11-24T11:30:00.250+02:00';
+
+/** graphql-scalars' coercion of an input, its refusal reworded to say what is expected. */
+function coercedDateTime(coerce: () => unknown, nodes?: ASTNode): unknown {
+  try {
+    return coerce();
+  } catch {
+    throw new GraphQLError(`DateTime must be ${DATE_TIME_FORMAT}`, { nodes });
+  }
+}
+
 export const DateTimeScalar = new GraphQLScalarType({
   ...dateTimeConfig,
   name: 'DateTime',
   serialize: serializeDateTime,
-  description: 'An ISO-8601 date-time, e.g. `2026-11-24T09:30:00Z`.',
+  parseValue: (value) => coercedDateTime(() => dateTimeConfig.parseValue!(value)),
+  parseLiteral: (ast, variables) => coercedDateTime(() => dateTimeConfig.parseLiteral!(ast, variables), ast),
+  description:
+    'An instant, as an RFC 3339 date-time (the ISO 8601 profile): seconds and an offset are required, e.g. `2026-11-24T09:30:00Z` or `2026-11-24T11:30:00+02:00`. Answered in UTC with milliseconds.',
 });
 
 const jsonConfig = JSONResolver.toConfig();

@@ -15,7 +15,7 @@ import { INDEX_SAFE_BYTES, isIndexEntryTooLarge } from '../infra/index-limits';
 import { queueRescoreStatement, RescoreScheduler } from '../scoring/rescore-queue';
 import type { EngagementEventInput } from '../engagement/engagement.types';
 import { DomainError, InvalidInputError } from '../infra/errors';
-import { DateTimeScalar } from '../infra/scalars';
+import { DATE_TIME_FORMAT, DateTimeScalar } from '../infra/scalars';
 import { sessionUrl } from '../infra/postgres-session';
 import { NdjsonLine, ndjsonLineChunks } from './ndjson-lines';
 
@@ -121,7 +121,7 @@ const TEXT_FIELDS = ['customerId', 'eventType', 'userId', 'feature', 'idempotenc
 /**
  * One NDJSON line as an event row, refused with the error `trackEngagementBatch` gives (GraphQL's
  * own type checks first: a JSON object, known fields, strings where the schema has strings, an
- * ISO-8601 `occurredAt`, then the same item validation).
+ * RFC 3339 `occurredAt`, then the same item validation).
  */
 export function parseEventLine(text: string, now: Date): EngagementRow {
   let value: unknown;
@@ -155,7 +155,7 @@ export function parseEventLine(text: string, now: Date): EngagementRow {
     try {
       occurredAt = DateTimeScalar.parseValue(fields.occurredAt) as Date;
     } catch {
-      throw new InvalidInputError('occurredAt must be an ISO-8601 date-time, e.g. 2026-11-24T09:30:00Z', { argument: 'occurredAt' });
+      throw new InvalidInputError(`occurredAt must be ${DATE_TIME_FORMAT}`, { argument: 'occurredAt' });
     }
   }
   return toEngagementRow({ ...(fields as unknown as EngagementEventInput), occurredAt }, now);

@@ -2,8 +2,9 @@
 // exactly what going through a Date gives; anything else still goes through a Date and its checks.
 import { DateTimeISOResolver } from 'graphql-scalars';
 import { mulberry32 } from '../../src/demo/seeded-random';
-import { GraphQLInt } from 'graphql';
-import { SafeIntScalar, serializeDateTime } from '../../src/infra/scalars';
+import { GraphQLInt, Kind } from 'graphql';
+import { DATE_TIME_FORMAT, DateTimeScalar, SafeIntScalar, serializeDateTime } from '../../src/infra/scalars';
+import { parseEventLine } from '../../src/ingest/event-import';
 
 const throughDate = (text: string): unknown => DateTimeISOResolver.serialize(new Date(text));
 
@@ -57,4 +58,40 @@ it('quotes a value SafeInt refuses as graphql-js quotes one for Int: a string "1
   expect(() => SafeIntScalar.parseValue({ amount: 1 })).toThrow('SafeInt cannot represent non-integer value: {"amount":1}');
   expect(() => SafeIntScalar.parseValue(2 ** 53)).toThrow('SafeInt cannot represent unsafe integer value: 9007199254740992');
   expect(SafeIntScalar.parseValue(2 ** 53 - 1)).toBe(2 ** 53 - 1);
+});
+
+describe('a DateTime input', () => {
+  it('is an RFC 3339 date-time: seconds and an offset, any fraction, T or t, Z or z', () => {
+    for (const [text, iso] of [
+      ['2026-11-24T09:30:00Z', '2026-11-24T09:30:00.000Z'],
+      ['2026-11-24T11:30:00+02:00', '2026-11-24T09:30:00.000Z'],
+      ['2026-11-24T06:00:00.25-03:30', '2026-11-24T09:30:00.250Z'],
+      ['2026-11-24t09:30:00z', '2026-11-24T09:30:00.000Z'],
+    ])
+      expect([text, (DateTimeScalar.parseValue(text) as Date).toISOString()]).toEqual([text, iso]);
+  });
+
+  it('refuses the other ISO 8601 forms, saying seconds and an offset are required, with an example', () => {
+    const refusal = `DateTime must be ${DATE_TIME_FORMAT}`;
+    expect(refusal).toMatch(/seconds and an offset \(Z or one like \+02:00\): e\.g\. 2026-11-24T09:30:00Z/);
+    for (const text of [
+      '2026-11-24T09:30:00', // no offset
+      '2026-11-24T09:30Z', // no seconds
+      '2026-11-24T09:30:00+0100',
+      '2026-11-24T09:30:00+01',
+      '2026-11-24', // a date alone
+      '2026-11-24 09:30:00Z', // a space for the T
+      '2016-12-31T23:59:60Z', // a leap second
+      '20261124T093000Z', // the basic format
+    ]) {
+      expect(() => DateTimeScalar.parseValue(text)).toThrow(refusal);
+      expect(() => DateTimeScalar.parseLiteral({ kind: Kind.STRING, value: text }, {})).toThrow(refusal);
+    }
+    expect(() => DateTimeScalar.parseValue(12)).toThrow(refusal);
+  });
+
+  it('is refused in the same words by the bulk import', () => {
+    const line = JSON.stringify({ customerId: 'cust_a', eventType: 'login', occurredAt: '2026-11-24T09:30:00' });
+    expect(() => parseEventLine(line, new Date())).toThrow(`occurredAt must be ${DATE_TIME_FORMAT}`);
+  });
 });
