@@ -41,11 +41,13 @@ export function breaksALabel(value: string): boolean {
 }
 
 /**
- * Shows nothing: white space, format characters (zero-width spaces and joiners, marks) and the other
- * code points Unicode says to draw as nothing (Default_Ignorable_Code_Point): Hangul fillers, which
- * are letters, and variation selectors and the combining grapheme joiner, which are marks.
+ * Shows nothing: white space, format characters (zero-width spaces and joiners, marks), the other
+ * code points Unicode says to draw as nothing (Default_Ignorable_Code_Point: the Hangul fillers
+ * U+115F, U+1160, U+3164 and U+FFA0, which are letters, variation selectors), the braille blank
+ * U+2800 (a symbol that is an empty cell), and combining marks, which with no letter to sit on mark
+ * nothing (a lone accent). A letter with its marks shows, as any letter.
  */
-const INVISIBLE = /^[\s\p{Cf}\p{Default_Ignorable_Code_Point}]*$/u;
+const INVISIBLE = /^[\s\p{Cf}\p{M}\p{Default_Ignorable_Code_Point}\u2800]*$/u;
 
 export function showsNothing(value: string): boolean {
   return INVISIBLE.test(value);

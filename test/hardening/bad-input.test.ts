@@ -102,6 +102,11 @@ inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'name', [
   ['a name of a halfwidth Hangul filler', '\uffa0'],
   ['a name of variation selectors', '\ufe0f\ufe0e'],
   ['a name of a combining grapheme joiner', '\u034f'],
+  ['a name of the Hangul choseong and jungseong fillers', '\u115f\u1160'],
+  // Not ignorable, yet drawn as nothing: an empty braille cell, and accents with no letter to sit on.
+  ['a name of a braille blank', '\u2800'],
+  ['a name of a lone combining accent', '\u0301'],
+  ['a name of combining marks only', ' \u0301\u0308\u093e '],
 ]);
 inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'name', [
   ['an empty name', ''],
