@@ -60,6 +60,8 @@ export { MAX_ID_LENGTH };
 export const MAX_CHURN_REASON_LENGTH = 1_000;
 /** A plan name or a CSM owner. */
 export const MAX_PLAN_LENGTH = 200;
+/** `customers(search:)`: the longest id or name it looks for. */
+const MAX_SEARCH_LENGTH = 200;
 
 /** Validates a customer id argument: non-empty, trimmed, bounded, no NUL. */
 export function checkCustomerId(id: string | null | undefined, argument = 'customerId'): string {
@@ -73,7 +75,6 @@ export function checkCustomerId(id: string | null | undefined, argument = 'custo
 const PAST_DATES = ['signedUpAt', 'churnedAt', 'planChangedAt'] as const;
 
 export function validateCustomerInput(input: CustomerInput, now = new Date()): void {
-  checkStrings(input, '');
   // Labels a list, a CSV cell and an alert show: one line of visible text each.
   requiredLabel(input.id, 'id', MAX_ID_LENGTH);
   // Left out, the stored name stays (writeCustomerChecked asks for one to create the account).
@@ -107,6 +108,8 @@ export function validateCustomerInput(input: CustomerInput, now = new Date()): v
     const dated = 'a correction (correctsLastPlanChange) is dated the change it corrects: send no planChangedAt with it';
     ensure(input.planChangedAt == null, dated, { argument: 'planChangedAt' });
   }
+  // Last: a field checked above is refused naming its own limit; this holds the rest (checkStrings).
+  checkStrings(input, '');
 }
 
 /**
@@ -568,6 +571,11 @@ export async function listCustomers(
   extraColumns: readonly string[] = [],
   fields?: { has(name: string): boolean },
 ): Promise<ConnectionResult<Customer>> {
+  const search = args.search?.trim();
+  // Counted in characters, as every other text limit: an id of emoji is searched in full. Before the
+  // check of every string (checkStrings), so that a longer search is refused naming its own limit.
+  if (search != null && longerThan(search, MAX_SEARCH_LENGTH))
+    throw new InvalidInputError(`search is longer than ${MAX_SEARCH_LENGTH} characters`, { argument: 'search', max: MAX_SEARCH_LENGTH });
   checkStrings(args, '');
   const where: string[] = [];
   const params: unknown[] = [];
@@ -582,10 +590,7 @@ export async function listCustomers(
     where.push('c.lifecycle_stage = ?');
     params.push(args.lifecycleStage);
   }
-  if (args.search != null) {
-    const search = args.search.trim();
-    // Counted in characters, as every other text limit: an id of emoji is searched in full.
-    if (longerThan(search, 200)) throw new InvalidInputError('search is longer than 200 characters', { argument: 'search', max: 200 });
+  if (search != null) {
     if (search) {
       // Compared in one Unicode form (NFC): an é typed as one character finds a name stored as e and
       // a combining accent (as some systems export text), which displays the same.

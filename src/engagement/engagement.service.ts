@@ -59,8 +59,7 @@ export interface EngagementRow {
  * describes the past: from 1970 up to a day after now.
  */
 export function toEngagementRow(input: EngagementEventInput, now: Date): EngagementRow {
-  checkStrings(input, '', ['metadata']);
-  return {
+  const row = {
     customer_id: checkCustomerId(input.customerId),
     event_type: requiredLabel(input.eventType, 'eventType', MAX_LABEL_LENGTH),
     user_id: optionalLabel(input.userId, 'userId', MAX_LABEL_LENGTH),
@@ -70,6 +69,9 @@ export function toEngagementRow(input: EngagementEventInput, now: Date): Engagem
     // Blank is refused, not read as "no key": a client meaning a key would lose its deduplication silently.
     idempotency_key: input.idempotencyKey == null ? null : requiredText(input.idempotencyKey, 'idempotencyKey', MAX_LABEL_LENGTH),
   };
+  // Last: a field checked above is refused naming its own limit; this holds the rest (checkStrings).
+  checkStrings(input, '', ['metadata']);
+  return row;
 }
 
 /**
@@ -466,10 +468,12 @@ function eventFilters(args: { eventType?: string | null; from?: Date | null; to?
 }
 
 export async function listEngagementEvents(db: Db, args: EngagementEventsArgs): Promise<ConnectionResult<EngagementEvent>> {
+  // Before the filters' check of every string, so that a long id is refused naming its own limit.
+  const customerId = args.customerId == null ? null : checkCustomerId(args.customerId);
   const { where, params } = eventFilters(args);
-  if (args.customerId != null) {
+  if (customerId !== null) {
     where.push('e.customer_id = ?');
-    params.push(checkCustomerId(args.customerId));
+    params.push(customerId);
   }
   return keysetPage<EngagementEvent>(db, { ...EVENT_PAGE, where, params, first: args.first, after: args.after });
 }

@@ -106,7 +106,9 @@ export function requiredLabel(value: string | null | undefined, argument: string
  * inputs and lists included) is free of NUL and at most MAX_TEXT_LENGTH long. Keys in `opaque` hold
  * JSON values, checked by `checkJsonObject` instead. A field added later is covered without a line
  * of its own. A refusal names the field by its path under `argument`: services pass '' for an input
- * object, so that a NUL in `name` is refused as `name`, as the field's own checks name it.
+ * object, so that a NUL in `name` is refused as `name`, as the field's own checks name it. Called
+ * after the fields' own checks, so that a field with a limit of its own is refused naming that limit
+ * (a name of 10,001 characters as longer than 500, not 10,000).
  */
 export function checkStrings(value: unknown, argument: string, opaque: readonly string[] = []): void {
   visitStrings(value, argument, 0, opaque);

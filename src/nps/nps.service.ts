@@ -87,7 +87,6 @@ export const NPS_ANSWER_READBACK: StoredRecordReadback<NpsResponseInput> = {
 
 /** The input checked (BAD_USER_INPUT otherwise), as stored. */
 function checkedAnswer(input: NpsResponseInput, now: Date) {
-  checkStrings(input, '');
   const customerId = checkCustomerId(input.customerId);
   ensure(Number.isInteger(input.score) && input.score >= 0 && input.score <= 10, 'score must be an integer from 0 to 10', {
     argument: 'score',
@@ -97,6 +96,8 @@ function checkedAnswer(input: NpsResponseInput, now: Date) {
   const comment = optionalText(input.comment, 'comment', MAX_COMMENT_LENGTH);
   const respondent = optionalLabel(input.respondent, 'respondent', MAX_RESPONDENT_LENGTH);
   const respondedAt = pastInstant(input.respondedAt ?? now, 'respondedAt', now);
+  // Last: a field checked above is refused naming its own limit; this holds the rest (checkStrings).
+  checkStrings(input, '');
   return { customerId, externalId, comment, respondent, respondedAt };
 }
 
@@ -209,14 +210,16 @@ export async function deleteNpsResponse(
 }
 
 function npsFilters(args: NpsSummaryArgs): { where: string[]; params: unknown[] } {
+  const customerId = args.customerId == null ? null : checkCustomerId(args.customerId);
+  // After the customer id, refused naming its own limit.
   checkStrings(args, '');
   filterInstant(args.from, 'from');
   filterInstant(args.to, 'to');
   const where: string[] = [];
   const params: unknown[] = [];
-  if (args.customerId != null) {
+  if (customerId !== null) {
     where.push('n.customer_id = ?');
-    params.push(checkCustomerId(args.customerId));
+    params.push(customerId);
   }
   addCustomerSegment(where, params, 'n.customer_id', args);
   addTimeRange(where, params, 'n.responded_at', args.from, args.to);

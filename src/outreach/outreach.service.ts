@@ -173,12 +173,14 @@ export async function insertOutreachActions(db: Db, actions: readonly NewOutreac
 }
 
 export async function listOutreachLog(db: Db, args: OutreachLogArgs): Promise<ConnectionResult<OutreachAction>> {
+  const customerId = args.customerId == null ? null : checkCustomerId(args.customerId);
+  // After the customer id, refused naming its own limit.
   checkStrings(args, '');
   const where: string[] = [];
   const params: unknown[] = [];
-  if (args.customerId != null) {
+  if (customerId !== null) {
     where.push('o.customer_id = ?');
-    params.push(checkCustomerId(args.customerId));
+    params.push(customerId);
   }
   if (args.status) {
     where.push('o.status = ?');

@@ -140,7 +140,6 @@ const LATE_PAYMENT_READBACK: StoredRecordReadback<PaymentInput> = { ...PAYMENT_R
 
 /** The input checked (BAD_USER_INPUT otherwise), its dates as ISO-8601 text (`given`: sent, null included). */
 function checkedPayment(input: PaymentInput, now: Date) {
-  checkStrings(input, '');
   const customerId = checkCustomerId(input.customerId);
   const externalId = optionalLabel(input.externalId, 'externalId', MAX_ID_LENGTH);
   ensure(input.externalId == null || externalId !== null, 'externalId must not be empty when given', { argument: 'externalId' });
@@ -168,6 +167,8 @@ function checkedPayment(input: PaymentInput, now: Date) {
     return { column, given: value !== undefined, value: value == null ? null : isoDate(value, key, now) };
   });
   const occurredAt = isoDate(input.occurredAt ?? now, 'occurredAt', now);
+  // Last: a field checked above is refused naming its own limit; this holds the rest (checkStrings).
+  checkStrings(input, '');
   return { customerId, externalId, currency, dates, occurredAt };
 }
 

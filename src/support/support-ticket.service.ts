@@ -55,7 +55,6 @@ interface ColumnValue {
 
 /** Validates the input into column values; throws BAD_USER_INPUT. */
 function toColumns(input: SupportTicketInput, now: Date, statusChangedAt: Date | null): ColumnValue[] {
-  checkStrings(input, '');
   const externalId = requiredLabel(input.externalId, 'externalId', MAX_ID_LENGTH);
   // A ticket always has a severity, a status and an opening: null would clear none of them, and
   // reading it as "left out" would answer a field that was meant to change with the stored one.
@@ -96,6 +95,8 @@ function toColumns(input: SupportTicketInput, now: Date, statusChangedAt: Date |
       argument: 'resolvedAt',
     },
   );
+  // Last: a field checked above is refused naming its own limit; this holds the rest (checkStrings).
+  checkStrings(input, '');
 
   return [
     { column: 'external_id', value: externalId, overwrite: false },

@@ -83,6 +83,67 @@ describe('through the API', () => {
     ]);
   });
 
+  it("refuses a text past its field's limit naming that limit, however far past it, not the 10,000 of any string", async () => {
+    await server.request('mutation { upsertCustomer(input: { id: "cust_limits", name: "Limits" }) { id } }');
+    const cases: Array<[string, string, Record<string, unknown>, string, number]> = [
+      ['mutation ($input: CustomerInput!) { upsertCustomer(input: $input) { id } }', 'input', { id: 'cust_limits' }, 'name', 500],
+      ['mutation ($input: CustomerInput!) { upsertCustomer(input: $input) { id } }', 'input', { name: 'x' }, 'id', 200],
+      ['mutation ($input: CustomerInput!) { upsertCustomer(input: $input) { id } }', 'input', { id: 'cust_limits' }, 'churnReason', 1000],
+      [
+        'mutation ($input: EngagementEventInput!) { trackEngagement(input: $input) { id } }',
+        'input',
+        { customerId: 'cust_limits' },
+        'eventType',
+        500,
+      ],
+      [
+        'mutation ($input: EngagementEventInput!) { trackEngagement(input: $input) { id } }',
+        'input',
+        { eventType: 'login' },
+        'customerId',
+        200,
+      ],
+      [
+        'mutation ($input: PaymentInput!) { recordPayment(input: $input) { id } }',
+        'input',
+        { customerId: 'cust_limits', amountCents: 100, currency: 'USD', status: 'PAID' },
+        'externalId',
+        200,
+      ],
+      [
+        'mutation ($input: SupportTicketInput!) { recordSupportTicket(input: $input) { id } }',
+        'input',
+        { customerId: 'cust_limits', externalId: 'T-1' },
+        'subject',
+        1000,
+      ],
+      [
+        'mutation ($input: NpsResponseInput!) { submitNpsResponse(input: $input) { id } }',
+        'input',
+        { customerId: 'cust_limits', score: 9 },
+        'respondent',
+        500,
+      ],
+      ['query ($value: ID) { engagementEvents(customerId: $value) { totalCount } }', '', {}, 'customerId', 200],
+      ['query ($value: ID) { outreachLog(customerId: $value) { totalCount } }', '', {}, 'customerId', 200],
+      ['query ($value: ID) { npsResponses(customerId: $value) { totalCount } }', '', {}, 'customerId', 200],
+      ['query ($value: String) { customers(search: $value) { totalCount } }', '', {}, 'search', 200],
+    ];
+    for (const [document, variable, rest, field, limit] of cases) {
+      for (const length of [limit + 1, 10_000, 10_001, 50_000]) {
+        const value = 'x'.repeat(length);
+        const variables = variable ? { [variable]: { ...rest, [field]: value } } : { value };
+        const answer = await server.request(document, variables);
+        expect([field, length, answer.errors?.[0].message, answer.errors?.[0].extensions?.argument]).toEqual([
+          field,
+          length,
+          `${field} is longer than ${limit} characters`,
+          field,
+        ]);
+      }
+    }
+  });
+
   it('searches for that id in full, in the list and in the CSV export, and refuses a search of 201', async () => {
     const id = '𠁀'.repeat(200);
     await server.request('mutation ($id: ID!) { upsertCustomer(input: { id: $id, name: "Searched" }) { id } }', { id });
