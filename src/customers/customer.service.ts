@@ -17,6 +17,7 @@ import {
   requiredLabel,
 } from '../infra/input';
 import { isIndexEntryTooLarge } from '../infra/index-limits';
+import { showsNothing } from '../infra/text-rules';
 import { LoaderRegistry } from '../infra/loaders';
 import { ConnectionResult, SortKey, keysetPage } from '../infra/pagination';
 import { Db, inTransaction, json, query, queryOne, takeTurns } from '../infra/sql';
@@ -136,14 +137,14 @@ export const STILL_A_CUSTOMER = '(c.churned_at is null or c.churned_at > now())'
 export const STILL_TO_KEEP = `(${STILL_A_CUSTOMER} and c.lifecycle_stage is distinct from 'CHURNED')`;
 
 /**
- * A filter on a stored label (csmOwner, plan, eventType) as the column holds it: trimmed, as every write trims
- * it, so `" kate "` finds kate's accounts. Absent or blank is null, no filter: a blank label is stored
- * as none, so it could match nothing, and an emptied form field means "everyone" (as an empty tier does,
- * and an empty parameter of the CSV exports).
+ * A filter on a stored label (csmOwner, plan, eventType, a tier) as the column holds it: trimmed, as every write trims
+ * it, so `" kate "` finds kate's accounts. Absent or blank (showing nothing: a zero-width space, as
+ * labels are judged when stored) is null, no filter: a blank label is stored as none, so it could
+ * match nothing, and an emptied form field means "everyone" (an empty parameter of the CSV exports too).
  */
 export function labelFilter(value: string | null | undefined): string | null {
   const trimmed = value?.trim() ?? '';
-  return trimmed === '' ? null : trimmed;
+  return showsNothing(trimmed) ? null : trimmed;
 }
 
 /** Optional text as stored: trimmed, and null when empty. */
@@ -579,11 +580,12 @@ export async function listCustomers(
   checkStrings(args, '');
   const where: string[] = [];
   const params: unknown[] = [];
-  if (args.tier) {
-    await checkModelKeys(db, 'tiers', [args.tier], 'tier');
+  const tier = labelFilter(args.tier);
+  if (tier) {
+    await checkModelKeys(db, 'tiers', [tier], 'tier');
     // A lost customer is in no tier (it keeps its last one), as healthSummary counts them.
     where.push('c.tier = ?', STILL_TO_KEEP);
-    params.push(args.tier);
+    params.push(tier);
   }
   addSegmentFilter(where, params, args);
   if (args.lifecycleStage) {

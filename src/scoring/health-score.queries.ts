@@ -6,6 +6,7 @@ import {
   CUSTOMER_COLUMNS,
   CUSTOMER_ORDERINGS,
   CustomerSegment,
+  labelFilter,
   STILL_TO_KEEP,
 } from '../customers/customer.service';
 import { Customer, CustomerOrder } from '../customers/customer.types';
@@ -81,11 +82,12 @@ export async function getHealthScoreAt(db: Db, customerId: string, asOf: Date): 
 export async function listLatestScores(db: Db, args: HealthScoresArgs): Promise<ConnectionResult<HealthScore>> {
   const where = ['c.health_score is not null'];
   const params: unknown[] = [];
-  if (args.tier) {
-    await checkModelKeys(db, 'tiers', [args.tier], 'tier');
+  const tier = labelFilter(args.tier);
+  if (tier) {
+    await checkModelKeys(db, 'tiers', [tier], 'tier');
     // A lost customer (cancelled, or churned by silence) keeps its last tier, but is in no tier any more (as in `customers(tier:)`).
     where.push('c.tier = ?', STILL_TO_KEEP);
-    params.push(args.tier);
+    params.push(tier);
   }
   ensure(args.minScore == null || (args.minScore >= 0 && args.minScore <= 100), 'minScore must be 0–100', { argument: 'minScore' });
   ensure(args.maxScore == null || (args.maxScore >= 0 && args.maxScore <= 100), 'maxScore must be 0–100', { argument: 'maxScore' });
@@ -311,8 +313,9 @@ export async function worklist(
   after: string | null | undefined,
   filter: WorklistFilter = {},
 ): Promise<ConnectionResult<Customer>> {
-  const { tier, lifecycleStage } = filter;
-  checkStrings({ csmOwner: filter.csmOwner, plan: filter.plan, tier, after }, '');
+  const { lifecycleStage } = filter;
+  checkStrings({ csmOwner: filter.csmOwner, plan: filter.plan, tier: filter.tier, after }, '');
+  const tier = labelFilter(filter.tier);
   const model = await getActiveModel(db);
   const worstTiers = model.config.tiers.filter((band) => isAtRiskTier(model.config.tiers, band.key)).map((band) => band.key);
   if (tier) {
@@ -334,8 +337,8 @@ export async function worklist(
   const params: unknown[] = [JSON.stringify(worstTiers)];
   addSegmentFilter(where, params, filter);
   for (const [column, value] of [
-    // An empty tier is no filter, as in `customers(tier:)`.
-    ['tier', tier || null],
+    // A blank tier is no filter, as in `customers(tier:)`.
+    ['tier', tier],
     ['lifecycle_stage', lifecycleStage],
   ] as const) {
     if (value == null) continue;

@@ -132,6 +132,12 @@ it('reads its query string as GraphQL reads arguments: empty means not given, tw
   const all = (await download('/export/customers.csv')).body;
   // An empty field of a form, for every filter alike.
   expect((await download('/export/customers.csv?tier=&lifecycleStage=&orderBy=&search=')).body).toBe(all);
+  // A filter that shows nothing (a zero-width space, spaces) is blank as a stored label is: no filter.
+  expect((await download('/export/customers.csv?tier=%E2%80%8B&csmOwner=%20%E2%80%8D%20&plan=%E2%80%8B')).body).toBe(all);
+  const worklist = (await download('/export/worklist.csv')).body;
+  expect((await download('/export/worklist.csv?tier=%E2%80%8B&csmOwner=%E2%80%8B')).body).toBe(worklist);
+  const blankTier = await server.gql<{ customers: { totalCount: number } }, never>('{ customers(tier: "\\u200b") { totalCount } }');
+  expect(blankTier.customers.totalCount).toBe(1203);
   for (const [query, argument] of [
     ['tier=critical&tier=healthy', 'tier'],
     ['search=%ff', 'search'],
