@@ -13,6 +13,7 @@ import { runCommand } from '../infra/command-line';
 import { StartupRefusal, UsageError } from '../infra/errors';
 import type { Db } from '../infra/sql';
 import { analyzeTables } from '../infra/table-statistics';
+import { counted } from '../infra/counted';
 
 import { backfillHistory, endsOfPastDays } from '../scoring/backfill-history';
 import { EventImportSummary, importEvents, MAX_REPORTED_ERRORS } from './event-import';
@@ -78,7 +79,7 @@ export async function backfillDailyHistory(
     onInstant: (asOf, run) =>
       print(
         run
-          ? `  backfill as of ${asOf.toISOString()}: ${run.customersScored} scored, ${run.tierChanges} tier changes`
+          ? `  backfill as of ${asOf.toISOString()}: ${run.customersScored} scored, ${counted(run.tierChanges, 'tier change')}`
           : `  backfill as of ${asOf.toISOString()}: already scored`,
       ),
   });
@@ -118,7 +119,7 @@ export async function runImportCommand(
     onProgress: (progress) => {
       if (Date.now() - lastPrinted < 2000) return;
       lastPrinted = Date.now();
-      print(`  ${progress.lines.toLocaleString('en-US')} lines, ${progress.accepted.toLocaleString('en-US')} stored`);
+      print(`  ${counted(progress.lines, 'line', { grouped: true })}, ${progress.accepted.toLocaleString('en-US')} stored`);
     },
     signal: stop,
   }).finally(() => {
@@ -126,13 +127,16 @@ export async function runImportCommand(
     if (stop?.aborted) source.destroy();
   });
   print(
-    `imported ${command.file}: ${summary.lines} lines, ${summary.accepted} events stored, ${summary.duplicates} duplicates, ` +
-      `${summary.rejected} refused; ${summary.customers} customer${summary.customers === 1 ? '' : 's'} queued for rescoring; ${summary.seconds.toFixed(1)} s ` +
+    `imported ${command.file}: ${counted(summary.lines, 'line')}, ${counted(summary.accepted, 'event')} stored, ` +
+      `${counted(summary.duplicates, 'duplicate')}, ${summary.rejected} refused; ${counted(summary.customers, 'customer')} queued for rescoring; ` +
+      `${summary.seconds.toFixed(1)} s ` +
       `(${Math.round(summary.lines / Math.max(summary.seconds, 0.001)).toLocaleString('en-US')} lines/s)`,
   );
   for (const error of summary.errors) print(`  line ${error.line}: ${error.code} ${error.message}`);
   if (summary.rejected > summary.errors.length)
-    print(`  … and ${summary.rejected - summary.errors.length} more refused lines (the first ${MAX_REPORTED_ERRORS} are listed)`);
+    print(
+      `  … and ${counted(summary.rejected - summary.errors.length, 'more refused line')} (the first ${MAX_REPORTED_ERRORS} are listed)`,
+    );
   if (summary.stoppedAfterLine !== undefined) {
     const next = summary.stoppedAfterLine + 1;
     print(
@@ -144,7 +148,7 @@ export async function runImportCommand(
   if (summary.accepted > 0) await analyzeTables(orm.em.fork() as Db, IMPORTED_TABLES);
   if (command.backfillDays > 0 && summary.stoppedAfterLine === undefined) {
     const services = await commandServices(orm, config, databaseUrl, { publishes: false });
-    print(`backfilling the score history of the last ${command.backfillDays} days (no outreach, nothing published)`);
+    print(`backfilling the score history of the last ${counted(command.backfillDays, 'day')} (no outreach, nothing published)`);
     try {
       await backfillDailyHistory(services, orm.em.fork() as Db, command.backfillDays, new Date(), print);
     } finally {

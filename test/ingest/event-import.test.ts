@@ -501,7 +501,11 @@ describe('npm run import of a file sent again', () => {
 
       const again = await importFile(lines);
       expect(again.summary).toMatchObject({ accepted: 0, duplicates: 3, customers: 0 });
-      expect(again.printed).toContain('0 customers queued for rescoring');
+      expect(again.printed).toContain(': 3 lines, 0 events stored, 3 duplicates, 0 refused; 0 customers queued for rescoring;');
+      // Counts of one in the singular.
+      const one = await importFile([{ ...lines[0], idempotencyKey: 'again-one' }, lines[1]]);
+      expect(one.printed).toContain(': 2 lines, 1 event stored, 1 duplicate, 0 refused; 1 customer queued for rescoring;');
+      expect((await importFile([lines[0]])).printed).toContain(': 1 line, 0 events stored, 1 duplicate, 0 refused;');
       expect(again.queued).toEqual([]);
 
       // One new event each for the customer of a line stored on its own and for cust_b: those two only.
