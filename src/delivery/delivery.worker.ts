@@ -125,13 +125,19 @@ async function sendOnce(open: OpenDeliveries, messageId: string, retryJob: Deliv
 
 /**
  * Pauses the destination once its receiver answered 410 Gone to one of `outcomes` (after they are
- * recorded: pausing first would cancel the very delivery that was refused). A pause that fails is
- * logged: the outcomes stand, and the next 410 pauses it.
+ * recorded: pausing first would cancel the very delivery that was refused), unless an admin gave it
+ * another address meanwhile: the 410 was the old address's. A pause that fails is logged: the
+ * outcomes stand, and the next 410 pauses it.
  */
-async function pauseIfEndpointGone(destinationId: string, outcomes: readonly DeliveryOutcome[], deps: WorkerDeps): Promise<void> {
+async function pauseIfEndpointGone(
+  destination: { id: string; url?: string | null },
+  outcomes: readonly DeliveryOutcome[],
+  deps: WorkerDeps,
+): Promise<void> {
   if (!outcomes.some((outcome) => outcome.kind === 'DEAD' && outcome.endpointGone)) return;
+  const destinationId = destination.id;
   try {
-    if (await pauseGoneDestination(deps.db(), destinationId)) {
+    if (await pauseGoneDestination(deps.db(), destinationId, destination.url ?? null)) {
       deps.logger.warn({ destinationId }, 'destination paused: its receiver answered 410 Gone');
     }
   } catch (error) {
@@ -150,7 +156,7 @@ async function attempt(open: OpenDeliveries, messageId: string, retryJob: Delive
   if (open.items.length === 0) return recordOutcomes(deps.db(), open.claim, withheld);
   const outcome = !open.destination.active ? CANCELLED : await sendOnce(open, messageId, retryJob, deps);
   await recordOutcomes(deps.db(), open.claim, [...withheld, ...open.items.map(({ deliveryId }) => ({ deliveryId, outcome }))]);
-  await pauseIfEndpointGone(open.destination.id, [outcome], deps);
+  await pauseIfEndpointGone(open.destination, [outcome], deps);
 }
 
 /** Runs `work` on every item, at most `limit` at once; the results in the items' order. */
@@ -201,7 +207,7 @@ async function attemptBatch(open: OpenBatch, startBy: number, deps: WorkerDeps):
   }));
   await recordOutcomes(db, open.claim, outcomes);
   await pauseIfEndpointGone(
-    open.destination.id,
+    open.destination,
     outcomes.map(({ outcome }) => outcome),
     deps,
   );

@@ -279,18 +279,19 @@ export const DELIVERY_WORKER_ACTOR = 'delivery-worker';
 /**
  * Pauses a destination whose receiver answered 410 Gone (Standard Webhooks: the endpoint no longer
  * exists, stop sending to it), as an admin's `paused: true` does: its open deliveries are cancelled,
- * and the audit log records the change. One already paused or deleted is left alone. Resuming it
+ * and the audit log records the change. One already paused or deleted, or given another URL since the 410, is left alone. Resuming it
  * (`updateDestination(paused: false)`, once its URL is fixed) is an admin's decision. Returns whether
  * this call paused it.
  */
-export async function pauseGoneDestination(db: Db, id: string): Promise<boolean> {
+export async function pauseGoneDestination(db: Db, id: string, goneUrl: string | null): Promise<boolean> {
   const paused = await inTransaction(db, async (tx) => {
     // The destination row first, then its deliveries in id order, as updateDestination takes them.
     const row = await queryOne<{ name: string; kind: string }>(
       tx,
-      `update destination set paused = true, updated_at = now() where id = ?::bigint and deleted_at is null and not paused
+      `update destination set paused = true, updated_at = now()
+       where id = ?::bigint and url is not distinct from ? and deleted_at is null and not paused
        returning name, kind`,
-      [id],
+      [id, goneUrl],
     );
     if (row) await cancelOpenDeliveries(tx, id, 'destination paused: its receiver answered 410 Gone');
     return row;

@@ -5,6 +5,8 @@
 import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 import { DELIVERY_TEST_ENV, ok, Receiver, scoreNow, seedDecliningAccounts, SIGNING_SECRET, startReceiver, waitFor } from './support';
+import { pauseGoneDestination } from '../../src/delivery/destination.service';
+import type { Db } from '../../src/infra/sql';
 
 const MAX_DELAY_MS = 2500;
 
@@ -191,4 +193,18 @@ it('gives a webhook answered 410 Gone up at once, without retrying it, and pause
   await scoreNow(server, ['cust_r5']);
   expect(await deliveriesOf('cust_r5')).toEqual([]);
   expect(receiver.arrivals).toHaveLength(arrived);
+});
+
+it('leaves a destination given another URL since the 410 running: the endpoint gone was the old one', async () => {
+  const created = await ok(server, `mutation($input: DestinationInput!) { createDestination(input: $input) { id } }`, {
+    input: { kind: 'WEBHOOK', name: 'crm-moved', url: receiver.url, signingSecret: SIGNING_SECRET, filter: { audience: 'TEAM' } },
+  });
+  const destinationId = created.createDestination.id;
+  const db = server.app.orm.em.fork() as Db;
+  // A send to the old address answered 410 after an admin had moved the destination to this one.
+  expect(await pauseGoneDestination(db, destinationId, 'https://old.example.com/hook')).toBe(false);
+  const listed = await ok(server, `{ destinations(first: 100) { edges { node { id paused } } } }`);
+  expect(listed.destinations.edges.find((edge: any) => edge.node.id === destinationId).node.paused).toBe(false);
+  // The address that answered 410 is still the destination's: paused.
+  expect(await pauseGoneDestination(db, destinationId, receiver.url)).toBe(true);
 });
