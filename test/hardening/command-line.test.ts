@@ -112,6 +112,20 @@ describe('npm run import', () => {
 describe('npm run backtest', () => {
   const NOW = Date.parse('2026-12-04T00:00:00Z');
 
+  it.each(['2026-06-01', '2026-06-01T00:00:00', '2026-06-01T00:00Z', 'June 1, 2026'])(
+    "refuses --from %s as the API refuses it (no offset or no seconds), rather than reading it in the machine's zone",
+    (from) => {
+      const message = usageError(() => parseBacktestArguments(['--from', from, '--to', '2026-11-01T00:00:00Z'], NOW)).message;
+      expect(message).toContain('--from must be an RFC 3339 date-time, with seconds and an offset');
+      expect(message).toContain(`got "${from}"`);
+    },
+  );
+
+  it('reads --from and --to with an offset as the instants they name', () => {
+    const parsed = parseBacktestArguments(['--from', '2026-06-01T02:00:00+02:00', '--to', '2026-11-01T00:00:00Z'], NOW);
+    expect(parsed).toMatchObject({ from: new Date('2026-06-01T00:00:00Z'), to: new Date('2026-11-01T00:00:00Z') });
+  });
+
   it('refuses a grid the backtest cannot run as a usage error, naming the option, before any database work', () => {
     expect(
       usageError(() => parseBacktestArguments(['--from', '2026-12-01T00:00:00Z', '--to', '2026-01-01T00:00:00Z'], NOW)).message,

@@ -2,15 +2,16 @@
 // checked as the backtest checks it (checkedGrid), before any database is opened, so that a grid the
 // backtest refuses (--from after --to, a future --to, too many instants) is a usage error, exit code 2.
 import { InvalidInputError, UsageError } from '../../infra/errors';
+import { DATE_TIME_FORMAT, DateTimeScalar } from '../../infra/scalars';
 import { checkedGrid } from './backtest.service';
 
 const DAY_MS = 86_400_000;
 const SEE_HELP = '(npm run backtest -- --help for the usage)';
 
-export const BACKTEST_USAGE = `Usage: npm run backtest -- [--weeks W | --from ISO --to ISO] [--step D] [--horizon D] [--version N] [--compare-classic] [--suggest]
+export const BACKTEST_USAGE = `Usage: npm run backtest -- [--weeks W | --from T --to T] [--step D] [--horizon D] [--version N] [--compare-classic] [--suggest]
 
   --weeks W          snapshots every --step days over the last W weeks, ending yesterday (default 16)
-  --from, --to       the grid's first and last instant instead (ISO date-times, not in the future)
+  --from, --to       the grid's first and last instant instead (RFC 3339 date-times with an offset, e.g. 2026-11-01T00:00:00Z; not in the future)
   --step D           days between snapshots (default 7)
   --horizon D        days after a snapshot within which a churn counts as foreseen (default 30)
   --version N        a stored model version (default: the active model, and the current default
@@ -64,11 +65,13 @@ export function parseBacktestArguments(argv: readonly string[], now: number): Ba
     if (!Number.isSafeInteger(value) || value <= 0) throw new UsageError(`--${name} must be a whole number > 0, got "${text ?? ''}"`);
     return value;
   };
+  // Read as the API reads a DateTime: a date alone or a time without an offset is refused, not taken in the machine's zone.
   const instant = (name: string): Date => {
-    const value = new Date(values.get(name) ?? '');
-    if (Number.isNaN(value.getTime()))
-      throw new UsageError(`--${name} must be an ISO date-time, such as 2026-11-01T00:00:00Z, got "${values.get(name) ?? ''}"`);
-    return value;
+    try {
+      return DateTimeScalar.parseValue(values.get(name) ?? '') as Date;
+    } catch {
+      throw new UsageError(`--${name} must be ${DATE_TIME_FORMAT}; got "${values.get(name) ?? ''}"`);
+    }
   };
   const to = values.has('to') ? instant('to') : new Date(now - DAY_MS);
   const from = values.has('from') ? instant('from') : new Date(to.getTime() - number('weeks', 16) * 7 * DAY_MS);
