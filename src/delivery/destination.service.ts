@@ -121,7 +121,6 @@ function checkList(values: string[] | null | undefined, argument: string): strin
 
 /** The columns an input sets (undefined: left alone), checked; BAD_USER_INPUT on the first bad field. */
 function destinationColumns(input: DestinationInput, policy: DestinationPolicy): Record<string, unknown> {
-  checkStrings(input, '');
   const digest = input.digestSeconds;
   ensure(
     digest == null || (digest >= MIN_DIGEST_SECONDS && digest <= MAX_DIGEST_SECONDS),
@@ -149,6 +148,8 @@ function destinationColumns(input: DestinationInput, policy: DestinationPolicy):
     columns.tiers = checkList(filter?.tiers, 'filter.tiers') ?? null;
     columns.csm_owner = filter?.csmOwner == null ? null : requiredLabel(filter.csmOwner, 'filter.csmOwner', MAX_NAME_LENGTH);
   }
+  // Last: a field checked above is refused naming its own limit; this holds the rest (checkStrings).
+  checkStrings(input, '');
   return Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
 }
 
@@ -362,10 +363,11 @@ const CSM_COLUMNS = `c.owner, c.email, c.slack_target as "slackTarget", c.update
 
 /** Sets where a CSM gets team alerts; with neither an email nor a Slack target the entry is removed. */
 export async function setCsmContact(db: Db, input: CsmContactInput): Promise<CsmContact | null> {
-  checkStrings(input, '');
   const owner = requiredLabel(input.owner, 'owner', MAX_NAME_LENGTH);
   const email = optionalEmailAddress(input.email, 'email') ?? null;
   const slackTarget = optionalLabel(input.slackTarget, 'slackTarget', MAX_NAME_LENGTH);
+  // Last, as in destinationColumns: each field above is refused naming its own limit.
+  checkStrings(input, '');
   if (email === null && slackTarget === null) {
     await query(db, 'delete from csm_contact where owner = ?', [owner]);
     return null;

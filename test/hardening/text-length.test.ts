@@ -128,6 +128,8 @@ describe('through the API', () => {
       ['query ($value: ID) { outreachLog(customerId: $value) { totalCount } }', '', {}, 'customerId', 200],
       ['query ($value: ID) { npsResponses(customerId: $value) { totalCount } }', '', {}, 'customerId', 200],
       ['query ($value: String) { customers(search: $value) { totalCount } }', '', {}, 'search', 200],
+      ['mutation ($input: DestinationInput!) { createDestination(input: $input) { id } }', 'input', { kind: 'WEBHOOK' }, 'name', 200],
+      ['mutation ($input: CsmContactInput!) { setCsmContact(input: $input) { owner } }', 'input', { email: 'a@example.com' }, 'owner', 200],
     ];
     for (const [document, variable, rest, field, limit] of cases) {
       for (const length of [limit + 1, 10_000, 10_001, 50_000]) {
