@@ -91,7 +91,9 @@ function clientLimits(config: AppConfig): Pick<AppServices, 'statementLimits' | 
     statementLimits: new StatementLimits({
       perRequest: STATEMENTS_PER_REQUEST,
       perClient: config.statementsPerKey,
+      poolSize: config.databasePoolMax,
       queryTimeoutMs: config.queryStatementTimeoutMs,
+      queryWaitTimeoutMs: config.queryStatementWaitTimeoutMs,
     }),
     requestBodies: new BodyBudget(BODIES_IN_FLIGHT_PER_KEY * config.maxBodyBytes),
     operationsInFlight: new OperationsInFlight(config.operationsPerKey, config.operationsWaitingPerKey),

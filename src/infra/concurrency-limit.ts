@@ -1,7 +1,7 @@
 // Work under a concurrency limit: at most `maxRunning` at once, the rest waiting in order; optionally at
 // most `maxWaiting` waiting, past which one is refused at once. Used for the model evaluations of
 // an instance (scoring/backtest/evaluation-slots.ts), the full runs asked for through the API
-// (scoring/full-run-queue.ts), and the statements of one request and of one key (statement-limits.ts).
+// (scoring/full-run-queue.ts), and the statements of one request (statement-limits.ts).
 //
 // Hand-written rather than p-limit: the maintained p-limit is ESM-only (from v4; this service builds
 // to CommonJS), and a wait queue that refuses when full is not among its options.

@@ -54,9 +54,11 @@ export interface AppConfig {
   databasePoolMax: number;
   /**
    * Statements one client (an API key; the key-less local admin is one client) runs at once over all
-   * its GraphQL requests on this instance; the others wait their turn, in order. Below the pool size,
-   * so that one key's parallel requests always leave connections to the others. `STATEMENTS_PER_KEY`,
-   * from 1 to DATABASE_POOL_MAX, default half of DATABASE_POOL_MAX (at least 1).
+   * its GraphQL requests on this instance; the others wait their turn, in order. Also what all
+   * clients running several statements at once hold together: the rest of the pool is kept for lone
+   * statements (a client's only one), so that however many keys are busy, a one-row query finds a
+   * connection. `STATEMENTS_PER_KEY`, from 1 to DATABASE_POOL_MAX, default half of DATABASE_POOL_MAX
+   * (at least 1).
    */
   statementsPerKey: number;
   /**
@@ -75,6 +77,13 @@ export interface AppConfig {
    * imports and migrations are never timed. `QUERY_STATEMENT_TIMEOUT_MS`, default 5000; 0 disables.
    */
   queryStatementTimeoutMs: number;
+  /**
+   * Longest one database statement of a GraphQL query waits for its turn (a connection), ms; then it
+   * is not run and its field answers SERVICE_UNAVAILABLE with retryAfterSeconds. Mutations are never
+   * refused for waiting. `QUERY_STATEMENT_WAIT_TIMEOUT_MS`, default 60 000 (the pool's own wait for a
+   * connection); 0 waits as long as it takes.
+   */
+  queryStatementWaitTimeoutMs: number;
   /**
    * Full runs asked for through the API (`refreshAllHealthScores`) that wait on this instance behind
    * the one running (or waiting for another instance's run); past it RATE_LIMITED, nothing written.
@@ -459,6 +468,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     operationsPerKey: integer(env, 'OPERATIONS_PER_KEY', 2 * statementsOfAKey, 1),
     operationsWaitingPerKey: integer(env, 'OPERATIONS_WAITING_PER_KEY', WAITING_PER_CLIENT, 0),
     queryStatementTimeoutMs: milliseconds(env, 'QUERY_STATEMENT_TIMEOUT_MS', 5000),
+    queryStatementWaitTimeoutMs: milliseconds(env, 'QUERY_STATEMENT_WAIT_TIMEOUT_MS', 60_000),
     fullRunsWaiting: integer(env, 'FULL_RUNS_WAITING', 4, 0, 1000),
     disableDataLoader: flag(env, 'DISABLE_DATALOADER', false),
     corsOrigins: origins(env, 'CORS_ORIGINS'),

@@ -1,7 +1,8 @@
 // Typed domain errors, mapped once to GraphQL `extensions.code` in the error formatter.
 // Services throw these; nothing matches on message strings. The error contract of a response:
 //   - BAD_USER_INPUT, NOT_FOUND, …: the domain error's own code and message;
-//   - SERVICE_UNAVAILABLE: the database cannot be reached, or the instance is stopping; HTTP 503 with
+//   - SERVICE_UNAVAILABLE: the database cannot be reached, the instance is stopping, or a query's
+//     statement waited too long for a connection; HTTP 503 with
 //     Retry-After when nothing else answered (answersNothing), else 200 with the code on the failed fields;
 //   - INTERNAL_SERVER_ERROR: masked, with the request id under which it was logged.
 // No response carries a stack trace unless NODE_ENV=development.
@@ -112,6 +113,22 @@ export class ServiceStoppingError extends DomainError {
   readonly code = 'SERVICE_UNAVAILABLE';
   constructor(message: string, details: Record<string, unknown> = {}) {
     super(message, { ...details, retryAfterSeconds: RETRY_AFTER_SECONDS });
+  }
+}
+
+/**
+ * A statement of a read-only operation waited for a database connection past its time
+ * (`QUERY_STATEMENT_WAIT_TIMEOUT_MS`) and was not run: the connections the clients may use were all
+ * busy. Nothing is wrong with what was asked: retry after `retryAfterSeconds`.
+ */
+export class StatementWaitTimeoutError extends DomainError {
+  readonly code = 'SERVICE_UNAVAILABLE';
+  constructor(waitTimeoutMs: number) {
+    super(
+      `no database connection came free for a statement of this query within ${waitTimeoutMs} ms (the server is busy): ` +
+        'it did not run; retry later',
+      { waitTimeoutMs, retryAfterSeconds: RETRY_AFTER_SECONDS },
+    );
   }
 }
 

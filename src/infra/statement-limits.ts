@@ -1,32 +1,68 @@
-// What the GraphQL requests of one client may hold of the database pool (DATABASE_POOL_MAX): a few
-// statements of one request at once, a few of one client (API key) at once over all its requests on
-// this instance, and, for read-only operations (queries), a bounded time per statement. Without these,
-// a handful of requests each counting thirty broad lists in parallel held every connection, and other
-// clients' one-row queries waited seconds for one. Removable: without it sql.ts runs statements as they come.
+// What the GraphQL requests of the clients (API keys) may hold of the database pool (DATABASE_POOL_MAX),
+// shared fairly between them: a few statements of one request at once, a few of one client at once over
+// all its requests on this instance, and, for read-only operations (queries), a bounded time per
+// statement and a bounded wait for a turn. Without these, a handful of requests each counting thirty
+// broad lists in parallel held every connection, and other clients' one-row queries waited seconds for
+// one; with a cap per client alone, two busy clients together still held every connection. Removable:
+// without it sql.ts runs statements as they come.
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { OperationTypeNode } from 'graphql';
 import type { GraphQLContext } from '../context';
 import { ConcurrencyLimit } from './concurrency-limit';
+import { StatementWaitTimeoutError } from './errors';
 import { Db, setStatementPolicy, StatementPolicy } from './sql';
 
 export interface StatementLimitOptions {
   /** Statements one request (or WebSocket operation) runs at once. */
   perRequest: number;
-  /** Statements one client runs at once over all its requests on this instance (`STATEMENTS_PER_KEY`). */
+  /**
+   * Statements one client runs at once over all its requests on this instance (`STATEMENTS_PER_KEY`),
+   * and all clients' statements together that are not lone (see StatementLimits).
+   */
   perClient: number;
+  /** Statements of all clients at once: the connections of the pool (`DATABASE_POOL_MAX`). */
+  poolSize: number;
   /** Longest a statement of a query operation may run, ms; 0 none (`QUERY_STATEMENT_TIMEOUT_MS`). */
   queryTimeoutMs: number;
+  /** Longest a statement of a query operation waits for its turn, ms; 0 as long as it takes (`QUERY_STATEMENT_WAIT_TIMEOUT_MS`). */
+  queryWaitTimeoutMs: number;
 }
 
-/** A client's shared limit, kept while any of its statements runs or waits. */
+/** A statement waiting for its turn. */
+interface WaitingStatement {
+  /** When it began to wait: of two clients running as many, the one waiting longest goes first. */
+  since: number;
+  start(): void;
+}
+
+/** A client's statements running and waiting on this instance; kept while it has any. */
 interface ClientTurns {
-  limit: ConcurrencyLimit;
-  statements: number;
+  running: number;
+  /** Its statements waiting for a turn, in the order they asked: a client's statements start in order. */
+  waiting: WaitingStatement[];
 }
 
+/** A client with more than one statement running or waiting: its running ones count as busy. */
+function isBusy(turns: ClientTurns): boolean {
+  return turns.running + turns.waiting.length > 1;
+}
+
+/**
+ * The turns of every client's statements. A client runs at most `perClient` at once. A lone statement
+ * — its client has no other running or waiting: a one-row lookup, a dashboard's poll — starts on any
+ * free connection; the statements of busy clients (those with more than one running or waiting) hold
+ * at most `perClient` connections together, however many clients are busy, so the rest of the pool
+ * stays free for lone statements. When connections are scarce, the next free turn goes to the waiting
+ * client that runs the fewest statements (the one waiting longest among equals): a client with one
+ * statement waiting is served before a busy client's next.
+ */
 export class StatementLimits {
   private readonly clients = new Map<string, ClientTurns>();
   private readonly requests = new WeakMap<Db, RequestStatements>();
+  /** Statements running, of all clients. */
+  private running = 0;
+  /** Statements running of busy clients (isBusy). */
+  private busyRunning = 0;
 
   constructor(readonly options: StatementLimitOptions) {}
 
@@ -44,21 +80,89 @@ export class StatementLimits {
     if (request) request.operation = operation;
   }
 
-  /** Runs `statement` in the turn of `client`: at most `perClient` of its statements at once, in order. */
-  async inClientTurn<T>(client: string, statement: () => Promise<T>): Promise<T> {
-    let turns = this.clients.get(client);
-    if (!turns) this.clients.set(client, (turns = { limit: new ConcurrencyLimit(this.options.perClient), statements: 0 }));
-    turns.statements++;
+  /**
+   * Runs `statement` in a turn of `client`, its statements in order; a wait longer than `waitTimeoutMs`
+   * (when given) ends in StatementWaitTimeoutError, the statement not run.
+   */
+  async inClientTurn<T>(client: string, statement: () => Promise<T>, waitTimeoutMs?: number): Promise<T> {
+    const turns = this.clients.get(client) ?? { running: 0, waiting: [] };
+    this.clients.set(client, turns);
+    await this.take(client, turns, waitTimeoutMs);
     try {
-      return await turns.limit.run(statement);
+      return await statement();
     } finally {
-      if (--turns.statements === 0) this.clients.delete(client);
+      this.change(turns, () => turns.running--);
+      this.running--;
+      this.forgetIfIdle(client, turns);
+      this.startWaiting();
     }
   }
 
   /** Clients with statements running or waiting (tests: nothing is kept for an idle client). */
   get activeClients(): number {
     return this.clients.size;
+  }
+
+  /** A turn for the next statement of `client`: it waits in line, and starts at once when its turn is free. */
+  private take(client: string, turns: ClientTurns, waitTimeoutMs: number | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const giveUp = (afterMs: number) => {
+        this.change(turns, () => turns.waiting.splice(turns.waiting.indexOf(waiting), 1));
+        this.forgetIfIdle(client, turns);
+        // The statement behind it may now be lone, and so free to start.
+        this.startWaiting();
+        reject(new StatementWaitTimeoutError(afterMs));
+      };
+      const timer = waitTimeoutMs === undefined ? undefined : setTimeout(() => giveUp(waitTimeoutMs), waitTimeoutMs);
+      const waiting: WaitingStatement = {
+        since: Date.now(),
+        start: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      this.change(turns, () => turns.waiting.push(waiting));
+      this.startWaiting();
+    });
+  }
+
+  /** Whether the first waiting statement of `turns` may start now. */
+  private mayStart(turns: ClientTurns): boolean {
+    const { perClient, poolSize } = this.options;
+    if (turns.running >= perClient || this.running >= poolSize) return false;
+    return !isBusy(turns) || this.busyRunning < perClient;
+  }
+
+  /** Hands free turns to waiting statements: each to the client running the fewest, the longest waiting among equals. */
+  private startWaiting(): void {
+    for (;;) {
+      let next: ClientTurns | undefined;
+      for (const turns of this.clients.values()) {
+        if (turns.waiting.length === 0 || !this.mayStart(turns)) continue;
+        if (!next || turns.running < next.running || (turns.running === next.running && turns.waiting[0].since < next.waiting[0].since))
+          next = turns;
+      }
+      if (!next) return;
+      const chosen = next;
+      const waiting = chosen.waiting[0];
+      this.change(chosen, () => {
+        chosen.waiting.shift();
+        chosen.running++;
+      });
+      this.running++;
+      waiting.start();
+    }
+  }
+
+  /** Applies `change` to a client's counts, keeping busyRunning in step (a client may become busy, or stop being). */
+  private change(turns: ClientTurns, change: () => unknown): void {
+    const before = isBusy(turns) ? turns.running : 0;
+    change();
+    this.busyRunning += (isBusy(turns) ? turns.running : 0) - before;
+  }
+
+  private forgetIfIdle(client: string, turns: ClientTurns): void {
+    if (turns.running === 0 && turns.waiting.length === 0) this.clients.delete(client);
   }
 }
 
@@ -75,10 +179,13 @@ class RequestStatements implements StatementPolicy {
 
   run<T>(statement: (timeoutMs: number | undefined) => Promise<T>): Promise<T> {
     // Mutations, subscriptions, and the scoring, imports and migrations (which run on connections or
-    // EntityManagers of their own) are never timed: only what a query reads.
-    const timeoutMs = this.operation === 'query' && this.limits.options.queryTimeoutMs > 0 ? this.limits.options.queryTimeoutMs : undefined;
+    // EntityManagers of their own) are never timed, nor refused for waiting: only what a query reads.
+    const { queryTimeoutMs, queryWaitTimeoutMs } = this.limits.options;
+    const query = this.operation === 'query';
+    const timeoutMs = query && queryTimeoutMs > 0 ? queryTimeoutMs : undefined;
+    const waitTimeoutMs = query && queryWaitTimeoutMs > 0 ? queryWaitTimeoutMs : undefined;
     // The request's turn first, then the client's: a statement holds a client turn only while it runs.
-    return this.turns.run(() => this.limits.inClientTurn(this.client, () => statement(timeoutMs)));
+    return this.turns.run(() => this.limits.inClientTurn(this.client, () => statement(timeoutMs), waitTimeoutMs));
   }
 }
 

@@ -1,7 +1,9 @@
 // What one client can hold of the database. Full runs asked for through the API wait their turn in
 // the process, not on sessions of their own, and past a few are refused with nothing written. A
 // query's statement that runs too long is cancelled and answered STATEMENT_TIMEOUT, while a mutation
-// waiting as long is not. One key's burst of counting requests leaves connections to another key.
+// waiting as long is not. One key's burst of counting requests leaves connections to another key, and
+// so do two keys' bursts together; a statement of a query that waits too long for its turn is answered
+// SERVICE_UNAVAILABLE.
 // Slow statements are made by a lock a test session holds on a table: every statement reading it
 // waits, on the server's connection, until the test lets go.
 import net from 'node:net';
@@ -243,6 +245,89 @@ describe('the statements of one key', () => {
     }
     for (const csv of await Promise.all(downloads)) expect(csv).toMatch(/^id,name,.*\r\ncust_pool,Pool,/s);
     expect(server.app.services.statementLimits.activeClients).toBe(0);
+  });
+});
+
+describe('the statements of several busy keys', () => {
+  let server: TestServer;
+  let busy: string[];
+  let other: string;
+  beforeAll(async () => {
+    server = await startTestServer({
+      label: 'pool_busy_keys',
+      env: {
+        DATABASE_POOL_MAX: '6',
+        STATEMENTS_PER_KEY: '3',
+        QUERY_STATEMENT_TIMEOUT_MS: '4000',
+        QUERY_STATEMENT_WAIT_TIMEOUT_MS: '500',
+        RESCORE_DEBOUNCE_MS: '0',
+      },
+    });
+    const admin = (await createKey(server, ['admin'])).key;
+    busy = [(await createKey(server, ['read'], admin)).key, (await createKey(server, ['read'], admin)).key];
+    other = (await createKey(server, ['read'], admin)).key;
+    await post(server.url, 'mutation { upsertCustomer(input: { id: "cust_pool", name: "Pool" }) { id } }', undefined, admin);
+  });
+  afterAll(() => server?.stop());
+
+  it("hold STATEMENTS_PER_KEY connections between them, so another key's lookups are answered at once, never STATEMENT_TIMEOUT", async () => {
+    const counts = Array.from(
+      { length: 10 },
+      (_, i) => `a${i}: engagementEvents(first: 1, from: "1970-01-0${1 + (i % 9)}T00:00:00Z") { totalCount }`,
+    );
+    const lock = await lockEngagementEvents(server);
+    // Two keys, four requests of ten counts each: before, three statements of each held the whole pool.
+    const bursts = busy.flatMap((key) => Array.from({ length: 4 }, () => post(server.url, `{ ${counts.join(' ')} }`, undefined, key)));
+    const lookups: Array<{ ms: number; body: unknown }> = [];
+    try {
+      await waitUntil(async () => (await waitingForLock(server, 'relation')) >= 3, 10_000, "the busy keys' statements");
+      // A poller of its own, every 100 ms for two seconds, while the busy keys' statements wait for the table.
+      for (let polls = 0; polls < 20; polls++) {
+        const sentAt = Date.now();
+        const answer = await within(post(server.url, '{ customer(id: "cust_pool") { id name } }', undefined, other), 10_000);
+        lookups.push({ ms: Date.now() - sentAt, body: answer?.body });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      // Each busy key's first statement came alone; the busy keys then hold three between them.
+      expect(await waitingForLock(server, 'relation')).toBeLessThanOrEqual(4);
+    } finally {
+      await lock.release();
+    }
+    expect(lookups.map((lookup) => lookup.body)).toEqual(Array(20).fill({ data: { customer: { id: 'cust_pool', name: 'Pool' } } }));
+    expect(Math.max(...lookups.map((lookup) => lookup.ms))).toBeLessThan(1500);
+    // The busy keys' counts are answered, timed out, or refused for waiting too long, each field on its own.
+    for (const answer of await Promise.all(bursts)) {
+      for (const error of answer.body.errors ?? []) expect(['STATEMENT_TIMEOUT', 'SERVICE_UNAVAILABLE']).toContain(error.extensions?.code);
+    }
+    expect(server.app.services.statementLimits.activeClients).toBe(0);
+  });
+
+  it('answers a statement of a query that waited past QUERY_STATEMENT_WAIT_TIMEOUT_MS with SERVICE_UNAVAILABLE (503, Retry-After), unrun, not STATEMENT_TIMEOUT', async () => {
+    const counts = Array.from(
+      { length: 3 },
+      (_, i) => `a${i}: engagementEvents(first: 1, from: "1970-01-0${1 + i}T00:00:00Z") { totalCount }`,
+    );
+    const lock = await lockEngagementEvents(server);
+    // Three statements of the key wait for the table: as many as it may run.
+    const held = post(server.url, `{ ${counts.join(' ')} }`, undefined, busy[0]);
+    try {
+      await waitUntil(async () => (await waitingForLock(server, 'relation')) === 3, 10_000, "the key's three statements");
+      const refused = await within(post(server.url, '{ engagementEvents(first: 1) { totalCount } }', undefined, busy[0]), 10_000);
+      expect(refused?.status).toBe(503);
+      expect(refused?.headers.get('retry-after')).toBe('5');
+      expect(refused?.body.data).toEqual({ engagementEvents: null });
+      expect(refused?.body.errors).toEqual([
+        expect.objectContaining({
+          path: ['engagementEvents'],
+          extensions: { code: 'SERVICE_UNAVAILABLE', waitTimeoutMs: 500, retryAfterSeconds: 5 },
+        }),
+      ]);
+      // It never ran: only the three wait for the table.
+      expect(await waitingForLock(server, 'relation')).toBe(3);
+    } finally {
+      await lock.release();
+    }
+    expect((await held).body).toEqual({ data: { a0: { totalCount: 0 }, a1: { totalCount: 0 }, a2: { totalCount: 0 } } });
   });
 });
 

@@ -100,8 +100,14 @@ it.each([
   180_000,
 );
 
-it('gives one key half the pool by default, and times the statements of queries for 5 s', () => {
-  expect(readConfig({})).toMatchObject({ databasePoolMax: 10, statementsPerKey: 5, queryStatementTimeoutMs: 5000, fullRunsWaiting: 4 });
+it('gives one key half the pool by default, times the statements of queries for 5 s, and lets them wait a minute for a turn', () => {
+  expect(readConfig({})).toMatchObject({
+    databasePoolMax: 10,
+    statementsPerKey: 5,
+    queryStatementTimeoutMs: 5000,
+    queryStatementWaitTimeoutMs: 60_000,
+    fullRunsWaiting: 4,
+  });
   expect(readConfig({ DATABASE_POOL_MAX: '1' }).statementsPerKey).toBe(1);
   expect(readConfig({ DATABASE_POOL_MAX: '7', STATEMENTS_PER_KEY: '7', QUERY_STATEMENT_TIMEOUT_MS: '0' })).toMatchObject({
     statementsPerKey: 7,
