@@ -488,7 +488,7 @@ async function serveEventImport(
   let answer;
   try {
     askForBody(res);
-    answer = await importEventsFromRequest(req, services, actorOf(principal), stopping, revoked.signal);
+    answer = await importEventsFromRequest(req, res, services, actorOf(principal), stopping, revoked.signal);
   } finally {
     unwatch();
   }

@@ -64,8 +64,8 @@ async function waitForLock(client: Client, databaseUrl: string, name: string, si
   }
 }
 
-/** Cancels the statement session `pid` is running; a failure is left to that statement to end. */
-async function cancelStatement(databaseUrl: string, pid: number): Promise<void> {
+/** Cancels the statement session `pid` is running, from a session of its own; a failure is left to that statement to end. */
+export async function cancelStatement(databaseUrl: string, pid: number): Promise<void> {
   const client = new Client({ connectionString: sessionUrl(databaseUrl) });
   client.on('error', () => undefined);
   try {

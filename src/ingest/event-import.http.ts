@@ -6,6 +6,7 @@ import type http from 'node:http';
 import { finished, PassThrough } from 'node:stream';
 import zlib from 'node:zlib';
 import type { AppServices } from '../context';
+import { RequestAbandonedError } from '../infra/abandoned-request';
 import { sessionNameOf } from '../infra/shutdown-drain';
 import { EventImportSummary, importEvents } from './event-import';
 
@@ -50,8 +51,24 @@ interface RequestBody {
   chunks: AsyncIterable<Buffer>;
 }
 
-/** The request body decompressed as its Content-Encoding says; null for an encoding not supported. */
-function decodedBody(req: http.IncomingMessage): RequestBody | null {
+/**
+ * Aborted once the client has gone: its connection closed before the answer was sent (decodedBody
+ * aborts it too, when the request is cut short while the client uploads).
+ */
+function clientGone(res: http.ServerResponse): AbortController {
+  const gone = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) gone.abort(new RequestAbandonedError());
+  });
+  return gone;
+}
+
+/**
+ * The request body decompressed as its Content-Encoding says; null for an encoding not supported.
+ * `gone` is aborted before a request cut short fails the body's read, so that the import stops as its
+ * client left rather than on a failed read.
+ */
+function decodedBody(req: http.IncomingMessage, gone: AbortController): RequestBody | null {
   const encoding = String(req.headers['content-encoding'] ?? 'identity')
     .trim()
     .toLowerCase();
@@ -67,13 +84,15 @@ function decodedBody(req: http.IncomingMessage): RequestBody | null {
   // Piped, not `pipeline`d, and never read directly: an import that lets go of its body early (a
   // body refused as too expansive, the server stopping) destroys what it reads, and the request
   // destroyed with it could no longer be answered, nor the rest of its body be read (see
-  // letGoOfBody). A request cut short still ends the import: its error is passed on. zlib may emit an
-  // error after the reader has let go (a body cut short ends in an error at flush): a listener of its
-  // own keeps that from being an uncaught exception.
+  // letGoOfBody). A request cut short still ends the import: its client has gone, and its error is
+  // passed on. zlib may emit an error after the reader has let go (a body cut short ends in an error at
+  // flush): a listener of its own keeps that from being an uncaught exception.
   const stage = decoder();
   stage.on('error', () => undefined);
   finished(req, (error) => {
-    if (error) stage.destroy(error);
+    if (!error) return;
+    gone.abort(new RequestAbandonedError());
+    stage.destroy(error);
   });
   req.pipe(stage);
   return { stage, chunks: identity ? stage : withinRatio(stage as Decoder) };
@@ -135,7 +154,7 @@ function countImport(actor: string, by: 1 | -1): void {
 }
 
 /** Why an import stopped before the end of its body. */
-type StopReason = 'stopping' | 'revoked' | 'stalled';
+type StopReason = 'stopping' | 'revoked' | 'stalled' | 'abandoned';
 
 /**
  * The answer to a finished import: 200, or, stopped, with where: 503 when the server stopped it, 401
@@ -143,6 +162,11 @@ type StopReason = 'stopping' | 'revoked' | 'stalled';
  */
 function answerFor(summary: EventImportSummary, reason: StopReason | null, idleMs: number): IngestAnswer {
   if (reason === null) return { status: 200, headers: {}, body: summary };
+  if (reason === 'abandoned') {
+    // Nobody reads it: what the log says (499, as proxies log a client that closed its request).
+    const message = `the client closed the connection: lines after ${summary.stoppedAfterLine} are not stored`;
+    return { status: 499, headers: { connection: 'close' }, body: { ...summary, message } };
+  }
   if (reason === 'revoked') {
     const message =
       `the API key was revoked during the import: lines after ${summary.stoppedAfterLine} were not read ` + '(the lines before are stored)';
@@ -182,17 +206,46 @@ function refusalOfBody(error: unknown, encoding: string): IngestAnswer | null {
   return null;
 }
 
+/** Why an import that stopped before the end of its body stopped: the first of its signals aborted, else its idle timeout. */
+function stopReason(
+  summary: EventImportSummary,
+  signals: { stopping?: AbortSignal; revoked?: AbortSignal; gone: AbortSignal },
+): StopReason | null {
+  if (summary.stoppedAfterLine === undefined) return null;
+  if (signals.stopping?.aborted) return 'stopping';
+  if (signals.gone.aborted) return 'abandoned';
+  return signals.revoked?.aborted ? 'revoked' : 'stalled';
+}
+
+const STOPPED_BECAUSE: Record<StopReason, string> = {
+  stopping: 'event import stopped: the server is stopping',
+  revoked: 'event import stopped: its API key was revoked',
+  stalled: 'event import stopped: the client sent no line for too long',
+  abandoned: 'event import stopped: its client went away',
+};
+
+/** Logs what an import came to. */
+function logImport(services: AppServices, summary: EventImportSummary, reason: StopReason | null, idleMs: number): void {
+  const { lines, accepted, duplicates, rejected, seconds, stoppedAfterLine } = summary;
+  const logged = { lines, accepted, duplicates, rejected, seconds, stoppedAfterLine };
+  if (reason === 'stalled') services.logger.warn({ ...logged, idleMs }, STOPPED_BECAUSE.stalled);
+  else services.logger.info(logged, reason === null ? 'events imported' : STOPPED_BECAUSE[reason]);
+}
+
 /**
- * The import of `actor` (actorOf: its key id). `stopping` is aborted when the server stops: the
- * import reads no further line, rolls back the batch it was reading, and is answered 503 with its
- * summary and the last line of the batches committed, within the drain, so the client knows where to
- * resume (or resends the file: events with an idempotencyKey are stored once). `revoked` is aborted
- * when the request's key is revoked: the import reads no further line, commits what it read, and is
- * answered 401 with the last line read. A client that completes no line for importIdleTimeoutMs is
- * answered the same way, 408.
+ * The import of `actor` (actorOf: its key id), answered on `res`. `stopping` is aborted when the server
+ * stops: the import reads no further line, rolls back the batch it was reading, and is answered 503
+ * with its summary and the last line of the batches committed, within the drain, so the client knows
+ * where to resume (or resends the file: events with an idempotencyKey are stored once). `revoked` is
+ * aborted when the request's key is revoked: the import reads no further line, commits what it read,
+ * and is answered 401 with the last line read. A client that completes no line for importIdleTimeoutMs
+ * is answered the same way, 408. A client that goes away (its connection closed before the answer)
+ * stops it too, and nothing more is committed: the batch being read and the merges under way are
+ * rolled back.
  */
 export async function importEventsFromRequest(
   req: http.IncomingMessage,
+  res: http.ServerResponse,
   services: AppServices,
   actor: string,
   stopping?: AbortSignal,
@@ -201,7 +254,8 @@ export async function importEventsFromRequest(
   const refusal = refusalBeforeImport(req, actor);
   if (refusal) return refusal;
   const encoding = String(req.headers['content-encoding']);
-  const body = decodedBody(req);
+  const gone = clientGone(res);
+  const body = decodedBody(req, gone);
   if (!body) {
     return refused(
       415,
@@ -221,24 +275,12 @@ export async function importEventsFromRequest(
       scheduler: services.scheduler,
       signal: revoked,
       stopping,
+      abandoned: gone.signal,
       idleTimeoutMs: idleMs,
       sessionName: sessionNameOf(services.orm),
     });
-    const { lines, accepted, duplicates, rejected, seconds, stoppedAfterLine } = summary;
-    // Stopped by neither of its signals, the import stopped on its idle timeout.
-    const reason: StopReason | null =
-      stoppedAfterLine === undefined ? null : stopping?.aborted ? 'stopping' : revoked?.aborted ? 'revoked' : 'stalled';
-    const logged = { lines, accepted, duplicates, rejected, seconds, stoppedAfterLine };
-    if (reason === 'stalled') services.logger.warn({ ...logged, idleMs }, 'event import stopped: the client sent no line for too long');
-    else
-      services.logger.info(
-        logged,
-        reason === null
-          ? 'events imported'
-          : reason === 'revoked'
-            ? 'event import stopped: its API key was revoked'
-            : 'event import stopped: the server is stopping',
-      );
+    const reason = stopReason(summary, { stopping, revoked, gone: gone.signal });
+    logImport(services, summary, reason, idleMs);
     return answerFor(summary, reason, idleMs);
   } catch (error) {
     const answer = body.chunks === body.stage ? null : refusalOfBody(error, encoding);

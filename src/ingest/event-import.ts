@@ -17,6 +17,7 @@ import type { EngagementEventInput } from '../engagement/engagement.types';
 import { DomainError, InvalidInputError } from '../infra/errors';
 import { DATE_TIME_FORMAT, DateTimeScalar } from '../infra/scalars';
 import { sessionUrl } from '../infra/postgres-session';
+import { cancelStatement } from '../infra/session-lock';
 import { NdjsonLine, ndjsonLineChunks } from './ndjson-lines';
 
 /** Events per COPY and merge (one transaction each). */
@@ -66,7 +67,7 @@ export interface EventImportSummary {
   /**
    * Set when the import was stopped before the end of the input: the line up to which the input is
    * stored (its key revoked, or its source silent for idleTimeoutMs: the last line read; the server
-   * stopping: the last line of the last batch committed). The counts and errors are those of the lines
+   * stopping, or its client gone: the last line of the last batch committed). The counts and errors are those of the lines
    * up to it.
    */
   stoppedAfterLine?: number;
@@ -97,6 +98,13 @@ export interface EventImportOptions {
    * `stoppedAfterLine` is the last line of the batches committed.
    */
   stopping?: AbortSignal;
+  /**
+   * Aborted when the client has gone (its connection closed before its answer): the import reads no
+   * further line and commits nothing more: the batch being read is rolled back, and so are the merges
+   * under way (their statement cancelled). The batches committed before stay; `stoppedAfterLine` is
+   * the last line of them.
+   */
+  abandoned?: AbortSignal;
   /**
    * The longest the import waits for its source's next line (a line completed, not a byte): past it,
    * it stops as when `signal` is aborted, every line read stored. A client trickling a byte now and
@@ -287,9 +295,10 @@ const analyzed = new WeakSet<Client>();
 
 /**
  * Merges the batch staged in `client`'s open transaction and commits it; `oversized`: whether the
- * batch holds rows the merge leaves out (mayOverflowIndex), to be stored one at a time.
+ * batch holds rows the merge leaves out (mayOverflowIndex), to be stored one at a time. Once
+ * `abandoned` is aborted it commits nothing: it rolls back and throws the signal's reason.
  */
-async function mergeStaged(client: Client, oversized: boolean): Promise<MergeResult> {
+async function mergeStaged(client: Client, oversized: boolean, abandoned: AbortSignal | undefined): Promise<MergeResult> {
   try {
     // Temporary tables are never analyzed automatically: without statistics the merge's joins are
     // planned blind. The statistics of the first batch outlive its commit (rows go, statistics stay)
@@ -300,6 +309,7 @@ async function mergeStaged(client: Client, oversized: boolean): Promise<MergeRes
     }
     const { rows } = await client.query<Omit<MergeResult, 'oversized'>>(MERGE_STAGED);
     const alone = oversized ? await storeOversizedStaged(client) : { accepted: 0, oversized: [], customerIds: [] };
+    abandoned?.throwIfAborted();
     await client.query('commit');
     return {
       ...rows[0],
@@ -383,7 +393,7 @@ interface ImportReading {
 
 /** How an import of `source` reads it, as its options say. */
 function importReading(source: AsyncIterable<Buffer | string>, options: EventImportOptions, tally: Tally): ImportReading {
-  const { signal, stopping } = options;
+  const stops = [options.signal, options.stopping, options.abandoned].filter((stop) => stop !== undefined);
   return {
     reader: { chunks: ndjsonLineChunks(source, MAX_LINE_BYTES), lines: [], at: 0, last: 0, waitingSince: Date.now() },
     tally,
@@ -392,7 +402,7 @@ function importReading(source: AsyncIterable<Buffer | string>, options: EventImp
     batchWaitMs: options.batchWaitMs ?? MAX_BATCH_WAIT_MS,
     batchReadMs: options.batchReadMs ?? MAX_BATCH_READ_MS,
     idleTimeoutMs: options.idleTimeoutMs ?? Infinity,
-    interrupt: signal && stopping ? AbortSignal.any([signal, stopping]) : (signal ?? stopping),
+    interrupt: stops.length > 1 ? AbortSignal.any(stops) : stops[0],
   };
 }
 
@@ -466,6 +476,10 @@ async function nextLines(reading: ImportReading, waitMs: number): Promise<Arriva
     const arrival = await Promise.race([read, cut]);
     if (typeof arrival !== 'string') reader.pending = undefined;
     return arrival;
+  } catch (error) {
+    // A body cut short by a client that went away fails its read: the import stops as the client left.
+    if (interrupt?.aborted) return 'interrupted';
+    throw error;
   } finally {
     clearTimeout(timer);
     interrupt?.removeEventListener('abort', onAbort);
@@ -547,6 +561,9 @@ async function* batchText(reading: ImportReading, batch: Batch) {
   if (chunk.length > 0) yield chunk;
 }
 
+/** The session (backend pid) of each import connection, to cancel its merge from another. */
+const sessions = new WeakMap<Client, number>();
+
 /** Opens the import's connections, each with its settings and its staging table. */
 async function openConnections(databaseUrl: string, count: number, clients: Client[], sessionName: string | undefined): Promise<void> {
   for (let i = 0; i < count; i++) {
@@ -558,6 +575,16 @@ async function openConnections(databaseUrl: string, count: number, clients: Clie
     await client.connect();
     for (const setting of SESSION_SETTINGS) await client.query(setting);
     await client.query(STAGING_TABLE);
+    const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+    sessions.set(client, rows[0].pid);
+  }
+}
+
+/** Cancels the merges under way on `merging` (their transactions then roll back): their client has gone. */
+function cancelMerges(databaseUrl: string, merging: Iterable<Client>): void {
+  for (const client of merging) {
+    const pid = sessions.get(client);
+    if (pid !== undefined) void cancelStatement(databaseUrl, pid);
   }
 }
 
@@ -576,7 +603,7 @@ export async function importEvents(
 ): Promise<EventImportSummary> {
   const startedAt = Date.now();
   const tally = importTally(options);
-  const { stopping } = options;
+  const { stopping, abandoned } = options;
   const reading = importReading(source, options, tally);
   const { reader } = reading;
   const clients: Client[] = [];
@@ -594,6 +621,8 @@ export async function importEvents(
   const batches: Batch[] = [];
   let ended = false;
   let stopped = false;
+  const cancel = () => cancelMerges(databaseUrl, merges.keys());
+  abandoned?.addEventListener('abort', cancel, { once: true });
   try {
     await openConnections(databaseUrl, Math.max(1, options.connections ?? IMPORT_CONNECTIONS), clients, options.sessionName);
     while (!ended && !stopped) {
@@ -614,36 +643,39 @@ export async function importEvents(
       }
       ended = batch.ended;
       stopped = batch.cut;
-      // Stopping, the batch being read is not merged (its lines are sent again): the answer cannot wait for its merge.
-      const dropped = batch.cut && stopping?.aborted === true;
+      // Stopping, the batch being read is not merged (its lines are sent again): the answer cannot wait
+      // for its merge. Abandoned, nothing more is written for a client that is not there to be told.
+      const dropped = batch.cut && (stopping?.aborted === true || abandoned?.aborted === true);
       if (batch.staged === 0 || dropped) {
         await client.query('rollback');
         batch.stored = !dropped;
         continue;
       }
       const staged = batch.staged;
-      const merge: Promise<void> = mergeStaged(client, batch.oversized)
+      const merge: Promise<void> = mergeStaged(client, batch.oversized, abandoned)
         .then((result) => {
           batch.stored = true;
           tally.record(staged, result);
         })
         // Rethrown by nextIdle or at the end: a merge in flight has nobody awaiting it yet. Once the
-        // server is stopping, a merge ended by its drain rolled back: its lines are sent again.
+        // server is stopping, a merge ended by its drain rolled back: its lines are sent again; once
+        // the client has gone, a merge cancelled or not committed rolled back.
         .catch((error: unknown) => {
           batch.stored = false;
-          if (!stopping?.aborted) failure ??= error;
+          if (!stopping?.aborted && !abandoned?.aborted) failure ??= error;
         })
         .finally(() => merges.delete(client));
       merges.set(client, merge);
     }
     await Promise.all(merges.values());
     if (failure !== undefined) throw failure;
-    if (stopped) leaveOutUnstored(tally.summary, batches, reader.last);
+    if (stopped || abandoned?.aborted) leaveOutUnstored(tally.summary, batches, reader.last);
     tally.summary.errors.sort((a, b) => a.line - b.line);
     tally.summary.seconds = (Date.now() - startedAt) / 1000;
     return tally.summary;
   } finally {
     await Promise.all(merges.values());
+    abandoned?.removeEventListener('abort', cancel);
     // A read left waiting (nextLines) settles once the caller ends or destroys the source: not awaited here.
     if (reader.pending) void reader.chunks.return(undefined).catch(() => undefined);
     else await reader.chunks.return(undefined);

@@ -15,7 +15,7 @@ import { endBusySessions } from '../../src/infra/shutdown-drain';
 import { Client } from 'pg';
 import { importEvents, MAX_BATCH_WAIT_MS, MAX_LINE_BYTES } from '../../src/ingest/event-import';
 import { importExitCode, runImportCommand } from '../../src/ingest/import-command';
-import { bearer, createKey, post } from '../helpers/auth';
+import { bearer, createKey, post, waitUntil } from '../helpers/auth';
 import { createTestDatabase, sql } from '../helpers/database';
 import { upsertCustomer } from '../../src/customers/customer.service';
 import type { Db } from '../../src/infra/sql';
@@ -864,6 +864,67 @@ describe('a slow or trickling upload', () => {
       await database.drop();
     }
   });
+});
+
+describe('an import whose client goes away', () => {
+  it('stops reading and commits nothing more: the batch being merged is rolled back, the batches committed before stay', async () => {
+    const gone = await startTestServer({ label: 'import_gone' });
+    const url = gone.url.replace(/\/graphql$/, '/ingest/events');
+    const holder = new Client({ connectionString: gone.database.url });
+    holder.on('error', () => undefined);
+    let upload: ReturnType<typeof rawUpload> | undefined;
+    const count = async () =>
+      (await sql<{ n: number }>(gone.database, `select count(*)::int as n from engagement_event where customer_id = 'cust_gone'`))[0].n;
+    try {
+      const admin = await createKey(gone, ['admin']);
+      const pipeline = await createKey(gone, ['ingest'], admin.key, 'pipeline');
+      await post(gone.url, 'mutation { upsertCustomer(input: { id: "cust_gone", name: "Gone" }) { id } }', undefined, admin.key);
+      expect((await post(gone.url, '{ __typename }', undefined, pipeline.key)).status).toBe(200);
+      const line = (i: number) => `${JSON.stringify({ customerId: 'cust_gone', eventType: 'login', idempotencyKey: `gone-${i}` })}\n`;
+      upload = rawUpload(url, pipeline.key);
+      // Nobody is there to read an answer.
+      upload.answer.catch(() => undefined);
+      // 50 lines, then a pause: the batch is committed once it has waited MAX_BATCH_WAIT_MS for more.
+      upload.send(Array.from({ length: 50 }, (_, i) => line(i + 1)).join(''));
+      await waitUntil(async () => (await count()) === 50, 10_000, 'the first batch committed');
+      // The next batch's merge waits for the events table, held by a session of the test's.
+      await holder.connect();
+      await holder.query('begin');
+      await holder.query('lock table engagement_event in share mode');
+      upload.send(Array.from({ length: 30 }, (_, i) => line(i + 51)).join(''));
+      await waitUntil(
+        async () =>
+          (
+            await sql(
+              gone.database,
+              `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
+            )
+          ).length > 0,
+        10_000,
+        'the second batch merging',
+      );
+      // The client goes away (its socket destroyed mid-upload), then the table is free again.
+      upload.close();
+      await sleep(500);
+      await holder.query('commit');
+      // The import is over (its key may import again), and nothing of the second batch was committed.
+      await waitUntil(
+        async () => (await fetch(url, { method: 'POST', headers: bearer(pipeline.key), body: line(99) })).status === 200,
+        10_000,
+        'the import slot given back',
+      );
+      expect(await count()).toBe(51);
+      const stored = await sql<{ key: string }>(
+        gone.database,
+        `select idempotency_key as key from engagement_event where customer_id = 'cust_gone'`,
+      );
+      expect(stored.map((row) => row.key).filter((key) => Number(key.slice(5)) > 50)).toEqual(['gone-99']);
+    } finally {
+      upload?.close();
+      await holder.end().catch(() => undefined);
+      await gone.stop();
+    }
+  }, 60_000);
 });
 
 describe('a compressed body', () => {
