@@ -454,16 +454,22 @@ async function serveExport(
   if (!admission) return;
   refuseUnlessGetOrHead(req, 'a CSV export is downloaded with GET');
   if (!hasScope(admission.principal, Scope.READ)) throw new HttpError(403, 'this key has no read scope', { code: 'FORBIDDEN' });
+  const client = actorOf(admission.principal);
+  // One of the key's operations in flight (OPERATIONS_PER_KEY), as a GraphQL request is: each export
+  // formats its rows in this process, so a key's downloads started by the dozen would hold up everyone.
+  if (!(await takeOperationTurn(services.operationsInFlight, client, req, res))) return;
   const db = services.orm.em.fork({ clear: true }) as Db;
   // In the key's statement turns, as its GraphQL requests are (STATEMENTS_PER_KEY): exports started
   // side by side would otherwise take every connection of the pool from everyone else.
-  services.statementLimits.forRequest(db, actorOf(admission.principal));
+  services.statementLimits.forRequest(db, client);
   try {
     await (url.pathname === '/export/customers.csv' ? exportCustomers : exportWorklist)(db, exportParameters(url), res);
   } catch (error) {
     // The error's extensions (its code, and `argument` naming the query parameter) as over GraphQL.
     if (error instanceof DomainError && !res.headersSent) throw new HttpError(400, error.message, error.extensions);
     throw error;
+  } finally {
+    services.operationsInFlight.give(client);
   }
 }
 

@@ -476,4 +476,28 @@ describe('the operations of one key in flight', () => {
     expect(server.app.services.operationsInFlight.heldBy(busy.id)).toBe(0);
     socket.close();
   });
+
+  it('count its CSV exports too: one past OPERATIONS_PER_KEY waits its turn, one past the queue is refused 429 RATE_LIMITED', async () => {
+    const exportUrl = new URL('/export/customers.csv', server.url).toString();
+    const download = () => fetch(exportUrl, { headers: { authorization: `Bearer ${busy.key}` } });
+    const lock = await lockEngagementEvents(server, 'customer');
+    const held = [download(), download(), download()];
+    let waiting: Promise<Response> | undefined;
+    try {
+      await waitUntil(() => server.app.services.operationsInFlight.heldBy(busy.id) === 3, 10_000, "the busy key's exports");
+      waiting = download();
+      await waitUntil(() => server.app.services.operationsInFlight.heldBy(busy.id) === 4, 5000, 'the fourth export waiting');
+      const refused = await download();
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect((await refused.json()).errors[0].extensions).toEqual({ code: 'RATE_LIMITED', retryAfterSeconds: 1, maxOperationsInFlight: 3 });
+    } finally {
+      await lock.release();
+    }
+    for (const response of [...(await Promise.all(held)), await waiting!]) {
+      expect(response.status).toBe(200);
+      expect(await response.text()).toMatch(/^id,name,.*\r\ncust_pool,Pool,/s);
+    }
+    await waitUntil(() => server.app.services.operationsInFlight.heldBy(busy.id) === 0, 5000, 'the turns given back');
+  });
 });
