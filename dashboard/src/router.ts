@@ -6,6 +6,7 @@
 // entry (back returns to the page before), a filter replaces it.
 import { useEffect, useState } from 'preact/hooks';
 import type { PagePosition } from './components/pager';
+import { isDay } from './days';
 
 export type Route =
   | { screen: 'overview' }
@@ -157,5 +158,5 @@ export function useLinkedPage(state: ListState, change: (changes: Record<string,
 
 /** A day kept in a link (yyyy-mm-dd, as a date field gives it) if it is one; '' for anything else. */
 export function linkedDay(text: string | undefined): string {
-  return text !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00`)) ? text : '';
+  return text !== undefined && isDay(text) ? text : '';
 }

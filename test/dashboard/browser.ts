@@ -41,13 +41,24 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function openBrowser(viewport = { width: 1280, height: 900 }): Promise<Browser> {
+/** Where the browser is: its language (en-US by default, as the date fields' typing order assumes) and time zone (the machine's by default). */
+export interface BrowserPlace {
+  locale?: string;
+  timezoneId?: string;
+}
+
+export async function openBrowser(
+  viewport = { width: 1280, height: 900 },
+  { locale = 'en-US', timezoneId }: BrowserPlace = {},
+): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
   const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'healthgraph-dashboard-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
     viewport,
+    locale,
+    timezoneId,
     args: [
       '--no-sandbox',
       '--disable-gpu',

@@ -1,9 +1,9 @@
 // What the dashboard writes of the data itself, in headless Chromium against its own seeded server:
 // right-to-left names with Latin words and digits in their own order wherever they are shown, the
 // time axis of a history of one score and of scores within a day, a cancelled account's date and
-// reason, a count of one in the singular, the bounds of the Changes screen's date field (typed or in
-// the link), and money.
-import type { Locator, Page } from 'playwright-core';
+// reason, a count of one in the singular, the days of the Changes screen and the outreach log (typed
+// key by key, out of range, From after To, in the link), and money.
+import type { Locator, Page, Request } from 'playwright-core';
 import type { TestServer } from '../helpers/server';
 import type { Browser } from './browser';
 import { collapse, healthyActiveCustomers } from './collapse';
@@ -90,6 +90,23 @@ function unisolated(parts: string[]): Promise<string[]> {
 
 async function createCustomer(input: Record<string, unknown>): Promise<void> {
   await api('mutation($input: CustomerInput!) { upsertCustomer(input: $input) { id } }', { input });
+}
+
+/** Puts `day` in a date field at once and leaves the field, which applies it (or says why not). */
+async function enterDay(field: Locator, day: string): Promise<void> {
+  await field.fill(day);
+  await field.blur();
+}
+
+/** The variables of each request `operation` the page sends from now on, until `stop` is called. */
+function variablesSent(target: Page, operation: string): { sent: Array<Record<string, unknown>>; stop(): void } {
+  const sent: Array<Record<string, unknown>> = [];
+  const onRequest = (request: Request) => {
+    const body = request.method() === 'POST' ? request.postDataJSON() : null;
+    if (body?.operationName === operation) sent.push(body.variables);
+  };
+  target.on('request', onRequest);
+  return { sent, stop: () => target.off('request', onRequest) };
 }
 
 it('writes right-to-left names, CSMs, plans and records with Latin words and digits in their own order on every screen', async () => {
@@ -200,16 +217,14 @@ it("refuses a Changes date before 1970 in words, keeping the last valid one, ins
   await page.waitForSelector('[data-testid=changes] tbody tr');
   const since = page.getByLabel('Since', { exact: true });
   expect(await since.getAttribute('min')).toBe('1970-01-01');
-  await since.fill('1960-01-01');
-  await since.dispatchEvent('change');
+  await enterDay(since, '1960-01-01');
   await waitForText('main [role=alert]', /1 Jan 1970/);
   expect(await since.getAttribute('aria-invalid')).toBe('true');
   expect(await text('main')).not.toMatch(/must be between/);
   expect(await text('main h1')).toBe('Changes since yesterday');
   expect(await page.locator('[data-testid=changes] tbody tr').count()).toBeGreaterThan(0);
   // The first day there is, at local midnight (before 1970 in UTC east of Greenwich), lists from 1970 on.
-  await since.fill('1970-01-01');
-  await since.dispatchEvent('change');
+  await enterDay(since, '1970-01-01');
   await waitForText('main h1', 'Changes since 1 Jan 1970');
   await page.locator('main [role=alert]').waitFor({ state: 'detached' });
   await page.waitForSelector('[data-testid=changes] tbody tr');
@@ -234,8 +249,7 @@ it('refuses a Since day before 1970 in a link as it refuses one typed, keeping t
   expect(await text('main h1')).toBe('Changes since 5 Jan 2026');
   expect(new URL(page.url()).hash).toBe('#/changes?since=2026-01-05');
   // A valid day then ends the refusal.
-  await since.fill('2026-02-01');
-  await since.dispatchEvent('change');
+  await enterDay(since, '2026-02-01');
   await waitForText('main h1', 'Changes since 1 Feb 2026');
   await page.locator('main [role=alert]').waitFor({ state: 'detached' });
 }, 60_000);
@@ -300,4 +314,104 @@ it('labels the time axis in hours for scores within a day, and joins the labels 
   expect(await text('[data-testid=model-changes]')).toMatch(
     new RegExp(`^v\\d+ → v${versions[0]} on .+, \\d{2}:\\d{2}; v${versions[0]} → v${versions[1]} on .+, \\d{2}:\\d{2}$`),
   );
+}, 60_000);
+
+it('takes a Since day typed key by key, and lists from it once it is whole, never rewriting the field meanwhile', async () => {
+  await visit('#/changes');
+  await page.waitForSelector('[data-testid=changes] tbody tr');
+  const today = await page.evaluate(() => [new Date().getFullYear(), new Date().getMonth() + 1, new Date().getDate()]);
+  const yesterday = await page.evaluate(() => {
+    const day = new Date();
+    day.setDate(day.getDate() - 1);
+    return [day.getFullYear(), day.getMonth() + 1, day.getDate()];
+  });
+  // Yesterday's month typed first leaves the field at yesterday, its default, half typed; then
+  // another day of that month, and the year a digit at a time (0002, 0020, 0202, then the year).
+  const [year, month] = yesterday;
+  const dayTyped = yesterday[2] === 1 ? 2 : 1;
+  const two = (value: number) => String(value).padStart(2, '0');
+  const typedDay = `${year}-${two(month)}-${two(dayTyped)}`;
+  const expected =
+    year === today[0] && month === today[1] && dayTyped === today[2]
+      ? 'today'
+      : new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium' }).format(new Date(year, month - 1, dayTyped));
+  const requests = variablesSent(page, 'Changes');
+  try {
+    await page.getByLabel('Since', { exact: true }).focus();
+    // en-US order, as the browser of this test writes a date field: month, day, year.
+    await page.keyboard.type(`${two(month)}${two(dayTyped)}${year}`);
+    expect(await page.getByLabel('Since', { exact: true }).inputValue()).toBe(typedDay);
+    // The day is taken once the typing pauses (the first Tab, after its year, stays in the field).
+    await page.keyboard.press('Tab');
+    await waitForText('main h1', `Changes since ${expected}`);
+    expect(await page.getByLabel('Since', { exact: true }).inputValue()).toBe(typedDay);
+    expect(await page.locator('main [role=alert]').count()).toBe(0);
+    expect(new URL(page.url()).hash).toBe(`#/changes?since=${typedDay}`);
+    await page.waitForSelector('[data-testid=changes] tbody tr, main section.records p.muted');
+    // Only the whole day typed was asked for (and the default again, by a live refetch, perhaps): none of the days the keys went through.
+    const asked = new Set(requests.sent.map((variables) => variables.since));
+    asked.delete(new Date(yesterday[0], yesterday[1] - 1, yesterday[2]).toISOString());
+    expect([...asked]).toEqual([new Date(year, month - 1, dayTyped).toISOString()]);
+  } finally {
+    requests.stop();
+  }
+}, 60_000);
+
+it("checks the outreach log's days as the Changes' Since: whole valid days only are sent, a refusal is said in words and the list stays", async () => {
+  type Log = { outreachLog: { totalCount: number } };
+  const { outreachLog } = await api<Log>('{ outreachLog(first: 1) { totalCount } }');
+  const everyAction = `Actions (${outreachLog.totalCount})`;
+  await visit('#/outreach');
+  await waitForText('main section.records h2', everyAction);
+  const from = page.getByLabel('From', { exact: true });
+  const requests = variablesSent(page, 'OutreachLog');
+  try {
+    await from.focus();
+    await page.keyboard.type('01152019');
+    // Mid-typing, nothing is said: the year went through 0002, 0020 and 0201 on the way.
+    expect(await page.locator('main [role=alert]').count()).toBe(0);
+    // The day is taken once the typing pauses (the first Tab, after its year, stays in the field).
+    await page.keyboard.press('Tab');
+    const hash = () => new URL(page.url()).hash;
+    for (let waited = 0; hash() === '#/outreach' && waited < 5000; waited += 100) await page.waitForTimeout(100);
+    expect(await from.inputValue()).toBe('2019-01-15');
+    expect(hash()).toBe('#/outreach?from=2019-01-15');
+    await waitForText('main section.records h2', /^Actions \(\d+\)$/);
+    const asked = new Set(requests.sent.map((variables) => variables.from));
+    asked.delete(null);
+    expect([...asked]).toEqual([new Date(2019, 0, 15).toISOString()]);
+  } finally {
+    requests.stop();
+  }
+
+  // A day before 1970 in the link: said so, the list kept, the link rewritten to the days it lists.
+  await visit('#/outreach?from=1900-01-01');
+  await waitForText('main [role=alert]', /^The day is from 1 Jan 1970 to 31 Dec 9999; the list still starts at the earliest action\.$/);
+  await waitForText('main section.records h2', everyAction);
+  expect(await text('main')).not.toMatch(/must be between/);
+  expect(new URL(page.url()).hash).toBe('#/outreach');
+
+  // From after To, in the link and typed: the same.
+  await visit('#/outreach?from=2026-12-05&to=2026-12-01');
+  await waitForText('main [role=alert]', /^The From day is after the To day/);
+  await waitForText('main section.records h2', everyAction);
+  expect(await text('main')).not.toMatch(/must not be after/);
+  const today = await page.evaluate(() => new Date().toLocaleDateString('en-CA'));
+  const tomorrow = await page.evaluate(() => new Date(Date.now() + 86_400_000).toLocaleDateString('en-CA'));
+  await visit(`#/outreach?to=${today}`);
+  await page.waitForSelector('[data-testid=outreach-log] tbody tr');
+  const listed = await text('main section.records h2');
+  await enterDay(from, tomorrow);
+  await waitForText('main [role=alert]', 'The From day is after the To day; the list still starts at the earliest action.');
+  expect(await from.getAttribute('aria-invalid')).toBe('true');
+  expect(await text('main section.records h2')).toBe(listed);
+  expect(new URL(page.url()).hash).toBe(`#/outreach?to=${today}`);
+  // A day typed half: said so as the field is left.
+  await from.fill('');
+  await from.focus();
+  await page.keyboard.type('03');
+  // Not Tab: within a date field it moves to the next part of the day.
+  await from.blur();
+  await waitForText('main [role=alert]', /^The day is not complete/);
+  expect(await text('main section.records h2')).toBe(listed);
 }, 60_000);

@@ -1,16 +1,21 @@
 // Changes since yesterday (or another day): tier changes, score drops, failed payments, urgent
 // tickets and detractor answers, newest first, for one CSM or everyone. A smallest score drop out
-// of range, or a Since day before 1970 (typed, or in the link), is said so next to its field, and
-// the list keeps the last valid one meanwhile. The page and the filters are kept in the link.
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { TierBadge } from '../components/badges';
+// of range, or a Since day before 1970 (typed, or in the link: components/day-field.tsx), is said
+// so next to its field, and the list keeps the last valid one meanwhile. The page and the filters
+// are kept in the link.
+import { useState } from 'preact/hooks';
+import { ToArrow, TierBadge } from '../components/badges';
+import { DayField, dayOutOfRange, useLinkedDays } from '../components/day-field';
+import { ApplyButton, CsmOwnerFilter } from '../components/filters';
 import { RecordTable, type Column } from '../components/record-table';
 import { ScreenHeading } from '../components/screen-heading';
-import { formatDate, formatDateTime, formatPaymentDetail, humanise } from '../format';
+import { addDays, dayStart, formatDay } from '../days';
+import { useToday } from '../use-today';
+import { formatDateTime, formatPaymentDetail, humanise } from '../format';
 import { graphql } from '../gql';
 import type { ChangesQuery as ChangesData } from '../gql/graphql';
 import { usePagedQuery } from '../paged-query';
-import { customerHref, linkedDay, useLinkedPage, useListState } from '../router';
+import { customerHref, useLinkedPage, useListState } from '../router';
 
 const ChangesQuery = graphql(`
   query Changes($since: DateTime!, $csmOwner: String, $minScoreDrop: Int, $first: Int!, $after: String) {
@@ -41,34 +46,15 @@ const ChangesQuery = graphql(`
 const PAGE_SIZE = 25;
 /** The range `changes(minScoreDrop:)` takes. */
 const SCORE_DROP = { min: 1, max: 100, default: 10 };
-/** The days the Since field takes: the server takes instants from 1970 on; a link, four-digit years. */
-const SINCE_DAYS = { min: '1970-01-01', max: '9999-12-31' };
+const SINCE = ['since'] as const;
 
 type Change = NonNullable<ChangesData['changes']>['edges'][number]['node'];
 
-/** A local day as yyyy-mm-dd, the value of a date field. */
-function dayValue(day: Date): string {
-  return `${day.getFullYear()}-${String(day.getMonth() + 1).padStart(2, '0')}-${String(day.getDate()).padStart(2, '0')}`;
-}
-
-/** Yesterday's date (local), the default of the "since" field. */
-function yesterday(): string {
-  const day = new Date();
-  day.setDate(day.getDate() - 1);
-  return dayValue(day);
-}
-
 /** How the heading names the "since" day; an emptied field means the default, yesterday. */
-function sinceLabel(since: string): string {
-  if (!since || since === yesterday()) return 'yesterday';
-  if (since === dayValue(new Date())) return 'today';
-  return formatDate(`${since}T00:00:00`);
-}
-
-/** Whether a Since field's value can be used: a day within SINCE_DAYS, or empty (yesterday). */
-function validSince(text: string): boolean {
-  // yyyy-mm-dd compares as text: linkedDay has checked the form.
-  return text === '' || (linkedDay(text) !== '' && text >= SINCE_DAYS.min && text <= SINCE_DAYS.max);
+function sinceLabel(since: string, today: string): string {
+  if (!since || since === addDays(today, -1)) return 'yesterday';
+  if (since === today) return 'today';
+  return formatDay(since);
 }
 
 /** The smallest score drop typed, or null when it is not a whole number within the range. */
@@ -79,52 +65,42 @@ function parseScoreDrop(text: string): number | null {
 
 export function ChangesScreen() {
   const [link, changeLink] = useListState();
-  // A Since day out of range in the link (typed into it, or shared so) is refused as one typed into
-  // the field is: said so in words, the list kept on the last valid day (the default, on a link
-  // opened afresh), which the link then names again.
-  const linkedSince = linkedDay(link.since);
-  const refusedSince = validSince(linkedSince) ? null : linkedSince;
-  const lastValidSince = useRef('');
-  if (refusedSince === null) lastValidSince.current = linkedSince;
-  useEffect(() => {
-    if (refusedSince !== null) changeLink({ since: lastValidSince.current });
-  }, [refusedSince]);
+  const today = useToday();
+  const sinceDay = useLinkedDays(link, changeLink, SINCE, (days) => dayOutOfRange(days, SINCE));
   const filters = {
-    since: lastValidSince.current || yesterday(),
+    since: sinceDay.days.since || addDays(today, -1),
     csmOwner: link.csmOwner ?? '',
     minScoreDrop: parseScoreDrop(link.minScoreDrop ?? '') ?? SCORE_DROP.default,
   };
   // A new filter starts again at the first page; a default leaves the link.
   const setFilter = (name: keyof typeof filters, value: string) => changeLink({ [name]: value, page: '' });
-  // Local midnight of 1 Jan 1970 east of Greenwich is still 1969 in UTC, before what the server takes.
-  const since = useMemo(() => new Date(Math.max(0, Date.parse(`${filters.since || yesterday()}T00:00:00`))).toISOString(), [filters.since]);
   const position = useLinkedPage(link, changeLink);
   const { connection, pages, error, fetching } = usePagedQuery(
     ChangesQuery,
-    { since, csmOwner: filters.csmOwner.trim() || null, minScoreDrop: filters.minScoreDrop, first: PAGE_SIZE },
+    { since: dayStart(filters.since), csmOwner: filters.csmOwner.trim() || null, minScoreDrop: filters.minScoreDrop, first: PAGE_SIZE },
     (data) => data.changes,
     { position },
   );
   return (
     <section aria-labelledby="changes-title">
       <ScreenHeading id="changes-title" title="Changes">
-        Changes since {sinceLabel(filters.since)}
+        Changes since {sinceLabel(filters.since, today)}
       </ScreenHeading>
       <form class="filters" onSubmit={(event) => event.preventDefault()}>
-        <SinceField applied={filters.since} refused={refusedSince} onValid={(day) => setFilter('since', day)} />
-        <label>
-          CSM owner
-          <input
-            type="search"
-            value={filters.csmOwner}
-            onChange={(event) => setFilter('csmOwner', event.currentTarget.value)}
-            placeholder="everyone"
-          />
-        </label>
+        <DayField
+          id="since"
+          label="Since"
+          applied={filters.since}
+          refusal={sinceDay.refusal}
+          stillUses={`the list still uses ${sinceLabel(filters.since, today)}`}
+          onDay={(day) => sinceDay.apply('since', day)}
+        />
+        <CsmOwnerFilter value={filters.csmOwner} onApply={(csmOwner) => setFilter('csmOwner', csmOwner)} />
         <ScoreDropField
           applied={filters.minScoreDrop}
           onValid={(drop) => setFilter('minScoreDrop', drop === SCORE_DROP.default ? '' : String(drop))}
         />
+        <ApplyButton />
       </form>
       <RecordTable
         title="Changes"
@@ -141,49 +117,14 @@ export function ChangesScreen() {
 }
 
 /**
- * The Since day: one out of range (a year typed as 1960, or `refused` in the link) stays as typed
- * and is said so; only a valid one reaches the list, whose day follows the link otherwise (back, a
- * shared link).
+ * The smallest score drop: what is typed stays as typed (kept at every key, so that a live update's
+ * render does not write an older value over it); it is checked as it is entered (the field left,
+ * Enter, the arrows), and only a valid value reaches the list.
  */
-function SinceField({ applied, refused, onValid }: { applied: string; refused: string | null; onValid(day: string): void }) {
-  const [invalidDay, setInvalidDay] = useState<string | null>(refused);
-  // A valid day applied (typed, or from the link) ends the refusal; a refused one in the link starts one.
-  useEffect(() => setInvalidDay(null), [applied]);
-  useEffect(() => {
-    if (refused !== null) setInvalidDay(refused);
-  }, [refused]);
-  return (
-    <>
-      <label>
-        Since
-        <input
-          type="date"
-          min={SINCE_DAYS.min}
-          max={SINCE_DAYS.max}
-          value={invalidDay ?? applied}
-          aria-invalid={invalidDay !== null}
-          aria-describedby={invalidDay !== null ? 'since-error' : undefined}
-          onChange={(event) => {
-            const day = event.currentTarget.value;
-            setInvalidDay(validSince(day) ? null : day);
-            if (validSince(day)) onValid(day);
-          }}
-        />
-      </label>
-      {invalidDay !== null && (
-        <p class="error field-error" role="alert" id="since-error">
-          The day is from {formatDate(`${SINCE_DAYS.min}T00:00:00`)} to {formatDate(`${SINCE_DAYS.max}T00:00:00`)}; the list still uses{' '}
-          {sinceLabel(applied)}.
-        </p>
-      )}
-    </>
-  );
-}
-
-/** The smallest score drop: what is typed stays as typed; only a valid value reaches the list. */
 function ScoreDropField({ applied, onValid }: { applied: number; onValid(drop: number): void }) {
   const [typed, setTyped] = useState(String(applied));
-  const invalid = parseScoreDrop(typed) === null;
+  const [entered, setEntered] = useState(String(applied));
+  const invalid = parseScoreDrop(entered) === null;
   return (
     <>
       <label>
@@ -196,9 +137,10 @@ function ScoreDropField({ applied, onValid }: { applied: number; onValid(drop: n
           value={typed}
           aria-invalid={invalid}
           aria-describedby={invalid ? 'score-drop-error' : undefined}
+          onInput={(event) => setTyped(event.currentTarget.value)}
           onChange={(event) => {
             const text = event.currentTarget.value;
-            setTyped(text);
+            setEntered(text);
             const drop = parseScoreDrop(text);
             if (drop !== null) onValid(drop);
           }}
@@ -237,10 +179,14 @@ function ChangeDetail({ change }: { change: Change }) {
     <>
       {change.fromTier !== change.toTier && (
         <>
-          <TierBadge tier={change.fromTier} /> → <TierBadge tier={change.toTier} />{' '}
+          <TierBadge tier={change.fromTier} />
+          <ToArrow />
+          <TierBadge tier={change.toTier} />{' '}
         </>
       )}
-      {change.fromScore ?? '—'} → {change.toScore ?? '—'}
+      {change.fromScore ?? '—'}
+      <ToArrow />
+      {change.toScore ?? '—'}
     </>
   );
 }

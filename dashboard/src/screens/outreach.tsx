@@ -1,13 +1,18 @@
 // Outreach log: every action the playbooks took, newest first, filtered by playbook, audience,
-// status and time, paged on the server; the page and the filters are kept in the link.
+// status and days, paged on the server; the page and the filters are kept in the link. The From and
+// To days are checked as the Changes' Since is (components/day-field.tsx): one before 1970, or From
+// after To, typed or in the link, is said so in words and the list keeps the days it had.
+import { DayField, dayOutOfRange, useLinkedDays, type DayRefusal, type Days } from '../components/day-field';
+import { ApplyButton, TextFilter } from '../components/filters';
 import { OutreachStatus } from '../components/outreach-status';
 import { RecordTable } from '../components/record-table';
 import { ScreenHeading } from '../components/screen-heading';
+import { addDays, dayStart, formatDay } from '../days';
 import { formatDateTime, humanise } from '../format';
 import { graphql } from '../gql';
 import type { OutreachAudience, OutreachStatus as Status } from '../gql/graphql';
 import { usePagedQuery } from '../paged-query';
-import { customerHref, linkedDay, useLinkedPage, useListState } from '../router';
+import { customerHref, useLinkedPage, useListState } from '../router';
 
 const OutreachLogQuery = graphql(`
   query OutreachLog(
@@ -51,12 +56,20 @@ const PAGE_SIZE = 25;
 const AUDIENCES: OutreachAudience[] = ['CUSTOMER', 'TEAM'];
 const STATUSES: Status[] = ['DECIDED', 'SKIPPED_OPT_OUT', 'SUPPRESSED_COOLDOWN', 'SUPPRESSED_DUPLICATE'];
 
-/** A date input's day (local midnight) as an instant; `endOfDay` for the exclusive upper bound. */
-function dayBound(value: string, endOfDay: boolean): string | null {
-  if (!value) return null;
-  const day = new Date(`${value}T00:00:00`);
-  if (endOfDay) day.setDate(day.getDate() + 1);
-  return day.toISOString();
+const DAYS = ['from', 'to'] as const;
+type DayName = (typeof DAYS)[number];
+
+/** Why the list cannot use these From and To days, if it cannot. */
+function refuseDays(days: Days<DayName>): DayRefusal<DayName> | null {
+  const outOfRange = dayOutOfRange(days, DAYS);
+  if (outOfRange || days.from === '' || days.to === '' || days.from <= days.to) return outOfRange;
+  return { name: 'from', day: days.from, reason: 'The From day is after the To day' };
+}
+
+/** What the list keeps of a day field while what is typed in it is refused. */
+function stillUses(name: DayName, day: string): string {
+  if (name === 'from') return day ? `the list still starts on ${formatDay(day)}` : 'the list still starts at the earliest action';
+  return day ? `the list still ends on ${formatDay(day)}` : 'the list still ends at the latest action';
 }
 
 /** A choice named in a link, if it is one of `choices`. */
@@ -70,9 +83,8 @@ export function OutreachScreen() {
     playbook: link.playbook ?? '',
     audience: choiceOf(AUDIENCES, link.audience),
     status: choiceOf(STATUSES, link.status),
-    from: linkedDay(link.from),
-    to: linkedDay(link.to),
   };
+  const days = useLinkedDays(link, changeLink, DAYS, refuseDays);
   // A new filter starts again at the first page.
   const setFilter = (name: keyof typeof filters, value: string) => changeLink({ [name]: value, page: '' });
   const position = useLinkedPage(link, changeLink);
@@ -83,8 +95,9 @@ export function OutreachScreen() {
       playbook: filters.playbook.trim() || null,
       audience: filters.audience,
       status: filters.status,
-      from: dayBound(filters.from, false),
-      to: dayBound(filters.to, true),
+      // The To day is the last listed: the list ends where the next day starts.
+      from: days.days.from ? dayStart(days.days.from) : null,
+      to: days.days.to ? dayStart(addDays(days.days.to, 1)) : null,
     },
     (data) => data.outreachLog,
     { position },
@@ -93,15 +106,12 @@ export function OutreachScreen() {
     <section aria-labelledby="outreach-title">
       <ScreenHeading id="outreach-title" title="Outreach log" />
       <form class="filters" onSubmit={(event) => event.preventDefault()}>
-        <label>
-          Playbook
-          <input
-            type="search"
-            value={filters.playbook}
-            onChange={(event) => setFilter('playbook', event.currentTarget.value)}
-            placeholder="any, e.g. critical"
-          />
-        </label>
+        <TextFilter
+          label="Playbook"
+          value={filters.playbook}
+          placeholder="any, e.g. critical"
+          onApply={(playbook) => setFilter('playbook', playbook)}
+        />
         <label>
           Audience
           <select value={filters.audience ?? ''} onChange={(event) => setFilter('audience', event.currentTarget.value)}>
@@ -124,14 +134,18 @@ export function OutreachScreen() {
             ))}
           </select>
         </label>
-        <label>
-          From
-          <input type="date" value={filters.from} onChange={(event) => setFilter('from', event.currentTarget.value)} />
-        </label>
-        <label>
-          To
-          <input type="date" value={filters.to} onChange={(event) => setFilter('to', event.currentTarget.value)} />
-        </label>
+        {DAYS.map((name) => (
+          <DayField
+            key={name}
+            id={`outreach-${name}`}
+            label={name === 'from' ? 'From' : 'To'}
+            applied={days.days[name]}
+            refusal={days.refusal?.name === name ? days.refusal : null}
+            stillUses={stillUses(name, days.days[name])}
+            onDay={(day) => days.apply(name, day)}
+          />
+        ))}
+        <ApplyButton />
       </form>
       <RecordTable
         title="Actions"
