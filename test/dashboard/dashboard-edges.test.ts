@@ -1,8 +1,9 @@
 // The dashboard at its edges, in headless Chromium against its own seeded server: a very long
 // customer name, a phone 375 px wide, a malformed or unknown link, errors said in words, a filter
 // whose tier the model no longer has (or a link's that the worklist never holds), an invalid input,
-// where focus, the tab's title and the live announcements go, and a preset activated from the Model
-// page shown at once. The model is changed last, and restored.
+// where focus, the tab's title and the live announcements go (the Model page's buttons keep it while
+// they run), and a preset activated from the Model page shown at once. The model is changed last,
+// and restored.
 import { isDeepStrictEqual } from 'node:util';
 import type { Locator, Page } from 'playwright-core';
 import { createKey } from '../helpers/auth';
@@ -453,6 +454,82 @@ it("shows the model it has just activated at once, with no rescoring run's live 
     await api('mutation { updateScoringModel(input: { tierPreset: "four_tier" }) { version } }');
   }
 }, 60_000);
+
+/** The element with the keyboard focus, as a screen reader names it; "body" when the focus is nowhere. */
+function focusedElement(): Promise<string> {
+  return page.evaluate(`(() => {
+    const element = document.activeElement;
+    return !element || element === document.body ? 'body' : element.tagName + ' ' + (element.getAttribute('aria-label') || element.textContent.trim());
+  })()`) as Promise<string>;
+}
+
+/** Holds the page's requests of `operation` until the returned function is called. */
+async function holdRequests(operation: string): Promise<() => Promise<void>> {
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/graphql', async (route) => {
+    if (route.request().postDataJSON()?.operationName === operation) await released;
+    await route.fallback();
+  });
+  return async () => {
+    release();
+    await page.unrouteAll({ behavior: 'wait' });
+  };
+}
+
+it('keeps the keyboard focus on Activate, Preview and Run backtest while each runs, and says when it is done', async () => {
+  await visit('#/model');
+  await page.waitForSelector('[data-testid=presets]');
+  await page.waitForSelector('[data-testid=live-indicator][data-status=live]');
+  const confirmEvery = (dialog: { accept(): Promise<void> }) => void dialog.accept();
+  page.on('dialog', confirmEvery);
+  try {
+    for (const { press, operation, running, focusedRunning, done, focusedDone, status } of [
+      {
+        press: page.getByRole('button', { name: 'Preview', exact: true }),
+        operation: 'PreviewScoringModel',
+        running: 'Previewing…',
+        focusedRunning: 'BUTTON Previewing…',
+        done: /^Preview ready: \d+ accounts? would change tier\.$/,
+        focusedDone: 'BUTTON Preview',
+        status: '[data-testid=preview-status]',
+      },
+      {
+        press: page.getByRole('button', { name: 'Run backtest', exact: true }),
+        operation: 'Backtest',
+        running: 'Running the backtest…',
+        focusedRunning: 'BUTTON Running…',
+        done: /^Backtest done: \d+ accounts, AUC /,
+        focusedDone: 'BUTTON Run backtest',
+        status: '[data-testid=backtest-status]',
+      },
+      {
+        press: page.getByRole('button', { name: 'Activate three_tier', exact: true }),
+        operation: 'ActivateTierPreset',
+        running: 'Activating three_tier…',
+        focusedRunning: 'BUTTON Activate three_tier',
+        done: /^Activated three_tier: the model is v\d+/,
+        focusedDone: 'BUTTON three_tier is active',
+        status: '[data-testid=activation-status]',
+      },
+    ]) {
+      const release = await holdRequests(operation);
+      try {
+        await press.focus();
+        await page.keyboard.press('Enter');
+        await waitForText(status, running);
+        expect(await focusedElement()).toBe(focusedRunning);
+      } finally {
+        await release();
+      }
+      await waitForText(status, done, 30_000);
+      expect(await focusedElement()).toBe(focusedDone);
+    }
+  } finally {
+    page.off('dialog', confirmEvery);
+    await api('mutation { updateScoringModel(input: { tierPreset: "four_tier" }) { version } }');
+  }
+}, 90_000);
 
 // Last: once a key exists, this file's server requires keys.
 it('asks for a key without speaking of a revoked one when the server starts requiring keys under a key-less page', async () => {

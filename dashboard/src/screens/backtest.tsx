@@ -1,9 +1,12 @@
 // Backtest (admin): "does it predict churn?" — the active model scored over a past grid and measured
-// against the churns known today. Run on demand: it scores every account at every instant.
+// against the churns known today. Run on demand: it scores every account at every instant. Its days
+// start at local midnight, as every day of the dashboard does (days.ts). While it runs, its button
+// stays focusable (aria-disabled, a press ignored), and the status line says when it is done.
 import { useState } from 'preact/hooks';
 import { useQuery } from '@urql/preact';
 import { ErrorNote } from '../components/badges';
 import { TableScroll } from '../components/table-scroll';
+import { addDays, dayStart, today } from '../days';
 import { formatNumber, formatPercent } from '../format';
 import { graphql } from '../gql';
 
@@ -49,14 +52,8 @@ const BacktestQuery = graphql(`
   }
 `);
 
-const DAY_MS = 86_400_000;
-
-function isoDay(offsetDays: number): string {
-  return new Date(Date.now() + offsetDays * DAY_MS).toISOString().slice(0, 10);
-}
-
 export function BacktestPanel() {
-  const [form, setForm] = useState({ from: isoDay(-120), to: isoDay(-1), horizonDays: 30, stepDays: 7 });
+  const [form, setForm] = useState(() => ({ from: addDays(today(), -120), to: addDays(today(), -1), horizonDays: 30, stepDays: 7 }));
   const [input, setInput] = useState<null | { from: string; to: string; horizonDays: number; stepDays: number }>(null);
   const [{ data, error, fetching }] = useQuery({ query: BacktestQuery, variables: { input: input! }, pause: input === null });
   const report = data?.backtest;
@@ -69,9 +66,10 @@ export function BacktestPanel() {
         class="filters"
         onSubmit={(event) => {
           event.preventDefault();
+          if (fetching) return;
           setInput({
-            from: new Date(`${form.from}T00:00:00Z`).toISOString(),
-            to: new Date(`${form.to}T00:00:00Z`).toISOString(),
+            from: dayStart(form.from),
+            to: dayStart(form.to),
             horizonDays: form.horizonDays,
             stepDays: form.stepDays,
           });
@@ -107,10 +105,15 @@ export function BacktestPanel() {
             onChange={(event) => setForm({ ...form, stepDays: Number(event.currentTarget.value) })}
           />
         </label>
-        <button type="submit" disabled={fetching}>
+        <button type="submit" aria-disabled={fetching}>
           {fetching ? 'Running…' : 'Run backtest'}
         </button>
       </form>
+      <p role="status" class="muted" data-testid="backtest-status">
+        {fetching
+          ? 'Running the backtest…'
+          : report && `Backtest done: ${report.customers} accounts, AUC ${formatNumber(report.auc.auc, 2)}.`}
+      </p>
       <ErrorNote error={error} />
       {report && (
         <div data-testid="backtest">

@@ -4,7 +4,7 @@
 import { Fragment } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
 import { useMutation } from '@urql/preact';
-import { ErrorNote, TierBadge } from '../components/badges';
+import { ErrorNote, Loading, TierBadge } from '../components/badges';
 import { ScreenHeading } from '../components/screen-heading';
 import { TableScroll } from '../components/table-scroll';
 import { formatDateTime } from '../format';
@@ -65,7 +65,7 @@ export function ModelScreen() {
         <ErrorNote error={error} />
       </section>
     );
-  if (!data || !model) return <p class="loading">Loading…</p>;
+  if (!data || !model) return <Loading />;
   return (
     <section aria-labelledby="model-title">
       <ScreenHeading id="model-title" title="Scoring model">
@@ -153,7 +153,9 @@ type Preset = NonNullable<ModelPageQuery['scoringModelPresets']>[number];
  * The tier presets, each with its Activate button for an admin. The page is asked again as soon as an
  * activation is answered: the live events that refetch it come only from the rescoring run after it,
  * seconds later or never (an activation that moves no account's tier). Until the page shows the new
- * version, the buttons stay disabled and the old preset is not offered as one to activate.
+ * version, the buttons do nothing and the old preset is not offered as one to activate. They are
+ * marked unavailable (aria-disabled) rather than disabled, which would drop the keyboard focus
+ * of the button pressed to the document's start; the status line says what is happening.
  */
 function TierPresets({
   presets,
@@ -168,16 +170,21 @@ function TierPresets({
 }) {
   const [activation, activate] = useMutation(ActivatePresetMutation);
   const [activated, setActivated] = useState<{ preset: string; version: number } | null>(null);
+  const [activating, setActivating] = useState<string | null>(null);
   const showing = activated !== null && version >= activated.version;
+  const busy = activation.fetching || (activated !== null && !showing);
   const activatePreset = async (preset: string) => {
     if (
+      busy ||
       !confirm(
         `Activate the ${preset} tiers? Every account is rescored; tiers the model has keep their playbooks, new ones get the preset's.`,
       )
     )
       return;
     setActivated(null);
+    setActivating(preset);
     const answer = (await activate({ tierPreset: preset })).data?.updateScoringModel;
+    setActivating(null);
     if (!answer) return;
     setActivated({ preset, version: answer.version });
     onActivated();
@@ -194,8 +201,9 @@ function TierPresets({
             {preset.tiers.map((tier) => `${tier.label} ≥ ${tier.lowerBound}`).join(', ')}
             {admin &&
               (preset.active ? (
-                // The model's tiers already: activating it again would change nothing.
-                <button type="button" aria-label={`${preset.name} is active`} disabled data-testid="active-preset">
+                // The model's tiers already: activating it again would change nothing. The same
+                // button as the Activate it was, so that the focus stays on it once activated.
+                <button type="button" aria-label={`${preset.name} is active`} aria-disabled="true" data-testid="active-preset">
                   Active
                 </button>
               ) : (
@@ -203,7 +211,7 @@ function TierPresets({
                   type="button"
                   // Every preset has its button: the name says which, where a screen reader lists the buttons.
                   aria-label={`Activate ${preset.name}`}
-                  disabled={activation.fetching || (activated !== null && !showing)}
+                  aria-disabled={busy}
                   onClick={() => void activatePreset(preset.name)}
                 >
                   Activate
@@ -214,6 +222,7 @@ function TierPresets({
       </ul>
       <ErrorNote error={activation.error} />
       <p role="status" class="muted" data-testid="activation-status">
+        {activating !== null && `Activating ${activating}…`}
         {showing && `Activated ${activated.preset}: the model is v${activated.version}, and every account is being rescored.`}
       </p>
     </article>

@@ -1,8 +1,10 @@
 // What-if (admin): change signal weights of the active model and see, without writing anything,
-// how many accounts each tier would hold and which accounts would move (previewScoringModel).
+// how many accounts each tier would hold and which accounts would move (previewScoringModel). While
+// the preview runs, its button stays focusable (aria-disabled, a press ignored): a disabled button
+// would drop the keyboard focus to the document's start. The status line says when it is ready.
 import { useState } from 'preact/hooks';
 import { useQuery } from '@urql/preact';
-import { ErrorNote, TierBadge } from '../components/badges';
+import { ErrorNote, TierBadge, ToArrow } from '../components/badges';
 import { TableScroll } from '../components/table-scroll';
 import { formatCents } from '../format';
 import { graphql } from '../gql';
@@ -58,7 +60,7 @@ export function WhatIfPanel({ config }: { config: unknown }) {
         class="weights"
         onSubmit={(event) => {
           event.preventDefault();
-          setSubmitted(withWeights());
+          if (!fetching) setSubmitted(withWeights());
         }}
       >
         {model.components.flatMap((component) =>
@@ -75,10 +77,15 @@ export function WhatIfPanel({ config }: { config: unknown }) {
             </label>
           )),
         )}
-        <button type="submit" disabled={fetching}>
+        <button type="submit" aria-disabled={fetching}>
           {fetching ? 'Previewing…' : 'Preview'}
         </button>
       </form>
+      <p role="status" class="muted" data-testid="preview-status">
+        {fetching
+          ? 'Previewing…'
+          : preview && `Preview ready: ${preview.changed} ${preview.changed === 1 ? 'account' : 'accounts'} would change tier.`}
+      </p>
       <ErrorNote error={error} />
       {preview && (
         <div data-testid="preview">
@@ -115,8 +122,9 @@ export function WhatIfPanel({ config }: { config: unknown }) {
                 <a href={customerHref(change.customerId)}>
                   <bdi>{change.name}</bdi>
                 </a>{' '}
-                ({formatCents(change.arrCents)}): <TierBadge tier={change.fromTier} /> → <TierBadge tier={change.toTier} /> at{' '}
-                {change.toScore}
+                ({formatCents(change.arrCents)}): <TierBadge tier={change.fromTier} />
+                <ToArrow />
+                <TierBadge tier={change.toTier} /> at {change.toScore}
               </li>
             ))}
           </ul>
