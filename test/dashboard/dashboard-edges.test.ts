@@ -1,9 +1,9 @@
 // The dashboard at its edges, in headless Chromium against its own seeded server: a very long
 // customer name, a phone 375 px wide, a malformed or unknown link, errors said in words, a filter
 // whose tier the model no longer has (or a link's that the worklist never holds), an invalid input,
-// where focus, the tab's title and the live announcements go (the Model page's buttons keep it while
-// they run), and a preset activated from the Model page shown at once. The model is changed last,
-// and restored.
+// where focus, the tab's title and the live announcements go (a drill-down closed, the Model page's
+// buttons while they run), and a preset activated from the Model page shown at once. The model is
+// changed last, and restored.
 import { isDeepStrictEqual } from 'node:util';
 import type { Locator, Page } from 'playwright-core';
 import { createKey } from '../helpers/auth';
@@ -341,6 +341,12 @@ it("gives the focus back to the signal a drill-down was opened from, and names t
   await page.keyboard.press('Tab');
   expect(await page.evaluate('document.activeElement.textContent')).toBe('Close');
   await page.keyboard.press('Enter');
+  await page.locator('[data-testid=drill-down]').waitFor({ state: 'detached' });
+  expect(await page.locator('[data-signal=nps] button:focus').count()).toBe(1);
+  // Escape closes it too, from anywhere in it.
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-testid=raw-nps] li');
+  await page.keyboard.press('Escape');
   await page.locator('[data-testid=drill-down]').waitFor({ state: 'detached' });
   expect(await page.locator('[data-signal=nps] button:focus').count()).toBe(1);
 }, 60_000);

@@ -2,7 +2,8 @@
 // the filters kept in the link (browser back, a reload and a shared link find them again; a page
 // turned is a history entry of its own), a link's junk page number rewritten, an old link far past
 // the end opening at the last page, the keyboard focus kept on the pager across a page change, a
-// loading note while a list's first page is asked for, looking customers up, a live refetch in
+// loading note while a list's first page is asked for, the rows of a page turned to said to screen
+// readers and the focus on the error of one that cannot load, looking customers up, a live refetch in
 // flight left to finish, and a page that a live change empties giving way to the last page with
 // rows. The live change is made last: it takes accounts off the worklist.
 import type { Page } from 'playwright-core';
@@ -256,6 +257,30 @@ it('keeps the keyboard focus on the pager when a page changes, on the other butt
   await waitForText('[data-testid=page-range]', /^1–/);
   // The first page has no previous one: the focus is on Next.
   await expect(focusedPagerButton()).resolves.toBe('Next →');
+}, 60_000);
+
+it('says the rows of a page turned to, and gives the focus to the error in its place when the page cannot load', async () => {
+  await visit('#/worklist');
+  await page.waitForSelector('[data-testid=worklist] tbody tr');
+  // Nothing said of the page the list opened at; the rows of each page turned to.
+  expect(await text('[data-testid=page-status]')).toBe('');
+  await page.getByRole('button', { name: 'Next →' }).focus();
+  await page.keyboard.press('Enter');
+  await waitForText('[data-testid=page-range]', /^26–/);
+  const range = await text('[data-testid=page-range]');
+  await waitForText('[data-testid=page-status][role=status]', `Rows ${range}`);
+  // The server out of reach as the next page is asked for: the pager goes with the page.
+  await page.route('**/graphql', (route) =>
+    route.request().postDataJSON()?.operationName === 'Worklist' ? route.abort('connectionrefused') : route.fallback(),
+  );
+  try {
+    await page.keyboard.press('Enter');
+    await waitForText('main [role=alert]', /^Cannot reach the server/);
+    expect(await page.locator('nav.pager').count()).toBe(0);
+    expect(await page.evaluate('document.activeElement.textContent')).toMatch(/^Cannot reach the server/);
+  } finally {
+    await page.unrouteAll({ behavior: 'wait' });
+  }
 }, 60_000);
 
 it('shows a loading note on the changes and the outreach log while their first page is asked for', async () => {

@@ -2,9 +2,12 @@
 // the list screens); the cursor it starts after is remembered once seen, per list and filters, so
 // Previous, browser back and a return to the list need no request to find it again. The Pager
 // keeps the keyboard focus on itself across a page change, though its buttons are replaced or
-// disabled meanwhile.
+// disabled meanwhile; when the page cannot load, the error in its place takes the focus (PageError).
+// The rows of a page turned to are said to screen readers (PageStatus).
+import type { CombinedError } from '@urql/core';
 import type { RefObject } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { ErrorNote } from './badges';
 
 type PagerButton = 'previous' | 'next';
 
@@ -123,5 +126,51 @@ export function Pager(props: {
         Next →
       </button>
     </nav>
+  );
+}
+
+/** Whether the keyboard focus is nowhere: on the document's body, as when the element holding it went away. */
+function focusLost(): boolean {
+  return document.activeElement === null || document.activeElement === document.body;
+}
+
+/**
+ * A list's error, shown in place of its page and pager. When the page was asked for with the pager,
+ * which went away with the page, the error takes the focus rather than leave it on the document's
+ * start; the request asked again (once the connection is back) brings the pager, which takes it back.
+ */
+export function PageError({ pages, error }: { pages: PageState; error: CombinedError | undefined }) {
+  const note = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    if (error && pages.focusAfterChange.current && note.current && focusLost()) note.current.focus();
+  });
+  return <ErrorNote error={error} noteRef={note} />;
+}
+
+/** What a page turned to says of its rows; the same words at each live refetch, so that nothing is said again. */
+function usePageRows(page: number, pageSize: number, connection: ShownPage | undefined): string {
+  const said = useRef({ page, text: '' });
+  if (page !== said.current.page && connection) {
+    const first = page * pageSize + 1;
+    said.current = { page, text: `Rows ${first}–${first + connection.edges.length - 1} of ${connection.totalCount}` };
+  }
+  return said.current.text;
+}
+
+/** A page of a list as shown: its rows and how many the whole list has. */
+interface ShownPage {
+  totalCount: number;
+  edges: readonly unknown[];
+}
+
+/**
+ * A polite status region, on the page as long as the list is, saying which rows a page turned to
+ * holds once they are shown (the range the pager shows); nothing for the page the list opened at.
+ */
+export function PageStatus({ page, pageSize, connection }: { page: number; pageSize: number; connection: ShownPage | undefined }) {
+  return (
+    <p role="status" class="visually-hidden" data-testid="page-status">
+      {usePageRows(page, pageSize, connection)}
+    </p>
   );
 }

@@ -2,8 +2,8 @@
 // header and cell renderer.
 import type { CombinedError } from '@urql/core';
 import type { ComponentChildren } from 'preact';
-import { ErrorNote } from './badges';
-import { Pager, type PageState } from './pager';
+import { Loading } from './badges';
+import { PageError, Pager, PageStatus, type PageState } from './pager';
 import { TableScroll } from './table-scroll';
 
 export interface Column<Row> {
@@ -41,8 +41,9 @@ export function RecordTable<Row extends { id: string }>(props: {
       <h2>
         {title} {connection && <span class="muted">({connection.totalCount})</span>}
       </h2>
-      <ErrorNote error={error} />
-      {!connection && fetching && <p class="loading">Loading…</p>}
+      <PageStatus page={pages.page} pageSize={pageSize} connection={connection} />
+      <PageError pages={pages} error={error} />
+      {!connection && fetching && <Loading />}
       {connection && connection.totalCount === 0 && <p class="muted">None.</p>}
       {connection && connection.totalCount > 0 && (
         <>

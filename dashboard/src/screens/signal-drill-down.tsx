@@ -1,12 +1,13 @@
 // The raw records behind a signal: the events (or NPS answers) of its window up to the score's
 // asOf, paged on the server; payments, tickets and plan changes are listed with the customer's
-// records below, the window said here.
+// records below, the window said here. Close, or Escape within it, closes it.
 import { useEffect, useRef } from 'preact/hooks';
-import { ErrorNote } from '../components/badges';
-import { Pager } from '../components/pager';
+import { Loading } from '../components/badges';
+import { PageError, Pager, PageStatus } from '../components/pager';
 import { TableScroll } from '../components/table-scroll';
 import { formatDateTime, humanise } from '../format';
 import { graphql } from '../gql';
+import type { SignalEventsQuery as SignalEventsData, SignalNpsQuery as SignalNpsData } from '../gql/graphql';
 import { usePagedQuery } from '../paged-query';
 import { recordsBehind, type SignalWindow } from '../signal-sources';
 
@@ -55,6 +56,8 @@ const SignalNpsQuery = graphql(`
 `);
 
 const PAGE_SIZE = 20;
+type Events = NonNullable<NonNullable<SignalEventsData['customer']>['engagementEvents']>;
+type NpsAnswers = NonNullable<SignalNpsData['npsResponses']>;
 const DAY_MS = 86_400_000;
 
 export function SignalDrillDown({
@@ -74,7 +77,14 @@ export function SignalDrillDown({
   const to = new Date(Date.parse(asOf) + 1000).toISOString();
   const from = new Date(Date.parse(asOf) - window.days * DAY_MS).toISOString();
   return (
-    <section class="drill-down" aria-labelledby="drill-down-title" data-testid="drill-down">
+    <section
+      class="drill-down"
+      aria-labelledby="drill-down-title"
+      data-testid="drill-down"
+      onKeyDown={(event) => {
+        if (event.key === 'Escape') onClose();
+      }}
+    >
       <h3 id="drill-down-title" tabIndex={-1} ref={heading}>
         Behind “{humanise(window.name)}”{' '}
         <span class="muted">
@@ -101,45 +111,54 @@ function EventRows({ customerId, from, to }: { customerId: string; from: string;
   } = usePagedQuery(SignalEventsQuery, { id: customerId, from, to, first: PAGE_SIZE }, (data) => data.customer?.engagementEvents, {
     customerId,
   });
-  if (error) return <ErrorNote error={error} />;
-  if (!events) return <p class="loading">Loading…</p>;
   return (
     <>
-      <TableScroll label="Events">
-        <table data-testid="raw-events">
-          <caption>
-            <span data-testid="raw-events-total">{events.totalCount}</span> events
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Event</th>
-              <th scope="col">Feature</th>
-              <th scope="col">User</th>
-            </tr>
-          </thead>
-          <tbody>
-            {events.edges.map(({ node }) => (
-              <tr key={node.id} data-event-id={node.id}>
-                <td>{formatDateTime(node.occurredAt)}</td>
-                <td>{node.eventType}</td>
-                <td class="wraps">{node.feature ? <bdi>{node.feature}</bdi> : '—'}</td>
-                <td class="wraps">{node.userId ? <bdi>{node.userId}</bdi> : '—'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableScroll>
-      <Pager
-        pages={pages}
-        pageSize={PAGE_SIZE}
-        shown={events.edges.length}
-        totalCount={events.totalCount}
-        hasNextPage={events.pageInfo.hasNextPage}
-        endCursor={events.pageInfo.endCursor}
-        label="Events"
-      />
+      <PageStatus page={pages.page} pageSize={PAGE_SIZE} connection={events} />
+      <PageError pages={pages} error={error} />
+      {!error && !events && <Loading />}
+      {events && <EventTable events={events} />}
+      {events && (
+        <Pager
+          pages={pages}
+          pageSize={PAGE_SIZE}
+          shown={events.edges.length}
+          totalCount={events.totalCount}
+          hasNextPage={events.pageInfo.hasNextPage}
+          endCursor={events.pageInfo.endCursor}
+          label="Events"
+        />
+      )}
     </>
+  );
+}
+
+function EventTable({ events }: { events: Events }) {
+  return (
+    <TableScroll label="Events">
+      <table data-testid="raw-events">
+        <caption>
+          <span data-testid="raw-events-total">{events.totalCount}</span> events
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col">Event</th>
+            <th scope="col">Feature</th>
+            <th scope="col">User</th>
+          </tr>
+        </thead>
+        <tbody>
+          {events.edges.map(({ node }) => (
+            <tr key={node.id} data-event-id={node.id}>
+              <td>{formatDateTime(node.occurredAt)}</td>
+              <td>{node.eventType}</td>
+              <td class="wraps">{node.feature ? <bdi>{node.feature}</bdi> : '—'}</td>
+              <td class="wraps">{node.userId ? <bdi>{node.userId}</bdi> : '—'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </TableScroll>
   );
 }
 
@@ -149,37 +168,46 @@ function NpsRows({ customerId, from, to }: { customerId: string; from: string; t
     pages,
     error,
   } = usePagedQuery(SignalNpsQuery, { id: customerId, from, to, first: PAGE_SIZE }, (data) => data.npsResponses, { customerId });
-  if (error) return <ErrorNote error={error} />;
-  if (!answers) return <p class="loading">Loading…</p>;
   return (
     <>
-      <ul class="wrapping-list" data-testid="raw-nps">
-        {answers.edges.map(({ node }) => (
-          <li key={node.id}>
-            {formatDateTime(node.respondedAt)}: <strong>{node.score}</strong>{' '}
-            {node.respondent && (
-              <>
-                from <bdi>{node.respondent}</bdi>
-              </>
-            )}{' '}
-            {node.comment && (
-              <>
-                “<bdi>{node.comment}</bdi>”
-              </>
-            )}
-          </li>
-        ))}
-      </ul>
-      <Pager
-        pages={pages}
-        pageSize={PAGE_SIZE}
-        shown={answers.edges.length}
-        totalCount={answers.totalCount}
-        hasNextPage={answers.pageInfo.hasNextPage}
-        endCursor={answers.pageInfo.endCursor}
-        // The customer page lists its NPS answers with a pager too: its landmark needs another name.
-        label="NPS answers behind the signal"
-      />
+      <PageStatus page={pages.page} pageSize={PAGE_SIZE} connection={answers} />
+      <PageError pages={pages} error={error} />
+      {!error && !answers && <Loading />}
+      {answers && <NpsList answers={answers} />}
+      {answers && (
+        <Pager
+          pages={pages}
+          pageSize={PAGE_SIZE}
+          shown={answers.edges.length}
+          totalCount={answers.totalCount}
+          hasNextPage={answers.pageInfo.hasNextPage}
+          endCursor={answers.pageInfo.endCursor}
+          // The customer page lists its NPS answers with a pager too: its landmark needs another name.
+          label="NPS answers behind the signal"
+        />
+      )}
     </>
+  );
+}
+
+function NpsList({ answers }: { answers: NpsAnswers }) {
+  return (
+    <ul class="wrapping-list" data-testid="raw-nps">
+      {answers.edges.map(({ node }) => (
+        <li key={node.id}>
+          {formatDateTime(node.respondedAt)}: <strong>{node.score}</strong>{' '}
+          {node.respondent && (
+            <>
+              from <bdi>{node.respondent}</bdi>
+            </>
+          )}{' '}
+          {node.comment && (
+            <>
+              “<bdi>{node.comment}</bdi>”
+            </>
+          )}
+        </li>
+      ))}
+    </ul>
   );
 }

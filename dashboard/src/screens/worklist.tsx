@@ -7,8 +7,9 @@
 // worklist is refused: after another preset is activated, a tier the worklist no longer holds
 // resets the filter to both.
 import { useEffect } from 'preact/hooks';
-import { ErrorNote, TierBadge, TrendArrow } from '../components/badges';
-import { Pager } from '../components/pager';
+import { Loading, TierBadge, TrendArrow } from '../components/badges';
+import { ApplyButton, CsmOwnerFilter } from '../components/filters';
+import { PageError, Pager, PageStatus } from '../components/pager';
 import { ScreenHeading } from '../components/screen-heading';
 import { TableScroll } from '../components/table-scroll';
 import { refusedArgument } from '../errors';
@@ -109,8 +110,9 @@ export function WorklistScreen() {
       <ScreenHeading id="worklist-title" title="Worklist" />
       <p class="muted">Accounts in the two worst tiers, by ARR at risk (ARR × (100 − score) %).</p>
       <WorklistFilters filters={filters} tiers={worstTiers} onChange={setFilter} />
-      {!tierRefused && <ErrorNote error={error} />}
-      {!worklist && fetching && <p class="loading">Loading…</p>}
+      <PageStatus page={pages.page} pageSize={PAGE_SIZE} connection={worklist} />
+      {!tierRefused && <PageError pages={pages} error={error} />}
+      {!worklist && fetching && <Loading />}
       {worklist && (
         <>
           <WorklistTable worklist={worklist} />
@@ -146,15 +148,7 @@ function WorklistFilters({
   const shownTier = tiers.some((tier) => tier.key === filters.tier) ? filters.tier : '';
   return (
     <form class="filters" onSubmit={(event) => event.preventDefault()}>
-      <label>
-        CSM owner
-        <input
-          type="search"
-          value={filters.csmOwner}
-          onChange={(event) => onChange('csmOwner', event.currentTarget.value)}
-          placeholder="everyone"
-        />
-      </label>
+      <CsmOwnerFilter value={filters.csmOwner} onApply={(csmOwner) => onChange('csmOwner', csmOwner)} />
       <label>
         Tier
         <select value={shownTier} onChange={(event) => onChange('tier', event.currentTarget.value)}>
@@ -166,6 +160,7 @@ function WorklistFilters({
           ))}
         </select>
       </label>
+      <ApplyButton />
     </form>
   );
 }
