@@ -1,8 +1,9 @@
 // What the dashboard writes of the data itself, in headless Chromium against its own seeded server:
 // right-to-left names with Latin words and digits in their own order wherever they are shown, the
-// time axis of a history of one score and of scores within a day, a cancelled account's date and
-// reason, a count of one in the singular, the days of the Changes screen and the outreach log (typed
-// key by key, out of range, From after To, in the link), and money.
+// time axis of a history of one score and of scores within a day, every score of the chart in a
+// table, a cancelled account's date and reason, a count of one in the singular, the days of the
+// Changes screen and the outreach log (typed key by key, out of range, From after To, in the link),
+// and money.
 import type { Locator, Page, Request } from 'playwright-core';
 import type { TestServer } from '../helpers/server';
 import type { Browser } from './browser';
@@ -414,4 +415,30 @@ it("checks the outreach log's days as the Changes' Since: whole valid days only 
   await from.blur();
   await waitForText('main [role=alert]', /^The day is not complete/);
   expect(await text('main section.records h2')).toBe(listed);
+}, 60_000);
+
+it('lists every score of the chart in a table under it, with its tier and model version', async () => {
+  type History = {
+    customer: { scoreHistory: { edges: Array<{ node: { asOf: string; score: number; tier: string; modelVersion: number } }> } };
+  };
+  const { customer } = await api<History>(
+    '{ customer(id: "busy-day") { scoreHistory(first: 365) { edges { node { asOf score tier modelVersion } } } } }',
+  );
+  await visit('#/customers/busy-day');
+  await page.waitForSelector('.chart canvas');
+  const table = page.locator('[data-testid=score-table]');
+  expect(await table.isVisible()).toBe(false);
+  await page.getByText('Show the scores as a table').press('Enter');
+  await table.waitFor();
+  const at = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+  const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent)));
+  // Latest first, as the API answers them.
+  expect(rows).toEqual(
+    customer.scoreHistory.edges.map(({ node }) => [
+      at.format(new Date(node.asOf)),
+      String(node.score),
+      node.tier.replace(/_/g, ' '),
+      `v${node.modelVersion}`,
+    ]),
+  );
 }, 60_000);

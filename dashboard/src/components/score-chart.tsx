@@ -2,13 +2,19 @@
 // (model-changes.ts: not where a version changed only playbook settings). The time axis and the
 // changes' labels follow chart-axis.ts: ticks in hours within a day, labels joined where they would
 // overlap. The same changes are listed in text under the chart (with their time: several may fall
-// on one day) for keyboards and screen readers.
+// on one day) for keyboards and screen readers, and every score is in a table under it (closed until
+// asked for: a year of daily scores is long), the chart's text alternative beyond its summary.
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { changeLabels, TIME_TICKS, timeAxisLabels, timeAxisRange } from '../chart-axis';
 import { formatDate, formatDateTime } from '../format';
 import { modelChanges, modelChangesInWords, type ModelChange, type ScorePoint } from '../model-changes';
+import { TierBadge } from './badges';
+import { TableScroll } from './table-scroll';
+
+/** A score of the chart, with the tier it put the account in. */
+export type ChartPoint = ScorePoint & { tier: string };
 
 /** The time axis's range for scores at `times` (seconds, oldest first): see timeAxisRange. */
 function timeRange(times: number[]): uPlot.Range.Function {
@@ -60,7 +66,7 @@ function spanInWords(first: string, last: string): string {
     : `from ${formatDate(first)} to ${formatDate(last)}`;
 }
 
-export function ScoreChart({ points }: { points: ScorePoint[] }) {
+export function ScoreChart({ points }: { points: ChartPoint[] }) {
   const container = useRef<HTMLDivElement>(null);
   const changes = modelChanges(points);
   useEffect(() => {
@@ -95,13 +101,54 @@ export function ScoreChart({ points }: { points: ScorePoint[] }) {
   }, [points]);
   if (points.length === 0) return <p class="muted">Not scored yet.</p>;
   return (
-    <figure class="chart">
-      <div
-        ref={container}
-        role="img"
-        aria-label={`Score history: ${points.length} ${points.length === 1 ? 'score' : 'scores'} ${spanInWords(points[0].asOf, points[points.length - 1].asOf)}, latest ${points[points.length - 1].score}`}
-      />
-      <figcaption data-testid="model-changes">{modelChangesInWords(points, changes, formatDateTime)}</figcaption>
-    </figure>
+    <>
+      <figure class="chart">
+        <div
+          ref={container}
+          role="img"
+          aria-label={`Score history: ${points.length} ${points.length === 1 ? 'score' : 'scores'} ${spanInWords(points[0].asOf, points[points.length - 1].asOf)}, latest ${points[points.length - 1].score}`}
+        />
+        <figcaption data-testid="model-changes">{modelChangesInWords(points, changes, formatDateTime)}</figcaption>
+      </figure>
+      <ScoreTable points={points} />
+    </>
+  );
+}
+
+/** The chart's scores as a table, latest first. */
+function ScoreTable({ points }: { points: readonly ChartPoint[] }) {
+  return (
+    <details class="score-table">
+      <summary>Show the scores as a table</summary>
+      <TableScroll label="Scores">
+        <table data-testid="score-table">
+          <caption>Scores, latest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col" class="number">
+                Score
+              </th>
+              <th scope="col">Tier</th>
+              <th scope="col" class="number">
+                Model
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {[...points].reverse().map((point) => (
+              <tr key={point.asOf}>
+                <th scope="row">{formatDateTime(point.asOf)}</th>
+                <td class="number">{point.score}</td>
+                <td>
+                  <TierBadge tier={point.tier} />
+                </td>
+                <td class="number">v{point.modelVersion}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableScroll>
+    </details>
   );
 }

@@ -4,8 +4,8 @@
 // An id the server does not know, or refuses as no id at all (blank, too long), gets a not-found
 // page with the way back to the worklist: either way no customer is at that link.
 import { useMemo, useState } from 'preact/hooks';
-import { ErrorNote, TierBadge, TrendArrow } from '../components/badges';
-import { ScoreChart } from '../components/score-chart';
+import { ErrorNote, Loading, TierBadge, TrendArrow } from '../components/badges';
+import { ScoreChart, type ChartPoint } from '../components/score-chart';
 import { ScreenHeading } from '../components/screen-heading';
 import { TableScroll } from '../components/table-scroll';
 import { isNotFound, refusedArgument } from '../errors';
@@ -13,7 +13,6 @@ import { formatCents, formatDate, formatDateTime, formatNumber, formatPercent, h
 import { graphql } from '../gql';
 import type { CustomerPageQuery } from '../gql/graphql';
 import { useLiveQuery } from '../live-query';
-import type { ScorePoint } from '../model-changes';
 import { signalWindows, type SignalWindow } from '../signal-sources';
 import { CustomerRecords } from './customer-records';
 import { NotFoundScreen } from './not-found';
@@ -69,6 +68,7 @@ const CustomerQuery = graphql(`
           node {
             asOf
             score
+            tier
             modelVersion
             scoringVersion
           }
@@ -87,7 +87,7 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
   const [drillDown, setDrillDown] = useState<SignalWindow | null>(null);
   const customer = data?.customer;
   const windows = useMemo(() => signalWindows(data?.scoringModel?.config), [data?.scoringModel?.config]);
-  const history = useMemo<ScorePoint[]>(
+  const history = useMemo<ChartPoint[]>(
     () => [...(customer?.scoreHistory.edges ?? [])].reverse().map((edge) => edge.node),
     [customer?.scoreHistory],
   );
@@ -100,7 +100,7 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
         <ErrorNote error={error} />
       </section>
     );
-  if (!customer) return fetching ? <p class="loading">Loading…</p> : null;
+  if (!customer) return fetching ? <Loading /> : null;
   const score = customer.currentScore;
   const open = (name: string) => {
     const window = windows.get(name);
