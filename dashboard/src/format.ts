@@ -82,8 +82,9 @@ export function formatNumber(value: number | null | undefined, digits = 0): stri
   return value == null ? '—' : value.toFixed(digits);
 }
 
+/** A share as a percentage: 42 %, with a no-break space, so that a narrow column never puts the % on a line of its own. */
 export function formatPercent(share: number | null | undefined, digits = 0): string {
-  return share == null ? '—' : `${(share * 100).toFixed(digits)} %`;
+  return share == null ? '—' : `${(share * 100).toFixed(digits)}\u00a0%`;
 }
 
 /** ARR at risk, as the worklist ranks it: ARR × (100 − score) %. */

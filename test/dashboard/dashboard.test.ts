@@ -184,7 +184,7 @@ describe('with no key on a local server', () => {
     );
     expect(await text('[data-testid=customer-score]')).toBe(String(customer.healthScore));
     expect(await text('[data-testid=customer-arr]')).toBe(whole(customer.arrCents));
-    expect(await text('[data-testid=coverage]')).toBe(`${(customer.currentScore.coverage * 100).toFixed(0)} %`);
+    expect(await text('[data-testid=coverage]')).toBe(`${(customer.currentScore.coverage * 100).toFixed(0)}\u00a0%`);
     for (const signal of customer.currentScore.signals) {
       expect(await text(`[data-signal=${signal.name}] [data-testid=signal-contribution]`)).toBe(signal.contribution.toFixed(2));
     }

@@ -2,7 +2,7 @@
 // amounts in their currency with its own minor unit (ISO 4217), by the same rule as the server's
 // `detail` of a failed payment on the Changes screen, which is written the same way; ARR, which has
 // no currency, grouped in whole units.
-import { formatAmount, formatAxisDay, formatCents, formatDate, formatPaymentDetail } from '../../dashboard/src/format';
+import { formatAmount, formatAxisDay, formatCents, formatDate, formatPaymentDetail, formatPercent } from '../../dashboard/src/format';
 import { minorDigitsSql, MINOR_DIGITS_OTHER_THAN_TWO, minorUnitDigits } from '../../src/payments/minor-units';
 import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
 
@@ -36,6 +36,12 @@ it('writes ARR, which has no currency, in whole units with the same grouping', (
   expect(formatCents(12_345_678_950)).toBe('123,456,790');
   expect(formatCents(0)).toBe('0');
   expect(formatCents(null)).toBe('—');
+});
+
+it('keeps a percentage on one line: a no-break space before its sign, so that a narrow column never wraps 100 % as 10 / 0 %', () => {
+  expect(formatPercent(1)).toBe(`100${NBSP}%`);
+  expect(formatPercent(0.1234, 1)).toBe(`12.3${NBSP}%`);
+  expect(formatPercent(null)).toBe('—');
 });
 
 it("writes the score chart's axis days as the rest of the dashboard does (6 Dec 2026), not US-style 12/6", () => {
