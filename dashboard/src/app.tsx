@@ -1,8 +1,10 @@
-// The shell: the key gate, then the navigation, the live indicator and the screen of the route.
+// The shell: the key gate, then the navigation, the live indicator and the screen of the route, and
+// the time zone every date and time is written in (the browser's: days.ts).
 import { Provider } from '@urql/preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { createGraphQLClient, createWebSocket } from './client';
-import { LiveIndicator } from './components/live-indicator';
+import { AsOfNote, LiveIndicator } from './components/live-indicator';
+import { TIME_ZONE } from './days';
 import { LiveUpdates } from './live';
 import { SessionContext, type Session } from './live-query';
 import { focusScreenOnceOpened, useRoute } from './router';
@@ -131,6 +133,7 @@ function Shell() {
         <LiveIndicator />
       </header>
       <main id="main" tabIndex={-1}>
+        <AsOfNote />
         {route.screen === 'overview' && <OverviewScreen />}
         {route.screen === 'worklist' && <WorklistScreen />}
         {route.screen === 'customers' && <CustomersScreen />}
@@ -142,6 +145,9 @@ function Shell() {
           <NotFoundScreen title="Page not found">No screen of the dashboard is at “#{route.path}”.</NotFoundScreen>
         )}
       </main>
+      <footer class="time-zone" data-testid="time-zone">
+        Dates and times in {TIME_ZONE}, this browser's time zone.
+      </footer>
     </>
   );
 }

@@ -73,6 +73,11 @@ export function formatAxisDay(seconds: number): string {
   return date.format(new Date(seconds * 1000));
 }
 
+/** An instant (ms since the epoch) as a time of day: 14:05. */
+export function formatTime(instantMs: number): string {
+  return time.format(new Date(instantMs));
+}
+
 /** A time axis's tick as the time of day the rest of the dashboard writes: 14:05. */
 export function formatAxisTime(seconds: number): string {
   return time.format(new Date(seconds * 1000));

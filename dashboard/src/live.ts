@@ -70,6 +70,8 @@ export interface LiveState {
   feed: LiveTierChangeFragment[];
   /** Tier changes fetched after the last reconnect or RESYNC; null before any. */
   caughtUp: number | null;
+  /** When the connection was lost (the browser's clock), while it is: what is shown is as of then. */
+  lostAt: number | null;
 }
 
 const FEED_SIZE = 50;
@@ -100,8 +102,9 @@ function resyncSince(error: CombinedError | undefined): number | undefined {
 }
 
 export class LiveUpdates {
-  private state: LiveState = { status: 'connecting', version: 0, feed: [], caughtUp: null };
+  private state: LiveState = { status: 'connecting', version: 0, feed: [], caughtUp: null, lostAt: null };
   private readonly listeners = new Set<(state: LiveState) => void>();
+  private readonly tierChangeListeners = new Set<(changes: readonly LiveTierChangeFragment[]) => void>();
   private readonly seen = new Set<string>();
   /** The version at which each customer's last event was taken into account. */
   private readonly customerVersions = new Map<string, number>();
@@ -141,6 +144,12 @@ export class LiveUpdates {
     return () => this.listeners.delete(listener);
   }
 
+  /** Tells `listener` of the tier changes recorded from now on, live or caught up, as they come; returns its unsubscribe. */
+  onTierChanges(listener: (changes: readonly LiveTierChangeFragment[]) => void): () => void {
+    this.tierChangeListeners.add(listener);
+    return () => this.tierChangeListeners.delete(listener);
+  }
+
   /** Starts the subscriptions on `client` (whose WebSocket reports to this object). */
   start(client: Client): void {
     this.client = client;
@@ -164,7 +173,8 @@ export class LiveUpdates {
   }
 
   setStatus(status: ConnectionStatus): void {
-    this.update({ status });
+    const lostAt = status === 'live' ? null : (this.state.lostAt ?? (this.state.status === 'live' ? Date.now() : null));
+    this.update({ status, lostAt });
   }
 
   async connected(reconnected: boolean): Promise<void> {
@@ -248,10 +258,11 @@ export class LiveUpdates {
       this.seen.add(change.id);
       this.lastChangeAt = Math.max(this.lastChangeAt ?? 0, Date.parse(change.changedAt));
     }
-    const feed = [...fresh.reverse(), ...this.state.feed]
+    const feed = [...[...fresh].reverse(), ...this.state.feed]
       .sort((a, b) => Date.parse(b.changedAt) - Date.parse(a.changedAt))
       .slice(0, FEED_SIZE);
     this.update({ feed });
+    this.tierChangeListeners.forEach((listener) => listener(fresh));
     this.scheduleRefetch(fresh.map((change) => change.customerId));
     return fresh.length;
   }

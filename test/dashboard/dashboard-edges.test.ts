@@ -1,14 +1,16 @@
 // The dashboard at its edges, in headless Chromium against its own seeded server: a very long
 // customer name, a phone 375 px wide, a malformed or unknown link, errors said in words, a filter
 // whose tier the model no longer has (or a link's that the worklist never holds), an invalid input,
-// where focus, the tab's title and the live announcements go (a drill-down closed, the Model page's
-// buttons while they run), and a preset activated from the Model page shown at once. The model is
-// changed last, and restored.
+// where focus and the tab's title go (a drill-down closed, the Model page's buttons while they run),
+// what is said to screen readers of live tier changes (a burst in one sentence; an account's own on
+// its page), and a preset activated from the Model page shown at once. The model is changed last,
+// and restored.
 import { isDeepStrictEqual } from 'node:util';
-import type { Locator, Page } from 'playwright-core';
+import type { Locator, Page, WebSocket } from 'playwright-core';
 import { createKey } from '../helpers/auth';
 import type { TestServer } from '../helpers/server';
 import { axeRuleViolations, Browser, openBrowser, seriousAxeViolations, startRelay } from './browser';
+import { collapse, healthyActiveCustomers } from './collapse';
 import { closeSeededDashboard, openSeededDashboard, pageHelpers } from './page-helpers';
 
 const PHONE = { width: 375, height: 740 };
@@ -351,12 +353,12 @@ it("gives the focus back to the signal a drill-down was opened from, and names t
   expect(await page.locator('[data-signal=nps] button:focus').count()).toBe(1);
 }, 60_000);
 
-it("moves focus to each new screen's heading, names the tab after the screen, and announces the live tier changes", async () => {
+it("moves focus to each new screen's heading, names the tab after the screen, and has its live announcements' region ready", async () => {
   await visit('');
   await page.waitForSelector('[data-testid=tier-table]');
   expect(await page.title()).toBe('Overview — healthgraph');
   // The live region is on the page before any change arrives, so a screen reader announces the first.
-  expect(await page.locator('[data-testid=live-feed-region][aria-live=polite]').count()).toBe(1);
+  expect(await page.locator('[data-testid=tier-changes-said][role=status]').count()).toBe(1);
   await page.getByRole('link', { name: 'Worklist' }).focus();
   await page.keyboard.press('Enter');
   await page.waitForSelector('[data-testid=worklist] tbody tr');
@@ -460,6 +462,80 @@ it("shows the model it has just activated at once, with no rescoring run's live 
     await api('mutation { updateScoringModel(input: { tierPreset: "four_tier" }) { version } }');
   }
 }, 60_000);
+
+it("says a burst of live tier changes as one sentence at most every few seconds, and an account's own tier change on its page", async () => {
+  // The tier changes the page hears of: each comes in a WebSocket frame of its own.
+  let heard = 0;
+  const onWebSocket = (socket: WebSocket) =>
+    socket.on('framereceived', ({ payload }) => {
+      if (String(payload).includes('"healthTierChanged"')) heard++;
+    });
+  page.on('websocket', onWebSocket);
+  await visit('');
+  await page.waitForSelector('[data-testid=tier-table]');
+  await page.waitForSelector('[data-testid=live-indicator][data-status=live]');
+  // The feed shows the changes; it is no live region itself, or each line would be said.
+  expect(await page.locator('main [aria-live]:not([role=status])').count()).toBe(0);
+  // Every sentence the region says, with when.
+  await page.locator('[data-testid=tier-changes-said]').evaluate((region: any) => {
+    const said: Array<{ text: string; at: number }> = [];
+    const window = region.ownerDocument.defaultView;
+    window.tierChangesSaid = said;
+    new window.MutationObserver(() => said.push({ text: region.textContent, at: Date.now() })).observe(region, {
+      childList: true,
+      subtree: true,
+    });
+  });
+  const said = () => page.evaluate(() => (globalThis as any).tierChangesSaid as Array<{ text: string; at: number }>);
+  /** How many tier changes the sentences said count (one named alone counts one). */
+  const countSaid = async () =>
+    (await said()).reduce((sum, { text: sentence }) => sum + Number(/^(\d+) tier changes$/.exec(sentence)?.[1] ?? 1), 0);
+  /** Activates `preset` and runs the rescoring after it (the scheduler's, by hand): most accounts change tier. */
+  const activate = async (preset: string) => {
+    await api(`mutation { updateScoringModel(input: { tierPreset: "${preset}" }) { version } }`);
+    await api('mutation { refreshAllHealthScores { status } }');
+  };
+  try {
+    await activate('five_band_thriving');
+    await page.waitForTimeout(1000);
+    expect(heard).toBeGreaterThan(10);
+    // Every change heard is counted in what is said.
+    expect(await settled(countSaid, heard, 20_000)).toBe(heard);
+    // A second burst at once (back to the first preset) is said no sooner than 5 s after the first.
+    const before = heard;
+    await activate('four_tier');
+    await page.waitForTimeout(1000);
+    expect(heard).toBeGreaterThan(before);
+    expect(await settled(countSaid, heard, 20_000)).toBe(heard);
+    const sentences = await said();
+    expect(sentences.length).toBeGreaterThanOrEqual(2);
+    expect(sentences.length).toBeLessThan(heard / 5);
+    for (const { text: sentence } of sentences) expect(sentence).toMatch(/^(\d+ tier changes|.+: [a-z ]+ to [a-z ]+)$/);
+    for (let index = 1; index < sentences.length; index++)
+      expect(sentences[index].at - sentences[index - 1].at).toBeGreaterThanOrEqual(4900);
+    expect(await page.locator('[data-testid=live-feed] li').count()).toBe(10);
+  } finally {
+    page.off('websocket', onWebSocket);
+    await activate('four_tier');
+  }
+
+  const [id] = await healthyActiveCustomers(server, 1);
+  await visit(`#/customers/${encodeURIComponent(id)}`);
+  await page.waitForSelector('[data-testid=customer-facts]');
+  await page.waitForSelector('[data-testid=live-indicator][data-status=live]');
+  expect(await text('[data-testid=tier-change-said]')).toBe('');
+  await collapse(server, id, 'said');
+  const { refreshHealthScore } = await api<{ refreshHealthScore: { tier: string } }>(
+    `mutation { refreshHealthScore(customerId: "${id}") { tier } }`,
+  );
+  expect(refreshHealthScore.tier).not.toBe('healthy');
+  // Said as the page shows it: scored once as the records came, perhaps, and again by the refresh.
+  await waitForText(
+    '[data-testid=tier-change-said]',
+    new RegExp(`^Tier changed from [a-z ]+ to ${refreshHealthScore.tier.replace(/_/g, ' ')}$`),
+    5000,
+  );
+}, 90_000);
 
 /** The element with the keyboard focus, as a screen reader names it; "body" when the focus is nowhere. */
 function focusedElement(): Promise<string> {

@@ -2,11 +2,11 @@
 // right-to-left names with Latin words and digits in their own order wherever they are shown, the
 // time axis of a history of one score and of scores within a day, every score of the chart in a
 // table, a cancelled account's date and reason, a count of one in the singular, the days of the
-// Changes screen and the outreach log (typed key by key, out of range, From after To, in the link),
-// and money.
+// Changes screen and the outreach log (typed key by key, out of range, in the link), days counted
+// in the browser's time zone and moving with the day on a page left open, and money.
 import type { Locator, Page, Request } from 'playwright-core';
 import type { TestServer } from '../helpers/server';
-import type { Browser } from './browser';
+import { openBrowser, type Browser } from './browser';
 import { collapse, healthyActiveCustomers } from './collapse';
 import { closeSeededDashboard, openSeededDashboard, pageHelpers } from './page-helpers';
 
@@ -108,6 +108,16 @@ function variablesSent(target: Page, operation: string): { sent: Array<Record<st
   };
   target.on('request', onRequest);
   return { sent, stop: () => target.off('request', onRequest) };
+}
+
+/** The page's own local midnight `daysAgo` days before its today, as it sends instants: how every day of the dashboard starts. */
+function localMidnight(target: Page, daysAgo: number): Promise<string> {
+  return target.evaluate((days) => {
+    const day = new Date();
+    day.setHours(0, 0, 0, 0);
+    day.setDate(day.getDate() - days);
+    return day.toISOString();
+  }, daysAgo);
 }
 
 it('writes right-to-left names, CSMs, plans and records with Latin words and digits in their own order on every screen', async () => {
@@ -441,4 +451,37 @@ it('lists every score of the chart in a table under it, with its tier and model 
       `v${node.modelVersion}`,
     ]),
   );
+}, 60_000);
+
+it("moves the Overview's NPS window with the day on a page left open, and starts every day at the browser's midnight", async () => {
+  // Berlin: its midnight is not UTC's, so a day started at UTC midnight shows.
+  const berlin = await openBrowser(undefined, { timezoneId: 'Europe/Berlin' });
+  const overview = variablesSent(berlin.page, 'Overview');
+  const changes = variablesSent(berlin.page, 'Changes');
+  try {
+    await berlin.page.clock.install();
+    await berlin.page.goto(`${origin}/#/changes`);
+    await berlin.page.waitForSelector('[data-testid=changes] tbody tr');
+    expect(changes.sent[0].since).toBe(await localMidnight(berlin.page, 1));
+    expect(await berlin.page.locator('[data-testid=time-zone]').innerText()).toBe(
+      "Dates and times in Europe/Berlin, this browser's time zone.",
+    );
+
+    await berlin.page.goto(`${origin}/#/`);
+    await berlin.page.waitForSelector('[data-testid=tier-table]');
+    const opened = await localMidnight(berlin.page, 90);
+    expect(new Date(opened).getUTCHours()).not.toBe(0);
+    expect([...new Set(overview.sent.map((variables) => variables.npsFrom))]).toEqual([opened]);
+    // Left open for two days: the period still ends today, and starts 90 days before it.
+    await berlin.page.clock.fastForward('48:00:00');
+    const twoDaysOn = await localMidnight(berlin.page, 90);
+    expect(twoDaysOn).not.toBe(opened);
+    for (let waited = 0; overview.sent.at(-1)?.npsFrom !== twoDaysOn && waited < 5000; waited += 100) await berlin.page.waitForTimeout(100);
+    expect(overview.sent.at(-1)?.npsFrom).toBe(twoDaysOn);
+    expect(await berlin.page.locator('#nps-title').innerText()).toBe('NPS, last 90 days');
+  } finally {
+    overview.stop();
+    changes.stop();
+    await berlin.close();
+  }
 }, 60_000);

@@ -1,5 +1,7 @@
 // The live connection, always visible in the header: live, connecting or reconnecting, and how
-// many tier changes were caught up after the last reconnect or RESYNC.
+// many tier changes were caught up after the last reconnect or RESYNC; while it is lost, the screen
+// says as of when what it shows is (AsOfNote).
+import { formatTime } from '../format';
 import { useLive } from '../live';
 import { useSession } from '../live-query';
 
@@ -30,5 +32,17 @@ export function LiveIndicator() {
         </button>
       )}
     </div>
+  );
+}
+
+/** While the connection is lost, above the screen: what it shows stopped following the live changes then. */
+export function AsOfNote() {
+  const { live } = useSession();
+  const { status, lostAt } = useLive(live);
+  if (status !== 'reconnecting' || lostAt === null) return null;
+  return (
+    <p class="as-of" data-testid="as-of">
+      Reconnecting: what is shown is as of {formatTime(lostAt)}, and is brought up to date once the connection is back.
+    </p>
   );
 }

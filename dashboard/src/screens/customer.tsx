@@ -2,8 +2,10 @@
 // signals and penalties of its latest score with their contributions and coverage, the raw
 // records behind any signal (drill-down), and its NPS answers, payments, tickets and outreach.
 // An id the server does not know, or refuses as no id at all (blank, too long), gets a not-found
-// page with the way back to the worklist: either way no customer is at that link.
+// page with the way back to the worklist: either way no customer is at that link. A tier change of
+// the account arriving live is said to screen readers.
 import { useMemo, useState } from 'preact/hooks';
+import { Announcement, useTierChangeSaid } from '../components/announcement';
 import { ErrorNote, Loading, TierBadge, TrendArrow } from '../components/badges';
 import { ScoreChart, type ChartPoint } from '../components/score-chart';
 import { ScreenHeading } from '../components/screen-heading';
@@ -87,6 +89,7 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
   const [drillDown, setDrillDown] = useState<SignalWindow | null>(null);
   const customer = data?.customer;
   const windows = useMemo(() => signalWindows(data?.scoringModel?.config), [data?.scoringModel?.config]);
+  const tierSaid = useTierChangeSaid(customer?.tier);
   const history = useMemo<ChartPoint[]>(
     () => [...(customer?.scoreHistory.edges ?? [])].reverse().map((edge) => edge.node),
     [customer?.scoreHistory],
@@ -118,6 +121,7 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
       <ScreenHeading id="customer-title" title={customer.name}>
         <bdi>{customer.name}</bdi>
       </ScreenHeading>
+      <Announcement said={tierSaid} testId="tier-change-said" />
       {customer.churnedAt && (
         <p class="cancelled" data-testid="churned">
           Cancelled on {formatDate(customer.churnedAt)}

@@ -1,10 +1,15 @@
 // Overview: the book at a glance — customers and ARR per tier (those churned, cancelled or silent
-// past the churn window, counted apart, as the tiers leave them out), average component scores, lifecycle stages, NPS for a period, and
-// the tier changes arriving live.
-import { useMemo, useState } from 'preact/hooks';
-import { ErrorNote, TierBadge } from '../components/badges';
+// past the churn window, counted apart, as the tiers leave them out), average component scores,
+// lifecycle stages, NPS for the last days up to today (moving with the day on a page left open), and
+// the tier changes arriving live, said to screen readers a burst at a time (components/announcement.tsx).
+import { useState } from 'preact/hooks';
+import { Announcement, useTierChangesSaid } from '../components/announcement';
+import { ErrorNote, Loading, TierBadge, ToArrow } from '../components/badges';
+import { ApplyButton, CsmOwnerFilter } from '../components/filters';
 import { ScreenHeading } from '../components/screen-heading';
 import { TableScroll } from '../components/table-scroll';
+import { addDays, dayStart } from '../days';
+import { useToday } from '../use-today';
 import { formatCents, formatDateTime, formatNumber, humanise } from '../format';
 import { graphql } from '../gql';
 import type { LiveTierChangeFragment, OverviewQuery } from '../gql/graphql';
@@ -45,13 +50,13 @@ const OverviewQuery = graphql(`
 `);
 
 const NPS_PERIODS = [30, 90, 365] as const;
-const DAY_MS = 86_400_000;
 
 export function OverviewScreen() {
   const [csmOwner, setCsmOwner] = useState('');
   const [npsDays, setNpsDays] = useState<number>(90);
-  // Whole days, so the variables (and the query) stay the same between renders.
-  const npsFrom = useMemo(() => new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - npsDays * DAY_MS).toISOString(), [npsDays]);
+  const today = useToday();
+  // From the start of a whole day, so the variables (and the query) stay the same between renders of one day.
+  const npsFrom = dayStart(addDays(today, -npsDays));
   const { data, error, fetching } = useLiveQuery(OverviewQuery, { csmOwner: csmOwner.trim() || null, npsFrom });
   const summary = data?.healthSummary;
   const nps = data?.npsSummary;
@@ -59,10 +64,7 @@ export function OverviewScreen() {
     <section aria-labelledby="overview-title">
       <ScreenHeading id="overview-title" title="Overview" />
       <form class="filters" onSubmit={(event) => event.preventDefault()}>
-        <label>
-          CSM owner
-          <input type="search" value={csmOwner} onChange={(event) => setCsmOwner(event.currentTarget.value)} placeholder="everyone" />
-        </label>
+        <CsmOwnerFilter value={csmOwner} onApply={setCsmOwner} />
         <label>
           NPS period
           <select value={npsDays} onChange={(event) => setNpsDays(Number(event.currentTarget.value))}>
@@ -73,9 +75,10 @@ export function OverviewScreen() {
             ))}
           </select>
         </label>
+        <ApplyButton />
       </form>
       <ErrorNote error={error} />
-      {!summary && fetching && <p class="loading">Loading…</p>}
+      {!summary && fetching && <Loading />}
       {summary && nps && (
         <div class="cards">
           <article class="card" aria-labelledby="tiers-title">
@@ -186,16 +189,16 @@ function CustomerCounts({ summary }: { summary: NonNullable<OverviewQuery['healt
   );
 }
 
+/** The latest tier changes; said to screen readers through their own region, a burst at a time, not a line at a time. */
 function LiveFeed() {
   const { live } = useSession();
   const { feed } = useLive(live);
+  const said = useTierChangesSaid(live);
   return (
     <article class="card wide" aria-labelledby="feed-title">
       <h2 id="feed-title">Tier changes, live</h2>
-      {/* A live region must be on the page before its first change, or screen readers miss that one. */}
-      <div aria-live="polite" data-testid="live-feed-region">
-        {feed.length === 0 ? <p class="muted">None since this page opened.</p> : <FeedList feed={feed} />}
-      </div>
+      <Announcement said={said} testId="tier-changes-said" />
+      {feed.length === 0 ? <p class="muted">None since this page opened.</p> : <FeedList feed={feed} />}
     </article>
   );
 }
@@ -208,8 +211,11 @@ function FeedList({ feed }: { feed: LiveTierChangeFragment[] }) {
           <a href={customerHref(change.customerId)}>
             <bdi>{change.customer.name}</bdi>
           </a>{' '}
-          <TierBadge tier={change.fromTier} /> → <TierBadge tier={change.toTier} /> ({change.fromScore ?? '—'} → {change.toScore})
-          <span class="muted"> {formatDateTime(change.changedAt)}</span>
+          <TierBadge tier={change.fromTier} />
+          <ToArrow />
+          <TierBadge tier={change.toTier} /> ({change.fromScore ?? '—'}
+          <ToArrow />
+          {change.toScore})<span class="muted"> {formatDateTime(change.changedAt)}</span>
         </li>
       ))}
     </ul>
