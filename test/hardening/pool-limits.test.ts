@@ -490,7 +490,11 @@ describe('the operations of one key in flight', () => {
       const refused = await download();
       expect(refused.status).toBe(429);
       expect(refused.headers.get('retry-after')).toBe('1');
-      expect((await refused.json()).errors[0].extensions).toEqual({ code: 'RATE_LIMITED', retryAfterSeconds: 1, maxOperationsInFlight: 3 });
+      expect(((await refused.json()) as { errors: Array<{ extensions: unknown }> }).errors[0].extensions).toEqual({
+        code: 'RATE_LIMITED',
+        retryAfterSeconds: 1,
+        maxOperationsInFlight: 3,
+      });
     } finally {
       await lock.release();
     }
