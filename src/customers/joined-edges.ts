@@ -5,7 +5,7 @@
 // resolve without waiting. Schema building applies it explicitly (`applyJoinedEdges` in schema.ts);
 // without it every edge is loaded by its own field resolver (batched per page), with the same answers.
 import { FieldNode, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema } from 'graphql';
-import { LatestChildSpec } from '../infra/loaders';
+import { LatestChildSpec, latestChildSql } from '../infra/loaders';
 import { subfields } from '../infra/selection';
 import { latestNpsResponseSpec } from '../nps/nps.service';
 import { lastOutreachActionSpec } from '../outreach/outreach.service';
@@ -26,8 +26,7 @@ const applied = new WeakSet<GraphQLSchema>();
 
 /** A select-list column carrying the child of `parentId` for `field` as JSON (null when none). */
 function joinedChildColumn(field: string, spec: LatestChildSpec, parentId: string): string {
-  return `(select row_to_json(child) from (select ${spec.select} from ${spec.from} where ${spec.parentColumn} = ${parentId}
-     order by ${spec.orderBy} limit 1) child) as "${field}"`;
+  return `(select row_to_json(child) from (${latestChildSql(spec, parentId)}) child) as "${field}"`;
 }
 
 /**

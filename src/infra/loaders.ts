@@ -127,13 +127,23 @@ export function projectedLatestChild(
   return { ...spec, name: [spec.name, ...selected].join('+'), select: selectColumns(map, fields, ['id', 'customerId']) };
 }
 
+/**
+ * SQL: the child `spec` picks for the parent whose id is the expression `parentId` (at most one row).
+ * Both ways of reading a latest child use it (a batch here, a column of a customers page in
+ * joined-edges.ts), so they keep to the same condition and order.
+ */
+export function latestChildSql(spec: LatestChildSpec, parentId: string): string {
+  const where = [`${spec.parentColumn} = ${parentId}`, ...(spec.where ? [`(${spec.where})`] : [])].join(' and ');
+  return `select ${spec.select} from ${spec.from} where ${where} order by ${spec.orderBy} limit 1`;
+}
+
 /** The first row per parent by a sort order (e.g. the latest NPS response), one statement per batch. */
 export function loadLatestChild<T>(db: Db, loaders: LoaderRegistry, parentId: string, spec: LatestChildSpec): Promise<T | null> {
   const loader = loaders.get<string, T | null>(spec.name, async (ids) => {
     const rows = await queryPrepared<Record<string, unknown>>(
       db,
       `select parent.id as "__parent", child.* from jsonb_array_elements_text(?::jsonb) as parent(id)
-       cross join lateral (select ${spec.select} from ${spec.from} where ${spec.parentColumn} = parent.id${spec.where ? ` and (${spec.where})` : ''} order by ${spec.orderBy} limit 1) child`,
+       cross join lateral (${latestChildSql(spec, 'parent.id')}) child`,
       [json(ids)],
     );
     const byParent = new Map(rows.map(({ __parent, ...rest }) => [__parent as string, rest as T]));

@@ -36,7 +36,7 @@ beforeAll(async () => {
     expect(upserted.errors).toBeUndefined();
   }
   const db = server.app.orm.em.fork() as Db;
-  // cust_d0 has nothing; the others have events, survey answers and scores (two each, a week apart).
+  // cust_d0 has nothing yet; the others have events, survey answers and scores (two each, a week apart).
   await query(
     db,
     `insert into engagement_event (customer_id, event_type, feature, user_id, occurred_at)
@@ -69,6 +69,14 @@ beforeAll(async () => {
     })),
   );
   await insertOutreachActions(db, actions);
+  // Answers dated ahead of now (a respondent's clock ahead of ours) are not an edge's latest answer
+  // until their date has come: cust_d0's only answer, and cust_d4's newest.
+  await query(
+    db,
+    `insert into nps_response (customer_id, score, comment, responded_at)
+     select id, 0, 'ahead', now() + interval '20 hours' from unnest(?::text[]) id`,
+    ['{cust_d0,cust_d4}'],
+  );
 });
 afterAll(() => server.stop());
 
