@@ -9,7 +9,7 @@ import { ServerOptions, startHttpServer } from './http-server';
 import { createLogger, Logger } from './infra/logger';
 import { installationId } from './infra/installation';
 import { AppPubSub, createPubSub, RedisBackedPubSub } from './infra/pubsub';
-import { buildAppSchema, SchemaOptions } from './schema';
+import { buildAppSchema } from './schema';
 import { Db } from './infra/sql';
 import { sessionUrl } from './infra/postgres-session';
 import { DeliveryWorker, startDeliveryWorker } from './delivery/delivery.worker';
@@ -103,7 +103,6 @@ function clientLimits(config: AppConfig): Pick<AppServices, 'statementLimits' | 
 export async function startApp(
   config: AppConfig & { databaseUrl: string },
   logger: Logger = createLogger(config.logLevel),
-  schemaOptions: SchemaOptions = {},
 ): Promise<RunningApp> {
   const ormLogger = logger.child({ module: 'orm' });
   const orm = await openDatabase(config.databaseUrl, config.databasePoolMax, {
@@ -133,7 +132,7 @@ export async function startApp(
     // Before the server takes requests: deliveries a crashed instance left locked are released.
     // The queue's pool (graphile-worker's) takes a connection string: it carries the session settings.
     deliveryWorker = await startDeliveryWorker(services, sessionUrl(config.databaseUrl));
-    const schema = await buildAppSchema(pubsub, schemaOptions);
+    const schema = await buildAppSchema(pubsub);
     const server = await startHttpServer({
       schema,
       services,

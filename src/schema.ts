@@ -5,7 +5,6 @@ import { ApiKeyResolver } from './auth/api-key.resolver';
 import { AuditLogResolver } from './auth/audit-log.resolver';
 import { authChecker } from './auth/auth-checker';
 import { CustomerResolver } from './customers/customer.resolver';
-import { applyJoinedEdges } from './customers/joined-edges';
 import {
   DeliveryResolver,
   DestinationDeliveryCountsResolver,
@@ -50,24 +49,14 @@ export const RESOLVERS = [
   OutreachDeliveriesResolver,
 ] as const;
 
-export interface SchemaOptions {
-  /**
-   * A page of customers joins the edges it selects into its own statement (src/customers/joined-edges.ts).
-   * Default true; false answers the same, each edge by its own batched statement.
-   */
-  joinedEdges?: boolean;
-}
-
-export async function buildAppSchema(pubSub: AppPubSub, options: SchemaOptions = {}): Promise<GraphQLSchema> {
-  const schema = await buildSchema({
+export async function buildAppSchema(pubSub: AppPubSub): Promise<GraphQLSchema> {
+  return buildSchema({
     resolvers: [...RESOLVERS],
     pubSub,
-    // `@RequireScope(Scope.X)` (type-graphql's @Authorized) on every root field and on the customer's edges:
-    // see src/auth/scopes.ts and src/auth/operation-scopes.ts.
+    // `@RequireScope(Scope.X)` (type-graphql's @Authorized) on every root field and on the customer's edges
+    // but those a customers page joins (RequireScopeBeforeRun): see src/auth/scopes.ts and src/auth/operation-scopes.ts.
     authChecker,
     // Inputs are validated by each module's own functions so batch items can be reported by index.
     validate: false,
   });
-  if (options.joinedEdges ?? true) applyJoinedEdges(schema);
-  return schema;
 }

@@ -58,6 +58,17 @@ export function RequireScope(...scopes: Scope[]): MethodDecorator & PropertyDeco
 }
 
 /**
+ * The scopes in the field's `requiredScopes` extension only: checked by the walk below on the whole
+ * operation before any of it runs, as the Customer's own columns are, and not again by type-graphql
+ * each time the field resolves. For the edges a customers page answers for every row from the row
+ * itself (customers/joined-edges.ts), where type-graphql's authorisation, a chain of promises per
+ * resolution, would cost more than the answer.
+ */
+export function RequireScopeBeforeRun(...scopes: Scope[]): MethodDecorator & PropertyDecorator {
+  return Extensions({ requiredScopes: scopes });
+}
+
+/**
  * A field whose argument, when given, needs scopes of its own (`upsertCustomer`'s
  * `input.communicationOptOut`, an admin action under an ingest-scope mutation): recorded in the
  * field's `scopedArguments` extension, checked by the walk below against the literal or the

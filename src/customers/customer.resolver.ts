@@ -35,10 +35,9 @@ export class CustomerResolver {
     @Ctx() { db, loaders }: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<ConnectionResult<Customer>> {
-    // Only the customer columns the page selects are read. Without batching (the benchmark
-    // baseline) nested fields stay one statement per customer.
+    // Only the customer columns the page selects are read, and the edges it can join (joined-edges.ts).
     const node = selectedFields(info, ['edges', 'node']);
-    return listCustomers(db, args, loaders.batching ? joinedEdgeColumns(node, info) : [], node);
+    return listCustomers(db, args, joinedEdgeColumns(node, info, loaders), node);
   }
 
   @RequireScope(Scope.INGEST)

@@ -90,7 +90,10 @@ export interface AppConfig {
    * `FULL_RUNS_WAITING`, default 4.
    */
   fullRunsWaiting: number;
-  /** `DISABLE_DATALOADER=1` resolves nested fields with one query per parent (the benchmark baseline). */
+  /**
+   * `DISABLE_DATALOADER=1` resolves nested fields with one query per parent, none joined into a
+   * customers page (the benchmark baseline).
+   */
   disableDataLoader: boolean;
   /**
    * Browser origins allowed to call the API from their pages: CORS on HTTP and the Origin check of

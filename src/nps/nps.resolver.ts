@@ -2,11 +2,12 @@
 import { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
 import { auditAdminAction } from '../auth/audit.middleware';
-import { RequireScope } from '../auth/operation-scopes';
+import { RequireScope, RequireScopeBeforeRun } from '../auth/operation-scopes';
 import { AnswersStoredRecord } from '../auth/stored-readback';
 import { Scope } from '../auth/scopes';
 import { checkCustomerFilter, getCustomer } from '../customers/customer.service';
 import { Customer, PageArgs } from '../customers/customer.types';
+import { joinedOrLoaded } from '../customers/joined-edges';
 import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
 import { selectedFields } from '../infra/selection';
@@ -92,14 +93,14 @@ export class CustomerNpsResolver {
     return loadCustomerNpsResponses(db, loaders, customerId, args);
   }
 
-  /** Batched per page; a page of customers may have joined it already (src/customers/joined-edges.ts). */
-  @RequireScope(Scope.READ)
+  /** Batched per page, unless a page of customers joined it already (src/customers/joined-edges.ts). */
+  @RequireScopeBeforeRun(Scope.READ)
   @FieldResolver(() => NpsResponse, { nullable: true, description: 'The most recent survey answer; null if none.' })
   latestNpsResponse(
-    @Root('id') customerId: string,
+    @Root() customer: { id: string },
     @Ctx() { db, loaders }: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
-  ): Promise<NpsResponse | null> {
-    return loadLatestNpsResponse(db, loaders, customerId, selectedFields(info));
+  ): NpsResponse | null | Promise<NpsResponse | null> {
+    return joinedOrLoaded(customer, 'latestNpsResponse', () => loadLatestNpsResponse(db, loaders, customer.id, selectedFields(info)));
   }
 }

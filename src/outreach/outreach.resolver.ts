@@ -1,10 +1,11 @@
 // The outreach log query and the customer's outreach edges (the log is written by the scoring engine).
 import { GraphQLResolveInfo } from 'graphql';
 import { Args, Ctx, FieldResolver, Info, Query, Resolver, Root } from 'type-graphql';
-import { RequireScope } from '../auth/operation-scopes';
+import { RequireScope, RequireScopeBeforeRun } from '../auth/operation-scopes';
 import { Scope } from '../auth/scopes';
 import { checkCustomerFilter, getCustomer } from '../customers/customer.service';
 import { Customer } from '../customers/customer.types';
+import { joinedOrLoaded } from '../customers/joined-edges';
 import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
 import { selectedFields } from '../infra/selection';
@@ -39,14 +40,14 @@ export class CustomerOutreachResolver {
     return loadCustomerOutreach(db, loaders, customerId, args);
   }
 
-  /** Batched per page; a page of customers may have joined it already (src/customers/joined-edges.ts). */
-  @RequireScope(Scope.READ)
+  /** Batched per page, unless a page of customers joined it already (src/customers/joined-edges.ts). */
+  @RequireScopeBeforeRun(Scope.READ)
   @FieldResolver(() => OutreachAction, { nullable: true, description: 'The most recent outreach action; null if none.' })
   lastOutreachAction(
-    @Root('id') customerId: string,
+    @Root() customer: { id: string },
     @Ctx() { db, loaders }: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
-  ): Promise<OutreachAction | null> {
-    return loadLastOutreachAction(db, loaders, customerId, selectedFields(info));
+  ): OutreachAction | null | Promise<OutreachAction | null> {
+    return joinedOrLoaded(customer, 'lastOutreachAction', () => loadLastOutreachAction(db, loaders, customer.id, selectedFields(info)));
   }
 }

@@ -2,11 +2,12 @@
 // channel their arguments allow (see scoring.topics.ts).
 import { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root, Subscription, UseMiddleware } from 'type-graphql';
-import { RequireScope } from '../auth/operation-scopes';
+import { RequireScope, RequireScopeBeforeRun } from '../auth/operation-scopes';
 import { auditAdminAction } from '../auth/audit.middleware';
 import { Scope } from '../auth/scopes';
 import { checkCustomerFilter, checkCustomerId, getCustomer } from '../customers/customer.service';
 import { Customer, CustomerConnection } from '../customers/customer.types';
+import { joinedOrLoaded } from '../customers/joined-edges';
 import type { GraphQLContext } from '../context';
 import { ensure, NotFoundError } from '../infra/errors';
 import { MAX_TOPICS_PER_SUBSCRIPTION } from '../infra/pubsub';
@@ -379,15 +380,15 @@ export class ScoringResolver {
 
 @Resolver(() => Customer)
 export class CustomerScoreResolver {
-  /** Batched per page; a page of customers may have joined it already (src/customers/joined-edges.ts). */
-  @RequireScope(Scope.READ)
+  /** Batched per page, unless a page of customers joined it already (src/customers/joined-edges.ts). */
+  @RequireScopeBeforeRun(Scope.READ)
   @FieldResolver(() => HealthScore, { nullable: true, description: 'The latest scoring, with components and signals.' })
   currentScore(
-    @Root('id') customerId: string,
+    @Root() customer: { id: string },
     @Ctx() context: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
-  ): Promise<HealthScore | null> {
-    return latestScore(context, customerId, info);
+  ): HealthScore | null | Promise<HealthScore | null> {
+    return joinedOrLoaded(customer, 'currentScore', () => latestScore(context, customer.id, info));
   }
 
   @RequireScope(Scope.READ)

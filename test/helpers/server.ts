@@ -1,6 +1,5 @@
 // Starts the real service (real PostgreSQL, real Redis when asked) on a free port for a test
 // file, and talks to it over HTTP like any client would.
-import type { SchemaOptions } from '../../src/schema';
 import { DocumentNode, print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { RunningApp, startApp } from '../../src/app';
@@ -43,7 +42,6 @@ export interface TestServerOptions {
   /** Reuse an existing database (a second instance on the same data). */
   database?: TestDatabase;
   env?: Record<string, string>;
-  schema?: SchemaOptions;
   /** Where the server logs (default: a logger at TEST_LOG_LEVEL, silent unless set). */
   logger?: Logger;
 }
@@ -63,7 +61,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.redis ? { REDIS_URL: REDIS_URL } : {}),
     ...options.env,
   });
-  const app = await startApp({ ...config, databaseUrl: database.url }, options.logger ?? createLogger(config.logLevel), options.schema);
+  const app = await startApp({ ...config, databaseUrl: database.url }, options.logger ?? createLogger(config.logLevel));
   const request = async <T, V>(document: TypedDocumentNode<T, V> | DocumentNode | string, variables?: V): Promise<GraphQLResponse<T>> => {
     const response = await fetch(app.url, {
       method: 'POST',
