@@ -96,7 +96,9 @@ it('prints the warnings of the fitted weights with --suggest: too few churners t
 it('refuses a date it cannot read in one line (exit code 2), saying which and how to write one', async () => {
   const { code, output } = await backtestCommand(['--from', 'garbage', '--to', '2026-11-01T00:00:00Z']);
   expect(code).toBe(2);
-  expect(output.trim()).toBe('--from must be an ISO date-time, such as 2026-11-01T00:00:00Z, got "garbage"');
+  expect(output.trim()).toBe(
+    '--from must be an RFC 3339 date-time, with seconds and an offset (Z or one like +02:00): e.g. 2026-11-24T09:30:00Z or 2026-11-24T11:30:00.250+02:00; got "garbage"',
+  );
 }, 60_000);
 
 it('refuses a --version never stored in one line (exit code 2), before the header', async () => {
