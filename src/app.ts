@@ -11,7 +11,6 @@ import { installationId } from './infra/installation';
 import { AppPubSub, createPubSub, RedisBackedPubSub } from './infra/pubsub';
 import { buildAppSchema } from './schema';
 import { Db } from './infra/sql';
-import { sessionUrl } from './infra/postgres-session';
 import { DeliveryWorker, startDeliveryWorker } from './delivery/delivery.worker';
 import { adoptCurrentDefaultModel } from './scoring/scoring-model.service';
 import { ScoringScheduler } from './scoring/scoring.scheduler';
@@ -130,8 +129,7 @@ export async function startApp(
   let deliveryWorker: DeliveryWorker | undefined;
   try {
     // Before the server takes requests: deliveries a crashed instance left locked are released.
-    // The queue's pool (graphile-worker's) takes a connection string: it carries the session settings.
-    deliveryWorker = await startDeliveryWorker(services, sessionUrl(config.databaseUrl));
+    deliveryWorker = await startDeliveryWorker(services, config.databaseUrl);
     const schema = await buildAppSchema(pubsub);
     const server = await startHttpServer({
       schema,

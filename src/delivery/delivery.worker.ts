@@ -10,6 +10,7 @@ import type { AppServices } from '../context';
 import type { Logger } from '../infra/logger';
 import { Db, query } from '../infra/sql';
 import { isDatabaseOutage } from '../infra/errors';
+import { sessionUrl } from '../infra/postgres-session';
 import { scoringSettled } from '../scoring/scoring-activity';
 import { digestEmailContent, emailContent, emailRecipient, slackMessage, unsubscribeTargets, webhookPayload } from './delivery-messages';
 import { EndpointGoneError, PermanentDeliveryError, RetryLaterError } from './delivery-errors';
@@ -373,10 +374,11 @@ export interface DeliveryWorker {
  * pool it made without waiting, and drops its error listener first, so a connection the server
  * closed meanwhile (a restart, a dropped database) would surface as an unhandled 'error' event and
  * take the process down. Idle clients report on the pool, checked-out ones on themselves (the pair
- * of handlers graphile-worker asks for).
+ * of handlers graphile-worker asks for). Its connections carry the service's session settings, as
+ * every other connection does.
  */
 function openQueuePool(databaseUrl: string, max: number, logger: Logger): Pool {
-  const pgPool = new Pool({ connectionString: databaseUrl, max });
+  const pgPool = new Pool({ connectionString: sessionUrl(databaseUrl), max });
   const connectionFailed = (error: Error) => logger.warn({ err: error }, 'delivery queue: a database connection failed');
   pgPool.on('error', connectionFailed);
   pgPool.on('connect', (client) => client.on('error', connectionFailed));
