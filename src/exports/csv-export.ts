@@ -128,7 +128,7 @@ async function streamPages<T>(
 ): Promise<void> {
   const byteOrderMark = wantsByteOrderMark(query) ? BYTE_ORDER_MARK : '';
   const lines = (rows: T[]): string => rows.map((row) => csvLine(columns.map(([, read]) => read(row)))).join('');
-  // The first page is read and written out before the headers go, so that a refused filter is still
+  // The first page is read and formatted before the headers go, so that a refused filter is still
   // a clean 400 and a failure a 500. A later page's failure cuts the transfer (answerFailure, src/http-server.ts).
   let page = await next(null);
   let text = lines(page.rows);

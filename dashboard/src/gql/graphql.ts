@@ -290,7 +290,7 @@ export type PreviewScoringModelQueryVariables = Exact<{
 }>;
 
 
-export type PreviewScoringModelQuery = { previewScoringModel: { changed: number, current: Array<{ tier: string, label: string, count: number }>, proposed: Array<{ tier: string, label: string, count: number }>, changes: Array<{ customerId: string, name: string, arrCents: number, fromTier: string | null, toTier: string, toScore: number }> } | null };
+export type PreviewScoringModelQuery = { previewScoringModel: { changed: number, current: Array<{ tier: string, label: string, count: number }>, proposed: Array<{ tier: string, label: string, count: number }>, changes: Array<{ customerId: string, name: string, arrCents: number, fromTier: string, toTier: string, toScore: number }> } | null };
 
 export type WorklistQueryVariables = Exact<{
   first: number;

@@ -258,10 +258,9 @@ export class TierMove {
   arrCents!: number;
 
   @Field(() => String, {
-    nullable: true,
     description: 'The tier the active model gives the customer now (scored at the same instant as `toTier`).',
   })
-  fromTier!: string | null;
+  fromTier!: string;
 
   @Field()
   toTier!: string;
