@@ -126,6 +126,20 @@ describe('a page of customers with its nested edges joined', () => {
     expect(nodes[4].lastOutreachAction).toMatchObject({ playbook: 'playbook_2_1', createdAt: '2026-05-22T01:00:00.250Z' });
   });
 
+  it('answers exactly what the batched loaders answer for several customers in one request', async () => {
+    const nodes = await page(EDGES);
+    const aliases = nodes.map((node, k) => `c${k}: customer(id: "${node.id}") { id ${EDGES} }`).join(' ');
+    let loaded: Record<string, Node> = {};
+    const statements = await statementsOf(async () => {
+      const result = await server.request<Record<string, Node>, unknown>(`query Batched { ${aliases} }`);
+      expect(result.errors).toBeUndefined();
+      loaded = result.data!;
+    });
+    expect(nodes.map((_, k) => loaded[`c${k}`])).toEqual(nodes);
+    // The customers, then each edge for all of them at once: the loaders batched them.
+    expect(statements).toHaveLength(1 + 3);
+  });
+
   it('reads the score explanation only when asked, and merges aliases and fragments of one edge', async () => {
     const plain = await statementsOf(() => page('currentScore { score components { name score } }'));
     expect(plain).toHaveLength(1);
