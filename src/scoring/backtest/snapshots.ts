@@ -106,13 +106,12 @@ export async function loadAccounts(db: Db): Promise<AccountFacts[]> {
 
 /**
  * What one gathering asks so that every model of `models` can be scored from it: the metrics any of
- * them reads, each once (in key order, as metricRequests), and engagement scanned back for the last
+ * them reads, each once (in key order), and engagement scanned back for the last
  * activity over the longest churn window among them.
  */
 export function gatheringFor(models: readonly ScoringModelConfig[]): { requests: MetricRequest[]; activityLookbackDays: number } {
-  const byKey = new Map(models.flatMap((model) => metricRequests(model).map((request) => [request.key, request] as const)));
   return {
-    requests: [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
+    requests: metricRequests(...models),
     activityLookbackDays: Math.max(...models.map((model) => model.lifecycle.churnWindowDays + 1)),
   };
 }

@@ -30,8 +30,11 @@ export function metricKeyOf(source: { metric: MetricKind; windowDays: number; ba
   return metricKey(source.metric, source.windowDays, BASELINE_METRICS.has(source.metric) ? source.baselineDays : undefined);
 }
 
-/** The distinct (metric, window) pairs a model's signals and penalties need, sorted by key. */
-export function metricRequests(model: ScoringModelConfig): MetricRequest[] {
+/**
+ * The distinct (metric, window) pairs the signals and penalties of `models` need, each once whichever
+ * models read it, sorted by key.
+ */
+export function metricRequests(...models: readonly ScoringModelConfig[]): MetricRequest[] {
   const byKey = new Map<string, MetricRequest>();
   const add = (source: { metric: MetricKind; windowDays: number; baselineDays?: number }) => {
     const key = metricKeyOf(source);
@@ -40,15 +43,17 @@ export function metricRequests(model: ScoringModelConfig): MetricRequest[] {
     if (BASELINE_METRICS.has(source.metric)) request.baselineDays = source.baselineDays;
     byKey.set(key, request);
   };
-  for (const component of model.components) {
-    for (const signal of component.signals) {
-      add(signal);
-      for (const condition of signal.onlyWhen ?? []) add(condition);
+  for (const model of models) {
+    for (const component of model.components) {
+      for (const signal of component.signals) {
+        add(signal);
+        for (const condition of signal.onlyWhen ?? []) add(condition);
+      }
     }
-  }
-  for (const penalty of model.penalties) {
-    add(penalty);
-    for (const condition of penalty.onlyWhen ?? []) add(condition);
+    for (const penalty of model.penalties) {
+      add(penalty);
+      for (const condition of penalty.onlyWhen ?? []) add(condition);
+    }
   }
   return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
