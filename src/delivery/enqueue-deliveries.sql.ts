@@ -24,6 +24,17 @@ export const DELIVERIES_PER_BATCH_JOB = 200;
 /** The job key that collects a destination's digest for one CSM: later actions join the waiting job. */
 export const DIGEST_KEY_SQL = `'digest:' || d.destination_id || ':' || coalesce(d.csm_owner, '')`;
 
+/**
+ * SQL: whether a delivery of `audience` to a destination of kind `kind` reaches the customer, the one
+ * rule for the deliveries being written and for those of the week the cap counts. A customer-facing
+ * action posted to Slack tells the team, never the customer; an email needs an address to go to
+ * (`hasAddress`): without one it is DEAD at its first attempt, and takes no place of the week's that
+ * a webhook could use.
+ */
+function reachesCustomerSql(audience: string, kind: string, hasAddress: string): string {
+  return `(${audience} = 'CUSTOMER' and ${kind} <> 'SLACK' and (${kind} <> 'EMAIL' or ${hasAddress}))`;
+}
+
 /** The weekly cap on the messages that reach one customer. */
 export interface CustomerMessageCap {
   /** Customer-facing messages one customer may get in 7 days (`CUSTOMER_MESSAGES_PER_WEEK`). */
@@ -64,11 +75,8 @@ export async function enqueueDeliveries(tx: Db, actionIds: readonly string[], ca
          -- Asked once for the statement: without a destination taking deliveries, no action is read.
          and exists (select 1 from destination dst where ${destinationIsActiveSql('dst')})
      ), matched as (
-       -- A customer-facing action posted to Slack tells the team; it never reaches the customer. Nor
-       -- does an email to a customer without a contact address (it is DEAD at its first attempt): it
-       -- takes no place of the week's that a webhook could use.
        select a.*, dst.id as destination_id,
-              (a.audience = 'CUSTOMER' and dst.kind <> 'SLACK' and not (dst.kind = 'EMAIL' and a.contact_email is null)) as reaches_customer
+              ${reachesCustomerSql('a.audience', 'dst.kind', 'a.contact_email is not null')} as reaches_customer
        from actions a
        join destination dst on ${destinationIsActiveSql('dst')}
         and (dst.audience is null or dst.audience = a.audience)
@@ -80,14 +88,17 @@ export async function enqueueDeliveries(tx: Db, actionIds: readonly string[], ca
        -- counts every message of the week; a rescue counts only the week's rescues: an upsell sent on
        -- Monday must not keep Wednesday's offer of help from the customer. The worst tier of the
        -- week's rescues: one this model does not know (an older tier scheme's) counts as worse than
-       -- any, letting nothing past the cap.
+       -- any, letting nothing past the cap. An email still to be sent goes to the customer's address as
+       -- it is when sent: one they have now; a delivered one had an address.
        select x.customer_id, count(distinct x.action_id) as sent,
               count(distinct x.action_id) filter (where xo.trigger <> 'EXPANSION') as rescues_sent,
               max(coalesce((st.severity ->> xo.to_tier)::int, 2147483647)) filter (where xo.trigger <> 'EXPANSION') as worst_rescue
-       from delivery x join destination xd on xd.id = x.destination_id and xd.kind <> 'SLACK'
+       from delivery x join destination xd on xd.id = x.destination_id
+       join customer xc on xc.id = x.customer_id
        join outreach_action xo on xo.id = x.action_id
        cross join settings st
-       where x.customer_id in (select customer_id from matched where reaches_customer) and x.audience = 'CUSTOMER'
+       where x.customer_id in (select customer_id from matched where reaches_customer)
+         and ${reachesCustomerSql('x.audience', 'xd.kind', "(x.status = 'DELIVERED' or xc.contact_email is not null)")}
          and x.created_at > now() - interval '7 days' and x.status not in ('SKIPPED_WEEKLY_CAP', 'CANCELLED', 'DEAD')
        group by x.customer_id
      ), ranked as (

@@ -3,7 +3,7 @@
 // week, and the critical check-in that a worse tier lets past the cap reaches the customer's mailbox
 // as well as the webhook. A real SMTP server and a real HTTP receiver take what is sent.
 import { enqueueDeliveries } from '../../src/delivery/enqueue-deliveries.sql';
-import type { Db } from '../../src/infra/sql';
+import { Db, inTransaction, query } from '../../src/infra/sql';
 import { DEFAULT_SCORING_MODEL } from '../../src/scoring/model';
 import { sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
@@ -108,5 +108,59 @@ describe('the weekly cap with a webhook and an email destination (2 a week)', ()
     // Three messages reached the customer, each by email and by webhook.
     expect(mailsToCustomer()).toHaveLength(3);
     expect(customerWebhooks()).toHaveLength(3);
+  });
+});
+
+describe('an email to a customer without a contact address (1 a week)', () => {
+  /**
+   * In a transaction rolled back at the end (nothing is sent): an at_risk check-in of `customerId`
+   * waiting to be emailed (the worker has not reached it yet), then a second action as a scoring batch
+   * writes it. What the second action's customer-facing deliveries became, by destination kind.
+   */
+  async function afterAnEmailWaitingToBeSent(customerId: string): Promise<Record<string, string>> {
+    const rolledBack = new Error('rolled back');
+    let written: Record<string, string> = {};
+    await inTransaction(server.app.orm.em.fork() as unknown as Db, async (tx) => {
+      const decide = async (action: string) => {
+        const [row] = await query<{ id: string }>(
+          tx,
+          `insert into outreach_action (customer_id, playbook, action, audience, channel, trigger, from_tier, to_tier, status, message)
+           values (?, 'at_risk', ?, 'CUSTOMER', 'EMAIL', 'TIER_WORSENED', 'healthy', 'at_risk', 'DECIDED', 'Hi')
+           returning id::text`,
+          [customerId, action],
+        );
+        return row.id;
+      };
+      const waiting = await decide('check_in_email');
+      await query(
+        tx,
+        `insert into delivery (action_id, destination_id, customer_id, audience, status)
+         select ?::bigint, id, ?, 'CUSTOMER', 'PENDING' from destination where kind = 'EMAIL'`,
+        [waiting, customerId],
+      );
+      const next = await decide('offer');
+      await enqueueDeliveries(tx, [next], { ...CAP, perWeek: 1 });
+      const rows = await query<{ kind: string; status: string }>(
+        tx,
+        `select dst.kind, d.status from delivery d join destination dst on dst.id = d.destination_id where d.action_id = ?::bigint`,
+        [next],
+      );
+      written = Object.fromEntries(rows.map((row) => [row.kind, row.status]));
+      throw rolledBack;
+    }).catch((error: unknown) => {
+      if (error !== rolledBack) throw error;
+    });
+    return written;
+  }
+
+  it('takes no place of the week while it waits to be sent, as none once DEAD: the webhook carries the next message', async () => {
+    // An empty contact address is stored as none.
+    await seedDecliningAccounts(server, ['cust_no_address'], { contactEmail: '' });
+    expect(await afterAnEmailWaitingToBeSent('cust_no_address')).toEqual({ EMAIL: 'PENDING', WEBHOOK: 'PENDING' });
+  });
+
+  it('counts the waiting email once the customer has an address to send it to', async () => {
+    await seedDecliningAccounts(server, ['cust_has_address'], { contactEmail: 'ops@has-address.example' });
+    expect(await afterAnEmailWaitingToBeSent('cust_has_address')).toEqual({ EMAIL: 'SKIPPED_WEEKLY_CAP', WEBHOOK: 'SKIPPED_WEEKLY_CAP' });
   });
 });
