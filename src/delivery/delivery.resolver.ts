@@ -27,6 +27,7 @@ import {
 import {
   createDestination,
   deleteDestination,
+  destinationAuditDetails,
   listCsmContacts,
   listDestinations,
   loadDestination,
@@ -113,23 +114,9 @@ function destinationTarget(_args: Record<string, unknown>, result: unknown): str
   return (result as Destination).id;
 }
 
-/**
- * What an audited destination change did: the fields the input set, and where the destination now
- * sends, as answered (URL and secret masked): redirecting alerts leaves a trace of where to.
- */
+/** What an audited destination change did: as the delivery worker's pause records it (destinationAuditDetails). */
 function destinationDetails(args: Record<string, unknown>, result: unknown): Record<string, unknown> {
-  const destination = result as Destination;
-  return {
-    changed: Object.entries((args.input ?? {}) as object)
-      .filter(([, value]) => value !== undefined)
-      .map(([field]) => field),
-    name: destination.name,
-    kind: destination.kind,
-    url: destination.url,
-    emailTo: destination.emailTo,
-    paused: destination.paused,
-    filter: destination.filter,
-  };
+  return destinationAuditDetails(args.input as DestinationInput | undefined, result as Destination);
 }
 
 @Resolver(() => Delivery)

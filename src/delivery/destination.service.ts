@@ -274,37 +274,55 @@ export async function updateDestination(db: Db, givenId: string, input: Destinat
   });
 }
 
+/**
+ * What the audit log records of a change to a destination, by an admin or the delivery worker: the
+ * fields the input set, and where the destination now sends, as answered (URL and secret masked):
+ * redirecting alerts leaves a trace of where to.
+ */
+export function destinationAuditDetails(input: DestinationInput | undefined, destination: Destination): Record<string, unknown> {
+  return {
+    changed: Object.entries(input ?? {})
+      .filter(([, value]) => value !== undefined)
+      .map(([field]) => field),
+    name: destination.name,
+    kind: destination.kind,
+    url: destination.url,
+    emailTo: destination.emailTo,
+    paused: destination.paused,
+    filter: destination.filter,
+  };
+}
+
 /** The audit log's actor for what the delivery worker changes by itself. */
 export const DELIVERY_WORKER_ACTOR = 'delivery-worker';
 
 /**
  * Pauses a destination whose receiver answered 410 Gone (Standard Webhooks: the endpoint no longer
  * exists, stop sending to it), as an admin's `paused: true` does: its open deliveries are cancelled,
- * and the audit log records the change. One already paused or deleted, or given another URL since the 410, is left alone. Resuming it
- * (`updateDestination(paused: false)`, once its URL is fixed) is an admin's decision. Returns whether
- * this call paused it.
+ * and the audit log records the change, in one transaction. One already paused or deleted, or given
+ * another URL since the 410, is left alone. Resuming it (`updateDestination(paused: false)`, once its
+ * URL is fixed) is an admin's decision. Returns whether this call paused it.
  */
 export async function pauseGoneDestination(db: Db, id: string, goneUrl: string | null): Promise<boolean> {
-  const paused = await inTransaction(db, async (tx) => {
+  return inTransaction(db, async (tx) => {
     // The destination row first, then its deliveries in id order, as updateDestination takes them.
-    const row = await queryOne<{ name: string; kind: string }>(
+    const stored = await queryOne<StoredDestination>(
       tx,
-      `update destination set paused = true, updated_at = now()
-       where id = ?::bigint and url is not distinct from ? and deleted_at is null and not paused
-       returning name, kind`,
+      `update destination dst set paused = true, updated_at = now()
+       where dst.id = ?::bigint and dst.url is not distinct from ? and dst.deleted_at is null and not dst.paused
+       returning ${DESTINATION_COLUMNS}`,
       [id, goneUrl],
     );
-    if (row) await cancelOpenDeliveries(tx, id, 'destination paused: its receiver answered 410 Gone');
-    return row;
+    if (!stored) return false;
+    await cancelOpenDeliveries(tx, id, 'destination paused: its receiver answered 410 Gone');
+    await recordAudit(tx, {
+      actor: DELIVERY_WORKER_ACTOR,
+      action: 'destination.update',
+      target: id,
+      details: { ...destinationAuditDetails({ paused: true }, toDestination(stored)), reason: 'the receiver answered 410 Gone' },
+    });
+    return true;
   });
-  if (!paused) return false;
-  await recordAudit(db, {
-    actor: DELIVERY_WORKER_ACTOR,
-    action: 'destination.update',
-    target: id,
-    details: { changed: ['paused'], name: paused.name, kind: paused.kind, paused: true, reason: 'the receiver answered 410 Gone' },
-  });
-  return true;
 }
 
 /** Deletes a destination: it receives nothing more and its open deliveries are cancelled; the rows stay for the log. */

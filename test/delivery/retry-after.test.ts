@@ -186,7 +186,17 @@ it('gives a webhook answered 410 Gone up at once, without retrying it, and pause
     {
       action: 'destination.update',
       target: destinationId,
-      details: { changed: ['paused'], name: 'crm-gone', kind: 'WEBHOOK', paused: true, reason: 'the receiver answered 410 Gone' },
+      // As an admin's `paused: true` is recorded, and why.
+      details: {
+        changed: ['paused'],
+        name: 'crm-gone',
+        kind: 'WEBHOOK',
+        url: 'http://127.0.0.1:' + new URL(receiver.url).port + '/…ooks',
+        emailTo: null,
+        paused: true,
+        filter: { audience: 'TEAM', playbooks: null, tiers: null, csmOwner: null },
+        reason: 'the receiver answered 410 Gone',
+      },
     },
   ]);
   // Paused, it is sent nothing more, until an admin resumes it.
@@ -207,5 +217,27 @@ it('leaves a destination given another URL since the 410 running: the endpoint g
   const listed = await ok(server, `{ destinations(first: 100) { edges { node { id paused } } } }`);
   expect(listed.destinations.edges.find((edge: any) => edge.node.id === destinationId).node.paused).toBe(false);
   // The address that answered 410 is still the destination's: paused.
+  expect(await pauseGoneDestination(db, destinationId, receiver.url)).toBe(true);
+});
+
+it('leaves the destination running when its audit entry cannot be written: no pause goes unaudited', async () => {
+  const created = await ok(server, `mutation($input: DestinationInput!) { createDestination(input: $input) { id } }`, {
+    input: { kind: 'WEBHOOK', name: 'crm-unaudited', url: receiver.url, signingSecret: SIGNING_SECRET, filter: { audience: 'TEAM' } },
+  });
+  const destinationId = created.createDestination.id;
+  const db = server.app.orm.em.fork() as Db;
+  await sql(
+    server.database,
+    `create function refuse_audit() returns trigger language plpgsql as $$ begin raise exception 'audit log unavailable'; end $$;
+     create trigger refuse_audit before insert on audit_log for each row execute function refuse_audit()`,
+  );
+  try {
+    await expect(pauseGoneDestination(db, destinationId, receiver.url)).rejects.toThrow('audit log unavailable');
+  } finally {
+    await sql(server.database, `drop trigger refuse_audit on audit_log; drop function refuse_audit()`);
+  }
+  const listed = await ok(server, `{ destinations(first: 100) { edges { node { id paused } } } }`);
+  expect(listed.destinations.edges.find((edge: any) => edge.node.id === destinationId).node.paused).toBe(false);
+  // The next 410 pauses it, audited.
   expect(await pauseGoneDestination(db, destinationId, receiver.url)).toBe(true);
 });
