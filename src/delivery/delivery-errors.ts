@@ -5,12 +5,17 @@ export class PermanentDeliveryError extends Error {}
 
 /**
  * The receiver answered 410 Gone: its endpoint no longer exists (Standard Webhooks: stop sending to
- * it; Slack: the channel was archived). The delivery is DEAD at once and its destination is paused.
+ * it; Slack: the channel was archived). The delivery is DEAD at once and its destination is paused,
+ * unless its URL was changed meanwhile (pauseGoneDestination).
  */
 export class EndpointGoneError extends PermanentDeliveryError {}
 
-/** What a delivery answered 410 Gone reads after the receiver's answer, in `lastError`. */
-export const ENDPOINT_GONE_NOTE = 'the receiver says this endpoint is gone: not retried, and the destination is paused';
+/**
+ * What a delivery answered 410 Gone reads after the receiver's answer, in `lastError`. Nothing about
+ * its destination: whether it is paused is decided after the outcome is recorded, and
+ * pauseGoneDestination adds what it did.
+ */
+export const ENDPOINT_GONE_NOTE = 'the receiver says this endpoint is gone: not retried';
 
 /**
  * A refusal for now that says when to try again (HTTP 429 or 503 with Retry-After): the next attempt

@@ -127,20 +127,21 @@ async function sendOnce(open: OpenDeliveries, messageId: string, retryJob: Deliv
 /**
  * Pauses the destination once its receiver answered 410 Gone to one of `outcomes` (after they are
  * recorded: pausing first would cancel the very delivery that was refused), unless an admin gave it
- * another address meanwhile: the 410 was the old address's. A pause that fails is logged: the
- * outcomes stand, and the next 410 pauses it.
+ * another address meanwhile: the 410 was the old address's. The refused deliveries' `lastError` then
+ * tells what became of the destination (pauseGoneDestination). A pause that fails is logged: the
+ * outcomes stand, their `lastError` claiming no pause, and the next 410 pauses it.
  */
 async function pauseIfEndpointGone(
   destination: { id: string; url?: string | null },
-  outcomes: readonly DeliveryOutcome[],
+  outcomes: ReadonlyArray<{ deliveryId: string; outcome: DeliveryOutcome }>,
   deps: WorkerDeps,
 ): Promise<void> {
-  if (!outcomes.some((outcome) => outcome.kind === 'DEAD' && outcome.endpointGone)) return;
+  const refused = outcomes.filter(({ outcome }) => outcome.kind === 'DEAD' && outcome.endpointGone).map(({ deliveryId }) => deliveryId);
+  if (refused.length === 0) return;
   const destinationId = destination.id;
   try {
-    if (await pauseGoneDestination(deps.db(), destinationId, destination.url ?? null)) {
-      deps.logger.warn({ destinationId }, 'destination paused: its receiver answered 410 Gone');
-    }
+    const outcome = await pauseGoneDestination(deps.db(), destinationId, destination.url ?? null, refused);
+    if (outcome === 'PAUSED') deps.logger.warn({ destinationId }, 'destination paused: its receiver answered 410 Gone');
   } catch (error) {
     deps.logger.error({ destinationId, err: error }, 'could not pause a destination whose receiver answered 410 Gone');
   }
@@ -156,8 +157,9 @@ async function attempt(open: OpenDeliveries, messageId: string, retryJob: Delive
   const { withheld } = open;
   if (open.items.length === 0) return recordOutcomes(deps.db(), open.claim, withheld);
   const outcome = !open.destination.active ? CANCELLED : await sendOnce(open, messageId, retryJob, deps);
-  await recordOutcomes(deps.db(), open.claim, [...withheld, ...open.items.map(({ deliveryId }) => ({ deliveryId, outcome }))]);
-  await pauseIfEndpointGone(open.destination, [outcome], deps);
+  const attempted = open.items.map(({ deliveryId }) => ({ deliveryId, outcome }));
+  await recordOutcomes(deps.db(), open.claim, [...withheld, ...attempted]);
+  await pauseIfEndpointGone(open.destination, attempted, deps);
 }
 
 /** Runs `work` on every item, at most `limit` at once; the results in the items' order. */
@@ -207,11 +209,7 @@ async function attemptBatch(open: OpenBatch, startBy: number, deps: WorkerDeps):
     outcome: await batchDeliveryOutcome(open, delivery, startBy, mayStart, deps),
   }));
   await recordOutcomes(db, open.claim, outcomes);
-  await pauseIfEndpointGone(
-    open.destination,
-    outcomes.map(({ outcome }) => outcome),
-    deps,
-  );
+  await pauseIfEndpointGone(open.destination, outcomes, deps);
 }
 
 /**

@@ -18,6 +18,7 @@ import { Db, inTransaction, json, query, queryOne, takeTurns } from '../infra/sq
 import { recordAudit } from '../auth/audit-log.service';
 import { checkModelKeys } from '../scoring/scoring-model.service';
 import { checkUrlHost } from './address-guard';
+import { ENDPOINT_GONE_NOTE } from './delivery-errors';
 import { unknownPlaceholders } from './delivery-messages';
 import { cancelOpenDeliveries } from './delivery.service';
 import { CsmContact, CsmContactInput, Destination, DestinationInput, DestinationKind } from './delivery.types';
@@ -296,33 +297,79 @@ export function destinationAuditDetails(input: DestinationInput | undefined, des
 /** The audit log's actor for what the delivery worker changes by itself. */
 export const DELIVERY_WORKER_ACTOR = 'delivery-worker';
 
+/** What became of a destination whose receiver answered 410 Gone. */
+export type GoneDestinationOutcome = 'PAUSED' | 'ALREADY_PAUSED' | 'DELETED' | 'URL_CHANGED';
+
+/**
+ * What a delivery answered 410 Gone adds to its `lastError` once its destination's fate is decided:
+ * the sender's message says only what the receiver answered, since the pause may not happen.
+ */
+const GONE_DESTINATION_NOTES: Record<GoneDestinationOutcome, string> = {
+  PAUSED: 'the destination was paused',
+  ALREADY_PAUSED: 'the destination was already paused',
+  DELETED: 'the destination was already deleted',
+  URL_CHANGED: 'the destination was not paused: its URL had been changed since',
+};
+
 /**
  * Pauses a destination whose receiver answered 410 Gone (Standard Webhooks: the endpoint no longer
  * exists, stop sending to it), as an admin's `paused: true` does: its open deliveries are cancelled,
  * and the audit log records the change, in one transaction. One already paused or deleted, or given
- * another URL since the 410, is left alone. Resuming it (`updateDestination(paused: false)`, once its
- * URL is fixed) is an admin's decision. Returns whether this call paused it.
+ * another URL since the 410 (the endpoint gone was the old one), is left alone. Either way the
+ * deliveries refused (`refusedDeliveryIds`, DEAD with the 410 recorded) have what became of their
+ * destination added to their `lastError`, in the same transaction. Resuming it
+ * (`updateDestination(paused: false)`, once its URL is fixed) is an admin's decision.
  */
-export async function pauseGoneDestination(db: Db, id: string, goneUrl: string | null): Promise<boolean> {
+export async function pauseGoneDestination(
+  db: Db,
+  id: string,
+  goneUrl: string | null,
+  refusedDeliveryIds: readonly string[],
+): Promise<GoneDestinationOutcome> {
   return inTransaction(db, async (tx) => {
     // The destination row first, then its deliveries in id order, as updateDestination takes them.
-    const stored = await queryOne<StoredDestination>(
+    const current = await queryOne<{ url: string | null; paused: boolean; deleted: boolean }>(
       tx,
-      `update destination dst set paused = true, updated_at = now()
-       where dst.id = ?::bigint and dst.url is not distinct from ? and dst.deleted_at is null and not dst.paused
-       returning ${DESTINATION_COLUMNS}`,
-      [id, goneUrl],
+      `select url, paused, deleted_at is not null as deleted from destination where id = ?::bigint for update`,
+      [id],
     );
-    if (!stored) return false;
-    await cancelOpenDeliveries(tx, id, 'destination paused: its receiver answered 410 Gone');
-    await recordAudit(tx, {
-      actor: DELIVERY_WORKER_ACTOR,
-      action: 'destination.update',
-      target: id,
-      details: { ...destinationAuditDetails({ paused: true }, toDestination(stored)), reason: 'the receiver answered 410 Gone' },
-    });
-    return true;
+    const outcome: GoneDestinationOutcome =
+      !current || current.deleted ? 'DELETED' : current.paused ? 'ALREADY_PAUSED' : current.url !== goneUrl ? 'URL_CHANGED' : 'PAUSED';
+    if (outcome === 'PAUSED') {
+      const stored = await queryOne<StoredDestination>(
+        tx,
+        `update destination dst set paused = true, updated_at = now() where dst.id = ?::bigint returning ${DESTINATION_COLUMNS}`,
+        [id],
+      );
+      await cancelOpenDeliveries(tx, id, 'destination paused: its receiver answered 410 Gone');
+      await recordAudit(tx, {
+        actor: DELIVERY_WORKER_ACTOR,
+        action: 'destination.update',
+        target: id,
+        details: {
+          ...destinationAuditDetails({ paused: true }, toDestination(stored as StoredDestination)),
+          reason: 'the receiver answered 410 Gone',
+        },
+      });
+    }
+    await noteGoneDestination(tx, refusedDeliveryIds, GONE_DESTINATION_NOTES[outcome]);
+    return outcome;
   });
+}
+
+/**
+ * Adds `note` to the `lastError` of the deliveries refused with 410 Gone, those that still read the
+ * refusal as recorded (a `redeliver` meanwhile has a new attempt to tell).
+ */
+async function noteGoneDestination(tx: Db, deliveryIds: readonly string[], note: string): Promise<void> {
+  if (deliveryIds.length === 0) return;
+  const refusal = `(${ENDPOINT_GONE_NOTE})`;
+  await query(
+    tx,
+    `update delivery set last_error = last_error || '; ' || ?
+     where id in (select jsonb_array_elements_text(?::jsonb)::uuid) and status = 'DEAD' and right(last_error, length(?)) = ?`,
+    [note, json(deliveryIds), refusal, refusal],
+  );
 }
 
 /** Deletes a destination: it receives nothing more and its open deliveries are cancelled; the rows stay for the log. */

@@ -172,7 +172,7 @@ it('gives a webhook answered 410 Gone up at once, without retrying it, and pause
     );
     for (const { lastError } of errors) {
       expect(lastError).toBe(
-        'HTTP 410: this endpoint was removed (the receiver says this endpoint is gone: not retried, and the destination is paused)',
+        'HTTP 410: this endpoint was removed (the receiver says this endpoint is gone: not retried); the destination was paused',
       );
     }
   } finally {
@@ -206,18 +206,69 @@ it('gives a webhook answered 410 Gone up at once, without retrying it, and pause
   expect(receiver.arrivals).toHaveLength(arrived);
 });
 
-it('leaves a destination given another URL since the 410 running: the endpoint gone was the old one', async () => {
+it('leaves a destination given another URL while a send to the old one was answered 410 running, and says so', async () => {
   const created = await ok(server, `mutation($input: DestinationInput!) { createDestination(input: $input) { id } }`, {
     input: { kind: 'WEBHOOK', name: 'crm-moved', url: receiver.url, signingSecret: SIGNING_SECRET, filter: { audience: 'TEAM' } },
   });
   const destinationId = created.createDestination.id;
-  const db = server.app.orm.em.fork() as Db;
-  // A send to the old address answered 410 after an admin had moved the destination to this one.
-  expect(await pauseGoneDestination(db, destinationId, 'https://old.example.com/hook')).toBe(false);
+  await seedDecliningAccounts(server, ['cust_r6']);
+  receiver.status = 410;
+  receiver.errorBody = 'this endpoint was removed';
+  receiver.hold = true;
+  try {
+    await scoreNow(server, ['cust_r6']);
+    // The sends have reached the old address; an admin moves the destination before it answers.
+    const sent = (await deliveriesOf('cust_r6')).length;
+    expect(sent).toBeGreaterThan(0);
+    await waitFor(() => receiver.waiting() === sent, 'every send held at the old address');
+    await ok(server, `mutation($id: ID!, $input: DestinationInput!) { updateDestination(id: $id, input: $input) { id } }`, {
+      id: destinationId,
+      input: { url: `${receiver.url}/moved` },
+    });
+    receiver.release();
+    await waitFor(async () => (await deliveriesOf('cust_r6')).every((row) => row.status === 'DEAD'), 'every delivery dead');
+    const errors = await waitFor(async () => {
+      const rows = await sql<{ lastError: string }>(
+        server.database,
+        `select last_error as "lastError" from delivery where customer_id = 'cust_r6'`,
+      );
+      return rows.every(({ lastError }) => lastError.includes(';')) && rows;
+    }, "the destination's fate noted");
+    for (const { lastError } of errors || []) {
+      expect(lastError).toBe(
+        'HTTP 410: this endpoint was removed (the receiver says this endpoint is gone: not retried); ' +
+          'the destination was not paused: its URL had been changed since',
+      );
+    }
+  } finally {
+    receiver.release();
+    receiver.status = 204;
+    receiver.errorBody = 'not now';
+  }
   const listed = await ok(server, `{ destinations(first: 100) { edges { node { id paused } } } }`);
   expect(listed.destinations.edges.find((edge: any) => edge.node.id === destinationId).node.paused).toBe(false);
-  // The address that answered 410 is still the destination's: paused.
-  expect(await pauseGoneDestination(db, destinationId, receiver.url)).toBe(true);
+  const audit = await ok(server, `{ auditLog(first: 5, actor: "delivery-worker") { edges { node { target } } } }`);
+  expect(audit.auditLog.edges.map((edge: any) => edge.node.target)).not.toContain(destinationId);
+  // Still running: the next action is sent to the new address.
+  await seedDecliningAccounts(server, ['cust_r7']);
+  await scoreNow(server, ['cust_r7']);
+  await waitFor(async () => {
+    const rows = await deliveriesOf('cust_r7');
+    return rows.length > 0 && rows.every((row) => row.status === 'DELIVERED');
+  }, 'the next action delivered');
+});
+
+it('pauses and audits a destination once, however many of its jobs were answered 410', async () => {
+  const created = await ok(server, `mutation($input: DestinationInput!) { createDestination(input: $input) { id } }`, {
+    input: { kind: 'WEBHOOK', name: 'crm-paused', url: receiver.url, signingSecret: SIGNING_SECRET, filter: { audience: 'TEAM' } },
+  });
+  const destinationId = created.createDestination.id;
+  const db = server.app.orm.em.fork() as Db;
+  // Paused by the first 410; a second job's 410 from the same address finds it paused.
+  expect(await pauseGoneDestination(db, destinationId, receiver.url, [])).toBe('PAUSED');
+  expect(await pauseGoneDestination(db, destinationId, receiver.url, [])).toBe('ALREADY_PAUSED');
+  const audit = await ok(server, `{ auditLog(first: 50, actor: "delivery-worker") { edges { node { target } } } }`);
+  expect(audit.auditLog.edges.filter((edge: any) => edge.node.target === destinationId)).toHaveLength(1);
 });
 
 it('leaves the destination running when its audit entry cannot be written: no pause goes unaudited', async () => {
@@ -232,12 +283,12 @@ it('leaves the destination running when its audit entry cannot be written: no pa
      create trigger refuse_audit before insert on audit_log for each row execute function refuse_audit()`,
   );
   try {
-    await expect(pauseGoneDestination(db, destinationId, receiver.url)).rejects.toThrow('audit log unavailable');
+    await expect(pauseGoneDestination(db, destinationId, receiver.url, [])).rejects.toThrow('audit log unavailable');
   } finally {
     await sql(server.database, `drop trigger refuse_audit on audit_log; drop function refuse_audit()`);
   }
   const listed = await ok(server, `{ destinations(first: 100) { edges { node { id paused } } } }`);
   expect(listed.destinations.edges.find((edge: any) => edge.node.id === destinationId).node.paused).toBe(false);
   // The next 410 pauses it, audited.
-  expect(await pauseGoneDestination(db, destinationId, receiver.url)).toBe(true);
+  expect(await pauseGoneDestination(db, destinationId, receiver.url, [])).toBe('PAUSED');
 });
