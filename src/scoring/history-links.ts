@@ -73,7 +73,8 @@ export interface HeldTierRow {
 interface LiveMove {
   customer_id: string;
   id: string;
-  changed_at: Date;
+  /** Its instant as PostgreSQL prints it (to the microsecond, as stored), to be given back as is. */
+  changed_at: string;
   to_tier: string;
   /** The (first) point at the move's instant: the point the change is at. */
   point_id: string;
@@ -89,14 +90,14 @@ async function firstLiveMovesPastChurn(tx: Db, asOfIso: string, rows: readonly H
   if (rows.length === 0) return [];
   return query<LiveMove>(
     tx,
-    `select r.customer_id, t.id::text as id, t.changed_at, t.to_tier,
+    `select r.customer_id, t.id::text as id, t.changed_at::text as changed_at, t.to_tier,
             (select min(h.id)::text from health_score h where h.customer_id = r.customer_id and h.as_of = t.changed_at) as point_id
-     from jsonb_to_recordset(?::jsonb) as r(customer_id text, churned_at timestamptz)
+     from jsonb_to_recordset(:rows::jsonb) as r(customer_id text, churned_at timestamptz)
      cross join lateral (select t.id, t.changed_at, t.to_tier from tier_change t
                          where t.customer_id = r.customer_id and not t.backfill and t.from_tier is not null
-                           and t.changed_at > ?::timestamptz and t.changed_at >= r.churned_at
+                           and t.changed_at > :as_of::timestamptz and t.changed_at >= r.churned_at
                          order by t.changed_at, t.id limit 1) t`,
-    [json(rows), asOfIso],
+    { rows: json(rows), as_of: asOfIso },
   );
 }
 
@@ -129,15 +130,15 @@ async function holdTierAfterChurn(tx: Db, asOfIso: string, rows: readonly HeldUp
   await query(
     tx,
     `with x as (
-       select * from jsonb_to_recordset(?::jsonb)
+       select * from jsonb_to_recordset(:rows::jsonb)
          as x(customer_id text, tier text, churned_at timestamptz, live_id bigint, live_at timestamptz, direction text)
      ), held as (
        update health_score h set tier = x.tier
-       from x where h.customer_id = x.customer_id and h.as_of > ?::timestamptz and h.as_of >= x.churned_at
+       from x where h.customer_id = x.customer_id and h.as_of > :as_of::timestamptz and h.as_of >= x.churned_at
          and (x.live_at is null or h.as_of < x.live_at) and h.tier <> x.tier
      ), dropped as (
        delete from tier_change t using x
-       where t.customer_id = x.customer_id and t.changed_at > ?::timestamptz and t.changed_at >= x.churned_at
+       where t.customer_id = x.customer_id and t.changed_at > :as_of::timestamptz and t.changed_at >= x.churned_at
          and (x.live_at is null or t.changed_at < x.live_at)
      ), before_move as (
        select x.*, b.score, b.model_version
@@ -153,12 +154,12 @@ async function holdTierAfterChurn(tx: Db, asOfIso: string, rows: readonly HeldUp
        from before_move m where t.id = m.live_id and m.direction is not null
      ), taken as (
        select m.live_id, c.id, c.from_tier, c.from_score, c.from_model_version, c.to_score, c.model_version, c.direction
-       from before_move m join tier_change c on c.customer_id = m.customer_id and c.changed_at = ?::timestamptz
+       from before_move m join tier_change c on c.customer_id = m.customer_id and c.changed_at = :as_of::timestamptz
        where m.direction is null
      ), replaced as (
        delete from tier_change t using taken where t.id = taken.id
      ), moved as (
-       update tier_change t set changed_at = ?::timestamptz, from_tier = taken.from_tier, from_score = taken.from_score,
+       update tier_change t set changed_at = :as_of::timestamptz, from_tier = taken.from_tier, from_score = taken.from_score,
               from_model_version = taken.from_model_version, to_score = taken.to_score, model_version = taken.model_version,
               direction = taken.direction
        from taken where t.id = taken.live_id
@@ -167,9 +168,9 @@ async function holdTierAfterChurn(tx: Db, asOfIso: string, rows: readonly HeldUp
        where t.id = m.live_id and m.direction is null and m.live_id not in (select live_id from taken)
      )
      update customer c set tier = x.tier
-     from x where c.id = x.customer_id and x.live_id is null and c.scored_at > ?::timestamptz and c.scored_at >= x.churned_at
+     from x where c.id = x.customer_id and x.live_id is null and c.scored_at > :as_of::timestamptz and c.scored_at >= x.churned_at
        and c.tier is distinct from x.tier`,
-    [json(rows), asOfIso, asOfIso, asOfIso, asOfIso, asOfIso],
+    { rows: json(rows), as_of: asOfIso },
   );
 }
 
@@ -259,7 +260,7 @@ export async function linkIntoHistory(tx: Db, asOfIso: string, links: HistoryLin
       return {
         ...row,
         live_id: move?.id ?? null,
-        live_at: move ? new Date(move.changed_at).toISOString() : null,
+        live_at: move?.changed_at ?? null,
         direction: !move || move.to_tier === row.tier ? null : changeDirection(tiers, row.tier, move.to_tier),
       };
     }),
