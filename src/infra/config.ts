@@ -78,10 +78,11 @@ export interface AppConfig {
    */
   queryStatementTimeoutMs: number;
   /**
-   * Longest one database statement of a GraphQL query waits for its turn (a connection), ms; then it
-   * is not run and its field answers SERVICE_UNAVAILABLE with retryAfterSeconds. Mutations are never
-   * refused for waiting. `QUERY_STATEMENT_WAIT_TIMEOUT_MS`, default 60 000 (the pool's own wait for a
-   * connection); 0 waits as long as it takes.
+   * Longest one database statement of a GraphQL query waits for its turns (its request's, then its
+   * client's: a connection), ms, counted from when it is asked; then it is not run and its field
+   * answers SERVICE_UNAVAILABLE with retryAfterSeconds. Mutations are never refused for waiting.
+   * `QUERY_STATEMENT_WAIT_TIMEOUT_MS`, default 60 000 (the pool's own wait for a connection); 0 waits
+   * as long as it takes.
    */
   queryStatementWaitTimeoutMs: number;
   /**

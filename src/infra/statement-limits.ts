@@ -24,7 +24,10 @@ export interface StatementLimitOptions {
   poolSize: number;
   /** Longest a statement of a query operation may run, ms; 0 none (`QUERY_STATEMENT_TIMEOUT_MS`). */
   queryTimeoutMs: number;
-  /** Longest a statement of a query operation waits for its turn, ms; 0 as long as it takes (`QUERY_STATEMENT_WAIT_TIMEOUT_MS`). */
+  /**
+   * Longest a statement of a query operation waits for its turns (its request's, then its client's),
+   * ms, from when it is asked; 0 as long as it takes (`QUERY_STATEMENT_WAIT_TIMEOUT_MS`).
+   */
   queryWaitTimeoutMs: number;
 }
 
@@ -68,10 +71,14 @@ export class StatementLimits {
 
   /** Holds the statements run through `db`, one request's EntityManager, to the limits of `client`. */
   forRequest(db: Db, client: string, operation?: OperationTypeNode): void {
-    const request = new RequestStatements(this, client);
-    if (operation) request.operation = operation;
+    const request = new RequestStatements(this, client, operation);
     this.requests.set(db, request);
     setStatementPolicy(db, request);
+  }
+
+  /** The turns of one request's statements, as forRequest gives them to its EntityManager (tests). */
+  newRequest(client: string, operation?: OperationTypeNode): StatementPolicy {
+    return new RequestStatements(this, client, operation);
   }
 
   /** The request's operation is known (HTTP: once Apollo has resolved it): a query's statements are timed. */
@@ -81,13 +88,14 @@ export class StatementLimits {
   }
 
   /**
-   * Runs `statement` in a turn of `client`, its statements in order; a wait longer than `waitTimeoutMs`
-   * (when given) ends in StatementWaitTimeoutError, the statement not run.
+   * Runs `statement` in a turn of `client`, its statements in order. When `waitLimit` aborts before its
+   * turn, it leaves the line and throws the signal's reason, the statement not run.
    */
-  async inClientTurn<T>(client: string, statement: () => Promise<T>, waitTimeoutMs?: number): Promise<T> {
+  async inClientTurn<T>(client: string, statement: () => Promise<T>, waitLimit?: AbortSignal): Promise<T> {
+    waitLimit?.throwIfAborted();
     const turns = this.clients.get(client) ?? { running: 0, waiting: [] };
     this.clients.set(client, turns);
-    await this.take(client, turns, waitTimeoutMs);
+    await this.take(client, turns, waitLimit);
     try {
       return await statement();
     } finally {
@@ -104,23 +112,23 @@ export class StatementLimits {
   }
 
   /** A turn for the next statement of `client`: it waits in line, and starts at once when its turn is free. */
-  private take(client: string, turns: ClientTurns, waitTimeoutMs: number | undefined): Promise<void> {
+  private take(client: string, turns: ClientTurns, waitLimit: AbortSignal | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const giveUp = (afterMs: number) => {
+      const giveUp = () => {
         this.change(turns, () => turns.waiting.splice(turns.waiting.indexOf(waiting), 1));
         this.forgetIfIdle(client, turns);
         // The statement behind it may now be lone, and so free to start.
         this.startWaiting();
-        reject(new StatementWaitTimeoutError(afterMs));
+        reject(waitLimit?.reason);
       };
-      const timer = waitTimeoutMs === undefined ? undefined : setTimeout(() => giveUp(waitTimeoutMs), waitTimeoutMs);
       const waiting: WaitingStatement = {
         since: Date.now(),
         start: () => {
-          clearTimeout(timer);
+          waitLimit?.removeEventListener('abort', giveUp);
           resolve();
         },
       };
+      waitLimit?.addEventListener('abort', giveUp, { once: true });
       this.change(turns, () => turns.waiting.push(waiting));
       this.startWaiting();
     });
@@ -166,13 +174,14 @@ export class StatementLimits {
   }
 }
 
+/** The statements of one request (or WebSocket operation, or CSV export): its own turns, then its client's. */
 class RequestStatements implements StatementPolicy {
-  operation: OperationTypeNode | undefined;
   private readonly turns: ConcurrencyLimit;
 
   constructor(
     private readonly limits: StatementLimits,
     private readonly client: string,
+    public operation: OperationTypeNode | undefined,
   ) {
     this.turns = new ConcurrencyLimit(limits.options.perRequest);
   }
@@ -183,10 +192,23 @@ class RequestStatements implements StatementPolicy {
     const { queryTimeoutMs, queryWaitTimeoutMs } = this.limits.options;
     const query = this.operation === 'query';
     const timeoutMs = query && queryTimeoutMs > 0 ? queryTimeoutMs : undefined;
-    const waitTimeoutMs = query && queryWaitTimeoutMs > 0 ? queryWaitTimeoutMs : undefined;
+    // Its wait is counted from now, over both turns: the last of thirty counts waits mostly for its
+    // request's turn, behind the request's own statements.
+    const waiting = query && queryWaitTimeoutMs > 0 ? waitLimit(queryWaitTimeoutMs) : undefined;
+    const started = () => {
+      waiting?.stop();
+      return statement(timeoutMs);
+    };
     // The request's turn first, then the client's: a statement holds a client turn only while it runs.
-    return this.turns.run(() => this.limits.inClientTurn(this.client, () => statement(timeoutMs), waitTimeoutMs));
+    return this.turns.run(() => this.limits.inClientTurn(this.client, started, waiting?.signal), waiting?.signal);
   }
+}
+
+/** A statement's wait for its turns, from when it is asked: past `timeoutMs`, `signal` aborts with StatementWaitTimeoutError. */
+function waitLimit(timeoutMs: number): { signal: AbortSignal; stop(): void } {
+  const waitedTooLong = new AbortController();
+  const timer = setTimeout(() => waitedTooLong.abort(new StatementWaitTimeoutError(timeoutMs)), timeoutMs);
+  return { signal: waitedTooLong.signal, stop: () => clearTimeout(timer) };
 }
 
 /** Tells the limits which operation an HTTP request runs, once Apollo has resolved it (before any resolver). */
