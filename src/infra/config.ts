@@ -55,10 +55,11 @@ export interface AppConfig {
   /**
    * Statements one client (an API key; the key-less local admin is one client) runs at once over all
    * its GraphQL requests on this instance; the others wait their turn, in order. Also what all
-   * clients running several statements at once hold together: the rest of the pool is kept for lone
-   * statements (a client's only one), so that however many keys are busy, a one-row query finds a
-   * connection. `STATEMENTS_PER_KEY`, from 1 to DATABASE_POOL_MAX, default half of DATABASE_POOL_MAX
-   * (at least 1).
+   * clients running or asking several statements at once hold together: the rest of the pool is kept
+   * for lone statements (a client's only one), so that however many keys burst at once, a one-row
+   * query finds a connection; a statement a key started alone and still runs when it asks for more
+   * holds one more (see StatementLimits). `STATEMENTS_PER_KEY`, from 1 to DATABASE_POOL_MAX, default
+   * half of DATABASE_POOL_MAX (at least 1).
    */
   statementsPerKey: number;
   /**

@@ -53,11 +53,22 @@ function isBusy(turns: ClientTurns): boolean {
 /**
  * The turns of every client's statements. A client runs at most `perClient` at once. A lone statement
  * — its client has no other running or waiting: a one-row lookup, a dashboard's poll — starts on any
- * free connection; the statements of busy clients (those with more than one running or waiting) hold
- * at most `perClient` connections together, however many clients are busy, so the rest of the pool
- * stays free for lone statements. When connections are scarce, the next free turn goes to the waiting
- * client that runs the fewest statements (the one waiting longest among equals): a client with one
- * statement waiting is served before a busy client's next.
+ * free connection; a statement of a busy client (more than one running or waiting) starts only while
+ * the busy clients together run fewer than `perClient`, its client's statement that started lone
+ * counted among them once its client is busy. The rest of the pool stays free for lone statements.
+ *
+ * Turns are handed out once per turn of the event loop, after everything asked in it (scheduleStarts),
+ * not as each statement asks: the statements a request asks together (its parallel fields, as many
+ * as `perRequest` lets through) are all waiting when the first would start, so a burst is busy from
+ * its first statement. Were the first started as it asked, it would start lone, hold its connection once the
+ * rest arrived, and keys bursting at once would hold a connection each past `perClient`, up to the
+ * whole pool. What no turn can foresee: a statement that started lone and is still running when its
+ * client asks for more later holds its connection as one of the busy ones (a connection is not taken
+ * back), and busy clients start nothing more until they run fewer than `perClient` again.
+ *
+ * When connections are scarce, the next free turn goes to the waiting client that runs the fewest
+ * statements (the one waiting longest among equals): a client with one statement waiting is served
+ * before a busy client's next.
  */
 export class StatementLimits {
   private readonly clients = new Map<string, ClientTurns>();
@@ -66,6 +77,8 @@ export class StatementLimits {
   private running = 0;
   /** Statements running of busy clients (isBusy). */
   private busyRunning = 0;
+  /** Whether startWaiting is due at the end of this turn of the event loop. */
+  private startsScheduled = false;
 
   constructor(readonly options: StatementLimitOptions) {}
 
@@ -102,7 +115,7 @@ export class StatementLimits {
       this.change(turns, () => turns.running--);
       this.running--;
       this.forgetIfIdle(client, turns);
-      this.startWaiting();
+      this.scheduleStarts();
     }
   }
 
@@ -111,14 +124,14 @@ export class StatementLimits {
     return this.clients.size;
   }
 
-  /** A turn for the next statement of `client`: it waits in line, and starts at once when its turn is free. */
+  /** A turn for the next statement of `client`: it waits in line until startWaiting hands it one. */
   private take(client: string, turns: ClientTurns, waitLimit: AbortSignal | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const giveUp = () => {
         this.change(turns, () => turns.waiting.splice(turns.waiting.indexOf(waiting), 1));
         this.forgetIfIdle(client, turns);
         // The statement behind it may now be lone, and so free to start.
-        this.startWaiting();
+        this.scheduleStarts();
         reject(waitLimit?.reason);
       };
       const waiting: WaitingStatement = {
@@ -130,6 +143,16 @@ export class StatementLimits {
       };
       waitLimit?.addEventListener('abort', giveUp, { once: true });
       this.change(turns, () => turns.waiting.push(waiting));
+      this.scheduleStarts();
+    });
+  }
+
+  /** Hands out the free turns once everything asked in this turn of the event loop is waiting (see the class). */
+  private scheduleStarts(): void {
+    if (this.startsScheduled) return;
+    this.startsScheduled = true;
+    setImmediate(() => {
+      this.startsScheduled = false;
       this.startWaiting();
     });
   }

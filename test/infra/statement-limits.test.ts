@@ -1,14 +1,15 @@
 // The turns of the clients' statements on the database pool: a client runs at most STATEMENTS_PER_KEY
 // at once; busy clients (more than one statement running or waiting) share that many connections
-// between them, the rest of the pool kept for lone statements; a free turn goes to the waiting client
-// running the fewest; a query's statement waits a bounded time from when it is asked, past which it is
-// refused unrun.
+// between them however many burst at once, the rest of the pool kept for lone statements; a free turn
+// goes to the waiting client running the fewest; a query's statement waits a bounded time from when it
+// is asked, past which it is refused unrun.
 import { OperationTypeNode } from 'graphql';
 import { StatementWaitTimeoutError } from '../../src/infra/errors';
 import type { StatementPolicy } from '../../src/infra/sql';
 import { StatementLimitOptions, StatementLimits } from '../../src/infra/statement-limits';
 
-const settle = () => new Promise((resolve) => setImmediate(resolve));
+/** Turns are handed out once per turn of the event loop, after what was asked or ended in it: two turns on, they are. */
+const settle = () => new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Statements that start in turn and end when the test says: which have started, and a way to end one. */
@@ -44,35 +45,65 @@ const refusal = (statement: Promise<unknown>) =>
     (failure: unknown) => failure,
   );
 
-it('keeps the connections past STATEMENTS_PER_KEY free for lone statements, however many clients are busy', async () => {
-  const { started, running, ask, askMany, end } = statements({ perClient: 3, poolSize: 6 });
-  const busy = [...askMany('a', 10), ...askMany('b', 10)];
+it('keeps the connections past STATEMENTS_PER_KEY free for lone statements, however many clients burst at once', async () => {
+  const { limits, started, running, ask, askMany, end, endAll } = statements({ perClient: 3, poolSize: 6 });
+  // Four clients burst at once: more than the three connections kept for lone statements.
+  const busy = ['a', 'b', 'c', 'd'].flatMap((client) => askMany(client, 10));
   await settle();
-  // Each busy client's first came alone, and so started; then the busy ones hold three between them.
-  expect(started).toEqual(['a1', 'a2', 'a3', 'b1']);
-  // Two lone statements of other clients start at once on the connections left.
-  void ask('c', 'c1');
-  void ask('d', 'd1');
+  const busyRunning = () => [...running.keys()].filter((name) => /^[abcd]/.test(name)).length;
+  // Busy from their first statement (none started alone), they hold three between them.
+  expect(started).toEqual(['a1', 'b1', 'c1']);
+  // Three one-row lookups of other clients start at once on the connections left.
+  const lookups = [ask('x', 'x1'), ask('y', 'y1'), ask('z', 'z1')];
   await settle();
-  expect(started).toEqual(['a1', 'a2', 'a3', 'b1', 'c1', 'd1']);
-  // The pool is full: the next lone statement waits, and takes the first connection that comes free.
-  void ask('e', 'e1');
-  await end('a1');
-  expect(started.at(-1)).toBe('e1');
-  // The busy clients held three between them (a2, a3, b1): one more starts when one of those ends,
-  // of the client running the fewest.
-  await end('a2');
-  expect(started.at(-1)).toBe('a4');
+  expect(started.slice(3)).toEqual(['x1', 'y1', 'z1']);
+  // The pool is full: the next lookup waits, and takes the first connection that comes free.
+  lookups.push(ask('w', 'w1'));
+  await settle();
+  expect(started).toHaveLength(6);
+  await end('x1');
+  expect(started.at(-1)).toBe('w1');
+  // As the busy clients' statements end, others of theirs take the turns: three at once, never more.
+  for (const name of ['a1', 'b1', 'c1']) {
+    await end(name);
+    expect(busyRunning()).toBe(3);
+  }
+  // A lookup still finds the connection a lookup gave back, while the busy clients wait for theirs.
+  await end('y1');
+  lookups.push(ask('v', 'v1'));
+  await settle();
+  expect(started.at(-1)).toBe('v1');
+  expect(busyRunning()).toBe(3);
+  await endAll();
+  await Promise.all([...busy, ...lookups]);
+  expect(limits.activeClients).toBe(0);
+});
+
+it('counts a statement that started alone with the busy ones once its client asks for more: busy clients start nothing more meanwhile', async () => {
+  const { limits, started, running, ask, askMany, end, endAll } = statements({ perClient: 3, poolSize: 6 });
+  const alone = ask('a', 'a1');
+  await settle();
+  const burst = askMany('b', 10);
+  await settle();
+  expect(started).toEqual(['a1', 'b1', 'b2', 'b3']);
+  // a1 cannot be taken back: the busy clients hold four until one ends, and the next of a waits.
+  const more = ask('a', 'a2');
+  await settle();
+  expect(started).toHaveLength(4);
+  // Two connections are left to lone statements.
+  const lookups = [ask('x', 'x1'), ask('y', 'y1')];
+  await settle();
+  expect(started.slice(4)).toEqual(['x1', 'y1']);
+  // One busy statement ending leaves three busy: nothing busy starts until they are fewer.
   await end('b1');
-  expect(started.at(-1)).toBe('b2');
-  // A lone statement still finds a connection while the busy clients wait for theirs.
-  await end('c1');
-  void ask('f', 'f1');
-  await settle();
-  expect(started.at(-1)).toBe('f1');
-  expect([...running.keys()].filter((name) => /^[ab]/.test(name))).toHaveLength(3);
-  while (running.size > 0) for (const name of [...running.keys()]) await end(name);
-  await Promise.all(busy);
+  expect(started).toHaveLength(6);
+  // a1 ends: a2, now its client's only one, starts as a lone statement, and b's fourth in the busy turn.
+  await end('a1');
+  expect(started.slice(6)).toEqual(['a2', 'b4']);
+  expect([...running.keys()].filter((name) => /^b/.test(name))).toHaveLength(3);
+  await endAll();
+  await Promise.all([alone, more, ...burst, ...lookups]);
+  expect(limits.activeClients).toBe(0);
 });
 
 it('hands a free connection to the waiting client that runs the fewest: a lone statement before a busy client’s next', async () => {
