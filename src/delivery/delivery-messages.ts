@@ -26,7 +26,10 @@ export interface DeliveryItem {
     createdAt: string;
   };
   customer: { id: string; name: string; arrCents: number; csmOwner: string | null; contactEmail: string | null };
-  /** The score before the one that fired the playbook; null for a first score, and for one after a model change that scores otherwise. */
+  /**
+   * The score before the one that fired the playbook, as the action stored it when decided (its
+   * message's "was"); null for a first score, and for one after a model change that scores otherwise.
+   */
   previousScore: number | null;
   /** The signals and penalties of the customer's latest score. */
   signals: SignalResult[];

@@ -6,7 +6,6 @@ import { LoaderRegistry, groupBy } from '../infra/loaders';
 import { MARK_BACKGROUND_WORK } from '../infra/shutdown-drain';
 import { Db, json, query, queryOne, queryPrepared } from '../infra/sql';
 import { addTimeRange } from '../infra/time-range';
-import { MODEL_SCORING_SQL, scoredAlikeSql } from '../scoring/scoring-model.service';
 import { decodePenalties, decodeSignals, StoredPenalty, StoredSignal } from '../scoring/signal-storage';
 import type { PenaltyResult } from '../scoring/model';
 import type { DeliveryItem } from './delivery-messages';
@@ -140,8 +139,7 @@ async function loadOpen(db: Db, where: OpenWhere, leaseMs: number): Promise<Open
   const parameter = typeof value === 'string' ? value : json(value);
   const rows = await queryPrepared<ItemRow>(
     db,
-    `with model_scoring as (${MODEL_SCORING_SQL}),
-     leased as (
+    `with leased as (
        update delivery d set sending_since = now()
        where d.id in (select d.id from delivery d where ${OPEN_WHERE[key]} and d.status in ('PENDING', 'RETRYING')
                       and (d.sending_since is null or d.sending_since <= now() - make_interval(secs => ?::float8 / 1000))
@@ -160,7 +158,10 @@ async function loadOpen(db: Db, where: OpenWhere, leaseMs: number): Promise<Open
             json_build_object('id', c.id, 'name', c.name, 'arrCents', c.arr_cents::float8, 'csmOwner', c.csm_owner, 'contactEmail', c.contact_email) as customer,
             case when cc.owner is null then null else json_build_object('email', cc.email, 'slackTarget', cc.slack_target) end as csm,
             d.csm_owner as "decidedCsmOwner",
-            fired.previous_score as "previousScore", h.signals, coalesce(h.penalties, '[]'::json) as penalties
+            -- The score before the one that fired the playbook as the scoring that decided the action
+            -- wrote it into its message: points scored or rewritten since (a later scoring before a
+            -- retry, a backfill before the action's point) do not change what the message said.
+            o.previous_score as "previousScore", h.signals, coalesce(h.penalties, '[]'::json) as penalties
      from leased d
      join destination dst on dst.id = d.destination_id
      join outreach_action o on o.id = d.action_id
@@ -170,17 +171,6 @@ async function loadOpen(db: Db, where: OpenWhere, leaseMs: number): Promise<Open
      left join csm_contact cc on cc.owner = d.csm_owner
      left join lateral (select hs.signals, hs.penalties from health_score hs where hs.customer_id = d.customer_id
                         order by hs.as_of desc, hs.id desc limit 1) h on true
-     -- The score before the one that fired the playbook: the previous score of the point at the action's
-     -- instant (an action is dated by its scoring's asOf), not of the latest point, which a later scoring
-     -- (before a retry, or a digest falling due) makes the action's own score. None when the point
-     -- before was scored by a model that scores otherwise: the model changed, not the account, and the
-     -- playbook's message leaves that score out too.
-     left join lateral (select case when ${scoredAlikeSql('before.model_version', 'hs.model_version')} then hs.previous_score end as previous_score
-                        from health_score hs
-                        left join lateral (select p.model_version from health_score p where p.customer_id = hs.customer_id and p.as_of < hs.as_of
-                                           order by p.as_of desc, p.id desc limit 1) before on true
-                        where hs.customer_id = d.customer_id and hs.as_of = o.created_at
-                        order by hs.id desc limit 1) fired on true
      order by o.created_at, d.id`,
     [parameter, leaseMs],
   );

@@ -42,6 +42,14 @@ export class OutreachAction {
   @Property({ type: 'integer', nullable: true })
   score?: number | null;
 
+  /**
+   * The score before `score` as the message shows it after "was", decided with the action; null
+   * without one (a first scoring, or one after a model change that scores otherwise). Deliveries
+   * read it here, so a payload says what its message says whatever history is written later.
+   */
+  @Property({ type: 'integer', nullable: true })
+  previousScore?: number | null;
+
   /** An OutreachStatus: DECIDED, SKIPPED_OPT_OUT, SUPPRESSED_COOLDOWN or SUPPRESSED_DUPLICATE. */
   @Property({ type: 'text' })
   status!: string;

@@ -58,6 +58,11 @@ export interface NewOutreachAction {
   fromTier?: string | null;
   toTier?: string | null;
   score?: number | null;
+  /**
+   * The score before `score` that the message shows after "was" (PlannedAction.previousScore); null
+   * without one. Deliveries carry it as it was decided.
+   */
+  previousScore?: number | null;
   status: `${OutreachStatus}`;
   /** Default false. */
   escalation?: boolean;
@@ -90,6 +95,7 @@ interface OutreachRow {
   from_tier: string | null;
   to_tier: string | null;
   score: number | null;
+  previous_score: number | null;
   status: OutreachStatus;
   escalation: boolean;
   message: string | null;
@@ -104,6 +110,7 @@ function toOutreachRow(action: NewOutreachAction, index: number): OutreachRow {
   if (!AUDIENCES.has(action.audience)) invalid(index, 'audience', 'must be CUSTOMER or TEAM');
   if (!STATUSES.has(action.status)) invalid(index, 'status', `must be one of ${[...STATUSES].join(', ')}`);
   if (action.score != null && !Number.isInteger(action.score)) invalid(index, 'score', 'must be an integer');
+  if (action.previousScore != null && !Number.isInteger(action.previousScore)) invalid(index, 'previousScore', 'must be an integer');
   if (action.createdAt != null && Number.isNaN(action.createdAt.getTime())) invalid(index, 'createdAt', 'is not a valid date-time');
   return {
     customer_id: checkCustomerId(action.customerId),
@@ -115,6 +122,7 @@ function toOutreachRow(action: NewOutreachAction, index: number): OutreachRow {
     from_tier: action.fromTier ?? null,
     to_tier: action.toTier ?? null,
     score: action.score ?? null,
+    previous_score: action.previousScore ?? null,
     status: action.status as OutreachStatus,
     escalation: action.escalation ?? false,
     message: action.message ?? null,
@@ -138,14 +146,14 @@ export async function insertOutreachActions(db: Db, actions: readonly NewOutreac
     `with input as (
        select * from rows from (
          json_to_recordset(?::json) as (customer_id text, playbook text, action text, audience text, channel text, trigger text,
-                                        from_tier text, to_tier text, score int, status text, escalation boolean, message text,
-                                        created_at timestamptz)
-       ) with ordinality as x(customer_id, playbook, action, audience, channel, trigger, from_tier, to_tier, score, status,
-                              escalation, message, created_at, ordinal)
+                                        from_tier text, to_tier text, score int, previous_score int, status text, escalation boolean,
+                                        message text, created_at timestamptz)
+       ) with ordinality as x(customer_id, playbook, action, audience, channel, trigger, from_tier, to_tier, score, previous_score,
+                              status, escalation, message, created_at, ordinal)
      ), inserted as (
-       insert into outreach_action (customer_id, playbook, action, audience, channel, trigger, from_tier, to_tier, score, status,
-                                    escalation, message, created_at)
-       select customer_id, playbook, action, audience, channel, trigger, from_tier, to_tier, score, status,
+       insert into outreach_action (customer_id, playbook, action, audience, channel, trigger, from_tier, to_tier, score, previous_score,
+                                    status, escalation, message, created_at)
+       select customer_id, playbook, action, audience, channel, trigger, from_tier, to_tier, score, previous_score, status,
               escalation, message, coalesce(created_at, now())
        from input order by ordinal
        returning id, created_at

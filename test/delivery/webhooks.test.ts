@@ -223,6 +223,39 @@ describe('webhook destinations', () => {
     }
   });
 
+  it("carries the previous score its message shows, even when a backfill writes a point before the action's after it was decided", async () => {
+    await seedDecliningAccounts(server, ['cust_w12']);
+    const seeded = await ok(server, `{ healthScore(customerId: "cust_w12") { score } }`);
+    receiver.status = 503;
+    let backfilled: number;
+    try {
+      await scoreNow(server, ['cust_w12']);
+      await waitFor(async () => {
+        const list = await deliveriesOf('cust_w12');
+        return list.length > 0 && list.every((d: any) => d.status === 'RETRYING') && list;
+      }, 'deliveries retrying');
+      // The history filled in afterwards: the action's point now follows this one (its previousScore is rewritten).
+      const asOf = new Date(Date.now() - 10 * 86_400_000).toISOString();
+      const point = await ok(server, `mutation($id: ID!, $asOf: DateTime) { refreshHealthScore(customerId: $id, asOf: $asOf) { score } }`, {
+        id: 'cust_w12',
+        asOf,
+      });
+      backfilled = point.refreshHealthScore.score;
+    } finally {
+      receiver.status = 204;
+    }
+    expect(backfilled).not.toBe(seeded.healthScore.score);
+    const delivered = await waitFor(async () => {
+      const list = await deliveriesOf('cust_w12');
+      return list.every((d: any) => d.status === 'DELIVERED') && list;
+    }, 'deliveries delivered');
+    const ids = new Set(delivered.map((d: any) => d.id));
+    const actions = receiver.received.filter((r) => ids.has(r.id)).map((r) => r.body.data.actions[0]);
+    const alert = actions.find((action) => action.action === 'csm_alert');
+    expect(alert.message).toContain(`: score ${alert.score} (was ${seeded.healthScore.score}).`);
+    expect(actions.map((action) => action.previousScore)).toEqual(actions.map(() => seeded.healthScore.score));
+  });
+
   it("records a failed attempt whatever the receiver's answer holds: a NUL, a character its first 200 cut in two", async () => {
     await seedDecliningAccounts(server, ['cust_w10']);
     receiver.status = 503;

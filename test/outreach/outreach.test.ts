@@ -46,7 +46,14 @@ describe('insertOutreachActions', () => {
     const statements = await statementsDuring(server.app.orm, async () => {
       inserted = await insertOutreachActions(db, [
         action({ action: 'check_in_email', createdAt: new Date('2026-04-01T10:00:00Z') }),
-        action({ action: 'csm_alert', audience: 'TEAM', channel: 'SLACK', message: null, createdAt: new Date('2026-04-01T10:00:00Z') }),
+        action({
+          action: 'csm_alert',
+          audience: 'TEAM',
+          channel: 'SLACK',
+          message: null,
+          previousScore: 71,
+          createdAt: new Date('2026-04-01T10:00:00Z'),
+        }),
         action({ action: 'escalation_flag', audience: 'TEAM', channel: 'CRM_TASK', escalation: true, fromTier: null, score: null }),
       ]);
     });
@@ -68,6 +75,13 @@ describe('insertOutreachActions', () => {
     });
     expect(inserted[0].createdAt).toEqual(new Date('2026-04-01T10:00:00.000Z'));
     expect(inserted[2]).toMatchObject({ escalation: true, fromTier: null, score: null });
+    // The previous score its message showed is stored for its deliveries to carry; none when not given.
+    const stored = await query<{ previousScore: number | null }>(
+      db,
+      'select previous_score as "previousScore" from outreach_action where id in (select jsonb_array_elements_text(?::jsonb)::bigint) order by id',
+      [JSON.stringify(inserted.map((a) => a.id))],
+    );
+    expect(stored.map((row) => row.previousScore)).toEqual([null, 71, null]);
     // Without a createdAt the database time is used.
     expect(inserted[2].createdAt).toBeInstanceOf(Date);
     expect(Math.abs(new Date(inserted[2].createdAt).getTime() - Date.now())).toBeLessThan(60_000);
@@ -86,6 +100,7 @@ describe('insertOutreachActions', () => {
     await expect(insertOutreachActions(db, [action({ status: 'SENT' as never })])).rejects.toBeInstanceOf(InvalidInputError);
     await expect(insertOutreachActions(db, [action({ playbook: ' ' })])).rejects.toBeInstanceOf(InvalidInputError);
     await expect(insertOutreachActions(db, [action({ score: 4.5 })])).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(insertOutreachActions(db, [action({ previousScore: 4.5 })])).rejects.toBeInstanceOf(InvalidInputError);
     expect(await storedActions()).toBe(before);
   });
 

@@ -12,7 +12,7 @@ const README = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
 const example = JSON.parse(readmeBlockAfter(README, 'The payload:', 'json'));
 const [shown] = example.data.actions;
 
-it('shows the action the default playbook decides for the account shown: its message, channel and trigger', () => {
+it('shows the action the default playbook decides for the account shown: its message, previous score, channel and trigger', () => {
   const decided = decidePlaybookActions({
     model: DEFAULT_SCORING_MODEL,
     customer: { id: shown.customer.id, name: shown.customer.name, arrCents: shown.customer.arrCents, communicationOptOut: false },
@@ -28,8 +28,19 @@ it('shows the action the default playbook decides for the account shown: its mes
     now: new Date(shown.createdAt),
   });
   const action = decided.find((planned) => planned.playbook === shown.playbook && planned.action === shown.action);
-  const { playbook, audience, channel, trigger, message, escalation } = shown;
-  expect(action).toEqual({ playbook, action: shown.action, audience, channel, trigger, message, escalation, status: 'DECIDED' });
+  const { playbook, audience, channel, trigger, message, escalation, previousScore } = shown;
+  // The previous score stored with the action, which the payload carries, is the one its message shows after "was".
+  expect(action).toEqual({
+    playbook,
+    action: shown.action,
+    audience,
+    channel,
+    trigger,
+    message,
+    previousScore,
+    escalation,
+    status: 'DECIDED',
+  });
 });
 
 it('is the body webhookPayload writes for that action, field for field and in order', () => {

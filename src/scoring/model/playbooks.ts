@@ -81,7 +81,10 @@ export interface PlaybookDecisionInput {
     arrCents: number | string;
     communicationOptOut: boolean;
   };
-  /** The customer's previous scoring; null on its first. */
+  /**
+   * The customer's previous scoring, as the tier and drop triggers and the message compare with it;
+   * null on its first, and when it was scored by a model that scores otherwise (the caller's to tell).
+   */
   previous: { score: number; tierKey: string } | null;
   current: {
     score: number;
@@ -145,6 +148,12 @@ export interface PlannedAction {
   trigger: PlaybookTrigger;
   /** The rendered template. */
   message: string;
+  /**
+   * The previous scoring's score, the one `{{previousScore}}` shows in the message (left out there
+   * when it equals the score); null without one. Stored with the action, so what is delivered of it
+   * says what its message said, whatever history is written after.
+   */
+  previousScore: number | null;
   escalation: boolean;
   status: OutreachStatus;
 }
@@ -239,6 +248,7 @@ function planPlaybook(input: PlaybookDecisionInput, playbook: PlaybookConfig, tr
       channel: action.channel,
       trigger,
       message: renderTemplate(action.template, values, absent),
+      previousScore: previous?.score ?? null,
       escalation: action.escalation === true,
       status: coolingDown
         ? 'SUPPRESSED_COOLDOWN'

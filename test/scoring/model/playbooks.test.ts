@@ -173,6 +173,22 @@ describe('decidePlaybookActions', () => {
       expect(message({ ...critical, model: own, previous: { score: 0, tierKey: 'critical' } })).toBe('Was 0, now 0.');
       expect(message({ ...critical, model: own, previous: { score: 9, tierKey: 'critical' } })).toBe('Was 9, now 0 (9 before).');
     });
+
+    it('decides each action with the previous score its message shows after "was", null without one, for deliveries to carry', () => {
+      const critical = { peakScoreInDropWindow: 24, current: { score: 21, tierKey: 'critical' } } as const;
+      const alertOf = (actions: PlannedAction[]) => actions.find((a) => a.action === 'csm_alert');
+      const shown = decide({ ...critical, previous: { score: 22, tierKey: 'critical' } });
+      expect(alertOf(shown)?.message).toBe('Acme is Critical: score 21 (was 22). Call them today.');
+      expect(shown.map((a) => a.previousScore)).toEqual(shown.map(() => 22));
+      // No previous scoring to compare with (a first one, or one the caller leaves out after a model change that scores otherwise).
+      const none = decide({ ...critical, previous: null });
+      expect(alertOf(none)?.message).toBe('Acme is Critical: score 21. Call them today.');
+      expect(none.map((a) => a.previousScore)).toEqual(none.map(() => null));
+      // The same score: the message leaves it out as telling nothing, the action still has it.
+      const same = decide({ ...critical, previous: { score: 21, tierKey: 'critical' } });
+      expect(alertOf(same)?.message).toBe('Acme is Critical: score 21. Call them today.');
+      expect(same.map((a) => a.previousScore)).toEqual(same.map(() => 21));
+    });
   });
 
   describe('silence', () => {
