@@ -240,8 +240,9 @@ function logImport(services: AppServices, summary: EventImportSummary, reason: S
  * aborted when the request's key is revoked: the import reads no further line, commits what it read,
  * and is answered 401 with the last line read. A client that completes no line for importIdleTimeoutMs
  * is answered the same way, 408. A client that goes away (its connection closed before the answer)
- * stops it too, and nothing more is committed: the batch being read and the merges under way are
- * rolled back.
+ * stops it too, and no further commit begins: the batch being read and the merges under way are
+ * rolled back (a commit already under way completes). One that goes away once every line of its body
+ * is stored stopped nothing: the import is logged as done.
  */
 export async function importEventsFromRequest(
   req: http.IncomingMessage,

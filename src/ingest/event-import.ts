@@ -65,10 +65,11 @@ export interface EventImportSummary {
   batches: number;
   seconds: number;
   /**
-   * Set when the import was stopped before the end of the input: the line up to which the input is
-   * stored (its key revoked, or its source silent for idleTimeoutMs: the last line read; the server
-   * stopping, or its client gone: the last line of the last batch committed). The counts and errors are those of the lines
-   * up to it.
+   * Set when the import was stopped before every line of its input was stored: the line up to which
+   * the input is stored (its key revoked, or its source silent for idleTimeoutMs: the last line read;
+   * the server stopping, or its client gone: the last line of the last batch committed). The counts
+   * and errors are those of the lines up to it. A stop that comes once the input has ended and every
+   * batch is committed (a client gone after its last batch) stopped nothing: it is not set.
    */
   stoppedAfterLine?: number;
 }
@@ -100,9 +101,10 @@ export interface EventImportOptions {
   stopping?: AbortSignal;
   /**
    * Aborted when the client has gone (its connection closed before its answer): the import reads no
-   * further line and commits nothing more: the batch being read is rolled back, and so are the merges
-   * under way (their statement cancelled). The batches committed before stay; `stoppedAfterLine` is
-   * the last line of them.
+   * further line and begins no further commit: the batch being read is rolled back, and so are the
+   * merges under way (their statement cancelled). A merge whose commit was already sent when the abort
+   * came is not stopped (the cancel does not interrupt a commit under way): its batch is stored, and
+   * counted. The batches committed before stay; `stoppedAfterLine` is the last line of them.
    */
   abandoned?: AbortSignal;
   /**
@@ -296,7 +298,10 @@ const analyzed = new WeakSet<Client>();
 /**
  * Merges the batch staged in `client`'s open transaction and commits it; `oversized`: whether the
  * batch holds rows the merge leaves out (mayOverflowIndex), to be stored one at a time. Once
- * `abandoned` is aborted it commits nothing: it rolls back and throws the signal's reason.
+ * `abandoned` is aborted it sends no commit: it rolls back and throws the signal's reason. The signal
+ * is checked before the commit, not during it: an abort that lands while the commit runs leaves it to
+ * complete (the cancel of cancelMerges does not interrupt a commit under way), and the batch is
+ * stored.
  */
 async function mergeStaged(client: Client, oversized: boolean, abandoned: AbortSignal | undefined): Promise<MergeResult> {
   try {
@@ -669,7 +674,9 @@ export async function importEvents(
     }
     await Promise.all(merges.values());
     if (failure !== undefined) throw failure;
-    if (stopped || abandoned?.aborted) leaveOutUnstored(tally.summary, batches, reader.last);
+    // A stop that came once the input had ended and every batch was stored (a client gone after its
+    // last commit) stopped nothing.
+    if (stopped || batches.some((batch) => batch.stored !== true)) leaveOutUnstored(tally.summary, batches, reader.last);
     tally.summary.errors.sort((a, b) => a.line - b.line);
     tally.summary.seconds = (Date.now() - startedAt) / 1000;
     return tally.summary;
@@ -684,9 +691,10 @@ export async function importEvents(
 }
 
 /**
- * The summary of an import stopped before the end of its input: `stoppedAfterLine`, the last line of
- * the batches stored one after the other from the first (`lastRead` when all of them are), and the
- * lines of the batches not stored (rolled back) left out of its counts and errors.
+ * The summary of an import stopped before every line of its input was stored: `stoppedAfterLine`, the
+ * last line of the batches stored one after the other from the first (`lastRead` when all of them
+ * are: the input had not ended), and the lines of the batches not stored (rolled back) left out of
+ * its counts and errors.
  */
 function leaveOutUnstored(summary: EventImportSummary, batches: Batch[], lastRead: number): void {
   const firstUnstored = batches.findIndex((batch) => batch.stored !== true);

@@ -5,9 +5,11 @@
 import { execFileSync, spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import pino from 'pino';
+import { RequestAbandonedError } from '../../src/infra/abandoned-request';
 import { readConfig } from '../../src/infra/config';
 import { openDatabase } from '../../src/database';
 import { ndjsonLines } from '../../src/ingest/ndjson-lines';
@@ -626,57 +628,63 @@ describe('an import when the server stops', () => {
     }
   });
 
-  it('is answered within the drain when a merge still runs at its end: the drain ends the session, and the batch is not stored', async () => {
-    const database = await createTestDatabase('import_stop_merge');
-    const orm: MikroORM = await openDatabase(database.url, 2);
-    const holder = new Client({ connectionString: database.url });
-    holder.on('error', () => undefined);
-    try {
-      await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_stop', name: 'Stop' });
-      await holder.connect();
-      // The merge queues its customer: it waits for this lock on the queue row.
-      await holder.query('begin');
-      await holder.query(`select 1 from rescore_request where customer_id = 'cust_stop' for update`);
-      const line = (i: number) => JSON.stringify({ customerId: 'cust_stop', eventType: 'login', idempotencyKey: `merge-${i}` });
-      const stopping = new AbortController();
-      async function* upload() {
-        yield ndjson(Array.from({ length: 50 }, (_, i) => line(i + 1)));
-        await new Promise(() => undefined);
+  it.each([
+    ['its client still sending', false],
+    ['its upload ended', true],
+  ])(
+    'is answered within the drain when a merge still runs at its end, %s: the drain ends the session, and the batch is not stored',
+    async (_, uploadEnded) => {
+      const database = await createTestDatabase(uploadEnded ? 'import_stop_merge_ended' : 'import_stop_merge');
+      const orm: MikroORM = await openDatabase(database.url, 2);
+      const holder = new Client({ connectionString: database.url });
+      holder.on('error', () => undefined);
+      try {
+        await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_stop', name: 'Stop' });
+        await holder.connect();
+        // The merge queues its customer: it waits for this lock on the queue row.
+        await holder.query('begin');
+        await holder.query(`select 1 from rescore_request where customer_id = 'cust_stop' for update`);
+        const line = (i: number) => JSON.stringify({ customerId: 'cust_stop', eventType: 'login', idempotencyKey: `merge-${i}` });
+        const stopping = new AbortController();
+        async function* upload() {
+          yield ndjson(Array.from({ length: 50 }, (_, i) => line(i + 1)));
+          if (!uploadEnded) await new Promise(() => undefined);
+        }
+        const imported = importEvents(database.url, upload(), {
+          batchSize: 50,
+          stopping: stopping.signal,
+          sessionName: 'healthgraph stopping1',
+        });
+        const waiting = async () =>
+          (
+            await sql(
+              database,
+              `select 1 from pg_stat_activity where application_name = 'healthgraph stopping1' and wait_event_type = 'Lock'`,
+            )
+          ).length > 0;
+        for (let tries = 0; tries < 200 && !(await waiting()); tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+        stopping.abort();
+        // The end of the drain: the instance's sessions still at work are ended.
+        expect(await endBusySessions(database.url, 'healthgraph stopping1')).toBe(1);
+        expect(await imported).toMatchObject({ stoppedAfterLine: 0, lines: 0, accepted: 0, batches: 0 });
+        expect(await sql(database, `select count(*)::int as n from engagement_event`)).toEqual([{ n: 0 }]);
+      } finally {
+        await holder.end().catch(() => undefined);
+        await orm.close();
+        await database.drop();
       }
-      const imported = importEvents(database.url, upload(), {
-        batchSize: 50,
-        stopping: stopping.signal,
-        sessionName: 'healthgraph stopping1',
-      });
-      const waiting = async () =>
-        (
-          await sql(
-            database,
-            `select 1 from pg_stat_activity where application_name = 'healthgraph stopping1' and wait_event_type = 'Lock'`,
-          )
-        ).length > 0;
-      for (let tries = 0; tries < 200 && !(await waiting()); tries++) await new Promise((resolve) => setTimeout(resolve, 50));
-      stopping.abort();
-      // The end of the drain: the instance's sessions still at work are ended.
-      expect(await endBusySessions(database.url, 'healthgraph stopping1')).toBe(1);
-      expect(await imported).toMatchObject({ stoppedAfterLine: 0, lines: 0, accepted: 0, batches: 0 });
-      expect(await sql(database, `select count(*)::int as n from engagement_event`)).toEqual([{ n: 0 }]);
-    } finally {
-      await holder.end().catch(() => undefined);
-      await orm.close();
-      await database.drop();
-    }
-  });
+    },
+  );
 });
 
 /** A chunked POST /ingest/events over a raw socket, its body sent a piece at a time as the test says, and its answer. */
-function rawUpload(url: string, key: string) {
+function rawUpload(url: string, key?: string) {
   const { hostname, port } = new URL(url);
   const socket = net.connect(Number(port), hostname);
   socket.setNoDelay(true);
   socket.on('error', () => undefined);
   socket.write(
-    `POST /ingest/events HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${key}\r\n` +
+    `POST /ingest/events HTTP/1.1\r\nHost: ${hostname}:${port}\r\n${key ? `Authorization: Bearer ${key}\r\n` : ''}` +
       'Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n',
   );
   // The server closes the connection once it has answered (Connection: close): the answer is what came before.
@@ -704,6 +712,8 @@ function rawUpload(url: string, key: string) {
     send: (text: string): void => {
       if (!socket.destroyed) socket.write(`${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`);
     },
+    /** Ends the body (its last, empty chunk). */
+    end: (): void => void socket.write('0\r\n\r\n'),
     close: (): void => void socket.destroy(),
   };
 }
@@ -925,6 +935,95 @@ describe('an import whose client goes away', () => {
       await gone.stop();
     }
   }, 60_000);
+
+  it('stops as well when its client goes away after sending the whole body, before its answer: the merge under way is rolled back, and the log says where the stored lines end', async () => {
+    const logged: Array<Record<string, unknown>> = [];
+    const logStream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const text of chunk.toString().split('\n')) if (text !== '') logged.push(JSON.parse(text));
+        done();
+      },
+    });
+    const gone = await startTestServer({ label: 'import_gone_after_upload', logger: pino({ level: 'info' }, logStream) });
+    const url = gone.url.replace(/\/graphql$/, '/ingest/events');
+    const holder = new Client({ connectionString: gone.database.url });
+    holder.on('error', () => undefined);
+    let upload: ReturnType<typeof rawUpload> | undefined;
+    const count = async () =>
+      (await sql<{ n: number }>(gone.database, `select count(*)::int as n from engagement_event where customer_id = 'cust_left'`))[0].n;
+    try {
+      await post(gone.url, 'mutation { upsertCustomer(input: { id: "cust_left", name: "Left" }) { id } }');
+      const line = (i: number) => `${JSON.stringify({ customerId: 'cust_left', eventType: 'login', idempotencyKey: `left-${i}` })}\n`;
+      upload = rawUpload(url);
+      upload.answer.catch(() => undefined);
+      // 50 lines, committed as a batch once the import has waited MAX_BATCH_WAIT_MS for more.
+      upload.send(Array.from({ length: 50 }, (_, i) => line(i + 1)).join(''));
+      await waitUntil(async () => (await count()) === 50, 10_000, 'the first batch committed');
+      // The last 30 lines and the end of the body: their merge waits for the events table.
+      await holder.connect();
+      await holder.query('begin');
+      await holder.query('lock table engagement_event in share mode');
+      upload.send(Array.from({ length: 30 }, (_, i) => line(i + 51)).join(''));
+      upload.end();
+      await waitUntil(
+        async () =>
+          (
+            await sql(
+              gone.database,
+              `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
+            )
+          ).length > 0,
+        10_000,
+        'the last batch merging',
+      );
+      // The whole body is read; the client goes away before its answer, then the table is free again.
+      upload.close();
+      await sleep(500);
+      await holder.query('commit');
+      await waitUntil(
+        () => logged.some((entry) => entry.msg === 'event import stopped: its client went away'),
+        10_000,
+        'the import logged',
+      );
+      expect(logged.find((entry) => entry.msg === 'event import stopped: its client went away')).toMatchObject({
+        stoppedAfterLine: 50,
+        lines: 50,
+        accepted: 50,
+      });
+      expect(await count()).toBe(50);
+      // The merge's cancel is the stop, not a failure to report.
+      expect(logged.filter((entry) => String(entry.msg).startsWith('event import') && (entry.level as number) >= 40)).toEqual([]);
+    } finally {
+      upload?.close();
+      await holder.end().catch(() => undefined);
+      await gone.stop();
+    }
+  }, 60_000);
+
+  it('stopped nothing when its client goes away once every batch is committed: every line is stored, and no stoppedAfterLine says otherwise', async () => {
+    const database = await createTestDatabase('import_gone_after_commit');
+    const orm: MikroORM = await openDatabase(database.url, 2);
+    try {
+      await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_done', name: 'Done' });
+      const lines = ndjson(
+        Array.from({ length: 80 }, (_, i) => ({ customerId: 'cust_done', eventType: 'login', idempotencyKey: `done-${i}` })),
+      );
+      const gone = new AbortController();
+      const summary = await importEvents(database.url, Readable.from([lines]), {
+        batchSize: 50,
+        abandoned: gone.signal,
+        // The client leaves as the last batch commits, the input read to its end.
+        onProgress: (progress) => progress.batches === 2 && gone.abort(new RequestAbandonedError()),
+      });
+      expect(gone.signal.aborted).toBe(true);
+      expect(summary).toMatchObject({ lines: 80, accepted: 80, batches: 2 });
+      expect(summary.stoppedAfterLine).toBeUndefined();
+      expect(await sql(database, `select count(*)::int as n from engagement_event`)).toEqual([{ n: 80 }]);
+    } finally {
+      await orm.close();
+      await database.drop();
+    }
+  });
 });
 
 describe('a compressed body', () => {
