@@ -277,6 +277,7 @@ export async function importEventsFromRequest(
       signal: revoked,
       stopping,
       abandoned: gone.signal,
+      logger: services.logger,
       idleTimeoutMs: idleMs,
       sessionName: sessionNameOf(services.orm),
     });

@@ -14,7 +14,8 @@ import { EngagementRow, eventTooLargeToIndex, mayOverflowIndex, rollUpInserted, 
 import { INDEX_SAFE_BYTES, isIndexEntryTooLarge } from '../infra/index-limits';
 import { queueRescoreStatement, RescoreScheduler } from '../scoring/rescore-queue';
 import type { EngagementEventInput } from '../engagement/engagement.types';
-import { DomainError, InvalidInputError } from '../infra/errors';
+import { DomainError, hasSqlState, InvalidInputError, isDatabaseOutage } from '../infra/errors';
+import type { Logger } from '../infra/logger';
 import { DATE_TIME_FORMAT, DateTimeScalar } from '../infra/scalars';
 import { sessionUrl } from '../infra/postgres-session';
 import { cancelStatement } from '../infra/session-lock';
@@ -107,6 +108,13 @@ export interface EventImportOptions {
    * counted. The batches committed before stay; `stoppedAfterLine` is the last line of them.
    */
   abandoned?: AbortSignal;
+  /**
+   * Where a merge that failed while the import was being stopped (`stopping` or `abandoned`) is logged,
+   * at warn level with its error, when the failure was not the stop itself: its batch is rolled back
+   * and left out of the summary, which says where the import stopped but not why that batch is lost
+   * (unset: not logged).
+   */
+  logger?: Pick<Logger, 'warn'>;
   /**
    * The longest the import waits for its source's next line (a line completed, not a byte): past it,
    * it stops as when `signal` is aborted, every line read stored. A client trickling a byte now and
@@ -585,6 +593,23 @@ async function openConnections(databaseUrl: string, count: number, clients: Clie
   }
 }
 
+/** Logged (see `EventImportOptions.logger`) for a merge that failed otherwise than by the stop of its import. */
+const MERGE_LOST = 'event import: a batch failed while the import was being stopped, and was rolled back';
+
+/** SQLSTATE query_canceled: a statement cancelled by cancelMerges. */
+const QUERY_CANCELED = '57014';
+
+/**
+ * Whether `error`, which ended a merge while its import was being stopped, is the stop itself: once
+ * the client has gone, the signal's reason (mergeStaged's check before its commit) or the cancel of
+ * its statement (cancelMerges); once the server stops, its session ended by the drain (which reads as
+ * a database gone). Anything else is a failure of the merge's own.
+ */
+function isTheStop(error: unknown, { stopping, abandoned }: EventImportOptions): boolean {
+  if (abandoned?.aborted && (error === abandoned.reason || hasSqlState(error, QUERY_CANCELED))) return true;
+  return stopping?.aborted === true && isDatabaseOutage(error);
+}
+
 /** Cancels the merges under way on `merging` (their transactions then roll back): their client has gone. */
 function cancelMerges(databaseUrl: string, merging: Iterable<Client>): void {
   for (const client of merging) {
@@ -663,11 +688,13 @@ export async function importEvents(
           tally.record(staged, result);
         })
         // Rethrown by nextIdle or at the end: a merge in flight has nobody awaiting it yet. Once the
-        // server is stopping, a merge ended by its drain rolled back: its lines are sent again; once
-        // the client has gone, a merge cancelled or not committed rolled back.
+        // import is being stopped, the batch rolled back is left out of the summary instead, which
+        // says where the stored lines end; a merge that failed otherwise than by the stop is logged.
         .catch((error: unknown) => {
           batch.stored = false;
           if (!stopping?.aborted && !abandoned?.aborted) failure ??= error;
+          else if (!isTheStop(error, options))
+            options.logger?.warn({ err: error, firstLine: batch.firstLine, lastLine: batch.lastLine }, MERGE_LOST);
         })
         .finally(() => merges.delete(client));
       merges.set(client, merge);

@@ -650,10 +650,12 @@ describe('an import when the server stops', () => {
           yield ndjson(Array.from({ length: 50 }, (_, i) => line(i + 1)));
           if (!uploadEnded) await new Promise(() => undefined);
         }
+        const logger = { warn: jest.fn() };
         const imported = importEvents(database.url, upload(), {
           batchSize: 50,
           stopping: stopping.signal,
           sessionName: 'healthgraph stopping1',
+          logger,
         });
         const waiting = async () =>
           (
@@ -668,6 +670,8 @@ describe('an import when the server stops', () => {
         expect(await endBusySessions(database.url, 'healthgraph stopping1')).toBe(1);
         expect(await imported).toMatchObject({ stoppedAfterLine: 0, lines: 0, accepted: 0, batches: 0 });
         expect(await sql(database, `select count(*)::int as n from engagement_event`)).toEqual([{ n: 0 }]);
+        // The session ended by the drain is the stop, no failure of the merge's own.
+        expect(logger.warn).not.toHaveBeenCalled();
       } finally {
         await holder.end().catch(() => undefined);
         await orm.close();
@@ -1019,6 +1023,53 @@ describe('an import whose client goes away', () => {
       expect(summary).toMatchObject({ lines: 80, accepted: 80, batches: 2 });
       expect(summary.stoppedAfterLine).toBeUndefined();
       expect(await sql(database, `select count(*)::int as n from engagement_event`)).toEqual([{ n: 80 }]);
+    } finally {
+      await orm.close();
+      await database.drop();
+    }
+  });
+
+  it('logs at warn level, with its error, a merge that fails for a reason of its own while its client goes away, and stores nothing of its batch', async () => {
+    const database = await createTestDatabase('import_gone_failed');
+    const orm: MikroORM = await openDatabase(database.url, 2);
+    try {
+      await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_fail', name: 'Fail' });
+      // The merge waits until its client has gone (the cancel of its statement ends the wait), then
+      // fails otherwise: a disk full, say.
+      await sql(
+        database,
+        `create function fail_after_cancel() returns trigger language plpgsql as $$
+         begin
+           begin
+             perform pg_sleep(60);
+           exception when query_canceled then
+             null;
+           end;
+           raise exception 'could not extend file: No space left on device' using errcode = 'disk_full';
+         end $$`,
+      );
+      await sql(
+        database,
+        'create trigger fail_after_cancel before insert on engagement_event for each statement execute function fail_after_cancel()',
+      );
+      const lines = ndjson(
+        Array.from({ length: 50 }, (_, i) => ({ customerId: 'cust_fail', eventType: 'login', idempotencyKey: `fail-${i}` })),
+      );
+      const gone = new AbortController();
+      const logger = { warn: jest.fn() };
+      const imported = importEvents(database.url, Readable.from([lines]), { batchSize: 50, abandoned: gone.signal, logger });
+      await waitUntil(
+        async () => (await sql(database, `select 1 from pg_stat_activity where wait_event = 'PgSleep'`)).length > 0,
+        10_000,
+        'the merge waiting',
+      );
+      gone.abort(new RequestAbandonedError());
+      expect(await imported).toMatchObject({ stoppedAfterLine: 0, lines: 0, accepted: 0, batches: 0 });
+      expect(logger.warn).toHaveBeenCalledTimes(1);
+      const [fields, message] = logger.warn.mock.calls[0];
+      expect(message).toMatch(/failed while the import was being stopped/);
+      expect(fields).toMatchObject({ firstLine: 1, lastLine: 50, err: expect.objectContaining({ code: '53100' }) });
+      expect(await sql(database, `select count(*)::int as n from engagement_event`)).toEqual([{ n: 0 }]);
     } finally {
       await orm.close();
       await database.drop();
