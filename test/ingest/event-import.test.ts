@@ -646,6 +646,8 @@ describe('an import when the server stops', () => {
         await holder.query(`select 1 from rescore_request where customer_id = 'cust_stop' for update`);
         const line = (i: number) => JSON.stringify({ customerId: 'cust_stop', eventType: 'login', idempotencyKey: `merge-${i}` });
         const stopping = new AbortController();
+        // Its own, as the drain ends every busy session of the name (other test files run beside this one).
+        const sessionName = `healthgraph ${database.name}`;
         async function* upload() {
           yield ndjson(Array.from({ length: 50 }, (_, i) => line(i + 1)));
           if (!uploadEnded) await new Promise(() => undefined);
@@ -654,20 +656,16 @@ describe('an import when the server stops', () => {
         const imported = importEvents(database.url, upload(), {
           batchSize: 50,
           stopping: stopping.signal,
-          sessionName: 'healthgraph stopping1',
+          sessionName,
           logger,
         });
         const waiting = async () =>
-          (
-            await sql(
-              database,
-              `select 1 from pg_stat_activity where application_name = 'healthgraph stopping1' and wait_event_type = 'Lock'`,
-            )
-          ).length > 0;
+          (await sql(database, `select 1 from pg_stat_activity where application_name = $1 and wait_event_type = 'Lock'`, [sessionName]))
+            .length > 0;
         for (let tries = 0; tries < 200 && !(await waiting()); tries++) await new Promise((resolve) => setTimeout(resolve, 50));
         stopping.abort();
         // The end of the drain: the instance's sessions still at work are ended.
-        expect(await endBusySessions(database.url, 'healthgraph stopping1')).toBe(1);
+        expect(await endBusySessions(database.url, sessionName)).toBe(1);
         expect(await imported).toMatchObject({ stoppedAfterLine: 0, lines: 0, accepted: 0, batches: 0 });
         expect(await sql(database, `select count(*)::int as n from engagement_event`)).toEqual([{ n: 0 }]);
         // The session ended by the drain is the stop, no failure of the merge's own.
@@ -1059,7 +1057,8 @@ describe('an import whose client goes away', () => {
       const logger = { warn: jest.fn() };
       const imported = importEvents(database.url, Readable.from([lines]), { batchSize: 50, abandoned: gone.signal, logger });
       await waitUntil(
-        async () => (await sql(database, `select 1 from pg_stat_activity where wait_event = 'PgSleep'`)).length > 0,
+        async () =>
+          (await sql(database, `select 1 from pg_stat_activity where datname = current_database() and wait_event = 'PgSleep'`)).length > 0,
         10_000,
         'the merge waiting',
       );
