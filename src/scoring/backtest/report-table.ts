@@ -21,7 +21,9 @@ function rows(report: BacktestReport): Array<[string, string]> {
     [`AUC @${report.auc.leadDays} d`, report.auc.auc === null ? '—' : report.auc.auc.toFixed(3)],
     [
       'lead time median [p25–p75]',
-      `${days(report.leadTime.medianDays)} [${days(report.leadTime.p25Days)}–${days(report.leadTime.p75Days)}] (${report.leadTime.detected} detected)`,
+      report.leadTime.detected === 0
+        ? 'none detected'
+        : `${days(report.leadTime.medianDays)} [${days(report.leadTime.p25Days)}–${days(report.leadTime.p75Days)}] (${report.leadTime.detected} detected)`,
     ],
     [
       'false alarms (per 90 d)',

@@ -1,4 +1,5 @@
 import { evaluateBacktest } from '../../../src/scoring/backtest/evaluate';
+import { backtestTable } from '../../../src/scoring/backtest/report-table';
 import type { BacktestOptions, ChurnLabel, SnapshotScore } from '../../../src/scoring/backtest/evaluate';
 import type { TierBand } from '../../../src/scoring/model/types';
 import { mulberry32 } from '../../../src/demo/seeded-random';
@@ -252,5 +253,24 @@ describe('evaluateBacktest at scale', () => {
     expect(report.snapshots).toBe(snapshots.length);
     expect(report.customers).toBe(10_000);
     expect(report.auc.auc).not.toBeNull();
+  });
+});
+
+describe('backtestTable, the table npm run backtest prints', () => {
+  const leadTimeRow = (table: string) => table.split('\n').find((line) => line.startsWith('| lead time'));
+
+  it('gives the lead time of the churners detected, with their count', () => {
+    const { snapshots, labels } = scenario();
+    const report = evaluateBacktest(snapshots, labels, OPTIONS);
+    expect(report.leadTime.detected).toBeGreaterThan(0);
+    expect(leadTimeRow(backtestTable([{ title: 'v1', report }]))).toMatch(
+      /^\| lead time median \[p25–p75\] \| [\d.]+ d \[[\d.]+ d–[\d.]+ d\] \(\d+ detected\) \|$/,
+    );
+  });
+
+  it('says "none detected" for a model that detects no churner, not a row of dashes', () => {
+    const report = evaluateBacktest(weekly('never-flagged', [90, 90, 90]), [label('never-flagged', 24)], OPTIONS);
+    expect(report.leadTime.detected).toBe(0);
+    expect(leadTimeRow(backtestTable([{ title: 'v1', report }]))).toBe('| lead time median [p25–p75] | none detected |');
   });
 });
