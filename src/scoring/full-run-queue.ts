@@ -10,7 +10,7 @@ import type { CoreServices } from '../context';
 import { ConcurrencyLimit } from '../infra/concurrency-limit';
 import { RETRY_AFTER_SECONDS, ServiceStoppingError } from '../infra/errors';
 import type { Db } from '../infra/sql';
-import { checkAsOf, INTERRUPTED_RUN_ERROR, refreshAllHealthScores, ScoringRunRecord } from './scoring.service';
+import { checkAsOf, INTERRUPTED_RUN_ERROR, refreshAllHealthScores, ScoringRunRecord, type StartedRun } from './scoring.service';
 
 export class FullRunQueue extends ConcurrencyLimit {
   private readonly stopping = new AbortController();
@@ -79,8 +79,8 @@ async function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T
  * answers the call at once, 503 (ServiceStoppingError), where a run lasting longer than the drain
  * would have had its connection cut and the ORM closed under it: a call still waiting (its turn, or
  * the lock) leaves with nothing written; a run going on claims no further batch, and the answer names
- * it, to be marked FAILED as interrupted once its batches in flight have committed (the stop waits for
- * them, as for the scheduler's runs).
+ * it and how it will end: marked FAILED as interrupted once its batches in flight have committed, or
+ * SUCCEEDED when those were its last (the stop waits for them, as for the scheduler's runs).
  */
 export async function refreshAllOnDemand(
   services: CoreServices,
@@ -91,22 +91,32 @@ export async function refreshAllOnDemand(
   checkAsOf(asOf);
   const stopping = queue.stopSignal;
   return queue.run(async () => {
-    let started = (_runId: string): void => undefined;
-    const runStarted = new Promise<string>((resolve) => (started = resolve));
+    let started = (_run: StartedRun): void => undefined;
+    const runStarted = new Promise<StartedRun>((resolve) => (started = resolve));
     const run = queue.keepUntilEnded(
-      refreshAllHealthScores(services, db, asOf, true, { signal: stopping, onStarted: ({ runId }) => started(runId) }),
+      refreshAllHealthScores(services, db, asOf, true, { signal: stopping, onStarted: (startedRun) => started(startedRun) }),
     ) as Promise<ScoringRunRecord>;
     const finished = await untilAborted(run, stopping);
     if (finished !== STOPPED) return finished;
     // A run still waiting for the lock leaves it at once, throwing the stop's own answer. One with a
     // row goes on to the end of its batches in flight, behind this answer.
-    const outcome = await Promise.race([run.then((record) => ({ record })), runStarted.then((runId) => ({ runId }))]);
-    if ('record' in outcome && outcome.record.error !== INTERRUPTED_RUN_ERROR) return outcome.record;
-    const runId = 'record' in outcome ? outcome.record.id : outcome.runId;
-    throw new ServiceStoppingError(
-      `the server is stopping: full scoring run ${runId} claims no further batch and ends FAILED (interrupted) once the ` +
-        'batches in progress have committed (scoringRuns tells how far it got); send it again',
-      { runId },
-    );
+    const outcome = await Promise.race([run.then((record) => ({ record })), runStarted.then((startedRun) => ({ startedRun }))]);
+    if ('record' in outcome) {
+      if (outcome.record.error !== INTERRUPTED_RUN_ERROR) return outcome.record;
+      throw stoppedRunAnswer(outcome.record.id, false);
+    }
+    throw stoppedRunAnswer(outcome.startedRun.runId, outcome.startedRun.allBatchesClaimed());
   }, stopping);
+}
+
+/**
+ * The answer to a call whose run goes on behind it as the instance stops. Which way it ends is known
+ * already: a run that had claimed every batch before the stop finishes them and succeeds (unless one
+ * fails); one that had not claims no further batch and ends interrupted.
+ */
+function stoppedRunAnswer(runId: string, allBatchesClaimed: boolean): ServiceStoppingError {
+  const ending = allBatchesClaimed
+    ? 'had claimed its last batches: it ends SUCCEEDED once they have committed, unless one fails (scoringRuns tells how it ended)'
+    : 'claims no further batch and ends FAILED (interrupted) once the batches in progress have committed (scoringRuns tells how far it got); send it again';
+  return new ServiceStoppingError(`the server is stopping: full scoring run ${runId} ${ending}`, { runId });
 }

@@ -43,4 +43,12 @@ export class ScoringRun {
    */
   @Property({ type: 'boolean', default: false })
   backfill = false;
+
+  /**
+   * The version of the model the run scores under, read as it starts. A start compares the last
+   * successful run's with the active version, so a model activated just before a crash still gets
+   * its run (src/scoring/scoring.scheduler.ts). Null for runs recorded before it was kept.
+   */
+  @Property({ type: 'integer', nullable: true })
+  modelVersion?: number | null;
 }

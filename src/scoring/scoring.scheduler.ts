@@ -11,7 +11,7 @@ import { databaseNow, queueChurnsDue, requeueAbandonedClaims, RescoreScheduler }
 import {
   failRunsInterruptedByACrash,
   type FullRunOptions,
-  lastFullRunInterrupted,
+  fullRunsOwed,
   refreshAllHealthScores,
   rescoreRequested,
 } from './scoring.service';
@@ -152,6 +152,8 @@ export class ScoringScheduler implements RescoreScheduler {
     try {
       await this.fullRun(`model version ${this.latestActivated} activated`, {
         waitForLock: true,
+        // Another instance's run may have read the version since (one starting beside this one and owing it).
+        unlessServed: true,
         onStarted: ({ modelVersion: scoredUnder }) => {
           this.activationsServed = scoredUnder === this.latestActivated ? this.activationsSeen : seenAtStart;
           if (this.activationsServed === this.activationsSeen) release();
@@ -179,13 +181,27 @@ export class ScoringScheduler implements RescoreScheduler {
   private async failInterruptedRuns(): Promise<void> {
     const failed = await failRunsInterruptedByACrash(this.services);
     if (failed > 0) this.services.logger.warn({ runs: failed }, 'scoring runs left RUNNING by a process that stopped were marked FAILED');
-    // Run again what was cut short, by a crash or by a stop (a run for a new model version among
-    // them), so tiers do not stay half of one run and half of the one before until the next periodic run.
     if (this.services.config.scoringIntervalMs === 0) return;
     // Asked when its turn comes: a first start cut short finishes with a full run of its own first.
-    this.enqueue(async () => {
-      if (await lastFullRunInterrupted(this.db())) await this.fullRun('a run was interrupted');
-    });
+    this.enqueue(() => this.runWhatIsOwed());
+  }
+
+  /**
+   * What the last process left undone, read from the runs' rows, since nothing of its memory survives
+   * a crash (fullRunsOwed): a past-dated run cut short is run again as of its instant (scoring an
+   * instant again replaces the points there), and a run as of now follows when the last one was cut
+   * short or the active model is not the one the last successful run scored under (a version activated
+   * before its run began, by a process that then died), so tiers do not stay half of one run and half
+   * of the one before, or under a model no longer active, until the next periodic run.
+   */
+  private async runWhatIsOwed(): Promise<void> {
+    const owed = await fullRunsOwed(this.db());
+    for (const asOf of owed.pastInstants) {
+      if (this.stopped) return;
+      await this.fullRun(`a run as of ${asOf.toISOString()} was interrupted`, { asOf, waitForLock: true });
+    }
+    // Under the lock, as an activation's run: instances starting together run it once.
+    if (owed.now) await this.fullRun('a run was interrupted, or the active model has had none', { waitForLock: true, unlessServed: true });
   }
 
   async stop(): Promise<void> {
@@ -244,20 +260,27 @@ export class ScoringScheduler implements RescoreScheduler {
   }
 
   /**
-   * A full run as of now. Without `waitForLock` it is skipped while another runs on any instance,
-   * and, given `unlessRunWithinMs`, when one succeeded that recently (FullRunOptions).
+   * A full run as of now, or as of a past `asOf` (a backfill). Without `waitForLock` it is skipped
+   * while another runs on any instance, and, given `unlessRunWithinMs`, when one succeeded that
+   * recently (FullRunOptions).
    */
   private async fullRun(
     reason: string,
-    { waitForLock = false, ...options }: Pick<FullRunOptions, 'unlessRunWithinMs' | 'onStarted'> & { waitForLock?: boolean } = {},
+    {
+      waitForLock = false,
+      asOf = null,
+      ...options
+    }: Pick<FullRunOptions, 'unlessRunWithinMs' | 'unlessServed' | 'onStarted'> & { waitForLock?: boolean; asOf?: Date | null } = {},
   ): Promise<void> {
     // A run that must happen (a model activated, a run cut short) waits for a bulk load going on
     // rather than score its half-loaded accounts live.
     if (!(await this.waitForBulkLoads(this.db(), reason))) return;
     const { signal } = this.stopping;
-    // As of now when it gets the lock (null), not when it was asked for.
-    const run = await refreshAllHealthScores(this.services, this.db(), null, waitForLock, {
+    // As of now when it gets the lock (null), not when it was asked for. A past instant stays one
+    // (a backfill) however long it waits.
+    const run = await refreshAllHealthScores(this.services, this.db(), asOf, waitForLock, {
       ...options,
+      backfill: asOf !== null,
       stopped: () => this.stopped,
       signal,
     }).catch((error: unknown) => {

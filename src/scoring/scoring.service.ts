@@ -218,17 +218,72 @@ export async function failRunsInterruptedByACrash(services: CoreServices): Promi
   return (await withFullRunLock(databaseUrlOf(services), false, (lock) => failInterruptedRuns(services, lock))) ?? 0;
 }
 
+/** The full runs a start owes (fullRunsOwed). */
+export interface FullRunsOwed {
+  /**
+   * A run as of now: the latest run as of its present ended interrupted (its tiers are half of it and
+   * half of the run before), or the latest one that succeeded scored under another model version than
+   * the active one (a version activated before its run started, by a process that then died). Runs
+   * recorded before the version was kept owe nothing by it.
+   */
+  now: boolean;
+  /**
+   * The instants of past-dated runs (`refreshAllHealthScores(asOf:)` in the past, an import's
+   * backfilled day) that ended interrupted and that no run as of the same instant followed, oldest
+   * first: part of the customers have a point there and the rest would never get one.
+   */
+  pastInstants: Date[];
+}
+
+interface LatestRuns {
+  /** The latest run as of its present ended interrupted. */
+  interrupted: boolean;
+  /** The active model version, and the one the latest successful run as of its present scored under (null: none, or unknown). */
+  activeVersion: number | null;
+  servedVersion: number | null;
+}
+
+const LATEST_RUNS_SQL = `(select status = 'FAILED' and error = ? from scoring_run where not backfill order by started_at desc, id desc limit 1) as interrupted,
+  (select version from scoring_model where active) as "activeVersion",
+  (select model_version from scoring_run where not backfill and status = 'SUCCEEDED' order by started_at desc, id desc limit 1) as "servedVersion"`;
+
 /**
- * Whether the latest full run as of its present ended interrupted (its instance stopped or died before
- * it finished): its tiers are half of it and half of the run before, so a start runs it again.
+ * What a start must run again, read from the runs' rows (one statement; the runs' rows are few and
+ * indexed by status and start). A first start's runs are left to its own resumption (backfillIfFirstStart).
  */
-export async function lastFullRunInterrupted(db: Db): Promise<boolean> {
-  const row = await queryOne<{ interrupted: boolean }>(
+export async function fullRunsOwed(db: Db): Promise<FullRunsOwed> {
+  const row = (await queryOne<LatestRuns & { pastInstants: Date[] }>(
     db,
-    `select status = 'FAILED' and error = ? as interrupted from scoring_run where not backfill order by started_at desc limit 1`,
-    [INTERRUPTED_RUN_ERROR],
-  );
-  return row?.interrupted ?? false;
+    `select ${LATEST_RUNS_SQL},
+            array(select r.as_of from scoring_run r
+                  where r.status = 'FAILED' and r.error = ? and r.backfill and not r.first_start
+                    and not exists (select 1 from scoring_run later where later.as_of = r.as_of and later.id > r.id)
+                  order by r.as_of) as "pastInstants"`,
+    [INTERRUPTED_RUN_ERROR, INTERRUPTED_RUN_ERROR],
+  )) as LatestRuns & { pastInstants: Date[] };
+  const otherModel = row.servedVersion !== null && row.servedVersion !== row.activeVersion;
+  return { now: row.interrupted === true || otherModel, pastInstants: row.pastInstants.map((at) => new Date(at)) };
+}
+
+/**
+ * Whether everyone's current point is the latest run's under the active model: that run succeeded
+ * and read the active version (so after it was activated). Read under the full-run lock, so that
+ * instances owing the same run (several starting at once, a start beside an activation) run it once.
+ */
+async function activeModelServed(db: Db): Promise<boolean> {
+  const row = (await queryOne<LatestRuns>(db, `select ${LATEST_RUNS_SQL}`, [INTERRUPTED_RUN_ERROR])) as LatestRuns;
+  return row.interrupted !== true && row.servedVersion !== null && row.servedVersion === row.activeVersion;
+}
+
+/** A full run that has its row, as `onStarted` tells it. */
+export interface StartedRun {
+  runId: string;
+  modelVersion: number;
+  /**
+   * Whether every batch of the run has been read (or a batch failed): a stop coming now claims no
+   * further batch, and the run ends SUCCEEDED, not interrupted, unless a batch in flight fails.
+   */
+  allBatchesClaimed: () => boolean;
 }
 
 export interface FullRunOptions {
@@ -236,6 +291,12 @@ export interface FullRunOptions {
   firstStart?: boolean;
   /** Skip the run when a full run as of its present succeeded on any instance this recently. */
   unlessRunWithinMs?: number;
+  /**
+   * Skip the run when the latest run as of its present succeeded under the active model version
+   * (activeModelServed): a run owed for a model activated, or for a run cut short, that another run
+   * has served since.
+   */
+  unlessServed?: boolean;
   /**
    * Score as a backfill whatever `asOf` is: a backfill's last day may have ended a moment ago, and
    * its points stay history, not alerts. Otherwise a run is a backfill when `asOf` is past (isBackfill).
@@ -255,7 +316,7 @@ export interface FullRunOptions {
    */
   signal?: AbortSignal;
   /** Told the run's id and the version of the model it scores under, once it has its row and has read the model. */
-  onStarted?: (run: { runId: string; modelVersion: number }) => void;
+  onStarted?: (run: StartedRun) => void;
 }
 
 /**
@@ -267,7 +328,15 @@ export async function refreshAllHealthScores(
   db: Db,
   asOf: Date | null | undefined,
   wait = true,
-  { firstStart = false, unlessRunWithinMs, backfill, signal, stopped = () => signal?.aborted === true, onStarted }: FullRunOptions = {},
+  {
+    firstStart = false,
+    unlessRunWithinMs,
+    unlessServed = false,
+    backfill,
+    signal,
+    stopped = () => signal?.aborted === true,
+    onStarted,
+  }: FullRunOptions = {},
 ): Promise<ScoringRunRecord | null> {
   const given = checkAsOf(asOf);
   // Past or not as asked: a run waiting for the lock does not turn into a backfill as it waits.
@@ -281,6 +350,7 @@ export async function refreshAllHealthScores(
       // Stopped as the lock came: no row, as if still waiting.
       signal?.throwIfAborted();
       if (unlessRunWithinMs !== undefined && (await recentFullRun(lock, unlessRunWithinMs))) return null;
+      if (unlessServed && (await activeModelServed(db))) return null;
       // A run as of now (no asOf) is as of when it gets the lock: one that waited for another
       // instance's run would otherwise be dated before the live scorings done meanwhile.
       const when = asOf == null ? new Date() : given;
@@ -317,14 +387,14 @@ async function fullRun(
   }: Required<Pick<FullRunOptions, 'firstStart' | 'backfill' | 'stopped'>> & Pick<FullRunOptions, 'onStarted'>,
 ): Promise<ScoringRunRecord> {
   await failInterruptedRuns(services, lock);
+  // Read before the row is written, which records it: a start compares it with the active version (fullRunsOwed).
+  const model = await getActiveModel(db);
   const run = (await queryOne<ScoringRunRecord>(
     db,
-    `insert into scoring_run (status, as_of, first_start, backfill) values ('RUNNING', ?, ?, ?) returning ${RUN_COLUMNS}`,
-    [when.toISOString(), firstStart, backfill],
+    `insert into scoring_run (status, as_of, first_start, backfill, model_version) values ('RUNNING', ?, ?, ?, ?) returning ${RUN_COLUMNS}`,
+    [when.toISOString(), firstStart, backfill, model.version],
   )) as ScoringRunRecord;
   try {
-    const model = await getActiveModel(db);
-    onStarted?.({ runId: run.id, modelVersion: model.version });
     // Keyset over customer ids, read one slice at a time; each batch is read, scored and written
     // in its own transaction. A few batches are in flight so the database works on some while this
     // process computes another: every core is used, and memory stays a few batches.
@@ -332,6 +402,7 @@ async function fullRun(
     let reading: Promise<string[]> = Promise.resolve([]);
     let done = false;
     let interrupted = false;
+    onStarted?.({ runId: run.id, modelVersion: model.version, allBatchesClaimed: () => done && !interrupted });
     const nextSlice = (): Promise<string[]> =>
       (reading = reading.then(async () => {
         if (!done && stopped()) done = interrupted = true;

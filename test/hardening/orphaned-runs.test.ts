@@ -362,3 +362,162 @@ describe('a refreshAllHealthScores call when the service stops', () => {
     }
   });
 });
+
+describe('the runs a start owes, read from the database (nothing of a dead process is remembered)', () => {
+  const CUSTOMERS = SCORING_BATCH_SIZE + SCORING_BATCH_SIZE / 2;
+  let owing: TestServer;
+
+  const ownRuns = () =>
+    sql<{ status: string; error: string | null; backfill: boolean; asOf: Date; scored: number; modelVersion: number | null }>(
+      owing.database,
+      `select status, error, backfill, as_of as "asOf", customers_scored as scored, model_version as "modelVersion" from scoring_run order by id`,
+    );
+
+  async function holdFullRunLock(): Promise<Client> {
+    const other = new Client({ connectionString: owing.database.url });
+    other.on('error', () => undefined);
+    await other.connect();
+    await other.query("select pg_advisory_lock(hashtext('healthgraph.full-scoring-run'))");
+    return other;
+  }
+
+  async function waitUntil(condition: () => Promise<boolean>, what: string): Promise<void> {
+    for (let i = 0; i < 500; i++) {
+      if (await condition()) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  }
+
+  /** An instance with periodic scoring on (an hour: its timer never fires here), started and done with what it owes. */
+  async function restart(): Promise<TestServer> {
+    const instance = await startTestServer({ database: owing.database, env: { SCORING_INTERVAL_MS: '3600000', RESCORE_DEBOUNCE_MS: '0' } });
+    await instance.app.scheduler.recovered();
+    await instance.app.scheduler.idle();
+    return instance;
+  }
+
+  beforeAll(async () => {
+    owing = await startTestServer({ label: 'owed_runs' });
+    // Two batches, the second not full: a run reads both at once. Signed up two days ago, so a past-dated run scores them.
+    await sql(
+      owing.database,
+      `insert into customer (id, name, signed_up_at, created_at, updated_at)
+       select 'owed_' || lpad(n::text, 5, '0'), 'Owed ' || n, now() - interval '2 days', now(), now() from generate_series(1, ${CUSTOMERS}) n`,
+    );
+  });
+  afterAll(() => owing.stop());
+
+  it("runs, at the next start, the full run of a model activated before its run began (the process died while another instance's run held the lock)", async () => {
+    await post(owing.url, { query: 'mutation { refreshAllHealthScores { status } }' });
+    const other = await holdFullRunLock();
+    let activated: number;
+    try {
+      const instance = await startTestServer({
+        database: owing.database,
+        env: { SCORING_INTERVAL_MS: '3600000', RESCORE_DEBOUNCE_MS: '0' },
+      });
+      try {
+        await instance.app.scheduler.recovered();
+        const answer = await post(instance.url, {
+          query: 'mutation { updateScoringModel(input: { tierPreset: "five_band_thriving" }) { version } }',
+        });
+        activated = (answer.body.data as { updateScoringModel: { version: number } }).updateScoringModel.version;
+        // Its run waits for the lock: the instance stops before it has a row.
+        await waitUntil(
+          async () =>
+            (
+              await sql<{ n: number }>(
+                owing.database,
+                "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted",
+              )
+            )[0].n === 1,
+          'the run for the new model to wait for the lock',
+        );
+      } finally {
+        await instance.stop();
+      }
+    } finally {
+      await other.end();
+    }
+    expect((await ownRuns()).map((run) => run.modelVersion)).toEqual([activated - 1]);
+    const restarted = await restart();
+    try {
+      expect((await ownRuns()).map((run) => [run.status, run.modelVersion, run.scored])).toEqual([
+        ['SUCCEEDED', activated - 1, CUSTOMERS],
+        ['SUCCEEDED', activated, CUSTOMERS],
+      ]);
+      // Every customer's current point is the active model's: its tiers, not the old model's.
+      const latest = await sql<{ version: number; customers: number }>(
+        owing.database,
+        `select model_version as version, count(*)::int as customers
+         from (select distinct on (customer_id) model_version from health_score order by customer_id, as_of desc, id desc) latest
+         group by model_version`,
+      );
+      expect(latest).toEqual([{ version: activated, customers: CUSTOMERS }]);
+    } finally {
+      await restarted.stop();
+    }
+    // A start that owes nothing runs nothing.
+    await (await restart()).stop();
+    expect(await ownRuns()).toHaveLength(2);
+  });
+
+  it('runs again, at the next start, a past-dated run that was cut short, as of its own instant, each customer scored there once', async () => {
+    await sql(owing.database, 'delete from scoring_run');
+    const asOf = new Date(Date.now() - 86_400_000);
+    const { services } = owing.app;
+    let asked = 0;
+    const cut = await refreshAllHealthScores(services, services.orm.em.fork() as Db, asOf, true, { stopped: () => ++asked > 1 });
+    expect(cut).toMatchObject({ status: 'FAILED', error: INTERRUPTED_RUN_ERROR, backfill: true, customersScored: SCORING_BATCH_SIZE });
+    const restarted = await restart();
+    try {
+      expect((await ownRuns()).map((run) => [run.status, run.backfill, run.asOf.toISOString(), run.scored])).toEqual([
+        ['FAILED', true, asOf.toISOString(), SCORING_BATCH_SIZE],
+        ['SUCCEEDED', true, asOf.toISOString(), CUSTOMERS],
+      ]);
+      const [points] = await sql<{ points: number; customers: number }>(
+        owing.database,
+        'select count(*)::int as points, count(distinct customer_id)::int as customers from health_score where as_of = $1',
+        [asOf],
+      );
+      expect(points).toEqual({ points: CUSTOMERS, customers: CUSTOMERS });
+    } finally {
+      await restarted.stop();
+    }
+    // Run again once: the next start finds a run as of that instant after the one cut short.
+    await (await restart()).stop();
+    expect(await ownRuns()).toHaveLength(2);
+  });
+
+  it('answers a refreshAllHealthScores whose run had claimed its last batches when the service stopped that the run will succeed, as it does', async () => {
+    await sql(owing.database, 'delete from scoring_run');
+    // A customer of the second batch held by another session: the run's first batch commits, its last waits.
+    const holder = new Client({ connectionString: owing.database.url });
+    await holder.connect();
+    await holder.query('begin');
+    await holder.query(`select 1 from customer where id = 'owed_${String(CUSTOMERS).padStart(5, '0')}' for update`);
+    const instance = await startTestServer({ database: owing.database });
+    let stopped: Promise<void> | undefined;
+    try {
+      const answer = post(instance.url, { query: 'mutation { refreshAllHealthScores { id status } }' });
+      await waitUntil(
+        async () => (await ownRuns()).some((run) => run.status === 'RUNNING' && run.scored === SCORING_BATCH_SIZE),
+        'the first batch to commit',
+      );
+      stopped = instance.stop();
+      const response = await answer;
+      expect(response.status).toBe(503);
+      const [error] = response.body.errors as Array<{ message: string; extensions: { runId: string } }>;
+      expect(error.message).toBe(
+        `the server is stopping: full scoring run ${error.extensions.runId} had claimed its last batches: it ends SUCCEEDED once they have committed, unless one fails (scoringRuns tells how it ended)`,
+      );
+      await holder.query('commit');
+      await stopped;
+      expect((await ownRuns()).map((run) => [run.status, run.scored])).toEqual([['SUCCEEDED', CUSTOMERS]]);
+    } finally {
+      await holder.end();
+      await (stopped ?? instance.stop());
+    }
+  });
+});
