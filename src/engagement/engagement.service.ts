@@ -5,16 +5,7 @@
 // the app creates one (src/app.ts) and the resolver writes through it.
 import { checkCustomerId, labelFilter } from '../customers/customer.service';
 import { DomainError, InvalidInputError, NotFoundError } from '../infra/errors';
-import {
-  checkJsonObject,
-  checkStrings,
-  filterInstant,
-  MAX_LABEL_LENGTH,
-  pastInstant,
-  requiredText,
-  requiredLabel,
-  optionalLabel,
-} from '../infra/input';
+import { checkJsonObject, checkStrings, MAX_LABEL_LENGTH, pastInstant, requiredText, requiredLabel, optionalLabel } from '../infra/input';
 import { INDEX_SAFE_BYTES, isIndexEntryTooLarge, utf8Bytes } from '../infra/index-limits';
 import { loadChildPage, LoaderRegistry } from '../infra/loaders';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
@@ -463,7 +454,7 @@ function eventFilters(args: { eventType?: string | null; from?: Date | null; to?
     where.push('e.event_type = ?');
     params.push(eventType);
   }
-  addTimeRange(where, params, 'e.occurred_at', filterInstant(args.from, 'from'), filterInstant(args.to, 'to'));
+  addTimeRange(where, params, 'e.occurred_at', args.from, args.to);
   return { where, params };
 }
 

@@ -237,10 +237,22 @@ export function happenedByNow(column: string): string {
   return `${column} <= now()`;
 }
 
-/** A bound of a time filter: any instant from 1970 on (absent is no bound). */
+/**
+ * The latest bound a time filter passes on to SQL. A DateTime's offset lets a date of 9999 name an
+ * instant of year 10000, which Date.toISOString() writes `+010000-…`, a form PostgreSQL does not read.
+ * Every instant stored is bounded near now (pastInstant, an invoice's dueAt), so a later bound selects
+ * the same rows as this one: everything before it, nothing from it on.
+ */
+export const LATEST_FILTER_BOUND = new Date('9999-12-31T23:59:59.999Z');
+
+/**
+ * A bound of a time filter: any instant from 1970 on (absent is no bound), as SQL is to be given it:
+ * one past LATEST_FILTER_BOUND is that bound. Callers bind what this returns, not what they were sent.
+ */
 export function filterInstant(value: Date | null | undefined, argument: string): Date | null {
   if (value === undefined || value === null) return null;
-  return instantBetween(value, argument, new Date(8_640_000_000_000_000));
+  const instant = instantBetween(value, argument, new Date(8_640_000_000_000_000));
+  return instant.getTime() > LATEST_FILTER_BOUND.getTime() ? LATEST_FILTER_BOUND : instant;
 }
 
 /** Longest email address SMTP carries (RFC 5321: 64 + @ + 255). */

@@ -3,11 +3,14 @@
 import { ensure } from './errors';
 import { filterInstant } from './input';
 
-/** Each bound an instant from 1970 on (filterInstant), `from` not after `to`. */
-export function checkTimeRange(from: Date | null | undefined, to: Date | null | undefined): void {
-  filterInstant(from, 'from');
-  filterInstant(to, 'to');
+/**
+ * Each bound an instant from 1970 on (filterInstant), `from` not after `to`: the bounds as SQL is to
+ * be given them (a bound past year 9999 is filterInstant's latest).
+ */
+export function checkTimeRange(from: Date | null | undefined, to: Date | null | undefined): { from: Date | null; to: Date | null } {
+  const range = { from: filterInstant(from, 'from'), to: filterInstant(to, 'to') };
   ensure(!from || !to || from.getTime() <= to.getTime(), 'from must not be after to', { argument: 'from' });
+  return range;
 }
 
 /** Validates the range and appends `column >= from` / `column < to` to a filter under construction. */
@@ -18,13 +21,13 @@ export function addTimeRange(
   from: Date | null | undefined,
   to: Date | null | undefined,
 ): void {
-  checkTimeRange(from, to);
-  if (from) {
+  const range = checkTimeRange(from, to);
+  if (range.from) {
     where.push(`${column} >= ?::timestamptz`);
-    params.push(from.toISOString());
+    params.push(range.from.toISOString());
   }
-  if (to) {
+  if (range.to) {
     where.push(`${column} < ?::timestamptz`);
-    params.push(to.toISOString());
+    params.push(range.to.toISOString());
   }
 }
