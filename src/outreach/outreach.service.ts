@@ -2,7 +2,7 @@
 // actions and writes them here with `insertOutreachActions` (one statement per batch, inside its
 // own transaction when it has one); the graph only reads the log.
 import { addTimeRange } from '../infra/time-range';
-import { addCustomerSegment, checkCustomerId } from '../customers/customer.service';
+import { addCustomerSegment, checkCustomerId, labelFilter } from '../customers/customer.service';
 import { ColumnMap, selectColumns } from '../infra/columns';
 import { InvalidInputError } from '../infra/errors';
 import { checkStrings } from '../infra/input';
@@ -202,10 +202,11 @@ export async function listOutreachLog(db: Db, args: OutreachLogArgs): Promise<Co
     where.push('o.id in (select d.action_id from delivery d where d.status = ?)');
     params.push(args.deliveryStatus);
   }
-  if (args.playbook != null) {
-    await checkModelKeys(db, 'playbooks', [args.playbook], 'playbook');
+  const playbook = labelFilter(args.playbook);
+  if (playbook !== null) {
+    await checkModelKeys(db, 'playbooks', [playbook], 'playbook');
     where.push('o.playbook = ?');
-    params.push(args.playbook);
+    params.push(playbook);
   }
   addCustomerSegment(where, params, 'o.customer_id', { csmOwner: args.csmOwner });
   addTimeRange(where, params, 'o.created_at', args.from, args.to);

@@ -108,7 +108,10 @@ export class OutreachLogArgs extends PageArgs {
   @Field(() => DeliveryStatus, { nullable: true, description: 'Actions with at least one delivery in this status.' })
   deliveryStatus?: DeliveryStatus | null;
 
-  @Field(() => String, { nullable: true, description: 'The playbook key, e.g. `critical`, `silence`, `expansion`.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The playbook key, e.g. `critical`, `silence`, `expansion` (trimmed); blank is no filter.',
+  })
   playbook?: string | null;
 
   @Field(() => String, {

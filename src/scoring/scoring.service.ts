@@ -7,6 +7,7 @@ import { CoreServices, databaseUrlOf } from '../context';
 import { driverMessage, InvalidInputError, NotFoundError, ensure } from '../infra/errors';
 import { cutText } from '../infra/text-rules';
 import { CLOCK_SLACK_MS, instantBetween } from '../infra/input';
+import { labelFilter } from '../customers/customer.service';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
 import { Db, query, queryOne } from '../infra/sql';
 import { getActiveModel } from './scoring-model.service';
@@ -47,12 +48,14 @@ const RUN_STATUSES = new Set(['RUNNING', 'SUCCEEDED', 'FAILED']);
 
 /** `scoringRuns`: the full runs, newest first (a client whose connection dropped learns how its run ended). */
 export function listScoringRuns(db: Db, args: ScoringRunsArgs): Promise<ConnectionResult<ScoringRunRecord>> {
-  ensure(args.status == null || RUN_STATUSES.has(args.status), 'status must be RUNNING, SUCCEEDED or FAILED', { argument: 'status' });
+  // A label filter as every list's: trimmed, and blank is none.
+  const status = labelFilter(args.status);
+  ensure(status === null || RUN_STATUSES.has(status), 'status must be RUNNING, SUCCEEDED or FAILED', { argument: 'status' });
   return keysetPage<ScoringRunRecord>(db, {
     select: RUN_COLUMNS,
     from: 'scoring_run r',
-    where: args.status == null ? [] : ['r.status = ?'],
-    params: args.status == null ? [] : [args.status],
+    where: status === null ? [] : ['r.status = ?'],
+    params: status === null ? [] : [status],
     sortKeys: byTimeThenId('r', 'started_at'),
     direction: 'desc',
     first: args.first,

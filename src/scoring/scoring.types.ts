@@ -266,7 +266,7 @@ export const ScoringRunConnection = Connection(ScoringRun);
 
 @ArgsType()
 export class ScoringRunsArgs extends PageArgs {
-  @Field(() => String, { nullable: true, description: 'RUNNING, SUCCEEDED or FAILED.' })
+  @Field(() => String, { nullable: true, description: 'RUNNING, SUCCEEDED or FAILED (trimmed); blank is no filter.' })
   status?: string | null;
 }
 

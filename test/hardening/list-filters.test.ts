@@ -1,5 +1,6 @@
 // The filters every list takes, held to one rule over the real API: a time bound is any instant from
-// 1970 on, whatever its year once its offset is applied.
+// 1970 on, whatever its year once its offset is applied, and a label filter is trimmed, blank (or
+// showing nothing) being no filter.
 import type { Db } from '../../src/infra/sql';
 import { insertOutreachActions } from '../../src/outreach/outreach.service';
 import { startTestServer, TestServer } from '../helpers/server';
@@ -78,5 +79,60 @@ describe('a time bound past year 9999 once its offset is applied', () => {
   it('still refuses `from` after `to` between two such bounds, naming `from`', async () => {
     const answer = await server.request(`{ npsResponses(from: "${bounds[0]}", to: "${bounds[1]}") { totalCount } }`);
     expect(answer.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'from' });
+  });
+});
+
+describe('a label filter: trimmed, and blank or showing nothing is no filter', () => {
+  it.each([
+    ['', 'every action', null],
+    ['   ', 'every action', null],
+    ['\u200b', 'every action', null],
+    [' critical ', "the critical playbook's actions", 'critical'],
+    ['critical', "the critical playbook's actions", 'critical'],
+  ])('outreachLog(playbook: %j) lists %s', async (playbook, _label, only) => {
+    type Log = { edges: Array<{ node: { playbook: string } }> };
+    const { all, filtered } = await server.gql<{ all: Log; filtered: Log }, { playbook: string }>(
+      'query ($playbook: String) { all: outreachLog(first: 500) { ...log } filtered: outreachLog(first: 500, playbook: $playbook) { ...log } } fragment log on OutreachActionConnection { edges { node { playbook } } }',
+      { playbook },
+    );
+    const playbooks = (log: Log) => log.edges.map((edge) => edge.node.playbook);
+    expect(playbooks(all)).toEqual(expect.arrayContaining(['critical', 'at_risk']));
+    expect(playbooks(filtered)).toEqual(playbooks(all).filter((key) => only === null || key === only));
+  });
+
+  it('still refuses a playbook the model does not have, once trimmed', async () => {
+    const answer = await server.request('{ outreachLog(playbook: " nobody ") { totalCount } }');
+    expect(answer.errors?.[0]).toMatchObject({
+      message: expect.stringContaining('unknown playbook "nobody"'),
+      extensions: { code: 'BAD_USER_INPUT', argument: 'playbook' },
+    });
+  });
+
+  it.each([
+    ['', 'every run', null],
+    [' \u200b ', 'every run', null],
+    [' SUCCEEDED ', 'the succeeded runs', 'SUCCEEDED'],
+  ])('scoringRuns(status: %j) lists %s', async (status, _label, only) => {
+    type Runs = { edges: Array<{ node: { status: string } }> };
+    const { all, filtered } = await server.gql<{ all: Runs; filtered: Runs }, { status: string }>(
+      'query ($status: String) { all: scoringRuns(first: 500) { ...runs } filtered: scoringRuns(first: 500, status: $status) { ...runs } } fragment runs on ScoringRunConnection { edges { node { status } } }',
+      { status },
+    );
+    const statuses = (runs: Runs) => runs.edges.map((edge) => edge.node.status);
+    expect(statuses(all)).toContain('SUCCEEDED');
+    expect(statuses(filtered)).toEqual(statuses(all).filter((value) => only === null || value === only));
+  });
+
+  it('still refuses a status that is none of the three, naming it', async () => {
+    const answer = await server.request('{ scoringRuns(status: "done") { totalCount } }');
+    expect(answer.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'status' });
+  });
+
+  it('takes a blank auditLog action or actor as no filter', async () => {
+    const { all, blank } = await server.gql<{ all: { totalCount: number }; blank: { totalCount: number } }, never>(
+      '{ all: auditLog { totalCount } blank: auditLog(action: " ", actor: "\u200b") { totalCount } }',
+    );
+    expect(blank.totalCount).toBe(all.totalCount);
+    expect(all.totalCount).toBeGreaterThan(0);
   });
 });
