@@ -321,12 +321,17 @@ function introspectionRule(): ValidationRule {
   };
 }
 
-/** A field that takes `first` returns a page: it costs 1 + first × its children. */
+/**
+ * A field that takes `first` returns a page: it costs 1 + first × its children. A `first` outside
+ * 1…MAX_PAGE_SIZE is refused by the field itself (BAD_USER_INPUT, `first must be between 1 and 500`),
+ * which answers nothing but that error: it costs 1, so that the client is told what to change rather
+ * than that a page of 500 would cost too much.
+ */
 const pageEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
   if (!field.args.some((argument) => argument.name === 'first')) return undefined;
   const first = typeof args.first === 'number' ? args.first : DEFAULT_PAGE_SIZE;
-  // Beyond the page limit the resolver refuses the argument itself (BAD_USER_INPUT).
-  return 1 + Math.min(Math.max(first, 1), MAX_PAGE_SIZE) * childComplexity;
+  if (first < 1 || first > MAX_PAGE_SIZE) return 1;
+  return 1 + first * childComplexity;
 };
 
 export interface CostRequest {
@@ -338,7 +343,10 @@ export interface CostRequest {
 
 /** What the estimate of a document depends on, found once per parsed document. */
 interface DocumentCosts {
-  /** Whether it selects a page (a field taking `first`) or a list of a declared length; without either nothing multiplies. */
+  /**
+   * Whether it selects a page (a field taking `first`), a list of a declared length or a field weighed by
+   * its size (src/infra/field-cost.ts); without any, nothing in it multiplies or weighs more than its fields.
+   */
   paged: boolean;
   /** The variables the estimate reads: those given to `first`, and the `if` of @skip and @include. */
   inputs: string[];
@@ -421,7 +429,8 @@ function estimate(request: CostRequest): number | undefined {
     maximumComplexity: Number.MAX_SAFE_INTEGER,
     variables: request.variables ?? {},
     operationName: request.operationName ?? undefined,
-    // A list with an expected length declared on its field (src/infra/list-cost.ts) counts its items as a page does.
+    // A list with an expected length declared on its field counts its items as a page does, and a text or
+    // JSON field counts the weight declared on it (src/infra/field-cost.ts).
     estimators: [pageEstimator, fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
     maxQueryNodes: MAX_ESTIMATED_FIELDS,
     onComplete: (complexity) => (cost = complexity),

@@ -1,9 +1,11 @@
 // GraphQL shapes of the "what changed" feed: one row per change a CS team acts on, newest first.
 import { ArgsType, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { PageArgs } from '../customers/customer.types';
+import { textOf } from '../infra/field-cost';
 import { Connection } from '../infra/pagination';
 import { DateTimeScalar, DateTimeValue } from '../infra/scalars';
 import { DETRACTOR_MAX_SCORE } from '../nps/nps-categories';
+import { MAX_SUBJECT_LENGTH, SupportTicketSeverity } from '../support/support-ticket.types';
 
 export enum ChangeKind {
   TIER_CHANGED = 'TIER_CHANGED',
@@ -58,6 +60,8 @@ export class Change {
 
   @Field(() => String, {
     nullable: true,
+    // At its longest a ticket's: `URGENT: ` and its subject.
+    complexity: textOf(`${SupportTicketSeverity.URGENT}: `.length + MAX_SUBJECT_LENGTH),
     description: "The payment's amount and currency, the ticket's severity and subject, or the NPS score.",
   })
   detail!: string | null;

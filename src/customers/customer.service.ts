@@ -26,7 +26,7 @@ import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import { checkModelKeys } from '../scoring/scoring-model.service';
 import { CUSTOMER_KEY_PATTERN, customerKeySql } from './customer-key';
 import type { Customer, CustomerInput, CustomersArgs } from './customer.types';
-import { CustomerOrder } from './customer.types';
+import { CustomerOrder, MAX_CHURN_REASON_LENGTH } from './customer.types';
 
 /** The customer row, by GraphQL field. */
 const CUSTOMER_COLUMN_MAP: ColumnMap = {
@@ -58,7 +58,6 @@ const CUSTOMER_COLUMN_MAP: ColumnMap = {
 export const CUSTOMER_COLUMNS = selectColumns(CUSTOMER_COLUMN_MAP);
 
 export { MAX_ID_LENGTH };
-export const MAX_CHURN_REASON_LENGTH = 1_000;
 /** A plan name or a CSM owner. */
 export const MAX_PLAN_LENGTH = 200;
 /** `customers(search:)`: the longest id or name it looks for. */

@@ -1,6 +1,7 @@
 // GraphQL shapes of the customer module: the Customer object, its input and the list arguments.
 import { ArgsType, Extensions, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Scope } from '../auth/scopes';
+import { textOf } from '../infra/field-cost';
 import { Connection } from '../infra/pagination';
 import { DateTimeScalar, SafeIntScalar, DateTimeValue } from '../infra/scalars';
 import { LifecycleStage, Trend } from '../scoring/scoring.enums';
@@ -11,6 +12,9 @@ import { LifecycleStage, Trend } from '../scoring/scoring.enums';
  * score, tier or stored plan, so a leaked pipeline key cannot read the customer base.
  */
 const NeedsRead = Extensions({ requiredScopes: [Scope.READ] });
+
+/** Characters of a churn reason. */
+export const MAX_CHURN_REASON_LENGTH = 1_000;
 
 @ObjectType({ simpleResolvers: true, description: "An account being scored, addressed by the integrator's own id." })
 export class Customer {
@@ -54,7 +58,11 @@ export class Customer {
   churnedAt!: DateTimeValue | null;
 
   @NeedsRead
-  @Field(() => String, { nullable: true, description: 'Why the customer churned, in your own words or codes.' })
+  @Field(() => String, {
+    nullable: true,
+    complexity: textOf(MAX_CHURN_REASON_LENGTH),
+    description: 'Why the customer churned, in your own words or codes.',
+  })
   churnReason!: string | null;
 
   @NeedsRead

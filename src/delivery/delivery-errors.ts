@@ -51,7 +51,7 @@ export function redactDeliveryError(message: string): string {
 }
 
 /** The longest `lastError` stored. */
-const MAX_STORED_ERROR_LENGTH = 2000;
+export const MAX_STORED_ERROR_LENGTH = 2000;
 
 /**
  * A failure's message as `lastError` stores it: cut to its first 2,000 characters, and storable

@@ -9,7 +9,8 @@ import { PageArgs } from '../customers/customer.types';
 import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
 import { OutreachAction } from '../outreach/outreach.types';
-import { redactDeliveryError } from './delivery-errors';
+import { listOf, textOf } from '../infra/field-cost';
+import { MAX_STORED_ERROR_LENGTH, redactDeliveryError } from './delivery-errors';
 import { countDeliveriesByStatus, DeliveryRow, loadActionDeliveries, redeliver } from './delivery.service';
 import {
   CsmContact,
@@ -31,6 +32,7 @@ import {
   listCsmContacts,
   listDestinations,
   loadDestination,
+  MAX_DESTINATIONS,
   setCsmContact,
   updateDestination,
 } from './destination.service';
@@ -129,6 +131,8 @@ export class DeliveryResolver {
 
   @FieldResolver(() => String, {
     nullable: true,
+    // As stored; a redaction's placeholders take no more bytes than the escapes the weight allows for.
+    complexity: textOf(MAX_STORED_ERROR_LENGTH),
     description:
       "Why the last attempt failed. Without the admin scope, the hosts, addresses and receiver's answer in it are replaced by placeholders.",
   })
@@ -178,10 +182,19 @@ export class DestinationDeliveryCountsResolver {
   }
 }
 
+/**
+ * What an action's deliveries count for in the cost estimate (src/infra/field-cost.ts): one per
+ * destination whose filters match the action, of at most MAX_DESTINATIONS; a team routes its alerts to
+ * a few (a channel, an inbox, a CRM), and a tenth of the most lets a dashboard's page of 25 actions,
+ * each with its deliveries, fit the cost limit.
+ */
+const EXPECTED_DELIVERIES_PER_ACTION = MAX_DESTINATIONS / 10;
+
 @Resolver(() => OutreachAction)
 export class OutreachDeliveriesResolver {
   @RequireScope(Scope.READ)
   @FieldResolver(() => [Delivery], {
+    complexity: listOf(EXPECTED_DELIVERIES_PER_ACTION),
     description: 'Where this action was delivered, one per matching destination (at most 100); batched per request.',
   })
   deliveries(@Root() action: { id: string }, @Ctx() { db, loaders }: GraphQLContext): Promise<DeliveryRow[]> {

@@ -1,6 +1,8 @@
 // GraphQL shapes of destinations, deliveries, their counts and the CSM directory.
 import { ArgsType, Extensions, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Scope } from '../auth/scopes';
+import { textOf } from '../infra/field-cost';
+import { MAX_TEXT_LENGTH } from '../infra/input';
 import { Connection } from '../infra/pagination';
 import { DateTimeScalar, DateTimeValue } from '../infra/scalars';
 import { OutreachAudience } from '../outreach/outreach.types';
@@ -19,6 +21,9 @@ registerEnumType(DestinationKind, {
     EMAIL: { description: "Email over SMTP_URL: customer-facing actions to the customer's contactEmail, team alerts to the CSM." },
   },
 });
+
+/** Characters of an email subject template (its text and HTML templates take MAX_TEXT_LENGTH). */
+export const MAX_SUBJECT_TEMPLATE_LENGTH = 1_000;
 
 export enum DeliveryStatus {
   PENDING = 'PENDING',
@@ -103,16 +108,25 @@ export class Destination {
   emailTo!: string | null;
 
   @AdminOnly
-  @Field(() => String, { nullable: true, description: `EMAIL: subject template; null uses the built-in one. ${CUSTOMER_TEMPLATES}` })
+  @Field(() => String, {
+    nullable: true,
+    complexity: textOf(MAX_SUBJECT_TEMPLATE_LENGTH),
+    description: `EMAIL: subject template; null uses the built-in one. ${CUSTOMER_TEMPLATES}`,
+  })
   emailSubjectTemplate!: string | null;
 
   @AdminOnly
-  @Field(() => String, { nullable: true, description: `EMAIL: plain-text template; null uses the built-in one. ${CUSTOMER_TEMPLATES}` })
+  @Field(() => String, {
+    nullable: true,
+    complexity: textOf(MAX_TEXT_LENGTH),
+    description: `EMAIL: plain-text template; null uses the built-in one. ${CUSTOMER_TEMPLATES}`,
+  })
   emailTextTemplate!: string | null;
 
   @AdminOnly
   @Field(() => String, {
     nullable: true,
+    complexity: textOf(MAX_TEXT_LENGTH),
     description: `EMAIL: HTML template (values are HTML-escaped); null uses the built-in one. ${CUSTOMER_TEMPLATES}`,
   })
   emailHtmlTemplate!: string | null;

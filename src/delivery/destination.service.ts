@@ -21,7 +21,7 @@ import { checkUrlHost } from './address-guard';
 import { ENDPOINT_GONE_NOTE } from './delivery-errors';
 import { unknownPlaceholders } from './delivery-messages';
 import { cancelOpenDeliveries } from './delivery.service';
-import { CsmContact, CsmContactInput, Destination, DestinationInput, DestinationKind } from './delivery.types';
+import { CsmContact, CsmContactInput, Destination, DestinationInput, DestinationKind, MAX_SUBJECT_TEMPLATE_LENGTH } from './delivery.types';
 
 /** Active (not deleted) destinations at most: every scoring batch matches its actions against all of them. */
 export const MAX_DESTINATIONS = 100;
@@ -137,7 +137,7 @@ function destinationColumns(input: DestinationInput, policy: DestinationPolicy):
     signing_secret: input.signingSecret == null ? input.signingSecret : checkSigningSecret(input.signingSecret),
     email_from: optionalEmailSender(input.emailFrom, 'emailFrom'),
     email_to: optionalEmailAddress(input.emailTo, 'emailTo'),
-    email_subject_template: checkTemplate(input.emailSubjectTemplate, 'emailSubjectTemplate', 1000),
+    email_subject_template: checkTemplate(input.emailSubjectTemplate, 'emailSubjectTemplate', MAX_SUBJECT_TEMPLATE_LENGTH),
     email_text_template: checkTemplate(input.emailTextTemplate, 'emailTextTemplate', MAX_TEXT_LENGTH),
     email_html_template: checkTemplate(input.emailHtmlTemplate, 'emailHtmlTemplate', MAX_TEXT_LENGTH),
     digest_seconds: digest,

@@ -1,6 +1,8 @@
 // GraphQL shapes of product-usage ingestion and its read side.
 import { ArgsType, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { PageArgs } from '../customers/customer.types';
+import { jsonOf } from '../infra/field-cost';
+import { MAX_JSON_BYTES } from '../infra/input';
 import { Connection } from '../infra/pagination';
 import { DateTimeScalar, JSONScalar, DateTimeValue } from '../infra/scalars';
 
@@ -21,7 +23,7 @@ export class EngagementEvent {
   @Field(() => String, { nullable: true })
   feature!: string | null;
 
-  @Field(() => JSONScalar, { nullable: true })
+  @Field(() => JSONScalar, { nullable: true, complexity: jsonOf(MAX_JSON_BYTES) })
   metadata!: Record<string, unknown> | null;
 
   @Field(() => DateTimeScalar)

@@ -126,10 +126,11 @@ export interface AppConfig {
   maxQueryAliases: number;
   /**
    * Highest estimated cost of an operation: each field costs 1 plus its children, and a field taking
-   * `first` (a page) costs 1 + first × its children (`first` defaults to 50, counted at most 500), and
-   * a list of a declared length (a score's signals: src/infra/list-cost.ts) 1 + that length × its children. An
-   * operation that selects no page is not estimated: nothing in it multiplies, and MAX_QUERY_TOKENS
-   * bounds it. `MAX_QUERY_COST`, default 50 000 (the dashboard page of the README fits 500 customers at a time).
+   * `first` (a page) costs 1 + first × its children (`first` defaults to 50; one past 500 is refused by
+   * the field, and counts 1), a list of a declared length (a score's signals: src/infra/field-cost.ts)
+   * 1 + that length × its children, and a text or JSON field that may hold kilobytes what its longest
+   * answer weighs. An operation that selects none of these is not estimated: nothing in it
+   * multiplies, and MAX_QUERY_TOKENS bounds it. `MAX_QUERY_COST`, default 50 000 (the dashboard page of the README fits 500 customers at a time).
    */
   maxQueryCost: number;
   /** Requests (HTTP operations and WebSocket subscribe messages) an API key may make per window. `RATE_LIMIT_REQUESTS`, default 3000; 0 disables. */

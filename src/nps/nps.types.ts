@@ -2,6 +2,8 @@
 // the promoter/passive/detractor summary.
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { PageArgs } from '../customers/customer.types';
+import { textOf } from '../infra/field-cost';
+import { MAX_TEXT_LENGTH } from '../infra/input';
 import { Connection } from '../infra/pagination';
 import { DateTimeScalar, DateTimeValue } from '../infra/scalars';
 
@@ -19,7 +21,7 @@ export class NpsResponse {
   @Field(() => Int, { description: '0–10: promoters 9–10, passives 7–8, detractors 0–6.' })
   score!: number;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, complexity: textOf(MAX_TEXT_LENGTH) })
   comment!: string | null;
 
   @Field(() => String, { nullable: true, description: 'Who answered (e.g. an email address or user id).' })

@@ -1,10 +1,12 @@
 // GraphQL shapes of the outreach log: one row per playbook action, with its audience and status.
 import { ArgsType, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { PageArgs } from '../customers/customer.types';
+import { textOf } from '../infra/field-cost';
 import { Connection } from '../infra/pagination';
 import { DateTimeScalar, DateTimeValue } from '../infra/scalars';
 import { DeliveryStatus } from '../delivery/delivery.types';
 import { OutreachAudience, OutreachStatus } from '../scoring/model/types';
+import { MODEL_LIMITS } from '../scoring/model';
 
 // The outreach enums are the scoring model's (model/types.ts), registered here for the graph.
 export { OutreachAudience, OutreachStatus };
@@ -85,7 +87,12 @@ export class OutreachAction {
   @Field({ description: "True for a high-value account's escalation." })
   escalation!: boolean;
 
-  @Field(() => String, { nullable: true, description: 'The rendered message.' })
+  @Field(() => String, {
+    nullable: true,
+    // Weighed as its template, the model's longest text.
+    complexity: textOf(MODEL_LIMITS.textLength),
+    description: 'The rendered message.',
+  })
   message!: string | null;
 
   @Field(() => DateTimeScalar)

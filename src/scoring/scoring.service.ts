@@ -16,7 +16,7 @@ import { ClaimedCustomers, claimQueuedCustomers, databaseNow, putBackInQueue, re
 import { publishBatch } from './scoring.topics';
 import { whileScoring } from './scoring-activity';
 import { withSessionLock } from '../infra/session-lock';
-import type { ScoringRunsArgs } from './scoring.types';
+import { MAX_RUN_ERROR_LENGTH, type ScoringRunsArgs } from './scoring.types';
 
 /** Customers scored per transaction in a full run. */
 export const SCORING_BATCH_SIZE = 2000;
@@ -455,7 +455,7 @@ async function fullRun(
   } catch (error) {
     // Why it failed, as the driver says it (not the statement it was running), within the column's length.
     await query(db, `update scoring_run set status = 'FAILED', finished_at = now(), error = ? where id = ?`, [
-      cutText(driverMessage(error), 2000),
+      cutText(driverMessage(error), MAX_RUN_ERROR_LENGTH),
       run.id,
     ]);
     throw error;

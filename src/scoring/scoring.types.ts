@@ -3,7 +3,7 @@ import { ArgsType, Field, Float, ID, InputType, Int, ObjectType } from 'type-gra
 import { PageArgs } from '../customers/customer.types';
 import { Connection } from '../infra/pagination';
 import { DateTimeScalar, JSONScalar, DateTimeValue } from '../infra/scalars';
-import { listOf } from '../infra/list-cost';
+import { jsonOf, listOf, textOf } from '../infra/field-cost';
 import { MAX_PENALTY_CONDITIONS, MODEL_LIMITS, type PenaltyResult, type SignalResult } from './model';
 import { LifecycleStage, RiskReasonKind, TierDirection, Trend } from './scoring.enums';
 import type { StoredPenalty, StoredSignal } from './signal-storage';
@@ -125,7 +125,7 @@ export class RiskReason {
 }
 
 /**
- * The cost estimate of a score's lists (src/infra/list-cost.ts): a score lists every component,
+ * The cost estimate of a score's lists (src/infra/field-cost.ts): a score lists every component,
  * signal and penalty of its model, counted as half of what a model may have, above what the default
  * model has. Declared on the field resolvers of `signals` and `penalties` (a field resolver's options
  * replace its field's).
@@ -229,6 +229,9 @@ export class TierChange {
 
 export const TierChangeConnection = Connection(TierChange);
 
+/** Characters of a failed run's `error` as stored. */
+export const MAX_RUN_ERROR_LENGTH = 2_000;
+
 @ObjectType({ simpleResolvers: true })
 export class ScoringRun {
   @Field(() => ID)
@@ -252,7 +255,11 @@ export class ScoringRun {
   @Field(() => DateTimeScalar, { nullable: true })
   finishedAt!: DateTimeValue | null;
 
-  @Field(() => String, { nullable: true, description: 'Why a FAILED run failed (e.g. interrupted: the instance running it stopped).' })
+  @Field(() => String, {
+    nullable: true,
+    complexity: textOf(MAX_RUN_ERROR_LENGTH),
+    description: 'Why a FAILED run failed (e.g. interrupted: the instance running it stopped).',
+  })
   error!: string | null;
 
   @Field({
@@ -294,6 +301,8 @@ export class ScoringModelType {
   tiers!: TierBandType[];
 
   @Field(() => JSONScalar, {
+    // Its JSON text is at most jsonLength UTF-16 units, each at most three bytes of UTF-8.
+    complexity: jsonOf(3 * MODEL_LIMITS.jsonLength),
     description: 'The whole model: components, signals, penalties, tiers, hysteresis, trend, lifecycle, playbooks.',
   })
   config!: unknown;

@@ -30,9 +30,8 @@ import {
   SupportTicketInput,
   SupportTicketSeverity,
   SupportTicketStatus,
+  MAX_SUBJECT_LENGTH,
 } from './support-ticket.types';
-
-export const MAX_SUBJECT_LENGTH = 1_000;
 
 export const SUPPORT_TICKET_COLUMNS = `t.id::text as id, t.customer_id as "customerId", t.external_id as "externalId", t.subject,
   t.severity, t.status, t.csat_rating as "csatRating", t.sentiment, t.opened_at as "openedAt", t.resolved_at as "resolvedAt",

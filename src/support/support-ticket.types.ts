@@ -2,8 +2,12 @@
 // the customer's ticket list arguments.
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { PageArgs } from '../customers/customer.types';
+import { textOf } from '../infra/field-cost';
 import { Connection } from '../infra/pagination';
 import { DateTimeScalar, DateTimeValue } from '../infra/scalars';
+
+/** Characters of a ticket's subject. */
+export const MAX_SUBJECT_LENGTH = 1_000;
 
 export enum SupportTicketSeverity {
   LOW = 'LOW',
@@ -48,7 +52,7 @@ export class SupportTicket {
   @Field({ description: "The helpdesk's id of the ticket." })
   externalId!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, complexity: textOf(MAX_SUBJECT_LENGTH) })
   subject!: string | null;
 
   @Field(() => SupportTicketSeverity)

@@ -445,6 +445,20 @@ describe('under the default limits', () => {
     socket.close();
   });
 
+  it('weighs a text field by its longest answer: a page of 500 NPS comments is refused for its cost, one of 100 runs', async () => {
+    const comments = (first: number) => `{ npsResponses(first: ${first}) { edges { node { comment } } } }`;
+    const refused = await post(server.url, comments(500), undefined, key);
+    expect(refused.status).toBe(400);
+    // 1 + 500 × (edges 1 + node (1 + comment 400: 10,000 characters of up to 4 bytes, a unit per 100 bytes))
+    expect(refused.body.errors?.[0].extensions).toMatchObject({
+      code: 'OPERATION_LIMIT_EXCEEDED',
+      limit: 'cost',
+      max: 50_000,
+      found: 1 + 500 * 402,
+    });
+    expect((await post(server.url, comments(100), undefined, key)).body).toEqual({ data: { npsResponses: { edges: [] } } });
+  });
+
   it('refuses what a subscription would hold for its life past 16 KiB (its id, document and variables), and an operation id past 256 characters', async () => {
     const socket = await GraphQLSocket.connect(server.wsUrl, key);
     expect(await socket.acknowledged()).toBe('ack');

@@ -725,7 +725,7 @@ describe('what a read key sees of a destination', () => {
       [CUSTOMER, created.body.data!.createDestination.id],
     );
     const subscription = `subscription { healthScoreUpdated(customerId: "${CUSTOMER}") {
-      customer { outreach(first: 500) { edges { node { deliveries { lastError } } } } } } }`;
+      customer { outreach(first: 10) { edges { node { deliveries { lastError } } } } } } }`;
     const adminSocket = await GraphQLSocket.connect(server.wsUrl, admin);
     const readSocket = await GraphQLSocket.connect(server.wsUrl, keys.get('read')!.key);
     try {

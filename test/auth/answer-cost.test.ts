@@ -1,0 +1,79 @@
+// The cost estimate weighs what an answer may weigh: a text or JSON field by its longest answer, a
+// list without `first` by the items it is expected to hold. Estimated on the schema itself, as the
+// server estimates every operation before it runs (the refusal over HTTP is in limits.test.ts), for
+// the fields a request could otherwise have answered megabytes of at the cost of a page of ids, and
+// for the dashboard's own documents and the README's dashboard query, which must stay within it.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DocumentNode, GraphQLSchema, parse } from 'graphql';
+import { CostLimit } from '../../src/auth/operation-limits';
+import { readConfig } from '../../src/infra/config';
+import { InProcessPubSub } from '../../src/infra/pubsub';
+import { buildAppSchema } from '../../src/schema';
+import * as dashboardDocuments from '../../dashboard/src/gql/graphql';
+
+let schema: GraphQLSchema;
+const MAX_QUERY_COST = readConfig({}).maxQueryCost;
+
+beforeAll(async () => {
+  schema = await buildAppSchema(new InProcessPubSub());
+});
+
+/** The estimated cost of `document` with `variables` (0 when nothing in it is estimated). */
+function estimatedCost(document: DocumentNode | string, variables: Record<string, unknown> = {}): number {
+  const limit = new CostLimit({ maxTokens: Number.MAX_SAFE_INTEGER, maxDepth: 100, maxAliases: 100, maxCost: 0 });
+  try {
+    limit.check({ schema, document: typeof document === 'string' ? parse(document) : document, variables });
+    return 0;
+  } catch (error) {
+    return (error as { extensions: { found: number } }).extensions.found;
+  }
+}
+
+it('weighs a text or JSON field by its longest answer: four bytes a character, a unit of cost per 100 bytes', () => {
+  const page = (list: string, field: string, args = '') => estimatedCost(`{ ${list}(first: 500${args}) { edges { node { ${field} } } } }`);
+  // 1 + 500 × (edges 1 + node (1 + the field's weight))
+  const weighs = (list: string, field: string, args = '') => (page(list, field, args) - 1) / 500 - 2;
+  expect(weighs('npsResponses', 'comment')).toBe(400);
+  expect(weighs('engagementEvents', 'metadata')).toBe(82);
+  expect(weighs('outreachLog', 'message')).toBe(80);
+  expect(weighs('customers', 'churnReason')).toBe(40);
+  expect(weighs('scoringRuns', 'error')).toBe(80);
+  expect(weighs('changes', 'detail', ', since: "2026-01-01T00:00:00Z"')).toBe(41);
+  expect(weighs('destinations', 'emailTextTemplate')).toBe(400);
+  // An id or a label counts 1, as any scalar.
+  expect(weighs('npsResponses', 'respondent')).toBe(1);
+});
+
+it('refuses a page of 500 NPS comments, which may weigh 40 KB each, and takes one of 100', () => {
+  const comments = '{ a1: npsResponses(customerId: "zz_big", first: 500) { edges { node { comment } } } }';
+  expect(estimatedCost(comments)).toBe(1 + 500 * 402);
+  expect(estimatedCost(comments)).toBeGreaterThan(MAX_QUERY_COST);
+  expect(estimatedCost('{ npsResponses(first: 100) { edges { node { comment } } } }')).toBeLessThanOrEqual(MAX_QUERY_COST);
+});
+
+it("counts an action's deliveries as 10 items, each with its lastError's weight", () => {
+  const log = (deliveries: string) => estimatedCost(`{ outreachLog(first: 10) { edges { node { id ${deliveries} } } } }`);
+  // deliveries: 1 + 10 × (status 1 + lastError 80)
+  expect(log('deliveries { status lastError }') - log('')).toBe(10 * (1 + 10 * 81));
+});
+
+it('counts a page past 500 as 1: the field refuses its `first` itself, answering nothing but the error', () => {
+  expect(estimatedCost('{ npsResponses(first: 501) { edges { node { comment } } } }')).toBe(1);
+});
+
+it("keeps every dashboard document within the default limit, at 25 items a page (the dashboard's largest)", () => {
+  const variables = { first: 25, id: 'c', since: '2026-01-01T00:00:00Z', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' };
+  const costs = Object.entries(dashboardDocuments)
+    .filter(([name]) => name.endsWith('Document'))
+    .map(([name, document]) => ({ name, cost: estimatedCost(document as DocumentNode, variables) }));
+  expect(costs.length).toBeGreaterThan(10);
+  expect(costs.filter(({ cost }) => cost > MAX_QUERY_COST)).toEqual([]);
+});
+
+it("keeps the README's dashboard query within the default limit at 500 customers a page, as the README says", () => {
+  const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+  const dashboard = /```graphql\n(query Dashboard \{[\s\S]*?)```/.exec(readme)![1];
+  expect(dashboard).toContain('customers(first: 50,');
+  expect(estimatedCost(dashboard.replace('customers(first: 50,', 'customers(first: 500,'))).toBeLessThanOrEqual(MAX_QUERY_COST);
+});
