@@ -3,21 +3,27 @@
 // much as everything else together. Apollo accepts another executor only through its gateway
 // interface, so this is a "gateway" serving our own schema. Queries and mutations of one root field
 // are compiled; subscriptions (served by graphql-ws), mutations of several fields, operations with a
-// variable inside a JSON literal, requests that leave out a variable of an input object's field,
-// documents seen once and requests with invalid variables still run through graphql-js, so their
-// answers (and errors) are graphql-js's own.
+// variable inside a JSON literal, requests that leave out a variable of an input object's field or
+// send an array for an input object, documents seen once and requests with invalid variables still
+// run through graphql-js, so their answers (and errors) are graphql-js's own.
 import type { GatewayExecutor, GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from '@apollo/server-gateway-interface';
 import {
   DocumentNode,
   execute,
   GraphQLError,
+  getNamedType,
   getNullableType,
+  GraphQLInputObjectType,
+  GraphQLInputType,
   GraphQLSchema,
+  isInputObjectType,
   isListType,
+  isNonNullType,
   Kind,
   OperationDefinitionNode,
   printSchema,
   TypeInfo,
+  typeFromAST,
   visit,
   visitWithTypeInfo,
 } from 'graphql';
@@ -34,6 +40,8 @@ interface CompiledOperation {
   query: CompiledQuery;
   /** See variablesOfInputFields: a request that leaves one of these out runs through graphql-js. */
   inputFieldVariables: readonly string[];
+  /** See arrayForInputObject: a request whose variables hold one runs through graphql-js. */
+  inputObjectVariables: ReadonlyArray<readonly [string, GraphQLInputType]>;
 }
 
 interface DocumentState {
@@ -218,6 +226,53 @@ function leavesOut(variables: Record<string, unknown>, names: readonly string[])
   return names.some((name) => !Object.prototype.hasOwnProperty.call(variables, name) || variables[name] === undefined);
 }
 
+/** The fields of an input object that may hold input objects themselves, by input type. */
+const inputObjectFieldsByType = new WeakMap<GraphQLInputObjectType, ReadonlyArray<readonly [string, GraphQLInputType]>>();
+
+function fieldsHoldingInputObjects(type: GraphQLInputObjectType): ReadonlyArray<readonly [string, GraphQLInputType]> {
+  let fields = inputObjectFieldsByType.get(type);
+  if (!fields) {
+    fields = Object.values(type.getFields())
+      .filter((field) => isInputObjectType(getNamedType(field.type)))
+      .map((field) => [field.name, field.type] as const);
+    inputObjectFieldsByType.set(type, fields);
+  }
+  return fields;
+}
+
+/**
+ * Whether `value`, of `type`, holds an array where an input object goes, at any depth. graphql-jit
+ * takes any JavaScript object for an input object, an array too (`typeof [] === 'object'`), where
+ * graphql-js refuses it ("to be an object"): an empty list sent for an input object whose fields are
+ * all optional (`filter: []`) was read as `{}` from a document's second run on, and cleared a
+ * destination's filter. Only the fields that may hold input objects are walked, so a batch of
+ * events (no nested input objects) costs one look at each item.
+ */
+function arrayForInputObject(type: GraphQLInputType, value: unknown): boolean {
+  if (value === null || value === undefined) return false;
+  if (isNonNullType(type)) return arrayForInputObject(type.ofType, value);
+  if (isListType(type)) {
+    const itemType: GraphQLInputType = type.ofType;
+    // A value that is not a list stands for a list of one, for graphql-jit and graphql-js alike.
+    return Array.isArray(value) ? value.some((item) => arrayForInputObject(itemType, item)) : arrayForInputObject(itemType, value);
+  }
+  if (!isInputObjectType(type)) return false;
+  if (Array.isArray(value)) return true;
+  if (typeof value !== 'object') return false;
+  const fields = value as Record<string, unknown>;
+  return fieldsHoldingInputObjects(type).some(([name, fieldType]) => arrayForInputObject(fieldType, fields[name]));
+}
+
+/** The operation's variables whose type holds an input object, with their types. */
+function variablesOfInputObjects(schema: GraphQLSchema, operation: OperationDefinitionNode): Array<readonly [string, GraphQLInputType]> {
+  const variables: Array<readonly [string, GraphQLInputType]> = [];
+  for (const definition of operation.variableDefinitions ?? []) {
+    const type = typeFromAST(schema, definition.type) as GraphQLInputType | undefined;
+    if (type && isInputObjectType(getNamedType(type))) variables.push([definition.variable.name.value, type]);
+  }
+  return variables;
+}
+
 export function compiledQueryGateway(schema: GraphQLSchema): GatewayInterface {
   // Keyed by the parsed document, which Apollo's document cache hands back for a repeated query;
   // an entry goes when Apollo evicts the document.
@@ -236,7 +291,13 @@ export function compiledQueryGateway(schema: GraphQLSchema): GatewayInterface {
     if (compiled === undefined) {
       const result = reasonToInterpret(schema, document, operation) ? null : compileQuery(schema, document, operationName ?? undefined);
       compiled =
-        result && isCompiledQuery(result) ? { query: result, inputFieldVariables: variablesOfInputFields(document, operation) } : null;
+        result && isCompiledQuery(result)
+          ? {
+              query: result,
+              inputFieldVariables: variablesOfInputFields(document, operation),
+              inputObjectVariables: variablesOfInputObjects(schema, operation),
+            }
+          : null;
       state.compiled.set(key, compiled);
     }
     return compiled;
@@ -254,7 +315,11 @@ export function compiledQueryGateway(schema: GraphQLSchema): GatewayInterface {
     if (refusal) return { errors: [refusal] };
     if (operation?.operation === 'query' || (operation?.operation === 'mutation' && isSingleField(operation))) {
       const compiled = compiledFor(document, operation, operationName);
-      if (compiled && !leavesOut(variables, compiled.inputFieldVariables)) {
+      const compiledReadsAlike =
+        compiled &&
+        !leavesOut(variables, compiled.inputFieldVariables) &&
+        !compiled.inputObjectVariables.some(([name, type]) => arrayForInputObject(type, variables[name]));
+      if (compiled && compiledReadsAlike) {
         // graphql-jit coerces the variables with code compiled for this operation: for a batch of
         // 5,000 input objects that is several times cheaper than graphql-js's generic walk. When
         // they do not coerce it answers without `data` and before running anything (so a mutation

@@ -288,6 +288,66 @@ describe('documents graphql-jit would run otherwise', () => {
   });
 });
 
+describe('an array sent where an input object goes', () => {
+  const post = async (query: string, variables: Record<string, unknown>) => {
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: response.status, body: (await response.json()) as GraphQLResponse<unknown> };
+  };
+  const refusedEveryRun = async (query: string, variables: Record<string, unknown>) => {
+    const first = await post(query, variables);
+    expect(first.status).toBe(400);
+    expect(first.body.data).toBeUndefined();
+    expect(first.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(first.body.errors?.[0].message).toContain('to be an object');
+    for (let run = 0; run < 3; run++) expect(await post(query, variables)).toEqual(first);
+  };
+  const destinationFilter = async (id: string) => {
+    const result = await server.request<{ destinations: { edges: Array<{ node: { id: string; filter: unknown } }> } }, unknown>(
+      '{ destinations(first: 100) { edges { node { id filter { audience tiers } } } } }',
+    );
+    return result.data?.destinations.edges.find((edge) => edge.node.id === id)?.node.filter;
+  };
+
+  it("is refused every time the document is sent, and a destination's filter stays as it was", async () => {
+    const created = await server.gql<{ createDestination: { id: string } }, unknown>(
+      `mutation { createDestination(input: { kind: WEBHOOK, name: "jit-critical-only", url: "https://example.com/c",
+         signingSecret: "whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODk=", paused: true, filter: { tiers: ["critical"], audience: TEAM } }) { id } }`,
+    );
+    const id = created.createDestination.id;
+    const UPDATE = 'mutation Upd($id: ID!, $i: DestinationInput!) { updateDestination(id: $id, input: $i) { filter { audience tiers } } }';
+    await refusedEveryRun(UPDATE, { id, i: { filter: [] } });
+    await refusedEveryRun(UPDATE, { id, i: [] });
+    expect(await destinationFilter(id)).toEqual({ audience: 'TEAM', tiers: ['critical'] });
+  });
+
+  it('is refused every time in a list item, and nothing is created', async () => {
+    const before = await server.request<{ destinations: { edges: unknown[] } }, unknown>(
+      '{ destinations(first: 100) { edges { cursor } } }',
+    );
+    const CREATE = `mutation Create($f: DestinationFilterInput) { createDestination(input: { kind: WEBHOOK, name: "jit-list", url: "https://example.com/l",
+       signingSecret: "whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODk=", paused: true, filter: $f }) { id } }`;
+    await refusedEveryRun(CREATE, { f: [] });
+    const BATCH = `mutation Batch($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }`;
+    await refusedEveryRun(BATCH, { events: [{ customerId: 'cust_jit_3', eventType: 'login' }, []] });
+    const after = await server.request<{ destinations: { edges: unknown[] } }, unknown>(
+      '{ destinations(first: 100) { edges { cursor } } }',
+    );
+    expect(after.data?.destinations.edges).toHaveLength(before.data?.destinations.edges.length ?? -1);
+  });
+
+  it('is refused every time for a scoring model, whose version stays', async () => {
+    const version = async () =>
+      (await server.gql<{ scoringModel: { version: number } }, unknown>('{ scoringModel { version } }')).scoringModel.version;
+    const before = await version();
+    await refusedEveryRun('mutation Model($i: ScoringModelInput!) { updateScoringModel(input: $i) { version } }', { i: [] });
+    expect(await version()).toBe(before);
+  });
+});
+
 describe('which operations are compiled', () => {
   let schema: GraphQLSchema;
   beforeAll(async () => {
