@@ -147,7 +147,8 @@ function destinationColumns(input: DestinationInput, policy: DestinationPolicy):
     columns.audience = filter?.audience ?? null;
     columns.playbooks = checkList(filter?.playbooks, 'filter.playbooks') ?? null;
     columns.tiers = checkList(filter?.tiers, 'filter.tiers') ?? null;
-    columns.csm_owner = filter?.csmOwner == null ? null : requiredLabel(filter.csmOwner, 'filter.csmOwner', MAX_NAME_LENGTH);
+    // An optional label: one that shows nothing is none, as everywhere, and so no filter on the CSM owner.
+    columns.csm_owner = optionalLabel(filter?.csmOwner, 'filter.csmOwner', MAX_NAME_LENGTH);
   }
   // Last: a field checked above is refused naming its own limit; this holds the rest (checkStrings).
   checkStrings(input, '');

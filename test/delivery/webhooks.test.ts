@@ -106,6 +106,16 @@ describe('webhook destinations', () => {
     expect(row).toEqual({ count: 1, tiers: 0 });
   });
 
+  it('stores a filter csmOwner that shows nothing as none: no filter on the CSM owner, as a blank label anywhere', async () => {
+    const UPDATE = `mutation($id: ID!, $filter: DestinationFilterInput) { updateDestination(id: $id, input: { filter: $filter }) { filter { audience csmOwner } } }`;
+    for (const csmOwner of ['  ', '\u200b', ' \u2060 ']) {
+      const updated = await ok(server, UPDATE, { id: destinationId, filter: { audience: 'TEAM', csmOwner } });
+      expect(updated.updateDestination.filter).toEqual({ audience: 'TEAM', csmOwner: null });
+    }
+    const [row] = await sql<{ csmOwner: string | null }>(server.database, `select csm_owner as "csmOwner" from destination`);
+    expect(row.csmOwner).toBeNull();
+  });
+
   it('delivers each matching decided action once, signed, with the documented payload', async () => {
     await seedDecliningAccounts(server, ['cust_w1']);
     await scoreNow(server, ['cust_w1']);
