@@ -93,10 +93,17 @@ async function expectPreviewedActivatedAndScored(config: ScoringModelConfig): Pr
   expect((await activate(DEFAULT_SCORING_MODEL)).errors).toBeUndefined();
 }
 
-it('scores a model whose churn window is not a whole number of days (the silence lookback reaches past it)', async () => {
+it('refuses a churn window that is not a whole number of days, writing no model version', async () => {
+  const before = await modelVersions();
   const config = structuredClone(DEFAULT_SCORING_MODEL) as ScoringModelConfig;
   config.lifecycle.churnWindowDays = 200.5;
-  await expectPreviewedActivatedAndScored(config);
+  for (const answer of [await activate(config), await preview(config)]) {
+    expect(answer.errors?.[0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      problems: ['lifecycle.churnWindowDays must be a whole number of days within 1…3650'],
+    });
+  }
+  expect(await modelVersions()).toBe(before);
 });
 
 it('refuses a tier severity the API cannot answer with, writing no model version', async () => {

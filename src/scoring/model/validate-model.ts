@@ -29,12 +29,19 @@ const MAX_SEVERITY = 1000;
 /** Bound of a normaliser's parameters and a penalty's threshold: metrics are counts, ratios, days and NPS. */
 const MAX_MAGNITUDE = 1_000_000;
 
+/**
+ * A setting counted in days is a whole number of them within `min`…MAX_WINDOW_DAYS: scoring works by
+ * the day, and a fraction (0.01 of a day, a quarter of an hour) is a slip, not a setting; a bound of
+ * 1 refused 0 while it took 0.01.
+ */
+function dayCountErrors(path: string, value: unknown, min: 0 | 1): string[] {
+  const valid = Number.isInteger(value) && (value as number) >= min && (value as number) <= MAX_WINDOW_DAYS;
+  return valid ? [] : [`${path} must be a whole number of days within ${min}…${MAX_WINDOW_DAYS}`];
+}
+
 /** A signal's or penalty's window and, for metrics relative to the account's history, its baseline. */
 function windowErrors(path: string, source: { metric: string; windowDays: number; baselineDays?: number }): string[] {
-  const errors: string[] = [];
-  if (!isPositiveInteger(source.windowDays) || source.windowDays > MAX_WINDOW_DAYS) {
-    errors.push(`${path}.windowDays must be a whole number of days within 1…${MAX_WINDOW_DAYS}`);
-  }
+  const errors = dayCountErrors(`${path}.windowDays`, source.windowDays, 1);
   const needsBaseline = BASELINE_METRICS.has(source.metric as never);
   if (needsBaseline && (!isPositiveInteger(source.baselineDays) || (source.baselineDays as number) > MAX_WINDOW_DAYS)) {
     errors.push(`${path}.baselineDays must be a whole number of days within 1…${MAX_WINDOW_DAYS} for metric "${source.metric}"`);
@@ -362,12 +369,7 @@ function playbookErrors(model: ScoringModelConfig): string[] {
       if (!isFiniteNumber(playbook.minScore) || playbook.minScore < 0 || playbook.minScore > 100) {
         errors.push(`${path}.minScore must be within 0…100`);
       }
-      if (
-        playbook.holdDays !== undefined &&
-        (!isFiniteNumber(playbook.holdDays) || playbook.holdDays < 0 || playbook.holdDays > MAX_WINDOW_DAYS)
-      ) {
-        errors.push(`${path}.holdDays must be within 0…${MAX_WINDOW_DAYS}`);
-      }
+      if (playbook.holdDays !== undefined) errors.push(...dayCountErrors(`${path}.holdDays`, playbook.holdDays, 0));
     } else if (playbook.kind !== 'silence') {
       errors.push(`${path}.kind must be "tier", "silence" or "expansion"`);
     }
@@ -389,12 +391,7 @@ function playbookErrors(model: ScoringModelConfig): string[] {
         errors.push(`${path}: only one "${kind}" playbook is allowed`);
       }
     }
-    if (
-      playbook.cooldownDays !== undefined &&
-      (!isFiniteNumber(playbook.cooldownDays) || playbook.cooldownDays < 0 || playbook.cooldownDays > MAX_WINDOW_DAYS)
-    ) {
-      errors.push(`${path}.cooldownDays must be within 0…${MAX_WINDOW_DAYS}`);
-    }
+    if (playbook.cooldownDays !== undefined) errors.push(...dayCountErrors(`${path}.cooldownDays`, playbook.cooldownDays, 0));
     if (playbook.actions.length === 0) {
       errors.push(`${path}.actions must contain at least one action`);
       return;
@@ -406,13 +403,10 @@ function playbookErrors(model: ScoringModelConfig): string[] {
 
 /** The lifecycle settings: onboarding, churn window, coverage, advocates. */
 function lifecycleErrors(lifecycle: ScoringModelConfig['lifecycle']): string[] {
-  const errors: string[] = [];
-  if (!isFiniteNumber(lifecycle.onboardingDays) || lifecycle.onboardingDays <= 0 || lifecycle.onboardingDays > MAX_WINDOW_DAYS) {
-    errors.push(`lifecycle.onboardingDays must be > 0 and at most ${MAX_WINDOW_DAYS}`);
-  }
-  if (!isFiniteNumber(lifecycle.churnWindowDays) || lifecycle.churnWindowDays <= 0 || lifecycle.churnWindowDays > MAX_WINDOW_DAYS) {
-    errors.push(`lifecycle.churnWindowDays must be within 1…${MAX_WINDOW_DAYS}`);
-  }
+  const errors: string[] = [
+    ...dayCountErrors('lifecycle.onboardingDays', lifecycle.onboardingDays, 1),
+    ...dayCountErrors('lifecycle.churnWindowDays', lifecycle.churnWindowDays, 1),
+  ];
   if (
     lifecycle.minCoverage !== undefined &&
     !(isFiniteNumber(lifecycle.minCoverage) && lifecycle.minCoverage >= 0 && lifecycle.minCoverage <= 1)
@@ -444,9 +438,7 @@ function settingsErrors(model: ScoringModelConfig): string[] {
     errors.push('penaltyHysteresis must be within 0…0.5');
   }
 
-  if (!isPositiveInteger(model.trend.windowDays) || model.trend.windowDays > MAX_WINDOW_DAYS) {
-    errors.push(`trend.windowDays must be a whole number of days within 1…${MAX_WINDOW_DAYS}`);
-  }
+  errors.push(...dayCountErrors('trend.windowDays', model.trend.windowDays, 1));
   if (!isFiniteNumber(model.trend.threshold) || model.trend.threshold < 0 || model.trend.threshold > 100) {
     errors.push('trend.threshold must be within 0…100');
   }
@@ -456,17 +448,12 @@ function settingsErrors(model: ScoringModelConfig): string[] {
   if (!isFiniteNumber(model.scoreDrop.points) || model.scoreDrop.points <= 0 || model.scoreDrop.points > 100) {
     errors.push('scoreDrop.points must be > 0 and at most 100');
   }
-  if (!isPositiveInteger(model.scoreDrop.withinDays) || model.scoreDrop.withinDays > MAX_WINDOW_DAYS) {
-    errors.push(`scoreDrop.withinDays must be a whole number of days within 1…${MAX_WINDOW_DAYS}`);
-  }
-  if (!isFiniteNumber(model.cooldownDays) || model.cooldownDays < 0 || model.cooldownDays > MAX_WINDOW_DAYS)
-    errors.push(`cooldownDays must be within 0…${MAX_WINDOW_DAYS}`);
+  errors.push(...dayCountErrors('scoreDrop.withinDays', model.scoreDrop.withinDays, 1));
+  errors.push(...dayCountErrors('cooldownDays', model.cooldownDays, 0));
   if (!isFiniteNumber(model.escalationArrCents) || model.escalationArrCents < 0 || model.escalationArrCents > Number.MAX_SAFE_INTEGER) {
     errors.push('escalationArrCents must be a number within 0…2^53');
   }
-  if (!isFiniteNumber(model.silenceAlertDays) || model.silenceAlertDays <= 0 || model.silenceAlertDays > MAX_WINDOW_DAYS) {
-    errors.push(`silenceAlertDays must be > 0 and at most ${MAX_WINDOW_DAYS}`);
-  }
+  errors.push(...dayCountErrors('silenceAlertDays', model.silenceAlertDays, 1));
   if (
     model.silenceAlertGaps !== undefined &&
     (!isFiniteNumber(model.silenceAlertGaps) || model.silenceAlertGaps < 0 || model.silenceAlertGaps > 100)

@@ -217,9 +217,33 @@ describe('validateModel', () => {
 
     it('rejects a trend window of 0 and lifecycle windows of 0', () => {
       expect(errorsAfter((m) => (m.trend.windowDays = 0))).toEqual(['trend.windowDays must be a whole number of days within 1…3650']);
-      expect(errorsAfter((m) => (m.lifecycle.churnWindowDays = 0))).toEqual(['lifecycle.churnWindowDays must be within 1…3650']);
-      expect(errorsAfter((m) => (m.lifecycle.onboardingDays = -1))).toEqual(['lifecycle.onboardingDays must be > 0 and at most 3650']);
-      expect(errorsAfter((m) => (m.silenceAlertDays = 0))).toEqual(['silenceAlertDays must be > 0 and at most 3650']);
+      expect(errorsAfter((m) => (m.lifecycle.churnWindowDays = 0))).toEqual([
+        'lifecycle.churnWindowDays must be a whole number of days within 1…3650',
+      ]);
+      expect(errorsAfter((m) => (m.lifecycle.onboardingDays = -1))).toEqual([
+        'lifecycle.onboardingDays must be a whole number of days within 1…3650',
+      ]);
+      expect(errorsAfter((m) => (m.silenceAlertDays = 0))).toEqual(['silenceAlertDays must be a whole number of days within 1…3650']);
+    });
+
+    it('takes every setting counted in days as a whole number of days only, where 0 or 1 day is the least', () => {
+      const settings: Array<[string, (m: ScoringModelConfig, days: number) => void, string]> = [
+        ['lifecycle.churnWindowDays', (m, days) => (m.lifecycle.churnWindowDays = days), '1…3650'],
+        ['lifecycle.onboardingDays', (m, days) => (m.lifecycle.onboardingDays = days), '1…3650'],
+        ['silenceAlertDays', (m, days) => (m.silenceAlertDays = days), '1…3650'],
+        ['cooldownDays', (m, days) => (m.cooldownDays = days), '0…3650'],
+        ['playbooks[0].cooldownDays', (m, days) => (m.playbooks[0].cooldownDays = days), '0…3650'],
+        ['playbooks[4].holdDays', (m, days) => Object.assign(m.playbooks[4], { holdDays: days }), '0…3650'],
+        ['trend.windowDays', (m, days) => (m.trend.windowDays = days), '1…3650'],
+        ['scoreDrop.withinDays', (m, days) => (m.scoreDrop.withinDays = days), '1…3650'],
+        ['penalties[0].windowDays', (m, days) => (m.penalties[0].windowDays = days), '1…3650'],
+      ];
+      for (const [path, set, range] of settings) {
+        for (const days of [0.5, 0.01, 30.5]) {
+          expect(errorsAfter((m) => set(m, days))).toEqual([`${path} must be a whole number of days within ${range}`]);
+        }
+        expect(errorsAfter((m) => set(m, 30))).toEqual([]);
+      }
     });
   });
 
@@ -228,7 +252,9 @@ describe('validateModel', () => {
       expect(errorsAfter((m) => (engagementSignal(m).windowDays = 5000))).toEqual([
         'components[0].signals[0].windowDays must be a whole number of days within 1…3650',
       ]);
-      expect(errorsAfter((m) => (m.lifecycle.churnWindowDays = 1e9))).toEqual(['lifecycle.churnWindowDays must be within 1…3650']);
+      expect(errorsAfter((m) => (m.lifecycle.churnWindowDays = 1e9))).toEqual([
+        'lifecycle.churnWindowDays must be a whole number of days within 1…3650',
+      ]);
       expect(errorsAfter((m) => (engagementSignal(m).weight = 1e308))).toEqual([
         'components[0].signals[0].weight must be within 0…1,000,000',
       ]);
@@ -410,7 +436,7 @@ describe('validateModel', () => {
       for (const holdDays of [0, 14, 3650]) expect(errorsAfter((m) => Object.assign(m.playbooks[expansion(m)], { holdDays }))).toEqual([]);
       for (const holdDays of [-1, 3651, '14', Number.NaN]) {
         expect(errorsAfter((m) => Object.assign(m.playbooks[expansion(m)], { holdDays }))).toEqual([
-          'playbooks[4].holdDays must be within 0…3650',
+          'playbooks[4].holdDays must be a whole number of days within 0…3650',
         ]);
       }
     });
