@@ -4,6 +4,7 @@
 // marked `shipped_default`, so a newer default can replace them.
 import type { CoreServices } from '../context';
 import { ensure, InvalidInputError } from '../infra/errors';
+import { MAX_TEXT_LENGTH, optionalText } from '../infra/input';
 import type { LoaderRegistry } from '../infra/loaders';
 import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
 import {
@@ -283,7 +284,8 @@ export function modelUpdateFrom(input: { config?: unknown; tierPreset?: string |
   ensure(config == null || (typeof config === 'object' && !Array.isArray(config)), 'config must be a scoring model (a JSON object)', {
     argument: 'config',
   });
-  const tierPreset = input.tierPreset?.trim();
+  // Held to the bound of every string argument first: a name past it is refused as too long, not as no preset.
+  const tierPreset = optionalText(input.tierPreset, 'tierPreset', MAX_TEXT_LENGTH);
   if (tierPreset) return tierPresetUpdate(checkTierPreset(tierPreset), config);
   if (config != null) return config as ScoringModelConfig;
   throw new InvalidInputError('give a model as `config` (a JSON object) or a `tierPreset`', { argument: 'input' });

@@ -565,6 +565,14 @@ it('takes a tier preset named with white space around it, as every text argument
   await server.app.scheduler.idle();
 });
 
+it('refuses a tier preset name longer than any string argument takes as too long, not as an unknown preset', async () => {
+  const refused = await server.request('mutation ($input: ScoringModelInput!) { updateScoringModel(input: $input) { version } }', {
+    input: { tierPreset: 'x'.repeat(10_001) },
+  });
+  expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'tierPreset', max: 10_000 });
+  expect(refused.errors?.[0].message).toBe('tierPreset is longer than 10000 characters');
+});
+
 it('lays a tier preset over an active model stored before a cap on fixed points was refused, dropping that cap', async () => {
   // What a version stored before the rule looks like: maxPoints on a penalty without perUnit, which never took effect.
   const config = JSON.parse(JSON.stringify(DEFAULT_SCORING_MODEL));
