@@ -257,6 +257,8 @@ export function filterInstant(value: Date | null | undefined, argument: string):
 
 /** Longest email address SMTP carries (RFC 5321: 64 + @ + 255). */
 export const MAX_EMAIL_LENGTH = 320;
+/** Longest local part (before the @) of an address, in bytes of UTF-8 (RFC 5321, section 4.5.3.1.1; RFC 6531 counts octets too). */
+export const MAX_EMAIL_LOCAL_PART_BYTES = 64;
 
 /** Format characters (zero-width spaces and joiners, soft hyphens) and others Unicode draws as nothing. */
 const INVISIBLE_IN_AN_ADDRESS = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
@@ -298,6 +300,13 @@ export function checkEmailAddress(value: string, argument: string): string {
     NUMERIC_LABEL.test(trimmed.slice(trimmed.lastIndexOf('.') + 1))
   ) {
     throw new InvalidInputError(`${argument} must be one email address like kate@example.com`, { argument });
+  }
+  // The most RFC 5321 lets a mail server take: a longer one may be refused, and would fail only at its first send.
+  if (Buffer.byteLength(trimmed.slice(0, at)) > MAX_EMAIL_LOCAL_PART_BYTES) {
+    throw new InvalidInputError(
+      `${argument}: the part before the @ is longer than ${MAX_EMAIL_LOCAL_PART_BYTES} bytes, the most an email address may have (RFC 5321)`,
+      { argument, max: MAX_EMAIL_LOCAL_PART_BYTES },
+    );
   }
   return trimmed;
 }

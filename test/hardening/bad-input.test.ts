@@ -119,6 +119,7 @@ inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'contactEmail', [
   ['a bell in an address', 'ka\u0007te@example.com'],
   ['a right-to-left override in an address', 'kate@exa\u202Emple.com'],
   ['a zero-width space in an address', 'kate@exa\u200Bmple.com'],
+  ['a local part longer than RFC 5321 allows', `${'k'.repeat(65)}@example.com`],
 ]);
 inputCases('upsertCustomer', 'CustomerInput', 'id', customer, 'seats', [['negative seats', -5]]);
 

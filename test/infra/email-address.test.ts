@@ -55,3 +55,12 @@ it('takes digits in a domain, the top-level label excepted', () => {
 it('takes an address in another script (SMTPUTF8)', () => {
   expect(checkEmailAddress('кейт@пример.рф', 'email')).toBe('кейт@пример.рф');
 });
+
+it('takes a local part of 64 bytes and refuses a longer one, as RFC 5321 does', () => {
+  expect(checkEmailAddress(`${'k'.repeat(64)}@example.com`, 'contactEmail')).toBe(`${'k'.repeat(64)}@example.com`);
+  for (const local of ['k'.repeat(65), 'к'.repeat(33)]) {
+    expect(() => checkEmailAddress(`${local}@example.com`, 'contactEmail')).toThrow(
+      'contactEmail: the part before the @ is longer than 64 bytes, the most an email address may have (RFC 5321)',
+    );
+  }
+});
