@@ -164,10 +164,12 @@ export async function startApp(
           // A run asked for through the API too: its caller is answered within the drain (503), its
           // batches in flight finish, and it ends marked interrupted before the ORM and Redis close.
           const fullRunsStopped = services.fullRunQueue.stop();
+          // Batch jobs start no further send: the sends in flight end and are recorded while the requests drain.
+          (deliveryWorker as DeliveryWorker).beginStop();
           await server.close();
           await scoringStopped;
           await fullRunsStopped;
-          // After scoring: the last batch's deliveries are queued; attempts in flight finish and are recorded.
+          // The jobs in flight end; what they did not send, and the last batch's deliveries, stay queued.
           await (deliveryWorker as DeliveryWorker).stop();
           await pubsub.close();
           await orm.close();

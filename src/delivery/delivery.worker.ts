@@ -61,6 +61,8 @@ interface WorkerDeps {
   logger: Logger;
   /** One-click unsubscribe links for customer-facing emails, when the service has a public address. */
   unsubscribeLinks: UnsubscribeLinks | null;
+  /** Aborted once the instance begins to stop: a batch job starts no further send (see batchDeliveryOutcome). */
+  stopping: AbortSignal;
 }
 
 /** Sends one message (one delivery, or a digest's) to its destination; throws when it was not accepted. */
@@ -213,8 +215,10 @@ async function attemptBatch(open: OpenBatch, startBy: number, deps: WorkerDeps):
 }
 
 /**
- * What becomes of one delivery of a batch. No send starts after `startBy`: the deliveries left are
- * handed to jobs of their own (still PENDING, not an attempt). Each send first asks `mayStart`: once
+ * What becomes of one delivery of a batch. No send starts after `startBy`, nor once the instance is
+ * stopping: the deliveries left are handed to jobs of their own (still PENDING, not an attempt), which
+ * another instance, or the next start, runs at once; the sends in flight end (each within the send
+ * timeout) and are recorded with them, so the job ends, and lets go of its lock, within the stop. Each send first asks `mayStart`: once
  * the destination is paused or deleted the rest are not sent (pausing cancelled them), and a
  * customer-facing one whose customer has opted out or churned is CANCELLED, as its own job would close it.
  * Should that check fail, the delivery is handed on rather than sent unchecked.
@@ -230,7 +234,7 @@ async function batchDeliveryOutcome(
   const handOn: DeliveryOutcome = { kind: 'PENDING', job };
   if (!open.destination.active) return CANCELLED;
   if (withheld) return WITHHELD[withheld];
-  if (Date.now() > startBy) return handOn;
+  if (Date.now() > startBy || deps.stopping.aborted) return handOn;
   let stop: SendStop;
   try {
     stop = await mayStart(item.action.audience === 'CUSTOMER' ? item.customer.id : null);
@@ -240,7 +244,7 @@ async function batchDeliveryOutcome(
   }
   if (stop === 'DESTINATION_INACTIVE') return CANCELLED;
   if (stop) return WITHHELD[stop];
-  if (Date.now() > startBy) return handOn;
+  if (Date.now() > startBy || deps.stopping.aborted) return handOn;
   return sendOnce(
     { destination: open.destination, items: [item], retryFrom, attempts, withheld: [], claim: open.claim },
     item.deliveryId,
@@ -255,6 +259,19 @@ async function attemptDigest(digestId: string, deps: WorkerDeps): Promise<void> 
   if (open) await attempt(open, digestId, { task: DIGEST_TASK, payload: { digestId } }, deps);
 }
 
+/** `wait`, cut short once `stopping` is aborted. */
+function untilStopping(wait: Promise<void>, stopping: AbortSignal): Promise<void> {
+  if (stopping.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      stopping.removeEventListener('abort', done);
+      resolve();
+    };
+    stopping.addEventListener('abort', done);
+    void wait.then(done);
+  });
+}
+
 function tasks(deps: WorkerDeps): Record<string, Task> {
   return {
     // Scoring comes first: the batch's sends wait for the scoring still running here (the
@@ -263,7 +280,7 @@ function tasks(deps: WorkerDeps): Record<string, Task> {
     [DELIVER_BATCH_TASK]: async (payload) => {
       const { deliveryIds } = payload as { deliveryIds: string[] };
       const startBy = Date.now() + sendingWindowMs(deps);
-      await scoringSettled(Math.min(deps.waitForScoringMs, sendingWindowMs(deps) / 2));
+      await untilStopping(scoringSettled(Math.min(deps.waitForScoringMs, sendingWindowMs(deps) / 2)), deps.stopping);
       const open = await loadOpenBatch(deps.db(), deliveryIds, leaseMs(deps));
       if (open) await attemptBatch(open, startBy, deps);
     },
@@ -364,6 +381,15 @@ export function workerLogMethod(level: string, message: string, stopping: boolea
 }
 
 export interface DeliveryWorker {
+  /**
+   * The instance begins to stop: the worker takes no further job, and its batch jobs start no further
+   * send and hand what they have not sent on (see batchDeliveryOutcome), so that the jobs in flight
+   * end, and are recorded, within the shutdown. Called as the stop begins, not after the HTTP drain:
+   * a batch's sends would otherwise go on for as long as the drain lasts, and the jobs it hands on
+   * would be taken by this very worker.
+   */
+  beginStop(): void;
+  /** Stops the worker (beginStop, if not done yet), waiting for the jobs in flight. */
   stop(): Promise<void>;
 }
 
@@ -392,7 +418,8 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
   const logger = services.logger.child({ module: 'delivery' });
   const db = (): Db => services.orm.em.fork() as Db;
   await releaseStalledDeliveries(db(), config.deliveryLockTimeoutMs);
-  if (config.deliveryConcurrency === 0) return { stop: async () => undefined };
+  if (config.deliveryConcurrency === 0) return { beginStop: () => undefined, stop: async () => undefined };
+  const stopping = new AbortController();
   const sendTimeoutMs = config.deliveryTimeoutMs;
   const deps: WorkerDeps = {
     db,
@@ -405,9 +432,9 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
     logger,
     lockTimeoutMs: config.deliveryLockTimeoutMs,
     unsubscribeLinks: config.unsubscribeLinks,
+    stopping: stopping.signal,
   };
   const pgPool = openQueuePool(databaseUrl, Math.min(config.deliveryConcurrency + 2, 12), logger);
-  let stopping = false;
   let runner: Runner;
   try {
     runner = await run({
@@ -415,7 +442,7 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
       concurrency: config.deliveryConcurrency,
       pollInterval: config.deliveryPollIntervalMs,
       noHandleSignals: true,
-      logger: workerLogger(services.logger, () => stopping),
+      logger: workerLogger(services.logger, () => stopping.signal.aborted),
       taskList: tasks(deps),
       crontab: `* * * * * ${RELEASE_TASK}`,
       // Jobs are small and many at once after a scoring run: fetch them in batches and complete
@@ -427,11 +454,20 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
     await pgPool.end();
     throw error;
   }
+  let stopped: Promise<void> | undefined;
+  const beginStop = () => {
+    stopping.abort();
+    // Graceful: the jobs in flight finish (their sends in flight, each within the send timeout) and are recorded.
+    if (stopped) return;
+    stopped = runner.stop();
+    // Awaited by stop(), after the drain: a failure is reported there, not as an unhandled rejection meanwhile.
+    stopped.catch(() => undefined);
+  };
   return {
+    beginStop,
     async stop() {
-      // Graceful: the jobs in flight finish (each bounded below DELIVERY_LOCK_TIMEOUT_MS) and are recorded.
-      stopping = true;
-      await runner.stop();
+      beginStop();
+      await stopped;
       await pgPool.end();
       deps.mailer?.transport.close();
     },
