@@ -598,6 +598,8 @@ interface GraphQLEndpoint {
   apollo: ApolloServer<GraphQLContext>;
   access: AccessControl;
   services: AppServices;
+  /** Aborted when the server's drain runs out of time: the requests' work still running stops and answers 503. */
+  drainEnded: AbortSignal;
 }
 
 /** A GraphQL request over HTTP: admitted, its body read within the size limit, executed by Apollo. */
@@ -626,7 +628,7 @@ async function executeAdmitted(
   req: http.IncomingMessage,
   res: http.ServerResponse,
   url: URL,
-  { apollo, access, services }: GraphQLEndpoint,
+  { apollo, access, services, drainEnded }: GraphQLEndpoint,
   admission: HttpAdmission,
 ): Promise<void> {
   const { responseHeaders: accessHeaders, ...auth } = admission;
@@ -660,10 +662,19 @@ async function executeAdmitted(
   refuseSubscription(query, operationName);
   // Aborted if the client goes before its answer: a model evaluation then stops, freeing its slot.
   const abandoned = abandonmentSignal(res, () => services.logger.debug({ module: 'http' }, 'GraphQL request abandoned by its client'));
-  const response = await apollo.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: req.method?.toUpperCase() ?? 'GET', headers, search: url.search, body },
-    context: async () => createContext(services, auth, { signal: abandoned }),
-  });
+  // Aborted too when the drain runs out of time, before the sockets go: work off the database (a
+  // model's fit in its worker thread) has no session for the drain to end, and would be cut unanswered.
+  const late = () => services.logger.warn({ module: 'http' }, 'a request still running at the end of the drain: stopped, answered 503');
+  drainEnded.addEventListener('abort', late, { once: true });
+  let response: Awaited<ReturnType<typeof apollo.executeHTTPGraphQLRequest>>;
+  try {
+    response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method?.toUpperCase() ?? 'GET', headers, search: url.search, body },
+      context: async () => createContext(services, auth, { signal: AbortSignal.any([abandoned, drainEnded]) }),
+    });
+  } finally {
+    drainEnded.removeEventListener('abort', late);
+  }
   // Nobody to answer.
   if (abandoned.aborted) return;
   const responseHeaders: Record<string, string> = { ...accessHeaders };
@@ -896,6 +907,8 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
   const apollo = await startApollo(schema, httpServer, access, wsCleanup, introspection, logger);
   // Aborted first when the server stops: an import in flight stops reading and answers what it stored.
   const imports = new AbortController();
+  // Aborted when the drain runs out of time: GraphQL work still running stops and answers 503.
+  const lateGraphQL = new AbortController();
   // Set when the server stops: a request still arriving on an open keep-alive connection is answered
   // 503 with Connection: close, so its client retries elsewhere instead of starting work that may not finish.
   let stopping = false;
@@ -943,7 +956,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
       res.end(renderPlaygroundHtml({ endpoint: GRAPHQL_PATH }));
       return;
     }
-    return serveGraphQL(req, res, url, { apollo, access, services });
+    return serveGraphQL(req, res, url, { apollo, access, services, drainEnded: lateGraphQL.signal });
   }
 
   return {
@@ -955,7 +968,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
       imports.abort();
       // Stops accepting, lets in-flight requests finish, closes WebSockets (drain plugin); the late
       // ones have their transactions rolled back and answer 503 before their sockets go.
-      await drainRollingBackLateRequests(services.orm, databaseUrlOf(services), () => apollo.stop(), {
+      await drainRollingBackLateRequests(services.orm, databaseUrlOf(services), () => apollo.stop(), lateGraphQL, {
         ended: (sessions) => {
           if (sessions > 0) logger.warn({ sessions }, 'requests still running at the end of the drain: rolled back, answered 503');
         },

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
+import { ServiceStoppingError } from './errors';
 import { sessionUrl } from './postgres-session';
 
 /**
@@ -21,6 +22,9 @@ export const MARK_BACKGROUND_WORK = `set_config('application_name', current_sett
 export const DRAIN_GRACE_MS = 10_000;
 /** Before the grace ends, the time left for requests whose sessions were ended to send their 503. */
 const ANSWER_MARGIN_MS = 1_000;
+/** What a request still at work when its time to finish ran out is answered (503, Retry-After). */
+const LATE_REQUEST_STOPPED =
+  'the server is stopping: this request was still running when its time to finish ran out, and was stopped; send it again';
 
 /**
  * A PostgreSQL `application_name` of its own for each ORM a process opens: the sessions of this
@@ -59,21 +63,23 @@ export async function endBusySessions(databaseUrl: string, sessionName: string):
 
 /**
  * Runs `drain` (which stops the server and waits for its requests, for at most DRAIN_GRACE_MS); if it
- * is still waiting ANSWER_MARGIN_MS before the grace ends, ends the busy sessions of `orm`.
+ * is still waiting ANSWER_MARGIN_MS before the grace ends, aborts `lateWork` (the requests' work
+ * outside the database, a model's fit in its worker thread, stops and answers 503) and ends the busy
+ * sessions of `orm`.
  */
 export async function drainRollingBackLateRequests(
   orm: MikroORM,
   databaseUrl: string,
   drain: () => Promise<void>,
+  lateWork: AbortController,
   report: { ended(sessions: number): void; failed(error: unknown): void },
 ): Promise<void> {
   const sessionName = sessionNameOf(orm);
-  const timer =
-    sessionName === undefined
-      ? undefined
-      : setTimeout(() => {
-          endBusySessions(databaseUrl, sessionName).then(report.ended, report.failed);
-        }, DRAIN_GRACE_MS - ANSWER_MARGIN_MS);
+  const timer = setTimeout(() => {
+    // First: a request whose statement is ended below then fails as stopped by the server, not by an outage.
+    lateWork.abort(new ServiceStoppingError(LATE_REQUEST_STOPPED));
+    if (sessionName !== undefined) endBusySessions(databaseUrl, sessionName).then(report.ended, report.failed);
+  }, DRAIN_GRACE_MS - ANSWER_MARGIN_MS);
   try {
     await drain();
   } finally {

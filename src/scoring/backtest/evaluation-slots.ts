@@ -17,4 +17,17 @@ export class EvaluationSlots extends ConcurrencyLimit {
         ),
     });
   }
+
+  /**
+   * As ConcurrencyLimit.run; an evaluation whose signal aborted throws the signal's reason, whatever
+   * failed with it: a statement ended by the stopping server fails as a lost connection, yet the
+   * answer is that the server is stopping (a ServiceStoppingError), not that the database is down.
+   */
+  override async run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    try {
+      return await super.run(work, signal);
+    } catch (error) {
+      throw signal?.aborted ? signal.reason : error;
+    }
+  }
 }
