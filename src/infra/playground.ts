@@ -76,8 +76,8 @@ export function renderPlaygroundHtml(options: PlaygroundHtmlOptions): string {
     htmlParts: {
       // No icon to fetch: a browser would ask for /favicon.ico, a 404 in its console.
       titleTag: `<title>${escapeHtml(title)}</title><link rel="icon" href="data:," />`,
-      // Before Ruru's own scripts, which pick up the patched fetch and WebSocket.
-      headerScripts: (original) => API_KEY_SCRIPT + original,
+      // After Ruru's configuration, before its own scripts, which pick up the patched fetch and WebSocket.
+      headerScripts: (original) => API_KEY_SCRIPT + URL_QUERY_SCRIPT + original,
       bodyContent: (original) => original + API_KEY_FIELD,
     },
   });
@@ -116,6 +116,20 @@ const API_KEY_SCRIPT = `<script>
       super.send(data);
     }
   };
+})();
+</script>`;
+
+/**
+ * A link to `/graphql?query=…&variables=…` opens the playground with that query and those variables
+ * in its editor (a new tab when the editor holds others), as GraphiQL's own links do; nothing runs
+ * until the user runs it. Read in the browser from its own URL, never written into the page by the
+ * server: no text of the URL can end up in the page's markup.
+ */
+const URL_QUERY_SCRIPT = `<script>
+(() => {
+  const params = new URLSearchParams(location.search);
+  if (params.has('query')) RURU_CONFIG.initialQuery = params.get('query');
+  if (params.has('variables')) RURU_CONFIG.initialVariables = params.get('variables');
 })();
 </script>`;
 
@@ -184,13 +198,13 @@ export function servePlaygroundAsset(urlPath: string, res: http.ServerResponse):
 
 /**
  * True for a browser navigating to the endpoint: GET/HEAD whose Accept header prefers HTML over
- * JSON, and that is not a GraphQL-over-HTTP GET (no `query`, nor an APQ-style `extensions`,
- * parameter). Does not look at the path; route on that first.
+ * JSON. A `query` in the URL does not change that: a browser opening a link to
+ * `/graphql?query=…` gets the playground with that query in its editor (see URL_QUERY_SCRIPT), not
+ * run; a navigation carries no key, so running it could only be refused. Does not look at the path;
+ * route on that first.
  */
 export function wantsPlayground(req: http.IncomingMessage): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-  const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
-  if (params.has('query') || params.has('extensions')) return false;
   const accept = parseAccept(req.headers.accept);
   const html = accept.get('text/html') ?? 0;
   // Wildcards are ignored on purpose: `*/*` (curl, fetch defaults) must keep getting GraphQL answers.

@@ -60,6 +60,26 @@ it('serves the offline playground to a browser, with every asset from this serve
   expect(asset.headers.get('content-type')).toMatch(/javascript/);
 });
 
+it("serves a browser the offline playground for a GraphQL link too (?query=), never Apollo's landing page", async () => {
+  const browser = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+  for (const url of [server.url, `${server.url}?query=${encodeURIComponent('{ __typename }')}`]) {
+    for (const method of ['GET', 'HEAD']) {
+      const response = await fetch(url, { method, headers: { accept: browser } });
+      expect([url, method, response.status, response.headers.get('content-type')]).toEqual([url, method, 200, 'text/html; charset=utf-8']);
+      // The page that keeps an API key cannot be framed by another site's.
+      expect(response.headers.get('x-frame-options')).toBe('DENY');
+      expect(response.headers.get('content-security-policy')).toBe("frame-ancestors 'none'");
+      if (method === 'HEAD') continue;
+      const html = await response.text();
+      expect(html).toContain('/graphql/ruru-static/');
+      expect(html).not.toMatch(/apollographql|fonts\.googleapis|unpkg/);
+    }
+  }
+  // Without a query, a client that accepts JSON gets GraphQL's answer (the document is missing), not a page.
+  const bare = await fetch(server.url, { headers: { accept: '*/*', 'apollo-require-preflight': 'true' } });
+  expect([bare.status, bare.headers.get('content-type')]).toEqual([400, 'application/json; charset=utf-8']);
+});
+
 it('refuses paths outside the playground assets', async () => {
   const response = await fetch(`${origin()}/graphql/ruru-static/..%2F..%2Fpackage.json`);
   expect(response.status).toBe(404);

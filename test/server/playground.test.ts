@@ -1,9 +1,10 @@
 // The offline playground in a real headless Chromium: it renders with every request going to this
-// server only, and runs a live subscription that receives a tier change caused by a mutation.
+// server only, runs a live subscription that receives a tier change caused by a mutation, and opens
+// a link's query (`/graphql?query=…`) in its editor.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { BrowserContext, chromium } from 'playwright-core';
 import { RefreshHealthScoreDocument, UpsertCustomerDocument } from '../__generated__/graphql';
 import { startTestServer, TestServer } from '../helpers/server';
 
@@ -16,7 +17,8 @@ beforeAll(async () => {
 });
 afterAll(() => server?.stop());
 
-it('renders offline and runs a subscription in the browser', async () => {
+/** A headless Chromium with a fresh profile, closed and removed once `use` has run. */
+async function inBrowser(use: (context: BrowserContext) => Promise<void>): Promise<void> {
   const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'healthgraph-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
@@ -31,8 +33,20 @@ it('renders offline and runs a subscription in the browser', async () => {
       '--disable-sync',
     ],
   });
-  const foreign: string[] = [];
   try {
+    await use(context);
+  } finally {
+    await context.close();
+    rmSync(userDataDir, { recursive: true, force: true });
+  }
+}
+
+// Browser-side code as strings: this file is compiled without the DOM library.
+const QUERY_EDITOR_TEXT = "document.querySelector('.graphiql-query-editor .view-lines')?.textContent ?? ''";
+
+it('renders offline and runs a subscription in the browser', async () => {
+  const foreign: string[] = [];
+  await inBrowser(async (context) => {
     // Anything not addressed to this server is recorded and refused: the page must not need it.
     await context.route('**/*', (route) => {
       const url = new URL(route.request().url());
@@ -59,15 +73,32 @@ it('renders offline and runs a subscription in the browser', async () => {
 
     await server.gql(UpsertCustomerDocument, { input: { id: 'cust_browser', name: 'Browser' } });
     await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_browser' });
-    // Browser-side code as strings: this file is compiled without the DOM library.
     const resultText = "document.querySelector('.result-window')?.textContent ?? ''";
     await page.waitForFunction(`(${resultText}).includes('cust_browser')`, undefined, { timeout: 10_000 });
     const result = (await page.evaluate(resultText)) as string;
     expect(result.replace(/\s+/g, ' ')).toMatch(/"direction": "NEW"/);
     expect(foreign).toEqual([]);
     expect(missing).toEqual([]);
-  } finally {
-    await context.close();
-    rmSync(userDataDir, { recursive: true, force: true });
-  }
+  });
+}, 90_000);
+
+it("opens a link's query and variables in the editor, unrun, read by the page and never written into its markup", async () => {
+  // Text that would end the page's script, were the server to write the URL's query into it.
+  const query = 'query Linked($first: Int) { customers(first: $first) { totalCount } } # </SCRIPT><script>window.injected = 1</script>';
+  const url = `${server.url}?query=${encodeURIComponent(query)}&variables=${encodeURIComponent('{"first": 3}')}`;
+  await inBrowser(async (context) => {
+    const page = context.pages()[0] ?? (await context.newPage());
+    const posted: string[] = [];
+    page.on('request', (request) => void (request.method() === 'POST' && posted.push(request.postData() ?? '')));
+    await page.goto(url, { waitUntil: 'load' });
+    await page.waitForFunction(`(${QUERY_EDITOR_TEXT}).includes('Linked')`, undefined, { timeout: 30_000 });
+    await page.waitForTimeout(1000); // introspection
+    expect(((await page.evaluate(QUERY_EDITOR_TEXT)) as string).replace(/\s+/g, ' ')).toContain('query Linked($first: Int)');
+    // The editors' text: the query's, then the variables'.
+    const editors = (await page.evaluate("[...document.querySelectorAll('.view-lines')].map((lines) => lines.textContent)")) as string[];
+    expect(editors.map((text) => text.replace(/\s+/g, ' '))).toEqual(expect.arrayContaining([expect.stringContaining('{"first": 3}')]));
+    expect(await page.evaluate('window.injected')).toBeUndefined();
+    // Only the playground's introspection was sent: the linked operation waits for its run button.
+    expect(posted.filter((body) => body.includes('Linked'))).toEqual([]);
+  });
 }, 90_000);
