@@ -43,7 +43,7 @@ import { SubscriptionExecution, subscriptionExecution } from './infra/subscripti
 import { statementLimitsPlugin } from './infra/statement-limits';
 import { IntrospectionCache } from './infra/introspection-cache';
 import { renderPlaygroundHtml, servePlaygroundAsset, wantsPlayground } from './infra/playground';
-import { errorContentType } from './infra/response-media-type';
+import { acceptNamingUtf8, errorContentType, graphQLResponseMediaType, namesUtf8 } from './infra/response-media-type';
 import { DRAIN_GRACE_MS, drainRollingBackLateRequests } from './infra/shutdown-drain';
 import { limitConnections } from './infra/connection-limits';
 import { JsonScan, MAX_OBJECT_MEMBERS, MAX_REQUEST_JSON_DEPTH, REQUEST_JSON_TOO_DEEP, REQUEST_JSON_TOO_WIDE } from './infra/json-scan';
@@ -506,19 +506,6 @@ async function serveEventImport(
 }
 
 /**
- * Whether a charset label names UTF-8 in the Encoding standard, as browsers read it: `utf-8`, and
- * also `utf8` (what several HTTP libraries write) and the standard's other aliases.
- */
-function namesUtf8(label: string): boolean {
-  try {
-    return new TextDecoder(label).encoding === 'utf-8';
-  } catch {
-    // Not a label the standard knows (TextDecoder throws RangeError).
-    return false;
-  }
-}
-
-/**
  * A GraphQL POST carries JSON (GraphQL over HTTP: `application/json`, or the media type of a
  * GraphQL response, in UTF-8), not compressed: anything else is 415 rather than read as garbage.
  */
@@ -596,6 +583,21 @@ async function takeOperationTurn(
   return true;
 }
 
+/**
+ * A request whose Accept takes no media type a GraphQL answer comes in is refused 406 before it is
+ * read or run: Apollo picks the answer's type only once the operation has run, and answered 406 a
+ * mutation it had written.
+ */
+function refuseUnacceptableAnswer(req: http.IncomingMessage): void {
+  if (graphQLResponseMediaType(req.headers.accept) !== null) return;
+  req.resume();
+  throw new HttpError(
+    406,
+    `the Accept header takes neither application/json nor application/graphql-response+json (in UTF-8): nothing was run`,
+    { code: 'BAD_REQUEST' },
+  );
+}
+
 /** What answers GraphQL over HTTP: Apollo, the access checks before it, and the services it runs on. */
 interface GraphQLEndpoint {
   apollo: ApolloServer<GraphQLContext>;
@@ -617,6 +619,7 @@ async function serveGraphQL(req: http.IncomingMessage, res: http.ServerResponse,
     res.setHeader('allow', 'GET, POST, OPTIONS');
     throw new HttpError(405, `GraphQL is asked with GET (queries) or POST, not ${req.method}`, { code: 'METHOD_NOT_ALLOWED' });
   }
+  refuseUnacceptableAnswer(req);
   const client = actorOf(admission.principal);
   if (!(await takeOperationTurn(services.operationsInFlight, client, req, res))) return;
   try {
@@ -639,6 +642,8 @@ async function executeAdmitted(
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
   }
+  // Apollo negotiates the answer's type from it as refuseUnacceptableAnswer did: `charset=utf8` too.
+  if (req.headers.accept) headers.set('accept', acceptNamingUtf8(req.headers.accept));
   if (req.method === 'GET' && !isUtf8QueryString(url.search))
     throw new HttpError(400, 'the query string is not valid UTF-8 once percent-decoded', { code: 'BAD_REQUEST' });
   // A GET's JSON parameters are held to the nesting a POST body is (its URL is short: the cost is the walk after parsing).

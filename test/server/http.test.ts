@@ -75,6 +75,10 @@ it("serves a browser the offline playground for a GraphQL link too (?query=), ne
       expect(html).not.toMatch(/apollographql|fonts\.googleapis|unpkg/);
     }
   }
+  // A wildcard is no browser asking for a page: it gets a GraphQL answer (JSON), here a 406, its Accept taking no JSON.
+  const wildcard = await fetch(server.url, { headers: { accept: 'text/*' } });
+  expect([wildcard.status, wildcard.headers.get('content-type')]).toEqual([406, 'application/json; charset=utf-8']);
+  expect(((await wildcard.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe('BAD_REQUEST');
   // Without a query, a client that accepts JSON gets GraphQL's answer (the document is missing), not a page.
   const bare = await fetch(server.url, { headers: { accept: '*/*', 'apollo-require-preflight': 'true' } });
   expect([bare.status, bare.headers.get('content-type')]).toEqual([400, 'application/json; charset=utf-8']);

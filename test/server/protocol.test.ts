@@ -143,6 +143,55 @@ describe('over HTTP', () => {
     }
   });
 
+  it('refuses an Accept that takes no JSON with 406 before anything runs: the mutation writes nothing', async () => {
+    const contacts = async (): Promise<number> => {
+      const result = await post<{ csmContacts: { totalCount: number }; auditLog: { totalCount: number } }>(
+        server.url,
+        '{ csmContacts { totalCount } auditLog(action: "csmContact.set") { totalCount } }',
+        undefined,
+        admin.key,
+      );
+      expect(result.body.data?.auditLog.totalCount).toBe(result.body.data?.csmContacts.totalCount);
+      return result.body.data!.csmContacts.totalCount;
+    };
+    const before = await contacts();
+    for (const accept of ['text/plain', 'text/*', 'application/json; charset=latin1', 'application/json; q=0', 'text/html']) {
+      const refused = await post(
+        server.url,
+        `mutation { setCsmContact(input: { owner: "probe406", email: "p406@example.com" }) { owner } }`,
+        undefined,
+        admin.key,
+        { accept },
+      );
+      expect([accept, refused.status, refused.headers.get('content-type'), refused.body.errors?.[0].extensions?.code]).toEqual([
+        accept,
+        406,
+        'application/json; charset=utf-8',
+        'BAD_REQUEST',
+      ]);
+    }
+    expect(await contacts()).toBe(before);
+    // Over GET too, before the query runs.
+    const url = `${server.url}?query=${encodeURIComponent('{ customers(first: 1) { totalCount } }')}`;
+    expect((await fetch(url, { headers: { authorization: `Bearer ${read.key}`, accept: 'text/plain' } })).status).toBe(406);
+  });
+
+  it('reads every name of UTF-8 in an Accept charset, as in a Content-Type', async () => {
+    for (const [accept, type] of [
+      ['application/json; charset=utf8', 'application/json; charset=utf-8'],
+      ['application/json; charset="UTF8"', 'application/json; charset=utf-8'],
+      ['application/graphql-response+json; charset=utf8', 'application/graphql-response+json; charset=utf-8'],
+    ]) {
+      const answered = await post(server.url, '{ customers(first: 1) { totalCount } }', undefined, read.key, { accept });
+      expect([accept, answered.status, answered.headers.get('content-type'), answered.body.data]).toEqual([
+        accept,
+        200,
+        type,
+        { customers: { totalCount: 0 } },
+      ]);
+    }
+  });
+
   it('lets an allowed origin send the headers its client adds (client names, tracing), with the methods each path answers', async () => {
     const origin = new URL(server.url).origin;
     const preflight = (path: string, method: string, headers: string) =>
