@@ -12,6 +12,7 @@ import { WebSocketServer } from 'ws';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
 import { AccessControl, HttpAdmission } from './auth/access-control';
 import { actorOf, hasScope } from './auth/principal';
+import { allowListedOrigin } from './auth/origin';
 import { Scope } from './auth/scopes';
 import { exportCustomers, exportParameters, exportWorklist } from './exports/csv-export';
 import { compiledQueryGateway } from './infra/compiled-executor';
@@ -637,7 +638,6 @@ async function executeAdmitted(
   { apollo, access, services, drainEnded }: GraphQLEndpoint,
   admission: HttpAdmission,
 ): Promise<void> {
-  const { responseHeaders: accessHeaders, ...auth } = admission;
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -664,7 +664,7 @@ async function executeAdmitted(
     }
   }
   const query = req.method === 'POST' ? (body as { query?: unknown } | null)?.query : url.searchParams.get('query');
-  if (access.refuseBeforeParsing(query, res, accessHeaders)) return;
+  if (access.refuseBeforeParsing(query, res)) return;
   const operationName =
     req.method === 'POST' ? (body as { operationName?: unknown } | null)?.operationName : url.searchParams.get('operationName');
   refuseSubscription(query, operationName);
@@ -678,14 +678,14 @@ async function executeAdmitted(
   try {
     response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method?.toUpperCase() ?? 'GET', headers, search: url.search, body },
-      context: async () => createContext(services, auth, { signal: AbortSignal.any([abandoned, drainEnded]) }),
+      context: async () => createContext(services, admission, { signal: AbortSignal.any([abandoned, drainEnded]) }),
     });
   } finally {
     drainEnded.removeEventListener('abort', late);
   }
   // Nobody to answer.
   if (abandoned.aborted) return;
-  const responseHeaders: Record<string, string> = { ...accessHeaders };
+  const responseHeaders: Record<string, string> = {};
   for (const [key, value] of response.headers) responseHeaders[key] = value;
   responseHeaders['cache-control'] ??= 'no-store';
   if (response.body.kind === 'complete') {
@@ -934,6 +934,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     // Every answer carries one; GraphQL's (Apollo's plugin) and an unexpected failure's replace it with the id they log.
     res.setHeader('x-request-id', newRequestId());
+    allowListedOrigin(req, res, services.config.corsOrigins);
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz' || url.pathname === '/readyz')
       refuseUnlessGetOrHead(req, `${url.pathname} is probed with GET or HEAD, not ${req.method}`);

@@ -16,15 +16,13 @@ import { ClientAddressOf, clientAddressReader } from '../infra/client-address';
 import { EVERY_KEY_REVOKED, KeyRegistry } from './key-registry';
 import { checkBeforeParsing, CostLimit, costLimitPlugin, limitValidationRules, OperationLimits } from './operation-limits';
 import { operationScopesPlugin } from './operation-scopes';
-import { checkOrigin, corsHeaders, preflightHeaders } from './origin';
+import { checkOrigin, preflightHeaders } from './origin';
 import { errorContentType } from '../infra/response-media-type';
 import { RateLimits } from './rate-limits';
 import { WebSocketGuard } from './websocket-guard';
 
-/** An admitted HTTP request: who it is, and the CORS headers its answer carries. */
-export interface HttpAdmission extends RequestAuth {
-  responseHeaders: Record<string, string>;
-}
+/** An admitted HTTP request: who it is. (The CORS headers of its answer are the server's: see allowListedOrigin.) */
+export type HttpAdmission = RequestAuth;
 
 // Both spellings: a source checkout has the npm script, the Docker image the compiled command.
 const HOW_TO_CREATE_A_KEY =
@@ -120,7 +118,8 @@ export class AccessControl {
   /**
    * Checks the Origin, the key and the key's rate limit from the headers alone, before the body is
    * read. Answers the refusals (403, 401, 429) and CORS preflights itself, and then returns null.
-   * `methods` are what the path answers, named in a preflight's answer (OPTIONS included).
+   * `methods` are what the path answers, named in a preflight's answer (OPTIONS included). An
+   * allowed origin's CORS headers are already on `res`: the server sets them on every answer.
    */
   async admitHttp(req: http.IncomingMessage, res: http.ServerResponse, methods = 'GET, POST, OPTIONS'): Promise<HttpAdmission | null> {
     const origin = checkOrigin(req, this.services.config.corsOrigins);
@@ -128,9 +127,6 @@ export class AccessControl {
       sendError(res, 403, 'FORBIDDEN', 'origin not allowed: add it to CORS_ORIGINS');
       return null;
     }
-    // Every answer to an allowed origin carries them, refusals (401, 429, 413) included: a page
-    // that cannot read a 401 cannot ask for a key again.
-    for (const [name, value] of Object.entries(corsHeaders(req, origin))) res.setHeader(name, value);
     if (req.method === 'OPTIONS') {
       res.writeHead(204, { ...(origin === 'allowed' ? preflightHeaders(req, methods) : {}), allow: methods });
       res.end();
@@ -148,7 +144,7 @@ export class AccessControl {
         return null;
       }
       await this.rateLimits.spendRequest(authentication.principal);
-      return { principal: authentication.principal, clientAddress, keys: this.keys, responseHeaders: corsHeaders(req, origin) };
+      return { principal: authentication.principal, clientAddress, keys: this.keys };
     } catch (error) {
       if (!(error instanceof RateLimitedError)) throw error;
       const retryAfter = String(error.details.retryAfterSeconds);
@@ -161,14 +157,14 @@ export class AccessControl {
    * Refuses (400) a document with too many tokens, or a value nested too deep to parse, before Apollo
    * parses it; true when it did.
    */
-  refuseBeforeParsing(query: unknown, res: http.ServerResponse, headers: Record<string, string>): boolean {
+  refuseBeforeParsing(query: unknown, res: http.ServerResponse): boolean {
     if (typeof query !== 'string') return false;
     try {
       checkBeforeParsing(query, this.limits);
       return false;
     } catch (error) {
       if (!(error instanceof OperationLimitError || error instanceof DocumentValidationError)) throw error;
-      sendError(res, 400, error.code, error.message, headers, error.details);
+      sendError(res, 400, error.code, error.message, {}, error.details);
       return true;
     }
   }

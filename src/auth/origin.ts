@@ -22,6 +22,15 @@ export function checkOrigin(request: http.IncomingMessage, allowed: readonly str
   return host !== '' && host === request.headers.host ? 'same-origin' : 'refused';
 }
 
+/**
+ * Sets an allowed origin's CORS headers on an answer, whatever its route and status: a page that
+ * cannot read a 401 cannot ask for a key again, nor one that cannot read a 503 when to retry. Only
+ * the routes that take a key refuse the other origins (see AccessControl.admitHttp).
+ */
+export function allowListedOrigin(request: http.IncomingMessage, response: http.ServerResponse, allowed: readonly string[]): void {
+  for (const [name, value] of Object.entries(corsHeaders(request, checkOrigin(request, allowed)))) response.setHeader(name, value);
+}
+
 /** CORS response headers for an allowed cross-origin request (none for the others). */
 export function corsHeaders(request: http.IncomingMessage, verdict: OriginVerdict): Record<string, string> {
   if (verdict !== 'allowed') return {};

@@ -192,6 +192,28 @@ describe('over HTTP', () => {
     }
   });
 
+  it('gives an allowed origin its CORS headers on every answer, and refuses another origin on the routes that take a key only', async () => {
+    const origin = new URL(server.url).origin;
+    for (const path of ['/healthz', '/readyz', '/nope', '/graphql/ruru-static/nope.js']) {
+      const allowed = await fetch(`${origin}${path}`, { headers: { origin: DASHBOARD } });
+      expect([path, allowed.headers.get('access-control-allow-origin'), allowed.headers.get('vary')]).toEqual([path, DASHBOARD, 'Origin']);
+      // No key guards them, and without CORS headers another site's page cannot read what they answer.
+      const foreign = await fetch(`${origin}${path}`, { headers: { origin: 'https://evil.example' } });
+      expect([path, foreign.status === 403, foreign.headers.get('access-control-allow-origin')]).toEqual([path, false, null]);
+    }
+    for (const [path, method] of [
+      ['/graphql', 'POST'],
+      ['/export/worklist.csv', 'GET'],
+      ['/ingest/events', 'POST'],
+    ]) {
+      const foreign = await fetch(`${origin}${path}`, {
+        method,
+        headers: { origin: 'https://evil.example', authorization: `Bearer ${admin.key}` },
+      });
+      expect([path, foreign.status]).toEqual([path, 403]);
+    }
+  });
+
   it('lets an allowed origin send the headers its client adds (client names, tracing), with the methods each path answers', async () => {
     const origin = new URL(server.url).origin;
     const preflight = (path: string, method: string, headers: string) =>
