@@ -437,14 +437,17 @@ async function startApollo(
 
 /**
  * A route that only reads (a probe, a CSV export) refuses another method than GET or HEAD: 405 with
- * Allow, its body let through unread. Answered, a DELETE or a POST would read as accepted (as GraphQL
- * over HTTP refuses a GET mutation).
+ * `allow` (what the route answers: a CSV export answers a CORS preflight too), its body let through
+ * unread. Answered, a DELETE or a POST would read as accepted (as GraphQL over HTTP refuses a GET mutation).
  */
-function refuseUnlessGetOrHead(req: http.IncomingMessage, message: string): void {
+function refuseUnlessGetOrHead(req: http.IncomingMessage, message: string, allow = 'GET, HEAD'): void {
   if (req.method === 'GET' || req.method === 'HEAD') return;
   req.resume();
-  throw new HttpError(405, message, { code: 'METHOD_NOT_ALLOWED' }, { allow: 'GET, HEAD' });
+  throw new HttpError(405, message, { code: 'METHOD_NOT_ALLOWED' }, { allow });
 }
+
+/** What a CSV export answers: a download, and the preflight of a page on an allowed origin. */
+const EXPORT_METHODS = 'GET, HEAD, OPTIONS';
 
 /** A CSV download: admitted like a GraphQL request, and only with the read scope. */
 async function serveExport(
@@ -454,9 +457,9 @@ async function serveExport(
   res: http.ServerResponse,
   url: URL,
 ): Promise<void> {
-  const admission = await access.admitHttp(req, res, 'GET, HEAD, OPTIONS');
+  const admission = await access.admitHttp(req, res, EXPORT_METHODS);
   if (!admission) return;
-  refuseUnlessGetOrHead(req, 'a CSV export is downloaded with GET');
+  refuseUnlessGetOrHead(req, 'a CSV export is downloaded with GET', EXPORT_METHODS);
   if (!hasScope(admission.principal, Scope.READ)) throw new HttpError(403, 'this key has no read scope', { code: 'FORBIDDEN' });
   const client = actorOf(admission.principal);
   // One of the key's operations in flight (OPERATIONS_PER_KEY), as a GraphQL request is: each export

@@ -201,7 +201,11 @@ export function exportParameters(url: URL): URLSearchParams {
     try {
       [name, value] = [rawName, rawValue].map((text) => decodeURIComponent(text.replace(/\+/g, ' ')));
     } catch {
-      throw new InvalidInputError('the query string is not valid UTF-8 once percent-decoded', { argument: rawName });
+      // A `%` that starts no escape (`plan=50%`) is another mistake than an escape that is no UTF-8 (`%ff`).
+      const message = /%(?![0-9A-Fa-f]{2})/.test(part)
+        ? 'the query string is not valid percent-encoding: a % not followed by two hexadecimal digits (write % itself as %25)'
+        : 'the query string is not valid UTF-8 once percent-decoded';
+      throw new InvalidInputError(message, { argument: rawName });
     }
     if (!accepted.includes(name)) {
       throw new InvalidInputError(`${name} is not a parameter of this export: it takes ${accepted.join(', ')}`, { argument: name });

@@ -128,7 +128,7 @@ it("downloads the worklist, one CSM's if asked, and refuses bad filters with a 4
   expect([refused.status, JSON.parse(refused.body).errors[0].extensions.code]).toEqual([400, 'BAD_USER_INPUT']);
 });
 
-it('reads its query string as GraphQL reads arguments: empty means not given, twice or not UTF-8 is refused', async () => {
+it('reads its query string as GraphQL reads arguments: empty means not given, twice, not UTF-8 or not percent-encoding is refused', async () => {
   const all = (await download('/export/customers.csv')).body;
   // An empty field of a form, for every filter alike.
   expect((await download('/export/customers.csv?tier=&lifecycleStage=&orderBy=&search=')).body).toBe(all);
@@ -145,6 +145,16 @@ it('reads its query string as GraphQL reads arguments: empty means not given, tw
   ]) {
     const answer = await download(`/export/customers.csv?${query}`);
     expect([answer.status, JSON.parse(answer.body).errors[0].extensions]).toEqual([400, { code: 'BAD_USER_INPUT', argument }]);
+  }
+  // A bare `%` is no escape at all, which the message says, rather than blaming UTF-8.
+  for (const [query, problem] of [
+    ['plan=50%', /not valid percent-encoding.*%25/],
+    ['plan=%zz', /not valid percent-encoding/],
+    ['plan=%ff', /not valid UTF-8 once percent-decoded/],
+  ] as const) {
+    const answer = await download(`/export/customers.csv?${query}`);
+    const error = JSON.parse(answer.body).errors[0];
+    expect([query, answer.status, error.extensions.argument, error.message]).toEqual([query, 400, 'plan', expect.stringMatching(problem)]);
   }
   // Percent-encoded UTF-8 and `+` for a space are read as a browser writes them.
   const omar = await download(`/export/customers.csv?csmOwner=${encodeURIComponent('Omar')}&search=Customer+12`);
@@ -167,15 +177,17 @@ it('ends when its client goes away while the answer waits to drain, instead of w
   expect(outcome).toBe('ended');
 });
 
-it('answers only GET and HEAD: another method is 405 with Allow, and runs nothing', async () => {
+it('answers only GET and HEAD (and a CORS preflight): another method is 405 with Allow naming them, and runs nothing', async () => {
   for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
     for (const path of ['/export/customers.csv', '/export/worklist.csv']) {
       const response = await fetch(`${base()}${path}`, { method });
       const body = await response.text();
-      expect([method, path, response.status, response.headers.get('allow')]).toEqual([method, path, 405, 'GET, HEAD']);
+      expect([method, path, response.status, response.headers.get('allow')]).toEqual([method, path, 405, 'GET, HEAD, OPTIONS']);
       expect(JSON.parse(body).errors[0].extensions.code).toBe('METHOD_NOT_ALLOWED');
     }
   }
+  const options = await fetch(`${base()}/export/customers.csv`, { method: 'OPTIONS' });
+  expect([options.status, options.headers.get('allow')]).toEqual([204, 'GET, HEAD, OPTIONS']);
   const head = await fetch(`${base()}/export/customers.csv`, { method: 'HEAD' });
   expect([head.status, head.headers.get('content-type')]).toEqual([200, 'text/csv; charset=utf-8']);
 });
