@@ -111,6 +111,15 @@ describe('over HTTP', () => {
     expect(await sql(server.database, 'select count(*)::int as n from customer')).toEqual(before);
   });
 
+  it('takes the key alone as well as after `Bearer ` (any case), as README says; another scheme is no key', async () => {
+    for (const authorization of [`Bearer ${admin.key}`, `bearer  ${admin.key}`, admin.key, ` ${admin.key} `]) {
+      const result = await post(server.url, '{ viewer { keyName } }', undefined, undefined, { authorization });
+      expect([authorization, result.status, result.body.data]).toEqual([authorization, 200, { viewer: { keyName: 'first admin' } }]);
+    }
+    const basic = await post(server.url, '{ viewer { keyName } }', undefined, undefined, { authorization: `Basic ${admin.key}` });
+    expect([basic.status, basic.body.errors?.[0]?.extensions?.code]).toEqual([401, 'UNAUTHENTICATED']);
+  });
+
   it('no longer treats local clients as admin once a key exists, and says how to create a key in a command that runs as written', async () => {
     const result = await post(server.url, '{ healthSummary { totalCustomers } }');
     expect(result.status).toBe(401);
@@ -134,6 +143,8 @@ describe('over WebSocket', () => {
     const inPayload = await GraphQLSocket.connect(server.wsUrl, admin.key);
     expect(await inPayload.acknowledged()).toBe('ack');
     inPayload.close();
+    // The key alone, without `Bearer `, as over HTTP.
+    expect(await sent({ authorization: admin.key })).toBe('ack');
     const inHeader = await GraphQLSocket.connect(server.wsUrl, undefined, { authorization: `Bearer ${admin.key}` });
     expect(await inHeader.acknowledged()).toBe('ack');
     inHeader.close();
