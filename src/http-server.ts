@@ -18,7 +18,7 @@ import { exportCustomers, exportParameters, exportWorklist } from './exports/csv
 import { compiledQueryGateway } from './infra/compiled-executor';
 import { GraphQLWebSocketServer, serveGraphQLWebSockets } from './infra/graphql-ws-server';
 import { refusingBadVariables } from './infra/variable-refusals';
-import { importEventsFromRequest, INGEST_EVENTS_PATH } from './ingest/event-import.http';
+import { importEventsFromRequest, INGEST_EVENTS_METHODS, INGEST_EVENTS_PATH } from './ingest/event-import.http';
 import { serveDashboard } from './dashboard/static';
 import { serveUnsubscribe } from './delivery/unsubscribe.http';
 import { UNSUBSCRIBE_PATH } from './delivery/unsubscribe-link';
@@ -488,7 +488,7 @@ async function serveEventImport(
   res: http.ServerResponse,
   stopping: AbortSignal,
 ): Promise<void> {
-  const admission = await access.admitHttp(req, res, 'POST, OPTIONS');
+  const admission = await access.admitHttp(req, res, INGEST_EVENTS_METHODS);
   if (!admission) return;
   if (!hasScope(admission.principal, Scope.INGEST)) throw new HttpError(403, 'this key has no ingest scope', { code: 'FORBIDDEN' });
   // An import streams for as long as its client sends: a key revoked meanwhile (a leaked pipeline's)
@@ -506,6 +506,8 @@ async function serveEventImport(
     unwatch();
   }
   for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+  // A refusal in the media type its client asks for, as every refusal; the summary is the import's own JSON.
+  if (answer.kind === 'refusal') return sendErrors(res, answer.status, answer.body);
   sendJson(res, answer.status, answer.body);
 }
 

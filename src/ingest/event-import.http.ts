@@ -11,6 +11,8 @@ import { sessionNameOf } from '../infra/shutdown-drain';
 import { EventImportSummary, importEvents } from './event-import';
 
 export const INGEST_EVENTS_PATH = '/ingest/events';
+/** What INGEST_EVENTS_PATH answers: the import, and the CORS preflight of a page on an allowed origin. */
+export const INGEST_EVENTS_METHODS = 'POST, OPTIONS';
 /** Imports one instance runs at once; more are answered 429 with Retry-After. */
 export const MAX_CONCURRENT_IMPORTS = 2;
 /**
@@ -36,14 +38,15 @@ let running = 0;
 /** Imports running, by actor (actorOf: the key id, or `loopback`). */
 const runningByActor = new Map<string, number>();
 
-export interface IngestAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body:
-    | EventImportSummary
-    | (EventImportSummary & { message: string })
-    | { errors: Array<{ message: string; extensions: Record<string, unknown> }> };
-}
+/**
+ * What an import is answered: its summary (what was stored, whatever the status: an import stopped
+ * early says where), or a refusal, a GraphQL error answered in the media type its client asks for as
+ * every other refusal is.
+ */
+export type IngestAnswer = { status: number; headers: Record<string, string> } & (
+  | { kind: 'summary'; body: EventImportSummary | (EventImportSummary & { message: string }) }
+  | { kind: 'refusal'; body: { errors: Array<{ message: string; extensions: Record<string, unknown> }> } }
+);
 
 /** The request body as the import reads it: piped into `stage`, which decodes it (or passes it on). */
 interface RequestBody {
@@ -124,7 +127,7 @@ async function* withinRatio(decoded: Decoder): AsyncGenerator<Buffer> {
 
 /** A refusal: the status, its headers, and one error with its code (and details). */
 function refused(status: number, code: string, message: string, headers: Record<string, string> = {}, details = {}): IngestAnswer {
-  return { status, headers, body: { errors: [{ message, extensions: { code, ...details } }] } };
+  return { kind: 'refusal', status, headers, body: { errors: [{ message, extensions: { code, ...details } }] } };
 }
 
 /** A refusal for want of an import slot: 429 with Retry-After. */
@@ -134,7 +137,8 @@ function noSlot(message: string, details: Record<string, number>): IngestAnswer 
 
 /** Why the import cannot start: another method, the instance's slots or the key's taken; null when it can. */
 function refusalBeforeImport(req: http.IncomingMessage, actor: string): IngestAnswer | null {
-  if (req.method !== 'POST') return refused(405, 'METHOD_NOT_ALLOWED', 'POST an NDJSON body: one event per line', { allow: 'POST' });
+  if (req.method !== 'POST')
+    return refused(405, 'METHOD_NOT_ALLOWED', 'POST an NDJSON body: one event per line', { allow: INGEST_EVENTS_METHODS });
   if (running >= MAX_CONCURRENT_IMPORTS) return noSlot(`${MAX_CONCURRENT_IMPORTS} imports are running on this instance`, {});
   if ((runningByActor.get(actor) ?? 0) >= MAX_IMPORTS_PER_KEY) {
     const imports = `${MAX_IMPORTS_PER_KEY} import${MAX_IMPORTS_PER_KEY === 1 ? '' : 's'}`;
@@ -161,29 +165,29 @@ type StopReason = 'stopping' | 'revoked' | 'stalled' | 'abandoned';
  * when its key was revoked, 408 when its client sent no line for idleMs.
  */
 function answerFor(summary: EventImportSummary, reason: StopReason | null, idleMs: number): IngestAnswer {
-  if (reason === null) return { status: 200, headers: {}, body: summary };
+  if (reason === null) return { kind: 'summary', status: 200, headers: {}, body: summary };
   if (reason === 'abandoned') {
     // Nobody reads it: what the log says (499, as proxies log a client that closed its request).
     const message = `the client closed the connection: lines after ${summary.stoppedAfterLine} are not stored`;
-    return { status: 499, headers: { connection: 'close' }, body: { ...summary, message } };
+    return { kind: 'summary', status: 499, headers: { connection: 'close' }, body: { ...summary, message } };
   }
   if (reason === 'revoked') {
     const message =
       `the API key was revoked during the import: lines after ${summary.stoppedAfterLine} were not read ` + '(the lines before are stored)';
-    return { status: 401, headers: { 'www-authenticate': 'Bearer', connection: 'close' }, body: { ...summary, message } };
+    return { kind: 'summary', status: 401, headers: { 'www-authenticate': 'Bearer', connection: 'close' }, body: { ...summary, message } };
   }
   if (reason === 'stalled') {
     const message =
       `no line was completed for ${idleMs} ms: lines after ${summary.stoppedAfterLine} were not read ` +
       '(the lines before are stored); send them in a new request';
-    return { status: 408, headers: { connection: 'close' }, body: { ...summary, message } };
+    return { kind: 'summary', status: 408, headers: { connection: 'close' }, body: { ...summary, message } };
   }
   const message =
     `the server is stopping: lines after ${summary.stoppedAfterLine} are not stored; send them again ` +
     '(or the whole file: events with an idempotencyKey are stored once)';
   // No Connection: close, which has Node close the socket as soon as the answer is written, with the
   // client's upload still arriving (a reset): the stopping server ends the connection itself.
-  return { status: 503, headers: { 'retry-after': '5' }, body: { ...summary, message } };
+  return { kind: 'summary', status: 503, headers: { 'retry-after': '5' }, body: { ...summary, message } };
 }
 
 /** The answer to an import that failed on its body: not what its encoding says, or too expansive; null for another failure. */

@@ -276,8 +276,19 @@ describe('POST /ingest/events', () => {
     expect((await postNdjson(line)).status).toBe(401);
     expect(await postNdjson(line, reader.key)).toMatchObject({ status: 403, body: { errors: [{ extensions: { code: 'FORBIDDEN' } }] } });
     expect(await postNdjson(line, ingester.key)).toMatchObject({ status: 200, body: { accepted: 1 } });
-    const get = await fetch(ingestUrl, { headers: bearer(ingester.key) });
-    expect(get.status).toBe(405);
+    // 405 naming what the path answers (its preflight too), in the media type the client asks for, as any refusal.
+    for (const [accept, type] of [
+      ['application/json', 'application/json; charset=utf-8'],
+      ['application/graphql-response+json', 'application/graphql-response+json; charset=utf-8'],
+    ]) {
+      const get = await fetch(ingestUrl, { headers: { ...bearer(ingester.key), accept } });
+      expect([get.status, get.headers.get('allow'), get.headers.get('content-type')]).toEqual([405, 'POST, OPTIONS', type]);
+      expect(((await get.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe(
+        'METHOD_NOT_ALLOWED',
+      );
+    }
+    const options = await fetch(ingestUrl, { method: 'OPTIONS', headers: bearer(ingester.key) });
+    expect([options.status, options.headers.get('allow')]).toEqual([204, 'POST, OPTIONS']);
   });
 });
 
@@ -1124,6 +1135,29 @@ describe('a compressed body', () => {
     expect((await send(zlib.gzipSync(Buffer.from(file)), 'gzip')).status).toBe(200);
     const unknown = await send(Buffer.from(file), 'zstd');
     expect([unknown.status, unknown.body.errors[0].extensions.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
+  });
+
+  it('answers a refusal in the media type its client asks for, as every refusal, and its summary as JSON', async () => {
+    const asking = (body: Buffer, encoding: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson', 'content-encoding': encoding, accept: 'application/graphql-response+json' },
+        body,
+      });
+    for (const [encoding, body, status] of [
+      ['zstd', Buffer.from(file), 415],
+      ['gzip', Buffer.from('this is not gzip at all'), 400],
+    ] as const) {
+      const refused = await asking(body, encoding);
+      expect([encoding, refused.status, refused.headers.get('content-type')]).toEqual([
+        encoding,
+        status,
+        'application/graphql-response+json; charset=utf-8',
+      ]);
+    }
+    // The summary is the import's own answer, not a GraphQL response.
+    const imported = await asking(zlib.gzipSync(Buffer.from(file)), 'gzip');
+    expect([imported.status, imported.headers.get('content-type')]).toEqual([200, 'application/json; charset=utf-8']);
   });
 
   it.each([
