@@ -1,5 +1,6 @@
 /// <reference lib="es2023.intl" />
-// How figures are written on screen (one place, so every screen agrees with the others).
+// How figures are written on screen (one place, so every screen agrees with the others). A count
+// is grouped as money is, and what it counts is written in the singular for one (countOf).
 // Money is written by one formatter, Intl.NumberFormat with grouping: a payment in its currency
 // (its symbol or code, as en-US writes it: $12,500.00, €1,000.00, ¥150,000, BHD 150.000), with the
 // digits of its currency's minor unit by the server's ISO 4217 table (not the runtime's, which drops
@@ -81,6 +82,25 @@ export function formatTime(instantMs: number): string {
 /** A time axis's tick as the time of day the rest of the dashboard writes: 14:05. */
 export function formatAxisTime(seconds: number): string {
   return time.format(new Date(seconds * 1000));
+}
+
+/** A count, grouped as money is: 1,400. */
+export function formatCount(count: number | null | undefined): string {
+  return count == null ? '—' : moneyFormat(null, 0).format(count);
+}
+
+/**
+ * What `count` counts, in the singular for one (`customer`), else in `plural`: the singular with an
+ * s unless given (`customer matches`, `customers match`). Where the number is shown apart (an element
+ * of its own), the words after it.
+ */
+export function nounFor(count: number, singular: string, plural = `${singular}s`): string {
+  return count === 1 ? singular : plural;
+}
+
+/** A count with what it counts, grouped: `1 customer`, `1,400 customers` (see nounFor). */
+export function countOf(count: number, singular: string, plural?: string): string {
+  return `${formatCount(count)} ${nounFor(count, singular, plural)}`;
 }
 
 export function formatNumber(value: number | null | undefined, digits = 0): string {

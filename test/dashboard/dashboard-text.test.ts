@@ -223,6 +223,81 @@ it('writes "from 1 answer" for an NPS of one answer, and "answers" for more', as
   await waitForText('main .card p.figure:has([data-testid=nps])', 'NPS -100 from 1 answer');
 }, 60_000);
 
+/** Answers the page's requests of `operation` with `data` until the returned function is called. */
+async function answerWith(operation: string, data: unknown): Promise<() => Promise<void>> {
+  await page.route('**/graphql', (route) =>
+    route.request().postDataJSON()?.operationName === operation
+      ? route.fulfill({ contentType: 'application/json', body: JSON.stringify({ data }) })
+      : route.fallback(),
+  );
+  return () => page.unrouteAll({ behavior: 'wait' });
+}
+
+it('writes a count of one in the singular wherever it counts: customers in tiers, a search, events, a what-if, a backtest', async () => {
+  await createCustomer({ id: 'count-one', name: 'Count One Co', csmOwner: 'Count Owner' });
+  await api('mutation { trackEngagement(input: { customerId: "count-one", eventType: "login" }) { id } }');
+  await api('mutation { refreshHealthScore(customerId: "count-one") { score } }');
+  await visit('');
+  await page.waitForSelector('[data-testid=tier-table]');
+  await page.getByLabel('CSM owner').fill('Count Owner');
+  await page.getByLabel('CSM owner').dispatchEvent('change');
+  await waitForText('main .card p.figure:has([data-testid=customers-in-tiers])', /^1 customer · average score \d/);
+
+  await visit('#/customers?search=count-one');
+  await waitForText('[data-testid=customers-found]', '1 customer matches “count-one”.');
+
+  await visit('#/customers/count-one');
+  await page.locator('[data-signal=silence] button').click();
+  await waitForText('[data-testid=raw-events] caption', '1 event');
+
+  // The server's answers for one account, which the seeded book never gives.
+  const change = { customerId: 'count-one', name: 'Count One Co', arrCents: 100_000, fromTier: 'healthy', toTier: 'critical', toScore: 20 };
+  const tiers = [
+    { tier: 'healthy', label: 'Healthy', count: 1 },
+    { tier: 'critical', label: 'Critical', count: 1 },
+  ];
+  let stop = await answerWith('PreviewScoringModel', {
+    previewScoringModel: {
+      changed: 1,
+      current: tiers,
+      proposed: tiers,
+      changes: [change],
+      changesPageInfo: { hasNextPage: false, endCursor: '1' },
+    },
+  });
+  try {
+    await visit('#/model');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await waitForText('[data-testid=preview-status]', 'Preview ready: 1 account would change tier.');
+    expect(await text('[data-testid=preview] p')).toBe('1 account would change tier.');
+  } finally {
+    await stop();
+  }
+  stop = await answerWith('Backtest', {
+    backtest: {
+      customers: 1,
+      churners: 1,
+      instants: 1,
+      horizonDays: 1,
+      recall: [],
+      precision: { precision: 1, flaggedSnapshots: 1, truePositives: 1 },
+      auc: { auc: 0.5, leadDays: 1 },
+      leadTime: { detected: 1, medianDays: 1, p25Days: 1, p75Days: 1 },
+      falseAlarms: { rate: 0, ratePer90Days: 0 },
+      tierChurnRates: [],
+    },
+  });
+  try {
+    await page.getByRole('button', { name: 'Run backtest' }).click();
+    await waitForText('[data-testid=backtest-status]', 'Backtest done: 1 account, AUC 0.50.');
+    expect(await text('[data-testid=backtest] p')).toBe(
+      '1 account, 1 churned, 1 instant; horizon 1 day. AUC 0.50 (1 day ahead), precision 100\u00a0%, false alarms 0\u00a0% per 90 days, median lead 1 day.',
+    );
+  } finally {
+    await stop();
+  }
+}, 60_000);
+
 it("refuses a Changes date before 1970 in words, keeping the last valid one, instead of showing the server's bounds", async () => {
   await visit('#/changes');
   await page.waitForSelector('[data-testid=changes] tbody tr');

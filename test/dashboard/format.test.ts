@@ -1,8 +1,19 @@
 // How the dashboard writes figures: money by one formatter (Intl.NumberFormat, grouped), payment
 // amounts in their currency with its own minor unit (ISO 4217), by the same rule as the server's
 // `detail` of a failed payment on the Changes screen, which is written the same way; ARR, which has
-// no currency, grouped in whole units.
-import { formatAmount, formatAxisDay, formatCents, formatDate, formatPaymentDetail, formatPercent } from '../../dashboard/src/format';
+// no currency, grouped in whole units; counts grouped the same way, with what they count in the
+// singular for one.
+import {
+  countOf,
+  formatAmount,
+  formatAxisDay,
+  formatCents,
+  formatCount,
+  formatDate,
+  formatPaymentDetail,
+  formatPercent,
+  nounFor,
+} from '../../dashboard/src/format';
 import { minorDigitsSql, MINOR_DIGITS_OTHER_THAN_TWO, minorUnitDigits } from '../../src/payments/minor-units';
 import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
 
@@ -36,6 +47,19 @@ it('writes ARR, which has no currency, in whole units with the same grouping', (
   expect(formatCents(12_345_678_950)).toBe('123,456,790');
   expect(formatCents(0)).toBe('0');
   expect(formatCents(null)).toBe('—');
+});
+
+it('writes counts grouped as ARR is, and what they count in the singular for one', () => {
+  expect([0, 1, 2, 1400, 11_875_900].map(formatCount)).toEqual(['0', '1', '2', '1,400', '11,875,900']);
+  expect(formatCount(null)).toBe('—');
+  expect([0, 1, 2, 1400].map((count) => countOf(count, 'customer'))).toEqual([
+    '0 customers',
+    '1 customer',
+    '2 customers',
+    '1,400 customers',
+  ]);
+  expect([1, 3].map((count) => countOf(count, 'customer matches', 'customers match'))).toEqual(['1 customer matches', '3 customers match']);
+  expect([1, 7].map((count) => nounFor(count, 'event'))).toEqual(['event', 'events']);
 });
 
 it('keeps a percentage on one line: a no-break space before its sign, so that a narrow column never wraps 100 % as 10 / 0 %', () => {

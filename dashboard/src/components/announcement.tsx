@@ -3,6 +3,7 @@
 // tiers in seconds: said one by one they would leave a screen reader nothing else to read, so they
 // are gathered and said as one sentence, at most once every few seconds.
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { countOf } from '../format';
 import type { LiveTierChangeFragment } from '../gql/graphql';
 import { tierName } from './badges';
 import type { LiveUpdates } from '../live';
@@ -39,7 +40,7 @@ export function Announcement({ said, testId }: { said: Said | null; testId: stri
 /** The tier changes that arrived since the last announcement, in one sentence. */
 function tierChangesInWords(count: number, first: LiveTierChangeFragment): string {
   if (count === 1) return `${first.customer.name}: ${tierName(first.fromTier)} to ${tierName(first.toTier)}`;
-  return `${count} tier changes`;
+  return countOf(count, 'tier change');
 }
 
 /** The live tier changes (and those caught up after a reconnect), as the Overview says them. */

@@ -2,7 +2,7 @@
 // (delivered, retrying, dead…), per destination. Every screen that lists actions (customer page,
 // outreach log) renders it through this component.
 import { graphql } from '../gql';
-import { humanise } from '../format';
+import { countOf, humanise } from '../format';
 import type { OutreachStatusFieldsFragment } from '../gql/graphql';
 
 export const OutreachStatusFields = graphql(`
@@ -36,7 +36,7 @@ export function OutreachStatus({ action }: { action: OutreachStatusFieldsFragmen
         <span
           key={delivery.id}
           class={`status delivery-${delivery.status.toLowerCase()}`}
-          title={delivery.lastError ?? `${delivery.attempts} attempt(s)`}
+          title={delivery.lastError ?? countOf(delivery.attempts, 'attempt')}
         >
           {' '}
           <bdi>{delivery.destination.name}</bdi>: {humanise(delivery.status)}

@@ -8,7 +8,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { changeLabels, TIME_TICKS, timeAxisLabels, timeAxisRange } from '../chart-axis';
-import { formatDate, formatDateTime } from '../format';
+import { countOf, formatDate, formatDateTime } from '../format';
 import { modelChanges, modelChangesInWords, type ModelChange, type ScorePoint } from '../model-changes';
 import { TierBadge } from './badges';
 import { TableScroll } from './table-scroll';
@@ -106,7 +106,7 @@ export function ScoreChart({ points }: { points: ChartPoint[] }) {
         <div
           ref={container}
           role="img"
-          aria-label={`Score history: ${points.length} ${points.length === 1 ? 'score' : 'scores'} ${spanInWords(points[0].asOf, points[points.length - 1].asOf)}, latest ${points[points.length - 1].score}`}
+          aria-label={`Score history: ${countOf(points.length, 'score')} ${spanInWords(points[0].asOf, points[points.length - 1].asOf)}, latest ${points[points.length - 1].score}`}
         />
         <figcaption data-testid="model-changes">{modelChangesInWords(points, changes, formatDateTime)}</figcaption>
       </figure>

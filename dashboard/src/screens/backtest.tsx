@@ -7,7 +7,7 @@ import { useQuery } from '@urql/preact';
 import { ErrorNote } from '../components/badges';
 import { TableScroll } from '../components/table-scroll';
 import { addDays, dayStart, today } from '../days';
-import { formatNumber, formatPercent } from '../format';
+import { countOf, formatCount, formatNumber, formatPercent } from '../format';
 import { graphql } from '../gql';
 
 const BacktestQuery = graphql(`
@@ -112,16 +112,16 @@ export function BacktestPanel() {
       <p role="status" class="muted" data-testid="backtest-status">
         {fetching
           ? 'Running the backtest…'
-          : report && `Backtest done: ${report.customers} accounts, AUC ${formatNumber(report.auc.auc, 2)}.`}
+          : report && `Backtest done: ${countOf(report.customers, 'account')}, AUC ${formatNumber(report.auc.auc, 2)}.`}
       </p>
       <ErrorNote error={error} />
       {report && (
         <div data-testid="backtest">
           <p>
-            {report.customers} accounts, {report.churners} churned, {report.instants} instants; horizon {report.horizonDays} days. AUC{' '}
-            {formatNumber(report.auc.auc, 2)} ({report.auc.leadDays} days ahead), precision {formatPercent(report.precision.precision)},
-            false alarms {formatPercent(report.falseAlarms.ratePer90Days)} per 90 days, median lead{' '}
-            {formatNumber(report.leadTime.medianDays, 0)} days.
+            {countOf(report.customers, 'account')}, {formatCount(report.churners)} churned, {countOf(report.instants, 'instant')}; horizon{' '}
+            {countOf(report.horizonDays, 'day')}. AUC {formatNumber(report.auc.auc, 2)} ({countOf(report.auc.leadDays, 'day')} ahead),
+            precision {formatPercent(report.precision.precision)}, false alarms {formatPercent(report.falseAlarms.ratePer90Days)} per 90
+            days, median lead {report.leadTime.medianDays == null ? '—' : countOf(Math.round(report.leadTime.medianDays), 'day')}.
           </p>
           <TableScroll label="Recall">
             <table>

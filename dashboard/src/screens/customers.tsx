@@ -6,7 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { TierBadge } from '../components/badges';
 import { RecordTable, type Column } from '../components/record-table';
 import { ScreenHeading } from '../components/screen-heading';
-import { formatCents, humanise } from '../format';
+import { countOf, formatCents, humanise } from '../format';
 import { graphql } from '../gql';
 import type { CustomersQuery as CustomersData } from '../gql/graphql';
 import { usePagedQuery } from '../paged-query';
@@ -60,7 +60,7 @@ export function CustomersScreen() {
       <p role="status" class="muted" data-testid="customers-found">
         {search && count !== undefined && (
           <>
-            {count} {count === 1 ? 'customer matches' : 'customers match'} “<bdi>{search}</bdi>”.
+            {countOf(count, 'customer matches', 'customers match')} “<bdi>{search}</bdi>”.
           </>
         )}
       </p>

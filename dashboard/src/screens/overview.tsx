@@ -10,7 +10,7 @@ import { ScreenHeading } from '../components/screen-heading';
 import { TableScroll } from '../components/table-scroll';
 import { addDays, dayStart } from '../days';
 import { useToday } from '../use-today';
-import { formatCents, formatDateTime, formatNumber, humanise } from '../format';
+import { formatCents, formatCount, formatDateTime, formatNumber, humanise, nounFor } from '../format';
 import { graphql } from '../gql';
 import type { LiveTierChangeFragment, OverviewQuery } from '../gql/graphql';
 import { useLive } from '../live';
@@ -104,7 +104,7 @@ export function OverviewScreen() {
                         <TierBadge tier={tier.tier} /> <span class="muted">{tier.label}</span>
                       </th>
                       <td class="number" data-testid="tier-count">
-                        {tier.count}
+                        {formatCount(tier.count)}
                       </td>
                       <td class="number" data-testid="tier-arr">
                         {formatCents(tier.arrCents)}
@@ -135,7 +135,7 @@ export function OverviewScreen() {
               {summary.lifecycleStages.map((stage) => (
                 <div key={stage.stage} data-stage={stage.stage}>
                   <dt>{humanise(stage.stage)}</dt>
-                  <dd>{stage.count}</dd>
+                  <dd>{formatCount(stage.count)}</dd>
                 </div>
               ))}
             </dl>
@@ -143,21 +143,21 @@ export function OverviewScreen() {
           <article class="card" aria-labelledby="nps-title">
             <h2 id="nps-title">NPS, last {npsDays} days</h2>
             <p class="figure">
-              NPS <strong data-testid="nps">{nps.nps ?? '—'}</strong> from <span data-testid="nps-responses">{nps.responses}</span>{' '}
-              {nps.responses === 1 ? 'answer' : 'answers'}
+              NPS <strong data-testid="nps">{nps.nps ?? '—'}</strong> from{' '}
+              <span data-testid="nps-responses">{formatCount(nps.responses)}</span> {nounFor(nps.responses, 'answer')}
             </p>
             <dl class="pairs">
               <div>
                 <dt>promoters</dt>
-                <dd data-testid="nps-promoters">{nps.promoters}</dd>
+                <dd data-testid="nps-promoters">{formatCount(nps.promoters)}</dd>
               </div>
               <div>
                 <dt>passives</dt>
-                <dd>{nps.passives}</dd>
+                <dd>{formatCount(nps.passives)}</dd>
               </div>
               <div>
                 <dt>detractors</dt>
-                <dd data-testid="nps-detractors">{nps.detractors}</dd>
+                <dd data-testid="nps-detractors">{formatCount(nps.detractors)}</dd>
               </div>
               <div>
                 <dt>average</dt>
@@ -178,12 +178,12 @@ function CustomerCounts({ summary }: { summary: NonNullable<OverviewQuery['healt
   const unscored = summary.totalCustomers - summary.churnedCustomers - inTiers;
   return (
     <p class="figure">
-      <span data-testid="customers-in-tiers">{inTiers}</span> customers · average score{' '}
+      <span data-testid="customers-in-tiers">{formatCount(inTiers)}</span> {nounFor(inTiers, 'customer')} · average score{' '}
       <span data-testid="average-score">{formatNumber(summary.averageScore, 1)}</span>
       <span class="muted block">
-        <span data-testid="churned-customers">{summary.churnedCustomers}</span> more churned (cancelled, or silent past the churn window),
-        in no tier
-        {unscored > 0 && <>; {unscored} not scored yet</>}
+        <span data-testid="churned-customers">{formatCount(summary.churnedCustomers)}</span> more churned (cancelled, or silent past the
+        churn window), in no tier
+        {unscored > 0 && <>; {formatCount(unscored)} not scored yet</>}
       </span>
     </p>
   );

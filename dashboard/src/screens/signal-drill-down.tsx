@@ -5,7 +5,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import { Loading } from '../components/badges';
 import { PageError, Pager, PageStatus } from '../components/pager';
 import { TableScroll } from '../components/table-scroll';
-import { formatDateTime, humanise } from '../format';
+import { countOf, formatCount, formatDateTime, humanise, nounFor } from '../format';
 import { graphql } from '../gql';
 import type { SignalEventsQuery as SignalEventsData, SignalNpsQuery as SignalNpsData } from '../gql/graphql';
 import { usePagedQuery } from '../paged-query';
@@ -88,7 +88,7 @@ export function SignalDrillDown({
       <h3 id="drill-down-title" tabIndex={-1} ref={heading}>
         Behind “{humanise(window.name)}”{' '}
         <span class="muted">
-          ({window.metric}, {window.days} days to {formatDateTime(asOf)})
+          ({window.metric}, {countOf(window.days, 'day')} to {formatDateTime(asOf)})
         </span>
       </h3>
       <button type="button" onClick={onClose}>
@@ -137,7 +137,7 @@ function EventTable({ events }: { events: Events }) {
     <TableScroll label="Events">
       <table data-testid="raw-events">
         <caption>
-          <span data-testid="raw-events-total">{events.totalCount}</span> events
+          <span data-testid="raw-events-total">{formatCount(events.totalCount)}</span> {nounFor(events.totalCount, 'event')}
         </caption>
         <thead>
           <tr>

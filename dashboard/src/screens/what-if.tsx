@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import { useQuery } from '@urql/preact';
 import { ErrorNote, TierBadge, ToArrow } from '../components/badges';
 import { TableScroll } from '../components/table-scroll';
-import { formatCents } from '../format';
+import { countOf, formatCents, formatCount, nounFor } from '../format';
 import { graphql } from '../gql';
 import { customerHref } from '../router';
 
@@ -82,15 +82,14 @@ export function WhatIfPanel({ config }: { config: unknown }) {
         </button>
       </form>
       <p role="status" class="muted" data-testid="preview-status">
-        {fetching
-          ? 'Previewing…'
-          : preview && `Preview ready: ${preview.changed} ${preview.changed === 1 ? 'account' : 'accounts'} would change tier.`}
+        {fetching ? 'Previewing…' : preview && `Preview ready: ${countOf(preview.changed, 'account')} would change tier.`}
       </p>
       <ErrorNote error={error} />
       {preview && (
         <div data-testid="preview">
           <p>
-            <strong data-testid="preview-changed">{preview.changed}</strong> accounts would change tier.
+            <strong data-testid="preview-changed">{formatCount(preview.changed)}</strong> {nounFor(preview.changed, 'account')} would change
+            tier.
           </p>
           <TableScroll label="Tiers now and proposed">
             <table>
