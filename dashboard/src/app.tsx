@@ -2,6 +2,7 @@
 // the time zone every date and time is written in (the browser's: days.ts).
 import { Provider } from '@urql/preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { askAgainNow } from './ask-again';
 import { createGraphQLClient, createWebSocket } from './client';
 import { AsOfNote, LiveIndicator } from './components/live-indicator';
 import { TIME_ZONE } from './days';
@@ -123,7 +124,12 @@ function Shell() {
           <ul>
             {NAVIGATION.map((item) => (
               <li key={item.screen}>
-                <a href={item.href} aria-current={route.screen === item.screen ? 'page' : undefined}>
+                <a
+                  href={item.href}
+                  aria-current={route.screen === item.screen ? 'page' : undefined}
+                  // The link of the screen shown changes no route: it asks the screen's failed requests again.
+                  onClick={() => (location.hash || '#/') === item.href && askAgainNow()}
+                >
                   {item.label}
                 </a>
               </li>

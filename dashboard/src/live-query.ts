@@ -2,11 +2,13 @@
 // same filters) whenever a tier change or score update arrives — of `customerId` only, for a screen
 // about one customer — keeping what is shown meanwhile, and after the request in flight if there is
 // one; an answer to other variables (the previous page, the previous filter) is not passed on as data.
-// `refetch` asks again at once, for a screen that has just changed what it shows.
+// `refetch` asks again at once, for a screen that has just changed what it shows. A request that
+// failed for a reason that passes is asked again (ask-again.ts): `askingAgain` says when, for its error.
 import { createRequest, type AnyVariables, type DocumentInput } from '@urql/core';
 import { useQuery } from '@urql/preact';
 import { createContext } from 'preact';
 import { useContext, useEffect, useRef } from 'preact/hooks';
+import { useAskingAgain } from './ask-again';
 import { LiveUpdates, useLive } from './live';
 import type { Viewer } from './session';
 
@@ -46,7 +48,7 @@ export function useLiveQuery<Data, Variables extends AnyVariables>(
   }, [version, pause, reexecute, result.fetching]);
   // A change the screen made itself (a mutation) announces nothing live when it moves no tier: the screen asks again at once.
   const refetch = () => reexecute({ requestPolicy: 'network-only' });
-  return result.operation && result.operation.key !== requested
-    ? { ...result, data: undefined, error: undefined, refetch }
-    : { ...result, refetch };
+  const shown = result.operation && result.operation.key !== requested ? { ...result, data: undefined, error: undefined } : result;
+  const askingAgain = useAskingAgain(pause ? undefined : shown.error, result.fetching, refetch);
+  return { ...shown, refetch, askingAgain };
 }

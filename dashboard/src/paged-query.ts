@@ -1,10 +1,12 @@
 // A paged list's live query. Its page comes by number (a link, a reload, browser back) as well as
 // by Next: a page whose cursor is not known yet is found by walking the list in a few large
 // requests from the nearest page that is known. A page that a live change or an old link leaves
-// past the end of the list gives way to the last page that has rows.
+// past the end of the list gives way to the last page that has rows. A walk or a page that failed
+// for a reason that passes is asked again (ask-again.ts).
 import { createRequest, type AnyVariables, type CombinedError, type DocumentInput } from '@urql/core';
 import { useClient } from '@urql/preact';
 import { useEffect, useState } from 'preact/hooks';
+import { useAskingAgain, type AskingAgain } from './ask-again';
 import { lastPageIndex, usePages, type PagePosition, type PageState } from './components/pager';
 import type { ConnectionPage } from './components/record-table';
 import { useLiveQuery } from './live-query';
@@ -31,7 +33,13 @@ export function usePagedQuery<Data, Variables extends AnyVariables & PagedVariab
     if (connection && connection.edges.length === 0 && pages.page > 0)
       pages.goTo(Math.min(pages.page - 1, lastPageIndex(connection.totalCount, pageSize)));
   }, [connection]);
-  return { connection, pages, error: walk.error ?? result.error, fetching: walk.walking || result.fetching };
+  return {
+    connection,
+    pages,
+    error: walk.error ?? result.error,
+    askingAgain: walk.error ? walk.askingAgain : result.askingAgain,
+    fetching: walk.walking || result.fetching,
+  };
 }
 
 /** Finds the cursor of the page asked for when it is not known; goes to the last page instead when the list ends before it. */
@@ -41,10 +49,14 @@ function usePageWalk<Data, Variables extends AnyVariables>(
   request: (after: string | null, first: number) => { query: DocumentInput<Data, Variables>; variables: Variables },
   connectionOf: (data: Data) => ConnectionPage<unknown> | null | undefined,
   pageSize: number,
-): { walking: boolean; error: CombinedError | undefined } {
+): { walking: boolean; error: CombinedError | undefined; askingAgain: AskingAgain | undefined } {
   const client = useClient();
   const [error, setError] = useState<CombinedError | undefined>(undefined);
+  // Each walk asked again after a failed step starts again from the nearest page known.
+  const [attempt, setAttempt] = useState(0);
   const walking = pages.after === undefined;
+  // Not busy while its error is shown (a walk stops at its failed step); asked again meanwhile, the walk starts over.
+  const askingAgain = useAskingAgain(walking ? error : undefined, false, () => setAttempt((count) => count + 1));
   useEffect(() => {
     if (!walking) return;
     let cancelled = false;
@@ -73,7 +85,7 @@ function usePageWalk<Data, Variables extends AnyVariables>(
     return () => {
       cancelled = true;
     };
-  }, [walking, pages.page, list]);
+  }, [walking, pages.page, list, attempt]);
   // An error of an earlier walk is no error of the page shown now.
-  return { walking, error: walking ? error : undefined };
+  return { walking, error: walking ? error : undefined, askingAgain };
 }

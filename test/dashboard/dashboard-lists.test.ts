@@ -3,9 +3,10 @@
 // turned is a history entry of its own), a link's junk page number rewritten, an old link far past
 // the end opening at the last page, the keyboard focus kept on the pager across a page change, a
 // loading note while a list's first page is asked for, the rows of a page turned to said to screen
-// readers and the focus on the error of one that cannot load, looking customers up, a live refetch in
-// flight left to finish, and a page that a live change empties giving way to the last page with
-// rows. The live change is made last: it takes accounts off the worklist.
+// readers and the focus on the error of one that cannot load, a list that could not load asked
+// again (by itself, after the server's wait, or at once when the user asks), looking customers up,
+// a live refetch in flight left to finish, and a page that a live change empties giving way to the
+// last page with rows. The live change is made last: it takes accounts off the worklist.
 import type { Page } from 'playwright-core';
 import { sql } from '../helpers/database';
 import type { TestServer } from '../helpers/server';
@@ -278,6 +279,78 @@ it('says the rows of a page turned to, and gives the focus to the error in its p
     await waitForText('main [role=alert]', /^Cannot reach the server/);
     expect(await page.locator('nav.pager').count()).toBe(0);
     expect(await page.evaluate('document.activeElement.textContent')).toMatch(/^Cannot reach the server/);
+  } finally {
+    await page.unrouteAll({ behavior: 'wait' });
+  }
+}, 60_000);
+
+/** Waits until `read()` is at least `least`, or `timeout` ms have passed; returns it then. */
+async function atLeast(read: () => number, least: number, timeout = 5000): Promise<number> {
+  for (let waited = 0; read() < least && waited < timeout; waited += 50) await page.waitForTimeout(50);
+  return read();
+}
+
+it('asks a list that got no answer again by itself, though the WebSocket stays up and no live event comes', async () => {
+  let failing = true;
+  await page.route('**/graphql', (route) =>
+    failing && route.request().postDataJSON()?.operationName === 'Worklist' ? route.abort('connectionreset') : route.fallback(),
+  );
+  try {
+    await visit('#/worklist');
+    await page.waitForSelector('[data-testid=live-indicator][data-status=live]');
+    await waitForText('main [role=alert]', 'Cannot reach the server. The page asks again in a few seconds.');
+    failing = false;
+    // Nothing but the page's own back-off asks again: no event is published meanwhile.
+    await page.waitForSelector('[data-testid=worklist] tbody tr', { timeout: 15_000 });
+    expect(await page.locator('main [role=alert]').count()).toBe(0);
+  } finally {
+    await page.unrouteAll({ behavior: 'wait' });
+  }
+}, 60_000);
+
+it("asks a list the server was too busy for again after the server's wait, and at once with Try again, its link or Apply", async () => {
+  let retryAfterSeconds = 2;
+  let refusing = true;
+  const busy = () => ({
+    status: 503,
+    contentType: 'application/json',
+    headers: { 'retry-after': String(retryAfterSeconds) },
+    body: JSON.stringify({
+      errors: [{ message: 'The connections were busy', extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds } }],
+    }),
+  });
+  const asked: number[] = [];
+  await page.route('**/graphql', (route) => {
+    if (route.request().postDataJSON()?.operationName !== 'Worklist') return route.fallback();
+    asked.push(Date.now());
+    return refusing ? route.fulfill(busy()) : route.fallback();
+  });
+  try {
+    await visit('#/worklist');
+    await waitForText('main [role=alert]', 'The connections were busy. The page asks again in 2 s.');
+    // Asked again after the server's 2 s, not sooner, and again after that.
+    expect(await atLeast(() => asked.length, 3, 10_000)).toBeGreaterThanOrEqual(3);
+    for (let index = 1; index < 3; index++) expect(asked[index] - asked[index - 1]).toBeGreaterThanOrEqual(1900);
+
+    // Told to wait 30 s, the page asks at once when the user asks: Try again, the screen's link, Apply.
+    retryAfterSeconds = 30;
+    await waitForText('main [role=alert]', 'The connections were busy. The page asks again in 30 s.');
+    for (const press of [
+      page.getByRole('button', { name: 'Try again' }),
+      page.getByRole('link', { name: 'Worklist', exact: true }),
+      page.getByRole('button', { name: 'Apply' }),
+    ]) {
+      const before = asked.length;
+      await press.click();
+      expect(await atLeast(() => asked.length, before + 1, 2000)).toBe(before + 1);
+      await waitForText('main [role=alert]', /in 30 s\.$/);
+    }
+    // Answered at last, asked again from the keyboard: the rows come, and the pager takes the focus.
+    refusing = false;
+    await page.getByRole('button', { name: 'Try again' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid=worklist] tbody tr', { timeout: 2000 });
+    await expect(focusedPagerButton()).resolves.toBe('Next →');
   } finally {
     await page.unrouteAll({ behavior: 'wait' });
   }

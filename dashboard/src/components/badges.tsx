@@ -1,6 +1,8 @@
 // Small labels shared by the screens: tier, trend arrow, the arrow of a change, the error of a request.
 import type { CombinedError } from '@urql/core';
 import type { Ref } from 'preact';
+import { useEffect, useRef } from 'preact/hooks';
+import type { AskingAgain } from '../ask-again';
 import { errorText } from '../errors';
 import { TREND_ARROWS } from '../format';
 
@@ -46,11 +48,60 @@ export function ToArrow() {
   );
 }
 
-/** A failed request in words; `noteRef` makes the note focusable, for a list whose pager it replaces (pager.tsx). */
-export function ErrorNote({ error, noteRef }: { error: CombinedError | undefined; noteRef?: Ref<HTMLParagraphElement> }) {
-  return error ? (
-    <p class="error" role="alert" ref={noteRef} tabIndex={noteRef ? -1 : undefined}>
-      {errorText(error)}
-    </p>
-  ) : null;
+/**
+ * A failed request in words; `noteRef` makes the note focusable, for a list whose pager it replaces
+ * (pager.tsx). With `askingAgain` (a request the page asks again by itself) it says when, and offers
+ * Try again.
+ */
+export function ErrorNote({
+  error,
+  askingAgain,
+  noteRef,
+  keepFocusOnAnswer = true,
+}: {
+  error: CombinedError | undefined;
+  askingAgain?: AskingAgain;
+  noteRef?: Ref<HTMLParagraphElement>;
+  /** False where another element takes the focus once the request is answered (a list's pager). */
+  keepFocusOnAnswer?: boolean;
+}) {
+  if (!error) return null;
+  return (
+    <div class="error-note">
+      <p class="error" role="alert" ref={noteRef} tabIndex={noteRef ? -1 : undefined}>
+        {errorText(error, askingAgain)}
+      </p>
+      {askingAgain && <TryAgainButton onPress={askingAgain.now} keepFocusOnAnswer={keepFocusOnAnswer} />}
+    </div>
+  );
+}
+
+/**
+ * Asks a failed request again at once. It goes with the error once the request is answered: the
+ * focus it held then goes to the screen's heading rather than to the document's start.
+ */
+function TryAgainButton({ onPress, keepFocusOnAnswer }: { onPress(): void; keepFocusOnAnswer: boolean }) {
+  const button = useRef<HTMLButtonElement>(null);
+  const keepFocus = useRef(keepFocusOnAnswer);
+  keepFocus.current = keepFocusOnAnswer;
+  useEffect(
+    () => () => {
+      // Run as it unmounts, while it is still in the document and may still hold the focus.
+      if (keepFocus.current && button.current && document.activeElement === button.current)
+        setTimeout(() => {
+          if (focusLost()) document.querySelector<HTMLElement>('main h1')?.focus();
+        });
+    },
+    [],
+  );
+  return (
+    <button type="button" ref={button} onClick={onPress}>
+      Try again
+    </button>
+  );
+}
+
+/** Whether the keyboard focus is nowhere: on the document's body, as when the element holding it went away. */
+export function focusLost(): boolean {
+  return document.activeElement === null || document.activeElement === document.body;
 }

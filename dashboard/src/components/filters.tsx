@@ -2,7 +2,9 @@
 // A text filter is applied as the field is left or Enter pressed, not at every key (each would be a
 // request): the Apply button says so to whoever is waiting for the list to follow their typing.
 // What is typed is kept as typed until then, though live updates render the screen meanwhile.
+// Apply asks the screen's failed requests again too (ask-again.ts).
 import { useEffect, useState } from 'preact/hooks';
+import { askAgainNow } from '../ask-again';
 
 export function TextFilter({
   label,
@@ -40,8 +42,13 @@ export function CsmOwnerFilter({ value, onApply }: { value: string; onApply(valu
 
 /**
  * Submits the filter form: the text filter it leaves is applied as it is left. The form's own
- * onSubmit only stops the page from loading again.
+ * onSubmit only stops the page from loading again. Pressed with the filters unchanged, it asks the
+ * screen's failed requests again, as the user expects of it.
  */
 export function ApplyButton() {
-  return <button type="submit">Apply</button>;
+  return (
+    <button type="submit" onClick={askAgainNow}>
+      Apply
+    </button>
+  );
 }

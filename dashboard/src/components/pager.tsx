@@ -7,7 +7,8 @@
 import type { CombinedError } from '@urql/core';
 import type { RefObject } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ErrorNote } from './badges';
+import type { AskingAgain } from '../ask-again';
+import { ErrorNote, focusLost } from './badges';
 
 type PagerButton = 'previous' | 'next';
 
@@ -129,22 +130,33 @@ export function Pager(props: {
   );
 }
 
-/** Whether the keyboard focus is nowhere: on the document's body, as when the element holding it went away. */
-function focusLost(): boolean {
-  return document.activeElement === null || document.activeElement === document.body;
-}
-
 /**
  * A list's error, shown in place of its page and pager. When the page was asked for with the pager,
  * which went away with the page, the error takes the focus rather than leave it on the document's
- * start; the request asked again (once the connection is back) brings the pager, which takes it back.
+ * start; the request asked again (by itself, or with Try again) brings the pager, which takes it back.
  */
-export function PageError({ pages, error }: { pages: PageState; error: CombinedError | undefined }) {
+export function PageError({
+  pages,
+  error,
+  askingAgain,
+}: {
+  pages: PageState;
+  error: CombinedError | undefined;
+  askingAgain?: AskingAgain;
+}) {
   const note = useRef<HTMLParagraphElement>(null);
   useEffect(() => {
     if (error && pages.focusAfterChange.current && note.current && focusLost()) note.current.focus();
   });
-  return <ErrorNote error={error} noteRef={note} />;
+  // Try again, pressed from the keyboard, hands the focus to the pager the page brings.
+  const askAgain = askingAgain && {
+    ...askingAgain,
+    now() {
+      pages.focusAfterChange.current ??= 'next';
+      askingAgain.now();
+    },
+  };
+  return <ErrorNote error={error} askingAgain={askAgain} noteRef={note} keepFocusOnAnswer={false} />;
 }
 
 /** What a page turned to says of its rows; the same words at each live refetch, so that nothing is said again. */

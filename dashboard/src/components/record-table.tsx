@@ -2,6 +2,7 @@
 // header and cell renderer.
 import type { CombinedError } from '@urql/core';
 import type { ComponentChildren } from 'preact';
+import type { AskingAgain } from '../ask-again';
 import { Loading } from './badges';
 import { PageError, Pager, PageStatus, type PageState } from './pager';
 import { TableScroll } from './table-scroll';
@@ -32,18 +33,20 @@ export function RecordTable<Row extends { id: string }>(props: {
   connection: ConnectionPage<Row> | undefined;
   columns: Array<Column<Row>>;
   error?: CombinedError;
+  /** How the failed request is asked again, if it is (ask-again.ts). */
+  askingAgain?: AskingAgain;
   /** Whether the page is being asked for: until it comes, a loading note stands in for the table. */
   fetching?: boolean;
 }) {
-  const { title, testId, pages, pageSize, connection, columns, error, fetching } = props;
+  const { title, testId, pages, pageSize, connection, columns, error, askingAgain, fetching } = props;
   return (
     <section class="records" aria-label={title}>
       <h2>
         {title} {connection && <span class="muted">({connection.totalCount})</span>}
       </h2>
       <PageStatus page={pages.page} pageSize={pageSize} connection={connection} />
-      <PageError pages={pages} error={error} />
-      {!connection && fetching && <Loading />}
+      <PageError pages={pages} error={error} askingAgain={askingAgain} />
+      {!connection && !error && fetching && <Loading />}
       {connection && connection.totalCount === 0 && <p class="muted">None.</p>}
       {connection && connection.totalCount > 0 && (
         <>

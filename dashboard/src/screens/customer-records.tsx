@@ -120,7 +120,7 @@ export function CustomerRecords({ customerId }: { customerId: string }) {
 }
 
 function NpsAnswers({ customerId }: { customerId: string }) {
-  const { connection, pages, error, fetching } = usePagedQuery(
+  const { connection, pages, error, askingAgain, fetching } = usePagedQuery(
     NpsQuery,
     { id: customerId, first: PAGE_SIZE },
     (data) => data.customer?.npsResponses,
@@ -133,6 +133,7 @@ function NpsAnswers({ customerId }: { customerId: string }) {
       pages={pages}
       pageSize={PAGE_SIZE}
       error={error}
+      askingAgain={askingAgain}
       fetching={fetching}
       connection={connection}
       columns={[
@@ -146,7 +147,7 @@ function NpsAnswers({ customerId }: { customerId: string }) {
 }
 
 function Payments({ customerId }: { customerId: string }) {
-  const { connection, pages, error, fetching } = usePagedQuery(
+  const { connection, pages, error, askingAgain, fetching } = usePagedQuery(
     PaymentsQuery,
     { id: customerId, first: PAGE_SIZE },
     (data) => data.customer?.payments,
@@ -159,6 +160,7 @@ function Payments({ customerId }: { customerId: string }) {
       pages={pages}
       pageSize={PAGE_SIZE}
       error={error}
+      askingAgain={askingAgain}
       fetching={fetching}
       connection={connection}
       columns={[
@@ -172,7 +174,7 @@ function Payments({ customerId }: { customerId: string }) {
 }
 
 function Tickets({ customerId }: { customerId: string }) {
-  const { connection, pages, error, fetching } = usePagedQuery(
+  const { connection, pages, error, askingAgain, fetching } = usePagedQuery(
     TicketsQuery,
     { id: customerId, first: PAGE_SIZE },
     (data) => data.customer?.supportTickets,
@@ -185,6 +187,7 @@ function Tickets({ customerId }: { customerId: string }) {
       pages={pages}
       pageSize={PAGE_SIZE}
       error={error}
+      askingAgain={askingAgain}
       fetching={fetching}
       connection={connection}
       columns={[
@@ -213,7 +216,7 @@ function Tickets({ customerId }: { customerId: string }) {
 }
 
 function Outreach({ customerId }: { customerId: string }) {
-  const { connection, pages, error, fetching } = usePagedQuery(
+  const { connection, pages, error, askingAgain, fetching } = usePagedQuery(
     OutreachQuery,
     { id: customerId, first: PAGE_SIZE },
     (data) => data.customer?.outreach,
@@ -226,6 +229,7 @@ function Outreach({ customerId }: { customerId: string }) {
       pages={pages}
       pageSize={PAGE_SIZE}
       error={error}
+      askingAgain={askingAgain}
       fetching={fetching}
       connection={connection}
       columns={[

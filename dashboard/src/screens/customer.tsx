@@ -85,7 +85,7 @@ const CustomerQuery = graphql(`
 `);
 
 export function CustomerScreen({ customerId }: { customerId: string }) {
-  const { data, error, fetching } = useLiveQuery(CustomerQuery, { id: customerId }, { customerId });
+  const { data, error, askingAgain, fetching } = useLiveQuery(CustomerQuery, { id: customerId }, { customerId });
   const [drillDown, setDrillDown] = useState<SignalWindow | null>(null);
   const customer = data?.customer;
   const windows = useMemo(() => signalWindows(data?.scoringModel?.config), [data?.scoringModel?.config]);
@@ -100,7 +100,7 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
     return (
       <section aria-labelledby="customer-title">
         <ScreenHeading id="customer-title" title="Customer" />
-        <ErrorNote error={error} />
+        <ErrorNote error={error} askingAgain={askingAgain} />
       </section>
     );
   if (!customer) return fetching ? <Loading /> : null;

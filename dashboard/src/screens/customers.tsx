@@ -3,6 +3,7 @@
 // kept in the link (#/customers?search=acme&page=2). Any account is reached this way, a healthy one
 // as well as those the worklist holds. The number of matches is announced to screen readers.
 import { useEffect, useState } from 'preact/hooks';
+import { askAgainNow } from '../ask-again';
 import { TierBadge } from '../components/badges';
 import { RecordTable, type Column } from '../components/record-table';
 import { ScreenHeading } from '../components/screen-heading';
@@ -46,7 +47,7 @@ export function CustomersScreen() {
   const [link, changeLink] = useListState();
   const search = (link.search ?? '').trim();
   const position = useLinkedPage(link, changeLink);
-  const { connection, pages, error, fetching } = usePagedQuery(
+  const { connection, pages, error, askingAgain, fetching } = usePagedQuery(
     CustomersQuery,
     { search: search || null, first: PAGE_SIZE },
     (data) => data.customers,
@@ -71,6 +72,7 @@ export function CustomersScreen() {
         pages={pages}
         pageSize={PAGE_SIZE}
         error={error}
+        askingAgain={askingAgain}
         fetching={fetching}
         connection={connection}
         columns={COLUMNS}
@@ -90,7 +92,9 @@ function SearchForm({ search, onSearch }: { search: string; onSearch(typed: stri
       aria-label="Search customers"
       onSubmit={(event) => {
         event.preventDefault();
-        onSearch(typed.trim());
+        // The same search sent again changes nothing: it asks the list again if it failed.
+        if (typed.trim() === search) askAgainNow();
+        else onSearch(typed.trim());
       }}
     >
       <label>

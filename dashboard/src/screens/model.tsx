@@ -52,7 +52,7 @@ const ActivatePresetMutation = graphql(`
 export function ModelScreen() {
   const { viewer } = useSession();
   const admin = isAdmin(viewer);
-  const { data, error, refetch } = useLiveQuery(ModelQuery, {});
+  const { data, error, askingAgain, refetch } = useLiveQuery(ModelQuery, {});
   const model = data?.scoringModel;
   const signals = useMemo(() => {
     const config = (model?.config ?? {}) as { components?: Array<{ name: string; signals: Array<{ name: string; weight: number }> }> };
@@ -62,7 +62,7 @@ export function ModelScreen() {
     return (
       <section aria-labelledby="model-title">
         <ScreenHeading id="model-title" title="Scoring model" />
-        <ErrorNote error={error} />
+        <ErrorNote error={error} askingAgain={askingAgain} />
       </section>
     );
   if (!data || !model) return <Loading />;

@@ -88,7 +88,7 @@ export function OutreachScreen() {
   // A new filter starts again at the first page.
   const setFilter = (name: keyof typeof filters, value: string) => changeLink({ [name]: value, page: '' });
   const position = useLinkedPage(link, changeLink);
-  const { connection, pages, error, fetching } = usePagedQuery(
+  const { connection, pages, error, askingAgain, fetching } = usePagedQuery(
     OutreachLogQuery,
     {
       first: PAGE_SIZE,
@@ -153,6 +153,7 @@ export function OutreachScreen() {
         pages={pages}
         pageSize={PAGE_SIZE}
         error={error}
+        askingAgain={askingAgain}
         fetching={fetching}
         connection={connection}
         columns={[

@@ -57,7 +57,7 @@ export function OverviewScreen() {
   const today = useToday();
   // From the start of a whole day, so the variables (and the query) stay the same between renders of one day.
   const npsFrom = dayStart(addDays(today, -npsDays));
-  const { data, error, fetching } = useLiveQuery(OverviewQuery, { csmOwner: csmOwner.trim() || null, npsFrom });
+  const { data, error, askingAgain, fetching } = useLiveQuery(OverviewQuery, { csmOwner: csmOwner.trim() || null, npsFrom });
   const summary = data?.healthSummary;
   const nps = data?.npsSummary;
   return (
@@ -77,8 +77,8 @@ export function OverviewScreen() {
         </label>
         <ApplyButton />
       </form>
-      <ErrorNote error={error} />
-      {!summary && fetching && <Loading />}
+      <ErrorNote error={error} askingAgain={askingAgain} />
+      {!summary && !error && fetching && <Loading />}
       {summary && nps && (
         <div class="cards">
           <article class="card" aria-labelledby="tiers-title">

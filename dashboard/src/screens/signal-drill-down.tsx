@@ -108,13 +108,14 @@ function EventRows({ customerId, from, to }: { customerId: string; from: string;
     connection: events,
     pages,
     error,
+    askingAgain,
   } = usePagedQuery(SignalEventsQuery, { id: customerId, from, to, first: PAGE_SIZE }, (data) => data.customer?.engagementEvents, {
     customerId,
   });
   return (
     <>
       <PageStatus page={pages.page} pageSize={PAGE_SIZE} connection={events} />
-      <PageError pages={pages} error={error} />
+      <PageError pages={pages} error={error} askingAgain={askingAgain} />
       {!error && !events && <Loading />}
       {events && <EventTable events={events} />}
       {events && (
@@ -167,11 +168,12 @@ function NpsRows({ customerId, from, to }: { customerId: string; from: string; t
     connection: answers,
     pages,
     error,
+    askingAgain,
   } = usePagedQuery(SignalNpsQuery, { id: customerId, from, to, first: PAGE_SIZE }, (data) => data.npsResponses, { customerId });
   return (
     <>
       <PageStatus page={pages.page} pageSize={PAGE_SIZE} connection={answers} />
-      <PageError pages={pages} error={error} />
+      <PageError pages={pages} error={error} askingAgain={askingAgain} />
       {!error && !answers && <Loading />}
       {answers && <NpsList answers={answers} />}
       {answers && (

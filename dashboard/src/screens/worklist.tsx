@@ -92,6 +92,7 @@ export function WorklistScreen() {
     connection: worklist,
     pages,
     error,
+    askingAgain,
     fetching,
   } = usePagedQuery(
     WorklistQuery,
@@ -111,8 +112,8 @@ export function WorklistScreen() {
       <p class="muted">Accounts in the two worst tiers, by ARR at risk (ARR × (100 − score) %).</p>
       <WorklistFilters filters={filters} tiers={worstTiers} onChange={setFilter} />
       <PageStatus page={pages.page} pageSize={PAGE_SIZE} connection={worklist} />
-      {!tierRefused && <PageError pages={pages} error={error} />}
-      {!worklist && fetching && <Loading />}
+      {!tierRefused && <PageError pages={pages} error={error} askingAgain={askingAgain} />}
+      {!worklist && !error && fetching && <Loading />}
       {worklist && (
         <>
           <WorklistTable worklist={worklist} />
