@@ -1,10 +1,10 @@
 // The dashboard at its edges, in headless Chromium against its own seeded server: a very long
-// customer name, a phone 375 px wide, a malformed or unknown link, errors said in words, a filter
-// whose tier the model no longer has (or a link's that the worklist never holds), an invalid input,
-// where focus and the tab's title go (a drill-down closed, the Model page's buttons while they run),
-// what is said to screen readers of live tier changes (a burst in one sentence; an account's own on
-// its page), and a preset activated from the Model page shown at once. The model is changed last,
-// and restored.
+// customer name, a phone 375 px wide, a malformed or unknown link, errors said in words (a what-if
+// weight left empty among them), a filter whose tier the model no longer has (or a link's that the
+// worklist never holds), an invalid input, where focus and the tab's title go (a drill-down closed,
+// the Model page's buttons while they run), what is said to screen readers of live tier changes (a
+// burst in one sentence; an account's own on its page), and a preset activated from the Model page
+// shown at once. The model is changed last, and restored.
 import { isDeepStrictEqual } from 'node:util';
 import type { Locator, Page, WebSocket } from 'playwright-core';
 import { createKey } from '../helpers/auth';
@@ -307,6 +307,42 @@ it('draws the keyboard focus ring in a colour that stands out 3:1 from what is b
     if (ring.width === '0px' || ring.contrast < 3) weak.push(`${ring.what}: ${ring.contrast.toFixed(2)}:1, ${ring.width}`);
   }
   expect(weak).toEqual([]);
+}, 60_000);
+
+it('refuses an emptied what-if weight in words, previews nothing, and no longer says the last preview is ready', async () => {
+  await visit('#/model');
+  await page.waitForSelector('.weights input');
+  await page.getByRole('button', { name: 'Preview' }).click();
+  await waitForText('[data-testid=preview-status]', /^Preview ready: /, 30_000);
+  const previews: string[] = [];
+  const onRequest = (request: { method(): string; postDataJSON(): any }) => {
+    if (request.method() === 'POST' && request.postDataJSON()?.operationName === 'PreviewScoringModel') previews.push('sent');
+  };
+  page.on('request', onRequest);
+  try {
+    const silence = page.getByLabel('silence', { exact: true });
+    await silence.fill('');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await waitForText('main [role=alert]', 'Enter a weight from 0 to 1,000,000 for silence: nothing was previewed.');
+    expect(await silence.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('.weights input[name=silence]:focus').count()).toBe(1);
+    expect(await text('[data-testid=preview-status]')).toBe('');
+    // Neither is a weight below 0 taken, nor sent as typed.
+    await silence.fill('-1');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await waitForText('main [role=alert]', 'Enter a weight from 0 to 1,000,000 for silence: nothing was previewed.');
+    await page.waitForTimeout(500);
+    expect(previews).toEqual([]);
+    // Corrected, the weight is taken again.
+    await silence.fill('5');
+    await page.locator('main [role=alert]').waitFor({ state: 'detached' });
+    expect(await silence.getAttribute('aria-invalid')).toBe('false');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await waitForText('[data-testid=preview-status]', /^Preview ready: /, 30_000);
+    expect(previews).toEqual(['sent']);
+  } finally {
+    page.off('request', onRequest);
+  }
 }, 60_000);
 
 it('refuses to run a backtest without its dates in words, instead of failing in the page', async () => {

@@ -4,9 +4,10 @@
 // the end opening at the last page, the keyboard focus kept on the pager across a page change, a
 // loading note while a list's first page is asked for, the rows of a page turned to said to screen
 // readers and the focus on the error of one that cannot load, a list that could not load asked
-// again (by itself, after the server's wait, or at once when the user asks), looking customers up,
-// a live refetch in flight left to finish, and a page that a live change empties giving way to the
-// last page with rows. The live change is made last: it takes accounts off the worklist.
+// again (by itself, after the server's wait, or at once when the user asks), the what-if preview's
+// accounts paged, looking customers up, a live refetch in flight left to finish, and a page that a
+// live change empties giving way to the last page with rows. The live change is made last: it takes
+// accounts off the worklist.
 import type { Page } from 'playwright-core';
 import { sql } from '../helpers/database';
 import type { TestServer } from '../helpers/server';
@@ -351,6 +352,75 @@ it("asks a list the server was too busy for again after the server's wait, and a
     await page.keyboard.press('Enter');
     await page.waitForSelector('[data-testid=worklist] tbody tr', { timeout: 2000 });
     await expect(focusedPagerButton()).resolves.toBe('Next →');
+  } finally {
+    await page.unrouteAll({ behavior: 'wait' });
+  }
+}, 60_000);
+
+/** A what-if preview's answer of `changed` accounts, `first` of them after `after` (an index as cursor), as the API pages them. */
+function previewAnswer(changed: number, first: number, after: string | null) {
+  const start = after === null ? 0 : Number(after);
+  const end = Math.min(changed, start + first);
+  const tiers = (healthy: number) => [
+    { tier: 'healthy', label: 'Healthy', count: healthy },
+    { tier: 'critical', label: 'Critical', count: 300 - healthy },
+  ];
+  return {
+    data: {
+      previewScoringModel: {
+        changed,
+        current: tiers(250),
+        proposed: tiers(250 - changed),
+        changes: Array.from({ length: end - start }, (_, offset) => ({
+          customerId: `moved-${start + offset + 1}`,
+          name: `Moved ${start + offset + 1}`,
+          arrCents: 100_000,
+          fromTier: 'healthy',
+          toTier: 'critical',
+          toScore: 20,
+        })),
+        changesPageInfo: { hasNextPage: end < changed, endCursor: end > start ? String(end) : null },
+      },
+    },
+  };
+}
+
+it("pages through the what-if preview's accounts as the API pages them, and asks a failed preview again with the same weights", async () => {
+  const changed = 120;
+  const sent: Array<{ first: number; after: string | null }> = [];
+  let reachable = false;
+  await page.route('**/graphql', (route) => {
+    const body = route.request().postDataJSON();
+    if (body?.operationName !== 'PreviewScoringModel') return route.fallback();
+    if (!reachable) return route.abort('connectionreset');
+    sent.push({ first: body.variables.first, after: body.variables.after });
+    return route.fulfill({
+      contentType: 'application/json',
+      body: JSON.stringify(previewAnswer(changed, body.variables.first, body.variables.after)),
+    });
+  });
+  try {
+    await visit('#/model');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    // No answer: nothing is asked again by itself (a preview is the user's to ask), Preview asks it again.
+    await waitForText('main [role=alert]', 'Cannot reach the server. Try again in a moment.');
+    reachable = true;
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await waitForText('[data-testid=preview-status]', `Preview ready: ${changed} accounts would change tier.`);
+    const shown = () => page.locator('[data-testid=preview-changes] li a').allInnerTexts();
+    expect(await shown()).toEqual(Array.from({ length: 50 }, (_, index) => `Moved ${index + 1}`));
+    expect(await text('[data-testid=preview] [data-testid=page-range]')).toBe(`1–50 of ${changed}`);
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await waitForText('[data-testid=preview] [data-testid=page-range]', `51–100 of ${changed}`);
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await waitForText('[data-testid=preview] [data-testid=page-range]', `101–120 of ${changed}`);
+    expect(await shown()).toEqual(Array.from({ length: 20 }, (_, index) => `Moved ${101 + index}`));
+    expect(sent).toEqual([
+      { first: 50, after: null },
+      { first: 50, after: '50' },
+      { first: 50, after: '100' },
+    ]);
+    expect(await page.getByRole('button', { name: 'Next →' }).isDisabled()).toBe(true);
   } finally {
     await page.unrouteAll({ behavior: 'wait' });
   }
