@@ -1,7 +1,8 @@
 // What the dashboard writes of the data itself, in headless Chromium against its own seeded server:
 // right-to-left names with Latin words and digits in their own order wherever they are shown, the
 // time axis of a history of one score and of scores within a day, every score of the chart in a
-// table, a cancelled account's date and reason, a count of one in the singular, the days of the
+// table, a cancelled account's date and reason, a count of one in the singular (and "None." for a
+// drill-down with nothing in its window), the days of the
 // Changes screen and the outreach log (typed key by key, out of range, in the link), days counted
 // in the browser's time zone and moving with the day on a page left open, and money.
 import type { Locator, Page, Request } from 'playwright-core';
@@ -296,6 +297,13 @@ it('writes a count of one in the singular wherever it counts: customers in tiers
   } finally {
     await stop();
   }
+}, 60_000);
+
+it('says "None." under the drill-down of a signal whose window holds no NPS answer, as the other lists do', async () => {
+  await visit('#/customers/count-one');
+  await page.locator('[data-signal=nps] button').click();
+  await waitForText('[data-testid=drill-down] p.muted', 'None.');
+  expect(await page.locator('[data-testid=raw-nps]').count()).toBe(0);
 }, 60_000);
 
 it("refuses a Changes date before 1970 in words, keeping the last valid one, instead of showing the server's bounds", async () => {

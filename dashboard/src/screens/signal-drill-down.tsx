@@ -1,6 +1,7 @@
 // The raw records behind a signal: the events (or NPS answers) of its window up to the score's
 // asOf, paged on the server; payments, tickets and plan changes are listed with the customer's
-// records below, the window said here. Close, or Escape within it, closes it.
+// records below, the window said here; "None." when its window holds none, as the other lists say.
+// Close, or Escape within it, closes it.
 import { useEffect, useRef } from 'preact/hooks';
 import { Loading } from '../components/badges';
 import { PageError, Pager, PageStatus } from '../components/pager';
@@ -117,7 +118,8 @@ function EventRows({ customerId, from, to }: { customerId: string; from: string;
       <PageStatus page={pages.page} pageSize={PAGE_SIZE} connection={events} />
       <PageError pages={pages} error={error} askingAgain={askingAgain} />
       {!error && !events && <Loading />}
-      {events && <EventTable events={events} />}
+      {events && events.totalCount === 0 && <p class="muted">None.</p>}
+      {events && events.totalCount > 0 && <EventTable events={events} />}
       {events && (
         <Pager
           pages={pages}
@@ -175,7 +177,8 @@ function NpsRows({ customerId, from, to }: { customerId: string; from: string; t
       <PageStatus page={pages.page} pageSize={PAGE_SIZE} connection={answers} />
       <PageError pages={pages} error={error} askingAgain={askingAgain} />
       {!error && !answers && <Loading />}
-      {answers && <NpsList answers={answers} />}
+      {answers && answers.totalCount === 0 && <p class="muted">None.</p>}
+      {answers && answers.totalCount > 0 && <NpsList answers={answers} />}
       {answers && (
         <Pager
           pages={pages}
