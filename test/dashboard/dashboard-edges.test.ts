@@ -1,10 +1,11 @@
 // The dashboard at its edges, in headless Chromium against its own seeded server: a very long
-// customer name, a phone 375 px wide, a malformed or unknown link, errors said in words (a what-if
-// weight left empty among them), a filter whose tier the model no longer has (or a link's that the
-// worklist never holds), an invalid input, where focus and the tab's title go (a drill-down closed,
-// the Model page's buttons while they run), what is said to screen readers of live tier changes (a
-// burst in one sentence; an account's own on its page), and a preset activated from the Model page
-// shown at once. The model is changed last, and restored.
+// customer name, a phone 375 px wide, the Overview's tiers in their card on a laptop, a malformed or
+// unknown link, errors said in words (a what-if weight left empty among them), a filter whose tier
+// the model no longer has (or a link's that the worklist never holds), an invalid input, where focus
+// and the tab's title go (a drill-down closed, the Model page's buttons while they run), what is
+// said to screen readers of live tier changes (a burst in one sentence; an account's own on its
+// page), and a preset activated from the Model page shown at once. The model is changed last, and
+// restored.
 import { isDeepStrictEqual } from 'node:util';
 import type { Locator, Page, WebSocket } from 'playwright-core';
 import { createKey } from '../helpers/auth';
@@ -179,6 +180,35 @@ it("fits the model's signal weights, Weight column included, in their card on a 
     } finally {
       await sized.close();
     }
+  }
+}, 60_000);
+
+it("fits the Overview's tiers, an eight-digit ARR included, in their card on a laptop, four cards abreast", async () => {
+  const [id] = await healthyActiveCustomers(server, 1);
+  const { customer } = await api<{ customer: { name: string } }>(`{ customer(id: "${id}") { name } }`);
+  await api(`mutation($id: ID!, $name: String!) { upsertCustomer(input: { id: $id, name: $name, arrCents: 9000000000 }) { id } }`, {
+    id,
+    name: customer.name,
+  });
+  const laptop = await openBrowser(LAPTOP);
+  try {
+    await laptop.page.goto(`${origin}/#/`);
+    await laptop.page.locator('tr[data-tier=healthy] [data-testid=tier-arr]', { hasText: /^\d{2},\d{3},\d{3}$/ }).waitFor();
+    const fit = await laptop.page.locator('[data-testid=tier-table]').evaluate((table) => {
+      const card = table.closest('.card').getBoundingClientRect();
+      const arr = table.querySelector('thead th:last-child').getBoundingClientRect();
+      return { tableWidth: table.scrollWidth, boxWidth: table.parentElement.clientWidth, arrInCard: arr.right <= card.right };
+    });
+    expect(fit).toEqual({ tableWidth: fit.boxWidth, boxWidth: fit.boxWidth, arrInCard: true });
+    // Four cards abreast: the tiers' card is no wider than a quarter of the row.
+    expect(
+      await laptop.page
+        .locator('main .cards > .card')
+        .first()
+        .evaluate((card) => card.getBoundingClientRect().width),
+    ).toBeLessThan(LAPTOP.width / 4);
+  } finally {
+    await laptop.close();
   }
 }, 60_000);
 
