@@ -18,7 +18,7 @@ import { Client } from 'pg';
 import { importEvents, MAX_BATCH_WAIT_MS, MAX_LINE_BYTES } from '../../src/ingest/event-import';
 import { importExitCode, runImportCommand } from '../../src/ingest/import-command';
 import { bearer, createKey, post, waitUntil } from '../helpers/auth';
-import { createTestDatabase, sql } from '../helpers/database';
+import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
 import { upsertCustomer } from '../../src/customers/customer.service';
 import type { Db } from '../../src/infra/sql';
 import { startTestServer, TestServer } from '../helpers/server';
@@ -889,6 +889,28 @@ describe('a slow or trickling upload', () => {
   });
 });
 
+/** Opens `holder`'s session and takes the events table in share mode: an import's merge then waits for it. */
+async function holdEventsTable(holder: Client): Promise<void> {
+  await holder.connect();
+  await holder.query('begin');
+  await holder.query('lock table engagement_event in share mode');
+}
+
+/** Resolves once a session of `database` other than the asking one waits for a lock (the import's merge). */
+function mergeWaitingForLock(database: TestDatabase, what: string): Promise<void> {
+  return waitUntil(
+    async () =>
+      (
+        await sql(
+          database,
+          `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
+        )
+      ).length > 0,
+    10_000,
+    what,
+  );
+}
+
 describe('an import whose client goes away', () => {
   it('stops reading and commits nothing more: the batch being merged is rolled back, the batches committed before stay', async () => {
     const gone = await startTestServer({ label: 'import_gone' });
@@ -911,21 +933,9 @@ describe('an import whose client goes away', () => {
       upload.send(Array.from({ length: 50 }, (_, i) => line(i + 1)).join(''));
       await waitUntil(async () => (await count()) === 50, 10_000, 'the first batch committed');
       // The next batch's merge waits for the events table, held by a session of the test's.
-      await holder.connect();
-      await holder.query('begin');
-      await holder.query('lock table engagement_event in share mode');
+      await holdEventsTable(holder);
       upload.send(Array.from({ length: 30 }, (_, i) => line(i + 51)).join(''));
-      await waitUntil(
-        async () =>
-          (
-            await sql(
-              gone.database,
-              `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
-            )
-          ).length > 0,
-        10_000,
-        'the second batch merging',
-      );
+      await mergeWaitingForLock(gone.database, 'the second batch merging');
       // The client goes away (its socket destroyed mid-upload), then the table is free again.
       upload.close();
       await sleep(500);
@@ -973,22 +983,10 @@ describe('an import whose client goes away', () => {
       upload.send(Array.from({ length: 50 }, (_, i) => line(i + 1)).join(''));
       await waitUntil(async () => (await count()) === 50, 10_000, 'the first batch committed');
       // The last 30 lines and the end of the body: their merge waits for the events table.
-      await holder.connect();
-      await holder.query('begin');
-      await holder.query('lock table engagement_event in share mode');
+      await holdEventsTable(holder);
       upload.send(Array.from({ length: 30 }, (_, i) => line(i + 51)).join(''));
       upload.end();
-      await waitUntil(
-        async () =>
-          (
-            await sql(
-              gone.database,
-              `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
-            )
-          ).length > 0,
-        10_000,
-        'the last batch merging',
-      );
+      await mergeWaitingForLock(gone.database, 'the last batch merging');
       // The whole body is read; the client goes away before its answer, then the table is free again.
       upload.close();
       await sleep(500);
