@@ -5,7 +5,8 @@ import { Client } from 'pg';
 import type { Db } from '../../src/infra/sql';
 import { INTERRUPTED_RUN_ERROR, refreshAllHealthScores, SCORING_BATCH_SIZE } from '../../src/scoring/scoring.service';
 import { DRAIN_GRACE_MS } from '../../src/infra/shutdown-drain';
-import { sql } from '../helpers/database';
+import { sql, TestDatabase } from '../helpers/database';
+import { waitUntil } from '../helpers/auth';
 import { startTestServer, TestServer } from '../helpers/server';
 import { post } from './support';
 
@@ -17,6 +18,20 @@ const runs = () =>
     'select id::text as id, status, error from scoring_run order by id',
   );
 const leaveRunning = () => sql(first.database, "insert into scoring_run (status, as_of) values ('RUNNING', now())");
+
+/** The full-run lock of `database` as another instance in the middle of its run holds it. */
+async function holdFullRunLock(database: TestDatabase): Promise<Client> {
+  const other = new Client({ connectionString: database.url });
+  other.on('error', () => undefined);
+  await other.connect();
+  await other.query("select pg_advisory_lock(hashtext('healthgraph.full-scoring-run'))");
+  return other;
+}
+
+/** Waits up to ten seconds for `condition`. */
+function waitFor(condition: () => Promise<boolean>, what: string): Promise<void> {
+  return waitUntil(condition, 10_000, what);
+}
 
 beforeAll(async () => {
   first = await startTestServer({ label: 'orphaned_runs' });
@@ -256,23 +271,6 @@ it("stops the scheduler's full run at the batches in flight when the service sto
 });
 
 describe('a refreshAllHealthScores call when the service stops', () => {
-  /** The full-run lock as another instance in the middle of its run holds it. */
-  async function holdFullRunLock(): Promise<Client> {
-    const other = new Client({ connectionString: first.database.url });
-    other.on('error', () => undefined);
-    await other.connect();
-    await other.query("select pg_advisory_lock(hashtext('healthgraph.full-scoring-run'))");
-    return other;
-  }
-
-  async function waitUntil(condition: () => Promise<boolean>, what: string): Promise<void> {
-    for (let i = 0; i < 500; i++) {
-      if (await condition()) return;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  }
-
   it('is answered 503 at once, naming its run, which claims no further batch and ends marked interrupted before the service has stopped', async () => {
     await sql(first.database, 'delete from scoring_run');
     // More batches than a run has in flight at once, so that some are still to be read when the stop comes.
@@ -293,7 +291,7 @@ describe('a refreshAllHealthScores call when the service stops', () => {
     let stopped: Promise<void> | undefined;
     try {
       const answer = post(instance.url, { query: 'mutation { refreshAllHealthScores { id status customersScored error } }' });
-      await waitUntil(async () => (await runs()).some((run) => run.status === 'RUNNING'), 'the run to start');
+      await waitFor(async () => (await runs()).some((run) => run.status === 'RUNNING'), 'the run to start');
       const stoppedAt = Date.now();
       stopped = instance.stop();
       const response = await answer;
@@ -327,12 +325,12 @@ describe('a refreshAllHealthScores call when the service stops', () => {
 
   it('answers 503 at once with nothing written to calls still waiting for the lock or for their turn, and the stop does not wait for the lock', async () => {
     await sql(first.database, 'delete from scoring_run');
-    const other = await holdFullRunLock();
+    const other = await holdFullRunLock(first.database);
     const instance = await startTestServer({ database: first.database });
     try {
       const waiting = [1, 2].map(() => post(instance.url, { query: 'mutation { refreshAllHealthScores { id status } }' }));
       // One waits for the lock (its session's wait shows in pg_locks), the other for its turn on the instance.
-      await waitUntil(
+      await waitFor(
         async () =>
           (
             await sql<{ n: number }>(first.database, "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted")
@@ -373,22 +371,6 @@ describe('the runs a start owes, read from the database (nothing of a dead proce
       `select status, error, backfill, as_of as "asOf", customers_scored as scored, model_version as "modelVersion" from scoring_run order by id`,
     );
 
-  async function holdFullRunLock(): Promise<Client> {
-    const other = new Client({ connectionString: owing.database.url });
-    other.on('error', () => undefined);
-    await other.connect();
-    await other.query("select pg_advisory_lock(hashtext('healthgraph.full-scoring-run'))");
-    return other;
-  }
-
-  async function waitUntil(condition: () => Promise<boolean>, what: string): Promise<void> {
-    for (let i = 0; i < 500; i++) {
-      if (await condition()) return;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  }
-
   /** An instance with periodic scoring on (an hour: its timer never fires here), started and done with what it owes. */
   async function restart(): Promise<TestServer> {
     const instance = await startTestServer({ database: owing.database, env: { SCORING_INTERVAL_MS: '3600000', RESCORE_DEBOUNCE_MS: '0' } });
@@ -410,7 +392,7 @@ describe('the runs a start owes, read from the database (nothing of a dead proce
 
   it("runs, at the next start, the full run of a model activated before its run began (the process died while another instance's run held the lock)", async () => {
     await post(owing.url, { query: 'mutation { refreshAllHealthScores { status } }' });
-    const other = await holdFullRunLock();
+    const other = await holdFullRunLock(owing.database);
     let activated: number;
     try {
       const instance = await startTestServer({
@@ -424,7 +406,7 @@ describe('the runs a start owes, read from the database (nothing of a dead proce
         });
         activated = (answer.body.data as { updateScoringModel: { version: number } }).updateScoringModel.version;
         // Its run waits for the lock: the instance stops before it has a row.
-        await waitUntil(
+        await waitFor(
           async () =>
             (
               await sql<{ n: number }>(
@@ -501,7 +483,7 @@ describe('the runs a start owes, read from the database (nothing of a dead proce
     let stopped: Promise<void> | undefined;
     try {
       const answer = post(instance.url, { query: 'mutation { refreshAllHealthScores { id status } }' });
-      await waitUntil(
+      await waitFor(
         async () => (await ownRuns()).some((run) => run.status === 'RUNNING' && run.scored === SCORING_BATCH_SIZE),
         'the first batch to commit',
       );
