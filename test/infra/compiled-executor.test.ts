@@ -69,15 +69,17 @@ describe('queries run again (compiled)', () => {
   });
 });
 
+/** POSTs `query` with `variables` as a JSON client would: its status and body. */
+async function postJson(query: string, variables: Record<string, unknown>) {
+  const response = await fetch(server.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, body: (await response.json()) as GraphQLResponse<unknown> };
+}
+
 describe('mutations run again (compiled)', () => {
-  const post = async (query: string, variables: Record<string, unknown>) => {
-    const response = await fetch(server.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query, variables }),
-    });
-    return { status: response.status, body: (await response.json()) as GraphQLResponse<unknown> };
-  };
   const storedEvents = async (customerId: string): Promise<number> => {
     const result = await server.request<{ engagementEvents: { totalCount: number } }, unknown>(
       `query Count($id: ID!) { engagementEvents(customerId: $id, first: 1) { totalCount } }`,
@@ -99,7 +101,7 @@ describe('mutations run again (compiled)', () => {
         occurredAt: '2026-11-20T11:00:00Z',
       },
     ];
-    const first = await post(BATCH, { events });
+    const first = await postJson(BATCH, { events });
     expect(first.body).toEqual({
       data: {
         trackEngagementBatch: {
@@ -109,14 +111,14 @@ describe('mutations run again (compiled)', () => {
         },
       },
     });
-    for (let run = 0; run < 3; run++) expect(await post(BATCH, { events })).toEqual(first);
+    for (let run = 0; run < 3; run++) expect(await postJson(BATCH, { events })).toEqual(first);
     expect(await storedEvents('cust_jit_1')).toBe(8);
   });
 
   it('take one input object given for a list as a list of one, as graphql-js does', async () => {
     const single = { customerId: 'cust_jit_2', eventType: 'login', occurredAt: '2026-11-21T10:00:00.000Z' };
     for (let run = 0; run < 3; run++) {
-      expect(await post(BATCH, { events: single })).toEqual({
+      expect(await postJson(BATCH, { events: single })).toEqual({
         status: 200,
         body: { data: { trackEngagementBatch: { accepted: 1, duplicates: 0, errors: [] } } },
       });
@@ -131,15 +133,15 @@ describe('mutations run again (compiled)', () => {
     ['a date-time given as a number', { customerId: 'cust_jit_3', eventType: 'login', occurredAt: 12 }],
   ])('answer a batch with %s as graphql-js does, storing nothing', async (_label, bad) => {
     const events = [{ customerId: 'cust_jit_3', eventType: 'login' }, bad];
-    const first = await post(BATCH, { events });
+    const first = await postJson(BATCH, { events });
     expect(first.body.data).toBeUndefined();
     expect(first.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
-    for (let run = 0; run < 3; run++) expect(await post(BATCH, { events })).toEqual(first);
+    for (let run = 0; run < 3; run++) expect(await postJson(BATCH, { events })).toEqual(first);
     expect(await storedEvents('cust_jit_3')).toBe(0);
   });
 
   it('keep the stored value of an input field whose variable the client left out, however often the document is sent', async () => {
-    const created = await post(
+    const created = await postJson(
       `mutation { upsertCustomer(input: { id: "cust_jit_kept", name: "Kept", csmOwner: "kate", plan: "enterprise", arrCents: 9000,
          contactEmail: "ops@kept.example", communicationOptOut: true, signedUpAt: "2026-01-01T00:00:00Z",
          churnedAt: "2026-11-01T00:00:00Z", churnReason: "price" }) { id } }`,
@@ -162,12 +164,12 @@ describe('mutations run again (compiled)', () => {
       churnReason: 'price',
     };
     for (let run = 0; run < 3; run++) {
-      const renamed = await post(UPDATE, { id: 'cust_jit_kept', name: `Renamed ${run}` });
+      const renamed = await postJson(UPDATE, { id: 'cust_jit_kept', name: `Renamed ${run}` });
       expect(renamed.body).toEqual({ data: { upsertCustomer: { name: `Renamed ${run}`, ...kept } } });
     }
     // A variable given as null still clears its field, compiled or not.
     for (let run = 0; run < 3; run++) {
-      const cleared = await post(UPDATE, { id: 'cust_jit_kept', name: 'Cleared', csmOwner: null, plan: 'growth' });
+      const cleared = await postJson(UPDATE, { id: 'cust_jit_kept', name: 'Cleared', csmOwner: null, plan: 'growth' });
       expect(cleared.body).toEqual({ data: { upsertCustomer: { name: 'Cleared', ...kept, csmOwner: null, plan: 'growth' } } });
     }
   });
@@ -175,7 +177,7 @@ describe('mutations run again (compiled)', () => {
   it('run their root fields one after the other, in order', async () => {
     const RENAME = `mutation Rename($id: ID!) { a: upsertCustomer(input: { id: $id, name: "First" }) { name } b: upsertCustomer(input: { id: $id, name: "Second" }) { name } }`;
     for (let run = 0; run < 3; run++) {
-      expect(await post(RENAME, { id: 'cust_jit_rename' })).toEqual({
+      expect(await postJson(RENAME, { id: 'cust_jit_rename' })).toEqual({
         status: 200,
         body: { data: { a: { name: 'First' }, b: { name: 'Second' } } },
       });
@@ -189,10 +191,10 @@ describe('mutations run again (compiled)', () => {
   it('go on past a refused root field as graphql-js does: it answers null and the fields after it run, however often the document is sent', async () => {
     const REFUSED_FIRST = `mutation Two($refused: ID!, $valid: ID!) { a: upsertCustomer(input: { id: $refused, name: "Refused", arrCents: -5 }) { id } b: upsertCustomer(input: { id: $valid, name: "After" }) { id } }`;
     const variables = { refused: 'cust_jit_refused', valid: 'cust_jit_after' };
-    const first = await post(REFUSED_FIRST, variables);
+    const first = await postJson(REFUSED_FIRST, variables);
     expect(first.body.data).toEqual({ a: null, b: { id: 'cust_jit_after' } });
     expect(first.body.errors?.map((error) => [error.path, error.extensions?.code])).toEqual([[['a'], 'BAD_USER_INPUT']]);
-    for (let run = 0; run < 3; run++) expect(await post(REFUSED_FIRST, variables)).toEqual(first);
+    for (let run = 0; run < 3; run++) expect(await postJson(REFUSED_FIRST, variables)).toEqual(first);
     const stored = async (id: string) =>
       (await server.request<{ customer: { id: string } | null }, unknown>('query ($id: ID!) { customer(id: $id) { id } }', { id }))
         .errors?.[0].extensions?.code ?? 'stored';
@@ -289,21 +291,13 @@ describe('documents graphql-jit would run otherwise', () => {
 });
 
 describe('an array sent where an input object goes', () => {
-  const post = async (query: string, variables: Record<string, unknown>) => {
-    const response = await fetch(server.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query, variables }),
-    });
-    return { status: response.status, body: (await response.json()) as GraphQLResponse<unknown> };
-  };
   const refusedEveryRun = async (query: string, variables: Record<string, unknown>) => {
-    const first = await post(query, variables);
+    const first = await postJson(query, variables);
     expect(first.status).toBe(400);
     expect(first.body.data).toBeUndefined();
     expect(first.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(first.body.errors?.[0].message).toContain('to be an object');
-    for (let run = 0; run < 3; run++) expect(await post(query, variables)).toEqual(first);
+    for (let run = 0; run < 3; run++) expect(await postJson(query, variables)).toEqual(first);
   };
   const destinationFilter = async (id: string) => {
     const result = await server.request<{ destinations: { edges: Array<{ node: { id: string; filter: unknown } }> } }, unknown>(
