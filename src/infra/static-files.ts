@@ -85,7 +85,9 @@ export function sendStaticFile(req: http.IncomingMessage, res: http.ServerRespon
     'content-type': STATIC_CONTENT_TYPES[extension] ?? 'application/octet-stream',
     'cache-control': file.cacheControl,
     etag,
-    vary: 'Accept-Encoding',
+    // Added to what the answer already varies on (Origin, where CORS headers were set before routing):
+    // writeHead's value would replace it, and a shared cache keep one origin's copy for another.
+    vary: [res.getHeader('vary'), 'Accept-Encoding'].filter((value) => value !== undefined).join(', '),
     'x-content-type-options': 'nosniff',
     ...file.headers,
   };

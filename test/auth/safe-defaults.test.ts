@@ -331,6 +331,15 @@ describe('browser origins', () => {
     expect(result.headers.vary).toContain('Origin');
   });
 
+  it("varies a static file on Origin as well as Accept-Encoding, so that a shared cache keeps no origin's copy for another", async () => {
+    // One of the playground's own files (Ruru's script).
+    const url = listed.url.replace(/\/graphql$/, '/graphql/ruru-static/ruru.js');
+    const answer = await rawRequest(url, { origin: 'https://dash.example.com', 'accept-encoding': 'gzip' }, undefined, 'GET');
+    expect(answer.status).toBe(200);
+    expect(answer.headers['access-control-allow-origin']).toBe('https://dash.example.com');
+    expect(answer.headers.vary?.split(/,\s*/)).toEqual(expect.arrayContaining(['Origin', 'Accept-Encoding']));
+  });
+
   it('rejects a CORS_ORIGINS entry that is not an origin', () => {
     expect(() => readConfig({ CORS_ORIGINS: 'https://dash.example.com/' })).toThrow(/CORS_ORIGINS/);
     expect(() => readConfig({ CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS/);
