@@ -673,19 +673,31 @@ async function executeAdmitted(
   const operationName =
     req.method === 'POST' ? (body as { operationName?: unknown } | null)?.operationName : url.searchParams.get('operationName');
   refuseSubscription(query, operationName);
+  // A request reaching this point after the drain ran out (its body read, or its turn taken, late)
+  // would open sessions the drain has already ended: it is answered 503, nothing run.
+  if (drainEnded.aborted) return refuseWhileStopping(res);
   // Aborted if the client goes before its answer: a model evaluation then stops, freeing its slot.
   const abandoned = abandonmentSignal(res, () => services.logger.debug({ module: 'http' }, 'GraphQL request abandoned by its client'));
   // Aborted too when the drain runs out of time, before the sockets go: work off the database (a
   // model's fit in its worker thread) has no session for the drain to end, and would be cut unanswered.
-  const late = () => services.logger.warn({ module: 'http' }, 'a request still running at the end of the drain: stopped, answered 503');
+  // One controller of the request's own, its listeners removed after: AbortSignal.any would leave an
+  // entry per request in the long-lived drainEnded's list of dependants, which Node 20 never prunes.
+  const stop = new AbortController();
+  const leave = () => stop.abort(abandoned.reason);
+  const late = () => {
+    services.logger.warn({ module: 'http' }, 'a request still running at the end of the drain: stopped, answered 503');
+    stop.abort(drainEnded.reason);
+  };
+  abandoned.addEventListener('abort', leave, { once: true });
   drainEnded.addEventListener('abort', late, { once: true });
   let response: Awaited<ReturnType<typeof apollo.executeHTTPGraphQLRequest>>;
   try {
     response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method?.toUpperCase() ?? 'GET', headers, search: url.search, body },
-      context: async () => createContext(services, admission, { signal: AbortSignal.any([abandoned, drainEnded]) }),
+      context: async () => createContext(services, admission, { signal: stop.signal }),
     });
   } finally {
+    abandoned.removeEventListener('abort', leave);
     drainEnded.removeEventListener('abort', late);
   }
   // Nobody to answer.
