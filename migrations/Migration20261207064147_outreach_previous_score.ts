@@ -6,7 +6,9 @@ const PLAYBOOK_SETTINGS = `array['playbooks', 'cooldownDays', 'escalationArrCent
 /**
  * The score before the one that fired a playbook, as its message shows it after "was", stored with
  * the action when it is decided: deliveries read it there instead of looking it up in the history
- * at every attempt. Actions already logged get what deliveries read until now: the previous score of
+ * at every attempt, and nothing else reads it. Actions already logged that have deliveries (the rest
+ * never will: a delivery is written when its action is) get what deliveries read until now, the
+ * previous score of
  * the point at the action's instant, unless the point before that was scored by a model that scores
  * otherwise (versions in one run of configs differing only in playbook settings score alike; the
  * settings and the run are spelled out here as they stood, so later changes to the code leave this
@@ -33,6 +35,7 @@ export class Migration20261207064147_outreach_previous_score extends Migration {
                  where hs."customer_id" = o."customer_id" and hs."as_of" = o."created_at"
                  order by hs."id" desc limit 1) as "previous_score"
          from "outreach_action" o
+         where exists (select 1 from "delivery" d where d."action_id" = o."id")
        )
        update "outreach_action" o set "previous_score" = "fired"."previous_score"
        from "fired" where "fired"."id" = o."id" and "fired"."previous_score" is not null;`,

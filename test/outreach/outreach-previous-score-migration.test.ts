@@ -1,6 +1,6 @@
 // The migration that stores with each outreach action the previous score its message shows fills it
-// in for the actions already logged as deliveries read it until then: the previous score of the
-// action's point, none after a model change that scores otherwise.
+// in for the actions already logged that have deliveries (nothing else reads it) as deliveries read
+// it until then: the previous score of the action's point, none after a model change that scores otherwise.
 import { MikroORM } from '@mikro-orm/postgresql';
 import { ormOptions } from '../../src/database';
 import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
@@ -8,7 +8,7 @@ import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
 let scratch: TestDatabase;
 afterAll(async () => scratch?.drop());
 
-it("takes each logged action's previous score from its point, none across a model that scores otherwise or without a point", async () => {
+it("takes each delivered action's previous score from its point, none across a model that scores otherwise, without a point or without a delivery", async () => {
   scratch = await createTestDatabase('outreach_previous_score_migration');
   const migrating = await MikroORM.init(ormOptions(scratch.url));
   try {
@@ -38,7 +38,20 @@ it("takes each logged action's previous score from its point, none across a mode
          ('cust_a', 'critical', 'csm_alert', 'TEAM', 'SLACK', 'CRITICAL', 60, 'DECIDED', '2026-01-02'),
          ('cust_a', 'critical', 'csm_alert', 'TEAM', 'SLACK', 'CRITICAL', 40, 'DECIDED', '2026-01-03'),
          ('cust_a', 'critical', 'csm_alert', 'TEAM', 'SLACK', 'CRITICAL', 30, 'DECIDED', '2026-01-04'),
-         ('cust_a', 'critical', 'csm_alert', 'TEAM', 'SLACK', 'CRITICAL', 30, 'DECIDED', '2026-01-05')`,
+         ('cust_a', 'critical', 'csm_alert', 'TEAM', 'SLACK', 'CRITICAL', 30, 'DECIDED', '2026-01-05'),
+         ('cust_a', 'critical', 'csm_alert', 'TEAM', 'SLACK', 'CRITICAL', 30, 'DECIDED', '2026-01-06')`,
+    );
+    // Every action but the last went to a destination; the last has no delivery, so nothing will read its previous score.
+    await sql(scratch, `insert into destination (kind, name, url) values ('WEBHOOK', 'crm', 'https://crm.example.com/hook')`);
+    await sql(
+      scratch,
+      `insert into delivery (action_id, destination_id, customer_id, audience, status)
+       select o.id, (select id from destination), o.customer_id, o.audience, 'DELIVERED' from outreach_action o where o.created_at < '2026-01-06'`,
+    );
+    await sql(
+      scratch,
+      `insert into health_score (customer_id, score, tier, trend, previous_score, components, signals, coverage, model_version, as_of)
+       values ('cust_a', 30, 'at_risk', 'STABLE', 30, '[]', '[]', 1, 3, '2026-01-06')`,
     );
     await migrator.up();
   } finally {
@@ -49,6 +62,7 @@ it("takes each logged action's previous score from its point, none across a mode
     { score: 60, previous_score: 80 },
     { score: 40, previous_score: null },
     { score: 30, previous_score: 40 },
+    { score: 30, previous_score: null },
     { score: 30, previous_score: null },
   ]);
 });
