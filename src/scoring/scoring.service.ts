@@ -252,7 +252,9 @@ const LATEST_RUNS_SQL = `(select status = 'FAILED' and error = ? from scoring_ru
 
 /**
  * What a start must run again, read from the runs' rows (one statement; the runs' rows are few and
- * indexed by status and start). A first start's runs are left to its own resumption (backfillIfFirstStart).
+ * indexed by status and start): past-dated runs cut short since the latest successful run as of its
+ * present, and whether a run as of now is owed. A first start's runs are left to its own resumption
+ * (backfillIfFirstStart).
  */
 export async function fullRunsOwed(db: Db): Promise<FullRunsOwed> {
   const row = (await queryOne<LatestRuns & { pastInstants: Date[] }>(
@@ -261,6 +263,10 @@ export async function fullRunsOwed(db: Db): Promise<FullRunsOwed> {
             array(select r.as_of from scoring_run r
                   where r.status = 'FAILED' and r.error = ? and r.backfill and not r.first_start
                     and not exists (select 1 from scoring_run later where later.as_of = r.as_of and later.id > r.id)
+                    -- Cut short since the latest run as of its present ended well: older ones are
+                    -- history a start does not replay (an upgrade would otherwise run every one).
+                    and r.started_at > coalesce((select max(s.started_at) from scoring_run s
+                                                 where not s.backfill and s.status = 'SUCCEEDED'), '-infinity')
                   order by r.as_of) as "pastInstants"`,
     [INTERRUPTED_RUN_ERROR, INTERRUPTED_RUN_ERROR],
   )) as LatestRuns & { pastInstants: Date[] };

@@ -472,6 +472,22 @@ describe('the runs a start owes, read from the database (nothing of a dead proce
     expect(await ownRuns()).toHaveLength(2);
   });
 
+  it('leaves a past-dated run cut short before the latest successful run as of now to history: a start does not replay it', async () => {
+    await sql(owing.database, 'delete from scoring_run');
+    const asOf = new Date(Date.now() - 86_400_000);
+    const { services } = owing.app;
+    let asked = 0;
+    const cut = await refreshAllHealthScores(services, services.orm.em.fork() as Db, asOf, true, { stopped: () => ++asked > 1 });
+    expect(cut).toMatchObject({ status: 'FAILED', backfill: true });
+    const live = await refreshAllHealthScores(services, services.orm.em.fork() as Db, null, true);
+    expect(live).toMatchObject({ status: 'SUCCEEDED', backfill: false });
+    await (await restart()).stop();
+    expect((await ownRuns()).map((run) => [run.status, run.backfill])).toEqual([
+      ['FAILED', true],
+      ['SUCCEEDED', false],
+    ]);
+  });
+
   it('answers a refreshAllHealthScores whose run had claimed its last batches when the service stopped that the run will succeed, as it does', async () => {
     await sql(owing.database, 'delete from scoring_run');
     // A customer of the second batch held by another session: the run's first batch commits, its last waits.
