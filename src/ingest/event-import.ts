@@ -402,12 +402,32 @@ interface ImportReading {
   idleTimeoutMs: number;
   /** Aborted when the import is to stop (`signal` or `stopping`): a stopped import waits for no line. */
   interrupt?: AbortSignal;
+  /** Stops listening to the signals `interrupt` follows: called when the import ends. */
+  release(): void;
+}
+
+/**
+ * One signal aborted by the first of `stops` to abort, and the means to stop listening to them. Not
+ * AbortSignal.any: `stopping` lives as long as the server, and Node 20 keeps an entry per combined
+ * signal in a long-lived one's list of dependants for good.
+ */
+function firstOf(stops: AbortSignal[]): { interrupt?: AbortSignal; release(): void } {
+  if (stops.length <= 1) return { interrupt: stops[0], release: () => undefined };
+  const combined = new AbortController();
+  const listeners = stops.map((stop) => {
+    const listener = () => combined.abort(stop.reason);
+    if (stop.aborted) listener();
+    else stop.addEventListener('abort', listener, { once: true });
+    return () => stop.removeEventListener('abort', listener);
+  });
+  return { interrupt: combined.signal, release: () => listeners.forEach((remove) => remove()) };
 }
 
 /** How an import of `source` reads it, as its options say. */
 function importReading(source: AsyncIterable<Buffer | string>, options: EventImportOptions, tally: Tally): ImportReading {
   const stops = [options.signal, options.stopping, options.abandoned].filter((stop) => stop !== undefined);
   return {
+    ...firstOf(stops),
     reader: { chunks: ndjsonLineChunks(source, MAX_LINE_BYTES), lines: [], at: 0, last: 0, waitingSince: Date.now() },
     tally,
     now: options.now ?? new Date(),
@@ -415,7 +435,6 @@ function importReading(source: AsyncIterable<Buffer | string>, options: EventImp
     batchWaitMs: options.batchWaitMs ?? MAX_BATCH_WAIT_MS,
     batchReadMs: options.batchReadMs ?? MAX_BATCH_READ_MS,
     idleTimeoutMs: options.idleTimeoutMs ?? Infinity,
-    interrupt: stops.length > 1 ? AbortSignal.any(stops) : stops[0],
   };
 }
 
@@ -635,7 +654,6 @@ export async function importEvents(
   const tally = importTally(options);
   const { stopping, abandoned } = options;
   const reading = importReading(source, options, tally);
-  const { reader } = reading;
   const clients: Client[] = [];
   const merges = new Map<Client, Promise<void>>();
   let failure: unknown;
@@ -663,7 +681,7 @@ export async function importEvents(
       stopped = arrival !== 'line';
       if (stopped) break;
       await client.query('begin');
-      const batch = newBatch(reader.last);
+      const batch = newBatch(reading.reader.last);
       batches.push(batch);
       try {
         await pipeline(Readable.from(batchText(reading, batch)), client.query(copyFrom(COPY_STAGING)));
@@ -703,16 +721,17 @@ export async function importEvents(
     if (failure !== undefined) throw failure;
     // A stop that came once the input had ended and every batch was stored (a client gone after its
     // last commit) stopped nothing.
-    if (stopped || batches.some((batch) => batch.stored !== true)) leaveOutUnstored(tally.summary, batches, reader.last);
+    if (stopped || batches.some((batch) => batch.stored !== true)) leaveOutUnstored(tally.summary, batches, reading.reader.last);
     tally.summary.errors.sort((a, b) => a.line - b.line);
     tally.summary.seconds = (Date.now() - startedAt) / 1000;
     return tally.summary;
   } finally {
     await Promise.all(merges.values());
     abandoned?.removeEventListener('abort', cancel);
+    reading.release();
     // A read left waiting (nextLines) settles once the caller ends or destroys the source: not awaited here.
-    if (reader.pending) void reader.chunks.return(undefined).catch(() => undefined);
-    else await reader.chunks.return(undefined);
+    if (reading.reader.pending) void reading.reader.chunks.return(undefined).catch(() => undefined);
+    else await reading.reader.chunks.return(undefined);
     await Promise.all(clients.map((client) => client.end().catch(() => undefined)));
   }
 }

@@ -3,6 +3,7 @@
 // daily rollup and the rescoring queue kept as the batch mutation keeps them, idempotent, scoped
 // like the ingestion mutations; and the history backfilled afterwards without side effects.
 import { execFileSync, spawn } from 'node:child_process';
+import { getEventListeners } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import { Readable, Writable } from 'node:stream';
@@ -1030,6 +1031,26 @@ describe('an import whose client goes away', () => {
       expect(summary).toMatchObject({ lines: 80, accepted: 80, batches: 2 });
       expect(summary.stoppedAfterLine).toBeUndefined();
       expect(await sql(database, `select count(*)::int as n from engagement_event`)).toEqual([{ n: 80 }]);
+    } finally {
+      await orm.close();
+      await database.drop();
+    }
+  });
+
+  it("leaves no listener on the server's stop signal or its client's once it has ended: nothing of it stays for the server's life", async () => {
+    const database = await createTestDatabase('import_listeners');
+    const orm: MikroORM = await openDatabase(database.url, 2);
+    try {
+      await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_listen', name: 'Listen' });
+      const stopping = new AbortController().signal;
+      for (let run = 0; run < 3; run++) {
+        const client = new AbortController().signal;
+        const lines = ndjson([{ customerId: 'cust_listen', eventType: 'login', idempotencyKey: `listen-${run}` }]);
+        const summary = await importEvents(database.url, Readable.from([lines]), { stopping, abandoned: client });
+        expect(summary).toMatchObject({ lines: 1, accepted: 1 });
+        expect(getEventListeners(client, 'abort')).toHaveLength(0);
+      }
+      expect(getEventListeners(stopping, 'abort')).toHaveLength(0);
     } finally {
       await orm.close();
       await database.drop();
