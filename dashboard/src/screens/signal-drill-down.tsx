@@ -2,9 +2,11 @@
 // asOf, paged on the server; payments, tickets and plan changes are listed with the customer's
 // records below, the window said here; "None." when its window holds none, as the other lists say.
 // Close, or Escape within it, closes it.
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { Loading } from '../components/badges';
 import { PageError, Pager, PageStatus } from '../components/pager';
+import type { ConnectionPage } from '../components/record-table';
 import { TableScroll } from '../components/table-scroll';
 import { countOf, formatCount, formatDateTime, humanise, nounFor } from '../format';
 import { graphql } from '../gql';
@@ -114,24 +116,9 @@ function EventRows({ customerId, from, to }: { customerId: string; from: string;
     customerId,
   });
   return (
-    <>
-      <PageStatus page={pages.page} pageSize={PAGE_SIZE} connection={events} />
-      <PageError pages={pages} error={error} askingAgain={askingAgain} />
-      {!error && !events && <Loading />}
-      {events && events.totalCount === 0 && <p class="muted">None.</p>}
-      {events && events.totalCount > 0 && <EventTable events={events} />}
-      {events && (
-        <Pager
-          pages={pages}
-          pageSize={PAGE_SIZE}
-          shown={events.edges.length}
-          totalCount={events.totalCount}
-          hasNextPage={events.pageInfo.hasNextPage}
-          endCursor={events.pageInfo.endCursor}
-          label="Events"
-        />
-      )}
-    </>
+    <DrillDownPage paged={{ pages, error, askingAgain }} connection={events} label="Events">
+      {(shown) => <EventTable events={shown} />}
+    </DrillDownPage>
   );
 }
 
@@ -173,22 +160,44 @@ function NpsRows({ customerId, from, to }: { customerId: string; from: string; t
     askingAgain,
   } = usePagedQuery(SignalNpsQuery, { id: customerId, from, to, first: PAGE_SIZE }, (data) => data.npsResponses, { customerId });
   return (
+    // The customer page lists its NPS answers with a pager too: its landmark needs another name.
+    <DrillDownPage paged={{ pages, error, askingAgain }} connection={answers} label="NPS answers behind the signal">
+      {(shown) => <NpsList answers={shown} />}
+    </DrillDownPage>
+  );
+}
+
+/**
+ * One page of the records behind a signal: its status for screen readers, its error, the records
+ * (`children`, or "None." for an empty window) and its pager named `label`.
+ */
+function DrillDownPage<Connection extends ConnectionPage<unknown>>({
+  paged: { pages, error, askingAgain },
+  connection,
+  label,
+  children,
+}: {
+  paged: Pick<ReturnType<typeof usePagedQuery>, 'pages' | 'error' | 'askingAgain'>;
+  connection: Connection | undefined;
+  label: string;
+  children: (connection: Connection) => ComponentChildren;
+}) {
+  return (
     <>
-      <PageStatus page={pages.page} pageSize={PAGE_SIZE} connection={answers} />
+      <PageStatus page={pages.page} pageSize={PAGE_SIZE} connection={connection} />
       <PageError pages={pages} error={error} askingAgain={askingAgain} />
-      {!error && !answers && <Loading />}
-      {answers && answers.totalCount === 0 && <p class="muted">None.</p>}
-      {answers && answers.totalCount > 0 && <NpsList answers={answers} />}
-      {answers && (
+      {!error && !connection && <Loading />}
+      {connection && connection.totalCount === 0 && <p class="muted">None.</p>}
+      {connection && connection.totalCount > 0 && children(connection)}
+      {connection && (
         <Pager
           pages={pages}
           pageSize={PAGE_SIZE}
-          shown={answers.edges.length}
-          totalCount={answers.totalCount}
-          hasNextPage={answers.pageInfo.hasNextPage}
-          endCursor={answers.pageInfo.endCursor}
-          // The customer page lists its NPS answers with a pager too: its landmark needs another name.
-          label="NPS answers behind the signal"
+          shown={connection.edges.length}
+          totalCount={connection.totalCount}
+          hasNextPage={connection.pageInfo.hasNextPage}
+          endCursor={connection.pageInfo.endCursor}
+          label={label}
         />
       )}
     </>
