@@ -1,6 +1,7 @@
 // An account's habit of paying its invoices late, through the API: an invoice unpaid two weeks past
 // due puts a prompt payer at risk, and an account that pays three weeks late only once its invoice
-// is later than that, or a month past due whatever its habit.
+// is later than that, or a month past due whatever its habit. An invoice still unpaid keeps counting
+// after a later one is paid.
 import { RecordPaymentDocument, TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
 import { PaymentStatus } from '../../src/payments/payment.types';
 import { startTestServer, TestServer } from '../helpers/server';
@@ -36,7 +37,7 @@ async function scoreOf(customerId: string): Promise<{ tier: string; flags: strin
 
 beforeAll(async () => {
   server = await startTestServer({ label: 'late-payers', env: { RESCORE_DEBOUNCE_MS: '0' } });
-  const customers = ['cust_prompt', 'cust_pays_late', 'cust_pays_late_month'];
+  const customers = ['cust_prompt', 'cust_pays_late', 'cust_pays_late_month', 'cust_paid_latest_only'];
   for (const id of customers) {
     await server.gql(UpsertCustomerDocument, { input: { id, name: id, signedUpAt: daysAgo(200), arrCents: 6_000_000, seats: 6 } });
     // A busy team of three, every day for 90 days.
@@ -70,6 +71,18 @@ beforeAll(async () => {
     [62, 62],
     [32, null],
   ]);
+  // Paid on time, then three invoices failed; the latest of them paid late, the two before it still
+  // unpaid two and three months past due.
+  await invoices('cust_paid_latest_only', [
+    [185, 185],
+    [155, 155],
+    [125, 125],
+    [95, null],
+    [65, null],
+  ]);
+  const latest = { customerId: 'cust_paid_latest_only', externalId: 'latest', amountCents: 50_000, currency: 'usd', dueAt: daysAgo(35, 6) };
+  await server.gql(RecordPaymentDocument, { input: { ...latest, status: PaymentStatus.FAILED, occurredAt: daysAgo(35, 6) } });
+  await server.gql(RecordPaymentDocument, { input: { ...latest, status: PaymentStatus.PAID, paidAt: daysAgo(5, 9) } });
 });
 afterAll(() => server.stop());
 
@@ -86,5 +99,13 @@ it('leaves an account that pays three weeks late healthy while its invoice is no
 it('puts an account that once paid seven weeks late at risk once an invoice is a month past due', async () => {
   const score = await scoreOf('cust_pays_late_month');
   expect(score.flags).toContain('unpaid_invoice_penalty');
+  expect(['at_risk', 'critical']).toContain(score.tier);
+});
+
+it('keeps costing an account its invoices unpaid two and three months past due once it has paid a later one', async () => {
+  const score = await scoreOf('cust_paid_latest_only');
+  // The failed streak ends at the latest payment; the invoices before it are still unpaid.
+  expect(score.flags).toContain('unpaid_invoice_penalty');
+  expect(score.flags).not.toContain('payment_failure_penalty');
   expect(['at_risk', 'critical']).toContain(score.tier);
 });

@@ -104,6 +104,23 @@ it("moves an installation on the default with tier hysteresis 3 to the specifica
   expect(await adoptCurrentDefaultModel(listening, db())).toBeNull();
 });
 
+it('moves an installation on the default that read unpaid invoices over 60 days to the current one, which reads them over a year', async () => {
+  const earlier = structuredClone(DEFAULT_SCORING_MODEL);
+  const unpaidSignal = earlier.components.flatMap((component) => component.signals).find((signal) => signal.name === 'unpaid_past_due')!;
+  const unpaidFlag = earlier.penalties.find((penalty) => penalty.name === 'unpaid_invoice_penalty')!;
+  unpaidSignal.windowDays = 60;
+  unpaidFlag.windowDays = 60;
+  await activate(earlier, true);
+  const adopted = await adoptCurrentDefaultModel(listening, db());
+  expect(adopted?.version).toBe(2);
+  const windows = (config: ScoringModelConfig) => [
+    config.components.flatMap((component) => component.signals).find((signal) => signal.name === 'unpaid_past_due')?.windowDays,
+    config.penalties.find((penalty) => penalty.name === 'unpaid_invoice_penalty')?.windowDays,
+  ];
+  expect(windows((await getActiveModel(db())).config)).toEqual([365, 365]);
+  expect(heard).toEqual([2]);
+});
+
 it('writes the default of first use as shipped, and a model activated through the API as chosen, whatever its config', async () => {
   await query(db(), 'delete from scoring_model');
   await getActiveModel(db());

@@ -534,6 +534,15 @@ const TEAM_CAME_REGULARLY = { metric: 'team_active_days', windowDays: 60, direct
  */
 const CUT_INTO_SEATS_IN_USE = { metric: 'seat_utilisation', windowDays: 30, direction: 'at_least', threshold: 0.9 } as const;
 
+/**
+ * How far back the unpaid-invoice signal and flag look for invoices due: a year, so an invoice still
+ * unpaid keeps costing points until it is paid or refunded, whatever the account paid since. Read
+ * over 60 days until session 61, an invoice two months past due stopped counting, and an account that
+ * paid its latest invoice late scored healthy with the two before it still unpaid (an outside
+ * examination). A year, not forever: an invoice written off without a refund recorded stops counting in time.
+ */
+const UNPAID_INVOICES_WINDOW_DAYS = 365;
+
 /** Relative signals without a baseline (a new or long-silent account) count as "no sign of decline yet". */
 const NO_BASELINE_YET = { policy: 'neutral', value: 0.75 } as const;
 
@@ -644,9 +653,10 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
         {
           name: 'unpaid_past_due',
           // From two weeks past due (UNPAID_GRACE_DAYS): an invoice settled by its dunning retries is
-          // routine, not a sign. Nor is an account's usual lateness, as for unpaid_invoice_penalty.
+          // routine, not a sign. Nor is an account's usual lateness, as for unpaid_invoice_penalty. A
+          // year back, as that flag reads: an invoice still unpaid costs points until it is paid.
           metric: 'unpaid_later_than_usual',
-          windowDays: 60,
+          windowDays: UNPAID_INVOICES_WINDOW_DAYS,
           normaliser: { kind: 'inverse_target', max: 2 },
           weight: 5,
           missing: { policy: 'exclude' },
@@ -910,7 +920,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     {
       name: 'unpaid_invoice_penalty',
       metric: 'unpaid_later_than_usual',
-      windowDays: 60,
+      windowDays: UNPAID_INVOICES_WINDOW_DAYS,
       direction: 'at_least',
       threshold: 1,
       points: 45,

@@ -292,7 +292,7 @@ describe('computeScore', () => {
         feature_breadth_trend_14_60: 0.9,
         seat_utilisation_30: null,
         failed_invoice_streak_90: 0,
-        unpaid_later_than_usual_60: 0,
+        unpaid_later_than_usual_365: 0,
         contraction_90: null,
         ticket_volume_trend_14_90: 0,
         urgent_open_tickets_90: 0,

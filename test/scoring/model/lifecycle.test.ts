@@ -302,7 +302,7 @@ describe('a model of your own whose components have other names', () => {
         feature_breadth_trend_14_60: 1,
         seat_utilisation_30: 0.5,
         failed_invoice_streak_90: 0,
-        unpaid_later_than_usual_60: 0,
+        unpaid_later_than_usual_365: 0,
         contraction_90: 0,
         [metricKeyOf(npsSignal)]: 70,
       },

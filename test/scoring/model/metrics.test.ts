@@ -99,7 +99,7 @@ describe('metric keys and requests', () => {
       // The support escalation flag: tickets beyond the usual rate over a month.
       'ticket_volume_trend_30_90',
       // The unpaid-invoice flag and signal: unpaid longer past due than the account's habit.
-      'unpaid_later_than_usual_60',
+      'unpaid_later_than_usual_365',
       'urgent_open_tickets_90',
       // The urgent-ticket flag: HIGH or URGENT tickets open for a whole day.
       'urgent_tickets_open_throughout_1',
