@@ -115,11 +115,12 @@ export function checkedGrid(
     'from must be a date-time from 1970 on',
     { argument: 'from' },
   );
+  // Before `to`: a grid that starts in the future is refused for its start, whatever its end says.
+  ensure(from.getTime() <= now, 'from must not be in the future: a backtest replays the past', { argument: 'from' });
   ensure(input.to instanceof Date && !Number.isNaN(input.to.getTime()), 'to must be a date-time', { argument: 'to' });
   ensure(input.to.getTime() <= now + CLOCK_SLACK_MS, 'to must not be in the future: a backtest replays the past', { argument: 'to' });
   // Within the clock slack ahead, `to` is now (as a scoring's asOf): no snapshot lies ahead of now.
   const to = input.to.getTime() > now ? new Date(now) : input.to;
-  ensure(from.getTime() <= now, 'from must not be in the future: a backtest replays the past', { argument: 'from' });
   // A `from` in the past, `to` is what ends the grid too early: as for a grid of a single instant below.
   ensure(from.getTime() < to.getTime(), 'to must be after from', { argument: 'to' });
   ensure(Number.isInteger(stepDays) && stepDays >= 1 && stepDays <= 90, `${stepArgument} must be a whole number of days within 1…90`, {

@@ -39,6 +39,10 @@ it('refuses a `from` in the future naming `from`, whatever `to` says', () => {
   const refused = () => checkedGrid({ from: new Date(NOW + 86_400_000), to: new Date(NOW) }, NOW);
   expect(refused).toThrow(/from must not be in the future/);
   expect(refused).toThrow(expect.objectContaining({ details: expect.objectContaining({ argument: 'from' }) }));
+  // `to` in the future as well: the start is refused first.
+  const bothAhead = () => checkedGrid({ from: new Date(NOW + 180 * 86_400_000), to: new Date(NOW + 210 * 86_400_000) }, NOW);
+  expect(bothAhead).toThrow(/from must not be in the future/);
+  expect(bothAhead).toThrow(expect.objectContaining({ details: expect.objectContaining({ argument: 'from' }) }));
 });
 
 it('names the step by the field the client sent it in: step, as issue 12 names it, or stepDays', () => {
