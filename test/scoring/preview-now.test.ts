@@ -37,13 +37,13 @@ interface Preview {
   current: Array<{ tier: string; count: number }>;
   proposed: Array<{ tier: string; count: number }>;
   changed: number;
-  changes: Array<{ customerId: string; arrCents: number; fromTier: string | null; toTier: string }>;
+  changes: Array<{ customerId: string; arrCents: number; fromTier: string | null; fromScore: number; toTier: string; toScore: number }>;
 }
 
 async function preview(config: unknown): Promise<Preview> {
   const result = await server.request<{ previewScoringModel: Preview }, unknown>(
     `query ($config: JSON!) { previewScoringModel(config: $config, first: 10) {
-       current { tier count } proposed { tier count } changed changes { customerId arrCents fromTier toTier } } }`,
+       current { tier count } proposed { tier count } changed changes { customerId arrCents fromTier fromScore toTier toScore } } }`,
     { config },
   );
   expect(result.errors).toBeUndefined();
@@ -132,4 +132,8 @@ it('lists the changes the config makes, largest ARR first, each from the tier th
   expect(await storedTier(FADED)).not.toBe('healthy');
   expect(fromTiers).toEqual({ [FADED]: await storedTier(FADED), [STEADY]: 'healthy', [NEVER_SCORED]: await storedTier(NEVER_SCORED) });
   expect(moved.current.find((t) => t.tier === 'healthy')?.count).toBe(2);
+  // Only the tiers differ: each move keeps its score, the one the active model gives now (stored by the run).
+  const [faded] = await sql<{ score: number }>(server.database, 'select health_score as score from customer where id = $1', [FADED]);
+  expect(moved.changes.find((c) => c.customerId === FADED)?.fromScore).toBe(faded.score);
+  for (const change of moved.changes) expect(change.fromScore).toBe(change.toScore);
 });

@@ -294,8 +294,9 @@ export interface TierMove {
   customerId: string;
   name: string;
   arrCents: number;
-  /** The tier the active model gives it now. */
+  /** The tier the active model gives it now, and its score under that model then. */
   fromTier: string;
+  fromScore: number;
   toTier: string;
   toScore: number;
 }
@@ -465,7 +466,15 @@ async function previewOf(
       proposed.set(next.tier.key, (proposed.get(next.tier.key) ?? 0) + 1);
       if (next.tier.key === now.tier.key) continue;
       const { id: customerId, name, arrCents } = account;
-      moves.push({ customerId, name, arrCents, fromTier: now.tier.key, toTier: next.tier.key, toScore: next.result.score });
+      moves.push({
+        customerId,
+        name,
+        arrCents,
+        fromTier: now.tier.key,
+        fromScore: now.result.score,
+        toTier: next.tier.key,
+        toScore: next.result.score,
+      });
     }
   }
   moves.sort((a, b) => b.arrCents - a.arrCents || (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0));

@@ -262,10 +262,13 @@ export class TierMove {
   })
   fromTier!: string;
 
+  @Field(() => Int, { description: 'The score the active model gives the customer now, from the same metrics as `toScore`.' })
+  fromScore!: number;
+
   @Field()
   toTier!: string;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'The score the previewed model gives the customer now.' })
   toScore!: number;
 }
 
