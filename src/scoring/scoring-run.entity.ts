@@ -51,4 +51,13 @@ export class ScoringRun {
    */
   @Property({ type: 'integer', nullable: true })
   modelVersion?: number | null;
+
+  /**
+   * A past-dated run cut short that no start runs again: one cut short before the release that runs
+   * them again, and before the latest successful run as of its present then (its migration marks
+   * them), as that release left it. Every other is run again as of its instant until a run as of that
+   * instant follows it (src/scoring/scoring.service.ts, fullRunsOwed).
+   */
+  @Property({ type: 'boolean', default: false })
+  leftAsHistory = false;
 }

@@ -198,7 +198,8 @@ export class ScoringScheduler implements RescoreScheduler {
     const owed = await fullRunsOwed(this.db());
     for (const asOf of owed.pastInstants) {
       if (this.stopped) return;
-      await this.fullRun(`a run as of ${asOf.toISOString()} was interrupted`, { asOf, waitForLock: true });
+      // Under the lock too: another instance starting beside this one may have run it again meanwhile.
+      await this.fullRun(`a run as of ${asOf.toISOString()} was interrupted`, { asOf, waitForLock: true, unlessReplayed: true });
     }
     // Under the lock, as an activation's run: instances starting together run it once.
     if (owed.now) await this.fullRun('a run was interrupted, or the active model has had none', { waitForLock: true, unlessServed: true });
@@ -270,7 +271,10 @@ export class ScoringScheduler implements RescoreScheduler {
       waitForLock = false,
       asOf = null,
       ...options
-    }: Pick<FullRunOptions, 'unlessRunWithinMs' | 'unlessServed' | 'onStarted'> & { waitForLock?: boolean; asOf?: Date | null } = {},
+    }: Pick<FullRunOptions, 'unlessRunWithinMs' | 'unlessServed' | 'unlessReplayed' | 'onStarted'> & {
+      waitForLock?: boolean;
+      asOf?: Date | null;
+    } = {},
   ): Promise<void> {
     // A run that must happen (a model activated, a run cut short) waits for a bulk load going on
     // rather than score its half-loaded accounts live.

@@ -251,27 +251,40 @@ const LATEST_RUNS_SQL = `(select status = 'FAILED' and error = ? from scoring_ru
   (select model_version from scoring_run where not backfill and status = 'SUCCEEDED' order by started_at desc, id desc limit 1) as "servedVersion"`;
 
 /**
+ * SQL: the run `r` is a past-dated run cut short that a start runs again (fullRunsOwed): no run as of
+ * its instant began after it, whichever instance had a good run meanwhile. The first start's runs are
+ * left to its own resumption (backfillIfFirstStart). One parameter, INTERRUPTED_RUN_ERROR.
+ */
+const PAST_RUN_OWED_SQL = `r.status = 'FAILED' and r.error = ? and r.backfill and not r.first_start and not r.left_as_history
+  and not exists (select 1 from scoring_run later where later.as_of = r.as_of and later.id > r.id)`;
+
+/**
  * What a start must run again, read from the runs' rows (one statement; the runs' rows are few and
- * indexed by status and start): past-dated runs cut short since the latest successful run as of its
- * present, and whether a run as of now is owed. A first start's runs are left to its own resumption
- * (backfillIfFirstStart).
+ * indexed by status and start): the instants of past-dated runs cut short (PAST_RUN_OWED_SQL), and
+ * whether a run as of now is owed.
  */
 export async function fullRunsOwed(db: Db): Promise<FullRunsOwed> {
   const row = (await queryOne<LatestRuns & { pastInstants: Date[] }>(
     db,
     `select ${LATEST_RUNS_SQL},
-            array(select r.as_of from scoring_run r
-                  where r.status = 'FAILED' and r.error = ? and r.backfill and not r.first_start
-                    and not exists (select 1 from scoring_run later where later.as_of = r.as_of and later.id > r.id)
-                    -- Cut short since the latest run as of its present ended well: older ones are
-                    -- history a start does not replay (an upgrade would otherwise run every one).
-                    and r.started_at > coalesce((select max(s.started_at) from scoring_run s
-                                                 where not s.backfill and s.status = 'SUCCEEDED'), '-infinity')
-                  order by r.as_of) as "pastInstants"`,
+            array(select r.as_of from scoring_run r where ${PAST_RUN_OWED_SQL} order by r.as_of) as "pastInstants"`,
     [INTERRUPTED_RUN_ERROR, INTERRUPTED_RUN_ERROR],
   )) as LatestRuns & { pastInstants: Date[] };
   const otherModel = row.servedVersion !== null && row.servedVersion !== row.activeVersion;
   return { now: row.interrupted === true || otherModel, pastInstants: row.pastInstants.map((at) => new Date(at)) };
+}
+
+/**
+ * Whether a past-dated run cut short as of `asOf` is still owed (PAST_RUN_OWED_SQL). Read under the
+ * full-run lock, so that instances starting together, each owing it, run it once.
+ */
+async function pastRunOwed(db: Db, asOf: Date): Promise<boolean> {
+  const row = await queryOne<{ owed: boolean }>(
+    db,
+    `select exists (select 1 from scoring_run r where r.as_of = ? and ${PAST_RUN_OWED_SQL}) as owed`,
+    [asOf.toISOString(), INTERRUPTED_RUN_ERROR],
+  );
+  return row?.owed === true;
 }
 
 /**
@@ -307,6 +320,11 @@ export interface FullRunOptions {
    */
   unlessServed?: boolean;
   /**
+   * Skip the run when no past-dated run cut short as of `asOf` is owed any longer (pastRunOwed): a run
+   * as of that instant began after it (another instance, starting beside this one, ran it again).
+   */
+  unlessReplayed?: boolean;
+  /**
    * Score as a backfill whatever `asOf` is: a backfill's last day may have ended a moment ago, and
    * its points stay history, not alerts. Otherwise a run is a backfill when `asOf` is past (isBackfill).
    */
@@ -341,6 +359,7 @@ export async function refreshAllHealthScores(
     firstStart = false,
     unlessRunWithinMs,
     unlessServed = false,
+    unlessReplayed = false,
     backfill,
     signal,
     stopped = () => signal?.aborted === true,
@@ -360,6 +379,7 @@ export async function refreshAllHealthScores(
       signal?.throwIfAborted();
       if (unlessRunWithinMs !== undefined && (await recentFullRun(lock, unlessRunWithinMs))) return null;
       if (unlessServed && (await activeModelServed(db))) return null;
+      if (unlessReplayed && !(await pastRunOwed(db, given))) return null;
       // A run as of now (no asOf) is as of when it gets the lock: one that waited for another
       // instance's run would otherwise be dated before the live scorings done meanwhile.
       const when = asOf == null ? new Date() : given;

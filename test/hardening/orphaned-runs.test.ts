@@ -472,19 +472,53 @@ describe('the runs a start owes, read from the database (nothing of a dead proce
     expect(await ownRuns()).toHaveLength(2);
   });
 
-  it('leaves a past-dated run cut short before the latest successful run as of now to history: a start does not replay it', async () => {
+  it("runs again a past-dated run cut short though another instance's run as of now succeeded after it", async () => {
     await sql(owing.database, 'delete from scoring_run');
     const asOf = new Date(Date.now() - 86_400_000);
     const { services } = owing.app;
     let asked = 0;
     const cut = await refreshAllHealthScores(services, services.orm.em.fork() as Db, asOf, true, { stopped: () => ++asked > 1 });
     expect(cut).toMatchObject({ status: 'FAILED', backfill: true });
+    // Another instance's hourly run, minutes after.
     const live = await refreshAllHealthScores(services, services.orm.em.fork() as Db, null, true);
     expect(live).toMatchObject({ status: 'SUCCEEDED', backfill: false });
     await (await restart()).stop();
-    expect((await ownRuns()).map((run) => [run.status, run.backfill])).toEqual([
-      ['FAILED', true],
-      ['SUCCEEDED', false],
+    expect((await ownRuns()).map((run) => [run.status, run.backfill && run.asOf.toISOString(), run.scored])).toEqual([
+      ['FAILED', asOf.toISOString(), SCORING_BATCH_SIZE],
+      ['SUCCEEDED', false, CUSTOMERS],
+      ['SUCCEEDED', asOf.toISOString(), CUSTOMERS],
+    ]);
+  });
+
+  it('runs a past-dated run cut short again once when instances start together, each owing it', async () => {
+    await sql(owing.database, 'delete from scoring_run');
+    const asOf = new Date(Date.now() - 86_400_000);
+    const { services } = owing.app;
+    let asked = 0;
+    await refreshAllHealthScores(services, services.orm.em.fork() as Db, asOf, true, { stopped: () => ++asked > 1 });
+    // Both read what is owed, then wait for the lock another instance's run holds.
+    const other = await holdFullRunLock(owing.database);
+    const instances: TestServer[] = [];
+    try {
+      for (let i = 0; i < 2; i++)
+        instances.push(
+          await startTestServer({ database: owing.database, env: { SCORING_INTERVAL_MS: '3600000', RESCORE_DEBOUNCE_MS: '0' } }),
+        );
+      await waitFor(
+        async () =>
+          (
+            await sql<{ n: number }>(owing.database, "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted")
+          )[0].n === 2,
+        'both instances to wait for the lock',
+      );
+    } finally {
+      await other.end();
+    }
+    await Promise.all(instances.map((instance) => instance.app.scheduler.idle()));
+    await Promise.all(instances.map((instance) => instance.stop()));
+    expect((await ownRuns()).map((run) => [run.status, run.asOf.toISOString(), run.scored])).toEqual([
+      ['FAILED', asOf.toISOString(), SCORING_BATCH_SIZE],
+      ['SUCCEEDED', asOf.toISOString(), CUSTOMERS],
     ]);
   });
 
