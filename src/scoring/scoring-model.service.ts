@@ -117,11 +117,11 @@ export type ModelUpdate = ScoringModelConfig | ((active: ScoringModelConfig) => 
  * a change another admin activated a moment before. A config equal to the active one's stores no
  * version: there would be nothing to rescore and one more version to read. Sent through the API for a
  * shipped default, it still marks that version chosen, so the next release's default leaves it alone,
- * as a copy would be. Equal to the active one, a model made from it is not checked again: it is the
- * model scoring now, though rules added since it was stored would refuse it.
+ * as a copy would be. Equal to the active one, a model is not checked again: it is the model scoring
+ * now, though rules added since it was stored would refuse it; another is checked against the active
+ * one (checkModel), whose settings it keeps unchanged are not refused by rules added since either.
  */
 export async function updateScoringModel(db: Db, config: ModelUpdate, { shippedDefault = false } = {}): Promise<UpdatedModel> {
-  if (typeof config !== 'function') checkModel(config);
   return inTransaction(db, async (tx) => {
     await getActiveModel(tx);
     // Serialise concurrent updates: the version number is max + 1, and the active model read below is the latest.
@@ -132,7 +132,7 @@ export async function updateScoringModel(db: Db, config: ModelUpdate, { shippedD
       if (!shippedDefault) await query(tx, 'update scoring_model set shipped_default = false where active');
       return { ...active, activated: false, scoringChanged: false };
     }
-    checkModel(config);
+    checkModel(config, active.config);
     await query(tx, 'update scoring_model set active = false where active');
     const row = await queryOne<ActiveModel>(
       tx,
@@ -197,9 +197,13 @@ export function scoredAlikeSql(a: string, b: string): string {
                                    where x.version = ${a} and y.version = ${b}))`;
 }
 
-/** BAD_USER_INPUT listing every broken rule of `config` (validateModel) in `extensions.problems`. */
-export function checkModel(config: ScoringModelConfig): void {
-  const errors = validateModel(config);
+/**
+ * BAD_USER_INPUT listing every broken rule of `config` (validateModel) in `extensions.problems`.
+ * Given the model active, a day count `config` keeps from it unchanged is taken as it was stored: a
+ * model stored before whole days were required is not refused for a fraction no admin touched.
+ */
+export function checkModel(config: ScoringModelConfig, active?: ScoringModelConfig): void {
+  const errors = validateModel(config, { active });
   if (errors.length > 0)
     throw new InvalidInputError(`invalid scoring model: ${errors.join('; ')}`, { argument: 'input', problems: errors });
 }
@@ -240,15 +244,16 @@ export async function listTierPresets(db: Db): Promise<TierPreset[]> {
  * `config` sent with it, else over the model active when the update takes its turn, so that it keeps
  * a change another admin activated a moment before. Tiers that are the preset's already leave the
  * active model as it is: nothing is stored. A `config` sent (anything but null or undefined: `false`
- * is a config, and no model) is checked whole first, as a model of its own: withTierPreset reads its
- * tiers and playbooks, and would otherwise fail on them with a JavaScript error instead of the
- * problems, or lay the preset over something that is no model.
+ * is a config, and no model) is checked whole first, as a model of its own (against the active one,
+ * as checkModel does): withTierPreset reads its tiers and playbooks, and would otherwise fail on them
+ * with a JavaScript error instead of the problems, or lay the preset over something that is no model.
  */
 export function tierPresetUpdate(name: TierPresetName, given?: unknown): (active: ScoringModelConfig) => ScoringModelConfig {
   if (given != null) {
-    checkModel(given as ScoringModelConfig);
-    const laid = withTierPreset(given as ScoringModelConfig, name);
-    return () => laid;
+    return (active) => {
+      checkModel(given as ScoringModelConfig, active);
+      return withTierPreset(given as ScoringModelConfig, name);
+    };
   }
   return (active) => {
     const laid = withTierPreset(active, name);

@@ -592,6 +592,44 @@ it('lays a tier preset over an active model stored before a cap on fixed points 
   await server.app.scheduler.idle();
 });
 
+it('changes, previews and backtests an active model stored with a fraction of a day before whole days were required, refusing only a fraction changed', async () => {
+  // What a version stored by an earlier release looks like: half a day of onboarding, a cooldown of a day and a half.
+  const stored = JSON.parse(JSON.stringify(DEFAULT_SCORING_MODEL)) as ScoringModelConfig;
+  stored.lifecycle.onboardingDays = 14.5;
+  stored.playbooks[0].cooldownDays = 1.5;
+  await sql(server.database, 'update scoring_model set active = false where active');
+  await sql(
+    server.database,
+    `insert into scoring_model (version, config, active) select max(version) + 1, $1::jsonb, true from scoring_model`,
+    [JSON.stringify(stored)],
+  );
+  const preset = await ok<{ updateScoringModel: { config: ScoringModelConfig } }>(
+    'mutation { updateScoringModel(input: { tierPreset: "five_band_thriving" }) { config } }',
+  );
+  expect(preset.updateScoringModel.config.lifecycle.onboardingDays).toBe(14.5);
+  expect(preset.updateScoringModel.config.playbooks[0].cooldownDays).toBe(1.5);
+  // The dashboard's what-if: the whole active config, one setting changed; a backtest of it; the same config with a preset.
+  const active = preset.updateScoringModel.config;
+  const whatIf = { ...active, hysteresis: active.hysteresis + 1 };
+  await ok('query ($config: JSON!) { previewScoringModel(config: $config) { changes { customerId } } }', { config: whatIf });
+  await ok('query ($input: BacktestInput!) { backtest(input: $input) { instants } }', {
+    input: { from: daysAgo(14), to: daysAgo(1), model: { config: whatIf } },
+  });
+  await ok('mutation ($config: JSON!) { updateScoringModel(input: { config: $config, tierPreset: "four_tier" }) { version } }', {
+    config: active,
+  });
+  // A fraction set now is refused, as in any model.
+  const changed = await server.request('query ($config: JSON!) { previewScoringModel(config: $config) { changes { customerId } } }', {
+    config: { ...active, lifecycle: { ...active.lifecycle, onboardingDays: 14.25 } },
+  });
+  expect(changed.errors?.[0].extensions).toMatchObject({
+    code: 'BAD_USER_INPUT',
+    problems: ['lifecycle.onboardingDays must be a whole number of days within 1…3650'],
+  });
+  await ok('mutation ($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }', { config: DEFAULT_SCORING_MODEL });
+  await server.app.scheduler.idle();
+});
+
 it('leaves the tier changes a model change made out of the changes feed, and tells them in tierChanges by their model versions', async () => {
   await server.app.scheduler.idle();
   const since = new Date().toISOString();

@@ -71,19 +71,23 @@ export interface ModelUnderTest {
   config: ScoringModelConfig;
 }
 
-/** Validates a config given inline; every rule of `updateScoringModel` applies. */
-export function checkedConfig(config: unknown, argument: string): ScoringModelConfig {
+/**
+ * Validates a config given inline; every rule of `updateScoringModel` applies, against the `active`
+ * model as it does (a day count kept from it unchanged is taken as it was stored: checkModel).
+ */
+export function checkedConfig(config: unknown, argument: string, active: ScoringModelConfig): ScoringModelConfig {
   ensure(config !== null && typeof config === 'object' && !Array.isArray(config), `${argument} must be a scoring model (a JSON object)`, {
     argument,
   });
-  const errors = validateModel(config as ScoringModelConfig);
+  const errors = validateModel(config as ScoringModelConfig, { active });
   ensure(errors.length === 0, `invalid scoring model: ${errors.join('; ')}`, { argument, problems: errors });
   return config as ScoringModelConfig;
 }
 
 async function modelUnderTest(db: Db, model: BacktestRequest['model']): Promise<ModelUnderTest> {
   ensure(!(model?.version != null && model?.config != null), 'give a model version or a config, not both', { argument: 'model' });
-  if (model?.config != null) return { version: null, config: checkedConfig(model.config, 'model.config') };
+  if (model?.config != null)
+    return { version: null, config: checkedConfig(model.config, 'model.config', (await getActiveModel(db)).config) };
   if (model?.version != null) {
     const row = await queryOne<{ config: ScoringModelConfig }>(db, 'select config from scoring_model where version = ?', [model.version]);
     if (!row) throw new NotFoundError(`scoring model version ${model.version} does not exist`, { argument: 'model.version' });
@@ -439,10 +443,10 @@ export async function previewScoringModel(
   signal?: AbortSignal,
 ): Promise<ModelPreview> {
   const first = pageSize(given);
-  const config = checkedConfig(configInput, 'config');
+  const active = await getActiveModel(db);
+  const config = checkedConfig(configInput, 'config', active.config);
   // A bad cursor is refused before every customer is scored.
   movesAfter([], after);
-  const active = await getActiveModel(db);
   return evaluationSlots.run(() => previewOf(db, { active: active.config, proposed: config }, { first, after }, signal), signal);
 }
 

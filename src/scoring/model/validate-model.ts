@@ -39,6 +39,16 @@ function dayCountErrors(path: string, value: unknown, min: 0 | 1): string[] {
   return valid ? [] : [`${path} must be a whole number of days within ${min}…${MAX_WINDOW_DAYS}`];
 }
 
+/**
+ * dayCountErrors for a setting that took a fraction of a day before whole days were required
+ * (onboarding and churn window, silence, cooldowns, holdDays): the value `active` (the active model's
+ * at the same place) has, unchanged, passes as it was stored, so that a model stored then can still
+ * be changed elsewhere, or previewed, without the admin first touching a setting never changed.
+ */
+function changedDayCountErrors(path: string, value: unknown, min: 0 | 1, active: unknown): string[] {
+  return active !== undefined && value === active ? [] : dayCountErrors(path, value, min);
+}
+
 /** A signal's or penalty's window and, for metrics relative to the account's history, its baseline. */
 function windowErrors(path: string, source: { metric: string; windowDays: number; baselineDays?: number }): string[] {
   const errors = dayCountErrors(`${path}.windowDays`, source.windowDays, 1);
@@ -350,13 +360,17 @@ function actionErrors(actionPath: string, action: PlaybookAction): string[] {
   return errors;
 }
 
-function playbookErrors(model: ScoringModelConfig): string[] {
+function playbookErrors(model: ScoringModelConfig, active: ScoringModelConfig | undefined): string[] {
   const errors: string[] = [];
   const keys = new Map<string, string>();
   const tiersWithPlaybook = new Set<string>();
   const tierKeys = new Set(model.tiers.map((band) => band.key));
   model.playbooks.forEach((playbook: PlaybookConfig, index) => {
     const path = `playbooks[${index}]`;
+    // The active model's playbook of the same key, whose day counts it keeps as they were stored.
+    const before: { holdDays?: unknown; cooldownDays?: unknown } | undefined = active?.playbooks?.find(
+      (other) => other.key === playbook.key,
+    );
     errors.push(...unknownKeyErrors(path, playbook, KNOWN_KEYS.playbook));
     errors.push(...keyErrors(path, playbook.key, keys, 'playbook'));
     if (playbook.kind === 'tier') {
@@ -369,7 +383,8 @@ function playbookErrors(model: ScoringModelConfig): string[] {
       if (!isFiniteNumber(playbook.minScore) || playbook.minScore < 0 || playbook.minScore > 100) {
         errors.push(`${path}.minScore must be within 0…100`);
       }
-      if (playbook.holdDays !== undefined) errors.push(...dayCountErrors(`${path}.holdDays`, playbook.holdDays, 0));
+      if (playbook.holdDays !== undefined)
+        errors.push(...changedDayCountErrors(`${path}.holdDays`, playbook.holdDays, 0, before?.holdDays));
     } else if (playbook.kind !== 'silence') {
       errors.push(`${path}.kind must be "tier", "silence" or "expansion"`);
     }
@@ -391,7 +406,8 @@ function playbookErrors(model: ScoringModelConfig): string[] {
         errors.push(`${path}: only one "${kind}" playbook is allowed`);
       }
     }
-    if (playbook.cooldownDays !== undefined) errors.push(...dayCountErrors(`${path}.cooldownDays`, playbook.cooldownDays, 0));
+    if (playbook.cooldownDays !== undefined)
+      errors.push(...changedDayCountErrors(`${path}.cooldownDays`, playbook.cooldownDays, 0, before?.cooldownDays));
     if (playbook.actions.length === 0) {
       errors.push(`${path}.actions must contain at least one action`);
       return;
@@ -402,10 +418,10 @@ function playbookErrors(model: ScoringModelConfig): string[] {
 }
 
 /** The lifecycle settings: onboarding, churn window, coverage, advocates. */
-function lifecycleErrors(lifecycle: ScoringModelConfig['lifecycle']): string[] {
+function lifecycleErrors(lifecycle: ScoringModelConfig['lifecycle'], active: ScoringModelConfig | undefined): string[] {
   const errors: string[] = [
-    ...dayCountErrors('lifecycle.onboardingDays', lifecycle.onboardingDays, 1),
-    ...dayCountErrors('lifecycle.churnWindowDays', lifecycle.churnWindowDays, 1),
+    ...changedDayCountErrors('lifecycle.onboardingDays', lifecycle.onboardingDays, 1, active?.lifecycle?.onboardingDays),
+    ...changedDayCountErrors('lifecycle.churnWindowDays', lifecycle.churnWindowDays, 1, active?.lifecycle?.churnWindowDays),
   ];
   if (
     lifecycle.minCoverage !== undefined &&
@@ -423,7 +439,7 @@ function lifecycleErrors(lifecycle: ScoringModelConfig['lifecycle']): string[] {
 }
 
 /** The model's scalar settings: hysteresis (of tiers and of penalties), trend, lifecycle, score drop, cooldown, escalation, silence. */
-function settingsErrors(model: ScoringModelConfig): string[] {
+function settingsErrors(model: ScoringModelConfig, active: ScoringModelConfig | undefined): string[] {
   const errors: string[] = [
     ...unknownKeyErrors('trend', model.trend, KNOWN_KEYS.trend),
     ...unknownKeyErrors('lifecycle', model.lifecycle, KNOWN_KEYS.lifecycle),
@@ -443,17 +459,17 @@ function settingsErrors(model: ScoringModelConfig): string[] {
     errors.push('trend.threshold must be within 0…100');
   }
 
-  errors.push(...lifecycleErrors(model.lifecycle));
+  errors.push(...lifecycleErrors(model.lifecycle, active));
 
   if (!isFiniteNumber(model.scoreDrop.points) || model.scoreDrop.points <= 0 || model.scoreDrop.points > 100) {
     errors.push('scoreDrop.points must be > 0 and at most 100');
   }
   errors.push(...dayCountErrors('scoreDrop.withinDays', model.scoreDrop.withinDays, 1));
-  errors.push(...dayCountErrors('cooldownDays', model.cooldownDays, 0));
+  errors.push(...changedDayCountErrors('cooldownDays', model.cooldownDays, 0, active?.cooldownDays));
   if (!isFiniteNumber(model.escalationArrCents) || model.escalationArrCents < 0 || model.escalationArrCents > Number.MAX_SAFE_INTEGER) {
     errors.push('escalationArrCents must be a number within 0…2^53');
   }
-  errors.push(...dayCountErrors('silenceAlertDays', model.silenceAlertDays, 1));
+  errors.push(...changedDayCountErrors('silenceAlertDays', model.silenceAlertDays, 1, active?.silenceAlertDays));
   if (
     model.silenceAlertGaps !== undefined &&
     (!isFiniteNumber(model.silenceAlertGaps) || model.silenceAlertGaps < 0 || model.silenceAlertGaps > 100)
@@ -603,8 +619,10 @@ function shapeErrors(model: ScoringModelConfig): string[] {
  * Every rule a model breaks, as readable messages with a path; [] when the model is valid. Any value
  * may be given (a model arrives as JSON): its size is checked first, then the text it holds, then its
  * shape (shapeErrors), each alone when broken, and only a model of the right shape has its rules read.
+ * `active`, the model active when `model` is to replace it or be compared with it, keeps the day
+ * counts it has as they were stored (changedDayCountErrors).
  */
-export function validateModel(model: ScoringModelConfig): string[] {
+export function validateModel(model: ScoringModelConfig, { active }: { active?: ScoringModelConfig } = {}): string[] {
   if (!isObject(model)) return ['the config must be an object'];
   const tooLarge = sizeErrors(model);
   if (tooLarge.length > 0) return tooLarge.map((error) => `the model is too large: ${error}`);
@@ -652,7 +670,7 @@ export function validateModel(model: ScoringModelConfig): string[] {
   });
 
   errors.push(...tierErrors(model));
-  errors.push(...settingsErrors(model));
-  errors.push(...playbookErrors(model));
+  errors.push(...settingsErrors(model, active));
+  errors.push(...playbookErrors(model, active));
   return errors;
 }

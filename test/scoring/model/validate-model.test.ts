@@ -245,6 +245,26 @@ describe('validateModel', () => {
         expect(errorsAfter((m) => set(m, 30))).toEqual([]);
       }
     });
+
+    it('takes a fraction of a day the active model was stored with where it stands unchanged, as releases before whole days were required took it', () => {
+      const stored = defaultModelCopy();
+      stored.lifecycle.onboardingDays = 14.5;
+      stored.silenceAlertDays = 10.5;
+      stored.cooldownDays = 2.5;
+      stored.playbooks[0].cooldownDays = 1.5;
+      Object.assign(stored.playbooks[4], { holdDays: 0.5 });
+      expect(validateModel(stored, { active: stored })).toEqual([]);
+      // Changed, or set where the active model has none, it is refused as in any model.
+      const changed = { ...stored, lifecycle: { ...stored.lifecycle, onboardingDays: 14.25, churnWindowDays: 90.5 } };
+      expect(validateModel(changed, { active: stored })).toEqual([
+        'lifecycle.onboardingDays must be a whole number of days within 1…3650',
+        'lifecycle.churnWindowDays must be a whole number of days within 1…3650',
+      ]);
+      // A playbook's by its key: another playbook's cooldown is not its own.
+      const moved = { ...stored, playbooks: [{ ...stored.playbooks[0], key: 'renamed' }, ...stored.playbooks.slice(1)] };
+      expect(validateModel(moved, { active: stored })).toEqual(['playbooks[0].cooldownDays must be a whole number of days within 0…3650']);
+      expect(validateModel(stored)).toHaveLength(5);
+    });
   });
 
   describe('bounds that keep every valid model scorable', () => {
