@@ -5,7 +5,8 @@
 // aggregating the raw events would give, for any asOf (test/scoring/gather-metrics.test.ts checks
 // it against the reference).
 import { Db, json, query } from '../infra/sql';
-import { earlierWindowOffsets, SHORT_VISIT_DAYS, SILENCE_LOOKBACK_DAYS } from './model';
+import { customerStartSql } from './customer-start';
+import { earlierWindowOffsets, FIRST_USE_GRACE_DAYS, SHORT_VISIT_DAYS, SILENCE_LOOKBACK_DAYS } from './model';
 import type { MetricRequest } from './model';
 
 const DAY_MS = 86_400_000;
@@ -331,11 +332,12 @@ function usersPerTeamDayVsPrior(plan: EngagementPlan, w: number, b: number, youn
  * though more days: its days over the window would read as a rhythm of a few days. When its lookback
  * holds at least 3 such visits, rare ones, its usual gap is the mean gap between them there.
  */
-function silenceVsCadence(plan: EngagementPlan, w: number, daysSince: string): string {
+function silenceVsCadence(plan: EngagementPlan, w: number, daysSince: string, asOfIso: string): string {
   const activeDays = plan.activeDays(w);
   const windowFormula = `${daysSince} / (greatest(least(${w}.0, a.observed_days) - ${daysSince}, 1) / ${activeDays})`;
-  if (w >= SILENCE_LOOKBACK_DAYS)
-    return `case when a.last_at is null then null when ${activeDays} >= 3 then ${windowFormula} else ${daysSince} end`;
+  const noRecentUse = `when a.last_at is null or a.last_at <= '${asOfIso}'::timestamptz - interval '${SILENCE_LOOKBACK_DAYS} days'
+    then ${silenceWithoutRecentUse(asOfIso)}`;
+  if (w >= SILENCE_LOOKBACK_DAYS) return `case ${noRecentUse} when ${activeDays} >= 3 then ${windowFormula} else ${daysSince} end`;
   // Fewer than 3 visits of at most SHORT_VISIT_DAYS each on average are at most twice that many
   // days: accounts with more are not read in the lookback, and pay no scan for it.
   plan.sparseWhen.push(`${activeDays} <= ${2 * SHORT_VISIT_DAYS}`);
@@ -344,11 +346,22 @@ function silenceVsCadence(plan: EngagementPlan, w: number, daysSince: string): s
   // At least 3 short visits in the lookback, fewer than 3 to a window on average.
   const inVisits = `(sparse.visits >= 3 and sparse.days <= ${SHORT_VISIT_DAYS} * sparse.visits and 3 * ${span} >= ${w} * (sparse.visits - 1))`;
   const burstsInWindow = `(${windowVisits} < 3 and ${activeDays} <= ${SHORT_VISIT_DAYS} * ${windowVisits})`;
-  return `case when a.last_at is null then null
+  return `case ${noRecentUse}
     when ${activeDays} >= 3 and not (${burstsInWindow} and ${inVisits}) then ${windowFormula}
     when ${inVisits} then ${daysSince} / greatest(${span} / (sparse.visits - 1), 1)
     when sparse.days >= 3 then ${daysSince} / greatest(${span} / (sparse.days - 1), 1)
     else ${daysSince} end`;
+}
+
+/**
+ * `silence_vs_cadence` without activity in the lookback: the days since the customer's start, at most
+ * the lookback's, null while fewer than FIRST_USE_GRACE_DAYS. The start is looked up (a row probe,
+ * and for a customer without a signup an index probe per kind of signal) only for such an account.
+ */
+function silenceWithoutRecentUse(asOfIso: string): string {
+  return `(select case when s.days >= ${FIRST_USE_GRACE_DAYS} then least(s.days, ${SILENCE_LOOKBACK_DAYS}.0) end
+    from (select extract(epoch from ('${asOfIso}'::timestamptz - ${customerStartSql('cu')})) / 86400.0 as days
+          from customer cu where cu.id = c.id) s)`;
 }
 
 /** One output column per request, as SQL over the plan's aggregates. */
@@ -433,7 +446,7 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
       return `case when seats.seats > 0 and not (${users} = 0 and ${plan.events(w)} > 0) then ${users}::float8 / seats.seats end`;
     }
     case 'silence_vs_cadence':
-      return silenceVsCadence(plan, w, daysSince);
+      return silenceVsCadence(plan, w, daysSince, asOfIso);
     default:
       throw new Error(`not an engagement metric: ${r.metric}`);
   }

@@ -912,6 +912,51 @@ it("reads the team's days apart from an integration's in team_active_days_trend,
   expect(gathered.get(nobodyNamed)!.metrics[team]).toBeCloseTo(1, 6);
 });
 
+it('reads a silence past the lookback as the lookback, and an account never used as silent since its start past its first 30 days, as the reference does', async () => {
+  const signed = (days: number) => new Date(ANCHOR - days * DAY_MS);
+  // Daily for 70 days until 180 days and a minute back; never used, signed 100, 40, 20 days back; and
+  // without a signup, first known through a survey answer 50 days back.
+  const accounts: Array<[string, Date | null, Date]> = [
+    ['cust_long_gone', signed(300), signed(300)],
+    ['cust_never_used', signed(100), signed(100)],
+    ['cust_never_used_40', signed(40), signed(40)],
+    ['cust_never_used_young', signed(20), signed(20)],
+    ['cust_never_used_unsigned', null, signed(50)],
+  ];
+  for (const [id, signedUpAt] of accounts) {
+    await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, ...(signedUpAt ? { signedUpAt } : {}) });
+    activity.set(id, []);
+  }
+  await submitNpsResponse(orm.em.fork() as Db, null, { customerId: 'cust_never_used_unsigned', score: 8, respondedAt: signed(50) });
+  await store(
+    Array.from({ length: 70 }, (_, d) => ({
+      customerId: 'cust_long_gone',
+      eventType: 'login',
+      userId: `u${d % 3}`,
+      occurredAt: new Date(ANCHOR - (180 + d) * DAY_MS - 60_000),
+    })),
+  );
+  const requests = REQUESTS.filter((r) => r.metric === 'silence_vs_cadence');
+  expect(requests.length).toBeGreaterThan(0);
+  const ids = accounts.map(([id]) => id);
+  const gathered = await gatherMetrics(orm.em.fork() as Db, ids, new Date(ANCHOR), requests, LOOKBACK_DAYS);
+  const expected = new Map<string, number | null>([
+    ['cust_long_gone', 180],
+    ['cust_never_used', 100],
+    ['cust_never_used_40', 40],
+    ['cust_never_used_young', null],
+    ['cust_never_used_unsigned', 50],
+  ]);
+  for (const [id, signedUpAt, startedAt] of accounts) {
+    const reference = metricsFromActivity({ engagementEvents: activity.get(id)!, signedUpAt, startedAt }, requests, new Date(ANCHOR));
+    for (const r of requests) {
+      const want = expected.get(id)!;
+      expect([id, r.key, reference[r.key]]).toEqual([id, r.key, want]);
+      expect([id, r.key, gathered.get(id)!.metrics[r.key]]).toEqual([id, r.key, want === null ? null : expect.closeTo(want, 9)]);
+    }
+  }
+});
+
 it('counts urgent tickets open throughout a window from the status history and earlier states, as the reference does', async () => {
   const id = 'cust_urgent_history';
   const db = () => orm.em.fork() as Db;

@@ -6,6 +6,7 @@ import { DAY_MS } from './lifecycle';
 import { earlierWindowOffsets } from './metrics';
 import {
   BASELINE_METRICS,
+  FIRST_USE_GRACE_DAYS,
   LATE_FOR_ANYONE_DAYS,
   LATENESS_HISTORY_DAYS,
   SHORT_VISIT_DAYS,
@@ -52,6 +53,12 @@ export interface ActivityLog {
   seats?: number | null;
   /** The customer's sign-up: `contraction` reads no plan before the plan in effect then. */
   signedUpAt?: Date | null;
+  /**
+   * When the customer started (customer-start.ts: its signup, else its first recorded signal or its
+   * creation); signedUpAt without it. `silence_vs_cadence` counts a silence from it for an account
+   * without activity in its lookback.
+   */
+  startedAt?: Date | null;
 }
 
 type Ticket = NonNullable<ActivityLog['tickets']>[number];
@@ -313,6 +320,18 @@ function usualGapOverLookback(events: Events, end: number, last: number, windowD
   return { gap: units >= 3 ? Math.max(span / (units - 1), 1) : 1, inVisits };
 }
 
+/**
+ * `silence_vs_cadence` of an account without activity in the lookback: the days since its start, at
+ * most the lookback (a longer silence is censored there: at least that long), in days (no rhythm to
+ * speak of); null while its start is less than FIRST_USE_GRACE_DAYS ago, or unknown.
+ */
+function silenceWithoutRecentUse(activity: ActivityLog, end: number): number | null {
+  const start = activity.startedAt ?? activity.signedUpAt;
+  if (start == null) return null;
+  const days = Math.min((end - start.getTime()) / DAY_MS, SILENCE_LOOKBACK_DAYS);
+  return days < FIRST_USE_GRACE_DAYS ? null : days;
+}
+
 /** The FAILED payments of the window after the last PAID one at or before the window's end. */
 function failuresSinceLastPaid({ activity, payments, end }: MetricWindow): MetricWindow['payments'] {
   const all = activity.payments ?? [];
@@ -399,7 +418,7 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
       Number.NEGATIVE_INFINITY,
       ...w.events.filter((e) => within(e.occurredAt, w.end - SILENCE_LOOKBACK_DAYS * DAY_MS, w.end)).map((e) => e.occurredAt.getTime()),
     );
-    if (last === Number.NEGATIVE_INFINITY) return null;
+    if (last === Number.NEGATIVE_INFINITY) return silenceWithoutRecentUse(w.activity, w.end);
     const daysSince = (w.end - last) / DAY_MS;
     const lookback = w.windowDays < SILENCE_LOOKBACK_DAYS ? usualGapOverLookback(w.events, w.end, last, w.windowDays) : null;
     const windowVisits = visitsAmong(windowDays);
