@@ -6,7 +6,6 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { execute, getOperationAST, GraphQLSchema, OperationTypeNode, parse } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
@@ -45,7 +44,7 @@ import { statementLimitsPlugin } from './infra/statement-limits';
 import { IntrospectionCache } from './infra/introspection-cache';
 import { renderPlaygroundHtml, servePlaygroundAsset, wantsPlayground } from './infra/playground';
 import { acceptNamingUtf8, errorContentType, graphQLResponseMediaType, namesUtf8 } from './infra/response-media-type';
-import { DRAIN_GRACE_MS, drainRollingBackLateRequests } from './infra/shutdown-drain';
+import { drainRollingBackLateRequests, drainServerPlugin } from './infra/shutdown-drain';
 import { limitConnections } from './infra/connection-limits';
 import { JsonScan, MAX_OBJECT_MEMBERS, MAX_REQUEST_JSON_DEPTH, REQUEST_JSON_TOO_DEEP, REQUEST_JSON_TOO_WIDE } from './infra/json-scan';
 
@@ -319,11 +318,12 @@ function serveWebSockets(
   introspection: IntrospectionCache,
   logger: Logger,
   refusedConnection: (socket: Duplex) => boolean,
+  drainEnded: AbortSignal,
 ): { wsServer: WebSocketServer; wsCleanup: GraphQLWebSocketServer } {
   const { maxBodyBytes, wsMaxMessageBytes } = services.config;
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: Math.min(maxBodyBytes, wsMaxMessageBytes) });
   const formatSubscriptionError = graphQLErrorFormatter({ logger });
-  const operationSignals = new WebSocketOperationSignals();
+  const operationSignals = new WebSocketOperationSignals(drainEnded);
   const wsCleanup = serveGraphQLWebSockets(
     {
       schema,
@@ -342,7 +342,8 @@ function serveWebSockets(
         return access.websockets.onComplete(ctx, id, payload);
       },
       // One context (and EntityManager fork) per subscription operation. Its signal aborts when the
-      // socket closes first: a model evaluation sent over WebSocket then stops and gives its slot back.
+      // socket closes first: a model evaluation sent over WebSocket then stops and gives its slot back;
+      // and when the drain runs out of time, as over HTTP.
       context: (ctx, id, _payload, args) =>
         createContext(
           services,
@@ -411,16 +412,8 @@ async function startApollo(
       // Browsers get the offline playground (wantsPlayground, before Apollo). Apollo's default landing
       // page would load its scripts from Apollo's CDN, and could be framed by any page.
       ApolloServerPluginLandingPageDisabled(),
-      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: DRAIN_GRACE_MS }),
-      {
-        async serverWillStart() {
-          return {
-            async drainServer() {
-              await wsCleanup.dispose();
-            },
-          };
-        },
-      },
+      // The HTTP requests and the WebSocket operations in flight drain together.
+      drainServerPlugin(httpServer, wsCleanup),
     ],
     introspection: true,
     // A request carrying a key in Authorization is one a browser preflights (the header is not
@@ -918,6 +911,8 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
   const subscriptions = subscriptionExecution({ eventContext: liveEventContexts(services), audience: liveEventAudience });
   const access = await startAccessControl(services, schema, subscriptions, options.host);
   const introspection = new IntrospectionCache();
+  // Aborted when the drain runs out of time: GraphQL work still running (over HTTP or WebSocket) stops and answers 503.
+  const lateGraphQL = new AbortController();
   const { wsServer, wsCleanup } = serveWebSockets(
     httpServer,
     schema,
@@ -927,13 +922,12 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
     introspection,
     logger,
     refusedConnection,
+    lateGraphQL.signal,
   );
 
   const apollo = await startApollo(schema, httpServer, access, wsCleanup, introspection, logger);
   // Aborted first when the server stops: an import in flight stops reading and answers what it stored.
   const imports = new AbortController();
-  // Aborted when the drain runs out of time: GraphQL work still running stops and answers 503.
-  const lateGraphQL = new AbortController();
   // Set when the server stops: a request still arriving on an open keep-alive connection is answered
   // 503 with Connection: close, so its client retries elsewhere instead of starting work that may not finish.
   let stopping = false;

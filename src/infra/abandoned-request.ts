@@ -40,10 +40,24 @@ interface ClosingSocket {
 /**
  * The signals of the operations of WebSocket connections: one per operation (a query sent over
  * WebSocket holds an evaluation slot as one sent over HTTP does), aborted when its socket closes
- * before the operation ended, as an HTTP request's when its response closes unsent.
+ * before the operation ended, as an HTTP request's when its response closes unsent; and, as an HTTP
+ * request's, when `drainEnded` aborts (the stopping server's drain ran out of time: the work still
+ * running stops and answers SERVICE_UNAVAILABLE, before its socket closes).
  */
 export class WebSocketOperationSignals {
   private readonly bySocket = new WeakMap<ClosingSocket, Map<string, AbortController>>();
+  /** The operations of the sockets still open, for the end of the drain. */
+  private readonly open = new Set<Map<string, AbortController>>();
+
+  constructor(private readonly drainEnded?: AbortSignal) {
+    drainEnded?.addEventListener(
+      'abort',
+      () => {
+        for (const operations of this.open) for (const controller of operations.values()) controller.abort(drainEnded.reason);
+      },
+      { once: true },
+    );
+  }
 
   /** The signal of operation `id` of `socket`, which aborts if the socket closes before `ended`. */
   signal(socket: ClosingSocket, id: string): AbortSignal {
@@ -51,13 +65,16 @@ export class WebSocketOperationSignals {
     if (!operations) {
       const open = new Map<string, AbortController>();
       this.bySocket.set(socket, open);
+      this.open.add(open);
       socket.once('close', () => {
+        this.open.delete(open);
         for (const controller of open.values()) controller.abort(new RequestAbandonedError());
         open.clear();
       });
       operations = open;
     }
     const controller = new AbortController();
+    if (this.drainEnded?.aborted) controller.abort(this.drainEnded.reason);
     operations.set(id, controller);
     return controller.signal;
   }

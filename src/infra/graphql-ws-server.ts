@@ -12,11 +12,15 @@
 // - Failures are logged through the service's logger (structured, one line), not console.error
 //   with a stack; a socket that errors (a message over the size limit, a reset) is closed as the
 //   adapter closes it.
+// - On shutdown a socket whose query or mutation still runs stays open until it is answered (see
+//   `dispose`): closing it at once left a write to commit with its client never told.
 import type http from 'node:http';
-import { CloseCode, handleProtocols, makeServer, ServerOptions } from 'graphql-ws';
+import { GraphQLError } from 'graphql';
+import { CloseCode, type Context, handleProtocols, makeServer, ServerOptions } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { RateLimitedError } from '../auth/auth.errors';
+import { ServiceStoppingError } from './errors';
 import { JsonScan, REQUEST_JSON_TOO_DEEP, REQUEST_JSON_TOO_WIDE } from './json-scan';
 import type { Logger } from './logger';
 
@@ -38,9 +42,27 @@ export interface GraphQLWebSocketOptions {
 export const CLOSE_RATE_LIMITED = 4429;
 
 /**
+ * Answers a subscribe message with `refusal` under its id, as graphql-ws answers a refused operation,
+ * without running it; any other message (ping, complete, what is not a message) goes to graphql-ws as usual.
+ */
+function refuseSubscribe(socket: WebSocket, data: string, refusal: GraphQLError, handle: (data: string) => Promise<void>): Promise<void> {
+  let message: { type?: unknown; id?: unknown } | null;
+  try {
+    message = JSON.parse(data) as { type?: unknown; id?: unknown } | null;
+  } catch {
+    // graphql-ws answers what is not a message.
+    return handle(data);
+  }
+  if (message?.type !== 'subscribe' || typeof message.id !== 'string') return handle(data);
+  return new Promise<void>((resolve) =>
+    socket.send(JSON.stringify({ id: message.id, type: 'error', payload: [refusal.toJSON()] }), () => resolve()),
+  );
+}
+
+/**
  * A message past the key's budget. Parsing is what a message costs, so one larger than a
  * connection_init closes the socket unread. A smaller subscribe is answered RATE_LIMITED under its
- * id, as over HTTP; any other small message (ping, complete) goes to graphql-ws as usual.
+ * id, as over HTTP.
  */
 async function refuseOverBudget(
   socket: WebSocket,
@@ -51,20 +73,76 @@ async function refuseOverBudget(
   handle: (data: string) => Promise<void>,
 ): Promise<void> {
   if (bytes > options.maxUnacknowledgedBytes) return socket.close(CLOSE_RATE_LIMITED, 'rate limit of this API key');
-  let message: { type?: unknown; id?: unknown } | null;
-  try {
-    message = JSON.parse(data) as { type?: unknown; id?: unknown } | null;
-  } catch {
-    // graphql-ws answers what is not a message.
-    return handle(data);
-  }
-  if (message?.type !== 'subscribe' || typeof message.id !== 'string') return handle(data);
-  socket.send(JSON.stringify({ id: message.id, type: 'error', payload: [refusal.toGraphQLError().toJSON()] }));
+  return refuseSubscribe(socket, data, refusal.toGraphQLError(), handle);
+}
+
+/** What a subscribe sent to a stopping server is answered: SERVICE_UNAVAILABLE, nothing run. */
+function stoppingRefusal(): GraphQLError {
+  const refusal = new ServiceStoppingError('the server is stopping: this operation was not run; send it again on a new connection');
+  return new GraphQLError(refusal.message, { extensions: refusal.extensions });
 }
 
 /** What closes the server's sockets on shutdown (as `useServer`'s `dispose`). */
 export interface GraphQLWebSocketServer {
-  dispose(): Promise<void>;
+  /**
+   * Closes every socket (1001, "Going away") and the server. A socket whose queries or mutations still
+   * run stays open until they are answered (each its result, or the error it ends with, then
+   * `complete`), or until `deadline` aborts: its subscriptions are completed at once, and an
+   * operation it sends from now on is refused (SERVICE_UNAVAILABLE). The others close at once.
+   */
+  dispose(deadline: AbortSignal): Promise<void>;
+}
+
+type ConnectionContext = Context<Record<string, unknown> | undefined, Extra>;
+
+/** One served socket, as the shutdown sees it. */
+interface ServedSocket {
+  /** Its graphql-ws context, once it sent connection_init: the operations it runs. */
+  context?: ConnectionContext;
+  /** Told whenever a message of the socket has been handled whole (a query or mutation once answered). */
+  onHandled?: () => void;
+}
+
+/**
+ * Whether a query or mutation of the connection is still being run or answered: graphql-ws holds a
+ * single-result operation (and one still being prepared) as a `null` reservation, a stream as its iterator.
+ */
+function answersAnOperation(context: ConnectionContext | undefined): boolean {
+  return context !== undefined && Object.values(context.subscriptions).some((operation) => operation === null);
+}
+
+/** Ends `operation` if it is a stream (a subscription's): graphql-ws then sends its `complete`. */
+async function endStream(operation: unknown): Promise<void> {
+  const stream = operation as Partial<AsyncGenerator<unknown>> | null;
+  if (stream && typeof stream === 'object' && Symbol.asyncIterator in stream && typeof stream.return === 'function')
+    await stream.return(undefined);
+}
+
+/** Ends the subscriptions of the connection, each sent its `complete`. */
+function completeSubscriptions(context: ConnectionContext): void {
+  for (const operation of Object.values(context.subscriptions)) void endStream(operation);
+}
+
+/** Closes `socket` (1001) once no query or mutation of it is left to answer, or when `deadline` aborts. */
+async function closeOnceAnswered(socket: WebSocket, served: ServedSocket | undefined, deadline: AbortSignal): Promise<void> {
+  const context = served?.context;
+  if (served && context && answersAnOperation(context) && !deadline.aborted) {
+    completeSubscriptions(context);
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        served.onHandled = undefined;
+        deadline.removeEventListener('abort', done);
+        socket.off('close', done);
+        resolve();
+      };
+      served.onHandled = () => {
+        if (!answersAnOperation(context)) done();
+      };
+      deadline.addEventListener('abort', done, { once: true });
+      socket.once('close', done);
+    });
+  }
+  socket.close(1001, 'Going away');
 }
 
 /** graphql-ws's server messages are `stringifyMessage` output, so the acknowledgement starts so. */
@@ -111,6 +189,8 @@ function serveSocket(
   socket: WebSocket,
   request: http.IncomingMessage,
   options: GraphQLWebSocketOptions,
+  served: ServedSocket,
+  stopping: () => boolean,
 ): void {
   let acknowledged = false;
   socket.once('error', (error) => {
@@ -148,6 +228,7 @@ function serveSocket(
           try {
             const overBudget = acknowledged ? await options.spendMessage?.(socket) : null;
             if (overBudget) await refuseOverBudget(socket, String(data), bytes, overBudget, options, handle);
+            else if (stopping()) await refuseSubscribe(socket, String(data), stoppingRefusal(), handle);
             else await handle(String(data));
           } catch (error) {
             const message = error instanceof Error ? error.message : String(error);
@@ -156,6 +237,8 @@ function serveSocket(
             if (message.startsWith('Unexpected message of type')) return socket.close(CloseCode.BadRequest, 'Invalid message received');
             options.logger.warn({ err: message }, 'websocket message failed');
             socket.close(CloseCode.InternalServerError, 'Internal server error');
+          } finally {
+            served.onHandled?.();
           }
         }),
     },
@@ -173,13 +256,38 @@ export function serveGraphQLWebSockets(
   wsServer: WebSocketServer,
   options: GraphQLWebSocketOptions,
 ): GraphQLWebSocketServer {
-  const server = makeServer(serverOptions);
+  const sockets = new Map<WebSocket, ServedSocket>();
+  let stopping = false;
+  const server = makeServer({
+    ...serverOptions,
+    onConnect: (ctx) => {
+      const served = sockets.get(ctx.extra.socket);
+      if (served) served.context = ctx;
+      return serverOptions.onConnect?.(ctx);
+    },
+    // A subscription that was still being prepared when the server began to stop ends as it starts.
+    onOperation: async (ctx, id, payload, args, result) => {
+      const operation = (await serverOptions.onOperation?.(ctx, id, payload, args, result)) ?? result;
+      if (stopping) await endStream(operation);
+      return operation;
+    },
+  });
   wsServer.options.handleProtocols = handleProtocols;
   wsServer.on('error', (error) => options.logger.error({ err: error.message }, 'websocket server error'));
-  wsServer.on('connection', (socket: WebSocket, request: http.IncomingMessage) => serveSocket(server, socket, request, options));
+  wsServer.on('connection', (socket: WebSocket, request: http.IncomingMessage) => {
+    if (stopping) return socket.close(1001, 'Going away');
+    const served: ServedSocket = {};
+    sockets.set(socket, served);
+    socket.once('close', () => sockets.delete(socket));
+    serveSocket(server, socket, request, options, served, () => stopping);
+  });
   return {
-    async dispose() {
-      for (const client of wsServer.clients) client.close(1001, 'Going away');
+    async dispose(deadline: AbortSignal) {
+      stopping = true;
+      const clients = [...wsServer.clients];
+      // A client that does not answer the close (it stopped reading) is cut off when the grace ends.
+      deadline.addEventListener('abort', () => clients.forEach((client) => client.terminate()), { once: true });
+      await Promise.all(clients.map((client) => closeOnceAnswered(client, sockets.get(client), deadline)));
       wsServer.removeAllListeners();
       await new Promise<void>((resolve, reject) => wsServer.close((error) => (error ? reject(error) : resolve())));
     },

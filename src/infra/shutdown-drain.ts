@@ -4,7 +4,12 @@
 // that happened. So, shortly before the sockets go, the instance ends its own database sessions still
 // at work: their transactions roll back, and their requests answer 503 SERVICE_UNAVAILABLE with
 // Retry-After, which means "not done, try again" — never a lost answer for a committed write.
+// Queries and mutations sent over WebSocket drain the same way: their sockets stay open until they
+// are answered (graphql-ws-server.ts), within the same grace.
 import { randomUUID } from 'node:crypto';
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
 import { ServiceStoppingError } from './errors';
@@ -85,4 +90,80 @@ export async function drainRollingBackLateRequests(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The HTTP connections of a server and the requests running on each, as Apollo's drainHttpServer
+ * plugin tracks them, but for the connections upgraded to WebSockets: that plugin, which cannot tell
+ * them apart, ended their TCP connections as idle the moment the drain began (the client saw 1006),
+ * a query or mutation still running on one left unanswered. Those are their WebSocket server's to close.
+ */
+class HttpConnections {
+  private readonly requests = new Map<Duplex, number>();
+  private stopping = false;
+
+  constructor(private readonly httpServer: http.Server) {
+    httpServer.on('connection', (socket: Duplex) => {
+      this.requests.set(socket, 0);
+      socket.once('close', () => this.requests.delete(socket));
+    });
+    httpServer.on('upgrade', (request: http.IncomingMessage) => this.requests.delete(request.socket));
+    httpServer.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
+      const socket = request.socket;
+      this.requests.set(socket, (this.requests.get(socket) ?? 0) + 1);
+      response.once('finish', () => {
+        if (!this.requests.has(socket)) return;
+        const running = (this.requests.get(socket) ?? 1) - 1;
+        this.requests.set(socket, running);
+        if (this.stopping && running === 0) socket.end();
+      });
+    });
+  }
+
+  /**
+   * Stops accepting connections; ends the idle ones at once, the others once their last answer is
+   * sent, and all that remain when `deadline` aborts. Resolves once the server has closed (its
+   * WebSockets closed too).
+   */
+  async stop(deadline: AbortSignal): Promise<void> {
+    // A request whose connection just came in registers first (as in Apollo's plugin).
+    await new Promise((resolve) => setImmediate(resolve));
+    this.stopping = true;
+    const cut = () => {
+      for (const socket of this.requests.keys()) socket.end();
+      setImmediate(() => {
+        for (const socket of this.requests.keys()) socket.destroy();
+      });
+    };
+    deadline.addEventListener('abort', cut, { once: true });
+    const closed = new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
+    for (const [socket, running] of this.requests) if (running === 0) socket.end();
+    try {
+      await closed;
+    } finally {
+      deadline.removeEventListener('abort', cut);
+    }
+  }
+}
+
+/**
+ * Apollo's drain step for `httpServer`, in place of its drainHttpServer plugin: the HTTP requests and
+ * the WebSocket operations in flight (`webSockets`) have the same DRAIN_GRACE_MS to be answered.
+ * Created before the server listens, to see every connection.
+ */
+export function drainServerPlugin(
+  httpServer: http.Server,
+  webSockets: { dispose(deadline: AbortSignal): Promise<void> },
+): ApolloServerPlugin<BaseContext> {
+  const connections = new HttpConnections(httpServer);
+  return {
+    async serverWillStart() {
+      return {
+        async drainServer() {
+          const deadline = AbortSignal.timeout(DRAIN_GRACE_MS);
+          await Promise.all([connections.stop(deadline), webSockets.dispose(deadline)]);
+        },
+      };
+    },
+  };
 }

@@ -2,9 +2,12 @@
 // still running when the stopping server's drain runs out of time: the drain has no session of its to
 // end, yet it is answered 503 SERVICE_UNAVAILABLE with Retry-After, saying the server is stopping,
 // before the sockets go, rather than having its connection cut without an answer. A backtest whose
-// statement the drain ends says the same, not that the database is unavailable.
+// statement the drain ends says the same, not that the database is unavailable. So does one sent over
+// WebSocket, waiting for its turn to run, before its socket closes.
+import { createClient } from 'graphql-ws';
 import { Client } from 'pg';
 import pino from 'pino';
+import WebSocket from 'ws';
 import { DRAIN_GRACE_MS } from '../../src/infra/shutdown-drain';
 import { fitSignalWeightsOffThread } from '../../src/scoring/backtest/fit-off-thread';
 import { startTestServer, TestServer } from '../helpers/server';
@@ -110,6 +113,23 @@ it('answers a suggestScoringModel still fitting, and a backtest still in a state
     );
     return rows.length > 0;
   }, 'the backtest waits for the lock');
+  // One sent over WebSocket, waiting for an evaluation slot (the two above hold them): work off the database too.
+  const webSocket = createClient({
+    url: server.wsUrl,
+    webSocketImpl: WebSocket,
+    lazy: false,
+    retryAttempts: 0,
+    onNonLazyError: () => undefined,
+  });
+  const socketClosed = new Promise<number>((resolve) => webSocket.on('closed', (event) => resolve((event as { code: number }).code)));
+  const overWebSocket = new Promise<unknown[]>((resolve, reject) => {
+    const results: unknown[] = [];
+    webSocket.subscribe(
+      { query: `query { suggestScoringModel(input: ${grid}) { samples } }` },
+      { next: (result) => results.push(result), error: reject, complete: () => resolve(results) },
+    );
+  });
+  await new Promise((resolve) => setTimeout(resolve, 300));
   const stopStarted = Date.now();
   const stopped = server.app.stop();
 
@@ -121,6 +141,14 @@ it('answers a suggestScoringModel still fitting, and a backtest still in a state
     expect(answered).toEqual(stoppedAnswer(field));
     expect(at - stopStarted).toBeLessThan(DRAIN_GRACE_MS);
   }
+  expect(await overWebSocket).toEqual([
+    {
+      data: { suggestScoringModel: null },
+      errors: [stoppedAnswer('suggestScoringModel').body.errors[0]],
+    },
+  ]);
+  expect(await socketClosed).toBe(1001);
+  await webSocket.dispose();
   await holder.query('rollback');
   await holder.end();
   await stopped;
