@@ -536,10 +536,16 @@ export class RedisBackedPubSub implements AppPubSub {
    */
   private logConnectionState(client: Redis, name: 'publisher' | 'subscriber'): void {
     let down = false;
-    client.on('error', (error) => {
-      if (down) return this.logger.debug({ err: error.message, client: name }, 'redis connection error');
+    const lost = (reason: string): void => {
+      if (down) return this.logger.debug({ err: reason, client: name }, 'redis connection error');
       down = true;
-      this.logger.warn({ err: error.message, client: name }, 'redis connection error (retrying; further attempts logged at debug)');
+      this.logger.warn({ err: reason, client: name }, 'redis connection error (retrying; further attempts logged at debug)');
+    };
+    client.on('error', (error) => lost(error.message));
+    // A connection Redis closes itself (CLIENT KILL, a clean restart), or the watchdog drops, ends
+    // without an error; ioredis's 'reconnecting' (never after `quit`) says it was lost all the same.
+    client.on('reconnecting', () => {
+      if (!down) lost('the connection was closed');
     });
     client.on('ready', () => {
       if (!down) return;

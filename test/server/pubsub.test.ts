@@ -297,6 +297,34 @@ describe('PubSub', () => {
     }
   });
 
+  it('logs a connection that Redis closes itself (CLIENT KILL) as lost, and its return, once each', async () => {
+    const lines: Array<{ level: number; msg: string; client?: string }> = [];
+    const recording = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as { level: number; msg: string }) });
+    const pubsub = new RedisBackedPubSub(REDIS_URL, recording, `hg:killed:${process.pid}`);
+    const admin = new Redis(REDIS_URL);
+    try {
+      expect(await pubsub.waitUntilReady(3000)).toBe(true);
+      const restored = (client: string) => lines.some((line) => line.msg === 'redis connection restored' && line.client === client);
+      // Only this test's own connections: the publisher by its id, the subscriber (which may not
+      // send CLIENT ID once subscribed) by its address.
+      await admin.client('KILL', 'ID', String(await pubsub.publisher.client('ID')));
+      await admin.client('KILL', 'ADDR', `127.0.0.1:${pubsub.subscriber.stream.localPort}`);
+      for (let i = 0; i < 200 && !(restored('publisher') && restored('subscriber')); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      const said = lines.filter((line) => line.level >= 30).map((line) => `${line.client} ${line.msg}`);
+      expect(said.sort()).toEqual([
+        'publisher redis connection error (retrying; further attempts logged at debug)',
+        'publisher redis connection restored',
+        'subscriber redis connection error (retrying; further attempts logged at debug)',
+        'subscriber redis connection restored',
+      ]);
+    } finally {
+      admin.disconnect();
+      await pubsub.close();
+    }
+  });
+
   it('never throws from publish when Redis is unreachable', async () => {
     const offline = new RedisBackedPubSub('redis://127.0.0.1:1', logger, 'hg:offline');
     expect(() => offline.publish('anything', { a: 1 })).not.toThrow();
