@@ -19,6 +19,7 @@ import { operationScopesPlugin } from './operation-scopes';
 import { checkOrigin, preflightHeaders } from './origin';
 import { errorContentType } from '../infra/response-media-type';
 import { RateLimits } from './rate-limits';
+import { RepeatedFieldsCheck } from './repeated-fields';
 import { WebSocketGuard } from './websocket-guard';
 
 /** An admitted HTTP request: who it is. (The CORS headers of its answer are the server's: see allowListedOrigin.) */
@@ -45,6 +46,7 @@ export class AccessControl {
   readonly limits: OperationLimits;
   readonly websockets: WebSocketGuard;
   private readonly costLimit: CostLimit;
+  private readonly repeatedFields = new RepeatedFieldsCheck();
   private readonly rateLimits: RateLimits;
   private readonly logger: Logger;
   /** A request's client address (the socket's, or X-Forwarded-For's behind `TRUST_PROXY`). */
@@ -155,12 +157,14 @@ export class AccessControl {
 
   /**
    * Refuses (400) a document with too many tokens, or a value nested too deep to parse, before Apollo
-   * parses it; true when it did.
+   * parses it, and one repeating a field too often for Apollo's validation to check it
+   * (repeated-fields.ts); true when it did.
    */
   refuseBeforeParsing(query: unknown, res: http.ServerResponse): boolean {
     if (typeof query !== 'string') return false;
     try {
       checkBeforeParsing(query, this.limits);
+      this.repeatedFields.check(query);
       return false;
     } catch (error) {
       if (!(error instanceof OperationLimitError || error instanceof DocumentValidationError)) throw error;

@@ -3,8 +3,8 @@
 // validation (GraphQL Armor's rules, run once per distinct document), and the estimated cost with
 // the request's variables (graphql-query-complexity) just before execution. Before the tokens, a value
 // nested too deep for a recursive parse is refused as the JSON scalar refuses it once parsed
-// (GRAPHQL_VALIDATION_FAILED). The same checks guard HTTP (through Apollo) and WebSocket operations
-// (websocket-guard.ts).
+// (GRAPHQL_VALIDATION_FAILED). Between parsing and validation, repeated fields (repeated-fields.ts). The
+// same checks guard HTTP (through Apollo) and WebSocket operations (websocket-guard.ts).
 import type { ApolloServerPlugin } from '@apollo/server';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';

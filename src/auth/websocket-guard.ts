@@ -20,7 +20,7 @@ import { addressBlock, type ClientAddressOf } from '../infra/client-address';
 import type { AppConfig } from '../infra/config';
 import type { RequestAuth } from '../context';
 import { MAX_SUBSCRIPTION_NODES, type SubscriptionExecution, syntaxNodesUpTo } from '../infra/subscription-execution';
-import { classifyError, databaseUnavailableError, withCode } from '../infra/errors';
+import { abortedValidationRefusal, classifyError, databaseUnavailableError, withCode } from '../infra/errors';
 import { DocumentValidationError, OperationLimitError, RateLimitedError, SubscriptionLimitError } from './auth.errors';
 import { Authentication, authenticate, credentialsFrom } from './authenticate';
 import type { KeyRegistry } from './key-registry';
@@ -31,6 +31,7 @@ import { storedReadbackErrors } from './stored-readback';
 import { checkOrigin } from './origin';
 import { actorOf, type Principal } from './principal';
 import type { RateLimits } from './rate-limits';
+import { checkRepeatedFields } from './repeated-fields';
 import { SubscriptionsPerKey } from './subscriptions-per-key';
 
 /**
@@ -139,6 +140,12 @@ function subscriptionHeldRefusal(nodes: number, held: number): GraphQLError | nu
     max: MAX_SUBSCRIPTION_NODES,
     found: `> ${MAX_SUBSCRIPTION_NODES}`,
   }).toGraphQLError();
+}
+
+/** A validation error as the client gets it: GRAPHQL_VALIDATION_FAILED, or as over HTTP when graphql-js gave up. */
+function validationRefusal(error: GraphQLError): GraphQLError {
+  const aborted = abortedValidationRefusal(error.message);
+  return aborted ? new GraphQLError(aborted.message, { extensions: aborted.extensions }) : withCode(error, 'GRAPHQL_VALIDATION_FAILED');
 }
 
 function heldLength(id: string, payload: SubscribePayload): number {
@@ -303,8 +310,10 @@ export class WebSocketGuard {
         const refusal = subscriptionHeldRefusal(nodes, held) ?? this.holdSubscription(state, principal, payload, nodes)?.toGraphQLError();
         if (refusal) return [refusal];
       }
+      // Before validation too, which a field repeated often enough keeps busy for a second.
+      checkRepeatedFields(document);
       const errors = [...execution.validate(schema, document), ...this.limitErrorsOf(schema, document)];
-      if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+      if (errors.length > 0) return errors.map(validationRefusal);
       this.options.costLimit.check({ schema, document, operationName: payload.operationName, variables: payload.variables });
       const operation = getOperationAST(document, payload.operationName);
       if (!operation) return [withCode(new GraphQLError(noOperationMessage(payload.operationName)), 'OPERATION_RESOLUTION_FAILURE')];

@@ -347,6 +347,20 @@ function withMessageCut(formatted: GraphQLFormattedError): GraphQLFormattedError
   return { ...formatted, message: cutText(formatted.message, MAX_ERROR_MESSAGE_LENGTH - suffix.length) + suffix };
 }
 
+/**
+ * What a document graphql-js gave up validating is answered with, over HTTP and WebSocket alike;
+ * undefined for any other error. graphql-js gives up checking that fields of one name merge when a
+ * document repeats one too often, with a bare "Validation aborted.": the walk before validation
+ * (src/auth/repeated-fields.ts) refuses such documents first, and any it let through is told the same.
+ */
+export function abortedValidationRefusal(message: string): { message: string; extensions: { code: string; limit: string } } | undefined {
+  if (message !== 'Validation aborted.') return undefined;
+  return {
+    message: 'the operation repeats fields too often to be checked (fields of one name must merge): select each field once',
+    extensions: { code: 'OPERATION_LIMIT_EXCEEDED', limit: 'repeated fields' },
+  };
+}
+
 /** The code, message and extensions an error is answered with. */
 export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   return withMessageCut(formatErrorParts(formatted, error));
@@ -364,15 +378,8 @@ function formatErrorParts(formatted: GraphQLFormattedError, error: unknown): Gra
       extensions: { ...formatted.extensions, ...domainError.details, code: domainError.code },
     };
   }
-  // graphql-js gives up checking that same-named fields merge when a document repeats one too
-  // often, with this bare message: say what it is and what to change.
-  if (formatted.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' && formatted.message === 'Validation aborted.') {
-    return {
-      ...formatted,
-      message: 'the operation repeats fields too often to be checked (fields of one name must merge): select each field once',
-      extensions: { ...formatted.extensions, code: 'OPERATION_LIMIT_EXCEEDED', limit: 'repeated fields' },
-    };
-  }
+  const aborted = formatted.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' ? abortedValidationRefusal(formatted.message) : undefined;
+  if (aborted) return { ...formatted, message: aborted.message, extensions: { ...formatted.extensions, ...aborted.extensions } };
   if (code === 'SERVICE_UNAVAILABLE') {
     const unavailable = databaseUnavailableError();
     return { message: unavailable.message, ...located, extensions: unavailable.extensions };

@@ -79,10 +79,10 @@ describe('operation limits', () => {
       { limit: 'batches', max: 1, found: 2 },
     ],
     [
-      'fields (fragments expanded under a page)',
+      'repeated fields (fragments expanded: 27,000 copies of one field under a page)',
       `{ customers(first: 1) { ...F1 } } ${spreadsFanningOut}`,
       undefined,
-      { limit: 'fields', max: 20_000 },
+      { limit: 'repeated fields', max: 20, found: '> 20' },
     ],
   ];
 
@@ -164,16 +164,44 @@ describe('operation limits', () => {
     expect(await response.json()).toEqual({ data: { trackEngagementBatch: { accepted: 0 } } });
   });
 
-  it('says what to change when a document repeats one field too often for graphql-js to check (within the default limits)', async () => {
+  it('refuses a document repeating one field too often for graphql-js to check, before it validates, the same over HTTP and WebSocket (within the default limits)', async () => {
     const defaults = await startTestServer({ database: server.database });
+    const ingest = (await createKey(defaults, ['ingest'], admin)).key;
+    const socket = await GraphQLSocket.connect(defaults.wsUrl, ingest);
+    let reader: GraphQLSocket | undefined;
     try {
-      const result = await post(defaults.url, `{ ${'__typename '.repeat(1000)} }`, undefined, key);
-      expect(result.status).toBe(400);
-      expect(result.body.errors?.[0]).toMatchObject({
-        message: expect.stringContaining('select each field once'),
-        extensions: { code: 'OPERATION_LIMIT_EXCEEDED', limit: 'repeated fields' },
-      });
+      expect(await socket.acknowledged()).toBe('ack');
+      // Under 5,000 tokens, 12 levels and 30 aliases: graphql-js's own check spent a second on each
+      // before giving up; refused first, the way it is named over both transports.
+      const documents = [
+        `{ ${'customers { edges { node { currentScore { score } } } } '.repeat(300)} }`,
+        `{ ${'healthSummary { totalCustomers } '.repeat(1200)} }`,
+        `{ ${'__typename '.repeat(1000)} }`,
+      ];
+      for (const [i, document] of documents.entries()) {
+        const overHttp = await post(defaults.url, document, undefined, ingest);
+        const overSocket = await socket.run(`repeated ${i}`, document);
+        expect(overHttp.status).toBe(400);
+        expect(overSocket.type).toBe('error');
+        const refusal = {
+          message: expect.stringContaining('select each field once'),
+          extensions: { code: 'OPERATION_LIMIT_EXCEEDED', limit: 'repeated fields', max: 20, found: '> 20' },
+        };
+        expect(overHttp.body.errors).toEqual([refusal]);
+        expect(overSocket.payload).toEqual([refusal]);
+      }
+      // A field repeated a few times, through fragments, runs on both.
+      const composed = `query { healthSummary { totalCustomers ...Totals ...Counts ... on HealthSummary { totalCustomers } } }
+        fragment Totals on HealthSummary { totalCustomers churnedCustomers }
+        fragment Counts on HealthSummary { totalCustomers ...Totals }`;
+      const answered = { healthSummary: { totalCustomers: expect.any(Number), churnedCustomers: expect.any(Number) } };
+      expect((await post(defaults.url, composed, undefined, key)).body).toEqual({ data: answered });
+      reader = await GraphQLSocket.connect(defaults.wsUrl, key);
+      expect(await reader.acknowledged()).toBe('ack');
+      expect(await reader.run('composed', composed)).toEqual({ type: 'next', payload: { data: answered } });
     } finally {
+      socket.close();
+      reader?.close();
       await defaults.stop();
     }
   });
@@ -498,7 +526,11 @@ describe('under the default limits', () => {
     const listed = await answer('values', `subscription { healthTierChanged(tiers: [${tiers}]) { customerId } }`);
     expect((listed.payload as Array<{ extensions: Record<string, unknown> }>)[0].extensions).toMatchObject({ limit: 'subscription nodes' });
     // A query past the subscriptions' node budget is answered: it holds nothing once answered.
-    const query = await answer('query', `{ healthSummary { ${Array.from({ length: 300 }, () => 'totalCustomers').join(' ')} } }`);
+    // Fifteen fields, none repeated past the twenty times one place may repeat one.
+    const customerFields = ['id', 'name', 'plan', 'tier', 'seats', 'nps', 'healthScore', 'engagementScore', 'csmOwner', 'contactEmail'];
+    customerFields.push('lastActivityAt', 'scoredAt', 'signedUpAt', 'createdAt', 'updatedAt');
+    const everyField = Array.from({ length: 260 }, (_, i) => customerFields[i % customerFields.length]).join(' ');
+    const query = await answer('query', `{ customers(first: 1) { edges { node { ${everyField} } } } }`);
     expect(query.type).toBe('next');
     // A subscription of a few dozen fields, as clients send, is taken (no error before its first event).
     socket.send({ id: 'ordinary', type: 'subscribe', payload: { query: `subscription { healthTierChanged { ${fields(40)} } }` } });
@@ -754,9 +786,12 @@ describe('the subscriptions of one key over all its sockets, under the default l
     for (const socket of open) socket.close();
     await Promise.all(open.map((socket) => socket.closed));
   };
-  // As the probe sent them: a distinct name each, so that none shares another's parsed document; 480 nodes each.
+  // As the probe sent them: a distinct name each, so that none shares another's parsed document; 480 nodes each
+  // (235 fields, each of the score's twelve repeated at most twenty times, the most one place may repeat one).
+  const scoreFields = ['asOf', 'backfill', 'computedAt', 'coverage', 'customerId', 'id', 'modelVersion', 'previousScore', 'score'];
+  const fields = [...scoreFields, 'scoringVersion', 'tier', 'trend'];
   const large = () =>
-    `subscription S_${Math.random().toString(36).slice(2)} { healthScoreUpdated(customerId: "nope") { ${'score '.repeat(235)}} }`;
+    `subscription S_${Math.random().toString(36).slice(2)} { healthScoreUpdated(customerId: "nope") { ${Array.from({ length: 235 }, (_, i) => fields[i % fields.length]).join(' ')} } }`;
   const DASHBOARD = [
     'subscription LiveScoreUpdated { healthScoreUpdated { customerId score } }',
     'subscription LiveTierChanged { healthTierChanged { id customerId fromTier toTier fromScore toScore direction changedAt customer { name } } }',
