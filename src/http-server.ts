@@ -3,6 +3,7 @@
 // Every GraphQL request and WebSocket goes through src/auth/access-control.ts first (keys, scopes, limits).
 import { isUtf8 } from 'node:buffer';
 import http from 'node:http';
+import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -753,12 +754,18 @@ function createHttpServer(config: AppConfig): { httpServer: http.Server; refused
   });
   // Node's headers timeout starts at a request's first byte: a connection that sends nothing at
   // all is not timed by it, and would be held for good. Its first request must arrive in time too.
+  // This timer, started at the connection, runs out before Node's for a first request's headers, so
+  // it answers them as Node's would (408); a connection that sent nothing is closed unanswered.
   const served = new WeakSet<Duplex>();
   const markServed = (request: http.IncomingMessage): void => void served.add(request.socket);
   server.on('request', markServed);
   server.on('upgrade', markServed);
-  server.on('connection', (socket: Duplex) => {
-    const timer = setTimeout(() => served.has(socket) || socket.destroy(), bodyTimeoutMs);
+  server.on('connection', (socket: net.Socket) => {
+    const timer = setTimeout(() => {
+      if (served.has(socket)) return;
+      if (socket.bytesRead > 0) answerClientError(headersTimedOut(), socket, undefined);
+      else socket.destroy();
+    }, bodyTimeoutMs);
     timer.unref();
     socket.once('close', () => clearTimeout(timer));
   });
@@ -787,6 +794,11 @@ function refuseUnservedRequests(server: http.Server): void {
     socket.on('error', () => socket.destroy());
     socket.end(rawHttpRefusal(405, 'METHOD_NOT_ALLOWED', 'this server is no proxy: CONNECT is not served'));
   });
+}
+
+/** The error Node's headers timeout reports (through `clientError`). */
+function headersTimedOut(): Error & { code: string } {
+  return Object.assign(new Error('request headers not received in time'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' });
 }
 
 /** Node's status for each refusal of its HTTP parser, with the code and message clients get here. */

