@@ -3,7 +3,7 @@
 // Every GraphQL request and WebSocket goes through src/auth/access-control.ts first (keys, scopes, limits).
 import { isUtf8 } from 'node:buffer';
 import http from 'node:http';
-import type net from 'node:net';
+import { isIPv6, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -733,7 +733,9 @@ async function listen(httpServer: http.Server, port: number, host: string): Prom
   });
   const address = httpServer.address();
   const bound = typeof address === 'object' && address ? address.port : port;
-  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  // Every interface: this machine's own name is one of them, as servers usually print it. A specific
+  // address is printed as bound (an IPv6 one within brackets, as a URL writes it).
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : isIPv6(host) ? `[${host}]` : host;
   return `http://${shown}:${bound}${GRAPHQL_PATH}`;
 }
 
@@ -760,7 +762,7 @@ function createHttpServer(config: AppConfig): { httpServer: http.Server; refused
   const markServed = (request: http.IncomingMessage): void => void served.add(request.socket);
   server.on('request', markServed);
   server.on('upgrade', markServed);
-  server.on('connection', (socket: net.Socket) => {
+  server.on('connection', (socket: Socket) => {
     const timer = setTimeout(() => {
       if (served.has(socket)) return;
       if (socket.bytesRead > 0) answerClientError(headersTimedOut(), socket, undefined);

@@ -239,6 +239,16 @@ describe('starting up', () => {
     expect(lines.join('')).toContain('no API key exists: listening on 127.0.0.1 only, and clients on this machine are admin');
   });
 
+  it('prints the address it is bound to, an IPv6 one within brackets, as its URL', async () => {
+    const app = await start({ HOST: '::1' });
+    try {
+      expect(app.url).toMatch(/^http:\/\/\[::1\]:\d+\/graphql$/);
+      expect((await post(app.url, '{ __typename }')).status).toBe(200);
+    } finally {
+      await app.stop();
+    }
+  });
+
   it('refuses to listen on another interface without a key, and says how to create one', async () => {
     await expect(start({ HOST: '0.0.0.0' })).rejects.toThrow(
       /Refusing to listen on 0\.0\.0\.0 without an API key.*npm run keys -- create --name admin --scope admin/,
