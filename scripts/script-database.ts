@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client } from 'pg';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { AppConfig } from '../src/infra/config';
+import { AppConfig, withoutPassword } from '../src/infra/config';
 import { openDatabase } from '../src/database';
 import { embeddedDatabaseUrl, startEmbeddedPostgres } from '../src/infra/embedded-postgres';
 import { sessionUrl } from '../src/infra/postgres-session';
@@ -49,7 +49,7 @@ export async function scriptDatabase(config: AppConfig, handlesInterrupts = fals
     (await runningEmbeddedDatabase(config.embeddedPostgresPort)) ??
     (clusterPort !== undefined && clusterPort !== config.embeddedPostgresPort ? await runningEmbeddedDatabase(clusterPort) : undefined);
   if (running) {
-    console.log(`DATABASE_URL not set: using the embedded PostgreSQL that npm start runs (${running.url.replace(/:[^:@/]*@/, ':***@')})`);
+    console.log(`DATABASE_URL not set: using the embedded PostgreSQL that npm start runs (${withoutPassword(running.url)})`);
     return running;
   }
   console.log(`DATABASE_URL not set: starting the embedded PostgreSQL in ${dataDir} (port ${config.embeddedPostgresPort})`);

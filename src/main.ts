@@ -10,6 +10,7 @@ import { demoSeedFlags, recordedDemoSeed, sameDemoOptions } from './demo/demo-se
 import { AppConfig, readConfig } from './infra/config';
 import { openDatabase } from './database';
 import { startEmbeddedPostgres } from './infra/embedded-postgres';
+import { DATABASE_UNREACHABLE_EXIT_CODE, databaseStartFailure, DatabaseUnreachable } from './infra/database-start-failure';
 import { StartupRefusal, UsageError } from './infra/errors';
 import { createLogger, Logger } from './infra/logger';
 import type { Db } from './infra/sql';
@@ -62,6 +63,15 @@ async function loadDemoWhenAsked(config: AppConfig, databaseUrl: string, options
   }
 }
 
+/** Runs the start's database work; a failure of the database itself becomes its one line (databaseStartFailure). */
+async function withDatabaseNamed<T>(databaseUrl: string, source: string, work: (url: string) => Promise<T>): Promise<T> {
+  try {
+    return await work(databaseUrl);
+  } catch (error) {
+    throw databaseStartFailure(error, databaseUrl, source) ?? error;
+  }
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -88,10 +98,13 @@ async function main(): Promise<void> {
     databaseUrl = started.databaseUrl;
     embedded = started;
   }
-  if (demo) await loadDemoWhenAsked(config, databaseUrl, demo, logger);
-  const app = await startApp({ ...config, databaseUrl }, logger);
-  // A run a killed process left RUNNING is FAILED before anyone is told the service is up.
-  await app.scheduler.recovered();
+  const app = await withDatabaseNamed(databaseUrl, config.databaseUrl ? 'DATABASE_URL' : 'the embedded PostgreSQL', async (url) => {
+    if (demo) await loadDemoWhenAsked(config, url, demo, logger);
+    const started = await startApp({ ...config, databaseUrl: url }, logger);
+    // A run a killed process left RUNNING is FAILED before anyone is told the service is up.
+    await started.scheduler.recovered();
+    return started;
+  });
   logger.info({ url: app.url }, `healthgraph ready: open ${app.url} for the playground`);
   // Plain line for humans reading the terminal.
   process.stdout.write(`\n  healthgraph is running: playground at ${app.url}\n  ${dashboardStartupLine(app.url)}\n`);
@@ -129,6 +142,10 @@ main().catch((error) => {
   if (error instanceof StartupRefusal || error instanceof UsageError) {
     console.error(error.message);
     process.exit(2);
+  }
+  if (error instanceof DatabaseUnreachable) {
+    console.error(error.message);
+    process.exit(DATABASE_UNREACHABLE_EXIT_CODE);
   }
   console.error(error);
   process.exit(1);

@@ -4,7 +4,7 @@
 import 'reflect-metadata';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { AppConfig } from '../infra/config';
-import { readConfig } from '../infra/config';
+import { readConfig, withoutPassword } from '../infra/config';
 import { commandServices, CoreServices } from '../context';
 import { openDatabase } from '../database';
 import { StartupRefusal, UsageError } from '../infra/errors';
@@ -64,16 +64,6 @@ export function parseDemoArguments(argv: readonly string[]): DemoSeedOptions {
     }
   }
   return options;
-}
-
-function withoutPassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparsable URL)';
-  }
 }
 
 function seconds(value: number): string {

@@ -397,6 +397,17 @@ function connectionUrl(
   return value;
 }
 
+/** `url` with its password, if any, replaced by `***`: fit for a log line or a terminal. */
+export function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
 /** Whether a URL's user or password is well percent-encoded (`p%ZZ` is not: the driver would fail on it at its first use). */
 function decodes(part: string): boolean {
   try {

@@ -7,6 +7,7 @@
 // out of the `ready` state until Redis answers again (its commands then fail at once, /readyz says
 // degraded, and its `ready` event, when Redis is back, is what tells subscribers to resync).
 import { Redis } from 'ioredis';
+import { StartupRefusal } from './errors';
 
 /** How long a command (or the watchdog's ping) may wait for Redis's answer. */
 export const REDIS_ANSWER_TIMEOUT_MS = 1000;
@@ -104,4 +105,41 @@ export function failFastRedis(url: string): Redis {
  */
 export function queueingRedis(url: string): Redis {
   return watch(new Redis(url, { maxRetriesPerRequest: null, retryStrategy }));
+}
+
+/**
+ * Refuses (StartupRefusal) a REDIS_URL naming a database this Redis does not have (`/99` on a server
+ * of 16). ioredis reports the refused SELECT of each connection as an error event and carries on in
+ * database 0, where this service would read and write another deployment's keys. Checked once at
+ * start, on a connection of its own; a Redis that does not answer then is not judged (the service
+ * starts without live events, as it does whenever Redis is away). Database 0 is not selected: Redis
+ * Cluster refuses SELECT, and every server has a database 0.
+ */
+export async function refuseMissingRedisDatabase(url: string): Promise<void> {
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 3 * REDIS_ANSWER_TIMEOUT_MS,
+    commandTimeout: REDIS_ANSWER_TIMEOUT_MS,
+  });
+  // The SELECT ioredis sends on connecting fails as an error event: the one sent below says it.
+  probe.on('error', () => undefined);
+  const database = probe.options.db ?? 0;
+  try {
+    if (database === 0) return;
+    await probe.connect();
+    await probe.select(database).catch((error: Error) => {
+      if (/^ERR /.test(error.message)) {
+        throw new StartupRefusal(
+          `Configuration error: REDIS_URL names database ${database}, which this Redis refuses (${error.message}): name one it has, like redis://HOST:6379/0`,
+        );
+      }
+    });
+  } catch (error) {
+    if (error instanceof StartupRefusal) throw error;
+  } finally {
+    probe.disconnect();
+  }
 }
