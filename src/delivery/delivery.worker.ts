@@ -9,7 +9,7 @@ import { Pool } from 'pg';
 import type { AppServices } from '../context';
 import type { Logger } from '../infra/logger';
 import { Db, query } from '../infra/sql';
-import { isDatabaseOutage } from '../infra/errors';
+import { driverMessage, isDatabaseOutage } from '../infra/errors';
 import { sessionUrl } from '../infra/postgres-session';
 import { scoringSettled } from '../scoring/scoring-activity';
 import { digestEmailContent, emailContent, emailRecipient, slackMessage, unsubscribeTargets, webhookPayload } from './delivery-messages';
@@ -328,17 +328,50 @@ export async function releaseStalledDeliveries(db: Db, lockTimeoutMs: number): P
 }
 
 /**
+ * The worker's database outages, said once each, as the Redis connections say theirs: graphile-worker
+ * retries its polling, its listener and its cron every few seconds, and each failure would otherwise
+ * be a warning with a stack trace for as long as the outage lasts. The first failure of an outage is
+ * logged with its reason (a refused connection needs no stack), the others at debug level; the first
+ * connection the queue's pool makes after it logs the return.
+ */
+class DatabaseOutageLog {
+  private down = false;
+  constructor(private readonly logger: Logger) {}
+
+  /** Whether `error` is the database being unavailable (logged if it begins an outage). */
+  failed(error: unknown): boolean {
+    if (!isDatabaseOutage(error)) return false;
+    if (!this.down) {
+      this.down = true;
+      const code = (error as { code?: unknown }).code;
+      this.logger.warn({ reason: driverMessage(error), code }, 'database connection lost: deliveries wait until it is back');
+    }
+    return true;
+  }
+
+  connected(): void {
+    if (!this.down) return;
+    this.down = false;
+    this.logger.info('database connection restored: deliveries resume');
+  }
+}
+
+/**
  * graphile-worker's messages, as lines of module `delivery-worker`, a failure's error under `err`. From the service's root logger:
  * pino repeats a key a child binds again, and a line naming `module` twice is refused by log
- * pipelines that reject duplicate fields.
+ * pipelines that reject duplicate fields. A failure that is a database outage is said by `outages`.
  */
-function workerLogger(rootLogger: Logger, stopping: () => boolean): WorkerLogger {
+function workerLogger(rootLogger: Logger, stopping: () => boolean, outages: DatabaseOutageLog): WorkerLogger {
   const logger = rootLogger.child({ module: 'delivery-worker' });
   return new WorkerLogger(() => (level, message, meta) => {
-    const method = workerLogMethod(level, message, stopping(), meta?.error);
+    const { error, ...rest } = meta ?? {};
+    if (error !== undefined && outages.failed(error)) {
+      logger.debug({ ...rest, reason: driverMessage(error) }, message);
+      return;
+    }
+    const method = workerLogMethod(level, message, stopping(), error);
     // graphile-worker names a failure `error`; pino serializes an Error only under `err` (message,
     // code, stack): under any other key it is logged as `{}`.
-    const { error, ...rest } = meta ?? {};
     logger[method](error === undefined ? rest : { ...rest, err: error }, message);
   });
 }
@@ -401,11 +434,16 @@ export interface DeliveryWorker {
  * of handlers graphile-worker asks for). Its connections carry the service's session settings, as
  * every other connection does.
  */
-function openQueuePool(databaseUrl: string, max: number, logger: Logger): Pool {
+function openQueuePool(databaseUrl: string, max: number, logger: Logger, outages: DatabaseOutageLog): Pool {
   const pgPool = new Pool({ connectionString: sessionUrl(databaseUrl), max });
-  const connectionFailed = (error: Error) => logger.warn({ err: error }, 'delivery queue: a database connection failed');
+  const connectionFailed = (error: Error) => {
+    if (!outages.failed(error)) logger.warn({ err: error }, 'delivery queue: a database connection failed');
+  };
   pgPool.on('error', connectionFailed);
-  pgPool.on('connect', (client) => client.on('error', connectionFailed));
+  pgPool.on('connect', (client) => {
+    outages.connected();
+    client.on('error', connectionFailed);
+  });
   return pgPool;
 }
 
@@ -434,7 +472,8 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
     unsubscribeLinks: config.unsubscribeLinks,
     stopping: stopping.signal,
   };
-  const pgPool = openQueuePool(databaseUrl, Math.min(config.deliveryConcurrency + 2, 12), logger);
+  const outages = new DatabaseOutageLog(logger);
+  const pgPool = openQueuePool(databaseUrl, Math.min(config.deliveryConcurrency + 2, 12), logger, outages);
   let runner: Runner;
   try {
     runner = await run({
@@ -442,7 +481,7 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
       concurrency: config.deliveryConcurrency,
       pollInterval: config.deliveryPollIntervalMs,
       noHandleSignals: true,
-      logger: workerLogger(services.logger, () => stopping.signal.aborted),
+      logger: workerLogger(services.logger, () => stopping.signal.aborted, outages),
       taskList: tasks(deps),
       crontab: `* * * * * ${RELEASE_TASK}`,
       // Jobs are small and many at once after a scoring run: fetch them in batches and complete

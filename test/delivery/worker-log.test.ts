@@ -2,9 +2,10 @@
 // JSON objects a log pipeline can ingest: each key once (Elasticsearch, among others, refuses a
 // document naming a field twice).
 import { Writable } from 'node:stream';
+import { Client } from 'pg';
 import pino from 'pino';
 import { startTestServer, TestServer } from '../helpers/server';
-import { sql } from '../helpers/database';
+import { ADMIN_URL, sql } from '../helpers/database';
 import { DELIVERY_TEST_ENV, waitFor } from './support';
 import { workerLogMethod } from '../../src/delivery/delivery.worker';
 
@@ -83,24 +84,64 @@ describe("the level of graphile-worker's messages", () => {
   });
 });
 
-it("logs the worker's lost database connections as warnings, not errors: an outage is not a fault", async () => {
-  await waitFor(() => lines.some((line) => line.includes('Worker connected')), 'the worker to connect');
-  const from = lines.length;
-  // The queue's own pool names no application: its sessions (the LISTEN one among them), as a
-  // database restart or failover would end them (57P01).
+/** The delivery modules' lines from `from` on, parsed. */
+function deliveryLines(from: number): Array<Record<string, any>> {
+  return lines
+    .slice(from)
+    .map((line) => JSON.parse(line) as Record<string, any>)
+    .filter((line) => line.module === 'delivery' || line.module === 'delivery-worker');
+}
+
+/** Ends the delivery queue's sessions (its own pool names no application), as a database restart or failover would (57P01). */
+async function endQueueSessions(): Promise<number> {
   const ended = await sql<{ pid: number }>(
     server.database,
     `select pid from (select pid from pg_stat_activity
                       where datname = current_database() and application_name = '' and pid <> pg_backend_pid() offset 0) s
      where pg_terminate_backend(pid)`,
   );
-  expect(ended.length).toBeGreaterThan(0);
+  return ended.length;
+}
+
+it("logs the worker's lost database connections as warnings, not errors: an outage is not a fault", async () => {
+  await waitFor(() => lines.some((line) => line.includes('Worker connected')), 'the worker to connect');
+  const from = lines.length;
+  expect(await endQueueSessions()).toBeGreaterThan(0);
   const noticed = await waitFor(
-    () => lines.slice(from).find((line) => line.includes('"module":"delivery-worker"') && line.includes('"level":40')),
+    () => deliveryLines(from).find((line) => line.msg.startsWith('database connection lost')),
     'the lost connection to be logged',
   );
-  expect(JSON.parse(noticed as string).err).toMatchObject({ code: '57P01' });
+  expect(noticed).toMatchObject({ level: 40, code: '57P01' });
   await new Promise((resolve) => setTimeout(resolve, 1_500));
-  const workerErrors = lines.slice(from).filter((line) => line.includes('"module":"delivery-worker"') && line.includes('"level":50'));
-  expect(workerErrors).toEqual([]);
+  expect(deliveryLines(from).filter((line) => line.level >= 50)).toEqual([]);
 });
+
+it('says a database outage once, without a stack trace, and its end once', async () => {
+  await waitFor(() => deliveryLines(0).some((line) => line.msg.startsWith('database connection restored')), 'the last outage to end');
+  const from = lines.length;
+  // Down for a while: the database takes no new connection, and the queue's sessions are ended (from
+  // the admin database: a database's own session cannot close it to connections).
+  const admin = new Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  try {
+    await admin.query(`alter database "${server.database.name}" allow_connections false`);
+    await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name = ''`, [
+      server.database.name,
+    ]);
+    // The worker polls every 50 ms (DELIVERY_TEST_ENV): dozens of failures in this time.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+  } finally {
+    await admin.query(`alter database "${server.database.name}" allow_connections true`);
+    await admin.end();
+  }
+  await waitFor(
+    () => deliveryLines(from).some((line) => line.msg.startsWith('database connection restored')),
+    'the return of the database to be logged',
+  );
+  const said = deliveryLines(from).filter((line) => line.level >= 30);
+  expect(said.map((line) => line.msg)).toEqual([
+    'database connection lost: deliveries wait until it is back',
+    'database connection restored: deliveries resume',
+  ]);
+  expect(JSON.stringify(said)).not.toContain('stack');
+}, 30_000);
