@@ -11,7 +11,7 @@ import type { Logger } from '../infra/logger';
 import type { Db } from '../infra/sql';
 import type { SubscriptionExecution } from '../infra/subscription-execution';
 import { DocumentValidationError, OperationLimitError, RateLimitedError } from './auth.errors';
-import { authenticate, credentialsFrom, isLoopbackInterface } from './authenticate';
+import { authenticate, credentialsFrom, HOW_TO_CREATE_A_KEY, isLoopbackInterface } from './authenticate';
 import { ClientAddressOf, clientAddressReader } from '../infra/client-address';
 import { EVERY_KEY_REVOKED, KeyRegistry } from './key-registry';
 import { checkBeforeParsing, CostLimit, costLimitPlugin, limitValidationRules, OperationLimits } from './operation-limits';
@@ -24,10 +24,6 @@ import { WebSocketGuard } from './websocket-guard';
 
 /** An admitted HTTP request: who it is. (The CORS headers of its answer are the server's: see allowListedOrigin.) */
 export type HttpAdmission = RequestAuth;
-
-// Both spellings: a source checkout has the npm script, the Docker image the compiled command.
-const HOW_TO_CREATE_A_KEY =
-  'npm run keys -- create --name admin --scope admin; in the Docker image: keys create --name admin --scope admin';
 
 function sendError(
   res: http.ServerResponse,

@@ -9,6 +9,14 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { KeyRegistry } from './key-registry';
 import { LOOPBACK_PRINCIPAL, Principal } from './principal';
 
+/**
+ * How to create the first key, in both spellings: a source checkout has the npm script, the Docker
+ * image the compiled command. An admin key: once any key exists, only an admin key creates or lists
+ * keys, so a first key of another scope locks its creator out of key management.
+ */
+export const HOW_TO_CREATE_A_KEY =
+  'npm run keys -- create --name admin --scope admin; in the Docker image: keys create --name admin --scope admin';
+
 export type Authentication =
   | { ok: true; principal: Principal }
   /**
@@ -107,6 +115,7 @@ export async function authenticate(
     ok: false,
     presented: false,
     message:
-      'an API key is required: send `Authorization: Bearer <key>` (create one with `npm run keys -- create --name NAME --scope read` to query, `--scope ingest` to send signals, `--scope admin` for both and the settings)',
+      `an API key is required: send \`Authorization: Bearer <key>\` (the first key must be an admin key, which creates and lists the others: \`${HOW_TO_CREATE_A_KEY}\`; ` +
+      'then keys of `--scope read` to query and `--scope ingest` to send signals)',
   };
 }

@@ -123,7 +123,11 @@ describe('over HTTP', () => {
   it('no longer treats local clients as admin once a key exists, and says how to create a key in a command that runs as written', async () => {
     const result = await post(server.url, '{ healthSummary { totalCustomers } }');
     expect(result.status).toBe(401);
-    expect(result.body.errors?.[0]?.message).toContain('npm run keys -- create --name NAME --scope read');
+    // The first key an admin one (a read key first would lock its creator out of key management), in both spellings.
+    expect(result.body.errors?.[0]?.message).toContain('the first key must be an admin key');
+    expect(result.body.errors?.[0]?.message).toContain(
+      'npm run keys -- create --name admin --scope admin; in the Docker image: keys create --name admin --scope admin',
+    );
     // The scope a pipeline sending signals needs, too.
     expect(result.body.errors?.[0]?.message).toContain('`--scope ingest` to send signals');
   });
