@@ -125,6 +125,7 @@ async function main(): Promise<void> {
       await app.stop();
       await embedded?.stop();
       clearTimeout(timer);
+      logger.info({ signal }, 'stopped');
       process.exit(0);
     } catch (error) {
       logger.error({ err: error }, 'shutdown failed');

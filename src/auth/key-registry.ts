@@ -120,13 +120,15 @@ export class KeyRegistry {
     const changed =
       !this.loaded || anyCreated !== this.anyCreated || next.size !== this.active.size || rows.some((row) => !this.active.has(row.id));
     const hadKeys = this.hasKeys;
+    // The keys found by the first load are the start's to say (AccessControl.start), once.
+    const firstLoad = !this.loaded;
     const hadActive = this.active.size > 0;
     this.active = next;
     this.anyCreated = anyCreated;
     this.loaded = true;
     if (!changed) return;
     for (const [digest, keyId] of this.verified) if (!next.has(keyId)) this.verified.delete(digest);
-    if (!hadKeys && this.hasKeys) this.logger.info({ keys: next.size }, 'an API key exists: every request now needs one');
+    if (!firstLoad && !hadKeys && this.hasKeys) this.logger.info({ keys: next.size }, 'an API key exists: every request now needs one');
     if (hadActive && next.size === 0) this.logger.warn(EVERY_KEY_REVOKED);
     for (const listener of this.listeners) listener(this);
   }

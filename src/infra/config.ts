@@ -357,7 +357,8 @@ function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number, mi
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 function logLevel(env: NodeJS.ProcessEnv): string {
-  const level = nonEmpty(env.LOG_LEVEL) ?? 'info';
+  // pino's names are lower-case; `INFO` means the same.
+  const level = (nonEmpty(env.LOG_LEVEL) ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(level)) {
     throw new StartupRefusal(`Configuration error: LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
   }

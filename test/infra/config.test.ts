@@ -114,3 +114,8 @@ it('gives one key half the pool by default, times the statements of queries for 
     queryStatementTimeoutMs: 0,
   });
 });
+
+it('reads LOG_LEVEL in any case', () => {
+  expect(readConfig({ LOG_LEVEL: 'INFO' }).logLevel).toBe('info');
+  expect(readConfig({ LOG_LEVEL: ' Debug ' }).logLevel).toBe('debug');
+});
