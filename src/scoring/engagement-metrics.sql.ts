@@ -5,8 +5,7 @@
 // aggregating the raw events would give, for any asOf (test/scoring/gather-metrics.test.ts checks
 // it against the reference).
 import { Db, json, query } from '../infra/sql';
-import { customerStartSql } from './customer-start';
-import { earlierWindowOffsets, FIRST_USE_GRACE_DAYS, SHORT_VISIT_DAYS, SILENCE_LOOKBACK_DAYS } from './model';
+import { earlierWindowOffsets, SHORT_VISIT_DAYS, SILENCE_LOOKBACK_DAYS } from './model';
 import type { MetricRequest } from './model';
 
 const DAY_MS = 86_400_000;
@@ -354,14 +353,15 @@ function silenceVsCadence(plan: EngagementPlan, w: number, daysSince: string, as
 }
 
 /**
- * `silence_vs_cadence` without activity in the lookback: the days since the customer's start, at most
- * the lookback's, null while fewer than FIRST_USE_GRACE_DAYS. The start is looked up (a row probe,
- * and for a customer without a signup an index probe per kind of signal) only for such an account.
+ * `silence_vs_cadence` without activity in the lookback: the lookback itself (silent at least that
+ * long) for an account used before it, null for one never used. One index probe of the rollup, for
+ * such an account only: a day of use on or before the lookback's first day (a day after it would
+ * have been found by the scan).
  */
 function silenceWithoutRecentUse(asOfIso: string): string {
-  return `(select case when s.days >= ${FIRST_USE_GRACE_DAYS} then least(s.days, ${SILENCE_LOOKBACK_DAYS}.0) end
-    from (select extract(epoch from ('${asOfIso}'::timestamptz - ${customerStartSql('cu')})) / 86400.0 as days
-          from customer cu where cu.id = c.id) s)`;
+  return `(select ${SILENCE_LOOKBACK_DAYS}.0 where a.last_at is not null or exists (
+    select 1 from engagement_day d
+    where d.customer_id = c.id and d.day <= ('${asOfIso}'::timestamptz - interval '${SILENCE_LOOKBACK_DAYS} days')::date))`;
 }
 
 /** One output column per request, as SQL over the plan's aggregates. */

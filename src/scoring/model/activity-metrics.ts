@@ -6,7 +6,6 @@ import { DAY_MS } from './lifecycle';
 import { earlierWindowOffsets } from './metrics';
 import {
   BASELINE_METRICS,
-  FIRST_USE_GRACE_DAYS,
   LATE_FOR_ANYONE_DAYS,
   LATENESS_HISTORY_DAYS,
   SHORT_VISIT_DAYS,
@@ -53,12 +52,6 @@ export interface ActivityLog {
   seats?: number | null;
   /** The customer's sign-up: `contraction` reads no plan before the plan in effect then. */
   signedUpAt?: Date | null;
-  /**
-   * When the customer started (customer-start.ts: its signup, else its first recorded signal or its
-   * creation); signedUpAt without it. `silence_vs_cadence` counts a silence from it for an account
-   * without activity in its lookback.
-   */
-  startedAt?: Date | null;
 }
 
 type Ticket = NonNullable<ActivityLog['tickets']>[number];
@@ -321,15 +314,12 @@ function usualGapOverLookback(events: Events, end: number, last: number, windowD
 }
 
 /**
- * `silence_vs_cadence` of an account without activity in the lookback: the days since its start, at
- * most the lookback (a longer silence is censored there: at least that long), in days (no rhythm to
- * speak of); null while its start is less than FIRST_USE_GRACE_DAYS ago, or unknown.
+ * `silence_vs_cadence` of an account without activity in the lookback: the lookback itself (silent at
+ * least that long) when it was used before it, null when it was never used (no observation: a new
+ * account's, or one whose data has not arrived yet).
  */
-function silenceWithoutRecentUse(activity: ActivityLog, end: number): number | null {
-  const start = activity.startedAt ?? activity.signedUpAt;
-  if (start == null) return null;
-  const days = Math.min((end - start.getTime()) / DAY_MS, SILENCE_LOOKBACK_DAYS);
-  return days < FIRST_USE_GRACE_DAYS ? null : days;
+function silenceWithoutRecentUse(events: Events, end: number): number | null {
+  return events.some((e) => e.occurredAt.getTime() <= end - SILENCE_LOOKBACK_DAYS * DAY_MS) ? SILENCE_LOOKBACK_DAYS : null;
 }
 
 /** The FAILED payments of the window after the last PAID one at or before the window's end. */
@@ -418,7 +408,7 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
       Number.NEGATIVE_INFINITY,
       ...w.events.filter((e) => within(e.occurredAt, w.end - SILENCE_LOOKBACK_DAYS * DAY_MS, w.end)).map((e) => e.occurredAt.getTime()),
     );
-    if (last === Number.NEGATIVE_INFINITY) return silenceWithoutRecentUse(w.activity, w.end);
+    if (last === Number.NEGATIVE_INFINITY) return silenceWithoutRecentUse(w.events, w.end);
     const daysSince = (w.end - last) / DAY_MS;
     const lookback = w.windowDays < SILENCE_LOOKBACK_DAYS ? usualGapOverLookback(w.events, w.end, last, w.windowDays) : null;
     const windowVisits = visitsAmong(windowDays);

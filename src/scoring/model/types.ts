@@ -118,12 +118,9 @@
  *   180 days also when its window holds 3 active days or more, but fewer than 3 visits of at most
  *   SHORT_VISIT_DAYS on average (a couple of its visits: their days over the window would read as a
  *   rhythm of a few days). A window of 180 days or more is its own lookback: below 3 active days,
- *   1. Without activity in the last 180 days, the account has been silent since its start (its
- *   signup, else its first recorded signal or creation: customer-start.ts) or for the whole
- *   lookback, whichever is shorter, in days (no rhythm to speak of): a silence longer than the
- *   lookback reads as long as it (at least that long), not as no silence, and an account never used
- *   is as silent as the lifecycle counts it. Null for an account whose start is less than
- *   FIRST_USE_GRACE_DAYS ago and that has no activity in the lookback (a new account yet to come).
+ *   1. Without activity in the last 180 days, 180 for an account used before them (a silence longer
+ *   than the lookback reads as long as it, at least that long, not as no silence), null for an account
+ *   never used (no observation: missing data alone puts no account in a bad tier).
  * - `payment_failure_streak`: FAILED payments in the window after the last PAID one at or before asOf.
  * - `unpaid_past_due`: invoices (distinct `dueAt`) due in `(asOf − W, asOf − 1 day]` with a payment
  *   recorded by asOf, not refunded, and none of its payments paid by asOf (status PAID and
@@ -163,14 +160,6 @@
  * in its window.
  */
 export const SILENCE_LOOKBACK_DAYS = 180;
-
-/**
- * How long a new account may go without use before `silence_vs_cadence` counts its silence from its
- * start: the default model's onboarding (`lifecycle.onboardingDays`), whose accounts missing data
- * alone must not put in a bad tier. Past it, an account never used has been observed not to come.
- * A constant of the product, not of a model, as UNPAID_GRACE_DAYS.
- */
-export const FIRST_USE_GRACE_DAYS = 30;
 
 /**
  * The longest mean visit (a run of consecutive UTC days of use) of an account that comes in short
