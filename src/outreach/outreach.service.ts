@@ -9,9 +9,11 @@ import { checkStrings } from '../infra/input';
 import { LatestChildSpec, LoaderRegistry, loadChildPage, loadLatestChild, projectedLatestChild } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
 import { Db, json, query } from '../infra/sql';
+import { cutText } from '../infra/text-rules';
 import { checkModelKeys } from '../scoring/scoring-model.service';
 import {
   CustomerOutreachArgs,
+  MAX_MESSAGE_LENGTH,
   OutreachAction,
   OutreachAudience,
   OutreachLogArgs,
@@ -125,7 +127,7 @@ function toOutreachRow(action: NewOutreachAction, index: number): OutreachRow {
     previous_score: action.previousScore ?? null,
     status: action.status as OutreachStatus,
     escalation: action.escalation ?? false,
-    message: action.message ?? null,
+    message: action.message == null ? null : cutText(action.message, MAX_MESSAGE_LENGTH),
     created_at: action.createdAt?.toISOString() ?? null,
   };
 }

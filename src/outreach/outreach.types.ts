@@ -6,10 +6,16 @@ import { Connection } from '../infra/pagination';
 import { DateTimeScalar, DateTimeValue } from '../infra/scalars';
 import { DeliveryStatus } from '../delivery/delivery.types';
 import { OutreachAudience, OutreachStatus } from '../scoring/model/types';
-import { MODEL_LIMITS } from '../scoring/model';
 
 // The outreach enums are the scoring model's (model/types.ts), registered here for the graph.
 export { OutreachAudience, OutreachStatus };
+
+/**
+ * The longest message stored: a rendered template is cut to it. Its placeholders expand after the
+ * template's own length is checked, so a template of names could otherwise render to hundreds of
+ * times its length, and a page of messages answer many times what its estimate said.
+ */
+export const MAX_MESSAGE_LENGTH = 2000;
 
 /**
  * The graph's OutreachStatus: the model's statuses, plus LOGGED, DECIDED's name before deliveries
@@ -89,9 +95,8 @@ export class OutreachAction {
 
   @Field(() => String, {
     nullable: true,
-    // Weighed as its template, the model's longest text.
-    complexity: textOf(MODEL_LIMITS.textLength),
-    description: 'The rendered message.',
+    complexity: textOf(MAX_MESSAGE_LENGTH),
+    description: `The rendered message, cut to ${MAX_MESSAGE_LENGTH} characters.`,
   })
   message!: string | null;
 

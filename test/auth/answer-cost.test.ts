@@ -8,7 +8,9 @@ import path from 'node:path';
 import { DocumentNode, GraphQLSchema, parse } from 'graphql';
 import { CostLimit } from '../../src/auth/operation-limits';
 import { readConfig } from '../../src/infra/config';
+import { textOf } from '../../src/infra/field-cost';
 import { InProcessPubSub } from '../../src/infra/pubsub';
+import { MAX_MESSAGE_LENGTH } from '../../src/outreach/outreach.types';
 import { buildAppSchema } from '../../src/schema';
 import * as dashboardDocuments from '../../dashboard/src/gql/graphql';
 
@@ -36,7 +38,9 @@ it('weighs a text or JSON field by its longest answer: four bytes a character, a
   const weighs = (list: string, field: string, args = '') => (page(list, field, args) - 1) / 500 - 2;
   expect(weighs('npsResponses', 'comment')).toBe(400);
   expect(weighs('engagementEvents', 'metadata')).toBe(82);
-  expect(weighs('outreachLog', 'message')).toBe(80);
+  // A rendered message is stored cut to MAX_MESSAGE_LENGTH, whatever its placeholders filled in.
+  expect(weighs('outreachLog', 'message')).toBe(textOf(MAX_MESSAGE_LENGTH));
+  expect(textOf(MAX_MESSAGE_LENGTH)).toBe(80);
   expect(weighs('customers', 'churnReason')).toBe(40);
   expect(weighs('scoringRuns', 'error')).toBe(80);
   expect(weighs('changes', 'detail', ', since: "2026-01-01T00:00:00Z"')).toBe(41);

@@ -3,6 +3,8 @@ import { InvalidInputError } from '../../src/infra/errors';
 import { inTransaction, query, queryOne } from '../../src/infra/sql';
 import type { Db } from '../../src/infra/sql';
 import { insertOutreachActions, NewOutreachAction } from '../../src/outreach/outreach.service';
+import { MAX_MESSAGE_LENGTH } from '../../src/outreach/outreach.types';
+import { MODEL_LIMITS, renderTemplate } from '../../src/scoring/model';
 import { startTestServer, TestServer } from '../helpers/server';
 import { statementsDuring } from '../helpers/statements';
 
@@ -85,6 +87,23 @@ describe('insertOutreachActions', () => {
     // Without a createdAt the database time is used.
     expect(inserted[2].createdAt).toBeInstanceOf(Date);
     expect(Math.abs(new Date(inserted[2].createdAt).getTime() - Date.now())).toBeLessThan(60_000);
+  });
+
+  it('stores a rendered message cut to MAX_MESSAGE_LENGTH: its placeholders expand past the length its template was checked at', async () => {
+    // A template within the model's limit (125 names in 2,000 characters) and a customer's longest name.
+    const template = '{{customerName}}'.repeat(125);
+    expect(template).toHaveLength(MODEL_LIMITS.textLength);
+    const rendered = renderTemplate(template, { customerName: 'N'.repeat(500) });
+    expect(rendered).toHaveLength(125 * 500);
+    const [inserted] = await insertOutreachActions(db, [action({ message: rendered })]);
+    expect(inserted.message).toBe('N'.repeat(MAX_MESSAGE_LENGTH));
+    const stored = await queryOne<{ length: number }>(db, 'select length(message)::int as length from outreach_action where id = ?', [
+      inserted.id,
+    ]);
+    expect(stored!.length).toBe(MAX_MESSAGE_LENGTH);
+    // A cut that would halve an emoji leaves the whole emoji out.
+    const [emoji] = await insertOutreachActions(db, [action({ message: 'x' + '😀'.repeat(MAX_MESSAGE_LENGTH) })]);
+    expect(emoji.message).toBe('x' + '😀'.repeat(MAX_MESSAGE_LENGTH / 2 - 1));
   });
 
   it('does nothing for an empty list', async () => {
