@@ -12,7 +12,7 @@ import { WebSocketServer } from 'ws';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
 import { AccessControl, HttpAdmission } from './auth/access-control';
 import { actorOf, hasScope } from './auth/principal';
-import { allowListedOrigin } from './auth/origin';
+import { setCorsHeaders } from './auth/origin';
 import { Scope } from './auth/scopes';
 import { exportCustomers, exportParameters, exportWorklist } from './exports/csv-export';
 import { compiledQueryGateway } from './infra/compiled-executor';
@@ -959,7 +959,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     // Every answer carries one; GraphQL's (Apollo's plugin) and an unexpected failure's replace it with the id they log.
     res.setHeader('x-request-id', newRequestId());
-    allowListedOrigin(req, res, services.config.corsOrigins);
+    setCorsHeaders(req, res, services.config.corsOrigins);
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz' || url.pathname === '/readyz')
       refuseUnlessGetOrHead(req, `${url.pathname} is probed with GET or HEAD, not ${req.method}`);

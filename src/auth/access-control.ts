@@ -22,7 +22,7 @@ import { RateLimits } from './rate-limits';
 import { RepeatedFieldsCheck } from './repeated-fields';
 import { WebSocketGuard } from './websocket-guard';
 
-/** An admitted HTTP request: who it is. (The CORS headers of its answer are the server's: see allowListedOrigin.) */
+/** An admitted HTTP request: who it is. (The CORS headers of its answer are the server's: see setCorsHeaders.) */
 export type HttpAdmission = RequestAuth;
 
 function sendError(

@@ -25,9 +25,13 @@ export function checkOrigin(request: http.IncomingMessage, allowed: readonly str
 /**
  * Sets an allowed origin's CORS headers on an answer, whatever its route and status: a page that
  * cannot read a 401 cannot ask for a key again, nor one that cannot read a 503 when to retry. Only
- * the routes that take a key refuse the other origins (see AccessControl.admitHttp).
+ * the routes that take a key refuse the other origins (see AccessControl.admitHttp). With origins
+ * listed, every answer varies on Origin, the answers without CORS headers too (no Origin, the
+ * server's own): a shared cache would otherwise keep a same-origin load of a year-long asset and
+ * hand it, without its CORS header, to a listed origin, whose load fails until it expires.
  */
-export function allowListedOrigin(request: http.IncomingMessage, response: http.ServerResponse, allowed: readonly string[]): void {
+export function setCorsHeaders(request: http.IncomingMessage, response: http.ServerResponse, allowed: readonly string[]): void {
+  if (allowed.length > 0) response.setHeader('vary', 'Origin');
   for (const [name, value] of Object.entries(corsHeaders(request, checkOrigin(request, allowed)))) response.setHeader(name, value);
 }
 

@@ -350,6 +350,20 @@ describe('browser origins', () => {
     expect(answer.headers.vary?.split(/,\s*/)).toEqual(expect.arrayContaining(['Origin', 'Accept-Encoding']));
   });
 
+  it('varies a static file on Origin when the request has none, or is from its own page: a shared cache would hand that copy, without CORS headers, to a listed origin', async () => {
+    const path = '/graphql/ruru-static/ruru.js';
+    const url = listed.url.replace(/\/graphql$/, path);
+    for (const headers of [{}, { origin: new URL(listed.url).origin }] as Record<string, string>[]) {
+      const answer = await rawRequest(url, { 'accept-encoding': 'gzip', ...headers }, undefined, 'GET');
+      expect(answer.status).toBe(200);
+      expect(answer.headers['access-control-allow-origin']).toBeUndefined();
+      expect(answer.headers.vary?.split(/,\s*/)).toEqual(expect.arrayContaining(['Origin', 'Accept-Encoding']));
+    }
+    // With no origin listed, no answer has CORS headers, whatever the request's Origin: nothing to vary on.
+    const unlisted = await rawRequest(server.url.replace(/\/graphql$/, path), { 'accept-encoding': 'gzip' }, undefined, 'GET');
+    expect(unlisted.headers.vary).toBe('Accept-Encoding');
+  });
+
   it('rejects a CORS_ORIGINS entry that is not an origin', () => {
     expect(() => readConfig({ CORS_ORIGINS: 'https://dash.example.com/' })).toThrow(/CORS_ORIGINS/);
     expect(() => readConfig({ CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS/);
