@@ -138,7 +138,9 @@ async function pauseIfEndpointGone(
   outcomes: ReadonlyArray<{ deliveryId: string; outcome: DeliveryOutcome }>,
   deps: WorkerDeps,
 ): Promise<void> {
-  const refused = outcomes.filter(({ outcome }) => outcome.kind === 'DEAD' && outcome.endpointGone).map(({ deliveryId }) => deliveryId);
+  const refused = outcomes.flatMap(({ deliveryId, outcome }) =>
+    outcome.kind === 'DEAD' && outcome.endpointGone ? [{ deliveryId, attemptedAt: outcome.attemptedAt }] : [],
+  );
   if (refused.length === 0) return;
   const destinationId = destination.id;
   try {

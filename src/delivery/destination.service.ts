@@ -18,7 +18,6 @@ import { Db, inTransaction, json, query, queryOne, takeTurns } from '../infra/sq
 import { recordAudit } from '../auth/audit-log.service';
 import { checkModelKeys } from '../scoring/scoring-model.service';
 import { checkUrlHost } from './address-guard';
-import { ENDPOINT_GONE_NOTE } from './delivery-errors';
 import { unknownPlaceholders } from './delivery-messages';
 import { cancelOpenDeliveries } from './delivery.service';
 import { CsmContact, CsmContactInput, Destination, DestinationInput, DestinationKind, MAX_SUBJECT_TEMPLATE_LENGTH } from './delivery.types';
@@ -317,15 +316,15 @@ const GONE_DESTINATION_NOTES: Record<GoneDestinationOutcome, string> = {
  * exists, stop sending to it), as an admin's `paused: true` does: its open deliveries are cancelled,
  * and the audit log records the change, in one transaction. One already paused or deleted, or given
  * another URL since the 410 (the endpoint gone was the old one), is left alone. Either way the
- * deliveries refused (`refusedDeliveryIds`, DEAD with the 410 recorded) have what became of their
- * destination added to their `lastError`, in the same transaction. Resuming it
+ * attempts refused (`refused`, each DEAD with the 410 recorded at its `attemptedAt`) have what became
+ * of their destination added to their delivery's `lastError`, in the same transaction. Resuming it
  * (`updateDestination(paused: false)`, once its URL is fixed) is an admin's decision.
  */
 export async function pauseGoneDestination(
   db: Db,
   id: string,
   goneUrl: string | null,
-  refusedDeliveryIds: readonly string[],
+  refused: readonly RefusedAttempt[],
 ): Promise<GoneDestinationOutcome> {
   return inTransaction(db, async (tx) => {
     // The destination row first, then its deliveries in id order, as updateDestination takes them.
@@ -353,23 +352,30 @@ export async function pauseGoneDestination(
         },
       });
     }
-    await noteGoneDestination(tx, refusedDeliveryIds, GONE_DESTINATION_NOTES[outcome]);
+    await noteGoneDestination(tx, refused, GONE_DESTINATION_NOTES[outcome]);
     return outcome;
   });
 }
 
+/** A delivery's attempt answered 410 Gone, known by the time recordOutcomes stored as its `last_attempt_at`. */
+export interface RefusedAttempt {
+  deliveryId: string;
+  attemptedAt: Date;
+}
+
 /**
- * Adds `note` to the `lastError` of the deliveries refused with 410 Gone, those that still read the
- * refusal as recorded (a `redeliver` meanwhile has a new attempt to tell).
+ * Adds `note` to the `lastError` of the deliveries whose last attempt is still the one refused with
+ * 410 Gone: one redelivered meanwhile has a new attempt to tell (and another 410 its own note).
  */
-async function noteGoneDestination(tx: Db, deliveryIds: readonly string[], note: string): Promise<void> {
-  if (deliveryIds.length === 0) return;
-  const refusal = `(${ENDPOINT_GONE_NOTE})`;
+async function noteGoneDestination(tx: Db, refused: readonly RefusedAttempt[], note: string): Promise<void> {
+  if (refused.length === 0) return;
+  const attempts = refused.map(({ deliveryId, attemptedAt }) => ({ id: deliveryId, attempted_at: attemptedAt.toISOString() }));
   await query(
     tx,
-    `update delivery set last_error = last_error || '; ' || ?
-     where id in (select jsonb_array_elements_text(?::jsonb)::uuid) and status = 'DEAD' and right(last_error, length(?)) = ?`,
-    [note, json(deliveryIds), refusal, refusal],
+    `update delivery d set last_error = d.last_error || '; ' || ?
+     from jsonb_to_recordset(?::jsonb) as x(id uuid, attempted_at timestamptz)
+     where d.id = x.id and d.last_attempt_at = x.attempted_at and d.status = 'DEAD'`,
+    [note, json(attempts)],
   );
 }
 

@@ -292,3 +292,38 @@ it('leaves the destination running when its audit entry cannot be written: no pa
   // The next 410 pauses it, audited.
   expect(await pauseGoneDestination(db, destinationId, receiver.url, [])).toBe('PAUSED');
 });
+
+it("notes a destination's fate on the attempt answered 410, not on a later attempt of the same delivery", async () => {
+  const created = await ok(server, `mutation($input: DestinationInput!) { createDestination(input: $input) { id } }`, {
+    input: { kind: 'WEBHOOK', name: 'crm-noted', url: receiver.url, signingSecret: SIGNING_SECRET, filter: { audience: 'TEAM' } },
+  });
+  const destinationId = created.createDestination.id;
+  await seedDecliningAccounts(server, ['cust_r8']);
+  await scoreNow(server, ['cust_r8']);
+  const [delivery] = (await waitFor(async () => {
+    const rows = await deliveriesOf('cust_r8');
+    return rows.length > 0 && rows.every((row) => row.status === 'DELIVERED') && rows;
+  }, 'the action delivered')) as Row[];
+  // Its first attempt (to an address since changed) and then a redelivered one were both answered
+  // 410, the second recorded before the first's pause ran.
+  const first = new Date('2026-03-01T10:00:00.123Z');
+  const second = new Date('2026-03-01T10:05:00.456Z');
+  const refusal = 'HTTP 410: gone (the receiver says this endpoint is gone: not retried)';
+  await sql(server.database, `update delivery set status = 'DEAD', last_error = $2, last_attempt_at = $3 where id = $1`, [
+    delivery.id,
+    refusal,
+    second,
+  ]);
+  const lastError = async () =>
+    (await sql<{ lastError: string }>(server.database, `select last_error as "lastError" from delivery where id = $1`, [delivery.id]))[0]
+      .lastError;
+  const db = server.app.orm.em.fork() as Db;
+  // The first attempt's pause finds the URL changed: the second attempt's error is not its to note.
+  expect(await pauseGoneDestination(db, destinationId, `${receiver.url}/old`, [{ deliveryId: delivery.id, attemptedAt: first }])).toBe(
+    'URL_CHANGED',
+  );
+  expect(await lastError()).toBe(refusal);
+  // The second's pauses the destination, and says so.
+  expect(await pauseGoneDestination(db, destinationId, receiver.url, [{ deliveryId: delivery.id, attemptedAt: second }])).toBe('PAUSED');
+  expect(await lastError()).toBe(`${refusal}; the destination was paused`);
+});
