@@ -123,12 +123,30 @@ const API_KEY_SCRIPT = `<script>
  * A link to `/graphql?query=…&variables=…` opens the playground with that query and those variables
  * in its editor (a new tab when the editor holds others), as GraphiQL's own links do; nothing runs
  * until the user runs it. Read in the browser from its own URL, never written into the page by the
- * server: no text of the URL can end up in the page's markup.
+ * server: no text of the URL can end up in the page's markup. A link whose query holds a mutation is
+ * not opened, and the page says why: the editor sends the stored API key, so a crafted link would
+ * stage a change (deleting a destination, revoking a key) one click from an admin running it. Any
+ * `mutation` standing as a GraphQL name counts, in a comment or a string too: a name has no escapes,
+ * so no mutation operation can hide from the test, and a query that merely mentions one is pasted by
+ * hand.
  */
 const URL_QUERY_SCRIPT = `<script>
 (() => {
   const params = new URLSearchParams(location.search);
-  if (params.has('query')) RURU_CONFIG.initialQuery = params.get('query');
+  const query = params.get('query');
+  if (query === null) return;
+  if (/(^|[^_0-9A-Za-z])mutation(?![_0-9A-Za-z])/.test(query)) {
+    document.addEventListener('DOMContentLoaded', () => {
+      const notice = document.createElement('p');
+      notice.id = 'hg-link-refused';
+      notice.setAttribute('role', 'alert');
+      notice.style.cssText = 'position:fixed;left:50%;top:12px;transform:translateX(-50%);z-index:10;margin:0;padding:8px 12px;border-radius:6px;background:#fff3cd;color:#533f03;font:13px system-ui,sans-serif';
+      notice.textContent = "This link's operation was not opened: it holds a mutation, which would run with your API key. Paste it yourself if you mean to run it.";
+      document.body.append(notice);
+    });
+    return;
+  }
+  RURU_CONFIG.initialQuery = query;
   if (params.has('variables')) RURU_CONFIG.initialVariables = params.get('variables');
 })();
 </script>`;

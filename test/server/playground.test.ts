@@ -102,3 +102,18 @@ it("opens a link's query and variables in the editor, unrun, read by the page an
     expect(posted.filter((body) => body.includes('Linked'))).toEqual([]);
   });
 }, 90_000);
+
+it("does not open a link's query that holds a mutation, which would run with the stored key, and says why", async () => {
+  // A harmless query first, the mutation after it: the run button would offer either.
+  const query = 'query Harmless { __typename }\nmutation Staged { revokeApiKey(id: "1") { id } }';
+  const url = `${server.url}?query=${encodeURIComponent(query)}&variables=${encodeURIComponent('{"id": "1"}')}`;
+  await inBrowser(async (context) => {
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(url, { waitUntil: 'load' });
+    await page.waitForSelector('.graphiql-query-editor .monaco-editor', { timeout: 30_000 });
+    await page.waitForTimeout(1000); // introspection
+    expect(await page.textContent('#hg-link-refused')).toContain('it holds a mutation');
+    const editors = (await page.evaluate("[...document.querySelectorAll('.view-lines')].map((lines) => lines.textContent)")) as string[];
+    expect(editors.join(' ')).not.toMatch(/Harmless|Staged|"id"/);
+  });
+}, 90_000);
