@@ -10,9 +10,7 @@ import { useAskingAgain, type AskingAgain } from './ask-again';
 import { lastPageIndex, usePages, type PagePosition, type PageState } from './components/pager';
 import type { ConnectionPage } from './components/record-table';
 import { useLiveQuery } from './live-query';
-
-/** The most rows one request of a walk asks for (the server's largest page). */
-const MAX_WALK_ROWS = 500;
+import { MAX_WALK_ROWS } from './walk-rows';
 
 type PagedVariables = { first: number; after?: string | null };
 
@@ -20,12 +18,24 @@ export function usePagedQuery<Data, Variables extends AnyVariables & PagedVariab
   query: DocumentInput<Data, Variables>,
   variables: Variables,
   connectionOf: (data: Data) => Connection | null | undefined,
-  { position, customerId }: { position?: PagePosition; customerId?: string } = {},
+  {
+    position,
+    customerId,
+    walkRows = MAX_WALK_ROWS,
+  }: {
+    position?: PagePosition;
+    customerId?: string;
+    /** The most rows one request of a walk asks for (walk-rows.ts). */
+    walkRows?: number;
+  } = {},
 ) {
   const pageSize = variables.first;
   const list = String(createRequest(query, { ...variables, after: null }).key);
   const pages = usePages(list, position);
-  const walk = usePageWalk(pages, list, (after, first) => ({ query, variables: { ...variables, first, after } }), connectionOf, pageSize);
+  const walk = usePageWalk(pages, list, (after, first) => ({ query, variables: { ...variables, first, after } }), connectionOf, {
+    pageSize,
+    walkRows,
+  });
   const result = useLiveQuery(query, { ...variables, after: pages.after ?? null }, { pause: pages.after === undefined, customerId });
   // A root field is null when it failed (its error is in result.error): no page to show.
   const connection = (result.data && connectionOf(result.data)) ?? undefined;
@@ -48,7 +58,7 @@ function usePageWalk<Data, Variables extends AnyVariables>(
   list: string,
   request: (after: string | null, first: number) => { query: DocumentInput<Data, Variables>; variables: Variables },
   connectionOf: (data: Data) => ConnectionPage<unknown> | null | undefined,
-  pageSize: number,
+  { pageSize, walkRows }: { pageSize: number; walkRows: number },
 ): { walking: boolean; error: CombinedError | undefined; askingAgain: AskingAgain | undefined } {
   const client = useClient();
   const [error, setError] = useState<CombinedError | undefined>(undefined);
@@ -62,7 +72,7 @@ function usePageWalk<Data, Variables extends AnyVariables>(
     let cancelled = false;
     const target = pages.page;
     const walkFrom = async ({ page, after }: { page: number; after: string | null }) => {
-      const span = Math.min(target - page, Math.max(1, Math.floor(MAX_WALK_ROWS / pageSize)));
+      const span = Math.min(target - page, Math.max(1, Math.floor(walkRows / pageSize)));
       const { query, variables } = request(after, span * pageSize);
       const result = await client.query(query, variables, { requestPolicy: 'network-only' }).toPromise();
       if (cancelled) return;

@@ -5,6 +5,7 @@ import { RecordTable } from '../components/record-table';
 import { formatAmount, formatDateTime, formatNumber, humanise } from '../format';
 import { graphql } from '../gql';
 import { usePagedQuery } from '../paged-query';
+import { HEAVY_WALK_ROWS } from '../walk-rows';
 
 const PAGE_SIZE = 10;
 
@@ -124,7 +125,7 @@ function NpsAnswers({ customerId }: { customerId: string }) {
     NpsQuery,
     { id: customerId, first: PAGE_SIZE },
     (data) => data.customer?.npsResponses,
-    { customerId },
+    { customerId, walkRows: HEAVY_WALK_ROWS },
   );
   return (
     <RecordTable
@@ -220,7 +221,7 @@ function Outreach({ customerId }: { customerId: string }) {
     OutreachQuery,
     { id: customerId, first: PAGE_SIZE },
     (data) => data.customer?.outreach,
-    { customerId },
+    { customerId, walkRows: HEAVY_WALK_ROWS },
   );
   return (
     <RecordTable

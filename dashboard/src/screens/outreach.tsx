@@ -13,6 +13,7 @@ import { graphql } from '../gql';
 import type { OutreachAudience, OutreachStatus as Status } from '../gql/graphql';
 import { usePagedQuery } from '../paged-query';
 import { customerHref, useLinkedPage, useListState } from '../router';
+import { HEAVY_WALK_ROWS } from '../walk-rows';
 
 const OutreachLogQuery = graphql(`
   query OutreachLog(
@@ -100,7 +101,7 @@ export function OutreachScreen() {
       to: days.days.to ? dayStart(addDays(days.days.to, 1)) : null,
     },
     (data) => data.outreachLog,
-    { position },
+    { position, walkRows: HEAVY_WALK_ROWS },
   );
   return (
     <section aria-labelledby="outreach-title">

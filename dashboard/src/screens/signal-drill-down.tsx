@@ -13,6 +13,7 @@ import { graphql } from '../gql';
 import type { SignalEventsQuery as SignalEventsData, SignalNpsQuery as SignalNpsData } from '../gql/graphql';
 import { usePagedQuery } from '../paged-query';
 import { recordsBehind, type SignalWindow } from '../signal-sources';
+import { HEAVY_WALK_ROWS } from '../walk-rows';
 
 const SignalEventsQuery = graphql(`
   query SignalEvents($id: ID!, $from: DateTime!, $to: DateTime!, $first: Int!, $after: String) {
@@ -158,7 +159,10 @@ function NpsRows({ customerId, from, to }: { customerId: string; from: string; t
     pages,
     error,
     askingAgain,
-  } = usePagedQuery(SignalNpsQuery, { id: customerId, from, to, first: PAGE_SIZE }, (data) => data.npsResponses, { customerId });
+  } = usePagedQuery(SignalNpsQuery, { id: customerId, from, to, first: PAGE_SIZE }, (data) => data.npsResponses, {
+    customerId,
+    walkRows: HEAVY_WALK_ROWS,
+  });
   return (
     // The customer page lists its NPS answers with a pager too: its landmark needs another name.
     <DrillDownPage paged={{ pages, error, askingAgain }} connection={answers} label="NPS answers behind the signal">
