@@ -8,6 +8,7 @@
 // is committed once its source keeps it waiting, so a slow client never holds a transaction for long.
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { EngagementRow, eventTooLargeToIndex, mayOverflowIndex, rollUpInserted, toEngagementRow } from '../engagement/engagement.service';
@@ -43,6 +44,13 @@ export const MAX_BATCH_WAIT_MS = 1_000;
  * file is read in full batches of `batchSize`.
  */
 export const MAX_BATCH_READ_MS = 10_000;
+/**
+ * Longest an import reads and parses lines without letting the event loop run other work (requests,
+ * timers, I/O). Lines the source has already buffered reach the import as promise reactions, which
+ * run before anything else: refused lines, which write nothing and so never wait for the database,
+ * would otherwise keep every other request of the instance waiting until the input ends.
+ */
+export const READ_SLICE_MS = 10;
 
 export interface ImportLineError {
   line: number;
@@ -391,11 +399,17 @@ interface LineReader {
   waitingSince: number;
 }
 
+/** When an import last let the event loop run (see READ_SLICE_MS). */
+interface Turn {
+  since: number;
+}
+
 /** How an import reads its batches: its settings, its tally, and what stops it. */
 interface ImportReading {
   reader: LineReader;
   tally: Tally;
   now: Date;
+  turn: Turn;
   batchSize: number;
   batchWaitMs: number;
   batchReadMs: number;
@@ -423,13 +437,38 @@ function firstOf(stops: AbortSignal[]): { interrupt?: AbortSignal; release(): vo
   return { interrupt: combined.signal, release: () => listeners.forEach((remove) => remove()) };
 }
 
+/** Whether the import has kept the event loop for READ_SLICE_MS: it is to let other work run (`takeTurn`), checked per line. */
+function turnDue(turn: Turn): boolean {
+  return Date.now() - turn.since >= READ_SLICE_MS;
+}
+
+/** Lets the event loop run what is waiting (I/O, timers) before the import goes on. */
+async function takeTurn(turn: Turn): Promise<void> {
+  await nextTurn();
+  turn.since = Date.now();
+}
+
+/**
+ * The chunks of `source`, the event loop let run between two of them once it has been kept for
+ * READ_SLICE_MS: an input of blank lines completes no line to parse (batchText takes its turns
+ * between lines), but splitting it takes time all the same.
+ */
+async function* takingTurns(source: AsyncIterable<Buffer | string>, turn: Turn): AsyncGenerator<Buffer | string> {
+  for await (const chunk of source) {
+    if (turnDue(turn)) await takeTurn(turn);
+    yield chunk;
+  }
+}
+
 /** How an import of `source` reads it, as its options say. */
 function importReading(source: AsyncIterable<Buffer | string>, options: EventImportOptions, tally: Tally): ImportReading {
   const stops = [options.signal, options.stopping, options.abandoned].filter((stop) => stop !== undefined);
+  const turn = { since: Date.now() };
   return {
     ...firstOf(stops),
-    reader: { chunks: ndjsonLineChunks(source, MAX_LINE_BYTES), lines: [], at: 0, last: 0, waitingSince: Date.now() },
+    reader: { chunks: ndjsonLineChunks(takingTurns(source, turn), MAX_LINE_BYTES), lines: [], at: 0, last: 0, waitingSince: Date.now() },
     tally,
+    turn,
     now: options.now ?? new Date(),
     batchSize: options.batchSize ?? IMPORT_BATCH_SIZE,
     batchWaitMs: options.batchWaitMs ?? MAX_BATCH_WAIT_MS,
@@ -546,6 +585,7 @@ async function* batchText(reading: ImportReading, batch: Batch) {
   const { reader, tally, now, interrupt } = reading;
   let chunk = '';
   while (batch.staged < reading.batchSize) {
+    if (turnDue(reading.turn)) await takeTurn(reading.turn);
     if (interrupt?.aborted) {
       batch.ended = batch.cut = true;
       break;

@@ -329,6 +329,40 @@ describe('importing in batches', () => {
   });
 });
 
+describe('an import of lines that write nothing', () => {
+  // The input is all there when the import asks for it (a fast upload, a file), and none of it is
+  // stored, so the import never waits for its source nor for the database: only the turns it takes
+  // let the instance answer anything else meanwhile.
+  const LINES_PER_CHUNK = 32 * 1024;
+  it.each([
+    ['refused lines', 'x\n', 8, { lines: 8 * LINES_PER_CHUNK, rejected: 8 * LINES_PER_CHUNK }],
+    ['blank lines', '\n', 32, { lines: 0, rejected: 0 }],
+  ])(
+    'lets the instance answer other requests while it reads %s',
+    async (_, line, chunkCount, expected) => {
+      const chunk = Buffer.from(line.repeat(LINES_PER_CHUNK));
+      let pulled = 0;
+      let pulledWhenAnswered: number | undefined;
+      const healthz = server.url.replace(/\/graphql$/, '/healthz');
+      async function* upload() {
+        for (; pulled < chunkCount; pulled++) {
+          // Asked once the import reads its input in a batch (its first chunk is read before the batch begins).
+          if (pulled === 1)
+            void fetch(healthz).then((response) => {
+              if (response.ok) pulledWhenAnswered = pulled;
+            });
+          yield chunk;
+        }
+      }
+      const summary = await importEvents(server.database.url, upload());
+      expect(summary).toMatchObject(expected);
+      // Answered while the import still had its input to read, not once it had read all of it.
+      expect(pulledWhenAnswered).toBeLessThan(chunkCount);
+    },
+    120_000,
+  );
+});
+
 describe('a key repeated in the input', () => {
   it('is stored once, whether repeated within a batch or across batches written at the same time', async () => {
     // Batches of 4 over two connections: lines 1, 3 and 6 share a key (in one batch and across two),
