@@ -84,7 +84,11 @@ export interface EventImportSummary {
 }
 
 export interface EventImportOptions {
-  /** Fills a missing occurredAt and bounds the others (at most a day ahead); default the import's start. */
+  /**
+   * Fills a missing occurredAt and bounds the others (at most a day ahead); default the time each line
+   * is read, as trackEngagement dates an event when it is received (a stream open for hours dates its
+   * lines as they arrive, and bounds them by that time, not by its start).
+   */
   now?: Date;
   batchSize?: number;
   /** Connections (batches written at once), default IMPORT_CONNECTIONS. */
@@ -408,7 +412,8 @@ interface Turn {
 interface ImportReading {
   reader: LineReader;
   tally: Tally;
-  now: Date;
+  /** The time a line is read at: options.now, else the clock's. */
+  now: () => Date;
   turn: Turn;
   batchSize: number;
   batchWaitMs: number;
@@ -464,12 +469,13 @@ async function* takingTurns(source: AsyncIterable<Buffer | string>, turn: Turn):
 function importReading(source: AsyncIterable<Buffer | string>, options: EventImportOptions, tally: Tally): ImportReading {
   const stops = [options.signal, options.stopping, options.abandoned].filter((stop) => stop !== undefined);
   const turn = { since: Date.now() };
+  const fixedNow = options.now;
   return {
     ...firstOf(stops),
     reader: { chunks: ndjsonLineChunks(takingTurns(source, turn), MAX_LINE_BYTES), lines: [], at: 0, last: 0, waitingSince: Date.now() },
     tally,
     turn,
-    now: options.now ?? new Date(),
+    now: fixedNow ? () => fixedNow : () => new Date(),
     batchSize: options.batchSize ?? IMPORT_BATCH_SIZE,
     batchWaitMs: options.batchWaitMs ?? MAX_BATCH_WAIT_MS,
     batchReadMs: options.batchReadMs ?? MAX_BATCH_READ_MS,
@@ -615,7 +621,7 @@ async function* batchText(reading: ImportReading, batch: Batch) {
       continue;
     }
     try {
-      const row = parseEventLine(text, now);
+      const row = parseEventLine(text, now());
       batch.oversized ||= mayOverflowIndex(row);
       chunk += copyLine(number, row);
     } catch (error) {

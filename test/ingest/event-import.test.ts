@@ -329,6 +329,27 @@ describe('importing in batches', () => {
   });
 });
 
+describe('a line without occurredAt', () => {
+  it('is dated when it is read, not when its import began', async () => {
+    const line = `${JSON.stringify({ customerId: 'cust_a', eventType: 'dated_on_arrival' })}\n`;
+    let secondSentAt = 0;
+    async function* upload() {
+      yield line;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      secondSentAt = Date.now();
+      yield line;
+    }
+    const summary = await importEvents(server.database.url, upload());
+    expect(summary).toMatchObject({ lines: 2, accepted: 2 });
+    const stored = await sql<{ at: Date }>(
+      server.database,
+      "select occurred_at as at from engagement_event where event_type = 'dated_on_arrival' order by occurred_at",
+    );
+    expect(stored[0].at.getTime()).toBeLessThan(secondSentAt);
+    expect(stored[1].at.getTime()).toBeGreaterThanOrEqual(secondSentAt);
+  });
+});
+
 describe('an import of lines that write nothing', () => {
   // The input is all there when the import asks for it (a fast upload, a file), and none of it is
   // stored, so the import never waits for its source nor for the database: only the turns it takes
