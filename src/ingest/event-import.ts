@@ -171,7 +171,9 @@ export function parseEventLine(text: string, now: Date): EngagementRow {
   for (const key of TEXT_FIELDS) {
     const field = fields[key];
     const required = key === 'customerId' || key === 'eventType';
-    if (field === undefined || field === null ? required : typeof field !== 'string') {
+    const absent = field === undefined || field === null;
+    if (absent && required) throw new InvalidInputError(`${key} is required`, { argument: key });
+    if (!absent && typeof field !== 'string') {
       // JSON.parse rounds an integer past 2^53 (a warehouse's 64-bit id): only a string keeps it.
       const expected =
         key === 'customerId'

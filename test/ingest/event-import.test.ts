@@ -16,7 +16,8 @@ import { openDatabase } from '../../src/database';
 import { ndjsonLines } from '../../src/ingest/ndjson-lines';
 import { endBusySessions } from '../../src/infra/shutdown-drain';
 import { Client } from 'pg';
-import { importEvents, MAX_BATCH_WAIT_MS, MAX_LINE_BYTES } from '../../src/ingest/event-import';
+import { importEvents, MAX_BATCH_WAIT_MS, MAX_LINE_BYTES, parseEventLine } from '../../src/ingest/event-import';
+import { InvalidInputError } from '../../src/infra/errors';
 import { importExitCode, runImportCommand } from '../../src/ingest/import-command';
 import { bearer, createKey, post, waitUntil } from '../helpers/auth';
 import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
@@ -87,6 +88,16 @@ describe('reading NDJSON', () => {
       { number: 1, text: '{"a":1}' },
       { number: 2, text: '\uFEFF{"b":2}' },
     ]);
+  });
+});
+
+describe('a line refused', () => {
+  it('names a required field that is missing as required, and one of the wrong type by the type it must have', () => {
+    const now = new Date();
+    expect(() => parseEventLine('{"customerId":"cust_a"}', now)).toThrow(new InvalidInputError('eventType is required'));
+    expect(() => parseEventLine('{"customerId":null,"eventType":"login"}', now)).toThrow(new InvalidInputError('customerId is required'));
+    expect(() => parseEventLine('{"customerId":"cust_a","eventType":7}', now)).toThrow(new InvalidInputError('eventType must be a string'));
+    expect(() => parseEventLine('{"customerId":"cust_a","eventType":"login","userId":7}', now)).toThrow('userId must be a string or null');
   });
 });
 
