@@ -8,7 +8,7 @@ import zlib from 'node:zlib';
 import type { AppServices } from '../context';
 import { RequestAbandonedError } from '../infra/abandoned-request';
 import { sessionNameOf } from '../infra/shutdown-drain';
-import { EventImportSummary, importEvents } from './event-import';
+import { EventImportSummary, importEvents, ImportSourceError } from './event-import';
 
 export const INGEST_EVENTS_PATH = '/ingest/events';
 /** What INGEST_EVENTS_PATH answers: the import, and the CORS preflight of a page on an allowed origin. */
@@ -157,15 +157,20 @@ function countImport(actor: string, by: 1 | -1): void {
   else runningByActor.set(actor, count);
 }
 
-/** Why an import stopped before the end of its body. */
-type StopReason = 'stopping' | 'revoked' | 'stalled' | 'abandoned';
+/** Why an import stopped before the end of its body: a signal, its client's pace, or its body (`undecodable`, `expansive`). */
+type StopReason = 'stopping' | 'revoked' | 'stalled' | 'abandoned' | BodyFailure;
+
+/** A body that is not what its Content-Encoding says, or that decompresses past MAX_DECOMPRESSION_RATIO. */
+type BodyFailure = 'undecodable' | 'expansive';
 
 /**
  * The answer to a finished import: 200, or, stopped, with where: 503 when the server stopped it, 401
- * when its key was revoked, 408 when its client sent no line for idleMs.
+ * when its key was revoked, 408 when its client sent no line for idleMs, 400 or 413 when its body
+ * failed (bodyFailure).
  */
-function answerFor(summary: EventImportSummary, reason: StopReason | null, idleMs: number): IngestAnswer {
+function answerFor(summary: EventImportSummary, reason: StopReason | null, idleMs: number, encoding: string): IngestAnswer {
   if (reason === null) return { kind: 'summary', status: 200, headers: {}, body: summary };
+  if (reason === 'undecodable' || reason === 'expansive') return bodyFailureAnswer(summary, reason, encoding);
   if (reason === 'abandoned') {
     // Nobody reads it: what the log says (499, as proxies log a client that closed its request).
     const message = `the client closed the connection: lines after ${summary.stoppedAfterLine} are not stored`;
@@ -190,24 +195,30 @@ function answerFor(summary: EventImportSummary, reason: StopReason | null, idleM
   return { kind: 'summary', status: 503, headers: { 'retry-after': '5' }, body: { ...summary, message } };
 }
 
-/** The answer to an import that failed on its body: not what its encoding says, or too expansive; null for another failure. */
-function refusalOfBody(error: unknown, encoding: string): IngestAnswer | null {
-  const stored = 'batches committed before it are stored (events with an idempotencyKey are stored once when sent again)';
-  if (error instanceof DecompressionBombError) {
-    return refused(
-      413,
-      'PAYLOAD_TOO_LARGE',
-      `the body decompresses to more than ${MAX_DECOMPRESSION_RATIO} times its ${encoding} size; send it less compressed or ` +
-        `uncompressed; ${stored}`,
-      { connection: 'close' },
-      { maxRatio: MAX_DECOMPRESSION_RATIO },
-    );
-  }
+/** How the read of a compressed body failed: not what its encoding says, or too expansive; null for another failure. */
+function bodyFailure(error: unknown): BodyFailure | null {
+  if (error instanceof DecompressionBombError) return 'expansive';
   // zlib's errors carry Z_ codes: the body was not what its Content-Encoding said.
-  if (/^Z_/.test(String((error as { code?: unknown }).code))) {
-    return refused(400, 'BAD_REQUEST', `the body is not valid ${encoding} data; ${stored}`);
-  }
+  if (/^Z_/.test(String((error as { code?: unknown }).code))) return 'undecodable';
   return null;
+}
+
+/**
+ * The answer to an import whose body failed: its summary and where the stored lines end, as for any
+ * import stopped early: 413 (`Connection: close`, the rest of such a body is not worth reading) for a
+ * body too expansive, 400 for one that is not what its encoding says.
+ */
+function bodyFailureAnswer(summary: EventImportSummary, failure: BodyFailure, encoding: string): IngestAnswer {
+  const stored = `lines after ${summary.stoppedAfterLine} are not stored (the lines before are)`;
+  const again = 'events with an idempotencyKey are stored once when sent again';
+  if (failure === 'expansive') {
+    const message =
+      `the body decompresses to more than ${MAX_DECOMPRESSION_RATIO} times its ${encoding} size: ${stored}; ` +
+      `send them less compressed or uncompressed (${again})`;
+    return { kind: 'summary', status: 413, headers: { connection: 'close' }, body: { ...summary, message } };
+  }
+  const message = `the body is not valid ${encoding} data: ${stored}; send them again (${again})`;
+  return { kind: 'summary', status: 400, headers: {}, body: { ...summary, message } };
 }
 
 /** Why an import that stopped before the end of its body stopped: the first of its signals aborted, else its idle timeout. */
@@ -226,13 +237,16 @@ const STOPPED_BECAUSE: Record<StopReason, string> = {
   revoked: 'event import stopped: its API key was revoked',
   stalled: 'event import stopped: the client sent no line for too long',
   abandoned: 'event import stopped: its client went away',
+  undecodable: 'event import stopped: its body is not what its Content-Encoding says',
+  expansive: 'event import stopped: its body decompresses past the allowed ratio',
 };
 
-/** Logs what an import came to. */
+/** Logs what an import came to: at warn level when its client is at fault (silent, or a body that cannot be read). */
 function logImport(services: AppServices, summary: EventImportSummary, reason: StopReason | null, idleMs: number): void {
   const { lines, accepted, duplicates, rejected, seconds, stoppedAfterLine } = summary;
   const logged = { lines, accepted, duplicates, rejected, seconds, stoppedAfterLine };
   if (reason === 'stalled') services.logger.warn({ ...logged, idleMs }, STOPPED_BECAUSE.stalled);
+  else if (reason === 'undecodable' || reason === 'expansive') services.logger.warn(logged, STOPPED_BECAUSE[reason]);
   else services.logger.info(logged, reason === null ? 'events imported' : STOPPED_BECAUSE[reason]);
 }
 
@@ -246,7 +260,10 @@ function logImport(services: AppServices, summary: EventImportSummary, reason: S
  * is answered the same way, 408. A client that goes away (its connection closed before the answer)
  * stops it too, and no further commit begins: the batch being read and the merges under way are
  * rolled back (a commit already under way completes). One that goes away once every line of its body
- * is stored stopped nothing: the import is logged as done.
+ * is stored stopped nothing: the import is logged as done. A compressed body that turns out not to be
+ * what its Content-Encoding says, or to decompress past MAX_DECOMPRESSION_RATIO, stops it as well: the
+ * batch being read is rolled back, and it is answered 400 or 413 with its summary and where the
+ * batches committed end, and logged at warn level.
  */
 export async function importEventsFromRequest(
   req: http.IncomingMessage,
@@ -287,11 +304,12 @@ export async function importEventsFromRequest(
     });
     const reason = stopReason(summary, { stopping, revoked, gone: gone.signal });
     logImport(services, summary, reason, idleMs);
-    return answerFor(summary, reason, idleMs);
+    return answerFor(summary, reason, idleMs, encoding);
   } catch (error) {
-    const answer = body.chunks === body.stage ? null : refusalOfBody(error, encoding);
-    if (!answer) throw error;
-    return answer;
+    const failure = error instanceof ImportSourceError && body.chunks !== body.stage ? bodyFailure(error.cause) : null;
+    if (!(error instanceof ImportSourceError) || failure === null) throw error;
+    logImport(services, error.summary, failure, idleMs);
+    return answerFor(error.summary, failure, idleMs, encoding);
   } finally {
     letGoOfBody(req, body);
     countImport(actor, -1);

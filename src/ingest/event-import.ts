@@ -76,7 +76,8 @@ export interface EventImportSummary {
   /**
    * Set when the import was stopped before every line of its input was stored: the line up to which
    * the input is stored (its key revoked, or its source silent for idleTimeoutMs: the last line read;
-   * the server stopping, or its client gone: the last line of the last batch committed). The counts
+   * the server stopping, its client gone, or its source failing (ImportSourceError): the last line of
+   * the last batch committed). The counts
    * and errors are those of the lines up to it. A stop that comes once the input has ended and every
    * batch is committed (a client gone after its last batch) stopped nothing: it is not set.
    */
@@ -143,6 +144,23 @@ export interface EventImportOptions {
    * end of a stopping server's drain ends a merge still running, as it ends a late request's statement.
    */
   sessionName?: string;
+}
+
+/**
+ * The import's source failed (a body that is not what its Content-Encoding says, or that decompresses
+ * to too much; a file that cannot be read on): the import stopped as when the server stops (the batch
+ * being read rolled back, the batches committed before kept), and `summary` says what is stored, up
+ * to its `stoppedAfterLine`. `cause` is the source's error.
+ */
+export class ImportSourceError extends Error {
+  constructor(
+    readonly summary: EventImportSummary & { stoppedAfterLine: number },
+    cause: unknown,
+  ) {
+    super(`the input could not be read past line ${summary.stoppedAfterLine} (every line up to it is stored): ${String(cause)}`, {
+      cause,
+    });
+  }
 }
 
 const EVENT_FIELDS = new Set(['customerId', 'eventType', 'userId', 'feature', 'metadata', 'occurredAt', 'idempotencyKey']);
@@ -423,6 +441,8 @@ interface ImportReading {
   idleTimeoutMs: number;
   /** Aborted when the import is to stop (`signal` or `stopping`): a stopped import waits for no line. */
   interrupt?: AbortSignal;
+  /** Set when a read of the source failed (otherwise than by its client leaving): the import stops. */
+  sourceFailure?: { error: unknown };
   /** Stops listening to the signals `interrupt` follows: called when the import ends. */
   release(): void;
 }
@@ -521,10 +541,10 @@ function newBatch(after: number): Batch {
 
 /**
  * What a wait for the source's next lines came to: its next chunk of lines (or its end), or what cut
- * it short: `interrupt` aborted, the wait allowed over (`paused`), or the source silent for
- * idleTimeoutMs since the read began (`stalled`).
+ * it short: `interrupt` aborted, the wait allowed over (`paused`), the source silent for
+ * idleTimeoutMs since the read began (`stalled`), or its read failed (`failed`: `sourceFailure`).
  */
-type Arrival = IteratorResult<NdjsonLine[]> | 'interrupted' | 'paused' | 'stalled';
+type Arrival = IteratorResult<NdjsonLine[]> | 'interrupted' | 'paused' | 'stalled' | 'failed';
 
 /**
  * The source's next chunk of lines, waiting at most `waitMs` (and never past idleTimeoutMs since the
@@ -558,7 +578,8 @@ async function nextLines(reading: ImportReading, waitMs: number): Promise<Arriva
   } catch (error) {
     // A body cut short by a client that went away fails its read: the import stops as the client left.
     if (interrupt?.aborted) return 'interrupted';
-    throw error;
+    reading.sourceFailure = { error };
+    return 'failed';
   } finally {
     clearTimeout(timer);
     interrupt?.removeEventListener('abort', onAbort);
@@ -568,16 +589,16 @@ async function nextLines(reading: ImportReading, waitMs: number): Promise<Arriva
 /**
  * Waits, with no transaction open, until the source has a line to read: 'line', or 'ended' at the
  * end of the source, 'stopped' once `interrupt` is aborted, 'stalled' when it sends no line for
- * idleTimeoutMs.
+ * idleTimeoutMs, 'failed' when its read fails.
  */
-async function awaitLine(reading: ImportReading): Promise<'line' | 'ended' | 'stopped' | 'stalled'> {
+async function awaitLine(reading: ImportReading): Promise<'line' | 'ended' | 'stopped' | 'stalled' | 'failed'> {
   const { reader } = reading;
   for (;;) {
     if (reading.interrupt?.aborted) return 'stopped';
     if (reader.at < reader.lines.length) return 'line';
     // No wait allowed but idleTimeoutMs: a wait cut short is a stop or a stall.
     const arrival = await nextLines(reading, Infinity);
-    if (typeof arrival === 'string') return arrival === 'interrupted' ? 'stopped' : 'stalled';
+    if (typeof arrival === 'string') return arrival === 'interrupted' ? 'stopped' : arrival === 'failed' ? 'failed' : 'stalled';
     if (arrival.done) return 'ended';
     reader.lines = arrival.value;
     reader.at = 0;
@@ -602,6 +623,10 @@ async function* batchText(reading: ImportReading, batch: Batch) {
       const next = await nextLines(reading, Math.min(reading.batchWaitMs, batch.openedAt + reading.batchReadMs - Date.now()));
       // The wait may have been long: whatever arrived after the signal is not read.
       if (next === 'interrupted') continue;
+      if (next === 'failed') {
+        batch.ended = batch.cut = true;
+        break;
+      }
       // The client is slow: the batch is committed rather than held open; the next begins at its next line.
       if (next === 'paused' || next === 'stalled') break;
       if (next.done) {
@@ -741,7 +766,8 @@ export async function importEvents(
       stopped = batch.cut;
       // Stopping, the batch being read is not merged (its lines are sent again): the answer cannot wait
       // for its merge. Abandoned, nothing more is written for a client that is not there to be told.
-      const dropped = batch.cut && (stopping?.aborted === true || abandoned?.aborted === true);
+      // Its source failed: of a body found corrupt (or too expansive), no more is written than is committed.
+      const dropped = batch.cut && (stopping?.aborted === true || abandoned?.aborted === true || reading.sourceFailure !== undefined);
       if (batch.staged === 0 || dropped) {
         await client.query('rollback');
         batch.stored = !dropped;
@@ -767,12 +793,7 @@ export async function importEvents(
     }
     await Promise.all(merges.values());
     if (failure !== undefined) throw failure;
-    // A stop that came once the input had ended and every batch was stored (a client gone after its
-    // last commit) stopped nothing.
-    if (stopped || batches.some((batch) => batch.stored !== true)) leaveOutUnstored(tally.summary, batches, reading.reader.last);
-    tally.summary.errors.sort((a, b) => a.line - b.line);
-    tally.summary.seconds = (Date.now() - startedAt) / 1000;
-    return tally.summary;
+    return finalSummary(reading, batches, stopped, startedAt);
   } finally {
     await Promise.all(merges.values());
     abandoned?.removeEventListener('abort', cancel);
@@ -782,6 +803,22 @@ export async function importEvents(
     else await reading.reader.chunks.return(undefined);
     await Promise.all(clients.map((client) => client.end().catch(() => undefined)));
   }
+}
+
+/**
+ * The summary of an import whose batches are all done (`stopped`: before the end of its input), thrown
+ * within an ImportSourceError when its source failed.
+ */
+function finalSummary(reading: ImportReading, batches: Batch[], stopped: boolean, startedAt: number): EventImportSummary {
+  const { summary } = reading.tally;
+  // A stop that came once the input had ended and every batch was stored (a client gone after its
+  // last commit) stopped nothing.
+  if (stopped || batches.some((batch) => batch.stored !== true)) leaveOutUnstored(summary, batches, reading.reader.last);
+  summary.errors.sort((a, b) => a.line - b.line);
+  summary.seconds = (Date.now() - startedAt) / 1000;
+  if (reading.sourceFailure && summary.stoppedAfterLine !== undefined)
+    throw new ImportSourceError({ ...summary, stoppedAfterLine: summary.stoppedAfterLine }, reading.sourceFailure.error);
+  return summary;
 }
 
 /**

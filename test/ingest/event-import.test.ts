@@ -1175,8 +1175,15 @@ describe('an import whose client goes away', () => {
 describe('a compressed body', () => {
   let zipped: TestServer;
   let url: string;
+  const logged: Array<Record<string, unknown>> = [];
   beforeAll(async () => {
-    zipped = await startTestServer({ label: 'import_zip' });
+    const logStream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const text of chunk.toString().split('\n')) if (text !== '') logged.push(JSON.parse(text));
+        done();
+      },
+    });
+    zipped = await startTestServer({ label: 'import_zip', logger: pino({ level: 'info' }, logStream) });
     url = zipped.url.replace(/\/graphql$/, '/ingest/events');
     await post(zipped.url, 'mutation { upsertCustomer(input: { id: "cust_b", name: "B" }) { id } }');
   });
@@ -1205,16 +1212,20 @@ describe('a compressed body', () => {
     expect(answer.body.accepted + answer.body.duplicates).toBe(2);
   });
 
-  it('is refused 400 when it is not what its Content-Encoding says, and 415 for an encoding it cannot read', async () => {
+  it('is answered 400 when it is not what its Content-Encoding says, and 415 for an encoding it cannot read', async () => {
     const corrupt = await send(Buffer.from('this is not gzip at all'), 'gzip');
-    expect([corrupt.status, corrupt.body.errors[0].extensions.code]).toEqual([400, 'BAD_REQUEST']);
+    expect([corrupt.status, corrupt.body.stoppedAfterLine, corrupt.body.lines]).toEqual([400, 0, 0]);
+    expect(corrupt.body.message).toBe(
+      'the body is not valid gzip data: lines after 0 are not stored (the lines before are); send them again ' +
+        '(events with an idempotencyKey are stored once when sent again)',
+    );
     // Cut short: the stream ends before gzip's and deflate's own end.
     for (const [encoding, cut] of [
       ['gzip', zlib.gzipSync(Buffer.from(file)).subarray(0, -8)],
       ['deflate', zlib.deflateSync(Buffer.from(file)).subarray(0, -6)],
     ] as const) {
       const truncated = await send(cut, encoding);
-      expect([encoding, truncated.status, truncated.body.errors[0].extensions.code]).toEqual([encoding, 400, 'BAD_REQUEST']);
+      expect([encoding, truncated.status, truncated.body.stoppedAfterLine]).toEqual([encoding, 400, 0]);
     }
     // And the server is still up.
     expect((await send(zlib.gzipSync(Buffer.from(file)), 'gzip')).status).toBe(200);
@@ -1229,20 +1240,13 @@ describe('a compressed body', () => {
         headers: { 'content-type': 'application/x-ndjson', 'content-encoding': encoding, accept: 'application/graphql-response+json' },
         body,
       });
-    for (const [encoding, body, status] of [
-      ['zstd', Buffer.from(file), 415],
-      ['gzip', Buffer.from('this is not gzip at all'), 400],
-    ] as const) {
-      const refused = await asking(body, encoding);
-      expect([encoding, refused.status, refused.headers.get('content-type')]).toEqual([
-        encoding,
-        status,
-        'application/graphql-response+json; charset=utf-8',
-      ]);
-    }
-    // The summary is the import's own answer, not a GraphQL response.
+    const refused = await asking(Buffer.from(file), 'zstd');
+    expect([refused.status, refused.headers.get('content-type')]).toEqual([415, 'application/graphql-response+json; charset=utf-8']);
+    // The summary is the import's own answer, not a GraphQL response, also for a body that could not be read.
     const imported = await asking(zlib.gzipSync(Buffer.from(file)), 'gzip');
     expect([imported.status, imported.headers.get('content-type')]).toEqual([200, 'application/json; charset=utf-8']);
+    const corrupt = await asking(Buffer.from('this is not gzip at all'), 'gzip');
+    expect([corrupt.status, corrupt.headers.get('content-type')]).toEqual([400, 'application/json; charset=utf-8']);
   });
 
   it.each([
@@ -1257,11 +1261,63 @@ describe('a compressed body', () => {
       expect(bomb.length).toBeLessThan(1024 * 1024);
       const answer = await send(bomb, encoding);
       expect(answer.status).toBe(413);
-      expect(answer.body.errors[0].extensions).toEqual({ code: 'PAYLOAD_TOO_LARGE', maxRatio: MAX_DECOMPRESSION_RATIO });
-      expect(answer.body.errors[0].message).toContain(`more than ${MAX_DECOMPRESSION_RATIO} times its ${encoding} size`);
+      expect(answer.body.message).toContain(`more than ${MAX_DECOMPRESSION_RATIO} times its ${encoding} size: lines after`);
+      // Its two good lines are stored if their batch was committed before the body grew too large (the
+      // import waited for it long enough), and the summary says so either way.
+      expect(answer.body.lines).toBe(answer.body.stoppedAfterLine);
+      expect(logged).toContainEqual(
+        expect.objectContaining({
+          msg: 'event import stopped: its body decompresses past the allowed ratio',
+          stoppedAfterLine: answer.body.stoppedAfterLine,
+        }),
+      );
       expect((await send(zlib.gzipSync(Buffer.from(file)), 'gzip')).status).toBe(200);
     },
   );
+
+  it('cut short, is answered with its summary and where the stored lines end, and logged: the batches committed before stay', async () => {
+    await post(zipped.url, 'mutation { upsertCustomer(input: { id: "cust_cut", name: "Cut" }) { id } }');
+    const lines = Array.from({ length: 2000 }, (_, i) =>
+      JSON.stringify({ customerId: 'cust_cut', eventType: 'login', idempotencyKey: `cut-${i + 1}` }),
+    );
+    const zippedLines = zlib.gzipSync(Buffer.from(lines.join('\n') + '\n'));
+    const answer = new Promise<{ status: number; body: any }>((resolve, reject) => {
+      const request = http.request(
+        url,
+        { method: 'POST', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' } },
+        (response) => {
+          let text = '';
+          response.on('data', (chunk) => (text += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+        },
+      );
+      request.on('error', reject);
+      // Half of it, then a pause: the lines it holds are committed once the import has waited
+      // MAX_BATCH_WAIT_MS for more; then most of the rest, cut before gzip's end.
+      const half = Math.floor(zippedLines.length / 2);
+      request.write(zippedLines.subarray(0, half));
+      setTimeout(() => request.end(zippedLines.subarray(half, Math.floor(zippedLines.length * 0.9))), 3 * MAX_BATCH_WAIT_MS);
+    });
+    const { status, body } = await answer;
+    expect(status).toBe(400);
+    expect(body.stoppedAfterLine).toBeGreaterThan(0);
+    expect(body).toMatchObject({ lines: body.stoppedAfterLine, accepted: body.stoppedAfterLine, rejected: 0, batches: 1 });
+    expect(body.message).toContain(`lines after ${body.stoppedAfterLine} are not stored`);
+    // Every line up to it is stored, none after it: the batch being read when the body failed is rolled back.
+    const [stored] = await sql<{ n: number; last: number }>(
+      zipped.database,
+      `select count(*)::int as n, max(substr(idempotency_key, 5)::int) as last from engagement_event where customer_id = 'cust_cut'`,
+    );
+    expect(stored).toEqual({ n: body.stoppedAfterLine, last: body.stoppedAfterLine });
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        msg: 'event import stopped: its body is not what its Content-Encoding says',
+        stoppedAfterLine: body.stoppedAfterLine,
+        accepted: body.stoppedAfterLine,
+      }),
+    );
+  }, 60_000);
 
   it('is read whole when it decompresses to more than the ratio but within DECOMPRESSION_ALLOWANCE_BYTES', async () => {
     // The two good lines, then one line too long to read.
