@@ -17,6 +17,13 @@ import { LOOPBACK_PRINCIPAL, Principal } from './principal';
 export const HOW_TO_CREATE_A_KEY =
   'npm run keys -- create --name admin --scope admin; in the Docker image: keys create --name admin --scope admin';
 
+/**
+ * The refusal of a key that does not verify: wrong, revoked, or not known yet (one just created, by
+ * `npm run keys` or on another instance, reaches this one at its next refresh, API_KEY_REFRESH_MS):
+ * which of them is not said, but a client holding a new key learns to try again shortly.
+ */
+export const KEY_REFUSED = 'invalid, revoked or not yet known API key (new keys are picked up within API_KEY_REFRESH_MS)';
+
 export type Authentication =
   | { ok: true; principal: Principal }
   /**
@@ -108,7 +115,7 @@ export async function authenticate(
   if (credentials !== undefined) {
     const verified = await keys.verify(credentials, beforeHashing);
     if (verified.principal) return { ok: true, principal: verified.principal };
-    return { ok: false, presented: true, hashedFor: verified.hashed ? verified.keyId : undefined, message: 'invalid or revoked API key' };
+    return { ok: false, presented: true, hashedFor: verified.hashed ? verified.keyId : undefined, message: KEY_REFUSED };
   }
   if (!keys.hasKeys && isLocalRequest(request)) return { ok: true, principal: LOOPBACK_PRINCIPAL };
   return {

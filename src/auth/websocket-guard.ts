@@ -22,7 +22,7 @@ import type { RequestAuth } from '../context';
 import { MAX_SUBSCRIPTION_NODES, type SubscriptionExecution, syntaxNodesUpTo } from '../infra/subscription-execution';
 import { abortedValidationRefusal, classifyError, databaseUnavailableError, withCode } from '../infra/errors';
 import { DocumentValidationError, OperationLimitError, RateLimitedError, SubscriptionLimitError } from './auth.errors';
-import { Authentication, authenticate, credentialsFrom } from './authenticate';
+import { Authentication, authenticate, credentialsFrom, KEY_REFUSED } from './authenticate';
 import type { KeyRegistry } from './key-registry';
 import { checkBeforeParsing, CostLimit, limitValidationRules, OperationLimits } from './operation-limits';
 import { asGraphQLErrors, operationScopeErrors } from './operation-scopes';
@@ -253,7 +253,7 @@ export class WebSocketGuard {
     }
     if (!authentication.ok) {
       if (authentication.hashedFor) this.options.rateLimits.recordAuthFailure(address, authentication.hashedFor);
-      socket.close(CLOSE_UNAUTHORIZED, authentication.presented ? 'invalid or revoked API key' : 'an API key is required');
+      socket.close(CLOSE_UNAUTHORIZED, authentication.presented ? KEY_REFUSED : 'an API key is required');
       return false;
     }
     const { principal } = authentication;
