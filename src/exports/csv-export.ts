@@ -36,14 +36,16 @@ const COLUMNS: Array<Column<Customer>> = [
 ];
 
 /**
- * What a team's own mail tool needs (the opt-out to honour, the address) and why a churned account
- * left. Added after every column each export had (the worklist's `score_drop` and `reasons` too), so
- * that a reader by position keeps reading the ones it knew.
+ * What a team's own mail tool needs (the opt-out to honour, the address), why a churned account
+ * left, and when it signed up (so that an export gives back every date `upsertCustomer` took). Added
+ * after every column each export had (the worklist's `score_drop` and `reasons` too), each after the
+ * last, so that a reader by position keeps reading the ones it knew.
  */
 const CONTACT_AND_CHURN_COLUMNS: Array<Column<Customer>> = [
   ['communication_opt_out', (c) => c.communicationOptOut],
   ['contact_email', (c) => c.contactEmail],
   ['churn_reason', (c) => c.churnReason],
+  ['signed_up_at', (c) => isoInstant(c.signedUpAt)],
 ];
 
 const CUSTOMERS_COLUMNS: Array<Column<Customer>> = [...COLUMNS, ...CONTACT_AND_CHURN_COLUMNS];

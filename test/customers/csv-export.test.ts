@@ -55,7 +55,7 @@ function records(text: string): Array<Record<string, string>> {
 }
 
 const CUSTOMER_HEADER = 'id,name,plan,arr_cents,seats,csm_owner,health_score,tier,trend,lifecycle_stage,last_activity_at,churned_at';
-const CONTACT_AND_CHURN_HEADER = 'communication_opt_out,contact_email,churn_reason';
+const CONTACT_AND_CHURN_HEADER = 'communication_opt_out,contact_email,churn_reason,signed_up_at';
 
 beforeAll(async () => {
   server = await startTestServer({ label: 'csv_export', env: { RESCORE_DEBOUNCE_MS: '0' } });
@@ -242,11 +242,11 @@ it('writes instants as the API does (ISO-8601, UTC)', async () => {
   expect(row).toMatchObject({ last_activity_at: '2026-11-30T09:15:00.250Z', churned_at: '2026-12-01T00:00:00.000Z' });
 });
 
-it("ends each account's row with its opt-out, contact email and churn reason, defused as any cell, in both exports", async () => {
+it("ends each account's row with its opt-out, contact email, churn reason and sign-up date, defused as any cell, in both exports", async () => {
   await sql(
     server.database,
     `update customer set communication_opt_out = true, contact_email = 'ops@acme.example', churned_at = '2026-12-02T00:00:00Z',
-       churn_reason = E'=moved to a competitor, "cheaper"\nand slower' where id = 'cust_csv_0003'`,
+       churn_reason = E'=moved to a competitor, "cheaper"\nand slower', signed_up_at = '2025-03-01T00:00:00Z' where id = 'cust_csv_0003'`,
   );
   await sql(server.database, `update customer set contact_email = 'cfo@kate.example' where id = 'cust_csv_0030'`);
   const customers = await download('/export/customers.csv');
@@ -256,9 +256,17 @@ it("ends each account's row with its opt-out, contact email and churn reason, de
     contact_email: 'ops@acme.example',
     churned_at: '2026-12-02T00:00:00.000Z',
     churn_reason: `'=moved to a competitor, "cheaper"\nand slower`,
+    signed_up_at: '2025-03-01T00:00:00.000Z',
   });
-  expect(customers.body).toContain(`,true,ops@acme.example,"'=moved to a competitor, ""cheaper""\nand slower"\r\n`);
-  expect(byId.get('cust_csv_0004')).toMatchObject({ communication_opt_out: 'false', contact_email: '', churn_reason: '' });
+  expect(customers.body).toContain(
+    `,true,ops@acme.example,"'=moved to a competitor, ""cheaper""\nand slower",2025-03-01T00:00:00.000Z\r\n`,
+  );
+  expect(byId.get('cust_csv_0004')).toMatchObject({
+    communication_opt_out: 'false',
+    contact_email: '',
+    churn_reason: '',
+    signed_up_at: '',
+  });
   // The worklist's rows end alike: an account that has not churned, with its contact columns.
   const worklist = records((await download('/export/worklist.csv?csmOwner=Kate')).body);
   expect(worklist.find((record) => record.id === 'cust_csv_0030')).toMatchObject({
