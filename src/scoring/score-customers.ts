@@ -34,6 +34,7 @@ import {
   ScoringModelConfig,
   SignalResult,
   silenceMetricKey,
+  thinlyObserved,
   TierBand,
 } from './model';
 
@@ -117,10 +118,14 @@ interface HistoryRow {
   previousModelVersion: number | null;
   /** The previous point's instant (null without one). */
   previousAsOf: Date | null;
+  /** The share of the model's weight the previous point observed (null without one): a thinly observed one is no "before" (thinlyObserved). */
+  previousCoverage: number | null;
   /**
    * The score a trend window ago and the highest in the drop window, both among points of the model
    * scoring now or of versions that score alike: a trend or a drop across a change of what scores
    * measures the change, not the customer; a change of playbook settings alone changes no score.
+   * The peak is of well observed points only (thinlyObserved): a score of 80 on no data is no height
+   * an account fell from.
    */
   earlierScore: number | null;
   peakScore: number | null;
@@ -290,13 +295,13 @@ async function readBatchInputs(
      ${ALIKE_VERSIONS_SQL}
      select c.id, prev.score as "previousScore", prev.tier as "previousTier",
             prev.model_version in (select version from alike) as "previousScoredAlike",
-            prev.model_version as "previousModelVersion", prev.as_of as "previousAsOf",
+            prev.model_version as "previousModelVersion", prev.as_of as "previousAsOf", prev.coverage as "previousCoverage",
             case when earlier.model_version in (select version from alike) then earlier.score end as "earlierScore", peak.score as "peakScore",
             next.id::text as "nextId", next.tier as "nextTier", next.as_of as "nextAsOf",
             ${supersededSql(options)} as superseded
             ${readFlags ? `, ${appliedPenaltyNames('prev.penalties')} as "previousPenalties"` : ''}
      from jsonb_array_elements_text(?::jsonb) as c(id) cross join p
-     left join lateral (select h.score, h.tier, h.model_version, h.as_of${readFlags ? ', h.penalties' : ''} from health_score h where h.customer_id = c.id and h.as_of < p.as_of
+     left join lateral (select h.score, h.tier, h.model_version, h.as_of, h.coverage${readFlags ? ', h.penalties' : ''} from health_score h where h.customer_id = c.id and h.as_of < p.as_of
                         order by h.as_of desc, h.id desc limit 1) prev on true
      left join lateral (select h.score, h.model_version from health_score h where h.customer_id = c.id
                         and h.as_of <= p.as_of - interval '${config.trend.windowDays} days'
@@ -304,7 +309,7 @@ async function readBatchInputs(
                         order by h.as_of desc, h.id desc limit 1) earlier on true
      left join lateral (select max(h.score) as score from health_score h where h.customer_id = c.id
                         and h.as_of >= p.as_of - interval '${config.scoreDrop.withinDays} days' and h.as_of < p.as_of
-                        and h.model_version in (select version from alike)) peak on true
+                        and h.model_version in (select version from alike) and ${wellObservedSql('h', config)}) peak on true
      left join lateral (select h.id, h.tier, h.as_of from health_score h where h.customer_id = c.id and h.as_of > p.as_of
                         order by h.as_of, h.id limit 1) next on true`,
     [asOfIso, model.version, model.version, json(locked.map((c) => c.id))],
@@ -414,6 +419,11 @@ function previousFlags(past: HistoryRow | undefined, flagsAlikeByVersion: Map<nu
   return carriedFlags(past.previousPenalties, flagsAlikeByVersion.get(past.previousModelVersion as number) ?? null);
 }
 
+/** SQL: whether the health_score row `alias` rests on enough of the model's weight to compare with, as thinlyObserved decides in memory. */
+function wellObservedSql(alias: string, config: ScoringModelConfig): string {
+  return `(${alias}.coverage > 0 and ${alias}.coverage >= ${Number(config.lifecycle.minCoverage ?? 0)})`;
+}
+
 /** The tier bands the previous point was placed by: this model's under a version that scores alike, else those of the version that scored it. */
 function previousBands(
   config: ScoringModelConfig,
@@ -444,7 +454,7 @@ function plannedOutreach(
     // they move. A change of playbook settings alone moves nobody: the comparison holds across it.
     previous:
       past?.previousScore != null && past.previousTier && past.previousScoredAlike
-        ? { score: past.previousScore, tierKey: past.previousTier }
+        ? { score: past.previousScore, tierKey: past.previousTier, coverage: past.previousCoverage ?? undefined }
         : null,
     current: {
       score: result.score,
@@ -469,7 +479,9 @@ function plannedOutreach(
     .map((action) => ({
       ...action,
       customerId: customer.id,
-      fromTier: past?.previousTier ?? null,
+      // The tier it was in, unless that tier rested on next to nothing: "healthy → critical" of an
+      // account scored healthy on no data, before its history arrived, would tell of a fall that never was.
+      fromTier: past?.previousTier && !thinlyObserved(config, past.previousCoverage ?? undefined) ? past.previousTier : null,
       toTier: tier.key,
       score: result.score,
       createdAt: asOf,

@@ -84,8 +84,10 @@ export interface PlaybookDecisionInput {
   /**
    * The customer's previous scoring, as the tier and drop triggers and the message compare with it;
    * null on its first, and when it was scored by a model that scores otherwise (the caller's to tell).
+   * Its `coverage` (1 when unknown): a thinly observed one (thinlyObserved) is no "before", and the
+   * scoring is decided as a first one.
    */
-  previous: { score: number; tierKey: string } | null;
+  previous: { score: number; tierKey: string; coverage?: number } | null;
   current: {
     score: number;
     tierKey: string;
@@ -109,7 +111,8 @@ export interface PlaybookDecisionInput {
   /**
    * The highest score in the `model.scoreDrop.withinDays` days before now (the score exactly that
    * many days ago also works, but the peak also catches a drop that started after a spike); null
-   * without history. A drop of ≥ scoreDrop.points from it runs the tier playbook.
+   * without history. A drop of ≥ scoreDrop.points from it runs the tier playbook. Of well observed
+   * scores only (the caller's to leave out the thinlyObserved ones, as `previous` does).
    */
   peakScoreInDropWindow: number | null;
   /** The score `model.trend.windowDays` earlier that the trend compared with (a model version that scores alike); null without one. */
@@ -156,6 +159,26 @@ export interface PlannedAction {
   previousScore: number | null;
   escalation: boolean;
   status: OutreachStatus;
+}
+
+/**
+ * Whether a score rests on less than `lifecycle.minCoverage` of the model's weight, or on none of it:
+ * half of it or more is neutral values, as for an account created before its data arrived (scored
+ * 80 on nothing). Such a score says what was missing, not where the account stood: it is no point a
+ * worsened tier or a score drop is measured from, nor the "was" of a message.
+ */
+export function thinlyObserved(model: ScoringModelConfig, coverage: number | undefined): boolean {
+  const observed = coverage ?? 1;
+  return observed === 0 || observed < (model.lifecycle.minCoverage ?? 0);
+}
+
+/**
+ * The previous scoring the triggers and the message compare with: none when it was thinly observed,
+ * so the move off a score that measured next to nothing is decided as a first scoring (the tier's
+ * own triggers, the worst band, still apply).
+ */
+function comparedPrevious(input: PlaybookDecisionInput): PlaybookDecisionInput['previous'] {
+  return input.previous && !thinlyObserved(input.model, input.previous.coverage) ? input.previous : null;
 }
 
 /** Tier-playbook triggers in the order they are reported when several fire at once. */
@@ -276,7 +299,7 @@ export function expansionHoldDays(model: ScoringModelConfig): number {
 export function qualifiesForExpansion(model: ScoringModelConfig, current: PlaybookDecisionInput['current']): boolean {
   const playbook = model.playbooks.find((p) => p.kind === 'expansion');
   if (playbook?.kind !== 'expansion' || current.lifecycleStage === 'ONBOARDING' || current.lifecycleStage === 'CHURNED') return false;
-  if ((current.coverage ?? 1) < (model.lifecycle.minCoverage ?? 0)) return false;
+  if (thinlyObserved(model, current.coverage)) return false;
   return current.lifecycleStage === 'ADVOCATE' || (isBestTier(model.tiers, current.tierKey) && current.score >= playbook.minScore);
 }
 
@@ -324,6 +347,8 @@ export function silenceMetricKey(model: ScoringModelConfig): string | null {
 /**
  * Decides the outreach for one scoring. Rules:
  * - CHURNED customers leave the outreach loop (win-back is a campaign, not an alert): nothing.
+ * - A thinly observed previous scoring (thinlyObserved) is no "before": no tier worsened from it,
+ *   no "was" in the message; the scoring is decided as a first one.
  * - Risk triggers (tier worsened, drop ≥ scoreDrop.points against the recent peak, worst band,
  *   second-worst band and DECLINING) run the playbook of the *current* tier once, reported with
  *   the first trigger in that order. A tier without a playbook does nothing.
@@ -344,7 +369,8 @@ export function silenceMetricKey(model: ScoringModelConfig): string | null {
  * an earlier playbook of this scoring decided the same action, else DECIDED. Escalation actions are
  * planned only for accounts with arrCents ≥ escalationArrCents in the two worst bands.
  */
-export function decidePlaybookActions(input: PlaybookDecisionInput): PlannedAction[] {
+export function decidePlaybookActions(given: PlaybookDecisionInput): PlannedAction[] {
+  const input = { ...given, previous: comparedPrevious(given) };
   const { model, current, daysSinceLastActivity, wasPreviouslyActive } = input;
   if (current.lifecycleStage === 'CHURNED') return [];
   const onboarding = current.lifecycleStage === 'ONBOARDING';

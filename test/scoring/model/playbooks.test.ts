@@ -109,6 +109,45 @@ describe('decidePlaybookActions', () => {
       expect(new Set(actions.map((a) => a.trigger))).toEqual(new Set(['TIER_WORSENED']));
     });
 
+    describe('after a thinly observed scoring (a customer created before its data arrived)', () => {
+      // Scored 80 healthy on a quarter of the weight, then 56 once its history came in.
+      const thin = { previous: { score: 80, tierKey: 'healthy', coverage: 0.25 }, peakScoreInDropWindow: null } as const;
+
+      it('fires no worsened tier and no drop: the move off it is a first scoring', () => {
+        expect(decide({ ...thin, current: { score: 56, tierKey: 'monitor', coverage: 1 } })).toEqual([]);
+        // The same previous, well observed, is a worsening.
+        const observed = {
+          previous: { score: 80, tierKey: 'healthy', coverage: 0.9 },
+          current: { score: 56, tierKey: 'monitor' },
+        } as const;
+        expect(summary(decide(observed))[0]).toBe('monitor/check_in_email/TIER_WORSENED/DECIDED');
+      });
+
+      it('still runs the worst band’s playbook, telling no "was" of the thin score', () => {
+        const actions = decide({ ...thin, current: { score: 20, tierKey: 'critical', coverage: 1 } });
+        expect(new Set(actions.map((a) => a.trigger))).toEqual(new Set(['CRITICAL']));
+        expect(actions[0].message).toBe('Acme is Critical: score 20. Call them today.');
+        expect(actions.every((a) => a.previousScore === null)).toBe(true);
+      });
+
+      it('counts a score on none of the weight as thin whatever the model’s minCoverage', () => {
+        const model = { ...DEFAULT_SCORING_MODEL, lifecycle: { ...DEFAULT_SCORING_MODEL.lifecycle, minCoverage: undefined } };
+        expect(
+          decide({
+            model,
+            peakScoreInDropWindow: null,
+            previous: { score: 50, tierKey: 'monitor', coverage: 0 },
+            current: { score: 40, tierKey: 'at_risk' },
+          }),
+        ).toEqual([]);
+        expect(
+          summary(
+            decide({ model, previous: { score: 50, tierKey: 'monitor', coverage: 0.1 }, current: { score: 40, tierKey: 'at_risk' } }),
+          )[0],
+        ).toBe('at_risk/csm_alert/TIER_WORSENED/DECIDED');
+      });
+    });
+
     it('renders each action’s template with the customer, score and tier', () => {
       const [alert] = decide({
         previous: { score: 45, tierKey: 'at_risk' },
