@@ -57,7 +57,8 @@ export const MAX_STORED_ERROR_LENGTH = 2000;
  * A failure's message as `lastError` stores it: cut to its first 2,000 characters, and storable
  * whatever the other side answered (a receiver's body may hold a NUL, and the cut of its first 200
  * characters may halve an emoji), so that recording the attempt cannot fail and have it sent again.
+ * `note`, what the service adds to the failure (the retry window spent), is kept whole after it.
  */
-export function storableDeliveryError(message: string): string {
-  return storableText(message.slice(0, MAX_STORED_ERROR_LENGTH));
+export function storableDeliveryError(message: string, note = ''): string {
+  return storableText(message.slice(0, MAX_STORED_ERROR_LENGTH - note.length) + note);
 }

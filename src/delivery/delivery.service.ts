@@ -274,8 +274,11 @@ export interface DeliveryJob {
 export type DeliveryOutcome =
   | { kind: 'DELIVERED'; attemptedAt: Date }
   | { kind: 'CANCELLED'; reason: string }
-  /** `endpointGone`: the receiver answered 410 Gone, and the destination is to be paused. */
-  | { kind: 'DEAD'; error: string; attemptedAt: Date; endpointGone?: boolean }
+  /**
+   * `endpointGone`: the receiver answered 410 Gone, and the destination is to be paused. `note`: what
+   * `lastError` adds after the failure (the retry window spent: retryWindowSpentNote).
+   */
+  | { kind: 'DEAD'; error: string; attemptedAt: Date; endpointGone?: boolean; note?: string }
   /** `at`: when the next attempt is due. */
   | { kind: 'RETRYING'; error: string; attemptedAt: Date; at: Date; job: DeliveryJob }
   /** Not attempted: still PENDING, handed to `job`, queued to run at once. */
@@ -303,7 +306,12 @@ export async function recordOutcomes(
   const rows = outcomes.map(({ deliveryId, outcome: o }) => ({
     id: deliveryId,
     status: o.kind,
-    error: o.kind === 'DELIVERED' || o.kind === 'PENDING' ? null : o.kind === 'CANCELLED' ? o.reason : storableDeliveryError(o.error),
+    error:
+      o.kind === 'DELIVERED' || o.kind === 'PENDING'
+        ? null
+        : o.kind === 'CANCELLED'
+          ? o.reason
+          : storableDeliveryError(o.error, o.kind === 'DEAD' ? o.note : undefined),
     next_at: o.kind === 'RETRYING' ? o.at.toISOString() : null,
     attempted_at: o.kind === 'DELIVERED' || o.kind === 'RETRYING' || o.kind === 'DEAD' ? o.attemptedAt.toISOString() : null,
     task: o.kind === 'RETRYING' || o.kind === 'PENDING' ? o.job.task : null,
@@ -391,7 +399,8 @@ export async function cancelOpenDeliveries(db: Db, destinationId: string, reason
 /**
  * Sends a delivery again, whatever its status, as a message of its own with its own id: PENDING,
  * a fresh retry window, queued at once; no longer DELIVERED, it has no deliveredAt until an attempt
- * is accepted again (attempts keeps counting). BAD_USER_INPUT when its destination is paused or deleted,
+ * is accepted again (attempts keeps counting). BAD_USER_INPUT when its destination is paused (saying to
+ * resume it) or deleted (which cannot be undone),
  * and for a customer-facing one whose customer has opted out or churned.
  */
 export async function redeliver(db: Db, givenId: string): Promise<DeliveryRow> {
@@ -400,14 +409,18 @@ export async function redeliver(db: Db, givenId: string): Promise<DeliveryRow> {
   ensure(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(deliveryId), 'deliveryId is not a delivery id', {
     argument: 'deliveryId',
   });
-  const found = await queryOne<{ active: boolean; withheld: WithholdReason | null }>(
+  const found = await queryOne<{ deleted: boolean; paused: boolean; withheld: WithholdReason | null }>(
     db,
-    `select ${destinationIsActiveSql('dst')} as active, case when d.audience = 'CUSTOMER' then ${WITHHOLD_REASON_SQL} end as withheld
+    `select dst.deleted_at is not null as deleted, dst.paused, case when d.audience = 'CUSTOMER' then ${WITHHOLD_REASON_SQL} end as withheld
      from delivery d join destination dst on dst.id = d.destination_id join customer c on c.id = d.customer_id where d.id = ?::uuid`,
     [deliveryId],
   );
   if (!found) throw new NotFoundError(`delivery ${deliveryId} does not exist`, { deliveryId });
-  ensure(found.active, "the delivery's destination is paused or deleted: resume it first", { argument: 'deliveryId' });
+  // A deleted destination is gone for good; a paused one is the admin's to resume.
+  ensure(!found.deleted, "the delivery's destination was deleted: its deliveries cannot be redelivered", { argument: 'deliveryId' });
+  ensure(!found.paused, "the delivery's destination is paused: resume it first (updateDestination with paused: false)", {
+    argument: 'deliveryId',
+  });
   if (found.withheld) {
     throw new InvalidInputError(`the customer has ${WITHHOLD_REASON_TEXT[found.withheld]}: a customer-facing delivery is not sent again`, {
       argument: 'deliveryId',

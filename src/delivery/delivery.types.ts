@@ -44,7 +44,10 @@ registerEnumType(DeliveryStatus, {
       description:
         'Retries for 24 hours (DELIVERY_RETRY_WINDOW_MS) all failed, the receiver refused it for good (HTTP 410 Gone, which pauses the destination; an SMTP 5xx for its recipient or content), or there is no one to send it to; `redeliver` sends it again.',
     },
-    CANCELLED: { description: 'Its destination was paused or deleted before it was sent.' },
+    CANCELLED: {
+      description:
+        'Not sent: its destination was paused or deleted before it was sent, or was paused when its action was decided (redeliver sends it once resumed).',
+    },
     SKIPPED_WEEKLY_CAP: {
       description: 'Not sent: the customer already got CUSTOMER_MESSAGES_PER_WEEK customer-facing messages in the last 7 days.',
     },
@@ -147,6 +150,13 @@ export class Destination {
       'A paused destination receives nothing; its pending deliveries were cancelled. Paused by an admin, or by its receiver answering HTTP 410 Gone.',
   })
   paused!: boolean;
+
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description:
+      'When the destination was deleted (deleteDestination); null while it exists. A deleted one receives nothing and cannot be resumed; it is seen only through the deliveries it had.',
+  })
+  deletedAt!: DateTimeValue | null;
 
   @Field(() => DateTimeScalar)
   createdAt!: DateTimeValue;

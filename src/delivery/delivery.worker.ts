@@ -29,7 +29,7 @@ import {
 } from './delivery.service';
 import { DELIVER_BATCH_TASK, DELIVER_TASK, DIGEST_TASK } from './enqueue-deliveries.sql';
 import { pauseGoneDestination } from './destination.service';
-import { nextAttemptAt, RetryPolicy } from './retry-policy';
+import { nextAttemptAt, RetryPolicy, retryWindowSpentNote } from './retry-policy';
 import { createSendCheck, SendCheck, SendStop } from './send-check';
 import { createMailer, HttpSendOptions, Mailer, sendEmail, sendSlack, sendWebhook } from './senders';
 import type { UnsubscribeLinks } from './unsubscribe-link';
@@ -116,13 +116,18 @@ async function sendOnce(open: OpenDeliveries, messageId: string, retryJob: Deliv
     const attemptedAt = new Date();
     const message = error instanceof Error ? error.message : String(error);
     const requestedWaitMs = error instanceof RetryLaterError ? error.retryAfterMs : null;
-    const at =
-      error instanceof PermanentDeliveryError
-        ? null
-        : nextAttemptAt(open.retryFrom, attemptedAt, open.attempts + 1, deps.retry, { requestedWaitMs });
+    const permanent = error instanceof PermanentDeliveryError;
+    const at = permanent ? null : nextAttemptAt(open.retryFrom, attemptedAt, open.attempts + 1, deps.retry, { requestedWaitMs });
     deps.logger.warn({ messageId, destinationId: open.destination.id, error: message, nextAttemptAt: at }, 'delivery attempt failed');
     if (at) return { kind: 'RETRYING', error: message, attemptedAt, at, job: retryJob };
-    return { kind: 'DEAD', error: message, attemptedAt, endpointGone: error instanceof EndpointGoneError };
+    return {
+      kind: 'DEAD',
+      error: message,
+      attemptedAt,
+      endpointGone: error instanceof EndpointGoneError,
+      // A failure that could have been retried: its retry window, not the failure, ended it.
+      note: permanent ? undefined : retryWindowSpentNote(deps.retry),
+    };
   }
 }
 

@@ -59,7 +59,7 @@ interface StoredDestination extends Omit<Destination, 'filter' | 'url' | 'signin
 const DESTINATION_COLUMNS = `dst.id::text as id, dst.kind, dst.name, dst.url, dst.signing_secret as "signingSecret", dst.email_from as "emailFrom",
   dst.email_to as "emailTo", dst.email_subject_template as "emailSubjectTemplate", dst.email_text_template as "emailTextTemplate",
   dst.email_html_template as "emailHtmlTemplate", dst.audience, dst.playbooks, dst.tiers, dst.csm_owner as "csmOwner",
-  dst.digest_seconds as "digestSeconds", dst.paused, dst.created_at as "createdAt", dst.updated_at as "updatedAt"`;
+  dst.digest_seconds as "digestSeconds", dst.paused, dst.deleted_at as "deletedAt", dst.created_at as "createdAt", dst.updated_at as "updatedAt"`;
 
 /** What the graph answers: secrets masked, the filter as one object. */
 function toDestination(row: StoredDestination): Destination {

@@ -14,6 +14,9 @@ export const DIGEST_TASK = 'deliver_digest';
 /** SQL: whether the destination row `alias` still takes deliveries (neither paused nor deleted). */
 export const destinationIsActiveSql = (alias: string) => `(${alias}.deleted_at is null and not ${alias}.paused)`;
 
+/** The `lastError` of a delivery to a destination that was paused when its action was decided. */
+export const PAUSED_WHEN_DECIDED = 'destination paused when the action was decided: not sent (redeliver sends it once resumed)';
+
 /**
  * Deliveries one batch job takes at most. A job sends them concurrently and records them in one
  * statement, so a crash resends at most this many (under their own ids); several jobs per scoring
@@ -35,6 +38,27 @@ function reachesCustomerSql(audience: string, kind: string, hasAddress: string):
   return `(${audience} = 'CUSTOMER' and ${kind} <> 'SLACK' and (${kind} <> 'EMAIL' or ${hasAddress}))`;
 }
 
+/**
+ * SQL: the common tables `batched` and `specs` of enqueueDeliveries, the jobs of the PENDING deliveries
+ * it `inserted`: batch jobs of up to DELIVERIES_PER_BATCH_JOB per destination, and for a digest
+ * destination the one job of its CSM.
+ */
+const JOB_SPECS_SQL = `batched as (
+       select d.id, d.destination_id,
+              (row_number() over (partition by d.destination_id order by d.id) - 1) / ${DELIVERIES_PER_BATCH_JOB} as chunk
+       from inserted d join destination dst on dst.id = d.destination_id
+       where d.status = 'PENDING' and dst.digest_seconds is null
+     ), specs as (
+       select row('${DELIVER_BATCH_TASK}', json_build_object('destinationId', b.destination_id::text, 'deliveryIds', json_agg(b.id order by b.id)),
+                  null, null, null, null, null, null)::graphile_worker.job_spec as spec
+       from batched b group by b.destination_id, b.chunk
+       union all
+       select distinct on (${DIGEST_KEY_SQL})
+              row('${DIGEST_TASK}', json_build_object('destinationId', d.destination_id::text, 'csmOwner', d.csm_owner), null,
+                  now() + make_interval(secs => dst.digest_seconds), null, ${DIGEST_KEY_SQL}, null, null)::graphile_worker.job_spec
+       from inserted d join destination dst on dst.id = d.destination_id
+       where d.status = 'PENDING' and dst.digest_seconds is not null`;
+
 /** The weekly cap on the messages that reach one customer. */
 export interface CustomerMessageCap {
   /** Customer-facing messages one customer may get in 7 days (`CUSTOMER_MESSAGES_PER_WEEK`). */
@@ -44,8 +68,10 @@ export interface CustomerMessageCap {
 }
 
 /**
- * For each DECIDED action of `actionIds`, one delivery per active destination whose filter matches
- * it. The cap counts messages, not deliveries: a customer-facing action is one message to its
+ * For each DECIDED action of `actionIds`, one delivery per destination (not deleted) whose filter
+ * matches it. To a paused destination it is written CANCELLED, not sent (PAUSED_WHEN_DECIDED): what a
+ * destination missed while paused (after its receiver answered 410 Gone, say) is in the log, and
+ * `redeliver` sends it once the destination is resumed. The cap counts messages, not deliveries: a customer-facing action is one message to its
  * customer however many destinations take it (a webhook to the CRM and the customer's mailbox
  * alike), and its deliveries that may reach the customer (email and webhook; not Slack, a team
  * channel, nor an email to a customer without a contact address) are all sent or all written
@@ -67,18 +93,18 @@ export async function enqueueDeliveries(tx: Db, actionIds: readonly string[], ca
   const [row] = await query<{ deliveries: number }>(
     tx,
     `with settings as (
-       select ?::jsonb as severity, ?::int as per_week
+       select ?::jsonb as severity, ?::int as per_week, ?::text as paused_note
      ), actions as (
        select o.id, o.customer_id, o.audience, o.playbook, o.to_tier, c.csm_owner, c.contact_email, o.trigger = 'EXPANSION' as upsell
        from outreach_action o join customer c on c.id = o.customer_id
        where o.id in (select jsonb_array_elements_text(?::jsonb)::bigint) and o.status = 'DECIDED'
-         -- Asked once for the statement: without a destination taking deliveries, no action is read.
-         and exists (select 1 from destination dst where ${destinationIsActiveSql('dst')})
+         -- Asked once for the statement: without a destination, no action is read.
+         and exists (select 1 from destination dst where dst.deleted_at is null)
      ), matched as (
-       select a.*, dst.id as destination_id,
+       select a.*, dst.id as destination_id, dst.paused,
               ${reachesCustomerSql('a.audience', 'dst.kind', 'a.contact_email is not null')} as reaches_customer
        from actions a
-       join destination dst on ${destinationIsActiveSql('dst')}
+       join destination dst on dst.deleted_at is null
         and (dst.audience is null or dst.audience = a.audience)
         and (dst.playbooks is null or a.playbook = any(dst.playbooks))
         and (dst.tiers is null or a.to_tier = any(dst.tiers))
@@ -107,36 +133,28 @@ export async function enqueueDeliveries(tx: Db, actionIds: readonly string[], ca
               -- The action's place among the customer's messages of this batch, the same for each of its deliveries.
               dense_rank() over (partition by m.customer_id, m.reaches_customer order by m.id) as nth_in_batch
        from matched m left join sent_this_week s on s.customer_id = m.customer_id cross join settings st
+       -- What a paused destination is not sent takes no place of the week's.
+       where not m.paused
      ), inserted as (
-       insert into delivery (action_id, destination_id, customer_id, audience, csm_owner, status)
+       insert into delivery (action_id, destination_id, customer_id, audience, csm_owner, status, last_error)
        select id, destination_id, customer_id, audience, csm_owner,
               case when not reaches_customer or sent_before + nth_in_batch <= per_week then 'PENDING'
                    -- Past the cap: the first message of a rescue decided in a tier worse than all the week's.
                    when not upsell and nth_in_batch = 1 and per_week > 0 and severity > worst_rescue then 'PENDING'
-                   else 'SKIPPED_WEEKLY_CAP' end
+                   else 'SKIPPED_WEEKLY_CAP' end, null
        from ranked
-       returning id, destination_id, csm_owner, status
-     ), batched as (
-       select d.id, d.destination_id,
-              (row_number() over (partition by d.destination_id order by d.id) - 1) / ${DELIVERIES_PER_BATCH_JOB} as chunk
-       from inserted d join destination dst on dst.id = d.destination_id
-       where d.status = 'PENDING' and dst.digest_seconds is null
-     ), specs as (
-       select row('${DELIVER_BATCH_TASK}', json_build_object('destinationId', b.destination_id::text, 'deliveryIds', json_agg(b.id order by b.id)),
-                  null, null, null, null, null, null)::graphile_worker.job_spec as spec
-       from batched b group by b.destination_id, b.chunk
        union all
-       select distinct on (${DIGEST_KEY_SQL})
-              row('${DIGEST_TASK}', json_build_object('destinationId', d.destination_id::text, 'csmOwner', d.csm_owner), null,
-                  now() + make_interval(secs => dst.digest_seconds), null, ${DIGEST_KEY_SQL}, null, null)::graphile_worker.job_spec
-       from inserted d join destination dst on dst.id = d.destination_id
-       where d.status = 'PENDING' and dst.digest_seconds is not null
+       -- Recorded, not sent: once the destination is resumed, redeliver sends what it missed.
+       select id, destination_id, customer_id, audience, csm_owner, 'CANCELLED', st.paused_note
+       from matched cross join settings st where paused
+       returning id, destination_id, csm_owner, status
+     ), ${JOB_SPECS_SQL}
      ), queued as (
        -- preserve_run_at: an action joining a waiting digest does not push its due time back.
        select count(*) from graphile_worker.add_jobs(coalesce((select array_agg(spec) from specs), '{}'::graphile_worker.job_spec[]), true)
      )
      select (select count(*) from inserted)::int as deliveries, (select count(*) from queued)::int as jobs`,
-    [json(severities), cap.perWeek, json(actionIds)],
+    [json(severities), cap.perWeek, PAUSED_WHEN_DECIDED, json(actionIds)],
   );
   return row.deliveries;
 }

@@ -42,3 +42,20 @@ export function nextAttemptAt(
   const next = new Date(now.getTime() + wait);
   return next.getTime() <= retryFrom.getTime() + policy.windowMs ? next : null;
 }
+
+/** A span of time as a reader sets it: `24 h`, `30 min`, `45 s`, else in ms. */
+function spanInWords(ms: number): string {
+  if (ms > 0 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms > 0 && ms % 60_000 === 0) return `${ms / 60_000} min`;
+  if (ms > 0 && ms % 1000 === 0) return `${ms / 1000} s`;
+  return `${ms} ms`;
+}
+
+/**
+ * What a delivery's `lastError` adds when it is DEAD because its next attempt would fall past the
+ * retry window (nextAttemptAt returned null), after the last attempt's own error, which alone would
+ * read like a failure still being retried.
+ */
+export function retryWindowSpentNote(policy: Pick<RetryPolicy, 'windowMs'>): string {
+  return `; gave up: the retry window (${spanInWords(policy.windowMs)}) ends before the next attempt`;
+}

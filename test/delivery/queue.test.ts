@@ -1,5 +1,5 @@
 // The queue's life cycle through the real worker: a deleted destination's pending deliveries are
-// cancelled, a customer-facing one to a customer who opted out or churned since is withheld, a
+// cancelled (and it reads deleted), a paused one's missed deliveries are recorded for a redeliver, a customer-facing one to a customer who opted out or churned since is withheld, a
 // delivery that keeps failing ends DEAD once its retry window is spent, a batch job stops sending to a destination paused mid-batch (and a redeliver after it is sent at once),
 // hands on what it has no time left for and records each delivery's own send time, two
 // instances share the queue, and the lock timeout must exceed the send timeout.
@@ -71,6 +71,44 @@ it('cancels the pending deliveries of a deleted destination and sends nothing to
   await new Promise((resolve) => setTimeout(resolve, 800));
   expect(receiver.received).toEqual([]);
   expect((await deliveries(server)).map((row) => row.status)).toEqual(cancelled.map(() => 'CANCELLED'));
+  // Seen through its deliveries, it reads deleted, not as a destination merely not paused.
+  const summary = await ok(server, `{ deliverySummary { byDestination { destination { id paused deletedAt } } } }`);
+  expect(summary.deliverySummary.byDestination).toEqual([{ destination: { id, paused: false, deletedAt: expect.any(String) } }]);
+  // And a deleted destination cannot be resumed: redeliver says so, rather than "resume it first".
+  const again = await server.request('mutation ($id: ID!) { redeliver(deliveryId: $id) { status } }', { id: cancelled[0].id });
+  expect(again.errors?.[0]).toMatchObject({
+    message: "the delivery's destination was deleted: its deliveries cannot be redelivered",
+    extensions: { code: 'BAD_USER_INPUT', argument: 'deliveryId' },
+  });
+});
+
+it('records what a paused destination missed as CANCELLED, and sends it on redeliver once resumed', async () => {
+  const server = await serve();
+  const id = await webhook(server);
+  await seedDecliningAccounts(server, ['cust_q14']);
+  // Paused as a receiver's 410 Gone pauses it; the account's tier worsens meanwhile.
+  await ok(server, `mutation($id: ID!) { updateDestination(id: $id, input: { paused: true }) { paused } }`, { id });
+  await scoreNow(server, ['cust_q14']);
+  const missed = await deliveries(server);
+  expect(missed.length).toBeGreaterThan(0);
+  for (const row of missed)
+    expect(row).toMatchObject({
+      status: 'CANCELLED',
+      attempts: 0,
+      lastError: 'destination paused when the action was decided: not sent (redeliver sends it once resumed)',
+    });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(receiver.received).toEqual([]);
+  const early = await server.request('mutation ($id: ID!) { redeliver(deliveryId: $id) { status } }', { id: missed[0].id });
+  expect(early.errors?.[0]).toMatchObject({
+    message: "the delivery's destination is paused: resume it first (updateDestination with paused: false)",
+    extensions: { code: 'BAD_USER_INPUT', argument: 'deliveryId' },
+  });
+  // Resuming sends nothing by itself; redeliver does.
+  await ok(server, `mutation($id: ID!) { updateDestination(id: $id, input: { paused: false }) { paused } }`, { id });
+  for (const row of missed) await ok(server, `mutation($id: ID!) { redeliver(deliveryId: $id) { status } }`, { id: row.id });
+  await settled(server, 'every missed delivery sent', (rows) => rows.every((row) => row.status === 'DELIVERED'));
+  expect(receiver.received.map((message) => message.id).sort()).toEqual(missed.map((row) => row.id).sort());
 });
 
 it('withholds a customer-facing delivery once its customer opts out, and will not send it again', async () => {
@@ -212,7 +250,8 @@ it('sends a digest whose first run collected it and died before recording it whe
 });
 
 it('makes a delivery DEAD once its retry window is spent, through the real worker', async () => {
-  const server = await serve({ DELIVERY_RETRY_WINDOW_MS: '600' });
+  // A window of some attempts even on a loaded machine, whose first attempt may come late.
+  const server = await serve({ DELIVERY_RETRY_WINDOW_MS: '3000' });
   await webhook(server);
   await seedDecliningAccounts(server, ['cust_q2']);
   receiver.status = 500;
@@ -220,6 +259,8 @@ it('makes a delivery DEAD once its retry window is spent, through the real worke
   const dead = await settled(server, 'every delivery dead', (rows) => rows.every((row) => row.status === 'DEAD'));
   // Retried in the window (waits of 50–300 ms), then given up.
   expect(dead.every((row) => row.attempts >= 2 && row.lastError?.startsWith('HTTP 500'))).toBe(true);
+  // The last failure, and why it was the last: the window, not the receiver, ended the retries.
+  expect(dead.every((row) => row.lastError?.endsWith('; gave up: the retry window (3 s) ends before the next attempt'))).toBe(true);
   // No attempt is left queued.
   await waitFor(async () => {
     const [jobs] = await sql<{ count: number }>(server.database, `select count(*)::int as count from graphile_worker.jobs`);

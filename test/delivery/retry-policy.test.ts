@@ -1,5 +1,6 @@
 // The retry schedule: exponential backoff with jitter, capped, for a bounded window, then DEAD.
-import { nextAttemptAt, retryDelayMs } from '../../src/delivery/retry-policy';
+import { storableDeliveryError } from '../../src/delivery/delivery-errors';
+import { nextAttemptAt, retryDelayMs, retryWindowSpentNote } from '../../src/delivery/retry-policy';
 
 const policy = { baseMs: 30_000, maxDelayMs: 3_600_000, windowMs: 86_400_000 };
 
@@ -77,5 +78,14 @@ describe("a receiver's Retry-After", () => {
 
   it('gives up (DEAD) when the wait asked for ends past the retry window', () => {
     expect(nextAttemptAt(queued, new Date('2026-12-01T23:30:00Z'), 1, policy, { requestedWaitMs: 3_600_000, random: () => 0 })).toBeNull();
+  });
+
+  it('says, in lastError, that the window ended the retries, kept whole after however long an answer', () => {
+    const note = retryWindowSpentNote(policy);
+    expect(note).toBe('; gave up: the retry window (24 h) ends before the next attempt');
+    expect(retryWindowSpentNote({ windowMs: 45_000 })).toBe('; gave up: the retry window (45 s) ends before the next attempt');
+    const stored = storableDeliveryError(`SMTP 451: ${'x'.repeat(5000)}`, note);
+    expect(stored).toHaveLength(2000);
+    expect(stored.endsWith(note)).toBe(true);
   });
 });

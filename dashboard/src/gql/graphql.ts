@@ -38,7 +38,7 @@ export type ChangeKind =
 
 /** Where a delivery of an action to a destination stands. */
 export type DeliveryStatus =
-  /** Its destination was paused or deleted before it was sent. */
+  /** Not sent: its destination was paused or deleted before it was sent, or was paused when its action was decided (redeliver sends it once resumed). */
   | 'CANCELLED'
   /** Retries for 24 hours (DELIVERY_RETRY_WINDOW_MS) all failed, the receiver refused it for good (HTTP 410 Gone, which pauses the destination; an SMTP 5xx for its recipient or content), or there is no one to send it to; `redeliver` sends it again. */
   | 'DEAD'
