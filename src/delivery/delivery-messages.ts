@@ -113,9 +113,16 @@ function noPreviousScore(item: DeliveryItem): boolean {
   return item.previousScore === null || item.previousScore === item.action.score;
 }
 
+/**
+ * The account's tier move as a message says it: `healthy → critical`, `critical` when it stayed, and
+ * `first scored critical` without a tier before (a first score, or one after a score on too little
+ * data to compare with), not `n/a → critical`.
+ */
 function tierChange(item: DeliveryItem): string {
   const { fromTier, toTier } = item.action;
-  return fromTier && fromTier !== toTier ? `${fromTier} → ${toTier}` : (toTier ?? 'unscored');
+  if (toTier === null) return 'unscored';
+  if (fromTier === null) return `first scored ${toTier}`;
+  return fromTier !== toTier ? `${fromTier} → ${toTier}` : toTier;
 }
 
 function slackItemBlocks(item: DeliveryItem): unknown[] {
@@ -202,6 +209,7 @@ export const EMAIL_PLACEHOLDERS = [
   'previousScore',
   'tier',
   'previousTier',
+  'tierChange',
   'playbook',
   'action',
   'trigger',
@@ -237,6 +245,19 @@ function templateFor(audience: 'CUSTOMER' | 'TEAM', own: string | null, builtIn:
   return audience === 'CUSTOMER' && internal ? builtIn : own;
 }
 
+/**
+ * The built-in subject of a customer's email by the default model's actions, so that two emails of
+ * one scoring (a check-in and an offer) do not arrive under one subject; other actions get the
+ * customer template's.
+ */
+const CUSTOMER_SUBJECTS: Readonly<Record<string, string>> = {
+  check_in_email: 'Checking in, {{customerName}}',
+  offer: 'An offer for {{customerName}}',
+  success_resources: 'Tips and guides for {{customerName}}',
+  referral_request: 'Would you share your story, {{customerName}}?',
+  early_access_offer: 'Early access for {{customerName}}',
+};
+
 export const DEFAULT_EMAIL_TEMPLATES: Record<'CUSTOMER' | 'TEAM', { subject: string; text: string; html: string }> = {
   CUSTOMER: {
     subject: 'Checking in, {{customerName}}',
@@ -244,11 +265,11 @@ export const DEFAULT_EMAIL_TEMPLATES: Record<'CUSTOMER' | 'TEAM', { subject: str
     html: '<p>{{message}}</p><p style="font-size:small;color:#666"><a href="{{unsubscribeUrl}}">Unsubscribe</a></p>',
   },
   TEAM: {
-    subject: '{{customerName}}: {{action}} ({{previousTier}} → {{tier}})',
-    text: '{{message}}\n\nAccount: {{customerName}} ({{customerId}})\nScore: {{score}} (was {{previousScore}})\nTier: {{previousTier}} → {{tier}}\nARR: {{arr}}\nCSM: {{csmOwner}}\nMost negative signals: {{signals}}\nRed flags: {{redFlags}}\nPlaybook: {{playbook}} / {{action}} ({{trigger}})\n',
+    subject: '{{customerName}}: {{action}} ({{tierChange}})',
+    text: '{{message}}\n\nAccount: {{customerName}} ({{customerId}})\nScore: {{score}} (was {{previousScore}})\nTier: {{tierChange}}\nARR: {{arr}}\nCSM: {{csmOwner}}\nMost negative signals: {{signals}}\nRed flags: {{redFlags}}\nPlaybook: {{playbook}} / {{action}} ({{trigger}})\n',
     html:
       '<p>{{message}}</p><table><tr><th align="left">Account</th><td>{{customerName}} ({{customerId}})</td></tr>' +
-      '<tr><th align="left">Score</th><td>{{score}} (was {{previousScore}})</td></tr><tr><th align="left">Tier</th><td>{{previousTier}} → {{tier}}</td></tr>' +
+      '<tr><th align="left">Score</th><td>{{score}} (was {{previousScore}})</td></tr><tr><th align="left">Tier</th><td>{{tierChange}}</td></tr>' +
       '<tr><th align="left">ARR</th><td>{{arr}}</td></tr><tr><th align="left">CSM</th><td>{{csmOwner}}</td></tr>' +
       '<tr><th align="left">Most negative signals</th><td>{{signals}}</td></tr>' +
       '<tr><th align="left">Red flags</th><td>{{redFlags}}</td></tr>' +
@@ -266,6 +287,7 @@ function emailValues(item: DeliveryItem, unsubscribeUrl: string): EmailValues {
     previousScore: item.previousScore === null ? 'n/a' : String(item.previousScore),
     tier: item.action.toTier ?? 'n/a',
     previousTier: item.action.fromTier ?? 'n/a',
+    tierChange: tierChange(item),
     playbook: item.action.playbook,
     action: item.action.action,
     trigger: item.action.trigger,
@@ -302,7 +324,11 @@ export interface EmailContent {
  */
 export function emailContent(item: DeliveryItem, templates: EmailTemplates, unsubscribe: readonly string[] = []): EmailContent {
   const { audience } = item.action;
-  const defaults = DEFAULT_EMAIL_TEMPLATES[audience];
+  const builtIn = DEFAULT_EMAIL_TEMPLATES[audience];
+  const defaults =
+    audience === 'CUSTOMER' && Object.hasOwn(CUSTOMER_SUBJECTS, item.action.action)
+      ? { ...builtIn, subject: CUSTOMER_SUBJECTS[item.action.action] }
+      : builtIn;
   const values = emailValues(item, unsubscribe[0] ?? '');
   const absent = noPreviousScore(item) ? ['previousScore'] : [];
   return {

@@ -162,6 +162,29 @@ describe('delivery messages', () => {
     expect(team.html).toBe('<p>Acme &lt;b&gt;dropped&lt;/b&gt;</p><p>Score 31, critical, CSM kate, id cust_1</p>');
   });
 
+  it('gives the default customer actions subjects of their own: a check-in and an offer of one scoring do not read alike', () => {
+    const none = { subject: null, text: null, html: null };
+    const subjects = ['check_in_email', 'offer', 'success_resources', 'referral_request', 'early_access_offer'].map(
+      (action) => emailContent(item({ audience: 'CUSTOMER', action }, { name: 'Acme' }), none).subject,
+    );
+    expect(subjects[0]).toBe('Checking in, Acme');
+    expect(subjects[1]).toBe('An offer for Acme');
+    expect(new Set(subjects).size).toBe(subjects.length);
+  });
+
+  it('says "first scored critical" of an account without a tier before, not "n/a → critical"', () => {
+    const none = { subject: null, text: null, html: null };
+    const first = item({ fromTier: null });
+    const email = emailContent(first, none);
+    expect(email.subject).toBe('Acme & <Co>: csm_alert (first scored critical)');
+    expect(email.text).toContain('Tier: first scored critical\n');
+    expect(email.html).toContain('<td>first scored critical</td>');
+    expect(`${email.subject}${email.text}${email.html}`).not.toContain('n/a');
+    expect(slackMessage([first]).text).toContain('first scored critical');
+    expect(emailContent(item(), none).text).toContain('Tier: healthy → critical\n');
+    expect(emailContent(item({ fromTier: 'critical' }), none).text).toContain('Tier: critical\n');
+  });
+
   it('shows the score before only when there is one and it differs: no "(was n/a)" nor "43 (was 43)"', () => {
     const none = { subject: null, text: null, html: null };
     const withPrevious = emailContent(item(), none);
