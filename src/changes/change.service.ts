@@ -16,7 +16,7 @@ import {
 import { ANSWERED_BY_NOW, DETRACTOR_ANSWER } from '../nps/nps.service';
 import { minorDigitsSql } from '../payments/minor-units';
 import { queryPrepared, type Db } from '../infra/sql';
-import { scoredAlikeSql, WITH_MODEL_SCORING } from '../scoring/scoring-model.service';
+import { scoresComputedAlikeSql, WITH_MODEL_SCORING } from '../scoring/scoring-model.service';
 import type { Change, ChangesArgs } from './change.types';
 
 /** SQL: the minor-unit digits of a failed payment's currency, so an amount in minor units reads as written on an invoice. */
@@ -55,18 +55,18 @@ function sources(owned: string): string[] {
             or (h.peak_score - h.score >= :min_score_drop and h.peak_score - h.previous_score < :min_score_drop
          -- Once per slide: not again when the score, having climbed back a little, crosses the mark
          -- anew; only a point at the high since the last crossing makes a new slide.
-         and not exists (select 1 from health_score e where e.customer_id = h.customer_id and ${scoredAlikeSql('e.model_version', 'h.model_version')}
+         and not exists (select 1 from health_score e where e.customer_id = h.customer_id and ${scoresComputedAlikeSql('e.model_version', 'h.model_version')}
                          and e.as_of < h.as_of and e.score <= h.peak_score - :min_score_drop
                          and e.as_of > (select max(p.as_of) from health_score p where p.customer_id = h.customer_id
-                                        and ${scoredAlikeSql('p.model_version', 'h.model_version')} and p.as_of < h.as_of and p.score >= h.peak_score))))
+                                        and ${scoresComputedAlikeSql('p.model_version', 'h.model_version')} and p.as_of < h.as_of and p.score >= h.peak_score))))
        and h.customer_id in (${owned})
        and not exists (select 1 from tier_change t where t.customer_id = h.customer_id and t.changed_at = h.as_of)
        -- A drop the scoring saw: not one measured against a point a backfill inserted before it
-       -- afterwards, nor one from a point of a model version that scores otherwise (the model
-       -- changed, not the account: playbooks do not count it either).
+       -- afterwards, nor one from a point of a model version that computes scores otherwise (the
+       -- model changed, not the account: playbooks do not count it either).
        and not exists (select 1 from (select p.computed_at, p.model_version from health_score p where p.customer_id = h.customer_id and p.as_of < h.as_of
                                       order by p.as_of desc, p.id desc limit 1) prev
-                       where prev.computed_at > h.computed_at or not ${scoredAlikeSql('prev.model_version', 'h.model_version')})
+                       where prev.computed_at > h.computed_at or not ${scoresComputedAlikeSql('prev.model_version', 'h.model_version')})
        -- Nor the score of an account that had cancelled by then: it is in no tier, and its score falls as its silence grows.
        and not exists (select 1 from customer c where c.id = h.customer_id and c.churned_at <= h.as_of)`,
     `select 'payment:' || p.id, 'PAYMENT_FAILED', p.occurred_at, p.customer_id, null::text, null::text, null::int, null::int, round(p.amount_cents / power(10::numeric, ${MINOR_DIGITS_SQL}), ${MINOR_DIGITS_SQL})::text || ' ' || p.currency

@@ -30,7 +30,7 @@ export class HealthScore {
 
   /**
    * The highest score of the customer's points in the drop window before this one (`scoreDrop.withinDays`,
-   * of model versions that score alike), as the scoring saw it; null without one. A slide a point at a time is a drop
+   * of model versions that compute scores alike), as the scoring saw it; null without one. A slide a point at a time is a drop
    * against it (the SCORE_DROP playbook trigger, and the "what changed" feed).
    */
   @Property({ type: 'smallint', nullable: true })

@@ -18,7 +18,7 @@ import { Db, json, query } from '../infra/sql';
 import { addTimeRange } from '../infra/time-range';
 import { bandsBestFirst, isAtRiskTier } from './model';
 import { HEALTH_SCORE_COLUMN_MAP, HEALTH_SCORE_COLUMNS, TIER_CHANGE_COLUMNS } from './score-customers';
-import { checkModelKeys, getActiveModel, scoredAlikeSql, WITH_MODEL_SCORING } from './scoring-model.service';
+import { checkModelKeys, getActiveModel, scoresComputedAlikeSql, WITH_MODEL_SCORING } from './scoring-model.service';
 import type {
   CustomerTierChangesArgs,
   HealthScore,
@@ -34,14 +34,14 @@ export const LATEST_SCORE_JOIN = `cross join lateral (select * from health_score
 
 /**
  * SQL: how far the point `h` fell from the point before it (previous_score − score, negative for a
- * rise), null without one or when that point was scored by a version that scores otherwise
- * (scoredAlikeSql): the model moved, not the account, as the trend, the score-drop trigger and the
- * changes feed read it. The statement names `model_scoring` in its with clause (WITH_MODEL_SCORING).
+ * rise), null without one or when that point was scored by a version that computes scores otherwise
+ * (scoresComputedAlikeSql): the model moved, not the account, as the trend, the score-drop trigger and
+ * the changes feed read it. The statement names `model_scoring` in its with clause (WITH_MODEL_SCORING).
  */
 export const SCORE_DROP_SQL = `case when not exists (
     select 1 from (select p.model_version from health_score p where p.customer_id = h.customer_id and p.as_of < h.as_of
                    order by p.as_of desc, p.id desc limit 1) prev
-    where not ${scoredAlikeSql('prev.model_version', 'h.model_version')}) then h.previous_score - h.score end`;
+    where not ${scoresComputedAlikeSql('prev.model_version', 'h.model_version')}) then h.previous_score - h.score end`;
 
 /**
  * A customer's latest score, with the columns `fields` (the selection) asks for: the explanation

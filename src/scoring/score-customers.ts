@@ -114,6 +114,12 @@ interface HistoryRow {
    * (of its run of versions differing only in playbook settings: MODEL_SCORING_SQL); null without one.
    */
   previousScoredAlike: boolean | null;
+  /**
+   * Whether the previous point's score was computed alike (scoresComputedAlike along a run:
+   * MODEL_SCORING_SQL's `computing`), though its tier may have been placed by other bands: the score
+   * drop compares with its score; null without one.
+   */
+  previousComputedAlike: boolean | null;
   /** The model version that scored the previous point (null without one). */
   previousModelVersion: number | null;
   /** The previous point's instant (null without one). */
@@ -122,8 +128,9 @@ interface HistoryRow {
   previousCoverage: number | null;
   /**
    * The score a trend window ago and the highest in the drop window, both among points of the model
-   * scoring now or of versions that score alike: a trend or a drop across a change of what scores
-   * measures the change, not the customer; a change of playbook settings alone changes no score.
+   * scoring now or of versions that compute scores alike: a trend or a drop across a change of what
+   * computes scores measures the change, not the customer; a change of playbook settings or of the
+   * tiers, trend or lifecycle settings alone changes no score.
    * The peak is of well observed points only (thinlyObserved): a score of 80 on no data is no height
    * an account fell from.
    */
@@ -288,15 +295,17 @@ async function readBatchInputs(
   // The previous score's flags matter only to a model that widens them or asks a condition only to start one.
   const readFlags = readsPreviousFlags(config);
   // `alike`: the versions that score as this one does (itself included, scoresAlike), whose points
-  // a scoring compares with (the previous tier, the trend, the drop window's peak).
+  // give the previous tier; `computed_alike`: those that compute its scores (scoresComputedAlike),
+  // whose points the scores compare with (the trend, the drop window's peak, a fall from the previous).
   const history = await query<HistoryRow & { superseded: boolean }>(
     tx,
     `with p as (select ?::timestamptz as as_of),
      ${ALIKE_VERSIONS_SQL}
      select c.id, prev.score as "previousScore", prev.tier as "previousTier",
             prev.model_version in (select version from alike) as "previousScoredAlike",
+            prev.model_version in (select version from computed_alike) as "previousComputedAlike",
             prev.model_version as "previousModelVersion", prev.as_of as "previousAsOf", prev.coverage as "previousCoverage",
-            case when earlier.model_version in (select version from alike) then earlier.score end as "earlierScore", peak.score as "peakScore",
+            case when earlier.model_version in (select version from computed_alike) then earlier.score end as "earlierScore", peak.score as "peakScore",
             next.id::text as "nextId", next.tier as "nextTier", next.as_of as "nextAsOf",
             ${supersededSql(options)} as superseded
             ${readFlags ? `, ${appliedPenaltyNames('prev.penalties')} as "previousPenalties"` : ''}
@@ -309,7 +318,7 @@ async function readBatchInputs(
                         order by h.as_of desc, h.id desc limit 1) earlier on true
      left join lateral (select max(h.score) as score from health_score h where h.customer_id = c.id
                         and h.as_of >= p.as_of - interval '${config.scoreDrop.withinDays} days' and h.as_of < p.as_of
-                        and h.model_version in (select version from alike) and ${wellObservedSql('h', config)}) peak on true
+                        and h.model_version in (select version from computed_alike) and ${wellObservedSql('h', config)}) peak on true
      left join lateral (select h.id, h.tier, h.as_of from health_score h where h.customer_id = c.id and h.as_of > p.as_of
                         order by h.as_of, h.id limit 1) next on true`,
     [asOfIso, model.version, model.version, json(locked.map((c) => c.id))],
@@ -450,11 +459,16 @@ function plannedOutreach(
     model: config,
     customer: { id: customer.id, name: customer.name, arrCents: customer.arrCents, communicationOptOut: customer.communicationOptOut },
     // A tier or a drop compared across models that score otherwise is the model change, not the
-    // customer's: a new tier scheme or new weights would otherwise alert (and write to) every customer
-    // they move. A change of playbook settings alone moves nobody: the comparison holds across it.
+    // customer's: new weights would otherwise alert (and write to) every customer they move. A change
+    // of playbook settings alone moves nobody: the comparison holds across it. A new tier scheme
+    // computes the same scores: the score is compared across it, the tier it placed it in is not.
     previous:
-      past?.previousScore != null && past.previousTier && past.previousScoredAlike
-        ? { score: past.previousScore, tierKey: past.previousTier, coverage: past.previousCoverage ?? undefined }
+      past?.previousScore != null && past.previousTier && past.previousComputedAlike
+        ? {
+            score: past.previousScore,
+            tierKey: past.previousScoredAlike ? past.previousTier : null,
+            coverage: past.previousCoverage ?? undefined,
+          }
         : null,
     current: {
       score: result.score,

@@ -10,6 +10,7 @@ import { Db, inTransaction, json, query, queryOne } from '../infra/sql';
 import {
   canonicalJson,
   DEFAULT_SCORING_MODEL,
+  PLACEMENT_SETTINGS,
   PLAYBOOK_SETTINGS,
   sameTiers,
   ScoringModelConfig,
@@ -164,8 +165,14 @@ export async function activateScoringModel(
   return updated;
 }
 
-/** SQL: the playbook settings (PLAYBOOK_SETTINGS) as a text array, the keys `config - …` leaves out. */
-const SCORING_SETTINGS_REMOVED = `array[${PLAYBOOK_SETTINGS.map((key) => `'${key}'`).join(', ')}]`;
+/** SQL: `settings` as a text array, the keys `config - …` leaves out. */
+const keysSql = (settings: readonly string[]) => `array[${settings.map((key) => `'${key}'`).join(', ')}]`;
+
+/** SQL: a stored config without its playbook settings (scoringPartOf). */
+const SCORING_PART_SQL = `config - ${keysSql(PLAYBOOK_SETTINGS)}`;
+
+/** SQL: a stored config without its playbook and placement settings (scoreComputationOf). */
+const SCORE_COMPUTATION_SQL = `config - ${keysSql([...PLAYBOOK_SETTINGS, ...PLACEMENT_SETTINGS])}`;
 
 /**
  * SQL: every stored version with `scoring`, the first version of its run: versions activated one
@@ -174,26 +181,39 @@ const SCORING_SETTINGS_REMOVED = `array[${PLAYBOOK_SETTINGS.map((key) => `'${key
  * aside) as scoresAlike compares them. Versions of one run score every account alike, and their points
  * are compared as one version's. A rollback (A, then B, then A's config again) is three runs: the
  * account's points under B lie between A's and the third's, and a fall B saw measured again against
- * A's points would be alerted twice. A statement names it `model_scoring` in its with clause
- * (scoredAlikeSql reads it there); the versions are few.
+ * A's points would be alerted twice. And `computing`, the first version of its run by the looser rule
+ * of scoresComputedAlike (playbook and placement settings aside): versions that compute the same
+ * scores, whose points the trend and the score drop compare as one version's, though a tier preset
+ * between them placed those scores in other tiers. A statement names it `model_scoring` in its with
+ * clause (scoresComputedAlikeSql reads it there); the versions are few.
  */
-export const MODEL_SCORING_SQL = `select version, max(version) filter (where starts_run) over (order by version) as scoring
-  from (select version, (config - ${SCORING_SETTINGS_REMOVED}) is distinct from lag(config - ${SCORING_SETTINGS_REMOVED}) over (order by version) as starts_run
+export const MODEL_SCORING_SQL = `select version, max(version) filter (where starts_run) over (order by version) as scoring,
+         max(version) filter (where starts_computing) over (order by version) as computing
+  from (select version, ${SCORING_PART_SQL} is distinct from lag(${SCORING_PART_SQL}) over (order by version) as starts_run,
+               ${SCORE_COMPUTATION_SQL} is distinct from lag(${SCORE_COMPUTATION_SQL}) over (order by version) as starts_computing
         from scoring_model) versions`;
 
 /**
- * SQL: with-clause entries `model_scoring` (MODEL_SCORING_SQL) and `alike`, the versions that score
- * as the version the one parameter names (itself included).
+ * SQL: with-clause entries `model_scoring` (MODEL_SCORING_SQL); `alike`, the versions that score as
+ * the version the one parameter names (itself included), whose points give the previous tier; and
+ * `computed_alike`, those that compute its scores (`alike` among them), whose points the trend and
+ * the score drop compare with.
  */
 export const ALIKE_VERSIONS_SQL = `model_scoring as (${MODEL_SCORING_SQL}),
-     alike as (select version from model_scoring where scoring = (select scoring from model_scoring where version = ?))`;
+     this_version as (select scoring, computing from model_scoring where version = ?),
+     alike as (select m.version from model_scoring m join this_version t on m.scoring = t.scoring),
+     computed_alike as (select m.version from model_scoring m join this_version t on m.computing = t.computing)`;
 
 /** SQL: the with clause that names MODEL_SCORING_SQL `model_scoring`, for a statement that reads no other common table. */
 export const WITH_MODEL_SCORING = `with model_scoring as (${MODEL_SCORING_SQL})`;
 
-/** SQL: whether the stored versions `a` and `b` (SQL expressions) score alike, read in `model_scoring` (MODEL_SCORING_SQL). */
-export function scoredAlikeSql(a: string, b: string): string {
-  return `(${a} = ${b} or exists (select 1 from model_scoring x join model_scoring y on y.scoring = x.scoring
+/**
+ * SQL: whether the stored versions `a` and `b` (SQL expressions) compute scores alike (scoresComputedAlike
+ * along a run), read in `model_scoring` (MODEL_SCORING_SQL): a fall from a point of one to a point of
+ * the other is the account's, not the model's.
+ */
+export function scoresComputedAlikeSql(a: string, b: string): string {
+  return `(${a} = ${b} or exists (select 1 from model_scoring x join model_scoring y on y.computing = x.computing
                                    where x.version = ${a} and y.version = ${b}))`;
 }
 

@@ -127,7 +127,7 @@ export class ScoringResolver {
 
   @FieldResolver(() => Int, {
     description:
-      "The first model version of the run modelVersion belongs to: versions activated one after another, each differing from the one before only in playbook settings, score every account alike, and their scores are compared as one version's (trend, score drops, tier changes). Where it differs from the score before's, the model changed how it scores; a version that changed only playbook settings keeps it.",
+      "The first model version of the run modelVersion belongs to: versions activated one after another, each differing from the one before only in playbook settings, score every account alike, and their points are compared as one version's (tier changes, trend, score drops). Where it differs from the score before's, the model changed how it scores; a version that changed only playbook settings keeps it. The trend and score drops also compare across a version that changed only tiers, hysteresis, trend or lifecycle settings (a tier preset): it computes the same scores, though it places them otherwise.",
   })
   scoringVersion(@Root() score: { modelVersion: number }, @Ctx() { db, loaders }: GraphQLContext): Promise<number> {
     return loadScoringVersion(db, loaders, score.modelVersion);

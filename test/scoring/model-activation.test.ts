@@ -1,6 +1,6 @@
 // Activating a model version rescores everyone in the background, so tiers, summaries and the
 // worklist agree with the model now active; the presets are listed for the asking.
-import { DEFAULT_SCORING_MODEL, ScoringModelConfig, scoresAlike } from '../../src/scoring/model';
+import { DEFAULT_SCORING_MODEL, ScoringModelConfig, scoresAlike, scoresComputedAlike } from '../../src/scoring/model';
 import { MODEL_SCORING_SQL } from '../../src/scoring/scoring-model.service';
 import { holdingRescoring } from '../../src/scoring/bulk-load-hold';
 import { sql } from '../helpers/database';
@@ -800,17 +800,24 @@ it('records with every tier change the model versions of the points it lies betw
   expect(await tierChangesOffTheirPoints(server.database)).toEqual([]);
 });
 
-it("groups the stored versions into runs as each activation compared its model with the one before's (the database and scoresAlike agree)", async () => {
+it("groups the stored versions into runs as each activation compared its model with the one before's (the database agrees with scoresAlike and scoresComputedAlike)", async () => {
   const stored = await sql<{ version: number; config: ScoringModelConfig }>(
     server.database,
     'select version, config from scoring_model order by version',
   );
-  const runs = await sql<{ version: number; scoring: number }>(server.database, `${MODEL_SCORING_SQL} order by version`);
-  const expected: Array<{ version: number; scoring: number }> = [];
-  stored.forEach(({ version, config }, i) =>
-    expected.push({ version, scoring: i > 0 && scoresAlike(config, stored[i - 1].config) ? expected[i - 1].scoring : version }),
-  );
+  const runs = await sql<{ version: number; scoring: number; computing: number }>(server.database, `${MODEL_SCORING_SQL} order by version`);
+  const expected: Array<{ version: number; scoring: number; computing: number }> = [];
+  stored.forEach(({ version, config }, i) => {
+    const before = stored[i - 1]?.config;
+    expected.push({
+      version,
+      scoring: before && scoresAlike(config, before) ? expected[i - 1].scoring : version,
+      computing: before && scoresComputedAlike(config, before) ? expected[i - 1].computing : version,
+    });
+  });
   expect(runs).toEqual(expected);
+  // Tier presets make runs of versions computing scores alike that are not runs of versions scoring alike.
+  expect(runs.some((run, i) => i > 0 && run.computing === runs[i - 1].computing && run.scoring !== runs[i - 1].scoring)).toBe(true);
   // This file's versions hold runs of several versions, and models alike in runs apart (rollbacks).
   expect(new Set(runs.map((run) => run.scoring)).size).toBeLessThan(runs.length);
   const rolledBack = stored.some(({ config }, i) =>

@@ -36,8 +36,9 @@ export interface AssessmentInput {
    */
   previousBands: readonly TierBand[] | null;
   /**
-   * The score `model.trend.windowDays` earlier, of this model version or one that scores alike; null
-   * without one (none then, or one a version that scores otherwise gave): the trend is not measured.
+   * The score `model.trend.windowDays` earlier, of this model version or one that computes scores
+   * alike (scoresComputedAlike: a new tier scheme leaves the scores as they were); null without one
+   * (none then, or one a version that computes scores otherwise gave): the trend is not measured.
    */
   earlierScore: number | null;
   /** The penalties applied at the customer's previous scoring (`penaltyHysteresis`); none on its first. */

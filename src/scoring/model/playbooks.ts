@@ -83,11 +83,13 @@ export interface PlaybookDecisionInput {
   };
   /**
    * The customer's previous scoring, as the tier and drop triggers and the message compare with it;
-   * null on its first, and when it was scored by a model that scores otherwise (the caller's to tell).
-   * Its `coverage` (1 when unknown): a thinly observed one (thinlyObserved) is no "before", and the
-   * scoring is decided as a first one.
+   * null on its first, and when it was scored by a model that computes scores otherwise (the caller's
+   * to tell). Its `tierKey` is null when another tier scheme placed that score (a model that computes
+   * scores alike but scores otherwise: scoresAlike): the tier it moved from is the model's, not the
+   * account's. Its `coverage` (1 when unknown): a thinly observed one (thinlyObserved) is no "before",
+   * and the scoring is decided as a first one.
    */
-  previous: { score: number; tierKey: string; coverage?: number } | null;
+  previous: { score: number; tierKey: string | null; coverage?: number } | null;
   current: {
     score: number;
     tierKey: string;
@@ -95,10 +97,10 @@ export interface PlaybookDecisionInput {
     lifecycleStage: LifecycleStage;
     /**
      * True when the trend was not measured (Assessment.trendMeasured): no point a trend window ago
-     * (an account first scored less than a window ago) or one a model version that scores otherwise
-     * gave (not of the run of versions differing only in playbook settings that the one scoring now
-     * ends). The trend then reads STABLE, and an account falling before its first scoring or the model
-     * change may be falling still.
+     * (an account first scored less than a window ago) or one a model version that computes scores
+     * otherwise gave (not of the run of versions computing scores alike that the one scoring now ends:
+     * scoresComputedAlike). The trend then reads STABLE, and an account falling before its first
+     * scoring or the model change may be falling still.
      */
     trendUnknown?: boolean;
     /**
@@ -115,7 +117,7 @@ export interface PlaybookDecisionInput {
    * scores only (the caller's to leave out the thinlyObserved ones, as `previous` does).
    */
   peakScoreInDropWindow: number | null;
-  /** The score `model.trend.windowDays` earlier that the trend compared with (a model version that scores alike); null without one. */
+  /** The score `model.trend.windowDays` earlier that the trend compared with (a model version that computes scores alike); null without one. */
   earlierScore?: number | null;
   /** Days since the last engagement event at or before now; null if never. */
   daysSinceLastActivity: number | null;
@@ -249,7 +251,7 @@ function planPlaybook(input: PlaybookDecisionInput, playbook: PlaybookConfig, tr
   const highValueAtRisk = Number(customer.arrCents) >= model.escalationArrCents && isAtRiskTier(model.tiers, current.tierKey);
   const coolingDown = isInCooldown(input, playbook);
   const tier = tierByKey(model.tiers, current.tierKey)?.label ?? current.tierKey;
-  const previousTier = previous ? (tierByKey(model.tiers, previous.tierKey)?.label ?? previous.tierKey) : '—';
+  const previousTier = previous?.tierKey ? (tierByKey(model.tiers, previous.tierKey)?.label ?? previous.tierKey) : '—';
   const values: TemplateValues = {
     customerName: customer.name ?? customer.id ?? 'customer',
     score: String(current.score),

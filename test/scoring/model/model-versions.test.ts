@@ -1,4 +1,4 @@
-import { DEFAULT_SCORING_MODEL, ScoringModelConfig, scoresAlike } from '../../../src/scoring/model';
+import { DEFAULT_SCORING_MODEL, ScoringModelConfig, scoresAlike, scoresComputedAlike, withTierPreset } from '../../../src/scoring/model';
 
 const model = (): ScoringModelConfig => structuredClone(DEFAULT_SCORING_MODEL);
 
@@ -33,6 +33,42 @@ describe('scoresAlike: two models that differ only in their playbook settings sc
       const changed = model();
       change(changed);
       expect(scoresAlike(changed, DEFAULT_SCORING_MODEL)).toBe(false);
+    }
+  });
+});
+
+describe('scoresComputedAlike: two models that differ only in settings computeScore does not read compute every score alike', () => {
+  it('holds for another tier scheme, hysteresis, trend and lifecycle, with playbook settings changed too', () => {
+    const placed = withTierPreset(model(), 'three_tier');
+    placed.hysteresis += 3;
+    placed.trend = { windowDays: 14, threshold: 8 };
+    placed.lifecycle = { ...placed.lifecycle, onboardingDays: 45, churnWindowDays: 90, advocateMinScore: 85, minCoverage: 0.5 };
+    placed.cooldownDays = 14;
+    placed.scoreDrop = { points: 10, withinDays: 7 };
+    expect(scoresAlike(placed, DEFAULT_SCORING_MODEL)).toBe(false);
+    expect(scoresComputedAlike(placed, DEFAULT_SCORING_MODEL)).toBe(true);
+  });
+
+  it('holds wherever scoresAlike does', () => {
+    const reordered = Object.fromEntries(Object.entries(model()).reverse()) as unknown as ScoringModelConfig;
+    reordered.playbooks = [];
+    expect(scoresComputedAlike(reordered, DEFAULT_SCORING_MODEL)).toBe(true);
+  });
+
+  it('does not hold for a signal, a weight, a red flag or its hysteresis, nor for a setting it does not know', () => {
+    const changes: Array<(config: ScoringModelConfig) => void> = [
+      (config) => (config.components[0].signals[0].weight += 1),
+      (config) => (config.components[0].signals[0].windowDays += 1),
+      (config) => config.components.pop(),
+      (config) => (config.penalties[0].points += 1),
+      (config) => config.penalties.pop(),
+      (config) => (config.penaltyHysteresis = 0),
+      (config) => Object.assign(config, { someFutureSetting: 1 }),
+    ];
+    for (const change of changes) {
+      const changed = model();
+      change(changed);
+      expect(scoresComputedAlike(changed, DEFAULT_SCORING_MODEL)).toBe(false);
     }
   });
 });
