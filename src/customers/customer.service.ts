@@ -130,7 +130,7 @@ export const STILL_A_CUSTOMER = '(c.churned_at is null or c.churned_at > now())'
 /**
  * SQL over a customer row `c`: an account still to keep, neither cancelled nor CHURNED by a silence
  * past the churn window. The lost ones keep a tier but are in none of the book's (healthSummary's
- * tiers and averages, `customers(tier:)`, `healthScores(tier:)`), as the worklist leaves them out
+ * tiers and averages, `customers(tier:)`, `healthScores` narrowed by tier or score), as the worklist leaves them out
  * and ARR_AT_RISK_DESC sorts them below every account still to keep.
  */
 export const STILL_TO_KEEP = `(${STILL_A_CUSTOMER} and c.lifecycle_stage is distinct from 'CHURNED')`;

@@ -85,8 +85,7 @@ export async function listLatestScores(db: Db, args: HealthScoresArgs): Promise<
   const tier = labelFilter(args.tier);
   if (tier) {
     await checkModelKeys(db, 'tiers', [tier], 'tier');
-    // A lost customer (cancelled, or churned by silence) keeps its last tier, but is in no tier any more (as in `customers(tier:)`).
-    where.push('c.tier = ?', STILL_TO_KEEP);
+    where.push('c.tier = ?');
     params.push(tier);
   }
   ensure(args.minScore == null || (args.minScore >= 0 && args.minScore <= 100), 'minScore must be 0–100', { argument: 'minScore' });
@@ -94,6 +93,11 @@ export async function listLatestScores(db: Db, args: HealthScoresArgs): Promise<
   ensure(args.minScore == null || args.maxScore == null || args.minScore <= args.maxScore, 'minScore must not be above maxScore', {
     argument: 'minScore',
   });
+  // A lost customer (cancelled, or churned by silence) keeps its last tier and goes on being scored,
+  // but is in no tier and no average of the book any more (as in `customers(tier:)`, healthSummary):
+  // a list narrowed to a tier or a score range is of the accounts still to keep, so that narrowing by
+  // both gives what each gives, not a churned account the tier filter alone would leave out.
+  if (tier || args.minScore != null || args.maxScore != null) where.push(STILL_TO_KEEP);
   // The order of `customers(orderBy: SCORE_ASC)`, so the two lists share their cursors. The range is
   // written on that order's own expression: the score index then starts at minScore and stops at
   // maxScore, where a condition on the bare column is checked row by row from the lowest score up.

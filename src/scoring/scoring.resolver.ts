@@ -163,7 +163,11 @@ export class ScoringResolver {
   }
 
   @RequireScope(Scope.READ)
-  @Query(() => HealthScoreConnection, { nullable: true, description: 'The latest score of every scored customer, lowest first.' })
+  @Query(() => HealthScoreConnection, {
+    nullable: true,
+    description:
+      'The latest score of every scored customer, lowest first, lost ones included; narrowed by tier or a score range, of the accounts still to keep only.',
+  })
   healthScores(@Args() args: HealthScoresArgs, @Ctx() { db }: GraphQLContext): Promise<ConnectionResult<HealthScore>> {
     return listLatestScores(db, args);
   }

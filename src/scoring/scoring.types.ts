@@ -412,13 +412,23 @@ export class HealthSummary {
 
 @ArgsType()
 export class HealthScoresArgs extends PageArgs {
-  @Field(() => String, { nullable: true })
+  @Field(() => String, {
+    nullable: true,
+    description: "Only this tier's accounts still to keep: a lost one (cancelled, or CHURNED by its silence) is in no tier.",
+  })
   tier?: string | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Only scores from this one (0–100), of accounts still to keep, as with tier: a lost account is left out of every narrowed list.',
+  })
   minScore?: number | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Only scores up to this one (0–100, not below minScore), of accounts still to keep, as minScore.',
+  })
   maxScore?: number | null;
 }
 

@@ -249,6 +249,16 @@ it('keeps a cancelled account in the tier it left in: its falling score changes 
     `{ healthy: healthScores(tier: "healthy", first: 500) { edges { node { customerId } } } summary: healthSummary { averageScore churnedCustomers } }`,
   );
   expect(lists.data!.healthy.edges.map((e) => e.node.customerId)).not.toContain('cust_cancelled');
+  // Narrowed by its score instead, it is left out too, as by its tier; unnarrowed, its latest score is listed.
+  const score = after.refreshHealthScore.score;
+  const narrowed = await server.request<Record<'all' | 'range', { edges: Array<{ node: { customerId: string } }> }>, unknown>(
+    `{ all: healthScores(first: 500) { edges { node { customerId } } }
+       range: healthScores(minScore: ${score}, maxScore: ${score}, first: 500) { edges { node { customerId } } }
+     }`,
+  );
+  const listed = (list: 'all' | 'range') => narrowed.data![list].edges.map((e) => e.node.customerId);
+  expect(listed('all')).toContain('cust_cancelled');
+  expect(listed('range')).not.toContain('cust_cancelled');
   const everyone = await server.request<
     { customers: { edges: Array<{ node: { healthScore: number | null; churnedAt: string | null; lifecycleStage: string | null } }> } },
     unknown
