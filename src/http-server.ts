@@ -10,7 +10,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { execute, getOperationAST, GraphQLSchema, OperationTypeNode, parse } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
-import { AccessControl, HttpAdmission } from './auth/access-control';
+import { AccessControl } from './auth/access-control';
 import { actorOf, hasScope } from './auth/principal';
 import { setCorsHeaders } from './auth/origin';
 import { Scope } from './auth/scopes';
@@ -22,7 +22,7 @@ import { importEventsFromRequest, INGEST_EVENTS_METHODS, INGEST_EVENTS_PATH } fr
 import { serveDashboard } from './dashboard/static';
 import { serveUnsubscribe } from './delivery/unsubscribe.http';
 import { UNSUBSCRIBE_PATH } from './delivery/unsubscribe-link';
-import { AppServices, createContext, databaseUrlOf, GraphQLContext, liveEventAudience, liveEventContexts } from './context';
+import { AppServices, createContext, databaseUrlOf, GraphQLContext, liveEventAudience, liveEventContexts, RequestAuth } from './context';
 import { abandonmentSignal, WebSocketOperationSignals } from './infra/abandoned-request';
 import type { Logger } from './infra/logger';
 import { StartupRefusal } from './infra/errors';
@@ -635,7 +635,7 @@ async function executeAdmitted(
   res: http.ServerResponse,
   url: URL,
   { apollo, access, services, drainEnded }: GraphQLEndpoint,
-  admission: HttpAdmission,
+  admission: RequestAuth,
 ): Promise<void> {
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {

@@ -22,9 +22,6 @@ import { RateLimits } from './rate-limits';
 import { RepeatedFieldsCheck } from './repeated-fields';
 import { WebSocketGuard } from './websocket-guard';
 
-/** An admitted HTTP request: who it is. (The CORS headers of its answer are the server's: see setCorsHeaders.) */
-export type HttpAdmission = RequestAuth;
-
 function sendError(
   res: http.ServerResponse,
   status: number,
@@ -115,11 +112,11 @@ export class AccessControl {
 
   /**
    * Checks the Origin, the key and the key's rate limit from the headers alone, before the body is
-   * read. Answers the refusals (403, 401, 429) and CORS preflights itself, and then returns null.
-   * `methods` are what the path answers, named in a preflight's answer (OPTIONS included). An
+   * read. Answers the refusals (403, 401, 429) and CORS preflights itself, and then returns null;
+   * an admitted request gets who it is. `methods` are what the path answers, named in a preflight's answer (OPTIONS included). An
    * allowed origin's CORS headers are already on `res`: the server sets them on every answer.
    */
-  async admitHttp(req: http.IncomingMessage, res: http.ServerResponse, methods = 'GET, POST, OPTIONS'): Promise<HttpAdmission | null> {
+  async admitHttp(req: http.IncomingMessage, res: http.ServerResponse, methods = 'GET, POST, OPTIONS'): Promise<RequestAuth | null> {
     const origin = checkOrigin(req, this.services.config.corsOrigins);
     if (origin === 'refused') {
       sendError(res, 403, 'FORBIDDEN', 'origin not allowed: add it to CORS_ORIGINS');
