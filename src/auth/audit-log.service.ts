@@ -1,6 +1,6 @@
 // The audit log: an append-only record of admin actions, read newest first.
 import { ensure } from '../infra/errors';
-import { MAX_LABEL_LENGTH, optionalLabel } from '../infra/input';
+import { checkStrings, labelFilter } from '../infra/input';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
 import { Db, query } from '../infra/sql';
 import type { AuditLogEntry, AuditLogArgs } from './audit-log.types';
@@ -53,9 +53,9 @@ const AUDIT_FIELDS = `a.id::text as id, a.at, a.actor, a.action, a.target, a.det
 export function listAuditLog(db: Db, args: AuditLogArgs): Promise<ConnectionResult<AuditLogEntry>> {
   const where: string[] = [];
   const params: unknown[] = [];
-  // Label filters as every list's: trimmed, and blank (or showing nothing) is none.
-  const action = optionalLabel(args.action, 'action', MAX_LABEL_LENGTH);
-  const actor = optionalLabel(args.actor, 'actor', MAX_LABEL_LENGTH);
+  checkStrings(args, '');
+  const action = labelFilter(args.action);
+  const actor = labelFilter(args.actor);
   if (action !== null) {
     ensure(
       (AUDIT_ACTIONS as readonly string[]).includes(action),

@@ -1,8 +1,7 @@
 // "What changed since yesterday": tier changes, score drops within a tier, failed payments, urgent
 // tickets and detractor answers, merged into one keyset-paged list, newest first, in one statement.
-import { labelFilter } from '../customers/customer.service';
 import { ensure } from '../infra/errors';
-import { checkStrings, filterInstant, happenedByNow } from '../infra/input';
+import { checkStrings, filterInstant, happenedByNow, labelFilter } from '../infra/input';
 import {
   ConnectionResult,
   decodeKeysetCursor,

@@ -11,13 +11,13 @@ import {
   longerThan,
   MAX_ID_LENGTH,
   MAX_LABEL_LENGTH,
+  labelFilter,
   optionalLabel,
   optionalText as checkedText,
   pastInstant,
   requiredLabel,
 } from '../infra/input';
 import { isIndexEntryTooLarge } from '../infra/index-limits';
-import { showsNothing } from '../infra/text-rules';
 import { LoaderRegistry } from '../infra/loaders';
 import { ConnectionResult, SortKey, keysetPage } from '../infra/pagination';
 import { Db, inTransaction, json, query, queryOne, takeTurns } from '../infra/sql';
@@ -134,17 +134,6 @@ export const STILL_A_CUSTOMER = '(c.churned_at is null or c.churned_at > now())'
  * and ARR_AT_RISK_DESC sorts them below every account still to keep.
  */
 export const STILL_TO_KEEP = `(${STILL_A_CUSTOMER} and c.lifecycle_stage is distinct from 'CHURNED')`;
-
-/**
- * A filter on a stored label (csmOwner, plan, eventType, a tier) as the column holds it: trimmed, as every write trims
- * it, so `" kate "` finds kate's accounts. Absent or blank (showing nothing: a zero-width space, as
- * labels are judged when stored) is null, no filter: a blank label is stored as none, so it could
- * match nothing, and an emptied form field means "everyone" (an empty parameter of the CSV exports too).
- */
-export function labelFilter(value: string | null | undefined): string | null {
-  const trimmed = value?.trim() ?? '';
-  return showsNothing(trimmed) ? null : trimmed;
-}
 
 /** Optional text as stored: trimmed, and null when empty. */
 function optionalText(value: string | null | undefined): string | null {

@@ -3,9 +3,18 @@
 // the daily rollup scoring reads (engagement_day) up to date, and queues each touched customer for
 // rescoring (signalsArrived). `SingleEventWriter` shares statements between concurrent single events;
 // the app creates one (src/app.ts) and the resolver writes through it.
-import { checkCustomerId, labelFilter } from '../customers/customer.service';
+import { checkCustomerId } from '../customers/customer.service';
 import { DomainError, InvalidInputError, NotFoundError } from '../infra/errors';
-import { checkJsonObject, checkStrings, MAX_LABEL_LENGTH, pastInstant, requiredText, requiredLabel, optionalLabel } from '../infra/input';
+import {
+  checkJsonObject,
+  checkStrings,
+  labelFilter,
+  MAX_LABEL_LENGTH,
+  pastInstant,
+  requiredText,
+  requiredLabel,
+  optionalLabel,
+} from '../infra/input';
 import { INDEX_SAFE_BYTES, isIndexEntryTooLarge, utf8Bytes } from '../infra/index-limits';
 import { loadChildPage, LoaderRegistry } from '../infra/loaders';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';

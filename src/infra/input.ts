@@ -86,12 +86,24 @@ function checkLabelValue(value: string, argument: string, max: number): void {
     );
 }
 
-/** An optional one-line label as stored: checked, trimmed, and null when absent or showing nothing. */
+/**
+ * A label as it is stored, trimmed, and null when absent or blank (showing nothing: a zero-width
+ * space, as labels are judged when stored). As such it is every list's filter on a stored label
+ * (csmOwner, plan, eventType, a tier, a playbook, the audit log's action): `" kate "` finds kate's
+ * accounts, and a blank one is no filter, as a blank label is stored as none and an emptied form
+ * field means "everyone" (an empty parameter of the CSV exports too). A filter is not checked as a
+ * label: one no label could be matches nothing, and the limits of every string argument hold it.
+ */
+export function labelFilter(value: string | null | undefined): string | null {
+  const trimmed = value?.trim() ?? '';
+  return showsNothing(trimmed) ? null : trimmed;
+}
+
+/** An optional one-line label to store: checked, then as labelFilter reads it (trimmed, null when absent or showing nothing). */
 export function optionalLabel(value: string | null | undefined, argument: string, max: number): string | null {
   if (value === undefined || value === null) return null;
-  const trimmed = value.trim();
-  checkLabelValue(trimmed, argument, max);
-  return showsNothing(trimmed) ? null : trimmed;
+  checkLabelValue(value.trim(), argument, max);
+  return labelFilter(value);
 }
 
 /** A one-line label that must be given and show something: checked and trimmed. */

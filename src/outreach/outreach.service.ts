@@ -2,10 +2,10 @@
 // actions and writes them here with `insertOutreachActions` (one statement per batch, inside its
 // own transaction when it has one); the graph only reads the log.
 import { addTimeRange } from '../infra/time-range';
-import { addCustomerSegment, checkCustomerId, labelFilter } from '../customers/customer.service';
+import { addCustomerSegment, checkCustomerId } from '../customers/customer.service';
 import { ColumnMap, selectColumns } from '../infra/columns';
 import { InvalidInputError } from '../infra/errors';
-import { checkStrings } from '../infra/input';
+import { checkStrings, labelFilter } from '../infra/input';
 import { LatestChildSpec, LoaderRegistry, loadChildPage, loadLatestChild, projectedLatestChild } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
 import { Db, json, query } from '../infra/sql';

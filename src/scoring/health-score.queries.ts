@@ -6,12 +6,11 @@ import {
   CUSTOMER_COLUMNS,
   CUSTOMER_ORDERINGS,
   CustomerSegment,
-  labelFilter,
   STILL_TO_KEEP,
 } from '../customers/customer.service';
 import { Customer, CustomerOrder } from '../customers/customer.types';
 import { ensure } from '../infra/errors';
-import { checkStrings, filterInstant } from '../infra/input';
+import { checkStrings, filterInstant, labelFilter } from '../infra/input';
 import { byTimeThenId, ConnectionResult, keysetPage } from '../infra/pagination';
 import { LatestChildSpec, LoaderRegistry, loadChildPage, projectedLatestChild } from '../infra/loaders';
 import { Db, json, query } from '../infra/sql';
