@@ -1,8 +1,9 @@
 // The `repeated fields` limit, checked on the parsed document before GraphQL validates it, over HTTP
 // and WebSocket alike. graphql-js's check that fields of one response key merge compares them in
 // pairs, and their sub-selections in pairs again: a document repeating one field a few hundred times,
-// within every other limit, kept the event loop for about a second before graphql-js gave up ("Validation
-// aborted."), and a refused document is not cached, so each repeat cost the same. This walk is linear.
+// within every other limit, held the event loop through that quadratic work before graphql-js gave up
+// ("Validation aborted."), and a refused document is not cached, so each repeat cost the same. This
+// walk is linear.
 import { DocumentNode, FragmentDefinitionNode, GraphQLError, Kind, parse, SelectionSetNode } from 'graphql';
 import { OperationLimitError } from './auth.errors';
 import { MAX_CHECKED_FIELDS, tooManyFieldsError } from './operation-scopes';

@@ -310,7 +310,7 @@ export class WebSocketGuard {
         const refusal = subscriptionHeldRefusal(nodes, held) ?? this.holdSubscription(state, principal, payload, nodes)?.toGraphQLError();
         if (refusal) return [refusal];
       }
-      // Before validation too, which a field repeated often enough keeps busy for a second.
+      // Before validation too, whose pairwise check of a field repeated often enough is quadratic, so slow.
       checkRepeatedFields(document);
       const errors = [...execution.validate(schema, document), ...this.limitErrorsOf(schema, document)];
       if (errors.length > 0) return errors.map(validationRefusal);
