@@ -121,12 +121,17 @@ export async function refuseMissingRedisDatabase(url: string): Promise<void> {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
-    connectTimeout: 3 * REDIS_ANSWER_TIMEOUT_MS,
+    connectTimeout: REDIS_ANSWER_TIMEOUT_MS,
     commandTimeout: REDIS_ANSWER_TIMEOUT_MS,
+    disconnectTimeout: 0,
   });
   // The SELECT ioredis sends on connecting fails as an error event: the one sent below says it.
   probe.on('error', () => undefined);
   const database = probe.options.db ?? 0;
+  // A Redis that accepts the connection and stays silent is given the time of one answer, then closed
+  // at once, so that the start goes on: ioredis's own timeouts (its SELECT's and ready check's in
+  // turn, then a wait for the closed connection to be acknowledged) held such a start several times as long.
+  const unanswered = setTimeout(() => probe.disconnect(), REDIS_ANSWER_TIMEOUT_MS);
   try {
     if (database === 0) return;
     await probe.connect();
@@ -140,6 +145,7 @@ export async function refuseMissingRedisDatabase(url: string): Promise<void> {
   } catch (error) {
     if (error instanceof StartupRefusal) throw error;
   } finally {
+    clearTimeout(unanswered);
     probe.disconnect();
   }
 }

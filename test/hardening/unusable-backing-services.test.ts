@@ -3,11 +3,13 @@
 // is wrong (2) or the database could not be reached (3), instead of a driver's stack trace; and a
 // REDIS_URL naming a database the server does not have refused, not served from database 0.
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { Redis } from 'ioredis';
 import { startApp } from '../../src/app';
 import { readConfig } from '../../src/infra/config';
 import { DATABASE_UNREACHABLE_EXIT_CODE, databaseStartFailure, DatabaseUnreachable } from '../../src/infra/database-start-failure';
 import { StartupRefusal } from '../../src/infra/errors';
+import { REDIS_ANSWER_TIMEOUT_MS, refuseMissingRedisDatabase } from '../../src/infra/redis-connection';
 import { ADMIN_URL, createTestDatabase, TestDatabase } from '../helpers/database';
 import { REDIS_URL } from '../helpers/server';
 import { MAIN_COMMAND, PROJECT_ROOT, serviceEnv } from '../helpers/service-process';
@@ -112,6 +114,22 @@ it('refuses the start before it writes anything, so that no key lands in databas
     await database.drop();
   }
 }, 60_000);
+
+it('does not judge, nor hold the start on, a Redis that accepts the connection and never answers', async () => {
+  const sockets = new Set<net.Socket>();
+  const silent = net.createServer((socket) => sockets.add(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  try {
+    const started = Date.now();
+    await refuseMissingRedisDatabase(`redis://127.0.0.1:${(silent.address() as net.AddressInfo).port}/1`);
+    // Given the time of one answer, and some for a loaded machine: ioredis's own timeouts held it
+    // four answers' time.
+    expect(Date.now() - started).toBeLessThan(3 * REDIS_ANSWER_TIMEOUT_MS);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  }
+});
 
 describe('databaseStartFailure', () => {
   const url = 'postgres://app:s3cret@db.internal:5432/healthgraph';
