@@ -9,6 +9,7 @@ import { Client } from 'pg';
 import pino from 'pino';
 import WebSocket from 'ws';
 import { DRAIN_GRACE_MS } from '../../src/infra/shutdown-drain';
+import { EvaluationSlots } from '../../src/scoring/backtest/evaluation-slots';
 import { fitSignalWeightsOffThread } from '../../src/scoring/backtest/fit-off-thread';
 import { startTestServer, TestServer } from '../helpers/server';
 import { TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
@@ -114,6 +115,7 @@ it('answers a suggestScoringModel still fitting, and a backtest still in a state
     return rows.length > 0;
   }, 'the backtest waits for the lock');
   // One sent over WebSocket, waiting for an evaluation slot (the two above hold them): work off the database too.
+  const evaluationsAsked = jest.spyOn(EvaluationSlots.prototype, 'run');
   const webSocket = createClient({
     url: server.wsUrl,
     webSocketImpl: WebSocket,
@@ -129,7 +131,8 @@ it('answers a suggestScoringModel still fitting, and a backtest still in a state
       { next: (result) => results.push(result), error: reject, complete: () => resolve(results) },
     );
   });
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await until(() => evaluationsAsked.mock.calls.length > 0, 'the operation sent over WebSocket waits for an evaluation slot');
+  evaluationsAsked.mockRestore();
   const stopStarted = Date.now();
   const stopped = server.app.stop();
 
