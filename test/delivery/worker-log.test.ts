@@ -117,7 +117,11 @@ it("logs the worker's lost database connections as warnings, not errors: an outa
 });
 
 it('says a database outage once, without a stack trace, and its end once', async () => {
-  await waitFor(() => deliveryLines(0).some((line) => line.msg.startsWith('database connection restored')), 'the last outage to end');
+  // Connected, and out of any outage an earlier test caused (its end logged after its start).
+  await waitFor(() => {
+    const outage = deliveryLines(0).filter((line) => /^database connection (lost|restored)/.test(line.msg));
+    return lines.some((line) => line.includes('Worker connected')) && !outage.at(-1)?.msg.startsWith('database connection lost');
+  }, 'the worker to be connected, out of any earlier outage');
   const from = lines.length;
   // Down for a while: the database takes no new connection, and the queue's sessions are ended (from
   // the admin database: a database's own session cannot close it to connections).
