@@ -117,10 +117,11 @@ describe('a mutation still running when the server stops, and done within the dr
 
     const stopStarted = Date.now();
     const stopped = server.app.stop();
-    // The socket with only a subscription goes at once, its subscription ended with it.
+    // The socket with only a subscription goes at once, its subscription ended with it: while the
+    // mutation beside it still waits for the lock this test holds, not with the drain's end.
     const listenerClosed = await listener.closed;
     expect(listenerClosed).toEqual({ code: 1001, reason: 'Going away', at: expect.any(Number) });
-    expect(listenerClosed.at - stopStarted).toBeLessThan(1000);
+    expect(writer.seen.filter((seen) => seen.startsWith('mutation'))).toEqual([]);
     await listening.catch(() => undefined);
     // The writer's subscription is completed at once, its socket kept open for the mutation.
     await writerListening;
@@ -166,7 +167,9 @@ describe('a mutation still running when the drain runs out', () => {
     });
     const closed = await writer.closed;
     expect(closed).toEqual({ code: 1001, reason: 'Going away', at: expect.any(Number) });
-    expect(closed.at - stopStarted).toBeLessThan(DRAIN_GRACE_MS + 500);
+    // Closed once the answer was sent, soon after the drain's time, not left to a later timeout (the
+    // few seconds' allowance is for a loaded machine).
+    expect(closed.at - stopStarted).toBeLessThan(DRAIN_GRACE_MS + 5_000);
     expect(writer.seen).toEqual(['mutation next', 'mutation complete']);
     await lock.release();
     await stopped;
