@@ -284,6 +284,15 @@ export type DeliveryOutcome =
   /** Not attempted: still PENDING, handed to `job`, queued to run at once. */
   | { kind: 'PENDING'; job: DeliveryJob };
 
+/** The `lastError` recordOutcomes stores for `outcome`: none for one delivered or waiting. */
+export function lastErrorOf(outcome: Extract<DeliveryOutcome, { kind: 'DEAD' }>): string;
+export function lastErrorOf(outcome: DeliveryOutcome): string | null;
+export function lastErrorOf(outcome: DeliveryOutcome): string | null {
+  if (outcome.kind === 'DELIVERED' || outcome.kind === 'PENDING') return null;
+  if (outcome.kind === 'CANCELLED') return outcome.reason;
+  return storableDeliveryError(outcome.error, outcome.kind === 'DEAD' ? outcome.note : undefined);
+}
+
 /**
  * Records the outcomes of the attempt holding `claim`, one per delivery, in one statement. An
  * outcome is recorded on a delivery still open only (one cancelled meanwhile stays CANCELLED, unless
@@ -306,12 +315,7 @@ export async function recordOutcomes(
   const rows = outcomes.map(({ deliveryId, outcome: o }) => ({
     id: deliveryId,
     status: o.kind,
-    error:
-      o.kind === 'DELIVERED' || o.kind === 'PENDING'
-        ? null
-        : o.kind === 'CANCELLED'
-          ? o.reason
-          : storableDeliveryError(o.error, o.kind === 'DEAD' ? o.note : undefined),
+    error: lastErrorOf(o),
     next_at: o.kind === 'RETRYING' ? o.at.toISOString() : null,
     attempted_at: o.kind === 'DELIVERED' || o.kind === 'RETRYING' || o.kind === 'DEAD' ? o.attemptedAt.toISOString() : null,
     task: o.kind === 'RETRYING' || o.kind === 'PENDING' ? o.job.task : null,

@@ -18,6 +18,7 @@ import {
   collectDigest,
   DeliveryJob,
   DeliveryOutcome,
+  lastErrorOf,
   loadOpenBatch,
   loadOpenDeliveries,
   OpenBatch,
@@ -144,7 +145,9 @@ async function pauseIfEndpointGone(
   deps: WorkerDeps,
 ): Promise<void> {
   const refused = outcomes.flatMap(({ deliveryId, outcome }) =>
-    outcome.kind === 'DEAD' && outcome.endpointGone ? [{ deliveryId, attemptedAt: outcome.attemptedAt }] : [],
+    outcome.kind === 'DEAD' && outcome.endpointGone
+      ? [{ deliveryId, attemptedAt: outcome.attemptedAt, lastError: lastErrorOf(outcome) }]
+      : [],
   );
   if (refused.length === 0) return;
   const destinationId = destination.id;

@@ -357,23 +357,33 @@ export async function pauseGoneDestination(
   });
 }
 
-/** A delivery's attempt answered 410 Gone, known by the time recordOutcomes stored as its `last_attempt_at`. */
+/**
+ * A delivery's attempt answered 410 Gone, known by the time recordOutcomes stored as its
+ * `last_attempt_at`, with the `lastError` it stored for it (lastErrorOf).
+ */
 export interface RefusedAttempt {
   deliveryId: string;
   attemptedAt: Date;
+  lastError: string;
 }
 
 /**
- * Adds `note` to the `lastError` of the deliveries whose last attempt is still the one refused with
- * 410 Gone: one redelivered meanwhile has a new attempt to tell (and another 410 its own note).
+ * Sets the `lastError` of the deliveries whose last attempt is still the one refused with 410 Gone
+ * to the attempt's, `note` after it: one redelivered meanwhile has a new attempt to tell (and another
+ * 410 its own note). Set from the attempt's, not added to what is stored, so that noting an attempt
+ * again (the pause run twice) leaves one note, not two.
  */
 async function noteGoneDestination(tx: Db, refused: readonly RefusedAttempt[], note: string): Promise<void> {
   if (refused.length === 0) return;
-  const attempts = refused.map(({ deliveryId, attemptedAt }) => ({ id: deliveryId, attempted_at: attemptedAt.toISOString() }));
+  const attempts = refused.map(({ deliveryId, attemptedAt, lastError }) => ({
+    id: deliveryId,
+    attempted_at: attemptedAt.toISOString(),
+    last_error: lastError,
+  }));
   await query(
     tx,
-    `update delivery d set last_error = d.last_error || '; ' || ?
-     from jsonb_to_recordset(?::jsonb) as x(id uuid, attempted_at timestamptz)
+    `update delivery d set last_error = x.last_error || '; ' || ?
+     from jsonb_to_recordset(?::jsonb) as x(id uuid, attempted_at timestamptz, last_error text)
      where d.id = x.id and d.last_attempt_at = x.attempted_at and d.status = 'DEAD'`,
     [note, json(attempts)],
   );

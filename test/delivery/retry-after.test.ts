@@ -321,11 +321,17 @@ it("notes a destination's fate on the attempt answered 410, not on a later attem
       .lastError;
   const db = server.app.orm.em.fork() as Db;
   // The first attempt's pause finds the URL changed: the second attempt's error is not its to note.
-  expect(await pauseGoneDestination(db, destinationId, `${receiver.url}/old`, [{ deliveryId: delivery.id, attemptedAt: first }])).toBe(
-    'URL_CHANGED',
-  );
+  expect(
+    await pauseGoneDestination(db, destinationId, `${receiver.url}/old`, [
+      { deliveryId: delivery.id, attemptedAt: first, lastError: refusal },
+    ]),
+  ).toBe('URL_CHANGED');
   expect(await lastError()).toBe(refusal);
   // The second's pauses the destination, and says so.
-  expect(await pauseGoneDestination(db, destinationId, receiver.url, [{ deliveryId: delivery.id, attemptedAt: second }])).toBe('PAUSED');
+  const secondRefused = [{ deliveryId: delivery.id, attemptedAt: second, lastError: refusal }];
+  expect(await pauseGoneDestination(db, destinationId, receiver.url, secondRefused)).toBe('PAUSED');
   expect(await lastError()).toBe(`${refusal}; the destination was paused`);
+  // Noted again (its pause run twice), the attempt still carries one note.
+  expect(await pauseGoneDestination(db, destinationId, receiver.url, secondRefused)).toBe('ALREADY_PAUSED');
+  expect(await lastError()).toBe(`${refusal}; the destination was already paused`);
 });
