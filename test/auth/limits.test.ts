@@ -56,6 +56,13 @@ describe('operation limits', () => {
     .map((k) => `fragment F${k} on CustomerConnection { ${`...F${k + 1} `.repeat(30)}}`)
     .concat('fragment F4 on CustomerConnection { totalCount }')
     .join(' ');
+  // Each fragment selects ten fields of distinct names, each with the next fragment: 111,110 fields,
+  // none repeated at its place (so not refused as repeated fields), in a few hundred tokens. Refused
+  // before validation, which would refuse these field names too.
+  const fieldsFanningOut = [1, 2, 3, 4]
+    .map((k) => `fragment G${k} on CustomerConnection { ${Array.from({ length: 10 }, (_, i) => `f${i} { ...G${k + 1} }`).join(' ')} }`)
+    .concat(`fragment G5 on CustomerConnection { ${Array.from({ length: 10 }, (_, i) => `f${i}`).join(' ')} }`)
+    .join(' ');
   // Sixteen fields deep, past the introspection's depth too: refused once, with the operation's limit.
   const deeper = `{ customers(first: 1) { edges { node { ${'scoreHistory(first: 1) { edges { node { customer { '.repeat(3)}id ${'} } } } '.repeat(3)}} } } }`;
   const cases: Array<[string, string, Record<string, unknown> | undefined, Record<string, unknown>]> = [
@@ -83,6 +90,12 @@ describe('operation limits', () => {
       `{ customers(first: 1) { ...F1 } } ${spreadsFanningOut}`,
       undefined,
       { limit: 'repeated fields', max: 20, found: '> 20' },
+    ],
+    [
+      'fields (fragments expanded, no field repeated: 111,110 fields under a page)',
+      `{ customers(first: 1) { ...G1 } } ${fieldsFanningOut}`,
+      undefined,
+      { limit: 'fields', max: 20_000, found: '> 20000' },
     ],
   ];
 
