@@ -77,7 +77,10 @@ export function parseBacktestArguments(argv: readonly string[], now: number): Ba
   const from = values.has('from') ? instant('from') : new Date(to.getTime() - number('weeks', 16) * 7 * DAY_MS);
   const grid = { from, to, stepDays: number('step', 7), horizonDays: number('horizon', 30) };
   try {
-    checkedGrid(grid, now);
+    // Without --from the start follows --to (--weeks before it): a start in the future is a --to in
+    // the future, refused naming --to. checkedGrid looks at the start first, so it is shown one in
+    // the past, which changes nothing for a --to it accepts (its start is then in the past already).
+    checkedGrid(values.has('from') ? grid : { ...grid, from: new Date(Math.min(from.getTime(), now)) }, now);
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
     // The grid's checks are the API's, which name its arguments: here they are options.
