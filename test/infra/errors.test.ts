@@ -11,12 +11,20 @@ import { ADMIN_URL } from '../helpers/database';
 
 /**
  * A TCP proxy to the test PostgreSQL whose connections can be cut, as a server stopped at once cuts
- * them: now (`cut`), or as the client sends a statement holding `text` (`cutAt`), which never arrives.
+ * them: as the client sends a statement holding `text` (`cutAt`), which never arrives, or once such a
+ * statement has reached the server and runs (`cutWhileRunning`).
  */
-async function cuttableProxy(): Promise<{ port: number; url(): string; cut(): void; cutAt(text: string): void; close(): Promise<void> }> {
+async function cuttableProxy(): Promise<{
+  port: number;
+  url(): string;
+  cutWhileRunning(text: string): void;
+  cutAt(text: string): void;
+  close(): Promise<void>;
+}> {
   const target = new URL(ADMIN_URL);
   const sockets = new Set<net.Socket>();
   let cutAt: string | undefined;
+  let cutAfter: string | undefined;
   const cut = () => sockets.forEach((socket) => socket.destroy());
   const proxy = net.createServer((client) => {
     const upstream = net.connect(Number(target.port || 5432), target.hostname);
@@ -29,7 +37,14 @@ async function cuttableProxy(): Promise<{ port: number; url(): string; cut(): vo
       if (cutAt !== undefined && chunk.includes(cutAt)) {
         cutAt = undefined;
         cut();
-      } else upstream.write(chunk);
+      } else {
+        upstream.write(chunk);
+        if (cutAfter !== undefined && chunk.includes(cutAfter)) {
+          cutAfter = undefined;
+          // The statement is on its way: cut once the server has had it a moment.
+          setTimeout(cut, 200);
+        }
+      }
     });
     upstream.pipe(client);
   });
@@ -42,7 +57,7 @@ async function cuttableProxy(): Promise<{ port: number; url(): string; cut(): vo
       url.host = `127.0.0.1:${port}`;
       return url.toString();
     },
-    cut,
+    cutWhileRunning: (text) => (cutAfter = text),
     cutAt: (text) => (cutAt = text),
     close: () => new Promise<void>((resolve) => proxy.close(() => resolve())),
   };
@@ -61,8 +76,10 @@ describe('a statement whose connection is cut', () => {
   });
 
   it('is an outage (SERVICE_UNAVAILABLE), though knex wrote the statement before the driver message', async () => {
+    // Cut once the statement is sent, not at a fixed time: on a loaded machine a timer could fire
+    // while the connection was still being opened, before knex had written any statement.
+    proxy.cutWhileRunning('pg_sleep');
     const running = db.raw('select pg_sleep(5)');
-    setTimeout(() => proxy.cut(), 300);
     const error = await running.then(
       () => undefined,
       (failure: unknown) => failure,
