@@ -2,6 +2,7 @@
 // on the same path, the offline GraphiQL for browsers, the CS dashboard at /, and the health probes.
 // Every GraphQL request and WebSocket goes through src/auth/access-control.ts first (keys, scopes, limits).
 import { isUtf8 } from 'node:buffer';
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import { isIPv6, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -942,6 +943,9 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
   const apollo = await startApollo(schema, httpServer, access, wsCleanup, introspection, logger);
   // Aborted first when the server stops: an import in flight stops reading and answers what it stored.
   const imports = new AbortController();
+  // Each request or import in flight listens to these two for as long as it runs (removed when it
+  // ends): as many listeners as requests at once, which is no leak for Node's warning past 10.
+  setMaxListeners(0, lateGraphQL.signal, imports.signal);
   // Set when the server stops: a request still arriving on an open keep-alive connection is answered
   // 503 with Connection: close, so its client retries elsewhere instead of starting work that may not finish.
   let stopping = false;
