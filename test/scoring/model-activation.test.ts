@@ -5,27 +5,17 @@ import { MODEL_SCORING_SQL } from '../../src/scoring/scoring-model.service';
 import { holdingRescoring } from '../../src/scoring/bulk-load-hold';
 import { sql } from '../helpers/database';
 import { tierChangesOffTheirPoints } from '../helpers/history';
+import { busyDays, daysAgo } from '../helpers/busy-account';
 import { startTestServer, TestServer } from '../helpers/server';
 import { connect, subscribe } from '../helpers/subscriptions';
 import { OnTierChangedDocument } from '../__generated__/graphql';
 import { Client } from 'pg';
 
-const DAY = 86_400_000;
 let server: TestServer;
-const daysAgo = (days: number) => new Date(Date.now() - days * DAY).toISOString();
 
 const ok = <T>(query: string, variables?: Record<string, unknown>): Promise<T> => server.gql(query, variables);
 /** A red flag no account raises: a model with it scores everyone as the model without it, yet is another way of scoring. */
 const NEVER_RAISED = { name: 'never_raised', metric: 'open_tickets', windowDays: 30, direction: 'at_least', threshold: 1000, points: 1 };
-/** A busy account's 120 days of use, three logins a day by its three users, up to half a day ago. */
-const busyDays = (customerId: string) =>
-  Array.from({ length: 360 }, (_, i) => ({
-    customerId,
-    eventType: 'login',
-    userId: `u${i % 3}`,
-    feature: `f${Math.floor(i / 3) % 3}`,
-    occurredAt: daysAgo(Math.floor(i / 3) + 0.5),
-  }));
 
 beforeAll(async () => {
   // The scheduler on (hourly runs), continuous rescoring off: only the activation runs anything.

@@ -2,11 +2,10 @@
 // (their tiers change), but the trend and the score-drop trigger go on comparing scores across it,
 // so a declining account stays DECLINING and a fall the day after is a drop.
 import { DEFAULT_SCORING_MODEL } from '../../src/scoring/model';
+import { busyDays, daysAgo } from '../helpers/busy-account';
 import { startTestServer, TestServer } from '../helpers/server';
 
-const DAY = 86_400_000;
 let server: TestServer;
-const daysAgo = (days: number) => new Date(Date.now() - days * DAY).toISOString();
 const ok = <T>(query: string, variables?: Record<string, unknown>): Promise<T> => server.gql(query, variables);
 
 /** The default model with a red flag of 20 points an open ticket (at most 80): each account falls as far as its tickets take it. */
@@ -26,16 +25,6 @@ const MODEL = {
     },
   ],
 };
-
-/** A busy account's 120 days of use, three logins a day by its three users, up to half a day ago. */
-const busyDays = (customerId: string) =>
-  Array.from({ length: 360 }, (_, i) => ({
-    customerId,
-    eventType: 'login',
-    userId: `u${i % 3}`,
-    feature: `f${Math.floor(i / 3) % 3}`,
-    occurredAt: daysAgo(Math.floor(i / 3) + 0.5),
-  }));
 
 /** A busy account, healthy when scored ten days ago: the point the trend and the drop window compare with. */
 async function healthyTenDaysAgo(id: string): Promise<number> {
