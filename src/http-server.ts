@@ -16,6 +16,7 @@ import { actorOf, hasScope } from './auth/principal';
 import { setCorsHeaders } from './auth/origin';
 import { Scope } from './auth/scopes';
 import { exportCustomers, exportParameters, exportWorklist } from './exports/csv-export';
+import { firstAborted } from './infra/abort-signals';
 import { compiledQueryGateway } from './infra/compiled-executor';
 import { GraphQLWebSocketServer, serveGraphQLWebSockets } from './infra/graphql-ws-server';
 import { refusingBadVariables } from './infra/variable-refusals';
@@ -675,16 +676,7 @@ async function executeAdmitted(
   const abandoned = abandonmentSignal(res, () => services.logger.debug({ module: 'http' }, 'GraphQL request abandoned by its client'));
   // Aborted too when the drain runs out of time, before the sockets go: work off the database (a
   // model's fit in its worker thread) has no session for the drain to end, and would be cut unanswered.
-  // One controller of the request's own, its listeners removed after: AbortSignal.any would leave an
-  // entry per request in the long-lived drainEnded's list of dependants, which Node 20 never prunes.
-  const stop = new AbortController();
-  const leave = () => stop.abort(abandoned.reason);
-  const late = () => {
-    services.logger.warn({ module: 'http' }, 'a request still running at the end of the drain: stopped, answered 503');
-    stop.abort(drainEnded.reason);
-  };
-  abandoned.addEventListener('abort', leave, { once: true });
-  drainEnded.addEventListener('abort', late, { once: true });
+  const stop = firstAborted([abandoned, drainEnded]);
   let response: Awaited<ReturnType<typeof apollo.executeHTTPGraphQLRequest>>;
   try {
     response = await apollo.executeHTTPGraphQLRequest({
@@ -692,9 +684,10 @@ async function executeAdmitted(
       context: async () => createContext(services, admission, { signal: stop.signal }),
     });
   } finally {
-    abandoned.removeEventListener('abort', leave);
-    drainEnded.removeEventListener('abort', late);
+    stop.release();
   }
+  if (stop.signal.aborted && stop.signal.reason === drainEnded.reason)
+    services.logger.warn({ module: 'http' }, 'a request still running at the end of the drain: stopped, answered 503');
   // Nobody to answer.
   if (abandoned.aborted) return;
   const responseHeaders: Record<string, string> = {};

@@ -7,7 +7,9 @@
 import { Logger as WorkerLogger, run, Runner, Task } from 'graphile-worker';
 import { Pool } from 'pg';
 import type { AppServices } from '../context';
+import { untilAborted } from '../infra/abort-signals';
 import type { Logger } from '../infra/logger';
+import { OutageLog } from '../infra/outage-log';
 import { Db, query } from '../infra/sql';
 import { driverMessage, isDatabaseOutage } from '../infra/errors';
 import { sessionUrl } from '../infra/postgres-session';
@@ -269,19 +271,6 @@ async function attemptDigest(digestId: string, deps: WorkerDeps): Promise<void> 
   if (open) await attempt(open, digestId, { task: DIGEST_TASK, payload: { digestId } }, deps);
 }
 
-/** `wait`, cut short once `stopping` is aborted. */
-function untilStopping(wait: Promise<void>, stopping: AbortSignal): Promise<void> {
-  if (stopping.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      stopping.removeEventListener('abort', done);
-      resolve();
-    };
-    stopping.addEventListener('abort', done);
-    void wait.then(done);
-  });
-}
-
 function tasks(deps: WorkerDeps): Record<string, Task> {
   return {
     // Scoring comes first: the batch's sends wait for the scoring still running here (the
@@ -290,7 +279,7 @@ function tasks(deps: WorkerDeps): Record<string, Task> {
     [DELIVER_BATCH_TASK]: async (payload) => {
       const { deliveryIds } = payload as { deliveryIds: string[] };
       const startBy = Date.now() + sendingWindowMs(deps);
-      await untilStopping(scoringSettled(Math.min(deps.waitForScoringMs, sendingWindowMs(deps) / 2)), deps.stopping);
+      await untilAborted(scoringSettled(Math.min(deps.waitForScoringMs, sendingWindowMs(deps) / 2)), deps.stopping);
       const open = await loadOpenBatch(deps.db(), deliveryIds, leaseMs(deps));
       if (open) await attemptBatch(open, startBy, deps);
     },
@@ -338,32 +327,23 @@ export async function releaseStalledDeliveries(db: Db, lockTimeoutMs: number): P
 }
 
 /**
- * The worker's database outages, said once each, as the Redis connections say theirs: graphile-worker
- * retries its polling, its listener and its cron every few seconds, and each failure would otherwise
- * be a warning with a stack trace for as long as the outage lasts. The first failure of an outage is
- * logged with its reason (a refused connection needs no stack), the others at debug level; the first
- * connection the queue's pool makes after it logs the return.
+ * The worker's database outages, said once each (OutageLog), as the Redis connections say theirs:
+ * graphile-worker retries its polling, its listener and its cron every few seconds while the
+ * database is down. A refused connection needs no stack: the reason and code say it.
  */
-class DatabaseOutageLog {
-  private down = false;
-  constructor(private readonly logger: Logger) {}
+function databaseOutageLog(logger: Logger): OutageLog {
+  return new OutageLog(logger, {
+    lost: 'database connection lost: deliveries wait until it is back',
+    repeated: 'database still unavailable',
+    restored: 'database connection restored: deliveries resume',
+  });
+}
 
-  /** Whether `error` is the database being unavailable (logged if it begins an outage). */
-  failed(error: unknown): boolean {
-    if (!isDatabaseOutage(error)) return false;
-    if (!this.down) {
-      this.down = true;
-      const code = (error as { code?: unknown }).code;
-      this.logger.warn({ reason: driverMessage(error), code }, 'database connection lost: deliveries wait until it is back');
-    }
-    return true;
-  }
-
-  connected(): void {
-    if (!this.down) return;
-    this.down = false;
-    this.logger.info('database connection restored: deliveries resume');
-  }
+/** Whether `error` is the database being unavailable, told to `outages` if so. */
+function databaseFailed(outages: OutageLog, error: unknown, details: Record<string, unknown> = {}): boolean {
+  if (!isDatabaseOutage(error)) return false;
+  outages.failed({ ...details, reason: driverMessage(error), code: (error as { code?: unknown }).code });
+  return true;
 }
 
 /**
@@ -371,14 +351,11 @@ class DatabaseOutageLog {
  * pino repeats a key a child binds again, and a line naming `module` twice is refused by log
  * pipelines that reject duplicate fields. A failure that is a database outage is said by `outages`.
  */
-function workerLogger(rootLogger: Logger, stopping: () => boolean, outages: DatabaseOutageLog): WorkerLogger {
+function workerLogger(rootLogger: Logger, stopping: () => boolean, outages: OutageLog): WorkerLogger {
   const logger = rootLogger.child({ module: 'delivery-worker' });
   return new WorkerLogger(() => (level, message, meta) => {
     const { error, ...rest } = meta ?? {};
-    if (error !== undefined && outages.failed(error)) {
-      logger.debug({ ...rest, reason: driverMessage(error) }, message);
-      return;
-    }
+    if (error !== undefined && databaseFailed(outages, error, { during: message })) return;
     const method = workerLogMethod(level, message, stopping(), error);
     // graphile-worker names a failure `error`; pino serializes an Error only under `err` (message,
     // code, stack): under any other key it is logged as `{}`.
@@ -444,14 +421,14 @@ export interface DeliveryWorker {
  * of handlers graphile-worker asks for). Its connections carry the service's session settings, as
  * every other connection does.
  */
-function openQueuePool(databaseUrl: string, max: number, logger: Logger, outages: DatabaseOutageLog): Pool {
+function openQueuePool(databaseUrl: string, max: number, logger: Logger, outages: OutageLog): Pool {
   const pgPool = new Pool({ connectionString: sessionUrl(databaseUrl), max });
   const connectionFailed = (error: Error) => {
-    if (!outages.failed(error)) logger.warn({ err: error }, 'delivery queue: a database connection failed');
+    if (!databaseFailed(outages, error)) logger.warn({ err: error }, 'delivery queue: a database connection failed');
   };
   pgPool.on('error', connectionFailed);
   pgPool.on('connect', (client) => {
-    outages.connected();
+    outages.restored();
     client.on('error', connectionFailed);
   });
   return pgPool;
@@ -482,7 +459,7 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
     unsubscribeLinks: config.unsubscribeLinks,
     stopping: stopping.signal,
   };
-  const outages = new DatabaseOutageLog(logger);
+  const outages = databaseOutageLog(logger);
   const pgPool = openQueuePool(databaseUrl, Math.min(config.deliveryConcurrency + 2, 12), logger, outages);
   let runner: Runner;
   try {

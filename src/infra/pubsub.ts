@@ -11,6 +11,7 @@ import { DEFAULT_MAX_QUEUED_EVENTS, DEFAULT_MAX_QUEUED_EVENTS_TOTAL } from './co
 import { InvalidInputError } from './errors';
 import { checkTextValue } from './input';
 import type { Logger } from './logger';
+import { OutageLog } from './outage-log';
 import { failFastRedis, isCommandTimeout, messagesReadUpTo, queueingRedis } from './redis-connection';
 
 export interface AppPubSub extends PubSub {
@@ -529,29 +530,21 @@ export class RedisBackedPubSub implements AppPubSub {
     this.watchForLostEvents();
   }
 
-  /**
-   * A connection's failures, said once per outage: ioredis retries every two seconds at most, and a
-   * warning per attempt filled the log with thousands of the same line over an hour's outage. The
-   * later attempts go to debug, and the connection's return is said once.
-   */
+  /** A connection's failures, said once per outage (OutageLog). */
   private logConnectionState(client: Redis, name: 'publisher' | 'subscriber'): void {
-    let down = false;
-    const lost = (reason: string): void => {
-      if (down) return this.logger.debug({ err: reason, client: name }, 'redis connection error');
-      down = true;
-      this.logger.warn({ err: reason, client: name }, 'redis connection error (retrying; further attempts logged at debug)');
-    };
-    client.on('error', (error) => lost(error.message));
+    const outages = new OutageLog(this.logger, {
+      lost: 'redis connection error (retrying; further attempts logged at debug)',
+      repeated: 'redis connection error',
+      restored: 'redis connection restored',
+      fields: { client: name },
+    });
+    client.on('error', (error) => outages.failed({ err: error.message }));
     // A connection Redis closes itself (CLIENT KILL, a clean restart), or the watchdog drops, ends
     // without an error; ioredis's 'reconnecting' (never after `quit`) says it was lost all the same.
     client.on('reconnecting', () => {
-      if (!down) lost('the connection was closed');
+      if (!outages.isDown) outages.failed({ err: 'the connection was closed' });
     });
-    client.on('ready', () => {
-      if (!down) return;
-      down = false;
-      this.logger.info({ client: name }, 'redis connection restored');
-    });
+    client.on('ready', () => outages.restored());
   }
 
   /**

@@ -12,6 +12,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { EngagementRow, eventTooLargeToIndex, mayOverflowIndex, rollUpInserted, toEngagementRow } from '../engagement/engagement.service';
+import { firstAborted } from '../infra/abort-signals';
 import { INDEX_SAFE_BYTES, isIndexEntryTooLarge } from '../infra/index-limits';
 import { queueRescoreStatement, RescoreScheduler } from '../scoring/rescore-queue';
 import type { EngagementEventInput } from '../engagement/engagement.types';
@@ -439,29 +440,12 @@ interface ImportReading {
   batchWaitMs: number;
   batchReadMs: number;
   idleTimeoutMs: number;
-  /** Aborted when the import is to stop (`signal` or `stopping`): a stopped import waits for no line. */
-  interrupt?: AbortSignal;
+  /** Aborted when the import is to stop (`signal`, `stopping` or `abandoned`): a stopped import waits for no line. */
+  interrupt: AbortSignal;
   /** Set when a read of the source failed (otherwise than by its client leaving): the import stops. */
   sourceFailure?: { error: unknown };
   /** Stops listening to the signals `interrupt` follows: called when the import ends. */
   release(): void;
-}
-
-/**
- * One signal aborted by the first of `stops` to abort, and the means to stop listening to them. Not
- * AbortSignal.any: `stopping` lives as long as the server, and Node 20 keeps an entry per combined
- * signal in a long-lived one's list of dependants for good.
- */
-function firstOf(stops: AbortSignal[]): { interrupt?: AbortSignal; release(): void } {
-  if (stops.length <= 1) return { interrupt: stops[0], release: () => undefined };
-  const combined = new AbortController();
-  const listeners = stops.map((stop) => {
-    const listener = () => combined.abort(stop.reason);
-    if (stop.aborted) listener();
-    else stop.addEventListener('abort', listener, { once: true });
-    return () => stop.removeEventListener('abort', listener);
-  });
-  return { interrupt: combined.signal, release: () => listeners.forEach((remove) => remove()) };
 }
 
 /** Whether the import has kept the event loop for READ_SLICE_MS: it is to let other work run (`takeTurn`), checked per line. */
@@ -492,8 +476,10 @@ function importReading(source: AsyncIterable<Buffer | string>, options: EventImp
   const stops = [options.signal, options.stopping, options.abandoned].filter((stop) => stop !== undefined);
   const turn = { since: Date.now() };
   const fixedNow = options.now;
+  const stop = firstAborted(stops);
   return {
-    ...firstOf(stops),
+    interrupt: stop.signal,
+    release: stop.release,
     reader: { chunks: ndjsonLineChunks(takingTurns(source, turn), MAX_LINE_BYTES), lines: [], at: 0, last: 0, waitingSince: Date.now() },
     tally,
     turn,

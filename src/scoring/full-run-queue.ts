@@ -7,6 +7,7 @@
 import { setMaxListeners } from 'node:events';
 import { RateLimitedError } from '../auth/auth.errors';
 import type { CoreServices } from '../context';
+import { ABORTED, untilAborted } from '../infra/abort-signals';
 import { ConcurrencyLimit } from '../infra/concurrency-limit';
 import { RETRY_AFTER_SECONDS, ServiceStoppingError } from '../infra/errors';
 import type { Db } from '../infra/sql';
@@ -57,22 +58,6 @@ export class FullRunQueue extends ConcurrencyLimit {
   }
 }
 
-const STOPPED = Symbol('stopped');
-
-/** `work`'s outcome, or STOPPED as soon as `signal` aborts, whichever comes first. */
-async function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | typeof STOPPED> {
-  let onAbort = (): void => undefined;
-  const aborted = new Promise<typeof STOPPED>((resolve) => {
-    onAbort = () => resolve(STOPPED);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([work, aborted]);
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-  }
-}
-
 /**
  * `refreshAllHealthScores` through the API: everyone scored as of `asOf` (now by default), in the
  * call's turn on this instance, after a run in progress on any instance. A stop of the instance
@@ -97,7 +82,7 @@ export async function refreshAllOnDemand(
       refreshAllHealthScores(services, db, asOf, true, { signal: stopping, onStarted: (startedRun) => started(startedRun) }),
     ) as Promise<ScoringRunRecord>;
     const finished = await untilAborted(run, stopping);
-    if (finished !== STOPPED) return finished;
+    if (finished !== ABORTED) return finished;
     // A run still waiting for the lock leaves it at once, throwing the stop's own answer. One with a
     // row goes on to the end of its batches in flight, behind this answer.
     const outcome = await Promise.race([run.then((record) => ({ record })), runStarted.then((startedRun) => ({ startedRun }))]);
