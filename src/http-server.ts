@@ -937,8 +937,9 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
   // Aborted first when the server stops: an import in flight stops reading and answers what it stored.
   const imports = new AbortController();
   // Each request or import in flight listens to these two for as long as it runs (removed when it
-  // ends): as many listeners as requests at once, which is no leak for Node's warning past 10.
-  setMaxListeners(0, lateGraphQL.signal, imports.signal);
+  // ends), the WebSocket operations through one listener: at most one per connection, and one more.
+  // Node's warning past 10 would take that for a leak; past this bound it is one.
+  setMaxListeners(services.config.maxConnections + 1, lateGraphQL.signal, imports.signal);
   // Set when the server stops: a request still arriving on an open keep-alive connection is answered
   // 503 with Connection: close, so its client retries elsewhere instead of starting work that may not finish.
   let stopping = false;

@@ -536,10 +536,10 @@ const CUT_INTO_SEATS_IN_USE = { metric: 'seat_utilisation', windowDays: 30, dire
 
 /**
  * How far back the unpaid-invoice signal and flag look for invoices due: a year, so an invoice still
- * unpaid keeps costing points until it is paid or refunded, whatever the account paid since. Read
- * over 60 days until session 62, an invoice two months past due stopped counting, and an account that
- * paid its latest invoice late scored healthy with the two before it still unpaid (an outside
- * examination). A year, not forever: an invoice written off without a refund recorded stops counting in time.
+ * unpaid keeps costing points until it is paid or refunded, whatever the account paid since: over a
+ * shorter window an invoice two months past due would stop counting, and an account that paid its
+ * latest invoice late would score healthy with the two before it still unpaid. A year, not forever:
+ * an invoice written off without a refund recorded stops counting in time.
  */
 const UNPAID_INVOICES_WINDOW_DAYS = 365;
 
