@@ -57,6 +57,7 @@ export interface NewOutreachAction {
   channel: string;
   /** TIER_WORSENED, SCORE_DROP, CRITICAL, AT_RISK_DECLINING, SILENCE or EXPANSION. */
   trigger: string;
+  /** The tier the message names as the one before (PlannedAction.fromTier); null when it names none. */
   fromTier?: string | null;
   toTier?: string | null;
   score?: number | null;

@@ -34,7 +34,6 @@ import {
   ScoringModelConfig,
   SignalResult,
   silenceMetricKey,
-  thinlyObserved,
   TierBand,
 } from './model';
 
@@ -493,9 +492,6 @@ function plannedOutreach(
     .map((action) => ({
       ...action,
       customerId: customer.id,
-      // The tier it was in, unless that tier rested on next to nothing: "healthy → critical" of an
-      // account scored healthy on no data, before its history arrived, would tell of a fall that never was.
-      fromTier: past?.previousTier && !thinlyObserved(config, past.previousCoverage ?? undefined) ? past.previousTier : null,
       toTier: tier.key,
       score: result.score,
       createdAt: asOf,

@@ -28,8 +28,8 @@ it('shows the action the default playbook decides for the account shown: its mes
     now: new Date(shown.createdAt),
   });
   const action = decided.find((planned) => planned.playbook === shown.playbook && planned.action === shown.action);
-  const { playbook, audience, channel, trigger, message, escalation, previousScore } = shown;
-  // The previous score stored with the action, which the payload carries, is the one its message shows after "was".
+  const { playbook, audience, channel, trigger, message, escalation, previousScore, fromTier } = shown;
+  // The previous score and tier stored with the action, which the payload carries, are the ones its message shows.
   expect(action).toEqual({
     playbook,
     action: shown.action,
@@ -38,6 +38,7 @@ it('shows the action the default playbook decides for the account shown: its mes
     trigger,
     message,
     previousScore,
+    fromTier,
     escalation,
     status: 'DECIDED',
   });

@@ -104,6 +104,14 @@ it('keeps the trend across a tier preset, which rescores everyone but computes t
   expect(triggers).toContainEqual({ playbook: 'at_risk', trigger: 'AT_RISK_DECLINING' });
   expect(triggers.map((t) => t.trigger)).not.toContain('TIER_WORSENED');
   expect(triggers.map((t) => t.trigger)).not.toContain('SCORE_DROP');
+  // Nor does the action name a tier before: its message's previousTier reads —, and the fromTier the
+  // webhook's payload and an email's tierChange carry is not the other scheme's tier either.
+  const logged = await ok<{ outreachLog: { edges: Array<{ node: { trigger: string; fromTier: string | null; toTier: string } }> } }>(
+    `{ outreachLog(customerId: "${atRisk}", from: "${activatedAt}") { edges { node { trigger fromTier toTier } } } }`,
+  );
+  expect(logged.outreachLog.edges.length).toBeGreaterThan(0);
+  for (const { node } of logged.outreachLog.edges)
+    expect(node).toEqual({ trigger: 'AT_RISK_DECLINING', fromTier: null, toTier: 'at_risk' });
 });
 
 it('measures a fall the activation of a tier preset is the first to score against the points before it: a score drop, a decline', async () => {

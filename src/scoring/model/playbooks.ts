@@ -159,6 +159,13 @@ export interface PlannedAction {
    * says what its message said, whatever history is written after.
    */
   previousScore: number | null;
+  /**
+   * The previous scoring's tier key, the one `{{previousTier}}` names; null when the message names
+   * none: a first scoring, one after a thinly observed score, or one whose previous tier another tier
+   * scheme placed (comparedPrevious). Stored with the action, so the tier change a delivery tells of is
+   * the one its message told of.
+   */
+  fromTier: string | null;
   escalation: boolean;
   status: OutreachStatus;
 }
@@ -274,6 +281,7 @@ function planPlaybook(input: PlaybookDecisionInput, playbook: PlaybookConfig, tr
       trigger,
       message: renderTemplate(action.template, values, absent),
       previousScore: previous?.score ?? null,
+      fromTier: previous?.tierKey ?? null,
       escalation: action.escalation === true,
       status: coolingDown
         ? 'SUPPRESSED_COOLDOWN'

@@ -228,6 +228,24 @@ describe('decidePlaybookActions', () => {
       expect(alertOf(same)?.message).toBe('Acme is Critical: score 21. Call them today.');
       expect(same.map((a) => a.previousScore)).toEqual(same.map(() => 21));
     });
+
+    it('decides each action with the tier its message names as the one before, null where it names none', () => {
+      const worsened = { peakScoreInDropWindow: 80, current: { score: 56, tierKey: 'monitor' } } as const;
+      const template = (model: typeof DEFAULT_SCORING_MODEL) => ({
+        ...model,
+        playbooks: model.playbooks.map((playbook) =>
+          playbook.key === 'monitor' ? { ...playbook, actions: [{ ...playbook.actions[0], template: 'from {{previousTier}}' }] } : playbook,
+        ),
+      });
+      const model = template(DEFAULT_SCORING_MODEL);
+      const tiers = (actions: PlannedAction[]) => actions.map((a) => [a.message, a.fromTier]);
+      expect(tiers(decide({ ...worsened, model, previous: { score: 80, tierKey: 'healthy' } }))).toEqual([['from Healthy', 'healthy']]);
+      // Placed by another tier scheme (the caller's null tierKey), thinly observed, or none: the drop
+      // from the peak still runs the playbook, naming no tier before, and the action has none either.
+      for (const previous of [{ score: 80, tierKey: null }, { score: 80, tierKey: 'healthy', coverage: 0.25 }, null]) {
+        expect(tiers(decide({ ...worsened, model, previous }))).toEqual([['from —', null]]);
+      }
+    });
   });
 
   describe('silence', () => {
