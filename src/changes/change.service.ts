@@ -15,11 +15,25 @@ import {
 import { ANSWERED_BY_NOW, DETRACTOR_ANSWER } from '../nps/nps.service';
 import { minorDigitsSql } from '../payments/minor-units';
 import { queryPrepared, type Db } from '../infra/sql';
+import { measuredFromPreviousSql, minCoverageSql, pointOf, wellObservedSql } from '../scoring/compared-points.sql';
 import { scoresComputedAlikeSql, WITH_MODEL_SCORING } from '../scoring/scoring-model.service';
 import type { Change, ChangesArgs } from './change.types';
 
 /** SQL: the minor-unit digits of a failed payment's currency, so an amount in minor units reads as written on an invoice. */
 const MINOR_DIGITS_SQL = minorDigitsSql('p.currency');
+
+/**
+ * A tier change's tier and score before it, unless the point it left rested on next to nothing
+ * (thinly observed, as the version it moved under judges: measuredFromPreviousSql): the move off a score
+ * of no data is listed as a first placement, no fromTier nor fromScore, as a playbook's message tells it
+ * ("first scored critical"), not as a fall from a healthy the account never was.
+ */
+const TIER_LEFT = `cross join lateral (select ${measuredFromPreviousSql({ customer: 't.customer_id', at: 't.changed_at', version: 't.model_version' }, { computedAlike: false })} as measured) left_point`;
+const FROM_TIER = 'case when left_point.measured then t.from_tier end';
+const FROM_SCORE = 'case when left_point.measured then t.from_score::int end';
+
+/** SQL: whether the health_score row `point` is well observed, as the version that scored the drop's point `h` judges. */
+const WELL_OBSERVED = (point: string) => wellObservedSql(point, minCoverageSql('h.model_version'));
 
 /**
  * The sources of changes, each a statement whose rows are changes (its columns named here), since
@@ -31,8 +45,8 @@ const MINOR_DIGITS_SQL = minorDigitsSql('p.currency');
 function sources(owned: string): string[] {
   const columns = 'id, kind, at, customer_id, from_tier, to_tier, from_score, to_score, detail';
   return [
-    `select 'tier:' || t.id, 'TIER_CHANGED', t.changed_at, t.customer_id, t.from_tier, t.to_tier, t.from_score::int, t.to_score::int, null::text
-     from tier_change t where t.changed_at >= :since and not t.backfill and t.customer_id in (${owned})
+    `select 'tier:' || t.id, 'TIER_CHANGED', t.changed_at, t.customer_id, ${FROM_TIER}, t.to_tier, ${FROM_SCORE}, t.to_score::int, null::text
+     from tier_change t ${TIER_LEFT} where t.changed_at >= :since and not t.backfill and t.customer_id in (${owned})
        -- Not a move between points of two model versions: the model changed, not the account
        -- (tierChanges lists it, with both versions). As the feed index has it.
        and coalesce(t.from_model_version = t.model_version, true)`,
@@ -40,24 +54,31 @@ function sources(owned: string): string[] {
     // settings) is the account's, as within one version. Such moves are few (a change of playbook
     // settings moves nobody), read through the index of moves across versions by their pair of
     // versions, never past the thousands an activation's run makes.
-    `select 'tier:' || t.id, 'TIER_CHANGED', t.changed_at, t.customer_id, t.from_tier, t.to_tier, t.from_score::int, t.to_score::int, null::text
+    `select 'tier:' || t.id, 'TIER_CHANGED', t.changed_at, t.customer_id, ${FROM_TIER}, t.to_tier, ${FROM_SCORE}, t.to_score::int, null::text
      from model_scoring later join model_scoring earlier on earlier.scoring = later.scoring and earlier.version <> later.version
-     join tier_change t on t.model_version = later.version and t.from_model_version = earlier.version
+     join tier_change t on t.model_version = later.version and t.from_model_version = earlier.version ${TIER_LEFT}
      where t.changed_at >= :since and not t.backfill and t.from_model_version <> t.model_version and t.customer_id in (${owned})`,
     // A drop of minScoreDrop in one step, or a slide of small steps at the scoring that takes it
     // minScoreDrop below the high of the drop window (listed once, from that high; a point stored
     // before the high was kept has none). Either falls from the point before: the drop index's rows.
     `select 'score:' || h.id, 'SCORE_DROPPED', h.as_of, h.customer_id, h.tier, h.tier,
-            (case when h.previous_score - h.score >= :min_score_drop then h.previous_score else h.peak_score end)::int, h.score::int, null::text
-     from health_score h where h.as_of >= :since and not h.backfill and h.previous_score > h.score
-       and (h.previous_score - h.score >= :min_score_drop
-            or (h.peak_score - h.score >= :min_score_drop and h.peak_score - h.previous_score < :min_score_drop
+            (case when fell.from_previous then h.previous_score else h.peak_score end)::int, h.score::int, null::text
+     from health_score h
+     -- A fall from the point before counts when that point is a "before" (not thinly observed); from
+     -- a thin one, only the slide from the drop window's high does, as the score-drop trigger reads it.
+     cross join lateral (select ${measuredFromPreviousSql(pointOf('h'), { computedAlike: false })} as measured) prev
+     cross join lateral (select prev.measured and h.previous_score - h.score >= :min_score_drop as from_previous) fell
+     where h.as_of >= :since and not h.backfill and h.previous_score > h.score
+       and (fell.from_previous
+            or (h.peak_score - h.score >= :min_score_drop and (not prev.measured or h.peak_score - h.previous_score < :min_score_drop)
          -- Once per slide: not again when the score, having climbed back a little, crosses the mark
-         -- anew; only a point at the high since the last crossing makes a new slide.
+         -- anew; only a point at the high since the last crossing makes a new slide. Points on next to
+         -- nothing are neither (the high is of well observed points too).
          and not exists (select 1 from health_score e where e.customer_id = h.customer_id and ${scoresComputedAlikeSql('e.model_version', 'h.model_version')}
-                         and e.as_of < h.as_of and e.score <= h.peak_score - :min_score_drop
+                         and e.as_of < h.as_of and e.score <= h.peak_score - :min_score_drop and ${WELL_OBSERVED('e')}
                          and e.as_of > (select max(p.as_of) from health_score p where p.customer_id = h.customer_id
-                                        and ${scoresComputedAlikeSql('p.model_version', 'h.model_version')} and p.as_of < h.as_of and p.score >= h.peak_score))))
+                                        and ${scoresComputedAlikeSql('p.model_version', 'h.model_version')} and p.as_of < h.as_of and p.score >= h.peak_score
+                                        and ${WELL_OBSERVED('p')}))))
        and h.customer_id in (${owned})
        and not exists (select 1 from tier_change t where t.customer_id = h.customer_id and t.changed_at = h.as_of)
        -- A drop the scoring saw: not one measured against a point a backfill inserted before it

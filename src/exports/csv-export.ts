@@ -53,7 +53,7 @@ const CUSTOMERS_COLUMNS: Array<Column<Customer>> = [...COLUMNS, ...CONTACT_AND_C
 /** A worklist row: the customer, and why its latest score is low. */
 interface WorklistRow {
   customer: Customer;
-  /** Points lost since the score before it; null for a first score, or one after a model change (SCORE_DROP_SQL). */
+  /** Points lost since the score before it; null for a first score, one after a model change or one after a thinly observed score (SCORE_DROP_SQL). */
   scoreDrop: number | null;
   /** `HealthScore.reasons(first: 3)`, as `name −points` joined by `; `. */
   reasons: string;

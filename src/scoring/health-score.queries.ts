@@ -17,7 +17,8 @@ import { Db, json, query } from '../infra/sql';
 import { addTimeRange } from '../infra/time-range';
 import { bandsBestFirst, isAtRiskTier } from './model';
 import { HEALTH_SCORE_COLUMN_MAP, HEALTH_SCORE_COLUMNS, TIER_CHANGE_COLUMNS } from './score-customers';
-import { checkModelKeys, getActiveModel, scoresComputedAlikeSql, WITH_MODEL_SCORING } from './scoring-model.service';
+import { measuredFromPreviousSql, pointOf } from './compared-points.sql';
+import { checkModelKeys, getActiveModel, WITH_MODEL_SCORING } from './scoring-model.service';
 import type {
   CustomerTierChangesArgs,
   HealthScore,
@@ -33,14 +34,12 @@ export const LATEST_SCORE_JOIN = `cross join lateral (select * from health_score
 
 /**
  * SQL: how far the point `h` fell from the point before it (previous_score − score, negative for a
- * rise), null without one or when that point was scored by a version that computes scores otherwise
- * (scoresComputedAlikeSql): the model moved, not the account, as the trend, the score-drop trigger and
- * the changes feed read it. The statement names `model_scoring` in its with clause (WITH_MODEL_SCORING).
+ * rise), null without one, when that point was scored by a version that computes scores otherwise
+ * (the model moved, not the account), or when it rested on next to nothing (thinly observed: a score
+ * of no data is no height to fall from), as the trend, the score-drop trigger and the changes feed read
+ * it (measuredFromPreviousSql). The statement names `model_scoring` in its with clause (WITH_MODEL_SCORING).
  */
-export const SCORE_DROP_SQL = `case when not exists (
-    select 1 from (select p.model_version from health_score p where p.customer_id = h.customer_id and p.as_of < h.as_of
-                   order by p.as_of desc, p.id desc limit 1) prev
-    where not ${scoresComputedAlikeSql('prev.model_version', 'h.model_version')}) then h.previous_score - h.score end`;
+export const SCORE_DROP_SQL = `case when ${measuredFromPreviousSql(pointOf('h'), { computedAlike: true })} then h.previous_score - h.score end`;
 
 /**
  * A customer's latest score, with the columns `fields` (the selection) asks for: the explanation
@@ -359,7 +358,7 @@ export async function worklist(
       // score, so it is the same value): its index then gives the accounts in this order, and a page
       // stops after its rows instead of sorting every account.
       CUSTOMER_ORDERINGS[CustomerOrder.ARR_AT_RISK_DESC].sortKeys[0],
-      // The latest decline, none across a model change (SCORE_DROP_SQL).
+      // The latest decline, none across a model change nor from a thinly observed score (SCORE_DROP_SQL).
       { expression: `coalesce(${SCORE_DROP_SQL}, 0)`, type: 'int' },
       { expression: 'c.id', type: 'text' },
     ],

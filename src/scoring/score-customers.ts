@@ -17,6 +17,7 @@ import { warmedUpFlags } from './warm-up-flags';
 import { MARK_BACKGROUND_WORK } from '../infra/shutdown-drain';
 import { appliedPenaltyNames, encodePenalties, encodeSignals, StoredPenalty, StoredSignal } from './signal-storage';
 import { ALIKE_VERSIONS_SQL, loadModelConfigs } from './scoring-model.service';
+import { wellObservedSql } from './compared-points.sql';
 import {
   assessCustomer,
   carriedFlags,
@@ -130,8 +131,8 @@ interface HistoryRow {
    * scoring now or of versions that compute scores alike: a trend or a drop across a change of what
    * computes scores measures the change, not the customer; a change of playbook settings or of the
    * tiers, trend or lifecycle settings alone changes no score.
-   * The peak is of well observed points only (thinlyObserved): a score of 80 on no data is no height
-   * an account fell from.
+   * Both are of well observed points only (thinlyObserved): a score of 80 on no data is no height
+   * an account fell from, nor the start of a decline.
    */
   earlierScore: number | null;
   peakScore: number | null;
@@ -293,6 +294,9 @@ async function readBatchInputs(
   );
   // The previous score's flags matter only to a model that widens them or asks a condition only to start one.
   const readFlags = readsPreviousFlags(config);
+  // The trend and the drop window compare with well observed points only (thinlyObserved): a score
+  // of 80 on no data is no height an account fell from, nor the start of a decline.
+  const wellObserved = wellObservedSql('h', config.lifecycle.minCoverage ?? 0);
   // `alike`: the versions that score as this one does (itself included, scoresAlike), whose points
   // give the previous tier; `computed_alike`: those that compute its scores (scoresComputedAlike),
   // whose points the scores compare with (the trend, the drop window's peak, a fall from the previous).
@@ -313,11 +317,11 @@ async function readBatchInputs(
                         order by h.as_of desc, h.id desc limit 1) prev on true
      left join lateral (select h.score, h.model_version from health_score h where h.customer_id = c.id
                         and h.as_of <= p.as_of - interval '${config.trend.windowDays} days'
-                        and h.as_of >= p.as_of - interval '${2 * config.trend.windowDays} days'
+                        and h.as_of >= p.as_of - interval '${2 * config.trend.windowDays} days' and ${wellObserved}
                         order by h.as_of desc, h.id desc limit 1) earlier on true
      left join lateral (select max(h.score) as score from health_score h where h.customer_id = c.id
                         and h.as_of >= p.as_of - interval '${config.scoreDrop.withinDays} days' and h.as_of < p.as_of
-                        and h.model_version in (select version from computed_alike) and ${wellObservedSql('h', config)}) peak on true
+                        and h.model_version in (select version from computed_alike) and ${wellObserved}) peak on true
      left join lateral (select h.id, h.tier, h.as_of from health_score h where h.customer_id = c.id and h.as_of > p.as_of
                         order by h.as_of, h.id limit 1) next on true`,
     [asOfIso, model.version, model.version, json(locked.map((c) => c.id))],
@@ -425,11 +429,6 @@ function previousFlags(past: HistoryRow | undefined, flagsAlikeByVersion: Map<nu
   if (!past?.previousPenalties) return null;
   if (past.previousScoredAlike) return new Set(past.previousPenalties);
   return carriedFlags(past.previousPenalties, flagsAlikeByVersion.get(past.previousModelVersion as number) ?? null);
-}
-
-/** SQL: whether the health_score row `alias` rests on enough of the model's weight to compare with, as thinlyObserved decides in memory. */
-function wellObservedSql(alias: string, config: ScoringModelConfig): string {
-  return `(${alias}.coverage > 0 and ${alias}.coverage >= ${Number(config.lifecycle.minCoverage ?? 0)})`;
 }
 
 /** The tier bands the previous point was placed by: this model's under a version that scores alike, else those of the version that scored it. */

@@ -1,0 +1,50 @@
+// Which stored points a later score is measured from. A score resting on next to nothing (a customer
+// created before its data arrived, scored healthy on neutral values) says what was missing, not where
+// the account stood: it is no "before" for the playbooks (thinlyObserved), nor for anything that reads
+// the stored history as a fall, a drop or a tier left.
+import { scoresComputedAlikeSql } from './scoring-model.service';
+
+/**
+ * SQL: whether the health_score row `point` rests on enough of the model's weight to compare with,
+ * as thinlyObserved decides in memory: some of it, and at least `minCoverage` (a number, or an SQL
+ * expression such as minCoverageSql). Compared as `real`, the stored coverage's type, as the scoring
+ * reads it back.
+ */
+export function wellObservedSql(point: string, minCoverage: number | string): string {
+  const least = typeof minCoverage === 'number' ? String(Number(minCoverage)) : minCoverage;
+  return `(${point}.coverage > 0 and ${point}.coverage >= (${least})::real)`;
+}
+
+/** SQL: the `lifecycle.minCoverage` of the stored model version `version` (an SQL expression); 0 when it sets none or is not stored. */
+export function minCoverageSql(version: string): string {
+  return `coalesce((select (s.config #>> '{lifecycle,minCoverage}')::real from scoring_model s where s.version = ${version}), 0)`;
+}
+
+/** Where a later point lies, as SQL expressions: its customer, its instant and the model version that scored it. */
+export interface LaterPoint {
+  customer: string;
+  at: string;
+  version: string;
+}
+
+/** The later point a health_score row `alias` is. */
+export const pointOf = (alias: string): LaterPoint => ({
+  customer: `${alias}.customer_id`,
+  at: `${alias}.as_of`,
+  version: `${alias}.model_version`,
+});
+
+/**
+ * SQL: whether the customer's point just before `later` is a "before" that point is measured from:
+ * well observed as the version scoring `later` judges it (its lifecycle.minCoverage, as the scoring
+ * decided when it ran), and, with `computedAlike`, scored by a version that computes scores as that
+ * one does (scoresComputedAlikeSql: the statement names `model_scoring` in its with clause). A fall, a
+ * drop or a tier change from any other point is no account's. True without a point before: nothing
+ * then tells against the score and tier stored as the ones before (none, for a first point).
+ */
+export function measuredFromPreviousSql(later: LaterPoint, { computedAlike }: { computedAlike: boolean }): string {
+  const alike = computedAlike ? ` and ${scoresComputedAlikeSql('prev.model_version', later.version)}` : '';
+  return `not exists (select 1 from (select p.coverage, p.model_version from health_score p where p.customer_id = ${later.customer} and p.as_of < ${later.at}
+                                     order by p.as_of desc, p.id desc limit 1) prev
+                      where not (${wellObservedSql('prev', minCoverageSql(later.version))}${alike}))`;
+}

@@ -1,0 +1,112 @@
+// A score on next to nothing (a customer created before its data arrived, scored healthy on neutral
+// values) is no "before" anywhere a score is compared with the one before it.
+import { daysAgo } from '../helpers/busy-account';
+import { startTestServer, TestServer } from '../helpers/server';
+
+let server: TestServer;
+const ok = <T>(query: string, variables?: Record<string, unknown>): Promise<T> => server.gql(query, variables);
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'thin_before' });
+});
+afterAll(() => server?.stop());
+
+interface Scored {
+  score: number;
+  tier: string;
+  trend: string;
+}
+
+/** Scores the customer as of `asOf` (now when null). */
+async function score(id: string, asOf: string | null = null): Promise<Scored & { coverage: number }> {
+  const { refreshHealthScore } = await ok<{ refreshHealthScore: Scored & { coverage: number } }>(
+    `mutation($id: ID!, $asOf: DateTime) { refreshHealthScore(customerId: $id, asOf: $asOf) { score tier trend coverage } }`,
+    { id, asOf },
+  );
+  return refreshHealthScore;
+}
+
+/** A customer signed up long ago whose data has not arrived yet. */
+async function created(id: string): Promise<void> {
+  await ok(`mutation($input: CustomerInput!) { upsertCustomer(input: $input) { id } }`, {
+    input: { id, name: id, signedUpAt: daysAgo(300), csmOwner: 'kate', arrCents: 100, seats: 10 },
+  });
+}
+
+/** Its history arrives: one login a day from `fromDay` to `toDay` days ago. */
+async function historyArrives(id: string, fromDay: number, toDay: number, users = 1): Promise<void> {
+  const events = Array.from({ length: (fromDay - toDay + 1) * users }, (_, i) => ({
+    customerId: id,
+    eventType: 'login',
+    userId: `u${i % users}`,
+    occurredAt: daysAgo(toDay + Math.floor(i / users) + 0.1),
+  }));
+  await ok(`mutation($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }`, { events });
+}
+
+interface Change {
+  kind: string;
+  fromTier: string | null;
+  toTier: string | null;
+  fromScore: number | null;
+  toScore: number | null;
+}
+
+async function changesOf(id: string, since: string, minScoreDrop = 10): Promise<Change[]> {
+  const { changes } = await ok<{ changes: { edges: Array<{ node: Change & { customerName: string } }> } }>(
+    `query($since: DateTime!, $min: Int) { changes(since: $since, minScoreDrop: $min, first: 100) {
+       edges { node { kind customerName fromTier toTier fromScore toScore } } } }`,
+    { since, min: minScoreDrop },
+  );
+  return changes.edges.filter((edge) => edge.node.customerName === id).map(({ node: { customerName: _name, ...change } }) => change);
+}
+
+/** The worklist.csv row of the customer, by column name. */
+async function worklistRow(id: string): Promise<Record<string, string> | undefined> {
+  const response = await fetch(`${new URL(server.url).origin}/export/worklist.csv`);
+  expect(response.status).toBe(200);
+  const [header, ...rows] = (await response.text()).trimEnd().split('\r\n');
+  const names = header.split(',');
+  return rows.map((row) => Object.fromEntries(row.split(',').map((cell, i) => [names[i], cell]))).find((row) => row.id === id);
+}
+
+it('lists the move off a score of no data as a first placement, with no drop from it on the worklist', async () => {
+  const since = new Date().toISOString();
+  await created('thin_critical');
+  const thin = await score('thin_critical');
+  expect(thin).toMatchObject({ score: 80, tier: 'healthy' });
+  expect(thin.coverage).toBeLessThan(0.6);
+  await historyArrives('thin_critical', 150, 40);
+  expect(await score('thin_critical')).toMatchObject({ score: 20, tier: 'critical' });
+
+  // Not "healthy → critical, 80 → 20": the account was never healthy, only unmeasured.
+  expect(await changesOf('thin_critical', since)).toEqual([
+    { kind: 'TIER_CHANGED', fromTier: null, toTier: 'critical', fromScore: null, toScore: 20 },
+    { kind: 'TIER_CHANGED', fromTier: null, toTier: 'healthy', fromScore: null, toScore: 80 },
+  ]);
+  // On the worklist as critical, with no score lost: a first score's.
+  expect(await worklistRow('thin_critical')).toMatchObject({ tier: 'critical', health_score: '20', score_drop: '' });
+});
+
+it('lists no score drop within a tier from a score of no data', async () => {
+  const since = new Date().toISOString();
+  await created('thin_healthy');
+  expect(await score('thin_healthy')).toMatchObject({ score: 80, tier: 'healthy' });
+  await historyArrives('thin_healthy', 150, 4, 3);
+  const observed = await score('thin_healthy');
+  expect(observed.tier).toBe('healthy');
+  expect(80 - observed.score).toBeGreaterThanOrEqual(5);
+  expect(await changesOf('thin_healthy', since, 5)).toEqual([
+    { kind: 'TIER_CHANGED', fromTier: null, toTier: 'healthy', fromScore: null, toScore: 80 },
+  ]);
+});
+
+it('measures no decline from a score of no data a trend window ago', async () => {
+  await created('thin_trend');
+  // Scored ten days ago (history only), before any of its data had arrived.
+  expect(await score('thin_trend', daysAgo(10))).toMatchObject({ score: 80, tier: 'healthy' });
+  await historyArrives('thin_trend', 150, 40);
+  // Critical, but not DECLINING from a healthy it never was: no trend measured yet.
+  expect(await score('thin_trend')).toMatchObject({ score: 20, tier: 'critical', trend: 'STABLE' });
+  expect(await worklistRow('thin_trend')).toMatchObject({ tier: 'critical', trend: 'STABLE', score_drop: '' });
+});
