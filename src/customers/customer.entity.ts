@@ -38,6 +38,12 @@ import { Check, Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
   name: 'customer_churn_due_idx',
   expression: 'create index "customer_churn_due_idx" on "customer" ("churned_at") where "scored_at" < "churned_at"',
 })
+// Customers with a churn date not staged CHURNED yet (a date given ahead, until the scoring round after
+// it): the cancelled ones among them are read apart by ARR_AT_RISK_DESC and the stage filter (customer.service.ts).
+@Index({
+  name: 'customer_churn_unstaged_idx',
+  expression: `create index "customer_churn_unstaged_idx" on "customer" ("churned_at", "id") where "churned_at" is not null and "lifecycle_stage" is distinct from 'CHURNED'`,
+})
 @Index({ name: 'customer_lifecycle_idx', properties: ['lifecycleStage', 'id'] })
 @Index({ name: 'customer_csm_owner_idx', properties: ['csmOwner', 'id'] })
 @Index({ name: 'customer_plan_idx', properties: ['plan', 'id'] })

@@ -19,14 +19,25 @@ import {
 } from '../infra/input';
 import { isIndexEntryTooLarge } from '../infra/index-limits';
 import { LoaderRegistry } from '../infra/loaders';
-import { ConnectionResult, SortKey, keysetPage } from '../infra/pagination';
+import { ConnectionResult, KeysetLeg, SortKey, keysetPage, mergedKeysetPage } from '../infra/pagination';
 import { Db, inTransaction, json, query, queryOne, takeTurns } from '../infra/sql';
 import { forgetScoresBeforeStart } from '../scoring/history-links';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
 import { checkModelKeys } from '../scoring/scoring-model.service';
+import { LifecycleStage } from '../scoring/scoring.enums';
 import { CUSTOMER_KEY_PATTERN, customerKeySql } from './customer-key';
 import type { Customer, CustomerInput, CustomersArgs } from './customer.types';
 import { CustomerOrder, MAX_CHURN_REASON_LENGTH } from './customer.types';
+
+/** SQL over a customer row `c`: not cancelled (no churn label, or one still ahead). */
+export const STILL_A_CUSTOMER = '(c.churned_at is null or c.churned_at > now())';
+
+/**
+ * SQL over a customer row `c`: its lifecycle stage as of now. A churn date given ahead is staged
+ * CHURNED by the scoring round after it comes; until then the stored stage is the one before, which
+ * no reader takes: the stage, its filter and every list read CHURNED from the moment the date passes.
+ */
+export const LIFECYCLE_STAGE_SQL = `(case when not ${STILL_A_CUSTOMER} then 'CHURNED' else c.lifecycle_stage end)`;
 
 /** The customer row, by GraphQL field. */
 const CUSTOMER_COLUMN_MAP: ColumnMap = {
@@ -47,7 +58,7 @@ const CUSTOMER_COLUMN_MAP: ColumnMap = {
   engagementScore: 'c.engagement_score',
   tier: 'c.tier',
   trend: 'c.trend',
-  lifecycleStage: 'c.lifecycle_stage',
+  lifecycleStage: LIFECYCLE_STAGE_SQL,
   lastActivityAt: 'c.last_activity_at',
   nps: 'c.nps',
   scoredAt: 'c.scored_at',
@@ -123,9 +134,6 @@ function churnAfterSignup(input: { churnedAt?: Date | null }) {
     argument: input.churnedAt != null ? 'churnedAt' : 'signedUpAt',
   };
 }
-
-/** SQL over a customer row `c`: not cancelled (no churn label, or one still ahead). */
-export const STILL_A_CUSTOMER = '(c.churned_at is null or c.churned_at > now())';
 
 /**
  * SQL over a customer row `c`: an account still to keep, neither cancelled nor CHURNED by a silence
@@ -500,6 +508,32 @@ const LAST_ACTIVITY_KEYS: SortKey[] = [
   { expression: 'c.id', type: 'text' },
 ];
 
+/** ARR × (100 − score) of a customer row `c`, in cents. */
+const ARR_AT_RISK_SQL = 'c.arr_cents * (100 - coalesce(c.health_score, 100))';
+
+/**
+ * ARR_AT_RISK_DESC read through indexes: its first key compares the churn date with now, which no
+ * index can hold. On the rows whose stage is read as stored it is the stored stage's key
+ * (`customer_arr_at_risk_idx`); the others, cancelled by now but not staged CHURNED yet (by the scoring
+ * round after the date), are few and all CHURNED (`customer_churn_unstaged_idx`).
+ */
+const ARR_AT_RISK_LEGS: KeysetLeg[] = [
+  {
+    where: [`(${STILL_A_CUSTOMER} or c.lifecycle_stage = 'CHURNED')`],
+    sortKeys: [
+      { expression: `(case when c.lifecycle_stage = 'CHURNED' then -1 else ${ARR_AT_RISK_SQL} end)`, type: 'bigint' },
+      { expression: 'c.id', type: 'text' },
+    ],
+  },
+  {
+    where: [`not ${STILL_A_CUSTOMER}`, `c.lifecycle_stage is distinct from 'CHURNED'`],
+    sortKeys: [
+      { expression: '-1::bigint', type: 'bigint' },
+      { expression: 'c.id', type: 'text' },
+    ],
+  },
+];
+
 /** The orders of `customers(orderBy:)`; exported for the benchmark, which builds a deep page's cursor. */
 export const CUSTOMER_ORDERINGS: Record<CustomerOrder, { sortKeys: SortKey[]; direction: 'asc' | 'desc' }> = {
   [CustomerOrder.NAME_ASC]: {
@@ -534,10 +568,7 @@ export const CUSTOMER_ORDERINGS: Record<CustomerOrder, { sortKeys: SortKey[]; di
     sortKeys: [
       // A churned account (cancelled, or silent past the churn window) has lost its ARR, not put it at
       // risk: below every account still to keep, one with nothing at risk (no ARR, or a score of 100) included.
-      {
-        expression: `(case when c.lifecycle_stage = 'CHURNED' then -1 else c.arr_cents * (100 - coalesce(c.health_score, 100)) end)`,
-        type: 'bigint',
-      },
+      { expression: `(case when ${LIFECYCLE_STAGE_SQL} = 'CHURNED' then -1 else ${ARR_AT_RISK_SQL} end)`, type: 'bigint' },
       { expression: 'c.id', type: 'text' },
     ],
     direction: 'desc',
@@ -545,6 +576,17 @@ export const CUSTOMER_ORDERINGS: Record<CustomerOrder, { sortKeys: SortKey[]; di
   [CustomerOrder.LAST_ACTIVITY_ASC]: { sortKeys: LAST_ACTIVITY_KEYS, direction: 'asc' },
   [CustomerOrder.LAST_ACTIVITY_DESC]: { sortKeys: LAST_ACTIVITY_KEYS, direction: 'desc' },
 };
+
+/**
+ * SQL: the text `sql` as `customers(search:)` compares it, ignoring case and Unicode form. In capitals
+ * by Unicode's full case mapping (ICU's root locale), which ILIKE's letter-by-letter lowering is not:
+ * ß and SS, a final ς and σ, read alike. In one form (NFC) before and after, as capitals may take
+ * apart a letter no single capital has: an é typed as one character finds a name stored as e and a
+ * combining accent (as some systems export text), which displays the same.
+ */
+function caseAndFormFree(sql: string): string {
+  return `normalize(upper(normalize(${sql}, NFC) collate "und-x-icu"), NFC)`;
+}
 
 export function likePattern(search: string): string {
   return `%${search.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
@@ -577,24 +619,27 @@ export async function listCustomers(
   }
   addSegmentFilter(where, params, args);
   if (args.lifecycleStage) {
-    where.push('c.lifecycle_stage = ?');
-    params.push(args.lifecycleStage);
+    // The stage as of now (LIFECYCLE_STAGE_SQL), written so that the stage's index reads it.
+    where.push(
+      args.lifecycleStage === LifecycleStage.CHURNED
+        ? `(c.lifecycle_stage = 'CHURNED' or not ${STILL_A_CUSTOMER})`
+        : `c.lifecycle_stage = ? and ${STILL_A_CUSTOMER}`,
+    );
+    if (args.lifecycleStage !== LifecycleStage.CHURNED) params.push(args.lifecycleStage);
   }
   if (search != null) {
     if (search) {
-      // Compared in one Unicode form (NFC): an é typed as one character finds a name stored as e and
-      // a combining accent (as some systems export text), which displays the same.
-      const pattern = likePattern(search.normalize('NFC'));
+      const pattern = likePattern(search);
       // A key (what an unsubscribe email's subject shows for a long id) finds its account too.
       const key = CUSTOMER_KEY_PATTERN.test(search.toLowerCase()) ? search.toLowerCase() : null;
-      where.push(
-        `(normalize(c.name, NFC) ilike ? or normalize(c.id, NFC) ilike ? or normalize(c.csm_owner, NFC) ilike ?${key ? ` or ${customerKeySql('c.id')} = ?` : ''})`,
-      );
+      const searched = ['c.name', 'c.id', 'c.csm_owner'].map((column) => `${caseAndFormFree(column)} like ${caseAndFormFree('?')}`);
+      where.push(`(${searched.join(' or ')}${key ? ` or ${customerKeySql('c.id')} = ?` : ''})`);
       params.push(pattern, pattern, pattern, ...(key ? [key] : []));
     }
   }
-  const ordering = CUSTOMER_ORDERINGS[args.orderBy ?? CustomerOrder.NAME_ASC];
-  return keysetPage<Customer>(db, {
+  const orderBy = args.orderBy ?? CustomerOrder.NAME_ASC;
+  const ordering = CUSTOMER_ORDERINGS[orderBy];
+  const page = {
     select: [selectColumns(CUSTOMER_COLUMN_MAP, fields, ['id']), ...extraColumns].join(', '),
     from: 'customer c',
     where,
@@ -603,5 +648,8 @@ export async function listCustomers(
     direction: ordering.direction,
     first: args.first,
     after: args.after,
-  });
+  };
+  return orderBy === CustomerOrder.ARR_AT_RISK_DESC
+    ? mergedKeysetPage<Customer>(db, { ...page, legs: ARR_AT_RISK_LEGS })
+    : keysetPage<Customer>(db, page);
 }

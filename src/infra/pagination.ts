@@ -285,6 +285,16 @@ export function orderByClause(sortKeys: readonly SortKey[], direction: 'asc' | '
   return sortKeys.map((k) => `${k.expression} ${direction}`).join(', ');
 }
 
+/** The rows of a keyset query across all pages: its `totalCount`. */
+async function countRows(db: Db, spec: KeysetQuery): Promise<number> {
+  const [row] = await queryPrepared<{ count: number }>(
+    db,
+    `${spec.with ?? ''} select count(*)::int as count from ${spec.from} ${whereClause(spec.where)}`,
+    spec.params,
+  );
+  return row.count;
+}
+
 /** Runs one page query (and, if `totalCount` is selected, one count query). */
 export async function keysetPage<T>(db: Db, spec: KeysetQuery): Promise<ConnectionResult<T>> {
   const limit = pageSize(spec.first);
@@ -300,13 +310,41 @@ export async function keysetPage<T>(db: Db, spec: KeysetQuery): Promise<Connecti
      order by ${orderByClause(spec.sortKeys, spec.direction)} limit ${limit + 1}`,
     params,
   );
-  const countFilter = whereClause(spec.where);
-  return toConnection<T>(rows, limit, spec, async () => {
-    const [row] = await queryPrepared<{ count: number }>(
-      db,
-      `${spec.with ?? ''} select count(*)::int as count from ${spec.from} ${countFilter}`,
-      spec.params,
-    );
-    return row.count;
+  return toConnection<T>(rows, limit, spec, () => countRows(db, spec));
+}
+
+/** One part of a merged order (mergedKeysetPage): its rows, and the order's keys as its index holds them on those rows. */
+export interface KeysetLeg {
+  /** Conditions ANDed with the query's own: the legs together hold every row, each row in one leg. */
+  where: string[];
+  /** The order's sort keys (same types and direction) as written for this leg's rows: the expressions its index holds. */
+  sortKeys: SortKey[];
+}
+
+/**
+ * A keyset page of an order that no one index holds (`spec.sortKeys`, which the cursor names, e.g. a
+ * key that compares a date with now) but each of whose `legs` one does: each leg reads at most a page
+ * after the cursor through its own index, and the legs' rows are merged by their keys' values.
+ */
+export async function mergedKeysetPage<T>(db: Db, spec: KeysetQuery & { legs: KeysetLeg[] }): Promise<ConnectionResult<T>> {
+  const limit = pageSize(spec.first);
+  const cursor = spec.after ? decodeKeysetCursor(spec.after, spec.sortKeys, spec.direction) : null;
+  const params: unknown[] = [];
+  const legs = spec.legs.map((leg) => {
+    const conditions = [...spec.where, ...leg.where];
+    params.push(...spec.params);
+    if (cursor) {
+      conditions.push(keysetCondition(leg.sortKeys, spec.direction));
+      params.push(...cursor);
+    }
+    return `(select ${spec.select}, ${sortKeySelect(leg.sortKeys)} from ${spec.from} ${whereClause(conditions)}
+             order by ${orderByClause(leg.sortKeys, spec.direction)} limit ${limit + 1})`;
   });
+  const merged = spec.sortKeys.map((key, i) => `"__k${i}"::${key.type} ${spec.direction}`).join(', ');
+  const rows = await queryPrepared(
+    db,
+    `${spec.with ?? ''} select * from (${legs.join(' union all ')}) page order by ${merged} limit ${limit + 1}`,
+    params,
+  );
+  return toConnection<T>(rows, limit, spec, () => countRows(db, spec));
 }

@@ -6,6 +6,7 @@ import {
   CUSTOMER_COLUMNS,
   CUSTOMER_ORDERINGS,
   CustomerSegment,
+  LIFECYCLE_STAGE_SQL,
   STILL_TO_KEEP,
 } from '../customers/customer.service';
 import { Customer, CustomerOrder } from '../customers/customer.types';
@@ -264,7 +265,8 @@ export async function healthSummary(db: Db, segment: CustomerSegment = {}): Prom
     ),
     query<{ stage: string; count: number }>(
       db,
-      `select lifecycle_stage as stage, count(*)::int as count from customer c where lifecycle_stage is not null and ${owned} group by 1`,
+      // The stage as of now, as the customer's own field reads it: churnedCustomers counted the same moment.
+      `select ${LIFECYCLE_STAGE_SQL} as stage, count(*)::int as count from customer c where ${LIFECYCLE_STAGE_SQL} is not null and ${owned} group by 1`,
       ownerParams,
     ),
     query<{ name: string; average: number | null }>(
