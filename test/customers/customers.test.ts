@@ -258,6 +258,19 @@ describe('customers', () => {
     expect(await ids('\u00e9 Unicodeform')).toEqual(['cust_form_nfc', 'cust_form_nfd']);
   });
 
+  it('finds a name by search whatever its case, by the full case mapping (ß as SS, a final ς as σ)', async () => {
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_case_greek', name: 'ΣΊΣΥΦΟΣ Casefold' } });
+    await server.gql(UpsertCustomerDocument, { input: { id: 'cust_case_german', name: 'Hauptstraße Casefold' } });
+    const ids = async (search: string) =>
+      (await server.gql(ListCustomersDocument, { first: 10, search })).customers.edges.map((e) => e.node.id).sort();
+    expect(await ids('σίσυφος')).toEqual(['cust_case_greek']);
+    expect(await ids('HAUPTSTRASSE')).toEqual(['cust_case_german']);
+    expect(await ids('strasse casefold')).toEqual(['cust_case_german']);
+    expect(await ids('STRAßE')).toEqual(['cust_case_german']);
+    // A pattern character typed is looked for as itself, capitalised or not.
+    expect(await ids('casefold_')).toEqual([]);
+  });
+
   it('rejects a page size above 500 and a cursor it did not issue', async () => {
     const tooMany = await server.request(ListCustomersDocument, { first: 501 });
     expect(tooMany.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
