@@ -263,8 +263,11 @@ export const LATEST_FILTER_BOUND = new Date('9999-12-31T23:59:59.999Z');
  */
 export function filterInstant(value: Date | null | undefined, argument: string): Date | null {
   if (value === undefined || value === null) return null;
-  const instant = instantBetween(value, argument, new Date(8_640_000_000_000_000));
-  return instant.getTime() > LATEST_FILTER_BOUND.getTime() ? LATEST_FILTER_BOUND : instant;
+  if (!isValidDate(value)) throw new InvalidInputError(`${argument} is not a valid date-time`, { argument });
+  // No upper limit to name: any later instant is taken, as the latest bound.
+  if (value.getTime() < EARLIEST_INSTANT.getTime())
+    throw new InvalidInputError(`${argument} must be ${EARLIEST_INSTANT.toISOString()} or later`, { argument });
+  return value.getTime() > LATEST_FILTER_BOUND.getTime() ? LATEST_FILTER_BOUND : value;
 }
 
 /** Longest email address SMTP carries (RFC 5321: 64 + @ + 255). */
