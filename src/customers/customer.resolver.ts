@@ -28,7 +28,7 @@ export class CustomerResolver {
   @RequireScope(Scope.READ)
   @Query(() => CustomerConnection, {
     nullable: true,
-    description: 'Customers, filtered by tier, lifecycleStage, csmOwner and search, in the order orderBy (NAME_ASC by default).',
+    description: 'Customers, filtered by tier, lifecycleStage, csmOwner, plan and search, in the order orderBy (NAME_ASC by default).',
   })
   customers(
     @Args() args: CustomersArgs,

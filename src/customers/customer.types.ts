@@ -93,7 +93,11 @@ export class Customer {
   lastActivityAt!: DateTimeValue | null;
 
   @NeedsRead
-  @Field(() => Int, { nullable: true, description: "Account NPS over the model's NPS window, −100…100." })
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "The account's NPS as its score reads it: the answers of the model's NPS window, each weighted by recency (its weight halves as the model says), −100…100, as of its last scoring. npsSummary(customerId:) gives the plain NPS, every answer alike.",
+  })
   nps!: number | null;
 
   @NeedsRead
@@ -243,15 +247,23 @@ export class PageArgs {
 
 @ArgsType()
 export class CustomersArgs extends PageArgs {
-  @Field(() => String, { nullable: true })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The accounts still to keep in this tier: a lost one (cancelled, past its churnedAt, or CHURNED by a silence) keeps its last tier but is in none, as healthSummary counts it. Blank is no filter.',
+  })
   tier?: string | null;
 
-  @Field(() => LifecycleStage, { nullable: true })
+  @Field(() => LifecycleStage, {
+    nullable: true,
+    description: 'The accounts in this lifecycle stage as of now (CHURNED from the moment churnedAt passes).',
+  })
   lifecycleStage?: LifecycleStage | null;
 
   @Field(() => String, {
     nullable: true,
-    description: 'Case-insensitive match on id, name or CSM owner, or the key an unsubscribe email names a long id by.',
+    description:
+      'Match on a part of the id, name or CSM owner, ignoring case (full case mapping) and Unicode form, or the key an unsubscribe email names a long id by.',
   })
   search?: string | null;
 

@@ -434,10 +434,10 @@ export class HealthScoresArgs extends PageArgs {
 
 @ArgsType()
 export class HistoryArgs extends PageArgs {
-  @Field(() => DateTimeScalar, { nullable: true })
+  @Field(() => DateTimeScalar, { nullable: true, description: "Inclusive lower bound on the point's asOf." })
   from?: Date | null;
 
-  @Field(() => DateTimeScalar, { nullable: true })
+  @Field(() => DateTimeScalar, { nullable: true, description: "Exclusive upper bound on the point's asOf." })
   to?: Date | null;
 }
 
