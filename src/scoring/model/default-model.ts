@@ -1027,6 +1027,19 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       points: 20,
       onlyWhen: [{ metric: 'nps_angry_answers', windowDays: 60, direction: 'at_least', threshold: 2 }],
     },
+    // Silent for 45 days, three quarters of the churn window (lifecycle.churnWindowDays, 60), whatever
+    // the account's rhythm: fourteen usual gaps of a weekly account are 98 days and of a monthly one
+    // more than a year, so long_silence never came before the lifecycle wrote them off as churned,
+    // and they went from "monitor" (or "healthy") straight to churned, never on the worklist. An
+    // account the lifecycle churns in two weeks is at risk on its own. Not with long_silence, which
+    // already counts the silence. Read over 60 days as the other silence conditions: past them the
+    // lifecycle has churned the account.
+    {
+      name: 'lapsing',
+      ...daysSinceLastUse('at_least', 45),
+      points: 45,
+      onlyWhen: [{ metric: 'silence_vs_cadence', windowDays: 60, direction: 'below', threshold: 14 }],
+    },
   ],
   ...OUTREACH_AND_TIERS,
   // Steadier tiers at daily scoring (bench/README.md, eleventh round): a red flag that applied stays until

@@ -1,0 +1,63 @@
+// Accounts used weekly, fortnightly or monthly that stop coming: the lifecycle writes them off as
+// churned after lifecycle.churnWindowDays (60) of silence, and fourteen of their usual gaps
+// (long_silence) are longer than that. The `lapsing` flag puts them at risk, and on the worklist,
+// before they are written off; a rare account's ordinary gap is no flag.
+import { DEFAULT_SCORING_MODEL, tierByKey } from '../../../src/scoring/model';
+import { activityCalendar, simulateDailyScoring } from './daily-simulation';
+
+const model = DEFAULT_SCORING_MODEL;
+const severity = (tierKey: string) => tierByKey(model.tiers, tierKey)!.severity;
+const AT_RISK = severity('at_risk');
+
+/** An account in use every `gapDays` days until `lastDay`, then silent, scored nightly until it is churned. */
+function lapsingAccount(gapDays: number, lastDay = 196) {
+  const activity = activityCalendar(lastDay + 1, (day) => day % gapDays === 0 || day === lastDay);
+  const days = simulateDailyScoring(model, activity, { days: lastDay + 62, scoringHour: 24 });
+  return days.filter((d) => d.day >= lastDay).map((d) => ({ ...d, silentDays: d.day - lastDay }));
+}
+
+describe('an account with a rare rhythm that stops coming (default model)', () => {
+  it.each([
+    ['weekly', 7],
+    ['fortnightly', 14],
+    ['monthly', 30],
+  ])('puts a %s account at risk, with its tier playbook, before the lifecycle churns it', (_, gapDays) => {
+    const days = lapsingAccount(gapDays);
+    const flagged = days.find((d) => severity(d.tierKey) >= AT_RISK);
+    expect(flagged).toBeDefined();
+    expect(flagged!.silentDays).toBeLessThanOrEqual(46);
+    expect(flagged!.lifecycleStage).toBe('AT_RISK');
+    expect(flagged!.result.penalties.filter((p) => p.applied).map((p) => p.name)).toContain('lapsing');
+    // The tier's playbook runs: the CSM hears of it, where before the account left without an alert.
+    expect(flagged!.actions.some((a) => a.playbook === flagged!.tierKey && a.status === 'DECIDED')).toBe(true);
+    // Still at risk up to the day the lifecycle writes it off.
+    const lastBeforeChurn = days.filter((d) => d.lifecycleStage !== 'CHURNED').at(-1)!;
+    expect(lastBeforeChurn.silentDays).toBeGreaterThanOrEqual(59);
+    expect(severity(lastBeforeChurn.tierKey)).toBeGreaterThanOrEqual(AT_RISK);
+  });
+
+  it.each([
+    ['weekly', 7],
+    ['fortnightly', 14],
+    ['monthly', 30],
+  ])('does not flag a %s account for its usual gaps, nor for a silence under 45 days', (_, gapDays) => {
+    const days = lapsingAccount(gapDays);
+    expect(days.filter((d) => d.silentDays < 45).every((d) => !d.result.penalties.some((p) => p.applied && p.name === 'lapsing'))).toBe(
+      true,
+    );
+    const steady = simulateDailyScoring(
+      model,
+      activityCalendar(240, (day) => day % gapDays === 0),
+      { days: 240, scoringHour: 24 },
+    );
+    expect(steady.filter((d) => d.day >= 90).every((d) => !d.result.penalties.some((p) => p.applied && p.name === 'lapsing'))).toBe(true);
+  });
+
+  it('leaves a daily account silent for weeks to long_silence: the two flags do not count one silence twice', () => {
+    const days = lapsingAccount(1, 90);
+    const at50 = days.find((d) => d.silentDays === 50)!;
+    const applied = at50.result.penalties.filter((p) => p.applied).map((p) => p.name);
+    expect(applied).toContain('long_silence');
+    expect(applied).not.toContain('lapsing');
+  });
+});
