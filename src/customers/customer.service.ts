@@ -1,5 +1,6 @@
 // Customer reads and writes. Customers are few (thousands) but read on every dashboard page,
 // so lookups go through a DataLoader and lists use keyset pagination on indexed sort keys.
+import { ForbiddenError } from '../auth/auth.errors';
 import type { ScopedArgument } from '../auth/operation-scopes';
 import { Scope } from '../auth/scopes';
 import { ColumnMap, selectColumns } from '../infra/columns';
@@ -208,9 +209,23 @@ const CUSTOMER_FIELD_LIST = Object.keys(CUSTOMER_COLUMN_MAP)
  * date also removes, in the same transaction, whatever was scored before it (`forgetScoresBeforeStart`):
  * no score exists before a customer signed up, including when its sign-up date moves later.
  */
-export async function upsertCustomer(db: Db, scheduler: RescoreScheduler | null, input: CustomerInput): Promise<Customer> {
+export async function upsertCustomer(
+  db: Db,
+  scheduler: RescoreScheduler | null,
+  input: CustomerInput,
+  sender: UpsertSender = { mayReadStored: true },
+): Promise<Customer> {
   validateCustomerInput(input);
-  return answeringIndexLimitAsName(() => writeCustomerChecked(db, scheduler, input));
+  return answeringIndexLimitAsName(() => writeCustomerChecked(db, scheduler, input, sender));
+}
+
+/**
+ * Who sends an upsert. A key without `read` may not learn a stored customer's values from whether its
+ * write is taken (README, "Scopes"): no rule that compares what it sends with what is stored may
+ * refuse it, so such a write is refused FORBIDDEN, or taken, whatever is stored.
+ */
+export interface UpsertSender {
+  mayReadStored: boolean;
 }
 
 /**
@@ -229,7 +244,7 @@ async function answeringIndexLimitAsName<T>(write: () => Promise<T>): Promise<T>
   }
 }
 
-function writeCustomerChecked(db: Db, scheduler: RescoreScheduler | null, input: CustomerInput): Promise<Customer> {
+function writeCustomerChecked(db: Db, scheduler: RescoreScheduler | null, input: CustomerInput, sender: UpsertSender): Promise<Customer> {
   return answeringCheckAsInput(
     () =>
       inTransaction(db, async (tx) => {
@@ -237,9 +252,11 @@ function writeCustomerChecked(db: Db, scheduler: RescoreScheduler | null, input:
         // and two concurrent writes reading the same "before" would record a change twice or miss one.
         await takeTurns(tx, `customer/${input.id.trim()}`);
         if (input.name === undefined) await checkNamedOrStored(tx, input.id.trim());
+        if (!sender.mayReadStored) await refuseDatesComparedWithStored(tx, input);
         await checkReasonOfChurn(tx, input);
-        await checkPlanChangeOrder(tx, input);
-        const written = await writeCustomer(tx, scheduler, input);
+        // Unread, a change taking effect now is dated after the stored ones instead (writeCustomer).
+        if (sender.mayReadStored || input.correctsLastPlanChange) await checkPlanChangeOrder(tx, input);
+        const written = await writeCustomer(tx, scheduler, input, sender);
         // A sign-up date set, moved or cleared (the start is then the first signal or the creation).
         if (input.signedUpAt === undefined) return written;
         const reset = await forgetScoresBeforeStart(tx, [written.id]);
@@ -288,6 +305,45 @@ export const REASON_WITHOUT_CHURN_DATE: ScopedArgument = {
   reason:
     "sent without churnedAt, a reason is taken or refused by the account's stored churn date, which an ingest-only key may not " +
     'read: send churnedAt with it',
+};
+
+/**
+ * The dates of a stored customer that `customer_churned_after_signup` holds against each other: a
+ * sign-up sent alone is refused by the stored churn date (the churn label), a churn date alone by the
+ * stored sign-up. For a key without `read` each is taken with the other only (or a null), whose order
+ * the input itself shows (validateCustomerInput): FORBIDDEN otherwise, whatever either stored date is.
+ * A customer not stored yet has none to compare with, and whether one is stored is no secret to such
+ * a key (its events are refused NOT_FOUND without one).
+ */
+async function refuseDatesComparedWithStored(tx: Db, input: CustomerInput): Promise<void> {
+  const fields = [
+    ...(input.signedUpAt != null && input.churnedAt === undefined ? ['signedUpAt'] : []),
+    ...(input.churnedAt != null && input.signedUpAt === undefined ? ['churnedAt'] : []),
+  ];
+  if (fields.length === 0) return;
+  const stored = await queryOne(tx, 'select 1 from customer where id = ?', [input.id.trim()]);
+  if (stored === undefined) return;
+  const other = fields[0] === 'signedUpAt' ? 'churnedAt' : 'signedUpAt';
+  throw new ForbiddenError(
+    `customer.${fields[0]} needs the read scope for a stored customer when sent without ${other}: it is refused or taken by the ` +
+      `stored ${other}, which an ingest-only key may not read: send ${other} with it`,
+    { requiredScopes: [Scope.READ], fields },
+  );
+}
+
+/**
+ * The scope check of `planChangedAt`, before the operation runs: a dated change is refused when it is
+ * before the stored sign-up or the last recorded change (checkPlanChangeOrder), which an ingest-only
+ * key may not read, nor may it learn the stored plan from whether such a change records anything. Its
+ * changes take effect when they arrive (writeCustomer dates them after those recorded).
+ */
+export const PLAN_CHANGE_DATE: ScopedArgument = {
+  path: ['input', 'planChangedAt'],
+  scopes: [Scope.READ],
+  action: 'customer.planChangedAt',
+  reason:
+    'a dated change is refused or taken by the stored sign-up, plan and plan history, which an ingest-only key may not read: ' +
+    'leave planChangedAt out (the change takes effect now)',
 };
 
 /**
@@ -369,7 +425,7 @@ const CHURN_STAGE = {
  * microsecond, which no `planChangedAt` sent back from an answer could match, so the change it
  * corrects reads as replaced, never in effect.
  */
-async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: CustomerInput): Promise<Customer> {
+async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: CustomerInput, sender: UpsertSender): Promise<Customer> {
   // A churn undone (churnedAt: null) takes its reason with it (validateCustomerInput refuses one sent with it).
   const input = given.churnedAt === null ? { ...given, churnReason: null } : given;
   const provided = FIELDS.filter(([key]) => input[key] !== undefined);
@@ -398,9 +454,14 @@ async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: 
   // also have reset its score), or its ARR or seats (the contraction signal).
   const churnChanged = input.churnedAt !== undefined ? 'u."churnedAt" is distinct from p.churned_at' : 'false';
   const signupChanged = input.signedUpAt !== undefined ? 'u."signedUpAt" is distinct from p.signed_up_at' : 'false';
+  const lastChangeAt = '(select max(x.changed_at) from customer_plan_change x where x.customer_id = u.id)';
+  // A sender that may not read the stored dates is not refused by them (checkPlanChangeOrder): its
+  // change, taking effect now, is dated after a sign-up or change recorded ahead of now instead.
   const changeTakesEffect = input.correctsLastPlanChange
-    ? '(select max(x.changed_at) from customer_plan_change x where x.customer_id = u.id)'
-    : 'statement_timestamp()';
+    ? lastChangeAt
+    : sender.mayReadStored
+      ? 'statement_timestamp()'
+      : `greatest(statement_timestamp(), u."signedUpAt", ${lastChangeAt} + interval '1 microsecond')`;
   const row = await signalsArrived(db, scheduler, (queueRescore) =>
     queryOne<Customer>(
       db,

@@ -3,6 +3,7 @@
 // same statement records the ticket's status history (and the severity and rating a change of
 // either ends) and marks the customer for rescoring. A change dated before the ticket's current
 // state arrived late, and goes into those histories at its own date instead (support-ticket-late-change.ts).
+import { ForbiddenError } from '../auth/auth.errors';
 import type { ScopedArgument } from '../auth/operation-scopes';
 import { Scope } from '../auth/scopes';
 import { checkCustomerId, MAX_ID_LENGTH } from '../customers/customer.service';
@@ -241,6 +242,32 @@ async function checkResolutionOfSolved(tx: Db, customerId: string, externalId: s
 }
 
 /**
+ * The dates of a stored ticket that `support_ticket_resolved_after_opened` holds against each other:
+ * a resolution sent without the opening is refused by the stored opening, an opening sent without a
+ * resolution by the stored resolution (kept unless an OPEN or PENDING status clears it). For a key
+ * without `read` each is taken with the other only (whose order the input itself shows): FORBIDDEN
+ * otherwise, whatever the stored ticket holds. Run under the ticket's turn; a new ticket has nothing
+ * stored to compare with, and whether one is stored the key already learns (stored-record-readback.ts).
+ */
+async function refuseDatesComparedWithStored(tx: Db, customerId: string, externalId: string, input: SupportTicketInput): Promise<void> {
+  const reopened = input.status === SupportTicketStatus.OPEN || input.status === SupportTicketStatus.PENDING;
+  const field =
+    input.resolvedAt != null && input.openedAt == null
+      ? 'resolvedAt'
+      : input.openedAt != null && input.resolvedAt == null && !reopened
+        ? 'openedAt'
+        : null;
+  if (field === null || !(await recordStored(tx, TICKET_KEY, { customerId, key: externalId }))) return;
+  const other = field === 'resolvedAt' ? 'openedAt' : 'resolvedAt';
+  throw new ForbiddenError(
+    `supportTicket.${field} needs the read scope for a stored ticket when sent without ${other}: it is refused or taken by the ` +
+      `stored ${other}, which an ingest-only key may not read: send ${other} with it` +
+      (field === 'openedAt' ? ' (or status OPEN or PENDING, which clears the resolution)' : ''),
+    { requiredScopes: [Scope.READ], fields: [field] },
+  );
+}
+
+/**
  * The scope check of a `resolvedAt` sent without a status, before the operation runs: whether
  * checkResolutionOfSolved takes it tells the stored ticket's status, which an ingest-only key may not
  * read, so such a key sends `status: SOLVED` with it (FORBIDDEN otherwise, whatever is stored).
@@ -369,6 +396,7 @@ export async function recordSupportTicket(
       await refuseUndecidedFieldsOfStored(SUPPORT_TICKET_READBACK, input, audience, () =>
         recordStored(tx, TICKET_KEY, { customerId, key: externalId }),
       );
+      if (audience && !audience.mayReadStored) await refuseDatesComparedWithStored(tx, customerId, externalId, input);
       await checkResolutionOfSolved(tx, customerId, externalId, input);
       const change = ticketChange(input, statusChangedAt);
       const late = change && (await placeLateTicket(tx, customerId, externalId, change));

@@ -216,8 +216,9 @@ describe.each(['HTTP', 'WebSocket'] as const)('over %s, an ingest-only key', (tr
 
     // Sent with what the rule would otherwise read, or clearing, the same writes run.
     const allowed = [
-      `mutation { recordSupportTicket(input: { customerId: "${CUSTOMER}", externalId: "T-8", status: SOLVED, resolvedAt: "2026-01-05T00:00:00Z" }) { id } }`,
-      `mutation { upsertCustomer(input: { id: "${CHURNED}", churnedAt: "2026-01-10T00:00:00Z", churnReason: "budget" }) { id } }`,
+      `mutation { recordSupportTicket(input: { customerId: "${CUSTOMER}", externalId: "T-8", status: SOLVED, openedAt: "2026-01-04T00:00:00Z", resolvedAt: "2026-01-05T00:00:00Z" }) { id } }`,
+      // A churn date of a stored account goes with its sign-up date (README "Scopes"), here none.
+      `mutation { upsertCustomer(input: { id: "${CHURNED}", signedUpAt: null, churnedAt: "2026-01-10T00:00:00Z", churnReason: "budget" }) { id } }`,
       `mutation { upsertCustomer(input: { id: "${CUSTOMER}", churnReason: null }) { id } }`,
       `mutation { upsertCustomer(input: { id: "${CUSTOMER}", churnReason: "  " }) { id } }`,
       `mutation { recordSupportTicket(input: { customerId: "${CUSTOMER}", externalId: "T-7", resolvedAt: null }) { id } }`,
