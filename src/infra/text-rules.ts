@@ -52,3 +52,18 @@ const INVISIBLE = /^[\s\p{Cf}\p{M}\p{Default_Ignorable_Code_Point}\u2800]*$/u;
 export function showsNothing(value: string): boolean {
   return INVISIBLE.test(value);
 }
+
+/**
+ * What a terminal would act on rather than show: control characters (C0, DEL, C1: escape sequences
+ * that retitle the window, clear the screen, recolour what follows), the line and paragraph
+ * separators, and the marks, embeddings, overrides and isolates that reorder the text after them.
+ */
+const ACTED_ON_BY_A_TERMINAL = /[\p{Cc}\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]/gu;
+
+/**
+ * `value` fit for an operator's terminal: each character a terminal would act on written as its JSON
+ * escape (`\u001b`), so that text from outside (a refused line's customer id) shows as it is.
+ */
+export function terminalText(value: string): string {
+  return value.replace(ACTED_ON_BY_A_TERMINAL, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

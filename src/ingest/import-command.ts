@@ -14,6 +14,7 @@ import { StartupRefusal, UsageError } from '../infra/errors';
 import type { Db } from '../infra/sql';
 import { analyzeTables } from '../infra/table-statistics';
 import { counted } from '../infra/counted';
+import { terminalText } from '../infra/text-rules';
 
 import { backfillHistory, endsOfPastDays } from '../scoring/backfill-history';
 import { EventImportSummary, importEvents, MAX_REPORTED_ERRORS } from './event-import';
@@ -132,7 +133,8 @@ export async function runImportCommand(
       `${summary.seconds.toFixed(1)} s ` +
       `(${Math.round(summary.lines / Math.max(summary.seconds, 0.001)).toLocaleString('en-US')} lines/s)`,
   );
-  for (const error of summary.errors) print(`  line ${error.line}: ${error.code} ${error.message}`);
+  // A refusal repeats what the line sent (an unknown customer's id): shown, never acted on by the terminal.
+  for (const error of summary.errors) print(terminalText(`  line ${error.line}: ${error.code} ${error.message}`));
   if (summary.rejected > summary.errors.length)
     print(
       `  … and ${counted(summary.rejected - summary.errors.length, 'more refused line')} (the first ${MAX_REPORTED_ERRORS} are listed)`,
