@@ -9,7 +9,7 @@ import { ServerOptions, startHttpServer } from './http-server';
 import { createLogger, Logger } from './infra/logger';
 import { installationId } from './infra/installation';
 import { AppPubSub, createPubSub, RedisBackedPubSub } from './infra/pubsub';
-import { refuseMissingRedisDatabase } from './infra/redis-connection';
+import { refuseMisconfiguredRedis } from './infra/redis-connection';
 import { buildAppSchema } from './schema';
 import { Db } from './infra/sql';
 import { DeliveryWorker, startDeliveryWorker } from './delivery/delivery.worker';
@@ -104,7 +104,7 @@ export async function startApp(
   config: AppConfig & { databaseUrl: string },
   logger: Logger = createLogger(config.logLevel),
 ): Promise<RunningApp> {
-  if (config.redisUrl) await refuseMissingRedisDatabase(config.redisUrl);
+  if (config.redisUrl) await refuseMisconfiguredRedis(config.redisUrl);
   const ormLogger = logger.child({ module: 'orm' });
   const orm = await openDatabase(config.databaseUrl, config.databasePoolMax, {
     info: (message) => ormLogger.info(stripColours(message)),

@@ -107,15 +107,20 @@ export function queueingRedis(url: string): Redis {
   return watch(new Redis(url, { maxRetriesPerRequest: null, retryStrategy }));
 }
 
+/** Redis's refusal of the credentials a connection sent, or of a command sent without them (Redis 6 and later, and before). */
+const REFUSED_AUTHENTICATION = /^(WRONGPASS|NOAUTH)\b|^ERR invalid (username-)?password/;
+
 /**
- * Refuses (StartupRefusal) a REDIS_URL naming a database this Redis does not have (`/99` on a server
- * of 16). ioredis reports the refused SELECT of each connection as an error event and carries on in
- * database 0, where this service would read and write another deployment's keys. Checked once at
- * start, on a connection of its own; a Redis that does not answer then is not judged (the service
- * starts without live events, as it does whenever Redis is away). Database 0 is not selected: Redis
- * Cluster refuses SELECT, and every server has a database 0.
+ * Refuses (StartupRefusal) a REDIS_URL this Redis answers but will not serve, as a refused
+ * DATABASE_URL is: credentials it refuses (WRONGPASS), none where it needs them (NOAUTH), or a
+ * database it does not have (`/99` on a server of 16). ioredis reports each as an error event and
+ * carries on, reconnecting for ever (the service started without live events, as though Redis were
+ * away) or, for a refused SELECT, in database 0, where this service would read and write another
+ * deployment's keys. Checked once at start, on a connection of its own; a Redis that does not answer
+ * then is not judged (the service starts without live events, as it does whenever Redis is away).
+ * Database 0 is not selected: Redis Cluster refuses SELECT, and every server has a database 0.
  */
-export async function refuseMissingRedisDatabase(url: string): Promise<void> {
+export async function refuseMisconfiguredRedis(url: string): Promise<void> {
   const probe = new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -125,16 +130,20 @@ export async function refuseMissingRedisDatabase(url: string): Promise<void> {
     commandTimeout: REDIS_ANSWER_TIMEOUT_MS,
     disconnectTimeout: 0,
   });
-  // The SELECT ioredis sends on connecting fails as an error event: the one sent below says it.
-  probe.on('error', () => undefined);
+  // The AUTH and SELECT ioredis sends on connecting fail as error events: a refused AUTH is kept to
+  // be told (the connection then closes), and the SELECT sent below says its own refusal.
+  let refusedAuthentication: string | undefined;
+  probe.on('error', (error: Error) => {
+    if (refusedAuthentication === undefined && REFUSED_AUTHENTICATION.test(error.message)) refusedAuthentication = error.message;
+  });
   const database = probe.options.db ?? 0;
   // A Redis that accepts the connection and stays silent is given the time of one answer, then closed
   // at once, so that the start goes on: ioredis's own timeouts (its SELECT's and ready check's in
   // turn, then a wait for the closed connection to be acknowledged) held such a start several times as long.
   const unanswered = setTimeout(() => probe.disconnect(), REDIS_ANSWER_TIMEOUT_MS);
   try {
-    if (database === 0) return;
     await probe.connect();
+    if (database === 0) return;
     await probe.select(database).catch((error: Error) => {
       if (/^ERR /.test(error.message)) {
         throw new StartupRefusal(
@@ -148,4 +157,10 @@ export async function refuseMissingRedisDatabase(url: string): Promise<void> {
     clearTimeout(unanswered);
     probe.disconnect();
   }
+  // Redis's own words name the user at most, never the password sent.
+  if (refusedAuthentication !== undefined)
+    throw new StartupRefusal(
+      `Configuration error: REDIS_URL's credentials are refused by this Redis (${refusedAuthentication.trim()}): ` +
+        'set the user and password it expects, as redis://USER:PASSWORD@HOST:6379/0',
+    );
 }

@@ -1,7 +1,8 @@
 // `npm start` on a database or a Redis it cannot use, as an operator meets them: one line naming the
 // setting (its password masked) and the reason, and an exit code that says whether the configuration
 // is wrong (2) or the database could not be reached (3), instead of a driver's stack trace; and a
-// REDIS_URL naming a database the server does not have refused, not served from database 0.
+// REDIS_URL naming a database the server does not have, or credentials it refuses, refused, not served
+// from database 0 nor retried for ever.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { Redis } from 'ioredis';
@@ -9,7 +10,7 @@ import { startApp } from '../../src/app';
 import { readConfig } from '../../src/infra/config';
 import { DATABASE_UNREACHABLE_EXIT_CODE, databaseStartFailure, DatabaseUnreachable } from '../../src/infra/database-start-failure';
 import { StartupRefusal } from '../../src/infra/errors';
-import { REDIS_ANSWER_TIMEOUT_MS, refuseMissingRedisDatabase } from '../../src/infra/redis-connection';
+import { REDIS_ANSWER_TIMEOUT_MS, refuseMisconfiguredRedis } from '../../src/infra/redis-connection';
 import { ADMIN_URL, createTestDatabase, TestDatabase } from '../helpers/database';
 import { REDIS_URL } from '../helpers/server';
 import { MAIN_COMMAND, PROJECT_ROOT, serviceEnv } from '../helpers/service-process';
@@ -49,6 +50,14 @@ function databaseUrl(user: string, password: string, port: number, name: string)
   return url.toString();
 }
 
+/** A Redis URL with `user` and `password`. */
+function withCredentials(url: string, user: string, password: string): string {
+  const parsed = new URL(url);
+  parsed.username = user;
+  parsed.password = password;
+  return parsed.toString();
+}
+
 describe('npm start', () => {
   // One process each, all at once: ts-node compiles the whole service on start.
   let outcomes: Array<{ status: number | null; stderr: string }>;
@@ -61,6 +70,7 @@ describe('npm start', () => {
       start(serviceEnv(databaseUrl('postgres', 'hunter2', 1, 'healthgraph'))),
       start(serviceEnv(databaseUrl('nosuchuser', 'hunter2', Number(new URL(ADMIN_URL).port || 5432), 'healthgraph'))),
       start(serviceEnv(database.url, { REDIS_URL: `${REDIS_URL}/${missingDatabase}` })),
+      start(serviceEnv(database.url, { REDIS_URL: withCredentials(REDIS_URL, 'nosuchuser', 'hunter3') })),
     ]);
   }, 180_000);
   afterAll(() => database?.drop());
@@ -93,6 +103,39 @@ describe('npm start', () => {
     ]);
     expect(missingRedis.status).toBe(2);
   });
+
+  it('refuses a REDIS_URL whose credentials the server refuses, in one line without the password (exit code 2)', () => {
+    const [, , , refusedCredentials] = outcomes;
+    expect(refusedCredentials.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^Configuration error: REDIS_URL's credentials are refused by this Redis \(WRONGPASS /),
+    ]);
+    expect(refusedCredentials.stderr).not.toContain('hunter3');
+    expect(refusedCredentials.status).toBe(2);
+  });
+});
+
+it('refuses a Redis that asks for a password REDIS_URL does not give', async () => {
+  // A server that answers every command as a Redis with requirepass answers one sent without AUTH.
+  const sockets = new Set<net.Socket>();
+  const guarded = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('data', (data) => {
+      for (let commands = data.toString().split('*').length - 1; commands > 0; commands--)
+        socket.write('-NOAUTH Authentication required.\r\n');
+    });
+  });
+  await new Promise<void>((resolve) => guarded.listen(0, '127.0.0.1', resolve));
+  try {
+    await expect(refuseMisconfiguredRedis(`redis://127.0.0.1:${(guarded.address() as net.AddressInfo).port}`)).rejects.toThrow(
+      new StartupRefusal(
+        "Configuration error: REDIS_URL's credentials are refused by this Redis (NOAUTH Authentication required.): " +
+          'set the user and password it expects, as redis://USER:PASSWORD@HOST:6379/0',
+      ),
+    );
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => guarded.close(resolve));
+  }
 });
 
 it('refuses the start before it writes anything, so that no key lands in database 0', async () => {
@@ -121,7 +164,7 @@ it('does not judge, nor hold the start on, a Redis that accepts the connection a
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   try {
     const started = Date.now();
-    await refuseMissingRedisDatabase(`redis://127.0.0.1:${(silent.address() as net.AddressInfo).port}/1`);
+    await refuseMisconfiguredRedis(`redis://127.0.0.1:${(silent.address() as net.AddressInfo).port}/1`);
     // Given the time of one answer, and some for a loaded machine: ioredis's own timeouts held it
     // four answers' time.
     expect(Date.now() - started).toBeLessThan(3 * REDIS_ANSWER_TIMEOUT_MS);
