@@ -61,18 +61,23 @@ export function isLoopbackAddress(address: string | undefined): boolean {
 }
 
 /** A Host header: a name or IPv4 address, or a bracketed IPv6 address, then an optional port; nothing else. */
-const HOST_HEADER = /^(?:\[(?<ipv6>[0-9a-f:.]+)\]|(?<name>[a-z0-9.-]+))(?::\d{1,5})?$/i;
+const HOST_HEADER = /^(?:\[(?<ipv6>[0-9a-f:.]+)\]|(?<name>[a-z0-9.-]+))(?::(?<port>\d{1,5}))?$/i;
+
+/** The largest TCP port: a Host header naming a port past it names no port this server listens on. */
+const MAX_PORT = 65535;
 
 /**
  * True for the names of this machine a browser or client puts in a Host header (any port):
  * `localhost` and `*.localhost` (which browsers never resolve elsewhere), a literal IPv4 address in
  * 127.0.0.0/8 and `[::1]`. Parsed whole, so `127.evil.com` or `127.0.0.1.nip.io` (a domain an
- * attacker's page can rebind to 127.0.0.1) are not.
+ * attacker's page can rebind to 127.0.0.1) are not, nor is a port past 65535 (`localhost:99999`),
+ * which no client of this server sends.
  */
 export function isLoopbackHostName(host: string): boolean {
   const match = HOST_HEADER.exec(host);
   if (!match?.groups) return false;
-  const { ipv6, name } = match.groups;
+  const { ipv6, name, port } = match.groups;
+  if (port !== undefined && Number(port) > MAX_PORT) return false;
   if (ipv6 !== undefined) return isIPv6(ipv6) && isLoopbackAddress(new URL(`http://[${ipv6}]`).hostname.slice(1, -1));
   const lower = name.toLowerCase().replace(/\.$/, '');
   if (lower === 'localhost' || lower.endsWith('.localhost')) return true;

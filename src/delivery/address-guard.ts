@@ -2,7 +2,8 @@
 // would POST wherever they point: the database, Redis, a cloud metadata service, other hosts on the
 // private network (server-side request forgery). Unless DELIVERY_ALLOW_PRIVATE_NETWORKS is set, a
 // send is refused when the address it would connect to is loopback, private, link-local, or in one
-// of the special-purpose ranges listed below (some of which tunnel to IPv4 addresses). The check runs on the address actually connected to (the request's
+// of the special-purpose ranges listed below (IANA's IPv4 and IPv6 special-purpose address
+// registries, the ranges not globally reachable; some of them tunnel to IPv4 addresses). The check runs on the address actually connected to (the request's
 // DNS lookup is replaced by one that checks what it resolved), so a name that resolves inward is
 // caught at every send, however it resolved before (DNS rebinding); saving a URL checks only what it
 // says without a lookup (checkUrlHost).
@@ -38,9 +39,15 @@ const IPV6_RANGES: Array<[string, number]> = [
   ['64:ff9b::', 96], // NAT64: reaches IPv4 addresses, private ones included
   ['64:ff9b:1::', 48], // local-use NAT64
   ['100::', 64], // discard
+  ['100:0:0:1::', 64], // dummy prefix
   ['2001::', 32], // Teredo: tunnels to an IPv4 address
+  ['2001:2::', 48], // benchmarking (the IPv6 twin of 198.18.0.0/15)
+  ['2001:10::', 28], // ORCHID (deprecated)
+  ['2001:20::', 28], // ORCHIDv2: identifiers, not routed to a host
   ['2001:db8::', 32], // documentation
   ['2002::', 16], // 6to4: embeds an IPv4 address
+  ['3fff::', 20], // documentation
+  ['5f00::', 16], // segment routing identifiers
   ['fc00::', 7], // unique local
   ['fe80::', 10], // link-local
   ['fec0::', 10], // site-local (deprecated)

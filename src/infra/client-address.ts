@@ -3,6 +3,7 @@
 // the proxy: with `TRUST_PROXY` listing the proxies, the address is read from X-Forwarded-For, from
 // the right (each proxy appends the address it received from), skipping trusted proxies; entries
 // left of the first address that is not a trusted proxy were written by the client and are ignored.
+// An entry may carry the client's port (`ip:port`, `[ipv6]:port`), which is not part of the address.
 // Who counts as local (key-less admin) does not depend on this: a forwarded request never is
 // (authenticate.ts).
 import type http from 'node:http';
@@ -34,6 +35,20 @@ export function trustedProxyList(entries: readonly string[]): { list: BlockList;
   return { list, invalid: undefined };
 }
 
+/**
+ * The address an X-Forwarded-For entry names, else null: an address, or one with the client's port,
+ * as some proxies append it (Azure's: `203.0.113.5:51234`, `[2001:db8::9]:51234`), or a bracketed
+ * IPv6 address without one.
+ */
+function forwardedAddress(entry: string): string | null {
+  if (isIP(entry) !== 0) return unmapped(entry);
+  const withPort = /^(?:\[(?<ipv6>[^\]]+)\]|(?<ipv4>[\d.]+))(?::\d{1,5})?$/.exec(entry);
+  const { ipv6, ipv4 } = withPort?.groups ?? {};
+  if (ipv6 !== undefined && isIPv6(ipv6)) return unmapped(ipv6);
+  if (ipv4 !== undefined && isIP(ipv4) === 4) return ipv4;
+  return null;
+}
+
 export type ClientAddressOf = (request: http.IncomingMessage) => string | null;
 
 /** How to read a request's client address, given the trusted proxies (none: the socket's address). */
@@ -48,9 +63,9 @@ export function clientAddressReader(trustedProxies: readonly string[]): ClientAd
     const header = request.headers['x-forwarded-for'];
     const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((hop) => hop.trim());
     while (trusted(address) && hops.length > 0) {
-      const hop = unmapped(hops.pop() as string);
+      const hop = forwardedAddress(hops.pop() as string);
       // A trusted proxy that forwarded something that is no address: the proxy is all we know.
-      if (isIP(hop) === 0) break;
+      if (hop === null) break;
       address = hop;
     }
     return address;

@@ -90,6 +90,10 @@ describe('without any key', () => {
       { 'cf-connecting-ip': '203.0.113.9' },
       { 'x-original-forwarded-for': '203.0.113.9' },
       { host: `attacker.example:${port}` },
+      // A port no TCP connection has: no client of this server wrote it.
+      { host: 'localhost:99999' },
+      { host: '127.0.0.1:65536' },
+      { host: '[::1]:99999' },
       // Names that only start like a loopback address: an attacker's page rebinds them, and its
       // Origin then matches its Host.
       ...['127.evil.example', '127.0.0.1.nip.io', '127.0.0.1evil.example', `127.0.0.1:${port}@evil.example`, '127.0.0.1 evil'].map(

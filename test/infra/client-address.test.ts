@@ -33,6 +33,15 @@ it('behind trusted proxies, is the first address from the right of X-Forwarded-F
   // A trusted proxy that forwarded no address, or garbage: the proxy is all that is known.
   expect(addressOf(request('127.0.0.1'))).toBe('127.0.0.1');
   expect(addressOf(request('127.0.0.1', 'unknown'))).toBe('127.0.0.1');
+  // An entry with the client's port, as Azure appends it, or a bracketed IPv6 address: the address.
+  expect(addressOf(request('127.0.0.1', '203.0.113.5:51234'))).toBe('203.0.113.5');
+  expect(addressOf(request('127.0.0.1', '[2001:db8::9]:51234'))).toBe('2001:db8::9');
+  expect(addressOf(request('127.0.0.1', '[2001:db8::9]'))).toBe('2001:db8::9');
+  expect(addressOf(request('127.0.0.1', '[::ffff:203.0.113.5]:443'))).toBe('203.0.113.5');
+  expect(addressOf(request('127.0.0.1', '198.51.100.1:1, 10.4.5.6:80'))).toBe('198.51.100.1');
+  // Not an address with a port: the proxy is all that is known.
+  for (const entry of ['2001:db8::9]:1', '[203.0.113.5]:1', '203.0.113.5:', '203.0.113.5:123456', 'host:80', '[::1'])
+    expect({ entry, address: addressOf(request('127.0.0.1', entry)) }).toEqual({ entry, address: '127.0.0.1' });
   // Every hop a trusted proxy: the leftmost.
   expect(addressOf(request('127.0.0.1', '10.9.9.9, 10.0.0.2'))).toBe('10.9.9.9');
 });
