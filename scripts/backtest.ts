@@ -1,16 +1,16 @@
 // `npm run backtest [-- options]`: does the score predict churn? Scores every account as of each
-// week of the past (nothing is written) and prints recall, precision, AUC, lead times, false alarms
-// and churn per tier against the churn labels (Customer.churnedAt) in the database.
+// week of the past (no score, tier change or outreach is written) and prints recall, precision,
+// AUC, lead times, false alarms and churn per tier against the churn labels (Customer.churnedAt).
 import 'reflect-metadata';
 import { readConfig } from '../src/infra/config';
 import { runCommand } from '../src/infra/command-line';
 import { InvalidInputError, UsageError } from '../src/infra/errors';
-import { Db, queryOne } from '../src/infra/sql';
-import { BACKTEST_USAGE, parseBacktestArguments } from '../src/scoring/backtest/backtest-command';
+import { Db } from '../src/infra/sql';
+import { BACKTEST_USAGE, backtestHeader, parseBacktestArguments } from '../src/scoring/backtest/backtest-command';
 import { runBacktest, suggestScoringModel } from '../src/scoring/backtest/backtest.service';
 import { backtestTable } from '../src/scoring/backtest/report-table';
 import { CLASSIC_SCORING_MODEL, DEFAULT_SCORING_MODEL } from '../src/scoring/model';
-import { activeEarlierDefault } from '../src/scoring/scoring-model.service';
+import { activeEarlierDefault, getModelVersion } from '../src/scoring/scoring-model.service';
 import { withScriptDatabase } from './script-database';
 
 async function main(): Promise<void> {
@@ -23,12 +23,10 @@ async function main(): Promise<void> {
     async (orm) => {
       const db = orm.em.fork() as Db;
       // A version never stored is what the user typed, as a bad option is: one line, before the header.
-      if (options.version !== undefined && !(await queryOne(db, 'select 1 from scoring_model where version = ?', [options.version])))
+      if (options.version !== undefined && !(await getModelVersion(db, options.version)))
         throw new UsageError(`--version ${options.version}: no scoring model of that version is stored`);
       const grid = { from: options.from, to: options.to, stepDays: options.stepDays, horizonDays: options.horizonDays };
-      console.log(
-        `Backtest from ${grid.from.toISOString()} to ${grid.to.toISOString()} every ${grid.stepDays} days, horizon ${grid.horizonDays} days`,
-      );
+      console.log(backtestHeader(grid));
       const startedAt = Date.now();
       const result = await runBacktest(db, { ...grid, model: options.version ? { version: options.version } : null });
       const columns = [{ title: `model v${result.model.version}`, report: result.report }];

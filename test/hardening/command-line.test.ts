@@ -8,7 +8,7 @@ import { parseKeysCommand } from '../../src/auth/keys-command';
 import { parseDemoArguments } from '../../src/demo/demo-seed-command';
 import { UsageError } from '../../src/infra/errors';
 import { parseImportArguments } from '../../src/ingest/import-command';
-import { parseBacktestArguments } from '../../src/scoring/backtest/backtest-command';
+import { backtestHeader, parseBacktestArguments } from '../../src/scoring/backtest/backtest-command';
 import { ADMIN_URL } from '../helpers/database';
 
 /** A database nothing answers on: a command that reaches for it fails otherwise than by its usage. */
@@ -150,6 +150,28 @@ describe('npm run backtest', () => {
     expect(usageError(() => parseBacktestArguments(['--horizon'], NOW)).message).toContain('--horizon needs a value');
   });
 
+  it('refuses --weeks beside --from, the two ways to give the start, rather than leaving one unread', () => {
+    for (const weeks of ['2', 'abc']) {
+      const message = usageError(() =>
+        parseBacktestArguments(['--weeks', weeks, '--from', '2026-06-01T00:00:00Z', '--to', '2026-11-01T00:00:00Z'], NOW),
+      ).message;
+      expect(message).toContain('--weeks and --from');
+    }
+    // --weeks counts back from --to, when given.
+    expect(parseBacktestArguments(['--weeks', '2', '--to', '2026-11-01T00:00:00Z'], NOW)).toMatchObject({
+      from: new Date('2026-10-18T00:00:00Z'),
+      to: new Date('2026-11-01T00:00:00Z'),
+    });
+  });
+
+  it('says one day as one day in the header', () => {
+    const grid = { from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-11-08T00:00:00Z') };
+    expect(backtestHeader({ ...grid, stepDays: 1, horizonDays: 30 })).toBe(
+      'Backtest from 2026-11-01T00:00:00.000Z to 2026-11-08T00:00:00.000Z every 1 day, horizon 30 days',
+    );
+    expect(backtestHeader({ ...grid, stepDays: 7, horizonDays: 1 })).toMatch(/every 7 days, horizon 1 day$/);
+  });
+
   it('refuses a --version no stored model can have as a usage error, not a database error after the grid is printed', () => {
     expect(usageError(() => parseBacktestArguments(['--version', '2147483648'], NOW)).message).toBe(
       '--version must be a whole number within 1…2147483647 (a model version), got "2147483648"',
@@ -197,6 +219,22 @@ describe('npm run backtest', () => {
     },
     180_000,
   );
+
+  it('refuses --weeks beside --from with one line and exit code 2, not a run of the --from grid', () => {
+    const { status, stderr } = npm([
+      'run',
+      'backtest',
+      '--',
+      '--weeks',
+      'abc',
+      '--from',
+      '2026-06-01T00:00:00Z',
+      '--to',
+      '2026-07-01T00:00:00Z',
+    ]);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringContaining('--weeks and --from')]);
+    expect(status).toBe(2);
+  }, 180_000);
 
   it('refuses `--from` after `--to` with one line and exit code 2, not a database error', () => {
     const { status, stderr } = npm(['run', 'backtest', '--', '--from', '2026-06-01T00:00:00Z', '--to', '2026-01-01T00:00:00Z']);

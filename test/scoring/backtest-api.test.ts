@@ -275,9 +275,10 @@ it('suggests weights fitted to the labelled history, non-negative and summing to
 });
 
 it('refuses to fit a history in which no signal tells the churners apart; runs two evaluations at once, queues eight, refuses more', async () => {
-  // Two instants in the accounts' first days: every account looks the same, though three churn within the horizon.
+  // Two instants before any decline, past the accounts' onboarding (which the fit leaves out): every
+  // account looks the same, though two churn within the horizon.
   const blank = await server.request('query ($input: SuggestScoringModelInput!) { suggestScoringModel(input: $input) { samples } }', {
-    input: { from: daysAgo(166, 0), to: daysAgo(165, 0), stepDays: 1, horizonDays: 150 },
+    input: { from: daysAgo(120, 0), to: daysAgo(119, 0), stepDays: 1, horizonDays: 90 },
   });
   expect(blank.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   expect(blank.errors?.[0].message).toMatch(/nothing to weight/);

@@ -64,10 +64,11 @@ it('backtests a chosen model alone, even one equal to an earlier default', async
   expect(output).toMatch(/\| figure \| model v1 \|\n/);
 }, 60_000);
 
-it('prints the backtest with --suggest on a history without churn yet, and says why no weights were fitted', async () => {
+it('prints the backtest with --suggest on a history too recent to fit, and says why no weights were fitted', async () => {
+  // Two weeks ending yesterday: no snapshot is 30 days old, so none can say whether churn followed.
   const { code, output } = await backtestCommand(['--weeks', '2', '--suggest']);
   expect(output).toMatch(/\| figure \| model v\d+ \|\n/);
-  expect(output).toContain('No fitted weights: no account churned within the horizon');
+  expect(output).toContain('No fitted weights: no snapshot of from…to has its horizon (30 days after it) elapsed by now');
   expect(code).toBe(0);
 }, 60_000);
 

@@ -3,7 +3,7 @@
 // backtest refuses (--from after --to, a future --to, too many instants) is a usage error, exit code 2.
 import { InvalidInputError, UsageError } from '../../infra/errors';
 import { DATE_TIME_FORMAT, DateTimeScalar } from '../../infra/scalars';
-import { checkedGrid } from './backtest.service';
+import { checkedEnd, checkedGrid } from './backtest.service';
 
 const DAY_MS = 86_400_000;
 const SEE_HELP = '(npm run backtest -- --help for the usage)';
@@ -19,7 +19,9 @@ export const BACKTEST_USAGE = `Usage: npm run backtest -- [--weeks W | --from T 
   --compare-classic  also backtest the first default model (fixed targets) on the same grid
   --suggest          also fit the signal weights to the history and backtest the suggestion
 
-Uses DATABASE_URL when set, else the embedded PostgreSQL of \`npm start\`. Writes nothing.`;
+Uses DATABASE_URL when set, else the embedded PostgreSQL of \`npm start\`. Writes no score, tier
+change or outreach; on a database never scored, it stores the default model as version 1, as the
+first scoring would.`;
 
 export interface BacktestOptions {
   from: Date;
@@ -59,6 +61,9 @@ function readArguments(argv: readonly string[]): { values: Map<string, string | 
 export function parseBacktestArguments(argv: readonly string[], now: number): BacktestOptions | { help: true } {
   const { values, flags } = readArguments(argv);
   if (flags.has('help')) return { help: true };
+  // Two ways to give the start: taking one, and leaving the other unread, would run another grid than asked.
+  if (values.has('weeks') && values.has('from'))
+    throw new UsageError(`--weeks and --from both set the grid's start: give --weeks W or --from T, not both ${SEE_HELP}`);
   const number = (name: string, fallback: number): number => {
     const text = values.get(name);
     const value = values.has(name) ? (/^\s*\d+\s*$/.test(text ?? '') ? Number(text) : NaN) : fallback;
@@ -77,10 +82,10 @@ export function parseBacktestArguments(argv: readonly string[], now: number): Ba
   const from = values.has('from') ? instant('from') : new Date(to.getTime() - number('weeks', 16) * 7 * DAY_MS);
   const grid = { from, to, stepDays: number('step', 7), horizonDays: number('horizon', 30) };
   try {
-    // Without --from the start follows --to (--weeks before it): a start in the future is a --to in
-    // the future, refused naming --to. checkedGrid looks at the start first, so it is shown one in
-    // the past, which changes nothing for a --to it accepts (its start is then in the past already).
-    checkedGrid(values.has('from') ? grid : { ...grid, from: new Date(Math.min(from.getTime(), now)) }, now);
+    // Without --from the start is counted back from --to: a --to in the future is refused for
+    // itself, before the start it puts in the future too.
+    if (!values.has('from')) checkedEnd(to, now);
+    checkedGrid(grid, now);
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
     // The grid's checks are the API's, which name its arguments: here they are options.
@@ -96,6 +101,16 @@ export function parseBacktestArguments(argv: readonly string[], now: number): Ba
     compareClassic: flags.has('compare-classic'),
     suggest: flags.has('suggest'),
   };
+}
+
+/** "1 day", "7 days". */
+function days(count: number): string {
+  return `${count} day${count === 1 ? '' : 's'}`;
+}
+
+/** The line the command prints before the table: the grid it backtests. */
+export function backtestHeader(grid: { from: Date; to: Date; stepDays: number; horizonDays: number }): string {
+  return `Backtest from ${grid.from.toISOString()} to ${grid.to.toISOString()} every ${days(grid.stepDays)}, horizon ${days(grid.horizonDays)}`;
 }
 
 /** The highest model version: versions are 32-bit integers, in the table as in the API. */

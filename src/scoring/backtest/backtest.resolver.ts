@@ -1,5 +1,6 @@
-// The model-evaluation queries: backtest, fitted weights and the what-if preview. They read only,
-// so they are queries; applying a suggestion is an explicit updateScoringModel.
+// The model-evaluation queries: backtest, fitted weights and the what-if preview. They change no
+// scoring state (only the audit row and the key's use are recorded), so they are queries; applying a
+// suggestion is an explicit updateScoringModel.
 import { Arg, Ctx, Int, Query, Resolver, UseMiddleware } from 'type-graphql';
 import { RequireScope } from '../../auth/operation-scopes';
 import { auditAdminAction } from '../../auth/audit.middleware';
@@ -46,7 +47,7 @@ export class BacktestResolver {
     description:
       'Scores every account as of each instant of a past grid with a model (the active one by default) and measures the scores ' +
       'against the churn labels known today (Customer.churnedAt): recall 7/14/30 days ahead, precision, AUC, lead times, false ' +
-      'alarms and churn per tier. Writes nothing.',
+      'alarms and churn per tier. Writes no score, tier change or outreach and publishes nothing; the audit log records the call.',
   })
   async backtest(@Arg('input', () => BacktestInput) input: BacktestInput, @Ctx() { db, signal }: GraphQLContext): Promise<BacktestReport> {
     return toReport(await runBacktest(db, input, signal));
@@ -57,7 +58,7 @@ export class BacktestResolver {
   @Query(() => SuggestedScoringModel, {
     nullable: true,
     description:
-      "Fits the active model's signal weights to the labelled history of from…to and backtests them beside the current weights. Writes nothing.",
+      "Fits the active model's signal weights to the labelled history of from…to and backtests them beside the current weights. Writes no score, tier change or outreach and publishes nothing; the audit log records the call.",
   })
   async suggestScoringModel(
     @Arg('input', () => SuggestScoringModelInput) input: SuggestScoringModelInput,
@@ -88,7 +89,8 @@ export class BacktestResolver {
   )
   @Query(() => ScoringModelPreview, {
     nullable: true,
-    description: 'The tier distribution now and under `config`, and the customers that would change tier. Writes nothing.',
+    description:
+      'The tier distribution now and under `config`, and the customers that would change tier. Writes no score, tier change or outreach and publishes nothing; the audit log records the call.',
   })
   async previewScoringModel(
     @Arg('config', () => JSONScalar) config: unknown,

@@ -1,18 +1,18 @@
 // Does the score predict churn? The backtest scores every account as of each instant of a past
 // grid and measures the result against the churn labels (`churnedAt`) known today; the suggestion
 // fits the signal weights to that history; the preview shows what a model would change now. All
-// three only read: no history, tier change, outreach or event is written or published, so one whose
+// three leave the scoring state as it was: no history, tier change, outreach or event is written or
+// published (the default model is stored on first use, as by any reader: getActiveModel), so one whose
 // `signal` aborts (its client went away: src/infra/abandoned-request.ts) just stops, between batches.
 import { ensure, InvalidInputError, NotFoundError } from '../../infra/errors';
 import { CLOCK_SLACK_MS } from '../../infra/input';
 import { decodeCursor, encodeCursor, PageInfo, pageInfoOf, pageSize } from '../../infra/pagination';
-import { Db, json, query, queryOne } from '../../infra/sql';
-import { getActiveModel, loadModelConfigs } from '../scoring-model.service';
+import { Db, json, query } from '../../infra/sql';
+import { getActiveModel, getModelVersion, loadModelConfigs } from '../scoring-model.service';
 import {
   Assessment,
   assessCustomer,
   carriedFlags,
-  computeScore,
   flagsDefinedAlike,
   readsPreviousFlags,
   ScoringModelConfig,
@@ -26,13 +26,14 @@ import { fitSignalWeightsOffThread } from './fit-off-thread';
 import { FittedWeights, NothingToWeightError } from './fit-weights';
 import {
   AccountFacts,
+  assessedSnapshots,
   collectSnapshots,
+  excusedFromFlags,
   gatheringFor,
   gridInstants,
   isCustomerAt,
   loadAccounts,
   inTurns,
-  metricsOf,
   scoreSnapshotsInTurns,
   SnapshotGrid,
   SnapshotSet,
@@ -89,12 +90,24 @@ async function modelUnderTest(db: Db, model: BacktestRequest['model']): Promise<
   if (model?.config != null)
     return { version: null, config: checkedConfig(model.config, 'model.config', (await getActiveModel(db)).config) };
   if (model?.version != null) {
-    const row = await queryOne<{ config: ScoringModelConfig }>(db, 'select config from scoring_model where version = ?', [model.version]);
+    // As scoringModel answers it: version 1 of an installation nothing has scored yet is the default, stored on first use.
+    const row = await getModelVersion(db, model.version);
     if (!row) throw new NotFoundError(`scoring model version ${model.version} does not exist`, { argument: 'model.version' });
     return { version: model.version, config: row.config };
   }
   const active = await getActiveModel(db);
   return { version: active.version, config: active.config };
+}
+
+/**
+ * A grid's end: a date-time not in the future. Within the clock slack ahead it is now (as a scoring's
+ * asOf): no snapshot lies ahead of now. Its own check, so that a caller whose start is counted back
+ * from it (`npm run backtest` without --from) can refuse a future end for itself, before the start.
+ */
+export function checkedEnd(to: Date, now = Date.now()): Date {
+  ensure(to instanceof Date && !Number.isNaN(to.getTime()), 'to must be a date-time', { argument: 'to' });
+  ensure(to.getTime() <= now + CLOCK_SLACK_MS, 'to must not be in the future: a backtest replays the past', { argument: 'to' });
+  return to.getTime() > now ? new Date(now) : to;
 }
 
 /** Checks a grid and horizon: past instants only, a bounded number of them. */
@@ -121,10 +134,7 @@ export function checkedGrid(
   );
   // Before `to`: a grid that starts in the future is refused for its start, whatever its end says.
   ensure(from.getTime() <= now, 'from must not be in the future: a backtest replays the past', { argument: 'from' });
-  ensure(input.to instanceof Date && !Number.isNaN(input.to.getTime()), 'to must be a date-time', { argument: 'to' });
-  ensure(input.to.getTime() <= now + CLOCK_SLACK_MS, 'to must not be in the future: a backtest replays the past', { argument: 'to' });
-  // Within the clock slack ahead, `to` is now (as a scoring's asOf): no snapshot lies ahead of now.
-  const to = input.to.getTime() > now ? new Date(now) : input.to;
+  const to = checkedEnd(input.to, now);
   // A `from` in the past, `to` is what ends the grid too early: as for a grid of a single instant below.
   ensure(from.getTime() < to.getTime(), 'to must be after from', { argument: 'to' });
   ensure(Number.isInteger(stepDays) && stepDays >= 1 && stepDays <= 90, `${stepArgument} must be a whole number of days within 1…90`, {
@@ -180,7 +190,11 @@ export async function runBacktest(db: Db, request: BacktestRequest, signal?: Abo
 /**
  * The fitting rows: each snapshot whose horizon has elapsed, as the normalised value of every
  * signal (a missing one at its neutral value, or 1 — no sign of risk — when it would be excluded),
- * labelled 1 when the account churned within the horizon after it.
+ * labelled 1 when the account churned within the horizon after it. A snapshot in a stage the
+ * worklist leaves out whatever its tier (excusedFromFlags: onboarding, or churned by silence) is
+ * left out, as the report counts it as no flag: an account silent past the churn window, which the
+ * product already treats as gone, would otherwise teach the fit that silence precedes staying.
+ * `observed` counts the snapshots whose horizon has elapsed, kept or not.
  */
 async function trainingSet(set: SnapshotSet, config: ScoringModelConfig, horizonDays: number, now: Date, signal: AbortSignal | undefined) {
   const signals = config.components.flatMap((c) => c.signals);
@@ -188,17 +202,19 @@ async function trainingSet(set: SnapshotSet, config: ScoringModelConfig, horizon
   const labels: (0 | 1)[] = [];
   const churners = new Set<string>();
   const horizonMs = horizonDays * DAY_MS;
-  for await (const snapshot of inTurns(set.snapshots, signal)) {
+  let observed = 0;
+  for await (const { snapshot, assessment } of inTurns(assessedSnapshots(set, config), signal)) {
     const at = snapshot.asOf.getTime();
     if (at + horizonMs > now.getTime()) continue;
-    const result = computeScore(config, metricsOf(set, snapshot));
-    features.push(result.signals.map((s) => s.value ?? 1));
+    observed += 1;
+    if (excusedFromFlags(assessment)) continue;
+    features.push(assessment.result.signals.map((s) => s.value ?? 1));
     const churnedAt = snapshot.account.churnedAt?.getTime();
     const churnsWithin = churnedAt !== undefined && churnedAt > at && churnedAt <= at + horizonMs;
     labels.push(churnsWithin ? 1 : 0);
     if (churnsWithin) churners.add(snapshot.account.id);
   }
-  return { signalNames: signals.map((s) => s.name), features, labels, churners: churners.size };
+  return { signalNames: signals.map((s) => s.name), features, labels, churners: churners.size, observed };
 }
 
 export interface SuggestedModel {
@@ -237,6 +253,26 @@ function droppedSignalWarnings(active: ScoringModelConfig, suggested: ScoringMod
   return [`weight 0 for ${dropped.join(', ')}: the suggested score ignores ${dropped.length === 1 ? 'it' : 'them'}`];
 }
 
+/**
+ * BAD_USER_INPUT naming `from` when the history holds no row at all, for its cause: no account
+ * observed in from…to, no snapshot whose horizon has elapsed by now, or only snapshots the fit
+ * leaves out (trainingSet). Said before "no account churned", which would blame the labels.
+ */
+function ensureSomethingToFit(set: SnapshotSet, training: { labels: unknown[]; observed: number }, horizonDays: number): void {
+  ensure(set.snapshots.length > 0, 'no account was a customer at any instant of from…to: nothing to fit on', { argument: 'from' });
+  ensure(
+    training.observed > 0,
+    `no snapshot of from…to has its horizon (${horizonDays} days after it) elapsed by now: nothing to fit on ` +
+      '(move from…to earlier, or shorten horizonDays)',
+    { argument: 'from' },
+  );
+  ensure(
+    training.labels.length > 0,
+    'every snapshot of from…to whose horizon has elapsed is of an account onboarding or churned by silence, which the fit leaves out: nothing to fit on',
+    { argument: 'from' },
+  );
+}
+
 /** Fits the weights to a collected history; BAD_USER_INPUT naming `from` (the range to widen) when it holds nothing to fit. */
 async function suggestionFrom(
   set: SnapshotSet,
@@ -246,6 +282,7 @@ async function suggestionFrom(
   signal: AbortSignal | undefined,
 ): Promise<SuggestedModel> {
   const training = await trainingSet(set, active.config, grid.horizonDays, now, signal);
+  ensureSomethingToFit(set, training, grid.horizonDays);
   ensure(
     training.labels.some((l) => l === 1),
     'no account churned within the horizon of a snapshot whose horizon has elapsed in from…to: nothing to fit to',
@@ -253,7 +290,7 @@ async function suggestionFrom(
   );
   ensure(
     training.labels.some((l) => l === 0),
-    'every snapshot in from…to was followed by churn: nothing to tell apart',
+    'every snapshot of from…to the fit reads was followed by churn: nothing to tell apart',
     { argument: 'from' },
   );
   let fit: FittedWeights;

@@ -7,7 +7,7 @@ import { ensure } from '../../infra/errors';
 import type { Db } from '../../infra/sql';
 import { query } from '../../infra/sql';
 import { gatherMetrics } from '../gather-metrics.sql';
-import { appliedPenalties, assessCustomer, metricRequests, MetricRequest, MetricValues, ScoringModelConfig } from '../model';
+import { appliedPenalties, Assessment, assessCustomer, metricRequests, MetricRequest, MetricValues, ScoringModelConfig } from '../model';
 import type { SnapshotScore } from './evaluate';
 
 const DAY_MS = 86_400_000;
@@ -192,10 +192,29 @@ export function metricsOf(set: SnapshotSet, snapshot: Snapshot): MetricValues {
 }
 
 /**
- * Scores every snapshot with `model`, account by account in time order, so each tier carries the
- * hysteresis of the account's previous snapshot as a daily scoring would.
+ * Whether an assessment's lifecycle stage keeps it off the worklist whatever its tier, as
+ * assessCustomer's `flagged` excuses it: ONBOARDING (young, or thinly observed) or CHURNED (cancelled,
+ * or silent for longer than the churn window). The report never counts such a snapshot as flagged
+ * (no caught churner, no false alarm), and the fit leaves it out of its rows (backtest.service.ts
+ * trainingSet): an account the product already treats as gone, or not yet as known, is no evidence of
+ * what a score should say of one it acts on.
  */
-function* snapshotScores(set: SnapshotSet, model: ScoringModelConfig): Generator<SnapshotScore> {
+export function excusedFromFlags(assessment: Pick<Assessment, 'lifecycleStage'>): boolean {
+  return assessment.lifecycleStage === 'ONBOARDING' || assessment.lifecycleStage === 'CHURNED';
+}
+
+/** One snapshot as the backtest reads it: its assessment under a model. */
+export interface AssessedSnapshot {
+  snapshot: Snapshot;
+  assessment: Assessment;
+}
+
+/**
+ * Assesses every snapshot with `model`, account by account in time order, so each tier carries the
+ * hysteresis of the account's previous snapshot as a daily scoring would. The report and the fit
+ * both read these, so they judge each snapshot alike.
+ */
+export function* assessedSnapshots(set: SnapshotSet, model: ScoringModelConfig): Generator<AssessedSnapshot> {
   const previousTier = new Map<string, string>();
   const previousPenalties = new Map<string, ReadonlySet<string>>();
   for (const snapshot of set.snapshots) {
@@ -216,6 +235,13 @@ function* snapshotScores(set: SnapshotSet, model: ScoringModelConfig): Generator
     });
     previousTier.set(snapshot.account.id, assessment.tier.key);
     previousPenalties.set(snapshot.account.id, appliedPenalties(assessment.result.penalties));
+    yield { snapshot, assessment };
+  }
+}
+
+/** Every snapshot's score under `model` (assessedSnapshots), as the report reads it. */
+function* snapshotScores(set: SnapshotSet, model: ScoringModelConfig): Generator<SnapshotScore> {
+  for (const { snapshot, assessment } of assessedSnapshots(set, model)) {
     yield {
       customerId: snapshot.account.id,
       asOf: snapshot.asOf,
