@@ -137,3 +137,23 @@ it('lists the changes the config makes, largest ARR first, each from the tier th
   expect(moved.changes.find((c) => c.customerId === FADED)?.fromScore).toBe(faded.score);
   for (const change of moved.changes) expect(change.fromScore).toBe(change.toScore);
 });
+
+it('counts the tiers as healthSummary does: an account churned by its silence keeps a tier but is in none', async () => {
+  // Signed up long ago and never heard from: scored with no data, so in a tier, and CHURNED by silence.
+  await server.gql(UpsertCustomerDocument, {
+    input: { id: 'cust_pv_silent', name: 'Silent', signedUpAt: daysAgo(700), arrCents: 500_000 },
+  });
+  expect((await server.request('mutation { refreshAllHealthScores { status } }')).errors).toBeUndefined();
+  const [silent] = await sql<{ tier: string | null; stage: string }>(
+    server.database,
+    `select tier, lifecycle_stage as stage from customer where id = 'cust_pv_silent'`,
+  );
+  expect(silent.tier).not.toBeNull();
+  expect(silent.stage).toBe('CHURNED');
+  const summary = await server.request<{ healthSummary: { tiers: Array<{ tier: string; count: number }> } }, unknown>(
+    '{ healthSummary { tiers { tier count } } }',
+  );
+  const same = await preview(await activeConfig());
+  expect(same.current).toEqual(summary.data!.healthSummary.tiers);
+  expect(same.proposed).toEqual(same.current);
+});

@@ -11,9 +11,25 @@ export function tierName(tier: string | null | undefined): string {
   return tier ? tier.replace(/_/g, ' ') : 'unscored';
 }
 
-export function TierBadge({ tier }: { tier: string | null | undefined }) {
+/** A tier as a badge, coloured by its key and named by `label` (the model's) when given, else by its key. */
+export function TierBadge({ tier, label }: { tier: string | null | undefined; label?: string }) {
   if (!tier) return <span class="muted">{tierName(tier)}</span>;
-  return <span class={`tier tier-${tier}`}>{tierName(tier)}</span>;
+  return <span class={`tier tier-${tier}`}>{label ?? tierName(tier)}</span>;
+}
+
+/**
+ * A customer's tier, or "churned" (muted, as "unscored") for one CHURNED (cancelled, or silent past the
+ * churn window): it keeps its last tier but is in none of the book's (healthSummary, `customers(tier:)`).
+ */
+export function CustomerTierBadge({
+  tier,
+  lifecycleStage,
+}: {
+  tier: string | null | undefined;
+  lifecycleStage: string | null | undefined;
+}) {
+  if (lifecycleStage === 'CHURNED') return <span class="muted">churned</span>;
+  return <TierBadge tier={tier} />;
 }
 
 export function TrendArrow({ trend }: { trend: string | null | undefined }) {

@@ -4,7 +4,7 @@
 // as well as those the worklist holds. The number of matches is announced to screen readers.
 import { useEffect, useState } from 'preact/hooks';
 import { askAgainNow } from '../ask-again';
-import { TierBadge } from '../components/badges';
+import { CustomerTierBadge } from '../components/badges';
 import { RecordTable, type Column } from '../components/record-table';
 import { ScreenHeading } from '../components/screen-heading';
 import { countOf, formatCents, humanise } from '../format';
@@ -130,7 +130,7 @@ const COLUMNS: Array<Column<Customer>> = [
   },
   { header: 'CSM', cell: (row) => (row.csmOwner ? <bdi>{row.csmOwner}</bdi> : '—'), wraps: true },
   { header: 'Plan', cell: (row) => (row.plan ? <bdi>{row.plan}</bdi> : '—'), wraps: true },
-  { header: 'Tier', cell: (row) => <TierBadge tier={row.tier} /> },
+  { header: 'Tier', cell: (row) => <CustomerTierBadge tier={row.tier} lifecycleStage={row.lifecycleStage} /> },
   { header: 'Score', cell: (row) => row.healthScore ?? '—', numeric: true },
   { header: 'ARR', cell: (row) => formatCents(row.arrCents), numeric: true },
   { header: 'Stage', cell: (row) => (row.lifecycleStage ? humanise(row.lifecycleStage) : '—') },

@@ -14,6 +14,7 @@ import {
   assessCustomer,
   carriedFlags,
   flagsDefinedAlike,
+  LifecycleStage,
   readsPreviousFlags,
   ScoringModelConfig,
   silencePromiseWarnings,
@@ -503,8 +504,9 @@ async function previewOf(
     signal?.throwIfAborted();
     const batch = customers.slice(start, start + PREVIEW_BATCH_SIZE);
     for (const { account, current: now, proposed: next } of await previewBatch(db, batch, models, asOf, signal)) {
-      current.set(now.tier.key, (current.get(now.tier.key) ?? 0) + 1);
-      proposed.set(next.tier.key, (proposed.get(next.tier.key) ?? 0) + 1);
+      // Counted as healthSummary counts the book: an account CHURNED by its silence keeps a tier but is in none.
+      if (now.lifecycleStage !== LifecycleStage.CHURNED) current.set(now.tier.key, (current.get(now.tier.key) ?? 0) + 1);
+      if (next.lifecycleStage !== LifecycleStage.CHURNED) proposed.set(next.tier.key, (proposed.get(next.tier.key) ?? 0) + 1);
       if (next.tier.key === now.tier.key) continue;
       const { id: customerId, name, arrCents } = account;
       moves.push({

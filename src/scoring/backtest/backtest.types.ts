@@ -275,11 +275,14 @@ export class TierMove {
 @ObjectType({ simpleResolvers: true, description: 'What a model would change now. Nothing was written to compute it.' })
 export class ScoringModelPreview {
   @Field(() => [TierCount], {
-    description: 'Customers per tier under the active model, scored now from the same metrics as `proposed` (not their stored tiers).',
+    description:
+      'Customers per tier under the active model, scored now from the same metrics as `proposed` (not their stored tiers); as in healthSummary, one CHURNED by its silence is in none.',
   })
   current!: TierCount[];
 
-  @Field(() => [TierCount], { description: 'Customers per tier under `config`, scored at the same instant as `current`.' })
+  @Field(() => [TierCount], {
+    description: 'Customers per tier under `config`, scored at the same instant as `current`, those it would have CHURNED in none.',
+  })
   proposed!: TierCount[];
 
   @Field(() => Int)
