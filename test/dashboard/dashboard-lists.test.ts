@@ -560,3 +560,20 @@ it('steps back to the last page with rows when a live change empties the page sh
   expect(await page.locator('[data-testid=worklist] tbody tr').count()).toBe(PAGE_SIZE);
   expect(await text('main')).not.toContain('No account needs attention');
 }, 60_000);
+
+it('says when no account has the CSM owner filtered by, and offers the owners whose names hold it', async () => {
+  const { customers } = await api<{ customers: { edges: Array<{ node: { csmOwner: string | null } }> } }>(
+    '{ customers(first: 500) { edges { node { csmOwner } } } }',
+  );
+  const owner = customers.edges.map((edge) => edge.node.csmOwner).find((name): name is string => !!name && /^\S+ /.test(name))!;
+  const typed = owner.split(' ')[0].toLowerCase();
+  await visit(`#/worklist?csmOwner=${encodeURIComponent(typed)}`);
+  await waitForText(
+    '[data-testid=unknown-csm-owner]',
+    new RegExp(`^No account has CSM owner “${typed}” \\(owners are matched exactly\\): did you mean .*${owner}`),
+  );
+  await page.locator('[data-testid=unknown-csm-owner] button', { hasText: owner }).click();
+  await page.locator('[data-testid=unknown-csm-owner]').waitFor({ state: 'detached' });
+  expect(new URL(page.url()).hash).toContain(`csmOwner=${encodeURIComponent(owner).replace(/%20/g, '+')}`);
+  expect(await page.inputValue('input[type=search]')).toBe(owner);
+}, 60_000);

@@ -3,8 +3,11 @@
 // request): the Apply button says so to whoever is waiting for the list to follow their typing.
 // What is typed is kept as typed until then, though live updates render the screen meanwhile.
 // Apply asks the screen's failed requests again too (ask-again.ts).
+import { useQuery } from '@urql/preact';
+import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { askAgainNow } from '../ask-again';
+import { graphql } from '../gql';
 
 export function TextFilter({
   label,
@@ -35,9 +38,64 @@ export function TextFilter({
   );
 }
 
-/** The CSM owner filter of the Overview, the worklist and the Changes. */
+/** The most accounts searched for owners like one that has none: a suggestion, not a list of every owner. */
+const SEARCHED_FOR_OWNERS = 50;
+
+const CsmOwnerQuery = graphql(`
+  query CsmOwnerCheck($csmOwner: String!, $first: Int!) {
+    owned: customers(csmOwner: $csmOwner, first: 1) {
+      totalCount
+    }
+    alike: customers(search: $csmOwner, first: $first) {
+      edges {
+        node {
+          id
+          csmOwner
+        }
+      }
+    }
+  }
+`);
+
+/**
+ * The CSM owner filter of the Overview, the worklist and the Changes. The server matches an owner
+ * exactly: an owner no account has (typed in other capitals, or a part of the name) would empty the
+ * screen without a word, so it is said, with the owners whose names hold what was typed to choose from.
+ */
 export function CsmOwnerFilter({ value, onApply }: { value: string; onApply(value: string): void }) {
-  return <TextFilter label="CSM owner" value={value} placeholder="everyone" onApply={onApply} />;
+  return (
+    <>
+      <TextFilter label="CSM owner" value={value} placeholder="everyone" onApply={onApply} />
+      <UnknownOwnerNote owner={value.trim()} onApply={onApply} />
+    </>
+  );
+}
+
+/** Owners among `owners` whose names hold `typed`, ignoring case, each once, by name. */
+export function ownersLike(typed: string, owners: ReadonlyArray<string | null | undefined>): string[] {
+  const wanted = typed.toLowerCase();
+  return [...new Set(owners.filter((owner): owner is string => !!owner && owner.toLowerCase().includes(wanted)))].sort();
+}
+
+function UnknownOwnerNote({ owner, onApply }: { owner: string; onApply(value: string): void }) {
+  const [{ data }] = useQuery({ query: CsmOwnerQuery, variables: { csmOwner: owner, first: SEARCHED_FOR_OWNERS }, pause: owner === '' });
+  if (owner === '' || !data?.owned || data.owned.totalCount > 0) return null;
+  const alike = ownersLike(owner, data.alike?.edges.map((edge) => edge.node.csmOwner) ?? []);
+  return (
+    <p class="filter-note" role="status" data-testid="unknown-csm-owner">
+      No account has CSM owner “<bdi>{owner}</bdi>” (owners are matched exactly)
+      {alike.length > 0 ? ': did you mean ' : '.'}
+      {alike.map((name, index) => (
+        <Fragment key={name}>
+          {index > 0 && ', '}
+          <button type="button" class="link" onClick={() => onApply(name)}>
+            <bdi>{name}</bdi>
+          </button>
+        </Fragment>
+      ))}
+      {alike.length > 0 && '?'}
+    </p>
+  );
 }
 
 /**
