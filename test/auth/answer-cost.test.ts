@@ -91,13 +91,15 @@ it('counts a page past 500 as 1: the field refuses its `first` itself, answering
  * The most rows each paged dashboard document is asked for: a list screen's page walk (a link to a deep
  * page, walk-rows.ts) asks for MAX_WALK_ROWS rows at a time, or HEAVY_WALK_ROWS for rows that weigh
  * kilobytes; the what-if preview pages by 50. Those naming `first` in the document itself (the live
- * feed's catch-up asks for 500 tier changes, a customer's page for a year of scores) need no entry.
+ * feed's catch-up asks for 500 tier changes, a customer's page for its chart's 500 latest scores in its window) need no entry.
  */
 const LARGEST_FIRST: Record<string, number> = {
   ChangesDocument: MAX_WALK_ROWS,
   CustomerNpsDocument: HEAVY_WALK_ROWS,
   CustomerPaymentsDocument: MAX_WALK_ROWS,
   CustomerTicketsDocument: MAX_WALK_ROWS,
+  CustomerScoresDocument: MAX_WALK_ROWS,
+  CsmOwnerCheckDocument: 50,
   CustomerOutreachDocument: HEAVY_WALK_ROWS,
   CustomersDocument: MAX_WALK_ROWS,
   OutreachLogDocument: HEAVY_WALK_ROWS,
@@ -110,6 +112,7 @@ const LARGEST_FIRST: Record<string, number> = {
 /** A value for every variable the dashboard's documents declare, each valid for its type; `first` comes from LARGEST_FIRST. */
 const VARIABLE_VALUES: Record<string, unknown> = {
   id: 'c',
+  csmOwner: 'Fatima Zahra',
   since: '2026-01-01T00:00:00Z',
   from: '2026-01-01T00:00:00Z',
   to: '2026-01-02T00:00:00Z',

@@ -6,6 +6,7 @@
 // Changes screen and the outreach log (typed key by key, out of range, in the link), days counted
 // in the browser's time zone and moving with the day on a page left open, and money.
 import type { Locator, Page, Request } from 'playwright-core';
+import { sql } from '../helpers/database';
 import type { TestServer } from '../helpers/server';
 import { openBrowser, type Browser } from './browser';
 import { collapse, healthyActiveCustomers } from './collapse';
@@ -521,7 +522,7 @@ it('lists every score of the chart in a table under it, with its tier and model 
   await page.waitForSelector('.chart canvas');
   const table = page.locator('[data-testid=score-table]');
   expect(await table.isVisible()).toBe(false);
-  await page.getByText('Show the scores as a table').press('Enter');
+  await page.getByText('Show every score as a table').press('Enter');
   await table.waitFor();
   const at = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
   const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent)));
@@ -534,6 +535,39 @@ it('lists every score of the chart in a table under it, with its tier and model 
       `v${node.modelVersion}`,
     ]),
   );
+}, 60_000);
+
+it("draws a long history's last 90 days, its latest 500 scores a day each, and pages every score, older ones too, counted grouped", async () => {
+  await createCustomer({ id: 'long-history', name: 'Long History Co', signedUpAt: new Date(Date.now() - 200 * DAY_MS).toISOString() });
+  await api('mutation { refreshHealthScore(customerId: "long-history") { asOf } }');
+  // 1,199 more scores like it, two hours apart before it: some 100 days, ten of them before the chart's window.
+  const columns = (
+    await sql<{ name: string }>(
+      server.database,
+      `select column_name as name from information_schema.columns where table_name = 'health_score' and column_name not in ('id', 'as_of')`,
+    )
+  ).map((column) => column.name);
+  await sql(
+    server.database,
+    `insert into health_score (${columns.join(', ')}, as_of)
+     select ${columns.map((column) => `h.${column}`).join(', ')}, h.as_of - n * interval '2 hours'
+     from health_score h, generate_series(1, 1199) n where h.customer_id = 'long-history'`,
+  );
+  await visit('#/customers/long-history');
+  await page.waitForSelector('.chart canvas');
+  expect(await page.locator('.chart [role=img]').getAttribute('aria-label')).toMatch(
+    /^Score history: 500 scores from .+, the latest of 1,0\d\d in the last 90 days, drawn as the last score of each day, latest \d+$/,
+  );
+  expect(await text('[data-testid=chart-note]')).toMatch(
+    /^The last 90 days: the latest 500 of its 1,0\d\d scores, drawn as the last score of each day\. Every score, older ones too, is in the table under the chart\.$/,
+  );
+  await page.getByText('Show every score as a table').press('Enter');
+  await page.locator('[data-testid=score-table]').waitFor();
+  expect(await text('section[aria-label="Scores, latest first"] h2')).toBe('Scores, latest first (1,200)');
+  expect(await text('section[aria-label="Scores, latest first"] [data-testid=page-range]')).toBe('1–25 of 1,200');
+  await page.locator('section[aria-label="Scores, latest first"] nav.pager').getByText('Next →').click();
+  await waitForText('section[aria-label="Scores, latest first"] [data-testid=page-range]', '26–50 of 1,200');
+  await waitForText('section[aria-label="Scores, latest first"] [data-testid=page-status]', 'Rows 26–50 of 1,200');
 }, 60_000);
 
 it("moves the Overview's NPS window with the day on a page left open, and starts every day at the browser's midnight", async () => {

@@ -1,7 +1,7 @@
 // The live connection, always visible in the header: live, connecting or reconnecting, and how
-// many tier changes were caught up after the last reconnect or RESYNC; while it is lost, the screen
+// many tier changes were caught up after the last reconnect or RESYNC ("nothing missed" for none); while it is lost, the screen
 // says as of when what it shows is (AsOfNote).
-import { formatTime } from '../format';
+import { formatCount, formatTime } from '../format';
 import { useLive } from '../live';
 import { useSession } from '../live-query';
 
@@ -15,7 +15,9 @@ export function LiveIndicator() {
       <span class={`live live-${state.status}`} role="status" data-testid="live-indicator" data-status={state.status}>
         <span class="dot" aria-hidden="true" />
         {LABELS[state.status]}
-        {state.caughtUp !== null && <span class="muted"> · caught up {state.caughtUp}</span>}
+        {state.caughtUp !== null && (
+          <span class="muted"> · {state.caughtUp === 0 ? 'nothing missed' : `caught up ${formatCount(state.caughtUp)}`}</span>
+        )}
       </span>
       <span class="muted" data-testid="viewer">
         {viewer.keyName ? (

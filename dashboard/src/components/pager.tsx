@@ -8,6 +8,7 @@ import type { CombinedError } from '@urql/core';
 import type { RefObject } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AskingAgain } from '../ask-again';
+import { formatCount } from '../format';
 import { ErrorNote, focusLost } from './badges';
 
 type PagerButton = 'previous' | 'next';
@@ -121,7 +122,7 @@ export function Pager(props: {
         ← Previous
       </button>
       <span data-testid="page-range">
-        {first}–{pages.page * pageSize + shown} of {totalCount}
+        {formatCount(first)}–{formatCount(pages.page * pageSize + shown)} of {formatCount(totalCount)}
       </span>
       <button type="button" ref={buttons.next} onClick={() => pages.next(endCursor)} disabled={!hasNextPage}>
         Next →
@@ -164,7 +165,10 @@ function usePageRows(page: number, pageSize: number, connection: ShownPage | und
   const said = useRef({ page, text: '' });
   if (page !== said.current.page && connection) {
     const first = page * pageSize + 1;
-    said.current = { page, text: `Rows ${first}–${first + connection.edges.length - 1} of ${connection.totalCount}` };
+    said.current = {
+      page,
+      text: `Rows ${formatCount(first)}–${formatCount(first + connection.edges.length - 1)} of ${formatCount(connection.totalCount)}`,
+    };
   }
   return said.current.text;
 }

@@ -3,6 +3,7 @@
 import type { CombinedError } from '@urql/core';
 import type { ComponentChildren } from 'preact';
 import type { AskingAgain } from '../ask-again';
+import { formatCount } from '../format';
 import { Loading } from './badges';
 import { PageError, Pager, PageStatus, type PageState } from './pager';
 import { TableScroll } from './table-scroll';
@@ -42,7 +43,7 @@ export function RecordTable<Row extends { id: string }>(props: {
   return (
     <section class="records" aria-label={title}>
       <h2>
-        {title} {connection && <span class="muted">({connection.totalCount})</span>}
+        {title} {connection && <span class="muted">({formatCount(connection.totalCount)})</span>}
       </h2>
       <PageStatus page={pages.page} pageSize={pageSize} connection={connection} />
       <PageError pages={pages} error={error} askingAgain={askingAgain} />

@@ -2,16 +2,16 @@
 // (model-changes.ts: not where a version changed only playbook settings). The time axis and the
 // changes' labels follow chart-axis.ts: ticks in hours within a day, labels joined where they would
 // overlap. The same changes are listed in text under the chart (with their time: several may fall
-// on one day) for keyboards and screen readers, and every score is in a table under it (closed until
-// asked for: a year of daily scores is long), the chart's text alternative beyond its summary.
+// on one day) for keyboards and screen readers; every score, paged, is in a table under it
+// (score-table.tsx), the chart's text alternative beyond its summary. The chart shows a window of
+// days, and draws the last score of each minute, hour or day where there are many (chart-points.ts).
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { changeLabels, TIME_TICKS, timeAxisLabels, timeAxisRange } from '../chart-axis';
-import { countOf, formatDate, formatDateTime } from '../format';
+import { drawnPoints, type DrawnPer } from '../chart-points';
+import { countOf, formatCount, formatDate, formatDateTime } from '../format';
 import { modelChanges, modelChangesInWords, type ModelChange, type ScorePoint } from '../model-changes';
-import { TierBadge } from './badges';
-import { TableScroll } from './table-scroll';
 
 /** A score of the chart, with the tier it put the account in. */
 export type ChartPoint = ScorePoint & { tier: string };
@@ -66,20 +66,46 @@ function spanInWords(first: string, last: string): string {
     : `from ${formatDate(first)} to ${formatDate(last)}`;
 }
 
-export function ScoreChart({ points }: { points: ChartPoint[] }) {
+/** The window the chart shows: its days, and how many scores fall in it (more than it was given when they were many). */
+export interface ChartWindow {
+  days: number;
+  scores: number;
+}
+
+/** What the chart shows, said to screen readers: its scores, the span they cover, and how they were drawn. */
+function chartSummary(points: readonly ChartPoint[], window: ChartWindow, per: DrawnPer): string {
+  const shown = `${countOf(points.length, 'score')} ${spanInWords(points[0].asOf, points[points.length - 1].asOf)}`;
+  const of =
+    points.length < window.scores ? `, the latest of ${formatCount(window.scores)} in the last ${countOf(window.days, 'day')}` : '';
+  const drawn = per === 'score' ? '' : `, drawn as the last score of each ${per}`;
+  return `Score history: ${shown}${of}${drawn}, latest ${points[points.length - 1].score}`;
+}
+
+/** The same, in a line under the chart for everyone: the window, how the scores were drawn, and where every score is. */
+function chartNote(points: readonly ChartPoint[], window: ChartWindow, per: DrawnPer): string {
+  const scores =
+    points.length < window.scores ? `the latest ${formatCount(points.length)} of its ${formatCount(window.scores)} scores` : 'its scores';
+  const drawn = per === 'score' ? '' : `, drawn as the last score of each ${per}`;
+  return `The last ${countOf(window.days, 'day')}: ${scores}${drawn}. Every score, older ones too, is in the table under the chart.`;
+}
+
+/** Scores (oldest first) of the last `window.days`; past a hundred or so, the last of each minute, hour or day is drawn (chart-points.ts). */
+export function ScoreChart({ points, window, scoredBefore }: { points: ChartPoint[]; window: ChartWindow; scoredBefore: boolean }) {
   const container = useRef<HTMLDivElement>(null);
+  // Model changes from every score, not the drawn ones: the last of a day may be scored by a model changed earlier that day.
   const changes = modelChanges(points);
+  const { points: drawn, per } = drawnPoints(points);
   useEffect(() => {
     const element = container.current;
-    if (!element || points.length === 0) return;
-    const times = points.map((point) => Date.parse(point.asOf) / 1000);
-    const data: uPlot.AlignedData = [times, points.map((point) => point.score)];
+    if (!element || drawn.length === 0) return;
+    const times = drawn.map((point) => Date.parse(point.asOf) / 1000);
+    const data: uPlot.AlignedData = [times, drawn.map((point) => point.score)];
     const plot = new uPlot(
       {
         width: Math.max(280, element.clientWidth),
         height: 220,
         scales: { x: { time: true, range: timeRange(times) }, y: { range: [0, 100] } },
-        series: [{}, { label: 'score', stroke: '#2563eb', width: 2, points: { show: points.length < 60 } }],
+        series: [{}, { label: 'score', stroke: '#2563eb', width: 2, points: { show: drawn.length < 60 } }],
         // Dates and times as the rest of the dashboard writes them (6 Dec 2026, 14:00), not uPlot's
         // US-style 12/6 and 2pm; ticks in minutes or hours within a day, spaced for the longer label.
         axes: [
@@ -99,56 +125,15 @@ export function ScoreChart({ points }: { points: ChartPoint[] }) {
       plot.destroy();
     };
   }, [points]);
-  if (points.length === 0) return <p class="muted">Not scored yet.</p>;
+  if (points.length === 0)
+    return <p class="muted">{scoredBefore ? `No score in the last ${countOf(window.days, 'day')}.` : 'Not scored yet.'}</p>;
   return (
-    <>
-      <figure class="chart">
-        <div
-          ref={container}
-          role="img"
-          aria-label={`Score history: ${countOf(points.length, 'score')} ${spanInWords(points[0].asOf, points[points.length - 1].asOf)}, latest ${points[points.length - 1].score}`}
-        />
-        <figcaption data-testid="model-changes">{modelChangesInWords(points, changes, formatDateTime)}</figcaption>
-      </figure>
-      <ScoreTable points={points} />
-    </>
-  );
-}
-
-/** The chart's scores as a table, latest first. */
-function ScoreTable({ points }: { points: readonly ChartPoint[] }) {
-  return (
-    <details class="score-table">
-      <summary>Show the scores as a table</summary>
-      <TableScroll label="Scores">
-        <table data-testid="score-table">
-          <caption>Scores, latest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col" class="number">
-                Score
-              </th>
-              <th scope="col">Tier</th>
-              <th scope="col" class="number">
-                Model
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {[...points].reverse().map((point) => (
-              <tr key={point.asOf}>
-                <th scope="row">{formatDateTime(point.asOf)}</th>
-                <td class="number">{point.score}</td>
-                <td>
-                  <TierBadge tier={point.tier} />
-                </td>
-                <td class="number">v{point.modelVersion}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableScroll>
-    </details>
+    <figure class="chart">
+      <div ref={container} role="img" aria-label={chartSummary(points, window, per)} />
+      <figcaption data-testid="model-changes">{modelChangesInWords(points, changes, formatDateTime)}</figcaption>
+      <p class="muted" data-testid="chart-note">
+        {chartNote(points, window, per)}
+      </p>
+    </figure>
   );
 }

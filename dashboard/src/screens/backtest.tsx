@@ -146,8 +146,8 @@ export function BacktestPanel() {
                 {report.recall.map((row) => (
                   <tr key={row.leadDays}>
                     <th scope="row">{row.leadDays}</th>
-                    <td class="number">{row.churners}</td>
-                    <td class="number">{row.flagged}</td>
+                    <td class="number">{formatCount(row.churners)}</td>
+                    <td class="number">{formatCount(row.flagged)}</td>
                     <td class="number">{formatPercent(row.recall)}</td>
                   </tr>
                 ))}
@@ -175,8 +175,8 @@ export function BacktestPanel() {
                 {report.tierChurnRates.map((row) => (
                   <tr key={row.tierKey}>
                     <th scope="row">{row.tierKey}</th>
-                    <td class="number">{row.snapshots}</td>
-                    <td class="number">{row.churned}</td>
+                    <td class="number">{formatCount(row.snapshots)}</td>
+                    <td class="number">{formatCount(row.churned)}</td>
                     <td class="number">{formatPercent(row.rate, 1)}</td>
                   </tr>
                 ))}

@@ -1,4 +1,5 @@
-// Customer page: who the account is, its score over time (model changes marked), the components,
+// Customer page: who the account is, its score over the last CHART_DAYS days (model changes marked;
+// every score, older ones too, in a paged table under the chart), the components,
 // signals and penalties of its latest score with their contributions and coverage, the raw
 // records behind any signal (drill-down), and its NPS answers, payments, tickets and outreach.
 // An id the server does not know, or refuses as no id at all (blank, too long), gets a not-found
@@ -6,7 +7,7 @@
 // the account arriving live is said to screen readers.
 import { useMemo, useState } from 'preact/hooks';
 import { Announcement, useTierChangeSaid } from '../components/announcement';
-import { ErrorNote, Loading, TierBadge, TrendArrow } from '../components/badges';
+import { CustomerTierBadge, ErrorNote, Loading, TrendArrow } from '../components/badges';
 import { ScoreChart, type ChartPoint } from '../components/score-chart';
 import { ScreenHeading } from '../components/screen-heading';
 import { TableScroll } from '../components/table-scroll';
@@ -16,12 +17,18 @@ import { graphql } from '../gql';
 import type { CustomerPageQuery } from '../gql/graphql';
 import { useLiveQuery } from '../live-query';
 import { signalWindows, type SignalWindow } from '../signal-sources';
+import { addDays, dayStart } from '../days';
+import { useToday } from '../use-today';
 import { CustomerRecords } from './customer-records';
+import { ScoreTable } from './score-table';
 import { NotFoundScreen } from './not-found';
 import { SignalDrillDown } from './signal-drill-down';
 
+/** The days the score chart shows, up to today. */
+const CHART_DAYS = 90;
+
 const CustomerQuery = graphql(`
-  query CustomerPage($id: ID!) {
+  query CustomerPage($id: ID!, $from: DateTime!) {
     customer(id: $id) {
       id
       name
@@ -65,7 +72,8 @@ const CustomerQuery = graphql(`
           rawValue
         }
       }
-      scoreHistory(first: 365) {
+      scoreHistory(first: 500, from: $from) {
+        totalCount
         edges {
           node {
             asOf
@@ -85,7 +93,9 @@ const CustomerQuery = graphql(`
 `);
 
 export function CustomerScreen({ customerId }: { customerId: string }) {
-  const { data, error, askingAgain, fetching } = useLiveQuery(CustomerQuery, { id: customerId }, { customerId });
+  // From the start of the day CHART_DAYS ago, moving with the day on a page left open.
+  const from = dayStart(addDays(useToday(), -CHART_DAYS));
+  const { data, error, askingAgain, fetching } = useLiveQuery(CustomerQuery, { id: customerId, from }, { customerId });
   const [drillDown, setDrillDown] = useState<SignalWindow | null>(null);
   const customer = data?.customer;
   const windows = useMemo(() => signalWindows(data?.scoringModel?.config), [data?.scoringModel?.config]);
@@ -135,7 +145,12 @@ export function CustomerScreen({ customerId }: { customerId: string }) {
       )}
       <CustomerFacts customer={customer} />
       <h2>Score history</h2>
-      <ScoreChart points={history} />
+      <ScoreChart
+        points={history}
+        window={{ days: CHART_DAYS, scores: customer.scoreHistory.totalCount }}
+        scoredBefore={customer.currentScore !== null}
+      />
+      <ScoreTable customerId={customer.id} />
       {score && (
         <>
           <h2>
@@ -259,7 +274,7 @@ function CustomerFacts({ customer }: { customer: NonNullable<CustomerPageQuery['
       <div>
         <dt>Tier</dt>
         <dd>
-          <TierBadge tier={customer.tier} /> <TrendArrow trend={customer.trend} />
+          <CustomerTierBadge tier={customer.tier} lifecycleStage={customer.lifecycleStage} /> <TrendArrow trend={customer.trend} />
         </dd>
       </div>
       <div>

@@ -101,7 +101,7 @@ export function OverviewScreen() {
                   {summary.tiers.map((tier) => (
                     <tr key={tier.tier} data-tier={tier.tier}>
                       <th scope="row">
-                        <TierBadge tier={tier.tier} /> <span class="muted">{tier.label}</span>
+                        <TierBadge tier={tier.tier} label={tier.label} />
                       </th>
                       <td class="number" data-testid="tier-count">
                         {formatCount(tier.count)}
