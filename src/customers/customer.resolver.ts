@@ -9,14 +9,7 @@ import type { GraphQLContext } from '../context';
 import type { ConnectionResult } from '../infra/pagination';
 import { selectedFields } from '../infra/selection';
 import { hasScope } from '../auth/principal';
-import {
-  getCustomer,
-  listCustomers,
-  PLAN_CHANGE_DATE,
-  REASON_WITHOUT_CHURN_DATE,
-  setCommunicationOptOut,
-  upsertCustomer,
-} from './customer.service';
+import { getCustomer, listCustomers, REASON_WITHOUT_CHURN_DATE, setCommunicationOptOut, upsertCustomer } from './customer.service';
 import { loadCustomerPlanChanges } from './customer-plan-change.service';
 import { Customer, CustomerConnection, CustomerInput, CustomersArgs, PageArgs, PlanChange, PlanChangeConnection } from './customer.types';
 import { joinedEdgeColumns } from './joined-edges';
@@ -53,14 +46,12 @@ export class CustomerResolver {
   // and refused before the operation runs (RequireScopeForArgument) as well as by the audit's own check.
   // Setting contactEmail needs read as well: the messages sent there show the customer's score and
   // signals, and carry its unsubscribe link, which an ingest-only key must not redirect to itself. A
-  // churn reason without churnedAt needs read too: whether it is taken says whether the account churned;
-  // so does planChangedAt, taken or refused by the stored plan history (and the service's own check of
-  // the dates a stored customer compares, under its turn).
+  // churn reason without churnedAt needs read too: whether it is taken says whether the account churned.
+  // The dates a stored customer compares (sign-up, plan change) are the service's to check, under its turn.
   @RequireScopeForArgument(
     { path: ['input', 'communicationOptOut'], scopes: [Scope.ADMIN], action: 'customer.optOut' },
     { path: ['input', 'contactEmail'], scopes: [Scope.READ], action: 'customer.contactEmail' },
     REASON_WITHOUT_CHURN_DATE,
-    PLAN_CHANGE_DATE,
   )
   @UseMiddleware(
     auditAdminAction('customer.optOut', {

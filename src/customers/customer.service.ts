@@ -221,8 +221,9 @@ export async function upsertCustomer(
 
 /**
  * Who sends an upsert. A key without `read` may not learn a stored customer's values from whether its
- * write is taken (README, "Scopes"): no rule that compares what it sends with what is stored may
- * refuse it, so such a write is refused FORBIDDEN, or taken, whatever is stored.
+ * write is taken (README, "Scopes"): a value a rule would compare with what is stored is refused
+ * FORBIDDEN, or taken, whatever is stored, unless it is the stored value sent again (which compares
+ * nothing); no refusal it gets names a stored value.
  */
 export interface UpsertSender {
   mayReadStored: boolean;
@@ -252,10 +253,11 @@ function writeCustomerChecked(db: Db, scheduler: RescoreScheduler | null, input:
         // and two concurrent writes reading the same "before" would record a change twice or miss one.
         await takeTurns(tx, `customer/${input.id.trim()}`);
         if (input.name === undefined) await checkNamedOrStored(tx, input.id.trim());
-        if (!sender.mayReadStored) await refuseDatesComparedWithStored(tx, input);
+        if (!sender.mayReadStored) await refuseSignUpHeldToStoredChurn(tx, input);
         await checkReasonOfChurn(tx, input);
         // Unread, a change taking effect now is dated after the stored ones instead (writeCustomer).
         if (sender.mayReadStored || input.correctsLastPlanChange) await checkPlanChangeOrder(tx, input);
+        else await checkPlanChangeDateUnread(tx, input);
         const written = await writeCustomer(tx, scheduler, input, sender);
         // A sign-up date set, moved or cleared (the start is then the first signal or the creation).
         if (input.signedUpAt === undefined) return written;
@@ -308,43 +310,64 @@ export const REASON_WITHOUT_CHURN_DATE: ScopedArgument = {
 };
 
 /**
- * The dates of a stored customer that `customer_churned_after_signup` holds against each other: a
- * sign-up sent alone is refused by the stored churn date (the churn label), a churn date alone by the
- * stored sign-up. For a key without `read` each is taken with the other only (or a null), whose order
- * the input itself shows (validateCustomerInput): FORBIDDEN otherwise, whatever either stored date is.
- * A customer not stored yet has none to compare with, and whether one is stored is no secret to such
- * a key (its events are refused NOT_FOUND without one).
+ * A sign-up date sent without `churnedAt` for a stored customer is held to its stored churn date, the
+ * churn label (`customer_churned_after_signup`), which a key without `read` may not learn from the
+ * answer: it is taken when it is the stored sign-up (a sync sending the record again: nothing changes,
+ * nothing is compared), and FORBIDDEN otherwise, whatever the churn date; sent with `churnedAt` (or a
+ * null), the input shows the order itself. A churn date sent alone is taken: it is held to the stored
+ * sign-up, and its refusal names neither date (churnAfterSignup), though it lets such a key narrow the
+ * sign-up down (README, "Scopes"), which is why a sign-up that is not the stored one tells it nothing
+ * more. A customer not stored yet has nothing to compare with, and whether one is stored is no secret
+ * to such a key (its events are refused NOT_FOUND without one).
  */
-async function refuseDatesComparedWithStored(tx: Db, input: CustomerInput): Promise<void> {
-  const fields = [
-    ...(input.signedUpAt != null && input.churnedAt === undefined ? ['signedUpAt'] : []),
-    ...(input.churnedAt != null && input.signedUpAt === undefined ? ['churnedAt'] : []),
-  ];
-  if (fields.length === 0) return;
-  const stored = await queryOne(tx, 'select 1 from customer where id = ?', [input.id.trim()]);
-  if (stored === undefined) return;
-  const other = fields[0] === 'signedUpAt' ? 'churnedAt' : 'signedUpAt';
+async function refuseSignUpHeldToStoredChurn(tx: Db, input: CustomerInput): Promise<void> {
+  if (input.signedUpAt == null || input.churnedAt !== undefined) return;
+  const stored = await queryOne<{ resent: boolean }>(
+    tx,
+    'select signed_up_at is not distinct from ?::timestamptz as resent from customer where id = ?',
+    [input.signedUpAt.toISOString(), input.id.trim()],
+  );
+  if (stored === undefined || stored.resent) return;
   throw new ForbiddenError(
-    `customer.${fields[0]} needs the read scope for a stored customer when sent without ${other}: it is refused or taken by the ` +
-      `stored ${other}, which an ingest-only key may not read: send ${other} with it`,
-    { requiredScopes: [Scope.READ], fields },
+    'customer.signedUpAt needs the read scope for a stored customer when sent without churnedAt and not the stored sign-up: ' +
+      'it is refused or taken by the stored churnedAt, which an ingest-only key may not read: send churnedAt with it',
+    { requiredScopes: [Scope.READ], fields: ['signedUpAt'] },
   );
 }
 
 /**
- * The scope check of `planChangedAt`, before the operation runs: a dated change is refused when it is
- * before the stored sign-up or the last recorded change (checkPlanChangeOrder), which an ingest-only
- * key may not read, nor may it learn the stored plan from whether such a change records anything. Its
- * changes take effect when they arrive (writeCustomer dates them after those recorded).
+ * A dated plan change (`planChangedAt` with `arrCents` or `seats`) from a key without `read`. The order
+ * checkPlanChangeOrder holds it to is the stored sign-up and plan history, and whether it records
+ * anything tells the stored plan: neither may such a key learn from the answer. Of a stored customer
+ * it is taken when it is dated the plan in effect (the latest entry of the history, the first plan's
+ * included) and not before the sign-up: a sync sending the record again records nothing, and a plan
+ * that differs corrects that entry as any change at its instant does. Whether it is taken so never
+ * depends on the stored plan; any other date is FORBIDDEN, whatever is stored (left out, the change
+ * takes effect now: writeCustomer). A customer not stored yet is held to the input's own dates only.
  */
-export const PLAN_CHANGE_DATE: ScopedArgument = {
-  path: ['input', 'planChangedAt'],
-  scopes: [Scope.READ],
-  action: 'customer.planChangedAt',
-  reason:
-    'a dated change is refused or taken by the stored sign-up, plan and plan history, which an ingest-only key may not read: ' +
-    'leave planChangedAt out (the change takes effect now)',
-};
+async function checkPlanChangeDateUnread(tx: Db, input: CustomerInput): Promise<void> {
+  if (input.planChangedAt == null || (input.arrCents === undefined && input.seats === undefined)) return;
+  const at = input.planChangedAt.toISOString();
+  // Compared in the database: a change recorded without planChangedAt is dated to the microsecond.
+  const stored = await queryOne<{ datesThePlanInEffect: boolean; beforeStoredSignUp: boolean }>(
+    tx,
+    `select coalesce(?::timestamptz = (select max(p.changed_at) from customer_plan_change p where p.customer_id = c.id), false)
+              as "datesThePlanInEffect",
+            coalesce(?::timestamptz < c.signed_up_at, false) as "beforeStoredSignUp"
+     from customer c where c.id = ?`,
+    [at, at, input.id.trim()],
+  );
+  if (stored === undefined) return checkPlanChangeOrder(tx, input);
+  const beforeSignUp =
+    input.signedUpAt !== undefined ? input.signedUpAt !== null && input.planChangedAt < input.signedUpAt : stored.beforeStoredSignUp;
+  if (stored.datesThePlanInEffect && !beforeSignUp) return;
+  throw new ForbiddenError(
+    'customer.planChangedAt needs the read scope for a stored customer unless it is the date of the plan in effect (a record sent ' +
+      'again): a dated change is refused or taken by the stored sign-up, plan and plan history, which an ingest-only key may not ' +
+      'read: leave planChangedAt out (the change takes effect now)',
+    { requiredScopes: [Scope.READ], fields: ['planChangedAt'] },
+  );
+}
 
 /**
  * A plan change takes effect after the ones already recorded and after the sign-up: the history is

@@ -245,9 +245,11 @@ async function checkResolutionOfSolved(tx: Db, customerId: string, externalId: s
  * The dates of a stored ticket that `support_ticket_resolved_after_opened` holds against each other:
  * a resolution sent without the opening is refused by the stored opening, an opening sent without a
  * resolution by the stored resolution (kept unless an OPEN or PENDING status clears it). For a key
- * without `read` each is taken with the other only (whose order the input itself shows): FORBIDDEN
- * otherwise, whatever the stored ticket holds. Run under the ticket's turn; a new ticket has nothing
- * stored to compare with, and whether one is stored the key already learns (stored-record-readback.ts).
+ * without `read` each is taken with the other only (whose order the input itself shows), or, for the
+ * resolution, when it is the stored one of the SOLVED ticket (a helpdesk sending the ticket again:
+ * nothing changes, nothing is compared): FORBIDDEN otherwise, whatever the stored ticket holds. Run
+ * under the ticket's turn; a new ticket has nothing stored to compare with, and whether one is stored
+ * the key already learns (stored-record-readback.ts).
  */
 async function refuseDatesComparedWithStored(tx: Db, customerId: string, externalId: string, input: SupportTicketInput): Promise<void> {
   const reopened = input.status === SupportTicketStatus.OPEN || input.status === SupportTicketStatus.PENDING;
@@ -257,12 +259,19 @@ async function refuseDatesComparedWithStored(tx: Db, customerId: string, externa
       : input.openedAt != null && input.resolvedAt == null && !reopened
         ? 'openedAt'
         : null;
-  if (field === null || !(await recordStored(tx, TICKET_KEY, { customerId, key: externalId }))) return;
+  if (field === null) return;
+  const stored = await queryOne<{ resent: boolean }>(
+    tx,
+    `select coalesce(status = 'SOLVED' and resolved_at = ?::timestamptz, false) as resent
+     from support_ticket where customer_id = ? and external_id = ?`,
+    [input.resolvedAt?.toISOString() ?? null, customerId, externalId],
+  );
+  if (stored === undefined || (field === 'resolvedAt' && stored.resent)) return;
   const other = field === 'resolvedAt' ? 'openedAt' : 'resolvedAt';
   throw new ForbiddenError(
     `supportTicket.${field} needs the read scope for a stored ticket when sent without ${other}: it is refused or taken by the ` +
       `stored ${other}, which an ingest-only key may not read: send ${other} with it` +
-      (field === 'openedAt' ? ' (or status OPEN or PENDING, which clears the resolution)' : ''),
+      (field === 'openedAt' ? ' (or status OPEN or PENDING, which clears the resolution)' : ' (the stored resolution sent again is taken)'),
     { requiredScopes: [Scope.READ], fields: [field] },
   );
 }

@@ -1,7 +1,9 @@
 // A key without `read` cannot learn a stored customer's or ticket's values from whether its writes
 // are refused (README, "Security" → "Scopes"): a value a rule would compare with what is stored is
-// refused FORBIDDEN whatever is stored, or taken without the comparison; no refusal names a stored
-// value; nothing is written by a refusal. Keys with `read` keep the comparisons and their messages.
+// refused FORBIDDEN whatever is stored, or taken without the comparison, or taken when it is the stored
+// value sent again (a sync's resend); no refusal names a stored value; nothing is written by a
+// refusal. The one comparison left, a churn date held to the stored sign-up, names neither date. Keys
+// with `read` keep the comparisons and their messages.
 import { Client } from 'pg';
 import { createKey, post } from '../helpers/auth';
 import { startTestServer, TestServer } from '../helpers/server';
@@ -65,19 +67,82 @@ afterAll(async () => {
 });
 
 describe('upsertCustomer with a key without read', () => {
-  it('refuses planChangedAt before anything runs, whatever the plan or the dates stored', async () => {
-    for (const seats of [1, 40])
-      for (const at of ['1971-01-01T00:00:00Z', '2025-04-01T00:00:00Z', '2026-11-30T00:00:00Z'])
+  it('refuses a planChangedAt that does not date the plan in effect, whatever the plan sent or stored', async () => {
+    // 40 seats are in effect since 2026-06-01T12:00:00Z: no guess of the seats is taken with another date.
+    for (const seats of [1, 37, 40, 41])
+      for (const at of [
+        '1971-01-01T00:00:00Z',
+        '2025-04-01T00:00:00Z',
+        '2026-06-01T11:59:59.999Z',
+        '2026-06-01T12:00:00.001Z',
+        '2026-11-30T00:00:00Z',
+      ])
         await expectRefusedWhateverStored(
           `mutation { upsertCustomer(input: { id: "${VICTIM}", seats: ${seats}, planChangedAt: "${at}" }) { id } }`,
         );
   });
 
-  it('refuses a sign-up date or a churn date sent alone for a stored customer, whatever either stored date is', async () => {
-    for (const signedUpAt of ['2026-11-02T00:00:00Z', '2024-01-01T00:00:00Z'])
+  it('refuses a sign-up date sent alone for a stored customer unless it is the stored one, whatever the churn date', async () => {
+    for (const signedUpAt of ['2026-11-02T00:00:00Z', '2024-01-01T00:00:00Z', '2025-03-14T09:26:53.001Z'])
       await expectRefusedWhateverStored(`mutation { upsertCustomer(input: { id: "${VICTIM}", signedUpAt: "${signedUpAt}" }) { id } }`);
-    for (const churnedAt of ['2020-01-01T00:00:00Z', '2026-11-05T00:00:00Z'])
-      await expectRefusedWhateverStored(`mutation { upsertCustomer(input: { id: "${VICTIM}", churnedAt: "${churnedAt}" }) { id } }`);
+    const resent = await send(`mutation { upsertCustomer(input: { id: "${VICTIM}", signedUpAt: "${SIGNED_UP}" }) { id } }`, ingest);
+    expect(resent.code).toBeUndefined();
+  });
+
+  it('labels a stored customer churned with churnedAt (and churnReason) alone, refusing one before the sign-up without naming it', async () => {
+    const signedUpAt = '2025-05-05T05:05:05Z';
+    await asAdmin(`mutation { upsertCustomer(input: { id: "cust_label", name: "Label", signedUpAt: "${signedUpAt}" }) { id } }`);
+    const label = await send(
+      `mutation { upsertCustomer(input: { id: "cust_label", churnedAt: "2026-10-01T00:00:00Z", churnReason: "budget" }) { id } }`,
+      ingest,
+    );
+    expect(label.code).toBeUndefined();
+    const labelled = 'select churned_at as "churnedAt", churn_reason as "churnReason" from customer where id = $1';
+    expect((await inspector.query(labelled, ['cust_label'])).rows).toEqual([
+      { churnedAt: new Date('2026-10-01T00:00:00Z'), churnReason: 'budget' },
+    ]);
+    const early = await send(`mutation { upsertCustomer(input: { id: "cust_label", churnedAt: "2025-01-01T00:00:00Z" }) { id } }`, ingest);
+    expect(early).toMatchObject({ code: 'BAD_USER_INPUT', message: 'churnedAt must not be before signedUpAt (as stored, or as given)' });
+    expect(early.message).not.toMatch(/2025-05-05/);
+    expect((await inspector.query(labelled, ['cust_label'])).rows[0].churnedAt).toEqual(new Date('2026-10-01T00:00:00Z'));
+  });
+
+  it('takes a whole record sent again, dated its plan in effect, and records no plan change', async () => {
+    const plans = async (id: string) =>
+      (await inspector.query('select * from customer_plan_change where customer_id = $1 order by id', [id])).rows;
+    const before = await plans(VICTIM);
+    const record = `name: "Victim", signedUpAt: "${SIGNED_UP}", arrCents: 500000, seats: 40, planChangedAt: "2026-06-01T12:00:00Z"`;
+    expect((await send(`mutation { upsertCustomer(input: { id: "${VICTIM}", ${record} }) { id } }`, ingest)).code).toBeUndefined();
+    expect(await plans(VICTIM)).toEqual(before);
+
+    // A sync that creates the account and sends it again, its plan dated the sign-up.
+    const synced = `id: "cust_sync", name: "Sync", signedUpAt: "2026-02-02T00:00:00Z", arrCents: 120000, seats: 3, planChangedAt: "2026-02-02T00:00:00Z"`;
+    for (let round = 0; round < 2; round++)
+      expect((await send(`mutation { upsertCustomer(input: { ${synced} }) { id } }`, ingest)).code).toBeUndefined();
+    expect(await plans('cust_sync')).toHaveLength(1);
+  });
+
+  it('takes planChangedAt dating the plan in effect whatever the plan sent: another plan corrects it at that instant', async () => {
+    await asAdmin(
+      `mutation { upsertCustomer(input: { id: "cust_fix", name: "Fix", seats: 5, signedUpAt: "2026-01-01T00:00:00Z" }) { id } }`,
+    );
+    await asAdmin(`mutation { upsertCustomer(input: { id: "cust_fix", seats: 6, planChangedAt: "2026-03-01T00:00:00Z" }) { id } }`);
+    for (const seats of [6, 7]) {
+      const result = await send(
+        `mutation { upsertCustomer(input: { id: "cust_fix", seats: ${seats}, planChangedAt: "2026-03-01T00:00:00Z" }) { id } }`,
+        ingest,
+      );
+      expect({ seats, code: result.code }).toEqual({ seats, code: undefined });
+    }
+    const history = await inspector.query(
+      'select seats, changed_at as "changedAt" from customer_plan_change where customer_id = $1 order by id',
+      ['cust_fix'],
+    );
+    expect(history.rows).toEqual([
+      { seats: 5, changedAt: new Date('2026-01-01T00:00:00Z') },
+      { seats: 6, changedAt: new Date('2026-03-01T00:00:00Z') },
+      { seats: 7, changedAt: new Date('2026-03-01T00:00:00Z') },
+    ]);
   });
 
   it('takes both dates sent together, whose order the input shows, and either alone for a new customer', async () => {
@@ -148,6 +213,19 @@ describe('recordSupportTicket with a key without read', () => {
     ])
       expect({ fields, code: (await send(ticket(fields), ingest)).code }).toEqual({ fields, code: undefined });
     expect((await send(ticket('status: SOLVED, resolvedAt: "2026-11-22T00:00:00Z"', 't2'), ingest)).code).toBeUndefined();
+  });
+
+  it('takes a SOLVED ticket sent again with its stored resolution and without its opening, and no other resolution', async () => {
+    const before = await inspector.query('select status, opened_at, resolved_at from support_ticket where external_id = $1', ['t1']);
+    expect(before.rows).toEqual([
+      { status: 'SOLVED', opened_at: new Date('2026-11-21T00:00:00Z'), resolved_at: new Date('2026-11-22T00:00:00Z') },
+    ]);
+    const resent = await send(ticket('status: SOLVED, resolvedAt: "2026-11-22T00:00:00Z"'), ingest);
+    expect(resent.code).toBeUndefined();
+    const after = await inspector.query('select status, opened_at, resolved_at from support_ticket where external_id = $1', ['t1']);
+    expect(after.rows).toEqual(before.rows);
+    for (const resolvedAt of ['2026-11-20T00:00:00Z', '2026-11-22T00:00:00.001Z'])
+      await expectRefusedWhateverStored(ticket(`status: SOLVED, resolvedAt: "${resolvedAt}"`));
   });
 
   it('leaves the comparison to a key with read', async () => {
