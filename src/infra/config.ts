@@ -47,7 +47,8 @@ export interface AppConfig {
   rescoreMaxWaitMs: number;
   /**
    * How often an instance looks for customers queued for rescoring that nobody is scoring (queued by
-   * an instance that stopped, or by `npm run import`), ms. `RESCORE_SWEEP_MS`, default 60 000; 0 disables.
+   * an instance that stopped, or by `npm run import`), and for the full runs or first-start backfill
+   * of an instance that died, ms. `RESCORE_SWEEP_MS`, default 60 000; 0 disables.
    */
   rescoreSweepMs: number;
   /** Database connection pool size. `DATABASE_POOL_MAX`, default 10. */

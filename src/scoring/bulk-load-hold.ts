@@ -2,14 +2,16 @@
 // service): the load queues each customer as its first rows arrive, and a round in the middle of it
 // scored half-loaded accounts live, tier changes, alerts and customer emails included, from data
 // that was not all there yet. The load holds a shared advisory lock for its duration; a round finds
-// it held and leaves the queue as it is, for the round after the load.
+// it held and leaves the queue as it is, for the round after the load. A first start's backfill holds
+// it the same way, for the same reason: scored live while its history reaches only its first days,
+// an account would be alerted and mailed on a month it has not seen yet.
 import { Client } from 'pg';
 import { Db, queryOne } from '../infra/sql';
 import { sessionUrl } from '../infra/postgres-session';
 
 const BULK_LOAD_LOCK = 'healthgraph:bulk-load';
 
-/** Runs `work` holding off continuous rescoring on every instance of `databaseUrl` (loads may overlap). */
+/** Runs `work` holding off continuous rescoring on every instance of `databaseUrl` (holds may overlap). */
 export async function holdingRescoring<T>(databaseUrl: string, work: () => Promise<T>): Promise<T> {
   const session = new Client({ connectionString: sessionUrl(databaseUrl) });
   // The hold goes with its session, whatever ends it; an idle session's error must not end the process.
@@ -24,11 +26,11 @@ export async function holdingRescoring<T>(databaseUrl: string, work: () => Promi
 }
 
 /**
- * Whether a bulk load holds continuous rescoring off. Read from pg_locks rather than by trying the
+ * Whether a bulk load or a first start's backfill holds continuous rescoring off. Read from pg_locks rather than by trying the
  * lock: a try takes it for an instant, and two instances probing at once each saw the other's probe
  * as a load. A bigint key is held as its high and low 32 bits (classid, objid; objsubid 1).
  */
-export async function bulkLoadGoingOn(db: Db): Promise<boolean> {
+export async function rescoringHeldOff(db: Db): Promise<boolean> {
   const row = await queryOne<{ held: boolean }>(
     db,
     `select exists (

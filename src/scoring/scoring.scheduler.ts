@@ -6,14 +6,16 @@
 import { CoreServices, databaseUrlOf } from '../context';
 import { Db, queryOne } from '../infra/sql';
 import { backfillHistory, endsOfPastDays } from './backfill-history';
-import { bulkLoadGoingOn } from './bulk-load-hold';
+import { holdingRescoring, rescoringHeldOff } from './bulk-load-hold';
 import { databaseNow, queueChurnsDue, requeueAbandonedClaims, RescoreScheduler } from './rescore-queue';
 import {
+  anyRunRunning,
   failRunsInterruptedByACrash,
   type FullRunOptions,
   fullRunsOwed,
   refreshAllHealthScores,
   rescoreRequested,
+  type ScoringRunRecord,
 } from './scoring.service';
 import { withSessionLock } from '../infra/session-lock';
 import { analyzeChangedTables } from '../infra/table-statistics';
@@ -22,7 +24,7 @@ export const BACKFILL_DAYS = 30;
 const FIRST_START_BACKFILL_LOCK = 'healthgraph.first-start-backfill';
 /** The share of `SCORING_INTERVAL_MS` within which a run on any instance stands for this one's periodic run. */
 const PERIODIC_RUN_SPACING = 0.9;
-/** How often scoring that waits for a bulk load (a first start, a run that must happen) looks whether it has ended. */
+/** How often scoring that waits for a hold on rescoring (a bulk load, a first start's backfill) looks whether it has ended. */
 const BULK_LOAD_POLL_MS = 1000;
 
 export class ScoringScheduler implements RescoreScheduler {
@@ -32,6 +34,9 @@ export class ScoringScheduler implements RescoreScheduler {
   private periodicTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private statisticsTimer: NodeJS.Timeout | undefined;
+  private takeOverTimer: NodeJS.Timeout | undefined;
+  /** A look for the work of an instance that died is queued: the sweep queues no second one behind it. */
+  private takeOverQueued = false;
   private running: Promise<unknown> = Promise.resolve();
   private started = false;
   private stopped = false;
@@ -76,6 +81,8 @@ export class ScoringScheduler implements RescoreScheduler {
     if (config.rescoreSweepMs > 0) {
       this.statisticsTimer = setInterval(() => this.enqueue(() => this.analyzeChangedTables()), config.rescoreSweepMs);
       this.statisticsTimer.unref();
+      this.takeOverTimer = setInterval(() => this.queueTakeOver(), config.rescoreSweepMs);
+      this.takeOverTimer.unref();
     }
   }
 
@@ -194,15 +201,44 @@ export class ScoringScheduler implements RescoreScheduler {
    * before its run began, by a process that then died), so tiers do not stay half of one run and half
    * of the one before, or under a model no longer active, until the next periodic run.
    */
-  private async runWhatIsOwed(): Promise<void> {
+  private async runWhatIsOwed(waitForLock = true): Promise<void> {
     const owed = await fullRunsOwed(this.db());
     for (const asOf of owed.pastInstants) {
       if (this.stopped) return;
       // Under the lock too: another instance starting beside this one may have run it again meanwhile.
-      await this.fullRun(`a run as of ${asOf.toISOString()} was interrupted`, { asOf, waitForLock: true, unlessReplayed: true });
+      await this.fullRun(`a run as of ${asOf.toISOString()} was interrupted`, { asOf, waitForLock, unlessReplayed: true });
     }
     // Under the lock, as an activation's run: instances starting together run it once.
-    if (owed.now) await this.fullRun('a run was interrupted, or the active model has had none', { waitForLock: true, unlessServed: true });
+    if (owed.now) await this.fullRun('a run was interrupted, or the active model has had none', { waitForLock, unlessServed: true });
+  }
+
+  private queueTakeOver(): void {
+    if (this.takeOverQueued) return;
+    this.takeOverQueued = true;
+    this.enqueue(() => this.takeOverAbandonedWork().finally(() => (this.takeOverQueued = false)));
+  }
+
+  /**
+   * Every RESCORE_SWEEP_MS, between scoring rounds: what an instance that died (SIGKILL, a lost
+   * machine) left, which its own restart would pick up, and which may never come. A run whose row is
+   * RUNNING while the full-run lock is free has lost its process (the lock went with its session):
+   * it is marked FAILED and subscribers told to resync (failRunsInterruptedByACrash); then what the
+   * runs' rows say is owed is run here, and a first start's backfill cut short is resumed. Neither
+   * waits: a run or backfill going on (the lock or the hold taken) is left to its instance, and the
+   * next sweep looks again.
+   */
+  private async takeOverAbandonedWork(): Promise<void> {
+    const db = this.db();
+    if (await anyRunRunning(db)) {
+      const failed = await failRunsInterruptedByACrash(this.services);
+      if (failed > 0)
+        this.services.logger.warn({ runs: failed }, 'scoring runs left RUNNING by an instance that is gone were marked FAILED');
+    }
+    if (this.services.config.scoringIntervalMs === 0 || this.stopped) return;
+    // A bulk load or a first start's backfill going on (its instance alive): the next sweep looks again.
+    if (await rescoringHeldOff(db)) return;
+    await this.runWhatIsOwed(false);
+    if (!this.stopped) await this.backfillIfFirstStart(true);
   }
 
   async stop(): Promise<void> {
@@ -212,6 +248,7 @@ export class ScoringScheduler implements RescoreScheduler {
     clearInterval(this.periodicTimer);
     clearInterval(this.sweepTimer);
     clearInterval(this.statisticsTimer);
+    clearInterval(this.takeOverTimer);
     await this.running;
   }
 
@@ -237,10 +274,10 @@ export class ScoringScheduler implements RescoreScheduler {
    * by a run it waited for, must not make it skip the next).
    */
   private async periodicRun(): Promise<void> {
-    // Half-loaded accounts scored live would alert and mail on data not all there yet: the next turn
-    // comes, and the first rescoring round after the load scores the customers it loaded.
-    if (await bulkLoadGoingOn(this.db())) {
-      this.services.logger.info('periodic full scoring run skipped: a bulk load is going on');
+    // Half-loaded accounts (or half-built history) scored live would alert and mail on data not all
+    // there yet: the next turn comes, and the first rescoring round after the hold scores the queue.
+    if (await rescoringHeldOff(this.db())) {
+      this.services.logger.info('periodic full scoring run skipped: a bulk load or a first-start backfill is going on');
       return;
     }
     return this.fullRun('periodic', { unlessRunWithinMs: this.services.config.scoringIntervalMs * PERIODIC_RUN_SPACING });
@@ -276,32 +313,37 @@ export class ScoringScheduler implements RescoreScheduler {
       asOf?: Date | null;
     } = {},
   ): Promise<void> {
-    // A run that must happen (a model activated, a run cut short) waits for a bulk load going on
-    // rather than score its half-loaded accounts live.
-    if (!(await this.waitForBulkLoads(this.db(), reason))) return;
     const { signal } = this.stopping;
-    // As of now when it gets the lock (null), not when it was asked for. A past instant stays one
-    // (a backfill) however long it waits.
-    const run = await refreshAllHealthScores(this.services, this.db(), asOf, waitForLock, {
-      ...options,
-      backfill: asOf !== null,
-      stopped: () => this.stopped,
-      signal,
-    }).catch((error: unknown) => {
-      if (signal.aborted && error === signal.reason) return undefined;
-      throw error;
-    });
+    let run: ScoringRunRecord | null | undefined;
+    do {
+      // A run that must happen (a model activated, a run cut short) waits for a bulk load or a first
+      // start's backfill going on rather than score half-loaded accounts, or half-built history, live.
+      if (!(await this.waitForBulkLoads(this.db(), reason))) return;
+      // As of now when it gets the lock (null), not when it was asked for. A past instant stays one
+      // (a backfill) however long it waits. Skipped when a hold came while it waited for the lock.
+      run = await refreshAllHealthScores(this.services, this.db(), asOf, waitForLock, {
+        ...options,
+        unlessHeldOff: true,
+        backfill: asOf !== null,
+        stopped: () => this.stopped,
+        signal,
+      }).catch((error: unknown) => {
+        if (signal.aborted && error === signal.reason) return undefined;
+        throw error;
+      });
+      // Waiting for the lock, it may have got it between two days of a backfill: it waits for its end.
+    } while (run === null && waitForLock && (await rescoringHeldOff(this.db())));
     if (run === undefined) this.services.logger.info({ reason }, 'full scoring run not started: the service is stopping');
     else if (run) this.services.logger.info({ run, reason }, 'full scoring run finished');
     else this.services.logger.info({ reason }, 'full scoring run skipped: another instance is running one or ran one lately');
   }
 
-  /** Waits while a bulk load holds rescoring off; false when the service stopped meanwhile. */
+  /** Waits while a bulk load or a first start's backfill holds rescoring off; false when the service stopped meanwhile. */
   private async waitForBulkLoads(db: Db, reason: string): Promise<boolean> {
     let logged = false;
-    while (await bulkLoadGoingOn(db)) {
+    while (await rescoringHeldOff(db)) {
       if (this.stopped) return false;
-      if (!logged) this.services.logger.info({ reason }, 'scoring waits for the bulk load going on to end');
+      if (!logged) this.services.logger.info({ reason }, 'scoring waits for the bulk load or first-start backfill going on to end');
       logged = true;
       await new Promise((resolve) => setTimeout(resolve, BULK_LOAD_POLL_MS));
     }
@@ -312,27 +354,33 @@ export class ScoringScheduler implements RescoreScheduler {
    * On the first start over existing signals, score each of the last 30 days, then now (runs marked
    * `first_start`). Until that last run has succeeded, every start does what is left of it
    * (backfillHistory skips the days already scored): a first start stopped or killed halfway resumes
-   * instead of keeping half a month.
+   * instead of keeping half a month. `resumeOnly` (the sweep's look): only a first start begun and cut
+   * short, by an instance that died (its hold and lock went with its sessions).
    */
-  private async backfillIfFirstStart(): Promise<void> {
+  private async backfillIfFirstStart(resumeOnly = false): Promise<void> {
     const db = this.db();
     // Most starts have nothing to backfill: they open no connection for the lock.
-    if (!(await needsFirstStartBackfill(db))) return;
+    if (!(await needsFirstStartBackfill(db, resumeOnly))) return;
     // A start beside a bulk load (`npm run demo:seed`, `npm run import`) would backfill a month of
     // history from half of the data: it waits for the load, which may write that history itself.
     if (!(await this.waitForBulkLoads(db, 'first-start backfill'))) return;
     // One instance backfills; another starting meanwhile leaves it the work (and resumes it, at its
     // next start, should that instance stop halfway). Asked again under the lock: it may have finished.
-    await withSessionLock(databaseUrlOf(this.services), FIRST_START_BACKFILL_LOCK, false, async () => {
-      if (!(await needsFirstStartBackfill(db))) return;
+    const databaseUrl = databaseUrlOf(this.services);
+    await withSessionLock(databaseUrl, FIRST_START_BACKFILL_LOCK, false, async () => {
+      if (!(await needsFirstStartBackfill(db, resumeOnly))) return;
       this.services.logger.info({ days: BACKFILL_DAYS }, 'first start with existing data: backfilling score history');
-      // The ends of the days, as `npm run import -- --backfill-days` scores them: days it scored are skipped.
-      const days = endsOfPastDays(BACKFILL_DAYS, new Date());
-      // Existing data loaded by other means may never have been analyzed: the backfill plans from it.
-      await this.analyzeChangedTables();
-      await backfillHistory(this.services, db, days, { stopped: () => this.stopped, firstStart: true });
-      // As of the moment the days are done: a run as of now, which ends the first start.
-      if (!this.stopped) await refreshAllHealthScores(this.services, db, null, true, { firstStart: true, stopped: () => this.stopped });
+      // Until its run as of now has ended, no instance scores live (rescoring rounds, periodic runs):
+      // the history their tier changes, drops and playbooks read is still being written.
+      await holdingRescoring(databaseUrl, async () => {
+        // The ends of the days, as `npm run import -- --backfill-days` scores them: days it scored are skipped.
+        const days = endsOfPastDays(BACKFILL_DAYS, new Date());
+        // Existing data loaded by other means may never have been analyzed: the backfill plans from it.
+        await this.analyzeChangedTables();
+        await backfillHistory(this.services, db, days, { stopped: () => this.stopped, firstStart: true });
+        // As of the moment the days are done: a run as of now, which ends the first start.
+        if (!this.stopped) await refreshAllHealthScores(this.services, db, null, true, { firstStart: true, stopped: () => this.stopped });
+      });
     });
     await this.analyzeChangedTables();
   }
@@ -358,8 +406,10 @@ export async function rescoreQueued(
   { stopped = () => false, batchSize }: RescoreRoundOptions = {},
 ): Promise<number> {
   let total = 0;
-  // A bulk load going on: its customers stay queued for the first round after it (bulk-load-hold.ts).
-  if (await bulkLoadGoingOn(db)) return 0;
+  // A bulk load or a first start's backfill going on: the customers stay queued for the first round
+  // after it (bulk-load-hold.ts). Asked again before each batch: a hold taken after the round began
+  // (a backfill starting on another instance) holds off the batches after it.
+  if (await rescoringHeldOff(db)) return 0;
   // Not a reason to score nobody: the claims stay for the next round.
   await requeueAbandonedClaims(db).catch((error: unknown) =>
     services.logger.warn({ err: error }, 'abandoned rescoring claims not queued again'),
@@ -368,7 +418,7 @@ export async function rescoreQueued(
   // By the database's clock, which dates the queue: this process's may be behind it.
   const queuedBy = await databaseNow(db);
   for (;;) {
-    if (stopped()) return total;
+    if (stopped() || (total > 0 && (await rescoringHeldOff(db)))) return total;
     const scored = await rescoreRequested(services, db, { queuedBy, limit: batchSize });
     total += scored;
     if (scored === 0) return total;
@@ -378,16 +428,18 @@ export async function rescoreQueued(
 /**
  * A first start: signals of any kind (engagement events, payments, NPS answers, support tickets) and
  * no history at all. Or one cut short: runs of a first start's backfill, and none of them as of now
- * that succeeded (its last run, as of the moment its days were done).
+ * that succeeded (its last run, as of the moment its days were done). `cutShortOnly`: only the latter
+ * (an instance that started empty and is then sent signals backfills nothing).
  */
-async function needsFirstStartBackfill(db: Db): Promise<boolean> {
+async function needsFirstStartBackfill(db: Db, cutShortOnly = false): Promise<boolean> {
   const row = await queryOne<{ needed: boolean }>(
     db,
     `select (exists (select 1 from engagement_event) or exists (select 1 from payment) or exists (select 1 from nps_response)
              or exists (select 1 from support_ticket))
-        and (not exists (select 1 from health_score)
+        and ((not ? and not exists (select 1 from health_score))
              or (exists (select 1 from scoring_run where first_start)
                  and not exists (select 1 from scoring_run where first_start and status = 'SUCCEEDED' and not backfill))) as needed`,
+    [cutShortOnly],
   );
   return row?.needed ?? false;
 }

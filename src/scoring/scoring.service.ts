@@ -15,6 +15,7 @@ import { ClaimedCustomers, claimQueuedCustomers, databaseNow, putBackInQueue, re
 import { publishBatch } from './scoring.topics';
 import { whileScoring } from './scoring-activity';
 import { withSessionLock } from '../infra/session-lock';
+import { rescoringHeldOff } from './bulk-load-hold';
 import { MAX_RUN_ERROR_LENGTH, type ScoringRunsArgs } from './scoring.types';
 
 /** Customers scored per transaction in a full run. */
@@ -213,11 +214,21 @@ async function failInterruptedRuns(services: CoreServices, lock: Client): Promis
 }
 
 /**
- * At start-up: the runs an earlier process left RUNNING are marked FAILED, unless another instance
- * is running one now (then the next full run does it). Returns how many were marked.
+ * At start-up, and on the scheduler's sweep: the runs a process that is gone left RUNNING are marked
+ * FAILED, unless another instance is running one now (then the next full run does it). Returns how
+ * many were marked.
  */
 export async function failRunsInterruptedByACrash(services: CoreServices): Promise<number> {
   return (await withFullRunLock(databaseUrlOf(services), false, (lock) => failInterruptedRuns(services, lock))) ?? 0;
+}
+
+/**
+ * Whether some run's row reads RUNNING, from the pool: the sweep opens a session for the full-run lock
+ * (failRunsInterruptedByACrash) only then.
+ */
+export async function anyRunRunning(db: Db): Promise<boolean> {
+  const row = await queryOne<{ running: boolean }>(db, `select exists (select 1 from scoring_run where status = 'RUNNING') as running`);
+  return row?.running === true;
 }
 
 /** The full runs a start owes (fullRunsOwed). */
@@ -324,6 +335,11 @@ export interface FullRunOptions {
    */
   unlessReplayed?: boolean;
   /**
+   * Skip the run when a bulk load or a first start's backfill holds live scoring off (rescoringHeldOff),
+   * read under the lock: a run that waited for it may get it between two of a backfill's days.
+   */
+  unlessHeldOff?: boolean;
+  /**
    * Score as a backfill whatever `asOf` is: a backfill's last day may have ended a moment ago, and
    * its points stay history, not alerts. Otherwise a run is a backfill when `asOf` is past (isBackfill).
    */
@@ -359,6 +375,7 @@ export async function refreshAllHealthScores(
     unlessRunWithinMs,
     unlessServed = false,
     unlessReplayed = false,
+    unlessHeldOff = false,
     backfill,
     signal,
     stopped = () => signal?.aborted === true,
@@ -376,9 +393,12 @@ export async function refreshAllHealthScores(
     async (lock) => {
       // Stopped as the lock came: no row, as if still waiting.
       signal?.throwIfAborted();
+      // Before any reason to skip: a run that skips is no reason to leave a dead process's run RUNNING.
+      await failInterruptedRuns(services, lock);
       if (unlessRunWithinMs !== undefined && (await recentFullRun(lock, unlessRunWithinMs))) return null;
       if (unlessServed && (await activeModelServed(db))) return null;
       if (unlessReplayed && !(await pastRunOwed(db, given))) return null;
+      if (unlessHeldOff && (await rescoringHeldOff(db))) return null;
       // A run as of now (no asOf) is as of when it gets the lock: one that waited for another
       // instance's run would otherwise be dated before the live scorings done meanwhile.
       const when = asOf == null ? new Date() : given;
@@ -414,7 +434,6 @@ async function fullRun(
     onStarted,
   }: Required<Pick<FullRunOptions, 'firstStart' | 'backfill' | 'stopped'>> & Pick<FullRunOptions, 'onStarted'>,
 ): Promise<ScoringRunRecord> {
-  await failInterruptedRuns(services, lock);
   // Read before the row is written, which records it: a start compares it with the active version (fullRunsOwed).
   const model = await getActiveModel(db);
   const run = (await queryOne<ScoringRunRecord>(

@@ -1,0 +1,129 @@
+// A full run or a first start's backfill whose instance died (kill -9, a lost machine) and is never
+// restarted: an instance still running takes it over within a sweep (RESCORE_SWEEP_MS). While the
+// dying instance lives, its locks say its work is real and the others leave it be; its death ends its
+// sessions and their locks, and a row still RUNNING then has nobody behind it.
+import { Client } from 'pg';
+import type { Db } from '../../src/infra/sql';
+import { endsOfPastDays } from '../../src/scoring/backfill-history';
+import { BACKFILL_DAYS } from '../../src/scoring/scoring.scheduler';
+import { INTERRUPTED_RUN_ERROR, refreshAllHealthScores } from '../../src/scoring/scoring.service';
+import { TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
+import { waitUntil } from '../helpers/auth';
+import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
+import { startTestServer, TestServer } from '../helpers/server';
+
+const DAY = 86_400_000;
+/** An instance with the hourly run on, which looks for abandoned work every 300 ms and rescores nothing on its own. */
+const SURVIVOR_ENV = { SCORING_INTERVAL_MS: '3600000', RESCORE_SWEEP_MS: '300', RESCORE_DEBOUNCE_MS: '0' };
+
+/** A session standing for the instance that will die, holding the advisory locks named as its work holds them. */
+async function dyingInstance(database: TestDatabase, locks: string[], sharedLocks: string[] = []): Promise<Client> {
+  const session = new Client({ connectionString: database.url });
+  session.on('error', () => undefined);
+  await session.connect();
+  for (const name of locks) await session.query('select pg_advisory_lock(hashtext($1))', [name]);
+  for (const name of sharedLocks) await session.query('select pg_advisory_lock_shared(hashtext($1))', [name]);
+  return session;
+}
+
+/** Its death as PostgreSQL sees a killed process's: the session ends, its locks with it, nothing unlocked by hand. */
+async function kill(database: TestDatabase, session: Client): Promise<void> {
+  const [{ pid }] = (await session.query<{ pid: number }>('select pg_backend_pid() as pid')).rows;
+  await sql(database, 'select pg_terminate_backend($1)', [pid]);
+  await session.end().catch(() => undefined);
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('a full run whose instance died', () => {
+  let survivor: TestServer;
+  beforeAll(async () => {
+    survivor = await startTestServer({ label: 'abandoned_run', env: SURVIVOR_ENV });
+    await survivor.app.scheduler.idle();
+    await sql(
+      survivor.database,
+      `insert into customer (id, name, created_at, updated_at)
+       select 'abandoned_' || lpad(n::text, 3, '0'), 'Abandoned ' || n, now(), now() from generate_series(1, 50) n`,
+    );
+  });
+  afterAll(() => survivor.stop());
+
+  it('is marked FAILED, announced for resync, and run again by an instance still running, not at its next periodic run', async () => {
+    const { database } = survivor;
+    const announced = jest.spyOn(survivor.app.services.pubsub, 'announceLost');
+    const dying = await dyingInstance(database, ['healthgraph.full-scoring-run']);
+    const [{ id, startedAt }] = (
+      await dying.query<{ id: string; startedAt: Date }>(
+        `insert into scoring_run (status, as_of, customers_scored) values ('RUNNING', now(), 20) returning id::text as id, started_at as "startedAt"`,
+      )
+    ).rows;
+    // Alive, its run is real: the sweeps leave it be.
+    await pause(1000);
+    expect(await sql(database, 'select status from scoring_run')).toEqual([{ status: 'RUNNING' }]);
+    await kill(database, dying);
+    await waitUntil(
+      async () => (await sql(database, `select 1 from scoring_run where status = 'SUCCEEDED' and not backfill`)).length > 0,
+      10_000,
+      'the run taken over',
+    );
+    expect(await sql(database, 'select id::text as id, status, error, customers_scored as scored from scoring_run order by id')).toEqual([
+      { id, status: 'FAILED', error: INTERRUPTED_RUN_ERROR, scored: 20 },
+      { id: expect.any(String), status: 'SUCCEEDED', error: null, scored: 50 },
+    ]);
+    expect(announced).toHaveBeenCalledWith(startedAt);
+  });
+});
+
+describe("a first start's backfill whose instance died", () => {
+  let database: TestDatabase;
+  let survivor: TestServer;
+  beforeAll(async () => {
+    database = await createTestDatabase('abandoned_backfill');
+    // Started before there is anything to backfill: its own start does none.
+    survivor = await startTestServer({ database, env: SURVIVOR_ENV });
+    await survivor.app.scheduler.idle();
+  });
+  afterAll(async () => {
+    await survivor.stop();
+    await database.drop();
+  });
+
+  it('is resumed by an instance still running: the days not yet scored, then now', async () => {
+    const loader = await startTestServer({ database, env: { RESCORE_DEBOUNCE_MS: '0' } });
+    const customerId = 'cust_abandoned_backfill';
+    try {
+      await loader.gql(UpsertCustomerDocument, {
+        input: { id: customerId, name: customerId, signedUpAt: new Date(Date.now() - 120 * DAY).toISOString() },
+      });
+      const events = Array.from({ length: 60 }, (_, d) => ({
+        customerId,
+        eventType: 'login',
+        occurredAt: new Date(Date.now() - d * DAY).toISOString(),
+      }));
+      await loader.gql(TrackEngagementBatchDocument, { events });
+      // The instance that dies: its first start holds the backfill's lock and the hold on live scoring,
+      // has scored five days, and is in the middle of the sixth.
+      const dying = await dyingInstance(database, ['healthgraph.first-start-backfill'], ['healthgraph:bulk-load']);
+      const days = endsOfPastDays(BACKFILL_DAYS, new Date());
+      const db = loader.app.orm.em.fork() as Db;
+      for (const asOf of days.slice(0, 5)) await refreshAllHealthScores(loader.app.services, db, asOf, true, { firstStart: true });
+      await dying.query('select pg_advisory_lock(hashtext($1))', ['healthgraph.full-scoring-run']);
+      await dying.query(`insert into scoring_run (status, as_of, first_start, backfill) values ('RUNNING', $1, true, true)`, [days[5]]);
+      const history = async () =>
+        (await sql<{ n: number }>(database, 'select count(*)::int as n from health_score where customer_id = $1', [customerId]))[0].n;
+      await pause(1000);
+      expect(await history()).toBe(5);
+      await kill(database, dying);
+      await waitUntil(
+        async () =>
+          (await sql(database, `select 1 from scoring_run where first_start and not backfill and status = 'SUCCEEDED'`)).length > 0,
+        30_000,
+        'the first start resumed',
+      );
+      expect(await history()).toBe(BACKFILL_DAYS + 1);
+      expect(await sql(database, `select error from scoring_run where status = 'FAILED'`)).toEqual([{ error: INTERRUPTED_RUN_ERROR }]);
+    } finally {
+      await loader.stop();
+    }
+  });
+});
