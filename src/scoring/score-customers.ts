@@ -136,6 +136,12 @@ interface HistoryRow {
    */
   earlierScore: number | null;
   peakScore: number | null;
+  /**
+   * The lowest score, of the points the peak is taken from, after the last one at or above the peak
+   * (null when none): one already scoreDrop.points below it took the slide (newScoreDrop), as the
+   * changes feed lists a slide once.
+   */
+  lowestSincePeak: number | null;
   /** The penalties the previous score applied (read only for a model with `penaltyHysteresis`). */
   previousPenalties?: string[] | null;
   /** The earliest point after asOf (there is one when the batch scores before existing history): its id, tier and instant. */
@@ -270,6 +276,23 @@ function supersededSql(options: BatchOptions): string {
   return 'exists (select 1 from health_score h where h.customer_id = c.id and h.as_of > p.as_of and h.model_version >= ?)';
 }
 
+/**
+ * SQL joins of the history read: `peak`, the highest score of the drop window, and `since_peak`, the
+ * lowest after the last point at or above it (newScoreDrop: a slide past the mark is taken once). Of
+ * the well observed points of versions computing scores alike (`computed_alike`), as the feed's
+ * SCORE_DROPPED reads them; `c` is the customer, `p` the instant scored.
+ */
+function dropWindowJoinsSql(config: ScoringModelConfig): string {
+  const compared = (point: string) =>
+    `${point}.customer_id = c.id and ${point}.as_of < p.as_of and ${point}.model_version in (select version from computed_alike)
+     and ${wellObservedSql(point, config.lifecycle.minCoverage ?? 0)}`;
+  const inWindow = (point: string) => `${point}.as_of >= p.as_of - interval '${config.scoreDrop.withinDays} days'`;
+  return `left join lateral (select max(h.score) as score from health_score h where ${compared('h')} and ${inWindow('h')}) peak on true
+     left join lateral (select min(h.score) as score from health_score h where ${compared('h')}
+                        and h.as_of > (select max(held.as_of) from health_score held
+                                       where ${compared('held')} and ${inWindow('held')} and held.score >= peak.score)) since_peak on true`;
+}
+
 async function readBatchInputs(
   tx: Db,
   ids: string[],
@@ -309,6 +332,7 @@ async function readBatchInputs(
             prev.model_version in (select version from computed_alike) as "previousComputedAlike",
             prev.model_version as "previousModelVersion", prev.as_of as "previousAsOf", prev.coverage as "previousCoverage",
             case when earlier.model_version in (select version from computed_alike) then earlier.score end as "earlierScore", peak.score as "peakScore",
+            since_peak.score as "lowestSincePeak",
             next.id::text as "nextId", next.tier as "nextTier", next.as_of as "nextAsOf",
             ${supersededSql(options)} as superseded
             ${readFlags ? `, ${appliedPenaltyNames('prev.penalties')} as "previousPenalties"` : ''}
@@ -319,9 +343,7 @@ async function readBatchInputs(
                         and h.as_of <= p.as_of - interval '${config.trend.windowDays} days'
                         and h.as_of >= p.as_of - interval '${2 * config.trend.windowDays} days' and ${wellObserved}
                         order by h.as_of desc, h.id desc limit 1) earlier on true
-     left join lateral (select max(h.score) as score from health_score h where h.customer_id = c.id
-                        and h.as_of >= p.as_of - interval '${config.scoreDrop.withinDays} days' and h.as_of < p.as_of
-                        and h.model_version in (select version from computed_alike) and ${wellObserved}) peak on true
+     ${dropWindowJoinsSql(config)}
      left join lateral (select h.id, h.tier, h.as_of from health_score h where h.customer_id = c.id and h.as_of > p.as_of
                         order by h.as_of, h.id limit 1) next on true`,
     [asOfIso, model.version, model.version, json(locked.map((c) => c.id))],
@@ -477,6 +499,7 @@ function plannedOutreach(
       coverage: result.coverage,
     },
     peakScoreInDropWindow: past?.peakScore ?? null,
+    lowestSincePeak: past?.lowestSincePeak ?? null,
     earlierScore: past?.earlierScore ?? null,
     daysSinceLastActivity: lastActivityAt ? (asOf.getTime() - lastActivityAt.getTime()) / DAY_MS : null,
     wasPreviouslyActive: lastActivityAt !== null,

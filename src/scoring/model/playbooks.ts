@@ -113,10 +113,17 @@ export interface PlaybookDecisionInput {
   /**
    * The highest score in the `model.scoreDrop.withinDays` days before now (the score exactly that
    * many days ago also works, but the peak also catches a drop that started after a spike); null
-   * without history. A drop of ≥ scoreDrop.points from it runs the tier playbook. Of well observed
+   * without history. A new drop (newScoreDrop) of ≥ scoreDrop.points from it runs the tier playbook. Of well observed
    * scores only (the caller's to leave out the thinlyObserved ones, as `previous` does).
    */
   peakScoreInDropWindow: number | null;
+  /**
+   * The lowest score after the drop window's peak was last held (the last point at or above
+   * peakScoreInDropWindow) and before now, of the points the peak is taken from; null when there is
+   * none. One already scoreDrop.points below the peak means the slide was taken, and alerted, at that
+   * point: the drop is not new (newScoreDrop). Left out, only the previous point tells.
+   */
+  lowestSincePeak?: number | null;
   /** The score `model.trend.windowDays` earlier that the trend compared with (a model version that computes scores alike); null without one. */
   earlierScore?: number | null;
   /** Days since the last engagement event at or before now; null if never. */
@@ -190,18 +197,34 @@ function comparedPrevious(input: PlaybookDecisionInput): PlaybookDecisionInput['
   return input.previous && !thinlyObserved(input.model, input.previous.coverage) ? input.previous : null;
 }
 
-/** Tier-playbook triggers in the order they are reported when several fire at once. */
-function riskTriggers(input: PlaybookDecisionInput): PlaybookTrigger[] {
-  const { model, previous, current, peakScoreInDropWindow } = input;
+/**
+ * Whether this scoring makes a new score drop, as the changes feed lists one (SCORE_DROPPED): the
+ * score falls, and either by scoreDrop.points or more in this one scoring from the previous point, or
+ * to scoreDrop.points or more below the drop window's peak for the first time since the score was last
+ * at that peak. An account that fell days ago and wobbles a point lower now has no new drop (its fall
+ * was alerted when it came), nor has one climbing back from it; a second fall of scoreDrop.points in
+ * a scoring, or a slide once the score has been back at its high, is new. `lastScore` is the point
+ * before now even when thinly observed: as in the feed, the score must fall from it, though only the
+ * compared previous (input.previous) measures a drop.
+ */
+function newScoreDrop(input: PlaybookDecisionInput, lastScore: number | null): boolean {
+  const { model, previous, current, peakScoreInDropWindow: peak, lowestSincePeak } = input;
+  const points = model.scoreDrop.points;
+  if (lastScore !== null && current.score >= lastScore) return false;
+  if (previous !== null && previous.score - current.score >= points) return true;
+  if (peak === null || peak - current.score < points) return false;
+  const slideTaken = [previous?.score, lowestSincePeak].some((score) => score != null && peak - score >= points);
+  return !slideTaken;
+}
+
+/** Tier-playbook triggers in the order they are reported when several fire at once; `lastScore` as in newScoreDrop. */
+function riskTriggers(input: PlaybookDecisionInput, lastScore: number | null): PlaybookTrigger[] {
+  const { model, previous, current } = input;
   const triggers: PlaybookTrigger[] = [];
   const previousTier = tierByKey(model.tiers, previous?.tierKey);
   const currentTier = tierByKey(model.tiers, current.tierKey);
   if (previousTier && currentTier && currentTier.severity > previousTier.severity) triggers.push('TIER_WORSENED');
-  // A drop still going on: an account climbing back from a worse tier is below its peak, but not dropping.
-  const falling = previous === null || current.score < previous.score;
-  if (falling && peakScoreInDropWindow !== null && peakScoreInDropWindow - current.score >= model.scoreDrop.points) {
-    triggers.push('SCORE_DROP');
-  }
+  if (newScoreDrop(input, lastScore)) triggers.push('SCORE_DROP');
   if (isWorstTier(model.tiers, current.tierKey)) triggers.push('CRITICAL');
   if (isSecondWorstTier(model.tiers, current.tierKey) && current.trend === 'DECLINING') {
     triggers.push('AT_RISK_DECLINING');
@@ -359,9 +382,10 @@ export function silenceMetricKey(model: ScoringModelConfig): string | null {
  * - CHURNED customers leave the outreach loop (win-back is a campaign, not an alert): nothing.
  * - A thinly observed previous scoring (thinlyObserved) is no "before": no tier worsened from it,
  *   no "was" in the message; the scoring is decided as a first one.
- * - Risk triggers (tier worsened, drop ≥ scoreDrop.points against the recent peak, worst band,
- *   second-worst band and DECLINING) run the playbook of the *current* tier once, reported with
- *   the first trigger in that order. A tier without a playbook does nothing.
+ * - Risk triggers (tier worsened, a new drop of ≥ scoreDrop.points: in one scoring, or below the
+ *   recent peak for the first time since it was held (newScoreDrop), worst band, second-worst band
+ *   and DECLINING) run the playbook of the *current* tier once, reported with the first trigger in
+ *   that order. A tier without a playbook does nothing.
  * - Silence ≥ silenceAlertDays of a previously active account runs the `silence` playbook, which
  *   has its own key and therefore its own cooldown; when the model measures silence in the account's
  *   usual gaps, it must also last silenceAlertGaps of them (a weekly account's quiet week is its habit).
@@ -386,7 +410,7 @@ export function decidePlaybookActions(given: PlaybookDecisionInput): PlannedActi
   const onboarding = current.lifecycleStage === 'ONBOARDING';
   const planned: PlannedAction[] = [];
 
-  const triggers = onboarding ? [] : riskTriggers(input);
+  const triggers = onboarding ? [] : riskTriggers(input, given.previous?.score ?? null);
   if (triggers.length > 0) {
     const playbook = model.playbooks.find((p) => p.kind === 'tier' && p.tierKey === current.tierKey);
     if (playbook) planned.push(...planPlaybook(input, playbook, triggers[0]));

@@ -111,13 +111,15 @@ export function simulateDailyScoring(
       previousPenalties: previous && appliedPenalties(previous.result.penalties),
     });
     const recentScores = history.filter((h) => h.day >= day - model.scoreDrop.withinDays).map((h) => h.score);
+    const peak = recentScores.length > 0 ? Math.max(...recentScores) : null;
     const daysSinceLastActivity = last === null ? null : (asOf.getTime() - last.getTime()) / DAY_MS;
     const actions = decidePlaybookActions({
       model,
       customer,
       previous: previous && { score: previous.score, tierKey: previous.tierKey },
       current: { score: result.score, tierKey: tier.key, trend, lifecycleStage, coverage: result.coverage },
-      peakScoreInDropWindow: recentScores.length > 0 ? Math.max(...recentScores) : null,
+      peakScoreInDropWindow: peak,
+      lowestSincePeak: lowestSince(history, peak),
       daysSinceLastActivity,
       wasPreviouslyActive: last !== null,
       firstActivityAt: firstActivityAt(activity),
@@ -129,6 +131,13 @@ export function simulateDailyScoring(
     history.push({ day, asOf, score: result.score, tierKey: tier.key, trend, lifecycleStage, daysSinceLastActivity, result, actions });
   }
   return history;
+}
+
+/** The lowest score after the last point at or above `peak`, as the scoring batch reads it (null when none). */
+function lowestSince(history: readonly DailyScoring[], peak: number | null): number | null {
+  const held = peak === null ? -1 : history.map((h) => h.score >= peak).lastIndexOf(true);
+  const after = held < 0 ? [] : history.slice(held + 1).map((h) => h.score);
+  return after.length > 0 ? Math.min(...after) : null;
 }
 
 /**

@@ -36,6 +36,34 @@ function decide(overrides: Overrides = {}) {
   });
 }
 
+/**
+ * The decisions of daily scorings that gave `scores` (day 0 first) to a steady at-risk account, with the
+ * drop window's peak and the lowest score since it as the scoring batch reads them, and the outreach log
+ * carried forward.
+ */
+function dailyDecisions(scores: readonly number[]): PlannedAction[][] {
+  const { withinDays } = DEFAULT_SCORING_MODEL.scoreDrop;
+  const log: PlaybookDecisionInput['recentActions'] = [];
+  return scores.map((score, day) => {
+    const at = new Date(now.getTime() + day * DAY_MS);
+    const window = scores.slice(Math.max(0, day - withinDays), day);
+    const peak = window.length > 0 ? Math.max(...window) : null;
+    const held = peak === null ? -1 : scores.slice(0, day).lastIndexOf(peak);
+    const since = scores.slice(held + 1, day);
+    const tierKey = score >= 50 ? 'monitor' : 'at_risk';
+    const actions = decide({
+      previous: day > 0 ? { score: scores[day - 1], tierKey: scores[day - 1] >= 50 ? 'monitor' : 'at_risk' } : null,
+      peakScoreInDropWindow: peak,
+      lowestSincePeak: held >= 0 && since.length > 0 ? Math.min(...since) : null,
+      current: { score, tierKey },
+      recentActions: [...log],
+      now: at,
+    });
+    log.push(...actions.map((action) => ({ playbook: action.playbook, createdAt: at, status: action.status })));
+    return actions;
+  });
+}
+
 const summary = (actions: PlannedAction[]) => actions.map((a) => `${a.playbook}/${a.action}/${a.trigger}/${a.status}`);
 
 describe('decidePlaybookActions', () => {
@@ -59,12 +87,52 @@ describe('decidePlaybookActions', () => {
     it('does not take an account climbing back from a worse tier for a drop, though it is still far below its peak', () => {
       const climbing = { previous: { score: 20, tierKey: 'critical' }, peakScoreInDropWindow: 90 } as const;
       expect(decide({ ...climbing, current: { score: 55, tierKey: 'monitor', trend: 'IMPROVING' } })).toEqual([]);
-      // Falling again from there is a drop.
-      expect(
-        summary(
-          decide({ previous: { score: 58, tierKey: 'monitor' }, peakScoreInDropWindow: 90, current: { score: 55, tierKey: 'monitor' } }),
-        )[0],
-      ).toBe('monitor/check_in_email/SCORE_DROP/DECIDED');
+      // Falling a little from there is not a new drop (the fall from 90 was alerted when it came); a
+      // fall of scoreDrop.points in one scoring is.
+      const back = { previous: { score: 58, tierKey: 'monitor' }, peakScoreInDropWindow: 90, lowestSincePeak: 20 } as const;
+      expect(decide({ ...back, current: { score: 55, tierKey: 'monitor' } })).toEqual([]);
+      expect(summary(decide({ ...back, previous: { score: 68, tierKey: 'monitor' }, current: { score: 53, tierKey: 'monitor' } }))[0]).toBe(
+        'monitor/check_in_email/SCORE_DROP/DECIDED',
+      );
+    });
+
+    describe('a score drop is alerted once, when it happens', () => {
+      // Fell 46 points from 75 days ago, and has sat at 30 since: a 1-point dip is no new drop.
+      const fallen = { previous: { score: 30, tierKey: 'at_risk' }, peakScoreInDropWindow: 75, lowestSincePeak: 30 } as const;
+
+      it('does not take a wobble a point lower, days after the fall, for a drop', () => {
+        expect(decide({ ...fallen, current: { score: 29, tierKey: 'at_risk' } })).toEqual([]);
+        // Nor without the lowest since the peak: the previous point was already past the mark.
+        expect(decide({ ...fallen, lowestSincePeak: undefined, current: { score: 29, tierKey: 'at_risk' } })).toEqual([]);
+      });
+
+      it('takes the scoring that first crosses the mark below the peak for the drop, not one that crosses it again', () => {
+        const crossing = {
+          previous: { score: 64, tierKey: 'monitor' },
+          peakScoreInDropWindow: 75,
+          current: { score: 60, tierKey: 'monitor' },
+        } as const;
+        expect(summary(decide({ ...crossing, lowestSincePeak: 64 }))[0]).toBe('monitor/check_in_email/SCORE_DROP/DECIDED');
+        // Below the mark already since the peak (58), climbed back to 64, below it again: the same slide.
+        expect(decide({ ...crossing, lowestSincePeak: 58 })).toEqual([]);
+      });
+
+      it('alerts a second fall of scoreDrop.points in one scoring', () => {
+        const again = { ...fallen, previous: { score: 49, tierKey: 'at_risk' }, current: { score: 34, tierKey: 'at_risk' } } as const;
+        expect(summary(decide(again))[0]).toBe('at_risk/csm_alert/SCORE_DROP/DECIDED');
+      });
+
+      it('does not take a rise for a drop, though it is still far below the peak', () => {
+        expect(decide({ ...fallen, current: { score: 31, tierKey: 'at_risk' } })).toEqual([]);
+      });
+
+      it('alerts one drop over a fortnight of daily scorings that fall 46 points, then dip a point now and then', () => {
+        // Days 0–4 at 75, day 5 at 29, then 30 with 29 on days 13, 15 and 18 (8–13 days after the fall).
+        const scores = [75, 75, 75, 75, 75, 29, 30, 30, 30, 30, 30, 30, 30, 29, 30, 29, 30, 30, 29, 30];
+        const alerted = dailyDecisions(scores).flatMap((actions, day) => (actions.some((a) => a.status === 'DECIDED') ? [day] : []));
+        // The fall's day alone (reported as the tier worsened, the first trigger).
+        expect(alerted).toEqual([5]);
+      });
     });
 
     it('does nothing on a drop within a tier that has no playbook', () => {
