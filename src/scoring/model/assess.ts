@@ -93,7 +93,8 @@ export function assessCustomer(input: AssessmentInput): Assessment {
       : tierFor(result.score, model.tiers, tierHeldFrom(input.previousTierKey, input.previousBands, model.tiers), model.hysteresis);
   const trend = trendOf(result.score, input.earlierScore, model.trend.threshold);
   const npsValue = accountNpsOf(model, result);
-  // Stored on the customer as a whole number (a recency-weighted NPS is fractional).
+  // Stored on the customer as a whole number (a recency-weighted NPS is fractional); the advocate
+  // threshold is compared with the value itself: 49.6 is below 50, though it is stored as 50.
   const accountNps = npsValue === null ? null : Math.round(npsValue);
   const lifecycleStage = lifecycleStageOf({
     signedUpAt: input.signedUpAt,
@@ -104,7 +105,7 @@ export function assessCustomer(input: AssessmentInput): Assessment {
     firstActivityAt: input.firstActivityAt,
     tierKey: tier.key,
     score: result.score,
-    accountNps,
+    accountNps: npsValue,
     coverage: result.coverage,
     redFlagged: result.penalties.some((penalty) => penalty.applied),
     atRiskForFacts: isAtRiskTier(model.tiers, tier.key) && !isAtRiskTier(model.tiers, tierWithoutFacts(model, result).key),

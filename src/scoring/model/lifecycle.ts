@@ -28,7 +28,7 @@ export interface LifecycleInput {
   firstActivityAt: Date | null;
   tierKey: string;
   score: number;
-  /** Account NPS −100…100 over the model's NPS window; null without responses. */
+  /** Account NPS −100…100 over the model's NPS window, unrounded (a recency-weighted one is fractional); null without responses. */
   accountNps: number | null;
   /** Share of the model's signal weight observed for this score (ScoreResult.coverage); 1 when unknown. */
   coverage?: number;

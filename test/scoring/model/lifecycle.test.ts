@@ -327,3 +327,28 @@ describe('a model of your own whose components have other names', () => {
     expect(engagementScoreOf(renamed, underRenamed.result)).toBe(engagement);
   });
 });
+
+describe('the advocate threshold on a recency-weighted (fractional) account NPS', () => {
+  // A busy account (days at 10 of 10) whose NPS is a quarter of its score: above 80 whatever the NPS.
+  const model = modelWith([
+    {
+      name: 'engagement',
+      signals: [signal({ name: 'days', metric: 'active_days', weight: 3, normaliser: { kind: 'linear', min: 0, max: 10 } })],
+    },
+    {
+      name: 'sentiment',
+      signals: [signal({ name: 'nps', metric: 'nps', windowDays: 180, normaliser: { kind: 'linear', min: -100, max: 100 } })],
+    },
+  ]);
+  const days = metricKeyOf(model.components[0].signals[0]);
+  const nps = metricKeyOf(model.components[1].signals[0]);
+  const assessWithNps = (value: number) => assessAccount(model, { [days]: 10, [nps]: value }, 400);
+
+  it('compares the NPS as measured: 49.6 is no advocate, though it is shown rounded to 50', () => {
+    const below = assessWithNps(49.6);
+    expect(below.result.score).toBeGreaterThanOrEqual(80);
+    expect(below.accountNps).toBe(50);
+    expect(below.lifecycleStage).toBe('ACTIVE');
+    expect(assessWithNps(50).lifecycleStage).toBe('ADVOCATE');
+  });
+});
