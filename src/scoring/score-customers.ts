@@ -497,6 +497,7 @@ function plannedOutreach(
       lifecycleStage,
       trendUnknown: !assessment.trendMeasured,
       coverage: result.coverage,
+      signals: result.signals,
     },
     peakScoreInDropWindow: past?.peakScore ?? null,
     lowestSincePeak: past?.lowestSincePeak ?? null,
@@ -598,7 +599,14 @@ async function readTiersInExpansionHold(
     const { result, tier, trend, lifecycleStage } = assessments[index];
     if (historyOnly(options, past)) continue;
     if (
-      !qualifiesForExpansion(model.config, { score: result.score, tierKey: tier.key, trend, lifecycleStage, coverage: result.coverage })
+      !qualifiesForExpansion(model.config, {
+        score: result.score,
+        tierKey: tier.key,
+        trend,
+        lifecycleStage,
+        coverage: result.coverage,
+        signals: result.signals,
+      })
     ) {
       continue;
     }

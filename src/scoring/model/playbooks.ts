@@ -12,6 +12,7 @@ import type {
   PlaybookConfig,
   PlaybookTrigger,
   ScoringModelConfig,
+  SignalResult,
   Trend,
 } from './types';
 
@@ -109,6 +110,11 @@ export interface PlaybookDecisionInput {
      * is neutral values: no expansion play on it.
      */
     coverage?: number;
+    /**
+     * The score's signals (ScoreResult.signals), whose raw values tell a team in use from an
+     * integration, and seats used from seats bought (teamInUse). Absent: nothing is held back for them.
+     */
+    signals?: readonly Pick<SignalResult, 'name' | 'rawValue'>[];
   };
   /**
    * The highest score in the `model.scoreDrop.withinDays` days before now (the score exactly that
@@ -323,16 +329,48 @@ export function expansionHoldDays(model: ScoringModelConfig): number {
   return playbook?.kind === 'expansion' ? (playbook.holdDays ?? DEFAULT_EXPANSION_HOLD_DAYS) : 0;
 }
 
+/** The share of its seats an account's people must have used for the expansion play, where the model measures it (seat_utilisation). */
+export const EXPANSION_MIN_SEAT_UTILISATION = 0.5;
+
+/** Metrics that count the account's people (events naming a user): above 0, a team uses the product. */
+const TEAM_METRICS: ReadonlySet<string> = new Set([
+  'active_users_trend',
+  'active_users_vs_usual',
+  'active_users_vs_leanest',
+  'users_per_team_day_vs_prior',
+  'seat_utilisation',
+]);
+
+/**
+ * Whether the score's signals show a team using the product, as the expansion play's "power user"
+ * and referral request presume: where the model reads the account's people (TEAM_METRICS), one of
+ * them above 0 (an integration whose calls name nobody scores high on its volume alone, with no one
+ * to ask); where it reads seat utilisation and the account's seats are known (measured), at least
+ * EXPANSION_MIN_SEAT_UTILISATION of them used (a weekly team on 2 of 10 seats uses the product, but is
+ * no account to sell more seats to). What the model does not measure holds nothing back.
+ */
+export function teamInUse(model: ScoringModelConfig, signals: PlaybookDecisionInput['current']['signals']): boolean {
+  if (!signals) return true;
+  const metricOf = new Map(model.components.flatMap((component) => component.signals).map((signal) => [signal.name, signal.metric]));
+  const team = signals.filter((signal) => TEAM_METRICS.has(metricOf.get(signal.name) ?? ''));
+  if (team.length > 0 && !team.some((signal) => (signal.rawValue ?? 0) > 0)) return false;
+  return team.every(
+    (signal) =>
+      metricOf.get(signal.name) !== 'seat_utilisation' || signal.rawValue === null || signal.rawValue >= EXPANSION_MIN_SEAT_UTILISATION,
+  );
+}
+
 /**
  * Whether the account's state now calls for the expansion play: an advocate, or in the best band at
  * the playbook's minScore, past onboarding, on a score observed well enough (not one half made of
- * neutral values). What happened around it (a risk trigger, a silence, the trend, the hold) is
- * decidePlaybookActions' to weigh; the scoring batch reads the hold for these accounts only.
+ * neutral values), with a team in use (teamInUse). What happened around it (a risk trigger, a
+ * silence, the trend, the hold) is decidePlaybookActions' to weigh; the scoring batch reads the hold
+ * for these accounts only.
  */
 export function qualifiesForExpansion(model: ScoringModelConfig, current: PlaybookDecisionInput['current']): boolean {
   const playbook = model.playbooks.find((p) => p.kind === 'expansion');
   if (playbook?.kind !== 'expansion' || current.lifecycleStage === 'ONBOARDING' || current.lifecycleStage === 'CHURNED') return false;
-  if (thinlyObserved(model, current.coverage)) return false;
+  if (thinlyObserved(model, current.coverage) || !teamInUse(model, current.signals)) return false;
   return current.lifecycleStage === 'ADVOCATE' || (isBestTier(model.tiers, current.tierKey) && current.score >= playbook.minScore);
 }
 
@@ -389,7 +427,8 @@ export function silenceMetricKey(model: ScoringModelConfig): string | null {
  * - Silence ≥ silenceAlertDays of a previously active account runs the `silence` playbook, which
  *   has its own key and therefore its own cooldown; when the model measures silence in the account's
  *   usual gaps, it must also last silenceAlertGaps of them (a weekly account's quiet week is its habit).
- * - Advocates, or best-band customers scoring ≥ the expansion playbook's minScore, get the expansion
+ * - Advocates, or best-band customers scoring ≥ the expansion playbook's minScore, with a team in
+ *   use (teamInUse: people named in their events, half their seats used where known), get the expansion
  *   play — unless a risk trigger fired, the account is silent or the trend is DECLINING or not
  *   measured (no point a trend window ago, or a model change since: no upsell into an account that
  *   may be falling), the score is thinly

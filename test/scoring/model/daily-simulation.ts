@@ -117,7 +117,7 @@ export function simulateDailyScoring(
       model,
       customer,
       previous: previous && { score: previous.score, tierKey: previous.tierKey },
-      current: { score: result.score, tierKey: tier.key, trend, lifecycleStage, coverage: result.coverage },
+      current: { score: result.score, tierKey: tier.key, trend, lifecycleStage, coverage: result.coverage, signals: result.signals },
       peakScoreInDropWindow: peak,
       lowestSincePeak: lowestSince(history, peak),
       daysSinceLastActivity,

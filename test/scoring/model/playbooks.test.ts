@@ -523,6 +523,31 @@ describe('decidePlaybookActions', () => {
       expect(decide({ current: { score: 92, coverage: 0.6 } })).toHaveLength(3);
     });
 
+    describe('only for a team in use', () => {
+      // The default model's signals on the account's people: the share of its usual team seen lately, and of its seats used.
+      const team = (usual: number | null, seats: number | null) => [
+        { name: 'active_users_trend', rawValue: usual },
+        { name: 'seat_utilisation', rawValue: seats },
+      ];
+
+      it('holds it back from an integration whose events name nobody, however high its score', () => {
+        expect(decide({ current: { score: 92, signals: team(null, null) } })).toEqual([]);
+        expect(decide({ current: { score: 84, lifecycleStage: 'ADVOCATE', signals: team(null, null) } })).toEqual([]);
+      });
+
+      it('holds it back from an account using fewer than half its seats, where its seats are known', () => {
+        expect(decide({ current: { score: 90, signals: team(1, 0.2) } })).toEqual([]);
+        expect(decide({ current: { score: 90, signals: team(1, 0.49) } })).toEqual([]);
+        expect(decide({ current: { score: 90, signals: team(1, 0.5) } })).toHaveLength(3);
+        // No seats known: the team alone tells.
+        expect(decide({ current: { score: 90, signals: team(0.9, null) } })).toHaveLength(3);
+      });
+
+      it('asks nothing of a model that does not measure the account’s people', () => {
+        expect(decide({ current: { score: 92, signals: [{ name: 'active_days_trend', rawValue: 1 }] } })).toHaveLength(3);
+      });
+    });
+
     it('holds it back while the account has been in use for less than 30 days, whatever its signup and score', () => {
       expect(decide({ current: { score: 95 }, firstActivityAt: daysAgo(2) })).toEqual([]);
       expect(decide({ current: { score: 95 }, firstActivityAt: daysAgo(30) })).toHaveLength(3);
