@@ -4,13 +4,13 @@
 // records every outcome in one statement; a digest job sends its one message. A failed delivery's
 // next attempt is a job of its own (`deliver_outreach`) with the backoff of retry-policy.ts. Its
 // schema is installed by openDatabase (src/database.ts).
-import { Logger as WorkerLogger, run, Runner, Task } from 'graphile-worker';
+import { Logger as WorkerLogger, run, Task } from 'graphile-worker';
 import { Pool } from 'pg';
 import type { AppServices } from '../context';
 import { untilAborted } from '../infra/abort-signals';
 import type { Logger } from '../infra/logger';
 import { OutageLog } from '../infra/outage-log';
-import { Db, query } from '../infra/sql';
+import { Db, json, query } from '../infra/sql';
 import { driverMessage, isDatabaseOutage } from '../infra/errors';
 import { sessionUrl } from '../infra/postgres-session';
 import { scoringSettled } from '../scoring/scoring-activity';
@@ -35,6 +35,7 @@ import { pauseGoneDestination } from './destination.service';
 import { nextAttemptAt, RetryPolicy, retryWindowSpentNote } from './retry-policy';
 import { createSendCheck, SendCheck, SendStop } from './send-check';
 import { createMailer, HttpSendOptions, Mailer, sendEmail, sendSlack, sendWebhook } from './senders';
+import { SupervisedRunner, superviseRunner } from './supervised-runner';
 import type { UnsubscribeLinks } from './unsubscribe-link';
 
 const RELEASE_TASK = 'release_stalled_deliveries';
@@ -326,6 +327,11 @@ export async function releaseStalledDeliveries(db: Db, lockTimeoutMs: number): P
   return rows[0]?.workers ?? 0;
 }
 
+/** Releases the jobs locked under `lockHolders`: this instance's own runner that held them died. */
+async function releaseJobsOf(db: Db, lockHolders: readonly string[]): Promise<void> {
+  await query(db, `select graphile_worker.force_unlock_workers(array(select json_array_elements_text(?::json)))`, [json(lockHolders)]);
+}
+
 /**
  * The worker's database outages, said once each (OutageLog), as the Redis connections say theirs:
  * graphile-worker retries its polling, its listener and its cron every few seconds while the
@@ -354,11 +360,13 @@ function databaseFailed(outages: OutageLog, error: unknown, details: Record<stri
 function workerLogger(rootLogger: Logger, stopping: () => boolean, outages: OutageLog): WorkerLogger {
   const logger = rootLogger.child({ module: 'delivery-worker' });
   return new WorkerLogger(() => (level, message, meta) => {
-    const { error, ...rest } = meta ?? {};
+    // graphile-worker names a failure `error`, or `fatalError` when it stops its pool for it (a batch
+    // of jobs it could not record: the supervisor says the stop, and starts another runner).
+    const { error: failure, fatalError, ...rest } = meta ?? {};
+    const error = failure ?? fatalError;
     if (error !== undefined && databaseFailed(outages, error, { during: message })) return;
     const method = workerLogMethod(level, message, stopping(), error);
-    // graphile-worker names a failure `error`; pino serializes an Error only under `err` (message,
-    // code, stack): under any other key it is logged as `{}`.
+    // pino serializes an Error only under `err` (message, code, stack): under any other key it is logged as `{}`.
     logger[method](error === undefined ? rest : { ...rest, err: error }, message);
   });
 }
@@ -409,6 +417,12 @@ export interface DeliveryWorker {
    * would be taken by this very worker.
    */
   beginStop(): void;
+  /**
+   * Whether the worker takes jobs: false while it restarts after its runner died (see
+   * superviseRunner), and once the stop began; null when it does not run on this instance
+   * (DELIVERY_CONCURRENCY 0).
+   */
+  isRunning(): boolean | null;
   /** Stops the worker (beginStop, if not done yet), waiting for the jobs in flight. */
   stop(): Promise<void>;
 }
@@ -443,7 +457,7 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
   const logger = services.logger.child({ module: 'delivery' });
   const db = (): Db => services.orm.em.fork() as Db;
   await releaseStalledDeliveries(db(), config.deliveryLockTimeoutMs);
-  if (config.deliveryConcurrency === 0) return { beginStop: () => undefined, stop: async () => undefined };
+  if (config.deliveryConcurrency === 0) return { beginStop: () => undefined, isRunning: () => null, stop: async () => undefined };
   const stopping = new AbortController();
   const sendTimeoutMs = config.deliveryTimeoutMs;
   const deps: WorkerDeps = {
@@ -461,20 +475,31 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
   };
   const outages = databaseOutageLog(logger);
   const pgPool = openQueuePool(databaseUrl, Math.min(config.deliveryConcurrency + 2, 12), logger, outages);
-  let runner: Runner;
+  let runner: SupervisedRunner;
   try {
-    runner = await run({
-      pgPool,
-      concurrency: config.deliveryConcurrency,
-      pollInterval: config.deliveryPollIntervalMs,
-      noHandleSignals: true,
-      logger: workerLogger(services.logger, () => stopping.signal.aborted, outages),
-      taskList: tasks(deps),
-      crontab: `* * * * * ${RELEASE_TASK}`,
-      // Jobs are small and many at once after a scoring run: fetch them in batches and complete
-      // them in batches (graphile-worker's documented batching), instead of two round trips per job.
-      // A crash leaves these locked too; releaseStalledDeliveries frees them.
-      preset: { worker: { localQueue: { size: config.deliveryConcurrency * 4 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+    runner = await superviseRunner({
+      start: (events) =>
+        run({
+          pgPool,
+          events,
+          concurrency: config.deliveryConcurrency,
+          pollInterval: config.deliveryPollIntervalMs,
+          noHandleSignals: true,
+          logger: workerLogger(services.logger, () => stopping.signal.aborted, outages),
+          taskList: tasks(deps),
+          crontab: `* * * * * ${RELEASE_TASK}`,
+          // Jobs are small and many at once after a scoring run: fetch them in batches and complete
+          // them in batches (graphile-worker's documented batching), instead of two round trips per job.
+          // A crash leaves these locked too; releaseStalledDeliveries frees them, and the supervisor
+          // those of a runner that died here.
+          preset: { worker: { localQueue: { size: config.deliveryConcurrency * 4 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+        }),
+      release: (lockHolders) => releaseJobsOf(db(), lockHolders),
+      failed: (error) => {
+        if (!databaseFailed(outages, error, { during: 'restarting the delivery worker' }))
+          logger.error({ err: error }, 'could not restart the delivery worker, or release the jobs its dead runner held');
+      },
+      logger,
     });
   } catch (error) {
     await pgPool.end();
@@ -484,13 +509,13 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
   const beginStop = () => {
     stopping.abort();
     // Graceful: the jobs in flight finish (their sends in flight, each within the send timeout) and are recorded.
-    if (stopped) return;
-    stopped = runner.stop();
+    stopped ??= runner.stop();
     // Awaited by stop(), after the drain: a failure is reported there, not as an unhandled rejection meanwhile.
     stopped.catch(() => undefined);
   };
   return {
     beginStop,
+    isRunning: () => runner.running,
     async stop() {
       beginStop();
       await stopped;
