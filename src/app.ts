@@ -64,25 +64,36 @@ function reusedBriefly<T>(check: () => Promise<T>, reuseMs: number, reusable: (a
 
 /**
  * What /readyz answers. Only the database decides readiness: without Redis, queries, mutations and
- * scoring go on and live events pause (subscribers get a resync event when they resume), so no
- * instance is pulled. Run at most once at a time, and a servable answer reused briefly (reusedBriefly).
+ * scoring go on and live events pause (subscribers get a resync event when they resume); without
+ * the delivery worker (restarting after its runner died) they go on and this instance's deliveries
+ * wait, other instances' workers taking the jobs meanwhile. Neither pulls the instance: it says so
+ * (degraded). Run at most once at a time, and a servable answer reused briefly (reusedBriefly).
  */
-function readinessCheck(orm: MikroORM, pubsub: AppPubSub): ServerOptions['readiness'] {
+function readinessCheck(orm: MikroORM, pubsub: AppPubSub, deliveryWorker: DeliveryWorker): ServerOptions['readiness'] {
   return reusedBriefly(
     async () => {
       const unanswered = new Promise<boolean>((resolve) => setTimeout(resolve, 2000, false).unref());
       const database = await Promise.race([orm.isConnected().catch(() => false), unanswered]);
       const checks: Record<string, boolean> = { database };
       if (pubsub instanceof RedisBackedPubSub) checks.redis = pubsub.isHealthy() && (await pubsub.ping());
-      if (!database) return { status: 'unavailable' as const, checks };
-      if (checks.redis === false) {
-        return { status: 'degraded' as const, checks, detail: 'redis unreachable: live events paused, queries and mutations served' };
-      }
-      return { status: 'ready' as const, checks };
+      const deliveries = deliveryWorker.isRunning();
+      if (deliveries !== null) checks.deliveries = deliveries;
+      return readinessOf(checks);
     },
     READINESS_REUSED_MS,
     (answer) => answer.status !== 'unavailable',
   );
+}
+
+/** What /readyz says of its checks: unavailable without the database, degraded without another of them. */
+export function readinessOf(checks: Record<string, boolean>): Awaited<ReturnType<ServerOptions['readiness']>> {
+  if (!checks.database) return { status: 'unavailable', checks };
+  const paused = [
+    ...(checks.redis === false ? ['redis unreachable: live events paused'] : []),
+    ...(checks.deliveries === false ? ['delivery worker restarting: deliveries from this instance paused'] : []),
+  ];
+  if (paused.length > 0) return { status: 'degraded', checks, detail: `${paused.join(', ')}, queries and mutations served` };
+  return { status: 'ready', checks };
 }
 
 /** What the requests of one client may hold at once: of the connection pool, of memory for their bodies, and operations in flight. */
@@ -138,7 +149,7 @@ export async function startApp(
       services,
       port: config.port,
       host: config.host,
-      readiness: readinessCheck(orm, pubsub),
+      readiness: readinessCheck(orm, pubsub, deliveryWorker),
     });
     // A new version is activated as any is: the scheduler, listening already, rescores everyone once it starts.
     const adopted = await adoptCurrentDefaultModel(services, orm.em.fork() as Db);

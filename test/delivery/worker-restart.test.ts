@@ -1,7 +1,8 @@
 // The database cut for a few seconds while a batch job is sending (a TCP proxy between the service
 // and PostgreSQL, closed and reopened): graphile-worker cannot record the job and stops its runner.
 // A new runner starts once the database is back, the dead one's jobs released: every delivery
-// arrives, a later redeliver runs, and a stop after all this drains and ends normally.
+// arrives, a later redeliver runs, /readyz says the worker was down, and a stop after all this
+// drains and ends normally.
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
@@ -89,8 +90,14 @@ afterAll(async () => {
 
 const deliveries = () => sql<{ id: string; status: string }>(database, `select id::text, status from delivery order by id`);
 
-it('restarts the worker its runner died under a database outage: the deliveries arrive', async () => {
+const readiness = async () => {
+  const response = await fetch(`${new URL((server as TestServer).url).origin}/readyz`);
+  return { status: response.status, body: (await response.json()) as { status: string; checks: Record<string, boolean> } };
+};
+
+it('restarts the worker its runner died under a database outage: the deliveries arrive, and /readyz said it was down', async () => {
   const app = (server as TestServer).app;
+  expect(await readiness()).toEqual({ status: 200, body: { status: 'ready', checks: { database: true, deliveries: true } } });
   receiver.answerDelayMs = 1500;
   await ok(server as TestServer, `mutation { refreshAllHealthScores { status } }`);
   await waitFor(() => receiver.arrivals.length > 0, 'a batch job to be sending');
@@ -101,6 +108,8 @@ it('restarts the worker its runner died under a database outage: the deliveries 
   try {
     // The batch's outcomes cannot be recorded, nor the job failed: graphile-worker stops the runner.
     await waitFor(() => !app.deliveryWorker.isRunning(), 'the runner to die', 15_000);
+    const during = await readiness();
+    expect(during).toMatchObject({ status: 503, body: { status: 'unavailable', checks: { database: false, deliveries: false } } });
     await new Promise((resolve) => setTimeout(resolve, 2000));
   } finally {
     await proxy.restore();
@@ -109,6 +118,7 @@ it('restarts the worker its runner died under a database outage: the deliveries 
   receiver.answerDelayMs = 0;
   await waitFor(async () => (await deliveries()).every((row) => row.status === 'DELIVERED'), 'every delivery sent', 45_000);
   expect(new Set(receiver.received.map((message) => message.id)).size).toBe(total);
+  expect(await readiness()).toEqual({ status: 200, body: { status: 'ready', checks: { database: true, deliveries: true } } });
   const said = workerLines().filter((line) => line.level >= 30);
   expect(said.filter((line) => line.msg.startsWith('delivery worker stopped on its own'))).toHaveLength(1);
   expect(said.map((line) => line.msg)).toEqual(

@@ -186,7 +186,7 @@ it('stays ready while Redis is unreachable, reports it in /readyz, and is ready 
     expect(degraded.status).toBe(200);
     expect(await degraded.json()).toEqual({
       status: 'degraded',
-      checks: { database: true, redis: false },
+      checks: { database: true, redis: false, deliveries: true },
       detail: expect.stringMatching(/redis/),
     });
     const answered = await post(reader.url, { query: '{ customers(first: 1) { totalCount } }' });
@@ -205,5 +205,5 @@ it('stays ready while Redis is unreachable, reports it in /readyz, and is ready 
     body = (await ready.json()) as { status: string };
   }
   expect(ready.status).toBe(200);
-  expect(body).toEqual({ status: 'ready', checks: { database: true, redis: true } });
+  expect(body).toEqual({ status: 'ready', checks: { database: true, redis: true, deliveries: true } });
 });

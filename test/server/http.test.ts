@@ -24,7 +24,7 @@ it('reports database and Redis readiness on /readyz', async () => {
     response = await fetch(`${origin()}/readyz`);
   }
   expect(response.status).toBe(200);
-  expect(await response.json()).toEqual({ status: 'ready', checks: { database: true, redis: true } });
+  expect(await response.json()).toEqual({ status: 'ready', checks: { database: true, redis: true, deliveries: true } });
 });
 
 it('answers the probes only GET and HEAD: another method is 405 with Allow, as on the other routes that only read', async () => {
