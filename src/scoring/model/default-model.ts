@@ -1031,14 +1031,15 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // the account's rhythm: fourteen usual gaps of a weekly account are 98 days and of a monthly one
     // more than a year, so long_silence never came before the lifecycle wrote them off as churned,
     // and they went from "monitor" (or "healthy") straight to churned, never on the worklist. An
-    // account the lifecycle churns in two weeks is at risk on its own. Not with long_silence, which
-    // already counts the silence. Read over 60 days as the other silence conditions: past them the
-    // lifecycle has churned the account.
+    // account the lifecycle churns in two weeks is at risk on its own. On top of long_silence where
+    // both hold, not instead: an exclusion on long_silence's reading (the usual gap, which steps back
+    // and forth as the window slides) handed the account from one flag to the other and back, its
+    // score rising and falling by 19 points as the silence went on; days since the last use only grow.
+    // Read over 60 days as the other silence conditions: past them the lifecycle has churned the account.
     {
       name: 'lapsing',
       ...daysSinceLastUse('at_least', 45),
       points: 45,
-      onlyWhen: [{ metric: 'silence_vs_cadence', windowDays: 60, direction: 'below', threshold: 14 }],
     },
   ],
   ...OUTREACH_AND_TIERS,
