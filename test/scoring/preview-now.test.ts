@@ -157,3 +157,17 @@ it('counts the tiers as healthSummary does: an account churned by its silence ke
   expect(same.current).toEqual(summary.data!.healthSummary.tiers);
   expect(same.proposed).toEqual(same.current);
 });
+
+it('lists no move for an account churned by its silence under both models, whose tiers count for neither', async () => {
+  // The same bands under other keys: every account still to keep moves (its tier's key changes), the
+  // silent one (above) is in no tier under either and is no move.
+  const config = await activeConfig();
+  const renamed = {
+    ...config,
+    tiers: (config.tiers as Array<{ key: string }>).map((tier) => ({ ...tier, key: `${tier.key}_renamed` })),
+    playbooks: [],
+  };
+  const moved = await preview(renamed);
+  expect(moved.changes.map((c) => c.customerId)).not.toContain('cust_pv_silent');
+  expect(moved.changed).toBe(3);
+});

@@ -13,6 +13,7 @@ import {
   Assessment,
   assessCustomer,
   carriedFlags,
+  excusedFromFlags,
   flagsDefinedAlike,
   LifecycleStage,
   readsPreviousFlags,
@@ -29,7 +30,6 @@ import {
   AccountFacts,
   assessedSnapshots,
   collectSnapshots,
-  excusedFromFlags,
   gatheringFor,
   gridInstants,
   isCustomerAt,
@@ -208,7 +208,7 @@ async function trainingSet(set: SnapshotSet, config: ScoringModelConfig, horizon
     const at = snapshot.asOf.getTime();
     if (at + horizonMs > now.getTime()) continue;
     observed += 1;
-    if (excusedFromFlags(assessment)) continue;
+    if (excusedFromFlags(assessment.lifecycleStage)) continue;
     features.push(assessment.result.signals.map((s) => s.value ?? 1));
     const churnedAt = snapshot.account.churnedAt?.getTime();
     const churnsWithin = churnedAt !== undefined && churnedAt > at && churnedAt <= at + horizonMs;
@@ -467,6 +467,11 @@ async function previewBatch(
   return previewed;
 }
 
+/** Whether a preview's assessment is CHURNED (by its silence): in no tier, as healthSummary counts the book. */
+function excusedByChurn(assessment: Pick<Assessment, 'lifecycleStage'>): boolean {
+  return assessment.lifecycleStage === LifecycleStage.CHURNED;
+}
+
 /**
  * Every customer scored now under the active model and under `config`, at the same instant from the
  * same metrics and the same latest score, so the changes are the config's alone (not those time has
@@ -505,9 +510,10 @@ async function previewOf(
     const batch = customers.slice(start, start + PREVIEW_BATCH_SIZE);
     for (const { account, current: now, proposed: next } of await previewBatch(db, batch, models, asOf, signal)) {
       // Counted as healthSummary counts the book: an account CHURNED by its silence keeps a tier but is in none.
-      if (now.lifecycleStage !== LifecycleStage.CHURNED) current.set(now.tier.key, (current.get(now.tier.key) ?? 0) + 1);
-      if (next.lifecycleStage !== LifecycleStage.CHURNED) proposed.set(next.tier.key, (proposed.get(next.tier.key) ?? 0) + 1);
-      if (next.tier.key === now.tier.key) continue;
+      if (!excusedByChurn(now)) current.set(now.tier.key, (current.get(now.tier.key) ?? 0) + 1);
+      if (!excusedByChurn(next)) proposed.set(next.tier.key, (proposed.get(next.tier.key) ?? 0) + 1);
+      // An account churned under both has no tier to move between, whatever the two would place it in.
+      if (next.tier.key === now.tier.key || (excusedByChurn(now) && excusedByChurn(next))) continue;
       const { id: customerId, name, arrCents } = account;
       moves.push({
         customerId,

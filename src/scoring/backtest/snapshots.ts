@@ -191,18 +191,6 @@ export function metricsOf(set: SnapshotSet, snapshot: Snapshot): MetricValues {
   return metrics;
 }
 
-/**
- * Whether an assessment's lifecycle stage keeps it off the worklist whatever its tier, as
- * assessCustomer's `flagged` excuses it: ONBOARDING (young, or thinly observed) or CHURNED (cancelled,
- * or silent for longer than the churn window). The report never counts such a snapshot as flagged
- * (no caught churner, no false alarm), and the fit leaves it out of its rows (backtest.service.ts
- * trainingSet): an account the product already treats as gone, or not yet as known, is no evidence of
- * what a score should say of one it acts on.
- */
-export function excusedFromFlags(assessment: Pick<Assessment, 'lifecycleStage'>): boolean {
-  return assessment.lifecycleStage === 'ONBOARDING' || assessment.lifecycleStage === 'CHURNED';
-}
-
 /** One snapshot as the backtest reads it: its assessment under a model. */
 export interface AssessedSnapshot {
   snapshot: Snapshot;

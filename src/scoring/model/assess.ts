@@ -111,8 +111,17 @@ export function assessCustomer(input: AssessmentInput): Assessment {
     atRiskForFacts: isAtRiskTier(model.tiers, tier.key) && !isAtRiskTier(model.tiers, tierWithoutFacts(model, result).key),
     model,
   });
-  const flagged = isAtRiskTier(model.tiers, tier.key) && lifecycleStage !== 'ONBOARDING' && lifecycleStage !== 'CHURNED';
+  const flagged = isAtRiskTier(model.tiers, tier.key) && !excusedFromFlags(lifecycleStage);
   return { result, tier, trend, trendMeasured: input.earlierScore !== null, lifecycleStage, accountNps, flagged, cancelled: churned };
+}
+
+/**
+ * Whether an account in `lifecycleStage` is never flagged, whatever its tier: onboarding (its windows
+ * still filling up) or churned (cancelled, or silent past the churn window), as the worklist leaves
+ * them out. The backtest's report and its fit read the same rule.
+ */
+export function excusedFromFlags(lifecycleStage: LifecycleStage): boolean {
+  return lifecycleStage === 'ONBOARDING' || lifecycleStage === 'CHURNED';
 }
 
 /** What a model's assessments read of it, worked out once per model rather than once per customer. */
