@@ -30,6 +30,14 @@ export class EngagementDay {
   @Property({ type: 'timestamptz' })
   lastAt!: Date;
 
+  /**
+   * The latest `occurredAt` of the day's events that name a user (the team's), null on a day of an
+   * integration's calls only: the silence signal of an account with a team rhythm reads the team's
+   * last event, which an integration calling every day would otherwise hide.
+   */
+  @Property({ type: 'timestamptz', nullable: true })
+  teamLastAt?: Date | null;
+
   /** The distinct non-null features used that day, sorted. */
   @Property({ columnType: 'text[]', type: 'string[]' })
   features!: string[];

@@ -131,9 +131,9 @@ export function rollUpInserted(after?: string): string {
  * Rollup rows are locked in key order.
  */
 function rollupEventsStatement(source: string, condition = ''): string {
-  return `insert into engagement_day as d (customer_id, day, event_count, user_added_count, first_at, last_at, features, user_ids)
+  return `insert into engagement_day as d (customer_id, day, event_count, user_added_count, first_at, last_at, team_last_at, features, user_ids)
        select customer_id, (occurred_at at time zone 'UTC')::date, count(*), count(*) filter (where event_type = 'user_added'),
-              min(occurred_at), max(occurred_at), coalesce(array_agg(distinct feature) filter (where feature is not null), '{}'),
+              min(occurred_at), max(occurred_at), max(occurred_at) filter (where user_id is not null), coalesce(array_agg(distinct feature) filter (where feature is not null), '{}'),
               coalesce(array_agg(distinct user_id) filter (where user_id is not null), '{}')
        from ${source}
        ${condition}
@@ -143,6 +143,7 @@ function rollupEventsStatement(source: string, condition = ''): string {
          user_added_count = d.user_added_count + excluded.user_added_count,
          first_at = least(d.first_at, excluded.first_at),
          last_at = greatest(d.last_at, excluded.last_at),
+         team_last_at = greatest(d.team_last_at, excluded.team_last_at),
          features = case when excluded.features <@ d.features then d.features
                          else array(select distinct f from unnest(d.features || excluded.features) f order by 1) end,
          user_ids = case when excluded.user_ids <@ d.user_ids then d.user_ids

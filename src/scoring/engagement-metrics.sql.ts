@@ -5,7 +5,7 @@
 // aggregating the raw events would give, for any asOf (test/scoring/gather-metrics.test.ts checks
 // it against the reference).
 import { Db, json, query } from '../infra/sql';
-import { earlierWindowOffsets, SHORT_VISIT_DAYS, SILENCE_LOOKBACK_DAYS } from './model';
+import { earlierWindowOffsets, SHORT_VISIT_DAYS, SILENCE_LOOKBACK_DAYS, TEAM_RHYTHM_DAYS } from './model';
 import type { MetricRequest } from './model';
 
 const DAY_MS = 86_400_000;
@@ -87,6 +87,8 @@ class EngagementPlan {
   readonly sparseWindows = new Map<number, string>();
   /** The UTC days (as day numbers) where a span of whole days begins or ends (its last day + 1). */
   readonly daySpanBounds = new Set<number>();
+  /** Whether `t` takes the latest event that names a user among the rows `x` (`teamLastAt`). */
+  readsTeamLastAt = false;
 
   /** `extentDays`: how far back the rows `x` reach (every window lies within them). */
   constructor(
@@ -239,6 +241,15 @@ class EngagementPlan {
     return this.distinct('users', days);
   }
 
+  /**
+   * The latest event that names a user among the rows `x` (those of the extent, up to asOf), as SQL
+   * (null without one): a rollup day's `team_last_at`, a split day's raw events that name a user.
+   */
+  teamLastAt(): string {
+    this.readsTeamLastAt = true;
+    return 't.team_last_at';
+  }
+
   /** Each user's UTC days of use up to asOf over a window ending there, as an array per customer (null without users). */
   userDays(days: number): string {
     return `us."${this.userDaysAlias(days)}"`;
@@ -329,14 +340,27 @@ function usersPerTeamDayVsPrior(plan: EngagementPlan, w: number, b: number, youn
  * the mean gap between its days of use; below 3 there either, a day is the unit. An account that
  * comes in short bursts (a monthly visit of two days in a row) has fewer than 3 visits in its window
  * though more days: its days over the window would read as a rhythm of a few days. When its lookback
- * holds at least 3 such visits, rare ones, its usual gap is the mean gap between them there.
+ * holds at least 3 such visits, rare ones, its usual gap is the mean gap between them there. An
+ * account with a team rhythm whose integration called after its team's last event reads its team's
+ * silence in its team's gaps, the same window formula over the team's days.
  */
 function silenceVsCadence(plan: EngagementPlan, w: number, daysSince: string, asOfIso: string): string {
   const activeDays = plan.activeDays(w);
-  const windowFormula = `${daysSince} / (greatest(least(${w}.0, a.observed_days) - ${daysSince}, 1) / ${activeDays})`;
+  const gapsSince = (since: string, days: string) => `${since} / (greatest(least(${w}.0, a.observed_days) - ${since}, 1) / ${days})`;
+  const windowFormula = gapsSince(daysSince, activeDays);
+  // An account with a team rhythm whose team's last event is not its last (an integration called
+  // since) is measured on its team's events (`teamSilence`); the branches below are for the others,
+  // which read every event. Its team days are in the window, which the rows `x` hold: the latest of
+  // them is the team's last event, with no probe of earlier days.
+  const teamDays = plan.activeDays(w, true);
+  const teamRhythm = `${teamDays} >= ${TEAM_RHYTHM_DAYS}`;
+  const teamLastAt = plan.teamLastAt();
+  const teamSince = `extract(epoch from ('${asOfIso}'::timestamptz - ${teamLastAt})) / 86400.0`;
+  const teamSilence = `when ${teamRhythm} and ${teamLastAt} < a.last_at then ${gapsSince(teamSince, teamDays)}`;
   const noRecentUse = `when a.last_at is null or a.last_at <= '${asOfIso}'::timestamptz - interval '${SILENCE_LOOKBACK_DAYS} days'
     then ${silenceWithoutRecentUse(asOfIso)}`;
-  if (w >= SILENCE_LOOKBACK_DAYS) return `case ${noRecentUse} when ${activeDays} >= 3 then ${windowFormula} else ${daysSince} end`;
+  if (w >= SILENCE_LOOKBACK_DAYS)
+    return `case ${teamSilence} ${noRecentUse} when ${activeDays} >= 3 then ${windowFormula} else ${daysSince} end`;
   // Fewer than 3 visits of at most SHORT_VISIT_DAYS each on average are at most twice that many
   // days: accounts with more are not read in the lookback, and pay no scan for it.
   plan.sparseWhen.push(`${activeDays} <= ${2 * SHORT_VISIT_DAYS}`);
@@ -345,7 +369,7 @@ function silenceVsCadence(plan: EngagementPlan, w: number, daysSince: string, as
   // At least 3 short visits in the lookback, fewer than 3 to a window on average.
   const inVisits = `(sparse.visits >= 3 and sparse.days <= ${SHORT_VISIT_DAYS} * sparse.visits and 3 * ${span} >= ${w} * (sparse.visits - 1))`;
   const burstsInWindow = `(${windowVisits} < 3 and ${activeDays} <= ${SHORT_VISIT_DAYS} * ${windowVisits})`;
-  return `case ${noRecentUse}
+  return `case ${teamSilence} ${noRecentUse}
     when ${activeDays} >= 3 and not (${burstsInWindow} and ${inVisits}) then ${windowFormula}
     when ${inVisits} then ${daysSince} / greatest(${span} / (sparse.visits - 1), 1)
     when sparse.days >= 3 then ${daysSince} / greatest(${span} / (sparse.days - 1), 1)
@@ -507,7 +531,8 @@ function windowSums(plan: EngagementPlan): { perBucket: string; perCustomer: str
   });
   const bucket = starts.length === 0 ? '0' : `width_bucket(x.at, array[${starts.join(', ')}])`;
   const masks = plan.rowSpans.size > 0 ? dayMasks(plan, 'x.day') : [];
-  const perBucket = `select x.customer_id, ${bucket} as b, ${['max(x.last_at) as last_at', 'min(x.day) as first_day', ...perMeasure, ...masks].join(', ')}
+  const teamLast = plan.readsTeamLastAt ? ['max(x.team_last_at) as team_last_at'] : [];
+  const perBucket = `select x.customer_id, ${bucket} as b, ${['max(x.last_at) as last_at', ...teamLast, 'min(x.day) as first_day', ...perMeasure, ...masks].join(', ')}
       from x group by 1, 2`;
   const perCustomer = [...plan.sums].map(([alias, { measure, days }]) => {
     const within = days === null ? '' : ` filter (where y.b >= ${spans.indexOf(days) + 1})`;
@@ -520,7 +545,8 @@ function windowSums(plan: EngagementPlan): { perBucket: string; perCustomer: str
 function sumsCte(plan: EngagementPlan): string {
   const { perBucket, perCustomer: sums } = windowSums(plan);
   const masks = plan.rowSpans.size > 0 ? dayMaskColumns(plan).map((alias) => `bit_or(y.${alias}) as ${alias}`) : [];
-  const perCustomer = `select y.customer_id, ${['max(y.last_at) as last_at', 'min(y.first_day) as first_day', ...sums, ...masks].join(', ')}
+  const teamLast = plan.readsTeamLastAt ? ['max(y.team_last_at) as team_last_at'] : [];
+  const perCustomer = `select y.customer_id, ${['max(y.last_at) as last_at', ...teamLast, 'min(y.first_day) as first_day', ...sums, ...masks].join(', ')}
       from (${perBucket}) y group by y.customer_id`;
   if (plan.rowSpans.size === 0) return `t as (${perCustomer})`;
   const spans = [...plan.rowSpans].map(([alias, span]) => `${onDays(plan, 's', span)} as "${alias}"`);
@@ -612,7 +638,7 @@ function splitBy(cuts: number[]): string {
  */
 function engagementRowsCtes(cuts: number[], sumStart: string, asOfIso: string): string {
   return `rollup as materialized (
-       select d.customer_id, d.day, d.first_at, d.last_at, d.event_count, d.user_added_count, d.features, d.user_ids, ${splitBy(cuts)} as split
+       select d.customer_id, d.day, d.first_at, d.last_at, d.team_last_at, d.event_count, d.user_added_count, d.features, d.user_ids, ${splitBy(cuts)} as split
        from engagement_day d
        -- One bitmap scan for the whole batch: each heap page is read once, however many of the
        -- batch's customers have a day on it (a page holds one day of many accounts), not once per customer.
@@ -632,11 +658,13 @@ function engagementRowsCtes(cuts: number[], sumStart: string, asOfIso: string): 
      -- The days wholly within the extent that no cut splits, and the split days' events; read in
      -- place by each aggregate.
      x as not materialized (
-       select d.customer_id, false as raw, d.first_at as at, d.day, d.event_count as events, d.user_added_count as users_added, d.last_at, d.features, d.user_ids as users
+       select d.customer_id, false as raw, d.first_at as at, d.day, d.event_count as events, d.user_added_count as users_added, d.last_at,
+              d.team_last_at, d.features, d.user_ids as users
        from rollup d
        where not d.split and d.first_at > '${sumStart}'::timestamptz and d.last_at <= '${asOfIso}'::timestamptz
        union all
        select e.customer_id, true, e.occurred_at, (e.occurred_at at time zone 'UTC')::date, 1, (e.event_type = 'user_added')::int, e.occurred_at,
+              case when e.user_id is not null then e.occurred_at end,
               case when e.feature is null then '{}'::text[] else array[e.feature] end,
               case when e.user_id is null then '{}'::text[] else array[e.user_id] end
        from raw e

@@ -43,6 +43,8 @@ const CUSTOMERS = [
   'cust_bursts_three_weekly',
   'cust_pairs',
   'cust_holiday',
+  'cust_team_left',
+  'cust_team_tenth_day',
 ];
 const TYPES = ['login', 'feature_used', 'feature_used', 'page_view', 'user_added'];
 // Both models' metrics, plus windows and baselines of other lengths than the defaults'.
@@ -403,6 +405,30 @@ beforeAll(async () => {
       .filter((daysBack) => daysBack < 20 || daysBack > 33)
       .map((daysBack) => login('cust_holiday', daysBack, 11)),
   );
+  // An integration calling twice a day (no userId) for 110 days: cust_team_left's team came every
+  // day until 15 days back (its last event of a day before the day's last call, on some days after
+  // it), and has been silent since while the calls go on; cust_team_tenth_day's admin looks in every
+  // tenth day, 6 or 7 team days in 60 as asOf moves (a team rhythm or none).
+  const call = (customerId: string, daysBack: number, hours: number) => ({
+    customerId,
+    eventType: 'api_call',
+    occurredAt: new Date(ANCHOR - daysBack * DAY_MS + hours * 3_600_000),
+  });
+  await store(
+    Array.from({ length: 110 }, (_, d) => 105 - d).flatMap((daysBack) => [
+      call('cust_team_left', daysBack, 6),
+      call('cust_team_left', daysBack, 22),
+      ...(daysBack > 15
+        ? [
+            { ...login('cust_team_left', daysBack, 9), userId: `t${daysBack % 3}` },
+            { ...login('cust_team_left', daysBack, daysBack % 2 === 0 ? 18 : 23.5), userId: 't0' },
+          ]
+        : []),
+      call('cust_team_tenth_day', daysBack, 3),
+      call('cust_team_tenth_day', daysBack, 23),
+      ...(daysBack % 10 === 0 ? [{ ...login('cust_team_tenth_day', daysBack, 12), userId: 'admin' }] : []),
+    ]),
+  );
   await storeOtherSignals(random);
 });
 
@@ -464,6 +490,11 @@ it.each([
     expect(gathered.get('cust_bursts')!.metrics.silence_vs_cadence_60).toBeLessThan(1.2);
     expect(gathered.get('cust_bursts_of_three')!.metrics.silence_vs_cadence_60).toBeLessThan(1);
     expect(gathered.get('cust_pairs')!.metrics.silence_vs_cadence_60).toBeGreaterThan(14);
+    // A team that came daily, silent for two weeks while its integration calls on, is silent for as
+    // many of its usual gaps (its team's events, not the calls of this morning); an admin who looks in
+    // every tenth day, 9 days after the last time, is within one or two of its gaps.
+    expect(gathered.get('cust_team_left')!.metrics.silence_vs_cadence_60).toBeGreaterThan(14);
+    expect(gathered.get('cust_team_tenth_day')!.metrics.silence_vs_cadence_60).toBeLessThan(2);
   }
   // The wide day counts all its 80 features (plus the ordinary days' distinct ones) within 30 days.
   const features = gathered.get('cust_wide')!.metrics[requests.find((r) => r.metric === 'distinct_features')!.key];

@@ -10,6 +10,7 @@ import {
   LATENESS_HISTORY_DAYS,
   SHORT_VISIT_DAYS,
   SILENCE_LOOKBACK_DAYS,
+  TEAM_RHYTHM_DAYS,
   UNPAID_GRACE_DAYS,
 } from './types';
 import type { MetricKind, MetricRequest, MetricValues } from './types';
@@ -322,6 +323,26 @@ function silenceWithoutRecentUse(events: Events, end: number): number | null {
   return events.some((e) => e.occurredAt.getTime() <= end - SILENCE_LOOKBACK_DAYS * DAY_MS) ? SILENCE_LOOKBACK_DAYS : null;
 }
 
+/**
+ * `silence_vs_cadence` of an account with a team rhythm (TEAM_RHYTHM_DAYS or more team days in its
+ * window) whose team's last event is not its last (an integration called since): days since the
+ * team's last event ÷ the window's days before that silence over the team's days. Null for the
+ * others, which read every event: an account without a team rhythm, whose integration's calls are
+ * its use, and one whose last event is its team's, whose silence is the same on either reading and
+ * whose rhythm (short bursts of days, say) every event tells as well.
+ */
+function silenceOfTeam(w: MetricWindow): number | null {
+  const team = w.inWindow().filter((e) => e.userId != null);
+  const days = teamDays(team);
+  if (days < TEAM_RHYTHM_DAYS) return null;
+  const latest = (events: Events) => events.reduce((last, e) => Math.max(last, e.occurredAt.getTime()), Number.NEGATIVE_INFINITY);
+  const teamLast = latest(team);
+  if (teamLast >= latest(w.events.filter((e) => e.occurredAt.getTime() <= w.end))) return null;
+  const daysSince = (w.end - teamLast) / DAY_MS;
+  const observed = Math.min(w.windowDays, daysInUse(w.activity, w.end) ?? w.windowDays);
+  return daysSince / (Math.max(observed - daysSince, 1) / days);
+}
+
 /** The FAILED payments of the window after the last PAID one at or before the window's end. */
 function failuresSinceLastPaid({ activity, payments, end }: MetricWindow): MetricWindow['payments'] {
   const all = activity.payments ?? [];
@@ -402,6 +423,8 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
     return users === 0 && events.length > 0 ? null : users / seats;
   },
   silence_vs_cadence: (w) => {
+    const teamSilence = silenceOfTeam(w);
+    if (teamSilence !== null) return teamSilence;
     const windowDays = new Set(w.inWindow().map(utcDay));
     const activeDays = windowDays.size;
     const last = Math.max(

@@ -121,6 +121,14 @@
  *   1. Without activity in the last 180 days, 180 for an account used before them (a silence longer
  *   than the lookback reads as long as it, at least that long, not as no silence), null for an account
  *   never used (no observation: missing data alone puts no account in a bad tier).
+ *   An account with a team rhythm (its people on TEAM_RHYTHM_DAYS or more days of the window: days
+ *   with an event that names a user, as `team_active_days`) whose last event names no user (an
+ *   integration called after its team's last event) is measured on its team alone: days since the
+ *   last event that names a user ÷ the window's days before that silence over the team's days. An
+ *   integration calling every day would otherwise hide a team gone quiet; an account without such a
+ *   rhythm (no named users, an admin who looks in now and then) reads every event, its
+ *   integration's calls being its use, and so does one whose last event is its team's (the same
+ *   silence on either reading, and the rules above for its rhythm).
  * - `payment_failure_streak`: FAILED payments in the window after the last PAID one at or before asOf.
  * - `unpaid_past_due`: invoices (distinct `dueAt`) due in `(asOf − W, asOf − 1 day]` with a payment
  *   recorded by asOf, not refunded, and none of its payments paid by asOf (status PAID and
@@ -160,6 +168,15 @@
  * in its window.
  */
 export const SILENCE_LOOKBACK_DAYS = 180;
+
+/**
+ * The team days (days with an event that names a user) in its window from which `silence_vs_cadence`
+ * measures an account's silence on its team's events alone: about one a week over 60 days, the team
+ * rhythm `team_gone` asks of an account before it calls its team gone. An account run by its
+ * integration, whose admin looks in once or twice a month, has fewer, and its integration's calls are
+ * its use.
+ */
+export const TEAM_RHYTHM_DAYS = 6;
 
 /**
  * The longest mean visit (a run of consecutive UTC days of use) of an account that comes in short
