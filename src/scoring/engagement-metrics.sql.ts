@@ -5,7 +5,7 @@
 // aggregating the raw events would give, for any asOf (test/scoring/gather-metrics.test.ts checks
 // it against the reference).
 import { Db, json, query } from '../infra/sql';
-import { earlierWindowOffsets, SHORT_VISIT_DAYS, SILENCE_LOOKBACK_DAYS, TEAM_RHYTHM_DAYS } from './model';
+import { earlierWindowOffsets, SHORT_VISIT_DAYS, SILENCE_LOOKBACK_DAYS, TEAM_RHYTHM_DAYS, TEAM_RHYTHM_MAX_WINDOW_DAYS } from './model';
 import type { MetricRequest } from './model';
 
 const DAY_MS = 86_400_000;
@@ -332,6 +332,21 @@ function usersPerTeamDayVsPrior(plan: EngagementPlan, w: number, b: number, youn
 }
 
 /**
+ * Whether the silence of an account is read on its team's events over a window of `w` days, as SQL,
+ * and the days since the team's last event: an account with a team rhythm (TEAM_RHYTHM_DAYS or more
+ * team days in the window, its last TEAM_RHYTHM_MAX_WINDOW_DAYS at most) whose last event is not its team's (an integration called since). Its
+ * team days are in the window, which the rows `x` hold: the latest of their events that name a user
+ * is the team's last event, with no probe of earlier days.
+ */
+function teamSilence(plan: EngagementPlan, w: number, asOfIso: string): { applies: string; daysSince: string } {
+  const teamLastAt = plan.teamLastAt();
+  return {
+    applies: `(${plan.activeDays(Math.min(w, TEAM_RHYTHM_MAX_WINDOW_DAYS), true)} >= ${TEAM_RHYTHM_DAYS} and ${teamLastAt} < a.last_at)`,
+    daysSince: `extract(epoch from ('${asOfIso}'::timestamptz - ${teamLastAt})) / 86400.0`,
+  };
+}
+
+/**
  * `silence_vs_cadence`. The usual gap is the part of the window before the silence over its active
  * days: the silence itself is no part of the rhythm, or a long one would lengthen the gap it is
  * measured in and read as shorter the longer it lasts. The window's days are those the account has
@@ -348,19 +363,12 @@ function silenceVsCadence(plan: EngagementPlan, w: number, daysSince: string, as
   const activeDays = plan.activeDays(w);
   const gapsSince = (since: string, days: string) => `${since} / (greatest(least(${w}.0, a.observed_days) - ${since}, 1) / ${days})`;
   const windowFormula = gapsSince(daysSince, activeDays);
-  // An account with a team rhythm whose team's last event is not its last (an integration called
-  // since) is measured on its team's events (`teamSilence`); the branches below are for the others,
-  // which read every event. Its team days are in the window, which the rows `x` hold: the latest of
-  // them is the team's last event, with no probe of earlier days.
-  const teamDays = plan.activeDays(w, true);
-  const teamRhythm = `${teamDays} >= ${TEAM_RHYTHM_DAYS}`;
-  const teamLastAt = plan.teamLastAt();
-  const teamSince = `extract(epoch from ('${asOfIso}'::timestamptz - ${teamLastAt})) / 86400.0`;
-  const teamSilence = `when ${teamRhythm} and ${teamLastAt} < a.last_at then ${gapsSince(teamSince, teamDays)}`;
+  const team = teamSilence(plan, w, asOfIso);
+  const teamSilenceFormula = `when ${team.applies} then ${gapsSince(team.daysSince, plan.activeDays(w, true))}`;
   const noRecentUse = `when a.last_at is null or a.last_at <= '${asOfIso}'::timestamptz - interval '${SILENCE_LOOKBACK_DAYS} days'
     then ${silenceWithoutRecentUse(asOfIso)}`;
   if (w >= SILENCE_LOOKBACK_DAYS)
-    return `case ${teamSilence} ${noRecentUse} when ${activeDays} >= 3 then ${windowFormula} else ${daysSince} end`;
+    return `case ${teamSilenceFormula} ${noRecentUse} when ${activeDays} >= 3 then ${windowFormula} else ${daysSince} end`;
   // Fewer than 3 visits of at most SHORT_VISIT_DAYS each on average are at most twice that many
   // days: accounts with more are not read in the lookback, and pay no scan for it.
   plan.sparseWhen.push(`${activeDays} <= ${2 * SHORT_VISIT_DAYS}`);
@@ -369,7 +377,7 @@ function silenceVsCadence(plan: EngagementPlan, w: number, daysSince: string, as
   // At least 3 short visits in the lookback, fewer than 3 to a window on average.
   const inVisits = `(sparse.visits >= 3 and sparse.days <= ${SHORT_VISIT_DAYS} * sparse.visits and 3 * ${span} >= ${w} * (sparse.visits - 1))`;
   const burstsInWindow = `(${windowVisits} < 3 and ${activeDays} <= ${SHORT_VISIT_DAYS} * ${windowVisits})`;
-  return `case ${teamSilence} ${noRecentUse}
+  return `case ${teamSilenceFormula} ${noRecentUse}
     when ${activeDays} >= 3 and not (${burstsInWindow} and ${inVisits}) then ${windowFormula}
     when ${inVisits} then ${daysSince} / greatest(${span} / (sparse.visits - 1), 1)
     when sparse.days >= 3 then ${daysSince} / greatest(${span} / (sparse.days - 1), 1)
@@ -417,7 +425,8 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
       return plan.distinctFeatures(w);
     case 'days_since_last_activity': {
       const since = new Date(Date.parse(asOfIso) - w * DAY_MS).toISOString();
-      return `case when a.last_at > '${since}'::timestamptz then ${daysSince} end`;
+      const team = teamSilence(plan, w, asOfIso);
+      return `case when ${team.applies} then ${team.daysSince} when a.last_at > '${since}'::timestamptz then ${daysSince} end`;
     }
     case 'usage_trend': {
       const recent = plan.events(w);
@@ -721,7 +730,11 @@ export async function aggregateEngagement(
   const end = asOf.getTime();
   const asOfIso = asOf.toISOString();
   const scanStart = new Date(end - checkedDays(scanDays) * DAY_MS).toISOString();
-  const extent = Math.max(1, ...requests.filter((r) => r.metric !== 'days_since_last_activity').map(engagementExtentDays));
+  // days_since_last_activity reads the rows `x` of its window's last TEAM_RHYTHM_MAX_WINDOW_DAYS at
+  // most, for the team's silence (`teamSilence`); its own window is only a lookback bound.
+  const extentOf = (r: MetricRequest) =>
+    r.metric === 'days_since_last_activity' ? Math.min(checkedDays(r.windowDays), TEAM_RHYTHM_MAX_WINDOW_DAYS) : engagementExtentDays(r);
+  const extent = Math.max(1, ...requests.map(extentOf));
   const plan = new EngagementPlan(asOf, extent);
   const outputs = requests.map((r) => `${outputFor(plan, r, asOfIso)} as "${r.key}"`);
   plan.boundaries.add(end - extent * DAY_MS);

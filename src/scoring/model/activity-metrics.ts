@@ -11,6 +11,7 @@ import {
   SHORT_VISIT_DAYS,
   SILENCE_LOOKBACK_DAYS,
   TEAM_RHYTHM_DAYS,
+  TEAM_RHYTHM_MAX_WINDOW_DAYS,
   UNPAID_GRACE_DAYS,
 } from './types';
 import type { MetricKind, MetricRequest, MetricValues } from './types';
@@ -324,23 +325,34 @@ function silenceWithoutRecentUse(events: Events, end: number): number | null {
 }
 
 /**
- * `silence_vs_cadence` of an account with a team rhythm (TEAM_RHYTHM_DAYS or more team days in its
- * window) whose team's last event is not its last (an integration called since): days since the
- * team's last event ÷ the window's days before that silence over the team's days. Null for the
- * others, which read every event: an account without a team rhythm, whose integration's calls are
- * its use, and one whose last event is its team's, whose silence is the same on either reading and
- * whose rhythm (short bursts of days, say) every event tells as well.
+ * Days since the team's last event (one that names a user), for an account with a team rhythm
+ * (TEAM_RHYTHM_DAYS or more team days in the window, its last TEAM_RHYTHM_MAX_WINDOW_DAYS at most) whose last event is not its team's (an
+ * integration called since); null for the others, whose silence is read on
+ * every event: an account without a team rhythm, whose integration's calls are its use, and one
+ * whose last event is its team's, silent as long on either reading.
  */
-function silenceOfTeam(w: MetricWindow): number | null {
-  const team = w.inWindow().filter((e) => e.userId != null);
+function teamSilence(w: MetricWindow): number | null {
+  const from = w.end - Math.min(w.windowDays, TEAM_RHYTHM_MAX_WINDOW_DAYS) * DAY_MS;
+  const team = w.events.filter((e) => e.userId != null && within(e.occurredAt, from, w.end));
   const days = teamDays(team);
   if (days < TEAM_RHYTHM_DAYS) return null;
   const latest = (events: Events) => events.reduce((last, e) => Math.max(last, e.occurredAt.getTime()), Number.NEGATIVE_INFINITY);
   const teamLast = latest(team);
   if (teamLast >= latest(w.events.filter((e) => e.occurredAt.getTime() <= w.end))) return null;
-  const daysSince = (w.end - teamLast) / DAY_MS;
+  return (w.end - teamLast) / DAY_MS;
+}
+
+/**
+ * `silence_vs_cadence` of an account whose team's silence is read apart (`teamSilence`): days since
+ * the team's last event ÷ the window's days before that silence over the team's days; null for the
+ * others. Its TEAM_RHYTHM_DAYS or more team days are a rhythm: the lookback's rules for sparse or
+ * bursty use are for the others.
+ */
+function silenceOfTeam(w: MetricWindow): number | null {
+  const daysSince = teamSilence(w);
+  if (daysSince === null) return null;
   const observed = Math.min(w.windowDays, daysInUse(w.activity, w.end) ?? w.windowDays);
-  return daysSince / (Math.max(observed - daysSince, 1) / days);
+  return daysSince / (Math.max(observed - daysSince, 1) / teamDays(w.inWindow()));
 }
 
 /** The FAILED payments of the window after the last PAID one at or before the window's end. */
@@ -389,7 +401,10 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
   active_days: (w) => new Set(w.inWindow().map((e) => e.occurredAt.toISOString().slice(0, 10))).size,
   team_active_days: (w) => teamDays(w.inWindow()),
   distinct_features: (w) => new Set(w.inWindow().flatMap((e) => (e.feature == null ? [] : [e.feature]))).size,
-  days_since_last_activity: ({ events, end }) => {
+  days_since_last_activity: (w) => {
+    const teamDaysSince = teamSilence(w);
+    if (teamDaysSince !== null) return teamDaysSince;
+    const { events, end } = w;
     let last = Number.NEGATIVE_INFINITY;
     for (const e of events) {
       const t = e.occurredAt.getTime();

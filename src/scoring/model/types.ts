@@ -13,7 +13,9 @@
  * - `distinct_features`: distinct non-null `feature` values among engagement events in the window.
  * - `days_since_last_activity`: fractional days from the last engagement event at or before asOf to
  *   asOf; null when there is none. The window does not change the value; the SQL layer may use it
- *   as a lookback bound (null beyond it), which the default model treats the same as "never".
+ *   as a lookback bound (null beyond it), which the default model treats the same as "never". An
+ *   account with a team rhythm whose last event names no user reads its team's last event instead,
+ *   as `silence_vs_cadence` does (below): a team silent behind an integration is silent.
  * - `usage_trend`: engagement events in the window / events in the window of the same length
  *   before it, capped at 2; null when both are 0; 2 when only the earlier one is 0.
  * - `users_added`: engagement events with eventType `user_added` in the window.
@@ -121,8 +123,9 @@
  *   1. Without activity in the last 180 days, 180 for an account used before them (a silence longer
  *   than the lookback reads as long as it, at least that long, not as no silence), null for an account
  *   never used (no observation: missing data alone puts no account in a bad tier).
- *   An account with a team rhythm (its people on TEAM_RHYTHM_DAYS or more days of the window: days
- *   with an event that names a user, as `team_active_days`) whose last event names no user (an
+ *   An account with a team rhythm (its people on TEAM_RHYTHM_DAYS or more days of the window, of its
+ *   last TEAM_RHYTHM_MAX_WINDOW_DAYS at most: days with an event that names a user, as
+ *   `team_active_days`) whose last event names no user (an
  *   integration called after its team's last event) is measured on its team alone: days since the
  *   last event that names a user ÷ the window's days before that silence over the team's days. An
  *   integration calling every day would otherwise hide a team gone quiet; an account without such a
@@ -177,6 +180,13 @@ export const SILENCE_LOOKBACK_DAYS = 180;
  * its use.
  */
 export const TEAM_RHYTHM_DAYS = 6;
+
+/**
+ * The longest window over which TEAM_RHYTHM_DAYS are counted: a metric of a longer window
+ * (`days_since_last_activity` over 90 days, say) asks for them in its last 60 days, the team rhythm
+ * `team_gone` asks for, and reads no further back than its model's other engagement metrics do.
+ */
+export const TEAM_RHYTHM_MAX_WINDOW_DAYS = 60;
 
 /**
  * The longest mean visit (a run of consecutive UTC days of use) of an account that comes in short
