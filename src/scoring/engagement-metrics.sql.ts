@@ -334,9 +334,10 @@ function usersPerTeamDayVsPrior(plan: EngagementPlan, w: number, b: number, youn
 /**
  * Whether the silence of an account is read on its team's events over a window of `w` days, as SQL,
  * and the days since the team's last event: an account with a team rhythm (TEAM_RHYTHM_DAYS or more
- * team days in the window, its last TEAM_RHYTHM_MAX_WINDOW_DAYS at most) whose last event is not its team's (an integration called since). Its
- * team days are in the window, which the rows `x` hold: the latest of their events that name a user
- * is the team's last event, with no probe of earlier days.
+ * team days in the window, its last TEAM_RHYTHM_MAX_WINDOW_DAYS at most) whose last event is not its
+ * team's (an integration called since). Its team days are in the window, which the rows `x` hold:
+ * the latest of their events that name a user is the team's last event, with no probe of earlier
+ * days.
  */
 function teamSilence(plan: EngagementPlan, w: number, asOfIso: string): { applies: string; daysSince: string } {
   const teamLastAt = plan.teamLastAt();

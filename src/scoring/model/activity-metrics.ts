@@ -326,10 +326,10 @@ function silenceWithoutRecentUse(events: Events, end: number): number | null {
 
 /**
  * Days since the team's last event (one that names a user), for an account with a team rhythm
- * (TEAM_RHYTHM_DAYS or more team days in the window, its last TEAM_RHYTHM_MAX_WINDOW_DAYS at most) whose last event is not its team's (an
- * integration called since); null for the others, whose silence is read on
- * every event: an account without a team rhythm, whose integration's calls are its use, and one
- * whose last event is its team's, silent as long on either reading.
+ * (TEAM_RHYTHM_DAYS or more team days in the window, its last TEAM_RHYTHM_MAX_WINDOW_DAYS at most)
+ * whose last event is not its team's (an integration called since); null for the others, whose
+ * silence is read on every event: an account without a team rhythm, whose integration's calls are
+ * its use, and one whose last event is its team's, silent as long on either reading.
  */
 function teamSilence(w: MetricWindow): number | null {
   const from = w.end - Math.min(w.windowDays, TEAM_RHYTHM_MAX_WINDOW_DAYS) * DAY_MS;

@@ -125,9 +125,8 @@
  *   never used (no observation: missing data alone puts no account in a bad tier).
  *   An account with a team rhythm (its people on TEAM_RHYTHM_DAYS or more days of the window, of its
  *   last TEAM_RHYTHM_MAX_WINDOW_DAYS at most: days with an event that names a user, as
- *   `team_active_days`) whose last event names no user (an
- *   integration called after its team's last event) is measured on its team alone: days since the
- *   last event that names a user ÷ the window's days before that silence over the team's days. An
+ *   `team_active_days`) whose last event names no user (an integration called after its team's
+ *   last event) is measured on its team alone: days since the last event that names a user ÷ the window's days before that silence over the team's days. An
  *   integration calling every day would otherwise hide a team gone quiet; an account without such a
  *   rhythm (no named users, an admin who looks in now and then) reads every event, its
  *   integration's calls being its use, and so does one whose last event is its team's (the same
@@ -174,7 +173,7 @@ export const SILENCE_LOOKBACK_DAYS = 180;
 
 /**
  * The team days (days with an event that names a user) in its window from which `silence_vs_cadence`
- * measures an account's silence on its team's events alone: about one a week over 60 days, the team
+ * and `days_since_last_activity` measure an account's silence on its team's events alone: about one a week over 60 days, the team
  * rhythm `team_gone` asks of an account before it calls its team gone. An account run by its
  * integration, whose admin looks in once or twice a month, has fewer, and its integration's calls are
  * its use.
@@ -184,7 +183,7 @@ export const TEAM_RHYTHM_DAYS = 6;
 /**
  * The longest window over which TEAM_RHYTHM_DAYS are counted: a metric of a longer window
  * (`days_since_last_activity` over 90 days, say) asks for them in its last 60 days, the team rhythm
- * `team_gone` asks for, and reads no further back than its model's other engagement metrics do.
+ * `team_gone` asks for: scoring reads its rows no further back than that for it.
  */
 export const TEAM_RHYTHM_MAX_WINDOW_DAYS = 60;
 
