@@ -348,7 +348,11 @@ function teamDaysAtLeast(windowDays: number, threshold: number) {
   return { metric: 'team_active_days_trend', windowDays, baselineDays: 60, direction: 'at_least', threshold } as const;
 }
 
-/** A condition on the days since the account's last event (any, an integration's included), read over 60 days. */
+/**
+ * A condition on the days since the account's last use, read over 60 days: its last event, or, for an
+ * account with a team rhythm whose integration called after its team's last event, its team's last
+ * event (days_since_last_activity).
+ */
 function daysSinceLastUse(direction: 'at_least' | 'below', threshold: number) {
   return { metric: 'days_since_last_activity', windowDays: 60, direction, threshold } as const;
 }
@@ -390,11 +394,12 @@ const IN_USE_THIS_WEEK = { ...teamDaysAtLeast(7, 0.3), startOnly: true } as cons
 
 /**
  * The condition of the team and feature signals on the account being used at all in the last 7 days
- * (its integration's calls included). A fortnight that holds only the last day or two before a
+ * (by its team, for an account with a team rhythm; by anything, its integration included, for one
+ * without: see daysSinceLastUse). A fortnight that holds only the last day or two before a
  * silence shows the few users and features of those days: a team whose people come on different
  * days, or a large team of occasional users, read as a team gone the week before a holiday ended.
- * The silence is the silence signal's. An integration that goes on while the team is away keeps them
- * measured: a team that left its integration running is not silent.
+ * The silence is the silence signal's, the team's behind an integration as an account's: a team's
+ * holiday is counted once, by it, whether or not an integration calls on meanwhile.
  */
 const USED_IN_THE_LAST_WEEK = daysSinceLastUse('below', 7);
 
@@ -1031,7 +1036,8 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // the account's rhythm: fourteen usual gaps of a weekly account are 98 days and of a monthly one
     // more than a year, so long_silence never came before the lifecycle wrote them off as churned,
     // and they went from "monitor" (or "healthy") straight to churned, never on the worklist. An
-    // account the lifecycle churns in two weeks is at risk on its own. On top of long_silence where
+    // account the lifecycle churns in two weeks (or whose team has been away as long behind an
+    // integration) is at risk on its own. On top of long_silence where
     // both hold, not instead: an exclusion on long_silence's reading (the usual gap, which steps back
     // and forth as the window slides) handed the account from one flag to the other and back, its
     // score rising and falling by 19 points as the silence went on; days since the last use only grow.
