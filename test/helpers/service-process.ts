@@ -59,3 +59,16 @@ export async function startServiceProcess(command: [string, string[]], env: Node
   });
   return { child, url, output: () => output, exited };
 }
+
+/** `npm run backtest -- …args` on `databaseUrl`, as a user runs it: its exit code and all it printed. */
+export function backtestCommand(databaseUrl: string, args: string[]): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/backtest.ts', ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })));
+}

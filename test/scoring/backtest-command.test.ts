@@ -1,7 +1,5 @@
 // `npm run backtest` on an installation still on an earlier default (upgraded, not yet restarted):
 // it says so and backtests the current default beside the active model; a chosen model stands alone.
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { openDatabase } from '../../src/database';
 import { Db, json, query } from '../../src/infra/sql';
@@ -12,6 +10,7 @@ import { trackEngagementBatch } from '../../src/engagement/engagement.service';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 // The default model as shipped from commit 31eb71e until the shipped_default migration.
 import SHIPPED_31EB71E from './fixtures/shipped-default-31eb71e.json';
+import { backtestCommand as runBacktestCommand } from '../helpers/service-process';
 
 const DAY = 86_400_000;
 let database: TestDatabase;
@@ -28,17 +27,7 @@ afterAll(async () => {
   await database?.drop();
 });
 
-function backtestCommand(args: string[]): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/backtest.ts', ...args], {
-    cwd: path.resolve(__dirname, '../..'),
-    env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'silent' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })));
-}
+const backtestCommand = (args: string[]) => runBacktestCommand(database.url, args);
 
 it('backtests the current default beside an earlier default still active, and says why', async () => {
   await query(db(), 'delete from scoring_model');

@@ -1,14 +1,13 @@
 // Version 1 of an installation nothing has scored yet: `scoringModel` reports it active (the default,
 // stored on first use), so a backtest of `model: { version: 1 }` and `npm run backtest -- --version 1`
 // find it too, rather than answering that it does not exist until something else stored it.
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { openDatabase } from '../../src/database';
 import { Db, query } from '../../src/infra/sql';
 import { runBacktest } from '../../src/scoring/backtest/backtest.service';
 import { DEFAULT_SCORING_MODEL } from '../../src/scoring/model';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { backtestCommand as runBacktestCommand } from '../helpers/service-process';
 
 const DAY = 86_400_000;
 let database: TestDatabase;
@@ -25,17 +24,7 @@ afterAll(async () => {
   await database?.drop();
 });
 
-function backtestCommand(args: string[]): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/backtest.ts', ...args], {
-    cwd: path.resolve(__dirname, '../..'),
-    env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'silent' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })));
-}
+const backtestCommand = (args: string[]) => runBacktestCommand(database.url, args);
 
 it('backtests version 1 through the command on a database never scored', async () => {
   expect(await storedVersions()).toEqual([]);
