@@ -1,6 +1,7 @@
 // The default scoring model (signals from the seeds, weights tuned so silence is caught within a
 // week while a weekday-only rhythm is left alone) and the tier presets for the seeds' other schemes.
 import { sameTiers } from './tiers';
+import { TEAM_RHYTHM_DAYS, TEAM_RHYTHM_MAX_WINDOW_DAYS } from './types';
 import type { PlaybookAction, PlaybookConfig, ScoringModelConfig, TierBand } from './types';
 
 /** Freezes shared defaults so a caller mutating "its" model fails loudly instead of changing everyone's. */
@@ -525,7 +526,13 @@ const NARROWER_THAN_EVER_LATELY = { ...FEWER_THAN_EVER_LATELY, metric: 'feature_
  * (`startOnly`): the 60 days hold the team's absence too, and a team of two days a week no longer
  * reads 6 a week after the flag was raised, while it has not come back.
  */
-const TEAM_CAME_REGULARLY = { metric: 'team_active_days', windowDays: 60, direction: 'at_least', threshold: 6, startOnly: true } as const;
+const TEAM_CAME_REGULARLY = {
+  metric: 'team_active_days',
+  windowDays: TEAM_RHYTHM_MAX_WINDOW_DAYS,
+  direction: 'at_least',
+  threshold: TEAM_RHYTHM_DAYS,
+  startOnly: true,
+} as const;
 
 /**
  * The condition of `contraction_penalty` on the cut reaching seats people use: the last 30 days'
@@ -1040,7 +1047,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // integration) is at risk on its own. On top of long_silence where
     // both hold, not instead: an exclusion on long_silence's reading (the usual gap, which steps back
     // and forth as the window slides) handed the account from one flag to the other and back, its
-    // score rising and falling by 19 points as the silence went on; days since the last use only grow.
+    // score rising and falling as the silence went on; days since the last use only grow.
     // Read over 60 days as the other silence conditions: past them the lifecycle has churned the account.
     {
       name: 'lapsing',
