@@ -260,20 +260,25 @@ export async function ensureDataSet(spec: DataSetSpec, options: { lanes?: number
     await inLanes(root, lanes, plans, (db, plan) => {
       const random = streamFor('profile', plan.index);
       const plan_ = plan.seats > 50 ? 'enterprise' : plan.seats > 15 ? 'business' : plan.seats > 4 ? 'growth' : 'starter';
-      return upsertCustomer(db, null, {
-        id: plan.id,
-        name: `Account ${plan.index}`,
-        plan: plan_,
-        arrCents: plan.seats * integerBetween(random, 300, 1200) * 1200,
-        seats: plan.seats,
-        signedUpAt: plan.signedUpAt,
-        csmOwner: `csm${plan.index % 25}@example.com`,
-        // A recent sign-up churns after it signed up, not before (the API refuses that).
-        churnedAt:
-          plan.profile === 'dormant' && random() < 0.3
-            ? new Date(Math.max(anchor.getTime() - integerBetween(random, 10, 80) * DAY_MS, plan.signedUpAt.getTime()))
-            : undefined,
-      });
+      return upsertCustomer(
+        db,
+        null,
+        {
+          id: plan.id,
+          name: `Account ${plan.index}`,
+          plan: plan_,
+          arrCents: plan.seats * integerBetween(random, 300, 1200) * 1200,
+          seats: plan.seats,
+          signedUpAt: plan.signedUpAt,
+          csmOwner: `csm${plan.index % 25}@example.com`,
+          // A recent sign-up churns after it signed up, not before (the API refuses that).
+          churnedAt:
+            plan.profile === 'dormant' && random() < 0.3
+              ? new Date(Math.max(anchor.getTime() - integerBetween(random, 10, 80) * DAY_MS, plan.signedUpAt.getTime()))
+              : undefined,
+        },
+        { mayReadStored: true },
+      );
     });
 
     const anchorMs = anchor.getTime();

@@ -168,7 +168,12 @@ async function createCustomers(db: Db, count: number): Promise<void> {
   for (let start = 0; start < count; start += 500) {
     await Promise.all(
       Array.from({ length: Math.min(500, count - start) }, (_, k) =>
-        upsertCustomer(db.fork() as Db, null, { id: `bulk_${String(start + k).padStart(6, '0')}`, name: `Bulk ${start + k}` }),
+        upsertCustomer(
+          db.fork() as Db,
+          null,
+          { id: `bulk_${String(start + k).padStart(6, '0')}`, name: `Bulk ${start + k}` },
+          { mayReadStored: true },
+        ),
       ),
     );
   }

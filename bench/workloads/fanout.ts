@@ -101,7 +101,7 @@ export async function ensureLiveDataSet(name: string, flippers: number): Promise
   try {
     const db = orm.em.fork() as Db;
     await query(db, 'create table bench_dataset (id int primary key, info jsonb not null)');
-    for (let i = 0; i < flippers; i++) await upsertCustomer(db, null, { id: flipperId(i), name: `Live ${i}` });
+    for (let i = 0; i < flippers; i++) await upsertCustomer(db, null, { id: flipperId(i), name: `Live ${i}` }, { mayReadStored: true });
     let batch: EngagementEventInput[] = [];
     const flush = async () => {
       if (batch.length > 0) await trackEngagementBatch(db, null, batch, anchor);

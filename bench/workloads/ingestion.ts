@@ -125,7 +125,12 @@ export async function runIngestion(options: IngestionOptions): Promise<Ingestion
     for (let start = 0; start < options.customers; start += 500) {
       await Promise.all(
         Array.from({ length: Math.min(500, options.customers - start) }, (_, k) =>
-          upsertCustomer(db.fork() as Db, null, { id: `ingest_${String(start + k).padStart(6, '0')}`, name: `Ingest ${start + k}` }),
+          upsertCustomer(
+            db.fork() as Db,
+            null,
+            { id: `ingest_${String(start + k).padStart(6, '0')}`, name: `Ingest ${start + k}` },
+            { mayReadStored: true },
+          ),
         ),
       );
     }

@@ -24,6 +24,7 @@ import { ConnectionResult, KeysetLeg, SortKey, keysetPage, mergedKeysetPage } fr
 import { Db, inTransaction, json, query, queryOne, takeTurns } from '../infra/sql';
 import { forgetScoresBeforeStart } from '../scoring/history-links';
 import { RescoreScheduler, signalsArrived } from '../scoring/rescore-queue';
+import type { AnswerAudience } from '../ingest/stored-record-readback';
 import { checkModelKeys } from '../scoring/scoring-model.service';
 import { LifecycleStage } from '../scoring/scoring.enums';
 import { CUSTOMER_KEY_PATTERN, customerKeySql } from './customer-key';
@@ -213,7 +214,7 @@ export async function upsertCustomer(
   db: Db,
   scheduler: RescoreScheduler | null,
   input: CustomerInput,
-  sender: UpsertSender = { mayReadStored: true },
+  sender: UpsertSender,
 ): Promise<Customer> {
   validateCustomerInput(input);
   return answeringIndexLimitAsName(() => writeCustomerChecked(db, scheduler, input, sender));
@@ -225,9 +226,7 @@ export async function upsertCustomer(
  * FORBIDDEN, or taken, whatever is stored, unless it is the stored value sent again (which compares
  * nothing); no refusal it gets names a stored value.
  */
-export interface UpsertSender {
-  mayReadStored: boolean;
-}
+export type UpsertSender = Pick<AnswerAudience, 'mayReadStored'>;
 
 /**
  * The name is indexed beside the id (`NAME_ASC`): PostgreSQL refuses an entry of both that is too

@@ -114,28 +114,38 @@ async function loadCustomers(
   await forEachLimited(customers, concurrency, async (customer) => {
     const isStored = (change: DemoPlanChange) => stored.has(planChangeKey(customer.id, change.at));
     const inForce = customer.planChanges.filter(isStored).at(-1) ?? { seats: customer.seats, arrCents: customer.arrCents };
-    await upsertCustomer(db, null, {
-      id: customer.id,
-      name: customer.name,
-      plan: customer.plan,
-      arrCents: inForce.arrCents,
-      seats: inForce.seats,
-      signedUpAt: customer.signedUpAt,
-      csmOwner: customer.csmOwner,
-      // Explicit nulls, so a re-run also clears a churn an earlier data set had set.
-      churnedAt: customer.churnedAt,
-      churnReason: customer.churnReason,
-    });
+    await upsertCustomer(
+      db,
+      null,
+      {
+        id: customer.id,
+        name: customer.name,
+        plan: customer.plan,
+        arrCents: inForce.arrCents,
+        seats: inForce.seats,
+        signedUpAt: customer.signedUpAt,
+        csmOwner: customer.csmOwner,
+        // Explicit nulls, so a re-run also clears a churn an earlier data set had set.
+        churnedAt: customer.churnedAt,
+        churnReason: customer.churnReason,
+      },
+      { mayReadStored: true },
+    );
     // The opt-out is not part of the upsert input: it has its own service, as in the API.
     await setCommunicationOptOut(db, customer.id, customer.communicationOptOut);
     for (const change of customer.planChanges.filter((c) => !isStored(c))) {
-      await upsertCustomer(db, null, {
-        id: customer.id,
-        name: customer.name,
-        arrCents: change.arrCents,
-        seats: change.seats,
-        planChangedAt: change.at,
-      });
+      await upsertCustomer(
+        db,
+        null,
+        {
+          id: customer.id,
+          name: customer.name,
+          arrCents: change.arrCents,
+          seats: change.seats,
+          planChangedAt: change.at,
+        },
+        { mayReadStored: true },
+      );
       applied++;
     }
     report(++done);

@@ -121,7 +121,7 @@ it('seeds a database holding customers of its own beside them, and records the d
   const otherOrm = await openDatabase(other.url, 4);
   try {
     const otherDb = otherOrm.em.fork() as Db;
-    await upsertCustomer(otherDb, null, { id: 'cust_own', name: 'Own Customer' });
+    await upsertCustomer(otherDb, null, { id: 'cust_own', name: 'Own Customer' }, { mayReadStored: true });
     const config = readConfig({ LOG_LEVEL: 'silent', SCORING_INTERVAL_MS: '0' });
     await seedDemo(otherOrm, { ...config, databaseUrl: other.url }, other.url, OPTIONS, () => undefined);
     const counts = await queryOne(
@@ -141,7 +141,7 @@ it('refuses a database holding demo customers but no record (a demo of an earlie
   const otherOrm = await openDatabase(other.url, 4);
   try {
     const otherDb = otherOrm.em.fork() as Db;
-    await upsertCustomer(otherDb, null, { id: 'cust_demo_0001', name: 'Demo Customer' });
+    await upsertCustomer(otherDb, null, { id: 'cust_demo_0001', name: 'Demo Customer' }, { mayReadStored: true });
     const config = readConfig({ LOG_LEVEL: 'silent', SCORING_INTERVAL_MS: '0' });
     const refusal = await seedDemo(otherOrm, { ...config, databaseUrl: other.url }, other.url, OPTIONS, () => undefined).then(
       () => undefined,

@@ -452,7 +452,12 @@ describe('npm run import stopped (Ctrl-C)', () => {
     const printed: string[] = [];
     const stop = new AbortController();
     try {
-      await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_a', name: 'A', signedUpAt: new Date('2026-01-01T00:00:00Z') });
+      await upsertCustomer(
+        orm.em.fork() as Db,
+        null,
+        { id: 'cust_a', name: 'A', signedUpAt: new Date('2026-01-01T00:00:00Z') },
+        { mayReadStored: true },
+      );
       const importing = runImportCommand(
         { file: fifo, backfillDays: 3 },
         orm,
@@ -508,7 +513,12 @@ describe('npm run import -- FILE --backfill-days N', () => {
     const printed: string[] = [];
     try {
       for (const id of ['cust_a', 'cust_b', 'cust_c', 'cust_d'])
-        await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, signedUpAt: new Date('2026-01-01T00:00:00Z') });
+        await upsertCustomer(
+          orm.em.fork() as Db,
+          null,
+          { id, name: id, signedUpAt: new Date('2026-01-01T00:00:00Z') },
+          { mayReadStored: true },
+        );
       const outreachBefore = await sql<{ n: number }>(database, 'select count(*)::int as n from outreach_action');
       const summary = await runImportCommand({ file, backfillDays: 3 }, orm, readConfig({ LOG_LEVEL: 'silent' }), database.url, (line) =>
         printed.push(line),
@@ -578,7 +588,8 @@ describe('npm run import of a file sent again', () => {
       return { summary, printed: printed.join('\n'), queued: queued.map((row) => row.id) };
     };
     try {
-      for (const id of ['cust_a', 'cust_b', wide]) await upsertCustomer(orm.em.fork() as Db, null, { id, name: 'Again' });
+      for (const id of ['cust_a', 'cust_b', wide])
+        await upsertCustomer(orm.em.fork() as Db, null, { id, name: 'Again' }, { mayReadStored: true });
       await sql(database, 'delete from rescore_request');
       const first = await importFile(lines);
       expect(first.summary).toMatchObject({ accepted: 3, duplicates: 0, customers: 3 });
@@ -686,7 +697,7 @@ describe('an import when the server stops', () => {
     const database = await createTestDatabase('import_stop_batches');
     const orm: MikroORM = await openDatabase(database.url, 2);
     try {
-      await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_stop', name: 'Stop' });
+      await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_stop', name: 'Stop' }, { mayReadStored: true });
       const line = (i: number) => JSON.stringify({ customerId: 'cust_stop', eventType: 'login', idempotencyKey: `batch-${i}` });
       const stopping = new AbortController();
       // 50 lines (a batch, merged), then 30 more with a bad one (the next batch, being read) and silence.
@@ -722,7 +733,7 @@ describe('an import when the server stops', () => {
       const holder = new Client({ connectionString: database.url });
       holder.on('error', () => undefined);
       try {
-        await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_stop', name: 'Stop' });
+        await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_stop', name: 'Stop' }, { mayReadStored: true });
         await holder.connect();
         // The merge queues its customer: it waits for this lock on the queue row.
         await holder.query('begin');
@@ -917,7 +928,7 @@ describe('a slow or trickling upload', () => {
     const database = await createTestDatabase('import_batch_age');
     const orm: MikroORM = await openDatabase(database.url, 2);
     try {
-      await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_steady', name: 'Steady' });
+      await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_steady', name: 'Steady' }, { mayReadStored: true });
       // A line every 100 ms for 3 s: never a pause of MAX_BATCH_WAIT_MS.
       async function* steady() {
         for (let i = 1; i <= 30; i++) {
@@ -942,7 +953,7 @@ describe('a slow or trickling upload', () => {
     const database = await createTestDatabase('import_batch_full');
     const orm: MikroORM = await openDatabase(database.url, 2);
     try {
-      await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_fast', name: 'Fast' });
+      await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_fast', name: 'Fast' }, { mayReadStored: true });
       const chunks = Array.from({ length: 10 }, (_, chunk) =>
         ndjson(
           Array.from({ length: 100 }, (_, i) => ({
@@ -1087,7 +1098,7 @@ describe('an import whose client goes away', () => {
     const database = await createTestDatabase('import_gone_after_commit');
     const orm: MikroORM = await openDatabase(database.url, 2);
     try {
-      await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_done', name: 'Done' });
+      await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_done', name: 'Done' }, { mayReadStored: true });
       const lines = ndjson(
         Array.from({ length: 80 }, (_, i) => ({ customerId: 'cust_done', eventType: 'login', idempotencyKey: `done-${i}` })),
       );
@@ -1112,7 +1123,7 @@ describe('an import whose client goes away', () => {
     const database = await createTestDatabase('import_listeners');
     const orm: MikroORM = await openDatabase(database.url, 2);
     try {
-      await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_listen', name: 'Listen' });
+      await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_listen', name: 'Listen' }, { mayReadStored: true });
       const stopping = new AbortController().signal;
       for (let run = 0; run < 3; run++) {
         const client = new AbortController().signal;
@@ -1132,7 +1143,7 @@ describe('an import whose client goes away', () => {
     const database = await createTestDatabase('import_gone_failed');
     const orm: MikroORM = await openDatabase(database.url, 2);
     try {
-      await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_fail', name: 'Fail' });
+      await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_fail', name: 'Fail' }, { mayReadStored: true });
       // The merge waits until its client has gone (the cancel of its statement ends the wait), then
       // fails otherwise: a disk full, say.
       await sql(

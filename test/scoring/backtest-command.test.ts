@@ -20,7 +20,7 @@ const db = () => orm.em.fork() as Db;
 beforeAll(async () => {
   database = await createTestDatabase('backtest_command');
   orm = await openDatabase(database.url, 2);
-  await upsertCustomer(db(), null, { id: 'cust_one', name: 'One', signedUpAt: new Date(Date.now() - 200 * DAY) });
+  await upsertCustomer(db(), null, { id: 'cust_one', name: 'One', signedUpAt: new Date(Date.now() - 200 * DAY) }, { mayReadStored: true });
 });
 afterAll(async () => {
   await orm?.close(true);
@@ -67,12 +67,17 @@ it('prints the warnings of the fitted weights with --suggest: too few churners t
   for (let a = 0; a < 8; a++) {
     const id = `cust_fit_${a}`;
     const churns = a < 3;
-    await upsertCustomer(db(), null, {
-      id,
-      name: id,
-      signedUpAt: new Date(Date.now() - 130 * DAY),
-      churnedAt: churns ? new Date(Date.now() - 15 * DAY) : undefined,
-    });
+    await upsertCustomer(
+      db(),
+      null,
+      {
+        id,
+        name: id,
+        signedUpAt: new Date(Date.now() - 130 * DAY),
+        churnedAt: churns ? new Date(Date.now() - 15 * DAY) : undefined,
+      },
+      { mayReadStored: true },
+    );
     for (let d = 120; d >= 1; d--)
       if (!churns || d > 40) events.push({ customerId: id, eventType: 'login', userId: 'u1', occurredAt: new Date(Date.now() - d * DAY) });
   }

@@ -206,21 +206,41 @@ async function storeOtherSignals(random: () => number): Promise<void> {
         respondedAt: at(-170 + Math.floor(random() * 172)),
       });
     for (let k = 0; k < c; k++) {
-      await upsertCustomer(db(), null, {
-        id: customerId,
-        name: customerId,
-        seats: 5 + Math.floor(random() * 20),
-        arrCents: 100_000 * (1 + Math.floor(random() * 9)),
-        planChangedAt: at(-80 + k * 20),
-      });
+      await upsertCustomer(
+        db(),
+        null,
+        {
+          id: customerId,
+          name: customerId,
+          seats: 5 + Math.floor(random() * 20),
+          arrCents: 100_000 * (1 + Math.floor(random() * 9)),
+          planChangedAt: at(-80 + k * 20),
+        },
+        { mayReadStored: true },
+      );
     }
   }
   // A contraction within every window: seats cut five days back.
-  await upsertCustomer(db(), null, { id: 'cust_e', name: 'cust_e', seats: 2, planChangedAt: new Date(ANCHOR - 5 * DAY_MS) });
+  await upsertCustomer(
+    db(),
+    null,
+    { id: 'cust_e', name: 'cust_e', seats: 2, planChangedAt: new Date(ANCHOR - 5 * DAY_MS) },
+    { mayReadStored: true },
+  );
   // A plan corrected at the instant it took effect (no downsell), then cut eight days back (one).
   for (const seats of [40, 8])
-    await upsertCustomer(db(), null, { id: 'cust_d', name: 'cust_d', seats, planChangedAt: new Date(ANCHOR - 12 * DAY_MS) });
-  await upsertCustomer(db(), null, { id: 'cust_d', name: 'cust_d', seats: 6, planChangedAt: new Date(ANCHOR - 8 * DAY_MS) });
+    await upsertCustomer(
+      db(),
+      null,
+      { id: 'cust_d', name: 'cust_d', seats, planChangedAt: new Date(ANCHOR - 12 * DAY_MS) },
+      { mayReadStored: true },
+    );
+  await upsertCustomer(
+    db(),
+    null,
+    { id: 'cust_d', name: 'cust_d', seats: 6, planChangedAt: new Date(ANCHOR - 8 * DAY_MS) },
+    { mayReadStored: true },
+  );
   const sql = orm.em.fork() as Db;
   for (const customerId of CUSTOMERS) {
     const log = others.get(customerId)!;
@@ -268,13 +288,18 @@ beforeAll(async () => {
   database = await createTestDatabase('gather_metrics');
   orm = await openDatabase(database.url, 4);
   for (const id of CUSTOMERS)
-    await upsertCustomer(orm.em.fork() as Db, null, {
-      id,
-      name: id,
-      seats: 10,
-      arrCents: 500_000,
-      signedUpAt: new Date(ANCHOR - 200 * DAY_MS),
-    });
+    await upsertCustomer(
+      orm.em.fork() as Db,
+      null,
+      {
+        id,
+        name: id,
+        seats: 10,
+        arrCents: 500_000,
+        signedUpAt: new Date(ANCHOR - 200 * DAY_MS),
+      },
+      { mayReadStored: true },
+    );
 
   // 100 days of random events (some after the latest asOf below, which must be ignored), sent in
   // shuffled batches so rollup days are written by several statements.
@@ -512,7 +537,7 @@ it('counts a user or feature in a window by its latest event up to asOf: one exa
     userId,
     occurredAt: new Date(at),
   });
-  await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_edge', name: 'cust_edge', seats: 10 });
+  await upsertCustomer(orm.em.fork() as Db, null, { id: 'cust_edge', name: 'cust_edge', seats: 10 }, { mayReadStored: true });
   activity.set('cust_edge', []);
   await store([
     // At the 14-day start (out of 14, in 30 and 60), and before every window.
@@ -579,7 +604,7 @@ it('counts the users and features of an earlier fortnight over its whole UTC day
     userId: user,
     occurredAt: new Date(at),
   });
-  await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, seats: 10 });
+  await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, seats: 10 }, { mayReadStored: true });
   activity.set(id, []);
   const daily = Array.from({ length: 59 }, (_, d) => back(d + 0.5));
   await store([
@@ -607,7 +632,7 @@ it('reads a lone NPS answer as its own value exactly, at any age: a detractor -1
     ['cust_lone_detractor', 15, 0],
     ['cust_lone_three', 9, 3],
   ] as const) {
-    await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, signedUpAt: new Date(ANCHOR - 100 * DAY_MS) });
+    await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, signedUpAt: new Date(ANCHOR - 100 * DAY_MS) }, { mayReadStored: true });
     await submitNpsResponse(orm.em.fork() as Db, null, { customerId: id, score, respondedAt: new Date(ANCHOR - hours * 3_600_000) });
   }
   const requests = REQUESTS.filter((r) => r.key === 'nps_weighted_180' || r.key === 'nps_mean_score_90');
@@ -626,7 +651,7 @@ it('counts a failed payment with a payment made at the same instant as settled, 
   // The failed attempt and the paid retry of one invoice were recorded at one instant, then a month
   // later one failure: a streak of one, not two.
   const id = 'cust_same_instant';
-  await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, signedUpAt: new Date(ANCHOR - 100 * DAY_MS) });
+  await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, signedUpAt: new Date(ANCHOR - 100 * DAY_MS) }, { mayReadStored: true });
   const retried = new Date(ANCHOR - 40 * DAY_MS);
   const payments = [
     { externalId: 'in_1_try', status: PaymentStatus.FAILED, occurredAt: retried },
@@ -662,7 +687,7 @@ it('counts an invoice recorded as paid, but paid after asOf, as unpaid then, as 
   // Due 30 days back, recorded once as PAID with its payment 5 days back: unpaid between.
   const id = 'cust_paid_late';
   const db = () => orm.em.fork() as Db;
-  await upsertCustomer(db(), null, { id, name: id, signedUpAt: new Date(ANCHOR - 100 * DAY_MS) });
+  await upsertCustomer(db(), null, { id, name: id, signedUpAt: new Date(ANCHOR - 100 * DAY_MS) }, { mayReadStored: true });
   const [dueAt, paidAt] = [new Date(ANCHOR - 30 * DAY_MS), new Date(ANCHOR - 5 * DAY_MS)];
   const paid = { customerId: id, externalId: 'late', amountCents: 1000, currency: 'usd', dueAt, paidAt, occurredAt: dueAt };
   await recordPayment(db(), null, { ...paid, status: PaymentStatus.PAID });
@@ -715,7 +740,7 @@ it("counts an invoice unpaid later than the account's own habit of paying late, 
     { metric: 'unpaid_past_grace', windowDays: 60, key: 'grace_60' },
   ];
   for (const [id, invoices] of accounts) {
-    await upsertCustomer(db(), null, { id, name: id, signedUpAt: daysBack(300) });
+    await upsertCustomer(db(), null, { id, name: id, signedUpAt: daysBack(300) }, { mayReadStored: true });
     const payments: NonNullable<ActivityLog['payments']> = [];
     for (const [invoice, due, paid] of invoices) {
       const base = { customerId: id, amountCents: 1000, currency: 'usd', dueAt: daysBack(due) };
@@ -759,17 +784,22 @@ it('reads no plan before the sign-up in contraction, as the reference does: a si
   const db = () => orm.em.fork() as Db;
   const daysBack = (days: number) => new Date(ANCHOR - days * DAY_MS);
   const id = 'cust_signup_moved';
-  await upsertCustomer(db(), null, {
-    id,
-    name: id,
-    signedUpAt: daysBack(100),
-    arrCents: 1_000_000,
-    seats: 20,
-    planChangedAt: daysBack(100),
-  });
-  await upsertCustomer(db(), null, { id, name: id, arrCents: 100_000, seats: 2, planChangedAt: daysBack(50) });
-  await upsertCustomer(db(), null, { id, name: id, arrCents: 80_000, seats: 2, planChangedAt: daysBack(20) });
-  await upsertCustomer(db(), null, { id, name: id, signedUpAt: daysBack(40) });
+  await upsertCustomer(
+    db(),
+    null,
+    {
+      id,
+      name: id,
+      signedUpAt: daysBack(100),
+      arrCents: 1_000_000,
+      seats: 20,
+      planChangedAt: daysBack(100),
+    },
+    { mayReadStored: true },
+  );
+  await upsertCustomer(db(), null, { id, name: id, arrCents: 100_000, seats: 2, planChangedAt: daysBack(50) }, { mayReadStored: true });
+  await upsertCustomer(db(), null, { id, name: id, arrCents: 80_000, seats: 2, planChangedAt: daysBack(20) }, { mayReadStored: true });
+  await upsertCustomer(db(), null, { id, name: id, signedUpAt: daysBack(40) }, { mayReadStored: true });
   const planChanges = [
     { changedAt: daysBack(100), arrCents: 1_000_000, seats: 20 },
     { changedAt: daysBack(50), arrCents: 100_000, seats: 2 },
@@ -799,7 +829,7 @@ it('counts a failed invoice once however often it was retried, paid later read a
   // past due); a payment without a due date fails 20 days back; invoice B due 18 days back fails twice, unpaid.
   const id = 'cust_dunning';
   const db = () => orm.em.fork() as Db;
-  await upsertCustomer(db(), null, { id, name: id, signedUpAt: new Date(ANCHOR - 100 * DAY_MS) });
+  await upsertCustomer(db(), null, { id, name: id, signedUpAt: new Date(ANCHOR - 100 * DAY_MS) }, { mayReadStored: true });
   const daysBack = (days: number) => new Date(ANCHOR - days * DAY_MS);
   const payment = (externalId: string, dueDaysBack: number | null, daysBackAt: number) => ({
     customerId: id,
@@ -863,7 +893,7 @@ it('counts a failed invoice once however often it was retried, paid later read a
 it("reads a young account's tickets against the days it has been known, as the reference does: a steady ticket a day is no surge", async () => {
   // In use and raising a ticket a day for 30 days, at mid-day: the 90-day baseline holds 30 days of it.
   const id = 'cust_young_tickets';
-  await upsertCustomer(orm.em.fork() as Db, null, { id, name: id });
+  await upsertCustomer(orm.em.fork() as Db, null, { id, name: id }, { mayReadStored: true });
   activity.set(id, []);
   const days = Array.from({ length: 30 }, (_, d) => new Date(ANCHOR - d * DAY_MS - 12 * 3_600_000));
   await store(days.map((occurredAt) => ({ customerId: id, eventType: 'login', userId: 'u1', occurredAt })));
@@ -889,7 +919,7 @@ it("reads a young account's tickets against the days it has been known, as the r
 
 it('has no seat utilisation for an integration whose events name no user, as the reference: no user to count is not no seat used', async () => {
   const id = 'cust_integration';
-  await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, seats: 10 });
+  await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, seats: 10 }, { mayReadStored: true });
   activity.set(id, []);
   const calls = Array.from({ length: 40 }, (_, d) => ({
     customerId: id,
@@ -922,7 +952,7 @@ it("reads the team's days apart from an integration's in team_active_days_trend,
     occurredAt: new Date(ANCHOR - (d + 10) * DAY_MS - 9 * 3_600_000),
   }));
   for (const id of [teamAway, nobodyNamed]) {
-    await upsertCustomer(orm.em.fork() as Db, null, { id, name: id });
+    await upsertCustomer(orm.em.fork() as Db, null, { id, name: id }, { mayReadStored: true });
     activity.set(id, []);
   }
   await store([...calls(teamAway), ...logins, ...calls(nobodyNamed)]);
@@ -955,7 +985,7 @@ it('reads a silence past the lookback as the lookback, and an account never used
     ['cust_never_used_unsigned', null, signed(50)],
   ];
   for (const [id, signedUpAt] of accounts) {
-    await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, ...(signedUpAt ? { signedUpAt } : {}) });
+    await upsertCustomer(orm.em.fork() as Db, null, { id, name: id, ...(signedUpAt ? { signedUpAt } : {}) }, { mayReadStored: true });
     activity.set(id, []);
   }
   await submitNpsResponse(orm.em.fork() as Db, null, { customerId: 'cust_never_used_unsigned', score: 8, respondedAt: signed(50) });
@@ -991,7 +1021,7 @@ it('reads a silence past the lookback as the lookback, and an account never used
 it('counts urgent tickets open throughout a window from the status history and earlier states, as the reference does', async () => {
   const id = 'cust_urgent_history';
   const db = () => orm.em.fork() as Db;
-  await upsertCustomer(db(), null, { id, name: id });
+  await upsertCustomer(db(), null, { id, name: id }, { mayReadStored: true });
   const ticket = (externalId: string, severity: SupportTicketSeverity, openedDaysAgo: number) => ({
     customerId: id,
     externalId,
@@ -1050,7 +1080,7 @@ it('reads the states of changes that arrived late on the days they held, as the 
   // Webhooks out of order: each ticket and payment is sent its latest state first, then earlier ones.
   const id = 'cust_out_of_order';
   const db = () => orm.em.fork() as Db;
-  await upsertCustomer(db(), null, { id, name: id });
+  await upsertCustomer(db(), null, { id, name: id }, { mayReadStored: true });
   const daysBack = (days: number) => new Date(ANCHOR - days * DAY_MS);
   // URGENT, solved 2 days back; the move to PENDING of 6 days back and an escalation of 8 days back arrive after.
   const ticket = { customerId: id, externalId: 'T-1', openedAt: daysBack(10) };

@@ -35,7 +35,12 @@ beforeAll(async () => {
   orm = await openDatabase(database.url, 3);
   const db = orm.em.fork() as Db;
   for (const id of IDS)
-    await upsertCustomer(db, null, { id, name: id, seats: 5, arrCents: 100_000, signedUpAt: new Date(Date.now() - 400 * DAY_MS) });
+    await upsertCustomer(
+      db,
+      null,
+      { id, name: id, seats: 5, arrCents: 100_000, signedUpAt: new Date(Date.now() - 400 * DAY_MS) },
+      { mayReadStored: true },
+    );
   const events = IDS.flatMap((customerId, c) =>
     Array.from({ length: 120 }, (_, d) => ({
       customerId,
