@@ -440,8 +440,10 @@ const CHURN_STAGE = {
 
 /**
  * The upsert itself, in one statement. The same statement keeps the plan history
- * (`customer_plan_change`): the first plan when the customer arrives (as of its sign-up), then each
- * change of ARR or seats (as of `planChangedAt`, else the statement's start: after the write it
+ * (`customer_plan_change`): the first plan when the customer arrives (as of `planChangedAt` when sent
+ * with it, else its sign-up, else the statement's start: the record sent again then dates the plan in
+ * effect, which a key without `read` may resend, checkPlanChangeDateUnread), then each change of ARR
+ * or seats (as of `planChangedAt`, else the statement's start: after the write it
  * waited for, where the transaction's start could be before it). A correction
  * (`correctsLastPlanChange`) is dated the latest change, read in the same statement: to the
  * microsecond, which no `planChangedAt` sent back from an answer could match, so the change it
@@ -484,6 +486,9 @@ async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: 
     : sender.mayReadStored
       ? 'statement_timestamp()'
       : `greatest(statement_timestamp(), u."signedUpAt", ${lastChangeAt} + interval '1 microsecond')`;
+  const planChangedAt = input.planChangedAt?.toISOString() ?? null;
+  // Only a plan sent dates the first one: checkPlanChangeOrder held that date to the sign-up.
+  const firstPlanAt = input.arrCents !== undefined || input.seats !== undefined ? planChangedAt : null;
   const row = await signalsArrived(db, scheduler, (queueRescore) =>
     queryOne<Customer>(
       db,
@@ -496,7 +501,8 @@ async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: 
      ), plan_changed as (
        insert into customer_plan_change (customer_id, arr_cents, seats, changed_at)
        select u.id, u.stored_arr_cents, u.seats,
-              case when p.found is null then coalesce(u."signedUpAt", statement_timestamp()) else coalesce(?::timestamptz, ${changeTakesEffect}) end
+              case when p.found is null then coalesce(?::timestamptz, u."signedUpAt", statement_timestamp())
+                   else coalesce(?::timestamptz, ${changeTakesEffect}) end
        from upserted u left join previous p on true
        where p.found is null or u.stored_arr_cents is distinct from p.arr_cents or u.seats is distinct from p.seats
        returning 1
@@ -505,7 +511,7 @@ async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: 
                        where p.found is null or exists (select 1 from plan_changed) or ${churnChanged} or ${signupChanged}`)}
      )
      select ${CUSTOMER_FIELD_LIST} from upserted`,
-      [input.id.trim(), ...values, ...(stage ? [input.churnedAt?.toISOString() ?? null] : []), input.planChangedAt?.toISOString() ?? null],
+      [input.id.trim(), ...values, ...(stage ? [input.churnedAt?.toISOString() ?? null] : []), firstPlanAt, planChangedAt],
     ),
   );
   return row as Customer;

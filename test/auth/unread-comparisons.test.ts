@@ -120,6 +120,21 @@ describe('upsertCustomer with a key without read', () => {
     for (let round = 0; round < 2; round++)
       expect((await send(`mutation { upsertCustomer(input: { ${synced} }) { id } }`, ingest)).code).toBeUndefined();
     expect(await plans('cust_sync')).toHaveLength(1);
+
+    // Its plan dated after the sign-up: the first entry is dated planChangedAt, which every resend then dates.
+    const later = `id: "cust_later", name: "Later", signedUpAt: "2026-01-01T00:00:00Z", arrCents: 90000, seats: 4, planChangedAt: "2026-03-01T00:00:00Z"`;
+    for (let round = 0; round < 3; round++)
+      expect({ round, code: (await send(`mutation { upsertCustomer(input: { ${later} }) { id } }`, ingest)).code }).toEqual({
+        round,
+        code: undefined,
+      });
+    expect((await plans('cust_later')).map((plan) => [plan.changed_at, plan.seats])).toEqual([[new Date('2026-03-01T00:00:00Z'), 4]]);
+    // A planChangedAt without a plan dates none: the first entry is the sign-up's.
+    await send(
+      `mutation { upsertCustomer(input: { id: "cust_planless", name: "P", signedUpAt: "2026-01-01T00:00:00Z", planChangedAt: "2025-01-01T00:00:00Z" }) { id } }`,
+      ingest,
+    );
+    expect((await plans('cust_planless')).map((plan) => plan.changed_at)).toEqual([new Date('2026-01-01T00:00:00Z')]);
   });
 
   it('takes planChangedAt dating the plan in effect whatever the plan sent: another plan corrects it at that instant', async () => {
