@@ -242,38 +242,41 @@ async function checkResolutionOfSolved(tx: Db, customerId: string, externalId: s
 }
 
 /**
- * The dates of a stored ticket that `support_ticket_resolved_after_opened` holds against each other:
- * a resolution sent without the opening is refused by the stored opening, an opening sent without a
- * resolution by the stored resolution (kept unless an OPEN or PENDING status clears it). For a key
- * without `read` each is taken with the other only (whose order the input itself shows), or, for the
- * resolution, when it is the stored one of the SOLVED ticket (a helpdesk sending the ticket again:
- * nothing changes, nothing is compared): FORBIDDEN otherwise, whatever the stored ticket holds. Run
- * under the ticket's turn; a new ticket has nothing stored to compare with, and whether one is stored
- * the key already learns (stored-record-readback.ts).
+ * The opening of a stored ticket that `support_ticket_resolved_after_opened` would hold to its stored
+ * resolution (kept unless an OPEN or PENDING status clears it), from a key without `read`: taken with a
+ * resolution (whose order the input itself shows), with a reopening, or when it is the stored opening
+ * (a helpdesk sending the ticket again: nothing moves, nothing is compared); FORBIDDEN otherwise,
+ * whatever the stored ticket holds. Such a key's resolution sent without the opening is not refused by
+ * the stored opening but held to it (resolutionNotBeforeStoredOpening). Run under the ticket's turn; a
+ * new ticket has nothing stored to compare with, and whether one is stored the key already learns
+ * (stored-record-readback.ts).
  */
-async function refuseDatesComparedWithStored(tx: Db, customerId: string, externalId: string, input: SupportTicketInput): Promise<void> {
+async function refuseOpeningComparedWithStored(tx: Db, customerId: string, externalId: string, input: SupportTicketInput): Promise<void> {
   const reopened = input.status === SupportTicketStatus.OPEN || input.status === SupportTicketStatus.PENDING;
-  const field =
-    input.resolvedAt != null && input.openedAt == null
-      ? 'resolvedAt'
-      : input.openedAt != null && input.resolvedAt == null && !reopened
-        ? 'openedAt'
-        : null;
-  if (field === null) return;
+  if (input.openedAt == null || input.resolvedAt != null || reopened) return;
   const stored = await queryOne<{ resent: boolean }>(
     tx,
-    `select coalesce(status = 'SOLVED' and resolved_at = ?::timestamptz, false) as resent
-     from support_ticket where customer_id = ? and external_id = ?`,
-    [input.resolvedAt?.toISOString() ?? null, customerId, externalId],
+    'select opened_at = ?::timestamptz as resent from support_ticket where customer_id = ? and external_id = ?',
+    [input.openedAt.toISOString(), customerId, externalId],
   );
-  if (stored === undefined || (field === 'resolvedAt' && stored.resent)) return;
-  const other = field === 'resolvedAt' ? 'openedAt' : 'resolvedAt';
+  if (stored === undefined || stored.resent) return;
   throw new ForbiddenError(
-    `supportTicket.${field} needs the read scope for a stored ticket when sent without ${other}: it is refused or taken by the ` +
-      `stored ${other}, which an ingest-only key may not read: send ${other} with it` +
-      (field === 'openedAt' ? ' (or status OPEN or PENDING, which clears the resolution)' : ' (the stored resolution sent again is taken)'),
-    { requiredScopes: [Scope.READ], fields: [field] },
+    'supportTicket.openedAt needs the read scope for a stored ticket when sent without resolvedAt and not the stored opening: it is ' +
+      'refused or taken by the stored resolvedAt, which an ingest-only key may not read: send resolvedAt with it (or status OPEN ' +
+      'or PENDING, which clears the resolution)',
+    { requiredScopes: [Scope.READ], fields: ['openedAt'] },
   );
+}
+
+/**
+ * A resolution sent without the opening, which a stored ticket holds to its stored opening: for a key
+ * without `read`, moved up to that opening instead of refused (as a status change is), so that whether
+ * it is taken never depends on the stored date. The answer's resolvedAt is then not the request's to
+ * decide (SUPPORT_TICKET_READBACK): it may show that opening.
+ */
+function resolutionNotBeforeStoredOpening(columns: ColumnValue[], input: SupportTicketInput): ColumnValue[] {
+  if (input.resolvedAt == null || input.openedAt != null) return columns;
+  return columns.map((c) => (c.column === 'resolved_at' ? { ...c, update: 'greatest(excluded.resolved_at, t.opened_at)' } : c));
 }
 
 /**
@@ -318,8 +321,9 @@ export const SUPPORT_TICKET_READBACK: StoredRecordReadback<SupportTicketInput> =
       customerId: checkCustomerId(input.customerId),
       key: requiredLabel(input.externalId, 'externalId', MAX_ID_LENGTH),
     })),
+  // Only a key without read is held to this, whose resolution may be moved up to the stored opening.
   fieldsFromInput: (input) => [
-    ...toColumns(input, new Date(), null)
+    ...resolutionNotBeforeStoredOpening(toColumns(input, new Date(), null), input)
       .filter((column) => column.overwrite && column.update === undefined && column.column in FIELD_OF_COLUMN)
       .map((column) => FIELD_OF_COLUMN[column.column]),
     'updatedAt',
@@ -387,7 +391,8 @@ export async function recordSupportTicket(
 ): Promise<SupportTicket> {
   const customerId = checkCustomerId(input.customerId);
   const statusChangedAt = input.statusChangedAt != null ? pastInstant(input.statusChangedAt, 'statusChangedAt', now) : null;
-  const columns = toColumns(input, now, statusChangedAt);
+  const given = toColumns(input, now, statusChangedAt);
+  const columns = audience && !audience.mayReadStored ? resolutionNotBeforeStoredOpening(given, input) : given;
   const externalId = String(columns.find((c) => c.column === 'external_id')!.value);
   const values = {
     customer_id: customerId,
@@ -405,7 +410,7 @@ export async function recordSupportTicket(
       await refuseUndecidedFieldsOfStored(SUPPORT_TICKET_READBACK, input, audience, () =>
         recordStored(tx, TICKET_KEY, { customerId, key: externalId }),
       );
-      if (audience && !audience.mayReadStored) await refuseDatesComparedWithStored(tx, customerId, externalId, input);
+      if (audience && !audience.mayReadStored) await refuseOpeningComparedWithStored(tx, customerId, externalId, input);
       await checkResolutionOfSolved(tx, customerId, externalId, input);
       const change = ticketChange(input, statusChangedAt);
       const late = change && (await placeLateTicket(tx, customerId, externalId, change));

@@ -215,10 +215,48 @@ describe('recordSupportTicket with a key without read', () => {
   const ticket = (fields: string, externalId = 't1') =>
     `mutation { recordSupportTicket(input: { customerId: "${VICTIM}", externalId: "${externalId}", severity: LOW, ${fields} }) { id } }`;
 
-  it("refuses a stored ticket's resolution without its opening, and its opening without a resolution, whatever is stored", async () => {
-    for (const resolvedAt of ['2026-11-19T00:00:00Z', '2026-11-25T00:00:00Z'])
-      await expectRefusedWhateverStored(ticket(`status: SOLVED, resolvedAt: "${resolvedAt}"`));
+  const ticketRow = async (externalId: string) =>
+    (await inspector.query('select status, severity, opened_at, resolved_at from support_ticket where external_id = $1', [externalId]))
+      .rows[0];
+
+  it("refuses a stored ticket's opening without a resolution unless it is the stored one, whatever is stored", async () => {
     await expectRefusedWhateverStored(ticket('status: SOLVED, openedAt: "2026-11-21T00:00:00Z"'));
+    await expectRefusedWhateverStored(ticket('openedAt: "2026-11-19T00:00:00Z"'));
+  });
+
+  it('takes the stored opening sent again, with or without a status', async () => {
+    const raised = await send(ticket('severity: HIGH, openedAt: "2026-11-20T00:00:00Z"').replace('severity: LOW, ', ''), ingest);
+    expect(raised.code).toBeUndefined();
+    expect(await ticketRow('t1')).toMatchObject({ status: 'OPEN', severity: 'HIGH', opened_at: new Date('2026-11-20T00:00:00Z') });
+    expect((await send(ticket('status: SOLVED, openedAt: "2026-11-20T00:00:00Z"', 't3'), ingest)).code).toBeUndefined();
+    await asAdmin(
+      `mutation { recordSupportTicket(input: { customerId: "${VICTIM}", externalId: "t4", status: OPEN, openedAt: "2026-11-20T00:00:00Z" }) { id } }`,
+    );
+    expect((await send(ticket('status: SOLVED, openedAt: "2026-11-20T00:00:00Z"', 't4'), ingest)).code).toBeUndefined();
+    expect(await ticketRow('t4')).toMatchObject({ status: 'SOLVED', opened_at: new Date('2026-11-20T00:00:00Z') });
+    expect((await ticketRow('t4')).resolved_at.getTime()).toBeGreaterThanOrEqual(new Date('2026-11-20T00:00:00Z').getTime());
+  });
+
+  it('solves a stored ticket at a date sent without its opening, moved up to the stored opening, naming nothing stored', async () => {
+    for (const [externalId, resolvedAt, stored] of [
+      ['t5', '2026-11-25T00:00:00Z', '2026-11-25T00:00:00Z'],
+      ['t6', '2026-11-19T00:00:00Z', '2026-11-20T00:00:00Z'],
+    ]) {
+      await asAdmin(
+        `mutation { recordSupportTicket(input: { customerId: "${VICTIM}", externalId: "${externalId}", status: OPEN, openedAt: "2026-11-20T00:00:00Z" }) { id } }`,
+      );
+      const solved = await send(ticket(`status: SOLVED, resolvedAt: "${resolvedAt}"`, externalId), ingest);
+      expect({ externalId, code: solved.code }).toEqual({ externalId, code: undefined });
+      expect(await ticketRow(externalId)).toMatchObject({ status: 'SOLVED', opened_at: new Date('2026-11-20T00:00:00Z') });
+      expect((await ticketRow(externalId)).resolved_at).toEqual(new Date(stored));
+    }
+    // Its answer may not show the resolution, which can be the stored opening: refused whatever is stored.
+    const shown = await send(
+      `mutation { recordSupportTicket(input: { customerId: "${VICTIM}", externalId: "t6", status: SOLVED, resolvedAt: "2026-11-19T00:00:00Z" }) { id resolvedAt } }`,
+      ingest,
+    );
+    expect(shown).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('resolvedAt') });
+    expect(shown.message).not.toMatch(/2026-11-20/);
   });
 
   it('takes both dates together, a reopening with its opening, and a new ticket resolved without its opening', async () => {
@@ -230,17 +268,23 @@ describe('recordSupportTicket with a key without read', () => {
     expect((await send(ticket('status: SOLVED, resolvedAt: "2026-11-22T00:00:00Z"', 't2'), ingest)).code).toBeUndefined();
   });
 
-  it('takes a SOLVED ticket sent again with its stored resolution and without its opening, and no other resolution', async () => {
-    const before = await inspector.query('select status, opened_at, resolved_at from support_ticket where external_id = $1', ['t1']);
-    expect(before.rows).toEqual([
-      { status: 'SOLVED', opened_at: new Date('2026-11-21T00:00:00Z'), resolved_at: new Date('2026-11-22T00:00:00Z') },
-    ]);
+  it('takes a SOLVED ticket sent again with its stored resolution and without its opening, and corrects it to another', async () => {
+    const before = await ticketRow('t1');
+    expect(before).toMatchObject({
+      status: 'SOLVED',
+      opened_at: new Date('2026-11-21T00:00:00Z'),
+      resolved_at: new Date('2026-11-22T00:00:00Z'),
+    });
     const resent = await send(ticket('status: SOLVED, resolvedAt: "2026-11-22T00:00:00Z"'), ingest);
     expect(resent.code).toBeUndefined();
-    const after = await inspector.query('select status, opened_at, resolved_at from support_ticket where external_id = $1', ['t1']);
-    expect(after.rows).toEqual(before.rows);
-    for (const resolvedAt of ['2026-11-20T00:00:00Z', '2026-11-22T00:00:00.001Z'])
-      await expectRefusedWhateverStored(ticket(`status: SOLVED, resolvedAt: "${resolvedAt}"`));
+    expect(await ticketRow('t1')).toEqual(before);
+    for (const [resolvedAt, stored] of [
+      ['2026-11-20T00:00:00Z', '2026-11-21T00:00:00Z'],
+      ['2026-11-22T00:00:00.001Z', '2026-11-22T00:00:00.001Z'],
+    ]) {
+      expect((await send(ticket(`status: SOLVED, resolvedAt: "${resolvedAt}"`), ingest)).code).toBeUndefined();
+      expect((await ticketRow('t1')).resolved_at).toEqual(new Date(stored));
+    }
   });
 
   it('leaves the comparison to a key with read', async () => {
