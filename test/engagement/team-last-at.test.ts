@@ -63,7 +63,7 @@ it('fills the days stored before the migration from their events that name a use
 
 it("keeps the latest event that names a user as events arrive, in any order and across statements, and none on an integration's days", async () => {
   const db = () => orm.em.fork() as Db;
-  await upsertCustomer(db(), null, { id: 'cust_after', name: 'cust_after' });
+  await upsertCustomer(db(), null, { id: 'cust_after', name: 'cust_after' }, { mayReadStored: true });
   const event = (userId: string | null, occurredAt: string) => ({
     customerId: 'cust_after',
     eventType: 'login',
