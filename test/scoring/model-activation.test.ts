@@ -399,7 +399,12 @@ it('runs one full run for activations sent while one runs, under the model activ
   await holder.query('commit');
   await holder.end();
   await server.app.scheduler.idle();
-  expect(await runs()).toBe(before + 2);
+  // One run for the first activation, if it read the model before the second came (it then waits on
+  // the held row), and one for all the others; or one for all, when the machine is slow enough that the
+  // second came before the first run read the model (joined to it: the next test). Never one each.
+  const ran = (await runs()) - before;
+  expect(ran).toBeGreaterThanOrEqual(1);
+  expect(ran).toBeLessThanOrEqual(2);
   const latest = await ok<{ healthScores: { edges: Array<{ node: { modelVersion: number } }> } }>(
     '{ healthScores { edges { node { modelVersion } } } }',
   );
