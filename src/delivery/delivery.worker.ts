@@ -499,6 +499,7 @@ export async function startDeliveryWorker(services: AppServices, databaseUrl: st
         if (!databaseFailed(outages, error, { during: 'restarting the delivery worker' }))
           logger.error({ err: error }, 'could not restart the delivery worker, or release the jobs its dead runner held');
       },
+      maxTaskWaitMs: config.deliveryLockTimeoutMs,
       logger,
     });
   } catch (error) {

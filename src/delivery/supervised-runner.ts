@@ -4,10 +4,15 @@
 // runner with it, down. Nothing restarts it: the instance would take no delivery job until
 // restarted, and the jobs the dead pool held would stay locked. The supervisor starts another
 // runner after a back-off, releasing the dead one's jobs first, until the instance stops.
+//
+// A dead runner's tasks may outlive it: when the database is down its graceful shutdown fails and
+// graphile-worker falls back to a forceful one, which lets the workers go without waiting for their
+// tasks. A job is released only once its task has ended, else another instance would send its
+// message again while this one is still sending it.
 import { EventEmitter } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Runner, WorkerEvents } from 'graphile-worker';
-import { untilAborted } from '../infra/abort-signals';
+import { ABORTED, untilAborted } from '../infra/abort-signals';
 import type { Logger } from '../infra/logger';
 
 export interface RunnerSupervision {
@@ -21,9 +26,19 @@ export interface RunnerSupervision {
    */
   failed(error: unknown): void;
   logger: Logger;
-  /** The wait before the first restart, doubled after each failed one up to `maxRestartDelayMs`, ms. */
+  /**
+   * The wait before the first restart, ms, doubled after each failed restart, and after each runner
+   * that dies within `stableAfterMs` of its start, up to `maxRestartDelayMs`.
+   */
   restartDelayMs?: number;
   maxRestartDelayMs?: number;
+  /** How long a runner must stay up for the next death to be restarted after `restartDelayMs` again, ms. */
+  stableAfterMs?: number;
+  /**
+   * The longest wait for a dead runner's tasks in flight to end before its jobs are released anyway,
+   * ms: the jobs' lock timeout, after which other instances take them for a crashed one's. Default: no limit.
+   */
+  maxTaskWaitMs?: number;
 }
 
 export interface SupervisedRunner {
@@ -39,6 +54,36 @@ export interface SupervisedRunner {
 
 const RESTART_DELAY_MS = 1000;
 const MAX_RESTART_DELAY_MS = 10_000;
+const STABLE_AFTER_MS = 60_000;
+
+/** The tasks a runner's workers are running, followed through graphile-worker's `job:*` events. */
+interface TasksInFlight {
+  readonly count: number;
+  /** Resolves once none is in flight. */
+  ended(): Promise<void>;
+}
+
+function followTasks(events: WorkerEvents): TasksInFlight {
+  // A worker runs one task at a time: the ids of the workers in the middle of one.
+  const busy = new Set<string>();
+  let waiters: Array<() => void> = [];
+  const done = ({ worker }: { worker: { workerId: string } }) => {
+    busy.delete(worker.workerId);
+    if (busy.size > 0) return;
+    waiters.forEach((wake) => wake());
+    waiters = [];
+  };
+  events.on('job:start', ({ worker }) => busy.add(worker.workerId));
+  events.on('job:complete', done);
+  // Emitted instead of job:complete when recording the job's outcome threw.
+  events.on('worker:fatalError', done);
+  return {
+    get count() {
+      return busy.size;
+    },
+    ended: () => (busy.size === 0 ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve))),
+  };
+}
 
 interface Watched {
   runner: Runner;
@@ -46,19 +91,89 @@ interface Watched {
   readonly stopping: boolean;
   /** The ids it locks jobs under: its pool's (a local queue's jobs) and its workers'. */
   lockHolders: Set<string>;
+  tasks: TasksInFlight;
+}
+
+/** A dead runner whose jobs are not released yet. */
+interface Dead {
+  lockHolders: string[];
+  tasks: TasksInFlight;
+}
+
+/**
+ * The waits between restarts: doubled after each (up to the cap) while runners die soon after their
+ * start, which would otherwise be restarted, and reported, every second; back to the first once one
+ * stayed up.
+ */
+class RestartBackOff {
+  private readonly firstDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly stableAfterMs: number;
+  private nextDelayMs: number;
+  /** Runners that died one after the other, each within stableAfterMs of its start. */
+  deathsInARow = 0;
+
+  constructor(supervision: RunnerSupervision) {
+    this.firstDelayMs = supervision.restartDelayMs ?? RESTART_DELAY_MS;
+    this.maxDelayMs = supervision.maxRestartDelayMs ?? MAX_RESTART_DELAY_MS;
+    this.stableAfterMs = supervision.stableAfterMs ?? STABLE_AFTER_MS;
+    this.nextDelayMs = this.firstDelayMs;
+  }
+
+  /** The wait before the next restart (a failed restart's next try too). */
+  next(): number {
+    const waitMs = this.nextDelayMs;
+    this.nextDelayMs = Math.min(this.nextDelayMs * 2, this.maxDelayMs);
+    return waitMs;
+  }
+
+  /** Counts, and says, a runner that died after `upMs`: an error line once, not at each death of runners that keep dying. */
+  died(upMs: number, logger: Logger): void {
+    if (upMs >= this.stableAfterMs) {
+      this.nextDelayMs = this.firstDelayMs;
+      this.deathsInARow = 0;
+    }
+    this.deathsInARow += 1;
+    const details = { restartInMs: this.nextDelayMs, deathsInARow: this.deathsInARow };
+    if (this.deathsInARow === 1) {
+      logger.error(details, 'delivery worker stopped on its own: another starts shortly; deliveries on this instance wait until then');
+    } else if (this.deathsInARow === 2) {
+      logger.warn(
+        { ...details, stableAfterMs: this.stableAfterMs, maxRestartDelayMs: this.maxDelayMs },
+        'delivery worker stopped on its own again soon after its restart: restarted after longer and longer waits, and said at debug level, until one stays up',
+      );
+    } else {
+      logger.debug(details, 'delivery worker stopped on its own again');
+    }
+  }
+}
+
+/** Resolves once a dead runner's tasks in flight have ended, or after `limitMs` (if set). */
+async function tasksEnded(tasks: TasksInFlight, logger: Logger, limitMs: number | undefined): Promise<void> {
+  if (tasks.count === 0) return;
+  logger.info({ tasksInFlight: tasks.count }, 'delivery worker: waiting for the dead runner’s jobs in flight to end before releasing them');
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => {
+    if (limitMs !== undefined) timer = setTimeout(() => resolve(true), limitMs).unref();
+  });
+  const late = await Promise.race([tasks.ended().then(() => false), timedOut]);
+  clearTimeout(timer);
+  if (late)
+    logger.warn(
+      { tasksInFlight: tasks.count, waitedMs: limitMs },
+      'delivery worker: the dead runner’s jobs still in flight are released anyway, past their lock timeout',
+    );
 }
 
 /** Starts a runner (a failure to start the first is thrown), and another whenever it dies, until stop(). */
 export async function superviseRunner(supervision: RunnerSupervision): Promise<SupervisedRunner> {
   const { logger } = supervision;
-  const firstDelayMs = supervision.restartDelayMs ?? RESTART_DELAY_MS;
-  const maxDelayMs = supervision.maxRestartDelayMs ?? MAX_RESTART_DELAY_MS;
   const halt = new AbortController();
   let current: Watched | null = null;
   let restarting: Promise<void> = Promise.resolve();
-  /** The lock holders of a dead runner whose jobs are not released yet. */
-  let held: string[] = [];
+  let dead: Dead | null = null;
   let stopped: Promise<void> | undefined;
+  const backOff = new RestartBackOff(supervision);
 
   const startRunner = async (): Promise<void> => {
     const events = new EventEmitter() as WorkerEvents;
@@ -67,12 +182,15 @@ export async function superviseRunner(supervision: RunnerSupervision): Promise<S
     events.on('pool:create', ({ workerPool }) => lockHolders.add(workerPool.id));
     events.on('worker:create', ({ worker }) => lockHolders.add(worker.workerId));
     events.on('stop', () => (state.stopping = true));
+    const tasks = followTasks(events);
     const runner = await supervision.start(events);
     // Stopped while it started: it takes no job.
     if (halt.signal.aborted) return runner.stop();
+    const startedAt = Date.now();
     current = {
       runner,
       lockHolders,
+      tasks,
       get stopping() {
         return state.stopping;
       },
@@ -82,25 +200,27 @@ export async function superviseRunner(supervision: RunnerSupervision): Promise<S
     const ended = (): void => {
       if (halt.signal.aborted) return;
       current = null;
-      logger.error(
-        { restartInMs: firstDelayMs },
-        'delivery worker stopped on its own: another starts shortly; deliveries on this instance wait until then',
-      );
-      held = [...lockHolders];
+      dead = { lockHolders: [...lockHolders], tasks };
+      backOff.died(Date.now() - startedAt, logger);
       restarting = restart();
     };
     runner.promise.then(ended, ended);
   };
 
   const restart = async (): Promise<void> => {
-    for (let waitMs = firstDelayMs; ; waitMs = Math.min(waitMs * 2, maxDelayMs)) {
-      await untilAborted(delay(waitMs, undefined, { ref: false }), halt.signal);
+    for (;;) {
+      await untilAborted(delay(backOff.next(), undefined, { ref: false }), halt.signal);
       if (halt.signal.aborted) return;
       try {
-        if (held.length > 0) await supervision.release(held);
-        held = [];
+        if (dead) {
+          // Released before its tasks end, a job would be taken, and its message sent, by another instance meanwhile.
+          if ((await untilAborted(tasksEnded(dead.tasks, logger, supervision.maxTaskWaitMs), halt.signal)) === ABORTED) return;
+          await supervision.release(dead.lockHolders);
+          dead = null;
+        }
         await startRunner();
-        logger.info('delivery worker restarted: deliveries resume');
+        if (backOff.deathsInARow === 1) logger.info('delivery worker restarted: deliveries resume');
+        else logger.debug({ deathsInARow: backOff.deathsInARow }, 'delivery worker restarted');
         return;
       } catch (error) {
         supervision.failed(error);
@@ -116,17 +236,21 @@ export async function superviseRunner(supervision: RunnerSupervision): Promise<S
     stop() {
       stopped ??= (async () => {
         halt.abort();
-        // A restart waiting out its back-off ends at once; one starting a runner stops it.
+        // A restart waiting out its back-off, or for the dead runner's tasks, ends at once; one starting a runner stops it.
         await restarting;
         if (current && !current.stopping) return current.runner.stop();
         if (current) {
           // Stopping on its own, it would refuse to be stopped again: it is waited for.
           await current.runner.promise.catch(() => undefined);
-          held = [...current.lockHolders];
+          dead = { lockHolders: [...current.lockHolders], tasks: current.tasks };
         }
-        // Dead before a restart: its jobs are released now if the database is back, or by another
-        // instance once they are older than the lock timeout.
-        if (held.length > 0) await supervision.release(held).catch(supervision.failed);
+        // Dead before a restart: its jobs are released now (once its tasks have ended) if the database
+        // is back, or by another instance once they are older than the lock timeout.
+        if (dead) {
+          const { lockHolders, tasks } = dead;
+          await tasksEnded(tasks, logger, supervision.maxTaskWaitMs);
+          await supervision.release(lockHolders).catch(supervision.failed);
+        }
       })();
       return stopped;
     },

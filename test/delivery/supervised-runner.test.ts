@@ -1,7 +1,7 @@
 // The supervisor of the delivery worker's graphile-worker runner, with runners that stand in for
 // graphile-worker's (their documented surface: stop(), promise, and the events `pool:create`,
-// `worker:create` and `stop`): a runner that dies is replaced after a back-off, its jobs released
-// first, and a stop is safe in every state.
+// `worker:create`, `stop`, `job:start` and `job:complete`): a runner that dies is replaced after a
+// back-off, its jobs released first once its tasks in flight have ended, and a stop is safe in every state.
 import { Writable } from 'node:stream';
 import type { Runner, WorkerEvents } from 'graphile-worker';
 import pino from 'pino';
@@ -12,6 +12,8 @@ interface FakeRunner {
   /** Stops on its own, as when its pool fails: `stop` is emitted at once, the promise settles once `settle` is called. */
   dieSlowly(): () => void;
   die(): void;
+  /** A task begins on one of its workers; it ends when the returned function is called. */
+  startTask(): () => void;
   stopCalls: number;
 }
 
@@ -44,6 +46,12 @@ function fakeRunner(events: WorkerEvents, poolId: string): FakeRunner {
     },
     die() {
       fake.dieSlowly()();
+    },
+    startTask() {
+      const worker = { workerId: `${poolId}-worker` };
+      const job = { id: '1' };
+      events.emit('job:start', { worker, job } as never);
+      return () => void events.emit('job:complete', { worker, job, error: null } as never);
     },
   };
   return fake;
@@ -186,4 +194,99 @@ it('stops a running runner once, however often it is asked to', async () => {
   await supervised.stop();
   expect(runners[0].stopCalls).toBe(1);
   expect(supervised.running).toBe(false);
+});
+
+it('releases a dead runner’s jobs, and starts another, only once its tasks in flight have ended', async () => {
+  const { options, runners, released } = supervision();
+  const supervised = await superviseRunner(options);
+  // As graphile-worker's forceful shutdown: the runner is gone, its worker's task still sending.
+  const endTask = runners[0].startTask();
+  runners[0].die();
+  await tick(150);
+  expect(released).toEqual([]);
+  expect(runners).toHaveLength(1);
+  endTask();
+  await tick(20);
+  expect(released).toEqual([['pool-1', 'pool-1-worker']]);
+  expect(runners).toHaveLength(2);
+  await supervised.stop();
+});
+
+it('releases a dead runner’s jobs anyway once their tasks have run past maxTaskWaitMs', async () => {
+  const { options, runners, released, lines } = supervision({ maxTaskWaitMs: 100 });
+  const supervised = await superviseRunner(options);
+  runners[0].startTask();
+  runners[0].die();
+  await tick(80);
+  expect(released).toEqual([]);
+  await tick(100);
+  expect(released).toEqual([['pool-1', 'pool-1-worker']]);
+  expect(runners).toHaveLength(2);
+  expect(lines.filter((line) => line.level === 40).map((line) => line.msg)).toEqual([
+    'delivery worker: the dead runner’s jobs still in flight are released anyway, past their lock timeout',
+  ]);
+  await supervised.stop();
+});
+
+it('stops while a dead runner’s tasks are in flight: releases its jobs once they have ended', async () => {
+  const { options, runners, released } = supervision();
+  const supervised = await superviseRunner(options);
+  const endTask = runners[0].startTask();
+  runners[0].die();
+  await tick(80);
+  const stopped = supervised.stop();
+  await tick(20);
+  expect(released).toEqual([]);
+  endTask();
+  await expect(stopped).resolves.toBeUndefined();
+  expect(released).toEqual([['pool-1', 'pool-1-worker']]);
+  expect(runners).toHaveLength(1);
+});
+
+it('waits longer before each restart while runners die soon after their start, with one error line and one warning', async () => {
+  const { options, runners, lines } = supervision({ stableAfterMs: 10_000 });
+  const supervised = await superviseRunner(options);
+  runners[0].die();
+  await tick(70);
+  expect(runners).toHaveLength(2);
+  // Up for less than stableAfterMs: the next restart waits 100 ms, then 200 (the cap), then 200.
+  runners[1].die();
+  await tick(70);
+  expect(runners).toHaveLength(2);
+  await tick(60);
+  expect(runners).toHaveLength(3);
+  runners[2].die();
+  await tick(150);
+  expect(runners).toHaveLength(3);
+  await tick(80);
+  expect(runners).toHaveLength(4);
+  runners[3].die();
+  await tick(150);
+  expect(runners).toHaveLength(4);
+  await tick(80);
+  expect(runners).toHaveLength(5);
+  const said = lines.filter((line) => line.level >= 40);
+  expect(said.map((line) => [line.level, line.msg])).toEqual([
+    [50, 'delivery worker stopped on its own: another starts shortly; deliveries on this instance wait until then'],
+    [
+      40,
+      'delivery worker stopped on its own again soon after its restart: restarted after longer and longer waits, and said at debug level, until one stays up',
+    ],
+  ]);
+  expect(lines.filter((line) => line.msg === 'delivery worker restarted: deliveries resume')).toHaveLength(1);
+  await supervised.stop();
+});
+
+it('starts again from the first wait, and says so again, once a runner has stayed up for stableAfterMs', async () => {
+  const { options, runners, lines } = supervision({ stableAfterMs: 100 });
+  const supervised = await superviseRunner(options);
+  runners[0].die();
+  await tick(70);
+  expect(runners).toHaveLength(2);
+  await tick(120);
+  runners[1].die();
+  await tick(70);
+  expect(runners).toHaveLength(3);
+  expect(lines.filter((line) => line.level >= 40).map((line) => line.level)).toEqual([50, 50]);
+  await supervised.stop();
 });
