@@ -175,9 +175,17 @@ export class ScoringScheduler implements RescoreScheduler {
     }
   }
 
-  /** Waits for the work in progress (tests, shutdown). */
-  idle(): Promise<unknown> {
-    return this.running;
+  /**
+   * Waits for the work in progress (tests, shutdown), and for the work it queues as it ends: an
+   * activation's run that read an older model queues the run owed for the newer one when it ends, after
+   * the chain this was called on had been read.
+   */
+  async idle(): Promise<void> {
+    let waitedFor: Promise<unknown>;
+    do {
+      waitedFor = this.running;
+      await waitedFor;
+    } while (waitedFor !== this.running);
   }
 
   /** Resolves once the runs a crashed process left RUNNING are marked FAILED (start-up waits for it). */
