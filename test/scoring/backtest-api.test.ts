@@ -309,8 +309,11 @@ it('refuses to fit a history in which no signal tells the churners apart; runs t
 }, 180_000);
 
 it('previews the tiers a model would give now, and who would move, largest ARR first, never a churned account, writing nothing', async () => {
-  // A customer bigger than the steady ones; the churners (bigger still) have left and are no one's to move.
+  // A customer bigger than the steady ones, in use as they are (never used since its sign-up 170 days
+  // ago, it would be churned by its silence: in no tier, as healthSummary counts it); the churners
+  // (bigger still) have left and are no one's to move.
   await server.gql(UpsertCustomerDocument, { input: { id: 'cust_bt_big', name: 'Big', signedUpAt: daysAgo(170), arrCents: 5_000_000 } });
+  expect((await server.gql(TrackEngagementBatchDocument, { events: account('cust_bt_big') })).trackEngagementBatch.errors).toEqual([]);
   await server.request('mutation { refreshAllHealthScores { status } }');
   const before = await rowCounts();
   const strict = (
