@@ -13,6 +13,7 @@ import {
   failRunsInterruptedByACrash,
   type FullRunOptions,
   fullRunsOwed,
+  INTERRUPTED_RUN_ERROR,
   refreshAllHealthScores,
   rescoreRequested,
   type ScoringRunRecord,
@@ -37,6 +38,8 @@ export class ScoringScheduler implements RescoreScheduler {
   private takeOverTimer: NodeJS.Timeout | undefined;
   /** A look for the work of an instance that died is queued: the sweep queues no second one behind it. */
   private takeOverQueued = false;
+  /** A sweep marked FAILED a run an instance that is gone left RUNNING: what is owed is run at the first sweep no hold defers. */
+  private takenOver = false;
   private running: Promise<unknown> = Promise.resolve();
   private started = false;
   private stopped = false;
@@ -234,18 +237,30 @@ export class ScoringScheduler implements RescoreScheduler {
    * runs' rows say is owed is run here, and a first start's backfill cut short is resumed. Neither
    * waits: a run or backfill going on (the lock or the hold taken) is left to its instance, and the
    * next sweep looks again.
+   *
+   * What is owed is run only after this instance's sweep has itself taken a run over: owed also reads
+   * true after a run that failed on an error of its own (a bug, a statement timeout) under a model
+   * version that has had no good run, and every sweep of every instance would run it again, each
+   * publishing the batches before the failure (and a run that kills its process, out of memory, would
+   * go from instance to instance). A start still runs what is owed, as it always did.
    */
   private async takeOverAbandonedWork(): Promise<void> {
     const db = this.db();
     if (await anyRunRunning(db)) {
       const failed = await failRunsInterruptedByACrash(this.services);
-      if (failed > 0)
+      if (failed > 0) {
         this.services.logger.warn({ runs: failed }, 'scoring runs left RUNNING by an instance that is gone were marked FAILED');
+        this.takenOver = true;
+      }
     }
     if (this.services.config.scoringIntervalMs === 0 || this.stopped) return;
     // A bulk load or a first start's backfill going on (its instance alive): the next sweep looks again.
     if (await rescoringHeldOff(db)) return;
-    await this.runWhatIsOwed(false);
+    if (this.takenOver) {
+      // Once, whatever it ends with: a failure of its own is not retried by the sweeps.
+      this.takenOver = false;
+      await this.runWhatIsOwed(false);
+    }
     if (!this.stopped) await this.backfillIfFirstStart(true);
   }
 
@@ -437,7 +452,9 @@ export async function rescoreQueued(
  * A first start: signals of any kind (engagement events, payments, NPS answers, support tickets) and
  * no history at all. Or one cut short: runs of a first start's backfill, and none of them as of now
  * that succeeded (its last run, as of the moment its days were done). `cutShortOnly`: only the latter
- * (an instance that started empty and is then sent signals backfills nothing).
+ * (an instance that started empty and is then sent signals backfills nothing), and not when its
+ * latest run failed on an error of its own rather than with its instance: the sweep that asks would
+ * run it again, and fail again, every time (a start still does).
  */
 async function needsFirstStartBackfill(db: Db, cutShortOnly = false): Promise<boolean> {
   const row = await queryOne<{ needed: boolean }>(
@@ -446,8 +463,10 @@ async function needsFirstStartBackfill(db: Db, cutShortOnly = false): Promise<bo
              or exists (select 1 from support_ticket))
         and ((not ? and not exists (select 1 from health_score))
              or (exists (select 1 from scoring_run where first_start)
-                 and not exists (select 1 from scoring_run where first_start and status = 'SUCCEEDED' and not backfill))) as needed`,
-    [cutShortOnly],
+                 and not exists (select 1 from scoring_run where first_start and status = 'SUCCEEDED' and not backfill)
+                 and not (? and coalesce((select status = 'FAILED' and error is distinct from ? from scoring_run
+                                          where first_start order by started_at desc, id desc limit 1), false)))) as needed`,
+    [cutShortOnly, cutShortOnly, INTERRUPTED_RUN_ERROR],
   );
   return row?.needed ?? false;
 }

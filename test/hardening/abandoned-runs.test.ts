@@ -11,6 +11,7 @@ import { TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__gener
 import { waitUntil } from '../helpers/auth';
 import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
+import { post } from './support';
 
 const DAY = 86_400_000;
 /** An instance with the hourly run on, which looks for abandoned work every 300 ms and rescores nothing on its own. */
@@ -72,6 +73,32 @@ describe('a full run whose instance died', () => {
     ]);
     expect(announced).toHaveBeenCalledWith(startedAt);
   });
+
+  it('is not run again, sweep after sweep, when a run fails on an error of its own (only a run it took over is)', async () => {
+    const { database } = survivor;
+    // Every score refused: the run for a new model version fails, and that version never has a good run.
+    await sql(
+      database,
+      `create function refuse_score() returns trigger language plpgsql as $$ begin raise exception 'score refused'; end $$;
+       create trigger refuse_score before insert on health_score for each statement execute function refuse_score()`,
+    );
+    const refused = async () =>
+      (await sql<{ n: number }>(database, `select count(*)::int as n from scoring_run where error = 'score refused'`))[0].n;
+    try {
+      const answer = await post(survivor.url, {
+        query: 'mutation { updateScoringModel(input: { tierPreset: "five_band_thriving" }) { version } }',
+      });
+      expect(answer.body.errors).toBeUndefined();
+      await waitUntil(async () => (await refused()) > 0, 10_000, "the new model's run to fail");
+      // Several sweeps.
+      await pause(1500);
+      await survivor.app.scheduler.idle();
+      expect(await refused()).toBe(1);
+      expect(await sql(database, `select 1 from scoring_run where status = 'RUNNING'`)).toEqual([]);
+    } finally {
+      await sql(database, 'drop trigger refuse_score on health_score; drop function refuse_score()');
+    }
+  });
 });
 
 describe("a first start's backfill whose instance died", () => {
@@ -125,5 +152,32 @@ describe("a first start's backfill whose instance died", () => {
     } finally {
       await loader.stop();
     }
+  });
+});
+
+describe("a first start's backfill that failed on an error of its own", () => {
+  let survivor: TestServer;
+  beforeAll(async () => {
+    survivor = await startTestServer({ label: 'failed_backfill', env: SURVIVOR_ENV });
+    await survivor.app.scheduler.idle();
+  });
+  afterAll(() => survivor.stop());
+
+  it('is not resumed by the sweeps (a start still resumes it)', async () => {
+    const { database } = survivor;
+    await sql(database, `insert into customer (id, name, created_at, updated_at) values ('cust_failed_backfill', 'Failed', now(), now())`);
+    await sql(
+      database,
+      `insert into engagement_event (customer_id, event_type, occurred_at) values ('cust_failed_backfill', 'login', now())`,
+    );
+    // Its first day's run failed on a statement timeout, its instance alive: no run is left RUNNING.
+    await sql(
+      database,
+      `insert into scoring_run (status, as_of, first_start, backfill, finished_at, error)
+       values ('FAILED', now() - interval '30 days', true, true, now(), 'canceling statement due to statement timeout')`,
+    );
+    await pause(1500);
+    await survivor.app.scheduler.idle();
+    expect(await sql(database, 'select count(*)::int as n from scoring_run')).toEqual([{ n: 1 }]);
   });
 });
