@@ -6,6 +6,7 @@ import { sessionUrl } from './postgres-session';
 /**
  * Holds the session-level advisory lock named `name` on a dedicated connection for the duration of
  * `work`: one holder at a time across every instance. `wait` false returns null when it is held.
+ * `work` is given the lock's session, and a signal aborted should that session end while it works.
  * When `signal` aborts before the lock is held (a stopping service, while another instance's work
  * holds it), the wait ends there and the signal's reason is thrown, `work` not run.
  */
@@ -13,15 +14,19 @@ export async function withSessionLock<T>(
   databaseUrl: string,
   name: string,
   wait: boolean,
-  work: (lock: Client) => Promise<T>,
+  work: (lock: Client, lost: AbortSignal) => Promise<T>,
   signal?: AbortSignal,
 ): Promise<T | null> {
   signal?.throwIfAborted();
   const client = new Client({ connectionString: sessionUrl(databaseUrl) });
-  // A connection lost while idle (the database restarting) is reported as an 'error' event, which
-  // unhandled would end the process. The lock goes with the session; the run's own statements
-  // report the outage.
-  client.on('error', () => undefined);
+  // A connection lost while idle (the database restarting, the session terminated, a proxy or
+  // idle_session_timeout closing it) is reported as an 'error' event, which unhandled would end the
+  // process. The lock goes with the session, and another instance may now take the work as
+  // abandoned: `lost` tells `work`, which stops taking more.
+  const lost = new AbortController();
+  const loseLock = (): void => lost.abort(new Error(`the session holding the lock ${name} ended`));
+  client.on('error', loseLock);
+  client.on('end', loseLock);
   try {
     await client.connect();
     if (wait) {
@@ -31,7 +36,7 @@ export async function withSessionLock<T>(
       if (!rows[0].locked) return null;
     }
     try {
-      return await work(client);
+      return await work(client, lost.signal);
     } finally {
       // Without its session the lock is already released.
       await client.query('select pg_advisory_unlock(hashtext($1))', [name]).catch(() => undefined);

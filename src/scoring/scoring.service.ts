@@ -187,7 +187,7 @@ function beforeStart(customerId: string, signedUpAt: string | Date | null, asOfG
 function withFullRunLock<T>(
   databaseUrl: string,
   wait: boolean,
-  work: (lock: Client) => Promise<T>,
+  work: (lock: Client, lockLost: AbortSignal) => Promise<T>,
   signal?: AbortSignal,
 ): Promise<T | null> {
   return withSessionLock(databaseUrl, FULL_RUN_LOCK, wait, work, signal);
@@ -390,7 +390,7 @@ export async function refreshAllHealthScores(
   return withFullRunLock(
     databaseUrlOf(services),
     wait,
-    async (lock) => {
+    async (lock, lockLost) => {
       // Stopped as the lock came: no row, as if still waiting.
       signal?.throwIfAborted();
       // Before any reason to skip: a run that skips is no reason to leave a dead process's run RUNNING.
@@ -402,7 +402,7 @@ export async function refreshAllHealthScores(
       // A run as of now (no asOf) is as of when it gets the lock: one that waited for another
       // instance's run would otherwise be dated before the live scorings done meanwhile.
       const when = asOf == null ? new Date() : given;
-      return whileScoring(() => fullRun(services, db, lock, when, { firstStart, backfill: asBackfill, stopped, onStarted }));
+      return whileScoring(() => fullRun(services, db, lock, when, { firstStart, backfill: asBackfill, stopped, lockLost, onStarted }));
     },
     signal,
   );
@@ -431,8 +431,17 @@ async function fullRun(
     firstStart,
     backfill,
     stopped,
+    lockLost,
     onStarted,
-  }: Required<Pick<FullRunOptions, 'firstStart' | 'backfill' | 'stopped'>> & Pick<FullRunOptions, 'onStarted'>,
+  }: Required<Pick<FullRunOptions, 'firstStart' | 'backfill' | 'stopped'>> &
+    Pick<FullRunOptions, 'onStarted'> & {
+      /**
+       * Aborted when the lock's session ends while the run works on the pool (terminated, a proxy or
+       * idle_session_timeout closing it): the lock is gone with it, and another instance's sweep takes
+       * the run for abandoned and runs it again. It is stopped as the service's stop stops it.
+       */
+      lockLost: AbortSignal;
+    },
 ): Promise<ScoringRunRecord> {
   // Read before the row is written, which records it: a start compares it with the active version (fullRunsOwed).
   const model = await getActiveModel(db);
@@ -452,7 +461,7 @@ async function fullRun(
     onStarted?.({ runId: run.id, modelVersion: model.version, allBatchesClaimed: () => done && !interrupted });
     const nextSlice = (): Promise<string[]> =>
       (reading = reading.then(async () => {
-        if (!done && stopped()) done = interrupted = true;
+        if (!done && (stopped() || lockLost.aborted)) done = interrupted = true;
         if (done) return [];
         const ids = (
           await query<{ id: string }>(db, 'select id from customer where id > ? order by id limit ?', [after, SCORING_BATCH_SIZE])
@@ -484,26 +493,47 @@ async function fullRun(
     const failure = workers.find((w): w is PromiseRejectedResult => w.status === 'rejected');
     if (failure) throw failure.reason;
     if (interrupted) {
-      services.logger.warn({ runId: run.id }, 'full scoring run stopped with the service: the next start runs it again');
-      return (await queryOne<ScoringRunRecord>(
-        db,
-        `update scoring_run set status = 'FAILED', finished_at = now(), error = ? where id = ? returning ${RUN_COLUMNS}`,
-        [INTERRUPTED_RUN_ERROR, run.id],
-      )) as ScoringRunRecord;
+      if (lockLost.aborted)
+        services.logger.warn(
+          { runId: run.id },
+          'full scoring run stopped: the session holding its lock ended, so it is no longer the one run',
+        );
+      else services.logger.warn({ runId: run.id }, 'full scoring run stopped with the service: the next start runs it again');
+      return endRun(services, db, run.id, 'FAILED', INTERRUPTED_RUN_ERROR);
     }
-    return (await queryOne<ScoringRunRecord>(
-      db,
-      `update scoring_run set status = 'SUCCEEDED', finished_at = now() where id = ? returning ${RUN_COLUMNS}`,
-      [run.id],
-    )) as ScoringRunRecord;
+    return endRun(services, db, run.id, 'SUCCEEDED', null);
   } catch (error) {
     // Why it failed, as the driver says it (not the statement it was running), within the column's length.
-    await query(db, `update scoring_run set status = 'FAILED', finished_at = now(), error = ? where id = ?`, [
-      cutText(driverMessage(error), MAX_RUN_ERROR_LENGTH),
-      run.id,
-    ]);
+    await endRun(services, db, run.id, 'FAILED', cutText(driverMessage(error), MAX_RUN_ERROR_LENGTH));
     throw error;
   }
+}
+
+/**
+ * Writes the outcome of run `runId`, only while its row is RUNNING. Its lock's session may have
+ * ended while it worked (fullRun's `lockLost`), and an instance's sweep then marked it FAILED as
+ * interrupted, told subscribers to resync and ran it again: that row is left as the sweep wrote it,
+ * and returned as it is.
+ */
+async function endRun(
+  services: CoreServices,
+  db: Db,
+  runId: string,
+  status: 'SUCCEEDED' | 'FAILED',
+  error: string | null,
+): Promise<ScoringRunRecord> {
+  const ended = await queryOne<ScoringRunRecord>(
+    db,
+    `update scoring_run set status = ?, finished_at = now(), error = ? where id = ? and status = 'RUNNING' returning ${RUN_COLUMNS}`,
+    [status, error, runId],
+  );
+  if (ended) return ended;
+  const row = (await queryOne<ScoringRunRecord>(db, `select ${RUN_COLUMNS} from scoring_run where id = ?`, [runId])) as ScoringRunRecord;
+  services.logger.warn(
+    { runId, outcome: status, error, row: { status: row.status, error: row.error } },
+    'full scoring run ended after another instance had marked it FAILED (its lock session was lost): its row is left so',
+  );
+  return row;
 }
 
 /**

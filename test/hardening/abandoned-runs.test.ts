@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import type { Db } from '../../src/infra/sql';
 import { endsOfPastDays } from '../../src/scoring/backfill-history';
 import { BACKFILL_DAYS } from '../../src/scoring/scoring.scheduler';
-import { INTERRUPTED_RUN_ERROR, refreshAllHealthScores } from '../../src/scoring/scoring.service';
+import { INTERRUPTED_RUN_ERROR, refreshAllHealthScores, SCORING_BATCH_SIZE } from '../../src/scoring/scoring.service';
 import { TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
 import { waitUntil } from '../helpers/auth';
 import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
@@ -98,6 +98,62 @@ describe('a full run whose instance died', () => {
     } finally {
       await sql(database, 'drop trigger refuse_score on health_score; drop function refuse_score()');
     }
+  });
+});
+
+describe('a full run whose lock session is lost while it works', () => {
+  // Three batches and a bit: a batch is claimed after the first has committed.
+  const CUSTOMERS = 3 * SCORING_BATCH_SIZE + 1;
+  let server: TestServer;
+  beforeAll(async () => {
+    // No sweep here: what the run does itself is under test.
+    server = await startTestServer({ label: 'lost_lock' });
+    await sql(
+      server.database,
+      `insert into customer (id, name, created_at, updated_at)
+       select 'lost_' || lpad(n::text, 5, '0'), 'Lost ' || n, now(), now() from generate_series(1, ${CUSTOMERS}) n`,
+    );
+  });
+  afterAll(() => server.stop());
+
+  /** Runs `statement` in the transaction of every batch's insert of scores, while a full run goes. */
+  async function duringEachBatch<T>(statement: string, work: () => Promise<T>): Promise<T> {
+    await sql(
+      server.database,
+      `create function during_batch() returns trigger language plpgsql as $$ begin ${statement}; return null; end $$;
+       create trigger during_batch after insert on health_score for each statement execute function during_batch()`,
+    );
+    try {
+      return await work();
+    } finally {
+      await sql(server.database, 'drop trigger during_batch on health_score; drop function during_batch()');
+    }
+  }
+
+  const fullRun = () => refreshAllHealthScores(server.app.services, server.app.orm.em.fork() as Db, null, true);
+
+  it("leaves the row as another instance's sweep marked it (FAILED, interrupted), not SUCCEEDED over it", async () => {
+    await sql(server.database, 'delete from scoring_run');
+    // As the sweep of an instance that found the lock free would have marked it.
+    const run = await duringEachBatch(
+      `update scoring_run set status = 'FAILED', finished_at = now(), error = '${INTERRUPTED_RUN_ERROR}' where status = 'RUNNING'`,
+      fullRun,
+    );
+    expect([run?.status, run?.error]).toEqual(['FAILED', INTERRUPTED_RUN_ERROR]);
+    expect(await sql(server.database, 'select status, error from scoring_run')).toEqual([
+      { status: 'FAILED', error: INTERRUPTED_RUN_ERROR },
+    ]);
+  });
+
+  it('claims no further batch once the session holding its lock has ended, and ends interrupted', async () => {
+    await sql(server.database, 'delete from scoring_run');
+    // The lock's session ended by an administrator (or a proxy, or idle_session_timeout) during the first batches.
+    const run = await duringEachBatch(
+      `perform pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and granted and pid <> pg_backend_pid()`,
+      fullRun,
+    );
+    expect([run?.status, run?.error]).toEqual(['FAILED', INTERRUPTED_RUN_ERROR]);
+    expect(run?.customersScored).toBeLessThan(CUSTOMERS);
   });
 });
 
