@@ -14,6 +14,9 @@ import type { TestServer } from '../helpers/server';
 import { Browser, openBrowser, seriousAxeViolations } from './browser';
 import { closeSeededDashboard, openSeededDashboard, pageHelpers } from './page-helpers';
 
+/** A count as the dashboard writes it: grouped (`1,411`). */
+const grouped = (count: number) => count.toLocaleString('en-US');
+
 const PAGE_SIZE = 25;
 const DAY_MS = 86_400_000;
 
@@ -80,7 +83,7 @@ it("keeps the worklist's page and filters in the link, so that back, a reload an
   await visit('#/worklist');
   await page.waitForSelector('[data-testid=worklist] tbody tr');
   await page.getByRole('button', { name: 'Next →' }).click();
-  await waitForText('[data-testid=page-range]', `26–${Math.min(total, 2 * PAGE_SIZE)} of ${total}`);
+  await waitForText('[data-testid=page-range]', `26–${grouped(Math.min(total, 2 * PAGE_SIZE))} of ${grouped(total)}`);
   expect(new URL(page.url()).hash).toBe('#/worklist?page=2');
   expect(await shownWorklistIds()).toEqual(secondPage);
 
@@ -111,9 +114,9 @@ it("keeps the worklist's page and filters in the link, so that back, a reload an
   await page.getByLabel('Tier').selectOption('critical');
   expect(new URL(page.url()).hash).toBe('#/worklist?tier=critical');
   const critical = await api<WorklistPage>('{ worklist(first: 1, tier: "critical") { totalCount edges { node { id } } } }');
-  await waitForText('[data-testid=page-range]', new RegExp(`^1–\\d+ of ${critical.worklist.totalCount}$`));
+  await waitForText('[data-testid=page-range]', new RegExp(`^1–\\d+ of ${grouped(critical.worklist.totalCount)}$`));
   await page.reload();
-  await waitForText('[data-testid=page-range]', new RegExp(`^1–\\d+ of ${critical.worklist.totalCount}$`));
+  await waitForText('[data-testid=page-range]', new RegExp(`^1–\\d+ of ${grouped(critical.worklist.totalCount)}$`));
   expect(await page.getByLabel('Tier').inputValue()).toBe('critical');
   expect(await shownWorklistIds()).toEqual(await worklistIds(0, PAGE_SIZE, 'critical'));
 }, 90_000);
@@ -122,12 +125,12 @@ it('opens a link to a page past the end of a list at its last page, and a link w
   const total = await worklistTotal();
   const lastPage = Math.ceil(total / PAGE_SIZE);
   await visit('#/worklist?page=40');
-  await waitForText('[data-testid=page-range]', `${(lastPage - 1) * PAGE_SIZE + 1}–${total} of ${total}`);
+  await waitForText('[data-testid=page-range]', `${grouped((lastPage - 1) * PAGE_SIZE + 1)}–${grouped(total)} of ${grouped(total)}`);
   expect(new URL(page.url()).hash).toBe(`#/worklist?page=${lastPage}`);
   expect(await shownWorklistIds()).toEqual(await worklistIds((lastPage - 1) * PAGE_SIZE, PAGE_SIZE));
   for (const link of ['#/worklist', '#/worklist?page=0', '#/worklist?page=two']) {
     await visit(link);
-    await waitForText('[data-testid=page-range]', `1–${PAGE_SIZE} of ${total}`);
+    await waitForText('[data-testid=page-range]', `1–${PAGE_SIZE} of ${grouped(total)}`);
   }
 }, 60_000);
 
@@ -150,7 +153,7 @@ it('opens a link whose page is no page number at the first page, and rewrites th
   }
   // A page number written otherwise is written as the pager writes it.
   await visit('#/worklist?page=02');
-  await waitForText('[data-testid=page-range]', `26–${Math.min(total, 2 * PAGE_SIZE)} of ${total}`);
+  await waitForText('[data-testid=page-range]', `26–${grouped(Math.min(total, 2 * PAGE_SIZE))} of ${grouped(total)}`);
   expect(await settledHash('#/worklist?page=2')).toBe('#/worklist?page=2');
 }, 60_000);
 
@@ -163,7 +166,7 @@ it('adds a history entry for each page turned, so that back returns to the page 
   await waitForText('[data-testid=page-range]', /^26–/);
   expect(new URL(page.url()).hash).toBe('#/worklist?page=2');
   await page.goBack();
-  await waitForText('[data-testid=page-range]', `1–${PAGE_SIZE} of ${total}`);
+  await waitForText('[data-testid=page-range]', `1–${PAGE_SIZE} of ${grouped(total)}`);
   expect(new URL(page.url()).hash).toBe('#/worklist');
   expect(await shownWorklistIds()).toEqual(firstPage);
   await page.goForward();
@@ -178,7 +181,7 @@ it('adds a history entry for each page turned, so that back returns to the page 
   await page.getByLabel('Tier').selectOption('critical');
   expect(new URL(page.url()).hash).toBe('#/worklist?tier=critical');
   await page.goBack();
-  await waitForText('[data-testid=page-range]', `1–${PAGE_SIZE} of ${total}`);
+  await waitForText('[data-testid=page-range]', `1–${PAGE_SIZE} of ${grouped(total)}`);
   expect(new URL(page.url()).hash).toBe('#/worklist');
   expect(await page.getByLabel('Tier').inputValue()).toBe('');
 }, 60_000);
@@ -203,7 +206,11 @@ it('opens a link far past the end of a list longer than one walk step (500 rows)
   expect(changes.totalCount).toBeGreaterThan(1200);
   const lastPage = Math.ceil(changes.totalCount / PAGE_SIZE);
   await visit('#/changes?page=100000');
-  await waitForText('[data-testid=page-range]', `${(lastPage - 1) * PAGE_SIZE + 1}–${changes.totalCount} of ${changes.totalCount}`, 20_000);
+  await waitForText(
+    '[data-testid=page-range]',
+    `${grouped((lastPage - 1) * PAGE_SIZE + 1)}–${grouped(changes.totalCount)} of ${grouped(changes.totalCount)}`,
+    20_000,
+  );
   expect(new URL(page.url()).hash).toBe(`#/changes?page=${lastPage}`);
 }, 60_000);
 
