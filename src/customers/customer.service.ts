@@ -606,13 +606,19 @@ const ARR_AT_RISK_SQL = 'c.arr_cents * (100 - coalesce(c.health_score, 100))';
  * (`customer_arr_at_risk_idx`); the others, cancelled by now but not staged CHURNED yet (by the scoring
  * round after the date), are few and all CHURNED (`customer_churn_unstaged_idx`).
  */
+/**
+ * ARR at risk by the stored stage, as `customer_arr_at_risk_idx` holds it: the key of a list that holds
+ * no account cancelled by now (the worklist), where it equals ARR_AT_RISK_DESC's, and of the first leg below.
+ */
+export const ARR_AT_RISK_STORED_KEY: SortKey = {
+  expression: `(case when c.lifecycle_stage = 'CHURNED' then -1 else ${ARR_AT_RISK_SQL} end)`,
+  type: 'bigint',
+};
+
 const ARR_AT_RISK_LEGS: KeysetLeg[] = [
   {
     where: [`(${STILL_A_CUSTOMER} or c.lifecycle_stage = 'CHURNED')`],
-    sortKeys: [
-      { expression: `(case when c.lifecycle_stage = 'CHURNED' then -1 else ${ARR_AT_RISK_SQL} end)`, type: 'bigint' },
-      { expression: 'c.id', type: 'text' },
-    ],
+    sortKeys: [ARR_AT_RISK_STORED_KEY, { expression: 'c.id', type: 'text' }],
   },
   {
     where: [`not ${STILL_A_CUSTOMER}`, `c.lifecycle_stage is distinct from 'CHURNED'`],

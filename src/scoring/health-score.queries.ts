@@ -1,6 +1,7 @@
 // Read side of scoring: latest scores, history, tier changes, the summary and the worklist.
 import {
   addCustomerSegment,
+  ARR_AT_RISK_STORED_KEY,
   addSegmentFilter,
   checkCustomerId,
   CUSTOMER_COLUMNS,
@@ -356,10 +357,10 @@ export async function worklist(
     where,
     params,
     sortKeys: [
-      // ARR at risk as `customers(orderBy: ARR_AT_RISK_DESC)` writes it (every scored account has a
-      // score, so it is the same value): its index then gives the accounts in this order, and a page
-      // stops after its rows instead of sorting every account.
-      CUSTOMER_ORDERINGS[CustomerOrder.ARR_AT_RISK_DESC].sortKeys[0],
+      // ARR at risk as `customer_arr_at_risk_idx` holds it (every scored account has a score, and the
+      // worklist holds no account cancelled by now, so it is ARR_AT_RISK_DESC's value): the index then
+      // gives the accounts in this order, and a page stops after its rows instead of sorting every account.
+      ARR_AT_RISK_STORED_KEY,
       // The latest decline, none across a model change nor from a thinly observed score (SCORE_DROP_SQL).
       { expression: `coalesce(${SCORE_DROP_SQL}, 0)`, type: 'int' },
       { expression: 'c.id', type: 'text' },
