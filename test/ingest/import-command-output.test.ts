@@ -33,6 +33,7 @@ describe('the import command', () => {
       );
     } finally {
       await orm.close();
+      await database.drop();
       rmSync(dir, { recursive: true, force: true });
     }
     const refused = printed.filter((line) => line.startsWith('  line 1:'));
