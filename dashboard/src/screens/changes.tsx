@@ -75,7 +75,7 @@ export function ChangesScreen() {
   // A new filter starts again at the first page; a default leaves the link.
   const setFilter = (name: keyof typeof filters, value: string) => changeLink({ [name]: value, page: '' });
   const position = useLinkedPage(link, changeLink);
-  const { connection, pages, error, askingAgain, fetching } = usePagedQuery(
+  const paged = usePagedQuery(
     ChangesQuery,
     { since: dayStart(filters.since), csmOwner: filters.csmOwner.trim() || null, minScoreDrop: filters.minScoreDrop, first: PAGE_SIZE },
     (data) => data.changes,
@@ -102,17 +102,7 @@ export function ChangesScreen() {
         />
         <ApplyButton />
       </form>
-      <RecordTable
-        title="Changes"
-        testId="changes"
-        pages={pages}
-        pageSize={PAGE_SIZE}
-        error={error}
-        askingAgain={askingAgain}
-        fetching={fetching}
-        connection={connection}
-        columns={COLUMNS}
-      />
+      <RecordTable title="Changes" testId="changes" {...paged} pageSize={PAGE_SIZE} columns={COLUMNS} />
     </section>
   );
 }

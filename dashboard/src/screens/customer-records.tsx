@@ -121,22 +121,16 @@ export function CustomerRecords({ customerId }: { customerId: string }) {
 }
 
 function NpsAnswers({ customerId }: { customerId: string }) {
-  const { connection, pages, error, askingAgain, fetching } = usePagedQuery(
-    NpsQuery,
-    { id: customerId, first: PAGE_SIZE },
-    (data) => data.customer?.npsResponses,
-    { customerId, walkRows: HEAVY_WALK_ROWS },
-  );
+  const paged = usePagedQuery(NpsQuery, { id: customerId, first: PAGE_SIZE }, (data) => data.customer?.npsResponses, {
+    customerId,
+    walkRows: HEAVY_WALK_ROWS,
+  });
   return (
     <RecordTable
       title="NPS answers"
       testId="nps-answers"
-      pages={pages}
+      {...paged}
       pageSize={PAGE_SIZE}
-      error={error}
-      askingAgain={askingAgain}
-      fetching={fetching}
-      connection={connection}
       columns={[
         { header: 'When', cell: (row) => formatDateTime(row.respondedAt) },
         { header: 'Score', cell: (row) => row.score, numeric: true },
@@ -148,22 +142,13 @@ function NpsAnswers({ customerId }: { customerId: string }) {
 }
 
 function Payments({ customerId }: { customerId: string }) {
-  const { connection, pages, error, askingAgain, fetching } = usePagedQuery(
-    PaymentsQuery,
-    { id: customerId, first: PAGE_SIZE },
-    (data) => data.customer?.payments,
-    { customerId },
-  );
+  const paged = usePagedQuery(PaymentsQuery, { id: customerId, first: PAGE_SIZE }, (data) => data.customer?.payments, { customerId });
   return (
     <RecordTable
       title="Payments"
       testId="payments"
-      pages={pages}
+      {...paged}
       pageSize={PAGE_SIZE}
-      error={error}
-      askingAgain={askingAgain}
-      fetching={fetching}
-      connection={connection}
       columns={[
         { header: 'When', cell: (row) => formatDateTime(row.occurredAt) },
         { header: 'Amount', cell: (row) => formatAmount(row.amountCents, row.currency), numeric: true },
@@ -175,22 +160,13 @@ function Payments({ customerId }: { customerId: string }) {
 }
 
 function Tickets({ customerId }: { customerId: string }) {
-  const { connection, pages, error, askingAgain, fetching } = usePagedQuery(
-    TicketsQuery,
-    { id: customerId, first: PAGE_SIZE },
-    (data) => data.customer?.supportTickets,
-    { customerId },
-  );
+  const paged = usePagedQuery(TicketsQuery, { id: customerId, first: PAGE_SIZE }, (data) => data.customer?.supportTickets, { customerId });
   return (
     <RecordTable
       title="Support tickets"
       testId="tickets"
-      pages={pages}
+      {...paged}
       pageSize={PAGE_SIZE}
-      error={error}
-      askingAgain={askingAgain}
-      fetching={fetching}
-      connection={connection}
       columns={[
         { header: 'Opened', cell: (row) => formatDateTime(row.openedAt) },
         {
@@ -217,22 +193,16 @@ function Tickets({ customerId }: { customerId: string }) {
 }
 
 function Outreach({ customerId }: { customerId: string }) {
-  const { connection, pages, error, askingAgain, fetching } = usePagedQuery(
-    OutreachQuery,
-    { id: customerId, first: PAGE_SIZE },
-    (data) => data.customer?.outreach,
-    { customerId, walkRows: HEAVY_WALK_ROWS },
-  );
+  const paged = usePagedQuery(OutreachQuery, { id: customerId, first: PAGE_SIZE }, (data) => data.customer?.outreach, {
+    customerId,
+    walkRows: HEAVY_WALK_ROWS,
+  });
   return (
     <RecordTable
       title="Outreach"
       testId="customer-outreach"
-      pages={pages}
+      {...paged}
       pageSize={PAGE_SIZE}
-      error={error}
-      askingAgain={askingAgain}
-      fetching={fetching}
-      connection={connection}
       columns={[
         { header: 'When', cell: (row) => formatDateTime(row.createdAt) },
         { header: 'Playbook', cell: (row) => `${row.playbook} (${humanise(row.trigger)})` },

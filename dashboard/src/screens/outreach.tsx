@@ -89,7 +89,7 @@ export function OutreachScreen() {
   // A new filter starts again at the first page.
   const setFilter = (name: keyof typeof filters, value: string) => changeLink({ [name]: value, page: '' });
   const position = useLinkedPage(link, changeLink);
-  const { connection, pages, error, askingAgain, fetching } = usePagedQuery(
+  const paged = usePagedQuery(
     OutreachLogQuery,
     {
       first: PAGE_SIZE,
@@ -151,12 +151,8 @@ export function OutreachScreen() {
       <RecordTable
         title="Actions"
         testId="outreach-log"
-        pages={pages}
+        {...paged}
         pageSize={PAGE_SIZE}
-        error={error}
-        askingAgain={askingAgain}
-        fetching={fetching}
-        connection={connection}
         columns={[
           { header: 'When', cell: (row) => formatDateTime(row.createdAt) },
           {

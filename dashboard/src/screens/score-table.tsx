@@ -33,24 +33,15 @@ const ScoresQuery = graphql(`
 `);
 
 export function ScoreTable({ customerId }: { customerId: string }) {
-  const { connection, pages, error, askingAgain, fetching } = usePagedQuery(
-    ScoresQuery,
-    { id: customerId, first: PAGE_SIZE },
-    (data) => data.customer?.scoreHistory,
-    { customerId },
-  );
+  const paged = usePagedQuery(ScoresQuery, { id: customerId, first: PAGE_SIZE }, (data) => data.customer?.scoreHistory, { customerId });
   return (
     <details class="score-table">
       <summary>Show every score as a table</summary>
       <RecordTable
         title="Scores, latest first"
         testId="score-table"
-        pages={pages}
+        {...paged}
         pageSize={PAGE_SIZE}
-        error={error}
-        askingAgain={askingAgain}
-        fetching={fetching}
-        connection={connection}
         columns={[
           { header: 'When', cell: (row) => formatDateTime(row.asOf) },
           { header: 'Score', cell: (row) => row.score, numeric: true },
