@@ -9,9 +9,12 @@ const model = DEFAULT_SCORING_MODEL;
 const severity = (tierKey: string) => tierByKey(model.tiers, tierKey)!.severity;
 const AT_RISK = severity('at_risk');
 
+/** Whether an account used every `gapDays` days (a fraction spreads its gaps: 3.5 alternates 3 and 4) is in use on `day`. */
+const usedEvery = (gapDays: number) => (day: number) => day === 0 || Math.floor(day / gapDays) !== Math.floor((day - 1) / gapDays);
+
 /** An account in use every `gapDays` days until `lastDay`, then silent, scored nightly until it is churned. */
 function lapsingAccount(gapDays: number, lastDay = 196) {
-  const activity = activityCalendar(lastDay + 1, (day) => day % gapDays === 0 || day === lastDay);
+  const activity = activityCalendar(lastDay + 1, (day) => usedEvery(gapDays)(day) || day === lastDay);
   const days = simulateDailyScoring(model, activity, { days: lastDay + 62, scoringHour: 24 });
   return days.filter((d) => d.day >= lastDay).map((d) => ({ ...d, silentDays: d.day - lastDay }));
 }
@@ -45,11 +48,7 @@ describe('an account with a rare rhythm that stops coming (default model)', () =
     expect(days.filter((d) => d.silentDays < 45).every((d) => !d.result.penalties.some((p) => p.applied && p.name === 'lapsing'))).toBe(
       true,
     );
-    const steady = simulateDailyScoring(
-      model,
-      activityCalendar(240, (day) => day % gapDays === 0),
-      { days: 240, scoringHour: 24 },
-    );
+    const steady = simulateDailyScoring(model, activityCalendar(240, usedEvery(gapDays)), { days: 240, scoringHour: 24 });
     expect(steady.filter((d) => d.day >= 90).every((d) => !d.result.penalties.some((p) => p.applied && p.name === 'lapsing'))).toBe(true);
   });
 
