@@ -1,7 +1,7 @@
 // Which stored points a later score is measured from. A score resting on next to nothing (a customer
 // created before its data arrived, scored healthy on neutral values) says what was missing, not where
 // the account stood: it is no "before" for the playbooks (thinlyObserved), nor for anything that reads
-// the stored history as a fall, a drop or a tier left.
+// the stored history as a fall, a drop or a tier left (a tier change, as every reader tells it: tierChangeFromSql).
 import { scoresComputedAlikeSql } from './scoring-model.service';
 
 /**
@@ -47,4 +47,33 @@ export function measuredFromPreviousSql(later: LaterPoint, { computedAlike }: { 
   return `not exists (select 1 from (select p.coverage, p.model_version from health_score p where p.customer_id = ${later.customer} and p.as_of < ${later.at}
                                      order by p.as_of desc, p.id desc limit 1) prev
                       where not (${wellObservedSql('prev', minCoverageSql(later.version))}${alike}))`;
+}
+
+/** The columns of a tier change that say where it came from, as SQL expressions. */
+export interface TierChangeFrom {
+  fromTier: string;
+  fromScore: string;
+  direction: string;
+}
+
+/**
+ * SQL: where the tier_change row `change` came from, as every reader tells it (the changes feed,
+ * tierChanges, a customer's tierChanges, and the healthTierChanged event, read back from the row as
+ * written). A move off a point resting on next to nothing (thinly observed, as the version it moved
+ * under judges: measuredFromPreviousSql) is a first placement: no tier nor score before it, and NEW,
+ * as a playbook decides it (no TIER_WORSENED; its message says "first scored critical"), not a fall
+ * from a healthy the account never was. The row itself keeps the point it left (from_tier,
+ * from_score, direction): it is the history's link to that point, which the edits of history-links.ts
+ * compare and rewrite as they are.
+ */
+export function tierChangeFromSql(change: string): TierChangeFrom {
+  const measured = measuredFromPreviousSql(
+    { customer: `${change}.customer_id`, at: `${change}.changed_at`, version: `${change}.model_version` },
+    { computedAlike: false },
+  );
+  return {
+    fromTier: `case when ${measured} then ${change}.from_tier end`,
+    fromScore: `case when ${measured} then ${change}.from_score end`,
+    direction: `case when ${measured} then ${change}.direction else 'NEW' end`,
+  };
 }

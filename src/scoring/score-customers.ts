@@ -17,7 +17,7 @@ import { warmedUpFlags } from './warm-up-flags';
 import { MARK_BACKGROUND_WORK } from '../infra/shutdown-drain';
 import { appliedPenaltyNames, encodePenalties, encodeSignals, StoredPenalty, StoredSignal } from './signal-storage';
 import { ALIKE_VERSIONS_SQL, loadModelConfigs } from './scoring-model.service';
-import { wellObservedSql } from './compared-points.sql';
+import { tierChangeFromSql, wellObservedSql } from './compared-points.sql';
 import {
   assessCustomer,
   carriedFlags,
@@ -170,9 +170,16 @@ export const HEALTH_SCORE_COLUMN_MAP: ColumnMap = {
 
 export const HEALTH_SCORE_COLUMNS = selectColumns(HEALTH_SCORE_COLUMN_MAP);
 
-export const TIER_CHANGE_COLUMNS = `t.id::text as id, t.customer_id as "customerId", t.from_tier as "fromTier", t.to_tier as "toTier",
-  t.from_score as "fromScore", t.to_score as "toScore", t.model_version as "modelVersion", t.from_model_version as "fromModelVersion",
-  t.direction, t.changed_at as "changedAt", t.backfill`;
+const TOLD_FROM = tierChangeFromSql('t');
+
+/**
+ * A tier_change row `t` as a TierChange, where it came from told as everywhere (tierChangeFromSql):
+ * the tierChanges lists and the healthTierChanged event (the rows as written, read back) say what the
+ * changes feed says.
+ */
+export const TIER_CHANGE_COLUMNS = `t.id::text as id, t.customer_id as "customerId", ${TOLD_FROM.fromTier} as "fromTier", t.to_tier as "toTier",
+  ${TOLD_FROM.fromScore} as "fromScore", t.to_score as "toScore", t.model_version as "modelVersion", t.from_model_version as "fromModelVersion",
+  ${TOLD_FROM.direction} as direction, t.changed_at as "changedAt", t.backfill`;
 
 interface RecentAction {
   playbook: string;

@@ -195,13 +195,17 @@ export class TierChange {
   @Field(() => ID)
   customerId!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "The tier before it; null for a first placement: the customer's first tier, or a move off a thinly observed score (on less than lifecycle.minCoverage of the weight: no tier the account was in), as `changes` lists it.",
+  })
   fromTier!: string | null;
 
   @Field()
   toTier!: string;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'The score before it; null when fromTier is.' })
   fromScore!: number | null;
 
   @Field(() => Int)
@@ -213,7 +217,7 @@ export class TierChange {
   @Field(() => Int, {
     nullable: true,
     description:
-      'The model version that scored the point the change comes from (fromScore); null for a change from no tier. When it differs from modelVersion and the two versions score otherwise (they are not of one run of versions activated one after another, each differing from the one before only in playbook settings), the model changed, not the account: `changes` leaves the change out.',
+      "The model version that scored the point the change comes from (that of a thinly observed score for a first placement off it); null for a customer's first tier. When it differs from modelVersion and the two versions score otherwise (they are not of one run of versions activated one after another, each differing from the one before only in playbook settings), the model changed, not the account: `changes` leaves the change out.",
   })
   fromModelVersion!: number | null;
 

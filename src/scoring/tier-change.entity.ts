@@ -31,6 +31,11 @@ export class TierChange {
   @ManyToOne(() => Customer, { deleteRule: 'cascade', index: false })
   customer!: Customer;
 
+  /**
+   * The tier of the point before it (null when there is none), with its score and the direction
+   * between them: the history's link to that point. Readers tell a move off a thinly observed point
+   * as a first placement (tierChangeFromSql), not as stored.
+   */
   @Property({ type: 'text', nullable: true })
   fromTier?: string | null;
 

@@ -1,7 +1,10 @@
 // A score on next to nothing (a customer created before its data arrived, scored healthy on neutral
 // values) is no "before" anywhere a score is compared with the one before it.
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { parse } from 'graphql';
 import { daysAgo } from '../helpers/busy-account';
 import { startTestServer, TestServer } from '../helpers/server';
+import { connect, subscribe } from '../helpers/subscriptions';
 
 let server: TestServer;
 const ok = <T>(query: string, variables?: Record<string, unknown>): Promise<T> => server.gql(query, variables);
@@ -86,6 +89,52 @@ it('lists the move off a score of no data as a first placement, with no drop fro
   ]);
   // On the worklist as critical, with no score lost: a first score's.
   expect(await worklistRow('thin_critical')).toMatchObject({ tier: 'critical', health_score: '20', score_drop: '' });
+});
+
+interface ToldMove {
+  fromTier: string | null;
+  toTier: string;
+  fromScore: number | null;
+  toScore: number;
+  direction: string;
+}
+
+const TIER_CHANGED: TypedDocumentNode<{ healthTierChanged: ToldMove }, { id: string; direction?: string }> = parse(
+  `subscription ($id: ID, $direction: TierDirection) {
+     healthTierChanged(customerId: $id, direction: $direction) { fromTier toTier fromScore toScore direction } }`,
+);
+
+it('publishes the move off a score of no data as a first placement, as tierChanges and the feed tell it', async () => {
+  const since = new Date().toISOString();
+  const client = connect(server.wsUrl);
+  try {
+    const moves = await subscribe(client, TIER_CHANGED, { id: 'thin_published' });
+    const worsened = await subscribe(client, TIER_CHANGED, { id: 'thin_published', direction: 'WORSENED' });
+    await created('thin_published');
+    expect(await score('thin_published')).toMatchObject({ score: 80, tier: 'healthy' });
+    await historyArrives('thin_published', 150, 40);
+    expect(await score('thin_published')).toMatchObject({ score: 20, tier: 'critical' });
+
+    // Not "healthy → critical, WORSENED": the account was never healthy, only unmeasured.
+    const firstPlacements: ToldMove[] = [
+      { fromTier: null, toTier: 'healthy', fromScore: null, toScore: 80, direction: 'NEW' },
+      { fromTier: null, toTier: 'critical', fromScore: null, toScore: 20, direction: 'NEW' },
+    ];
+    expect((await moves.waitFor(2)).map((event) => event.healthTierChanged)).toEqual(firstPlacements);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(moves.events).toHaveLength(2);
+    expect(worsened.events).toEqual([]);
+    // The durable record a client catches up with after a disconnection says the same, as the feed does.
+    const { tierChanges } = await ok<{ tierChanges: { edges: Array<{ node: ToldMove }> } }>(
+      `query { tierChanges(customerId: "thin_published", first: 10) { edges { node { fromTier toTier fromScore toScore direction } } } }`,
+    );
+    expect(tierChanges.edges.map((edge) => edge.node)).toEqual(firstPlacements);
+    expect((await changesOf('thin_published', since)).reverse()).toEqual(
+      firstPlacements.map(({ direction: _direction, ...move }) => ({ kind: 'TIER_CHANGED', ...move })),
+    );
+  } finally {
+    await client.dispose();
+  }
 });
 
 it('lists no score drop within a tier from a score of no data', async () => {
