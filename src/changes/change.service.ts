@@ -66,7 +66,8 @@ function sources(owned: string): string[] {
             or (h.peak_score - h.score >= :min_score_drop and (not prev.measured or h.peak_score - h.previous_score < :min_score_drop)
          -- Once per slide: not again when the score, having climbed back a little, crosses the mark
          -- anew; only a point at the high since the last crossing makes a new slide. Points on next to
-         -- nothing are neither (the high is of well observed points too).
+         -- nothing are neither (the high is of well observed points too). The playbooks decide it as
+         -- newScoreDrop does in memory: score-drop-once.test.ts holds the two alike.
          and not exists (select 1 from health_score e where e.customer_id = h.customer_id and ${scoresComputedAlikeSql('e.model_version', 'h.model_version')}
                          and e.as_of < h.as_of and e.score <= h.peak_score - :min_score_drop and ${WELL_OBSERVED('e')}
                          and e.as_of > (select max(p.as_of) from health_score p where p.customer_id = h.customer_id

@@ -131,3 +131,80 @@ it('alerts the fall that crosses the mark now, and a slide once the score has be
   expect(await tierPlaybookTriggers('c_second_slide')).toEqual(['SCORE_DROP']);
   expect(await listedDrops('c_second_slide')).toBe(1);
 });
+
+/** A point of one history: days before its last point, score above the lowest, and whether it rests on next to no data. */
+type Point = [day: number, above: number, observed?: 'thin'];
+
+/**
+ * One history, in five stretches more than the drop window (14 days) apart, and at each well observed
+ * point whether a scoring there makes a new drop of 15 (the model's scoreDrop.points).
+ */
+const ONE_HISTORY: Array<[Point, boolean]> = [
+  // A slide taken once, the wobble after it, then back at the high and a second slide.
+  [[100, 30], false],
+  [[99, 22], false],
+  [[98, 14], true],
+  [[97.5, 16], false],
+  [[97, 13], false],
+  [[96, 30], false],
+  [[95, 20], false],
+  [[94, 14], true],
+  // Two falls of 15 from the point before within the window; a point lower after them is no new one.
+  [[80, 31], false],
+  [[79, 15], true],
+  [[78, 0], true],
+  [[77, 1], false],
+  [[76, 0], false],
+  // Falls from points on next to no data: none is measured from them, nor is one the high.
+  [[60, 10], false],
+  [[59, 28, 'thin'], false],
+  [[58, 12], false],
+  [[57, 26], false],
+  [[56.5, 30, 'thin'], false],
+  [[56, 11], true],
+  [[55.5, 25, 'thin'], false],
+  [[55, 10], false],
+  // A slide; back at the high only on next to no data (the same slide); back at it observed, then 15 below.
+  [[40, 31], false],
+  [[39.5, 24], false],
+  [[39, 16], true],
+  [[38.5, 18], false],
+  [[38, 16], false],
+  [[37.5, 31, 'thin'], false],
+  [[37, 15], false],
+  [[36.5, 31], false],
+  [[36, 16], true],
+  // Below the mark only on next to no data since the high: the slide is still to be taken.
+  [[20, 31], false],
+  [[19.5, 16, 'thin'], false],
+  [[19, 15], true],
+];
+
+/** Writes the points before the `last`-th of ONE_HISTORY, as the scoring wrote them, so that a scoring now is that point, at `score`. */
+async function historyBefore(id: string, last: number): Promise<void> {
+  const [[lastDay, lastAbove]] = ONE_HISTORY[last];
+  const now = Date.now();
+  for (const [[day, above, observed]] of ONE_HISTORY.slice(0, last))
+    await sql(
+      server.database,
+      `insert into health_score (customer_id, score, tier, trend, components, signals, penalties, coverage, model_version, as_of)
+       values ($1, $2, 'monitor', 'STABLE', '[]', '[]', '[]', $3, (select max(version) from scoring_model), $4)`,
+      [id, score + above - lastAbove, observed === 'thin' ? 0.3 : 1, new Date(now - (day - lastDay) * DAY).toISOString()],
+    );
+}
+
+it('decides a new drop as the changes feed lists one, at every point of one history', async () => {
+  const decided = [];
+  for (const [index, [[day, , observed], newDrop]] of ONE_HISTORY.entries()) {
+    // A scoring now rests on the customer's data: a point on next to none is history only.
+    if (index === 0 || observed === 'thin') continue;
+    const id = `c_history_${index}`;
+    await quietCustomer(id);
+    await historyBefore(id, index);
+    expect(await scoreNow(id)).toEqual({ score, tier: 'monitor' });
+    const triggers = await tierPlaybookTriggers(id);
+    decided.push({ day, newDrop, playbook: triggers.includes('SCORE_DROP'), feed: (await listedDrops(id)) === 1 });
+  }
+  // The playbook's rule (newScoreDrop, in memory) and the feed's (SQL) decide each point alike, and as written.
+  expect(decided).toEqual(decided.map(({ day, newDrop }) => ({ day, newDrop, playbook: newDrop, feed: newDrop })));
+}, 120_000);

@@ -211,7 +211,9 @@ function comparedPrevious(input: PlaybookDecisionInput): PlaybookDecisionInput['
  * was alerted when it came), nor has one climbing back from it; a second fall of scoreDrop.points in
  * a scoring, or a slide once the score has been back at its high, is new. `lastScore` is the point
  * before now even when thinly observed: as in the feed, the score must fall from it, though only the
- * compared previous (input.previous) measures a drop.
+ * compared previous (input.previous) measures a drop. The feed decides it in SQL over the stored
+ * history, for any minScoreDrop a reader asks; test/scoring/score-drop-once.test.ts runs one history
+ * through both and holds them alike at every point.
  */
 function newScoreDrop(input: PlaybookDecisionInput, lastScore: number | null): boolean {
   const { model, previous, current, peakScoreInDropWindow: peak, lowestSincePeak } = input;
