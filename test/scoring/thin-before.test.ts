@@ -2,6 +2,7 @@
 // values) is no "before" anywhere a score is compared with the one before it.
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { parse } from 'graphql';
+import { topics } from '../../src/scoring/scoring.topics';
 import { daysAgo } from '../helpers/busy-account';
 import { startTestServer, TestServer } from '../helpers/server';
 import { connect, subscribe } from '../helpers/subscriptions';
@@ -104,12 +105,22 @@ const TIER_CHANGED: TypedDocumentNode<{ healthTierChanged: ToldMove }, { id: str
      healthTierChanged(customerId: $id, direction: $direction) { fromTier toTier fromScore toScore direction } }`,
 );
 
+/** Waits until the server listens on `channels`: it sets a subscription up asynchronously, later than a loaded machine's moment. */
+async function listening(channels: string[]): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while ((await server.app.pubsub.listened(channels)).size < channels.length) {
+    if (Date.now() > deadline) throw new Error(`not listening on ${channels.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 it('publishes the move off a score of no data as a first placement, as tierChanges and the feed tell it', async () => {
   const since = new Date().toISOString();
   const client = connect(server.wsUrl);
   try {
     const moves = await subscribe(client, TIER_CHANGED, { id: 'thin_published' });
     const worsened = await subscribe(client, TIER_CHANGED, { id: 'thin_published', direction: 'WORSENED' });
+    await listening([topics.tierChanges('thin_published'), topics.tierChanges('thin_published', null, 'WORSENED')]);
     await created('thin_published');
     expect(await score('thin_published')).toMatchObject({ score: 80, tier: 'healthy' });
     await historyArrives('thin_published', 150, 40);
@@ -120,7 +131,7 @@ it('publishes the move off a score of no data as a first placement, as tierChang
       { fromTier: null, toTier: 'healthy', fromScore: null, toScore: 80, direction: 'NEW' },
       { fromTier: null, toTier: 'critical', fromScore: null, toScore: 20, direction: 'NEW' },
     ];
-    expect((await moves.waitFor(2)).map((event) => event.healthTierChanged)).toEqual(firstPlacements);
+    expect((await moves.waitFor(2, 15_000)).map((event) => event.healthTierChanged)).toEqual(firstPlacements);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(moves.events).toHaveLength(2);
     expect(worsened.events).toEqual([]);
