@@ -62,6 +62,28 @@ export function peopleActivity(
   return { engagementEvents };
 }
 
+/**
+ * An account whose integration syncs every day at 03:00 (an event that names no user), and on each day
+ * `teamOn(day)`'s people from 10:00, an hour apart, each on two features a minute apart.
+ */
+export function syncedAccount(days: number, teamOn: (day: number) => string[]): ActivityLog {
+  const engagementEvents: ActivityLog['engagementEvents'] = [];
+  for (let day = 0; day < days; day++) {
+    engagementEvents.push({
+      occurredAt: new Date(dayStart(day).getTime() + 3 * 3_600_000),
+      eventType: 'api_call',
+      feature: 'api',
+      userId: null,
+    });
+    for (const [i, userId] of teamOn(day).entries()) {
+      const at = dayStart(day).getTime() + (10 + i) * 3_600_000;
+      engagementEvents.push({ occurredAt: new Date(at), eventType: 'feature_used', feature: `f${(day + i) % 3}`, userId });
+      engagementEvents.push({ occurredAt: new Date(at + 60_000), eventType: 'feature_used', feature: `f${(day + i + 1) % 3}`, userId });
+    }
+  }
+  return { engagementEvents };
+}
+
 export interface DailyScoring {
   day: number;
   asOf: Date;

@@ -3,26 +3,7 @@
 // admin looks in now and then, never is.
 import { DEFAULT_SCORING_MODEL } from '../../../src/scoring/model';
 import type { ActivityLog } from '../../../src/scoring/model';
-import { dayStart, simulateDailyScoring } from './daily-simulation';
-
-/** A sync every day at 03:00 that names no user, and `teamOn(day)`'s people at 10:00 on two features. */
-function syncedAccount(days: number, teamOn: (day: number) => string[]): ActivityLog {
-  const engagementEvents: ActivityLog['engagementEvents'] = [];
-  for (let day = 0; day < days; day++) {
-    engagementEvents.push({
-      occurredAt: new Date(dayStart(day).getTime() + 3 * 3_600_000),
-      eventType: 'api_call',
-      feature: 'api',
-      userId: null,
-    });
-    for (const [i, userId] of teamOn(day).entries()) {
-      const at = dayStart(day).getTime() + (10 + i) * 3_600_000;
-      engagementEvents.push({ occurredAt: new Date(at), eventType: 'feature_used', feature: `f${(day + i) % 3}`, userId });
-      engagementEvents.push({ occurredAt: new Date(at + 60_000), eventType: 'feature_used', feature: `f${(day + i + 1) % 3}`, userId });
-    }
-  }
-  return { engagementEvents };
-}
+import { simulateDailyScoring, syncedAccount } from './daily-simulation';
 
 const flaggedDays = (activity: ActivityLog, days: number) =>
   simulateDailyScoring(DEFAULT_SCORING_MODEL, activity, { days, scoringHour: 20 })
