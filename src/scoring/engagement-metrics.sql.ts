@@ -89,6 +89,12 @@ class EngagementPlan {
   readonly daySpanBounds = new Set<number>();
   /** Whether `t` takes the latest event that names a user among the rows `x` (`teamLastAt`). */
   readsTeamLastAt = false;
+  /**
+   * The lengths in days of the team rhythms asked for (`teamSilence`), each with its team days among
+   * the rows `x` ending at asOf, as SQL: the probe `team` counts them up to the team's last event
+   * for the accounts they leave below TEAM_RHYTHM_DAYS.
+   */
+  readonly teamRhythms = new Map<number, string>();
 
   /** `extentDays`: how far back the rows `x` reach (every window lies within them). */
   constructor(
@@ -334,15 +340,22 @@ function usersPerTeamDayVsPrior(plan: EngagementPlan, w: number, b: number, youn
 /**
  * Whether the silence of an account is read on its team's events over a window of `w` days, as SQL,
  * and the days since the team's last event: an account with a team rhythm (TEAM_RHYTHM_DAYS or more
- * team days in the window, its last TEAM_RHYTHM_MAX_WINDOW_DAYS at most) whose last event is not its
- * team's (an integration called since). Its team days are in the window, which the rows `x` hold:
- * the latest of their events that name a user is the team's last event, with no probe of earlier
- * days.
+ * team days in the window's length, TEAM_RHYTHM_MAX_WINDOW_DAYS at most, ending at the team's last
+ * event, which is in the last SILENCE_LOOKBACK_DAYS) whose last event is not its team's (an
+ * integration called since). The team's days in the rhythm's length ending at asOf are among the
+ * rows `x`, and all of them are in the days ending at its last event too (none came after it): an
+ * account with TEAM_RHYTHM_DAYS of them has its rhythm with no probe. The others' are counted by the
+ * probe `team` (`teamRhythmJoin`), which also looks for the team's last event when the rows hold none.
  */
 function teamSilence(plan: EngagementPlan, w: number, asOfIso: string): { applies: string; daysSince: string } {
-  const teamLastAt = plan.teamLastAt();
+  const rhythmDays = Math.min(w, TEAM_RHYTHM_MAX_WINDOW_DAYS);
+  const recentTeamDays = plan.activeDays(rhythmDays, true);
+  plan.teamRhythms.set(rhythmDays, recentTeamDays);
+  const teamLastAt = `coalesce(${plan.teamLastAt()}, team.last_at)`;
+  const lookbackStart = new Date(Date.parse(asOfIso) - SILENCE_LOOKBACK_DAYS * DAY_MS).toISOString();
   return {
-    applies: `(${plan.activeDays(Math.min(w, TEAM_RHYTHM_MAX_WINDOW_DAYS), true)} >= ${TEAM_RHYTHM_DAYS} and ${teamLastAt} < a.last_at)`,
+    applies: `(${teamLastAt} < a.last_at and ${teamLastAt} > '${lookbackStart}'::timestamptz
+      and (${recentTeamDays} >= ${TEAM_RHYTHM_DAYS} or team."days_${rhythmDays}" >= ${TEAM_RHYTHM_DAYS}))`,
     daysSince: `extract(epoch from ('${asOfIso}'::timestamptz - ${teamLastAt})) / 86400.0`,
   };
 }
@@ -365,7 +378,9 @@ function silenceVsCadence(plan: EngagementPlan, w: number, daysSince: string, as
   const gapsSince = (since: string, days: string) => `${since} / (greatest(least(${w}.0, a.observed_days) - ${since}, 1) / ${days})`;
   const windowFormula = gapsSince(daysSince, activeDays);
   const team = teamSilence(plan, w, asOfIso);
-  const teamSilenceFormula = `when ${team.applies} then ${gapsSince(team.daysSince, plan.activeDays(w, true))}`;
+  // A silence as long as the window leaves none of the team's days in it, and none of the window's
+  // before it: counted in days.
+  const teamSilenceFormula = `when ${team.applies} then ${gapsSince(team.daysSince, `greatest(${plan.activeDays(w, true)}, 1)`)}`;
   const noRecentUse = `when a.last_at is null or a.last_at <= '${asOfIso}'::timestamptz - interval '${SILENCE_LOOKBACK_DAYS} days'
     then ${silenceWithoutRecentUse(asOfIso)}`;
   if (w >= SILENCE_LOOKBACK_DAYS)
@@ -713,6 +728,46 @@ function sparseLookbackJoin(plan: EngagementPlan, end: number): string {
 }
 
 /**
+ * The probe `team` of `teamSilence`, for the accounts whose team rhythm the rows `x` do not settle
+ * (fewer than TEAM_RHYTHM_DAYS team days among them in a rhythm's days ending at asOf) and whose last
+ * event is not their team's (one index probe or two each; none for the others): the team's last
+ * event (`last_at`), the rows' own when they hold one, else the latest day's of the rollup before
+ * them that has one, within SILENCE_LOOKBACK_DAYS (none of the team's events up to asOf is among
+ * the rows, so that day's is); and per rhythm of `days` days, the UTC days with an event that names
+ * a user in the `days` ending then (`days_<days>`): its own day, and each earlier day whose latest
+ * such event is after their start (the rollup's `team_last_at`: earlier days lie wholly before the
+ * team's last event). `rowsStart` is where the rows `x` begin (exclusive).
+ */
+function teamRhythmJoin(plan: EngagementPlan, end: number, rowsStart: number): string {
+  if (plan.teamRhythms.size === 0) return '';
+  const lookbackStart = end - SILENCE_LOOKBACK_DAYS * DAY_MS;
+  const unsettled = [...plan.teamRhythms.values()].map((teamDays) => `${teamDays} < ${TEAM_RHYTHM_DAYS}`);
+  const longest = Math.max(...plan.teamRhythms.keys());
+  const rhythmStart = (days: number) => `p.last_at - interval '${days * 24} hours'`;
+  const counts = [...plan.teamRhythms.keys()].map(
+    (days) => `1 + count(d.day) filter (where d.team_last_at > ${rhythmStart(days)}) as "days_${days}"`,
+  );
+  // OFFSET 0 keeps the planner from flattening p, which would run the probe once per use of last_at.
+  return `left join lateral (
+       select p.last_at, ${counts.join(', ')}
+       from (
+         select coalesce(t.team_last_at, (
+           select d.team_last_at from engagement_day d
+           where d.customer_id = c.id and d.day >= '${utcDate(lookbackStart)}'::date and d.day <= '${utcDate(rowsStart)}'::date
+             and d.team_last_at > '${new Date(lookbackStart).toISOString()}'::timestamptz
+           order by d.day desc limit 1
+         )) as last_at
+         where (${unsettled.join(' or ')}) and a.last_at > coalesce(t.team_last_at, '-infinity')
+         offset 0
+       ) p
+       left join engagement_day d on d.customer_id = c.id
+         and d.day >= ((${rhythmStart(longest)}) at time zone 'UTC')::date and d.day < (p.last_at at time zone 'UTC')::date
+       where p.last_at > '${new Date(lookbackStart).toISOString()}'::timestamptz
+       group by p.last_at
+     ) team on true`;
+}
+
+/**
  * Engagement metrics and lastActivityAt for a batch. Sums and counts run in one hash aggregate over
  * rows `x` (rollup days of the longest extent, and raw events of the days a boundary splits);
  * distinct counts (active days among raw events, features, users) are grouped once per value with
@@ -727,12 +782,16 @@ export async function aggregateEngagement(
   ids: string[],
   asOf: Date,
 ): Promise<Array<Record<string, unknown>>> {
-  const scanDays = requests.some((r) => r.metric === 'silence_vs_cadence') ? Math.max(lookbackDays, SILENCE_LOOKBACK_DAYS) : lookbackDays;
+  // Both silence metrics read the last activity over SILENCE_LOOKBACK_DAYS: silence_vs_cadence's
+  // lookback, and the call of an integration after a team's last event in it (`teamSilence`).
+  const readsSilence = requests.some((r) => r.metric === 'silence_vs_cadence' || r.metric === 'days_since_last_activity');
+  const scanDays = readsSilence ? Math.max(lookbackDays, SILENCE_LOOKBACK_DAYS) : lookbackDays;
   const end = asOf.getTime();
   const asOfIso = asOf.toISOString();
   const scanStart = new Date(end - checkedDays(scanDays) * DAY_MS).toISOString();
   // days_since_last_activity reads the rows `x` of its window's last TEAM_RHYTHM_MAX_WINDOW_DAYS at
-  // most, for the team's silence (`teamSilence`); its own window is only a lookback bound.
+  // most, the team rhythm's days that settle most accounts (`teamSilence`; the probe `team` reads
+  // further back for the others); its own window is only a lookback bound.
   const extentOf = (r: MetricRequest) =>
     r.metric === 'days_since_last_activity' ? Math.min(checkedDays(r.windowDays), TEAM_RHYTHM_MAX_WINDOW_DAYS) : engagementExtentDays(r);
   const extent = Math.max(1, ...requests.map(extentOf));
@@ -790,7 +849,8 @@ export async function aggregateEngagement(
      cross join lateral (
        select nullif(greatest(coalesce(t.last_at, '-infinity'), case when latest_day.last_at > '${scanStart}'::timestamptz then latest_day.last_at end), '-infinity') as last_at,
               extract(epoch from ('${asOfIso}'::timestamptz - (first_day.day::timestamp at time zone 'UTC'))) / 86400.0 as observed_days
-     ) a`,
+     ) a
+     ${teamRhythmJoin(plan, end, end - extent * DAY_MS)}`,
     [
       json(ids),
       utcDate(end - extent * DAY_MS),

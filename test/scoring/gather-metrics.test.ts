@@ -433,7 +433,8 @@ beforeAll(async () => {
   // An integration calling twice a day (no userId) for 110 days: cust_team_left's team came every
   // day until 15 days back (its last event of a day before the day's last call, on some days after
   // it), and has been silent since while the calls go on; cust_team_tenth_day's admin looks in every
-  // tenth day, 6 or 7 team days in 60 as asOf moves (a team rhythm or none).
+  // tenth day: 6 team days in the 60 ending at its last visit, a team rhythm on its edge (the visit
+  // 60 days before it is on their start, out).
   const call = (customerId: string, daysBack: number, hours: number) => ({
     customerId,
     eventType: 'api_call',
@@ -971,6 +972,113 @@ it("reads the team's days apart from an integration's in team_active_days_trend,
   expect(gathered.get(teamAway)!.metrics[team]).toBeCloseTo(4 / 14 / (50 / 60), 6);
   expect(gathered.get(teamAway)!.metrics[all]).toBeCloseTo(1, 6);
   expect(gathered.get(nobodyNamed)!.metrics[team]).toBeCloseTo(1, 6);
+});
+
+describe("a team silent behind its integration, its rhythm counted up to its last event (the probe of the team's days before the rows)", () => {
+  // The team's last event, 200 days before ANCHOR at 14:00; an integration calls on every day at
+  // 06:00 and 22:00 until after the last asOf (cust_calls_stopped's until 30 days after it).
+  const teamLast = ANCHOR - 200 * DAY_MS + 14 * 3_600_000;
+  const at = (day: number, hours: number) => new Date(teamLast - 14 * 3_600_000 + day * DAY_MS + hours * 3_600_000);
+  const team = (customerId: string, day: number, hours: number, userId = 'admin') => ({
+    customerId,
+    eventType: 'login',
+    userId,
+    occurredAt: at(day, hours),
+  });
+  const ids = [
+    'cust_daily_gone',
+    'cust_weekly_gone',
+    'cust_rhythm_edge_in',
+    'cust_rhythm_edge_out',
+    'cust_calls_only',
+    'cust_calls_stopped',
+  ];
+  // asOf this many days after the team's last event: on its day but after the evening's call, within
+  // the rows and before them, past the 60 days, and either side of the lookback's end.
+  const silences = [0.5, 20, 40, 58, 70, 150, 179.9, 180.1];
+  const silenceRequests: MetricRequest[] = [
+    ...REQUESTS.filter((r) => r.metric === 'silence_vs_cadence' || r.metric === 'days_since_last_activity'),
+    { metric: 'days_since_last_activity', windowDays: 7, key: metricKey('days_since_last_activity', 7) },
+  ];
+  const requestSets: Array<[string, MetricRequest[]]> = [
+    ['the silence metrics', silenceRequests],
+    ['days_since_last_activity alone', silenceRequests.filter((r) => r.metric === 'days_since_last_activity')],
+    ['every metric', REQUESTS],
+  ];
+
+  beforeAll(async () => {
+    for (const id of ids) {
+      await upsertCustomer(orm.em.fork() as Db, null, { id, name: id }, { mayReadStored: true });
+      activity.set(id, []);
+    }
+    const events: NewEvent[] = [];
+    for (let day = -120; day <= 200; day++)
+      for (const id of ids)
+        if (id !== 'cust_calls_stopped' || day <= 30)
+          events.push(...[6, 22].map((hours) => ({ customerId: id, eventType: 'api_call', occurredAt: at(day, hours) })));
+    // Daily until its last day (its last event of some days after the evening's call), and weekly.
+    for (let day = -120; day < 0; day++) {
+      events.push(team('cust_daily_gone', day, 9, `u${-day % 3}`), team('cust_calls_stopped', day, 9, `u${-day % 3}`));
+      if (day % 2 === 0) events.push(team('cust_daily_gone', day, 23.5, 'u0'));
+      if (day % 7 === 0) events.push(team('cust_weekly_gone', day, 10));
+    }
+    for (const id of ['cust_daily_gone', 'cust_weekly_gone', 'cust_calls_stopped']) events.push(team(id, 0, 9), team(id, 0, 14));
+    // An admin on its last day and every tenth before it, five days, and on the day sixty days
+    // before it: after the hour of the last event there (the day's latest), a sixth day in the 60
+    // days ending at its last event; before it, none.
+    for (const [id, lastThatDay] of [
+      ['cust_rhythm_edge_in', 14.5],
+      ['cust_rhythm_edge_out', 13.5],
+    ] as const) {
+      events.push(...[-40, -30, -20, -10].map((day) => team(id, day, 12)), team(id, 0, 14));
+      events.push(team(id, -60, 8), team(id, -60, lastThatDay));
+    }
+    for (let start = 0; start < events.length; start += 500) await store(events.slice(start, start + 500));
+  });
+
+  it.each(silences)('equals the reference %s days after the team stopped, for every set of metrics', async (silent) => {
+    const asOf = new Date(teamLast + silent * DAY_MS);
+    for (const [label, requests] of requestSets) {
+      const gathered = await gatherMetrics(orm.em.fork() as Db, ids, asOf, requests, LOOKBACK_DAYS);
+      for (const id of ids) {
+        const expected = metricsFromActivity({ engagementEvents: activity.get(id)! }, requests, asOf);
+        for (const r of requests) {
+          const value = gathered.get(id)!.metrics[r.key];
+          // The SQL may read days_since_last_activity as null when the last event is past its window
+          // (MetricKind): cust_calls_stopped's last call, once its team's silence is past the lookback.
+          // Not a team's silence, which it reads as long as the lookback.
+          const sinceLastEvent = (asOf.getTime() - lastActivityAt({ engagementEvents: activity.get(id)! }, asOf)!.getTime()) / DAY_MS;
+          const pastWindow =
+            r.metric === 'days_since_last_activity' &&
+            value === null &&
+            expected[r.key] === sinceLastEvent &&
+            sinceLastEvent > r.windowDays;
+          const want = pastWindow ? null : expected[r.key];
+          expect([label, id, r.key, value == null ? value : Number(value.toFixed(9))]).toEqual([
+            label,
+            id,
+            r.key,
+            want == null ? want : Number(want.toFixed(9)),
+          ]);
+        }
+      }
+    }
+  });
+
+  it('reads a team that came daily or weekly as silent since its last event, up to the lookback; the integration past it or without a rhythm', async () => {
+    const [daysSince, silence] = [metricKey('days_since_last_activity', 60), metricKey('silence_vs_cadence', 60)];
+    for (const silent of silences.filter((s) => s >= 20)) {
+      const gathered = await gatherMetrics(orm.em.fork() as Db, ids, new Date(teamLast + silent * DAY_MS), silenceRequests, LOOKBACK_DAYS);
+      const read = (id: string, key = daysSince) => gathered.get(id)!.metrics[key];
+      // The team's silence, also when the integration has been silent for longer than the churn window.
+      const onTeam = silent < 180 ? ['cust_daily_gone', 'cust_weekly_gone', 'cust_rhythm_edge_in', 'cust_calls_stopped'] : [];
+      for (const id of onTeam) expect([id, silent, read(id)]).toEqual([id, silent, expect.closeTo(silent, 6)]);
+      if (silent < 180) expect([silent, read('cust_daily_gone', silence)! > 14]).toEqual([silent, true]);
+      // The integration's call of this morning.
+      const onIntegration = ids.filter((id) => !onTeam.includes(id) && id !== 'cust_calls_stopped');
+      for (const id of onIntegration) expect([id, silent, read(id)! < 1]).toEqual([id, silent, true]);
+    }
+  });
 });
 
 it('reads a silence past the lookback as the lookback, and an account never used as unobserved whatever its age, as the reference does', async () => {

@@ -326,19 +326,22 @@ function silenceWithoutRecentUse(events: Events, end: number): number | null {
 
 /**
  * Days since the team's last event (one that names a user), for an account with a team rhythm
- * (TEAM_RHYTHM_DAYS or more team days in the window, its last TEAM_RHYTHM_MAX_WINDOW_DAYS at most)
- * whose last event is not its team's (an integration called since); null for the others, whose
- * silence is read on every event: an account without a team rhythm, whose integration's calls are
- * its use, and one whose last event is its team's, silent as long on either reading.
+ * (TEAM_RHYTHM_DAYS or more team days in the window's length, TEAM_RHYTHM_MAX_WINDOW_DAYS at most,
+ * ending at that event, which is in the last SILENCE_LOOKBACK_DAYS) whose last event is not its
+ * team's (an integration called since); null for the others, whose silence is read on every event:
+ * an account without a team rhythm, whose integration's calls are its use, and one whose last event
+ * is its team's, silent as long on either reading. The rhythm ends at the team's last event, not at
+ * the window's end: the team's silence is no part of it, or it would wear the rhythm away and a
+ * team silent long enough would read as run by its integration again.
  */
 function teamSilence(w: MetricWindow): number | null {
-  const from = w.end - Math.min(w.windowDays, TEAM_RHYTHM_MAX_WINDOW_DAYS) * DAY_MS;
-  const team = w.events.filter((e) => e.userId != null && within(e.occurredAt, from, w.end));
-  const days = teamDays(team);
-  if (days < TEAM_RHYTHM_DAYS) return null;
+  const upToEnd = w.events.filter((e) => e.occurredAt.getTime() <= w.end);
+  const team = upToEnd.filter((e) => e.userId != null);
   const latest = (events: Events) => events.reduce((last, e) => Math.max(last, e.occurredAt.getTime()), Number.NEGATIVE_INFINITY);
   const teamLast = latest(team);
-  if (teamLast >= latest(w.events.filter((e) => e.occurredAt.getTime() <= w.end))) return null;
+  if (teamLast <= w.end - SILENCE_LOOKBACK_DAYS * DAY_MS || teamLast >= latest(upToEnd)) return null;
+  const rhythmFrom = teamLast - Math.min(w.windowDays, TEAM_RHYTHM_MAX_WINDOW_DAYS) * DAY_MS;
+  if (teamDays(team.filter((e) => within(e.occurredAt, rhythmFrom, teamLast))) < TEAM_RHYTHM_DAYS) return null;
   return (w.end - teamLast) / DAY_MS;
 }
 
@@ -346,13 +349,14 @@ function teamSilence(w: MetricWindow): number | null {
  * `silence_vs_cadence` of an account whose team's silence is read apart (`teamSilence`): days since
  * the team's last event ÷ the window's days before that silence over the team's days; null for the
  * others. Its TEAM_RHYTHM_DAYS or more team days are a rhythm: the lookback's rules for sparse or
- * bursty use are for the others.
+ * bursty use are for the others. A silence as long as the window leaves none of the team's days in
+ * it, nor any of its days before the silence (a usual gap of 1 ÷ 0): it counts in days.
  */
 function silenceOfTeam(w: MetricWindow): number | null {
   const daysSince = teamSilence(w);
   if (daysSince === null) return null;
   const observed = Math.min(w.windowDays, daysInUse(w.activity, w.end) ?? w.windowDays);
-  return daysSince / (Math.max(observed - daysSince, 1) / teamDays(w.inWindow()));
+  return daysSince / (Math.max(observed - daysSince, 1) / Math.max(teamDays(w.inWindow()), 1));
 }
 
 /** The FAILED payments of the window after the last PAID one at or before the window's end. */

@@ -15,7 +15,8 @@
  *   asOf; null when there is none. The window does not change the value; the SQL layer may use it
  *   as a lookback bound (null beyond it), which the default model treats the same as "never". An
  *   account with a team rhythm whose last event names no user reads its team's last event instead,
- *   as `silence_vs_cadence` does (below): a team silent behind an integration is silent.
+ *   as `silence_vs_cadence` does (below): a team silent behind an integration is silent, also past
+ *   the window (up to SILENCE_LOOKBACK_DAYS).
  * - `usage_trend`: engagement events in the window / events in the window of the same length
  *   before it, capped at 2; null when both are 0; 2 when only the earlier one is 0.
  * - `users_added`: engagement events with eventType `user_added` in the window.
@@ -123,14 +124,20 @@
  *   1. Without activity in the last 180 days, 180 for an account used before them (a silence longer
  *   than the lookback reads as long as it, at least that long, not as no silence), null for an account
  *   never used (no observation: missing data alone puts no account in a bad tier).
- *   An account with a team rhythm (its people on TEAM_RHYTHM_DAYS or more days of the window, of its
- *   last TEAM_RHYTHM_MAX_WINDOW_DAYS at most: days with an event that names a user, as
- *   `team_active_days`) whose last event names no user (an integration called after its team's
- *   last event) is measured on its team alone: days since the last event that names a user ÷ the window's days before that silence over the team's days. An
- *   integration calling every day would otherwise hide a team gone quiet; an account without such a
- *   rhythm (no named users, an admin who looks in now and then) reads every event, its
- *   integration's calls being its use, and so does one whose last event is its team's (the same
- *   silence on either reading, and the rules above for its rhythm).
+ *   An account with a team rhythm whose last event names no user (an integration called after its
+ *   team's last event) is measured on its team alone: days since the last event that names a user ÷
+ *   the window's days before that silence over the team's days (1 when the silence is as long as the
+ *   window, which then holds none of them: counted in days). Its team rhythm: its people on
+ *   TEAM_RHYTHM_DAYS or more UTC days (days with an event that names a user, as `team_active_days`)
+ *   of the window's length, TEAM_RHYTHM_MAX_WINDOW_DAYS at most, ending at its team's last event,
+ *   which is in the last SILENCE_LOOKBACK_DAYS. Counted up to the team's last event, not asOf, so
+ *   the silence does not wear the rhythm away: counted over the days ending at asOf, a team that
+ *   came weekly read as run by its integration again weeks into its silence, before the silence
+ *   had cost it a tier, and a daily one within two months. An integration calling every day would otherwise hide a team
+ *   gone quiet; an account without such a rhythm (no named users, an admin who looks in now and
+ *   then) reads every event, its integration's calls being its use, and so does one whose last
+ *   event is its team's (the same silence on either reading, and the rules above for its rhythm),
+ *   and one whose team has not come in the last SILENCE_LOOKBACK_DAYS (see TEAM_RHYTHM_DAYS).
  * - `payment_failure_streak`: FAILED payments in the window after the last PAID one at or before asOf.
  * - `unpaid_past_due`: invoices (distinct `dueAt`) due in `(asOf − W, asOf − 1 day]` with a payment
  *   recorded by asOf, not refunded, and none of its payments paid by asOf (status PAID and
@@ -172,18 +179,26 @@
 export const SILENCE_LOOKBACK_DAYS = 180;
 
 /**
- * The team days (days with an event that names a user) in its window from which `silence_vs_cadence`
- * and `days_since_last_activity` measure an account's silence on its team's events alone: about one a week over 60 days, the team
- * rhythm `team_gone` asks of an account before it calls its team gone. An account run by its
- * integration, whose admin looks in once or twice a month, has fewer, and its integration's calls are
- * its use.
+ * The team days (days with an event that names a user) in the window's length ending at the team's
+ * last event from which `silence_vs_cadence` and `days_since_last_activity` measure an account's
+ * silence on its team's events alone: about one a week over 60 days, the team rhythm `team_gone`
+ * asks of an account before it calls its team gone. An account run by its integration, whose admin
+ * looks in once or twice a month, has fewer, and its integration's calls are its use.
+ *
+ * The team's last event is looked for over the last SILENCE_LOOKBACK_DAYS, how far back every
+ * silence is read: a team silent longer reads as run by its integration. Not the churn window
+ * (`lifecycle.churnWindowDays`): the lifecycle churns an account on its last event of any kind, which
+ * the integration keeps recent, so past the churn window the score alone says that its team is gone,
+ * and the team's silence must outlast it. Half a year of an integration's calls alone is how the
+ * account is used by then (a team that handed its work to an API client), and its silence has been
+ * flagged (`lapsing`, `long_silence`) for months.
  */
 export const TEAM_RHYTHM_DAYS = 6;
 
 /**
  * The longest window over which TEAM_RHYTHM_DAYS are counted: a metric of a longer window
- * (`days_since_last_activity` over 90 days, say) asks for them in its last 60 days, the team rhythm
- * `team_gone` asks for: scoring reads its rows no further back than that for it.
+ * (`days_since_last_activity` over 90 days, say) asks for them in the 60 days ending at the team's
+ * last event, the team rhythm `team_gone` asks for.
  */
 export const TEAM_RHYTHM_MAX_WINDOW_DAYS = 60;
 
