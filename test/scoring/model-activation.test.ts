@@ -526,6 +526,37 @@ it("keeps the active model's playbooks when a preset changes the tiers, and chan
   await server.app.scheduler.idle();
 });
 
+it("activates a preset whose new tier has the key of a playbook the model keeps: the new tier's playbook takes a free key", async () => {
+  type Playbook = { key: string; kind: string; tierKey?: string };
+  const { scoringModel } = await ok<{ scoringModel: { config: { playbooks: Playbook[] } } }>('{ scoringModel { config } }');
+  const playbooks = scoringModel.config.playbooks.map((p) => (p.kind === 'silence' ? { ...p, key: 'churning' } : p));
+  const config = { ...scoringModel.config, playbooks };
+  await ok('mutation ($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }', { config });
+  const keyed = (data: { updateScoringModel: { config: { playbooks: Playbook[] } } }) =>
+    data.updateScoringModel.config.playbooks.map((p) => [p.key, p.tierKey ?? p.kind]);
+  const expected = [
+    ['critical', 'critical'],
+    ['at_risk', 'at_risk'],
+    ['churning_tier', 'churning'],
+    ['churning', 'silence'],
+    ['expansion', 'expansion'],
+  ];
+  const over = await ok<{ updateScoringModel: { config: { playbooks: Playbook[] } } }>(
+    'mutation { updateScoringModel(input: { tierPreset: "five_band_thriving" }) { config } }',
+  );
+  expect(keyed(over)).toEqual(expected);
+  // Sent with that config: the preset laid over it the same way.
+  const withConfig = await ok<{ updateScoringModel: { config: { playbooks: Playbook[] } } }>(
+    'mutation ($config: JSON!) { updateScoringModel(input: { config: $config, tierPreset: "five_band_thriving" }) { config } }',
+    { config },
+  );
+  expect(keyed(withConfig)).toEqual(expected);
+  await ok('mutation ($config: JSON!) { updateScoringModel(input: { config: $config }) { version } }', {
+    config: { ...config, playbooks: scoringModel.config.playbooks },
+  });
+  await server.app.scheduler.idle();
+});
+
 it('reads any stored version, active or not, so that an admin can roll back to it without a copy of their own', async () => {
   const active = await ok<{ scoringModel: { version: number; active: boolean } }>('{ scoringModel { version active } }');
   expect(active.scoringModel).toMatchObject({ active: true });

@@ -1,6 +1,7 @@
 // The default scoring model (signals from the seeds, weights tuned so silence is caught within a
 // week while a weekday-only rhythm is left alone) and the tier presets for the seeds' other schemes.
 import { sameTiers } from './tiers';
+import { foldedKey } from './validate-model';
 import { TEAM_RHYTHM_DAYS, TEAM_RHYTHM_MAX_WINDOW_DAYS } from './types';
 import type { PlaybookAction, PlaybookConfig, ScoringModelConfig, TierBand } from './types';
 
@@ -1079,10 +1080,24 @@ export function defaultModelWithTiers(preset: TierPresetName): ScoringModelConfi
 }
 
 /**
+ * `key`, or when a playbook the model keeps has it already (a silence playbook an admin keyed
+ * "churning" before the preset brought that tier) the first of `key_tier`, `key_tier_2`, … that none
+ * has, compared as validateModel compares keys (foldedKey).
+ */
+function freeKey(key: string, taken: ReadonlySet<string>): string {
+  if (!taken.has(foldedKey(key))) return key;
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? `${key}_tier` : `${key}_tier_${n}`;
+    if (!taken.has(foldedKey(candidate))) return candidate;
+  }
+}
+
+/**
  * `config` with the tiers of `preset`, and only what must change with them: a tier the model has
  * already keeps its playbooks as they are (reworded, with an action added, or removed: a removed one
  * is not brought back), a tier new to the model gets the preset's default playbook
- * (defaultPlaybooksFor), after the other tier playbooks, and the playbooks of tiers the preset does
+ * (defaultPlaybooksFor), after the other tier playbooks, keyed by its tier as there unless a kept
+ * playbook has that key already (freeKey), and the playbooks of tiers the preset does
  * not have go with them. Everything else is kept: weights, flags, hysteresis, cooldowns, the silence
  * and expansion playbooks. `config` itself when its tiers are the preset's: nothing to change.
  */
@@ -1092,7 +1107,14 @@ export function withTierPreset(config: ScoringModelConfig, preset: TierPresetNam
   const presetKeys = new Set(tiers.map((band) => band.key));
   const modelKeys = new Set(config.tiers.map((band) => band.key));
   const kept = config.playbooks.filter((playbook) => playbook.kind !== 'tier' || presetKeys.has(playbook.tierKey));
-  const added = defaultPlaybooksFor(tiers).filter((playbook) => playbook.kind === 'tier' && !modelKeys.has(playbook.tierKey));
+  const taken = new Set(kept.map((playbook) => foldedKey(playbook.key)));
+  const added = defaultPlaybooksFor(tiers)
+    .filter((playbook) => playbook.kind === 'tier' && !modelKeys.has(playbook.tierKey))
+    .map((playbook) => {
+      const key = freeKey(playbook.key, taken);
+      taken.add(foldedKey(key));
+      return key === playbook.key ? playbook : { ...playbook, key };
+    });
   const afterTierPlaybooks = kept.reduce((end, playbook, index) => (playbook.kind === 'tier' ? index + 1 : end), 0);
   return structuredClone({
     ...config,

@@ -274,6 +274,9 @@ function conditionErrors(path: string, conditions: PenaltyCondition[] | undefine
   });
 }
 
+/** A tier or playbook key as keys are told apart (keyErrors): two that differ only in case or Unicode form are one. */
+export const foldedKey = (key: string): string => key.normalize('NFKC').toLowerCase();
+
 /**
  * A tier or playbook key is what filters, alerts and exports name: it must be given as written
  * (one line of visible text, as oneLineTextProblem has it) and tell itself apart from the
@@ -285,7 +288,7 @@ function keyErrors(path: string, key: unknown, seen: Map<string, string>, what: 
   if ([...key].length > MODEL_LIMITS.keyLength) return [`${path}.key is longer than ${MODEL_LIMITS.keyLength} characters`];
   const problem = oneLineTextProblem(`${path}.key`, key);
   if (problem !== null) return [problem];
-  const folded = key.normalize('NFKC').toLowerCase();
+  const folded = foldedKey(key);
   const other = seen.get(folded);
   if (other === key) return [`${path}.key "${key}" is used by more than one ${what}`];
   if (other !== undefined) return [`${path}.key "${key}" differs from the key "${other}" of another ${what} only in case or form`];

@@ -9,6 +9,7 @@ import {
   defaultModelWithTiers,
   ScoringModelConfig,
   tierFor,
+  validateModel,
   withTierPreset,
 } from '../../../src/scoring/model';
 
@@ -104,6 +105,23 @@ describe('withTierPreset: a tier preset changes the tiers and only what must cha
     expect(tierPlaybooks(back)).toEqual(['critical', 'at_risk', 'monitor']);
     expect(back.playbooks[0].actions[0].template).toMatch(/^URGENT: /);
     expect(model.tiers).toEqual(TIER_PRESETS.four_tier);
+  });
+
+  it("gives a new tier's default playbook a free key when a playbook the model keeps has its tier's key already", () => {
+    const model = structuredClone(DEFAULT_SCORING_MODEL);
+    // Keys of the admin's own, before any tier was so named: the silence alert "churning", the expansion play "Churning_Tier".
+    model.playbooks.find((p) => p.kind === 'silence')!.key = 'churning';
+    model.playbooks.find((p) => p.kind === 'expansion')!.key = 'Churning_Tier';
+    expect(validateModel(model)).toEqual([]);
+    const thriving = withTierPreset(model, 'five_band_thriving');
+    expect(validateModel(thriving)).toEqual([]);
+    expect(thriving.playbooks.map((p) => [p.key, p.kind === 'tier' ? p.tierKey : p.kind])).toEqual([
+      ['critical', 'critical'],
+      ['at_risk', 'at_risk'],
+      ['churning_tier_2', 'churning'],
+      ['churning', 'silence'],
+      ['Churning_Tier', 'expansion'],
+    ]);
   });
 });
 
