@@ -324,6 +324,8 @@ it('previews the tiers a model would give now, and who would move, largest ARR f
   // Every band's bound raised: a healthy account must now score 101… so nobody is healthy.
   const config = {
     ...strict,
+    // A band of a perfect score alone leaves room for no tier hysteresis (validateModel).
+    hysteresis: 0,
     tiers: [
       { key: 'top', label: 'Top', lowerBound: 100, severity: 0 },
       { key: 'rest', label: 'Rest', lowerBound: 0, severity: 1 },

@@ -115,7 +115,8 @@ function randomConfig(random: () => number): ScoringModelConfig {
   config.lifecycle = { ...config.lifecycle, churnWindowDays: days(), onboardingDays: days(), minCoverage: random() };
   config.trend = { windowDays: days(), threshold: pick([0, 5, 100]) };
   config.scoreDrop = { points: pick([1, 100]), withinDays: days() };
-  config.hysteresis = pick([0, 2, 100]);
+  // Below 20, the width of the narrowest band of both models' tiers (validateModel).
+  config.hysteresis = pick([0, 2, 19.5]);
   return config;
 }
 

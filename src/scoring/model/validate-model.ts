@@ -3,6 +3,7 @@
 // instead of being defended against in every function.
 import { placeholderNames, TEMPLATE_PLACEHOLDERS } from './playbooks';
 import { metricKeyOf } from './metrics';
+import { bandBounds } from './tiers';
 import { BASELINE_METRICS, LEANEST_METRICS, MAX_PENALTY_CONDITIONS, METRIC_KINDS } from './types';
 import { breaksALabel, hasLoneSurrogate, hasNul, showsNothing } from '../../infra/text-rules';
 import { characterCount, longerThan } from '../../infra/input';
@@ -333,6 +334,30 @@ function tierErrors(model: ScoringModelConfig): string[] {
     }
   }
   return errors;
+}
+
+/**
+ * Tier hysteresis against the bands it holds tiers across (tierFor): a tier stays while its score is
+ * within `hysteresis` of its bounds, so a hysteresis as wide as a band holds the tiers beside it
+ * across the whole of that band. No score enters it from either side, and at 100 no account ever
+ * leaves its tier. It must be smaller than the narrowest band, the best band counted up to 100, the
+ * highest score (a best band from 100 leaves room for no hysteresis at all). Read only of valid bands.
+ */
+function hysteresisWidthErrors(model: ScoringModelConfig): string[] {
+  const hysteresis = model.hysteresis;
+  // Outside 0…100 it is refused as such (settingsErrors); 0 holds nothing.
+  if (!isFiniteNumber(hysteresis) || hysteresis <= 0 || hysteresis > 100) return [];
+  const spans = model.tiers.map((band) => {
+    const { lower, upper } = bandBounds(band, model.tiers);
+    const best = upper === Number.POSITIVE_INFINITY;
+    return { key: band.key, width: (best ? 100 : upper) - lower, reads: best ? `${lower} to 100` : `${lower} to below ${upper}` };
+  });
+  const narrowest = spans.reduce((a, b) => (b.width < a.width ? b : a));
+  if (hysteresis < narrowest.width) return [];
+  return [
+    `hysteresis ${hysteresis} must be smaller than the narrowest tier band, "${narrowest.key}", ${narrowest.width} points wide (${narrowest.reads}): ` +
+      'a tier held that far past its bounds would cover the whole of that band, and no score would enter it from the tiers beside it',
+  ];
 }
 
 function actionErrors(actionPath: string, action: PlaybookAction): string[] {
@@ -672,8 +697,10 @@ export function validateModel(model: ScoringModelConfig, { active }: { active?: 
     claimName(`penalties[${index}]`, penalty.name);
   });
 
-  errors.push(...tierErrors(model));
+  const tierProblems = tierErrors(model);
+  errors.push(...tierProblems);
   errors.push(...settingsErrors(model, active));
+  if (tierProblems.length === 0) errors.push(...hysteresisWidthErrors(model));
   errors.push(...playbookErrors(model, active));
   return errors;
 }

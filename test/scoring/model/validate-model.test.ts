@@ -1,4 +1,4 @@
-import { DEFAULT_SCORING_MODEL, TIER_PRESETS, defaultModelWithTiers, validateModel } from '../../../src/scoring/model';
+import { DEFAULT_SCORING_MODEL, TIER_PRESETS, defaultModelWithTiers, tierFor, validateModel } from '../../../src/scoring/model';
 import { MODEL_LIMITS } from '../../../src/scoring/model/validate-model';
 import type { ScoringModelConfig, TierPresetName } from '../../../src/scoring/model';
 import { defaultModelCopy } from './model-factory';
@@ -183,6 +183,37 @@ describe('validateModel', () => {
 
   it('rejects negative hysteresis', () => {
     expect(errorsAfter((m) => (m.hysteresis = -1))).toEqual(['hysteresis must be within 0…100']);
+  });
+
+  it('refuses a tier hysteresis as wide as the narrowest band: the tiers beside it would be held across the whole of it', () => {
+    // Why the bound is the width, not above it: at 19 a score inside monitor (50 to below 70) leaves
+    // at_risk and healthy for monitor; at 20 both are held across all of monitor, and none enters it.
+    const { tiers } = DEFAULT_SCORING_MODEL;
+    const monitorReached = (hysteresis: number) =>
+      [...Array(20).keys()].some((offset) =>
+        ['at_risk', 'healthy'].some((held) => tierFor(50 + offset, tiers, held, hysteresis).key === 'monitor'),
+      );
+    expect([19, 19.9, 20].map(monitorReached)).toEqual([true, true, false]);
+    const tooWide = (hysteresis: number) =>
+      `hysteresis ${hysteresis} must be smaller than the narrowest tier band, "monitor", 20 points wide (50 to below 70): ` +
+      'a tier held that far past its bounds would cover the whole of that band, and no score would enter it from the tiers beside it';
+    for (const bad of [20, 35, 100]) expect(errorsAfter((m) => (m.hysteresis = bad))).toEqual([tooWide(bad)]);
+    for (const good of [0, 2, 19.9]) expect(errorsAfter((m) => (m.hysteresis = good))).toEqual([]);
+    // The best band counts up to 100, the highest score: healthy from 95 is 5 points wide.
+    const healthyFrom = (lowerBound: number) => (m: ScoringModelConfig) =>
+      (m.tiers = m.tiers.map((band) => (band.key === 'healthy' ? { ...band, lowerBound } : band)));
+    expect(errorsAfter((m) => (healthyFrom(95)(m), (m.hysteresis = 5)))).toEqual([
+      'hysteresis 5 must be smaller than the narrowest tier band, "healthy", 5 points wide (95 to 100): ' +
+        'a tier held that far past its bounds would cover the whole of that band, and no score would enter it from the tiers beside it',
+    ]);
+    expect(errorsAfter((m) => (healthyFrom(95)(m), (m.hysteresis = 4.5)))).toEqual([]);
+    // A best band of a perfect score alone leaves room for none: only 0 holds nothing.
+    expect(errorsAfter((m) => (healthyFrom(100)(m), (m.hysteresis = 0.5)))).toHaveLength(1);
+    expect(errorsAfter((m) => (healthyFrom(100)(m), (m.hysteresis = 0)))).toEqual([]);
+    // Every preset leaves room for the default's 2 and more.
+    for (const preset of Object.keys(TIER_PRESETS) as TierPresetName[]) {
+      expect(validateModel({ ...defaultModelWithTiers(preset), hysteresis: 9.9 })).toEqual([]);
+    }
   });
 
   it('takes a penalty hysteresis from 0 to half of each threshold, or none', () => {
