@@ -135,10 +135,13 @@ export async function updateScoringModel(db: Db, config: ModelUpdate, { shippedD
     }
     checkModel(config, active.config);
     await query(tx, 'update scoring_model set active = false where active');
+    // Stamped with the clock once the lock is held, as the version is numbered: now() is when the
+    // transaction began, before it waited for the lock, and an update that began first but took its
+    // turn second would have the later version with the earlier createdAt.
     const row = await queryOne<ActiveModel>(
       tx,
-      `insert into scoring_model (version, config, active, shipped_default)
-       select coalesce(max(version), 0) + 1, ?::jsonb, true, ? from scoring_model
+      `insert into scoring_model (version, config, active, shipped_default, created_at)
+       select coalesce(max(version), 0) + 1, ?::jsonb, true, ?, clock_timestamp() from scoring_model
        returning version, config, created_at as "createdAt"`,
       [json(config), shippedDefault],
     );
