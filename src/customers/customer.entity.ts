@@ -33,10 +33,16 @@ import { Check, Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
   name: 'customer_last_activity_idx',
   expression: `create index "customer_last_activity_idx" on "customer" (coalesce("last_activity_at", '1900-01-01 00:00:00+00'::timestamptz), "id")`,
 })
-// Customers whose churn date has come since their last scoring (a date given ahead): queueChurnsDue.
+// Customers whose churn date has come since their last scoring (a date given ahead): queueDatesComeDue.
 @Index({
   name: 'customer_churn_due_idx',
   expression: 'create index "customer_churn_due_idx" on "customer" ("churned_at") where "scored_at" < "churned_at"',
+})
+// Customers not scored since their sign-up (a date given ahead, or moved ahead): queueDatesComeDue.
+@Index({
+  name: 'customer_signup_due_idx',
+  expression:
+    'create index "customer_signup_due_idx" on "customer" ("signed_up_at") where "scored_at" is null or "scored_at" < "signed_up_at"',
 })
 // Customers with a churn date not staged CHURNED yet (a date given ahead, until the scoring round after
 // it): the cancelled ones among them are read apart by ARR_AT_RISK_DESC and the stage filter (customer.service.ts).

@@ -67,23 +67,34 @@ export async function signalsArrived<T>(
 }
 
 /**
- * Queues the customers whose churn date has come since they were last scored (`upsertCustomer` takes
- * one up to a day ahead): each scoring round stages them CHURNED, as a churn date already past is at
- * once, rather than the next full run an hour later, while the worklist and summaries, which compare
- * the date with now, already leave them out. Read through its partial index: usually none.
+ * Queues the customers whose sign-up or churn date has come since they were last scored, dates given
+ * ahead (`upsertCustomer` takes either up to a day ahead). A customer is scored only from its start
+ * (its sign-up when it has one): the round its arrival queued, or the one a sign-up moved ahead
+ * queued (which forgot its scores), scored it before its start and left it unscored, in no tier and
+ * no summary, and each round from its sign-up on scores it, rather than the next full run an hour
+ * later. A churn date come stages the account CHURNED, as one already past is at once, while the
+ * worklist and summaries, which compare the date with now, already leave it out. Each read through
+ * its partial index: usually none.
  */
-export async function queueChurnsDue(db: Db): Promise<void> {
+export async function queueDatesComeDue(db: Db): Promise<void> {
   // Now by the later of the database's clock and this process's, the clocks the round's scoring reads
   // too (scoringNow, read after this): by a clock ahead of that instant, the customer would be scored
-  // before its churn date, and queued again every round until the clocks agree.
+  // before its date, and queued again every round until the clocks agree.
+  const now = 'greatest(statement_timestamp(), ?::timestamptz)';
+  const processNow = new Date().toISOString();
   await query(
     db,
     queueRescoreStatement(
-      `select id from customer where scored_at < churned_at and churned_at <= greatest(statement_timestamp(), ?::timestamptz)`,
+      `select id from customer where scored_at < churned_at and churned_at <= ${now}
+       union all
+       select id from customer where (scored_at is null or scored_at < signed_up_at) and signed_up_at <= ${now}`,
     ),
-    [new Date().toISOString()],
+    [processNow, processNow],
   );
 }
+
+/** @deprecated The scheduler's name for queueDatesComeDue, which queues the customers whose sign-up has come too. */
+export const queueChurnsDue = queueDatesComeDue;
 
 /**
  * How long after its claim a round's customers are taken for abandoned, the process that claimed them
