@@ -254,7 +254,7 @@ function writeCustomerChecked(db: Db, scheduler: RescoreScheduler | null, input:
         if (input.name === undefined) await checkNamedOrStored(tx, input.id.trim());
         if (!sender.mayReadStored) await refuseSignUpHeldToStoredChurn(tx, input);
         await checkReasonOfChurn(tx, input);
-        // Unread, a change taking effect now is dated after the stored ones instead (writeCustomer).
+        // Unread, a change is moved up to the stored sign-up and plan history instead (writeCustomer).
         if (sender.mayReadStored || input.correctsLastPlanChange) await checkPlanChangeOrder(tx, input);
         else await checkPlanChangeDateUnread(tx, input);
         const written = await writeCustomer(tx, scheduler, input, sender);
@@ -337,34 +337,24 @@ async function refuseSignUpHeldToStoredChurn(tx: Db, input: CustomerInput): Prom
 /**
  * A dated plan change (`planChangedAt` with `arrCents` or `seats`) from a key without `read`. The order
  * checkPlanChangeOrder holds it to is the stored sign-up and plan history, and whether it records
- * anything tells the stored plan: neither may such a key learn from the answer. Of a stored customer
- * it is taken when it is dated the plan in effect (the latest entry of the history, the first plan's
- * included) and not before the sign-up: a sync sending the record again records nothing, and a plan
- * that differs corrects that entry as any change at its instant does. Whether it is taken so never
- * depends on the stored plan; any other date is FORBIDDEN, whatever is stored (left out, the change
- * takes effect now: writeCustomer). A customer not stored yet is held to the input's own dates only.
+ * anything tells the stored plan: neither may such a key learn from the answer, nor from a refusal
+ * that compares its date with them, which a few sends would narrow down. So of a stored customer it is
+ * taken whatever its date, which writeCustomer moves up to the sign-up and to the plan in effect (the
+ * latest entry of the history, the first plan's included) as a change taking effect now is: a date
+ * before the plan in effect dates it, and a plan that differs corrects that entry as any change at its
+ * instant does. A record sent again so records nothing, whatever date its plan was first recorded at
+ * (a first plan dated the sign-up, as customers created before it was dated `planChangedAt` have it, or
+ * created by another key). Only a date before the `signedUpAt` sent with it is refused: the input
+ * shows that order itself. A customer not stored yet is held to the input's own dates only.
  */
 async function checkPlanChangeDateUnread(tx: Db, input: CustomerInput): Promise<void> {
   if (input.planChangedAt == null || (input.arrCents === undefined && input.seats === undefined)) return;
-  const at = input.planChangedAt.toISOString();
-  // Compared in the database: a change recorded without planChangedAt is dated to the microsecond.
-  const stored = await queryOne<{ datesThePlanInEffect: boolean; beforeStoredSignUp: boolean }>(
-    tx,
-    `select coalesce(?::timestamptz = (select max(p.changed_at) from customer_plan_change p where p.customer_id = c.id), false)
-              as "datesThePlanInEffect",
-            coalesce(?::timestamptz < c.signed_up_at, false) as "beforeStoredSignUp"
-     from customer c where c.id = ?`,
-    [at, at, input.id.trim()],
-  );
+  const stored = await queryOne<{ id: string }>(tx, 'select id from customer where id = ?', [input.id.trim()]);
   if (stored === undefined) return checkPlanChangeOrder(tx, input);
-  const beforeSignUp =
-    input.signedUpAt !== undefined ? input.signedUpAt !== null && input.planChangedAt < input.signedUpAt : stored.beforeStoredSignUp;
-  if (stored.datesThePlanInEffect && !beforeSignUp) return;
-  throw new ForbiddenError(
-    'customer.planChangedAt needs the read scope for a stored customer unless it is the date of the plan in effect (a record sent ' +
-      'again): a dated change is refused or taken by the stored sign-up, plan and plan history, which an ingest-only key may not ' +
-      'read: leave planChangedAt out (the change takes effect now)',
-    { requiredScopes: [Scope.READ], fields: ['planChangedAt'] },
+  ensure(
+    !input.signedUpAt || input.planChangedAt >= input.signedUpAt,
+    `planChangedAt must not be before the signedUpAt sent with it (${input.signedUpAt?.toISOString()})`,
+    { argument: 'planChangedAt' },
   );
 }
 
@@ -441,9 +431,9 @@ const CHURN_STAGE = {
 /**
  * The upsert itself, in one statement. The same statement keeps the plan history
  * (`customer_plan_change`): the first plan when the customer arrives (as of `planChangedAt` when sent
- * with it, else its sign-up, else the statement's start: the record sent again then dates the plan in
- * effect, which a key without `read` may resend, checkPlanChangeDateUnread), then each change of ARR
- * or seats (as of `planChangedAt`, else the statement's start: after the write it
+ * with it, else its sign-up, else the statement's start), then each change of ARR or seats (as of
+ * `planChangedAt`, moved up to the sign-up and the plan in effect for a key without `read`,
+ * checkPlanChangeDateUnread; else the statement's start: after the write it
  * waited for, where the transaction's start could be before it). A correction
  * (`correctsLastPlanChange`) is dated the latest change, read in the same statement: to the
  * microsecond, which no `planChangedAt` sent back from an answer could match, so the change it
@@ -489,6 +479,9 @@ async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: 
   const planChangedAt = input.planChangedAt?.toISOString() ?? null;
   // Only a plan sent dates the first one: checkPlanChangeOrder held that date to the sign-up.
   const firstPlanAt = input.arrCents !== undefined || input.seats !== undefined ? planChangedAt : null;
+  // A dated change is moved up to the sign-up and the plan in effect, as a sender without `read` has
+  // it (checkPlanChangeDateUnread); checkPlanChangeOrder refused any other sender a date before either.
+  const changeAt = planChangedAt === null ? changeTakesEffect : `greatest(?::timestamptz, u."signedUpAt", ${lastChangeAt})`;
   const row = await signalsArrived(db, scheduler, (queueRescore) =>
     queryOne<Customer>(
       db,
@@ -502,7 +495,7 @@ async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: 
        insert into customer_plan_change (customer_id, arr_cents, seats, changed_at)
        select u.id, u.stored_arr_cents, u.seats,
               case when p.found is null then coalesce(?::timestamptz, u."signedUpAt", statement_timestamp())
-                   else coalesce(?::timestamptz, ${changeTakesEffect}) end
+                   else ${changeAt} end
        from upserted u left join previous p on true
        where p.found is null or u.stored_arr_cents is distinct from p.arr_cents or u.seats is distinct from p.seats
        returning 1
@@ -511,7 +504,13 @@ async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: 
                        where p.found is null or exists (select 1 from plan_changed) or ${churnChanged} or ${signupChanged}`)}
      )
      select ${CUSTOMER_FIELD_LIST} from upserted`,
-      [input.id.trim(), ...values, ...(stage ? [input.churnedAt?.toISOString() ?? null] : []), firstPlanAt, planChangedAt],
+      [
+        input.id.trim(),
+        ...values,
+        ...(stage ? [input.churnedAt?.toISOString() ?? null] : []),
+        firstPlanAt,
+        ...(planChangedAt === null ? [] : [planChangedAt]),
+      ],
     ),
   );
   return row as Customer;

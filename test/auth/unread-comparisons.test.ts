@@ -1,6 +1,7 @@
 // A key without `read` cannot learn a stored customer's or ticket's values from whether its writes
 // are refused (README, "Security" → "Scopes"): a value a rule would compare with what is stored is
-// refused FORBIDDEN whatever is stored, or taken without the comparison, or taken when it is the stored
+// refused FORBIDDEN whatever is stored, or taken without the comparison (a plan change dated before the
+// stored ones moved up to them), or taken when it is the stored
 // value sent again (a sync's resend); no refusal names a stored value; nothing is written by a
 // refusal. The one comparison left, a churn date held to the stored sign-up, names neither date. Keys
 // with `read` keep the comparisons and their messages.
@@ -35,6 +36,11 @@ async function stored(): Promise<unknown> {
   return { customer: customer.rows, plans: plans.rows, tickets: tickets.rows };
 }
 
+/** A customer's plan history, in the order it was recorded. */
+async function plans(id: string): Promise<Array<{ seats: number; changed_at: Date }>> {
+  return (await inspector.query('select * from customer_plan_change where customer_id = $1 order by id', [id])).rows;
+}
+
 /** Refused FORBIDDEN naming the read scope, with no stored date in the message, and nothing written. */
 async function expectRefusedWhateverStored(document: string): Promise<void> {
   const before = await stored();
@@ -67,19 +73,61 @@ afterAll(async () => {
 });
 
 describe('upsertCustomer with a key without read', () => {
-  it('refuses a planChangedAt that does not date the plan in effect, whatever the plan sent or stored', async () => {
-    // 40 seats are in effect since 2026-06-01T12:00:00Z: no guess of the seats is taken with another date.
-    for (const seats of [1, 37, 40, 41])
-      for (const at of [
-        '1971-01-01T00:00:00Z',
-        '2025-04-01T00:00:00Z',
-        '2026-06-01T11:59:59.999Z',
-        '2026-06-01T12:00:00.001Z',
-        '2026-11-30T00:00:00Z',
-      ])
-        await expectRefusedWhateverStored(
-          `mutation { upsertCustomer(input: { id: "${VICTIM}", seats: ${seats}, planChangedAt: "${at}" }) { id } }`,
-        );
+  it('takes a planChangedAt at any date, recording nothing when the plan sent is the one in effect, whatever the plan stored', async () => {
+    // 40 seats are in effect since 2026-06-01T12:00:00Z: the same plan at any other date records nothing, refuses nothing.
+    const before = await plans(VICTIM);
+    for (const at of ['1971-01-01T00:00:00Z', '2025-04-01T00:00:00Z', '2026-06-01T11:59:59.999Z', '2026-11-30T00:00:00Z']) {
+      const result = await send(
+        `mutation { upsertCustomer(input: { id: "${VICTIM}", seats: 40, planChangedAt: "${at}" }) { id } }`,
+        ingest,
+      );
+      expect({ at, code: result.code }).toEqual({ at, code: undefined });
+    }
+    expect(await plans(VICTIM)).toEqual(before);
+  });
+
+  it('moves a planChangedAt before the plan in effect or the sign-up up to it, never refused by them', async () => {
+    await asAdmin(
+      `mutation { upsertCustomer(input: { id: "cust_moved", name: "Moved", seats: 5, signedUpAt: "2026-01-01T00:00:00Z" }) { id } }`,
+    );
+    await asAdmin(`mutation { upsertCustomer(input: { id: "cust_moved", seats: 6, planChangedAt: "2026-03-01T00:00:00Z" }) { id } }`);
+    for (const [seats, at] of [
+      [7, '2026-02-01T00:00:00Z'],
+      [8, '2025-01-01T00:00:00Z'],
+      [9, '2026-04-01T00:00:00Z'],
+    ] as const) {
+      const result = await send(
+        `mutation { upsertCustomer(input: { id: "cust_moved", seats: ${seats}, planChangedAt: "${at}" }) { id } }`,
+        ingest,
+      );
+      expect({ seats, code: result.code }).toEqual({ seats, code: undefined });
+    }
+    expect((await plans('cust_moved')).map((plan) => [plan.seats, plan.changed_at])).toEqual([
+      [5, new Date('2026-01-01T00:00:00Z')],
+      [6, new Date('2026-03-01T00:00:00Z')],
+      [7, new Date('2026-03-01T00:00:00Z')],
+      [8, new Date('2026-03-01T00:00:00Z')],
+      [9, new Date('2026-04-01T00:00:00Z')],
+    ]);
+    // Before the sign-up sent with it: the input shows that order itself, and only its own dates are named.
+    const early = await send(
+      `mutation { upsertCustomer(input: { id: "${VICTIM}", signedUpAt: "${SIGNED_UP}", seats: 1, planChangedAt: "2025-01-01T00:00:00Z" }) { id } }`,
+      ingest,
+    );
+    expect(early).toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringContaining('signedUpAt sent with it') });
+    expect(early.message).not.toMatch(/2026-06-01|37|40/);
+  });
+
+  it('takes a record sent again whose first plan is dated the sign-up, as stored before planChangedAt dated it', async () => {
+    const record = `id: "cust_legacy", name: "Legacy", signedUpAt: "2026-01-01T00:00:00Z", seats: 4, planChangedAt: "2026-03-01T00:00:00Z"`;
+    await asAdmin(`mutation { upsertCustomer(input: { ${record} }) { id } }`);
+    // As customers created before the first plan was dated planChangedAt (or by a key with read, without it) have it.
+    await inspector.query(`update customer_plan_change set changed_at = '2026-01-01T00:00:00Z' where customer_id = 'cust_legacy'`);
+    for (let round = 0; round < 2; round++) {
+      const result = await send(`mutation { upsertCustomer(input: { ${record} }) { id } }`, ingest);
+      expect({ round, code: result.code }).toEqual({ round, code: undefined });
+    }
+    expect((await plans('cust_legacy')).map((plan) => [plan.seats, plan.changed_at])).toEqual([[4, new Date('2026-01-01T00:00:00Z')]]);
   });
 
   it('refuses a sign-up date sent alone for a stored customer unless it is the stored one, whatever the churn date', async () => {
@@ -108,8 +156,6 @@ describe('upsertCustomer with a key without read', () => {
   });
 
   it('takes a whole record sent again, dated its plan in effect, and records no plan change', async () => {
-    const plans = async (id: string) =>
-      (await inspector.query('select * from customer_plan_change where customer_id = $1 order by id', [id])).rows;
     const before = await plans(VICTIM);
     const record = `name: "Victim", signedUpAt: "${SIGNED_UP}", arrCents: 500000, seats: 40, planChangedAt: "2026-06-01T12:00:00Z"`;
     expect((await send(`mutation { upsertCustomer(input: { id: "${VICTIM}", ${record} }) { id } }`, ingest)).code).toBeUndefined();
