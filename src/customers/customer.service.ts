@@ -313,7 +313,9 @@ export const REASON_WITHOUT_CHURN_DATE: ScopedArgument = {
  * churn label (`customer_churned_after_signup`), which a key without `read` may not learn from the
  * answer: it is taken when it is the stored sign-up (a sync sending the record again: nothing changes,
  * nothing is compared), and FORBIDDEN otherwise, whatever the churn date; sent with `churnedAt` (or a
- * null), the input shows the order itself. A churn date sent alone is taken: it is held to the stored
+ * null), the input shows the order itself. The refusal does not just say to send `churnedAt`: a key
+ * that cannot read it could send only null, which clears a stored churn date and its reason. A churn
+ * date sent alone is taken: it is held to the stored
  * sign-up, and its refusal names neither date (churnAfterSignup), though it lets such a key narrow the
  * sign-up down (README, "Scopes"), which is why a sign-up that is not the stored one tells it nothing
  * more. A customer not stored yet has nothing to compare with, and whether one is stored is no secret
@@ -329,7 +331,9 @@ async function refuseSignUpHeldToStoredChurn(tx: Db, input: CustomerInput): Prom
   if (stored === undefined || stored.resent) return;
   throw new ForbiddenError(
     'customer.signedUpAt needs the read scope for a stored customer when sent without churnedAt and not the stored sign-up: ' +
-      'it is refused or taken by the stored churnedAt, which an ingest-only key may not read: send churnedAt with it',
+      'it is refused or taken by the stored churnedAt, which an ingest-only key may not read: send it with the churnedAt the ' +
+      'account has, if you know it (churnedAt: null records that it never churned, clearing a stored churn date and its reason), ' +
+      'or correct it with a key that has read',
     { requiredScopes: [Scope.READ], fields: ['signedUpAt'] },
   );
 }

@@ -133,6 +133,14 @@ describe('upsertCustomer with a key without read', () => {
   it('refuses a sign-up date sent alone for a stored customer unless it is the stored one, whatever the churn date', async () => {
     for (const signedUpAt of ['2026-11-02T00:00:00Z', '2024-01-01T00:00:00Z', '2025-03-14T09:26:53.001Z'])
       await expectRefusedWhateverStored(`mutation { upsertCustomer(input: { id: "${VICTIM}", signedUpAt: "${signedUpAt}" }) { id } }`);
+    // What it says to do must not lose the churn label: such a key, not knowing the churn date, could send only null.
+    const refused = await send(
+      `mutation { upsertCustomer(input: { id: "${VICTIM}", signedUpAt: "2024-01-01T00:00:00Z" }) { id } }`,
+      ingest,
+    );
+    expect(refused.message).toMatch(
+      /churnedAt: null .*clearing a stored churn date and its reason.*or correct it with a key that has read/,
+    );
     const resent = await send(`mutation { upsertCustomer(input: { id: "${VICTIM}", signedUpAt: "${SIGNED_UP}" }) { id } }`, ingest);
     expect(resent.code).toBeUndefined();
   });
