@@ -191,6 +191,39 @@ export function driverMessage(error: unknown): string {
   return fromDatabase ? driverMessages(message).at(-1)! : message;
 }
 
+/** Characters of an error's message a log line keeps before its reason (see loggedError). */
+export const LOGGED_MESSAGE_CHARS = 300;
+
+/**
+ * An unexpected error as its log line carries it: its type, its SQLSTATE (or a socket's code) when
+ * one is in its chain, its GraphQL path, and its message and stack with the message cut to its first
+ * LOGGED_MESSAGE_CHARS characters and the driver's reason: knex puts the whole statement in the
+ * message (`<sql> - <reason>`), and a multi-kilobyte statement written into every such line (twice,
+ * in the stack) buries the reason.
+ */
+export function loggedError(error: unknown): Record<string, unknown> {
+  const message = error instanceof Error ? error.message : String(error);
+  const reason = driverMessage(error);
+  const cut =
+    message.length <= LOGGED_MESSAGE_CHARS
+      ? message
+      : `${message.slice(0, LOGGED_MESSAGE_CHARS)} … ${reason.length <= LOGGED_MESSAGE_CHARS ? reason : `${reason.slice(0, LOGGED_MESSAGE_CHARS)} …`}`;
+  const code = errorChain(error)
+    .map((link) => (link as { code?: unknown }).code)
+    .find((linkCode): linkCode is string => typeof linkCode === 'string');
+  const stack = error instanceof Error ? error.stack : undefined;
+  // The stack opens with the message; its frames start at the first "\n    at ".
+  const frames = stack === undefined ? -1 : stack.indexOf('\n    at ');
+  const path = (error as { path?: unknown } | null)?.path;
+  return {
+    type: error instanceof Error ? error.constructor.name : typeof error,
+    message: cut,
+    ...(code === undefined ? {} : { code }),
+    ...(path === undefined ? {} : { path }),
+    ...(frames < 0 ? {} : { stack: `${cut}${stack!.slice(frames)}` }),
+  };
+}
+
 /** The error and what it wraps (GraphQL's originalError, `cause`, MikroORM's `previous`), outermost first. */
 function errorChain(error: unknown): unknown[] {
   const chain: unknown[] = [];
@@ -293,7 +326,7 @@ export function graphQLErrorFormatter(
     const result = formatGraphQLError(formatted, error);
     if (result.extensions?.code === 'INTERNAL_SERVER_ERROR') {
       const requestId = (error && typeof error === 'object' && requestIds.get(error)) || newRequestId();
-      options.logger.error({ err: error, requestId }, 'unexpected error');
+      options.logger.error({ err: loggedError(error), requestId }, 'unexpected error');
       return { ...result, extensions: { ...result.extensions, requestId } };
     }
     if (!exposeStackTraces && result.extensions && 'stacktrace' in result.extensions) {
@@ -422,7 +455,7 @@ export function unexpectedHttpFailure(
     };
     return { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SECONDS), 'x-request-id': requestId }, body };
   }
-  logger.error({ err: error, requestId }, 'request failed');
+  logger.error({ err: loggedError(error), requestId }, 'request failed');
   return {
     status: 500,
     headers: { 'x-request-id': requestId },

@@ -7,7 +7,7 @@ import pino from 'pino';
 import { GraphQLError } from 'graphql';
 import { RunningApp, startApp } from '../../src/app';
 import { readConfig } from '../../src/infra/config';
-import { formatSubscriptionResult, graphQLErrorFormatter, InvalidInputError } from '../../src/infra/errors';
+import { formatSubscriptionResult, graphQLErrorFormatter, InvalidInputError, LOGGED_MESSAGE_CHARS } from '../../src/infra/errors';
 import { createLogger } from '../../src/infra/logger';
 import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
 import { expectNoInternals, post } from './support';
@@ -49,6 +49,24 @@ it('masks an unexpected error and gives it the request id it is logged under', a
     const logged = logLines.find((line) => line.requestId === requestId);
     expect(logged).toMatchObject({ level: 50, msg: 'unexpected error' });
     expect(JSON.stringify(logged)).toMatch(/outreach_action/);
+  } finally {
+    await sql(database, 'alter table outreach_action_moved rename to outreach_action');
+  }
+});
+
+it('logs an unexpected database error with its SQLSTATE, the start of its statement and its reason, not the whole statement', async () => {
+  await sql(database, 'alter table outreach_action rename to outreach_action_moved');
+  try {
+    const response = await post(app.url, { query: '{ outreachLog(first: 5) { totalCount edges { node { id } } } }' });
+    const requestId = response.body.errors![0].extensions!.requestId as string;
+    const logged = logLines.find((line) => line.requestId === requestId) as { err: { message: string; code: string; stack: string } };
+    expect(logged.err.code).toBe('42P01');
+    expect(logged.err.message).toMatch(/^ ?select /);
+    expect(logged.err.message).toMatch(/ … relation "outreach_action" does not exist$/);
+    expect(logged.err.message.length).toBeLessThanOrEqual(LOGGED_MESSAGE_CHARS + 400);
+    // The statement's end (its ORDER BY, LIMIT) is not logged, in the message or in the stack.
+    expect(JSON.stringify(logged)).not.toMatch(/limit 6/);
+    expect(logged.err.stack).toMatch(/^ ?select [^]*\n {4}at /);
   } finally {
     await sql(database, 'alter table outreach_action_moved rename to outreach_action');
   }
