@@ -101,7 +101,8 @@ export class DestinationResolver {
   )
   @Mutation(() => CsmContact, {
     nullable: true,
-    description: 'Sets where a CSM gets team alerts; without email and slackTarget the entry is removed (null).',
+    description:
+      'Sets where a CSM gets team alerts: the fields given, the others kept (null clears one); an entry left with neither email nor slackTarget is removed (null).',
   })
   setCsmContact(@Arg('input', () => CsmContactInput) input: CsmContactInput, @Ctx() { db }: GraphQLContext): Promise<CsmContact | null> {
     return setCsmContact(db, input);

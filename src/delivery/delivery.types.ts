@@ -324,14 +324,14 @@ export class CsmContact {
 
 export const CsmContactConnection = Connection(CsmContact);
 
-@InputType()
+@InputType({ description: 'A field left out keeps what the entry has; null (or blank) clears it.' })
 export class CsmContactInput {
   @Field({ description: 'At most 200 characters.' })
   owner!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Left out: kept; null: cleared.' })
   email?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'At most 200 characters.' })
+  @Field(() => String, { nullable: true, description: 'At most 200 characters. Left out: kept; null: cleared.' })
   slackTarget?: string | null;
 }

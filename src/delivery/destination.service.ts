@@ -443,24 +443,31 @@ export function loadDestination(db: Db, loaders: LoaderRegistry, id: string): Pr
 
 const CSM_COLUMNS = `c.owner, c.email, c.slack_target as "slackTarget", c.updated_at as "updatedAt"`;
 
-/** Sets where a CSM gets team alerts; with neither an email nor a Slack target the entry is removed. */
+/**
+ * Sets where a CSM gets team alerts: the fields given (null, or blank, clears one), the others kept,
+ * as updateDestination keeps them; an entry left with neither an email nor a Slack target is removed.
+ */
 export async function setCsmContact(db: Db, input: CsmContactInput): Promise<CsmContact | null> {
   const owner = requiredLabel(input.owner, 'owner', MAX_NAME_LENGTH);
   const email = optionalEmailAddress(input.email, 'email') ?? null;
   const slackTarget = optionalLabel(input.slackTarget, 'slackTarget', MAX_NAME_LENGTH);
   // Last, as in destinationColumns: each field above is refused naming its own limit.
   checkStrings(input, '');
-  if (email === null && slackTarget === null) {
-    await query(db, 'delete from csm_contact where owner = ?', [owner]);
+  return inTransaction(db, async (tx) => {
+    const contact = (await queryOne<CsmContact>(
+      tx,
+      `insert into csm_contact as c (owner, email, slack_target) values (?, ?, ?)
+       on conflict (owner) do update set
+         email = case when ?::boolean then c.email else excluded.email end,
+         slack_target = case when ?::boolean then c.slack_target else excluded.slack_target end,
+         updated_at = now()
+       returning ${CSM_COLUMNS}`,
+      [owner, email, slackTarget, input.email === undefined, input.slackTarget === undefined],
+    )) as CsmContact;
+    if (contact.email !== null || contact.slackTarget !== null) return contact;
+    await query(tx, 'delete from csm_contact where owner = ?', [owner]);
     return null;
-  }
-  return (await queryOne<CsmContact>(
-    db,
-    `insert into csm_contact as c (owner, email, slack_target) values (?, ?, ?)
-     on conflict (owner) do update set email = excluded.email, slack_target = excluded.slack_target, updated_at = now()
-     returning ${CSM_COLUMNS}`,
-    [owner, email, slackTarget],
-  )) as CsmContact;
+  });
 }
 
 export function listCsmContacts(db: Db, args: { first?: number | null; after?: string | null }): Promise<ConnectionResult<CsmContact>> {

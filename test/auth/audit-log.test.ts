@@ -113,7 +113,7 @@ it('records where a destination sends after each change (URL masked) and what a 
   const id = (created.body.data as { createDestination: { id: string } }).createDestination.id;
   await as('mutation($id: ID!) { updateDestination(id: $id, input: { url: "https://attacker.example.net/collect" }) { id } }', { id });
   await as('mutation { setCsmContact(input: { owner: "kate", email: "kate@example.com" }) { owner } }');
-  await as('mutation { setCsmContact(input: { owner: "kate" }) { owner } }');
+  await as('mutation { setCsmContact(input: { owner: "kate", email: null }) { owner } }');
   const log = await page({ first: 10 });
   const entries = log.edges.map(({ node }) => [node.action, node.target, node.details]).slice(0, 4);
   expect(entries).toEqual([
@@ -134,7 +134,7 @@ it('names what an action acted on as stored, not as the argument was typed', asy
   await as('mutation { setCommunicationOptOut(customerId: "  cust_audit ", optedOut: true) { id } }');
   await as('mutation { upsertCustomer(input: { id: " cust_audit", name: "Audited", communicationOptOut: false }) { id } }');
   await as('mutation { setCsmContact(input: { owner: " lena ", email: "lena@example.com" }) { owner } }');
-  await as('mutation { setCsmContact(input: { owner: " lena " }) { owner } }');
+  await as('mutation { setCsmContact(input: { owner: " lena ", email: null }) { owner } }');
   const created = await as(
     'mutation { createDestination(input: { kind: SLACK, name: "typed", url: "https://hooks.slack.com/services/T/B/x" }) { id } }',
   );
