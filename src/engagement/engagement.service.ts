@@ -98,10 +98,22 @@ function asEventRefusal(error: unknown, row: EngagementRow): unknown {
 }
 
 // Storing events: the daily rollup scoring reads (`engagement_day`: counts, features used, users
-// active) is kept up to date by the statement that inserts the events, from `inserted`. Ingestion
-// never writes the customer row: a scoring batch holds those locked while it computes, and events
-// must not wait for it. Lock order, which keeps concurrent ingestion free of deadlocks: rescoring
-// marks first, then rollup rows, each in key order.
+// active) is kept up to date from the events a write inserted (`inserted`). Ingestion never writes
+// the customer row: a scoring batch holds those locked while it computes, and events must not wait
+// for it.
+//
+// THE LOCK ORDER of every write of events (trackEngagement's statement, trackEngagementBatch, an
+// import's merge), which keeps concurrent ingestion free of deadlocks:
+//   1. the events' unique keys (customer, idempotency key), in KEY_ORDER;
+//   2. then the rescoring marks (`rescore_request`), in customer id order (queueRescoreStatement);
+//   3. then the rollup rows (`engagement_day`), in (customer, day) order (rollupEventsStatement).
+// A transaction takes all its locks of one kind before any of the next, over all its statements:
+// trackEngagementBatch inserts every chunk of events before it queues and rolls up in one last
+// statement. Two writes then wait for each other in one direction only. A write that queued its
+// customer before inserting its events (a new `rescore_request` row, uncommitted) and one that
+// inserted the same key before queueing would each wait for the other. The one exception: an event
+// too large for its index entries to be stored with the others (mayOverflowIndex) is inserted alone
+// after them, out of key order; in an import, with its mark and rollup after the batch's.
 
 /** The columns of an event record in a statement's `$events` (a JSON record set). */
 const EVENT_RECORD = `customer_id text, event_type text, user_id text, feature text, metadata jsonb, occurred_at timestamptz, idempotency_key text`;
@@ -109,8 +121,7 @@ const EVENT_COLUMNS = 'customer_id, event_type, user_id, feature, metadata, occu
 const SKIP_IDEMPOTENT_DUPLICATES = 'on conflict (customer_id, idempotency_key) where idempotency_key is not null do nothing';
 /**
  * The order every writer of events inserts them in (these statements, an import's merge, a batch's
- * rows sorted in memory by compareText, which is this byte order): statements storing the same keys
- * at once then wait for each other in one direction only, and never deadlock.
+ * rows sorted in memory by compareText, which is this byte order): step 1 of THE LOCK ORDER above.
  */
 const KEY_ORDER = 'customer_id collate "C", idempotency_key collate "C"';
 
@@ -150,14 +161,31 @@ function rollupEventsStatement(source: string, condition = ''): string {
                          else array(select distinct u from unnest(d.user_ids || excluded.user_ids) u order by 1) end`;
 }
 
-/** Stores a chunk of a batch (customers known and already queued): how many events were new. */
-const STORE_BATCH_CHUNK = `with inserted as (
-       insert into engagement_event (${EVENT_COLUMNS})
-       select ${EVENT_COLUMNS} from jsonb_to_recordset(?::jsonb) as x(${EVENT_RECORD})
-       ${SKIP_IDEMPOTENT_DUPLICATES}
-       returning customer_id, event_type, user_id, feature, occurred_at
-     ), ${rollUpInserted()}
-     select (select count(*) from inserted)::int as accepted, (select count(*) from rolled_up)::int as days`;
+/** The fields of an inserted event the rollup reads. */
+interface InsertedEvent {
+  customer_id: string;
+  event_type: string;
+  user_id: string | null;
+  feature: string | null;
+  occurred_at: Date;
+}
+const INSERTED_RECORD = 'customer_id text, event_type text, user_id text, feature text, occurred_at timestamptz';
+
+/** Inserts a chunk of a batch's events (customers known, rows in key order): the events that were new. */
+const INSERT_BATCH_CHUNK = `insert into engagement_event (${EVENT_COLUMNS})
+     select ${EVENT_COLUMNS} from jsonb_to_recordset(?::jsonb) as x(${EVENT_RECORD})
+     ${SKIP_IDEMPOTENT_DUPLICATES}
+     returning customer_id, event_type, user_id, feature, occurred_at`;
+
+/** A batch's last statement, once its events are in: queues its customers, then rolls up the events it inserted. */
+function queueAndRollUpStatement(queueRescore: QueueRescore): string {
+  return `with marked as (
+       ${queueRescore('select jsonb_array_elements_text(?::jsonb)')}
+     ), inserted as (
+       select * from jsonb_to_recordset(?::jsonb) as x(${INSERTED_RECORD})
+     ), ${rollUpInserted('marked')}
+     select (select count(*) from rolled_up)::int as days`;
+}
 
 /** The event's customer and idempotency key, as a write stores them; null without a key. */
 function eventKey(input: EngagementEventInput): RecordKey | null {
@@ -205,29 +233,44 @@ function storeSingleEventsStatement(queueRescore: QueueRescore): string {
 }
 
 /**
- * Inserts rows set-based (their customers must exist, and be queued for rescoring by the caller);
- * returns how many were new (the rest were idempotency duplicates). One statement per chunk of 5,000.
+ * Inserts rows set-based (their customers must exist; the caller queues them and rolls up what was
+ * inserted after); returns the events that were new (the rest were idempotency duplicates). One
+ * statement per chunk of 5,000.
  */
-async function insertEngagementRows(db: Db, rows: EngagementRow[]): Promise<number> {
-  let accepted = 0;
+async function insertEngagementRows(db: Db, rows: EngagementRow[]): Promise<InsertedEvent[]> {
+  const inserted: InsertedEvent[] = [];
   // In key order, as an import merges its batches: customer, then idempotency key (keyless events
   // last), then the order sent (a stable sort: of a key repeated in the batch the first is stored).
   // Two batches storing the same keys at once then wait for each other in one direction only; in the
   // order each was sent, one could hold a key the other waits for while waiting for one the other
-  // holds, and PostgreSQL would end one as a deadlock. The rollup rows a batch locks ascend across
-  // chunks as well as within each.
+  // holds, and PostgreSQL would end one as a deadlock.
   const ordered = [...rows].sort((a, b) => compareText(a.customer_id, b.customer_id) || compareKeys(a.idempotency_key, b.idempotency_key));
   for (let start = 0; start < ordered.length; start += INSERT_CHUNK_SIZE) {
     const chunk = ordered.slice(start, start + INSERT_CHUNK_SIZE);
-    const [result] = await query<{ accepted: number }>(db, STORE_BATCH_CHUNK, [json(chunk)]);
-    accepted += result.accepted;
+    inserted.push(...(await query<InsertedEvent>(db, INSERT_BATCH_CHUNK, [json(chunk)])));
   }
-  return accepted;
+  return inserted;
 }
 
-/** The order of KEY_ORDER's "C" collation (UTF-8 bytes), save for characters past U+FFFF against U+E000–U+FFFF. */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+/**
+ * The order of KEY_ORDER's "C" collation: UTF-8 bytes, which is code point order. JavaScript's `<`
+ * compares UTF-16 code units, in which a character past U+FFFF (a surrogate pair, D800–DBFF) sorts
+ * before U+E000–U+FFFF, where its UTF-8 bytes sort after: at the first unit that differs, both units
+ * from D800 up are moved so that surrogates come after U+E000–U+FFFF.
+ */
+export function compareText(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
 /** Idempotency keys in ascending order, events without one after those with one. */
@@ -237,15 +280,15 @@ function compareKeys(a: string | null | undefined, b: string | null | undefined)
 }
 
 /**
- * Stores one row that may not fit its index entries (mayOverflowIndex) under a savepoint: how many
- * were new (0 for a duplicate), or the event's refusal when PostgreSQL refused the entry.
+ * Inserts one row that may not fit its index entries (mayOverflowIndex) under a savepoint: the event
+ * inserted (none for a duplicate), or the event's refusal when PostgreSQL refused the entry.
  */
-async function insertUnderSavepoint(tx: Db, row: EngagementRow): Promise<number | InvalidInputError> {
+async function insertUnderSavepoint(tx: Db, row: EngagementRow): Promise<InsertedEvent[] | InvalidInputError> {
   await query(tx, 'savepoint oversized_event');
   try {
-    const [result] = await query<{ accepted: number }>(tx, STORE_BATCH_CHUNK, [json([row])]);
+    const inserted = await query<InsertedEvent>(tx, INSERT_BATCH_CHUNK, [json([row])]);
     await query(tx, 'release savepoint oversized_event');
-    return result.accepted;
+    return inserted;
   } catch (error) {
     await query(tx, 'rollback to savepoint oversized_event');
     const refusal = asEventRefusal(error, row);
@@ -254,22 +297,12 @@ async function insertUnderSavepoint(tx: Db, row: EngagementRow): Promise<number 
   }
 }
 
-/**
- * The ids among `ids` that exist, in one statement, queued for rescoring in id order (a batch's
- * marks all come before its rollup rows, whatever its number of chunks: the lock order above).
- */
-async function markKnownCustomers(db: Db, ids: Iterable<string>, queueRescore: QueueRescore): Promise<Set<string>> {
+/** The ids among `ids` that exist (read only: a batch queues them after inserting its events, THE LOCK ORDER above). */
+async function knownCustomers(db: Db, ids: Iterable<string>): Promise<Set<string>> {
   const unique = [...new Set(ids)];
-  const rows = await query<{ id: string }>(
-    db,
-    `with known as (
-       select id from customer where id in (select jsonb_array_elements_text(?::jsonb))
-     ), marked as (
-       ${queueRescore('select id from known')}
-     )
-     select id from known`,
-    [json(unique)],
-  );
+  const rows = await query<{ id: string }>(db, 'select id from customer where id in (select jsonb_array_elements_text(?::jsonb))', [
+    json(unique),
+  ]);
   return new Set(rows.map((row) => row.id));
 }
 
@@ -385,9 +418,9 @@ export class SingleEventWriter {
 }
 
 /**
- * Stores up to 10,000 events in one transaction: the known customers are queued for rescoring
- * first (the scheduler is woken after the commit), then the events of those customers are stored;
- * invalid items and unknown customers are reported by index.
+ * Stores up to 10,000 events in one transaction: the events of known customers are inserted, then
+ * those customers are queued for rescoring and the new events rolled up (the scheduler is woken after
+ * the commit); invalid items and unknown customers are reported by index.
  */
 export async function trackEngagementBatch(
   db: Db,
@@ -412,34 +445,41 @@ export async function trackEngagementBatch(
     }
   });
   if (candidates.length === 0) return { accepted: 0, duplicates: 0, errors };
-  return inTransaction(db, async (tx) => {
-    const known = await signalsArrived(tx, scheduler, (queueRescore) =>
-      markKnownCustomers(
-        tx,
-        candidates.map((c) => c.row.customer_id),
-        queueRescore,
-      ),
-    );
-    const rows: EngagementRow[] = [];
-    const oversized: Array<{ index: number; row: EngagementRow }> = [];
-    for (const { index, row } of candidates) {
-      if (!known.has(row.customer_id)) errors.push({ index, code: 'NOT_FOUND', message: `customer ${row.customer_id} does not exist` });
-      else if (mayOverflowIndex(row)) oversized.push({ index, row });
-      else rows.push(row);
+  return inTransaction(db, (tx) => signalsArrived(tx, scheduler, (queueRescore) => storeBatch(tx, candidates, errors, queueRescore)));
+}
+
+/** trackEngagementBatch's transaction, in THE LOCK ORDER: its events, then its customers' marks and rollup rows. */
+async function storeBatch(
+  tx: Db,
+  candidates: Array<{ index: number; row: EngagementRow }>,
+  errors: BatchItemError[],
+  queueRescore: QueueRescore,
+): Promise<BatchIngestResult> {
+  const known = await knownCustomers(
+    tx,
+    candidates.map((c) => c.row.customer_id),
+  );
+  const rows: EngagementRow[] = [];
+  const oversized: Array<{ index: number; row: EngagementRow }> = [];
+  for (const { index, row } of candidates) {
+    if (!known.has(row.customer_id)) errors.push({ index, code: 'NOT_FOUND', message: `customer ${row.customer_id} does not exist` });
+    else if (mayOverflowIndex(row)) oversized.push({ index, row });
+    else rows.push(row);
+  }
+  const inserted = await insertEngagementRows(tx, rows);
+  let refused = 0;
+  for (const { index, row } of oversized) {
+    const stored = await insertUnderSavepoint(tx, row);
+    if (Array.isArray(stored)) inserted.push(...stored);
+    else {
+      refused++;
+      errors.push({ index, code: stored.code, message: stored.message });
     }
-    let accepted = await insertEngagementRows(tx, rows);
-    let refused = 0;
-    for (const { index, row } of oversized) {
-      const stored = await insertUnderSavepoint(tx, row);
-      if (typeof stored === 'number') accepted += stored;
-      else {
-        refused++;
-        errors.push({ index, code: stored.code, message: stored.message });
-      }
-    }
-    errors.sort((a, b) => a.index - b.index);
-    return { accepted, duplicates: rows.length + oversized.length - refused - accepted, errors };
-  });
+  }
+  await query(tx, queueAndRollUpStatement(queueRescore), [json([...known]), json(inserted)]);
+  errors.sort((a, b) => a.index - b.index);
+  const accepted = inserted.length;
+  return { accepted, duplicates: rows.length + oversized.length - refused - accepted, errors };
 }
 
 /** What both event lists page over: events newest first. */

@@ -257,10 +257,10 @@ const COPY_STAGING =
  * anti-join reads the whole event table for every batch, and a nested loop over a sequential scan,
  * chosen while the table is still empty, reads the rows the same statement inserts, for every row.
  *
- * Order of the writes: the events (the first count reads `inserted`), then the rescoring marks (the
- * rollup reads `marked` first), then the rollup rows in key order; concurrent batches of an import
- * take their locks in the same order. Only the customers that got a new event are queued: lines that
- * were all duplicates (a file sent again) change nothing to score.
+ * Order of the writes: the events (the marks read `inserted`), then the rescoring marks (the rollup
+ * reads `marked` first), then the rollup rows: THE LOCK ORDER of every write of events
+ * (engagement.service.ts). Only the customers that got a new event are queued: lines that were all
+ * duplicates (a file sent again) change nothing to score.
  */
 /** SQL over a staged row `s`: its index entries fit whatever its text (as mayOverflowIndex, for an event). */
 const FITS_INDEX = `octet_length(s.customer_id) + greatest(octet_length(s.event_type), coalesce(octet_length(s.idempotency_key), 0)) <= ${INDEX_SAFE_BYTES}`;

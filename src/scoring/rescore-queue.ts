@@ -48,7 +48,8 @@ export function queueRescoreStatement(customerIds: string): string {
  * process (scripts): a server's scheduler picks the queue up when it starts and on its next round.
  *
  * Queuing is part of the write's statement rather than one more statement so an ingestion call stays
- * one round trip; its lock order (queue rows before the rows the write adds to) is the caller's.
+ * one round trip; its lock order is the caller's (for events, THE LOCK ORDER in engagement.service.ts:
+ * the events, then the queue rows, then the rollup rows).
  */
 export async function signalsArrived<T>(
   db: Db,
