@@ -128,7 +128,7 @@ export async function startApp(
   if (pubsub instanceof RedisBackedPubSub && !(await pubsub.waitUntilReady(3000))) {
     logger.warn('redis is not reachable yet: serving without live events until it is');
   }
-  const core: CoreServices = { orm, pubsub, logger, config, onModelActivated: [] };
+  const core: CoreServices = { orm, pubsub, logger, config, onModelActivated: [], onFullRunLockLost: [] };
   // Writes of new signals wake the scheduler (src/scoring/rescore-queue.ts); it starts scheduling
   // rounds once the server is up (scheduler.start below).
   const scheduler = new ScoringScheduler(core);

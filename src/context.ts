@@ -26,6 +26,11 @@ export interface CoreServices {
   config: AppConfig;
   /** Hooks told that another scoring model version became active (the scheduler then rescores everyone). */
   onModelActivated: Array<(version: number) => void>;
+  /**
+   * Hooks told that a full run stopped because the session holding its lock ended and the lock could
+   * not be taken again (the scheduler then runs what the runs' rows say is owed).
+   */
+  onFullRunLockLost: Array<() => void>;
 }
 
 /** The database the services work on, for the connections of their own a few tasks open. */
@@ -54,7 +59,7 @@ export async function commandServices(
     if (!(await redis.waitUntilReady(3000))) logger.warn('redis is not reachable yet: live events of this command may reach nobody');
     pubsub = redis;
   }
-  return { orm, pubsub, logger, config: { ...config, databaseUrl }, onModelActivated: [] };
+  return { orm, pubsub, logger, config: { ...config, databaseUrl }, onModelActivated: [], onFullRunLockLost: [] };
 }
 
 /** A running server's services: the core ones and the writers and scheduler built on them (src/app.ts). */

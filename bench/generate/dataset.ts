@@ -382,6 +382,7 @@ export async function ensureDataSet(spec: DataSetSpec, options: { lanes?: number
       config: { ...readConfig({}), databaseUrl: url },
 
       onModelActivated: [],
+      onFullRunLockLost: [],
     };
     // Statistics first: without autovacuum (as on the benchmark machine) the history's scoring
     // would be planned for the empty tables the generation started from.

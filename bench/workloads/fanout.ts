@@ -130,6 +130,7 @@ export async function ensureLiveDataSet(name: string, flippers: number): Promise
       logger: createLogger('silent'),
       config: { ...readConfig({}), databaseUrl: url },
       onModelActivated: [],
+      onFullRunLockLost: [],
     };
     // One history point, when every flipper was still active: each of them changes tier when scored now.
     await refreshAllHealthScores(services, orm.em.fork() as Db, new Date(anchor.getTime() - 25 * DAY_MS + 3_600_000));

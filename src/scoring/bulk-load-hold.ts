@@ -5,24 +5,18 @@
 // it held and leaves the queue as it is, for the round after the load. A first start's backfill holds
 // it the same way, for the same reason: scored live while its history reaches only its first days,
 // an account would be alerted and mailed on a month it has not seen yet.
-import { Client } from 'pg';
 import { Db, queryOne } from '../infra/sql';
-import { sessionUrl } from '../infra/postgres-session';
+import { withSharedSessionLock } from '../infra/session-lock';
 
 const BULK_LOAD_LOCK = 'healthgraph:bulk-load';
 
-/** Runs `work` holding off continuous rescoring on every instance of `databaseUrl` (holds may overlap). */
+/**
+ * Runs `work` holding off continuous rescoring on every instance of `databaseUrl` (holds may overlap).
+ * The hold is kept on its session as a full run's lock is (withSharedSessionLock): taken again on a
+ * new session should that one end while the load goes on.
+ */
 export async function holdingRescoring<T>(databaseUrl: string, work: () => Promise<T>): Promise<T> {
-  const session = new Client({ connectionString: sessionUrl(databaseUrl) });
-  // The hold goes with its session, whatever ends it; an idle session's error must not end the process.
-  session.on('error', () => undefined);
-  await session.connect();
-  try {
-    await session.query('select pg_advisory_lock_shared(hashtext($1))', [BULK_LOAD_LOCK]);
-    return await work();
-  } finally {
-    await session.end().catch(() => undefined);
-  }
+  return withSharedSessionLock(databaseUrl, BULK_LOAD_LOCK, () => work());
 }
 
 /**

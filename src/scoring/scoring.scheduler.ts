@@ -13,7 +13,7 @@ import {
   failRunsInterruptedByACrash,
   type FullRunOptions,
   fullRunsOwed,
-  INTERRUPTED_RUN_ERROR,
+  INTERRUPTION_ERRORS,
   refreshAllHealthScores,
   rescoreRequested,
   type ScoringRunRecord,
@@ -38,7 +38,10 @@ export class ScoringScheduler implements RescoreScheduler {
   private takeOverTimer: NodeJS.Timeout | undefined;
   /** A look for the work of an instance that died is queued: the sweep queues no second one behind it. */
   private takeOverQueued = false;
-  /** A sweep marked FAILED a run an instance that is gone left RUNNING: what is owed is run at the first sweep no hold defers. */
+  /**
+   * A sweep marked FAILED a run an instance that is gone left RUNNING, or a run of this instance lost
+   * its lock: what is owed is run at the first sweep that neither a hold nor another instance's run defers.
+   */
   private takenOver = false;
   private running: Promise<unknown> = Promise.resolve();
   private started = false;
@@ -58,7 +61,10 @@ export class ScoringScheduler implements RescoreScheduler {
     // A new model version: a full run, so tiers, summaries and the worklist agree with it. Heard from
     // the start, so that one activated before the scheduler starts (the current default adopted at
     // start-up, adoptCurrentDefaultModel) gets its run once it does.
-    if (services.config.scoringIntervalMs > 0) services.onModelActivated.push((version) => this.activated(version));
+    if (services.config.scoringIntervalMs > 0) {
+      services.onModelActivated.push((version) => this.activated(version));
+      services.onFullRunLockLost.push(() => this.runLostItsLock());
+    }
   }
 
   start(): void {
@@ -136,6 +142,19 @@ export class ScoringScheduler implements RescoreScheduler {
     this.queueRunForActivations();
   }
 
+  /**
+   * A full run of this instance (the scheduler's, or one asked for through the API) stopped because the
+   * session holding its lock ended and another session took the lock first: it wrote its row FAILED
+   * itself, so no sweep finds it RUNNING to take over. What it owes is looked for at once, as a sweep
+   * that took a run over does, and at each sweep after until it has been run.
+   */
+  private runLostItsLock(): void {
+    // Before start, the start runs what is owed.
+    if (!this.started || this.stopped) return;
+    this.takenOver = true;
+    this.queueTakeOver();
+  }
+
   private queueRunForActivations(): void {
     this.activationRunQueued = true;
     this.enqueue(() => this.runForActivations());
@@ -210,17 +229,28 @@ export class ScoringScheduler implements RescoreScheduler {
    * instant again replaces the points there), and a run as of now follows when the last one was cut
    * short or the active model is not the one the last successful run scored under (a version activated
    * before its run began, by a process that then died), so tiers do not stay half of one run and half
-   * of the one before, or under a model no longer active, until the next periodic run.
+   * of the one before, or under a model no longer active, until the next periodic run. False when a
+   * run owed did not run and is owed still: without `waitForLock`, another instance's run held the lock
+   * (or a hold came); the caller asks again later.
    */
-  private async runWhatIsOwed(waitForLock = true): Promise<void> {
+  private async runWhatIsOwed(waitForLock = true): Promise<boolean> {
     const owed = await fullRunsOwed(this.db());
+    let skipped = false;
     for (const asOf of owed.pastInstants) {
-      if (this.stopped) return;
+      if (this.stopped) return true;
       // Under the lock too: another instance starting beside this one may have run it again meanwhile.
-      await this.fullRun(`a run as of ${asOf.toISOString()} was interrupted`, { asOf, waitForLock, unlessReplayed: true });
+      const run = await this.fullRun(`a run as of ${asOf.toISOString()} was interrupted`, { asOf, waitForLock, unlessReplayed: true });
+      skipped ||= run === null;
     }
     // Under the lock, as an activation's run: instances starting together run it once.
-    if (owed.now) await this.fullRun('a run was interrupted, or the active model has had none', { waitForLock, unlessServed: true });
+    if (owed.now) {
+      const run = await this.fullRun('a run was interrupted, or the active model has had none', { waitForLock, unlessServed: true });
+      skipped ||= run === null;
+    }
+    if (!skipped) return true;
+    // Skipped under the lock because served or run again meanwhile, or kept from the lock: only the latter leaves it owed.
+    const left = await fullRunsOwed(this.db());
+    return !left.now && left.pastInstants.length === 0;
   }
 
   private queueTakeOver(): void {
@@ -242,7 +272,9 @@ export class ScoringScheduler implements RescoreScheduler {
    * true after a run that failed on an error of its own (a bug, a statement timeout) under a model
    * version that has had no good run, and every sweep of every instance would run it again, each
    * publishing the batches before the failure (and a run that kills its process, out of memory, would
-   * go from instance to instance). A start still runs what is owed, as it always did.
+   * go from instance to instance). A start still runs what is owed, as it always did. A run of this
+   * instance that lost its lock counts as taken over (runLostItsLock). The owed runs are run once each
+   * they get the lock: while another instance's run holds it, the next sweep tries again.
    */
   private async takeOverAbandonedWork(): Promise<void> {
     const db = this.db();
@@ -257,9 +289,13 @@ export class ScoringScheduler implements RescoreScheduler {
     // A bulk load or a first start's backfill going on (its instance alive): the next sweep looks again.
     if (await rescoringHeldOff(db)) return;
     if (this.takenOver) {
-      // Once, whatever it ends with: a failure of its own is not retried by the sweeps.
-      this.takenOver = false;
-      await this.runWhatIsOwed(false);
+      // Once it has run, whatever it ends with: a failure of its own is not retried by the sweeps.
+      let ran = true;
+      try {
+        ran = await this.runWhatIsOwed(false);
+      } finally {
+        if (ran) this.takenOver = false;
+      }
     }
     if (!this.stopped) await this.backfillIfFirstStart(true);
   }
@@ -303,7 +339,7 @@ export class ScoringScheduler implements RescoreScheduler {
       this.services.logger.info('periodic full scoring run skipped: a bulk load or a first-start backfill is going on');
       return;
     }
-    return this.fullRun('periodic', { unlessRunWithinMs: this.services.config.scoringIntervalMs * PERIODIC_RUN_SPACING });
+    await this.fullRun('periodic', { unlessRunWithinMs: this.services.config.scoringIntervalMs * PERIODIC_RUN_SPACING });
   }
 
   /**
@@ -323,7 +359,7 @@ export class ScoringScheduler implements RescoreScheduler {
   /**
    * A full run as of now, or as of a past `asOf` (a backfill). Without `waitForLock` it is skipped
    * while another runs on any instance, and, given `unlessRunWithinMs`, when one succeeded that
-   * recently (FullRunOptions).
+   * recently (FullRunOptions). Returns the run, null when skipped, undefined when the service stopped first.
    */
   private async fullRun(
     reason: string,
@@ -335,13 +371,13 @@ export class ScoringScheduler implements RescoreScheduler {
       waitForLock?: boolean;
       asOf?: Date | null;
     } = {},
-  ): Promise<void> {
+  ): Promise<ScoringRunRecord | null | undefined> {
     const { signal } = this.stopping;
     let run: ScoringRunRecord | null | undefined;
     do {
       // A run that must happen (a model activated, a run cut short) waits for a bulk load or a first
       // start's backfill going on rather than score half-loaded accounts, or half-built history, live.
-      if (!(await this.waitForBulkLoads(this.db(), reason))) return;
+      if (!(await this.waitForBulkLoads(this.db(), reason))) return undefined;
       // As of now when it gets the lock (null), not when it was asked for. A past instant stays one
       // (a backfill) however long it waits. Skipped when a hold came while it waited for the lock.
       run = await refreshAllHealthScores(this.services, this.db(), asOf, waitForLock, {
@@ -359,6 +395,7 @@ export class ScoringScheduler implements RescoreScheduler {
     if (run === undefined) this.services.logger.info({ reason }, 'full scoring run not started: the service is stopping');
     else if (run) this.services.logger.info({ run, reason }, 'full scoring run finished');
     else this.services.logger.info({ reason }, 'full scoring run skipped: another instance is running one or ran one lately');
+    return run;
   }
 
   /** Waits while a bulk load or a first start's backfill holds rescoring off; false when the service stopped meanwhile. */
@@ -390,7 +427,7 @@ export class ScoringScheduler implements RescoreScheduler {
     // One instance backfills; another starting meanwhile leaves it the work (and resumes it, at its
     // next start, should that instance stop halfway). Asked again under the lock: it may have finished.
     const databaseUrl = databaseUrlOf(this.services);
-    await withSessionLock(databaseUrl, FIRST_START_BACKFILL_LOCK, false, async () => {
+    await withSessionLock(databaseUrl, FIRST_START_BACKFILL_LOCK, false, async (lock) => {
       if (!(await needsFirstStartBackfill(db, resumeOnly))) return;
       this.services.logger.info({ days: BACKFILL_DAYS }, 'first start with existing data: backfilling score history');
       // Until its run as of now has ended, no instance scores live (rescoring rounds, periodic runs):
@@ -400,9 +437,12 @@ export class ScoringScheduler implements RescoreScheduler {
         const days = endsOfPastDays(BACKFILL_DAYS, new Date());
         // Existing data loaded by other means may never have been analyzed: the backfill plans from it.
         await this.analyzeChangedTables();
-        await backfillHistory(this.services, db, days, { stopped: () => this.stopped, firstStart: true });
+        // Its lock lost for good (its session ended, and another instance took it to resume the
+        // backfill), it leaves the rest to that instance.
+        const stopped = () => this.stopped || lock.lost.aborted;
+        await backfillHistory(this.services, db, days, { stopped, firstStart: true });
         // As of the moment the days are done: a run as of now, which ends the first start.
-        if (!this.stopped) await refreshAllHealthScores(this.services, db, null, true, { firstStart: true, stopped: () => this.stopped });
+        if (!stopped()) await refreshAllHealthScores(this.services, db, null, true, { firstStart: true, stopped });
       });
     });
     await this.analyzeChangedTables();
@@ -464,9 +504,9 @@ async function needsFirstStartBackfill(db: Db, cutShortOnly = false): Promise<bo
         and ((not ? and not exists (select 1 from health_score))
              or (exists (select 1 from scoring_run where first_start)
                  and not exists (select 1 from scoring_run where first_start and status = 'SUCCEEDED' and not backfill)
-                 and not (? and coalesce((select status = 'FAILED' and error is distinct from ? from scoring_run
+                 and not (? and coalesce((select status = 'FAILED' and coalesce(error not in (?, ?), true) from scoring_run
                                           where first_start order by started_at desc, id desc limit 1), false)))) as needed`,
-    [cutShortOnly, cutShortOnly, INTERRUPTED_RUN_ERROR],
+    [cutShortOnly, cutShortOnly, ...INTERRUPTION_ERRORS],
   );
   return row?.needed ?? false;
 }

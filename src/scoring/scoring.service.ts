@@ -14,7 +14,7 @@ import { BatchResult, ScoredCustomer, scoreCustomerBatch } from './score-custome
 import { ClaimedCustomers, claimQueuedCustomers, databaseNow, putBackInQueue, releaseClaim } from './rescore-queue';
 import { publishBatch } from './scoring.topics';
 import { whileScoring } from './scoring-activity';
-import { withSessionLock } from '../infra/session-lock';
+import { type HeldSessionLock, withSessionLock } from '../infra/session-lock';
 import { rescoringHeldOff } from './bulk-load-hold';
 import { MAX_RUN_ERROR_LENGTH, type ScoringRunsArgs } from './scoring.types';
 
@@ -187,13 +187,22 @@ function beforeStart(customerId: string, signedUpAt: string | Date | null, asOfG
 function withFullRunLock<T>(
   databaseUrl: string,
   wait: boolean,
-  work: (lock: Client, lockLost: AbortSignal) => Promise<T>,
+  work: (lock: HeldSessionLock) => Promise<T>,
   signal?: AbortSignal,
 ): Promise<T | null> {
   return withSessionLock(databaseUrl, FULL_RUN_LOCK, wait, work, signal);
 }
 
 export const INTERRUPTED_RUN_ERROR = 'interrupted: the instance running it stopped before the run finished';
+/**
+ * The error of a run that ended because the session holding its lock ended while it went on and the
+ * lock could not be taken again (another instance took it, or the run for abandoned, first). Owed as
+ * an interrupted run is (fullRunsOwed).
+ */
+export const LOCK_LOST_RUN_ERROR =
+  'interrupted: the session holding the full-run lock ended while the run went on, and the lock could not be taken again';
+/** The errors of a run cut short rather than failed on an error of its own: what it scored is owed again. */
+export const INTERRUPTION_ERRORS = [INTERRUPTED_RUN_ERROR, LOCK_LOST_RUN_ERROR] as const;
 
 /**
  * Marks FAILED the runs a process left RUNNING when it died (SIGKILL, a crash, a lost machine).
@@ -219,7 +228,7 @@ async function failInterruptedRuns(services: CoreServices, lock: Client): Promis
  * many were marked.
  */
 export async function failRunsInterruptedByACrash(services: CoreServices): Promise<number> {
-  return (await withFullRunLock(databaseUrlOf(services), false, (lock) => failInterruptedRuns(services, lock))) ?? 0;
+  return (await withFullRunLock(databaseUrlOf(services), false, (lock) => failInterruptedRuns(services, lock.session))) ?? 0;
 }
 
 /**
@@ -256,16 +265,16 @@ interface LatestRuns {
   servedVersion: number | null;
 }
 
-const LATEST_RUNS_SQL = `(select status = 'FAILED' and error = ? from scoring_run where not backfill order by started_at desc, id desc limit 1) as interrupted,
+const LATEST_RUNS_SQL = `(select status = 'FAILED' and error in (?, ?) from scoring_run where not backfill order by started_at desc, id desc limit 1) as interrupted,
   (select version from scoring_model where active) as "activeVersion",
   (select model_version from scoring_run where not backfill and status = 'SUCCEEDED' order by started_at desc, id desc limit 1) as "servedVersion"`;
 
 /**
  * SQL: the run `r` is a past-dated run cut short that a start runs again (fullRunsOwed): no run as of
  * its instant began after it, whichever instance had a good run meanwhile. The first start's runs are
- * left to its own resumption (backfillIfFirstStart). One parameter, INTERRUPTED_RUN_ERROR.
+ * left to its own resumption (backfillIfFirstStart). Parameters: INTERRUPTION_ERRORS.
  */
-const PAST_RUN_OWED_SQL = `r.status = 'FAILED' and r.error = ? and r.backfill and not r.first_start and not r.left_as_history
+const PAST_RUN_OWED_SQL = `r.status = 'FAILED' and r.error in (?, ?) and r.backfill and not r.first_start and not r.left_as_history
   and not exists (select 1 from scoring_run later where later.as_of = r.as_of and later.id > r.id)`;
 
 /**
@@ -278,7 +287,7 @@ export async function fullRunsOwed(db: Db): Promise<FullRunsOwed> {
     db,
     `select ${LATEST_RUNS_SQL},
             array(select r.as_of from scoring_run r where ${PAST_RUN_OWED_SQL} order by r.as_of) as "pastInstants"`,
-    [INTERRUPTED_RUN_ERROR, INTERRUPTED_RUN_ERROR],
+    [...INTERRUPTION_ERRORS, ...INTERRUPTION_ERRORS],
   )) as LatestRuns & { pastInstants: Date[] };
   const otherModel = row.servedVersion !== null && row.servedVersion !== row.activeVersion;
   return { now: row.interrupted === true || otherModel, pastInstants: row.pastInstants.map((at) => new Date(at)) };
@@ -292,7 +301,7 @@ async function pastRunOwed(db: Db, asOf: Date): Promise<boolean> {
   const row = await queryOne<{ owed: boolean }>(
     db,
     `select exists (select 1 from scoring_run r where r.as_of = ? and ${PAST_RUN_OWED_SQL}) as owed`,
-    [asOf.toISOString(), INTERRUPTED_RUN_ERROR],
+    [asOf.toISOString(), ...INTERRUPTION_ERRORS],
   );
   return row?.owed === true;
 }
@@ -303,7 +312,7 @@ async function pastRunOwed(db: Db, asOf: Date): Promise<boolean> {
  * instances owing the same run (several starting at once, a start beside an activation) run it once.
  */
 async function activeModelServed(db: Db): Promise<boolean> {
-  const row = (await queryOne<LatestRuns>(db, `select ${LATEST_RUNS_SQL}`, [INTERRUPTED_RUN_ERROR])) as LatestRuns;
+  const row = (await queryOne<LatestRuns>(db, `select ${LATEST_RUNS_SQL}`, [...INTERRUPTION_ERRORS])) as LatestRuns;
   return row.interrupted !== true && row.servedVersion !== null && row.servedVersion === row.activeVersion;
 }
 
@@ -390,19 +399,19 @@ export async function refreshAllHealthScores(
   return withFullRunLock(
     databaseUrlOf(services),
     wait,
-    async (lock, lockLost) => {
+    async (lock) => {
       // Stopped as the lock came: no row, as if still waiting.
       signal?.throwIfAborted();
       // Before any reason to skip: a run that skips is no reason to leave a dead process's run RUNNING.
-      await failInterruptedRuns(services, lock);
-      if (unlessRunWithinMs !== undefined && (await recentFullRun(lock, unlessRunWithinMs))) return null;
+      await failInterruptedRuns(services, lock.session);
+      if (unlessRunWithinMs !== undefined && (await recentFullRun(lock.session, unlessRunWithinMs))) return null;
       if (unlessServed && (await activeModelServed(db))) return null;
       if (unlessReplayed && !(await pastRunOwed(db, given))) return null;
       if (unlessHeldOff && (await rescoringHeldOff(db))) return null;
       // A run as of now (no asOf) is as of when it gets the lock: one that waited for another
       // instance's run would otherwise be dated before the live scorings done meanwhile.
       const when = asOf == null ? new Date() : given;
-      return whileScoring(() => fullRun(services, db, lock, when, { firstStart, backfill: asBackfill, stopped, lockLost, onStarted }));
+      return whileScoring(() => fullRun(services, db, lock, when, { firstStart, backfill: asBackfill, stopped, onStarted }));
     },
     signal,
   );
@@ -425,23 +434,14 @@ async function recentFullRun(lock: Client, withinMs: number): Promise<boolean> {
 async function fullRun(
   services: CoreServices,
   db: Db,
-  lock: Client,
+  lock: HeldSessionLock,
   when: Date,
   {
     firstStart,
     backfill,
     stopped,
-    lockLost,
     onStarted,
-  }: Required<Pick<FullRunOptions, 'firstStart' | 'backfill' | 'stopped'>> &
-    Pick<FullRunOptions, 'onStarted'> & {
-      /**
-       * Aborted when the lock's session ends while the run works on the pool (terminated, a proxy or
-       * idle_session_timeout closing it): the lock is gone with it, and another instance's sweep takes
-       * the run for abandoned and runs it again. It is stopped as the service's stop stops it.
-       */
-      lockLost: AbortSignal;
-    },
+  }: Required<Pick<FullRunOptions, 'firstStart' | 'backfill' | 'stopped'>> & Pick<FullRunOptions, 'onStarted'>,
 ): Promise<ScoringRunRecord> {
   // Read before the row is written, which records it: a start compares it with the active version (fullRunsOwed).
   const model = await getActiveModel(db);
@@ -450,6 +450,15 @@ async function fullRun(
     `insert into scoring_run (status, as_of, first_start, backfill, model_version) values ('RUNNING', ?, ?, ?, ?) returning ${RUN_COLUMNS}`,
     [when.toISOString(), firstStart, backfill, model.version],
   )) as ScoringRunRecord;
+  // Should the lock's session end while the run works on the pool (terminated, the network, a proxy),
+  // the lock is taken again on a new session, and the run goes on, if its row is still RUNNING: while
+  // the lock was free, another instance's sweep may have taken the run for abandoned (marked it FAILED
+  // and owing a run again). Otherwise, or should another session hold the lock, the run is no longer
+  // the one run: it stops as the service's stop stops it.
+  lock.retakeOnlyIf(async (session) => {
+    const { rowCount } = await session.query(`select 1 from scoring_run where id = $1 and status = 'RUNNING'`, [run.id]);
+    return rowCount === 1;
+  });
   try {
     // Keyset over customer ids, read one slice at a time; each batch is read, scored and written
     // in its own transaction. A few batches are in flight so the database works on some while this
@@ -461,7 +470,7 @@ async function fullRun(
     onStarted?.({ runId: run.id, modelVersion: model.version, allBatchesClaimed: () => done && !interrupted });
     const nextSlice = (): Promise<string[]> =>
       (reading = reading.then(async () => {
-        if (!done && (stopped() || lockLost.aborted)) done = interrupted = true;
+        if (!done && (stopped() || !(await lock.held()))) done = interrupted = true;
         if (done) return [];
         const ids = (
           await query<{ id: string }>(db, 'select id from customer where id > ? order by id limit ?', [after, SCORING_BATCH_SIZE])
@@ -492,13 +501,18 @@ async function fullRun(
     );
     const failure = workers.find((w): w is PromiseRejectedResult => w.status === 'rejected');
     if (failure) throw failure.reason;
+    if (interrupted && lock.lost.aborted) {
+      services.logger.warn(
+        { runId: run.id, reason: (lock.lost.reason as Error).message },
+        'full scoring run stopped: the session holding its lock ended and the lock could not be taken again, so it is no longer the one run',
+      );
+      const ended = await endRun(services, db, run.id, 'FAILED', LOCK_LOST_RUN_ERROR);
+      // What it owes is run again on this instance (the scheduler), after whatever holds the lock now.
+      for (const listener of services.onFullRunLockLost) listener();
+      return ended;
+    }
     if (interrupted) {
-      if (lockLost.aborted)
-        services.logger.warn(
-          { runId: run.id },
-          'full scoring run stopped: the session holding its lock ended, so it is no longer the one run',
-        );
-      else services.logger.warn({ runId: run.id }, 'full scoring run stopped with the service: the next start runs it again');
+      services.logger.warn({ runId: run.id }, 'full scoring run stopped with the service: the next start runs it again');
       return endRun(services, db, run.id, 'FAILED', INTERRUPTED_RUN_ERROR);
     }
     return endRun(services, db, run.id, 'SUCCEEDED', null);
@@ -511,7 +525,7 @@ async function fullRun(
 
 /**
  * Writes the outcome of run `runId`, only while its row is RUNNING. Its lock's session may have
- * ended while it worked (fullRun's `lockLost`), and an instance's sweep then marked it FAILED as
+ * ended while it worked (fullRun's `lock`), and an instance's sweep then marked it FAILED as
  * interrupted, told subscribers to resync and ran it again: that row is left as the sweep wrote it,
  * and returned as it is.
  */

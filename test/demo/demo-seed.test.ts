@@ -50,6 +50,7 @@ beforeAll(async () => {
     logger: createLogger('silent'),
     config: { ...config, databaseUrl: database.url },
     onModelActivated: [],
+    onFullRunLockLost: [],
   };
   dataSet = buildDemoDataSet({ customers: CUSTOMERS, days: DAYS, seed: 7, now: new Date() });
   firstLoad = await loadDemoData(db, dataSet, { concurrency: 4 });

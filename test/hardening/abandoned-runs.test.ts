@@ -6,7 +6,8 @@ import { Client } from 'pg';
 import type { Db } from '../../src/infra/sql';
 import { endsOfPastDays } from '../../src/scoring/backfill-history';
 import { BACKFILL_DAYS } from '../../src/scoring/scoring.scheduler';
-import { INTERRUPTED_RUN_ERROR, refreshAllHealthScores, SCORING_BATCH_SIZE } from '../../src/scoring/scoring.service';
+import type { CoreServices } from '../../src/context';
+import { INTERRUPTED_RUN_ERROR, LOCK_LOST_RUN_ERROR, refreshAllHealthScores, SCORING_BATCH_SIZE } from '../../src/scoring/scoring.service';
 import { TrackEngagementBatchDocument, UpsertCustomerDocument } from '../__generated__/graphql';
 import { waitUntil } from '../helpers/auth';
 import { createTestDatabase, sql, TestDatabase } from '../helpers/database';
@@ -35,6 +36,35 @@ async function kill(database: TestDatabase, session: Client): Promise<void> {
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const FULL_RUN_LOCK = 'healthgraph.full-scoring-run';
+
+/** SQL: the sessions holding the full-run lock (a bigint key is held as its high and low 32 bits). */
+const FULL_RUN_LOCK_HOLDERS = `select pid from pg_locks where locktype = 'advisory' and granted and mode = 'ExclusiveLock' and objsubid = 1
+  and classid = ((hashtext('${FULL_RUN_LOCK}')::bigint >> 32) & 4294967295)::oid
+  and objid = (hashtext('${FULL_RUN_LOCK}')::bigint & 4294967295)::oid`;
+
+/** Runs `statement` in the transaction of every batch's insert of scores, while `work` goes on. */
+async function duringEachBatch<T>(database: TestDatabase, statement: string, work: () => Promise<T>): Promise<T> {
+  await sql(
+    database,
+    `create function during_batch() returns trigger language plpgsql as $$ begin ${statement}; return null; end $$;
+     create trigger during_batch after insert on health_score for each statement execute function during_batch()`,
+  );
+  try {
+    return await work();
+  } finally {
+    await sql(database, 'drop trigger during_batch on health_score; drop function during_batch()');
+  }
+}
+
+async function insertCustomers(database: TestDatabase, prefix: string, count: number): Promise<void> {
+  await sql(
+    database,
+    `insert into customer (id, name, created_at, updated_at)
+     select '${prefix}_' || lpad(n::text, 5, '0'), '${prefix} ' || n, now(), now() from generate_series(1, ${count}) n`,
+  );
+}
 
 describe('a full run whose instance died', () => {
   let survivor: TestServer;
@@ -108,36 +138,20 @@ describe('a full run whose lock session is lost while it works', () => {
   beforeAll(async () => {
     // No sweep here: what the run does itself is under test.
     server = await startTestServer({ label: 'lost_lock' });
-    await sql(
-      server.database,
-      `insert into customer (id, name, created_at, updated_at)
-       select 'lost_' || lpad(n::text, 5, '0'), 'Lost ' || n, now(), now() from generate_series(1, ${CUSTOMERS}) n`,
-    );
+    await insertCustomers(server.database, 'lost', CUSTOMERS);
   });
   afterAll(() => server.stop());
 
-  /** Runs `statement` in the transaction of every batch's insert of scores, while a full run goes. */
-  async function duringEachBatch<T>(statement: string, work: () => Promise<T>): Promise<T> {
-    await sql(
-      server.database,
-      `create function during_batch() returns trigger language plpgsql as $$ begin ${statement}; return null; end $$;
-       create trigger during_batch after insert on health_score for each statement execute function during_batch()`,
-    );
-    try {
-      return await work();
-    } finally {
-      await sql(server.database, 'drop trigger during_batch on health_score; drop function during_batch()');
-    }
-  }
-
-  const fullRun = () => refreshAllHealthScores(server.app.services, server.app.orm.em.fork() as Db, null, true);
+  const fullRun = (services: CoreServices = server.app.services) =>
+    refreshAllHealthScores(services, server.app.orm.em.fork() as Db, null, true);
 
   it("leaves the row as another instance's sweep marked it (FAILED, interrupted), not SUCCEEDED over it", async () => {
     await sql(server.database, 'delete from scoring_run');
     // As the sweep of an instance that found the lock free would have marked it.
     const run = await duringEachBatch(
+      server.database,
       `update scoring_run set status = 'FAILED', finished_at = now(), error = '${INTERRUPTED_RUN_ERROR}' where status = 'RUNNING'`,
-      fullRun,
+      () => fullRun(),
     );
     expect([run?.status, run?.error]).toEqual(['FAILED', INTERRUPTED_RUN_ERROR]);
     expect(await sql(server.database, 'select status, error from scoring_run')).toEqual([
@@ -145,15 +159,90 @@ describe('a full run whose lock session is lost while it works', () => {
     ]);
   });
 
-  it('claims no further batch once the session holding its lock has ended, and ends interrupted', async () => {
+  it('keeps its lock through an idle_session_timeout set for its session, however long its batches take', async () => {
     await sql(server.database, 'delete from scoring_run');
-    // The lock's session ended by an administrator (or a proxy, or idle_session_timeout) during the first batches.
-    const run = await duringEachBatch(
-      `perform pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and granted and pid <> pg_backend_pid()`,
-      fullRun,
-    );
-    expect([run?.status, run?.error]).toEqual(['FAILED', INTERRUPTED_RUN_ERROR]);
-    expect(run?.customersScored).toBeLessThan(CUSTOMERS);
+    // As a database or role setting (or a proxy's idle timeout) would end it: the lock's session alone
+    // gets it here, the pool's are left as they are.
+    const timingOut = new URL(server.database.url);
+    timingOut.searchParams.set('options', '-c idle_session_timeout=1000');
+    const services = { ...server.app.services, config: { ...server.app.services.config, databaseUrl: timingOut.toString() } };
+    const run = await duringEachBatch(server.database, 'perform pg_sleep(1.2)', () => fullRun(services));
+    expect(run).toMatchObject({ status: 'SUCCEEDED', error: null, customersScored: CUSTOMERS });
+  });
+
+  it('takes its lock again on a new session when the session holding it ends, nobody else having taken it, and goes on to the end', async () => {
+    await sql(server.database, 'delete from scoring_run');
+    // The lock's session ended once by an administrator (or the network) during the first batches.
+    await sql(server.database, 'create table lock_session_ended (at timestamptz)');
+    try {
+      const run = await duringEachBatch(
+        server.database,
+        `perform pg_advisory_xact_lock(7);
+         if not exists (select 1 from lock_session_ended) then
+           insert into lock_session_ended values (now());
+           perform pg_terminate_backend(pid) from (${FULL_RUN_LOCK_HOLDERS}) holders;
+         end if`,
+        () => fullRun(),
+      );
+      expect(await sql(server.database, 'select count(*)::int as n from lock_session_ended')).toEqual([{ n: 1 }]);
+      expect(run).toMatchObject({ status: 'SUCCEEDED', error: null, customersScored: CUSTOMERS });
+    } finally {
+      await sql(server.database, 'drop table lock_session_ended');
+    }
+  });
+});
+
+describe('a full run whose lock another session takes after the session holding it ended', () => {
+  const CUSTOMERS = 3 * SCORING_BATCH_SIZE + 1;
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ label: 'lock_taken', env: SURVIVOR_ENV });
+    await server.app.scheduler.idle();
+    await insertCustomers(server.database, 'taken', CUSTOMERS);
+  });
+  afterAll(() => server.stop());
+
+  it('claims no further batch, ends FAILED saying so, and has its run done again on its instance once the lock is free', async () => {
+    const { database } = server;
+    await duringEachBatch(database, 'perform pg_sleep(0.3)', async () => {
+      const running = refreshAllHealthScores(server.app.services, server.app.orm.em.fork() as Db, null, true);
+      await waitUntil(
+        async () => (await sql(database, `select 1 from scoring_run where status = 'RUNNING'`)).length > 0,
+        10_000,
+        'the run',
+      );
+      // Another session queues for the lock, and gets it as the session holding it is ended.
+      const rival = new Client({ connectionString: database.url });
+      rival.on('error', () => undefined);
+      await rival.connect();
+      try {
+        const taken = rival.query('select pg_advisory_lock(hashtext($1))', [FULL_RUN_LOCK]);
+        await waitUntil(
+          async () => (await sql(database, `select 1 from pg_locks where locktype = 'advisory' and not granted`)).length > 0,
+          10_000,
+          'the rival waiting',
+        );
+        await sql(database, `select pg_terminate_backend(pid) from (${FULL_RUN_LOCK_HOLDERS}) holders`);
+        await taken;
+        const run = await running;
+        expect(run).toMatchObject({ status: 'FAILED', error: LOCK_LOST_RUN_ERROR });
+        expect(run?.customersScored).toBeLessThan(CUSTOMERS);
+        // While the rival holds the lock, the sweeps find it taken: nothing runs, and nothing is forgotten.
+        await pause(1000);
+        expect(await sql(database, 'select count(*)::int as n from scoring_run')).toEqual([{ n: 1 }]);
+      } finally {
+        await rival.end();
+      }
+      await waitUntil(
+        async () => (await sql(database, `select 1 from scoring_run where status = 'SUCCEEDED'`)).length > 0,
+        20_000,
+        'the run done again',
+      );
+    });
+    expect(await sql(database, 'select status, error, customers_scored as scored from scoring_run order by id')).toEqual([
+      { status: 'FAILED', error: LOCK_LOST_RUN_ERROR, scored: expect.any(Number) },
+      { status: 'SUCCEEDED', error: null, scored: CUSTOMERS },
+    ]);
   });
 });
 

@@ -42,6 +42,7 @@ async function seedDemo(url: string): Promise<void> {
       logger: createLogger('silent'),
       config: { ...config, databaseUrl: url },
       onModelActivated: [],
+      onFullRunLockLost: [],
     };
     const dataSet = buildDemoDataSet({ customers: 40, days: 60, seed: 1, now: new Date() });
     await loadDemoData(db, dataSet, { concurrency: 2 });

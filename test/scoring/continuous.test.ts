@@ -148,6 +148,24 @@ describe('a bulk load going on (npm run demo:seed beside a running service)', ()
     while (Date.now() < deadline && (await scoreOf('cust_half_loaded')) == null) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await scoreOf('cust_half_loaded')).not.toBeNull();
   });
+
+  it('is kept through an idle_session_timeout set for its session, however long the load takes', async () => {
+    // As a database or role setting (or a proxy's idle timeout) would end it: the hold's session alone gets it here.
+    const timingOut = new URL(server.database.url);
+    timingOut.searchParams.set('options', '-c idle_session_timeout=500');
+    const heldOff = async () =>
+      (
+        await sql<{ held: boolean }>(
+          server.database,
+          `select count(*) > 0 as held from pg_locks where locktype = 'advisory' and mode = 'ShareLock' and granted`,
+        )
+      )[0].held;
+    await holdingRescoring(timingOut.toString(), async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(await heldOff()).toBe(true);
+    });
+    expect(await heldOff()).toBe(false);
+  });
 });
 
 describe('customers claimed by an instance that died before their scores were committed', () => {
