@@ -5,6 +5,7 @@
 // it held and leaves the queue as it is, for the round after the load. A first start's backfill holds
 // it the same way, for the same reason: scored live while its history reaches only its first days,
 // an account would be alerted and mailed on a month it has not seen yet.
+import { DomainError } from '../infra/errors';
 import { Db, queryOne } from '../infra/sql';
 import { withSharedSessionLock } from '../infra/session-lock';
 
@@ -17,6 +18,20 @@ const BULK_LOAD_LOCK = 'healthgraph:bulk-load';
  */
 export async function holdingRescoring<T>(databaseUrl: string, work: () => Promise<T>): Promise<T> {
   return withSharedSessionLock(databaseUrl, BULK_LOAD_LOCK, () => work());
+}
+
+/**
+ * A full run as of now asked for through the API while a bulk load or a first start's backfill holds
+ * live scoring off: scored then, it would alert, mail and run playbooks on data or history not all
+ * there yet. Refused with nothing written; the hold's end is not known, so no Retry-After.
+ */
+export class ScoringHeldOffError extends DomainError {
+  readonly code = 'SCORING_HELD_OFF';
+  constructor() {
+    super(
+      'a bulk load or a first-start backfill is going on, and live scoring waits for its end: this full run as of now was not started, and nothing was written; send it again once it has ended (a past asOf, a backfill, is answered meanwhile)',
+    );
+  }
 }
 
 /**

@@ -65,7 +65,8 @@ export class FullRunQueue extends ConcurrencyLimit {
  * would have had its connection cut and the ORM closed under it: a call still waiting (its turn, or
  * the lock) leaves with nothing written; a run going on claims no further batch, and the answer names
  * it and how it will end: marked FAILED as interrupted once its batches in flight have committed, or
- * SUCCEEDED when those were its last (the stop waits for them, as for the scheduler's runs).
+ * SUCCEEDED when those were its last (the stop waits for them, as for the scheduler's runs). A run as
+ * of now is refused (SCORING_HELD_OFF) while a bulk load or a first start's backfill holds live scoring off.
  */
 export async function refreshAllOnDemand(
   services: CoreServices,
@@ -79,7 +80,12 @@ export async function refreshAllOnDemand(
     let started = (_run: StartedRun): void => undefined;
     const runStarted = new Promise<StartedRun>((resolve) => (started = resolve));
     const run = queue.keepUntilEnded(
-      refreshAllHealthScores(services, db, asOf, true, { signal: stopping, onStarted: (startedRun) => started(startedRun) }),
+      refreshAllHealthScores(services, db, asOf, true, {
+        // As a rescoring round is: live scoring would act on half-loaded data or half-built history.
+        refuseWhileHeldOff: true,
+        signal: stopping,
+        onStarted: (startedRun) => started(startedRun),
+      }),
     ) as Promise<ScoringRunRecord>;
     const finished = await untilAborted(run, stopping);
     if (finished !== ABORTED) return finished;

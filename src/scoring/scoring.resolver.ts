@@ -312,7 +312,7 @@ export class ScoringResolver {
   @Mutation(() => ScoringRun, {
     nullable: true,
     description:
-      'Scores every customer as of asOf (default now). Waits for a run already in progress; RATE_LIMITED when too many already wait on this instance.',
+      'Scores every customer as of asOf (default now). Waits for a run already in progress; RATE_LIMITED when too many already wait on this instance; SCORING_HELD_OFF, nothing written, for a run as of now while a bulk load or a first-start backfill holds live scoring off.',
   })
   async refreshAllHealthScores(
     @Arg('asOf', () => DateTimeScalar, { nullable: true }) asOf: Date | null,

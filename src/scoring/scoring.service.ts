@@ -15,7 +15,7 @@ import { ClaimedCustomers, claimQueuedCustomers, databaseNow, putBackInQueue, re
 import { publishBatch } from './scoring.topics';
 import { whileScoring } from './scoring-activity';
 import { type HeldSessionLock, withSessionLock } from '../infra/session-lock';
-import { rescoringHeldOff } from './bulk-load-hold';
+import { rescoringHeldOff, ScoringHeldOffError } from './bulk-load-hold';
 import { MAX_RUN_ERROR_LENGTH, type ScoringRunsArgs } from './scoring.types';
 
 /** Customers scored per transaction in a full run. */
@@ -349,6 +349,11 @@ export interface FullRunOptions {
    */
   unlessHeldOff?: boolean;
   /**
+   * Refuse a run as of now (not a backfill) while a bulk load or a first start's backfill holds live
+   * scoring off (ScoringHeldOffError): asked before the lock is waited for, and again under it.
+   */
+  refuseWhileHeldOff?: boolean;
+  /**
    * Score as a backfill whatever `asOf` is: a backfill's last day may have ended a moment ago, and
    * its points stay history, not alerts. Otherwise a run is a backfill when `asOf` is past (isBackfill).
    */
@@ -385,6 +390,7 @@ export async function refreshAllHealthScores(
     unlessServed = false,
     unlessReplayed = false,
     unlessHeldOff = false,
+    refuseWhileHeldOff = false,
     backfill,
     signal,
     stopped = () => signal?.aborted === true,
@@ -394,6 +400,10 @@ export async function refreshAllHealthScores(
   const given = checkAsOf(asOf);
   // Past or not as asked: a run waiting for the lock does not turn into a backfill as it waits.
   const asBackfill = backfill === true || isBackfill(given);
+  const refuseIfHeldOff = async (): Promise<void> => {
+    if (refuseWhileHeldOff && !asBackfill && (await rescoringHeldOff(db))) throw new ScoringHeldOffError();
+  };
+  await refuseIfHeldOff();
   // A full run is what deliveries wait for (scoring-activity.ts): it scores every account at once.
   // Continuous rescoring of a few accounts is not waited for, or a steady stream would hold them back.
   return withFullRunLock(
@@ -408,6 +418,7 @@ export async function refreshAllHealthScores(
       if (unlessServed && (await activeModelServed(db))) return null;
       if (unlessReplayed && !(await pastRunOwed(db, given))) return null;
       if (unlessHeldOff && (await rescoringHeldOff(db))) return null;
+      await refuseIfHeldOff();
       // A run as of now (no asOf) is as of when it gets the lock: one that waited for another
       // instance's run would otherwise be dated before the live scorings done meanwhile.
       const when = asOf == null ? new Date() : given;

@@ -166,6 +166,23 @@ describe('a bulk load going on (npm run demo:seed beside a running service)', ()
     });
     expect(await heldOff()).toBe(false);
   });
+
+  it('refuses a refreshAllHealthScores as of now meanwhile (SCORING_HELD_OFF), nothing written, and answers one as of a past day', async () => {
+    await sql(server.database, 'delete from scoring_run');
+    await holdingRescoring(server.database.url, async () => {
+      const refused = await server.request(RefreshAllDocument, {});
+      expect(refused.errors?.map((error) => error.extensions?.code)).toEqual(['SCORING_HELD_OFF']);
+      expect(await sql(server.database, 'select 1 from scoring_run')).toEqual([]);
+      // A backfill publishes nothing and runs no playbook: nothing live is decided on the half-loaded data.
+      const past = await server.request(RefreshAllDocument, { asOf: new Date(Date.now() - 2 * DAY).toISOString() });
+      expect(past.errors).toBeUndefined();
+    });
+    expect((await server.request(RefreshAllDocument, {})).errors).toBeUndefined();
+    expect(await sql(server.database, 'select backfill, status from scoring_run order by id')).toEqual([
+      { backfill: true, status: 'SUCCEEDED' },
+      { backfill: false, status: 'SUCCEEDED' },
+    ]);
+  });
 });
 
 describe('customers claimed by an instance that died before their scores were committed', () => {
