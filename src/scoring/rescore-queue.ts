@@ -94,9 +94,6 @@ export async function queueDatesComeDue(db: Db): Promise<void> {
   );
 }
 
-/** @deprecated The scheduler's name for queueDatesComeDue, which queues the customers whose sign-up has come too. */
-export const queueChurnsDue = queueDatesComeDue;
-
 /**
  * How long after its claim a round's customers are taken for abandoned, the process that claimed them
  * having died before their scores were committed, and queued again. A round scores one batch (at

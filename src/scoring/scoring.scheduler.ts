@@ -7,7 +7,7 @@ import { CoreServices, databaseUrlOf } from '../context';
 import { Db, queryOne } from '../infra/sql';
 import { backfillHistory, endsOfPastDays } from './backfill-history';
 import { holdingRescoring, rescoringHeldOff } from './bulk-load-hold';
-import { databaseNow, queueChurnsDue, requeueAbandonedClaims, RescoreScheduler } from './rescore-queue';
+import { databaseNow, queueDatesComeDue, requeueAbandonedClaims, RescoreScheduler } from './rescore-queue';
 import {
   anyRunRunning,
   failRunsInterruptedByACrash,
@@ -477,7 +477,7 @@ export async function rescoreQueued(
   await requeueAbandonedClaims(db).catch((error: unknown) =>
     services.logger.warn({ err: error }, 'abandoned rescoring claims not queued again'),
   );
-  await queueChurnsDue(db);
+  await queueDatesComeDue(db);
   // By the database's clock, which dates the queue: this process's may be behind it.
   const queuedBy = await databaseNow(db);
   for (;;) {
