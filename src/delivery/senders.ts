@@ -25,21 +25,21 @@ export interface HttpSendOptions {
 
 /**
  * POSTs `body`; resolves on a 2xx answer (its body read to its end, or cut off at the time limit),
- * throws with the status and the answer's start otherwise (an EndpointGoneError for a 410). Redirects are not followed: a 3xx is a failure. A kept-alive connection the receiver closed while it sat idle fails
- * the request at once (ECONNRESET before any answer): that request is sent again on another
- * connection, as Node's documentation advises (`request.reusedSocket`), within the same time limit.
+ * throws with the status and the answer's start otherwise (an EndpointGoneError for a 410). Redirects are not followed: a 3xx is a failure. A request that could not be written to a
+ * kept-alive connection the receiver had reset while it sat idle is sent again at once, once, on
+ * another connection, within the same time limit (see NotSentError); any other failure is the attempt's.
  */
 async function post(url: string, body: string, headers: Record<string, string>, options: HttpSendOptions): Promise<void> {
   const target = new URL(url);
   if (!options.allowPrivateNetworks) checkUrlHost(target);
-  const deadline = Date.now() + options.timeoutMs;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await postOnce(target, body, headers, Math.max(1, deadline - Date.now()), options.allowPrivateNetworks);
-    } catch (error) {
-      if (!(error instanceof StaleConnectionError) || attempt >= MAX_STALE_CONNECTIONS || Date.now() >= deadline) throw error;
-    }
+  const endsAt = Date.now() + options.timeoutMs;
+  const send = () => postOnce(target, body, headers, Math.max(1, endsAt - Date.now()), options.allowPrivateNetworks);
+  try {
+    return await send();
+  } catch (error) {
+    if (!(error instanceof NotSentError) || Date.now() >= endsAt) throw error;
   }
+  return send();
 }
 
 /**
@@ -60,10 +60,20 @@ function deadline(ms: number, onExpiry: () => void): () => void {
   };
 }
 
-/** A receiver may have closed several idle connections at once: each is tried once at most. */
-const MAX_STALE_CONNECTIONS = 3;
+/**
+ * The request failed as it was being written to a kept-alive connection (`request.reusedSocket`, as
+ * Node's documentation advises for a connection closed while idle): the system refused the write, so
+ * the receiver cannot have the whole request, and sending it again cannot repeat a message. A reset
+ * once the request is written (a "socket hang up" before any answer) is a failure of the attempt,
+ * retried after the backoff: the receiver may have read the message (and crashed on it), and
+ * nothing on this side tells that from a connection closed while the request was on its way.
+ * ('finish' is no such sign: Node emits it even when the write fails.)
+ */
+class NotSentError extends Error {}
 
-class StaleConnectionError extends Error {}
+function notSent(request: http.ClientRequest, error: NodeJS.ErrnoException): boolean {
+  return request.reusedSocket && error.syscall === 'write' && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+}
 
 function postOnce(
   target: URL,
@@ -133,8 +143,7 @@ function postOnce(
     });
     request.on('error', (error: NodeJS.ErrnoException) => {
       cancelDeadline();
-      const stale = request.reusedSocket && !answered && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
-      settle(accepted ? undefined : stale ? new StaleConnectionError(error.message) : error);
+      settle(accepted ? undefined : !answered && notSent(request, error) ? new NotSentError(error.message, { cause: error }) : error);
     });
     request.end(body);
   });

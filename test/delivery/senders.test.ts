@@ -1,6 +1,7 @@
-// The webhook sender over kept-alive connections: a receiver that closed an idle connection (the
-// next request on it is reset before any answer) does not fail the delivery; a receiver that resets
-// every request still does. An email is bounded by the delivery timeout as a whole, as a webhook is.
+// The webhook sender over kept-alive connections: a request that could not be written to a
+// connection the receiver reset while it sat idle is sent again at once; one the receiver read and
+// then cut off is a failed attempt, not sent again at once. An email is bounded by the delivery
+// timeout as a whole, as a webhook is.
 // And the guard against server-side request forgery: unless allowed, no send reaches a loopback,
 // private or reserved address, however the URL names it.
 import dns from 'node:dns';
@@ -18,7 +19,7 @@ const GUARDED = { timeoutMs: 2000, allowPrivateNetworks: false };
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
-async function listen(onRequest: (socket: Socket, requestOnSocket: number, res: http.ServerResponse) => void) {
+async function listen(onRequest: (socket: Socket, requestOnSocket: number, res: http.ServerResponse, req: http.IncomingMessage) => void) {
   const perSocket = new WeakMap<Socket, number>();
   const connections: Socket[] = [];
   const server = http.createServer((req, res) => {
@@ -26,7 +27,7 @@ async function listen(onRequest: (socket: Socket, requestOnSocket: number, res: 
     req.on('end', () => {
       const n = (perSocket.get(req.socket) ?? 0) + 1;
       perSocket.set(req.socket, n);
-      onRequest(req.socket, n, res);
+      onRequest(req.socket, n, res, req);
     });
   });
   server.on('connection', (socket) => connections.push(socket));
@@ -49,14 +50,42 @@ async function withReceiver(onRequest: Parameters<typeof listen>[0], use: (recei
 }
 
 describe('sendWebhook', () => {
-  it('sends again on a new connection when the kept-alive one was closed by the receiver', async () => {
-    // Answers the first request of each connection; the second one finds it "closed" (reset).
+  it('sends again at once, on a new connection, a request the kept-alive one could not take: the receiver reset it while idle', async () => {
+    const received: string[] = [];
     await withReceiver(
-      (socket, n, res) => (n === 1 ? res.end('ok') : socket.destroy()),
+      (_socket, _n, res, req) => {
+        received.push(String(req.headers['webhook-id']));
+        res.writeHead(204).end();
+      },
       async (receiver) => {
         await sendWebhook(receiver.url, SECRET, 'msg_1', { n: 1 }, LOCAL);
+        // Closed while idle, with a reset: the next request's write on it fails.
+        receiver.connections[0].resetAndDestroy();
         await sendWebhook(receiver.url, SECRET, 'msg_2', { n: 2 }, LOCAL);
         expect(receiver.connections).toHaveLength(2);
+        expect(received).toEqual(['msg_1', 'msg_2']);
+      },
+    );
+  });
+
+  it('does not send again at once a request the receiver read before cutting the kept-alive connection: each attempt reaches it once', async () => {
+    let cutAfterReading = false;
+    const received: string[] = [];
+    await withReceiver(
+      (socket, _n, res, req) => {
+        received.push(String(req.headers['webhook-id']));
+        if (cutAfterReading) socket.destroy();
+        else res.writeHead(204).end();
+      },
+      async (receiver) => {
+        for (let attempt = 1; attempt <= 2; attempt++) {
+          // A connection kept alive by an accepted message, then a receiver that crashes on the next.
+          cutAfterReading = false;
+          await sendWebhook(receiver.url, SECRET, `msg_ok_${attempt}`, { n: attempt }, LOCAL);
+          cutAfterReading = true;
+          await expect(sendWebhook(receiver.url, SECRET, 'msg_crash', { n: 0 }, LOCAL)).rejects.toThrow(/socket hang up|ECONNRESET/);
+        }
+        expect(received).toEqual(['msg_ok_1', 'msg_crash', 'msg_ok_2', 'msg_crash']);
       },
     );
   });
