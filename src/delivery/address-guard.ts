@@ -90,6 +90,17 @@ export function checkUrlHost(url: URL): void {
 }
 
 /**
+ * Throws when `url`, text the URL parser refused, names an IPv6 address with a zone
+ * (`http://[fe80::1%25eth0]/`, RFC 6874) that deliveries may not reach. WHATWG URLs take no zone,
+ * so such a URL can never be sent; but a zone belongs to an address on this machine's own link, and
+ * saying so tells an admin more than that the URL is malformed.
+ */
+export function checkZonedUrlHost(url: string): void {
+  const zoned = /^https?:\/\/(?:[^@/?#[]*@)?\[([0-9a-f:.]+)%[^\]/?#]*\]/i.exec(url.trim());
+  if (zoned && isNonPublicAddress(zoned[1])) throw refusal(zoned[1].toLowerCase());
+}
+
+/**
  * A DNS lookup for `http.request` that fails with BlockedAddressError when any address the name
  * resolves to may not be reached (one bad address is enough: the connection may pick any of them).
  */

@@ -17,7 +17,7 @@ import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
 import { Db, inTransaction, json, query, queryOne, takeTurns } from '../infra/sql';
 import { recordAudit } from '../auth/audit-log.service';
 import { checkModelKeys } from '../scoring/scoring-model.service';
-import { checkUrlHost } from './address-guard';
+import { checkUrlHost, checkZonedUrlHost } from './address-guard';
 import { unknownPlaceholders } from './delivery-messages';
 import { cancelOpenDeliveries } from './delivery.service';
 import { CsmContact, CsmContactInput, Destination, DestinationInput, DestinationKind, MAX_SUBJECT_TEMPLATE_LENGTH } from './delivery.types';
@@ -80,17 +80,23 @@ function checkUrl(url: string, policy: DestinationPolicy): string {
   } catch {
     parsed = undefined;
   }
-  if (!parsed || !/^https?:$/.test(parsed.protocol)) throw new InvalidInputError('url must be an http or https URL', { argument: 'url' });
-  if (!policy.allowPrivateNetworks) {
-    // Only what the URL itself says (a literal address, localhost): a host name is not looked up
-    // here, since what it resolves to can change; every send checks the addresses it then resolves to.
-    try {
-      checkUrlHost(parsed);
-    } catch (error) {
-      throw new InvalidInputError(`url: ${(error as Error).message}`, { argument: 'url' });
-    }
+  // Only what the URL itself says (a literal address, localhost): a host name is not looked up
+  // here, since what it resolves to can change; every send checks the addresses it then resolves to.
+  if (!parsed || !/^https?:$/.test(parsed.protocol)) {
+    if (!policy.allowPrivateNetworks) refuseHost(() => checkZonedUrlHost(trimmed));
+    throw new InvalidInputError('url must be an http or https URL', { argument: 'url' });
   }
+  if (!policy.allowPrivateNetworks) refuseHost(() => checkUrlHost(parsed));
   return trimmed;
+}
+
+/** Runs an address guard's check, its refusal made the url argument's. */
+function refuseHost(check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    throw new InvalidInputError(`url: ${(error as Error).message}`, { argument: 'url' });
+  }
 }
 
 function checkSigningSecret(secret: string): string {

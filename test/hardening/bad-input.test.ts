@@ -145,6 +145,7 @@ for (const [label, url] of [
   ['a private address', 'https://10.0.0.5/hooks'],
   ['an IPv4-mapped private address', 'http://[::ffff:192.168.0.1]/hooks'],
   ['the unspecified address', 'http://0.0.0.0:4000/'],
+  ['an IPv6 link-local address with a zone', 'http://[fe80::1%25eth0]/h'],
 ]) {
   cases.push({
     name: `createDestination with a url to ${label}`,
@@ -568,6 +569,18 @@ it.each(cases.map((c) => [c.name, c] as const))('refuses %s', async (_name, badI
   if (badInput.argument && response.status === 200) expect(response.body.errors?.[0]?.extensions?.argument).toBe(badInput.argument);
   expectNoInternals(response.text);
   expect(await fingerprint(server.database)).toEqual(before);
+});
+
+it('refuses a link-local URL with a zone, which no URL parser reads, as it refuses one without', async () => {
+  const create = (url: string) =>
+    post(server.url, {
+      query: 'mutation ($url: String!) { createDestination(input: { kind: SLACK, name: "internal", url: $url }) { id } }',
+      variables: { url },
+    });
+  const [zoned, plain] = [await create('http://[fe80::1%25eth0]/h'), await create('http://[fe80::1]/h')];
+  expect(plain.body.errors?.[0]?.message).toMatch(/^url: fe80::1 is a loopback, private or reserved address/);
+  expect(zoned.body.errors?.[0]?.message).toBe(plain.body.errors?.[0]?.message);
+  expect(zoned.body.errors?.[0]?.extensions).toEqual(plain.body.errors?.[0]?.extensions);
 });
 
 it('answers a refused value of any size with a message of bounded length, not the value echoed in full', async () => {
