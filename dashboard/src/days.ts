@@ -24,11 +24,17 @@ export function today(): string {
   return dayOf(new Date());
 }
 
-/** Local midnight of `day` (yyyy-mm-dd), from its parts: a five-digit year (the day after the last) is no ISO date to parse. */
+/**
+ * Local midnight of `day` (yyyy-mm-dd), from its parts: a five-digit year (the day after the last) is
+ * no ISO date to parse, and `new Date(y, …)` reads a year below 100 as 19yy. The day is set at noon,
+ * an hour no clock change skips, and only then its midnight, in its own year: a day whose midnight a
+ * clock change skipped (clocks on from 00:00 to 01:00) starts at its first instant, 01:00.
+ */
 function midnightOf(day: string): Date {
   const [year, month, date] = day.split('-').map(Number);
-  const midnight = new Date(2000, month - 1, date);
-  midnight.setFullYear(year);
+  const midnight = new Date(2000, 0, 1, 12);
+  midnight.setFullYear(year, month - 1, date);
+  midnight.setHours(0, 0, 0, 0);
   return midnight;
 }
 
