@@ -70,12 +70,25 @@ export function signalWindows(config: unknown): Map<string, SignalWindow> {
   );
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * The instants the drill-down lists for a signal of `window` read at `asOf`: its window is (asOf − days, asOf], the lists
+ * take [from, to), and instants are kept to the millisecond, so `from` is a millisecond after the
+ * window's start (`start`, which is not in it) and `to` a millisecond after `asOf` (which is).
+ */
+export function drillDownRange(window: Pick<SignalWindow, 'days'>, asOf: string): { start: string; from: string; to: string } {
+  const end = Date.parse(asOf);
+  const start = end - window.days * DAY_MS;
+  return { start: new Date(start).toISOString(), from: new Date(start + 1).toISOString(), to: new Date(end + 1).toISOString() };
+}
+
 /**
  * What the drill-down says of a payment, ticket or plan signal, whose records are listed with the
  * customer's below it: those dated in the window, or for a state, those in that state at `asOf`.
  */
-export function recordsBehind(window: SignalWindow, from: string, asOf: string, format: (iso: string) => string): string {
-  if (window.source === 'plan') return `Computed from the plan history (ARR and seats) since ${format(from)}.`;
+export function recordsBehind(window: SignalWindow, start: string, asOf: string, format: (iso: string) => string): string {
+  if (window.source === 'plan') return `Computed from the plan history (ARR and seats) since ${format(start)}.`;
   if (window.state) return `Computed from the ${window.source} below that were ${window.state} ${format(asOf)}.`;
-  return `Computed from the ${window.source} below dated after ${format(from)}.`;
+  return `Computed from the ${window.source} below dated after ${format(start)}.`;
 }

@@ -1,7 +1,7 @@
 // The dashboard's drill-down lists the raw records a signal is computed from. Every metric that is
 // not read from engagement events must name its own records, or the drill-down would list events
 // for a payment, ticket, NPS or plan signal.
-import { recordsBehind, signalWindows } from '../../dashboard/src/signal-sources';
+import { drillDownRange, recordsBehind, signalWindows } from '../../dashboard/src/signal-sources';
 import { DEFAULT_SCORING_MODEL, METRIC_KINDS, USAGE_METRICS } from '../../src/scoring/model';
 
 it('names the records of every metric not computed from engagement events', () => {
@@ -34,4 +34,15 @@ it('says which tickets a state counts: those open at the score, not those dated 
   expect(say('open')).toBe('Computed from the tickets below that were open at 2026-12-04.');
   expect(say('csat')).toBe('Computed from the tickets below dated after 2026-09-05.');
   expect(say('cut')).toBe('Computed from the plan history (ARR and seats) since 2026-09-05.');
+});
+
+it("lists the records of the score's window, (asOf − days, asOf], as the lists take them, [from, to)", () => {
+  const asOf = '2026-12-04T12:00:00.000Z';
+  const { start, from, to } = drillDownRange({ days: 30 }, asOf);
+  expect(start).toBe('2026-11-04T12:00:00.000Z');
+  const listed = (instant: string) => instant >= from && instant < to;
+  // The window's start is not in it; asOf is, and nothing after it, to the millisecond.
+  expect(
+    ['2026-11-04T12:00:00.000Z', '2026-11-04T12:00:00.001Z', '2026-12-04T12:00:00.000Z', '2026-12-04T12:00:00.001Z'].map(listed),
+  ).toEqual([false, true, true, false]);
 });

@@ -12,7 +12,7 @@ import { countOf, formatCount, formatDateTime, humanise, nounFor } from '../form
 import { graphql } from '../gql';
 import type { SignalEventsQuery as SignalEventsData, SignalNpsQuery as SignalNpsData } from '../gql/graphql';
 import { usePagedQuery } from '../paged-query';
-import { recordsBehind, type SignalWindow } from '../signal-sources';
+import { drillDownRange, recordsBehind, type SignalWindow } from '../signal-sources';
 import { HEAVY_WALK_ROWS } from '../walk-rows';
 
 const SignalEventsQuery = graphql(`
@@ -62,7 +62,6 @@ const SignalNpsQuery = graphql(`
 const PAGE_SIZE = 20;
 type Events = NonNullable<NonNullable<SignalEventsData['customer']>['engagementEvents']>;
 type NpsAnswers = NonNullable<SignalNpsData['npsResponses']>;
-const DAY_MS = 86_400_000;
 
 export function SignalDrillDown({
   customerId,
@@ -77,9 +76,7 @@ export function SignalDrillDown({
 }) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), [window.name]);
-  // `to` is exclusive: the second after asOf keeps an event at asOf itself.
-  const to = new Date(Date.parse(asOf) + 1000).toISOString();
-  const from = new Date(Date.parse(asOf) - window.days * DAY_MS).toISOString();
+  const { start, from, to } = drillDownRange(window, asOf);
   return (
     <section
       class="drill-down"
@@ -101,7 +98,7 @@ export function SignalDrillDown({
       {window.source === 'events' && <EventRows customerId={customerId} from={from} to={to} />}
       {window.source === 'nps' && <NpsRows customerId={customerId} from={from} to={to} />}
       {(window.source === 'payments' || window.source === 'tickets' || window.source === 'plan') && (
-        <p>{recordsBehind(window, from, asOf, formatDateTime)}</p>
+        <p>{recordsBehind(window, start, asOf, formatDateTime)}</p>
       )}
     </section>
   );
