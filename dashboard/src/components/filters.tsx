@@ -8,6 +8,7 @@ import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { askAgainNow } from '../ask-again';
 import { graphql } from '../gql';
+import { ownersLike } from '../search-text';
 
 export function TextFilter({
   label,
@@ -69,12 +70,6 @@ export function CsmOwnerFilter({ value, onApply }: { value: string; onApply(valu
       <UnknownOwnerNote owner={value.trim()} onApply={onApply} />
     </>
   );
-}
-
-/** Owners among `owners` whose names hold `typed`, ignoring case, each once, by name. */
-export function ownersLike(typed: string, owners: ReadonlyArray<string | null | undefined>): string[] {
-  const wanted = typed.toLowerCase();
-  return [...new Set(owners.filter((owner): owner is string => !!owner && owner.toLowerCase().includes(wanted)))].sort();
 }
 
 function UnknownOwnerNote({ owner, onApply }: { owner: string; onApply(value: string): void }) {
