@@ -44,7 +44,7 @@ registerEnumType(TierDirection, {
     IMPROVED: { description: 'To a better tier (a lower severity).' },
     NEW: {
       description:
-        "Neither: the customer's first tier, a move off a thinly observed score (a first placement: fromTier null), a move from a tier the model no longer defines (a new tier scheme), or between two tiers of equal severity.",
+        "Neither: the customer's first tier, a move off a thinly observed score (a first placement: fromTier null), a move from a point scored under another tier scheme (a tier preset, or a model that moves a band: fromTier is that scheme's tier), or between two tiers of equal severity.",
     },
   },
 });

@@ -124,7 +124,7 @@ export type SupportTicketStatus =
 export type TierDirection =
   /** To a better tier (a lower severity). */
   | 'IMPROVED'
-  /** Neither: the customer's first tier, a move off a thinly observed score (a first placement: fromTier null), a move from a tier the model no longer defines (a new tier scheme), or between two tiers of equal severity. */
+  /** Neither: the customer's first tier, a move off a thinly observed score (a first placement: fromTier null), a move from a point scored under another tier scheme (a tier preset, or a model that moves a band: fromTier is that scheme's tier), or between two tiers of equal severity. */
   | 'NEW'
   /** To a worse tier (a higher severity). */
   | 'WORSENED';
