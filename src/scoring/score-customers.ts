@@ -54,7 +54,10 @@ export interface ScoredCustomer {
   modelVersion: number;
   asOf: Date;
   computedAt: Date;
+  /** As stored: true when its instant was scored as history only (replacePointsAt keeps a live point's false). */
   backfill: boolean;
+  /** Whether this scoring of it was history only (no playbook run, nothing to publish), whatever the point's stored mark. */
+  historyOnly: boolean;
 }
 
 export interface TierChangeRecord {
@@ -747,6 +750,8 @@ interface ReplacedAtInstant {
   keptChanges: Set<string>;
   /** The id of each customer's point at the instant, deleted: its replacement is written under it. */
   pointIds: Map<string, string>;
+  /** The customers whose point at the instant was scored live (not backfill): its replacement keeps that mark. */
+  livePoints: Set<string>;
 }
 
 /**
@@ -755,26 +760,27 @@ interface ReplacedAtInstant {
  * history never holds two points at one instant nor the same change twice. The new point takes the
  * old one's id: it stands for the same thing (the customer's score at that instant), and a client that
  * cached the point by its id (a normalised cache) sees it updated rather than holding one that no
- * longer exists. A change the new scoring finds again (the same tiers) keeps its row, its id and, once
- * published, its live mark, with the new scores: it is the change clients were told of, not a new one
- * to publish again. The batch holds its customers' rows, so two runs scoring one instant at once take
+ * longer exists. It keeps the old one's live mark too (backfill false): that instant was scored live,
+ * its playbooks ran and it was published, which a backfill of it afterwards does not undo. A change
+ * the new scoring finds again (the same tiers) keeps its row, its id and, once published, its live
+ * mark, with the new scores: it is the change clients were told of, not a new one to publish again. The batch holds its customers' rows, so two runs scoring one instant at once take
  * turns and the second sees the first.
  */
 async function replacePointsAt(tx: Db, customerIds: string[], asOfIso: string, changes: TierChangeRow[]): Promise<ReplacedAtInstant> {
-  if (customerIds.length === 0) return { keptChanges: new Set(), pointIds: new Map() };
+  if (customerIds.length === 0) return { keptChanges: new Set(), pointIds: new Map(), livePoints: new Set() };
   // Each customer's rows are found through its own index range (OFFSET 0 keeps the planner from
   // flattening the lateral): a run writes every tier change at its one instant, which the statistics
   // taken before the run do not know, and read by time they would be all the earlier batches'
   // changes, each tested against this batch's ids. The time test of the tier changes is kept out of
   // the index conditions (`is true`), or their time index would be chosen for it again; a customer's
   // tier changes are few.
-  const [replaced] = await query<{ keptChanges: string[]; pointIds: Record<string, string> }>(
+  const [replaced] = await query<{ keptChanges: string[]; pointIds: Record<string, string>; livePoints: string[] }>(
     tx,
     `with ids as (select jsonb_array_elements_text(?::jsonb) as id),
      points as (
        delete from health_score h where h.id in (select x.id from ids cross join lateral (
          select s.id from health_score s where s.customer_id = ids.id and s.as_of = ?::timestamptz offset 0) x)
-       returning h.id, h.customer_id
+       returning h.id, h.customer_id, h.backfill
      ), found as (
        select x.* from ids cross join lateral (
          select c.id, c.customer_id, c.from_tier, c.to_tier, c.backfill from tier_change c
@@ -795,10 +801,15 @@ async function replacePointsAt(tx: Db, customerIds: string[], asOfIso: string, c
      -- A customer with two points at the instant (stored before an instant was scored once) keeps the first id.
      select coalesce((select json_agg(customer_id) from kept), '[]') as "keptChanges",
             coalesce((select json_object_agg(customer_id, id) from (select customer_id, min(id)::text as id from points group by customer_id) p),
-                     '{}') as "pointIds"`,
+                     '{}') as "pointIds",
+            coalesce((select json_agg(distinct customer_id) from points where not backfill), '[]') as "livePoints"`,
     [json(customerIds), asOfIso, asOfIso, json(changes)],
   );
-  return { keptChanges: new Set(replaced.keptChanges), pointIds: new Map(Object.entries(replaced.pointIds)) };
+  return {
+    keptChanges: new Set(replaced.keptChanges),
+    pointIds: new Map(Object.entries(replaced.pointIds)),
+    livePoints: new Set(replaced.livePoints),
+  };
 }
 
 /** Inserts a batch's new tier changes at its instant, in one statement; returns them as read (none: no statement). */
@@ -832,7 +843,9 @@ async function writeBatch(
 ): Promise<BatchResult & { changesAtInstant: number }> {
   const asOfIso = asOf.toISOString();
   const customerIds = plan.scoreRows.map((row) => row.customer_id);
-  const { keptChanges, pointIds } = await replacePointsAt(tx, customerIds, asOfIso, plan.tierChangeRows);
+  const { keptChanges, pointIds, livePoints } = await replacePointsAt(tx, customerIds, asOfIso, plan.tierChangeRows);
+  // A live point replaced keeps its mark (replacePointsAt); the scoring itself stays history only.
+  const storedBackfill = (row: Pick<ScoreRow, 'customer_id' | 'backfill'>) => row.backfill && !livePoints.has(row.customer_id);
   const newChanges = plan.tierChangeRows.filter((row) => !keptChanges.has(row.customer_id));
   // Only the generated columns come back: the rest of each score is already in memory, and
   // returning the signal JSON of a whole batch would send the largest part of the write back again.
@@ -858,6 +871,7 @@ async function writeBatch(
       json(
         plan.scoreRows.map(({ components, signals, penalties, ...scalars }) => ({
           ...scalars,
+          backfill: storedBackfill(scalars),
           point_id: pointIds.get(scalars.customer_id) ?? null,
         })),
       ),
@@ -883,7 +897,8 @@ async function writeBatch(
       modelVersion: model.version,
       asOf,
       computedAt: new Date(stored.computedAt),
-      backfill: row.backfill,
+      backfill: storedBackfill(row),
+      historyOnly: row.backfill,
     };
   });
   // The current state follows the newest scoring only: backfilling past dates leaves it alone.

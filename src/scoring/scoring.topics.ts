@@ -47,7 +47,7 @@ export async function publishBatch(pubsub: AppPubSub, batch: BatchResult, option
     }
   }
   for (const score of batch.scores) {
-    if (score.backfill) continue;
+    if (score.historyOnly) continue;
     messages.push([topics.scoreUpdated(score.customerId), score]);
     if (options.broadcastScores) messages.push([topics.scoreUpdated(), score]);
   }

@@ -180,7 +180,8 @@ export class HealthScore {
   computedAt!: DateTimeValue;
 
   @Field({
-    description: 'True when written by scoring a past instant (a backfill): such a scoring runs no playbook and publishes nothing.',
+    description:
+      'True when written by scoring a past instant (a backfill): such a scoring runs no playbook and publishes nothing. A point scored live stays false when its instant is scored again.',
   })
   backfill!: boolean;
 }

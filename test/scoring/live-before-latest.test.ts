@@ -189,8 +189,14 @@ it('scores an instant again after its move was undone by a later record: the lat
   const t2 = (await server.gql<Refreshed, { customerId: string; asOf: string }>(REFRESH, at(now))).refreshHealthScore.tier;
   expect(t2).not.toBe('critical');
   // t1 again: now in t2's tier, and the change published at t2 came from critical, not from healthy.
+  // History only (a later point exists): nothing published, though the point keeps the live mark of
+  // the scoring that first decided its instant.
+  const updates = await subscribe(client, OnScoreUpdatedDocument, { customerId: id });
   const again = await server.gql<Refreshed, { customerId: string; asOf: string }>(REFRESH, at(t1));
-  expect(again.refreshHealthScore).toMatchObject({ tier: t2, backfill: true });
+  expect(again.refreshHealthScore).toMatchObject({ tier: t2, backfill: false });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(updates.events).toEqual([]);
+  await updates.close();
   const changes = await server.request<
     { tierChanges: { edges: Array<{ node: { fromTier: string | null; toTier: string; changedAt: string; backfill: boolean } }> } },
     unknown
