@@ -511,6 +511,16 @@ const FEWER_THAN_EVER_LATELY = {
 const NOT_BUSIER = { metric: 'events_trend', windowDays: 14, baselineDays: 60, direction: 'below', threshold: 1.3 } as const;
 
 /**
+ * The condition of `feature_contraction` on the fortnight holding the team's use, not only an
+ * integration's: its people in use on 4 or more of its days. An account run by its integration,
+ * whose calls name no user and touch the one feature they sync, has its admin look in on a day or
+ * three a fortnight; a fortnight with one such day shows a few of the features of the 60 days, and
+ * the sync's days pass ENOUGH_FEATURE_USE for it (bench/README.md, session 64). A team that narrows
+ * its use keeps coming while it does.
+ */
+const TEAM_IN_THE_FORTNIGHT = { metric: 'team_active_days', windowDays: 14, direction: 'at_least', threshold: 4, startOnly: true } as const;
+
+/**
  * The condition of `feature_contraction` on the use being narrower than it has been lately, as
  * FEWER_THAN_EVER_LATELY with the features of the narrowest earlier fortnight. A use that moves
  * between groups of features with a project's phases has had fortnights as narrow as this one; a
@@ -876,7 +886,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       direction: 'below',
       threshold: 0.4,
       points: 45,
-      onlyWhen: [WHILE_IN_USE, ENOUGH_FEATURE_USE, NARROWER_THAN_EVER_LATELY],
+      onlyWhen: [WHILE_IN_USE, ENOUGH_FEATURE_USE, NARROWER_THAN_EVER_LATELY, TEAM_IN_THE_FORTNIGHT],
     },
     // Enough on its own for "at risk", as team_shrinking: a team that stopped coming while the account
     // stays in use, by an integration whose calls name no user. The silence signals count the syncs

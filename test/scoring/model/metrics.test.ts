@@ -36,7 +36,7 @@ describe('metric keys and requests', () => {
     ]);
   });
 
-  it("asks for forty-two aggregates under the default model, its signals' and penalties' conditions included, baselines in the keys of the relative ones", () => {
+  it("asks for forty-three aggregates under the default model, its signals' and penalties' conditions included, baselines in the keys of the relative ones", () => {
     expect(metricRequests(DEFAULT_SCORING_MODEL).map((r) => r.key)).toEqual([
       // The lighter-days flag's condition: enough days of use in its three weeks for a mean per day.
       'active_days_21',
@@ -84,6 +84,8 @@ describe('metric keys and requests', () => {
       'rated_tickets_90',
       'seat_utilisation_30',
       'silence_vs_cadence_60',
+      // The condition of the feature flag: the team in use on enough days of its fortnight (not only an integration).
+      'team_active_days_14',
       // The condition of the team-gone flag: a team that came about once a week or more.
       'team_active_days_60',
       // The condition of the team and feature flags: the team still in use over their two weeks (an
