@@ -406,6 +406,14 @@ const IN_USE_THIS_WEEK = { ...teamDaysAtLeast(7, 0.3), startOnly: true } as cons
 const USED_IN_THE_LAST_WEEK = daysSinceLastUse('below', 7);
 
 /**
+ * The condition of `lapsing` on a silence of two of the account's usual gaps or more: a visit missed
+ * is an account's habit now and then, two in a row are not. Asked only to raise the flag
+ * (`startOnly`): the usual gap is read over a window that slides into the silence and steps back and
+ * forth as it does, while the days of silence, which keep the flag, only grow.
+ */
+const MISSED_TWO_VISITS = { metric: 'silence_vs_cadence', windowDays: 60, direction: 'at_least', threshold: 2, startOnly: true } as const;
+
+/**
  * The condition of `long_silence` on a silence longer than a holiday, whatever the account's rhythm:
  * holidays are taken in calendar weeks, and three weeks away with the weekends either side are 23
  * days without use (bench/README.md, session 42).
@@ -1060,10 +1068,16 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // and forth as the window slides) handed the account from one flag to the other and back, its
     // score rising and falling as the silence went on; days since the last use only grow.
     // Read over 60 days as the other silence conditions: past them the lifecycle has churned the account.
+    // And for two usual gaps or more (MISSED_TWO_VISITS, asked only to raise the flag): 45 days are one
+    // and a half of a monthly account's gaps, a visit skipped, and an outside population's monthly
+    // accounts that skipped one and came back were flagged as lapsing (bench/README.md, session 64).
+    // A weekly or fortnightly account is at risk at 45 days as before; a monthly one a week or so
+    // later, still before the lifecycle writes it off.
     {
       name: 'lapsing',
       ...daysSinceLastUse('at_least', 45),
       points: 45,
+      onlyWhen: [MISSED_TWO_VISITS],
     },
   ],
   ...OUTREACH_AND_TIERS,

@@ -1,7 +1,8 @@
 // Accounts used weekly, fortnightly or monthly that stop coming: the lifecycle writes them off as
 // churned after lifecycle.churnWindowDays (60) of silence, and fourteen of their usual gaps
 // (long_silence) are longer than that. The `lapsing` flag puts them at risk, and on the worklist,
-// before they are written off; a rare account's ordinary gap is no flag.
+// before they are written off; a rare account's ordinary gap is no flag, nor is a monthly account's
+// skipped visit: 45 days are one and a half of its gaps, and it is flagged from two.
 import { DEFAULT_SCORING_MODEL, tierByKey } from '../../../src/scoring/model';
 import { activityCalendar, simulateDailyScoring } from './daily-simulation';
 
@@ -21,14 +22,14 @@ function lapsingAccount(gapDays: number, lastDay = 196) {
 
 describe('an account with a rare rhythm that stops coming (default model)', () => {
   it.each([
-    ['weekly', 7],
-    ['fortnightly', 14],
-    ['monthly', 30],
-  ])('puts a %s account at risk, with its tier playbook, before the lifecycle churns it', (_, gapDays) => {
+    ['weekly', 7, 46],
+    ['fortnightly', 14, 46],
+    ['monthly', 30, 59],
+  ])('puts a %s account at risk, with its tier playbook, before the lifecycle churns it', (_, gapDays, byDays) => {
     const days = lapsingAccount(gapDays);
     const flagged = days.find((d) => severity(d.tierKey) >= AT_RISK);
     expect(flagged).toBeDefined();
-    expect(flagged!.silentDays).toBeLessThanOrEqual(46);
+    expect(flagged!.silentDays).toBeLessThanOrEqual(byDays);
     expect(flagged!.lifecycleStage).toBe('AT_RISK');
     expect(flagged!.result.penalties.filter((p) => p.applied).map((p) => p.name)).toContain('lapsing');
     // The tier's playbook runs: the CSM hears of it, where before the account left without an alert.
@@ -50,6 +51,13 @@ describe('an account with a rare rhythm that stops coming (default model)', () =
     );
     const steady = simulateDailyScoring(model, activityCalendar(240, usedEvery(gapDays)), { days: 240, scoringHour: 24 });
     expect(steady.filter((d) => d.day >= 90).every((d) => !d.result.penalties.some((p) => p.applied && p.name === 'lapsing'))).toBe(true);
+  });
+
+  it('does not flag a monthly account for a skipped visit: silent one and a half of its gaps, 45 days and more', () => {
+    const days = lapsingAccount(30);
+    const lapsingDays = days.filter((d) => d.result.penalties.some((p) => p.applied && p.name === 'lapsing')).map((d) => d.silentDays);
+    expect(lapsingDays.length).toBeGreaterThan(0);
+    expect(Math.min(...lapsingDays)).toBeGreaterThanOrEqual(50);
   });
 
   // Between daily and weekly, long_silence's fourteen usual gaps fall within the same weeks as
