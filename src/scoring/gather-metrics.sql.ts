@@ -7,7 +7,14 @@
 import { Db, json, query } from '../infra/sql';
 import { DETRACTOR_MAX_SCORE, PROMOTER_MIN_SCORE } from '../nps/nps-categories';
 import { aggregateEngagement, checkedDays, engagementExtentDays } from './engagement-metrics.sql';
-import { LATE_FOR_ANYONE_DAYS, LATENESS_HISTORY_DAYS, NPS_HALF_LIFE_DAYS, UNPAID_GRACE_DAYS, USAGE_METRICS } from './model';
+import {
+  AWAITING_PAYMENT_GRACE_DAYS,
+  LATE_FOR_ANYONE_DAYS,
+  LATENESS_HISTORY_DAYS,
+  NPS_HALF_LIFE_DAYS,
+  UNPAID_GRACE_DAYS,
+  USAGE_METRICS,
+} from './model';
 import type { MetricRequest, MetricValues } from './model';
 
 export interface GatheredCustomer {
@@ -152,16 +159,21 @@ function unpaidInvoices(w: number, pastDueDays: number, andAlso = ''): string {
 /**
  * The test of `unpaid_later_than_usual` on an unpaid invoice `x` already past UNPAID_GRACE_DAYS: due
  * at least as long ago as the account's longest lateness over LATENESS_HISTORY_DAYS (each invoice paid by
- * `p.as_of` from its due date to its first payment), capped at LATE_FOR_ANYONE_DAYS. Asked last, of
- * the few invoices still unpaid two weeks past due. Without a paid invoice the habit is none: LEAST
- * skips a null, which would otherwise give every such account the whole month.
+ * `p.as_of` from its due date to its first payment), capped at LATE_FOR_ANYONE_DAYS; and, for an
+ * invoice none of whose payments recorded by `p.as_of` FAILED (one awaiting payment on its terms),
+ * AWAITING_PAYMENT_GRACE_DAYS past due. Asked last, of the few invoices still unpaid two weeks past
+ * due. Without a paid invoice the habit is none: LEAST skips a null, which would otherwise give every
+ * such account the whole month.
  */
 const LATER_THAN_USUAL = `
                 and x.due_at <= p.as_of - (select least(interval '${LATE_FOR_ANYONE_DAYS} days', coalesce(max(l.late), interval '0')) from (
                   select min(coalesce(y.paid_at, y.occurred_at)) - y.due_at as late from ${paymentsAsOf()} y
                   where y.customer_id = x.customer_id and y.status = 'PAID' and coalesce(y.paid_at, y.occurred_at) <= p.as_of
                     and y.due_at > p.as_of - interval '${LATENESS_HISTORY_DAYS} days' and y.due_at <= p.as_of
-                  group by y.due_at offset 0) l)`;
+                  group by y.due_at offset 0) l)
+                and (x.due_at <= p.as_of - interval '${AWAITING_PAYMENT_GRACE_DAYS} days' or x.status = 'FAILED' or exists (
+                  select 1 from ${paymentsAsOf()} f where f.customer_id = x.customer_id and f.due_at = x.due_at and f.status = 'FAILED'
+                    and f.occurred_at <= p.as_of offset 0))`;
 
 function paymentExpression(request: MetricRequest): string {
   const w = checkedDays(request.windowDays);

@@ -781,6 +781,51 @@ it("counts an invoice unpaid later than the account's own habit of paying late, 
   }
 });
 
+it('leaves an invoice with no failed charge two months past due before counting it unpaid later than usual, as the reference does', async () => {
+  const db = () => orm.em.fork() as Db;
+  const daysBack = (days: number) => new Date(ANCHOR - days * DAY_MS);
+  // Each invoice due 80 days back, recorded when it was issued a month before, its payment not come:
+  // one awaiting a transfer on its terms (no charge failed), one whose card charge failed at its due date.
+  const accounts: Array<[string, boolean]> = [
+    ['cust_on_terms', false],
+    ['cust_card_failed', true],
+  ];
+  const requests: MetricRequest[] = [
+    { metric: 'unpaid_later_than_usual', windowDays: 365, key: 'later_365' },
+    { metric: 'unpaid_past_grace', windowDays: 365, key: 'grace_365' },
+  ];
+  for (const [id, failed] of accounts) {
+    await upsertCustomer(db(), null, { id, name: id, signedUpAt: daysBack(300) }, { mayReadStored: true });
+    const base = { customerId: id, amountCents: 1000, currency: 'usd', dueAt: daysBack(80) };
+    const issued = { ...base, externalId: 'inv', status: PaymentStatus.PAID, paidAt: daysBack(-5), occurredAt: daysBack(110) };
+    const payments: NonNullable<ActivityLog['payments']> = [{ ...issued, status: 'PAID' }];
+    await recordPayment(db(), null, issued);
+    if (failed) {
+      const charge = { ...base, externalId: 'inv_charge', status: PaymentStatus.FAILED, paidAt: null, occurredAt: daysBack(80) };
+      await recordPayment(db(), null, charge);
+      payments.push({ ...charge, status: 'FAILED' });
+    }
+    others.set(id, { payments });
+  }
+  // [account, days back, unpaid later than usual, unpaid two weeks past due]
+  for (const [id, days, later, grace] of [
+    ['cust_on_terms', 60, 0, 1],
+    ['cust_on_terms', 30, 0, 1],
+    ['cust_on_terms', 21, 0, 1],
+    ['cust_on_terms', 20, 1, 1],
+    ['cust_on_terms', 10, 1, 1],
+    ['cust_card_failed', 67, 0, 0],
+    ['cust_card_failed', 66, 1, 1],
+    ['cust_card_failed', 30, 1, 1],
+  ] as const) {
+    const asOf = daysBack(days);
+    const gathered = (await gatherMetrics(db(), [id], asOf, requests, LOOKBACK_DAYS)).get(id)!.metrics;
+    const reference = metricsFromActivity({ engagementEvents: [], payments: others.get(id)!.payments }, requests, asOf);
+    expect([id, days, gathered.later_365, gathered.grace_365]).toEqual([id, days, later, grace]);
+    expect([id, days, reference.later_365, reference.grace_365]).toEqual([id, days, later, grace]);
+  }
+});
+
 it('reads no plan before the sign-up in contraction, as the reference does: a sign-up moved later starts with the plan then in effect', async () => {
   const db = () => orm.em.fork() as Db;
   const daysBack = (days: number) => new Date(ANCHOR - days * DAY_MS);

@@ -13,6 +13,7 @@ import {
   TEAM_RHYTHM_DAYS,
   TEAM_RHYTHM_MAX_WINDOW_DAYS,
   UNPAID_GRACE_DAYS,
+  AWAITING_PAYMENT_GRACE_DAYS,
 } from './types';
 import type { MetricKind, MetricRequest, MetricValues } from './types';
 
@@ -371,16 +372,19 @@ function failuresSinceLastPaid({ activity, payments, end }: MetricWindow): Metri
 
 /**
  * Invoices (distinct `dueAt`) due in the window and at least `pastDueDays` before its end, with a
- * payment recorded by then, not refunded, and none of their payments paid by then.
+ * payment recorded by then, not refunded, and none of their payments paid by then. With
+ * `pastDueWithoutFailureDays`, an invoice none of whose payments recorded by then FAILED counts only
+ * once it is that long past due.
  */
-function unpaidInvoices({ activity, start, end }: MetricWindow, pastDueDays: number): number {
+function unpaidInvoices({ activity, start, end }: MetricWindow, pastDueDays: number, pastDueWithoutFailureDays = pastDueDays): number {
   const all = (activity.payments ?? []).filter((p) => p.dueAt != null && p.occurredAt.getTime() <= end);
   const due = new Set(all.filter((p) => within(p.dueAt!, start, end - pastDueDays * DAY_MS)).map((p) => p.dueAt!.getTime()));
   const paidBy = (p: (typeof all)[number]) => p.status === 'PAID' && (p.paidAt ?? p.occurredAt).getTime() <= end;
   let unpaid = 0;
   for (const dueAt of due) {
     const invoice = all.filter((p) => p.dueAt!.getTime() === dueAt);
-    if (invoice.some((p) => p.status !== 'REFUNDED') && !invoice.some(paidBy)) unpaid++;
+    const lateEnough = invoice.some((p) => p.status === 'FAILED') || dueAt <= end - pastDueWithoutFailureDays * DAY_MS;
+    if (invoice.some((p) => p.status !== 'REFUNDED') && !invoice.some(paidBy) && lateEnough) unpaid++;
   }
   return unpaid;
 }
@@ -466,7 +470,8 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
   failed_invoice_streak: (w) => new Set(failuresSinceLastPaid(w).map((p) => p.dueAt?.getTime() ?? p)).size,
   unpaid_past_due: (w) => unpaidInvoices(w, 1),
   unpaid_past_grace: (w) => unpaidInvoices(w, UNPAID_GRACE_DAYS),
-  unpaid_later_than_usual: (w) => unpaidInvoices(w, Math.max(UNPAID_GRACE_DAYS, Math.min(LATE_FOR_ANYONE_DAYS, longestLatenessDays(w)))),
+  unpaid_later_than_usual: (w) =>
+    unpaidInvoices(w, Math.max(UNPAID_GRACE_DAYS, Math.min(LATE_FOR_ANYONE_DAYS, longestLatenessDays(w))), AWAITING_PAYMENT_GRACE_DAYS),
   contraction: ({ activity, start: windowStart, end }) => {
     const now = planAt(activity, end);
     if (!now) return null;

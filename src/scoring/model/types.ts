@@ -152,7 +152,9 @@
  * - `unpaid_later_than_usual`: as `unpaid_past_grace`, with the account's own habit as the grace when
  *   it is longer: an invoice counts once it is as far past its due date as the latest the account
  *   paid an invoice due in the last LATENESS_HISTORY_DAYS (from the due date to its first payment,
- *   paid by asOf), at least UNPAID_GRACE_DAYS and at most LATE_FOR_ANYONE_DAYS.
+ *   paid by asOf), at least UNPAID_GRACE_DAYS and at most LATE_FOR_ANYONE_DAYS. An invoice with no
+ *   FAILED payment recorded by asOf (one awaiting payment on its terms) counts only once it is
+ *   AWAITING_PAYMENT_GRACE_DAYS past due.
  * - `contraction`: 1 − min(ARR at asOf ÷ the highest ARR in effect during the window, the same for
  *   seats), from the plan-change history; 0 when nothing was lowered, null without history. The
  *   window starts at the sign-up at the earliest: a plan before it is no plan the customer had.
@@ -231,6 +233,17 @@ export const LATENESS_HISTORY_DAYS = 180;
  * back for months over a dispute would otherwise excuse every later one).
  */
 export const LATE_FOR_ANYONE_DAYS = 30;
+
+/**
+ * How long past its due date `unpaid_later_than_usual` leaves an invoice with no failed charge: two
+ * months. Such an invoice awaits a payment on its terms (a transfer on net 30, say), not a card that
+ * stopped working, and customers that stay pay such invoices weeks late as a matter of course: an
+ * outside population's late payers, up to 45 days past due with never a failed charge, were most
+ * of the unpaid-invoice flag's false alarms (bench/README.md, session 64), while every payment
+ * trouble before a churn, in that population and in ours, had failed charges. An invoice held two
+ * months past its due date is late for any account.
+ */
+export const AWAITING_PAYMENT_GRACE_DAYS = 60;
 
 export type MetricKind =
   | 'active_days'
