@@ -483,9 +483,16 @@ async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: 
   const planChangedAt = input.planChangedAt?.toISOString() ?? null;
   // Only a plan sent dates the first one: checkPlanChangeOrder held that date to the sign-up.
   const firstPlanAt = input.arrCents !== undefined || input.seats !== undefined ? planChangedAt : null;
-  // A dated change is moved up to the sign-up and the plan in effect, as a sender without `read` has
-  // it (checkPlanChangeDateUnread); checkPlanChangeOrder refused any other sender a date before either.
-  const changeAt = planChangedAt === null ? changeTakesEffect : `greatest(?::timestamptz, u."signedUpAt", ${lastChangeAt})`;
+  // A dated change is moved up to the sign-up, as a sender without `read` has it (checkPlanChangeDateUnread).
+  // Dated the plan in effect, it corrects that entry (the same instant); dated before it, it goes just
+  // after it, as an undated change does: at that entry's instant it would mark a change recorded by
+  // another sender as never in effect. checkPlanChangeOrder refuses a sender with `read` a date before
+  // either (to the millisecond: a change stored to the microsecond may still be passed, and is kept).
+  const changeAt =
+    planChangedAt === null
+      ? changeTakesEffect
+      : `case when ${lastChangeAt} is null or ?::timestamptz >= ${lastChangeAt} then greatest(?::timestamptz, u."signedUpAt")
+              else greatest(u."signedUpAt", ${lastChangeAt} + interval '1 microsecond') end`;
   const row = await signalsArrived(db, scheduler, (queueRescore) =>
     queryOne<Customer>(
       db,
@@ -513,7 +520,7 @@ async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: 
         ...values,
         ...(stage ? [input.churnedAt?.toISOString() ?? null] : []),
         firstPlanAt,
-        ...(planChangedAt === null ? [] : [planChangedAt]),
+        ...(planChangedAt === null ? [] : [planChangedAt, planChangedAt]),
       ],
     ),
   );

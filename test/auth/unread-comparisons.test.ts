@@ -86,7 +86,7 @@ describe('upsertCustomer with a key without read', () => {
     expect(await plans(VICTIM)).toEqual(before);
   });
 
-  it('moves a planChangedAt before the plan in effect or the sign-up up to it, never refused by them', async () => {
+  it('records a planChangedAt before the plan in effect just after it, never refused by it, and leaves the plan in effect recorded', async () => {
     await asAdmin(
       `mutation { upsertCustomer(input: { id: "cust_moved", name: "Moved", seats: 5, signedUpAt: "2026-01-01T00:00:00Z" }) { id } }`,
     );
@@ -102,12 +102,19 @@ describe('upsertCustomer with a key without read', () => {
       );
       expect({ seats, code: result.code }).toEqual({ seats, code: undefined });
     }
-    expect((await plans('cust_moved')).map((plan) => [plan.seats, plan.changed_at])).toEqual([
-      [5, new Date('2026-01-01T00:00:00Z')],
-      [6, new Date('2026-03-01T00:00:00Z')],
-      [7, new Date('2026-03-01T00:00:00Z')],
-      [8, new Date('2026-03-01T00:00:00Z')],
-      [9, new Date('2026-04-01T00:00:00Z')],
+    // The admin's 6 seats stay on record as in effect from 03-01: an entry at its instant would have
+    // corrected it (never in effect), so a late message of an ingest-only pipeline would erase it.
+    const recorded = await inspector.query(
+      `select p.seats, to_char(p.changed_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') as at,
+              exists (select 1 from customer_plan_change r where r.customer_id = p.customer_id and r.changed_at = p.changed_at and r.id > p.id) as corrected
+       from customer_plan_change p where p.customer_id = 'cust_moved' order by p.id`,
+    );
+    expect(recorded.rows).toEqual([
+      { seats: 5, at: '2026-01-01 00:00:00.000000', corrected: false },
+      { seats: 6, at: '2026-03-01 00:00:00.000000', corrected: false },
+      { seats: 7, at: '2026-03-01 00:00:00.000001', corrected: false },
+      { seats: 8, at: '2026-03-01 00:00:00.000002', corrected: false },
+      { seats: 9, at: '2026-04-01 00:00:00.000000', corrected: false },
     ]);
     // Before the sign-up sent with it: the input shows that order itself, and only its own dates are named.
     const early = await send(
