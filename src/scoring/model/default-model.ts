@@ -1,7 +1,7 @@
 // The default scoring model (signals from the seeds, weights tuned so silence is caught within a
 // week while a weekday-only rhythm is left alone) and the tier presets for the seeds' other schemes.
 import { sameTiers } from './tiers';
-import { foldedKey } from './validate-model';
+import { foldedKey, narrowestBand } from './validate-model';
 import { TEAM_RHYTHM_DAYS, TEAM_RHYTHM_MAX_WINDOW_DAYS } from './types';
 import type { PlaybookAction, PlaybookConfig, ScoringModelConfig, TierBand } from './types';
 
@@ -1122,8 +1122,10 @@ function freeKey(key: string, taken: ReadonlySet<string>): string {
  * is not brought back), a tier new to the model gets the preset's default playbook
  * (defaultPlaybooksFor), after the other tier playbooks, keyed by its tier as there unless a kept
  * playbook has that key already (freeKey), and the playbooks of tiers the preset does
- * not have go with them. Everything else is kept: weights, flags, hysteresis, cooldowns, the silence
- * and expansion playbooks. `config` itself when its tiers are the preset's: nothing to change.
+ * not have go with them. Everything else is kept: weights, flags, cooldowns, the silence and
+ * expansion playbooks, and the hysteresis unless it is as wide as one of the preset's bands (it would
+ * hold tiers across that band: validateModel refuses it), when it takes the default's. `config`
+ * itself when its tiers are the preset's: nothing to change.
  */
 export function withTierPreset(config: ScoringModelConfig, preset: TierPresetName): ScoringModelConfig {
   const tiers = TIER_PRESETS[preset];
@@ -1140,9 +1142,12 @@ export function withTierPreset(config: ScoringModelConfig, preset: TierPresetNam
       return key === playbook.key ? playbook : { ...playbook, key };
     });
   const afterTierPlaybooks = kept.reduce((end, playbook, index) => (playbook.kind === 'tier' ? index + 1 : end), 0);
+  const { hysteresis } = config;
+  const holdsAcrossBands = typeof hysteresis === 'number' && hysteresis > 0 && hysteresis >= narrowestBand(tiers).width;
   return structuredClone({
     ...config,
     tiers,
+    hysteresis: holdsAcrossBands ? OUTREACH_AND_TIERS.hysteresis : hysteresis,
     playbooks: [...kept.slice(0, afterTierPlaybooks), ...added, ...kept.slice(afterTierPlaybooks)],
   });
 }

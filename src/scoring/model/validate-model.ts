@@ -16,6 +16,7 @@ import type {
   PlaybookConfig,
   ScoringModelConfig,
   SignalConfig,
+  TierBand,
 } from './types';
 
 const CHANNELS: readonly OutreachChannel[] = ['EMAIL', 'IN_APP', 'SLACK', 'CRM_TASK'];
@@ -343,16 +344,21 @@ function tierErrors(model: ScoringModelConfig): string[] {
  * leaves its tier. It must be smaller than the narrowest band, the best band counted up to 100, the
  * highest score (a best band from 100 leaves room for no hysteresis at all). Read only of valid bands.
  */
+/** The narrowest of valid bands, the best counted up to 100: its key, width and bounds as read. */
+export function narrowestBand(tiers: readonly TierBand[]): { key: string; width: number; reads: string } {
+  const spans = tiers.map((band) => {
+    const { lower, upper } = bandBounds(band, tiers);
+    const best = upper === Number.POSITIVE_INFINITY;
+    return { key: band.key, width: (best ? 100 : upper) - lower, reads: best ? `${lower} to 100` : `${lower} to below ${upper}` };
+  });
+  return spans.reduce((a, b) => (b.width < a.width ? b : a));
+}
+
 function hysteresisWidthErrors(model: ScoringModelConfig): string[] {
   const hysteresis = model.hysteresis;
   // Outside 0…100 it is refused as such (settingsErrors); 0 holds nothing.
   if (!isFiniteNumber(hysteresis) || hysteresis <= 0 || hysteresis > 100) return [];
-  const spans = model.tiers.map((band) => {
-    const { lower, upper } = bandBounds(band, model.tiers);
-    const best = upper === Number.POSITIVE_INFINITY;
-    return { key: band.key, width: (best ? 100 : upper) - lower, reads: best ? `${lower} to 100` : `${lower} to below ${upper}` };
-  });
-  const narrowest = spans.reduce((a, b) => (b.width < a.width ? b : a));
+  const narrowest = narrowestBand(model.tiers);
   if (hysteresis < narrowest.width) return [];
   return [
     `hysteresis ${hysteresis} must be smaller than the narrowest tier band, "${narrowest.key}", ${narrowest.width} points wide (${narrowest.reads}): ` +

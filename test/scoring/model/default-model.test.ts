@@ -123,6 +123,19 @@ describe('withTierPreset: a tier preset changes the tiers and only what must cha
       ['Churning_Tier', 'expansion'],
     ]);
   });
+
+  it("keeps a hysteresis the preset's bands can hold, and gives one as wide as a band the default's", () => {
+    // 15 points hold no tier across a band of the default tiers (the narrowest, monitor, is 20 wide), but
+    // would hold healthy and churning across five_band_thriving's 10-point thriving band and at_risk
+    // across its churning band: the preset, which the admin did not word, is not refused for it.
+    const wide = { ...structuredClone(DEFAULT_SCORING_MODEL), hysteresis: 15 };
+    expect(validateModel(wide)).toEqual([]);
+    const thriving = withTierPreset(wide, 'five_band_thriving');
+    expect(validateModel(thriving)).toEqual([]);
+    expect(thriving.hysteresis).toBe(DEFAULT_SCORING_MODEL.hysteresis);
+    const narrow = { ...structuredClone(DEFAULT_SCORING_MODEL), hysteresis: 9.5 };
+    expect(withTierPreset(narrow, 'five_band_thriving').hysteresis).toBe(9.5);
+  });
 });
 
 describe('the default model on one pattern at a time', () => {
