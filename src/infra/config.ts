@@ -47,8 +47,9 @@ export interface AppConfig {
   rescoreMaxWaitMs: number;
   /**
    * How often an instance looks for customers queued for rescoring that nobody is scoring (queued by
-   * an instance that stopped, or by `npm run import`), and for the full runs or first-start backfill
-   * of an instance that died, ms. `RESCORE_SWEEP_MS`, default 60 000; 0 disables.
+   * an instance that stopped, or by `npm run import`), for customers whose churn or sign-up date has
+   * come (queueDatesComeDue), and for the full runs or first-start backfill of an instance that died,
+   * ms. `RESCORE_SWEEP_MS`, default 60 000; 0 disables (those dates then wait for a full run).
    */
   rescoreSweepMs: number;
   /** Database connection pool size. `DATABASE_POOL_MAX`, default 10. */
