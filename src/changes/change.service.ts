@@ -15,26 +15,15 @@ import {
 import { ANSWERED_BY_NOW, DETRACTOR_ANSWER } from '../nps/nps.service';
 import { minorDigitsSql } from '../payments/minor-units';
 import { queryPrepared, type Db } from '../infra/sql';
-import {
-  measuredFromPreviousSql,
-  minCoverageSql,
-  pointOf,
-  tierChangeFromSql,
-  tierLeftMeasuredSql,
-  wellObservedSql,
-} from '../scoring/compared-points.sql';
+import { measuredFromPreviousSql, minCoverageSql, pointOf, tierChangeFromSql, wellObservedSql } from '../scoring/compared-points.sql';
 import { scoresComputedAlikeSql, WITH_MODEL_SCORING } from '../scoring/scoring-model.service';
 import type { Change, ChangesArgs } from './change.types';
 
 /** SQL: the minor-unit digits of a failed payment's currency, so an amount in minor units reads as written on an invoice. */
 const MINOR_DIGITS_SQL = minorDigitsSql('p.currency');
 
-/**
- * A tier change's tier and score before it, as every reader tells them: none for a move off a thinly
- * observed point (tierChangeFromSql), whose test runs once per row (LEFT_POINT), not once per field.
- */
-const LEFT_POINT = `cross join lateral (select ${tierLeftMeasuredSql('t')} as measured) left_point`;
-const TIER_LEFT = tierChangeFromSql('t', 'left_point.measured');
+/** A tier change's tier and score before it, as every reader tells them: none for a move off a thinly observed point (tierChangeFromSql). */
+const TIER_LEFT = tierChangeFromSql('t');
 
 /** SQL: whether the health_score row `point` is well observed, as the version that scored the drop's point `h` judges. */
 const WELL_OBSERVED = (point: string) => wellObservedSql(point, minCoverageSql('h.model_version'));
@@ -50,7 +39,7 @@ function sources(owned: string): string[] {
   const columns = 'id, kind, at, customer_id, from_tier, to_tier, from_score, to_score, detail';
   return [
     `select 'tier:' || t.id, 'TIER_CHANGED', t.changed_at, t.customer_id, ${TIER_LEFT.fromTier}, t.to_tier, (${TIER_LEFT.fromScore})::int, t.to_score::int, null::text
-     from tier_change t ${LEFT_POINT} where t.changed_at >= :since and not t.backfill and t.customer_id in (${owned})
+     from tier_change t where t.changed_at >= :since and not t.backfill and t.customer_id in (${owned})
        -- Not a move between points of two model versions: the model changed, not the account
        -- (tierChanges lists it, with both versions). As the feed index has it.
        and coalesce(t.from_model_version = t.model_version, true)`,
@@ -60,7 +49,7 @@ function sources(owned: string): string[] {
     // versions, never past the thousands an activation's run makes.
     `select 'tier:' || t.id, 'TIER_CHANGED', t.changed_at, t.customer_id, ${TIER_LEFT.fromTier}, t.to_tier, (${TIER_LEFT.fromScore})::int, t.to_score::int, null::text
      from model_scoring later join model_scoring earlier on earlier.scoring = later.scoring and earlier.version <> later.version
-     join tier_change t on t.model_version = later.version and t.from_model_version = earlier.version ${LEFT_POINT}
+     join tier_change t on t.model_version = later.version and t.from_model_version = earlier.version
      where t.changed_at >= :since and not t.backfill and t.from_model_version <> t.model_version and t.customer_id in (${owned})`,
     // A drop of minScoreDrop in one step, or a slide of small steps at the scoring that takes it
     // minScoreDrop below the high of the drop window (listed once, from that high; a point stored

@@ -75,18 +75,6 @@ export function sameTierSchemeSql(a: string, b: string): string {
 }
 
 /**
- * SQL: whether the point the tier_change row `change` left is one its move is measured from
- * (measuredFromPreviousSql, as the version it moved under judges). A reader of many rows computes it
- * once per row in a lateral and hands tierChangeFromSql its alias: inline, it is asked once per field.
- */
-export function tierLeftMeasuredSql(change: string): string {
-  return measuredFromPreviousSql(
-    { customer: `${change}.customer_id`, at: `${change}.changed_at`, version: `${change}.model_version` },
-    { computedAlike: false },
-  );
-}
-
-/**
  * SQL: where the tier_change row `change` came from, as every reader tells it (the changes feed,
  * tierChanges, a customer's tierChanges, and the healthTierChanged event, read back from the row as
  * written). A move off a point resting on next to nothing (thinly observed, as the version it moved
@@ -100,7 +88,11 @@ export function tierLeftMeasuredSql(change: string): string {
  * version it moved under): it is the history's link to that point, which the edits of
  * history-links.ts compare and rewrite as they are.
  */
-export function tierChangeFromSql(change: string, measured = tierLeftMeasuredSql(change)): TierChangeFrom {
+export function tierChangeFromSql(change: string): TierChangeFrom {
+  const measured = measuredFromPreviousSql(
+    { customer: `${change}.customer_id`, at: `${change}.changed_at`, version: `${change}.model_version` },
+    { computedAlike: false },
+  );
   const comparable = sameTierSchemeSql(`${change}.from_model_version`, `${change}.model_version`);
   return {
     fromTier: `case when ${measured} then ${change}.from_tier end`,
