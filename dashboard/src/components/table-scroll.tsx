@@ -4,15 +4,21 @@
 // The region is named "<label> table": a section around it is often named by the same label, and
 // two landmarks of one name cannot be told apart.
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 export function TableScroll({ label, children }: { label: string; children: ComponentChildren }) {
   const box = useRef<HTMLDivElement>(null);
   const [scrolls, setScrolls] = useState(false);
+  const measure = () => {
+    const element = box.current;
+    if (element) setScrolls(element.scrollWidth > element.clientWidth);
+  };
+  // Measured as soon as the rows are laid out, so that a table that overflows when it first appears
+  // is a focusable region from then on, not only once a resize observer's callback has come.
+  useLayoutEffect(measure);
   useEffect(() => {
     const element = box.current;
     if (!element) return;
-    const measure = () => setScrolls(element.scrollWidth > element.clientWidth);
     // The box resizes with the window, the table with its rows: either can start or end the overflow.
     const observer = new ResizeObserver(measure);
     observer.observe(element);
