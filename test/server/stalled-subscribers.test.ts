@@ -54,11 +54,12 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<void>
 
 async function subscribed(socket: GraphQLSocket, ids: string[], probe: number): Promise<void> {
   for (const id of ids) socket.subscribe(id, SCORES);
-  // Each subscription is live once it receives an event published after it was made.
+  // Each subscription is live once it receives an event published after it was made. Each waits for
+  // the latest probe, so that no earlier probe, slow to arrive, comes after the caller's own events.
   for (let attempt = 0; ; attempt++) {
     publishScores(probe + attempt, probe + attempt);
     try {
-      for (const id of ids) await socket.waitFor((m) => m.id === id && (scoreNumber(m) ?? 0) >= probe, 500);
+      for (const id of ids) await socket.waitFor((m) => m.id === id && (scoreNumber(m) ?? 0) >= probe + attempt, 500);
       return;
     } catch (error) {
       if (attempt >= 20) throw error;
