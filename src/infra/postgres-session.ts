@@ -19,13 +19,22 @@ const SESSION_SETTINGS = [
   .join(' ');
 
 /**
- * The `options` a session on `databaseUrl` starts with: the URL's own `options` parameter, if it has
- * one, then the service's settings, which win over any of the same name given before them.
+ * Defaults a URL's own `options` may override, as `-c` arguments. JIT compilation off: the service's
+ * statements are short, or run over tables whose rows they mostly skip by index, and a plan whose
+ * estimated cost passes `jit_above_cost` (a correlated subquery's estimate easily does) spent far
+ * longer compiling its expressions than running them. `-c jit=on` in the URL's options turns it back on.
+ */
+const SESSION_DEFAULTS = ['jit=off'].map((setting) => `-c ${setting}`).join(' ');
+
+/**
+ * The `options` a session on `databaseUrl` starts with: the service's defaults, the URL's own
+ * `options` parameter, if it has one, which wins over them, then the service's settings, which win
+ * over any of the same name given before them.
  */
 export function sessionOptions(databaseUrl: string): string {
   const given = new URL(databaseUrl).searchParams.get('options')?.trim();
-  if (!given || given.endsWith(SESSION_SETTINGS)) return given || SESSION_SETTINGS;
-  return `${given} ${SESSION_SETTINGS}`;
+  if (given?.startsWith(SESSION_DEFAULTS) && given.endsWith(SESSION_SETTINGS)) return given;
+  return [SESSION_DEFAULTS, given, SESSION_SETTINGS].filter(Boolean).join(' ');
 }
 
 /**

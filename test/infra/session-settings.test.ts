@@ -91,6 +91,7 @@ describe('the session settings', () => {
   beforeAll(async () => {
     database = await createTestDatabase('session_options');
     await sql(database, `alter database "${database.name}" set datestyle to 'SQL, DMY'`);
+    await sql(database, `alter database "${database.name}" set jit to on`);
   });
   afterAll(() => database.drop());
 
@@ -108,6 +109,15 @@ describe('the session settings', () => {
     expect(await show(database.url, 'datestyle')).toBe('SQL, DMY');
     expect(await show(sessionUrl(database.url), 'datestyle')).toBe('ISO, MDY');
     expect(await show(sessionUrl(database.url), 'timezone')).toBe('UTC');
+  });
+
+  it('start with JIT compilation off, unless the URL turns it on', async () => {
+    expect(await show(database.url, 'jit')).toBe('on');
+    expect(await show(sessionUrl(database.url), 'jit')).toBe('off');
+    const url = new URL(database.url);
+    url.searchParams.set('options', '-c jit=on');
+    expect(await show(sessionUrl(url.toString()), 'jit')).toBe('on');
+    expect(sessionUrl(sessionUrl(url.toString()))).toBe(sessionUrl(url.toString()));
   });
 
   it("keep a URL's own options, and win over the same settings given there", async () => {
