@@ -343,12 +343,14 @@ async function refuseSignUpHeldToStoredChurn(tx: Db, input: CustomerInput): Prom
  * checkPlanChangeOrder holds it to is the stored sign-up and plan history, and whether it records
  * anything tells the stored plan: neither may such a key learn from the answer, nor from a refusal
  * that compares its date with them, which a few sends would narrow down. So of a stored customer it is
- * taken whatever its date, which writeCustomer moves up to the sign-up and to the plan in effect (the
- * latest entry of the history, the first plan's included) as a change taking effect now is: a date
- * before the plan in effect dates it, and a plan that differs corrects that entry as any change at its
- * instant does. A record sent again so records nothing, whatever date its plan was first recorded at
- * (a first plan dated the sign-up, as customers created before it was dated `planChangedAt` have it, or
- * created by another key). Only a date before the `signedUpAt` sent with it is refused: the input
+ * taken whatever its date, which writeCustomer moves up to the sign-up: dated the plan in effect (the
+ * latest entry of the history, the first plan's included) or after it, a plan that differs is the
+ * plan from then on (at that entry's instant it corrects it, as any change at its instant does); dated
+ * before it, it is a late change (latePlanChangeSql), recorded at its date and leaving the plan in
+ * effect. The plan in effect sent again records nothing, whatever its date, so a record sent again
+ * records nothing, whatever date its plan was first recorded at (a first plan dated the sign-up, as
+ * customers created before it was dated `planChangedAt` have it, or created by another key). Only a
+ * date before the `signedUpAt` sent with it is refused: the input
  * shows that order itself. A customer not stored yet is held to the input's own dates only.
  */
 async function checkPlanChangeDateUnread(tx: Db, input: CustomerInput): Promise<void> {
@@ -432,13 +434,66 @@ const CHURN_STAGE = {
   update: `lifecycle_stage = coalesce(excluded.lifecycle_stage, case when c.churned_at <= statement_timestamp() then null else c.lifecycle_stage end)`,
 };
 
+/** The customer's columns that hold its plan, the latest entry of its plan history. */
+const PLAN_COLUMNS = new Set(['arr_cents', 'seats']);
+
+/**
+ * The `late_plan` of writeCustomer's statement: a dated plan change from a sender without `read`
+ * whose date, moved up to the stored sign-up, is before the plan in effect (the latest entry of the
+ * plan history), as a pipeline's late message is. It is the plan from that date on, not the plan in
+ * effect: it is recorded at that date, between the entries around it, and the customer keeps the
+ * plan of the latest entry, so a stale plan never replaces a change recorded after it (a contraction).
+ * A date before the sign-up goes just after the entry in effect at the sign-up, which so stays on
+ * record (at its instant it would read as never in effect). Its fields left out are the plan's in
+ * effect at that date. It records nothing when the fields sent are the plan in effect (the plan the
+ * customer has, sent again, whatever its date) or the plan in effect at that date (the same message
+ * sent again): `records`. No row when there is no such change.
+ */
+function latePlanChangeSql(input: CustomerInput, sender: UpsertSender): { sql: string; bindings: unknown[] } {
+  const sentArr = input.arrCents !== undefined;
+  const sentSeats = input.seats !== undefined;
+  if (sender.mayReadStored || input.planChangedAt == null || (!sentArr && !sentSeats))
+    return {
+      sql: 'select null::timestamptz as at, null::bigint as arr_cents, null::integer as seats, false as records where false',
+      bindings: [],
+    };
+  // A sign-up sent with it is never after it (checkPlanChangeDateUnread).
+  const at =
+    input.signedUpAt !== undefined
+      ? 'g.at'
+      : `case when p.signed_up_at is null or g.at >= p.signed_up_at then g.at
+              else greatest(p.signed_up_at, (select max(x.changed_at) from customer_plan_change x
+                                             where x.customer_id = p.id and x.changed_at <= p.signed_up_at) + interval '1 microsecond') end`;
+  const sentDiffers = [
+    ...(sentArr ? ['g.arr_cents is distinct from p.arr_cents'] : []),
+    ...(sentSeats ? ['g.seats is distinct from p.seats'] : []),
+  ].join(' or ');
+  return {
+    sql: `select r.at, m.arr_cents, m.seats,
+              (${sentDiffers}) and (e.found is null or m.arr_cents is distinct from e.arr_cents or m.seats is distinct from e.seats) as records
+       from previous p
+       cross join (select ?::timestamptz as at, ?::bigint as arr_cents, ?::integer as seats) g
+       cross join lateral (select ${at} as at) r
+       left join lateral (
+         select true as found, x.arr_cents, x.seats from customer_plan_change x
+         where x.customer_id = p.id and x.changed_at <= r.at order by x.changed_at desc, x.id desc limit 1
+       ) e on true
+       cross join lateral (
+         select ${sentArr ? 'g.arr_cents' : 'coalesce(e.arr_cents, p.arr_cents)'} as arr_cents,
+                ${sentSeats ? 'g.seats' : 'case when e.found then e.seats else p.seats end'} as seats
+       ) m
+       where r.at < (select max(x.changed_at) from customer_plan_change x where x.customer_id = p.id)`,
+    bindings: [input.planChangedAt.toISOString(), input.arrCents ?? null, input.seats ?? null],
+  };
+}
+
 /**
  * The upsert itself, in one statement. The same statement keeps the plan history
  * (`customer_plan_change`): the first plan when the customer arrives (as of `planChangedAt` when sent
  * with it, else its sign-up, else the statement's start), then each change of ARR or seats (as of
- * `planChangedAt`, moved up to the sign-up and the plan in effect for a key without `read`,
- * checkPlanChangeDateUnread; else the statement's start: after the write it
- * waited for, where the transaction's start could be before it). A correction
+ * `planChangedAt`, moved up to the sign-up for a key without `read`, checkPlanChangeDateUnread, whose
+ * change dated before the plan in effect is a late one, latePlanChangeSql; else the statement's start:
+ * after the write it waited for, where the transaction's start could be before it). A correction
  * (`correctsLastPlanChange`) is dated the latest change, read in the same statement: to the
  * microsecond, which no `planChangedAt` sent back from an answer could match, so the change it
  * corrects reads as replaced, never in effect.
@@ -454,7 +509,12 @@ async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: 
   const placeholders = values.map((_, index) => (index === 1 && !named ? '(select s.name from customer s where s.id = ?)' : '?'));
   const updates = [
     ...(named ? ['name = excluded.name'] : []),
-    ...provided.map(([, column]) => `${column} = excluded.${column}`),
+    ...provided.map(([, column]) =>
+      PLAN_COLUMNS.has(column)
+        ? // A late plan change (latePlanChangeSql) leaves the plan in effect as it is.
+          `${column} = case when exists (select 1 from late_plan) then c.${column} else excluded.${column} end`
+        : `${column} = excluded.${column}`,
+    ),
     // A churn recorded on an account without one starts without a reason unless one is sent: a reason
     // stored while it had no churn date (which reads as none) is no reason of this churn.
     ...(input.churnedAt != null && input.churnReason === undefined
@@ -483,32 +543,36 @@ async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: 
   const planChangedAt = input.planChangedAt?.toISOString() ?? null;
   // Only a plan sent dates the first one: checkPlanChangeOrder held that date to the sign-up.
   const firstPlanAt = input.arrCents !== undefined || input.seats !== undefined ? planChangedAt : null;
-  // A dated change is moved up to the sign-up, as a sender without `read` has it (checkPlanChangeDateUnread).
-  // Dated the plan in effect, it corrects that entry (the same instant); dated before it, it goes just
-  // after it, as an undated change does: at that entry's instant it would mark a change recorded by
-  // another sender as never in effect. checkPlanChangeOrder refuses a sender with `read` a date before
-  // either (to the millisecond: a change stored to the microsecond may still be passed, and is kept).
+  // A dated change is moved up to the sign-up. Dated the plan in effect, it corrects that entry (the
+  // same instant). From a sender without `read`, one before it is a late change (latePlanChangeSql);
+  // checkPlanChangeOrder refuses any other sender a date before either, to the millisecond: a change
+  // stored to the microsecond may still be passed, and goes just after it, as an undated change does.
   const changeAt =
     planChangedAt === null
       ? changeTakesEffect
       : `case when ${lastChangeAt} is null or ?::timestamptz >= ${lastChangeAt} then greatest(?::timestamptz, u."signedUpAt")
               else greatest(u."signedUpAt", ${lastChangeAt} + interval '1 microsecond') end`;
+  const late = latePlanChangeSql(input, sender);
   const row = await signalsArrived(db, scheduler, (queueRescore) =>
     queryOne<Customer>(
       db,
       `with previous as (
-       select true as found, signed_up_at, churned_at, arr_cents, seats from customer where id = ?
+       select true as found, id, signed_up_at, churned_at, arr_cents, seats from customer where id = ?
+     ), late_plan as (
+       ${late.sql}
      ), upserted as (
        insert into customer as c (${columns.join(', ')}) values (${[...placeholders, ...(stage ? [stage.insert] : [])].join(', ')})
        on conflict (id) do update set ${updates.join(', ')}
        returning ${CUSTOMER_COLUMNS}, c.arr_cents as stored_arr_cents
      ), plan_changed as (
        insert into customer_plan_change (customer_id, arr_cents, seats, changed_at)
-       select u.id, u.stored_arr_cents, u.seats,
+       select u.id, case when l.at is null then u.stored_arr_cents else l.arr_cents end, case when l.at is null then u.seats else l.seats end,
               case when p.found is null then coalesce(?::timestamptz, u."signedUpAt", statement_timestamp())
+                   when l.at is not null then l.at
                    else ${changeAt} end
-       from upserted u left join previous p on true
-       where p.found is null or u.stored_arr_cents is distinct from p.arr_cents or u.seats is distinct from p.seats
+       from upserted u left join previous p on true left join late_plan l on true
+       where p.found is null or coalesce(l.records, false)
+          or (l.at is null and (u.stored_arr_cents is distinct from p.arr_cents or u.seats is distinct from p.seats))
        returning 1
      ), marked as (
        ${queueRescore(`select u.id from upserted u left join previous p on true
@@ -517,6 +581,7 @@ async function writeCustomer(db: Db, scheduler: RescoreScheduler | null, given: 
      select ${CUSTOMER_FIELD_LIST} from upserted`,
       [
         input.id.trim(),
+        ...late.bindings,
         ...values,
         ...(stage ? [input.churnedAt?.toISOString() ?? null] : []),
         firstPlanAt,

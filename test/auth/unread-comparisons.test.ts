@@ -1,7 +1,7 @@
 // A key without `read` cannot learn a stored customer's or ticket's values from whether its writes
 // are refused (README, "Security" → "Scopes"): a value a rule would compare with what is stored is
 // refused FORBIDDEN whatever is stored, or taken without the comparison (a plan change dated before the
-// stored ones moved up to them), or taken when it is the stored
+// sign-up moved up to it, one before the plan in effect recorded at its date, leaving it), or taken when it is the stored
 // value sent again (a sync's resend); no refusal names a stored value; nothing is written by a
 // refusal. The one comparison left, a churn date held to the stored sign-up, names neither date. Keys
 // with `read` keep the comparisons and their messages.
@@ -86,24 +86,27 @@ describe('upsertCustomer with a key without read', () => {
     expect(await plans(VICTIM)).toEqual(before);
   });
 
-  it('records a planChangedAt before the plan in effect just after it, never refused by it, and leaves the plan in effect recorded', async () => {
+  it('records a planChangedAt before the plan in effect at its date (the sign-up at the earliest), never refused by it, and leaves the plan in effect', async () => {
     await asAdmin(
       `mutation { upsertCustomer(input: { id: "cust_moved", name: "Moved", seats: 5, signedUpAt: "2026-01-01T00:00:00Z" }) { id } }`,
     );
     await asAdmin(`mutation { upsertCustomer(input: { id: "cust_moved", seats: 6, planChangedAt: "2026-03-01T00:00:00Z" }) { id } }`);
-    for (const [seats, at] of [
-      [7, '2026-02-01T00:00:00Z'],
-      [8, '2025-01-01T00:00:00Z'],
-      [9, '2026-04-01T00:00:00Z'],
+    for (const [seats, at, inEffect] of [
+      [7, '2026-02-01T00:00:00Z', 6],
+      [8, '2025-01-01T00:00:00Z', 6],
+      [9, '2026-04-01T00:00:00Z', 9],
     ] as const) {
       const result = await send(
         `mutation { upsertCustomer(input: { id: "cust_moved", seats: ${seats}, planChangedAt: "${at}" }) { id } }`,
         ingest,
       );
       expect({ seats, code: result.code }).toEqual({ seats, code: undefined });
+      const customer = await inspector.query('select seats from customer where id = $1', ['cust_moved']);
+      expect({ seats, inEffect: customer.rows[0].seats }).toEqual({ seats, inEffect });
     }
-    // The admin's 6 seats stay on record as in effect from 03-01: an entry at its instant would have
-    // corrected it (never in effect), so a late message of an ingest-only pipeline would erase it.
+    // The admin's 6 seats stay the plan in effect from 03-01 until the change after them: a late
+    // message of an ingest-only pipeline goes at its date, and one before the sign-up just after the
+    // first plan, which stays on record (at its instant it would read as never in effect).
     const recorded = await inspector.query(
       `select p.seats, to_char(p.changed_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') as at,
               exists (select 1 from customer_plan_change r where r.customer_id = p.customer_id and r.changed_at = p.changed_at and r.id > p.id) as corrected
@@ -112,8 +115,8 @@ describe('upsertCustomer with a key without read', () => {
     expect(recorded.rows).toEqual([
       { seats: 5, at: '2026-01-01 00:00:00.000000', corrected: false },
       { seats: 6, at: '2026-03-01 00:00:00.000000', corrected: false },
-      { seats: 7, at: '2026-03-01 00:00:00.000001', corrected: false },
-      { seats: 8, at: '2026-03-01 00:00:00.000002', corrected: false },
+      { seats: 7, at: '2026-02-01 00:00:00.000000', corrected: false },
+      { seats: 8, at: '2026-01-01 00:00:00.000001', corrected: false },
       { seats: 9, at: '2026-04-01 00:00:00.000000', corrected: false },
     ]);
     // Before the sign-up sent with it: the input shows that order itself, and only its own dates are named.
@@ -123,6 +126,59 @@ describe('upsertCustomer with a key without read', () => {
     );
     expect(early).toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringContaining('signedUpAt sent with it') });
     expect(early.message).not.toMatch(/2026-06-01|37|40/);
+  });
+
+  it("keeps a contraction in effect when an ingest-only pipeline's late message sends the plan before it", async () => {
+    const DAY = 86_400_000;
+    const ago = (days: number) => new Date(Date.now() - days * DAY).toISOString();
+    const plan = (seats: number, days: number) => `seats: ${seats}, arrCents: ${seats * 10_000}, planChangedAt: "${ago(days)}"`;
+    const upsert = (fields: string) => `mutation { upsertCustomer(input: { id: "cust_late", ${fields} }) { id } }`;
+    const contraction = async () => {
+      const { data } = await send(
+        'mutation { refreshHealthScore(customerId: "cust_late") { score signals { name rawValue value } } }',
+        admin,
+      );
+      const { score, signals } = (data as { refreshHealthScore: { score: number; signals: Array<{ name: string }> } }).refreshHealthScore;
+      return { score, contraction: signals.find((signal) => signal.name === 'contraction') };
+    };
+    const customer = async () =>
+      (await inspector.query('select seats, arr_cents::float8 as "arrCents" from customer where id = $1', ['cust_late'])).rows[0];
+    const history = async () =>
+      (
+        await inspector.query(
+          'select seats, changed_at as "changedAt" from customer_plan_change where customer_id = $1 order by changed_at, id',
+          ['cust_late'],
+        )
+      ).rows;
+    await asAdmin(upsert(`name: "Late", seats: 100, arrCents: 1000000, signedUpAt: "${ago(200)}"`));
+    await asAdmin(upsert(plan(40, 5)));
+    const contracted = { score: 75, contraction: { name: 'contraction', rawValue: 0.6, value: 0 } };
+    expect(await contraction()).toEqual(contracted);
+    const recorded = await history();
+
+    // The plan before the contraction, dated before it: the plan then in effect, so nothing is recorded.
+    expect((await send(upsert(plan(100, 20)), ingest)).code).toBeUndefined();
+    expect(await customer()).toEqual({ seats: 40, arrCents: 400_000 });
+    expect(await history()).toEqual(recorded);
+    expect(await contraction()).toEqual(contracted);
+
+    // Another plan dated before it is recorded at its own date, between the entries; sent again, it records nothing.
+    const at = ago(20);
+    for (let round = 0; round < 2; round++)
+      expect({ round, code: (await send(upsert(`seats: 70, arrCents: 700000, planChangedAt: "${at}"`), ingest)).code }).toEqual({
+        round,
+        code: undefined,
+      });
+    expect(await customer()).toEqual({ seats: 40, arrCents: 400_000 });
+    expect(await history()).toEqual([recorded[0], { seats: 70, changedAt: new Date(at) }, recorded[1]]);
+    expect(await contraction()).toEqual(contracted);
+
+    // A key with read is told the order instead.
+    const refused = await send(upsert(plan(100, 20)), readIngest);
+    expect(refused).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: expect.stringContaining('must not be before the last recorded plan change'),
+    });
   });
 
   it('takes a record sent again whose first plan is dated the sign-up, as stored before planChangedAt dated it', async () => {
