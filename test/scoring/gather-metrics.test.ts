@@ -870,6 +870,54 @@ it('reads no plan before the sign-up in contraction, as the reference does: a si
   }
 });
 
+it('reads a late plan change recorded between the entries in contraction, as the reference does from the history in the order recorded', async () => {
+  const db = () => orm.em.fork() as Db;
+  const daysBack = (days: number) => new Date(ANCHOR - days * DAY_MS);
+  const id = 'cust_late_plan';
+  await upsertCustomer(db(), null, { id, name: id, signedUpAt: daysBack(100), arrCents: 1_000_000, seats: 20 }, { mayReadStored: true });
+  await upsertCustomer(db(), null, { id, arrCents: 100_000, seats: 2, planChangedAt: daysBack(20) }, { mayReadStored: true });
+  // A pipeline's late messages (a sender without read), dated before the plan in effect: the second
+  // sends seats alone, its ARR the plan's then in effect.
+  await upsertCustomer(db(), null, { id, arrCents: 500_000, seats: 10, planChangedAt: daysBack(50) }, { mayReadStored: false });
+  await upsertCustomer(db(), null, { id, seats: 5, planChangedAt: daysBack(70) }, { mayReadStored: false });
+  const history = await query<{ changedAt: string; arrCents: string; seats: number | null }>(
+    db(),
+    `select changed_at as "changedAt", arr_cents as "arrCents", seats from customer_plan_change where customer_id = ? order by id`,
+    [id],
+  );
+  const planChanges = history.map((p) => ({ changedAt: new Date(p.changedAt), arrCents: Number(p.arrCents), seats: p.seats }));
+  expect(planChanges).toEqual([
+    { changedAt: daysBack(100), arrCents: 1_000_000, seats: 20 },
+    { changedAt: daysBack(20), arrCents: 100_000, seats: 2 },
+    { changedAt: daysBack(50), arrCents: 500_000, seats: 10 },
+    { changedAt: daysBack(70), arrCents: 1_000_000, seats: 5 },
+  ]);
+  const [customer] = await query<{ arrCents: string; seats: number }>(
+    db(),
+    'select arr_cents as "arrCents", seats from customer where id = ?',
+    [id],
+  );
+  expect(customer).toEqual({ arrCents: '100000', seats: 2 });
+  const requests: MetricRequest[] = [90, 30].map((windowDays) => ({ metric: 'contraction', windowDays, key: `contraction_${windowDays}` }));
+  // [days back, over 90 days, over 30 days].
+  for (const [days, over90, over30] of [
+    [60, 0.75, 0.75],
+    [30, 0.5, 0.5],
+    [10, 0.9, 0.8],
+  ]) {
+    const asOf = daysBack(days);
+    const gathered = (await gatherMetrics(db(), [id], asOf, requests, LOOKBACK_DAYS)).get(id)!.metrics;
+    const reference = metricsFromActivity({ engagementEvents: [], planChanges, seats: 2, signedUpAt: daysBack(100) }, requests, asOf);
+    for (const [key, want] of [
+      ['contraction_90', over90],
+      ['contraction_30', over30],
+    ] as const) {
+      expect([days, key, gathered[key]]).toEqual([days, key, expect.closeTo(want, 9)]);
+      expect([days, key, reference[key]]).toEqual([days, key, expect.closeTo(want, 9)]);
+    }
+  }
+});
+
 it('counts a failed invoice once however often it was retried, paid later read as failed before then, as the reference does', async () => {
   // Invoice A due 40 days back fails and fails again on its retry, which is paid 24 days back (16 days
   // past due); a payment without a due date fails 20 days back; invoice B due 18 days back fails twice, unpaid.
