@@ -146,7 +146,8 @@ export class ScoringScheduler implements RescoreScheduler {
    * A full run of this instance (the scheduler's, or one asked for through the API) stopped because the
    * session holding its lock ended and another session took the lock first: it wrote its row FAILED
    * itself, so no sweep finds it RUNNING to take over. What it owes is looked for at once, as a sweep
-   * that took a run over does, and at each sweep after until it has been run.
+   * that took a run over does (at the next sweep when a sweep ran it), and at each sweep after until
+   * it has been run.
    */
   private runLostItsLock(): void {
     // Before start, the start runs what is owed.
@@ -273,8 +274,9 @@ export class ScoringScheduler implements RescoreScheduler {
    * version that has had no good run, and every sweep of every instance would run it again, each
    * publishing the batches before the failure (and a run that kills its process, out of memory, would
    * go from instance to instance). A start still runs what is owed, as it always did. A run of this
-   * instance that lost its lock counts as taken over (runLostItsLock). The owed runs are run once each
-   * they get the lock: while another instance's run holds it, the next sweep tries again.
+   * instance that lost its lock counts as taken over (runLostItsLock), an owed run started here too.
+   * The owed runs are run once each they get the lock: while another instance's run holds it, the next
+   * sweep tries again.
    */
   private async takeOverAbandonedWork(): Promise<void> {
     const db = this.db();
@@ -289,13 +291,11 @@ export class ScoringScheduler implements RescoreScheduler {
     // A bulk load or a first start's backfill going on (its instance alive): the next sweep looks again.
     if (await rescoringHeldOff(db)) return;
     if (this.takenOver) {
-      // Once it has run, whatever it ends with: a failure of its own is not retried by the sweeps.
-      let ran = true;
-      try {
-        ran = await this.runWhatIsOwed(false);
-      } finally {
-        if (ran) this.takenOver = false;
-      }
+      // Cleared before the owed runs, not after them: one that loses its lock in turn sets it again
+      // (runLostItsLock) for the next sweep. Set again when one was kept from the lock by another
+      // instance's run; one that failed on an error of its own is not retried by the sweeps.
+      this.takenOver = false;
+      if (!(await this.runWhatIsOwed(false))) this.takenOver = true;
     }
     if (!this.stopped) await this.backfillIfFirstStart(true);
   }
