@@ -39,8 +39,15 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const FULL_RUN_LOCK = 'healthgraph.full-scoring-run';
 
-/** SQL: the sessions holding the full-run lock (a bigint key is held as its high and low 32 bits). */
+/**
+ * SQL: a pg_locks row is of this test's database. Advisory locks are per database: another test
+ * file's runs hold the same keys in their own, and must be neither counted nor ended by this one.
+ */
+const IN_THIS_DATABASE = 'database = (select oid from pg_database where datname = current_database())';
+
+/** SQL: the sessions holding the full-run lock in this test's database (a bigint key is held as its high and low 32 bits). */
 const FULL_RUN_LOCK_HOLDERS = `select pid from pg_locks where locktype = 'advisory' and granted and mode = 'ExclusiveLock' and objsubid = 1
+  and ${IN_THIS_DATABASE}
   and classid = ((hashtext('${FULL_RUN_LOCK}')::bigint >> 32) & 4294967295)::oid
   and objid = (hashtext('${FULL_RUN_LOCK}')::bigint & 4294967295)::oid`;
 
@@ -218,7 +225,8 @@ describe('a full run whose lock another session takes after the session holding 
       try {
         const taken = rival.query('select pg_advisory_lock(hashtext($1))', [FULL_RUN_LOCK]);
         await waitUntil(
-          async () => (await sql(database, `select 1 from pg_locks where locktype = 'advisory' and not granted`)).length > 0,
+          async () =>
+            (await sql(database, `select 1 from pg_locks where locktype = 'advisory' and not granted and ${IN_THIS_DATABASE}`)).length > 0,
           10_000,
           'the rival waiting',
         );
