@@ -96,8 +96,14 @@ export function checkUrlHost(url: URL): void {
  * saying so tells an admin more than that the URL is malformed.
  */
 export function checkZonedUrlHost(url: string): void {
+  const address = zonedUrlAddress(url);
+  if (address !== null && isNonPublicAddress(address)) throw refusal(address);
+}
+
+/** The IPv6 address of `url`, text the URL parser refused, when it names one with a zone (`http://[fe80::1%25eth0]/`); else null. */
+export function zonedUrlAddress(url: string): string | null {
   const zoned = /^https?:\/\/(?:[^@/?#[]*@)?\[([0-9a-f:.]+)%[^\]/?#]*\]/i.exec(url.trim());
-  if (zoned && isNonPublicAddress(zoned[1])) throw refusal(zoned[1].toLowerCase());
+  return zoned ? zoned[1].toLowerCase() : null;
 }
 
 /**

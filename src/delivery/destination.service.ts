@@ -17,7 +17,7 @@ import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
 import { Db, inTransaction, json, query, queryOne, takeTurns } from '../infra/sql';
 import { recordAudit } from '../auth/audit-log.service';
 import { checkModelKeys } from '../scoring/scoring-model.service';
-import { checkUrlHost, checkZonedUrlHost } from './address-guard';
+import { checkUrlHost, checkZonedUrlHost, zonedUrlAddress } from './address-guard';
 import { unknownPlaceholders } from './delivery-messages';
 import { cancelOpenDeliveries } from './delivery.service';
 import { CsmContact, CsmContactInput, Destination, DestinationInput, DestinationKind, MAX_SUBJECT_TEMPLATE_LENGTH } from './delivery.types';
@@ -84,6 +84,12 @@ function checkUrl(url: string, policy: DestinationPolicy): string {
   // here, since what it resolves to can change; every send checks the addresses it then resolves to.
   if (!parsed || !/^https?:$/.test(parsed.protocol)) {
     if (!policy.allowPrivateNetworks) refuseHost(() => checkZonedUrlHost(trimmed));
+    // An http URL all the same: the zone is what no URL parser (nor any request) takes.
+    const zoned = zonedUrlAddress(trimmed);
+    if (zoned !== null)
+      throw new InvalidInputError(`url: the IPv6 address ${zoned} is given with a zone, which no URL can hold; give it without the zone`, {
+        argument: 'url',
+      });
     throw new InvalidInputError('url must be an http or https URL', { argument: 'url' });
   }
   if (!policy.allowPrivateNetworks) refuseHost(() => checkUrlHost(parsed));

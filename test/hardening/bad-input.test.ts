@@ -581,6 +581,12 @@ it('refuses a link-local URL with a zone, which no URL parser reads, as it refus
   expect(plain.body.errors?.[0]?.message).toMatch(/^url: fe80::1 is a loopback, private or reserved address/);
   expect(zoned.body.errors?.[0]?.message).toBe(plain.body.errors?.[0]?.message);
   expect(zoned.body.errors?.[0]?.extensions).toEqual(plain.body.errors?.[0]?.extensions);
+  // A public address with a zone is an http URL all the same: the refusal names the zone.
+  const global = await create('http://[2606:4700::1111%25eth0]/h');
+  expect(global.body.errors?.[0]?.message).toBe(
+    'url: the IPv6 address 2606:4700::1111 is given with a zone, which no URL can hold; give it without the zone',
+  );
+  expect(global.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'url' });
 });
 
 it('answers a refused value of any size with a message of bounded length, not the value echoed in full', async () => {
