@@ -12,7 +12,7 @@ import { execute, getOperationAST, GraphQLSchema, OperationTypeNode, parse } fro
 import { WebSocketServer } from 'ws';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
 import { AccessControl } from './auth/access-control';
-import { actorOf, hasScope } from './auth/principal';
+import { actorOf, hasScope, type Principal } from './auth/principal';
 import { setCorsHeaders } from './auth/origin';
 import { Scope } from './auth/scopes';
 import { exportCustomers, exportParameters, exportWorklist } from './exports/csv-export';
@@ -369,6 +369,9 @@ function serveWebSockets(
     { maxUnacknowledgedBytes: WS_MAX_UNACKNOWLEDGED_BYTES, logger, spendMessage: access.websockets.spendMessage },
   );
   wsServer.on('connection', (socket, request: http.IncomingMessage) => access.websockets.connected(socket, request));
+  // A key revoked (or, for key-less local sockets, one created) closes its sockets 4401, each once
+  // what it runs is answered: the mutation that revoked or created the key included.
+  access.keys.onChange(() => access.websockets.closeUnauthorized(wsCleanup.closeOnceAnswered));
   httpServer.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     // Answered 503 when it connected (limitConnections).
     if (refusedConnection(socket)) return;
@@ -457,23 +460,59 @@ async function serveExport(
   if (!admission) return;
   refuseUnlessGetOrHead(req, 'a CSV export is downloaded with GET', EXPORT_METHODS);
   if (!hasScope(admission.principal, Scope.READ)) throw new HttpError(403, 'this key has no read scope', { code: 'FORBIDDEN' });
-  const client = actorOf(admission.principal);
+  const principal = admission.principal;
+  const client = actorOf(principal);
   // One of the key's operations in flight (OPERATIONS_PER_KEY), as a GraphQL request is: each export
   // formats its rows in this process, so a key's downloads started by the dozen would hold up everyone.
   if (!(await takeOperationTurn(services.operationsInFlight, client, req, res))) return;
+  // A download runs for as long as it has pages: a key revoked meanwhile stops it, as it stops an
+  // import. Before the first byte it is answered 401; after, the transfer is cut (no complete file).
+  const revoked = new AbortController();
+  const unwatch = access.keys.onChange((keys) => {
+    if (keys.admits(principal)) return;
+    revoked.abort();
+    if (res.headersSent) res.destroy();
+  });
   const db = services.orm.em.fork({ clear: true }) as Db;
   // In the key's statement turns, as its GraphQL requests are (STATEMENTS_PER_KEY): exports started
   // side by side would otherwise take every connection of the pool from everyone else.
   services.statementLimits.forRequest(db, client);
   try {
-    await (url.pathname === '/export/customers.csv' ? exportCustomers : exportWorklist)(db, exportParameters(url), res);
+    refuseUnlessStillAdmitted(access, principal, req);
+    await (url.pathname === '/export/customers.csv' ? exportCustomers : exportWorklist)(db, exportParameters(url), res, revoked.signal);
   } catch (error) {
+    if (revoked.signal.aborted) {
+      if (!res.headersSent) throw revokedWhileWaiting(principal);
+      services.logger.info({ module: 'http', actor: client, path: url.pathname }, 'CSV export stopped: its API key was revoked');
+      return;
+    }
     // The error's extensions (its code, and `argument` naming the query parameter) as over GraphQL.
     if (error instanceof DomainError && !res.headersSent) throw new HttpError(400, error.message, error.extensions);
     throw error;
   } finally {
+    unwatch();
     services.operationsInFlight.give(client);
   }
+}
+
+/**
+ * The refusal of a request admitted and then kept waiting (for its turn, or its body) while its key
+ * was revoked, or, for a key-less local client, while a key was created: 401 as a new request of it
+ * gets, nothing run. A revoked key stops working at once on the instance that revoked it.
+ */
+function revokedWhileWaiting(principal: Principal): HttpError {
+  const message =
+    principal.kind === 'key'
+      ? 'this API key was revoked while the request waited: nothing was run'
+      : 'an API key is now required (one was created while the request waited): nothing was run';
+  return new HttpError(401, message, { code: 'UNAUTHENTICATED' }, { 'www-authenticate': 'Bearer' });
+}
+
+/** Refuses (revokedWhileWaiting) a request whose principal is no longer admitted, its body left unread. */
+function refuseUnlessStillAdmitted(access: AccessControl, principal: Principal, req: http.IncomingMessage): void {
+  if (access.keys.admits(principal)) return;
+  req.resume();
+  throw revokedWhileWaiting(principal);
 }
 
 /** A bulk import of events: admitted like a GraphQL request, and only with the ingest scope. */
@@ -625,6 +664,8 @@ async function serveGraphQL(req: http.IncomingMessage, res: http.ServerResponse,
   const client = actorOf(admission.principal);
   if (!(await takeOperationTurn(services.operationsInFlight, client, req, res))) return;
   try {
+    // Revoked while it waited for its turn: nothing is read or run.
+    refuseUnlessStillAdmitted(access, admission.principal, req);
     await executeAdmitted(req, res, url, endpoint, admission);
   } finally {
     services.operationsInFlight.give(client);
@@ -672,6 +713,8 @@ async function executeAdmitted(
   // A request reaching this point after the drain ran out (its body read, or its turn taken, late)
   // would open sessions the drain has already ended: it is answered 503, nothing run.
   if (drainEnded.aborted) return refuseWhileStopping(res);
+  // Revoked while its body arrived.
+  refuseUnlessStillAdmitted(access, admission.principal, req);
   // Aborted if the client goes before its answer: a model evaluation then stops, freeing its slot.
   const abandoned = abandonmentSignal(res, () => services.logger.debug({ module: 'http' }, 'GraphQL request abandoned by its client'));
   // Aborted too when the drain runs out of time, before the sockets go: work off the database (a

@@ -8,7 +8,9 @@
 //     operations in flight as an HTTP request does (429's RATE_LIMITED beyond either); a subscription
 //     holds its place among the key's subscriptions on the instance until it ends (subscriptions-per-key.ts);
 //   - a connection with no operation open for `wsIdleTimeoutMs` is closed (1000, "idle");
-//   - a key revoked on any instance closes its sockets (4401) at the next key refresh.
+//   - a key revoked on any instance closes its sockets (4401) at the next key refresh (at once on the
+//     revoking one), each once its queries and mutations in flight are answered (closeUnauthorized):
+//     an operation that was admitted answers, one sent or still waiting for its turn is refused.
 import type http from 'node:http';
 import { DocumentNode, ExecutionArgs, getOperationAST, GraphQLError, GraphQLSchema, OperationTypeNode } from 'graphql';
 import type { Context, SubscribePayload } from 'graphql-ws';
@@ -21,7 +23,7 @@ import type { AppConfig } from '../infra/config';
 import type { RequestAuth } from '../context';
 import { MAX_SUBSCRIPTION_NODES, type SubscriptionExecution, syntaxNodesUpTo } from '../infra/subscription-execution';
 import { abortedValidationRefusal, classifyError, databaseUnavailableError, withCode } from '../infra/errors';
-import { DocumentValidationError, OperationLimitError, RateLimitedError, SubscriptionLimitError } from './auth.errors';
+import { DocumentValidationError, OperationLimitError, RateLimitedError, RevokedKeyError, SubscriptionLimitError } from './auth.errors';
 import { Authentication, authenticate, credentialsFrom, KEY_REFUSED } from './authenticate';
 import type { KeyRegistry } from './key-registry';
 import { checkBeforeParsing, CostLimit, limitValidationRules, OperationLimits } from './operation-limits';
@@ -87,6 +89,8 @@ interface ConnectionState {
   subscriptions: Map<SubscribePayload, number>;
   /** The socket has closed: an operation that got its turn only now gives it back at once. */
   closed?: boolean;
+  /** Its key was revoked (or a key created, for a key-less local socket): it closes once its operations are answered. */
+  closing?: boolean;
 }
 
 export interface WebSocketGuardOptions {
@@ -153,6 +157,17 @@ function heldLength(id: string, payload: SubscribePayload): number {
   return id.length + payload.query.length + (payload.operationName?.length ?? 0) + extra[0] + extra[1];
 }
 
+/** Why an operation of a socket whose key was revoked (or a key-less local one, once a key exists) is refused. */
+function revokedMessage(principal: Principal): string {
+  return principal.kind === 'key'
+    ? 'this API key has been revoked: the connection closes once its operations in flight are answered'
+    : 'an API key is now required: the connection closes once its operations in flight are answered';
+}
+
+function revokedRefusal(principal: Principal): GraphQLError {
+  return new RevokedKeyError(revokedMessage(principal)).toGraphQLError();
+}
+
 function noOperationMessage(operationName: string | null | undefined): string {
   return operationName
     ? `no operation named "${operationName}" in the document`
@@ -175,7 +190,6 @@ export class WebSocketGuard {
       maxSubscriptions: options.config.wsMaxSubscriptionsPerKey,
       maxNodes: options.config.wsMaxSubscriptionNodesPerKey,
     });
-    options.keys.onChange(() => this.closeUnauthorized());
   }
 
   /** null when the upgrade may proceed; else the HTTP status and message to refuse it with. */
@@ -279,6 +293,8 @@ export class WebSocketGuard {
     const principal = state?.principal;
     // Only a connection being closed (revoked, idle) gets here unauthenticated.
     if (!state || !principal) return [new GraphQLError('the connection is not authenticated', { extensions: { code: 'UNAUTHENTICATED' } })];
+    // Revoked: the socket closes once what it runs is answered; nothing more runs on it.
+    if (!this.options.keys.admits(principal)) return [revokedRefusal(principal)];
     state.lastActiveAt = Date.now();
     if (id.length > MAX_OPERATION_ID_LENGTH) {
       const message = `an operation id is at most ${MAX_OPERATION_ID_LENGTH} characters (graphql-ws clients send UUIDs)`;
@@ -391,11 +407,19 @@ export class WebSocketGuard {
    * (after waiting for one, as over HTTP) and `length` of its BodyBudget; the refusal (nothing taken)
    * when either is spent, or when the socket closed while it waited.
    */
-  private async hold(state: ConnectionState, principal: Principal, id: string, length: number): Promise<RateLimitedError | null> {
+  private async hold(
+    state: ConnectionState,
+    principal: Principal,
+    id: string,
+    length: number,
+  ): Promise<RateLimitedError | RevokedKeyError | null> {
     const client = actorOf(principal);
     const { operations, bodies } = this.options;
     const granted = await operations.take(client);
-    if (granted && state.closed) operations.give(client);
+    // Revoked while it waited for its turn: refused as it would be sent now, nothing run.
+    const revoked = !this.options.keys.admits(principal);
+    if (granted && (state.closed || revoked)) operations.give(client);
+    if (revoked) return new RevokedKeyError(revokedMessage(principal));
     if (!granted || state.closed) {
       const { message, extensions } = operations.refusal();
       return new RateLimitedError(message, extensions);
@@ -457,13 +481,18 @@ export class WebSocketGuard {
     state.idleTimer.unref();
   }
 
-  /** After a key refresh: closes the sockets of revoked keys, and loopback ones once keys exist. */
-  private closeUnauthorized(): void {
+  /**
+   * After a key refresh: has `close` close (4401) the sockets of revoked keys, and key-less local
+   * ones once a key exists, each once. `close` answers what the socket runs first (the revoking
+   * mutation itself, or the createApiKey whose secret is shown only in its answer).
+   */
+  closeUnauthorized(close: (socket: WebSocket, code: number, reason: string) => void): void {
     const { keys } = this.options;
     for (const [socket, state] of this.states) {
       const principal = state.principal;
-      if (!principal || keys.admits(principal)) continue;
-      socket.close(CLOSE_UNAUTHORIZED, principal.kind === 'key' ? 'API key revoked' : 'an API key is now required');
+      if (!principal || state.closing || keys.admits(principal)) continue;
+      state.closing = true;
+      close(socket, CLOSE_UNAUTHORIZED, principal.kind === 'key' ? 'API key revoked' : 'an API key is now required');
     }
   }
 }

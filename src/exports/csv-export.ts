@@ -120,19 +120,25 @@ function wantsByteOrderMark(query: URLSearchParams): boolean {
   throw new InvalidInputError('bom must be 1 (a UTF-8 byte order mark first, for Excel) or 0 (none, the default)', { argument: 'bom' });
 }
 
-/** Writes the rows of every page `next(after)` returns, as CSV after a header (and a byte order mark, if `query` asks for one). */
+/**
+ * Writes the rows of every page `next(after)` returns, as CSV after a header (and a byte order mark, if
+ * `query` asks for one). Once `stop` aborts (the key was revoked) no further page is read: its reason
+ * is thrown as soon as the page being read comes back, and the caller answers or cuts the transfer.
+ */
 async function streamPages<T>(
   res: http.ServerResponse,
   query: URLSearchParams,
   filename: string,
   columns: ReadonlyArray<Column<T>>,
   next: (after: string | null) => Promise<{ rows: T[]; pageInfo: ConnectionResult<Customer>['pageInfo'] }>,
+  stop: AbortSignal | undefined,
 ): Promise<void> {
   const byteOrderMark = wantsByteOrderMark(query) ? BYTE_ORDER_MARK : '';
   const lines = (rows: T[]): string => rows.map((row) => csvLine(columns.map(([, read]) => read(row)))).join('');
   // The first page is read and formatted before the headers go, so that a refused filter is still
   // a clean 400 and a failure a 500. A later page's failure cuts the transfer (answerFailure, src/http-server.ts).
   let page = await next(null);
+  stop?.throwIfAborted();
   let text = lines(page.rows);
   res.writeHead(200, {
     'content-type': 'text/csv; charset=utf-8',
@@ -143,7 +149,9 @@ async function streamPages<T>(
   for (;;) {
     await write(res, text);
     if (!page.pageInfo.hasNextPage || res.destroyed) break;
+    stop?.throwIfAborted();
     page = await next(page.pageInfo.endCursor);
+    stop?.throwIfAborted();
     text = lines(page.rows);
   }
   res.end();
@@ -225,8 +233,8 @@ function enumValue<T extends string>(values: Record<string, T>, raw: string | nu
   return values[raw];
 }
 
-/** `GET /export/customers.csv?tier=&lifecycleStage=&csmOwner=&plan=&search=&orderBy=&bom=`: the `customers` list, every page. */
-export function exportCustomers(db: Db, query: URLSearchParams, res: http.ServerResponse): Promise<void> {
+/** `GET /export/customers.csv?tier=&lifecycleStage=&csmOwner=&plan=&search=&orderBy=&bom=`: the `customers` list, every page (until `stop` aborts). */
+export function exportCustomers(db: Db, query: URLSearchParams, res: http.ServerResponse, stop?: AbortSignal): Promise<void> {
   const args: CustomersArgs = {
     tier: query.get('tier'),
     lifecycleStage: enumValue<LifecycleStage>(LifecycleStage, query.get('lifecycleStage'), 'lifecycleStage'),
@@ -235,22 +243,33 @@ export function exportCustomers(db: Db, query: URLSearchParams, res: http.Server
     search: query.get('search'),
     orderBy: enumValue<CustomerOrder>(CustomerOrder, query.get('orderBy'), 'orderBy') ?? CustomerOrder.NAME_ASC,
   };
-  return streamPages(res, query, 'customers.csv', CUSTOMERS_COLUMNS, async (after) =>
-    nodes(await listCustomers(db, { ...args, first: PAGE, after })),
+  return streamPages(
+    res,
+    query,
+    'customers.csv',
+    CUSTOMERS_COLUMNS,
+    async (after) => nodes(await listCustomers(db, { ...args, first: PAGE, after })),
+    stop,
   );
 }
 
-/** `GET /export/worklist.csv?csmOwner=&plan=&tier=&lifecycleStage=&bom=`: the worklist, every page, with each account's score drop and reasons. */
-export function exportWorklist(db: Db, params: URLSearchParams, res: http.ServerResponse): Promise<void> {
-  return streamPages(res, params, 'worklist.csv', WORKLIST_COLUMNS, async (after) =>
-    withReasons(
-      db,
-      await worklist(db, PAGE, after, {
-        csmOwner: params.get('csmOwner'),
-        plan: params.get('plan'),
-        tier: params.get('tier'),
-        lifecycleStage: enumValue<LifecycleStage>(LifecycleStage, params.get('lifecycleStage'), 'lifecycleStage'),
-      }),
-    ),
+/** `GET /export/worklist.csv?csmOwner=&plan=&tier=&lifecycleStage=&bom=`: the worklist, every page (until `stop` aborts), with each account's score drop and reasons. */
+export function exportWorklist(db: Db, params: URLSearchParams, res: http.ServerResponse, stop?: AbortSignal): Promise<void> {
+  return streamPages(
+    res,
+    params,
+    'worklist.csv',
+    WORKLIST_COLUMNS,
+    async (after) =>
+      withReasons(
+        db,
+        await worklist(db, PAGE, after, {
+          csmOwner: params.get('csmOwner'),
+          plan: params.get('plan'),
+          tier: params.get('tier'),
+          lifecycleStage: enumValue<LifecycleStage>(LifecycleStage, params.get('lifecycleStage'), 'lifecycleStage'),
+        }),
+      ),
+    stop,
   );
 }

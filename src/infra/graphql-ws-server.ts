@@ -12,8 +12,9 @@
 // - Failures are logged through the service's logger (structured, one line), not console.error
 //   with a stack; a socket that errors (a message over the size limit, a reset) is closed as the
 //   adapter closes it.
-// - On shutdown a socket whose query or mutation still runs stays open until it is answered (see
-//   `dispose`): closing it at once left a write to commit with its client never told.
+// - On shutdown, and when the socket's key is revoked, a socket whose query or mutation still runs
+//   stays open until it is answered (see `dispose` and `closeOnceAnswered`): closing it at once left
+//   a write to commit with its client never told (the secret of a key just created lost for good).
 import type http from 'node:http';
 import { GraphQLError } from 'graphql';
 import { CloseCode, type Context, handleProtocols, makeServer, ServerOptions } from 'graphql-ws';
@@ -91,6 +92,12 @@ export interface GraphQLWebSocketServer {
    * operation it sends from now on is refused (SERVICE_UNAVAILABLE). The others close at once.
    */
   dispose(deadline: AbortSignal): Promise<void>;
+  /**
+   * Closes `socket` with `code` and `reason` as `dispose` closes it: its subscriptions completed at
+   * once, and its queries and mutations in flight (their checks included) answered first. The caller
+   * refuses what the socket sends meanwhile. A socket already closing is left alone.
+   */
+  closeOnceAnswered(socket: WebSocket, code: number, reason: string): void;
 }
 
 type ConnectionContext = Context<Record<string, unknown> | undefined, Extra>;
@@ -100,7 +107,7 @@ interface ServedSocket {
   /** Its graphql-ws context, once it sent connection_init: the operations it runs. */
   context?: ConnectionContext;
   /** Told whenever a message of the socket has been handled whole (a query or mutation once answered). */
-  onHandled?: () => void;
+  handled: Set<() => void>;
 }
 
 /**
@@ -123,26 +130,36 @@ function completeSubscriptions(context: ConnectionContext): void {
   for (const operation of Object.values(context.subscriptions)) void endStream(operation);
 }
 
-/** Closes `socket` (1001) once no query or mutation of it is left to answer, or when `deadline` aborts. */
-async function closeOnceAnswered(socket: WebSocket, served: ServedSocket | undefined, deadline: AbortSignal): Promise<void> {
+/**
+ * Closes `socket` (`code`, `reason`) once no query or mutation of it is left to answer, or when
+ * `deadline` aborts. Its subscriptions are completed at once.
+ */
+async function closeOnceAnswered(
+  socket: WebSocket,
+  served: ServedSocket | undefined,
+  deadline: AbortSignal | undefined,
+  code: number,
+  reason: string,
+): Promise<void> {
   const context = served?.context;
-  if (served && context && answersAnOperation(context) && !deadline.aborted) {
+  if (served && context && answersAnOperation(context) && !deadline?.aborted) {
     completeSubscriptions(context);
     await new Promise<void>((resolve) => {
       const done = () => {
-        served.onHandled = undefined;
-        deadline.removeEventListener('abort', done);
+        served.handled.delete(onHandled);
+        deadline?.removeEventListener('abort', done);
         socket.off('close', done);
         resolve();
       };
-      served.onHandled = () => {
+      const onHandled = () => {
         if (!answersAnOperation(context)) done();
       };
-      deadline.addEventListener('abort', done, { once: true });
+      served.handled.add(onHandled);
+      deadline?.addEventListener('abort', done, { once: true });
       socket.once('close', done);
     });
   }
-  socket.close(1001, 'Going away');
+  socket.close(code, reason);
 }
 
 /** graphql-ws's server messages are `stringifyMessage` output, so the acknowledgement starts so. */
@@ -238,7 +255,7 @@ function serveSocket(
             options.logger.warn({ err: message }, 'websocket message failed');
             socket.close(CloseCode.InternalServerError, 'Internal server error');
           } finally {
-            served.onHandled?.();
+            for (const onHandled of [...served.handled]) onHandled();
           }
         }),
     },
@@ -276,7 +293,7 @@ export function serveGraphQLWebSockets(
   wsServer.on('error', (error) => options.logger.error({ err: error.message }, 'websocket server error'));
   wsServer.on('connection', (socket: WebSocket, request: http.IncomingMessage) => {
     if (stopping) return socket.close(1001, 'Going away');
-    const served: ServedSocket = {};
+    const served: ServedSocket = { handled: new Set() };
     sockets.set(socket, served);
     socket.once('close', () => sockets.delete(socket));
     serveSocket(server, socket, request, options, served, () => stopping);
@@ -287,9 +304,13 @@ export function serveGraphQLWebSockets(
       const clients = [...wsServer.clients];
       // A client that does not answer the close (it stopped reading) is cut off when the grace ends.
       deadline.addEventListener('abort', () => clients.forEach((client) => client.terminate()), { once: true });
-      await Promise.all(clients.map((client) => closeOnceAnswered(client, sockets.get(client), deadline)));
+      await Promise.all(clients.map((client) => closeOnceAnswered(client, sockets.get(client), deadline, 1001, 'Going away')));
       wsServer.removeAllListeners();
       await new Promise<void>((resolve, reject) => wsServer.close((error) => (error ? reject(error) : resolve())));
+    },
+    closeOnceAnswered(socket, code, reason) {
+      if (socket.readyState !== socket.OPEN) return;
+      void closeOnceAnswered(socket, sockets.get(socket), undefined, code, reason);
     },
   };
 }
