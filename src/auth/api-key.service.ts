@@ -67,7 +67,7 @@ export async function revokeApiKey(db: Db, idOrKey: string, by: KeyActor): Promi
       [id],
     );
     if (revoked) {
-      await recordAudit(tx, { ...by, action: 'apiKey.revoke', target: id, details: { name: revoked.name } });
+      await recordAudit(tx, { ...by, action: 'apiKey.revoke', target: id, details: { name: revoked.name, scopes: revoked.scopes } });
       return revoked;
     }
     const existing = await queryOne<ApiKey>(tx, `select ${API_KEY_FIELDS} from api_key k where k.id = ?`, [id]);

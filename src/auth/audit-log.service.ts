@@ -38,6 +38,9 @@ export interface AuditRecord {
   clientAddress?: string | null;
 }
 
+/** Who acted, for a service that records its own audit entry in its transaction. */
+export type AuditActor = Pick<AuditRecord, 'actor' | 'clientAddress'>;
+
 export async function recordAudit(db: Db, record: AuditRecord): Promise<void> {
   await query(db, `insert into audit_log (actor, action, target, details, client_address) values (?, ?, ?, ?::jsonb, ?)`, [
     record.actor,

@@ -3,7 +3,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
 import { RequireScope } from '../auth/operation-scopes';
 import { auditAdminAction } from '../auth/audit.middleware';
-import { hasScope } from '../auth/principal';
+import { actorOf, hasScope } from '../auth/principal';
 import { Scope } from '../auth/scopes';
 import { PageArgs } from '../customers/customer.types';
 import type { GraphQLContext } from '../context';
@@ -88,24 +88,18 @@ export class DestinationResolver {
     return listCsmContacts(db, args);
   }
 
+  // Audited by the service, which alone knows whether an entry was removed (see setCsmContact).
   @RequireScope(Scope.ADMIN)
-  @UseMiddleware(
-    auditAdminAction('csmContact.set', {
-      // The owner as stored (trimmed); a removal returns nothing, so the argument is trimmed the same way.
-      target: (args, result) => (result as CsmContact | null)?.owner ?? (args.input as CsmContactInput).owner.trim(),
-      details: (_args, result) => {
-        const contact = result as CsmContact | null;
-        return contact ? { email: contact.email, slackTarget: contact.slackTarget } : { removed: true };
-      },
-    }),
-  )
   @Mutation(() => CsmContact, {
     nullable: true,
     description:
       'Sets where a CSM gets team alerts: the fields given, the others kept (null clears one); an entry left with neither email nor slackTarget is removed (null).',
   })
-  setCsmContact(@Arg('input', () => CsmContactInput) input: CsmContactInput, @Ctx() { db }: GraphQLContext): Promise<CsmContact | null> {
-    return setCsmContact(db, input);
+  setCsmContact(
+    @Arg('input', () => CsmContactInput) input: CsmContactInput,
+    @Ctx() { db, auth }: GraphQLContext,
+  ): Promise<CsmContact | null> {
+    return setCsmContact(db, input, { actor: actorOf(auth.principal), clientAddress: auth.clientAddress });
   }
 }
 

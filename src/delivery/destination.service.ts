@@ -15,7 +15,7 @@ import {
 import { LoaderRegistry } from '../infra/loaders';
 import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
 import { Db, inTransaction, json, query, queryOne, takeTurns } from '../infra/sql';
-import { recordAudit } from '../auth/audit-log.service';
+import { AuditActor, recordAudit } from '../auth/audit-log.service';
 import { checkModelKeys } from '../scoring/scoring-model.service';
 import { checkUrlHost, checkZonedUrlHost, zonedUrlAddress } from './address-guard';
 import { unknownPlaceholders } from './delivery-messages';
@@ -458,26 +458,36 @@ const CSM_COLUMNS = `c.owner, c.email, c.slack_target as "slackTarget", c.update
 /**
  * Sets where a CSM gets team alerts: the fields given (null, or blank, clears one), the others kept,
  * as updateDestination keeps them; an entry left with neither an email nor a Slack target is removed.
+ * Recorded in the audit log (`csmContact.set`) in the same transaction, with what the entry became,
+ * or `removed: true` when an entry was removed: only this function knows whether one existed, so a
+ * call that found no entry and left none changed nothing and records nothing.
  */
-export async function setCsmContact(db: Db, input: CsmContactInput): Promise<CsmContact | null> {
+export async function setCsmContact(db: Db, input: CsmContactInput, by: AuditActor): Promise<CsmContact | null> {
   const owner = requiredLabel(input.owner, 'owner', MAX_NAME_LENGTH);
   const email = optionalEmailAddress(input.email, 'email') ?? null;
   const slackTarget = optionalLabel(input.slackTarget, 'slackTarget', MAX_NAME_LENGTH);
   // Last, as in destinationColumns: each field above is refused naming its own limit.
   checkStrings(input, '');
   return inTransaction(db, async (tx) => {
-    const contact = (await queryOne<CsmContact>(
+    // `xmax = 0` marks a row this statement inserted, not one it updated: told by the statement that
+    // wrote the row, so an entry another admin created meanwhile counts as existing.
+    const { inserted, ...contact } = (await queryOne<CsmContact & { inserted: boolean }>(
       tx,
       `insert into csm_contact as c (owner, email, slack_target) values (?, ?, ?)
        on conflict (owner) do update set
          email = case when ?::boolean then c.email else excluded.email end,
          slack_target = case when ?::boolean then c.slack_target else excluded.slack_target end,
          updated_at = now()
-       returning ${CSM_COLUMNS}`,
+       returning ${CSM_COLUMNS}, c.xmax = 0 as inserted`,
       [owner, email, slackTarget, input.email === undefined, input.slackTarget === undefined],
-    )) as CsmContact;
-    if (contact.email !== null || contact.slackTarget !== null) return contact;
+    )) as CsmContact & { inserted: boolean };
+    const audit = { ...by, action: 'csmContact.set' as const, target: owner };
+    if (contact.email !== null || contact.slackTarget !== null) {
+      await recordAudit(tx, { ...audit, details: { email: contact.email, slackTarget: contact.slackTarget } });
+      return contact;
+    }
     await query(tx, 'delete from csm_contact where owner = ?', [owner]);
+    if (!inserted) await recordAudit(tx, { ...audit, details: { removed: true } });
     return null;
   });
 }

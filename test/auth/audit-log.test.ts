@@ -170,3 +170,32 @@ it('takes a destination id with white space around it, as it takes every other i
     ['destination.update', id],
   ]);
 });
+
+it('records a CSM contact removed only when there was one: a removal of an owner never set changed nothing and is not recorded', async () => {
+  const as = (query: string) => post(server.url, query, undefined, admin.key);
+  const before = (await page({ action: 'csmContact.set' })).totalCount;
+  const never = await as('mutation { setCsmContact(input: { owner: "never-existed" }) { owner } }');
+  expect(never.body).toEqual({ data: { setCsmContact: null } });
+  const cleared = await as(
+    'mutation { setCsmContact(input: { owner: "never-existed-either", email: null, slackTarget: null }) { owner } }',
+  );
+  expect(cleared.body).toEqual({ data: { setCsmContact: null } });
+  expect((await page({ action: 'csmContact.set' })).totalCount).toBe(before);
+  // One that was set, then removed: two entries, the second `removed: true`.
+  await as('mutation { setCsmContact(input: { owner: "mona", slackTarget: "U0MONA" }) { owner } }');
+  await as('mutation { setCsmContact(input: { owner: "mona", slackTarget: null }) { owner } }');
+  const log = await page({ action: 'csmContact.set', first: 2 });
+  expect(log.edges.map(({ node }) => [node.actor, node.target, node.details])).toEqual([
+    [admin.id, 'mona', { removed: true }],
+    [admin.id, 'mona', { email: null, slackTarget: 'U0MONA' }],
+  ]);
+});
+
+it('records the name and scopes of a key revoked, as of a key created', async () => {
+  const revoked = await createKey(server, ['read', 'ingest'], admin.key, 'pipeline');
+  await post(server.url, `mutation { revokeApiKey(id: "${revoked.id}") { id } }`, undefined, admin.key);
+  const log = await page({ action: 'apiKey.revoke', first: 1 });
+  expect(log.edges.map(({ node }) => [node.actor, node.target, node.details])).toEqual([
+    [admin.id, revoked.id, { name: 'pipeline', scopes: ['read', 'ingest'] }],
+  ]);
+});
