@@ -6,7 +6,7 @@ import { ConnectionResult, keysetPage, SortKey } from '../infra/pagination';
 import { Db, inTransaction, query, queryOne } from '../infra/sql';
 import type { ApiKey, CreatedApiKey } from './api-key.types';
 import { recordAudit } from './audit-log.service';
-import { formatToken, hashSecret, newKeyId, newSecret } from './key-secret';
+import { formatToken, hashSecret, isKeyId, newKeyId, newSecret } from './key-secret';
 import { parseScopes, Scope } from './scopes';
 
 const API_KEY_FIELDS = `k.id, 'hg_' || k.id as prefix, k.name, k.scopes, k.created_at as "createdAt", k.created_by as "createdBy",
@@ -71,7 +71,14 @@ export async function revokeApiKey(db: Db, idOrKey: string, by: KeyActor): Promi
       return revoked;
     }
     const existing = await queryOne<ApiKey>(tx, `select ${API_KEY_FIELDS} from api_key k where k.id = ?`, [id]);
-    if (!existing) throw new NotFoundError(`API key ${id} does not exist`, { argument: 'id' });
+    // Named only when shaped as an id: a secret pasted alone, without its hg_<id>_, is no id, and no answer repeats it.
+    if (!existing)
+      throw new NotFoundError(
+        isKeyId(id) ? `API key ${id} does not exist` : 'no API key has the id given (an id is the 10 letters and digits after hg_)',
+        {
+          argument: 'id',
+        },
+      );
     return existing;
   });
 }

@@ -103,9 +103,12 @@ export function isLocalRequest(request: http.IncomingMessage): boolean {
   return isLoopbackHostName(request.headers.host ?? '');
 }
 
-/** The key in an `Authorization` value: `Bearer <key>`, or the bare key (connection_init payloads). */
+/**
+ * The key in an `Authorization` value: `Bearer <key>`, or the bare key (connection_init payloads).
+ * `Bearer` with nothing after it carries no key (not the key "Bearer").
+ */
 export function credentialsFrom(value: unknown): string | undefined {
-  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  if (typeof value !== 'string' || /^\s*(?:Bearer\s*)?$/i.test(value)) return undefined;
   const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(value);
   return match ? match[1] : value.trim();
 }

@@ -33,6 +33,11 @@ export function formatToken(keyId: string, secret: string): string {
   return `hg_${keyId}_${secret}`;
 }
 
+/** Whether `text` is shaped as a key id (what may be repeated in an answer: anything else may be a pasted secret). */
+export function isKeyId(text: string): boolean {
+  return /^[a-z0-9]{10}$/.test(text);
+}
+
 /** The id and secret of a well-formed key; null for anything else. */
 export function parseToken(token: string): { keyId: string; secret: string } | null {
   const match = TOKEN.exec(token);

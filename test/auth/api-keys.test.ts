@@ -120,8 +120,24 @@ describe('over HTTP', () => {
       const result = await post(server.url, '{ viewer { keyName } }', undefined, undefined, { authorization });
       expect([authorization, result.status, result.body.data]).toEqual([authorization, 200, { viewer: { keyName: 'first admin' } }]);
     }
-    const basic = await post(server.url, '{ viewer { keyName } }', undefined, undefined, { authorization: `Basic ${admin.key}` });
-    expect([basic.status, basic.body.errors?.[0]?.extensions?.code]).toEqual([401, 'UNAUTHENTICATED']);
+    for (const scheme of ['Basic', 'Token']) {
+      const other = await post(server.url, '{ viewer { keyName } }', undefined, undefined, { authorization: `${scheme} ${admin.key}` });
+      expect([scheme, other.status, other.body.errors?.[0]?.extensions?.code, other.body.errors?.[0]?.message]).toEqual([
+        scheme,
+        401,
+        'UNAUTHENTICATED',
+        KEY_REFUSED,
+      ]);
+    }
+    // `Bearer` with nothing after it sends no key (not the key "Bearer"): answered as a request without one.
+    for (const authorization of ['Bearer ', 'bearer', '  Bearer  ']) {
+      const empty = await post(server.url, '{ viewer { keyName } }', undefined, undefined, { authorization });
+      expect([authorization, empty.status, empty.body.errors?.[0]?.message]).toEqual([
+        authorization,
+        401,
+        expect.stringMatching(/^an API key is required/),
+      ]);
+    }
   });
 
   it('no longer treats local clients as admin once a key exists, and says how to create a key in a command that runs as written', async () => {
@@ -237,6 +253,12 @@ describe('revocation', () => {
     expect(twice.body.data?.revokeApiKey.id).toBe(key.id);
     const unknown = await post(server.url, 'mutation { revokeApiKey(id: "nosuchkey0") { id } }', undefined, admin.key);
     expect(unknown.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(unknown.body.errors?.[0]?.message).toBe('API key nosuchkey0 does not exist');
+    // A secret pasted alone (no underscore, so all of it read as the id) is not repeated.
+    const pasted = 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-AbCdEf';
+    const secret = await post(server.url, `mutation { revokeApiKey(id: "${pasted}") { id } }`, undefined, admin.key);
+    expect(secret.body.errors?.[0]?.extensions).toEqual({ code: 'NOT_FOUND', argument: 'id' });
+    expect(JSON.stringify(secret.body)).not.toContain(pasted.slice(0, 10));
     // A prefix with no id after it names no key: the input is wrong, not the key missing.
     for (const id of ['hg_', 'hg__', '_']) {
       const empty = await post(server.url, `mutation { revokeApiKey(id: "${id}") { id } }`, undefined, admin.key);
