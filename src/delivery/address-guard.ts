@@ -100,10 +100,15 @@ export function checkZonedUrlHost(url: string): void {
   if (address !== null && isNonPublicAddress(address)) throw refusal(address);
 }
 
-/** The IPv6 address of `url`, text the URL parser refused, when it names one with a zone (`http://[fe80::1%25eth0]/`); else null. */
+/**
+ * The IPv6 address of `url`, text the URL parser refused, when it names one with a zone
+ * (`http://[fe80::1%25eth0]/`) and the zone is all that is wrong with it (without it, an http or
+ * https URL); else null.
+ */
 export function zonedUrlAddress(url: string): string | null {
-  const zoned = /^https?:\/\/(?:[^@/?#[]*@)?\[([0-9a-f:.]+)%[^\]/?#]*\]/i.exec(url.trim());
-  return zoned ? zoned[1].toLowerCase() : null;
+  const zoned = /^(https?:\/\/(?:[^@/?#[]*@)?\[)([0-9a-f:.]+)%[^\]/?#]*(\].*)$/is.exec(url.trim());
+  if (!zoned || net.isIP(zoned[2]) !== 6 || !URL.canParse(`${zoned[1]}${zoned[2]}${zoned[3]}`)) return null;
+  return zoned[2].toLowerCase();
 }
 
 /**

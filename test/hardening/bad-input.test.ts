@@ -587,6 +587,10 @@ it('refuses a link-local URL with a zone, which no URL parser reads, as it refus
     'url: the IPv6 address 2606:4700::1111 is given with a zone, which no URL can hold; give it without the zone',
   );
   expect(global.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'url' });
+  // Not an IPv6 address, or a URL that the zone is not all that is wrong with: not blamed on a zone.
+  for (const url of ['http://[1:2:3%25eth0]/h', 'http://[8.8.8.8%25eth0]/h', 'http://[2606:4700::1111%25eth0]:99999/h']) {
+    expect((await create(url)).body.errors?.[0]?.message).toBe('url must be an http or https URL');
+  }
 });
 
 it('answers a refused value of any size with a message of bounded length, not the value echoed in full', async () => {
