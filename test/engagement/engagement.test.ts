@@ -18,7 +18,9 @@ async function eventCount(customerId: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  server = await startTestServer({ label: 'engagement' });
+  // Continuous rescoring off: these tests score nothing, and a round the calls here queue (its debounce
+  // or its max wait falling due under load) would send its statements inside a statement count.
+  server = await startTestServer({ label: 'engagement', env: { RESCORE_DEBOUNCE_MS: '0' } });
   for (const id of ['cust_a', 'cust_b', 'cust_c']) {
     await server.gql(UpsertCustomerDocument, { input: { id, name: id.toUpperCase() } });
   }
