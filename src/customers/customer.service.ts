@@ -441,7 +441,8 @@ const PLAN_COLUMNS = new Set(['arr_cents', 'seats']);
  * The `late_plan` of writeCustomer's statement: a dated plan change from a sender without `read`
  * whose date, moved up to the stored sign-up, is before the plan in effect (the latest entry of the
  * plan history), as a pipeline's late message is. It is the plan from that date on, not the plan in
- * effect: it is recorded at that date, between the entries around it, and the customer keeps the
+ * effect: it is recorded at that date (just after an entry already there), between the entries
+ * around it, and the customer keeps the
  * plan of the latest entry, so a stale plan never replaces a change recorded after it (a contraction).
  * A date before the sign-up goes just after the entry in effect at the sign-up, which so stays on
  * record (at its instant it would read as never in effect). Its fields left out are the plan's in
@@ -469,20 +470,27 @@ function latePlanChangeSql(input: CustomerInput, sender: UpsertSender): { sql: s
     ...(sentSeats ? ['g.seats is distinct from p.seats'] : []),
   ].join(' or ');
   return {
-    sql: `select r.at, m.arr_cents, m.seats,
+    sql: `select t.at, m.arr_cents, m.seats,
               (${sentDiffers}) and (e.found is null or m.arr_cents is distinct from e.arr_cents or m.seats is distinct from e.seats) as records
        from previous p
        cross join (select ?::timestamptz as at, ?::bigint as arr_cents, ?::integer as seats) g
        cross join lateral (select ${at} as at) r
+       -- Just after an entry already at that instant: at it, it would mark that entry (another
+       -- key's, often dated the same whole day) as never in effect. The same message sent again
+       -- then finds itself there, in effect, and records nothing.
+       cross join lateral (
+         select case when exists (select 1 from customer_plan_change x where x.customer_id = p.id and x.changed_at = r.at)
+                     then r.at + interval '1 microsecond' else r.at end as at
+       ) t
        left join lateral (
          select true as found, x.arr_cents, x.seats from customer_plan_change x
-         where x.customer_id = p.id and x.changed_at <= r.at order by x.changed_at desc, x.id desc limit 1
+         where x.customer_id = p.id and x.changed_at <= t.at order by x.changed_at desc, x.id desc limit 1
        ) e on true
        cross join lateral (
          select ${sentArr ? 'g.arr_cents' : 'coalesce(e.arr_cents, p.arr_cents)'} as arr_cents,
                 ${sentSeats ? 'g.seats' : 'case when e.found then e.seats else p.seats end'} as seats
        ) m
-       where r.at < (select max(x.changed_at) from customer_plan_change x where x.customer_id = p.id)`,
+       where t.at < (select max(x.changed_at) from customer_plan_change x where x.customer_id = p.id)`,
     bindings: [input.planChangedAt.toISOString(), input.arrCents ?? null, input.seats ?? null],
   };
 }

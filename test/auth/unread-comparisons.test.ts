@@ -181,6 +181,30 @@ describe('upsertCustomer with a key without read', () => {
     });
   });
 
+  it("records a late plan dated at an earlier entry's instant just after it, leaving that entry in effect until then", async () => {
+    const upsert = (fields: string) => `mutation { upsertCustomer(input: { id: "cust_tie", ${fields} }) { id } }`;
+    await asAdmin(upsert(`name: "Tie", seats: 100, signedUpAt: "2026-01-01T00:00:00Z"`));
+    await asAdmin(upsert(`seats: 200, planChangedAt: "2026-03-01T00:00:00Z"`));
+    await asAdmin(upsert(`seats: 40, planChangedAt: "2026-05-01T00:00:00Z"`));
+    // A pipeline dates its late message the same whole day as the admin's entry; sent twice.
+    for (let round = 0; round < 2; round++)
+      expect({ round, code: (await send(upsert(`seats: 100, planChangedAt: "2026-03-01T00:00:00Z"`), ingest)).code }).toEqual({
+        round,
+        code: undefined,
+      });
+    const recorded = await inspector.query(
+      `select p.seats, to_char(p.changed_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') as at,
+              exists (select 1 from customer_plan_change r where r.customer_id = p.customer_id and r.changed_at = p.changed_at and r.id > p.id) as corrected
+       from customer_plan_change p where p.customer_id = 'cust_tie' order by p.changed_at, p.id`,
+    );
+    expect(recorded.rows).toEqual([
+      { seats: 100, at: '2026-01-01 00:00:00.000000', corrected: false },
+      { seats: 200, at: '2026-03-01 00:00:00.000000', corrected: false },
+      { seats: 100, at: '2026-03-01 00:00:00.000001', corrected: false },
+      { seats: 40, at: '2026-05-01 00:00:00.000000', corrected: false },
+    ]);
+  });
+
   it('takes a record sent again whose first plan is dated the sign-up, as stored before planChangedAt dated it', async () => {
     const record = `id: "cust_legacy", name: "Legacy", signedUpAt: "2026-01-01T00:00:00Z", seats: 4, planChangedAt: "2026-03-01T00:00:00Z"`;
     await asAdmin(`mutation { upsertCustomer(input: { ${record} }) { id } }`);
