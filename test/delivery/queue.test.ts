@@ -312,8 +312,9 @@ it('sends a redeliver at once after a batch stopped at a paused destination: the
   await ok(server, `mutation($id: ID!) { updateDestination(id: $id, input: { paused: false }) { paused } }`, { id });
   const unsent = (await deliveries(server)).find((row) => row.id !== receiver.received[0].id) as Row;
   await ok(server, `mutation($id: ID!) { redeliver(deliveryId: $id) { status } }`, { id: unsent.id });
-  // Not a lease later (minutes by default): the batch that took it has ended.
-  await waitFor(() => receiver.received.some((message) => message.id === unsent.id), 'the redelivery', 3000);
+  // Not a lease later (minutes by default): the batch that took it has ended. (Half a minute: a loaded
+  // machine's seconds, still well short of a lease.)
+  await waitFor(() => receiver.received.some((message) => message.id === unsent.id), 'the redelivery', 30_000);
   await settled(server, 'the redelivery recorded', (rows) => rows.find((row) => row.id === unsent.id)?.status === 'DELIVERED');
 });
 

@@ -268,7 +268,7 @@ describe('PubSub', () => {
       // The subscriber is still told that it missed events.
       expect((await iterator.next()).value).toBeInstanceOf(LiveEventsLost);
       const notPublished = () => lines.filter((line) => /not published/.test(line.msg));
-      for (let i = 0; i < 100 && notPublished().length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      for (let i = 0; i < 1000 && notPublished().length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
       expect(notPublished()).toHaveLength(2);
       expect(notPublished()[1].unpublished).toBe(200);
       await iterator.return?.();
