@@ -56,7 +56,15 @@ function holds(condition: PenaltyCondition, value: number | null, history: Penal
   return value === null || (history.appliedBefore && condition.startOnly === true) || crosses(value, widened(condition, history.margin));
 }
 
-/** Whether a penalty's metric and every one of its conditions are past their thresholds, as `history` reads them. */
+/** Whether a penalty's metric is past its `unconditionalThreshold` (widened as its threshold), where its conditions are not asked. */
+function pastConditions(penalty: PenaltyConfig, rawValue: number, history: PenaltyHistory): boolean {
+  return (
+    penalty.unconditionalThreshold !== undefined &&
+    crosses(rawValue, widened({ direction: penalty.direction, threshold: penalty.unconditionalThreshold }, history.margin))
+  );
+}
+
+/** Whether a penalty's metric is past its threshold and every one of its conditions holds (or the metric is past them), as `history` reads them. */
 function applies(
   penalty: PenaltyConfig,
   rawValue: number,
@@ -64,15 +72,17 @@ function applies(
   history: PenaltyHistory,
 ): boolean {
   return (
-    crosses(rawValue, widened(penalty, history.margin)) && conditionValues.every((value, i) => holds(penalty.onlyWhen![i], value, history))
+    crosses(rawValue, widened(penalty, history.margin)) &&
+    (pastConditions(penalty, rawValue, history) || conditionValues.every((value, i) => holds(penalty.onlyWhen![i], value, history)))
   );
 }
 
 /**
  * A penalty's result from its metric and, per `onlyWhen` condition, the condition's metric (null:
- * missing, holds back nothing). A penalty that applied at the previous scoring has its threshold and
- * conditions widened by the history's margin, so it lifts only once they are cleared by it, and its
- * `startOnly` conditions are not asked again (`kept` when it applies only thanks to either).
+ * missing, holds back nothing; none is asked once the metric is past `unconditionalThreshold`). A
+ * penalty that applied at the previous scoring has its thresholds and conditions widened by the
+ * history's margin, so it lifts only once they are cleared by it, and its `startOnly` conditions are
+ * not asked again (`kept` when it applies only thanks to either).
  */
 function penaltyPoints(
   penalty: PenaltyConfig,
@@ -82,9 +92,11 @@ function penaltyPoints(
 ): PenaltyResult {
   const crossed = rawValue !== null && crosses(rawValue, widened(penalty, history.margin));
   if (!crossed) return { name: penalty.name, rawValue, points: 0, applied: false, heldBack: false };
-  const heldBackBy = conditionValues.flatMap((value, i) =>
-    holds(penalty.onlyWhen![i], value, history) ? [] : [{ condition: i, value: roundTo(value as number, 4) }],
-  );
+  const heldBackBy = pastConditions(penalty, rawValue, history)
+    ? []
+    : conditionValues.flatMap((value, i) =>
+        holds(penalty.onlyWhen![i], value, history) ? [] : [{ condition: i, value: roundTo(value as number, 4) }],
+      );
   if (heldBackBy.length > 0) return { name: penalty.name, rawValue, points: 0, applied: false, heldBack: true, heldBackBy };
   const points = penalty.perUnit ? Math.min(penalty.points * rawValue, penalty.maxPoints ?? Number.POSITIVE_INFINITY) : penalty.points;
   const result: PenaltyResult = { name: penalty.name, rawValue, points, applied: true, heldBack: false };
@@ -347,14 +359,28 @@ function withoutNewStartOnly(penalty: PenaltyConfig, earlier: PenaltyConfig | un
 }
 
 /**
+ * `penalty` with the `unconditionalThreshold` of `earlier` where its own only adds a way to apply
+ * (new, or nearer the threshold): a flag that applied under `earlier` applies under `penalty` too.
+ */
+function withoutNewUnconditionalThreshold(penalty: PenaltyConfig, earlier: PenaltyConfig | undefined): PenaltyConfig {
+  const own = penalty.unconditionalThreshold;
+  const before = earlier?.unconditionalThreshold;
+  if (!earlier || own === undefined || own === before) return penalty;
+  const looser = before === undefined || (penalty.direction === 'at_least' ? own < before : own > before);
+  if (!looser) return penalty;
+  const { unconditionalThreshold: _dropped, ...rest } = penalty;
+  return before === undefined ? rest : { ...rest, unconditionalThreshold: before };
+}
+
+/**
  * The flags a scoring under `model` carries on from a score under `previousModel`: those `model`
- * defines as `previousModel` did, or with conditions it asked at every scoring now asked only to raise
- * them (a flag that applied would apply under the new definition too: session 55 made the default
- * model's conditions on the account being in use so, and its upgrade lifted no flag). A flag of the
- * same name defined anew otherwise starts afresh, its start conditions asked; one left as it was (a new
- * tier scheme, new weights) stays kept, or a change of tiers alone would lift every flag held by its
- * hysteresis. Compared once per pair of models, not per customer: serialising every definition is the
- * cost of the comparison.
+ * defines as `previousModel` did, with conditions it asked at every scoring now asked only to raise
+ * them, or with a new way past its conditions (`unconditionalThreshold`): a flag that applied would
+ * apply under the new definition too (session 55 made the default model's conditions on the account
+ * being in use so, and its upgrade lifted no flag). A flag of the same name defined anew otherwise
+ * starts afresh, its start conditions asked; one left as it was (a new tier scheme, new weights) stays
+ * kept, or a change of tiers alone would lift every flag held by its hysteresis. Compared once per
+ * pair of models, not per customer: serialising every definition is the cost of the comparison.
  */
 export function flagsDefinedAlike(previousModel: ScoringModelConfig, model: ScoringModelConfig): ReadonlySet<string> {
   const before = new Map(previousModel.penalties.map((penalty) => [penalty.name, penalty]));
@@ -362,7 +388,10 @@ export function flagsDefinedAlike(previousModel: ScoringModelConfig, model: Scor
     model.penalties
       .filter((penalty) => {
         const earlier = before.get(penalty.name);
-        return earlier !== undefined && penaltyDefinition(earlier) === penaltyDefinition(withoutNewStartOnly(penalty, earlier));
+        return (
+          earlier !== undefined &&
+          penaltyDefinition(earlier) === penaltyDefinition(withoutNewStartOnly(withoutNewUnconditionalThreshold(penalty, earlier), earlier))
+        );
       })
       .map((penalty) => penalty.name),
   );

@@ -452,7 +452,9 @@ export interface ComponentConfig {
  * `maxPoints`; only meaningful with `at_least`.
  * With `onlyWhen`, it applies only while each of those conditions holds as well (a condition whose
  * metric is missing holds back nothing): a red flag can ask that a decline still shows over the last
- * days, or that the account is still in use while its team shrinks.
+ * days, or that the account is still in use while its team shrinks. With `unconditionalThreshold`
+ * too, it applies either way once its metric is that far past the threshold: a silence that needs
+ * two usual gaps to flag, or a week before the churn window whatever the gaps.
  */
 export interface PenaltyConfig {
   name: string;
@@ -467,6 +469,12 @@ export interface PenaltyConfig {
   maxPoints?: number;
   /** Conditions that must hold too (see above); at most MAX_PENALTY_CONDITIONS. */
   onlyWhen?: PenaltyCondition[];
+  /**
+   * A value of the penalty's own metric, past `threshold` in its `direction`, from which it applies
+   * whatever its `onlyWhen` conditions: the flag applies when its conditions hold, or when its metric
+   * has gone this far. Widened by `penaltyHysteresis` as the threshold is. Only with `onlyWhen`.
+   */
+  unconditionalThreshold?: number;
 }
 
 /** A metric crossing a threshold, as a penalty's own: `at_least` is value ≥ threshold, `below` value < threshold. */

@@ -133,7 +133,19 @@ const KNOWN_KEYS = {
   component: ['name', 'signals'],
   signal: ['name', 'metric', 'windowDays', 'baselineDays', 'normaliser', 'weight', 'missing', 'onlyWhen'],
   missing: ['policy', 'value'],
-  penalty: ['name', 'metric', 'windowDays', 'baselineDays', 'direction', 'threshold', 'points', 'perUnit', 'maxPoints', 'onlyWhen'],
+  penalty: [
+    'name',
+    'metric',
+    'windowDays',
+    'baselineDays',
+    'direction',
+    'threshold',
+    'points',
+    'perUnit',
+    'maxPoints',
+    'onlyWhen',
+    'unconditionalThreshold',
+  ],
   condition: ['metric', 'windowDays', 'baselineDays', 'direction', 'threshold', 'startOnly'],
   tier: ['key', 'label', 'lowerBound', 'severity'],
   trend: ['windowDays', 'threshold'],
@@ -256,7 +268,25 @@ function penaltyErrors(path: string, penalty: PenaltyConfig): string[] {
     errors.push(`${path}.maxPoints only applies to a perUnit penalty`);
   }
   errors.push(...conditionErrors(path, penalty.onlyWhen));
+  errors.push(...unconditionalThresholdErrors(path, penalty));
   return errors;
+}
+
+/**
+ * An `unconditionalThreshold` lies past the threshold in the penalty's direction (at or before it,
+ * the conditions would never be asked), and comes with conditions to do without: alone it would be
+ * a second threshold that changes nothing, stored and ignored.
+ */
+function unconditionalThresholdErrors(path: string, penalty: PenaltyConfig): string[] {
+  const value = penalty.unconditionalThreshold;
+  if (value === undefined) return [];
+  const at = `${path}.unconditionalThreshold`;
+  if (!isFiniteNumber(value) || Math.abs(value) > MAX_MAGNITUDE) return [`${at} must be a number within ±1,000,000`];
+  if (!penalty.onlyWhen?.length) return [`${at} only applies to a penalty with onlyWhen conditions`];
+  if (!isFiniteNumber(penalty.threshold)) return [];
+  if (penalty.direction === 'at_least' && value <= penalty.threshold) return [`${at} must be above threshold for "at_least"`];
+  if (penalty.direction === 'below' && value >= penalty.threshold) return [`${at} must be below threshold for "below"`];
+  return [];
 }
 
 function conditionErrors(path: string, conditions: PenaltyCondition[] | undefined): string[] {

@@ -113,8 +113,13 @@ function referenceScore(model: ScoringModelConfig, metrics: MetricValues): Score
 
   const penalties = model.penalties.map((penalty) => {
     const alone = penaltyPoints(penalty, readMetric(metrics, penalty));
-    // Held back: it would have applied without its conditions.
-    const failed = failedConditions(penalty, metrics);
+    // Held back: it would have applied without its conditions, and its metric is not past the
+    // threshold from which they are not asked (`unconditionalThreshold`).
+    const unconditional = penalty.unconditionalThreshold;
+    const value = readMetric(metrics, penalty);
+    const pastConditions =
+      unconditional !== undefined && value !== null && (penalty.direction === 'at_least' ? value >= unconditional : value < unconditional);
+    const failed = pastConditions ? [] : failedConditions(penalty, metrics);
     if (failed.length === 0 || !alone.applied) return alone;
     return { ...alone, points: 0, applied: false, heldBack: true, heldBackBy: failed };
   });
@@ -400,6 +405,60 @@ describe('computeScore', () => {
         applied: false,
         heldBack: false,
       });
+    });
+
+    it('applies a penalty whose metric is past its unconditionalThreshold whatever its conditions', () => {
+      const lapsing: PenaltyConfig = {
+        name: 'lapsing',
+        metric: 'days_since_last_activity',
+        windowDays: 60,
+        direction: 'at_least',
+        threshold: 45,
+        points: 45,
+        onlyWhen: [{ metric: 'silence_vs_cadence', windowDays: 60, direction: 'at_least', threshold: 2 }],
+        unconditionalThreshold: 53,
+      };
+      const below = {
+        ...lapsing,
+        name: 'low',
+        metric: 'nps',
+        windowDays: 180,
+        direction: 'below',
+        threshold: 0,
+        unconditionalThreshold: -50,
+      } as const;
+      const conditional = modelWith(model.components, [lapsing, below]);
+      const score = (metrics: MetricValues) => computeScore(conditional, { ...healthy, nps_180: 10, ...metrics });
+      // Two usual gaps of a weekly account at 45 days: its condition holds.
+      expect(score({ days_since_last_activity_60: 45, silence_vs_cadence_60: 6.4 }).penalties[0]).toMatchObject({ applied: true });
+      // A monthly account at 50 days, under two of its gaps: held back by its condition.
+      expect(score({ days_since_last_activity_60: 50, silence_vs_cadence_60: 1.67 }).penalties[0]).toEqual({
+        name: 'lapsing',
+        rawValue: 50,
+        points: 0,
+        applied: false,
+        heldBack: true,
+        heldBackBy: [{ condition: 0, value: 1.67 }],
+      });
+      // At 53 days its condition is not asked.
+      expect(score({ days_since_last_activity_60: 53, silence_vs_cadence_60: 1.77 }).penalties[0]).toEqual({
+        name: 'lapsing',
+        rawValue: 53,
+        points: 45,
+        applied: true,
+        heldBack: false,
+      });
+      // As a "below" penalty: under −50 whatever its condition, between −50 and 0 only with it.
+      expect(score({ nps_180: -60, silence_vs_cadence_60: 0 }).penalties[1]).toMatchObject({ applied: true, heldBack: false });
+      expect(score({ nps_180: -40, silence_vs_cadence_60: 0 }).penalties[1]).toMatchObject({ applied: false, heldBack: true });
+      // Widened by penaltyHysteresis for a flag that applied before: 53 − 5.3 days, no condition asked.
+      const hysteresis = { ...conditional, penaltyHysteresis: 0.1 };
+      const kept = computeScore(
+        hysteresis,
+        { ...healthy, days_since_last_activity_60: 48, silence_vs_cadence_60: 1 },
+        new Set(['lapsing']),
+      );
+      expect(kept.penalties[0]).toMatchObject({ applied: true, kept: true });
     });
 
     it('never applies a penalty whose metric is missing', () => {

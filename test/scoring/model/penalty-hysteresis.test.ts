@@ -185,6 +185,24 @@ describe('penalty hysteresis', () => {
     expect([...flagsDefinedAlike(everyScoring, DEFAULT_SCORING_MODEL)].sort()).toEqual([...names].sort());
   });
 
+  it('carries a flag given a way to apply past its conditions, or a nearer one, and not the other way round', () => {
+    const conditional = { ...model(0.1), penalties: [teamFlag, detractorFlag, ticketFlag] };
+    const past = (threshold: number) => ({
+      ...model(0.1),
+      penalties: [{ ...teamFlag, unconditionalThreshold: threshold }, detractorFlag, ticketFlag],
+    });
+    // Applied under the earlier model, it applies under the new one too: carried.
+    expect([...carriedFlags(['team'], flagsDefinedAlike(conditional, past(0.2)))]).toEqual(['team']);
+    expect([...carriedFlags(['team'], flagsDefinedAlike(past(0.2), past(0.3)))]).toEqual(['team']);
+    // Its way past the conditions taken away or moved further: it may have to lift, so it is asked afresh.
+    expect([...carriedFlags(['team'], flagsDefinedAlike(past(0.2), conditional))]).toEqual([]);
+    expect([...carriedFlags(['team'], flagsDefinedAlike(past(0.3), past(0.2)))]).toEqual([]);
+    // The default model from the one before session 65, whose lapsing had no such threshold: every flag carried.
+    const before = structuredClone(DEFAULT_SCORING_MODEL) as ScoringModelConfig;
+    for (const penalty of before.penalties) delete penalty.unconditionalThreshold;
+    expect([...flagsDefinedAlike(before, DEFAULT_SCORING_MODEL)].sort()).toEqual(DEFAULT_SCORING_MODEL.penalties.map((p) => p.name).sort());
+  });
+
   it('lists the flags a score applied, for the next scoring', () => {
     const result = computeScore(model(0.1), metrics({ team: 0.3, tickets: 6 }));
     expect([...appliedPenalties(result.penalties)].sort()).toEqual(['team', 'tickets']);

@@ -391,6 +391,24 @@ describe('validateModel', () => {
     expect(errorsAfter((m) => (condition(m).startOnly = false))).toEqual([]);
   });
 
+  it('accepts an unconditionalThreshold only past the threshold of a penalty with conditions', () => {
+    const index = DEFAULT_SCORING_MODEL.penalties.findIndex((p) => p.name === 'lapsing');
+    const at = `penalties[${index}].unconditionalThreshold`;
+    const set = (value: unknown) => (m: ScoringModelConfig) => (m.penalties[index].unconditionalThreshold = value as number);
+    expect(errorsAfter(set(60))).toEqual([]);
+    expect(errorsAfter(set(45))).toEqual([`${at} must be above threshold for "at_least"`]);
+    expect(errorsAfter(set('53'))).toEqual([`${at} must be a number within ±1,000,000`]);
+    expect(errorsAfter(set(Number.POSITIVE_INFINITY))).toEqual([`${at} must be a number within ±1,000,000`]);
+    expect(errorsAfter((m) => Object.assign(m.penalties[index], { onlyWhen: undefined }))).toEqual([
+      `${at} only applies to a penalty with onlyWhen conditions`,
+    ]);
+    const below = DEFAULT_SCORING_MODEL.penalties.findIndex((p) => p.direction === 'below' && p.onlyWhen?.length);
+    expect(errorsAfter((m) => (m.penalties[below].unconditionalThreshold = m.penalties[below].threshold + 0.1))).toEqual([
+      `penalties[${below}].unconditionalThreshold must be below threshold for "below"`,
+    ]);
+    expect(errorsAfter((m) => (m.penalties[below].unconditionalThreshold = m.penalties[below].threshold - 0.1))).toEqual([]);
+  });
+
   it("checks a signal's conditions as a penalty's, and refuses startOnly on them", () => {
     const at = 'components[0].signals[1].onlyWhen[0]';
     // The default model shares one condition object among signals and penalties: replace it, not change it.
