@@ -1071,13 +1071,17 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // And for two usual gaps or more (MISSED_TWO_VISITS, asked only to raise the flag): 45 days are one
     // and a half of a monthly account's gaps, a visit skipped, and an outside population's monthly
     // accounts that skipped one and came back were flagged as lapsing (bench/README.md, session 64).
-    // A weekly or fortnightly account is at risk at 45 days as before; a monthly one a week or so
-    // later, still before the lifecycle writes it off.
+    // Or, whatever the gaps, from a week before the churn window (unconditionalThreshold, 53 days of
+    // its 60): two gaps of a rhythm of 30 days or more are the churn window or longer, and such an
+    // account went from healthy straight to churned (session 65). A weekly or fortnightly account is
+    // at risk at 45 days as before; a monthly one from 53, with a week of its tier's playbook before
+    // the lifecycle writes it off.
     {
       name: 'lapsing',
       ...daysSinceLastUse('at_least', 45),
       points: 45,
       onlyWhen: [MISSED_TWO_VISITS],
+      unconditionalThreshold: 53,
     },
   ],
   ...OUTREACH_AND_TIERS,
