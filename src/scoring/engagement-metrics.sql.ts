@@ -155,6 +155,11 @@ class EngagementPlan {
     return `'${new Date(this.asOf.getTime() - days * DAY_MS).toISOString()}'::timestamptz`;
   }
 
+  /** The first instant within the window of `days` ending at asOf (timestamps are whole microseconds), as ISO 8601 text. */
+  windowFirstInstant(days: number): string {
+    return new Date(this.asOf.getTime() - days * DAY_MS).toISOString().replace(/Z$/, '001Z');
+  }
+
   events(days: number, offsetDays = 0): string {
     return this.sum('events', checkedDays(days), offsetDays);
   }
@@ -277,11 +282,18 @@ class EngagementPlan {
     return `sparse."visits_${days}"`;
   }
 
-  /** Σ 1 − (1 − W/B)^d over the users of a baseline of B days, d each one's days of use in it (`userDays`). */
+  /**
+   * Σ 1 − (1 − W/B)^d over the users of a baseline of B days, d each one's days of use in it
+   * (`userDays`). A window of B days touches at most B + 1 UTC days, so each user's term is looked up
+   * among the terms for 1 … B + 1 days, computed once for the statement by the same expression: the
+   * same values, without a power of numerics per user.
+   */
   usualUsers(w: number, b: number): string {
     const days = `s."${this.userDaysAlias(b)}"`;
     const alias = `usual_${w}_${b}`;
-    this.usualUsersSums.set(alias, `sum(1 - power(greatest(0, 1 - ${w} / ${b}.0), ${days})) filter (where ${days} > 0)`);
+    const term = (d: string) => `1 - power(greatest(0, 1 - ${w} / ${b}.0), ${d})`;
+    const terms = `(select array_agg(${term('d')} order by d) from generate_series(1, ${b + 1}) d)`;
+    this.usualUsersSums.set(alias, `sum(coalesce(${terms}[${days}], ${term(days)})) filter (where ${days} > 0)`);
     return `us."${alias}"`;
   }
 }
@@ -295,13 +307,16 @@ class EngagementPlan {
 function vsLeanest(plan: EngagementPlan, kind: 'users' | 'features', w: number, b: number): string {
   const earlier = earlierWindowOffsets(w, b).map(
     (offset) =>
-      `case when ${plan.eventOnEarlierDays(w, offset)} and coalesce(floor(a.observed_days), ${b}) >= ${offset + w - 1}
+      `case when ${plan.eventOnEarlierDays(w, offset)} and coalesce(a.observed_whole_days, ${b}) >= ${offset + w - 1}
         then ${plan.distinctEarlier(kind, w, offset)} end`,
   );
   if (earlier.length === 0) return 'null';
   const recent = kind === 'users' ? plan.distinctUsers(w) : plan.distinctFeatures(w);
+  // Written out twice rather than read from a subquery: a subplan run for every customer costs more
+  // than the second reading, which only the accounts with a leanest window make.
+  const fewest = `least(${earlier.join(', ')})`;
   return `case when ${plan.events(w)} = 0 then null
-    else (select least(2.0, ${recent}::float8 / l.fewest) from (select least(${earlier.join(', ')}) as fewest) l where l.fewest > 0) end`;
+    when ${fewest} > 0 then least(2.0, ${recent}::float8 / ${fewest}) end`;
 }
 
 /**
@@ -548,13 +563,14 @@ function onDays(plan: EngagementPlan, alias: string, span: DaySpan): string {
  */
 function windowSums(plan: EngagementPlan): { perBucket: string; perCustomer: string[] } {
   const spans = [...new Set([...plan.sums.values()].map((s) => s.days).filter((d): d is number => d !== null))].sort((a, b) => b - a);
-  const starts = spans.map((days) => `${plan.windowStart(days)} + interval '1 microsecond'`);
+  const starts = spans.map((days) => plan.windowFirstInstant(days));
   const measures = [...new Set([...plan.sums.values()].map((s) => s.measure))];
   const perMeasure = measures.map((m) => {
     const { total, rows } = MEASURES[m];
     return `${rows === undefined ? total : `${total} filter (where ${rows})`} as "${m}"`;
   });
-  const bucket = starts.length === 0 ? '0' : `width_bucket(x.at, array[${starts.join(', ')}])`;
+  // A constant array: one written as array[…] of timestamps would be built again for every row.
+  const bucket = starts.length === 0 ? '0' : `width_bucket(x.at, '{${starts.join(',')}}'::timestamptz[])`;
   const masks = plan.rowSpans.size > 0 ? dayMasks(plan, 'x.day') : [];
   const teamLast = plan.readsTeamLastAt ? ['max(x.team_last_at) as team_last_at'] : [];
   const perBucket = `select x.customer_id, ${bucket} as b, ${['max(x.last_at) as last_at', ...teamLast, 'min(x.day) as first_day', ...perMeasure, ...masks].join(', ')}
@@ -714,16 +730,25 @@ function sparseLookbackJoin(plan: EngagementPlan, end: number): string {
     ([days, windowStart]) =>
       `count(*) filter (where v.last_at > ${windowStart} and (v.begins_visit or not v.previous_last_at > ${windowStart})) as "visits_${days}"`,
   );
+  const reads = `(${plan.sparseWhen.join(' or ')})`;
+  // Only the accounts it reads scan and sort their days: the test sits above the aggregate (OFFSET 0
+  // keeps it out of the scan), and the others take the constant row of zero counts.
   return `left join lateral (
-       select ${['count(*) as days', 'min(v.first_at) as first_at', 'count(*) filter (where v.begins_visit) as visits', ...windowVisits].join(', ')}
-       from (
-         select d.first_at, d.last_at, d.day - 1 is distinct from lag(d.day) over days as begins_visit, lag(d.last_at) over days as previous_last_at
-         from engagement_day d
-         where (${plan.sparseWhen.join(' or ')}) and d.customer_id = c.id
-           and d.day >= '${utcDate(end - SILENCE_LOOKBACK_DAYS * DAY_MS)}'::date and d.day <= '${utcDate(end)}'::date
-           and d.first_at > '${start}'::timestamptz and d.first_at <= '${asOfIso}'::timestamptz
-         window days as (order by d.day)
-       ) v
+       select s.* from (
+         select ${['count(*) as days', 'min(v.first_at) as first_at', 'count(*) filter (where v.begins_visit) as visits', ...windowVisits].join(', ')}
+         from (
+           select d.first_at, d.last_at, d.day - 1 is distinct from lag(d.day) over days as begins_visit, lag(d.last_at) over days as previous_last_at
+           from engagement_day d
+           where d.customer_id = c.id
+             and d.day >= '${utcDate(end - SILENCE_LOOKBACK_DAYS * DAY_MS)}'::date and d.day <= '${utcDate(end)}'::date
+             and d.first_at > '${start}'::timestamptz and d.first_at <= '${asOfIso}'::timestamptz
+           window days as (order by d.day)
+         ) v
+         offset 0
+       ) s
+       where ${reads}
+       union all
+       select ${['0::int8', 'null::timestamptz', '0::int8', ...windowVisits.map(() => '0::int8')].join(', ')} where not ${reads}
      ) sparse on true`;
 }
 
@@ -765,6 +790,22 @@ function teamRhythmJoin(plan: EngagementPlan, end: number, rowsStart: number): s
        where p.last_at > '${new Date(lookbackStart).toISOString()}'::timestamptz
        group by p.last_at
      ) team on true`;
+}
+
+/**
+ * The lateral `a`: the account's last activity (the latest of the rows `x` and of its latest rollup
+ * day before asOf's, that one within the scan from `scanStart`), and the days it has been in use
+ * (`observed_days`, and their whole days; null for an account in use for the whole extent).
+ */
+function accountJoin(scanStart: string, asOfIso: string): string {
+  return `cross join lateral (
+       select nullif(greatest(coalesce(t.last_at, '-infinity'), case when latest_day.last_at > '${scanStart}'::timestamptz then latest_day.last_at end), '-infinity') as last_at,
+              o.observed_days, floor(o.observed_days) as observed_whole_days
+       from (select extract(epoch from ('${asOfIso}'::timestamptz - (first_day.day::timestamp at time zone 'UTC'))) / 86400.0 as observed_days) o
+       -- OFFSET 0 keeps the planner from pulling this up into the outputs, which read its columns many
+       -- times each: pulled up, every reading would compute its expression again.
+       offset 0
+     ) a`;
 }
 
 /**
@@ -846,10 +887,7 @@ export async function aggregateEngagement(
        select d.day from engagement_day d where d.customer_id = c.id and t.first_day > ?::date order by d.day limit 1
      ) first_day on true
      ${sparseLookbackJoin(plan, end)}
-     cross join lateral (
-       select nullif(greatest(coalesce(t.last_at, '-infinity'), case when latest_day.last_at > '${scanStart}'::timestamptz then latest_day.last_at end), '-infinity') as last_at,
-              extract(epoch from ('${asOfIso}'::timestamptz - (first_day.day::timestamp at time zone 'UTC'))) / 86400.0 as observed_days
-     ) a
+     ${accountJoin(scanStart, asOfIso)}
      ${teamRhythmJoin(plan, end, end - extent * DAY_MS)}`,
     [
       json(ids),
