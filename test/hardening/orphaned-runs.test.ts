@@ -335,7 +335,10 @@ describe('a refreshAllHealthScores call when the service stops', () => {
       await waitFor(
         async () =>
           (
-            await sql<{ n: number }>(first.database, "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted")
+            await sql<{ n: number }>(
+              first.database,
+              "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())",
+            )
           )[0].n === 1,
         'a call to wait for the lock',
       );
@@ -354,8 +357,12 @@ describe('a refreshAllHealthScores call when the service stops', () => {
       }
       expect(await runs()).toEqual([]);
       expect(
-        (await sql<{ n: number }>(first.database, "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted"))[0]
-          .n,
+        (
+          await sql<{ n: number }>(
+            first.database,
+            "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())",
+          )
+        )[0].n,
       ).toBe(0);
     } finally {
       await other.end();
@@ -413,7 +420,7 @@ describe('the runs a start owes, read from the database (nothing of a dead proce
             (
               await sql<{ n: number }>(
                 owing.database,
-                "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted",
+                "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())",
               )
             )[0].n === 1,
           'the run for the new model to wait for the lock',
@@ -509,7 +516,10 @@ describe('the runs a start owes, read from the database (nothing of a dead proce
       await waitFor(
         async () =>
           (
-            await sql<{ n: number }>(owing.database, "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted")
+            await sql<{ n: number }>(
+              owing.database,
+              "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())",
+            )
           )[0].n === 2,
         'both instances to wait for the lock',
       );

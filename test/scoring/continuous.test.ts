@@ -174,7 +174,7 @@ describe('a bulk load going on (npm run demo:seed beside a running service)', ()
       (
         await sql<{ held: boolean }>(
           server.database,
-          `select count(*) > 0 as held from pg_locks where locktype = 'advisory' and mode = 'ShareLock' and granted`,
+          `select count(*) > 0 as held from pg_locks where locktype = 'advisory' and mode = 'ShareLock' and granted and database = (select oid from pg_database where datname = current_database())`,
         )
       )[0].held;
     await holdingRescoring(timingOut.toString(), async () => {
