@@ -5,7 +5,14 @@
 // aggregating the raw events would give, for any asOf (test/scoring/gather-metrics.test.ts checks
 // it against the reference).
 import { Db, json, query } from '../infra/sql';
-import { earlierWindowOffsets, SHORT_VISIT_DAYS, SILENCE_LOOKBACK_DAYS, TEAM_RHYTHM_DAYS, TEAM_RHYTHM_MAX_WINDOW_DAYS } from './model';
+import {
+  earlierWindowOffsets,
+  READ_AS_NONE_AFTER_USE,
+  SHORT_VISIT_DAYS,
+  SILENCE_LOOKBACK_DAYS,
+  TEAM_RHYTHM_DAYS,
+  TEAM_RHYTHM_MAX_WINDOW_DAYS,
+} from './model';
 import type { MetricRequest } from './model';
 
 const DAY_MS = 86_400_000;
@@ -427,6 +434,34 @@ function silenceWithoutRecentUse(asOfIso: string): string {
     where d.customer_id = c.id and d.day <= ('${asOfIso}'::timestamptz - interval '${SILENCE_LOOKBACK_DAYS} days')::date))`;
 }
 
+/**
+ * `value` for an account used at or before `since` (what `needed` asks: any event, one that names a
+ * user, one with a feature), null for the others. One index probe of the rollup, for an account
+ * with no activity after `since` only (the caller's test).
+ */
+function usedBefore(since: string, needed: 'events' | 'users' | 'features', value: number): string {
+  const before = `'${since}'::timestamptz`;
+  const day = {
+    events: `d.first_at <= ${before}`,
+    users: `d.team_last_at <= ${before}`,
+    features: `d.first_at <= ${before} and cardinality(d.features) > 0`,
+  };
+  const known = needed === 'events' ? 'a.last_at is not null or ' : '';
+  return `(select (${value})::float8 where ${known}exists (select 1 from engagement_day d where d.customer_id = c.id and ${day[needed]}))`;
+}
+
+/**
+ * A metric of READ_AS_NONE_AFTER_USE: 0 when its extent holds no activity for an account that used
+ * before it what the metric needs, else the metric as `outputFor` reads it.
+ */
+function readAsNoneAfterUse(r: MetricRequest, expression: string, asOf: number): string {
+  const needed = READ_AS_NONE_AFTER_USE.get(r.metric);
+  if (needed === undefined) return expression;
+  const since = new Date(asOf - engagementExtentDays(r) * DAY_MS).toISOString();
+  // Nothing in the extent, the metric itself reads null: no baseline.
+  return `case when a.last_at > '${since}'::timestamptz then ${expression} else ${usedBefore(since, needed, 0)} end`;
+}
+
 /** One output column per request, as SQL over the plan's aggregates. */
 function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): string {
   const w = checkedDays(r.windowDays);
@@ -455,9 +490,12 @@ function outputFor(plan: EngagementPlan, r: MetricRequest, asOfIso: string): str
     case 'distinct_features':
       return plan.distinctFeatures(w);
     case 'days_since_last_activity': {
-      const since = new Date(Date.parse(asOfIso) - w * DAY_MS).toISOString();
+      // Over the lookback (the scan reaches it); an account used only before it is silent at least that long.
+      const lookback = Math.max(w, SILENCE_LOOKBACK_DAYS);
+      const since = new Date(Date.parse(asOfIso) - lookback * DAY_MS).toISOString();
       const team = teamSilence(plan, w, asOfIso);
-      return `case when ${team.applies} then ${team.daysSince} when a.last_at > '${since}'::timestamptz then ${daysSince} end`;
+      return `case when ${team.applies} then ${team.daysSince} when a.last_at > '${since}'::timestamptz then ${daysSince}
+        else ${usedBefore(since, 'events', lookback)} end`;
     }
     case 'usage_trend': {
       const recent = plan.events(w);
@@ -837,7 +875,7 @@ export async function aggregateEngagement(
     r.metric === 'days_since_last_activity' ? Math.min(checkedDays(r.windowDays), TEAM_RHYTHM_MAX_WINDOW_DAYS) : engagementExtentDays(r);
   const extent = Math.max(1, ...requests.map(extentOf));
   const plan = new EngagementPlan(asOf, extent);
-  const outputs = requests.map((r) => `${outputFor(plan, r, asOfIso)} as "${r.key}"`);
+  const outputs = requests.map((r) => `${readAsNoneAfterUse(r, outputFor(plan, r, asOfIso), end)} as "${r.key}"`);
   plan.boundaries.add(end - extent * DAY_MS);
   const cuts = [...plan.boundaries].sort((a, b) => a - b);
   const sumStart = new Date(end - extent * DAY_MS).toISOString();

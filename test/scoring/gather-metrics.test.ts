@@ -19,6 +19,7 @@ import {
   metricKey,
   metricRequests,
   metricsFromActivity,
+  READ_AS_NONE_AFTER_USE,
   USAGE_METRICS,
 } from '../../src/scoring/model';
 import type { ActivityLog, MetricKind, MetricRequest } from '../../src/scoring/model';
@@ -1137,16 +1138,9 @@ describe("a team silent behind its integration, its rhythm counted up to its las
         const expected = metricsFromActivity({ engagementEvents: activity.get(id)! }, requests, asOf);
         for (const r of requests) {
           const value = gathered.get(id)!.metrics[r.key];
-          // The SQL may read days_since_last_activity as null when the last event is past its window
-          // (MetricKind): cust_calls_stopped's last call, once its team's silence is past the lookback.
-          // Not a team's silence, which it reads as long as the lookback.
-          const sinceLastEvent = (asOf.getTime() - lastActivityAt({ engagementEvents: activity.get(id)! }, asOf)!.getTime()) / DAY_MS;
-          const pastWindow =
-            r.metric === 'days_since_last_activity' &&
-            value === null &&
-            expected[r.key] === sinceLastEvent &&
-            sinceLastEvent > r.windowDays;
-          const want = pastWindow ? null : expected[r.key];
+          // days_since_last_activity past its window too (cust_calls_stopped's last call, once its
+          // team's silence is past the lookback): a silence, not missing.
+          const want = expected[r.key];
           expect([label, id, r.key, value == null ? value : Number(value.toFixed(9))]).toEqual([
             label,
             id,
@@ -1215,6 +1209,62 @@ it('reads a silence past the lookback as the lookback, and an account never used
       const want = expected.get(id)!;
       expect([id, r.key, reference[r.key]]).toEqual([id, r.key, want]);
       expect([id, r.key, gathered.get(id)!.metrics[r.key]]).toEqual([id, r.key, want === null ? null : expect.closeTo(want, 9)]);
+    }
+  }
+});
+
+it('reads a silence longer than a metric reads as a silence, not missing: the days since the last use, and none of the usual use, as the reference does', async () => {
+  // Daily for 40 days until 100 days back: by people with features, by people without, by an
+  // integration alone; and an account never used.
+  const ids = ['cust_lapsed_features', 'cust_lapsed_team', 'cust_lapsed_calls', 'cust_lapsed_never'];
+  for (const id of ids) {
+    await upsertCustomer(orm.em.fork() as Db, null, { id, name: id }, { mayReadStored: true });
+    activity.set(id, []);
+  }
+  const daily = (id: string, userId: string | null, feature: string | null) =>
+    Array.from({ length: 40 }, (_, d) => ({
+      customerId: id,
+      eventType: 'login',
+      userId,
+      feature,
+      occurredAt: new Date(ANCHOR - (100 + d) * DAY_MS),
+    }));
+  await store([
+    ...daily('cust_lapsed_features', 'u1', 'reports'),
+    ...daily('cust_lapsed_team', 'u1', null),
+    ...daily('cust_lapsed_calls', null, null),
+  ]);
+  const silent = (metric: MetricKind) => READ_AS_NONE_AFTER_USE.has(metric) || metric === 'days_since_last_activity';
+  const requests = REQUESTS.filter((r) => silent(r.metric));
+  for (const days of [10, 100, 170, 200]) {
+    const asOf = new Date(ANCHOR - 100 * DAY_MS + days * DAY_MS);
+    const gathered = await gatherMetrics(orm.em.fork() as Db, ids, asOf, requests, LOOKBACK_DAYS);
+    for (const id of ids) {
+      const reference = metricsFromActivity({ engagementEvents: activity.get(id)! }, requests, asOf);
+      for (const r of requests) {
+        const value = gathered.get(id)!.metrics[r.key];
+        expect([days, id, r.key, value]).toEqual([
+          days,
+          id,
+          r.key,
+          reference[r.key] === null ? null : expect.closeTo(reference[r.key]!, 9),
+        ]);
+      }
+    }
+    // Past every extent: days since the last use up to the lookback, none of the usual use, of users
+    // or features for an account that had them.
+    if (days < 170) continue;
+    for (const r of requests) {
+      const read = (id: string) => metricsFromActivity({ engagementEvents: activity.get(id)! }, [r], asOf)[r.key];
+      const sinceLastUse = r.metric === 'days_since_last_activity' ? Math.min(days, 180) : 0;
+      const needs = READ_AS_NONE_AFTER_USE.get(r.metric);
+      expect([days, r.key, read('cust_lapsed_features'), read('cust_lapsed_never')]).toEqual([days, r.key, sinceLastUse, null]);
+      expect([days, r.key, read('cust_lapsed_team')]).toEqual([days, r.key, needs === 'features' ? null : sinceLastUse]);
+      expect([days, r.key, read('cust_lapsed_calls')]).toEqual([
+        days,
+        r.key,
+        needs === 'features' || needs === 'users' ? null : sinceLastUse,
+      ]);
     }
   }
 });

@@ -9,6 +9,7 @@ import {
   LATE_FOR_ANYONE_DAYS,
   LATENESS_HISTORY_DAYS,
   SHORT_VISIT_DAYS,
+  READ_AS_NONE_AFTER_USE,
   SILENCE_LOOKBACK_DAYS,
   TEAM_RHYTHM_DAYS,
   TEAM_RHYTHM_MAX_WINDOW_DAYS,
@@ -418,7 +419,8 @@ const WINDOW_METRICS: Partial<Record<MetricKind, (w: MetricWindow) => number | n
       const t = e.occurredAt.getTime();
       if (t <= end && t > last) last = t;
     }
-    return last === Number.NEGATIVE_INFINITY ? null : (end - last) / DAY_MS;
+    // Past the lookback, silent at least that long: the SQL reads no further back.
+    return last === Number.NEGATIVE_INFINITY ? null : Math.min((end - last) / DAY_MS, Math.max(w.windowDays, SILENCE_LOOKBACK_DAYS));
   },
   usage_trend: ({ events, start, end, windowDays }) => {
     const recent = events.filter((e) => within(e.occurredAt, start, end)).length;
@@ -549,14 +551,31 @@ function metricValue(activity: ActivityLog, metric: MetricKind, windowDays: numb
   });
 }
 
+/**
+ * 0 for a metric of READ_AS_NONE_AFTER_USE whose extent holds no engagement event, of an account
+ * that used before it what the metric needs; null otherwise (the metric's own reading stands).
+ */
+function noneAfterUse(activity: ActivityLog, request: MetricRequest, asOf: Date): 0 | null {
+  const usedBefore = READ_AS_NONE_AFTER_USE.get(request.metric);
+  if (usedBefore === undefined) return null;
+  const end = asOf.getTime();
+  const extentDays = request.metric === 'usage_trend' ? 2 * request.windowDays : Math.max(request.windowDays, request.baselineDays ?? 0);
+  const extentStart = end - extentDays * DAY_MS;
+  const upToEnd = activity.engagementEvents.filter((e) => e.occurredAt.getTime() <= end);
+  if (upToEnd.some((e) => e.occurredAt.getTime() > extentStart)) return null;
+  const needed = (e: Events[number]) => usedBefore === 'events' || (usedBefore === 'users' ? e.userId != null : e.feature != null);
+  return upToEnd.some(needed) ? 0 : null;
+}
+
 /** Computes every requested metric for one customer as of `asOf`, keyed by metric key. */
 export function metricsFromActivity(activity: ActivityLog, requests: readonly MetricRequest[], asOf: Date): MetricValues {
   const values: MetricValues = {};
   for (const request of requests) {
     values[request.key] =
-      request.baselineDays === undefined
+      (request.baselineDays === undefined
         ? metricValue(activity, request.metric, request.windowDays, asOf)
-        : relativeMetricValue(activity, request.metric, request.windowDays, request.baselineDays, asOf);
+        : relativeMetricValue(activity, request.metric, request.windowDays, request.baselineDays, asOf)) ??
+      noneAfterUse(activity, request, asOf);
   }
   return values;
 }

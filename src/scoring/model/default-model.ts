@@ -257,7 +257,8 @@ export const CLASSIC_SCORING_MODEL: ScoringModelConfig = deepFreeze({
           // ramp made accounts back from a holiday bounce between tiers as the windows slid over weekends.
           normaliser: { kind: 'ratio' },
           weight: 10,
-          // No events in 60 days: the trend is undefined, the other engagement signals already say 0.
+          // Never used: the trend is undefined, the other engagement signals already say 0. Silent for
+          // both windows after use: none of the usual use (READ_AS_NONE_AFTER_USE), 0.
           missing: { policy: 'exclude' },
         },
         {
@@ -351,7 +352,9 @@ function teamDaysAtLeast(windowDays: number, threshold: number) {
 }
 
 /**
- * A condition on the days since the account's last use, read over 60 days: its last event, or, for an
+ * A condition on the days since the account's last use, over 60 days as the other silence
+ * conditions; a longer silence reads as long as it is, up to the lookback (SILENCE_LOOKBACK_DAYS), so
+ * the conditions and flags on it hold while it lasts: its last event, or, for an
  * account with a team rhythm whose integration called after its team's last event, its team's last
  * event (days_since_last_activity).
  */
@@ -1067,7 +1070,8 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
     // both hold, not instead: an exclusion on long_silence's reading (the usual gap, which steps back
     // and forth as the window slides) handed the account from one flag to the other and back, its
     // score rising and falling as the silence went on; days since the last use only grow.
-    // Read over 60 days as the other silence conditions: past them the lifecycle has churned the account.
+    // Kept past 60 days, as long as the silence lasts: days since the last use read a longer silence as
+    // it is (daysSinceLastUse), and the score of an account silent for longer never climbs back.
     // And for two usual gaps or more (MISSED_TWO_VISITS, asked only to raise the flag): 45 days are one
     // and a half of a monthly account's gaps, a visit skipped, and an outside population's monthly
     // accounts that skipped one and came back were flagged as lapsing (bench/README.md, session 64).

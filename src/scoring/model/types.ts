@@ -12,13 +12,16 @@
  *   the account's people came, an integration's calls apart.
  * - `distinct_features`: distinct non-null `feature` values among engagement events in the window.
  * - `days_since_last_activity`: fractional days from the last engagement event at or before asOf to
- *   asOf; null when there is none. The window does not change the value; the SQL layer may use it
- *   as a lookback bound (null beyond it), which the default model treats the same as "never". An
+ *   asOf, read over the last L = max(W, SILENCE_LOOKBACK_DAYS) days: an account used only before
+ *   them reads L (silent at least that long); null for an account never used. A silence longer than
+ *   the window is that long, not missing: read as missing past the window (until session 65), a
+ *   silence lifted the flags on it (`lapsing`) and the score climbed back as it went on. An
  *   account with a team rhythm whose last event names no user reads its team's last event instead,
  *   as `silence_vs_cadence` does (below): a team silent behind an integration is silent, also past
  *   the window (up to SILENCE_LOOKBACK_DAYS).
  * - `usage_trend`: engagement events in the window / events in the window of the same length
- *   before it, capped at 2; null when both are 0; 2 when only the earlier one is 0.
+ *   before it, capped at 2; null when both are 0 (0 for an account used before them:
+ *   READ_AS_NONE_AFTER_USE); 2 when only the earlier one is 0.
  * - `users_added`: engagement events with eventType `user_added` in the window.
  * - `payment_success_rate`: 1 − FAILED/all payments (by `occurredAt`) in the window; null without payments.
  * - `late_payments`: FAILED payments (by `occurredAt`) in the window.
@@ -34,7 +37,8 @@
  * contains it: the account's usual level, recent days included, so a baseline never reads further
  * back than B days. An account in use for fewer than B days (since the UTC start of its first day
  * with an engagement event) has a baseline of those days instead in the `_trend` metrics: the days
- * before it began are no part of its usual level.
+ * before it began are no part of its usual level. Those of READ_AS_NONE_AFTER_USE read 0, not null,
+ * for an account silent through the whole baseline after using the product: none of its usual use.
  * - `active_days_trend`: (active days in the recent window / W) ÷ (active days in the baseline / B),
  *   capped at 2; null when the baseline has no active day (nothing to compare with).
  * - `events_trend`: the same with engagement event counts.
@@ -179,6 +183,27 @@
  * in its window.
  */
 export const SILENCE_LOOKBACK_DAYS = 180;
+
+/**
+ * The metrics of an account's recent use against its usual use that read 0 (none of it) for an
+ * account silent through their whole extent (the baseline; both windows of `usage_trend`) that was
+ * used before it, as they read once the recent window is empty and the baseline is not: a silence
+ * longer than the baseline is a silence, not an account without data. Read as missing (until
+ * session 65), a silence past the baseline lowered the score's coverage below `minCoverage`, and
+ * lifted the red flags raised on these metrics before it. By what the account must have used
+ * before: any event, an event that names a user (the metrics of its team's size), or a feature.
+ */
+export const READ_AS_NONE_AFTER_USE: ReadonlyMap<MetricKind, 'events' | 'users' | 'features'> = new Map([
+  ['usage_trend', 'events'],
+  ['active_days_trend', 'events'],
+  ['events_trend', 'events'],
+  ['team_active_days_trend', 'events'],
+  ['active_days_vs_prior', 'events'],
+  ['events_vs_prior', 'events'],
+  ['active_users_trend', 'users'],
+  ['active_users_vs_usual', 'users'],
+  ['feature_breadth_trend', 'features'],
+]);
 
 /**
  * The team days (days with an event that names a user) in the window's length ending at the team's

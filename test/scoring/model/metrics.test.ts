@@ -243,7 +243,9 @@ describe('metricsFromActivity (the reference for the SQL aggregates)', () => {
     expect(metric({ engagementEvents: [...recent(30), ...earlier(10)] }, 'usage_trend')).toBe(2);
     expect(metric({ engagementEvents: recent(3) }, 'usage_trend')).toBe(2);
     expect(metric({ engagementEvents: earlier(3) }, 'usage_trend')).toBe(0);
-    expect(metric({ engagementEvents: [event(61)] }, 'usage_trend')).toBeNull();
+    // Used before both windows: silent through them, none of its usual use (READ_AS_NONE_AFTER_USE).
+    expect(metric({ engagementEvents: [event(61)] }, 'usage_trend')).toBe(0);
+    expect(metric({ engagementEvents: [] }, 'usage_trend')).toBeNull();
   });
 
   it('counts users added', () => {
