@@ -6,7 +6,7 @@
 import http from 'node:http';
 import { Client } from 'pg';
 import { bearer, createKey, GraphQLSocket, post, waitUntil } from '../helpers/auth';
-import { sql } from '../helpers/database';
+import { holdTableLock, sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 
 let server: TestServer;
@@ -25,14 +25,7 @@ afterAll(() => server?.stop());
 async function lockTable(table: string): Promise<{ release(): Promise<void> }> {
   const holder = new Client({ connectionString: server.database.url });
   await holder.connect();
-  await holder.query('begin');
-  await holder.query(`lock table ${table} in access exclusive mode`);
-  return {
-    async release() {
-      await holder.query('commit');
-      await holder.end();
-    },
-  };
+  return holdTableLock(holder, table);
 }
 
 /** A key of `scopes`, verified once by the server (so its requests are admitted at once). */

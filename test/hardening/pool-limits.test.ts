@@ -9,7 +9,7 @@
 import net from 'node:net';
 import { Client } from 'pg';
 import { createKey, GraphQLSocket, post, waitUntil } from '../helpers/auth';
-import { sql } from '../helpers/database';
+import { holdTableLock, sql } from '../helpers/database';
 import { startTestServer, TestServer } from '../helpers/server';
 
 const FULL_RUN_LOCK = 'healthgraph.full-scoring-run';
@@ -26,15 +26,7 @@ async function testSession(server: TestServer): Promise<Client> {
  * so every statement that reads or writes it waits; `release()` commits and closes that session.
  */
 async function lockEngagementEvents(server: TestServer, table = 'engagement_event'): Promise<{ release(): Promise<void> }> {
-  const holder = await testSession(server);
-  await holder.query('begin');
-  await holder.query(`lock table ${table} in access exclusive mode`);
-  return {
-    async release() {
-      await holder.query('commit');
-      await holder.end();
-    },
-  };
+  return holdTableLock(await testSession(server), table);
 }
 
 /** The server's sessions on its database waiting for a lock (`advisory`, or `relation` for a table). */

@@ -46,3 +46,18 @@ export async function createTestDatabase(label = 'test'): Promise<TestDatabase> 
     drop: () => admin((client) => client.query(`drop database if exists "${name}" with (force)`)).then(() => undefined),
   };
 }
+
+/**
+ * Holds `table` locked (ACCESS EXCLUSIVE) in a transaction of `holder`, a connected session of the
+ * test's own, so every statement that reads or writes it waits; `release()` commits and ends that session.
+ */
+export async function holdTableLock(holder: Client, table: string): Promise<{ release(): Promise<void> }> {
+  await holder.query('begin');
+  await holder.query(`lock table ${table} in access exclusive mode`);
+  return {
+    async release() {
+      await holder.query('commit');
+      await holder.end();
+    },
+  };
+}

@@ -827,6 +827,30 @@ it('leaves an invoice with no failed charge two months past due before counting 
   }
 });
 
+/**
+ * Expects `contraction` over 90 and 30 days, as gathered from the database and as the reference reads
+ * `activity` (a history of plans, no events), at each `[days back, over 90 days, over 30 days]`.
+ */
+async function expectContraction(
+  id: string,
+  activity: Pick<ActivityLog, 'planChanges' | 'seats' | 'signedUpAt'>,
+  cases: ReadonlyArray<readonly [number, number, number]>,
+): Promise<void> {
+  const requests: MetricRequest[] = [90, 30].map((windowDays) => ({ metric: 'contraction', windowDays, key: `contraction_${windowDays}` }));
+  for (const [days, over90, over30] of cases) {
+    const asOf = new Date(ANCHOR - days * DAY_MS);
+    const gathered = (await gatherMetrics(orm.em.fork() as Db, [id], asOf, requests, LOOKBACK_DAYS)).get(id)!.metrics;
+    const reference = metricsFromActivity({ engagementEvents: [], ...activity }, requests, asOf);
+    for (const [key, want] of [
+      ['contraction_90', over90],
+      ['contraction_30', over30],
+    ] as const) {
+      expect([days, key, gathered[key]]).toEqual([days, key, expect.closeTo(want, 9)]);
+      expect([days, key, reference[key]]).toEqual([days, key, expect.closeTo(want, 9)]);
+    }
+  }
+}
+
 it('reads no plan before the sign-up in contraction, as the reference does: a sign-up moved later starts with the plan then in effect', async () => {
   const db = () => orm.em.fork() as Db;
   const daysBack = (days: number) => new Date(ANCHOR - days * DAY_MS);
@@ -852,23 +876,11 @@ it('reads no plan before the sign-up in contraction, as the reference does: a si
     { changedAt: daysBack(50), arrCents: 100_000, seats: 2 },
     { changedAt: daysBack(20), arrCents: 80_000, seats: 2 },
   ];
-  const requests: MetricRequest[] = [90, 30].map((windowDays) => ({ metric: 'contraction', windowDays, key: `contraction_${windowDays}` }));
   // [days back, over 90 days, over 30 days]: from the sign-up, the plan of 100,000 cut to 80,000.
-  for (const [days, over90, over30] of [
+  await expectContraction(id, { planChanges, seats: 2, signedUpAt: daysBack(40) }, [
     [30, 0, 0],
     [10, 0.2, 0.2],
-  ]) {
-    const asOf = daysBack(days);
-    const gathered = (await gatherMetrics(db(), [id], asOf, requests, LOOKBACK_DAYS)).get(id)!.metrics;
-    const reference = metricsFromActivity({ engagementEvents: [], planChanges, seats: 2, signedUpAt: daysBack(40) }, requests, asOf);
-    for (const [key, want] of [
-      ['contraction_90', over90],
-      ['contraction_30', over30],
-    ] as const) {
-      expect([days, key, gathered[key]]).toEqual([days, key, expect.closeTo(want, 9)]);
-      expect([days, key, reference[key]]).toEqual([days, key, expect.closeTo(want, 9)]);
-    }
-  }
+  ]);
 });
 
 it('reads a late plan change recorded between the entries in contraction, as the reference does from the history in the order recorded', async () => {
@@ -899,24 +911,12 @@ it('reads a late plan change recorded between the entries in contraction, as the
     [id],
   );
   expect(customer).toEqual({ arrCents: '100000', seats: 2 });
-  const requests: MetricRequest[] = [90, 30].map((windowDays) => ({ metric: 'contraction', windowDays, key: `contraction_${windowDays}` }));
   // [days back, over 90 days, over 30 days].
-  for (const [days, over90, over30] of [
+  await expectContraction(id, { planChanges, seats: 2, signedUpAt: daysBack(100) }, [
     [60, 0.75, 0.75],
     [30, 0.5, 0.5],
     [10, 0.9, 0.8],
-  ]) {
-    const asOf = daysBack(days);
-    const gathered = (await gatherMetrics(db(), [id], asOf, requests, LOOKBACK_DAYS)).get(id)!.metrics;
-    const reference = metricsFromActivity({ engagementEvents: [], planChanges, seats: 2, signedUpAt: daysBack(100) }, requests, asOf);
-    for (const [key, want] of [
-      ['contraction_90', over90],
-      ['contraction_30', over30],
-    ] as const) {
-      expect([days, key, gathered[key]]).toEqual([days, key, expect.closeTo(want, 9)]);
-      expect([days, key, reference[key]]).toEqual([days, key, expect.closeTo(want, 9)]);
-    }
-  }
+  ]);
 });
 
 it('counts a failed invoice once however often it was retried, paid later read as failed before then, as the reference does', async () => {
