@@ -40,7 +40,9 @@ async function jobCount(): Promise<number> {
 }
 
 beforeAll(async () => {
-  server = await startTestServer({ label: 'webhooks', env: DELIVERY_TEST_ENV });
+  // An attempt the receiver holds open must not time out (and be retried) while a test looks at it,
+  // however slow a loaded machine is: none here is about the attempt's timeout.
+  server = await startTestServer({ label: 'webhooks', env: { ...DELIVERY_TEST_ENV, DELIVERY_TIMEOUT_MS: '20000' } });
   receiver = await startReceiver(SIGNING_SECRET);
   const created = await ok(server, CREATE, {
     input: {
