@@ -240,7 +240,8 @@ export const CLASSIC_SCORING_MODEL: ScoringModelConfig = deepFreeze({
         {
           name: 'last_activity_recency',
           metric: 'days_since_last_activity',
-          // Only a lookback bound for the SQL; past it the activity is as stale as "never".
+          // The silence is read however long it is (to the 180-day lookback); past 7 days this signal
+          // reads 0 whatever the window, so the window only bounds what the SQL scans for it.
           windowDays: 90,
           // A weekend (≤ 3 days, Friday evening to Monday morning is 2.7) costs nothing; a week of
           // silence costs all of it. This is the signal that catches a silent account within 7 days:
