@@ -437,7 +437,9 @@ function silenceWithoutRecentUse(asOfIso: string): string {
 /**
  * `value` for an account used at or before `since` (what `needed` asks: any event, one that names a
  * user, one with a feature), null for the others. One index probe of the rollup, for an account
- * with no activity after `since` only (the caller's test).
+ * with no activity after `since` only (the caller's test), bounded to the days up to `since`'s: an
+ * account whose days never held what is asked (an integration's calls name no user) would otherwise
+ * have every day it has read at each scoring.
  */
 function usedBefore(since: string, needed: 'events' | 'users' | 'features', value: number): string {
   const before = `'${since}'::timestamptz`;
@@ -447,7 +449,8 @@ function usedBefore(since: string, needed: 'events' | 'users' | 'features', valu
     features: `d.first_at <= ${before} and cardinality(d.features) > 0`,
   };
   const known = needed === 'events' ? 'a.last_at is not null or ' : '';
-  return `(select (${value})::float8 where ${known}exists (select 1 from engagement_day d where d.customer_id = c.id and ${day[needed]}))`;
+  return `(select (${value})::float8 where ${known}exists (
+    select 1 from engagement_day d where d.customer_id = c.id and d.day <= ${before}::date and ${day[needed]}))`;
 }
 
 /**
