@@ -85,7 +85,7 @@ export class PenaltyScore {
 
   @Field({
     description:
-      "Whether it cost points: its metric crossed the threshold and every condition in the penalty's `onlyWhen` held (a condition can hold it back while the metric alone is past the threshold).",
+      "Whether it cost points: its metric crossed the threshold and every condition in the penalty's `onlyWhen` held (a condition can hold it back while the metric alone is past the threshold), or its metric reached the penalty's `unconditionalThreshold`, from which it applies whatever its conditions.",
   })
   applied!: boolean;
 

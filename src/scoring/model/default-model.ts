@@ -240,8 +240,9 @@ export const CLASSIC_SCORING_MODEL: ScoringModelConfig = deepFreeze({
         {
           name: 'last_activity_recency',
           metric: 'days_since_last_activity',
-          // The silence is read however long it is (to the 180-day lookback); past 7 days this signal
-          // reads 0 whatever the window, so the window only bounds what the SQL scans for it.
+          // The silence is read however long it is (to the 180-day lookback, or the window where it is
+          // longer); past 7 days this signal reads 0 whatever the window, so a window shorter than the
+          // lookback changes nothing, neither the value nor what the SQL scans for it.
           windowDays: 90,
           // A weekend (≤ 3 days, Friday evening to Monday morning is 2.7) costs nothing; a week of
           // silence costs all of it. This is the signal that catches a silent account within 7 days:
@@ -1062,8 +1063,8 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       points: 20,
       onlyWhen: [{ metric: 'nps_angry_answers', windowDays: 60, direction: 'at_least', threshold: 2 }],
     },
-    // Silent for 45 days, three quarters of the churn window (lifecycle.churnWindowDays, 60), whatever
-    // the account's rhythm: fourteen usual gaps of a weekly account are 98 days and of a monthly one
+    // Silent for 45 days, three quarters of the churn window (lifecycle.churnWindowDays, 60), for an
+    // account of any rhythm short of a month (below): fourteen usual gaps of a weekly account are 98 days and of a monthly one
     // more than a year, so long_silence never came before the lifecycle wrote them off as churned,
     // and they went from "monitor" (or "healthy") straight to churned, never on the worklist. An
     // account the lifecycle churns in two weeks (or whose team has been away as long behind an
