@@ -353,9 +353,14 @@ export class ScoringResolver {
   })
   healthTierChanged(
     @Root() change: TierChange,
-    @Arg('customerId', () => ID, { nullable: true }) _customerId: string | null,
-    @Arg('tiers', () => [String], { nullable: true }) _tiers: string[] | null,
-    @Arg('direction', () => TierDirection, { nullable: true }) _direction: TierDirection | null,
+    @Arg('customerId', () => ID, { nullable: true, description: "Only this customer's tier changes." }) _customerId: string | null,
+    @Arg('tiers', () => [String], {
+      nullable: true,
+      description: 'Only changes into one of these tiers (`toTier`): a change out of one of them into another is not sent.',
+    })
+    _tiers: string[] | null,
+    @Arg('direction', () => TierDirection, { nullable: true, description: 'Only changes in this direction (WORSENED, IMPROVED or NEW).' })
+    _direction: TierDirection | null,
   ): TierChange {
     return change;
   }
@@ -367,7 +372,7 @@ export class ScoringResolver {
   })
   outreachLogged(
     @Root() action: OutreachAction,
-    @Arg('customerId', () => ID, { nullable: true }) _customerId: string | null,
+    @Arg('customerId', () => ID, { nullable: true, description: "Only this customer's outreach actions." }) _customerId: string | null,
   ): OutreachAction {
     return action;
   }
@@ -377,7 +382,11 @@ export class ScoringResolver {
     description: 'New scores of one customer, or of every customer scored outside full runs.',
     topics: ({ args }) => topics.scoreUpdated(subscribedCustomer(args)),
   })
-  healthScoreUpdated(@Root() score: HealthScore, @Arg('customerId', () => ID, { nullable: true }) _customerId: string | null): HealthScore {
+  healthScoreUpdated(
+    @Root() score: HealthScore,
+    @Arg('customerId', () => ID, { nullable: true, description: "Every new score of this customer, full runs' included." })
+    _customerId: string | null,
+  ): HealthScore {
     return score;
   }
 }

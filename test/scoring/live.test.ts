@@ -34,6 +34,16 @@ const DAY = 86_400_000;
  * unpaid, with an urgent ticket open: it scores critical, so its first scoring runs a playbook.
  */
 async function troubledCustomerScored(id: string): Promise<void> {
+  await establishedCustomer(id);
+  await invoicesFailed(id);
+  await writer.request(
+    `mutation { recordSupportTicket(input: { customerId: "${id}", externalId: "T-1", severity: URGENT, status: OPEN }) { id } }`,
+  );
+  await writer.gql(RefreshHealthScoreDocument, { customerId: id });
+}
+
+/** Four months of daily use by three people, billed nothing yet: scored, it is healthy. */
+async function establishedCustomer(id: string): Promise<void> {
   const now = Date.now();
   await writer.gql(UpsertCustomerDocument, { input: { id, name: id, signedUpAt: new Date(now - 120 * DAY).toISOString(), seats: 5 } });
   const events = Array.from({ length: 100 }, (_, day) => ({
@@ -43,6 +53,11 @@ async function troubledCustomerScored(id: string): Promise<void> {
     occurredAt: new Date(now - (day + 1) * DAY + 3_600_000).toISOString(),
   }));
   await writer.request('mutation ($events: [EngagementEventInput!]!) { trackEngagementBatch(events: $events) { accepted } }', { events });
+}
+
+/** Its last three invoices failed and went unpaid. */
+async function invoicesFailed(id: string): Promise<void> {
+  const now = Date.now();
   for (const daysAgo of [85, 55, 25]) {
     const dueAt = new Date(now - daysAgo * DAY).toISOString();
     await writer.request(
@@ -50,10 +65,6 @@ async function troubledCustomerScored(id: string): Promise<void> {
       { dueAt },
     );
   }
-  await writer.request(
-    `mutation { recordSupportTicket(input: { customerId: "${id}", externalId: "T-1", severity: URGENT, status: OPEN }) { id } }`,
-  );
-  await writer.gql(RefreshHealthScoreDocument, { customerId: id });
 }
 
 beforeAll(async () => {
@@ -138,6 +149,23 @@ it("filters a customer's changes by new tier, and merges the channels of several
   expect(healthy.events).toHaveLength(1);
   expect(either.events).toHaveLength(2);
   for (const s of [notHealthy, healthy, either]) await s.close();
+});
+
+it('sends a subscriber to some tiers the changes into them, not those out of them', async () => {
+  const id = 'cust_live_leaves';
+  await establishedCustomer(id);
+  await writer.gql(RefreshHealthScoreDocument, { customerId: id });
+  const leftHealthy = await subscribe(client, OnTierChangedDocument, { tiers: ['healthy'] });
+  const itsHealthy = await subscribe(client, OnTierChangedDocument, { customerId: id, tiers: ['healthy'] });
+  const itsCritical = await subscribe(client, OnTierChangedDocument, { customerId: id, tiers: ['critical'] });
+  await invoicesFailed(id);
+  await writer.gql(RefreshHealthScoreDocument, { customerId: id });
+  const [event] = await itsCritical.waitFor(1);
+  expect(event.healthTierChanged).toMatchObject({ customerId: id, fromTier: 'healthy', toTier: 'critical', direction: 'WORSENED' });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(itsHealthy.events).toHaveLength(0);
+  expect(leftHealthy.events.filter((e) => e.healthTierChanged.customerId === id)).toHaveLength(0);
+  for (const s of [leftHealthy, itsHealthy, itsCritical]) await s.close();
 });
 
 it('gives a customer id holding a colon its own channel: "a:NEW" hears nothing of customer a\'s NEW changes', async () => {
