@@ -524,12 +524,16 @@ const FEWER_THAN_EVER_LATELY = {
 const NOT_BUSIER = { metric: 'events_trend', windowDays: 14, baselineDays: 60, direction: 'below', threshold: 1.3 } as const;
 
 /**
- * The condition of `feature_contraction` on the fortnight holding the team's use, not only an
- * integration's: its people in use on 4 or more of its days. An account run by its integration,
- * whose calls name no user and touch the one feature they sync, has its admin look in on a day or
- * three a fortnight; a fortnight with one such day shows a few of the features of the 60 days, and
- * the sync's days pass ENOUGH_FEATURE_USE for it (bench/README.md, session 64). A team that narrows
- * its use keeps coming while it does.
+ * The condition of `feature_contraction` and `team_shrinking` on the fortnight holding the team's
+ * use, not only an integration's or a glance: its people in use on 4 or more of its days (asked only
+ * to raise the flag). An account run by its integration, whose calls name no user and touch the one
+ * feature they sync, has its admin look in on a day or three a fortnight; a fortnight with one such
+ * day shows a few of the features and people of the 60 days, and the sync's days pass
+ * ENOUGH_FEATURE_USE for it (bench/README.md, session 64). A team that meets at the month's end, or
+ * works in bursts, has one person look in between: a fortnight of two such days shows a third of
+ * it, while its thin earlier fortnights were empty ones, which FEWER_THAN_EVER_LATELY does not count
+ * (bench/README.md, session 66: an outside population's month-end and integration-run accounts). A
+ * team that narrows its use, or whose champion stays, keeps coming while it does.
  */
 const TEAM_IN_THE_FORTNIGHT = { metric: 'team_active_days', windowDays: 14, direction: 'at_least', threshold: 4, startOnly: true } as const;
 
@@ -559,16 +563,26 @@ const TEAM_CAME_REGULARLY = {
 } as const;
 
 /**
- * The condition of `contraction_penalty` on the cut reaching seats people use: the last 30 days'
- * users 90 % or more of the seats now in effect (or no seats to count: the cut alone). A customer
- * that cuts the seats nobody used pays for what it uses; on two outside populations, such cuts with
- * use unchanged were put at risk for the three months the cut stays in the window (bench/README.md,
- * session 52). A cut below the people who use the product is a team being let go. The cost: a
- * declining account that cuts its unused seats is left to the usage flags; a second flag for it (the
- * cut with the account's events falling) would count one cut twice for an account with no seats to
- * count, since a condition whose metric is missing holds.
+ * The condition of `contraction_penalty` on the cut reaching seats people use: more people in the
+ * last 30 days than the seats now in effect (users ÷ seats at least 1.01: one more than the seats up
+ * to a hundred of them; or no seats to count: the cut alone). A customer that cuts the seats nobody
+ * used pays for what it uses; on two outside populations, such cuts with use unchanged were put at
+ * risk for the three months the cut stays in the window (bench/README.md, session 52), and until
+ * session 66 so were cuts down to a few seats above the people using them (90 % or more of them in
+ * use, which a customer paying for what it uses reaches: an outside population's three such cuts).
+ * A cut below the people who use the product is a team being let go. Asked only to raise the flag:
+ * the people who lost their seats leave the 30 days a month after the cut, and the cut stays in
+ * `contraction`'s 90. The cost: a declining account that cuts its unused seats is left to the usage
+ * flags; a second flag for it (the cut with the account's events falling) would count one cut twice
+ * for an account with no seats to count, since a condition whose metric is missing holds.
  */
-const CUT_INTO_SEATS_IN_USE = { metric: 'seat_utilisation', windowDays: 30, direction: 'at_least', threshold: 0.9 } as const;
+const CUT_INTO_SEATS_IN_USE = {
+  metric: 'seat_utilisation',
+  windowDays: 30,
+  direction: 'at_least',
+  threshold: 1.01,
+  startOnly: true,
+} as const;
 
 /**
  * How far back the unpaid-invoice signal and flag look for invoices due: a year, so an invoice still
@@ -787,7 +801,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       // (bench/README.md, session 36): a team whose size comes and goes, or that hands its work to an
       // integration, is not a team that left.
       points: 45,
-      onlyWhen: [WHILE_IN_USE, FEWER_THAN_EVER_LATELY, NOT_BUSIER],
+      onlyWhen: [WHILE_IN_USE, FEWER_THAN_EVER_LATELY, NOT_BUSIER, TEAM_IN_THE_FORTNIGHT],
     },
     // team_shrinking read over the last week, until the fortnight reads as it: a team whose people leave
     // over a week or two is still seen whole in a fortnight until its last leaver's last day is two

@@ -202,9 +202,9 @@ describe('the default model on one pattern at a time', () => {
   });
 
   it('puts it at risk on a contraction alone when the cut reaches seats its people use, and leaves it healthy on a cut of a tenth', () => {
-    // Its last 30 days' users fill the seats left: the cut let people go.
-    expect(scoreWith({ contraction: 1 / 3, seat_utilisation: 1 })).toEqual({ score: 49, tier: 'at_risk' });
-    expect(scoreWith({ contraction: 0.1, seat_utilisation: 1 })).toEqual({ score: 96, tier: 'healthy' });
+    // Its last 30 days' users outnumber the seats left: the cut let people go.
+    expect(scoreWith({ contraction: 1 / 3, seat_utilisation: 1.2 })).toEqual({ score: 49, tier: 'at_risk' });
+    expect(scoreWith({ contraction: 0.1, seat_utilisation: 1.2 })).toEqual({ score: 96, tier: 'healthy' });
     // No seats to count (an account without seats, or whose events name no user): the cut alone.
     expect(scoreWith({ contraction: 1 / 3, seat_utilisation: null })).toEqual({ score: 49, tier: 'at_risk' });
   });
@@ -213,6 +213,9 @@ describe('the default model on one pattern at a time', () => {
     // STEADY_BUSY uses 60 % of its seats: a cut by a third leaves some unused.
     expect(scoreWith({ contraction: 1 / 3 })).toEqual({ score: 94, tier: 'healthy' });
     expect(scoreWith({ contraction: 1 / 3, seat_utilisation: 0.85 })).toEqual({ score: 94, tier: 'healthy' });
+    // Down to a few seats above its people, or to as many as they are: it pays for what it uses.
+    expect(scoreWith({ contraction: 1 / 3, seat_utilisation: 0.95 })).toEqual({ score: 94, tier: 'healthy' });
+    expect(scoreWith({ contraction: 1 / 3, seat_utilisation: 1 })).toEqual({ score: 94, tier: 'healthy' });
   });
 
   it('puts it at risk when its team shrinks to a quarter while it stays as active as before', () => {
