@@ -332,30 +332,28 @@ export function readsPreviousFlags(model: ScoringModelConfig): boolean {
   return (model.penaltyHysteresis ?? 0) > 0 || model.penalties.some((p) => p.onlyWhen?.some((c) => c.startOnly === true));
 }
 
-/** A penalty's definition as text, its keys sorted: jsonb keeps a stored model's keys in an order of its own. */
-function penaltyDefinition(penalty: PenaltyConfig): string {
-  return JSON.stringify(penalty, (_key, value: unknown) =>
-    value && typeof value === 'object' && !Array.isArray(value)
-      ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : value,
+/** A definition (a penalty's, a condition's) as text, its keys sorted: jsonb keeps a stored model's keys in an order of its own. */
+function definition(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : inner,
   );
 }
 
 /**
- * `penalty` without the `startOnly` of the conditions `earlier` asked at every scoring: a flag that
- * applied under `earlier` would apply under `penalty` too (it is raised alike and kept at least as
- * long), so such a change alone does not make it a new flag.
+ * Whether a flag that applied under `earlier` applies under `penalty` too: the same flag (metric,
+ * window, threshold, points…, or a new way past its conditions: withoutNewUnconditionalThreshold),
+ * whose conditions asked at every scoring were all asked at every scoring under `earlier` (so they
+ * held when it applied). Its conditions asked only to raise it, new, changed or once asked at every
+ * scoring, are not asked of a flag carried; a condition dropped holds it back no more.
  */
-function withoutNewStartOnly(penalty: PenaltyConfig, earlier: PenaltyConfig | undefined): PenaltyConfig {
-  if (!earlier || !penalty.onlyWhen?.some((condition, i) => condition.startOnly && !earlier.onlyWhen?.[i]?.startOnly)) return penalty;
-  return {
-    ...penalty,
-    onlyWhen: penalty.onlyWhen.map((condition, i) => {
-      if (!condition.startOnly || earlier.onlyWhen?.[i]?.startOnly) return condition;
-      const { startOnly: _dropped, ...asked } = condition;
-      return asked;
-    }),
-  };
+function appliesAsBefore(penalty: PenaltyConfig, earlier: PenaltyConfig): boolean {
+  const { onlyWhen: conditions = [], ...own } = withoutNewUnconditionalThreshold(penalty, earlier);
+  const { onlyWhen: earlierConditions = [], ...earlierOwn } = earlier;
+  if (definition(own) !== definition(earlierOwn)) return false;
+  const askedBefore = new Set(earlierConditions.filter((condition) => !condition.startOnly).map(definition));
+  return conditions.every((condition) => condition.startOnly === true || askedBefore.has(definition(condition)));
 }
 
 /**
@@ -374,10 +372,11 @@ function withoutNewUnconditionalThreshold(penalty: PenaltyConfig, earlier: Penal
 
 /**
  * The flags a scoring under `model` carries on from a score under `previousModel`: those `model`
- * defines as `previousModel` did, with conditions it asked at every scoring now asked only to raise
- * them, or with a new way past its conditions (`unconditionalThreshold`): a flag that applied would
- * apply under the new definition too (session 55 made the default model's conditions on the account
- * being in use so, and its upgrade lifted no flag). A flag of the same name defined anew otherwise
+ * defines as `previousModel` did, but for conditions asked only to raise them (new ones, changed ones,
+ * or ones it asked at every scoring), conditions dropped, or a new way past its conditions
+ * (`unconditionalThreshold`): a flag that applied would apply under the new definition too (session
+ * 55 made the default model's conditions on the account being in use so, session 66 added and changed
+ * such conditions, and their upgrades lifted no flag: appliesAsBefore). A flag of the same name defined anew otherwise
  * starts afresh, its start conditions asked; one left as it was (a new tier scheme, new weights) stays
  * kept, or a change of tiers alone would lift every flag held by its hysteresis. Compared once per
  * pair of models, not per customer: serialising every definition is the cost of the comparison.
@@ -388,10 +387,7 @@ export function flagsDefinedAlike(previousModel: ScoringModelConfig, model: Scor
     model.penalties
       .filter((penalty) => {
         const earlier = before.get(penalty.name);
-        return (
-          earlier !== undefined &&
-          penaltyDefinition(earlier) === penaltyDefinition(withoutNewStartOnly(withoutNewUnconditionalThreshold(penalty, earlier), earlier))
-        );
+        return earlier !== undefined && appliesAsBefore(penalty, earlier);
       })
       .map((penalty) => penalty.name),
   );

@@ -12,7 +12,7 @@ import {
   metricRequests,
   readsPreviousFlags,
 } from '../../../src/scoring/model';
-import type { MetricValues, PenaltyConfig, PenaltyResult, ScoringModelConfig } from '../../../src/scoring/model';
+import type { MetricValues, PenaltyCondition, PenaltyConfig, PenaltyResult, ScoringModelConfig } from '../../../src/scoring/model';
 import { decodePenalties, encodePenalties } from '../../../src/scoring/signal-storage';
 import { scoreSnapshots, SnapshotSet } from '../../../src/scoring/backtest/snapshots';
 import { modelWith, signal } from './model-factory';
@@ -183,6 +183,39 @@ describe('penalty hysteresis', () => {
     for (const penalty of everyScoring.penalties) for (const condition of penalty.onlyWhen ?? []) delete condition.startOnly;
     const names = DEFAULT_SCORING_MODEL.penalties.map((penalty) => penalty.name);
     expect([...flagsDefinedAlike(everyScoring, DEFAULT_SCORING_MODEL)].sort()).toEqual([...names].sort());
+  });
+
+  it('carries a flag given a new condition asked only to raise it, or one changed so, or one fewer; not one asked anew at every scoring', () => {
+    const asked = { ...model(0.1), penalties: [{ ...teamFlag, onlyWhen: [inUse] }, detractorFlag, ticketFlag] };
+    const raiseOnly = { metric: 'team_active_days', windowDays: 14, direction: 'at_least', threshold: 4, startOnly: true } as const;
+    const withRaiseOnly = (extra: PenaltyCondition) => ({
+      ...model(0.1),
+      penalties: [{ ...teamFlag, onlyWhen: [inUse, extra] }, detractorFlag, ticketFlag],
+    });
+    // Not asked of a flag that applied: carried, whatever it asks or how it changes.
+    expect([...carriedFlags(['team'], flagsDefinedAlike(asked, withRaiseOnly(raiseOnly)))]).toEqual(['team']);
+    expect([...carriedFlags(['team'], flagsDefinedAlike(withRaiseOnly(raiseOnly), withRaiseOnly({ ...raiseOnly, threshold: 6 })))]).toEqual(
+      ['team'],
+    );
+    // A condition dropped holds it back no more: carried.
+    expect([...carriedFlags(['team'], flagsDefinedAlike(asked, { ...asked, penalties: [teamFlag, detractorFlag, ticketFlag] }))]).toEqual([
+      'team',
+    ]);
+    // A condition asked at every scoring, new or changed: it may lift the flag, so it is asked afresh.
+    expect([...carriedFlags(['team'], flagsDefinedAlike(asked, withRaiseOnly({ ...raiseOnly, startOnly: false })))]).toEqual([]);
+    const moved = {
+      ...model(0.1),
+      penalties: [{ ...teamFlag, onlyWhen: [{ ...inUse, threshold: inUse.threshold + 0.1 }] }, detractorFlag, ticketFlag],
+    };
+    expect([...carriedFlags(['team'], flagsDefinedAlike(asked, moved))]).toEqual([]);
+    // The default model from the one before session 66, whose team_shrinking did not ask for the
+    // team on 4 days of its fortnight and whose contraction_penalty asked at every scoring for 90 % of
+    // the seats in use: every flag carried.
+    const before = structuredClone(DEFAULT_SCORING_MODEL) as ScoringModelConfig;
+    const flag = (name: string) => before.penalties.find((penalty) => penalty.name === name)!;
+    flag('team_shrinking').onlyWhen = flag('team_shrinking').onlyWhen!.filter((condition) => condition.metric !== 'team_active_days');
+    flag('contraction_penalty').onlyWhen = [{ metric: 'seat_utilisation', windowDays: 30, direction: 'at_least', threshold: 0.9 }];
+    expect([...flagsDefinedAlike(before, DEFAULT_SCORING_MODEL)].sort()).toEqual(DEFAULT_SCORING_MODEL.penalties.map((p) => p.name).sort());
   });
 
   it('carries a flag given a way to apply past its conditions, or a nearer one, and not the other way round', () => {
