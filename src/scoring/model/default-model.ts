@@ -563,24 +563,25 @@ const TEAM_CAME_REGULARLY = {
 } as const;
 
 /**
- * The condition of `contraction_penalty` on the cut reaching seats people use: more people in the
- * last 30 days than the seats now in effect (users ÷ seats at least 1.01: one more than the seats up
- * to a hundred of them; or no seats to count: the cut alone). A customer that cuts the seats nobody
- * used pays for what it uses; on two outside populations, such cuts with use unchanged were put at
- * risk for the three months the cut stays in the window (bench/README.md, session 52), and until
- * session 66 so were cuts down to a few seats above the people using them (90 % or more of them in
- * use, which a customer paying for what it uses reaches: an outside population's three such cuts).
- * A cut below the people who use the product is a team being let go. Asked only to raise the flag:
- * the people who lost their seats leave the 30 days a month after the cut, and the cut stays in
- * `contraction`'s 90. The cost: a declining account that cuts its unused seats is left to the usage
- * flags; a second flag for it (the cut with the account's events falling) would count one cut twice
- * for an account with no seats to count, since a condition whose metric is missing holds.
+ * The condition of `contraction_penalty` on the cut reaching seats people use: a tenth more people in
+ * the last 30 days than the seats now in effect (or no seats to count: the cut alone). A customer
+ * that cuts the seats nobody used pays for what it uses; on two outside populations, such cuts with
+ * use unchanged were put at risk for the three months the cut stays in the window (bench/README.md,
+ * session 52), and until session 66 so were cuts down to a few seats above the people using them (90 %
+ * or more of them in use, which a customer paying for what it uses reaches: an outside population's
+ * three such cuts). A tenth, not one person: the people who left shortly before the cut still count in
+ * the 30 days (a fifteenth population's right-sized cuts read 1.06). A cut below the people who use
+ * the product is a team being let go. Asked only to raise the flag: the people who lost their seats
+ * leave the 30 days a month after the cut, and the cut stays in `contraction`'s 90. The cost: a
+ * declining account that cuts its unused seats is left to the usage flags; a second flag for it (the
+ * cut with the account's events falling) would count one cut twice for an account with no seats to
+ * count, since a condition whose metric is missing holds.
  */
 const CUT_INTO_SEATS_IN_USE = {
   metric: 'seat_utilisation',
   windowDays: 30,
   direction: 'at_least',
-  threshold: 1.01,
+  threshold: 1.1,
   startOnly: true,
 } as const;
 

@@ -1,5 +1,6 @@
 // A cut of seats is a team being let go when it takes seats from people who use them; a customer
-// that cuts down to the people it has (or a few seats above them) pays for what it uses. On an outside
+// that cuts down to the people it has (or a few seats above them, or below one who just left) pays
+// for what it uses. On an outside
 // population, right-sized accounts with 90 % or more of their seats in use after the cut were at risk
 // for the three months the cut stays in the window (bench/README.md, session 66). Scored daily.
 import { DEFAULT_SCORING_MODEL } from '../../../src/scoring/model';
@@ -38,9 +39,13 @@ describe('contraction_penalty (default model)', () => {
   it('does not flag a cut down to the people who use the product, or to a few seats above them', () => {
     expect(contractionDays(account(6, 6, 6))).toEqual([]);
     expect(contractionDays(account(6, 6, 7))).toEqual([]);
+    // One of twenty gone shortly before the cut, still in the last 30 days' users: no team let go.
+    expect(contractionDays(account(20, 19, 19))).toEqual([]);
   });
 
   it('flags a cut that takes seats from people who use them, for as long as the cut is in its 90 days', () => {
+    // A tenth more people than the seats left is a cut into them.
+    expect(contractionDays(account(11, 10, 10))[0]).toBe(CUT_ON);
     const days = contractionDays(account(10, 5, 5));
     expect(days[0]).toBe(CUT_ON);
     // The people who lost their seats leave the last 30 days' users a month on: the flag stays.
