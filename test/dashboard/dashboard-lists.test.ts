@@ -292,6 +292,17 @@ it('says the rows of a page turned to, and gives the focus to the error in its p
   }
 }, 60_000);
 
+it('says nothing of the rows of a page turned to by an old link when no page has rows', async () => {
+  await visit('#/customers');
+  await page.waitForSelector('[data-testid=customers] tbody tr');
+  // A link to the second page of a list that has no rows any more gives way to its first page.
+  await visit('#/worklist?csmOwner=Nobody&page=2');
+  await waitForText('main p.muted', 'No account needs attention with these filters.');
+  await page.waitForTimeout(300);
+  expect(new URL(page.url()).hash).toBe('#/worklist?csmOwner=Nobody');
+  expect(await text('[data-testid=page-status]')).toBe('');
+}, 60_000);
+
 /** Waits until `read()` is at least `least`, or `timeout` ms have passed; returns it then. */
 async function atLeast(read: () => number, least: number, timeout = 5000): Promise<number> {
   for (let waited = 0; read() < least && waited < timeout; waited += 50) await page.waitForTimeout(50);

@@ -160,14 +160,19 @@ export function PageError({
   return <ErrorNote error={error} askingAgain={askAgain} noteRef={note} keepFocusOnAnswer={false} />;
 }
 
-/** What a page turned to says of its rows; the same words at each live refetch, so that nothing is said again. */
+/**
+ * What a page turned to says of its rows; the same words at each live refetch, so that nothing is said
+ * again. Nothing for a page without rows (an old link's page of a list now empty, which gives way to
+ * its first): the list says it is empty.
+ */
 function usePageRows(page: number, pageSize: number, connection: ShownPage | undefined): string {
   const said = useRef({ page, text: '' });
   if (page !== said.current.page && connection) {
     const first = page * pageSize + 1;
+    const rows = connection.edges.length;
     said.current = {
       page,
-      text: `Rows ${formatCount(first)}–${formatCount(first + connection.edges.length - 1)} of ${formatCount(connection.totalCount)}`,
+      text: rows === 0 ? '' : `Rows ${formatCount(first)}–${formatCount(first + rows - 1)} of ${formatCount(connection.totalCount)}`,
     };
   }
   return said.current.text;
