@@ -74,6 +74,13 @@ export class HealthScore {
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   computedAt: Date = new Date();
 
+  /**
+   * The customer's lifecycle stage as of `asOf`, as this scoring placed it (a cancellation or a silence
+   * after `asOf` is not in it); null on points written before 9 December 2026.
+   */
+  @Property({ type: 'text', nullable: true })
+  lifecycleStage?: string | null;
+
   /** Written by a backfill of past scores rather than by a scoring as of its time. */
   @Property({ type: 'boolean', default: false })
   backfill = false;

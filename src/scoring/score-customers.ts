@@ -54,6 +54,7 @@ export interface ScoredCustomer {
   modelVersion: number;
   asOf: Date;
   computedAt: Date;
+  lifecycleStage: string | null;
   /** As stored: true when its instant was scored as history only (replacePointsAt keeps a live point's false). */
   backfill: boolean;
   /** Whether this scoring of it was history only (no playbook run, nothing to publish), whatever the point's stored mark. */
@@ -104,6 +105,7 @@ interface ScoreRow {
   signals: StoredSignal[];
   penalties: StoredPenalty[];
   coverage: number;
+  lifecycle_stage: string;
   /** History only: the batch is a backfill, or this customer already has a later point (see planBatch). */
   backfill: boolean;
 }
@@ -168,6 +170,7 @@ export const HEALTH_SCORE_COLUMN_MAP: ColumnMap = {
   modelVersion: 'h.model_version',
   asOf: 'h.as_of',
   computedAt: 'h.computed_at',
+  lifecycleStage: 'h.lifecycle_stage',
   backfill: 'h.backfill',
 };
 
@@ -682,6 +685,7 @@ function planBatch(
       signals: encodeSignals(result.signals),
       penalties: encodePenalties(result.penalties),
       coverage: result.coverage,
+      lifecycle_stage: lifecycleStage,
       backfill,
     });
     plan.signalsByRow.push(result.signals);
@@ -830,6 +834,45 @@ async function insertTierChanges(tx: Db, asOfIso: string, rows: TierChangeRow[])
 }
 
 /**
+ * Inserts the batch's points (`point_id`: the id of a live point replaced at the instant, replacePointsAt),
+ * returning only the generated columns: the rest of each score is already in memory, and returning
+ * the signal JSON of a whole batch would send the largest part of the write back again. The scalar
+ * columns travel as one JSON record set; the three JSON columns, most of a row, as lines of JSON text
+ * (JSON.stringify writes no line break), zipped with the records by position (ROWS FROM). Each line is
+ * parsed once, by its cast to json: nested in the record set, it would be parsed with the whole set,
+ * then again as its column's value.
+ */
+async function insertPoints(
+  tx: Db,
+  rows: Array<ScoreRow & { point_id: string | null }>,
+  modelVersion: number,
+  asOfIso: string,
+): Promise<Array<{ id: string; customerId: string; computedAt: Date }>> {
+  const lines = (column: (row: ScoreRow) => unknown) => rows.map((row) => JSON.stringify(column(row))).join('\n');
+  return query<{ id: string; customerId: string; computedAt: Date }>(
+    tx,
+    `insert into health_score as h (id, customer_id, score, tier, trend, previous_score, peak_score, components, signals, penalties, coverage,
+                                    lifecycle_stage, model_version, as_of, backfill)
+     select coalesce(point_id, nextval(pg_get_serial_sequence('health_score', 'id'))), customer_id, score, tier, trend, previous_score, peak_score,
+            components::json, signals::json, penalties::json, coverage, lifecycle_stage, ?, ?::timestamptz, backfill
+     from rows from (
+       json_to_recordset(?::json) as (customer_id text, score smallint, tier text, trend text, previous_score smallint, peak_score smallint,
+                                      coverage real, lifecycle_stage text, backfill boolean, point_id bigint),
+       unnest(string_to_array(?, E'\\n')), unnest(string_to_array(?, E'\\n')), unnest(string_to_array(?, E'\\n'))
+     ) as x(customer_id, score, tier, trend, previous_score, peak_score, coverage, lifecycle_stage, backfill, point_id, components, signals, penalties)
+     returning h.id::text as id, h.customer_id as "customerId", h.computed_at as "computedAt"`,
+    [
+      modelVersion,
+      asOfIso,
+      json(rows.map(({ components, signals, penalties, ...scalars }) => scalars)),
+      lines((row) => row.components),
+      lines((row) => row.signals),
+      lines((row) => row.penalties),
+    ],
+  );
+}
+
+/**
  * Writes a planned batch: history, current state, tier changes and outreach, one bulk statement each.
  * Also returns how many tier changes its points now have at their instant: the new ones (published),
  * those kept from an earlier scoring of the instant and those moved to it.
@@ -847,38 +890,11 @@ async function writeBatch(
   // A live point replaced keeps its mark (replacePointsAt); the scoring itself stays history only.
   const storedBackfill = (row: Pick<ScoreRow, 'customer_id' | 'backfill'>) => row.backfill && !livePoints.has(row.customer_id);
   const newChanges = plan.tierChangeRows.filter((row) => !keptChanges.has(row.customer_id));
-  // Only the generated columns come back: the rest of each score is already in memory, and
-  // returning the signal JSON of a whole batch would send the largest part of the write back again.
-  // The scalar columns travel as one JSON record set; the three JSON columns, most of a row, as
-  // lines of JSON text (JSON.stringify writes no line break), zipped with the records by position
-  // (ROWS FROM). Each line is parsed once, by its cast to json: nested in the record set, it would
-  // be parsed with the whole set, then again as its column's value.
-  const lines = (column: (row: ScoreRow) => unknown) => plan.scoreRows.map((row) => JSON.stringify(column(row))).join('\n');
-  const inserted = await query<{ id: string; customerId: string; computedAt: Date }>(
+  const inserted = await insertPoints(
     tx,
-    `insert into health_score as h (id, customer_id, score, tier, trend, previous_score, peak_score, components, signals, penalties, coverage, model_version, as_of, backfill)
-     select coalesce(point_id, nextval(pg_get_serial_sequence('health_score', 'id'))), customer_id, score, tier, trend, previous_score, peak_score,
-            components::json, signals::json, penalties::json, coverage, ?, ?::timestamptz, backfill
-     from rows from (
-       json_to_recordset(?::json) as (customer_id text, score smallint, tier text, trend text, previous_score smallint, peak_score smallint,
-                                      coverage real, backfill boolean, point_id bigint),
-       unnest(string_to_array(?, E'\\n')), unnest(string_to_array(?, E'\\n')), unnest(string_to_array(?, E'\\n'))
-     ) as x(customer_id, score, tier, trend, previous_score, peak_score, coverage, backfill, point_id, components, signals, penalties)
-     returning h.id::text as id, h.customer_id as "customerId", h.computed_at as "computedAt"`,
-    [
-      model.version,
-      asOfIso,
-      json(
-        plan.scoreRows.map(({ components, signals, penalties, ...scalars }) => ({
-          ...scalars,
-          backfill: storedBackfill(scalars),
-          point_id: pointIds.get(scalars.customer_id) ?? null,
-        })),
-      ),
-      lines((row) => row.components),
-      lines((row) => row.signals),
-      lines((row) => row.penalties),
-    ],
+    plan.scoreRows.map((row) => ({ ...row, backfill: storedBackfill(row), point_id: pointIds.get(row.customer_id) ?? null })),
+    model.version,
+    asOfIso,
   );
   const insertedByCustomer = new Map(inserted.map((row) => [row.customerId, row]));
   const scores: ScoredCustomer[] = plan.scoreRows.map((row, index) => {
@@ -897,6 +913,7 @@ async function writeBatch(
       modelVersion: model.version,
       asOf,
       computedAt: new Date(stored.computedAt),
+      lifecycleStage: row.lifecycle_stage,
       backfill: storedBackfill(row),
       historyOnly: row.backfill,
     };

@@ -176,6 +176,13 @@ export class HealthScore {
   @Field(() => DateTimeScalar, { description: 'The time the score describes: only signals up to it counted.' })
   asOf!: DateTimeValue;
 
+  @Field(() => LifecycleStage, {
+    nullable: true,
+    description:
+      "The customer's lifecycle stage as of `asOf`, as this scoring placed it: a cancellation or a silence after `asOf` is not in it. Null on scores written before 9 December 2026.",
+  })
+  lifecycleStage!: LifecycleStage | null;
+
   @Field(() => DateTimeScalar)
   computedAt!: DateTimeValue;
 

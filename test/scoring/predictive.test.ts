@@ -101,6 +101,26 @@ it('scores an account as of any instant before its churn the same as an identica
   expect(a.healthScore).toBe(b.healthScore);
 });
 
+it("keeps each score's lifecycle stage as of its instant: a cancellation dated later is in none of the points before it", async () => {
+  const stages = async (customerId: string) => {
+    const answer = await server.request<
+      { healthScoreHistory: { edges: Array<{ node: { asOf: string; lifecycleStage: string | null } }> } },
+      unknown
+    >(`query ($id: ID!) { healthScoreHistory(customerId: $id, first: 20) { edges { node { asOf lifecycleStage } } } }`, { id: customerId });
+    return answer.data!.healthScoreHistory.edges.map((e) => e.node).reverse();
+  };
+  const [a, b] = [await stages('cust_twin_a'), await stages('cust_twin_b')];
+  const churnedAt = Date.parse(daysAgo(2));
+  const before = a.filter((point) => Date.parse(point.asOf) < churnedAt);
+  expect(before.map((point) => point.asOf)).toEqual([daysAgo(20), daysAgo(10), daysAgo(3)]);
+  // Staged as its twin, which never churned, was at the same instants.
+  expect(before.map((point) => point.lifecycleStage)).toEqual(
+    b.filter((point) => Date.parse(point.asOf) < churnedAt).map((p) => p.lifecycleStage),
+  );
+  expect(before.every((point) => point.lifecycleStage !== null && point.lifecycleStage !== 'CHURNED')).toBe(true);
+  expect(a[a.length - 1].lifecycleStage).toBe('CHURNED');
+});
+
 it('sees a champion leaving while login days hold steady', async () => {
   const { refreshHealthScore: score } = await server.gql(RefreshHealthScoreDocument, { customerId: 'cust_twin_b' });
   const signal = (name: string) => score.signals.find((s) => s.name === name)!;
