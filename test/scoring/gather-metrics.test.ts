@@ -9,6 +9,7 @@ import { Db, query } from '../../src/infra/sql';
 import { submitNpsResponse } from '../../src/nps/nps.service';
 import { recordPayment } from '../../src/payments/payment.service';
 import { PaymentStatus } from '../../src/payments/payment.types';
+import { engagementExtentDays } from '../../src/scoring/engagement-metrics.sql';
 import { gatherMetrics, reproducible } from '../../src/scoring/gather-metrics.sql';
 import {
   CLASSIC_SCORING_MODEL,
@@ -1266,6 +1267,39 @@ it('reads a silence longer than a metric reads as a silence, not missing: the da
         needs === 'features' || needs === 'users' ? null : sinceLastUse,
       ]);
     }
+  }
+});
+
+it("reads a use on the first day of a silent metric's extent, up to its very instant, as use before it, as the reference does", async () => {
+  // Each metric read as none after use looks for a day of use at or before its extent's start
+  // (asOf − extent): an account whose only use is on that UTC day, at its midnight or at the instant
+  // itself, was used before the extent, whatever asOf's time of day.
+  const silentRequests = REQUESTS.filter((r) => READ_AS_NONE_AFTER_USE.has(r.metric) || r.metric === 'days_since_last_activity');
+  const asOf = (offsetMs: number) => new Date(ANCHOR + offsetMs);
+  const cases = silentRequests.flatMap((r) =>
+    [0, 1, 3_600_000].flatMap((offsetMs) => {
+      const since = asOf(offsetMs).getTime() - engagementExtentDays(r) * DAY_MS;
+      const dayStart = Math.floor(since / DAY_MS) * DAY_MS;
+      return [dayStart, since].map((at, k) => ({ id: `cust_edge_${r.key}_${offsetMs}_${k}`, r, offsetMs, at }));
+    }),
+  );
+  for (const { id } of cases) {
+    await upsertCustomer(orm.em.fork() as Db, null, { id, name: id }, { mayReadStored: true });
+    activity.set(id, []);
+  }
+  await store(
+    cases.map(({ id, at }) => ({ customerId: id, eventType: 'login', userId: 'u1', feature: 'reports', occurredAt: new Date(at) })),
+  );
+  for (const { id, r, offsetMs, at } of cases) {
+    const gathered = await gatherMetrics(orm.em.fork() as Db, [id], asOf(offsetMs), [r], LOOKBACK_DAYS);
+    const reference = metricsFromActivity({ engagementEvents: activity.get(id)! }, [r], asOf(offsetMs));
+    expect(reference[r.key]).not.toBeNull();
+    expect([r.key, offsetMs, new Date(at).toISOString(), gathered.get(id)!.metrics[r.key]]).toEqual([
+      r.key,
+      offsetMs,
+      new Date(at).toISOString(),
+      expect.closeTo(reference[r.key]!, 9),
+    ]);
   }
 });
 
