@@ -66,6 +66,7 @@ describe('an account with a rare rhythm that stops coming (default model)', () =
     const lapsingDays = days.filter(lapsingApplied).map((d) => d.silentDays);
     expect(lapsingDays.length).toBeGreaterThan(0);
     expect(Math.min(...lapsingDays)).toBeGreaterThanOrEqual(53);
+    expect(Math.min(...lapsingDays)).toBeLessThan(60);
   });
 
   // Between daily and weekly, long_silence's fourteen usual gaps fall within the same weeks as
