@@ -352,8 +352,10 @@ function appliesAsBefore(penalty: PenaltyConfig, earlier: PenaltyConfig): boolea
   const { onlyWhen: conditions = [], ...own } = withoutNewUnconditionalThreshold(penalty, earlier);
   const { onlyWhen: earlierConditions = [], ...earlierOwn } = earlier;
   if (definition(own) !== definition(earlierOwn)) return false;
-  const askedBefore = new Set(earlierConditions.filter((condition) => !condition.startOnly).map(definition));
-  return conditions.every((condition) => condition.startOnly === true || askedBefore.has(definition(condition)));
+  // Asked at every scoring, `startOnly: false` written out or left out alike.
+  const asked = ({ startOnly: _asked, ...condition }: PenaltyCondition) => definition(condition);
+  const askedBefore = new Set(earlierConditions.filter((condition) => !condition.startOnly).map(asked));
+  return conditions.every((condition) => condition.startOnly === true || askedBefore.has(asked(condition)));
 }
 
 /**

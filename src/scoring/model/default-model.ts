@@ -411,6 +411,16 @@ const IN_USE_THIS_WEEK = { ...teamDaysAtLeast(7, 0.3), startOnly: true } as cons
 const USED_IN_THE_LAST_WEEK = daysSinceLastUse('below', 7);
 
 /**
+ * The other condition of the team and feature signals: the team in use this week on 30 % or more of
+ * its usual rate of days, as the usage flags ask to be raised (IN_USE_THIS_WEEK), not only looked in
+ * on. One person looking in once during the team's holiday showed the fortnight's few users and
+ * features of that day: a daily team away three weeks was at risk on those two signals alone, with no
+ * red flag (a fifteenth outside population, bench/README.md, session 66). Such a week is the silence
+ * signal's, as a week nobody came is. A team that keeps coming while it shrinks or narrows is measured.
+ */
+const TEAM_IN_USE_THIS_WEEK = teamDaysAtLeast(7, 0.3);
+
+/**
  * The condition of `lapsing` on a silence of two of the account's usual gaps or more: a visit missed
  * is an account's habit now and then, two in a row are not. Asked only to raise the flag
  * (`startOnly`): the usual gap is read over a window that slides into the silence and steps back and
@@ -666,7 +676,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
           normaliser: { kind: 'linear', min: 0.3, max: 0.85 },
           weight: 12,
           missing: NO_BASELINE_YET,
-          onlyWhen: [USED_IN_THE_LAST_WEEK],
+          onlyWhen: [USED_IN_THE_LAST_WEEK, TEAM_IN_USE_THIS_WEEK],
         },
         {
           name: 'feature_breadth_trend',
@@ -676,7 +686,7 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
           normaliser: { kind: 'linear', min: 0.3, max: 0.8 },
           weight: 10,
           missing: NO_BASELINE_YET,
-          onlyWhen: [USED_IN_THE_LAST_WEEK],
+          onlyWhen: [USED_IN_THE_LAST_WEEK, TEAM_IN_USE_THIS_WEEK],
         },
         {
           name: 'seat_utilisation',

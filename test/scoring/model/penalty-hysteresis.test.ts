@@ -197,6 +197,13 @@ describe('penalty hysteresis', () => {
     expect([...carriedFlags(['team'], flagsDefinedAlike(withRaiseOnly(raiseOnly), withRaiseOnly({ ...raiseOnly, threshold: 6 })))]).toEqual(
       ['team'],
     );
+    // `startOnly: false` written out is a condition asked at every scoring, as one without it.
+    const spelledOut = {
+      ...model(0.1),
+      penalties: [{ ...teamFlag, onlyWhen: [{ ...inUse, startOnly: false }] }, detractorFlag, ticketFlag],
+    };
+    expect([...carriedFlags(['team'], flagsDefinedAlike(asked, spelledOut))]).toEqual(['team']);
+    expect([...carriedFlags(['team'], flagsDefinedAlike(spelledOut, asked))]).toEqual(['team']);
     // A condition dropped holds it back no more: carried.
     expect([...carriedFlags(['team'], flagsDefinedAlike(asked, { ...asked, penalties: [teamFlag, detractorFlag, ticketFlag] }))]).toEqual([
       'team',
