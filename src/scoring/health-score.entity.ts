@@ -75,8 +75,9 @@ export class HealthScore {
   computedAt: Date = new Date();
 
   /**
-   * The customer's lifecycle stage as of `asOf`, as this scoring placed it (a cancellation or a silence
-   * after `asOf` is not in it); null on points written before 9 December 2026.
+   * The customer's lifecycle stage as of `asOf`, as this scoring placed it from what was recorded when
+   * it scored (a cancellation or a silence after `asOf` is not in it, nor a cancellation recorded after
+   * the scoring); null on points written before the migration that added it.
    */
   @Property({ type: 'text', nullable: true })
   lifecycleStage?: string | null;

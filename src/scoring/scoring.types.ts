@@ -179,7 +179,7 @@ export class HealthScore {
   @Field(() => LifecycleStage, {
     nullable: true,
     description:
-      "The customer's lifecycle stage as of `asOf`, as this scoring placed it: a cancellation or a silence after `asOf` is not in it. Null on scores written before 9 December 2026.",
+      "The customer's lifecycle stage as of `asOf`, as this scoring placed it from what was recorded when it scored: a cancellation or a silence after `asOf` is not in it, nor a cancellation recorded after the scoring. Null on scores written before the database had this field.",
   })
   lifecycleStage!: LifecycleStage | null;
 
