@@ -54,7 +54,8 @@ export interface ScoredCustomer {
   modelVersion: number;
   asOf: Date;
   computedAt: Date;
-  lifecycleStage: string | null;
+  /** As this scoring placed the customer (a stored point written before the column has none: HealthScore). */
+  lifecycleStage: string;
   /** As stored: true when its instant was scored as history only (replacePointsAt keeps a live point's false). */
   backfill: boolean;
   /** Whether this scoring of it was history only (no playbook run, nothing to publish), whatever the point's stored mark. */

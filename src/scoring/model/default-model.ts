@@ -1089,9 +1089,10 @@ export const DEFAULT_SCORING_MODEL: ScoringModelConfig = deepFreeze({
       onlyWhen: [{ metric: 'nps_angry_answers', windowDays: 60, direction: 'at_least', threshold: 2 }],
     },
     // Silent for 45 days, three quarters of the churn window (lifecycle.churnWindowDays, 60), for an
-    // account of any rhythm short of a month (below): fourteen usual gaps of a weekly account are 98 days and of a monthly one
-    // more than a year, so long_silence never came before the lifecycle wrote them off as churned,
-    // and they went from "monitor" (or "healthy") straight to churned, never on the worklist. An
+    // account of any rhythm short of a month (below): fourteen usual gaps of a weekly account are 98
+    // days and of a monthly one more than a year, so long_silence never came before the lifecycle
+    // wrote them off as churned, and they went from "monitor" (or "healthy") straight to churned, never
+    // on the worklist. An
     // account the lifecycle churns in two weeks (or whose team has been away as long behind an
     // integration) is at risk on its own. On top of long_silence where
     // both hold, not instead: an exclusion on long_silence's reading (the usual gap, which steps back
